@@ -1,0 +1,1 @@
+//! The QEMU command line. (Being written.)

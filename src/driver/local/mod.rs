@@ -1,0 +1,4 @@
+//! The in-process driver's QEMU side: capabilities and the command line.
+
+pub mod argv;
+pub mod caps;

@@ -1,0 +1,1 @@
+//! A small escaping XML writer. (Being written.)
