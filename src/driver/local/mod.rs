@@ -2,3 +2,5 @@
 
 pub mod argv;
 pub mod caps;
+pub mod probe;
+pub mod shell;

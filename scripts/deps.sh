@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what qvirt's tests and demo need on Debian: QEMU, xmllint (to
+# validate our XML against libvirt's schema) and the packages the test
+# guest is built from. Does nothing when all of it is already there.
+set -euo pipefail
+
+packages=(qemu-system-x86 qemu-utils libxml2-utils busybox-static cpio xz-utils gzip)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "qvirt needs these Debian packages: ${missing[*]}" >&2
+  echo "install them with: sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
