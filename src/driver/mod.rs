@@ -1,7 +1,10 @@
-//! The driver layer: the error type shared by every driver and, under
-//! `local`, the code that knows QEMU.
+//! The driver layer: the [`Driver`] trait every way into qvirt implements,
+//! the error type they share and, under `local`, the code that knows QEMU.
 //!
 //! Depends on `model`; knows nothing of the wire.
 
+mod api;
 pub mod error;
 pub mod local;
+
+pub use api::*;

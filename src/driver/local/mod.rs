@@ -2,5 +2,7 @@
 
 pub mod argv;
 pub mod caps;
+pub mod fsutil;
 pub mod probe;
+pub mod qmp;
 pub mod shell;

@@ -1,0 +1,235 @@
+//! File-system helpers shared by the driver and the daemon: durable
+//! atomic writes, checked private directories, and the state-directory
+//! lock.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Write};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use crate::driver::error::{Error, ErrorCode, Result};
+
+/// Writes `data` to `path` so that a crash at any instant leaves either
+/// the old file or the new one: a temporary file in the same directory,
+/// fsync, rename over `path`, fsync of the directory.
+pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().ok_or_else(|| {
+        Error::new(
+            ErrorCode::Internal,
+            format!("{} has no file name", path.display()),
+        )
+    })?;
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let result = (|| {
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        file.write_all(data)?;
+        file.sync_all()?;
+        fs::rename(&tmp, path)?;
+        File::open(dir)?.sync_all()
+    })();
+    result.map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        Error::io(format!("cannot write {}", path.display()), e)
+    })
+}
+
+/// Removes `path` durably (fsync of its directory); a missing file is fine.
+pub fn remove_durable(path: &Path) -> Result<()> {
+    match fs::remove_file(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io(format!("cannot remove {}", path.display()), e)),
+    }
+    let dir = path.parent().unwrap_or(Path::new("."));
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| Error::io(format!("cannot sync {}", dir.display()), e))
+}
+
+/// Creates `dir` (mode 0700) if missing, then checks that it is a real
+/// directory (not a symlink), owned by this user, and not writable by
+/// group or others: a directory someone else can write into could have
+/// files planted in it.
+pub fn ensure_private_dir(dir: &Path) -> Result<()> {
+    match fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+    {
+        Ok(()) => {}
+        Err(e) => return Err(Error::io(format!("cannot create {}", dir.display()), e)),
+    }
+    check_private_dir(dir)
+}
+
+/// Checks an existing directory as [`ensure_private_dir`] does.
+pub fn check_private_dir(dir: &Path) -> Result<()> {
+    let meta = fs::symlink_metadata(dir)
+        .map_err(|e| Error::io(format!("cannot inspect {}", dir.display()), e))?;
+    if meta.file_type().is_symlink() {
+        return Err(Error::new(
+            ErrorCode::OperationDenied,
+            format!(
+                "{} is a symbolic link; qvirt only uses real directories",
+                dir.display()
+            ),
+        ));
+    }
+    if !meta.is_dir() {
+        return Err(Error::new(
+            ErrorCode::OperationDenied,
+            format!("{} is not a directory", dir.display()),
+        ));
+    }
+    let uid = nix::unistd::geteuid().as_raw();
+    if meta.uid() != uid {
+        return Err(Error::new(
+            ErrorCode::OperationDenied,
+            format!(
+                "{} is owned by uid {}, not by this user (uid {uid}); refusing to use it",
+                dir.display(),
+                meta.uid()
+            ),
+        ));
+    }
+    if meta.mode() & 0o022 != 0 {
+        return Err(Error::new(
+            ErrorCode::OperationDenied,
+            format!(
+                "{} is writable by group or others (mode {:o}); run `chmod go-w {}`",
+                dir.display(),
+                meta.mode() & 0o7777,
+                dir.display()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// An exclusive lock on a state directory, held for the life of the value.
+/// The lock file holds the owner's pid, so a second manager can say who
+/// holds it.
+#[derive(Debug)]
+pub struct StateLock {
+    _file: File,
+    path: PathBuf,
+}
+
+impl StateLock {
+    /// Takes the lock at `path` without waiting; `OperationDenied` naming
+    /// the holder's pid when another process has it.
+    pub fn acquire(path: &Path) -> Result<StateLock> {
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(path)
+            .map_err(|e| Error::io(format!("cannot open the lock file {}", path.display()), e))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = file.read_to_string(&mut holder);
+                let holder = holder.trim();
+                return Err(Error::new(
+                    ErrorCode::OperationDenied,
+                    format!(
+                        "{} is in use by another qvirt manager (pid {}); stop it or use its socket",
+                        path.parent().unwrap_or(path).display(),
+                        if holder.is_empty() { "unknown" } else { holder }
+                    ),
+                ));
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(Error::io(format!("cannot lock {}", path.display()), e));
+            }
+        }
+        file.set_len(0)
+            .and_then(|_| file.write_all(format!("{}\n", std::process::id()).as_bytes()))
+            .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
+        Ok(StateLock {
+            _file: file,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// The lock file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn tempdir(tag: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("qvirt-fsutil-{tag}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        ensure_private_dir(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn atomic_write_replaces_and_leaves_no_temp_file() {
+        let dir = tempdir("atomic");
+        let file = dir.join("a.xml");
+        write_atomic(&file, b"one").unwrap();
+        write_atomic(&file, b"two").unwrap();
+        assert_eq!(fs::read(&file).unwrap(), b"two");
+        let names: Vec<_> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["a.xml"]);
+        remove_durable(&file).unwrap();
+        remove_durable(&file).unwrap();
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn refuses_group_writable_and_symlinked_dirs() {
+        let dir = tempdir("perm");
+        let open = dir.join("open");
+        fs::create_dir(&open).unwrap();
+        fs::set_permissions(&open, fs::Permissions::from_mode(0o770)).unwrap();
+        let err = check_private_dir(&open).unwrap_err();
+        assert_eq!(err.code, ErrorCode::OperationDenied);
+        assert!(err.message.contains("writable by group"), "{}", err.message);
+        let link = dir.join("link");
+        std::os::unix::fs::symlink(&dir, &link).unwrap();
+        let err = ensure_private_dir(&link).unwrap_err();
+        assert_eq!(err.code, ErrorCode::OperationDenied);
+        assert!(err.message.contains("symbolic link"), "{}", err.message);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_second_lock_names_the_holder() {
+        let dir = tempdir("lock");
+        let lock = StateLock::acquire(&dir.join("lock")).unwrap();
+        let err = StateLock::acquire(&dir.join("lock")).unwrap_err();
+        assert_eq!(err.code, ErrorCode::OperationDenied);
+        assert!(
+            err.message.contains(&format!("pid {}", std::process::id())),
+            "{}",
+            err.message
+        );
+        drop(lock);
+        StateLock::acquire(&dir.join("lock")).unwrap();
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}
