@@ -9,4 +9,7 @@ pub mod driver;
 pub mod model;
 
 pub use driver::error::{Error, ErrorCode, Result};
+pub use driver::local::LocalDriver;
+pub use driver::uri::{connect, default_uri};
+pub use driver::{Domain, DomainState, Driver};
 pub use model::DomainDef;

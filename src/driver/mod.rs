@@ -6,5 +6,6 @@
 mod api;
 pub mod error;
 pub mod local;
+pub mod uri;
 
 pub use api::*;

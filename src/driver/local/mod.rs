@@ -1,8 +1,28 @@
-//! The in-process driver's QEMU side: capabilities and the command line.
+//! The in-process driver, [`LocalDriver`], and everything it knows of
+//! QEMU: capabilities, the command line, QMP, processes, on-disk state.
 
+mod api_impl;
 pub mod argv;
 pub mod caps;
+mod console;
+mod domains;
+mod driver;
+mod events;
 pub mod fsutil;
+pub mod host;
+mod launch;
+pub mod layout;
+mod lifecycle;
+pub mod logger;
+mod monitor;
 pub mod probe;
+pub mod process;
 pub mod qmp;
+mod reattach;
+mod runtime;
+mod saving;
 pub mod shell;
+mod store;
+
+pub use driver::LocalDriver;
+pub use layout::Layout;

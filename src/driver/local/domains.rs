@@ -1,0 +1,244 @@
+//! Definitions and queries: define, undefine, lookups, list, info, XML,
+//! autostart. Nothing here talks to QEMU.
+
+use std::sync::Arc;
+
+use uuid::Uuid;
+
+use super::driver::{Core, Entry, lock, no_domain};
+use super::{process, store};
+use crate::driver::error::{Error, ErrorCode, Result};
+use crate::driver::{
+    Domain, DomainInfo, DomainState, DomainSummary, EventKind, ListFilter, StateReason,
+};
+use crate::model::DomainDef;
+
+impl Core {
+    /// Looks a domain up by name.
+    pub fn lookup_name(&self, name: &str) -> Result<Domain> {
+        let inner = lock(&self.inner);
+        inner
+            .names
+            .get(name)
+            .and_then(|u| inner.entries.get(u))
+            .map(Entry::handle)
+            .ok_or_else(|| no_domain(&format!("named '{name}' (connected to {})", self.uri)))
+    }
+
+    /// Looks a domain up by UUID.
+    pub fn lookup_uuid(&self, uuid: Uuid) -> Result<Domain> {
+        let inner = lock(&self.inner);
+        inner
+            .entries
+            .get(&uuid)
+            .map(Entry::handle)
+            .ok_or_else(|| no_domain(&format!("with UUID {uuid} (connected to {})", self.uri)))
+    }
+
+    /// Looks a running domain up by its id.
+    pub fn lookup_id(&self, id: u32) -> Result<Domain> {
+        let inner = lock(&self.inner);
+        inner
+            .entries
+            .values()
+            .find(|e| e.running.as_ref().is_some_and(|r| r.id == id))
+            .map(Entry::handle)
+            .ok_or_else(|| no_domain(&format!("with id {id} (connected to {})", self.uri)))
+    }
+
+    /// The domains `filter` selects, by name.
+    pub fn list_domains(&self, filter: ListFilter) -> Vec<DomainSummary> {
+        let inner = lock(&self.inner);
+        let mut out: Vec<DomainSummary> = inner
+            .entries
+            .values()
+            .filter(|e| {
+                if e.running.is_some() {
+                    filter.active
+                } else {
+                    filter.inactive
+                }
+            })
+            .map(|e| DomainSummary {
+                domain: e.handle(),
+                state: e.state().0,
+            })
+            .collect();
+        out.sort_by(|a, b| a.domain.name.cmp(&b.domain.name));
+        out
+    }
+
+    /// Defines or redefines a persistent domain.
+    pub fn define(&self, xml: &str) -> Result<Domain> {
+        let def = DomainDef::from_xml(xml)?;
+        let mut inner = lock(&self.inner);
+        if let Some(&uuid) = inner.names.get(&def.name)
+            && uuid != def.uuid
+        {
+            return Err(store::conflict(&def, &def.name, uuid));
+        }
+        if let Some(other) = inner.entries.get(&def.uuid) {
+            let other_name = &other.def().name;
+            if *other_name != def.name {
+                return Err(store::conflict(&def, other_name, def.uuid));
+            }
+        }
+        // Durable before visible: a crash after this line keeps the file,
+        // and a failure here changes nothing in memory.
+        store::save(&self.layout, &def)?;
+        let handle = match inner.entries.get_mut(&def.uuid) {
+            Some(entry) => {
+                entry.persistent = Some(def.clone());
+                entry.handle()
+            }
+            None => {
+                let handle = Domain {
+                    name: def.name.clone(),
+                    uuid: def.uuid,
+                    id: None,
+                };
+                inner.names.insert(def.name.clone(), def.uuid);
+                inner.entries.insert(
+                    def.uuid,
+                    Entry {
+                        persistent: Some(def.clone()),
+                        running: None,
+                        reason: StateReason::Unknown,
+                        job: Arc::default(),
+                    },
+                );
+                handle
+            }
+        };
+        drop(inner);
+        self.log
+            .info(&format!("defined domain '{}' ({})", def.name, def.uuid));
+        self.emit(handle.clone(), EventKind::Defined);
+        Ok(handle)
+    }
+
+    /// Removes a persistent definition; a running domain becomes transient.
+    pub fn undefine(&self, dom: &Domain) -> Result<()> {
+        let job = self.job(dom)?;
+        let _job = lock(&job);
+        let mut inner = lock(&self.inner);
+        let entry = Core::find(&inner, dom)?;
+        if entry.persistent.is_none() {
+            return Err(Error::new(
+                ErrorCode::OperationInvalid,
+                format!(
+                    "domain '{}' is transient: it has no definition to remove",
+                    dom.name
+                ),
+            ));
+        }
+        let name = entry.def().name.clone();
+        if entry.running.is_none() && self.layout.managed_save_file(&name).exists() {
+            return Err(Error::new(
+                ErrorCode::OperationInvalid,
+                format!(
+                    "domain '{name}' has a managed save image; remove it first (managedsave-remove) or start the domain"
+                ),
+            ));
+        }
+        store::remove(&self.layout, &name)?;
+        let entry = inner.entries.get_mut(&dom.uuid).expect("found above");
+        entry.persistent = None;
+        if let Some(run) = &entry.running {
+            // Keep the status file truthful for a manager that reattaches.
+            let status =
+                super::runtime::Status::new(run.id, run.process, false, &run.def, run.vnc_port);
+            if let Err(e) = status.write(&run.run_dir) {
+                self.log.error(&format!("domain '{name}': {e}"));
+            }
+        } else {
+            inner.entries.remove(&dom.uuid);
+            inner.names.remove(&name);
+        }
+        drop(inner);
+        self.log.info(&format!("undefined domain '{name}'"));
+        self.emit(
+            Domain {
+                name,
+                uuid: dom.uuid,
+                id: None,
+            },
+            EventKind::Undefined,
+        );
+        Ok(())
+    }
+
+    /// State, memory, vCPUs, CPU time.
+    pub fn domain_info(&self, dom: &Domain) -> Result<DomainInfo> {
+        let inner = lock(&self.inner);
+        let entry = Core::find(&inner, dom)?;
+        let def = entry.def();
+        let (state, reason) = entry.state();
+        let cpu_time_ns = entry
+            .running
+            .as_ref()
+            .and_then(|r| process::cpu_time_ns(r.process.pid))
+            .unwrap_or(0);
+        Ok(DomainInfo {
+            state,
+            reason,
+            max_memory_kib: def.memory_kib,
+            memory_kib: def.current_memory_kib.unwrap_or(def.memory_kib),
+            vcpus: def.vcpu.current.unwrap_or(def.vcpu.max),
+            cpu_time_ns,
+            persistent: entry.persistent.is_some(),
+            autostart: entry.persistent.is_some() && store::autostart(&self.layout, &def.name),
+            managed_save: entry.running.is_none()
+                && self.layout.managed_save_file(&def.name).exists(),
+        })
+    }
+
+    /// The live or persistent XML.
+    pub fn domain_xml(&self, dom: &Domain, inactive: bool) -> Result<String> {
+        let inner = lock(&self.inner);
+        let entry = Core::find(&inner, dom)?;
+        let def = match (&entry.persistent, inactive) {
+            (Some(def), true) => def,
+            _ => entry.def(),
+        };
+        Ok(def.to_xml())
+    }
+
+    /// The autostart flag; persistent domains only.
+    pub fn get_autostart(&self, dom: &Domain) -> Result<bool> {
+        let name = self.persistent_name(dom)?;
+        Ok(store::autostart(&self.layout, &name))
+    }
+
+    /// Sets the autostart flag; persistent domains only.
+    pub fn put_autostart(&self, dom: &Domain, on: bool) -> Result<()> {
+        let name = self.persistent_name(dom)?;
+        store::set_autostart(&self.layout, &name, on)
+    }
+
+    /// The name of a persistent domain, or `OperationInvalid`.
+    fn persistent_name(&self, dom: &Domain) -> Result<String> {
+        self.with_entry(dom, |e| match &e.persistent {
+            Some(def) => Ok(def.name.clone()),
+            None => Err(Error::new(
+                ErrorCode::OperationInvalid,
+                format!(
+                    "domain '{}' is transient; only defined domains can autostart",
+                    dom.name
+                ),
+            )),
+        })
+    }
+
+    /// The `OperationInvalid` error for an operation refused in `state`.
+    pub fn wrong_state(dom: &Domain, what: &str, state: DomainState) -> Error {
+        Error::new(
+            ErrorCode::OperationInvalid,
+            format!(
+                "cannot {what} domain '{}': it is {}",
+                dom.name,
+                state.as_str()
+            ),
+        )
+    }
+}

@@ -1,0 +1,246 @@
+//! `LocalDriver`: the in-process driver. It owns one state directory
+//! (taking its lock), keeps the defined and running domains in memory,
+//! and runs QEMU. The daemon is this driver behind a socket.
+//!
+//! Locking: `Core::inner` guards the table of domains and is never held
+//! across QEMU or QMP I/O or a wait. Operations on one domain are
+//! serialised by that domain's `job` lock, taken before `inner` and held
+//! across the I/O, so a slow start of one domain never delays another.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+
+use uuid::Uuid;
+
+use super::caps::QemuCaps;
+use super::events::EventBus;
+use super::fsutil::StateLock;
+use super::layout::Layout;
+use super::logger::Logger;
+use super::runtime::Running;
+use super::{probe, store};
+use crate::driver::error::{Error, ErrorCode, Result};
+use crate::driver::{Domain, DomainState, Event, EventKind, StateReason};
+use crate::model::DomainDef;
+
+/// The in-process driver. Cheap to share: clone the `Arc` it lives in, or
+/// use it through `&dyn Driver`.
+pub struct LocalDriver {
+    pub(crate) core: Arc<Core>,
+}
+
+/// Everything the driver and its monitor threads share.
+pub(crate) struct Core {
+    pub uri: String,
+    pub layout: Layout,
+    pub log: Logger,
+    pub events: EventBus,
+    pub inner: Mutex<Inner>,
+    /// Probed QEMU capabilities by binary, with the size and mtime they
+    /// were probed at.
+    caps: Mutex<HashMap<PathBuf, (u64, std::time::SystemTime, QemuCaps)>>,
+    /// A handle on itself for the threads it starts.
+    pub me: Weak<Core>,
+    _lock: StateLock,
+}
+
+/// The table of domains.
+#[derive(Default)]
+pub(crate) struct Inner {
+    pub entries: HashMap<Uuid, Entry>,
+    pub names: HashMap<String, Uuid>,
+    pub next_id: u32,
+}
+
+/// One domain: defined, running, or both.
+pub(crate) struct Entry {
+    /// The persistent definition; `None` for a transient domain.
+    pub persistent: Option<DomainDef>,
+    /// The run, while QEMU runs.
+    pub running: Option<Arc<Running>>,
+    /// Why the domain is shut off (meaningful while not running).
+    pub reason: StateReason,
+    /// Serialises operations on this domain.
+    pub job: Arc<Mutex<()>>,
+}
+
+impl Entry {
+    /// The definition that names the domain: the live one while running.
+    pub fn def(&self) -> &DomainDef {
+        match (&self.running, &self.persistent) {
+            (Some(run), _) => &run.def,
+            (None, Some(def)) => def,
+            (None, None) => unreachable!("an entry is defined or running"),
+        }
+    }
+
+    /// The handle lookups return.
+    pub fn handle(&self) -> Domain {
+        let def = self.def();
+        Domain {
+            name: def.name.clone(),
+            uuid: def.uuid,
+            id: self.running.as_ref().map(|r| r.id),
+        }
+    }
+
+    /// The state and its reason.
+    pub fn state(&self) -> (DomainState, StateReason) {
+        match &self.running {
+            Some(run) => {
+                let s = run.run_state();
+                (s.state, s.reason)
+            }
+            None => (DomainState::Shutoff, self.reason),
+        }
+    }
+}
+
+/// Locks `m`, ignoring poisoning: the tables stay consistent at every
+/// unlock, so a panic elsewhere must not make every later call panic.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl LocalDriver {
+    /// Opens the embedded driver on `root` (`qemu:///embed?root=ROOT`).
+    pub fn open_embedded(root: &Path) -> Result<LocalDriver> {
+        let uri = format!("qemu:///embed?root={}", root.display());
+        LocalDriver::open(Layout::embedded(root), uri, false)
+    }
+
+    /// Opens the driver on `layout`: creates and checks its directories,
+    /// takes the lock, reads the definitions, and reattaches to the
+    /// domains still running. `log_stderr` copies the log to stderr.
+    pub fn open(layout: Layout, uri: String, log_stderr: bool) -> Result<LocalDriver> {
+        layout.prepare()?;
+        let state_lock = StateLock::acquire(&layout.lock)?;
+        let log = Logger::open(&layout.manager_log(), log_stderr);
+        let defs = store::scan(&layout, &log)?;
+        let core = Arc::new_cyclic(|me| Core {
+            uri,
+            layout,
+            log,
+            events: EventBus::default(),
+            inner: Mutex::new(Inner {
+                next_id: 1,
+                ..Inner::default()
+            }),
+            caps: Mutex::new(HashMap::new()),
+            me: me.clone(),
+            _lock: state_lock,
+        });
+        {
+            let mut inner = lock(&core.inner);
+            for def in defs {
+                inner.names.insert(def.name.clone(), def.uuid);
+                inner.entries.insert(
+                    def.uuid,
+                    Entry {
+                        persistent: Some(def),
+                        running: None,
+                        reason: StateReason::Unknown,
+                        job: Arc::default(),
+                    },
+                );
+            }
+        }
+        core.reattach_all();
+        Ok(LocalDriver { core })
+    }
+}
+
+impl Core {
+    /// The entry for `dom`, found by UUID, checked to still carry the
+    /// same name.
+    pub fn find<'a>(inner: &'a Inner, dom: &Domain) -> Result<&'a Entry> {
+        inner
+            .entries
+            .get(&dom.uuid)
+            .ok_or_else(|| no_domain(&format!("'{}' (UUID {})", dom.name, dom.uuid)))
+    }
+
+    /// Runs `f` on the entry of `dom` under the table lock.
+    pub fn with_entry<T>(
+        &self,
+        dom: &Domain,
+        f: impl FnOnce(&mut Entry) -> Result<T>,
+    ) -> Result<T> {
+        let mut inner = lock(&self.inner);
+        let entry = inner
+            .entries
+            .get_mut(&dom.uuid)
+            .ok_or_else(|| no_domain(&format!("'{}' (UUID {})", dom.name, dom.uuid)))?;
+        f(entry)
+    }
+
+    /// The job lock of `dom`: hold the returned guard for the whole
+    /// operation.
+    pub fn job(&self, dom: &Domain) -> Result<Arc<Mutex<()>>> {
+        self.with_entry(dom, |e| Ok(e.job.clone()))
+    }
+
+    /// Sends an event to subscribers.
+    pub fn emit(&self, domain: Domain, kind: EventKind) {
+        self.events.emit(Event { domain, kind });
+    }
+
+    /// The capabilities of `emulator`, probed once and cached by its size
+    /// and modification time (a package upgrade changes both).
+    pub fn caps(&self, emulator: &Path) -> Result<QemuCaps> {
+        let meta = std::fs::metadata(emulator).map_err(|e| {
+            Error::io(
+                format!(
+                    "cannot use the emulator {} (is qemu-system-x86 installed?)",
+                    emulator.display()
+                ),
+                e,
+            )
+        })?;
+        let (size, mtime) = (meta.len(), meta.modified().unwrap_or(std::time::UNIX_EPOCH));
+        if let Some((s, m, caps)) = lock(&self.caps).get(emulator)
+            && *s == size
+            && *m == mtime
+        {
+            return Ok(caps.clone());
+        }
+        let caps = probe::probe(emulator)?;
+        lock(&self.caps).insert(emulator.to_path_buf(), (size, mtime, caps.clone()));
+        Ok(caps)
+    }
+}
+
+/// The `NoDomain` error for `what`.
+pub(crate) fn no_domain(what: &str) -> Error {
+    Error::new(ErrorCode::NoDomain, format!("no domain {what}"))
+}
+
+/// The emulator a definition runs with.
+pub(crate) fn emulator_of(def: &DomainDef) -> PathBuf {
+    def.devices
+        .emulator
+        .as_ref()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| default_emulator(def.os.arch.as_deref().unwrap_or("x86_64")))
+}
+
+/// The QEMU binary for `arch` when a definition names none: the first in
+/// `$PATH`, else the Debian path.
+pub(crate) fn default_emulator(arch: &str) -> PathBuf {
+    let bin = if arch == "i686" {
+        "qemu-system-i386"
+    } else {
+        "qemu-system-x86_64"
+    };
+    find_in_path(bin).unwrap_or_else(|| PathBuf::from("/usr/bin").join(bin))
+}
+
+/// The first `name` in `$PATH`.
+fn find_in_path(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(name))
+            .find(|p| p.is_file())
+    })
+}

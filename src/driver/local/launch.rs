@@ -1,0 +1,350 @@
+//! Starting QEMU for a domain: runtime directory, VNC port, command line,
+//! the detached process, the monitor, and `cont` once everything is set.
+//!
+//! A start that fails at any step kills what it started and removes the
+//! runtime directory, and says why with the tail of QEMU's log and the
+//! command line it ran.
+
+use std::fs::File;
+use std::net::{Ipv4Addr, TcpListener};
+use std::os::fd::AsFd;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use super::argv::{RuntimePaths, build_argv};
+use super::driver::{Core, emulator_of, lock};
+use super::fsutil::ensure_private_dir;
+use super::monitor::{self, MonitorLink};
+use super::process::{self, ExitWatch, ProcessId};
+use super::qmp::Qmp;
+use super::runtime::{RunState, Running, Status};
+use super::shell::shell_join;
+use crate::driver::error::{Error, ErrorCode, Result};
+use crate::driver::{DomainState, StateReason};
+use crate::model::{CharSource, DomainDef, LifecycleAction};
+
+/// How long QEMU may take to open its monitor.
+const QMP_DEADLINE: Duration = Duration::from_secs(30);
+/// The timeout of a routine QMP command.
+pub(crate) const QMP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How to start.
+pub(crate) struct LaunchOptions<'a> {
+    /// Whether the domain has a persistent definition.
+    pub persistent: bool,
+    /// A saved state to load before the vCPUs run: the file, positioned
+    /// at the start of QEMU's migration stream.
+    pub incoming: Option<&'a File>,
+    /// Leave the vCPUs stopped.
+    pub paused: bool,
+    /// The reason recorded for the running state.
+    pub reason: StateReason,
+}
+
+impl Core {
+    /// Starts QEMU for `def` as run `id` and registers nothing: the caller
+    /// puts the returned run into the domain's entry, then starts its
+    /// monitor with [`monitor::watch`].
+    pub(crate) fn launch(
+        &self,
+        mut def: DomainDef,
+        id: u32,
+        opts: LaunchOptions<'_>,
+    ) -> Result<(Arc<Running>, MonitorLink)> {
+        let emulator = emulator_of(&def);
+        let caps = self.caps(&emulator)?;
+        let name = def.name.clone();
+        let run_dir = self.layout.run_dir(&name);
+        if run_dir.exists() {
+            // Left by a run that is over (the caller checked the domain is
+            // shut off): stale sockets would make QEMU's bind fail.
+            std::fs::remove_dir_all(&run_dir)
+                .map_err(|e| Error::io(format!("cannot clear {}", run_dir.display()), e))?;
+        }
+        ensure_private_dir(&run_dir)?;
+        let vnc_port = self.pick_vnc_port(&def)?;
+        let mut paths = RuntimePaths::new(&run_dir);
+        paths.serial_log = Some(self.layout.console_log_file(&name));
+        paths.vnc_port = vnc_port;
+        paths.nvram = Some(self.layout.save.join(format!("{name}_VARS.fd")));
+        paths.incoming = opts.incoming.is_some();
+        let argv = match build_argv(&def, &caps, &paths) {
+            Ok(argv) => argv,
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&run_dir);
+                return Err(e);
+            }
+        };
+        let log = self.layout.log_file(&name);
+        let pid = match process::spawn(&argv, &log) {
+            Ok(pid) => pid,
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&run_dir);
+                return Err(e);
+            }
+        };
+        let fail = |e: Error| -> Error {
+            process::kill_hard(pid);
+            if let Some(w) = ExitWatch::open(pid) {
+                w.wait(Some(Duration::from_secs(5)));
+            }
+            process::reap(pid.pid);
+            let _ = std::fs::remove_dir_all(&run_dir);
+            let tail = process::log_tail(&log, 12);
+            Error::new(
+                if e.code == ErrorCode::OperationFailed || e.code == ErrorCode::Timeout {
+                    ErrorCode::QemuFailed
+                } else {
+                    e.code
+                },
+                format!(
+                    "cannot start domain '{name}': {e}\nQEMU log ({}):\n{tail}\ncommand: {}",
+                    log.display(),
+                    shell_join(&argv)
+                ),
+            )
+        };
+        let (link, sink) = monitor::channel().map_err(&fail)?;
+        let qmp = Qmp::connect_watching(
+            &paths.qmp_socket,
+            Instant::now() + QMP_DEADLINE,
+            || {
+                (!process::is_alive(pid)).then(|| {
+                    Error::new(
+                        ErrorCode::QemuFailed,
+                        "QEMU exited before its monitor was ready",
+                    )
+                })
+            },
+            sink,
+        )
+        .map_err(&fail)?;
+        let result = (|| {
+            self.prepare_guest(&qmp, &mut def, opts.incoming)?;
+            if !opts.paused {
+                qmp.execute("cont", None, QMP_TIMEOUT)?;
+            }
+            Ok(())
+        })();
+        if let Err(e) = result {
+            drop(qmp);
+            return Err(fail(e));
+        }
+        if let Some(port) = vnc_port
+            && let Some(g) = def.devices.graphics.first_mut()
+        {
+            g.port = Some(i32::from(port));
+        }
+        let state = if opts.paused {
+            DomainState::Paused
+        } else {
+            DomainState::Running
+        };
+        let reason = if opts.paused {
+            StateReason::User
+        } else {
+            opts.reason
+        };
+        let run = new_running(
+            id,
+            def,
+            pid,
+            Some(qmp),
+            &run_dir,
+            vnc_port,
+            (state, reason),
+            &link,
+        );
+        if let Err(e) = write_status(&run, opts.persistent) {
+            drop(run);
+            return Err(fail(e));
+        }
+        Ok((run, link))
+    }
+
+    /// Everything between the monitor coming up and `cont`: load a saved
+    /// state, set the VNC password, learn the pty paths.
+    fn prepare_guest(&self, qmp: &Qmp, def: &mut DomainDef, incoming: Option<&File>) -> Result<()> {
+        if let Some(file) = incoming {
+            qmp.getfd("restore", file.as_fd(), QMP_TIMEOUT)?;
+            qmp.execute(
+                "migrate-incoming",
+                Some(json!({"uri": "fd:restore"})),
+                QMP_TIMEOUT,
+            )?;
+            wait_migration(qmp, "restore")?;
+        }
+        if let Some(passwd) = def.devices.graphics.first().and_then(|g| g.passwd.clone()) {
+            qmp.execute(
+                "set_password",
+                Some(json!({"protocol": "vnc", "password": passwd})),
+                QMP_TIMEOUT,
+            )?;
+        }
+        if def
+            .devices
+            .serials
+            .iter()
+            .chain(&def.devices.consoles)
+            .any(|c| matches!(c.source, CharSource::Pty { .. }))
+        {
+            let chardevs = qmp.execute("query-chardev", None, QMP_TIMEOUT)?;
+            fill_pty_paths(def, &chardevs);
+        }
+        Ok(())
+    }
+
+    /// The VNC port for `def`: its fixed port, checked free, or the first
+    /// free one from 5900 for autoport. `None` without VNC.
+    fn pick_vnc_port(&self, def: &DomainDef) -> Result<Option<u16>> {
+        let Some(g) = def.devices.graphics.first() else {
+            return Ok(None);
+        };
+        let taken: Vec<u16> = lock(&self.inner)
+            .entries
+            .values()
+            .filter_map(|e| e.running.as_ref().and_then(|r| r.vnc_port))
+            .collect();
+        let auto = g.autoport.unwrap_or(false) || g.port.is_none_or(|p| p < 0);
+        if !auto {
+            let port = g.port.unwrap_or(5900);
+            let port = u16::try_from(port).map_err(|_| {
+                Error::new(
+                    ErrorCode::ConfigInvalid,
+                    format!("VNC port {port} is out of range"),
+                )
+            })?;
+            if taken.contains(&port) || !port_free(port) {
+                return Err(Error::new(
+                    ErrorCode::OperationFailed,
+                    format!(
+                        "VNC port {port} of domain '{}' is already in use; pick another or use autoport='yes'",
+                        def.name
+                    ),
+                ));
+            }
+            return Ok(Some(port));
+        }
+        (5900..=65535u16)
+            .find(|p| !taken.contains(p) && port_free(*p))
+            .map(Some)
+            .ok_or_else(|| Error::new(ErrorCode::OperationFailed, "no free VNC port from 5900 up"))
+    }
+}
+
+/// Whether a TCP port can be bound on loopback and on every address (VNC
+/// listens on one of them).
+fn port_free(port: u16) -> bool {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok()
+        && TcpListener::bind((Ipv4Addr::UNSPECIFIED, port)).is_ok()
+}
+
+/// Waits for an incoming or outgoing migration to finish.
+pub(crate) fn wait_migration(qmp: &Qmp, what: &str) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(600);
+    let mut pause = Duration::from_micros(500);
+    loop {
+        let info = qmp.execute("query-migrate", None, QMP_TIMEOUT)?;
+        match info.get("status").and_then(Value::as_str) {
+            Some("completed") => return Ok(()),
+            Some("failed") | Some("cancelled") => {
+                let why = info
+                    .get("error-desc")
+                    .and_then(Value::as_str)
+                    .unwrap_or("no reason given");
+                return Err(Error::new(
+                    ErrorCode::OperationFailed,
+                    format!("QEMU could not {what}: {why}"),
+                ));
+            }
+            _ => {}
+        }
+        if Instant::now() > deadline {
+            return Err(Error::new(
+                ErrorCode::Timeout,
+                format!("{what} did not finish in 600 s"),
+            ));
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(20));
+    }
+}
+
+/// Copies the pty paths QEMU chose (`query-chardev`: `filename` is
+/// `pty:/dev/pts/N`) into the live definition.
+fn fill_pty_paths(def: &mut DomainDef, chardevs: &Value) {
+    let Some(list) = chardevs.as_array() else {
+        return;
+    };
+    let path_of = |label: &str| {
+        list.iter()
+            .find(|c| c.get("label").and_then(Value::as_str) == Some(label))
+            .and_then(|c| c.get("filename").and_then(Value::as_str))
+            .and_then(|f| f.strip_prefix("pty:"))
+            .map(str::to_string)
+    };
+    for (i, serial) in def.devices.serials.iter_mut().enumerate() {
+        if let CharSource::Pty { path } = &mut serial.source {
+            *path = path_of(&format!("charserial{i}"));
+        }
+    }
+    let first_serial = def.devices.serials.first().map(|s| s.source.clone());
+    for (i, console) in def.devices.consoles.iter_mut().enumerate() {
+        if let CharSource::Pty { path } = &mut console.source {
+            let serial_alias =
+                i == 0 && console.target_type.as_deref().is_none_or(|t| t == "serial");
+            *path = match (&first_serial, serial_alias) {
+                (Some(CharSource::Pty { path: p }), true) => p.clone(),
+                _ => path_of(&format!("charconsole{i}")),
+            };
+        }
+    }
+}
+
+/// What to do after the guest powered off, rebooted or crashed.
+pub(crate) fn wants_restart(def: &DomainDef, reason: StateReason) -> bool {
+    match reason {
+        StateReason::Shutdown => def.on_poweroff == LifecycleAction::Restart,
+        StateReason::Crashed => def.on_crash == LifecycleAction::Restart,
+        _ => false,
+    }
+}
+
+/// A run record for process `process`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn new_running(
+    id: u32,
+    def: DomainDef,
+    process: ProcessId,
+    qmp: Option<Qmp>,
+    run_dir: &Path,
+    vnc_port: Option<u16>,
+    state: (DomainState, StateReason),
+    link: &MonitorLink,
+) -> Arc<Running> {
+    Arc::new(Running {
+        id,
+        process,
+        qmp,
+        run_dir: run_dir.to_path_buf(),
+        def,
+        vnc_port,
+        state: Mutex::new(RunState {
+            state: state.0,
+            reason: state.1,
+            stopping: None,
+            guest_shutdown: false,
+            reboot_pending: false,
+        }),
+        stop_monitor: Mutex::new(Some(link.stopper())),
+        console_owner: Default::default(),
+    })
+}
+
+/// Writes the status file of a run, durably.
+pub(crate) fn write_status(run: &Running, persistent: bool) -> Result<()> {
+    Status::new(run.id, run.process, persistent, &run.def, run.vnc_port).write(&run.run_dir)
+}

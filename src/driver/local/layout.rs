@@ -1,0 +1,93 @@
+//! Where a manager keeps its state: one layout for the embedded driver and
+//! the daemons, so that a daemon is a LocalDriver behind a socket.
+
+use std::path::{Path, PathBuf};
+
+use crate::driver::error::Result;
+
+use super::fsutil::ensure_private_dir;
+
+/// The directories and files of one state directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    /// Persistent definitions, one `NAME.xml` each.
+    pub config: PathBuf,
+    /// Autostart marks: an empty file named after each domain that starts
+    /// with the manager.
+    pub autostart: PathBuf,
+    /// Runtime state: one directory per running domain.
+    pub run: PathBuf,
+    /// Logs: `NAME.log` per domain and the manager's own log.
+    pub log: PathBuf,
+    /// Managed save images, `NAME.save`.
+    pub save: PathBuf,
+    /// Cached probes of QEMU binaries.
+    pub cache: PathBuf,
+    /// The lock file that says which manager owns this state.
+    pub lock: PathBuf,
+}
+
+impl Layout {
+    /// The embedded layout: everything under `root`.
+    pub fn embedded(root: &Path) -> Layout {
+        Layout {
+            config: root.join("config"),
+            autostart: root.join("config/autostart"),
+            run: root.join("run"),
+            log: root.join("log"),
+            save: root.join("save"),
+            cache: root.join("cache"),
+            lock: root.join("run/lock"),
+        }
+    }
+
+    /// Creates every directory (mode 0700) and checks each is private.
+    pub fn prepare(&self) -> Result<()> {
+        for dir in [
+            &self.config,
+            &self.autostart,
+            &self.run,
+            &self.log,
+            &self.save,
+            &self.cache,
+        ] {
+            ensure_private_dir(dir)?;
+        }
+        Ok(())
+    }
+
+    /// The persistent definition of `name`.
+    pub fn config_file(&self, name: &str) -> PathBuf {
+        self.config.join(format!("{name}.xml"))
+    }
+
+    /// The autostart mark of `name`.
+    pub fn autostart_file(&self, name: &str) -> PathBuf {
+        self.autostart.join(name)
+    }
+
+    /// The runtime directory of a running domain.
+    pub fn run_dir(&self, name: &str) -> PathBuf {
+        self.run.join(name)
+    }
+
+    /// The log of `name`'s QEMU.
+    pub fn log_file(&self, name: &str) -> PathBuf {
+        self.log.join(format!("{name}.log"))
+    }
+
+    /// The serial console log of `name`.
+    pub fn console_log_file(&self, name: &str) -> PathBuf {
+        self.log.join(format!("{name}.console.log"))
+    }
+
+    /// The managed save image of `name`.
+    pub fn managed_save_file(&self, name: &str) -> PathBuf {
+        self.save.join(format!("{name}.save"))
+    }
+
+    /// The manager's own log.
+    pub fn manager_log(&self) -> PathBuf {
+        self.log.join("qvirt.log")
+    }
+}

@@ -1,0 +1,310 @@
+//! The lifecycle operations: start, create, destroy, shutdown, reboot,
+//! reset, suspend, resume. Each holds its domain's job lock for its whole
+//! length and the table lock only for moments.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::driver::{Core, Entry, lock};
+use super::launch::{LaunchOptions, QMP_TIMEOUT};
+use super::monitor::{self, MonitorLink};
+use super::process::{self, ExitWatch};
+use super::runtime::Running;
+use crate::driver::error::{Error, ErrorCode, Result};
+use crate::driver::{Domain, DomainState, EventKind, ShutdownOptions, StateReason};
+use crate::model::DomainDef;
+
+/// How long QEMU has to exit after SIGTERM before it gets SIGKILL.
+const TERM_GRACE: Duration = Duration::from_secs(5);
+
+impl Core {
+    /// A strong handle on the core, for starting threads.
+    pub(crate) fn strong(&self) -> Arc<Core> {
+        self.me
+            .upgrade()
+            .expect("the core is alive while its methods run")
+    }
+
+    /// Puts a new run into the entry of `uuid` and starts its monitor.
+    pub(crate) fn register(&self, uuid: Uuid, run: &Arc<Running>, link: MonitorLink) -> Domain {
+        let handle = {
+            let mut inner = lock(&self.inner);
+            let entry = inner
+                .entries
+                .get_mut(&uuid)
+                .expect("the job lock keeps the entry");
+            entry.running = Some(run.clone());
+            entry.handle()
+        };
+        monitor::watch(&self.strong(), uuid, run, link);
+        handle
+    }
+
+    /// The next running id.
+    pub(crate) fn next_id(&self) -> u32 {
+        let mut inner = lock(&self.inner);
+        let id = inner.next_id;
+        inner.next_id += 1;
+        id
+    }
+
+    /// Starts a defined, shut-off domain (from its managed save image when
+    /// there is one).
+    pub(crate) fn start_domain(&self, dom: &Domain) -> Result<Domain> {
+        let job = self.job(dom)?;
+        let _job = lock(&job);
+        let def = self.with_entry(dom, |e| match (&e.running, &e.persistent) {
+            (Some(run), _) => Err(Core::wrong_state(dom, "start", run.run_state().state)),
+            (None, Some(def)) => Ok(def.clone()),
+            (None, None) => Err(Error::new(
+                ErrorCode::Internal,
+                "a domain with no definition",
+            )),
+        })?;
+        let image = self.layout.managed_save_file(&def.name);
+        if image.exists() {
+            return self.restore_managed(dom, def, &image);
+        }
+        let id = self.next_id();
+        let (run, link) = self.launch(
+            def,
+            id,
+            LaunchOptions {
+                persistent: true,
+                incoming: None,
+                paused: false,
+                reason: StateReason::Booted,
+            },
+        )?;
+        let handle = self.register(dom.uuid, &run, link);
+        self.log.info(&format!(
+            "started domain '{}' (id {id}, pid {})",
+            dom.name, run.process.pid
+        ));
+        self.emit(handle.clone(), EventKind::Started(StateReason::Booted));
+        Ok(handle)
+    }
+
+    /// Starts a transient domain from a definition.
+    pub(crate) fn create_transient(
+        &self,
+        def: DomainDef,
+        reason: StateReason,
+        paused: bool,
+        incoming: Option<&std::fs::File>,
+    ) -> Result<Domain> {
+        let uuid = def.uuid;
+        let job: Arc<std::sync::Mutex<()>> = Arc::default();
+        let _job = lock(&job);
+        {
+            let mut inner = lock(&self.inner);
+            if let Some(&other) = inner.names.get(&def.name) {
+                let other_name = def.name.clone();
+                return Err(super::store::conflict(&def, &other_name, other));
+            }
+            if let Some(e) = inner.entries.get(&uuid) {
+                return Err(super::store::conflict(&def, &e.def().name, uuid));
+            }
+            // Reserve the name while QEMU starts; lookups find nothing yet.
+            inner.names.insert(def.name.clone(), uuid);
+        }
+        let name = def.name.clone();
+        let id = self.next_id();
+        let launched = self.launch(
+            def,
+            id,
+            LaunchOptions {
+                persistent: false,
+                incoming,
+                paused,
+                reason,
+            },
+        );
+        let (run, link) = match launched {
+            Ok(r) => r,
+            Err(e) => {
+                lock(&self.inner).names.remove(&name);
+                return Err(e);
+            }
+        };
+        lock(&self.inner).entries.insert(
+            uuid,
+            Entry {
+                persistent: None,
+                running: None,
+                reason: StateReason::Unknown,
+                job: job.clone(),
+            },
+        );
+        let handle = self.register(uuid, &run, link);
+        self.log.info(&format!(
+            "created domain '{name}' (id {id}, pid {})",
+            run.process.pid
+        ));
+        self.emit(handle.clone(), EventKind::Started(reason));
+        Ok(handle)
+    }
+
+    /// Stops a domain at once: SIGTERM, then SIGKILL after a grace period.
+    pub(crate) fn destroy_domain(&self, dom: &Domain) -> Result<()> {
+        let job = self.job(dom)?;
+        let _job = lock(&job);
+        let run = self.running_in(
+            dom,
+            "destroy",
+            &[
+                DomainState::Running,
+                DomainState::Paused,
+                DomainState::Crashed,
+                DomainState::Shutdown,
+                DomainState::PmSuspended,
+            ],
+        )?;
+        self.stop_process(dom, &run, StateReason::Destroyed);
+        Ok(())
+    }
+
+    /// Ends `run`'s process and the run, recording `reason`.
+    pub(crate) fn stop_process(&self, dom: &Domain, run: &Running, reason: StateReason) {
+        run.update(|s| s.stopping = Some(reason));
+        let exit = ExitWatch::open(run.process);
+        if let Some(exit) = &exit {
+            process::terminate(run.process);
+            if !exit.wait(Some(TERM_GRACE)) {
+                self.log.warn(&format!(
+                    "domain '{}': QEMU ignored SIGTERM for {} s; killing it",
+                    dom.name,
+                    TERM_GRACE.as_secs()
+                ));
+                process::kill_hard(run.process);
+                exit.wait(Some(TERM_GRACE));
+            }
+        }
+        self.finish_run(dom.uuid, run.process.pid, Some(reason));
+    }
+
+    /// Asks the guest to power off; optionally waits.
+    pub(crate) fn shutdown_domain(&self, dom: &Domain, options: ShutdownOptions) -> Result<()> {
+        let run = {
+            let job = self.job(dom)?;
+            let _job = lock(&job);
+            let run = self.running_in(dom, "shut down", &[DomainState::Running])?;
+            run.qmp()?.execute("system_powerdown", None, QMP_TIMEOUT)?;
+            run
+        };
+        let Some(wait) = options.wait else {
+            return Ok(());
+        };
+        if self.wait_stopped(&run, wait) {
+            // The monitor ends the run; wait for it to have done so, so the
+            // caller sees the domain shut off.
+            self.wait_run_over(dom, &run);
+            return Ok(());
+        }
+        if options.destroy_on_timeout {
+            self.log.warn(&format!(
+                "domain '{}' did not shut down within {} s; destroying it",
+                dom.name,
+                wait.as_secs()
+            ));
+            let job = self.job(dom)?;
+            let _job = lock(&job);
+            self.stop_process(dom, &run, StateReason::Destroyed);
+            return Ok(());
+        }
+        Err(Error::new(
+            ErrorCode::Timeout,
+            format!(
+                "domain '{}' did not shut down within {} s (the guest may ignore ACPI); destroy it or wait longer",
+                dom.name,
+                wait.as_secs_f64()
+            ),
+        ))
+    }
+
+    /// Waits until the run's process has exited and its run is over.
+    pub(crate) fn wait_run_over(&self, dom: &Domain, run: &Running) {
+        self.finish_run(dom.uuid, run.process.pid, None);
+    }
+
+    /// Reboots through the guest (ACPI): its power-off becomes a pause
+    /// (`set-action shutdown=pause`), which the monitor turns into a
+    /// reset and `cont`, so the QEMU process stays.
+    pub(crate) fn reboot_domain(&self, dom: &Domain) -> Result<()> {
+        let job = self.job(dom)?;
+        let _job = lock(&job);
+        let run = self.running_in(dom, "reboot", &[DomainState::Running])?;
+        let qmp = run.qmp()?;
+        run.update(|s| s.reboot_pending = true);
+        let result = qmp
+            .execute(
+                "set-action",
+                Some(json!({"shutdown": "pause"})),
+                QMP_TIMEOUT,
+            )
+            .and_then(|_| qmp.execute("system_powerdown", None, QMP_TIMEOUT));
+        if result.is_err() {
+            run.update(|s| s.reboot_pending = false);
+        }
+        result.map(|_| ())
+    }
+
+    /// Resets the machine, like its reset button.
+    pub(crate) fn reset_domain(&self, dom: &Domain) -> Result<()> {
+        let job = self.job(dom)?;
+        let _job = lock(&job);
+        let run = self.running_in(dom, "reset", &[DomainState::Running, DomainState::Paused])?;
+        run.qmp()?
+            .execute("system_reset", None, QMP_TIMEOUT)
+            .map(|_| ())
+    }
+
+    /// Stops the vCPUs.
+    pub(crate) fn suspend_domain(&self, dom: &Domain) -> Result<()> {
+        let job = self.job(dom)?;
+        let _job = lock(&job);
+        let run = self.running_in(dom, "suspend", &[DomainState::Running])?;
+        run.qmp()?.execute("stop", None, QMP_TIMEOUT)?;
+        let changed = run.update(|s| {
+            let changed = s.state == DomainState::Running;
+            s.state = DomainState::Paused;
+            s.reason = StateReason::User;
+            changed
+        });
+        if changed {
+            self.emit(self.handle_of(dom, &run), EventKind::Suspended);
+        }
+        Ok(())
+    }
+
+    /// Restarts the vCPUs.
+    pub(crate) fn resume_domain(&self, dom: &Domain) -> Result<()> {
+        let job = self.job(dom)?;
+        let _job = lock(&job);
+        let run = self.running_in(dom, "resume", &[DomainState::Paused])?;
+        run.qmp()?.execute("cont", None, QMP_TIMEOUT)?;
+        let changed = run.update(|s| {
+            let changed = s.state != DomainState::Running;
+            s.state = DomainState::Running;
+            s.reason = StateReason::Unpaused;
+            changed
+        });
+        if changed {
+            self.emit(self.handle_of(dom, &run), EventKind::Resumed);
+        }
+        Ok(())
+    }
+
+    /// The handle of a running domain.
+    pub(crate) fn handle_of(&self, dom: &Domain, run: &Running) -> Domain {
+        Domain {
+            name: dom.name.clone(),
+            uuid: dom.uuid,
+            id: Some(run.id),
+        }
+    }
+}
+
+use uuid::Uuid;

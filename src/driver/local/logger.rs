@@ -1,0 +1,125 @@
+//! The manager's log: timestamped lines appended to a file (and copied to
+//! stderr when asked), shared by the embedded driver and the daemon.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// How serious a log line is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    /// Routine events: a domain started, a client connected.
+    Info,
+    /// Something was skipped or refused but work goes on.
+    Warn,
+    /// An operation failed.
+    Error,
+}
+
+/// An append-only log file. Writing never fails the caller: a log that
+/// cannot be written is reported once on stderr.
+#[derive(Debug)]
+pub struct Logger {
+    file: Mutex<Option<File>>,
+    stderr: bool,
+}
+
+impl Logger {
+    /// Opens (creating, mode 0600) the log at `path`; `stderr` copies each
+    /// line there too (a daemon in the foreground).
+    pub fn open(path: &Path, stderr: bool) -> Logger {
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(path);
+        if let Err(e) = &file {
+            eprintln!("qvirt: cannot open the log {}: {e}", path.display());
+        }
+        Logger {
+            file: Mutex::new(file.ok()),
+            stderr,
+        }
+    }
+
+    /// A logger that writes nowhere (tests, short-lived tools).
+    pub fn discard() -> Logger {
+        Logger {
+            file: Mutex::new(None),
+            stderr: false,
+        }
+    }
+
+    /// Appends one line.
+    pub fn log(&self, level: Level, message: &str) {
+        let tag = match level {
+            Level::Info => "info",
+            Level::Warn => "warning",
+            Level::Error => "error",
+        };
+        let line = format!("{} {tag}: {message}\n", timestamp(SystemTime::now()));
+        if self.stderr {
+            eprint!("{line}");
+        }
+        if let Some(file) = self.file.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
+            let _ = file.write_all(line.as_bytes());
+        }
+    }
+
+    /// Logs at [`Level::Info`].
+    pub fn info(&self, message: &str) {
+        self.log(Level::Info, message)
+    }
+
+    /// Logs at [`Level::Warn`].
+    pub fn warn(&self, message: &str) {
+        self.log(Level::Warn, message)
+    }
+
+    /// Logs at [`Level::Error`].
+    pub fn error(&self, message: &str) {
+        self.log(Level::Error, message)
+    }
+}
+
+/// Formats a time as UTC `YYYY-MM-DD HH:MM:SS.mmm`.
+pub fn timestamp(t: SystemTime) -> String {
+    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = d.as_secs();
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}.{:03}",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60,
+        d.subsec_millis()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn formats_utc_times() {
+        let t = UNIX_EPOCH + Duration::from_millis(1_795_651_200_123);
+        assert_eq!(timestamp(t), "2026-11-26 00:00:00.123");
+        assert_eq!(timestamp(UNIX_EPOCH), "1970-01-01 00:00:00.000");
+        let leap = UNIX_EPOCH + Duration::from_secs(951_782_400 + 3661);
+        assert_eq!(timestamp(leap), "2000-02-29 01:01:01.000");
+    }
+}

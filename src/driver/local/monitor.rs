@@ -1,0 +1,341 @@
+//! Watching running domains: one thread per run waits on the QEMU
+//! process's pidfd and on the events its QMP reader forwards, keeps the
+//! state true, and ends the run the instant QEMU exits.
+//!
+//! QMP events arrive on the reader thread, which must not send commands
+//! (their replies would wait for that very thread), so the reader only
+//! queues them and wakes this thread, which may.
+
+use std::io::{Read, Write};
+use std::os::fd::AsFd;
+use std::os::unix::net::UnixStream;
+use std::sync::mpsc::{Receiver, Sender, channel as mpsc_channel};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::driver::{Core, lock};
+use super::launch::{QMP_TIMEOUT, wants_restart};
+use super::process::{self, ExitWatch};
+use super::qmp::{QmpEvent, QmpMessage};
+use super::runtime::Running;
+use crate::driver::error::{Error, Result};
+use crate::driver::{Domain, DomainState, EventKind, StateReason};
+use crate::model::LifecycleAction;
+
+/// The monitor thread's end of a run's event channel.
+pub(crate) struct MonitorLink {
+    rx: Receiver<QmpMessage>,
+    wake_rx: UnixStream,
+    wake_tx: UnixStream,
+}
+
+impl MonitorLink {
+    /// A handle whose closing (with every other) tells the thread to stop.
+    pub fn stopper(&self) -> UnixStream {
+        self.wake_tx
+            .try_clone()
+            .expect("socket descriptors can be duplicated")
+    }
+}
+
+/// A new channel: the link for the monitor thread, and the sink to give
+/// the QMP client.
+pub(crate) fn channel() -> Result<(MonitorLink, impl FnMut(QmpMessage) + Send + 'static)> {
+    let (wake_tx, wake_rx) =
+        UnixStream::pair().map_err(|e| Error::io("cannot create the monitor wake-up socket", e))?;
+    wake_tx
+        .set_nonblocking(true)
+        .map_err(|e| Error::io("cannot configure the monitor wake-up socket", e))?;
+    let (tx, rx): (Sender<QmpMessage>, _) = mpsc_channel();
+    let mut waker = wake_tx
+        .try_clone()
+        .map_err(|e| Error::io("cannot duplicate the monitor wake-up socket", e))?;
+    let sink = move |msg: QmpMessage| {
+        let _ = tx.send(msg);
+        // One pending byte is enough to wake the thread; a full buffer
+        // means a wake-up is already pending.
+        let _ = waker.write(&[1]);
+    };
+    Ok((
+        MonitorLink {
+            rx,
+            wake_rx,
+            wake_tx,
+        },
+        sink,
+    ))
+}
+
+/// Starts the monitor thread of `run`, the run of domain `uuid`.
+pub(crate) fn watch(core_ref: &Arc<Core>, uuid: Uuid, run: &Arc<Running>, link: MonitorLink) {
+    let core = Arc::downgrade(core_ref);
+    let weak_run = Arc::downgrade(run);
+    let pid = run.process;
+    let name = format!("monitor-{}", run.id);
+    let MonitorLink {
+        rx,
+        wake_rx,
+        wake_tx,
+    } = link;
+    // The thread keeps no write end, so closing the run's ones wakes it.
+    drop(wake_tx);
+    let spawned = std::thread::Builder::new()
+        .name(name)
+        .stack_size(256 * 1024)
+        .spawn(move || {
+            let Some(exit) = ExitWatch::open(pid) else {
+                // Already gone: end the run now.
+                if let Some(core) = core.upgrade() {
+                    core.finish_run(uuid, pid.pid, None);
+                }
+                return;
+            };
+            monitor_loop(&core, uuid, &weak_run, &exit, &rx, wake_rx);
+        });
+    if let Err(e) = spawned {
+        core_ref
+            .log
+            .error(&format!("cannot start the monitor of domain {uuid}: {e}"));
+    }
+}
+
+/// Waits for the process to exit or for queued QMP messages, until the
+/// run ends or the driver goes away.
+fn monitor_loop(
+    core: &Weak<Core>,
+    uuid: Uuid,
+    run: &Weak<Running>,
+    exit: &ExitWatch,
+    rx: &Receiver<QmpMessage>,
+    mut wake_rx: UnixStream,
+) {
+    let pid = exit.id().pid;
+    loop {
+        let (exited, stop) = {
+            let mut fds = [
+                PollFd::new(exit.as_fd(), PollFlags::POLLIN),
+                PollFd::new(wake_rx.as_fd(), PollFlags::POLLIN),
+            ];
+            match poll(&mut fds, PollTimeout::NONE) {
+                Ok(_) => {}
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(_) => return,
+            }
+            let exited = fds[0].any().unwrap_or(false);
+            let wake = fds[1].revents().unwrap_or(PollFlags::empty());
+            (
+                exited,
+                wake.contains(PollFlags::POLLHUP) && !wake.contains(PollFlags::POLLIN),
+            )
+        };
+        let mut buf = [0u8; 64];
+        let _ = wake_rx.set_nonblocking(true);
+        while let Ok(n) = wake_rx.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+        }
+        while let Ok(msg) = rx.try_recv() {
+            if let (Some(core), Some(run), QmpMessage::Event(ev)) =
+                (core.upgrade(), run.upgrade(), &msg)
+            {
+                core.on_event(uuid, &run, ev);
+            }
+        }
+        if exited {
+            if let Some(core) = core.upgrade() {
+                core.finish_run(uuid, pid, None);
+            }
+            return;
+        }
+        if stop || core.strong_count() == 0 {
+            return;
+        }
+    }
+}
+
+impl Core {
+    /// Applies one QMP event to the run's state.
+    fn on_event(&self, uuid: Uuid, run: &Arc<Running>, ev: &QmpEvent) {
+        let domain = Domain {
+            name: run.def.name.clone(),
+            uuid,
+            id: Some(run.id),
+        };
+        match ev.name.as_str() {
+            "STOP" => {
+                let changed = run.update(|s| {
+                    let was = s.state;
+                    if s.state == DomainState::Running {
+                        s.state = DomainState::Paused;
+                        s.reason = if s.guest_shutdown {
+                            StateReason::ShuttingDown
+                        } else {
+                            StateReason::User
+                        };
+                    }
+                    was == DomainState::Running
+                });
+                if changed {
+                    self.emit(domain, EventKind::Suspended);
+                }
+            }
+            "RESUME" => {
+                let changed = run.update(|s| {
+                    let was = s.state;
+                    s.state = DomainState::Running;
+                    s.reason = StateReason::Unpaused;
+                    was == DomainState::Paused
+                });
+                if changed {
+                    self.emit(domain, EventKind::Resumed);
+                }
+            }
+            "RESET" => self.emit(domain, EventKind::Reset),
+            "SHUTDOWN" => {
+                let guest = ev
+                    .data
+                    .get("guest")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false);
+                let reason = ev.data.get("reason").and_then(Value::as_str).unwrap_or("");
+                let reboot = run.update(|s| {
+                    s.guest_shutdown = guest && reason != "guest-reset";
+                    std::mem::take(&mut s.reboot_pending)
+                });
+                if reboot {
+                    self.finish_reboot(run);
+                } else if guest {
+                    self.emit(domain, EventKind::Shutdown);
+                }
+            }
+            "GUEST_PANICKED" => self.on_panic(uuid, run),
+            _ => {}
+        }
+    }
+
+    /// The second half of a manager-driven reboot: the guest powered off
+    /// into a pause (`set-action shutdown=pause`); reset it, restore the
+    /// shutdown action, and let it run again.
+    fn finish_reboot(&self, run: &Running) {
+        let Ok(qmp) = run.qmp() else { return };
+        let action = if run.def.on_poweroff == LifecycleAction::Preserve {
+            "pause"
+        } else {
+            "poweroff"
+        };
+        let result = qmp
+            .execute("system_reset", None, QMP_TIMEOUT)
+            .and_then(|_| qmp.execute("set-action", Some(json!({"shutdown": action})), QMP_TIMEOUT))
+            .and_then(|_| qmp.execute("cont", None, QMP_TIMEOUT));
+        run.update(|s| s.guest_shutdown = false);
+        if let Err(e) = result {
+            self.log
+                .error(&format!("domain '{}': reboot failed: {e}", run.def.name));
+        }
+    }
+
+    /// The guest reported a panic: apply on_crash.
+    fn on_panic(&self, uuid: Uuid, run: &Arc<Running>) {
+        match run.def.on_crash {
+            LifecycleAction::Preserve => run.update(|s| {
+                s.state = DomainState::Crashed;
+                s.reason = StateReason::Crashed;
+            }),
+            LifecycleAction::Destroy | LifecycleAction::Restart => {
+                run.update(|s| s.stopping = Some(StateReason::Crashed));
+                process::kill_hard(run.process);
+                let _ = uuid;
+            }
+        }
+    }
+
+    /// Ends the run of `uuid` whose QEMU was `pid` (it has exited, or was
+    /// found dead): removes its runtime files, records the reason, tells
+    /// subscribers, and restarts it when its policy says so. Does nothing
+    /// if that run is already over.
+    pub(crate) fn finish_run(&self, uuid: Uuid, pid: i32, forced: Option<StateReason>) {
+        let mut inner = lock(&self.inner);
+        let Some(entry) = inner.entries.get_mut(&uuid) else {
+            return;
+        };
+        let Some(run) = entry.running.take_if(|r| r.process.pid == pid) else {
+            return;
+        };
+        let s = run.run_state();
+        let reason = forced.or(s.stopping).unwrap_or(if s.guest_shutdown {
+            StateReason::Shutdown
+        } else {
+            StateReason::Crashed
+        });
+        entry.reason = reason;
+        let name = run.def.name.clone();
+        let persistent = entry.persistent.is_some();
+        if !persistent {
+            inner.entries.remove(&uuid);
+            inner.names.remove(&name);
+        }
+        drop(inner);
+        process::reap(pid);
+        if let Err(e) = std::fs::remove_dir_all(&run.run_dir)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            self.log.error(&format!(
+                "domain '{name}': cannot remove {}: {e}",
+                run.run_dir.display()
+            ));
+        }
+        self.log
+            .info(&format!("domain '{name}' shut off ({})", reason.as_str()));
+        let domain = Domain {
+            name: name.clone(),
+            uuid,
+            id: None,
+        };
+        self.emit(domain.clone(), EventKind::Stopped(reason));
+        // Closing the run's wake-up end stops its monitor thread, unless
+        // that thread is the one running this.
+        drop(run.stop_monitor.lock().map(|mut s| s.take()));
+        if persistent && wants_restart(&run.def, reason) {
+            let me = self.me.clone();
+            std::thread::spawn(move || {
+                if let Some(core) = me.upgrade()
+                    && let Err(e) = core.start_domain(&domain)
+                {
+                    core.log
+                        .error(&format!("domain '{name}': restart failed: {e}"));
+                }
+            });
+        }
+    }
+
+    /// Waits up to `timeout` for the run of `dom` to end; whether it did.
+    pub(crate) fn wait_stopped(&self, run: &Running, timeout: Duration) -> bool {
+        match ExitWatch::open(run.process) {
+            Some(w) => w.wait(Some(timeout)),
+            None => true,
+        }
+    }
+
+    /// The run of `dom`, checked to be in one of `states`.
+    pub(crate) fn running_in(
+        &self,
+        dom: &Domain,
+        what: &str,
+        states: &[DomainState],
+    ) -> Result<Arc<Running>> {
+        let run = self.with_entry(dom, |e| match &e.running {
+            Some(run) => Ok(run.clone()),
+            None => Err(Core::wrong_state(dom, what, DomainState::Shutoff)),
+        })?;
+        let state = run.run_state().state;
+        if !states.contains(&state) {
+            return Err(Core::wrong_state(dom, what, state));
+        }
+        Ok(run)
+    }
+}

@@ -1,0 +1,262 @@
+//! QEMU processes: spawning one detached, knowing it again after a manager
+//! restart, and noticing the instant it exits.
+//!
+//! A QEMU outlives the manager that started it: it runs in its own
+//! session with stdin on /dev/null and stdout/stderr appended to the
+//! domain's log. The manager identifies it later by pid *and* the start
+//! time the kernel recorded for that pid, so a recycled pid is never
+//! taken for the VM.
+
+use std::ffi::OsString;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::os::fd::{AsFd, FromRawFd, OwnedFd};
+use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, SystemTime};
+
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+use super::logger::timestamp;
+use super::shell::shell_join;
+use crate::driver::error::{Error, ErrorCode, Result};
+
+/// A QEMU process, by pid and kernel start time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProcessId {
+    /// The pid.
+    pub pid: i32,
+    /// Field 22 of /proc/PID/stat: clock ticks after boot when it started.
+    pub start_time: u64,
+}
+
+/// Spawns `argv` detached: its own session, stdin from /dev/null,
+/// stdout and stderr appended to `log` after a header line with the time
+/// and the whole command line.
+pub fn spawn(argv: &[OsString], log: &Path) -> Result<ProcessId> {
+    let mut log_file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(log)
+        .map_err(|e| Error::io(format!("cannot open the domain log {}", log.display()), e))?;
+    let header = format!(
+        "{} starting: {}\n",
+        timestamp(SystemTime::now()),
+        shell_join(argv)
+    );
+    log_file
+        .write_all(header.as_bytes())
+        .map_err(|e| Error::io(format!("cannot write {}", log.display()), e))?;
+    let stderr = log_file
+        .try_clone()
+        .map_err(|e| Error::io("cannot duplicate the log descriptor", e))?;
+    let mut cmd = Command::new(&argv[0]);
+    cmd.args(&argv[1..])
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(log_file))
+        .stderr(Stdio::from(stderr));
+    #[allow(unsafe_code)]
+    // SAFETY: the closure runs in the child between fork and exec and only
+    // calls setsid(2), which is async-signal-safe and touches no memory.
+    unsafe {
+        cmd.pre_exec(|| {
+            nix::unistd::setsid().map_err(std::io::Error::from)?;
+            Ok(())
+        });
+    }
+    let child = cmd.spawn().map_err(|e| {
+        Error::new(
+            ErrorCode::QemuFailed,
+            format!("cannot run {}: {e}", argv[0].to_string_lossy()),
+        )
+    })?;
+    let pid = child.id() as i32;
+    // The child is reaped by `reap` once it exits; dropping the handle
+    // neither waits nor kills.
+    drop(child);
+    let start_time = start_time(pid).ok_or_else(|| {
+        Error::new(
+            ErrorCode::QemuFailed,
+            format!("QEMU (pid {pid}) exited at once; see {}", log.display()),
+        )
+    })?;
+    Ok(ProcessId { pid, start_time })
+}
+
+/// The kernel's start time of `pid`, `None` when no such process exists.
+pub fn start_time(pid: i32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat_field(&stat, 22)
+}
+
+/// CPU time (user + system) used by `pid`, in nanoseconds.
+pub fn cpu_time_ns(pid: i32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let ticks = stat_field(&stat, 14)? + stat_field(&stat, 15)?;
+    let hz = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+        .ok()
+        .flatten()
+        .unwrap_or(100) as u64;
+    Some(ticks * (1_000_000_000 / hz.max(1)))
+}
+
+/// Field `n` (1-based, as proc(5) numbers them) of a /proc/PID/stat line.
+/// The command name (field 2) may hold spaces and parentheses, so fields
+/// are counted from the last ')'.
+fn stat_field(stat: &str, n: usize) -> Option<u64> {
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(n - 3)?.parse().ok()
+}
+
+/// Whether `id` is still the same live process (not a zombie, not a
+/// recycled pid).
+pub fn is_alive(id: ProcessId) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{}/stat", id.pid)) else {
+        return false;
+    };
+    let state = stat
+        .rfind(')')
+        .and_then(|i| stat[i + 1..].split_whitespace().next());
+    state != Some("Z") && state != Some("X") && stat_field(&stat, 22) == Some(id.start_time)
+}
+
+/// A pidfd: becomes readable the moment its process exits, whether or not
+/// anyone has reaped it (an orphaned QEMU's reaper may be slow).
+#[derive(Debug)]
+pub struct ExitWatch {
+    fd: OwnedFd,
+    id: ProcessId,
+}
+
+impl ExitWatch {
+    /// Opens a pidfd on `id`, then checks the start time again so the fd
+    /// cannot refer to a recycled pid. `None` when the process is gone.
+    pub fn open(id: ProcessId) -> Option<ExitWatch> {
+        #[allow(unsafe_code)]
+        // SAFETY: pidfd_open(2) takes a pid and flags and returns a new fd
+        // or -1; no memory is passed.
+        let raw = unsafe { nix::libc::syscall(nix::libc::SYS_pidfd_open, id.pid, 0) };
+        if raw < 0 {
+            return None;
+        }
+        #[allow(unsafe_code)]
+        // SAFETY: `raw` is a fresh descriptor that nothing else owns.
+        let fd = unsafe { OwnedFd::from_raw_fd(raw as i32) };
+        is_alive(id).then_some(ExitWatch { fd, id })
+    }
+
+    /// Waits until the process exits or `timeout` passes (`None`: forever).
+    /// Returns whether it exited.
+    pub fn wait(&self, timeout: Option<Duration>) -> bool {
+        let timeout = match timeout {
+            None => PollTimeout::NONE,
+            Some(t) => PollTimeout::try_from(t).unwrap_or(PollTimeout::MAX),
+        };
+        let mut fds = [PollFd::new(self.fd.as_fd(), PollFlags::POLLIN)];
+        loop {
+            match poll(&mut fds, timeout) {
+                Ok(0) => return false,
+                Ok(_) => return true,
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(_) => return !is_alive(self.id),
+            }
+        }
+    }
+
+    /// The watched process.
+    pub fn id(&self) -> ProcessId {
+        self.id
+    }
+}
+
+impl AsFd for ExitWatch {
+    /// The pidfd, for polling together with other descriptors.
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+/// Reaps `pid` if it is this process's exited child (a QEMU we started);
+/// does nothing for other processes, which their own parent reaps.
+pub fn reap(pid: i32) {
+    use nix::sys::wait::{WaitPidFlag, waitpid};
+    let _ = waitpid(Pid::from_raw(pid), Some(WaitPidFlag::WNOHANG));
+}
+
+/// Sends SIGKILL to `id` if it is still that process.
+pub fn kill_hard(id: ProcessId) {
+    if is_alive(id) {
+        let _ = kill(Pid::from_raw(id.pid), Signal::SIGKILL);
+    }
+}
+
+/// Sends SIGTERM to `id` if it is still that process.
+pub fn terminate(id: ProcessId) {
+    if is_alive(id) {
+        let _ = kill(Pid::from_raw(id.pid), Signal::SIGTERM);
+    }
+}
+
+/// The last `lines` lines of a log file, for error messages.
+pub fn log_tail(path: &Path, lines: usize) -> String {
+    let Ok(file) = File::open(path) else {
+        return String::new();
+    };
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut text = String::new();
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = file;
+    let _ = file.seek(SeekFrom::Start(len.saturating_sub(16 * 1024)));
+    let mut bytes = Vec::new();
+    let _ = file.read_to_end(&mut bytes);
+    text.push_str(&String::from_utf8_lossy(&bytes));
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_stat_fields_past_odd_command_names() {
+        let stat = "1234 (qemu) x (y)) S 1 1234 1234 0 -1 4194560 100 0 0 0 7 3 0 0 20 0 3 0 98765 1000 10";
+        assert_eq!(stat_field(stat, 4), Some(1));
+        assert_eq!(stat_field(stat, 14), Some(7));
+        assert_eq!(stat_field(stat, 15), Some(3));
+        assert_eq!(stat_field(stat, 22), Some(98765));
+    }
+
+    #[test]
+    fn watches_a_detached_process_exit() {
+        let dir = std::env::temp_dir().join(format!("qvirt-process-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let log = dir.join("sleep.log");
+        let argv: Vec<OsString> = ["sleep", "30"].iter().map(OsString::from).collect();
+        let id = spawn(&argv, &log).unwrap();
+        assert!(is_alive(id));
+        let watch = ExitWatch::open(id).expect("pidfd opens");
+        assert!(!watch.wait(Some(Duration::from_millis(10))));
+        kill_hard(id);
+        assert!(watch.wait(Some(Duration::from_secs(10))));
+        reap(id.pid);
+        assert!(!is_alive(id));
+        assert!(
+            std::fs::read_to_string(&log)
+                .unwrap()
+                .contains("starting: sleep 30")
+        );
+        // A recycled pid with another start time is not the same process.
+        let me = ProcessId {
+            pid: std::process::id() as i32,
+            start_time: 1,
+        };
+        assert!(!is_alive(me));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

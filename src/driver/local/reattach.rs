@@ -1,0 +1,163 @@
+//! Finding the domains an earlier manager left running: each runtime
+//! directory with a status file whose process is still the same QEMU is
+//! taken back under watch; one whose QEMU is gone is shut off and its
+//! runtime files removed.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::driver::{Core, Entry, lock};
+use super::launch::{QMP_TIMEOUT, new_running};
+use super::monitor;
+use super::process::{self, ProcessId};
+use super::qmp::Qmp;
+use super::runtime::Status;
+use crate::driver::{DomainState, StateReason};
+use crate::model::DomainDef;
+
+/// How long a reattach waits for a live QEMU's monitor.
+const REATTACH_DEADLINE: Duration = Duration::from_secs(5);
+
+impl Core {
+    /// Reattaches to every domain with a runtime directory.
+    pub(crate) fn reattach_all(self: &Arc<Self>) {
+        let Ok(dirs) = std::fs::read_dir(&self.layout.run) else {
+            return;
+        };
+        let mut dirs: Vec<_> = dirs
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
+            .map(|e| e.path())
+            .collect();
+        dirs.sort();
+        for dir in dirs {
+            let label = dir.display().to_string();
+            let status = match Status::read(&dir) {
+                Ok(s) => s,
+                Err(e) => {
+                    // A start that was cut off before its status file was
+                    // written: its QEMU (if any) was killed by that start's
+                    // failure handling or died with no monitor.
+                    self.log.warn(&format!("reattach: skipping {label}: {e}"));
+                    continue;
+                }
+            };
+            let id = ProcessId {
+                pid: status.pid,
+                start_time: status.start_time,
+            };
+            let def = match DomainDef::from_xml(&status.def_xml) {
+                Ok(d) => d,
+                Err(e) => {
+                    self.log.error(&format!(
+                        "reattach: {label}: the saved definition does not parse: {e}"
+                    ));
+                    continue;
+                }
+            };
+            if !process::is_alive(id) {
+                self.log.warn(&format!(
+                    "domain '{}' (pid {}) stopped while no manager watched it; it is shut off",
+                    def.name, id.pid
+                ));
+                let _ = std::fs::remove_dir_all(&dir);
+                let mut inner = lock(&self.inner);
+                if let Some(e) = inner.entries.get_mut(&def.uuid) {
+                    e.reason = StateReason::Unknown;
+                }
+                continue;
+            }
+            self.adopt(status, def, id, &dir);
+        }
+    }
+
+    /// Takes a live QEMU back under watch.
+    fn adopt(
+        self: &Arc<Self>,
+        status: Status,
+        def: DomainDef,
+        id: ProcessId,
+        dir: &std::path::Path,
+    ) {
+        let name = def.name.clone();
+        let uuid = def.uuid;
+        {
+            let inner = lock(&self.inner);
+            if let Some(&other) = inner.names.get(&name)
+                && other != uuid
+            {
+                self.log.error(&format!(
+                    "reattach: domain '{name}' (pid {}) has UUID {uuid}, but the definition of that name has UUID {other}; leaving the process alone",
+                    id.pid
+                ));
+                return;
+            }
+        }
+        let (link, sink) = match monitor::channel() {
+            Ok(x) => x,
+            Err(e) => {
+                self.log.error(&format!("reattach: domain '{name}': {e}"));
+                return;
+            }
+        };
+        let qmp_path = dir.join("qmp.sock");
+        let qmp =
+            Qmp::connect_watching(&qmp_path, Instant::now() + REATTACH_DEADLINE, || None, sink);
+        let (qmp, state) = match qmp {
+            Ok(qmp) => {
+                let state = match qmp.query_status(QMP_TIMEOUT) {
+                    Ok((_, true)) => (DomainState::Running, StateReason::Unknown),
+                    Ok((status, false)) if status == "shutdown" => {
+                        (DomainState::Paused, StateReason::ShuttingDown)
+                    }
+                    Ok((status, false)) if status == "guest-panicked" => {
+                        (DomainState::Crashed, StateReason::Crashed)
+                    }
+                    Ok(_) => (DomainState::Paused, StateReason::Unknown),
+                    Err(e) => {
+                        self.log.error(&format!(
+                            "reattach: domain '{name}': query-status failed: {e}"
+                        ));
+                        (DomainState::Running, StateReason::Unknown)
+                    }
+                };
+                (Some(qmp), state)
+            }
+            Err(e) => {
+                self.log.error(&format!(
+                    "reattach: domain '{name}' (pid {}) runs but its monitor {} does not answer: {e}",
+                    id.pid,
+                    qmp_path.display()
+                ));
+                (None, (DomainState::Running, StateReason::Unknown))
+            }
+        };
+        let run = new_running(
+            status.id,
+            def.clone(),
+            id,
+            qmp,
+            dir,
+            status.vnc_port,
+            state,
+            &link,
+        );
+        {
+            let mut inner = lock(&self.inner);
+            inner.next_id = inner.next_id.max(status.id + 1);
+            inner.names.insert(name.clone(), uuid);
+            let entry = inner.entries.entry(uuid).or_insert_with(|| Entry {
+                persistent: None,
+                running: None,
+                reason: StateReason::Unknown,
+                job: Arc::default(),
+            });
+            entry.running = Some(run.clone());
+        }
+        monitor::watch(self, uuid, &run, link);
+        self.log.info(&format!(
+            "reattached to domain '{name}' (id {}, pid {})",
+            status.id, id.pid
+        ));
+    }
+}

@@ -1,0 +1,160 @@
+//! A running domain: its QEMU process, monitor, live definition, and the
+//! status file that lets a later manager find it again.
+//!
+//! The status file (`run/NAME/status.json`) is written once the domain
+//! runs and removed when it stops. It holds everything a restarted
+//! manager needs to reattach: the pid and the kernel's start time for it
+//! (so a recycled pid is not mistaken for the VM), the running id, the
+//! definition QEMU was started with, and the VNC port.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+
+use super::fsutil::write_atomic;
+use super::process::ProcessId;
+use super::qmp::Qmp;
+use crate::driver::error::{Error, ErrorCode, Result};
+use crate::driver::{DomainState, StateReason};
+use crate::model::DomainDef;
+
+/// The status file's format version.
+const STATUS_VERSION: u32 = 1;
+
+/// What `run/NAME/status.json` holds.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Status {
+    /// The format version.
+    pub version: u32,
+    /// The running id.
+    pub id: u32,
+    /// The QEMU pid.
+    pub pid: i32,
+    /// The kernel's start time of that pid.
+    pub start_time: u64,
+    /// Whether the domain has a persistent definition (else transient).
+    pub persistent: bool,
+    /// The live definition, as XML.
+    pub def_xml: String,
+    /// The VNC port in use, if any.
+    pub vnc_port: Option<u16>,
+}
+
+impl Status {
+    /// Writes the status file of a running domain, durably.
+    pub fn write(&self, run_dir: &Path) -> Result<()> {
+        let json = serde_json::to_vec_pretty(self)
+            .map_err(|e| Error::new(ErrorCode::Internal, format!("cannot encode status: {e}")))?;
+        write_atomic(&run_dir.join("status.json"), &json)
+    }
+
+    /// Reads a status file.
+    pub fn read(run_dir: &Path) -> Result<Status> {
+        let path = run_dir.join("status.json");
+        let text = std::fs::read(&path)
+            .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+        let status: Status = serde_json::from_slice(&text).map_err(|e| {
+            Error::new(
+                ErrorCode::ConfigInvalid,
+                format!("{} is damaged: {e}", path.display()),
+            )
+        })?;
+        if status.version != STATUS_VERSION {
+            return Err(Error::new(
+                ErrorCode::ConfigInvalid,
+                format!(
+                    "{} has format version {}, this qvirt reads {STATUS_VERSION}",
+                    path.display(),
+                    status.version
+                ),
+            ));
+        }
+        Ok(status)
+    }
+
+    /// A status for a new run.
+    pub fn new(
+        id: u32,
+        process: ProcessId,
+        persistent: bool,
+        def: &DomainDef,
+        vnc_port: Option<u16>,
+    ) -> Status {
+        Status {
+            version: STATUS_VERSION,
+            id,
+            pid: process.pid,
+            start_time: process.start_time,
+            persistent,
+            def_xml: def.to_xml(),
+            vnc_port,
+        }
+    }
+}
+
+/// The mutable part of a running domain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunState {
+    /// Running or paused (or in shutdown, crashed, pmsuspended).
+    pub state: DomainState,
+    /// Why.
+    pub reason: StateReason,
+    /// A destroy (or save, or a quit of ours) is under way: the exit is
+    /// ours, not a crash.
+    pub stopping: Option<StateReason>,
+    /// The guest reported a shutdown (SHUTDOWN event with `guest: true`).
+    pub guest_shutdown: bool,
+    /// A manager-driven reboot waits for the guest's power-off.
+    pub reboot_pending: bool,
+}
+
+/// A running domain.
+#[derive(Debug)]
+pub struct Running {
+    /// The running id.
+    pub id: u32,
+    /// The QEMU process.
+    pub process: ProcessId,
+    /// The QMP monitor; `None` when it could not be reached at reattach.
+    pub qmp: Option<Qmp>,
+    /// The domain's runtime directory.
+    pub run_dir: PathBuf,
+    /// The definition QEMU was started with, with runtime facts filled in
+    /// (VNC port, pty paths).
+    pub def: DomainDef,
+    /// The VNC port, if any.
+    pub vnc_port: Option<u16>,
+    /// State and flags.
+    pub state: Mutex<RunState>,
+    /// Closing this wakes the monitor thread and tells it to stop.
+    pub(crate) stop_monitor: Mutex<Option<std::os::unix::net::UnixStream>>,
+    /// The generation of the console's current holder: opening the
+    /// console with `force` bumps it, which cuts off the older holder.
+    pub(crate) console_owner: std::sync::atomic::AtomicU64,
+}
+
+impl Running {
+    /// The monitor, or the error that says why there is none.
+    pub fn qmp(&self) -> Result<&Qmp> {
+        self.qmp.as_ref().ok_or_else(|| {
+            Error::new(
+                ErrorCode::QemuFailed,
+                format!(
+                    "domain '{}' (pid {}) runs, but its QMP monitor could not be reached when qvirt reattached; see the log",
+                    self.def.name, self.process.pid
+                ),
+            )
+        })
+    }
+
+    /// A copy of the state.
+    pub fn run_state(&self) -> RunState {
+        *self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Changes the state under its lock.
+    pub fn update<T>(&self, f: impl FnOnce(&mut RunState) -> T) -> T {
+        f(&mut self.state.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
