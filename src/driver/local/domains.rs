@@ -72,10 +72,16 @@ impl Core {
     pub fn define(&self, xml: &str) -> Result<Domain> {
         let def = DomainDef::from_xml(xml)?;
         let mut inner = lock(&self.inner);
-        if let Some(&uuid) = inner.names.get(&def.name)
-            && uuid != def.uuid
-        {
-            return Err(store::conflict(&def, &def.name, uuid));
+        if let Some(&uuid) = inner.names.get(&def.name) {
+            if uuid != def.uuid {
+                return Err(store::conflict(&def, &def.name, uuid));
+            }
+            if !inner.entries.contains_key(&uuid) {
+                return Err(Error::new(
+                    ErrorCode::OperationInvalid,
+                    format!("domain '{}' is being created; try again once it runs", def.name),
+                ));
+            }
         }
         if let Some(other) = inner.entries.get(&def.uuid) {
             let other_name = &other.def().name;

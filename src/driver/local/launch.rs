@@ -338,6 +338,7 @@ pub(crate) fn new_running(
             stopping: None,
             guest_shutdown: false,
             reboot_pending: false,
+            reboot_armed: false,
         }),
         stop_monitor: Mutex::new(Some(link.stopper())),
         console_owner: Default::default(),

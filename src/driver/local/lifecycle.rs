@@ -224,9 +224,12 @@ impl Core {
         ))
     }
 
-    /// Waits until the run's process has exited and its run is over.
+    /// Ends the run of a process that exited after a shutdown request:
+    /// the guest powered off, whether or not the monitor has seen its
+    /// SHUTDOWN event yet.
     pub(crate) fn wait_run_over(&self, dom: &Domain, run: &Running) {
-        self.finish_run(dom.uuid, run.process.pid, None);
+        let reason = run.run_state().stopping.unwrap_or(StateReason::Shutdown);
+        self.finish_run(dom.uuid, run.process.pid, Some(reason));
     }
 
     /// Reboots through the guest (ACPI): its power-off becomes a pause

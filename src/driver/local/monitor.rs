@@ -147,6 +147,20 @@ fn monitor_loop(
             }
         }
         if exited {
+            // Events QEMU sent just before it exited (SHUTDOWN says whether
+            // the guest powered off) may still be in flight: take them all,
+            // up to the reader's final `Closed`, before judging the exit.
+            let deadline = std::time::Instant::now() + Duration::from_secs(1);
+            while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+                match rx.recv_timeout(left) {
+                    Ok(QmpMessage::Event(ev)) => {
+                        if let (Some(core), Some(run)) = (core.upgrade(), run.upgrade()) {
+                            core.on_event(uuid, &run, &ev);
+                        }
+                    }
+                    Ok(QmpMessage::Closed(_)) | Err(_) => break,
+                }
+            }
             if let Some(core) = core.upgrade() {
                 core.finish_run(uuid, pid, None);
             }
@@ -168,6 +182,12 @@ impl Core {
         };
         match ev.name.as_str() {
             "STOP" => {
+                // A reboot's power-off pauses the guest (shutdown=pause);
+                // that pause is the cue to reset, not a user's suspend.
+                if run.update(|s| std::mem::take(&mut s.reboot_armed)) {
+                    self.finish_reboot(run);
+                    return;
+                }
                 let changed = run.update(|s| {
                     let was = s.state;
                     if s.state == DomainState::Running {
@@ -197,19 +217,21 @@ impl Core {
             }
             "RESET" => self.emit(domain, EventKind::Reset),
             "SHUTDOWN" => {
-                let guest = ev
-                    .data
-                    .get("guest")
-                    .and_then(Value::as_bool)
-                    .unwrap_or(false);
+                let guest = ev.data.get("guest").and_then(Value::as_bool).unwrap_or(false);
                 let reason = ev.data.get("reason").and_then(Value::as_str).unwrap_or("");
-                let reboot = run.update(|s| {
+                let rebooting = run.update(|s| {
+                    if std::mem::take(&mut s.reboot_pending) {
+                        s.reboot_armed = true;
+                        return true;
+                    }
                     s.guest_shutdown = guest && reason != "guest-reset";
-                    std::mem::take(&mut s.reboot_pending)
+                    if !guest && (reason == "host-signal" || reason == "host-qmp-quit") {
+                        // Someone else stopped QEMU on purpose: not a crash.
+                        s.stopping.get_or_insert(StateReason::Destroyed);
+                    }
+                    false
                 });
-                if reboot {
-                    self.finish_reboot(run);
-                } else if guest {
+                if guest && !rebooting {
                     self.emit(domain, EventKind::Shutdown);
                 }
             }

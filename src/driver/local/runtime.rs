@@ -107,6 +107,9 @@ pub struct RunState {
     pub guest_shutdown: bool,
     /// A manager-driven reboot waits for the guest's power-off.
     pub reboot_pending: bool,
+    /// The guest powered off for a reboot; the pause that follows is
+    /// turned into a reset and `cont`.
+    pub reboot_armed: bool,
 }
 
 /// A running domain.

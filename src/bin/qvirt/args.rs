@@ -1,0 +1,203 @@
+//! The command line grammar: global options and one subcommand per verb,
+//! with virsh's names and flags.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// Manage QEMU virtual machines (a virsh-like command line for qvirt).
+#[derive(Debug, Parser)]
+#[command(name = "qvirt", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// The connection URI. Default: $QVIRT_DEFAULT_URI, else the embedded
+    /// state under $XDG_DATA_HOME/qvirt/embed.
+    #[arg(short = 'c', long = "connect", value_name = "URI", global = true)]
+    pub connect: Option<String>,
+    /// Say which URI is used, and other details, on stderr.
+    #[arg(short = 'v', long, global = true)]
+    pub verbose: bool,
+    /// The verb.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// A `DOMAIN` argument: a name, a running id or a UUID.
+#[derive(Debug, clap::Args)]
+pub struct DomArg {
+    /// The domain: its name, running id or UUID.
+    #[arg(value_name = "DOMAIN")]
+    pub domain: String,
+}
+
+/// The verbs.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List domains (running and paused ones unless --all).
+    List {
+        /// Also list shut-off domains.
+        #[arg(long)]
+        all: bool,
+        /// Also list shut-off domains, and not the running ones unless
+        /// --all is given too.
+        #[arg(long)]
+        inactive: bool,
+        /// Print only the names, one per line.
+        #[arg(long)]
+        name: bool,
+        /// Print a JSON array of {id, name, uuid, state}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Define (or redefine) a persistent domain from an XML file.
+    Define {
+        /// The domain XML file (`-` reads stdin).
+        file: PathBuf,
+    },
+    /// Remove a domain's persistent definition.
+    Undefine(DomArg),
+    /// Create and start a transient domain from an XML file.
+    Create {
+        /// The domain XML file (`-` reads stdin).
+        file: PathBuf,
+    },
+    /// Start a defined domain.
+    Start(DomArg),
+    /// Ask a domain's guest to power off (ACPI).
+    Shutdown {
+        #[command(flatten)]
+        dom: DomArg,
+        /// Wait until the domain is shut off.
+        #[arg(long)]
+        wait: bool,
+        /// Seconds to wait (implies --wait). Default: 300 with --wait.
+        #[arg(long, value_name = "SECONDS")]
+        timeout: Option<u64>,
+    },
+    /// Stop a domain at once.
+    Destroy(DomArg),
+    /// Ask a domain's guest to reboot (ACPI).
+    Reboot(DomArg),
+    /// Reset a domain, like pressing its reset button.
+    Reset(DomArg),
+    /// Pause a running domain.
+    Suspend(DomArg),
+    /// Resume a paused domain.
+    Resume(DomArg),
+    /// Save a domain's state to a file and stop it.
+    Save {
+        #[command(flatten)]
+        dom: DomArg,
+        /// The file to write.
+        file: PathBuf,
+    },
+    /// Start a domain from a file written by `save`.
+    Restore {
+        /// The saved state file.
+        file: PathBuf,
+    },
+    /// Save a domain's state in qvirt's store; the next start resumes it.
+    #[command(name = "managedsave")]
+    ManagedSave(DomArg),
+    /// Delete a domain's managed save image.
+    #[command(name = "managedsave-remove")]
+    ManagedSaveRemove(DomArg),
+    /// Mark a domain to start with the manager (or unmark it).
+    Autostart {
+        #[command(flatten)]
+        dom: DomArg,
+        /// Unmark it instead.
+        #[arg(long)]
+        disable: bool,
+    },
+    /// Show a domain's state, memory, vCPUs and flags.
+    #[command(name = "dominfo")]
+    DomInfo {
+        #[command(flatten)]
+        dom: DomArg,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a domain's state.
+    #[command(name = "domstate")]
+    DomState {
+        #[command(flatten)]
+        dom: DomArg,
+        /// Also show why it is in that state.
+        #[arg(long)]
+        reason: bool,
+    },
+    /// Print a domain's running id (`-` while shut off).
+    #[command(name = "domid")]
+    DomId(DomArg),
+    /// Print a domain's UUID.
+    #[command(name = "domuuid")]
+    DomUuid(DomArg),
+    /// Print a domain's name.
+    #[command(name = "domname")]
+    DomName(DomArg),
+    /// Print a domain's XML (the live one while it runs).
+    #[command(name = "dumpxml")]
+    DumpXml {
+        #[command(flatten)]
+        dom: DomArg,
+        /// Print the persistent definition instead of the live one.
+        #[arg(long)]
+        inactive: bool,
+    },
+    /// Print the VNC display of a running domain (`127.0.0.1:0`).
+    #[command(name = "vncdisplay")]
+    VncDisplay(DomArg),
+    /// Show the host's CPUs and memory.
+    #[command(name = "nodeinfo")]
+    NodeInfo,
+    /// Show the versions of qvirt and of the hypervisor.
+    Version,
+    /// Print the capabilities document.
+    Capabilities,
+    /// Attach to a domain's serial console (Ctrl+] leaves).
+    Console {
+        #[command(flatten)]
+        dom: DomArg,
+        /// Take the console from another client that holds it.
+        #[arg(long)]
+        force: bool,
+        /// When stdin is not a terminal: after it ends, keep printing the
+        /// guest's output until this many milliseconds pass without any.
+        #[arg(long, value_name = "MS", default_value_t = 300)]
+        drain_ms: u64,
+    },
+    /// Print domain lifecycle events as they happen.
+    Event {
+        /// Only events of this domain.
+        #[arg(long, value_name = "DOMAIN")]
+        domain: Option<String>,
+        /// The event type; only `lifecycle` (which includes reboots) exists.
+        #[arg(long, value_name = "EVENT")]
+        event: Option<String>,
+        /// Accepted for virsh compatibility: every event type is shown.
+        #[arg(long)]
+        all: bool,
+        /// Keep printing events (else exit after the first one).
+        #[arg(long = "loop")]
+        keep: bool,
+        /// Exit after this many seconds. Default: no limit.
+        #[arg(long, value_name = "SECONDS")]
+        timeout: Option<u64>,
+        /// Print one JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the QEMU command line a domain XML file gives, without running
+    /// anything.
+    #[command(name = "domxml-to-native")]
+    DomXmlToNative {
+        /// The output format: only `qemu-argv`.
+        format: String,
+        /// The domain XML file (`-` reads stdin).
+        file: Option<PathBuf>,
+        /// The domain XML file, as virsh's --xml spells it.
+        #[arg(long = "xml", value_name = "FILE", conflicts_with = "file")]
+        xml: Option<PathBuf>,
+    },
+}

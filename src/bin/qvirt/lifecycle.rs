@@ -1,0 +1,121 @@
+//! Verbs that change a domain: define, start, stop, pause, save... Each
+//! prints virsh's one-line confirmation.
+
+use std::time::Duration;
+
+use qvirt::driver::ShutdownOptions;
+use qvirt::{Error, ErrorCode, Result};
+
+use crate::args::Command;
+use crate::{Ctx, outln, read_input};
+
+/// How long `shutdown --wait` waits when no `--timeout` is given.
+const DEFAULT_SHUTDOWN_WAIT: Duration = Duration::from_secs(300);
+
+/// Runs a lifecycle verb.
+pub fn run(ctx: &mut Ctx, command: Command) -> Result<()> {
+    match command {
+        Command::Define { file } => {
+            let xml = read_input(&file)?;
+            let dom = ctx.driver()?.define_xml(&xml)?;
+            outln!("Domain '{}' defined from {}", dom.name, file.display())
+        }
+        Command::Create { file } => {
+            let xml = read_input(&file)?;
+            let dom = ctx.driver()?.create_xml(&xml)?;
+            outln!("Domain '{}' created from {}", dom.name, file.display())
+        }
+        Command::Undefine(d) => {
+            let dom = ctx.domain(&d.domain)?;
+            ctx.driver()?.undefine(&dom)?;
+            outln!("Domain '{}' has been undefined", dom.name)
+        }
+        Command::Start(d) => {
+            let dom = ctx.domain(&d.domain)?;
+            let dom = ctx.driver()?.start(&dom)?;
+            outln!("Domain '{}' started", dom.name)
+        }
+        Command::Shutdown { dom, wait, timeout } => {
+            let d = ctx.domain(&dom.domain)?;
+            let wait = match (wait, timeout) {
+                (_, Some(secs)) => Some(Duration::from_secs(secs)),
+                (true, None) => Some(DEFAULT_SHUTDOWN_WAIT),
+                (false, None) => None,
+            };
+            let options = ShutdownOptions {
+                wait,
+                destroy_on_timeout: false,
+            };
+            ctx.driver()?.shutdown(&d, options)?;
+            if wait.is_some() {
+                outln!("Domain '{}' has been shut down", d.name)
+            } else {
+                outln!("Domain '{}' is being shutdown", d.name)
+            }
+        }
+        Command::Destroy(d) => {
+            let dom = ctx.domain(&d.domain)?;
+            ctx.driver()?.destroy(&dom)?;
+            outln!("Domain '{}' destroyed", dom.name)
+        }
+        Command::Reboot(d) => {
+            let dom = ctx.domain(&d.domain)?;
+            ctx.driver()?.reboot(&dom)?;
+            outln!("Domain '{}' is being rebooted", dom.name)
+        }
+        Command::Reset(d) => {
+            let dom = ctx.domain(&d.domain)?;
+            ctx.driver()?.reset(&dom)?;
+            outln!("Domain '{}' was reset", dom.name)
+        }
+        Command::Suspend(d) => {
+            let dom = ctx.domain(&d.domain)?;
+            ctx.driver()?.suspend(&dom)?;
+            outln!("Domain '{}' suspended", dom.name)
+        }
+        Command::Resume(d) => {
+            let dom = ctx.domain(&d.domain)?;
+            ctx.driver()?.resume(&dom)?;
+            outln!("Domain '{}' resumed", dom.name)
+        }
+        Command::Save { dom, file } => {
+            let d = ctx.domain(&dom.domain)?;
+            ctx.driver()?.save(&d, &file)?;
+            outln!("Domain '{}' saved to {}", d.name, file.display())
+        }
+        Command::Restore { file } => {
+            ctx.driver()?.restore(&file)?;
+            outln!("Domain restored from {}", file.display())
+        }
+        Command::ManagedSave(d) => {
+            let dom = ctx.domain(&d.domain)?;
+            ctx.driver()?.managed_save(&dom)?;
+            outln!("Domain '{}' state saved", dom.name)
+        }
+        Command::ManagedSaveRemove(d) => {
+            let dom = ctx.domain(&d.domain)?;
+            let driver = ctx.driver()?;
+            if !driver.info(&dom)?.managed_save {
+                return outln!(
+                    "Domain '{}' has no manage save image; removal skipped",
+                    dom.name
+                );
+            }
+            driver.managed_save_remove(&dom)?;
+            outln!("Removed managedsave image for domain '{}'", dom.name)
+        }
+        Command::Autostart { dom, disable } => {
+            let d = ctx.domain(&dom.domain)?;
+            ctx.driver()?.set_autostart(&d, !disable)?;
+            if disable {
+                outln!("Domain '{}' unmarked as autostarted", d.name)
+            } else {
+                outln!("Domain '{}' marked as autostarted", d.name)
+            }
+        }
+        other => Err(Error::new(
+            ErrorCode::Internal,
+            format!("{other:?} is not a lifecycle verb"),
+        )),
+    }
+}

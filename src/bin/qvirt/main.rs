@@ -1,0 +1,198 @@
+//! `qvirt`: the virsh-like command line of qvirt.
+//!
+//! Parses the verb, opens the connection (`-c URI`, else
+//! `QVIRT_DEFAULT_URI`, else [`qvirt::default_uri`]) and calls the
+//! [`Driver`] API; output follows virsh's shapes. Every failure prints one
+//! `error: MESSAGE` on stderr and exits with status 1.
+//!
+//! Depends only on the library's public API.
+
+mod args;
+mod console;
+mod event;
+mod lifecycle;
+mod native;
+mod output;
+mod query;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::Parser;
+use clap::error::ErrorKind;
+use qvirt::{Domain, Driver, Error, ErrorCode, Result};
+use uuid::Uuid;
+
+use args::{Cli, Command};
+
+/// What a verb needs: the URI and, once opened, the driver.
+pub struct Ctx {
+    /// The URI in use, as the user gave it (or the default).
+    pub uri: String,
+    /// `--verbose`.
+    pub verbose: bool,
+    driver: Option<Box<dyn Driver>>,
+}
+
+impl Ctx {
+    /// The driver, opened on first use (some verbs never open it).
+    pub fn driver(&mut self) -> Result<&dyn Driver> {
+        if self.driver.is_none() {
+            self.driver = Some(qvirt::connect(&self.uri)?);
+        }
+        Ok(self.driver.as_deref().expect("opened above"))
+    }
+
+    /// Finds a domain the way virsh does: an all-digit string is a running
+    /// id, a UUID is a UUID, and either falls back to a name; anything else
+    /// is a name.
+    pub fn domain(&mut self, arg: &str) -> Result<Domain> {
+        let driver = self.driver()?;
+        let first = if !arg.is_empty() && arg.bytes().all(|b| b.is_ascii_digit()) {
+            arg.parse::<u32>().ok().map(|id| driver.lookup_by_id(id))
+        } else {
+            Uuid::parse_str(arg)
+                .ok()
+                .map(|uuid| driver.lookup_by_uuid(uuid))
+        };
+        match first {
+            Some(Ok(dom)) => Ok(dom),
+            Some(Err(e)) if e.code != ErrorCode::NoDomain => Err(e),
+            _ => driver.lookup_by_name(arg),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = match e.kind() {
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => ExitCode::SUCCESS,
+                _ => ExitCode::FAILURE,
+            };
+            // clap's own text already starts with "error: " for errors.
+            let _ = e.print();
+            return code;
+        }
+    };
+    // The console must restore the terminal whatever happens, so signals
+    // that would kill the process are blocked here, before any thread
+    // exists, and read from a signalfd by the console loop instead.
+    let signals = match &cli.command {
+        Command::Console { .. } if std::io::stdin().is_terminal() => {
+            match console::block_signals() {
+                Ok(fd) => Some(fd),
+                Err(e) => return fail(&e, &[]),
+            }
+        }
+        _ => None,
+    };
+    let uri = cli.connect.clone().unwrap_or_else(qvirt::default_uri);
+    if cli.verbose {
+        eprintln!("using URI {uri}");
+    }
+    let mut ctx = Ctx {
+        uri,
+        verbose: cli.verbose,
+        driver: None,
+    };
+    let result = run(&mut ctx, cli.command, signals);
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let connected = ctx.driver.as_ref().map(|d| d.uri());
+            let given = ctx.uri.clone();
+            // Close the connection before printing, like a normal exit.
+            drop(ctx);
+            let mut uris = vec![given.as_str()];
+            uris.extend(connected.as_deref());
+            fail(&e, &uris)
+        }
+    }
+}
+
+/// Prints `error: MESSAGE` and returns the failure status. A `NoDomain`
+/// error always ends by naming the URI it looked in: `uris` are the
+/// spellings that count (the one given, the one the driver reports); the
+/// first is appended when the message names none.
+fn fail(e: &Error, uris: &[&str]) -> ExitCode {
+    let mut message = e.to_string();
+    if e.code == ErrorCode::NoDomain
+        && let Some(first) = uris.first()
+        && !uris.iter().any(|u| message.contains(u))
+    {
+        message = format!("{message} (connected to {first})");
+    }
+    eprintln!("error: {message}");
+    ExitCode::FAILURE
+}
+
+/// Runs one verb.
+fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Result<()> {
+    match command {
+        Command::List {
+            all,
+            inactive,
+            name,
+            json,
+        } => query::list(ctx, all, inactive, name, json),
+        Command::DomInfo { dom, json } => query::dominfo(ctx, &dom.domain, json),
+        Command::DomState { dom, reason } => query::domstate(ctx, &dom.domain, reason),
+        Command::DomId(d) => query::domid(ctx, &d.domain),
+        Command::DomUuid(d) => query::domuuid(ctx, &d.domain),
+        Command::DomName(d) => query::domname(ctx, &d.domain),
+        Command::DumpXml { dom, inactive } => query::dumpxml(ctx, &dom.domain, inactive),
+        Command::VncDisplay(d) => query::vncdisplay(ctx, &d.domain),
+        Command::NodeInfo => query::nodeinfo(ctx),
+        Command::Version => query::version(ctx),
+        Command::Capabilities => query::capabilities(ctx),
+        Command::Console {
+            dom,
+            force,
+            drain_ms,
+        } => console::run(ctx, &dom.domain, force, drain_ms, signals),
+        Command::Event {
+            domain,
+            event,
+            all: _,
+            keep,
+            timeout,
+            json,
+        } => event::run(
+            ctx,
+            event::Options {
+                domain,
+                event,
+                keep,
+                timeout,
+                json,
+            },
+        ),
+        Command::DomXmlToNative { format, file, xml } => {
+            let file = file.or(xml).ok_or_else(|| {
+                Error::new(
+                    ErrorCode::InvalidArgument,
+                    "domxml-to-native needs a domain XML file (or - for stdin)",
+                )
+            })?;
+            native::run(ctx, &format, &file)
+        }
+        other => lifecycle::run(ctx, other),
+    }
+}
+
+/// Reads a file argument, `-` meaning stdin.
+pub fn read_input(path: &std::path::Path) -> Result<String> {
+    use std::io::Read;
+    if path.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| Error::io("cannot read stdin", e))?;
+        Ok(text)
+    } else {
+        std::fs::read_to_string(path)
+            .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))
+    }
+}

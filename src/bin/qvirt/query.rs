@@ -1,0 +1,299 @@
+//! Verbs that only read: list, dominfo, domstate, dumpxml, vncdisplay,
+//! nodeinfo, version, capabilities. Text output has virsh's layout.
+
+use qvirt::driver::{DomainInfo, ListFilter};
+use qvirt::{DomainDef, DomainState, Error, ErrorCode, Result};
+use serde_json::json;
+
+use crate::{Ctx, outln};
+
+/// `list`: virsh's table, names only, or JSON.
+pub fn list(ctx: &mut Ctx, all: bool, inactive: bool, names: bool, json: bool) -> Result<()> {
+    let filter = if all {
+        ListFilter::ALL
+    } else if inactive {
+        ListFilter {
+            active: false,
+            inactive: true,
+        }
+    } else {
+        ListFilter::ACTIVE
+    };
+    let domains = ctx.driver()?.list(filter)?;
+    if json {
+        let rows: Vec<_> = domains
+            .iter()
+            .map(|s| {
+                json!({
+                    "id": s.domain.id,
+                    "name": s.domain.name,
+                    "uuid": s.domain.uuid.to_string(),
+                    "state": s.state.as_str(),
+                })
+            })
+            .collect();
+        return outln!("{}", serde_json::Value::Array(rows));
+    }
+    if names {
+        let mut text = String::new();
+        for s in &domains {
+            text.push_str(&s.domain.name);
+            text.push('\n');
+        }
+        return crate::output::write(&text);
+    }
+    let mut rows = vec![["Id".to_string(), "Name".to_string(), "State".to_string()]];
+    for s in &domains {
+        rows.push([
+            id_text(s.domain.id),
+            s.domain.name.clone(),
+            s.state.as_str().to_string(),
+        ]);
+    }
+    crate::output::write(&table(&rows))
+}
+
+/// A running id as virsh prints it: the number, or `-` while shut off.
+fn id_text(id: Option<u32>) -> String {
+    id.map_or_else(|| "-".to_string(), |i| i.to_string())
+}
+
+/// Lays out rows the way virsh's tables do: the first row is the header,
+/// each cell is preceded by one space and padded to its column's width plus
+/// two (except the last), and a dashed line of the column widths plus three
+/// each separates header and body.
+fn table<const N: usize>(rows: &[[String; N]]) -> String {
+    let mut widths = [0usize; N];
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for (i, row) in rows.iter().enumerate() {
+        for (j, cell) in row.iter().enumerate() {
+            out.push(' ');
+            out.push_str(cell);
+            if j + 1 < N {
+                let pad = widths[j] - cell.chars().count() + 2;
+                out.extend(std::iter::repeat_n(' ', pad));
+            }
+        }
+        out.push('\n');
+        if i == 0 {
+            let dashes: usize = widths.iter().map(|w| w + 3).sum();
+            out.extend(std::iter::repeat_n('-', dashes));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// `dominfo`: virsh's `Label:  value` lines, or one JSON object.
+pub fn dominfo(ctx: &mut Ctx, arg: &str, json: bool) -> Result<()> {
+    let dom = ctx.domain(arg)?;
+    let info: DomainInfo = ctx.driver()?.info(&dom)?;
+    if json {
+        let value = json!({
+            "id": dom.id,
+            "name": dom.name,
+            "uuid": dom.uuid.to_string(),
+            "os_type": "hvm",
+            "state": info.state.as_str(),
+            "reason": info.reason.as_str(),
+            "vcpus": info.vcpus,
+            "cpu_time_ns": info.cpu_time_ns,
+            "max_memory_kib": info.max_memory_kib,
+            "memory_kib": info.memory_kib,
+            "persistent": info.persistent,
+            "autostart": info.autostart,
+            "managed_save": info.managed_save,
+        });
+        return outln!("{value}");
+    }
+    let yes_no = |b: bool| if b { "yes" } else { "no" };
+    let mut lines: Vec<(&str, String)> = vec![
+        ("Id:", id_text(dom.id)),
+        ("Name:", dom.name.clone()),
+        ("UUID:", dom.uuid.to_string()),
+        ("OS Type:", "hvm".to_string()),
+        ("State:", info.state.as_str().to_string()),
+        ("CPU(s):", info.vcpus.to_string()),
+    ];
+    // virsh leaves the CPU time out when it is zero (shut off).
+    if info.cpu_time_ns != 0 {
+        lines.push((
+            "CPU time:",
+            format!("{:.1}s", info.cpu_time_ns as f64 / 1e9),
+        ));
+    }
+    lines.extend([
+        ("Max memory:", format!("{} KiB", info.max_memory_kib)),
+        ("Used memory:", format!("{} KiB", info.memory_kib)),
+        ("Persistent:", yes_no(info.persistent).to_string()),
+        (
+            "Autostart:",
+            if info.autostart { "enable" } else { "disable" }.to_string(),
+        ),
+        ("Managed save:", yes_no(info.managed_save).to_string()),
+    ]);
+    let text: String = lines
+        .iter()
+        .map(|(label, value)| format!("{label:<15} {value}\n"))
+        .collect();
+    crate::output::write(&text)
+}
+
+/// `domstate`: virsh's state word, with `--reason` `state (reason)`.
+pub fn domstate(ctx: &mut Ctx, arg: &str, reason: bool) -> Result<()> {
+    let dom = ctx.domain(arg)?;
+    let info = ctx.driver()?.info(&dom)?;
+    if reason {
+        outln!("{} ({})", info.state.as_str(), info.reason.as_str())
+    } else {
+        outln!("{}", info.state.as_str())
+    }
+}
+
+/// `domid`: the running id, or `-`.
+pub fn domid(ctx: &mut Ctx, arg: &str) -> Result<()> {
+    let dom = ctx.domain(arg)?;
+    outln!("{}", id_text(dom.id))
+}
+
+/// `domuuid`.
+pub fn domuuid(ctx: &mut Ctx, arg: &str) -> Result<()> {
+    let dom = ctx.domain(arg)?;
+    outln!("{}", dom.uuid)
+}
+
+/// `domname`.
+pub fn domname(ctx: &mut Ctx, arg: &str) -> Result<()> {
+    let dom = ctx.domain(arg)?;
+    outln!("{}", dom.name)
+}
+
+/// `dumpxml`: the live XML, or the persistent one with `--inactive`.
+pub fn dumpxml(ctx: &mut Ctx, arg: &str, inactive: bool) -> Result<()> {
+    let dom = ctx.domain(arg)?;
+    let mut xml = ctx.driver()?.xml_desc(&dom, inactive)?;
+    if !xml.ends_with('\n') {
+        xml.push('\n');
+    }
+    crate::output::write(&xml)
+}
+
+/// `vncdisplay`: `ADDRESS:DISPLAY` of a running domain's VNC server, read
+/// from its live XML.
+pub fn vncdisplay(ctx: &mut Ctx, arg: &str) -> Result<()> {
+    let dom = ctx.domain(arg)?;
+    let driver = ctx.driver()?;
+    if driver.info(&dom)?.state == DomainState::Shutoff {
+        return Err(Error::new(
+            ErrorCode::OperationInvalid,
+            format!("domain '{}' is not running", dom.name),
+        ));
+    }
+    let def = DomainDef::from_xml(&driver.xml_desc(&dom, false)?)?;
+    let graphics = def.devices.graphics.first().ok_or_else(|| {
+        Error::new(
+            ErrorCode::OperationInvalid,
+            format!("domain '{}' has no VNC display", dom.name),
+        )
+    })?;
+    let port = graphics
+        .port
+        .filter(|p| (5900..=65535).contains(p))
+        .ok_or_else(|| {
+            Error::new(
+                ErrorCode::OperationFailed,
+                format!("the VNC port of domain '{}' is not known", dom.name),
+            )
+        })?;
+    let listen = graphics
+        .listen
+        .as_deref()
+        .or(graphics.listen_addresses.first().map(String::as_str))
+        .unwrap_or("127.0.0.1");
+    outln!("{}", vnc_display(listen, port))
+}
+
+/// virsh's display string: a wildcard address prints as nothing (`:0`),
+/// an IPv6 address in brackets.
+fn vnc_display(listen: &str, port: i32) -> String {
+    let display = port - 5900;
+    match listen {
+        "0.0.0.0" | "::" | "" => format!(":{display}"),
+        v6 if v6.contains(':') => format!("[{v6}]:{display}"),
+        host => format!("{host}:{display}"),
+    }
+}
+
+/// `nodeinfo`: virsh's first lines (the ones qvirt knows).
+pub fn nodeinfo(ctx: &mut Ctx) -> Result<()> {
+    let node = ctx.driver()?.node_info()?;
+    let lines = [
+        ("CPU model:", node.arch),
+        ("CPU(s):", node.cpus.to_string()),
+        ("CPU frequency:", format!("{} MHz", node.mhz)),
+        ("Memory size:", format!("{} KiB", node.memory_kib)),
+    ];
+    let text: String = lines
+        .iter()
+        .map(|(label, value)| format!("{label:<20} {value}\n"))
+        .collect();
+    crate::output::write(&text)
+}
+
+/// `version`.
+pub fn version(ctx: &mut Ctx) -> Result<()> {
+    let v = ctx.driver()?.version()?;
+    let text = format!(
+        "Compiled against library: qvirt {}\nUsing library: qvirt {}\nRunning hypervisor: {}\n",
+        env!("CARGO_PKG_VERSION"),
+        v.library,
+        v.hypervisor
+    );
+    crate::output::write(&text)
+}
+
+/// `capabilities`.
+pub fn capabilities(ctx: &mut Ctx) -> Result<()> {
+    let mut xml = ctx.driver()?.capabilities()?;
+    if !xml.ends_with('\n') {
+        xml.push('\n');
+    }
+    crate::output::write(&xml)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_matches_virsh() {
+        let rows = [
+            ["Id".to_string(), "Name".to_string(), "State".to_string()],
+            ["1".to_string(), "demo".to_string(), "running".to_string()],
+            [
+                "-".to_string(),
+                "other-vm".to_string(),
+                "shut off".to_string(),
+            ],
+        ];
+        assert_eq!(
+            table(&rows),
+            " Id   Name       State\n\
+             ---------------------------\n \
+             1    demo       running\n \
+             -    other-vm   shut off\n"
+        );
+    }
+
+    #[test]
+    fn vnc_display_strings() {
+        assert_eq!(vnc_display("127.0.0.1", 5901), "127.0.0.1:1");
+        assert_eq!(vnc_display("0.0.0.0", 5900), ":0");
+        assert_eq!(vnc_display("::1", 5902), "[::1]:2");
+    }
+}
