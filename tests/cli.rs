@@ -263,7 +263,6 @@ fn firmware_vm_lifecycle() {
 
 /// The state reason is kept from one `qvirt` process to the next.
 #[test]
-#[ignore = "LocalDriver keeps the state reason in memory only: a new process reads 'unknown'"]
 fn state_reason_survives_the_process() {
     let root = Root::new("reason");
     let xml = root.file("fw.xml", &firmware_xml("fw", false));

@@ -100,6 +100,26 @@ impl StateReason {
             StateReason::ShuttingDown => "shutting down",
         }
     }
+
+    /// Every reason, for parsing the words back.
+    pub const ALL: [StateReason; 11] = [
+        StateReason::Unknown,
+        StateReason::User,
+        StateReason::Booted,
+        StateReason::Restored,
+        StateReason::Unpaused,
+        StateReason::Shutdown,
+        StateReason::Destroyed,
+        StateReason::Crashed,
+        StateReason::Saved,
+        StateReason::Failed,
+        StateReason::ShuttingDown,
+    ];
+
+    /// The reason [`StateReason::as_str`] names.
+    pub fn from_name(name: &str) -> Option<StateReason> {
+        StateReason::ALL.into_iter().find(|r| r.as_str() == name)
+    }
 }
 
 /// What `info` reports.

@@ -152,14 +152,13 @@ impl Core {
         entry.persistent = None;
         if let Some(run) = &entry.running {
             // Keep the status file truthful for a manager that reattaches.
-            let status =
-                super::runtime::Status::new(run.id, run.process, false, &run.def, run.vnc_port);
-            if let Err(e) = status.write(&run.run_dir) {
+            if let Err(e) = super::runtime::Status::of(run, false).write(&run.run_dir) {
                 self.log.error(&format!("domain '{name}': {e}"));
             }
         } else {
             inner.entries.remove(&dom.uuid);
             inner.names.remove(&name);
+            let _ = super::fsutil::remove_durable(&self.layout.reason_file(&dom.uuid));
         }
         drop(inner);
         self.log.info(&format!("undefined domain '{name}'"));

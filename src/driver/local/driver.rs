@@ -135,12 +135,16 @@ impl LocalDriver {
             let mut inner = lock(&core.inner);
             for def in defs {
                 inner.names.insert(def.name.clone(), def.uuid);
+                let reason = std::fs::read_to_string(core.layout.reason_file(&def.uuid))
+                    .ok()
+                    .and_then(|r| StateReason::from_name(r.trim()))
+                    .unwrap_or(StateReason::Unknown);
                 inner.entries.insert(
                     def.uuid,
                     Entry {
                         persistent: Some(def),
                         running: None,
-                        reason: StateReason::Unknown,
+                        reason,
                         job: Arc::default(),
                     },
                 );

@@ -347,5 +347,5 @@ pub(crate) fn new_running(
 
 /// Writes the status file of a run, durably.
 pub(crate) fn write_status(run: &Running, persistent: bool) -> Result<()> {
-    Status::new(run.id, run.process, persistent, &run.def, run.vnc_port).write(&run.run_dir)
+    Status::of(run, persistent).write(&run.run_dir)
 }

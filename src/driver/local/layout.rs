@@ -71,6 +71,13 @@ impl Layout {
         self.run.join(name)
     }
 
+    /// Where the reason a defined domain last stopped is kept, so a later
+    /// manager reports "shut off (destroyed)" rather than "unknown". The
+    /// leading dot keeps it apart from domain names.
+    pub fn reason_file(&self, uuid: &uuid::Uuid) -> PathBuf {
+        self.run.join(format!(".{uuid}.reason"))
+    }
+
     /// The log of `name`'s QEMU.
     pub fn log_file(&self, name: &str) -> PathBuf {
         self.log.join(format!("{name}.log"))

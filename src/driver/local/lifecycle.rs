@@ -182,7 +182,7 @@ impl Core {
                 exit.wait(Some(TERM_GRACE));
             }
         }
-        self.finish_run(dom.uuid, run.process.pid, Some(reason));
+        self.end_run(dom.uuid, run.process.pid, Some(reason));
     }
 
     /// Asks the guest to power off; optionally waits.
@@ -277,6 +277,7 @@ impl Core {
             changed
         });
         if changed {
+            self.save_status(dom.uuid, &run);
             self.emit(self.handle_of(dom, &run), EventKind::Suspended);
         }
         Ok(())
@@ -295,6 +296,7 @@ impl Core {
             changed
         });
         if changed {
+            self.save_status(dom.uuid, &run);
             self.emit(self.handle_of(dom, &run), EventKind::Resumed);
         }
         Ok(())

@@ -201,17 +201,21 @@ impl Core {
                     was == DomainState::Running
                 });
                 if changed {
+                    self.save_status(uuid, run);
                     self.emit(domain, EventKind::Suspended);
                 }
             }
             "RESUME" => {
                 let changed = run.update(|s| {
-                    let was = s.state;
+                    if s.state == DomainState::Running {
+                        return false;
+                    }
                     s.state = DomainState::Running;
                     s.reason = StateReason::Unpaused;
-                    was == DomainState::Paused
+                    true
                 });
                 if changed {
+                    self.save_status(uuid, run);
                     self.emit(domain, EventKind::Resumed);
                 }
             }
@@ -276,11 +280,27 @@ impl Core {
         }
     }
 
+    /// Ends the run of `uuid` whose QEMU was `pid`, taking the domain's
+    /// job lock first, so that an operation that is ending the run itself
+    /// (a destroy, a save) finishes before this looks. See [`Core::end_run`].
+    pub(crate) fn finish_run(&self, uuid: Uuid, pid: i32, forced: Option<StateReason>) {
+        let job = {
+            let inner = lock(&self.inner);
+            match inner.entries.get(&uuid) {
+                Some(e) => e.job.clone(),
+                None => return,
+            }
+        };
+        let _job = lock(&job);
+        self.end_run(uuid, pid, forced);
+    }
+
     /// Ends the run of `uuid` whose QEMU was `pid` (it has exited, or was
     /// found dead): removes its runtime files, records the reason, tells
     /// subscribers, and restarts it when its policy says so. Does nothing
     /// if that run is already over.
-    pub(crate) fn finish_run(&self, uuid: Uuid, pid: i32, forced: Option<StateReason>) {
+    /// The caller holds the domain's job lock.
+    pub(crate) fn end_run(&self, uuid: Uuid, pid: i32, forced: Option<StateReason>) {
         let mut inner = lock(&self.inner);
         let Some(entry) = inner.entries.get_mut(&uuid) else {
             return;
@@ -302,6 +322,15 @@ impl Core {
             inner.names.remove(&name);
         }
         drop(inner);
+        let reason_file = self.layout.reason_file(&uuid);
+        let kept = if persistent {
+            super::fsutil::write_atomic(&reason_file, reason.as_str().as_bytes())
+        } else {
+            super::fsutil::remove_durable(&reason_file)
+        };
+        if let Err(e) = kept {
+            self.log.error(&format!("domain '{name}': {e}"));
+        }
         process::reap(pid);
         if let Err(e) = std::fs::remove_dir_all(&run.run_dir)
             && e.kind() != std::io::ErrorKind::NotFound
@@ -332,6 +361,23 @@ impl Core {
                         .error(&format!("domain '{name}': restart failed: {e}"));
                 }
             });
+        }
+    }
+
+    /// Rewrites the status file of `run` after a change of state, so a
+    /// manager that reattaches reports the same state and reason.
+    pub(crate) fn save_status(&self, uuid: Uuid, run: &Running) {
+        let persistent = {
+            let inner = lock(&self.inner);
+            match inner.entries.get(&uuid) {
+                Some(e) if e.running.as_ref().is_some_and(|r| r.process == run.process) => {
+                    e.persistent.is_some()
+                }
+                _ => return,
+            }
+        };
+        if let Err(e) = super::runtime::Status::of(run, persistent).write(&run.run_dir) {
+            self.log.error(&format!("domain '{}': {e}", run.def.name));
         }
     }
 

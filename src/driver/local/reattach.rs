@@ -64,6 +64,7 @@ impl Core {
                 let mut inner = lock(&self.inner);
                 if let Some(e) = inner.entries.get_mut(&def.uuid) {
                     e.reason = StateReason::Unknown;
+                    let _ = super::fsutil::write_atomic(&self.layout.reason_file(&def.uuid), b"unknown");
                 }
                 continue;
             }
@@ -103,17 +104,31 @@ impl Core {
         let qmp_path = dir.join("qmp.sock");
         let qmp =
             Qmp::connect_watching(&qmp_path, Instant::now() + REATTACH_DEADLINE, || None, sink);
+        // The reason the last manager recorded, where QEMU's own state
+        // agrees with it.
+        let recorded = status.reason.as_deref().and_then(StateReason::from_name);
+        let running_reason = recorded
+            .filter(|r| {
+                matches!(
+                    r,
+                    StateReason::Booted | StateReason::Restored | StateReason::Unpaused
+                )
+            })
+            .unwrap_or(StateReason::Unknown);
+        let paused_reason = recorded
+            .filter(|r| matches!(r, StateReason::User | StateReason::ShuttingDown))
+            .unwrap_or(StateReason::Unknown);
         let (qmp, state) = match qmp {
             Ok(qmp) => {
                 let state = match qmp.query_status(QMP_TIMEOUT) {
-                    Ok((_, true)) => (DomainState::Running, StateReason::Unknown),
+                    Ok((_, true)) => (DomainState::Running, running_reason),
                     Ok((status, false)) if status == "shutdown" => {
                         (DomainState::Paused, StateReason::ShuttingDown)
                     }
                     Ok((status, false)) if status == "guest-panicked" => {
                         (DomainState::Crashed, StateReason::Crashed)
                     }
-                    Ok(_) => (DomainState::Paused, StateReason::Unknown),
+                    Ok(_) => (DomainState::Paused, paused_reason),
                     Err(e) => {
                         self.log.error(&format!(
                             "reattach: domain '{name}': query-status failed: {e}"
@@ -129,7 +144,7 @@ impl Core {
                     id.pid,
                     qmp_path.display()
                 ));
-                (None, (DomainState::Running, StateReason::Unknown))
+                (None, (DomainState::Running, running_reason))
             }
         };
         let run = new_running(

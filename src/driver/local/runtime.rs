@@ -39,6 +39,10 @@ pub struct Status {
     pub def_xml: String,
     /// The VNC port in use, if any.
     pub vnc_port: Option<u16>,
+    /// Why the domain is in its state (`booted`, `user`, ...), as
+    /// [`StateReason::as_str`] names it.
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 impl Status {
@@ -73,22 +77,17 @@ impl Status {
         Ok(status)
     }
 
-    /// A status for a new run.
-    pub fn new(
-        id: u32,
-        process: ProcessId,
-        persistent: bool,
-        def: &DomainDef,
-        vnc_port: Option<u16>,
-    ) -> Status {
+    /// The status of `run`.
+    pub fn of(run: &Running, persistent: bool) -> Status {
         Status {
             version: STATUS_VERSION,
-            id,
-            pid: process.pid,
-            start_time: process.start_time,
+            id: run.id,
+            pid: run.process.pid,
+            start_time: run.process.start_time,
             persistent,
-            def_xml: def.to_xml(),
-            vnc_port,
+            def_xml: run.def.to_xml(),
+            vnc_port: run.vnc_port,
+            reason: Some(run.run_state().reason.as_str().to_string()),
         }
     }
 }

@@ -1,1 +1,0 @@
-//! The QEMU command line. (Being written.)

@@ -1,0 +1,563 @@
+//! Storage, USB and virtio-serial controllers: which ones exist (declared
+//! or implied by the devices that need them, as libvirt adds them) and
+//! their `-device` options. PCI controllers are in `pci`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::disks::{DiskBusKey, Disks};
+use super::opts::Opts;
+use super::pci::Plug;
+use super::{Ctx, Family, invalid, unsupported};
+use crate::driver::error::Error;
+use crate::model::{
+    Address, Controller, ControllerType, DiskBus, DomainDef, InputBus, InputType, VirtioOptions,
+};
+
+/// A SCSI host adapter model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScsiModel {
+    /// The QEMU device.
+    pub device: &'static str,
+    /// Whether disks are addressed by `scsi-id` = unit alone (the LSI
+    /// 53C895A has one bus and no LUNs), else by channel, target and LUN.
+    pub by_unit: bool,
+}
+
+impl ScsiModel {
+    fn from_libvirt(model: Option<&str>) -> Result<ScsiModel, Error> {
+        let (device, by_unit) = match model.unwrap_or("lsilogic") {
+            "lsilogic" => ("lsi", true),
+            "virtio-scsi" => ("virtio-scsi-pci", false),
+            "virtio-transitional" => ("virtio-scsi-pci-transitional", false),
+            "virtio-non-transitional" => ("virtio-scsi-pci-non-transitional", false),
+            "lsisas1068" => ("mptsas1068", false),
+            "lsisas1078" => ("megasas", false),
+            "vmpvscsi" => ("pvscsi", false),
+            other => {
+                return Err(unsupported(format!(
+                    "SCSI controller model '{other}' is not supported"
+                )));
+            }
+        };
+        Ok(ScsiModel { device, by_unit })
+    }
+
+    fn is_virtio(self) -> bool {
+        self.device.starts_with("virtio")
+    }
+}
+
+/// One storage or virtio-serial controller to emit.
+#[derive(Debug, Clone, Default)]
+struct Declared {
+    address: Option<Address>,
+    ports: Option<u32>,
+    virtio: VirtioOptions,
+}
+
+impl Declared {
+    fn from(c: &Controller) -> Declared {
+        Declared {
+            address: c.address,
+            ports: c.ports,
+            virtio: c.virtio,
+        }
+    }
+}
+
+/// The storage and virtio-serial controllers of a domain, declared and
+/// implied.
+#[derive(Debug, Default)]
+pub struct Plan {
+    scsi: BTreeMap<u32, (ScsiModel, Declared)>,
+    sata: BTreeMap<u32, Declared>,
+    virtio_serial: BTreeMap<u32, Declared>,
+}
+
+impl Plan {
+    /// Collects the controllers; `disks` imply the ones they sit on.
+    pub fn new(def: &DomainDef, family: Family, disks: &Disks) -> Result<Plan, Error> {
+        let mut plan = Plan::default();
+        for c in &def.devices.controllers {
+            let dup = |kind: &str| {
+                invalid(format!(
+                    "Multiple '{kind}' controllers with index '{}'",
+                    c.index
+                ))
+            };
+            match c.kind {
+                ControllerType::Scsi => {
+                    let model = ScsiModel::from_libvirt(c.model.as_deref())?;
+                    if plan
+                        .scsi
+                        .insert(c.index, (model, Declared::from(c)))
+                        .is_some()
+                    {
+                        return Err(dup("scsi"));
+                    }
+                }
+                ControllerType::Sata => {
+                    if family == Family::Q35 && c.index == 0 {
+                        builtin_address(c, 0x1f, 2, "the Q35 AHCI controller")?;
+                    }
+                    if plan.sata.insert(c.index, Declared::from(c)).is_some() {
+                        return Err(dup("sata"));
+                    }
+                }
+                ControllerType::VirtioSerial => {
+                    if plan
+                        .virtio_serial
+                        .insert(c.index, Declared::from(c))
+                        .is_some()
+                    {
+                        return Err(dup("virtio-serial"));
+                    }
+                }
+                ControllerType::Ide => match family {
+                    Family::I440fx if c.index == 0 => {
+                        builtin_address(c, 1, 1, "the PIIX3 IDE controller")?;
+                    }
+                    Family::I440fx => {
+                        return Err(unsupported(
+                            "only one IDE controller (index='0', built into the pc machine) is supported",
+                        ));
+                    }
+                    Family::Q35 => {
+                        return Err(unsupported(
+                            "q35 machines have no IDE controller: use bus='sata' for disks",
+                        ));
+                    }
+                },
+                ControllerType::Fdc => {
+                    if c.index != 0 || c.address.is_some() {
+                        return Err(unsupported(
+                            "only one floppy controller (index='0', without an address) is supported",
+                        ));
+                    }
+                }
+                ControllerType::Pci | ControllerType::Usb => {}
+            }
+        }
+        for (DiskBusKey(bus), controller) in disks.controllers_used() {
+            match bus {
+                DiskBus::Scsi => {
+                    let default = ScsiModel::from_libvirt(None)?;
+                    plan.scsi
+                        .entry(controller)
+                        .or_insert((default, Declared::default()));
+                }
+                DiskBus::Sata => {
+                    plan.sata.entry(controller).or_default();
+                }
+                _ => {}
+            }
+        }
+        let virtio_consoles = def
+            .devices
+            .consoles
+            .iter()
+            .any(|c| c.target_type.as_deref() == Some("virtio"));
+        if virtio_consoles && plan.virtio_serial.is_empty() {
+            plan.virtio_serial.insert(0, Declared::default());
+        }
+        Ok(plan)
+    }
+
+    /// The SCSI model of the controller with `index`.
+    pub fn scsi(&self, index: u32) -> Option<ScsiModel> {
+        self.scsi.get(&index).map(|(m, _)| *m)
+    }
+
+    /// The bus of virtio consoles: the first virtio-serial controller's.
+    pub fn virtio_serial_bus(&self) -> Option<String> {
+        self.virtio_serial
+            .keys()
+            .next()
+            .map(|i| format!("virtio-serial{i}.0"))
+    }
+}
+
+/// A built-in controller may only describe where the chipset has it.
+fn builtin_address(c: &Controller, slot: u32, function: u32, what: &str) -> Result<(), Error> {
+    match c.address {
+        None => Ok(()),
+        Some(Address::Pci(a)) if a.bus == 0 && a.slot == slot && a.function == function => Ok(()),
+        Some(_) => Err(unsupported(format!(
+            "{what} is built in at PCI address 0000:00:{slot:02x}.{function}: remove the <address> or use that one"
+        ))),
+    }
+}
+
+/// The SATA bus of a port: Q35's built-in AHCI controller names its ports
+/// `ide.N`; an added `ich9-ahci` with id `sataC` names them `sataC.N`.
+pub fn sata_bus(family: Family, controller: u32, unit: u32) -> String {
+    if family == Family::Q35 && controller == 0 {
+        format!("ide.{unit}")
+    } else {
+        format!("sata{controller}.{unit}")
+    }
+}
+
+/// The USB controllers: one group per index (an EHCI master with its UHCI
+/// companions, or a single controller), or none at all for `model='none'`.
+#[derive(Debug, Default)]
+pub struct Usb {
+    groups: BTreeMap<u32, Vec<Controller>>,
+    /// Ports taken on each controller, by index.
+    used: BTreeMap<u32, BTreeSet<u32>>,
+}
+
+/// A UHCI companion's function on its master's slot and default first port.
+type Companion = Option<(u32, u32)>;
+
+/// A USB controller model: the QEMU device and, for a UHCI companion,
+/// where it sits.
+fn usb_device(model: &str) -> Result<(&'static str, Companion), Error> {
+    Ok(match model {
+        "piix3-uhci" => ("piix3-usb-uhci", None),
+        "piix4-uhci" => ("piix4-usb-uhci", None),
+        "ehci" => ("usb-ehci", None),
+        "ich9-ehci1" => ("ich9-usb-ehci1", None),
+        "ich9-uhci1" => ("ich9-usb-uhci1", Some((0, 0))),
+        "ich9-uhci2" => ("ich9-usb-uhci2", Some((1, 2))),
+        "ich9-uhci3" => ("ich9-usb-uhci3", Some((2, 4))),
+        "pci-ohci" => ("pci-ohci", None),
+        "nec-xhci" => ("nec-usb-xhci", None),
+        "qemu-xhci" => ("qemu-xhci", None),
+        other => {
+            return Err(unsupported(format!(
+                "USB controller model '{other}' is not supported"
+            )));
+        }
+    })
+}
+
+impl Usb {
+    /// Groups the USB controllers; with none declared, the machine's
+    /// default controller is added, as libvirt does.
+    pub fn new(def: &DomainDef, family: Family) -> Result<Usb, Error> {
+        let declared: Vec<&Controller> = def
+            .devices
+            .controllers
+            .iter()
+            .filter(|c| c.kind == ControllerType::Usb)
+            .collect();
+        let none = declared.iter().any(|c| c.model.as_deref() == Some("none"));
+        if none {
+            if declared.len() > 1 {
+                return Err(invalid(
+                    "a USB controller with model='none' cannot be combined with other USB controllers",
+                ));
+            }
+            return Ok(Usb::default());
+        }
+        let default_model = match family {
+            Family::I440fx => "piix3-uhci",
+            Family::Q35 => "qemu-xhci",
+        };
+        let mut usb = Usb::default();
+        if declared.is_empty() {
+            usb.groups.insert(
+                0,
+                vec![Controller {
+                    kind: ControllerType::Usb,
+                    index: 0,
+                    model: Some(default_model.to_string()),
+                    ports: None,
+                    model_name: None,
+                    target: None,
+                    master_startport: None,
+                    pcihole64_kib: None,
+                    virtio: VirtioOptions::default(),
+                    address: None,
+                }],
+            );
+            return Ok(usb);
+        }
+        for c in declared {
+            let mut c = c.clone();
+            c.model.get_or_insert_with(|| default_model.to_string());
+            usb.groups.entry(c.index).or_default().push(c);
+        }
+        for (index, group) in &mut usb.groups {
+            let mut masters = Vec::new();
+            for (i, c) in group.iter().enumerate() {
+                let (_, companion) = usb_device(c.model.as_deref().unwrap_or_default())?;
+                if companion.is_none() {
+                    masters.push(i);
+                }
+            }
+            match masters.as_slice() {
+                [] => {
+                    return Err(invalid(format!(
+                        "No master USB controller specified for the USB companion controllers with index='{index}'"
+                    )));
+                }
+                [m] => {
+                    let master = group.remove(*m);
+                    let model = master.model.as_deref().unwrap_or_default();
+                    if !group.is_empty() && model != "ich9-ehci1" && model != "ehci" {
+                        return Err(invalid(format!(
+                            "USB companion controllers need an EHCI master, not '{model}'"
+                        )));
+                    }
+                    group.insert(0, master);
+                }
+                _ => {
+                    return Err(invalid(format!(
+                        "Multiple 'usb' controllers with index '{index}'"
+                    )));
+                }
+            }
+        }
+        // Devices that name their port keep it; the others get one later.
+        let d = &def.devices;
+        let disks = d
+            .disks
+            .iter()
+            .map(|x| (format!("disk '{}'", x.target), x.address));
+        let inputs = d.inputs.iter().enumerate().filter(|(_, x)| {
+            let default = match x.kind {
+                InputType::Tablet => InputBus::Usb,
+                _ => InputBus::Ps2,
+            };
+            x.bus.unwrap_or(default) == InputBus::Usb
+        });
+        let inputs = inputs.map(|(i, x)| (format!("input {i}"), x.address));
+        for (what, addr) in disks.chain(inputs) {
+            if let Some(Address::Usb { bus, port }) = addr {
+                usb.check_port(&what, bus, port)?;
+                if !usb.used.entry(bus).or_default().insert(port) {
+                    return Err(invalid(format!(
+                        "USB port {port} of bus {bus} is used twice (by the {what})"
+                    )));
+                }
+            }
+        }
+        Ok(usb)
+    }
+
+    /// How many ports a USB controller offers to USB 1 and 2 devices.
+    fn port_count(&self, index: u32) -> Option<u32> {
+        let master = &self.groups.get(&index)?[0];
+        Some(match master.model.as_deref().unwrap_or_default() {
+            "piix3-uhci" | "piix4-uhci" => 2,
+            "pci-ohci" => 3,
+            "nec-xhci" | "qemu-xhci" => master.ports.unwrap_or(4),
+            _ => 6, // EHCI
+        })
+    }
+
+    fn check_port(&self, what: &str, bus: u32, port: u32) -> Result<(), Error> {
+        let count = self.port_count(bus).ok_or_else(|| {
+            invalid(format!(
+                "the {what} is on USB bus {bus}, which has no controller"
+            ))
+        })?;
+        if port == 0 || port > count {
+            return Err(invalid(format!(
+                "the {what} uses USB port {port} of bus {bus}, which has ports 1 to {count}"
+            )));
+        }
+        Ok(())
+    }
+
+    /// `bus=...,port=...` for a USB device: its own address, or the first
+    /// free port, so that QEMU never picks a port another device names.
+    pub fn place(&mut self, what: &str, addr: Option<&Address>) -> Result<Opts, Error> {
+        self.require(what)?;
+        let (bus, port) = match addr {
+            Some(Address::Usb { bus, port }) => (*bus, *port),
+            Some(_) => return Err(invalid(format!("the {what} needs a USB address"))),
+            None => {
+                let free = self.groups.keys().find_map(|&bus| {
+                    let used = self.used.get(&bus);
+                    (1..=self.port_count(bus)?)
+                        .find(|p| !used.is_some_and(|u| u.contains(p)))
+                        .map(|p| (bus, p))
+                });
+                let (bus, port) = free.ok_or_else(|| {
+                    unsupported(format!(
+                        "no free USB port for the {what}: add a USB controller"
+                    ))
+                })?;
+                self.used.entry(bus).or_default().insert(port);
+                (bus, port)
+            }
+        };
+        Ok(Opts::empty()
+            .set("bus", format!("{}.0", usb_id(bus)))
+            .set("port", port))
+    }
+
+    /// Fails when USB is disabled; `what` names the device that needs it.
+    pub fn require(&self, what: &str) -> Result<(), Error> {
+        if self.groups.is_empty() {
+            return Err(unsupported(format!(
+                "Can't add the {what}: the USB bus is disabled (<controller type='usb' model='none'/>)"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// libvirt's alias of a USB controller: `usb`, then `usb1`, `usb2`...
+fn usb_id(index: u32) -> String {
+    if index == 0 {
+        "usb".to_string()
+    } else {
+        format!("usb{index}")
+    }
+}
+
+/// Emits the USB, SCSI, SATA and virtio-serial controllers, each kind by
+/// index.
+pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
+    let groups = std::mem::take(&mut cx.usb.groups);
+    for (index, group) in &groups {
+        emit_usb_group(cx, *index, group)?;
+    }
+    cx.usb.groups = groups;
+
+    let scsi: Vec<(u32, (ScsiModel, Declared))> =
+        cx.ctrls.scsi.iter().map(|(i, v)| (*i, v.clone())).collect();
+    for (index, (model, d)) in scsi {
+        let what = format!("scsi controller with index='{index}'");
+        let o = Opts::new(model.device).set("id", format!("scsi{index}"));
+        let o = with_virtio(o, &d.virtio, model.is_virtio(), &what)?;
+        if d.ports.is_some() {
+            return Err(unsupported("ports is not supported on a SCSI controller"));
+        }
+        let placed = cx.pci.place(&what, d.address.as_ref(), Plug::Device)?;
+        cx.arg("-device", o.extend(placed.opts).build());
+    }
+
+    let sata: Vec<(u32, Declared)> = cx.ctrls.sata.iter().map(|(i, v)| (*i, v.clone())).collect();
+    for (index, d) in sata {
+        if cx.family == Family::Q35 && index == 0 {
+            continue; // built in
+        }
+        let what = format!("sata controller with index='{index}'");
+        with_virtio(Opts::empty(), &d.virtio, false, &what)?;
+        let placed = cx.pci.place(&what, d.address.as_ref(), Plug::Device)?;
+        let o = Opts::new("ich9-ahci")
+            .set("id", format!("sata{index}"))
+            .extend(placed.opts);
+        cx.arg("-device", o.build());
+    }
+
+    let serial: Vec<(u32, Declared)> = cx
+        .ctrls
+        .virtio_serial
+        .iter()
+        .map(|(i, v)| (*i, v.clone()))
+        .collect();
+    for (index, d) in serial {
+        let what = format!("virtio-serial controller with index='{index}'");
+        let o = Opts::new("virtio-serial-pci").set("id", format!("virtio-serial{index}"));
+        let o = with_virtio(o, &d.virtio, true, &what)?.maybe("max_ports", d.ports);
+        let placed = cx.pci.place(&what, d.address.as_ref(), Plug::Device)?;
+        cx.arg("-device", o.extend(placed.opts).build());
+    }
+    Ok(())
+}
+
+/// One USB controller, or an EHCI master with its companions on one slot.
+fn emit_usb_group(cx: &mut Ctx<'_>, index: u32, group: &[Controller]) -> Result<(), Error> {
+    let what = format!("usb controller with index='{index}'");
+    let id = usb_id(index);
+    let master = &group[0];
+    let master_model = master.model.as_deref().unwrap_or_default();
+    for c in group {
+        with_virtio(Opts::empty(), &c.virtio, false, &what)?;
+    }
+    if group.len() == 1 {
+        let (device, _) = usb_device(master_model)?;
+        let mut o = Opts::new(device).set("id", &id);
+        if let Some(ports) = master.ports {
+            if !master_model.ends_with("xhci") {
+                return Err(unsupported(format!(
+                    "ports is not supported on a '{master_model}' USB controller"
+                )));
+            }
+            if ports > 15 {
+                return Err(unsupported(format!(
+                    "'{master_model}' controller only supports up to '15' ports"
+                )));
+            }
+            o = o.set("p2", ports).set("p3", ports);
+        }
+        // libvirt puts the PIIX3 UHCI on function 2 of the chipset slot.
+        let placed = if cx.family == Family::I440fx
+            && index == 0
+            && master_model == "piix3-uhci"
+            && master.address.is_none()
+        {
+            cx.pci.format(0, 1, 2, None)
+        } else {
+            cx.pci.place(&what, master.address.as_ref(), Plug::Device)?
+        };
+        cx.arg("-device", o.extend(placed.opts).build());
+        return Ok(());
+    }
+    // The group shares one slot: the first explicit one, or a free one.
+    let explicit = group.iter().find_map(|c| match c.address {
+        Some(Address::Pci(a)) => Some((a.bus, a.slot)),
+        _ => None,
+    });
+    let (bus, slot) = match explicit {
+        Some(at) => at,
+        None => cx.pci.auto_slot(&what)?,
+    };
+    for c in group {
+        let model = c.model.as_deref().unwrap_or_default();
+        let (device, companion) = usb_device(model)?;
+        if c.ports.is_some() {
+            return Err(unsupported(format!(
+                "ports is not supported on a '{model}' USB controller"
+            )));
+        }
+        let function = companion.map(|(f, _)| f).unwrap_or(7);
+        let placed = match &c.address {
+            Some(addr) => cx.pci.place(&what, Some(addr), Plug::Device)?,
+            None => {
+                cx.pci.claim(bus, slot, function);
+                cx.pci
+                    .format(bus, slot, function, (function == 0).then_some(true))
+            }
+        };
+        let o = match companion {
+            None => Opts::new(device).set("id", &id),
+            Some((_, first)) => Opts::new(device)
+                .set("masterbus", format!("{id}.0"))
+                .set("firstport", c.master_startport.unwrap_or(first)),
+        };
+        cx.arg("-device", o.extend(placed.opts).build());
+    }
+    Ok(())
+}
+
+/// Appends virtio options; `virtio` says whether the device takes them.
+///
+/// `iommu_platform=on` is a virtio 1.0 feature that QEMU refuses on a
+/// device that also offers the legacy interface (the default on a PCI
+/// bus), so it comes with `disable-legacy=on`.
+pub fn with_virtio(o: Opts, v: &VirtioOptions, virtio: bool, what: &str) -> Result<Opts, Error> {
+    if v.is_empty() {
+        return Ok(o);
+    }
+    if !virtio {
+        return Err(unsupported(format!(
+            "virtio <driver> options (iommu, ats, packed, page_per_vq) are not supported on the {what}"
+        )));
+    }
+    let o = if v.iommu == Some(true) {
+        o.switch("disable-legacy", true)
+    } else {
+        o
+    };
+    Ok(o.maybe_switch("iommu_platform", v.iommu)
+        .maybe_switch("ats", v.ats)
+        .maybe_switch("packed", v.packed)
+        .maybe_switch("page-per-vq", v.page_per_vq))
+}

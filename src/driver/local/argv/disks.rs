@@ -1,0 +1,414 @@
+//! Disks: each becomes block nodes (`-blockdev`, a protocol node and, for
+//! qcow2, a format node on top) and a device on its bus.
+//!
+//! Buses, drive addresses and device ids follow libvirt, so that a
+//! definition written for libvirt gets the same guest hardware: the bus
+//! comes from `<target bus>` or the target's prefix, the drive address
+//! from `<address type='drive'>` or the target's letters (hdc is IDE bus
+//! 1 unit 0), and disks are ordered as libvirt orders them.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::controllers::sata_bus;
+use super::opts::Opts;
+use super::pci::Plug;
+use super::{Ctx, Family, invalid, unsupported};
+use crate::driver::error::Error;
+use crate::model::{
+    Address, Disk, DiskBus, DiskDevice, DiskFormat, DiskType, DomainDef, DriveAddress,
+};
+
+/// What libvirt derives for one disk.
+#[derive(Debug, Clone)]
+pub struct DiskInfo {
+    /// The bus.
+    pub bus: DiskBus,
+    /// The target's number: `vda` is 0, `vdz` 25, `vdaa` 26.
+    pub index: u32,
+    /// The address on an IDE, SATA, SCSI or floppy controller.
+    pub drive: Option<DriveAddress>,
+    /// The QEMU device id (libvirt's alias): `ide0-1-0`, `virtio-disk2`.
+    pub id: String,
+}
+
+/// The disks of a domain with what is derived for each, and libvirt's
+/// order of them.
+#[derive(Debug)]
+pub struct Disks {
+    /// Indexes into `def.devices.disks`, in libvirt's order.
+    pub order: Vec<usize>,
+    /// Per disk, in document order.
+    pub info: Vec<DiskInfo>,
+}
+
+impl Disks {
+    /// The (bus, controller index) pairs the disks sit on.
+    pub fn controllers_used(&self) -> BTreeSet<(DiskBusKey, u32)> {
+        self.info
+            .iter()
+            .filter_map(|i| i.drive.map(|d| (DiskBusKey(i.bus), d.controller)))
+            .collect()
+    }
+}
+
+/// A [`DiskBus`] that sorts, for sets of controllers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DiskBusKey(pub DiskBus);
+
+impl PartialOrd for DiskBusKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for DiskBusKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.0 as u8).cmp(&(other.0 as u8))
+    }
+}
+
+/// The libvirt device id of a disk, as used by QMP commands (media
+/// change) on the running domain; in document order.
+pub fn device_ids(def: &DomainDef) -> Result<Vec<String>, Error> {
+    Ok(resolve(def)?.info.into_iter().map(|i| i.id).collect())
+}
+
+/// Splits a target name into its number: `hdc` -> 2, `vdaa` -> 26.
+fn target_index(target: &str) -> Option<u32> {
+    let letters = ["xvd", "hd", "sd", "vd", "fd"]
+        .iter()
+        .find_map(|p| target.strip_prefix(p))?;
+    if letters.is_empty() || letters.len() > 4 || !letters.bytes().all(|b| b.is_ascii_lowercase()) {
+        return None;
+    }
+    // Bijective base 26, as libvirt's virDiskNameToIndex.
+    let n = letters
+        .bytes()
+        .fold(0u32, |acc, b| acc * 26 + u32::from(b - b'a') + 1);
+    Some(n - 1)
+}
+
+fn bus_name(bus: DiskBus) -> &'static str {
+    match bus {
+        DiskBus::Ide => "ide",
+        DiskBus::Sata => "sata",
+        DiskBus::Virtio => "virtio",
+        DiskBus::Scsi => "scsi",
+        DiskBus::Fdc => "fdc",
+        DiskBus::Usb => "usb",
+    }
+}
+
+/// Derives bus, drive address and id of every disk, checks that no two
+/// disks share a target or an address, and orders them as libvirt does.
+pub fn resolve(def: &DomainDef) -> Result<Disks, Error> {
+    let mut info = Vec::new();
+    let mut targets = BTreeSet::new();
+    let mut drives: BTreeMap<(u8, u32, u32, u32, u32), &str> = BTreeMap::new();
+    for disk in &def.devices.disks {
+        let t = disk.target.as_str();
+        if !targets.insert(t) {
+            return Err(invalid(format!(
+                "target '{t}' is used by more than one disk"
+            )));
+        }
+        let index = target_index(t).ok_or_else(|| {
+            invalid(format!(
+                "disk target '{t}' is not a disk name like hda, sdb, vdc or fda"
+            ))
+        })?;
+        let bus = match disk.bus {
+            Some(bus) => bus,
+            None if disk.device == DiskDevice::Floppy => DiskBus::Fdc,
+            None if t.starts_with("hd") => DiskBus::Ide,
+            None if t.starts_with("sd") => DiskBus::Scsi,
+            None if t.starts_with("vd") => DiskBus::Virtio,
+            None if t.starts_with("fd") => DiskBus::Fdc,
+            None => {
+                return Err(unsupported(format!(
+                    "the bus of disk '{t}' cannot be derived from its name: add <target bus=...>"
+                )));
+            }
+        };
+        let drive = match (bus, disk.address) {
+            (DiskBus::Virtio | DiskBus::Usb, None) => None,
+            (DiskBus::Virtio, Some(Address::Pci(_)))
+            | (DiskBus::Usb, Some(Address::Usb { .. })) => None,
+            (_, Some(Address::Pci(_))) | (DiskBus::Usb, Some(_)) => {
+                return Err(unsupported(format!(
+                    "Invalid address type for the disk '{t}' with the bus type '{}'",
+                    bus_name(bus)
+                )));
+            }
+            (_, Some(Address::Drive(d))) if bus != DiskBus::Virtio => Some(d),
+            (_, Some(_)) => {
+                return Err(invalid(format!(
+                    "Invalid address type for the disk '{t}' with the bus type '{}'",
+                    bus_name(bus)
+                )));
+            }
+            (_, None) => Some(derived_address(bus, index)),
+        };
+        if let Some(d) = drive {
+            let key = (bus as u8, d.controller, d.bus, d.target, d.unit);
+            if let Some(other) = drives.insert(key, t) {
+                return Err(invalid(format!(
+                    "disks '{other}' and '{t}' have the same drive address controller='{}' bus='{}' target='{}' unit='{}'",
+                    d.controller, d.bus, d.target, d.unit
+                )));
+            }
+        }
+        let id = match (bus, drive) {
+            (DiskBus::Virtio, _) => format!("virtio-disk{index}"),
+            (DiskBus::Usb, _) => format!("usb-disk{index}"),
+            (DiskBus::Scsi, Some(d)) => {
+                format!("scsi{}-{}-{}-{}", d.controller, d.bus, d.target, d.unit)
+            }
+            (_, Some(d)) => format!("{}{}-{}-{}", bus_name(bus), d.controller, d.bus, d.unit),
+            (_, None) => unreachable!("drive addresses exist for every other bus"),
+        };
+        info.push(DiskInfo {
+            bus,
+            index,
+            drive,
+            id,
+        });
+    }
+    let order = libvirt_order(&info);
+    Ok(Disks { order, info })
+}
+
+/// libvirt's drive address for a target number on a bus.
+fn derived_address(bus: DiskBus, index: u32) -> DriveAddress {
+    let (controller, bus_no, unit) = match bus {
+        DiskBus::Ide => (index / 4, (index % 4) / 2, index % 2),
+        DiskBus::Sata => (index / 6, 0, index % 6),
+        DiskBus::Scsi => (index / 7, 0, index % 7),
+        _ => (0, 0, index),
+    };
+    DriveAddress {
+        controller,
+        bus: bus_no,
+        target: 0,
+        unit,
+    }
+}
+
+/// libvirt keeps disks grouped by bus, each group sorted by target, in
+/// the order each bus first appears (virDomainDiskInsert); the order
+/// decides which disk `<boot dev='hd'/>` means.
+fn libvirt_order(info: &[DiskInfo]) -> Vec<usize> {
+    let mut order: Vec<usize> = Vec::new();
+    for (i, new) in info.iter().enumerate() {
+        let mut at = None;
+        for (pos, &j) in order.iter().enumerate().rev() {
+            if info[j].bus != new.bus {
+                continue;
+            }
+            if info[j].index > new.index {
+                at = Some(pos);
+            } else if at.is_none() {
+                at = Some(pos + 1);
+            }
+        }
+        order.insert(at.unwrap_or(order.len()), i);
+    }
+    order
+}
+
+/// Emits the floppy controller's boot settings, then every disk in
+/// libvirt's order.
+pub fn emit(cx: &mut Ctx<'_>, disks: &Disks) -> Result<(), Error> {
+    let def = cx.def;
+    let mut floppy_boot = Vec::new();
+    let mut floppies = false;
+    for (i, info) in disks.info.iter().enumerate() {
+        if info.bus == DiskBus::Fdc {
+            floppies = true;
+            let unit = info.drive.map(|d| d.unit).unwrap_or(0);
+            if let Some(n) = cx.boot.disk(i) {
+                floppy_boot.push((if unit == 0 { "A" } else { "B" }, n));
+            }
+        }
+    }
+    match cx.family {
+        Family::I440fx => {
+            for (drive, n) in &floppy_boot {
+                cx.arg("-global", format!("isa-fdc.bootindex{drive}={n}"));
+            }
+        }
+        // Q35 has no floppy controller: add one.
+        Family::Q35 if floppies => {
+            let mut o = Opts::new("isa-fdc").set("id", "fdc0");
+            for (drive, n) in &floppy_boot {
+                o = o.set(&format!("bootindex{drive}"), n);
+            }
+            cx.arg("-device", o.build());
+        }
+        Family::Q35 => {}
+    }
+    for &i in &disks.order {
+        emit_disk(cx, &def.devices.disks[i], &disks.info[i], cx.boot.disk(i))?;
+    }
+    Ok(())
+}
+
+fn emit_disk(
+    cx: &mut Ctx<'_>,
+    disk: &Disk,
+    info: &DiskInfo,
+    bootindex: Option<u32>,
+) -> Result<(), Error> {
+    let t = &disk.target;
+    let bus = bus_name(info.bus);
+    let media = match disk.device {
+        DiskDevice::Disk => "disk",
+        DiskDevice::Cdrom => "cdrom",
+        DiskDevice::Floppy => "floppy",
+    };
+    let fits = match disk.device {
+        DiskDevice::Disk => info.bus != DiskBus::Fdc,
+        DiskDevice::Cdrom => matches!(info.bus, DiskBus::Ide | DiskBus::Sata | DiskBus::Scsi),
+        DiskDevice::Floppy => info.bus == DiskBus::Fdc,
+    };
+    if !fits {
+        return Err(unsupported(format!(
+            "disk '{t}': a {media} device on bus '{bus}' is not supported"
+        )));
+    }
+    let node = match &disk.source {
+        Some(source) => Some(emit_nodes(cx, disk, info, source)?),
+        None if disk.device == DiskDevice::Disk => {
+            return Err(invalid(format!("disk '{t}' has no <source>")));
+        }
+        None => None,
+    };
+    let cd = disk.device == DiskDevice::Cdrom;
+    let d = info.drive.unwrap_or(DriveAddress {
+        controller: 0,
+        bus: 0,
+        target: 0,
+        unit: 0,
+    });
+    let out_of_range = |limits: &str| {
+        invalid(format!(
+            "disk '{t}': drive address controller='{}' bus='{}' target='{}' unit='{}' is out of range for bus '{bus}' ({limits})",
+            d.controller, d.bus, d.target, d.unit
+        ))
+    };
+    let mut o = match info.bus {
+        DiskBus::Virtio => {
+            let what = format!("disk '{t}'");
+            let placed = cx.pci.place(&what, disk.address.as_ref(), Plug::Device)?;
+            Opts::new("virtio-blk-pci")
+                .set("id", &info.id)
+                .extend(placed.opts)
+        }
+        DiskBus::Ide => {
+            if cx.family == Family::Q35 {
+                return Err(unsupported(format!(
+                    "disk '{t}': q35 machines have no IDE bus: use bus='sata'"
+                )));
+            }
+            if d.controller != 0 || d.bus > 1 || d.target != 0 || d.unit > 1 {
+                return Err(out_of_range("controller 0, bus 0-1, target 0, unit 0-1"));
+            }
+            Opts::new(if cd { "ide-cd" } else { "ide-hd" })
+                .set("id", &info.id)
+                .set("bus", format!("ide.{}", d.bus))
+                .set("unit", d.unit)
+        }
+        DiskBus::Sata => {
+            if d.bus != 0 || d.target != 0 || d.unit > 5 {
+                return Err(out_of_range("bus 0, target 0, unit 0-5"));
+            }
+            Opts::new(if cd { "ide-cd" } else { "ide-hd" })
+                .set("id", &info.id)
+                .set("bus", sata_bus(cx.family, d.controller, d.unit))
+        }
+        DiskBus::Scsi => {
+            let model = cx
+                .ctrls
+                .scsi(d.controller)
+                .expect("the plan adds every SCSI controller disks use");
+            let o = Opts::new(if cd { "scsi-cd" } else { "scsi-hd" })
+                .set("id", &info.id)
+                .set("bus", format!("scsi{}.0", d.controller));
+            if model.by_unit {
+                if d.bus != 0 || d.target != 0 || d.unit > 6 {
+                    return Err(out_of_range(
+                        "bus 0, target 0, unit 0-6 on an lsilogic controller",
+                    ));
+                }
+                o.set("scsi-id", d.unit)
+            } else {
+                o.set("channel", d.bus)
+                    .set("scsi-id", d.target)
+                    .set("lun", d.unit)
+            }
+        }
+        DiskBus::Fdc => {
+            if d.controller != 0 || d.bus != 0 || d.target != 0 || d.unit > 1 {
+                return Err(out_of_range("controller 0, bus 0, target 0, unit 0-1"));
+            }
+            Opts::new("floppy").set("id", &info.id).set("unit", d.unit)
+        }
+        DiskBus::Usb => {
+            let port = cx
+                .usb
+                .place(&format!("USB disk '{t}'"), disk.address.as_ref())?;
+            Opts::new("usb-storage")
+                .set("id", &info.id)
+                .extend(port)
+                .switch("removable", false)
+        }
+    };
+    o = o.maybe("drive", node);
+    if let Some(serial) = &disk.serial {
+        o = o.set_user("serial", "disk serial", serial)?;
+    }
+    if disk.shareable {
+        o = o.switch("share-rw", true);
+    }
+    // A floppy boots through its controller (isa-fdc.bootindexA/B).
+    if info.bus != DiskBus::Fdc {
+        o = o.maybe("bootindex", bootindex);
+    }
+    cx.arg("-device", o.build());
+    Ok(())
+}
+
+/// The block nodes of a disk with media; returns the node the device uses.
+fn emit_nodes(
+    cx: &mut Ctx<'_>,
+    disk: &Disk,
+    info: &DiskInfo,
+    source: &str,
+) -> Result<String, Error> {
+    let readonly = disk.readonly || disk.device == DiskDevice::Cdrom;
+    let driver = match (disk.kind, disk.device) {
+        (DiskType::File, _) => "file",
+        (DiskType::Block, DiskDevice::Cdrom) => "host_cdrom",
+        (DiskType::Block, _) => "host_device",
+    };
+    let storage = format!("{}-storage", info.id);
+    let o = Opts::empty()
+        .set("driver", driver)
+        .set_user("filename", "disk source", source)?
+        .set("node-name", &storage)
+        .switch("read-only", readonly);
+    cx.arg("-blockdev", o.build());
+    match disk.format {
+        None | Some(DiskFormat::Raw) => Ok(storage),
+        Some(DiskFormat::Qcow2) => {
+            let format = format!("{}-format", info.id);
+            let o = Opts::empty()
+                .set("driver", "qcow2")
+                .set("file", &storage)
+                .set("node-name", &format)
+                .switch("read-only", readonly);
+            cx.arg("-blockdev", o.build());
+            Ok(format)
+        }
+    }
+}

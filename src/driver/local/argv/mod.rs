@@ -1,0 +1,270 @@
+//! The QEMU command line: one pure function, [`build_argv`], from a
+//! [`DomainDef`], the probed [`QemuCaps`] and the [`RuntimePaths`] the
+//! driver chose, to a `Vec<OsString>` (never a shell string).
+//!
+//! No I/O, no environment, no clock: the same inputs always give the same
+//! arguments, which the golden tests in `tests/argv.rs` pin down.
+//!
+//! Options use QEMU's `key=value` syntax. Every string taken from the
+//! definition that lands inside an option value goes through
+//! [`opts::Opts`], which doubles commas, so a path can never add options.
+//! Values that are separate arguments (`-kernel`, `-initrd`, `-append`,
+//! `-bios`, `-uuid`) are passed as they are: QEMU does not split those.
+//!
+//! What the driver must do around the command line, because QEMU's options
+//! cannot say it:
+//! - VNC `passwd`: the command line only says `password=on`; the driver
+//!   sets the secret with QMP `set_password` before `cont`, so it never
+//!   appears in the process list.
+//! - `<memballoon><stats period>`: set at run time with `qom-set` of
+//!   `guest-stats-polling-interval` on `/machine/peripheral/balloon0`.
+//! - `<currentMemory>` below `<memory>`: a QMP `balloon` after start.
+//! - `<vcpu cpuset>`: CPU affinity of the QEMU process, set by the driver.
+//! - `<nvram template>`: the driver copies the template to the store path
+//!   before start; the command line only names the store.
+//! - `<on_poweroff>restart</on_poweroff>`: QEMU pauses on guest power-off
+//!   (`-no-shutdown`); the driver resets and continues it on `SHUTDOWN`.
+//! - bridge and ethernet interfaces: the driver creates the tap device and
+//!   names it in `<target dev>` before calling [`build_argv`].
+//!
+//! PCI addresses: devices without an `<address>` are given one here, in
+//! command-line order, on the root bus (or, for switch ports and bridges,
+//! on the bus they must sit on), never on a slot another device names, so
+//! the result does not depend on QEMU's own slot picking.
+
+mod boot;
+mod chardev;
+mod controllers;
+mod disks;
+mod display;
+mod machine;
+mod net;
+mod opts;
+mod pci;
+#[cfg(test)]
+mod tests;
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use crate::driver::error::{Error, ErrorCode};
+use crate::driver::local::caps::QemuCaps;
+use crate::model::DomainDef;
+
+pub use opts::escape;
+
+/// The paths and run-time choices the driver makes before starting a
+/// domain, which the definition does not hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuntimePaths {
+    /// The QMP socket QEMU listens on (`server=on,wait=off`). Must be an
+    /// absolute path.
+    pub qmp_socket: PathBuf,
+    /// The domain's runtime directory, where its sockets live. Must be an
+    /// absolute path; nothing in it is named on the command line except
+    /// through the other fields.
+    pub runtime_dir: PathBuf,
+    /// A log file that keeps every serial port's and console's output
+    /// (`logfile=...,logappend=on` on each of their chardevs). Default:
+    /// `None`, no log.
+    pub serial_log: Option<PathBuf>,
+    /// The TCP port picked for a VNC display with `autoport` (or no port).
+    /// Default: `None`; building the command line for such a display then
+    /// fails with [`ErrorCode::InvalidArgument`].
+    pub vnc_port: Option<u16>,
+    /// The UEFI variable store used when `<nvram>` gives only a template,
+    /// or when a read-only pflash `<loader>` has no `<nvram>` at all (as
+    /// libvirt makes one per domain). Default: `None`: such a loader runs
+    /// without a store, and a template-only `<nvram>` is an error.
+    pub nvram: Option<PathBuf>,
+    /// Start waiting for an incoming migration stream (`-incoming defer`),
+    /// which the driver feeds through QMP to restore a saved domain.
+    /// Default: `false`.
+    pub incoming: bool,
+}
+
+impl RuntimePaths {
+    /// Paths for a domain whose runtime directory is `runtime_dir`: the QMP
+    /// socket `qmp.sock` inside it, and every optional field unset.
+    pub fn new(runtime_dir: impl Into<PathBuf>) -> RuntimePaths {
+        let runtime_dir = runtime_dir.into();
+        RuntimePaths {
+            qmp_socket: runtime_dir.join("qmp.sock"),
+            runtime_dir,
+            serial_log: None,
+            vnc_port: None,
+            nvram: None,
+            incoming: false,
+        }
+    }
+
+    /// Fixed paths under `dir` with every option filled in (a console log,
+    /// VNC port 5900, an nvram store), for tests and command-line previews.
+    pub fn for_test(dir: &str) -> RuntimePaths {
+        let dir = Path::new(dir);
+        RuntimePaths {
+            serial_log: Some(dir.join("console.log")),
+            vnc_port: Some(5900),
+            nvram: Some(dir.join("VARS.fd")),
+            ..RuntimePaths::new(dir)
+        }
+    }
+}
+
+/// The machine family decides the built-in devices and bus names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Family {
+    /// i440FX + PIIX3 (`pc`, `pc-i440fx-*`): root bus `pci.0`, IDE.
+    I440fx,
+    /// Q35 + ICH9 (`q35`, `pc-q35-*`): root bus `pcie.0`, AHCI.
+    Q35,
+}
+
+/// The state shared while the command line is built.
+pub(crate) struct Ctx<'a> {
+    /// The definition.
+    pub def: &'a DomainDef,
+    /// The driver's paths.
+    pub paths: &'a RuntimePaths,
+    /// The machine family.
+    pub family: Family,
+    /// Whether KVM is used.
+    pub kvm: bool,
+    /// The arguments so far (the emulator first).
+    pub argv: Vec<String>,
+    /// PCI buses and the slots given out.
+    pub pci: pci::Pci,
+    /// USB buses.
+    pub usb: controllers::Usb,
+    /// Controller models that disks need to know.
+    pub ctrls: controllers::Plan,
+    /// Boot indexes of disks and interfaces.
+    pub boot: boot::BootPlan,
+}
+
+impl Ctx<'_> {
+    /// Appends an option and its value.
+    pub fn arg(&mut self, option: &str, value: impl Into<String>) {
+        self.argv.push(option.to_string());
+        self.argv.push(value.into());
+    }
+
+    /// Appends an option that takes no value.
+    pub fn flag(&mut self, option: &str) {
+        self.argv.push(option.to_string());
+    }
+}
+
+/// Builds the QEMU command line for `def`: the emulator first, then its
+/// arguments. QEMU starts paused (`-S`) with its QMP monitor on
+/// `paths.qmp_socket`; the driver continues it with `cont`.
+///
+/// Errors: [`ErrorCode::ConfigUnsupported`] for anything qvirt cannot
+/// express (named in the message; no device is ever dropped),
+/// [`ErrorCode::ConfigInvalid`] for contradictions the model's checks do
+/// not catch (PCI slot clashes, unsafe strings),
+/// [`ErrorCode::NoSupport`] for `<domain type='kvm'>` without KVM, and
+/// [`ErrorCode::InvalidArgument`] for missing run-time choices in `paths`.
+pub fn build_argv(
+    def: &DomainDef,
+    caps: &QemuCaps,
+    paths: &RuntimePaths,
+) -> Result<Vec<OsString>, Error> {
+    let qmp = runtime_path("QMP socket", &paths.qmp_socket)?;
+    runtime_path("runtime directory", &paths.runtime_dir)?;
+    let emulator = machine::emulator(def, caps)?;
+    let (machine_type, family) = machine::machine_type(def, caps)?;
+    let kvm = machine::use_kvm(def, caps)?;
+    let disks = disks::resolve(def)?;
+    let ctrls = controllers::Plan::new(def, family, &disks)?;
+    let boot = boot::BootPlan::new(def, &disks)?;
+    let pci = pci::Pci::new(def, family, display::primary_video_wants_slot(def))?;
+    let usb = controllers::Usb::new(def, family)?;
+    let mut cx = Ctx {
+        def,
+        paths,
+        family,
+        kvm,
+        argv: vec![emulator],
+        pci,
+        usb,
+        ctrls,
+        boot,
+    };
+
+    cx.arg(
+        "-name",
+        opts::Opts::empty()
+            .set_user("guest", "domain name", &def.name)?
+            .set("debug-threads", "on")
+            .build(),
+    );
+    cx.flag("-S");
+    cx.flag("-no-user-config");
+    cx.flag("-nodefaults");
+    machine::emit_machine(&mut cx, &machine_type)?;
+    cx.arg(
+        "-chardev",
+        opts::Opts::new("socket")
+            .set("id", "charmonitor")
+            .set("path", qmp)
+            .switch("server", true)
+            .switch("wait", false)
+            .build(),
+    );
+    cx.arg("-mon", "chardev=charmonitor,id=monitor,mode=control");
+    machine::emit_clock(&mut cx)?;
+    machine::emit_actions(&mut cx);
+    machine::emit_pm(&mut cx);
+    pci::emit_globals(&mut cx)?;
+    cx.arg("-boot", "strict=on");
+    machine::emit_kernel(&mut cx)?;
+    pci::emit_controllers(&mut cx)?;
+    controllers::emit(&mut cx)?;
+    disks::emit(&mut cx, &disks)?;
+    net::emit(&mut cx)?;
+    chardev::emit(&mut cx)?;
+    display::emit(&mut cx)?;
+    if paths.incoming {
+        cx.arg("-incoming", "defer");
+    }
+    cx.arg("-msg", "timestamp=on");
+    Ok(cx.argv.into_iter().map(OsString::from).collect())
+}
+
+/// The QEMU device id of each disk, in document order (`ide0-1-0`,
+/// `virtio-disk0`, `sata0-0-2`...): what QMP commands such as
+/// `blockdev-change-medium` take as `id` on the running domain. Its block
+/// nodes are named `ID-storage` and, for qcow2, `ID-format`.
+pub fn disk_device_ids(def: &DomainDef) -> Result<Vec<String>, Error> {
+    disks::device_ids(def)
+}
+
+/// A path from [`RuntimePaths`] as text: absolute, UTF-8 and NUL-free,
+/// or an [`ErrorCode::InvalidArgument`] naming `what`.
+fn runtime_path(what: &str, path: &Path) -> Result<String, Error> {
+    let bad = |why: &str| {
+        Error::new(
+            ErrorCode::InvalidArgument,
+            format!("the {what} path {} {why}", path.display()),
+        )
+    };
+    let text = path.to_str().ok_or_else(|| bad("is not UTF-8"))?;
+    if !path.is_absolute() {
+        return Err(bad("is not absolute"));
+    }
+    if text.contains('\0') {
+        return Err(bad("contains a NUL character"));
+    }
+    Ok(text.to_string())
+}
+
+/// An error for something qvirt cannot put on a QEMU command line.
+pub(crate) fn unsupported(message: impl Into<String>) -> Error {
+    Error::new(ErrorCode::ConfigUnsupported, message)
+}
+
+/// An error for a definition that contradicts itself or QEMU's rules.
+pub(crate) fn invalid(message: impl Into<String>) -> Error {
+    Error::new(ErrorCode::ConfigInvalid, message)
+}

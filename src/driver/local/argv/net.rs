@@ -1,0 +1,185 @@
+//! Network interfaces: a `-netdev` backend (user networking or a tap the
+//! driver created) and a NIC `-device` per `<interface>`.
+
+use std::net::IpAddr;
+
+use super::opts::Opts;
+use super::pci::Plug;
+use super::{Ctx, invalid, unsupported};
+use crate::driver::error::{Error, ErrorCode};
+use crate::model::{Interface, InterfaceType, PortForward, PortProto};
+
+/// The QEMU device of a libvirt NIC model; libvirt compares models without
+/// regard to case (`ViRtIo` is virtio). No model means libvirt's x86
+/// default, rtl8139.
+fn nic_device(model: Option<&str>) -> Result<&'static str, Error> {
+    let model = model.unwrap_or("rtl8139");
+    Ok(match model.to_ascii_lowercase().as_str() {
+        "virtio" => "virtio-net-pci",
+        "virtio-transitional" => "virtio-net-pci-transitional",
+        "virtio-non-transitional" => "virtio-net-pci-non-transitional",
+        "e1000" => "e1000",
+        "e1000e" => "e1000e",
+        "rtl8139" => "rtl8139",
+        "ne2k_pci" => "ne2k_pci",
+        "pcnet" => "pcnet",
+        "vmxnet3" => "vmxnet3",
+        _ => {
+            return Err(unsupported(format!(
+                "interface model '{model}' is not supported: use virtio, e1000, e1000e, rtl8139, ne2k_pci, pcnet or vmxnet3"
+            )));
+        }
+    })
+}
+
+/// Emits each interface's backend and NIC.
+pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
+    for (i, net) in cx.def.devices.interfaces.iter().enumerate() {
+        let device = nic_device(net.model.as_deref())?;
+        let netdev = format!("hostnet{i}");
+        cx.arg("-netdev", backend(net, &netdev)?.build());
+        let what = format!("interface {i}");
+        let placed = cx.pci.place(&what, net.address.as_ref(), Plug::Device)?;
+        let m = net.mac.0;
+        let mac = format!(
+            "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+            m[0], m[1], m[2], m[3], m[4], m[5]
+        );
+        let o = Opts::new(device)
+            .set("id", format!("net{i}"))
+            .extend(placed.opts)
+            .set("netdev", &netdev)
+            .set("mac", mac)
+            .maybe("bootindex", cx.boot.net(i));
+        cx.arg("-device", o.build());
+    }
+    Ok(())
+}
+
+/// The `-netdev` of one interface.
+fn backend(net: &Interface, id: &str) -> Result<Opts, Error> {
+    if !net.port_forwards.is_empty() && net.kind != InterfaceType::User {
+        return Err(unsupported(
+            "<portForward> is only supported on <interface type='user'>",
+        ));
+    }
+    match &net.kind {
+        InterfaceType::User => {
+            if net.target_dev.is_some() {
+                return Err(unsupported(
+                    "<target dev> is not supported on <interface type='user'>",
+                ));
+            }
+            let mut o = Opts::new("user").set("id", id);
+            for rule in &net.port_forwards {
+                for fwd in hostfwds(rule)? {
+                    o = o.set("hostfwd", fwd);
+                }
+            }
+            Ok(o)
+        }
+        InterfaceType::Bridge(_) | InterfaceType::Ethernet => {
+            // The driver creates the tap (and adds it to the bridge) and
+            // names it here; QEMU only opens it.
+            let tap = net.target_dev.as_deref().ok_or_else(|| {
+                Error::new(
+                    ErrorCode::InvalidArgument,
+                    "a bridge or ethernet interface needs its tap device name in <target dev>: the driver must create the tap and fill it in before building the command line",
+                )
+            })?;
+            Opts::new("tap")
+                .set("id", id)
+                .set_user("ifname", "tap device name", tap)
+                .map(|o| o.set("script", "no").set("downscript", "no"))
+        }
+        InterfaceType::Network(_) => Err(unsupported(
+            "libvirt managed networks are not supported: use <interface type='user'> or type='bridge'",
+        )),
+    }
+}
+
+/// `hostfwd` rules of a `<portForward>`: one per host port, each host port
+/// of a range mapped to the guest port at the same offset from `to`.
+fn hostfwds(rule: &PortForward) -> Result<Vec<String>, Error> {
+    let proto = match rule.proto {
+        PortProto::Tcp => "tcp",
+        PortProto::Udp => "udp",
+    };
+    // Parsed, not copied: the address sits inside slirp's own
+    // `proto:addr:port-:port` syntax, which a stray ':' or '-' would bend.
+    let addr = match rule.address.as_deref() {
+        None => "127.0.0.1".to_string(),
+        Some(text) => match text.parse::<IpAddr>() {
+            Ok(IpAddr::V4(a)) => a.to_string(),
+            // QEMU 7.2's user networking parses IPv4 host addresses only.
+            Ok(IpAddr::V6(_)) => {
+                return Err(unsupported(format!(
+                    "portForward address '{text}' is IPv6: QEMU's user networking forwards IPv4 host addresses only"
+                )));
+            }
+            Err(_) => {
+                return Err(invalid(format!(
+                    "portForward address '{text}' is not an IP address"
+                )));
+            }
+        },
+    };
+    let mut out = Vec::new();
+    for range in &rule.ranges {
+        let end = range.end.unwrap_or(range.start);
+        if end < range.start {
+            return Err(invalid(format!(
+                "portForward range {}-{end} ends before it starts",
+                range.start
+            )));
+        }
+        let to = range.to.unwrap_or(range.start);
+        if u32::from(to) + u32::from(end - range.start) > u32::from(u16::MAX) {
+            return Err(invalid(format!(
+                "portForward range {}-{end} to {to} runs past port 65535",
+                range.start
+            )));
+        }
+        for host in range.start..=end {
+            let guest = to + (host - range.start);
+            out.push(format!("{proto}:{addr}:{host}-:{guest}"));
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::PortRange;
+
+    #[test]
+    fn ranges_expand_and_ipv6_is_refused() {
+        let mut rule = PortForward {
+            proto: PortProto::Tcp,
+            address: Some("0.0.0.0".into()),
+            ranges: vec![PortRange {
+                start: 2222,
+                end: Some(2223),
+                to: Some(22),
+            }],
+        };
+        assert_eq!(
+            hostfwds(&rule).unwrap(),
+            ["tcp:0.0.0.0:2222-:22", "tcp:0.0.0.0:2223-:23"]
+        );
+        rule.address = Some("::1".into());
+        let e = hostfwds(&rule).unwrap_err();
+        assert_eq!(e.code, ErrorCode::ConfigUnsupported);
+        rule.address = Some("1.2.3.4:5-".into());
+        assert_eq!(hostfwds(&rule).unwrap_err().code, ErrorCode::ConfigInvalid);
+    }
+
+    #[test]
+    fn models_are_case_insensitive_and_unknown_ones_refused() {
+        assert_eq!(nic_device(Some("ViRtIo")).unwrap(), "virtio-net-pci");
+        let e = nic_device(Some("idontexist")).unwrap_err();
+        assert_eq!(e.code, ErrorCode::ConfigUnsupported);
+        assert!(e.message.contains("idontexist"));
+    }
+}
