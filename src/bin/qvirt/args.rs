@@ -153,6 +153,8 @@ pub enum Command {
     NodeInfo,
     /// Show the versions of qvirt and of the hypervisor.
     Version,
+    /// Print the URI in use (without connecting).
+    Uri,
     /// Print the capabilities document.
     Capabilities,
     /// Attach to a domain's serial console (Ctrl+] leaves).

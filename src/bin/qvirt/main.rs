@@ -146,6 +146,7 @@ fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Re
         Command::VncDisplay(d) => query::vncdisplay(ctx, &d.domain),
         Command::NodeInfo => query::nodeinfo(ctx),
         Command::Version => query::version(ctx),
+        Command::Uri => output::write(&format!("{}\n", ctx.uri)),
         Command::Capabilities => query::capabilities(ctx),
         Command::Console {
             dom,
