@@ -5,11 +5,14 @@
 //! driver that runs QEMU.
 #![deny(missing_docs)]
 
+mod connect;
 pub mod driver;
 pub mod model;
+pub mod transport;
 
+pub use connect::connect;
 pub use driver::error::{Error, ErrorCode, Result};
 pub use driver::local::LocalDriver;
-pub use driver::uri::{connect, default_uri};
+pub use driver::uri::default_uri;
 pub use driver::{Domain, DomainState, Driver};
 pub use model::DomainDef;

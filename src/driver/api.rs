@@ -8,13 +8,14 @@
 use std::path::Path;
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::error::Result;
 
 /// A handle on a domain, as lookups return it: enough to name it in
 /// messages and to find it again. Drivers find the domain by `uuid`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Domain {
     /// The domain's name.
     pub name: String,
@@ -25,7 +26,7 @@ pub struct Domain {
 }
 
 /// The state of a domain, with virsh's words for each.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum DomainState {
     /// `running`: the guest's vCPUs run.
     Running,
@@ -56,7 +57,7 @@ impl DomainState {
 }
 
 /// Why a domain is in its state, in libvirt's terms.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum StateReason {
     /// No particular reason known.
     Unknown,
@@ -123,7 +124,7 @@ impl StateReason {
 }
 
 /// What `info` reports.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DomainInfo {
     /// The state.
     pub state: DomainState,
@@ -146,7 +147,7 @@ pub struct DomainInfo {
 }
 
 /// Which domains `list` returns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ListFilter {
     /// Include running and paused domains.
     pub active: bool,
@@ -168,7 +169,7 @@ impl ListFilter {
 }
 
 /// One line of `list`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DomainSummary {
     /// The domain.
     pub domain: Domain,
@@ -177,7 +178,7 @@ pub struct DomainSummary {
 }
 
 /// How `shutdown` behaves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ShutdownOptions {
     /// Wait up to this long for the domain to shut off; `None` returns
     /// once the request is delivered.
@@ -187,7 +188,7 @@ pub struct ShutdownOptions {
 }
 
 /// A lifecycle event, in libvirt's terms.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
     /// The domain it concerns.
     pub domain: Domain,
@@ -196,7 +197,7 @@ pub struct Event {
 }
 
 /// What happened to a domain.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum EventKind {
     /// A persistent definition was added or changed.
     Defined,
@@ -217,7 +218,7 @@ pub enum EventKind {
 }
 
 /// The version numbers `version` reports.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VersionInfo {
     /// qvirt's version (`0.1.0`).
     pub library: String,
@@ -226,7 +227,7 @@ pub struct VersionInfo {
 }
 
 /// The host, as `nodeinfo` shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeInfo {
     /// CPU architecture (`x86_64`).
     pub arch: String,

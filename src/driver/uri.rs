@@ -3,13 +3,15 @@
 //! | URI | driver |
 //! |---|---|
 //! | `qemu:///embed?root=DIR` | in-process, state under DIR |
-//! | `qemu:///session`, `qemu:///system` | the daemons (not in this build) |
+//! | `qemu:///session` | the user's daemon, started on demand |
+//! | `qemu:///system` | the host's daemon (read-only socket unless root) |
+//! | `qemu+unix:///session?socket=PATH` (or `/system`) | a daemon at PATH |
+//!
+//! Parsing only: `crate::connect` opens the driver a URI names.
 
 use std::path::PathBuf;
 
-use super::Driver;
 use super::error::{Error, ErrorCode, Result};
-use super::local::LocalDriver;
 
 /// A parsed connection URI.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +25,11 @@ pub enum Target {
     Session,
     /// `qemu:///system`: the host's daemon.
     System,
+    /// `qemu+unix:///session?socket=PATH` or `/system`: a daemon at PATH.
+    Socket {
+        /// The socket.
+        path: PathBuf,
+    },
 }
 
 /// Parses `uri`.
@@ -33,15 +40,46 @@ pub fn parse(uri: &str) -> Result<Target> {
             format!("cannot use URI '{uri}': {why}"),
         )
     };
-    let rest = uri
-        .strip_prefix("qemu:///")
-        .ok_or_else(|| bad("qvirt URIs start with qemu:/// (e.g. qemu:///embed?root=DIR)"))?;
+    let (unix, rest) = if let Some(rest) = uri.strip_prefix("qemu+unix:///") {
+        (true, rest)
+    } else if let Some(rest) = uri.strip_prefix("qemu:///") {
+        (false, rest)
+    } else {
+        return Err(bad(
+            "qvirt URIs start with qemu:/// or qemu+unix:/// (e.g. qemu:///session)",
+        ));
+    };
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
     let params: Vec<(&str, &str)> = query
         .split('&')
         .filter(|p| !p.is_empty())
         .map(|p| p.split_once('=').unwrap_or((p, "")))
         .collect();
+    if unix {
+        if path != "session" && path != "system" {
+            return Err(bad("qemu+unix URIs name /session or /system"));
+        }
+        let mut socket = None;
+        for (k, v) in params {
+            match k {
+                "socket" => socket = Some(percent_decode(v).map_err(|e| bad(&e))?),
+                other => return Err(bad(&format!("unknown parameter '{other}'"))),
+            }
+        }
+        return match socket {
+            Some(p) if !p.is_empty() => Ok(Target::Socket {
+                path: PathBuf::from(p),
+            }),
+            _ => Ok(if path == "session" {
+                Target::Session
+            } else {
+                Target::System
+            }),
+        };
+    }
+    if path != "embed" && !params.is_empty() {
+        return Err(bad("only embed takes parameters"));
+    }
     match path {
         "embed" => {
             let mut root = None;
@@ -94,32 +132,18 @@ fn percent_decode(s: &str) -> std::result::Result<String, String> {
     String::from_utf8(out).map_err(|_| "the decoded value is not UTF-8".to_string())
 }
 
-/// The URI used when none is given: `QVIRT_DEFAULT_URI`, else the
-/// embedded state under `$XDG_DATA_HOME/qvirt/embed` (or
-/// `~/.local/share/qvirt/embed`).
+/// The URI used when none is given: `QVIRT_DEFAULT_URI`, else
+/// `qemu:///system` for root and `qemu:///session` for anyone else.
 pub fn default_uri() -> String {
     if let Ok(uri) = std::env::var("QVIRT_DEFAULT_URI")
         && !uri.is_empty()
     {
         return uri;
     }
-    let data = std::env::var_os("XDG_DATA_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-        .unwrap_or_else(|| PathBuf::from("/var/lib"));
-    format!("qemu:///embed?root={}", data.join("qvirt/embed").display())
-}
-
-/// Opens a driver for `uri`.
-pub fn connect(uri: &str) -> Result<Box<dyn Driver>> {
-    match parse(uri)? {
-        Target::Embed { root } => Ok(Box::new(LocalDriver::open_embedded(&root)?)),
-        Target::Session | Target::System => Err(Error::new(
-            ErrorCode::NoSupport,
-            format!(
-                "cannot connect to {uri}: this build has no daemon; use qemu:///embed?root=DIR"
-            ),
-        )),
+    if nix::unistd::geteuid().is_root() {
+        "qemu:///system".to_string()
+    } else {
+        "qemu:///session".to_string()
     }
 }
 
@@ -136,6 +160,13 @@ mod tests {
             }
         );
         assert_eq!(parse("qemu:///session").unwrap(), Target::Session);
+        assert_eq!(
+            parse("qemu+unix:///session?socket=/tmp/s").unwrap(),
+            Target::Socket {
+                path: PathBuf::from("/tmp/s")
+            }
+        );
+        assert_eq!(parse("qemu+unix:///system").unwrap(), Target::System);
         assert_eq!(parse("qemu:///system").unwrap(), Target::System);
         for bad in [
             "xen:///system",
@@ -144,6 +175,8 @@ mod tests {
             "qemu:///embed?root=/a&x=1",
             "qemu:///other",
             "qemu:///embed?root=%zz",
+            "qemu:///session?x=1",
+            "qemu+unix:///other?socket=/s",
         ] {
             let err = parse(bad).unwrap_err();
             assert_eq!(err.code, ErrorCode::InvalidArgument, "{bad}");

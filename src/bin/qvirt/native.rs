@@ -13,6 +13,7 @@ use qvirt::driver::local::layout::Layout;
 use qvirt::driver::local::probe::probe;
 use qvirt::driver::local::shell::shell_join;
 use qvirt::driver::uri::{Target, parse};
+use qvirt::transport::instance::Instance;
 use qvirt::{DomainDef, Error, ErrorCode, Result};
 
 use crate::{Ctx, outln, read_input};
@@ -53,19 +54,13 @@ pub fn run(ctx: &mut Ctx, format: &str, file: &Path) -> Result<()> {
 }
 
 /// The state layout the driver for `uri` uses: the embedded one under its
-/// root, else the system instance's directories.
+/// root, else the daemon instance's (a socket URI names no instance: the
+/// session's is shown).
 fn layout_for(uri: &str) -> Result<Layout> {
     Ok(match parse(uri)? {
         Target::Embed { root } => Layout::embedded(&root),
-        Target::Session | Target::System => Layout {
-            config: PathBuf::from("/etc/qvirt"),
-            autostart: PathBuf::from("/etc/qvirt/autostart"),
-            run: PathBuf::from("/run/qvirt"),
-            log: PathBuf::from("/var/log/qvirt"),
-            save: PathBuf::from("/var/lib/qvirt/save"),
-            cache: PathBuf::from("/var/cache/qvirt"),
-            lock: PathBuf::from("/run/qvirt/lock"),
-        },
+        Target::System => Instance::System.paths()?.layout,
+        Target::Session | Target::Socket { .. } => Instance::Session.paths()?.layout,
     })
 }
 

@@ -79,7 +79,10 @@ impl Core {
             if !inner.entries.contains_key(&uuid) {
                 return Err(Error::new(
                     ErrorCode::OperationInvalid,
-                    format!("domain '{}' is being created; try again once it runs", def.name),
+                    format!(
+                        "domain '{}' is being created; try again once it runs",
+                        def.name
+                    ),
                 ));
             }
         }
@@ -233,6 +236,70 @@ impl Core {
                 ),
             )),
         })
+    }
+
+    /// Re-reads the config directory; see `LocalDriver::rescan`.
+    pub fn rescan(&self) -> Result<()> {
+        let defs = store::scan(&self.layout, &self.log)?;
+        let mut inner = lock(&self.inner);
+        let seen: std::collections::HashSet<Uuid> = defs.iter().map(|d| d.uuid).collect();
+        for def in defs {
+            if let Some(&other) = inner.names.get(&def.name)
+                && other != def.uuid
+            {
+                self.log.error(&format!(
+                    "rescan: {}.xml has UUID {}, but domain '{}' has UUID {other}; skipped",
+                    def.name, def.uuid, def.name
+                ));
+                continue;
+            }
+            match inner.entries.get_mut(&def.uuid) {
+                Some(entry) => {
+                    if entry.def().name != def.name {
+                        self.log.error(&format!(
+                            "rescan: {}.xml reuses the UUID of domain '{}'; skipped",
+                            def.name,
+                            entry.def().name
+                        ));
+                        continue;
+                    }
+                    if entry.persistent.as_ref() != Some(&def) {
+                        entry.persistent = Some(def);
+                    }
+                }
+                None => {
+                    inner.names.insert(def.name.clone(), def.uuid);
+                    inner.entries.insert(
+                        def.uuid,
+                        Entry {
+                            persistent: Some(def),
+                            running: None,
+                            reason: StateReason::Unknown,
+                            job: Arc::default(),
+                        },
+                    );
+                }
+            }
+        }
+        let gone: Vec<Uuid> = inner
+            .entries
+            .iter()
+            .filter(|(u, e)| e.persistent.is_some() && !seen.contains(u))
+            .map(|(u, _)| *u)
+            .collect();
+        for uuid in gone {
+            let entry = inner.entries.get_mut(&uuid).expect("listed above");
+            let name = entry.def().name.clone();
+            if entry.running.is_some() {
+                // Still running: it carries on as a transient domain.
+                entry.persistent = None;
+            } else {
+                inner.entries.remove(&uuid);
+                inner.names.remove(&name);
+            }
+        }
+        self.log.info("rescanned the config directory");
+        Ok(())
     }
 
     /// The `OperationInvalid` error for an operation refused in `state`.

@@ -34,7 +34,7 @@ pub struct LocalDriver {
 pub(crate) struct Core {
     pub uri: String,
     pub layout: Layout,
-    pub log: Logger,
+    pub log: Arc<Logger>,
     pub events: EventBus,
     pub inner: Mutex<Inner>,
     /// Probed QEMU capabilities by binary, with the size and mtime they
@@ -116,7 +116,7 @@ impl LocalDriver {
     pub fn open(layout: Layout, uri: String, log_stderr: bool) -> Result<LocalDriver> {
         layout.prepare()?;
         let state_lock = StateLock::acquire(&layout.lock)?;
-        let log = Logger::open(&layout.manager_log(), log_stderr);
+        let log = Arc::new(Logger::open(&layout.manager_log(), log_stderr));
         let defs = store::scan(&layout, &log)?;
         let core = Arc::new_cyclic(|me| Core {
             uri,
@@ -152,6 +152,28 @@ impl LocalDriver {
         }
         core.reattach_all();
         Ok(LocalDriver { core })
+    }
+}
+
+impl LocalDriver {
+    /// The manager's log, for a daemon to write its own lines into.
+    pub fn logger(&self) -> Arc<Logger> {
+        self.core.log.clone()
+    }
+
+    /// Reads the config directory again (a daemon does on SIGHUP): adds
+    /// new definitions, takes changed ones, and forgets shut-off domains
+    /// whose file is gone. Bad files are logged and skipped, as at open.
+    pub fn rescan(&self) -> Result<()> {
+        self.core.rescan()
+    }
+
+    /// Whether any domain runs.
+    pub fn any_running(&self) -> bool {
+        lock(&self.core.inner)
+            .entries
+            .values()
+            .any(|e| e.running.is_some())
     }
 }
 

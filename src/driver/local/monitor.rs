@@ -221,7 +221,11 @@ impl Core {
             }
             "RESET" => self.emit(domain, EventKind::Reset),
             "SHUTDOWN" => {
-                let guest = ev.data.get("guest").and_then(Value::as_bool).unwrap_or(false);
+                let guest = ev
+                    .data
+                    .get("guest")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false);
                 let reason = ev.data.get("reason").and_then(Value::as_str).unwrap_or("");
                 let rebooting = run.update(|s| {
                     if std::mem::take(&mut s.reboot_pending) {

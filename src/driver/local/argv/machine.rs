@@ -218,7 +218,9 @@ pub fn emit_clock(cx: &mut Ctx<'_>) -> Result<(), Error> {
             // Only the in-kernel PIT of KVM takes a policy; TCG's keeps time.
             ("pit", Some(p @ ("delay" | "discard"))) if cx.kvm => pit_policy = Some(p),
             ("pit", Some("delay" | "discard" | "catchup")) if !cx.kvm => {}
-            ("hpet" | "kvmclock", None) => {}
+            // libvirt ignores the tick policy of these timers too: QEMU
+            // has no setting for it.
+            ("hpet" | "kvmclock", _) => {}
             (name, Some(p)) => {
                 return Err(unsupported(format!(
                     "timer '{name}' tickpolicy='{p}' is not supported"

@@ -27,6 +27,10 @@
 //! - bridge and ethernet interfaces: the driver creates the tap device and
 //!   names it in `<target dev>` before calling [`build_argv`].
 //!
+//! The accelerator is chosen with `-accel kvm|tcg` (the modern spelling of
+//! `-machine accel=`). USB devices without an `<address>` get the first
+//! free port here, like PCI devices get a slot.
+//!
 //! PCI addresses: devices without an `<address>` are given one here, in
 //! command-line order, on the root bus (or, for switch ports and bridges,
 //! on the bus they must sit on), never on a slot another device names, so

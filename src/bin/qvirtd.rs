@@ -1,0 +1,222 @@
+//! `qvirtd`: the qvirt daemon. A `LocalDriver` behind UNIX sockets.
+//!
+//! `--session` serves one user (XDG directories, a 0700 socket directory,
+//! the peer's uid checked on every connection); `--system` serves the
+//! host (root on `qvirt-sock`, anyone read-only on `qvirt-sock-ro`);
+//! `--root DIR` serves the embedded layout of DIR. The daemon holds the
+//! state directory's lock, so it never shares it with another manager.
+//!
+//! SIGTERM/SIGINT stop accepting, let calls in flight finish, and exit,
+//! leaving every VM running; SIGHUP re-reads the config directory.
+
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::UnixListener;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+
+use qvirt::driver::local::LocalDriver;
+use qvirt::driver::local::fsutil::{check_private_dir, ensure_private_dir};
+use qvirt::transport::instance::{Instance, InstancePaths};
+use qvirt::transport::server::{ServeOptions, Server};
+use qvirt::{Error, ErrorCode, Result};
+
+/// The qvirt daemon.
+#[derive(Parser, Debug)]
+#[command(
+    name = "qvirtd",
+    version,
+    about = "The qvirt daemon: serves a LocalDriver over UNIX sockets"
+)]
+struct Args {
+    /// Serve this user's session (qemu:///session).
+    #[arg(long, conflicts_with_all = ["system", "root"])]
+    session: bool,
+    /// Serve the host (qemu:///system); needs root.
+    #[arg(long, conflicts_with = "root")]
+    system: bool,
+    /// Serve the embedded layout of DIR (socket: DIR/run/qvirt-sock).
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
+    /// Exit after N seconds with no clients and no running domains
+    /// (default: never).
+    #[arg(long, value_name = "N")]
+    timeout: Option<u64>,
+    /// Also log to stderr.
+    #[arg(long, short = 'f')]
+    foreground: bool,
+    /// The most clients served at once (default 256).
+    #[arg(long, default_value_t = 256)]
+    max_clients: usize,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("qvirtd: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Args) -> Result<()> {
+    let (instance, uri) = match (&args.root, args.system) {
+        (Some(root), _) => {
+            let root =
+                std::path::absolute(root).map_err(|e| Error::io("cannot resolve --root", e))?;
+            let uri = format!("qemu:///embed?root={}", root.display());
+            (Instance::Root(root), uri)
+        }
+        (None, true) => (Instance::System, "qemu:///system".to_string()),
+        (None, false) => (Instance::Session, "qemu:///session".to_string()),
+    };
+    if instance == Instance::System && !nix::unistd::geteuid().is_root() {
+        return Err(Error::new(
+            ErrorCode::OperationDenied,
+            "the system daemon must run as root; use --session for your own VMs",
+        ));
+    }
+    let paths = instance.paths()?;
+    prepare_socket_dir(&instance, &paths)?;
+    let driver = Arc::new(LocalDriver::open(
+        paths.layout.clone(),
+        uri.clone(),
+        args.foreground,
+    )?);
+    let log = driver.logger();
+    let server = Arc::new(Server::new(driver.clone(), log.clone()));
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let hup = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(sig, stop.clone())
+            .map_err(|e| Error::io("cannot install a signal handler", e))?;
+    }
+    signal_hook::flag::register(signal_hook::consts::SIGHUP, hup.clone())
+        .map_err(|e| Error::io("cannot install a signal handler", e))?;
+
+    let uid = nix::unistd::geteuid().as_raw();
+    let mut listeners = vec![(
+        bind(&paths.socket, 0o600)?,
+        ServeOptions {
+            read_only: false,
+            allowed_uid: Some(uid),
+            max_clients: args.max_clients,
+        },
+    )];
+    if let Some(ro) = &paths.socket_ro {
+        listeners.push((
+            bind(ro, 0o666)?,
+            ServeOptions {
+                read_only: true,
+                allowed_uid: None,
+                max_clients: args.max_clients,
+            },
+        ));
+    }
+    let mut threads = Vec::new();
+    for (listener, options) in listeners {
+        let server = server.clone();
+        threads.push(std::thread::spawn(move || server.serve(listener, options)));
+    }
+    log.info(&format!(
+        "qvirtd {} serving {uri} on {}",
+        env!("CARGO_PKG_VERSION"),
+        paths.socket.display()
+    ));
+
+    let mut idle_since = Instant::now();
+    loop {
+        std::thread::sleep(Duration::from_millis(100));
+        if stop.load(Ordering::SeqCst) {
+            log.info("stopping on a signal; running VMs are left running");
+            break;
+        }
+        if hup.swap(false, Ordering::SeqCst)
+            && let Err(e) = driver.rescan()
+        {
+            log.error(&format!("rescan failed: {e}"));
+        }
+        if let Some(limit) = args.timeout {
+            if server.clients.load(Ordering::SeqCst) > 0 || driver.any_running() {
+                idle_since = Instant::now();
+            } else if idle_since.elapsed() >= Duration::from_secs(limit) {
+                log.info(&format!(
+                    "idle for {limit} s with no domain running; exiting"
+                ));
+                break;
+            }
+        }
+    }
+    server.stopping.store(true, Ordering::SeqCst);
+    for t in threads {
+        let _ = t.join();
+    }
+    // Let calls in flight finish (their replies still go out).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while server.in_flight() > 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = std::fs::remove_file(&paths.socket);
+    if let Some(ro) = &paths.socket_ro {
+        let _ = std::fs::remove_file(ro);
+    }
+    Ok(())
+}
+
+/// Creates and checks the directory that holds the sockets. A session's
+/// or root's is private (0700, ours, not a symlink); the system's must be
+/// reachable by everyone for the read-only socket, so it is 0755, owned by
+/// root and writable by nobody else.
+fn prepare_socket_dir(instance: &Instance, paths: &InstancePaths) -> Result<()> {
+    let dir = &paths.socket_dir;
+    match instance {
+        Instance::System => {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))
+                .map_err(|e| Error::io(format!("cannot set the mode of {}", dir.display()), e))?;
+            check_private_dir(dir)
+        }
+        _ => ensure_private_dir(dir),
+    }
+}
+
+/// Binds a listening socket at `path` with `mode`. An old socket file is
+/// removed first (the lock we hold proves no daemon uses it); anything
+/// else in its place is refused, never followed.
+fn bind(path: &Path, mode: u32) -> Result<UnixListener> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) => {
+            use std::os::unix::fs::FileTypeExt;
+            if !meta.file_type().is_socket() {
+                return Err(Error::new(
+                    ErrorCode::OperationDenied,
+                    format!(
+                        "{} exists and is not a socket; refusing to replace it",
+                        path.display()
+                    ),
+                ));
+            }
+            std::fs::remove_file(path).map_err(|e| {
+                Error::io(
+                    format!("cannot remove the old socket {}", path.display()),
+                    e,
+                )
+            })?;
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(Error::io(format!("cannot inspect {}", path.display()), e)),
+    }
+    let listener = UnixListener::bind(path)
+        .map_err(|e| Error::io(format!("cannot listen on {}", path.display()), e))?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .map_err(|e| Error::io(format!("cannot set the mode of {}", path.display()), e))?;
+    Ok(listener)
+}

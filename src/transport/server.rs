@@ -1,0 +1,501 @@
+//! The daemon side: `serve` accepts connections on a UNIX socket and
+//! answers calls with any [`Driver`]; `dispatch` is the one `match` from a
+//! call to a driver method.
+//!
+//! Each connection has its own thread, so one client's slow call (a
+//! start, a shutdown that waits) never delays another client; a client's
+//! own calls are answered in order. Event subscriptions and consoles get
+//! a pump thread each, writing through the connection's write lock.
+
+use std::collections::HashMap;
+use std::io::{BufReader, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
+
+use super::wire::{
+    Call, Frame, Header, Kind, PROTOCOL_VERSION, Reply, StreamMsg, WireError, decode_stream,
+    encode_event, encode_stream,
+};
+use crate::driver::error::{Error, ErrorCode, Result};
+use crate::driver::local::logger::Logger;
+use crate::driver::{ConsoleStream, Driver, EventStream};
+
+/// How a listening socket admits clients.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Only calls that change nothing are allowed (`qvirt-sock-ro`).
+    pub read_only: bool,
+    /// The uid a peer must have; `None` admits any uid.
+    pub allowed_uid: Option<u32>,
+    /// The most clients served at once (default 256); the excess gets a
+    /// `LimitExceeded` error and is closed.
+    pub max_clients: usize,
+}
+
+impl Default for ServeOptions {
+    fn default() -> ServeOptions {
+        ServeOptions {
+            read_only: false,
+            allowed_uid: Some(nix::unistd::geteuid().as_raw()),
+            max_clients: 256,
+        }
+    }
+}
+
+/// What the server shares across its connections.
+pub struct Server {
+    driver: Arc<dyn Driver>,
+    log: Arc<Logger>,
+    /// Connected clients, across all listeners.
+    pub clients: Arc<AtomicUsize>,
+    /// Set to stop accepting; connections in flight finish their call.
+    pub stopping: Arc<AtomicBool>,
+    /// Calls being answered right now.
+    in_flight: AtomicUsize,
+}
+
+/// What a call produced: a reply, or a stream the connection must pump.
+pub enum Outcome {
+    /// A plain reply.
+    Reply(Reply),
+    /// A new event subscription.
+    Events(Box<dyn EventStream>),
+    /// A console.
+    Console(Box<dyn ConsoleStream>),
+}
+
+/// Runs `call` on `driver`: the one place a call meets a method.
+pub fn dispatch(driver: &dyn Driver, call: Call) -> Result<Outcome> {
+    use Outcome::Reply as R;
+    let path = |bytes: Vec<u8>| PathBuf::from(std::ffi::OsStr::from_bytes(&bytes));
+    Ok(match call {
+        Call::Hello(_) => R(Reply::Hello(u32::from(PROTOCOL_VERSION))),
+        Call::Version => R(Reply::Version(driver.version()?)),
+        Call::NodeInfo => R(Reply::Node(driver.node_info()?)),
+        Call::Capabilities => R(Reply::Text(driver.capabilities()?)),
+        Call::List(f) => R(Reply::Domains(driver.list(f)?)),
+        Call::LookupByName(n) => R(Reply::Domain(driver.lookup_by_name(&n)?)),
+        Call::LookupByUuid(u) => R(Reply::Domain(driver.lookup_by_uuid(u)?)),
+        Call::LookupById(i) => R(Reply::Domain(driver.lookup_by_id(i)?)),
+        Call::DefineXml(x) => R(Reply::Domain(driver.define_xml(&x)?)),
+        Call::Undefine(d) => R(driver.undefine(&d).map(|()| Reply::Unit)?),
+        Call::CreateXml(x) => R(Reply::Domain(driver.create_xml(&x)?)),
+        Call::Start(d) => R(Reply::Domain(driver.start(&d)?)),
+        Call::Shutdown(d, o) => R(driver.shutdown(&d, o).map(|()| Reply::Unit)?),
+        Call::Destroy(d) => R(driver.destroy(&d).map(|()| Reply::Unit)?),
+        Call::Reboot(d) => R(driver.reboot(&d).map(|()| Reply::Unit)?),
+        Call::Reset(d) => R(driver.reset(&d).map(|()| Reply::Unit)?),
+        Call::Suspend(d) => R(driver.suspend(&d).map(|()| Reply::Unit)?),
+        Call::Resume(d) => R(driver.resume(&d).map(|()| Reply::Unit)?),
+        Call::Save(d, p) => R(driver.save(&d, &path(p)).map(|()| Reply::Unit)?),
+        Call::Restore(p) => R(Reply::Domain(driver.restore(&path(p))?)),
+        Call::ManagedSave(d) => R(driver.managed_save(&d).map(|()| Reply::Unit)?),
+        Call::ManagedSaveRemove(d) => R(driver.managed_save_remove(&d).map(|()| Reply::Unit)?),
+        Call::Autostart(d) => R(Reply::Bool(driver.autostart(&d)?)),
+        Call::SetAutostart(d, on) => R(driver.set_autostart(&d, on).map(|()| Reply::Unit)?),
+        Call::Info(d) => R(Reply::Info(driver.info(&d)?)),
+        Call::XmlDesc(d, inactive) => R(Reply::Text(driver.xml_desc(&d, inactive)?)),
+        Call::Events => Outcome::Events(driver.events()?),
+        Call::Console(d, force) => Outcome::Console(driver.console(&d, force)?),
+    })
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// One client connection's shared side.
+struct Conn {
+    writer: Mutex<UnixStream>,
+    /// Set when the connection ends, to stop its pumps.
+    closed: AtomicBool,
+    /// Open consoles by the serial of the call that opened them.
+    consoles: Mutex<HashMap<u32, Arc<Mutex<Box<dyn ConsoleStream>>>>>,
+}
+
+impl Conn {
+    /// Writes a frame; on failure marks the connection closed.
+    fn send(&self, kind: Kind, procedure: u32, serial: u32, body: Vec<u8>) -> bool {
+        let frame = Frame {
+            header: Header {
+                version: PROTOCOL_VERSION,
+                kind,
+                procedure,
+                serial,
+            },
+            body,
+        };
+        let mut w = lock(&self.writer);
+        let ok = w.write_all(&frame.encode()).is_ok();
+        if !ok {
+            self.closed.store(true, Ordering::SeqCst);
+            let _ = w.shutdown(std::net::Shutdown::Both);
+        }
+        ok
+    }
+
+    /// Sends an error reply.
+    fn send_error(&self, procedure: u32, serial: u32, e: &Error) -> bool {
+        self.send(
+            Kind::Reply,
+            procedure,
+            serial,
+            Reply::encode(&Err(Error::new(e.code, e.message.clone()))),
+        )
+    }
+}
+
+impl Server {
+    /// A server for `driver`, logging to `log`.
+    pub fn new(driver: Arc<dyn Driver>, log: Arc<Logger>) -> Server {
+        Server {
+            driver,
+            log,
+            clients: Arc::new(AtomicUsize::new(0)),
+            stopping: Arc::new(AtomicBool::new(false)),
+            in_flight: AtomicUsize::new(0),
+        }
+    }
+
+    /// How many calls are being answered.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::SeqCst)
+    }
+
+    /// Accepts connections on `listener` until `stopping` is set. Each is
+    /// served on its own thread.
+    pub fn serve(self: &Arc<Self>, listener: UnixListener, options: ServeOptions) -> Result<()> {
+        listener
+            .set_nonblocking(true)
+            .map_err(|e| Error::io("cannot configure the listening socket", e))?;
+        let options = Arc::new(options);
+        while !self.stopping.load(Ordering::SeqCst) {
+            match listener.accept() {
+                Ok((stream, _)) => self.admit(stream, &options),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    let mut fds = [nix::poll::PollFd::new(
+                        std::os::fd::AsFd::as_fd(&listener),
+                        nix::poll::PollFlags::POLLIN,
+                    )];
+                    let _ = nix::poll::poll(&mut fds, nix::poll::PollTimeout::from(200u16));
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.log.error(&format!("accept failed: {e}"));
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks a new connection's peer and starts its thread.
+    fn admit(self: &Arc<Self>, stream: UnixStream, options: &Arc<ServeOptions>) {
+        let _ = stream.set_nonblocking(false);
+        let _ = stream.set_write_timeout(Some(Duration::from_secs(30)));
+        let peer = getsockopt(&stream, PeerCredentials).ok();
+        let uid = peer.map(|c| c.uid());
+        if let Some(allowed) = options.allowed_uid
+            && uid != Some(allowed)
+        {
+            self.log.warn(&format!(
+                "refused a connection from uid {} (pid {})",
+                uid.map_or("unknown".into(), |u| u.to_string()),
+                peer.map_or("unknown".into(), |c| c.pid().to_string())
+            ));
+            refuse(
+                &stream,
+                &Error::new(
+                    ErrorCode::OperationDenied,
+                    format!(
+                        "this socket serves uid {allowed} only; you are uid {}",
+                        uid.map_or("unknown".into(), |u| u.to_string())
+                    ),
+                ),
+            );
+            return;
+        }
+        let count = self.clients.fetch_add(1, Ordering::SeqCst) + 1;
+        if count > options.max_clients {
+            self.clients.fetch_sub(1, Ordering::SeqCst);
+            self.log.warn(&format!(
+                "refused a client: {} already connected",
+                options.max_clients
+            ));
+            refuse(
+                &stream,
+                &Error::new(
+                    ErrorCode::LimitExceeded,
+                    format!(
+                        "too many clients: the limit is {}; try again later",
+                        options.max_clients
+                    ),
+                ),
+            );
+            return;
+        }
+        let me = self.clone();
+        let options = options.clone();
+        let spawned = std::thread::Builder::new()
+            .name("qvirtd-client".into())
+            .spawn(move || {
+                me.serve_client(stream, &options);
+                me.clients.fetch_sub(1, Ordering::SeqCst);
+            });
+        if let Err(e) = spawned {
+            self.clients.fetch_sub(1, Ordering::SeqCst);
+            self.log
+                .error(&format!("cannot start a client thread: {e}"));
+        }
+    }
+
+    /// Serves one client until it leaves or breaks the protocol.
+    fn serve_client(self: &Arc<Self>, stream: UnixStream, options: &ServeOptions) {
+        let Ok(write_half) = stream.try_clone() else {
+            return;
+        };
+        let conn = Arc::new(Conn {
+            writer: Mutex::new(write_half),
+            closed: AtomicBool::new(false),
+            consoles: Mutex::new(HashMap::new()),
+        });
+        let mut reader = BufReader::with_capacity(64 * 1024, stream);
+        let mut greeted = false;
+        loop {
+            let frame = match Frame::read(&mut reader) {
+                Ok(Some(f)) => f,
+                Ok(None) => break,
+                Err(e) => {
+                    // Garbage, an oversized length, a cut frame: answer
+                    // once with the reason and close only this connection.
+                    conn.send_error(0, 0, &e);
+                    break;
+                }
+            };
+            let h = frame.header;
+            if h.version != PROTOCOL_VERSION {
+                conn.send_error(
+                    h.procedure,
+                    h.serial,
+                    &Error::new(
+                        ErrorCode::Protocol,
+                        format!(
+                            "protocol version mismatch: the client speaks {}, this daemon {PROTOCOL_VERSION}",
+                            h.version
+                        ),
+                    ),
+                );
+                break;
+            }
+            match h.kind {
+                Kind::Call => {}
+                Kind::Stream => {
+                    self.console_input(&conn, h.serial, &frame.body);
+                    continue;
+                }
+                _ => {
+                    conn.send_error(
+                        0,
+                        h.serial,
+                        &Error::new(
+                            ErrorCode::Protocol,
+                            "clients send calls and stream data only",
+                        ),
+                    );
+                    break;
+                }
+            }
+            let call = match Call::decode(h.procedure, &frame.body) {
+                Ok(c) => c,
+                Err(e) => {
+                    if !conn.send_error(h.procedure, h.serial, &e) {
+                        break;
+                    }
+                    continue;
+                }
+            };
+            if !greeted {
+                match call {
+                    Call::Hello(v) if v == u32::from(PROTOCOL_VERSION) => greeted = true,
+                    Call::Hello(v) => {
+                        conn.send_error(
+                            h.procedure,
+                            h.serial,
+                            &Error::new(
+                                ErrorCode::Protocol,
+                                format!("protocol version mismatch: the client speaks {v}, this daemon {PROTOCOL_VERSION}"),
+                            ),
+                        );
+                        break;
+                    }
+                    _ => {
+                        conn.send_error(
+                            h.procedure,
+                            h.serial,
+                            &Error::new(ErrorCode::Protocol, "the first call must be hello"),
+                        );
+                        break;
+                    }
+                }
+            }
+            if options.read_only && !call.is_read_only() {
+                let (procedure, _) = call.encode();
+                let e = Error::new(
+                    ErrorCode::OperationDenied,
+                    format!(
+                        "procedure {procedure} changes state; this socket is read-only (use the read-write socket as root)"
+                    ),
+                );
+                if !conn.send_error(h.procedure, h.serial, &e) {
+                    break;
+                }
+                continue;
+            }
+            self.in_flight.fetch_add(1, Ordering::SeqCst);
+            let result = dispatch(&*self.driver, call);
+            let ok = match result {
+                Ok(Outcome::Reply(r)) => {
+                    conn.send(Kind::Reply, h.procedure, h.serial, Reply::encode(&Ok(r)))
+                }
+                Ok(Outcome::Events(stream)) => {
+                    let sent = conn.send(
+                        Kind::Reply,
+                        h.procedure,
+                        h.serial,
+                        Reply::encode(&Ok(Reply::Unit)),
+                    );
+                    pump_events(&conn, h.serial, stream);
+                    sent
+                }
+                Ok(Outcome::Console(console)) => {
+                    let console = Arc::new(Mutex::new(console));
+                    lock(&conn.consoles).insert(h.serial, console.clone());
+                    let sent = conn.send(
+                        Kind::Reply,
+                        h.procedure,
+                        h.serial,
+                        Reply::encode(&Ok(Reply::Unit)),
+                    );
+                    pump_console(&conn, h.serial, console);
+                    sent
+                }
+                Err(e) => conn.send(Kind::Reply, h.procedure, h.serial, Reply::encode(&Err(e))),
+            };
+            self.in_flight.fetch_sub(1, Ordering::SeqCst);
+            if !ok {
+                break;
+            }
+        }
+        conn.closed.store(true, Ordering::SeqCst);
+        lock(&conn.consoles).clear();
+        let _ = lock(&conn.writer).shutdown(std::net::Shutdown::Both);
+    }
+
+    /// Routes a client's stream frame to its console.
+    fn console_input(&self, conn: &Conn, serial: u32, body: &[u8]) {
+        let Some(console) = lock(&conn.consoles).get(&serial).cloned() else {
+            return;
+        };
+        match decode_stream(body) {
+            Ok(StreamMsg::Data(bytes)) => {
+                if let Err(e) = lock(&console).write(&bytes) {
+                    conn.send(
+                        Kind::Stream,
+                        28,
+                        serial,
+                        encode_stream(&StreamMsg::End(Some(WireError::from(&e)))),
+                    );
+                    lock(&conn.consoles).remove(&serial);
+                }
+            }
+            Ok(StreamMsg::End(_)) | Err(_) => {
+                lock(&conn.consoles).remove(&serial);
+            }
+        }
+    }
+}
+
+/// Sends a refusal on a connection that will not be served, and closes it.
+fn refuse(stream: &UnixStream, e: &Error) {
+    let frame = Frame {
+        header: Header {
+            version: PROTOCOL_VERSION,
+            kind: Kind::Reply,
+            procedure: 1,
+            serial: 0,
+        },
+        body: Reply::encode(&Err(Error::new(e.code, e.message.clone()))),
+    };
+    let mut s = stream;
+    let _ = s.write_all(&frame.encode());
+    let _ = stream.shutdown(std::net::Shutdown::Both);
+}
+
+/// Forwards a subscription's events as event frames until the connection
+/// closes.
+fn pump_events(conn: &Arc<Conn>, serial: u32, mut stream: Box<dyn EventStream>) {
+    let conn = conn.clone();
+    let _ = std::thread::Builder::new()
+        .name("qvirtd-events".into())
+        .stack_size(256 * 1024)
+        .spawn(move || {
+            while !conn.closed.load(Ordering::SeqCst) {
+                match stream.next(Duration::from_millis(500)) {
+                    Ok(Some(event)) => {
+                        if !conn.send(Kind::Event, 27, serial, encode_event(&event)) {
+                            return;
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(_) => return,
+                }
+            }
+        });
+}
+
+/// Forwards console output as stream frames until the console or the
+/// connection closes.
+fn pump_console(conn: &Arc<Conn>, serial: u32, console: Arc<Mutex<Box<dyn ConsoleStream>>>) {
+    let conn = conn.clone();
+    let _ = std::thread::Builder::new()
+        .name("qvirtd-console".into())
+        .stack_size(256 * 1024)
+        .spawn(move || {
+            loop {
+                if conn.closed.load(Ordering::SeqCst) || !lock(&conn.consoles).contains_key(&serial)
+                {
+                    return;
+                }
+                let result = lock(&console).read(Duration::from_millis(50));
+                match result {
+                    Ok(bytes) if bytes.is_empty() => {}
+                    Ok(bytes) => {
+                        if !conn.send(
+                            Kind::Stream,
+                            28,
+                            serial,
+                            encode_stream(&StreamMsg::Data(bytes)),
+                        ) {
+                            return;
+                        }
+                    }
+                    Err(e) => {
+                        conn.send(
+                            Kind::Stream,
+                            28,
+                            serial,
+                            encode_stream(&StreamMsg::End(Some(WireError::from(&e)))),
+                        );
+                        lock(&conn.consoles).remove(&serial);
+                        return;
+                    }
+                }
+            }
+        });
+}
