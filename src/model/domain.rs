@@ -90,6 +90,31 @@ pub struct Os {
     pub cmdline: Option<String>,
 }
 
+impl Os {
+    /// Whether the machine is a Q35 (ICH9) one, as libvirt decides:
+    /// `q35` or `pc-q35-*`.
+    pub fn is_q35(&self) -> bool {
+        self.machine
+            .as_deref()
+            .is_some_and(|m| m == "q35" || m.starts_with("pc-q35"))
+    }
+
+    /// Whether the machine is an i440FX (PIIX) one, as libvirt decides:
+    /// `pc`, `pc-i440fx-*`, `pc-0.*`, `pc-1.*`; also no machine at all,
+    /// since `pc` is the x86 default.
+    pub fn is_i440fx(&self) -> bool {
+        match self.machine.as_deref() {
+            None => true,
+            Some(m) => {
+                m == "pc"
+                    || m.starts_with("pc-i440")
+                    || m.starts_with("pc-0.")
+                    || m.starts_with("pc-1.")
+            }
+        }
+    }
+}
+
 /// `<boot dev=...>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum BootDev {
@@ -260,7 +285,8 @@ pub enum Address {
     Usb {
         /// The USB controller index.
         bus: u32,
-        /// The port on that controller.
+        /// The port on that controller; 0 (written as no `port`) lets
+        /// the controller pick a free one, as libvirt does.
         port: u32,
     },
 }
@@ -339,6 +365,26 @@ pub struct Disk {
     pub boot_order: Option<u32>,
     /// `<address>`.
     pub address: Option<Address>,
+}
+
+impl Disk {
+    /// The bus: `<target bus=...>`, or else the one libvirt derives from the
+    /// target name (hd: IDE, sd: SCSI, vd: virtio, fd: floppy). `None` when
+    /// neither says.
+    pub fn effective_bus(&self) -> Option<DiskBus> {
+        self.bus.or_else(|| {
+            let prefixes = [
+                ("hd", DiskBus::Ide),
+                ("sd", DiskBus::Scsi),
+                ("vd", DiskBus::Virtio),
+                ("fd", DiskBus::Fdc),
+            ];
+            prefixes
+                .iter()
+                .find(|(p, _)| self.target.starts_with(p))
+                .map(|(_, b)| *b)
+        })
+    }
 }
 
 /// `<disk type=...>`.
@@ -485,6 +531,39 @@ pub enum InterfaceType {
 /// A MAC address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct MacAddr(pub [u8; 6]);
+
+impl std::fmt::Display for MacAddr {
+    /// Lower-case, colon-separated: `52:54:00:12:34:56`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let b = self.0;
+        write!(
+            f,
+            "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+            b[0], b[1], b[2], b[3], b[4], b[5]
+        )
+    }
+}
+
+impl std::str::FromStr for MacAddr {
+    type Err = ();
+
+    /// Six colon-separated pairs of hex digits, either case.
+    fn from_str(s: &str) -> Result<MacAddr, ()> {
+        let mut out = [0u8; 6];
+        let mut parts = s.split(':');
+        for byte in &mut out {
+            let p = parts.next().ok_or(())?;
+            if p.len() != 2 || !p.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(());
+            }
+            *byte = u8::from_str_radix(p, 16).map_err(|_| ())?;
+        }
+        if parts.next().is_some() {
+            return Err(());
+        }
+        Ok(MacAddr(out))
+    }
+}
 
 /// `<portForward proto= address= dev=>` with its `<range>` children.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,6 +1,164 @@
-//! Memory units. (Being written.)
+//! Memory sizes with libvirt's units, and libvirt's CPU list syntax.
+//!
+//! Sizes follow libvirt's `virScaleInteger`: `b`/`bytes` are bytes; a
+//! single letter or a letter with `iB` is a power of 1024 (`k`, `KiB`,
+//! `M`, `MiB`, ... up to `E`/`EiB`); a letter with `B` is a power of 1000
+//! (`KB`, `MB`, ...). Letters are case-insensitive as in libvirt. A size
+//! is stored in KiB, rounding bytes up to a whole KiB, as libvirt does.
 
-/// Converts `value` in `unit` to KiB.
-pub fn parse_memory(_value: &str, _unit: Option<&str>) -> Option<u64> {
-    None
+/// The largest size in bytes libvirt accepts (`LLONG_MAX`).
+const MAX_BYTES: u64 = i64::MAX as u64;
+
+/// The largest size in KiB that survives a round trip through libvirt's
+/// reader (it refuses `KiB >= ceil(LLONG_MAX / 1024)`).
+pub(crate) const MAX_KIB: u64 = MAX_BYTES.div_ceil(1024) - 1;
+
+/// Why a size could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SizeError {
+    /// The number is not a plain unsigned decimal.
+    BadNumber,
+    /// The unit is not one libvirt knows.
+    UnknownUnit,
+    /// The size does not fit.
+    Overflow,
+}
+
+/// Bytes per `unit`, or `None` for a unit libvirt does not know.
+pub(crate) fn unit_bytes(unit: &str) -> Option<u64> {
+    let lower = unit.to_ascii_lowercase();
+    if matches!(lower.as_str(), "b" | "byte" | "bytes") {
+        return Some(1);
+    }
+    let mut chars = lower.chars();
+    let letter = chars.next()?;
+    let base: u64 = match chars.as_str() {
+        "" | "ib" => 1024,
+        "b" => 1000,
+        _ => return None,
+    };
+    let power = match letter {
+        'k' => 1,
+        'm' => 2,
+        'g' => 3,
+        't' => 4,
+        'p' => 5,
+        'e' => 6,
+        _ => return None,
+    };
+    Some(base.pow(power))
+}
+
+/// Reads a decimal `u64` the way the schema writes one: ASCII digits,
+/// surrounding whitespace allowed.
+pub(crate) fn parse_decimal(value: &str) -> Option<u64> {
+    let v = value.trim_matches(|c: char| c.is_ascii_whitespace());
+    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    v.parse().ok()
+}
+
+/// Converts `value` in `unit` (default KiB) to KiB, saying why it failed.
+pub(crate) fn size_to_kib(value: &str, unit: Option<&str>) -> Result<u64, SizeError> {
+    let n = parse_decimal(value).ok_or(SizeError::BadNumber)?;
+    let scale = match unit {
+        None => 1024,
+        Some(u) => unit_bytes(u).ok_or(SizeError::UnknownUnit)?,
+    };
+    let bytes = n.checked_mul(scale).ok_or(SizeError::Overflow)?;
+    if bytes > MAX_BYTES {
+        return Err(SizeError::Overflow);
+    }
+    let kib = bytes.div_ceil(1024);
+    if kib > MAX_KIB {
+        return Err(SizeError::Overflow);
+    }
+    Ok(kib)
+}
+
+/// Converts `value` in `unit` to KiB, as libvirt reads `<memory unit=...>`:
+/// no unit means KiB, bytes round up to a whole KiB. `None` when the
+/// number, the unit or the size is not acceptable.
+pub fn parse_memory(value: &str, unit: Option<&str>) -> Option<u64> {
+    size_to_kib(value, unit).ok()
+}
+
+/// The highest CPU number a cpuset may name, plus one (libvirt's
+/// `VIR_DOMAIN_CPUMASK_LEN`).
+pub(crate) const CPUSET_LEN: u64 = 16384;
+
+/// Reads libvirt's CPU list syntax (`0-3,^2,8`) into the CPUs it names, in
+/// ascending order. `None` when it is not well-formed, names a CPU at or
+/// past [`CPUSET_LEN`], or has a range whose start is after its end. The
+/// syntax accepted is exactly the schema's, so a cpuset kept as written is
+/// schema-valid.
+pub(crate) fn parse_cpuset(s: &str) -> Option<Vec<u32>> {
+    if s.is_empty() {
+        return None;
+    }
+    let mut set = vec![false; CPUSET_LEN as usize];
+    let mut negated = Vec::new();
+    for item in s.split(',') {
+        if let Some(rest) = item.strip_prefix('^') {
+            negated.push(cpu_number(rest)?);
+            continue;
+        }
+        match item.split_once('-') {
+            Some((a, b)) => {
+                let (a, b) = (cpu_number(a)?, cpu_number(b)?);
+                if a > b {
+                    return None;
+                }
+                for c in a..=b {
+                    set[c as usize] = true;
+                }
+            }
+            None => set[cpu_number(item)? as usize] = true,
+        }
+    }
+    for c in negated {
+        set[c as usize] = false;
+    }
+    Some(
+        set.iter()
+            .enumerate()
+            .filter(|(_, on)| **on)
+            .map(|(i, _)| i as u32)
+            .collect(),
+    )
+}
+
+fn cpu_number(s: &str) -> Option<u32> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n: u64 = s.parse().ok()?;
+    (n < CPUSET_LEN).then_some(n as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units_scale_like_libvirt() {
+        assert_eq!(parse_memory("1", Some("KiB")), Some(1));
+        assert_eq!(parse_memory("1", Some("MB")), Some(977));
+        assert_eq!(parse_memory("1", Some("b")), Some(1));
+        assert_eq!(parse_memory("1", Some("gib")), Some(1024 * 1024));
+        assert_eq!(parse_memory("1", Some("xb")), None);
+        assert_eq!(parse_memory("-1", None), None);
+        assert_eq!(parse_memory("9999999999", Some("EiB")), None);
+    }
+
+    #[test]
+    fn cpusets_follow_libvirt_syntax() {
+        assert_eq!(parse_cpuset("0-3,^2,8"), Some(vec![0, 1, 3, 8]));
+        assert_eq!(parse_cpuset("aaa"), None);
+        assert_eq!(parse_cpuset("3-1"), None);
+        assert_eq!(parse_cpuset("0,"), None);
+        assert_eq!(parse_cpuset("16384"), None);
+        assert_eq!(parse_cpuset("^1"), Some(vec![]));
+    }
 }

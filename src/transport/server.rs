@@ -110,13 +110,16 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// A console shared by its pump thread and the connection's reader.
+type SharedConsole = Arc<Mutex<Box<dyn ConsoleStream>>>;
+
 /// One client connection's shared side.
 struct Conn {
     writer: Mutex<UnixStream>,
     /// Set when the connection ends, to stop its pumps.
     closed: AtomicBool,
     /// Open consoles by the serial of the call that opened them.
-    consoles: Mutex<HashMap<u32, Arc<Mutex<Box<dyn ConsoleStream>>>>>,
+    consoles: Mutex<HashMap<u32, SharedConsole>>,
 }
 
 impl Conn {
@@ -461,7 +464,7 @@ fn pump_events(conn: &Arc<Conn>, serial: u32, mut stream: Box<dyn EventStream>) 
 
 /// Forwards console output as stream frames until the console or the
 /// connection closes.
-fn pump_console(conn: &Arc<Conn>, serial: u32, console: Arc<Mutex<Box<dyn ConsoleStream>>>) {
+fn pump_console(conn: &Arc<Conn>, serial: u32, console: SharedConsole) {
     let conn = conn.clone();
     let _ = std::thread::Builder::new()
         .name("qvirtd-console".into())

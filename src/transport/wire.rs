@@ -411,8 +411,12 @@ pub enum Reply {
     Info(DomainInfo),
 }
 
+/// Decodes a reply body of one shape: the remote result, or a protocol
+/// error for a malformed body.
+type ReplyDecoder = fn(&[u8]) -> Result<Result<Reply, WireError>>;
+
 /// The shape of each procedure's successful reply.
-fn reply_shape(procedure: u32) -> Option<fn(&[u8]) -> Result<Result<Reply, WireError>>> {
+fn reply_shape(procedure: u32) -> Option<ReplyDecoder> {
     fn of<T: DeserializeOwned>(
         body: &[u8],
         wrap: fn(T) -> Reply,

@@ -1,0 +1,686 @@
+//! Checks of each device on its own and against the others of its kind.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use super::{R, check_path, invalid, pattern, schema_ip, show, unsupported};
+use crate::model::units::MAX_KIB;
+use crate::model::{
+    Address, BalloonModel, Controller, ControllerType, Disk, DiskBus, DiskDevice, DomainDef,
+    DriveAddress, InterfaceType, ModelError, PortProto,
+};
+
+pub(super) fn validate(def: &DomainDef) -> R {
+    let d = &def.devices;
+    if let Some(e) = &d.emulator {
+        check_path("emulator path", e)?;
+    }
+    disks(def)?;
+    let masters: HashSet<u32> = d
+        .controllers
+        .iter()
+        .filter(|m| m.kind == ControllerType::Usb && m.model.as_deref() == Some("ich9-ehci1"))
+        .map(|m| m.index)
+        .collect();
+    for c in &d.controllers {
+        controller(def, c, &masters)?;
+    }
+    controllers_together(def)?;
+    interfaces(def)?;
+    super::peripherals::validate(def)?;
+    let mut ids = HashSet::new();
+    for a in &d.audios {
+        if a.id == 0 || a.id > 255 {
+            return Err(invalid(format!("audio id {} is out of range 1-255", a.id)));
+        }
+        if !ids.insert(a.id) {
+            return Err(invalid(format!("audio id {} is used twice", a.id)));
+        }
+    }
+    if let Some(b) = &d.memballoon {
+        if b.model == BalloonModel::None
+            && (b.address.is_some()
+                || b.stats_period.is_some()
+                || b.autodeflate.is_some()
+                || b.free_page_reporting.is_some()
+                || !b.virtio.is_empty())
+        {
+            return Err(invalid(
+                "memballoon model 'none' takes no address, statistics or options",
+            ));
+        }
+        if b.stats_period == Some(0) {
+            return Err(invalid("memballoon stats period must be at least 1 second"));
+        }
+        only_pci("memballoon", &b.address)?;
+    }
+    Ok(())
+}
+
+fn bus_name(b: DiskBus) -> &'static str {
+    match b {
+        DiskBus::Ide => "ide",
+        DiskBus::Sata => "sata",
+        DiskBus::Virtio => "virtio",
+        DiskBus::Scsi => "scsi",
+        DiskBus::Fdc => "fdc",
+        DiskBus::Usb => "usb",
+    }
+}
+
+pub(super) fn address_type(a: &Address) -> &'static str {
+    match a {
+        Address::Pci(_) => "pci",
+        Address::Drive(_) => "drive",
+        Address::Usb { .. } => "usb",
+    }
+}
+
+/// Refuses any address but a PCI one.
+pub(super) fn only_pci(what: &str, a: &Option<Address>) -> R {
+    match a {
+        Some(a @ (Address::Drive(_) | Address::Usb { .. })) => Err(invalid(format!(
+            "Invalid address type '{}' for {what}: only 'pci' is possible",
+            address_type(a)
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Whether USB is switched off (`<controller type='usb' model='none'>`).
+pub(super) fn usb_disabled(def: &DomainDef) -> bool {
+    def.devices
+        .controllers
+        .iter()
+        .any(|c| c.kind == ControllerType::Usb && c.model.as_deref() == Some("none"))
+}
+
+fn disks(def: &DomainDef) -> R {
+    // Duplicate targets first, as libvirt reports them before addresses.
+    let disks = &def.devices.disks;
+    let mut by_target: HashMap<&str, &Disk> = HashMap::new();
+    for d in disks {
+        if let Some(other) = by_target.insert(&d.target, d) {
+            let src = |x: &Disk| x.source.clone().unwrap_or_else(|| "<null>".into());
+            return Err(invalid(format!(
+                "target '{}' duplicated for disk sources '{}' and '{}'",
+                show(&d.target),
+                src(other),
+                src(d)
+            )));
+        }
+    }
+    let mut drives: HashMap<(DiskBus, DriveAddress), &str> = HashMap::new();
+    let usb_off = usb_disabled(def);
+    for d in disks {
+        let t = d.target.as_str();
+        let prefixes = ["fd", "hd", "sd", "vd", "xvd", "ubd"];
+        let known = prefixes
+            .iter()
+            .find(|p| t.starts_with(*p))
+            .is_some_and(|p| pattern(&t[p.len()..], "_"));
+        if !known {
+            return Err(invalid(format!("invalid disk target name '{}'", show(t))));
+        }
+        let Some(bus) = d.effective_bus() else {
+            return Err(unsupported(format!(
+                "disk target '{t}' needs a <target bus=...>: its bus cannot be derived"
+            )));
+        };
+        match d.device {
+            DiskDevice::Disk if t.starts_with("fd") => {
+                return Err(invalid(format!("Invalid harddisk device name: {t}")));
+            }
+            DiskDevice::Floppy if !t.starts_with("fd") => {
+                return Err(invalid(format!("Invalid floppy device name: {t}")));
+            }
+            _ => {}
+        }
+        if d.device == DiskDevice::Floppy && bus != DiskBus::Fdc {
+            return Err(invalid(format!(
+                "Invalid bus type '{}' for floppy disk '{t}'",
+                bus_name(bus)
+            )));
+        }
+        if d.device != DiskDevice::Floppy && bus == DiskBus::Fdc {
+            return Err(invalid(format!("Invalid bus type 'fdc' for disk '{t}'")));
+        }
+        match &d.source {
+            None if d.device == DiskDevice::Disk => {
+                return Err(invalid(format!("disk '{t}' has no source")));
+            }
+            None => {}
+            Some(s) => check_path(&format!("disk '{t}' source path"), s)?,
+        }
+        if d.device == DiskDevice::Cdrom && bus == DiskBus::Virtio {
+            return Err(invalid(format!(
+                "disk '{t}': a virtio disk cannot be a cdrom (no ejectable media)"
+            )));
+        }
+        if d.readonly && d.device == DiskDevice::Disk && matches!(bus, DiskBus::Ide | DiskBus::Sata)
+        {
+            return Err(unsupported(format!(
+                "readonly {} disks are not supported ('{t}')",
+                bus_name(bus)
+            )));
+        }
+        if bus == DiskBus::Ide && def.os.is_q35() {
+            return Err(invalid(format!("disk '{t}': q35 machines have no IDE bus")));
+        }
+        if d.device == DiskDevice::Floppy
+            && def
+                .os
+                .machine
+                .as_deref()
+                .is_some_and(|m| m.contains("microvm"))
+        {
+            return Err(invalid(format!(
+                "floppy '{t}': microvm machines have no floppy controller"
+            )));
+        }
+        if bus == DiskBus::Usb && usb_off {
+            return Err(invalid(format!(
+                "Can't add USB disk '{t}'. USB bus is disabled"
+            )));
+        }
+        if let Some(s) = &d.serial
+            && !pattern(s, "_.+- ")
+        {
+            return Err(invalid(format!(
+                "disk '{t}' serial '{}' may only have letters, digits, space and _.+-",
+                show(s)
+            )));
+        }
+        if d.boot_order == Some(0) {
+            return Err(invalid(format!(
+                "disk '{t}' has boot order 0; orders start at 1"
+            )));
+        }
+        if let Some(a) = disk_address(d, bus)?
+            && let Some(o) = drives.insert((bus, a), t)
+        {
+            return Err(invalid(format!(
+                "Found duplicate drive address for disk with target name '{t}' controller='{}' bus='{}' target='{}' unit='{}' (also the address of '{o}')",
+                a.controller, a.bus, a.target, a.unit
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// libvirt's `virDiskNameToIndex`: `sda` is 0, `sdz` 25, `sdaa` 26;
+/// trailing digits (a partition number) are ignored.
+fn disk_index(target: &str) -> Option<u32> {
+    let rest = ["xvd", "ubd", "fd", "hd", "sd", "vd"]
+        .iter()
+        .find_map(|p| target.strip_prefix(p))?;
+    let letters = rest.bytes().take_while(u8::is_ascii_lowercase).count();
+    if letters == 0 || !rest[letters..].bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let mut idx: u64 = 0;
+    for (i, b) in rest[..letters].bytes().enumerate() {
+        idx = (idx + u64::from(i > 0)) * 26 + u64::from(b - b'a');
+        if idx > u64::from(u32::MAX) {
+            return None;
+        }
+    }
+    u32::try_from(idx).ok()
+}
+
+/// The drive address of a disk on an IDE, SATA, SCSI or floppy bus: the
+/// written one, or the one libvirt derives from the target name.
+fn drive_address(d: &Disk, bus: DiskBus) -> Result<Option<DriveAddress>, ModelError> {
+    if let Some(Address::Drive(a)) = d.address {
+        return Ok(Some(a));
+    }
+    let (per_controller, per_bus) = match bus {
+        DiskBus::Ide => (4, 2),
+        DiskBus::Sata => (6, 6),
+        DiskBus::Scsi => (7, 7),
+        DiskBus::Fdc => (2, 2),
+        DiskBus::Virtio | DiskBus::Usb => return Ok(None),
+    };
+    let idx = disk_index(&d.target).ok_or_else(|| {
+        invalid(format!(
+            "Unknown disk name '{}' and no address specified",
+            show(&d.target)
+        ))
+    })?;
+    Ok(Some(DriveAddress {
+        controller: idx / per_controller,
+        bus: (idx % per_controller) / per_bus,
+        target: 0,
+        unit: idx % per_bus,
+    }))
+}
+
+fn disk_address(d: &Disk, bus: DiskBus) -> Result<Option<DriveAddress>, ModelError> {
+    if let Some(a) = &d.address {
+        let ok = match bus {
+            DiskBus::Ide | DiskBus::Sata | DiskBus::Scsi | DiskBus::Fdc => {
+                matches!(a, Address::Drive(_))
+            }
+            DiskBus::Virtio => matches!(a, Address::Pci(_)),
+            DiskBus::Usb => matches!(a, Address::Usb { .. }),
+        };
+        if !ok {
+            return Err(invalid(format!(
+                "Invalid address type '{}' for the disk '{}' with the bus type '{}'",
+                address_type(a),
+                d.target,
+                bus_name(bus)
+            )));
+        }
+    }
+    let Some(x) = drive_address(d, bus)? else {
+        return Ok(None);
+    };
+    let t = &d.target;
+    let limit = |what: &str, v: u32, max: u32| -> R {
+        if v > max {
+            return Err(invalid(format!(
+                "disk '{t}': drive address {what}='{v}' must be <= {max} for bus '{}'",
+                bus_name(bus)
+            )));
+        }
+        Ok(())
+    };
+    // The schema's widths first, then what each controller can hold.
+    limit("controller", x.controller, 99)?;
+    limit("bus", x.bus, 99)?;
+    limit("target", x.target, 99)?;
+    limit("unit", x.unit, 99_999)?;
+    match bus {
+        DiskBus::Ide => {
+            limit("controller", x.controller, 0)?;
+            limit("bus", x.bus, 1)?;
+            limit("target", x.target, 0)?;
+            limit("unit", x.unit, 1)?;
+        }
+        DiskBus::Fdc => {
+            limit("controller", x.controller, 0)?;
+            limit("bus", x.bus, 0)?;
+            limit("target", x.target, 0)?;
+            limit("unit", x.unit, 1)?;
+        }
+        DiskBus::Sata => {
+            limit("bus", x.bus, 0)?;
+            limit("target", x.target, 0)?;
+            limit("unit", x.unit, 5)?;
+        }
+        DiskBus::Scsi => limit("bus", x.bus, 0)?,
+        DiskBus::Virtio | DiskBus::Usb => {}
+    }
+    Ok(Some(x))
+}
+
+fn type_name(k: ControllerType) -> &'static str {
+    match k {
+        ControllerType::Pci => "pci",
+        ControllerType::Usb => "usb",
+        ControllerType::Ide => "ide",
+        ControllerType::Sata => "sata",
+        ControllerType::Scsi => "scsi",
+        ControllerType::Fdc => "fdc",
+        ControllerType::VirtioSerial => "virtio-serial",
+    }
+}
+
+const PCI_MODELS: &[(&str, &[&str])] = &[
+    ("pci-root", &[]),
+    ("pcie-root", &[]),
+    ("pci-bridge", &["pci-bridge"]),
+    ("dmi-to-pci-bridge", &["i82801b11-bridge"]),
+    ("pcie-to-pci-bridge", &["pcie-pci-bridge"]),
+    ("pcie-root-port", &["ioh3420", "pcie-root-port"]),
+    ("pcie-switch-upstream-port", &["x3130-upstream"]),
+    ("pcie-switch-downstream-port", &["xio3130-downstream"]),
+    ("pci-expander-bus", &["pxb"]),
+    ("pcie-expander-bus", &["pxb-pcie"]),
+];
+const USB_MODELS: &[&str] = &[
+    "piix3-uhci",
+    "piix4-uhci",
+    "ehci",
+    "ich9-ehci1",
+    "ich9-uhci1",
+    "ich9-uhci2",
+    "ich9-uhci3",
+    "vt82c686b-uhci",
+    "pci-ohci",
+    "nec-xhci",
+    "qemu-xhci",
+    "none",
+];
+const SCSI_MODELS: &[&str] = &[
+    "auto",
+    "lsilogic",
+    "lsisas1068",
+    "lsisas1078",
+    "vmpvscsi",
+    "virtio-scsi",
+    "virtio-transitional",
+    "virtio-non-transitional",
+    "dc390",
+    "am53c974",
+];
+pub(super) const VIRTIO_MODELS: &[&str] =
+    &["virtio", "virtio-transitional", "virtio-non-transitional"];
+
+/// Checks one controller; `masters` holds the indexes that have an
+/// ich9-ehci1 controller.
+fn controller(def: &DomainDef, c: &Controller, masters: &HashSet<u32>) -> R {
+    let what = format!("{} controller index {}", type_name(c.kind), c.index);
+    let model = c.model.as_deref();
+    let known: &[&str] = match c.kind {
+        ControllerType::Pci => &[],
+        ControllerType::Usb => USB_MODELS,
+        ControllerType::Ide => &["piix3", "piix4", "ich6"],
+        ControllerType::Scsi => SCSI_MODELS,
+        ControllerType::VirtioSerial => VIRTIO_MODELS,
+        ControllerType::Sata | ControllerType::Fdc => &[],
+    };
+    match (c.kind, model) {
+        (ControllerType::Pci, None) => {
+            return Err(invalid(format!("{what} needs a model")));
+        }
+        (ControllerType::Pci, Some(m)) => {
+            let Some((_, names)) = PCI_MODELS.iter().find(|(n, _)| *n == m) else {
+                return Err(unsupported(format!(
+                    "{what}: unsupported model '{}'",
+                    show(m)
+                )));
+            };
+            if let Some(n) = &c.model_name
+                && !names.contains(&n.as_str())
+            {
+                return Err(invalid(format!(
+                    "PCI controller model name '{}' is not valid for a PCI controller with model '{m}'",
+                    show(n)
+                )));
+            }
+        }
+        (_, Some(m)) if !known.contains(&m) => {
+            return Err(unsupported(format!(
+                "{what}: unsupported model '{}'",
+                show(m)
+            )));
+        }
+        _ => {}
+    }
+    if c.kind != ControllerType::Pci
+        && (c.model_name.is_some() || c.target.is_some() || c.pcihole64_kib.is_some())
+    {
+        return Err(invalid(format!(
+            "{what}: <model name>, <target> and <pcihole64> belong to PCI controllers"
+        )));
+    }
+    if c.pcihole64_kib.is_some_and(|h| h > MAX_KIB) {
+        return Err(invalid(format!("{what}: pcihole64 size is too large")));
+    }
+    if c.master_startport.is_some_and(|p| p > 999) {
+        return Err(invalid(format!("{what}: master startport must be <= 999")));
+    }
+    if c.pcihole64_kib.is_some() && !matches!(model, Some("pci-root" | "pcie-root")) {
+        return Err(invalid(format!(
+            "{what}: <pcihole64> belongs to a pci-root or pcie-root controller"
+        )));
+    }
+    if let Some(t) = &c.target {
+        let range = |name: &str, v: Option<u32>, lo: u32, hi: u32| -> R {
+            match v {
+                Some(v) if v < lo || v > hi => Err(invalid(format!(
+                    "{what}: target {name} '{v}' out of range - must be {lo}-{hi}"
+                ))),
+                _ => Ok(()),
+            }
+        };
+        range("chassisNr", t.chassis_nr, 1, 255)?;
+        range("chassis", t.chassis, 0, 255)?;
+        range("port", t.port, 0, 255)?;
+        range("busNr", t.bus_nr, 1, 254)?;
+        if let Some(n) = t.node {
+            return Err(invalid(format!(
+                "{} with index {} is configured for a NUMA node ({n}) not present in the domain's <cpu><numa> array (0)",
+                model.unwrap_or("pci"),
+                c.index
+            )));
+        }
+    }
+    if c.ports.is_some() && !matches!(c.kind, ControllerType::Usb | ControllerType::VirtioSerial) {
+        return Err(invalid(format!(
+            "{what}: ports belongs to USB and virtio-serial controllers"
+        )));
+    }
+    if let (Some(m @ ("nec-xhci" | "qemu-xhci")), Some(p)) = (model, c.ports)
+        && p > 15
+    {
+        return Err(invalid(format!(
+            "'{m}' controller only supports up to '15' ports"
+        )));
+    }
+    let companion = matches!(model, Some("ich9-uhci1" | "ich9-uhci2" | "ich9-uhci3"));
+    if c.master_startport.is_some() && !companion {
+        return Err(invalid(format!(
+            "{what}: <master> belongs to an ich9-uhci companion controller"
+        )));
+    }
+    if companion && !masters.contains(&c.index) {
+        return Err(invalid(format!(
+            "No master USB controller specified: {what} ({}) needs an ich9-ehci1 controller with the same index",
+            model.unwrap_or_default()
+        )));
+    }
+    let virtio = match c.kind {
+        ControllerType::Scsi => matches!(model, Some(m) if m.starts_with("virtio")),
+        ControllerType::VirtioSerial => true,
+        _ => false,
+    };
+    if !virtio && !c.virtio.is_empty() {
+        return Err(invalid(format!(
+            "{what}: driver options iommu, ats, packed and page_per_vq are only for virtio devices"
+        )));
+    }
+    only_pci(&what, &c.address)?;
+    if c.kind == ControllerType::Usb && model == Some("none") && c.address.is_some() {
+        return Err(invalid(format!(
+            "{what}: a 'none' USB controller has no address"
+        )));
+    }
+    match c.kind {
+        ControllerType::Ide if def.os.is_q35() => Err(invalid(format!(
+            "{what}: IDE controllers are not supported on q35 machines"
+        ))),
+        ControllerType::Ide | ControllerType::Fdc if c.index != 0 => Err(invalid(format!(
+            "{what}: only one {} controller (index 0) is supported",
+            type_name(c.kind)
+        ))),
+        _ => Ok(()),
+    }
+}
+
+fn controllers_together(def: &DomainDef) -> R {
+    let ctls = &def.devices.controllers;
+    let mut seen = HashSet::new();
+    for c in ctls {
+        // ich9-uhci companions share the index of their ich9-ehci1 master.
+        let companion = c.kind == ControllerType::Usb
+            && matches!(
+                c.model.as_deref(),
+                Some("ich9-uhci1" | "ich9-uhci2" | "ich9-uhci3")
+            );
+        if !companion && !seen.insert((c.kind, c.index)) {
+            return Err(invalid(format!(
+                "Multiple '{}' controllers with index '{}'",
+                type_name(c.kind),
+                c.index
+            )));
+        }
+    }
+    let root = if def.os.is_q35() {
+        "pcie-root"
+    } else {
+        "pci-root"
+    };
+    for c in ctls.iter().filter(|c| c.kind == ControllerType::Pci) {
+        let m = c.model.as_deref().unwrap_or_default();
+        let is_root = m == "pci-root" || m == "pcie-root";
+        if is_root && c.index != 0 {
+            return Err(invalid(
+                "pci-root and pcie-root controllers should have index 0",
+            ));
+        }
+        if c.index == 0 && (def.os.is_q35() || def.os.is_i440fx()) && m != root {
+            return Err(invalid(format!(
+                "The PCI controller with index='0' must be model='{root}' for this machine type, but model='{m}' was found instead"
+            )));
+        }
+        if is_root && c.address.is_some() {
+            return Err(invalid(
+                "pci-root and pcie-root controllers should not have an address",
+            ));
+        }
+        if m == "pci-expander-bus" && !def.os.is_i440fx() {
+            return Err(invalid(
+                "pci-expander-bus controllers are only supported on 440fx-based machinetypes",
+            ));
+        }
+        if m == "pcie-expander-bus" && !def.os.is_q35() {
+            return Err(invalid(
+                "pcie-expander-bus controllers are only supported on q35-based machinetypes",
+            ));
+        }
+        if let (true, Some(Address::Pci(p))) = (m.ends_with("expander-bus"), &c.address)
+            && p.bus != 0
+        {
+            return Err(invalid(format!(
+                "The {m} with index='{}' must be plugged into the root bus (bus 0), not bus {}",
+                c.index, p.bus
+            )));
+        }
+    }
+    let usb: Vec<_> = ctls
+        .iter()
+        .filter(|c| c.kind == ControllerType::Usb)
+        .collect();
+    if usb_disabled(def) && usb.len() > 1 {
+        return Err(invalid(
+            "Can't add another USB controller: USB is disabled for this domain",
+        ));
+    }
+    Ok(())
+}
+
+/// A Linux network interface name: 1-15 bytes, not `.` or `..`, no `/`,
+/// `:` or whitespace.
+fn check_ifname(what: &str, n: &str) -> R {
+    let ok = !n.is_empty() && n.len() <= 15 && n != "." && n != ".." && pattern(n, "_.-");
+    if !ok {
+        return Err(invalid(format!(
+            "{what} '{}' is not a valid network device name (1-15 of letters, digits and _.-)",
+            show(n)
+        )));
+    }
+    Ok(())
+}
+
+fn interfaces(def: &DomainDef) -> R {
+    // Host ports are one namespace for all user-mode interfaces: for each
+    // protocol and listen address, the ranges taken, by start.
+    let mut taken: HashMap<(PortProto, &str), BTreeMap<u16, u16>> = HashMap::new();
+    let mut taps = HashSet::new();
+    for i in &def.devices.interfaces {
+        let what = format!("interface {}", i.mac);
+        if i.mac.0[0] & 1 == 1 {
+            return Err(invalid(format!(
+                "expected unicast mac address, found multicast '{}'",
+                i.mac
+            )));
+        }
+        // QEMU silently replaces an all-zero MAC with one of its own.
+        if i.mac.0 == [0; 6] {
+            return Err(invalid(format!(
+                "MAC address {} cannot be used: QEMU would pick another",
+                i.mac
+            )));
+        }
+        match &i.kind {
+            InterfaceType::Network(n) if !pattern(n, "_.-\\:/") => {
+                return Err(invalid(format!(
+                    "{what}: invalid network name '{}'",
+                    show(n)
+                )));
+            }
+            InterfaceType::Bridge(b) => check_ifname(&format!("{what} bridge"), b)?,
+            _ => {}
+        }
+        if let Some(m) = &i.model
+            && !pattern(m, "-_")
+        {
+            return Err(invalid(format!("{what}: invalid model type '{}'", show(m))));
+        }
+        if let Some(t) = &i.target_dev {
+            check_ifname(&format!("{what} target dev"), t)?;
+            if !taps.insert(t.as_str()) {
+                return Err(invalid(format!(
+                    "{what}: target dev '{t}' is used by another interface"
+                )));
+            }
+        }
+        if i.boot_order == Some(0) {
+            return Err(invalid(format!(
+                "{what} has boot order 0; orders start at 1"
+            )));
+        }
+        only_pci(&what, &i.address)?;
+        if !i.port_forwards.is_empty() && i.kind != InterfaceType::User {
+            return Err(invalid(format!(
+                "{what}: <portForward> is only for interfaces of type 'user'"
+            )));
+        }
+        for pf in &i.port_forwards {
+            if let Some(a) = &pf.address
+                && !schema_ip(a)
+            {
+                return Err(invalid(format!(
+                    "{what}: portForward address '{}' is not an IP address",
+                    show(a)
+                )));
+            }
+            if pf.ranges.is_empty() {
+                return Err(invalid(format!("{what}: <portForward> has no <range>")));
+            }
+            for r in &pf.ranges {
+                let end = r.end.unwrap_or(r.start);
+                if r.start == 0 || end < r.start {
+                    return Err(invalid(format!(
+                        "{what}: port range start='{}' end='{end}' is not a range of ports 1-65535",
+                        r.start
+                    )));
+                }
+                if let Some(to) = r.to
+                    && (to == 0 || u32::from(to) + u32::from(end - r.start) > 65535)
+                {
+                    return Err(invalid(format!(
+                        "{what}: port range {}-{end} to='{to}' maps past port 65535 or to port 0",
+                        r.start
+                    )));
+                }
+                let addr = pf.address.as_deref().unwrap_or("127.0.0.1");
+                let ranges = taken.entry((pf.proto, addr)).or_default();
+                // The ranges held do not overlap, so only the last one
+                // starting at or before `end` can reach `start`.
+                if let Some((s, e)) = ranges.range(..=end).next_back()
+                    && *e >= r.start
+                {
+                    return Err(invalid(format!(
+                        "{what}: host ports {}-{end} overlap the forward of ports {s}-{e}",
+                        r.start
+                    )));
+                }
+                ranges.insert(r.start, end);
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,290 @@
+//! The libvirt corpus check: every domain document from libvirt's own test
+//! suite is either accepted, with a QEMU command line that means what
+//! libvirt's means, or rejected with a coded error, never a panic.
+//!
+//! Data: `../shared/corpus/libvirt-domain-xml/` (or `$QVIRT_SHARED_DIR/corpus/...`).
+
+mod semantics;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use qvirt::driver::local::argv::{RuntimePaths, build_argv};
+use qvirt::driver::local::caps::QemuCaps;
+use qvirt::{DomainDef, Error, ErrorCode};
+use semantics::{Summary, read_libvirt_args, summarize};
+
+/// Accepted corpus files whose libvirt command line depends on settings of
+/// libvirt's test harness rather than on the XML, and the facts that
+/// differ for that reason. Their other facts are still compared.
+const HARNESS_DEPENDENT: &[(&str, &str)] = &[];
+
+/// Files libvirt rejects that qvirt accepts, and why that is right.
+const ACCEPTED_DESPITE_LIBVIRT: &[(&str, &str)] = &[
+    (
+        "usb-controller-default-unavailable-q35",
+        "libvirt's test harness gives it a QEMU without a default USB controller model for q35; a real QEMU 7.2+ has qemu-xhci, which qvirt uses",
+    ),
+    (
+        "usb-controller-nec-xhci-unavailable",
+        "libvirt's test harness gives it a QEMU without nec-xhci; QEMU 7.2+ has it, and the start fails clearly where a build lacks it",
+    ),
+];
+
+/// Files libvirt accepts that qvirt rejects, and why.
+const REJECTED_DESPITE_LIBVIRT: &[(&str, &str)] = &[
+    (
+        "net-many-models",
+        "it asks for NIC model 'idontexist', which libvirt passes to QEMU blindly (QEMU then fails at start); qvirt refuses unknown models when the XML is read",
+    ),
+    (
+        "virtio-options-video-iommu",
+        "it uses a vhost-user GPU (<driver name='vhostuser'> with 3D acceleration), which needs an external backend qvirt does not run",
+    ),
+];
+
+fn corpus_dir() -> PathBuf {
+    let shared = std::env::var_os("QVIRT_SHARED_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
+    let dir = shared.join("corpus/libvirt-domain-xml");
+    assert!(
+        dir.is_dir(),
+        "the libvirt corpus is missing at {}: check out shared/ beside the crate or set QVIRT_SHARED_DIR",
+        dir.display()
+    );
+    dir
+}
+
+/// The capabilities libvirt's harness assumes: a recent x86_64 QEMU with
+/// KVM.
+fn caps() -> QemuCaps {
+    let mut caps = QemuCaps::assumed("/usr/bin/qemu-system-x86_64");
+    caps.kvm = true;
+    caps
+}
+
+/// Our command line for `def`, as strings.
+fn our_argv(def: &DomainDef) -> Result<Vec<String>, Error> {
+    let paths = RuntimePaths::for_test(&format!("/run/qvirt-corpus/{}", def.name));
+    let argv = build_argv(def, &caps(), &paths)?;
+    Ok(argv
+        .into_iter()
+        .map(|a| a.into_string().expect("UTF-8 argument"))
+        .collect())
+}
+
+/// Parses and builds; the error of whichever step refused.
+fn run(xml: &str) -> Result<(DomainDef, Vec<String>), Error> {
+    let def = DomainDef::from_xml(xml)?;
+    let argv = our_argv(&def)?;
+    Ok((def, argv))
+}
+
+fn lookup<'a>(table: &'a [(&str, &str)], name: &str) -> Option<&'a str> {
+    table.iter().find(|(n, _)| *n == name).map(|(_, why)| *why)
+}
+
+/// Compares the facts of libvirt's command line and ours; returns the
+/// differences, each named.
+fn differences(name: &str, libvirt: &Summary, ours: &Summary) -> Vec<String> {
+    let mut diffs = Vec::new();
+    let mut check = |what: &str, a: String, b: String| {
+        if a != b {
+            diffs.push(format!("{name}: {what}: libvirt {a}, qvirt {b}"));
+        }
+    };
+    check(
+        "name",
+        format!("{:?}", libvirt.name),
+        format!("{:?}", ours.name),
+    );
+    check(
+        "uuid",
+        format!("{:?}", libvirt.uuid),
+        format!("{:?}", ours.uuid),
+    );
+    check(
+        "memory KiB",
+        format!("{:?}", libvirt.memory_kib),
+        format!("{:?}", ours.memory_kib),
+    );
+    check(
+        "vcpus",
+        format!("{:?}", libvirt.vcpus),
+        format!("{:?}", ours.vcpus),
+    );
+    let mut a = libvirt.disks.clone();
+    let mut b = ours.disks.clone();
+    a.sort();
+    b.sort();
+    check("disks", format!("{a:?}"), format!("{b:?}"));
+    check(
+        "boot order",
+        format!("{:?}", libvirt.boot),
+        format!("{:?}", ours.boot),
+    );
+    check(
+        "vnc display",
+        format!("{:?}", libvirt.vnc_display),
+        format!("{:?}", ours.vnc_display),
+    );
+    check(
+        "serial backends",
+        format!("{:?}", libvirt.serials),
+        format!("{:?}", ours.serials),
+    );
+    diffs
+}
+
+#[test]
+fn corpus_files_mean_what_libvirt_means() {
+    let dir = corpus_dir();
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut failures = Vec::new();
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().into_string().unwrap();
+            name.strip_suffix(".xml").map(str::to_string)
+        })
+        .collect();
+    names.sort();
+    for name in &names {
+        let xml = std::fs::read_to_string(dir.join(format!("{name}.xml"))).unwrap();
+        let args = dir.join(format!("{name}.args"));
+        let result = std::panic::catch_unwind(|| run(&xml));
+        let Ok(result) = result else {
+            failures.push(format!("{name}: panicked"));
+            continue;
+        };
+        if args.exists() {
+            match result {
+                Ok((_, argv)) => {
+                    let libvirt =
+                        summarize(&read_libvirt_args(&std::fs::read_to_string(&args).unwrap()));
+                    let ours = summarize(&argv);
+                    let diffs = differences(name, &libvirt, &ours);
+                    if diffs.is_empty() {
+                        *counts.entry("accepted, same meaning").or_default() += 1;
+                    } else if let Some(why) = lookup(HARNESS_DEPENDENT, name) {
+                        eprintln!("{name}: differs as documented ({why}): {diffs:?}");
+                        *counts.entry("accepted, harness-dependent").or_default() += 1;
+                    } else {
+                        failures.extend(diffs);
+                    }
+                }
+                Err(e) => {
+                    if let Some(why) = lookup(REJECTED_DESPITE_LIBVIRT, name) {
+                        eprintln!(
+                            "{name}: rejected ({}: {}) because {why}",
+                            e.code.name(),
+                            e.message
+                        );
+                        *counts.entry("rejected, documented").or_default() += 1;
+                    } else {
+                        failures.push(format!(
+                            "{name}: libvirt accepts it, qvirt says {}: {}",
+                            e.code.name(),
+                            e.message
+                        ));
+                    }
+                }
+            }
+        } else {
+            let libvirt_err = std::fs::read_to_string(dir.join(format!("{name}.err"))).unwrap();
+            match result {
+                Err(e) => {
+                    assert!(!e.message.is_empty(), "{name}: an error with no message");
+                    *counts.entry("rejected like libvirt").or_default() += 1;
+                }
+                Ok(_) => {
+                    if let Some(why) = lookup(ACCEPTED_DESPITE_LIBVIRT, name) {
+                        eprintln!("{name}: accepted because {why}");
+                        *counts
+                            .entry("accepted, libvirt rejects (documented)")
+                            .or_default() += 1;
+                    } else {
+                        failures.push(format!(
+                            "{name}: libvirt rejects it ({}), qvirt accepts it",
+                            libvirt_err.trim()
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    eprintln!("corpus: {} files: {counts:?}", names.len());
+    assert!(names.len() >= 100, "the corpus looks incomplete");
+    assert!(
+        failures.is_empty(),
+        "{} differences:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn out_of_scope_files_are_supported_or_refused_by_name() {
+    let dir = corpus_dir().join("out-of-scope");
+    let manifest = std::fs::read_to_string(dir.join("manifest.tsv")).unwrap();
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    let mut failures = Vec::new();
+    for line in manifest.lines().skip(1) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let (name, feature) = (cols[0], cols[5]);
+        let xml = std::fs::read_to_string(dir.join(format!("{name}.xml"))).unwrap();
+        let Ok(result) = std::panic::catch_unwind(|| run(&xml)) else {
+            failures.push(format!("{name}: panicked"));
+            continue;
+        };
+        match result {
+            Err(e) if feature == "xml-error" => {
+                if e.code != ErrorCode::InvalidXml {
+                    failures.push(format!(
+                        "{name}: expected invalid-xml, got {}",
+                        e.code.name()
+                    ));
+                }
+                *counts.entry("invalid-xml".into()).or_default() += 1;
+            }
+            Err(e) if e.code == ErrorCode::ConfigUnsupported => {
+                // The message must name the feature: its last element or
+                // attribute name, e.g. `hostdev` for devices/hostdev,
+                // `cache` for devices/disk/driver@cache.
+                let word = feature
+                    .rsplit(['/', '@', '='])
+                    .find(|w| !w.is_empty())
+                    .unwrap_or(feature);
+                let word = word.split(':').next_back().unwrap_or(word);
+                if !e.message.contains(word) {
+                    failures.push(format!(
+                        "{name}: the message does not name {word:?} ({feature}): {}",
+                        e.message
+                    ));
+                }
+                *counts.entry("config-unsupported".into()).or_default() += 1;
+            }
+            Err(e) => failures.push(format!(
+                "{name}: {feature} refused with {} instead of config-unsupported: {}",
+                e.code.name(),
+                e.message
+            )),
+            Ok((_, argv)) => {
+                // Accepted: then it must be fully honoured, which this
+                // check can only confirm against libvirt's command line.
+                let args = dir.join(format!("{name}.args"));
+                if !args.exists() {
+                    failures.push(format!("{name}: accepted, but libvirt refuses it"));
+                    continue;
+                }
+                let libvirt =
+                    summarize(&read_libvirt_args(&std::fs::read_to_string(&args).unwrap()));
+                failures.extend(differences(name, &libvirt, &summarize(&argv)));
+                *counts.entry("supported".into()).or_default() += 1;
+            }
+        }
+    }
+    eprintln!("out of scope: {counts:?}");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

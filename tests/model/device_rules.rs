@@ -1,0 +1,579 @@
+//! One test per validation rule of devices: disks, addresses, controllers,
+//! inputs, video, boot order, serial ports, port forwards, network names
+//! and graphics.
+
+use qvirt::model::ModelErrorKind;
+
+use crate::{accept, doc, doc_os, reject};
+
+use ModelErrorKind::{Invalid, Unsupported};
+
+const Q35: &str = "<type arch='x86_64' machine='q35'>hvm</type>";
+
+#[test]
+fn disk_rules() {
+    let disk = |src: &str, tgt: &str| {
+        format!("<disk type='file' device='disk'><source file='{src}'/><target {tgt}/></disk>")
+    };
+    reject(
+        &doc(
+            "",
+            &(disk("/tmp/a.img", "dev='sda' bus='sata'")
+                + &disk("/tmp/b.img", "dev='sda' bus='scsi'")),
+        ),
+        Invalid,
+        "target 'sda' duplicated for disk sources '/tmp/a.img' and '/tmp/b.img'",
+    );
+    let d = accept(&doc(
+        "",
+        &(disk("/a", "dev='hdb'") + &disk("/b", "dev='vdb'") + &disk("/c", "dev='sdc'")),
+    ));
+    let buses: Vec<_> = d.devices.disks.iter().map(|x| x.effective_bus()).collect();
+    use qvirt::model::DiskBus::*;
+    assert_eq!(buses, [Some(Ide), Some(Virtio), Some(Scsi)]);
+    assert!(
+        d.devices.disks.iter().all(|x| x.bus.is_none()),
+        "bus stays as written"
+    );
+    accept(&doc("", &disk("/a", "dev='sda' bus='virtio'")));
+    reject(
+        &doc("", &disk("/a", "dev='xvda'")),
+        Unsupported,
+        "cannot be derived",
+    );
+    reject(
+        &doc("", &disk("/a", "dev='nvme0'")),
+        Invalid,
+        "invalid disk target name",
+    );
+    reject(
+        &doc("", &disk("/a", "dev='fda' bus='fdc'")),
+        Invalid,
+        "Invalid harddisk device name",
+    );
+    reject(
+        &doc("", &disk("relative.img", "dev='vda'")),
+        Invalid,
+        "not an absolute path",
+    );
+    reject(
+        &doc("", &disk("/tmp/a&#10;b", "dev='vda'")),
+        Invalid,
+        "disk 'vda' source path",
+    );
+    reject(
+        &doc("", &disk("/tmp/a&#10;b", "dev='vda'")),
+        Invalid,
+        "control character",
+    );
+    reject(
+        &doc(
+            "",
+            "<disk type='file' device='disk'><target dev='vda'/></disk>",
+        ),
+        Invalid,
+        "has no source",
+    );
+    accept(&doc(
+        "",
+        "<disk type='file' device='cdrom'><target dev='hdc'/></disk>",
+    ));
+    reject(
+        &doc("", "<disk type='block'><source dev='/dev/sr0'/></disk>"),
+        Invalid,
+        "missing target information for disk /dev/sr0",
+    );
+    let floppy =
+        "<disk type='file' device='floppy'><source file='/f.img'/><target dev='fda'/></disk>";
+    accept(&doc_os(Q35, "", floppy));
+    reject(
+        &doc_os("<type machine='microvm'>hvm</type>", "", floppy),
+        Invalid,
+        "microvm",
+    );
+    reject(
+        &doc(
+            "",
+            "<disk type='file' device='floppy'><source file='/f'/><target dev='fda' bus='ide'/></disk>",
+        ),
+        Invalid,
+        "for floppy disk",
+    );
+    reject(
+        &doc(
+            "",
+            "<disk device='cdrom'><target dev='vdc' bus='virtio'/></disk>",
+        ),
+        Invalid,
+        "cdrom",
+    );
+    reject(
+        &doc_os(Q35, "", &disk("/a", "dev='hda' bus='ide'")),
+        Invalid,
+        "no IDE",
+    );
+    reject(
+        &doc(
+            "",
+            "<disk><source file='/a'/><target dev='hda'/><readonly/></disk>",
+        ),
+        Unsupported,
+        "readonly ide",
+    );
+    reject(
+        &doc(
+            "",
+            "<disk><source file='/a'/><target dev='vda'/><serial>a/b</serial></disk>",
+        ),
+        Invalid,
+        "serial",
+    );
+}
+
+#[test]
+fn address_rules() {
+    let pci = |slot: &str, function: &str| {
+        format!(
+            "<address type='pci' domain='0x0000' bus='0x00' slot='{slot}' function='{function}'/>"
+        )
+    };
+    let balloon = |a: &str| format!("<memballoon model='virtio'>{a}</memballoon>");
+    let net = |a: &str| format!("<interface type='user'>{a}</interface>");
+    reject(
+        &doc(
+            "",
+            &(net(&pci("0x05", "0x0")) + &balloon(&pci("0x05", "0x0"))),
+        ),
+        Invalid,
+        "Attempted double use of PCI Address 0000:00:05.0",
+    );
+    // slot 1 of a pc is the PIIX3: ISA, IDE, USB and power management.
+    for f in 0..4 {
+        reject(
+            &doc("", &balloon(&pci("1", &f.to_string()))),
+            Invalid,
+            &format!("0000:00:01.{f}"),
+        );
+    }
+    reject(&doc("", &balloon(&pci("0", "1"))), Invalid, "host bridge");
+    // All zero is libvirt's "pick an address for me".
+    let d = accept(&doc("", &balloon("<address type='pci'/>")));
+    assert_eq!(d.devices.memballoon.unwrap().address, None);
+    reject(
+        &doc_os(Q35, "", &balloon(&pci("0x1f", "2"))),
+        Invalid,
+        "0000:00:1f.2",
+    );
+    accept(&doc_os(Q35, "", &balloon(&pci("0x1", "2"))));
+    reject(
+        &doc("", &balloon(&pci("0x20", "0"))),
+        Invalid,
+        "slot='0x20', must be <= 0x1F",
+    );
+    reject(
+        &doc("", &balloon(&pci("3", "8"))),
+        Invalid,
+        "function=0x8, must be <= 7",
+    );
+    reject(
+        &doc("", &balloon("<address type='pci' bus='0x100' slot='3'/>")),
+        Invalid,
+        "bus='0x100', must be <= 0xFF",
+    );
+    reject(
+        &doc("", &balloon("<address type='pci' domain='1' slot='3'/>")),
+        Invalid,
+        "domain",
+    );
+    // C's base 0, as libvirt reads it: 010 is octal.
+    let d = accept(&doc("", &balloon("<address type='pci' slot='010'/>")));
+    assert!(d.to_xml().contains("slot='0x08'"));
+    reject(
+        &doc(
+            "",
+            "<disk><source file='/a'/><target dev='hda' bus='ide'/><address type='pci' slot='5'/></disk>",
+        ),
+        Invalid,
+        "Invalid address type 'pci' for the disk 'hda' with the bus type 'ide'",
+    );
+    let drive = |t: &str, a: &str| {
+        format!(
+            "<disk><source file='/{t}'/><target dev='{t}' bus='sata'/><address type='drive' {a}/></disk>"
+        )
+    };
+    reject(
+        &doc_os(
+            Q35,
+            "",
+            &(drive("sda", "unit='1'") + &drive("sdb", "unit='1'")),
+        ),
+        Invalid,
+        "Found duplicate drive address for disk with target name 'sdb'",
+    );
+    reject(
+        &doc_os(Q35, "", &drive("sda", "unit='6'")),
+        Invalid,
+        "unit='6' must be <= 5",
+    );
+    reject(
+        &doc("", &net("<address type='drive'/>")),
+        Invalid,
+        "only 'pci'",
+    );
+    reject(
+        &doc("", &net("<address type='usb' bus='0' port='1.2'/>")),
+        Unsupported,
+        "hubs",
+    );
+}
+
+#[test]
+fn usb_address_rules() {
+    let tablet = |a: &str| format!("<input type='tablet' bus='usb'>{a}</input>");
+    // No port: any free one, as libvirt reads it; written back without.
+    let d = accept(&doc("", &tablet("<address type='usb' bus='0'/>")));
+    assert!(d.to_xml().contains("<address type='usb' bus='0'/>"));
+    reject(
+        &doc(
+            "",
+            &(tablet("<address type='usb' bus='0' port='1'/>")
+                + &tablet("<address type='usb' bus='0' port='1'/>")),
+        ),
+        Invalid,
+        "double use of USB port 1",
+    );
+    reject(
+        &doc("", &tablet("<address type='usb' bus='3' port='1'/>")),
+        Invalid,
+        "no USB controller with index 3",
+    );
+    reject(
+        &doc("", &tablet("<address type='usb' port='1'/>")),
+        Invalid,
+        "missing attribute bus",
+    );
+    reject(
+        &doc("", &tablet("<address type='pci' slot='4'/>")),
+        Invalid,
+        "address type",
+    );
+}
+
+#[test]
+fn controller_rules() {
+    let ctl = |attrs: &str| format!("<controller {attrs}/>");
+    reject(
+        &doc(
+            "",
+            &(ctl("type='pci' index='1' model='pci-bridge'")
+                + &ctl("type='pci' index='1' model='pci-bridge'")),
+        ),
+        Invalid,
+        "Multiple 'pci' controllers with index '1'",
+    );
+    reject(
+        &doc("", &ctl("type='pci' index='0' model='pcie-root'")),
+        Invalid,
+        "must be model='pci-root'",
+    );
+    reject(
+        &doc_os(Q35, "", &ctl("type='pci' index='0' model='pci-root'")),
+        Invalid,
+        "must be model='pcie-root'",
+    );
+    reject(
+        &doc(
+            "",
+            "<controller type='pci' index='0' model='pci-root'><address type='pci' slot='2'/></controller>",
+        ),
+        Invalid,
+        "should not have an address",
+    );
+    reject(
+        &doc("", &ctl("type='usb' index='0' model='nec-xhci' ports='16'")),
+        Invalid,
+        "up to '15' ports",
+    );
+    accept(&doc(
+        "",
+        &ctl("type='usb' index='0' model='nec-xhci' ports='15'"),
+    ));
+    reject(
+        &doc(
+            "",
+            &(ctl("type='usb' model='none'") + "<input type='tablet' bus='usb'/>"),
+        ),
+        Invalid,
+        "USB bus is disabled",
+    );
+    reject(
+        &doc(
+            "",
+            "<controller type='usb' index='0' model='ich9-uhci1'><master startport='0'/></controller>",
+        ),
+        Invalid,
+        "No master USB controller",
+    );
+    accept(&doc(
+        "",
+        &(ctl("type='usb' index='0' model='ich9-ehci1'")
+            + &ctl("type='usb' index='0' model='ich9-uhci1'")),
+    ));
+    reject(
+        &doc("", &ctl("type='usb' model='qusb1'")),
+        Unsupported,
+        "qusb1",
+    );
+    reject(
+        &doc("", &ctl("type='pci' index='1'")),
+        Invalid,
+        "needs a model",
+    );
+    reject(
+        &doc("", &ctl("type='ide' index='1'")),
+        Invalid,
+        "only one ide controller",
+    );
+    let d = accept(&doc(
+        "",
+        &(ctl("type='scsi' index='0'") + &ctl("type='scsi'") + &ctl("type='scsi'")),
+    ));
+    let idx: Vec<u32> = d.devices.controllers.iter().map(|c| c.index).collect();
+    assert_eq!(
+        idx,
+        [0, 1, 2],
+        "missing indexes are assigned as libvirt does"
+    );
+}
+
+#[test]
+fn input_and_video_rules() {
+    reject(
+        &doc(
+            "",
+            "<input type='keyboard' bus='virtio' model='virtio-non-transitional'/>",
+        ),
+        Invalid,
+        "not supported for input type=keyboard",
+    );
+    accept(&doc(
+        "",
+        "<input type='passthrough' bus='virtio' model='virtio-transitional'><source evdev='/dev/input/event1'/></input>",
+    ));
+    reject(
+        &doc("", "<input type='passthrough' bus='virtio'/>"),
+        Invalid,
+        "evdev",
+    );
+    reject(&doc("", "<input type='tablet' bus='ps2'/>"), Invalid, "bus");
+    reject(
+        &doc(
+            "",
+            "<video><model type='vga' primary='yes'/></video><video><model type='qxl' primary='yes'/></video>",
+        ),
+        Invalid,
+        "Only one primary video",
+    );
+    reject(
+        &doc("", "<video><model type='vga' ram='1024'/></video>"),
+        Invalid,
+        "only for qxl",
+    );
+    reject(
+        &doc(
+            "",
+            "<video><model type='none'/></video><video><model type='vga'/></video>",
+        ),
+        Invalid,
+        "'none' video",
+    );
+}
+
+#[test]
+fn boot_order_rules() {
+    let dsk = |t: &str, o: &str| {
+        format!("<disk><source file='/{t}'/><target dev='{t}'/><boot order='{o}'/></disk>")
+    };
+    reject(
+        &doc("", &(dsk("vda", "1") + &dsk("vdb", "1"))),
+        Invalid,
+        "boot order '1' used for more than one device",
+    );
+    reject(
+        &doc_os("<type>hvm</type><boot dev='hd'/>", "", &dsk("vda", "1")),
+        Invalid,
+        "per-device boot elements cannot be used together with os/boot elements",
+    );
+    reject(
+        &doc_os("<type>hvm</type><boot dev='hd'/><boot dev='hd'/>", "", ""),
+        Invalid,
+        "twice",
+    );
+    reject(&doc("", &dsk("vda", "0")), Invalid, "boot order 0");
+    accept(&doc(
+        "",
+        &(dsk("vda", "2") + "<interface type='user'><boot order='1'/></interface>"),
+    ));
+}
+
+#[test]
+fn serial_rules() {
+    let s = |p: u32| format!("<serial type='pty'><target port='{p}'/></serial>");
+    reject(
+        &doc("", &(s(0) + &s(0))),
+        Invalid,
+        "duplicate serial target port 0",
+    );
+    reject(&doc("", &s(4)), Invalid, "ports are 0-3");
+    reject(
+        &doc("", "<serial type='file'/>"),
+        Invalid,
+        "missing <source path=...>",
+    );
+    let long = format!("/{}", "s".repeat(120));
+    reject(
+        &doc(
+            "",
+            &format!("<serial type='unix'><source path='{long}'/></serial>"),
+        ),
+        Invalid,
+        "107 bytes",
+    );
+    reject(
+        &doc(
+            "",
+            "<serial type='pty'><target type='spapr-vio-serial'/></serial>",
+        ),
+        Unsupported,
+        "spapr-vio-serial",
+    );
+}
+
+#[test]
+fn port_forward_rules() {
+    let pf = |body: &str| doc("", &format!("<interface type='user'>{body}</interface>"));
+    let one = |r: &str| {
+        pf(&format!(
+            "<portForward proto='tcp'><range {r}/></portForward>"
+        ))
+    };
+    let d = accept(&pf(
+        "<portForward proto='tcp' address='127.0.0.1'><range start='2222' to='22'/></portForward>",
+    ));
+    let f = &d.devices.interfaces[0].port_forwards[0];
+    assert_eq!(
+        (f.ranges[0].start, f.ranges[0].end, f.ranges[0].to),
+        (2222, None, Some(22))
+    );
+    accept(&one("start='8000' end='8010' to='9000'"));
+    reject(&one("start='8010' end='8000'"), Invalid, "not a range");
+    reject(&one("start='0'"), Invalid, "not a range");
+    reject(
+        &one("start='65000' end='65010' to='65530'"),
+        Invalid,
+        "past port 65535",
+    );
+    reject(&one("start='70000'"), Invalid, "at most 65535");
+    reject(&pf("<portForward proto='tcp'/>"), Invalid, "no <range>");
+    reject(
+        &pf("<portForward proto='tcp' address='localhost'><range start='1'/></portForward>"),
+        Invalid,
+        "not an IP address",
+    );
+    reject(
+        &pf(
+            "<portForward proto='tcp'><range start='10' end='20'/><range start='15'/></portForward>",
+        ),
+        Invalid,
+        "overlap",
+    );
+    accept(&pf(
+        "<portForward proto='tcp'><range start='10'/></portForward><portForward proto='udp'><range start='10'/></portForward>",
+    ));
+    reject(
+        &doc(
+            "",
+            "<interface type='ethernet'><portForward proto='tcp'><range start='1'/></portForward></interface>",
+        ),
+        Invalid,
+        "only for interfaces of type 'user'",
+    );
+    reject(
+        &pf("<portForward proto='sctp'><range start='1'/></portForward>"),
+        Unsupported,
+        "sctp",
+    );
+}
+
+#[test]
+fn tap_and_bridge_names_are_sane() {
+    let tap = |n: &str| {
+        doc(
+            "",
+            &format!("<interface type='ethernet'><target dev='{n}'/></interface>"),
+        )
+    };
+    accept(&tap("tap-0.x_15bytes"));
+    reject(&tap("a/b"), Invalid, "not a valid network device name");
+    reject(
+        &tap("sixteen-bytes-xx"),
+        Invalid,
+        "not a valid network device name",
+    );
+    reject(&tap(".."), Invalid, "not a valid network device name");
+    reject(
+        &doc(
+            "",
+            "<interface type='ethernet'><target dev='t0'/></interface><interface type='ethernet'><target dev='t0'/></interface>",
+        ),
+        Invalid,
+        "used by another interface",
+    );
+    reject(
+        &doc(
+            "",
+            "<interface type='user'><mac address='00:00:00:00:00:00'/></interface>",
+        ),
+        Invalid,
+        "QEMU would pick another",
+    );
+    reject(
+        &doc(
+            "",
+            "<interface type='bridge'><source bridge='br 0'/></interface>",
+        ),
+        Invalid,
+        "bridge",
+    );
+    reject(
+        &doc("", "<interface type='network'/>"),
+        Invalid,
+        "missing <source network=...>",
+    );
+}
+
+#[test]
+fn graphics_rules() {
+    let g = |a: &str, body: &str| doc("", &format!("<graphics type='vnc' {a}>{body}</graphics>"));
+    accept(&g("port='-1' autoport='yes'", ""));
+    reject(&g("port='5899' autoport='no'", ""), Invalid, "[5900,65535]");
+    reject(&g("autoport='no'", ""), Invalid, "needs a port");
+    reject(
+        &g(
+            "listen='127.0.0.1'",
+            "<listen type='address' address='::1'/>",
+        ),
+        Invalid,
+        "must match",
+    );
+    reject(
+        &g("", "<listen type='network' network='default'/>"),
+        Unsupported,
+        "network",
+    );
+    reject(
+        &doc("", "<graphics type='vnc'/><graphics type='vnc'/>"),
+        Invalid,
+        "only one",
+    );
+}

@@ -1,0 +1,559 @@
+//! Properties: no input makes the reader panic, and every valid definition
+//! (arbitrary strings with markup characters, commas, equals signs and
+//! non-ASCII included) is written as well-formed XML that reads back
+//! exactly.
+
+use proptest::prelude::*;
+use qvirt::model::*;
+use uuid::Uuid;
+
+use crate::doc;
+
+/// A small deterministic generator, so one proptest seed builds a whole
+/// definition whose parts stay consistent with each other.
+struct Pick(u64);
+
+impl Pick {
+    fn next(&mut self) -> u64 {
+        // xorshift64*
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+    fn coin(&mut self) -> bool {
+        self.below(2) == 0
+    }
+    fn maybe<T>(&mut self, f: impl FnOnce(&mut Pick) -> T) -> Option<T> {
+        if self.coin() { Some(f(self)) } else { None }
+    }
+    fn of<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+}
+
+/// Text of printable characters, markup and separators included.
+fn text() -> impl Strategy<Value = String> {
+    "[a-zA-Z0-9 &<>'\",=;:_.\\-éß✓€日本\u{1F600}]{1,24}"
+}
+
+/// A name: no '/', not starting with '.', no control characters.
+fn name() -> impl Strategy<Value = String> {
+    "[a-zA-Z0-9&<>'\",=_é✓][a-zA-Z0-9 &<>'\",=_.\\-é✓]{0,30}"
+}
+
+/// An absolute path with awkward but legal characters.
+fn path() -> impl Strategy<Value = String> {
+    "(/[a-zA-Z0-9 &<>'\",=_.\\-é]{1,12}){1,4}"
+}
+
+/// Free text with line ends and tabs.
+fn free_text() -> impl Strategy<Value = String> {
+    "[a-zA-Z0-9 &<>'\",=\t\n\r_é✓]{1,40}"
+}
+
+const METADATA: &[&str] = &[
+    "<app:x xmlns:app=\"urn:app\"/>",
+    "<a:info xmlns:a='http://example.org/a'><a:owner id=\"7\">ops &amp; dev</a:owner></a:info>",
+    "<x xmlns='urn:x'>t</x>\n    <!-- note --><y:z xmlns:y='urn:y'><![CDATA[<raw>]]></y:z>",
+];
+
+fn mac(p: &mut Pick) -> MacAddr {
+    let b = p.next().to_le_bytes();
+    MacAddr([b[0] & 0xfe, b[1], b[2], b[3], b[4], b[5]])
+}
+
+/// Builds a valid definition from a seed and pools of strings.
+fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: &str) -> DomainDef {
+    let mut p = Pick(seed | 1);
+    let q35 = p.coin();
+    let machine = if q35 {
+        p.of(&["q35", "pc-q35-8.2"]).to_string()
+    } else {
+        p.of(&["pc", "pc-i440fx-9.0"]).to_string()
+    };
+    let virt_type = if p.coin() {
+        VirtType::Kvm
+    } else {
+        VirtType::Qemu
+    };
+    let memory_kib = 1024 + p.below(64 * 1024 * 1024);
+    let max = 1 + p.below(64) as u32;
+    let path = |p: &mut Pick| p.of(paths).clone();
+    let mut slots: Vec<u32> = (2..0x1f).collect();
+    let mut pci = |p: &mut Pick| -> Option<Address> {
+        if !p.coin() || slots.is_empty() {
+            return None;
+        }
+        let s = slots.remove(p.below(slots.len() as u64) as usize);
+        Some(Address::Pci(PciAddress {
+            domain: 0,
+            bus: 0,
+            slot: s,
+            function: 0,
+            multifunction: p.maybe(|p| p.coin()),
+        }))
+    };
+    let per_device_boot = p.coin();
+    let mut boot_orders = 1..;
+    let mut disks = Vec::new();
+    for (i, letter) in ["a", "b", "c", "d"]
+        .iter()
+        .enumerate()
+        .take(p.below(5) as usize)
+    {
+        let (prefix, bus) = match i {
+            0 => ("vd", DiskBus::Virtio),
+            1 => ("sd", DiskBus::Scsi),
+            2 => ("sd", if q35 { DiskBus::Sata } else { DiskBus::Scsi }),
+            _ => ("vd", DiskBus::Virtio),
+        };
+        let cdrom = bus != DiskBus::Virtio && p.coin();
+        disks.push(Disk {
+            kind: if p.coin() {
+                DiskType::File
+            } else {
+                DiskType::Block
+            },
+            device: if cdrom {
+                DiskDevice::Cdrom
+            } else {
+                DiskDevice::Disk
+            },
+            format: *p.of(&[None, Some(DiskFormat::Raw), Some(DiskFormat::Qcow2)]),
+            source: if cdrom && p.coin() {
+                None
+            } else {
+                Some(path(&mut p))
+            },
+            target: format!("{prefix}{letter}"),
+            bus: p.maybe(|_| bus),
+            readonly: cdrom || (bus != DiskBus::Sata && p.coin()),
+            shareable: p.coin(),
+            serial: p.maybe(|_| format!("S-{seed:x} .+_{i}")),
+            boot_order: (per_device_boot && p.coin()).then(|| boot_orders.next().unwrap()),
+            address: if bus == DiskBus::Virtio {
+                pci(&mut p)
+            } else {
+                None
+            },
+        });
+    }
+    let mut controllers = vec![Controller {
+        kind: ControllerType::Pci,
+        index: 0,
+        model: Some(if q35 { "pcie-root" } else { "pci-root" }.into()),
+        ports: None,
+        model_name: None,
+        target: None,
+        master_startport: None,
+        pcihole64_kib: p.maybe(|p| p.below(1 << 30)),
+        virtio: VirtioOptions::default(),
+        address: None,
+    }];
+    let usb_none = p.below(4) == 0;
+    controllers.push(Controller {
+        kind: ControllerType::Usb,
+        index: 0,
+        model: Some(if usb_none { "none" } else { "qemu-xhci" }.into()),
+        ports: (!usb_none).then(|| 1 + p.below(15) as u32),
+        ..controllers[0].clone()
+    });
+    controllers[1].pcihole64_kib = None;
+    controllers[1].address = if usb_none { None } else { pci(&mut p) };
+    controllers.push(Controller {
+        kind: ControllerType::Scsi,
+        index: 0,
+        model: Some("virtio-scsi".into()),
+        ports: None,
+        pcihole64_kib: None,
+        virtio: VirtioOptions {
+            iommu: p.maybe(|p| p.coin()),
+            ats: p.maybe(|p| p.coin()),
+            packed: p.maybe(|p| p.coin()),
+            page_per_vq: p.maybe(|p| p.coin()),
+        },
+        address: pci(&mut p),
+        ..controllers[0].clone()
+    });
+    if p.coin() {
+        controllers.push(Controller {
+            kind: ControllerType::Pci,
+            index: 1,
+            model: Some(if q35 { "pcie-root-port" } else { "pci-bridge" }.into()),
+            model_name: p.maybe(|_| if q35 { "ioh3420" } else { "pci-bridge" }.into()),
+            target: Some(ControllerTarget {
+                chassis_nr: (!q35).then(|| 1 + p.below(255) as u32),
+                chassis: q35.then(|| p.below(256) as u32),
+                port: q35.then(|| p.below(256) as u32),
+                hotplug: p.maybe(|p| p.coin()),
+                mem_reserve: p.maybe(|p| p.next()),
+                ..ControllerTarget::default()
+            }),
+            pcihole64_kib: None,
+            virtio: VirtioOptions::default(),
+            address: pci(&mut p),
+            ..controllers[0].clone()
+        });
+    }
+    let mut interfaces = Vec::new();
+    for i in 0..p.below(4) {
+        let kind = match p.below(4) {
+            0 => InterfaceType::User,
+            1 => InterfaceType::Network(format!("net-{i}.{}", p.below(100))),
+            2 => InterfaceType::Bridge(format!("br{i}")),
+            _ => InterfaceType::Ethernet,
+        };
+        let user = kind == InterfaceType::User;
+        let host = 1000 * (1 + i as u16);
+        interfaces.push(Interface {
+            port_forwards: if user && p.coin() {
+                vec![PortForward {
+                    proto: *p.of(&[PortProto::Tcp, PortProto::Udp]),
+                    address: p.maybe(|p| p.of(&["127.0.0.1", "::1", "0.0.0.0"]).to_string()),
+                    ranges: vec![
+                        PortRange {
+                            start: host,
+                            end: None,
+                            to: p.maybe(|_| 22),
+                        },
+                        PortRange {
+                            start: host + 10,
+                            end: Some(host + 20),
+                            to: p.maybe(|_| 30000),
+                        },
+                    ],
+                }]
+            } else {
+                Vec::new()
+            },
+            kind,
+            mac: mac(&mut p),
+            model: p.maybe(|p| {
+                p.of(&["virtio", "e1000", "rtl8139", "ne2k_pci"])
+                    .to_string()
+            }),
+            target_dev: p.maybe(|p| format!("tap-{i}_{}", p.below(1000))),
+            boot_order: (per_device_boot && p.coin()).then(|| boot_orders.next().unwrap()),
+            address: pci(&mut p),
+        });
+    }
+    let mut serials = Vec::new();
+    for port in 0..p.below(4) as u32 {
+        let source = match p.below(4) {
+            0 => CharSource::Pty {
+                path: p.maybe(|p| path(p)),
+            },
+            1 => CharSource::File {
+                path: path(&mut p),
+                append: p.maybe(|p| p.coin()),
+            },
+            2 => CharSource::Unix {
+                path: path(&mut p),
+                listen: p.coin(),
+            },
+            _ => CharSource::Null,
+        };
+        serials.push(CharDevice {
+            source,
+            target_port: p.maybe(|_| port),
+            target_type: p.maybe(|_| "isa-serial".into()),
+        });
+    }
+    let consoles = (0..p.below(2))
+        .map(|_| CharDevice {
+            source: CharSource::Pty { path: None },
+            target_port: Some(0),
+            target_type: Some(p.of(&["serial", "virtio"]).to_string()),
+        })
+        .collect();
+    let mut inputs = vec![Input {
+        kind: InputType::Mouse,
+        bus: p.maybe(|_| InputBus::Ps2),
+        model: None,
+        evdev: None,
+        virtio: VirtioOptions::default(),
+        address: None,
+    }];
+    if !usb_none && p.coin() {
+        inputs.push(Input {
+            kind: InputType::Tablet,
+            bus: Some(InputBus::Usb),
+            address: p.maybe(|_| Address::Usb { bus: 0, port: 1 }),
+            ..inputs[0].clone()
+        });
+    }
+    if p.coin() {
+        inputs.push(Input {
+            kind: InputType::Passthrough,
+            bus: Some(InputBus::Virtio),
+            model: p.maybe(|p| p.of(&["virtio", "virtio-transitional"]).to_string()),
+            evdev: Some(path(&mut p)),
+            virtio: VirtioOptions {
+                iommu: p.maybe(|_| true),
+                ..VirtioOptions::default()
+            },
+            address: pci(&mut p),
+        });
+    }
+    let listen = p.maybe(|p| p.of(&["127.0.0.1", "::1", "localhost"]).to_string());
+    let graphics = (0..p.below(2))
+        .map(|_| {
+            let auto = p.coin();
+            Graphics {
+                port: Some(if auto {
+                    -1
+                } else {
+                    5900 + p.below(50000) as i32
+                }),
+                autoport: Some(auto),
+                listen: listen.clone(),
+                listen_addresses: listen.iter().filter(|_| p.coin()).cloned().collect(),
+                passwd: p.maybe(|p| p.of(texts).clone()),
+            }
+        })
+        .collect();
+    let videos = (0..p.below(3))
+        .map(|i| {
+            let model = p
+                .of(&["vga", "cirrus", "qxl", "virtio", "bochs"])
+                .to_string();
+            let qxl = model == "qxl";
+            let virtio = model == "virtio";
+            Video {
+                vram: p.maybe(|p| p.below(1 << 20)),
+                ram: if qxl { p.maybe(|_| 65536) } else { None },
+                vgamem: if qxl { p.maybe(|_| 16384) } else { None },
+                heads: p.maybe(|p| 1 + p.below(4) as u32),
+                primary: i == 0 && p.coin(),
+                virtio: if virtio {
+                    VirtioOptions {
+                        ats: p.maybe(|p| p.coin()),
+                        ..VirtioOptions::default()
+                    }
+                } else {
+                    VirtioOptions::default()
+                },
+                address: pci(&mut p),
+                model,
+            }
+        })
+        .collect();
+    let memballoon = match p.below(3) {
+        0 => None,
+        1 => Some(Memballoon {
+            model: BalloonModel::None,
+            autodeflate: None,
+            free_page_reporting: None,
+            stats_period: None,
+            virtio: VirtioOptions::default(),
+            address: None,
+        }),
+        _ => Some(Memballoon {
+            model: BalloonModel::Virtio,
+            autodeflate: p.maybe(|p| p.coin()),
+            free_page_reporting: p.maybe(|p| p.coin()),
+            stats_period: p.maybe(|p| 1 + p.below(100) as u32),
+            virtio: VirtioOptions {
+                packed: p.maybe(|p| p.coin()),
+                ..VirtioOptions::default()
+            },
+            address: pci(&mut p),
+        }),
+    };
+    let mut timers = Vec::new();
+    for n in ["rtc", "pit", "hpet", "kvmclock"] {
+        if p.coin() {
+            timers.push(Timer {
+                name: n.to_string(),
+                tickpolicy: (n != "kvmclock" && n != "rtc").then(|| "delay".to_string()),
+                present: p.maybe(|p| p.coin()),
+                catchup: None,
+            });
+        }
+    }
+    let pflash = p.coin();
+    let kernel = p.maybe(|p| path(p));
+    DomainDef {
+        virt_type,
+        name: p.of(names).clone(),
+        uuid: Uuid::from_u64_pair(p.next(), p.next()),
+        title: p.maybe(|p| p.of(texts).clone()),
+        description: p.maybe(|_| free.to_string()),
+        metadata: p.maybe(|p| p.of(METADATA).to_string()),
+        memory_kib,
+        current_memory_kib: p.maybe(|p| 1 + p.below(memory_kib)),
+        vcpu: Vcpu {
+            max,
+            current: p.maybe(|p| 1 + p.below(u64::from(max)) as u32),
+            cpuset: p.maybe(|p| p.of(&["0", "0-3", "0-3,^2,8", "1,3,5-7"]).to_string()),
+        },
+        os: Os {
+            arch: p.maybe(|p| p.of(&["x86_64", "i686"]).to_string()),
+            machine: Some(machine),
+            boot: if per_device_boot {
+                Vec::new()
+            } else {
+                [BootDev::Network, BootDev::Cdrom, BootDev::Hd, BootDev::Fd]
+                    .into_iter()
+                    .filter(|_| p.coin())
+                    .collect()
+            },
+            loader: p.maybe(|p| Loader {
+                path: path(p),
+                readonly: p.maybe(|p| p.coin()),
+                kind: Some(if pflash {
+                    LoaderType::Pflash
+                } else {
+                    LoaderType::Rom
+                }),
+            }),
+            nvram: None,
+            initrd: kernel.as_ref().and_then(|_| p.maybe(|p| path(p))),
+            cmdline: kernel
+                .as_ref()
+                .and_then(|_| p.maybe(|p| p.of(texts).clone())),
+            kernel,
+        },
+        features: Features {
+            acpi: p.coin(),
+            apic: p.coin(),
+            pae: p.coin(),
+        },
+        clock: p.maybe(|p| Clock {
+            offset: if p.coin() {
+                ClockOffset::Utc
+            } else {
+                ClockOffset::Localtime
+            },
+            timers,
+        }),
+        pm: Pm {
+            suspend_to_mem: p.maybe(|p| p.coin()),
+            suspend_to_disk: p.maybe(|p| p.coin()),
+        },
+        cpu: match (virt_type, p.below(3)) {
+            (_, 0) => None,
+            (VirtType::Kvm, 1) => Some(Cpu {
+                mode: CpuMode::HostPassthrough,
+            }),
+            _ => Some(Cpu {
+                mode: CpuMode::Maximum,
+            }),
+        },
+        on_poweroff: *p.of(&[LifecycleAction::Destroy, LifecycleAction::Preserve]),
+        on_reboot: *p.of(&[
+            LifecycleAction::Restart,
+            LifecycleAction::Destroy,
+            LifecycleAction::Preserve,
+        ]),
+        on_crash: *p.of(&[
+            LifecycleAction::Destroy,
+            LifecycleAction::Restart,
+            LifecycleAction::Preserve,
+        ]),
+        devices: Devices {
+            emulator: p.maybe(|p| path(p)),
+            disks,
+            controllers,
+            interfaces,
+            serials,
+            consoles,
+            inputs,
+            graphics,
+            videos,
+            audios: (1..=p.below(3) as u32).map(|id| Audio { id }).collect(),
+            memballoon,
+        },
+    }
+}
+
+fn valid_def() -> impl Strategy<Value = DomainDef> {
+    (
+        any::<u64>(),
+        prop::collection::vec(name(), 4),
+        prop::collection::vec(path(), 6),
+        prop::collection::vec(text(), 4),
+        free_text(),
+    )
+        .prop_map(|(seed, names, paths, texts, free)| build(seed, &names, &paths, &texts, &free))
+}
+
+proptest! {
+    // Failures are reported with their input; nothing is written to disk.
+    #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..4096)) {
+        let text = String::from_utf8_lossy(&bytes);
+        let _ = DomainDef::from_xml(&text);
+    }
+
+    #[test]
+    fn arbitrary_strings_never_panic(s in "\\PC{0,600}") {
+        let _ = DomainDef::from_xml(&s);
+    }
+
+    #[test]
+    fn xml_like_strings_never_panic(s in "(<[a-z]{1,8}( [a-z]{1,5}='[^']{0,8}')*/?>|</[a-z]{1,8}>|[a-z&;<>'\"= ]{0,6}){0,40}") {
+        let _ = DomainDef::from_xml(&format!("<domain type='kvm'>{s}</domain>"));
+    }
+
+    #[test]
+    fn mutated_documents_never_panic(at in 0usize..4000, cut in 0usize..40, insert in "\\PC{0,20}") {
+        let base = doc(
+            "<vcpu placement='static' cpuset='0-3'>2</vcpu><clock offset='utc'><timer name='rtc' tickpolicy='catchup'><catchup slew='1'/></timer></clock>",
+            "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='/a.img'/><target dev='vda' bus='virtio'/><address type='pci' slot='0x05'/></disk><interface type='user'><mac address='52:54:00:00:00:01'/><portForward proto='tcp'><range start='2222' to='22'/></portForward></interface><serial type='unix'><source mode='bind' path='/s'/><target port='0'/></serial><graphics type='vnc' port='-1' autoport='yes'><listen type='address' address='127.0.0.1'/></graphics>",
+        );
+        let mut chars: Vec<char> = base.chars().collect();
+        let at = at % chars.len();
+        let end = (at + cut).min(chars.len());
+        chars.splice(at..end, insert.chars());
+        let text: String = chars.into_iter().collect();
+        if let Ok(def) = DomainDef::from_xml(&text) {
+            let again = DomainDef::from_xml(&def.to_xml()).expect("formatted XML reads back");
+            prop_assert_eq!(again, def);
+        }
+    }
+
+    #[test]
+    fn valid_definitions_round_trip_exactly(def in valid_def()) {
+        prop_assert!(def.validate().is_ok(), "generated an invalid definition: {:?}", def.validate());
+        let xml = def.to_xml();
+        let tree = roxmltree::Document::parse(&xml);
+        prop_assert!(tree.is_ok(), "not well-formed: {:?}\n{}", tree.err(), xml);
+        let again = DomainDef::from_xml(&xml);
+        prop_assert!(again.is_ok(), "refused: {:?}\n{}", again.as_ref().err(), xml);
+        prop_assert_eq!(again.as_ref().unwrap(), &def);
+        prop_assert_eq!(again.unwrap().to_xml(), xml);
+    }
+}
+
+/// What qvirt writes for generated definitions is valid against libvirt's
+/// schema too, not only well-formed (one xmllint run over a batch).
+#[test]
+fn generated_definitions_are_schema_valid() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::{Config, TestRng, TestRunner};
+
+    let mut runner = TestRunner::new_with_rng(
+        Config::default(),
+        TestRng::deterministic_rng(proptest::test_runner::RngAlgorithm::ChaCha),
+    );
+    let dir = crate::scratch_dir("generated");
+    let mut files = Vec::new();
+    for i in 0..200 {
+        let def = valid_def()
+            .new_tree(&mut runner)
+            .expect("a definition")
+            .current();
+        let file = dir.join(format!("generated-{i}.xml"));
+        std::fs::write(&file, def.to_xml()).expect("write generated XML");
+        files.push(file);
+    }
+    crate::xmllint_validate(&files);
+    let _ = std::fs::remove_dir_all(&dir);
+}
