@@ -7,23 +7,23 @@ cd "$(dirname "$0")/.."
 bash scripts/deps.sh
 guest_dir=$(bash tests/guest/build-guest.sh | tail -n 1)
 cargo build --release --quiet --bin qvirt
-qvirt=./target/release/qvirt
-uri=$($qvirt uri)
-root=${uri#qemu:///embed?root=}
+root=${QVIRT_DEMO_ROOT:-${XDG_DATA_HOME:-$HOME/.local/share}/qvirt/embed}
+uri="qemu:///embed?root=$root"
+qvirt() { ./target/release/qvirt -c "$uri" "$@"; }
 echo "== using $uri"
 
 xml=$(mktemp)
 trap 'rm -f "$xml"' EXIT
 sed "s|@GUEST_DIR@|$guest_dir|g" examples/guest.xml.in >"$xml"
-if $qvirt domstate demo >/dev/null 2>&1; then
-  $qvirt destroy demo >/dev/null 2>&1 || true
-  $qvirt undefine demo
+if qvirt domstate demo >/dev/null 2>&1; then
+  qvirt destroy demo >/dev/null 2>&1 || true
+  qvirt undefine demo
 fi
-$qvirt define "$xml"
+qvirt define "$xml"
 log="$root/log/demo.console.log"
 : >"$log" 2>/dev/null || true
-$qvirt start demo
-$qvirt list
+qvirt start demo
+qvirt list
 
 echo "== waiting for the guest's console marker"
 for _ in $(seq 1 300); do
@@ -32,6 +32,6 @@ for _ in $(seq 1 300); do
 done
 grep -m1 QVIRT-GUEST-READY "$log"
 
-$qvirt shutdown demo --wait --timeout 60
-$qvirt list --all
-$qvirt domstate demo --reason
+qvirt shutdown demo --wait --timeout 60
+qvirt list --all
+qvirt domstate demo --reason

@@ -4,4 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
+# The tiny Linux guest that boot, shutdown, console and save tests run;
+# built once from Debian packages and cached outside the tree.
+bash tests/guest/build-guest.sh >/dev/null
 cargo test --all-targets "$@"
