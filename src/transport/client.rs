@@ -57,8 +57,9 @@ struct ConnState {
     events: HashMap<u32, (SyncSender<Event>, Arc<Mutex<bool>>)>,
     /// Open consoles by the serial of their `Console` call.
     streams: HashMap<u32, Sender<StreamMsg>>,
-    /// Why the connection ended, once it has.
-    closed: Option<String>,
+    /// Why the connection ended, once it has: the code a caller sees
+    /// (the daemon's own when it refused us, else `Protocol`) and words.
+    closed: Option<(ErrorCode, String)>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -125,8 +126,8 @@ impl SocketDriver {
         let serial = self.conn.next_serial.fetch_add(1, Ordering::Relaxed);
         {
             let mut st = lock(&self.conn.state);
-            if let Some(why) = &st.closed {
-                return Err(closed(&self.uri, why));
+            if let Some((code, why)) = &st.closed {
+                return Err(closed(&self.uri, *code, why));
             }
             st.waiting.insert(serial, (procedure, None));
             register(&mut st, serial);
@@ -140,7 +141,9 @@ impl SocketDriver {
             },
             body,
         };
-        self.send(&frame)?;
+        if let Err(e) = self.send(&frame) {
+            return Err(self.send_failed(serial, e));
+        }
         let mut st = lock(&self.conn.state);
         loop {
             if let Some((_, Some(_))) = st.waiting.get(&serial) {
@@ -149,8 +152,8 @@ impl SocketDriver {
                 drop(st);
                 return Reply::decode(procedure, &reply.body)?.map(|r| (r, serial));
             }
-            if let Some(why) = &st.closed {
-                let err = closed(&self.uri, why);
+            if let Some((code, why)) = &st.closed {
+                let err = closed(&self.uri, *code, why);
                 st.waiting.remove(&serial);
                 return Err(err);
             }
@@ -159,6 +162,25 @@ impl SocketDriver {
                 .changed
                 .wait(st)
                 .unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    /// The error for a call whose frame could not be written. A daemon
+    /// that refuses a client (wrong uid, too many clients) writes why and
+    /// closes at once, so the first write races the close and may fail
+    /// with EPIPE; the reason is then in the reader's hands, so wait for it
+    /// briefly and prefer it to the bare write error.
+    fn send_failed(&self, serial: u32, e: Error) -> Error {
+        let st = lock(&self.conn.state);
+        let (mut st, _) = self
+            .conn
+            .changed
+            .wait_timeout_while(st, Duration::from_secs(2), |st| st.closed.is_none())
+            .unwrap_or_else(|p| p.into_inner());
+        st.waiting.remove(&serial);
+        match &st.closed {
+            Some((code, why)) => closed(&self.uri, *code, why),
+            None => e,
         }
     }
 
@@ -181,11 +203,8 @@ impl Drop for SocketDriver {
 }
 
 /// The error for a call on a connection that has ended.
-fn closed(uri: &str, why: &str) -> Error {
-    Error::new(
-        ErrorCode::Protocol,
-        format!("the connection to {uri} ended: {why}"),
-    )
+fn closed(uri: &str, code: ErrorCode, why: &str) -> Error {
+    Error::new(code, format!("the connection to {uri} ended: {why}"))
 }
 
 /// The error for a reply of the wrong shape.
@@ -199,11 +218,12 @@ fn unexpected(reply: &Reply) -> Error {
 /// Reads frames until the connection ends, routing each.
 fn read_loop(conn: &Conn, socket: UnixStream) {
     let mut reader = BufReader::with_capacity(64 * 1024, socket);
+    let protocol = |why: String| (ErrorCode::Protocol, why);
     let why = loop {
         let frame = match Frame::read(&mut reader) {
             Ok(Some(f)) => f,
-            Ok(None) => break "the daemon closed the connection".to_string(),
-            Err(e) => break e.to_string(),
+            Ok(None) => break protocol("the daemon closed the connection".to_string()),
+            Err(e) => break protocol(e.to_string()),
         };
         let serial = frame.header.serial;
         let mut st = lock(&conn.state);
@@ -214,9 +234,9 @@ fn read_loop(conn: &Conn, socket: UnixStream) {
                     conn.changed.notify_all();
                 } else if serial == 0 {
                     // An error the daemon sends before closing (too many
-                    // clients, a broken frame): keep its words.
+                    // clients, a broken frame): keep its code and words.
                     if let Ok(Err(e)) = Reply::decode(1, &frame.body) {
-                        break e.to_string();
+                        break (e.code, e.message);
                     }
                 }
             }
@@ -240,7 +260,7 @@ fn read_loop(conn: &Conn, socket: UnixStream) {
                     st.streams.remove(&serial);
                 }
             }
-            Kind::Call => break "the daemon sent a call".to_string(),
+            Kind::Call => break protocol("the daemon sent a call".to_string()),
         }
     };
     let mut st = lock(&conn.state);
@@ -268,7 +288,11 @@ impl EventStream for Events {
         match self.rx.recv_timeout(timeout) {
             Ok(e) => Ok(Some(e)),
             Err(RecvTimeoutError::Timeout) => Ok(None),
-            Err(RecvTimeoutError::Disconnected) => Err(closed(&self.uri, "the event stream ended")),
+            Err(RecvTimeoutError::Disconnected) => Err(closed(
+                &self.uri,
+                ErrorCode::Protocol,
+                "the event stream ended",
+            )),
         }
     }
 }
@@ -315,9 +339,11 @@ impl ConsoleStream for RemoteConsole {
                 Err(err)
             }
             Err(RecvTimeoutError::Timeout) => Ok(Vec::new()),
-            Err(RecvTimeoutError::Disconnected) => {
-                Err(closed(&self.uri, "the console stream ended"))
-            }
+            Err(RecvTimeoutError::Disconnected) => Err(closed(
+                &self.uri,
+                ErrorCode::Protocol,
+                "the console stream ended",
+            )),
         }
     }
 
