@@ -42,7 +42,10 @@ pub(crate) struct Core {
     caps: Mutex<HashMap<PathBuf, (u64, std::time::SystemTime, QemuCaps)>>,
     /// A handle on itself for the threads it starts.
     pub me: Weak<Core>,
-    _lock: StateLock,
+    /// The state directory's lock; taken out (released) when the
+    /// `LocalDriver` is dropped, even if a monitor thread still holds the
+    /// core for a moment.
+    state_lock: Mutex<Option<StateLock>>,
 }
 
 /// The table of domains.
@@ -129,7 +132,7 @@ impl LocalDriver {
             }),
             caps: Mutex::new(HashMap::new()),
             me: me.clone(),
-            _lock: state_lock,
+            state_lock: Mutex::new(Some(state_lock)),
         });
         {
             let mut inner = lock(&core.inner);
@@ -174,6 +177,25 @@ impl LocalDriver {
             .entries
             .values()
             .any(|e| e.running.is_some())
+    }
+}
+
+impl Drop for LocalDriver {
+    /// Lets go of the state directory before returning, leaving the QEMUs
+    /// running for the next manager: forgets the runs (which closes their
+    /// QMP connections and stops their monitor threads), waits a moment
+    /// for a monitor thread that holds the core while it handles an event,
+    /// and releases the lock. Without this, the lock would go with the
+    /// last reference to the core, possibly some time after this returns,
+    /// and a manager opened right after would be refused.
+    fn drop(&mut self) {
+        let entries = std::mem::take(&mut lock(&self.core.inner).entries);
+        drop(entries);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+        while Arc::strong_count(&self.core) > 1 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        drop(lock(&self.core.state_lock).take());
     }
 }
 

@@ -137,18 +137,33 @@ impl StateLock {
             .mode(0o600)
             .open(path)
             .map_err(|e| Error::io(format!("cannot open the lock file {}", path.display()), e))?;
-        match file.try_lock() {
+        // A lock this process held a moment ago (a manager just closed)
+        // stays taken while a child forked meanwhile by any thread still
+        // holds a copy of its descriptor, until that child execs: wait a
+        // little for such a holder, but not for another process.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+        let mut result = file.try_lock();
+        while matches!(result, Err(std::fs::TryLockError::WouldBlock))
+            && read_holder(&mut file) == std::process::id().to_string()
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            result = file.try_lock();
+        }
+        match result {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
-                let mut holder = String::new();
-                let _ = file.read_to_string(&mut holder);
-                let holder = holder.trim();
+                let holder = read_holder(&mut file);
                 return Err(Error::new(
                     ErrorCode::OperationDenied,
                     format!(
                         "{} is in use by another qvirt manager (pid {}); stop it or use its socket",
                         path.parent().unwrap_or(path).display(),
-                        if holder.is_empty() { "unknown" } else { holder }
+                        if holder.is_empty() {
+                            "unknown"
+                        } else {
+                            &holder
+                        }
                     ),
                 ));
             }
@@ -157,6 +172,7 @@ impl StateLock {
             }
         }
         file.set_len(0)
+            .and_then(|_| std::io::Seek::rewind(&mut file))
             .and_then(|_| file.write_all(format!("{}\n", std::process::id()).as_bytes()))
             .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
         Ok(StateLock {
@@ -169,6 +185,15 @@ impl StateLock {
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+/// The pid a lock file names (its whole text, trimmed).
+fn read_holder(file: &mut File) -> String {
+    use std::io::Seek;
+    let mut holder = String::new();
+    let _ = file.rewind();
+    let _ = file.read_to_string(&mut holder);
+    holder.trim().to_string()
 }
 
 #[cfg(test)]

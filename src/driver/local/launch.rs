@@ -57,6 +57,8 @@ impl Core {
         let emulator = emulator_of(&def);
         let caps = self.caps(&emulator)?;
         let name = def.name.clone();
+        // Before the runtime dir exists, so that a taken port leaves none.
+        let vnc_port = self.pick_vnc_port(&def)?;
         let run_dir = self.layout.run_dir(&name);
         if run_dir.exists() {
             // Left by a run that is over (the caller checked the domain is
@@ -65,7 +67,6 @@ impl Core {
                 .map_err(|e| Error::io(format!("cannot clear {}", run_dir.display()), e))?;
         }
         ensure_private_dir(&run_dir)?;
-        let vnc_port = self.pick_vnc_port(&def)?;
         let mut paths = RuntimePaths::new(&run_dir);
         paths.serial_log = Some(self.layout.console_log_file(&name));
         paths.vnc_port = vnc_port;
@@ -87,6 +88,10 @@ impl Core {
             }
         };
         let fail = |e: Error| -> Error {
+            // A QEMU that exited on its own refused to start, whatever
+            // error that caused on our side (often a reset QMP socket).
+            // (The socket can close a moment before the process is gone.)
+            let exited = ExitWatch::open(pid).is_none_or(|w| w.wait(Some(Duration::from_secs(1))));
             process::kill_hard(pid);
             if let Some(w) = ExitWatch::open(pid) {
                 w.wait(Some(Duration::from_secs(5)));
@@ -95,7 +100,7 @@ impl Core {
             let _ = std::fs::remove_dir_all(&run_dir);
             let tail = process::log_tail(&log, 12);
             Error::new(
-                if e.code == ErrorCode::OperationFailed || e.code == ErrorCode::Timeout {
+                if exited || e.code == ErrorCode::OperationFailed || e.code == ErrorCode::Timeout {
                     ErrorCode::QemuFailed
                 } else {
                     e.code
@@ -341,6 +346,7 @@ pub(crate) fn new_running(
             reboot_armed: false,
         }),
         stop_monitor: Mutex::new(Some(link.stopper())),
+        events: link.progress(),
         console_owner: Default::default(),
     })
 }

@@ -64,9 +64,20 @@ impl Core {
             )),
         })?;
         let image = self.layout.managed_save_file(&def.name);
-        if image.exists() {
-            return self.restore_managed(dom, def, &image);
+        let started = if image.exists() {
+            self.restore_managed(dom, def, &image)
+        } else {
+            self.boot_defined(dom, def)
+        };
+        if started.is_err() {
+            self.record_failed_start(dom);
         }
+        started
+    }
+
+    /// Boots a defined domain (not from a save image) and registers it.
+    /// The caller holds the job lock.
+    fn boot_defined(&self, dom: &Domain, def: DomainDef) -> Result<Domain> {
         let id = self.next_id();
         let (run, link) = self.launch(
             def,
@@ -85,6 +96,26 @@ impl Core {
         ));
         self.emit(handle.clone(), EventKind::Started(StateReason::Booted));
         Ok(handle)
+    }
+
+    /// Records that starting the shut-off domain `dom` failed: its state
+    /// reason becomes `failed`, in memory and on disk (as `end_run` keeps
+    /// it). The caller holds the job lock.
+    fn record_failed_start(&self, dom: &Domain) {
+        let recorded = self.with_entry(dom, |e| {
+            if e.running.is_none() {
+                e.reason = StateReason::Failed;
+            }
+            Ok(e.running.is_none() && e.persistent.is_some())
+        });
+        if recorded.unwrap_or(false) {
+            let file = self.layout.reason_file(&dom.uuid);
+            let written =
+                super::fsutil::write_atomic(&file, StateReason::Failed.as_str().as_bytes());
+            if let Err(e) = written {
+                self.log.error(&format!("domain '{}': {e}", dom.name));
+            }
+        }
     }
 
     /// Starts a transient domain from a definition.
@@ -259,9 +290,14 @@ impl Core {
         let job = self.job(dom)?;
         let _job = lock(&job);
         let run = self.running_in(dom, "reset", &[DomainState::Running, DomainState::Paused])?;
-        run.qmp()?
-            .execute("system_reset", None, QMP_TIMEOUT)
-            .map(|_| ())
+        let qmp = run.qmp()?;
+        qmp.execute("system_reset", None, QMP_TIMEOUT)?;
+        // QEMU resets (and sends RESET) after answering; a second command
+        // is answered only after that, and the barrier then has the
+        // monitor emit Reset before this returns.
+        qmp.execute("query-status", None, QMP_TIMEOUT)?;
+        run.sync_events();
+        Ok(())
     }
 
     /// Stops the vCPUs.
@@ -270,6 +306,9 @@ impl Core {
         let _job = lock(&job);
         let run = self.running_in(dom, "suspend", &[DomainState::Running])?;
         run.qmp()?.execute("stop", None, QMP_TIMEOUT)?;
+        // The monitor handles the STOP this caused (and emits Suspended);
+        // the update below only covers a STOP that never came.
+        run.sync_events();
         let changed = run.update(|s| {
             let changed = s.state == DomainState::Running;
             s.state = DomainState::Paused;
@@ -289,6 +328,7 @@ impl Core {
         let _job = lock(&job);
         let run = self.running_in(dom, "resume", &[DomainState::Paused])?;
         run.qmp()?.execute("cont", None, QMP_TIMEOUT)?;
+        run.sync_events();
         let changed = run.update(|s| {
             let changed = s.state != DomainState::Running;
             s.state = DomainState::Running;

@@ -10,8 +10,8 @@ use std::io::{Read, Write};
 use std::os::fd::AsFd;
 use std::os::unix::net::UnixStream;
 use std::sync::mpsc::{Receiver, Sender, channel as mpsc_channel};
-use std::sync::{Arc, Weak};
-use std::time::Duration;
+use std::sync::{Arc, Condvar, Mutex, Weak};
+use std::time::{Duration, Instant};
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use serde_json::{Value, json};
@@ -31,6 +31,7 @@ pub(crate) struct MonitorLink {
     rx: Receiver<QmpMessage>,
     wake_rx: UnixStream,
     wake_tx: UnixStream,
+    progress: Arc<EventProgress>,
 }
 
 impl MonitorLink {
@@ -39,6 +40,71 @@ impl MonitorLink {
         self.wake_tx
             .try_clone()
             .expect("socket descriptors can be duplicated")
+    }
+
+    /// The counter of the events this link carries, for the run.
+    pub fn progress(&self) -> Arc<EventProgress> {
+        self.progress.clone()
+    }
+}
+
+/// How many QMP events of a run were delivered to its monitor thread and
+/// how many it has handled.
+///
+/// QEMU sends the events a command causes (`STOP` for `stop`) before its
+/// reply, but the monitor thread handles them on its own time; an
+/// operation that waits here after its command returns knows that the
+/// state it reads is the one those events set and that their lifecycle
+/// events were emitted, in order, before anything it emits itself.
+#[derive(Debug, Default)]
+pub(crate) struct EventProgress {
+    /// (delivered, handled, the monitor thread has ended).
+    counts: Mutex<(u64, u64, bool)>,
+    changed: Condvar,
+}
+
+impl EventProgress {
+    fn delivered(&self) {
+        lock(&self.counts).0 += 1;
+    }
+
+    fn handled(&self) {
+        lock(&self.counts).1 += 1;
+        self.changed.notify_all();
+    }
+
+    fn ended(&self) {
+        lock(&self.counts).2 = true;
+        self.changed.notify_all();
+    }
+
+    /// Waits until every event delivered before this call is handled (or
+    /// the monitor thread has ended), up to `timeout`; whether they were.
+    pub(crate) fn wait_handled(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut counts = lock(&self.counts);
+        let target = counts.0;
+        while counts.1 < target && !counts.2 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            counts = self
+                .changed
+                .wait_timeout(counts, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        true
+    }
+}
+
+/// Marks the monitor thread as ended when it returns, however it does.
+struct EndGuard(Arc<EventProgress>);
+
+impl Drop for EndGuard {
+    fn drop(&mut self) {
+        self.0.ended();
     }
 }
 
@@ -54,7 +120,12 @@ pub(crate) fn channel() -> Result<(MonitorLink, impl FnMut(QmpMessage) + Send + 
     let mut waker = wake_tx
         .try_clone()
         .map_err(|e| Error::io("cannot duplicate the monitor wake-up socket", e))?;
+    let progress = Arc::new(EventProgress::default());
+    let counter = progress.clone();
     let sink = move |msg: QmpMessage| {
+        if matches!(msg, QmpMessage::Event(_)) {
+            counter.delivered();
+        }
         let _ = tx.send(msg);
         // One pending byte is enough to wake the thread; a full buffer
         // means a wake-up is already pending.
@@ -65,6 +136,7 @@ pub(crate) fn channel() -> Result<(MonitorLink, impl FnMut(QmpMessage) + Send + 
             rx,
             wake_rx,
             wake_tx,
+            progress,
         },
         sink,
     ))
@@ -80,6 +152,7 @@ pub(crate) fn watch(core_ref: &Arc<Core>, uuid: Uuid, run: &Arc<Running>, link: 
         rx,
         wake_rx,
         wake_tx,
+        progress,
     } = link;
     // The thread keeps no write end, so closing the run's ones wakes it.
     drop(wake_tx);
@@ -87,6 +160,7 @@ pub(crate) fn watch(core_ref: &Arc<Core>, uuid: Uuid, run: &Arc<Running>, link: 
         .name(name)
         .stack_size(256 * 1024)
         .spawn(move || {
+            let _ended = EndGuard(progress.clone());
             let Some(exit) = ExitWatch::open(pid) else {
                 // Already gone: end the run now.
                 if let Some(core) = core.upgrade() {
@@ -94,7 +168,7 @@ pub(crate) fn watch(core_ref: &Arc<Core>, uuid: Uuid, run: &Arc<Running>, link: 
                 }
                 return;
             };
-            monitor_loop(&core, uuid, &weak_run, &exit, &rx, wake_rx);
+            monitor_loop(&core, uuid, &weak_run, &exit, &rx, wake_rx, &progress);
         });
     if let Err(e) = spawned {
         core_ref
@@ -112,8 +186,16 @@ fn monitor_loop(
     exit: &ExitWatch,
     rx: &Receiver<QmpMessage>,
     mut wake_rx: UnixStream,
+    progress: &EventProgress,
 ) {
     let pid = exit.id().pid;
+    // Handles one event (when the core and run still exist) and counts it.
+    let handle = |ev: &QmpEvent| {
+        if let (Some(core), Some(run)) = (core.upgrade(), run.upgrade()) {
+            core.on_event(uuid, &run, ev);
+        }
+        progress.handled();
+    };
     loop {
         let (exited, stop) = {
             let mut fds = [
@@ -140,10 +222,8 @@ fn monitor_loop(
             }
         }
         while let Ok(msg) = rx.try_recv() {
-            if let (Some(core), Some(run), QmpMessage::Event(ev)) =
-                (core.upgrade(), run.upgrade(), &msg)
-            {
-                core.on_event(uuid, &run, ev);
+            if let QmpMessage::Event(ev) = &msg {
+                handle(ev);
             }
         }
         if exited {
@@ -153,11 +233,7 @@ fn monitor_loop(
             let deadline = std::time::Instant::now() + Duration::from_secs(1);
             while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
                 match rx.recv_timeout(left) {
-                    Ok(QmpMessage::Event(ev)) => {
-                        if let (Some(core), Some(run)) = (core.upgrade(), run.upgrade()) {
-                            core.on_event(uuid, &run, &ev);
-                        }
-                    }
+                    Ok(QmpMessage::Event(ev)) => handle(&ev),
                     Ok(QmpMessage::Closed(_)) | Err(_) => break,
                 }
             }
@@ -227,12 +303,37 @@ impl Core {
                     .and_then(Value::as_bool)
                     .unwrap_or(false);
                 let reason = ev.data.get("reason").and_then(Value::as_str).unwrap_or("");
+                // When QEMU pauses on the guest's power-off or reboot
+                // (-no-shutdown), the policy for it is the driver's to
+                // finish: restart resets and runs on in the same process
+                // (as libvirt does), the pause being the cue, as for a
+                // reboot; destroy ends QEMU; preserve keeps the pause.
+                let def = &run.def;
+                let action = if reason == "guest-reset" {
+                    def.on_reboot
+                } else {
+                    def.on_poweroff
+                };
+                let qemu_pauses = def.on_poweroff != LifecycleAction::Destroy
+                    || def.on_reboot == LifecycleAction::Preserve;
+                let restart = guest && qemu_pauses && action == LifecycleAction::Restart;
+                let destroy = guest && qemu_pauses && action == LifecycleAction::Destroy;
                 let rebooting = run.update(|s| {
                     if std::mem::take(&mut s.reboot_pending) {
                         s.reboot_armed = true;
                         return true;
                     }
-                    s.guest_shutdown = guest && reason != "guest-reset";
+                    if restart {
+                        s.reboot_armed = true;
+                        return false;
+                    }
+                    // Any power-off the guest asked for, including a reboot
+                    // that on_reboot='destroy' turns into one (reason
+                    // guest-reset), ends the domain as shut down.
+                    s.guest_shutdown = guest;
+                    if destroy {
+                        s.stopping = Some(StateReason::Shutdown);
+                    }
                     if !guest && (reason == "host-signal" || reason == "host-qmp-quit") {
                         // Someone else stopped QEMU on purpose: not a crash.
                         s.stopping.get_or_insert(StateReason::Destroyed);
@@ -241,6 +342,9 @@ impl Core {
                 });
                 if guest && !rebooting {
                     self.emit(domain, EventKind::Shutdown);
+                }
+                if destroy && !rebooting {
+                    process::terminate(run.process);
                 }
             }
             "GUEST_PANICKED" => self.on_panic(uuid, run),
@@ -253,7 +357,11 @@ impl Core {
     /// shutdown action, and let it run again.
     fn finish_reboot(&self, run: &Running) {
         let Ok(qmp) = run.qmp() else { return };
-        let action = if run.def.on_poweroff == LifecycleAction::Preserve {
+        // Back to what the command line set (argv's emit_actions):
+        // -no-shutdown, i.e. pause, unless power-off simply destroys.
+        let action = if run.def.on_poweroff != LifecycleAction::Destroy
+            || run.def.on_reboot == LifecycleAction::Preserve
+        {
             "pause"
         } else {
             "poweroff"

@@ -131,12 +131,23 @@ pub struct Running {
     pub state: Mutex<RunState>,
     /// Closing this wakes the monitor thread and tells it to stop.
     pub(crate) stop_monitor: Mutex<Option<std::os::unix::net::UnixStream>>,
+    /// How far the monitor thread has got with the run's QMP events.
+    pub(crate) events: std::sync::Arc<super::monitor::EventProgress>,
     /// The generation of the console's current holder: opening the
     /// console with `force` bumps it, which cuts off the older holder.
     pub(crate) console_owner: std::sync::atomic::AtomicU64,
 }
 
 impl Running {
+    /// Waits (up to 10 s) until the monitor thread has handled the QMP
+    /// events delivered so far, such as the `STOP` a `stop` command
+    /// caused: call after a command, before reading or changing the state
+    /// its events change, so that each change and its lifecycle event
+    /// happen once, in order.
+    pub fn sync_events(&self) {
+        self.events.wait_handled(std::time::Duration::from_secs(10));
+    }
+
     /// The monitor, or the error that says why there is none.
     pub fn qmp(&self) -> Result<&Qmp> {
         self.qmp.as_ref().ok_or_else(|| {

@@ -128,6 +128,7 @@ impl Core {
                 .map_err(|e| Error::io(format!("cannot write {}", tmp.display()), e))?;
             if was_running {
                 qmp.execute("stop", None, QMP_TIMEOUT)?;
+                run.sync_events();
             }
             qmp.getfd("save", file.as_fd(), QMP_TIMEOUT)?;
             qmp.execute("migrate", Some(json!({"uri": "fd:save"})), QMP_TIMEOUT)?;
@@ -145,6 +146,7 @@ impl Core {
             let _ = std::fs::remove_file(&tmp);
             if was_running {
                 let _ = qmp.execute("cont", None, QMP_TIMEOUT);
+                run.sync_events();
             }
             return Err(e);
         }

@@ -1,0 +1,157 @@
+//! Things going wrong: QEMU refusing to start, QEMU killed under a running
+//! domain, and a second manager on the same state directory.
+
+use std::time::Duration;
+
+use qvirt::ErrorCode;
+use qvirt::driver::{DomainState, EventKind, ListFilter, StateReason};
+
+use crate::{
+    Ctx, QUICK, Vm, Watch, define, define_and_start, expect_err, info, kill_process, process_alive,
+    processes_under, wait_state,
+};
+
+/// A disk whose file does not exist: QEMU itself refuses it.
+fn missing_disk(cx: &Ctx<'_>) -> (String, String) {
+    let path = cx.root().join("no-such-dir/missing.img");
+    let path = path.display().to_string();
+    let xml = format!(
+        "<disk type='file' device='disk'><driver name='qemu' type='raw'/>\
+         <source file='{path}'/><target dev='vda' bus='virtio'/></disk>"
+    );
+    (path, xml)
+}
+
+/// A start that QEMU fails: `QemuFailed` with the tail of QEMU's log, the
+/// domain shut off (failed), no process, no runtime dir, no event; the
+/// same failure again on a second try.
+pub fn failed_start_reports_qemu_log(cx: &mut Ctx<'_>) {
+    let (path, disk) = missing_disk(cx);
+    let d = cx.d();
+    let mut w = Watch::new(d);
+    let vm = Vm::firmware("fw-a").device(&disk);
+    let dom = define(d, &vm);
+    w.expect(vm.uuid, &[EventKind::Defined]);
+    for attempt in 1..=2 {
+        let e = expect_err(
+            d.start(&dom),
+            ErrorCode::QemuFailed,
+            "start with a missing disk",
+        );
+        assert!(
+            e.message.contains("fw-a"),
+            "names the domain: {}",
+            e.message
+        );
+        assert!(
+            e.message.contains(&path) && e.message.contains("No such file or directory"),
+            "attempt {attempt}: the message has QEMU's own complaint: {}",
+            e.message
+        );
+        let i = info(d, &dom);
+        assert_eq!(
+            (i.state, i.reason),
+            (DomainState::Shutoff, StateReason::Failed)
+        );
+        assert_eq!(d.lookup_by_name("fw-a").unwrap().id, None);
+        assert!(d.list(ListFilter::ACTIVE).unwrap().is_empty());
+        assert_eq!(
+            processes_under(cx.root()),
+            Vec::<i32>::new(),
+            "no QEMU left"
+        );
+        assert!(!cx.run_dir("fw-a").exists(), "no runtime dir left");
+    }
+    w.expect_none(vm.uuid, Duration::from_millis(200));
+    // Fixed, it starts.
+    d.define_xml(&Vm::firmware("fw-a").uuid(vm.uuid).xml())
+        .unwrap();
+    let run = d.start(&dom).unwrap();
+    assert_eq!(info(d, &run).state, DomainState::Running);
+}
+
+/// A `create_xml` that QEMU fails leaves no domain behind, and the name
+/// is free for the next try.
+pub fn failed_create_leaves_nothing(cx: &mut Ctx<'_>) {
+    let (_, disk) = missing_disk(cx);
+    let d = cx.d();
+    let mut w = Watch::new(d);
+    let vm = Vm::firmware("fw-t").device(&disk);
+    expect_err(d.create_xml(&vm.xml()), ErrorCode::QemuFailed, "create");
+    expect_err(
+        d.lookup_by_name("fw-t"),
+        ErrorCode::NoDomain,
+        "after a failed create",
+    );
+    expect_err(d.lookup_by_uuid(vm.uuid), ErrorCode::NoDomain, "uuid");
+    assert!(d.list(ListFilter::ALL).unwrap().is_empty());
+    assert!(!cx.run_dir("fw-t").exists());
+    assert_eq!(processes_under(cx.root()), Vec::<i32>::new());
+    w.expect_none(vm.uuid, Duration::from_millis(200));
+    let ok = Vm::firmware("fw-t").uuid(vm.uuid);
+    let dom = d.create_xml(&ok.xml()).unwrap();
+    assert_eq!(info(d, &dom).state, DomainState::Running);
+}
+
+/// A second manager on the same state directory is refused with
+/// `OperationDenied` naming the holder's pid; the first goes on working.
+pub fn second_manager_is_denied(cx: &mut Ctx<'_>) {
+    let dom = define_and_start(cx.d(), &Vm::firmware("fw-a"));
+    let e = match cx.open_second() {
+        Ok(_) => panic!("a second manager opened the same state directory"),
+        Err(e) => e,
+    };
+    assert_eq!(e.code, ErrorCode::OperationDenied, "{}", e.message);
+    let pid = format!("pid {}", cx.manager_pid());
+    assert!(e.message.contains(&pid), "names {pid}: {}", e.message);
+    let d = cx.d();
+    assert_eq!(info(d, &dom).state, DomainState::Running);
+    d.suspend(&dom).unwrap();
+    d.resume(&dom).unwrap();
+    define(d, &Vm::firmware("fw-b"));
+    assert_eq!(d.list(ListFilter::ALL).unwrap().len(), 2);
+}
+
+/// QEMU killed behind the manager's back: the domain is shut off
+/// (crashed) within a deadline, with a `Stopped(Crashed)` event and its
+/// runtime dir removed; it starts again.
+pub fn killed_qemu_is_crashed(cx: &mut Ctx<'_>) {
+    let d = cx.d();
+    let vm = Vm::firmware("fw-a");
+    let dom = define_and_start(d, &vm);
+    let mut w = Watch::new(d);
+    let pid = cx.qemu_pid("fw-a");
+    kill_process(pid);
+    let ev = w.wait_for(vm.uuid, EventKind::Stopped(StateReason::Crashed), QUICK);
+    assert_eq!(ev.domain.name, "fw-a");
+    let i = wait_state(d, &dom, DomainState::Shutoff, QUICK);
+    assert_eq!(i.reason, StateReason::Crashed);
+    assert!(!process_alive(pid));
+    assert!(!cx.run_dir("fw-a").exists(), "the runtime dir is removed");
+    assert_eq!(d.lookup_by_name("fw-a").unwrap().id, None);
+    expect_err(
+        d.lookup_by_id(dom.id.unwrap()),
+        ErrorCode::NoDomain,
+        "old id",
+    );
+    let again = d.start(&dom).unwrap();
+    assert_eq!(info(d, &again).state, DomainState::Running);
+}
+
+/// A killed transient domain disappears.
+pub fn killed_transient_disappears(cx: &mut Ctx<'_>) {
+    let d = cx.d();
+    let vm = Vm::firmware("fw-t");
+    let mut w = Watch::new(d);
+    d.create_xml(&vm.xml()).unwrap();
+    w.expect(vm.uuid, &[EventKind::Started(StateReason::Booted)]);
+    kill_process(cx.qemu_pid("fw-t"));
+    w.expect(vm.uuid, &[EventKind::Stopped(StateReason::Crashed)]);
+    expect_err(
+        d.lookup_by_name("fw-t"),
+        ErrorCode::NoDomain,
+        "after the crash",
+    );
+    assert!(d.list(ListFilter::ALL).unwrap().is_empty());
+    assert!(!cx.run_dir("fw-t").exists());
+}

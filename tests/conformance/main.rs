@@ -1,0 +1,186 @@
+//! The conformance suite: one body of cases, run against every driver.
+//!
+//! Each case is a plain function over a [`Ctx`], which hands out the
+//! driver under test as `&dyn Driver` (cases use nothing else of qvirt's
+//! but the trait, its value types and the model), plus the facts any way
+//! into qvirt shares: the state directory, and how to open a second
+//! manager on it. The [`conformance!`] macro stamps out one `#[test]` per
+//! (driver, case), named `DRIVER::CASE` (`local::start_and_destroy`), so a
+//! failure names both.
+//!
+//! Every test gets a fresh state directory under the system temp dir and a
+//! guard that, even when the case panics, destroys every domain still
+//! running there, kills any QEMU a status file still names, and removes the
+//! directory (after printing the logs when the case failed).
+//!
+//! Two guests: a firmware-only VM (no disk: it sits in the BIOS) for most
+//! cases, and the tiny Linux guest of `tests/guest/` (built once per test
+//! process by `build-guest.sh`, which caches) for shutdown, reboot,
+//! console and save cases. Waits are polls or event reads with deadlines.
+
+mod cases_define;
+mod cases_events;
+mod cases_failures;
+mod cases_guest;
+mod cases_guest_actions;
+mod cases_host;
+mod cases_lifecycle;
+mod cases_reattach;
+mod cases_save;
+mod cases_vnc;
+mod harness;
+mod helpers;
+
+pub use harness::*;
+pub use helpers::*;
+
+use std::path::Path;
+
+use qvirt::Driver;
+
+/// Stamps out one `#[test]` per case for a driver: `conformance!(NAME,
+/// BACKEND)` makes module `NAME` with a test per case, each running the
+/// case on a fresh [`Ctx`] opened through `BACKEND` (a [`Backend`]).
+///
+/// The case list is here, once. A driver that cannot run a case must say
+/// so here, next to the case, with the reason; no case is left out
+/// silently.
+macro_rules! conformance {
+    ($driver:ident, $backend:expr) => {
+        conformance!(@stamp $driver, $backend,
+            // Definitions and queries (no QEMU).
+            cases_define::define_and_lookup,
+            cases_define::redefine_updates_definition,
+            cases_define::define_same_name_other_uuid_fails,
+            cases_define::define_same_uuid_other_name_fails,
+            cases_define::define_invalid_xml_fails,
+            cases_define::define_unsupported_element_fails,
+            cases_define::define_invalid_config_fails,
+            cases_define::undefine_removes_definition,
+            cases_define::unknown_domains_are_no_domain,
+            cases_define::autostart_get_and_set,
+            cases_define::list_filters_and_sorts,
+            cases_define::inactive_xml_round_trips,
+            cases_define::info_of_shut_off_domain,
+            // Lifecycle of the firmware VM.
+            cases_lifecycle::start_and_destroy,
+            cases_lifecycle::start_twice_fails,
+            cases_lifecycle::shut_off_refuses_runtime_operations,
+            cases_lifecycle::suspend_and_resume,
+            cases_lifecycle::reset_keeps_the_process,
+            cases_lifecycle::create_transient_and_destroy,
+            cases_lifecycle::create_conflicts_with_defined,
+            cases_lifecycle::undefine_running_makes_transient,
+            cases_lifecycle::transient_refuses_autostart_and_managed_save,
+            cases_lifecycle::info_of_running_domain,
+            cases_lifecycle::live_and_inactive_xml_differ,
+            cases_lifecycle::ids_are_unique_and_fresh,
+            cases_lifecycle::shutdown_ignored_times_out,
+            cases_lifecycle::shutdown_destroys_on_timeout,
+            cases_lifecycle::start_destroy_cycles,
+            // Events.
+            cases_events::events_follow_the_lifecycle,
+            cases_events::events_of_transient_domain,
+            cases_events::events_reach_every_subscriber,
+            cases_events::event_stream_times_out,
+            cases_events::events_keep_order_in_fast_cycles,
+            // VNC.
+            cases_vnc::vnc_autoport_picks_distinct_ports,
+            cases_vnc::vnc_fixed_port_taken_fails_cleanly,
+            // Failures, crashes, the state lock.
+            cases_failures::failed_start_reports_qemu_log,
+            cases_failures::failed_create_leaves_nothing,
+            cases_failures::second_manager_is_denied,
+            cases_failures::killed_qemu_is_crashed,
+            cases_failures::killed_transient_disappears,
+            // A new manager takes over.
+            cases_reattach::reattach_running_domain,
+            cases_reattach::reattach_paused_and_transient,
+            cases_reattach::reattach_finds_dead_domain_shut_off,
+            cases_reattach::reopen_at_once,
+            // Save and restore of the firmware VM.
+            cases_save::managed_save_and_resume,
+            cases_save::managed_save_remove_boots_fresh,
+            cases_save::save_and_restore_transient,
+            cases_save::save_and_restore_defined,
+            cases_save::save_paused_restores_paused,
+            cases_save::restore_rejects_bad_files,
+            cases_save::save_to_unwritable_path_keeps_running,
+            // The host.
+            cases_host::version_is_sane,
+            cases_host::node_info_is_sane,
+            cases_host::capabilities_are_sane,
+            cases_host::uri_names_the_state,
+            // The Linux guest.
+            cases_guest::guest_shutdown_waits,
+            cases_guest::guest_shutdown_too_short_times_out,
+            cases_guest::guest_reboot_keeps_process,
+            cases_guest::guest_console_echo,
+            cases_guest::guest_console_force_takes_over,
+            cases_guest::guest_save_and_restore,
+            cases_guest::guest_killed_is_crashed,
+            cases_guest_actions::guest_on_poweroff_restart,
+            cases_guest_actions::guest_on_poweroff_preserve,
+            cases_guest_actions::guest_on_reboot_destroy,
+            cases_guest_actions::guest_on_reboot_preserve,
+            cases_guest_actions::guest_poweroff_destroys_despite_reboot_preserve,
+        );
+    };
+    (@stamp $driver:ident, $backend:expr, $($module:ident :: $case:ident),* $(,)?) => {
+        mod $driver {
+            $(
+                #[test]
+                fn $case() {
+                    $crate::harness::run(&$backend, stringify!($case), $crate::$module::$case);
+                }
+            )*
+        }
+    };
+}
+
+/// A way into qvirt, as the suite opens it: the driver factory of one
+/// `conformance!` line.
+pub trait Backend: Sync {
+    /// Opens a driver whose manager keeps its state in `root` (starting
+    /// whatever serves it).
+    fn open(&self, root: &Path) -> qvirt::Result<Box<dyn Driver>>;
+    /// Stops using `driver` and the manager behind it, the way a program
+    /// exits: running domains are left running.
+    fn close(&self, driver: Box<dyn Driver>);
+    /// The pid of the process that holds `root`'s lock while a driver
+    /// from [`Backend::open`] is open.
+    fn manager_pid(&self) -> u32;
+}
+
+/// The in-process driver, through `qemu:///embed?root=ROOT`.
+pub struct Local;
+
+impl Backend for Local {
+    fn open(&self, root: &Path) -> qvirt::Result<Box<dyn Driver>> {
+        qvirt::connect(&embed_uri(root))
+    }
+
+    fn close(&self, driver: Box<dyn Driver>) {
+        drop(driver);
+    }
+
+    fn manager_pid(&self) -> u32 {
+        std::process::id()
+    }
+}
+
+conformance!(local, crate::Local);
+
+/// `qemu:///embed?root=ROOT`, with the characters a URI query cannot hold
+/// as they are percent-encoded.
+pub fn embed_uri(root: &Path) -> String {
+    let mut uri = String::from("qemu:///embed?root=");
+    for b in root.as_os_str().as_encoded_bytes() {
+        if b.is_ascii_alphanumeric() || b"/-_.~".contains(b) {
+            uri.push(char::from(*b));
+        } else {
+            uri.push_str(&format!("%{b:02X}"));
+        }
+    }
+    uri
+}
