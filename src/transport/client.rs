@@ -303,6 +303,8 @@ struct RemoteConsole {
     serial: u32,
     rx: Receiver<StreamMsg>,
     ended: Option<Error>,
+    /// Output that arrived while a write waited for its acknowledgement.
+    pending: Vec<u8>,
     uri: String,
 }
 
@@ -324,31 +326,74 @@ impl RemoteConsole {
     }
 }
 
+impl RemoteConsole {
+    /// Records the end of the stream and returns its error.
+    fn end(&mut self, why: Option<super::wire::WireError>) -> Error {
+        let err = why
+            .map(Error::from)
+            .unwrap_or_else(|| Error::new(ErrorCode::OperationFailed, "the console closed"));
+        self.ended = Some(Error::new(err.code, err.message.clone()));
+        err
+    }
+}
+
 impl ConsoleStream for RemoteConsole {
     fn read(&mut self, timeout: Duration) -> Result<Vec<u8>> {
+        // Once cut off, nothing more is read, as with a local console.
         if let Some(e) = &self.ended {
             return Err(Error::new(e.code, e.message.clone()));
         }
-        match self.rx.recv_timeout(timeout) {
-            Ok(StreamMsg::Data(bytes)) => Ok(bytes),
-            Ok(StreamMsg::End(why)) => {
-                let err = why.map(Error::from).unwrap_or_else(|| {
-                    Error::new(ErrorCode::OperationFailed, "the console closed")
-                });
-                self.ended = Some(Error::new(err.code, err.message.clone()));
-                Err(err)
+        if !self.pending.is_empty() {
+            return Ok(std::mem::take(&mut self.pending));
+        }
+        loop {
+            match self.rx.recv_timeout(timeout) {
+                Ok(StreamMsg::Data(bytes)) => return Ok(bytes),
+                Ok(StreamMsg::Written) => continue,
+                Ok(StreamMsg::End(why)) => return Err(self.end(why)),
+                Err(RecvTimeoutError::Timeout) => return Ok(Vec::new()),
+                Err(RecvTimeoutError::Disconnected) => {
+                    return Err(closed(
+                        &self.uri,
+                        ErrorCode::Protocol,
+                        "the console stream ended",
+                    ));
+                }
             }
-            Err(RecvTimeoutError::Timeout) => Ok(Vec::new()),
-            Err(RecvTimeoutError::Disconnected) => Err(closed(
-                &self.uri,
-                ErrorCode::Protocol,
-                "the console stream ended",
-            )),
         }
     }
 
+    /// Sends the bytes and waits for the daemon to have written them, so
+    /// an error (the console was taken, the domain stopped) comes back
+    /// from this call as it would locally.
     fn write(&mut self, data: &[u8]) -> Result<()> {
-        self.send(&StreamMsg::Data(data.to_vec()))
+        if let Some(e) = &self.ended {
+            return Err(Error::new(e.code, e.message.clone()));
+        }
+        self.send(&StreamMsg::Data(data.to_vec()))?;
+        loop {
+            match self.rx.recv_timeout(Duration::from_secs(30)) {
+                Ok(StreamMsg::Written) => return Ok(()),
+                Ok(StreamMsg::Data(bytes)) => self.pending.extend_from_slice(&bytes),
+                Ok(StreamMsg::End(why)) => return Err(self.end(why)),
+                Err(RecvTimeoutError::Timeout) => {
+                    return Err(Error::new(
+                        ErrorCode::Timeout,
+                        format!(
+                            "the daemon at {} did not confirm a console write within 30 s",
+                            self.uri
+                        ),
+                    ));
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    return Err(closed(
+                        &self.uri,
+                        ErrorCode::Protocol,
+                        "the console stream ended",
+                    ));
+                }
+            }
+        }
     }
 }
 
@@ -503,6 +548,7 @@ impl Driver for SocketDriver {
             serial,
             rx,
             ended: None,
+            pending: Vec::new(),
             uri: self.uri.clone(),
         }))
     }

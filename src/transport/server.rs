@@ -143,6 +143,16 @@ impl Conn {
         ok
     }
 
+    /// Closes the console opened by call `serial` now, not when its pump
+    /// thread next lets go of it: the client may open it again with its
+    /// very next call, which must find it free.
+    fn close_console(&self, serial: u32) {
+        let console = lock(&self.consoles).remove(&serial);
+        if let Some(console) = console {
+            *lock(&console) = Box::new(ClosedConsole);
+        }
+    }
+
     /// Sends an error reply.
     fn send_error(&self, procedure: u32, serial: u32, e: &Error) -> bool {
         self.send(
@@ -396,31 +406,54 @@ impl Server {
             }
         }
         conn.closed.store(true, Ordering::SeqCst);
-        lock(&conn.consoles).clear();
+        let serials: Vec<u32> = lock(&conn.consoles).keys().copied().collect();
+        for serial in serials {
+            conn.close_console(serial);
+        }
         let _ = lock(&conn.writer).shutdown(std::net::Shutdown::Both);
     }
 
-    /// Routes a client's stream frame to its console.
+    /// Routes a client's stream frame to its console, and acknowledges
+    /// each write (`Written`) or reports why it failed (`End`).
     fn console_input(&self, conn: &Conn, serial: u32, body: &[u8]) {
         let Some(console) = lock(&conn.consoles).get(&serial).cloned() else {
             return;
         };
         match decode_stream(body) {
             Ok(StreamMsg::Data(bytes)) => {
-                if let Err(e) = lock(&console).write(&bytes) {
-                    conn.send(
-                        Kind::Stream,
-                        28,
-                        serial,
-                        encode_stream(&StreamMsg::End(Some(WireError::from(&e)))),
-                    );
-                    lock(&conn.consoles).remove(&serial);
+                let written = lock(&console).write(&bytes);
+                match written {
+                    Ok(()) => {
+                        conn.send(Kind::Stream, 28, serial, encode_stream(&StreamMsg::Written));
+                    }
+                    Err(e) => {
+                        let end = StreamMsg::End(Some(WireError::from(&e)));
+                        conn.send(Kind::Stream, 28, serial, encode_stream(&end));
+                        conn.close_console(serial);
+                    }
                 }
             }
-            Ok(StreamMsg::End(_)) | Err(_) => {
-                lock(&conn.consoles).remove(&serial);
-            }
+            Ok(StreamMsg::End(_) | StreamMsg::Written) | Err(_) => conn.close_console(serial),
         }
+    }
+}
+
+/// What a closed console turns into while its pump thread finishes.
+struct ClosedConsole;
+
+impl ConsoleStream for ClosedConsole {
+    fn read(&mut self, _timeout: Duration) -> Result<Vec<u8>> {
+        Err(Error::new(
+            ErrorCode::OperationFailed,
+            "the console is closed",
+        ))
+    }
+
+    fn write(&mut self, _data: &[u8]) -> Result<()> {
+        Err(Error::new(
+            ErrorCode::OperationFailed,
+            "the console is closed",
+        ))
     }
 }
 
@@ -495,7 +528,7 @@ fn pump_console(conn: &Arc<Conn>, serial: u32, console: SharedConsole) {
                             serial,
                             encode_stream(&StreamMsg::End(Some(WireError::from(&e)))),
                         );
-                        lock(&conn.consoles).remove(&serial);
+                        conn.close_console(serial);
                         return;
                     }
                 }

@@ -483,6 +483,9 @@ pub enum StreamMsg {
     Data(Vec<u8>),
     /// The stream ended, with the reason when it was an error.
     End(Option<WireError>),
+    /// The daemon wrote the client's last `Data` to the console (so a
+    /// write through the daemon fails or succeeds as a local one would).
+    Written,
 }
 
 /// Encodes a stream frame's body.

@@ -82,6 +82,9 @@ pub fn capabilities_are_sane(cx: &mut Ctx<'_>) {
 /// The URI says which state directory the driver manages.
 pub fn uri_names_the_state(cx: &mut Ctx<'_>) {
     let uri = cx.d().uri();
-    assert!(uri.starts_with("qemu:"), "{uri}");
+    assert!(
+        uri.starts_with("qemu:///") || uri.starts_with("qemu+unix:///"),
+        "{uri}"
+    );
     assert!(uri.contains(&*cx.root().to_string_lossy()), "{uri}");
 }

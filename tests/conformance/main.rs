@@ -30,6 +30,7 @@ mod cases_save;
 mod cases_vnc;
 mod harness;
 mod helpers;
+mod socket_backend;
 
 pub use harness::*;
 pub use helpers::*;
@@ -170,6 +171,12 @@ impl Backend for Local {
 }
 
 conformance!(local, crate::Local);
+
+/// The same cases through a daemon's socket.
+static SOCKET: std::sync::LazyLock<socket_backend::Socket> =
+    std::sync::LazyLock::new(socket_backend::Socket::default);
+
+conformance!(socket, *crate::SOCKET);
 
 /// `qemu:///embed?root=ROOT`, with the characters a URI query cannot hold
 /// as they are percent-encoded.

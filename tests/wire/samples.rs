@@ -395,6 +395,7 @@ pub fn all() -> Vec<Sample> {
                 message: "the console closed".into(),
             })),
         ),
+        ("written", StreamMsg::Written),
     ];
     for (name, msg) in streams {
         out.push(Sample {
