@@ -625,3 +625,27 @@ fn read_only_socket_serves_queries_and_refuses_changes() {
     assert!(d.list(ListFilter::ALL).unwrap().is_empty());
     assert!(!dir.path.join("state/config/fwr.xml").exists());
 }
+
+/// SIGHUP makes the daemon read its config directory again: a definition
+/// written there by hand appears, one removed by hand disappears.
+#[test]
+fn sighup_rescans_the_config_directory() {
+    let dir = TestDir::new("hup");
+    let daemon = Daemon::start(&dir.path, &[]);
+    let d = daemon.connect();
+    d.define_xml(&firmware_xml("kept")).unwrap();
+    let by_hand = firmware_xml("by-hand");
+    std::fs::write(dir.path.join("config/by-hand.xml"), by_hand).unwrap();
+    std::fs::remove_file(dir.path.join("config/kept.xml")).unwrap();
+    daemon.signal(Signal::SIGHUP);
+    let names = wait_for("the rescan", Duration::from_secs(10), || {
+        let names: Vec<String> = d
+            .list(ListFilter::ALL)
+            .unwrap()
+            .into_iter()
+            .map(|s| s.domain.name)
+            .collect();
+        (names == ["by-hand"]).then_some(names)
+    });
+    assert_eq!(names, ["by-hand"]);
+}

@@ -6,8 +6,10 @@
 
 use std::path::PathBuf;
 
+use serde::{Deserialize, Serialize};
+
 /// A QEMU version, `major.minor.micro`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct QemuVersion {
     /// Major.
     pub major: u32,
@@ -48,7 +50,7 @@ impl std::fmt::Display for QemuVersion {
 }
 
 /// The probed capabilities of one QEMU binary.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QemuCaps {
     /// The binary's path.
     pub emulator: PathBuf,

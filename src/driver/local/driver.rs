@@ -39,7 +39,7 @@ pub(crate) struct Core {
     pub inner: Mutex<Inner>,
     /// Probed QEMU capabilities by binary, with the size and mtime they
     /// were probed at.
-    caps: Mutex<HashMap<PathBuf, (u64, std::time::SystemTime, QemuCaps)>>,
+    caps: Mutex<HashMap<PathBuf, (CapsKey, QemuCaps)>>,
     /// A handle on itself for the threads it starts.
     pub me: Weak<Core>,
     /// The state directory's lock; taken out (released) when the
@@ -235,7 +235,10 @@ impl Core {
     }
 
     /// The capabilities of `emulator`, probed once and cached by its size
-    /// and modification time (a package upgrade changes both).
+    /// and modification time (a package upgrade changes both), in memory
+    /// and in `cache/qemu-caps.json`, so a new manager (every CLI call on
+    /// an embedded root) does not probe again. Whether KVM is usable is
+    /// checked afresh each time: it is one open(2).
     pub fn caps(&self, emulator: &Path) -> Result<QemuCaps> {
         let meta = std::fs::metadata(emulator).map_err(|e| {
             Error::io(
@@ -246,17 +249,66 @@ impl Core {
                 e,
             )
         })?;
-        let (size, mtime) = (meta.len(), meta.modified().unwrap_or(std::time::UNIX_EPOCH));
-        if let Some((s, m, caps)) = lock(&self.caps).get(emulator)
-            && *s == size
-            && *m == mtime
+        let key = CapsKey {
+            size: meta.len(),
+            mtime_ns: meta
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos()),
+        };
+        let mut memory = lock(&self.caps);
+        if let Some((k, caps)) = memory.get(emulator)
+            && *k == key
         {
-            return Ok(caps.clone());
+            let mut caps = caps.clone();
+            caps.kvm = probe::kvm_usable();
+            return Ok(caps);
         }
-        let caps = probe::probe(emulator)?;
-        lock(&self.caps).insert(emulator.to_path_buf(), (size, mtime, caps.clone()));
+        let file = self.layout.cache.join("qemu-caps.json");
+        let mut on_disk: Vec<CachedCaps> = std::fs::read(&file)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
+        let caps = match on_disk
+            .iter()
+            .find(|c| c.caps.emulator == emulator && c.key == key)
+        {
+            Some(c) => c.caps.clone(),
+            None => {
+                let caps = probe::probe(emulator)?;
+                on_disk.retain(|c| c.caps.emulator != emulator);
+                on_disk.push(CachedCaps {
+                    key,
+                    caps: caps.clone(),
+                });
+                let json = serde_json::to_vec_pretty(&on_disk).unwrap_or_default();
+                if let Err(e) = super::fsutil::write_atomic(&file, &json) {
+                    self.log
+                        .warn(&format!("cannot cache QEMU capabilities: {e}"));
+                }
+                caps
+            }
+        };
+        memory.insert(emulator.to_path_buf(), (key, caps.clone()));
+        let mut caps = caps;
+        caps.kvm = probe::kvm_usable();
         Ok(caps)
     }
+}
+
+/// What identifies one build of an emulator binary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct CapsKey {
+    size: u64,
+    mtime_ns: u128,
+}
+
+/// One entry of the capabilities cache file.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CachedCaps {
+    key: CapsKey,
+    caps: QemuCaps,
 }
 
 /// The `NoDomain` error for `what`.

@@ -107,7 +107,7 @@ fn parse_machine_help(text: &str) -> (Vec<String>, Option<String>) {
 }
 
 /// Whether this process may use KVM: /dev/kvm opens for reading and writing.
-fn kvm_usable() -> bool {
+pub(crate) fn kvm_usable() -> bool {
     std::fs::OpenOptions::new()
         .read(true)
         .write(true)
