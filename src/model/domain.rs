@@ -416,7 +416,7 @@ pub enum DiskFormat {
     Qcow2,
 }
 
-/// `<target bus=...>`.
+/// `<target bus=...>`; [`DiskBus::as_str`] gives libvirt's word.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DiskBus {
     /// IDE (hdX).
@@ -458,7 +458,7 @@ pub struct Controller {
     pub address: Option<Address>,
 }
 
-/// `<controller type=...>`.
+/// `<controller type=...>`; [`ControllerType::as_str`] gives libvirt's word.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ControllerType {
     /// PCI buses, bridges and root ports.
@@ -741,4 +741,33 @@ pub enum BalloonModel {
     Virtio,
     /// No balloon device.
     None,
+}
+
+impl ControllerType {
+    /// libvirt's word for the type (`virtio-serial`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ControllerType::Pci => "pci",
+            ControllerType::Usb => "usb",
+            ControllerType::Ide => "ide",
+            ControllerType::Sata => "sata",
+            ControllerType::Scsi => "scsi",
+            ControllerType::Fdc => "fdc",
+            ControllerType::VirtioSerial => "virtio-serial",
+        }
+    }
+}
+
+impl DiskBus {
+    /// libvirt's word for the bus (`virtio`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DiskBus::Ide => "ide",
+            DiskBus::Sata => "sata",
+            DiskBus::Virtio => "virtio",
+            DiskBus::Scsi => "scsi",
+            DiskBus::Fdc => "fdc",
+            DiskBus::Usb => "usb",
+        }
+    }
 }

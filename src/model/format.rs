@@ -6,10 +6,9 @@
 
 use super::xmlwrite::{Attrs, XmlWriter};
 use super::{
-    Address, BalloonModel, BootDev, CharDevice, CharSource, ClockOffset, Controller,
-    ControllerType, CpuMode, Disk, DiskBus, DiskDevice, DiskFormat, DiskType, DomainDef, Input,
-    InputBus, InputType, Interface, InterfaceType, LifecycleAction, LoaderType, PortProto,
-    VirtType, VirtioOptions,
+    Address, BalloonModel, BootDev, CharDevice, CharSource, ClockOffset, Controller, CpuMode, Disk,
+    DiskBus, DiskDevice, DiskFormat, DiskType, DomainDef, Input, InputBus, InputType, Interface,
+    InterfaceType, LifecycleAction, LoaderType, PortProto, VirtType, VirtioOptions,
 };
 
 fn yes_no(b: bool) -> &'static str {
@@ -332,14 +331,7 @@ fn disk(w: &mut XmlWriter, d: &Disk) {
     if let Some(s) = &d.source {
         w.empty("source", Attrs::new().add(src_attr, s));
     }
-    let bus = d.bus.map(|b| match b {
-        DiskBus::Ide => "ide",
-        DiskBus::Sata => "sata",
-        DiskBus::Virtio => "virtio",
-        DiskBus::Scsi => "scsi",
-        DiskBus::Fdc => "fdc",
-        DiskBus::Usb => "usb",
-    });
+    let bus = d.bus.map(DiskBus::as_str);
     w.empty("target", Attrs::new().add("dev", &d.target).opt("bus", bus));
     if let Some(o) = d.boot_order {
         w.empty("boot", Attrs::new().add("order", o));
@@ -358,15 +350,7 @@ fn disk(w: &mut XmlWriter, d: &Disk) {
 }
 
 fn controller(w: &mut XmlWriter, c: &Controller) {
-    let kind = match c.kind {
-        ControllerType::Pci => "pci",
-        ControllerType::Usb => "usb",
-        ControllerType::Ide => "ide",
-        ControllerType::Sata => "sata",
-        ControllerType::Scsi => "scsi",
-        ControllerType::Fdc => "fdc",
-        ControllerType::VirtioSerial => "virtio-serial",
-    };
+    let kind = c.kind.as_str();
     let a = Attrs::new()
         .add("type", kind)
         .add("index", c.index)

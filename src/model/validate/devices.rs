@@ -56,17 +56,6 @@ pub(super) fn validate(def: &DomainDef) -> R {
     Ok(())
 }
 
-fn bus_name(b: DiskBus) -> &'static str {
-    match b {
-        DiskBus::Ide => "ide",
-        DiskBus::Sata => "sata",
-        DiskBus::Virtio => "virtio",
-        DiskBus::Scsi => "scsi",
-        DiskBus::Fdc => "fdc",
-        DiskBus::Usb => "usb",
-    }
-}
-
 pub(super) fn address_type(a: &Address) -> &'static str {
     match a {
         Address::Pci(_) => "pci",
@@ -138,7 +127,7 @@ fn disks(def: &DomainDef) -> R {
         if d.device == DiskDevice::Floppy && bus != DiskBus::Fdc {
             return Err(invalid(format!(
                 "Invalid bus type '{}' for floppy disk '{t}'",
-                bus_name(bus)
+                bus.as_str()
             )));
         }
         if d.device != DiskDevice::Floppy && bus == DiskBus::Fdc {
@@ -160,7 +149,7 @@ fn disks(def: &DomainDef) -> R {
         {
             return Err(unsupported(format!(
                 "readonly {} disks are not supported ('{t}')",
-                bus_name(bus)
+                bus.as_str()
             )));
         }
         if bus == DiskBus::Ide && def.os.is_q35() {
@@ -268,7 +257,7 @@ fn disk_address(d: &Disk, bus: DiskBus) -> Result<Option<DriveAddress>, ModelErr
                 "Invalid address type '{}' for the disk '{}' with the bus type '{}'",
                 address_type(a),
                 d.target,
-                bus_name(bus)
+                bus.as_str()
             )));
         }
     }
@@ -280,7 +269,7 @@ fn disk_address(d: &Disk, bus: DiskBus) -> Result<Option<DriveAddress>, ModelErr
         if v > max {
             return Err(invalid(format!(
                 "disk '{t}': drive address {what}='{v}' must be <= {max} for bus '{}'",
-                bus_name(bus)
+                bus.as_str()
             )));
         }
         Ok(())
@@ -312,18 +301,6 @@ fn disk_address(d: &Disk, bus: DiskBus) -> Result<Option<DriveAddress>, ModelErr
         DiskBus::Virtio | DiskBus::Usb => {}
     }
     Ok(Some(x))
-}
-
-fn type_name(k: ControllerType) -> &'static str {
-    match k {
-        ControllerType::Pci => "pci",
-        ControllerType::Usb => "usb",
-        ControllerType::Ide => "ide",
-        ControllerType::Sata => "sata",
-        ControllerType::Scsi => "scsi",
-        ControllerType::Fdc => "fdc",
-        ControllerType::VirtioSerial => "virtio-serial",
-    }
 }
 
 const PCI_MODELS: &[(&str, &[&str])] = &[
@@ -370,7 +347,7 @@ pub(super) const VIRTIO_MODELS: &[&str] =
 /// Checks one controller; `masters` holds the indexes that have an
 /// ich9-ehci1 controller.
 fn controller(def: &DomainDef, c: &Controller, masters: &HashSet<u32>) -> R {
-    let what = format!("{} controller index {}", type_name(c.kind), c.index);
+    let what = format!("{} controller index {}", c.kind.as_str(), c.index);
     let model = c.model.as_deref();
     let known: &[&str] = match c.kind {
         ControllerType::Pci => &[],
@@ -493,7 +470,7 @@ fn controller(def: &DomainDef, c: &Controller, masters: &HashSet<u32>) -> R {
         ))),
         ControllerType::Ide | ControllerType::Fdc if c.index != 0 => Err(invalid(format!(
             "{what}: only one {} controller (index 0) is supported",
-            type_name(c.kind)
+            c.kind.as_str()
         ))),
         _ => Ok(()),
     }
@@ -512,7 +489,7 @@ fn controllers_together(def: &DomainDef) -> R {
         if !companion && !seen.insert((c.kind, c.index)) {
             return Err(invalid(format!(
                 "Multiple '{}' controllers with index '{}'",
-                type_name(c.kind),
+                c.kind.as_str(),
                 c.index
             )));
         }

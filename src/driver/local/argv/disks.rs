@@ -88,17 +88,6 @@ fn target_index(target: &str) -> Option<u32> {
     Some(n - 1)
 }
 
-fn bus_name(bus: DiskBus) -> &'static str {
-    match bus {
-        DiskBus::Ide => "ide",
-        DiskBus::Sata => "sata",
-        DiskBus::Virtio => "virtio",
-        DiskBus::Scsi => "scsi",
-        DiskBus::Fdc => "fdc",
-        DiskBus::Usb => "usb",
-    }
-}
-
 /// Derives bus, drive address and id of every disk, checks that no two
 /// disks share a target or an address, and orders them as libvirt does.
 pub fn resolve(def: &DomainDef) -> Result<Disks, Error> {
@@ -137,14 +126,14 @@ pub fn resolve(def: &DomainDef) -> Result<Disks, Error> {
             (_, Some(Address::Pci(_))) | (DiskBus::Usb, Some(_)) => {
                 return Err(unsupported(format!(
                     "Invalid address type for the disk '{t}' with the bus type '{}'",
-                    bus_name(bus)
+                    bus.as_str()
                 )));
             }
             (_, Some(Address::Drive(d))) if bus != DiskBus::Virtio => Some(d),
             (_, Some(_)) => {
                 return Err(invalid(format!(
                     "Invalid address type for the disk '{t}' with the bus type '{}'",
-                    bus_name(bus)
+                    bus.as_str()
                 )));
             }
             (_, None) => Some(derived_address(bus, index)),
@@ -164,7 +153,7 @@ pub fn resolve(def: &DomainDef) -> Result<Disks, Error> {
             (DiskBus::Scsi, Some(d)) => {
                 format!("scsi{}-{}-{}-{}", d.controller, d.bus, d.target, d.unit)
             }
-            (_, Some(d)) => format!("{}{}-{}-{}", bus_name(bus), d.controller, d.bus, d.unit),
+            (_, Some(d)) => format!("{}{}-{}-{}", bus.as_str(), d.controller, d.bus, d.unit),
             (_, None) => unreachable!("drive addresses exist for every other bus"),
         };
         info.push(DiskInfo {
@@ -260,7 +249,7 @@ fn emit_disk(
     bootindex: Option<u32>,
 ) -> Result<(), Error> {
     let t = &disk.target;
-    let bus = bus_name(info.bus);
+    let bus = info.bus.as_str();
     let media = match disk.device {
         DiskDevice::Disk => "disk",
         DiskDevice::Cdrom => "cdrom",

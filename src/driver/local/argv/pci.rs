@@ -501,7 +501,7 @@ fn explicit_addresses(def: &DomainDef, family: Family) -> Vec<(String, PciAddres
             continue;
         };
         let model = c.model.as_deref().unwrap_or("");
-        let what = format!("{} controller with index='{}'", kind_name(c.kind), c.index);
+        let what = format!("{} controller with index='{}'", c.kind.as_str(), c.index);
         match c.kind {
             ControllerType::Pci if c.index == 0 => {}
             // Built-in controllers describe the chipset; their own module
@@ -545,19 +545,6 @@ fn explicit_addresses(def: &DomainDef, family: Family) -> Vec<(String, PciAddres
         out.push(("memballoon".to_string(), a, false));
     }
     out
-}
-
-/// The libvirt name of a controller type.
-pub fn kind_name(kind: ControllerType) -> &'static str {
-    match kind {
-        ControllerType::Pci => "pci",
-        ControllerType::Usb => "usb",
-        ControllerType::Ide => "ide",
-        ControllerType::Sata => "sata",
-        ControllerType::Scsi => "scsi",
-        ControllerType::Fdc => "fdc",
-        ControllerType::VirtioSerial => "virtio-serial",
-    }
 }
 
 /// `-global` options of the root bus (`<pcihole64>`).
