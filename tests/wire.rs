@@ -24,12 +24,12 @@ use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
 use qvirt::driver::{
-    Domain, DomainInfo, DomainState, DomainSummary, Event, EventKind, ListFilter, NodeInfo,
-    ShutdownOptions, StateReason, VersionInfo,
+    Domain, DomainInfo, DomainState, DomainSummary, Event, EventKind, ListFilter, MediaFlags,
+    NodeInfo, ShutdownOptions, StateReason, VersionInfo,
 };
 use qvirt::transport::wire::{
     Call, Frame, HEADER_LEN, Header, Kind, LAST_PROCEDURE, MAX_FRAME, PROTOCOL_VERSION, Reply,
-    StreamMsg, WireError, decode_event, decode_stream, encode_event, encode_stream,
+    StreamMsg, WireError, WireMedia, decode_event, decode_stream, encode_event, encode_stream,
 };
 use qvirt::{Error, ErrorCode};
 use samples::{Msg, Sample};
@@ -243,7 +243,7 @@ fn every_procedure_has_one_call_sample_and_a_reply_shape() {
     let procedures: Vec<u32> = samples::calls().iter().map(|c| c.encode().0).collect();
     let expected: Vec<u32> = (1..=LAST_PROCEDURE).collect();
     assert_eq!(procedures, expected, "one call per procedure, in order");
-    assert_eq!(LAST_PROCEDURE, 28);
+    assert_eq!(LAST_PROCEDURE, 30);
     for p in 1..=LAST_PROCEDURE {
         let body = Reply::encode(&Ok(samples::reply_for(p)));
         let decoded = Reply::decode(p, &body).unwrap().unwrap();
@@ -487,6 +487,24 @@ fn arb_call() -> impl Strategy<Value = Call> {
         (d(), any::<bool>()).prop_map(|(dom, inactive)| Call::XmlDesc(dom, inactive)),
         Just(Call::Events),
         (d(), any::<bool>()).prop_map(|(dom, force)| Call::Console(dom, force)),
+        (d(), any::<String>(), arb_media(), any::<(bool, bool)>()).prop_map(
+            |(dom, target, media, (live, config))| Call::ChangeMedia(
+                dom,
+                target,
+                media,
+                MediaFlags { live, config }
+            )
+        ),
+        d().prop_map(Call::Screenshot),
+    ]
+}
+
+fn arb_media() -> impl Strategy<Value = WireMedia> {
+    let bytes = || proptest::collection::vec(any::<u8>(), 0..64);
+    prop_oneof![
+        Just(WireMedia::Eject),
+        bytes().prop_map(WireMedia::Insert),
+        bytes().prop_map(WireMedia::Update),
     ]
 }
 
@@ -555,10 +573,13 @@ fn arb_reply() -> impl Strategy<Value = (u32, Result<Reply, (u32, String)>)> {
             arb_domain()
         )
             .prop_map(|(p, d)| (p, Reply::Domain(d))),
-        proptest::sample::select(vec![10u32, 13, 14, 15, 16, 17, 18, 19, 21, 22, 24, 27, 28])
-            .prop_map(|p| (p, Reply::Unit)),
+        proptest::sample::select(vec![
+            10u32, 13, 14, 15, 16, 17, 18, 19, 21, 22, 24, 27, 28, 29
+        ])
+        .prop_map(|p| (p, Reply::Unit)),
         any::<bool>().prop_map(|b| (23, Reply::Bool(b))),
         info.prop_map(|i| (25, i)),
+        proptest::collection::vec(any::<u8>(), 0..256).prop_map(|b| (30, Reply::Bytes(b))),
     ];
     prop_oneof![
         ok.prop_map(|(p, r)| (p, Ok(r))),

@@ -6,8 +6,10 @@
 //! `--root DIR` serves the embedded layout of DIR. The daemon holds the
 //! state directory's lock, so it never shares it with another manager.
 //!
-//! SIGTERM/SIGINT stop accepting, let calls in flight finish, and exit,
-//! leaving every VM running; SIGHUP re-reads the config directory.
+//! Once listening, it starts the domains marked autostart (by name; a
+//! failure is logged and the others still start). SIGTERM/SIGINT stop
+//! accepting, let calls in flight finish, and exit, leaving every VM
+//! running; SIGHUP re-reads the config directory.
 
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixListener;
@@ -90,6 +92,7 @@ fn run(args: Args) -> Result<()> {
         args.foreground,
     )?);
     let log = driver.logger();
+    raise_fd_limit(&log, args.max_clients);
     let server = Arc::new(Server::new(driver.clone(), log.clone()));
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -130,6 +133,12 @@ fn run(args: Args) -> Result<()> {
         env!("CARGO_PKG_VERSION"),
         paths.socket.display()
     ));
+    // Domains marked autostart start now, by name, while clients are
+    // already served; each failure is logged by the driver.
+    let autostart = {
+        let driver = driver.clone();
+        std::thread::spawn(move || driver.autostart_all())
+    };
 
     let mut idle_since = Instant::now();
     loop {
@@ -155,6 +164,7 @@ fn run(args: Args) -> Result<()> {
         }
     }
     server.stopping.store(true, Ordering::SeqCst);
+    let _ = autostart.join();
     for t in threads {
         let _ = t.join();
     }
@@ -168,6 +178,30 @@ fn run(args: Args) -> Result<()> {
         let _ = std::fs::remove_file(ro);
     }
     Ok(())
+}
+
+/// Raises the soft limit on open files to the hard limit. A client takes
+/// a descriptor and a running VM a few, and the soft limit a daemon
+/// inherits is often 1024 (systemd's default): past it, accept(2) fails
+/// and clients wait unanswered well before `--max-clients` is reached.
+/// Logs a warning when even the hard limit leaves too little room.
+fn raise_fd_limit(log: &qvirt::driver::local::logger::Logger, max_clients: usize) {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
+        return;
+    };
+    let now = if soft < hard && setrlimit(Resource::RLIMIT_NOFILE, hard, hard).is_ok() {
+        hard
+    } else {
+        soft
+    };
+    // Each socket admits `max_clients`; VMs and the daemon need the rest.
+    let wanted = 2 * max_clients as u64 + 256;
+    if now < wanted {
+        log.warn(&format!(
+            "the open-file limit is {now}, less than the {wanted} that {max_clients} clients per socket and some VMs need; raise it (ulimit -n, LimitNOFILE=) or lower --max-clients"
+        ));
+    }
 }
 
 /// Creates and checks the directory that holds the sockets. A session's

@@ -5,7 +5,7 @@
 //! suite are written once. Only model types and the plain types below
 //! appear in signatures: nothing of QEMU or of the wire.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -239,6 +239,32 @@ pub struct NodeInfo {
     pub mhz: u32,
 }
 
+/// What [`Driver::change_media`] does to a removable drive (a cdrom or a
+/// floppy), in virsh's terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MediaChange {
+    /// `--eject`: take the medium out; the drive stays, empty. Fails when
+    /// the drive is already empty.
+    Eject,
+    /// `--insert FILE`: put a medium into an empty drive. Fails when the
+    /// drive holds one.
+    Insert(PathBuf),
+    /// `--update FILE`: put a medium in, replacing the one there, if any.
+    Update(PathBuf),
+}
+
+/// Which definitions a device change applies to (virsh's `--live`,
+/// `--config`; neither is `--current`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct MediaFlags {
+    /// The running domain. Default (with `config` unset too): the running
+    /// domain when it runs, else the persistent definition.
+    pub live: bool,
+    /// The persistent definition, used at the next start. Default: see
+    /// `live`.
+    pub config: bool,
+}
+
 /// A live subscription to lifecycle events; dropping it unsubscribes.
 pub trait EventStream: Send {
     /// The next event, waiting up to `timeout`; `Ok(None)` on timeout.
@@ -328,4 +354,27 @@ pub trait Driver: Send + Sync {
     /// Opens the first serial console. Running or paused; `force` takes
     /// the console from another client that holds it.
     fn console(&self, dom: &Domain, force: bool) -> Result<Box<dyn ConsoleStream>>;
+
+    /// Ejects, inserts or replaces the medium of the cdrom or floppy drive
+    /// whose `<target dev>` is `target`. With `flags.live` the running
+    /// domain's drive changes at once (running or paused only); with
+    /// `flags.config` the persistent definition changes (persistent domains
+    /// only, any state); with neither, the running domain when it runs,
+    /// else the persistent definition. A relative path is taken from the
+    /// caller's current directory. `InvalidArgument` when no disk has that
+    /// target, `OperationInvalid` when it is not a cdrom or floppy or the
+    /// change does not fit its medium (eject of an empty drive, insert
+    /// into a full one).
+    fn change_media(
+        &self,
+        dom: &Domain,
+        target: &str,
+        change: MediaChange,
+        flags: MediaFlags,
+    ) -> Result<()>;
+    /// A PNG image of the domain's display, as the guest shows it now.
+    /// Running or paused; `OperationInvalid` when the domain has no
+    /// display (no `<video>` or `<graphics>`), `NoSupport` when its QEMU
+    /// is older than 7.1 (which cannot write PNG).
+    fn screenshot(&self, dom: &Domain) -> Result<Vec<u8>>;
 }

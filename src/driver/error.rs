@@ -44,6 +44,9 @@ pub enum ErrorCode {
     NoSupport,
     /// An input is larger or deeper than qvirt accepts.
     LimitExceeded,
+    /// A host resource the domain needs (a forwarded port, a tap device
+    /// name) is already taken by someone else.
+    ResourceBusy,
     /// A code sent by a newer peer that this build does not know.
     Unknown(u32),
 }
@@ -66,6 +69,7 @@ const CODES: &[(ErrorCode, u32)] = &[
     (ErrorCode::Timeout, 14),
     (ErrorCode::NoSupport, 15),
     (ErrorCode::LimitExceeded, 16),
+    (ErrorCode::ResourceBusy, 17),
 ];
 
 impl ErrorCode {
@@ -109,6 +113,7 @@ impl ErrorCode {
             ErrorCode::Timeout => "timeout",
             ErrorCode::NoSupport => "no-support",
             ErrorCode::LimitExceeded => "limit-exceeded",
+            ErrorCode::ResourceBusy => "resource-busy",
             ErrorCode::Unknown(_) => "unknown",
         }
     }
@@ -203,6 +208,7 @@ mod tests {
             "timeout",
             "no-support",
             "limit-exceeded",
+            "resource-busy",
         ];
         for (i, name) in expected.iter().enumerate() {
             let code = ErrorCode::from_number(i as u32 + 1);

@@ -21,13 +21,13 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use super::wire::{
-    Call, Frame, Header, Kind, PROTOCOL_VERSION, Reply, StreamMsg, decode_event, decode_stream,
-    encode_stream,
+    Call, Frame, HEADER_LEN, Header, Kind, MAX_FRAME, PROTOCOL_VERSION, Reply, StreamMsg,
+    WireMedia, decode_event, decode_stream, encode_stream,
 };
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
     ConsoleStream, Domain, DomainInfo, DomainSummary, Driver, Event, EventStream, ListFilter,
-    NodeInfo, ShutdownOptions, VersionInfo,
+    MediaChange, MediaFlags, NodeInfo, ShutdownOptions, VersionInfo,
 };
 
 /// Events buffered per subscription before the oldest are dropped.
@@ -123,6 +123,17 @@ impl SocketDriver {
         register: impl FnOnce(&mut ConnState, u32),
     ) -> Result<(Reply, u32)> {
         let (procedure, body) = call.encode();
+        if HEADER_LEN + body.len() > MAX_FRAME {
+            // The daemon would refuse the frame by its length and close
+            // the connection; refuse it here, and keep the connection.
+            return Err(Error::new(
+                ErrorCode::LimitExceeded,
+                format!(
+                    "the call is {} bytes, more than the frame limit of {MAX_FRAME}; nothing was sent",
+                    HEADER_LEN + body.len()
+                ),
+            ));
+        }
         let serial = self.conn.next_serial.fetch_add(1, Ordering::Relaxed);
         {
             let mut st = lock(&self.conn.state);
@@ -551,6 +562,27 @@ impl Driver for SocketDriver {
             pending: Vec::new(),
             uri: self.uri.clone(),
         }))
+    }
+
+    fn change_media(
+        &self,
+        dom: &Domain,
+        target: &str,
+        change: MediaChange,
+        flags: MediaFlags,
+    ) -> Result<()> {
+        // The path is resolved here, where the caller's current directory is.
+        let media = match change {
+            MediaChange::Eject => WireMedia::Eject,
+            MediaChange::Insert(p) => WireMedia::Insert(path_bytes(&p)?),
+            MediaChange::Update(p) => WireMedia::Update(path_bytes(&p)?),
+        };
+        let call = Call::ChangeMedia(dom.clone(), target.to_string(), media, flags);
+        expect!(self.call(call)?, Reply::Unit => ())
+    }
+
+    fn screenshot(&self, dom: &Domain) -> Result<Vec<u8>> {
+        expect!(self.call(Call::Screenshot(dom.clone()))?, Reply::Bytes(b) => b)
     }
 }
 

@@ -5,6 +5,8 @@
 //! Depends on `driver`; the daemon binary is argument parsing over this.
 
 pub mod client;
+#[cfg(any(fuzzing, test))]
+pub mod fuzzing;
 pub mod instance;
 pub mod server;
 pub mod wire;

@@ -4,27 +4,34 @@
 //!
 //! Each connection has its own thread, so one client's slow call (a
 //! start, a shutdown that waits) never delays another client; a client's
-//! own calls are answered in order. Event subscriptions and consoles get
-//! a pump thread each, writing through the connection's write lock.
+//! own calls are answered in order. A connection must say hello within
+//! [`HELLO_TIMEOUT`], so silent ones do not hold places for good. Event
+//! subscriptions and consoles get a pump thread each, writing through the
+//! connection's write lock.
 
 use std::collections::HashMap;
-use std::io::{BufReader, Write};
+use std::io::{BufReader, Read, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
 
 use super::wire::{
-    Call, Frame, Header, Kind, PROTOCOL_VERSION, Reply, StreamMsg, WireError, decode_stream,
-    encode_event, encode_stream,
+    Call, Frame, Header, Kind, PROTOCOL_VERSION, Reply, StreamMsg, WireError, WireMedia,
+    decode_stream, encode_event, encode_stream,
 };
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::local::logger::Logger;
-use crate::driver::{ConsoleStream, Driver, EventStream};
+use crate::driver::{ConsoleStream, Driver, EventStream, MediaChange};
+
+/// How long a new connection has to say hello (its first frame, whole)
+/// before it is told `Timeout` and closed: a connection that never
+/// speaks must not hold one of the daemon's places for good.
+pub const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How a listening socket admits clients.
 #[derive(Debug, Clone)]
@@ -33,8 +40,9 @@ pub struct ServeOptions {
     pub read_only: bool,
     /// The uid a peer must have; `None` admits any uid.
     pub allowed_uid: Option<u32>,
-    /// The most clients served at once (default 256); the excess gets a
-    /// `LimitExceeded` error and is closed.
+    /// The most clients this socket serves at once (default 256); the
+    /// excess gets a `LimitExceeded` error and is closed. Each socket
+    /// counts its own clients.
     pub max_clients: usize,
 }
 
@@ -103,6 +111,17 @@ pub fn dispatch(driver: &dyn Driver, call: Call) -> Result<Outcome> {
         Call::XmlDesc(d, inactive) => R(Reply::Text(driver.xml_desc(&d, inactive)?)),
         Call::Events => Outcome::Events(driver.events()?),
         Call::Console(d, force) => Outcome::Console(driver.console(&d, force)?),
+        Call::ChangeMedia(d, target, media, flags) => {
+            let change = match media {
+                WireMedia::Eject => MediaChange::Eject,
+                WireMedia::Insert(p) => MediaChange::Insert(path(p)),
+                WireMedia::Update(p) => MediaChange::Update(path(p)),
+            };
+            R(driver
+                .change_media(&d, &target, change, flags)
+                .map(|()| Reply::Unit)?)
+        }
+        Call::Screenshot(d) => R(Reply::Bytes(driver.screenshot(&d)?)),
     })
 }
 
@@ -115,7 +134,10 @@ type SharedConsole = Arc<Mutex<Box<dyn ConsoleStream>>>;
 
 /// One client connection's shared side.
 struct Conn {
-    writer: Mutex<UnixStream>,
+    /// The connection, for writing whole frames under the lock. The
+    /// reader shares it (one descriptor per client, not two: clients are
+    /// bounded by `max_clients`, descriptors by the process's limit).
+    writer: Mutex<Arc<UnixStream>>,
     /// Set when the connection ends, to stop its pumps.
     closed: AtomicBool,
     /// Open consoles by the serial of the call that opened them.
@@ -134,8 +156,8 @@ impl Conn {
             },
             body,
         };
-        let mut w = lock(&self.writer);
-        let ok = w.write_all(&frame.encode()).is_ok();
+        let w = lock(&self.writer);
+        let ok = (&**w).write_all(&frame.encode()).is_ok();
         if !ok {
             self.closed.store(true, Ordering::SeqCst);
             let _ = w.shutdown(std::net::Shutdown::Both);
@@ -182,15 +204,18 @@ impl Server {
     }
 
     /// Accepts connections on `listener` until `stopping` is set. Each is
-    /// served on its own thread.
+    /// served on its own thread. `options.max_clients` counts this
+    /// listener's clients only, so the clients of one socket (anyone's,
+    /// on the read-only one) cannot take the places of another's.
     pub fn serve(self: &Arc<Self>, listener: UnixListener, options: ServeOptions) -> Result<()> {
         listener
             .set_nonblocking(true)
             .map_err(|e| Error::io("cannot configure the listening socket", e))?;
         let options = Arc::new(options);
+        let here = Arc::new(AtomicUsize::new(0));
         while !self.stopping.load(Ordering::SeqCst) {
             match listener.accept() {
-                Ok((stream, _)) => self.admit(stream, &options),
+                Ok((stream, _)) => self.admit(stream, &options, &here),
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                     let mut fds = [nix::poll::PollFd::new(
                         std::os::fd::AsFd::as_fd(&listener),
@@ -208,8 +233,14 @@ impl Server {
         Ok(())
     }
 
-    /// Checks a new connection's peer and starts its thread.
-    fn admit(self: &Arc<Self>, stream: UnixStream, options: &Arc<ServeOptions>) {
+    /// Checks a new connection's peer and the listener's client count
+    /// (`here`), and starts its thread.
+    fn admit(
+        self: &Arc<Self>,
+        stream: UnixStream,
+        options: &Arc<ServeOptions>,
+        here: &Arc<AtomicUsize>,
+    ) {
         let _ = stream.set_nonblocking(false);
         let _ = stream.set_write_timeout(Some(Duration::from_secs(30)));
         let peer = getsockopt(&stream, PeerCredentials).ok();
@@ -234,9 +265,9 @@ impl Server {
             );
             return;
         }
-        let count = self.clients.fetch_add(1, Ordering::SeqCst) + 1;
+        let count = here.fetch_add(1, Ordering::SeqCst) + 1;
         if count > options.max_clients {
-            self.clients.fetch_sub(1, Ordering::SeqCst);
+            here.fetch_sub(1, Ordering::SeqCst);
             self.log.warn(&format!(
                 "refused a client: {} already connected",
                 options.max_clients
@@ -253,16 +284,20 @@ impl Server {
             );
             return;
         }
+        self.clients.fetch_add(1, Ordering::SeqCst);
         let me = self.clone();
         let options = options.clone();
+        let mine = here.clone();
         let spawned = std::thread::Builder::new()
             .name("qvirtd-client".into())
             .spawn(move || {
                 me.serve_client(stream, &options);
                 me.clients.fetch_sub(1, Ordering::SeqCst);
+                mine.fetch_sub(1, Ordering::SeqCst);
             });
         if let Err(e) = spawned {
             self.clients.fetch_sub(1, Ordering::SeqCst);
+            here.fetch_sub(1, Ordering::SeqCst);
             self.log
                 .error(&format!("cannot start a client thread: {e}"));
         }
@@ -270,20 +305,39 @@ impl Server {
 
     /// Serves one client until it leaves or breaks the protocol.
     fn serve_client(self: &Arc<Self>, stream: UnixStream, options: &ServeOptions) {
-        let Ok(write_half) = stream.try_clone() else {
-            return;
-        };
+        let stream = Arc::new(stream);
         let conn = Arc::new(Conn {
-            writer: Mutex::new(write_half),
+            writer: Mutex::new(stream.clone()),
             closed: AtomicBool::new(false),
             consoles: Mutex::new(HashMap::new()),
         });
-        let mut reader = BufReader::with_capacity(64 * 1024, stream);
+        let mut reader = BufReader::with_capacity(
+            64 * 1024,
+            HelloDeadline {
+                stream,
+                deadline: Some(Instant::now() + HELLO_TIMEOUT),
+                timed_out: false,
+            },
+        );
         let mut greeted = false;
         loop {
             let frame = match Frame::read(&mut reader) {
                 Ok(Some(f)) => f,
                 Ok(None) => break,
+                Err(_) if reader.get_ref().expired() => {
+                    conn.send_error(
+                        0,
+                        0,
+                        &Error::new(
+                            ErrorCode::Timeout,
+                            format!(
+                                "no hello within {} s of connecting; closing the connection",
+                                HELLO_TIMEOUT.as_secs()
+                            ),
+                        ),
+                    );
+                    break;
+                }
                 Err(e) => {
                     // Garbage, an oversized length, a cut frame: answer
                     // once with the reason and close only this connection.
@@ -335,7 +389,10 @@ impl Server {
             };
             if !greeted {
                 match call {
-                    Call::Hello(v) if v == u32::from(PROTOCOL_VERSION) => greeted = true,
+                    Call::Hello(v) if v == u32::from(PROTOCOL_VERSION) => {
+                        greeted = true;
+                        reader.get_mut().greeted();
+                    }
                     Call::Hello(v) => {
                         conn.send_error(
                             h.procedure,
@@ -435,6 +492,54 @@ impl Server {
             }
             Ok(StreamMsg::End(_) | StreamMsg::Written) | Err(_) => conn.close_console(serial),
         }
+    }
+}
+
+/// A connection's read side that, until the client has said hello, gives
+/// up at a deadline: each read waits only for the time left, and once it
+/// has passed reads fail with `TimedOut`. A trickle of one byte a second
+/// does not keep it waiting. After hello, reads wait as long as needed (a
+/// client subscribed to events may rightly stay quiet for days).
+struct HelloDeadline {
+    stream: Arc<UnixStream>,
+    deadline: Option<Instant>,
+    /// A read gave up waiting for the deadline.
+    timed_out: bool,
+}
+
+impl HelloDeadline {
+    /// Whether the hello deadline has passed.
+    fn expired(&self) -> bool {
+        self.timed_out || self.deadline.is_some_and(|d| Instant::now() >= d)
+    }
+
+    /// The client said hello: no deadline from now on.
+    fn greeted(&mut self) {
+        self.deadline = None;
+        let _ = self.stream.set_read_timeout(None);
+    }
+}
+
+impl Read for HelloDeadline {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if let Some(deadline) = self.deadline {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(std::io::ErrorKind::TimedOut.into());
+            }
+            self.stream.set_read_timeout(Some(left))?;
+            let read = (&*self.stream).read(buf);
+            if let Err(e) = &read
+                && matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                )
+            {
+                self.timed_out = true;
+            }
+            return read;
+        }
+        (&*self.stream).read(buf)
     }
 }
 

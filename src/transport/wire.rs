@@ -19,7 +19,8 @@ use uuid::Uuid;
 
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
-    Domain, DomainInfo, DomainSummary, Event, ListFilter, NodeInfo, ShutdownOptions, VersionInfo,
+    Domain, DomainInfo, DomainSummary, Event, ListFilter, MediaFlags, NodeInfo, ShutdownOptions,
+    VersionInfo,
 };
 
 /// The protocol version this build speaks.
@@ -186,6 +187,42 @@ impl Frame {
     }
 }
 
+/// Binary data as postcard's `bytes` (a length, then the bytes as they
+/// are) rather than a sequence of numbers, which would take up to twice
+/// the room for data such as a PNG.
+struct Blob<'a>(std::borrow::Cow<'a, [u8]>);
+
+impl Serialize for Blob<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_bytes(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Blob<'static> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Bytes;
+        impl serde::de::Visitor<'_> for Bytes {
+            type Value = Blob<'static>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("bytes")
+            }
+            fn visit_bytes<E: serde::de::Error>(
+                self,
+                v: &[u8],
+            ) -> std::result::Result<Self::Value, E> {
+                Ok(Blob(v.to_vec().into()))
+            }
+            fn visit_byte_buf<E: serde::de::Error>(
+                self,
+                v: Vec<u8>,
+            ) -> std::result::Result<Self::Value, E> {
+                Ok(Blob(v.into()))
+            }
+        }
+        d.deserialize_byte_buf(Bytes)
+    }
+}
+
 /// Encodes a body.
 fn enc<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
     postcard::to_stdvec(value).expect("wire types always encode")
@@ -262,10 +299,26 @@ pub enum Call {
     /// 28: `console` (domain, force): console bytes then travel as stream
     /// frames with this call's serial, both ways.
     Console(Domain, bool),
+    /// 29: `change_media` (domain, target, change, flags).
+    ChangeMedia(Domain, String, WireMedia, MediaFlags),
+    /// 30: `screenshot`: the PNG's bytes.
+    Screenshot(Domain),
 }
 
 /// The highest procedure number this build knows.
-pub const LAST_PROCEDURE: u32 = 28;
+pub const LAST_PROCEDURE: u32 = 30;
+
+/// A [`crate::driver::MediaChange`] as it crosses the wire, the path as
+/// its bytes. Variants are append-only: postcard sends their index.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WireMedia {
+    /// `MediaChange::Eject`.
+    Eject,
+    /// `MediaChange::Insert`, with the path's bytes.
+    Insert(Vec<u8>),
+    /// `MediaChange::Update`, with the path's bytes.
+    Update(Vec<u8>),
+}
 
 impl Call {
     /// The procedure number and the encoded arguments.
@@ -299,6 +352,8 @@ impl Call {
             Call::XmlDesc(d, inactive) => (26, enc(&(d, inactive))),
             Call::Events => (27, Vec::new()),
             Call::Console(d, force) => (28, enc(&(d, force))),
+            Call::ChangeMedia(d, t, m, f) => (29, enc(&(d, t, m, f))),
+            Call::Screenshot(d) => (30, enc(d)),
         }
     }
 
@@ -358,6 +413,11 @@ impl Call {
                 let (d, force) = dec(body, what)?;
                 Call::Console(d, force)
             }
+            29 => {
+                let (d, t, m, f) = dec(body, what)?;
+                Call::ChangeMedia(d, t, m, f)
+            }
+            30 => Call::Screenshot(dec(body, what)?),
             n => {
                 return Err(Error::new(
                     ErrorCode::NoSupport,
@@ -409,6 +469,8 @@ pub enum Reply {
     Bool(bool),
     /// Domain info.
     Info(DomainInfo),
+    /// Binary data (a screenshot).
+    Bytes(Vec<u8>),
 }
 
 /// Decodes a reply body of one shape: the remote result, or a protocol
@@ -430,9 +492,10 @@ fn reply_shape(procedure: u32) -> Option<ReplyDecoder> {
         4 | 26 => |b| of(b, Reply::Text),
         5 => |b| of(b, Reply::Domains),
         6..=9 | 11 | 12 | 20 => |b| of(b, Reply::Domain),
-        10 | 13..=19 | 21 | 22 | 24 | 27 | 28 => |b| of(b, |()| Reply::Unit),
+        10 | 13..=19 | 21 | 22 | 24 | 27..=29 => |b| of(b, |()| Reply::Unit),
         23 => |b| of(b, Reply::Bool),
         25 => |b| of(b, Reply::Info),
+        30 => |b| of(b, |Blob(v)| Reply::Bytes(v.into_owned())),
         _ => return None,
     })
 }
@@ -454,6 +517,7 @@ impl Reply {
             Ok(Reply::Domain(d)) => ok(d),
             Ok(Reply::Bool(b)) => ok(b),
             Ok(Reply::Info(i)) => ok(i),
+            Ok(Reply::Bytes(b)) => enc(&Ok::<Blob<'_>, WireError>(Blob(b.as_slice().into()))),
         }
     }
 

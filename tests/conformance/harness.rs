@@ -92,6 +92,12 @@ impl Ctx<'_> {
         self.backend.manager_pid()
     }
 
+    /// Whether a manager opened on the state directory starts the domains
+    /// marked autostart (a daemon does, an embedded driver does not).
+    pub fn manager_autostarts(&self) -> bool {
+        self.backend.autostarts()
+    }
+
     /// The runtime directory of domain `name` (`ROOT/run/NAME`).
     pub fn run_dir(&self, name: &str) -> PathBuf {
         self.root.join("run").join(name)

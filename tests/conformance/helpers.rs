@@ -80,6 +80,16 @@ impl Vm {
         }
     }
 
+    /// With `words` added to the Linux guest's kernel command line
+    /// (`guestnet`, `guestip=...`: see tests/guest/README.md).
+    pub fn kernel_args(mut self, words: &str) -> Vm {
+        self.os_extra = self.os_extra.replace(
+            "<cmdline>console=ttyS0 quiet</cmdline>",
+            &format!("<cmdline>console=ttyS0 quiet {words}</cmdline>"),
+        );
+        self
+    }
+
     /// With another UUID.
     pub fn uuid(mut self, uuid: Uuid) -> Vm {
         self.uuid = uuid;

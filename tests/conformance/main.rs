@@ -18,6 +18,7 @@
 //! process by `build-guest.sh`, which caches) for shutdown, reboot,
 //! console and save cases. Waits are polls or event reads with deadlines.
 
+mod cases_autostart;
 mod cases_define;
 mod cases_events;
 mod cases_failures;
@@ -25,6 +26,8 @@ mod cases_guest;
 mod cases_guest_actions;
 mod cases_host;
 mod cases_lifecycle;
+mod cases_media;
+mod cases_net;
 mod cases_reattach;
 mod cases_save;
 mod cases_vnc;
@@ -125,6 +128,18 @@ macro_rules! conformance {
             cases_guest_actions::guest_on_reboot_destroy,
             cases_guest_actions::guest_on_reboot_preserve,
             cases_guest_actions::guest_poweroff_destroys_despite_reboot_preserve,
+            // Networking.
+            cases_net::guest_port_forward_http,
+            cases_net::port_forward_taken_port_fails,
+            cases_net::network_interface_is_unsupported,
+            // Removable media and screenshots.
+            cases_media::media_change_live_and_config,
+            cases_media::media_change_refusals,
+            cases_media::screenshot_of_firmware_vga,
+            cases_media::screenshot_refusals,
+            // Autostart (a daemon starts marked domains; an embedded
+            // driver does not: the case checks each for its own).
+            cases_autostart::autostart_with_the_manager,
         );
     };
     (@stamp $driver:ident, $backend:expr, $($module:ident :: $case:ident),* $(,)?) => {
@@ -151,6 +166,9 @@ pub trait Backend: Sync {
     /// The pid of the process that holds `root`'s lock while a driver
     /// from [`Backend::open`] is open.
     fn manager_pid(&self) -> u32;
+    /// Whether opening starts the domains marked autostart, as a daemon
+    /// does (an embedded driver does not).
+    fn autostarts(&self) -> bool;
 }
 
 /// The in-process driver, through `qemu:///embed?root=ROOT`.
@@ -167,6 +185,10 @@ impl Backend for Local {
 
     fn manager_pid(&self) -> u32 {
         std::process::id()
+    }
+
+    fn autostarts(&self) -> bool {
+        false
     }
 }
 

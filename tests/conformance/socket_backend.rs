@@ -1,6 +1,7 @@
 //! The daemon way in: a `qvirtd`-style server (the library's `Server`
-//! over a `LocalDriver`) on a thread, listening on `ROOT/run/qvirt-sock`,
-//! and a `SocketDriver` connected to it. Closing stops the server and
+//! over a `LocalDriver`, which starts the domains marked autostart) on a
+//! thread, listening on `ROOT/run/qvirt-sock`, and a `SocketDriver`
+//! connected to it. Closing stops the server and
 //! drops its driver, which releases the state directory, as a daemon's
 //! exit would.
 
@@ -35,6 +36,8 @@ pub struct Socket {
 impl Backend for Socket {
     fn open(&self, root: &Path) -> qvirt::Result<Box<dyn Driver>> {
         let local = Arc::new(LocalDriver::open_embedded(root)?);
+        // As qvirtd does once it is up (it does so on a thread).
+        local.autostart_all();
         let socket = root.join("run/qvirt-sock");
         let _ = std::fs::remove_file(&socket);
         let listener = UnixListener::bind(&socket)
@@ -80,5 +83,9 @@ impl Backend for Socket {
 
     fn manager_pid(&self) -> u32 {
         std::process::id()
+    }
+
+    fn autostarts(&self) -> bool {
+        true
     }
 }

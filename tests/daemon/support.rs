@@ -182,7 +182,13 @@ static STARTS: AtomicUsize = AtomicUsize::new(0);
 impl Daemon {
     /// Starts `qvirtd --root ROOT ARGS...` and waits until it answers.
     pub fn start(root: &Path, args: &[&str]) -> Daemon {
-        let mut daemon = Daemon::spawn(root, args);
+        Daemon::start_under(&[], root, args)
+    }
+
+    /// [`Daemon::start`] under a wrapper command, `WRAPPER... qvirtd
+    /// --root ROOT ARGS...` (`ip netns exec NS`), which must exec qvirtd.
+    pub fn start_under(wrapper: &[&str], root: &Path, args: &[&str]) -> Daemon {
+        let mut daemon = Daemon::spawn_under(wrapper, root, args);
         let socket = daemon.socket.clone();
         wait_for("the daemon to answer", Duration::from_secs(15), || {
             if let Ok(Some(status)) = daemon.child.try_wait() {
@@ -200,10 +206,24 @@ impl Daemon {
 
     /// Starts `qvirtd --root ROOT ARGS...` without waiting.
     pub fn spawn(root: &Path, args: &[&str]) -> Daemon {
+        Daemon::spawn_under(&[], root, args)
+    }
+
+    /// [`Daemon::spawn`] under a wrapper command (see
+    /// [`Daemon::start_under`]).
+    pub fn spawn_under(wrapper: &[&str], root: &Path, args: &[&str]) -> Daemon {
         let n = STARTS.fetch_add(1, Ordering::SeqCst);
         let stderr = root.join(format!("qvirtd-{n}.stderr"));
         let file = std::fs::File::create(&stderr).expect("create the stderr file");
-        let child = Command::new(QVIRTD)
+        let mut cmd = match wrapper.split_first() {
+            None => Command::new(QVIRTD),
+            Some((program, rest)) => {
+                let mut c = Command::new(program);
+                c.args(rest).arg(QVIRTD);
+                c
+            }
+        };
+        let child = cmd
             .arg("--root")
             .arg(root)
             .args(args)

@@ -7,12 +7,12 @@
 use std::time::Duration;
 
 use qvirt::driver::{
-    Domain, DomainInfo, DomainState, DomainSummary, Event, EventKind, ListFilter, NodeInfo,
-    ShutdownOptions, StateReason, VersionInfo,
+    Domain, DomainInfo, DomainState, DomainSummary, Event, EventKind, ListFilter, MediaFlags,
+    NodeInfo, ShutdownOptions, StateReason, VersionInfo,
 };
 use qvirt::transport::wire::{
-    Call, Frame, Header, Kind, PROTOCOL_VERSION, Reply, StreamMsg, WireError, encode_event,
-    encode_stream,
+    Call, Frame, Header, Kind, PROTOCOL_VERSION, Reply, StreamMsg, WireError, WireMedia,
+    encode_event, encode_stream,
 };
 use qvirt::{Error, ErrorCode};
 use uuid::Uuid;
@@ -140,6 +140,16 @@ pub fn calls() -> Vec<Call> {
         Call::XmlDesc(d(), true),
         Call::Events,
         Call::Console(d(), false),
+        Call::ChangeMedia(
+            d(),
+            "hdc".into(),
+            WireMedia::Insert(b"/var/tmp/install.iso".to_vec()),
+            MediaFlags {
+                live: true,
+                config: false,
+            },
+        ),
+        Call::Screenshot(d()),
     ]
 }
 
@@ -175,6 +185,8 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::XmlDesc(..) => "xml_desc",
         Call::Events => "events",
         Call::Console(..) => "console",
+        Call::ChangeMedia(..) => "change_media",
+        Call::Screenshot(_) => "screenshot",
     }
 }
 
@@ -230,7 +242,7 @@ pub fn reply_for(procedure: u32) -> Reply {
         4 => Reply::Text("<capabilities><host/></capabilities>".into()),
         5 => Reply::Domains(summaries()),
         6..=9 | 11 | 12 | 20 => Reply::Domain(running()),
-        10 | 13..=19 | 21 | 22 | 24 | 27 | 28 => Reply::Unit,
+        10 | 13..=19 | 21 | 22 | 24 | 27..=29 => Reply::Unit,
         23 => Reply::Bool(true),
         25 => Reply::Info(DomainInfo {
             state: DomainState::Paused,
@@ -244,6 +256,8 @@ pub fn reply_for(procedure: u32) -> Reply {
             managed_save: true,
         }),
         26 => Reply::Text(XML.into()),
+        // A PNG's signature, then bytes of every size class.
+        30 => Reply::Bytes(b"\x89PNG\r\n\x1a\n\x00\x7f\x80\xff".to_vec()),
         n => panic!("no procedure {n}"),
     }
 }
@@ -260,6 +274,7 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         Reply::Domain(_) => "domain",
         Reply::Bool(_) => "bool",
         Reply::Info(_) => "info",
+        Reply::Bytes(_) => "bytes",
     }
 }
 
@@ -282,6 +297,7 @@ pub fn error_codes() -> Vec<ErrorCode> {
         ErrorCode::Timeout,
         ErrorCode::NoSupport,
         ErrorCode::LimitExceeded,
+        ErrorCode::ResourceBusy,
         ErrorCode::Unknown(4242),
     ];
     // Exhaustive, so a new code needs a sample before this compiles.
@@ -303,6 +319,7 @@ pub fn error_codes() -> Vec<ErrorCode> {
             | ErrorCode::Timeout
             | ErrorCode::NoSupport
             | ErrorCode::LimitExceeded
+            | ErrorCode::ResourceBusy
             | ErrorCode::Unknown(_) => {}
         }
     }

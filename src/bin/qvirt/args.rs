@@ -190,6 +190,79 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// List a domain's network interfaces: tap device, type, source (for
+    /// user networking, the forwarded ports), model and MAC.
+    #[command(name = "domiflist")]
+    DomIfList {
+        #[command(flatten)]
+        dom: DomArg,
+        /// List the persistent definition's interfaces, not the live ones.
+        #[arg(long)]
+        inactive: bool,
+    },
+    /// List a domain's disks: target and source.
+    #[command(name = "domblklist")]
+    DomBlkList {
+        #[command(flatten)]
+        dom: DomArg,
+        /// List the persistent definition's disks, not the live ones.
+        #[arg(long)]
+        inactive: bool,
+        /// Also show each disk's type and device.
+        #[arg(long)]
+        details: bool,
+    },
+    /// Eject, insert or replace the medium of a cdrom or floppy drive.
+    #[command(name = "change-media")]
+    ChangeMedia {
+        #[command(flatten)]
+        dom: DomArg,
+        /// The drive: its target (hdc, fda) or the file it holds.
+        #[arg(value_name = "PATH")]
+        path: String,
+        /// The medium file for --insert and --update.
+        #[arg(value_name = "SOURCE")]
+        source: Option<PathBuf>,
+        /// The medium file, as virsh's --source spells it.
+        #[arg(long = "source", value_name = "FILE", conflicts_with = "source")]
+        source_flag: Option<PathBuf>,
+        /// Take the medium out.
+        #[arg(long, conflicts_with_all = ["insert", "update"])]
+        eject: bool,
+        /// Put a medium into the empty drive.
+        #[arg(long, conflicts_with = "update")]
+        insert: bool,
+        /// Replace the medium (eject it when no SOURCE is given). The
+        /// default action.
+        #[arg(long)]
+        update: bool,
+        /// Change the running domain.
+        #[arg(long)]
+        live: bool,
+        /// Change the persistent definition (used at the next start).
+        #[arg(long)]
+        config: bool,
+        /// Change the running domain if it runs, else the persistent
+        /// definition. The default.
+        #[arg(long, conflicts_with_all = ["live", "config"])]
+        current: bool,
+        /// Accepted for virsh compatibility: the tray is always opened,
+        /// even when the guest has locked it.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Save a PNG image of a domain's display.
+    Screenshot {
+        #[command(flatten)]
+        dom: DomArg,
+        /// The file to write. Default: DOMAIN-SECONDS.png in the current
+        /// directory.
+        #[arg(value_name = "FILE")]
+        file: Option<PathBuf>,
+        /// The file to write, as virsh's --file spells it.
+        #[arg(long = "file", value_name = "FILE", conflicts_with = "file")]
+        file_flag: Option<PathBuf>,
+    },
     /// Print the QEMU command line a domain XML file gives, without running
     /// anything.
     #[command(name = "domxml-to-native")]

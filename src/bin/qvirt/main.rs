@@ -9,6 +9,7 @@
 
 mod args;
 mod console;
+mod devices;
 mod event;
 mod lifecycle;
 mod native;
@@ -170,6 +171,41 @@ fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Re
                 json,
             },
         ),
+        Command::DomIfList { dom, inactive } => devices::domiflist(ctx, &dom.domain, inactive),
+        Command::DomBlkList {
+            dom,
+            inactive,
+            details,
+        } => devices::domblklist(ctx, &dom.domain, inactive, details),
+        Command::ChangeMedia {
+            dom,
+            path,
+            source,
+            source_flag,
+            eject,
+            insert,
+            update: _,
+            live,
+            config,
+            current: _,
+            force: _,
+        } => devices::change_media(
+            ctx,
+            &dom.domain,
+            devices::MediaArgs {
+                path,
+                source: source.or(source_flag),
+                eject,
+                insert,
+                live,
+                config,
+            },
+        ),
+        Command::Screenshot {
+            dom,
+            file,
+            file_flag,
+        } => devices::screenshot(ctx, &dom.domain, file.or(file_flag)),
         Command::DomXmlToNative { format, file, xml } => {
             let file = file.or(xml).ok_or_else(|| {
                 Error::new(

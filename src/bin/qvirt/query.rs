@@ -62,7 +62,7 @@ fn id_text(id: Option<u32>) -> String {
 /// each cell is preceded by one space and padded to its column's width plus
 /// two (except the last), and a dashed line of the column widths plus three
 /// each separates header and body.
-fn table<const N: usize>(rows: &[[String; N]]) -> String {
+pub fn table<const N: usize>(rows: &[[String; N]]) -> String {
     let mut widths = [0usize; N];
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {

@@ -9,8 +9,8 @@ use super::driver::{LocalDriver, default_emulator};
 use super::host;
 use crate::driver::error::Result;
 use crate::driver::{
-    ConsoleStream, Domain, DomainInfo, DomainSummary, Driver, EventStream, ListFilter, NodeInfo,
-    ShutdownOptions, VersionInfo,
+    ConsoleStream, Domain, DomainInfo, DomainSummary, Driver, EventStream, ListFilter, MediaChange,
+    MediaFlags, NodeInfo, ShutdownOptions, VersionInfo,
 };
 use crate::model::DomainDef;
 
@@ -136,5 +136,19 @@ impl Driver for LocalDriver {
 
     fn console(&self, dom: &Domain, force: bool) -> Result<Box<dyn ConsoleStream>> {
         self.core.open_console(dom, force)
+    }
+
+    fn change_media(
+        &self,
+        dom: &Domain,
+        target: &str,
+        change: MediaChange,
+        flags: MediaFlags,
+    ) -> Result<()> {
+        self.core.change_media(dom, target, change, flags)
+    }
+
+    fn screenshot(&self, dom: &Domain) -> Result<Vec<u8>> {
+        self.core.screenshot(dom)
     }
 }

@@ -205,11 +205,11 @@ impl Core {
     pub fn domain_xml(&self, dom: &Domain, inactive: bool) -> Result<String> {
         let inner = lock(&self.inner);
         let entry = Core::find(&inner, dom)?;
-        let def = match (&entry.persistent, inactive) {
-            (Some(def), true) => def,
-            _ => entry.def(),
-        };
-        Ok(def.to_xml())
+        Ok(match (&entry.persistent, &entry.running, inactive) {
+            (Some(def), _, true) => def.to_xml(),
+            (_, Some(run), _) => run.live_def().to_xml(),
+            _ => entry.def().to_xml(),
+        })
     }
 
     /// The autostart flag; persistent domains only.

@@ -120,7 +120,7 @@ impl LocalDriver {
         layout.prepare()?;
         let state_lock = StateLock::acquire(&layout.lock)?;
         let log = Arc::new(Logger::open(&layout.manager_log(), log_stderr));
-        let defs = store::scan(&layout, &log)?;
+        let defs = store::scan_at_open(&layout, &log)?;
         let core = Arc::new_cyclic(|me| Core {
             uri,
             layout,
@@ -169,6 +169,39 @@ impl LocalDriver {
     /// whose file is gone. Bad files are logged and skipped, as at open.
     pub fn rescan(&self) -> Result<()> {
         self.core.rescan()
+    }
+
+    /// Starts every shut-off domain marked autostart, one after the
+    /// other in the order of their names; returns each one's name and
+    /// what its start gave. A failure is logged and does not stop the
+    /// others. A daemon calls this once, after opening; opening the driver
+    /// never does it by itself, so a program (or the CLI) that embeds the
+    /// driver starts nothing it was not asked to.
+    pub fn autostart_all(&self) -> Vec<(String, Result<()>)> {
+        let mut marked: Vec<Domain> = lock(&self.core.inner)
+            .entries
+            .values()
+            .filter(|e| e.running.is_none())
+            .filter_map(|e| e.persistent.as_ref().map(|_| e.handle()))
+            .filter(|d| store::autostart(&self.core.layout, &d.name))
+            .collect();
+        marked.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut out = Vec::new();
+        for dom in marked {
+            let result = self.core.start_domain(&dom).map(|_| ());
+            match &result {
+                Ok(()) => self
+                    .core
+                    .log
+                    .info(&format!("autostart: started domain '{}'", dom.name)),
+                Err(e) => self.core.log.error(&format!(
+                    "autostart: domain '{}' failed to start: {e}",
+                    dom.name
+                )),
+            }
+            out.push((dom.name, result));
+        }
+        out
     }
 
     /// Whether any domain runs.

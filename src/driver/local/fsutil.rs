@@ -6,13 +6,20 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::driver::error::{Error, ErrorCode, Result};
 
 /// Writes `data` to `path` so that a crash at any instant leaves either
 /// the old file or the new one: a temporary file in the same directory,
 /// fsync, rename over `path`, fsync of the directory.
+///
+/// The temporary file's name (`.NAME.tmp-PID-N`, see [`is_leftover_temp`])
+/// is new for every call, so two threads writing the same file at once
+/// never write into one temporary file; it is created exclusively, so a
+/// symlink planted under that name is replaced, never followed.
 pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
+    static SEQ: AtomicU64 = AtomicU64::new(0);
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path.file_name().ok_or_else(|| {
         Error::new(
@@ -21,15 +28,21 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
         )
     })?;
     let tmp = dir.join(format!(
-        ".{}.tmp-{}",
+        ".{}.tmp-{}-{}",
         name.to_string_lossy(),
-        std::process::id()
+        std::process::id(),
+        SEQ.fetch_add(1, Ordering::Relaxed)
     ));
     let result = (|| {
+        // Only a crashed writer's leftover (or something planted) can
+        // have this name: out of the way with it.
+        match fs::remove_file(&tmp) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
         let mut file = OpenOptions::new()
             .write(true)
-            .create(true)
-            .truncate(true)
+            .create_new(true)
             .mode(0o600)
             .open(&tmp)?;
         file.write_all(data)?;
@@ -41,6 +54,28 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
         let _ = fs::remove_file(&tmp);
         Error::io(format!("cannot write {}", path.display()), e)
     })
+}
+
+/// Whether `file_name` is a temporary file [`write_atomic`] leaves when its
+/// process dies before the rename: `.NAME.tmp-PID` (older versions) or
+/// `.NAME.tmp-PID-N`. Only the manager holding the state lock writes in
+/// its directories, so at open every such file is a leftover.
+pub fn is_leftover_temp(file_name: &str) -> bool {
+    let Some(rest) = file_name.strip_prefix('.') else {
+        return false;
+    };
+    let Some((stem, suffix)) = rest.rsplit_once(".tmp-") else {
+        return false;
+    };
+    let mut parts = suffix.split('-');
+    let number =
+        |p: Option<&str>| p.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    !stem.is_empty()
+        && number(parts.next())
+        && match parts.next() {
+            None => true,
+            seq => number(seq) && parts.next().is_none(),
+        }
 }
 
 /// Removes `path` durably (fsync of its directory); a missing file is fine.
@@ -135,8 +170,20 @@ impl StateLock {
             .create(true)
             .truncate(false)
             .mode(0o600)
+            .custom_flags(nix::libc::O_NOFOLLOW)
             .open(path)
-            .map_err(|e| Error::io(format!("cannot open the lock file {}", path.display()), e))?;
+            .map_err(|e| {
+                if e.raw_os_error() == Some(nix::libc::ELOOP) {
+                    return Error::new(
+                        ErrorCode::OperationDenied,
+                        format!(
+                            "the lock file {} is a symbolic link; qvirt does not follow links in its state directory (remove it)",
+                            path.display()
+                        ),
+                    );
+                }
+                Error::io(format!("cannot open the lock file {}", path.display()), e)
+            })?;
         // A lock this process held a moment ago (a manager just closed)
         // stays taken while a child forked meanwhile by any thread still
         // holds a copy of its descriptor, until that child execs: wait a
@@ -223,6 +270,77 @@ mod tests {
         remove_durable(&file).unwrap();
         remove_durable(&file).unwrap();
         fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Threads writing one file at once each get a whole write in: no
+    /// error, no mixed contents, no temporary file left.
+    #[test]
+    fn concurrent_atomic_writes_of_one_file_do_not_mix() {
+        let dir = tempdir("concurrent");
+        let file = dir.join("status.json");
+        let contents: Vec<Vec<u8>> = (0..8u8)
+            .map(|i| vec![b'a' + i; 1000 + 3000 * usize::from(i)])
+            .collect();
+        std::thread::scope(|s| {
+            for c in &contents {
+                let file = &file;
+                s.spawn(move || {
+                    for _ in 0..200 {
+                        write_atomic(file, c).unwrap();
+                    }
+                });
+            }
+        });
+        assert!(contents.contains(&fs::read(&file).unwrap()));
+        let names: Vec<_> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["status.json"]);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A symlink planted under a temporary file's name is replaced, and
+    /// its target left alone; a planted lock file link is refused.
+    #[test]
+    fn planted_links_are_not_followed() {
+        let dir = tempdir("links");
+        let target = dir.join("target");
+        fs::write(&target, b"precious").unwrap();
+        let pid = std::process::id();
+        for n in 0..32 {
+            std::os::unix::fs::symlink(&target, dir.join(format!(".a.xml.tmp-{pid}-{n}"))).unwrap();
+        }
+        std::os::unix::fs::symlink(&target, dir.join(format!(".a.xml.tmp-{pid}"))).unwrap();
+        write_atomic(&dir.join("a.xml"), b"mine").unwrap();
+        assert_eq!(fs::read(&target).unwrap(), b"precious");
+        assert!(fs::symlink_metadata(dir.join("a.xml")).unwrap().is_file());
+
+        std::os::unix::fs::symlink(&target, dir.join("lock")).unwrap();
+        let err = StateLock::acquire(&dir.join("lock")).unwrap_err();
+        assert_eq!(err.code, ErrorCode::OperationDenied);
+        assert!(err.message.contains("symbolic link"), "{}", err.message);
+        assert_eq!(fs::read(&target).unwrap(), b"precious");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn leftover_temporary_files_are_recognised() {
+        for name in [".a.xml.tmp-12", ".a.xml.tmp-12-0", ".x.tmp-y.xml.tmp-1-22"] {
+            assert!(is_leftover_temp(name), "{name}");
+        }
+        for name in [
+            "a.xml.tmp-12",
+            ".a.xml.swp",
+            ".a.xml.tmp-",
+            ".a.xml.tmp-12-",
+            ".a.xml.tmp-1x",
+            ".a.xml.tmp-1-2-3",
+            ".tmp-12",
+            ".a.xml",
+        ] {
+            assert!(!is_leftover_temp(name), "{name}");
+        }
     }
 
     #[test]

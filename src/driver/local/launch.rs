@@ -5,6 +5,7 @@
 //! runtime directory, and says why with the tail of QEMU's log and the
 //! command line it ran.
 
+use std::collections::BTreeSet;
 use std::fs::File;
 use std::net::{Ipv4Addr, TcpListener};
 use std::os::fd::AsFd;
@@ -17,6 +18,7 @@ use serde_json::{Value, json};
 use super::argv::{RuntimePaths, build_argv};
 use super::driver::{Core, emulator_of, lock};
 use super::fsutil::ensure_private_dir;
+use super::hostnet;
 use super::monitor::{self, MonitorLink};
 use super::process::{self, ExitWatch, ProcessId};
 use super::qmp::Qmp;
@@ -58,7 +60,16 @@ impl Core {
         let caps = self.caps(&emulator)?;
         let name = def.name.clone();
         // Before the runtime dir exists, so that a taken port leaves none.
-        let vnc_port = self.pick_vnc_port(&def)?;
+        let vnc = self.pick_vnc_port(&def)?;
+        let vnc_port = vnc.0;
+        hostnet::check_forwards(&def)?;
+        // The taps go again whenever this returns an error; once QEMU runs
+        // they are the run's, removed when it ends.
+        hostnet::create_taps(&mut def)?;
+        let mut taps = TapGuard {
+            names: hostnet::taps_of(&def),
+            core: self,
+        };
         let run_dir = self.layout.run_dir(&name);
         if run_dir.exists() {
             // Left by a run that is over (the caller checked the domain is
@@ -167,6 +178,7 @@ impl Core {
             drop(run);
             return Err(fail(e));
         }
+        taps.names.clear();
         Ok((run, link))
     }
 
@@ -203,15 +215,18 @@ impl Core {
     }
 
     /// The VNC port for `def`: its fixed port, checked free, or the first
-    /// free one from 5900 for autoport. `None` without VNC.
-    fn pick_vnc_port(&self, def: &DomainDef) -> Result<Option<u16>> {
+    /// free one from 5900 for autoport; held for this start until the
+    /// reservation is dropped. `None` without VNC.
+    fn pick_vnc_port(&self, def: &DomainDef) -> Result<VncReservation> {
         let Some(g) = def.devices.graphics.first() else {
-            return Ok(None);
+            return Ok(VncReservation(None));
         };
+        let mut starting = lock(&VNC_STARTING);
         let taken: Vec<u16> = lock(&self.inner)
             .entries
             .values()
             .filter_map(|e| e.running.as_ref().and_then(|r| r.vnc_port))
+            .chain(starting.iter().copied())
             .collect();
         let auto = g.autoport.unwrap_or(false) || g.port.is_none_or(|p| p < 0);
         if !auto {
@@ -231,12 +246,58 @@ impl Core {
                     ),
                 ));
             }
-            return Ok(Some(port));
+            starting.insert(port);
+            return Ok(VncReservation(Some(port)));
         }
-        (5900..=65535u16)
+        let port = (5900..=65535u16)
             .find(|p| !taken.contains(p) && port_free(*p))
-            .map(Some)
-            .ok_or_else(|| Error::new(ErrorCode::OperationFailed, "no free VNC port from 5900 up"))
+            .ok_or_else(|| {
+                Error::new(ErrorCode::OperationFailed, "no free VNC port from 5900 up")
+            })?;
+        starting.insert(port);
+        Ok(VncReservation(Some(port)))
+    }
+}
+
+/// VNC ports picked by starts in this process whose QEMU may not listen
+/// yet. Every manager of the process skips them (a program, or a test,
+/// may open several), so two starts at once never pick the same port.
+static VNC_STARTING: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+
+/// A VNC port held in [`VNC_STARTING`] for one start, let go when the
+/// start is over (its QEMU then listens on it, or never will).
+struct VncReservation(Option<u16>);
+
+impl Drop for VncReservation {
+    fn drop(&mut self) {
+        if let Some(port) = self.0 {
+            lock(&VNC_STARTING).remove(&port);
+        }
+    }
+}
+
+/// Removes the taps of a start that failed when dropped, unless its
+/// `names` were cleared because the start went through.
+struct TapGuard<'a> {
+    names: Vec<String>,
+    core: &'a Core,
+}
+
+impl Drop for TapGuard<'_> {
+    fn drop(&mut self) {
+        self.core.release_taps(&self.names, "a failed start");
+    }
+}
+
+impl Core {
+    /// Removes the taps `names`, logging those that cannot be removed;
+    /// `after` says what ended their use, for the log.
+    pub(crate) fn release_taps(&self, names: &[String], after: &str) {
+        for (tap, e) in hostnet::remove_taps(names) {
+            self.log.error(&format!(
+                "cannot remove tap device '{tap}' after {after}: {e}"
+            ));
+        }
     }
 }
 
@@ -348,6 +409,7 @@ pub(crate) fn new_running(
         stop_monitor: Mutex::new(Some(link.stopper())),
         events: link.progress(),
         console_owner: Default::default(),
+        media: Mutex::new(Vec::new()),
     })
 }
 

@@ -257,8 +257,12 @@ impl Core {
 
     /// Ends the run of a process that exited after a shutdown request:
     /// the guest powered off, whether or not the monitor has seen its
-    /// SHUTDOWN event yet.
+    /// SHUTDOWN event yet. The monitor thread normally ends the run
+    /// itself, once it has handled the events QEMU sent before exiting, so
+    /// that the guest's `Shutdown` event comes before `Stopped`: it is
+    /// given a moment to, and the run is ended here only if it has not.
     pub(crate) fn wait_run_over(&self, dom: &Domain, run: &Running) {
+        run.events.wait_ended(Duration::from_secs(5));
         let reason = run.run_state().stopping.unwrap_or(StateReason::Shutdown);
         self.finish_run(dom.uuid, run.process.pid, Some(reason));
     }

@@ -29,12 +29,14 @@ pub struct Logger {
 
 impl Logger {
     /// Opens (creating, mode 0600) the log at `path`; `stderr` copies each
-    /// line there too (a daemon in the foreground).
+    /// line there too (a daemon in the foreground). A symlink at `path` is
+    /// not followed: the log is then not written (and stderr says why).
     pub fn open(path: &Path, stderr: bool) -> Logger {
         let file = OpenOptions::new()
             .create(true)
             .append(true)
             .mode(0o600)
+            .custom_flags(nix::libc::O_NOFOLLOW)
             .open(path);
         if let Err(e) = &file {
             eprintln!("qvirt: cannot open the log {}: {e}", path.display());

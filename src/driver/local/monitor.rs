@@ -78,6 +78,25 @@ impl EventProgress {
         self.changed.notify_all();
     }
 
+    /// Waits until the monitor thread has ended, up to `timeout`; whether
+    /// it has.
+    pub(crate) fn wait_ended(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut counts = lock(&self.counts);
+        while !counts.2 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            counts = self
+                .changed
+                .wait_timeout(counts, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        true
+    }
+
     /// Waits until every event delivered before this call is handled (or
     /// the monitor thread has ended), up to `timeout`; whether they were.
     pub(crate) fn wait_handled(&self, timeout: Duration) -> bool {
@@ -444,6 +463,8 @@ impl Core {
             self.log.error(&format!("domain '{name}': {e}"));
         }
         process::reap(pid);
+        let taps = super::hostnet::taps_of(&run.def);
+        self.release_taps(&taps, &format!("domain '{name}' stopped"));
         if let Err(e) = std::fs::remove_dir_all(&run.run_dir)
             && e.kind() != std::io::ErrorKind::NotFound
         {

@@ -125,6 +125,29 @@ pub fn is_alive(id: ProcessId) -> bool {
     state != Some("Z") && state != Some("X") && stat_field(&stat, 22) == Some(id.start_time)
 }
 
+/// The live processes with a command-line argument for which `matches`
+/// holds (a QEMU is found by the QMP socket option only it has).
+pub fn with_argument(matches: impl Fn(&[u8]) -> bool) -> Vec<ProcessId> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|cmdline| cmdline.split(|&b| b == 0).any(&matches))
+        })
+        .filter_map(|pid| {
+            let id = ProcessId {
+                pid,
+                start_time: start_time(pid)?,
+            };
+            is_alive(id).then_some(id)
+        })
+        .collect()
+}
+
 /// A pidfd: becomes readable the moment its process exits, whether or not
 /// anyone has reaped it (an orphaned QEMU's reaper may be slow).
 #[derive(Debug)]

@@ -34,10 +34,11 @@ impl Core {
             let label = dir.display().to_string();
             let status = match Status::read(&dir) {
                 Ok(s) => s,
+                Err(_) if !dir.join("status.json").exists() => {
+                    self.clear_unfinished_start(&dir);
+                    continue;
+                }
                 Err(e) => {
-                    // A start that was cut off before its status file was
-                    // written: its QEMU (if any) was killed by that start's
-                    // failure handling or died with no monitor.
                     self.log.warn(&format!("reattach: skipping {label}: {e}"));
                     continue;
                 }
@@ -61,6 +62,8 @@ impl Core {
                     def.name, id.pid
                 ));
                 let _ = std::fs::remove_dir_all(&dir);
+                let taps = super::hostnet::taps_of(&def);
+                self.release_taps(&taps, &format!("domain '{}' stopped", def.name));
                 let mut inner = lock(&self.inner);
                 if let Some(e) = inner.entries.get_mut(&def.uuid) {
                     e.reason = StateReason::Unknown;
@@ -72,6 +75,51 @@ impl Core {
                 continue;
             }
             self.adopt(status, def, id, &dir);
+        }
+    }
+
+    /// Clears the runtime directory of a start that was cut off before
+    /// its status file was written (the manager died in the middle of a
+    /// start): no manager knows its QEMU, which may be paused before its
+    /// first instruction or already running, and would hold the domain's
+    /// disks and ports for good. The start never answered, so the domain
+    /// is left shut off: the QEMU (found by its QMP socket argument) is
+    /// killed and the directory removed.
+    fn clear_unfinished_start(&self, dir: &std::path::Path) {
+        // The QMP socket's option value, as the command line escapes it:
+        // `path=...` ends at a single comma or the end of the argument.
+        let qmp = dir.join("qmp.sock");
+        let option = format!("path={}", qmp.to_string_lossy().replace(',', ",,"));
+        let option = option.as_bytes();
+        let strays = process::with_argument(|arg| {
+            arg.windows(option.len()).enumerate().any(|(i, w)| {
+                w == option
+                    && (i == 0 || arg[i - 1] == b',')
+                    && matches!(arg.get(i + option.len()), None | Some(b','))
+                    && arg.get(i + option.len() + 1) != Some(&b',')
+            })
+        });
+        for id in &strays {
+            self.log.warn(&format!(
+                "reattach: {}: a start was cut off before it was recorded; stopping its QEMU (pid {})",
+                dir.display(),
+                id.pid
+            ));
+            if let Some(exit) = process::ExitWatch::open(*id) {
+                process::kill_hard(*id);
+                exit.wait(Some(Duration::from_secs(5)));
+            }
+            process::reap(id.pid);
+        }
+        if strays.is_empty() {
+            self.log.warn(&format!(
+                "reattach: {}: a start was cut off before it was recorded, and its QEMU is gone",
+                dir.display()
+            ));
+        }
+        if let Err(e) = std::fs::remove_dir_all(dir) {
+            self.log
+                .error(&format!("reattach: cannot remove {}: {e}", dir.display()));
         }
     }
 

@@ -85,7 +85,7 @@ impl Status {
             pid: run.process.pid,
             start_time: run.process.start_time,
             persistent,
-            def_xml: run.def.to_xml(),
+            def_xml: run.live_def().to_xml(),
             vnc_port: run.vnc_port,
             reason: Some(run.run_state().reason.as_str().to_string()),
         }
@@ -136,6 +136,9 @@ pub struct Running {
     /// The generation of the console's current holder: opening the
     /// console with `force` bumps it, which cuts off the older holder.
     pub(crate) console_owner: std::sync::atomic::AtomicU64,
+    /// Media changed since QEMU started, by disk target: the source now
+    /// in the drive (`None`: empty). [`Running::live_def`] applies them.
+    pub(crate) media: Mutex<Vec<(String, Option<String>)>>,
 }
 
 impl Running {
@@ -146,6 +149,26 @@ impl Running {
     /// happen once, in order.
     pub fn sync_events(&self) {
         self.events.wait_handled(std::time::Duration::from_secs(10));
+    }
+
+    /// The definition as the domain runs now: `def` with the media
+    /// changed since it started.
+    pub fn live_def(&self) -> DomainDef {
+        let mut def = self.def.clone();
+        let media = self.media.lock().unwrap_or_else(|p| p.into_inner());
+        for (target, source) in media.iter() {
+            if let Some(disk) = def.devices.disks.iter_mut().find(|d| d.target == *target) {
+                disk.source.clone_from(source);
+            }
+        }
+        def
+    }
+
+    /// Records that the drive `target` now holds `source`.
+    pub fn set_medium(&self, target: &str, source: Option<String>) {
+        let mut media = self.media.lock().unwrap_or_else(|p| p.into_inner());
+        media.retain(|(t, _)| t != target);
+        media.push((target.to_string(), source));
     }
 
     /// The monitor, or the error that says why there is none.

@@ -124,7 +124,7 @@ impl Core {
             .open(&tmp)
             .map_err(|e| Error::io(format!("cannot create {}", tmp.display()), e))?;
         let result = (|| {
-            write_header(&mut file, &run.def, was_running)
+            write_header(&mut file, &run.live_def(), was_running)
                 .map_err(|e| Error::io(format!("cannot write {}", tmp.display()), e))?;
             if was_running {
                 qmp.execute("stop", None, QMP_TIMEOUT)?;

@@ -2,46 +2,76 @@
 //! the config directory, written durably, scanned at open and on rescan.
 //!
 //! A bad file is never deleted or rewritten: it is logged with its name
-//! and the reason, and skipped, so a user can repair it.
+//! and the reason, and skipped, so a user can repair it. The only files
+//! removed unasked are the temporary files of writes a crash cut off.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs;
+use std::io::Read;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use uuid::Uuid;
 
-use super::fsutil::{remove_durable, write_atomic};
+use super::fsutil::{is_leftover_temp, remove_durable, write_atomic};
 use super::layout::Layout;
 use super::logger::Logger;
 use crate::driver::error::{Error, ErrorCode, Result};
-use crate::model::DomainDef;
+use crate::model::{DomainDef, MAX_XML_BYTES};
 
-/// Reads every definition in `layout.config`, in file-name order. Files
-/// that do not parse, whose name does not match the domain's, or whose
-/// name or UUID repeats an earlier file's are logged and skipped.
+/// Removes the temporary files that writes cut off by a crash left in
+/// the config and autostart directories (see
+/// [`is_leftover_temp`](super::fsutil::is_leftover_temp)), then reads
+/// every definition as [`scan`] does. Only at open: while the manager
+/// runs, such a file may be a write in progress.
+pub fn scan_at_open(layout: &Layout, log: &Logger) -> Result<Vec<DomainDef>> {
+    for dir in [&layout.config, &layout.autostart] {
+        let Ok(entries) = fs::read_dir(dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if is_leftover_temp(&name) && e.file_type().is_ok_and(|t| !t.is_dir()) {
+                match fs::remove_file(e.path()) {
+                    Ok(()) => log.info(&format!(
+                        "config: removed {name}, left by a write that a crash cut off"
+                    )),
+                    Err(err) => log.warn(&format!("config: cannot remove {name}: {err}")),
+                }
+            }
+        }
+    }
+    scan(layout, log)
+}
+
+/// Reads every definition in `layout.config`, in file-name order. Each
+/// file that is not one is logged with its name and the reason, and
+/// skipped, never changed: files that are not `*.xml`, hidden files,
+/// anything but a regular file (a directory, a FIFO, a symlink, which is
+/// not followed), files too large, not UTF-8, or that do not parse,
+/// whose name does not match the domain's, or whose domain's name or
+/// UUID an earlier file has.
 pub fn scan(layout: &Layout, log: &Logger) -> Result<Vec<DomainDef>> {
     let entries = fs::read_dir(&layout.config)
         .map_err(|e| Error::io(format!("cannot read {}", layout.config.display()), e))?;
-    let mut files: Vec<_> = entries
+    let mut files: Vec<(String, Option<fs::FileType>)> = entries
         .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().map(|t| t.is_file()).unwrap_or(false))
-        .map(|e| e.path())
+        .map(|e| {
+            let kind = e.file_type().ok();
+            (e.file_name().to_string_lossy().into_owned(), kind)
+        })
+        .filter(|(name, kind)| !(name == "autostart" && kind.is_some_and(|k| k.is_dir())))
         .collect();
-    files.sort();
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    let present: HashSet<&str> = files.iter().map(|(name, _)| name.as_str()).collect();
     let mut defs = Vec::with_capacity(files.len());
-    let mut by_name: HashMap<String, usize> = HashMap::new();
     let mut by_uuid: HashMap<Uuid, usize> = HashMap::new();
-    let mut origins: Vec<String> = Vec::new();
-    for path in files {
-        let file = path
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
+    let mut origins: Vec<&str> = Vec::new();
+    for (file, kind) in &files {
         if file.starts_with('.') {
-            // A temporary file left by a write that crashed before its
-            // rename: the old definition is intact beside it.
-            log.warn(&format!("config: ignoring leftover temporary file {file}"));
+            log.warn(&format!(
+                "config: ignoring {file}: a hidden file is not a domain definition"
+            ));
             continue;
         }
         let Some(stem) = file.strip_suffix(".xml") else {
@@ -50,7 +80,13 @@ pub fn scan(layout: &Layout, log: &Logger) -> Result<Vec<DomainDef>> {
             ));
             continue;
         };
-        let def = match read_definition(&path) {
+        if let Some(what) = kind.and_then(not_regular) {
+            log.error(&format!(
+                "config: skipping {file}: not a regular file but {what}; a definition is a plain file (nothing was read)"
+            ));
+            continue;
+        }
+        let def = match read_definition(&layout.config.join(file)) {
             Ok(def) => def,
             Err(e) => {
                 log.error(&format!(
@@ -61,18 +97,21 @@ pub fn scan(layout: &Layout, log: &Logger) -> Result<Vec<DomainDef>> {
                 continue;
             }
         };
+        // Two files can name one domain only this way: file names are
+        // unique, and a file must be named after its domain.
         if def.name != stem {
-            log.error(&format!(
-                "config: skipping {file}: it defines domain '{}', but the file name says '{stem}'",
-                def.name
-            ));
-            continue;
-        }
-        if let Some(&first) = by_name.get(&def.name) {
-            log.error(&format!(
-                "config: skipping {file}: domain name '{}' is already defined by {}",
-                def.name, origins[first]
-            ));
+            let own = format!("{}.xml", def.name);
+            if present.contains(own.as_str()) {
+                log.error(&format!(
+                    "config: skipping {file}: it defines domain '{}', which {own} defines; a domain has one file, named after it",
+                    def.name
+                ));
+            } else {
+                log.error(&format!(
+                    "config: skipping {file}: it defines domain '{}', but the file name says '{stem}' (rename it to {own})",
+                    def.name
+                ));
+            }
             continue;
         }
         if let Some(&first) = by_uuid.get(&def.uuid) {
@@ -82,7 +121,6 @@ pub fn scan(layout: &Layout, log: &Logger) -> Result<Vec<DomainDef>> {
             ));
             continue;
         }
-        by_name.insert(def.name.clone(), defs.len());
         by_uuid.insert(def.uuid, defs.len());
         origins.push(file);
         defs.push(def);
@@ -90,10 +128,66 @@ pub fn scan(layout: &Layout, log: &Logger) -> Result<Vec<DomainDef>> {
     Ok(defs)
 }
 
-/// Reads and parses one definition file.
+/// What a directory entry of this type is, in words, unless it is a
+/// regular file.
+fn not_regular(kind: fs::FileType) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt;
+    Some(if kind.is_file() {
+        return None;
+    } else if kind.is_dir() {
+        "a directory"
+    } else if kind.is_symlink() {
+        "a symbolic link (not followed)"
+    } else if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "a device"
+    })
+}
+
+/// Reads and parses one definition file: a regular file (a symlink is
+/// not followed, and a FIFO put in its place does not block the read) of
+/// at most [`MAX_XML_BYTES`], in UTF-8.
 pub fn read_definition(path: &Path) -> Result<DomainDef> {
-    let text = fs::read_to_string(path)
-        .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+    let cannot = |e| Error::io(format!("cannot read {}", path.display()), e);
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK)
+        .open(path)
+        .map_err(cannot)?;
+    let meta = file.metadata().map_err(cannot)?;
+    if let Some(what) = not_regular(meta.file_type()) {
+        return Err(Error::new(
+            ErrorCode::ConfigInvalid,
+            format!("{} is not a regular file but {what}", path.display()),
+        ));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_XML_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() > MAX_XML_BYTES {
+        return Err(Error::new(
+            ErrorCode::LimitExceeded,
+            format!(
+                "{} is {} bytes, larger than the {MAX_XML_BYTES} bytes a definition may have",
+                path.display(),
+                meta.len().max(bytes.len() as u64)
+            ),
+        ));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        Error::new(
+            ErrorCode::InvalidXml,
+            format!(
+                "{} is not UTF-8 text (invalid byte at offset {})",
+                path.display(),
+                e.utf8_error().valid_up_to()
+            ),
+        )
+    })?;
     Ok(DomainDef::from_xml(&text)?)
 }
 

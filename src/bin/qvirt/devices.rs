@@ -1,0 +1,205 @@
+//! Device verbs: `domiflist` and `domblklist` (read from the domain XML,
+//! in virsh's columns), `change-media`, and `screenshot`.
+
+use std::path::{Path, PathBuf};
+
+use qvirt::driver::{MediaChange, MediaFlags};
+use qvirt::model::{DiskDevice, DiskType, Interface, InterfaceType, PortProto};
+use qvirt::{DomainDef, Error, ErrorCode, Result};
+
+use crate::query::table;
+use crate::{Ctx, outln};
+
+/// The definition `domiflist` and `domblklist` read: the live one unless
+/// `inactive`.
+fn definition(ctx: &mut Ctx, arg: &str, inactive: bool) -> Result<DomainDef> {
+    let dom = ctx.domain(arg)?;
+    let xml = ctx.driver()?.xml_desc(&dom, inactive)?;
+    Ok(DomainDef::from_xml(&xml)?)
+}
+
+/// `domiflist`: ` Interface   Type   Source   Model   MAC`, one row per
+/// interface. For user networking the source column lists the forwarded
+/// ports (`tcp/127.0.0.1:8080->80`), where virsh has nothing to show.
+pub fn domiflist(ctx: &mut Ctx, arg: &str, inactive: bool) -> Result<()> {
+    let def = definition(ctx, arg, inactive)?;
+    let mut rows = vec![[
+        "Interface".to_string(),
+        "Type".to_string(),
+        "Source".to_string(),
+        "Model".to_string(),
+        "MAC".to_string(),
+    ]];
+    for net in &def.devices.interfaces {
+        let (kind, source) = match &net.kind {
+            InterfaceType::User => ("user", forwards(net)),
+            InterfaceType::Network(n) => ("network", n.clone()),
+            InterfaceType::Bridge(b) => ("bridge", b.clone()),
+            InterfaceType::Ethernet => ("ethernet", "-".to_string()),
+        };
+        rows.push([
+            net.target_dev.clone().unwrap_or_else(|| "-".to_string()),
+            kind.to_string(),
+            source,
+            net.model.clone().unwrap_or_else(|| "-".to_string()),
+            net.mac.to_string(),
+        ]);
+    }
+    crate::output::write(&table(&rows))
+}
+
+/// The forwarded ports of a user-networking interface, `-` for none:
+/// `PROTO/HOSTADDR:HOSTPORT->GUESTPORT`, a range as `START-END->TO-...`.
+fn forwards(net: &Interface) -> String {
+    let mut out = Vec::new();
+    for rule in &net.port_forwards {
+        let proto = match rule.proto {
+            PortProto::Tcp => "tcp",
+            PortProto::Udp => "udp",
+        };
+        let addr = rule.address.as_deref().unwrap_or("127.0.0.1");
+        for r in &rule.ranges {
+            let to = r.to.unwrap_or(r.start);
+            out.push(match r.end.filter(|e| *e != r.start) {
+                None => format!("{proto}/{addr}:{}->{to}", r.start),
+                Some(end) => {
+                    let last = u32::from(to) + u32::from(end.saturating_sub(r.start));
+                    format!("{proto}/{addr}:{}-{end}->{to}-{last}", r.start)
+                }
+            });
+        }
+    }
+    if out.is_empty() {
+        "-".to_string()
+    } else {
+        out.join(",")
+    }
+}
+
+/// `domblklist`: ` Target   Source`, or with `details`
+/// ` Type   Device   Target   Source`.
+pub fn domblklist(ctx: &mut Ctx, arg: &str, inactive: bool, details: bool) -> Result<()> {
+    let def = definition(ctx, arg, inactive)?;
+    let source = |s: &Option<String>| s.clone().unwrap_or_else(|| "-".to_string());
+    if !details {
+        let mut rows = vec![["Target".to_string(), "Source".to_string()]];
+        for d in &def.devices.disks {
+            rows.push([d.target.clone(), source(&d.source)]);
+        }
+        return crate::output::write(&table(&rows));
+    }
+    let mut rows = vec![[
+        "Type".to_string(),
+        "Device".to_string(),
+        "Target".to_string(),
+        "Source".to_string(),
+    ]];
+    for d in &def.devices.disks {
+        let kind = match d.kind {
+            DiskType::File => "file",
+            DiskType::Block => "block",
+        };
+        let device = match d.device {
+            DiskDevice::Disk => "disk",
+            DiskDevice::Cdrom => "cdrom",
+            DiskDevice::Floppy => "floppy",
+        };
+        rows.push([
+            kind.to_string(),
+            device.to_string(),
+            d.target.clone(),
+            source(&d.source),
+        ]);
+    }
+    crate::output::write(&table(&rows))
+}
+
+/// What `change-media` was asked.
+pub struct MediaArgs {
+    /// The drive's target, or the file it holds.
+    pub path: String,
+    /// The medium file.
+    pub source: Option<PathBuf>,
+    /// `--eject`.
+    pub eject: bool,
+    /// `--insert`.
+    pub insert: bool,
+    /// `--live`.
+    pub live: bool,
+    /// `--config`.
+    pub config: bool,
+}
+
+/// `change-media`: virsh's action words and messages. `--update` (the
+/// default) without a source ejects.
+pub fn change_media(ctx: &mut Ctx, arg: &str, a: MediaArgs) -> Result<()> {
+    let dom = ctx.domain(arg)?;
+    let (change, done) = match (a.eject, a.insert, a.source) {
+        (true, _, Some(_)) => {
+            return Err(Error::new(
+                ErrorCode::InvalidArgument,
+                "--eject takes no source file",
+            ));
+        }
+        (true, _, None) => (MediaChange::Eject, "ejected"),
+        (false, true, Some(file)) => (MediaChange::Insert(file), "inserted"),
+        (false, true, None) => {
+            return Err(Error::new(
+                ErrorCode::InvalidArgument,
+                "no source is given for inserting media",
+            ));
+        }
+        (false, false, Some(file)) => (MediaChange::Update(file), "updated"),
+        (false, false, None) => (MediaChange::Eject, "updated"),
+    };
+    let flags = MediaFlags {
+        live: a.live,
+        config: a.config,
+    };
+    let target = drive_target(ctx, &dom, &a.path, flags)?;
+    ctx.driver()?.change_media(&dom, &target, change, flags)?;
+    outln!("Successfully {done} media.")
+}
+
+/// The target of the drive `path` names: a target as it is, or the disk
+/// whose source is that file (as virsh also accepts).
+fn drive_target(
+    ctx: &mut Ctx,
+    dom: &qvirt::Domain,
+    path: &str,
+    flags: MediaFlags,
+) -> Result<String> {
+    let driver = ctx.driver()?;
+    let inactive = flags.config && !flags.live;
+    let def = DomainDef::from_xml(&driver.xml_desc(dom, inactive)?)?;
+    let disks = &def.devices.disks;
+    if disks.iter().any(|d| d.target == path) {
+        return Ok(path.to_string());
+    }
+    let absolute = std::path::absolute(Path::new(path)).ok();
+    let found = disks.iter().find(|d| {
+        d.source
+            .as_deref()
+            .is_some_and(|s| s == path || absolute.as_deref() == Some(Path::new(s)))
+    });
+    // An unknown name goes to the driver, whose error lists the targets.
+    Ok(found.map_or_else(|| path.to_string(), |d| d.target.clone()))
+}
+
+/// `screenshot`: writes the PNG and says where, as virsh does.
+pub fn screenshot(ctx: &mut Ctx, arg: &str, file: Option<PathBuf>) -> Result<()> {
+    let dom = ctx.domain(arg)?;
+    let png = ctx.driver()?.screenshot(&dom)?;
+    let file = file.unwrap_or_else(|| {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        PathBuf::from(format!("{}-{secs}.png", dom.name))
+    });
+    std::fs::write(&file, &png)
+        .map_err(|e| Error::io(format!("cannot write {}", file.display()), e))?;
+    outln!(
+        "Screenshot saved to {}, with type of image/png",
+        file.display()
+    )
+}

@@ -1,0 +1,409 @@
+//! Host resources of a domain's network interfaces, set up around QEMU:
+//! the host ports user networking forwards are checked free before QEMU
+//! starts (a taken port is then a clear error naming it, not a QEMU
+//! failure), and the tap devices of bridge and ethernet interfaces are
+//! created before QEMU starts (with a MAC derived from the guest's, added
+//! to their bridge, up) and removed once it has stopped.
+//!
+//! Taps are made with the TUNSETIFF ioctl and marked persistent so that
+//! QEMU can open them by name (`ifname=`, `script=no`). Making one needs
+//! CAP_NET_ADMIN in the network namespace the manager runs in: the system
+//! instance has it, a session usually does not.
+
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, TcpListener, UdpSocket};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::fs::OpenOptionsExt;
+
+use nix::libc;
+use nix::sys::socket::{AddressFamily, SockFlag, SockType, socket};
+
+use crate::driver::error::{Error, ErrorCode, Result};
+use crate::model::{DomainDef, InterfaceType, MacAddr, PortProto};
+
+/// The tun/tap control device.
+const TUN_DEVICE: &str = "/dev/net/tun";
+/// `SIOCBRADDIF` from `<linux/sockios.h>` (the libc crate lacks it).
+const SIOCBRADDIF: libc::c_ulong = 0x89a2;
+/// The name template of taps qvirt names itself; the kernel fills in the
+/// lowest free number, so two managers never pick the same name.
+const AUTO_TAP: &str = "vnet%d";
+/// Target names with this prefix are qvirt's (or libvirt's) own choice,
+/// made afresh at every start, as libvirt does.
+const AUTO_PREFIX: &str = "vnet";
+
+/// Checks that every host port the user-networking interfaces of `def`
+/// forward can be bound now; `ResourceBusy` names the first that cannot.
+/// Addresses QEMU cannot use are left for the command line to refuse.
+pub(crate) fn check_forwards(def: &DomainDef) -> Result<()> {
+    for net in &def.devices.interfaces {
+        if net.kind != InterfaceType::User {
+            continue;
+        }
+        for rule in &net.port_forwards {
+            let addr = match rule.address.as_deref() {
+                None => IpAddr::V4(Ipv4Addr::LOCALHOST),
+                Some(text) => match text.parse::<IpAddr>() {
+                    Ok(a @ IpAddr::V4(_)) => a,
+                    _ => continue,
+                },
+            };
+            for range in &rule.ranges {
+                let end = range.end.unwrap_or(range.start).max(range.start);
+                for port in range.start..=end {
+                    let guest =
+                        u32::from(range.to.unwrap_or(range.start)) + u32::from(port - range.start);
+                    let (proto, bound) = match rule.proto {
+                        PortProto::Tcp => ("tcp", TcpListener::bind((addr, port)).map(drop)),
+                        PortProto::Udp => ("udp", UdpSocket::bind((addr, port)).map(drop)),
+                    };
+                    if let Err(e) = bound {
+                        return Err(port_taken(def, proto, addr, port, guest, &e));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The error for a forwarded host port that cannot be bound.
+fn port_taken(
+    def: &DomainDef,
+    proto: &str,
+    addr: IpAddr,
+    port: u16,
+    guest: u32,
+    e: &io::Error,
+) -> Error {
+    let (code, why) = match e.kind() {
+        io::ErrorKind::AddrInUse => (ErrorCode::ResourceBusy, "is already in use".to_string()),
+        io::ErrorKind::PermissionDenied => (
+            ErrorCode::OperationDenied,
+            "may not be bound by this manager (ports below 1024 need privilege)".to_string(),
+        ),
+        _ => (ErrorCode::OperationFailed, format!("cannot be bound ({e})")),
+    };
+    Error::new(
+        code,
+        format!(
+            "cannot start domain '{}': host port {port}/{proto} on {addr}, forwarded to guest port {guest}, {why}; choose another <range start=...> in its <portForward>",
+            def.name
+        ),
+    )
+}
+
+/// Creates a tap for each bridge and ethernet interface of `def` and
+/// writes its name into the interface's `target_dev` (a name the
+/// definition gives is used, unless it is a `vnet` name, which is chosen
+/// afresh). On failure the taps made so far are removed again.
+pub(crate) fn create_taps(def: &mut DomainDef) -> Result<()> {
+    let name = def.name.clone();
+    let mut made: Vec<String> = Vec::new();
+    for (i, net) in def.devices.interfaces.iter_mut().enumerate() {
+        let bridge = match &net.kind {
+            InterfaceType::Bridge(b) => Some(b.clone()),
+            InterfaceType::Ethernet => None,
+            _ => continue,
+        };
+        let wanted = net
+            .target_dev
+            .clone()
+            .filter(|t| !t.starts_with(AUTO_PREFIX));
+        match make_tap(&name, i, wanted.as_deref(), bridge.as_deref(), net.mac) {
+            Ok(tap) => {
+                net.target_dev = Some(tap.clone());
+                made.push(tap);
+            }
+            Err(e) => {
+                remove_taps(&made);
+                return Err(e);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The taps qvirt made for the running definition `def`: the target
+/// devices of its bridge and ethernet interfaces.
+pub(crate) fn taps_of(def: &DomainDef) -> Vec<String> {
+    def.devices
+        .interfaces
+        .iter()
+        .filter(|n| matches!(n.kind, InterfaceType::Bridge(_) | InterfaceType::Ethernet))
+        .filter_map(|n| n.target_dev.clone())
+        .collect()
+}
+
+/// Removes the taps `names`; returns those that could not be removed,
+/// with why, for the caller to log.
+pub(crate) fn remove_taps(names: &[String]) -> Vec<(String, io::Error)> {
+    names
+        .iter()
+        .filter_map(|n| delete_tap(n).err().map(|e| (n.clone(), e)))
+        .collect()
+}
+
+/// Makes one tap for interface `index` of domain `dom`: named `wanted`
+/// (which must not exist yet) or by the kernel, with the guest's MAC
+/// (first byte 0xfe, so the bridge never takes the guest's address as its
+/// own), in `bridge` if any, and up.
+fn make_tap(
+    dom: &str,
+    index: usize,
+    wanted: Option<&str>,
+    bridge: Option<&str>,
+    mac: MacAddr,
+) -> Result<String> {
+    let what = format!("interface {index} ({mac}) of domain '{dom}'");
+    let sock = control_socket()?;
+    if let Some(br) = bridge
+        && let Err(e) = if_index(&sock, br)
+    {
+        return Err(match e.raw_os_error() {
+            Some(libc::ENODEV) => Error::new(
+                ErrorCode::OperationFailed,
+                format!(
+                    "cannot start domain '{dom}': bridge '{br}' of {what} does not exist on this host (create it first, e.g. `ip link add {br} type bridge`)"
+                ),
+            ),
+            _ => Error::io(format!("cannot look up bridge '{br}' of {what}"), e),
+        });
+    }
+    if let Some(name) = wanted
+        && if_index(&sock, name).is_ok()
+    {
+        return Err(Error::new(
+            ErrorCode::ResourceBusy,
+            format!(
+                "cannot start domain '{dom}': network device '{name}' of {what} already exists; qvirt creates its taps itself, so name a free device in <target dev> or leave it out"
+            ),
+        ));
+    }
+    let tap = open_tap(wanted.unwrap_or(AUTO_TAP)).map_err(|e| tap_error(dom, &what, &e))?;
+    let configured = (|| -> io::Result<()> {
+        let mut hw = mac.0;
+        hw[0] = 0xfe;
+        set_hwaddr(&sock, &tap, hw)?;
+        if let Some(br) = bridge {
+            let index = if_index(&sock, &tap)?;
+            let mut ifr = ifreq(br);
+            ifr.ifr_ifru.ifru_ifindex = index;
+            ifreq_ioctl(&sock, SIOCBRADDIF, &mut ifr)?;
+        }
+        set_up(&sock, &tap)
+    })();
+    if let Err(e) = configured {
+        let _ = delete_tap(&tap);
+        let why = match (bridge, e.raw_os_error()) {
+            (Some(br), Some(libc::EOPNOTSUPP | libc::EINVAL)) => {
+                format!("'{br}' is not a bridge")
+            }
+            _ => e.to_string(),
+        };
+        return Err(Error::new(
+            ErrorCode::OperationFailed,
+            format!("cannot start domain '{dom}': cannot set up tap '{tap}' of {what}: {why}"),
+        ));
+    }
+    Ok(tap)
+}
+
+/// The error for a tap that could not be created.
+fn tap_error(dom: &str, what: &str, e: &io::Error) -> Error {
+    match e.raw_os_error() {
+        Some(libc::EPERM | libc::EACCES) => Error::new(
+            ErrorCode::OperationDenied,
+            format!(
+                "cannot start domain '{dom}': creating the tap device of {what} needs CAP_NET_ADMIN, which this manager lacks; use the system instance (qemu:///system, as root) for bridge and ethernet interfaces, or <interface type='user'>"
+            ),
+        ),
+        Some(libc::ENOENT) => Error::new(
+            ErrorCode::NoSupport,
+            format!(
+                "cannot start domain '{dom}': {TUN_DEVICE} does not exist, so the tap device of {what} cannot be made (load the tun module)"
+            ),
+        ),
+        _ => Error::new(
+            ErrorCode::OperationFailed,
+            format!("cannot start domain '{dom}': cannot create the tap device of {what}: {e}"),
+        ),
+    }
+}
+
+/// Creates the persistent tap `name` (a `%d` in it is filled in by the
+/// kernel); returns its name.
+fn open_tap(name: &str) -> io::Result<String> {
+    let tun = tun_device()?;
+    let mut ifr = ifreq(name);
+    ifr.ifr_ifru.ifru_flags = (libc::IFF_TAP | libc::IFF_NO_PI) as libc::c_short;
+    ifreq_ioctl(&tun, libc::TUNSETIFF as libc::c_ulong, &mut ifr)?;
+    let made = ifr_name(&ifr);
+    // Should this fail, the tap is not persistent and goes away with the
+    // descriptor.
+    set_persist(&tun, true)?;
+    Ok(made)
+}
+
+/// Removes the persistent tap `name`: attach to it, clear its persistence,
+/// and let go of it.
+fn delete_tap(name: &str) -> io::Result<()> {
+    let tun = tun_device()?;
+    let mut ifr = ifreq(name);
+    ifr.ifr_ifru.ifru_flags = (libc::IFF_TAP | libc::IFF_NO_PI) as libc::c_short;
+    ifreq_ioctl(&tun, libc::TUNSETIFF as libc::c_ulong, &mut ifr)?;
+    set_persist(&tun, false)
+}
+
+/// Opens the tun/tap control device.
+fn tun_device() -> io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_CLOEXEC)
+        .open(TUN_DEVICE)
+}
+
+/// A socket to address network-device ioctls to.
+fn control_socket() -> Result<OwnedFd> {
+    socket(
+        AddressFamily::Inet,
+        SockType::Datagram,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )
+    .map_err(|e| Error::io("cannot open a socket to set up network devices", e.into()))
+}
+
+/// The index of network device `name` (`ENODEV` when there is none).
+fn if_index(sock: &OwnedFd, name: &str) -> io::Result<libc::c_int> {
+    let mut ifr = ifreq(name);
+    ifreq_ioctl(sock, libc::SIOCGIFINDEX, &mut ifr)?;
+    // SAFETY: SIOCGIFINDEX succeeded, so the kernel filled in this field.
+    #[allow(unsafe_code)]
+    let index = unsafe { ifr.ifr_ifru.ifru_ifindex };
+    Ok(index)
+}
+
+/// Sets the Ethernet address of device `name`.
+fn set_hwaddr(sock: &OwnedFd, name: &str, mac: [u8; 6]) -> io::Result<()> {
+    let mut ifr = ifreq(name);
+    let mut addr: libc::sockaddr = zeroed_sockaddr();
+    addr.sa_family = libc::ARPHRD_ETHER;
+    for (d, s) in addr.sa_data.iter_mut().zip(mac) {
+        *d = s as libc::c_char;
+    }
+    ifr.ifr_ifru.ifru_hwaddr = addr;
+    ifreq_ioctl(sock, libc::SIOCSIFHWADDR, &mut ifr)
+}
+
+/// Brings device `name` up.
+fn set_up(sock: &OwnedFd, name: &str) -> io::Result<()> {
+    let mut ifr = ifreq(name);
+    ifreq_ioctl(sock, libc::SIOCGIFFLAGS, &mut ifr)?;
+    // SAFETY: SIOCGIFFLAGS succeeded, so the kernel filled in this field.
+    #[allow(unsafe_code)]
+    let flags = unsafe { ifr.ifr_ifru.ifru_flags };
+    ifr.ifr_ifru.ifru_flags = flags | libc::IFF_UP as libc::c_short;
+    ifreq_ioctl(sock, libc::SIOCSIFFLAGS, &mut ifr)
+}
+
+/// Sets or clears the persistence of the tap attached to `tun`.
+fn set_persist(tun: &File, on: bool) -> io::Result<()> {
+    // SAFETY: TUNSETPERSIST takes its argument by value (an unsigned
+    // long); no memory is passed.
+    #[allow(unsafe_code)]
+    let rc = unsafe {
+        libc::ioctl(
+            tun.as_raw_fd(),
+            libc::TUNSETPERSIST as _,
+            libc::c_ulong::from(on),
+        )
+    };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Runs an ioctl that takes a `struct ifreq`.
+fn ifreq_ioctl(fd: &impl AsRawFd, request: libc::c_ulong, ifr: &mut libc::ifreq) -> io::Result<()> {
+    // SAFETY: `ifr` is a valid, initialised ifreq that outlives the call,
+    // and every request passed here reads or writes that struct only.
+    #[allow(unsafe_code)]
+    let rc = unsafe { libc::ioctl(fd.as_raw_fd(), request as _, ifr as *mut libc::ifreq) };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// An all-zero `ifreq` naming device `name` (cut to the 15 bytes a name
+/// may have; the model checks names before they get here).
+fn ifreq(name: &str) -> libc::ifreq {
+    // SAFETY: ifreq is plain old data (arrays and a union of integers,
+    // addresses and a pointer), for which all zero bytes are valid.
+    #[allow(unsafe_code)]
+    let mut ifr: libc::ifreq = unsafe { std::mem::zeroed() };
+    for (d, s) in ifr
+        .ifr_name
+        .iter_mut()
+        .zip(name.bytes().take(libc::IFNAMSIZ - 1))
+    {
+        *d = s as libc::c_char;
+    }
+    ifr
+}
+
+/// An all-zero `sockaddr`.
+fn zeroed_sockaddr() -> libc::sockaddr {
+    libc::sockaddr {
+        sa_family: 0,
+        sa_data: [0; 14],
+    }
+}
+
+/// The device name an ioctl left in `ifr`.
+fn ifr_name(ifr: &libc::ifreq) -> String {
+    let bytes: Vec<u8> = ifr
+        .ifr_name
+        .iter()
+        .take_while(|c| **c != 0)
+        .map(|c| *c as u8)
+        .collect();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_through_ifreq() {
+        assert_eq!(ifr_name(&ifreq("vnet%d")), "vnet%d");
+        assert_eq!(
+            ifr_name(&ifreq("a-very-long-device-name")),
+            "a-very-long-dev"
+        );
+    }
+
+    #[test]
+    fn taken_port_is_resource_busy_and_named() {
+        let held = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let port = held.local_addr().unwrap().port();
+        let xml = format!(
+            "<domain type='qemu'><name>fwd</name><memory unit='MiB'>32</memory>\
+             <os><type arch='x86_64'>hvm</type></os><devices>\
+             <interface type='user'><portForward proto='tcp'>\
+             <range start='{port}' to='80'/></portForward></interface>\
+             </devices></domain>"
+        );
+        let def = DomainDef::from_xml(&xml).unwrap();
+        let e = check_forwards(&def).unwrap_err();
+        assert_eq!(e.code, ErrorCode::ResourceBusy);
+        assert!(e.message.contains(&format!("host port {port}/tcp")), "{e}");
+        drop(held);
+        check_forwards(&def).unwrap();
+    }
+}

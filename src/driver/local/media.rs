@@ -1,0 +1,303 @@
+//! Changing the medium of a cdrom or floppy drive: in the running domain
+//! over QMP, in the persistent definition, or both (virsh's
+//! `change-media` with `--live`, `--config`, or neither for "current").
+//!
+//! QMP does it in steps, as libvirt does with `-blockdev`: open the tray
+//! (forced, whatever the guest's lock), remove the medium, delete its
+//! block nodes, add nodes for the new file under the names the command
+//! line gives them (`ID-storage`, and `ID-format` for qcow2), insert them,
+//! close the tray. The nodes keep those names, so the next change finds
+//! them the same way.
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use super::argv::disk_device_ids;
+use super::driver::{Core, lock};
+use super::launch::QMP_TIMEOUT;
+use super::qmp::Qmp;
+use super::runtime::Running;
+use super::store;
+use crate::driver::error::{Error, ErrorCode, Result};
+use crate::driver::{Domain, DomainState, MediaChange, MediaFlags};
+use crate::model::{Disk, DiskDevice, DiskFormat, DiskType, DomainDef};
+
+impl Core {
+    /// [`crate::Driver::change_media`].
+    pub(crate) fn change_media(
+        &self,
+        dom: &Domain,
+        target: &str,
+        change: MediaChange,
+        flags: MediaFlags,
+    ) -> Result<()> {
+        let job = self.job(dom)?;
+        let _job = lock(&job);
+        let (run, persistent) =
+            self.with_entry(dom, |e| Ok((e.running.clone(), e.persistent.clone())))?;
+        let (live, config) = match (flags.live, flags.config) {
+            (false, false) => (run.is_some(), run.is_none()),
+            both => both,
+        };
+        let source = match &change {
+            MediaChange::Eject => None,
+            MediaChange::Insert(p) | MediaChange::Update(p) => Some(medium_path(p, target)?),
+        };
+        // Every check first, so that a refused change changes nothing.
+        let live_run = match (live, &run) {
+            (false, _) => None,
+            (true, None) => {
+                return Err(Core::wrong_state(
+                    dom,
+                    "change the live media of",
+                    DomainState::Shutoff,
+                ));
+            }
+            (true, Some(run)) => {
+                let state = run.run_state().state;
+                if !matches!(state, DomainState::Running | DomainState::Paused) {
+                    return Err(Core::wrong_state(dom, "change the media of", state));
+                }
+                let live_def = run.live_def();
+                let index = removable(&live_def, target, &change, "running domain")?;
+                Some((run.clone(), live_def, index))
+            }
+        };
+        let mut new_def = match (config, persistent) {
+            (false, _) => None,
+            (true, None) => {
+                return Err(Error::new(
+                    ErrorCode::OperationInvalid,
+                    format!(
+                        "domain '{}' is transient: it has no persistent definition to change (drop --config)",
+                        dom.name
+                    ),
+                ));
+            }
+            (true, Some(def)) => {
+                let index = removable(&def, target, &change, "persistent definition")?;
+                Some((def, index))
+            }
+        };
+        if let Some((run, live_def, index)) = live_run {
+            self.change_live(dom, &run, &live_def, index, source.clone())?;
+        }
+        if let Some((def, index)) = &mut new_def {
+            def.devices.disks[*index].source = source;
+            store::save(&self.layout, def)?;
+            let def = def.clone();
+            self.with_entry(dom, |e| {
+                e.persistent = Some(def);
+                Ok(())
+            })?;
+        }
+        self.log.info(&format!(
+            "domain '{}': {} of drive '{target}'{}{}",
+            dom.name,
+            match &change {
+                MediaChange::Eject => "ejected the medium".to_string(),
+                MediaChange::Insert(p) | MediaChange::Update(p) =>
+                    format!("put {} in", p.display()),
+            },
+            if live { " (live)" } else { "" },
+            if config { " (config)" } else { "" },
+        ));
+        Ok(())
+    }
+
+    /// Puts `source` (or nothing) into drive `index` of the running
+    /// domain, and records what the drive holds afterwards, also when a
+    /// step failed halfway (it is then empty).
+    fn change_live(
+        &self,
+        dom: &Domain,
+        run: &Running,
+        live_def: &DomainDef,
+        index: usize,
+        source: Option<String>,
+    ) -> Result<()> {
+        let qmp = run.qmp()?;
+        let id = disk_device_ids(live_def)?.swap_remove(index);
+        let old = &live_def.devices.disks[index];
+        let mut new = old.clone();
+        new.source = source;
+        let result = swap_medium(qmp, &id, old, &new);
+        let now = match &result {
+            Ok(()) => new.source.clone(),
+            Err(e) => {
+                self.log.error(&format!(
+                    "domain '{}': changing the medium of '{}' failed: {e}",
+                    dom.name, old.target
+                ));
+                // Whatever went wrong, find out what the drive holds now.
+                inserted(qmp, &id).unwrap_or(None)
+            }
+        };
+        run.set_medium(&old.target, now);
+        self.save_status(dom.uuid, run);
+        result.map_err(|e| {
+            Error::new(
+                e.code,
+                format!(
+                    "cannot change the medium of drive '{}' of domain '{}': {}",
+                    old.target, dom.name, e.message
+                ),
+            )
+        })
+    }
+}
+
+/// The absolute path of a medium file, checked to exist (on this host,
+/// where QEMU runs).
+fn medium_path(path: &Path, target: &str) -> Result<String> {
+    let path = std::path::absolute(path)
+        .map_err(|e| Error::io(format!("cannot resolve {}", path.display()), e))?;
+    std::fs::metadata(&path).map_err(|e| {
+        Error::io(
+            format!(
+                "cannot use {} as the medium of drive '{target}'",
+                path.display()
+            ),
+            e,
+        )
+    })?;
+    path.to_str().map(str::to_string).ok_or_else(|| {
+        Error::new(
+            ErrorCode::InvalidArgument,
+            format!("the medium path {} is not UTF-8", path.display()),
+        )
+    })
+}
+
+/// The index of the cdrom or floppy drive `target` of `def`, checked to
+/// be in a state `change` fits; `which` names the definition in errors.
+fn removable(def: &DomainDef, target: &str, change: &MediaChange, which: &str) -> Result<usize> {
+    let (index, disk) = def
+        .devices
+        .disks
+        .iter()
+        .enumerate()
+        .find(|(_, d)| d.target == target)
+        .ok_or_else(|| {
+            let targets: Vec<&str> = def
+                .devices
+                .disks
+                .iter()
+                .map(|d| d.target.as_str())
+                .collect();
+            Error::new(
+                ErrorCode::InvalidArgument,
+                format!(
+                    "domain '{}' has no disk with target '{target}' in its {which} (targets: {})",
+                    def.name,
+                    if targets.is_empty() {
+                        "none".to_string()
+                    } else {
+                        targets.join(", ")
+                    }
+                ),
+            )
+        })?;
+    if disk.device == DiskDevice::Disk {
+        return Err(Error::new(
+            ErrorCode::OperationInvalid,
+            format!(
+                "disk '{target}' of domain '{}' is a hard disk: only cdrom and floppy drives take media",
+                def.name
+            ),
+        ));
+    }
+    match (change, &disk.source) {
+        (MediaChange::Eject, None) => Err(Error::new(
+            ErrorCode::OperationInvalid,
+            format!(
+                "drive '{target}' of domain '{}' is already empty in its {which}",
+                def.name
+            ),
+        )),
+        (MediaChange::Insert(_), Some(old)) => Err(Error::new(
+            ErrorCode::OperationInvalid,
+            format!(
+                "drive '{target}' of domain '{}' already holds {old} in its {which}: eject it first, or update",
+                def.name
+            ),
+        )),
+        _ => Ok(index),
+    }
+}
+
+/// Replaces the medium of device `id` (`old` as it is, `new` as it is to
+/// be) over QMP.
+fn swap_medium(qmp: &Qmp, id: &str, old: &Disk, new: &Disk) -> Result<()> {
+    let run = |cmd: &str, args: Value| qmp.execute(cmd, Some(args), QMP_TIMEOUT).map(|_| ());
+    run("blockdev-open-tray", json!({"id": id, "force": true}))?;
+    run("blockdev-remove-medium", json!({"id": id}))?;
+    if old.source.is_some() {
+        for node in node_names(id, old).into_iter().rev() {
+            run("blockdev-del", json!({"node-name": node}))?;
+        }
+    }
+    if let Some(source) = &new.source {
+        let readonly = new.readonly || new.device == DiskDevice::Cdrom;
+        let driver = match (new.kind, new.device) {
+            (DiskType::File, _) => "file",
+            (DiskType::Block, DiskDevice::Cdrom) => "host_cdrom",
+            (DiskType::Block, _) => "host_device",
+        };
+        let nodes = node_names(id, new);
+        run(
+            "blockdev-add",
+            json!({"driver": driver, "filename": source, "node-name": nodes[0], "read-only": readonly}),
+        )?;
+        if let Some(format) = nodes.get(1) {
+            let added = run(
+                "blockdev-add",
+                json!({"driver": "qcow2", "file": nodes[0], "node-name": format, "read-only": readonly}),
+            );
+            if let Err(e) = added {
+                let _ = run("blockdev-del", json!({"node-name": nodes[0]}));
+                return Err(e);
+            }
+        }
+        let top = nodes.last().expect("at least the storage node");
+        if let Err(e) = run(
+            "blockdev-insert-medium",
+            json!({"id": id, "node-name": top}),
+        ) {
+            for node in nodes.iter().rev() {
+                let _ = run("blockdev-del", json!({"node-name": node}));
+            }
+            return Err(e);
+        }
+    }
+    run("blockdev-close-tray", json!({"id": id}))
+}
+
+/// The block nodes of a drive's medium, bottom first: the storage node,
+/// and for qcow2 the format node on it (as the command line names them).
+fn node_names(id: &str, disk: &Disk) -> Vec<String> {
+    let mut nodes = vec![format!("{id}-storage")];
+    if disk.format == Some(DiskFormat::Qcow2) {
+        nodes.push(format!("{id}-format"));
+    }
+    nodes
+}
+
+/// The file in device `id`'s drive, as `query-block` reports it.
+fn inserted(qmp: &Qmp, id: &str) -> Result<Option<String>> {
+    let blocks = qmp.execute("query-block", None, QMP_TIMEOUT)?;
+    Ok(blocks
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|b| {
+            b.get("qdev")
+                .and_then(Value::as_str)
+                .is_some_and(|q| q == id || q.ends_with(&format!("/{id}")))
+        })
+        .and_then(|b| b.get("inserted"))
+        .and_then(|i| i.get("file"))
+        .and_then(Value::as_str)
+        .map(str::to_string))
+}

@@ -1,0 +1,79 @@
+//! Screenshots: QMP `screendump` of the domain's display as PNG, which
+//! QEMU writes into the domain's private runtime directory; the bytes are
+//! read back and the file removed.
+
+use serde_json::json;
+
+use super::caps::QemuVersion;
+use super::driver::{Core, lock};
+use super::launch::QMP_TIMEOUT;
+use crate::driver::error::{Error, ErrorCode, Result};
+use crate::driver::{Domain, DomainState};
+use crate::model::DomainDef;
+
+/// The first QEMU whose `screendump` writes PNG (`format: png`).
+const PNG_SINCE: QemuVersion = QemuVersion {
+    major: 7,
+    minor: 1,
+    micro: 0,
+};
+
+impl Core {
+    /// [`crate::Driver::screenshot`].
+    pub(crate) fn screenshot(&self, dom: &Domain) -> Result<Vec<u8>> {
+        let job = self.job(dom)?;
+        let _job = lock(&job);
+        let run = self.running_in(
+            dom,
+            "take a screenshot of",
+            &[DomainState::Running, DomainState::Paused],
+        )?;
+        if !has_display(&run.def) {
+            return Err(Error::new(
+                ErrorCode::OperationInvalid,
+                format!(
+                    "domain '{}' has no display to take a screenshot of: give it a <video> (and <graphics>) device",
+                    dom.name
+                ),
+            ));
+        }
+        let qmp = run.qmp()?;
+        if qmp.version() < PNG_SINCE {
+            return Err(Error::new(
+                ErrorCode::NoSupport,
+                format!(
+                    "domain '{}' runs QEMU {}, which cannot write a PNG screenshot (QEMU {PNG_SINCE} or later can)",
+                    dom.name,
+                    qmp.version()
+                ),
+            ));
+        }
+        let file = run.run_dir.join("screenshot.png");
+        let _ = std::fs::remove_file(&file);
+        let path = file.to_str().ok_or_else(|| {
+            Error::new(
+                ErrorCode::InvalidArgument,
+                format!("the runtime path {} is not UTF-8", file.display()),
+            )
+        })?;
+        qmp.execute(
+            "screendump",
+            Some(json!({"filename": path, "format": "png"})),
+            QMP_TIMEOUT,
+        )?;
+        let bytes = std::fs::read(&file)
+            .map_err(|e| Error::io(format!("cannot read the screenshot {}", file.display()), e));
+        let _ = std::fs::remove_file(&file);
+        bytes
+    }
+}
+
+/// Whether QEMU gives `def` a display: a video card other than `none`,
+/// or graphics (which bring a VGA card when no `<video>` is given).
+fn has_display(def: &DomainDef) -> bool {
+    let videos = &def.devices.videos;
+    if videos.iter().any(|v| v.model == "none") {
+        return false;
+    }
+    !videos.is_empty() || !def.devices.graphics.is_empty()
+}

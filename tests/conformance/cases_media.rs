@@ -1,0 +1,315 @@
+//! Removable media and screenshots: cdrom and floppy media changed in the
+//! running domain, the persistent definition or both, checked against the
+//! XML and against QEMU's own `query-block`; and PNG screenshots of the
+//! firmware VM's VGA screen, decoded and checked not to be blank.
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use qvirt::driver::{DomainState, MediaChange, MediaFlags};
+use qvirt::{DomainDef, Driver, ErrorCode};
+use serde_json::{Value, json};
+
+use crate::*;
+
+/// Only the running domain.
+const LIVE: MediaFlags = MediaFlags {
+    live: true,
+    config: false,
+};
+/// Only the persistent definition.
+const CONFIG: MediaFlags = MediaFlags {
+    live: false,
+    config: true,
+};
+/// Both.
+const BOTH: MediaFlags = MediaFlags {
+    live: true,
+    config: true,
+};
+/// The running domain when it runs, else the definition.
+const CURRENT: MediaFlags = MediaFlags {
+    live: false,
+    config: false,
+};
+
+/// The firmware VM with an empty IDE cdrom (hdc) and a floppy (fda)
+/// holding `floppy`.
+fn media_vm(name: &str, floppy: &Path) -> Vm {
+    Vm::firmware(name).device(&format!(
+        "<disk type='file' device='cdrom'><target dev='hdc' bus='ide'/><readonly/></disk>\
+         <disk type='file' device='floppy'><source file='{}'/><target dev='fda'/></disk>",
+        floppy.display()
+    ))
+}
+
+/// A file of `kib` KiB of zeros under the test's directory.
+fn image(cx: &Ctx<'_>, name: &str, kib: usize) -> PathBuf {
+    let path = cx.root().join(name);
+    std::fs::write(&path, vec![0u8; kib * 1024]).expect("write a test image");
+    path
+}
+
+/// The sources of the disks of `dom`'s live (or inactive) XML, by target.
+fn sources(d: &dyn Driver, dom: &qvirt::Domain, inactive: bool) -> Vec<(String, Option<String>)> {
+    let def = DomainDef::from_xml(&d.xml_desc(dom, inactive).unwrap()).unwrap();
+    def.devices
+        .disks
+        .into_iter()
+        .map(|disk| (disk.target, disk.source))
+        .collect()
+}
+
+/// `(hdc, fda)` as plain strings, `-` for empty, for compact asserts.
+fn pair(list: &[(String, Option<String>)]) -> (String, String) {
+    let of = |t: &str| {
+        list.iter()
+            .find(|(target, _)| target == t)
+            .and_then(|(_, s)| s.clone())
+            .unwrap_or_else(|| "-".to_string())
+    };
+    (of("hdc"), of("fda"))
+}
+
+/// Runs one QMP command on the socket of a domain no manager holds (the
+/// driver closed), the way an outside observer checks QEMU's view.
+fn qmp_now(socket: &Path, command: &str) -> Value {
+    let stream =
+        UnixStream::connect(socket).unwrap_or_else(|e| panic!("connect {}: {e}", socket.display()));
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut writer = stream;
+    let mut line = String::new();
+    reader.read_line(&mut line).expect("the QMP greeting");
+    let mut run = |cmd: &str| -> Value {
+        writeln!(writer, "{}", json!({ "execute": cmd })).unwrap();
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).expect("a QMP reply");
+            let v: Value = serde_json::from_str(&line).expect("QMP speaks JSON");
+            if v.get("event").is_none() {
+                return v;
+            }
+        }
+    };
+    run("qmp_capabilities");
+    run(command)["return"].clone()
+}
+
+/// The file in QEMU's drive `qdev`, from `query-block`.
+fn qemu_medium(blocks: &Value, qdev: &str) -> String {
+    let block = blocks
+        .as_array()
+        .expect("query-block returns a list")
+        .iter()
+        .find(|b| b["qdev"].as_str().is_some_and(|q| q == qdev))
+        .unwrap_or_else(|| panic!("no drive {qdev} in {blocks}"));
+    block["inserted"]["file"]
+        .as_str()
+        .unwrap_or("-")
+        .to_string()
+}
+
+/// Media go in and out of the running domain and the definition as the
+/// flags say; QEMU's `query-block` agrees with the live XML, also for a
+/// manager that reattaches; the definition's media are used at the next
+/// start.
+pub fn media_change_live_and_config(cx: &mut Ctx<'_>) {
+    let floppy = image(cx, "floppy.img", 1440);
+    let iso = image(cx, "disc.iso", 64);
+    let iso2 = image(cx, "disc2.iso", 64);
+    let (iso_s, iso2_s, floppy_s) = (
+        iso.display().to_string(),
+        iso2.display().to_string(),
+        floppy.display().to_string(),
+    );
+    let d = cx.d();
+    let dom = define_and_start(d, &media_vm("fw-media", &floppy));
+    // Current = live while running: the definition keeps its empty drive.
+    d.change_media(&dom, "hdc", MediaChange::Insert(iso.clone()), CURRENT)
+        .unwrap();
+    assert_eq!(
+        pair(&sources(d, &dom, false)),
+        (iso_s.clone(), floppy_s.clone())
+    );
+    assert_eq!(
+        pair(&sources(d, &dom, true)),
+        ("-".into(), floppy_s.clone())
+    );
+    // Both: the floppy leaves the running domain and the definition.
+    d.change_media(&dom, "fda", MediaChange::Eject, BOTH)
+        .unwrap();
+    assert_eq!(pair(&sources(d, &dom, false)), (iso_s.clone(), "-".into()));
+    assert_eq!(pair(&sources(d, &dom, true)), ("-".into(), "-".into()));
+    // Config only: the running domain keeps its disc.
+    d.change_media(&dom, "hdc", MediaChange::Update(iso2.clone()), CONFIG)
+        .unwrap();
+    assert_eq!(pair(&sources(d, &dom, false)), (iso_s.clone(), "-".into()));
+    assert_eq!(pair(&sources(d, &dom, true)), (iso2_s.clone(), "-".into()));
+    // Live update replaces the disc in place.
+    d.change_media(&dom, "hdc", MediaChange::Update(iso2.clone()), LIVE)
+        .unwrap();
+    d.change_media(&dom, "fda", MediaChange::Insert(floppy.clone()), LIVE)
+        .unwrap();
+    assert_eq!(
+        pair(&sources(d, &dom, false)),
+        (iso2_s.clone(), floppy_s.clone())
+    );
+    // QEMU says the same, and so does the next manager.
+    cx.close();
+    let blocks = qmp_now(&cx.run_dir("fw-media").join("qmp.sock"), "query-block");
+    assert_eq!(qemu_medium(&blocks, "ide0-1-0"), iso2_s);
+    assert_eq!(qemu_medium(&blocks, "fdc0-0-0"), floppy_s);
+    cx.reopen();
+    let d = cx.d();
+    let dom = d.lookup_by_name("fw-media").unwrap();
+    assert_eq!(
+        pair(&sources(d, &dom, false)),
+        (iso2_s.clone(), floppy_s.clone())
+    );
+    d.change_media(&dom, "hdc", MediaChange::Eject, LIVE)
+        .unwrap();
+    assert_eq!(
+        pair(&sources(d, &dom, false)),
+        ("-".into(), floppy_s.clone())
+    );
+    // Shut off, current means the definition; live is refused.
+    d.destroy(&dom).unwrap();
+    expect_err(
+        d.change_media(&dom, "fda", MediaChange::Insert(floppy.clone()), LIVE),
+        ErrorCode::OperationInvalid,
+        "live change of a shut-off domain",
+    );
+    d.change_media(&dom, "fda", MediaChange::Insert(floppy.clone()), CURRENT)
+        .unwrap();
+    // The next start uses the definition's media.
+    let dom = d.start(&dom).unwrap();
+    assert_eq!(pair(&sources(d, &dom, false)), (iso2_s, floppy_s));
+    assert_eq!(info(d, &dom).state, DomainState::Running);
+}
+
+/// Changes that cannot apply are refused with the promised codes and
+/// change nothing.
+pub fn media_change_refusals(cx: &mut Ctx<'_>) {
+    let floppy = image(cx, "floppy.img", 1440);
+    let disk = image(cx, "disk.img", 64);
+    let d = cx.d();
+    let vm = media_vm("fw-mref", &floppy).device(&format!(
+        "<disk type='file' device='disk'><source file='{}'/><target dev='vda' bus='virtio'/></disk>",
+        disk.display()
+    ));
+    let dom = define(d, &vm);
+    let before = d.xml_desc(&dom, true).unwrap();
+    let insert = || MediaChange::Insert(floppy.clone());
+    let e = expect_err(
+        d.change_media(&dom, "hdz", insert(), CURRENT),
+        ErrorCode::InvalidArgument,
+        "unknown target",
+    );
+    assert!(e.message.contains("hdc, fda, vda"), "{}", e.message);
+    expect_err(
+        d.change_media(&dom, "vda", MediaChange::Eject, CURRENT),
+        ErrorCode::OperationInvalid,
+        "a hard disk",
+    );
+    expect_err(
+        d.change_media(&dom, "fda", insert(), CURRENT),
+        ErrorCode::OperationInvalid,
+        "insert into a full drive",
+    );
+    expect_err(
+        d.change_media(&dom, "hdc", MediaChange::Eject, CURRENT),
+        ErrorCode::OperationInvalid,
+        "eject an empty drive",
+    );
+    let missing = cx.root().join("no-such.iso");
+    expect_err(
+        d.change_media(&dom, "hdc", MediaChange::Insert(missing), CURRENT),
+        ErrorCode::Io,
+        "a missing file",
+    );
+    assert_eq!(d.xml_desc(&dom, true).unwrap(), before);
+    // A transient domain has no definition to change.
+    let t = d.create_xml(&media_vm("fw-mtrans", &floppy).xml()).unwrap();
+    expect_err(
+        d.change_media(&t, "fda", MediaChange::Eject, CONFIG),
+        ErrorCode::OperationInvalid,
+        "config of a transient domain",
+    );
+    d.change_media(&t, "fda", MediaChange::Eject, CURRENT)
+        .unwrap();
+}
+
+/// The colours of a decoded PNG's pixels are not all one: the screen
+/// shows something.
+fn decode_png(png: &[u8]) -> (u32, u32, usize) {
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "the PNG signature");
+    assert_eq!(&png[12..16], b"IHDR", "the first chunk is IHDR");
+    let decoder = png::Decoder::new(std::io::Cursor::new(png));
+    let mut reader = decoder.read_info().expect("a valid PNG header");
+    let mut buf = vec![0; reader.output_buffer_size().expect("a sane size")];
+    let frame = reader.next_frame(&mut buf).expect("a decodable image");
+    let bytes = &buf[..frame.buffer_size()];
+    let pixel = frame.color_type.samples() * usize::from(frame.bit_depth as u8).div_ceil(8);
+    let mut colours: Vec<&[u8]> = bytes.chunks(pixel.max(1)).collect();
+    colours.sort();
+    colours.dedup();
+    (frame.width, frame.height, colours.len())
+}
+
+/// A screenshot of the firmware VM with VGA is a PNG that decodes and,
+/// once SeaBIOS has written to the screen, is not one flat colour; a
+/// paused domain has a screen too.
+pub fn screenshot_of_firmware_vga(cx: &mut Ctx<'_>) {
+    let d = cx.d();
+    let vm = Vm::firmware("fw-shot")
+        .device("<graphics type='vnc' autoport='yes'/><video><model type='vga'/></video>");
+    let dom = define_and_start(d, &vm);
+    let deadline = Instant::now() + QUICK;
+    let (w, h) = loop {
+        let png = d.screenshot(&dom).expect("screenshot");
+        let (w, h, colours) = decode_png(&png);
+        if colours > 1 {
+            break (w, h);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the screen stayed one colour for {QUICK:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(w >= 320 && h >= 200, "{w}x{h}");
+    // (The size may change as the BIOS switches modes.)
+    d.suspend(&dom).unwrap();
+    let (pw, ph, colours) = decode_png(&d.screenshot(&dom).expect("screenshot while paused"));
+    assert!(
+        pw >= 320 && ph >= 200 && colours > 1,
+        "{pw}x{ph}, {colours} colours"
+    );
+    // Nothing is left behind in the runtime directory.
+    let left: Vec<_> = std::fs::read_dir(cx.run_dir("fw-shot"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .filter(|n| n.to_string_lossy().ends_with(".png"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+/// No screenshot of a shut-off domain, nor of one without a display.
+pub fn screenshot_refusals(cx: &mut Ctx<'_>) {
+    let d = cx.d();
+    let dom = define(d, &Vm::firmware("fw-noshot"));
+    expect_err(d.screenshot(&dom), ErrorCode::OperationInvalid, "shut off");
+    let dom = d.start(&dom).unwrap();
+    let e = expect_err(
+        d.screenshot(&dom),
+        ErrorCode::OperationInvalid,
+        "no display",
+    );
+    assert!(e.message.contains("<video>"), "{}", e.message);
+}

@@ -1,0 +1,357 @@
+//! Bridge and ethernet interfaces with real tap devices. Each test makes
+//! a network namespace of its own (`ip netns add`), with a bridge in it,
+//! and runs `qvirtd` inside it (`ip netns exec NS qvirtd --root DIR`), so
+//! QEMU and the taps qvirt creates live there too: guest traffic never
+//! reaches the host's own interfaces. The test itself stays in the host
+//! namespace and talks to the daemon over its UNIX socket. The namespace
+//! is removed afterwards, also when a test fails.
+//!
+//! Needs root (CAP_NET_ADMIN, CAP_SYS_ADMIN) and `ip` from iproute2, as
+//! `scripts/deps.sh` installs; without them every test here fails saying
+//! so, rather than passing without having run.
+
+#[path = "daemon/support.rs"]
+#[allow(dead_code)]
+mod support;
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use qvirt::driver::{ConsoleStream, DomainState};
+use qvirt::{DomainDef, Driver, ErrorCode};
+use support::{Daemon, TestDir, assert_code};
+
+/// A network namespace with a bridge `br0` (10.0.3.1/24, up) and
+/// loopback up; deleted on drop, after the processes in it are killed.
+struct Netns {
+    name: String,
+}
+
+impl Netns {
+    fn new(tag: &str) -> Netns {
+        assert!(
+            nix::unistd::geteuid().is_root(),
+            "the namespace tests need root (they make network namespaces and taps)"
+        );
+        let name = format!("qvt-{}-{tag}", std::process::id());
+        let _ = Command::new("ip").args(["netns", "del", &name]).status();
+        let ns = Netns { name };
+        ns.host(&["netns", "add", &ns.name]);
+        ns.ip(&["link", "set", "lo", "up"]);
+        ns.ip(&["link", "add", "br0", "type", "bridge"]);
+        ns.ip(&["addr", "add", "10.0.3.1/24", "dev", "br0"]);
+        ns.ip(&["link", "set", "br0", "up"]);
+        ns
+    }
+
+    /// Runs `ip ARGS` in the host namespace; must succeed.
+    fn host(&self, args: &[&str]) -> String {
+        run("ip", args)
+    }
+
+    /// Runs `ip ARGS` inside the namespace; must succeed.
+    fn ip(&self, args: &[&str]) -> String {
+        let mut all = vec!["netns", "exec", &self.name, "ip"];
+        all.extend_from_slice(args);
+        run("ip", &all)
+    }
+
+    /// The names of the network devices in the namespace, sorted.
+    fn links(&self) -> Vec<String> {
+        let out = self.ip(&["-o", "link", "show"]);
+        let mut names: Vec<String> = out
+            .lines()
+            .filter_map(|l| l.split(": ").nth(1))
+            .map(|n| n.split('@').next().unwrap_or(n).to_string())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// The wrapper that runs a command inside the namespace.
+    fn exec(&self) -> Vec<&str> {
+        vec!["ip", "netns", "exec", &self.name]
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let pids = Command::new("ip")
+            .args(["netns", "pids", &self.name])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default();
+        for pid in pids
+            .split_whitespace()
+            .filter_map(|p| p.parse::<i32>().ok())
+        {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+        let _ = support::wait_until(Duration::from_secs(5), || {
+            Command::new("ip")
+                .args(["netns", "pids", &self.name])
+                .output()
+                .is_ok_and(|o| o.stdout.is_empty())
+        });
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
+    }
+}
+
+/// Runs `program ARGS`; panics with its stderr unless it succeeds.
+fn run(program: &str, args: &[&str]) -> String {
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {program} (is iproute2 installed?): {e}"));
+    assert!(
+        out.status.success(),
+        "{program} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Whether the host namespace (this process's) has a device `name`.
+fn on_host(name: &str) -> bool {
+    std::path::Path::new("/sys/class/net").join(name).exists()
+}
+
+/// The tap devices in the live XML of `name`, in interface order.
+fn taps(d: &dyn Driver, name: &str) -> Vec<String> {
+    let dom = d.lookup_by_name(name).unwrap();
+    let def = DomainDef::from_xml(&d.xml_desc(&dom, false).unwrap()).unwrap();
+    def.devices
+        .interfaces
+        .iter()
+        .map(|i| {
+            i.target_dev
+                .clone()
+                .expect("a running tap interface names its tap")
+        })
+        .collect()
+}
+
+/// A firmware-only VM with `devices`.
+fn firmware(name: &str, devices: &str) -> String {
+    format!(
+        "<domain type='qemu'><name>{name}</name><memory unit='MiB'>32</memory>\
+         <vcpu>1</vcpu><os><type arch='x86_64' machine='pc'>hvm</type></os>\
+         <devices>{devices}<memballoon model='none'/></devices></domain>"
+    )
+}
+
+/// Taps for ethernet and bridge interfaces are created with the names
+/// asked for (or chosen), with the guest's MAC behind 0xfe, up, in their
+/// bridge, and removed when the domain stops, also when it stopped while
+/// no manager watched; mistakes are clear errors that leave nothing.
+#[test]
+fn taps_follow_their_domains_and_mistakes_are_named() {
+    let ns = Netns::new("taps");
+    let dir = TestDir::new("taps");
+    let daemon = Daemon::start_under(&ns.exec(), &dir.path, &[]);
+    let d = daemon.connect();
+    let iface = "<interface type='ethernet'><mac address='52:54:00:00:07:01'/>\
+                 <target dev='qvtap7'/><model type='e1000'/></interface>\
+                 <interface type='bridge'><mac address='52:54:00:00:07:02'/>\
+                 <source bridge='br0'/><target dev='vnet42'/><model type='e1000'/></interface>";
+    let dom = d.define_xml(&firmware("fw-tap", iface)).unwrap();
+    d.start(&dom).unwrap();
+    let names = taps(&*d, "fw-tap");
+    assert_eq!(names[0], "qvtap7");
+    assert!(names[1].starts_with("vnet"), "{names:?}");
+    let ethernet = ns.ip(&["-d", "link", "show", "qvtap7"]);
+    assert!(ethernet.contains("tun type tap"), "{ethernet}");
+    assert!(ethernet.contains("fe:54:00:00:07:01"), "{ethernet}");
+    assert!(ethernet.contains(",UP"), "{ethernet}");
+    assert!(!ethernet.contains("master"), "{ethernet}");
+    let bridged = ns.ip(&["link", "show", &names[1]]);
+    assert!(bridged.contains("master br0"), "{bridged}");
+    assert!(
+        !on_host("qvtap7") && !on_host(&names[1]),
+        "taps stay in the namespace"
+    );
+    // The inactive definition keeps what was written.
+    let inactive = DomainDef::from_xml(&d.xml_desc(&dom, true).unwrap()).unwrap();
+    assert_eq!(
+        inactive.devices.interfaces[1].target_dev.as_deref(),
+        Some("vnet42")
+    );
+    d.destroy(&dom).unwrap();
+    assert_eq!(ns.links(), ["br0", "lo"]);
+
+    // A daemon that is gone when QEMU dies: the next one removes the taps.
+    let dom = d.start(&dom).unwrap();
+    let qemu = support::qemu_pid(&dir.path, "fw-tap");
+    drop(d);
+    drop(daemon);
+    support::signal(qemu, nix::sys::signal::Signal::SIGKILL);
+    support::wait_for("QEMU to die", Duration::from_secs(10), || {
+        (!support::process_alive(qemu)).then_some(())
+    });
+    assert!(ns.links().contains(&"qvtap7".to_string()));
+    let daemon = Daemon::start_under(&ns.exec(), &dir.path, &[]);
+    let d = daemon.connect();
+    assert_eq!(d.info(&dom).unwrap().state, DomainState::Shutoff);
+    assert_eq!(ns.links(), ["br0", "lo"]);
+
+    // Mistakes.
+    let missing = d
+        .define_xml(&firmware(
+            "fw-nobr",
+            "<interface type='bridge'><source bridge='nobr0'/></interface>",
+        ))
+        .unwrap();
+    let e = assert_code(d.start(&missing), ErrorCode::OperationFailed);
+    assert!(e.message.contains("bridge 'nobr0'"), "{}", e.message);
+    let not_bridge = d
+        .define_xml(&firmware(
+            "fw-lobr",
+            "<interface type='ethernet'><target dev='qvtap8'/></interface>\
+             <interface type='bridge'><source bridge='lo'/></interface>",
+        ))
+        .unwrap();
+    let e = assert_code(d.start(&not_bridge), ErrorCode::OperationFailed);
+    assert!(e.message.contains("'lo' is not a bridge"), "{}", e.message);
+    let taken = d
+        .define_xml(&firmware(
+            "fw-taken",
+            "<interface type='ethernet'><target dev='br0'/></interface>",
+        ))
+        .unwrap();
+    let e = assert_code(d.start(&taken), ErrorCode::ResourceBusy);
+    assert!(e.message.contains("'br0' of interface 0"), "{}", e.message);
+    assert_eq!(ns.links(), ["br0", "lo"], "failed starts leave no tap");
+    assert!(support::processes_under(&dir.path.join("run")).is_empty());
+
+    // Without CAP_NET_ADMIN (as a session daemon runs), a clear refusal.
+    let weak = TestDir::new("weak");
+    let mut wrapper = ns.exec();
+    wrapper.extend([
+        "setpriv",
+        "--bounding-set",
+        "-net_admin",
+        "--inh-caps",
+        "-net_admin",
+    ]);
+    let daemon = Daemon::start_under(&wrapper, &weak.path, &[]);
+    let d = daemon.connect();
+    let dom = d
+        .define_xml(&firmware(
+            "fw-weak",
+            "<interface type='bridge'><source bridge='br0'/></interface>",
+        ))
+        .unwrap();
+    let e = assert_code(d.start(&dom), ErrorCode::OperationDenied);
+    assert!(e.message.contains("CAP_NET_ADMIN"), "{}", e.message);
+    assert_eq!(ns.links(), ["br0", "lo"]);
+}
+
+/// The Linux test guest, built (or found up to date) once.
+fn guest_dir() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/guest/build-guest.sh");
+        let out = Command::new(&script).output().expect("run build-guest.sh");
+        assert!(
+            out.status.success(),
+            "build-guest.sh: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        PathBuf::from(
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .last()
+                .unwrap_or("")
+                .trim(),
+        )
+    })
+    .clone()
+}
+
+/// The Linux guest `name` on bridge br0 with address `ip`.
+fn bridged_guest(name: &str, ip: &str, mac: &str) -> String {
+    let dir = guest_dir();
+    format!(
+        "<domain type='qemu'><name>{name}</name><memory unit='MiB'>128</memory><vcpu>1</vcpu>\
+         <os><type arch='x86_64' machine='pc'>hvm</type><kernel>{}</kernel><initrd>{}</initrd>\
+         <cmdline>console=ttyS0 quiet guestnet guestip={ip}/24 guestgw=10.0.3.1</cmdline></os>\
+         <features><acpi/></features><devices>\
+         <interface type='bridge'><mac address='{mac}'/><source bridge='br0'/>\
+         <model type='virtio'/></interface>\
+         <serial type='pty'><target port='0'/></serial>\
+         <console type='pty'><target type='serial' port='0'/></console>\
+         <memballoon model='none'/></devices></domain>",
+        dir.join("vmlinux").display(),
+        dir.join("initrd.img").display()
+    )
+}
+
+/// Reads `console` until `needle` appears (typing Enter now and then, in
+/// case the marker went by before the console was opened); the text read.
+fn read_until(console: &mut dyn ConsoleStream, needle: &str, within: Duration) -> String {
+    let deadline = Instant::now() + within;
+    let mut text = String::new();
+    while !text.contains(needle) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(!left.is_zero(), "no '{needle}' within {within:?}:\n{text}");
+        let chunk = console
+            .read(left.min(Duration::from_secs(5)))
+            .expect("console read");
+        if chunk.is_empty() && needle == "guest# " {
+            console.write(b"\n").expect("console write");
+        }
+        text.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    text
+}
+
+/// Two Linux guests on one bridge reach each other: guest B fetches
+/// guest A's web page, typed into B's console. Everything happens inside
+/// the namespace; its taps go when the guests stop.
+#[test]
+fn two_guests_on_a_bridge_reach_each_other() {
+    let ns = Netns::new("br");
+    let dir = TestDir::new("br");
+    let daemon = Daemon::start_under(&ns.exec(), &dir.path, &[]);
+    let d = daemon.connect();
+    let a = d
+        .define_xml(&bridged_guest("lx-a", "10.0.3.11", "52:54:00:03:00:11"))
+        .unwrap();
+    let b = d
+        .define_xml(&bridged_guest("lx-b", "10.0.3.12", "52:54:00:03:00:12"))
+        .unwrap();
+    let a = d.start(&a).unwrap();
+    let b = d.start(&b).unwrap();
+    let mut console_a = d.console(&a, false).unwrap();
+    let mut console_b = d.console(&b, false).unwrap();
+    let boot = Duration::from_secs(120);
+    read_until(&mut *console_a, "guest# ", boot);
+    read_until(&mut *console_b, "guest# ", boot);
+    let mut expected = vec!["br0".to_string(), "lo".to_string()];
+    expected.extend(taps(&*d, "lx-a"));
+    expected.extend(taps(&*d, "lx-b"));
+    expected.sort();
+    assert_eq!(ns.links(), expected, "only the bridge and the two taps");
+    let bridged = ns.ip(&["-o", "link", "show", "master", "br0"]);
+    assert_eq!(bridged.lines().count(), 2, "{bridged}");
+    console_b
+        .write(b"wget -q -O - http://10.0.3.11/\n")
+        .unwrap();
+    let answer = read_until(
+        &mut *console_b,
+        "qvirt-guest-http-ok",
+        Duration::from_secs(30),
+    );
+    assert!(answer.contains("qvirt-guest-http-ok"), "{answer}");
+    drop((console_a, console_b));
+    d.destroy(&a).unwrap();
+    d.destroy(&b).unwrap();
+    assert_eq!(ns.links(), ["br0", "lo"]);
+}

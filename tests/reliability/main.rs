@@ -1,0 +1,39 @@
+//! The hostile-world suite: qvirt's promises — VMs are never lost, the
+//! state always matches reality, errors say what happened — checked
+//! against a world that misbehaves, with a real `qemu-system-x86_64` and
+//! the real daemon (`qvirtd`, as built).
+//!
+//! - `daemon_kill`: the daemon is SIGKILLed while VMs run and clients
+//!   call; a new daemon, or an embedded driver, takes over every VM.
+//! - `qemu_kill`: a QEMU is SIGKILLed; the domain is shut off (crashed),
+//!   subscribers hear it, `on_crash` is applied, nothing is left behind.
+//! - `storm`: the daemon is SIGKILLed at random moments of a storm of
+//!   define/undefine calls; the config directory always holds exactly
+//!   what the answered calls said.
+//! - `bad_config`: a config directory full of broken files; the daemon
+//!   serves the good ones, logs each bad one, and changes none.
+//! - `wire_abuse`: garbage, oversized, cut, idle and trickling clients;
+//!   each gets a coded error or is closed, the daemon's memory stays
+//!   bounded, and a well-behaved client is served throughout.
+//! - `hostile_xml`: definitions built to break the reader, the command
+//!   line or the file system; refused with a code, or escaped.
+//! - `access`: other uids, the read-only socket, planted symlinks and
+//!   open directories; refused with coded errors, nothing followed.
+//!
+//! The fuzz targets (`fuzz/`) cover the same ground with random input;
+//! their crashing inputs, if any, are kept as regression tests beside the
+//! code they broke.
+//!
+//! Nothing here times an operation: assertions are about states, files,
+//! processes and error codes, and every wait is a poll with a deadline.
+//! Tests that run many VMs take the [`support::heavy`] guard so they run
+//! one at a time.
+
+mod access;
+mod bad_config;
+mod daemon_kill;
+mod hostile_xml;
+mod qemu_kill;
+mod storm;
+mod support;
+mod wire_abuse;
