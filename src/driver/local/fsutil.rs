@@ -184,14 +184,14 @@ impl StateLock {
                 }
                 Error::io(format!("cannot open the lock file {}", path.display()), e)
             })?;
-        // A lock this process held a moment ago (a manager just closed)
-        // stays taken while a child forked meanwhile by any thread still
-        // holds a copy of its descriptor, until that child execs: wait a
-        // little for such a holder, but not for another process.
+        // A lock its owner released a moment ago stays taken while a child
+        // that any of the owner's threads forked meanwhile still holds a
+        // copy of the descriptor, until that child execs (a few
+        // milliseconds on a loaded machine): wait up to a second before
+        // saying the directory is in use. Only a refusal pays this wait.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
         let mut result = file.try_lock();
         while matches!(result, Err(std::fs::TryLockError::WouldBlock))
-            && read_holder(&mut file) == std::process::id().to_string()
             && std::time::Instant::now() < deadline
         {
             std::thread::sleep(std::time::Duration::from_millis(5));
