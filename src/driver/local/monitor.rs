@@ -81,29 +81,22 @@ impl EventProgress {
     /// Waits until the monitor thread has ended, up to `timeout`; whether
     /// it has.
     pub(crate) fn wait_ended(&self, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        let mut counts = lock(&self.counts);
-        while !counts.2 {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return false;
-            }
-            counts = self
-                .changed
-                .wait_timeout(counts, left)
-                .unwrap_or_else(|p| p.into_inner())
-                .0;
-        }
-        true
+        self.wait_until(timeout, |_, _, ended| ended)
     }
 
     /// Waits until every event delivered before this call is handled (or
     /// the monitor thread has ended), up to `timeout`; whether they were.
     pub(crate) fn wait_handled(&self, timeout: Duration) -> bool {
+        let target = lock(&self.counts).0;
+        self.wait_until(timeout, |_, handled, ended| handled >= target || ended)
+    }
+
+    /// Waits until `done(delivered, handled, ended)` holds, up to
+    /// `timeout`; whether it did.
+    fn wait_until(&self, timeout: Duration, done: impl Fn(u64, u64, bool) -> bool) -> bool {
         let deadline = Instant::now() + timeout;
         let mut counts = lock(&self.counts);
-        let target = counts.0;
-        while counts.1 < target && !counts.2 {
+        while !done(counts.0, counts.1, counts.2) {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return false;
