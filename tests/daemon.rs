@@ -522,23 +522,6 @@ fn clients_beyond_the_limit_are_refused() {
     fourth.list(ListFilter::ALL).unwrap();
 }
 
-/// The uid and gid of the test's unprivileged user, created if missing.
-fn other_user() -> (u32, u32) {
-    const NAME: &str = "qvirt-test-other";
-    let out = Command::new("useradd").args(["-M", "-r", NAME]).output();
-    if let Ok(out) = &out {
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            out.status.success() || err.contains("already exists"),
-            "useradd: {err}"
-        );
-    }
-    let user = nix::unistd::User::from_name(NAME)
-        .unwrap()
-        .expect("the test user exists");
-    (user.uid.as_raw(), user.gid.as_raw())
-}
-
 /// Runs the qvirt CLI as `uid:gid` against `socket`.
 fn cli_as(uid: u32, gid: u32, socket: &Path, args: &[&str]) -> Output {
     Command::new("setpriv")

@@ -7,8 +7,8 @@ use qvirt::ErrorCode;
 use qvirt::driver::{DomainState, EventKind, ListFilter, StateReason};
 
 use crate::{
-    Ctx, QUICK, Vm, Watch, define, define_and_start, expect_err, info, kill_process, process_alive,
-    processes_under, wait_state,
+    Ctx, QUICK, Vm, Watch, assert_failed_start_left_nothing, define, define_and_start, expect_err,
+    info, kill_process, process_alive, processes_under, wait_state,
 };
 
 /// A disk whose file does not exist: QEMU itself refuses it.
@@ -48,19 +48,7 @@ pub fn failed_start_reports_qemu_log(cx: &mut Ctx<'_>) {
             "attempt {attempt}: the message has QEMU's own complaint: {}",
             e.message
         );
-        let i = info(d, &dom);
-        assert_eq!(
-            (i.state, i.reason),
-            (DomainState::Shutoff, StateReason::Failed)
-        );
-        assert_eq!(d.lookup_by_name("fw-a").unwrap().id, None);
-        assert!(d.list(ListFilter::ACTIVE).unwrap().is_empty());
-        assert_eq!(
-            processes_under(cx.root()),
-            Vec::<i32>::new(),
-            "no QEMU left"
-        );
-        assert!(!cx.run_dir("fw-a").exists(), "no runtime dir left");
+        assert_failed_start_left_nothing(cx, &dom, "fw-a");
     }
     w.expect_none(vm.uuid, Duration::from_millis(200));
     // Fixed, it starts.

@@ -5,10 +5,9 @@ use std::io::Read;
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::time::Duration;
 
-use qvirt::driver::{DomainState, ListFilter, StateReason};
 use qvirt::{Domain, DomainDef, Driver, ErrorCode};
 
-use crate::{Ctx, QUICK, Vm, Watch, define, define_and_start, info, processes_under};
+use crate::{Ctx, QUICK, Vm, Watch, assert_failed_start_left_nothing, define, define_and_start};
 
 /// The VNC port the live XML of `dom` shows.
 fn live_port(d: &dyn Driver, dom: &Domain) -> u16 {
@@ -84,19 +83,7 @@ pub fn vnc_fixed_port_taken_fails_cleanly(cx: &mut Ctx<'_>) {
         "names the port: {}",
         e.message
     );
-    let i = info(d, &dom);
-    assert_eq!(
-        (i.state, i.reason),
-        (DomainState::Shutoff, StateReason::Failed)
-    );
-    assert_eq!(d.lookup_by_name("fw-a").unwrap().id, None);
-    assert!(d.list(ListFilter::ACTIVE).unwrap().is_empty());
-    assert_eq!(
-        processes_under(cx.root()),
-        Vec::<i32>::new(),
-        "no QEMU left"
-    );
-    assert!(!cx.run_dir("fw-a").exists(), "no runtime dir left");
+    assert_failed_start_left_nothing(cx, &dom, "fw-a");
     w.expect_none(vm.uuid, Duration::from_millis(200));
     // The same fixed port works once free, and is the one in use.
     drop(holder);

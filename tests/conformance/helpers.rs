@@ -9,7 +9,10 @@ use std::time::{Duration, Instant};
 
 use qvirt::driver::{
     ConsoleStream, Domain, DomainInfo, DomainState, Event, EventKind, EventStream, ListFilter,
+    StateReason,
 };
+
+use crate::{Ctx, processes_under};
 use qvirt::{Driver, Error, ErrorCode};
 use uuid::Uuid;
 
@@ -507,4 +510,24 @@ fn build_guest() -> Result<PathBuf, String> {
         }
     }
     Ok(dir)
+}
+
+/// Checks that a start of domain `name` that failed left nothing behind:
+/// shut off with reason `failed`, no id, nothing active, no QEMU under the
+/// state directory, no runtime directory.
+pub fn assert_failed_start_left_nothing(cx: &Ctx<'_>, dom: &Domain, name: &str) {
+    let d = cx.d();
+    let i = info(d, dom);
+    assert_eq!(
+        (i.state, i.reason),
+        (DomainState::Shutoff, StateReason::Failed)
+    );
+    assert_eq!(d.lookup_by_name(name).unwrap().id, None);
+    assert!(d.list(ListFilter::ACTIVE).unwrap().is_empty());
+    assert_eq!(
+        processes_under(cx.root()),
+        Vec::<i32>::new(),
+        "no QEMU left"
+    );
+    assert!(!cx.run_dir(name).exists(), "no runtime dir left");
 }

@@ -413,3 +413,20 @@ pub fn assert_code<T: std::fmt::Debug>(result: qvirt::Result<T>, code: ErrorCode
         }
     }
 }
+
+/// The uid and gid of the test's unprivileged user, created if missing.
+pub fn other_user() -> (u32, u32) {
+    const NAME: &str = "qvirt-test-other";
+    let out = Command::new("useradd").args(["-M", "-r", NAME]).output();
+    if let Ok(out) = &out {
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() || err.contains("already exists"),
+            "useradd: {err}"
+        );
+    }
+    let user = nix::unistd::User::from_name(NAME)
+        .unwrap()
+        .expect("the test user exists");
+    (user.uid.as_raw(), user.gid.as_raw())
+}

@@ -21,23 +21,6 @@ use qvirt::{Driver, ErrorCode};
 
 use crate::support::*;
 
-/// The uid and gid of the test's unprivileged user, created if missing.
-fn other_user() -> (u32, u32) {
-    const NAME: &str = "qvirt-test-other";
-    let out = Command::new("useradd").args(["-M", "-r", NAME]).output();
-    if let Ok(out) = &out {
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            out.status.success() || err.contains("already exists"),
-            "useradd: {err}"
-        );
-    }
-    let user = nix::unistd::User::from_name(NAME)
-        .unwrap()
-        .expect("the test user exists");
-    (user.uid.as_raw(), user.gid.as_raw())
-}
-
 /// Set to a socket path, [`connect_as_another_uid`] connects to it and
 /// prints the outcome (this test binary runs itself under another uid).
 const PROBE_ENV: &str = "QVIRT_TEST_PROBE_SOCKET";
