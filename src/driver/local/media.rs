@@ -231,8 +231,22 @@ fn removable(def: &DomainDef, target: &str, change: &MediaChange, which: &str) -
 /// be) over QMP.
 fn swap_medium(qmp: &Qmp, id: &str, old: &Disk, new: &Disk) -> Result<()> {
     let run = |cmd: &str, args: Value| qmp.execute(cmd, Some(args), QMP_TIMEOUT).map(|_| ());
-    run("blockdev-open-tray", json!({"id": id, "force": true}))?;
-    run("blockdev-remove-medium", json!({"id": id}))?;
+    // A running guest may close the tray between two commands (firmware
+    // probing the drive sends START STOP UNIT), so each step that needs
+    // it open opens it again when QEMU finds it shut.
+    let with_tray_open = |cmd: &str, args: Value| {
+        let mut attempt = 0;
+        loop {
+            run("blockdev-open-tray", json!({"id": id, "force": true}))?;
+            match run(cmd, args.clone()) {
+                Err(e) if attempt < 10 && tray_shut(&e) => {
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    };
+    with_tray_open("blockdev-remove-medium", json!({"id": id}))?;
     if old.source.is_some() {
         for node in node_names(id, old).into_iter().rev() {
             run("blockdev-del", json!({"node-name": node}))?;
@@ -261,7 +275,7 @@ fn swap_medium(qmp: &Qmp, id: &str, old: &Disk, new: &Disk) -> Result<()> {
             }
         }
         let top = nodes.last().expect("at least the storage node");
-        if let Err(e) = run(
+        if let Err(e) = with_tray_open(
             "blockdev-insert-medium",
             json!({"id": id, "node-name": top}),
         ) {
@@ -272,6 +286,13 @@ fn swap_medium(qmp: &Qmp, id: &str, old: &Disk, new: &Disk) -> Result<()> {
         }
     }
     run("blockdev-close-tray", json!({"id": id}))
+}
+
+/// Whether QEMU refused a medium command because the tray was shut
+/// (`blockdev-remove-medium` and `blockdev-insert-medium` word it
+/// differently).
+fn tray_shut(e: &Error) -> bool {
+    e.message.contains("Tray of") && e.message.contains("is not open")
 }
 
 /// The block nodes of a drive's medium, bottom first: the storage node,
