@@ -2,24 +2,26 @@
 //! daemon. Each method encodes its call, sends it, waits for the reply
 //! with its serial, and matches one reply variant.
 //!
-//! A reader thread owns the read side: it hands replies to the callers
-//! waiting for them, and routes event and stream frames to their
-//! subscriptions. Any number of threads may call at once.
+//! There is no reader thread: a thread that waits for something from the
+//! daemon (a reply, an event, console output) reads the socket itself if
+//! no other thread is reading, and hands whatever else arrives (replies to
+//! other callers, events, console bytes) to the state the others wait on.
+//! A call thus costs two thread wake-ups (the daemon's, then the
+//! caller's) instead of three, and the reader first polls briefly
+//! ([`spin`](super::spin)) before it sleeps. Any number of threads may
+//! call at once.
 
-use std::collections::HashMap;
-use std::io::{BufReader, BufWriter, Write};
+use std::collections::{HashMap, VecDeque};
+use std::io::{BufWriter, Write};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::mpsc::{
-    Receiver, RecvTimeoutError, Sender, SyncSender, TrySendError, channel, sync_channel,
-};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use uuid::Uuid;
 
+use super::spin::{SPIN, recv_spinning, wait_readable};
 use super::wire::{
     Call, Frame, HEADER_LEN, Header, Kind, MAX_FRAME, PROTOCOL_VERSION, Reply, StreamMsg,
     WireMedia, decode_event, decode_stream, encode_stream,
@@ -30,20 +32,25 @@ use crate::driver::{
     MediaChange, MediaFlags, NodeInfo, ShutdownOptions, VersionInfo,
 };
 
-/// Events buffered per subscription before the oldest are dropped.
+/// Events buffered per subscription before the newest are dropped.
 const EVENT_QUEUE: usize = 1024;
+
+/// Bytes the read buffer keeps between frames; it grows for a larger
+/// frame and shrinks back once that frame is consumed.
+const READ_BUFFER: usize = 64 * 1024;
 
 /// A driver that talks to a daemon over a UNIX socket.
 pub struct SocketDriver {
     uri: String,
     conn: Arc<Conn>,
-    reader: Option<JoinHandle<()>>,
 }
 
 /// The shared side of one connection.
 struct Conn {
     writer: Mutex<BufWriter<UnixStream>>,
     socket: UnixStream,
+    /// The read side; only the thread that set `ConnState::reading` locks it.
+    read: Mutex<ReadSide>,
     state: Mutex<ConnState>,
     changed: Condvar,
     next_serial: AtomicU32,
@@ -54,16 +61,227 @@ struct ConnState {
     /// Calls waiting: serial -> (procedure, reply frame once it came).
     waiting: HashMap<u32, (u32, Option<Frame>)>,
     /// Event subscriptions by the serial of their `Events` call.
-    events: HashMap<u32, (SyncSender<Event>, Arc<Mutex<bool>>)>,
-    /// Open consoles by the serial of their `Console` call.
-    streams: HashMap<u32, Sender<StreamMsg>>,
+    events: HashMap<u32, Subscription>,
+    /// Open consoles' messages by the serial of their `Console` call.
+    streams: HashMap<u32, VecDeque<StreamMsg>>,
+    /// A thread is reading the socket for everyone.
+    reading: bool,
     /// Why the connection ended, once it has: the code a caller sees
     /// (the daemon's own when it refused us, else `Protocol`) and words.
     closed: Option<(ErrorCode, String)>,
 }
 
+/// Events received for one subscription and not yet taken.
+#[derive(Default)]
+struct Subscription {
+    queue: VecDeque<Event>,
+    /// Events were dropped because the queue was full.
+    lost: bool,
+}
+
+/// Bytes read from the socket and not yet parsed: `buf[start..end]`.
+struct ReadSide {
+    socket: UnixStream,
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+}
+
+/// What a wait on the connection ended with.
+enum Wait<T> {
+    Got(T),
+    TimedOut,
+    Closed(ErrorCode, String),
+}
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl ReadSide {
+    /// Takes the complete frames out of the buffer.
+    fn frames(&mut self) -> Result<Vec<Frame>> {
+        let mut frames = Vec::new();
+        loop {
+            let avail = &self.buf[self.start..self.end];
+            let Some(prefix) = avail.first_chunk::<4>() else {
+                break;
+            };
+            let len = Frame::check_len(*prefix)?;
+            if avail.len() < 4 + len {
+                break;
+            }
+            frames.push(Frame::parse(&avail[4..4 + len])?);
+            self.start += 4 + len;
+        }
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+            if self.buf.len() > READ_BUFFER {
+                self.buf.truncate(READ_BUFFER);
+                self.buf.shrink_to_fit();
+            }
+        }
+        Ok(frames)
+    }
+
+    /// The free part of the buffer, with room for at least the rest of
+    /// the frame that has begun (the partial frame moved to the front).
+    fn room(&mut self) -> &mut [u8] {
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        // `frames` has checked the length against the limit already.
+        let need = match self.buf[..self.end].first_chunk::<4>() {
+            Some(prefix) => 4 + u32::from_be_bytes(*prefix) as usize,
+            None => 4,
+        };
+        if self.buf.len() < need.max(READ_BUFFER) {
+            self.buf.resize(need.max(READ_BUFFER), 0);
+        }
+        &mut self.buf[self.end..]
+    }
+
+    /// Reads the frames that come next, polling briefly and then sleeping
+    /// until `deadline`; none when it passes first. An error is why the
+    /// connection is over.
+    fn read_frames(
+        &mut self,
+        deadline: Option<Instant>,
+    ) -> std::result::Result<Vec<Frame>, (ErrorCode, String)> {
+        let protocol = |why: String| (ErrorCode::Protocol, why);
+        loop {
+            let frames = self.frames().map_err(|e| protocol(e.to_string()))?;
+            if !frames.is_empty() {
+                return Ok(frames);
+            }
+            let socket = self
+                .socket
+                .try_clone()
+                .map_err(|e| protocol(e.to_string()))?;
+            let mut got = recv_spinning(&socket, self.room(), SPIN);
+            if let Ok(None) = got {
+                got = match wait_readable(&socket, deadline) {
+                    Ok(true) => recv_spinning(&socket, self.room(), Duration::ZERO),
+                    Ok(false) => return Ok(Vec::new()),
+                    Err(e) => Err(e),
+                };
+            }
+            match got {
+                Ok(Some(0)) => {
+                    let why = if self.end > self.start {
+                        "the connection ended inside a frame"
+                    } else {
+                        "the daemon closed the connection"
+                    };
+                    return Err(protocol(why.to_string()));
+                }
+                Ok(Some(n)) => self.end += n,
+                // Readable by poll, yet nothing: try again.
+                Ok(None) => {}
+                Err(e) => return Err(protocol(format!("cannot read from the connection: {e}"))),
+            }
+        }
+    }
+}
+
+impl Conn {
+    /// Waits until `take` finds what this thread wants in the state, the
+    /// connection ends, or `deadline` passes. If no other thread is
+    /// reading the socket, this one does, for everyone.
+    fn wait<T>(
+        &self,
+        deadline: Option<Instant>,
+        mut take: impl FnMut(&mut ConnState) -> Option<T>,
+    ) -> Wait<T> {
+        let mut st = lock(&self.state);
+        loop {
+            if let Some(t) = take(&mut st) {
+                return Wait::Got(t);
+            }
+            if let Some((code, why)) = &st.closed {
+                return Wait::Closed(*code, why.clone());
+            }
+            let now = Instant::now();
+            if deadline.is_some_and(|d| now >= d) {
+                return Wait::TimedOut;
+            }
+            if !st.reading {
+                st.reading = true;
+                drop(st);
+                let read = lock(&self.read).read_frames(deadline);
+                st = lock(&self.state);
+                st.reading = false;
+                match read {
+                    Ok(frames) => {
+                        for frame in frames {
+                            route(&mut st, frame);
+                        }
+                    }
+                    Err(why) => end(&mut st, why),
+                }
+                self.changed.notify_all();
+            } else {
+                st = match deadline {
+                    None => self.changed.wait(st).unwrap_or_else(|p| p.into_inner()),
+                    Some(d) => {
+                        self.changed
+                            .wait_timeout(st, d - now)
+                            .unwrap_or_else(|p| p.into_inner())
+                            .0
+                    }
+                };
+            }
+        }
+    }
+}
+
+/// Hands a frame from the daemon to whoever waits for it.
+fn route(st: &mut ConnState, frame: Frame) {
+    let serial = frame.header.serial;
+    match frame.header.kind {
+        Kind::Reply => {
+            if let Some(slot) = st.waiting.get_mut(&serial) {
+                slot.1 = Some(frame);
+            } else if serial == 0 {
+                // An error the daemon sends before closing (too many
+                // clients, a broken frame): keep its code and words.
+                if let Ok(Err(e)) = Reply::decode(1, &frame.body) {
+                    end(st, (e.code, e.message));
+                }
+            }
+        }
+        Kind::Event => {
+            if let (Some(sub), Ok(event)) = (st.events.get_mut(&serial), decode_event(&frame.body))
+            {
+                if sub.queue.len() < EVENT_QUEUE {
+                    sub.queue.push_back(event);
+                } else {
+                    sub.lost = true;
+                }
+            }
+        }
+        Kind::Stream => {
+            if let (Some(queue), Ok(msg)) =
+                (st.streams.get_mut(&serial), decode_stream(&frame.body))
+            {
+                queue.push_back(msg);
+            }
+        }
+        Kind::Call => end(
+            st,
+            (ErrorCode::Protocol, "the daemon sent a call".to_string()),
+        ),
+    }
+}
+
+/// Records why the connection ended (the first reason wins).
+fn end(st: &mut ConnState, why: (ErrorCode, String)) {
+    if st.closed.is_none() {
+        st.closed = Some(why);
+    }
 }
 
 impl SocketDriver {
@@ -86,19 +304,19 @@ impl SocketDriver {
         let conn = Arc::new(Conn {
             writer: Mutex::new(BufWriter::new(write_half)),
             socket,
+            read: Mutex::new(ReadSide {
+                socket: read_half,
+                buf: Vec::new(),
+                start: 0,
+                end: 0,
+            }),
             state: Mutex::new(ConnState::default()),
             changed: Condvar::new(),
             next_serial: AtomicU32::new(1),
         });
-        let for_reader = conn.clone();
-        let reader = std::thread::Builder::new()
-            .name("qvirt-client".into())
-            .spawn(move || read_loop(&for_reader, read_half))
-            .map_err(|e| Error::io("cannot start the connection's reader", e))?;
         let driver = SocketDriver {
             uri: uri.to_string(),
             conn,
-            reader: Some(reader),
         };
         match driver.call(Call::Hello(u32::from(PROTOCOL_VERSION)))? {
             Reply::Hello(v) if v == u32::from(PROTOCOL_VERSION) => Ok(driver),
@@ -155,43 +373,44 @@ impl SocketDriver {
         if let Err(e) = self.send(&frame) {
             return Err(self.send_failed(serial, e));
         }
-        let mut st = lock(&self.conn.state);
-        loop {
+        let got = self.conn.wait(None, |st| {
             if let Some((_, Some(_))) = st.waiting.get(&serial) {
-                let (_, reply) = st.waiting.remove(&serial).expect("present");
-                let reply = reply.expect("present");
-                drop(st);
-                return Reply::decode(procedure, &reply.body)?.map(|r| (r, serial));
+                st.waiting.remove(&serial).and_then(|(_, reply)| reply)
+            } else {
+                None
             }
-            if let Some((code, why)) = &st.closed {
-                let err = closed(&self.uri, *code, why);
-                st.waiting.remove(&serial);
-                return Err(err);
-            }
-            st = self
-                .conn
-                .changed
-                .wait(st)
-                .unwrap_or_else(|p| p.into_inner());
+        });
+        let result = match got {
+            Wait::Got(reply) => Reply::decode(procedure, &reply.body).and_then(|r| r),
+            Wait::Closed(code, why) => Err(closed(&self.uri, code, &why)),
+            Wait::TimedOut => unreachable!("a wait without a deadline"),
+        };
+        if result.is_err() {
+            self.forget(serial);
         }
+        result.map(|r| (r, serial))
+    }
+
+    /// Drops what a failed call registered under its serial.
+    fn forget(&self, serial: u32) {
+        let mut st = lock(&self.conn.state);
+        st.waiting.remove(&serial);
+        st.events.remove(&serial);
+        st.streams.remove(&serial);
     }
 
     /// The error for a call whose frame could not be written. A daemon
     /// that refuses a client (wrong uid, too many clients) writes why and
     /// closes at once, so the first write races the close and may fail
-    /// with EPIPE; the reason is then in the reader's hands, so wait for it
-    /// briefly and prefer it to the bare write error.
+    /// with EPIPE; the reason is then waiting to be read, so read it
+    /// (for a moment) and prefer it to the bare write error.
     fn send_failed(&self, serial: u32, e: Error) -> Error {
-        let st = lock(&self.conn.state);
-        let (mut st, _) = self
-            .conn
-            .changed
-            .wait_timeout_while(st, Duration::from_secs(2), |st| st.closed.is_none())
-            .unwrap_or_else(|p| p.into_inner());
-        st.waiting.remove(&serial);
-        match &st.closed {
-            Some((code, why)) => closed(&self.uri, *code, why),
-            None => e,
+        let deadline = Instant::now() + Duration::from_secs(2);
+        let got = self.conn.wait(Some(deadline), |_| None::<()>);
+        self.forget(serial);
+        match got {
+            Wait::Closed(code, why) => closed(&self.uri, code, &why),
+            _ => e,
         }
     }
 
@@ -206,10 +425,9 @@ impl SocketDriver {
 
 impl Drop for SocketDriver {
     fn drop(&mut self) {
+        // Wakes a thread reading for an event stream or a console that
+        // outlives the driver; they then see the connection closed.
         let _ = self.conn.socket.shutdown(std::net::Shutdown::Both);
-        if let Some(reader) = self.reader.take() {
-            let _ = reader.join();
-        }
     }
 }
 
@@ -226,80 +444,33 @@ fn unexpected(reply: &Reply) -> Error {
     )
 }
 
-/// Reads frames until the connection ends, routing each.
-fn read_loop(conn: &Conn, socket: UnixStream) {
-    let mut reader = BufReader::with_capacity(64 * 1024, socket);
-    let protocol = |why: String| (ErrorCode::Protocol, why);
-    let why = loop {
-        let frame = match Frame::read(&mut reader) {
-            Ok(Some(f)) => f,
-            Ok(None) => break protocol("the daemon closed the connection".to_string()),
-            Err(e) => break protocol(e.to_string()),
-        };
-        let serial = frame.header.serial;
-        let mut st = lock(&conn.state);
-        match frame.header.kind {
-            Kind::Reply => {
-                if let Some(slot) = st.waiting.get_mut(&serial) {
-                    slot.1 = Some(frame);
-                    conn.changed.notify_all();
-                } else if serial == 0 {
-                    // An error the daemon sends before closing (too many
-                    // clients, a broken frame): keep its code and words.
-                    if let Ok(Err(e)) = Reply::decode(1, &frame.body) {
-                        break (e.code, e.message);
-                    }
-                }
-            }
-            Kind::Event => {
-                if let (Some((tx, lost)), Ok(event)) =
-                    (st.events.get(&serial), decode_event(&frame.body))
-                {
-                    match tx.try_send(event) {
-                        Ok(()) => {}
-                        Err(TrySendError::Full(_)) => *lock(lost) = true,
-                        Err(TrySendError::Disconnected(_)) => {
-                            st.events.remove(&serial);
-                        }
-                    }
-                }
-            }
-            Kind::Stream => {
-                if let (Some(tx), Ok(msg)) = (st.streams.get(&serial), decode_stream(&frame.body))
-                    && tx.send(msg).is_err()
-                {
-                    st.streams.remove(&serial);
-                }
-            }
-            Kind::Call => break protocol("the daemon sent a call".to_string()),
-        }
-    };
-    let mut st = lock(&conn.state);
-    st.closed = Some(why);
-    st.events.clear();
-    st.streams.clear();
-    conn.changed.notify_all();
-}
-
 /// A subscription's receiving end.
 struct Events {
-    rx: Receiver<Event>,
-    lost: Arc<Mutex<bool>>,
+    conn: Arc<Conn>,
+    serial: u32,
     uri: String,
 }
 
 impl EventStream for Events {
     fn next(&mut self, timeout: Duration) -> Result<Option<Event>> {
-        if std::mem::take(&mut *lock(&self.lost)) {
-            return Err(Error::new(
+        let lost = || {
+            Error::new(
                 ErrorCode::OperationFailed,
                 format!("events were lost: more than {EVENT_QUEUE} were waiting unread"),
-            ));
-        }
-        match self.rx.recv_timeout(timeout) {
-            Ok(e) => Ok(Some(e)),
-            Err(RecvTimeoutError::Timeout) => Ok(None),
-            Err(RecvTimeoutError::Disconnected) => Err(closed(
+            )
+        };
+        let serial = self.serial;
+        let got = self.conn.wait(Some(Instant::now() + timeout), |st| {
+            let sub = st.events.get_mut(&serial)?;
+            if std::mem::take(&mut sub.lost) {
+                return Some(Err(lost()));
+            }
+            sub.queue.pop_front().map(Ok)
+        });
+        match got {
+            Wait::Got(event) => event.map(Some),
+            Wait::TimedOut => Ok(None),
+            Wait::Closed(..) => Err(closed(
                 &self.uri,
                 ErrorCode::Protocol,
                 "the event stream ended",
@@ -308,11 +479,16 @@ impl EventStream for Events {
     }
 }
 
+impl Drop for Events {
+    fn drop(&mut self) {
+        lock(&self.conn.state).events.remove(&self.serial);
+    }
+}
+
 /// A console through the daemon.
 struct RemoteConsole {
     conn: Arc<Conn>,
     serial: u32,
-    rx: Receiver<StreamMsg>,
     ended: Option<Error>,
     /// Output that arrived while a write waited for its acknowledgement.
     pending: Vec<u8>,
@@ -335,9 +511,15 @@ impl RemoteConsole {
         w.flush()
             .map_err(|e| Error::io(format!("cannot write to {}", self.uri), e))
     }
-}
 
-impl RemoteConsole {
+    /// The console's next message from the daemon, waiting until `deadline`.
+    fn next(&self, deadline: Instant) -> Wait<StreamMsg> {
+        let serial = self.serial;
+        self.conn.wait(Some(deadline), |st| {
+            st.streams.get_mut(&serial)?.pop_front()
+        })
+    }
+
     /// Records the end of the stream and returns its error.
     fn end(&mut self, why: Option<super::wire::WireError>) -> Error {
         let err = why
@@ -345,6 +527,11 @@ impl RemoteConsole {
             .unwrap_or_else(|| Error::new(ErrorCode::OperationFailed, "the console closed"));
         self.ended = Some(Error::new(err.code, err.message.clone()));
         err
+    }
+
+    /// The error once the connection under the console has ended.
+    fn cut(&self) -> Error {
+        closed(&self.uri, ErrorCode::Protocol, "the console stream ended")
     }
 }
 
@@ -357,19 +544,14 @@ impl ConsoleStream for RemoteConsole {
         if !self.pending.is_empty() {
             return Ok(std::mem::take(&mut self.pending));
         }
+        let deadline = Instant::now() + timeout;
         loop {
-            match self.rx.recv_timeout(timeout) {
-                Ok(StreamMsg::Data(bytes)) => return Ok(bytes),
-                Ok(StreamMsg::Written) => continue,
-                Ok(StreamMsg::End(why)) => return Err(self.end(why)),
-                Err(RecvTimeoutError::Timeout) => return Ok(Vec::new()),
-                Err(RecvTimeoutError::Disconnected) => {
-                    return Err(closed(
-                        &self.uri,
-                        ErrorCode::Protocol,
-                        "the console stream ended",
-                    ));
-                }
+            match self.next(deadline) {
+                Wait::Got(StreamMsg::Data(bytes)) => return Ok(bytes),
+                Wait::Got(StreamMsg::Written) => continue,
+                Wait::Got(StreamMsg::End(why)) => return Err(self.end(why)),
+                Wait::TimedOut => return Ok(Vec::new()),
+                Wait::Closed(..) => return Err(self.cut()),
             }
         }
     }
@@ -382,12 +564,13 @@ impl ConsoleStream for RemoteConsole {
             return Err(Error::new(e.code, e.message.clone()));
         }
         self.send(&StreamMsg::Data(data.to_vec()))?;
+        let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            match self.rx.recv_timeout(Duration::from_secs(30)) {
-                Ok(StreamMsg::Written) => return Ok(()),
-                Ok(StreamMsg::Data(bytes)) => self.pending.extend_from_slice(&bytes),
-                Ok(StreamMsg::End(why)) => return Err(self.end(why)),
-                Err(RecvTimeoutError::Timeout) => {
+            match self.next(deadline) {
+                Wait::Got(StreamMsg::Written) => return Ok(()),
+                Wait::Got(StreamMsg::Data(bytes)) => self.pending.extend_from_slice(&bytes),
+                Wait::Got(StreamMsg::End(why)) => return Err(self.end(why)),
+                Wait::TimedOut => {
                     return Err(Error::new(
                         ErrorCode::Timeout,
                         format!(
@@ -396,13 +579,7 @@ impl ConsoleStream for RemoteConsole {
                         ),
                     ));
                 }
-                Err(RecvTimeoutError::Disconnected) => {
-                    return Err(closed(
-                        &self.uri,
-                        ErrorCode::Protocol,
-                        "the console stream ended",
-                    ));
-                }
+                Wait::Closed(..) => return Err(self.cut()),
             }
         }
     }
@@ -533,31 +710,30 @@ impl Driver for SocketDriver {
     }
 
     fn events(&self) -> Result<Box<dyn EventStream>> {
-        let (tx, rx) = sync_channel(EVENT_QUEUE);
-        let lost = Arc::new(Mutex::new(false));
-        let lost2 = lost.clone();
-        let (reply, _) = self.call_with(Call::Events, move |st, serial| {
-            st.events.insert(serial, (tx, lost2));
+        let (reply, serial) = self.call_with(Call::Events, |st, serial| {
+            st.events.insert(serial, Subscription::default());
         })?;
-        expect!(reply, Reply::Unit => ())?;
-        Ok(Box::new(Events {
-            rx,
-            lost,
+        // Dropped on any error, which unsubscribes.
+        let events = Events {
+            conn: self.conn.clone(),
+            serial,
             uri: self.uri.clone(),
-        }))
+        };
+        expect!(reply, Reply::Unit => ())?;
+        Ok(Box::new(events))
     }
 
     fn console(&self, dom: &Domain, force: bool) -> Result<Box<dyn ConsoleStream>> {
-        let (tx, rx) = channel();
-        let (reply, serial) =
-            self.call_with(Call::Console(dom.clone(), force), move |st, serial| {
-                st.streams.insert(serial, tx);
-            })?;
-        expect!(reply, Reply::Unit => ())?;
+        let (reply, serial) = self.call_with(Call::Console(dom.clone(), force), |st, serial| {
+            st.streams.insert(serial, VecDeque::new());
+        })?;
+        if let Err(e) = expect!(reply, Reply::Unit => ()) {
+            self.forget(serial);
+            return Err(e);
+        }
         Ok(Box::new(RemoteConsole {
             conn: self.conn.clone(),
             serial,
-            rx,
             ended: None,
             pending: Vec::new(),
             uri: self.uri.clone(),

@@ -9,6 +9,7 @@ pub mod client;
 pub mod fuzzing;
 pub mod instance;
 pub mod server;
+mod spin;
 pub mod wire;
 
 pub use client::SocketDriver;

@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
 
+use super::spin::{SPIN, recv_spinning};
 use super::wire::{
     Call, Frame, Header, Kind, PROTOCOL_VERSION, Reply, StreamMsg, WireError, WireMedia,
     decode_stream, encode_event, encode_stream,
@@ -538,6 +539,11 @@ impl Read for HelloDeadline {
                 self.timed_out = true;
             }
             return read;
+        }
+        // A client in a loop of calls sends its next one within
+        // microseconds: poll for it before sleeping (see `spin`).
+        if let Some(n) = recv_spinning(&self.stream, buf, SPIN)? {
+            return Ok(n);
         }
         (&*self.stream).read(buf)
     }
