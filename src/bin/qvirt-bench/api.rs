@@ -163,8 +163,8 @@ pub fn cold(kind: &Kind) -> Result<Vec<Metric>> {
     }
     let mut out = Vec::new();
     for (n, key, rss_key) in [
-        (1_000, "cold_1000_ms", "rss_1000_kib"),
-        (10_000, "cold_10000_ms", "rss_10000_kib"),
+        (1_000, "cold_start_1000_ms", "rss_1000_kib"),
+        (10_000, "cold_start_10000_ms", "rss_10000_kib"),
     ] {
         let mut fx = Fixture::create(kind)?;
         fx.seed(guests::firmware_set("cold", n))?;

@@ -142,12 +142,26 @@ pub fn storm(kind: &Kind) -> Result<Vec<Metric>> {
             format!("{left} VMs still run after destroying all"),
         ));
     }
+    let list_p99 = list_up.summary(1.0).map(|d| {
+        Metric::single(
+            "storm_list_p99_ms",
+            "  list all during the starts, p99",
+            "ms",
+            d.p99,
+        )
+    });
     Ok([
         Some(Metric::single(
-            "storm_all_running_ms",
-            format!("{STORM_VMS} VMs started by {STORM_CLIENTS} clients: all running"),
-            "ms",
-            ms(all_running),
+            "storm_running",
+            format!("{STORM_VMS} VMs started by {STORM_CLIENTS} clients: running at the end"),
+            "VMs",
+            running_ours as f64,
+        )),
+        Some(Metric::single(
+            "storm_all_running_s",
+            "  time until all ran",
+            "s",
+            all_running.as_secs_f64(),
         )),
         Metric::dist(
             "storm_list_ms",
@@ -156,6 +170,7 @@ pub fn storm(kind: &Kind) -> Result<Vec<Metric>> {
             &list_up,
             1.0,
         ),
+        list_p99,
         Some(Metric::single(
             "storm_destroy_all_ms",
             format!("{STORM_VMS} VMs destroyed by {STORM_CLIENTS} clients: all off"),
