@@ -297,3 +297,56 @@ pub fn info_of_shut_off_domain(cx: &mut Ctx<'_>) {
     // Never started: no reason beyond "unknown".
     assert_eq!(i.reason, StateReason::Unknown);
 }
+
+/// Defines of one name under several UUIDs at once: one wins, the others
+/// are `DomainExists`. Redefines of the winner at once all succeed, and
+/// the definition the driver keeps is the one on disk.
+pub fn concurrent_defines_agree(cx: &mut Ctx<'_>) {
+    let d = cx.d();
+    let vms: Vec<Vm> = (0..6)
+        .map(|_| Vm::firmware("fw-race").uuid(Uuid::new_v4()))
+        .collect();
+    let barrier = std::sync::Barrier::new(vms.len());
+    let results: Vec<qvirt::Result<Domain>> = std::thread::scope(|s| {
+        let threads: Vec<_> = vms
+            .iter()
+            .map(|vm| {
+                let barrier = &barrier;
+                s.spawn(move || {
+                    barrier.wait();
+                    d.define_xml(&vm.xml())
+                })
+            })
+            .collect();
+        threads.into_iter().map(|t| t.join().unwrap()).collect()
+    });
+    let winners: Vec<&Domain> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+    assert_eq!(winners.len(), 1, "one define wins: {results:?}");
+    for e in results.iter().filter_map(|r| r.as_ref().err()) {
+        assert_eq!(e.code, ErrorCode::DomainExists, "{}", e.message);
+    }
+    let winner = winners[0].clone();
+    assert_eq!(d.lookup_by_name("fw-race").unwrap(), winner);
+    let file = cx.root().join("config/fw-race.xml");
+    let on_disk = || {
+        let text = std::fs::read_to_string(&file).expect("the definition is on disk");
+        DomainDef::from_xml(&text).expect("the stored definition parses")
+    };
+    assert_eq!(on_disk().uuid, winner.uuid);
+
+    let base = vms.iter().find(|v| v.uuid == winner.uuid).unwrap();
+    std::thread::scope(|s| {
+        for i in 0..6 {
+            let vm = base.clone().memory_mib(32 + 16 * i);
+            let winner = &winner;
+            s.spawn(move || {
+                for _ in 0..5 {
+                    assert_eq!(define(d, &vm), *winner);
+                }
+            });
+        }
+    });
+    let kept = DomainDef::from_xml(&d.xml_desc(&winner, true).unwrap()).unwrap();
+    assert_eq!(kept, on_disk(), "the table and the file agree");
+    assert_eq!(listed(d, ListFilter::ALL).len(), 1);
+}

@@ -228,6 +228,75 @@ pub fn create_conflicts_with_defined(cx: &mut Ctx<'_>) {
     assert!(!cx.run_dir("fw-b").exists());
 }
 
+/// A define and a create of one UUID under two names: exactly one of
+/// them takes the UUID, also when they come at the same moment, and a
+/// define while the create is starting QEMU is `DomainExists`.
+pub fn define_and_create_of_one_uuid(cx: &mut Ctx<'_>) {
+    let d = cx.d();
+    for round in 0..3 {
+        let uuid = uuid::Uuid::new_v4();
+        let defined = Vm::firmware(&format!("fw-def{round}")).uuid(uuid);
+        let created = Vm::firmware(&format!("fw-new{round}")).uuid(uuid);
+        let barrier = std::sync::Barrier::new(2);
+        let creating = std::sync::atomic::AtomicBool::new(true);
+        let (define_result, create_result) = std::thread::scope(|s| {
+            let create = s.spawn(|| {
+                barrier.wait();
+                let r = d.create_xml(&created.xml());
+                creating.store(false, std::sync::atomic::Ordering::SeqCst);
+                r
+            });
+            barrier.wait();
+            if round > 0 {
+                // Once the create is under way (its runtime directory
+                // exists before QEMU runs), its UUID is taken.
+                wait_until(
+                    "the create to be under way",
+                    Duration::from_secs(30),
+                    || {
+                        (cx.run_dir(&created.name).exists()
+                            || !creating.load(std::sync::atomic::Ordering::SeqCst))
+                        .then_some(())
+                    },
+                );
+            }
+            let define_result = d.define_xml(&defined.xml());
+            (define_result, create.join().unwrap())
+        });
+        let config_file = cx.root().join(format!("config/{}.xml", defined.name));
+        match (&define_result, &create_result) {
+            (Ok(dom), Err(e)) if round == 0 => {
+                assert_eq!(e.code, ErrorCode::DomainExists, "{}", e.message);
+                assert_eq!(d.lookup_by_uuid(uuid).unwrap(), *dom);
+                expect_err(
+                    d.lookup_by_name(&created.name),
+                    ErrorCode::NoDomain,
+                    "the create lost",
+                );
+                assert!(config_file.exists());
+                d.undefine(dom).unwrap();
+            }
+            (Err(e), Ok(dom)) => {
+                assert_eq!(e.code, ErrorCode::DomainExists, "{}", e.message);
+                assert_eq!(d.lookup_by_uuid(uuid).unwrap(), *dom);
+                expect_err(
+                    d.lookup_by_name(&defined.name),
+                    ErrorCode::NoDomain,
+                    "the define lost",
+                );
+                assert!(!config_file.exists(), "the losing define wrote nothing");
+                d.destroy(dom).unwrap();
+                wait_gone(d, &created.name, QUICK);
+            }
+            _ => panic!(
+                "round {round}: exactly one of define and create takes UUID {uuid}: \
+                 define {define_result:?}, create {create_result:?}"
+            ),
+        }
+    }
+    assert!(listed(d, ListFilter::ALL).is_empty());
+}
+
 /// Undefining a running domain makes it transient: it runs on, and
 /// disappears when destroyed.
 pub fn undefine_running_makes_transient(cx: &mut Ctx<'_>) {

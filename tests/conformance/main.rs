@@ -66,6 +66,7 @@ macro_rules! conformance {
             cases_define::list_filters_and_sorts,
             cases_define::inactive_xml_round_trips,
             cases_define::info_of_shut_off_domain,
+            cases_define::concurrent_defines_agree,
             // Lifecycle of the firmware VM.
             cases_lifecycle::start_and_destroy,
             cases_lifecycle::start_twice_fails,
@@ -74,6 +75,7 @@ macro_rules! conformance {
             cases_lifecycle::reset_keeps_the_process,
             cases_lifecycle::create_transient_and_destroy,
             cases_lifecycle::create_conflicts_with_defined,
+            cases_lifecycle::define_and_create_of_one_uuid,
             cases_lifecycle::undefine_running_makes_transient,
             cases_lifecycle::transient_refuses_autostart_and_managed_save,
             cases_lifecycle::info_of_running_domain,

@@ -71,30 +71,43 @@ impl Core {
     /// Defines or redefines a persistent domain.
     pub fn define(&self, xml: &str) -> Result<Domain> {
         let def = DomainDef::from_xml(xml)?;
-        let mut inner = lock(&self.inner);
-        if let Some(&uuid) = inner.names.get(&def.name) {
-            if uuid != def.uuid {
-                return Err(store::conflict(&def, &def.name, uuid));
+        let _config = lock(&self.config);
+        {
+            let mut inner = lock(&self.inner);
+            if let Some(&uuid) = inner.names.get(&def.name) {
+                if uuid != def.uuid {
+                    return Err(store::conflict(&def, &def.name, uuid));
+                }
+                if !inner.entries.contains_key(&uuid) {
+                    return Err(Error::new(
+                        ErrorCode::OperationInvalid,
+                        format!(
+                            "domain '{}' is being created; try again once it runs",
+                            def.name
+                        ),
+                    ));
+                }
             }
-            if !inner.entries.contains_key(&uuid) {
-                return Err(Error::new(
-                    ErrorCode::OperationInvalid,
-                    format!(
-                        "domain '{}' is being created; try again once it runs",
-                        def.name
-                    ),
-                ));
+            if let Some(other) = inner.entries.get(&def.uuid) {
+                let other_name = &other.def().name;
+                if *other_name != def.name {
+                    return Err(store::conflict(&def, other_name, def.uuid));
+                }
             }
-        }
-        if let Some(other) = inner.entries.get(&def.uuid) {
-            let other_name = &other.def().name;
-            if *other_name != def.name {
-                return Err(store::conflict(&def, other_name, def.uuid));
+            if let Some((other_name, other_uuid)) = inner.reservation(&def.name, def.uuid) {
+                return Err(store::conflict(&def, other_name, *other_uuid));
             }
+            inner.reserved.push((def.name.clone(), def.uuid));
         }
         // Durable before visible: a crash after this line keeps the file,
-        // and a failure here changes nothing in memory.
-        store::save(&self.layout, &def)?;
+        // and a failure here changes nothing in memory. The table is not
+        // locked meanwhile (the fsyncs take a while): the reservation
+        // keeps creates away from the name and UUID, and `config` keeps
+        // other defines, undefines and rescans out.
+        let saved = store::save(&self.layout, &def);
+        let mut inner = lock(&self.inner);
+        inner.release(def.uuid);
+        saved?;
         let handle = match inner.entries.get_mut(&def.uuid) {
             Some(entry) => {
                 entry.persistent = Some(def.clone());
@@ -130,38 +143,46 @@ impl Core {
     pub fn undefine(&self, dom: &Domain) -> Result<()> {
         let job = self.job(dom)?;
         let _job = lock(&job);
-        let mut inner = lock(&self.inner);
-        let entry = Core::find(&inner, dom)?;
-        if entry.persistent.is_none() {
-            return Err(Error::new(
-                ErrorCode::OperationInvalid,
-                format!(
-                    "domain '{}' is transient: it has no definition to remove",
-                    dom.name
-                ),
-            ));
-        }
-        let name = entry.def().name.clone();
-        if entry.running.is_none() && self.layout.managed_save_file(&name).exists() {
-            return Err(Error::new(
-                ErrorCode::OperationInvalid,
-                format!(
-                    "domain '{name}' has a managed save image; remove it first (managedsave-remove) or start the domain"
-                ),
-            ));
-        }
-        store::remove(&self.layout, &name)?;
-        let entry = inner.entries.get_mut(&dom.uuid).expect("found above");
-        entry.persistent = None;
-        if let Some(run) = &entry.running {
-            // Keep the status file truthful for a manager that reattaches.
-            if let Err(e) = super::runtime::Status::of(run, false).write(&run.run_dir) {
-                self.log.error(&format!("domain '{name}': {e}"));
+        let _config = lock(&self.config);
+        let name = {
+            let inner = lock(&self.inner);
+            let entry = Core::find(&inner, dom)?;
+            if entry.persistent.is_none() {
+                return Err(Error::new(
+                    ErrorCode::OperationInvalid,
+                    format!(
+                        "domain '{}' is transient: it has no definition to remove",
+                        dom.name
+                    ),
+                ));
             }
-        } else {
-            inner.entries.remove(&dom.uuid);
-            inner.names.remove(&name);
-            let _ = super::fsutil::remove_durable(&self.layout.reason_file(&dom.uuid));
+            let name = entry.def().name.clone();
+            if entry.running.is_none() && self.layout.managed_save_file(&name).exists() {
+                return Err(Error::new(
+                    ErrorCode::OperationInvalid,
+                    format!(
+                        "domain '{name}' has a managed save image; remove it first (managedsave-remove) or start the domain"
+                    ),
+                ));
+            }
+            name
+        };
+        // Without the table lock, as in `define`: the job lock keeps the
+        // domain from starting, and `config` keeps defines and rescans out.
+        store::remove(&self.layout, &name)?;
+        let mut inner = lock(&self.inner);
+        if let Some(entry) = inner.entries.get_mut(&dom.uuid) {
+            entry.persistent = None;
+            if let Some(run) = &entry.running {
+                // Keep the status file truthful for a manager that reattaches.
+                if let Err(e) = super::runtime::Status::of(run, false).write(&run.run_dir) {
+                    self.log.error(&format!("domain '{name}': {e}"));
+                }
+            } else {
+                inner.entries.remove(&dom.uuid);
+                inner.names.remove(&name);
+                let _ = super::fsutil::remove_runtime(&self.layout.reason_file(&dom.uuid));
+            }
         }
         drop(inner);
         self.log.info(&format!("undefined domain '{name}'"));
@@ -220,6 +241,9 @@ impl Core {
 
     /// Sets the autostart flag; persistent domains only.
     pub fn put_autostart(&self, dom: &Domain, on: bool) -> Result<()> {
+        // Under `config`, so that an undefine cannot come between the
+        // check and the write and leave a mark with no definition.
+        let _config = lock(&self.config);
         let name = self.persistent_name(dom)?;
         store::set_autostart(&self.layout, &name, on)
     }
@@ -240,10 +264,18 @@ impl Core {
 
     /// Re-reads the config directory; see `LocalDriver::rescan`.
     pub fn rescan(&self) -> Result<()> {
+        let _config = lock(&self.config);
         let defs = store::scan(&self.layout, &self.log)?;
         let mut inner = lock(&self.inner);
         let seen: std::collections::HashSet<Uuid> = defs.iter().map(|d| d.uuid).collect();
         for def in defs {
+            if let Some((name, uuid)) = inner.reservation(&def.name, def.uuid) {
+                self.log.error(&format!(
+                    "rescan: {}.xml skipped: domain '{name}' (UUID {uuid}) is being created",
+                    def.name
+                ));
+                continue;
+            }
             if let Some(&other) = inner.names.get(&def.name)
                 && other != def.uuid
             {

@@ -3,9 +3,13 @@
 //! and runs QEMU. The daemon is this driver behind a socket.
 //!
 //! Locking: `Core::inner` guards the table of domains and is never held
-//! across QEMU or QMP I/O or a wait. Operations on one domain are
-//! serialised by that domain's `job` lock, taken before `inner` and held
-//! across the I/O, so a slow start of one domain never delays another.
+//! across QEMU or QMP I/O, a wait, or an fsync. Operations on one domain
+//! are serialised by that domain's `job` lock, taken before `inner` and
+//! held across the I/O, so a slow start of one domain never delays
+//! another. Changes to the config directory (define, undefine, autostart,
+//! rescan) take turns under `Core::config`, taken after any job lock and
+//! before `inner`, and held from their checks to their table update, so
+//! the files and the table agree while lookups go on during the writes.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -37,6 +41,9 @@ pub(crate) struct Core {
     pub log: Arc<Logger>,
     pub events: EventBus,
     pub inner: Mutex<Inner>,
+    /// Held by each change of the config directory across its file
+    /// writes and the table update that follows (see the module doc).
+    pub config: Mutex<()>,
     /// Probed QEMU capabilities by binary, with the size and mtime they
     /// were probed at.
     caps: Mutex<HashMap<PathBuf, (CapsKey, QemuCaps)>>,
@@ -54,6 +61,23 @@ pub(crate) struct Inner {
     pub entries: HashMap<Uuid, Entry>,
     pub names: HashMap<String, Uuid>,
     pub next_id: u32,
+    /// The names and UUIDs a define or a create holds while it writes
+    /// the definition or starts QEMU without the table lock: no other
+    /// define, create or rescan takes them meanwhile. A create also puts
+    /// its name in `names` (with no entry yet: "being created").
+    pub reserved: Vec<(String, Uuid)>,
+}
+
+impl Inner {
+    /// The reservation holding `name` or `uuid`, if any.
+    pub fn reservation(&self, name: &str, uuid: Uuid) -> Option<&(String, Uuid)> {
+        self.reserved.iter().find(|(n, u)| n == name || *u == uuid)
+    }
+
+    /// Lets go of the reservation of `uuid`.
+    pub fn release(&mut self, uuid: Uuid) {
+        self.reserved.retain(|(_, u)| *u != uuid);
+    }
 }
 
 /// One domain: defined, running, or both.
@@ -130,6 +154,7 @@ impl LocalDriver {
                 next_id: 1,
                 ..Inner::default()
             }),
+            config: Mutex::new(()),
             caps: Mutex::new(HashMap::new()),
             me: me.clone(),
             state_lock: Mutex::new(Some(state_lock)),
@@ -316,7 +341,7 @@ impl Core {
                     caps: caps.clone(),
                 });
                 let json = serde_json::to_vec_pretty(&on_disk).unwrap_or_default();
-                if let Err(e) = super::fsutil::write_atomic(&file, &json) {
+                if let Err(e) = super::fsutil::replace_atomic(&file, &json) {
                     self.log
                         .warn(&format!("cannot cache QEMU capabilities: {e}"));
                 }

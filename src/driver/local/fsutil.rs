@@ -1,6 +1,6 @@
-//! File-system helpers shared by the driver and the daemon: durable
-//! atomic writes, checked private directories, and the state-directory
-//! lock.
+//! File-system helpers shared by the driver and the daemon: atomic
+//! writes (durable for configuration, not for runtime files), checked
+//! private directories, and the state-directory lock.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
@@ -11,14 +11,33 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::driver::error::{Error, ErrorCode, Result};
 
 /// Writes `data` to `path` so that a crash at any instant leaves either
-/// the old file or the new one: a temporary file in the same directory,
-/// fsync, rename over `path`, fsync of the directory.
+/// the old file or the new one, also across a power loss: a temporary
+/// file in the same directory, fsync, rename over `path`, fsync of the
+/// directory. For files that must outlive the host: definitions and
+/// autostart marks.
 ///
 /// The temporary file's name (`.NAME.tmp-PID-N`, see [`is_leftover_temp`])
 /// is new for every call, so two threads writing the same file at once
 /// never write into one temporary file; it is created exclusively, so a
 /// symlink planted under that name is replaced, never followed.
 pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
+    write_via_temp(path, data, true)
+}
+
+/// Replaces `path` with `data` as [`write_atomic`] does, but without its
+/// two fsyncs: a crash of the manager still leaves either the old file or
+/// the new one (the rename is atomic), but a power loss may leave either,
+/// or an empty file. For runtime files only (the status of a run, the
+/// reason a domain stopped, caches), which describe processes that die
+/// with the host: after a reboot they are stale whatever they say, and
+/// their readers cope with a damaged one. Each fsync costs a round trip
+/// to the disk, which a start or a stop would otherwise wait for.
+pub fn replace_atomic(path: &Path, data: &[u8]) -> Result<()> {
+    write_via_temp(path, data, false)
+}
+
+/// [`write_atomic`] (`durable`) or [`replace_atomic`].
+fn write_via_temp(path: &Path, data: &[u8], durable: bool) -> Result<()> {
     static SEQ: AtomicU64 = AtomicU64::new(0);
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path.file_name().ok_or_else(|| {
@@ -34,21 +53,31 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
         SEQ.fetch_add(1, Ordering::Relaxed)
     ));
     let result = (|| {
-        // Only a crashed writer's leftover (or something planted) can
-        // have this name: out of the way with it.
-        match fs::remove_file(&tmp) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-            _ => {}
-        }
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&tmp)?;
+        let create = || {
+            OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&tmp)
+        };
+        let mut file = match create() {
+            // Only a crashed writer's leftover (or something planted) can
+            // have this name: out of the way with it, and once more.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                fs::remove_file(&tmp)?;
+                create()?
+            }
+            opened => opened?,
+        };
         file.write_all(data)?;
-        file.sync_all()?;
+        if durable {
+            file.sync_all()?;
+        }
         fs::rename(&tmp, path)?;
-        File::open(dir)?.sync_all()
+        if durable {
+            File::open(dir)?.sync_all()?;
+        }
+        Ok(())
     })();
     result.map_err(|e| {
         let _ = fs::remove_file(&tmp);
@@ -56,10 +85,11 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
     })
 }
 
-/// Whether `file_name` is a temporary file [`write_atomic`] leaves when its
-/// process dies before the rename: `.NAME.tmp-PID` (older versions) or
-/// `.NAME.tmp-PID-N`. Only the manager holding the state lock writes in
-/// its directories, so at open every such file is a leftover.
+/// Whether `file_name` is a temporary file [`write_atomic`] (or
+/// [`replace_atomic`]) leaves when its process dies before the rename:
+/// `.NAME.tmp-PID` (older versions) or `.NAME.tmp-PID-N`. Only the
+/// manager holding the state lock writes in its directories, so at open
+/// every such file is a leftover.
 pub fn is_leftover_temp(file_name: &str) -> bool {
     let Some(rest) = file_name.strip_prefix('.') else {
         return false;
@@ -80,10 +110,25 @@ pub fn is_leftover_temp(file_name: &str) -> bool {
 
 /// Removes `path` durably (fsync of its directory); a missing file is fine.
 pub fn remove_durable(path: &Path) -> Result<()> {
+    remove(path, true)
+}
+
+/// Removes `path` without syncing its directory; a missing file is fine.
+/// For runtime files, as [`replace_atomic`] writes them: a power loss may
+/// bring the file back, stale like every other runtime file then.
+pub fn remove_runtime(path: &Path) -> Result<()> {
+    remove(path, false)
+}
+
+/// [`remove_durable`] (`durable`) or [`remove_runtime`].
+fn remove(path: &Path, durable: bool) -> Result<()> {
     match fs::remove_file(path) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(Error::io(format!("cannot remove {}", path.display()), e)),
+    }
+    if !durable {
+        return Ok(());
     }
     let dir = path.parent().unwrap_or(Path::new("."));
     File::open(dir)
@@ -262,13 +307,24 @@ mod tests {
         write_atomic(&file, b"one").unwrap();
         write_atomic(&file, b"two").unwrap();
         assert_eq!(fs::read(&file).unwrap(), b"two");
-        let names: Vec<_> = fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(names, ["a.xml"]);
+        let names = || -> Vec<_> {
+            fs::read_dir(&dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect()
+        };
+        assert_eq!(names(), ["a.xml"]);
         remove_durable(&file).unwrap();
         remove_durable(&file).unwrap();
+        assert!(names().is_empty());
+        let status = dir.join("status.json");
+        replace_atomic(&status, b"one").unwrap();
+        replace_atomic(&status, b"two").unwrap();
+        assert_eq!(fs::read(&status).unwrap(), b"two");
+        assert_eq!(names(), ["status.json"]);
+        remove_runtime(&status).unwrap();
+        remove_runtime(&status).unwrap();
+        assert!(names().is_empty());
         fs::remove_dir_all(&dir).unwrap();
     }
 

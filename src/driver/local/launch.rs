@@ -413,7 +413,7 @@ pub(crate) fn new_running(
     })
 }
 
-/// Writes the status file of a run, durably.
+/// Writes the status file of a run.
 pub(crate) fn write_status(run: &Running, persistent: bool) -> Result<()> {
     Status::of(run, persistent).write(&run.run_dir)
 }

@@ -111,7 +111,7 @@ impl Core {
         if recorded.unwrap_or(false) {
             let file = self.layout.reason_file(&dom.uuid);
             let written =
-                super::fsutil::write_atomic(&file, StateReason::Failed.as_str().as_bytes());
+                super::fsutil::replace_atomic(&file, StateReason::Failed.as_str().as_bytes());
             if let Err(e) = written {
                 self.log.error(&format!("domain '{}': {e}", dom.name));
             }
@@ -138,8 +138,13 @@ impl Core {
             if let Some(e) = inner.entries.get(&uuid) {
                 return Err(super::store::conflict(&def, &e.def().name, uuid));
             }
-            // Reserve the name while QEMU starts; lookups find nothing yet.
+            if let Some((other_name, other_uuid)) = inner.reservation(&def.name, uuid) {
+                return Err(super::store::conflict(&def, other_name, *other_uuid));
+            }
+            // Reserve the name and UUID while QEMU starts; lookups find
+            // nothing yet.
             inner.names.insert(def.name.clone(), uuid);
+            inner.reserved.push((def.name.clone(), uuid));
         }
         let name = def.name.clone();
         let id = self.next_id();
@@ -156,20 +161,28 @@ impl Core {
         let (run, link) = match launched {
             Ok(r) => r,
             Err(e) => {
-                lock(&self.inner).names.remove(&name);
+                let mut inner = lock(&self.inner);
+                inner.names.remove(&name);
+                inner.release(uuid);
                 return Err(e);
             }
         };
-        lock(&self.inner).entries.insert(
-            uuid,
-            Entry {
+        // The entry goes in with its run, in one step: an entry with
+        // neither a definition nor a run must never be seen.
+        let handle = {
+            let mut inner = lock(&self.inner);
+            inner.release(uuid);
+            let entry = Entry {
                 persistent: None,
-                running: None,
+                running: Some(run.clone()),
                 reason: StateReason::Unknown,
                 job: job.clone(),
-            },
-        );
-        let handle = self.register(uuid, &run, link);
+            };
+            let handle = entry.handle();
+            inner.entries.insert(uuid, entry);
+            handle
+        };
+        monitor::watch(&self.strong(), uuid, &run, link);
         self.log.info(&format!(
             "created domain '{name}' (id {id}, pid {})",
             run.process.pid

@@ -85,6 +85,9 @@ impl Core {
         }
         if let Some((def, index)) = &mut new_def {
             def.devices.disks[*index].source = source;
+            // Under `config`, so that the file and the table end up with
+            // the same definition when a define runs at the same time.
+            let _config = lock(&self.config);
             store::save(&self.layout, def)?;
             let def = def.clone();
             self.with_entry(dom, |e| {

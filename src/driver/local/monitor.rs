@@ -448,9 +448,9 @@ impl Core {
         drop(inner);
         let reason_file = self.layout.reason_file(&uuid);
         let kept = if persistent {
-            super::fsutil::write_atomic(&reason_file, reason.as_str().as_bytes())
+            super::fsutil::replace_atomic(&reason_file, reason.as_str().as_bytes())
         } else {
-            super::fsutil::remove_durable(&reason_file)
+            super::fsutil::remove_runtime(&reason_file)
         };
         if let Err(e) = kept {
             self.log.error(&format!("domain '{name}': {e}"));

@@ -67,7 +67,7 @@ impl Core {
                 let mut inner = lock(&self.inner);
                 if let Some(e) = inner.entries.get_mut(&def.uuid) {
                     e.reason = StateReason::Unknown;
-                    let _ = super::fsutil::write_atomic(
+                    let _ = super::fsutil::replace_atomic(
                         &self.layout.reason_file(&def.uuid),
                         b"unknown",
                     );

@@ -12,7 +12,7 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
-use super::fsutil::write_atomic;
+use super::fsutil::replace_atomic;
 use super::process::ProcessId;
 use super::qmp::Qmp;
 use crate::driver::error::{Error, ErrorCode, Result};
@@ -46,11 +46,12 @@ pub struct Status {
 }
 
 impl Status {
-    /// Writes the status file of a running domain, durably.
+    /// Writes the status file of a running domain: atomically, not
+    /// durably (it describes a process that dies with the host).
     pub fn write(&self, run_dir: &Path) -> Result<()> {
         let json = serde_json::to_vec_pretty(self)
             .map_err(|e| Error::new(ErrorCode::Internal, format!("cannot encode status: {e}")))?;
-        write_atomic(&run_dir.join("status.json"), &json)
+        replace_atomic(&run_dir.join("status.json"), &json)
     }
 
     /// Reads a status file.
