@@ -20,12 +20,12 @@ use crate::driver::error::{Error, ErrorCode, Result};
 use crate::model::{DomainDef, MAX_XML_BYTES};
 
 /// Removes the temporary files that writes cut off by a crash left in
-/// the config and autostart directories (see
+/// the config, autostart and runtime directories (see
 /// [`is_leftover_temp`](super::fsutil::is_leftover_temp)), then reads
 /// every definition as [`scan`] does. Only at open: while the manager
 /// runs, such a file may be a write in progress.
 pub fn scan_at_open(layout: &Layout, log: &Logger) -> Result<Vec<DomainDef>> {
-    for dir in [&layout.config, &layout.autostart] {
+    for dir in [&layout.config, &layout.autostart, &layout.run] {
         let Ok(entries) = fs::read_dir(dir) else {
             continue;
         };
@@ -232,5 +232,40 @@ pub fn conflict(def: &DomainDef, other_name: &str, other_uuid: Uuid) -> Error {
             ErrorCode::DomainExists,
             format!("UUID {} is already used by domain '{other_name}'", def.uuid),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_removes_the_temporary_leftovers_and_nothing_else() {
+        let root = std::env::temp_dir().join(format!("qvirt-store-test-{}", std::process::id()));
+        let layout = Layout::embedded(&root);
+        layout.prepare().unwrap();
+        let log = Logger::open(&layout.manager_log(), false);
+        let leftovers = [
+            layout.config.join(".a.xml.tmp-12-3"),
+            layout.autostart.join(".a.xml.tmp-12"),
+            layout
+                .run
+                .join(".6d3f0e4e-4c1b-4a43-9d1e-0c9d2c1a2b3c.reason.tmp-7-1"),
+        ];
+        let kept = [
+            layout.config.join(".a.xml.swp"),
+            layout.run.join("notes.tmp-1"),
+        ];
+        for file in leftovers.iter().chain(&kept) {
+            fs::write(file, b"x").unwrap();
+        }
+        scan_at_open(&layout, &log).unwrap();
+        for file in &leftovers {
+            assert!(!file.exists(), "{} is still there", file.display());
+        }
+        for file in &kept {
+            assert!(file.exists(), "{} was removed", file.display());
+        }
+        fs::remove_dir_all(&root).unwrap();
     }
 }
