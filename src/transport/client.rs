@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use uuid::Uuid;
 
-use super::spin::{SPIN, recv_spinning, wait_readable};
+use super::spin::Spinner;
 use super::wire::{
     Call, Frame, HEADER_LEN, Header, Kind, MAX_FRAME, PROTOCOL_VERSION, Reply, StreamMsg,
     WireMedia, decode_event, decode_stream, encode_stream,
@@ -79,9 +79,16 @@ struct Subscription {
     lost: bool,
 }
 
-/// Bytes read from the socket and not yet parsed: `buf[start..end]`.
+/// The read side of the connection.
 struct ReadSide {
     socket: UnixStream,
+    spinner: Spinner,
+    pending: Pending,
+}
+
+/// Bytes read from the socket and not yet parsed: `buf[start..end]`.
+#[derive(Default)]
+struct Pending {
     buf: Vec<u8>,
     start: usize,
     end: usize,
@@ -98,7 +105,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-impl ReadSide {
+impl Pending {
     /// Takes the complete frames out of the buffer.
     fn frames(&mut self) -> Result<Vec<Frame>> {
         let mut frames = Vec::new();
@@ -143,7 +150,9 @@ impl ReadSide {
         }
         &mut self.buf[self.end..]
     }
+}
 
+impl ReadSide {
     /// Reads the frames that come next, polling briefly and then sleeping
     /// until `deadline`; none when it passes first. An error is why the
     /// connection is over.
@@ -153,34 +162,24 @@ impl ReadSide {
     ) -> std::result::Result<Vec<Frame>, (ErrorCode, String)> {
         let protocol = |why: String| (ErrorCode::Protocol, why);
         loop {
-            let frames = self.frames().map_err(|e| protocol(e.to_string()))?;
+            let frames = self.pending.frames().map_err(|e| protocol(e.to_string()))?;
             if !frames.is_empty() {
                 return Ok(frames);
             }
-            let socket = self
-                .socket
-                .try_clone()
-                .map_err(|e| protocol(e.to_string()))?;
-            let mut got = recv_spinning(&socket, self.room(), SPIN);
-            if let Ok(None) = got {
-                got = match wait_readable(&socket, deadline) {
-                    Ok(true) => recv_spinning(&socket, self.room(), Duration::ZERO),
-                    Ok(false) => return Ok(Vec::new()),
-                    Err(e) => Err(e),
-                };
-            }
-            match got {
+            match self
+                .spinner
+                .recv(&self.socket, self.pending.room(), deadline)
+            {
                 Ok(Some(0)) => {
-                    let why = if self.end > self.start {
+                    let why = if self.pending.end > self.pending.start {
                         "the connection ended inside a frame"
                     } else {
                         "the daemon closed the connection"
                     };
                     return Err(protocol(why.to_string()));
                 }
-                Ok(Some(n)) => self.end += n,
-                // Readable by poll, yet nothing: try again.
-                Ok(None) => {}
+                Ok(Some(n)) => self.pending.end += n,
+                Ok(None) => return Ok(Vec::new()),
                 Err(e) => return Err(protocol(format!("cannot read from the connection: {e}"))),
             }
         }
@@ -306,9 +305,8 @@ impl SocketDriver {
             socket,
             read: Mutex::new(ReadSide {
                 socket: read_half,
-                buf: Vec::new(),
-                start: 0,
-                end: 0,
+                spinner: Spinner::default(),
+                pending: Pending::default(),
             }),
             state: Mutex::new(ConnState::default()),
             changed: Condvar::new(),

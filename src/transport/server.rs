@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
 
-use super::spin::{SPIN, recv_spinning};
+use super::spin::Spinner;
 use super::wire::{
     Call, Frame, Header, Kind, PROTOCOL_VERSION, Reply, StreamMsg, WireError, WireMedia,
     decode_stream, encode_event, encode_stream,
@@ -316,6 +316,7 @@ impl Server {
             64 * 1024,
             HelloDeadline {
                 stream,
+                spinner: Spinner::default(),
                 deadline: Some(Instant::now() + HELLO_TIMEOUT),
                 timed_out: false,
             },
@@ -503,6 +504,7 @@ impl Server {
 /// client subscribed to events may rightly stay quiet for days).
 struct HelloDeadline {
     stream: Arc<UnixStream>,
+    spinner: Spinner,
     deadline: Option<Instant>,
     /// A read gave up waiting for the deadline.
     timed_out: bool,
@@ -542,10 +544,9 @@ impl Read for HelloDeadline {
         }
         // A client in a loop of calls sends its next one within
         // microseconds: poll for it before sleeping (see `spin`).
-        if let Some(n) = recv_spinning(&self.stream, buf, SPIN)? {
-            return Ok(n);
-        }
-        (&*self.stream).read(buf)
+        self.spinner
+            .recv(&self.stream, buf, None)?
+            .ok_or_else(|| std::io::ErrorKind::TimedOut.into())
     }
 }
 
