@@ -49,6 +49,8 @@ pub(crate) struct Core {
     caps: Mutex<HashMap<PathBuf, (CapsKey, QemuCaps)>>,
     /// A handle on itself for the threads it starts.
     pub me: Weak<Core>,
+    /// The CPU group QEMU processes go into, found at the first start.
+    pub vm_group: std::sync::OnceLock<super::cgroup::VmGroup>,
     /// The state directory's lock; taken out (released) when the
     /// `LocalDriver` is dropped, even if a monitor thread still holds the
     /// core for a moment.
@@ -157,6 +159,7 @@ impl LocalDriver {
             config: Mutex::new(()),
             caps: Mutex::new(HashMap::new()),
             me: me.clone(),
+            vm_group: std::sync::OnceLock::new(),
             state_lock: Mutex::new(Some(state_lock)),
         });
         {

@@ -98,6 +98,19 @@ impl Core {
                 return Err(e);
             }
         };
+        let group = self.vm_group.get_or_init(|| {
+            let (group, why_not) = super::cgroup::VmGroup::detect();
+            if let Some(why) = why_not {
+                self.log.warn(&why);
+            }
+            group
+        });
+        if let Err(e) = group.adopt(pid.pid) {
+            self.log.warn(&format!(
+                "domain '{name}': QEMU (pid {}) stays in its own scheduling group: {e}",
+                pid.pid
+            ));
+        }
         let fail = |e: Error| -> Error {
             // A QEMU that exited on its own refused to start, whatever
             // error that caused on our side (often a reset QMP socket).

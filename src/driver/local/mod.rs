@@ -4,6 +4,7 @@
 mod api_impl;
 pub mod argv;
 pub mod caps;
+mod cgroup;
 mod console;
 mod domains;
 mod driver;

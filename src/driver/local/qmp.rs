@@ -52,7 +52,7 @@ const POLL_FAST: Duration = Duration::from_micros(200);
 /// Pause between attempts once QEMU has been slow for [`FAST_PHASE`].
 const POLL_SLOW: Duration = Duration::from_millis(2);
 /// How long to poll at [`POLL_FAST`].
-const FAST_PHASE: Duration = Duration::from_secs(1);
+const FAST_PHASE: Duration = Duration::from_millis(100);
 
 /// An asynchronous event from QEMU (`SHUTDOWN`, `STOP`, `RESUME`, ...).
 #[derive(Debug, Clone, PartialEq)]
