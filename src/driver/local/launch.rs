@@ -101,7 +101,7 @@ impl Core {
         let group = self.vm_group.get_or_init(|| {
             let (group, why_not) = super::cgroup::VmGroup::detect();
             if let Some(why) = why_not {
-                self.log.warn(&why);
+                self.log.info(&why);
             }
             group
         });
