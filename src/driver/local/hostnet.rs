@@ -248,12 +248,28 @@ fn open_tap(name: &str) -> io::Result<String> {
 
 /// Removes the persistent tap `name`: attach to it, clear its persistence,
 /// and let go of it.
+///
+/// A QEMU that was just killed may still hold the tap for a moment after
+/// its process is gone (the kernel releases a dying process's files
+/// later, from a worker), and attaching to it fails with EBUSY until
+/// then: that is retried for up to a second.
 fn delete_tap(name: &str) -> io::Result<()> {
-    let tun = tun_device()?;
-    let mut ifr = ifreq(name);
-    ifr.ifr_ifru.ifru_flags = (libc::IFF_TAP | libc::IFF_NO_PI) as libc::c_short;
-    ifreq_ioctl(&tun, libc::TUNSETIFF as libc::c_ulong, &mut ifr)?;
-    set_persist(&tun, false)
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+    loop {
+        let tun = tun_device()?;
+        let mut ifr = ifreq(name);
+        ifr.ifr_ifru.ifru_flags = (libc::IFF_TAP | libc::IFF_NO_PI) as libc::c_short;
+        match ifreq_ioctl(&tun, libc::TUNSETIFF as libc::c_ulong, &mut ifr) {
+            Err(e)
+                if e.raw_os_error() == Some(libc::EBUSY)
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            Err(e) => return Err(e),
+            Ok(()) => return set_persist(&tun, false),
+        }
+    }
 }
 
 /// Opens the tun/tap control device.
