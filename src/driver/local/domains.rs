@@ -199,27 +199,30 @@ impl Core {
 
     /// State, memory, vCPUs, CPU time.
     pub fn domain_info(&self, dom: &Domain) -> Result<DomainInfo> {
-        let inner = lock(&self.inner);
-        let entry = Core::find(&inner, dom)?;
-        let def = entry.def();
-        let (state, reason) = entry.state();
-        let cpu_time_ns = entry
-            .running
-            .as_ref()
-            .and_then(|r| process::cpu_time_ns(r.process.pid))
-            .unwrap_or(0);
-        Ok(DomainInfo {
-            state,
-            reason,
-            max_memory_kib: def.memory_kib,
-            memory_kib: def.current_memory_kib.unwrap_or(def.memory_kib),
-            vcpus: def.vcpu.current.unwrap_or(def.vcpu.max),
-            cpu_time_ns,
-            persistent: entry.persistent.is_some(),
-            autostart: entry.persistent.is_some() && store::autostart(&self.layout, &def.name),
-            managed_save: entry.running.is_none()
-                && self.layout.managed_save_file(&def.name).exists(),
-        })
+        let (mut info, name, pid) = {
+            let inner = lock(&self.inner);
+            let entry = Core::find(&inner, dom)?;
+            let def = entry.def();
+            let (state, reason) = entry.state();
+            let info = DomainInfo {
+                state,
+                reason,
+                max_memory_kib: def.memory_kib,
+                memory_kib: def.current_memory_kib.unwrap_or(def.memory_kib),
+                vcpus: def.vcpu.current.unwrap_or(def.vcpu.max),
+                cpu_time_ns: 0,
+                persistent: entry.persistent.is_some(),
+                autostart: false,
+                managed_save: false,
+            };
+            let pid = entry.running.as_ref().map(|r| r.process.pid);
+            (info, def.name.clone(), pid)
+        };
+        // The files and /proc are read without the table lock.
+        info.cpu_time_ns = pid.and_then(process::cpu_time_ns).unwrap_or(0);
+        info.autostart = info.persistent && store::autostart(&self.layout, &name);
+        info.managed_save = pid.is_none() && self.layout.managed_save_file(&name).exists();
+        Ok(info)
     }
 
     /// The live or persistent XML.
