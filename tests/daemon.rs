@@ -632,3 +632,64 @@ fn sighup_rescans_the_config_directory() {
     });
     assert_eq!(names, ["by-hand"]);
 }
+
+/// One connection shared by many threads: whichever thread waits reads
+/// for all, so every reply must still reach its own caller, and the
+/// events that arrive in between must all reach the subscriber.
+#[test]
+fn one_connection_serves_many_threads_and_an_event_stream() {
+    let dir = TestDir::new("shared-conn");
+    let server = InProcess::serve(&dir, ServeOptions::default());
+    let d = std::sync::Arc::new(server.connect().unwrap());
+    let names: Vec<String> = (0..8).map(|i| format!("fw-shared-{i}")).collect();
+    for name in &names {
+        d.define_xml(&firmware_xml(name)).unwrap();
+    }
+    let mut events = d.events().unwrap();
+    let callers: Vec<_> = names
+        .iter()
+        .cloned()
+        .map(|name| {
+            let d = d.clone();
+            std::thread::spawn(move || {
+                for _ in 0..300 {
+                    let dom = d.lookup_by_name(&name).unwrap();
+                    assert_eq!(dom.name, name);
+                    let info = d.info(&dom).unwrap();
+                    assert_eq!(info.state, DomainState::Shutoff);
+                }
+            })
+        })
+        .collect();
+    // Meanwhile, events: 20 defines of one domain, each a Defined event.
+    let churn = {
+        let d = d.clone();
+        let xml = firmware_xml("fw-churn").replace(
+            "<name>fw-churn</name>",
+            "<name>fw-churn</name><uuid>5f0c6a52-8d43-4c1e-9b7a-2f4e1d3c6b70</uuid>",
+        );
+        std::thread::spawn(move || {
+            for _ in 0..20 {
+                d.define_xml(&xml).unwrap();
+            }
+        })
+    };
+    for caller in callers {
+        caller.join().unwrap();
+    }
+    churn.join().unwrap();
+    let mut defined = 0;
+    while let Some(event) = events.next(Duration::from_secs(5)).unwrap() {
+        if event.domain.name == "fw-churn" {
+            assert_eq!(event.kind, EventKind::Defined);
+            defined += 1;
+        }
+        if defined == 20 {
+            break;
+        }
+    }
+    assert_eq!(defined, 20);
+    // Nothing is left waiting: a quiet stream times out, calls still work.
+    assert!(events.next(Duration::from_millis(50)).unwrap().is_none());
+    assert_eq!(d.list(ListFilter::ALL).unwrap().len(), 9);
+}
