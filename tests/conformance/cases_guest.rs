@@ -45,6 +45,11 @@ pub fn guest_shutdown_waits(cx: &mut Ctx<'_>) {
 /// A shutdown whose wait is too short for the guest is `Timeout`; the
 /// request was delivered all the same, and the guest powers off soon
 /// after.
+///
+/// The wait starts once the request is delivered; a caller that then
+/// waits longer for a CPU than the guest takes to power off (~50 ms)
+/// finds it off already, which is a success: that happens only on a
+/// starved machine, and the guest must then be off for the right reason.
 pub fn guest_shutdown_too_short_times_out(cx: &mut Ctx<'_>) {
     let vm = Vm::linux("lx-a");
     let (dom, _console) = boot_guest(cx.d(), &vm);
@@ -53,8 +58,13 @@ pub fn guest_shutdown_too_short_times_out(cx: &mut Ctx<'_>) {
         wait: Some(Duration::from_millis(1)),
         destroy_on_timeout: false,
     };
-    let e = expect_err(d.shutdown(&dom, opts), ErrorCode::Timeout, "1 ms wait");
-    assert!(e.message.contains("lx-a"), "{}", e.message);
+    match d.shutdown(&dom, opts) {
+        Ok(()) => assert_eq!(info(d, &dom).state, DomainState::Shutoff),
+        Err(e) => {
+            assert_eq!(e.code, ErrorCode::Timeout, "1 ms wait: {}", e.message);
+            assert!(e.message.contains("lx-a"), "{}", e.message);
+        }
+    }
     let i = wait_state(d, &dom, DomainState::Shutoff, BOOT);
     assert_eq!(i.reason, StateReason::Shutdown);
     assert_eq!(processes_under(cx.root()), Vec::<i32>::new());
