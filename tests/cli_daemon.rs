@@ -38,11 +38,13 @@ fn ok(uri: &str, args: &[&str]) -> String {
     String::from_utf8(out.stdout).expect("UTF-8 output")
 }
 
-/// The state and reason of domain `name`.
+/// The state and reason of domain `name`, and its id (looked up after
+/// the state, so that a domain seen running has its id).
 fn state(d: &dyn Driver, name: &str) -> (DomainState, StateReason, Option<u32>) {
     let dom = d.lookup_by_name(name).unwrap();
     let i = d.info(&dom).unwrap();
-    (i.state, i.reason, dom.id)
+    let id = d.lookup_by_name(name).unwrap().id;
+    (i.state, i.reason, id)
 }
 
 #[test]
