@@ -11,6 +11,12 @@ use qvirt::driver::ListFilter;
 
 use crate::Backend;
 
+#[path = "../common/procs.rs"]
+mod procs;
+pub use procs::{process_alive, processes_under};
+use procs::{qemu_pid, status_pid};
+use qvirt::driver::local::process::start_time;
+
 /// One test's world: the driver under test and the state directory its
 /// manager owns. Dropping it destroys what still runs and removes the
 /// directory.
@@ -105,67 +111,8 @@ impl Ctx<'_> {
 
     /// The QEMU pid the status file of running domain `name` records.
     pub fn qemu_pid(&self, name: &str) -> i32 {
-        let path = self.run_dir(name).join("status.json");
-        status_pid(&path)
-            .unwrap_or_else(|| panic!("{} has no pid", path.display()))
-            .0
+        qemu_pid(&self.root, name)
     }
-}
-
-/// The `pid` and `start_time` of a status file.
-fn status_pid(path: &Path) -> Option<(i32, u64)> {
-    let text = std::fs::read(path).ok()?;
-    let v: serde_json::Value = serde_json::from_slice(&text).ok()?;
-    let pid = i32::try_from(v.get("pid")?.as_i64()?).ok()?;
-    let start = v.get("start_time").and_then(|s| s.as_u64()).unwrap_or(0);
-    Some((pid, start))
-}
-
-/// Field 22 of /proc/PID/stat: when the process started.
-fn proc_start_time(pid: i32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let rest = &stat[stat.rfind(')')? + 1..];
-    rest.split_whitespace().nth(19)?.parse().ok()
-}
-
-/// Whether `pid` is a live process (not a zombie).
-pub fn process_alive(pid: i32) -> bool {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return false;
-    };
-    let state = stat
-        .rfind(')')
-        .and_then(|i| stat[i + 1..].split_whitespace().next());
-    !matches!(state, Some("Z") | Some("X") | None)
-}
-
-/// The pids of live processes whose command line mentions `root` (the
-/// QEMUs of a state directory, whoever started them).
-pub fn processes_under(root: &Path) -> Vec<i32> {
-    let mut needle = root.as_os_str().as_encoded_bytes().to_vec();
-    needle.push(b'/');
-    let mut pids = Vec::new();
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return pids;
-    };
-    for e in entries.flatten() {
-        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
-            continue;
-        };
-        if pid == std::process::id() as i32 || !process_alive(pid) {
-            continue;
-        }
-        let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
-            continue;
-        };
-        if cmdline
-            .windows(needle.len())
-            .any(|w| w == needle.as_slice())
-        {
-            pids.push(pid);
-        }
-    }
-    pids
 }
 
 /// Sends SIGKILL to `pid`.
@@ -188,7 +135,7 @@ impl Drop for Ctx<'_> {
         if let Ok(dirs) = std::fs::read_dir(self.root.join("run")) {
             for dir in dirs.flatten() {
                 if let Some((pid, start)) = status_pid(&dir.path().join("status.json"))
-                    && proc_start_time(pid) == Some(start)
+                    && start_time(pid) == Some(start)
                     && process_alive(pid)
                 {
                     eprintln!(

@@ -21,6 +21,11 @@ use qvirt::transport::server::{ServeOptions, Server};
 use qvirt::transport::wire::{Call, Frame, Header, Kind, PROTOCOL_VERSION, Reply};
 use qvirt::{Error, ErrorCode};
 
+#[path = "../common/procs.rs"]
+mod procs;
+#[allow(unused_imports)]
+pub use procs::{process_alive, processes_under, qemu_pid};
+
 /// The daemon under test.
 pub const QVIRTD: &str = env!("CARGO_BIN_EXE_qvirtd");
 /// The command line, used where a client must be another process.
@@ -46,47 +51,6 @@ pub fn wait_for<T>(what: &str, within: Duration, mut check: impl FnMut() -> Opti
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(10));
     }
-}
-
-/// Whether `pid` is a live process (not a zombie).
-pub fn process_alive(pid: i32) -> bool {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return false;
-    };
-    let state = stat
-        .rfind(')')
-        .and_then(|i| stat[i + 1..].split_whitespace().next());
-    !matches!(state, Some("Z") | Some("X") | None)
-}
-
-/// Live processes whose command line or environment mentions `dir/`:
-/// the QEMUs and daemons a test started under its own directory.
-pub fn processes_under(dir: &Path) -> Vec<i32> {
-    let mut needle = dir.as_os_str().as_encoded_bytes().to_vec();
-    needle.push(b'/');
-    let me = std::process::id() as i32;
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|&pid| pid != me && process_alive(pid))
-        .filter(|pid| {
-            ["cmdline", "environ"].iter().any(|f| {
-                std::fs::read(format!("/proc/{pid}/{f}"))
-                    .is_ok_and(|text| text.windows(needle.len()).any(|w| w == needle.as_slice()))
-            })
-        })
-        .collect()
-}
-
-/// The QEMU pid in `root/run/NAME/status.json`.
-pub fn qemu_pid(root: &Path, name: &str) -> i32 {
-    let path = root.join("run").join(name).join("status.json");
-    let text = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let v: serde_json::Value = serde_json::from_slice(&text).expect("status.json is JSON");
-    v["pid"].as_i64().expect("status.json has a pid") as i32
 }
 
 /// Sends `sig` to `pid`.
@@ -412,21 +376,4 @@ pub fn assert_code<T: std::fmt::Debug>(result: qvirt::Result<T>, code: ErrorCode
             e
         }
     }
-}
-
-/// The uid and gid of the test's unprivileged user, created if missing.
-pub fn other_user() -> (u32, u32) {
-    const NAME: &str = "qvirt-test-other";
-    let out = Command::new("useradd").args(["-M", "-r", NAME]).output();
-    if let Ok(out) = &out {
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            out.status.success() || err.contains("already exists"),
-            "useradd: {err}"
-        );
-    }
-    let user = nix::unistd::User::from_name(NAME)
-        .unwrap()
-        .expect("the test user exists");
-    (user.uid.as_raw(), user.gid.as_raw())
 }

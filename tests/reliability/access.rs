@@ -89,6 +89,27 @@ fn another_uid_is_refused() {
     let out = probe_as(uid, gid, &daemon.socket);
     assert!(out.starts_with("operation-denied "), "{out}");
     assert!(out.contains(&format!("you are uid {uid}")), "{out}");
+    // The command line says the same and fails.
+    let cli = Command::new("setpriv")
+        .arg(format!("--reuid={uid}"))
+        .arg(format!("--regid={gid}"))
+        .arg("--clear-groups")
+        .arg(QVIRT)
+        .arg("-c")
+        .arg(format!(
+            "qemu+unix:///session?socket={}",
+            daemon.socket.display()
+        ))
+        .args(["list", "--all"])
+        .env("HOME", "/")
+        .output()
+        .expect("run setpriv");
+    let err = String::from_utf8_lossy(&cli.stderr);
+    assert_eq!(cli.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!("you are uid {uid}")) && err.contains("uid 0 only"),
+        "{err}"
+    );
     let log = manager_log(&dir.path);
     assert!(
         log.contains(&format!("refused a connection from uid {uid}")),

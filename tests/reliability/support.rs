@@ -4,6 +4,7 @@
 //! and a directory tree from outside.
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::Duration;
 
 #[allow(dead_code)]
@@ -214,4 +215,21 @@ impl Rng {
     pub fn bytes(&mut self, n: usize) -> Vec<u8> {
         (0..n).map(|_| self.next() as u8).collect()
     }
+}
+
+/// The uid and gid of the test's unprivileged user, created if missing.
+pub fn other_user() -> (u32, u32) {
+    const NAME: &str = "qvirt-test-other";
+    let out = Command::new("useradd").args(["-M", "-r", NAME]).output();
+    if let Ok(out) = &out {
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() || err.contains("already exists"),
+            "useradd: {err}"
+        );
+    }
+    let user = nix::unistd::User::from_name(NAME)
+        .unwrap()
+        .expect("the test user exists");
+    (user.uid.as_raw(), user.gid.as_raw())
 }
