@@ -458,6 +458,25 @@ pub struct Controller {
     pub address: Option<Address>,
 }
 
+impl Controller {
+    /// A controller of `kind` and `index` with `model` and nothing else
+    /// set.
+    pub fn new(kind: ControllerType, index: u32, model: Option<String>) -> Controller {
+        Controller {
+            kind,
+            index,
+            model,
+            ports: None,
+            model_name: None,
+            target: None,
+            master_startport: None,
+            pcihole64_kib: None,
+            virtio: VirtioOptions::default(),
+            address: None,
+        }
+    }
+}
+
 /// `<controller type=...>`; [`ControllerType::as_str`] gives libvirt's word.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ControllerType {

@@ -143,16 +143,12 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
         });
     }
     let mut controllers = vec![Controller {
-        kind: ControllerType::Pci,
-        index: 0,
-        model: Some(if q35 { "pcie-root" } else { "pci-root" }.into()),
-        ports: None,
-        model_name: None,
-        target: None,
-        master_startport: None,
         pcihole64_kib: p.maybe(|p| p.below(1 << 30)),
-        virtio: VirtioOptions::default(),
-        address: None,
+        ..Controller::new(
+            ControllerType::Pci,
+            0,
+            Some(if q35 { "pcie-root" } else { "pci-root" }.into()),
+        )
     }];
     let usb_none = p.below(4) == 0;
     controllers.push(Controller {

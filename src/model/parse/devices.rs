@@ -310,18 +310,8 @@ fn controller(e: El) -> R<(Controller, bool)> {
         )?
         .unwrap_or(ControllerType::Pci);
     let index = e.u32("index", Radix::Dec)?;
-    let mut c = Controller {
-        kind,
-        index: index.unwrap_or(0),
-        model: e.get("model").map(str::to_string),
-        ports: e.u32("ports", Radix::Dec)?,
-        model_name: None,
-        target: None,
-        master_startport: None,
-        pcihole64_kib: None,
-        virtio: VirtioOptions::default(),
-        address: None,
-    };
+    let mut c = Controller::new(kind, index.unwrap_or(0), e.get("model").map(str::to_string));
+    c.ports = e.u32("ports", Radix::Dec)?;
     let mut virtio = None;
     for x in e.children()? {
         match x.name() {

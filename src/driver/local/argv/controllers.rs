@@ -259,18 +259,11 @@ impl Usb {
         if declared.is_empty() {
             usb.groups.insert(
                 0,
-                vec![Controller {
-                    kind: ControllerType::Usb,
-                    index: 0,
-                    model: Some(default_model.to_string()),
-                    ports: None,
-                    model_name: None,
-                    target: None,
-                    master_startport: None,
-                    pcihole64_kib: None,
-                    virtio: VirtioOptions::default(),
-                    address: None,
-                }],
+                vec![Controller::new(
+                    ControllerType::Usb,
+                    0,
+                    Some(default_model.to_string()),
+                )],
             );
             return Ok(usb);
         }

@@ -411,18 +411,9 @@ fn interfaces_need_taps_and_no_managed_networks() {
 #[test]
 fn usb_none_refuses_usb_devices() {
     let mut def = minimal();
-    def.devices.controllers.push(Controller {
-        kind: ControllerType::Usb,
-        index: 0,
-        model: Some("none".into()),
-        ports: None,
-        model_name: None,
-        target: None,
-        master_startport: None,
-        pcihole64_kib: None,
-        virtio: VirtioOptions::default(),
-        address: None,
-    });
+    def.devices
+        .controllers
+        .push(Controller::new(ControllerType::Usb, 0, Some("none".into())));
     let args = argv(&def).unwrap();
     assert!(!values(&args, "-device").iter().any(|d| d.contains("usb")));
     def.devices.inputs.push(Input {
