@@ -74,11 +74,19 @@ impl Core {
         let _config = lock(&self.config);
         {
             let mut inner = lock(&self.inner);
-            if let Some(&uuid) = inner.names.get(&def.name) {
-                if uuid != def.uuid {
-                    return Err(store::conflict(&def, &def.name, uuid));
+            if let Some(&uuid) = inner.names.get(&def.name)
+                && uuid != def.uuid
+            {
+                return Err(store::conflict(&def, &def.name, uuid));
+            }
+            if let Some(other) = inner.entries.get(&def.uuid) {
+                let other_name = &other.def().name;
+                if *other_name != def.name {
+                    return Err(store::conflict(&def, other_name, def.uuid));
                 }
-                if !inner.entries.contains_key(&uuid) {
+            }
+            match inner.reservation(&def.name, def.uuid) {
+                Some((name, uuid)) if *name == def.name && *uuid == def.uuid => {
                     return Err(Error::new(
                         ErrorCode::OperationInvalid,
                         format!(
@@ -87,17 +95,9 @@ impl Core {
                         ),
                     ));
                 }
+                Some((name, uuid)) => return Err(store::conflict(&def, name, *uuid)),
+                None => inner.reserved.push((def.name.clone(), def.uuid)),
             }
-            if let Some(other) = inner.entries.get(&def.uuid) {
-                let other_name = &other.def().name;
-                if *other_name != def.name {
-                    return Err(store::conflict(&def, other_name, def.uuid));
-                }
-            }
-            if let Some((other_name, other_uuid)) = inner.reservation(&def.name, def.uuid) {
-                return Err(store::conflict(&def, other_name, *other_uuid));
-            }
-            inner.reserved.push((def.name.clone(), def.uuid));
         }
         // Durable before visible: a crash after this line keeps the file,
         // and a failure here changes nothing in memory. The table is not

@@ -65,8 +65,8 @@ pub(crate) struct Inner {
     pub next_id: u32,
     /// The names and UUIDs a define or a create holds while it writes
     /// the definition or starts QEMU without the table lock: no other
-    /// define, create or rescan takes them meanwhile. A create also puts
-    /// its name in `names` (with no entry yet: "being created").
+    /// define, create or rescan takes them meanwhile. `names` and `entries`
+    /// hold only domains that exist.
     pub reserved: Vec<(String, Uuid)>,
 }
 

@@ -143,7 +143,6 @@ impl Core {
             }
             // Reserve the name and UUID while QEMU starts; lookups find
             // nothing yet.
-            inner.names.insert(def.name.clone(), uuid);
             inner.reserved.push((def.name.clone(), uuid));
         }
         let name = def.name.clone();
@@ -161,9 +160,7 @@ impl Core {
         let (run, link) = match launched {
             Ok(r) => r,
             Err(e) => {
-                let mut inner = lock(&self.inner);
-                inner.names.remove(&name);
-                inner.release(uuid);
+                lock(&self.inner).release(uuid);
                 return Err(e);
             }
         };
@@ -180,6 +177,7 @@ impl Core {
             };
             let handle = entry.handle();
             inner.entries.insert(uuid, entry);
+            inner.names.insert(name.clone(), uuid);
             handle
         };
         monitor::watch(&self.strong(), uuid, &run, link);
