@@ -64,8 +64,8 @@ impl Core {
                 Some((run.clone(), live_def, index))
             }
         };
-        let mut new_def = match (config, persistent) {
-            (false, _) => None,
+        match (config, &persistent) {
+            (false, _) => {}
             (true, None) => {
                 return Err(Error::new(
                     ErrorCode::OperationInvalid,
@@ -76,20 +76,28 @@ impl Core {
                 ));
             }
             (true, Some(def)) => {
-                let index = removable(&def, target, &change, "persistent definition")?;
-                Some((def, index))
+                removable(def, target, &change, "persistent definition")?;
             }
-        };
+        }
         if let Some((run, live_def, index)) = live_run {
             self.change_live(dom, &run, &live_def, index, source.clone())?;
         }
-        if let Some((def, index)) = &mut new_def {
-            def.devices.disks[*index].source = source;
-            // Under `config`, so that the file and the table end up with
-            // the same definition when a define runs at the same time.
+        if config {
+            // The definition as it is now, under `config`: a define that
+            // ran meanwhile is changed, not overwritten, and the file and
+            // the table end up the same.
             let _config = lock(&self.config);
-            store::save(&self.layout, def)?;
-            let def = def.clone();
+            let mut def = self.with_entry(dom, |e| {
+                e.persistent.clone().ok_or_else(|| {
+                    Error::new(
+                        ErrorCode::OperationInvalid,
+                        format!("domain '{}' was undefined meanwhile", dom.name),
+                    )
+                })
+            })?;
+            let index = removable(&def, target, &change, "persistent definition")?;
+            def.devices.disks[index].source = source;
+            store::save(&self.layout, &def)?;
             self.with_entry(dom, |e| {
                 e.persistent = Some(def);
                 Ok(())
