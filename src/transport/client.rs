@@ -252,21 +252,26 @@ fn route(st: &mut ConnState, frame: Frame) {
                 }
             }
         }
+        // Frames for a subscription or console that is gone are dropped
+        // unread; one that does not decode ends the connection.
         Kind::Event => {
-            if let (Some(sub), Ok(event)) = (st.events.get_mut(&serial), decode_event(&frame.body))
-            {
-                if sub.queue.len() < EVENT_QUEUE {
-                    sub.queue.push_back(event);
-                } else {
+            if let Some(sub) = st.events.get_mut(&serial) {
+                if sub.queue.len() >= EVENT_QUEUE {
                     sub.lost = true;
+                } else {
+                    match decode_event(&frame.body) {
+                        Ok(event) => sub.queue.push_back(event),
+                        Err(e) => end(st, (ErrorCode::Protocol, format!("bad event: {e}"))),
+                    }
                 }
             }
         }
         Kind::Stream => {
-            if let (Some(queue), Ok(msg)) =
-                (st.streams.get_mut(&serial), decode_stream(&frame.body))
-            {
-                queue.push_back(msg);
+            if let Some(queue) = st.streams.get_mut(&serial) {
+                match decode_stream(&frame.body) {
+                    Ok(msg) => queue.push_back(msg),
+                    Err(e) => end(st, (ErrorCode::Protocol, format!("bad console data: {e}"))),
+                }
             }
         }
         Kind::Call => end(
