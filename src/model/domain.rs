@@ -763,6 +763,17 @@ pub enum BalloonModel {
 }
 
 impl ControllerType {
+    /// Every type qvirt supports.
+    pub const ALL: [ControllerType; 7] = [
+        ControllerType::Pci,
+        ControllerType::Usb,
+        ControllerType::Ide,
+        ControllerType::Sata,
+        ControllerType::Scsi,
+        ControllerType::Fdc,
+        ControllerType::VirtioSerial,
+    ];
+
     /// libvirt's word for the type (`virtio-serial`).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -778,6 +789,16 @@ impl ControllerType {
 }
 
 impl DiskBus {
+    /// Every bus qvirt supports.
+    pub const ALL: [DiskBus; 6] = [
+        DiskBus::Ide,
+        DiskBus::Sata,
+        DiskBus::Virtio,
+        DiskBus::Scsi,
+        DiskBus::Fdc,
+        DiskBus::Usb,
+    ];
+
     /// libvirt's word for the bus (`virtio`).
     pub fn as_str(self) -> &'static str {
         match self {

@@ -278,17 +278,7 @@ fn disk_target(e: El) -> R<(String, Option<DiskBus>)> {
     e.allow(&["dev", "bus"])?;
     e.empty()?;
     let dev = e.req("dev")?.to_string();
-    let bus = e.choice(
-        "bus",
-        &[
-            ("ide", DiskBus::Ide),
-            ("sata", DiskBus::Sata),
-            ("virtio", DiskBus::Virtio),
-            ("scsi", DiskBus::Scsi),
-            ("fdc", DiskBus::Fdc),
-            ("usb", DiskBus::Usb),
-        ],
-    )?;
+    let bus = e.word_of("bus", &DiskBus::ALL, DiskBus::as_str)?;
     Ok((dev, bus))
 }
 
@@ -296,18 +286,7 @@ fn controller(e: El) -> R<(Controller, bool)> {
     e.allow(&["type", "index", "model", "ports"])?;
     e.req("type")?;
     let kind = e
-        .choice(
-            "type",
-            &[
-                ("pci", ControllerType::Pci),
-                ("usb", ControllerType::Usb),
-                ("ide", ControllerType::Ide),
-                ("sata", ControllerType::Sata),
-                ("scsi", ControllerType::Scsi),
-                ("fdc", ControllerType::Fdc),
-                ("virtio-serial", ControllerType::VirtioSerial),
-            ],
-        )?
+        .word_of("type", &ControllerType::ALL, ControllerType::as_str)?
         .unwrap_or(ControllerType::Pci);
     let index = e.u32("index", Radix::Dec)?;
     let mut c = Controller::new(kind, index.unwrap_or(0), e.get("model").map(str::to_string));

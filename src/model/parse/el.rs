@@ -274,6 +274,23 @@ impl<'a, 'i> El<'a, 'i> {
             .ok_or_else(|| self.bad_value(ModelErrorKind::Unsupported, name, ""))
     }
 
+    /// Attribute `name` as one of `values`, by the word `word` gives each.
+    pub(super) fn word_of<T: Copy>(
+        &self,
+        name: &str,
+        values: &[T],
+        word: fn(T) -> &'static str,
+    ) -> R<Option<T>> {
+        let Some(v) = self.get(name) else {
+            return Ok(None);
+        };
+        values
+            .iter()
+            .find(|&&t| word(t) == v)
+            .map(|&t| Some(t))
+            .ok_or_else(|| self.bad_value(ModelErrorKind::Unsupported, name, ""))
+    }
+
     /// `yes`/`no`.
     pub(super) fn yes_no(&self, name: &str) -> R<Option<bool>> {
         self.bool_words(name, "yes", "no")
