@@ -5,7 +5,7 @@
 # Does nothing when all of it is already there.
 set -euo pipefail
 
-packages=(qemu-system-x86 qemu-utils libxml2-utils busybox-static cpio xz-utils gzip iproute2)
+packages=(qemu-system-x86 qemu-utils ovmf libxml2-utils busybox-static cpio xz-utils gzip iproute2)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
