@@ -20,7 +20,7 @@ if qvirt domstate demo >/dev/null 2>&1; then
   qvirt undefine demo
 fi
 qvirt define "$xml"
-log="$root/log/demo.console.log"
+log="$root/log/console/demo.log"
 : >"$log" 2>/dev/null || true
 qvirt start demo
 qvirt list

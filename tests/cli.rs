@@ -102,7 +102,13 @@ impl Root {
 
     /// The pid of a running domain's QEMU, from its status file.
     fn qemu_pid(&self, name: &str) -> i32 {
-        let path = self.dir.join("run").join(name).join("status.json");
+        let needle = format!("<name>{name}</name>");
+        let path = std::fs::read_dir(self.dir.join("run"))
+            .expect("a runtime directory")
+            .flatten()
+            .map(|e| e.path().join("status.json"))
+            .find(|p| std::fs::read_to_string(p).is_ok_and(|t| t.contains(&needle)))
+            .unwrap_or_else(|| panic!("no status file names {name}"));
         let text = std::fs::read_to_string(&path).expect("read the status file");
         let status: serde_json::Value = serde_json::from_str(&text).expect("status is JSON");
         status["pid"].as_i64().expect("status has a pid") as i32
@@ -405,9 +411,17 @@ fn domxml_to_native_prints_the_argv_without_opening_the_driver() {
     let emulator = line.split(' ').next().expect("an emulator");
     assert!(emulator.ends_with("qemu-system-x86_64"), "{line}");
     assert!(line.contains("-name guest=demo"), "{line}");
-    let qmp = state.join("run/demo/qmp.sock");
-    assert!(line.contains(&qmp.display().to_string()), "{line}");
-    let console_log = state.join("log/demo.console.log");
+    // The runtime directory is named by the domain's UUID.
+    let run = format!("{}/", state.join("run").display());
+    let qmp = line
+        .split(&run)
+        .nth(1)
+        .and_then(|rest| rest.split(',').next())
+        .unwrap_or_else(|| panic!("no QMP socket under {run}: {line}"));
+    let (uuid, sock) = qmp.split_once('/').expect("run/UUID/qmp.sock");
+    assert!(uuid::Uuid::parse_str(uuid).is_ok(), "{line}");
+    assert_eq!(sock, "qmp.sock", "{line}");
+    let console_log = state.join("log/console/demo.log");
     assert!(line.contains(&console_log.display().to_string()), "{line}");
     assert!(line.contains("-vnc 127.0.0.1:0"), "{line}");
     assert!(
@@ -494,7 +508,7 @@ fn console_talks_to_the_linux_guest() {
     );
     root.ok(&["create", &xml]);
     // The guest's console is logged: wait for its shell to be up.
-    let log = root.dir.join("log/linux.console.log");
+    let log = root.dir.join("log/console/linux.log");
     let deadline = Instant::now() + Duration::from_secs(120);
     while !std::fs::read_to_string(&log).is_ok_and(|t| t.contains("QVIRT-GUEST-READY")) {
         assert!(Instant::now() < deadline, "the guest did not boot");

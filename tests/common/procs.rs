@@ -2,7 +2,7 @@
 //! daemons: whether one lives, which ones a test's directory owns, and
 //! the pid a runtime status file records.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Whether `pid` is a live process (not a zombie).
 pub fn process_alive(pid: i32) -> bool {
@@ -47,9 +47,39 @@ pub fn status_pid(path: &Path) -> Option<(i32, u64)> {
     Some((pid, start))
 }
 
-/// The QEMU pid in `root/run/NAME/status.json`; panics without one.
+/// The runtime directory of domain `name` under `root/run` (each is
+/// named by the domain's UUID; its `status.json` names the domain). A
+/// directory with no readable status (a start cut off, or a leftover) is
+/// returned too, so that a check that no directory is left cannot miss
+/// it; with neither, a path that does not exist.
+pub fn run_dir_of(root: &Path, name: &str) -> PathBuf {
+    let run = root.join("run");
+    let needle = format!("<name>{name}</name>");
+    let mut unnamed = None;
+    for e in std::fs::read_dir(&run).into_iter().flatten().flatten() {
+        let dir = e.path();
+        if !dir.is_dir() {
+            continue;
+        }
+        let status = std::fs::read(dir.join("status.json"))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
+        match status
+            .as_ref()
+            .and_then(|v| v.get("def_xml")?.as_str().map(str::to_string))
+        {
+            Some(xml) if xml.contains(&needle) => return dir,
+            Some(_) => {}
+            None => unnamed = Some(dir),
+        }
+    }
+    unnamed.unwrap_or_else(|| run.join(format!("no-runtime-dir-for-{name}")))
+}
+
+/// The QEMU pid in the status file of running domain `name` under
+/// `root`; panics without one.
 pub fn qemu_pid(root: &Path, name: &str) -> i32 {
-    let path = root.join("run").join(name).join("status.json");
+    let path = run_dir_of(root, name).join("status.json");
     status_pid(&path)
         .unwrap_or_else(|| panic!("{} records no pid", path.display()))
         .0

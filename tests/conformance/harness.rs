@@ -104,9 +104,10 @@ impl Ctx<'_> {
         self.backend.autostarts()
     }
 
-    /// The runtime directory of domain `name` (`ROOT/run/NAME`).
+    /// The runtime directory of domain `name` (see
+    /// [`procs::run_dir_of`]).
     pub fn run_dir(&self, name: &str) -> PathBuf {
-        self.root.join("run").join(name)
+        procs::run_dir_of(&self.root, name)
     }
 
     /// The QEMU pid the status file of running domain `name` records.
@@ -162,6 +163,10 @@ fn dump_logs(dir: &Path) {
     let mut files: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
     files.sort();
     for f in files {
+        if f.is_dir() {
+            dump_logs(&f);
+            continue;
+        }
         let text = std::fs::read_to_string(&f).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
         let tail = lines[lines.len().saturating_sub(30)..].join("\n");

@@ -24,7 +24,7 @@ use qvirt::{Error, ErrorCode};
 #[path = "../common/procs.rs"]
 mod procs;
 #[allow(unused_imports)]
-pub use procs::{process_alive, processes_under, qemu_pid};
+pub use procs::{process_alive, processes_under, qemu_pid, run_dir_of};
 
 /// The daemon under test.
 pub const QVIRTD: &str = env!("CARGO_BIN_EXE_qvirtd");

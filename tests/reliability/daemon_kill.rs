@@ -263,7 +263,7 @@ fn take_over(m: &dyn Driver, root: &Path, fleet: &BTreeMap<String, Vm>, churn: &
             (!process_alive(vm.pid)).then_some(())
         });
         assert!(
-            !root.join("run").join(name).exists(),
+            !run_dir_of(root, name).exists(),
             "{name}'s runtime directory is left over"
         );
     }

@@ -96,7 +96,7 @@ fn a_killed_qemu_is_crashed_and_on_crash_is_applied() {
         assert!(info.persistent);
         assert_eq!(d.lookup_by_name(&name).unwrap().id, None);
         assert!(
-            !dir.path.join("run").join(&name).exists(),
+            !run_dir_of(&dir.path, &name).exists(),
             "{name}: run dir left"
         );
         assert!(
@@ -105,7 +105,12 @@ fn a_killed_qemu_is_crashed_and_on_crash_is_applied() {
                 .join(format!("{name}.xml"))
                 .is_file()
         );
-        assert!(dir.path.join("log").join(format!("{name}.log")).is_file());
+        assert!(
+            dir.path
+                .join("log/qemu")
+                .join(format!("{name}.log"))
+                .is_file()
+        );
         let reason =
             std::fs::read_to_string(dir.path.join("run").join(format!(".{}.reason", dom.uuid)))
                 .unwrap();
@@ -133,7 +138,7 @@ fn a_killed_qemu_is_crashed_and_on_crash_is_applied() {
     assert_ne!(new_pid, old_pid);
     assert!(process_alive(new_pid));
     let status: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(dir.path.join("run").join(name).join("status.json")).unwrap(),
+        &std::fs::read(run_dir_of(&dir.path, name).join("status.json")).unwrap(),
     )
     .unwrap();
     assert_eq!(status["id"], new_id);

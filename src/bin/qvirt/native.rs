@@ -45,7 +45,7 @@ pub fn run(ctx: &mut Ctx, format: &str, file: &Path) -> Result<()> {
         QemuCaps::assumed(&emulator)
     };
     let layout = layout_for(&ctx.uri)?;
-    let mut paths = RuntimePaths::new(layout.run_dir(&def.name));
+    let mut paths = RuntimePaths::new(layout.run_dir(&def.uuid));
     paths.serial_log = Some(layout.console_log_file(&def.name));
     paths.nvram = Some(layout.save.join(format!("{}_VARS.fd", def.name)));
     paths.vnc_port = vnc_port(&def)?;

@@ -59,7 +59,7 @@ impl Driver for LocalDriver {
     }
 
     fn undefine(&self, dom: &Domain) -> Result<()> {
-        self.core.undefine(dom)
+        self.core.undefine(&self.core.resolve(dom)?)
     }
 
     fn create_xml(&self, xml: &str) -> Result<Domain> {
@@ -69,35 +69,35 @@ impl Driver for LocalDriver {
     }
 
     fn start(&self, dom: &Domain) -> Result<Domain> {
-        self.core.start_domain(dom)
+        self.core.start_domain(&self.core.resolve(dom)?)
     }
 
     fn shutdown(&self, dom: &Domain, options: ShutdownOptions) -> Result<()> {
-        self.core.shutdown_domain(dom, options)
+        self.core.shutdown_domain(&self.core.resolve(dom)?, options)
     }
 
     fn destroy(&self, dom: &Domain) -> Result<()> {
-        self.core.destroy_domain(dom)
+        self.core.destroy_domain(&self.core.resolve(dom)?)
     }
 
     fn reboot(&self, dom: &Domain) -> Result<()> {
-        self.core.reboot_domain(dom)
+        self.core.reboot_domain(&self.core.resolve(dom)?)
     }
 
     fn reset(&self, dom: &Domain) -> Result<()> {
-        self.core.reset_domain(dom)
+        self.core.reset_domain(&self.core.resolve(dom)?)
     }
 
     fn suspend(&self, dom: &Domain) -> Result<()> {
-        self.core.suspend_domain(dom)
+        self.core.suspend_domain(&self.core.resolve(dom)?)
     }
 
     fn resume(&self, dom: &Domain) -> Result<()> {
-        self.core.resume_domain(dom)
+        self.core.resume_domain(&self.core.resolve(dom)?)
     }
 
     fn save(&self, dom: &Domain, path: &Path) -> Result<()> {
-        self.core.save_domain(dom, path, false)
+        self.core.save_domain(&self.core.resolve(dom)?, path, false)
     }
 
     fn restore(&self, path: &Path) -> Result<Domain> {
@@ -105,13 +105,13 @@ impl Driver for LocalDriver {
     }
 
     fn managed_save(&self, dom: &Domain) -> Result<()> {
-        let name = self.core.lookup_uuid(dom.uuid)?.name;
-        let image = self.core.layout.managed_save_file(&name);
-        self.core.save_domain(dom, &image, true)
+        let dom = self.core.resolve(dom)?;
+        let image = self.core.layout.managed_save_file(&dom.name);
+        self.core.save_domain(&dom, &image, true)
     }
 
     fn managed_save_remove(&self, dom: &Domain) -> Result<()> {
-        self.core.remove_managed_save(dom)
+        self.core.remove_managed_save(&self.core.resolve(dom)?)
     }
 
     fn autostart(&self, dom: &Domain) -> Result<bool> {
@@ -119,7 +119,7 @@ impl Driver for LocalDriver {
     }
 
     fn set_autostart(&self, dom: &Domain, on: bool) -> Result<()> {
-        self.core.put_autostart(dom, on)
+        self.core.put_autostart(&self.core.resolve(dom)?, on)
     }
 
     fn info(&self, dom: &Domain) -> Result<DomainInfo> {
@@ -135,7 +135,7 @@ impl Driver for LocalDriver {
     }
 
     fn console(&self, dom: &Domain, force: bool) -> Result<Box<dyn ConsoleStream>> {
-        self.core.open_console(dom, force)
+        self.core.open_console(&self.core.resolve(dom)?, force)
     }
 
     fn change_media(
@@ -145,10 +145,11 @@ impl Driver for LocalDriver {
         change: MediaChange,
         flags: MediaFlags,
     ) -> Result<()> {
-        self.core.change_media(dom, target, change, flags)
+        self.core
+            .change_media(&self.core.resolve(dom)?, target, change, flags)
     }
 
     fn screenshot(&self, dom: &Domain) -> Result<Vec<u8>> {
-        self.core.screenshot(dom)
+        self.core.screenshot(&self.core.resolve(dom)?)
     }
 }

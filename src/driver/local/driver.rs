@@ -270,6 +270,13 @@ impl Core {
             .ok_or_else(|| no_domain(&format!("'{}' (UUID {})", dom.name, dom.uuid)))
     }
 
+    /// The domain's own handle for a caller's `dom`, found by UUID: what
+    /// the manager logs and tells subscribers names the domain as it is,
+    /// never as a caller spelled it.
+    pub fn resolve(&self, dom: &Domain) -> Result<Domain> {
+        self.with_entry(dom, |e| Ok(e.handle()))
+    }
+
     /// Runs `f` on the entry of `dom` under the table lock.
     pub fn with_entry<T>(
         &self,

@@ -139,8 +139,13 @@ fn remove(path: &Path, durable: bool) -> Result<()> {
 /// Creates `dir` (mode 0700) if missing, then checks that it is a real
 /// directory (not a symlink), owned by this user, and not writable by
 /// group or others: a directory someone else can write into could have
-/// files planted in it.
+/// files planted in it. First checks the directories above it (see
+/// [`check_trusted_path`]): one that another user can write could have
+/// `dir` itself swapped for theirs between two calls.
 pub fn ensure_private_dir(dir: &Path) -> Result<()> {
+    if let Some(parent) = dir.parent() {
+        check_trusted_path(parent)?;
+    }
     match fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
@@ -192,6 +197,218 @@ pub fn check_private_dir(dir: &Path) -> Result<()> {
                 dir.display()
             ),
         ));
+    }
+    Ok(())
+}
+
+/// A file written under a temporary name beside its target and published
+/// by an atomic rename: for files a user names (a save image), which may
+/// sit in a directory other users can write to.
+///
+/// The directory is opened once and every step works relative to it, so
+/// a directory swapped for a symlink midway changes nothing. The
+/// temporary name is random (`.NAME.tmp-` and 32 hex digits) and created
+/// exclusively without following links, so nobody can guess it ahead or
+/// plant something under it, and two writes of one target never share
+/// it. A target that is a symlink is refused rather than replaced. A
+/// pending file that is dropped before [`PendingFile::commit`] removes its
+/// temporary file.
+#[derive(Debug)]
+pub struct PendingFile {
+    dir: std::os::fd::OwnedFd,
+    dir_path: PathBuf,
+    temp: String,
+    target: std::ffi::OsString,
+    /// The open temporary file, to write into.
+    pub file: File,
+    committed: bool,
+}
+
+impl PendingFile {
+    /// Opens the directory of `target` and creates the temporary file in
+    /// it. `what` names the file for messages (`the save image`).
+    pub fn create(target: &Path, what: &str) -> Result<PendingFile> {
+        use nix::fcntl::{OFlag, openat};
+        use nix::sys::stat::Mode;
+        let name = target.file_name().ok_or_else(|| {
+            Error::new(
+                ErrorCode::InvalidArgument,
+                format!("{what} {} names no file", target.display()),
+            )
+        })?;
+        let dir_path = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let failed = |step: &str, e: nix::errno::Errno| {
+            Error::io(
+                format!("cannot write {what} {}: {step}", target.display()),
+                std::io::Error::from(e),
+            )
+        };
+        let dir = nix::fcntl::open(
+            &dir_path,
+            OFlag::O_DIRECTORY | OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| failed(&format!("its directory {}", dir_path.display()), e))?;
+        refuse_link_at(&dir, name, target, what)?;
+        let temp = format!(
+            ".{}.tmp-{}",
+            name.to_string_lossy(),
+            uuid::Uuid::new_v4().simple()
+        );
+        let fd = openat(
+            &dir,
+            temp.as_str(),
+            OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_WRONLY | OFlag::O_CLOEXEC,
+            Mode::from_bits_truncate(0o600),
+        )
+        .map_err(|e| failed("cannot create a temporary file beside it", e))?;
+        Ok(PendingFile {
+            dir,
+            dir_path,
+            temp,
+            target: name.to_os_string(),
+            file: File::from(fd),
+            committed: false,
+        })
+    }
+
+    /// The temporary file's path (for messages and for a record that lets
+    /// a later manager remove it).
+    pub fn temp_path(&self) -> PathBuf {
+        self.dir_path.join(&self.temp)
+    }
+
+    /// Makes the file durable and gives it its name: fsync, rename over
+    /// the target (checked again not to be a symlink), fsync of the
+    /// directory.
+    pub fn commit(mut self) -> Result<()> {
+        let target = self.dir_path.join(&self.target);
+        self.file
+            .sync_all()
+            .map_err(|e| Error::io(format!("cannot sync {}", self.temp_path().display()), e))?;
+        refuse_link_at(&self.dir, &self.target, &target, "the file")?;
+        nix::fcntl::renameat(
+            &self.dir,
+            self.temp.as_str(),
+            &self.dir,
+            self.target.as_os_str(),
+        )
+        .map_err(|e| {
+            Error::io(
+                format!(
+                    "cannot rename {} to {}",
+                    self.temp_path().display(),
+                    target.display()
+                ),
+                std::io::Error::from(e),
+            )
+        })?;
+        self.committed = true;
+        nix::unistd::fsync(&self.dir).map_err(|e| {
+            Error::io(
+                format!("cannot sync {}", self.dir_path.display()),
+                std::io::Error::from(e),
+            )
+        })
+    }
+}
+
+impl Drop for PendingFile {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = nix::unistd::unlinkat(
+                &self.dir,
+                self.temp.as_str(),
+                nix::unistd::UnlinkatFlags::NoRemoveDir,
+            );
+        }
+    }
+}
+
+/// Refuses when `name` in `dir` is a symlink or a directory.
+fn refuse_link_at(
+    dir: &std::os::fd::OwnedFd,
+    name: &std::ffi::OsStr,
+    target: &Path,
+    what: &str,
+) -> Result<()> {
+    use nix::sys::stat::{SFlag, fstatat};
+    match fstatat(dir, name, nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW) {
+        Ok(st) => {
+            let kind = SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT;
+            if kind == SFlag::S_IFLNK {
+                return Err(Error::new(
+                    ErrorCode::OperationDenied,
+                    format!(
+                        "{what} {} is a symbolic link; qvirt does not write through links (remove it or name the real file)",
+                        target.display()
+                    ),
+                ));
+            }
+            if kind == SFlag::S_IFDIR {
+                return Err(Error::new(
+                    ErrorCode::InvalidArgument,
+                    format!("{what} {} is a directory", target.display()),
+                ));
+            }
+            Ok(())
+        }
+        Err(nix::errno::Errno::ENOENT) => Ok(()),
+        Err(e) => Err(Error::io(
+            format!("cannot inspect {}", target.display()),
+            std::io::Error::from(e),
+        )),
+    }
+}
+
+/// Checks that no directory from `path` up to `/` lets anyone but this
+/// user or root replace what is below it, as OpenSSH's StrictModes checks
+/// a user's key files: each must be owned by this user or by root and not
+/// be writable by group or others. A root-owned directory with the sticky
+/// bit (`/tmp`) passes although anyone may write into it: there, nobody
+/// but an entry's owner can rename or remove that entry. Symlinks on the
+/// way are checked where they point too (the canonical path). Parts of
+/// `path` that do not exist yet are skipped: whoever makes them is
+/// checked when they are made (see [`ensure_private_dir`]).
+pub fn check_trusted_path(path: &Path) -> Result<()> {
+    let uid = nix::unistd::geteuid().as_raw();
+    let mut paths = vec![path.to_path_buf()];
+    let mut existing = path;
+    while !existing.exists() {
+        match existing.parent() {
+            Some(p) => existing = p,
+            None => break,
+        }
+    }
+    if let Ok(real) = fs::canonicalize(existing)
+        && real != existing
+    {
+        paths.push(real);
+    }
+    for p in &paths {
+        for dir in p.ancestors() {
+            let Ok(meta) = fs::metadata(dir) else {
+                continue;
+            };
+            let trusted_owner = meta.uid() == uid || meta.uid() == 0;
+            let open = meta.mode() & 0o022 != 0;
+            let sticky_root = meta.mode() & 0o1000 != 0 && meta.uid() == 0;
+            if !trusted_owner || (open && !sticky_root) {
+                return Err(Error::new(
+                    ErrorCode::OperationDenied,
+                    format!(
+                        "{} is unsafe for {}: it is owned by uid {} with mode {:o}, so another user could replace what is in it; it must belong to you (uid {uid}) or root and not be writable by group or others",
+                        dir.display(),
+                        path.display(),
+                        meta.uid(),
+                        meta.mode() & 0o7777
+                    ),
+                ));
+            }
+        }
     }
     Ok(())
 }

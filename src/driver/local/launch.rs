@@ -44,6 +44,10 @@ pub(crate) struct LaunchOptions<'a> {
     pub paused: bool,
     /// The reason recorded for the running state.
     pub reason: StateReason,
+    /// A managed save image that `incoming` reads: deleted once QEMU
+    /// holds its state and the status file records the run, before the
+    /// vCPUs run (see [`Core::launch`]).
+    pub consume: Option<&'a Path>,
 }
 
 impl Core {
@@ -70,7 +74,7 @@ impl Core {
             names: hostnet::taps_of(&def),
             core: self,
         };
-        let run_dir = self.layout.run_dir(&name);
+        let run_dir = self.layout.run_dir(&def.uuid);
         if run_dir.exists() {
             // Left by a run that is over (the caller checked the domain is
             // shut off): stale sockets would make QEMU's bind fail.
@@ -79,7 +83,14 @@ impl Core {
         }
         ensure_private_dir(&run_dir)?;
         let mut paths = RuntimePaths::new(&run_dir);
-        paths.serial_log = Some(self.layout.console_log_file(&name));
+        let console_log = self.layout.console_log_file(&name);
+        // QEMU opens the console log by name, and would follow a link
+        // planted there: the file is made (or checked) here first.
+        if let Err(e) = process::open_log(&console_log) {
+            let _ = std::fs::remove_dir_all(&run_dir);
+            return Err(e);
+        }
+        paths.serial_log = Some(console_log);
         paths.vnc_port = vnc_port;
         paths.nvram = Some(self.layout.save.join(format!("{name}_VARS.fd")));
         paths.incoming = opts.incoming.is_some();
@@ -151,14 +162,7 @@ impl Core {
             sink,
         )
         .map_err(&fail)?;
-        let result = (|| {
-            self.prepare_guest(&qmp, &mut def, opts.incoming)?;
-            if !opts.paused {
-                qmp.execute("cont", None, QMP_TIMEOUT)?;
-            }
-            Ok(())
-        })();
-        if let Err(e) = result {
+        if let Err(e) = self.prepare_guest(&qmp, &mut def, opts.incoming) {
             drop(qmp);
             return Err(fail(e));
         }
@@ -167,29 +171,67 @@ impl Core {
         {
             g.port = Some(i32::from(port));
         }
-        let state = if opts.paused {
-            DomainState::Paused
-        } else {
-            DomainState::Running
-        };
-        let reason = if opts.paused {
-            StateReason::User
-        } else {
-            opts.reason
-        };
-        let run = new_running(
+        let run = match new_running(
             id,
             def,
             pid,
             Some(qmp),
             &run_dir,
             vnc_port,
-            (state, reason),
+            (DomainState::Paused, StateReason::User),
             &link,
-        );
+        ) {
+            Ok(run) => run,
+            Err(e) => return Err(fail(e)),
+        };
+        // A managed save image must never outlive the run it starts: once
+        // the guest runs, its disks move on and the image is stale. The
+        // status file comes first, so that a manager killed at any later
+        // point finds this QEMU (paused, its state loaded) and the image is
+        // gone (or is removed by that manager's reattach) before the vCPUs
+        // ever run; a manager killed before it finds no status, stops the
+        // QEMU, and keeps the image.
+        if let Some(image) = opts.consume {
+            let consumed = write_status(&run, opts.persistent).and_then(|()| {
+                super::faults::crash_point("restore-recorded");
+                super::fsutil::remove_durable(image)
+            });
+            if let Err(e) = consumed {
+                drop(run);
+                return Err(fail(e));
+            }
+        }
+        if opts.consume.is_some() {
+            super::faults::crash_point("restore-consumed");
+        }
+        if !opts.paused {
+            let resumed = run
+                .qmp()
+                .and_then(|qmp| qmp.execute("cont", None, QMP_TIMEOUT));
+            match resumed {
+                Ok(_) => run.update(|s| {
+                    s.state = DomainState::Running;
+                    s.reason = opts.reason;
+                }),
+                // The image is gone: the QEMU now holds the only copy of
+                // the guest's state, so it stays, paused, for the user to
+                // resume or destroy.
+                Err(e) if opts.consume.is_some() => self.log.error(&format!(
+                    "domain '{name}': restored, but its vCPUs did not start ({e}); it stays paused"
+                )),
+                Err(e) => {
+                    drop(run);
+                    return Err(fail(e));
+                }
+            }
+        }
         if let Err(e) = write_status(&run, opts.persistent) {
-            drop(run);
-            return Err(fail(e));
+            if opts.consume.is_some() {
+                self.log.error(&format!("domain '{name}': {e}"));
+            } else {
+                drop(run);
+                return Err(fail(e));
+            }
         }
         taps.names.clear();
         Ok((run, link))
@@ -403,8 +445,8 @@ pub(crate) fn new_running(
     vnc_port: Option<u16>,
     state: (DomainState, StateReason),
     link: &MonitorLink,
-) -> Arc<Running> {
-    Arc::new(Running {
+) -> Result<Arc<Running>> {
+    Ok(Arc::new(Running {
         id,
         process,
         qmp,
@@ -419,11 +461,11 @@ pub(crate) fn new_running(
             reboot_pending: false,
             reboot_armed: false,
         }),
-        stop_monitor: Mutex::new(Some(link.stopper())),
+        stop_monitor: Mutex::new(Some(link.stopper()?)),
         events: link.progress(),
         console_owner: Default::default(),
         media: Mutex::new(Vec::new()),
-    })
+    }))
 }
 
 /// Writes the status file of a run.

@@ -3,9 +3,16 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::driver::error::Result;
+use crate::driver::error::{Error, ErrorCode, Result};
 
 use super::fsutil::ensure_private_dir;
+
+/// The most bytes a UNIX socket path may have (`sun_path` holds 108,
+/// with the terminating NUL).
+pub const MAX_SOCKET_PATH: usize = 107;
+
+/// The longest socket name QEMU gets in a domain's runtime directory.
+const LONGEST_SOCKET: &str = "org.qemu.guest_agent.0";
 
 /// The directories and files of one state directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,9 +22,12 @@ pub struct Layout {
     /// Autostart marks: an empty file named after each domain that starts
     /// with the manager.
     pub autostart: PathBuf,
-    /// Runtime state: one directory per running domain.
+    /// Runtime state: one directory per running domain, named by its
+    /// UUID (see [`Layout::run_dir`]), beside the lock and the sockets.
     pub run: PathBuf,
-    /// Logs: `NAME.log` per domain and the manager's own log.
+    /// Logs: the manager's own (`qvirt.log`), and per domain
+    /// `qemu/NAME.log` (QEMU's output) and `console/NAME.log` (the serial
+    /// console).
     pub log: PathBuf,
     /// Managed save images, `NAME.save`.
     pub save: PathBuf,
@@ -41,17 +51,32 @@ impl Layout {
         }
     }
 
-    /// Creates every directory (mode 0700) and checks each is private.
+    /// Creates every directory (mode 0700) and checks each is private,
+    /// and that no directory above it lets another user swap it (see
+    /// [`ensure_private_dir`]); checks that QEMU's sockets fit under `run`.
     pub fn prepare(&self) -> Result<()> {
         for dir in [
             &self.config,
             &self.autostart,
             &self.run,
             &self.log,
+            &self.log.join("qemu"),
+            &self.log.join("console"),
             &self.save,
             &self.cache,
         ] {
             ensure_private_dir(dir)?;
+        }
+        let probe = self.run_dir(&uuid::Uuid::nil()).join(LONGEST_SOCKET);
+        let len = probe.as_os_str().len();
+        if len > MAX_SOCKET_PATH {
+            return Err(Error::new(
+                ErrorCode::InvalidArgument,
+                format!(
+                    "the runtime directory {} is too deep: QEMU's sockets under it would take {len} bytes, more than the {MAX_SOCKET_PATH} a UNIX socket address holds; use a shorter state directory",
+                    self.run.display()
+                ),
+            ));
         }
         Ok(())
     }
@@ -66,9 +91,13 @@ impl Layout {
         self.autostart.join(name)
     }
 
-    /// The runtime directory of a running domain.
-    pub fn run_dir(&self, name: &str) -> PathBuf {
-        self.run.join(name)
+    /// The runtime directory of a running domain: named by its UUID, so
+    /// that no domain name can meet the manager's own files (`lock`, the
+    /// sockets) and the socket paths in it have the same length whatever
+    /// the name. (Managers before this layout used `run/NAME`; a reattach
+    /// finds either, by the status file inside.)
+    pub fn run_dir(&self, uuid: &uuid::Uuid) -> PathBuf {
+        self.run.join(uuid.to_string())
     }
 
     /// Where the reason a defined domain last stopped is kept, so a later
@@ -78,14 +107,16 @@ impl Layout {
         self.run.join(format!(".{uuid}.reason"))
     }
 
-    /// The log of `name`'s QEMU.
+    /// The log of `name`'s QEMU (`qemu/NAME.log`: in a directory of its
+    /// own, so no domain name can meet the manager's log or another
+    /// domain's console log).
     pub fn log_file(&self, name: &str) -> PathBuf {
-        self.log.join(format!("{name}.log"))
+        self.log.join("qemu").join(format!("{name}.log"))
     }
 
-    /// The serial console log of `name`.
+    /// The serial console log of `name` (`console/NAME.log`).
     pub fn console_log_file(&self, name: &str) -> PathBuf {
-        self.log.join(format!("{name}.console.log"))
+        self.log.join("console").join(format!("{name}.log"))
     }
 
     /// The managed save image of `name`.

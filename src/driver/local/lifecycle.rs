@@ -87,6 +87,7 @@ impl Core {
                 incoming: None,
                 paused: false,
                 reason: StateReason::Booted,
+                consume: None,
             },
         )?;
         let handle = self.register(dom.uuid, &run, link);
@@ -155,6 +156,7 @@ impl Core {
                 incoming,
                 paused,
                 reason,
+                consume: None,
             },
         );
         let (run, link) = match launched {
@@ -204,15 +206,21 @@ impl Core {
                 DomainState::PmSuspended,
             ],
         )?;
-        self.stop_process(dom, &run, StateReason::Destroyed);
-        Ok(())
+        self.stop_process(dom, &run, StateReason::Destroyed)
     }
 
-    /// Ends `run`'s process and the run, recording `reason`.
-    pub(crate) fn stop_process(&self, dom: &Domain, run: &Running, reason: StateReason) {
+    /// Ends `run`'s process and the run, recording `reason`: SIGTERM, and
+    /// SIGKILL after a grace period. Succeeds only once the process is
+    /// gone; a process that outlives SIGKILL (stuck in the kernel) keeps
+    /// its run, and the error says so.
+    pub(crate) fn stop_process(
+        &self,
+        dom: &Domain,
+        run: &Running,
+        reason: StateReason,
+    ) -> Result<()> {
         run.update(|s| s.stopping = Some(reason));
-        let exit = ExitWatch::open(run.process);
-        if let Some(exit) = &exit {
+        if let Some(exit) = ExitWatch::open(run.process) {
             process::terminate(run.process);
             if !exit.wait(Some(TERM_GRACE)) {
                 self.log.warn(&format!(
@@ -221,10 +229,22 @@ impl Core {
                     TERM_GRACE.as_secs()
                 ));
                 process::kill_hard(run.process);
-                exit.wait(Some(TERM_GRACE));
+                if !exit.wait(Some(TERM_GRACE)) {
+                    run.update(|s| s.stopping = None);
+                    return Err(Error::new(
+                        ErrorCode::OperationFailed,
+                        format!(
+                            "domain '{}': QEMU (pid {}) is still there {} s after SIGKILL (stuck in the kernel?); it keeps running as far as qvirt knows",
+                            dom.name,
+                            run.process.pid,
+                            TERM_GRACE.as_secs()
+                        ),
+                    ));
+                }
             }
         }
         self.end_run(dom.uuid, run.process.pid, Some(reason));
+        Ok(())
     }
 
     /// Asks the guest to power off; optionally waits.
@@ -253,8 +273,7 @@ impl Core {
             ));
             let job = self.job(dom)?;
             let _job = lock(&job);
-            self.stop_process(dom, &run, StateReason::Destroyed);
-            return Ok(());
+            return self.stop_process(dom, &run, StateReason::Destroyed);
         }
         Err(Error::new(
             ErrorCode::Timeout,

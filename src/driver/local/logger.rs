@@ -62,7 +62,11 @@ impl Logger {
             Level::Warn => "warning",
             Level::Error => "error",
         };
-        let line = format!("{} {tag}: {message}\n", timestamp(SystemTime::now()));
+        let line = format!(
+            "{} {tag}: {}\n",
+            timestamp(SystemTime::now()),
+            sanitize(message)
+        );
         if self.stderr {
             eprint!("{line}");
         }
@@ -85,6 +89,23 @@ impl Logger {
     pub fn error(&self, message: &str) {
         self.log(Level::Error, message)
     }
+}
+
+/// A message as one log entry: each line after the first is indented, so
+/// no text in a message (a domain name, a path, QEMU's output) can pass
+/// for an entry of its own, and other control characters (a terminal's
+/// escape sequences) are written as `\xNN`.
+fn sanitize(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    for c in message.trim_end_matches('\n').chars() {
+        match c {
+            '\n' => out.push_str("\n    "),
+            '\t' => out.push('\t'),
+            c if c.is_control() => out.push_str(&format!("\\x{:02x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Formats a time as UTC `YYYY-MM-DD HH:MM:SS.mmm`.
@@ -115,6 +136,16 @@ pub fn timestamp(t: SystemTime) -> String {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn a_message_cannot_forge_an_entry() {
+        assert_eq!(sanitize("plain"), "plain");
+        assert_eq!(
+            sanitize("domain 'x\n2026-01-01 00:00:00.000 info: forged'"),
+            "domain 'x\n    2026-01-01 00:00:00.000 info: forged'"
+        );
+        assert_eq!(sanitize("a\x1b[2Jb\rc\n"), "a\\x1b[2Jb\\x0dc");
+    }
 
     #[test]
     fn formats_utc_times() {

@@ -134,6 +134,7 @@ impl Core {
         let mut new = old.clone();
         new.source = source;
         let result = swap_medium(qmp, &id, old, &new);
+        super::faults::crash_point("media-changed");
         let now = match &result {
             Ok(()) => new.source.clone(),
             Err(e) => {
@@ -319,7 +320,27 @@ fn node_names(id: &str, disk: &Disk) -> Vec<String> {
 /// The file in device `id`'s drive, as `query-block` reports it.
 fn inserted(qmp: &Qmp, id: &str) -> Result<Option<String>> {
     let blocks = qmp.execute("query-block", None, QMP_TIMEOUT)?;
-    Ok(blocks
+    Ok(inserted_in(&blocks, id))
+}
+
+/// What each removable drive (cdrom, floppy) of `def` holds, by target,
+/// as `blocks` (a `query-block` reply) reports it.
+pub(crate) fn media_in_drives(def: &DomainDef, blocks: &Value) -> Vec<(String, Option<String>)> {
+    let Ok(ids) = disk_device_ids(def) else {
+        return Vec::new();
+    };
+    def.devices
+        .disks
+        .iter()
+        .zip(ids)
+        .filter(|(d, _)| matches!(d.device, DiskDevice::Cdrom | DiskDevice::Floppy))
+        .map(|(d, id)| (d.target.clone(), inserted_in(blocks, &id)))
+        .collect()
+}
+
+/// The file in device `id`'s drive in a `query-block` reply.
+fn inserted_in(blocks: &Value, id: &str) -> Option<String> {
+    blocks
         .as_array()
         .into_iter()
         .flatten()
@@ -331,5 +352,5 @@ fn inserted(qmp: &Qmp, id: &str) -> Result<Option<String>> {
         .and_then(|b| b.get("inserted"))
         .and_then(|i| i.get("file"))
         .and_then(Value::as_str)
-        .map(str::to_string))
+        .map(str::to_string)
 }

@@ -9,6 +9,7 @@ mod console;
 mod domains;
 mod driver;
 mod events;
+mod faults;
 pub mod fsutil;
 pub mod host;
 mod hostnet;

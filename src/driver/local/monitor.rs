@@ -36,10 +36,10 @@ pub(crate) struct MonitorLink {
 
 impl MonitorLink {
     /// A handle whose closing (with every other) tells the thread to stop.
-    pub fn stopper(&self) -> UnixStream {
+    pub fn stopper(&self) -> Result<UnixStream> {
         self.wake_tx
             .try_clone()
-            .expect("socket descriptors can be duplicated")
+            .map_err(|e| Error::io("cannot duplicate the monitor wake-up socket", e))
     }
 
     /// The counter of the events this link carries, for the run.
@@ -210,17 +210,25 @@ fn monitor_loop(
     };
     loop {
         let (exited, stop) = {
-            let mut fds = [
-                PollFd::new(exit.as_fd(), PollFlags::POLLIN),
-                PollFd::new(wake_rx.as_fd(), PollFlags::POLLIN),
-            ];
-            match poll(&mut fds, PollTimeout::NONE) {
+            // Without a pidfd, the process is looked at every EXIT_POLL.
+            let mut fds = vec![PollFd::new(wake_rx.as_fd(), PollFlags::POLLIN)];
+            let timeout = match exit.fd() {
+                Some(fd) => {
+                    fds.push(PollFd::new(fd, PollFlags::POLLIN));
+                    PollTimeout::NONE
+                }
+                None => PollTimeout::try_from(process::EXIT_POLL).unwrap_or(PollTimeout::MAX),
+            };
+            match poll(&mut fds, timeout) {
                 Ok(_) => {}
                 Err(nix::errno::Errno::EINTR) => continue,
                 Err(_) => return,
             }
-            let exited = fds[0].any().unwrap_or(false);
-            let wake = fds[1].revents().unwrap_or(PollFlags::empty());
+            let wake = fds[0].revents().unwrap_or(PollFlags::empty());
+            let exited = match fds.get(1) {
+                Some(fd) => fd.any().unwrap_or(false),
+                None => exit.exited(),
+            };
             (
                 exited,
                 wake.contains(PollFlags::POLLHUP) && !wake.contains(PollFlags::POLLIN),
@@ -479,14 +487,22 @@ impl Core {
         drop(run.stop_monitor.lock().map(|mut s| s.take()));
         if persistent && wants_restart(&run.def, reason) {
             let me = self.me.clone();
-            std::thread::spawn(move || {
-                if let Some(core) = me.upgrade()
-                    && let Err(e) = core.start_domain(&domain)
-                {
-                    core.log
-                        .error(&format!("domain '{name}': restart failed: {e}"));
-                }
-            });
+            let spawned = std::thread::Builder::new()
+                .name("restart".into())
+                .spawn(move || {
+                    if let Some(core) = me.upgrade()
+                        && let Err(e) = core.start_domain(&domain)
+                    {
+                        core.log
+                            .error(&format!("domain '{name}': restart failed: {e}"));
+                    }
+                });
+            if let Err(e) = spawned {
+                self.log.error(&format!(
+                    "domain '{}': cannot restart it: {e}",
+                    run.def.name
+                ));
+            }
         }
     }
 

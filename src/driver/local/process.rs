@@ -36,12 +36,7 @@ pub struct ProcessId {
 /// stdout and stderr appended to `log` after a header line with the time
 /// and the whole command line.
 pub fn spawn(argv: &[OsString], log: &Path) -> Result<ProcessId> {
-    let mut log_file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .mode(0o600)
-        .open(log)
-        .map_err(|e| Error::io(format!("cannot open the domain log {}", log.display()), e))?;
+    let mut log_file = open_log(log)?;
     let header = format!(
         "{} starting: {}\n",
         timestamp(SystemTime::now()),
@@ -67,6 +62,44 @@ pub fn spawn(argv: &[OsString], log: &Path) -> Result<ProcessId> {
         )
     })?;
     Ok(ProcessId { pid, start_time })
+}
+
+/// Opens (creating, mode 0600) the log file `path` for appending. A
+/// symlink there is refused, not followed, and so is anything but a
+/// regular file: the manager may run as root, and a log is written
+/// wherever its name leads.
+pub fn open_log(path: &Path) -> Result<File> {
+    let file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| {
+            if e.raw_os_error() == Some(nix::libc::ELOOP) {
+                return Error::new(
+                    ErrorCode::OperationDenied,
+                    format!(
+                        "the log {} is a symbolic link; qvirt does not follow links in its state directory (remove it)",
+                        path.display()
+                    ),
+                );
+            }
+            Error::io(format!("cannot open the log {}", path.display()), e)
+        })?;
+    let meta = file
+        .metadata()
+        .map_err(|e| Error::io(format!("cannot inspect {}", path.display()), e))?;
+    if !meta.is_file() {
+        return Err(Error::new(
+            ErrorCode::OperationDenied,
+            format!(
+                "the log {} is not a regular file; remove it",
+                path.display()
+            ),
+        ));
+    }
+    Ok(file)
 }
 
 /// Runs `argv` (`argv[0]` looked up in `$PATH` when it has no slash)
@@ -155,15 +188,24 @@ fn stat_field(stat: &str, n: usize) -> Option<u64> {
 }
 
 /// Whether `id` is still the same live process (not a zombie, not a
-/// recycled pid).
+/// recycled pid). When /proc cannot be read (no descriptor left), asks
+/// the kernel with signal 0 instead, after reaping the process if it is
+/// our exited child: it errs on the side of "alive", so that nothing is
+/// ever reported gone that is not.
 pub fn is_alive(id: ProcessId) -> bool {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{}/stat", id.pid)) else {
-        return false;
-    };
-    let state = stat
-        .rfind(')')
-        .and_then(|i| stat[i + 1..].split_whitespace().next());
-    state != Some("Z") && state != Some("X") && stat_field(&stat, 22) == Some(id.start_time)
+    match std::fs::read_to_string(format!("/proc/{}/stat", id.pid)) {
+        Ok(stat) => {
+            let state = stat
+                .rfind(')')
+                .and_then(|i| stat[i + 1..].split_whitespace().next());
+            state != Some("Z") && state != Some("X") && stat_field(&stat, 22) == Some(id.start_time)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+        Err(_) => {
+            reap(id.pid);
+            kill(Pid::from_raw(id.pid), None).is_ok()
+        }
+    }
 }
 
 /// The live processes with a command-line argument for which `matches`
@@ -189,41 +231,69 @@ pub fn with_argument(matches: impl Fn(&[u8]) -> bool) -> Vec<ProcessId> {
         .collect()
 }
 
-/// A pidfd: becomes readable the moment its process exits, whether or not
-/// anyone has reaped it (an orphaned QEMU's reaper may be slow).
+/// Notices the exit of a process: by a pidfd, which becomes readable the
+/// moment the process exits whether or not anyone has reaped it (an
+/// orphaned QEMU's reaper may be slow); or, when no pidfd can be had (no
+/// descriptor left, a kernel before 5.3), by looking at the process (pid
+/// and start time) every few milliseconds. Not being able to open a pidfd
+/// never passes for the process being gone.
 #[derive(Debug)]
 pub struct ExitWatch {
-    fd: OwnedFd,
+    fd: Option<OwnedFd>,
     id: ProcessId,
 }
 
+/// How often a watch without a pidfd looks at its process, at most.
+pub const EXIT_POLL: Duration = Duration::from_millis(50);
+
 impl ExitWatch {
-    /// Opens a pidfd on `id`, then checks the start time again so the fd
-    /// cannot refer to a recycled pid. `None` when the process is gone.
+    /// A watch on `id`; `None` only when the process is gone.
     pub fn open(id: ProcessId) -> Option<ExitWatch> {
         #[allow(unsafe_code)]
         // SAFETY: pidfd_open(2) takes a pid and flags and returns a new fd
         // or -1; no memory is passed.
         let raw = unsafe { nix::libc::syscall(nix::libc::SYS_pidfd_open, id.pid, 0) };
-        if raw < 0 {
-            return None;
-        }
-        #[allow(unsafe_code)]
-        // SAFETY: `raw` is a fresh descriptor that nothing else owns.
-        let fd = unsafe { OwnedFd::from_raw_fd(raw as i32) };
+        let fd = (raw >= 0).then(|| {
+            #[allow(unsafe_code)]
+            // SAFETY: `raw` is a fresh descriptor that nothing else owns.
+            unsafe {
+                OwnedFd::from_raw_fd(raw as i32)
+            }
+        });
+        // Checked after the pidfd is open, so that it cannot refer to a
+        // recycled pid.
         is_alive(id).then_some(ExitWatch { fd, id })
     }
 
     /// Waits until the process exits or `timeout` passes (`None`: forever).
     /// Returns whether it exited.
     pub fn wait(&self, timeout: Option<Duration>) -> bool {
-        let timeout = match timeout {
-            None => PollTimeout::NONE,
-            Some(t) => PollTimeout::try_from(t).unwrap_or(PollTimeout::MAX),
+        let deadline = timeout.map(|t| std::time::Instant::now() + t);
+        let Some(fd) = &self.fd else {
+            let mut pause = Duration::from_millis(1);
+            loop {
+                if !is_alive(self.id) {
+                    return true;
+                }
+                let left = deadline.map(|d| d.saturating_duration_since(std::time::Instant::now()));
+                if left.is_some_and(|l| l.is_zero()) {
+                    return false;
+                }
+                std::thread::sleep(left.map_or(pause, |l| l.min(pause)));
+                pause = (pause * 2).min(EXIT_POLL);
+            }
         };
-        let mut fds = [PollFd::new(self.fd.as_fd(), PollFlags::POLLIN)];
+        let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
         loop {
+            let left = deadline.map(|d| d.saturating_duration_since(std::time::Instant::now()));
+            let timeout = match left {
+                None => PollTimeout::NONE,
+                Some(t) => PollTimeout::try_from(t).unwrap_or(PollTimeout::MAX),
+            };
             match poll(&mut fds, timeout) {
+                // poll counts whole milliseconds: it may return a moment
+                // before the deadline.
+                Ok(0) if deadline.is_some_and(|d| std::time::Instant::now() < d) => {}
                 Ok(0) => return false,
                 Ok(_) => return true,
                 Err(nix::errno::Errno::EINTR) => continue,
@@ -232,16 +302,21 @@ impl ExitWatch {
         }
     }
 
+    /// Whether the process has exited, without waiting.
+    pub fn exited(&self) -> bool {
+        self.wait(Some(Duration::ZERO)) || !is_alive(self.id)
+    }
+
     /// The watched process.
     pub fn id(&self) -> ProcessId {
         self.id
     }
-}
 
-impl AsFd for ExitWatch {
-    /// The pidfd, for polling together with other descriptors.
-    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
-        self.fd.as_fd()
+    /// The pidfd, for polling together with other descriptors; `None`
+    /// when the watch looks at the process instead (poll with a timeout
+    /// of [`EXIT_POLL`] and ask [`ExitWatch::exited`]).
+    pub fn fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+        self.fd.as_ref().map(|f| f.as_fd())
     }
 }
 
@@ -312,9 +387,20 @@ mod tests {
             "session of {stat}"
         );
         let watch = ExitWatch::open(id).expect("pidfd opens");
+        assert!(watch.fd().is_some());
         assert!(!watch.wait(Some(Duration::from_millis(10))));
+        // Without a pidfd (no descriptor left), the watch looks instead.
+        let looking = ExitWatch {
+            fd: None,
+            id: watch.id(),
+        };
+        assert!(!looking.wait(Some(Duration::from_millis(10))));
+        assert!(!looking.exited());
         kill_hard(id);
         assert!(watch.wait(Some(Duration::from_secs(10))));
+        reap(id.pid);
+        assert!(looking.wait(Some(Duration::from_secs(10))));
+        assert!(looking.exited());
         reap(id.pid);
         assert!(!is_alive(id));
         assert!(

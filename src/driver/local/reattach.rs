@@ -11,8 +11,9 @@ use super::launch::{QMP_TIMEOUT, new_running};
 use super::monitor;
 use super::process::{self, ProcessId};
 use super::qmp::Qmp;
+use super::runtime::Running;
 use super::runtime::Status;
-use crate::driver::{DomainState, StateReason};
+use crate::driver::{Domain, DomainState, StateReason};
 use crate::model::DomainDef;
 
 /// How long a reattach waits for a live QEMU's monitor.
@@ -61,21 +62,93 @@ impl Core {
                     "domain '{}' (pid {}) stopped while no manager watched it; it is shut off",
                     def.name, id.pid
                 ));
+                let reason = if self.settle_save(&def.name, None, &dir) {
+                    StateReason::Saved
+                } else {
+                    StateReason::Unknown
+                };
                 let _ = std::fs::remove_dir_all(&dir);
                 let taps = super::hostnet::taps_of(&def);
                 self.release_taps(&taps, &format!("domain '{}' stopped", def.name));
                 let mut inner = lock(&self.inner);
                 if let Some(e) = inner.entries.get_mut(&def.uuid) {
-                    e.reason = StateReason::Unknown;
+                    e.reason = reason;
                     let _ = super::fsutil::replace_atomic(
                         &self.layout.reason_file(&def.uuid),
-                        b"unknown",
+                        reason.as_str().as_bytes(),
                     );
                 }
                 continue;
             }
-            self.adopt(status, def, id, &dir);
+            let name = def.name.clone();
+            let handle = Domain {
+                name: name.clone(),
+                uuid: def.uuid,
+                id: Some(status.id),
+            };
+            let Some(run) = self.adopt(status, def, id, &dir) else {
+                continue;
+            };
+            if self.settle_save(&name, Some(&run), &dir) {
+                if let Err(e) = self.stop_process(&handle, &run, StateReason::Saved) {
+                    self.log.error(&format!("reattach: {e}"));
+                }
+                continue;
+            }
+            self.drop_stale_image(&handle);
+            self.reconcile_media(&run);
         }
+    }
+
+    /// Removes the managed save image of a domain found running: a
+    /// manager killed while it started the domain from that image left it
+    /// (the start deletes it before the guest runs, see `Core::launch`).
+    /// The guest's memory lives in the QEMU now; the image would bring
+    /// back an older one over newer disks.
+    fn drop_stale_image(&self, dom: &Domain) {
+        let image = self.layout.managed_save_file(&dom.name);
+        if image.exists() {
+            self.log.warn(&format!(
+                "reattach: domain '{}' runs, so its managed save image {} is stale; removing it",
+                dom.name,
+                image.display()
+            ));
+            if let Err(e) = super::fsutil::remove_durable(&image) {
+                self.log.error(&format!("reattach: {e}"));
+            }
+        }
+    }
+
+    /// Takes the media in a reattached domain's removable drives from
+    /// QEMU (`query-block`): a manager killed during a media change may
+    /// not have recorded it.
+    fn reconcile_media(&self, run: &Arc<Running>) {
+        let Ok(qmp) = run.qmp() else { return };
+        let Ok(blocks) = qmp.execute("query-block", None, QMP_TIMEOUT) else {
+            return;
+        };
+        let changed = super::media::media_in_drives(&run.live_def(), &blocks)
+            .into_iter()
+            .filter(|(target, source)| {
+                run.live_def()
+                    .devices
+                    .disks
+                    .iter()
+                    .any(|d| d.target == *target && d.source != *source)
+            })
+            .collect::<Vec<_>>();
+        if changed.is_empty() {
+            return;
+        }
+        for (target, source) in changed {
+            self.log.warn(&format!(
+                "reattach: domain '{}': drive {target} holds {}, not what was recorded",
+                run.def.name,
+                source.as_deref().unwrap_or("no medium")
+            ));
+            run.set_medium(&target, source);
+        }
+        self.save_status(run.def.uuid, run);
     }
 
     /// Clears the runtime directory of a start that was cut off before
@@ -123,14 +196,14 @@ impl Core {
         }
     }
 
-    /// Takes a live QEMU back under watch.
+    /// Takes a live QEMU back under watch; its run, unless that failed.
     fn adopt(
         self: &Arc<Self>,
         status: Status,
         def: DomainDef,
         id: ProcessId,
         dir: &std::path::Path,
-    ) {
+    ) -> Option<Arc<Running>> {
         let name = def.name.clone();
         let uuid = def.uuid;
         {
@@ -142,14 +215,14 @@ impl Core {
                     "reattach: domain '{name}' (pid {}) has UUID {uuid}, but the definition of that name has UUID {other}; leaving the process alone",
                     id.pid
                 ));
-                return;
+                return None;
             }
         }
         let (link, sink) = match monitor::channel() {
             Ok(x) => x,
             Err(e) => {
                 self.log.error(&format!("reattach: domain '{name}': {e}"));
-                return;
+                return None;
             }
         };
         let qmp_path = dir.join("qmp.sock");
@@ -198,7 +271,7 @@ impl Core {
                 (None, (DomainState::Running, running_reason))
             }
         };
-        let run = new_running(
+        let run = match new_running(
             status.id,
             def.clone(),
             id,
@@ -207,7 +280,13 @@ impl Core {
             status.vnc_port,
             state,
             &link,
-        );
+        ) {
+            Ok(run) => run,
+            Err(e) => {
+                self.log.error(&format!("reattach: domain '{name}': {e}"));
+                return None;
+            }
+        };
         {
             let mut inner = lock(&self.inner);
             inner.next_id = inner.next_id.max(status.id + 1);
@@ -225,5 +304,6 @@ impl Core {
             "reattached to domain '{name}' (id {}, pid {})",
             status.id, id.pid
         ));
+        Some(run)
     }
 }

@@ -10,16 +10,18 @@
 //! XML, then zeros up to the next 4 KiB boundary, where QEMU's stream
 //! begins.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::fd::AsFd;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
 use super::driver::{Core, lock};
+use super::faults::crash_point;
+use super::fsutil::{PendingFile, remove_runtime, replace_atomic};
 use super::launch::{LaunchOptions, QMP_TIMEOUT, wait_migration};
+use super::runtime::Running;
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{Domain, DomainState, EventKind, StateReason};
 use crate::model::DomainDef;
@@ -98,8 +100,29 @@ pub(crate) fn read_header(path: &Path) -> Result<(File, SaveHeader)> {
     ))
 }
 
+/// What a save in progress records in the domain's runtime directory
+/// (`save.json`), so that a manager killed in the middle of it can finish
+/// or undo it from what it finds (see [`Core::settle_save`]).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub(crate) struct SaveRecord {
+    /// The image being written.
+    pub target: PathBuf,
+    /// Its temporary name until it is complete.
+    pub temp: PathBuf,
+    /// Whether the vCPUs ran before the save stopped them.
+    pub was_running: bool,
+}
+
+/// The name of the record in a runtime directory.
+pub(crate) const SAVE_RECORD: &str = "save.json";
+
 impl Core {
     /// Saves the state of `dom` to `path` and stops it (reason: saved).
+    ///
+    /// The image is written under a temporary name and renamed once
+    /// complete; a record in the runtime directory says so meanwhile, and
+    /// a manager that finds it after a crash finishes the save when the
+    /// image is complete and undoes it otherwise (see `settle_save`).
     pub(crate) fn save_domain(&self, dom: &Domain, path: &Path, managed: bool) -> Result<()> {
         let job = self.job(dom)?;
         let _job = lock(&job);
@@ -115,39 +138,40 @@ impl Core {
         }
         let qmp = run.qmp()?;
         let was_running = run.run_state().state == DomainState::Running;
-        let tmp = temp_path(path);
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)
-            .map_err(|e| Error::io(format!("cannot create {}", tmp.display()), e))?;
+        let mut image = PendingFile::create(path, "the save image")?;
+        let record = SaveRecord {
+            target: path.to_path_buf(),
+            temp: image.temp_path(),
+            was_running,
+        };
+        let record_file = run.run_dir.join(SAVE_RECORD);
         let result = (|| {
-            write_header(&mut file, &run.live_def(), was_running)
-                .map_err(|e| Error::io(format!("cannot write {}", tmp.display()), e))?;
+            let json = serde_json::to_vec(&record).map_err(|e| {
+                Error::new(
+                    ErrorCode::Internal,
+                    format!("cannot encode the save record: {e}"),
+                )
+            })?;
+            replace_atomic(&record_file, &json)?;
+            write_header(&mut image.file, &run.live_def(), was_running)
+                .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
             if was_running {
                 qmp.execute("stop", None, QMP_TIMEOUT)?;
                 run.sync_events();
             }
-            qmp.getfd("save", file.as_fd(), QMP_TIMEOUT)?;
+            qmp.getfd("save", image.file.as_fd(), QMP_TIMEOUT)?;
             qmp.execute("migrate", Some(json!({"uri": "fd:save"})), QMP_TIMEOUT)?;
             wait_migration(qmp, "save the domain")?;
-            file.sync_all()
-                .map_err(|e| Error::io(format!("cannot sync {}", tmp.display()), e))?;
-            std::fs::rename(&tmp, path).map_err(|e| {
-                Error::io(
-                    format!("cannot rename {} to {}", tmp.display(), path.display()),
-                    e,
-                )
-            })
-        })();
+            crash_point("save-written");
+            Ok(())
+        })()
+        .and_then(|()| image.commit());
         if let Err(e) = result {
-            let _ = std::fs::remove_file(&tmp);
             if was_running {
                 let _ = qmp.execute("cont", None, QMP_TIMEOUT);
                 run.sync_events();
             }
+            let _ = remove_runtime(&record_file);
             return Err(e);
         }
         self.log.info(&format!(
@@ -155,8 +179,64 @@ impl Core {
             dom.name,
             path.display()
         ));
-        self.stop_process(dom, &run, StateReason::Saved);
-        Ok(())
+        crash_point("save-renamed");
+        // The record goes with the runtime directory when the run ends.
+        self.stop_process(dom, &run, StateReason::Saved)
+    }
+
+    /// Finishes or undoes a save that a killed manager left half done,
+    /// from its record in `run_dir`: when the image has its final name
+    /// (the temporary file is gone and the target is there), the save is
+    /// complete and the QEMU, whose state it holds, is stopped (`true`:
+    /// the domain is shut off, saved); otherwise the temporary file is
+    /// removed, and a guest the save paused runs again. Nothing to do
+    /// without a record. `qemu_alive` says whether the QEMU still runs.
+    pub(crate) fn settle_save(&self, name: &str, run: Option<&Running>, run_dir: &Path) -> bool {
+        let file = run_dir.join(SAVE_RECORD);
+        let Ok(bytes) = std::fs::read(&file) else {
+            return false;
+        };
+        let Ok(record) = serde_json::from_slice::<SaveRecord>(&bytes) else {
+            self.log.error(&format!(
+                "domain '{name}': {} is damaged; removing it",
+                file.display()
+            ));
+            let _ = remove_runtime(&file);
+            return false;
+        };
+        let complete = !record.temp.exists() && record.target.exists();
+        if complete {
+            self.log.warn(&format!(
+                "domain '{name}': a save to {} completed while no manager watched; the domain is shut off (saved)",
+                record.target.display()
+            ));
+            return true;
+        }
+        let _ = std::fs::remove_file(&record.temp);
+        self.log.warn(&format!(
+            "domain '{name}': a save to {} was cut off; its temporary file is removed{}",
+            record.target.display(),
+            if record.was_running && run.is_some() {
+                " and the guest runs again"
+            } else {
+                ""
+            }
+        ));
+        if let Some(run) = run
+            && record.was_running
+            && let Ok(qmp) = run.qmp()
+        {
+            // A migration that was cancelled, failed or completed leaves
+            // the vCPUs stopped; `cont` brings the guest back either way
+            // (QEMU reactivates the disks it handed over).
+            let _ = qmp.execute("migrate_cancel", None, QMP_TIMEOUT);
+            if let Err(e) = qmp.execute("cont", None, QMP_TIMEOUT) {
+                self.log
+                    .error(&format!("domain '{name}': cannot resume it: {e}"));
+            }
+        }
+        let _ = remove_runtime(&file);
+        false
     }
 
     /// Starts a domain from a save file: the defined domain with the
@@ -178,7 +258,7 @@ impl Core {
                 })? {
                     return Err(Core::wrong_state(&dom, "restore", state));
                 }
-                self.launch_saved(&dom, header, &file)
+                self.launch_saved(&dom, header, &file, None)
             }
             None => self.create_transient(
                 header.def,
@@ -198,18 +278,18 @@ impl Core {
         image: &Path,
     ) -> Result<Domain> {
         let (file, header) = read_header(image)?;
-        let handle = self.launch_saved(dom, header, &file)?;
-        if let Err(e) = std::fs::remove_file(image) {
-            self.log.error(&format!(
-                "cannot remove the managed save image {}: {e}",
-                image.display()
-            ));
-        }
-        Ok(handle)
+        self.launch_saved(dom, header, &file, Some(image))
     }
 
-    /// Launches a defined domain from a save file and registers it.
-    fn launch_saved(&self, dom: &Domain, header: SaveHeader, file: &File) -> Result<Domain> {
+    /// Launches a defined domain from a save file and registers it;
+    /// `consume` is a managed image to delete before the guest runs.
+    fn launch_saved(
+        &self,
+        dom: &Domain,
+        header: SaveHeader,
+        file: &File,
+        consume: Option<&Path>,
+    ) -> Result<Domain> {
         let id = self.next_id();
         let (run, link) = self.launch(
             header.def,
@@ -219,6 +299,7 @@ impl Core {
                 incoming: Some(file),
                 paused: !header.was_running,
                 reason: StateReason::Restored,
+                consume,
             },
         )?;
         let handle = self.register(dom.uuid, &run, link);
@@ -243,13 +324,4 @@ impl Core {
         })?;
         super::fsutil::remove_durable(&self.layout.managed_save_file(&name))
     }
-}
-
-/// A temporary name beside `path`.
-fn temp_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
 }

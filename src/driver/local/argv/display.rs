@@ -250,6 +250,13 @@ fn emit_vnc(cx: &mut Ctx<'_>, audiodev: &str) -> Result<(), Error> {
     let host = match listen.parse::<IpAddr>() {
         Ok(IpAddr::V6(a)) => format!("[{a}]"),
         Ok(IpAddr::V4(a)) => a.to_string(),
+        // QEMU reads `-vnc unix:N` as a UNIX socket named N in its working
+        // directory, not as the host `unix`.
+        Err(_) if listen == "unix" => {
+            return Err(invalid(
+                "VNC listen address 'unix' would make QEMU listen on a UNIX socket in its working directory; use an IP address or another host name",
+            ));
+        }
         Err(_) if is_hostname(listen) => listen.to_string(),
         Err(_) => {
             return Err(invalid(format!(
