@@ -17,6 +17,10 @@
 //!   bounded, and a well-behaved client is served throughout.
 //! - `hostile_xml`: definitions built to break the reader, the command
 //!   line or the file system; refused with a code, or escaped.
+//! - `hardening`: kills at chosen points of a save, a start from a
+//!   managed save image and a media change; descriptors run out; links
+//!   planted for save images and logs; state under open directories;
+//!   domain names that could meet the manager's files.
 //! - `access`: other uids, the read-only socket, planted symlinks and
 //!   open directories; refused with coded errors, nothing followed.
 //!
@@ -32,6 +36,7 @@
 mod access;
 mod bad_config;
 mod daemon_kill;
+mod hardening;
 mod hostile_xml;
 mod qemu_kill;
 mod storm;
