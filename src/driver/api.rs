@@ -265,6 +265,81 @@ pub struct MediaFlags {
     pub config: bool,
 }
 
+/// What a long-running (asynchronous) job does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum JobKind {
+    /// `save` to a file.
+    Save,
+    /// `managedsave`.
+    ManagedSave,
+    /// `restore`, or a start from a managed save image.
+    Restore,
+}
+
+impl JobKind {
+    /// What the job is, in words (`save`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobKind::Save => "save",
+            JobKind::ManagedSave => "managed save",
+            JobKind::Restore => "restore",
+        }
+    }
+}
+
+/// The progress of a domain's asynchronous job (virsh's `domjobinfo`).
+/// Data figures are bytes of the guest's memory stream as QEMU counts
+/// them; they stay 0 until QEMU reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct JobInfo {
+    /// What the job does.
+    pub kind: JobKind,
+    /// How long it has run.
+    pub elapsed: Duration,
+    /// Bytes to move in all (the guest's memory).
+    pub data_total: u64,
+    /// Bytes moved so far.
+    pub data_processed: u64,
+    /// Bytes left to move.
+    pub data_remaining: u64,
+    /// Bytes per second lately (0 when unknown).
+    pub speed: u64,
+}
+
+impl JobInfo {
+    /// A job of `kind` that has done nothing yet.
+    pub fn new(kind: JobKind) -> JobInfo {
+        JobInfo {
+            kind,
+            elapsed: Duration::ZERO,
+            data_total: 0,
+            data_processed: 0,
+            data_remaining: 0,
+            speed: 0,
+        }
+    }
+}
+
+/// How `save` and `managed_save` write the image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct SaveOptions {
+    /// The most MiB per second the image is written at (virsh's
+    /// `--bandwidth`), so that a large guest need not saturate the disk;
+    /// `None` (the default): as fast as it goes.
+    pub bandwidth_mib_s: Option<u64>,
+}
+
+impl SaveOptions {
+    /// Writes at most `mib_s` MiB per second.
+    pub fn bandwidth(mut self, mib_s: u64) -> SaveOptions {
+        self.bandwidth_mib_s = Some(mib_s);
+        self
+    }
+}
+
 /// A live subscription to lifecycle events; dropping it unsubscribes.
 pub trait EventStream: Send {
     /// The next event, waiting up to `timeout`; `Ok(None)` on timeout.
@@ -329,13 +404,30 @@ pub trait Driver: Send + Sync {
     /// Restarts the vCPUs. Paused only.
     fn resume(&self, dom: &Domain) -> Result<()>;
     /// Saves the memory state to `path` and stops the domain. Running or
-    /// paused.
-    fn save(&self, dom: &Domain, path: &Path) -> Result<()>;
+    /// paused. An asynchronous job: [`Driver::job_info`] follows it and
+    /// [`Driver::job_abort`] stops it, leaving the domain as it was.
+    fn save(&self, dom: &Domain, path: &Path) -> Result<()> {
+        self.save_with(dom, path, SaveOptions::default())
+    }
+    /// [`Driver::save`] with options.
+    fn save_with(&self, dom: &Domain, path: &Path, options: SaveOptions) -> Result<()>;
     /// Starts a domain from a file written by `save`.
     fn restore(&self, path: &Path) -> Result<Domain>;
     /// Saves the state into the manager's own store; the next `start`
-    /// resumes from it. Running or paused, persistent only.
-    fn managed_save(&self, dom: &Domain) -> Result<()>;
+    /// resumes from it. Running or paused, persistent only. An
+    /// asynchronous job, as [`Driver::save`].
+    fn managed_save(&self, dom: &Domain) -> Result<()> {
+        self.managed_save_with(dom, SaveOptions::default())
+    }
+    /// [`Driver::managed_save`] with options.
+    fn managed_save_with(&self, dom: &Domain, options: SaveOptions) -> Result<()>;
+    /// The domain's asynchronous job (a save, a restore) and its
+    /// progress; `None` when none runs. Any state; never waits for a job.
+    fn job_info(&self, dom: &Domain) -> Result<Option<JobInfo>>;
+    /// Stops the domain's asynchronous job: a save is cancelled and the
+    /// guest runs on as before it began (the caller of the save gets
+    /// `OperationAborted`). `OperationInvalid` when no job runs.
+    fn job_abort(&self, dom: &Domain) -> Result<()>;
     /// Deletes a managed save image. Shut off only.
     fn managed_save_remove(&self, dom: &Domain) -> Result<()>;
     /// Whether the domain starts with the manager. Persistent only.

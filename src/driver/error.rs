@@ -47,6 +47,9 @@ pub enum ErrorCode {
     /// A host resource the domain needs (a forwarded port, a tap device
     /// name) is already taken by someone else.
     ResourceBusy,
+    /// The operation was stopped on request (a job aborted with
+    /// `job_abort`).
+    OperationAborted,
     /// A code sent by a newer peer that this build does not know.
     Unknown(u32),
 }
@@ -70,6 +73,7 @@ const CODES: &[(ErrorCode, u32)] = &[
     (ErrorCode::NoSupport, 15),
     (ErrorCode::LimitExceeded, 16),
     (ErrorCode::ResourceBusy, 17),
+    (ErrorCode::OperationAborted, 18),
 ];
 
 impl ErrorCode {
@@ -114,6 +118,7 @@ impl ErrorCode {
             ErrorCode::NoSupport => "no-support",
             ErrorCode::LimitExceeded => "limit-exceeded",
             ErrorCode::ResourceBusy => "resource-busy",
+            ErrorCode::OperationAborted => "operation-aborted",
             ErrorCode::Unknown(_) => "unknown",
         }
     }

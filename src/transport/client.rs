@@ -28,8 +28,8 @@ use super::wire::{
 };
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
-    ConsoleStream, Domain, DomainInfo, DomainSummary, Driver, Event, EventStream, ListFilter,
-    MediaChange, MediaFlags, NodeInfo, ShutdownOptions, VersionInfo,
+    ConsoleStream, Domain, DomainInfo, DomainSummary, Driver, Event, EventStream, JobInfo,
+    ListFilter, MediaChange, MediaFlags, NodeInfo, SaveOptions, ShutdownOptions, VersionInfo,
 };
 
 /// Events buffered per subscription before the newest are dropped.
@@ -678,7 +678,8 @@ impl Driver for SocketDriver {
         expect!(self.call(Call::Resume(dom.clone()))?, Reply::Unit => ())
     }
 
-    fn save(&self, dom: &Domain, path: &Path) -> Result<()> {
+    fn save_with(&self, dom: &Domain, path: &Path, options: SaveOptions) -> Result<()> {
+        not_yet_over_the_wire(options)?;
         let path = path_bytes(path)?;
         expect!(self.call(Call::Save(dom.clone(), path))?, Reply::Unit => ())
     }
@@ -688,8 +689,23 @@ impl Driver for SocketDriver {
         expect!(self.call(Call::Restore(path))?, Reply::Domain(d) => d)
     }
 
-    fn managed_save(&self, dom: &Domain) -> Result<()> {
+    fn managed_save_with(&self, dom: &Domain, options: SaveOptions) -> Result<()> {
+        not_yet_over_the_wire(options)?;
         expect!(self.call(Call::ManagedSave(dom.clone()))?, Reply::Unit => ())
+    }
+
+    fn job_info(&self, _dom: &Domain) -> Result<Option<JobInfo>> {
+        Err(Error::new(
+            ErrorCode::NoSupport,
+            "job information does not cross this protocol version yet",
+        ))
+    }
+
+    fn job_abort(&self, _dom: &Domain) -> Result<()> {
+        Err(Error::new(
+            ErrorCode::NoSupport,
+            "aborting a job does not cross this protocol version yet",
+        ))
     }
 
     fn managed_save_remove(&self, dom: &Domain) -> Result<()> {
@@ -766,6 +782,17 @@ impl Driver for SocketDriver {
 }
 
 /// A path as the bytes the wire carries.
+/// Refuses save options the protocol cannot carry yet.
+fn not_yet_over_the_wire(options: SaveOptions) -> Result<()> {
+    if options != SaveOptions::default() {
+        return Err(Error::new(
+            ErrorCode::NoSupport,
+            "save options (--bandwidth) do not cross this protocol version yet",
+        ));
+    }
+    Ok(())
+}
+
 fn path_bytes(path: &Path) -> Result<Vec<u8>> {
     use std::os::unix::ffi::OsStrExt;
     let absolute = if path.is_absolute() {

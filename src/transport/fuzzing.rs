@@ -22,8 +22,8 @@ use super::wire::{
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
     ConsoleStream, Domain, DomainInfo, DomainState, DomainSummary, Driver, Event, EventKind,
-    EventStream, ListFilter, MediaChange, MediaFlags, NodeInfo, ShutdownOptions, StateReason,
-    VersionInfo,
+    EventStream, JobInfo, ListFilter, MediaChange, MediaFlags, NodeInfo, SaveOptions,
+    ShutdownOptions, StateReason, VersionInfo,
 };
 
 /// The driver methods that change nothing, as [`StubDriver`] names them.
@@ -245,7 +245,7 @@ impl Driver for StubDriver {
         self.answer("resume", || ())
     }
 
-    fn save(&self, _dom: &Domain, _path: &Path) -> Result<()> {
+    fn save_with(&self, _dom: &Domain, _path: &Path, _options: SaveOptions) -> Result<()> {
         self.answer("save", || ())
     }
 
@@ -253,8 +253,16 @@ impl Driver for StubDriver {
         self.answer("restore", || self.domain())
     }
 
-    fn managed_save(&self, _dom: &Domain) -> Result<()> {
+    fn managed_save_with(&self, _dom: &Domain, _options: SaveOptions) -> Result<()> {
         self.answer("managed_save", || ())
+    }
+
+    fn job_info(&self, _dom: &Domain) -> Result<Option<JobInfo>> {
+        self.answer("job_info", || None)
+    }
+
+    fn job_abort(&self, _dom: &Domain) -> Result<()> {
+        self.answer("job_abort", || ())
     }
 
     fn managed_save_remove(&self, _dom: &Domain) -> Result<()> {

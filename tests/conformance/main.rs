@@ -25,6 +25,7 @@ mod cases_failures;
 mod cases_guest;
 mod cases_guest_actions;
 mod cases_host;
+mod cases_jobs;
 mod cases_lifecycle;
 mod cases_media;
 mod cases_net;
@@ -112,6 +113,8 @@ macro_rules! conformance {
             cases_save::save_paused_restores_paused,
             cases_save::restore_rejects_bad_files,
             cases_save::save_to_unwritable_path_keeps_running,
+            // Jobs.
+            cases_jobs::start_undefine_define_race,
             // The host.
             cases_host::version_is_sane,
             cases_host::node_info_is_sane,

@@ -298,6 +298,7 @@ pub fn error_codes() -> Vec<ErrorCode> {
         ErrorCode::NoSupport,
         ErrorCode::LimitExceeded,
         ErrorCode::ResourceBusy,
+        ErrorCode::OperationAborted,
         ErrorCode::Unknown(4242),
     ];
     // Exhaustive, so a new code needs a sample before this compiles.
@@ -320,6 +321,7 @@ pub fn error_codes() -> Vec<ErrorCode> {
             | ErrorCode::NoSupport
             | ErrorCode::LimitExceeded
             | ErrorCode::ResourceBusy
+            | ErrorCode::OperationAborted
             | ErrorCode::Unknown(_) => {}
         }
     }

@@ -89,6 +89,9 @@ pub enum Command {
         dom: DomArg,
         /// The file to write.
         file: PathBuf,
+        /// Write at most this many MiB per second (default: no limit).
+        #[arg(long, value_name = "MiB/s")]
+        bandwidth: Option<u64>,
     },
     /// Start a domain from a file written by `save`.
     Restore {
@@ -97,7 +100,25 @@ pub enum Command {
     },
     /// Save a domain's state in qvirt's store; the next start resumes it.
     #[command(name = "managedsave")]
-    ManagedSave(DomArg),
+    ManagedSave {
+        #[command(flatten)]
+        dom: DomArg,
+        /// Write at most this many MiB per second (default: no limit).
+        #[arg(long, value_name = "MiB/s")]
+        bandwidth: Option<u64>,
+    },
+    /// Show the progress of a domain's long-running job (a save).
+    #[command(name = "domjobinfo")]
+    DomJobInfo {
+        #[command(flatten)]
+        dom: DomArg,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Abort a domain's long-running job; the domain stays as it was.
+    #[command(name = "domjobabort")]
+    DomJobAbort(DomArg),
     /// Delete a domain's managed save image.
     #[command(name = "managedsave-remove")]
     ManagedSaveRemove(DomArg),

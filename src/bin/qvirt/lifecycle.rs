@@ -78,19 +78,9 @@ pub fn run(ctx: &mut Ctx, command: Command) -> Result<()> {
             ctx.driver()?.resume(&dom)?;
             outln!("Domain '{}' resumed", dom.name)
         }
-        Command::Save { dom, file } => {
-            let d = ctx.domain(&dom.domain)?;
-            ctx.driver()?.save(&d, &file)?;
-            outln!("Domain '{}' saved to {}", d.name, file.display())
-        }
         Command::Restore { file } => {
             ctx.driver()?.restore(&file)?;
             outln!("Domain restored from {}", file.display())
-        }
-        Command::ManagedSave(d) => {
-            let dom = ctx.domain(&d.domain)?;
-            ctx.driver()?.managed_save(&dom)?;
-            outln!("Domain '{}' state saved", dom.name)
         }
         Command::ManagedSaveRemove(d) => {
             let dom = ctx.domain(&d.domain)?;

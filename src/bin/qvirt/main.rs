@@ -11,6 +11,7 @@ mod args;
 mod console;
 mod devices;
 mod event;
+mod jobs;
 mod lifecycle;
 mod native;
 mod output;
@@ -139,6 +140,14 @@ fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Re
             json,
         } => query::list(ctx, all, inactive, name, json),
         Command::DomInfo { dom, json } => query::dominfo(ctx, &dom.domain, json),
+        Command::Save {
+            dom,
+            file,
+            bandwidth,
+        } => jobs::save(ctx, &dom.domain, &file, bandwidth),
+        Command::ManagedSave { dom, bandwidth } => jobs::managed_save(ctx, &dom.domain, bandwidth),
+        Command::DomJobInfo { dom, json } => jobs::domjobinfo(ctx, &dom.domain, json),
+        Command::DomJobAbort(d) => jobs::domjobabort(ctx, &d.domain),
         Command::DomState { dom, reason } => query::domstate(ctx, &dom.domain, reason),
         Command::DomId(d) => query::domid(ctx, &d.domain),
         Command::DomUuid(d) => query::domuuid(ctx, &d.domain),

@@ -9,8 +9,8 @@ use super::driver::{LocalDriver, default_emulator};
 use super::host;
 use crate::driver::error::Result;
 use crate::driver::{
-    ConsoleStream, Domain, DomainInfo, DomainSummary, Driver, EventStream, ListFilter, MediaChange,
-    MediaFlags, NodeInfo, ShutdownOptions, VersionInfo,
+    ConsoleStream, Domain, DomainInfo, DomainSummary, Driver, EventStream, JobInfo, ListFilter,
+    MediaChange, MediaFlags, NodeInfo, SaveOptions, ShutdownOptions, VersionInfo,
 };
 use crate::model::DomainDef;
 
@@ -96,18 +96,33 @@ impl Driver for LocalDriver {
         self.core.resume_domain(&self.core.resolve(dom)?)
     }
 
-    fn save(&self, dom: &Domain, path: &Path) -> Result<()> {
-        self.core.save_domain(&self.core.resolve(dom)?, path, false)
+    fn save_with(&self, dom: &Domain, path: &Path, options: SaveOptions) -> Result<()> {
+        self.core
+            .save_domain(&self.core.resolve(dom)?, path, false, options)
     }
 
     fn restore(&self, path: &Path) -> Result<Domain> {
         self.core.restore_file(path)
     }
 
-    fn managed_save(&self, dom: &Domain) -> Result<()> {
+    fn managed_save_with(&self, dom: &Domain, options: SaveOptions) -> Result<()> {
         let dom = self.core.resolve(dom)?;
         let image = self.core.layout.managed_save_file(&dom.name);
-        self.core.save_domain(&dom, &image, true)
+        self.core.save_domain(&dom, &image, true, options)
+    }
+
+    fn job_info(&self, dom: &Domain) -> Result<Option<JobInfo>> {
+        Ok(self.core.jobs(dom)?.info())
+    }
+
+    fn job_abort(&self, dom: &Domain) -> Result<()> {
+        match self.core.jobs(dom)?.request_abort() {
+            Some(_) => Ok(()),
+            None => Err(crate::Error::new(
+                crate::ErrorCode::OperationInvalid,
+                format!("domain '{}' has no job to abort", dom.name),
+            )),
+        }
     }
 
     fn managed_save_remove(&self, dom: &Domain) -> Result<()> {

@@ -1,11 +1,10 @@
 //! Definitions and queries: define, undefine, lookups, list, info, XML,
 //! autostart. Nothing here talks to QEMU.
 
-use std::sync::Arc;
-
 use uuid::Uuid;
 
 use super::driver::{Core, Entry, lock, no_domain};
+use super::jobs::SyncKind;
 use super::{process, store};
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
@@ -122,12 +121,7 @@ impl Core {
                 inner.names.insert(def.name.clone(), def.uuid);
                 inner.entries.insert(
                     def.uuid,
-                    Entry {
-                        persistent: Some(def.clone()),
-                        running: None,
-                        reason: StateReason::Unknown,
-                        job: Arc::default(),
-                    },
+                    Entry::defined(def.clone(), StateReason::Unknown, &self.layout),
                 );
                 handle
             }
@@ -141,8 +135,8 @@ impl Core {
 
     /// Removes a persistent definition; a running domain becomes transient.
     pub fn undefine(&self, dom: &Domain) -> Result<()> {
-        let job = self.job(dom)?;
-        let _job = lock(&job);
+        let jobs = self.jobs(dom)?;
+        let _job = jobs.begin(SyncKind::Modify, &dom.name)?;
         let _config = lock(&self.config);
         let name = {
             let inner = lock(&self.inner);
@@ -157,7 +151,7 @@ impl Core {
                 ));
             }
             let name = entry.def().name.clone();
-            if entry.running.is_none() && self.layout.managed_save_file(&name).exists() {
+            if entry.running.is_none() && entry.managed_save {
                 return Err(Error::new(
                     ErrorCode::OperationInvalid,
                     format!(
@@ -173,13 +167,16 @@ impl Core {
         let mut inner = lock(&self.inner);
         if let Some(entry) = inner.entries.get_mut(&dom.uuid) {
             entry.persistent = None;
+            entry.autostart = false;
             if let Some(run) = &entry.running {
                 // Keep the status file truthful for a manager that reattaches.
                 if let Err(e) = super::runtime::Status::of(run, false).write(&run.run_dir) {
                     self.log.error(&format!("domain '{name}': {e}"));
                 }
             } else {
-                inner.entries.remove(&dom.uuid);
+                if let Some(gone) = inner.entries.remove(&dom.uuid) {
+                    gone.job.remove();
+                }
                 inner.names.remove(&name);
                 let _ = super::fsutil::remove_runtime(&self.layout.reason_file(&dom.uuid));
             }
@@ -197,13 +194,15 @@ impl Core {
         Ok(())
     }
 
-    /// State, memory, vCPUs, CPU time.
+    /// State, memory, vCPUs, CPU time: from memory and /proc, without
+    /// touching a file.
     pub fn domain_info(&self, dom: &Domain) -> Result<DomainInfo> {
-        let (mut info, name, pid) = {
+        let (mut info, pid) = {
             let inner = lock(&self.inner);
             let entry = Core::find(&inner, dom)?;
             let def = entry.def();
             let (state, reason) = entry.state();
+            let pid = entry.running.as_ref().map(|r| r.process.pid);
             let info = DomainInfo {
                 state,
                 reason,
@@ -212,16 +211,13 @@ impl Core {
                 vcpus: def.vcpu.current.unwrap_or(def.vcpu.max),
                 cpu_time_ns: 0,
                 persistent: entry.persistent.is_some(),
-                autostart: false,
-                managed_save: false,
+                autostart: entry.persistent.is_some() && entry.autostart,
+                managed_save: pid.is_none() && entry.managed_save,
             };
-            let pid = entry.running.as_ref().map(|r| r.process.pid);
-            (info, def.name.clone(), pid)
+            (info, pid)
         };
-        // The files and /proc are read without the table lock.
+        // /proc is read without the table lock.
         info.cpu_time_ns = pid.and_then(process::cpu_time_ns).unwrap_or(0);
-        info.autostart = info.persistent && store::autostart(&self.layout, &name);
-        info.managed_save = pid.is_none() && self.layout.managed_save_file(&name).exists();
         Ok(info)
     }
 
@@ -238,8 +234,8 @@ impl Core {
 
     /// The autostart flag; persistent domains only.
     pub fn get_autostart(&self, dom: &Domain) -> Result<bool> {
-        let name = self.persistent_name(dom)?;
-        Ok(store::autostart(&self.layout, &name))
+        self.persistent_name(dom)?;
+        self.with_entry(dom, |e| Ok(e.autostart))
     }
 
     /// Sets the autostart flag; persistent domains only.
@@ -248,7 +244,11 @@ impl Core {
         // check and the write and leave a mark with no definition.
         let _config = lock(&self.config);
         let name = self.persistent_name(dom)?;
-        store::set_autostart(&self.layout, &name, on)
+        store::set_autostart(&self.layout, &name, on)?;
+        self.with_entry(dom, |e| {
+            e.autostart = on;
+            Ok(())
+        })
     }
 
     /// The name of a persistent domain, or `OperationInvalid`.
@@ -298,20 +298,17 @@ impl Core {
                         ));
                         continue;
                     }
+                    entry.autostart = store::autostart(&self.layout, &def.name);
                     if entry.persistent.as_ref() != Some(&def) {
                         entry.persistent = Some(def);
                     }
                 }
                 None => {
                     inner.names.insert(def.name.clone(), def.uuid);
+                    let uuid = def.uuid;
                     inner.entries.insert(
-                        def.uuid,
-                        Entry {
-                            persistent: Some(def),
-                            running: None,
-                            reason: StateReason::Unknown,
-                            job: Arc::default(),
-                        },
+                        uuid,
+                        Entry::defined(def, StateReason::Unknown, &self.layout),
                     );
                 }
             }
@@ -328,8 +325,11 @@ impl Core {
             if entry.running.is_some() {
                 // Still running: it carries on as a transient domain.
                 entry.persistent = None;
+                entry.autostart = false;
             } else {
-                inner.entries.remove(&uuid);
+                if let Some(gone) = inner.entries.remove(&uuid) {
+                    gone.job.remove();
+                }
                 inner.names.remove(&name);
             }
         }

@@ -4,9 +4,9 @@
 //!
 //! Locking: `Core::inner` guards the table of domains and is never held
 //! across QEMU or QMP I/O, a wait, or an fsync. Operations on one domain
-//! are serialised by that domain's `job` lock, taken before `inner` and
-//! held across the I/O, so a slow start of one domain never delays
-//! another. Changes to the config directory (define, undefine, autostart,
+//! are serialised by that domain's jobs (see `jobs`), taken before
+//! `inner` and held across the I/O, so a slow start of one domain never
+//! delays another. Changes to the config directory (define, undefine, autostart,
 //! rescan) take turns under `Core::config`, taken after any job lock and
 //! before `inner`, and held from their checks to their table update, so
 //! the files and the table agree while lookups go on during the writes.
@@ -20,6 +20,7 @@ use uuid::Uuid;
 use super::caps::QemuCaps;
 use super::events::EventBus;
 use super::fsutil::StateLock;
+use super::jobs::Jobs;
 use super::layout::Layout;
 use super::logger::Logger;
 use super::runtime::Running;
@@ -90,11 +91,29 @@ pub(crate) struct Entry {
     pub running: Option<Arc<Running>>,
     /// Why the domain is shut off (meaningful while not running).
     pub reason: StateReason,
-    /// Serialises operations on this domain.
-    pub job: Arc<Mutex<()>>,
+    /// The jobs that serialise operations on this domain (see `jobs`);
+    /// marked removed when the entry leaves the table.
+    pub job: Arc<Jobs>,
+    /// Whether the domain starts with the manager (its mark file exists).
+    pub autostart: bool,
+    /// Whether a managed save image exists (its file does).
+    pub managed_save: bool,
 }
 
 impl Entry {
+    /// A shut-off entry for `def`, with what the files under `layout` say
+    /// of its autostart mark and managed save image.
+    pub fn defined(def: DomainDef, reason: StateReason, layout: &Layout) -> Entry {
+        Entry {
+            autostart: store::autostart(layout, &def.name),
+            managed_save: layout.managed_save_file(&def.name).exists(),
+            persistent: Some(def),
+            running: None,
+            reason,
+            job: Arc::default(),
+        }
+    }
+
     /// The definition that names the domain: the live one while running.
     pub fn def(&self) -> &DomainDef {
         match (&self.running, &self.persistent) {
@@ -170,15 +189,10 @@ impl LocalDriver {
                     .ok()
                     .and_then(|r| StateReason::from_name(r.trim()))
                     .unwrap_or(StateReason::Unknown);
-                inner.entries.insert(
-                    def.uuid,
-                    Entry {
-                        persistent: Some(def),
-                        running: None,
-                        reason,
-                        job: Arc::default(),
-                    },
-                );
+                let uuid = def.uuid;
+                inner
+                    .entries
+                    .insert(uuid, Entry::defined(def, reason, &core.layout));
             }
         }
         core.reattach_all();
@@ -209,9 +223,8 @@ impl LocalDriver {
         let mut marked: Vec<Domain> = lock(&self.core.inner)
             .entries
             .values()
-            .filter(|e| e.running.is_none())
+            .filter(|e| e.running.is_none() && e.autostart)
             .filter_map(|e| e.persistent.as_ref().map(|_| e.handle()))
-            .filter(|d| store::autostart(&self.core.layout, &d.name))
             .collect();
         marked.sort_by(|a, b| a.name.cmp(&b.name));
         let mut out = Vec::new();
@@ -251,6 +264,9 @@ impl Drop for LocalDriver {
     /// and a manager opened right after would be refused.
     fn drop(&mut self) {
         let entries = std::mem::take(&mut lock(&self.core.inner).entries);
+        for e in entries.values() {
+            e.job.remove();
+        }
         drop(entries);
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
         while Arc::strong_count(&self.core) > 1 && std::time::Instant::now() < deadline {
@@ -291,9 +307,9 @@ impl Core {
         f(entry)
     }
 
-    /// The job lock of `dom`: hold the returned guard for the whole
+    /// The jobs of `dom`: take one (`begin`) and hold it for the whole
     /// operation.
-    pub fn job(&self, dom: &Domain) -> Result<Arc<Mutex<()>>> {
+    pub fn jobs(&self, dom: &Domain) -> Result<Arc<Jobs>> {
         self.with_entry(dom, |e| Ok(e.job.clone()))
     }
 

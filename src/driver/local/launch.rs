@@ -19,6 +19,7 @@ use super::argv::{RuntimePaths, build_argv};
 use super::driver::{Core, emulator_of, lock};
 use super::fsutil::ensure_private_dir;
 use super::hostnet;
+use super::jobs::AsyncJobGuard;
 use super::monitor::{self, MonitorLink};
 use super::process::{self, ExitWatch, ProcessId};
 use super::qmp::Qmp;
@@ -44,6 +45,8 @@ pub(crate) struct LaunchOptions<'a> {
     pub paused: bool,
     /// The reason recorded for the running state.
     pub reason: StateReason,
+    /// The asynchronous job that follows an incoming state's progress.
+    pub job: Option<&'a AsyncJobGuard<'a>>,
     /// A managed save image that `incoming` reads: deleted once QEMU
     /// holds its state and the status file records the run, before the
     /// vCPUs run (see [`Core::launch`]).
@@ -162,7 +165,7 @@ impl Core {
             sink,
         )
         .map_err(&fail)?;
-        if let Err(e) = self.prepare_guest(&qmp, &mut def, opts.incoming) {
+        if let Err(e) = self.prepare_guest(&qmp, &mut def, opts.incoming, opts.job) {
             drop(qmp);
             return Err(fail(e));
         }
@@ -239,7 +242,13 @@ impl Core {
 
     /// Everything between the monitor coming up and `cont`: load a saved
     /// state, set the VNC password, learn the pty paths.
-    fn prepare_guest(&self, qmp: &Qmp, def: &mut DomainDef, incoming: Option<&File>) -> Result<()> {
+    fn prepare_guest(
+        &self,
+        qmp: &Qmp,
+        def: &mut DomainDef,
+        incoming: Option<&File>,
+        job: Option<&AsyncJobGuard<'_>>,
+    ) -> Result<()> {
         if let Some(file) = incoming {
             qmp.getfd("restore", file.as_fd(), QMP_TIMEOUT)?;
             qmp.execute(
@@ -247,7 +256,7 @@ impl Core {
                 Some(json!({"uri": "fd:restore"})),
                 QMP_TIMEOUT,
             )?;
-            wait_migration(qmp, "restore")?;
+            wait_migration(qmp, "restore", job, false)?;
         }
         if let Some(passwd) = def.devices.graphics.first().and_then(|g| g.passwd.clone()) {
             qmp.execute(
@@ -363,14 +372,66 @@ fn port_free(port: u16) -> bool {
         && TcpListener::bind((Ipv4Addr::UNSPECIFIED, port)).is_ok()
 }
 
-/// Waits for an incoming or outgoing migration to finish.
-pub(crate) fn wait_migration(qmp: &Qmp, what: &str) -> Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(600);
+/// How long a migration may go without moving a byte before it is given
+/// up.
+const STALLED: Duration = Duration::from_secs(600);
+
+/// Waits for an incoming or outgoing migration (a save to a file, a
+/// restore from one) to finish, publishing its progress to `job` and
+/// stopping when someone aborts it: an outgoing one is cancelled (QEMU
+/// goes on running the guest) and an incoming one given up at once (the
+/// caller stops its QEMU). Gives up when nothing moved for [`STALLED`].
+pub(crate) fn wait_migration(
+    qmp: &Qmp,
+    what: &str,
+    job: Option<&AsyncJobGuard<'_>>,
+    outgoing: bool,
+) -> Result<()> {
+    let mut last_move = Instant::now();
+    let mut moved = 0;
+    let mut cancelled = false;
     let mut pause = Duration::from_micros(500);
+    let aborted = || {
+        Error::new(
+            ErrorCode::OperationAborted,
+            format!("the job to {what} was aborted on request"),
+        )
+    };
     loop {
+        if let Some(job) = job
+            && job.aborted()
+            && !cancelled
+        {
+            if !outgoing {
+                return Err(aborted());
+            }
+            qmp.execute("migrate_cancel", None, QMP_TIMEOUT)?;
+            cancelled = true;
+        }
         let info = qmp.execute("query-migrate", None, QMP_TIMEOUT)?;
+        let ram = |key: &str| {
+            info.get("ram")
+                .and_then(|r| r.get(key))
+                .and_then(Value::as_u64)
+                .unwrap_or(0)
+        };
+        let transferred = ram("transferred");
+        if let Some(job) = job {
+            let mbps = info
+                .get("ram")
+                .and_then(|r| r.get("mbps"))
+                .and_then(Value::as_f64)
+                .unwrap_or(0.0);
+            job.progress(|p| {
+                p.data_total = ram("total");
+                p.data_processed = transferred;
+                p.data_remaining = ram("remaining");
+                p.speed = (mbps * 1e6 / 8.0) as u64;
+            });
+        }
         match info.get("status").and_then(Value::as_str) {
             Some("completed") => return Ok(()),
+            Some("cancelled") if cancelled => return Err(aborted()),
             Some("failed") | Some("cancelled") => {
                 let why = info
                     .get("error-desc")
@@ -383,10 +444,16 @@ pub(crate) fn wait_migration(qmp: &Qmp, what: &str) -> Result<()> {
             }
             _ => {}
         }
-        if Instant::now() > deadline {
+        if transferred != moved {
+            moved = transferred;
+            last_move = Instant::now();
+        } else if last_move.elapsed() > STALLED {
             return Err(Error::new(
                 ErrorCode::Timeout,
-                format!("{what} did not finish in 600 s"),
+                format!(
+                    "{what}: nothing moved for {} s; giving up",
+                    STALLED.as_secs()
+                ),
             ));
         }
         std::thread::sleep(pause);

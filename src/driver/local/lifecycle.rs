@@ -8,12 +8,13 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::driver::{Core, Entry, lock};
+use super::jobs::{Jobs, SyncKind};
 use super::launch::{LaunchOptions, QMP_TIMEOUT};
 use super::monitor::{self, MonitorLink};
 use super::process::{self, ExitWatch};
 use super::runtime::Running;
 use crate::driver::error::{Error, ErrorCode, Result};
-use crate::driver::{Domain, DomainState, EventKind, ShutdownOptions, StateReason};
+use crate::driver::{Domain, DomainState, EventKind, JobKind, ShutdownOptions, StateReason};
 use crate::model::DomainDef;
 
 /// How long QEMU has to exit after SIGTERM before it gets SIGKILL.
@@ -28,18 +29,39 @@ impl Core {
     }
 
     /// Puts a new run into the entry of `uuid` and starts its monitor.
-    pub(crate) fn register(&self, uuid: Uuid, run: &Arc<Running>, link: MonitorLink) -> Domain {
+    /// The caller holds the domain's job, which keeps the entry; should
+    /// it be gone all the same (the driver is closing), the new QEMU is
+    /// stopped rather than left without a manager.
+    pub(crate) fn register(
+        &self,
+        uuid: Uuid,
+        run: &Arc<Running>,
+        link: MonitorLink,
+    ) -> Result<Domain> {
         let handle = {
             let mut inner = lock(&self.inner);
-            let entry = inner
-                .entries
-                .get_mut(&uuid)
-                .expect("the job lock keeps the entry");
-            entry.running = Some(run.clone());
-            entry.handle()
+            inner.entries.get_mut(&uuid).map(|entry| {
+                entry.running = Some(run.clone());
+                entry.handle()
+            })
+        };
+        let Some(handle) = handle else {
+            process::kill_hard(run.process);
+            if let Some(exit) = ExitWatch::open(run.process) {
+                exit.wait(Some(TERM_GRACE));
+            }
+            process::reap(run.process.pid);
+            let _ = std::fs::remove_dir_all(&run.run_dir);
+            return Err(Error::new(
+                ErrorCode::NoDomain,
+                format!(
+                    "domain '{}' was removed while it started; its QEMU is stopped",
+                    run.def.name
+                ),
+            ));
         };
         monitor::watch(&self.strong(), uuid, run, link);
-        handle
+        Ok(handle)
     }
 
     /// The next running id.
@@ -53,21 +75,38 @@ impl Core {
     /// Starts a defined, shut-off domain (from its managed save image when
     /// there is one).
     pub(crate) fn start_domain(&self, dom: &Domain) -> Result<Domain> {
-        let job = self.job(dom)?;
-        let _job = lock(&job);
-        let def = self.with_entry(dom, |e| match (&e.running, &e.persistent) {
+        let jobs = self.jobs(dom)?;
+        // A start from a managed save image is a restore: an asynchronous
+        // job that domjobinfo follows. The image is looked for again once
+        // the job is held.
+        let from_image = self.with_entry(dom, |e| Ok(e.managed_save))?;
+        let restore;
+        let _job;
+        if from_image {
+            restore = Some(jobs.begin_async(JobKind::Restore, &dom.name)?);
+            _job = None;
+        } else {
+            restore = None;
+            _job = Some(jobs.begin(SyncKind::Modify, &dom.name)?);
+        }
+        let (def, has_image) = self.with_entry(dom, |e| match (&e.running, &e.persistent) {
             (Some(run), _) => Err(Core::wrong_state(dom, "start", run.run_state().state)),
-            (None, Some(def)) => Ok(def.clone()),
+            (None, Some(def)) => Ok((def.clone(), e.managed_save)),
             (None, None) => Err(Error::new(
                 ErrorCode::Internal,
                 "a domain with no definition",
             )),
         })?;
         let image = self.layout.managed_save_file(&def.name);
-        let started = if image.exists() {
-            self.restore_managed(dom, def, &image)
-        } else {
-            self.boot_defined(dom, def)
+        let started = match (&restore, has_image) {
+            (Some(job), true) => self.restore_managed(dom, def, &image, job),
+            (None, false) => self.boot_defined(dom, def),
+            // The image came or went while this waited for the job.
+            _ => {
+                drop(restore);
+                drop(_job);
+                return self.start_domain(dom);
+            }
         };
         if started.is_err() {
             self.record_failed_start(dom);
@@ -88,9 +127,10 @@ impl Core {
                 paused: false,
                 reason: StateReason::Booted,
                 consume: None,
+                job: None,
             },
         )?;
-        let handle = self.register(dom.uuid, &run, link);
+        let handle = self.register(dom.uuid, &run, link)?;
         self.log.info(&format!(
             "started domain '{}' (id {id}, pid {})",
             dom.name, run.process.pid
@@ -128,8 +168,8 @@ impl Core {
         incoming: Option<&std::fs::File>,
     ) -> Result<Domain> {
         let uuid = def.uuid;
-        let job: Arc<std::sync::Mutex<()>> = Arc::default();
-        let _job = lock(&job);
+        let jobs: Arc<Jobs> = Arc::default();
+        let _job = jobs.begin(SyncKind::Modify, &def.name)?;
         {
             let mut inner = lock(&self.inner);
             if let Some(&other) = inner.names.get(&def.name) {
@@ -157,6 +197,7 @@ impl Core {
                 paused,
                 reason,
                 consume: None,
+                job: None,
             },
         );
         let (run, link) = match launched {
@@ -175,7 +216,9 @@ impl Core {
                 persistent: None,
                 running: Some(run.clone()),
                 reason: StateReason::Unknown,
-                job: job.clone(),
+                job: jobs.clone(),
+                autostart: false,
+                managed_save: false,
             };
             let handle = entry.handle();
             inner.entries.insert(uuid, entry);
@@ -193,8 +236,11 @@ impl Core {
 
     /// Stops a domain at once: SIGTERM, then SIGKILL after a grace period.
     pub(crate) fn destroy_domain(&self, dom: &Domain) -> Result<()> {
-        let job = self.job(dom)?;
-        let _job = lock(&job);
+        let jobs = self.jobs(dom)?;
+        // A destroy always wins: it runs beside an asynchronous job (a
+        // save), which fails once its QEMU is gone, and tells it so.
+        jobs.request_abort();
+        let _job = jobs.begin(SyncKind::Destroy, &dom.name)?;
         let run = self.running_in(
             dom,
             "destroy",
@@ -250,8 +296,8 @@ impl Core {
     /// Asks the guest to power off; optionally waits.
     pub(crate) fn shutdown_domain(&self, dom: &Domain, options: ShutdownOptions) -> Result<()> {
         let run = {
-            let job = self.job(dom)?;
-            let _job = lock(&job);
+            let jobs = self.jobs(dom)?;
+            let _job = jobs.begin(SyncKind::Modify, &dom.name)?;
             let run = self.running_in(dom, "shut down", &[DomainState::Running])?;
             run.qmp()?.execute("system_powerdown", None, QMP_TIMEOUT)?;
             run
@@ -271,8 +317,8 @@ impl Core {
                 dom.name,
                 wait.as_secs()
             ));
-            let job = self.job(dom)?;
-            let _job = lock(&job);
+            let jobs = self.jobs(dom)?;
+            let _job = jobs.begin(SyncKind::Destroy, &dom.name)?;
             return self.stop_process(dom, &run, StateReason::Destroyed);
         }
         Err(Error::new(
@@ -301,8 +347,8 @@ impl Core {
     /// (`set-action shutdown=pause`), which the monitor turns into a
     /// reset and `cont`, so the QEMU process stays.
     pub(crate) fn reboot_domain(&self, dom: &Domain) -> Result<()> {
-        let job = self.job(dom)?;
-        let _job = lock(&job);
+        let jobs = self.jobs(dom)?;
+        let _job = jobs.begin(SyncKind::Modify, &dom.name)?;
         let run = self.running_in(dom, "reboot", &[DomainState::Running])?;
         let qmp = run.qmp()?;
         run.update(|s| s.reboot_pending = true);
@@ -321,8 +367,8 @@ impl Core {
 
     /// Resets the machine, like its reset button.
     pub(crate) fn reset_domain(&self, dom: &Domain) -> Result<()> {
-        let job = self.job(dom)?;
-        let _job = lock(&job);
+        let jobs = self.jobs(dom)?;
+        let _job = jobs.begin(SyncKind::Modify, &dom.name)?;
         let run = self.running_in(dom, "reset", &[DomainState::Running, DomainState::Paused])?;
         let qmp = run.qmp()?;
         qmp.execute("system_reset", None, QMP_TIMEOUT)?;
@@ -336,8 +382,8 @@ impl Core {
 
     /// Stops the vCPUs.
     pub(crate) fn suspend_domain(&self, dom: &Domain) -> Result<()> {
-        let job = self.job(dom)?;
-        let _job = lock(&job);
+        let jobs = self.jobs(dom)?;
+        let _job = jobs.begin(SyncKind::Modify, &dom.name)?;
         let run = self.running_in(dom, "suspend", &[DomainState::Running])?;
         run.qmp()?.execute("stop", None, QMP_TIMEOUT)?;
         // The monitor handles the STOP this caused (and emits Suspended);
@@ -358,8 +404,8 @@ impl Core {
 
     /// Restarts the vCPUs.
     pub(crate) fn resume_domain(&self, dom: &Domain) -> Result<()> {
-        let job = self.job(dom)?;
-        let _job = lock(&job);
+        let jobs = self.jobs(dom)?;
+        let _job = jobs.begin(SyncKind::Modify, &dom.name)?;
         let run = self.running_in(dom, "resume", &[DomainState::Paused])?;
         run.qmp()?.execute("cont", None, QMP_TIMEOUT)?;
         run.sync_events();

@@ -32,8 +32,8 @@ impl Core {
         change: MediaChange,
         flags: MediaFlags,
     ) -> Result<()> {
-        let job = self.job(dom)?;
-        let _job = lock(&job);
+        let jobs = self.jobs(dom)?;
+        let _job = jobs.begin(super::jobs::SyncKind::Modify, &dom.name)?;
         let (run, persistent) =
             self.with_entry(dom, |e| Ok((e.running.clone(), e.persistent.clone())))?;
         let (live, config) = match (flags.live, flags.config) {

@@ -13,6 +13,7 @@ mod faults;
 pub mod fsutil;
 pub mod host;
 mod hostnet;
+mod jobs;
 mod launch;
 pub mod layout;
 mod lifecycle;

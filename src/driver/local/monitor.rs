@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::driver::{Core, lock};
+use super::jobs::SyncKind;
 use super::launch::{QMP_TIMEOUT, wants_restart};
 use super::process::{self, ExitWatch};
 use super::qmp::{QmpEvent, QmpMessage};
@@ -416,14 +417,22 @@ impl Core {
     /// job lock first, so that an operation that is ending the run itself
     /// (a destroy, a save) finishes before this looks. See [`Core::end_run`].
     pub(crate) fn finish_run(&self, uuid: Uuid, pid: i32, forced: Option<StateReason>) {
-        let job = {
+        let (jobs, name) = {
             let inner = lock(&self.inner);
             match inner.entries.get(&uuid) {
-                Some(e) => e.job.clone(),
+                Some(e) => (e.job.clone(), e.def().name.clone()),
                 None => return,
             }
         };
-        let _job = lock(&job);
+        // Patiently: a run that is over must be ended whatever holds the
+        // domain meanwhile (a job that outlasts the usual wait included).
+        let _job = loop {
+            match jobs.begin(SyncKind::Destroy, &name) {
+                Ok(job) => break job,
+                Err(e) if e.code == crate::ErrorCode::Timeout => continue,
+                Err(_) => return,
+            }
+        };
         self.end_run(uuid, pid, forced);
     }
 
@@ -450,7 +459,9 @@ impl Core {
         let name = run.def.name.clone();
         let persistent = entry.persistent.is_some();
         if !persistent {
-            inner.entries.remove(&uuid);
+            if let Some(gone) = inner.entries.remove(&uuid) {
+                gone.job.remove();
+            }
             inner.names.remove(&name);
         }
         drop(inner);

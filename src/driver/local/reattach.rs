@@ -107,6 +107,10 @@ impl Core {
     /// back an older one over newer disks.
     fn drop_stale_image(&self, dom: &Domain) {
         let image = self.layout.managed_save_file(&dom.name);
+        let _ = self.with_entry(dom, |e| {
+            e.managed_save = false;
+            Ok(())
+        });
         if image.exists() {
             self.log.warn(&format!(
                 "reattach: domain '{}' runs, so its managed save image {} is stale; removing it",
@@ -296,6 +300,8 @@ impl Core {
                 running: None,
                 reason: StateReason::Unknown,
                 job: Arc::default(),
+                autostart: false,
+                managed_save: false,
             });
             entry.running = Some(run.clone());
         }

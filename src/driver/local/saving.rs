@@ -20,10 +20,11 @@ use serde_json::json;
 use super::driver::{Core, lock};
 use super::faults::crash_point;
 use super::fsutil::{PendingFile, remove_runtime, replace_atomic};
+use super::jobs::{AsyncJobGuard, SyncKind};
 use super::launch::{LaunchOptions, QMP_TIMEOUT, wait_migration};
 use super::runtime::Running;
 use crate::driver::error::{Error, ErrorCode, Result};
-use crate::driver::{Domain, DomainState, EventKind, StateReason};
+use crate::driver::{Domain, DomainState, EventKind, JobKind, SaveOptions, StateReason};
 use crate::model::DomainDef;
 
 const MAGIC: &[u8; 10] = b"QVIRTSAVE\0";
@@ -123,9 +124,20 @@ impl Core {
     /// complete; a record in the runtime directory says so meanwhile, and
     /// a manager that finds it after a crash finishes the save when the
     /// image is complete and undoes it otherwise (see `settle_save`).
-    pub(crate) fn save_domain(&self, dom: &Domain, path: &Path, managed: bool) -> Result<()> {
-        let job = self.job(dom)?;
-        let _job = lock(&job);
+    pub(crate) fn save_domain(
+        &self,
+        dom: &Domain,
+        path: &Path,
+        managed: bool,
+        options: SaveOptions,
+    ) -> Result<()> {
+        let jobs = self.jobs(dom)?;
+        let kind = if managed {
+            JobKind::ManagedSave
+        } else {
+            JobKind::Save
+        };
+        let job = jobs.begin_async(kind, &dom.name)?;
         let run = self.running_in(dom, "save", &[DomainState::Running, DomainState::Paused])?;
         if managed && !self.with_entry(dom, |e| Ok(e.persistent.is_some()))? {
             return Err(Error::new(
@@ -155,13 +167,24 @@ impl Core {
             replace_atomic(&record_file, &json)?;
             write_header(&mut image.file, &run.live_def(), was_running)
                 .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
+            // QEMU's own default is 32 MiB/s, for migrations over a
+            // network; a save writes to a local file as fast as it can
+            // unless asked otherwise (libvirt does the same).
+            let bandwidth = options
+                .bandwidth_mib_s
+                .map_or(i64::MAX, |m| (m as i64).saturating_mul(1 << 20));
+            qmp.execute(
+                "migrate-set-parameters",
+                Some(json!({"max-bandwidth": bandwidth})),
+                QMP_TIMEOUT,
+            )?;
             if was_running {
                 qmp.execute("stop", None, QMP_TIMEOUT)?;
                 run.sync_events();
             }
             qmp.getfd("save", image.file.as_fd(), QMP_TIMEOUT)?;
             qmp.execute("migrate", Some(json!({"uri": "fd:save"})), QMP_TIMEOUT)?;
-            wait_migration(qmp, "save the domain")?;
+            wait_migration(qmp, "save the domain", Some(&job), true)?;
             crash_point("save-written");
             Ok(())
         })()
@@ -172,6 +195,17 @@ impl Core {
                 run.sync_events();
             }
             let _ = remove_runtime(&record_file);
+            // An abort, or a destroy (which aborts the job), is what made
+            // the save fail, whatever QEMU said as it went.
+            if job.aborted() && e.code != ErrorCode::OperationAborted {
+                return Err(Error::new(
+                    ErrorCode::OperationAborted,
+                    format!(
+                        "the save of domain '{}' was aborted (by a destroy or a job abort): {}",
+                        dom.name, e.message
+                    ),
+                ));
+            }
             return Err(e);
         }
         self.log.info(&format!(
@@ -180,7 +214,14 @@ impl Core {
             path.display()
         ));
         crash_point("save-renamed");
+        if managed {
+            let _ = self.with_entry(dom, |e| {
+                e.managed_save = true;
+                Ok(())
+            });
+        }
         // The record goes with the runtime directory when the run ends.
+        let _step = job.step(SyncKind::Destroy, &dom.name)?;
         self.stop_process(dom, &run, StateReason::Saved)
     }
 
@@ -230,9 +271,20 @@ impl Core {
             // the vCPUs stopped; `cont` brings the guest back either way
             // (QEMU reactivates the disks it handed over).
             let _ = qmp.execute("migrate_cancel", None, QMP_TIMEOUT);
-            if let Err(e) = qmp.execute("cont", None, QMP_TIMEOUT) {
-                self.log
-                    .error(&format!("domain '{name}': cannot resume it: {e}"));
+            match qmp.execute("cont", None, QMP_TIMEOUT) {
+                Ok(_) => {
+                    // The monitor sees the RESUME; the state is right
+                    // before anyone asks.
+                    run.sync_events();
+                    run.update(|s| {
+                        s.state = DomainState::Running;
+                        s.reason = StateReason::Unpaused;
+                    });
+                    self.save_status(run.def.uuid, run);
+                }
+                Err(e) => self
+                    .log
+                    .error(&format!("domain '{name}': cannot resume it: {e}")),
             }
         }
         let _ = remove_runtime(&file);
@@ -251,14 +303,14 @@ impl Core {
         };
         match defined {
             Some(dom) => {
-                let job = self.job(&dom)?;
-                let _job = lock(&job);
+                let jobs = self.jobs(&dom)?;
+                let job = jobs.begin_async(JobKind::Restore, &dom.name)?;
                 if let Some(state) = self.with_entry(&dom, |e| {
                     Ok(e.running.as_ref().map(|r| r.run_state().state))
                 })? {
                     return Err(Core::wrong_state(&dom, "restore", state));
                 }
-                self.launch_saved(&dom, header, &file, None)
+                self.launch_saved(&dom, header, &file, None, &job)
             }
             None => self.create_transient(
                 header.def,
@@ -269,16 +321,24 @@ impl Core {
         }
     }
 
-    /// Starts a defined domain from its managed save image and deletes the
-    /// image once the domain runs. The caller holds the job lock.
+    /// Starts a defined domain from its managed save image, which goes
+    /// before the guest runs (see `Core::launch`). The caller holds the
+    /// domain's asynchronous job, `job`.
     pub(crate) fn restore_managed(
         &self,
         dom: &Domain,
         _def: DomainDef,
         image: &Path,
+        job: &AsyncJobGuard<'_>,
     ) -> Result<Domain> {
         let (file, header) = read_header(image)?;
-        self.launch_saved(dom, header, &file, Some(image))
+        let started = self.launch_saved(dom, header, &file, Some(image), job);
+        let consumed = !image.exists();
+        let _ = self.with_entry(dom, |e| {
+            e.managed_save = !consumed;
+            Ok(())
+        });
+        started
     }
 
     /// Launches a defined domain from a save file and registers it;
@@ -289,6 +349,7 @@ impl Core {
         header: SaveHeader,
         file: &File,
         consume: Option<&Path>,
+        job: &AsyncJobGuard<'_>,
     ) -> Result<Domain> {
         let id = self.next_id();
         let (run, link) = self.launch(
@@ -300,9 +361,10 @@ impl Core {
                 paused: !header.was_running,
                 reason: StateReason::Restored,
                 consume,
+                job: Some(job),
             },
         )?;
-        let handle = self.register(dom.uuid, &run, link);
+        let handle = self.register(dom.uuid, &run, link)?;
         self.log
             .info(&format!("restored domain '{}' (id {id})", dom.name));
         self.emit(handle.clone(), EventKind::Started(StateReason::Restored));
@@ -312,8 +374,8 @@ impl Core {
 
     /// Removes the managed save image of a shut-off domain.
     pub(crate) fn remove_managed_save(&self, dom: &Domain) -> Result<()> {
-        let job = self.job(dom)?;
-        let _job = lock(&job);
+        let jobs = self.jobs(dom)?;
+        let _job = jobs.begin(SyncKind::Modify, &dom.name)?;
         let name = self.with_entry(dom, |e| match &e.running {
             Some(run) => Err(Core::wrong_state(
                 dom,
@@ -322,6 +384,10 @@ impl Core {
             )),
             None => Ok(e.def().name.clone()),
         })?;
-        super::fsutil::remove_durable(&self.layout.managed_save_file(&name))
+        super::fsutil::remove_durable(&self.layout.managed_save_file(&name))?;
+        self.with_entry(dom, |e| {
+            e.managed_save = false;
+            Ok(())
+        })
     }
 }

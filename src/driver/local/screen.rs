@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use super::caps::QemuVersion;
-use super::driver::{Core, lock};
+use super::driver::Core;
 use super::launch::QMP_TIMEOUT;
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{Domain, DomainState};
@@ -21,8 +21,8 @@ const PNG_SINCE: QemuVersion = QemuVersion {
 impl Core {
     /// [`crate::Driver::screenshot`].
     pub(crate) fn screenshot(&self, dom: &Domain) -> Result<Vec<u8>> {
-        let job = self.job(dom)?;
-        let _job = lock(&job);
+        let jobs = self.jobs(dom)?;
+        let _job = jobs.begin(super::jobs::SyncKind::Modify, &dom.name)?;
         let run = self.running_in(
             dom,
             "take a screenshot of",

@@ -1,0 +1,299 @@
+//! Jobs: what serialises the operations on one domain, as libvirt's
+//! domain jobs do.
+//!
+//! Each domain entry owns one [`Jobs`]. An operation that changes the
+//! domain takes a *synchronous* job for its whole length; at most one runs
+//! at a time. A long operation (save, restore, and later migration and
+//! snapshots) takes the domain's one *asynchronous* job instead: it
+//! publishes its progress, which [`Jobs::info`] reads without waiting, and
+//! it can be aborted. While it runs, other changes wait for it (up to
+//! [`WAIT_LIMIT`], then fail naming it), except a destroy, which always
+//! runs at once: it stops the QEMU under the asynchronous job, which then
+//! fails and cleans up after itself.
+//!
+//! When an entry leaves the domain table, its `Jobs` is marked removed:
+//! whoever waits on it, or comes to it with a stale handle, gets
+//! `NoDomain` rather than acting on a domain defined anew meanwhile
+//! under the same UUID (which has a `Jobs` of its own).
+
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use crate::driver::error::{Error, ErrorCode, Result};
+use crate::driver::{JobInfo, JobKind};
+
+/// How long a change waits for the job ahead of it before failing.
+pub(crate) const WAIT_LIMIT: Duration = Duration::from_secs(30);
+
+/// A synchronous job's kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SyncKind {
+    /// Any change of the domain: start, shutdown, suspend, media, ...
+    Modify,
+    /// Stopping the QEMU at once (a destroy), or recording that it has
+    /// stopped: runs even under an asynchronous job.
+    Destroy,
+}
+
+impl SyncKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            SyncKind::Modify => "a change",
+            SyncKind::Destroy => "a destroy",
+        }
+    }
+}
+
+/// The asynchronous job in progress.
+#[derive(Debug, Clone)]
+struct AsyncJob {
+    kind: JobKind,
+    started: Instant,
+    info: JobInfo,
+    abort: bool,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    sync: Option<SyncKind>,
+    async_job: Option<AsyncJob>,
+    removed: bool,
+}
+
+/// The jobs of one domain.
+#[derive(Debug, Default)]
+pub(crate) struct Jobs {
+    state: Mutex<State>,
+    changed: Condvar,
+}
+
+impl Jobs {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Takes a synchronous job of `kind` on domain `name`: waits while
+    /// another runs, and while an asynchronous job runs unless `kind` is
+    /// [`SyncKind::Destroy`].
+    pub fn begin(&self, kind: SyncKind, name: &str) -> Result<SyncJob<'_>> {
+        let deadline = Instant::now() + WAIT_LIMIT;
+        let mut st = self.lock();
+        loop {
+            if st.removed {
+                return Err(gone(name));
+            }
+            let async_blocks = st.async_job.is_some() && kind != SyncKind::Destroy;
+            if st.sync.is_none() && !async_blocks {
+                st.sync = Some(kind);
+                return Ok(SyncJob { jobs: self });
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                let holder = match (&st.async_job, st.sync) {
+                    (Some(a), _) if async_blocks => format!(
+                        "{} (running for {} s; see domjobinfo, or domjobabort)",
+                        a.kind.as_str(),
+                        a.started.elapsed().as_secs()
+                    ),
+                    (_, Some(s)) => s.as_str().to_string(),
+                    _ => "another operation".to_string(),
+                };
+                return Err(Error::new(
+                    ErrorCode::Timeout,
+                    format!(
+                        "domain '{name}' is busy with {holder}; waited {} s for it",
+                        WAIT_LIMIT.as_secs()
+                    ),
+                ));
+            }
+            st = self
+                .changed
+                .wait_timeout(st, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+    }
+
+    /// Takes the asynchronous job of domain `name` for `kind`: waits like
+    /// [`Jobs::begin`] for every other job to end.
+    pub fn begin_async(&self, kind: JobKind, name: &str) -> Result<AsyncJobGuard<'_>> {
+        let deadline = Instant::now() + WAIT_LIMIT;
+        let mut st = self.lock();
+        loop {
+            if st.removed {
+                return Err(gone(name));
+            }
+            if st.sync.is_none() && st.async_job.is_none() {
+                st.async_job = Some(AsyncJob {
+                    kind,
+                    started: Instant::now(),
+                    info: JobInfo::new(kind),
+                    abort: false,
+                });
+                return Ok(AsyncJobGuard { jobs: self });
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(Error::new(
+                    ErrorCode::Timeout,
+                    format!(
+                        "domain '{name}' is busy with another operation; waited {} s for it",
+                        WAIT_LIMIT.as_secs()
+                    ),
+                ));
+            }
+            st = self
+                .changed
+                .wait_timeout(st, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+    }
+
+    /// The asynchronous job in progress, if any.
+    pub fn info(&self) -> Option<JobInfo> {
+        let st = self.lock();
+        st.async_job.as_ref().map(|a| {
+            let mut info = a.info.clone();
+            info.elapsed = a.started.elapsed();
+            info
+        })
+    }
+
+    /// Asks the asynchronous job to stop; its kind, or `None` when none
+    /// runs. The job itself notices (see [`AsyncJobGuard::aborted`]) and
+    /// the caller does what makes it notice at once (cancels QEMU's
+    /// migration).
+    pub fn request_abort(&self) -> Option<JobKind> {
+        let mut st = self.lock();
+        let job = st.async_job.as_mut()?;
+        job.abort = true;
+        Some(job.kind)
+    }
+
+    /// Marks the entry removed from the table: every waiter, and every
+    /// later caller, gets `NoDomain`.
+    pub fn remove(&self) {
+        self.lock().removed = true;
+        self.changed.notify_all();
+    }
+}
+
+/// A synchronous job; ends when dropped.
+#[derive(Debug)]
+pub(crate) struct SyncJob<'a> {
+    jobs: &'a Jobs,
+}
+
+impl Drop for SyncJob<'_> {
+    fn drop(&mut self) {
+        self.jobs.lock().sync = None;
+        self.jobs.changed.notify_all();
+    }
+}
+
+/// The asynchronous job; ends when dropped.
+#[derive(Debug)]
+pub(crate) struct AsyncJobGuard<'a> {
+    jobs: &'a Jobs,
+}
+
+impl AsyncJobGuard<'_> {
+    /// Publishes the job's progress.
+    pub fn progress(&self, update: impl FnOnce(&mut JobInfo)) {
+        if let Some(job) = self.jobs.lock().async_job.as_mut() {
+            update(&mut job.info);
+        }
+    }
+
+    /// Whether someone asked the job to stop.
+    pub fn aborted(&self) -> bool {
+        self.jobs.lock().async_job.as_ref().is_some_and(|a| a.abort)
+    }
+
+    /// Takes a synchronous job of `kind` inside this asynchronous one,
+    /// for a step that must not run beside a destroy.
+    pub fn step(&self, kind: SyncKind, name: &str) -> Result<SyncJob<'_>> {
+        let mut st = self.jobs.lock();
+        loop {
+            if st.removed {
+                return Err(gone(name));
+            }
+            if st.sync.is_none() {
+                st.sync = Some(kind);
+                return Ok(SyncJob { jobs: self.jobs });
+            }
+            st = self
+                .jobs
+                .changed
+                .wait(st)
+                .unwrap_or_else(|p| p.into_inner());
+        }
+    }
+}
+
+impl Drop for AsyncJobGuard<'_> {
+    fn drop(&mut self) {
+        self.jobs.lock().async_job = None;
+        self.jobs.changed.notify_all();
+    }
+}
+
+/// The error for a domain whose entry went while the caller waited.
+fn gone(name: &str) -> Error {
+    Error::new(
+        ErrorCode::NoDomain,
+        format!("domain '{name}' was removed meanwhile; look it up again"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn one_change_at_a_time_and_destroy_beside_an_async_job() {
+        let jobs = Arc::new(Jobs::default());
+        let first = jobs.begin(SyncKind::Modify, "a").unwrap();
+        let waiter = {
+            let jobs = jobs.clone();
+            std::thread::spawn(move || jobs.begin(SyncKind::Modify, "a").map(drop))
+        };
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(!waiter.is_finished(), "the second change waits");
+        drop(first);
+        waiter.join().unwrap().unwrap();
+
+        let save = jobs.begin_async(JobKind::Save, "a").unwrap();
+        assert_eq!(jobs.info().unwrap().kind, JobKind::Save);
+        save.progress(|i| i.data_processed = 5);
+        assert_eq!(jobs.info().unwrap().data_processed, 5);
+        // A destroy runs at once beside it.
+        drop(jobs.begin(SyncKind::Destroy, "a").unwrap());
+        assert_eq!(jobs.request_abort(), Some(JobKind::Save));
+        assert!(save.aborted());
+        drop(save);
+        assert!(jobs.info().is_none());
+        assert_eq!(jobs.request_abort(), None);
+    }
+
+    #[test]
+    fn a_removed_entry_fails_its_waiters() {
+        let jobs = Arc::new(Jobs::default());
+        let held = jobs.begin(SyncKind::Modify, "a").unwrap();
+        let waiter = {
+            let jobs = jobs.clone();
+            std::thread::spawn(move || jobs.begin(SyncKind::Modify, "a").map(drop))
+        };
+        std::thread::sleep(Duration::from_millis(20));
+        jobs.remove();
+        drop(held);
+        let e = waiter.join().unwrap().unwrap_err();
+        assert_eq!(e.code, ErrorCode::NoDomain);
+        assert_eq!(
+            jobs.begin(SyncKind::Destroy, "a").unwrap_err().code,
+            ErrorCode::NoDomain
+        );
+    }
+}
