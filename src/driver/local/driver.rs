@@ -53,9 +53,14 @@ pub(crate) struct Core {
     /// The CPU group QEMU processes go into, found at the first start.
     pub vm_group: std::sync::OnceLock<super::cgroup::VmGroup>,
     /// The state directory's lock; taken out (released) when the
-    /// `LocalDriver` is dropped, even if a monitor thread still holds the
-    /// core for a moment.
+    /// `LocalDriver` is dropped, once every thread of the core has ended.
     state_lock: Mutex<Option<StateLock>>,
+    /// The threads the core started (monitors, restarts): each is joined
+    /// before the lock is released, so none acts on the state directory
+    /// after another manager may have taken it.
+    threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
+    /// Set when the driver is being dropped: nothing new is started.
+    pub closing: std::sync::atomic::AtomicBool,
 }
 
 /// The table of domains.
@@ -180,6 +185,8 @@ impl LocalDriver {
             me: me.clone(),
             vm_group: std::sync::OnceLock::new(),
             state_lock: Mutex::new(Some(state_lock)),
+            threads: Mutex::new(Vec::new()),
+            closing: std::sync::atomic::AtomicBool::new(false),
         });
         {
             let mut inner = lock(&core.inner);
@@ -256,21 +263,29 @@ impl LocalDriver {
 
 impl Drop for LocalDriver {
     /// Lets go of the state directory before returning, leaving the QEMUs
-    /// running for the next manager: forgets the runs (which closes their
-    /// QMP connections and stops their monitor threads), waits a moment
-    /// for a monitor thread that holds the core while it handles an event,
-    /// and releases the lock. Without this, the lock would go with the
-    /// last reference to the core, possibly some time after this returns,
-    /// and a manager opened right after would be refused.
+    /// running for the next manager: marks the core closing (no restart
+    /// starts), forgets the runs (which closes their QMP connections and
+    /// wakes their monitor threads, which then end), joins every thread
+    /// the core started, and only then releases the lock. A restart in
+    /// the middle of a start finishes it, finds its domain gone, and stops
+    /// the QEMU it started.
     fn drop(&mut self) {
+        self.core
+            .closing
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         let entries = std::mem::take(&mut lock(&self.core.inner).entries);
         for e in entries.values() {
             e.job.remove();
         }
         drop(entries);
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
-        while Arc::strong_count(&self.core) > 1 && std::time::Instant::now() < deadline {
-            std::thread::sleep(std::time::Duration::from_millis(1));
+        loop {
+            let threads = std::mem::take(&mut *lock(&self.core.threads));
+            if threads.is_empty() {
+                break;
+            }
+            for t in threads {
+                let _ = t.join();
+            }
         }
         drop(lock(&self.core.state_lock).take());
     }
@@ -311,6 +326,32 @@ impl Core {
     /// operation.
     pub fn jobs(&self, dom: &Domain) -> Result<Arc<Jobs>> {
         self.with_entry(dom, |e| Ok(e.job.clone()))
+    }
+
+    /// Starts a thread owned by the core (joined when the driver is
+    /// dropped); `None`, logged, when the system cannot start one, or when
+    /// the driver is closing.
+    pub fn spawn(&self, name: &str, f: impl FnOnce() + Send + 'static) -> Option<()> {
+        if self.closing.load(std::sync::atomic::Ordering::SeqCst) {
+            return None;
+        }
+        let spawned = std::thread::Builder::new()
+            .name(name.to_string())
+            .stack_size(256 * 1024)
+            .spawn(f);
+        match spawned {
+            Ok(handle) => {
+                let mut threads = lock(&self.threads);
+                threads.retain(|t| !t.is_finished());
+                threads.push(handle);
+                Some(())
+            }
+            Err(e) => {
+                self.log
+                    .error(&format!("cannot start a thread ({name}): {e}"));
+                None
+            }
+        }
     }
 
     /// Sends an event to subscribers.

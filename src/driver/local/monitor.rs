@@ -169,25 +169,17 @@ pub(crate) fn watch(core_ref: &Arc<Core>, uuid: Uuid, run: &Arc<Running>, link: 
     } = link;
     // The thread keeps no write end, so closing the run's ones wakes it.
     drop(wake_tx);
-    let spawned = std::thread::Builder::new()
-        .name(name)
-        .stack_size(256 * 1024)
-        .spawn(move || {
-            let _ended = EndGuard(progress.clone());
-            let Some(exit) = ExitWatch::open(pid) else {
-                // Already gone: end the run now.
-                if let Some(core) = core.upgrade() {
-                    core.finish_run(uuid, pid.pid, None);
-                }
-                return;
-            };
-            monitor_loop(&core, uuid, &weak_run, &exit, &rx, wake_rx, &progress);
-        });
-    if let Err(e) = spawned {
-        core_ref
-            .log
-            .error(&format!("cannot start the monitor of domain {uuid}: {e}"));
-    }
+    core_ref.spawn(&name, move || {
+        let _ended = EndGuard(progress.clone());
+        let Some(exit) = ExitWatch::open(pid) else {
+            // Already gone: end the run now.
+            if let Some(core) = core.upgrade() {
+                core.finish_run(uuid, pid.pid, None);
+            }
+            return;
+        };
+        monitor_loop(&core, uuid, &weak_run, &exit, &rx, wake_rx, &progress);
+    });
 }
 
 /// Waits for the process to exit or for queued QMP messages, until the
@@ -210,7 +202,7 @@ fn monitor_loop(
         progress.handled();
     };
     loop {
-        let (exited, stop) = {
+        let (exited, mut stop) = {
             // Without a pidfd, the process is looked at every EXIT_POLL.
             let mut fds = vec![PollFd::new(wake_rx.as_fd(), PollFlags::POLLIN)];
             let timeout = match exit.fd() {
@@ -239,6 +231,9 @@ fn monitor_loop(
         let _ = wake_rx.set_nonblocking(true);
         while let Ok(n) = wake_rx.read(&mut buf) {
             if n == 0 {
+                // Every write end is closed (the run is forgotten): poll
+                // reports that as readable too, so it is seen here.
+                stop = true;
                 break;
             }
         }
@@ -498,22 +493,15 @@ impl Core {
         drop(run.stop_monitor.lock().map(|mut s| s.take()));
         if persistent && wants_restart(&run.def, reason) {
             let me = self.me.clone();
-            let spawned = std::thread::Builder::new()
-                .name("restart".into())
-                .spawn(move || {
-                    if let Some(core) = me.upgrade()
-                        && let Err(e) = core.start_domain(&domain)
-                    {
-                        core.log
-                            .error(&format!("domain '{name}': restart failed: {e}"));
-                    }
-                });
-            if let Err(e) = spawned {
-                self.log.error(&format!(
-                    "domain '{}': cannot restart it: {e}",
-                    run.def.name
-                ));
-            }
+            self.spawn("restart", move || {
+                if let Some(core) = me.upgrade()
+                    && !core.closing.load(std::sync::atomic::Ordering::SeqCst)
+                    && let Err(e) = core.start_domain(&domain)
+                {
+                    core.log
+                        .error(&format!("domain '{name}': restart failed: {e}"));
+                }
+            });
         }
     }
 
