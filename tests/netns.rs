@@ -281,7 +281,7 @@ fn bridged_guest(name: &str, ip: &str, mac: &str) -> String {
     format!(
         "<domain type='qemu'><name>{name}</name><memory unit='MiB'>128</memory><vcpu>1</vcpu>\
          <os><type arch='x86_64' machine='pc'>hvm</type><kernel>{}</kernel><initrd>{}</initrd>\
-         <cmdline>console=ttyS0 quiet guestnet guestip={ip}/24 guestgw=10.0.3.1</cmdline></os>\
+         <cmdline>console=ttyS0 quiet no_timer_check guestnet guestip={ip}/24 guestgw=10.0.3.1</cmdline></os>\
          <features><acpi/></features><devices>\
          <interface type='bridge'><mac address='{mac}'/><source bridge='br0'/>\
          <model type='virtio'/></interface>\

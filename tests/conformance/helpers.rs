@@ -71,7 +71,7 @@ impl Vm {
             memory_mib: 128,
             vcpus: 1,
             os_extra: format!(
-                "<kernel>{}</kernel><initrd>{}</initrd><cmdline>console=ttyS0 quiet</cmdline>",
+                "<kernel>{}</kernel><initrd>{}</initrd><cmdline>console=ttyS0 quiet no_timer_check</cmdline>",
                 dir.join("vmlinux").display(),
                 dir.join("initrd.img").display()
             ),
@@ -87,8 +87,8 @@ impl Vm {
     /// (`guestnet`, `guestip=...`: see tests/guest/README.md).
     pub fn kernel_args(mut self, words: &str) -> Vm {
         self.os_extra = self.os_extra.replace(
-            "<cmdline>console=ttyS0 quiet</cmdline>",
-            &format!("<cmdline>console=ttyS0 quiet {words}</cmdline>"),
+            "<cmdline>console=ttyS0 quiet no_timer_check</cmdline>",
+            &format!("<cmdline>console=ttyS0 quiet no_timer_check {words}</cmdline>"),
         );
         self
     }

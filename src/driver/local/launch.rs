@@ -150,7 +150,7 @@ impl Core {
                 ),
             )
         };
-        let (link, sink) = monitor::channel().map_err(&fail)?;
+        let (mut link, sink) = monitor::channel().map_err(&fail)?;
         let qmp = Qmp::connect_watching(
             &paths.qmp_socket,
             Instant::now() + QMP_DEADLINE,
@@ -182,7 +182,7 @@ impl Core {
             &run_dir,
             vnc_port,
             (DomainState::Paused, StateReason::User),
-            &link,
+            &mut link,
         ) {
             Ok(run) => run,
             Err(e) => return Err(fail(e)),
@@ -212,10 +212,9 @@ impl Core {
                 .qmp()
                 .and_then(|qmp| qmp.execute("cont", None, QMP_TIMEOUT));
             match resumed {
-                Ok(_) => run.update(|s| {
-                    s.state = DomainState::Running;
-                    s.reason = opts.reason;
-                }),
+                // The monitor starts after this returns: until then the
+                // launcher is the run's one writer.
+                Ok(_) => run.set_state(DomainState::Running, opts.reason),
                 // The image is gone: the QEMU now holds the only copy of
                 // the guest's state, so it stays, paused, for the user to
                 // resume or destroy.
@@ -511,7 +510,7 @@ pub(crate) fn new_running(
     run_dir: &Path,
     vnc_port: Option<u16>,
     state: (DomainState, StateReason),
-    link: &MonitorLink,
+    link: &mut MonitorLink,
 ) -> Result<Arc<Running>> {
     Ok(Arc::new(Running {
         id,
@@ -523,13 +522,9 @@ pub(crate) fn new_running(
         state: Mutex::new(RunState {
             state: state.0,
             reason: state.1,
-            stopping: None,
-            guest_shutdown: false,
-            reboot_pending: false,
-            reboot_armed: false,
         }),
-        stop_monitor: Mutex::new(Some(link.stopper()?)),
-        events: link.progress(),
+        control: Mutex::new(Some(link.control()?)),
+        ended: link.ended(),
         console_owner: Default::default(),
         media: Mutex::new(Vec::new()),
     }))

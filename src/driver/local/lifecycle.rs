@@ -5,16 +5,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::json;
-
 use super::driver::{Core, Entry, lock};
 use super::jobs::{Jobs, SyncKind};
 use super::launch::{LaunchOptions, QMP_TIMEOUT};
-use super::monitor::{self, MonitorLink};
+use super::monitor::{self, MonitorLink, Request};
 use super::process::{self, ExitWatch};
 use super::runtime::Running;
 use crate::driver::error::{Error, ErrorCode, Result};
-use crate::driver::{Domain, DomainState, EventKind, JobKind, ShutdownOptions, StateReason};
+use crate::driver::{Domain, DomainState, JobKind, ShutdownOptions, StateReason};
 use crate::model::DomainDef;
 
 /// How long QEMU has to exit after SIGTERM before it gets SIGKILL.
@@ -28,7 +26,8 @@ impl Core {
             .expect("the core is alive while its methods run")
     }
 
-    /// Puts a new run into the entry of `uuid` and starts its monitor.
+    /// Puts a new run into the entry of `uuid` and starts its monitor,
+    /// which first tells subscribers the domain started (for `started`).
     /// The caller holds the domain's job, which keeps the entry; should
     /// it be gone all the same (the driver is closing), the new QEMU is
     /// stopped rather than left without a manager.
@@ -37,6 +36,7 @@ impl Core {
         uuid: Uuid,
         run: &Arc<Running>,
         link: MonitorLink,
+        started: StateReason,
     ) -> Result<Domain> {
         let handle = {
             let mut inner = lock(&self.inner);
@@ -60,7 +60,7 @@ impl Core {
                 ),
             ));
         };
-        monitor::watch(&self.strong(), uuid, run, link);
+        monitor::watch(&self.strong(), uuid, run, link, Some(started));
         Ok(handle)
     }
 
@@ -130,12 +130,11 @@ impl Core {
                 job: None,
             },
         )?;
-        let handle = self.register(dom.uuid, &run, link)?;
+        let handle = self.register(dom.uuid, &run, link, StateReason::Booted)?;
         self.log.info(&format!(
             "started domain '{}' (id {id}, pid {})",
             dom.name, run.process.pid
         ));
-        self.emit(handle.clone(), EventKind::Started(StateReason::Booted));
         Ok(handle)
     }
 
@@ -225,12 +224,11 @@ impl Core {
             inner.names.insert(name.clone(), uuid);
             handle
         };
-        monitor::watch(&self.strong(), uuid, &run, link);
+        monitor::watch(&self.strong(), uuid, &run, link, Some(reason));
         self.log.info(&format!(
             "created domain '{name}' (id {id}, pid {})",
             run.process.pid
         ));
-        self.emit(handle.clone(), EventKind::Started(reason));
         Ok(handle)
     }
 
@@ -265,7 +263,9 @@ impl Core {
         run: &Running,
         reason: StateReason,
     ) -> Result<()> {
-        run.update(|s| s.stopping = Some(reason));
+        // The monitor records the exit with this reason, not as a crash.
+        // (No monitor to ask means the run is over already.)
+        let _ = run.ask(Request::Stopping(Some(reason)));
         if let Some(exit) = ExitWatch::open(run.process) {
             process::terminate(run.process);
             if !exit.wait(Some(TERM_GRACE)) {
@@ -276,7 +276,7 @@ impl Core {
                 ));
                 process::kill_hard(run.process);
                 if !exit.wait(Some(TERM_GRACE)) {
-                    run.update(|s| s.stopping = None);
+                    let _ = run.ask(Request::Stopping(None));
                     return Err(Error::new(
                         ErrorCode::OperationFailed,
                         format!(
@@ -289,7 +289,7 @@ impl Core {
                 }
             }
         }
-        self.end_run(dom.uuid, run.process.pid, Some(reason));
+        self.wait_run_over(dom, run, reason);
         Ok(())
     }
 
@@ -308,7 +308,7 @@ impl Core {
         if self.wait_stopped(&run, wait) {
             // The monitor ends the run; wait for it to have done so, so the
             // caller sees the domain shut off.
-            self.wait_run_over(dom, &run);
+            self.wait_run_over(dom, &run, StateReason::Shutdown);
             return Ok(());
         }
         if options.destroy_on_timeout {
@@ -331,16 +331,20 @@ impl Core {
         ))
     }
 
-    /// Ends the run of a process that exited after a shutdown request:
-    /// the guest powered off, whether or not the monitor has seen its
-    /// SHUTDOWN event yet. The monitor thread normally ends the run
-    /// itself, once it has handled the events QEMU sent before exiting, so
-    /// that the guest's `Shutdown` event comes before `Stopped`: it is
-    /// given a moment to, and the run is ended here only if it has not.
-    pub(crate) fn wait_run_over(&self, dom: &Domain, run: &Running) {
-        run.events.wait_ended(Duration::from_secs(5));
-        let reason = run.run_state().stopping.unwrap_or(StateReason::Shutdown);
-        self.finish_run(dom.uuid, run.process.pid, Some(reason));
+    /// Waits for the run of a process that has exited to be over. Its
+    /// monitor ends it, once it has handled the events QEMU sent before
+    /// exiting (so that a guest's `Shutdown` comes before `Stopped`, and
+    /// the reason is the one the monitor was told); only a run without a
+    /// monitor (it could not start, or the driver is closing) is ended
+    /// here, for `reason`.
+    pub(crate) fn wait_run_over(&self, dom: &Domain, run: &Running, reason: StateReason) {
+        if !run.ended.wait(Duration::from_secs(5)) {
+            self.log.warn(&format!(
+                "domain '{}': its monitor did not end the run; ending it",
+                dom.name
+            ));
+        }
+        self.end_run(dom.uuid, run.process.pid, reason);
     }
 
     /// Reboots through the guest (ACPI): its power-off becomes a pause
@@ -350,34 +354,16 @@ impl Core {
         let jobs = self.jobs(dom)?;
         let _job = jobs.begin(SyncKind::Modify, &dom.name)?;
         let run = self.running_in(dom, "reboot", &[DomainState::Running])?;
-        let qmp = run.qmp()?;
-        run.update(|s| s.reboot_pending = true);
-        let result = qmp
-            .execute(
-                "set-action",
-                Some(json!({"shutdown": "pause"})),
-                QMP_TIMEOUT,
-            )
-            .and_then(|_| qmp.execute("system_powerdown", None, QMP_TIMEOUT));
-        if result.is_err() {
-            run.update(|s| s.reboot_pending = false);
-        }
-        result.map(|_| ())
+        run.ask(Request::Reboot)
     }
 
-    /// Resets the machine, like its reset button.
+    /// Resets the machine, like its reset button; the `Reset` event is
+    /// out before this returns.
     pub(crate) fn reset_domain(&self, dom: &Domain) -> Result<()> {
         let jobs = self.jobs(dom)?;
         let _job = jobs.begin(SyncKind::Modify, &dom.name)?;
         let run = self.running_in(dom, "reset", &[DomainState::Running, DomainState::Paused])?;
-        let qmp = run.qmp()?;
-        qmp.execute("system_reset", None, QMP_TIMEOUT)?;
-        // QEMU resets (and sends RESET) after answering; a second command
-        // is answered only after that, and the barrier then has the
-        // monitor emit Reset before this returns.
-        qmp.execute("query-status", None, QMP_TIMEOUT)?;
-        run.sync_events();
-        Ok(())
+        run.ask(Request::Reset)
     }
 
     /// Stops the vCPUs.
@@ -385,21 +371,7 @@ impl Core {
         let jobs = self.jobs(dom)?;
         let _job = jobs.begin(SyncKind::Modify, &dom.name)?;
         let run = self.running_in(dom, "suspend", &[DomainState::Running])?;
-        run.qmp()?.execute("stop", None, QMP_TIMEOUT)?;
-        // The monitor handles the STOP this caused (and emits Suspended);
-        // the update below only covers a STOP that never came.
-        run.sync_events();
-        let changed = run.update(|s| {
-            let changed = s.state == DomainState::Running;
-            s.state = DomainState::Paused;
-            s.reason = StateReason::User;
-            changed
-        });
-        if changed {
-            self.save_status(dom.uuid, &run);
-            self.emit(self.handle_of(dom, &run), EventKind::Suspended);
-        }
-        Ok(())
+        run.ask(Request::Suspend)
     }
 
     /// Restarts the vCPUs.
@@ -407,28 +379,7 @@ impl Core {
         let jobs = self.jobs(dom)?;
         let _job = jobs.begin(SyncKind::Modify, &dom.name)?;
         let run = self.running_in(dom, "resume", &[DomainState::Paused])?;
-        run.qmp()?.execute("cont", None, QMP_TIMEOUT)?;
-        run.sync_events();
-        let changed = run.update(|s| {
-            let changed = s.state != DomainState::Running;
-            s.state = DomainState::Running;
-            s.reason = StateReason::Unpaused;
-            changed
-        });
-        if changed {
-            self.save_status(dom.uuid, &run);
-            self.emit(self.handle_of(dom, &run), EventKind::Resumed);
-        }
-        Ok(())
-    }
-
-    /// The handle of a running domain.
-    pub(crate) fn handle_of(&self, dom: &Domain, run: &Running) -> Domain {
-        Domain {
-            name: dom.name.clone(),
-            uuid: dom.uuid,
-            id: Some(run.id),
-        }
+        run.ask(Request::Resume)
     }
 }
 

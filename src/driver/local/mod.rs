@@ -8,6 +8,7 @@ mod cgroup;
 mod console;
 mod domains;
 mod driver;
+mod ending;
 mod events;
 mod faults;
 pub mod fsutil;

@@ -1,15 +1,22 @@
-//! Watching running domains: one thread per run waits on the QEMU
-//! process's pidfd and on the events its QMP reader forwards, keeps the
-//! state true, and ends the run the instant QEMU exits.
+//! The monitor of a running domain: one thread per run that owns the
+//! run's state. It waits on the QEMU process's exit watch, on the QMP
+//! events the QMP reader forwards, and on requests from callers, and it is
+//! the only writer of the state that `info` and `list` read: callers that
+//! change it (suspend, resume, reset, reboot, a destroy saying why it
+//! kills) send it a [`Request`] and wait for the answer, as the API and
+//! VMM threads of cloud-hypervisor and firecracker do. A request's QMP
+//! command runs on this thread, so the events it causes (`STOP` for
+//! `stop`) are handled, and their lifecycle events emitted, before the
+//! answer goes back: no barrier, no second writer.
 //!
-//! QMP events arrive on the reader thread, which must not send commands
-//! (their replies would wait for that very thread), so the reader only
-//! queues them and wakes this thread, which may.
+//! The QMP reader thread must not send commands (their replies would
+//! wait for that very thread), so it only queues events and wakes this
+//! thread, which may.
 
 use std::io::{Read, Write};
 use std::os::fd::AsFd;
 use std::os::unix::net::UnixStream;
-use std::sync::mpsc::{Receiver, Sender, channel as mpsc_channel};
+use std::sync::mpsc::{Receiver, Sender, SyncSender, channel as mpsc_channel, sync_channel};
 use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::time::{Duration, Instant};
 
@@ -18,93 +25,143 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::driver::{Core, lock};
-use super::jobs::SyncKind;
-use super::launch::{QMP_TIMEOUT, wants_restart};
+use super::launch::QMP_TIMEOUT;
 use super::process::{self, ExitWatch};
 use super::qmp::{QmpEvent, QmpMessage};
 use super::runtime::Running;
-use crate::driver::error::{Error, Result};
+use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{Domain, DomainState, EventKind, StateReason};
 use crate::model::LifecycleAction;
 
-/// The monitor thread's end of a run's event channel.
+/// What a caller asks of a run's monitor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Request {
+    /// `stop` the vCPUs: paused (user).
+    Suspend,
+    /// `cont`: running (unpaused).
+    Resume,
+    /// `system_reset`, like the reset button.
+    Reset,
+    /// Reboot through the guest: its power-off becomes a pause
+    /// (`set-action shutdown=pause`), which the monitor turns into a reset
+    /// and `cont`, so the QEMU process stays.
+    Reboot,
+    /// The QEMU is about to be stopped on purpose (a destroy, a save):
+    /// its exit is recorded with this reason, not as a crash. `None`
+    /// withdraws it (the stop did not happen).
+    Stopping(Option<StateReason>),
+}
+
+/// A request and where its answer goes.
+struct Pending {
+    request: Request,
+    reply: SyncSender<Result<()>>,
+}
+
+/// A caller's way to the monitor: the request queue and the wake-up
+/// socket. Dropping it (with the run) tells the monitor to stop.
+#[derive(Debug, Clone)]
+pub(crate) struct Control {
+    requests: Sender<Pending>,
+    wake: Arc<UnixStream>,
+}
+
+impl std::fmt::Debug for Pending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pending")
+            .field("request", &self.request)
+            .finish()
+    }
+}
+
+/// How long a caller waits for its request's answer: the request's QMP
+/// command has [`QMP_TIMEOUT`], and the monitor may be finishing another.
+const ANSWER_WITHIN: Duration = Duration::from_secs(75);
+
+impl Control {
+    /// Sends `request` and waits for the answer. `OperationInvalid` when
+    /// the run ended meanwhile. Never call it from the monitor thread.
+    pub fn ask(&self, request: Request, name: &str) -> Result<()> {
+        let (reply, answer) = sync_channel(1);
+        let gone = || {
+            Error::new(
+                ErrorCode::OperationInvalid,
+                format!("domain '{name}' stopped running meanwhile"),
+            )
+        };
+        self.requests
+            .send(Pending { request, reply })
+            .map_err(|_| gone())?;
+        // One pending byte is enough to wake the thread; a full buffer
+        // means a wake-up is already pending.
+        let _ = (&*self.wake).write(&[1]);
+        match answer.recv_timeout(ANSWER_WITHIN) {
+            Ok(result) => result,
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Err(gone()),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(Error::new(
+                ErrorCode::Timeout,
+                format!(
+                    "the monitor of domain '{name}' did not answer within {} s",
+                    ANSWER_WITHIN.as_secs()
+                ),
+            )),
+        }
+    }
+}
+
+/// The monitor thread's end of a run's channels.
 pub(crate) struct MonitorLink {
-    rx: Receiver<QmpMessage>,
+    events: Receiver<QmpMessage>,
+    requests: Receiver<Pending>,
+    control: Option<Control>,
     wake_rx: UnixStream,
-    wake_tx: UnixStream,
-    progress: Arc<EventProgress>,
+    ended: Arc<Ended>,
 }
 
 impl MonitorLink {
-    /// A handle whose closing (with every other) tells the thread to stop.
-    pub fn stopper(&self) -> Result<UnixStream> {
-        self.wake_tx
-            .try_clone()
-            .map_err(|e| Error::io("cannot duplicate the monitor wake-up socket", e))
+    /// The callers' end, for the run (once).
+    pub fn control(&mut self) -> Result<Control> {
+        self.control.take().ok_or_else(|| {
+            Error::new(
+                ErrorCode::Internal,
+                "the monitor's control was handed out twice",
+            )
+        })
     }
 
-    /// The counter of the events this link carries, for the run.
-    pub fn progress(&self) -> Arc<EventProgress> {
-        self.progress.clone()
+    /// Says when the monitor thread has ended, for the run.
+    pub fn ended(&self) -> Arc<Ended> {
+        self.ended.clone()
     }
 }
 
-/// How many QMP events of a run were delivered to its monitor thread and
-/// how many it has handled.
-///
-/// QEMU sends the events a command causes (`STOP` for `stop`) before its
-/// reply, but the monitor thread handles them on its own time; an
-/// operation that waits here after its command returns knows that the
-/// state it reads is the one those events set and that their lifecycle
-/// events were emitted, in order, before anything it emits itself.
+/// Whether the monitor thread has ended (after ending its run, when the
+/// process exited).
 #[derive(Debug, Default)]
-pub(crate) struct EventProgress {
-    /// (delivered, handled, the monitor thread has ended).
-    counts: Mutex<(u64, u64, bool)>,
+pub(crate) struct Ended {
+    done: Mutex<bool>,
     changed: Condvar,
 }
 
-impl EventProgress {
-    fn delivered(&self) {
-        lock(&self.counts).0 += 1;
-    }
-
-    fn handled(&self) {
-        lock(&self.counts).1 += 1;
-        self.changed.notify_all();
-    }
-
-    fn ended(&self) {
-        lock(&self.counts).2 = true;
+impl Ended {
+    fn set(&self) {
+        *lock(&self.done) = true;
         self.changed.notify_all();
     }
 
     /// Waits until the monitor thread has ended, up to `timeout`; whether
     /// it has.
-    pub(crate) fn wait_ended(&self, timeout: Duration) -> bool {
-        self.wait_until(timeout, |_, _, ended| ended)
-    }
-
-    /// Waits until every event delivered before this call is handled (or
-    /// the monitor thread has ended), up to `timeout`; whether they were.
-    pub(crate) fn wait_handled(&self, timeout: Duration) -> bool {
-        let target = lock(&self.counts).0;
-        self.wait_until(timeout, |_, handled, ended| handled >= target || ended)
-    }
-
-    /// Waits until `done(delivered, handled, ended)` holds, up to
-    /// `timeout`; whether it did.
-    fn wait_until(&self, timeout: Duration, done: impl Fn(u64, u64, bool) -> bool) -> bool {
+    pub(crate) fn wait(&self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
-        let mut counts = lock(&self.counts);
-        while !done(counts.0, counts.1, counts.2) {
+        let mut done = lock(&self.done);
+        while !*done {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return false;
             }
-            counts = self
+            done = self
                 .changed
-                .wait_timeout(counts, left)
+                .wait_timeout(done, left)
                 .unwrap_or_else(|p| p.into_inner())
                 .0;
         }
@@ -113,265 +170,367 @@ impl EventProgress {
 }
 
 /// Marks the monitor thread as ended when it returns, however it does.
-struct EndGuard(Arc<EventProgress>);
+struct EndGuard(Arc<Ended>);
 
 impl Drop for EndGuard {
     fn drop(&mut self) {
-        self.0.ended();
+        self.0.set();
     }
 }
 
-/// A new channel: the link for the monitor thread, and the sink to give
-/// the QMP client.
+/// A new set of channels: the link for the monitor thread, and the sink
+/// to give the QMP client.
 pub(crate) fn channel() -> Result<(MonitorLink, impl FnMut(QmpMessage) + Send + 'static)> {
     let (wake_tx, wake_rx) =
         UnixStream::pair().map_err(|e| Error::io("cannot create the monitor wake-up socket", e))?;
     wake_tx
         .set_nonblocking(true)
         .map_err(|e| Error::io("cannot configure the monitor wake-up socket", e))?;
-    let (tx, rx): (Sender<QmpMessage>, _) = mpsc_channel();
+    let (tx, events): (Sender<QmpMessage>, _) = mpsc_channel();
+    let (requests_tx, requests) = mpsc_channel();
     let mut waker = wake_tx
         .try_clone()
         .map_err(|e| Error::io("cannot duplicate the monitor wake-up socket", e))?;
-    let progress = Arc::new(EventProgress::default());
-    let counter = progress.clone();
     let sink = move |msg: QmpMessage| {
-        if matches!(msg, QmpMessage::Event(_)) {
-            counter.delivered();
-        }
         let _ = tx.send(msg);
-        // One pending byte is enough to wake the thread; a full buffer
-        // means a wake-up is already pending.
         let _ = waker.write(&[1]);
     };
     Ok((
         MonitorLink {
-            rx,
+            events,
+            requests,
+            control: Some(Control {
+                requests: requests_tx,
+                wake: Arc::new(wake_tx),
+            }),
             wake_rx,
-            wake_tx,
-            progress,
+            ended: Arc::new(Ended::default()),
         },
         sink,
     ))
 }
 
-/// Starts the monitor thread of `run`, the run of domain `uuid`.
-pub(crate) fn watch(core_ref: &Arc<Core>, uuid: Uuid, run: &Arc<Running>, link: MonitorLink) {
+/// What only the monitor thread knows of a run: the flags that say what
+/// an event means.
+#[derive(Debug, Default)]
+struct Owned {
+    /// A destroy (or save, or a quit of ours) is under way: the exit is
+    /// ours, not a crash.
+    stopping: Option<StateReason>,
+    /// The guest reported a shutdown (SHUTDOWN event with `guest: true`).
+    guest_shutdown: bool,
+    /// A manager-driven reboot waits for the guest's power-off.
+    reboot_pending: bool,
+    /// The guest powered off for a reboot; the pause that follows is
+    /// turned into a reset and `cont`.
+    reboot_armed: bool,
+}
+
+/// Starts the monitor thread of `run`, the run of domain `uuid`. With
+/// `started`, the thread first tells subscribers the domain started, so
+/// that this comes before any event of the run.
+pub(crate) fn watch(
+    core_ref: &Arc<Core>,
+    uuid: Uuid,
+    run: &Arc<Running>,
+    link: MonitorLink,
+    started: Option<StateReason>,
+) {
     let core = Arc::downgrade(core_ref);
     let weak_run = Arc::downgrade(run);
     let pid = run.process;
     let name = format!("monitor-{}", run.id);
-    let MonitorLink {
-        rx,
-        wake_rx,
-        wake_tx,
-        progress,
-    } = link;
-    // The thread keeps no write end, so closing the run's ones wakes it.
-    drop(wake_tx);
+    if let Some(reason) = started {
+        core_ref.emit(handle_of(uuid, run), EventKind::Started(reason));
+    }
     core_ref.spawn(&name, move || {
-        let _ended = EndGuard(progress.clone());
+        let _ended = EndGuard(link.ended.clone());
         let Some(exit) = ExitWatch::open(pid) else {
             // Already gone: end the run now.
-            if let Some(core) = core.upgrade() {
-                core.finish_run(uuid, pid.pid, None);
+            if let (Some(core), Some(run)) = (core.upgrade(), weak_run.upgrade()) {
+                let reason = end_reason(&Owned::default());
+                drop(run);
+                core.end_run(uuid, pid.pid, reason);
             }
             return;
         };
-        monitor_loop(&core, uuid, &weak_run, &exit, &rx, wake_rx, &progress);
+        Monitor {
+            core,
+            run: weak_run,
+            uuid,
+            owned: Owned::default(),
+        }
+        .run(&exit, link);
     });
 }
 
-/// Waits for the process to exit or for queued QMP messages, until the
-/// run ends or the driver goes away.
-fn monitor_loop(
-    core: &Weak<Core>,
-    uuid: Uuid,
-    run: &Weak<Running>,
-    exit: &ExitWatch,
-    rx: &Receiver<QmpMessage>,
-    mut wake_rx: UnixStream,
-    progress: &EventProgress,
-) {
-    let pid = exit.id().pid;
-    // Handles one event (when the core and run still exist) and counts it.
-    let handle = |ev: &QmpEvent| {
-        if let (Some(core), Some(run)) = (core.upgrade(), run.upgrade()) {
-            core.on_event(uuid, &run, ev);
-        }
-        progress.handled();
-    };
-    loop {
-        let (exited, mut stop) = {
-            // Without a pidfd, the process is looked at every EXIT_POLL.
-            let mut fds = vec![PollFd::new(wake_rx.as_fd(), PollFlags::POLLIN)];
-            let timeout = match exit.fd() {
-                Some(fd) => {
-                    fds.push(PollFd::new(fd, PollFlags::POLLIN));
-                    PollTimeout::NONE
-                }
-                None => PollTimeout::try_from(process::EXIT_POLL).unwrap_or(PollTimeout::MAX),
-            };
-            match poll(&mut fds, timeout) {
-                Ok(_) => {}
-                Err(nix::errno::Errno::EINTR) => continue,
-                Err(_) => return,
-            }
-            let wake = fds[0].revents().unwrap_or(PollFlags::empty());
-            let exited = match fds.get(1) {
-                Some(fd) => fd.any().unwrap_or(false),
-                None => exit.exited(),
-            };
-            (
-                exited,
-                wake.contains(PollFlags::POLLHUP) && !wake.contains(PollFlags::POLLIN),
-            )
-        };
-        let mut buf = [0u8; 64];
-        let _ = wake_rx.set_nonblocking(true);
-        while let Ok(n) = wake_rx.read(&mut buf) {
-            if n == 0 {
-                // Every write end is closed (the run is forgotten): poll
-                // reports that as readable too, so it is seen here.
-                stop = true;
-                break;
-            }
-        }
-        while let Ok(msg) = rx.try_recv() {
-            if let QmpMessage::Event(ev) = &msg {
-                handle(ev);
-            }
-        }
-        if exited {
-            // Events QEMU sent just before it exited (SHUTDOWN says whether
-            // the guest powered off) may still be in flight: take them all,
-            // up to the reader's final `Closed`, before judging the exit.
-            let deadline = std::time::Instant::now() + Duration::from_secs(1);
-            while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
-                match rx.recv_timeout(left) {
-                    Ok(QmpMessage::Event(ev)) => handle(&ev),
-                    Ok(QmpMessage::Closed(_)) | Err(_) => break,
-                }
-            }
-            if let Some(core) = core.upgrade() {
-                core.finish_run(uuid, pid, None);
-            }
-            return;
-        }
-        if stop || core.strong_count() == 0 {
-            return;
-        }
+/// A run's handle, as events name it.
+fn handle_of(uuid: Uuid, run: &Running) -> Domain {
+    Domain {
+        name: run.def.name.clone(),
+        uuid,
+        id: Some(run.id),
     }
 }
 
-impl Core {
+/// Why a run whose QEMU exited ended.
+fn end_reason(owned: &Owned) -> StateReason {
+    owned.stopping.unwrap_or(if owned.guest_shutdown {
+        StateReason::Shutdown
+    } else {
+        StateReason::Crashed
+    })
+}
+
+/// The monitor thread's state.
+struct Monitor {
+    core: Weak<Core>,
+    run: Weak<Running>,
+    uuid: Uuid,
+    owned: Owned,
+}
+
+impl Monitor {
+    /// Waits for the process to exit, for QMP events and for requests,
+    /// until the run ends or is forgotten.
+    fn run(mut self, exit: &ExitWatch, mut link: MonitorLink) {
+        let pid = exit.id().pid;
+        loop {
+            let exited = {
+                // Without a pidfd, the process is looked at every EXIT_POLL.
+                let mut fds = vec![PollFd::new(link.wake_rx.as_fd(), PollFlags::POLLIN)];
+                let timeout = match exit.fd() {
+                    Some(fd) => {
+                        fds.push(PollFd::new(fd, PollFlags::POLLIN));
+                        PollTimeout::NONE
+                    }
+                    None => PollTimeout::try_from(process::EXIT_POLL).unwrap_or(PollTimeout::MAX),
+                };
+                match poll(&mut fds, timeout) {
+                    Ok(_) => {}
+                    Err(nix::errno::Errno::EINTR) => continue,
+                    Err(_) => return,
+                }
+                match fds.get(1) {
+                    Some(fd) => fd.any().unwrap_or(false),
+                    None => exit.exited(),
+                }
+            };
+            let mut stop = false;
+            let mut buf = [0u8; 64];
+            let _ = link.wake_rx.set_nonblocking(true);
+            while let Ok(n) = link.wake_rx.read(&mut buf) {
+                if n == 0 {
+                    // Every write end is closed (the run is forgotten):
+                    // poll reports that as readable too, so it is seen here.
+                    stop = true;
+                    break;
+                }
+            }
+            self.handle_events(&link.events);
+            while let Ok(pending) = link.requests.try_recv() {
+                let result = self.serve(pending.request, &link.events);
+                let _ = pending.reply.send(result);
+            }
+            if exited {
+                // Events QEMU sent just before it exited (SHUTDOWN says
+                // whether the guest powered off) may still be in flight:
+                // take them all, up to the reader's final `Closed`, before
+                // judging the exit.
+                let deadline = Instant::now() + Duration::from_secs(1);
+                while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+                    match link.events.recv_timeout(left) {
+                        Ok(QmpMessage::Event(ev)) => self.on_event(&ev),
+                        Ok(QmpMessage::Closed(_)) | Err(_) => break,
+                    }
+                }
+                // A caller's request that raced the exit still says why.
+                while let Ok(pending) = link.requests.try_recv() {
+                    if let Request::Stopping(reason) = pending.request {
+                        self.owned.stopping = reason;
+                    }
+                    let _ = pending.reply.send(Ok(()));
+                }
+                if let Some(core) = self.core.upgrade() {
+                    core.end_run(self.uuid, pid, end_reason(&self.owned));
+                }
+                // The control goes with the run; drop ours, if unused.
+                drop(link.control.take());
+                return;
+            }
+            if stop || self.core.strong_count() == 0 {
+                return;
+            }
+        }
+    }
+
+    /// Handles the QMP events queued so far.
+    fn handle_events(&mut self, events: &Receiver<QmpMessage>) {
+        while let Ok(msg) = events.try_recv() {
+            if let QmpMessage::Event(ev) = &msg {
+                self.on_event(ev);
+            }
+        }
+    }
+
+    /// Answers one request. Its QMP command's events arrive before its
+    /// reply, so they are handled here before the answer goes back.
+    fn serve(&mut self, request: Request, events: &Receiver<QmpMessage>) -> Result<()> {
+        let (Some(core), Some(run)) = (self.core.upgrade(), self.run.upgrade()) else {
+            return Err(Error::new(
+                ErrorCode::OperationInvalid,
+                "the domain stopped running meanwhile",
+            ));
+        };
+        match request {
+            Request::Stopping(reason) => {
+                self.owned.stopping = reason;
+                Ok(())
+            }
+            Request::Suspend => {
+                run.qmp()?.execute("stop", None, QMP_TIMEOUT)?;
+                self.handle_events(events);
+                // Covers a STOP that never came.
+                self.set_state(&core, &run, DomainState::Paused, StateReason::User);
+                Ok(())
+            }
+            Request::Resume => {
+                run.qmp()?.execute("cont", None, QMP_TIMEOUT)?;
+                self.handle_events(events);
+                self.set_state(&core, &run, DomainState::Running, StateReason::Unpaused);
+                Ok(())
+            }
+            Request::Reset => {
+                let qmp = run.qmp()?;
+                qmp.execute("system_reset", None, QMP_TIMEOUT)?;
+                // QEMU resets (and sends RESET) after answering; a second
+                // command is answered only after that.
+                qmp.execute("query-status", None, QMP_TIMEOUT)?;
+                self.handle_events(events);
+                Ok(())
+            }
+            Request::Reboot => {
+                let qmp = run.qmp()?;
+                self.owned.reboot_pending = true;
+                let result = qmp
+                    .execute(
+                        "set-action",
+                        Some(json!({"shutdown": "pause"})),
+                        QMP_TIMEOUT,
+                    )
+                    .and_then(|_| qmp.execute("system_powerdown", None, QMP_TIMEOUT));
+                if result.is_err() {
+                    self.owned.reboot_pending = false;
+                }
+                result.map(|_| ())
+            }
+        }
+    }
+
+    /// Moves the run to `state` (unless it is there), records it in the
+    /// status file and tells subscribers.
+    fn set_state(&self, core: &Core, run: &Arc<Running>, state: DomainState, reason: StateReason) {
+        let was = run.run_state().state;
+        if was == state {
+            return;
+        }
+        run.set_state(state, reason);
+        core.save_status(self.uuid, run);
+        let kind = match state {
+            DomainState::Running => EventKind::Resumed,
+            DomainState::Paused => EventKind::Suspended,
+            _ => return,
+        };
+        core.emit(handle_of(self.uuid, run), kind);
+    }
+
     /// Applies one QMP event to the run's state.
-    fn on_event(&self, uuid: Uuid, run: &Arc<Running>, ev: &QmpEvent) {
-        let domain = Domain {
-            name: run.def.name.clone(),
-            uuid,
-            id: Some(run.id),
+    fn on_event(&mut self, ev: &QmpEvent) {
+        let (Some(core), Some(run)) = (self.core.upgrade(), self.run.upgrade()) else {
+            return;
         };
         match ev.name.as_str() {
             "STOP" => {
                 // A reboot's power-off pauses the guest (shutdown=pause);
                 // that pause is the cue to reset, not a user's suspend.
-                if run.update(|s| std::mem::take(&mut s.reboot_armed)) {
-                    self.finish_reboot(run);
+                if std::mem::take(&mut self.owned.reboot_armed) {
+                    self.finish_reboot(&core, &run);
                     return;
                 }
-                let changed = run.update(|s| {
-                    let was = s.state;
-                    if s.state == DomainState::Running {
-                        s.state = DomainState::Paused;
-                        s.reason = if s.guest_shutdown {
-                            StateReason::ShuttingDown
-                        } else {
-                            StateReason::User
-                        };
-                    }
-                    was == DomainState::Running
-                });
-                if changed {
-                    self.save_status(uuid, run);
-                    self.emit(domain, EventKind::Suspended);
+                if run.run_state().state == DomainState::Running {
+                    let reason = if self.owned.guest_shutdown {
+                        StateReason::ShuttingDown
+                    } else {
+                        StateReason::User
+                    };
+                    self.set_state(&core, &run, DomainState::Paused, reason);
                 }
             }
             "RESUME" => {
-                let changed = run.update(|s| {
-                    if s.state == DomainState::Running {
-                        return false;
-                    }
-                    s.state = DomainState::Running;
-                    s.reason = StateReason::Unpaused;
-                    true
-                });
-                if changed {
-                    self.save_status(uuid, run);
-                    self.emit(domain, EventKind::Resumed);
-                }
+                self.set_state(&core, &run, DomainState::Running, StateReason::Unpaused);
             }
-            "RESET" => self.emit(domain, EventKind::Reset),
-            "SHUTDOWN" => {
-                let guest = ev
-                    .data
-                    .get("guest")
-                    .and_then(Value::as_bool)
-                    .unwrap_or(false);
-                let reason = ev.data.get("reason").and_then(Value::as_str).unwrap_or("");
-                // When QEMU pauses on the guest's power-off or reboot
-                // (-no-shutdown), the policy for it is the driver's to
-                // finish: restart resets and runs on in the same process
-                // (as libvirt does), the pause being the cue, as for a
-                // reboot; destroy ends QEMU; preserve keeps the pause.
-                let def = &run.def;
-                let action = if reason == "guest-reset" {
-                    def.on_reboot
-                } else {
-                    def.on_poweroff
-                };
-                let qemu_pauses = def.on_poweroff != LifecycleAction::Destroy
-                    || def.on_reboot == LifecycleAction::Preserve;
-                let restart = guest && qemu_pauses && action == LifecycleAction::Restart;
-                let destroy = guest && qemu_pauses && action == LifecycleAction::Destroy;
-                let rebooting = run.update(|s| {
-                    if std::mem::take(&mut s.reboot_pending) {
-                        s.reboot_armed = true;
-                        return true;
-                    }
-                    if restart {
-                        s.reboot_armed = true;
-                        return false;
-                    }
-                    // Any power-off the guest asked for, including a reboot
-                    // that on_reboot='destroy' turns into one (reason
-                    // guest-reset), ends the domain as shut down.
-                    s.guest_shutdown = guest;
-                    if destroy {
-                        s.stopping = Some(StateReason::Shutdown);
-                    }
-                    if !guest && (reason == "host-signal" || reason == "host-qmp-quit") {
-                        // Someone else stopped QEMU on purpose: not a crash.
-                        s.stopping.get_or_insert(StateReason::Destroyed);
-                    }
-                    false
-                });
-                if guest && !rebooting {
-                    self.emit(domain, EventKind::Shutdown);
-                }
-                if destroy && !rebooting {
-                    process::terminate(run.process);
-                }
-            }
-            "GUEST_PANICKED" => self.on_panic(uuid, run),
+            "RESET" => core.emit(handle_of(self.uuid, &run), EventKind::Reset),
+            "SHUTDOWN" => self.on_shutdown(&core, &run, ev),
+            "GUEST_PANICKED" => self.on_panic(&core, &run),
             _ => {}
+        }
+    }
+
+    /// A SHUTDOWN event: the guest (or someone) powered off or rebooted.
+    fn on_shutdown(&mut self, core: &Core, run: &Arc<Running>, ev: &QmpEvent) {
+        let guest = ev
+            .data
+            .get("guest")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        let reason = ev.data.get("reason").and_then(Value::as_str).unwrap_or("");
+        // When QEMU pauses on the guest's power-off or reboot
+        // (-no-shutdown), the policy for it is the driver's to finish:
+        // restart resets and runs on in the same process (as libvirt does),
+        // the pause being the cue, as for a reboot; destroy ends QEMU;
+        // preserve keeps the pause.
+        let def = &run.def;
+        let action = if reason == "guest-reset" {
+            def.on_reboot
+        } else {
+            def.on_poweroff
+        };
+        let qemu_pauses = def.on_poweroff != LifecycleAction::Destroy
+            || def.on_reboot == LifecycleAction::Preserve;
+        let restart = guest && qemu_pauses && action == LifecycleAction::Restart;
+        let destroy = guest && qemu_pauses && action == LifecycleAction::Destroy;
+        let owned = &mut self.owned;
+        if std::mem::take(&mut owned.reboot_pending) {
+            owned.reboot_armed = true;
+            return;
+        }
+        if restart {
+            owned.reboot_armed = true;
+        } else {
+            // Any power-off the guest asked for, including a reboot that
+            // on_reboot='destroy' turns into one (reason guest-reset), ends
+            // the domain as shut down.
+            owned.guest_shutdown = guest;
+            if destroy {
+                owned.stopping = Some(StateReason::Shutdown);
+            }
+            if !guest && (reason == "host-signal" || reason == "host-qmp-quit") {
+                // Someone else stopped QEMU on purpose: not a crash.
+                owned.stopping.get_or_insert(StateReason::Destroyed);
+            }
+        }
+        if guest {
+            core.emit(handle_of(self.uuid, run), EventKind::Shutdown);
+        }
+        if destroy {
+            process::terminate(run.process);
         }
     }
 
     /// The second half of a manager-driven reboot: the guest powered off
     /// into a pause (`set-action shutdown=pause`); reset it, restore the
     /// shutdown action, and let it run again.
-    fn finish_reboot(&self, run: &Running) {
+    fn finish_reboot(&mut self, core: &Core, run: &Running) {
         let Ok(qmp) = run.qmp() else { return };
         // Back to what the command line set (argv's emit_actions):
         // -no-shutdown, i.e. pause, unless power-off simply destroys.
@@ -386,165 +545,24 @@ impl Core {
             .execute("system_reset", None, QMP_TIMEOUT)
             .and_then(|_| qmp.execute("set-action", Some(json!({"shutdown": action})), QMP_TIMEOUT))
             .and_then(|_| qmp.execute("cont", None, QMP_TIMEOUT));
-        run.update(|s| s.guest_shutdown = false);
+        self.owned.guest_shutdown = false;
         if let Err(e) = result {
-            self.log
+            core.log
                 .error(&format!("domain '{}': reboot failed: {e}", run.def.name));
         }
     }
 
     /// The guest reported a panic: apply on_crash.
-    fn on_panic(&self, uuid: Uuid, run: &Arc<Running>) {
+    fn on_panic(&mut self, core: &Core, run: &Arc<Running>) {
         match run.def.on_crash {
-            LifecycleAction::Preserve => run.update(|s| {
-                s.state = DomainState::Crashed;
-                s.reason = StateReason::Crashed;
-            }),
+            LifecycleAction::Preserve => {
+                run.set_state(DomainState::Crashed, StateReason::Crashed);
+                core.save_status(self.uuid, run);
+            }
             LifecycleAction::Destroy | LifecycleAction::Restart => {
-                run.update(|s| s.stopping = Some(StateReason::Crashed));
+                self.owned.stopping = Some(StateReason::Crashed);
                 process::kill_hard(run.process);
-                let _ = uuid;
             }
         }
-    }
-
-    /// Ends the run of `uuid` whose QEMU was `pid`, taking the domain's
-    /// job lock first, so that an operation that is ending the run itself
-    /// (a destroy, a save) finishes before this looks. See [`Core::end_run`].
-    pub(crate) fn finish_run(&self, uuid: Uuid, pid: i32, forced: Option<StateReason>) {
-        let (jobs, name) = {
-            let inner = lock(&self.inner);
-            match inner.entries.get(&uuid) {
-                Some(e) => (e.job.clone(), e.def().name.clone()),
-                None => return,
-            }
-        };
-        // Patiently: a run that is over must be ended whatever holds the
-        // domain meanwhile (a job that outlasts the usual wait included).
-        let _job = loop {
-            match jobs.begin(SyncKind::Destroy, &name) {
-                Ok(job) => break job,
-                Err(e) if e.code == crate::ErrorCode::Timeout => continue,
-                Err(_) => return,
-            }
-        };
-        self.end_run(uuid, pid, forced);
-    }
-
-    /// Ends the run of `uuid` whose QEMU was `pid` (it has exited, or was
-    /// found dead): removes its runtime files, records the reason, tells
-    /// subscribers, and restarts it when its policy says so. Does nothing
-    /// if that run is already over.
-    /// The caller holds the domain's job lock.
-    pub(crate) fn end_run(&self, uuid: Uuid, pid: i32, forced: Option<StateReason>) {
-        let mut inner = lock(&self.inner);
-        let Some(entry) = inner.entries.get_mut(&uuid) else {
-            return;
-        };
-        let Some(run) = entry.running.take_if(|r| r.process.pid == pid) else {
-            return;
-        };
-        let s = run.run_state();
-        let reason = forced.or(s.stopping).unwrap_or(if s.guest_shutdown {
-            StateReason::Shutdown
-        } else {
-            StateReason::Crashed
-        });
-        entry.reason = reason;
-        let name = run.def.name.clone();
-        let persistent = entry.persistent.is_some();
-        if !persistent {
-            if let Some(gone) = inner.entries.remove(&uuid) {
-                gone.job.remove();
-            }
-            inner.names.remove(&name);
-        }
-        drop(inner);
-        let reason_file = self.layout.reason_file(&uuid);
-        let kept = if persistent {
-            super::fsutil::replace_atomic(&reason_file, reason.as_str().as_bytes())
-        } else {
-            super::fsutil::remove_runtime(&reason_file)
-        };
-        if let Err(e) = kept {
-            self.log.error(&format!("domain '{name}': {e}"));
-        }
-        process::reap(pid);
-        let taps = super::hostnet::taps_of(&run.def);
-        self.release_taps(&taps, &format!("domain '{name}' stopped"));
-        if let Err(e) = std::fs::remove_dir_all(&run.run_dir)
-            && e.kind() != std::io::ErrorKind::NotFound
-        {
-            self.log.error(&format!(
-                "domain '{name}': cannot remove {}: {e}",
-                run.run_dir.display()
-            ));
-        }
-        self.log
-            .info(&format!("domain '{name}' shut off ({})", reason.as_str()));
-        let domain = Domain {
-            name: name.clone(),
-            uuid,
-            id: None,
-        };
-        self.emit(domain.clone(), EventKind::Stopped(reason));
-        // Closing the run's wake-up end stops its monitor thread, unless
-        // that thread is the one running this.
-        drop(run.stop_monitor.lock().map(|mut s| s.take()));
-        if persistent && wants_restart(&run.def, reason) {
-            let me = self.me.clone();
-            self.spawn("restart", move || {
-                if let Some(core) = me.upgrade()
-                    && !core.closing.load(std::sync::atomic::Ordering::SeqCst)
-                    && let Err(e) = core.start_domain(&domain)
-                {
-                    core.log
-                        .error(&format!("domain '{name}': restart failed: {e}"));
-                }
-            });
-        }
-    }
-
-    /// Rewrites the status file of `run` after a change of state, so a
-    /// manager that reattaches reports the same state and reason.
-    pub(crate) fn save_status(&self, uuid: Uuid, run: &Running) {
-        let persistent = {
-            let inner = lock(&self.inner);
-            match inner.entries.get(&uuid) {
-                Some(e) if e.running.as_ref().is_some_and(|r| r.process == run.process) => {
-                    e.persistent.is_some()
-                }
-                _ => return,
-            }
-        };
-        if let Err(e) = super::runtime::Status::of(run, persistent).write(&run.run_dir) {
-            self.log.error(&format!("domain '{}': {e}", run.def.name));
-        }
-    }
-
-    /// Waits up to `timeout` for the run of `dom` to end; whether it did.
-    pub(crate) fn wait_stopped(&self, run: &Running, timeout: Duration) -> bool {
-        match ExitWatch::open(run.process) {
-            Some(w) => w.wait(Some(timeout)),
-            None => true,
-        }
-    }
-
-    /// The run of `dom`, checked to be in one of `states`.
-    pub(crate) fn running_in(
-        &self,
-        dom: &Domain,
-        what: &str,
-        states: &[DomainState],
-    ) -> Result<Arc<Running>> {
-        let run = self.with_entry(dom, |e| match &e.running {
-            Some(run) => Ok(run.clone()),
-            None => Err(Core::wrong_state(dom, what, DomainState::Shutoff)),
-        })?;
-        let state = run.run_state().state;
-        if !states.contains(&state) {
-            return Err(Core::wrong_state(dom, what, state));
-        }
-        Ok(run)
     }
 }

@@ -222,7 +222,7 @@ impl Core {
                 return None;
             }
         }
-        let (link, sink) = match monitor::channel() {
+        let (mut link, sink) = match monitor::channel() {
             Ok(x) => x,
             Err(e) => {
                 self.log.error(&format!("reattach: domain '{name}': {e}"));
@@ -283,7 +283,7 @@ impl Core {
             dir,
             status.vnc_port,
             state,
-            &link,
+            &mut link,
         ) {
             Ok(run) => run,
             Err(e) => {
@@ -305,7 +305,7 @@ impl Core {
             });
             entry.running = Some(run.clone());
         }
-        monitor::watch(self, uuid, &run, link);
+        monitor::watch(self, uuid, &run, link, None);
         self.log.info(&format!(
             "reattached to domain '{name}' (id {}, pid {})",
             status.id, id.pid

@@ -93,23 +93,15 @@ impl Status {
     }
 }
 
-/// The mutable part of a running domain.
+/// The state of a running domain, as callers read it. Only the run's
+/// monitor thread changes it (and the launcher, before the monitor
+/// starts); see `monitor`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RunState {
     /// Running or paused (or in shutdown, crashed, pmsuspended).
     pub state: DomainState,
     /// Why.
     pub reason: StateReason,
-    /// A destroy (or save, or a quit of ours) is under way: the exit is
-    /// ours, not a crash.
-    pub stopping: Option<StateReason>,
-    /// The guest reported a shutdown (SHUTDOWN event with `guest: true`).
-    pub guest_shutdown: bool,
-    /// A manager-driven reboot waits for the guest's power-off.
-    pub reboot_pending: bool,
-    /// The guest powered off for a reboot; the pause that follows is
-    /// turned into a reset and `cont`.
-    pub reboot_armed: bool,
 }
 
 /// A running domain.
@@ -128,12 +120,13 @@ pub struct Running {
     pub def: DomainDef,
     /// The VNC port, if any.
     pub vnc_port: Option<u16>,
-    /// State and flags.
-    pub state: Mutex<RunState>,
-    /// Closing this wakes the monitor thread and tells it to stop.
-    pub(crate) stop_monitor: Mutex<Option<std::os::unix::net::UnixStream>>,
-    /// How far the monitor thread has got with the run's QMP events.
-    pub(crate) events: std::sync::Arc<super::monitor::EventProgress>,
+    /// The state; see [`RunState`].
+    pub(crate) state: Mutex<RunState>,
+    /// The way to the run's monitor; dropping it tells the monitor to
+    /// stop.
+    pub(crate) control: Mutex<Option<super::monitor::Control>>,
+    /// Says when the run's monitor thread has ended.
+    pub(crate) ended: std::sync::Arc<super::monitor::Ended>,
     /// The generation of the console's current holder: opening the
     /// console with `force` bumps it, which cuts off the older holder.
     pub(crate) console_owner: std::sync::atomic::AtomicU64,
@@ -143,13 +136,24 @@ pub struct Running {
 }
 
 impl Running {
-    /// Waits (up to 10 s) until the monitor thread has handled the QMP
-    /// events delivered so far, such as the `STOP` a `stop` command
-    /// caused: call after a command, before reading or changing the state
-    /// its events change, so that each change and its lifecycle event
-    /// happen once, in order.
-    pub fn sync_events(&self) {
-        self.events.wait_handled(std::time::Duration::from_secs(10));
+    /// Asks the run's monitor to do `request` and waits for the answer
+    /// (see `monitor`). `OperationInvalid` once the run is over. Never
+    /// from the monitor thread.
+    pub(crate) fn ask(&self, request: super::monitor::Request) -> Result<()> {
+        // Not under the lock while waiting: the monitor takes it when the
+        // run ends.
+        let control = self
+            .control
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        match control.as_ref() {
+            Some(c) => c.ask(request, &self.def.name),
+            None => Err(Error::new(
+                ErrorCode::OperationInvalid,
+                format!("domain '{}' is no longer running", self.def.name),
+            )),
+        }
     }
 
     /// The definition as the domain runs now: `def` with the media
@@ -190,8 +194,9 @@ impl Running {
         *self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Changes the state under its lock.
-    pub fn update<T>(&self, f: impl FnOnce(&mut RunState) -> T) -> T {
-        f(&mut self.state.lock().unwrap_or_else(|p| p.into_inner()))
+    /// Sets the state: only for the run's monitor, or its launcher before
+    /// the monitor starts.
+    pub(crate) fn set_state(&self, state: DomainState, reason: StateReason) {
+        *self.state.lock().unwrap_or_else(|p| p.into_inner()) = RunState { state, reason };
     }
 }

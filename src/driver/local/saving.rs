@@ -22,9 +22,10 @@ use super::faults::crash_point;
 use super::fsutil::{PendingFile, remove_runtime, replace_atomic};
 use super::jobs::{AsyncJobGuard, SyncKind};
 use super::launch::{LaunchOptions, QMP_TIMEOUT, wait_migration};
+use super::monitor::Request;
 use super::runtime::Running;
 use crate::driver::error::{Error, ErrorCode, Result};
-use crate::driver::{Domain, DomainState, EventKind, JobKind, SaveOptions, StateReason};
+use crate::driver::{Domain, DomainState, JobKind, SaveOptions, StateReason};
 use crate::model::DomainDef;
 
 const MAGIC: &[u8; 10] = b"QVIRTSAVE\0";
@@ -179,8 +180,7 @@ impl Core {
                 QMP_TIMEOUT,
             )?;
             if was_running {
-                qmp.execute("stop", None, QMP_TIMEOUT)?;
-                run.sync_events();
+                run.ask(Request::Suspend)?;
             }
             qmp.getfd("save", image.file.as_fd(), QMP_TIMEOUT)?;
             qmp.execute("migrate", Some(json!({"uri": "fd:save"})), QMP_TIMEOUT)?;
@@ -191,8 +191,7 @@ impl Core {
         .and_then(|()| image.commit());
         if let Err(e) = result {
             if was_running {
-                let _ = qmp.execute("cont", None, QMP_TIMEOUT);
-                run.sync_events();
+                let _ = run.ask(Request::Resume);
             }
             let _ = remove_runtime(&record_file);
             // An abort, or a destroy (which aborts the job), is what made
@@ -271,20 +270,9 @@ impl Core {
             // the vCPUs stopped; `cont` brings the guest back either way
             // (QEMU reactivates the disks it handed over).
             let _ = qmp.execute("migrate_cancel", None, QMP_TIMEOUT);
-            match qmp.execute("cont", None, QMP_TIMEOUT) {
-                Ok(_) => {
-                    // The monitor sees the RESUME; the state is right
-                    // before anyone asks.
-                    run.sync_events();
-                    run.update(|s| {
-                        s.state = DomainState::Running;
-                        s.reason = StateReason::Unpaused;
-                    });
-                    self.save_status(run.def.uuid, run);
-                }
-                Err(e) => self
-                    .log
-                    .error(&format!("domain '{name}': cannot resume it: {e}")),
+            if let Err(e) = run.ask(Request::Resume) {
+                self.log
+                    .error(&format!("domain '{name}': cannot resume it: {e}"));
             }
         }
         let _ = remove_runtime(&file);
@@ -364,10 +352,9 @@ impl Core {
                 job: Some(job),
             },
         )?;
-        let handle = self.register(dom.uuid, &run, link)?;
+        let handle = self.register(dom.uuid, &run, link, StateReason::Restored)?;
         self.log
             .info(&format!("restored domain '{}' (id {id})", dom.name));
-        self.emit(handle.clone(), EventKind::Started(StateReason::Restored));
         let _ = header.data_offset;
         Ok(handle)
     }
