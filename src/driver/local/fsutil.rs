@@ -364,6 +364,21 @@ fn refuse_link_at(
     }
 }
 
+/// The error for a state file `what` at `path` that could not be opened
+/// with `O_NOFOLLOW`: a symlink there is `OperationDenied`, saying so.
+pub fn open_error(what: &str, path: &Path, e: std::io::Error) -> Error {
+    if e.raw_os_error() == Some(nix::libc::ELOOP) {
+        return Error::new(
+            ErrorCode::OperationDenied,
+            format!(
+                "{what} {} is a symbolic link; qvirt does not follow links in its state directory (remove it)",
+                path.display()
+            ),
+        );
+    }
+    Error::io(format!("cannot open {what} {}", path.display()), e)
+}
+
 /// Checks that no directory from `path` up to `/` lets anyone but this
 /// user or root replace what is below it, as OpenSSH's StrictModes checks
 /// a user's key files: each must be owned by this user or by root and not
@@ -434,18 +449,7 @@ impl StateLock {
             .mode(0o600)
             .custom_flags(nix::libc::O_NOFOLLOW)
             .open(path)
-            .map_err(|e| {
-                if e.raw_os_error() == Some(nix::libc::ELOOP) {
-                    return Error::new(
-                        ErrorCode::OperationDenied,
-                        format!(
-                            "the lock file {} is a symbolic link; qvirt does not follow links in its state directory (remove it)",
-                            path.display()
-                        ),
-                    );
-                }
-                Error::io(format!("cannot open the lock file {}", path.display()), e)
-            })?;
+            .map_err(|e| open_error("the lock file", path, e))?;
         // A lock its owner released a moment ago stays taken while a child
         // that any of the owner's threads forked meanwhile still holds a
         // copy of the descriptor, until that child execs (a few

@@ -76,68 +76,66 @@ impl Jobs {
     /// another runs, and while an asynchronous job runs unless `kind` is
     /// [`SyncKind::Destroy`].
     pub fn begin(&self, kind: SyncKind, name: &str) -> Result<SyncJob<'_>> {
-        let deadline = Instant::now() + WAIT_LIMIT;
-        let mut st = self.lock();
-        loop {
-            if st.removed {
-                return Err(gone(name));
-            }
-            let async_blocks = st.async_job.is_some() && kind != SyncKind::Destroy;
-            if st.sync.is_none() && !async_blocks {
-                st.sync = Some(kind);
-                return Ok(SyncJob { jobs: self });
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                let holder = match (&st.async_job, st.sync) {
-                    (Some(a), _) if async_blocks => format!(
-                        "{} (running for {} s; see domjobinfo, or domjobabort)",
-                        a.kind.as_str(),
-                        a.started.elapsed().as_secs()
-                    ),
-                    (_, Some(s)) => s.as_str().to_string(),
-                    _ => "another operation".to_string(),
-                };
-                return Err(Error::new(
-                    ErrorCode::Timeout,
-                    format!(
-                        "domain '{name}' is busy with {holder}; waited {} s for it",
-                        WAIT_LIMIT.as_secs()
-                    ),
-                ));
-            }
-            st = self
-                .changed
-                .wait_timeout(st, left)
-                .unwrap_or_else(|p| p.into_inner())
-                .0;
-        }
+        self.wait_then(
+            name,
+            |st| st.sync.is_none() && (st.async_job.is_none() || kind == SyncKind::Destroy),
+            |st| st.sync = Some(kind),
+        )?;
+        Ok(SyncJob { jobs: self })
     }
 
     /// Takes the asynchronous job of domain `name` for `kind`: waits like
     /// [`Jobs::begin`] for every other job to end.
     pub fn begin_async(&self, kind: JobKind, name: &str) -> Result<AsyncJobGuard<'_>> {
+        self.wait_then(
+            name,
+            |st| st.sync.is_none() && st.async_job.is_none(),
+            |st| {
+                st.async_job = Some(AsyncJob {
+                    kind,
+                    started: Instant::now(),
+                    info: JobInfo::new(kind),
+                    abort: false,
+                })
+            },
+        )?;
+        Ok(AsyncJobGuard { jobs: self })
+    }
+
+    /// Waits up to [`WAIT_LIMIT`] until `free` holds, then does `take`;
+    /// `NoDomain` once the entry is removed, `Timeout` naming what held
+    /// the domain.
+    fn wait_then(
+        &self,
+        name: &str,
+        free: impl Fn(&State) -> bool,
+        take: impl FnOnce(&mut State),
+    ) -> Result<()> {
         let deadline = Instant::now() + WAIT_LIMIT;
         let mut st = self.lock();
         loop {
             if st.removed {
                 return Err(gone(name));
             }
-            if st.sync.is_none() && st.async_job.is_none() {
-                st.async_job = Some(AsyncJob {
-                    kind,
-                    started: Instant::now(),
-                    info: JobInfo::new(kind),
-                    abort: false,
-                });
-                return Ok(AsyncJobGuard { jobs: self });
+            if free(&st) {
+                take(&mut st);
+                return Ok(());
             }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
+                let holder = match (&st.async_job, st.sync) {
+                    (_, Some(s)) => s.as_str().to_string(),
+                    (Some(a), None) => format!(
+                        "{} (running for {} s; see domjobinfo, or domjobabort)",
+                        a.kind.as_str(),
+                        a.started.elapsed().as_secs()
+                    ),
+                    (None, None) => "another operation".to_string(),
+                };
                 return Err(Error::new(
                     ErrorCode::Timeout,
                     format!(
-                        "domain '{name}' is busy with another operation; waited {} s for it",
+                        "domain '{name}' is busy with {holder}; waited {} s for it",
                         WAIT_LIMIT.as_secs()
                     ),
                 ));

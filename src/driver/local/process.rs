@@ -75,18 +75,7 @@ pub fn open_log(path: &Path) -> Result<File> {
         .mode(0o600)
         .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK)
         .open(path)
-        .map_err(|e| {
-            if e.raw_os_error() == Some(nix::libc::ELOOP) {
-                return Error::new(
-                    ErrorCode::OperationDenied,
-                    format!(
-                        "the log {} is a symbolic link; qvirt does not follow links in its state directory (remove it)",
-                        path.display()
-                    ),
-                );
-            }
-            Error::io(format!("cannot open the log {}", path.display()), e)
-        })?;
+        .map_err(|e| super::fsutil::open_error("the log", path, e))?;
     let meta = file
         .metadata()
         .map_err(|e| Error::io(format!("cannot inspect {}", path.display()), e))?;
