@@ -11,7 +11,7 @@ use crate::{
     info, kill_process, process_alive, processes_under, wait_state,
 };
 
-/// A disk whose file does not exist: QEMU itself refuses it.
+/// A disk whose file does not exist: refused before QEMU starts.
 fn missing_disk(cx: &Ctx<'_>) -> (String, String) {
     let path = cx.root().join("no-such-dir/missing.img");
     let path = path.display().to_string();
@@ -22,11 +22,23 @@ fn missing_disk(cx: &Ctx<'_>) -> (String, String) {
     (path, xml)
 }
 
+/// A disk said to be qcow2 whose file is not: QEMU itself refuses it.
+fn bad_qcow2_disk(cx: &Ctx<'_>) -> (String, String) {
+    let path = cx.root().join("not-qcow2.img");
+    std::fs::write(&path, vec![0u8; 64 * 1024]).expect("write a test image");
+    let path = path.display().to_string();
+    let xml = format!(
+        "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>\
+         <source file='{path}'/><target dev='vda' bus='virtio'/></disk>"
+    );
+    (path, xml)
+}
+
 /// A start that QEMU fails: `QemuFailed` with the tail of QEMU's log, the
 /// domain shut off (failed), no process, no runtime dir, no event; the
 /// same failure again on a second try.
 pub fn failed_start_reports_qemu_log(cx: &mut Ctx<'_>) {
-    let (path, disk) = missing_disk(cx);
+    let (path, disk) = bad_qcow2_disk(cx);
     let d = cx.d();
     let mut w = Watch::new(d);
     let vm = Vm::firmware("fw-a").device(&disk);
@@ -36,26 +48,55 @@ pub fn failed_start_reports_qemu_log(cx: &mut Ctx<'_>) {
         let e = expect_err(
             d.start(&dom),
             ErrorCode::QemuFailed,
-            "start with a missing disk",
+            "start with a disk that is not qcow2",
         );
+        let lines: Vec<&str> = e.message.lines().collect();
+        assert!(lines.len() <= 3, "attempt {attempt}: {}", e.message);
         assert!(
-            e.message.contains("fw-a"),
-            "names the domain: {}",
+            lines[0].contains("fw-a") && lines[0].contains("QEMU: ") && lines[0].contains("qcow2"),
+            "attempt {attempt}: the first line names the domain and QEMU's own complaint: {}",
             e.message
         );
         assert!(
-            e.message.contains(&path) && e.message.contains("No such file or directory"),
-            "attempt {attempt}: the message has QEMU's own complaint: {}",
+            e.message.contains("log/qemu/fw-a.log"),
+            "attempt {attempt}: it says where the log is: {}",
+            e.message
+        );
+        assert!(
+            !e.message.contains("-name guest="),
+            "no command line: {}",
             e.message
         );
         assert_failed_start_left_nothing(cx, &dom, "fw-a");
     }
+    let _ = path;
     w.expect_none(vm.uuid, Duration::from_millis(200));
     // Fixed, it starts.
     d.define_xml(&Vm::firmware("fw-a").uuid(vm.uuid).xml())
         .unwrap();
     let run = d.start(&dom).unwrap();
     assert_eq!(info(d, &run).state, DomainState::Running);
+}
+
+/// A start whose disk file is missing is refused before QEMU runs, in
+/// one line naming the path as the definition gives it.
+pub fn missing_disk_is_named_before_qemu_runs(cx: &mut Ctx<'_>) {
+    let (path, disk) = missing_disk(cx);
+    let d = cx.d();
+    let vm = Vm::firmware("fw-a").device(&disk);
+    let dom = define(d, &vm);
+    let e = expect_err(d.start(&dom), ErrorCode::Io, "start with a missing disk");
+    assert_eq!(e.message.lines().count(), 1, "{}", e.message);
+    assert!(
+        e.message.contains(&path) && e.message.contains("No such file or directory"),
+        "{}",
+        e.message
+    );
+    assert_failed_start_left_nothing(cx, &dom, "fw-a");
+    assert!(
+        !cx.root().join("log/qemu/fw-a.log").exists(),
+        "QEMU never ran"
+    );
 }
 
 /// A `create_xml` that QEMU fails leaves no domain behind, and the name
@@ -65,7 +106,7 @@ pub fn failed_create_leaves_nothing(cx: &mut Ctx<'_>) {
     let d = cx.d();
     let mut w = Watch::new(d);
     let vm = Vm::firmware("fw-t").device(&disk);
-    expect_err(d.create_xml(&vm.xml()), ErrorCode::QemuFailed, "create");
+    expect_err(d.create_xml(&vm.xml()), ErrorCode::Io, "create");
     expect_err(
         d.lookup_by_name("fw-t"),
         ErrorCode::NoDomain,

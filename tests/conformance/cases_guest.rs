@@ -8,8 +8,8 @@ use qvirt::ErrorCode;
 use qvirt::driver::{DomainState, EventKind, ListFilter, ShutdownOptions, StateReason};
 
 use crate::{
-    BOOT, Console, Ctx, QUICK, READY, Vm, Watch, boot_guest, expect_err, info, kill_process,
-    process_alive, processes_under, wait_state,
+    BOOT, Console, Ctx, QUICK, READY, Vm, Watch, boot_guest, define_and_start, expect_err, info,
+    kill_process, process_alive, processes_under, wait_state,
 };
 
 /// An ACPI shutdown that waits returns once the guest powered off: the
@@ -40,6 +40,25 @@ pub fn guest_shutdown_waits(cx: &mut Ctx<'_>) {
     assert!(!process_alive(pid));
     assert!(!cx.run_dir("lx-a").exists());
     assert!(d.list(ListFilter::ACTIVE).unwrap().is_empty());
+}
+
+/// A shutdown with a wait, asked for the moment the guest starts (its
+/// kernel is not listening to the power button yet), powers it off once
+/// it has booted: the request is made again while waiting.
+pub fn guest_shutdown_right_after_start(cx: &mut Ctx<'_>) {
+    let vm = Vm::linux("lx-a");
+    let d = cx.d();
+    let dom = define_and_start(d, &vm);
+    let opts = ShutdownOptions {
+        wait: Some(BOOT),
+        destroy_on_timeout: false,
+    };
+    d.shutdown(&dom, opts).unwrap();
+    let i = info(d, &dom);
+    assert_eq!(
+        (i.state, i.reason),
+        (DomainState::Shutoff, StateReason::Shutdown)
+    );
 }
 
 /// A shutdown whose wait is too short for the guest is `Timeout`; the

@@ -96,6 +96,7 @@ macro_rules! conformance {
             cases_vnc::vnc_fixed_port_taken_fails_cleanly,
             // Failures, crashes, the state lock.
             cases_failures::failed_start_reports_qemu_log,
+            cases_failures::missing_disk_is_named_before_qemu_runs,
             cases_failures::failed_create_leaves_nothing,
             cases_failures::second_manager_is_denied,
             cases_failures::killed_qemu_is_crashed,
@@ -122,6 +123,7 @@ macro_rules! conformance {
             cases_host::uri_names_the_state,
             // The Linux guest.
             cases_guest::guest_shutdown_waits,
+            cases_guest::guest_shutdown_right_after_start,
             cases_guest::guest_shutdown_too_short_times_out,
             cases_guest::guest_reboot_keeps_process,
             cases_guest::guest_console_echo,

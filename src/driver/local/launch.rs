@@ -24,7 +24,6 @@ use super::monitor::{self, MonitorLink};
 use super::process::{self, ExitWatch, ProcessId};
 use super::qmp::Qmp;
 use super::runtime::{RunState, Running, Status};
-use super::shell::shell_join;
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{DomainState, StateReason};
 use crate::model::{CharSource, DomainDef, LifecycleAction};
@@ -65,6 +64,7 @@ impl Core {
     ) -> Result<(Arc<Running>, MonitorLink)> {
         let emulator = emulator_of(&def);
         let caps = self.caps(&emulator)?;
+        super::preflight::check_paths(&def)?;
         let name = def.name.clone();
         // Before the runtime dir exists, so that a taken port leaves none.
         let vnc = self.pick_vnc_port(&def)?;
@@ -137,6 +137,13 @@ impl Core {
             process::reap(pid.pid);
             let _ = std::fs::remove_dir_all(&run_dir);
             let tail = process::log_tail(&log, 12);
+            // What failed first, in a line: QEMU's own error when it
+            // exited, else ours; then where to read more. The command line
+            // is in the log, above QEMU's output.
+            let what = match super::preflight::qemu_error_line(&tail) {
+                Some(line) if exited => format!("QEMU: {line}"),
+                _ => e.message.clone(),
+            };
             Error::new(
                 if exited || e.code == ErrorCode::OperationFailed || e.code == ErrorCode::Timeout {
                     ErrorCode::QemuFailed
@@ -144,9 +151,8 @@ impl Core {
                     e.code
                 },
                 format!(
-                    "cannot start domain '{name}': {e}\nQEMU log ({}):\n{tail}\ncommand: {}",
-                    log.display(),
-                    shell_join(&argv)
+                    "cannot start domain '{name}': {what}\nsee {} for QEMU's output and command line",
+                    log.display()
                 ),
             )
         };

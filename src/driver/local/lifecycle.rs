@@ -15,6 +15,9 @@ use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{Domain, DomainState, JobKind, ShutdownOptions, StateReason};
 use crate::model::DomainDef;
 
+/// How often a shutdown that waits repeats the ACPI power-button press.
+const ACPI_REPEAT: Duration = Duration::from_secs(3);
+
 /// How long QEMU has to exit after SIGTERM before it gets SIGKILL.
 const TERM_GRACE: Duration = Duration::from_secs(5);
 
@@ -305,11 +308,25 @@ impl Core {
         let Some(wait) = options.wait else {
             return Ok(());
         };
-        if self.wait_stopped(&run, wait) {
-            // The monitor ends the run; wait for it to have done so, so the
-            // caller sees the domain shut off.
-            self.wait_run_over(dom, &run, StateReason::Shutdown);
-            return Ok(());
+        // A guest still booting ignores the power button: ask again every
+        // few seconds while waiting, as libvirt's users and systemd do.
+        let deadline = std::time::Instant::now() + wait;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if self.wait_stopped(&run, left.min(ACPI_REPEAT)) {
+                // The monitor ends the run; wait for it to have done so,
+                // so the caller sees the domain shut off.
+                self.wait_run_over(dom, &run, StateReason::Shutdown);
+                return Ok(());
+            }
+            if left <= ACPI_REPEAT {
+                break;
+            }
+            if run.run_state().state == DomainState::Running
+                && let Ok(qmp) = run.qmp()
+            {
+                let _ = qmp.execute("system_powerdown", None, QMP_TIMEOUT);
+            }
         }
         if options.destroy_on_timeout {
             self.log.warn(&format!(

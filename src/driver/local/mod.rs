@@ -21,6 +21,7 @@ mod lifecycle;
 pub mod logger;
 mod media;
 mod monitor;
+mod preflight;
 pub mod probe;
 pub mod process;
 pub mod qmp;

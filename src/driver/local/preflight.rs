@@ -1,0 +1,146 @@
+//! What a start checks before it runs QEMU, and how it says why QEMU
+//! would not start: the files a definition names must be there and
+//! usable, and a QEMU that exits at start is summed up by its own last
+//! error line, with the log to read for more.
+
+use std::path::Path;
+
+use nix::unistd::{AccessFlags, access};
+
+use crate::driver::error::{Error, ErrorCode, Result};
+use crate::model::{DiskDevice, DiskType, DomainDef};
+
+/// Checks that every file `def` names for QEMU to open exists and can be
+/// opened as QEMU will: disk images (for writing unless read-only),
+/// kernel, initrd, firmware, NVRAM template. The first that cannot is
+/// the error, naming it as the user wrote it.
+pub(crate) fn check_paths(def: &DomainDef) -> Result<()> {
+    let fail = |what: String, path: &str, e: nix::errno::Errno| {
+        Error::new(
+            ErrorCode::Io,
+            format!(
+                "cannot start domain '{}': {what} {path}: {}",
+                def.name,
+                std::io::Error::from(e)
+            ),
+        )
+    };
+    for disk in &def.devices.disks {
+        let Some(source) = &disk.source else { continue };
+        if !matches!(disk.kind, DiskType::File | DiskType::Block) {
+            continue;
+        }
+        let writable = !disk.readonly && disk.device == DiskDevice::Disk;
+        let mode = if writable {
+            AccessFlags::R_OK | AccessFlags::W_OK
+        } else {
+            AccessFlags::R_OK
+        };
+        access(Path::new(source), mode).map_err(|e| {
+            let kind = match disk.device {
+                DiskDevice::Disk => "disk",
+                DiskDevice::Cdrom => "cdrom",
+                DiskDevice::Floppy => "floppy",
+            };
+            fail(format!("{kind} {}", disk.target), source, e)
+        })?;
+    }
+    let os = &def.os;
+    let files = [
+        ("kernel", os.kernel.as_deref()),
+        ("initrd", os.initrd.as_deref()),
+        ("firmware", os.loader.as_ref().map(|l| l.path.as_str())),
+        (
+            "NVRAM template",
+            os.nvram.as_ref().and_then(|n| n.template.as_deref()),
+        ),
+    ];
+    for (what, path) in files {
+        if let Some(path) = path {
+            access(Path::new(path), AccessFlags::R_OK)
+                .map_err(|e| fail(what.to_string(), path, e))?;
+        }
+    }
+    Ok(())
+}
+
+/// QEMU's own last error line in the tail of its log (`text`): the last
+/// line it wrote under its program name after the manager's `starting:`
+/// header, without QEMU's timestamp or program name. `None` when it wrote
+/// none.
+pub(crate) fn qemu_error_line(text: &str) -> Option<String> {
+    let after_start = text
+        .rfind(" starting: ")
+        .and_then(|i| text[i..].find('\n').map(|n| &text[i + n..]))
+        .unwrap_or(text);
+    after_start
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find_map(|line| {
+            // `-msg timestamp=on`: `2026-12-04T11:03:00.123456Z qemu-system-x86_64: ...`.
+            let rest = line.split_once(' ').map_or(line, |(first, rest)| {
+                if first.ends_with('Z') && first.contains('T') {
+                    rest
+                } else {
+                    line
+                }
+            });
+            let (program, message) = rest.split_once(": ")?;
+            program
+                .rsplit('/')
+                .next()
+                .is_some_and(|p| p.starts_with("qemu-system"))
+                .then(|| message.trim().to_string())
+        })
+        .filter(|m| !m.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_qemus_own_last_error() {
+        let log = "2026-12-04 10:00:00.000 starting: /usr/bin/qemu-system-x86_64 -name guest=a\n\
+                   2026-12-04T10:00:00.100000Z qemu-system-x86_64: -blockdev {\"driver\":\"file\"}: Could not open '/srv/vm/missing.qcow2': No such file or directory\n";
+        assert_eq!(
+            qemu_error_line(log).as_deref(),
+            Some(
+                "-blockdev {\"driver\":\"file\"}: Could not open '/srv/vm/missing.qcow2': No such file or directory"
+            )
+        );
+        let plain = "x starting: qemu\n/usr/bin/qemu-system-x86_64: terminating on signal 15\n";
+        assert_eq!(
+            qemu_error_line(plain).as_deref(),
+            Some("terminating on signal 15")
+        );
+        // An earlier start's error is not this one's.
+        let earlier = "a starting: q\nqemu-system-x86_64: old\nb starting: q\n";
+        assert_eq!(qemu_error_line(earlier), None);
+    }
+
+    #[test]
+    fn names_a_missing_disk_and_kernel() {
+        let xml = "<domain type='qemu'><name>p</name><memory unit='MiB'>32</memory>\
+                   <os><type arch='x86_64' machine='pc'>hvm</type><kernel>/nonexistent/vmlinuz</kernel></os>\
+                   <devices><disk type='file' device='disk'><source file='/nonexistent/d.qcow2'/>\
+                   <target dev='vda' bus='virtio'/></disk></devices></domain>";
+        let def = DomainDef::from_xml(xml).unwrap();
+        let e = check_paths(&def).unwrap_err();
+        assert_eq!(e.code, ErrorCode::Io);
+        assert!(
+            e.message.contains("disk vda /nonexistent/d.qcow2"),
+            "{}",
+            e.message
+        );
+        let mut def = def;
+        def.devices.disks.clear();
+        let e = check_paths(&def).unwrap_err();
+        assert!(
+            e.message.contains("kernel /nonexistent/vmlinuz"),
+            "{}",
+            e.message
+        );
+    }
+}
