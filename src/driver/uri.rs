@@ -133,12 +133,15 @@ fn percent_decode(s: &str) -> std::result::Result<String, String> {
 }
 
 /// The URI used when none is given: `QVIRT_DEFAULT_URI`, else
+/// `LIBVIRT_DEFAULT_URI` (a libvirt user's shell may set it), else
 /// `qemu:///system` for root and `qemu:///session` for anyone else.
 pub fn default_uri() -> String {
-    if let Ok(uri) = std::env::var("QVIRT_DEFAULT_URI")
-        && !uri.is_empty()
-    {
-        return uri;
+    for var in ["QVIRT_DEFAULT_URI", "LIBVIRT_DEFAULT_URI"] {
+        if let Ok(uri) = std::env::var(var)
+            && !uri.is_empty()
+        {
+            return uri;
+        }
     }
     if nix::unistd::geteuid().is_root() {
         "qemu:///system".to_string()

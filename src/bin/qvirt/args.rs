@@ -9,8 +9,9 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "qvirt", version, about, max_term_width = 100)]
 pub struct Cli {
-    /// The connection URI. Default: $QVIRT_DEFAULT_URI, else the embedded
-    /// state under $XDG_DATA_HOME/qvirt/embed.
+    /// The connection URI. Default: $QVIRT_DEFAULT_URI, else
+    /// $LIBVIRT_DEFAULT_URI, else qemu:///system as root and
+    /// qemu:///session for anyone else.
     #[arg(short = 'c', long = "connect", value_name = "URI", global = true)]
     pub connect: Option<String>,
     /// Say which URI is used, and other details, on stderr.
@@ -185,10 +186,15 @@ pub enum Command {
         /// Take the console from another client that holds it.
         #[arg(long)]
         force: bool,
-        /// When stdin is not a terminal: after it ends, keep printing the
-        /// guest's output until this many milliseconds pass without any.
-        #[arg(long, value_name = "MS", default_value_t = 300)]
+        /// When stdin is not a terminal: after it ends and the guest has
+        /// answered, keep printing the guest's output until this many
+        /// milliseconds pass without any.
+        #[arg(long, value_name = "MS", default_value_t = 1000)]
         drain_ms: u64,
+        /// When stdin is not a terminal: after it ends, wait up to this
+        /// many seconds for the guest to answer the last input.
+        #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+        answer_timeout: u64,
     },
     /// Print domain lifecycle events as they happen.
     Event {

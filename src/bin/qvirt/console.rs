@@ -4,8 +4,9 @@
 //! return, error, panic, and SIGINT/SIGTERM/SIGHUP/SIGQUIT, which are
 //! blocked and read from a signalfd rather than left to kill the process)
 //! and Ctrl+] leaves. When stdin is not a terminal (a pipe, a test), its
-//! bytes are relayed as they are until it ends; the guest's output is then
-//! printed until `--drain-ms` pass without any.
+//! bytes are relayed as they are until it ends; then the guest's answer is
+//! awaited (up to `--answer-timeout` seconds when none has come since the
+//! last byte sent) and printed until `--drain-ms` pass without output.
 //!
 //! One thread does everything: it waits briefly for stdin (and signals),
 //! then briefly for guest output, so neither direction waits for long.
@@ -89,6 +90,7 @@ pub fn run(
     arg: &str,
     force: bool,
     drain_ms: u64,
+    answer_timeout: u64,
     signals: Option<Signals>,
 ) -> Result<()> {
     let dom = ctx.domain(arg)?;
@@ -108,6 +110,7 @@ pub fn run(
         tty,
         signals: signals.as_ref().map(|s| s.0.as_fd()),
         drain: Duration::from_millis(drain_ms),
+        answer: Duration::from_secs(answer_timeout),
     };
     match relay.run(stream.as_mut()) {
         // The console closing because the domain stopped ends the relay
@@ -130,6 +133,9 @@ struct Relay<'a> {
     tty: bool,
     signals: Option<BorrowedFd<'a>>,
     drain: Duration,
+    /// After stdin ends, how long to wait for the guest to answer the
+    /// last input before the drain period starts.
+    answer: Duration,
 }
 
 impl Relay<'_> {
@@ -139,6 +145,10 @@ impl Relay<'_> {
         let mut stdin_open = true;
         // Set once stdin has ended: when the drain period runs out.
         let mut drain_until: Option<Instant> = None;
+        // Whether the guest has answered the last input: written more lines
+        // than the input had (a shell echoes each line it reads first).
+        let mut answered = true;
+        let (mut sent_lines, mut seen_lines) = (0usize, 0usize);
         let mut buf = [0u8; 4096];
         loop {
             let mut fds = Vec::with_capacity(2);
@@ -171,7 +181,11 @@ impl Relay<'_> {
                 match nix::unistd::read(self.stdin, &mut buf) {
                     Ok(0) => {
                         stdin_open = false;
-                        drain_until = Some(Instant::now() + self.drain);
+                        // The guest may take a while to answer the last
+                        // line (a command to run): give it that long
+                        // before counting quiet time.
+                        let wait = if answered { self.drain } else { self.answer };
+                        drain_until = Some(Instant::now() + wait);
                     }
                     Ok(n) => {
                         let data = &buf[..n];
@@ -183,6 +197,11 @@ impl Relay<'_> {
                         let send = &data[..escape.unwrap_or(n)];
                         if !send.is_empty() {
                             stream.write(send)?;
+                            if answered {
+                                (sent_lines, seen_lines) = (0, 0);
+                            }
+                            sent_lines += send.iter().filter(|&&b| b == b'\n').count();
+                            answered = false;
                         }
                         if escape.is_some() {
                             return Ok(());
@@ -195,7 +214,9 @@ impl Relay<'_> {
             let output = stream.read(SLICE)?;
             if !output.is_empty() {
                 write_bytes(&output)?;
-                if !stdin_open {
+                seen_lines += output.iter().filter(|&&b| b == b'\n').count();
+                answered = answered || seen_lines > sent_lines;
+                if !stdin_open && answered {
                     drain_until = Some(Instant::now() + self.drain);
                 }
             }

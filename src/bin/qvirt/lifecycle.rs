@@ -1,6 +1,7 @@
 //! Verbs that change a domain: define, start, stop, pause, save... Each
 //! prints virsh's one-line confirmation.
 
+use std::io::IsTerminal;
 use std::time::Duration;
 
 use qvirt::driver::ShutdownOptions;
@@ -46,7 +47,23 @@ pub fn run(ctx: &mut Ctx, command: Command) -> Result<()> {
                 wait,
                 destroy_on_timeout: false,
             };
-            ctx.driver()?.shutdown(&d, options)?;
+            let driver = ctx.driver()?;
+            // Waiting on a terminal shows that something happens.
+            let spinner = (wait.is_some() && std::io::stderr().is_terminal()).then(|| {
+                let s = indicatif::ProgressBar::new_spinner();
+                s.set_style(
+                    indicatif::ProgressStyle::with_template("{spinner} {msg} {elapsed}")
+                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+                );
+                s.set_message(format!("Waiting for domain '{}' to shut down", d.name));
+                s.enable_steady_tick(Duration::from_millis(120));
+                s
+            });
+            let result = driver.shutdown(&d, options);
+            if let Some(s) = spinner {
+                s.finish_and_clear();
+            }
+            result?;
             if wait.is_some() {
                 outln!("Domain '{}' has been shut down", d.name)
             } else {

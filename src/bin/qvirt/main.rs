@@ -162,7 +162,8 @@ fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Re
             dom,
             force,
             drain_ms,
-        } => console::run(ctx, &dom.domain, force, drain_ms, signals),
+            answer_timeout,
+        } => console::run(ctx, &dom.domain, force, drain_ms, answer_timeout, signals),
         Command::Event {
             domain,
             event,
