@@ -8,14 +8,13 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::error::Result;
 
 /// A handle on a domain, as lookups return it: enough to name it in
 /// messages and to find it again. Drivers find the domain by `uuid`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Domain {
     /// The domain's name.
     pub name: String,
@@ -26,7 +25,8 @@ pub struct Domain {
 }
 
 /// The state of a domain, with virsh's words for each.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DomainState {
     /// `running`: the guest's vCPUs run.
     Running,
@@ -57,7 +57,8 @@ impl DomainState {
 }
 
 /// Why a domain is in its state, in libvirt's terms.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum StateReason {
     /// No particular reason known.
     Unknown,
@@ -124,7 +125,8 @@ impl StateReason {
 }
 
 /// What `info` reports.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DomainInfo {
     /// The state.
     pub state: DomainState,
@@ -147,7 +149,8 @@ pub struct DomainInfo {
 }
 
 /// Which domains `list` returns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ListFilter {
     /// Include running and paused domains.
     pub active: bool,
@@ -166,10 +169,23 @@ impl ListFilter {
         active: true,
         inactive: false,
     };
+    /// Shut-off defined domains only (`--inactive`).
+    pub const INACTIVE: ListFilter = ListFilter {
+        active: false,
+        inactive: true,
+    };
+}
+
+impl DomainSummary {
+    /// A line of `list`.
+    pub fn new(domain: Domain, state: DomainState) -> DomainSummary {
+        DomainSummary { domain, state }
+    }
 }
 
 /// One line of `list`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DomainSummary {
     /// The domain.
     pub domain: Domain,
@@ -178,7 +194,8 @@ pub struct DomainSummary {
 }
 
 /// How `shutdown` behaves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ShutdownOptions {
     /// Wait up to this long for the domain to shut off; `None` returns
     /// once the request is delivered.
@@ -187,8 +204,33 @@ pub struct ShutdownOptions {
     pub destroy_on_timeout: bool,
 }
 
+impl ShutdownOptions {
+    /// Returns once the request is delivered (the default).
+    pub const NO_WAIT: ShutdownOptions = ShutdownOptions {
+        wait: None,
+        destroy_on_timeout: false,
+    };
+
+    /// Waits up to `wait` for the domain to shut off.
+    pub fn with_wait(self, wait: Duration) -> ShutdownOptions {
+        ShutdownOptions {
+            wait: Some(wait),
+            ..self
+        }
+    }
+
+    /// Whether to destroy the domain when the wait times out.
+    pub fn with_destroy_on_timeout(self, destroy: bool) -> ShutdownOptions {
+        ShutdownOptions {
+            destroy_on_timeout: destroy,
+            ..self
+        }
+    }
+}
+
 /// A lifecycle event, in libvirt's terms.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
     /// The domain it concerns.
     pub domain: Domain,
@@ -196,8 +238,16 @@ pub struct Event {
     pub kind: EventKind,
 }
 
+impl Event {
+    /// `kind` happened to `domain`.
+    pub fn new(domain: Domain, kind: EventKind) -> Event {
+        Event { domain, kind }
+    }
+}
+
 /// What happened to a domain.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EventKind {
     /// A persistent definition was added or changed.
     Defined,
@@ -218,7 +268,8 @@ pub enum EventKind {
 }
 
 /// The version numbers `version` reports.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VersionInfo {
     /// qvirt's version (`0.1.0`).
     pub library: String,
@@ -227,7 +278,8 @@ pub struct VersionInfo {
 }
 
 /// The host, as `nodeinfo` shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NodeInfo {
     /// CPU architecture (`x86_64`).
     pub arch: String,
@@ -255,7 +307,8 @@ pub enum MediaChange {
 
 /// Which definitions a device change applies to (virsh's `--live`,
 /// `--config`; neither is `--current`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct MediaFlags {
     /// The running domain. Default (with `config` unset too): the running
     /// domain when it runs, else the persistent definition.
@@ -263,6 +316,21 @@ pub struct MediaFlags {
     /// The persistent definition, used at the next start. Default: see
     /// `live`.
     pub config: bool,
+}
+
+impl MediaFlags {
+    /// `--current`: the running domain when it runs, else the persistent
+    /// definition (the default).
+    pub const CURRENT: MediaFlags = MediaFlags::new(false, false);
+    /// `--live`: the running domain only.
+    pub const LIVE: MediaFlags = MediaFlags::new(true, false);
+    /// `--config`: the persistent definition only.
+    pub const CONFIG: MediaFlags = MediaFlags::new(false, true);
+
+    /// `--live` and/or `--config` as given.
+    pub const fn new(live: bool, config: bool) -> MediaFlags {
+        MediaFlags { live, config }
+    }
 }
 
 /// A live subscription to lifecycle events; dropping it unsubscribes.

@@ -23,8 +23,8 @@ use uuid::Uuid;
 
 use super::spin::Spinner;
 use super::wire::{
-    Call, Frame, HEADER_LEN, Header, Kind, MAX_FRAME, PROTOCOL_VERSION, Reply, StreamMsg,
-    WireMedia, decode_event, decode_stream, encode_stream,
+    Call, Caller, Frame, HEADER_LEN, Header, Kind, MAX_FRAME, PROTOCOL_VERSION, Procedure, Reply,
+    StreamMsg, WireDomain, WireMedia, decode_event, decode_stream, encode_stream,
 };
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
@@ -247,7 +247,7 @@ fn route(st: &mut ConnState, frame: Frame) {
             } else if serial == 0 {
                 // An error the daemon sends before closing (too many
                 // clients, a broken frame): keep its code and words.
-                if let Ok(Err(e)) = Reply::decode(1, &frame.body) {
+                if let Ok(Err(e)) = Reply::decode(Procedure::Hello.number(), &frame.body) {
                     end(st, (e.code, e.message));
                 }
             }
@@ -260,7 +260,7 @@ fn route(st: &mut ConnState, frame: Frame) {
                     sub.lost = true;
                 } else {
                     match decode_event(&frame.body) {
-                        Ok(event) => sub.queue.push_back(event),
+                        Ok(event) => sub.queue.push_back(event.into()),
                         Err(e) => end(st, (ErrorCode::Protocol, format!("bad event: {e}"))),
                     }
                 }
@@ -321,13 +321,12 @@ impl SocketDriver {
             uri: uri.to_string(),
             conn,
         };
-        match driver.call(Call::Hello(u32::from(PROTOCOL_VERSION)))? {
-            Reply::Hello(v) if v == u32::from(PROTOCOL_VERSION) => Ok(driver),
-            Reply::Hello(v) => Err(Error::new(
+        match driver.rpc().hello(u32::from(PROTOCOL_VERSION))? {
+            v if v == u32::from(PROTOCOL_VERSION) => Ok(driver),
+            v => Err(Error::new(
                 ErrorCode::Protocol,
                 format!("the daemon speaks protocol {v}, this client {PROTOCOL_VERSION}"),
             )),
-            other => Err(unexpected(&other)),
         }
     }
 
@@ -504,7 +503,7 @@ impl RemoteConsole {
             header: Header {
                 version: PROTOCOL_VERSION,
                 kind: Kind::Stream,
-                procedure: 28,
+                procedure: Procedure::Console.number(),
                 serial: self.serial,
             },
             body: encode_stream(msg),
@@ -595,14 +594,23 @@ impl Drop for RemoteConsole {
     }
 }
 
-/// Matches the one reply variant a method expects.
-macro_rules! expect {
-    ($reply:expr, $variant:pat => $value:expr) => {
-        match $reply {
-            $variant => Ok($value),
-            other => Err(unexpected(&other)),
-        }
-    };
+/// The typed calls of the procedure table over this connection.
+struct Rpc<'a>(&'a SocketDriver);
+
+impl Caller for Rpc<'_> {
+    fn call(&self, call: Call) -> Result<Reply> {
+        self.0.call(call)
+    }
+}
+
+impl SocketDriver {
+    fn rpc(&self) -> Rpc<'_> {
+        Rpc(self)
+    }
+}
+
+fn wire(dom: &Domain) -> WireDomain {
+    dom.clone().into()
 }
 
 impl Driver for SocketDriver {
@@ -611,109 +619,108 @@ impl Driver for SocketDriver {
     }
 
     fn version(&self) -> Result<VersionInfo> {
-        expect!(self.call(Call::Version)?, Reply::Version(v) => v)
+        self.rpc().version(()).map(Into::into)
     }
 
     fn node_info(&self) -> Result<NodeInfo> {
-        expect!(self.call(Call::NodeInfo)?, Reply::Node(n) => n)
+        self.rpc().node_info(()).map(Into::into)
     }
 
     fn capabilities(&self) -> Result<String> {
-        expect!(self.call(Call::Capabilities)?, Reply::Text(t) => t)
+        self.rpc().capabilities(())
     }
 
     fn list(&self, filter: ListFilter) -> Result<Vec<DomainSummary>> {
-        expect!(self.call(Call::List(filter))?, Reply::Domains(d) => d)
+        let list = self.rpc().list(filter.into())?;
+        Ok(list.into_iter().map(Into::into).collect())
     }
 
     fn lookup_by_name(&self, name: &str) -> Result<Domain> {
-        expect!(self.call(Call::LookupByName(name.to_string()))?, Reply::Domain(d) => d)
+        self.rpc().lookup_by_name(name.to_string()).map(Into::into)
     }
 
     fn lookup_by_uuid(&self, uuid: Uuid) -> Result<Domain> {
-        expect!(self.call(Call::LookupByUuid(uuid))?, Reply::Domain(d) => d)
+        self.rpc().lookup_by_uuid(uuid).map(Into::into)
     }
 
     fn lookup_by_id(&self, id: u32) -> Result<Domain> {
-        expect!(self.call(Call::LookupById(id))?, Reply::Domain(d) => d)
+        self.rpc().lookup_by_id(id).map(Into::into)
     }
 
     fn define_xml(&self, xml: &str) -> Result<Domain> {
-        expect!(self.call(Call::DefineXml(xml.to_string()))?, Reply::Domain(d) => d)
+        self.rpc().define_xml(xml.to_string()).map(Into::into)
     }
 
     fn undefine(&self, dom: &Domain) -> Result<()> {
-        expect!(self.call(Call::Undefine(dom.clone()))?, Reply::Unit => ())
+        self.rpc().undefine(wire(dom))
     }
 
     fn create_xml(&self, xml: &str) -> Result<Domain> {
-        expect!(self.call(Call::CreateXml(xml.to_string()))?, Reply::Domain(d) => d)
+        self.rpc().create_xml(xml.to_string()).map(Into::into)
     }
 
     fn start(&self, dom: &Domain) -> Result<Domain> {
-        expect!(self.call(Call::Start(dom.clone()))?, Reply::Domain(d) => d)
+        self.rpc().start(wire(dom)).map(Into::into)
     }
 
     fn shutdown(&self, dom: &Domain, options: ShutdownOptions) -> Result<()> {
-        expect!(self.call(Call::Shutdown(dom.clone(), options))?, Reply::Unit => ())
+        self.rpc().shutdown((wire(dom), options.into()))
     }
 
     fn destroy(&self, dom: &Domain) -> Result<()> {
-        expect!(self.call(Call::Destroy(dom.clone()))?, Reply::Unit => ())
+        self.rpc().destroy(wire(dom))
     }
 
     fn reboot(&self, dom: &Domain) -> Result<()> {
-        expect!(self.call(Call::Reboot(dom.clone()))?, Reply::Unit => ())
+        self.rpc().reboot(wire(dom))
     }
 
     fn reset(&self, dom: &Domain) -> Result<()> {
-        expect!(self.call(Call::Reset(dom.clone()))?, Reply::Unit => ())
+        self.rpc().reset(wire(dom))
     }
 
     fn suspend(&self, dom: &Domain) -> Result<()> {
-        expect!(self.call(Call::Suspend(dom.clone()))?, Reply::Unit => ())
+        self.rpc().suspend(wire(dom))
     }
 
     fn resume(&self, dom: &Domain) -> Result<()> {
-        expect!(self.call(Call::Resume(dom.clone()))?, Reply::Unit => ())
+        self.rpc().resume(wire(dom))
     }
 
     fn save(&self, dom: &Domain, path: &Path) -> Result<()> {
-        let path = path_bytes(path)?;
-        expect!(self.call(Call::Save(dom.clone(), path))?, Reply::Unit => ())
+        self.rpc().save((wire(dom), path_bytes(path)?))
     }
 
     fn restore(&self, path: &Path) -> Result<Domain> {
-        let path = path_bytes(path)?;
-        expect!(self.call(Call::Restore(path))?, Reply::Domain(d) => d)
+        self.rpc().restore(path_bytes(path)?).map(Into::into)
     }
 
     fn managed_save(&self, dom: &Domain) -> Result<()> {
-        expect!(self.call(Call::ManagedSave(dom.clone()))?, Reply::Unit => ())
+        self.rpc().managed_save(wire(dom))
     }
 
     fn managed_save_remove(&self, dom: &Domain) -> Result<()> {
-        expect!(self.call(Call::ManagedSaveRemove(dom.clone()))?, Reply::Unit => ())
+        self.rpc().managed_save_remove(wire(dom))
     }
 
     fn autostart(&self, dom: &Domain) -> Result<bool> {
-        expect!(self.call(Call::Autostart(dom.clone()))?, Reply::Bool(b) => b)
+        self.rpc().autostart(wire(dom))
     }
 
     fn set_autostart(&self, dom: &Domain, on: bool) -> Result<()> {
-        expect!(self.call(Call::SetAutostart(dom.clone(), on))?, Reply::Unit => ())
+        self.rpc().set_autostart((wire(dom), on))
     }
 
     fn info(&self, dom: &Domain) -> Result<DomainInfo> {
-        expect!(self.call(Call::Info(dom.clone()))?, Reply::Info(i) => i)
+        self.rpc().info(wire(dom)).map(Into::into)
     }
 
     fn xml_desc(&self, dom: &Domain, inactive: bool) -> Result<String> {
-        expect!(self.call(Call::XmlDesc(dom.clone(), inactive))?, Reply::Text(t) => t)
+        self.rpc().xml_desc((wire(dom), inactive))
     }
 
     fn events(&self) -> Result<Box<dyn EventStream>> {
-        let (reply, serial) = self.call_with(Call::Events, |st, serial| {
+        let (reply, serial) = self.call_with(Call::Events(()), |st, serial| {
             st.events.insert(serial, Subscription::default());
         })?;
         // Dropped on any error, which unsubscribes.
@@ -722,25 +729,28 @@ impl Driver for SocketDriver {
             serial,
             uri: self.uri.clone(),
         };
-        expect!(reply, Reply::Unit => ())?;
-        Ok(Box::new(events))
+        match reply {
+            Reply::Events(()) => Ok(Box::new(events)),
+            other => Err(unexpected(&other)),
+        }
     }
 
     fn console(&self, dom: &Domain, force: bool) -> Result<Box<dyn ConsoleStream>> {
-        let (reply, serial) = self.call_with(Call::Console(dom.clone(), force), |st, serial| {
+        let (reply, serial) = self.call_with(Call::Console((wire(dom), force)), |st, serial| {
             st.streams.insert(serial, VecDeque::new());
         })?;
-        if let Err(e) = expect!(reply, Reply::Unit => ()) {
+        if let Reply::Console(()) = reply {
+            Ok(Box::new(RemoteConsole {
+                conn: self.conn.clone(),
+                serial,
+                ended: None,
+                pending: Vec::new(),
+                uri: self.uri.clone(),
+            }))
+        } else {
             self.forget(serial);
-            return Err(e);
+            Err(unexpected(&reply))
         }
-        Ok(Box::new(RemoteConsole {
-            conn: self.conn.clone(),
-            serial,
-            ended: None,
-            pending: Vec::new(),
-            uri: self.uri.clone(),
-        }))
     }
 
     fn change_media(
@@ -756,12 +766,12 @@ impl Driver for SocketDriver {
             MediaChange::Insert(p) => WireMedia::Insert(path_bytes(&p)?),
             MediaChange::Update(p) => WireMedia::Update(path_bytes(&p)?),
         };
-        let call = Call::ChangeMedia(dom.clone(), target.to_string(), media, flags);
-        expect!(self.call(call)?, Reply::Unit => ())
+        self.rpc()
+            .change_media((wire(dom), target.to_string(), media, flags.into()))
     }
 
     fn screenshot(&self, dom: &Domain) -> Result<Vec<u8>> {
-        expect!(self.call(Call::Screenshot(dom.clone()))?, Reply::Bytes(b) => b)
+        self.rpc().screenshot(wire(dom)).map(|b| b.0)
     }
 }
 

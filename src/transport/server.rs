@@ -11,23 +11,23 @@
 
 use std::collections::HashMap;
 use std::io::{BufReader, Read, Write};
-use std::os::unix::ffi::OsStrExt;
 use std::os::unix::net::{UnixListener, UnixStream};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
 
+use super::dispatch::{DriverCalls, Opened};
+use super::procedures::dispatch;
 use super::spin::Spinner;
 use super::wire::{
-    Call, Frame, Header, Kind, PROTOCOL_VERSION, Reply, StreamMsg, WireError, WireMedia,
+    Call, Frame, Header, Kind, PROTOCOL_VERSION, Procedure, Reply, StreamMsg, WireError,
     decode_stream, encode_event, encode_stream,
 };
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::local::logger::Logger;
-use crate::driver::{ConsoleStream, Driver, EventStream, MediaChange};
+use crate::driver::{ConsoleStream, Driver, EventStream};
 
 /// How long a new connection has to say hello (its first frame, whole)
 /// before it is told `Timeout` and closed: a connection that never
@@ -67,63 +67,6 @@ pub struct Server {
     pub stopping: Arc<AtomicBool>,
     /// Calls being answered right now.
     in_flight: AtomicUsize,
-}
-
-/// What a call produced: a reply, or a stream the connection must pump.
-pub enum Outcome {
-    /// A plain reply.
-    Reply(Reply),
-    /// A new event subscription.
-    Events(Box<dyn EventStream>),
-    /// A console.
-    Console(Box<dyn ConsoleStream>),
-}
-
-/// Runs `call` on `driver`: the one place a call meets a method.
-pub fn dispatch(driver: &dyn Driver, call: Call) -> Result<Outcome> {
-    use Outcome::Reply as R;
-    let path = |bytes: Vec<u8>| PathBuf::from(std::ffi::OsStr::from_bytes(&bytes));
-    Ok(match call {
-        Call::Hello(_) => R(Reply::Hello(u32::from(PROTOCOL_VERSION))),
-        Call::Version => R(Reply::Version(driver.version()?)),
-        Call::NodeInfo => R(Reply::Node(driver.node_info()?)),
-        Call::Capabilities => R(Reply::Text(driver.capabilities()?)),
-        Call::List(f) => R(Reply::Domains(driver.list(f)?)),
-        Call::LookupByName(n) => R(Reply::Domain(driver.lookup_by_name(&n)?)),
-        Call::LookupByUuid(u) => R(Reply::Domain(driver.lookup_by_uuid(u)?)),
-        Call::LookupById(i) => R(Reply::Domain(driver.lookup_by_id(i)?)),
-        Call::DefineXml(x) => R(Reply::Domain(driver.define_xml(&x)?)),
-        Call::Undefine(d) => R(driver.undefine(&d).map(|()| Reply::Unit)?),
-        Call::CreateXml(x) => R(Reply::Domain(driver.create_xml(&x)?)),
-        Call::Start(d) => R(Reply::Domain(driver.start(&d)?)),
-        Call::Shutdown(d, o) => R(driver.shutdown(&d, o).map(|()| Reply::Unit)?),
-        Call::Destroy(d) => R(driver.destroy(&d).map(|()| Reply::Unit)?),
-        Call::Reboot(d) => R(driver.reboot(&d).map(|()| Reply::Unit)?),
-        Call::Reset(d) => R(driver.reset(&d).map(|()| Reply::Unit)?),
-        Call::Suspend(d) => R(driver.suspend(&d).map(|()| Reply::Unit)?),
-        Call::Resume(d) => R(driver.resume(&d).map(|()| Reply::Unit)?),
-        Call::Save(d, p) => R(driver.save(&d, &path(p)).map(|()| Reply::Unit)?),
-        Call::Restore(p) => R(Reply::Domain(driver.restore(&path(p))?)),
-        Call::ManagedSave(d) => R(driver.managed_save(&d).map(|()| Reply::Unit)?),
-        Call::ManagedSaveRemove(d) => R(driver.managed_save_remove(&d).map(|()| Reply::Unit)?),
-        Call::Autostart(d) => R(Reply::Bool(driver.autostart(&d)?)),
-        Call::SetAutostart(d, on) => R(driver.set_autostart(&d, on).map(|()| Reply::Unit)?),
-        Call::Info(d) => R(Reply::Info(driver.info(&d)?)),
-        Call::XmlDesc(d, inactive) => R(Reply::Text(driver.xml_desc(&d, inactive)?)),
-        Call::Events => Outcome::Events(driver.events()?),
-        Call::Console(d, force) => Outcome::Console(driver.console(&d, force)?),
-        Call::ChangeMedia(d, target, media, flags) => {
-            let change = match media {
-                WireMedia::Eject => MediaChange::Eject,
-                WireMedia::Insert(p) => MediaChange::Insert(path(p)),
-                WireMedia::Update(p) => MediaChange::Update(path(p)),
-            };
-            R(driver
-                .change_media(&d, &target, change, flags)
-                .map(|()| Reply::Unit)?)
-        }
-        Call::Screenshot(d) => R(Reply::Bytes(driver.screenshot(&d)?)),
-    })
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -416,48 +359,37 @@ impl Server {
                     }
                 }
             }
-            if options.read_only && !call.is_read_only() {
-                let (procedure, _) = call.encode();
-                let e = Error::new(
-                    ErrorCode::OperationDenied,
-                    format!(
-                        "procedure {procedure} changes state; this socket is read-only (use the read-write socket as root)"
-                    ),
-                );
+            if options.read_only
+                && let Some(why) = call.read_only_refusal()
+            {
+                let e = Error::new(ErrorCode::OperationDenied, why);
                 if !conn.send_error(h.procedure, h.serial, &e) {
                     break;
                 }
                 continue;
             }
             self.in_flight.fetch_add(1, Ordering::SeqCst);
-            let result = dispatch(&*self.driver, call);
-            let ok = match result {
-                Ok(Outcome::Reply(r)) => {
+            let mut calls = DriverCalls::new(&*self.driver);
+            let result = dispatch(&mut calls, call);
+            let ok = match (result, calls.opened) {
+                (Ok(r), None) => {
                     conn.send(Kind::Reply, h.procedure, h.serial, Reply::encode(&Ok(r)))
                 }
-                Ok(Outcome::Events(stream)) => {
-                    let sent = conn.send(
-                        Kind::Reply,
-                        h.procedure,
-                        h.serial,
-                        Reply::encode(&Ok(Reply::Unit)),
-                    );
+                (Ok(r), Some(Opened::Events(stream))) => {
+                    let sent = conn.send(Kind::Reply, h.procedure, h.serial, Reply::encode(&Ok(r)));
                     pump_events(&conn, h.serial, stream);
                     sent
                 }
-                Ok(Outcome::Console(console)) => {
+                (Ok(r), Some(Opened::Console(console))) => {
                     let console = Arc::new(Mutex::new(console));
                     lock(&conn.consoles).insert(h.serial, console.clone());
-                    let sent = conn.send(
-                        Kind::Reply,
-                        h.procedure,
-                        h.serial,
-                        Reply::encode(&Ok(Reply::Unit)),
-                    );
+                    let sent = conn.send(Kind::Reply, h.procedure, h.serial, Reply::encode(&Ok(r)));
                     pump_console(&conn, h.serial, console);
                     sent
                 }
-                Err(e) => conn.send(Kind::Reply, h.procedure, h.serial, Reply::encode(&Err(e))),
+                (Err(e), _) => {
+                    conn.send(Kind::Reply, h.procedure, h.serial, Reply::encode(&Err(e)))
+                }
             };
             self.in_flight.fetch_sub(1, Ordering::SeqCst);
             if !ok {
@@ -483,11 +415,21 @@ impl Server {
                 let written = lock(&console).write(&bytes);
                 match written {
                     Ok(()) => {
-                        conn.send(Kind::Stream, 28, serial, encode_stream(&StreamMsg::Written));
+                        conn.send(
+                            Kind::Stream,
+                            Procedure::Console.number(),
+                            serial,
+                            encode_stream(&StreamMsg::Written),
+                        );
                     }
                     Err(e) => {
                         let end = StreamMsg::End(Some(WireError::from(&e)));
-                        conn.send(Kind::Stream, 28, serial, encode_stream(&end));
+                        conn.send(
+                            Kind::Stream,
+                            Procedure::Console.number(),
+                            serial,
+                            encode_stream(&end),
+                        );
                         conn.close_console(serial);
                     }
                 }
@@ -575,7 +517,7 @@ fn refuse(stream: &UnixStream, e: &Error) {
         header: Header {
             version: PROTOCOL_VERSION,
             kind: Kind::Reply,
-            procedure: 1,
+            procedure: Procedure::Hello.number(),
             serial: 0,
         },
         body: Reply::encode(&Err(Error::new(e.code, e.message.clone()))),
@@ -596,7 +538,8 @@ fn pump_events(conn: &Arc<Conn>, serial: u32, mut stream: Box<dyn EventStream>) 
             while !conn.closed.load(Ordering::SeqCst) {
                 match stream.next(Duration::from_millis(500)) {
                     Ok(Some(event)) => {
-                        if !conn.send(Kind::Event, 27, serial, encode_event(&event)) {
+                        let body = encode_event(&event.into());
+                        if !conn.send(Kind::Event, Procedure::Events.number(), serial, body) {
                             return;
                         }
                     }
@@ -626,7 +569,7 @@ fn pump_console(conn: &Arc<Conn>, serial: u32, console: SharedConsole) {
                     Ok(bytes) => {
                         if !conn.send(
                             Kind::Stream,
-                            28,
+                            Procedure::Console.number(),
                             serial,
                             encode_stream(&StreamMsg::Data(bytes)),
                         ) {
@@ -636,7 +579,7 @@ fn pump_console(conn: &Arc<Conn>, serial: u32, console: SharedConsole) {
                     Err(e) => {
                         conn.send(
                             Kind::Stream,
-                            28,
+                            Procedure::Console.number(),
                             serial,
                             encode_stream(&StreamMsg::End(Some(WireError::from(&e)))),
                         );

@@ -248,10 +248,7 @@ pub fn list_filters_and_sorts(cx: &mut Ctx<'_>) {
             ("fw-c".to_string(), DomainState::Running),
         ]
     );
-    let inactive = ListFilter {
-        active: false,
-        inactive: true,
-    };
+    let inactive = ListFilter::INACTIVE;
     assert_eq!(
         listed(d, inactive),
         [("fw-b".to_string(), off), ("fw-d".to_string(), off)]

@@ -401,10 +401,7 @@ pub fn shutdown_ignored_times_out(cx: &mut Ctx<'_>) {
     let dom = define_and_start(d, &Vm::firmware("fw-a"));
     d.shutdown(&dom, ShutdownOptions::default()).unwrap();
     let started = Instant::now();
-    let opts = ShutdownOptions {
-        wait: Some(Duration::from_millis(500)),
-        destroy_on_timeout: false,
-    };
+    let opts = ShutdownOptions::NO_WAIT.with_wait(Duration::from_millis(500));
     let e = expect_err(
         d.shutdown(&dom, opts),
         ErrorCode::Timeout,
@@ -421,10 +418,9 @@ pub fn shutdown_ignored_times_out(cx: &mut Ctx<'_>) {
 pub fn shutdown_destroys_on_timeout(cx: &mut Ctx<'_>) {
     let d = cx.d();
     let dom = define_and_start(d, &Vm::firmware("fw-a"));
-    let opts = ShutdownOptions {
-        wait: Some(Duration::from_millis(300)),
-        destroy_on_timeout: true,
-    };
+    let opts = ShutdownOptions::NO_WAIT
+        .with_wait(Duration::from_millis(300))
+        .with_destroy_on_timeout(true);
     d.shutdown(&dom, opts).unwrap();
     let i = info(d, &dom);
     assert_eq!(

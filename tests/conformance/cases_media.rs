@@ -15,25 +15,13 @@ use serde_json::{Value, json};
 use crate::*;
 
 /// Only the running domain.
-const LIVE: MediaFlags = MediaFlags {
-    live: true,
-    config: false,
-};
+const LIVE: MediaFlags = MediaFlags::LIVE;
 /// Only the persistent definition.
-const CONFIG: MediaFlags = MediaFlags {
-    live: false,
-    config: true,
-};
+const CONFIG: MediaFlags = MediaFlags::CONFIG;
 /// Both.
-const BOTH: MediaFlags = MediaFlags {
-    live: true,
-    config: true,
-};
+const BOTH: MediaFlags = MediaFlags::new(true, true);
 /// The running domain when it runs, else the definition.
-const CURRENT: MediaFlags = MediaFlags {
-    live: false,
-    config: false,
-};
+const CURRENT: MediaFlags = MediaFlags::CURRENT;
 
 /// The firmware VM with an empty IDE cdrom (hdc) and a floppy (fda)
 /// holding `floppy`.

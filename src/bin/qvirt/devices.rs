@@ -152,10 +152,7 @@ pub fn change_media(ctx: &mut Ctx, arg: &str, a: MediaArgs) -> Result<()> {
         (false, false, Some(file)) => (MediaChange::Update(file), "updated"),
         (false, false, None) => (MediaChange::Eject, "updated"),
     };
-    let flags = MediaFlags {
-        live: a.live,
-        config: a.config,
-    };
+    let flags = MediaFlags::new(a.live, a.config);
     let target = drive_target(ctx, &dom, &a.path, flags)?;
     ctx.driver()?.change_media(&dom, &target, change, flags)?;
     outln!("Successfully {done} media.")

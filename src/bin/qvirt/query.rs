@@ -12,10 +12,7 @@ pub fn list(ctx: &mut Ctx, all: bool, inactive: bool, names: bool, json: bool) -
     let filter = if all {
         ListFilter::ALL
     } else if inactive {
-        ListFilter {
-            active: false,
-            inactive: true,
-        }
+        ListFilter::INACTIVE
     } else {
         ListFilter::ACTIVE
     };
