@@ -5,6 +5,7 @@
 //! suite are written once. Only model types and the plain types below
 //! appear in signatures: nothing of QEMU or of the wire.
 
+use std::os::fd::BorrowedFd;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -336,7 +337,19 @@ impl MediaFlags {
 /// A live subscription to lifecycle events; dropping it unsubscribes.
 pub trait EventStream: Send {
     /// The next event, waiting up to `timeout`; `Ok(None)` on timeout.
+    /// An error that the next call does not repeat means events were
+    /// lost (the subscriber read too slowly) and the stream goes on; an
+    /// error that repeats means the stream has ended.
     fn next(&mut self, timeout: Duration) -> Result<Option<Event>>;
+
+    /// A descriptor that polls readable (`POLLIN`) while `next` may
+    /// have something without waiting, for a caller that waits on many
+    /// sources at once (an event loop). Level-triggered: it stays
+    /// readable until `next` has found the stream empty. `None` (the
+    /// default): there is none, call `next` with a short timeout instead.
+    fn ready_fd(&self) -> Option<BorrowedFd<'_>> {
+        None
+    }
 }
 
 /// A bidirectional byte stream to a domain's serial console.
@@ -346,6 +359,13 @@ pub trait ConsoleStream: Send {
     fn read(&mut self, timeout: Duration) -> Result<Vec<u8>>;
     /// Sends input to the guest.
     fn write(&mut self, data: &[u8]) -> Result<()>;
+
+    /// A descriptor that polls readable (`POLLIN`, or `POLLHUP` at its
+    /// end) while `read` may return without waiting, as
+    /// [`EventStream::ready_fd`]. `None` (the default): there is none.
+    fn ready_fd(&self) -> Option<BorrowedFd<'_>> {
+        None
+    }
 }
 
 /// The qvirt API. Object-safe and shared across threads; every method

@@ -52,6 +52,31 @@ pub struct Header {
     pub serial: u32,
 }
 
+impl Header {
+    /// Parses the header at the start of `bytes` (a frame after its
+    /// length).
+    pub fn parse(bytes: &[u8]) -> Result<Header> {
+        if bytes.len() < HEADER_LEN {
+            return Err(protocol("frame shorter than its header"));
+        }
+        let kind = match bytes[2] {
+            0 => Kind::Call,
+            1 => Kind::Reply,
+            2 => Kind::Event,
+            3 => Kind::Stream,
+            k => return Err(protocol(format!("unknown frame kind {k}"))),
+        };
+        let word =
+            |i: usize| u32::from_be_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
+        Ok(Header {
+            version: u16::from_be_bytes([bytes[0], bytes[1]]),
+            kind,
+            procedure: word(4),
+            serial: word(8),
+        })
+    }
+}
+
 /// One decoded frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Frame {
@@ -125,24 +150,8 @@ impl Frame {
 
     /// Parses a frame's header and body (everything after the length).
     pub fn parse(bytes: &[u8]) -> Result<Frame> {
-        if bytes.len() < HEADER_LEN {
-            return Err(protocol("frame shorter than its header"));
-        }
-        let kind = match bytes[2] {
-            0 => Kind::Call,
-            1 => Kind::Reply,
-            2 => Kind::Event,
-            3 => Kind::Stream,
-            k => return Err(protocol(format!("unknown frame kind {k}"))),
-        };
-        let word = |i: usize| u32::from_be_bytes(bytes[i..i + 4].try_into().expect("4 bytes"));
         Ok(Frame {
-            header: Header {
-                version: u16::from_be_bytes([bytes[0], bytes[1]]),
-                kind,
-                procedure: word(4),
-                serial: word(8),
-            },
+            header: Header::parse(bytes)?,
             body: bytes[HEADER_LEN..].to_vec(),
         })
     }
@@ -218,6 +227,11 @@ pub enum StreamMsg {
     /// The daemon wrote the client's last `Data` to the console (so a
     /// write through the daemon fails or succeeds as a local one would).
     Written,
+    /// On an event subscription: the daemon dropped this many events
+    /// because the client did not read them in time. Sent once, after
+    /// the events that were delivered; delivery goes on with the next
+    /// event.
+    Lost(u64),
 }
 
 /// Encodes a stream frame's body.

@@ -19,6 +19,7 @@
 //! console and save cases. Waits are polls or event reads with deadlines.
 
 mod cases_autostart;
+mod cases_concurrency;
 mod cases_define;
 mod cases_events;
 mod cases_failures;
@@ -142,6 +143,8 @@ macro_rules! conformance {
             // Autostart (a daemon starts marked domains; an embedded
             // driver does not: the case checks each for its own).
             cases_autostart::autostart_with_the_manager,
+            // Calls from several threads.
+            cases_concurrency::calls_do_not_wait_behind_a_long_call,
         );
     };
     (@stamp $driver:ident, $backend:expr, $($module:ident :: $case:ident),* $(,)?) => {

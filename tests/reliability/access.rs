@@ -10,7 +10,6 @@ use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use qvirt::driver::local::LocalDriver;
@@ -121,19 +120,17 @@ fn another_uid_is_refused() {
 /// An in-process server on `dir/state` with a read-write socket (`rw`)
 /// and a read-only one (`ro`) admitting any uid, `max` clients each.
 struct TwoSockets {
-    server: Arc<Server>,
+    server: Server,
     rw: PathBuf,
     ro: PathBuf,
-    threads: Vec<std::thread::JoinHandle<qvirt::Result<()>>>,
 }
 
 impl TwoSockets {
     fn serve(dir: &TestDir, max: usize) -> TwoSockets {
         let driver = Arc::new(LocalDriver::open_embedded(&dir.path.join("state")).unwrap());
         let log = driver.logger();
-        let server = Arc::new(Server::new(driver, log));
+        let server = Server::start(driver, log).unwrap();
         let (rw, ro) = (dir.path.join("rw.sock"), dir.path.join("ro.sock"));
-        let mut threads = Vec::new();
         for (path, read_only) in [(&rw, false), (&ro, true)] {
             let listener = UnixListener::bind(path).unwrap();
             let options = ServeOptions {
@@ -145,28 +142,13 @@ impl TwoSockets {
                 },
                 max_clients: max,
             };
-            let s = server.clone();
-            threads.push(std::thread::spawn(move || s.serve(listener, options)));
+            server.listen(listener, options).unwrap();
         }
-        TwoSockets {
-            server,
-            rw,
-            ro,
-            threads,
-        }
+        TwoSockets { server, rw, ro }
     }
 
     fn connect(path: &Path) -> qvirt::Result<SocketDriver> {
         SocketDriver::connect(path, "qemu+unix:///system")
-    }
-}
-
-impl Drop for TwoSockets {
-    fn drop(&mut self) {
-        self.server.stopping.store(true, Ordering::SeqCst);
-        for t in self.threads.drain(..) {
-            let _ = t.join();
-        }
     }
 }
 
@@ -245,7 +227,7 @@ fn read_only_clients_cannot_crowd_out_the_read_write_socket() {
     assert!(e.message.contains("too many clients"), "{e}");
     let rw = TwoSockets::connect(&s.rw).expect("the read-write socket still admits");
     rw.list(ListFilter::ALL).unwrap();
-    assert_eq!(s.server.clients.load(Ordering::SeqCst), 4);
+    assert_eq!(s.server.clients(), 4);
     drop(crowd);
 }
 

@@ -477,6 +477,7 @@ pub fn all() -> Vec<Sample> {
             })),
         ),
         ("written", StreamMsg::Written),
+        ("lost", StreamMsg::Lost(300)),
     ];
     for (name, msg) in streams {
         out.push(Sample {

@@ -21,6 +21,12 @@ use std::time::{Duration, Instant};
 
 use uuid::Uuid;
 
+mod read;
+mod streams;
+
+use read::{Pending, ReadSide};
+use streams::{Events, Local, RemoteConsole, Subscription};
+
 use super::spin::Spinner;
 use super::wire::{
     Call, Caller, Frame, HEADER_LEN, Header, Kind, MAX_FRAME, PROTOCOL_VERSION, Procedure, Reply,
@@ -28,12 +34,9 @@ use super::wire::{
 };
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
-    ConsoleStream, Domain, DomainInfo, DomainSummary, Driver, Event, EventStream, ListFilter,
-    MediaChange, MediaFlags, NodeInfo, ShutdownOptions, VersionInfo,
+    ConsoleStream, Domain, DomainInfo, DomainSummary, Driver, EventStream, ListFilter, MediaChange,
+    MediaFlags, NodeInfo, ShutdownOptions, VersionInfo,
 };
-
-/// Events buffered per subscription before the newest are dropped.
-const EVENT_QUEUE: usize = 1024;
 
 /// Bytes the read buffer keeps between frames; it grows for a larger
 /// frame and shrinks back once that frame is consumed.
@@ -54,14 +57,21 @@ struct Conn {
     state: Mutex<ConnState>,
     changed: Condvar,
     next_serial: AtomicU32,
+    /// Held while the daemon's event subscription is opened or ended,
+    /// so that an end and the next opening go out in that order.
+    subscribing: Mutex<()>,
 }
 
 #[derive(Default)]
 struct ConnState {
     /// Calls waiting: serial -> (procedure, reply frame once it came).
     waiting: HashMap<u32, (u32, Option<Frame>)>,
-    /// Event subscriptions by the serial of their `Events` call.
-    events: HashMap<u32, Subscription>,
+    /// The event subscription at the daemon, with its local streams.
+    events: Option<Subscription>,
+    /// Local streams whose subscription the daemon ended.
+    ended_locals: HashMap<u64, Local>,
+    /// The id of the next local event stream.
+    next_local: u64,
     /// Open consoles' messages by the serial of their `Console` call.
     streams: HashMap<u32, VecDeque<StreamMsg>>,
     /// A thread is reading the socket for everyone.
@@ -69,29 +79,6 @@ struct ConnState {
     /// Why the connection ended, once it has: the code a caller sees
     /// (the daemon's own when it refused us, else `Protocol`) and words.
     closed: Option<(ErrorCode, String)>,
-}
-
-/// Events received for one subscription and not yet taken.
-#[derive(Default)]
-struct Subscription {
-    queue: VecDeque<Event>,
-    /// Events were dropped because the queue was full.
-    lost: bool,
-}
-
-/// The read side of the connection.
-struct ReadSide {
-    socket: UnixStream,
-    spinner: Spinner,
-    pending: Pending,
-}
-
-/// Bytes read from the socket and not yet parsed: `buf[start..end]`.
-#[derive(Default)]
-struct Pending {
-    buf: Vec<u8>,
-    start: usize,
-    end: usize,
 }
 
 /// What a wait on the connection ended with.
@@ -103,87 +90,6 @@ enum Wait<T> {
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-impl Pending {
-    /// Takes the complete frames out of the buffer.
-    fn frames(&mut self) -> Result<Vec<Frame>> {
-        let mut frames = Vec::new();
-        loop {
-            let avail = &self.buf[self.start..self.end];
-            let Some(prefix) = avail.first_chunk::<4>() else {
-                break;
-            };
-            let len = Frame::check_len(*prefix)?;
-            if avail.len() < 4 + len {
-                break;
-            }
-            frames.push(Frame::parse(&avail[4..4 + len])?);
-            self.start += 4 + len;
-        }
-        if self.start == self.end {
-            self.start = 0;
-            self.end = 0;
-            if self.buf.len() > READ_BUFFER {
-                self.buf.truncate(READ_BUFFER);
-                self.buf.shrink_to_fit();
-            }
-        }
-        Ok(frames)
-    }
-
-    /// The free part of the buffer, with room for at least the rest of
-    /// the frame that has begun (the partial frame moved to the front).
-    fn room(&mut self) -> &mut [u8] {
-        if self.start > 0 {
-            self.buf.copy_within(self.start..self.end, 0);
-            self.end -= self.start;
-            self.start = 0;
-        }
-        // `frames` has checked the length against the limit already.
-        let need = match self.buf[..self.end].first_chunk::<4>() {
-            Some(prefix) => 4 + u32::from_be_bytes(*prefix) as usize,
-            None => 4,
-        };
-        if self.buf.len() < need.max(READ_BUFFER) {
-            self.buf.resize(need.max(READ_BUFFER), 0);
-        }
-        &mut self.buf[self.end..]
-    }
-}
-
-impl ReadSide {
-    /// Reads the frames that come next, polling briefly and then sleeping
-    /// until `deadline`; none when it passes first. An error is why the
-    /// connection is over.
-    fn read_frames(
-        &mut self,
-        deadline: Option<Instant>,
-    ) -> std::result::Result<Vec<Frame>, (ErrorCode, String)> {
-        let protocol = |why: String| (ErrorCode::Protocol, why);
-        loop {
-            let frames = self.pending.frames().map_err(|e| protocol(e.to_string()))?;
-            if !frames.is_empty() {
-                return Ok(frames);
-            }
-            match self
-                .spinner
-                .recv(&self.socket, self.pending.room(), deadline)
-            {
-                Ok(Some(0)) => {
-                    let why = if self.pending.end > self.pending.start {
-                        "the connection ended inside a frame"
-                    } else {
-                        "the daemon closed the connection"
-                    };
-                    return Err(protocol(why.to_string()));
-                }
-                Ok(Some(n)) => self.pending.end += n,
-                Ok(None) => return Ok(Vec::new()),
-                Err(e) => return Err(protocol(format!("cannot read from the connection: {e}"))),
-            }
-        }
-    }
 }
 
 impl Conn {
@@ -255,15 +161,26 @@ fn route(st: &mut ConnState, frame: Frame) {
         // Frames for a subscription or console that is gone are dropped
         // unread; one that does not decode ends the connection.
         Kind::Event => {
-            if let Some(sub) = st.events.get_mut(&serial) {
-                if sub.queue.len() >= EVENT_QUEUE {
-                    sub.lost = true;
-                } else {
-                    match decode_event(&frame.body) {
-                        Ok(event) => sub.queue.push_back(event.into()),
-                        Err(e) => end(st, (ErrorCode::Protocol, format!("bad event: {e}"))),
+            if let Some(sub) = st.events.as_mut().filter(|s| s.serial == serial) {
+                match decode_event(&frame.body) {
+                    Ok(event) => sub.event(&event.into()),
+                    Err(e) => end(st, (ErrorCode::Protocol, format!("bad event: {e}"))),
+                }
+            }
+        }
+        Kind::Stream if st.events.as_ref().is_some_and(|s| s.serial == serial) => {
+            match decode_stream(&frame.body) {
+                Ok(StreamMsg::Lost(n)) => {
+                    if let Some(sub) = &mut st.events {
+                        sub.lost(n);
                     }
                 }
+                Ok(StreamMsg::End(why)) => streams::sub_ended(st, why),
+                Ok(_) => {}
+                Err(e) => end(
+                    st,
+                    (ErrorCode::Protocol, format!("bad event stream data: {e}")),
+                ),
             }
         }
         Kind::Stream => {
@@ -289,15 +206,18 @@ fn end(st: &mut ConnState, why: (ErrorCode, String)) {
 }
 
 impl SocketDriver {
-    /// Connects to the daemon listening at `path`, says hello, and checks
-    /// the protocol version. `uri` is what [`Driver::uri`] reports.
+    /// Connects to the daemon listening at `path`, checks that it runs
+    /// as this user or as root, says hello, and checks the protocol
+    /// version. `uri` is what [`Driver::uri`] reports.
     pub fn connect(path: &Path, uri: &str) -> Result<SocketDriver> {
         let socket = UnixStream::connect(path)
             .map_err(|e| Error::io(format!("cannot connect to {} ({uri})", path.display()), e))?;
+        check_server(&socket, &path.display().to_string())?;
         SocketDriver::over(socket, uri)
     }
 
-    /// Runs the protocol over an already-connected socket.
+    /// Runs the protocol over an already-connected socket (whose peer
+    /// the caller has checked).
     pub fn over(socket: UnixStream, uri: &str) -> Result<SocketDriver> {
         let read_half = socket
             .try_clone()
@@ -316,6 +236,7 @@ impl SocketDriver {
             state: Mutex::new(ConnState::default()),
             changed: Condvar::new(),
             next_serial: AtomicU32::new(1),
+            subscribing: Mutex::new(()),
         });
         let driver = SocketDriver {
             uri: uri.to_string(),
@@ -397,7 +318,9 @@ impl SocketDriver {
     fn forget(&self, serial: u32) {
         let mut st = lock(&self.conn.state);
         st.waiting.remove(&serial);
-        st.events.remove(&serial);
+        if st.events.as_ref().is_some_and(|s| s.serial == serial) {
+            st.events = None;
+        }
         st.streams.remove(&serial);
     }
 
@@ -425,6 +348,47 @@ impl SocketDriver {
     }
 }
 
+impl Conn {
+    /// Writes a stream frame of the stream opened by call `serial`.
+    fn send_stream(&self, serial: u32, procedure: Procedure, msg: &StreamMsg) -> Result<()> {
+        let frame = Frame {
+            header: Header {
+                version: PROTOCOL_VERSION,
+                kind: Kind::Stream,
+                procedure: procedure.number(),
+                serial,
+            },
+            body: encode_stream(msg),
+        };
+        let mut w = lock(&self.writer);
+        frame.write(&mut *w)?;
+        w.flush()
+            .map_err(|e| Error::io("cannot write to the connection", e))
+    }
+}
+
+/// Refuses a daemon socket served by anyone but this user or root
+/// (`SO_PEERCRED`), before anything is sent to it: in a shared
+/// directory, another user could otherwise stand up a socket of that
+/// name and read what is sent there (domain XML, paths).
+fn check_server(socket: &UnixStream, path: &str) -> Result<()> {
+    use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
+    let me = nix::unistd::geteuid().as_raw();
+    let creds = getsockopt(socket, PeerCredentials)
+        .map_err(|e| Error::io(format!("cannot learn who serves {path}"), e.into()))?;
+    if creds.uid() != me && creds.uid() != 0 {
+        return Err(Error::new(
+            ErrorCode::OperationDenied,
+            format!(
+                "{path} is served by uid {} (pid {}), neither you (uid {me}) nor root; refusing to talk to it",
+                creds.uid(),
+                creds.pid()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 impl Drop for SocketDriver {
     fn drop(&mut self) {
         // Wakes a thread reading for an event stream or a console that
@@ -444,154 +408,6 @@ fn unexpected(reply: &Reply) -> Error {
         ErrorCode::Protocol,
         format!("the daemon sent an unexpected reply: {reply:?}"),
     )
-}
-
-/// A subscription's receiving end.
-struct Events {
-    conn: Arc<Conn>,
-    serial: u32,
-    uri: String,
-}
-
-impl EventStream for Events {
-    fn next(&mut self, timeout: Duration) -> Result<Option<Event>> {
-        let lost = || {
-            Error::new(
-                ErrorCode::OperationFailed,
-                format!("events were lost: more than {EVENT_QUEUE} were waiting unread"),
-            )
-        };
-        let serial = self.serial;
-        let got = self.conn.wait(Some(Instant::now() + timeout), |st| {
-            let sub = st.events.get_mut(&serial)?;
-            if std::mem::take(&mut sub.lost) {
-                return Some(Err(lost()));
-            }
-            sub.queue.pop_front().map(Ok)
-        });
-        match got {
-            Wait::Got(event) => event.map(Some),
-            Wait::TimedOut => Ok(None),
-            Wait::Closed(..) => Err(closed(
-                &self.uri,
-                ErrorCode::Protocol,
-                "the event stream ended",
-            )),
-        }
-    }
-}
-
-impl Drop for Events {
-    fn drop(&mut self) {
-        lock(&self.conn.state).events.remove(&self.serial);
-    }
-}
-
-/// A console through the daemon.
-struct RemoteConsole {
-    conn: Arc<Conn>,
-    serial: u32,
-    ended: Option<Error>,
-    /// Output that arrived while a write waited for its acknowledgement.
-    pending: Vec<u8>,
-    uri: String,
-}
-
-impl RemoteConsole {
-    fn send(&self, msg: &StreamMsg) -> Result<()> {
-        let frame = Frame {
-            header: Header {
-                version: PROTOCOL_VERSION,
-                kind: Kind::Stream,
-                procedure: Procedure::Console.number(),
-                serial: self.serial,
-            },
-            body: encode_stream(msg),
-        };
-        let mut w = lock(&self.conn.writer);
-        frame.write(&mut *w)?;
-        w.flush()
-            .map_err(|e| Error::io(format!("cannot write to {}", self.uri), e))
-    }
-
-    /// The console's next message from the daemon, waiting until `deadline`.
-    fn next(&self, deadline: Instant) -> Wait<StreamMsg> {
-        let serial = self.serial;
-        self.conn.wait(Some(deadline), |st| {
-            st.streams.get_mut(&serial)?.pop_front()
-        })
-    }
-
-    /// Records the end of the stream and returns its error.
-    fn end(&mut self, why: Option<super::wire::WireError>) -> Error {
-        let err = why
-            .map(Error::from)
-            .unwrap_or_else(|| Error::new(ErrorCode::OperationFailed, "the console closed"));
-        self.ended = Some(Error::new(err.code, err.message.clone()));
-        err
-    }
-
-    /// The error once the connection under the console has ended.
-    fn cut(&self) -> Error {
-        closed(&self.uri, ErrorCode::Protocol, "the console stream ended")
-    }
-}
-
-impl ConsoleStream for RemoteConsole {
-    fn read(&mut self, timeout: Duration) -> Result<Vec<u8>> {
-        // Once cut off, nothing more is read, as with a local console.
-        if let Some(e) = &self.ended {
-            return Err(Error::new(e.code, e.message.clone()));
-        }
-        if !self.pending.is_empty() {
-            return Ok(std::mem::take(&mut self.pending));
-        }
-        let deadline = Instant::now() + timeout;
-        loop {
-            match self.next(deadline) {
-                Wait::Got(StreamMsg::Data(bytes)) => return Ok(bytes),
-                Wait::Got(StreamMsg::Written) => continue,
-                Wait::Got(StreamMsg::End(why)) => return Err(self.end(why)),
-                Wait::TimedOut => return Ok(Vec::new()),
-                Wait::Closed(..) => return Err(self.cut()),
-            }
-        }
-    }
-
-    /// Sends the bytes and waits for the daemon to have written them, so
-    /// an error (the console was taken, the domain stopped) comes back
-    /// from this call as it would locally.
-    fn write(&mut self, data: &[u8]) -> Result<()> {
-        if let Some(e) = &self.ended {
-            return Err(Error::new(e.code, e.message.clone()));
-        }
-        self.send(&StreamMsg::Data(data.to_vec()))?;
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            match self.next(deadline) {
-                Wait::Got(StreamMsg::Written) => return Ok(()),
-                Wait::Got(StreamMsg::Data(bytes)) => self.pending.extend_from_slice(&bytes),
-                Wait::Got(StreamMsg::End(why)) => return Err(self.end(why)),
-                Wait::TimedOut => {
-                    return Err(Error::new(
-                        ErrorCode::Timeout,
-                        format!(
-                            "the daemon at {} did not confirm a console write within 30 s",
-                            self.uri
-                        ),
-                    ));
-                }
-                Wait::Closed(..) => return Err(self.cut()),
-            }
-        }
-    }
-}
-
-impl Drop for RemoteConsole {
-    fn drop(&mut self) {
-        let _ = self.send(&StreamMsg::End(None));
-        lock(&self.conn.state).streams.remove(&self.serial);
-    }
 }
 
 /// The typed calls of the procedure table over this connection.
@@ -720,19 +536,43 @@ impl Driver for SocketDriver {
     }
 
     fn events(&self) -> Result<Box<dyn EventStream>> {
-        let (reply, serial) = self.call_with(Call::Events(()), |st, serial| {
-            st.events.insert(serial, Subscription::default());
-        })?;
-        // Dropped on any error, which unsubscribes.
-        let events = Events {
-            conn: self.conn.clone(),
-            serial,
-            uri: self.uri.clone(),
+        let subscribing = lock(&self.conn.subscribing);
+        let id = {
+            let mut st = lock(&self.conn.state);
+            if let Some((code, why)) = &st.closed {
+                return Err(closed(&self.uri, *code, why));
+            }
+            st.next_local += 1;
+            let id = st.next_local;
+            if let Some(sub) = &mut st.events {
+                sub.locals.insert(id, Local::default());
+                Some(id)
+            } else {
+                None
+            }
         };
-        match reply {
-            Reply::Events(()) => Ok(Box::new(events)),
-            other => Err(unexpected(&other)),
-        }
+        let id = match id {
+            Some(id) => id,
+            None => {
+                let id = lock(&self.conn.state).next_local;
+                let (reply, _) = self.call_with(Call::Events(()), |st, serial| {
+                    let mut locals = HashMap::new();
+                    locals.insert(id, Local::default());
+                    st.events = Some(Subscription { serial, locals });
+                })?;
+                if !matches!(reply, Reply::Events(())) {
+                    lock(&self.conn.state).events = None;
+                    return Err(unexpected(&reply));
+                }
+                id
+            }
+        };
+        drop(subscribing);
+        Ok(Box::new(Events {
+            conn: self.conn.clone(),
+            id,
+            uri: self.uri.clone(),
+        }))
     }
 
     fn console(&self, dom: &Domain, force: bool) -> Result<Box<dyn ConsoleStream>> {

@@ -1,0 +1,889 @@
+//! The I/O loop: one thread, epoll over the listening sockets, every
+//! connection, the consoles and the driver's event stream, and a waker
+//! for the workers and the [`Server`](super::Server) handle. Level
+//! triggered: what epoll watches for a connection says what the loop
+//! wants of it now (read only while it may take calls, write only while
+//! output waits), so a client that does not read, or has its calls
+//! slots full, is simply not read.
+
+use std::collections::{BTreeSet, HashMap};
+use std::io::{ErrorKind, Read, Write};
+use std::os::fd::AsFd;
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
+use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
+
+use super::calls::{self, Done, Step};
+use super::conn::{Conn, Input, Peer, push_frame};
+use super::limits::Uids;
+use super::pool::Pool;
+use super::streams::{self, ConsoleRead, ConsoleSlot, Drained, Source};
+use super::{Command, ServeOptions, Shared};
+use crate::driver::error::{Error, ErrorCode, Result};
+use crate::transport::dispatch::Opened;
+use crate::transport::spin::Spinner;
+use crate::transport::wire::{Kind, Procedure, Reply};
+
+/// Token kinds (the top byte of an epoll token).
+const WAKER: u64 = 0;
+const EVENTS: u64 = 1;
+const LISTENER: u64 = 1 << 56;
+const CONN: u64 = 2 << 56;
+const CONSOLE: u64 = 3 << 56;
+const KIND: u64 = 0xff << 56;
+
+/// How often consoles are looked at without being readable (to notice
+/// one taken over, or one without a descriptor), and an event stream
+/// without a descriptor is drained.
+const TICK: Duration = Duration::from_millis(200);
+
+/// How long connections have to take their last replies when the server
+/// stops.
+const STOP_FLUSH: Duration = Duration::from_secs(5);
+
+/// How many events one pass fans out before serving connections again.
+const EVENT_BATCH: usize = 1024;
+
+/// Wakes the loop from other threads: a byte on a socket pair. Every
+/// wake-up writes its byte (a full pair is readable already), so none is
+/// lost between the loop's draining and its looking at what it was for.
+pub(super) struct Waker {
+    rx: UnixStream,
+    tx: UnixStream,
+}
+
+impl Waker {
+    pub(super) fn new() -> Result<Waker> {
+        let (rx, tx) =
+            UnixStream::pair().map_err(|e| Error::io("cannot create the server's waker", e))?;
+        for s in [&rx, &tx] {
+            s.set_nonblocking(true)
+                .map_err(|e| Error::io("cannot configure the server's waker", e))?;
+        }
+        Ok(Waker { rx, tx })
+    }
+
+    /// Wakes the loop.
+    pub(super) fn wake(&self) {
+        let _ = (&self.tx).write(&[1]);
+    }
+
+    /// Takes the pending wake-ups, before looking at what they were for.
+    fn reset(&self) {
+        let mut buf = [0u8; 256];
+        while matches!((&self.rx).read(&mut buf), Ok(n) if n > 0) {}
+    }
+}
+
+/// A listening socket.
+struct Listener {
+    socket: UnixListener,
+    options: ServeOptions,
+    /// Its clients.
+    clients: usize,
+    /// Those of uids other than root and the daemon's.
+    others: usize,
+    /// Not accepting until then (the process ran out of descriptors).
+    paused_until: Option<Instant>,
+}
+
+/// Everything of the loop but the connections, so that a connection and
+/// the rest can be borrowed at once.
+pub(super) struct Cx {
+    pub shared: Arc<Shared>,
+    epoll: Epoll,
+    pub pool: Pool,
+    pub uids: Uids,
+    source: Source,
+    listeners: Vec<Option<Listener>>,
+    /// Console tokens to (connection token, serial).
+    console_of: HashMap<u64, (u64, u32)>,
+    next_token: u64,
+    /// Calls on the workers, of all connections (closed ones too).
+    pub jobs: usize,
+    stopping: bool,
+    /// Connections with a frame waiting for a place, or not read because
+    /// of their uid's bytes: looked at again after each pass.
+    waiting: BTreeSet<u64>,
+    /// The earliest deadline of a connection.
+    next_check: Option<Instant>,
+    euid: u32,
+}
+
+/// The loop.
+pub(super) struct Loop {
+    cx: Cx,
+    conns: HashMap<u64, Conn>,
+    scratch: Vec<u8>,
+}
+
+impl Cx {
+    fn token(&mut self, kind: u64) -> u64 {
+        self.next_token += 1;
+        kind | self.next_token
+    }
+
+    fn watch(&self, fd: impl AsFd, token: u64, flags: EpollFlags) {
+        if let Err(e) = self.epoll.add(fd, EpollEvent::new(flags, token)) {
+            self.shared
+                .log
+                .error(&format!("cannot watch a descriptor: {e}"));
+        }
+    }
+
+    fn rewatch(&self, fd: impl AsFd, token: u64, flags: EpollFlags) {
+        let _ = self.epoll.modify(fd, &mut EpollEvent::new(flags, token));
+    }
+
+    /// Opens the server's subscription of the driver, if not yet open.
+    pub(super) fn open_source(&mut self) -> Result<()> {
+        if self.source.is_open() {
+            return Ok(());
+        }
+        let stream = self.shared.driver.events()?;
+        if let Some(fd) = self.source.open(stream) {
+            let _ = self
+                .epoll
+                .add(fd, EpollEvent::new(EpollFlags::EPOLLIN, EVENTS));
+        }
+        Ok(())
+    }
+
+    /// Closes console `serial` of `conn`: the client may open it again
+    /// with its very next call (a worker still writing holds it until it
+    /// is done).
+    pub(super) fn close_console(&mut self, conn: &mut Conn, serial: u32) {
+        if let Some(slot) = conn.consoles.remove(&serial) {
+            if let Some(fd) = &slot.fd
+                && slot.watched
+            {
+                let _ = self.epoll.delete(fd);
+            }
+            self.console_of.remove(&slot.token);
+        }
+    }
+
+    /// Whether `conn` may be read now.
+    fn may_read(&self, conn: &Conn) -> bool {
+        let limits = &self.shared.limits;
+        !(conn.closing || conn.eof || conn.broken || conn.stalled)
+            && conn.pending_out() < limits.out_high_water
+            && (conn.peer.privileged
+                || self.uids.of(conn.peer.uid).bytes < limits.max_bytes_per_uid)
+    }
+}
+
+impl Loop {
+    pub(super) fn new(shared: Arc<Shared>) -> Result<Loop> {
+        let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC)
+            .map_err(|e| Error::io("cannot create the server's epoll", e.into()))?;
+        epoll
+            .add(
+                &shared.waker.rx,
+                EpollEvent::new(EpollFlags::EPOLLIN, WAKER),
+            )
+            .map_err(|e| Error::io("cannot watch the server's waker", e.into()))?;
+        let limits = &shared.limits;
+        let pool = Pool::start(limits.workers, limits.prio_workers)?;
+        Ok(Loop {
+            cx: Cx {
+                shared,
+                epoll,
+                pool,
+                uids: Uids::default(),
+                source: Source::default(),
+                listeners: Vec::new(),
+                console_of: HashMap::new(),
+                next_token: 0,
+                jobs: 0,
+                stopping: false,
+                waiting: BTreeSet::new(),
+                next_check: None,
+                euid: nix::unistd::geteuid().as_raw(),
+            },
+            conns: HashMap::new(),
+            scratch: vec![0; 64 * 1024],
+        })
+    }
+
+    /// Serves until stopped and drained; then closes everything and joins
+    /// the workers.
+    pub(super) fn run(&mut self) {
+        let mut events = vec![EpollEvent::empty(); 256];
+        let mut next_tick = Instant::now() + TICK;
+        let mut spinner = Spinner::default();
+        loop {
+            let now = Instant::now();
+            let ticking = self.ticking();
+            let wake_at = [self.cx.next_check, ticking.then_some(next_tick)]
+                .into_iter()
+                .flatten()
+                .min();
+            let timeout = match wake_at {
+                None => EpollTimeout::NONE,
+                Some(at) => {
+                    let left = at.saturating_duration_since(now) + Duration::from_micros(999);
+                    EpollTimeout::try_from(left).unwrap_or(EpollTimeout::MAX)
+                }
+            };
+            let n = self.wait(&mut events, timeout, &mut spinner);
+            let now = Instant::now();
+            for ev in &events[..n] {
+                self.on_event(ev.data(), ev.events(), now);
+            }
+            if ticking && now >= next_tick {
+                next_tick = now + TICK;
+                self.tick(now);
+            }
+            if self.cx.next_check.is_some_and(|t| now >= t) {
+                self.check_deadlines(now);
+            }
+            self.retry_waiting(now);
+            if self.cx.stopping && self.conns.is_empty() && self.cx.jobs == 0 {
+                break;
+            }
+        }
+        self.cx.source.close();
+        self.cx.pool.stop();
+    }
+
+    /// Waits for events: polls for a moment first (a client in a loop of
+    /// calls sends its next one within microseconds, and waking from a
+    /// sleep costs more than that; see `spin`), then sleeps until
+    /// `timeout`.
+    fn wait(
+        &self,
+        events: &mut [EpollEvent],
+        timeout: EpollTimeout,
+        spinner: &mut Spinner,
+    ) -> usize {
+        let epoll = &self.cx.epoll;
+        let started = Instant::now();
+        let budget = spinner.budget();
+        if !budget.is_zero() {
+            loop {
+                match epoll.wait(events, EpollTimeout::ZERO) {
+                    Ok(0) | Err(Errno::EINTR) => {}
+                    Ok(n) => return n,
+                    Err(_) => break,
+                }
+                if started.elapsed() >= budget {
+                    break;
+                }
+                std::thread::yield_now();
+            }
+        }
+        match epoll.wait(events, timeout) {
+            Ok(n) => {
+                if n > 0 {
+                    spinner.adapt(started.elapsed());
+                }
+                n
+            }
+            Err(Errno::EINTR) => 0,
+            Err(e) => {
+                self.cx.shared.log.error(&format!("epoll failed: {e}"));
+                std::thread::sleep(Duration::from_millis(10));
+                0
+            }
+        }
+    }
+
+    fn ticking(&self) -> bool {
+        (self.cx.source.is_open() && self.cx.source.fd.is_none()) || !self.cx.console_of.is_empty()
+    }
+
+    fn on_event(&mut self, token: u64, flags: EpollFlags, now: Instant) {
+        match token & KIND {
+            _ if token == WAKER => {
+                self.cx.shared.waker.reset();
+                self.commands(now);
+                self.completions(now);
+            }
+            _ if token == EVENTS => self.pump_events(now),
+            LISTENER => self.accept((token & !KIND) as usize, now),
+            CONN => {
+                let Some(conn) = self.conns.get_mut(&token) else {
+                    return;
+                };
+                if flags.intersects(EpollFlags::EPOLLHUP | EpollFlags::EPOLLERR) {
+                    conn.broken = true;
+                } else {
+                    if flags.contains(EpollFlags::EPOLLIN) {
+                        read_input(&mut self.cx, conn, &mut self.scratch, now);
+                    }
+                    if flags.contains(EpollFlags::EPOLLOUT) {
+                        conn.flush();
+                    }
+                }
+                self.settle(token, now);
+            }
+            CONSOLE => {
+                if let Some(&(owner, serial)) = self.cx.console_of.get(&token) {
+                    self.console_ready(owner, serial);
+                    self.settle(owner, now);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn commands(&mut self, now: Instant) {
+        let commands = std::mem::take(
+            &mut *self
+                .cx
+                .shared
+                .commands
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()),
+        );
+        for c in commands {
+            match c {
+                Command::Listen(socket, options) if !self.cx.stopping => {
+                    let token = LISTENER | self.cx.listeners.len() as u64;
+                    self.cx.watch(&socket, token, EpollFlags::EPOLLIN);
+                    self.cx.listeners.push(Some(Listener {
+                        socket,
+                        options,
+                        clients: 0,
+                        others: 0,
+                        paused_until: None,
+                    }));
+                }
+                Command::Listen(..) => {}
+                Command::Stop => self.stop(now),
+            }
+        }
+    }
+
+    /// Stops accepting and reading; connections close once their calls
+    /// are answered.
+    fn stop(&mut self, now: Instant) {
+        self.cx.stopping = true;
+        for l in self.cx.listeners.iter_mut() {
+            if let Some(l) = l.take() {
+                let _ = self.cx.epoll.delete(&l.socket);
+            }
+        }
+        let tokens: Vec<u64> = self.conns.keys().copied().collect();
+        for t in tokens {
+            if let Some(c) = self.conns.get_mut(&t) {
+                c.closing = true;
+                c.stalled = false;
+                c.inbuf = Vec::new();
+            }
+            self.settle(t, now);
+        }
+    }
+
+    fn completions(&mut self, now: Instant) {
+        let done = std::mem::take(
+            &mut *self
+                .cx
+                .shared
+                .done
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()),
+        );
+        for d in done {
+            self.complete(d, now);
+        }
+    }
+
+    fn complete(&mut self, d: Done, now: Instant) {
+        self.cx.jobs -= 1;
+        self.cx.uids.job(d.uid, false);
+        self.cx.shared.in_flight.fetch_sub(1, Ordering::SeqCst);
+        let Some(conn) = self.conns.get_mut(&d.token) else {
+            return;
+        };
+        conn.in_flight -= 1;
+        if !conn.broken {
+            conn.out.extend_from_slice(&d.frame);
+        }
+        if let Some(serial) = d.console_over {
+            self.cx.close_console(conn, serial);
+        }
+        match d.opened {
+            Some((serial, Opened::Console(console))) if !conn.closing && !conn.broken => {
+                let token = self.cx.token(CONSOLE);
+                let mut slot = ConsoleSlot::new(console, token);
+                if let Some(fd) = &slot.fd {
+                    self.cx.watch(fd, token, EpollFlags::EPOLLIN);
+                    slot.watched = true;
+                }
+                self.cx.console_of.insert(token, (d.token, serial));
+                conn.consoles.insert(serial, slot);
+            }
+            _ => {}
+        }
+        // A console a worker held may have output waiting.
+        let serials: Vec<u32> = conn.consoles.keys().copied().collect();
+        for s in serials {
+            self.console_ready(d.token, s);
+        }
+        if let Some(conn) = self.conns.get_mut(&d.token)
+            && conn.stalled
+        {
+            conn.stalled = false;
+            serve_input(&mut self.cx, conn, now);
+        }
+        self.settle(d.token, now);
+    }
+
+    /// Reads console `serial` of connection `owner` if it has room.
+    fn console_ready(&mut self, owner: u64, serial: u32) {
+        let Some(conn) = self.conns.get_mut(&owner) else {
+            return;
+        };
+        let high = self.cx.shared.limits.out_high_water;
+        let room = conn.pending_out() < high && !conn.closing;
+        let read = if room {
+            streams::read_console(conn, serial)
+        } else {
+            ConsoleRead::Busy
+        };
+        if let ConsoleRead::Ended = read {
+            self.cx.close_console(conn, serial);
+            return;
+        }
+        // Not watched while it cannot be read (no room, a worker holds
+        // it), so that a readable descriptor does not spin the loop;
+        // watched again once the output drains or the write is done.
+        let want = !matches!(read, ConsoleRead::Busy);
+        if let Some(slot) = conn.consoles.get_mut(&serial)
+            && let Some(fd) = &slot.fd
+            && slot.watched != want
+        {
+            let flags = if want {
+                EpollFlags::EPOLLIN
+            } else {
+                EpollFlags::empty()
+            };
+            self.cx.rewatch(fd, slot.token, flags);
+            slot.watched = want;
+        }
+    }
+
+    fn tick(&mut self, now: Instant) {
+        if self.cx.source.is_open() && self.cx.source.fd.is_none() {
+            self.pump_events(now);
+        }
+        let consoles: Vec<(u64, u32)> = self
+            .conns
+            .iter()
+            .flat_map(|(t, c)| c.consoles.keys().map(move |s| (*t, *s)))
+            .collect();
+        for (t, s) in consoles {
+            self.console_ready(t, s);
+            self.settle(t, now);
+        }
+    }
+
+    /// Fans out the driver's events to every subscriber.
+    fn pump_events(&mut self, now: Instant) {
+        let limits = &self.cx.shared.limits;
+        let (queue, high) = (limits.event_queue, limits.out_high_water);
+        match self.cx.source.drain(EVENT_BATCH) {
+            Drained::Events(events, lost) => {
+                if events.is_empty() && !lost {
+                    return;
+                }
+                let mut touched = Vec::new();
+                for conn in self.conns.values_mut().filter(|c| c.sub.is_some()) {
+                    streams::deliver(conn, &events, lost, queue);
+                    streams::feed(conn, high);
+                    touched.push(conn.token);
+                }
+                for t in touched {
+                    self.settle(t, now);
+                }
+            }
+            Drained::Ended(why) => {
+                if let Some(fd) = self.cx.source.close() {
+                    let _ = self.cx.epoll.delete(&fd);
+                }
+                self.cx
+                    .shared
+                    .log
+                    .error(&format!("the driver's event stream ended: {why}"));
+                let tokens: Vec<u64> = self.conns.keys().copied().collect();
+                for t in tokens {
+                    if let Some(c) = self.conns.get_mut(&t) {
+                        streams::end_sub(c, &why);
+                    }
+                    self.settle(t, now);
+                }
+            }
+        }
+    }
+
+    fn accept(&mut self, index: usize, now: Instant) {
+        loop {
+            let Some(Some(l)) = self.cx.listeners.get(index) else {
+                return;
+            };
+            match l.socket.accept() {
+                Ok((stream, _)) => self.admit(index, stream, now),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => {
+                    // Out of descriptors, most likely: pause this socket
+                    // rather than spin on it.
+                    self.cx.shared.log.error(&format!("accept failed: {e}"));
+                    let token = LISTENER | index as u64;
+                    if let Some(Some(l)) = self.cx.listeners.get_mut(index) {
+                        let _ = self
+                            .cx
+                            .epoll
+                            .modify(&l.socket, &mut EpollEvent::new(EpollFlags::empty(), token));
+                        l.paused_until = Some(now + Duration::from_millis(100));
+                        self.cx.next_check = Some(
+                            self.cx
+                                .next_check
+                                .map_or(now + Duration::from_millis(100), |t| {
+                                    t.min(now + Duration::from_millis(100))
+                                }),
+                        );
+                    }
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Checks a new connection's peer against the socket's rules and
+    /// limits, and serves it or tells it why not.
+    fn admit(&mut self, index: usize, stream: UnixStream, now: Instant) {
+        let cx = &mut self.cx;
+        let limits = &cx.shared.limits;
+        let Some(Some(l)) = cx.listeners.get(index) else {
+            return;
+        };
+        let creds = getsockopt(&stream, PeerCredentials).ok();
+        let uid = creds.map(|c| c.uid());
+        let pid = creds.map_or(0, |c| c.pid());
+        let name = |u: Option<u32>| u.map_or("unknown".into(), |u| u.to_string());
+        if let Some(allowed) = l.options.allowed_uid
+            && uid != Some(allowed)
+        {
+            cx.shared.log.warn(&format!(
+                "refused a connection from uid {} (pid {pid})",
+                name(uid)
+            ));
+            let why = format!(
+                "this socket serves uid {allowed} only; you are uid {}",
+                name(uid)
+            );
+            return refuse(&stream, &Error::new(ErrorCode::OperationDenied, why));
+        }
+        let Some(uid) = uid else {
+            return refuse(
+                &stream,
+                &Error::new(ErrorCode::OperationDenied, "the peer's uid is unknown"),
+            );
+        };
+        let privileged = uid == 0 || uid == cx.euid;
+        let max = l.options.max_clients;
+        let reserved = limits.reserved_clients.min(max / 2);
+        let refusal = if l.clients >= max {
+            Some(format!(
+                "too many clients: the limit is {max}; try again later"
+            ))
+        } else if !privileged && l.others >= max - reserved {
+            Some(format!(
+                "too many clients: the limit is {max}, of which {reserved} are kept for root; try again later"
+            ))
+        } else if !privileged && cx.uids.clients_on(index, uid) >= limits.max_clients_per_uid {
+            Some(format!(
+                "too many clients of uid {uid}: the limit is {} per user; close some",
+                limits.max_clients_per_uid
+            ))
+        } else {
+            None
+        };
+        if let Some(why) = refusal {
+            cx.shared
+                .log
+                .warn(&format!("refused a client of uid {uid} (pid {pid}): {why}"));
+            return refuse(&stream, &Error::new(ErrorCode::LimitExceeded, why));
+        }
+        if stream.set_nonblocking(true).is_err() {
+            return;
+        }
+        let read_only = l.options.read_only;
+        let peer = Peer {
+            uid,
+            listener: index,
+            read_only,
+            privileged,
+            max_frame: if read_only {
+                limits.read_only_max_frame
+            } else {
+                limits.max_frame
+            },
+        };
+        let hello_by = now + limits.hello_timeout;
+        let token = cx.token(CONN);
+        let mut conn = Conn::new(token, stream, peer, hello_by);
+        conn.interest = EpollFlags::EPOLLIN;
+        cx.watch(&conn.stream, token, EpollFlags::EPOLLIN);
+        if let Some(Some(l)) = cx.listeners.get_mut(index) {
+            l.clients += 1;
+            if !privileged {
+                l.others += 1;
+            }
+        }
+        cx.uids.client(index, uid, true);
+        cx.shared.clients.fetch_add(1, Ordering::SeqCst);
+        cx.next_check = Some(cx.next_check.map_or(hello_by, |t| t.min(hello_by)));
+        self.conns.insert(token, conn);
+    }
+
+    /// Brings a connection up to date after anything happened to it:
+    /// writes what it can, feeds it events, counts its bytes, closes it
+    /// when it is done, and sets what epoll watches for it.
+    fn settle(&mut self, token: u64, now: Instant) {
+        let Some(conn) = self.conns.get_mut(&token) else {
+            return;
+        };
+        let cx = &mut self.cx;
+        let high = cx.shared.limits.out_high_water;
+        if !conn.broken {
+            conn.flush();
+            if conn.sub.is_some() && conn.pending_out() < high {
+                streams::feed(conn, high);
+                conn.flush();
+            }
+        }
+        let bytes = conn.buffered();
+        cx.uids.rebytes(conn.peer.uid, conn.accounted, bytes);
+        conn.accounted = bytes;
+        if cx.stopping && conn.in_flight == 0 && conn.close_by.is_none() {
+            conn.close_by = Some(now + STOP_FLUSH);
+        }
+        let done = (conn.closing || (conn.eof && conn.inbuf.is_empty()))
+            && conn.in_flight == 0
+            && conn.pending_out() == 0;
+        if conn.broken || done || conn.close_by.is_some_and(|t| now >= t) {
+            self.close(token);
+            return;
+        }
+        let mut want = EpollFlags::empty();
+        if cx.may_read(conn) {
+            want |= EpollFlags::EPOLLIN;
+        }
+        if conn.pending_out() > 0 {
+            want |= EpollFlags::EPOLLOUT;
+        }
+        if want != conn.interest {
+            cx.rewatch(&conn.stream, token, want);
+            conn.interest = want;
+        }
+        // Not read for want of a place, or because its uid holds too
+        // much: looked at again after each pass.
+        let held_back = conn.stalled
+            || (!(conn.peer.privileged || conn.closing || conn.eof)
+                && cx.uids.of(conn.peer.uid).bytes >= cx.shared.limits.max_bytes_per_uid);
+        if held_back {
+            cx.waiting.insert(token);
+        } else {
+            cx.waiting.remove(&token);
+        }
+        if let Some(d) = conn.deadline() {
+            cx.next_check = Some(cx.next_check.map_or(d, |t| t.min(d)));
+        }
+    }
+
+    /// Looks again at connections held back.
+    fn retry_waiting(&mut self, now: Instant) {
+        if self.cx.waiting.is_empty() {
+            return;
+        }
+        let tokens: Vec<u64> = self.cx.waiting.iter().copied().collect();
+        for t in tokens {
+            if let Some(conn) = self.conns.get_mut(&t)
+                && conn.stalled
+            {
+                conn.stalled = false;
+                serve_input(&mut self.cx, conn, now);
+            }
+            self.settle(t, now);
+        }
+    }
+
+    fn check_deadlines(&mut self, now: Instant) {
+        self.cx.next_check = None;
+        for (i, l) in self.cx.listeners.iter_mut().enumerate() {
+            if let Some(l) = l
+                && l.paused_until.is_some_and(|t| now >= t)
+            {
+                l.paused_until = None;
+                let token = LISTENER | i as u64;
+                let _ = self
+                    .cx
+                    .epoll
+                    .modify(&l.socket, &mut EpollEvent::new(EpollFlags::EPOLLIN, token));
+                // Accept what waited meanwhile.
+                self.cx.shared.waker.wake();
+            }
+        }
+        let expired: Vec<u64> = self
+            .conns
+            .values()
+            .filter(|c| c.deadline().is_some_and(|d| now >= d))
+            .map(|c| c.token)
+            .collect();
+        for t in expired {
+            if let Some(conn) = self.conns.get_mut(&t) {
+                let timeout = self.cx.shared.limits.hello_timeout;
+                if conn.hello_by.is_some_and(|d| now >= d) {
+                    let e = Error::new(
+                        ErrorCode::Timeout,
+                        format!(
+                            "no hello within {} s of connecting; closing the connection",
+                            timeout.as_secs()
+                        ),
+                    );
+                    conn.fail(0, 0, &e, now);
+                } else if conn.frame_by.is_some_and(|d| now >= d) {
+                    let e = Error::new(
+                        ErrorCode::Timeout,
+                        format!(
+                            "a frame was begun and not finished within {} s; closing the connection",
+                            self.cx.shared.limits.frame_timeout.as_secs()
+                        ),
+                    );
+                    conn.fail(0, 0, &e, now);
+                }
+            }
+            self.settle(t, now);
+        }
+        for c in self.conns.values() {
+            if let Some(d) = c.deadline() {
+                self.cx.next_check = Some(self.cx.next_check.map_or(d, |t| t.min(d)));
+            }
+        }
+        if self
+            .cx
+            .listeners
+            .iter()
+            .flatten()
+            .any(|l| l.paused_until.is_some())
+        {
+            let soon = now + Duration::from_millis(100);
+            self.cx.next_check = Some(self.cx.next_check.map_or(soon, |t| t.min(soon)));
+        }
+    }
+
+    /// Closes a connection and gives back what it held.
+    fn close(&mut self, token: u64) {
+        let Some(mut conn) = self.conns.remove(&token) else {
+            return;
+        };
+        let cx = &mut self.cx;
+        let _ = cx.epoll.delete(&conn.stream);
+        let serials: Vec<u32> = conn.consoles.keys().copied().collect();
+        for s in serials {
+            cx.close_console(&mut conn, s);
+        }
+        cx.uids.rebytes(conn.peer.uid, conn.accounted, 0);
+        cx.uids.client(conn.peer.listener, conn.peer.uid, false);
+        if let Some(Some(l)) = cx.listeners.get_mut(conn.peer.listener) {
+            l.clients -= 1;
+            if !conn.peer.privileged {
+                l.others -= 1;
+            }
+        }
+        cx.waiting.remove(&token);
+        cx.shared.clients.fetch_sub(1, Ordering::SeqCst);
+        let _ = conn.stream.shutdown(std::net::Shutdown::Both);
+    }
+}
+
+/// Reads what a connection sent and handles its whole frames.
+fn read_input(cx: &mut Cx, conn: &mut Conn, scratch: &mut [u8], now: Instant) {
+    // A few reads at most, so that one busy client does not hold the
+    // loop from the others.
+    for _ in 0..4 {
+        if !cx.may_read(conn) {
+            return;
+        }
+        match conn.read_some(scratch) {
+            Input::Got(full) => {
+                serve_input(cx, conn, now);
+                // A short read took all there was: epoll says when more
+                // comes, without a read that finds nothing.
+                if !full {
+                    return;
+                }
+            }
+            Input::Empty => return,
+            Input::Eof => {
+                conn.eof = true;
+                if !conn.inbuf.is_empty() && !conn.stalled {
+                    let e = Error::new(ErrorCode::Protocol, "the connection ended inside a frame");
+                    conn.fail(0, 0, &e, now);
+                }
+                return;
+            }
+        }
+    }
+}
+
+/// Handles the whole frames in a connection's input, until one must wait
+/// for a place.
+fn serve_input(cx: &mut Cx, conn: &mut Conn, now: Instant) {
+    while !(conn.closing || conn.broken || conn.stalled) {
+        match conn.whole_frame() {
+            Err(e) => {
+                // Garbage, an oversized length: answer once with the
+                // reason and close only this connection.
+                conn.fail(0, 0, &e, now);
+                return;
+            }
+            Ok(None) => {
+                if conn.inbuf.is_empty() {
+                    conn.frame_by = None;
+                } else if conn.frame_by.is_none() {
+                    conn.frame_by = Some(now + cx.shared.limits.frame_timeout);
+                }
+                return;
+            }
+            Ok(Some(n)) => {
+                let buf = std::mem::take(&mut conn.inbuf);
+                match calls::handle(cx, conn, &buf[..n], now) {
+                    Step::Stall => {
+                        conn.inbuf = buf;
+                        conn.stalled = true;
+                    }
+                    Step::Handled if conn.closing => {}
+                    Step::Handled => {
+                        conn.inbuf = buf;
+                        conn.consume(n);
+                        conn.frame_by = None;
+                    }
+                }
+            }
+        }
+        if conn.eof && conn.inbuf.is_empty() {
+            return;
+        }
+    }
+}
+
+/// Sends a refusal on a connection that will not be served, and closes
+/// it.
+fn refuse(stream: &UnixStream, e: &Error) {
+    let mut frame = Vec::new();
+    let body = Reply::encode(&Err(Error::new(e.code, e.message.clone())));
+    push_frame(&mut frame, Kind::Reply, Procedure::Hello.number(), 0, &body);
+    let _ = stream.set_nonblocking(true);
+    let _ = (&*stream).write(&frame);
+    let _ = stream.shutdown(std::net::Shutdown::Both);
+}
