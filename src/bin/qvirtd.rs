@@ -60,6 +60,11 @@ struct Args {
     /// have on each socket (default 32).
     #[arg(long, default_value_t = 32)]
     max_clients_per_uid: usize,
+    /// The bytes the daemon buffers for one uid other than root and its
+    /// own (calls coming in, replies and events going out) before it
+    /// stops reading that uid's calls until they drain (default 16 MiB).
+    #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024 * 1024)]
+    max_bytes_per_uid: usize,
     /// With --root: also serve any uid, read-only, on
     /// DIR/run/qvirt-sock-ro (as the system instance's qvirt-sock-ro).
     #[arg(long, requires = "root")]
@@ -108,6 +113,7 @@ fn run(args: Args) -> Result<()> {
     raise_fd_limit(&log, args.max_clients);
     let limits = Limits {
         max_clients_per_uid: args.max_clients_per_uid,
+        max_bytes_per_uid: args.max_bytes_per_uid,
         ..Limits::default()
     };
     let server = Server::with_limits(driver.clone(), log.clone(), limits)?;

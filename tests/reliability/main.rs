@@ -19,6 +19,9 @@
 //!   line or the file system; refused with a code, or escaped.
 //! - `access`: other uids, the read-only socket, planted symlinks and
 //!   open directories; refused with coded errors, nothing followed.
+//! - `limits`: what an unprivileged user can make the daemon hold through
+//!   its read-only socket (subscriptions, places, frame buffers, bytes),
+//!   and a subscriber too slow for its events.
 //!
 //! The fuzz targets (`fuzz/`) cover the same ground with random input;
 //! their crashing inputs, if any, are kept as regression tests beside the
@@ -33,6 +36,7 @@ mod access;
 mod bad_config;
 mod daemon_kill;
 mod hostile_xml;
+mod limits;
 mod qemu_kill;
 mod storm;
 mod support;

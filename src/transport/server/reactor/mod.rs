@@ -7,27 +7,29 @@
 //! slots full, is simply not read.
 
 use std::collections::{BTreeSet, HashMap};
-use std::io::{ErrorKind, Read, Write};
+use std::io::{Read, Write};
 use std::os::fd::AsFd;
-use std::os::unix::net::{UnixListener, UnixStream};
+use std::os::unix::net::UnixStream;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
-use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
+
+mod accept;
+
+use accept::Listener;
 
 use super::calls::{self, Done, Step};
-use super::conn::{Conn, Input, Peer, push_frame};
+use super::conn::{Conn, Input};
 use super::limits::Uids;
 use super::pool::Pool;
 use super::streams::{self, ConsoleRead, ConsoleSlot, Drained, Source};
-use super::{Command, ServeOptions, Shared};
+use super::{Command, Shared};
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::transport::dispatch::Opened;
 use crate::transport::spin::Spinner;
-use crate::transport::wire::{Kind, Procedure, Reply};
 
 /// Token kinds (the top byte of an epoll token).
 const WAKER: u64 = 0;
@@ -80,18 +82,6 @@ impl Waker {
     }
 }
 
-/// A listening socket.
-struct Listener {
-    socket: UnixListener,
-    options: ServeOptions,
-    /// Its clients.
-    clients: usize,
-    /// Those of uids other than root and the daemon's.
-    others: usize,
-    /// Not accepting until then (the process ran out of descriptors).
-    paused_until: Option<Instant>,
-}
-
 /// Everything of the loop but the connections, so that a connection and
 /// the rest can be borrowed at once.
 pub(super) struct Cx {
@@ -112,6 +102,8 @@ pub(super) struct Cx {
     waiting: BTreeSet<u64>,
     /// The earliest deadline of a connection.
     next_check: Option<Instant>,
+    /// Uids over their byte budget (each is logged once per time).
+    over_budget: BTreeSet<u32>,
     euid: u32,
 }
 
@@ -204,6 +196,7 @@ impl Loop {
                 stopping: false,
                 waiting: BTreeSet::new(),
                 next_check: None,
+                over_budget: BTreeSet::new(),
                 euid: nix::unistd::geteuid().as_raw(),
             },
             conns: HashMap::new(),
@@ -523,128 +516,6 @@ impl Loop {
         }
     }
 
-    fn accept(&mut self, index: usize, now: Instant) {
-        loop {
-            let Some(Some(l)) = self.cx.listeners.get(index) else {
-                return;
-            };
-            match l.socket.accept() {
-                Ok((stream, _)) => self.admit(index, stream, now),
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(e) => {
-                    // Out of descriptors, most likely: pause this socket
-                    // rather than spin on it.
-                    self.cx.shared.log.error(&format!("accept failed: {e}"));
-                    let token = LISTENER | index as u64;
-                    if let Some(Some(l)) = self.cx.listeners.get_mut(index) {
-                        let _ = self
-                            .cx
-                            .epoll
-                            .modify(&l.socket, &mut EpollEvent::new(EpollFlags::empty(), token));
-                        l.paused_until = Some(now + Duration::from_millis(100));
-                        self.cx.next_check = Some(
-                            self.cx
-                                .next_check
-                                .map_or(now + Duration::from_millis(100), |t| {
-                                    t.min(now + Duration::from_millis(100))
-                                }),
-                        );
-                    }
-                    return;
-                }
-            }
-        }
-    }
-
-    /// Checks a new connection's peer against the socket's rules and
-    /// limits, and serves it or tells it why not.
-    fn admit(&mut self, index: usize, stream: UnixStream, now: Instant) {
-        let cx = &mut self.cx;
-        let limits = &cx.shared.limits;
-        let Some(Some(l)) = cx.listeners.get(index) else {
-            return;
-        };
-        let creds = getsockopt(&stream, PeerCredentials).ok();
-        let uid = creds.map(|c| c.uid());
-        let pid = creds.map_or(0, |c| c.pid());
-        let name = |u: Option<u32>| u.map_or("unknown".into(), |u| u.to_string());
-        if let Some(allowed) = l.options.allowed_uid
-            && uid != Some(allowed)
-        {
-            cx.shared.log.warn(&format!(
-                "refused a connection from uid {} (pid {pid})",
-                name(uid)
-            ));
-            let why = format!(
-                "this socket serves uid {allowed} only; you are uid {}",
-                name(uid)
-            );
-            return refuse(&stream, &Error::new(ErrorCode::OperationDenied, why));
-        }
-        let Some(uid) = uid else {
-            return refuse(
-                &stream,
-                &Error::new(ErrorCode::OperationDenied, "the peer's uid is unknown"),
-            );
-        };
-        let privileged = uid == 0 || uid == cx.euid;
-        let max = l.options.max_clients;
-        let reserved = limits.reserved_clients.min(max / 2);
-        let refusal = if l.clients >= max {
-            Some(format!(
-                "too many clients: the limit is {max}; try again later"
-            ))
-        } else if !privileged && l.others >= max - reserved {
-            Some(format!(
-                "too many clients: the limit is {max}, of which {reserved} are kept for root; try again later"
-            ))
-        } else if !privileged && cx.uids.clients_on(index, uid) >= limits.max_clients_per_uid {
-            Some(format!(
-                "too many clients of uid {uid}: the limit is {} per user; close some",
-                limits.max_clients_per_uid
-            ))
-        } else {
-            None
-        };
-        if let Some(why) = refusal {
-            cx.shared
-                .log
-                .warn(&format!("refused a client of uid {uid} (pid {pid}): {why}"));
-            return refuse(&stream, &Error::new(ErrorCode::LimitExceeded, why));
-        }
-        if stream.set_nonblocking(true).is_err() {
-            return;
-        }
-        let read_only = l.options.read_only;
-        let peer = Peer {
-            uid,
-            listener: index,
-            read_only,
-            privileged,
-            max_frame: if read_only {
-                limits.read_only_max_frame
-            } else {
-                limits.max_frame
-            },
-        };
-        let hello_by = now + limits.hello_timeout;
-        let token = cx.token(CONN);
-        let mut conn = Conn::new(token, stream, peer, hello_by);
-        conn.interest = EpollFlags::EPOLLIN;
-        cx.watch(&conn.stream, token, EpollFlags::EPOLLIN);
-        if let Some(Some(l)) = cx.listeners.get_mut(index) {
-            l.clients += 1;
-            if !privileged {
-                l.others += 1;
-            }
-        }
-        cx.uids.client(index, uid, true);
-        cx.shared.clients.fetch_add(1, Ordering::SeqCst);
-        cx.next_check = Some(cx.next_check.map_or(hello_by, |t| t.min(hello_by)));
-        self.conns.insert(token, conn);
-    }
-
     /// Brings a connection up to date after anything happened to it:
     /// writes what it can, feeds it events, counts its bytes, closes it
     /// when it is done, and sets what epoll watches for it.
@@ -687,9 +558,19 @@ impl Loop {
         }
         // Not read for want of a place, or because its uid holds too
         // much: looked at again after each pass.
-        let held_back = conn.stalled
-            || (!(conn.peer.privileged || conn.closing || conn.eof)
-                && cx.uids.of(conn.peer.uid).bytes >= cx.shared.limits.max_bytes_per_uid);
+        let uid = conn.peer.uid;
+        let max_bytes = cx.shared.limits.max_bytes_per_uid;
+        let over = !(conn.peer.privileged || conn.closing || conn.eof)
+            && cx.uids.of(uid).bytes >= max_bytes;
+        if over && cx.over_budget.insert(uid) {
+            cx.shared.log.warn(&format!(
+                "uid {uid} holds {} bytes of the daemon's buffers (the limit is {max_bytes}); its connections are not read until that drains",
+                cx.uids.of(uid).bytes
+            ));
+        } else if !over && cx.uids.of(uid).bytes < max_bytes {
+            cx.over_budget.remove(&uid);
+        }
+        let held_back = conn.stalled || over;
         if held_back {
             cx.waiting.insert(token);
         } else {
@@ -875,15 +756,4 @@ fn serve_input(cx: &mut Cx, conn: &mut Conn, now: Instant) {
             return;
         }
     }
-}
-
-/// Sends a refusal on a connection that will not be served, and closes
-/// it.
-fn refuse(stream: &UnixStream, e: &Error) {
-    let mut frame = Vec::new();
-    let body = Reply::encode(&Err(Error::new(e.code, e.message.clone())));
-    push_frame(&mut frame, Kind::Reply, Procedure::Hello.number(), 0, &body);
-    let _ = stream.set_nonblocking(true);
-    let _ = (&*stream).write(&frame);
-    let _ = stream.shutdown(std::net::Shutdown::Both);
 }
