@@ -20,6 +20,7 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use nix::sys::signal::Signal;
+use qvirt::driver::XmlFlags;
 use qvirt::driver::{DomainState, EventKind, ListFilter, StateReason};
 use qvirt::transport::SocketDriver;
 use qvirt::transport::server::ServeOptions;
@@ -105,7 +106,7 @@ fn root_daemon_runs_a_vm_and_reports_errors_like_the_embedded_driver() {
     assert_eq!(d.info(&started).unwrap().state, DomainState::Running);
     assert!(process_alive(qemu_pid(&dir.path, "fw1")));
     assert!(
-        d.xml_desc(&started, false)
+        d.xml_desc(&started, XmlFlags::NONE)
             .unwrap()
             .contains("<name>fw1</name>")
     );

@@ -488,7 +488,7 @@ fn arb_call() -> impl Strategy<Value = Call> {
         d().prop_map(Call::Autostart),
         (d(), any::<bool>()).prop_map(Call::SetAutostart),
         d().prop_map(Call::Info),
-        (d(), any::<bool>()).prop_map(Call::XmlDesc),
+        (d(), any::<u32>()).prop_map(Call::XmlDesc),
         Just(Call::Events(())),
         (d(), any::<bool>()).prop_map(Call::Console),
         (d(), any::<String>(), arb_media(), any::<(bool, bool)>()).prop_map(

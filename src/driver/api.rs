@@ -306,6 +306,65 @@ pub enum MediaChange {
     Update(PathBuf),
 }
 
+/// What [`Driver::xml_desc`] gives, as libvirt's `virDomainXMLFlags`;
+/// combine with `|`. The default ([`XmlFlags::NONE`]) is the live
+/// definition while the domain runs (else the persistent one), without
+/// secrets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct XmlFlags(u32);
+
+impl XmlFlags {
+    /// The live definition while running, else the persistent one; no
+    /// secrets.
+    pub const NONE: XmlFlags = XmlFlags(0);
+    /// The persistent definition (virsh's `--inactive`).
+    pub const INACTIVE: XmlFlags = XmlFlags(1);
+    /// With secrets, such as the VNC password (virsh's
+    /// `--security-info`, libvirt's `VIR_DOMAIN_XML_SECURE`). Refused
+    /// (`OperationDenied`) on a read-only connection.
+    pub const SECURE: XmlFlags = XmlFlags(2);
+
+    /// [`XmlFlags::INACTIVE`] when `inactive`, else [`XmlFlags::NONE`].
+    pub const fn inactive_if(inactive: bool) -> XmlFlags {
+        if inactive {
+            XmlFlags::INACTIVE
+        } else {
+            XmlFlags::NONE
+        }
+    }
+
+    /// Whether the persistent definition is asked for.
+    pub const fn inactive(self) -> bool {
+        self.0 & XmlFlags::INACTIVE.0 != 0
+    }
+
+    /// Whether secrets are asked for.
+    pub const fn secure(self) -> bool {
+        self.0 & XmlFlags::SECURE.0 != 0
+    }
+
+    /// The flags as bits (as they cross the wire).
+    pub const fn bits(self) -> u32 {
+        self.0
+    }
+
+    /// The flags of `bits`; `None` when a bit is unknown to this build.
+    pub const fn from_bits(bits: u32) -> Option<XmlFlags> {
+        if bits & !(XmlFlags::INACTIVE.0 | XmlFlags::SECURE.0) == 0 {
+            Some(XmlFlags(bits))
+        } else {
+            None
+        }
+    }
+}
+
+impl std::ops::BitOr for XmlFlags {
+    type Output = XmlFlags;
+    fn bitor(self, other: XmlFlags) -> XmlFlags {
+        XmlFlags(self.0 | other.0)
+    }
+}
+
 /// Which definitions a device change applies to (virsh's `--live`,
 /// `--config`; neither is `--current`).
 #[non_exhaustive]
@@ -434,9 +493,12 @@ pub trait Driver: Send + Sync {
     /// State, memory, vCPUs and CPU time. Any state.
     fn info(&self, dom: &Domain) -> Result<DomainInfo>;
     /// The domain XML: the live definition while running (with the actual
-    /// VNC port and pty paths) unless `inactive`, which gives the
-    /// persistent one. Any state.
-    fn xml_desc(&self, dom: &Domain, inactive: bool) -> Result<String>;
+    /// VNC port and pty paths) unless `flags` has
+    /// [`XmlFlags::INACTIVE`], which gives the persistent one. Secrets
+    /// (the VNC `passwd`) are left out unless `flags` has
+    /// [`XmlFlags::SECURE`], which a read-only connection may not ask
+    /// for. Any state.
+    fn xml_desc(&self, dom: &Domain, flags: XmlFlags) -> Result<String>;
     /// Subscribes to lifecycle events of every domain.
     fn events(&self) -> Result<Box<dyn EventStream>>;
     /// Opens the first serial console. Running or paused; `force` takes

@@ -11,8 +11,8 @@ use super::types::{
     WireSummary, WireVersion, wire_path,
 };
 use super::wire::PROTOCOL_VERSION;
-use crate::driver::error::Result;
-use crate::driver::{ConsoleStream, Domain, Driver, EventStream};
+use crate::driver::error::{Error, ErrorCode, Result};
+use crate::driver::{ConsoleStream, Domain, Driver, EventStream, XmlFlags};
 
 /// A stream a call opened.
 pub enum Opened {
@@ -146,8 +146,14 @@ impl Handler for DriverCalls<'_> {
         self.driver.info(&dom(d)).map(Into::into)
     }
 
-    fn xml_desc(&mut self, (d, inactive): (WireDomain, bool)) -> Result<String> {
-        self.driver.xml_desc(&dom(d), inactive)
+    fn xml_desc(&mut self, (d, bits): (WireDomain, u32)) -> Result<String> {
+        let flags = XmlFlags::from_bits(bits).ok_or_else(|| {
+            Error::new(
+                ErrorCode::InvalidArgument,
+                format!("unknown flags {bits:#x} of xml_desc"),
+            )
+        })?;
+        self.driver.xml_desc(&dom(d), flags)
     }
 
     fn events(&mut self, (): ()) -> Result<()> {

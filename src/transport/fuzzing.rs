@@ -25,7 +25,7 @@ use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
     ConsoleStream, Domain, DomainInfo, DomainState, DomainSummary, Driver, Event, EventKind,
     EventStream, ListFilter, MediaChange, MediaFlags, NodeInfo, ShutdownOptions, StateReason,
-    VersionInfo,
+    VersionInfo, XmlFlags,
 };
 
 /// Whether `method` (as [`StubDriver`] names it) is the method of a
@@ -278,7 +278,7 @@ impl Driver for StubDriver {
         })
     }
 
-    fn xml_desc(&self, _dom: &Domain, _inactive: bool) -> Result<String> {
+    fn xml_desc(&self, _dom: &Domain, _flags: XmlFlags) -> Result<String> {
         self.answer("xml_desc", || self.text())
     }
 
@@ -438,7 +438,7 @@ mod tests {
             Call::Autostart(d()),
             Call::SetAutostart((d(), n.is_multiple_of(2))),
             Call::Info(d()),
-            Call::XmlDesc((d(), n.is_multiple_of(2))),
+            Call::XmlDesc((d(), n % 4)),
             Call::Events(()),
             Call::Console((d(), n.is_multiple_of(2))),
             Call::ChangeMedia((d(), text.to_string(), WireMedia::Eject, flags)),

@@ -21,6 +21,7 @@ use super::types::{
     WireSummary, WireVersion,
 };
 use super::wire::{WireError, dec, enc};
+use crate::driver::XmlFlags;
 use crate::driver::error::{Error, ErrorCode, Result};
 
 /// How the server runs a procedure.
@@ -281,8 +282,12 @@ procedures! {
     24 SetAutostart set_autostart((WireDomain, bool)) -> (), rw, Job;
     /// `Driver::info`.
     25 Info info(WireDomain) -> WireInfo, ro, Quick;
-    /// `Driver::xml_desc` (domain, inactive).
-    26 XmlDesc xml_desc((WireDomain, bool)) -> String, ro, Prio;
+    /// `Driver::xml_desc` (domain, `XmlFlags` bits: 1 inactive, 2
+    /// secure; sent as a bool before secure existed, which postcard
+    /// encodes as the same byte).
+    26 XmlDesc xml_desc((WireDomain, u32)) -> String,
+        {ro_unless xml_secure => "XML with secrets (passwords) is only given on a read-write connection"},
+        Prio;
     /// `Driver::events`: events then arrive as event frames with this
     /// call's serial, until the client ends the stream.
     27 Events events(()) -> (), ro, Quick;
@@ -298,6 +303,11 @@ procedures! {
 /// The highest procedure number this build knows (the table is numbered
 /// from 1 without gaps, as a test checks).
 pub const LAST_PROCEDURE: u32 = Procedure::ALL.len() as u32;
+
+/// Whether an `xml_desc` call asks for secrets.
+fn xml_secure((_, flags): &(WireDomain, u32)) -> bool {
+    flags & XmlFlags::SECURE.bits() != 0
+}
 
 /// The error for a procedure number this build does not know.
 fn unknown_procedure(n: u32) -> Error {

@@ -5,6 +5,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::time::Duration;
 
+use qvirt::driver::XmlFlags;
 use qvirt::driver::{DomainState, ListFilter, ShutdownOptions};
 
 use crate::{Ctx, QUICK, Vm, define_and_start, info, wait_until};
@@ -46,7 +47,7 @@ pub fn calls_do_not_wait_behind_a_long_call(cx: &mut Ctx<'_>) {
             assert_eq!(d.lookup_by_name("fw-a").unwrap().uuid, dom.uuid);
             assert_eq!(d.lookup_by_uuid(dom.uuid).unwrap().name, "fw-a");
             assert_eq!(info(d, &dom).state, DomainState::Running);
-            assert!(d.xml_desc(&dom, false).unwrap().contains("fw-a"));
+            assert!(d.xml_desc(&dom, XmlFlags::NONE).unwrap().contains("fw-a"));
             assert!(
                 !returned.load(Ordering::SeqCst),
                 "round {round}: the shutdown returned before the domain stopped"

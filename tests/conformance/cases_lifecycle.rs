@@ -4,6 +4,7 @@
 
 use std::time::{Duration, Instant};
 
+use qvirt::driver::XmlFlags;
 use qvirt::driver::{DomainState, ListFilter, ShutdownOptions, StateReason};
 use qvirt::{DomainDef, ErrorCode};
 
@@ -355,8 +356,8 @@ pub fn live_and_inactive_xml_differ(cx: &mut Ctx<'_>) {
     let vm = Vm::firmware("fw-a");
     let dom = define_and_start(d, &vm);
     d.define_xml(&vm.clone().memory_mib(64).xml()).unwrap();
-    let live = DomainDef::from_xml(&d.xml_desc(&dom, false).unwrap()).unwrap();
-    let inactive = DomainDef::from_xml(&d.xml_desc(&dom, true).unwrap()).unwrap();
+    let live = DomainDef::from_xml(&d.xml_desc(&dom, XmlFlags::NONE).unwrap()).unwrap();
+    let inactive = DomainDef::from_xml(&d.xml_desc(&dom, XmlFlags::INACTIVE).unwrap()).unwrap();
     assert_eq!(live.memory_kib, 32 * 1024, "the live XML is what runs");
     assert_eq!(
         inactive.memory_kib,
@@ -371,7 +372,7 @@ pub fn live_and_inactive_xml_differ(cx: &mut Ctx<'_>) {
     assert_eq!(info(d, &dom).state, DomainState::Running);
     d.destroy(&dom).unwrap();
     let dom = d.start(&dom).unwrap();
-    let live = DomainDef::from_xml(&d.xml_desc(&dom, false).unwrap()).unwrap();
+    let live = DomainDef::from_xml(&d.xml_desc(&dom, XmlFlags::NONE).unwrap()).unwrap();
     assert_eq!(
         live.memory_kib,
         64 * 1024,

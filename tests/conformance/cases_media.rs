@@ -8,6 +8,7 @@ use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use qvirt::driver::XmlFlags;
 use qvirt::driver::{DomainState, MediaChange, MediaFlags};
 use qvirt::{DomainDef, Driver, ErrorCode};
 use serde_json::{Value, json};
@@ -42,7 +43,8 @@ fn image(cx: &Ctx<'_>, name: &str, kib: usize) -> PathBuf {
 
 /// The sources of the disks of `dom`'s live (or inactive) XML, by target.
 fn sources(d: &dyn Driver, dom: &qvirt::Domain, inactive: bool) -> Vec<(String, Option<String>)> {
-    let def = DomainDef::from_xml(&d.xml_desc(dom, inactive).unwrap()).unwrap();
+    let def =
+        DomainDef::from_xml(&d.xml_desc(dom, XmlFlags::inactive_if(inactive)).unwrap()).unwrap();
     def.devices
         .disks
         .into_iter()
@@ -191,7 +193,7 @@ pub fn media_change_refusals(cx: &mut Ctx<'_>) {
         disk.display()
     ));
     let dom = define(d, &vm);
-    let before = d.xml_desc(&dom, true).unwrap();
+    let before = d.xml_desc(&dom, XmlFlags::INACTIVE).unwrap();
     let insert = || MediaChange::Insert(floppy.clone());
     let e = expect_err(
         d.change_media(&dom, "hdz", insert(), CURRENT),
@@ -220,7 +222,7 @@ pub fn media_change_refusals(cx: &mut Ctx<'_>) {
         ErrorCode::Io,
         "a missing file",
     );
-    assert_eq!(d.xml_desc(&dom, true).unwrap(), before);
+    assert_eq!(d.xml_desc(&dom, XmlFlags::INACTIVE).unwrap(), before);
     // A transient domain has no definition to change.
     let t = d.create_xml(&media_vm("fw-mtrans", &floppy).xml()).unwrap();
     expect_err(

@@ -12,6 +12,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
+use qvirt::driver::XmlFlags;
 use qvirt::driver::local::LocalDriver;
 use qvirt::driver::{ListFilter, ShutdownOptions};
 use qvirt::transport::SocketDriver;
@@ -165,12 +166,12 @@ fn the_read_only_socket_refuses_every_change() {
     assert_eq!(ro.list(ListFilter::ALL).unwrap().len(), 1);
     assert_eq!(ro.lookup_by_name("fw-ro").unwrap(), dom);
     ro.info(&dom).unwrap();
-    ro.xml_desc(&dom, true).unwrap();
+    ro.xml_desc(&dom, XmlFlags::INACTIVE).unwrap();
     ro.autostart(&dom).unwrap();
     let _events = ro.events().unwrap();
 
     // Every change is refused with OperationDenied, and changes nothing.
-    let xml_before = rw.xml_desc(&dom, true).unwrap();
+    let xml_before = rw.xml_desc(&dom, XmlFlags::INACTIVE).unwrap();
     let save_to = sentinel.path.join("saved");
     let attempts: Vec<(&str, qvirt::Result<()>)> = vec![
         ("define", ro.define_xml(&firmware_xml("fw-new")).map(drop)),
@@ -202,7 +203,7 @@ fn the_read_only_socket_refuses_every_change() {
     }
     assert_eq!(ro.list(ListFilter::ALL).unwrap().len(), 1);
     assert!(!rw.autostart(&dom).unwrap());
-    assert_eq!(rw.xml_desc(&dom, true).unwrap(), xml_before);
+    assert_eq!(rw.xml_desc(&dom, XmlFlags::INACTIVE).unwrap(), xml_before);
     assert!(!save_to.exists());
     let files: Vec<_> = std::fs::read_dir(dir.path.join("state/config"))
         .unwrap()

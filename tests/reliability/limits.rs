@@ -264,14 +264,14 @@ fn pile(socket: &Path) {
 
 /// A `qvirtd --root DIR --read-only-socket ARGS` whose read-only socket
 /// other uids can reach.
-struct RoDaemon {
-    daemon: Daemon,
-    ro: PathBuf,
-    dir: TestDir,
+pub struct RoDaemon {
+    pub daemon: Daemon,
+    pub ro: PathBuf,
+    pub dir: TestDir,
 }
 
 impl RoDaemon {
-    fn start(tag: &str, args: &[&str]) -> RoDaemon {
+    pub fn start(tag: &str, args: &[&str]) -> RoDaemon {
         assert!(nix::unistd::geteuid().is_root(), "this test runs as root");
         let dir = TestDir::new(tag);
         let mut all = vec!["--read-only-socket"];

@@ -135,7 +135,7 @@ pub fn calls() -> Vec<Call> {
         Call::Autostart(off()),
         Call::SetAutostart((off(), true)),
         Call::Info(d()),
-        Call::XmlDesc((d(), true)),
+        Call::XmlDesc((d(), 1)),
         Call::Events(()),
         Call::Console((d(), false)),
         Call::ChangeMedia((

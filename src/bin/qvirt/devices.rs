@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use qvirt::driver::{MediaChange, MediaFlags};
+use qvirt::driver::{MediaChange, MediaFlags, XmlFlags};
 use qvirt::model::{DiskDevice, DiskType, Interface, InterfaceType, PortProto};
 use qvirt::{DomainDef, Error, ErrorCode, Result};
 
@@ -14,7 +14,9 @@ use crate::{Ctx, outln};
 /// `inactive`.
 fn definition(ctx: &mut Ctx, arg: &str, inactive: bool) -> Result<DomainDef> {
     let dom = ctx.domain(arg)?;
-    let xml = ctx.driver()?.xml_desc(&dom, inactive)?;
+    let xml = ctx
+        .driver()?
+        .xml_desc(&dom, XmlFlags::inactive_if(inactive))?;
     Ok(DomainDef::from_xml(&xml)?)
 }
 
@@ -168,7 +170,7 @@ fn drive_target(
 ) -> Result<String> {
     let driver = ctx.driver()?;
     let inactive = flags.config && !flags.live;
-    let def = DomainDef::from_xml(&driver.xml_desc(dom, inactive)?)?;
+    let def = DomainDef::from_xml(&driver.xml_desc(dom, XmlFlags::inactive_if(inactive))?)?;
     let disks = &def.devices.disks;
     if disks.iter().any(|d| d.target == path) {
         return Ok(path.to_string());

@@ -35,7 +35,7 @@ use super::wire::{
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
     ConsoleStream, Domain, DomainInfo, DomainSummary, Driver, EventStream, ListFilter, MediaChange,
-    MediaFlags, NodeInfo, ShutdownOptions, VersionInfo,
+    MediaFlags, NodeInfo, ShutdownOptions, VersionInfo, XmlFlags,
 };
 
 /// Bytes the read buffer keeps between frames; it grows for a larger
@@ -531,8 +531,8 @@ impl Driver for SocketDriver {
         self.rpc().info(wire(dom)).map(Into::into)
     }
 
-    fn xml_desc(&self, dom: &Domain, inactive: bool) -> Result<String> {
-        self.rpc().xml_desc((wire(dom), inactive))
+    fn xml_desc(&self, dom: &Domain, flags: XmlFlags) -> Result<String> {
+        self.rpc().xml_desc((wire(dom), flags.bits()))
     }
 
     fn events(&self) -> Result<Box<dyn EventStream>> {
