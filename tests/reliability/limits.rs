@@ -59,6 +59,7 @@ fn probe() {
         "big-frames" => big_frames(socket),
         "stalled-frames" => stalled_frames(socket),
         "pile" => pile(socket),
+        "fake-daemon" => fake_daemon(socket),
         other => panic!("no probe {other}"),
     }
 }
@@ -258,6 +259,28 @@ fn pile(socket: &Path) {
     println!("PROBE answered={answered}");
 }
 
+/// A fake daemon at `path`: takes two connections, one after the other,
+/// and counts the bytes each client sends before it hangs up.
+fn fake_daemon(path: &Path) {
+    let _ = std::fs::remove_file(path);
+    let listener = UnixListener::bind(path).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o777)).unwrap();
+    println!("PROBE listening");
+    for _ in 0..2 {
+        let (mut s, _) = listener.accept().unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut buf = [0u8; 4096];
+        let mut total = 0;
+        while let Ok(n) = std::io::Read::read(&mut s, &mut buf) {
+            if n == 0 {
+                break;
+            }
+            total += n;
+        }
+        println!("PROBE received={total}");
+    }
+}
+
 // ---------------------------------------------------------------------
 // The daemon's side
 // ---------------------------------------------------------------------
@@ -286,7 +309,7 @@ impl RoDaemon {
 }
 
 /// An unprivileged user `name`, created if missing.
-fn user(name: &str) -> (u32, u32) {
+pub fn user(name: &str) -> (u32, u32) {
     let _ = Command::new("useradd").args(["-M", "-r", name]).output();
     let u = nix::unistd::User::from_name(name)
         .unwrap()
@@ -295,13 +318,13 @@ fn user(name: &str) -> (u32, u32) {
 }
 
 /// A probe running as another uid.
-struct Probe {
+pub struct Probe {
     child: Child,
     out: BufReader<ChildStdout>,
 }
 
 impl Probe {
-    fn start((uid, gid): (u32, u32), action: &str, socket: &Path) -> Probe {
+    pub fn start((uid, gid): (u32, u32), action: &str, socket: &Path) -> Probe {
         let mut child = Command::new("setpriv")
             .arg(format!("--reuid={uid}"))
             .arg(format!("--regid={gid}"))
@@ -319,7 +342,7 @@ impl Probe {
     }
 
     /// The next line the probe prints, without `PROBE `.
-    fn line(&mut self) -> String {
+    pub fn line(&mut self) -> String {
         let mut line = String::new();
         loop {
             line.clear();

@@ -1,7 +1,8 @@
 //! Secrets leave the daemon only on a read-write connection that asks
 //! for them: a domain's XML omits its VNC password unless
 //! `XmlFlags::SECURE` (`dumpxml --security-info`) is given, and a
-//! read-only connection asking for it is refused, whoever it is.
+//! read-only connection asking for it is refused, whoever it is. And a
+//! client sends nothing to a socket that another user serves.
 
 use std::process::Command;
 
@@ -9,7 +10,9 @@ use qvirt::driver::XmlFlags;
 use qvirt::transport::SocketDriver;
 use qvirt::{Driver, ErrorCode};
 
-use crate::limits::RoDaemon;
+use std::os::unix::fs::PermissionsExt;
+
+use crate::limits::{Probe, RoDaemon, user};
 use crate::support::*;
 
 const SECRET: &str = "s3cr3tpw";
@@ -49,7 +52,10 @@ fn the_read_only_socket_never_gives_secrets() {
 
     let other = other_user();
     let ro_uri = format!("qemu+unix:///system?socket={}", d.ro.display());
-    for args in [&["dumpxml", "fw-pw"][..], &["dumpxml", "--inactive", "fw-pw"]] {
+    for args in [
+        &["dumpxml", "fw-pw"][..],
+        &["dumpxml", "--inactive", "fw-pw"],
+    ] {
         let (code, out, err) = qvirt_as(other, &ro_uri, args);
         assert_eq!(code, 0, "{args:?}: {err}");
         assert!(out.contains("<graphics type='vnc'"), "{args:?}: {out}");
@@ -90,4 +96,42 @@ fn the_read_only_socket_never_gives_secrets() {
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains(SECRET));
     rw.destroy(&dom).unwrap();
+}
+
+/// 17.9: in a directory others can write to, another user's fake daemon
+/// waits at the socket path a client was told to use. The client checks
+/// who serves it (`SO_PEERCRED`: its own uid or root) and sends nothing:
+/// neither another user's `qvirt define` nor root's library client.
+#[test]
+fn a_client_sends_nothing_to_a_daemon_of_another_user() {
+    let dir = TestDir::new("fake");
+    std::fs::set_permissions(&dir.path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let shared = dir.path.join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let socket = shared.join("qvirt-sock");
+    let xml = shared.join("vm.xml");
+    std::fs::write(&xml, firmware_xml("fw-leak")).unwrap();
+    std::fs::set_permissions(&xml, std::fs::Permissions::from_mode(0o644)).unwrap();
+
+    let attacker = other_user();
+    let mut fake = Probe::start(attacker, "fake-daemon", &socket);
+    assert_eq!(fake.line(), "listening");
+
+    let uri = format!("qemu+unix:///session?socket={}", socket.display());
+    let victim = user("qvirt-test-other2");
+    let (code, _, err) = qvirt_as(victim, &uri, &["define", xml.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(&format!("served by uid {}", attacker.0)) && err.contains("refusing"),
+        "{err}"
+    );
+    assert_eq!(fake.line(), "received=0", "the fake daemon got nothing");
+
+    let e = assert_code(
+        SocketDriver::connect(&socket, &uri).map(drop),
+        ErrorCode::OperationDenied,
+    );
+    assert!(e.message.contains("neither you (uid 0) nor root"), "{e}");
+    assert_eq!(fake.line(), "received=0");
 }
