@@ -11,9 +11,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use std::os::unix::net::UnixListener;
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
 use qvirt::Driver;
-use qvirt::driver::ListFilter;
+use qvirt::driver::local::LocalDriver;
+use qvirt::driver::{DomainState, ListFilter, ShutdownOptions};
 use qvirt::transport::SocketDriver;
+use qvirt::transport::server::{Limits, ServeOptions, Server};
 use qvirt::transport::wire::{
     Call, Frame, Kind, PROTOCOL_VERSION, Procedure, Reply, WireEventKind, decode_event,
 };
@@ -145,4 +151,69 @@ fn calls_on_the_workers_from_many_clients_are_all_answered() {
         "{} of {all} calls answered",
         answered.load(Ordering::SeqCst)
     );
+}
+
+/// A call waiting for a place (its connection's calls in progress are at
+/// their limit) waits as long as they take: it is a whole frame, not one
+/// begun and left unfinished, so the frame deadline does not close the
+/// connection. A quick call is answered meanwhile, without a place.
+#[test]
+fn a_call_waiting_for_a_place_outlives_the_frame_deadline() {
+    let dir = TestDir::new("place");
+    let driver = Arc::new(LocalDriver::open_embedded(&dir.path.join("state")).unwrap());
+    let limits = Limits {
+        max_requests_per_client: 1,
+        frame_timeout: Duration::from_secs(1),
+        ..Limits::default()
+    };
+    let server = Server::with_limits(driver.clone(), driver.logger(), limits).unwrap();
+    let socket = dir.path.join("s.sock");
+    let listener = UnixListener::bind(&socket).unwrap();
+    server.listen(listener, ServeOptions::default()).unwrap();
+    let client = Arc::new(SocketDriver::connect(&socket, "qemu+unix:///session").unwrap());
+    let dom = client.define_xml(&firmware_xml("fw-place")).unwrap();
+    let dom = client.start(&dom).unwrap();
+
+    // A shutdown the firmware ignores holds the connection's one place.
+    let returned = Arc::new(AtomicBool::new(false));
+    let long = {
+        let (c, d, returned) = (client.clone(), dom.clone(), returned.clone());
+        std::thread::spawn(move || {
+            let r = c.shutdown(
+                &d,
+                ShutdownOptions::NO_WAIT.with_wait(Duration::from_secs(120)),
+            );
+            returned.store(true, Ordering::SeqCst);
+            r
+        })
+    };
+    assert!(wait_until(Duration::from_secs(30), || server.in_flight() == 1));
+    assert_eq!(client.list(ListFilter::ALL).unwrap().len(), 1);
+    assert!(
+        !returned.load(Ordering::SeqCst),
+        "list waited for the shutdown"
+    );
+
+    // A call for a worker waits for the place, past the frame deadline.
+    let waiting = {
+        let (c, d) = (client.clone(), dom.clone());
+        std::thread::spawn(move || c.autostart(&d))
+    };
+    let until = Instant::now() + 3 * Duration::from_secs(1);
+    while Instant::now() < until {
+        assert!(!waiting.is_finished(), "the waiting call ended early");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let other = SocketDriver::connect(&socket, "qemu+unix:///session").unwrap();
+    other.destroy(&dom).unwrap();
+    long.join()
+        .unwrap()
+        .expect("the shutdown saw the domain shut off");
+    assert!(
+        !waiting
+            .join()
+            .unwrap()
+            .expect("the waiting call is answered")
+    );
+    assert_eq!(client.info(&dom).unwrap().state, DomainState::Shutoff);
 }

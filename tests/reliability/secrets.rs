@@ -42,6 +42,9 @@ fn qvirt_as((uid, gid): (u32, u32), uri: &str, args: &[&str]) -> (i32, String, S
 /// on the read-write socket the password is there only when asked for.
 #[test]
 fn the_read_only_socket_never_gives_secrets() {
+    // VNC ports are chosen free, one VM at a time: not beside the other
+    // tests that start VNC displays.
+    let _heavy = heavy();
     let d = RoDaemon::start("secrets", &[]);
     let rw = d.daemon.connect();
     let vnc = format!("<graphics type='vnc' autoport='yes' listen='127.0.0.1' passwd='{SECRET}'/>");

@@ -97,9 +97,6 @@ fn has_place(cx: &Cx, conn: &Conn) -> bool {
 }
 
 fn call(cx: &mut Cx, conn: &mut Conn, h: Header, body: &[u8], now: Instant) -> Step {
-    if conn.in_flight >= cx.shared.limits.max_requests_per_client {
-        return Step::Stall;
-    }
     let call = match Call::decode(h.procedure, body) {
         Ok(c) => c,
         Err(e) => {
@@ -146,10 +143,12 @@ fn call(cx: &mut Cx, conn: &mut Conn, h: Header, body: &[u8], now: Instant) -> S
         return Step::Handled;
     }
     if procedure.class() == Class::Quick && cx.shared.limits.inline_quick_calls {
-        let result = dispatch(&mut DriverCalls::new(&*cx.shared.driver), call);
+        let result = run(&mut DriverCalls::new(&*cx.shared.driver), call);
         conn.push_frame(Kind::Reply, h.procedure, h.serial, &Reply::encode(&result));
         return Step::Handled;
     }
+    // Only calls for a worker wait for a place: a quick call answered
+    // above holds nothing, so it never waits behind long ones.
     if !has_place(cx, conn) {
         return Step::Stall;
     }
@@ -157,7 +156,7 @@ fn call(cx: &mut Cx, conn: &mut Conn, h: Header, body: &[u8], now: Instant) -> S
     let shared = cx.shared.clone();
     submit(cx, conn, procedure.class() == Class::Prio, move || {
         let mut calls = DriverCalls::new(&*shared.driver);
-        let result = dispatch(&mut calls, call);
+        let result = run(&mut calls, call);
         let mut frame = Vec::new();
         push_frame(
             &mut frame,
@@ -175,6 +174,23 @@ fn call(cx: &mut Cx, conn: &mut Conn, h: Header, body: &[u8], now: Instant) -> S
         });
     });
     Step::Handled
+}
+
+/// Runs `call`; a driver method that panics fails the call with
+/// `Internal` and leaves the loop or the worker serving.
+fn run(calls: &mut DriverCalls<'_>, call: Call) -> crate::driver::error::Result<Reply> {
+    let procedure = call.procedure();
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dispatch(calls, call))).unwrap_or_else(
+        |_| {
+            Err(Error::new(
+                ErrorCode::Internal,
+                format!(
+                    "{} failed inside the daemon (a bug; see its log)",
+                    procedure.method()
+                ),
+            ))
+        },
+    )
 }
 
 /// Counts a job of `conn` in and queues it.

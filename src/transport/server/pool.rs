@@ -124,7 +124,9 @@ fn work(shared: &Shared, only_prio: bool) {
         match job {
             Some(job) => {
                 drop(q);
-                job();
+                // A job that panics (it should not: calls catch their
+                // own) must not take a worker with it.
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
                 q = lock(&shared.queue);
             }
             None if q.stop => return,

@@ -532,6 +532,19 @@ impl Loop {
                 conn.flush();
             }
         }
+        // Consoles left unwatched for want of room are watched again once
+        // there is room and no worker holds them.
+        if conn.pending_out() < high && !conn.closing {
+            for slot in conn.consoles.values_mut() {
+                if let Some(fd) = &slot.fd
+                    && !slot.watched
+                    && slot.console.try_lock().is_ok()
+                {
+                    cx.rewatch(fd, slot.token, EpollFlags::EPOLLIN);
+                    slot.watched = true;
+                }
+            }
+        }
         let bytes = conn.buffered();
         cx.uids.rebytes(conn.peer.uid, conn.accounted, bytes);
         conn.accounted = bytes;
@@ -731,6 +744,9 @@ fn serve_input(cx: &mut Cx, conn: &mut Conn, now: Instant) {
             Ok(None) => {
                 if conn.inbuf.is_empty() {
                     conn.frame_by = None;
+                } else if conn.eof {
+                    let e = Error::new(ErrorCode::Protocol, "the connection ended inside a frame");
+                    conn.fail(0, 0, &e, now);
                 } else if conn.frame_by.is_none() {
                     conn.frame_by = Some(now + cx.shared.limits.frame_timeout);
                 }
@@ -740,8 +756,11 @@ fn serve_input(cx: &mut Cx, conn: &mut Conn, now: Instant) {
                 let buf = std::mem::take(&mut conn.inbuf);
                 match calls::handle(cx, conn, &buf[..n], now) {
                     Step::Stall => {
+                        // Whole, it waits for a place, however long the
+                        // calls in progress take: no frame deadline.
                         conn.inbuf = buf;
                         conn.stalled = true;
+                        conn.frame_by = None;
                     }
                     Step::Handled if conn.closing => {}
                     Step::Handled => {
