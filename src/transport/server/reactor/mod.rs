@@ -112,6 +112,8 @@ pub(super) struct Loop {
     cx: Cx,
     conns: HashMap<u64, Conn>,
     scratch: Vec<u8>,
+    /// The connection served last, tried first while polling.
+    last: Option<u64>,
 }
 
 impl Cx {
@@ -201,6 +203,7 @@ impl Loop {
             },
             conns: HashMap::new(),
             scratch: vec![0; 64 * 1024],
+            last: None,
         })
     }
 
@@ -226,6 +229,10 @@ impl Loop {
             };
             let n = self.wait(&mut events, timeout, &mut spinner);
             let now = Instant::now();
+            if let Some(t) = self.last.filter(|_| n == 0) {
+                // Bytes `wait` found on the connection served last.
+                self.read_directly(t, now);
+            }
             for ev in &events[..n] {
                 self.on_event(ev.data(), ev.events(), now);
             }
@@ -248,22 +255,29 @@ impl Loop {
     /// Waits for events: polls for a moment first (a client in a loop of
     /// calls sends its next one within microseconds, and waking from a
     /// sleep costs more than that; see `spin`), then sleeps until
-    /// `timeout`.
+    /// `timeout`. While polling, the connection served last is also
+    /// tried with a plain read (a caller in a loop of calls is most
+    /// likely the next to send): `0` with `self.last`'s bytes waiting in
+    /// its buffer means the caller should serve it at once.
     fn wait(
-        &self,
+        &mut self,
         events: &mut [EpollEvent],
         timeout: EpollTimeout,
         spinner: &mut Spinner,
     ) -> usize {
-        let epoll = &self.cx.epoll;
         let started = Instant::now();
         let budget = spinner.budget();
         if !budget.is_zero() {
             loop {
-                match epoll.wait(events, EpollTimeout::ZERO) {
+                match self.cx.epoll.wait(events, EpollTimeout::ZERO) {
                     Ok(0) | Err(Errno::EINTR) => {}
                     Ok(n) => return n,
                     Err(_) => break,
+                }
+                if let Some(t) = self.last
+                    && self.peek_last(t)
+                {
+                    return 0;
                 }
                 if started.elapsed() >= budget {
                     break;
@@ -271,6 +285,8 @@ impl Loop {
                 std::thread::yield_now();
             }
         }
+        self.last = None;
+        let epoll = &self.cx.epoll;
         match epoll.wait(events, timeout) {
             Ok(n) => {
                 if n > 0 {
@@ -285,6 +301,43 @@ impl Loop {
                 0
             }
         }
+    }
+
+    /// Whether the connection served last has bytes waiting (read into
+    /// its buffer now).
+    fn peek_last(&mut self, token: u64) -> bool {
+        let Some(conn) = self.conns.get_mut(&token) else {
+            self.last = None;
+            return false;
+        };
+        if !self.cx.may_read(conn) {
+            return false;
+        }
+        match conn.read_some(&mut self.scratch) {
+            Input::Got(_) => true,
+            Input::Empty => false,
+            Input::Eof => {
+                conn.eof = true;
+                true
+            }
+        }
+    }
+
+    /// Serves what `peek_last` read from connection `token`.
+    fn read_directly(&mut self, token: u64, now: Instant) {
+        let Some(conn) = self.conns.get_mut(&token) else {
+            return;
+        };
+        if conn.inbuf.is_empty() && !conn.eof {
+            return;
+        }
+        if conn.eof && !conn.inbuf.is_empty() && conn.whole_frame().ok().flatten().is_none() {
+            let e = Error::new(ErrorCode::Protocol, "the connection ended inside a frame");
+            conn.fail(0, 0, &e, now);
+        } else {
+            serve_input(&mut self.cx, conn, now);
+        }
+        self.settle(token, now);
     }
 
     fn ticking(&self) -> bool {
@@ -309,6 +362,7 @@ impl Loop {
                 } else {
                     if flags.contains(EpollFlags::EPOLLIN) {
                         read_input(&mut self.cx, conn, &mut self.scratch, now);
+                        self.last = Some(token);
                     }
                     if flags.contains(EpollFlags::EPOLLOUT) {
                         conn.flush();
@@ -571,22 +625,23 @@ impl Loop {
         }
         // Not read for want of a place, or because its uid holds too
         // much: looked at again after each pass.
-        let uid = conn.peer.uid;
-        let max_bytes = cx.shared.limits.max_bytes_per_uid;
-        let over = !(conn.peer.privileged || conn.closing || conn.eof)
-            && cx.uids.of(uid).bytes >= max_bytes;
-        if over && cx.over_budget.insert(uid) {
-            cx.shared.log.warn(&format!(
-                "uid {uid} holds {} bytes of the daemon's buffers (the limit is {max_bytes}); its connections are not read until that drains",
-                cx.uids.of(uid).bytes
-            ));
-        } else if !over && cx.uids.of(uid).bytes < max_bytes {
-            cx.over_budget.remove(&uid);
+        // (Root and the daemon's own uid have no budget.)
+        let mut over = false;
+        if !conn.peer.privileged {
+            let uid = conn.peer.uid;
+            let (max_bytes, held) = (cx.shared.limits.max_bytes_per_uid, cx.uids.of(uid).bytes);
+            over = !(conn.closing || conn.eof) && held >= max_bytes;
+            if over && cx.over_budget.insert(uid) {
+                cx.shared.log.warn(&format!(
+                    "uid {uid} holds {held} bytes of the daemon's buffers (the limit is {max_bytes}); its connections are not read until that drains"
+                ));
+            } else if held < max_bytes {
+                cx.over_budget.remove(&uid);
+            }
         }
-        let held_back = conn.stalled || over;
-        if held_back {
+        if conn.stalled || over {
             cx.waiting.insert(token);
-        } else {
+        } else if !cx.waiting.is_empty() {
             cx.waiting.remove(&token);
         }
         if let Some(d) = conn.deadline() {
