@@ -16,11 +16,23 @@
 //! - A console is a descriptor the loop polls (`ConsoleStream::ready_fd`).
 //! - What each uid may hold is bounded (`limits`).
 //!
-//! The loop is protocol-neutral where it can be: listeners, connections,
-//! buffers, deadlines, workers and streams are the loop's; framing and
-//! dispatch are the protocol's (`calls` for qvirt's own). libvirt's RPC
-//! protocol is planned as a second listener kind with its own framing,
-//! codec and procedure table, served by the same loop and workers.
+//! The loop is protocol-neutral where it can be: listeners, admission,
+//! connections and their buffers, deadlines, per-uid limits, the workers
+//! and the event fan-out are the loop's; what a frame means is the
+//! protocol's (`calls` for qvirt's own, over the procedure table).
+//! libvirt's RPC protocol (XDR, its own procedure table mapped onto the
+//! same `Driver`) is planned as a second kind of listener, served by the
+//! same loop and workers; it will own, per connection:
+//!
+//! - the length rule (`Conn::whole_frame`: libvirt's length counts its
+//!   own four bytes) and the frame limit;
+//! - what a whole frame does (`calls::handle`): its handshake
+//!   (AUTH_LIST, CONNECT_OPEN instead of hello), the read-only rule of
+//!   its table, which calls are quick, and the job that answers on a
+//!   worker, returning encoded frames in a `Done` as ours do;
+//! - how an event, a lost-events notice, console data and a refusal are
+//!   framed (`streams::feed`, `streams::read_console`,
+//!   `accept::refuse`), and keepalive PINGs answered in the loop.
 //!
 //! [`Server::stop`] (and dropping a server) stops accepting, lets calls
 //! in progress finish and their replies go out, then joins the loop and

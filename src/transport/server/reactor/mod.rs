@@ -18,6 +18,7 @@ use nix::errno::Errno;
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
 
 mod accept;
+mod timers;
 
 use accept::Listener;
 
@@ -517,21 +518,6 @@ impl Loop {
         }
     }
 
-    fn tick(&mut self, now: Instant) {
-        if self.cx.source.is_open() && self.cx.source.fd.is_none() {
-            self.pump_events(now);
-        }
-        let consoles: Vec<(u64, u32)> = self
-            .conns
-            .iter()
-            .flat_map(|(t, c)| c.consoles.keys().map(move |s| (*t, *s)))
-            .collect();
-        for (t, s) in consoles {
-            self.console_ready(t, s);
-            self.settle(t, now);
-        }
-    }
-
     /// Fans out the driver's events to every subscriber.
     fn pump_events(&mut self, now: Instant) {
         let limits = &self.cx.shared.limits;
@@ -663,70 +649,6 @@ impl Loop {
                 serve_input(&mut self.cx, conn, now);
             }
             self.settle(t, now);
-        }
-    }
-
-    fn check_deadlines(&mut self, now: Instant) {
-        self.cx.next_check = None;
-        for (i, l) in self.cx.listeners.iter_mut().enumerate() {
-            if let Some(l) = l
-                && l.paused_until.is_some_and(|t| now >= t)
-            {
-                l.paused_until = None;
-                let token = LISTENER | i as u64;
-                let _ = self
-                    .cx
-                    .epoll
-                    .modify(&l.socket, &mut EpollEvent::new(EpollFlags::EPOLLIN, token));
-                // Accept what waited meanwhile.
-                self.cx.shared.waker.wake();
-            }
-        }
-        let expired: Vec<u64> = self
-            .conns
-            .values()
-            .filter(|c| c.deadline().is_some_and(|d| now >= d))
-            .map(|c| c.token)
-            .collect();
-        for t in expired {
-            if let Some(conn) = self.conns.get_mut(&t) {
-                let timeout = self.cx.shared.limits.hello_timeout;
-                if conn.hello_by.is_some_and(|d| now >= d) {
-                    let e = Error::new(
-                        ErrorCode::Timeout,
-                        format!(
-                            "no hello within {} s of connecting; closing the connection",
-                            timeout.as_secs()
-                        ),
-                    );
-                    conn.fail(0, 0, &e, now);
-                } else if conn.frame_by.is_some_and(|d| now >= d) {
-                    let e = Error::new(
-                        ErrorCode::Timeout,
-                        format!(
-                            "a frame was begun and not finished within {} s; closing the connection",
-                            self.cx.shared.limits.frame_timeout.as_secs()
-                        ),
-                    );
-                    conn.fail(0, 0, &e, now);
-                }
-            }
-            self.settle(t, now);
-        }
-        for c in self.conns.values() {
-            if let Some(d) = c.deadline() {
-                self.cx.next_check = Some(self.cx.next_check.map_or(d, |t| t.min(d)));
-            }
-        }
-        if self
-            .cx
-            .listeners
-            .iter()
-            .flatten()
-            .any(|l| l.paused_until.is_some())
-        {
-            let soon = now + Duration::from_millis(100);
-            self.cx.next_check = Some(self.cx.next_check.map_or(soon, |t| t.min(soon)));
         }
     }
 
