@@ -88,12 +88,20 @@ fn daemon_binary() -> PathBuf {
     PathBuf::from("qvirtd")
 }
 
-/// Starts `program` in its own session with no terminal and no stdio.
+/// Starts `program` in its own session with no terminal and no stdio,
+/// as a grandchild: a shell in a new session starts it in the background
+/// and exits at once, and is reaped here, so the daemon is never this
+/// process's child (no zombie, and no thread left to reap it).
 fn spawn_detached(program: &Path, args: &[&str]) -> std::io::Result<()> {
     use std::os::unix::process::CommandExt;
     use std::process::{Command, Stdio};
-    let mut cmd = Command::new(program);
-    cmd.args(args)
+    let mut cmd = Command::new("/bin/sh");
+    // The program and its arguments are the shell's positional
+    // parameters, never part of its script.
+    cmd.arg("-c")
+        .arg(r#""$0" "$@" &"#)
+        .arg(program)
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
@@ -106,11 +114,13 @@ fn spawn_detached(program: &Path, args: &[&str]) -> std::io::Result<()> {
             Ok(())
         });
     }
-    let mut child = cmd.spawn()?;
-    // The daemon outlives this call; reap it if it exits while this
-    // process lives, so no zombie is left in a long-lived client.
-    std::thread::spawn(move || {
-        let _ = child.wait();
-    });
-    Ok(())
+    let status = cmd.spawn()?.wait()?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(std::io::Error::other(format!(
+            "the shell that starts {} failed ({status})",
+            program.display()
+        )))
+    }
 }

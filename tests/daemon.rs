@@ -20,6 +20,7 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use nix::sys::signal::Signal;
+use qvirt::driver::XmlFlags;
 use qvirt::driver::{DomainState, EventKind, ListFilter, StateReason};
 use qvirt::transport::SocketDriver;
 use qvirt::transport::server::ServeOptions;
@@ -105,7 +106,7 @@ fn root_daemon_runs_a_vm_and_reports_errors_like_the_embedded_driver() {
     assert_eq!(d.info(&started).unwrap().state, DomainState::Running);
     assert!(process_alive(qemu_pid(&dir.path, "fw1")));
     assert!(
-        d.xml_desc(&started, false)
+        d.xml_desc(&started, XmlFlags::NONE)
             .unwrap()
             .contains("<name>fw1</name>")
     );
@@ -462,7 +463,12 @@ fn malformed_input_closes_only_its_own_connection() {
 
     // A call before hello.
     let mut s = raw(&daemon.socket);
-    send_call(&mut s, PROTOCOL_VERSION, &Call::List(ListFilter::ALL), 5);
+    send_call(
+        &mut s,
+        PROTOCOL_VERSION,
+        &Call::List(ListFilter::ALL.into()),
+        5,
+    );
     let frames = frames_until_closed(&mut s);
     assert_eq!(frames.len(), 1);
     assert_eq!(frames[0].header.serial, 5);
@@ -483,11 +489,16 @@ fn malformed_input_closes_only_its_own_connection() {
     let f = Frame::read(&mut s).unwrap().expect("a reply");
     assert_eq!(f.header.serial, 3);
     assert_eq!(error_of(&f).code, ErrorCode::Protocol);
-    send_call(&mut s, PROTOCOL_VERSION, &Call::List(ListFilter::ALL), 4);
+    send_call(
+        &mut s,
+        PROTOCOL_VERSION,
+        &Call::List(ListFilter::ALL.into()),
+        4,
+    );
     let f = Frame::read(&mut s).unwrap().expect("a reply");
     assert_eq!(f.header.serial, 4);
     match Reply::decode(5, &f.body).unwrap().unwrap() {
-        Reply::Domains(d) => assert_eq!(d.len(), 1),
+        Reply::List(d) => assert_eq!(d.len(), 1),
         other => panic!("list answered {other:?}"),
     }
     still_good();

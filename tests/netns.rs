@@ -19,6 +19,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use qvirt::driver::XmlFlags;
 use qvirt::driver::{ConsoleStream, DomainState};
 use qvirt::{DomainDef, Driver, ErrorCode};
 use support::{Daemon, TestDir, assert_code};
@@ -126,7 +127,7 @@ fn on_host(name: &str) -> bool {
 /// The tap devices in the live XML of `name`, in interface order.
 fn taps(d: &dyn Driver, name: &str) -> Vec<String> {
     let dom = d.lookup_by_name(name).unwrap();
-    let def = DomainDef::from_xml(&d.xml_desc(&dom, false).unwrap()).unwrap();
+    let def = DomainDef::from_xml(&d.xml_desc(&dom, XmlFlags::NONE).unwrap()).unwrap();
     def.devices
         .interfaces
         .iter()
@@ -178,7 +179,7 @@ fn taps_follow_their_domains_and_mistakes_are_named() {
         "taps stay in the namespace"
     );
     // The inactive definition keeps what was written.
-    let inactive = DomainDef::from_xml(&d.xml_desc(&dom, true).unwrap()).unwrap();
+    let inactive = DomainDef::from_xml(&d.xml_desc(&dom, XmlFlags::INACTIVE).unwrap()).unwrap();
     assert_eq!(
         inactive.devices.interfaces[1].target_dev.as_deref(),
         Some("vnet42")

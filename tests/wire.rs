@@ -23,13 +23,11 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
-use qvirt::driver::{
-    Domain, DomainInfo, DomainState, DomainSummary, Event, EventKind, ListFilter, MediaFlags,
-    NodeInfo, ShutdownOptions, StateReason, VersionInfo,
-};
 use qvirt::transport::wire::{
-    Call, Frame, HEADER_LEN, Header, Kind, LAST_PROCEDURE, MAX_FRAME, PROTOCOL_VERSION, Reply,
-    StreamMsg, WireError, WireMedia, decode_event, decode_stream, encode_event, encode_stream,
+    Bytes, Call, Frame, HEADER_LEN, Header, Kind, LAST_PROCEDURE, MAX_FRAME, PROTOCOL_VERSION,
+    Procedure, Reply, StreamMsg, WireDomain, WireError, WireEvent, WireEventKind, WireInfo,
+    WireListFilter, WireMedia, WireMediaFlags, WireNode, WireReason, WireShutdown, WireState,
+    WireSummary, WireVersion, decode_event, decode_stream, encode_event, encode_stream,
 };
 use qvirt::{Error, ErrorCode};
 use samples::{Msg, Sample};
@@ -243,11 +241,17 @@ fn every_procedure_has_one_call_sample_and_a_reply_shape() {
     let procedures: Vec<u32> = samples::calls().iter().map(|c| c.encode().0).collect();
     let expected: Vec<u32> = (1..=LAST_PROCEDURE).collect();
     assert_eq!(procedures, expected, "one call per procedure, in order");
-    assert_eq!(LAST_PROCEDURE, 30);
+    assert_eq!(LAST_PROCEDURE, 34);
+    assert_eq!(Procedure::ALL.len(), 34);
     for p in 1..=LAST_PROCEDURE {
         let body = Reply::encode(&Ok(samples::reply_for(p)));
         let decoded = Reply::decode(p, &body).unwrap().unwrap();
         assert_eq!(decoded, samples::reply_for(p), "procedure {p}");
+        assert_eq!(decoded.procedure().number(), p);
+    }
+    // The table's names are the sample names, written out apart from it.
+    for call in samples::calls() {
+        assert_eq!(call.procedure().method(), samples::call_name(&call));
     }
 }
 
@@ -380,7 +384,7 @@ fn stray_bytes_and_arguments_are_refused() {
         ErrorCode::Protocol
     );
     assert_eq!(Call::decode(2, &[0]).unwrap_err().code, ErrorCode::Protocol);
-    let mut reply = Reply::encode(&Ok(Reply::Unit));
+    let mut reply = Reply::encode(&Ok(Reply::Destroy(())));
     reply.push(0);
     assert_eq!(
         Reply::decode(14, &reply).unwrap_err().code,
@@ -434,8 +438,8 @@ fn arb_uuid() -> impl Strategy<Value = Uuid> {
     any::<u128>().prop_map(Uuid::from_u128)
 }
 
-fn arb_domain() -> impl Strategy<Value = Domain> {
-    (any::<String>(), arb_uuid(), any::<Option<u32>>()).prop_map(|(name, uuid, id)| Domain {
+fn arb_domain() -> impl Strategy<Value = WireDomain> {
+    (any::<String>(), arb_uuid(), any::<Option<u32>>()).prop_map(|(name, uuid, id)| WireDomain {
         name,
         uuid,
         id,
@@ -448,22 +452,22 @@ fn arb_call() -> impl Strategy<Value = Call> {
     let shutdown = (d(), any::<Option<(u64, u32)>>(), any::<bool>()).prop_map(
         |(dom, wait, destroy_on_timeout)| {
             let wait = wait.map(|(s, n)| Duration::new(s, n % 1_000_000_000));
-            Call::Shutdown(
+            Call::Shutdown((
                 dom,
-                ShutdownOptions {
+                WireShutdown {
                     wait,
                     destroy_on_timeout,
                 },
-            )
+            ))
         },
     );
     prop_oneof![
         any::<u32>().prop_map(Call::Hello),
-        Just(Call::Version),
-        Just(Call::NodeInfo),
-        Just(Call::Capabilities),
+        Just(Call::Version(())),
+        Just(Call::NodeInfo(())),
+        Just(Call::Capabilities(())),
         (any::<bool>(), any::<bool>())
-            .prop_map(|(active, inactive)| Call::List(ListFilter { active, inactive })),
+            .prop_map(|(active, inactive)| Call::List(WireListFilter { active, inactive })),
         any::<String>().prop_map(Call::LookupByName),
         arb_uuid().prop_map(Call::LookupByUuid),
         any::<u32>().prop_map(Call::LookupById),
@@ -477,23 +481,23 @@ fn arb_call() -> impl Strategy<Value = Call> {
         d().prop_map(Call::Reset),
         d().prop_map(Call::Suspend),
         d().prop_map(Call::Resume),
-        (d(), bytes()).prop_map(|(dom, p)| Call::Save(dom, p)),
+        (d(), bytes()).prop_map(Call::Save),
         bytes().prop_map(Call::Restore),
         d().prop_map(Call::ManagedSave),
         d().prop_map(Call::ManagedSaveRemove),
         d().prop_map(Call::Autostart),
-        (d(), any::<bool>()).prop_map(|(dom, on)| Call::SetAutostart(dom, on)),
+        (d(), any::<bool>()).prop_map(Call::SetAutostart),
         d().prop_map(Call::Info),
-        (d(), any::<bool>()).prop_map(|(dom, inactive)| Call::XmlDesc(dom, inactive)),
-        Just(Call::Events),
-        (d(), any::<bool>()).prop_map(|(dom, force)| Call::Console(dom, force)),
+        (d(), any::<u32>()).prop_map(Call::XmlDesc),
+        Just(Call::Events(())),
+        (d(), any::<bool>()).prop_map(Call::Console),
         (d(), any::<String>(), arb_media(), any::<(bool, bool)>()).prop_map(
-            |(dom, target, media, (live, config))| Call::ChangeMedia(
+            |(dom, target, media, (live, config))| Call::ChangeMedia((
                 dom,
                 target,
                 media,
-                MediaFlags { live, config }
-            )
+                WireMediaFlags { live, config }
+            ))
         ),
         d().prop_map(Call::Screenshot),
     ]
@@ -508,19 +512,24 @@ fn arb_media() -> impl Strategy<Value = WireMedia> {
     ]
 }
 
-fn arb_state() -> impl Strategy<Value = DomainState> {
+fn arb_state() -> impl Strategy<Value = WireState> {
     prop_oneof![
-        Just(DomainState::Running),
-        Just(DomainState::Paused),
-        Just(DomainState::Shutoff),
-        Just(DomainState::Shutdown),
-        Just(DomainState::Crashed),
-        Just(DomainState::PmSuspended),
+        Just(WireState::Running),
+        Just(WireState::Paused),
+        Just(WireState::Shutoff),
+        Just(WireState::Shutdown),
+        Just(WireState::Crashed),
+        Just(WireState::PmSuspended),
     ]
 }
 
-fn arb_reason() -> impl Strategy<Value = StateReason> {
-    proptest::sample::select(StateReason::ALL.to_vec())
+fn arb_reason() -> impl Strategy<Value = WireReason> {
+    proptest::sample::select(
+        samples::reasons()
+            .into_iter()
+            .map(|(_, r)| r)
+            .collect::<Vec<_>>(),
+    )
 }
 
 /// A procedure with a reply of its shape, or an error of any code.
@@ -532,7 +541,7 @@ fn arb_reply() -> impl Strategy<Value = (u32, Result<Reply, (u32, String)>)> {
         any::<(bool, bool, bool)>(),
     )
         .prop_map(|(state, reason, (max, cur, vcpus, cpu), (p, a, m))| {
-            Reply::Info(DomainInfo {
+            Reply::Info(WireInfo {
                 state,
                 reason,
                 max_memory_kib: max,
@@ -545,60 +554,78 @@ fn arb_reply() -> impl Strategy<Value = (u32, Result<Reply, (u32, String)>)> {
             })
         });
     let summary =
-        (arb_domain(), arb_state()).prop_map(|(domain, state)| DomainSummary { domain, state });
+        (arb_domain(), arb_state()).prop_map(|(domain, state)| WireSummary { domain, state });
+    let domain_reply = |p: u32, d: WireDomain| match p {
+        6 => Reply::LookupByName(d),
+        7 => Reply::LookupByUuid(d),
+        8 => Reply::LookupById(d),
+        9 => Reply::DefineXml(d),
+        11 => Reply::CreateXml(d),
+        12 => Reply::Start(d),
+        _ => Reply::Restore(d),
+    };
     let ok = prop_oneof![
-        any::<u32>().prop_map(|v| (1, Reply::Hello(v))),
-        (any::<String>(), any::<String>()).prop_map(|(library, hypervisor)| (
-            2,
-            Reply::Version(VersionInfo {
+        any::<u32>().prop_map(Reply::Hello),
+        (any::<String>(), any::<String>()).prop_map(|(library, hypervisor)| Reply::Version(
+            WireVersion {
                 library,
                 hypervisor
-            })
+            }
         )),
         (any::<String>(), any::<u64>(), any::<u32>(), any::<u32>()).prop_map(
-            |(arch, memory_kib, cpus, mhz)| (
-                3,
-                Reply::Node(NodeInfo {
-                    arch,
-                    memory_kib,
-                    cpus,
-                    mhz
-                })
-            )
+            |(arch, memory_kib, cpus, mhz)| Reply::NodeInfo(WireNode {
+                arch,
+                memory_kib,
+                cpus,
+                mhz
+            })
         ),
-        (prop_oneof![Just(4u32), Just(26)], any::<String>()).prop_map(|(p, t)| (p, Reply::Text(t))),
-        proptest::collection::vec(summary, 0..8).prop_map(|v| (5, Reply::Domains(v))),
+        any::<String>().prop_map(Reply::Capabilities),
+        any::<String>().prop_map(Reply::XmlDesc),
+        proptest::collection::vec(summary, 0..8).prop_map(Reply::List),
         (
             proptest::sample::select(vec![6u32, 7, 8, 9, 11, 12, 20]),
             arb_domain()
         )
-            .prop_map(|(p, d)| (p, Reply::Domain(d))),
+            .prop_map(move |(p, d)| domain_reply(p, d)),
         proptest::sample::select(vec![
-            10u32, 13, 14, 15, 16, 17, 18, 19, 21, 22, 24, 27, 28, 29
-        ])
-        .prop_map(|p| (p, Reply::Unit)),
-        any::<bool>().prop_map(|b| (23, Reply::Bool(b))),
-        info.prop_map(|i| (25, i)),
-        proptest::collection::vec(any::<u8>(), 0..256).prop_map(|b| (30, Reply::Bytes(b))),
+            Reply::Undefine(()),
+            Reply::Shutdown(()),
+            Reply::Destroy(()),
+            Reply::Reboot(()),
+            Reply::Reset(()),
+            Reply::Suspend(()),
+            Reply::Resume(()),
+            Reply::Save(()),
+            Reply::ManagedSave(()),
+            Reply::ManagedSaveRemove(()),
+            Reply::SetAutostart(()),
+            Reply::Events(()),
+            Reply::Console(()),
+            Reply::ChangeMedia(()),
+        ]),
+        any::<bool>().prop_map(Reply::Autostart),
+        info,
+        proptest::collection::vec(any::<u8>(), 0..256).prop_map(|b| Reply::Screenshot(Bytes(b))),
     ];
     prop_oneof![
-        ok.prop_map(|(p, r)| (p, Ok(r))),
+        ok.prop_map(|r| (r.procedure().number(), Ok(r))),
         (1..=LAST_PROCEDURE, any::<u32>(), any::<String>()).prop_map(|(p, c, m)| (p, Err((c, m)))),
     ]
 }
 
-fn arb_event() -> impl Strategy<Value = Event> {
+fn arb_event() -> impl Strategy<Value = WireEvent> {
     let kind = prop_oneof![
-        Just(EventKind::Defined),
-        Just(EventKind::Undefined),
-        arb_reason().prop_map(EventKind::Started),
-        Just(EventKind::Suspended),
-        Just(EventKind::Resumed),
-        Just(EventKind::Shutdown),
-        arb_reason().prop_map(EventKind::Stopped),
-        Just(EventKind::Reset),
+        Just(WireEventKind::Defined),
+        Just(WireEventKind::Undefined),
+        arb_reason().prop_map(WireEventKind::Started),
+        Just(WireEventKind::Suspended),
+        Just(WireEventKind::Resumed),
+        Just(WireEventKind::Shutdown),
+        arb_reason().prop_map(WireEventKind::Stopped),
+        Just(WireEventKind::Reset),
     ];
-    (arb_domain(), kind).prop_map(|(domain, kind)| Event { domain, kind })
+    (arb_domain(), kind).prop_map(|(domain, kind)| WireEvent { domain, kind })
 }
 
 proptest! {

@@ -3,8 +3,10 @@
 //! `--session` serves one user (XDG directories, a 0700 socket directory,
 //! the peer's uid checked on every connection); `--system` serves the
 //! host (root on `qvirt-sock`, anyone read-only on `qvirt-sock-ro`);
-//! `--root DIR` serves the embedded layout of DIR. The daemon holds the
-//! state directory's lock, so it never shares it with another manager.
+//! `--root DIR` serves the embedded layout of DIR (with
+//! `--read-only-socket`, also a read-only socket for every uid beside
+//! it, as the system instance has). The daemon holds the state
+//! directory's lock, so it never shares it with another manager.
 //!
 //! Once listening, it starts the domains marked autostart (by name; a
 //! failure is logged and the others still start). SIGTERM/SIGINT stop
@@ -24,7 +26,7 @@ use clap::Parser;
 use qvirt::driver::local::LocalDriver;
 use qvirt::driver::local::fsutil::{check_private_dir, ensure_private_dir};
 use qvirt::transport::instance::{Instance, InstancePaths};
-use qvirt::transport::server::{ServeOptions, Server};
+use qvirt::transport::server::{Limits, ServeOptions, Server};
 use qvirt::{Error, ErrorCode, Result};
 
 /// The qvirt daemon.
@@ -51,9 +53,22 @@ struct Args {
     /// Also log to stderr.
     #[arg(long, short = 'f')]
     foreground: bool,
-    /// The most clients served at once (default 256).
+    /// The most clients served at once on each socket (default 256).
     #[arg(long, default_value_t = 256)]
     max_clients: usize,
+    /// The most clients one uid other than root and the daemon's own may
+    /// have on each socket (default 32).
+    #[arg(long, default_value_t = 32)]
+    max_clients_per_uid: usize,
+    /// The bytes the daemon buffers for one uid other than root and its
+    /// own (calls coming in, replies and events going out) before it
+    /// stops reading that uid's calls until they drain (default 16 MiB).
+    #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024 * 1024)]
+    max_bytes_per_uid: usize,
+    /// With --root: also serve any uid, read-only, on
+    /// DIR/run/qvirt-sock-ro (as the system instance's qvirt-sock-ro).
+    #[arg(long, requires = "root")]
+    read_only_socket: bool,
 }
 
 fn main() -> ExitCode {
@@ -84,7 +99,10 @@ fn run(args: Args) -> Result<()> {
             "the system daemon must run as root; use --session for your own VMs",
         ));
     }
-    let paths = instance.paths()?;
+    let mut paths = instance.paths()?;
+    if args.read_only_socket {
+        paths.socket_ro = Some(paths.socket_dir.join("qvirt-sock-ro"));
+    }
     prepare_socket_dir(&instance, &paths)?;
     let driver = Arc::new(LocalDriver::open(
         paths.layout.clone(),
@@ -93,7 +111,12 @@ fn run(args: Args) -> Result<()> {
     )?);
     let log = driver.logger();
     raise_fd_limit(&log, args.max_clients);
-    let server = Arc::new(Server::new(driver.clone(), log.clone()));
+    let limits = Limits {
+        max_clients_per_uid: args.max_clients_per_uid,
+        max_bytes_per_uid: args.max_bytes_per_uid,
+        ..Limits::default()
+    };
+    let server = Server::with_limits(driver.clone(), log.clone(), limits)?;
 
     let stop = Arc::new(AtomicBool::new(false));
     let hup = Arc::new(AtomicBool::new(false));
@@ -123,10 +146,8 @@ fn run(args: Args) -> Result<()> {
             },
         ));
     }
-    let mut threads = Vec::new();
     for (listener, options) in listeners {
-        let server = server.clone();
-        threads.push(std::thread::spawn(move || server.serve(listener, options)));
+        server.listen(listener, options)?;
     }
     log.info(&format!(
         "qvirtd {} serving {uri} on {}",
@@ -153,7 +174,7 @@ fn run(args: Args) -> Result<()> {
             log.error(&format!("rescan failed: {e}"));
         }
         if let Some(limit) = args.timeout {
-            if server.clients.load(Ordering::SeqCst) > 0 || driver.any_running() {
+            if server.clients() > 0 || driver.any_running() {
                 idle_since = Instant::now();
             } else if idle_since.elapsed() >= Duration::from_secs(limit) {
                 log.info(&format!(
@@ -163,16 +184,10 @@ fn run(args: Args) -> Result<()> {
             }
         }
     }
-    server.stopping.store(true, Ordering::SeqCst);
+    // Stops accepting, lets calls in flight finish and their replies go
+    // out, and joins the server's threads.
+    server.stop();
     let _ = autostart.join();
-    for t in threads {
-        let _ = t.join();
-    }
-    // Let calls in flight finish (their replies still go out).
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while server.in_flight() > 0 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
     let _ = std::fs::remove_file(&paths.socket);
     if let Some(ro) = &paths.socket_ro {
         let _ = std::fs::remove_file(ro);

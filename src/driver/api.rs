@@ -5,17 +5,17 @@
 //! suite are written once. Only model types and the plain types below
 //! appear in signatures: nothing of QEMU or of the wire.
 
+use std::os::fd::BorrowedFd;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::error::Result;
 
 /// A handle on a domain, as lookups return it: enough to name it in
 /// messages and to find it again. Drivers find the domain by `uuid`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Domain {
     /// The domain's name.
     pub name: String,
@@ -26,7 +26,8 @@ pub struct Domain {
 }
 
 /// The state of a domain, with virsh's words for each.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DomainState {
     /// `running`: the guest's vCPUs run.
     Running,
@@ -57,7 +58,8 @@ impl DomainState {
 }
 
 /// Why a domain is in its state, in libvirt's terms.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum StateReason {
     /// No particular reason known.
     Unknown,
@@ -124,7 +126,8 @@ impl StateReason {
 }
 
 /// What `info` reports.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DomainInfo {
     /// The state.
     pub state: DomainState,
@@ -147,7 +150,8 @@ pub struct DomainInfo {
 }
 
 /// Which domains `list` returns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ListFilter {
     /// Include running and paused domains.
     pub active: bool,
@@ -166,10 +170,23 @@ impl ListFilter {
         active: true,
         inactive: false,
     };
+    /// Shut-off defined domains only (`--inactive`).
+    pub const INACTIVE: ListFilter = ListFilter {
+        active: false,
+        inactive: true,
+    };
+}
+
+impl DomainSummary {
+    /// A line of `list`.
+    pub fn new(domain: Domain, state: DomainState) -> DomainSummary {
+        DomainSummary { domain, state }
+    }
 }
 
 /// One line of `list`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DomainSummary {
     /// The domain.
     pub domain: Domain,
@@ -178,7 +195,8 @@ pub struct DomainSummary {
 }
 
 /// How `shutdown` behaves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ShutdownOptions {
     /// Wait up to this long for the domain to shut off; `None` returns
     /// once the request is delivered.
@@ -187,8 +205,33 @@ pub struct ShutdownOptions {
     pub destroy_on_timeout: bool,
 }
 
+impl ShutdownOptions {
+    /// Returns once the request is delivered (the default).
+    pub const NO_WAIT: ShutdownOptions = ShutdownOptions {
+        wait: None,
+        destroy_on_timeout: false,
+    };
+
+    /// Waits up to `wait` for the domain to shut off.
+    pub fn with_wait(self, wait: Duration) -> ShutdownOptions {
+        ShutdownOptions {
+            wait: Some(wait),
+            ..self
+        }
+    }
+
+    /// Whether to destroy the domain when the wait times out.
+    pub fn with_destroy_on_timeout(self, destroy: bool) -> ShutdownOptions {
+        ShutdownOptions {
+            destroy_on_timeout: destroy,
+            ..self
+        }
+    }
+}
+
 /// A lifecycle event, in libvirt's terms.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
     /// The domain it concerns.
     pub domain: Domain,
@@ -196,8 +239,16 @@ pub struct Event {
     pub kind: EventKind,
 }
 
+impl Event {
+    /// `kind` happened to `domain`.
+    pub fn new(domain: Domain, kind: EventKind) -> Event {
+        Event { domain, kind }
+    }
+}
+
 /// What happened to a domain.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EventKind {
     /// A persistent definition was added or changed.
     Defined,
@@ -218,7 +269,8 @@ pub enum EventKind {
 }
 
 /// The version numbers `version` reports.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VersionInfo {
     /// qvirt's version (`0.1.0`).
     pub library: String,
@@ -227,7 +279,8 @@ pub struct VersionInfo {
 }
 
 /// The host, as `nodeinfo` shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NodeInfo {
     /// CPU architecture (`x86_64`).
     pub arch: String,
@@ -253,9 +306,69 @@ pub enum MediaChange {
     Update(PathBuf),
 }
 
+/// What [`Driver::xml_desc`] gives, as libvirt's `virDomainXMLFlags`;
+/// combine with `|`. The default ([`XmlFlags::NONE`]) is the live
+/// definition while the domain runs (else the persistent one), without
+/// secrets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct XmlFlags(u32);
+
+impl XmlFlags {
+    /// The live definition while running, else the persistent one; no
+    /// secrets.
+    pub const NONE: XmlFlags = XmlFlags(0);
+    /// The persistent definition (virsh's `--inactive`).
+    pub const INACTIVE: XmlFlags = XmlFlags(1);
+    /// With secrets, such as the VNC password (virsh's
+    /// `--security-info`, libvirt's `VIR_DOMAIN_XML_SECURE`). Refused
+    /// (`OperationDenied`) on a read-only connection.
+    pub const SECURE: XmlFlags = XmlFlags(2);
+
+    /// [`XmlFlags::INACTIVE`] when `inactive`, else [`XmlFlags::NONE`].
+    pub const fn inactive_if(inactive: bool) -> XmlFlags {
+        if inactive {
+            XmlFlags::INACTIVE
+        } else {
+            XmlFlags::NONE
+        }
+    }
+
+    /// Whether the persistent definition is asked for.
+    pub const fn inactive(self) -> bool {
+        self.0 & XmlFlags::INACTIVE.0 != 0
+    }
+
+    /// Whether secrets are asked for.
+    pub const fn secure(self) -> bool {
+        self.0 & XmlFlags::SECURE.0 != 0
+    }
+
+    /// The flags as bits (as they cross the wire).
+    pub const fn bits(self) -> u32 {
+        self.0
+    }
+
+    /// The flags of `bits`; `None` when a bit is unknown to this build.
+    pub const fn from_bits(bits: u32) -> Option<XmlFlags> {
+        if bits & !(XmlFlags::INACTIVE.0 | XmlFlags::SECURE.0) == 0 {
+            Some(XmlFlags(bits))
+        } else {
+            None
+        }
+    }
+}
+
+impl std::ops::BitOr for XmlFlags {
+    type Output = XmlFlags;
+    fn bitor(self, other: XmlFlags) -> XmlFlags {
+        XmlFlags(self.0 | other.0)
+    }
+}
+
 /// Which definitions a device change applies to (virsh's `--live`,
 /// `--config`; neither is `--current`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct MediaFlags {
     /// The running domain. Default (with `config` unset too): the running
     /// domain when it runs, else the persistent definition.
@@ -266,7 +379,7 @@ pub struct MediaFlags {
 }
 
 /// What a long-running (asynchronous) job does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum JobKind {
     /// `save` to a file.
@@ -291,7 +404,7 @@ impl JobKind {
 /// The progress of a domain's asynchronous job (virsh's `domjobinfo`).
 /// Data figures are bytes of the guest's memory stream as QEMU counts
 /// them; they stay 0 until QEMU reports.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct JobInfo {
     /// What the job does.
@@ -323,7 +436,7 @@ impl JobInfo {
 }
 
 /// How `save` and `managed_save` write the image.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct SaveOptions {
     /// The most MiB per second the image is written at (virsh's
@@ -340,10 +453,37 @@ impl SaveOptions {
     }
 }
 
+impl MediaFlags {
+    /// `--current`: the running domain when it runs, else the persistent
+    /// definition (the default).
+    pub const CURRENT: MediaFlags = MediaFlags::new(false, false);
+    /// `--live`: the running domain only.
+    pub const LIVE: MediaFlags = MediaFlags::new(true, false);
+    /// `--config`: the persistent definition only.
+    pub const CONFIG: MediaFlags = MediaFlags::new(false, true);
+
+    /// `--live` and/or `--config` as given.
+    pub const fn new(live: bool, config: bool) -> MediaFlags {
+        MediaFlags { live, config }
+    }
+}
+
 /// A live subscription to lifecycle events; dropping it unsubscribes.
 pub trait EventStream: Send {
     /// The next event, waiting up to `timeout`; `Ok(None)` on timeout.
+    /// An error that the next call does not repeat means events were
+    /// lost (the subscriber read too slowly) and the stream goes on; an
+    /// error that repeats means the stream has ended.
     fn next(&mut self, timeout: Duration) -> Result<Option<Event>>;
+
+    /// A descriptor that polls readable (`POLLIN`) while `next` may
+    /// have something without waiting, for a caller that waits on many
+    /// sources at once (an event loop). Level-triggered: it stays
+    /// readable until `next` has found the stream empty. `None` (the
+    /// default): there is none, call `next` with a short timeout instead.
+    fn ready_fd(&self) -> Option<BorrowedFd<'_>> {
+        None
+    }
 }
 
 /// A bidirectional byte stream to a domain's serial console.
@@ -353,6 +493,13 @@ pub trait ConsoleStream: Send {
     fn read(&mut self, timeout: Duration) -> Result<Vec<u8>>;
     /// Sends input to the guest.
     fn write(&mut self, data: &[u8]) -> Result<()>;
+
+    /// A descriptor that polls readable (`POLLIN`, or `POLLHUP` at its
+    /// end) while `read` may return without waiting, as
+    /// [`EventStream::ready_fd`]. `None` (the default): there is none.
+    fn ready_fd(&self) -> Option<BorrowedFd<'_>> {
+        None
+    }
 }
 
 /// The qvirt API. Object-safe and shared across threads; every method
@@ -438,9 +585,12 @@ pub trait Driver: Send + Sync {
     /// State, memory, vCPUs and CPU time. Any state.
     fn info(&self, dom: &Domain) -> Result<DomainInfo>;
     /// The domain XML: the live definition while running (with the actual
-    /// VNC port and pty paths) unless `inactive`, which gives the
-    /// persistent one. Any state.
-    fn xml_desc(&self, dom: &Domain, inactive: bool) -> Result<String>;
+    /// VNC port and pty paths) unless `flags` has
+    /// [`XmlFlags::INACTIVE`], which gives the persistent one. Secrets
+    /// (the VNC `passwd`) are left out unless `flags` has
+    /// [`XmlFlags::SECURE`], which a read-only connection may not ask
+    /// for. Any state.
+    fn xml_desc(&self, dom: &Domain, flags: XmlFlags) -> Result<String>;
     /// Subscribes to lifecycle events of every domain.
     fn events(&self) -> Result<Box<dyn EventStream>>;
     /// Opens the first serial console. Running or paused; `force` takes

@@ -81,6 +81,19 @@ impl DomainDef {
         format::format_domain(self)
     }
 
+    /// The definition without its secrets (the VNC password), as libvirt
+    /// writes a domain's XML unless asked for its security information.
+    pub fn without_secrets(&self) -> std::borrow::Cow<'_, DomainDef> {
+        if self.devices.graphics.iter().all(|g| g.passwd.is_none()) {
+            return std::borrow::Cow::Borrowed(self);
+        }
+        let mut def = self.clone();
+        for g in &mut def.devices.graphics {
+            g.passwd = None;
+        }
+        std::borrow::Cow::Owned(def)
+    }
+
     /// Checks the definition as [`DomainDef::from_xml`] does; for values
     /// built in code.
     pub fn validate(&self) -> Result<(), ModelError> {

@@ -1,15 +1,19 @@
-//! Reaching a driver through a daemon: the wire format, the client
-//! (`SocketDriver`), the server (`serve` + `dispatch`), and where the
-//! session and system daemons keep their state and sockets.
+//! Reaching a driver through a daemon: the protocol (one procedure table,
+//! its wire types and framing), the client (`SocketDriver`), the server
+//! (`Server` + the `Handler` over a driver), and where the session and
+//! system daemons keep their state and sockets.
 //!
 //! Depends on `driver`; the daemon binary is argument parsing over this.
 
 pub mod client;
+pub mod dispatch;
 #[cfg(any(fuzzing, test))]
 pub mod fuzzing;
 pub mod instance;
+pub mod procedures;
 pub mod server;
 mod spin;
+pub mod types;
 pub mod wire;
 
 pub use client::SocketDriver;

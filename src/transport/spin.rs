@@ -79,9 +79,14 @@ impl Spinner {
         }
     }
 
+    /// How long the next wait polls before it sleeps.
+    pub fn budget(&self) -> Duration {
+        self.budget
+    }
+
     /// Adapts the budget to a wait that polling did not cover and that
     /// took `waited`.
-    fn adapt(&mut self, waited: Duration) {
+    pub fn adapt(&mut self, waited: Duration) {
         self.budget = if waited <= PAID_WITHIN {
             (self.budget * 2).clamp(SPIN_MIN, SPIN_MAX)
         } else if self.budget / 2 < SPIN_MIN {

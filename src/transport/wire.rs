@@ -5,23 +5,19 @@
 //! (u32 BE), serial (u32 BE) — and a postcard-encoded body. The length is
 //! checked against [`MAX_FRAME`] before anything is allocated.
 //!
-//! Procedures have explicit, append-only numbers; the body of a call is
-//! its arguments alone, and the body of a reply is
-//! `Result<payload, WireError>` with the payload type fixed by the
-//! procedure. So reordering the Rust enums changes nothing on the wire,
-//! and the golden-bytes test catches any change of a message's encoding.
+//! The procedures, their numbers and the shapes of their calls and
+//! replies are declared once, in [`super::procedures`] (re-exported
+//! here); the values they carry are in [`super::types`]. The golden-bytes
+//! test catches any change of a message's encoding.
 
 use std::io::{Read, Write};
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
+pub use super::procedures::{Call, Caller, Class, Handler, LAST_PROCEDURE, Procedure, Reply};
+pub use super::types::*;
 use crate::driver::error::{Error, ErrorCode, Result};
-use crate::driver::{
-    Domain, DomainInfo, DomainSummary, Event, ListFilter, MediaFlags, NodeInfo, ShutdownOptions,
-    VersionInfo,
-};
 
 /// The protocol version this build speaks.
 pub const PROTOCOL_VERSION: u16 = 1;
@@ -54,6 +50,31 @@ pub struct Header {
     pub procedure: u32,
     /// Matches replies, events and stream data to their call.
     pub serial: u32,
+}
+
+impl Header {
+    /// Parses the header at the start of `bytes` (a frame after its
+    /// length).
+    pub fn parse(bytes: &[u8]) -> Result<Header> {
+        if bytes.len() < HEADER_LEN {
+            return Err(protocol("frame shorter than its header"));
+        }
+        let kind = match bytes[2] {
+            0 => Kind::Call,
+            1 => Kind::Reply,
+            2 => Kind::Event,
+            3 => Kind::Stream,
+            k => return Err(protocol(format!("unknown frame kind {k}"))),
+        };
+        let word =
+            |i: usize| u32::from_be_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
+        Ok(Header {
+            version: u16::from_be_bytes([bytes[0], bytes[1]]),
+            kind,
+            procedure: word(4),
+            serial: word(8),
+        })
+    }
 }
 
 /// One decoded frame.
@@ -129,24 +150,8 @@ impl Frame {
 
     /// Parses a frame's header and body (everything after the length).
     pub fn parse(bytes: &[u8]) -> Result<Frame> {
-        if bytes.len() < HEADER_LEN {
-            return Err(protocol("frame shorter than its header"));
-        }
-        let kind = match bytes[2] {
-            0 => Kind::Call,
-            1 => Kind::Reply,
-            2 => Kind::Event,
-            3 => Kind::Stream,
-            k => return Err(protocol(format!("unknown frame kind {k}"))),
-        };
-        let word = |i: usize| u32::from_be_bytes(bytes[i..i + 4].try_into().expect("4 bytes"));
         Ok(Frame {
-            header: Header {
-                version: u16::from_be_bytes([bytes[0], bytes[1]]),
-                kind,
-                procedure: word(4),
-                serial: word(8),
-            },
+            header: Header::parse(bytes)?,
             body: bytes[HEADER_LEN..].to_vec(),
         })
     }
@@ -187,49 +192,13 @@ impl Frame {
     }
 }
 
-/// Binary data as postcard's `bytes` (a length, then the bytes as they
-/// are) rather than a sequence of numbers, which would take up to twice
-/// the room for data such as a PNG.
-struct Blob<'a>(std::borrow::Cow<'a, [u8]>);
-
-impl Serialize for Blob<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.serialize_bytes(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for Blob<'static> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct Bytes;
-        impl serde::de::Visitor<'_> for Bytes {
-            type Value = Blob<'static>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("bytes")
-            }
-            fn visit_bytes<E: serde::de::Error>(
-                self,
-                v: &[u8],
-            ) -> std::result::Result<Self::Value, E> {
-                Ok(Blob(v.to_vec().into()))
-            }
-            fn visit_byte_buf<E: serde::de::Error>(
-                self,
-                v: Vec<u8>,
-            ) -> std::result::Result<Self::Value, E> {
-                Ok(Blob(v.into()))
-            }
-        }
-        d.deserialize_byte_buf(Bytes)
-    }
-}
-
 /// Encodes a body.
-fn enc<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
+pub(crate) fn enc<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
     postcard::to_stdvec(value).expect("wire types always encode")
 }
 
 /// Decodes a body that must hold exactly one `T`.
-fn dec<T: DeserializeOwned>(body: &[u8], what: &str) -> Result<T> {
+pub(crate) fn dec<T: DeserializeOwned>(body: &[u8], what: &str) -> Result<T> {
     let (value, rest) =
         postcard::take_from_bytes(body).map_err(|e| protocol(format!("malformed {what}: {e}")))?;
     if !rest.is_empty() {
@@ -238,305 +207,13 @@ fn dec<T: DeserializeOwned>(body: &[u8], what: &str) -> Result<T> {
     Ok(value)
 }
 
-/// A call, one variant per procedure.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Call {
-    /// 1: opens every connection; the client's protocol version.
-    Hello(u32),
-    /// 2: [`crate::Driver::version`].
-    Version,
-    /// 3: `node_info`.
-    NodeInfo,
-    /// 4: `capabilities`.
-    Capabilities,
-    /// 5: `list`.
-    List(ListFilter),
-    /// 6: `lookup_by_name`.
-    LookupByName(String),
-    /// 7: `lookup_by_uuid`.
-    LookupByUuid(Uuid),
-    /// 8: `lookup_by_id`.
-    LookupById(u32),
-    /// 9: `define_xml`.
-    DefineXml(String),
-    /// 10: `undefine`.
-    Undefine(Domain),
-    /// 11: `create_xml`.
-    CreateXml(String),
-    /// 12: `start`.
-    Start(Domain),
-    /// 13: `shutdown`.
-    Shutdown(Domain, ShutdownOptions),
-    /// 14: `destroy`.
-    Destroy(Domain),
-    /// 15: `reboot`.
-    Reboot(Domain),
-    /// 16: `reset`.
-    Reset(Domain),
-    /// 17: `suspend`.
-    Suspend(Domain),
-    /// 18: `resume`.
-    Resume(Domain),
-    /// 19: `save`, with the path's bytes.
-    Save(Domain, Vec<u8>),
-    /// 20: `restore`, with the path's bytes.
-    Restore(Vec<u8>),
-    /// 21: `managed_save`.
-    ManagedSave(Domain),
-    /// 22: `managed_save_remove`.
-    ManagedSaveRemove(Domain),
-    /// 23: `autostart`.
-    Autostart(Domain),
-    /// 24: `set_autostart`.
-    SetAutostart(Domain, bool),
-    /// 25: `info`.
-    Info(Domain),
-    /// 26: `xml_desc`.
-    XmlDesc(Domain, bool),
-    /// 27: `events`: events then arrive as event frames with this call's
-    /// serial.
-    Events,
-    /// 28: `console` (domain, force): console bytes then travel as stream
-    /// frames with this call's serial, both ways.
-    Console(Domain, bool),
-    /// 29: `change_media` (domain, target, change, flags).
-    ChangeMedia(Domain, String, WireMedia, MediaFlags),
-    /// 30: `screenshot`: the PNG's bytes.
-    Screenshot(Domain),
-}
-
-/// The highest procedure number this build knows.
-pub const LAST_PROCEDURE: u32 = 30;
-
-/// A [`crate::driver::MediaChange`] as it crosses the wire, the path as
-/// its bytes. Variants are append-only: postcard sends their index.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum WireMedia {
-    /// `MediaChange::Eject`.
-    Eject,
-    /// `MediaChange::Insert`, with the path's bytes.
-    Insert(Vec<u8>),
-    /// `MediaChange::Update`, with the path's bytes.
-    Update(Vec<u8>),
-}
-
-impl Call {
-    /// The procedure number and the encoded arguments.
-    pub fn encode(&self) -> (u32, Vec<u8>) {
-        match self {
-            Call::Hello(v) => (1, enc(v)),
-            Call::Version => (2, Vec::new()),
-            Call::NodeInfo => (3, Vec::new()),
-            Call::Capabilities => (4, Vec::new()),
-            Call::List(f) => (5, enc(f)),
-            Call::LookupByName(n) => (6, enc(n)),
-            Call::LookupByUuid(u) => (7, enc(u)),
-            Call::LookupById(i) => (8, enc(i)),
-            Call::DefineXml(x) => (9, enc(x)),
-            Call::Undefine(d) => (10, enc(d)),
-            Call::CreateXml(x) => (11, enc(x)),
-            Call::Start(d) => (12, enc(d)),
-            Call::Shutdown(d, o) => (13, enc(&(d, o))),
-            Call::Destroy(d) => (14, enc(d)),
-            Call::Reboot(d) => (15, enc(d)),
-            Call::Reset(d) => (16, enc(d)),
-            Call::Suspend(d) => (17, enc(d)),
-            Call::Resume(d) => (18, enc(d)),
-            Call::Save(d, p) => (19, enc(&(d, p))),
-            Call::Restore(p) => (20, enc(p)),
-            Call::ManagedSave(d) => (21, enc(d)),
-            Call::ManagedSaveRemove(d) => (22, enc(d)),
-            Call::Autostart(d) => (23, enc(d)),
-            Call::SetAutostart(d, on) => (24, enc(&(d, on))),
-            Call::Info(d) => (25, enc(d)),
-            Call::XmlDesc(d, inactive) => (26, enc(&(d, inactive))),
-            Call::Events => (27, Vec::new()),
-            Call::Console(d, force) => (28, enc(&(d, force))),
-            Call::ChangeMedia(d, t, m, f) => (29, enc(&(d, t, m, f))),
-            Call::Screenshot(d) => (30, enc(d)),
-        }
-    }
-
-    /// Decodes the call of `procedure` from its arguments.
-    pub fn decode(procedure: u32, body: &[u8]) -> Result<Call> {
-        let none = |c: Call| -> Result<Call> {
-            if body.is_empty() {
-                Ok(c)
-            } else {
-                Err(protocol(format!(
-                    "procedure {procedure} takes no arguments"
-                )))
-            }
-        };
-        let what = "call arguments";
-        Ok(match procedure {
-            1 => Call::Hello(dec(body, what)?),
-            2 => none(Call::Version)?,
-            3 => none(Call::NodeInfo)?,
-            4 => none(Call::Capabilities)?,
-            5 => Call::List(dec(body, what)?),
-            6 => Call::LookupByName(dec(body, what)?),
-            7 => Call::LookupByUuid(dec(body, what)?),
-            8 => Call::LookupById(dec(body, what)?),
-            9 => Call::DefineXml(dec(body, what)?),
-            10 => Call::Undefine(dec(body, what)?),
-            11 => Call::CreateXml(dec(body, what)?),
-            12 => Call::Start(dec(body, what)?),
-            13 => {
-                let (d, o) = dec(body, what)?;
-                Call::Shutdown(d, o)
-            }
-            14 => Call::Destroy(dec(body, what)?),
-            15 => Call::Reboot(dec(body, what)?),
-            16 => Call::Reset(dec(body, what)?),
-            17 => Call::Suspend(dec(body, what)?),
-            18 => Call::Resume(dec(body, what)?),
-            19 => {
-                let (d, p) = dec(body, what)?;
-                Call::Save(d, p)
-            }
-            20 => Call::Restore(dec(body, what)?),
-            21 => Call::ManagedSave(dec(body, what)?),
-            22 => Call::ManagedSaveRemove(dec(body, what)?),
-            23 => Call::Autostart(dec(body, what)?),
-            24 => {
-                let (d, on) = dec(body, what)?;
-                Call::SetAutostart(d, on)
-            }
-            25 => Call::Info(dec(body, what)?),
-            26 => {
-                let (d, inactive) = dec(body, what)?;
-                Call::XmlDesc(d, inactive)
-            }
-            27 => none(Call::Events)?,
-            28 => {
-                let (d, force) = dec(body, what)?;
-                Call::Console(d, force)
-            }
-            29 => {
-                let (d, t, m, f) = dec(body, what)?;
-                Call::ChangeMedia(d, t, m, f)
-            }
-            30 => Call::Screenshot(dec(body, what)?),
-            n => {
-                return Err(Error::new(
-                    ErrorCode::NoSupport,
-                    format!("unknown procedure {n} (this daemon knows 1 to {LAST_PROCEDURE})"),
-                ));
-            }
-        })
-    }
-
-    /// Whether the call changes nothing (allowed on a read-only socket).
-    pub fn is_read_only(&self) -> bool {
-        matches!(
-            self,
-            Call::Hello(_)
-                | Call::Version
-                | Call::NodeInfo
-                | Call::Capabilities
-                | Call::List(_)
-                | Call::LookupByName(_)
-                | Call::LookupByUuid(_)
-                | Call::LookupById(_)
-                | Call::Autostart(_)
-                | Call::Info(_)
-                | Call::XmlDesc(..)
-                | Call::Events
-        )
-    }
-}
-
-/// A successful reply's payload. Which variant a procedure returns is
-/// fixed (see [`Reply::decode`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reply {
-    /// No value.
-    Unit,
-    /// The daemon's protocol version (to `Hello`).
-    Hello(u32),
-    /// Versions.
-    Version(VersionInfo),
-    /// Host facts.
-    Node(NodeInfo),
-    /// An XML document.
-    Text(String),
-    /// A domain list.
-    Domains(Vec<DomainSummary>),
-    /// One domain.
-    Domain(Domain),
-    /// A flag.
-    Bool(bool),
-    /// Domain info.
-    Info(DomainInfo),
-    /// Binary data (a screenshot).
-    Bytes(Vec<u8>),
-}
-
-/// Decodes a reply body of one shape: the remote result, or a protocol
-/// error for a malformed body.
-type ReplyDecoder = fn(&[u8]) -> Result<Result<Reply, WireError>>;
-
-/// The shape of each procedure's successful reply.
-fn reply_shape(procedure: u32) -> Option<ReplyDecoder> {
-    fn of<T: DeserializeOwned>(
-        body: &[u8],
-        wrap: fn(T) -> Reply,
-    ) -> Result<Result<Reply, WireError>> {
-        Ok(dec::<Result<T, WireError>>(body, "reply")?.map(wrap))
-    }
-    Some(match procedure {
-        1 => |b| of(b, Reply::Hello),
-        2 => |b| of(b, Reply::Version),
-        3 => |b| of(b, Reply::Node),
-        4 | 26 => |b| of(b, Reply::Text),
-        5 => |b| of(b, Reply::Domains),
-        6..=9 | 11 | 12 | 20 => |b| of(b, Reply::Domain),
-        10 | 13..=19 | 21 | 22 | 24 | 27..=29 => |b| of(b, |()| Reply::Unit),
-        23 => |b| of(b, Reply::Bool),
-        25 => |b| of(b, Reply::Info),
-        30 => |b| of(b, |Blob(v)| Reply::Bytes(v.into_owned())),
-        _ => return None,
-    })
-}
-
-impl Reply {
-    /// Encodes `result` as the body of a reply.
-    pub fn encode(result: &std::result::Result<Reply, Error>) -> Vec<u8> {
-        fn ok<T: Serialize>(v: &T) -> Vec<u8> {
-            enc(&Ok::<&T, WireError>(v))
-        }
-        match result {
-            Err(e) => enc(&Err::<(), WireError>(WireError::from(e))),
-            Ok(Reply::Unit) => ok(&()),
-            Ok(Reply::Hello(v)) => ok(v),
-            Ok(Reply::Version(v)) => ok(v),
-            Ok(Reply::Node(n)) => ok(n),
-            Ok(Reply::Text(t)) => ok(t),
-            Ok(Reply::Domains(d)) => ok(d),
-            Ok(Reply::Domain(d)) => ok(d),
-            Ok(Reply::Bool(b)) => ok(b),
-            Ok(Reply::Info(i)) => ok(i),
-            Ok(Reply::Bytes(b)) => enc(&Ok::<Blob<'_>, WireError>(Blob(b.as_slice().into()))),
-        }
-    }
-
-    /// Decodes the reply to `procedure`: `Err` for a malformed body, `Ok`
-    /// of the remote result otherwise.
-    pub fn decode(procedure: u32, body: &[u8]) -> Result<std::result::Result<Reply, Error>> {
-        let shape = reply_shape(procedure)
-            .ok_or_else(|| protocol(format!("reply to unknown procedure {procedure}")))?;
-        Ok(shape(body)?.map_err(Error::from))
-    }
-}
-
 /// Encodes an event frame's body.
-pub fn encode_event(event: &Event) -> Vec<u8> {
+pub fn encode_event(event: &WireEvent) -> Vec<u8> {
     enc(event)
 }
 
 /// Decodes an event frame's body.
-pub fn decode_event(body: &[u8]) -> Result<Event> {
+pub fn decode_event(body: &[u8]) -> Result<WireEvent> {
     dec(body, "event")
 }
 
@@ -550,6 +227,11 @@ pub enum StreamMsg {
     /// The daemon wrote the client's last `Data` to the console (so a
     /// write through the daemon fails or succeeds as a local one would).
     Written,
+    /// On an event subscription: the daemon dropped this many events
+    /// because the client did not read them in time. Sent once, after
+    /// the events that were delivered; delivery goes on with the next
+    /// event.
+    Lost(u64),
 }
 
 /// Encodes a stream frame's body.

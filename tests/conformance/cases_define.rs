@@ -2,6 +2,7 @@
 //! autostart and the inactive XML. No QEMU runs here.
 
 use qvirt::DomainDef;
+use qvirt::driver::XmlFlags;
 use qvirt::driver::{DomainState, ListFilter, StateReason};
 use qvirt::{Domain, ErrorCode};
 use uuid::Uuid;
@@ -38,7 +39,7 @@ pub fn redefine_updates_definition(cx: &mut Ctx<'_>) {
     assert_eq!(again, dom);
     let i = info(d, &dom);
     assert_eq!((i.max_memory_kib, i.vcpus), (48 * 1024, 2));
-    let def = DomainDef::from_xml(&d.xml_desc(&dom, true).unwrap()).unwrap();
+    let def = DomainDef::from_xml(&d.xml_desc(&dom, XmlFlags::INACTIVE).unwrap()).unwrap();
     assert_eq!(def.memory_kib, 48 * 1024);
     assert_eq!(listed(d, ListFilter::ALL).len(), 1);
 }
@@ -187,7 +188,7 @@ pub fn unknown_domains_are_no_domain(cx: &mut Ctx<'_>) {
     expect_err(d.reboot(&ghost), no, "reboot");
     expect_err(d.shutdown(&ghost, Default::default()), no, "shutdown");
     expect_err(d.info(&ghost), no, "info");
-    expect_err(d.xml_desc(&ghost, false), no, "xml");
+    expect_err(d.xml_desc(&ghost, XmlFlags::NONE), no, "xml");
     expect_err(d.autostart(&ghost), no, "autostart");
     expect_err(d.set_autostart(&ghost, true), no, "set autostart");
     expect_err(d.undefine(&ghost), no, "undefine");
@@ -248,10 +249,7 @@ pub fn list_filters_and_sorts(cx: &mut Ctx<'_>) {
             ("fw-c".to_string(), DomainState::Running),
         ]
     );
-    let inactive = ListFilter {
-        active: false,
-        inactive: true,
-    };
+    let inactive = ListFilter::INACTIVE;
     assert_eq!(
         listed(d, inactive),
         [("fw-b".to_string(), off), ("fw-d".to_string(), off)]
@@ -272,13 +270,13 @@ pub fn inactive_xml_round_trips(cx: &mut Ctx<'_>) {
         .vcpus(2)
         .element("<on_poweroff>destroy</on_poweroff><on_crash>destroy</on_crash>");
     let dom = define(d, &vm);
-    let xml = d.xml_desc(&dom, true).unwrap();
+    let xml = d.xml_desc(&dom, XmlFlags::INACTIVE).unwrap();
     let def = DomainDef::from_xml(&xml).expect("xml_desc output parses");
     assert_eq!(def, DomainDef::from_xml(&vm.xml()).unwrap());
     assert_eq!(d.define_xml(&xml).unwrap(), dom);
-    assert_eq!(d.xml_desc(&dom, true).unwrap(), xml);
+    assert_eq!(d.xml_desc(&dom, XmlFlags::INACTIVE).unwrap(), xml);
     // While shut off, the live XML is the inactive one.
-    assert_eq!(d.xml_desc(&dom, false).unwrap(), xml);
+    assert_eq!(d.xml_desc(&dom, XmlFlags::NONE).unwrap(), xml);
 }
 
 /// `info` of a shut-off domain: its definition's numbers, no CPU time.
@@ -346,7 +344,7 @@ pub fn concurrent_defines_agree(cx: &mut Ctx<'_>) {
             });
         }
     });
-    let kept = DomainDef::from_xml(&d.xml_desc(&winner, true).unwrap()).unwrap();
+    let kept = DomainDef::from_xml(&d.xml_desc(&winner, XmlFlags::INACTIVE).unwrap()).unwrap();
     assert_eq!(kept, on_disk(), "the table and the file agree");
     assert_eq!(listed(d, ListFilter::ALL).len(), 1);
 }

@@ -20,10 +20,7 @@ pub fn guest_shutdown_waits(cx: &mut Ctx<'_>) {
     let pid = cx.qemu_pid("lx-a");
     let d = cx.d();
     let mut w = Watch::new(d);
-    let opts = ShutdownOptions {
-        wait: Some(BOOT),
-        destroy_on_timeout: false,
-    };
+    let opts = ShutdownOptions::NO_WAIT.with_wait(BOOT);
     d.shutdown(&dom, opts).unwrap();
     let i = info(d, &dom);
     assert_eq!(
@@ -49,10 +46,7 @@ pub fn guest_shutdown_right_after_start(cx: &mut Ctx<'_>) {
     let vm = Vm::linux("lx-a");
     let d = cx.d();
     let dom = define_and_start(d, &vm);
-    let opts = ShutdownOptions {
-        wait: Some(BOOT),
-        destroy_on_timeout: false,
-    };
+    let opts = ShutdownOptions::NO_WAIT.with_wait(BOOT);
     d.shutdown(&dom, opts).unwrap();
     let i = info(d, &dom);
     assert_eq!(
@@ -73,10 +67,7 @@ pub fn guest_shutdown_too_short_times_out(cx: &mut Ctx<'_>) {
     let vm = Vm::linux("lx-a");
     let (dom, _console) = boot_guest(cx.d(), &vm);
     let d = cx.d();
-    let opts = ShutdownOptions {
-        wait: Some(Duration::from_millis(1)),
-        destroy_on_timeout: false,
-    };
+    let opts = ShutdownOptions::NO_WAIT.with_wait(Duration::from_millis(1));
     match d.shutdown(&dom, opts) {
         Ok(()) => assert_eq!(info(d, &dom).state, DomainState::Shutoff),
         Err(e) => {
@@ -106,10 +97,7 @@ pub fn guest_reboot_keeps_process(cx: &mut Ctx<'_>) {
     assert_eq!(cx.qemu_pid("lx-a"), pid, "same QEMU");
     assert!(process_alive(pid));
     // The power-off policy is back in force: a shutdown now powers off.
-    let opts = ShutdownOptions {
-        wait: Some(BOOT),
-        destroy_on_timeout: false,
-    };
+    let opts = ShutdownOptions::NO_WAIT.with_wait(BOOT);
     d.shutdown(&dom, opts).unwrap();
     assert_eq!(info(d, &dom).reason, StateReason::Shutdown);
 }

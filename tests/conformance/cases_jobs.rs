@@ -1,13 +1,15 @@
 //! Jobs: what serialises the operations on one domain. A start that waits
 //! while the domain is undefined and defined anew never starts a second
-//! QEMU.
+//! QEMU; a save is an asynchronous job that `job_info` follows with its
+//! progress, that `job_abort` cancels (the guest runs on), and that a
+//! destroy cuts short at once.
 
 use std::time::{Duration, Instant};
 
-use qvirt::driver::ListFilter;
+use qvirt::driver::{DomainState, JobKind, ListFilter, SaveOptions};
 use qvirt::{Domain, ErrorCode};
 
-use crate::{Ctx, Vm, define, processes_under};
+use crate::{Ctx, Vm, boot_guest, define, expect_err, info, processes_under, wait_until};
 
 /// The QEMUs running for guest `name` under the test's state directory.
 fn qemus_named(cx: &Ctx<'_>, name: &str) -> Vec<i32> {
@@ -80,4 +82,105 @@ fn wait_until_empty(cx: &Ctx<'_>, name: &str) -> bool {
         std::thread::sleep(Duration::from_millis(10));
     }
     false
+}
+
+/// The Linux guest with 512 MiB, booted: a save of it writes enough for
+/// a slow bandwidth to make it last a while.
+fn big_guest(cx: &Ctx<'_>) -> Domain {
+    let (dom, mut console) = boot_guest(cx.d(), &Vm::linux("lx-job").memory_mib(512));
+    // Fill some guest memory so the stream is not all zero pages.
+    console.write("dd if=/dev/urandom of=/dev/shm/fill bs=1M count=48 2>/dev/null; echo FILLED\n");
+    console.read_until("FILLED", Duration::from_secs(60));
+    dom
+}
+
+/// A save is an asynchronous job: `job_info` shows it with its progress
+/// while it runs, nothing once it is over.
+pub fn job_info_follows_a_save(cx: &mut Ctx<'_>) {
+    let dom = big_guest(cx);
+    let d = cx.d();
+    assert_eq!(d.job_info(&dom).unwrap(), None);
+    let image = cx.root().join("lx-job.save");
+    let mut seen = Vec::new();
+    std::thread::scope(|s| {
+        let save = s.spawn(|| d.save_with(&dom, &image, SaveOptions::default().bandwidth(16)));
+        let progressed = wait_until("a save with progress", Duration::from_secs(60), || {
+            let info = d.job_info(&dom).unwrap()?;
+            seen.push(info.clone());
+            (info.data_processed > 0).then_some(info)
+        });
+        assert_eq!(progressed.kind, JobKind::Save);
+        assert!(progressed.data_total >= 512 << 20, "{progressed:?}");
+        assert!(progressed.data_remaining > 0, "{progressed:?}");
+        save.join().unwrap().unwrap();
+    });
+    assert_eq!(d.job_info(&dom).unwrap(), None, "the job is over");
+    assert_eq!(info(d, &dom).state, DomainState::Shutoff);
+    let processed: Vec<u64> = seen.iter().map(|i| i.data_processed).collect();
+    assert!(
+        processed.windows(2).all(|w| w[0] <= w[1]),
+        "progress only grows: {processed:?}"
+    );
+    let back = d.restore(&image).unwrap();
+    assert_eq!(info(d, &back).state, DomainState::Running);
+}
+
+/// `job_abort` cancels a save: the caller gets `OperationAborted`, the
+/// guest runs on, and no image is left.
+pub fn job_abort_cancels_a_save(cx: &mut Ctx<'_>) {
+    let dom = big_guest(cx);
+    let d = cx.d();
+    expect_err(d.job_abort(&dom), ErrorCode::OperationInvalid, "no job");
+    let image = cx.root().join("lx-job.save");
+    std::thread::scope(|s| {
+        let save = s.spawn(|| d.save_with(&dom, &image, SaveOptions::default().bandwidth(4)));
+        wait_until("the save to start", Duration::from_secs(60), || {
+            d.job_info(&dom).unwrap().filter(|i| i.data_processed > 0)
+        });
+        d.job_abort(&dom).unwrap();
+        let e = save.join().unwrap().unwrap_err();
+        assert_eq!(e.code, ErrorCode::OperationAborted, "{e}");
+    });
+    assert_eq!(info(d, &dom).state, DomainState::Running);
+    assert!(!image.exists());
+    let left: Vec<_> = std::fs::read_dir(cx.root())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tmp-"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    // Nothing is left half done: a save without a limit goes through.
+    d.save(&dom, &image).unwrap();
+    assert_eq!(info(d, &dom).state, DomainState::Shutoff);
+}
+
+/// A destroy during a save wins at once: the domain is shut off within a
+/// second, the save fails, and no image (complete or not) is left.
+pub fn destroy_during_save(cx: &mut Ctx<'_>) {
+    let dom = big_guest(cx);
+    let d = cx.d();
+    let image = cx.root().join("lx-job.save");
+    std::thread::scope(|s| {
+        let save = s.spawn(|| d.save_with(&dom, &image, SaveOptions::default().bandwidth(4)));
+        wait_until("the save to start", Duration::from_secs(60), || {
+            d.job_info(&dom).unwrap().filter(|i| i.data_processed > 0)
+        });
+        // The save at 4 MiB/s has many seconds to go; a destroy that
+        // waited for it would find a saved domain, and the save would
+        // have succeeded.
+        d.destroy(&dom).unwrap();
+        let i = info(d, &dom);
+        assert_eq!(
+            (i.state, i.reason),
+            (DomainState::Shutoff, qvirt::driver::StateReason::Destroyed)
+        );
+        let e = save.join().unwrap().unwrap_err();
+        assert!(
+            matches!(e.code, ErrorCode::OperationAborted),
+            "the save says it was cut off: {e}"
+        );
+    });
+    assert!(!image.exists());
+    assert!(qemus_named(cx, "lx-job").is_empty());
 }

@@ -4,6 +4,7 @@
 
 use std::time::{Duration, Instant};
 
+use qvirt::driver::XmlFlags;
 use qvirt::driver::{DomainState, ListFilter, ShutdownOptions, StateReason};
 use qvirt::{DomainDef, ErrorCode};
 
@@ -355,8 +356,8 @@ pub fn live_and_inactive_xml_differ(cx: &mut Ctx<'_>) {
     let vm = Vm::firmware("fw-a");
     let dom = define_and_start(d, &vm);
     d.define_xml(&vm.clone().memory_mib(64).xml()).unwrap();
-    let live = DomainDef::from_xml(&d.xml_desc(&dom, false).unwrap()).unwrap();
-    let inactive = DomainDef::from_xml(&d.xml_desc(&dom, true).unwrap()).unwrap();
+    let live = DomainDef::from_xml(&d.xml_desc(&dom, XmlFlags::NONE).unwrap()).unwrap();
+    let inactive = DomainDef::from_xml(&d.xml_desc(&dom, XmlFlags::INACTIVE).unwrap()).unwrap();
     assert_eq!(live.memory_kib, 32 * 1024, "the live XML is what runs");
     assert_eq!(
         inactive.memory_kib,
@@ -371,7 +372,7 @@ pub fn live_and_inactive_xml_differ(cx: &mut Ctx<'_>) {
     assert_eq!(info(d, &dom).state, DomainState::Running);
     d.destroy(&dom).unwrap();
     let dom = d.start(&dom).unwrap();
-    let live = DomainDef::from_xml(&d.xml_desc(&dom, false).unwrap()).unwrap();
+    let live = DomainDef::from_xml(&d.xml_desc(&dom, XmlFlags::NONE).unwrap()).unwrap();
     assert_eq!(
         live.memory_kib,
         64 * 1024,
@@ -401,10 +402,7 @@ pub fn shutdown_ignored_times_out(cx: &mut Ctx<'_>) {
     let dom = define_and_start(d, &Vm::firmware("fw-a"));
     d.shutdown(&dom, ShutdownOptions::default()).unwrap();
     let started = Instant::now();
-    let opts = ShutdownOptions {
-        wait: Some(Duration::from_millis(500)),
-        destroy_on_timeout: false,
-    };
+    let opts = ShutdownOptions::NO_WAIT.with_wait(Duration::from_millis(500));
     let e = expect_err(
         d.shutdown(&dom, opts),
         ErrorCode::Timeout,
@@ -421,10 +419,9 @@ pub fn shutdown_ignored_times_out(cx: &mut Ctx<'_>) {
 pub fn shutdown_destroys_on_timeout(cx: &mut Ctx<'_>) {
     let d = cx.d();
     let dom = define_and_start(d, &Vm::firmware("fw-a"));
-    let opts = ShutdownOptions {
-        wait: Some(Duration::from_millis(300)),
-        destroy_on_timeout: true,
-    };
+    let opts = ShutdownOptions::NO_WAIT
+        .with_wait(Duration::from_millis(300))
+        .with_destroy_on_timeout(true);
     d.shutdown(&dom, opts).unwrap();
     let i = info(d, &dom);
     assert_eq!(

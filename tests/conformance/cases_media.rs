@@ -8,6 +8,7 @@ use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use qvirt::driver::XmlFlags;
 use qvirt::driver::{DomainState, MediaChange, MediaFlags};
 use qvirt::{DomainDef, Driver, ErrorCode};
 use serde_json::{Value, json};
@@ -15,25 +16,13 @@ use serde_json::{Value, json};
 use crate::*;
 
 /// Only the running domain.
-const LIVE: MediaFlags = MediaFlags {
-    live: true,
-    config: false,
-};
+const LIVE: MediaFlags = MediaFlags::LIVE;
 /// Only the persistent definition.
-const CONFIG: MediaFlags = MediaFlags {
-    live: false,
-    config: true,
-};
+const CONFIG: MediaFlags = MediaFlags::CONFIG;
 /// Both.
-const BOTH: MediaFlags = MediaFlags {
-    live: true,
-    config: true,
-};
+const BOTH: MediaFlags = MediaFlags::new(true, true);
 /// The running domain when it runs, else the definition.
-const CURRENT: MediaFlags = MediaFlags {
-    live: false,
-    config: false,
-};
+const CURRENT: MediaFlags = MediaFlags::CURRENT;
 
 /// The firmware VM with an empty IDE cdrom (hdc) and a floppy (fda)
 /// holding `floppy`.
@@ -54,7 +43,8 @@ fn image(cx: &Ctx<'_>, name: &str, kib: usize) -> PathBuf {
 
 /// The sources of the disks of `dom`'s live (or inactive) XML, by target.
 fn sources(d: &dyn Driver, dom: &qvirt::Domain, inactive: bool) -> Vec<(String, Option<String>)> {
-    let def = DomainDef::from_xml(&d.xml_desc(dom, inactive).unwrap()).unwrap();
+    let def =
+        DomainDef::from_xml(&d.xml_desc(dom, XmlFlags::inactive_if(inactive)).unwrap()).unwrap();
     def.devices
         .disks
         .into_iter()
@@ -203,7 +193,7 @@ pub fn media_change_refusals(cx: &mut Ctx<'_>) {
         disk.display()
     ));
     let dom = define(d, &vm);
-    let before = d.xml_desc(&dom, true).unwrap();
+    let before = d.xml_desc(&dom, XmlFlags::INACTIVE).unwrap();
     let insert = || MediaChange::Insert(floppy.clone());
     let e = expect_err(
         d.change_media(&dom, "hdz", insert(), CURRENT),
@@ -232,7 +222,7 @@ pub fn media_change_refusals(cx: &mut Ctx<'_>) {
         ErrorCode::Io,
         "a missing file",
     );
-    assert_eq!(d.xml_desc(&dom, true).unwrap(), before);
+    assert_eq!(d.xml_desc(&dom, XmlFlags::INACTIVE).unwrap(), before);
     // A transient domain has no definition to change.
     let t = d.create_xml(&media_vm("fw-mtrans", &floppy).xml()).unwrap();
     expect_err(

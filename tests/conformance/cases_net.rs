@@ -9,6 +9,7 @@ use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 use qvirt::driver::DomainState;
+use qvirt::driver::XmlFlags;
 use qvirt::{DomainDef, ErrorCode};
 
 use crate::*;
@@ -80,7 +81,7 @@ pub fn guest_port_forward_http(cx: &mut Ctx<'_>) {
     assert!(answer.starts_with("HTTP/1."), "{answer}");
     // With no address given, QEMU listens on loopback only.
     assert_eq!(listeners(port), ["127.0.0.1"], "listening addresses");
-    let live = DomainDef::from_xml(&d.xml_desc(&dom, false).unwrap()).unwrap();
+    let live = DomainDef::from_xml(&d.xml_desc(&dom, XmlFlags::NONE).unwrap()).unwrap();
     let net = &live.devices.interfaces[0];
     assert_eq!(net.mac.to_string(), "52:54:00:aa:bb:01");
     assert_eq!(net.model.as_deref(), Some("virtio"));

@@ -5,13 +5,14 @@ use std::io::Read;
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::time::Duration;
 
+use qvirt::driver::XmlFlags;
 use qvirt::{Domain, DomainDef, Driver, ErrorCode};
 
 use crate::{Ctx, QUICK, Vm, Watch, assert_failed_start_left_nothing, define, define_and_start};
 
 /// The VNC port the live XML of `dom` shows.
 fn live_port(d: &dyn Driver, dom: &Domain) -> u16 {
-    let def = DomainDef::from_xml(&d.xml_desc(dom, false).unwrap()).unwrap();
+    let def = DomainDef::from_xml(&d.xml_desc(dom, XmlFlags::NONE).unwrap()).unwrap();
     let g = def.devices.graphics.first().expect("a graphics device");
     let port = g.port.expect("the live XML has the port in use");
     u16::try_from(port).unwrap_or_else(|_| panic!("a real port, not {port}"))
@@ -42,7 +43,7 @@ pub fn vnc_autoport_picks_distinct_ports(cx: &mut Ctx<'_>) {
         let greeting = rfb_greeting(p);
         assert!(greeting.starts_with("RFB "), "port {p}: {greeting:?}");
     }
-    let inactive = DomainDef::from_xml(&d.xml_desc(&a, true).unwrap()).unwrap();
+    let inactive = DomainDef::from_xml(&d.xml_desc(&a, XmlFlags::INACTIVE).unwrap()).unwrap();
     let g = &inactive.devices.graphics[0];
     assert_eq!(g.autoport, Some(true));
     assert!(

@@ -19,6 +19,7 @@
 //! console and save cases. Waits are polls or event reads with deadlines.
 
 mod cases_autostart;
+mod cases_concurrency;
 mod cases_define;
 mod cases_events;
 mod cases_failures;
@@ -116,6 +117,9 @@ macro_rules! conformance {
             cases_save::save_to_unwritable_path_keeps_running,
             // Jobs.
             cases_jobs::start_undefine_define_race,
+            cases_jobs::job_info_follows_a_save,
+            cases_jobs::job_abort_cancels_a_save,
+            cases_jobs::destroy_during_save,
             // The host.
             cases_host::version_is_sane,
             cases_host::node_info_is_sane,
@@ -147,6 +151,8 @@ macro_rules! conformance {
             // Autostart (a daemon starts marked domains; an embedded
             // driver does not: the case checks each for its own).
             cases_autostart::autostart_with_the_manager,
+            // Calls from several threads.
+            cases_concurrency::calls_do_not_wait_behind_a_long_call,
         );
     };
     (@stamp $driver:ident, $backend:expr, $($module:ident :: $case:ident),* $(,)?) => {

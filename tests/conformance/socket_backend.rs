@@ -8,10 +8,7 @@
 use std::collections::HashMap;
 use std::os::unix::net::UnixListener;
 use std::path::Path;
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
 
 use qvirt::driver::local::logger::Logger;
 use qvirt::transport::SocketDriver;
@@ -22,9 +19,8 @@ use crate::Backend;
 
 /// A running server, found again by the URI its clients report.
 struct Serving {
-    server: Arc<Server>,
+    server: Server,
     local: Arc<LocalDriver>,
-    accept: JoinHandle<qvirt::Result<()>>,
 }
 
 /// The `SocketDriver` backend.
@@ -42,24 +38,17 @@ impl Backend for Socket {
         let _ = std::fs::remove_file(&socket);
         let listener = UnixListener::bind(&socket)
             .map_err(|e| qvirt::Error::io(format!("cannot listen on {}", socket.display()), e))?;
-        let server = Arc::new(Server::new(
+        let server = Server::start(
             local.clone() as Arc<dyn Driver>,
             Arc::new(Logger::discard()),
-        ));
-        let accept = {
-            let server = server.clone();
-            std::thread::spawn(move || server.serve(listener, ServeOptions::default()))
-        };
+        )?;
+        server.listen(listener, ServeOptions::default())?;
         let uri = format!("qemu+unix:///session?socket={}", socket.display());
         let client = SocketDriver::connect(&socket, &uri)?;
-        self.serving.lock().unwrap().insert(
-            uri,
-            Serving {
-                server,
-                local,
-                accept,
-            },
-        );
+        self.serving
+            .lock()
+            .unwrap()
+            .insert(uri, Serving { server, local });
         Ok(Box::new(client))
     }
 
@@ -69,15 +58,11 @@ impl Backend for Socket {
         let Some(serving) = self.serving.lock().unwrap().remove(&uri) else {
             return;
         };
-        serving.server.stopping.store(true, Ordering::SeqCst);
-        let _ = serving.accept.join();
+        // Stopping joins the server's threads: then nothing holds the
+        // driver, whose drop releases the state lock.
+        serving.server.stop();
         drop(serving.server);
-        // The connection threads let go of the driver once they see the
-        // client gone; then the driver's drop releases the state lock.
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Arc::strong_count(&serving.local) > 1 && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(1));
-        }
+        assert_eq!(Arc::strong_count(&serving.local), 1, "the server let go");
         drop(serving.local);
     }
 

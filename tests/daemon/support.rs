@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
@@ -246,11 +245,11 @@ impl Drop for Daemon {
     }
 }
 
-/// A [`Server`] over an embedded `LocalDriver`, serving one listener on a
-/// thread of this process with `options`; stopped on drop.
+/// A [`Server`] over an embedded `LocalDriver`, serving one listener in
+/// this process with `options`; stopped on drop.
 pub struct InProcess {
-    server: Arc<Server>,
-    thread: Option<JoinHandle<qvirt::Result<()>>>,
+    /// The server, stopped when this is dropped.
+    _server: Server,
     /// The listening socket.
     pub socket: PathBuf,
 }
@@ -260,14 +259,12 @@ impl InProcess {
     pub fn serve(dir: &TestDir, options: ServeOptions) -> InProcess {
         let driver = Arc::new(LocalDriver::open_embedded(&dir.path.join("state")).unwrap());
         let log = driver.logger();
-        let server = Arc::new(Server::new(driver, log));
+        let server = Server::start(driver, log).expect("start a server");
         let socket = dir.path.join("s.sock");
         let listener = UnixListener::bind(&socket).expect("bind the test socket");
-        let s = server.clone();
-        let thread = std::thread::spawn(move || s.serve(listener, options));
+        server.listen(listener, options).expect("listen");
         InProcess {
-            server,
-            thread: Some(thread),
+            _server: server,
             socket,
         }
     }
@@ -275,15 +272,6 @@ impl InProcess {
     /// A client of it.
     pub fn connect(&self) -> qvirt::Result<qvirt::transport::SocketDriver> {
         qvirt::transport::SocketDriver::connect(&self.socket, "qemu+unix:///session")
-    }
-}
-
-impl Drop for InProcess {
-    fn drop(&mut self) {
-        self.server.stopping.store(true, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
 

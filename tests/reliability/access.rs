@@ -10,9 +10,9 @@ use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use qvirt::driver::XmlFlags;
 use qvirt::driver::local::LocalDriver;
 use qvirt::driver::{ListFilter, ShutdownOptions};
 use qvirt::transport::SocketDriver;
@@ -121,19 +121,17 @@ fn another_uid_is_refused() {
 /// An in-process server on `dir/state` with a read-write socket (`rw`)
 /// and a read-only one (`ro`) admitting any uid, `max` clients each.
 struct TwoSockets {
-    server: Arc<Server>,
+    server: Server,
     rw: PathBuf,
     ro: PathBuf,
-    threads: Vec<std::thread::JoinHandle<qvirt::Result<()>>>,
 }
 
 impl TwoSockets {
     fn serve(dir: &TestDir, max: usize) -> TwoSockets {
         let driver = Arc::new(LocalDriver::open_embedded(&dir.path.join("state")).unwrap());
         let log = driver.logger();
-        let server = Arc::new(Server::new(driver, log));
+        let server = Server::start(driver, log).unwrap();
         let (rw, ro) = (dir.path.join("rw.sock"), dir.path.join("ro.sock"));
-        let mut threads = Vec::new();
         for (path, read_only) in [(&rw, false), (&ro, true)] {
             let listener = UnixListener::bind(path).unwrap();
             let options = ServeOptions {
@@ -145,28 +143,13 @@ impl TwoSockets {
                 },
                 max_clients: max,
             };
-            let s = server.clone();
-            threads.push(std::thread::spawn(move || s.serve(listener, options)));
+            server.listen(listener, options).unwrap();
         }
-        TwoSockets {
-            server,
-            rw,
-            ro,
-            threads,
-        }
+        TwoSockets { server, rw, ro }
     }
 
     fn connect(path: &Path) -> qvirt::Result<SocketDriver> {
         SocketDriver::connect(path, "qemu+unix:///system")
-    }
-}
-
-impl Drop for TwoSockets {
-    fn drop(&mut self) {
-        self.server.stopping.store(true, Ordering::SeqCst);
-        for t in self.threads.drain(..) {
-            let _ = t.join();
-        }
     }
 }
 
@@ -183,12 +166,12 @@ fn the_read_only_socket_refuses_every_change() {
     assert_eq!(ro.list(ListFilter::ALL).unwrap().len(), 1);
     assert_eq!(ro.lookup_by_name("fw-ro").unwrap(), dom);
     ro.info(&dom).unwrap();
-    ro.xml_desc(&dom, true).unwrap();
+    ro.xml_desc(&dom, XmlFlags::INACTIVE).unwrap();
     ro.autostart(&dom).unwrap();
     let _events = ro.events().unwrap();
 
     // Every change is refused with OperationDenied, and changes nothing.
-    let xml_before = rw.xml_desc(&dom, true).unwrap();
+    let xml_before = rw.xml_desc(&dom, XmlFlags::INACTIVE).unwrap();
     let save_to = sentinel.path.join("saved");
     let attempts: Vec<(&str, qvirt::Result<()>)> = vec![
         ("define", ro.define_xml(&firmware_xml("fw-new")).map(drop)),
@@ -220,7 +203,7 @@ fn the_read_only_socket_refuses_every_change() {
     }
     assert_eq!(ro.list(ListFilter::ALL).unwrap().len(), 1);
     assert!(!rw.autostart(&dom).unwrap());
-    assert_eq!(rw.xml_desc(&dom, true).unwrap(), xml_before);
+    assert_eq!(rw.xml_desc(&dom, XmlFlags::INACTIVE).unwrap(), xml_before);
     assert!(!save_to.exists());
     let files: Vec<_> = std::fs::read_dir(dir.path.join("state/config"))
         .unwrap()
@@ -245,7 +228,7 @@ fn read_only_clients_cannot_crowd_out_the_read_write_socket() {
     assert!(e.message.contains("too many clients"), "{e}");
     let rw = TwoSockets::connect(&s.rw).expect("the read-write socket still admits");
     rw.list(ListFilter::ALL).unwrap();
-    assert_eq!(s.server.clients.load(Ordering::SeqCst), 4);
+    assert_eq!(s.server.clients(), 4);
     drop(crowd);
 }
 

@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use nix::sys::signal::Signal;
+use qvirt::driver::XmlFlags;
 use qvirt::driver::{DomainState, EventKind, ListFilter, StateReason};
 use qvirt::transport::SocketDriver;
 use qvirt::{Driver, ErrorCode};
@@ -69,7 +70,7 @@ fn start_fleet(d: &dyn Driver, root: &Path) -> BTreeMap<String, Vm> {
             let dom = d.lookup_by_name(n).unwrap();
             let vm = Vm {
                 id: dom.id.expect("running"),
-                vnc_port: vnc_port(&d.xml_desc(&dom, false).unwrap()),
+                vnc_port: vnc_port(&d.xml_desc(&dom, XmlFlags::NONE).unwrap()),
                 pid: qemu_pid(root, n),
             };
             (n.clone(), vm)
@@ -142,7 +143,7 @@ fn killed_mid_calls(tag: &str) -> (TestDir, BTreeMap<String, Vm>, Churn) {
                 let result = c.list(ListFilter::ALL).and_then(|_| {
                     let dom = c.lookup_by_name(name)?;
                     c.info(&dom)?;
-                    c.xml_desc(&dom, false)
+                    c.xml_desc(&dom, XmlFlags::NONE)
                 });
                 if let Err(e) = result {
                     return Some(e);
@@ -215,7 +216,7 @@ fn take_over(m: &dyn Driver, root: &Path, fleet: &BTreeMap<String, Vm>, churn: &
         } else {
             assert_eq!(state, churn.confirmed[name], "{name}'s state");
         }
-        let port = vnc_port(&m.xml_desc(&s.domain, false).unwrap());
+        let port = vnc_port(&m.xml_desc(&s.domain, XmlFlags::NONE).unwrap());
         assert_eq!(port, fleet[name].vnc_port, "{name}'s VNC port");
         let banner = rfb_banner(port);
         assert!(

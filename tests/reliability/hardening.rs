@@ -13,7 +13,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use qvirt::driver::local::LocalDriver;
-use qvirt::driver::{DomainState, ListFilter, MediaChange, MediaFlags, StateReason};
+use qvirt::driver::{DomainState, ListFilter, MediaChange, MediaFlags, StateReason, XmlFlags};
 use qvirt::{DomainDef, Driver, ErrorCode};
 
 use crate::support::*;
@@ -307,17 +307,14 @@ fn a_media_change_cut_off_is_taken_from_qemu() {
         .unwrap();
     d.start(&dom).unwrap();
     let change = MediaChange::Insert(iso.clone());
-    let live = MediaFlags {
-        live: true,
-        config: false,
-    };
+    let live = MediaFlags::LIVE;
     assert!(d.change_media(&dom, "hdc", change, live).is_err());
     expect_crash(&mut daemon);
     drop(d);
 
     let m = LocalDriver::open_embedded(&dir.path).unwrap();
     let dom = m.lookup_by_name("cmd").unwrap();
-    let def = DomainDef::from_xml(&m.xml_desc(&dom, false).unwrap()).unwrap();
+    let def = DomainDef::from_xml(&m.xml_desc(&dom, XmlFlags::NONE).unwrap()).unwrap();
     let cdrom = def
         .devices
         .disks

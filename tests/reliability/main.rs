@@ -23,6 +23,11 @@
 //!   domain names that could meet the manager's files.
 //! - `access`: other uids, the read-only socket, planted symlinks and
 //!   open directories; refused with coded errors, nothing followed.
+//! - `limits`: what an unprivileged user can make the daemon hold through
+//!   its read-only socket (subscriptions, places, frame buffers, bytes),
+//!   and a subscriber too slow for its events.
+//! - `secrets`: a domain's XML shows its VNC password only to a
+//!   read-write connection that asks for it.
 //!
 //! The fuzz targets (`fuzz/`) cover the same ground with random input;
 //! their crashing inputs, if any, are kept as regression tests beside the
@@ -38,7 +43,9 @@ mod bad_config;
 mod daemon_kill;
 mod hardening;
 mod hostile_xml;
+mod limits;
 mod qemu_kill;
+mod secrets;
 mod storm;
 mod support;
 mod wire_abuse;

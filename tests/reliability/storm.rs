@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use nix::sys::signal::Signal;
 use qvirt::driver::ListFilter;
+use qvirt::driver::XmlFlags;
 use qvirt::transport::SocketDriver;
 use qvirt::{Domain, DomainDef, Driver, ErrorCode};
 use uuid::Uuid;
@@ -125,7 +126,7 @@ fn check_and_settle(root: &Path, models: &[Arc<Mutex<Model>>], round: usize) {
         .unwrap()
         .into_iter()
         .map(|s| {
-            let xml = m.xml_desc(&s.domain, true).unwrap();
+            let xml = m.xml_desc(&s.domain, XmlFlags::INACTIVE).unwrap();
             let def = DomainDef::from_xml(&xml).unwrap();
             let v = def.description.as_deref().unwrap()[1..].parse().unwrap();
             (s.domain.name, Some(v))

@@ -50,6 +50,11 @@ pub fn thread_count(pid: i32) -> usize {
     std::fs::read_dir(format!("/proc/{pid}/task")).map_or(0, |d| d.count())
 }
 
+/// The number of open descriptors of `pid`.
+pub fn fd_count(pid: i32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count())
+}
+
 /// The manager's log under `root` (`log/qvirt.log`), empty if missing.
 pub fn manager_log(root: &Path) -> String {
     std::fs::read_to_string(root.join("log/qvirt.log")).unwrap_or_default()

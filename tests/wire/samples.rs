@@ -6,13 +6,11 @@
 
 use std::time::Duration;
 
-use qvirt::driver::{
-    Domain, DomainInfo, DomainState, DomainSummary, Event, EventKind, ListFilter, MediaFlags,
-    NodeInfo, ShutdownOptions, StateReason, VersionInfo,
-};
 use qvirt::transport::wire::{
-    Call, Frame, Header, Kind, PROTOCOL_VERSION, Reply, StreamMsg, WireError, WireMedia,
-    encode_event, encode_stream,
+    Bytes, Call, Frame, Header, Kind, PROTOCOL_VERSION, Procedure, Reply, StreamMsg, WireDomain,
+    WireError, WireEvent, WireEventKind, WireInfo, WireJobInfo, WireJobKind, WireListFilter,
+    WireMedia, WireMediaFlags, WireNode, WireReason, WireSaveOptions, WireShutdown, WireState,
+    WireSummary, WireVersion, encode_event, encode_stream,
 };
 use qvirt::{Error, ErrorCode};
 use uuid::Uuid;
@@ -24,9 +22,9 @@ pub enum Msg {
     Call(Call),
     /// The reply to `procedure`: a payload or an error's (code, message).
     Reply(u32, Result<Reply, (ErrorCode, String)>),
-    /// An event of the subscription opened by procedure 27.
-    Event(Event),
-    /// Console data of the console opened by procedure 28.
+    /// An event of the subscription opened by `events`.
+    Event(WireEvent),
+    /// Console data of the console opened by `console`.
     Stream(StreamMsg),
 }
 
@@ -53,8 +51,8 @@ impl Sample {
                 let r = r.clone().map_err(|(code, m)| Error::new(code, m));
                 (Kind::Reply, *p, Reply::encode(&r))
             }
-            Msg::Event(e) => (Kind::Event, 27, encode_event(e)),
-            Msg::Stream(s) => (Kind::Stream, 28, encode_stream(s)),
+            Msg::Event(e) => (Kind::Event, Procedure::Events.number(), encode_event(e)),
+            Msg::Stream(s) => (Kind::Stream, Procedure::Console.number(), encode_stream(s)),
         };
         Frame {
             header: Header {
@@ -74,8 +72,8 @@ pub fn sample_uuid() -> Uuid {
 }
 
 /// A running sample domain.
-pub fn running() -> Domain {
-    Domain {
+pub fn running() -> WireDomain {
+    WireDomain {
         name: "alpha".into(),
         uuid: sample_uuid(),
         id: Some(7),
@@ -83,8 +81,8 @@ pub fn running() -> Domain {
 }
 
 /// The same domain shut off.
-pub fn shut_off() -> Domain {
-    Domain {
+pub fn shut_off() -> WireDomain {
+    WireDomain {
         id: None,
         ..running()
     }
@@ -104,10 +102,10 @@ pub fn calls() -> Vec<Call> {
     let off = shut_off;
     vec![
         Call::Hello(u32::from(PROTOCOL_VERSION)),
-        Call::Version,
-        Call::NodeInfo,
-        Call::Capabilities,
-        Call::List(ListFilter {
+        Call::Version(()),
+        Call::NodeInfo(()),
+        Call::Capabilities(()),
+        Call::List(WireListFilter {
             active: true,
             inactive: false,
         }),
@@ -118,49 +116,65 @@ pub fn calls() -> Vec<Call> {
         Call::Undefine(off()),
         Call::CreateXml(XML.into()),
         Call::Start(off()),
-        Call::Shutdown(
+        Call::Shutdown((
             d(),
-            ShutdownOptions {
+            WireShutdown {
                 wait: Some(Duration::new(5, 250_000_000)),
                 destroy_on_timeout: true,
             },
-        ),
+        )),
         Call::Destroy(d()),
         Call::Reboot(d()),
         Call::Reset(d()),
         Call::Suspend(d()),
         Call::Resume(d()),
-        Call::Save(d(), SAVE_PATH.to_vec()),
+        Call::Save((d(), SAVE_PATH.to_vec())),
         Call::Restore(SAVE_PATH.to_vec()),
         Call::ManagedSave(d()),
         Call::ManagedSaveRemove(off()),
         Call::Autostart(off()),
-        Call::SetAutostart(off(), true),
+        Call::SetAutostart((off(), true)),
         Call::Info(d()),
-        Call::XmlDesc(d(), true),
-        Call::Events,
-        Call::Console(d(), false),
-        Call::ChangeMedia(
+        Call::XmlDesc((d(), 1)),
+        Call::Events(()),
+        Call::Console((d(), false)),
+        Call::ChangeMedia((
             d(),
             "hdc".into(),
             WireMedia::Insert(b"/var/tmp/install.iso".to_vec()),
-            MediaFlags {
+            WireMediaFlags {
                 live: true,
                 config: false,
             },
-        ),
+        )),
         Call::Screenshot(d()),
+        Call::JobInfo(d()),
+        Call::JobAbort(d()),
+        Call::SaveWith((
+            d(),
+            SAVE_PATH.to_vec(),
+            WireSaveOptions {
+                bandwidth_mib_s: Some(64),
+            },
+        )),
+        Call::ManagedSaveWith((
+            d(),
+            WireSaveOptions {
+                bandwidth_mib_s: None,
+            },
+        )),
     ]
 }
 
-/// The snake-case name of a call's procedure. Exhaustive on purpose: a
-/// new call does not compile here until it has a sample.
+/// The snake-case name of a call's procedure, written out here apart from
+/// the table. Exhaustive on purpose: a new call does not compile here
+/// until it has a sample.
 pub fn call_name(call: &Call) -> &'static str {
     match call {
         Call::Hello(_) => "hello",
-        Call::Version => "version",
-        Call::NodeInfo => "node_info",
-        Call::Capabilities => "capabilities",
+        Call::Version(_) => "version",
+        Call::NodeInfo(_) => "node_info",
+        Call::Capabilities(_) => "capabilities",
         Call::List(_) => "list",
         Call::LookupByName(_) => "lookup_by_name",
         Call::LookupByUuid(_) => "lookup_by_uuid",
@@ -183,41 +197,45 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::SetAutostart(..) => "set_autostart",
         Call::Info(_) => "info",
         Call::XmlDesc(..) => "xml_desc",
-        Call::Events => "events",
+        Call::Events(_) => "events",
         Call::Console(..) => "console",
         Call::ChangeMedia(..) => "change_media",
         Call::Screenshot(_) => "screenshot",
+        Call::JobInfo(_) => "job_info",
+        Call::JobAbort(_) => "job_abort",
+        Call::SaveWith(..) => "save_with",
+        Call::ManagedSaveWith(..) => "managed_save_with",
     }
 }
 
 /// Every domain state, one summary each. Exhaustive on purpose.
-fn summaries() -> Vec<DomainSummary> {
+fn summaries() -> Vec<WireSummary> {
     let all = [
-        DomainState::Running,
-        DomainState::Paused,
-        DomainState::Shutoff,
-        DomainState::Shutdown,
-        DomainState::Crashed,
-        DomainState::PmSuspended,
+        WireState::Running,
+        WireState::Paused,
+        WireState::Shutoff,
+        WireState::Shutdown,
+        WireState::Crashed,
+        WireState::PmSuspended,
     ];
     // Exhaustive, so a new state needs a sample before this compiles.
     for s in all {
         match s {
-            DomainState::Running
-            | DomainState::Paused
-            | DomainState::Shutoff
-            | DomainState::Shutdown
-            | DomainState::Crashed
-            | DomainState::PmSuspended => {}
+            WireState::Running
+            | WireState::Paused
+            | WireState::Shutoff
+            | WireState::Shutdown
+            | WireState::Crashed
+            | WireState::PmSuspended => {}
         }
     }
     all.iter()
         .enumerate()
-        .map(|(i, &state)| DomainSummary {
-            domain: Domain {
+        .map(|(i, &state)| WireSummary {
+            domain: WireDomain {
                 name: format!("dom-{i}"),
                 uuid: Uuid::from_u128(0x1000 + i as u128),
-                id: (state != DomainState::Shutoff).then_some(i as u32 + 1),
+                id: (state != WireState::Shutoff).then_some(i as u32 + 1),
             },
             state,
         })
@@ -229,24 +247,40 @@ fn summaries() -> Vec<DomainSummary> {
 pub fn reply_for(procedure: u32) -> Reply {
     match procedure {
         1 => Reply::Hello(u32::from(PROTOCOL_VERSION)),
-        2 => Reply::Version(VersionInfo {
+        2 => Reply::Version(WireVersion {
             library: "0.1.0".into(),
             hypervisor: "QEMU 7.2.0".into(),
         }),
-        3 => Reply::Node(NodeInfo {
+        3 => Reply::NodeInfo(WireNode {
             arch: "x86_64".into(),
             memory_kib: 16 * 1024 * 1024,
             cpus: 8,
             mhz: 2400,
         }),
-        4 => Reply::Text("<capabilities><host/></capabilities>".into()),
-        5 => Reply::Domains(summaries()),
-        6..=9 | 11 | 12 | 20 => Reply::Domain(running()),
-        10 | 13..=19 | 21 | 22 | 24 | 27..=29 => Reply::Unit,
-        23 => Reply::Bool(true),
-        25 => Reply::Info(DomainInfo {
-            state: DomainState::Paused,
-            reason: StateReason::User,
+        4 => Reply::Capabilities("<capabilities><host/></capabilities>".into()),
+        5 => Reply::List(summaries()),
+        6 => Reply::LookupByName(running()),
+        7 => Reply::LookupByUuid(running()),
+        8 => Reply::LookupById(running()),
+        9 => Reply::DefineXml(running()),
+        10 => Reply::Undefine(()),
+        11 => Reply::CreateXml(running()),
+        12 => Reply::Start(running()),
+        13 => Reply::Shutdown(()),
+        14 => Reply::Destroy(()),
+        15 => Reply::Reboot(()),
+        16 => Reply::Reset(()),
+        17 => Reply::Suspend(()),
+        18 => Reply::Resume(()),
+        19 => Reply::Save(()),
+        20 => Reply::Restore(running()),
+        21 => Reply::ManagedSave(()),
+        22 => Reply::ManagedSaveRemove(()),
+        23 => Reply::Autostart(true),
+        24 => Reply::SetAutostart(()),
+        25 => Reply::Info(WireInfo {
+            state: WireState::Paused,
+            reason: WireReason::User,
             max_memory_kib: 32768,
             memory_kib: 16384,
             vcpus: 2,
@@ -255,26 +289,64 @@ pub fn reply_for(procedure: u32) -> Reply {
             autostart: false,
             managed_save: true,
         }),
-        26 => Reply::Text(XML.into()),
+        26 => Reply::XmlDesc(XML.into()),
+        27 => Reply::Events(()),
+        28 => Reply::Console(()),
+        29 => Reply::ChangeMedia(()),
         // A PNG's signature, then bytes of every size class.
-        30 => Reply::Bytes(b"\x89PNG\r\n\x1a\n\x00\x7f\x80\xff".to_vec()),
+        30 => Reply::Screenshot(Bytes(b"\x89PNG\r\n\x1a\n\x00\x7f\x80\xff".to_vec())),
+        31 => Reply::JobInfo(Some(WireJobInfo {
+            kind: WireJobKind::Save,
+            elapsed: Duration::new(3, 500_000_000),
+            data_total: 512 << 20,
+            data_processed: 100 << 20,
+            data_remaining: 412 << 20,
+            speed: 16 << 20,
+        })),
+        32 => Reply::JobAbort(()),
+        33 => Reply::SaveWith(()),
+        34 => Reply::ManagedSaveWith(()),
         n => panic!("no procedure {n}"),
     }
 }
 
-/// The name of a reply payload's variant. Exhaustive on purpose.
+/// The name of a reply payload's shape (as the golden file names it).
+/// Exhaustive on purpose.
 pub fn reply_shape(reply: &Reply) -> &'static str {
     match reply {
-        Reply::Unit => "unit",
         Reply::Hello(_) => "hello",
         Reply::Version(_) => "version",
-        Reply::Node(_) => "node",
-        Reply::Text(_) => "text",
-        Reply::Domains(_) => "domains",
-        Reply::Domain(_) => "domain",
-        Reply::Bool(_) => "bool",
+        Reply::NodeInfo(_) => "node",
+        Reply::Capabilities(_) | Reply::XmlDesc(_) => "text",
+        Reply::List(_) => "domains",
+        Reply::LookupByName(_)
+        | Reply::LookupByUuid(_)
+        | Reply::LookupById(_)
+        | Reply::DefineXml(_)
+        | Reply::CreateXml(_)
+        | Reply::Start(_)
+        | Reply::Restore(_) => "domain",
+        Reply::Undefine(())
+        | Reply::Shutdown(())
+        | Reply::Destroy(())
+        | Reply::Reboot(())
+        | Reply::Reset(())
+        | Reply::Suspend(())
+        | Reply::Resume(())
+        | Reply::Save(())
+        | Reply::ManagedSave(())
+        | Reply::ManagedSaveRemove(())
+        | Reply::SetAutostart(())
+        | Reply::Events(())
+        | Reply::Console(())
+        | Reply::ChangeMedia(())
+        | Reply::JobAbort(())
+        | Reply::SaveWith(())
+        | Reply::ManagedSaveWith(()) => "unit",
+        Reply::JobInfo(_) => "job",
+        Reply::Autostart(_) => "bool",
         Reply::Info(_) => "info",
-        Reply::Bytes(_) => "bytes",
+        Reply::Screenshot(_) => "bytes",
     }
 }
 
@@ -328,37 +400,63 @@ pub fn error_codes() -> Vec<ErrorCode> {
     codes
 }
 
+/// Every reason, in wire order.
+pub fn reasons() -> Vec<(&'static str, WireReason)> {
+    use WireReason::*;
+    let all = vec![
+        ("unknown", Unknown),
+        ("user", User),
+        ("booted", Booted),
+        ("restored", Restored),
+        ("unpaused", Unpaused),
+        ("shutdown", Shutdown),
+        ("destroyed", Destroyed),
+        ("crashed", Crashed),
+        ("saved", Saved),
+        ("failed", Failed),
+        ("shutting_down", ShuttingDown),
+    ];
+    // Exhaustive, so a new reason needs a sample before this compiles.
+    for (_, r) in &all {
+        match r {
+            Unknown | User | Booted | Restored | Unpaused | Shutdown | Destroyed | Crashed
+            | Saved | Failed | ShuttingDown => {}
+        }
+    }
+    all
+}
+
 /// Every event kind, with every reason for the two that carry one.
-pub fn event_kinds() -> Vec<(String, EventKind)> {
+pub fn event_kinds() -> Vec<(String, WireEventKind)> {
     let mut kinds = Vec::new();
     for kind in [
-        EventKind::Defined,
-        EventKind::Undefined,
-        EventKind::Started(StateReason::Booted),
-        EventKind::Suspended,
-        EventKind::Resumed,
-        EventKind::Shutdown,
-        EventKind::Stopped(StateReason::Destroyed),
-        EventKind::Reset,
+        WireEventKind::Defined,
+        WireEventKind::Undefined,
+        WireEventKind::Started(WireReason::Booted),
+        WireEventKind::Suspended,
+        WireEventKind::Resumed,
+        WireEventKind::Shutdown,
+        WireEventKind::Stopped(WireReason::Destroyed),
+        WireEventKind::Reset,
     ] {
         match kind {
-            EventKind::Started(_) | EventKind::Stopped(_) => {
-                let started = matches!(kind, EventKind::Started(_));
-                for r in StateReason::ALL {
-                    let (word, k) = if started {
-                        ("started", EventKind::Started(r))
+            WireEventKind::Started(_) | WireEventKind::Stopped(_) => {
+                let started = matches!(kind, WireEventKind::Started(_));
+                for (word, r) in reasons() {
+                    let (what, k) = if started {
+                        ("started", WireEventKind::Started(r))
                     } else {
-                        ("stopped", EventKind::Stopped(r))
+                        ("stopped", WireEventKind::Stopped(r))
                     };
-                    kinds.push((format!("{word}.{}", r.as_str().replace(' ', "_")), k));
+                    kinds.push((format!("{what}.{word}"), k));
                 }
             }
-            EventKind::Defined => kinds.push(("defined".into(), kind)),
-            EventKind::Undefined => kinds.push(("undefined".into(), kind)),
-            EventKind::Suspended => kinds.push(("suspended".into(), kind)),
-            EventKind::Resumed => kinds.push(("resumed".into(), kind)),
-            EventKind::Shutdown => kinds.push(("shutdown".into(), kind)),
-            EventKind::Reset => kinds.push(("reset".into(), kind)),
+            WireEventKind::Defined => kinds.push(("defined".into(), kind)),
+            WireEventKind::Undefined => kinds.push(("undefined".into(), kind)),
+            WireEventKind::Suspended => kinds.push(("suspended".into(), kind)),
+            WireEventKind::Resumed => kinds.push(("resumed".into(), kind)),
+            WireEventKind::Shutdown => kinds.push(("shutdown".into(), kind)),
+            WireEventKind::Reset => kinds.push(("reset".into(), kind)),
         }
     }
     kinds
@@ -395,7 +493,7 @@ pub fn all() -> Vec<Sample> {
         out.push(Sample {
             name: format!("event.{name}"),
             serial: 127,
-            msg: Msg::Event(Event {
+            msg: Msg::Event(WireEvent {
                 domain: running(),
                 kind,
             }),
@@ -415,6 +513,7 @@ pub fn all() -> Vec<Sample> {
             })),
         ),
         ("written", StreamMsg::Written),
+        ("lost", StreamMsg::Lost(300)),
     ];
     for (name, msg) in streams {
         out.push(Sample {

@@ -272,10 +272,7 @@ pub fn boot(kind: &Kind, guest: Option<&Path>) -> Result<Vec<Metric>> {
         let d = c.start(&dom)?;
         wait_ready(c.as_ref(), &d, console_log.as_deref(), log_from, t0)?;
         boot.push(t0.elapsed());
-        let options = ShutdownOptions {
-            wait: Some(Duration::from_secs(60)),
-            destroy_on_timeout: false,
-        };
+        let options = ShutdownOptions::NO_WAIT.with_wait(Duration::from_secs(60));
         shutdown.time(|| c.shutdown(&d, options))?;
         expect_state(c.as_ref(), &d, DomainState::Shutoff)?;
     }

@@ -166,6 +166,10 @@ pub enum Command {
         /// Print the persistent definition instead of the live one.
         #[arg(long)]
         inactive: bool,
+        /// Include secrets (the VNC password); refused on a read-only
+        /// connection.
+        #[arg(long)]
+        security_info: bool,
     },
     /// Print the VNC display of a running domain (`127.0.0.1:0`).
     #[command(name = "vncdisplay")]

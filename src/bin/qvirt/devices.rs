@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use qvirt::driver::{MediaChange, MediaFlags};
+use qvirt::driver::{MediaChange, MediaFlags, XmlFlags};
 use qvirt::model::{DiskDevice, DiskType, Interface, InterfaceType, PortProto};
 use qvirt::{DomainDef, Error, ErrorCode, Result};
 
@@ -14,7 +14,9 @@ use crate::{Ctx, outln};
 /// `inactive`.
 fn definition(ctx: &mut Ctx, arg: &str, inactive: bool) -> Result<DomainDef> {
     let dom = ctx.domain(arg)?;
-    let xml = ctx.driver()?.xml_desc(&dom, inactive)?;
+    let xml = ctx
+        .driver()?
+        .xml_desc(&dom, XmlFlags::inactive_if(inactive))?;
     Ok(DomainDef::from_xml(&xml)?)
 }
 
@@ -152,10 +154,7 @@ pub fn change_media(ctx: &mut Ctx, arg: &str, a: MediaArgs) -> Result<()> {
         (false, false, Some(file)) => (MediaChange::Update(file), "updated"),
         (false, false, None) => (MediaChange::Eject, "updated"),
     };
-    let flags = MediaFlags {
-        live: a.live,
-        config: a.config,
-    };
+    let flags = MediaFlags::new(a.live, a.config);
     let target = drive_target(ctx, &dom, &a.path, flags)?;
     ctx.driver()?.change_media(&dom, &target, change, flags)?;
     outln!("Successfully {done} media.")
@@ -171,7 +170,7 @@ fn drive_target(
 ) -> Result<String> {
     let driver = ctx.driver()?;
     let inactive = flags.config && !flags.live;
-    let def = DomainDef::from_xml(&driver.xml_desc(dom, inactive)?)?;
+    let def = DomainDef::from_xml(&driver.xml_desc(dom, XmlFlags::inactive_if(inactive))?)?;
     let disks = &def.devices.disks;
     if disks.iter().any(|d| d.target == path) {
         return Ok(path.to_string());

@@ -117,6 +117,8 @@ fn words(kind: EventKind) -> (&'static str, Option<(&'static str, &'static str)>
         ),
         // virsh shows a reset as its own event type.
         EventKind::Reset => ("reboot", None),
+        // A kind newer than this program: named, without virsh's words.
+        _ => ("lifecycle", Some(("Unknown", "Unknown"))),
     }
 }
 
@@ -157,14 +159,14 @@ mod tests {
     use qvirt::Domain;
 
     fn event(kind: EventKind) -> Event {
-        Event {
-            domain: Domain {
+        Event::new(
+            Domain {
                 name: "demo".to_string(),
                 uuid: uuid::Uuid::nil(),
                 id: Some(1),
             },
             kind,
-        }
+        )
     }
 
     #[test]

@@ -43,9 +43,9 @@ pub fn run(ctx: &mut Ctx, command: Command) -> Result<()> {
                 (true, None) => Some(DEFAULT_SHUTDOWN_WAIT),
                 (false, None) => None,
             };
-            let options = ShutdownOptions {
-                wait,
-                destroy_on_timeout: false,
+            let options = match wait {
+                Some(w) => ShutdownOptions::NO_WAIT.with_wait(w),
+                None => ShutdownOptions::NO_WAIT,
             };
             let driver = ctx.driver()?;
             // Waiting on a terminal shows that something happens.

@@ -152,7 +152,11 @@ fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Re
         Command::DomId(d) => query::domid(ctx, &d.domain),
         Command::DomUuid(d) => query::domuuid(ctx, &d.domain),
         Command::DomName(d) => query::domname(ctx, &d.domain),
-        Command::DumpXml { dom, inactive } => query::dumpxml(ctx, &dom.domain, inactive),
+        Command::DumpXml {
+            dom,
+            inactive,
+            security_info,
+        } => query::dumpxml(ctx, &dom.domain, inactive, security_info),
         Command::VncDisplay(d) => query::vncdisplay(ctx, &d.domain),
         Command::NodeInfo => query::nodeinfo(ctx),
         Command::Version => query::version(ctx),

@@ -1,7 +1,7 @@
 //! Verbs that only read: list, dominfo, domstate, dumpxml, vncdisplay,
 //! nodeinfo, version, capabilities. Text output has virsh's layout.
 
-use qvirt::driver::{DomainInfo, ListFilter};
+use qvirt::driver::{DomainInfo, ListFilter, XmlFlags};
 use qvirt::{DomainDef, DomainState, Error, ErrorCode, Result};
 use serde_json::json;
 
@@ -12,10 +12,7 @@ pub fn list(ctx: &mut Ctx, all: bool, inactive: bool, names: bool, json: bool) -
     let filter = if all {
         ListFilter::ALL
     } else if inactive {
-        ListFilter {
-            active: false,
-            inactive: true,
-        }
+        ListFilter::INACTIVE
     } else {
         ListFilter::ACTIVE
     };
@@ -173,10 +170,15 @@ pub fn domname(ctx: &mut Ctx, arg: &str) -> Result<()> {
     outln!("{}", dom.name)
 }
 
-/// `dumpxml`: the live XML, or the persistent one with `--inactive`.
-pub fn dumpxml(ctx: &mut Ctx, arg: &str, inactive: bool) -> Result<()> {
+/// `dumpxml`: the live XML, or the persistent one with `--inactive`;
+/// secrets (the VNC password) only with `--security-info`.
+pub fn dumpxml(ctx: &mut Ctx, arg: &str, inactive: bool, security_info: bool) -> Result<()> {
     let dom = ctx.domain(arg)?;
-    let mut xml = ctx.driver()?.xml_desc(&dom, inactive)?;
+    let mut flags = XmlFlags::inactive_if(inactive);
+    if security_info {
+        flags = flags | XmlFlags::SECURE;
+    }
+    let mut xml = ctx.driver()?.xml_desc(&dom, flags)?;
     if !xml.ends_with('\n') {
         xml.push('\n');
     }
@@ -194,7 +196,7 @@ pub fn vncdisplay(ctx: &mut Ctx, arg: &str) -> Result<()> {
             format!("domain '{}' is not running", dom.name),
         ));
     }
-    let def = DomainDef::from_xml(&driver.xml_desc(&dom, false)?)?;
+    let def = DomainDef::from_xml(&driver.xml_desc(&dom, XmlFlags::NONE)?)?;
     let graphics = def.devices.graphics.first().ok_or_else(|| {
         Error::new(
             ErrorCode::OperationInvalid,

@@ -10,7 +10,7 @@ use super::host;
 use crate::driver::error::Result;
 use crate::driver::{
     ConsoleStream, Domain, DomainInfo, DomainSummary, Driver, EventStream, JobInfo, ListFilter,
-    MediaChange, MediaFlags, NodeInfo, SaveOptions, ShutdownOptions, VersionInfo,
+    MediaChange, MediaFlags, NodeInfo, SaveOptions, ShutdownOptions, VersionInfo, XmlFlags,
 };
 use crate::model::DomainDef;
 
@@ -141,8 +141,8 @@ impl Driver for LocalDriver {
         self.core.domain_info(dom)
     }
 
-    fn xml_desc(&self, dom: &Domain, inactive: bool) -> Result<String> {
-        self.core.domain_xml(dom, inactive)
+    fn xml_desc(&self, dom: &Domain, flags: XmlFlags) -> Result<String> {
+        self.core.domain_xml(dom, flags)
     }
 
     fn events(&self) -> Result<Box<dyn EventStream>> {

@@ -155,6 +155,13 @@ impl Console {
 }
 
 impl ConsoleStream for Console {
+    fn ready_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+        Some(match &self.channel {
+            Channel::Pty(f) => f.as_fd(),
+            Channel::Socket(s) => s.as_fd(),
+        })
+    }
+
     fn read(&mut self, timeout: Duration) -> Result<Vec<u8>> {
         self.check()?;
         let ready = {

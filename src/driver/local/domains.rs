@@ -221,14 +221,23 @@ impl Core {
         Ok(info)
     }
 
-    /// The live or persistent XML.
-    pub fn domain_xml(&self, dom: &Domain, inactive: bool) -> Result<String> {
+    /// The live or persistent XML, without secrets unless asked.
+    pub fn domain_xml(&self, dom: &Domain, flags: crate::driver::XmlFlags) -> Result<String> {
         let inner = lock(&self.inner);
         let entry = Core::find(&inner, dom)?;
-        Ok(match (&entry.persistent, &entry.running, inactive) {
-            (Some(def), _, true) => def.to_xml(),
-            (_, Some(run), _) => run.live_def().to_xml(),
-            _ => entry.def().to_xml(),
+        let live;
+        let def = match (&entry.persistent, &entry.running, flags.inactive()) {
+            (Some(def), _, true) => def,
+            (_, Some(run), _) => {
+                live = run.live_def();
+                &live
+            }
+            _ => entry.def(),
+        };
+        Ok(if flags.secure() {
+            def.to_xml()
+        } else {
+            def.without_secrets().to_xml()
         })
     }
 

@@ -21,19 +21,23 @@ use std::time::{Duration, Instant};
 
 use uuid::Uuid;
 
+mod read;
+mod streams;
+
+use read::{Pending, ReadSide};
+use streams::{Events, Local, RemoteConsole, Subscription};
+
 use super::spin::Spinner;
+use super::types::WireSaveOptions;
 use super::wire::{
-    Call, Frame, HEADER_LEN, Header, Kind, MAX_FRAME, PROTOCOL_VERSION, Reply, StreamMsg,
-    WireMedia, decode_event, decode_stream, encode_stream,
+    Call, Caller, Frame, HEADER_LEN, Header, Kind, MAX_FRAME, PROTOCOL_VERSION, Procedure, Reply,
+    StreamMsg, WireDomain, WireMedia, decode_event, decode_stream, encode_stream,
 };
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
-    ConsoleStream, Domain, DomainInfo, DomainSummary, Driver, Event, EventStream, JobInfo,
-    ListFilter, MediaChange, MediaFlags, NodeInfo, SaveOptions, ShutdownOptions, VersionInfo,
+    ConsoleStream, Domain, DomainInfo, DomainSummary, Driver, EventStream, JobInfo, ListFilter,
+    MediaChange, MediaFlags, NodeInfo, SaveOptions, ShutdownOptions, VersionInfo, XmlFlags,
 };
-
-/// Events buffered per subscription before the newest are dropped.
-const EVENT_QUEUE: usize = 1024;
 
 /// Bytes the read buffer keeps between frames; it grows for a larger
 /// frame and shrinks back once that frame is consumed.
@@ -54,14 +58,21 @@ struct Conn {
     state: Mutex<ConnState>,
     changed: Condvar,
     next_serial: AtomicU32,
+    /// Held while the daemon's event subscription is opened or ended,
+    /// so that an end and the next opening go out in that order.
+    subscribing: Mutex<()>,
 }
 
 #[derive(Default)]
 struct ConnState {
     /// Calls waiting: serial -> (procedure, reply frame once it came).
     waiting: HashMap<u32, (u32, Option<Frame>)>,
-    /// Event subscriptions by the serial of their `Events` call.
-    events: HashMap<u32, Subscription>,
+    /// The event subscription at the daemon, with its local streams.
+    events: Option<Subscription>,
+    /// Local streams whose subscription the daemon ended.
+    ended_locals: HashMap<u64, Local>,
+    /// The id of the next local event stream.
+    next_local: u64,
     /// Open consoles' messages by the serial of their `Console` call.
     streams: HashMap<u32, VecDeque<StreamMsg>>,
     /// A thread is reading the socket for everyone.
@@ -69,29 +80,6 @@ struct ConnState {
     /// Why the connection ended, once it has: the code a caller sees
     /// (the daemon's own when it refused us, else `Protocol`) and words.
     closed: Option<(ErrorCode, String)>,
-}
-
-/// Events received for one subscription and not yet taken.
-#[derive(Default)]
-struct Subscription {
-    queue: VecDeque<Event>,
-    /// Events were dropped because the queue was full.
-    lost: bool,
-}
-
-/// The read side of the connection.
-struct ReadSide {
-    socket: UnixStream,
-    spinner: Spinner,
-    pending: Pending,
-}
-
-/// Bytes read from the socket and not yet parsed: `buf[start..end]`.
-#[derive(Default)]
-struct Pending {
-    buf: Vec<u8>,
-    start: usize,
-    end: usize,
 }
 
 /// What a wait on the connection ended with.
@@ -103,87 +91,6 @@ enum Wait<T> {
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-impl Pending {
-    /// Takes the complete frames out of the buffer.
-    fn frames(&mut self) -> Result<Vec<Frame>> {
-        let mut frames = Vec::new();
-        loop {
-            let avail = &self.buf[self.start..self.end];
-            let Some(prefix) = avail.first_chunk::<4>() else {
-                break;
-            };
-            let len = Frame::check_len(*prefix)?;
-            if avail.len() < 4 + len {
-                break;
-            }
-            frames.push(Frame::parse(&avail[4..4 + len])?);
-            self.start += 4 + len;
-        }
-        if self.start == self.end {
-            self.start = 0;
-            self.end = 0;
-            if self.buf.len() > READ_BUFFER {
-                self.buf.truncate(READ_BUFFER);
-                self.buf.shrink_to_fit();
-            }
-        }
-        Ok(frames)
-    }
-
-    /// The free part of the buffer, with room for at least the rest of
-    /// the frame that has begun (the partial frame moved to the front).
-    fn room(&mut self) -> &mut [u8] {
-        if self.start > 0 {
-            self.buf.copy_within(self.start..self.end, 0);
-            self.end -= self.start;
-            self.start = 0;
-        }
-        // `frames` has checked the length against the limit already.
-        let need = match self.buf[..self.end].first_chunk::<4>() {
-            Some(prefix) => 4 + u32::from_be_bytes(*prefix) as usize,
-            None => 4,
-        };
-        if self.buf.len() < need.max(READ_BUFFER) {
-            self.buf.resize(need.max(READ_BUFFER), 0);
-        }
-        &mut self.buf[self.end..]
-    }
-}
-
-impl ReadSide {
-    /// Reads the frames that come next, polling briefly and then sleeping
-    /// until `deadline`; none when it passes first. An error is why the
-    /// connection is over.
-    fn read_frames(
-        &mut self,
-        deadline: Option<Instant>,
-    ) -> std::result::Result<Vec<Frame>, (ErrorCode, String)> {
-        let protocol = |why: String| (ErrorCode::Protocol, why);
-        loop {
-            let frames = self.pending.frames().map_err(|e| protocol(e.to_string()))?;
-            if !frames.is_empty() {
-                return Ok(frames);
-            }
-            match self
-                .spinner
-                .recv(&self.socket, self.pending.room(), deadline)
-            {
-                Ok(Some(0)) => {
-                    let why = if self.pending.end > self.pending.start {
-                        "the connection ended inside a frame"
-                    } else {
-                        "the daemon closed the connection"
-                    };
-                    return Err(protocol(why.to_string()));
-                }
-                Ok(Some(n)) => self.pending.end += n,
-                Ok(None) => return Ok(Vec::new()),
-                Err(e) => return Err(protocol(format!("cannot read from the connection: {e}"))),
-            }
-        }
-    }
 }
 
 impl Conn {
@@ -247,7 +154,7 @@ fn route(st: &mut ConnState, frame: Frame) {
             } else if serial == 0 {
                 // An error the daemon sends before closing (too many
                 // clients, a broken frame): keep its code and words.
-                if let Ok(Err(e)) = Reply::decode(1, &frame.body) {
+                if let Ok(Err(e)) = Reply::decode(Procedure::Hello.number(), &frame.body) {
                     end(st, (e.code, e.message));
                 }
             }
@@ -255,15 +162,26 @@ fn route(st: &mut ConnState, frame: Frame) {
         // Frames for a subscription or console that is gone are dropped
         // unread; one that does not decode ends the connection.
         Kind::Event => {
-            if let Some(sub) = st.events.get_mut(&serial) {
-                if sub.queue.len() >= EVENT_QUEUE {
-                    sub.lost = true;
-                } else {
-                    match decode_event(&frame.body) {
-                        Ok(event) => sub.queue.push_back(event),
-                        Err(e) => end(st, (ErrorCode::Protocol, format!("bad event: {e}"))),
+            if let Some(sub) = st.events.as_mut().filter(|s| s.serial == serial) {
+                match decode_event(&frame.body) {
+                    Ok(event) => sub.event(&event.into()),
+                    Err(e) => end(st, (ErrorCode::Protocol, format!("bad event: {e}"))),
+                }
+            }
+        }
+        Kind::Stream if st.events.as_ref().is_some_and(|s| s.serial == serial) => {
+            match decode_stream(&frame.body) {
+                Ok(StreamMsg::Lost(n)) => {
+                    if let Some(sub) = &mut st.events {
+                        sub.lost(n);
                     }
                 }
+                Ok(StreamMsg::End(why)) => streams::sub_ended(st, why),
+                Ok(_) => {}
+                Err(e) => end(
+                    st,
+                    (ErrorCode::Protocol, format!("bad event stream data: {e}")),
+                ),
             }
         }
         Kind::Stream => {
@@ -289,15 +207,18 @@ fn end(st: &mut ConnState, why: (ErrorCode, String)) {
 }
 
 impl SocketDriver {
-    /// Connects to the daemon listening at `path`, says hello, and checks
-    /// the protocol version. `uri` is what [`Driver::uri`] reports.
+    /// Connects to the daemon listening at `path`, checks that it runs
+    /// as this user or as root, says hello, and checks the protocol
+    /// version. `uri` is what [`Driver::uri`] reports.
     pub fn connect(path: &Path, uri: &str) -> Result<SocketDriver> {
         let socket = UnixStream::connect(path)
             .map_err(|e| Error::io(format!("cannot connect to {} ({uri})", path.display()), e))?;
+        check_server(&socket, &path.display().to_string())?;
         SocketDriver::over(socket, uri)
     }
 
-    /// Runs the protocol over an already-connected socket.
+    /// Runs the protocol over an already-connected socket (whose peer
+    /// the caller has checked).
     pub fn over(socket: UnixStream, uri: &str) -> Result<SocketDriver> {
         let read_half = socket
             .try_clone()
@@ -316,18 +237,18 @@ impl SocketDriver {
             state: Mutex::new(ConnState::default()),
             changed: Condvar::new(),
             next_serial: AtomicU32::new(1),
+            subscribing: Mutex::new(()),
         });
         let driver = SocketDriver {
             uri: uri.to_string(),
             conn,
         };
-        match driver.call(Call::Hello(u32::from(PROTOCOL_VERSION)))? {
-            Reply::Hello(v) if v == u32::from(PROTOCOL_VERSION) => Ok(driver),
-            Reply::Hello(v) => Err(Error::new(
+        match driver.rpc().hello(u32::from(PROTOCOL_VERSION))? {
+            v if v == u32::from(PROTOCOL_VERSION) => Ok(driver),
+            v => Err(Error::new(
                 ErrorCode::Protocol,
                 format!("the daemon speaks protocol {v}, this client {PROTOCOL_VERSION}"),
             )),
-            other => Err(unexpected(&other)),
         }
     }
 
@@ -398,7 +319,9 @@ impl SocketDriver {
     fn forget(&self, serial: u32) {
         let mut st = lock(&self.conn.state);
         st.waiting.remove(&serial);
-        st.events.remove(&serial);
+        if st.events.as_ref().is_some_and(|s| s.serial == serial) {
+            st.events = None;
+        }
         st.streams.remove(&serial);
     }
 
@@ -426,6 +349,47 @@ impl SocketDriver {
     }
 }
 
+impl Conn {
+    /// Writes a stream frame of the stream opened by call `serial`.
+    fn send_stream(&self, serial: u32, procedure: Procedure, msg: &StreamMsg) -> Result<()> {
+        let frame = Frame {
+            header: Header {
+                version: PROTOCOL_VERSION,
+                kind: Kind::Stream,
+                procedure: procedure.number(),
+                serial,
+            },
+            body: encode_stream(msg),
+        };
+        let mut w = lock(&self.writer);
+        frame.write(&mut *w)?;
+        w.flush()
+            .map_err(|e| Error::io("cannot write to the connection", e))
+    }
+}
+
+/// Refuses a daemon socket served by anyone but this user or root
+/// (`SO_PEERCRED`), before anything is sent to it: in a shared
+/// directory, another user could otherwise stand up a socket of that
+/// name and read what is sent there (domain XML, paths).
+fn check_server(socket: &UnixStream, path: &str) -> Result<()> {
+    use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
+    let me = nix::unistd::geteuid().as_raw();
+    let creds = getsockopt(socket, PeerCredentials)
+        .map_err(|e| Error::io(format!("cannot learn who serves {path}"), e.into()))?;
+    if creds.uid() != me && creds.uid() != 0 {
+        return Err(Error::new(
+            ErrorCode::OperationDenied,
+            format!(
+                "{path} is served by uid {} (pid {}), neither you (uid {me}) nor root; refusing to talk to it",
+                creds.uid(),
+                creds.pid()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 impl Drop for SocketDriver {
     fn drop(&mut self) {
         // Wakes a thread reading for an event stream or a console that
@@ -447,162 +411,23 @@ fn unexpected(reply: &Reply) -> Error {
     )
 }
 
-/// A subscription's receiving end.
-struct Events {
-    conn: Arc<Conn>,
-    serial: u32,
-    uri: String,
-}
+/// The typed calls of the procedure table over this connection.
+struct Rpc<'a>(&'a SocketDriver);
 
-impl EventStream for Events {
-    fn next(&mut self, timeout: Duration) -> Result<Option<Event>> {
-        let lost = || {
-            Error::new(
-                ErrorCode::OperationFailed,
-                format!("events were lost: more than {EVENT_QUEUE} were waiting unread"),
-            )
-        };
-        let serial = self.serial;
-        let got = self.conn.wait(Some(Instant::now() + timeout), |st| {
-            let sub = st.events.get_mut(&serial)?;
-            if std::mem::take(&mut sub.lost) {
-                return Some(Err(lost()));
-            }
-            sub.queue.pop_front().map(Ok)
-        });
-        match got {
-            Wait::Got(event) => event.map(Some),
-            Wait::TimedOut => Ok(None),
-            Wait::Closed(..) => Err(closed(
-                &self.uri,
-                ErrorCode::Protocol,
-                "the event stream ended",
-            )),
-        }
+impl Caller for Rpc<'_> {
+    fn call(&self, call: Call) -> Result<Reply> {
+        self.0.call(call)
     }
 }
 
-impl Drop for Events {
-    fn drop(&mut self) {
-        lock(&self.conn.state).events.remove(&self.serial);
+impl SocketDriver {
+    fn rpc(&self) -> Rpc<'_> {
+        Rpc(self)
     }
 }
 
-/// A console through the daemon.
-struct RemoteConsole {
-    conn: Arc<Conn>,
-    serial: u32,
-    ended: Option<Error>,
-    /// Output that arrived while a write waited for its acknowledgement.
-    pending: Vec<u8>,
-    uri: String,
-}
-
-impl RemoteConsole {
-    fn send(&self, msg: &StreamMsg) -> Result<()> {
-        let frame = Frame {
-            header: Header {
-                version: PROTOCOL_VERSION,
-                kind: Kind::Stream,
-                procedure: 28,
-                serial: self.serial,
-            },
-            body: encode_stream(msg),
-        };
-        let mut w = lock(&self.conn.writer);
-        frame.write(&mut *w)?;
-        w.flush()
-            .map_err(|e| Error::io(format!("cannot write to {}", self.uri), e))
-    }
-
-    /// The console's next message from the daemon, waiting until `deadline`.
-    fn next(&self, deadline: Instant) -> Wait<StreamMsg> {
-        let serial = self.serial;
-        self.conn.wait(Some(deadline), |st| {
-            st.streams.get_mut(&serial)?.pop_front()
-        })
-    }
-
-    /// Records the end of the stream and returns its error.
-    fn end(&mut self, why: Option<super::wire::WireError>) -> Error {
-        let err = why
-            .map(Error::from)
-            .unwrap_or_else(|| Error::new(ErrorCode::OperationFailed, "the console closed"));
-        self.ended = Some(Error::new(err.code, err.message.clone()));
-        err
-    }
-
-    /// The error once the connection under the console has ended.
-    fn cut(&self) -> Error {
-        closed(&self.uri, ErrorCode::Protocol, "the console stream ended")
-    }
-}
-
-impl ConsoleStream for RemoteConsole {
-    fn read(&mut self, timeout: Duration) -> Result<Vec<u8>> {
-        // Once cut off, nothing more is read, as with a local console.
-        if let Some(e) = &self.ended {
-            return Err(Error::new(e.code, e.message.clone()));
-        }
-        if !self.pending.is_empty() {
-            return Ok(std::mem::take(&mut self.pending));
-        }
-        let deadline = Instant::now() + timeout;
-        loop {
-            match self.next(deadline) {
-                Wait::Got(StreamMsg::Data(bytes)) => return Ok(bytes),
-                Wait::Got(StreamMsg::Written) => continue,
-                Wait::Got(StreamMsg::End(why)) => return Err(self.end(why)),
-                Wait::TimedOut => return Ok(Vec::new()),
-                Wait::Closed(..) => return Err(self.cut()),
-            }
-        }
-    }
-
-    /// Sends the bytes and waits for the daemon to have written them, so
-    /// an error (the console was taken, the domain stopped) comes back
-    /// from this call as it would locally.
-    fn write(&mut self, data: &[u8]) -> Result<()> {
-        if let Some(e) = &self.ended {
-            return Err(Error::new(e.code, e.message.clone()));
-        }
-        self.send(&StreamMsg::Data(data.to_vec()))?;
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            match self.next(deadline) {
-                Wait::Got(StreamMsg::Written) => return Ok(()),
-                Wait::Got(StreamMsg::Data(bytes)) => self.pending.extend_from_slice(&bytes),
-                Wait::Got(StreamMsg::End(why)) => return Err(self.end(why)),
-                Wait::TimedOut => {
-                    return Err(Error::new(
-                        ErrorCode::Timeout,
-                        format!(
-                            "the daemon at {} did not confirm a console write within 30 s",
-                            self.uri
-                        ),
-                    ));
-                }
-                Wait::Closed(..) => return Err(self.cut()),
-            }
-        }
-    }
-}
-
-impl Drop for RemoteConsole {
-    fn drop(&mut self) {
-        let _ = self.send(&StreamMsg::End(None));
-        lock(&self.conn.state).streams.remove(&self.serial);
-    }
-}
-
-/// Matches the one reply variant a method expects.
-macro_rules! expect {
-    ($reply:expr, $variant:pat => $value:expr) => {
-        match $reply {
-            $variant => Ok($value),
-            other => Err(unexpected(&other)),
-        }
-    };
+fn wire(dom: &Domain) -> WireDomain {
+    dom.clone().into()
 }
 
 impl Driver for SocketDriver {
@@ -611,152 +436,172 @@ impl Driver for SocketDriver {
     }
 
     fn version(&self) -> Result<VersionInfo> {
-        expect!(self.call(Call::Version)?, Reply::Version(v) => v)
+        self.rpc().version(()).map(Into::into)
     }
 
     fn node_info(&self) -> Result<NodeInfo> {
-        expect!(self.call(Call::NodeInfo)?, Reply::Node(n) => n)
+        self.rpc().node_info(()).map(Into::into)
     }
 
     fn capabilities(&self) -> Result<String> {
-        expect!(self.call(Call::Capabilities)?, Reply::Text(t) => t)
+        self.rpc().capabilities(())
     }
 
     fn list(&self, filter: ListFilter) -> Result<Vec<DomainSummary>> {
-        expect!(self.call(Call::List(filter))?, Reply::Domains(d) => d)
+        let list = self.rpc().list(filter.into())?;
+        Ok(list.into_iter().map(Into::into).collect())
     }
 
     fn lookup_by_name(&self, name: &str) -> Result<Domain> {
-        expect!(self.call(Call::LookupByName(name.to_string()))?, Reply::Domain(d) => d)
+        self.rpc().lookup_by_name(name.to_string()).map(Into::into)
     }
 
     fn lookup_by_uuid(&self, uuid: Uuid) -> Result<Domain> {
-        expect!(self.call(Call::LookupByUuid(uuid))?, Reply::Domain(d) => d)
+        self.rpc().lookup_by_uuid(uuid).map(Into::into)
     }
 
     fn lookup_by_id(&self, id: u32) -> Result<Domain> {
-        expect!(self.call(Call::LookupById(id))?, Reply::Domain(d) => d)
+        self.rpc().lookup_by_id(id).map(Into::into)
     }
 
     fn define_xml(&self, xml: &str) -> Result<Domain> {
-        expect!(self.call(Call::DefineXml(xml.to_string()))?, Reply::Domain(d) => d)
+        self.rpc().define_xml(xml.to_string()).map(Into::into)
     }
 
     fn undefine(&self, dom: &Domain) -> Result<()> {
-        expect!(self.call(Call::Undefine(dom.clone()))?, Reply::Unit => ())
+        self.rpc().undefine(wire(dom))
     }
 
     fn create_xml(&self, xml: &str) -> Result<Domain> {
-        expect!(self.call(Call::CreateXml(xml.to_string()))?, Reply::Domain(d) => d)
+        self.rpc().create_xml(xml.to_string()).map(Into::into)
     }
 
     fn start(&self, dom: &Domain) -> Result<Domain> {
-        expect!(self.call(Call::Start(dom.clone()))?, Reply::Domain(d) => d)
+        self.rpc().start(wire(dom)).map(Into::into)
     }
 
     fn shutdown(&self, dom: &Domain, options: ShutdownOptions) -> Result<()> {
-        expect!(self.call(Call::Shutdown(dom.clone(), options))?, Reply::Unit => ())
+        self.rpc().shutdown((wire(dom), options.into()))
     }
 
     fn destroy(&self, dom: &Domain) -> Result<()> {
-        expect!(self.call(Call::Destroy(dom.clone()))?, Reply::Unit => ())
+        self.rpc().destroy(wire(dom))
     }
 
     fn reboot(&self, dom: &Domain) -> Result<()> {
-        expect!(self.call(Call::Reboot(dom.clone()))?, Reply::Unit => ())
+        self.rpc().reboot(wire(dom))
     }
 
     fn reset(&self, dom: &Domain) -> Result<()> {
-        expect!(self.call(Call::Reset(dom.clone()))?, Reply::Unit => ())
+        self.rpc().reset(wire(dom))
     }
 
     fn suspend(&self, dom: &Domain) -> Result<()> {
-        expect!(self.call(Call::Suspend(dom.clone()))?, Reply::Unit => ())
+        self.rpc().suspend(wire(dom))
     }
 
     fn resume(&self, dom: &Domain) -> Result<()> {
-        expect!(self.call(Call::Resume(dom.clone()))?, Reply::Unit => ())
+        self.rpc().resume(wire(dom))
     }
 
     fn save_with(&self, dom: &Domain, path: &Path, options: SaveOptions) -> Result<()> {
-        not_yet_over_the_wire(options)?;
-        let path = path_bytes(path)?;
-        expect!(self.call(Call::Save(dom.clone(), path))?, Reply::Unit => ())
+        self.rpc()
+            .save_with((wire(dom), path_bytes(path)?, WireSaveOptions::from(options)))
     }
 
     fn restore(&self, path: &Path) -> Result<Domain> {
-        let path = path_bytes(path)?;
-        expect!(self.call(Call::Restore(path))?, Reply::Domain(d) => d)
+        self.rpc().restore(path_bytes(path)?).map(Into::into)
     }
 
     fn managed_save_with(&self, dom: &Domain, options: SaveOptions) -> Result<()> {
-        not_yet_over_the_wire(options)?;
-        expect!(self.call(Call::ManagedSave(dom.clone()))?, Reply::Unit => ())
+        self.rpc()
+            .managed_save_with((wire(dom), WireSaveOptions::from(options)))
     }
 
-    fn job_info(&self, _dom: &Domain) -> Result<Option<JobInfo>> {
-        Err(Error::new(
-            ErrorCode::NoSupport,
-            "job information does not cross this protocol version yet",
-        ))
+    fn job_info(&self, dom: &Domain) -> Result<Option<JobInfo>> {
+        Ok(self.rpc().job_info(wire(dom))?.map(Into::into))
     }
 
-    fn job_abort(&self, _dom: &Domain) -> Result<()> {
-        Err(Error::new(
-            ErrorCode::NoSupport,
-            "aborting a job does not cross this protocol version yet",
-        ))
+    fn job_abort(&self, dom: &Domain) -> Result<()> {
+        self.rpc().job_abort(wire(dom))
     }
 
     fn managed_save_remove(&self, dom: &Domain) -> Result<()> {
-        expect!(self.call(Call::ManagedSaveRemove(dom.clone()))?, Reply::Unit => ())
+        self.rpc().managed_save_remove(wire(dom))
     }
 
     fn autostart(&self, dom: &Domain) -> Result<bool> {
-        expect!(self.call(Call::Autostart(dom.clone()))?, Reply::Bool(b) => b)
+        self.rpc().autostart(wire(dom))
     }
 
     fn set_autostart(&self, dom: &Domain, on: bool) -> Result<()> {
-        expect!(self.call(Call::SetAutostart(dom.clone(), on))?, Reply::Unit => ())
+        self.rpc().set_autostart((wire(dom), on))
     }
 
     fn info(&self, dom: &Domain) -> Result<DomainInfo> {
-        expect!(self.call(Call::Info(dom.clone()))?, Reply::Info(i) => i)
+        self.rpc().info(wire(dom)).map(Into::into)
     }
 
-    fn xml_desc(&self, dom: &Domain, inactive: bool) -> Result<String> {
-        expect!(self.call(Call::XmlDesc(dom.clone(), inactive))?, Reply::Text(t) => t)
+    fn xml_desc(&self, dom: &Domain, flags: XmlFlags) -> Result<String> {
+        self.rpc().xml_desc((wire(dom), flags.bits()))
     }
 
     fn events(&self) -> Result<Box<dyn EventStream>> {
-        let (reply, serial) = self.call_with(Call::Events, |st, serial| {
-            st.events.insert(serial, Subscription::default());
-        })?;
-        // Dropped on any error, which unsubscribes.
-        let events = Events {
-            conn: self.conn.clone(),
-            serial,
-            uri: self.uri.clone(),
+        let subscribing = lock(&self.conn.subscribing);
+        let id = {
+            let mut st = lock(&self.conn.state);
+            if let Some((code, why)) = &st.closed {
+                return Err(closed(&self.uri, *code, why));
+            }
+            st.next_local += 1;
+            let id = st.next_local;
+            if let Some(sub) = &mut st.events {
+                sub.locals.insert(id, Local::default());
+                Some(id)
+            } else {
+                None
+            }
         };
-        expect!(reply, Reply::Unit => ())?;
-        Ok(Box::new(events))
+        let id = match id {
+            Some(id) => id,
+            None => {
+                let id = lock(&self.conn.state).next_local;
+                let (reply, _) = self.call_with(Call::Events(()), |st, serial| {
+                    let mut locals = HashMap::new();
+                    locals.insert(id, Local::default());
+                    st.events = Some(Subscription { serial, locals });
+                })?;
+                if !matches!(reply, Reply::Events(())) {
+                    lock(&self.conn.state).events = None;
+                    return Err(unexpected(&reply));
+                }
+                id
+            }
+        };
+        drop(subscribing);
+        Ok(Box::new(Events {
+            conn: self.conn.clone(),
+            id,
+            uri: self.uri.clone(),
+        }))
     }
 
     fn console(&self, dom: &Domain, force: bool) -> Result<Box<dyn ConsoleStream>> {
-        let (reply, serial) = self.call_with(Call::Console(dom.clone(), force), |st, serial| {
+        let (reply, serial) = self.call_with(Call::Console((wire(dom), force)), |st, serial| {
             st.streams.insert(serial, VecDeque::new());
         })?;
-        if let Err(e) = expect!(reply, Reply::Unit => ()) {
+        if let Reply::Console(()) = reply {
+            Ok(Box::new(RemoteConsole {
+                conn: self.conn.clone(),
+                serial,
+                ended: None,
+                pending: Vec::new(),
+                uri: self.uri.clone(),
+            }))
+        } else {
             self.forget(serial);
-            return Err(e);
+            Err(unexpected(&reply))
         }
-        Ok(Box::new(RemoteConsole {
-            conn: self.conn.clone(),
-            serial,
-            ended: None,
-            pending: Vec::new(),
-            uri: self.uri.clone(),
-        }))
     }
 
     fn change_media(
@@ -772,27 +617,16 @@ impl Driver for SocketDriver {
             MediaChange::Insert(p) => WireMedia::Insert(path_bytes(&p)?),
             MediaChange::Update(p) => WireMedia::Update(path_bytes(&p)?),
         };
-        let call = Call::ChangeMedia(dom.clone(), target.to_string(), media, flags);
-        expect!(self.call(call)?, Reply::Unit => ())
+        self.rpc()
+            .change_media((wire(dom), target.to_string(), media, flags.into()))
     }
 
     fn screenshot(&self, dom: &Domain) -> Result<Vec<u8>> {
-        expect!(self.call(Call::Screenshot(dom.clone()))?, Reply::Bytes(b) => b)
+        self.rpc().screenshot(wire(dom)).map(|b| b.0)
     }
 }
 
 /// A path as the bytes the wire carries.
-/// Refuses save options the protocol cannot carry yet.
-fn not_yet_over_the_wire(options: SaveOptions) -> Result<()> {
-    if options != SaveOptions::default() {
-        return Err(Error::new(
-            ErrorCode::NoSupport,
-            "save options (--bandwidth) do not cross this protocol version yet",
-        ));
-    }
-    Ok(())
-}
-
 fn path_bytes(path: &Path) -> Result<Vec<u8>> {
     use std::os::unix::ffi::OsStrExt;
     let absolute = if path.is_absolute() {

@@ -1,0 +1,106 @@
+//! The read side of a `SocketDriver` connection: bytes read and not
+//! yet parsed, and reading the frames that come next.
+
+use std::os::unix::net::UnixStream;
+use std::time::Instant;
+
+use super::READ_BUFFER;
+use crate::driver::error::{ErrorCode, Result};
+use crate::transport::spin::Spinner;
+use crate::transport::wire::Frame;
+
+/// The read side of the connection.
+pub(super) struct ReadSide {
+    pub socket: UnixStream,
+    pub spinner: Spinner,
+    pub pending: Pending,
+}
+
+/// Bytes read from the socket and not yet parsed: `buf[start..end]`.
+#[derive(Default)]
+pub(super) struct Pending {
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+}
+
+impl Pending {
+    /// Takes the complete frames out of the buffer.
+    fn frames(&mut self) -> Result<Vec<Frame>> {
+        let mut frames = Vec::new();
+        loop {
+            let avail = &self.buf[self.start..self.end];
+            let Some(prefix) = avail.first_chunk::<4>() else {
+                break;
+            };
+            let len = Frame::check_len(*prefix)?;
+            if avail.len() < 4 + len {
+                break;
+            }
+            frames.push(Frame::parse(&avail[4..4 + len])?);
+            self.start += 4 + len;
+        }
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+            if self.buf.len() > READ_BUFFER {
+                self.buf.truncate(READ_BUFFER);
+                self.buf.shrink_to_fit();
+            }
+        }
+        Ok(frames)
+    }
+
+    /// The free part of the buffer, with room for at least the rest of
+    /// the frame that has begun (the partial frame moved to the front).
+    fn room(&mut self) -> &mut [u8] {
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        // `frames` has checked the length against the limit already.
+        let need = match self.buf[..self.end].first_chunk::<4>() {
+            Some(prefix) => 4 + u32::from_be_bytes(*prefix) as usize,
+            None => 4,
+        };
+        if self.buf.len() < need.max(READ_BUFFER) {
+            self.buf.resize(need.max(READ_BUFFER), 0);
+        }
+        &mut self.buf[self.end..]
+    }
+}
+
+impl ReadSide {
+    /// Reads the frames that come next, polling briefly and then sleeping
+    /// until `deadline`; none when it passes first. An error is why the
+    /// connection is over.
+    pub(super) fn read_frames(
+        &mut self,
+        deadline: Option<Instant>,
+    ) -> std::result::Result<Vec<Frame>, (ErrorCode, String)> {
+        let protocol = |why: String| (ErrorCode::Protocol, why);
+        loop {
+            let frames = self.pending.frames().map_err(|e| protocol(e.to_string()))?;
+            if !frames.is_empty() {
+                return Ok(frames);
+            }
+            match self
+                .spinner
+                .recv(&self.socket, self.pending.room(), deadline)
+            {
+                Ok(Some(0)) => {
+                    let why = if self.pending.end > self.pending.start {
+                        "the connection ended inside a frame"
+                    } else {
+                        "the daemon closed the connection"
+                    };
+                    return Err(protocol(why.to_string()));
+                }
+                Ok(Some(n)) => self.pending.end += n,
+                Ok(None) => return Ok(Vec::new()),
+                Err(e) => return Err(protocol(format!("cannot read from the connection: {e}"))),
+            }
+        }
+    }
+}

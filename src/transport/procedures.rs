@@ -1,0 +1,354 @@
+//! The procedure table of qvirt's protocol: every procedure once, with
+//! its number, arguments, reply, who may call it and how it is run.
+//! From it come the [`Procedure`] numbers, the [`Call`] and [`Reply`]
+//! codecs, the read-only check ([`Call::read_only_refusal`]), the
+//! server's [`dispatch`] (through [`Handler`], one method per
+//! procedure), the client's typed calls ([`Caller`]) and the fuzz stub's
+//! list of queries.
+//!
+//! The body of a call is its arguments alone (postcard), and the body of
+//! a reply is `Result<reply, WireError>`, so the procedure number in the
+//! frame header says how to read both. Numbers are explicit and
+//! append-only: reordering this table changes nothing on the wire.
+//!
+//! A second protocol (libvirt's RPC) has a table of its own beside its
+//! own codec; both are served by the same server loop and workers.
+
+use uuid::Uuid;
+
+use super::types::{
+    Bytes, WireDomain, WireInfo, WireJobInfo, WireListFilter, WireMedia, WireMediaFlags, WireNode,
+    WireSaveOptions, WireShutdown, WireSummary, WireVersion,
+};
+use super::wire::{WireError, dec, enc};
+use crate::driver::XmlFlags;
+use crate::driver::error::{Error, ErrorCode, Result};
+
+/// How the server runs a procedure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    /// Never waits (reads a snapshot): may be answered in the I/O loop.
+    Quick,
+    /// Must not wait behind long calls (`destroy` always wins): runs on
+    /// any worker, including those kept for such calls.
+    Prio,
+    /// May take long (a start, a save, a shutdown that waits): runs on a
+    /// general worker.
+    Job,
+}
+
+/// Declares the procedures; see the module's documentation. Each line:
+/// `NUMBER Name method(Args) -> Reply, ACCESS, CLASS;` where ACCESS is
+/// `ro` (allowed on a read-only connection), `rw` (not), or
+/// `{ro_unless PREDICATE => "why"}` (allowed unless `PREDICATE(&args)`).
+macro_rules! procedures {
+    ($(
+        $(#[$doc:meta])*
+        $number:literal $name:ident $method:ident ($args:ty) -> $ret:ty, $access:tt, $class:ident;
+    )*) => {
+        /// A procedure of qvirt's protocol, by its wire number.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[repr(u32)]
+        pub enum Procedure {
+            $($(#[$doc])* $name = $number,)*
+        }
+
+        impl Procedure {
+            /// Every procedure, in table order.
+            pub const ALL: &'static [Procedure] = &[$(Procedure::$name),*];
+
+            /// Its wire number.
+            pub fn number(self) -> u32 {
+                self as u32
+            }
+
+            /// The procedure with wire number `n`.
+            pub fn from_number(n: u32) -> Option<Procedure> {
+                match n {
+                    $($number => Some(Procedure::$name),)*
+                    _ => None,
+                }
+            }
+
+            /// Its name: the `Driver` method it runs (`lookup_by_name`).
+            pub fn method(self) -> &'static str {
+                match self {
+                    $(Procedure::$name => stringify!($method),)*
+                }
+            }
+
+            /// Whether a read-only connection may call it (with some
+            /// arguments at least).
+            pub fn read_only(self) -> bool {
+                match self {
+                    $(Procedure::$name => procedures!(@ro_capable $access),)*
+                }
+            }
+
+            /// How the server runs it.
+            pub fn class(self) -> Class {
+                match self {
+                    $(Procedure::$name => Class::$class,)*
+                }
+            }
+        }
+
+        /// A call: a procedure with its arguments.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub enum Call {
+            $($(#[$doc])* $name($args),)*
+        }
+
+        impl Call {
+            /// Its procedure.
+            pub fn procedure(&self) -> Procedure {
+                match self {
+                    $(Call::$name(_) => Procedure::$name,)*
+                }
+            }
+
+            /// The procedure number and the encoded arguments.
+            pub fn encode(&self) -> (u32, Vec<u8>) {
+                match self {
+                    $(Call::$name(args) => ($number, enc(args)),)*
+                }
+            }
+
+            /// Decodes the call of `procedure` from its arguments.
+            pub fn decode(procedure: u32, body: &[u8]) -> Result<Call> {
+                match procedure {
+                    $($number => Ok(Call::$name(dec(
+                        body,
+                        concat!("arguments of ", stringify!($method)),
+                    )?)),)*
+                    n => Err(unknown_procedure(n)),
+                }
+            }
+
+            /// Why a read-only connection may not make this call; `None`
+            /// when it may.
+            pub fn read_only_refusal(&self) -> Option<String> {
+                match self {
+                    $(Call::$name(args) => procedures!(@refuse $access, args, $number, $method),)*
+                }
+            }
+        }
+
+        /// A successful reply, one variant per procedure.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub enum Reply {
+            $($(#[$doc])* $name($ret),)*
+        }
+
+        impl Reply {
+            /// The procedure it answers.
+            pub fn procedure(&self) -> Procedure {
+                match self {
+                    $(Reply::$name(_) => Procedure::$name,)*
+                }
+            }
+
+            /// Encodes `result` as the body of a reply.
+            pub fn encode(result: &std::result::Result<Reply, Error>) -> Vec<u8> {
+                match result {
+                    Err(e) => enc(&Err::<(), WireError>(WireError::from(e))),
+                    $(Ok(Reply::$name(v)) => enc(&Ok::<&$ret, WireError>(v)),)*
+                }
+            }
+
+            /// Decodes the reply to `procedure`: `Err` for a malformed
+            /// body, `Ok` of the remote result otherwise.
+            pub fn decode(procedure: u32, body: &[u8]) -> Result<std::result::Result<Reply, Error>> {
+                Ok(match procedure {
+                    $($number => dec::<std::result::Result<$ret, WireError>>(body, "reply")?
+                        .map(Reply::$name)
+                        .map_err(Error::from),)*
+                    n => {
+                        return Err(Error::new(
+                            ErrorCode::Protocol,
+                            format!("reply to unknown procedure {n}"),
+                        ))
+                    }
+                })
+            }
+        }
+
+        /// The server's side of each procedure: what a call does.
+        pub trait Handler {
+            $(
+                #[allow(missing_docs)]
+                fn $method(&mut self, args: $args) -> Result<$ret>;
+            )*
+        }
+
+        /// Runs `call` through `handler`: the one place a call meets its
+        /// method.
+        pub fn dispatch(handler: &mut impl Handler, call: Call) -> Result<Reply> {
+            match call {
+                $(Call::$name(args) => handler.$method(args).map(Reply::$name),)*
+            }
+        }
+
+        /// The client's side: one typed method per procedure over a
+        /// transport's [`Caller::call`].
+        pub trait Caller {
+            /// Sends `call` and waits for its reply.
+            fn call(&self, call: Call) -> Result<Reply>;
+            $(
+                #[allow(missing_docs)]
+                fn $method(&self, args: $args) -> Result<$ret> {
+                    match self.call(Call::$name(args))? {
+                        Reply::$name(r) => Ok(r),
+                        other => Err(mismatch(Procedure::$name, other.procedure())),
+                    }
+                }
+            )*
+        }
+    };
+    (@ro_capable ro) => { true };
+    (@ro_capable rw) => { false };
+    (@ro_capable {ro_unless $pred:path => $why:literal}) => { true };
+    (@refuse ro, $args:ident, $number:literal, $method:ident) => {{
+        let _ = $args;
+        None
+    }};
+    (@refuse rw, $args:ident, $number:literal, $method:ident) => {{
+        let _ = $args;
+        Some(format!(
+            "procedure {} ({}) changes state; this connection is read-only (use the read-write socket as root)",
+            $number,
+            stringify!($method)
+        ))
+    }};
+    (@refuse {ro_unless $pred:path => $why:literal}, $args:ident, $number:literal, $method:ident) => {
+        $pred($args).then(|| format!(
+            "procedure {} ({}): {}; this connection is read-only (use the read-write socket as root)",
+            $number,
+            stringify!($method),
+            $why
+        ))
+    };
+}
+
+procedures! {
+    /// Opens every connection: the client's protocol version; the reply
+    /// is the daemon's.
+    1 Hello hello(u32) -> u32, ro, Quick;
+    /// `Driver::version`.
+    2 Version version(()) -> WireVersion, ro, Job;
+    /// `Driver::node_info`.
+    3 NodeInfo node_info(()) -> WireNode, ro, Job;
+    /// `Driver::capabilities`.
+    4 Capabilities capabilities(()) -> String, ro, Job;
+    /// `Driver::list`.
+    5 List list(WireListFilter) -> Vec<WireSummary>, ro, Quick;
+    /// `Driver::lookup_by_name`.
+    6 LookupByName lookup_by_name(String) -> WireDomain, ro, Quick;
+    /// `Driver::lookup_by_uuid`.
+    7 LookupByUuid lookup_by_uuid(Uuid) -> WireDomain, ro, Quick;
+    /// `Driver::lookup_by_id`.
+    8 LookupById lookup_by_id(u32) -> WireDomain, ro, Quick;
+    /// `Driver::define_xml`.
+    9 DefineXml define_xml(String) -> WireDomain, rw, Job;
+    /// `Driver::undefine`.
+    10 Undefine undefine(WireDomain) -> (), rw, Job;
+    /// `Driver::create_xml`.
+    11 CreateXml create_xml(String) -> WireDomain, rw, Job;
+    /// `Driver::start`.
+    12 Start start(WireDomain) -> WireDomain, rw, Job;
+    /// `Driver::shutdown`.
+    13 Shutdown shutdown((WireDomain, WireShutdown)) -> (), rw, Job;
+    /// `Driver::destroy`.
+    14 Destroy destroy(WireDomain) -> (), rw, Prio;
+    /// `Driver::reboot`.
+    15 Reboot reboot(WireDomain) -> (), rw, Job;
+    /// `Driver::reset`.
+    16 Reset reset(WireDomain) -> (), rw, Job;
+    /// `Driver::suspend`.
+    17 Suspend suspend(WireDomain) -> (), rw, Job;
+    /// `Driver::resume`.
+    18 Resume resume(WireDomain) -> (), rw, Job;
+    /// `Driver::save`, with the path's bytes.
+    19 Save save((WireDomain, Vec<u8>)) -> (), rw, Job;
+    /// `Driver::restore`, with the path's bytes.
+    20 Restore restore(Vec<u8>) -> WireDomain, rw, Job;
+    /// `Driver::managed_save`.
+    21 ManagedSave managed_save(WireDomain) -> (), rw, Job;
+    /// `Driver::managed_save_remove`.
+    22 ManagedSaveRemove managed_save_remove(WireDomain) -> (), rw, Job;
+    /// `Driver::autostart`.
+    23 Autostart autostart(WireDomain) -> bool, ro, Prio;
+    /// `Driver::set_autostart`.
+    24 SetAutostart set_autostart((WireDomain, bool)) -> (), rw, Job;
+    /// `Driver::info`.
+    25 Info info(WireDomain) -> WireInfo, ro, Quick;
+    /// `Driver::xml_desc` (domain, `XmlFlags` bits: 1 inactive, 2
+    /// secure; sent as a bool before secure existed, which postcard
+    /// encodes as the same byte).
+    26 XmlDesc xml_desc((WireDomain, u32)) -> String,
+        {ro_unless xml_secure => "XML with secrets (passwords) is only given on a read-write connection"},
+        Prio;
+    /// `Driver::events`: events then arrive as event frames with this
+    /// call's serial, until the client ends the stream.
+    27 Events events(()) -> (), ro, Quick;
+    /// `Driver::console` (domain, force): console bytes then travel as
+    /// stream frames with this call's serial, both ways.
+    28 Console console((WireDomain, bool)) -> (), rw, Job;
+    /// `Driver::change_media` (domain, target, change, flags).
+    29 ChangeMedia change_media((WireDomain, String, WireMedia, WireMediaFlags)) -> (), rw, Job;
+    /// `Driver::screenshot`: the PNG's bytes.
+    30 Screenshot screenshot(WireDomain) -> Bytes, rw, Job;
+    /// `Driver::job_info`: the domain's asynchronous job, if any.
+    31 JobInfo job_info(WireDomain) -> Option<WireJobInfo>, ro, Quick;
+    /// `Driver::job_abort`.
+    32 JobAbort job_abort(WireDomain) -> (), rw, Prio;
+    /// `Driver::save_with`, with the path's bytes.
+    33 SaveWith save_with((WireDomain, Vec<u8>, WireSaveOptions)) -> (), rw, Job;
+    /// `Driver::managed_save_with`.
+    34 ManagedSaveWith managed_save_with((WireDomain, WireSaveOptions)) -> (), rw, Job;
+}
+
+/// The highest procedure number this build knows (the table is numbered
+/// from 1 without gaps, as a test checks).
+pub const LAST_PROCEDURE: u32 = Procedure::ALL.len() as u32;
+
+/// Whether an `xml_desc` call asks for secrets.
+fn xml_secure((_, flags): &(WireDomain, u32)) -> bool {
+    flags & XmlFlags::SECURE.bits() != 0
+}
+
+/// The error for a procedure number this build does not know.
+fn unknown_procedure(n: u32) -> Error {
+    Error::new(
+        ErrorCode::NoSupport,
+        format!("unknown procedure {n} (this daemon knows 1 to {LAST_PROCEDURE})"),
+    )
+}
+
+/// The error for a reply to another procedure than the call's.
+fn mismatch(asked: Procedure, got: Procedure) -> Error {
+    Error::new(
+        ErrorCode::Protocol,
+        format!(
+            "the daemon answered {} to a call of {}",
+            got.method(),
+            asked.method()
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_is_numbered_one_to_last_without_gaps() {
+        let numbers: Vec<u32> = Procedure::ALL.iter().map(|p| p.number()).collect();
+        assert_eq!(numbers, (1..=LAST_PROCEDURE).collect::<Vec<_>>());
+        for p in Procedure::ALL {
+            assert_eq!(Procedure::from_number(p.number()), Some(*p));
+        }
+        assert_eq!(Procedure::from_number(0), None);
+        assert_eq!(Procedure::from_number(LAST_PROCEDURE + 1), None);
+    }
+}
