@@ -248,6 +248,11 @@ fn out_of_scope_files_are_supported_or_refused_by_name() {
                 }
                 *counts.entry("invalid-xml".into()).or_default() += 1;
             }
+            // libvirt refuses it too: any coded refusal will do.
+            Err(e) if !dir.join(format!("{name}.args")).exists() => {
+                assert!(!e.message.is_empty(), "{name}: an error with no message");
+                *counts.entry("refused like libvirt".into()).or_default() += 1;
+            }
             Err(e) if e.code == ErrorCode::ConfigUnsupported => {
                 // The message must name the feature: its last element or
                 // attribute name, e.g. `hostdev` for devices/hostdev,

@@ -1,13 +1,19 @@
 //! Probing a QEMU binary for the capabilities the command line needs.
 //!
-//! Two short runs of the binary (`-version`, `-machine help`) and a check
-//! that /dev/kvm can be opened: about 20 ms in all, done once per binary
-//! by the driver, which caches the result.
+//! Short runs of the binary (`-version`, `-machine help`, and a QMP
+//! session per accelerator for its CPU models) and a check that /dev/kvm
+//! can be opened: about 100 ms in all, done once per binary by the
+//! driver, which caches the result.
 
+use std::collections::BTreeSet;
+use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
-use super::caps::{QemuCaps, QemuVersion};
+use serde_json::Value;
+
+use super::caps::{CpuCaps, QemuCaps, QemuVersion};
 use crate::driver::error::{Error, ErrorCode, Result};
 
 /// Probes `emulator`. Fails with `NoSupport` when the binary cannot be run
@@ -34,14 +40,123 @@ pub fn probe(emulator: &Path) -> Result<QemuCaps> {
             ),
         ));
     }
-    let (machines, default_machine) = parse_machine_help(&run(emulator, &["-machine", "help"])?);
+    let help = run(emulator, &["-machine", "help"])?;
+    let (machines, default_machine) = parse_machine_help(&help);
+    let machine_aliases = parse_machine_aliases(&help);
+    let kvm = kvm_usable();
     Ok(QemuCaps {
         emulator: emulator.to_path_buf(),
         version,
-        kvm: kvm_usable(),
+        kvm,
         machines,
         default_machine: default_machine.unwrap_or_else(|| "pc".to_string()),
+        machine_aliases,
+        // A binary whose CPU models cannot be listed (an unusual build)
+        // still runs domains; their CPUs are then not checked in advance.
+        tcg_cpu: cpu_caps(emulator, "tcg"),
+        kvm_cpu: kvm.then(|| cpu_caps(emulator, "kvm")).flatten(),
     })
+}
+
+/// How long the CPU model session may take.
+const CPU_PROBE_DEADLINE: Duration = Duration::from_secs(20);
+
+/// The CPU models and `max` features of accelerator `accel`, from a QMP
+/// session on the binary's standard input and output.
+fn cpu_caps(emulator: &Path, accel: &str) -> Option<CpuCaps> {
+    let mut child = Command::new(emulator)
+        .args([
+            "-machine",
+            "none",
+            "-accel",
+            accel,
+            "-nodefaults",
+            "-display",
+            "none",
+            "-S",
+            "-qmp",
+            "stdio",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let script = concat!(
+        "{\"execute\":\"qmp_capabilities\"}\n",
+        "{\"execute\":\"query-cpu-definitions\",\"id\":\"defs\"}\n",
+        "{\"execute\":\"query-cpu-model-expansion\",\"id\":\"max\",",
+        "\"arguments\":{\"type\":\"full\",\"model\":{\"name\":\"max\"}}}\n",
+        "{\"execute\":\"quit\"}\n"
+    );
+    let written = child
+        .stdin
+        .take()
+        .map(|mut i| i.write_all(script.as_bytes()).is_ok());
+    // The reader ends at EOF, when QEMU quits (or is killed below).
+    let mut stdout = child.stdout.take()?;
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stdout.read_to_string(&mut text);
+        text
+    });
+    let deadline = Instant::now() + CPU_PROBE_DEADLINE;
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => break,
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break;
+            }
+        }
+    }
+    let text = reader.join().ok()?;
+    if written != Some(true) {
+        return None;
+    }
+    parse_cpu_session(&text)
+}
+
+/// Reads the replies of the CPU model session.
+fn parse_cpu_session(text: &str) -> Option<CpuCaps> {
+    let mut caps = CpuCaps::default();
+    let (mut defs, mut max) = (false, false);
+    for line in text.lines() {
+        let Ok(v) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
+        match v.get("id").and_then(Value::as_str) {
+            Some("defs") => {
+                for d in v.get("return")?.as_array()? {
+                    let name = d.get("name")?.as_str()?.to_string();
+                    let missing: Vec<String> = d
+                        .get("unavailable-features")
+                        .and_then(Value::as_array)
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(|f| f.as_str().map(str::to_string))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    caps.models.insert(name, missing);
+                }
+                defs = true;
+            }
+            Some("max") => {
+                let props = v.get("return")?.get("model")?.get("props")?.as_object()?;
+                caps.max_features = props
+                    .iter()
+                    .filter(|(_, on)| on.as_bool() == Some(true))
+                    .map(|(k, _)| k.clone())
+                    .collect::<BTreeSet<_>>();
+                max = true;
+            }
+            _ => {}
+        }
+    }
+    (defs && max).then_some(caps)
 }
 
 /// Runs the emulator with `args` and returns its standard output.
@@ -104,6 +219,19 @@ fn parse_machine_help(text: &str) -> (Vec<String>, Option<String>) {
             .unwrap_or(d)
     });
     (machines, default)
+}
+
+/// The aliases of `-machine help` ("NAME ... (alias of TARGET)").
+fn parse_machine_aliases(text: &str) -> std::collections::BTreeMap<String, String> {
+    text.lines()
+        .skip(1)
+        .filter_map(|line| {
+            let name = line.split_whitespace().next()?;
+            let rest = line.split("(alias of ").nth(1)?;
+            let target = rest.split(')').next()?.trim();
+            Some((name.to_string(), target.to_string()))
+        })
+        .collect()
 }
 
 /// Whether this process may use KVM: /dev/kvm opens for reading and writing.

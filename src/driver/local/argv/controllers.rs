@@ -1,17 +1,17 @@
 //! Storage, USB and virtio-serial controllers: which ones exist (declared
 //! or implied by the devices that need them, as libvirt adds them) and
-//! their `-device` options. PCI controllers are in `pci`.
+//! their `-device` options. PCI controllers are in `pci`; USB ports and
+//! hubs in `usb`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use super::disks::{DiskBusKey, Disks};
 use super::opts::Opts;
 use super::pci::Plug;
+use super::usb::{usb_device, usb_id};
 use super::{Ctx, Family, invalid, unsupported};
 use crate::driver::error::Error;
-use crate::model::{
-    Address, Controller, ControllerType, DiskBus, DomainDef, InputBus, InputType, VirtioOptions,
-};
+use crate::model::{Address, Controller, ControllerType, DiskBus, DomainDef, VirtioOptions};
 
 /// A SCSI host adapter model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,7 +26,8 @@ pub struct ScsiModel {
 impl ScsiModel {
     fn from_libvirt(model: Option<&str>) -> Result<ScsiModel, Error> {
         let (device, by_unit) = match model.unwrap_or("lsilogic") {
-            "lsilogic" => ("lsi", true),
+            // libvirt's default and 'auto' model on x86.
+            "lsilogic" | "auto" => ("lsi", true),
             "virtio-scsi" => ("virtio-scsi-pci", false),
             "virtio-transitional" => ("virtio-scsi-pci-transitional", false),
             "virtio-non-transitional" => ("virtio-scsi-pci-non-transitional", false),
@@ -52,7 +53,12 @@ impl ScsiModel {
 struct Declared {
     address: Option<Address>,
     ports: Option<u32>,
+    vectors: Option<u32>,
     virtio: VirtioOptions,
+    queues: Option<u32>,
+    cmd_per_lun: Option<u32>,
+    max_sectors: Option<u32>,
+    ioeventfd: Option<bool>,
 }
 
 impl Declared {
@@ -60,7 +66,12 @@ impl Declared {
         Declared {
             address: c.address,
             ports: c.ports,
+            vectors: c.vectors,
             virtio: c.virtio,
+            queues: c.queues,
+            cmd_per_lun: c.cmd_per_lun,
+            max_sectors: c.max_sectors,
+            ioeventfd: c.ioeventfd,
         }
     }
 }
@@ -152,13 +163,27 @@ impl Plan {
                 _ => {}
             }
         }
+        // Virtio consoles and channels need a virtio-serial controller;
+        // libvirt adds each one they name (index 0 when they name none).
         let virtio_consoles = def
             .devices
             .consoles
             .iter()
             .any(|c| c.target_type.as_deref() == Some("virtio"));
-        if virtio_consoles && plan.virtio_serial.is_empty() {
-            plan.virtio_serial.insert(0, Declared::default());
+        let mut wanted: Vec<u32> = def
+            .devices
+            .channels
+            .iter()
+            .map(|c| match c.address {
+                Some(Address::VirtioSerial(a)) => a.controller,
+                _ => 0,
+            })
+            .collect();
+        if virtio_consoles {
+            wanted.push(0);
+        }
+        for i in wanted {
+            plan.virtio_serial.entry(i).or_default();
         }
         Ok(plan)
     }
@@ -168,12 +193,13 @@ impl Plan {
         self.scsi.get(&index).map(|(m, _)| *m)
     }
 
-    /// The bus of virtio consoles: the first virtio-serial controller's.
-    pub fn virtio_serial_bus(&self) -> Option<String> {
+    /// The virtio-serial controllers by index, with the ports each has
+    /// (`ports`, default 31 as QEMU's).
+    pub fn virtio_serial_ports(&self) -> BTreeMap<u32, u32> {
         self.virtio_serial
-            .keys()
-            .next()
-            .map(|i| format!("virtio-serial{i}.0"))
+            .iter()
+            .map(|(i, d)| (*i, d.ports.unwrap_or(31)))
+            .collect()
     }
 }
 
@@ -198,211 +224,6 @@ pub fn sata_bus(family: Family, controller: u32, unit: u32) -> String {
     }
 }
 
-/// The USB controllers: one group per index (an EHCI master with its UHCI
-/// companions, or a single controller), or none at all for `model='none'`.
-#[derive(Debug, Default)]
-pub struct Usb {
-    groups: BTreeMap<u32, Vec<Controller>>,
-    /// Ports taken on each controller, by index.
-    used: BTreeMap<u32, BTreeSet<u32>>,
-}
-
-/// A UHCI companion's function on its master's slot and default first port.
-type Companion = Option<(u32, u32)>;
-
-/// A USB controller model: the QEMU device and, for a UHCI companion,
-/// where it sits.
-fn usb_device(model: &str) -> Result<(&'static str, Companion), Error> {
-    Ok(match model {
-        "piix3-uhci" => ("piix3-usb-uhci", None),
-        "piix4-uhci" => ("piix4-usb-uhci", None),
-        "ehci" => ("usb-ehci", None),
-        "ich9-ehci1" => ("ich9-usb-ehci1", None),
-        "ich9-uhci1" => ("ich9-usb-uhci1", Some((0, 0))),
-        "ich9-uhci2" => ("ich9-usb-uhci2", Some((1, 2))),
-        "ich9-uhci3" => ("ich9-usb-uhci3", Some((2, 4))),
-        "pci-ohci" => ("pci-ohci", None),
-        "nec-xhci" => ("nec-usb-xhci", None),
-        "qemu-xhci" => ("qemu-xhci", None),
-        other => {
-            return Err(unsupported(format!(
-                "USB controller model '{other}' is not supported"
-            )));
-        }
-    })
-}
-
-impl Usb {
-    /// Groups the USB controllers; with none declared, the machine's
-    /// default controller is added, as libvirt does.
-    pub fn new(def: &DomainDef, family: Family) -> Result<Usb, Error> {
-        let declared: Vec<&Controller> = def
-            .devices
-            .controllers
-            .iter()
-            .filter(|c| c.kind == ControllerType::Usb)
-            .collect();
-        let none = declared.iter().any(|c| c.model.as_deref() == Some("none"));
-        if none {
-            if declared.len() > 1 {
-                return Err(invalid(
-                    "a USB controller with model='none' cannot be combined with other USB controllers",
-                ));
-            }
-            return Ok(Usb::default());
-        }
-        let default_model = match family {
-            Family::I440fx => "piix3-uhci",
-            Family::Q35 => "qemu-xhci",
-        };
-        let mut usb = Usb::default();
-        if declared.is_empty() {
-            usb.groups.insert(
-                0,
-                vec![Controller::new(
-                    ControllerType::Usb,
-                    0,
-                    Some(default_model.to_string()),
-                )],
-            );
-            return Ok(usb);
-        }
-        for c in declared {
-            let mut c = c.clone();
-            c.model.get_or_insert_with(|| default_model.to_string());
-            usb.groups.entry(c.index).or_default().push(c);
-        }
-        for (index, group) in &mut usb.groups {
-            let mut masters = Vec::new();
-            for (i, c) in group.iter().enumerate() {
-                let (_, companion) = usb_device(c.model.as_deref().unwrap_or_default())?;
-                if companion.is_none() {
-                    masters.push(i);
-                }
-            }
-            match masters.as_slice() {
-                [] => {
-                    return Err(invalid(format!(
-                        "No master USB controller specified for the USB companion controllers with index='{index}'"
-                    )));
-                }
-                [m] => {
-                    let master = group.remove(*m);
-                    let model = master.model.as_deref().unwrap_or_default();
-                    if !group.is_empty() && model != "ich9-ehci1" && model != "ehci" {
-                        return Err(invalid(format!(
-                            "USB companion controllers need an EHCI master, not '{model}'"
-                        )));
-                    }
-                    group.insert(0, master);
-                }
-                _ => {
-                    return Err(invalid(format!(
-                        "Multiple 'usb' controllers with index '{index}'"
-                    )));
-                }
-            }
-        }
-        // Devices that name their port keep it; the others get one later.
-        let d = &def.devices;
-        let disks = d
-            .disks
-            .iter()
-            .map(|x| (format!("disk '{}'", x.target), x.address));
-        let inputs = d.inputs.iter().enumerate().filter(|(_, x)| {
-            let default = match x.kind {
-                InputType::Tablet => InputBus::Usb,
-                _ => InputBus::Ps2,
-            };
-            x.bus.unwrap_or(default) == InputBus::Usb
-        });
-        let inputs = inputs.map(|(i, x)| (format!("input {i}"), x.address));
-        for (what, addr) in disks.chain(inputs) {
-            if let Some(Address::Usb { bus, port }) = addr {
-                usb.check_port(&what, bus, port)?;
-                if !usb.used.entry(bus).or_default().insert(port) {
-                    return Err(invalid(format!(
-                        "USB port {port} of bus {bus} is used twice (by the {what})"
-                    )));
-                }
-            }
-        }
-        Ok(usb)
-    }
-
-    /// How many ports a USB controller offers to USB 1 and 2 devices.
-    fn port_count(&self, index: u32) -> Option<u32> {
-        let master = &self.groups.get(&index)?[0];
-        Some(match master.model.as_deref().unwrap_or_default() {
-            "piix3-uhci" | "piix4-uhci" => 2,
-            "pci-ohci" => 3,
-            "nec-xhci" | "qemu-xhci" => master.ports.unwrap_or(4),
-            _ => 6, // EHCI
-        })
-    }
-
-    fn check_port(&self, what: &str, bus: u32, port: u32) -> Result<(), Error> {
-        let count = self.port_count(bus).ok_or_else(|| {
-            invalid(format!(
-                "the {what} is on USB bus {bus}, which has no controller"
-            ))
-        })?;
-        if port == 0 || port > count {
-            return Err(invalid(format!(
-                "the {what} uses USB port {port} of bus {bus}, which has ports 1 to {count}"
-            )));
-        }
-        Ok(())
-    }
-
-    /// `bus=...,port=...` for a USB device: its own address, or the first
-    /// free port, so that QEMU never picks a port another device names.
-    pub fn place(&mut self, what: &str, addr: Option<&Address>) -> Result<Opts, Error> {
-        self.require(what)?;
-        let (bus, port) = match addr {
-            Some(Address::Usb { bus, port }) => (*bus, *port),
-            Some(_) => return Err(invalid(format!("the {what} needs a USB address"))),
-            None => {
-                let free = self.groups.keys().find_map(|&bus| {
-                    let used = self.used.get(&bus);
-                    (1..=self.port_count(bus)?)
-                        .find(|p| !used.is_some_and(|u| u.contains(p)))
-                        .map(|p| (bus, p))
-                });
-                let (bus, port) = free.ok_or_else(|| {
-                    unsupported(format!(
-                        "no free USB port for the {what}: add a USB controller"
-                    ))
-                })?;
-                self.used.entry(bus).or_default().insert(port);
-                (bus, port)
-            }
-        };
-        Ok(Opts::empty()
-            .set("bus", format!("{}.0", usb_id(bus)))
-            .set("port", port))
-    }
-
-    /// Fails when USB is disabled; `what` names the device that needs it.
-    pub fn require(&self, what: &str) -> Result<(), Error> {
-        if self.groups.is_empty() {
-            return Err(unsupported(format!(
-                "Can't add the {what}: the USB bus is disabled (<controller type='usb' model='none'/>)"
-            )));
-        }
-        Ok(())
-    }
-}
-
-/// libvirt's alias of a USB controller: `usb`, then `usb1`, `usb2`...
-fn usb_id(index: u32) -> String {
-    if index == 0 {
-        "usb".to_string()
-    } else {
-        format!("usb{index}")
-    }
-}
-
 /// Emits the USB, SCSI, SATA and virtio-serial controllers, each kind by
 /// index.
 pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
@@ -421,6 +242,20 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
         if d.ports.is_some() {
             return Err(unsupported("ports is not supported on a SCSI controller"));
         }
+        let tuned = d.queues.is_some()
+            || d.cmd_per_lun.is_some()
+            || d.max_sectors.is_some()
+            || d.ioeventfd.is_some();
+        if tuned && !model.is_virtio() {
+            return Err(unsupported(
+                "'queues', 'cmd_per_lun', 'max_sectors' and 'ioeventfd' are only supported by virtio-scsi controller",
+            ));
+        }
+        let o = o
+            .maybe("num_queues", d.queues)
+            .maybe("cmd_per_lun", d.cmd_per_lun)
+            .maybe("max_sectors", d.max_sectors)
+            .maybe_switch("ioeventfd", d.ioeventfd);
         let placed = cx.pci.place(&what, d.address.as_ref(), Plug::Device)?;
         cx.arg("-device", o.extend(placed.opts).build());
     }
@@ -448,7 +283,9 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
     for (index, d) in serial {
         let what = format!("virtio-serial controller with index='{index}'");
         let o = Opts::new("virtio-serial-pci").set("id", format!("virtio-serial{index}"));
-        let o = with_virtio(o, &d.virtio, true, &what)?.maybe("max_ports", d.ports);
+        let o = with_virtio(o, &d.virtio, true, &what)?
+            .maybe("max_ports", d.ports)
+            .maybe("vectors", d.vectors);
         let placed = cx.pci.place(&what, d.address.as_ref(), Plug::Device)?;
         cx.arg("-device", o.extend(placed.opts).build());
     }

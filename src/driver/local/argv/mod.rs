@@ -12,16 +12,23 @@
 //! `-bios`, `-uuid`) are passed as they are: QEMU does not split those.
 //!
 //! What the driver must do around the command line, because QEMU's options
-//! cannot say it:
-//! - VNC `passwd`: the command line only says `password=on`; the driver
-//!   sets the secret with QMP `set_password` before `cont`, so it never
-//!   appears in the process list.
+//! cannot say it (`tuning`, `firmware` and `tpm` beside this module):
+//! - graphics `passwd`: the command line only says `password=on` (VNC) or
+//!   nothing (SPICE); the driver sets the secret with QMP `set_password`
+//!   before `cont`, so it never appears in the process list.
 //! - `<memballoon><stats period>`: set at run time with `qom-set` of
 //!   `guest-stats-polling-interval` on `/machine/peripheral/balloon0`.
 //! - `<currentMemory>` below `<memory>`: a QMP `balloon` after start.
-//! - `<vcpu cpuset>`: CPU affinity of the QEMU process, set by the driver.
+//! - `<vcpu cpuset>`: CPU affinity of QEMU's threads, set by the driver.
+//! - `<os firmware>`: the driver picks the firmware from QEMU's firmware
+//!   descriptors first (`firmware::resolve`); the command line only takes
+//!   a resolved `<loader>`.
 //! - `<nvram template>`: the driver copies the template to the store path
 //!   before start; the command line only names the store.
+//! - `<tpm>` with an emulator backend: the driver runs swtpm on the socket
+//!   [`tpm_socket`] names before QEMU starts.
+//! - `<clock offset='variable'|'timezone'>`: the guest's start time depends
+//!   on when it starts; the driver computes it (`RuntimePaths::clock_base`).
 //! - `<on_poweroff>restart</on_poweroff>`: QEMU pauses on guest power-off
 //!   (`-no-shutdown`); the driver resets and continues it on `SHUTDOWN`.
 //! - bridge and ethernet interfaces: the driver creates the tap device and
@@ -39,14 +46,18 @@
 mod boot;
 mod chardev;
 mod controllers;
+mod cpu;
 mod disks;
 mod display;
+mod extras;
 mod machine;
 mod net;
 mod opts;
 mod pci;
+mod sound;
 #[cfg(test)]
 mod tests;
+mod usb;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -55,6 +66,9 @@ use crate::driver::error::{Error, ErrorCode};
 use crate::driver::local::caps::QemuCaps;
 use crate::model::DomainDef;
 
+pub use chardev::channel_socket;
+pub use extras::{tpm_socket, tpm_version};
+pub use machine::utc_datetime;
 pub use opts::escape;
 
 /// The paths and run-time choices the driver makes before starting a
@@ -81,6 +95,12 @@ pub struct RuntimePaths {
     /// libvirt makes one per domain). Default: `None`: such a loader runs
     /// without a store, and a template-only `<nvram>` is an error.
     pub nvram: Option<PathBuf>,
+    /// The moment the guest clock starts at (`YYYY-MM-DDTHH:MM:SS`), for
+    /// `<clock offset='variable'>`, `'timezone'`, and utc or localtime
+    /// with a numeric `adjustment`: it depends on when the domain starts.
+    /// Default: `None`; building the command line for such a clock then
+    /// fails with [`ErrorCode::InvalidArgument`].
+    pub clock_base: Option<String>,
     /// Start waiting for an incoming migration stream (`-incoming defer`),
     /// which the driver feeds through QMP to restore a saved domain.
     /// Default: `false`.
@@ -98,18 +118,21 @@ impl RuntimePaths {
             serial_log: None,
             vnc_port: None,
             nvram: None,
+            clock_base: None,
             incoming: false,
         }
     }
 
     /// Fixed paths under `dir` with every option filled in (a console log,
-    /// VNC port 5900, an nvram store), for tests and command-line previews.
+    /// VNC port 5900, an nvram store, a clock that starts at
+    /// 2009-02-13T23:31:30), for tests and command-line previews.
     pub fn for_test(dir: &str) -> RuntimePaths {
         let dir = Path::new(dir);
         RuntimePaths {
             serial_log: Some(dir.join("console.log")),
             vnc_port: Some(5900),
             nvram: Some(dir.join("VARS.fd")),
+            clock_base: Some("2009-02-13T23:31:30".to_string()),
             ..RuntimePaths::new(dir)
         }
     }
@@ -138,8 +161,8 @@ pub(crate) struct Ctx<'a> {
     pub argv: Vec<String>,
     /// PCI buses and the slots given out.
     pub pci: pci::Pci,
-    /// USB buses.
-    pub usb: controllers::Usb,
+    /// USB buses and ports.
+    pub usb: usb::Usb,
     /// Controller models that disks need to know.
     pub ctrls: controllers::Plan,
     /// Boot indexes of disks and interfaces.
@@ -183,7 +206,7 @@ pub fn build_argv(
     let ctrls = controllers::Plan::new(def, family, &disks)?;
     let boot = boot::BootPlan::new(def, &disks)?;
     let pci = pci::Pci::new(def, family, display::primary_video_wants_slot(def))?;
-    let usb = controllers::Usb::new(def, family)?;
+    let usb = usb::Usb::new(def, family)?;
     let mut cx = Ctx {
         def,
         paths,
@@ -206,7 +229,7 @@ pub fn build_argv(
     cx.flag("-S");
     cx.flag("-no-user-config");
     cx.flag("-nodefaults");
-    machine::emit_machine(&mut cx, &machine_type)?;
+    machine::emit_machine(&mut cx, &machine_type, caps)?;
     cx.arg(
         "-chardev",
         opts::Opts::new("socket")
@@ -221,14 +244,21 @@ pub fn build_argv(
     machine::emit_actions(&mut cx);
     machine::emit_pm(&mut cx);
     pci::emit_globals(&mut cx)?;
-    cx.arg("-boot", "strict=on");
+    machine::emit_boot(&mut cx)?;
     machine::emit_kernel(&mut cx)?;
     pci::emit_controllers(&mut cx)?;
     controllers::emit(&mut cx)?;
+    usb::emit_hubs(&mut cx)?;
     disks::emit(&mut cx, &disks)?;
     net::emit(&mut cx)?;
     chardev::emit(&mut cx)?;
+    extras::emit_tpm(&mut cx)?;
     display::emit(&mut cx)?;
+    sound::emit_sounds(&mut cx)?;
+    extras::emit_watchdogs(&mut cx)?;
+    extras::emit_redirdevs(&mut cx)?;
+    display::emit_balloon(&mut cx)?;
+    extras::emit_rngs(&mut cx)?;
     if paths.incoming {
         cx.arg("-incoming", "defer");
     }

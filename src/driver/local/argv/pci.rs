@@ -138,6 +138,9 @@ pub enum Plug {
     Device,
     /// The primary video card, which gets the slot libvirt gives it.
     PrimaryVideo,
+    /// An ICH9 sound card, which libvirt puts at 00:1b.0 on Q35 (where
+    /// the real chipset has it) when that slot is free.
+    Ich9Sound,
     /// A PCI controller of this kind with this index.
     Bus(BusKind, u32),
 }
@@ -160,6 +163,9 @@ pub struct Pci {
     family: Family,
     /// The root slot kept for the primary video card, if it has no address.
     video_slot: Option<u32>,
+    /// Buses no controller declares but an address names, which libvirt
+    /// adds: pci-bridges on pc, pcie-root-ports on q35.
+    implied: Vec<(u32, BusKind)>,
 }
 
 impl Pci {
@@ -225,10 +231,35 @@ impl Pci {
                 )));
             }
         }
+        // A bus that an address names and no controller declares is added,
+        // as libvirt does, with every missing index below it.
+        let named = explicit_addresses(def, family)
+            .iter()
+            .map(|(_, a, _)| a.bus)
+            .max()
+            .unwrap_or(0);
+        let mut implied = Vec::new();
+        if named <= 255 {
+            let kind = match family {
+                Family::I440fx => BusKind::PciBridge,
+                Family::Q35 => BusKind::RootPort,
+            };
+            for index in 1..=named {
+                if let std::collections::btree_map::Entry::Vacant(v) = buses.entry(index) {
+                    v.insert(Bus {
+                        kind,
+                        id: format!("pci.{index}"),
+                        used: BTreeMap::new(),
+                    });
+                    implied.push((index, kind));
+                }
+            }
+        }
         let mut pci = Pci {
             buses,
             family,
             video_slot: None,
+            implied,
         };
         // The host bridge and the chipset's own functions.
         pci.builtin(0);
@@ -385,7 +416,11 @@ impl Pci {
                 let slot = self.video_slot.take().expect("checked");
                 return Ok((0, slot));
             }
-            Plug::Device | Plug::PrimaryVideo => vec![0],
+            Plug::Ich9Sound if q35 && self.slot_free(0, 0x1b) => {
+                self.claim(0, 0x1b, 0);
+                return Ok((0, 0x1b));
+            }
+            Plug::Device | Plug::PrimaryVideo | Plug::Ich9Sound => vec![0],
             Plug::Bus(kind @ (RootPort | DmiToPci | PxbPcie), _) if !q35 => {
                 return Err(unsupported(format!(
                     "a {} controller needs a q35 machine type",
@@ -534,15 +569,32 @@ fn explicit_addresses(def: &DomainDef, family: Family) -> Vec<(String, PciAddres
         }
     }
     for (i, video) in d.videos.iter().enumerate() {
-        if let (false, Some(Address::Pci(a))) = (video.model == "none", video.address) {
+        if let (false, Some(Address::Pci(a))) =
+            (video.model == crate::model::VideoModel::None, video.address)
+        {
             out.push((format!("video {i}"), a, false));
         }
     }
     if let Some(b) = &d.memballoon
-        && b.model == BalloonModel::Virtio
+        && b.model != BalloonModel::None
         && let Some(Address::Pci(a)) = b.address
     {
         out.push(("memballoon".to_string(), a, false));
+    }
+    for (i, s) in d.sounds.iter().enumerate() {
+        if let Some(Address::Pci(a)) = s.address {
+            out.push((format!("sound {i}"), a, false));
+        }
+    }
+    for (i, w) in d.watchdogs.iter().enumerate() {
+        if let Some(Address::Pci(a)) = w.address {
+            out.push((format!("watchdog {i}"), a, false));
+        }
+    }
+    for (i, r) in d.rngs.iter().enumerate() {
+        if let Some(Address::Pci(a)) = r.address {
+            out.push((format!("rng {i}"), a, false));
+        }
     }
     out
 }
@@ -568,7 +620,18 @@ pub fn emit_globals(cx: &mut Ctx<'_>) -> Result<(), Error> {
 /// The PCI controllers other than the root, by index so that every parent
 /// bus exists before its children.
 pub fn emit_controllers(cx: &mut Ctx<'_>) -> Result<(), Error> {
-    let mut list: Vec<&Controller> = pci_controllers(cx.def).filter(|c| c.index > 0).collect();
+    let implied: Vec<Controller> = cx
+        .pci
+        .implied
+        .iter()
+        .map(|(index, kind)| {
+            Controller::new(ControllerType::Pci, *index, Some(kind.model().to_string()))
+        })
+        .collect();
+    let mut list: Vec<&Controller> = pci_controllers(cx.def)
+        .filter(|c| c.index > 0)
+        .chain(&implied)
+        .collect();
     list.sort_by_key(|c| c.index);
     for c in list {
         let kind = controller_kind(c)?;

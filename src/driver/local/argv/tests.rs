@@ -37,17 +37,8 @@ fn minimal() -> DomainDef {
 
 fn disk(target: &str, source: Option<&str>, device: DiskDevice) -> Disk {
     Disk {
-        kind: DiskType::File,
-        device,
-        format: None,
         source: source.map(str::to_string),
-        target: target.into(),
-        bus: None,
-        readonly: false,
-        shareable: false,
-        serial: None,
-        boot_order: None,
-        address: None,
+        ..Disk::new(device, target)
     }
 }
 
@@ -147,9 +138,7 @@ fn kvm_without_kvm_is_no_support() {
     assert!(e.message.contains("<domain type='qemu'>"), "{}", e.message);
     let mut kvm = caps();
     kvm.kvm = true;
-    def.cpu = Some(Cpu {
-        mode: CpuMode::HostPassthrough,
-    });
+    def.cpu = Some(Cpu::new(CpuMode::HostPassthrough));
     let args = build_argv(&def, &kvm, &RuntimePaths::new("/r")).unwrap();
     let args: Vec<String> = args.into_iter().map(|a| a.into_string().unwrap()).collect();
     assert_eq!(values(&args, "-accel"), ["kvm"]);
@@ -159,13 +148,9 @@ fn kvm_without_kvm_is_no_support() {
 #[test]
 fn host_passthrough_needs_kvm() {
     let mut def = minimal();
-    def.cpu = Some(Cpu {
-        mode: CpuMode::HostPassthrough,
-    });
+    def.cpu = Some(Cpu::new(CpuMode::HostPassthrough));
     assert_eq!(code(&def), ErrorCode::ConfigUnsupported);
-    def.cpu = Some(Cpu {
-        mode: CpuMode::Maximum,
-    });
+    def.cpu = Some(Cpu::new(CpuMode::Maximum));
     assert_eq!(values(&argv(&def).unwrap(), "-cpu"), ["max"]);
 }
 
@@ -354,20 +339,30 @@ fn builtin_and_duplicate_pci_addresses_are_refused() {
     n.address = pci(0, 5, 0);
     def.devices.interfaces.push(n);
     assert_eq!(code(&def), ErrorCode::ConfigInvalid);
+    // A bus that an address names is added with those below it, as
+    // libvirt does.
     def.devices.interfaces[0].address = pci(3, 1, 0);
-    assert!(argv(&def).unwrap_err().message.contains("does not exist"));
+    let args = argv(&def).unwrap();
+    let devices = values(&args, "-device");
+    for i in 1..=3 {
+        assert!(
+            devices
+                .iter()
+                .any(|d| d.starts_with(&format!("pci-bridge,id=pci.{i},"))),
+            "{devices:?}"
+        );
+    }
+    assert!(devices.iter().any(|d| d.contains("bus=pci.3,addr=0x1")));
 }
 
 #[test]
 fn vnc_autoport_needs_a_port() {
     let mut def = minimal();
-    def.devices.graphics.push(Graphics {
-        port: Some(-1),
-        autoport: Some(true),
-        listen: None,
-        listen_addresses: vec![],
-        passwd: Some("secret".into()),
-    });
+    let mut g = Graphics::new(GraphicsType::Vnc);
+    g.port = Some(-1);
+    g.autoport = Some(true);
+    g.passwd = Some("secret".into());
+    def.devices.graphics.push(g);
     assert_eq!(code(&def), ErrorCode::InvalidArgument);
     let mut paths = RuntimePaths::new("/r");
     paths.vnc_port = Some(5907);
