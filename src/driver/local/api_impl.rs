@@ -10,7 +10,7 @@ use super::host;
 use crate::driver::error::Result;
 use crate::driver::{
     ConsoleStream, Domain, DomainInfo, DomainSummary, Driver, EventStream, ListFilter, MediaChange,
-    MediaFlags, NodeInfo, ShutdownOptions, VersionInfo,
+    MediaFlags, NodeInfo, ShutdownOptions, UndefineFlags, VersionInfo,
 };
 use crate::model::DomainDef;
 
@@ -59,7 +59,11 @@ impl Driver for LocalDriver {
     }
 
     fn undefine(&self, dom: &Domain) -> Result<()> {
-        self.core.undefine(dom)
+        self.core.undefine(dom, UndefineFlags::default())
+    }
+
+    fn undefine_flags(&self, dom: &Domain, flags: UndefineFlags) -> Result<()> {
+        self.core.undefine(dom, flags)
     }
 
     fn create_xml(&self, xml: &str) -> Result<Domain> {

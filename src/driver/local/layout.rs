@@ -21,6 +21,10 @@ pub struct Layout {
     pub log: PathBuf,
     /// Managed save images, `NAME.save`.
     pub save: PathBuf,
+    /// UEFI variable stores, `NAME_VARS.fd`.
+    pub nvram: PathBuf,
+    /// Software TPM state, one directory per domain UUID.
+    pub tpm: PathBuf,
     /// Cached probes of QEMU binaries.
     pub cache: PathBuf,
     /// The lock file that says which manager owns this state.
@@ -36,6 +40,8 @@ impl Layout {
             run: root.join("run"),
             log: root.join("log"),
             save: root.join("save"),
+            nvram: root.join("nvram"),
+            tpm: root.join("swtpm"),
             cache: root.join("cache"),
             lock: root.join("run/lock"),
         }
@@ -49,6 +55,8 @@ impl Layout {
             &self.run,
             &self.log,
             &self.save,
+            &self.nvram,
+            &self.tpm,
             &self.cache,
         ] {
             ensure_private_dir(dir)?;
@@ -86,6 +94,16 @@ impl Layout {
     /// The serial console log of `name`.
     pub fn console_log_file(&self, name: &str) -> PathBuf {
         self.log.join(format!("{name}.console.log"))
+    }
+
+    /// The UEFI variable store `name` gets when its `<nvram>` names none.
+    pub fn nvram_file(&self, name: &str) -> PathBuf {
+        self.nvram.join(format!("{name}_VARS.fd"))
+    }
+
+    /// The log of `name`'s software TPM.
+    pub fn tpm_log_file(&self, name: &str) -> PathBuf {
+        self.log.join(format!("{name}-swtpm.log"))
     }
 
     /// The managed save image of `name`.

@@ -9,6 +9,7 @@ mod console;
 mod domains;
 mod driver;
 mod events;
+pub mod firmware;
 pub mod fsutil;
 pub mod host;
 mod hostnet;
@@ -27,6 +28,8 @@ mod saving;
 mod screen;
 pub mod shell;
 mod store;
+pub mod tpm;
+pub mod tuning;
 
 pub use driver::LocalDriver;
 pub use layout::Layout;
