@@ -46,6 +46,7 @@ pub fn run(ctx: &mut Ctx, format: &str, file: &Path) -> Result<()> {
     // The same choices a start makes: firmware, NVRAM path, clock start;
     // the display port is the first the start would try.
     tuning::plan(&mut def, &caps, &layout, &mut paths)?;
+    tuning::preview_taps(&mut def);
     paths.vnc_port = tuning::display_port(&def, &[], false)?;
     let argv = build_argv(&def, &caps, &paths)?;
     outln!("{}", shell_join(&argv))

@@ -360,6 +360,17 @@ impl Core {
                 }
             }
             "GUEST_PANICKED" => self.on_panic(uuid, run),
+            "WATCHDOG" => match super::tuning::on_watchdog(run, &ev.data, &self.layout.save) {
+                Ok(Some(file)) => self.log.info(&format!(
+                    "domain '{}': watchdog fired, memory dumped to {}",
+                    run.def.name,
+                    file.display()
+                )),
+                Ok(None) => {}
+                Err(e) => self
+                    .log
+                    .error(&format!("domain '{}': watchdog dump: {e}", run.def.name)),
+            },
             _ => {}
         }
     }

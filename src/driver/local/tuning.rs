@@ -417,3 +417,57 @@ impl UndefinePlan {
         Ok(())
     }
 }
+
+/// How long a watchdog's memory dump may take.
+const DUMP_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// A watchdog fired (QMP `WATCHDOG`): for `<watchdog action='dump'>`,
+/// QEMU paused the guest (the command line says `pause`); dump its memory
+/// into `dump_dir` and let it run on, as libvirt does. Returns the dump
+/// file, or `None` when the action was not a dump.
+pub(crate) fn on_watchdog(
+    run: &super::runtime::Running,
+    data: &Value,
+    dump_dir: &Path,
+) -> Result<Option<PathBuf>> {
+    let dump = run
+        .def
+        .devices
+        .watchdogs
+        .iter()
+        .any(|w| w.action == Some(crate::model::WatchdogAction::Dump));
+    if !dump || data.get("action").and_then(Value::as_str) != Some("pause") {
+        return Ok(None);
+    }
+    let qmp = run.qmp()?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let file = dump_dir.join(format!("{}-watchdog-{now}.core", run.def.name));
+    let path = file
+        .to_str()
+        .ok_or_else(|| Error::new(ErrorCode::Internal, "the dump directory is not UTF-8"))?;
+    qmp.execute(
+        "dump-guest-memory",
+        Some(json!({"paging": false, "protocol": format!("file:{path}")})),
+        DUMP_TIMEOUT,
+    )?;
+    qmp.execute("cont", None, QMP_TIMEOUT)?;
+    Ok(Some(file))
+}
+
+/// What `domxml-to-native` shows for taps the start creates: the start
+/// names each when it makes it, so the preview names them `vnetN` in
+/// interface order.
+pub fn preview_taps(def: &mut DomainDef) {
+    for (i, net) in def.devices.interfaces.iter_mut().enumerate() {
+        let tap = matches!(
+            net.kind,
+            crate::model::InterfaceType::Bridge(_) | crate::model::InterfaceType::Ethernet
+        );
+        if tap && net.target_dev.is_none() {
+            net.target_dev = Some(format!("vnet{i}"));
+        }
+    }
+}

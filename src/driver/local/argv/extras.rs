@@ -126,12 +126,10 @@ pub fn emit_watchdogs(cx: &mut Ctx<'_>) -> Result<(), Error> {
         }
     }
     if let Some(a) = action {
+        // A dump pauses the guest; the driver dumps its memory and
+        // resumes it on QEMU's WATCHDOG event, as libvirt does.
         let word = match a {
-            WatchdogAction::Dump => {
-                return Err(unsupported(
-                    "watchdog action 'dump' is not supported: use pause, reset, poweroff, shutdown, inject-nmi or none",
-                ));
-            }
+            WatchdogAction::Dump => "pause",
             other => other.as_str(),
         };
         cx.arg("-action", format!("watchdog={word}"));

@@ -459,7 +459,14 @@ pub fn emit_boot(cx: &mut Ctx<'_>) -> Result<(), Error> {
     }
     cx.arg("-boot", o.set("strict", "on").build());
     if os.bios.and_then(|b| b.useserial) == Some(true) {
-        if cx.def.devices.serials.is_empty() {
+        // A serial console is a serial port too, as libvirt reads it.
+        let serial_console = cx
+            .def
+            .devices
+            .consoles
+            .iter()
+            .any(|c| c.target_type.as_deref().is_none_or(|t| t == "serial"));
+        if cx.def.devices.serials.is_empty() && !serial_console {
             return Err(invalid(
                 "need at least one serial port to use BIOS serial output",
             ));

@@ -92,9 +92,25 @@ fn backend(net: &Interface, id: &str) -> Result<Opts, Error> {
                 .set_user("ifname", "tap device name", tap)
                 .map(|o| o.set("script", "no").set("downscript", "no"))
         }
-        InterfaceType::Network(_) => Err(unsupported(
-            "libvirt managed networks are not supported: use <interface type='user'> or type='bridge'",
-        )),
+        // libvirt's `default` network is NAT with DHCP on 192.168.122.0/24,
+        // the gateway (and its DNS) at .1: QEMU's user networking gives
+        // the guest that network, without a host bridge.
+        InterfaceType::Network(n) if n == "default" => {
+            if net.target_dev.is_some() {
+                return Err(unsupported(
+                    "<target dev> is not supported on the 'default' network (it has no host tap)",
+                ));
+            }
+            Ok(Opts::new("user")
+                .set("id", id)
+                .set("net", "192.168.122.0/24")
+                .set("host", "192.168.122.1")
+                .set("dns", "192.168.122.1")
+                .set("dhcpstart", "192.168.122.2"))
+        }
+        InterfaceType::Network(n) => Err(unsupported(format!(
+            "the libvirt network '{n}' does not exist here: qvirt provides only the 'default' network (NAT); use <interface type='bridge'> for a host bridge"
+        ))),
     }
 }
 
