@@ -92,9 +92,10 @@ fn backend(net: &Interface, id: &str) -> Result<Opts, Error> {
                 .set_user("ifname", "tap device name", tap)
                 .map(|o| o.set("script", "no").set("downscript", "no"))
         }
-        // libvirt's `default` network is NAT with DHCP on 192.168.122.0/24,
-        // the gateway (and its DNS) at .1: QEMU's user networking gives
-        // the guest that network, without a host bridge.
+        // libvirt's `default` network is NAT with DHCP on 192.168.122.0/24
+        // and the gateway at .1: QEMU's user networking gives the guest
+        // that network, without a host bridge (its DNS server is at .3:
+        // slirp keeps it apart from the gateway).
         InterfaceType::Network(n) if n == "default" => {
             if net.target_dev.is_some() {
                 return Err(unsupported(
@@ -105,7 +106,6 @@ fn backend(net: &Interface, id: &str) -> Result<Opts, Error> {
                 .set("id", id)
                 .set("net", "192.168.122.0/24")
                 .set("host", "192.168.122.1")
-                .set("dns", "192.168.122.1")
                 .set("dhcpstart", "192.168.122.2"))
         }
         InterfaceType::Network(n) => Err(unsupported(format!(
