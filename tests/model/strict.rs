@@ -320,3 +320,23 @@ fn values_with_markup_characters_survive() {
     assert_eq!(d.devices.graphics[0].passwd.as_deref(), Some("<&'\">"));
     assert_eq!(d.description.as_deref(), Some("multi\nline & 'x'"));
 }
+
+/// A document with several unsupported parts names every one in one
+/// error, each with its line:column, so a user fixes them in one go.
+#[test]
+fn every_unsupported_part_is_named_at_once() {
+    let xml = "<domain type='kvm'>\n  <name>t</name>\n  <memory>65536</memory>\n  <os><type>hvm</type><bootloader/></os>\n  <devices>\n    <hostdev mode='subsystem'/>\n    <disk type='file' device='disk'>\n      <driver name='qemu' error_policy='stop' copy_on_read='on'/>\n      <source file='/a'/>\n      <target dev='vda'/>\n    </disk>\n    <graphics type='sdl'/>\n  </devices>\n  <iothreads>2</iothreads>\n</domain>";
+    let e = DomainDef::from_xml(xml).unwrap_err();
+    assert_eq!(e.kind, Unsupported, "{}", e.message);
+    for part in [
+        "the document has 6 unsupported parts",
+        "unsupported element <bootloader> in <os> at 4:23",
+        "unsupported element <hostdev> in <devices> at 6:5",
+        "unsupported attribute error_policy on <disk><driver> at 8:27",
+        "unsupported attribute copy_on_read on <disk><driver> at 8:47",
+        "unsupported value 'sdl' for attribute type on <devices><graphics> at 12:15",
+        "unsupported element <iothreads> in <domain> at 14:3",
+    ] {
+        assert!(e.message.contains(part), "'{part}' not in:\n{}", e.message);
+    }
+}
