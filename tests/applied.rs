@@ -19,7 +19,7 @@ use nix::sched::sched_getaffinity;
 use nix::unistd::Pid;
 use serde_json::json;
 
-use support::{Qmp, State, guest_dir, poll};
+use support::{State, guest_dir, poll};
 
 /// `<currentMemory>` below `<memory>` inflates the balloon by the
 /// difference: the Linux guest's balloon driver reports it to
