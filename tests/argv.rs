@@ -227,6 +227,7 @@ const PROPERTY_BASE: &str = "<domain type='qemu'>
     <kernel>/boot/vmlinuz</kernel>
     <cmdline>console=ttyS0</cmdline>
   </os>
+  <features><acpi/></features>
   <devices>
     <disk type='file' device='disk'>
       <source file='/var/lib/disk.img'/>

@@ -17,7 +17,7 @@ use nix::sched::{CpuSet, sched_setaffinity};
 use nix::unistd::Pid;
 use serde_json::{Value, json};
 
-use super::argv::{RuntimePaths, channel_socket, utc_datetime};
+use super::argv::{RuntimePaths, channel_sockets, utc_datetime};
 use super::caps::QemuCaps;
 use super::firmware;
 use super::layout::Layout;
@@ -25,8 +25,8 @@ use super::qmp::Qmp;
 use super::tpm::{self, Swtpm};
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::model::{
-    Adjustment, BalloonModel, ChannelTarget, CharSource, ClockBasis, ClockOffset, DomainDef,
-    GraphicsType, parse_cpuset,
+    Adjustment, BalloonModel, CharSource, ClockBasis, ClockOffset, DomainDef, GraphicsType,
+    parse_cpuset,
 };
 
 /// The timeout of the QMP commands sent here.
@@ -257,15 +257,13 @@ pub fn after_qmp(qmp: &Qmp, def: &mut DomainDef, pid: i32, run_dir: &Path) -> Re
     if let Some(set) = &def.vcpu.cpuset {
         pin(qmp, pid, set)?;
     }
-    for c in &mut def.devices.channels {
-        let ChannelTarget::Virtio { name: Some(name) } = &c.target else {
-            continue;
-        };
-        if let CharSource::Unix {
-            path: path @ None, ..
-        } = &mut c.source
-        {
-            *path = Some(channel_socket(run_dir, name).to_string_lossy().into_owned());
+    // The live definition shows the sockets a start made up.
+    if let Ok(sockets) = channel_sockets(def, run_dir) {
+        for (c, socket) in def.devices.channels.iter_mut().zip(sockets) {
+            if let (CharSource::Unix { path, listen }, Some(socket)) = (&mut c.source, socket) {
+                *path = Some(socket.to_string_lossy().into_owned());
+                *listen = true;
+            }
         }
     }
     Ok(())

@@ -54,13 +54,6 @@ fn channels(def: &DomainDef) -> R {
                 "chardev 'spicevmc' not supported without spice graphics",
             ));
         }
-        if let CharSource::Unix { path: None, .. } = c.source
-            && name.is_none()
-        {
-            return Err(invalid(
-                "a UNIX channel without a source path needs a target name to name its socket",
-            ));
-        }
         if let Some(a) = &c.address
             && !matches!(a, Address::VirtioSerial(_))
         {

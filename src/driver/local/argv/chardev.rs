@@ -8,13 +8,12 @@
 //! first, then consoles from port 0, then channels from port 1, each on
 //! the first controller with a free port.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::opts::Opts;
 use super::{Ctx, invalid, unsupported};
 use crate::driver::error::Error;
-use crate::model::{Address, Channel, ChannelTarget, CharDevice, CharSource, DomainDef};
+use crate::model::{Channel, ChannelTarget, CharDevice, CharSource};
 
 /// ISA serial ports the PC has (COM1..COM4).
 const MAX_ISA_SERIAL: u32 = 4;
@@ -73,11 +72,10 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
             .set("index", port);
         cx.arg("-device", o.build());
     }
-    let ports = virtio_serial_ports(cx, &virtio)?;
     for (k, c) in virtio.iter().enumerate() {
         let id = format!("charconsole{k}");
         cx.arg("-chardev", chardev(&c.source, &id, log.as_deref())?.build());
-        let (ctl, nr) = ports.consoles[k];
+        let (ctl, nr) = cx.ctrls.serial_ports.consoles[k];
         let o = Opts::new("virtconsole")
             .set("bus", format!("virtio-serial{ctl}.0"))
             .set("nr", nr)
@@ -89,21 +87,18 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
     for (k, c) in def.devices.channels.iter().enumerate() {
         let id = format!("charchannel{k}");
         let ChannelTarget::Virtio { name } = &c.target;
-        let source = match (&c.source, name) {
-            (CharSource::Unix { path: None, listen }, Some(name)) => CharSource::Unix {
+        let at = cx.ctrls.serial_ports.channels[k];
+        let source = match (&c.source, unnamed_socket(c, at, &cx.paths.runtime_dir)) {
+            // A socket made up here is QEMU's to listen on (libvirt:
+            // no path implies mode='bind').
+            (CharSource::Unix { .. }, Some(path)) => CharSource::Unix {
                 path: Some(
-                    channel_socket(&cx.paths.runtime_dir, name)
-                        .to_str()
+                    path.to_str()
                         .ok_or_else(|| invalid("the runtime directory is not UTF-8"))?
                         .to_string(),
                 ),
-                listen: *listen,
+                listen: true,
             },
-            (CharSource::Unix { path: None, .. }, None) => {
-                return Err(invalid(
-                    "a UNIX channel without a source path needs a target name",
-                ));
-            }
             (other, _) => other.clone(),
         };
         let o = match &source {
@@ -111,7 +106,7 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
             other => chardev(other, &id, None)?,
         };
         cx.arg("-chardev", o.build());
-        let (ctl, nr) = ports.channels[k];
+        let (ctl, nr) = at;
         let mut o = Opts::new("virtserialport")
             .set("bus", format!("virtio-serial{ctl}.0"))
             .set("nr", nr)
@@ -126,86 +121,19 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
 }
 
 /// The socket of a UNIX channel written without a path: in the domain's
-/// runtime directory, named after the channel (as libvirt keeps them in
-/// its channel directory).
-pub fn channel_socket(runtime_dir: &std::path::Path, name: &str) -> PathBuf {
-    runtime_dir.join(format!("channel.{name}"))
-}
-
-/// The virtio-serial controller and port of each virtio console and
-/// channel.
-struct SerialPorts {
-    consoles: Vec<(u32, u32)>,
-    channels: Vec<(u32, u32)>,
-}
-
-fn virtio_serial_ports(cx: &Ctx<'_>, consoles: &[&CharDevice]) -> Result<SerialPorts, Error> {
-    let def: &DomainDef = cx.def;
-    let controllers = cx.ctrls.virtio_serial_ports();
-    let mut used: BTreeMap<u32, BTreeSet<u32>> = BTreeMap::new();
-    let channel_addr = |c: &Channel| match c.address {
-        Some(Address::VirtioSerial(a)) => Some(a),
-        _ => None,
+/// runtime directory, named after the channel, or after its virtio-serial
+/// controller, bus and port when it has no name (as libvirt names them in
+/// its channel directory). `None` for every other channel.
+pub fn unnamed_socket(c: &Channel, at: (u32, u32), runtime_dir: &Path) -> Option<PathBuf> {
+    let CharSource::Unix { path: None, .. } = c.source else {
+        return None;
     };
-    for c in &def.devices.channels {
-        if let Some(a) = channel_addr(c) {
-            let max = *controllers.get(&a.controller).ok_or_else(|| {
-                invalid(format!(
-                    "a channel is on virtio-serial controller {}, which does not exist",
-                    a.controller
-                ))
-            })?;
-            if a.bus != 0 {
-                return Err(unsupported("virtio-serial controllers have only bus 0"));
-            }
-            if a.port != 0 {
-                if a.port >= max {
-                    return Err(invalid(format!(
-                        "virtio-serial port {} is past the {max} ports of controller {}",
-                        a.port, a.controller
-                    )));
-                }
-                if !used.entry(a.controller).or_default().insert(a.port) {
-                    return Err(invalid(format!(
-                        "virtio serial port {} on controller {} is used twice",
-                        a.port, a.controller
-                    )));
-                }
-            }
-        }
-    }
-    let mut next = |want: Option<u32>, zero: bool| -> Result<(u32, u32), Error> {
-        for (ctl, max) in &controllers {
-            if want.is_some_and(|w| w != *ctl) {
-                continue;
-            }
-            let taken = used.entry(*ctl).or_default();
-            let first = if zero { 0 } else { 1 };
-            if let Some(p) = (first..*max).find(|p| !taken.contains(p)) {
-                taken.insert(p);
-                return Ok((*ctl, p));
-            }
-        }
-        Err(unsupported(
-            "no free virtio-serial port: add ports='N' or another virtio-serial controller",
-        ))
+    let ChannelTarget::Virtio { name } = &c.target;
+    let file = match name {
+        Some(name) => format!("channel.{name}"),
+        None => format!("channel.vioser-{:02}-00-{:02}.sock", at.0, at.1),
     };
-    let mut out = SerialPorts {
-        consoles: Vec::new(),
-        channels: Vec::new(),
-    };
-    for _ in consoles {
-        out.consoles.push(next(None, true)?);
-    }
-    for c in &def.devices.channels {
-        let port = match channel_addr(c) {
-            Some(a) if a.port != 0 => (a.controller, a.port),
-            Some(a) => next(Some(a.controller), false)?,
-            None => next(None, false)?,
-        };
-        out.channels.push(port);
-    }
-    Ok(out)
+    Some(runtime_dir.join(file))
 }
 
 /// The `-chardev` of a backend; `log` keeps a copy of the output.

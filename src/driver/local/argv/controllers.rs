@@ -3,7 +3,7 @@
 //! their `-device` options. PCI controllers are in `pci`; USB ports and
 //! hubs in `usb`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::disks::{DiskBusKey, Disks};
 use super::opts::Opts;
@@ -11,7 +11,9 @@ use super::pci::Plug;
 use super::usb::{usb_device, usb_id};
 use super::{Ctx, Family, invalid, unsupported};
 use crate::driver::error::Error;
-use crate::model::{Address, Controller, ControllerType, DiskBus, DomainDef, VirtioOptions};
+use crate::model::{
+    Address, Channel, Controller, ControllerType, DiskBus, DomainDef, VirtioOptions,
+};
 
 /// A SCSI host adapter model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,6 +85,8 @@ pub struct Plan {
     scsi: BTreeMap<u32, (ScsiModel, Declared)>,
     sata: BTreeMap<u32, Declared>,
     virtio_serial: BTreeMap<u32, Declared>,
+    /// The virtio-serial port of each virtio console and channel.
+    pub serial_ports: SerialPorts,
 }
 
 impl Plan {
@@ -163,28 +167,8 @@ impl Plan {
                 _ => {}
             }
         }
-        // Virtio consoles and channels need a virtio-serial controller;
-        // libvirt adds each one they name (index 0 when they name none).
-        let virtio_consoles = def
-            .devices
-            .consoles
-            .iter()
-            .any(|c| c.target_type.as_deref() == Some("virtio"));
-        let mut wanted: Vec<u32> = def
-            .devices
-            .channels
-            .iter()
-            .map(|c| match c.address {
-                Some(Address::VirtioSerial(a)) => a.controller,
-                _ => 0,
-            })
-            .collect();
-        if virtio_consoles {
-            wanted.push(0);
-        }
-        for i in wanted {
-            plan.virtio_serial.entry(i).or_default();
-        }
+        add_implied_virtio_serial(def, &mut plan.virtio_serial);
+        plan.serial_ports = assign_serial_ports(def, &mut plan.virtio_serial)?;
         Ok(plan)
     }
 
@@ -192,15 +176,139 @@ impl Plan {
     pub fn scsi(&self, index: u32) -> Option<ScsiModel> {
         self.scsi.get(&index).map(|(m, _)| *m)
     }
+}
 
-    /// The virtio-serial controllers by index, with the ports each has
-    /// (`ports`, default 31 as QEMU's).
-    pub fn virtio_serial_ports(&self) -> BTreeMap<u32, u32> {
-        self.virtio_serial
-            .iter()
-            .map(|(i, d)| (*i, d.ports.unwrap_or(31)))
-            .collect()
+/// Virtio consoles and channels need a virtio-serial controller; libvirt
+/// adds each one they name (index 0 when they name none).
+fn add_implied_virtio_serial(def: &DomainDef, controllers: &mut BTreeMap<u32, Declared>) {
+    let consoles = def
+        .devices
+        .consoles
+        .iter()
+        .filter(|c| c.target_type.as_deref() == Some("virtio"))
+        .map(|_| 0);
+    let channels = def.devices.channels.iter().map(|c| match c.address {
+        Some(Address::VirtioSerial(a)) => a.controller,
+        _ => 0,
+    });
+    for i in channels.chain(consoles) {
+        controllers.entry(i).or_default();
     }
+}
+
+/// The virtio-serial controller and port of each virtio console (in the
+/// order of `<console target type='virtio'>`) and channel.
+#[derive(Debug, Default)]
+pub struct SerialPorts {
+    pub consoles: Vec<(u32, u32)>,
+    pub channels: Vec<(u32, u32)>,
+}
+
+/// The ports of a virtio-serial controller without `ports`: QEMU's 31.
+const DEFAULT_SERIAL_PORTS: u32 = 31;
+
+/// Gives virtio consoles and channels their virtio-serial ports as
+/// libvirt does: complete addresses (with a port) are reserved first, then
+/// consoles take the first free port from 0 and channels from 1, on the
+/// first controller with one free; a channel naming only its controller
+/// takes that controller's first free port. When every controller is
+/// full, a controller is added at the first unused index.
+fn assign_serial_ports(
+    def: &DomainDef,
+    controllers: &mut BTreeMap<u32, Declared>,
+) -> Result<SerialPorts, Error> {
+    let ports = |d: &Declared| d.ports.unwrap_or(DEFAULT_SERIAL_PORTS);
+    let mut used: BTreeMap<u32, BTreeSet<u32>> = BTreeMap::new();
+    let channel_addr = |c: &Channel| match c.address {
+        Some(Address::VirtioSerial(a)) => Some(a),
+        _ => None,
+    };
+    for a in def.devices.channels.iter().filter_map(channel_addr) {
+        if a.port == 0 {
+            continue;
+        }
+        let max = controllers.get(&a.controller).map(ports).ok_or_else(|| {
+            invalid(format!(
+                "virtio serial controller {} is missing",
+                a.controller
+            ))
+        })?;
+        if a.bus != 0 {
+            return Err(unsupported("virtio-serial controllers have only bus 0"));
+        }
+        if a.port >= max {
+            return Err(invalid(format!(
+                "virtio serial controller {} does not have port {}",
+                a.controller, a.port
+            )));
+        }
+        if !used.entry(a.controller).or_default().insert(a.port) {
+            return Err(invalid(format!(
+                "virtio serial port {} on controller {} is already occupied",
+                a.port, a.controller
+            )));
+        }
+    }
+    let mut next = |want: Option<u32>, first: u32| -> Result<(u32, u32), Error> {
+        for (ctl, d) in controllers.iter() {
+            if want.is_some_and(|w| w != *ctl) {
+                continue;
+            }
+            let taken = used.entry(*ctl).or_default();
+            if let Some(p) = (first..ports(d)).find(|p| !taken.contains(p)) {
+                taken.insert(p);
+                return Ok((*ctl, p));
+            }
+        }
+        if let Some(ctl) = want {
+            return Err(unsupported(format!(
+                "Unable to find a free port on virtio-serial controller {ctl}"
+            )));
+        }
+        let index = (0..).find(|i| !controllers.contains_key(i)).unwrap_or(0);
+        controllers.insert(index, Declared::default());
+        used.entry(index).or_default().insert(first);
+        Ok((index, first))
+    };
+    let mut out = SerialPorts::default();
+    for c in &def.devices.consoles {
+        if c.target_type.as_deref() == Some("virtio") {
+            out.consoles.push(next(None, 0)?);
+        }
+    }
+    for c in &def.devices.channels {
+        let port = match channel_addr(c) {
+            Some(a) if a.port != 0 => (a.controller, a.port),
+            Some(a) => next(Some(a.controller), 1)?,
+            None => next(None, 1)?,
+        };
+        out.channels.push(port);
+    }
+    Ok(out)
+}
+
+/// The UNIX socket paths of virtio channels written without one, by
+/// channel (`None` for the others), as a start gives them.
+pub fn channel_sockets(
+    def: &DomainDef,
+    runtime_dir: &std::path::Path,
+) -> Result<Vec<Option<std::path::PathBuf>>, Error> {
+    let mut controllers: BTreeMap<u32, Declared> = def
+        .devices
+        .controllers
+        .iter()
+        .filter(|c| c.kind == ControllerType::VirtioSerial)
+        .map(|c| (c.index, Declared::from(c)))
+        .collect();
+    add_implied_virtio_serial(def, &mut controllers);
+    let ports = assign_serial_ports(def, &mut controllers)?;
+    Ok(def
+        .devices
+        .channels
+        .iter()
+        .zip(&ports.channels)
+        .map(|(c, at)| super::chardev::unnamed_socket(c, *at, runtime_dir))
+        .collect())
 }
 
 /// A built-in controller may only describe where the chipset has it.

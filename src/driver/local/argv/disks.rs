@@ -373,6 +373,12 @@ fn emit_disk(
         o = o.set_user("serial", "disk serial", serial)?;
     }
     if disk.shareable {
+        // qemu_validate.c: of the formats, only raw survives two writers.
+        if !disk.readonly && disk.format.is_some_and(|f| f != DiskFormat::Raw) {
+            return Err(unsupported(format!(
+                "shared access for disk '{t}' requires use of supported storage format: only raw images can be shared writable"
+            )));
+        }
         o = o.switch("share-rw", true);
     }
     // A floppy boots through its controller (isa-fdc.bootindexA/B).

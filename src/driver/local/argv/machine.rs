@@ -101,6 +101,12 @@ pub fn emit_machine(cx: &mut Ctx<'_>, machine_type: &str, caps: &QemuCaps) -> Re
     if let Some(loader) = &def.os.loader
         && loader.kind == Some(LoaderType::Pflash)
     {
+        // qemu_validate.c: on x86, UEFI requires ACPI.
+        if !def.features.acpi {
+            return Err(unsupported(
+                "UEFI requires ACPI on this architecture: add <features><acpi/></features>",
+            ));
+        }
         let path = loader
             .path
             .as_deref()

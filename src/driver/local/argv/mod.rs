@@ -66,7 +66,7 @@ use crate::driver::error::{Error, ErrorCode};
 use crate::driver::local::caps::QemuCaps;
 use crate::model::DomainDef;
 
-pub use chardev::channel_socket;
+pub use controllers::channel_sockets;
 pub use extras::{tpm_socket, tpm_version};
 pub use machine::utc_datetime;
 pub use opts::escape;
@@ -197,6 +197,27 @@ pub fn build_argv(
     caps: &QemuCaps,
     paths: &RuntimePaths,
 ) -> Result<Vec<OsString>, Error> {
+    // When the root bus of a pc machine has no slot left, libvirt adds
+    // pci-bridges (placed before the devices, so on the first free root
+    // slots): tried here with one more bridge each time until every
+    // device fits.
+    let mut bridges = 0;
+    loop {
+        let mut ran_out = false;
+        match build_once(def, caps, paths, bridges, &mut ran_out) {
+            Err(_) if ran_out && bridges < pci::MAX_ADDED_BRIDGES => bridges += 1,
+            other => return other,
+        }
+    }
+}
+
+fn build_once(
+    def: &DomainDef,
+    caps: &QemuCaps,
+    paths: &RuntimePaths,
+    bridges: u32,
+    ran_out: &mut bool,
+) -> Result<Vec<OsString>, Error> {
     let qmp = runtime_path("QMP socket", &paths.qmp_socket)?;
     runtime_path("runtime directory", &paths.runtime_dir)?;
     let emulator = machine::emulator(def, caps)?;
@@ -205,7 +226,7 @@ pub fn build_argv(
     let disks = disks::resolve(def)?;
     let ctrls = controllers::Plan::new(def, family, &disks)?;
     let boot = boot::BootPlan::new(def, &disks)?;
-    let pci = pci::Pci::new(def, family, display::primary_video_wants_slot(def))?;
+    let pci = pci::Pci::new(def, family, display::primary_video_wants_slot(def), bridges)?;
     let usb = usb::Usb::new(def, family)?;
     let mut cx = Ctx {
         def,
@@ -218,7 +239,21 @@ pub fn build_argv(
         ctrls,
         boot,
     };
+    let done = emit_all(&mut cx, &machine_type, caps, qmp, &disks);
+    *ran_out = cx.pci.ran_out;
+    done?;
+    Ok(cx.argv.into_iter().map(OsString::from).collect())
+}
 
+/// Every option after the emulator, in QEMU's order of need.
+fn emit_all(
+    cx: &mut Ctx<'_>,
+    machine_type: &str,
+    caps: &QemuCaps,
+    qmp: String,
+    disks: &disks::Disks,
+) -> Result<(), Error> {
+    let def = cx.def;
     cx.arg(
         "-name",
         opts::Opts::empty()
@@ -229,7 +264,7 @@ pub fn build_argv(
     cx.flag("-S");
     cx.flag("-no-user-config");
     cx.flag("-nodefaults");
-    machine::emit_machine(&mut cx, &machine_type, caps)?;
+    machine::emit_machine(cx, machine_type, caps)?;
     cx.arg(
         "-chardev",
         opts::Opts::new("socket")
@@ -240,30 +275,30 @@ pub fn build_argv(
             .build(),
     );
     cx.arg("-mon", "chardev=charmonitor,id=monitor,mode=control");
-    machine::emit_clock(&mut cx)?;
-    machine::emit_actions(&mut cx);
-    machine::emit_pm(&mut cx);
-    pci::emit_globals(&mut cx)?;
-    machine::emit_boot(&mut cx)?;
-    machine::emit_kernel(&mut cx)?;
-    pci::emit_controllers(&mut cx)?;
-    controllers::emit(&mut cx)?;
-    usb::emit_hubs(&mut cx)?;
-    disks::emit(&mut cx, &disks)?;
-    net::emit(&mut cx)?;
-    chardev::emit(&mut cx)?;
-    extras::emit_tpm(&mut cx)?;
-    display::emit(&mut cx)?;
-    sound::emit_sounds(&mut cx)?;
-    extras::emit_watchdogs(&mut cx)?;
-    extras::emit_redirdevs(&mut cx)?;
-    display::emit_balloon(&mut cx)?;
-    extras::emit_rngs(&mut cx)?;
-    if paths.incoming {
+    machine::emit_clock(cx)?;
+    machine::emit_actions(cx);
+    machine::emit_pm(cx);
+    pci::emit_globals(cx)?;
+    machine::emit_boot(cx)?;
+    machine::emit_kernel(cx)?;
+    pci::emit_controllers(cx)?;
+    controllers::emit(cx)?;
+    usb::emit_hubs(cx)?;
+    disks::emit(cx, disks)?;
+    net::emit(cx)?;
+    chardev::emit(cx)?;
+    extras::emit_tpm(cx)?;
+    display::emit(cx)?;
+    sound::emit_sounds(cx)?;
+    extras::emit_watchdogs(cx)?;
+    extras::emit_redirdevs(cx)?;
+    display::emit_balloon(cx)?;
+    extras::emit_rngs(cx)?;
+    if cx.paths.incoming {
         cx.arg("-incoming", "defer");
     }
     cx.arg("-msg", "timestamp=on");
-    Ok(cx.argv.into_iter().map(OsString::from).collect())
+    Ok(())
 }
 
 /// The QEMU device id of each disk, in document order (`ide0-1-0`,

@@ -164,14 +164,27 @@ pub struct Pci {
     /// The root slot kept for the primary video card, if it has no address.
     video_slot: Option<u32>,
     /// Buses no controller declares but an address names, which libvirt
-    /// adds: pci-bridges on pc, pcie-root-ports on q35.
+    /// adds: pci-bridges on pc, pcie-root-ports on q35; and the
+    /// pci-bridges added for devices the root bus has no room for.
     implied: Vec<(u32, BusKind)>,
+    /// Whether a device found no free slot where more pci-bridges would
+    /// have given it one.
+    pub ran_out: bool,
 }
+
+/// The most pci-bridges added for devices without room on the root bus.
+pub const MAX_ADDED_BRIDGES: u32 = 29;
 
 impl Pci {
     /// Builds the buses from the PCI controllers and reserves every
-    /// explicit PCI address in the definition.
-    pub fn new(def: &DomainDef, family: Family, reserve_video: bool) -> Result<Pci, Error> {
+    /// explicit PCI address in the definition; on a pc machine, adds
+    /// `bridges` pci-bridges after the highest index.
+    pub fn new(
+        def: &DomainDef,
+        family: Family,
+        reserve_video: bool,
+        bridges: u32,
+    ) -> Result<Pci, Error> {
         let root_kind = match family {
             Family::I440fx => BusKind::PciRoot,
             Family::Q35 => BusKind::PcieRoot,
@@ -255,11 +268,26 @@ impl Pci {
                 }
             }
         }
+        if family == Family::I440fx {
+            let last = buses.keys().next_back().copied().unwrap_or(0);
+            for index in (last + 1..).take(bridges as usize) {
+                buses.insert(
+                    index,
+                    Bus {
+                        kind: BusKind::PciBridge,
+                        id: format!("pci.{index}"),
+                        used: BTreeMap::new(),
+                    },
+                );
+                implied.push((index, BusKind::PciBridge));
+            }
+        }
         let mut pci = Pci {
             buses,
             family,
             video_slot: None,
             implied,
+            ran_out: false,
         };
         // The host bridge and the chipset's own functions.
         pci.builtin(0);
@@ -420,7 +448,13 @@ impl Pci {
                 self.claim(0, 0x1b, 0);
                 return Ok((0, 0x1b));
             }
-            Plug::Device | Plug::PrimaryVideo | Plug::Ich9Sound => vec![0],
+            // libvirt fills the root bus, then the buses of bridges that
+            // take ordinary devices, by index.
+            Plug::Device | Plug::PrimaryVideo | Plug::Ich9Sound => {
+                let mut v = vec![0];
+                v.extend(self.buses_of(&[PciBridge, PcieToPci], u32::MAX));
+                v
+            }
             Plug::Bus(kind @ (RootPort | DmiToPci | PxbPcie), _) if !q35 => {
                 return Err(unsupported(format!(
                     "a {} controller needs a q35 machine type",
@@ -458,6 +492,9 @@ impl Pci {
                     return Ok((bus, slot));
                 }
             }
+        }
+        if !q35 && matches!(plug, Plug::Device | Plug::PrimaryVideo | Plug::Ich9Sound) {
+            self.ran_out = true;
         }
         Err(match plug {
             Plug::Bus(kind, _) if kind != PciBridge => unsupported(format!(

@@ -397,10 +397,10 @@ fn interfaces_need_taps_and_no_managed_networks() {
         values(&args, "-netdev"),
         ["tap,id=hostnet0,ifname=tap,,0,script=no,downscript=no"]
     );
-    def.devices.interfaces[0].kind = InterfaceType::Network("default".into());
+    def.devices.interfaces[0].kind = InterfaceType::Network("isolated".into());
     let e = argv(&def).unwrap_err();
     assert_eq!(e.code, ErrorCode::ConfigUnsupported);
-    assert!(e.message.contains("managed networks"));
+    assert!(e.message.contains("'isolated'"), "{}", e.message);
 }
 
 #[test]
