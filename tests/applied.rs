@@ -5,8 +5,9 @@
 //! for `<currentMemory>`, the balloon's statistics period, the CPU
 //! affinity of QEMU's threads for `<vcpu cpuset>`, the NVRAM file made
 //! from its template, the swtpm process of an emulated `<tpm>`, display
-//! passwords, the guest agent's socket. A new driver then reattaches and
-//! stops the domain.
+//! passwords, the guest agent's socket; and `domxml-to-native` against
+//! the command line QEMU runs. A new driver then reattaches and stops the
+//! domain.
 
 #[path = "applied/support.rs"]
 mod support;

@@ -154,3 +154,56 @@ fn an_nvram_owned_by_someone_else_is_refused() {
     assert!(e.message.contains(store.to_str().unwrap()), "{}", e.message);
     assert!(qemus_under(st.root()).is_empty(), "a QEMU was left");
 }
+
+/// `domxml-to-native` makes the choices a start makes (firmware from the
+/// descriptors, NVRAM path, sockets made up in the runtime directory, the
+/// swtpm's socket): what it prints is, word for word, what QEMU then runs.
+#[test]
+fn domxml_to_native_prints_what_the_start_runs() {
+    let st = State::new("native");
+    // A UUID of its own: one made up would differ between the two.
+    let xml = "<domain type='qemu'>
+  <name>native</name>
+  <uuid>4f1c2f34-7a55-4bfa-9a1b-54e0b3d0c1a7</uuid>
+  <memory unit='MiB'>64</memory>
+  <os firmware='efi'>
+    <type arch='x86_64' machine='q35'>hvm</type>
+    <firmware><feature enabled='yes' name='secure-boot'/></firmware>
+  </os>
+  <features><acpi/></features>
+  <devices>
+    <channel type='unix'>
+      <target type='virtio' name='org.qemu.guest_agent.0'/>
+    </channel>
+    <tpm model='tpm-crb'><backend type='emulator' version='2.0'/></tpm>
+    <memballoon model='none'/>
+  </devices>
+</domain>";
+    let file = st.root().join("native.xml");
+    std::fs::write(&file, xml).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_qvirt"))
+        .arg("-c")
+        .arg(format!("qemu:///embed?root={}", st.root().display()))
+        .args(["domxml-to-native", "qemu-argv"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = String::from_utf8(out.stdout).unwrap();
+    st.start(xml);
+    let cmdline = std::fs::read(format!("/proc/{}/cmdline", st.qemu_pid("native"))).unwrap();
+    let ran: Vec<std::ffi::OsString> = cmdline
+        .split(|b| *b == 0)
+        .filter(|w| !w.is_empty())
+        .map(|w| std::ffi::OsString::from(String::from_utf8(w.to_vec()).unwrap()))
+        .collect();
+    assert_eq!(
+        printed.trim_end(),
+        qvirt::driver::local::shell::shell_join(&ran)
+    );
+    st.stop("native");
+}
