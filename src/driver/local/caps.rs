@@ -71,6 +71,10 @@ pub struct QemuCaps {
     /// What KVM offers for CPUs on this host; `None` when not probed
     /// (or KVM was not usable when the binary was probed).
     pub kvm_cpu: Option<CpuCaps>,
+    /// The device types the binary has (its modules included); `None`
+    /// when not probed.
+    #[serde(default)]
+    pub devices: Option<BTreeSet<String>>,
 }
 
 /// What one accelerator can offer for guest CPUs, from
@@ -113,6 +117,7 @@ impl QemuCaps {
                 .collect(),
             tcg_cpu: None,
             kvm_cpu: None,
+            devices: None,
         }
     }
 

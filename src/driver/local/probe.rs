@@ -1,9 +1,9 @@
 //! Probing a QEMU binary for the capabilities the command line needs.
 //!
 //! Short runs of the binary (`-version`, `-machine help`, and a QMP
-//! session per accelerator for its CPU models) and a check that /dev/kvm
-//! can be opened: about 100 ms in all, done once per binary by the
-//! driver, which caches the result.
+//! session per accelerator for its CPU models, the first also listing its
+//! device types) and a check that /dev/kvm can be opened: about 100 ms in
+//! all, done once per binary by the driver, which caches the result.
 
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
@@ -44,6 +44,17 @@ pub fn probe(emulator: &Path) -> Result<QemuCaps> {
     let (machines, default_machine) = parse_machine_help(&help);
     let machine_aliases = parse_machine_aliases(&help);
     let kvm = kvm_usable();
+    // A binary whose CPU models cannot be listed (an unusual build) still
+    // runs domains; their CPUs and devices are then not checked in advance.
+    let (tcg_cpu, devices) = match qmp_session(emulator, "tcg", true) {
+        Some(text) => (parse_cpu_session(&text), parse_devices(&text)),
+        None => (None, None),
+    };
+    let kvm_cpu = if kvm {
+        qmp_session(emulator, "kvm", false).and_then(|t| parse_cpu_session(&t))
+    } else {
+        None
+    };
     Ok(QemuCaps {
         emulator: emulator.to_path_buf(),
         version,
@@ -51,19 +62,20 @@ pub fn probe(emulator: &Path) -> Result<QemuCaps> {
         machines,
         default_machine: default_machine.unwrap_or_else(|| "pc".to_string()),
         machine_aliases,
-        // A binary whose CPU models cannot be listed (an unusual build)
-        // still runs domains; their CPUs are then not checked in advance.
-        tcg_cpu: cpu_caps(emulator, "tcg"),
-        kvm_cpu: kvm.then(|| cpu_caps(emulator, "kvm")).flatten(),
+        tcg_cpu,
+        kvm_cpu,
+        devices,
     })
 }
 
 /// How long the CPU model session may take.
 const CPU_PROBE_DEADLINE: Duration = Duration::from_secs(20);
 
-/// The CPU models and `max` features of accelerator `accel`, from a QMP
-/// session on the binary's standard input and output.
-fn cpu_caps(emulator: &Path, accel: &str) -> Option<CpuCaps> {
+/// The replies of a QMP session on the binary's standard input and
+/// output: the CPU models and `max` features of accelerator `accel` and,
+/// with `devices`, the device types (modules included: QEMU loads them
+/// all to list types).
+fn qmp_session(emulator: &Path, accel: &str, devices: bool) -> Option<String> {
     let mut child = Command::new(emulator)
         .args([
             "-machine",
@@ -82,13 +94,20 @@ fn cpu_caps(emulator: &Path, accel: &str) -> Option<CpuCaps> {
         .stderr(Stdio::null())
         .spawn()
         .ok()?;
-    let script = concat!(
+    let mut script = concat!(
         "{\"execute\":\"qmp_capabilities\"}\n",
         "{\"execute\":\"query-cpu-definitions\",\"id\":\"defs\"}\n",
         "{\"execute\":\"query-cpu-model-expansion\",\"id\":\"max\",",
         "\"arguments\":{\"type\":\"full\",\"model\":{\"name\":\"max\"}}}\n",
-        "{\"execute\":\"quit\"}\n"
-    );
+    )
+    .to_string();
+    if devices {
+        script.push_str(concat!(
+            "{\"execute\":\"qom-list-types\",\"id\":\"devs\",",
+            "\"arguments\":{\"implements\":\"device\",\"abstract\":false}}\n"
+        ));
+    }
+    script.push_str("{\"execute\":\"quit\"}\n");
     let written = child
         .stdin
         .take()
@@ -113,10 +132,33 @@ fn cpu_caps(emulator: &Path, accel: &str) -> Option<CpuCaps> {
         }
     }
     let text = reader.join().ok()?;
-    if written != Some(true) {
-        return None;
-    }
-    parse_cpu_session(&text)
+    (written == Some(true)).then_some(text)
+}
+
+/// The device types of a session's `qom-list-types` reply.
+fn parse_devices(text: &str) -> Option<BTreeSet<String>> {
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v.get("id").and_then(Value::as_str) == Some("devs"))
+        .and_then(|v| {
+            v.get("return")?.as_array().map(|types| {
+                types
+                    .iter()
+                    .filter_map(|t| t.get("name")?.as_str().map(str::to_string))
+                    .collect()
+            })
+        })
+}
+
+/// A stamp of the directory QEMU loads its modules from on Debian (where
+/// devices such as the OpenGL virtio GPU come in separate packages):
+/// installing one changes it, and the cached capabilities with it.
+pub(crate) fn modules_stamp() -> u128 {
+    std::fs::metadata("/usr/lib/x86_64-linux-gnu/qemu")
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos())
 }
 
 /// Reads the replies of the CPU model session.
@@ -261,6 +303,23 @@ mod tests {
             ["microvm", "pc", "pc-i440fx-7.2", "q35", "pc-q35-7.2"]
         );
         assert_eq!(default.as_deref(), Some("pc"));
+    }
+
+    /// The installed QEMU (scripts/deps.sh) lists its CPU models for TCG
+    /// and its device types, those of its modules (qxl) among them.
+    #[test]
+    fn the_installed_qemu_lists_cpus_and_devices() {
+        let caps = probe(Path::new("/usr/bin/qemu-system-x86_64")).unwrap();
+        let tcg = caps.tcg_cpu.as_ref().expect("TCG CPU models");
+        assert!(tcg.models.contains_key("qemu64"), "{:?}", tcg.models.keys());
+        let devices = caps.devices.as_ref().expect("device types");
+        for d in ["virtio-blk-pci", "isa-serial", "qxl-vga", "pcie-root-port"] {
+            assert!(devices.contains(d), "{d} missing from {devices:?}");
+        }
+        assert!(
+            !devices.contains("virtio-device"),
+            "an abstract type is listed"
+        );
     }
 
     #[test]

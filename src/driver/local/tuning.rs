@@ -127,6 +127,40 @@ pub fn plan(
     paths.nvram = Some(layout.nvram_file(&def.name));
     paths.serial_log = Some(layout.console_log_file(&def.name));
     paths.clock_base = clock_base(def)?;
+    choose_render_node(def, Path::new("/dev/dri"))?;
+    Ok(())
+}
+
+/// SPICE with OpenGL renders on a DRM render node: one `<gl>` names, or,
+/// as libvirt picks it, the host's first `renderD*`. A host without one
+/// cannot run the domain: `NoSupport`, saying so.
+pub fn choose_render_node(def: &mut DomainDef, dri: &Path) -> Result<()> {
+    for g in &mut def.devices.graphics {
+        let Some(gl) = &mut g.spice.gl else { continue };
+        if !gl.enable || gl.rendernode.is_some() {
+            continue;
+        }
+        let mut nodes: Vec<PathBuf> = std::fs::read_dir(dri)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .filter(|e| e.file_name().to_string_lossy().starts_with("renderD"))
+                    .map(|e| e.path())
+                    .collect()
+            })
+            .unwrap_or_default();
+        nodes.sort();
+        let node = nodes.into_iter().next().ok_or_else(|| {
+            Error::new(
+                ErrorCode::NoSupport,
+                format!(
+                    "SPICE with OpenGL (<gl enable='yes'>) needs a DRM render node and this host has none in {}: turn it off with <gl enable='no'/>",
+                    dri.display()
+                ),
+            )
+        })?;
+        gl.rendernode = Some(node.to_string_lossy().into_owned());
+    }
     Ok(())
 }
 
@@ -467,5 +501,62 @@ pub fn preview_taps(def: &mut DomainDef) {
         if tap && net.target_dev.is_none() {
             net.target_dev = Some(format!("vnet{i}"));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Graphics, GraphicsType, SpiceGl};
+
+    fn spice_gl(rendernode: Option<&str>) -> DomainDef {
+        let mut def = DomainDef::from_xml(
+            "<domain type='qemu'><name>gl</name><memory>65536</memory><os><type>hvm</type></os></domain>",
+        )
+        .unwrap();
+        let mut g = Graphics::new(GraphicsType::Spice);
+        g.spice.gl = Some(SpiceGl {
+            enable: true,
+            rendernode: rendernode.map(str::to_string),
+        });
+        def.devices.graphics.push(g);
+        def
+    }
+
+    fn node(def: &DomainDef) -> Option<String> {
+        def.devices.graphics[0]
+            .spice
+            .gl
+            .as_ref()?
+            .rendernode
+            .clone()
+    }
+
+    #[test]
+    fn spice_gl_gets_the_first_render_node() {
+        let dri = std::env::temp_dir().join(format!("qvirt-dri-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dri);
+        std::fs::create_dir_all(&dri).unwrap();
+        let mut def = spice_gl(None);
+        let e = choose_render_node(&mut def, &dri).unwrap_err();
+        assert_eq!(e.code, ErrorCode::NoSupport);
+        assert!(e.message.contains("render node"), "{}", e.message);
+        for f in ["card0", "renderD129", "renderD128"] {
+            std::fs::write(dri.join(f), b"").unwrap();
+        }
+        choose_render_node(&mut def, &dri).unwrap();
+        assert_eq!(
+            node(&def),
+            Some(dri.join("renderD128").display().to_string())
+        );
+        // A node the XML names is kept; GL turned off needs none.
+        let mut named = spice_gl(Some("/dev/dri/renderD200"));
+        choose_render_node(&mut named, Path::new("/nonexistent")).unwrap();
+        assert_eq!(node(&named).as_deref(), Some("/dev/dri/renderD200"));
+        let mut off = spice_gl(None);
+        off.devices.graphics[0].spice.gl.as_mut().unwrap().enable = false;
+        choose_render_node(&mut off, Path::new("/nonexistent")).unwrap();
+        assert_eq!(node(&off), None);
+        std::fs::remove_dir_all(&dri).unwrap();
     }
 }

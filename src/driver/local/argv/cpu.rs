@@ -166,8 +166,15 @@ fn check_model(
         return Ok(());
     };
     let Some(missing) = host.models.get(name) else {
+        // virt-install 4.1 writes `--cpu maximum` as a model of that name,
+        // which libvirt's start refuses as well; the mode is what it means.
+        let hint = if name == "maximum" {
+            ": for the largest CPU there is, write <cpu mode='maximum'>"
+        } else {
+            ""
+        };
         return Err(unsupported(format!(
-            "CPU model '{name}' is not known to {}",
+            "CPU model '{name}' is not known to {}{hint}",
             caps.emulator.display()
         )));
     };

@@ -242,7 +242,58 @@ fn build_once(
     let done = emit_all(&mut cx, &machine_type, caps, qmp, &disks);
     *ran_out = cx.pci.ran_out;
     done?;
+    check_devices(&cx.argv, caps)?;
     Ok(cx.argv.into_iter().map(OsString::from).collect())
+}
+
+/// Devices that need another device type the binary may lack (QEMU
+/// builds it in from a module), with the Debian package that has it.
+const NEEDS: &[(&str, &str, &str)] = &[
+    ("virtio-vga-gl", "virtio-gpu-gl-device", "qemu-system-gui"),
+    (
+        "virtio-gpu-gl-pci",
+        "virtio-gpu-gl-device",
+        "qemu-system-gui",
+    ),
+];
+
+/// Device names QEMU takes for another type (its qdev alias table), as
+/// libvirt writes them.
+const ALIASES: &[(&str, &str)] = &[("lsi", "lsi53c895a")];
+
+/// Every `-device` of the command line is one the binary has, when its
+/// device types were probed: QEMU would otherwise refuse to start, with
+/// less to say about why.
+fn check_devices(argv: &[String], caps: &QemuCaps) -> Result<(), Error> {
+    let Some(types) = &caps.devices else {
+        return Ok(());
+    };
+    let drivers = argv
+        .windows(2)
+        .filter(|w| w[0] == "-device")
+        .map(|w| w[1].split(',').next().unwrap_or_default());
+    for driver in drivers {
+        let needed = NEEDS
+            .iter()
+            .filter(|(d, _, _)| *d == driver)
+            .map(|(_, t, pkg)| (*t, Some(*pkg)));
+        let own = ALIASES
+            .iter()
+            .find(|(alias, _)| *alias == driver)
+            .map_or(driver, |(_, ty)| *ty);
+        for (ty, package) in std::iter::once((own, None)).chain(needed) {
+            if !types.contains(ty) {
+                let emulator = caps.emulator.display();
+                return Err(unsupported(match package {
+                    Some(p) => format!(
+                        "{emulator} has no device '{ty}', which '{driver}' needs: on Debian, install the package {p}"
+                    ),
+                    None => format!("{emulator} has no device '{driver}'"),
+                }));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Every option after the emulator, in QEMU's order of need.

@@ -480,3 +480,73 @@ fn disk_ids_follow_libvirt() {
         ["ide0-1-1", "sata0-0-1", "virtio-disk2"]
     );
 }
+
+#[test]
+fn devices_the_binary_lacks_are_refused_naming_the_package() {
+    let mut def = minimal();
+    let mut video = Video::new(VideoModel::Virtio);
+    video.accel3d = Some(true);
+    def.devices.videos.push(video);
+    let paths = RuntimePaths::new("/run/t");
+    let mut caps = caps();
+    // Without probed device types nothing is checked.
+    let args = build_argv(&def, &caps, &paths).unwrap();
+    let devices: Vec<String> = args
+        .windows(2)
+        .filter(|w| w[0] == "-device")
+        .map(|w| {
+            w[1].to_string_lossy()
+                .split(',')
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert!(devices.iter().any(|d| d == "virtio-vga-gl"), "{devices:?}");
+    // Every device but the module the OpenGL GPU needs.
+    caps.devices = Some(devices.iter().cloned().collect());
+    let e = build_argv(&def, &caps, &paths).unwrap_err();
+    assert_eq!(e.code, ErrorCode::ConfigUnsupported);
+    assert!(e.message.contains("virtio-gpu-gl-device"), "{}", e.message);
+    assert!(e.message.contains("qemu-system-gui"), "{}", e.message);
+    caps.devices
+        .as_mut()
+        .unwrap()
+        .insert("virtio-gpu-gl-device".to_string());
+    build_argv(&def, &caps, &paths).unwrap();
+    // A device the binary lacks altogether.
+    caps.devices.as_mut().unwrap().remove("virtio-vga-gl");
+    let e = build_argv(&def, &caps, &paths).unwrap_err();
+    assert!(
+        e.message.contains("has no device 'virtio-vga-gl'"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn device_aliases_are_found_under_their_type() {
+    let mut def = minimal();
+    def.devices
+        .disks
+        .push(disk("sda", Some("/var/lib/a.img"), DiskDevice::Disk));
+    let paths = RuntimePaths::new("/run/t");
+    let mut caps = caps();
+    let args = build_argv(&def, &caps, &paths).unwrap();
+    let mut devices: std::collections::BTreeSet<String> = args
+        .windows(2)
+        .filter(|w| w[0] == "-device")
+        .map(|w| {
+            w[1].to_string_lossy()
+                .split(',')
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    // libvirt's default SCSI controller is QEMU's alias 'lsi'.
+    assert!(devices.remove("lsi"), "{devices:?}");
+    devices.insert("lsi53c895a".to_string());
+    caps.devices = Some(devices);
+    build_argv(&def, &caps, &paths).unwrap();
+}
