@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::disks::{DiskBusKey, Disks};
 use super::opts::Opts;
-use super::pci::Plug;
+use super::pci::{CtlKind, Dev};
 use super::usb::{usb_device, usb_id};
 use super::{Ctx, Family, invalid, unsupported};
 use crate::driver::error::Error;
@@ -47,6 +47,12 @@ impl ScsiModel {
 
     fn is_virtio(self) -> bool {
         self.device.starts_with("virtio")
+    }
+
+    /// Whether it is a virtio device that is PCI Express on q35 (the
+    /// transitional one is conventional PCI).
+    fn is_virtio_pcie(self) -> bool {
+        self.is_virtio() && self.device != "virtio-scsi-pci-transitional"
     }
 }
 
@@ -175,6 +181,27 @@ impl Plan {
     /// The SCSI model of the controller with `index`.
     pub fn scsi(&self, index: u32) -> Option<ScsiModel> {
         self.scsi.get(&index).map(|(m, _)| *m)
+    }
+
+    /// The SCSI, SATA and virtio-serial controllers (declared and
+    /// implied) that want a PCI slot, by kind and index: each with its
+    /// address and whether it is a virtio device. Q35's built-in SATA
+    /// controller is not among them.
+    pub fn pci_devices(&self, family: Family) -> Vec<(ControllerType, u32, Option<Address>, bool)> {
+        let scsi = self
+            .scsi
+            .iter()
+            .map(|(i, (m, d))| (ControllerType::Scsi, *i, d.address, m.is_virtio_pcie()));
+        let sata = self
+            .sata
+            .iter()
+            .filter(|(i, _)| !(family == Family::Q35 && **i == 0))
+            .map(|(i, d)| (ControllerType::Sata, *i, d.address, false));
+        let serial = self
+            .virtio_serial
+            .iter()
+            .map(|(i, d)| (ControllerType::VirtioSerial, *i, d.address, true));
+        scsi.chain(sata).chain(serial).collect()
     }
 }
 
@@ -364,7 +391,8 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
             .maybe("cmd_per_lun", d.cmd_per_lun)
             .maybe("max_sectors", d.max_sectors)
             .maybe_switch("ioeventfd", d.ioeventfd);
-        let placed = cx.pci.place(&what, d.address.as_ref(), Plug::Device)?;
+        let dev = Dev::Controller(CtlKind::Scsi, index);
+        let placed = cx.pci.place(&what, d.address.as_ref(), dev)?;
         cx.arg("-device", o.extend(placed.opts).build());
     }
 
@@ -375,7 +403,8 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
         }
         let what = format!("sata controller with index='{index}'");
         with_virtio(Opts::empty(), &d.virtio, false, &what)?;
-        let placed = cx.pci.place(&what, d.address.as_ref(), Plug::Device)?;
+        let dev = Dev::Controller(CtlKind::Sata, index);
+        let placed = cx.pci.place(&what, d.address.as_ref(), dev)?;
         let o = Opts::new("ich9-ahci")
             .set("id", format!("sata{index}"))
             .extend(placed.opts);
@@ -394,7 +423,8 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
         let o = with_virtio(o, &d.virtio, true, &what)?
             .maybe("max_ports", d.ports)
             .maybe("vectors", d.vectors);
-        let placed = cx.pci.place(&what, d.address.as_ref(), Plug::Device)?;
+        let dev = Dev::Controller(CtlKind::VirtioSerial, index);
+        let placed = cx.pci.place(&what, d.address.as_ref(), dev)?;
         cx.arg("-device", o.extend(placed.opts).build());
     }
     Ok(())
@@ -425,29 +455,13 @@ fn emit_usb_group(cx: &mut Ctx<'_>, index: u32, group: &[Controller]) -> Result<
             }
             o = o.set("p2", ports).set("p3", ports);
         }
-        // libvirt puts the PIIX3 UHCI on function 2 of the chipset slot.
-        let placed = if cx.family == Family::I440fx
-            && index == 0
-            && master_model == "piix3-uhci"
-            && master.address.is_none()
-        {
-            cx.pci.format(0, 1, 2, None)
-        } else {
-            cx.pci.place(&what, master.address.as_ref(), Plug::Device)?
-        };
+        let placed = cx
+            .pci
+            .place(&what, master.address.as_ref(), Dev::Usb(index, 0))?;
         cx.arg("-device", o.extend(placed.opts).build());
         return Ok(());
     }
-    // The group shares one slot: the first explicit one, or a free one.
-    let explicit = group.iter().find_map(|c| match c.address {
-        Some(Address::Pci(a)) => Some((a.bus, a.slot)),
-        _ => None,
-    });
-    let (bus, slot) = match explicit {
-        Some(at) => at,
-        None => cx.pci.auto_slot(&what)?,
-    };
-    for c in group {
+    for (k, c) in group.iter().enumerate() {
         let model = c.model.as_deref().unwrap_or_default();
         let (device, companion) = usb_device(model)?;
         if c.ports.is_some() {
@@ -455,15 +469,9 @@ fn emit_usb_group(cx: &mut Ctx<'_>, index: u32, group: &[Controller]) -> Result<
                 "ports is not supported on a '{model}' USB controller"
             )));
         }
-        let function = companion.map(|(f, _)| f).unwrap_or(7);
-        let placed = match &c.address {
-            Some(addr) => cx.pci.place(&what, Some(addr), Plug::Device)?,
-            None => {
-                cx.pci.claim(bus, slot, function);
-                cx.pci
-                    .format(bus, slot, function, (function == 0).then_some(true))
-            }
-        };
+        let placed = cx
+            .pci
+            .place(&what, c.address.as_ref(), Dev::Usb(index, k))?;
         let o = match companion {
             None => Opts::new(device).set("id", &id),
             Some((_, first)) => Opts::new(device)

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::controllers::sata_bus;
 use super::opts::Opts;
-use super::pci::Plug;
+use super::pci::Dev;
 use super::usb::UsbDev;
 use super::{Ctx, Family, invalid, unsupported};
 use crate::driver::error::Error;
@@ -298,7 +298,9 @@ fn emit_disk(
     let mut o = match info.bus {
         DiskBus::Virtio => {
             let what = format!("disk '{t}'");
-            let placed = cx.pci.place(&what, disk.address.as_ref(), Plug::Device)?;
+            let placed = cx
+                .pci
+                .place(&what, disk.address.as_ref(), Dev::Disk(index))?;
             Opts::new("virtio-blk-pci")
                 .set("id", &info.id)
                 .extend(placed.opts)

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use super::controllers::with_virtio;
 use super::opts::{Opts, user};
-use super::pci::Plug;
+use super::pci::Dev;
 use super::usb::UsbDev;
 use super::{Ctx, invalid, unsupported};
 use crate::driver::error::{Error, ErrorCode};
@@ -30,7 +30,7 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
 
 /// The video cards to emit, primary first, each with whether it is the
 /// primary one. With graphics and no `<video>`, a VGA card, as libvirt.
-fn videos(def: &DomainDef) -> Result<Vec<(Video, bool)>, Error> {
+pub(super) fn videos(def: &DomainDef) -> Result<Vec<(Video, bool)>, Error> {
     let list = &def.devices.videos;
     if list.iter().any(|v| v.model == VideoModel::None) {
         if list.len() > 1 {
@@ -60,16 +60,6 @@ fn videos(def: &DomainDef) -> Result<Vec<(Video, bool)>, Error> {
             .map(|(_, v)| (v.clone(), false)),
     );
     Ok(out)
-}
-
-/// Whether the primary video card is a PCI one without an address, so
-/// that the slot libvirt gives it (00:02.0 on pc, 00:01.0 on q35) is kept
-/// for it.
-pub fn primary_video_wants_slot(def: &DomainDef) -> bool {
-    videos(def)
-        .ok()
-        .and_then(|v| v.into_iter().next())
-        .is_some_and(|(v, _)| v.address.is_none() && v.model != VideoModel::Ramfb)
 }
 
 fn emit_video(cx: &mut Ctx<'_>, n: usize, v: &Video, primary: bool) -> Result<(), Error> {
@@ -122,12 +112,7 @@ fn emit_video(cx: &mut Ctx<'_>, n: usize, v: &Video, primary: bool) -> Result<()
         cx.arg("-device", o.build());
         return Ok(());
     }
-    let plug = if primary {
-        Plug::PrimaryVideo
-    } else {
-        Plug::Device
-    };
-    o = o.extend(cx.pci.place(&what, v.address.as_ref(), plug)?.opts);
+    o = o.extend(cx.pci.place(&what, v.address.as_ref(), Dev::Video(n))?.opts);
     if heads_ok {
         o = o.maybe("max_outputs", v.heads);
     }
@@ -216,7 +201,7 @@ fn emit_input(cx: &mut Ctx<'_>, i: usize, input: &Input) -> Result<(), Error> {
                 InputType::Tablet => "virtio-tablet-pci",
                 InputType::Passthrough => "virtio-input-host-pci",
             };
-            let placed = cx.pci.place(&what, input.address.as_ref(), Plug::Device)?;
+            let placed = cx.pci.place(&what, input.address.as_ref(), Dev::Input(i))?;
             let mut o = Opts::new(device).set("id", id).extend(placed.opts);
             if let Some(evdev) = &input.evdev {
                 o = o.set_user("evdev", "input evdev path", evdev)?;
@@ -438,7 +423,7 @@ pub fn emit_balloon(cx: &mut Ctx<'_>) -> Result<(), Error> {
         BalloonModel::VirtioNonTransitional => "virtio-balloon-pci-non-transitional",
         _ => "virtio-balloon-pci",
     };
-    let placed = cx.pci.place("memballoon", address.as_ref(), Plug::Device)?;
+    let placed = cx.pci.place("memballoon", address.as_ref(), Dev::Balloon)?;
     let o = Opts::new(device)
         .set("id", "balloon0")
         .extend(placed.opts)

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::controllers::with_virtio;
 use super::opts::Opts;
-use super::pci::Plug;
+use super::pci::Dev;
 use super::usb::UsbDev;
 use super::{Ctx, Family, invalid, unsupported};
 use crate::driver::error::Error;
@@ -87,7 +87,7 @@ pub fn emit_watchdogs(cx: &mut Ctx<'_>) -> Result<(), Error> {
         let what = format!("{} watchdog", w.model.as_str());
         match w.model {
             WatchdogModel::I6300esb => {
-                let placed = cx.pci.place(&what, w.address.as_ref(), Plug::Device)?;
+                let placed = cx.pci.place(&what, w.address.as_ref(), Dev::Watchdog(i))?;
                 let o = Opts::new("i6300esb")
                     .set("id", format!("watchdog{i}"))
                     .extend(placed.opts);
@@ -183,7 +183,7 @@ pub fn emit_rngs(cx: &mut Ctx<'_>) -> Result<(), Error> {
             RngModel::VirtioNonTransitional => "virtio-rng-pci-non-transitional",
         };
         let what = "rng device";
-        let placed = cx.pci.place(what, r.address.as_ref(), Plug::Device)?;
+        let placed = cx.pci.place(what, r.address.as_ref(), Dev::Rng(i))?;
         let mut o = Opts::new(device)
             .set("rng", &obj)
             .set("id", format!("rng{i}"));

@@ -197,26 +197,13 @@ pub fn build_argv(
     caps: &QemuCaps,
     paths: &RuntimePaths,
 ) -> Result<Vec<OsString>, Error> {
-    // When the root bus of a pc machine has no slot left, libvirt adds
-    // pci-bridges (placed before the devices, so on the first free root
-    // slots): tried here with one more bridge each time until every
-    // device fits.
-    let mut bridges = 0;
-    loop {
-        let mut ran_out = false;
-        match build_once(def, caps, paths, bridges, &mut ran_out) {
-            Err(_) if ran_out && bridges < pci::MAX_ADDED_BRIDGES => bridges += 1,
-            other => return other,
-        }
-    }
+    build_once(def, caps, paths)
 }
 
 fn build_once(
     def: &DomainDef,
     caps: &QemuCaps,
     paths: &RuntimePaths,
-    bridges: u32,
-    ran_out: &mut bool,
 ) -> Result<Vec<OsString>, Error> {
     let qmp = runtime_path("QMP socket", &paths.qmp_socket)?;
     runtime_path("runtime directory", &paths.runtime_dir)?;
@@ -226,8 +213,8 @@ fn build_once(
     let disks = disks::resolve(def)?;
     let ctrls = controllers::Plan::new(def, family, &disks)?;
     let boot = boot::BootPlan::new(def, &disks)?;
-    let pci = pci::Pci::new(def, family, display::primary_video_wants_slot(def), bridges)?;
     let usb = usb::Usb::new(def, family)?;
+    let pci = pci::Pci::new(def, family, &ctrls, &usb, &disks)?;
     let mut cx = Ctx {
         def,
         paths,
@@ -239,9 +226,7 @@ fn build_once(
         ctrls,
         boot,
     };
-    let done = emit_all(&mut cx, &machine_type, caps, qmp, &disks);
-    *ran_out = cx.pci.ran_out;
-    done?;
+    emit_all(&mut cx, &machine_type, caps, qmp, &disks)?;
     check_devices(&cx.argv, caps)?;
     Ok(cx.argv.into_iter().map(OsString::from).collect())
 }

@@ -4,7 +4,7 @@
 use std::net::IpAddr;
 
 use super::opts::Opts;
-use super::pci::Plug;
+use super::pci::Dev;
 use super::{Ctx, invalid, unsupported};
 use crate::driver::error::{Error, ErrorCode};
 use crate::model::{Interface, InterfaceType, PortForward, PortProto};
@@ -39,7 +39,7 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
         let netdev = format!("hostnet{i}");
         cx.arg("-netdev", backend(net, &netdev)?.build());
         let what = format!("interface {i}");
-        let placed = cx.pci.place(&what, net.address.as_ref(), Plug::Device)?;
+        let placed = cx.pci.place(&what, net.address.as_ref(), Dev::Net(i))?;
         let m = net.mac.0;
         let mac = format!(
             "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",

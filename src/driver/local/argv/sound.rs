@@ -7,7 +7,7 @@
 //! VNC would offer sound that goes nowhere.
 
 use super::opts::Opts;
-use super::pci::Plug;
+use super::pci::Dev;
 use super::{Ctx, invalid, unsupported};
 use crate::driver::error::Error;
 use crate::model::{AudioType, DomainDef, GraphicsType, Sound, SoundModel};
@@ -128,14 +128,7 @@ fn emit_sound(cx: &mut Ctx<'_>, n: usize, s: &Sound) -> Result<(), Error> {
             }
             o
         }
-        _ => {
-            let plug = if s.model == SoundModel::Ich9 {
-                Plug::Ich9Sound
-            } else {
-                Plug::Device
-            };
-            o.extend(cx.pci.place(&what, s.address.as_ref(), plug)?.opts)
-        }
+        _ => o.extend(cx.pci.place(&what, s.address.as_ref(), Dev::Sound(n))?.opts),
     };
     cx.arg("-device", o.build());
     if hda {

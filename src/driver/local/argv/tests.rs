@@ -302,22 +302,18 @@ fn auto_slots_avoid_explicit_ones() {
     def.devices
         .interfaces
         .push(nic(InterfaceType::User, "virtio", 1));
+    // libvirt's order: NICs before disks, explicit slots kept.
     let devices = values(&argv(&def).unwrap(), "-device");
-    assert!(
-        devices
-            .iter()
-            .any(|d| d.starts_with("virtio-blk-pci,id=virtio-disk0,bus=pci.0,addr=0x2,"))
-    );
-    assert!(
-        devices
-            .iter()
-            .any(|d| d.starts_with("virtio-blk-pci,id=virtio-disk1,bus=pci.0,addr=0x3,"))
-    );
-    assert!(
-        devices
-            .iter()
-            .any(|d| d.contains("id=net0,bus=pci.0,addr=0x4,"))
-    );
+    for want in [
+        "id=net0,bus=pci.0,addr=0x2,",
+        "virtio-blk-pci,id=virtio-disk1,bus=pci.0,addr=0x3,",
+        "virtio-blk-pci,id=virtio-disk0,bus=pci.0,addr=0x4,",
+    ] {
+        assert!(
+            devices.iter().any(|d| d.contains(want)),
+            "{want}: {devices:?}"
+        );
+    }
 }
 
 #[test]
