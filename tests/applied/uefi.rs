@@ -145,6 +145,7 @@ fn an_nvram_owned_by_someone_else_is_refused() {
     <loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE_4M.fd</loader>
     <nvram template='/usr/share/OVMF/OVMF_VARS_4M.fd'>{}</nvram>
   </os>
+  <features><acpi/></features>
   <devices><memballoon model='none'/></devices>
 </domain>",
         store.display()
