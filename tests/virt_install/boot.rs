@@ -129,6 +129,8 @@ fn adapt(def: &mut DomainDef, scratch: &Path) -> Vec<String> {
 
 #[test]
 fn a_spread_of_the_corpus_runs() {
+    let cases = cases();
+    assert!(cases.len() >= 30, "only {} cases", cases.len());
     let root = std::env::temp_dir().join(format!("qvirt-vi-boot-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
     let scratch = root.join("disks");
@@ -140,8 +142,6 @@ fn a_spread_of_the_corpus_runs() {
     .expect("an embedded driver opens");
     let mut failures = Vec::new();
     let (mut ran, mut refused) = (0, 0);
-    let cases = cases();
-    assert!(cases.len() >= 30, "only {} cases", cases.len());
     for name in &cases {
         let path = corpus_dir().join(format!("{name}.xml"));
         let mut def = DomainDef::from_xml(&std::fs::read_to_string(&path).unwrap())
