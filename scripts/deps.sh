@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs what qvirt's tests and demo need on Debian: QEMU, xmllint (to
-# validate our XML against libvirt's schema), the packages the test guest
-# is built from, and iproute2 (the bridge tests make network namespaces).
+# Installs what qvirt's tests and demo need on Debian: QEMU, OVMF (UEFI
+# firmware with its descriptors), swtpm and swtpm-tools (the emulated TPM
+# each domain with <tpm> gets), xmllint (to validate our XML against
+# libvirt's schema), the packages the test guest is built from, and
+# iproute2 (the bridge tests make network namespaces).
 # Does nothing when all of it is already there.
 set -euo pipefail
 
-packages=(qemu-system-x86 qemu-utils ovmf libxml2-utils busybox-static cpio xz-utils gzip iproute2)
+packages=(qemu-system-x86 qemu-utils ovmf swtpm swtpm-tools libxml2-utils busybox-static cpio xz-utils gzip iproute2)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

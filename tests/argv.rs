@@ -227,6 +227,7 @@ const PROPERTY_BASE: &str = "<domain type='qemu'>
     <kernel>/boot/vmlinuz</kernel>
     <cmdline>console=ttyS0</cmdline>
   </os>
+  <features><acpi/></features>
   <devices>
     <disk type='file' device='disk'>
       <source file='/var/lib/disk.img'/>
@@ -274,7 +275,7 @@ proptest! {
         def.devices.serials[0].source = CharSource::File { path: s.clone(), append: None };
         def.devices.inputs[0].evdev = Some(s.clone());
         def.devices.graphics[0].passwd = Some(s.clone());
-        def.os.loader.as_mut().unwrap().path = s.clone();
+        def.os.loader.as_mut().unwrap().path = Some(s.clone());
         assert_eq!(def.os.loader.as_ref().unwrap().kind, Some(LoaderType::Pflash));
         def.os.nvram.as_mut().unwrap().path = Some(s.clone());
         def.os.kernel = Some(s.clone());

@@ -365,6 +365,22 @@ impl std::ops::BitOr for XmlFlags {
     }
 }
 
+/// What `undefine` does with the state a domain keeps beside its
+/// definition, as virsh's flags say. Default: all `false`, libvirt's
+/// plain undefine: a UEFI variable store that exists stops it, the TPM
+/// state goes unless the TPM keeps a persistent state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct UndefineFlags {
+    /// `--nvram`: remove the UEFI variable store.
+    pub nvram: bool,
+    /// `--keep-nvram`: keep the UEFI variable store.
+    pub keep_nvram: bool,
+    /// `--tpm`: remove the TPM state, even a persistent one.
+    pub tpm: bool,
+    /// `--keep-tpm`: keep the TPM state.
+    pub keep_tpm: bool,
+}
+
 /// Which definitions a device change applies to (virsh's `--live`,
 /// `--config`; neither is `--current`).
 #[non_exhaustive]
@@ -532,6 +548,19 @@ pub trait Driver: Send + Sync {
     /// Removes the persistent definition. Any state: a running domain
     /// becomes transient and disappears when it stops.
     fn undefine(&self, dom: &Domain) -> Result<()>;
+    /// [`Driver::undefine`] with virsh's flags for the state a domain keeps
+    /// beside its definition: the UEFI variable store and the TPM state.
+    /// The default implementation knows no flag: plain `undefine` when
+    /// none is set, else `NoSupport`.
+    fn undefine_flags(&self, dom: &Domain, flags: UndefineFlags) -> Result<()> {
+        if flags == UndefineFlags::default() {
+            return self.undefine(dom);
+        }
+        Err(super::error::Error::new(
+            super::error::ErrorCode::NoSupport,
+            "this connection cannot undefine with --nvram, --keep-nvram, --tpm or --keep-tpm",
+        ))
+    }
     /// Starts a transient domain from `xml`.
     fn create_xml(&self, xml: &str) -> Result<Domain>;
     /// Starts a defined domain. Shut off only; resumes from a managed save

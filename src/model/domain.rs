@@ -1,10 +1,16 @@
 //! The typed domain definition: what a libvirt `<domain>` document says, in
 //! Rust types. Field names follow libvirt's element and attribute names.
 //!
-//! This file holds data only: reading is in `parse`, writing in `format`,
-//! checks in `validate`. Nothing here knows about QEMU or files.
+//! This file holds the domain as a whole (identity, resources, `<os>`,
+//! `<features>`, `<clock>`, `<cpu>`); devices are in `devices`. Data only:
+//! reading is in `parse`, writing in `format`, checks in `validate`.
+
+use std::collections::BTreeMap;
 
 use uuid::Uuid;
+
+use super::devices::Devices;
+use super::words::words;
 
 /// A complete domain definition, as read from or written to domain XML.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,15 +21,18 @@ pub struct DomainDef {
     pub name: String,
     /// `<uuid>`: generated when the document has none.
     pub uuid: Uuid,
-    /// `<title>`: a short one-line description.
+    /// `<title>`: a short one-line description, kept as data only.
     pub title: Option<String>,
-    /// `<description>`: free text for people.
+    /// `<description>`: free text for people, kept as data only.
     pub description: Option<String>,
-    /// `<metadata>`: the element's children kept verbatim as an XML fragment.
+    /// `<metadata>`: the element's children kept verbatim as an XML
+    /// fragment, as data only.
     pub metadata: Option<String>,
     /// `<memory>`: the maximum memory, in KiB.
     pub memory_kib: u64,
-    /// `<currentMemory>`: the memory at boot, in KiB (default: `memory_kib`).
+    /// `<currentMemory>`: the memory at boot, in KiB (default:
+    /// `memory_kib`); below the maximum, the balloon is inflated by the
+    /// difference when the domain starts.
     pub current_memory_kib: Option<u64>,
     /// `<vcpu>`.
     pub vcpu: Vcpu,
@@ -68,9 +77,52 @@ pub struct Vcpu {
     pub cpuset: Option<String>,
 }
 
+words! {
+    /// `<os firmware=...>`: firmware chosen by the manager.
+    pub enum FirmwareKind {
+        /// The PC BIOS (SeaBIOS).
+        Bios = "bios",
+        /// UEFI (OVMF), picked from the emulator's firmware descriptors.
+        Efi = "efi",
+    }
+
+    /// `<os><firmware><feature name=...>`.
+    pub enum FirmwareFeatureName {
+        /// Secure boot keys are enrolled in the variable store template.
+        EnrolledKeys = "enrolled-keys",
+        /// The firmware enforces secure boot.
+        SecureBoot = "secure-boot",
+    }
+
+    /// `<boot dev=...>`.
+    pub enum BootDev {
+        /// `fd`: the first floppy.
+        Fd = "fd",
+        /// `cdrom`: the first CD-ROM.
+        Cdrom = "cdrom",
+        /// `hd`: the first hard disk.
+        Hd = "hd",
+        /// `network`: PXE from the first interface.
+        Network = "network",
+    }
+
+    /// `<loader type=...>`.
+    pub enum LoaderType {
+        /// Mapped as a ROM (`-bios`).
+        Rom = "rom",
+        /// Mapped as a parallel flash device.
+        Pflash = "pflash",
+    }
+}
+
 /// `<os>`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Os {
+    /// `firmware`: let the manager pick the firmware of this kind.
+    pub firmware: Option<FirmwareKind>,
+    /// `<firmware><feature>` elements: what the picked firmware must
+    /// (`true`) or must not (`false`) have.
+    pub firmware_features: BTreeMap<FirmwareFeatureName, bool>,
     /// `<type arch=...>`; `None` means the host's architecture.
     pub arch: Option<String>,
     /// `<type machine=...>`; `None` means the emulator's default machine.
@@ -78,6 +130,10 @@ pub struct Os {
     /// `<boot dev=...>` in order; empty means libvirt's default (hd) unless a
     /// device has a `<boot order>`.
     pub boot: Vec<BootDev>,
+    /// `<bootmenu enable= timeout=>`.
+    pub bootmenu: Option<BootMenu>,
+    /// `<bios useserial= rebootTimeout=>`.
+    pub bios: Option<BiosOptions>,
     /// `<loader>`: firmware image.
     pub loader: Option<Loader>,
     /// `<nvram>`: the per-domain variable store for UEFI firmware.
@@ -91,17 +147,17 @@ pub struct Os {
 }
 
 impl Os {
-    /// Whether the machine is a Q35 (ICH9) one, as libvirt decides:
-    /// `q35` or `pc-q35-*`.
+    /// Whether the machine is a Q35 one, as libvirt decides: `q35` or
+    /// `pc-q35-*`.
     pub fn is_q35(&self) -> bool {
         self.machine
             .as_deref()
             .is_some_and(|m| m == "q35" || m.starts_with("pc-q35"))
     }
 
-    /// Whether the machine is an i440FX (PIIX) one, as libvirt decides:
-    /// `pc`, `pc-i440fx-*`, `pc-0.*`, `pc-1.*`; also no machine at all,
-    /// since `pc` is the x86 default.
+    /// Whether the machine is an i440FX one, as libvirt decides: `pc`,
+    /// `pc-i440fx-*`, `pc-0.*`, `pc-1.*`; also no machine at all, since
+    /// `pc` is the x86 default.
     pub fn is_i440fx(&self) -> bool {
         match self.machine.as_deref() {
             None => true,
@@ -113,52 +169,130 @@ impl Os {
             }
         }
     }
+
+    /// Whether the domain boots UEFI firmware: `firmware='efi'`, or a
+    /// pflash `<loader>`.
+    pub fn is_uefi(&self) -> bool {
+        self.firmware == Some(FirmwareKind::Efi)
+            || self
+                .loader
+                .as_ref()
+                .is_some_and(|l| l.kind == Some(LoaderType::Pflash))
+    }
 }
 
-/// `<boot dev=...>`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum BootDev {
-    /// `hd`: the first hard disk.
-    Hd,
-    /// `cdrom`: the first CD-ROM.
-    Cdrom,
-    /// `fd`: the first floppy.
-    Fd,
-    /// `network`: PXE from the first interface.
-    Network,
+/// `<bootmenu enable= timeout=>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BootMenu {
+    /// `enable`.
+    pub enable: bool,
+    /// `timeout`, in milliseconds.
+    pub timeout: Option<u16>,
 }
 
-/// `<loader readonly=... type=...>PATH</loader>`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `<bios useserial= rebootTimeout=>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct BiosOptions {
+    /// `useserial='yes|no'`: BIOS messages on the serial port.
+    pub useserial: Option<bool>,
+    /// `rebootTimeout`: milliseconds before retrying a failed boot; -1
+    /// never retries.
+    pub reboot_timeout: Option<i32>,
+}
+
+/// `<loader readonly= secure= type= stateless=>PATH</loader>`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Loader {
-    /// The firmware image path.
-    pub path: String,
+    /// The firmware image path; `None` leaves the choice to the firmware
+    /// selection of `<os firmware=...>`.
+    pub path: Option<String>,
     /// `readonly='yes|no'`; `None` when not written.
     pub readonly: Option<bool>,
+    /// `secure='yes|no'`: the firmware needs SMM for secure boot.
+    pub secure: Option<bool>,
     /// `type='rom|pflash'`; `None` when not written (rom).
     pub kind: Option<LoaderType>,
-}
-
-/// `<loader type=...>`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LoaderType {
-    /// Mapped as a ROM (`-bios`).
-    Rom,
-    /// Mapped as a parallel flash device.
-    Pflash,
+    /// `stateless='yes|no'`: the firmware has no variable store.
+    pub stateless: Option<bool>,
 }
 
 /// `<nvram template=...>PATH</nvram>`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Nvram {
-    /// The variable store path; `None` when only a template is given.
+    /// The variable store path; `None` lets the manager choose one.
     pub path: Option<String>,
     /// `template`: the file the store is copied from when it does not exist.
     pub template: Option<String>,
 }
 
-/// `<features>`: the switches qvirt supports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+words! {
+    /// `<hyperv mode=...>`.
+    pub enum HypervMode {
+        /// Each enlightenment as listed.
+        Custom = "custom",
+        /// Every enlightenment the host has.
+        Passthrough = "passthrough",
+    }
+
+    /// The Hyper-V enlightenments, in libvirt's order.
+    pub enum HypervFlag {
+        /// `<relaxed>`: relaxed timing.
+        Relaxed = "relaxed",
+        /// `<vapic>`: virtual APIC assist.
+        Vapic = "vapic",
+        /// `<spinlocks>`: spinlock retries before notifying the hypervisor.
+        Spinlocks = "spinlocks",
+        /// `<vpindex>`: virtual processor index.
+        Vpindex = "vpindex",
+        /// `<runtime>`: processor run time.
+        Runtime = "runtime",
+        /// `<synic>`: synthetic interrupt controller.
+        Synic = "synic",
+        /// `<stimer>`: synthetic timers.
+        Stimer = "stimer",
+        /// `<reset>`: hypervisor reset.
+        Reset = "reset",
+        /// `<vendor_id>`: the hypervisor vendor id.
+        VendorId = "vendor_id",
+        /// `<frequencies>`: frequency MSRs.
+        Frequencies = "frequencies",
+        /// `<reenlightenment>`: re-enlightenment after migration.
+        Reenlightenment = "reenlightenment",
+        /// `<tlbflush>`: paravirtual TLB flush.
+        Tlbflush = "tlbflush",
+        /// `<ipi>`: paravirtual IPIs.
+        Ipi = "ipi",
+        /// `<evmcs>`: enlightened VMCS.
+        Evmcs = "evmcs",
+        /// `<avic>`: AMD AVIC support.
+        Avic = "avic",
+    }
+
+    /// The KVM features of `<features><kvm>`, in libvirt's order.
+    pub enum KvmFlag {
+        /// `<hidden>`: hide the KVM signature from the guest.
+        Hidden = "hidden",
+        /// `<hint-dedicated>`: vCPUs are pinned to dedicated host CPUs.
+        HintDedicated = "hint-dedicated",
+        /// `<poll-control>`: guest-controlled halt polling.
+        PollControl = "poll-control",
+        /// `<pv-ipi>`: paravirtual IPIs.
+        PvIpi = "pv-ipi",
+        /// `<dirty-ring>`: dirty page ring.
+        DirtyRing = "dirty-ring",
+    }
+
+    /// `<ioapic driver=...>`.
+    pub enum IoapicDriver {
+        /// The IOAPIC emulated in QEMU (split irqchip).
+        Qemu = "qemu",
+        /// The IOAPIC in the KVM kernel module.
+        Kvm = "kvm",
+    }
+}
+
+/// `<features>`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Features {
     /// `<acpi/>`.
     pub acpi: bool,
@@ -166,38 +300,207 @@ pub struct Features {
     pub apic: bool,
     /// `<pae/>` (always on for x86_64; kept for round trips).
     pub pae: bool,
+    /// `<hap state=...>`: hardware assisted paging.
+    pub hap: Option<bool>,
+    /// `<pmu state=...>`: the performance monitoring unit.
+    pub pmu: Option<bool>,
+    /// `<vmport state=...>`: the VMware I/O port.
+    pub vmport: Option<bool>,
+    /// `<vmcoreinfo state=...>`: the vmcoreinfo device.
+    pub vmcoreinfo: Option<bool>,
+    /// `<pvspinlock state=...>`: paravirtual spinlocks.
+    pub pvspinlock: Option<bool>,
+    /// `<smm state=...>`: system management mode.
+    pub smm: Option<Smm>,
+    /// `<ioapic driver=...>`.
+    pub ioapic: Option<IoapicDriver>,
+    /// `<hyperv>`: Hyper-V enlightenments.
+    pub hyperv: Option<Hyperv>,
+    /// `<kvm>`: KVM features.
+    pub kvm: Option<KvmFeatures>,
+}
+
+/// `<smm state=...><tseg unit=...>N</tseg></smm>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Smm {
+    /// `state='on|off'`.
+    pub enabled: bool,
+    /// `<tseg>`: the size of the extended TSEG, in KiB.
+    pub tseg_kib: Option<u64>,
+}
+
+/// `<hyperv mode=...>` and its enlightenments.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Hyperv {
+    /// `mode`; `None` when not written (custom).
+    pub mode: Option<HypervMode>,
+    /// Each enlightenment written, with its `state`.
+    pub flags: BTreeMap<HypervFlag, bool>,
+    /// `<spinlocks retries=...>`.
+    pub spinlocks_retries: Option<u32>,
+    /// `<stimer><direct state=...>`.
+    pub stimer_direct: Option<bool>,
+    /// `<vendor_id value=...>`.
+    pub vendor_id: Option<String>,
+}
+
+/// `<kvm>` and its features.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct KvmFeatures {
+    /// Each feature written, with its `state`.
+    pub flags: BTreeMap<KvmFlag, bool>,
+    /// `<dirty-ring size=...>`.
+    pub dirty_ring_size: Option<u32>,
 }
 
 /// `<clock offset=...>` with its timers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Clock {
-    /// `offset`.
+    /// `offset` and the attributes that go with it.
     pub offset: ClockOffset,
     /// `<timer>` children.
     pub timers: Vec<Timer>,
 }
 
 /// `<clock offset=...>`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClockOffset {
-    /// The guest clock is UTC.
-    Utc,
-    /// The guest clock is the host's local time.
-    Localtime,
+    /// `utc`: the guest clock is UTC.
+    Utc {
+        /// `adjustment`: `reset` or seconds added at boot.
+        adjustment: Option<Adjustment>,
+    },
+    /// `localtime`: the guest clock is the host's local time.
+    Localtime {
+        /// `adjustment`: `reset` or seconds added at boot.
+        adjustment: Option<Adjustment>,
+    },
+    /// `variable`: an offset the guest may change.
+    Variable {
+        /// `adjustment`: seconds from the basis.
+        adjustment: i64,
+        /// `basis='utc|localtime'`; `None` when not written (utc).
+        basis: Option<ClockBasis>,
+    },
+    /// `timezone`: the guest clock is in this time zone.
+    Timezone(String),
+    /// `absolute`: the guest clock starts at a fixed time.
+    Absolute {
+        /// `start`: seconds since the epoch.
+        start: u64,
+    },
 }
 
-/// `<timer name=... tickpolicy=... present=...>` with an optional
-/// `<catchup>` child.
+/// `<clock adjustment=...>` of a utc or localtime clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Adjustment {
+    /// `reset`: no adjustment carried over.
+    Reset,
+    /// Seconds added to the clock at boot.
+    Seconds(i64),
+}
+
+words! {
+    /// `<clock basis=...>` of a variable clock.
+    pub enum ClockBasis {
+        /// Relative to UTC.
+        Utc = "utc",
+        /// Relative to the host's local time.
+        Localtime = "localtime",
+    }
+
+    /// `<timer name=...>`.
+    pub enum TimerName {
+        /// The platform timer.
+        Platform = "platform",
+        /// The i8254 programmable interval timer.
+        Pit = "pit",
+        /// The MC146818 real time clock.
+        Rtc = "rtc",
+        /// The high precision event timer.
+        Hpet = "hpet",
+        /// The time stamp counter.
+        Tsc = "tsc",
+        /// KVM's paravirtual clock.
+        Kvmclock = "kvmclock",
+        /// Hyper-V's reference time counter.
+        Hypervclock = "hypervclock",
+        /// The ARM virtual timer.
+        Armvtimer = "armvtimer",
+    }
+
+    /// `<timer tickpolicy=...>`.
+    pub enum TickPolicy {
+        /// Keep ticking at the normal rate; late ticks are delivered late.
+        Delay = "delay",
+        /// Deliver missed ticks faster until caught up.
+        Catchup = "catchup",
+        /// Merge missed ticks into one.
+        Merge = "merge",
+        /// Drop missed ticks.
+        Discard = "discard",
+    }
+
+    /// `<timer track=...>` of the rtc.
+    pub enum TimerTrack {
+        /// Boot time (of the domain).
+        Boot = "boot",
+        /// The guest's time (stops while paused).
+        Guest = "guest",
+        /// The host's wall clock.
+        Wall = "wall",
+        /// The host's monotonic clock.
+        Realtime = "realtime",
+    }
+
+    /// `<timer mode=...>` of the tsc.
+    pub enum TscMode {
+        /// Native if the TSC is stable, else emulated.
+        Auto = "auto",
+        /// Always native.
+        Native = "native",
+        /// Always emulated.
+        Emulate = "emulate",
+        /// Paravirtualized.
+        Paravirt = "paravirt",
+        /// Native, with a TSC that is safe across CPUs.
+        Smpsafe = "smpsafe",
+    }
+}
+
+/// `<timer name= tickpolicy= present= track= frequency= mode=>` with an
+/// optional `<catchup>` child.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Timer {
-    /// `name`: rtc, pit, hpet, kvmclock, ...
-    pub name: String,
-    /// `tickpolicy`: delay, catchup, merge, discard.
-    pub tickpolicy: Option<String>,
+    /// `name`.
+    pub name: TimerName,
+    /// `tickpolicy`.
+    pub tickpolicy: Option<TickPolicy>,
     /// `present='yes|no'`.
     pub present: Option<bool>,
-    /// `<catchup threshold= slew= limit=>`, kept as written.
+    /// `track` (rtc only).
+    pub track: Option<TimerTrack>,
+    /// `frequency` in Hz (tsc only).
+    pub frequency: Option<u64>,
+    /// `mode` (tsc only).
+    pub mode: Option<TscMode>,
+    /// `<catchup threshold= slew= limit=>`.
     pub catchup: Option<Catchup>,
+}
+
+impl Timer {
+    /// A timer named `name` with nothing else set.
+    pub fn new(name: TimerName) -> Timer {
+        Timer {
+            name,
+            tickpolicy: None,
+            present: None,
+            track: None,
+            frequency: None,
+            mode: None,
+            catchup: None,
+        }
+    }
 }
 
 /// `<catchup>` inside a timer.
@@ -220,594 +523,171 @@ pub struct Pm {
     pub suspend_to_disk: Option<bool>,
 }
 
-/// `<cpu mode=...>`: only the modes that need no CPU model database.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+words! {
+    /// `<cpu mode=...>`.
+    pub enum CpuMode {
+        /// A named model (`<model>`), or only a topology.
+        Custom = "custom",
+        /// The named model closest to the host CPU.
+        HostModel = "host-model",
+        /// The host CPU as it is (needs KVM).
+        HostPassthrough = "host-passthrough",
+        /// The largest CPU the hypervisor can offer.
+        Maximum = "maximum",
+    }
+
+    /// `<cpu match=...>`.
+    pub enum CpuMatch {
+        /// At least the named model.
+        Minimum = "minimum",
+        /// Exactly the named model.
+        Exact = "exact",
+        /// Exactly the named model, and the host must have it.
+        Strict = "strict",
+    }
+
+    /// `<cpu check=...>`.
+    pub enum CpuCheck {
+        /// No check: the hypervisor may drop what it cannot provide.
+        None = "none",
+        /// Checked against the host before start.
+        Partial = "partial",
+        /// Checked before start and after.
+        Full = "full",
+    }
+
+    /// `<model fallback=...>`.
+    pub enum CpuFallback {
+        /// A close model may be used instead.
+        Allow = "allow",
+        /// Only the named model.
+        Forbid = "forbid",
+    }
+
+    /// `<feature policy=...>` of a CPU feature.
+    pub enum FeaturePolicy {
+        /// On, whether or not the host has it.
+        Force = "force",
+        /// On; the host must have it.
+        Require = "require",
+        /// On if the host has it.
+        Optional = "optional",
+        /// Off.
+        Disable = "disable",
+        /// Off; the host must not have it.
+        Forbid = "forbid",
+    }
+
+    /// `<cache mode=...>` of a CPU.
+    pub enum CpuCacheMode {
+        /// An emulated cache description.
+        Emulate = "emulate",
+        /// The host's cache description.
+        Passthrough = "passthrough",
+        /// No cache description.
+        Disable = "disable",
+    }
+}
+
+/// `<cpu>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cpu {
-    /// `mode`.
+    /// `mode`; libvirt reads a missing mode as custom.
     pub mode: CpuMode,
+    /// `match` (custom mode).
+    pub match_: Option<CpuMatch>,
+    /// `check`.
+    pub check: Option<CpuCheck>,
+    /// `migratable='on|off'` (host-passthrough and maximum).
+    pub migratable: Option<bool>,
+    /// `<model fallback=...>NAME</model>`.
+    pub model: Option<CpuModel>,
+    /// `<vendor>`.
+    pub vendor: Option<String>,
+    /// `<topology>`.
+    pub topology: Option<CpuTopology>,
+    /// `<cache>`.
+    pub cache: Option<CpuCache>,
+    /// `<feature>` elements, in order.
+    pub features: Vec<CpuFeature>,
 }
 
-/// `<cpu mode=...>`.
+impl Cpu {
+    /// A CPU of `mode` with nothing else set.
+    pub fn new(mode: CpuMode) -> Cpu {
+        Cpu {
+            mode,
+            match_: None,
+            check: None,
+            migratable: None,
+            model: None,
+            vendor: None,
+            topology: None,
+            cache: None,
+            features: Vec::new(),
+        }
+    }
+}
+
+/// `<model fallback=...>NAME</model>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CpuModel {
+    /// The model name (`Skylake-Client`, `qemu64`); `None` only in
+    /// host-model mode, where the element carries just `fallback`.
+    pub name: Option<String>,
+    /// `fallback`.
+    pub fallback: Option<CpuFallback>,
+}
+
+/// `<topology sockets= dies= cores= threads=>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CpuMode {
-    /// The host CPU as it is (needs KVM).
-    HostPassthrough,
-    /// The largest CPU model the hypervisor can emulate.
-    Maximum,
+pub struct CpuTopology {
+    /// `sockets`.
+    pub sockets: u32,
+    /// `dies`; `None` when not written (1).
+    pub dies: Option<u32>,
+    /// `cores`.
+    pub cores: u32,
+    /// `threads`.
+    pub threads: u32,
 }
 
-/// What to do when the guest powers off, reboots or crashes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum LifecycleAction {
-    /// End the domain.
-    Destroy,
-    /// Start it again.
-    Restart,
-    /// Keep the stopped domain (paused) for inspection.
-    Preserve,
-}
-
-/// `<devices>`, each kind in document order.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Devices {
-    /// `<emulator>`: the QEMU binary; `None` means the default for the arch.
-    pub emulator: Option<String>,
-    /// `<disk>`.
-    pub disks: Vec<Disk>,
-    /// `<controller>`.
-    pub controllers: Vec<Controller>,
-    /// `<interface>`.
-    pub interfaces: Vec<Interface>,
-    /// `<serial>`.
-    pub serials: Vec<CharDevice>,
-    /// `<console>`.
-    pub consoles: Vec<CharDevice>,
-    /// `<input>`.
-    pub inputs: Vec<Input>,
-    /// `<graphics>`.
-    pub graphics: Vec<Graphics>,
-    /// `<video>`.
-    pub videos: Vec<Video>,
-    /// `<audio>`.
-    pub audios: Vec<Audio>,
-    /// `<memballoon>`; `None` when absent (libvirt then adds a virtio one).
-    pub memballoon: Option<Memballoon>,
-}
-
-/// A device's bus address, `<address type=...>`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Address {
-    /// `type='pci' domain= bus= slot= function= multifunction=`.
-    Pci(PciAddress),
-    /// `type='drive' controller= bus= target= unit=`.
-    Drive(DriveAddress),
-    /// `type='usb' bus= port=` (a single port number, no hubs).
-    Usb {
-        /// The USB controller index.
-        bus: u32,
-        /// The port on that controller; 0 (written as no `port`) lets
-        /// the controller pick a free one, as libvirt does.
-        port: u32,
-    },
-}
-
-/// A PCI address.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct PciAddress {
-    /// PCI domain (segment); only 0 exists on x86 machines.
-    pub domain: u32,
-    /// Bus number, 0..=255: the `index` of a PCI controller.
-    pub bus: u32,
-    /// Slot, 0..=31.
-    pub slot: u32,
-    /// Function, 0..=7.
-    pub function: u32,
-    /// `multifunction='on|off'`; `None` when not written.
-    pub multifunction: Option<bool>,
-}
-
-/// A disk's address on its controller.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct DriveAddress {
-    /// Controller index.
-    pub controller: u32,
-    /// Bus on that controller.
-    pub bus: u32,
-    /// Target (SCSI).
-    pub target: u32,
-    /// Unit.
-    pub unit: u32,
-}
-
-/// `<driver>` options common to virtio devices.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct VirtioOptions {
-    /// `iommu='on|off'`.
-    pub iommu: Option<bool>,
-    /// `ats='on|off'`.
-    pub ats: Option<bool>,
-    /// `packed='on|off'`.
-    pub packed: Option<bool>,
-    /// `page_per_vq='on|off'`.
-    pub page_per_vq: Option<bool>,
-}
-
-impl VirtioOptions {
-    /// Whether no option is set.
-    pub fn is_empty(&self) -> bool {
-        *self == Self::default()
+impl CpuTopology {
+    /// The number of vCPUs the topology holds.
+    pub fn total(&self) -> u64 {
+        u64::from(self.sockets)
+            * u64::from(self.dies.unwrap_or(1))
+            * u64::from(self.cores)
+            * u64::from(self.threads)
     }
 }
 
-/// `<disk>`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Disk {
-    /// `type='file|block'`: where the source lives.
-    pub kind: DiskType,
-    /// `device='disk|cdrom|floppy'`.
-    pub device: DiskDevice,
-    /// `<driver name='qemu' type=...>`: the image format; `None` means raw.
-    pub format: Option<DiskFormat>,
-    /// `<source file=...>` or `<source dev=...>`; `None` for an empty
-    /// cdrom or floppy drive.
-    pub source: Option<String>,
-    /// `<target dev=...>`: the guest-visible name (hda, sdb, vdc, fda).
-    pub target: String,
-    /// `<target bus=...>`; `None` means derived from the target name.
-    pub bus: Option<DiskBus>,
-    /// `<readonly/>`.
-    pub readonly: bool,
-    /// `<shareable/>`.
-    pub shareable: bool,
-    /// `<serial>`: the serial number the guest sees.
-    pub serial: Option<String>,
-    /// `<boot order=...>`: per-device boot priority, 1 first.
-    pub boot_order: Option<u32>,
-    /// `<address>`.
-    pub address: Option<Address>,
-}
-
-impl Disk {
-    /// The bus: `<target bus=...>`, or else the one libvirt derives from the
-    /// target name (hd: IDE, sd: SCSI, vd: virtio, fd: floppy). `None` when
-    /// neither says.
-    pub fn effective_bus(&self) -> Option<DiskBus> {
-        self.bus.or_else(|| {
-            let prefixes = [
-                ("hd", DiskBus::Ide),
-                ("sd", DiskBus::Scsi),
-                ("vd", DiskBus::Virtio),
-                ("fd", DiskBus::Fdc),
-            ];
-            prefixes
-                .iter()
-                .find(|(p, _)| self.target.starts_with(p))
-                .map(|(_, b)| *b)
-        })
-    }
-}
-
-/// `<disk type=...>`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum DiskType {
-    /// A regular file (`<source file=...>`).
-    File,
-    /// A block device (`<source dev=...>`).
-    Block,
-}
-
-/// `<disk device=...>`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum DiskDevice {
-    /// A hard disk.
-    Disk,
-    /// A CD-ROM drive (read-only media, may be empty).
-    Cdrom,
-    /// A floppy drive (may be empty).
-    Floppy,
-}
-
-/// `<driver type=...>`: the image format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum DiskFormat {
-    /// Raw bytes.
-    Raw,
-    /// QEMU copy-on-write v2.
-    Qcow2,
-}
-
-/// `<target bus=...>`; [`DiskBus::as_str`] gives libvirt's word.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum DiskBus {
-    /// IDE (hdX).
-    Ide,
-    /// SATA on an AHCI controller (sdX).
-    Sata,
-    /// virtio-blk (vdX).
-    Virtio,
-    /// SCSI (sdX).
-    Scsi,
-    /// The floppy controller (fdX).
-    Fdc,
-    /// USB mass storage (sdX).
-    Usb,
-}
-
-/// `<controller>`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Controller {
-    /// `type`.
-    pub kind: ControllerType,
-    /// `index`.
-    pub index: u32,
-    /// `model`, as written (pci-root, piix3-uhci, virtio-scsi, ...).
-    pub model: Option<String>,
-    /// `ports` (USB and virtio-serial).
-    pub ports: Option<u32>,
-    /// `<model name=...>` (PCI controllers: the QEMU device to use).
-    pub model_name: Option<String>,
-    /// `<target>` of a PCI controller.
-    pub target: Option<ControllerTarget>,
-    /// `<master startport=...>` of a USB companion controller.
-    pub master_startport: Option<u32>,
-    /// `<pcihole64 unit=...>`, in KiB.
-    pub pcihole64_kib: Option<u64>,
-    /// `<driver>` virtio options.
-    pub virtio: VirtioOptions,
-    /// `<address>`.
-    pub address: Option<Address>,
-}
-
-impl Controller {
-    /// A controller of `kind` and `index` with `model` and nothing else
-    /// set.
-    pub fn new(kind: ControllerType, index: u32, model: Option<String>) -> Controller {
-        Controller {
-            kind,
-            index,
-            model,
-            ports: None,
-            model_name: None,
-            target: None,
-            master_startport: None,
-            pcihole64_kib: None,
-            virtio: VirtioOptions::default(),
-            address: None,
-        }
-    }
-}
-
-/// `<controller type=...>`; [`ControllerType::as_str`] gives libvirt's word.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ControllerType {
-    /// PCI buses, bridges and root ports.
-    Pci,
-    /// USB host controllers.
-    Usb,
-    /// IDE.
-    Ide,
-    /// SATA (AHCI).
-    Sata,
-    /// SCSI host adapters.
-    Scsi,
-    /// The floppy controller.
-    Fdc,
-    /// virtio-serial.
-    VirtioSerial,
-}
-
-/// `<controller><target .../>` attributes of PCI controllers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct ControllerTarget {
-    /// `chassisNr` (pci-bridge).
-    pub chassis_nr: Option<u32>,
-    /// `chassis` (root and downstream ports).
-    pub chassis: Option<u32>,
-    /// `port` (root and downstream ports).
-    pub port: Option<u32>,
-    /// `busNr` (expander buses).
-    pub bus_nr: Option<u32>,
-    /// `hotplug='on|off'`.
-    pub hotplug: Option<bool>,
-    /// `memReserve`, in KiB.
-    pub mem_reserve: Option<u64>,
-    /// `<node>`: the NUMA node of an expander bus.
-    pub node: Option<u32>,
-}
-
-/// `<interface>`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Interface {
-    /// `type` with its source.
-    pub kind: InterfaceType,
-    /// `<mac address=...>`; generated (52:54:00:xx:xx:xx) when absent.
-    pub mac: MacAddr,
-    /// `<model type=...>`, as written (virtio, e1000, rtl8139, ...).
-    pub model: Option<String>,
-    /// `<target dev=...>`: the host tap device name.
-    pub target_dev: Option<String>,
-    /// `<portForward>` rules (user networking).
-    pub port_forwards: Vec<PortForward>,
-    /// `<boot order=...>`.
-    pub boot_order: Option<u32>,
-    /// `<address>`.
-    pub address: Option<Address>,
-}
-
-/// `<interface type=...>` with what its `<source>` names.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum InterfaceType {
-    /// `user`: QEMU's own NAT (slirp).
-    User,
-    /// `network`: a libvirt managed network, `<source network=...>`.
-    Network(String),
-    /// `bridge`: a tap on a host bridge, `<source bridge=...>`.
-    Bridge(String),
-    /// `ethernet`: a tap device configured by the host.
-    Ethernet,
-}
-
-/// A MAC address.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct MacAddr(pub [u8; 6]);
-
-impl std::fmt::Display for MacAddr {
-    /// Lower-case, colon-separated: `52:54:00:12:34:56`.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let b = self.0;
-        write!(
-            f,
-            "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
-            b[0], b[1], b[2], b[3], b[4], b[5]
-        )
-    }
-}
-
-impl std::str::FromStr for MacAddr {
-    type Err = ();
-
-    /// Six colon-separated pairs of hex digits, either case.
-    fn from_str(s: &str) -> Result<MacAddr, ()> {
-        let mut out = [0u8; 6];
-        let mut parts = s.split(':');
-        for byte in &mut out {
-            let p = parts.next().ok_or(())?;
-            if p.len() != 2 || !p.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Err(());
-            }
-            *byte = u8::from_str_radix(p, 16).map_err(|_| ())?;
-        }
-        if parts.next().is_some() {
-            return Err(());
-        }
-        Ok(MacAddr(out))
-    }
-}
-
-/// `<portForward proto= address= dev=>` with its `<range>` children.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PortForward {
-    /// `proto`.
-    pub proto: PortProto,
-    /// `address`: the host address to listen on; `None` means loopback.
-    pub address: Option<String>,
-    /// `<range start= end= to= exclude=>` children.
-    pub ranges: Vec<PortRange>,
-}
-
-/// `<portForward proto=...>`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum PortProto {
-    /// TCP.
-    Tcp,
-    /// UDP.
-    Udp,
-}
-
-/// `<range start=HOSTPORT end=HOSTPORT to=GUESTPORT/>`.
+/// `<cache level= mode=>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PortRange {
-    /// `start`: the first host port.
-    pub start: u16,
-    /// `end`: the last host port of a range; `None` for a single port.
-    pub end: Option<u16>,
-    /// `to`: the guest port `start` maps to; `None` means the same port.
-    pub to: Option<u16>,
+pub struct CpuCache {
+    /// `level`; `None` means every level.
+    pub level: Option<u32>,
+    /// `mode`.
+    pub mode: CpuCacheMode,
 }
 
-/// `<serial>` or `<console>`.
+/// `<feature policy= name=>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CharDevice {
-    /// `type` with its `<source>`.
-    pub source: CharSource,
-    /// `<target port=...>`.
-    pub target_port: Option<u32>,
-    /// `<target type=...>`: serial, isa-serial, virtio, ...
-    pub target_type: Option<String>,
+pub struct CpuFeature {
+    /// `policy`; libvirt reads a missing policy as require.
+    pub policy: FeaturePolicy,
+    /// `name`: the CPUID feature (`vmx`, `avx2`).
+    pub name: String,
 }
 
-/// The host side of a character device.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CharSource {
-    /// `pty`: a pseudo-terminal; `path` is filled in while running.
-    Pty {
-        /// `<source path=...>` of a running domain.
-        path: Option<String>,
-    },
-    /// `file`: output appended to a file.
-    File {
-        /// `<source path=...>`.
-        path: String,
-        /// `<source append='on|off'>`.
-        append: Option<bool>,
-    },
-    /// `unix`: a UNIX socket.
-    Unix {
-        /// `<source path=...>`.
-        path: String,
-        /// `mode='bind'`: QEMU listens; `connect`: QEMU connects.
-        listen: bool,
-    },
-    /// `null`: output discarded.
-    Null,
-}
-
-/// `<input type=... bus=... model=...>`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Input {
-    /// `type`: mouse, keyboard, tablet, passthrough.
-    pub kind: InputType,
-    /// `bus`: ps2, usb, virtio; `None` when not written.
-    pub bus: Option<InputBus>,
-    /// `model`: virtio, virtio-transitional, virtio-non-transitional.
-    pub model: Option<String>,
-    /// `<source evdev=...>` of a passthrough device.
-    pub evdev: Option<String>,
-    /// `<driver>` virtio options.
-    pub virtio: VirtioOptions,
-    /// `<address>`.
-    pub address: Option<Address>,
-}
-
-/// `<input type=...>`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum InputType {
-    /// A relative pointer.
-    Mouse,
-    /// A keyboard.
-    Keyboard,
-    /// An absolute pointer.
-    Tablet,
-    /// A host evdev device handed to the guest.
-    Passthrough,
-}
-
-/// `<input bus=...>`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum InputBus {
-    /// The PS/2 port (built into x86 machines).
-    Ps2,
-    /// USB.
-    Usb,
-    /// virtio-input.
-    Virtio,
-}
-
-/// `<graphics type='vnc'>`: the only graphics type qvirt supports.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Graphics {
-    /// `port`: the TCP port; `None` or -1 with `autoport` means chosen at start.
-    pub port: Option<i32>,
-    /// `autoport='yes|no'`; `None` when not written.
-    pub autoport: Option<bool>,
-    /// `listen`: the address to listen on (default: loopback).
-    pub listen: Option<String>,
-    /// `<listen type='address' address=...>` children.
-    pub listen_addresses: Vec<String>,
-    /// `passwd`: the VNC password (8 characters are used).
-    pub passwd: Option<String>,
-}
-
-/// `<video>`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Video {
-    /// `<model type=...>`: vga, cirrus, qxl, virtio, bochs, none.
-    pub model: String,
-    /// `vram` in KiB.
-    pub vram: Option<u64>,
-    /// `ram` in KiB (qxl).
-    pub ram: Option<u64>,
-    /// `vgamem` in KiB (qxl).
-    pub vgamem: Option<u64>,
-    /// `heads`.
-    pub heads: Option<u32>,
-    /// `primary='yes'`.
-    pub primary: bool,
-    /// `<driver>` virtio options.
-    pub virtio: VirtioOptions,
-    /// `<address>`.
-    pub address: Option<Address>,
-}
-
-/// `<audio id=... type='none'>`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Audio {
-    /// `id`.
-    pub id: u32,
-}
-
-/// `<memballoon model=...>`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Memballoon {
-    /// `model='virtio|none'`.
-    pub model: BalloonModel,
-    /// `autodeflate='on|off'`.
-    pub autodeflate: Option<bool>,
-    /// `freePageReporting='on|off'`.
-    pub free_page_reporting: Option<bool>,
-    /// `<stats period=...>` in seconds.
-    pub stats_period: Option<u32>,
-    /// `<driver>` virtio options.
-    pub virtio: VirtioOptions,
-    /// `<address>`.
-    pub address: Option<Address>,
-}
-
-/// `<memballoon model=...>`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum BalloonModel {
-    /// virtio-balloon.
-    Virtio,
-    /// No balloon device.
-    None,
-}
-
-impl ControllerType {
-    /// Every type qvirt supports.
-    pub const ALL: [ControllerType; 7] = [
-        ControllerType::Pci,
-        ControllerType::Usb,
-        ControllerType::Ide,
-        ControllerType::Sata,
-        ControllerType::Scsi,
-        ControllerType::Fdc,
-        ControllerType::VirtioSerial,
-    ];
-
-    /// libvirt's word for the type (`virtio-serial`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ControllerType::Pci => "pci",
-            ControllerType::Usb => "usb",
-            ControllerType::Ide => "ide",
-            ControllerType::Sata => "sata",
-            ControllerType::Scsi => "scsi",
-            ControllerType::Fdc => "fdc",
-            ControllerType::VirtioSerial => "virtio-serial",
-        }
-    }
-}
-
-impl DiskBus {
-    /// Every bus qvirt supports.
-    pub const ALL: [DiskBus; 6] = [
-        DiskBus::Ide,
-        DiskBus::Sata,
-        DiskBus::Virtio,
-        DiskBus::Scsi,
-        DiskBus::Fdc,
-        DiskBus::Usb,
-    ];
-
-    /// libvirt's word for the bus (`virtio`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DiskBus::Ide => "ide",
-            DiskBus::Sata => "sata",
-            DiskBus::Virtio => "virtio",
-            DiskBus::Scsi => "scsi",
-            DiskBus::Fdc => "fdc",
-            DiskBus::Usb => "usb",
-        }
+words! {
+    /// What to do when the guest powers off, reboots or crashes.
+    pub enum LifecycleAction {
+        /// End the domain.
+        Destroy = "destroy",
+        /// Start it again.
+        Restart = "restart",
+        /// Keep the stopped domain (paused) for inspection.
+        Preserve = "preserve",
     }
 }

@@ -4,19 +4,35 @@
 //! always gives the same bytes, and reading them back gives the same
 //! definition.
 
-use super::xmlwrite::{Attrs, XmlWriter};
-use super::{
-    Address, BalloonModel, BootDev, CharDevice, CharSource, ClockOffset, Controller, CpuMode, Disk,
-    DiskBus, DiskDevice, DiskFormat, DiskType, DomainDef, Input, InputBus, InputType, Interface,
-    InterfaceType, LifecycleAction, LoaderType, PortProto, VirtType, VirtioOptions,
-};
+mod devices;
 
-fn yes_no(b: bool) -> &'static str {
+use super::xmlwrite::{Attrs, XmlWriter};
+use super::{Adjustment, ClockOffset, DomainDef, Features, KvmFlag, Timer, VirtType};
+
+pub(super) fn yes_no(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
 }
 
-fn on_off(b: bool) -> &'static str {
+pub(super) fn on_off(b: bool) -> &'static str {
     if b { "on" } else { "off" }
+}
+
+/// Writes `<name attrs>` with `children`, or `<name attrs/>` when there are
+/// none.
+pub(super) fn element(
+    w: &mut XmlWriter,
+    name: &str,
+    attrs: Attrs,
+    has_children: bool,
+    children: impl FnOnce(&mut XmlWriter),
+) {
+    if has_children {
+        w.open(name, attrs);
+        children(w);
+        w.close(name);
+    } else {
+        w.empty(name, attrs);
+    }
 }
 
 /// Formats a domain document.
@@ -49,35 +65,15 @@ pub(crate) fn format_domain(def: &DomainDef) -> String {
         .opt("current", def.vcpu.current);
     w.text("vcpu", vcpu, &def.vcpu.max.to_string());
     os(&mut w, def);
-    let f = &def.features;
-    if f.acpi || f.apic || f.pae {
-        w.open("features", Attrs::new());
-        for (on, name) in [(f.acpi, "acpi"), (f.apic, "apic"), (f.pae, "pae")] {
-            if on {
-                w.empty(name, Attrs::new());
-            }
-        }
-        w.close("features");
-    }
-    if let Some(cpu) = &def.cpu {
-        let mode = match cpu.mode {
-            CpuMode::HostPassthrough => "host-passthrough",
-            CpuMode::Maximum => "maximum",
-        };
-        w.empty("cpu", Attrs::new().add("mode", mode));
-    }
+    features(&mut w, &def.features);
+    cpu(&mut w, def);
     clock(&mut w, def);
     for (name, action) in [
         ("on_poweroff", def.on_poweroff),
         ("on_reboot", def.on_reboot),
         ("on_crash", def.on_crash),
     ] {
-        let a = match action {
-            LifecycleAction::Destroy => "destroy",
-            LifecycleAction::Restart => "restart",
-            LifecycleAction::Preserve => "preserve",
-        };
-        w.text(name, Attrs::new(), a);
+        w.text(name, Attrs::new(), action.as_str());
     }
     if def.pm.suspend_to_mem.is_some() || def.pm.suspend_to_disk.is_some() {
         w.open("pm", Attrs::new());
@@ -91,27 +87,41 @@ pub(crate) fn format_domain(def: &DomainDef) -> String {
         }
         w.close("pm");
     }
-    devices(&mut w, def);
+    devices::devices(&mut w, def);
     w.close("domain");
     w.finish()
 }
 
 fn os(w: &mut XmlWriter, def: &DomainDef) {
     let os = &def.os;
-    w.open("os", Attrs::new());
+    w.open(
+        "os",
+        Attrs::new().opt("firmware", os.firmware.map(|f| f.as_str())),
+    );
     let t = Attrs::new()
         .opt("arch", os.arch.as_ref())
         .opt("machine", os.machine.as_ref());
     w.text("type", t, "hvm");
+    if !os.firmware_features.is_empty() {
+        w.open("firmware", Attrs::new());
+        for (name, enabled) in &os.firmware_features {
+            let a = Attrs::new()
+                .add("enabled", yes_no(*enabled))
+                .add("name", name.as_str());
+            w.empty("feature", a);
+        }
+        w.close("firmware");
+    }
     if let Some(l) = &os.loader {
-        let kind = l.kind.map(|k| match k {
-            LoaderType::Rom => "rom",
-            LoaderType::Pflash => "pflash",
-        });
         let a = Attrs::new()
             .opt("readonly", l.readonly.map(yes_no))
-            .opt("type", kind);
-        w.text("loader", a, &l.path);
+            .opt("secure", l.secure.map(yes_no))
+            .opt("type", l.kind.map(|k| k.as_str()))
+            .opt("stateless", l.stateless.map(yes_no));
+        match &l.path {
+            Some(p) => w.text("loader", a, p),
+            None => w.empty("loader", a),
+        }
     }
     if let Some(n) = &os.nvram {
         let a = Attrs::new().opt("template", n.template.as_ref());
@@ -130,376 +140,197 @@ fn os(w: &mut XmlWriter, def: &DomainDef) {
         }
     }
     for b in &os.boot {
-        let dev = match b {
-            BootDev::Hd => "hd",
-            BootDev::Cdrom => "cdrom",
-            BootDev::Fd => "fd",
-            BootDev::Network => "network",
-        };
-        w.empty("boot", Attrs::new().add("dev", dev));
+        w.empty("boot", Attrs::new().add("dev", b.as_str()));
+    }
+    if let Some(m) = &os.bootmenu {
+        let a = Attrs::new()
+            .add("enable", yes_no(m.enable))
+            .opt("timeout", m.timeout);
+        w.empty("bootmenu", a);
+    }
+    if let Some(b) = &os.bios {
+        let a = Attrs::new()
+            .opt("useserial", b.useserial.map(yes_no))
+            .opt("rebootTimeout", b.reboot_timeout);
+        w.empty("bios", a);
     }
     w.close("os");
+}
+
+fn features(w: &mut XmlWriter, f: &Features) {
+    if *f == Features::default() {
+        return;
+    }
+    w.open("features", Attrs::new());
+    let state = |v: bool| Attrs::new().add("state", on_off(v));
+    if f.acpi {
+        w.empty("acpi", Attrs::new());
+    }
+    if f.apic {
+        w.empty("apic", Attrs::new());
+    }
+    if f.pae {
+        w.empty("pae", Attrs::new());
+    }
+    if let Some(v) = f.hap {
+        w.empty("hap", state(v));
+    }
+    if let Some(h) = &f.hyperv {
+        let a = Attrs::new().opt("mode", h.mode.map(|m| m.as_str()));
+        element(w, "hyperv", a, !h.flags.is_empty(), |w| {
+            for (flag, on) in &h.flags {
+                let mut a = state(*on);
+                match flag {
+                    crate::model::HypervFlag::Spinlocks => {
+                        a = a.opt("retries", h.spinlocks_retries);
+                    }
+                    crate::model::HypervFlag::VendorId => {
+                        a = a.opt("value", h.vendor_id.as_ref());
+                    }
+                    _ => {}
+                }
+                let direct = *flag == crate::model::HypervFlag::Stimer && h.stimer_direct.is_some();
+                element(w, flag.as_str(), a, direct, |w| {
+                    if let Some(d) = h.stimer_direct {
+                        w.empty("direct", state(d));
+                    }
+                });
+            }
+        });
+    }
+    if let Some(k) = &f.kvm {
+        element(w, "kvm", Attrs::new(), !k.flags.is_empty(), |w| {
+            for (flag, on) in &k.flags {
+                let mut a = state(*on);
+                if *flag == KvmFlag::DirtyRing {
+                    a = a.opt("size", k.dirty_ring_size);
+                }
+                w.empty(flag.as_str(), a);
+            }
+        });
+    }
+    if let Some(v) = f.pvspinlock {
+        w.empty("pvspinlock", state(v));
+    }
+    if let Some(v) = f.pmu {
+        w.empty("pmu", state(v));
+    }
+    if let Some(v) = f.vmport {
+        w.empty("vmport", state(v));
+    }
+    if let Some(s) = &f.smm {
+        element(w, "smm", state(s.enabled), s.tseg_kib.is_some(), |w| {
+            if let Some(t) = s.tseg_kib {
+                w.text("tseg", Attrs::new().add("unit", "KiB"), &t.to_string());
+            }
+        });
+    }
+    if let Some(d) = f.ioapic {
+        w.empty("ioapic", Attrs::new().add("driver", d.as_str()));
+    }
+    if let Some(v) = f.vmcoreinfo {
+        w.empty("vmcoreinfo", state(v));
+    }
+    w.close("features");
+}
+
+fn cpu(w: &mut XmlWriter, def: &DomainDef) {
+    let Some(cpu) = &def.cpu else {
+        return;
+    };
+    let a = Attrs::new()
+        .add("mode", cpu.mode.as_str())
+        .opt("match", cpu.match_.map(|m| m.as_str()))
+        .opt("check", cpu.check.map(|c| c.as_str()))
+        .opt("migratable", cpu.migratable.map(on_off));
+    let children = cpu.model.is_some()
+        || cpu.vendor.is_some()
+        || cpu.topology.is_some()
+        || cpu.cache.is_some()
+        || !cpu.features.is_empty();
+    element(w, "cpu", a, children, |w| {
+        if let Some(m) = &cpu.model {
+            let a = Attrs::new().opt("fallback", m.fallback.map(|f| f.as_str()));
+            match &m.name {
+                Some(n) => w.text("model", a, n),
+                None => w.empty("model", a),
+            }
+        }
+        if let Some(v) = &cpu.vendor {
+            w.text("vendor", Attrs::new(), v);
+        }
+        if let Some(t) = &cpu.topology {
+            let a = Attrs::new()
+                .add("sockets", t.sockets)
+                .opt("dies", t.dies)
+                .add("cores", t.cores)
+                .add("threads", t.threads);
+            w.empty("topology", a);
+        }
+        if let Some(c) = &cpu.cache {
+            let a = Attrs::new()
+                .opt("level", c.level)
+                .add("mode", c.mode.as_str());
+            w.empty("cache", a);
+        }
+        for f in &cpu.features {
+            let a = Attrs::new()
+                .add("policy", f.policy.as_str())
+                .add("name", &f.name);
+            w.empty("feature", a);
+        }
+    });
+}
+
+fn adjustment(a: Option<Adjustment>) -> Option<String> {
+    a.map(|a| match a {
+        Adjustment::Reset => "reset".to_string(),
+        Adjustment::Seconds(s) => s.to_string(),
+    })
 }
 
 fn clock(w: &mut XmlWriter, def: &DomainDef) {
     let Some(c) = &def.clock else {
         return;
     };
-    let offset = match c.offset {
-        ClockOffset::Utc => "utc",
-        ClockOffset::Localtime => "localtime",
-    };
-    let a = Attrs::new().add("offset", offset);
-    if c.timers.is_empty() {
-        w.empty("clock", a);
-        return;
-    }
-    w.open("clock", a);
-    for t in &c.timers {
-        let a = Attrs::new()
-            .add("name", &t.name)
-            .opt("tickpolicy", t.tickpolicy.as_ref())
-            .opt("present", t.present.map(yes_no));
-        match &t.catchup {
-            Some(cu) => {
-                w.open("timer", a);
-                let ca = Attrs::new()
-                    .opt("threshold", cu.threshold)
-                    .opt("slew", cu.slew)
-                    .opt("limit", cu.limit);
-                w.empty("catchup", ca);
-                w.close("timer");
-            }
-            None => w.empty("timer", a),
+    let a = match &c.offset {
+        ClockOffset::Utc { adjustment: adj } => Attrs::new()
+            .add("offset", "utc")
+            .opt("adjustment", adjustment(*adj)),
+        ClockOffset::Localtime { adjustment: adj } => Attrs::new()
+            .add("offset", "localtime")
+            .opt("adjustment", adjustment(*adj)),
+        ClockOffset::Variable { adjustment, basis } => Attrs::new()
+            .add("offset", "variable")
+            .add("adjustment", adjustment)
+            .opt("basis", basis.map(|b| b.as_str())),
+        ClockOffset::Timezone(tz) => Attrs::new().add("offset", "timezone").add("timezone", tz),
+        ClockOffset::Absolute { start } => {
+            Attrs::new().add("offset", "absolute").add("start", start)
         }
-    }
-    w.close("clock");
-}
-
-/// Writes `<name attrs>` with `children`, or `<name attrs/>` when there are
-/// none.
-fn element(
-    w: &mut XmlWriter,
-    name: &str,
-    attrs: Attrs,
-    has_children: bool,
-    children: impl FnOnce(&mut XmlWriter),
-) {
-    if has_children {
-        w.open(name, attrs);
-        children(w);
-        w.close(name);
-    } else {
-        w.empty(name, attrs);
-    }
-}
-
-fn address(w: &mut XmlWriter, a: &Option<Address>) {
-    let Some(a) = a else {
-        return;
     };
-    let attrs = match a {
-        Address::Pci(p) => Attrs::new()
-            .add("type", "pci")
-            .add("domain", format!("0x{:04x}", p.domain))
-            .add("bus", format!("0x{:02x}", p.bus))
-            .add("slot", format!("0x{:02x}", p.slot))
-            .add("function", format!("0x{:x}", p.function))
-            .opt("multifunction", p.multifunction.map(on_off)),
-        Address::Drive(d) => Attrs::new()
-            .add("type", "drive")
-            .add("controller", d.controller)
-            .add("bus", d.bus)
-            .add("target", d.target)
-            .add("unit", d.unit),
-        Address::Usb { bus, port } => Attrs::new()
-            .add("type", "usb")
-            .add("bus", bus)
-            .opt("port", (*port != 0).then_some(port)),
-    };
-    w.empty("address", attrs);
-}
-
-fn virtio_attrs(v: &VirtioOptions) -> Attrs {
-    Attrs::new()
-        .opt("iommu", v.iommu.map(on_off))
-        .opt("ats", v.ats.map(on_off))
-        .opt("packed", v.packed.map(on_off))
-        .opt("page_per_vq", v.page_per_vq.map(on_off))
-}
-
-fn devices(w: &mut XmlWriter, def: &DomainDef) {
-    let d = &def.devices;
-    w.open("devices", Attrs::new());
-    if let Some(e) = &d.emulator {
-        w.text("emulator", Attrs::new(), e);
-    }
-    for disk_def in &d.disks {
-        disk(w, disk_def);
-    }
-    for c in &d.controllers {
-        controller(w, c);
-    }
-    for i in &d.interfaces {
-        interface(w, i);
-    }
-    for s in &d.serials {
-        chardev(w, "serial", s);
-    }
-    for c in &d.consoles {
-        chardev(w, "console", c);
-    }
-    for i in &d.inputs {
-        input(w, i);
-    }
-    for g in &d.graphics {
-        let a = Attrs::new()
-            .add("type", "vnc")
-            .opt("port", g.port)
-            .opt("autoport", g.autoport.map(yes_no))
-            .opt("listen", g.listen.as_ref())
-            .opt("passwd", g.passwd.as_ref());
-        element(w, "graphics", a, !g.listen_addresses.is_empty(), |w| {
-            for l in &g.listen_addresses {
-                w.empty(
-                    "listen",
-                    Attrs::new().add("type", "address").add("address", l),
-                );
-            }
-        });
-    }
-    for a in &d.audios {
-        w.empty("audio", Attrs::new().add("id", a.id).add("type", "none"));
-    }
-    for v in &d.videos {
-        w.open("video", Attrs::new());
-        if !v.virtio.is_empty() {
-            w.empty("driver", virtio_attrs(&v.virtio));
+    element(w, "clock", a, !c.timers.is_empty(), |w| {
+        for t in &c.timers {
+            timer(w, t);
         }
-        let m = Attrs::new()
-            .add("type", &v.model)
-            .opt("ram", v.ram)
-            .opt("vram", v.vram)
-            .opt("vgamem", v.vgamem)
-            .opt("heads", v.heads)
-            .opt("primary", v.primary.then_some("yes"));
-        w.empty("model", m);
-        address(w, &v.address);
-        w.close("video");
-    }
-    if let Some(b) = &d.memballoon {
-        let model = match b.model {
-            BalloonModel::Virtio => "virtio",
-            BalloonModel::None => "none",
-        };
-        let a = Attrs::new()
-            .add("model", model)
-            .opt("autodeflate", b.autodeflate.map(on_off))
-            .opt("freePageReporting", b.free_page_reporting.map(on_off));
-        let children = b.stats_period.is_some() || b.address.is_some() || !b.virtio.is_empty();
-        element(w, "memballoon", a, children, |w| {
-            if let Some(p) = b.stats_period {
-                w.empty("stats", Attrs::new().add("period", p));
-            }
-            address(w, &b.address);
-            if !b.virtio.is_empty() {
-                w.empty("driver", virtio_attrs(&b.virtio));
-            }
-        });
-    }
-    w.close("devices");
+    });
 }
 
-fn disk(w: &mut XmlWriter, d: &Disk) {
-    let (kind, src_attr) = match d.kind {
-        DiskType::File => ("file", "file"),
-        DiskType::Block => ("block", "dev"),
-    };
-    let device = match d.device {
-        DiskDevice::Disk => "disk",
-        DiskDevice::Cdrom => "cdrom",
-        DiskDevice::Floppy => "floppy",
-    };
-    w.open("disk", Attrs::new().add("type", kind).add("device", device));
-    if let Some(f) = d.format {
-        let t = match f {
-            DiskFormat::Raw => "raw",
-            DiskFormat::Qcow2 => "qcow2",
-        };
-        w.empty("driver", Attrs::new().add("name", "qemu").add("type", t));
-    }
-    if let Some(s) = &d.source {
-        w.empty("source", Attrs::new().add(src_attr, s));
-    }
-    let bus = d.bus.map(DiskBus::as_str);
-    w.empty("target", Attrs::new().add("dev", &d.target).opt("bus", bus));
-    if let Some(o) = d.boot_order {
-        w.empty("boot", Attrs::new().add("order", o));
-    }
-    if d.readonly {
-        w.empty("readonly", Attrs::new());
-    }
-    if d.shareable {
-        w.empty("shareable", Attrs::new());
-    }
-    if let Some(s) = &d.serial {
-        w.text("serial", Attrs::new(), s);
-    }
-    address(w, &d.address);
-    w.close("disk");
-}
-
-fn controller(w: &mut XmlWriter, c: &Controller) {
-    let kind = c.kind.as_str();
+fn timer(w: &mut XmlWriter, t: &Timer) {
     let a = Attrs::new()
-        .add("type", kind)
-        .add("index", c.index)
-        .opt("model", c.model.as_ref())
-        .opt("ports", c.ports);
-    let children = !c.virtio.is_empty()
-        || c.master_startport.is_some()
-        || c.model_name.is_some()
-        || c.target.is_some()
-        || c.pcihole64_kib.is_some()
-        || c.address.is_some();
-    element(w, "controller", a, children, |w| {
-        if !c.virtio.is_empty() {
-            w.empty("driver", virtio_attrs(&c.virtio));
+        .add("name", t.name.as_str())
+        .opt("tickpolicy", t.tickpolicy.map(|p| p.as_str()))
+        .opt("track", t.track.map(|p| p.as_str()))
+        .opt("frequency", t.frequency)
+        .opt("mode", t.mode.map(|p| p.as_str()))
+        .opt("present", t.present.map(yes_no));
+    element(w, "timer", a, t.catchup.is_some(), |w| {
+        if let Some(cu) = &t.catchup {
+            let ca = Attrs::new()
+                .opt("threshold", cu.threshold)
+                .opt("slew", cu.slew)
+                .opt("limit", cu.limit);
+            w.empty("catchup", ca);
         }
-        if let Some(p) = c.master_startport {
-            w.empty("master", Attrs::new().add("startport", p));
-        }
-        if let Some(n) = &c.model_name {
-            w.empty("model", Attrs::new().add("name", n));
-        }
-        if let Some(t) = &c.target {
-            let a = Attrs::new()
-                .opt("chassisNr", t.chassis_nr)
-                .opt("chassis", t.chassis)
-                .opt("port", t.port.map(|p| format!("0x{p:x}")))
-                .opt("busNr", t.bus_nr)
-                .opt("hotplug", t.hotplug.map(on_off))
-                .opt("memReserve", t.mem_reserve);
-            match t.node {
-                Some(n) => {
-                    w.open("target", a);
-                    w.text("node", Attrs::new(), &n.to_string());
-                    w.close("target");
-                }
-                None => w.empty("target", a),
-            }
-        }
-        if let Some(h) = c.pcihole64_kib {
-            w.text("pcihole64", Attrs::new().add("unit", "KiB"), &h.to_string());
-        }
-        address(w, &c.address);
-    });
-}
-
-fn interface(w: &mut XmlWriter, i: &Interface) {
-    let kind = match &i.kind {
-        InterfaceType::User => "user",
-        InterfaceType::Network(_) => "network",
-        InterfaceType::Bridge(_) => "bridge",
-        InterfaceType::Ethernet => "ethernet",
-    };
-    w.open("interface", Attrs::new().add("type", kind));
-    w.empty("mac", Attrs::new().add("address", i.mac));
-    match &i.kind {
-        InterfaceType::Network(n) => w.empty("source", Attrs::new().add("network", n)),
-        InterfaceType::Bridge(b) => w.empty("source", Attrs::new().add("bridge", b)),
-        InterfaceType::User | InterfaceType::Ethernet => {}
-    }
-    if let Some(t) = &i.target_dev {
-        w.empty("target", Attrs::new().add("dev", t));
-    }
-    if let Some(m) = &i.model {
-        w.empty("model", Attrs::new().add("type", m));
-    }
-    if let Some(o) = i.boot_order {
-        w.empty("boot", Attrs::new().add("order", o));
-    }
-    for pf in &i.port_forwards {
-        let proto = match pf.proto {
-            PortProto::Tcp => "tcp",
-            PortProto::Udp => "udp",
-        };
-        let a = Attrs::new()
-            .add("proto", proto)
-            .opt("address", pf.address.as_ref());
-        element(w, "portForward", a, !pf.ranges.is_empty(), |w| {
-            for r in &pf.ranges {
-                let a = Attrs::new()
-                    .add("start", r.start)
-                    .opt("end", r.end)
-                    .opt("to", r.to);
-                w.empty("range", a);
-            }
-        });
-    }
-    address(w, &i.address);
-    w.close("interface");
-}
-
-fn chardev(w: &mut XmlWriter, name: &str, c: &CharDevice) {
-    let (kind, source) = match &c.source {
-        CharSource::Pty { path } => ("pty", path.as_ref().map(|p| Attrs::new().add("path", p))),
-        CharSource::File { path, append } => (
-            "file",
-            Some(
-                Attrs::new()
-                    .add("path", path)
-                    .opt("append", append.map(on_off)),
-            ),
-        ),
-        CharSource::Unix { path, listen } => (
-            "unix",
-            Some(
-                Attrs::new()
-                    .add("mode", if *listen { "bind" } else { "connect" })
-                    .add("path", path),
-            ),
-        ),
-        CharSource::Null => ("null", None),
-    };
-    let target = Attrs::new()
-        .opt("type", c.target_type.as_ref())
-        .opt("port", c.target_port);
-    let children = source.is_some() || !target.is_empty();
-    element(w, name, Attrs::new().add("type", kind), children, |w| {
-        if let Some(s) = source {
-            w.empty("source", s);
-        }
-        if !target.is_empty() {
-            w.empty("target", target);
-        }
-    });
-}
-
-fn input(w: &mut XmlWriter, i: &Input) {
-    let kind = match i.kind {
-        InputType::Mouse => "mouse",
-        InputType::Keyboard => "keyboard",
-        InputType::Tablet => "tablet",
-        InputType::Passthrough => "passthrough",
-    };
-    let bus = i.bus.map(|b| match b {
-        InputBus::Ps2 => "ps2",
-        InputBus::Usb => "usb",
-        InputBus::Virtio => "virtio",
-    });
-    let a = Attrs::new()
-        .add("type", kind)
-        .opt("bus", bus)
-        .opt("model", i.model.as_ref());
-    let children = i.evdev.is_some() || !i.virtio.is_empty() || i.address.is_some();
-    element(w, "input", a, children, |w| {
-        if let Some(e) = &i.evdev {
-            w.empty("source", Attrs::new().add("evdev", e));
-        }
-        if !i.virtio.is_empty() {
-            w.empty("driver", virtio_attrs(&i.virtio));
-        }
-        address(w, &i.address);
     });
 }

@@ -4,15 +4,21 @@
 //! This module depends on nothing else in qvirt and knows nothing of QEMU,
 //! files or sockets: it turns text into checked values and back.
 
+mod chardev;
+mod devices;
 mod domain;
 mod format;
 mod parse;
 mod units;
 mod validate;
+pub mod words;
 mod xmlwrite;
 
+pub use chardev::*;
+pub use devices::*;
 pub use domain::*;
-pub use units::parse_memory;
+pub use units::{parse_cpuset, parse_memory};
+pub use words::Word;
 
 use std::fmt;
 

@@ -2,18 +2,20 @@
 //!
 //! The reader is strict: an element, attribute or value it does not
 //! understand is an error naming it and its `line:column`, so a document
-//! never silently describes a different VM than the one qvirt runs. The
-//! exceptions are `<metadata>` (kept verbatim) and a few values libvirt
-//! writes that change nothing for the guest (device `<alias>`, the running
-//! `id` of a domain, the pty `tty` attribute, the default serial target
-//! `<model>`, an address-less `<listen type='address'/>`, `name='qemu'` on
-//! a video `<driver>`, and `check='none'`/`migratable='on'` on `<cpu>`);
-//! each is noted where it is read. Limits are checked before any parsing.
-//! Elements are read in document order, so the first problem in the
-//! document is the one reported.
+//! never silently describes a different VM than the one qvirt runs. It
+//! notes every such part and carries on, so that one error names them
+//! all. The exceptions are `<metadata>` (kept verbatim) and a few values
+//! libvirt writes that change nothing for the guest (device `<alias>`,
+//! the running `id` of a domain, the pty `tty` attribute, the default
+//! serial target `<model>`, an address-less `<listen type='address'/>`,
+//! `name='qemu'` on a `<driver>`, a channel's running `state`); each is
+//! noted where it is read. Limits are checked before any parsing.
 
+mod chardev;
 mod devices;
 mod el;
+mod machine;
+mod peripherals;
 mod raw;
 
 use roxmltree::{Document, ParsingOptions};
@@ -21,11 +23,10 @@ use uuid::Uuid;
 
 use super::units::{SizeError, size_to_kib};
 use super::{
-    BootDev, Catchup, Clock, ClockOffset, Cpu, CpuMode, DomainDef, Features, LifecycleAction,
-    Loader, LoaderType, MAX_XML_BYTES, MAX_XML_DEPTH, ModelError, ModelErrorKind, Nvram, Os, Pm,
-    Timer, Vcpu, VirtType,
+    DomainDef, LifecycleAction, MAX_XML_BYTES, MAX_XML_DEPTH, ModelError, ModelErrorKind, Pm, Vcpu,
+    VirtType,
 };
-use el::{El, R, Radix, invalid, once, parse_uint, set, unsupported};
+use el::{Diag, El, R, Radix, invalid, parse_uint, set};
 
 pub(crate) use raw::check_metadata;
 
@@ -51,6 +52,7 @@ pub(crate) fn parse_domain(xml: &str) -> Result<DomainDef, ModelError> {
         allow_dtd: false,
         ..ParsingOptions::default()
     };
+    let diag = Diag::default();
     let doc = Document::parse_with_options(xml, opts).map_err(|e| {
         let p = e.pos();
         let what = match e {
@@ -64,7 +66,7 @@ pub(crate) fn parse_domain(xml: &str) -> Result<DomainDef, ModelError> {
             format!("malformed XML at {}:{}: {what}", p.row, p.col),
         )
     })?;
-    let root = El::new(doc.root_element());
+    let root = El::new(doc.root_element(), &diag);
     if root.node.tag_name().namespace().is_some() || root.name() != "domain" {
         return Err(ModelError::new(
             ModelErrorKind::InvalidXml,
@@ -74,7 +76,13 @@ pub(crate) fn parse_domain(xml: &str) -> Result<DomainDef, ModelError> {
             ),
         ));
     }
-    domain(root, xml)
+    // The unsupported parts come first: an error after them may only be a
+    // consequence of leaving one out.
+    let result = domain(root, xml);
+    match diag.error() {
+        Some(e) => Err(e),
+        None => result,
+    }
 }
 
 fn domain(root: El, xml: &str) -> R<DomainDef> {
@@ -100,16 +108,16 @@ fn domain(root: El, xml: &str) -> R<DomainDef> {
             "memory" => set(&mut memory_kib, c, memory)?,
             "currentMemory" => set(&mut current_memory_kib, c, memory)?,
             "vcpu" => set(&mut vcpu_v, c, vcpu)?,
-            "os" => set(&mut os_v, c, os)?,
-            "features" => set(&mut features_v, c, features)?,
-            "clock" => set(&mut clock_v, c, clock)?,
+            "os" => set(&mut os_v, c, machine::os)?,
+            "features" => set(&mut features_v, c, machine::features)?,
+            "clock" => set(&mut clock_v, c, machine::clock)?,
             "pm" => set(&mut pm_v, c, pm)?,
-            "cpu" => set(&mut cpu_v, c, cpu)?,
+            "cpu" => set(&mut cpu_v, c, machine::cpu)?,
             "on_poweroff" => set(&mut on_poweroff, c, lifecycle)?,
             "on_reboot" => set(&mut on_reboot, c, lifecycle)?,
             "on_crash" => set(&mut on_crash, c, lifecycle)?,
             "devices" => set(&mut devices_v, c, devices::devices)?,
-            _ => return Err(c.unsupported_element()),
+            _ => c.skip()?,
         }
     }
     let missing = |what: &str| invalid(format!("missing <{what}> in <domain>"));
@@ -195,174 +203,6 @@ fn vcpu(e: El) -> R<Vcpu> {
     })
 }
 
-fn os(e: El) -> R<Os> {
-    e.allow(&[])?;
-    let mut kind = None;
-    let mut os = Os::default();
-    let (mut loader_v, mut nvram_v) = (None, None);
-    let (mut kernel, mut initrd, mut cmdline) = (None, None, None);
-    for c in e.children()? {
-        match c.name() {
-            "type" => set(&mut kind, c, os_type)?,
-            "loader" => set(&mut loader_v, c, loader)?,
-            "nvram" => set(&mut nvram_v, c, nvram)?,
-            "kernel" => set(&mut kernel, c, optional_text)?,
-            "initrd" => set(&mut initrd, c, optional_text)?,
-            "cmdline" => set(&mut cmdline, c, optional_text)?,
-            "boot" => {
-                c.allow(&["dev"])?;
-                c.empty()?;
-                c.req("dev")?;
-                let dev = c.choice(
-                    "dev",
-                    &[
-                        ("hd", BootDev::Hd),
-                        ("cdrom", BootDev::Cdrom),
-                        ("fd", BootDev::Fd),
-                        ("network", BootDev::Network),
-                    ],
-                )?;
-                os.boot.extend(dev);
-            }
-            _ => return Err(c.unsupported_element()),
-        }
-    }
-    let Some((arch, machine)) = kind else {
-        return Err(invalid(format!("missing <type> in <os> at {}", e.at())));
-    };
-    os.arch = arch;
-    os.machine = machine;
-    os.loader = loader_v;
-    os.nvram = nvram_v;
-    os.kernel = kernel.flatten();
-    os.initrd = initrd.flatten();
-    os.cmdline = cmdline.flatten();
-    Ok(os)
-}
-
-/// `<type arch= machine=>hvm</type>`: the architecture and machine.
-fn os_type(kind: El) -> R<(Option<String>, Option<String>)> {
-    kind.allow(&["arch", "machine"])?;
-    let t = kind.text()?;
-    if t.trim_matches(|c: char| c.is_ascii_whitespace()) != "hvm" {
-        return Err(kind.bad_text(
-            ModelErrorKind::Unsupported,
-            &t,
-            "only os type 'hvm' is supported",
-        ));
-    }
-    let arch = kind
-        .choice("arch", &[("x86_64", "x86_64"), ("i686", "i686")])?
-        .map(str::to_string);
-    let machine = kind.get("machine").map(str::to_string);
-    Ok((arch, machine))
-}
-
-fn loader(e: El) -> R<Loader> {
-    e.allow(&["readonly", "type"])?;
-    let readonly = e.yes_no("readonly")?;
-    let kind = e.choice(
-        "type",
-        &[("rom", LoaderType::Rom), ("pflash", LoaderType::Pflash)],
-    )?;
-    let path = e.text()?;
-    if path.is_empty() {
-        return Err(unsupported(format!(
-            "<loader> without a firmware path at {} (firmware auto-selection) is not supported",
-            e.at()
-        )));
-    }
-    Ok(Loader {
-        path,
-        readonly,
-        kind,
-    })
-}
-
-fn nvram(e: El) -> R<Nvram> {
-    e.allow(&["template"])?;
-    let template = e.get("template").map(str::to_string);
-    let path = e.text()?;
-    let path = (!path.is_empty()).then_some(path);
-    if path.is_none() && template.is_none() {
-        return Err(invalid(format!(
-            "<nvram> at {} names neither a path nor a template",
-            e.at()
-        )));
-    }
-    Ok(Nvram { path, template })
-}
-
-fn features(e: El) -> R<Features> {
-    e.allow(&[])?;
-    let mut seen: [Option<El>; 3] = [None, None, None];
-    for c in e.children()? {
-        let i = match c.name() {
-            "acpi" => 0,
-            "apic" => 1,
-            "pae" => 2,
-            _ => return Err(c.unsupported_element()),
-        };
-        c.allow(&[])?;
-        c.empty()?;
-        once(&mut seen[i], c)?;
-    }
-    Ok(Features {
-        acpi: seen[0].is_some(),
-        apic: seen[1].is_some(),
-        pae: seen[2].is_some(),
-    })
-}
-
-fn clock(e: El) -> R<Clock> {
-    e.allow(&["offset"])?;
-    let offset = e
-        .choice(
-            "offset",
-            &[
-                ("utc", ClockOffset::Utc),
-                ("localtime", ClockOffset::Localtime),
-            ],
-        )?
-        .unwrap_or(ClockOffset::Utc);
-    let mut timers = Vec::new();
-    for c in e.children()? {
-        if c.name() != "timer" {
-            return Err(c.unsupported_element());
-        }
-        timers.push(timer(c)?);
-    }
-    Ok(Clock { offset, timers })
-}
-
-fn timer(e: El) -> R<Timer> {
-    e.allow(&["name", "tickpolicy", "present"])?;
-    let name = e.req("name")?.to_string();
-    let tickpolicy = e.get("tickpolicy").map(str::to_string);
-    let present = e.yes_no("present")?;
-    let mut catchup = None;
-    for c in e.children()? {
-        if c.name() != "catchup" {
-            return Err(c.unsupported_element());
-        }
-        set(&mut catchup, c, |c| {
-            c.allow(&["threshold", "slew", "limit"])?;
-            c.empty()?;
-            Ok(Catchup {
-                threshold: c.u64("threshold", Radix::Dec)?,
-                slew: c.u64("slew", Radix::Dec)?,
-                limit: c.u64("limit", Radix::Dec)?,
-            })
-        })?;
-    }
-    Ok(Timer {
-        name,
-        tickpolicy,
-        present,
-        catchup,
-    })
-}
-
 fn pm(e: El) -> R<Pm> {
     e.allow(&[])?;
     let (mut mem, mut disk) = (None, None);
@@ -370,7 +210,10 @@ fn pm(e: El) -> R<Pm> {
         let slot = match c.name() {
             "suspend-to-mem" => &mut mem,
             "suspend-to-disk" => &mut disk,
-            _ => return Err(c.unsupported_element()),
+            _ => {
+                c.skip()?;
+                continue;
+            }
         };
         set(slot, c, |c| {
             c.allow(&["enabled"])?;
@@ -382,31 +225,6 @@ fn pm(e: El) -> R<Pm> {
     Ok(Pm {
         suspend_to_mem: mem,
         suspend_to_disk: disk,
-    })
-}
-
-fn cpu(e: El) -> R<Cpu> {
-    if e.get("mode").is_none() {
-        return Err(unsupported(format!(
-            "unsupported CPU mode 'custom' (a <cpu> without mode names a CPU model) at {}",
-            e.at()
-        )));
-    }
-    let mode = e.choice(
-        "mode",
-        &[
-            ("host-passthrough", CpuMode::HostPassthrough),
-            ("maximum", CpuMode::Maximum),
-        ],
-    )?;
-    // libvirt writes check='none' and migratable='on' for these modes;
-    // both are the behaviour qvirt has anyway, so only those values pass.
-    e.allow(&["mode", "check", "migratable"])?;
-    e.choice("check", &[("none", ())])?;
-    e.choice("migratable", &[("on", ())])?;
-    e.empty()?;
-    Ok(Cpu {
-        mode: mode.unwrap_or(CpuMode::Maximum),
     })
 }
 

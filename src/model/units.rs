@@ -93,7 +93,7 @@ pub(crate) const CPUSET_LEN: u64 = 16384;
 /// past [`CPUSET_LEN`], or has a range whose start is after its end. The
 /// syntax accepted is exactly the schema's, so a cpuset kept as written is
 /// schema-valid.
-pub(crate) fn parse_cpuset(s: &str) -> Option<Vec<u32>> {
+pub fn parse_cpuset(s: &str) -> Option<Vec<u32>> {
     if s.is_empty() {
         return None;
     }

@@ -4,17 +4,17 @@
 //! parsed document and on definitions built in code.
 
 mod devices;
+mod extras;
+mod machine;
 mod pci;
 mod peripherals;
-
-use std::collections::HashSet;
 
 use super::parse::check_metadata;
 use super::units::{MAX_KIB, parse_cpuset};
 use super::xmlwrite::is_xml_char;
 use super::{
-    BootDev, CpuMode, DomainDef, LifecycleAction, LoaderType, MAX_NAME_BYTES, MAX_XML_BYTES,
-    MAX_XML_DEPTH, ModelError, ModelErrorKind, VirtType,
+    DomainDef, LifecycleAction, MAX_NAME_BYTES, MAX_XML_BYTES, MAX_XML_DEPTH, ModelError,
+    ModelErrorKind,
 };
 
 type R = Result<(), ModelError>;
@@ -149,15 +149,7 @@ fn schema_ip(s: &str) -> bool {
 pub(crate) fn validate(def: &DomainDef) -> Result<(), ModelError> {
     identity(def)?;
     resources(def)?;
-    os(def)?;
-    clock(def)?;
-    if def.cpu.is_some_and(|c| c.mode == CpuMode::HostPassthrough)
-        && def.virt_type == VirtType::Qemu
-    {
-        return Err(invalid(
-            "CPU mode 'host-passthrough' needs hardware acceleration: use <domain type='kvm'>",
-        ));
-    }
+    machine::validate(def)?;
     if def.on_poweroff == LifecycleAction::Restart && def.on_reboot == LifecycleAction::Destroy {
         return Err(unsupported(
             "on_reboot 'destroy' together with on_poweroff 'restart' is not supported",
@@ -269,132 +261,6 @@ fn resources(def: &DomainDef) -> R {
                 )));
             }
             Some(_) => {}
-        }
-    }
-    Ok(())
-}
-
-fn os(def: &DomainDef) -> R {
-    let os = &def.os;
-    if let Some(a) = &os.arch
-        && a != "x86_64"
-        && a != "i686"
-    {
-        return Err(unsupported(format!(
-            "architecture '{}' is not supported",
-            show(a)
-        )));
-    }
-    if let Some(m) = &os.machine
-        && !pattern(m, "_.-")
-    {
-        return Err(invalid(format!("machine type '{}' is not valid", show(m))));
-    }
-    if os.boot.len() > 4 {
-        return Err(invalid(format!(
-            "{} <boot dev> elements given, at most 4 are allowed",
-            os.boot.len()
-        )));
-    }
-    let mut seen = HashSet::new();
-    for b in &os.boot {
-        if !seen.insert(*b) {
-            let name = match b {
-                BootDev::Hd => "hd",
-                BootDev::Cdrom => "cdrom",
-                BootDev::Fd => "fd",
-                BootDev::Network => "network",
-            };
-            return Err(invalid(format!("boot device '{name}' is listed twice")));
-        }
-    }
-    if let Some(l) = &os.loader {
-        check_path("loader path", &l.path)?;
-    }
-    if let Some(n) = &os.nvram {
-        if let Some(p) = &n.path {
-            check_path("nvram path", p)?;
-        }
-        if let Some(t) = &n.template {
-            check_path("nvram template path", t)?;
-        }
-        if os.loader.as_ref().and_then(|l| l.kind) != Some(LoaderType::Pflash) {
-            return Err(invalid(
-                "<nvram> needs a <loader type='pflash'> firmware to go with it",
-            ));
-        }
-    }
-    if let Some(k) = &os.kernel {
-        check_path("kernel path", k)?;
-    }
-    if let Some(i) = &os.initrd {
-        check_path("initrd path", i)?;
-        if os.kernel.is_none() {
-            return Err(invalid("<initrd> is given without a <kernel>"));
-        }
-    }
-    if let Some(c) = &os.cmdline {
-        check_chars("kernel command line", c, false)?;
-        if os.kernel.is_none() {
-            return Err(invalid("<cmdline> is given without a <kernel>"));
-        }
-    }
-    Ok(())
-}
-
-const TIMERS: &[&str] = &["rtc", "pit", "hpet", "tsc", "kvmclock", "hypervclock"];
-const TICK_POLICIES: &[&str] = &["delay", "catchup", "merge", "discard"];
-
-fn clock(def: &DomainDef) -> R {
-    let Some(c) = &def.clock else {
-        return Ok(());
-    };
-    let mut seen = HashSet::new();
-    for t in &c.timers {
-        let name = t.name.as_str();
-        if !TIMERS.contains(&name) {
-            return Err(unsupported(format!(
-                "unsupported timer name '{}'",
-                show(name)
-            )));
-        }
-        if !seen.insert(name) {
-            return Err(invalid(format!("timer '{name}' is given twice")));
-        }
-        if let Some(p) = &t.tickpolicy {
-            if !TICK_POLICIES.contains(&p.as_str()) {
-                return Err(invalid(format!(
-                    "unknown tickpolicy '{}' for timer '{name}'",
-                    show(p)
-                )));
-            }
-            if matches!(name, "kvmclock" | "hypervclock") {
-                return Err(invalid(format!("timer '{name}' takes no tickpolicy")));
-            }
-            let refused = match name {
-                "rtc" => matches!(p.as_str(), "merge" | "discard"),
-                "pit" => p == "merge",
-                _ => false,
-            };
-            if refused {
-                return Err(unsupported(format!(
-                    "unsupported {name} timer tickpolicy '{p}'"
-                )));
-            }
-        }
-        if let Some(cu) = &t.catchup {
-            if t.tickpolicy.as_deref() != Some("catchup") {
-                return Err(invalid(format!(
-                    "<catchup> of timer '{name}' needs tickpolicy='catchup'"
-                )));
-            }
-            for v in [cu.threshold, cu.slew, cu.limit].into_iter().flatten() {
-                if v > u64::from(u32::MAX) {
-                    return Err(invalid(format!(
-                        "catchup value {v} of timer '{name}' is too large"
-                    )));
-                }
-            }
         }
     }
     Ok(())

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::procedures::Handler;
 use super::types::{
     Bytes, WireDomain, WireInfo, WireJobInfo, WireListFilter, WireMedia, WireMediaFlags, WireNode,
-    WireSaveOptions, WireShutdown, WireSummary, WireVersion, wire_path,
+    WireSaveOptions, WireShutdown, WireSummary, WireUndefineFlags, WireVersion, wire_path,
 };
 use super::wire::PROTOCOL_VERSION;
 use crate::driver::error::{Error, ErrorCode, Result};
@@ -132,6 +132,10 @@ impl Handler for DriverCalls<'_> {
 
     fn job_info(&mut self, d: WireDomain) -> Result<Option<WireJobInfo>> {
         Ok(self.driver.job_info(&dom(d))?.map(Into::into))
+    }
+
+    fn undefine_flags(&mut self, (d, flags): (WireDomain, WireUndefineFlags)) -> Result<()> {
+        self.driver.undefine_flags(&dom(d), flags.into())
     }
 
     fn job_abort(&mut self, d: WireDomain) -> Result<()> {

@@ -115,6 +115,8 @@ fn split_layout(
         run: runtime.join("run"),
         log: log.to_path_buf(),
         save: state.join("save"),
+        nvram: state.join("nvram"),
+        tpm: state.join("swtpm"),
         cache: cache.to_path_buf(),
         lock: runtime.join("run/lock"),
     };

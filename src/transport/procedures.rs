@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use super::types::{
     Bytes, WireDomain, WireInfo, WireJobInfo, WireListFilter, WireMedia, WireMediaFlags, WireNode,
-    WireSaveOptions, WireShutdown, WireSummary, WireVersion,
+    WireSaveOptions, WireShutdown, WireSummary, WireUndefineFlags, WireVersion,
 };
 use super::wire::{WireError, dec, enc};
 use crate::driver::XmlFlags;
@@ -306,6 +306,8 @@ procedures! {
     33 SaveWith save_with((WireDomain, Vec<u8>, WireSaveOptions)) -> (), rw, Job;
     /// `Driver::managed_save_with`.
     34 ManagedSaveWith managed_save_with((WireDomain, WireSaveOptions)) -> (), rw, Job;
+    /// `Driver::undefine_flags`.
+    35 UndefineFlags undefine_flags((WireDomain, WireUndefineFlags)) -> (), rw, Job;
 }
 
 /// The highest procedure number this build knows (the table is numbered

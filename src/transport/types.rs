@@ -14,7 +14,8 @@ use uuid::Uuid;
 
 use crate::driver::{
     Domain, DomainInfo, DomainState, DomainSummary, Event, EventKind, JobInfo, JobKind, ListFilter,
-    MediaChange, MediaFlags, NodeInfo, SaveOptions, ShutdownOptions, StateReason, VersionInfo,
+    MediaChange, MediaFlags, NodeInfo, SaveOptions, ShutdownOptions, StateReason, UndefineFlags,
+    VersionInfo,
 };
 
 /// A [`Domain`] handle.
@@ -91,6 +92,16 @@ pub struct WireJobInfo {
     pub data_processed: u64,
     pub data_remaining: u64,
     pub speed: u64,
+}
+
+/// [`UndefineFlags`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct WireUndefineFlags {
+    pub nvram: bool,
+    pub keep_nvram: bool,
+    pub tpm: bool,
+    pub keep_tpm: bool,
 }
 
 /// [`SaveOptions`].
@@ -284,6 +295,7 @@ twin_struct!(JobInfo <=> WireJobInfo {
     kind, elapsed, data_total, data_processed, data_remaining, speed,
 });
 twin_struct!(SaveOptions <=> WireSaveOptions { bandwidth_mib_s });
+twin_struct!(UndefineFlags <=> WireUndefineFlags { nvram, keep_nvram, tpm, keep_tpm });
 
 impl From<EventKind> for WireEventKind {
     fn from(k: EventKind) -> WireEventKind {

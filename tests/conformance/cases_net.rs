@@ -117,18 +117,27 @@ pub fn port_forward_taken_port_fails(cx: &mut Ctx<'_>) {
     d.destroy(&dom).unwrap();
 }
 
-/// `<interface type='network'>` defines (it is libvirt XML) but does not
-/// start: `ConfigUnsupported`, saying to use user or bridge networking.
+/// `<interface type='network'>` defines (it is libvirt XML); libvirt's
+/// `default` network starts (as QEMU's user networking), any other does
+/// not: `ConfigUnsupported`, naming it and saying to use bridge
+/// networking.
 pub fn network_interface_is_unsupported(cx: &mut Ctx<'_>) {
     let d = cx.d();
     let vm = Vm::firmware("fw-netw")
-        .device("<interface type='network'><source network='default'/></interface>");
+        .device("<interface type='network'><source network='isolated'/></interface>");
     let dom = define(d, &vm);
     let e = expect_err(d.start(&dom), ErrorCode::ConfigUnsupported, "start");
     assert!(
-        e.message.contains("type='user'") && e.message.contains("bridge"),
+        e.message.contains("'isolated'") && e.message.contains("bridge"),
         "{}",
         e.message
     );
+    assert!(processes_under(cx.root()).is_empty());
+    let vm = Vm::firmware("fw-netd")
+        .device("<interface type='network'><source network='default'/></interface>");
+    let dom = define(d, &vm);
+    d.start(&dom).unwrap();
+    assert_eq!(info(d, &dom).state, DomainState::Running);
+    d.destroy(&dom).unwrap();
     assert!(processes_under(cx.root()).is_empty());
 }

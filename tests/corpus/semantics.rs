@@ -55,6 +55,9 @@ const FLAGS: &[&str] = &[
     "-enable-kvm",
     "-nographic",
     "-no-hpet",
+    "-usb",
+    "-full-screen",
+    "-mem-prealloc",
 ];
 
 /// The implied first key of each option's `key=value` syntax.

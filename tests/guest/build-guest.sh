@@ -83,6 +83,7 @@ WANTED_MODULES=(
     e1000:E1000:required             # QEMU's default NIC model on -M pc
     virtio_pci:VIRTIO_PCI:optional   # virtio transport for virtio-net-pci
     virtio_net:VIRTIO_NET:optional   # virtio-net (pulls in net_failover...)
+    virtio_balloon:VIRTIO_BALLOON:optional  # follows the balloon target
 )
 
 # --------------------------------------------------------------------------

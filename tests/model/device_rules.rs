@@ -222,8 +222,8 @@ fn address_rules() {
     );
     reject(
         &doc("", &net("<address type='usb' bus='0' port='1.2'/>")),
-        Unsupported,
-        "hubs",
+        Invalid,
+        "only 'pci'",
     );
 }
 
@@ -247,10 +247,19 @@ fn usb_address_rules() {
         Invalid,
         "no USB controller with index 3",
     );
+    // No bus is bus 0, as libvirt reads it; ports behind hubs are paths.
+    let d = accept(&doc("", &tablet("<address type='usb' port='1.3'/>")));
+    assert!(
+        d.to_xml()
+            .contains("<address type='usb' bus='0' port='1.3'/>")
+    );
     reject(
-        &doc("", &tablet("<address type='usb' port='1'/>")),
+        &doc(
+            "",
+            &tablet("<address type='usb' bus='0' port='1.2.3.4.5'/>"),
+        ),
         Invalid,
-        "missing attribute bus",
+        "at most 4 levels",
     );
     reject(
         &doc("", &tablet("<address type='pci' slot='4'/>")),

@@ -129,8 +129,15 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
             } else {
                 Some(path(&mut p))
             },
+            driver: DiskDriver {
+                cache: p.maybe(|p| *p.of(CacheMode::ALL)),
+                io: p.maybe(|p| *p.of(IoMode::ALL)),
+                discard: p.maybe(|p| *p.of(DiscardMode::ALL)),
+                detect_zeroes: p.maybe(|p| *p.of(DetectZeroes::ALL)),
+            },
             target: format!("{prefix}{letter}"),
             bus: p.maybe(|_| bus),
+            removable: None,
             readonly: cdrom || (bus != DiskBus::Sata && p.coin()),
             shareable: p.coin(),
             serial: p.maybe(|_| format!("S-{seed:x} .+_{i}")),
@@ -248,7 +255,7 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
                 append: p.maybe(|p| p.coin()),
             },
             2 => CharSource::Unix {
-                path: path(&mut p),
+                path: Some(path(&mut p)),
                 listen: p.coin(),
             },
             _ => CharSource::Null,
@@ -278,7 +285,12 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
         inputs.push(Input {
             kind: InputType::Tablet,
             bus: Some(InputBus::Usb),
-            address: p.maybe(|_| Address::Usb { bus: 0, port: 1 }),
+            address: p.maybe(|_| {
+                Address::Usb(UsbAddress {
+                    bus: 0,
+                    port: UsbPort::new(&[1]),
+                })
+            }),
             ..inputs[0].clone()
         });
     }
@@ -299,28 +311,61 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
     let graphics = (0..p.below(2))
         .map(|_| {
             let auto = p.coin();
-            Graphics {
-                port: Some(if auto {
-                    -1
-                } else {
-                    5900 + p.below(50000) as i32
-                }),
-                autoport: Some(auto),
-                listen: listen.clone(),
-                listen_addresses: listen.iter().filter(|_| p.coin()).cloned().collect(),
-                passwd: p.maybe(|p| p.of(texts).clone()),
+            let spice = p.coin();
+            let mut g = Graphics::new(if spice {
+                GraphicsType::Spice
+            } else {
+                GraphicsType::Vnc
+            });
+            g.port = Some(if auto {
+                -1
+            } else {
+                5900 + p.below(50000) as i32
+            });
+            g.autoport = Some(auto);
+            g.listen = listen.clone();
+            g.listens = listen
+                .iter()
+                .filter(|_| p.coin())
+                .map(|l| GraphicsListen::Address(Some(l.clone())))
+                .collect();
+            // VNC takes at most 8 characters.
+            g.passwd = p.maybe(|p| p.of(texts).chars().take(8).collect());
+            g.keymap = p.maybe(|p| p.of(&["en-us", "de"]).to_string());
+            if spice {
+                g.tls_port = p.maybe(|_| -1);
+                g.spice = SpiceOptions {
+                    channels: vec![(SpiceChannelName::Main, SpiceChannelMode::Insecure)],
+                    image_compression: p.maybe(|p| *p.of(SpiceImageCompression::ALL)),
+                    jpeg_compression: p.maybe(|p| *p.of(SpiceWanCompression::ALL)),
+                    zlib_compression: p.maybe(|p| *p.of(SpiceWanCompression::ALL)),
+                    playback_compression: p.maybe(|p| p.coin()),
+                    streaming: p.maybe(|p| *p.of(SpiceStreaming::ALL)),
+                    copypaste: p.maybe(|p| p.coin()),
+                    mouse_mode: p.maybe(|p| *p.of(SpiceMouseMode::ALL)),
+                    filetransfer: p.maybe(|p| p.coin()),
+                    gl: None,
+                };
             }
+            g
         })
         .collect();
     let videos = (0..p.below(3))
         .map(|i| {
-            let model = p
-                .of(&["vga", "cirrus", "qxl", "virtio", "bochs"])
-                .to_string();
-            let qxl = model == "qxl";
-            let virtio = model == "virtio";
+            let model = *p.of(&[
+                VideoModel::Vga,
+                VideoModel::Cirrus,
+                VideoModel::Qxl,
+                VideoModel::Virtio,
+                VideoModel::Bochs,
+            ]);
+            let qxl = model == VideoModel::Qxl;
+            let virtio = model == VideoModel::Virtio;
             Video {
                 vram: p.maybe(|p| p.below(1 << 20)),
+                vram64: if qxl { p.maybe(|_| 65536) } else { None },
+                accel3d: if virtio { p.maybe(|p| p.coin()) } else { None },
+                blob: if virtio { p.maybe(|p| p.coin()) } else { None },
                 ram: if qxl { p.maybe(|_| 65536) } else { None },
                 vgamem: if qxl { p.maybe(|_| 16384) } else { None },
                 heads: p.maybe(|p| 1 + p.below(4) as u32),
@@ -361,14 +406,22 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
         }),
     };
     let mut timers = Vec::new();
-    for n in ["rtc", "pit", "hpet", "kvmclock"] {
+    for n in [
+        TimerName::Rtc,
+        TimerName::Pit,
+        TimerName::Hpet,
+        TimerName::Kvmclock,
+        TimerName::Hypervclock,
+    ] {
         if p.coin() {
-            timers.push(Timer {
-                name: n.to_string(),
-                tickpolicy: (n != "kvmclock" && n != "rtc").then(|| "delay".to_string()),
-                present: p.maybe(|p| p.coin()),
-                catchup: None,
-            });
+            let mut t = Timer::new(n);
+            t.tickpolicy =
+                matches!(n, TimerName::Pit | TimerName::Hpet).then_some(TickPolicy::Delay);
+            t.present = p.maybe(|p| p.coin());
+            if n == TimerName::Rtc {
+                t.track = p.maybe(|p| *p.of(TimerTrack::ALL));
+            }
+            timers.push(t);
         }
     }
     let pflash = p.coin();
@@ -388,6 +441,9 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
             cpuset: p.maybe(|p| p.of(&["0", "0-3", "0-3,^2,8", "1,3,5-7"]).to_string()),
         },
         os: Os {
+            firmware: None,
+            firmware_features: Default::default(),
+            bios: None,
             arch: p.maybe(|p| p.of(&["x86_64", "i686"]).to_string()),
             machine: Some(machine),
             boot: if per_device_boot {
@@ -399,13 +455,18 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
                     .collect()
             },
             loader: p.maybe(|p| Loader {
-                path: path(p),
+                path: Some(path(p)),
                 readonly: p.maybe(|p| p.coin()),
                 kind: Some(if pflash {
                     LoaderType::Pflash
                 } else {
                     LoaderType::Rom
                 }),
+                ..Loader::default()
+            }),
+            bootmenu: p.maybe(|p| BootMenu {
+                enable: p.coin(),
+                timeout: p.maybe(|p| p.below(65536) as u16),
             }),
             nvram: None,
             initrd: kernel.as_ref().and_then(|_| p.maybe(|p| path(p))),
@@ -418,12 +479,37 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
             acpi: p.coin(),
             apic: p.coin(),
             pae: p.coin(),
+            vmport: p.maybe(|p| p.coin()),
+            smm: p.maybe(|p| Smm {
+                enabled: true,
+                tseg_kib: if q35 { p.maybe(|_| 48 * 1024) } else { None },
+            }),
+            hyperv: p.maybe(|p| Hyperv {
+                mode: p.maybe(|_| HypervMode::Custom),
+                flags: [
+                    (HypervFlag::Relaxed, p.coin()),
+                    (HypervFlag::Vapic, true),
+                    (HypervFlag::Spinlocks, true),
+                ]
+                .into_iter()
+                .collect(),
+                spinlocks_retries: Some(8191),
+                stimer_direct: None,
+                vendor_id: None,
+            }),
+            ..Features::default()
         },
         clock: p.maybe(|p| Clock {
-            offset: if p.coin() {
-                ClockOffset::Utc
-            } else {
-                ClockOffset::Localtime
+            offset: match p.below(4) {
+                0 => ClockOffset::Utc { adjustment: None },
+                1 => ClockOffset::Localtime {
+                    adjustment: p.maybe(|_| Adjustment::Reset),
+                },
+                2 => ClockOffset::Variable {
+                    adjustment: p.below(1000) as i64 - 500,
+                    basis: p.maybe(|p| *p.of(ClockBasis::ALL)),
+                },
+                _ => ClockOffset::Timezone("Europe/Paris".into()),
             },
             timers,
         }),
@@ -431,14 +517,28 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
             suspend_to_mem: p.maybe(|p| p.coin()),
             suspend_to_disk: p.maybe(|p| p.coin()),
         },
-        cpu: match (virt_type, p.below(3)) {
+        cpu: match (virt_type, p.below(4)) {
             (_, 0) => None,
-            (VirtType::Kvm, 1) => Some(Cpu {
-                mode: CpuMode::HostPassthrough,
-            }),
-            _ => Some(Cpu {
-                mode: CpuMode::Maximum,
-            }),
+            (VirtType::Kvm, 1) => Some(Cpu::new(CpuMode::HostPassthrough)),
+            (_, 2) => {
+                let mut c = Cpu::new(CpuMode::Custom);
+                c.model = Some(CpuModel {
+                    name: Some("qemu64".into()),
+                    fallback: p.maybe(|p| *p.of(CpuFallback::ALL)),
+                });
+                c.features = vec![CpuFeature {
+                    policy: *p.of(FeaturePolicy::ALL),
+                    name: "x2apic".into(),
+                }];
+                c.topology = Some(CpuTopology {
+                    sockets: 1,
+                    dies: None,
+                    cores: max,
+                    threads: 1,
+                });
+                Some(c)
+            }
+            _ => Some(Cpu::new(CpuMode::Maximum)),
         },
         on_poweroff: *p.of(&[LifecycleAction::Destroy, LifecycleAction::Preserve]),
         on_reboot: *p.of(&[
@@ -461,8 +561,60 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
             inputs,
             graphics,
             videos,
-            audios: (1..=p.below(3) as u32).map(|id| Audio { id }).collect(),
+            audios: (1..=p.below(3) as u32)
+                .map(|id| Audio {
+                    id,
+                    kind: AudioType::None,
+                })
+                .collect(),
             memballoon,
+            channels: (0..p.below(3))
+                .map(|i| Channel {
+                    source: CharSource::Unix {
+                        path: p.maybe(|p| path(p)),
+                        listen: true,
+                    },
+                    target: ChannelTarget::Virtio {
+                        name: Some(format!("org.example.{i}")),
+                    },
+                    address: None,
+                })
+                .collect(),
+            rngs: (0..p.below(2))
+                .map(|_| qvirt::model::Rng {
+                    model: RngModel::Virtio,
+                    rate: p.maybe(|p| RngRate {
+                        bytes: 1 + p.below(1024) as u32,
+                        period: p.maybe(|_| 1000),
+                    }),
+                    backend: if p.coin() {
+                        RngBackend::Builtin
+                    } else {
+                        RngBackend::Random(p.maybe(|_| "/dev/random".into()))
+                    },
+                    virtio: VirtioOptions::default(),
+                    address: pci(&mut p),
+                })
+                .collect(),
+            watchdogs: p
+                .maybe(|p| Watchdog {
+                    model: WatchdogModel::I6300esb,
+                    action: p.maybe(|p| *p.of(WatchdogAction::ALL)),
+                    address: pci(p),
+                })
+                .into_iter()
+                .collect(),
+            tpms: p
+                .maybe(|p| Tpm {
+                    model: p.maybe(|p| *p.of(&[TpmModel::TpmTis, TpmModel::TpmCrb])),
+                    backend: TpmBackend::Emulator {
+                        version: Some(TpmVersion::V2_0),
+                        persistent_state: p.maybe(|p| p.coin()),
+                    },
+                })
+                .into_iter()
+                .collect(),
+            ..Devices::default()
         },
     }
 }

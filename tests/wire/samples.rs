@@ -10,7 +10,7 @@ use qvirt::transport::wire::{
     Bytes, Call, Frame, Header, Kind, PROTOCOL_VERSION, Procedure, Reply, StreamMsg, WireDomain,
     WireError, WireEvent, WireEventKind, WireInfo, WireJobInfo, WireJobKind, WireListFilter,
     WireMedia, WireMediaFlags, WireNode, WireReason, WireSaveOptions, WireShutdown, WireState,
-    WireSummary, WireVersion, encode_event, encode_stream,
+    WireSummary, WireUndefineFlags, WireVersion, encode_event, encode_stream,
 };
 use qvirt::{Error, ErrorCode};
 use uuid::Uuid;
@@ -163,6 +163,15 @@ pub fn calls() -> Vec<Call> {
                 bandwidth_mib_s: None,
             },
         )),
+        Call::UndefineFlags((
+            off(),
+            WireUndefineFlags {
+                nvram: true,
+                keep_nvram: false,
+                tpm: false,
+                keep_tpm: true,
+            },
+        )),
     ]
 }
 
@@ -205,6 +214,7 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::JobAbort(_) => "job_abort",
         Call::SaveWith(..) => "save_with",
         Call::ManagedSaveWith(..) => "managed_save_with",
+        Call::UndefineFlags(..) => "undefine_flags",
     }
 }
 
@@ -306,6 +316,7 @@ pub fn reply_for(procedure: u32) -> Reply {
         32 => Reply::JobAbort(()),
         33 => Reply::SaveWith(()),
         34 => Reply::ManagedSaveWith(()),
+        35 => Reply::UndefineFlags(()),
         n => panic!("no procedure {n}"),
     }
 }
@@ -342,7 +353,8 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         | Reply::ChangeMedia(())
         | Reply::JobAbort(())
         | Reply::SaveWith(())
-        | Reply::ManagedSaveWith(()) => "unit",
+        | Reply::ManagedSaveWith(())
+        | Reply::UndefineFlags(()) => "unit",
         Reply::JobInfo(_) => "job",
         Reply::Autostart(_) => "bool",
         Reply::Info(_) => "info",

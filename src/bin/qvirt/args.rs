@@ -55,7 +55,22 @@ pub enum Command {
         file: PathBuf,
     },
     /// Remove a domain's persistent definition.
-    Undefine(DomArg),
+    Undefine {
+        #[command(flatten)]
+        dom: DomArg,
+        /// Also remove the UEFI variable store (NVRAM) file.
+        #[arg(long, conflicts_with = "keep_nvram")]
+        nvram: bool,
+        /// Keep the UEFI variable store (NVRAM) file.
+        #[arg(long)]
+        keep_nvram: bool,
+        /// Also remove the TPM state, even a persistent one.
+        #[arg(long, conflicts_with = "keep_tpm")]
+        tpm: bool,
+        /// Keep the TPM state.
+        #[arg(long)]
+        keep_tpm: bool,
+    },
     /// Create and start a transient domain from an XML file.
     Create {
         /// The domain XML file (`-` reads stdin).

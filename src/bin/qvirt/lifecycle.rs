@@ -26,9 +26,21 @@ pub fn run(ctx: &mut Ctx, command: Command) -> Result<()> {
             let dom = ctx.driver()?.create_xml(&xml)?;
             outln!("Domain '{}' created from {}", dom.name, file.display())
         }
-        Command::Undefine(d) => {
+        Command::Undefine {
+            dom: d,
+            nvram,
+            keep_nvram,
+            tpm,
+            keep_tpm,
+        } => {
             let dom = ctx.domain(&d.domain)?;
-            ctx.driver()?.undefine(&dom)?;
+            let flags = qvirt::driver::UndefineFlags {
+                nvram,
+                keep_nvram,
+                tpm,
+                keep_tpm,
+            };
+            ctx.driver()?.undefine_flags(&dom, flags)?;
             outln!("Domain '{}' has been undefined", dom.name)
         }
         Command::Start(d) => {

@@ -197,12 +197,17 @@ pub fn vncdisplay(ctx: &mut Ctx, arg: &str) -> Result<()> {
         ));
     }
     let def = DomainDef::from_xml(&driver.xml_desc(&dom, XmlFlags::NONE)?)?;
-    let graphics = def.devices.graphics.first().ok_or_else(|| {
-        Error::new(
-            ErrorCode::OperationInvalid,
-            format!("domain '{}' has no VNC display", dom.name),
-        )
-    })?;
+    let graphics = def
+        .devices
+        .graphics
+        .iter()
+        .find(|g| g.kind == qvirt::model::GraphicsType::Vnc)
+        .ok_or_else(|| {
+            Error::new(
+                ErrorCode::OperationInvalid,
+                format!("domain '{}' has no VNC display", dom.name),
+            )
+        })?;
     let port = graphics
         .port
         .filter(|p| (5900..=65535).contains(p))
@@ -212,11 +217,7 @@ pub fn vncdisplay(ctx: &mut Ctx, arg: &str) -> Result<()> {
                 format!("the VNC port of domain '{}' is not known", dom.name),
             )
         })?;
-    let listen = graphics
-        .listen
-        .as_deref()
-        .or(graphics.listen_addresses.first().map(String::as_str))
-        .unwrap_or("127.0.0.1");
+    let listen = graphics.listen_address().unwrap_or("127.0.0.1");
     outln!("{}", vnc_display(listen, port))
 }
 

@@ -10,7 +10,8 @@ use super::host;
 use crate::driver::error::Result;
 use crate::driver::{
     ConsoleStream, Domain, DomainInfo, DomainSummary, Driver, EventStream, JobInfo, ListFilter,
-    MediaChange, MediaFlags, NodeInfo, SaveOptions, ShutdownOptions, VersionInfo, XmlFlags,
+    MediaChange, MediaFlags, NodeInfo, SaveOptions, ShutdownOptions, UndefineFlags, VersionInfo,
+    XmlFlags,
 };
 use crate::model::DomainDef;
 
@@ -59,7 +60,12 @@ impl Driver for LocalDriver {
     }
 
     fn undefine(&self, dom: &Domain) -> Result<()> {
-        self.core.undefine(&self.core.resolve(dom)?)
+        self.core
+            .undefine(&self.core.resolve(dom)?, UndefineFlags::default())
+    }
+
+    fn undefine_flags(&self, dom: &Domain, flags: UndefineFlags) -> Result<()> {
+        self.core.undefine(&self.core.resolve(dom)?, flags)
     }
 
     fn create_xml(&self, xml: &str) -> Result<Domain> {

@@ -4,6 +4,7 @@
 //! and caches them); [`QemuCaps::assumed`] gives the values of the oldest
 //! QEMU qvirt supports, for building a command line with no binary at hand.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -62,6 +63,39 @@ pub struct QemuCaps {
     pub machines: Vec<String>,
     /// The machine used when a definition names none.
     pub default_machine: String,
+    /// Machine aliases and the versioned machine each stands for
+    /// (`q35` -> `pc-q35-7.2`).
+    pub machine_aliases: BTreeMap<String, String>,
+    /// What emulation (TCG) offers for CPUs; `None` when not probed.
+    pub tcg_cpu: Option<CpuCaps>,
+    /// What KVM offers for CPUs on this host; `None` when not probed
+    /// (or KVM was not usable when the binary was probed).
+    pub kvm_cpu: Option<CpuCaps>,
+    /// The device types the binary has (its modules included); `None`
+    /// when not probed.
+    #[serde(default)]
+    pub devices: Option<BTreeSet<String>>,
+}
+
+/// What one accelerator can offer for guest CPUs, from
+/// `query-cpu-definitions` and `query-cpu-model-expansion`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct CpuCaps {
+    /// Each named CPU model with the features the accelerator cannot give
+    /// it (empty: the model runs as defined).
+    pub models: BTreeMap<String, Vec<String>>,
+    /// The features the largest CPU (`max`) has with this accelerator.
+    pub max_features: BTreeSet<String>,
+}
+
+impl CpuCaps {
+    /// Whether the accelerator can give the guest CPU feature `name`;
+    /// QEMU spells features with `-` or `_`, so both are tried.
+    pub fn has_feature(&self, name: &str) -> bool {
+        self.max_features.contains(name)
+            || self.max_features.contains(&name.replace('_', "-"))
+            || self.max_features.contains(&name.replace('-', "_"))
+    }
 }
 
 impl QemuCaps {
@@ -77,6 +111,31 @@ impl QemuCaps {
                 .map(|m| m.to_string())
                 .collect(),
             default_machine: "pc".to_string(),
+            machine_aliases: [("pc", "pc-i440fx-7.2"), ("q35", "pc-q35-7.2")]
+                .iter()
+                .map(|(a, m)| (a.to_string(), m.to_string()))
+                .collect(),
+            tcg_cpu: None,
+            kvm_cpu: None,
+            devices: None,
+        }
+    }
+
+    /// The versioned name of machine `name` (`q35` -> `pc-q35-7.2`), as
+    /// libvirt resolves aliases; a name that is no alias is itself.
+    pub fn canonical_machine(&self, name: &str) -> String {
+        self.machine_aliases
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| name.to_string())
+    }
+
+    /// What the accelerator a domain uses offers for CPUs, if probed.
+    pub fn cpu_caps(&self, kvm: bool) -> Option<&CpuCaps> {
+        if kvm {
+            self.kvm_cpu.as_ref()
+        } else {
+            self.tcg_cpu.as_ref()
         }
     }
 

@@ -75,11 +75,12 @@ impl Core {
                 }
                 Channel::Pty(file)
             }
-            CharSource::Unix { path, listen: true } => {
-                Channel::Socket(UnixStream::connect(&path).map_err(|e| {
-                    Error::io(format!("cannot connect to the console socket {path}"), e)
-                })?)
-            }
+            CharSource::Unix {
+                path: Some(path),
+                listen: true,
+            } => Channel::Socket(UnixStream::connect(&path).map_err(|e| {
+                Error::io(format!("cannot connect to the console socket {path}"), e)
+            })?),
             other => {
                 return Err(Error::new(
                     ErrorCode::OperationInvalid,
@@ -124,6 +125,7 @@ fn describe(source: &CharSource) -> &'static str {
         CharSource::File { .. } => "a file",
         CharSource::Unix { .. } => "a socket QEMU connects out of",
         CharSource::Null => "null",
+        CharSource::SpiceVmc => "a SPICE channel",
     }
 }
 

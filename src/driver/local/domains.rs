@@ -134,11 +134,12 @@ impl Core {
     }
 
     /// Removes a persistent definition; a running domain becomes transient.
-    pub fn undefine(&self, dom: &Domain) -> Result<()> {
+    /// `flags` say what happens to its UEFI variable store and TPM state.
+    pub fn undefine(&self, dom: &Domain, flags: crate::driver::UndefineFlags) -> Result<()> {
         let jobs = self.jobs(dom)?;
         let _job = jobs.begin(SyncKind::Modify, &dom.name)?;
         let _config = lock(&self.config);
-        let name = {
+        let (name, host_state) = {
             let inner = lock(&self.inner);
             let entry = Core::find(&inner, dom)?;
             if entry.persistent.is_none() {
@@ -159,11 +160,13 @@ impl Core {
                     ),
                 ));
             }
-            name
+            let plan = super::tuning::undefine_plan(&self.layout, entry.def(), flags)?;
+            (name, plan)
         };
         // Without the table lock, as in `define`: the job lock keeps the
         // domain from starting, and `config` keeps defines and rescans out.
         store::remove(&self.layout, &name)?;
+        host_state.carry_out()?;
         let mut inner = lock(&self.inner);
         if let Some(entry) = inner.entries.get_mut(&dom.uuid) {
             entry.persistent = None;

@@ -381,6 +381,7 @@ impl Core {
                 .ok()
                 .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
                 .map_or(0, |d| d.as_nanos()),
+            modules_ns: probe::modules_stamp(),
         };
         let mut memory = lock(&self.caps);
         if let Some((k, caps)) = memory.get(emulator)
@@ -427,6 +428,9 @@ impl Core {
 pub(crate) struct CapsKey {
     size: u64,
     mtime_ns: u128,
+    /// The QEMU module directory's, whose devices the binary lists.
+    #[serde(default)]
+    modules_ns: u128,
 }
 
 /// One entry of the capabilities cache file.

@@ -7,7 +7,6 @@
 
 use std::collections::BTreeSet;
 use std::fs::File;
-use std::net::{Ipv4Addr, TcpListener};
 use std::os::fd::AsFd;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -66,6 +65,8 @@ impl Core {
         let caps = self.caps(&emulator)?;
         super::preflight::check_paths(&def)?;
         let name = def.name.clone();
+        let mut paths = RuntimePaths::new(self.layout.run_dir(&def.uuid));
+        super::tuning::plan(&mut def, &caps, &self.layout, &mut paths)?;
         // Before the runtime dir exists, so that a taken port leaves none.
         let vnc = self.pick_vnc_port(&def)?;
         let vnc_port = vnc.0;
@@ -85,20 +86,26 @@ impl Core {
                 .map_err(|e| Error::io(format!("cannot clear {}", run_dir.display()), e))?;
         }
         ensure_private_dir(&run_dir)?;
-        let mut paths = RuntimePaths::new(&run_dir);
-        let console_log = self.layout.console_log_file(&name);
         // QEMU opens the console log by name, and would follow a link
         // planted there: the file is made (or checked) here first.
-        if let Err(e) = process::open_log(&console_log) {
+        if let Some(console_log) = &paths.serial_log
+            && let Err(e) = process::open_log(console_log)
+        {
             let _ = std::fs::remove_dir_all(&run_dir);
             return Err(e);
         }
-        paths.serial_log = Some(console_log);
         paths.vnc_port = vnc_port;
-        paths.nvram = Some(self.layout.save.join(format!("{name}_VARS.fd")));
         paths.incoming = opts.incoming.is_some();
         let argv = match build_argv(&def, &caps, &paths) {
             Ok(argv) => argv,
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&run_dir);
+                return Err(e);
+            }
+        };
+        // The NVRAM file and the swtpm; the swtpm dies with a failed start.
+        let swtpm = match super::tuning::prepare_host(&def, &self.layout, &run_dir) {
+            Ok(t) => t,
             Err(e) => {
                 let _ = std::fs::remove_dir_all(&run_dir);
                 return Err(e);
@@ -171,7 +178,10 @@ impl Core {
             sink,
         )
         .map_err(&fail)?;
-        if let Err(e) = self.prepare_guest(&qmp, &mut def, opts.incoming, opts.job) {
+        if let Err(e) = self
+            .prepare_guest(&qmp, &mut def, opts.incoming, opts.job)
+            .and_then(|()| super::tuning::after_qmp(&qmp, &mut def, pid.pid, &run_dir))
+        {
             drop(qmp);
             return Err(fail(e));
         }
@@ -242,6 +252,9 @@ impl Core {
             }
         }
         taps.names.clear();
+        if let Some(t) = swtpm {
+            t.keep();
+        }
         Ok((run, link))
     }
 
@@ -263,13 +276,6 @@ impl Core {
             )?;
             wait_migration(qmp, "restore", job, false)?;
         }
-        if let Some(passwd) = def.devices.graphics.first().and_then(|g| g.passwd.clone()) {
-            qmp.execute(
-                "set_password",
-                Some(json!({"protocol": "vnc", "password": passwd})),
-                QMP_TIMEOUT,
-            )?;
-        }
         if def
             .devices
             .serials
@@ -287,9 +293,9 @@ impl Core {
     /// free one from 5900 for autoport; held for this start until the
     /// reservation is dropped. `None` without VNC.
     fn pick_vnc_port(&self, def: &DomainDef) -> Result<VncReservation> {
-        let Some(g) = def.devices.graphics.first() else {
+        if def.devices.graphics.is_empty() {
             return Ok(VncReservation(None));
-        };
+        }
         let mut starting = lock(&VNC_STARTING);
         let taken: Vec<u16> = lock(&self.inner)
             .entries
@@ -297,34 +303,11 @@ impl Core {
             .filter_map(|e| e.running.as_ref().and_then(|r| r.vnc_port))
             .chain(starting.iter().copied())
             .collect();
-        let auto = g.autoport.unwrap_or(false) || g.port.is_none_or(|p| p < 0);
-        if !auto {
-            let port = g.port.unwrap_or(5900);
-            let port = u16::try_from(port).map_err(|_| {
-                Error::new(
-                    ErrorCode::ConfigInvalid,
-                    format!("VNC port {port} is out of range"),
-                )
-            })?;
-            if taken.contains(&port) || !port_free(port) {
-                return Err(Error::new(
-                    ErrorCode::OperationFailed,
-                    format!(
-                        "VNC port {port} of domain '{}' is already in use; pick another or use autoport='yes'",
-                        def.name
-                    ),
-                ));
-            }
-            starting.insert(port);
-            return Ok(VncReservation(Some(port)));
+        let port = super::tuning::display_port(def, &taken, true)?;
+        if let Some(p) = port {
+            starting.insert(p);
         }
-        let port = (5900..=65535u16)
-            .find(|p| !taken.contains(p) && port_free(*p))
-            .ok_or_else(|| {
-                Error::new(ErrorCode::OperationFailed, "no free VNC port from 5900 up")
-            })?;
-        starting.insert(port);
-        Ok(VncReservation(Some(port)))
+        Ok(VncReservation(port))
     }
 }
 
@@ -368,13 +351,6 @@ impl Core {
             ));
         }
     }
-}
-
-/// Whether a TCP port can be bound on loopback and on every address (VNC
-/// listens on one of them).
-fn port_free(port: u16) -> bool {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok()
-        && TcpListener::bind((Ipv4Addr::UNSPECIFIED, port)).is_ok()
 }
 
 /// How long a migration may go without moving a byte before it is given

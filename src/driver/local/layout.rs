@@ -12,7 +12,7 @@ use super::fsutil::ensure_private_dir;
 pub const MAX_SOCKET_PATH: usize = 107;
 
 /// The longest socket name QEMU gets in a domain's runtime directory.
-const LONGEST_SOCKET: &str = "org.qemu.guest_agent.0";
+const LONGEST_SOCKET: &str = "channel.vioser-00-00-00.sock";
 
 /// The directories and files of one state directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +31,10 @@ pub struct Layout {
     pub log: PathBuf,
     /// Managed save images, `NAME.save`.
     pub save: PathBuf,
+    /// UEFI variable stores, `NAME_VARS.fd`.
+    pub nvram: PathBuf,
+    /// Software TPM state, one directory per domain UUID.
+    pub tpm: PathBuf,
     /// Cached probes of QEMU binaries.
     pub cache: PathBuf,
     /// The lock file that says which manager owns this state.
@@ -46,6 +50,8 @@ impl Layout {
             run: root.join("run"),
             log: root.join("log"),
             save: root.join("save"),
+            nvram: root.join("nvram"),
+            tpm: root.join("swtpm"),
             cache: root.join("cache"),
             lock: root.join("run/lock"),
         }
@@ -63,6 +69,8 @@ impl Layout {
             &self.log.join("qemu"),
             &self.log.join("console"),
             &self.save,
+            &self.nvram,
+            &self.tpm,
             &self.cache,
         ] {
             ensure_private_dir(dir)?;
@@ -117,6 +125,16 @@ impl Layout {
     /// The serial console log of `name` (`console/NAME.log`).
     pub fn console_log_file(&self, name: &str) -> PathBuf {
         self.log.join("console").join(format!("{name}.log"))
+    }
+
+    /// The UEFI variable store `name` gets when its `<nvram>` names none.
+    pub fn nvram_file(&self, name: &str) -> PathBuf {
+        self.nvram.join(format!("{name}_VARS.fd"))
+    }
+
+    /// The log of `name`'s software TPM.
+    pub fn tpm_log_file(&self, name: &str) -> PathBuf {
+        self.log.join(format!("{name}-swtpm.log"))
     }
 
     /// The managed save image of `name`.

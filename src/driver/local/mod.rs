@@ -11,6 +11,7 @@ mod driver;
 mod ending;
 mod events;
 mod faults;
+pub mod firmware;
 pub mod fsutil;
 pub mod host;
 mod hostnet;
@@ -31,6 +32,8 @@ mod saving;
 mod screen;
 pub mod shell;
 mod store;
+pub mod tpm;
+pub mod tuning;
 
 pub use driver::LocalDriver;
 pub use layout::Layout;

@@ -472,6 +472,17 @@ impl Monitor {
             "RESET" => core.emit(handle_of(self.uuid, &run), EventKind::Reset),
             "SHUTDOWN" => self.on_shutdown(&core, &run, ev),
             "GUEST_PANICKED" => self.on_panic(&core, &run),
+            "WATCHDOG" => match super::tuning::on_watchdog(&run, &ev.data, &core.layout.save) {
+                Ok(Some(file)) => core.log.info(&format!(
+                    "domain '{}': watchdog fired, memory dumped to {}",
+                    run.def.name,
+                    file.display()
+                )),
+                Ok(None) => {}
+                Err(e) => core
+                    .log
+                    .error(&format!("domain '{}': watchdog dump: {e}", run.def.name)),
+            },
             _ => {}
         }
     }

@@ -49,7 +49,10 @@ pub(crate) fn check_paths(def: &DomainDef) -> Result<()> {
     let files = [
         ("kernel", os.kernel.as_deref()),
         ("initrd", os.initrd.as_deref()),
-        ("firmware", os.loader.as_ref().map(|l| l.path.as_str())),
+        (
+            "firmware",
+            os.loader.as_ref().and_then(|l| l.path.as_deref()),
+        ),
         (
             "NVRAM template",
             os.nvram.as_ref().and_then(|n| n.template.as_deref()),

@@ -72,7 +72,10 @@ impl Core {
 /// or graphics (which bring a VGA card when no `<video>` is given).
 fn has_display(def: &DomainDef) -> bool {
     let videos = &def.devices.videos;
-    if videos.iter().any(|v| v.model == "none") {
+    if videos
+        .iter()
+        .any(|v| v.model == crate::model::VideoModel::None)
+    {
         return false;
     }
     !videos.is_empty() || !def.devices.graphics.is_empty()

@@ -1,69 +1,154 @@
-//! Reading `<devices>` and the addresses of its devices.
+//! Reading `<devices>`, the addresses of its devices, disks, controllers
+//! and interfaces. Character devices are in `chardev`, the others in
+//! `peripherals`.
 
 use std::collections::{HashMap, HashSet};
 
-use super::el::{El, R, Radix, invalid, set, unsupported};
-use super::{memory, optional_text};
+use super::el::{El, R, Radix, invalid, push, set};
+use super::{chardev, memory, optional_text, peripherals};
 use crate::model::{
-    Address, Audio, BalloonModel, CharDevice, CharSource, Controller, ControllerTarget,
-    ControllerType, Devices, Disk, DiskBus, DiskDevice, DiskFormat, DiskType, DriveAddress,
-    Graphics, Input, InputBus, InputType, Interface, InterfaceType, MacAddr, Memballoon,
-    ModelErrorKind, PciAddress, PortForward, PortProto, PortRange, Video, VirtioOptions,
+    Address, Controller, ControllerTarget, ControllerType, Devices, Disk, DiskDevice, DiskDriver,
+    DiskType, DriveAddress, InputType, Interface, InterfaceType, MacAddr, ModelErrorKind,
+    PciAddress, PortForward, PortRange, UsbAddress, UsbPort, VirtioOptions, VirtioSerialAddress,
 };
 
 pub(super) fn devices(e: El) -> R<Devices> {
     e.allow(&[])?;
     let mut d = Devices::default();
     let mut emulator = None;
-    // Controllers written without an index get one after all are read.
-    let mut unindexed = Vec::new();
+    // Whether each controller was written with an index.
+    let mut indexed = Vec::new();
     for c in e.children()? {
         match c.name() {
             "emulator" => set(&mut emulator, c, optional_text)?,
-            "disk" => d.disks.push(disk(c)?),
+            "disk" => push(&mut d.disks, c, disk)?,
             "controller" => {
-                let (ctl, has_index) = controller(c)?;
-                if !has_index {
-                    unindexed.push(d.controllers.len());
+                if let Some((ctl, has_index)) = c.read(controller)? {
+                    indexed.push(has_index);
+                    d.controllers.push(ctl);
                 }
-                d.controllers.push(ctl);
             }
-            "interface" => d.interfaces.push(interface(c)?),
-            "serial" => d.serials.push(chardev(c, false)?),
-            "console" => d.consoles.push(chardev(c, true)?),
-            "input" => d.inputs.push(input(c)?),
-            "graphics" => d.graphics.push(graphics(c)?),
-            "video" => d.videos.push(video(c)?),
-            "audio" => d.audios.push(audio(c)?),
-            "memballoon" => set(&mut d.memballoon, c, memballoon)?,
-            _ => return Err(c.unsupported_element()),
+            "interface" => push(&mut d.interfaces, c, interface)?,
+            "serial" => push(&mut d.serials, c, |c| chardev::chardev(c, false))?,
+            "console" => push(&mut d.consoles, c, |c| chardev::chardev(c, true))?,
+            "channel" => push(&mut d.channels, c, chardev::channel)?,
+            "input" => push(&mut d.inputs, c, peripherals::input)?,
+            "tpm" => push(&mut d.tpms, c, peripherals::tpm)?,
+            "graphics" => push(&mut d.graphics, c, peripherals::graphics)?,
+            "sound" => push(&mut d.sounds, c, peripherals::sound)?,
+            "audio" => push(&mut d.audios, c, peripherals::audio)?,
+            "video" => push(&mut d.videos, c, peripherals::video)?,
+            "redirdev" => push(&mut d.redirdevs, c, chardev::redirdev)?,
+            "hub" => push(&mut d.hubs, c, peripherals::hub)?,
+            "watchdog" => push(&mut d.watchdogs, c, peripherals::watchdog)?,
+            "memballoon" => set(&mut d.memballoon, c, peripherals::memballoon)?,
+            "rng" => push(&mut d.rngs, c, peripherals::rng)?,
+            _ => c.skip()?,
         }
     }
     d.emulator = emulator.flatten();
-    // libvirt gives such a controller, in document order, the lowest
-    // index its type has free. Indexes only get taken, so the lowest free
-    // one never goes down and each type's search resumes where it ended.
-    let mut used: HashSet<(ControllerType, u32)> = HashSet::new();
-    let mut indexed = vec![true; d.controllers.len()];
-    for &i in &unindexed {
-        indexed[i] = false;
-    }
-    for (c, _) in d.controllers.iter().zip(&indexed).filter(|(_, has)| **has) {
-        used.insert((c.kind, c.index));
-    }
-    let mut next: HashMap<ControllerType, u32> = HashMap::new();
-    for &i in &unindexed {
-        let kind = d.controllers[i].kind;
-        let mut n = next.get(&kind).copied().unwrap_or(0);
-        while used.contains(&(kind, n)) {
-            n += 1;
-        }
-        used.insert((kind, n));
-        next.insert(kind, n);
-        d.controllers[i].index = n;
-    }
+    assign_controller_indexes(&mut d.controllers, &indexed);
     clear_unassigned(&mut d);
     Ok(d)
+}
+
+/// Whether a USB controller is one of the ICH9 USB2 set (the EHCI master
+/// and its UHCI companions).
+fn is_usb2(c: &Controller) -> bool {
+    c.kind == ControllerType::Usb
+        && matches!(
+            c.model.as_deref(),
+            Some("ich9-ehci1" | "ich9-uhci1" | "ich9-uhci2" | "ich9-uhci3")
+        )
+}
+
+/// Whether a USB controller is a companion of an EHCI master: it says
+/// so with `<master>`, or it is an ICH9 UHCI, which libvirt always makes
+/// one.
+fn is_companion(c: &Controller) -> bool {
+    c.kind == ControllerType::Usb
+        && (c.master_startport.is_some()
+            || matches!(
+                c.model.as_deref(),
+                Some("ich9-uhci1" | "ich9-uhci2" | "ich9-uhci3")
+            ))
+}
+
+/// Gives each controller written without an index the one libvirt gives
+/// it. libvirt keeps controllers in a list ordered by type and index
+/// (one without an index goes after the last of its type), and walks
+/// that list: a controller gets the lowest index its type has free,
+/// except that an ICH9 USB2 controller right after another one of the
+/// set takes that one's index, unless the set already has its model.
+fn assign_controller_indexes(ctls: &mut [Controller], indexed: &[bool]) {
+    let idx = |ctls: &[Controller], has: &[bool], i: usize| -> i64 {
+        if has[i] { i64::from(ctls[i].index) } else { -1 }
+    };
+    let mut order: Vec<usize> = Vec::new();
+    for i in 0..ctls.len() {
+        let new = idx(ctls, indexed, i);
+        let mut at: Option<usize> = None;
+        for pos in (0..order.len()).rev() {
+            let cur = order[pos];
+            if ctls[cur].kind != ctls[i].kind {
+                continue;
+            }
+            if new == -1 {
+                at = Some(pos + 1);
+                break;
+            }
+            let cur_idx = idx(ctls, indexed, cur);
+            let master = !is_companion(&ctls[i]);
+            let companion = is_companion(&ctls[cur]);
+            if cur_idx > new || (master && companion && cur_idx == new) {
+                at = Some(pos);
+            } else if at.is_none() {
+                at = Some(pos + 1);
+            }
+        }
+        order.insert(at.unwrap_or(order.len()), i);
+    }
+    let mut used: HashSet<(ControllerType, u32)> = HashSet::new();
+    let mut usb_models: HashSet<(u32, Option<String>)> = HashSet::new();
+    for (i, c) in ctls.iter().enumerate() {
+        if indexed[i] {
+            used.insert((c.kind, c.index));
+            if c.kind == ControllerType::Usb {
+                usb_models.insert((c.index, c.model.clone()));
+            }
+        }
+    }
+    // Indexes only get taken, so the lowest free one of a type never goes
+    // down and each type's search resumes where it ended.
+    let mut next: HashMap<ControllerType, u32> = HashMap::new();
+    let mut last_usb: Option<usize> = None;
+    for &i in &order {
+        if !indexed[i] {
+            let prev = last_usb
+                .filter(|&p| is_usb2(&ctls[i]) && is_usb2(&ctls[p]))
+                .filter(|&p| !usb_models.contains(&(ctls[p].index, ctls[i].model.clone())));
+            let index = match prev {
+                Some(p) => ctls[p].index,
+                None => {
+                    let kind = ctls[i].kind;
+                    let mut n = next.get(&kind).copied().unwrap_or(0);
+                    while used.contains(&(kind, n)) {
+                        n += 1;
+                    }
+                    next.insert(kind, n);
+                    n
+                }
+            };
+            ctls[i].index = index;
+            used.insert((ctls[i].kind, index));
+            if ctls[i].kind == ControllerType::Usb {
+                usb_models.insert((index, ctls[i].model.clone()));
+            }
+        }
+        if ctls[i].kind == ControllerType::Usb {
+            last_usb = Some(i);
+        }
+    }
 }
 
 /// libvirt reads `<address type='pci'/>` (all zero) as "pick an address".
@@ -79,7 +164,7 @@ fn clear_unassigned(d: &mut Devices) {
         }
     }
     for disk in &mut d.disks {
-        if disk.effective_bus() == Some(DiskBus::Virtio) {
+        if disk.effective_bus() == Some(crate::model::DiskBus::Virtio) {
             clear(&mut disk.address);
         }
     }
@@ -94,12 +179,21 @@ fn clear_unassigned(d: &mut Devices) {
     }
     for i in &mut d.inputs {
         let passthrough = i.bus.is_none() && i.kind == InputType::Passthrough;
-        if i.bus == Some(InputBus::Virtio) || passthrough {
+        if i.bus == Some(crate::model::InputBus::Virtio) || passthrough {
             clear(&mut i.address);
         }
     }
     for v in &mut d.videos {
         clear(&mut v.address);
+    }
+    for s in &mut d.sounds {
+        clear(&mut s.address);
+    }
+    for w in &mut d.watchdogs {
+        clear(&mut w.address);
+    }
+    for r in &mut d.rngs {
+        clear(&mut r.address);
     }
     if let Some(b) = &mut d.memballoon {
         clear(&mut b.address);
@@ -110,7 +204,10 @@ fn clear_unassigned(d: &mut Devices) {
 pub(super) fn address(e: El) -> R<Address> {
     e.empty()?;
     e.req("type")?;
-    let kind = e.choice("type", &[("pci", 0), ("drive", 1), ("usb", 2)])?;
+    let kind = e.choice(
+        "type",
+        &[("pci", 0), ("drive", 1), ("usb", 2), ("virtio-serial", 3)],
+    )?;
     let num = |name: &str, radix| -> R<u32> { Ok(e.u32(name, radix)?.unwrap_or(0)) };
     match kind {
         Some(0) => {
@@ -132,30 +229,51 @@ pub(super) fn address(e: El) -> R<Address> {
                 unit: num("unit", Radix::Dec)?,
             }))
         }
+        Some(3) => {
+            e.allow(&["type", "controller", "bus", "port"])?;
+            Ok(Address::VirtioSerial(VirtioSerialAddress {
+                controller: num("controller", Radix::Dec)?,
+                bus: num("bus", Radix::Dec)?,
+                port: num("port", Radix::Dec)?,
+            }))
+        }
         _ => {
             e.allow(&["type", "bus", "port"])?;
-            let bus = e.u32("bus", Radix::Dec)?;
-            let bus = bus.ok_or_else(|| e.req("bus").unwrap_err())?;
-            if e.get("port").is_some_and(|p| p.contains('.')) {
-                return Err(e.bad_value(
-                    ModelErrorKind::Unsupported,
-                    "port",
-                    "ports behind USB hubs are not supported",
-                ));
-            }
-            // No port (or port 0, which libvirt reads the same way) means
-            // any free port of that controller.
-            Ok(Address::Usb {
-                bus,
-                port: num("port", Radix::Dec)?,
-            })
+            Ok(Address::Usb(UsbAddress {
+                bus: num("bus", Radix::Dec)?,
+                port: usb_port(e)?,
+            }))
         }
     }
 }
 
+/// `port='1.2'`: a USB port path, as libvirt reads it. A lone `0` (or no
+/// port) lets the manager pick a free port.
+fn usb_port(e: El) -> R<Option<UsbPort>> {
+    let Some(v) = e.get("port") else {
+        return Ok(None);
+    };
+    let bad = || {
+        e.bad_value(
+            ModelErrorKind::Invalid,
+            "port",
+            "expected a port such as '1' or '1.2' (ports behind hubs), at most 4 levels",
+        )
+    };
+    let mut path = Vec::new();
+    for part in v.split('.') {
+        let n = super::el::parse_uint(part, Radix::Dec).ok_or_else(bad)?;
+        path.push(u32::try_from(n).map_err(|_| bad())?);
+    }
+    if path == [0] {
+        return Ok(None);
+    }
+    UsbPort::new(&path).map(Some).ok_or_else(bad)
+}
+
 /// `<alias name=...>`: the management name of a device. It is not seen by
 /// the guest, so it is read and dropped.
-fn alias(e: El) -> R<()> {
+pub(super) fn alias(e: El) -> R<()> {
     e.allow(&["name"])?;
     e.empty()?;
     e.req("name")?;
@@ -170,20 +288,20 @@ fn flag(e: El) -> R<bool> {
 }
 
 /// `<boot order=N/>`.
-fn boot_order(e: El) -> R<u32> {
+pub(super) fn boot_order(e: El) -> R<u32> {
     e.allow(&["order"])?;
     e.empty()?;
     e.req("order")?;
     Ok(e.u32("order", Radix::Dec)?.unwrap_or(0))
 }
 
-/// `<driver>` with only the virtio options; `also` names extra attributes
-/// the caller has read.
-fn virtio_options(e: El, also: &[&str]) -> R<VirtioOptions> {
-    let mut allowed = vec!["iommu", "ats", "packed", "page_per_vq"];
-    allowed.extend_from_slice(also);
-    e.allow(&allowed)?;
-    e.empty()?;
+/// The virtio options of a `<driver>`; the caller allows the attributes,
+/// these among them.
+pub(super) const VIRTIO_ATTRS: [&str; 4] = ["iommu", "ats", "packed", "page_per_vq"];
+
+/// Reads the virtio options of a `<driver>` whose attributes the caller
+/// has allowed.
+pub(super) fn virtio_attrs(e: El) -> R<VirtioOptions> {
     Ok(VirtioOptions {
         iommu: e.on_off("iommu")?,
         ats: e.on_off("ats")?,
@@ -192,30 +310,26 @@ fn virtio_options(e: El, also: &[&str]) -> R<VirtioOptions> {
     })
 }
 
+/// `<driver>` with only the virtio options; `also` names extra attributes
+/// the caller reads.
+pub(super) fn virtio_options(e: El, also: &[&str]) -> R<VirtioOptions> {
+    let mut allowed = VIRTIO_ATTRS.to_vec();
+    allowed.extend_from_slice(also);
+    e.allow(&allowed)?;
+    e.empty()?;
+    virtio_attrs(e)
+}
+
 fn disk(e: El) -> R<Disk> {
     e.allow(&["type", "device"])?;
-    let kind = e
-        .choice(
-            "type",
-            &[("file", DiskType::File), ("block", DiskType::Block)],
-        )?
-        .unwrap_or(DiskType::File);
-    let device = e
-        .choice(
-            "device",
-            &[
-                ("disk", DiskDevice::Disk),
-                ("cdrom", DiskDevice::Cdrom),
-                ("floppy", DiskDevice::Floppy),
-            ],
-        )?
-        .unwrap_or(DiskDevice::Disk);
-    let (mut format, mut source, mut target) = (None, None, None);
+    let kind = e.word("type")?.unwrap_or(DiskType::File);
+    let device = e.word("device")?.unwrap_or(DiskDevice::Disk);
+    let (mut driver_v, mut source, mut target) = (None, None, None);
     let (mut readonly, mut shareable, mut serial) = (None, None, None);
     let (mut boot, mut address_v) = (None, None);
     for c in e.children()? {
         match c.name() {
-            "driver" => set(&mut format, c, disk_driver)?,
+            "driver" => set(&mut driver_v, c, disk_driver)?,
             "source" => set(&mut source, c, |c| disk_source(c, kind))?,
             "target" => set(&mut target, c, disk_target)?,
             "readonly" => set(&mut readonly, c, flag)?,
@@ -224,11 +338,11 @@ fn disk(e: El) -> R<Disk> {
             "boot" => set(&mut boot, c, boot_order)?,
             "address" => set(&mut address_v, c, address)?,
             "alias" => alias(c)?,
-            _ => return Err(c.unsupported_element()),
+            _ => c.skip()?,
         }
     }
     let source = source.flatten();
-    let Some((target, bus)) = target else {
+    let Some((target, bus, removable)) = target else {
         return Err(invalid(format!(
             "missing target information for disk {}at {}",
             source
@@ -238,29 +352,33 @@ fn disk(e: El) -> R<Disk> {
             e.at()
         )));
     };
-    Ok(Disk {
-        kind,
-        device,
-        format: format.flatten(),
-        source,
-        target,
-        bus,
-        readonly: readonly.unwrap_or(false),
-        shareable: shareable.unwrap_or(false),
-        serial: serial.flatten(),
-        boot_order: boot,
-        address: address_v,
-    })
+    let (format, driver) = driver_v.unwrap_or_default();
+    let mut d = Disk::new(device, target);
+    d.kind = kind;
+    d.format = format;
+    d.driver = driver;
+    d.source = source;
+    d.bus = bus;
+    d.removable = removable;
+    d.readonly = readonly.unwrap_or(false);
+    d.shareable = shareable.unwrap_or(false);
+    d.serial = serial.flatten();
+    d.boot_order = boot;
+    d.address = address_v;
+    Ok(d)
 }
 
-fn disk_driver(e: El) -> R<Option<DiskFormat>> {
-    e.allow(&["name", "type"])?;
+fn disk_driver(e: El) -> R<(Option<crate::model::DiskFormat>, DiskDriver)> {
+    e.allow(&["name", "type", "cache", "io", "discard", "detect_zeroes"])?;
     e.empty()?;
     e.choice("name", &[("qemu", ())])?;
-    e.choice(
-        "type",
-        &[("raw", DiskFormat::Raw), ("qcow2", DiskFormat::Qcow2)],
-    )
+    let driver = DiskDriver {
+        cache: e.word("cache")?,
+        io: e.word("io")?,
+        discard: e.word("discard")?,
+        detect_zeroes: e.word("detect_zeroes")?,
+    };
+    Ok((e.word("type")?, driver))
 }
 
 fn disk_source(e: El, kind: DiskType) -> R<Option<String>> {
@@ -274,24 +392,23 @@ fn disk_source(e: El, kind: DiskType) -> R<Option<String>> {
     Ok(e.get(attr).filter(|p| !p.is_empty()).map(str::to_string))
 }
 
-fn disk_target(e: El) -> R<(String, Option<DiskBus>)> {
-    e.allow(&["dev", "bus"])?;
+type Target = (String, Option<crate::model::DiskBus>, Option<bool>);
+
+fn disk_target(e: El) -> R<Target> {
+    e.allow(&["dev", "bus", "removable"])?;
     e.empty()?;
     let dev = e.req("dev")?.to_string();
-    let bus = e.word_of("bus", &DiskBus::ALL, DiskBus::as_str)?;
-    Ok((dev, bus))
+    Ok((dev, e.word("bus")?, e.on_off("removable")?))
 }
 
 fn controller(e: El) -> R<(Controller, bool)> {
-    e.allow(&["type", "index", "model", "ports"])?;
-    e.req("type")?;
-    let kind = e
-        .word_of("type", &ControllerType::ALL, ControllerType::as_str)?
-        .unwrap_or(ControllerType::Pci);
+    e.allow(&["type", "index", "model", "ports", "vectors"])?;
+    let kind: ControllerType = e.req_word("type")?;
     let index = e.u32("index", Radix::Dec)?;
     let mut c = Controller::new(kind, index.unwrap_or(0), e.get("model").map(str::to_string));
     c.ports = e.u32("ports", Radix::Dec)?;
-    let mut virtio = None;
+    c.vectors = e.u32("vectors", Radix::Dec)?;
+    let mut driver = None;
     for x in e.children()? {
         match x.name() {
             "model" => set(&mut c.model_name, x, |x| {
@@ -307,13 +424,31 @@ fn controller(e: El) -> R<(Controller, bool)> {
                 Ok(x.u32("startport", Radix::Dec)?.unwrap_or(0))
             })?,
             "pcihole64" => set(&mut c.pcihole64_kib, x, memory)?,
-            "driver" => set(&mut virtio, x, |x| virtio_options(x, &[]))?,
+            "driver" => set(&mut driver, x, |x| {
+                let mut allowed = VIRTIO_ATTRS.to_vec();
+                allowed.extend(["queues", "cmd_per_lun", "max_sectors", "ioeventfd"]);
+                x.allow(&allowed)?;
+                x.empty()?;
+                Ok((
+                    virtio_attrs(x)?,
+                    x.u32("queues", Radix::Dec)?,
+                    x.u32("cmd_per_lun", Radix::Dec)?,
+                    x.u32("max_sectors", Radix::Dec)?,
+                    x.on_off("ioeventfd")?,
+                ))
+            })?,
             "address" => set(&mut c.address, x, address)?,
             "alias" => alias(x)?,
-            _ => return Err(x.unsupported_element()),
+            _ => x.skip()?,
         }
     }
-    c.virtio = virtio.unwrap_or_default();
+    if let Some((virtio, queues, cmd_per_lun, max_sectors, ioeventfd)) = driver {
+        c.virtio = virtio;
+        c.queues = queues;
+        c.cmd_per_lun = cmd_per_lun;
+        c.max_sectors = max_sectors;
+        c.ioeventfd = ioeventfd;
+    }
     Ok((c, index.is_some()))
 }
 
@@ -338,7 +473,7 @@ fn controller_target(e: El) -> R<ControllerTarget> {
     for x in e.children()? {
         match x.name() {
             "node" => set(&mut t.node, x, |x| x.u32_text())?,
-            _ => return Err(x.unsupported_element()),
+            _ => x.skip()?,
         }
     }
     Ok(t)
@@ -390,10 +525,10 @@ fn interface(e: El) -> R<Interface> {
                 Ok(c.req("dev")?.to_string())
             })?,
             "boot" => set(&mut boot, c, boot_order)?,
-            "portForward" => port_forwards.push(port_forward(c)?),
+            "portForward" => push(&mut port_forwards, c, port_forward)?,
             "address" => set(&mut address_v, c, address)?,
             "alias" => alias(c)?,
-            _ => return Err(c.unsupported_element()),
+            _ => c.skip()?,
         }
     }
     let need_source = |what: &str| {
@@ -421,15 +556,13 @@ fn interface(e: El) -> R<Interface> {
 
 fn port_forward(e: El) -> R<PortForward> {
     e.allow(&["proto", "address"])?;
-    e.req("proto")?;
-    let proto = e
-        .choice("proto", &[("tcp", PortProto::Tcp), ("udp", PortProto::Udp)])?
-        .unwrap_or(PortProto::Tcp);
+    let proto = e.req_word("proto")?;
     let address = e.get("address").map(str::to_string);
     let mut ranges = Vec::new();
     for c in e.children()? {
         if c.name() != "range" {
-            return Err(c.unsupported_element());
+            c.skip()?;
+            continue;
         }
         c.allow(&["start", "end", "to"])?;
         c.empty()?;
@@ -452,269 +585,5 @@ fn port_forward(e: El) -> R<PortForward> {
         proto,
         address,
         ranges,
-    })
-}
-
-fn chardev(e: El, console: bool) -> R<CharDevice> {
-    e.allow(&["type", "tty"])?;
-    e.req("type")?;
-    let kind = e
-        .choice("type", &[("pty", 0), ("file", 1), ("unix", 2), ("null", 3)])?
-        .unwrap_or(0);
-    if kind != 0 && e.get("tty").is_some() {
-        return Err(e.bad_value(ModelErrorKind::Invalid, "tty", "only a pty has a tty"));
-    }
-    // `tty` repeats the pty path of a running domain; <source path> keeps it.
-    let mut source = None;
-    let mut target = None;
-    for c in e.children()? {
-        match c.name() {
-            "source" if kind != 3 => set(&mut source, c, |c| {
-                match kind {
-                    0 => c.allow(&["path"])?,
-                    1 => c.allow(&["path", "append"])?,
-                    _ => c.allow(&["path", "mode"])?,
-                }
-                c.empty()?;
-                let mode = c.choice("mode", &[("bind", true), ("connect", false)])?;
-                Ok((c.get("path").map(str::to_string), c.on_off("append")?, mode))
-            })?,
-            "target" => set(&mut target, c, |c| chardev_target(c, console))?,
-            "alias" => alias(c)?,
-            _ => return Err(c.unsupported_element()),
-        }
-    }
-    let (path, append, mode) = source.unwrap_or((None, None, None));
-    let need_path = || {
-        invalid(format!(
-            "missing <source path=...> for the character device at {}",
-            e.at()
-        ))
-    };
-    let source = match kind {
-        0 => CharSource::Pty { path },
-        1 => CharSource::File {
-            path: path.ok_or_else(need_path)?,
-            append,
-        },
-        2 => CharSource::Unix {
-            path: path.ok_or_else(need_path)?,
-            listen: mode.unwrap_or(false),
-        },
-        _ => CharSource::Null,
-    };
-    let (target_port, target_type) = target.unwrap_or((None, None));
-    Ok(CharDevice {
-        source,
-        target_port,
-        target_type,
-    })
-}
-
-fn chardev_target(e: El, console: bool) -> R<(Option<u32>, Option<String>)> {
-    e.allow(&["type", "port"])?;
-    let port = e.u32("port", Radix::Dec)?;
-    let kind = e.get("type").map(str::to_string);
-    for c in e.children()? {
-        if c.name() != "model" || console {
-            return Err(c.unsupported_element());
-        }
-        // libvirt writes the serial device model it picked; only that
-        // default (which qvirt would pick too) is accepted and dropped.
-        c.allow(&["name"])?;
-        c.empty()?;
-        let default = match kind.as_deref() {
-            None | Some("isa-serial") => "isa-serial",
-            Some("usb-serial") => "usb-serial",
-            Some("pci-serial") => "pci-serial",
-            Some("isa-debug") => "isa-debugcon",
-            Some(_) => "",
-        };
-        if c.req("name")? != default {
-            return Err(c.bad_value(
-                ModelErrorKind::Unsupported,
-                "name",
-                "only the default model of the target type is supported",
-            ));
-        }
-    }
-    Ok((port, kind))
-}
-
-fn input(e: El) -> R<Input> {
-    e.allow(&["type", "bus", "model"])?;
-    e.req("type")?;
-    let kind = e
-        .choice(
-            "type",
-            &[
-                ("mouse", InputType::Mouse),
-                ("keyboard", InputType::Keyboard),
-                ("tablet", InputType::Tablet),
-                ("passthrough", InputType::Passthrough),
-            ],
-        )?
-        .unwrap_or(InputType::Mouse);
-    let bus = e.choice(
-        "bus",
-        &[
-            ("ps2", InputBus::Ps2),
-            ("usb", InputBus::Usb),
-            ("virtio", InputBus::Virtio),
-        ],
-    )?;
-    let (mut evdev, mut virtio, mut address_v) = (None, None, None);
-    for c in e.children()? {
-        match c.name() {
-            "source" => set(&mut evdev, c, |c| {
-                c.allow(&["evdev"])?;
-                c.empty()?;
-                Ok(c.req("evdev")?.to_string())
-            })?,
-            "driver" => set(&mut virtio, c, |c| virtio_options(c, &[]))?,
-            "address" => set(&mut address_v, c, address)?,
-            "alias" => alias(c)?,
-            _ => return Err(c.unsupported_element()),
-        }
-    }
-    Ok(Input {
-        kind,
-        bus,
-        model: e.get("model").map(str::to_string),
-        evdev,
-        virtio: virtio.unwrap_or_default(),
-        address: address_v,
-    })
-}
-
-fn graphics(e: El) -> R<Graphics> {
-    e.allow(&["type", "port", "autoport", "listen", "passwd"])?;
-    e.req("type")?;
-    e.choice("type", &[("vnc", ())])?;
-    let port = match e.get("port") {
-        None => None,
-        Some(v) if v.trim() == "-1" => Some(-1),
-        Some(_) => Some(
-            e.u32("port", Radix::Dec)?
-                .and_then(|p| i32::try_from(p).ok())
-                .ok_or_else(|| e.bad_value(ModelErrorKind::Invalid, "port", "not a port"))?,
-        ),
-    };
-    let mut listen_addresses = Vec::new();
-    for c in e.children()? {
-        if c.name() != "listen" {
-            return Err(c.unsupported_element());
-        }
-        c.allow(&["type", "address"])?;
-        c.empty()?;
-        c.req("type")?;
-        c.choice("type", &[("address", ())])?;
-        // Without an address this is the default listen address, which
-        // libvirt writes out; it says nothing more than its absence.
-        if let Some(a) = c.get("address") {
-            listen_addresses.push(a.to_string());
-        }
-    }
-    Ok(Graphics {
-        port,
-        autoport: e.yes_no("autoport")?,
-        listen: e.get("listen").map(str::to_string),
-        listen_addresses,
-        passwd: e.get("passwd").map(str::to_string),
-    })
-}
-
-fn video(e: El) -> R<Video> {
-    e.allow(&[])?;
-    let (mut model, mut virtio, mut address_v) = (None, None, None);
-    for c in e.children()? {
-        match c.name() {
-            "model" => set(&mut model, c, |c| {
-                c.allow(&["type", "vram", "ram", "vgamem", "heads", "primary"])?;
-                c.empty()?;
-                let Some(t) = c.get("type") else {
-                    return Err(unsupported(format!(
-                        "<video><model> without type at {} (a default model) is not supported",
-                        c.at()
-                    )));
-                };
-                Ok(Video {
-                    model: t.to_string(),
-                    vram: c.u64("vram", Radix::Dec)?,
-                    ram: c.u64("ram", Radix::Dec)?,
-                    vgamem: c.u64("vgamem", Radix::Dec)?,
-                    heads: c.u32("heads", Radix::Dec)?,
-                    primary: c.yes_no("primary")?.unwrap_or(false),
-                    virtio: VirtioOptions::default(),
-                    address: None,
-                })
-            })?,
-            "driver" => set(&mut virtio, c, |c| {
-                // name='qemu' is the default backend; vhostuser is not.
-                let opts = virtio_options(c, &["name"])?;
-                c.choice("name", &[("qemu", ())])?;
-                Ok(opts)
-            })?,
-            "address" => set(&mut address_v, c, address)?,
-            "alias" => alias(c)?,
-            _ => return Err(c.unsupported_element()),
-        }
-    }
-    let mut v = model.ok_or_else(|| {
-        unsupported(format!(
-            "<video> without <model type=...> at {} (a default model) is not supported",
-            e.at()
-        ))
-    })?;
-    v.virtio = virtio.unwrap_or_default();
-    v.address = address_v;
-    Ok(v)
-}
-
-fn audio(e: El) -> R<Audio> {
-    e.allow(&["id", "type"])?;
-    e.empty()?;
-    e.req("type")?;
-    e.choice("type", &[("none", ())])?;
-    e.req("id")?;
-    Ok(Audio {
-        id: e.u32("id", Radix::Dec)?.unwrap_or(0),
-    })
-}
-
-fn memballoon(e: El) -> R<Memballoon> {
-    e.allow(&["model", "autodeflate", "freePageReporting"])?;
-    e.req("model")?;
-    let model = e
-        .choice(
-            "model",
-            &[
-                ("virtio", BalloonModel::Virtio),
-                ("none", BalloonModel::None),
-            ],
-        )?
-        .unwrap_or(BalloonModel::None);
-    let (mut stats, mut virtio, mut address_v) = (None, None, None);
-    for c in e.children()? {
-        match c.name() {
-            "stats" => set(&mut stats, c, |c| {
-                c.allow(&["period"])?;
-                c.empty()?;
-                c.req("period")?;
-                Ok(c.u32("period", Radix::Dec)?.unwrap_or(0))
-            })?,
-            "driver" => set(&mut virtio, c, |c| virtio_options(c, &[]))?,
-            "address" => set(&mut address_v, c, address)?,
-            "alias" => alias(c)?,
-            _ => return Err(c.unsupported_element()),
-        }
-    }
-    Ok(Memballoon {
-        model,
-        autodeflate: e.on_off("autodeflate")?,
-        free_page_reporting: e.on_off("freePageReporting")?,
-        stats_period: stats,
-        virtio: virtio.unwrap_or_default(),
-        address: address_v,
     })
 }

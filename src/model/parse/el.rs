@@ -1,16 +1,51 @@
 //! Strict access to one element: every attribute and child must be asked
 //! for by name, anything else is an error that says what and where.
 
+use std::cell::RefCell;
+
 use roxmltree::{Node, NodeType};
 
+use crate::model::words::Word;
 use crate::model::{ModelError, ModelErrorKind};
 
 pub(super) type R<T> = Result<T, ModelError>;
+
+/// The unsupported parts found so far in one document. The reader notes
+/// each one and carries on, so that one error can name them all.
+#[derive(Default)]
+pub(super) struct Diag {
+    unsupported: RefCell<Vec<ModelError>>,
+}
+
+impl Diag {
+    /// Notes an unsupported part.
+    pub(super) fn note(&self, e: ModelError) {
+        self.unsupported.borrow_mut().push(e);
+    }
+
+    /// One error naming every unsupported part noted, if there is any.
+    pub(super) fn error(&self) -> Option<ModelError> {
+        let list = self.unsupported.borrow();
+        match list.as_slice() {
+            [] => None,
+            [one] => Some(one.clone()),
+            many => {
+                let mut msg = format!("the document has {} unsupported parts:", many.len());
+                for e in many {
+                    msg.push_str("\n  ");
+                    msg.push_str(&e.message);
+                }
+                Some(unsupported(msg))
+            }
+        }
+    }
+}
 
 /// An element being read.
 #[derive(Clone, Copy)]
 pub(super) struct El<'a, 'i> {
     pub(super) node: Node<'a, 'i>,
+    diag: &'a Diag,
 }
 
 /// How a number attribute is written.
@@ -83,8 +118,32 @@ pub(super) fn parse_uint(v: &str, radix: Radix) -> Option<u64> {
 }
 
 impl<'a, 'i> El<'a, 'i> {
-    pub(super) fn new(node: Node<'a, 'i>) -> El<'a, 'i> {
-        El { node }
+    pub(super) fn new(node: Node<'a, 'i>, diag: &'a Diag) -> El<'a, 'i> {
+        El { node, diag }
+    }
+
+    /// Another node of the same document.
+    pub(super) fn other(&self, node: Node<'a, 'i>) -> El<'a, 'i> {
+        El::new(node, self.diag)
+    }
+
+    /// Reads this element with `read`. An unsupported part is noted and
+    /// gives `None`, so that reading goes on; other errors end it.
+    pub(super) fn read<T>(self, read: impl FnOnce(El<'a, 'i>) -> R<T>) -> R<Option<T>> {
+        match read(self) {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if e.kind == ModelErrorKind::Unsupported => {
+                self.diag.note(e);
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Notes this element as unsupported where it is.
+    pub(super) fn skip(&self) -> R<()> {
+        self.diag.note(self.unsupported_element());
+        Ok(())
     }
 
     /// The local name.
@@ -142,7 +201,7 @@ impl<'a, 'i> El<'a, 'i> {
         ))
     }
 
-    /// Refuses every attribute not in `allowed`.
+    /// Notes every attribute not in `allowed` as unsupported.
     pub(super) fn allow(&self, allowed: &[&str]) -> R<()> {
         for a in self.node.attributes() {
             if a.namespace().is_some() || !allowed.contains(&a.name()) {
@@ -150,7 +209,7 @@ impl<'a, 'i> El<'a, 'i> {
                     Some(p) => format!("{p}:{}", a.name()),
                     None => a.name().to_string(),
                 };
-                return Err(unsupported(format!(
+                self.diag.note(unsupported(format!(
                     "unsupported attribute {name} on {} at {}",
                     self.path(),
                     line_col(self.node, a.range().start)
@@ -201,15 +260,17 @@ impl<'a, 'i> El<'a, 'i> {
     }
 
     /// The element children, in order. Text other than whitespace and
-    /// elements in a namespace are refused; comments are skipped.
+    /// elements in a namespace are noted as unsupported and left out;
+    /// comments are skipped.
     pub(super) fn children(&self) -> R<Vec<El<'a, 'i>>> {
         let mut out = Vec::new();
         for c in self.node.children() {
             match c.node_type() {
                 NodeType::Element => {
-                    let e = El::new(c);
+                    let e = self.other(c);
                     if c.tag_name().namespace().is_some() {
-                        return Err(e.unsupported_element());
+                        e.skip()?;
+                        continue;
                     }
                     out.push(e);
                 }
@@ -219,7 +280,7 @@ impl<'a, 'i> El<'a, 'i> {
                         .trim_matches(|ch: char| ch.is_ascii_whitespace())
                         .is_empty()
                     {
-                        return Err(unsupported(format!(
+                        self.diag.note(unsupported(format!(
                             "unsupported text '{}' in {} at {}",
                             show(t.trim()),
                             self.path(),
@@ -239,7 +300,7 @@ impl<'a, 'i> El<'a, 'i> {
         let mut s = String::new();
         for c in self.node.children() {
             match c.node_type() {
-                NodeType::Element => return Err(El::new(c).unsupported_element()),
+                NodeType::Element => return Err(self.other(c).unsupported_element()),
                 NodeType::Text => s.push_str(c.text().unwrap_or_default()),
                 _ => {}
             }
@@ -253,12 +314,34 @@ impl<'a, 'i> El<'a, 'i> {
         self.text()
     }
 
-    /// Refuses any child element or text.
+    /// Notes any child element or text as unsupported.
     pub(super) fn empty(&self) -> R<()> {
-        if let Some(c) = self.children()?.first() {
-            return Err(c.unsupported_element());
+        for c in self.children()? {
+            c.skip()?;
         }
         Ok(())
+    }
+
+    /// Attribute `name` as a [`Word`]; any other word is unsupported.
+    pub(super) fn word<T: Word>(&self, name: &str) -> R<Option<T>> {
+        let Some(v) = self.get(name) else {
+            return Ok(None);
+        };
+        T::from_word(v)
+            .map(Some)
+            .ok_or_else(|| self.bad_value(ModelErrorKind::Unsupported, name, ""))
+    }
+
+    /// A required attribute `name` as a [`Word`].
+    pub(super) fn req_word<T: Word>(&self, name: &str) -> R<T> {
+        self.req(name)?;
+        Ok(self.word(name)?.expect("checked present"))
+    }
+
+    /// `state='on|off'`, required, as libvirt's feature switches.
+    pub(super) fn state(&self) -> R<bool> {
+        self.req("state")?;
+        Ok(self.on_off("state")?.unwrap_or(false))
     }
 
     /// An attribute from a fixed set of words; any other word is
@@ -271,23 +354,6 @@ impl<'a, 'i> El<'a, 'i> {
             .iter()
             .find(|(w, _)| *w == v)
             .map(|(_, t)| Some(*t))
-            .ok_or_else(|| self.bad_value(ModelErrorKind::Unsupported, name, ""))
-    }
-
-    /// Attribute `name` as one of `values`, by the word `word` gives each.
-    pub(super) fn word_of<T: Copy>(
-        &self,
-        name: &str,
-        values: &[T],
-        word: fn(T) -> &'static str,
-    ) -> R<Option<T>> {
-        let Some(v) = self.get(name) else {
-            return Ok(None);
-        };
-        values
-            .iter()
-            .find(|&&t| word(t) == v)
-            .map(|&t| Some(t))
             .ok_or_else(|| self.bad_value(ModelErrorKind::Unsupported, name, ""))
     }
 
@@ -363,18 +429,9 @@ impl<'a, 'i> El<'a, 'i> {
     }
 }
 
-/// Keeps the first of an element that may appear once; a second is an
-/// error.
-pub(super) fn once<'a, 'i>(slot: &mut Option<El<'a, 'i>>, e: El<'a, 'i>) -> R<()> {
-    if slot.is_some() {
-        return Err(e.duplicate());
-    }
-    *slot = Some(e);
-    Ok(())
-}
-
 /// Reads an element that may appear once into `slot`; a second is an
-/// error. Reading happens at once, so errors come in document order.
+/// error. Reading happens at once, so errors come in document order; an
+/// unsupported element is noted and leaves the slot empty.
 pub(super) fn set<'a, 'i, T>(
     slot: &mut Option<T>,
     e: El<'a, 'i>,
@@ -383,6 +440,17 @@ pub(super) fn set<'a, 'i, T>(
     if slot.is_some() {
         return Err(e.duplicate());
     }
-    *slot = Some(read(e)?);
+    *slot = e.read(read)?;
+    Ok(())
+}
+
+/// Reads an element that may appear many times and appends it to `list`;
+/// an unsupported element is noted and left out.
+pub(super) fn push<'a, 'i, T>(
+    list: &mut Vec<T>,
+    e: El<'a, 'i>,
+    read: impl FnOnce(El<'a, 'i>) -> R<T>,
+) -> R<()> {
+    list.extend(e.read(read)?);
     Ok(())
 }

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use roxmltree::{Document, Node, NodeType, ParsingOptions};
 
-use super::el::{El, R, show, unsupported};
+use super::el::{Diag, El, R, show, unsupported};
 use crate::model::{MAX_XML_BYTES, ModelError, ModelErrorKind};
 
 /// The most attributes (namespace declarations included) one element may
@@ -178,7 +178,7 @@ pub(super) fn metadata(e: El, xml: &str) -> R<Option<String>> {
             return Err(unsupported(format!(
                 "unsupported text '{}' in <metadata> at {} (only elements are kept)",
                 show(t.trim()),
-                El::new(*n).at()
+                e.other(*n).at()
             )));
         }
     }
@@ -254,7 +254,11 @@ pub(crate) fn check_metadata(fragment: &str, max_depth: usize) -> Result<(), Str
     };
     let doc = Document::parse_with_options(&wrapped, opts)
         .map_err(|e| format!("metadata is not a well-formed XML fragment: {e}"))?;
-    let kept = metadata(El::new(doc.root_element()), &wrapped).map_err(|e| e.message)?;
+    let diag = Diag::default();
+    let kept = metadata(El::new(doc.root_element(), &diag), &wrapped).map_err(|e| e.message)?;
+    if let Some(e) = diag.error() {
+        return Err(e.message);
+    }
     if kept.as_deref() != Some(fragment) {
         return Err("metadata must be element markup without leading or trailing blanks".into());
     }
@@ -285,7 +289,8 @@ mod tests {
             "<domain xmlns:x='urn:x'><metadata>\n  <x:a><x:b/></x:a>\n  <c/>\n</metadata></domain>";
         let doc = Document::parse(xml).unwrap();
         let md = doc.root_element().first_element_child().unwrap();
-        let kept = metadata(El::new(md), xml).unwrap().unwrap();
+        let diag = Diag::default();
+        let kept = metadata(El::new(md, &diag), xml).unwrap().unwrap();
         assert_eq!(kept, "<x:a xmlns:x=\"urn:x\"><x:b/></x:a>\n  <c/>");
         check_metadata(&kept, 63).unwrap();
         assert!(check_metadata(" <c/>", 63).is_err());

@@ -27,15 +27,6 @@ pub(super) fn validate(def: &DomainDef) -> R {
     controllers_together(def)?;
     interfaces(def)?;
     super::peripherals::validate(def)?;
-    let mut ids = HashSet::new();
-    for a in &d.audios {
-        if a.id == 0 || a.id > 255 {
-            return Err(invalid(format!("audio id {} is out of range 1-255", a.id)));
-        }
-        if !ids.insert(a.id) {
-            return Err(invalid(format!("audio id {} is used twice", a.id)));
-        }
-    }
     if let Some(b) = &d.memballoon {
         if b.model == BalloonModel::None
             && (b.address.is_some()
@@ -57,20 +48,18 @@ pub(super) fn validate(def: &DomainDef) -> R {
 }
 
 pub(super) fn address_type(a: &Address) -> &'static str {
-    match a {
-        Address::Pci(_) => "pci",
-        Address::Drive(_) => "drive",
-        Address::Usb { .. } => "usb",
-    }
+    a.type_name()
 }
 
 /// Refuses any address but a PCI one.
 pub(super) fn only_pci(what: &str, a: &Option<Address>) -> R {
     match a {
-        Some(a @ (Address::Drive(_) | Address::Usb { .. })) => Err(invalid(format!(
-            "Invalid address type '{}' for {what}: only 'pci' is possible",
-            address_type(a)
-        ))),
+        Some(a @ (Address::Drive(_) | Address::Usb(_) | Address::VirtioSerial(_))) => {
+            Err(invalid(format!(
+                "Invalid address type '{}' for {what}: only 'pci' is possible",
+                address_type(a)
+            )))
+        }
         _ => Ok(()),
     }
 }
@@ -250,7 +239,7 @@ fn disk_address(d: &Disk, bus: DiskBus) -> Result<Option<DriveAddress>, ModelErr
                 matches!(a, Address::Drive(_))
             }
             DiskBus::Virtio => matches!(a, Address::Pci(_)),
-            DiskBus::Usb => matches!(a, Address::Usb { .. }),
+            DiskBus::Usb => matches!(a, Address::Usb(_)),
         };
         if !ok {
             return Err(invalid(format!(
@@ -453,6 +442,31 @@ fn controller(def: &DomainDef, c: &Controller, masters: &HashSet<u32>) -> R {
         ControllerType::VirtioSerial => true,
         _ => false,
     };
+    let virtio_scsi = c.kind == ControllerType::Scsi
+        && matches!(
+            model,
+            Some("virtio-scsi" | "virtio-transitional" | "virtio-non-transitional")
+        );
+    for (name, set) in [
+        ("queues", c.queues.is_some()),
+        ("cmd_per_lun", c.cmd_per_lun.is_some()),
+        ("max_sectors", c.max_sectors.is_some()),
+        ("ioeventfd", c.ioeventfd.is_some()),
+    ] {
+        if set && !virtio_scsi {
+            return Err(invalid(format!(
+                "{what}: '{name}' is only supported by virtio-scsi controller"
+            )));
+        }
+    }
+    if c.queues == Some(0) {
+        return Err(invalid(format!("{what}: queues must be at least 1")));
+    }
+    if c.vectors.is_some() && c.kind != ControllerType::VirtioSerial {
+        return Err(invalid(format!(
+            "{what}: vectors belongs to virtio-serial controllers"
+        )));
+    }
     if !virtio && !c.virtio.is_empty() {
         return Err(invalid(format!(
             "{what}: driver options iommu, ats, packed and page_per_vq are only for virtio devices"

@@ -37,6 +37,15 @@ fn pci_addresses(def: &DomainDef) -> Vec<(PciAddress, String)> {
     for (i, x) in d.videos.iter().enumerate() {
         push(&x.address, format!("video #{}", i + 1));
     }
+    for (i, x) in d.sounds.iter().enumerate() {
+        push(&x.address, format!("sound #{}", i + 1));
+    }
+    for (i, x) in d.watchdogs.iter().enumerate() {
+        push(&x.address, format!("watchdog #{}", i + 1));
+    }
+    for (i, x) in d.rngs.iter().enumerate() {
+        push(&x.address, format!("rng #{}", i + 1));
+    }
     if let Some(b) = &d.memballoon {
         push(&b.address, "memballoon".to_string());
     }
@@ -88,47 +97,79 @@ pub(super) fn validate(def: &DomainDef) -> R {
         }
     }
     usb_addresses(def)?;
+    virtio_serial_addresses(def)?;
     boot_order(def)
+}
+
+/// Every explicit USB address with the device it belongs to.
+fn usb_devices(def: &DomainDef) -> Vec<(&Option<Address>, String)> {
+    let d = &def.devices;
+    let mut out: Vec<(&Option<Address>, String)> = Vec::new();
+    for x in &d.disks {
+        out.push((&x.address, format!("disk '{}'", x.target)));
+    }
+    for (i, x) in d.inputs.iter().enumerate() {
+        out.push((&x.address, format!("input #{}", i + 1)));
+    }
+    for (i, x) in d.redirdevs.iter().enumerate() {
+        out.push((&x.address, format!("redirdev #{}", i + 1)));
+    }
+    for (i, x) in d.hubs.iter().enumerate() {
+        out.push((&x.address, format!("hub #{}", i + 1)));
+    }
+    out
 }
 
 /// USB ports: within the schema's range, on a controller that exists, and
 /// each used once.
 fn usb_addresses(def: &DomainDef) -> R {
     let d = &def.devices;
-    let addrs = d
-        .disks
-        .iter()
-        .map(|x| (&x.address, format!("disk '{}'", x.target)))
-        .chain(
-            d.inputs
-                .iter()
-                .enumerate()
-                .map(|(i, x)| (&x.address, format!("input #{}", i + 1))),
-        );
-    let mut used: HashMap<(u32, u32), String> = HashMap::new();
-    for (a, what) in addrs {
-        let Some(Address::Usb { bus, port }) = a else {
+    let mut used: HashMap<(u32, String), String> = HashMap::new();
+    for (a, what) in usb_devices(def) {
+        let Some(Address::Usb(u)) = a else {
             continue;
         };
-        if *bus > 999 || *port > 999 {
+        let bus = u.bus;
+        if bus > 999 || u.port.is_some_and(|p| p.path().iter().any(|n| *n > 999)) {
             return Err(invalid(format!(
-                "USB address bus='{bus}' port='{port}' of {what} is out of range (at most 999)"
+                "USB address of {what} is out of range (bus and ports at most 999)"
             )));
         }
         let has_controller = d
             .controllers
             .iter()
-            .any(|c| c.kind == ControllerType::Usb && c.index == *bus);
-        if *bus != 0 && !has_controller {
+            .any(|c| c.kind == ControllerType::Usb && c.index == bus);
+        if bus != 0 && !has_controller {
             return Err(invalid(format!(
                 "{what} is on USB bus {bus}, but there is no USB controller with index {bus}"
             )));
         }
-        if *port != 0
-            && let Some(other) = used.insert((*bus, *port), what.clone())
+        if let Some(port) = u.port
+            && let Some(other) = used.insert((bus, port.to_string()), what.clone())
         {
             return Err(invalid(format!(
                 "Attempted double use of USB port {port} on bus {bus} ({other} and {what})"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// virtio-serial ports: each used once.
+fn virtio_serial_addresses(def: &DomainDef) -> R {
+    let d = &def.devices;
+    let mut used: HashMap<(u32, u32, u32), usize> = HashMap::new();
+    for (i, c) in d.channels.iter().enumerate() {
+        let Some(Address::VirtioSerial(a)) = c.address else {
+            continue;
+        };
+        if a.port == 0 {
+            continue;
+        }
+        if used.insert((a.controller, a.bus, a.port), i).is_some() {
+            return Err(invalid(format!(
+                "virtio serial port {} on controller {} bus {} is used twice",
+                a.port, a.controller, a.bus
             )));
         }
     }
@@ -219,6 +260,12 @@ fn boot_order(def: &DomainDef) -> R {
             d.interfaces
                 .iter()
                 .filter_map(|x| x.boot_order.map(|o| (o, format!("interface {}", x.mac)))),
+        )
+        .chain(
+            d.redirdevs
+                .iter()
+                .enumerate()
+                .filter_map(|(i, x)| x.boot_order.map(|o| (o, format!("redirdev #{}", i + 1)))),
         )
         .collect();
     if !orders.is_empty() && !def.os.boot.is_empty() {

@@ -1,18 +1,69 @@
 //! Checks of character devices, input devices, graphics and video.
+//! Sound, watchdogs, random number generators, TPMs and USB redirection
+//! are in `extras`.
 
 use std::collections::HashSet;
 
 use super::devices::{VIRTIO_MODELS, only_pci, usb_disabled};
 use super::{R, check_chars, check_path, invalid, pattern, schema_ip, show, unsupported};
 use crate::model::{
-    Address, CharDevice, CharSource, DomainDef, InputBus, InputType, VirtioOptions,
+    Address, ChannelTarget, CharDevice, CharSource, DomainDef, GraphicsListen, GraphicsType,
+    InputBus, InputType, VideoModel, VirtioOptions,
 };
 
 pub(super) fn validate(def: &DomainDef) -> R {
     chardevs(def)?;
+    channels(def)?;
     inputs(def)?;
     graphics(def)?;
-    videos(def)
+    videos(def)?;
+    super::extras::validate(def)
+}
+
+/// Whether the domain has SPICE graphics, which SPICE channels and USB
+/// redirection need.
+pub(super) fn has_spice(def: &DomainDef) -> bool {
+    def.devices
+        .graphics
+        .iter()
+        .any(|g| g.kind == GraphicsType::Spice)
+}
+
+fn channels(def: &DomainDef) -> R {
+    let mut names = HashSet::new();
+    for c in &def.devices.channels {
+        let what = "channel";
+        source_path(what, &c.source)?;
+        let ChannelTarget::Virtio { name } = &c.target;
+        if let Some(n) = name {
+            if n.is_empty() || !pattern(n, "._-") {
+                return Err(invalid(format!(
+                    "channel target name '{}' may only have letters, digits and ._-",
+                    show(n)
+                )));
+            }
+            if !names.insert(n.as_str()) {
+                return Err(invalid(format!(
+                    "channel target name '{}' is used twice",
+                    show(n)
+                )));
+            }
+        }
+        if matches!(c.source, CharSource::SpiceVmc) && !has_spice(def) {
+            return Err(unsupported(
+                "chardev 'spicevmc' not supported without spice graphics",
+            ));
+        }
+        if let Some(a) = &c.address
+            && !matches!(a, Address::VirtioSerial(_))
+        {
+            return Err(invalid(format!(
+                "Invalid address type '{}' for a virtio channel: only 'virtio-serial' is possible",
+                a.type_name()
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn chardevs(def: &DomainDef) -> R {
@@ -58,11 +109,22 @@ fn chardevs(def: &DomainDef) -> R {
 }
 
 fn chardev_source(what: &str, c: &CharDevice) -> R {
-    match &c.source {
+    if matches!(c.source, CharSource::SpiceVmc) {
+        return Err(unsupported(format!(
+            "{what} of type spicevmc is not supported"
+        )));
+    }
+    source_path(what, &c.source)
+}
+
+fn source_path(what: &str, s: &CharSource) -> R {
+    match s {
         CharSource::Pty { path: Some(p) } | CharSource::File { path: p, .. } => {
             check_path(&format!("{what} source path"), p)
         }
-        CharSource::Unix { path, .. } => {
+        CharSource::Unix {
+            path: Some(path), ..
+        } => {
             check_path(&format!("{what} socket path"), path)?;
             // sun_path holds 108 bytes with the terminating NUL.
             if path.len() > 107 {
@@ -73,7 +135,10 @@ fn chardev_source(what: &str, c: &CharDevice) -> R {
             }
             Ok(())
         }
-        CharSource::Pty { path: None } | CharSource::Null => Ok(()),
+        CharSource::Pty { path: None }
+        | CharSource::Unix { path: None, .. }
+        | CharSource::Null
+        | CharSource::SpiceVmc => Ok(()),
     }
 }
 
@@ -147,7 +212,7 @@ fn inputs(def: &DomainDef) -> R {
             (&i.address, bus),
             (None, _)
                 | (Some(Address::Pci(_)), InputBus::Virtio)
-                | (Some(Address::Usb { .. }), InputBus::Usb)
+                | (Some(Address::Usb(_)), InputBus::Usb)
         );
         if !addr_ok {
             return Err(invalid(format!(
@@ -169,45 +234,102 @@ fn check_listen(what: &str, a: &str) -> R {
 }
 
 fn graphics(def: &DomainDef) -> R {
-    let g = &def.devices.graphics;
-    if g.len() > 1 {
-        return Err(invalid("only one VNC graphics device is supported"));
+    let list = &def.devices.graphics;
+    for kind in [GraphicsType::Vnc, GraphicsType::Spice] {
+        if list.iter().filter(|g| g.kind == kind).count() > 1 {
+            return Err(invalid(format!(
+                "only one {} graphics device is supported",
+                kind.as_str()
+            )));
+        }
     }
-    for g in g {
+    for g in list {
+        let kind = g.kind.as_str();
+        let port_ok = |p: i32| p == -1 || (5900..=65535).contains(&p);
         match g.port {
-            Some(p) if p != -1 && !(5900..=65535).contains(&p) => {
+            Some(p) if !port_ok(p) => {
                 return Err(invalid(format!(
-                    "vnc port {p} must be in range [5900,65535]"
+                    "{kind} port {p} must be in range [5900,65535]"
                 )));
             }
             Some(p) if p != -1 => {}
-            _ if g.autoport == Some(false) => {
-                return Err(invalid("VNC graphics with autoport='no' needs a port"));
+            _ if g.kind == GraphicsType::Vnc && g.autoport == Some(false) => {
+                return Err(invalid(format!(
+                    "{kind} graphics with autoport='no' needs a port"
+                )));
             }
             _ => {}
+        }
+        if let Some(t) = g.tls_port
+            && !port_ok(t)
+        {
+            return Err(invalid(format!(
+                "spice tlsPort {t} must be in range [5900,65535]"
+            )));
         }
         if let Some(l) = &g.listen {
             check_listen("graphics listen address", l)?;
         }
-        if g.listen_addresses.len() > 1 {
+        if g.listens.len() > 1 {
             return Err(invalid(
                 "QEMU does not support multiple listens for one graphics device",
             ));
         }
-        for a in &g.listen_addresses {
-            check_listen("graphics listen address", a)?;
-        }
-        if let (Some(l), Some(first)) = (&g.listen, g.listen_addresses.first())
-            && l != first
-        {
-            return Err(invalid(format!(
-                "graphics 'listen' attribute '{}' must match 'address' attribute of first listen element (found '{}')",
-                show(l),
-                show(first)
-            )));
+        let first = g.listens.first();
+        match first {
+            Some(GraphicsListen::Address(Some(a))) => {
+                check_listen("graphics listen address", a)?;
+                if let Some(l) = &g.listen
+                    && l != a
+                {
+                    return Err(invalid(format!(
+                        "graphics 'listen' attribute '{}' must match 'address' attribute of first listen element (found '{}')",
+                        show(l),
+                        show(a)
+                    )));
+                }
+            }
+            Some(GraphicsListen::Socket(p)) => {
+                if let Some(p) = p {
+                    check_path("graphics listen socket", p)?;
+                    if p.len() > 107 {
+                        return Err(invalid(format!(
+                            "graphics listen socket '{}' is longer than 107 bytes",
+                            show(p)
+                        )));
+                    }
+                }
+                if g.listen.is_some() {
+                    return Err(invalid(
+                        "graphics 'listen' attribute cannot go with a socket <listen>",
+                    ));
+                }
+            }
+            Some(GraphicsListen::None) if g.listen.is_some() => {
+                return Err(invalid(
+                    "graphics 'listen' attribute cannot go with <listen type='none'>",
+                ));
+            }
+            _ => {}
         }
         if let Some(p) = &g.passwd {
-            check_chars("VNC password", p, false)?;
+            check_chars("graphics password", p, false)?;
+            if g.kind == GraphicsType::Vnc && p.chars().count() > 8 {
+                return Err(unsupported(format!(
+                    "VNC password is {} characters long, only 8 permitted",
+                    p.chars().count()
+                )));
+            }
+        }
+        if let Some(k) = &g.keymap
+            && !pattern(k, "-_")
+        {
+            return Err(invalid(format!("keymap '{}' is not valid", show(k))));
+        }
+        if let Some(gl) = &g.spice.gl
+            && let Some(r) = &gl.rendernode
+        {
+            check_path("spice gl rendernode", r)?;
         }
     }
     Ok(())
@@ -215,30 +337,23 @@ fn graphics(def: &DomainDef) -> R {
 
 fn videos(def: &DomainDef) -> R {
     let v = &def.devices.videos;
-    const MODELS: &[&str] = &[
-        "vga", "cirrus", "vmvga", "qxl", "virtio", "bochs", "ramfb", "none",
-    ];
     if v.iter().filter(|x| x.primary).count() > 1 {
         return Err(invalid("Only one primary video device is supported"));
     }
     for x in v {
-        let m = x.model.as_str();
-        if !MODELS.contains(&m) {
-            return Err(unsupported(format!(
-                "unsupported video model '{}'",
-                show(m)
-            )));
-        }
-        let what = format!("video model '{m}'");
-        if m == "none" && v.len() > 1 {
+        let m = x.model;
+        let what = format!("video model '{}'", m.as_str());
+        if m == VideoModel::None && v.len() > 1 {
             return Err(invalid(
                 "a 'none' video type must be the only video device defined for the domain",
             ));
         }
-        if m != "qxl" && (x.ram.is_some() || x.vgamem.is_some()) {
-            return Err(invalid(format!("{what}: ram and vgamem are only for qxl")));
+        if m != VideoModel::Qxl && (x.ram.is_some() || x.vgamem.is_some() || x.vram64.is_some()) {
+            return Err(invalid(format!(
+                "{what}: ram, vram64 and vgamem are only for qxl"
+            )));
         }
-        for v in [x.vram, x.ram, x.vgamem].into_iter().flatten() {
+        for v in [x.vram, x.ram, x.vgamem, x.vram64].into_iter().flatten() {
             if v > u64::from(u32::MAX) {
                 return Err(invalid(format!(
                     "{what}: video memory size {v} is too large"
@@ -248,10 +363,18 @@ fn videos(def: &DomainDef) -> R {
         if x.heads == Some(0) {
             return Err(invalid(format!("{what}: heads must be at least 1")));
         }
-        if m != "virtio" {
+        if m != VideoModel::Virtio {
             no_virtio_options(&what, &x.virtio)?;
         }
-        if m == "ramfb" && x.address.is_some() {
+        if x.blob.is_some() && m != VideoModel::Virtio {
+            return Err(invalid(format!("{what}: blob is only for virtio")));
+        }
+        if x.accel3d == Some(true) && m != VideoModel::Virtio {
+            return Err(unsupported(
+                "3d acceleration is supported only with 'virtio' video device",
+            ));
+        }
+        if m == VideoModel::Ramfb && x.address.is_some() {
             return Err(invalid("address not supported for video type ramfb"));
         }
         only_pci(&what, &x.address)?;

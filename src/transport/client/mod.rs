@@ -28,7 +28,7 @@ use read::{Pending, ReadSide};
 use streams::{Events, Local, RemoteConsole, Subscription};
 
 use super::spin::Spinner;
-use super::types::WireSaveOptions;
+use super::types::{WireSaveOptions, WireUndefineFlags};
 use super::wire::{
     Call, Caller, Frame, HEADER_LEN, Header, Kind, MAX_FRAME, PROTOCOL_VERSION, Procedure, Reply,
     StreamMsg, WireDomain, WireMedia, decode_event, decode_stream, encode_stream,
@@ -36,7 +36,8 @@ use super::wire::{
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
     ConsoleStream, Domain, DomainInfo, DomainSummary, Driver, EventStream, JobInfo, ListFilter,
-    MediaChange, MediaFlags, NodeInfo, SaveOptions, ShutdownOptions, VersionInfo, XmlFlags,
+    MediaChange, MediaFlags, NodeInfo, SaveOptions, ShutdownOptions, UndefineFlags, VersionInfo,
+    XmlFlags,
 };
 
 /// Bytes the read buffer keeps between frames; it grows for a larger
@@ -520,6 +521,11 @@ impl Driver for SocketDriver {
 
     fn job_info(&self, dom: &Domain) -> Result<Option<JobInfo>> {
         Ok(self.rpc().job_info(wire(dom))?.map(Into::into))
+    }
+
+    fn undefine_flags(&self, dom: &Domain, flags: UndefineFlags) -> Result<()> {
+        self.rpc()
+            .undefine_flags((wire(dom), WireUndefineFlags::from(flags)))
     }
 
     fn job_abort(&self, dom: &Domain) -> Result<()> {

@@ -1,14 +1,19 @@
-//! Serial ports and consoles: a `-chardev` backend each, plus an
-//! `isa-serial` or `virtconsole` device.
+//! Serial ports, consoles and channels: a `-chardev` backend each, plus
+//! an `isa-serial`, `virtconsole` or `virtserialport` device.
 //!
 //! libvirt semantics: a console whose target is `serial` (or not written)
 //! is the serial port with the same port number, not a second device; with
-//! no such serial port, the console creates it.
+//! no such serial port, the console creates it. Virtio consoles and
+//! channels get virtio-serial ports as libvirt gives them: written ones
+//! first, then consoles from port 0, then channels from port 1, each on
+//! the first controller with a free port.
+
+use std::path::{Path, PathBuf};
 
 use super::opts::Opts;
 use super::{Ctx, invalid, unsupported};
 use crate::driver::error::Error;
-use crate::model::{CharDevice, CharSource};
+use crate::model::{Channel, ChannelTarget, CharDevice, CharSource};
 
 /// ISA serial ports the PC has (COM1..COM4).
 const MAX_ISA_SERIAL: u32 = 4;
@@ -67,27 +72,68 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
             .set("index", port);
         cx.arg("-device", o.build());
     }
-    if !virtio.is_empty() {
-        let bus = cx
-            .ctrls
-            .virtio_serial_bus()
-            .expect("the plan adds a virtio-serial controller");
-        for (k, c) in virtio.iter().enumerate() {
-            if c.target_port.is_some_and(|p| p != k as u32) {
-                return Err(unsupported(
-                    "virtio console <target port> must follow document order (0, 1, ...)",
-                ));
-            }
-            let id = format!("charconsole{k}");
-            cx.arg("-chardev", chardev(&c.source, &id, log.as_deref())?.build());
-            let o = Opts::new("virtconsole")
-                .set("chardev", &id)
-                .set("id", format!("console{k}"))
-                .set("bus", &bus);
-            cx.arg("-device", o.build());
+    for (k, c) in virtio.iter().enumerate() {
+        let id = format!("charconsole{k}");
+        cx.arg("-chardev", chardev(&c.source, &id, log.as_deref())?.build());
+        let (ctl, nr) = cx.ctrls.serial_ports.consoles[k];
+        let o = Opts::new("virtconsole")
+            .set("bus", format!("virtio-serial{ctl}.0"))
+            .set("nr", nr)
+            .set("chardev", &id)
+            .set("id", format!("console{k}"));
+        cx.arg("-device", o.build());
+    }
+    let def = cx.def;
+    for (k, c) in def.devices.channels.iter().enumerate() {
+        let id = format!("charchannel{k}");
+        let ChannelTarget::Virtio { name } = &c.target;
+        let at = cx.ctrls.serial_ports.channels[k];
+        let source = match (&c.source, unnamed_socket(c, at, &cx.paths.runtime_dir)) {
+            // A socket made up here is QEMU's to listen on (libvirt:
+            // no path implies mode='bind').
+            (CharSource::Unix { .. }, Some(path)) => CharSource::Unix {
+                path: Some(
+                    path.to_str()
+                        .ok_or_else(|| invalid("the runtime directory is not UTF-8"))?
+                        .to_string(),
+                ),
+                listen: true,
+            },
+            (other, _) => other.clone(),
+        };
+        let o = match &source {
+            CharSource::SpiceVmc => Opts::new("spicevmc").set("id", &id).set("name", "vdagent"),
+            other => chardev(other, &id, None)?,
+        };
+        cx.arg("-chardev", o.build());
+        let (ctl, nr) = at;
+        let mut o = Opts::new("virtserialport")
+            .set("bus", format!("virtio-serial{ctl}.0"))
+            .set("nr", nr)
+            .set("chardev", &id)
+            .set("id", format!("channel{k}"));
+        if let Some(n) = name {
+            o = o.set_user("name", "channel target name", n)?;
         }
+        cx.arg("-device", o.build());
     }
     Ok(())
+}
+
+/// The socket of a UNIX channel written without a path: in the domain's
+/// runtime directory, named after the channel, or after its virtio-serial
+/// controller, bus and port when it has no name (as libvirt names them in
+/// its channel directory). `None` for every other channel.
+pub fn unnamed_socket(c: &Channel, at: (u32, u32), runtime_dir: &Path) -> Option<PathBuf> {
+    let CharSource::Unix { path: None, .. } = c.source else {
+        return None;
+    };
+    let ChannelTarget::Virtio { name } = &c.target;
+    let file = match name {
+        Some(name) => format!("channel.{name}"),
+        None => format!("channel.vioser-{:02}-00-{:02}.sock", at.0, at.1),
+    };
+    Some(runtime_dir.join(file))
 }
 
 /// The `-chardev` of a backend; `log` keeps a copy of the output.
@@ -99,6 +145,9 @@ fn chardev(source: &CharSource, id: &str, log: Option<&str>) -> Result<Opts, Err
             .set_user("path", "character device file path", path)?
             .maybe_switch("append", *append),
         CharSource::Unix { path, listen } => {
+            let path = path
+                .as_deref()
+                .ok_or_else(|| invalid("a UNIX character device needs a socket path"))?;
             let o = Opts::new("socket").set("id", id).set_user(
                 "path",
                 "character device socket path",
@@ -111,6 +160,11 @@ fn chardev(source: &CharSource, id: &str, log: Option<&str>) -> Result<Opts, Err
             }
         }
         CharSource::Null => Opts::new("null").set("id", id),
+        CharSource::SpiceVmc => {
+            return Err(unsupported(
+                "a spicevmc character device is only supported as a channel or USB redirection",
+            ));
+        }
     };
     Ok(match log {
         Some(log) => o.set("logfile", log).switch("logappend", true),

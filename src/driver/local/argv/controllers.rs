@@ -1,16 +1,18 @@
 //! Storage, USB and virtio-serial controllers: which ones exist (declared
 //! or implied by the devices that need them, as libvirt adds them) and
-//! their `-device` options. PCI controllers are in `pci`.
+//! their `-device` options. PCI controllers are in `pci`; USB ports and
+//! hubs in `usb`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::disks::{DiskBusKey, Disks};
 use super::opts::Opts;
-use super::pci::Plug;
+use super::pci::{CtlKind, Dev};
+use super::usb::{usb_device, usb_id};
 use super::{Ctx, Family, invalid, unsupported};
 use crate::driver::error::Error;
 use crate::model::{
-    Address, Controller, ControllerType, DiskBus, DomainDef, InputBus, InputType, VirtioOptions,
+    Address, Channel, Controller, ControllerType, DiskBus, DomainDef, VirtioOptions,
 };
 
 /// A SCSI host adapter model.
@@ -26,7 +28,8 @@ pub struct ScsiModel {
 impl ScsiModel {
     fn from_libvirt(model: Option<&str>) -> Result<ScsiModel, Error> {
         let (device, by_unit) = match model.unwrap_or("lsilogic") {
-            "lsilogic" => ("lsi", true),
+            // libvirt's default and 'auto' model on x86.
+            "lsilogic" | "auto" => ("lsi", true),
             "virtio-scsi" => ("virtio-scsi-pci", false),
             "virtio-transitional" => ("virtio-scsi-pci-transitional", false),
             "virtio-non-transitional" => ("virtio-scsi-pci-non-transitional", false),
@@ -45,6 +48,12 @@ impl ScsiModel {
     fn is_virtio(self) -> bool {
         self.device.starts_with("virtio")
     }
+
+    /// Whether it is a virtio device that is PCI Express on q35 (the
+    /// transitional one is conventional PCI).
+    fn is_virtio_pcie(self) -> bool {
+        self.is_virtio() && self.device != "virtio-scsi-pci-transitional"
+    }
 }
 
 /// One storage or virtio-serial controller to emit.
@@ -52,7 +61,12 @@ impl ScsiModel {
 struct Declared {
     address: Option<Address>,
     ports: Option<u32>,
+    vectors: Option<u32>,
     virtio: VirtioOptions,
+    queues: Option<u32>,
+    cmd_per_lun: Option<u32>,
+    max_sectors: Option<u32>,
+    ioeventfd: Option<bool>,
 }
 
 impl Declared {
@@ -60,7 +74,12 @@ impl Declared {
         Declared {
             address: c.address,
             ports: c.ports,
+            vectors: c.vectors,
             virtio: c.virtio,
+            queues: c.queues,
+            cmd_per_lun: c.cmd_per_lun,
+            max_sectors: c.max_sectors,
+            ioeventfd: c.ioeventfd,
         }
     }
 }
@@ -72,6 +91,8 @@ pub struct Plan {
     scsi: BTreeMap<u32, (ScsiModel, Declared)>,
     sata: BTreeMap<u32, Declared>,
     virtio_serial: BTreeMap<u32, Declared>,
+    /// The virtio-serial port of each virtio console and channel.
+    pub serial_ports: SerialPorts,
 }
 
 impl Plan {
@@ -152,14 +173,8 @@ impl Plan {
                 _ => {}
             }
         }
-        let virtio_consoles = def
-            .devices
-            .consoles
-            .iter()
-            .any(|c| c.target_type.as_deref() == Some("virtio"));
-        if virtio_consoles && plan.virtio_serial.is_empty() {
-            plan.virtio_serial.insert(0, Declared::default());
-        }
+        add_implied_virtio_serial(def, &mut plan.virtio_serial);
+        plan.serial_ports = assign_serial_ports(def, &mut plan.virtio_serial)?;
         Ok(plan)
     }
 
@@ -168,13 +183,159 @@ impl Plan {
         self.scsi.get(&index).map(|(m, _)| *m)
     }
 
-    /// The bus of virtio consoles: the first virtio-serial controller's.
-    pub fn virtio_serial_bus(&self) -> Option<String> {
-        self.virtio_serial
-            .keys()
-            .next()
-            .map(|i| format!("virtio-serial{i}.0"))
+    /// The SCSI, SATA and virtio-serial controllers (declared and
+    /// implied) that want a PCI slot, by kind and index: each with its
+    /// address and whether it is a virtio device. Q35's built-in SATA
+    /// controller is not among them.
+    pub fn pci_devices(&self, family: Family) -> Vec<(ControllerType, u32, Option<Address>, bool)> {
+        let scsi = self
+            .scsi
+            .iter()
+            .map(|(i, (m, d))| (ControllerType::Scsi, *i, d.address, m.is_virtio_pcie()));
+        let sata = self
+            .sata
+            .iter()
+            .filter(|(i, _)| !(family == Family::Q35 && **i == 0))
+            .map(|(i, d)| (ControllerType::Sata, *i, d.address, false));
+        let serial = self
+            .virtio_serial
+            .iter()
+            .map(|(i, d)| (ControllerType::VirtioSerial, *i, d.address, true));
+        scsi.chain(sata).chain(serial).collect()
     }
+}
+
+/// Virtio consoles and channels need a virtio-serial controller; libvirt
+/// adds each one they name (index 0 when they name none).
+fn add_implied_virtio_serial(def: &DomainDef, controllers: &mut BTreeMap<u32, Declared>) {
+    let consoles = def
+        .devices
+        .consoles
+        .iter()
+        .filter(|c| c.target_type.as_deref() == Some("virtio"))
+        .map(|_| 0);
+    let channels = def.devices.channels.iter().map(|c| match c.address {
+        Some(Address::VirtioSerial(a)) => a.controller,
+        _ => 0,
+    });
+    for i in channels.chain(consoles) {
+        controllers.entry(i).or_default();
+    }
+}
+
+/// The virtio-serial controller and port of each virtio console (in the
+/// order of `<console target type='virtio'>`) and channel.
+#[derive(Debug, Default)]
+pub struct SerialPorts {
+    pub consoles: Vec<(u32, u32)>,
+    pub channels: Vec<(u32, u32)>,
+}
+
+/// The ports of a virtio-serial controller without `ports`: QEMU's 31.
+const DEFAULT_SERIAL_PORTS: u32 = 31;
+
+/// Gives virtio consoles and channels their virtio-serial ports as
+/// libvirt does: complete addresses (with a port) are reserved first, then
+/// consoles take the first free port from 0 and channels from 1, on the
+/// first controller with one free; a channel naming only its controller
+/// takes that controller's first free port. When every controller is
+/// full, a controller is added at the first unused index.
+fn assign_serial_ports(
+    def: &DomainDef,
+    controllers: &mut BTreeMap<u32, Declared>,
+) -> Result<SerialPorts, Error> {
+    let ports = |d: &Declared| d.ports.unwrap_or(DEFAULT_SERIAL_PORTS);
+    let mut used: BTreeMap<u32, BTreeSet<u32>> = BTreeMap::new();
+    let channel_addr = |c: &Channel| match c.address {
+        Some(Address::VirtioSerial(a)) => Some(a),
+        _ => None,
+    };
+    for a in def.devices.channels.iter().filter_map(channel_addr) {
+        if a.port == 0 {
+            continue;
+        }
+        let max = controllers.get(&a.controller).map(ports).ok_or_else(|| {
+            invalid(format!(
+                "virtio serial controller {} is missing",
+                a.controller
+            ))
+        })?;
+        if a.bus != 0 {
+            return Err(unsupported("virtio-serial controllers have only bus 0"));
+        }
+        if a.port >= max {
+            return Err(invalid(format!(
+                "virtio serial controller {} does not have port {}",
+                a.controller, a.port
+            )));
+        }
+        if !used.entry(a.controller).or_default().insert(a.port) {
+            return Err(invalid(format!(
+                "virtio serial port {} on controller {} is already occupied",
+                a.port, a.controller
+            )));
+        }
+    }
+    let mut next = |want: Option<u32>, first: u32| -> Result<(u32, u32), Error> {
+        for (ctl, d) in controllers.iter() {
+            if want.is_some_and(|w| w != *ctl) {
+                continue;
+            }
+            let taken = used.entry(*ctl).or_default();
+            if let Some(p) = (first..ports(d)).find(|p| !taken.contains(p)) {
+                taken.insert(p);
+                return Ok((*ctl, p));
+            }
+        }
+        if let Some(ctl) = want {
+            return Err(unsupported(format!(
+                "Unable to find a free port on virtio-serial controller {ctl}"
+            )));
+        }
+        let index = (0..).find(|i| !controllers.contains_key(i)).unwrap_or(0);
+        controllers.insert(index, Declared::default());
+        used.entry(index).or_default().insert(first);
+        Ok((index, first))
+    };
+    let mut out = SerialPorts::default();
+    for c in &def.devices.consoles {
+        if c.target_type.as_deref() == Some("virtio") {
+            out.consoles.push(next(None, 0)?);
+        }
+    }
+    for c in &def.devices.channels {
+        let port = match channel_addr(c) {
+            Some(a) if a.port != 0 => (a.controller, a.port),
+            Some(a) => next(Some(a.controller), 1)?,
+            None => next(None, 1)?,
+        };
+        out.channels.push(port);
+    }
+    Ok(out)
+}
+
+/// The UNIX socket paths of virtio channels written without one, by
+/// channel (`None` for the others), as a start gives them.
+pub fn channel_sockets(
+    def: &DomainDef,
+    runtime_dir: &std::path::Path,
+) -> Result<Vec<Option<std::path::PathBuf>>, Error> {
+    let mut controllers: BTreeMap<u32, Declared> = def
+        .devices
+        .controllers
+        .iter()
+        .filter(|c| c.kind == ControllerType::VirtioSerial)
+        .map(|c| (c.index, Declared::from(c)))
+        .collect();
+    add_implied_virtio_serial(def, &mut controllers);
+    let ports = assign_serial_ports(def, &mut controllers)?;
+    Ok(def
+        .devices
+        .channels
+        .iter()
+        .zip(&ports.channels)
+        .map(|(c, at)| super::chardev::unnamed_socket(c, *at, runtime_dir))
+        .collect())
 }
 
 /// A built-in controller may only describe where the chipset has it.
@@ -198,211 +359,6 @@ pub fn sata_bus(family: Family, controller: u32, unit: u32) -> String {
     }
 }
 
-/// The USB controllers: one group per index (an EHCI master with its UHCI
-/// companions, or a single controller), or none at all for `model='none'`.
-#[derive(Debug, Default)]
-pub struct Usb {
-    groups: BTreeMap<u32, Vec<Controller>>,
-    /// Ports taken on each controller, by index.
-    used: BTreeMap<u32, BTreeSet<u32>>,
-}
-
-/// A UHCI companion's function on its master's slot and default first port.
-type Companion = Option<(u32, u32)>;
-
-/// A USB controller model: the QEMU device and, for a UHCI companion,
-/// where it sits.
-fn usb_device(model: &str) -> Result<(&'static str, Companion), Error> {
-    Ok(match model {
-        "piix3-uhci" => ("piix3-usb-uhci", None),
-        "piix4-uhci" => ("piix4-usb-uhci", None),
-        "ehci" => ("usb-ehci", None),
-        "ich9-ehci1" => ("ich9-usb-ehci1", None),
-        "ich9-uhci1" => ("ich9-usb-uhci1", Some((0, 0))),
-        "ich9-uhci2" => ("ich9-usb-uhci2", Some((1, 2))),
-        "ich9-uhci3" => ("ich9-usb-uhci3", Some((2, 4))),
-        "pci-ohci" => ("pci-ohci", None),
-        "nec-xhci" => ("nec-usb-xhci", None),
-        "qemu-xhci" => ("qemu-xhci", None),
-        other => {
-            return Err(unsupported(format!(
-                "USB controller model '{other}' is not supported"
-            )));
-        }
-    })
-}
-
-impl Usb {
-    /// Groups the USB controllers; with none declared, the machine's
-    /// default controller is added, as libvirt does.
-    pub fn new(def: &DomainDef, family: Family) -> Result<Usb, Error> {
-        let declared: Vec<&Controller> = def
-            .devices
-            .controllers
-            .iter()
-            .filter(|c| c.kind == ControllerType::Usb)
-            .collect();
-        let none = declared.iter().any(|c| c.model.as_deref() == Some("none"));
-        if none {
-            if declared.len() > 1 {
-                return Err(invalid(
-                    "a USB controller with model='none' cannot be combined with other USB controllers",
-                ));
-            }
-            return Ok(Usb::default());
-        }
-        let default_model = match family {
-            Family::I440fx => "piix3-uhci",
-            Family::Q35 => "qemu-xhci",
-        };
-        let mut usb = Usb::default();
-        if declared.is_empty() {
-            usb.groups.insert(
-                0,
-                vec![Controller::new(
-                    ControllerType::Usb,
-                    0,
-                    Some(default_model.to_string()),
-                )],
-            );
-            return Ok(usb);
-        }
-        for c in declared {
-            let mut c = c.clone();
-            c.model.get_or_insert_with(|| default_model.to_string());
-            usb.groups.entry(c.index).or_default().push(c);
-        }
-        for (index, group) in &mut usb.groups {
-            let mut masters = Vec::new();
-            for (i, c) in group.iter().enumerate() {
-                let (_, companion) = usb_device(c.model.as_deref().unwrap_or_default())?;
-                if companion.is_none() {
-                    masters.push(i);
-                }
-            }
-            match masters.as_slice() {
-                [] => {
-                    return Err(invalid(format!(
-                        "No master USB controller specified for the USB companion controllers with index='{index}'"
-                    )));
-                }
-                [m] => {
-                    let master = group.remove(*m);
-                    let model = master.model.as_deref().unwrap_or_default();
-                    if !group.is_empty() && model != "ich9-ehci1" && model != "ehci" {
-                        return Err(invalid(format!(
-                            "USB companion controllers need an EHCI master, not '{model}'"
-                        )));
-                    }
-                    group.insert(0, master);
-                }
-                _ => {
-                    return Err(invalid(format!(
-                        "Multiple 'usb' controllers with index '{index}'"
-                    )));
-                }
-            }
-        }
-        // Devices that name their port keep it; the others get one later.
-        let d = &def.devices;
-        let disks = d
-            .disks
-            .iter()
-            .map(|x| (format!("disk '{}'", x.target), x.address));
-        let inputs = d.inputs.iter().enumerate().filter(|(_, x)| {
-            let default = match x.kind {
-                InputType::Tablet => InputBus::Usb,
-                _ => InputBus::Ps2,
-            };
-            x.bus.unwrap_or(default) == InputBus::Usb
-        });
-        let inputs = inputs.map(|(i, x)| (format!("input {i}"), x.address));
-        for (what, addr) in disks.chain(inputs) {
-            if let Some(Address::Usb { bus, port }) = addr {
-                usb.check_port(&what, bus, port)?;
-                if !usb.used.entry(bus).or_default().insert(port) {
-                    return Err(invalid(format!(
-                        "USB port {port} of bus {bus} is used twice (by the {what})"
-                    )));
-                }
-            }
-        }
-        Ok(usb)
-    }
-
-    /// How many ports a USB controller offers to USB 1 and 2 devices.
-    fn port_count(&self, index: u32) -> Option<u32> {
-        let master = &self.groups.get(&index)?[0];
-        Some(match master.model.as_deref().unwrap_or_default() {
-            "piix3-uhci" | "piix4-uhci" => 2,
-            "pci-ohci" => 3,
-            "nec-xhci" | "qemu-xhci" => master.ports.unwrap_or(4),
-            _ => 6, // EHCI
-        })
-    }
-
-    fn check_port(&self, what: &str, bus: u32, port: u32) -> Result<(), Error> {
-        let count = self.port_count(bus).ok_or_else(|| {
-            invalid(format!(
-                "the {what} is on USB bus {bus}, which has no controller"
-            ))
-        })?;
-        if port == 0 || port > count {
-            return Err(invalid(format!(
-                "the {what} uses USB port {port} of bus {bus}, which has ports 1 to {count}"
-            )));
-        }
-        Ok(())
-    }
-
-    /// `bus=...,port=...` for a USB device: its own address, or the first
-    /// free port, so that QEMU never picks a port another device names.
-    pub fn place(&mut self, what: &str, addr: Option<&Address>) -> Result<Opts, Error> {
-        self.require(what)?;
-        let (bus, port) = match addr {
-            Some(Address::Usb { bus, port }) => (*bus, *port),
-            Some(_) => return Err(invalid(format!("the {what} needs a USB address"))),
-            None => {
-                let free = self.groups.keys().find_map(|&bus| {
-                    let used = self.used.get(&bus);
-                    (1..=self.port_count(bus)?)
-                        .find(|p| !used.is_some_and(|u| u.contains(p)))
-                        .map(|p| (bus, p))
-                });
-                let (bus, port) = free.ok_or_else(|| {
-                    unsupported(format!(
-                        "no free USB port for the {what}: add a USB controller"
-                    ))
-                })?;
-                self.used.entry(bus).or_default().insert(port);
-                (bus, port)
-            }
-        };
-        Ok(Opts::empty()
-            .set("bus", format!("{}.0", usb_id(bus)))
-            .set("port", port))
-    }
-
-    /// Fails when USB is disabled; `what` names the device that needs it.
-    pub fn require(&self, what: &str) -> Result<(), Error> {
-        if self.groups.is_empty() {
-            return Err(unsupported(format!(
-                "Can't add the {what}: the USB bus is disabled (<controller type='usb' model='none'/>)"
-            )));
-        }
-        Ok(())
-    }
-}
-
-/// libvirt's alias of a USB controller: `usb`, then `usb1`, `usb2`...
-fn usb_id(index: u32) -> String {
-    if index == 0 {
-        "usb".to_string()
-    } else {
-        format!("usb{index}")
-    }
-}
-
 /// Emits the USB, SCSI, SATA and virtio-serial controllers, each kind by
 /// index.
 pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
@@ -421,7 +377,22 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
         if d.ports.is_some() {
             return Err(unsupported("ports is not supported on a SCSI controller"));
         }
-        let placed = cx.pci.place(&what, d.address.as_ref(), Plug::Device)?;
+        let tuned = d.queues.is_some()
+            || d.cmd_per_lun.is_some()
+            || d.max_sectors.is_some()
+            || d.ioeventfd.is_some();
+        if tuned && !model.is_virtio() {
+            return Err(unsupported(
+                "'queues', 'cmd_per_lun', 'max_sectors' and 'ioeventfd' are only supported by virtio-scsi controller",
+            ));
+        }
+        let o = o
+            .maybe("num_queues", d.queues)
+            .maybe("cmd_per_lun", d.cmd_per_lun)
+            .maybe("max_sectors", d.max_sectors)
+            .maybe_switch("ioeventfd", d.ioeventfd);
+        let dev = Dev::Controller(CtlKind::Scsi, index);
+        let placed = cx.pci.place(&what, d.address.as_ref(), dev)?;
         cx.arg("-device", o.extend(placed.opts).build());
     }
 
@@ -432,7 +403,8 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
         }
         let what = format!("sata controller with index='{index}'");
         with_virtio(Opts::empty(), &d.virtio, false, &what)?;
-        let placed = cx.pci.place(&what, d.address.as_ref(), Plug::Device)?;
+        let dev = Dev::Controller(CtlKind::Sata, index);
+        let placed = cx.pci.place(&what, d.address.as_ref(), dev)?;
         let o = Opts::new("ich9-ahci")
             .set("id", format!("sata{index}"))
             .extend(placed.opts);
@@ -448,8 +420,11 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
     for (index, d) in serial {
         let what = format!("virtio-serial controller with index='{index}'");
         let o = Opts::new("virtio-serial-pci").set("id", format!("virtio-serial{index}"));
-        let o = with_virtio(o, &d.virtio, true, &what)?.maybe("max_ports", d.ports);
-        let placed = cx.pci.place(&what, d.address.as_ref(), Plug::Device)?;
+        let o = with_virtio(o, &d.virtio, true, &what)?
+            .maybe("max_ports", d.ports)
+            .maybe("vectors", d.vectors);
+        let dev = Dev::Controller(CtlKind::VirtioSerial, index);
+        let placed = cx.pci.place(&what, d.address.as_ref(), dev)?;
         cx.arg("-device", o.extend(placed.opts).build());
     }
     Ok(())
@@ -480,29 +455,13 @@ fn emit_usb_group(cx: &mut Ctx<'_>, index: u32, group: &[Controller]) -> Result<
             }
             o = o.set("p2", ports).set("p3", ports);
         }
-        // libvirt puts the PIIX3 UHCI on function 2 of the chipset slot.
-        let placed = if cx.family == Family::I440fx
-            && index == 0
-            && master_model == "piix3-uhci"
-            && master.address.is_none()
-        {
-            cx.pci.format(0, 1, 2, None)
-        } else {
-            cx.pci.place(&what, master.address.as_ref(), Plug::Device)?
-        };
+        let placed = cx
+            .pci
+            .place(&what, master.address.as_ref(), Dev::Usb(index, 0))?;
         cx.arg("-device", o.extend(placed.opts).build());
         return Ok(());
     }
-    // The group shares one slot: the first explicit one, or a free one.
-    let explicit = group.iter().find_map(|c| match c.address {
-        Some(Address::Pci(a)) => Some((a.bus, a.slot)),
-        _ => None,
-    });
-    let (bus, slot) = match explicit {
-        Some(at) => at,
-        None => cx.pci.auto_slot(&what)?,
-    };
-    for c in group {
+    for (k, c) in group.iter().enumerate() {
         let model = c.model.as_deref().unwrap_or_default();
         let (device, companion) = usb_device(model)?;
         if c.ports.is_some() {
@@ -510,15 +469,9 @@ fn emit_usb_group(cx: &mut Ctx<'_>, index: u32, group: &[Controller]) -> Result<
                 "ports is not supported on a '{model}' USB controller"
             )));
         }
-        let function = companion.map(|(f, _)| f).unwrap_or(7);
-        let placed = match &c.address {
-            Some(addr) => cx.pci.place(&what, Some(addr), Plug::Device)?,
-            None => {
-                cx.pci.claim(bus, slot, function);
-                cx.pci
-                    .format(bus, slot, function, (function == 0).then_some(true))
-            }
-        };
+        let placed = cx
+            .pci
+            .place(&what, c.address.as_ref(), Dev::Usb(index, k))?;
         let o = match companion {
             None => Opts::new(device).set("id", &id),
             Some((_, first)) => Opts::new(device)

@@ -11,11 +11,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::controllers::sata_bus;
 use super::opts::Opts;
-use super::pci::Plug;
+use super::pci::Dev;
+use super::usb::UsbDev;
 use super::{Ctx, Family, invalid, unsupported};
 use crate::driver::error::Error;
 use crate::model::{
-    Address, Disk, DiskBus, DiskDevice, DiskFormat, DiskType, DomainDef, DriveAddress,
+    Address, CacheMode, DetectZeroes, DiscardMode, Disk, DiskBus, DiskDevice, DiskFormat, DiskType,
+    DomainDef, DriveAddress, IoMode,
 };
 
 /// What libvirt derives for one disk.
@@ -121,8 +123,9 @@ pub fn resolve(def: &DomainDef) -> Result<Disks, Error> {
         };
         let drive = match (bus, disk.address) {
             (DiskBus::Virtio | DiskBus::Usb, None) => None,
-            (DiskBus::Virtio, Some(Address::Pci(_)))
-            | (DiskBus::Usb, Some(Address::Usb { .. })) => None,
+            (DiskBus::Virtio, Some(Address::Pci(_))) | (DiskBus::Usb, Some(Address::Usb(_))) => {
+                None
+            }
             (_, Some(Address::Pci(_))) | (DiskBus::Usb, Some(_)) => {
                 return Err(unsupported(format!(
                     "Invalid address type for the disk '{t}' with the bus type '{}'",
@@ -237,13 +240,20 @@ pub fn emit(cx: &mut Ctx<'_>, disks: &Disks) -> Result<(), Error> {
         Family::Q35 => {}
     }
     for &i in &disks.order {
-        emit_disk(cx, &def.devices.disks[i], &disks.info[i], cx.boot.disk(i))?;
+        emit_disk(
+            cx,
+            i,
+            &def.devices.disks[i],
+            &disks.info[i],
+            cx.boot.disk(i),
+        )?;
     }
     Ok(())
 }
 
 fn emit_disk(
     cx: &mut Ctx<'_>,
+    index: usize,
     disk: &Disk,
     info: &DiskInfo,
     bootindex: Option<u32>,
@@ -288,7 +298,9 @@ fn emit_disk(
     let mut o = match info.bus {
         DiskBus::Virtio => {
             let what = format!("disk '{t}'");
-            let placed = cx.pci.place(&what, disk.address.as_ref(), Plug::Device)?;
+            let placed = cx
+                .pci
+                .place(&what, disk.address.as_ref(), Dev::Disk(index))?;
             Opts::new("virtio-blk-pci")
                 .set("id", &info.id)
                 .extend(placed.opts)
@@ -343,20 +355,32 @@ fn emit_disk(
             Opts::new("floppy").set("id", &info.id).set("unit", d.unit)
         }
         DiskBus::Usb => {
-            let port = cx
-                .usb
-                .place(&format!("USB disk '{t}'"), disk.address.as_ref())?;
+            let port = cx.usb.port_of(UsbDev::Disk(index))?;
             Opts::new("usb-storage")
                 .set("id", &info.id)
                 .extend(port)
-                .switch("removable", false)
+                .switch("removable", disk.removable == Some(true))
         }
     };
+    if disk.removable.is_some() && info.bus != DiskBus::Usb {
+        return Err(unsupported(format!(
+            "disk '{t}': removable is only supported on USB disks"
+        )));
+    }
+    if let Some(wc) = cache_modes(disk)?.map(|c| c.2) {
+        o = o.switch("write-cache", wc);
+    }
     o = o.maybe("drive", node);
     if let Some(serial) = &disk.serial {
         o = o.set_user("serial", "disk serial", serial)?;
     }
     if disk.shareable {
+        // qemu_validate.c: of the formats, only raw survives two writers.
+        if !disk.readonly && disk.format.is_some_and(|f| f != DiskFormat::Raw) {
+            return Err(unsupported(format!(
+                "shared access for disk '{t}' requires use of supported storage format: only raw images can be shared writable"
+            )));
+        }
         o = o.switch("share-rw", true);
     }
     // A floppy boots through its controller (isa-fdc.bootindexA/B).
@@ -365,6 +389,20 @@ fn emit_disk(
     }
     cx.arg("-device", o.build());
     Ok(())
+}
+
+/// What `<driver cache>` means for QEMU: `cache.direct`,
+/// `cache.no-flush` on the block nodes and `write-cache` on the device,
+/// as libvirt translates it; `None` when not written.
+fn cache_modes(disk: &Disk) -> Result<Option<(bool, bool, bool)>, Error> {
+    Ok(match disk.driver.cache {
+        None | Some(CacheMode::Default) => None,
+        Some(CacheMode::None) => Some((true, false, true)),
+        Some(CacheMode::Writethrough) => Some((false, false, false)),
+        Some(CacheMode::Writeback) => Some((false, false, true)),
+        Some(CacheMode::Directsync) => Some((true, false, false)),
+        Some(CacheMode::Unsafe) => Some((false, true, true)),
+    })
 }
 
 /// The block nodes of a disk with media; returns the node the device uses.
@@ -380,24 +418,60 @@ fn emit_nodes(
         (DiskType::Block, DiskDevice::Cdrom) => "host_cdrom",
         (DiskType::Block, _) => "host_device",
     };
+    let cache = cache_modes(disk)?;
+    let direct = cache.is_some_and(|c| c.0);
+    let aio = match disk.driver.io {
+        None => None,
+        Some(IoMode::Native) => {
+            if !direct {
+                return Err(unsupported(format!(
+                    "disk '{}': io='native' needs either no disk cache or directsync cache mode",
+                    disk.target
+                )));
+            }
+            Some("native")
+        }
+        Some(IoMode::Threads) => Some("threads"),
+        Some(IoMode::IoUring) => Some("io_uring"),
+    };
+    let discard = disk.driver.discard.map(DiscardMode::as_str);
+    let detect_zeroes = match disk.driver.detect_zeroes {
+        None => None,
+        // Unmapping zeroes needs discards to reach the image.
+        Some(DetectZeroes::Unmap) if discard != Some("unmap") => Some("on"),
+        Some(d) => Some(d.as_str()),
+    };
+    let cache_opts = |o: Opts| match cache {
+        Some((direct, no_flush, _)) => o
+            .switch("cache.direct", direct)
+            .switch("cache.no-flush", no_flush),
+        None => o,
+    };
     let storage = format!("{}-storage", info.id);
+    let raw = matches!(disk.format, None | Some(DiskFormat::Raw));
     let o = Opts::empty()
         .set("driver", driver)
         .set_user("filename", "disk source", source)?
         .set("node-name", &storage)
-        .switch("read-only", readonly);
+        .maybe("aio", aio);
+    let o = cache_opts(o)
+        .switch("read-only", readonly)
+        .maybe("discard", discard)
+        // A raw image has no format node: the zero detection is here.
+        .maybe("detect-zeroes", if raw { detect_zeroes } else { None });
     cx.arg("-blockdev", o.build());
-    match disk.format {
-        None | Some(DiskFormat::Raw) => Ok(storage),
-        Some(DiskFormat::Qcow2) => {
-            let format = format!("{}-format", info.id);
-            let o = Opts::empty()
-                .set("driver", "qcow2")
-                .set("file", &storage)
-                .set("node-name", &format)
-                .switch("read-only", readonly);
-            cx.arg("-blockdev", o.build());
-            Ok(format)
-        }
+    if raw {
+        return Ok(storage);
     }
+    let format = format!("{}-format", info.id);
+    let o = Opts::empty()
+        .set("driver", "qcow2")
+        .set("file", &storage)
+        .set("node-name", &format);
+    let o = cache_opts(o)
+        .switch("read-only", readonly)
+        .maybe("discard", discard)
+        .maybe("detect-zeroes", detect_zeroes);
+    cx.arg("-blockdev", o.build());
+    Ok(format)
 }

@@ -1,47 +1,38 @@
-//! What the user sees and touches, and the balloon: input devices, the
-//! audio backend, VNC, video cards and the memory balloon.
+//! What the user sees and touches, and the balloon: input devices, VNC
+//! and SPICE, video cards and the memory balloon.
 
 use std::net::IpAddr;
 
 use super::controllers::with_virtio;
-use super::opts::Opts;
-use super::pci::Plug;
+use super::opts::{Opts, user};
+use super::pci::Dev;
+use super::usb::UsbDev;
 use super::{Ctx, invalid, unsupported};
 use crate::driver::error::{Error, ErrorCode};
-use crate::model::{BalloonModel, DomainDef, Input, InputBus, InputType, Video};
+use crate::model::{
+    BalloonModel, DomainDef, Graphics, GraphicsListen, GraphicsType, Input, InputBus, InputType,
+    SpiceChannelMode, SpiceMouseMode, Video, VideoModel,
+};
 
-/// Emits inputs, audio, VNC, video and the balloon, in that order.
+/// Emits inputs, the display, then video cards.
 pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
     let def = cx.def;
     for (i, input) in def.devices.inputs.iter().enumerate() {
         emit_input(cx, i, input)?;
     }
-    let audio = match def.devices.audios.first() {
-        Some(_) => def
-            .devices
-            .audios
-            .iter()
-            .map(|a| format!("audio{}", a.id))
-            .collect(),
-        // No sound device exists, but QEMU 7.2 warns about (and VNC picks)
-        // a host audio driver unless a backend is named: name a silent one.
-        None => vec!["audio1".to_string()],
-    };
-    for id in &audio {
-        cx.arg("-audiodev", Opts::new("none").set("id", id).build());
-    }
-    emit_vnc(cx, &audio[0])?;
+    super::sound::emit_backends(cx)?;
+    emit_graphics(cx)?;
     for (n, (video, primary)) in videos(def)?.into_iter().enumerate() {
         emit_video(cx, n, &video, primary)?;
     }
-    emit_balloon(cx)
+    Ok(())
 }
 
 /// The video cards to emit, primary first, each with whether it is the
 /// primary one. With graphics and no `<video>`, a VGA card, as libvirt.
-fn videos(def: &DomainDef) -> Result<Vec<(Video, bool)>, Error> {
+pub(super) fn videos(def: &DomainDef) -> Result<Vec<(Video, bool)>, Error> {
     let list = &def.devices.videos;
-    if list.iter().any(|v| v.model == "none") {
+    if list.iter().any(|v| v.model == VideoModel::None) {
         if list.len() > 1 {
             return Err(invalid(
                 "a <video> with model 'none' must be the only video",
@@ -53,16 +44,8 @@ fn videos(def: &DomainDef) -> Result<Vec<(Video, bool)>, Error> {
         if def.devices.graphics.is_empty() {
             return Ok(Vec::new());
         }
-        let vga = Video {
-            model: "vga".to_string(),
-            vram: None,
-            ram: None,
-            vgamem: None,
-            heads: None,
-            primary: true,
-            virtio: Default::default(),
-            address: None,
-        };
+        let mut vga = Video::new(VideoModel::Vga);
+        vga.primary = true;
         return Ok(vec![(vga, true)]);
     }
     let primary = list.iter().position(|v| v.primary).unwrap_or(0);
@@ -79,72 +62,83 @@ fn videos(def: &DomainDef) -> Result<Vec<(Video, bool)>, Error> {
     Ok(out)
 }
 
-/// Whether the primary video card has no address, so that the slot
-/// libvirt gives it (00:02.0 on pc, 00:01.0 on q35) is kept for it.
-pub fn primary_video_wants_slot(def: &DomainDef) -> bool {
-    videos(def)
-        .ok()
-        .and_then(|v| v.into_iter().next())
-        .is_some_and(|(v, _)| v.address.is_none())
-}
-
 fn emit_video(cx: &mut Ctx<'_>, n: usize, v: &Video, primary: bool) -> Result<(), Error> {
-    let model = v.model.as_str();
-    let what = format!("{model} video card");
+    let model = v.model;
+    let name = model.as_str();
+    let what = format!("{name} video card");
+    let gl = v.accel3d == Some(true);
+    if gl && model != VideoModel::Virtio {
+        return Err(unsupported(
+            "3d acceleration is supported only with 'virtio' video device",
+        ));
+    }
     let device = match (model, primary) {
-        ("vga", true) => "VGA",
-        ("cirrus", true) => "cirrus-vga",
-        ("qxl", true) => "qxl-vga",
-        ("qxl", false) => "qxl",
-        ("virtio", true) => "virtio-vga",
-        ("virtio", false) => "virtio-gpu-pci",
-        ("bochs", _) => "bochs-display",
-        ("vga" | "cirrus", false) => {
+        (VideoModel::Vga, true) => "VGA",
+        (VideoModel::Cirrus, true) => "cirrus-vga",
+        (VideoModel::Vmvga, true) => "vmware-svga",
+        (VideoModel::Qxl, true) => "qxl-vga",
+        (VideoModel::Qxl, false) => "qxl",
+        (VideoModel::Virtio, true) if gl => "virtio-vga-gl",
+        (VideoModel::Virtio, true) => "virtio-vga",
+        (VideoModel::Virtio, false) if gl => "virtio-gpu-gl-pci",
+        (VideoModel::Virtio, false) => "virtio-gpu-pci",
+        (VideoModel::Bochs, _) => "bochs-display",
+        (VideoModel::Ramfb, _) => "ramfb",
+        (VideoModel::Vga | VideoModel::Cirrus | VideoModel::Vmvga, false) => {
             return Err(unsupported(format!(
-                "a {model} video card can only be the primary one: use qxl or virtio for secondary cards"
+                "video type '{name}' is only valid as primary video device"
             )));
         }
-        _ => {
-            return Err(unsupported(format!(
-                "video model '{model}' is not supported: use vga, cirrus, qxl, virtio, bochs or none"
-            )));
-        }
+        (VideoModel::None, _) => return Ok(()),
     };
-    let plug = if primary {
-        Plug::PrimaryVideo
-    } else {
-        Plug::Device
-    };
-    let placed = cx.pci.place(&what, v.address.as_ref(), plug)?;
-    let mut o = Opts::new(device)
-        .set("id", format!("video{n}"))
-        .extend(placed.opts);
-    let heads_ok = matches!(model, "qxl" | "virtio");
+    let heads_ok = matches!(model, VideoModel::Qxl | VideoModel::Virtio);
     if v.heads.is_some_and(|h| h != 1) && !heads_ok {
         return Err(unsupported(format!(
-            "heads is not supported on a {model} video card"
+            "video type '{name}' doesn't support multiple 'heads'"
         )));
     }
-    if (v.ram.is_some() || v.vgamem.is_some()) && model != "qxl" {
+    if (v.ram.is_some() || v.vgamem.is_some() || v.vram64.is_some()) && model != VideoModel::Qxl {
         return Err(unsupported(format!(
-            "ram and vgamem are only supported on qxl video cards, not {model}"
+            "ram, vram64 and vgamem are only supported on qxl video cards, not {name}"
         )));
     }
+    let mut o = Opts::new(device).set("id", format!("video{n}"));
+    if model == VideoModel::Ramfb {
+        if v.address.is_some() {
+            return Err(invalid(
+                "'address' is not supported for 'ramfb' video devices",
+            ));
+        }
+        cx.arg("-device", o.build());
+        return Ok(());
+    }
+    o = o.extend(cx.pci.place(&what, v.address.as_ref(), Dev::Video(n))?.opts);
     if heads_ok {
         o = o.maybe("max_outputs", v.heads);
     }
+    o = o.maybe_switch("blob", v.blob);
     match model {
-        "vga" => o = o.maybe("vgamem_mb", mib("vram", v.vram)?),
-        "bochs" => o = o.maybe("vgamem", v.vram.map(|k| k * 1024)),
-        "qxl" => {
+        VideoModel::Vga | VideoModel::Vmvga => {
+            o = o.maybe("vgamem_mb", mib("vram", v.vram)?);
+        }
+        VideoModel::Bochs => o = o.maybe("vgamem", v.vram.map(|k| k * 1024)),
+        VideoModel::Qxl => {
+            if let Some(vgamem) = v.vgamem
+                && (vgamem < 1024 || !vgamem.is_power_of_two())
+            {
+                return Err(invalid(
+                    "value for 'vgamem' must be at least 1 MiB (1024 KiB) and a power of two",
+                ));
+            }
             o = o
                 .maybe("ram_size", v.ram.map(|k| k * 1024))
                 .maybe("vram_size", v.vram.map(|k| k * 1024))
+                .maybe("vram64_size_mb", mib("vram64", v.vram64)?)
                 .maybe("vgamem_mb", mib("vgamem", v.vgamem)?);
         }
         _ => {}
     }
-    let o = with_virtio(o, &v.virtio, model == "virtio", &what)?;
+    let o = with_virtio(o, &v.virtio, model == VideoModel::Virtio, &what)?;
     cx.arg("-device", o.build());
     Ok(())
 }
@@ -160,17 +154,8 @@ fn mib(attr: &str, kib: Option<u64>) -> Result<Option<u64>, Error> {
 }
 
 fn emit_input(cx: &mut Ctx<'_>, i: usize, input: &Input) -> Result<(), Error> {
-    let bus = input.bus.unwrap_or(match input.kind {
-        InputType::Mouse | InputType::Keyboard => InputBus::Ps2,
-        InputType::Tablet => InputBus::Usb,
-        InputType::Passthrough => InputBus::Virtio,
-    });
-    let kind = match input.kind {
-        InputType::Mouse => "mouse",
-        InputType::Keyboard => "keyboard",
-        InputType::Tablet => "tablet",
-        InputType::Passthrough => "passthrough",
-    };
+    let bus = input.effective_bus();
+    let kind = input.kind.as_str();
     let what = format!("{kind} input device");
     if input.evdev.is_some() != (input.kind == InputType::Passthrough) {
         return Err(invalid(
@@ -200,9 +185,7 @@ fn emit_input(cx: &mut Ctx<'_>, i: usize, input: &Input) -> Result<(), Error> {
                 InputType::Keyboard => "usb-kbd",
                 _ => "usb-tablet",
             };
-            let port = cx
-                .usb
-                .place(&format!("USB {kind}"), input.address.as_ref())?;
+            let port = cx.usb.port_of(UsbDev::Input(i))?;
             let o = Opts::new(device).set("id", id).extend(port);
             with_virtio(o, &input.virtio, false, &what)?
         }
@@ -218,7 +201,7 @@ fn emit_input(cx: &mut Ctx<'_>, i: usize, input: &Input) -> Result<(), Error> {
                 InputType::Tablet => "virtio-tablet-pci",
                 InputType::Passthrough => "virtio-input-host-pci",
             };
-            let placed = cx.pci.place(&what, input.address.as_ref(), Plug::Device)?;
+            let placed = cx.pci.place(&what, input.address.as_ref(), Dev::Input(i))?;
             let mut o = Opts::new(device).set("id", id).extend(placed.opts);
             if let Some(evdev) = &input.evdev {
                 o = o.set_user("evdev", "input evdev path", evdev)?;
@@ -230,70 +213,184 @@ fn emit_input(cx: &mut Ctx<'_>, i: usize, input: &Input) -> Result<(), Error> {
     Ok(())
 }
 
-/// `-vnc HOST:DISPLAY`. A password is only announced (`password=on`): the
-/// driver sets it through QMP `set_password`, so it never shows in the
-/// process list.
-fn emit_vnc(cx: &mut Ctx<'_>, audiodev: &str) -> Result<(), Error> {
+/// The display: `-vnc` or `-spice`, and `-k` for a keymap. A password is
+/// only announced: the driver sets it through QMP `set_password`, so it
+/// never shows in the process list.
+fn emit_graphics(cx: &mut Ctx<'_>) -> Result<(), Error> {
     let graphics = &cx.def.devices.graphics;
     let Some(g) = graphics.first() else {
         return Ok(());
     };
     if graphics.len() > 1 {
-        return Err(unsupported("only one <graphics type='vnc'> is supported"));
+        return Err(unsupported(
+            "only one <graphics> per domain is supported (a VNC or a SPICE display)",
+        ));
     }
-    let listen = g
-        .listen_addresses
-        .first()
-        .or(g.listen.as_ref())
-        .map(String::as_str)
-        .unwrap_or("127.0.0.1");
-    let host = match listen.parse::<IpAddr>() {
-        Ok(IpAddr::V6(a)) => format!("[{a}]"),
-        Ok(IpAddr::V4(a)) => a.to_string(),
+    if let Some(k) = &g.keymap {
+        cx.arg("-k", user("keymap", k)?);
+    }
+    match g.kind {
+        GraphicsType::Vnc => emit_vnc(cx, g),
+        GraphicsType::Spice => emit_spice(cx, g),
+    }
+}
+
+/// The host part of a listen address: an IP address (IPv6 in brackets for
+/// VNC) or a host name.
+fn listen_host(g: &Graphics, bracket_v6: bool) -> Result<String, Error> {
+    let listen = g.listen_address().unwrap_or("127.0.0.1");
+    match listen.parse::<IpAddr>() {
+        Ok(IpAddr::V6(a)) if bracket_v6 => Ok(format!("[{a}]")),
+        Ok(a) => Ok(a.to_string()),
         // QEMU reads `-vnc unix:N` as a UNIX socket named N in its working
         // directory, not as the host `unix`.
-        Err(_) if listen == "unix" => {
-            return Err(invalid(
-                "VNC listen address 'unix' would make QEMU listen on a UNIX socket in its working directory; use an IP address or another host name",
-            ));
-        }
-        Err(_) if is_hostname(listen) => listen.to_string(),
-        Err(_) => {
-            return Err(invalid(format!(
-                "VNC listen address '{listen}' is neither an IP address nor a host name"
-            )));
-        }
-    };
-    let auto = g.autoport == Some(true) || g.port.is_none_or(|p| p < 0);
-    let port = if auto {
+        Err(_) if listen == "unix" => Err(invalid(
+            "graphics listen address 'unix' would make QEMU listen on a UNIX socket in its working directory; use an IP address or another host name",
+        )),
+        Err(_) if is_hostname(listen) => Ok(listen.to_string()),
+        Err(_) => Err(invalid(format!(
+            "graphics listen address '{listen}' is neither an IP address nor a host name"
+        ))),
+    }
+}
+
+/// The TCP port of a display: its fixed one, or the one the driver picked.
+fn display_port(cx: &Ctx<'_>, g: &Graphics) -> Result<u16, Error> {
+    let kind = g.kind.as_str();
+    if g.wants_autoport() {
         let port = cx.paths.vnc_port.ok_or_else(|| {
             Error::new(
                 ErrorCode::InvalidArgument,
-                "the VNC display uses autoport: the driver must pick a free port (RuntimePaths::vnc_port)",
+                format!(
+                    "the {kind} display uses autoport: the driver must pick a free port (RuntimePaths::vnc_port)"
+                ),
             )
         })?;
         if port < 5900 {
             return Err(Error::new(
                 ErrorCode::InvalidArgument,
-                format!("the VNC port {port} is below 5900"),
+                format!("the {kind} port {port} is below 5900"),
             ));
         }
-        i64::from(port)
-    } else {
-        let port = i64::from(g.port.unwrap_or_default());
-        if !(5900..=65535).contains(&port) {
-            return Err(invalid(format!(
-                "VNC port {port} is out of range: use 5900 to 65535, or autoport"
-            )));
+        return Ok(port);
+    }
+    let port = i64::from(g.port.unwrap_or_default());
+    if !(5900..=65535).contains(&port) {
+        return Err(invalid(format!(
+            "{kind} port {port} is out of range: use 5900 to 65535, or autoport"
+        )));
+    }
+    Ok(port as u16)
+}
+
+/// The UNIX socket of a display listening on one: its own path, or one in
+/// the domain's runtime directory.
+fn display_socket(cx: &Ctx<'_>, g: &Graphics, path: &Option<String>) -> Result<String, Error> {
+    match path {
+        Some(p) => Ok(user("graphics socket", p)?.to_string()),
+        None => super::runtime_path(
+            "graphics socket",
+            &cx.paths
+                .runtime_dir
+                .join(format!("{}.sock", g.kind.as_str())),
+        ),
+    }
+}
+
+fn emit_vnc(cx: &mut Ctx<'_>, g: &Graphics) -> Result<(), Error> {
+    let first = match g.listens.first() {
+        Some(GraphicsListen::Socket(path)) => {
+            Opts::new(&format!("unix:{}", display_socket(cx, g, path)?))
         }
-        port
+        Some(GraphicsListen::None) => Opts::new("none"),
+        _ => {
+            let host = listen_host(g, true)?;
+            let port = display_port(cx, g)?;
+            Opts::new(&format!("{host}:{}", port - 5900))
+        }
     };
-    let mut o = Opts::new(&format!("{host}:{}", port - 5900));
+    let mut o = first;
     if let Some(pw) = &g.passwd {
-        super::opts::user("VNC password", pw)?;
+        user("VNC password", pw)?;
         o = o.switch("password", true);
     }
+    let audiodev = super::sound::audiodev(cx.def, None)?;
     cx.arg("-vnc", o.set("audiodev", audiodev).build());
+    Ok(())
+}
+
+fn emit_spice(cx: &mut Ctx<'_>, g: &Graphics) -> Result<(), Error> {
+    if g.tls_port.is_some_and(|p| p > 0) {
+        return Err(unsupported(
+            "spice TLS port set in XML configuration, but TLS is not configured: remove tlsPort or set it to -1",
+        ));
+    }
+    if g.default_mode == Some(SpiceChannelMode::Secure) {
+        return Err(unsupported(
+            "spice defaultMode='secure' needs TLS, which is not configured",
+        ));
+    }
+    let s = &g.spice;
+    let mut o = match g.listens.first() {
+        Some(GraphicsListen::Socket(path)) => Opts::empty()
+            .switch("unix", true)
+            .set("addr", display_socket(cx, g, path)?),
+        // No network listener: QEMU still wants a port, 0 opens none.
+        Some(GraphicsListen::None) => Opts::empty().set("port", 0),
+        // autoport='no' without a port: no plain TCP port either.
+        _ if g.autoport == Some(false) && g.port.is_none_or(|p| p <= 0) => {
+            Opts::empty().set("port", 0)
+        }
+        _ => {
+            let port = display_port(cx, g)?;
+            Opts::empty()
+                .set("port", port)
+                .set("addr", listen_host(g, false)?)
+        }
+    };
+    if g.passwd.is_none() {
+        o = o.switch("disable-ticketing", true);
+    }
+    for (name, mode) in &s.channels {
+        match mode {
+            SpiceChannelMode::Secure => {
+                return Err(unsupported(format!(
+                    "spice channel '{}' in secure mode needs TLS, which is not configured",
+                    name.as_str()
+                )));
+            }
+            SpiceChannelMode::Insecure => o = o.set("plaintext-channel", name.as_str()),
+            SpiceChannelMode::Any => {}
+        }
+    }
+    o = o
+        .maybe("image-compression", s.image_compression.map(|c| c.as_str()))
+        .maybe(
+            "jpeg-wan-compression",
+            s.jpeg_compression.map(|c| c.as_str()),
+        )
+        .maybe(
+            "zlib-glz-wan-compression",
+            s.zlib_compression.map(|c| c.as_str()),
+        )
+        .maybe_switch("playback-compression", s.playback_compression)
+        .maybe("streaming-video", s.streaming.map(|m| m.as_str()));
+    if let Some(m) = s.mouse_mode {
+        o = o.switch("agent-mouse", m == SpiceMouseMode::Client);
+    }
+    if s.copypaste == Some(false) {
+        o = o.switch("disable-copy-paste", true);
+    }
+    if s.filetransfer == Some(false) {
+        o = o.switch("disable-agent-file-xfer", true);
+    }
+    if let Some(gl) = &s.gl {
+        o = o.switch("gl", gl.enable);
+        if let Some(r) = &gl.rendernode {
+            o = o.set_user("rendernode", "spice gl rendernode", r)?;
+        }
+    }
+    cx.arg("-spice", o.switch("seamless-migration", true).build());
     Ok(())
 }
 
@@ -311,16 +408,28 @@ fn is_hostname(s: &str) -> bool {
         })
 }
 
-fn emit_balloon(cx: &mut Ctx<'_>) -> Result<(), Error> {
-    // No <memballoon> means a virtio one, as libvirt.
+/// The memory balloon (a virtio one when none is written, as libvirt).
+/// `<stats period>` and `<currentMemory>` are applied once QEMU runs.
+pub fn emit_balloon(cx: &mut Ctx<'_>) -> Result<(), Error> {
     let balloon = cx.def.devices.memballoon.clone();
-    let (autodeflate, reporting, virtio, address) = match &balloon {
-        None => (None, None, Default::default(), None),
+    let (model, autodeflate, reporting, virtio, address) = match &balloon {
+        None => (BalloonModel::Virtio, None, None, Default::default(), None),
         Some(b) if b.model == BalloonModel::None => return Ok(()),
-        Some(b) => (b.autodeflate, b.free_page_reporting, b.virtio, b.address),
+        Some(b) => (
+            b.model,
+            b.autodeflate,
+            b.free_page_reporting,
+            b.virtio,
+            b.address,
+        ),
     };
-    let placed = cx.pci.place("memballoon", address.as_ref(), Plug::Device)?;
-    let o = Opts::new("virtio-balloon-pci")
+    let device = match model {
+        BalloonModel::VirtioTransitional => "virtio-balloon-pci-transitional",
+        BalloonModel::VirtioNonTransitional => "virtio-balloon-pci-non-transitional",
+        _ => "virtio-balloon-pci",
+    };
+    let placed = cx.pci.place("memballoon", address.as_ref(), Dev::Balloon)?;
+    let o = Opts::new(device)
         .set("id", "balloon0")
         .extend(placed.opts)
         .maybe_switch("deflate-on-oom", autodeflate)

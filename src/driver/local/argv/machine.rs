@@ -6,7 +6,10 @@ use super::opts::{Opts, user};
 use super::{Ctx, Family, invalid, unsupported};
 use crate::driver::error::{Error, ErrorCode};
 use crate::driver::local::caps::QemuCaps;
-use crate::model::{ClockOffset, CpuMode, DomainDef, LifecycleAction, LoaderType, VirtType};
+use crate::model::{
+    Adjustment, ClockOffset, DomainDef, IoapicDriver, LifecycleAction, LoaderType, TickPolicy,
+    TimerName, TimerTrack, VirtType,
+};
 
 /// The emulator binary: `<emulator>` when given, else the probed one (its
 /// `qemu-system-i386` sibling for `arch='i686'`).
@@ -80,8 +83,17 @@ pub fn use_kvm(def: &DomainDef, caps: &QemuCaps) -> Result<bool, Error> {
 
 /// `-machine`, `-accel`, `-cpu`, firmware, `-m`, `-smp`, `-uuid` and
 /// `-display none`.
-pub fn emit_machine(cx: &mut Ctx<'_>, machine_type: &str) -> Result<(), Error> {
+pub fn emit_machine(cx: &mut Ctx<'_>, machine_type: &str, caps: &QemuCaps) -> Result<(), Error> {
     let def = cx.def;
+    if let Some(kind) = def.os.firmware {
+        return Err(Error::new(
+            ErrorCode::InvalidArgument,
+            format!(
+                "<os firmware='{}'> is chosen when the domain starts: the driver must resolve it (firmware::resolve) before building the command line",
+                kind.as_str()
+            ),
+        ));
+    }
     let mut machine = Opts::new(machine_type)
         .switch("usb", false)
         .switch("dump-guest-core", false);
@@ -89,9 +101,19 @@ pub fn emit_machine(cx: &mut Ctx<'_>, machine_type: &str) -> Result<(), Error> {
     if let Some(loader) = &def.os.loader
         && loader.kind == Some(LoaderType::Pflash)
     {
+        // qemu_validate.c: on x86, UEFI requires ACPI.
+        if !def.features.acpi {
+            return Err(unsupported(
+                "UEFI requires ACPI on this architecture: add <features><acpi/></features>",
+            ));
+        }
+        let path = loader
+            .path
+            .as_deref()
+            .ok_or_else(|| invalid("a pflash <loader> needs a firmware path"))?;
         let code = Opts::empty()
             .set("driver", "file")
-            .set_user("filename", "loader path", &loader.path)?
+            .set_user("filename", "loader path", path)?
             .set("node-name", "pflash0-storage")
             .switch("read-only", loader.readonly == Some(true))
             .build();
@@ -114,22 +136,72 @@ pub fn emit_machine(cx: &mut Ctx<'_>, machine_type: &str) -> Result<(), Error> {
     }
     machine = machine.switch("acpi", def.features.acpi);
     if let Some(clock) = &def.clock
-        && let Some(hpet) = clock.timers.iter().find(|t| t.name == "hpet")
+        && let Some(hpet) = clock.timers.iter().find(|t| t.name == TimerName::Hpet)
         && let Some(present) = hpet.present
     {
         machine = machine.switch("hpet", present);
     }
-    cx.arg("-machine", machine.build());
-    cx.arg("-accel", if cx.kvm { "kvm" } else { "tcg" });
-    match def.cpu.map(|c| c.mode) {
-        Some(CpuMode::HostPassthrough) if cx.kvm => cx.arg("-cpu", "host"),
-        Some(CpuMode::HostPassthrough) => {
+    let f = &def.features;
+    let secure = def.os.loader.as_ref().and_then(|l| l.secure) == Some(true);
+    if secure {
+        if cx.family != Family::Q35 {
             return Err(unsupported(
-                "CPU mode 'host-passthrough' needs KVM: use <domain type='kvm'>, or <cpu mode='maximum'> for emulation",
+                "Secure boot is supported with q35 machine types only",
             ));
         }
-        Some(CpuMode::Maximum) => cx.arg("-cpu", "max"),
+        if f.smm.is_some_and(|s| !s.enabled) {
+            return Err(unsupported("Secure boot requires SMM feature enabled"));
+        }
+    }
+    match f.smm {
+        Some(s) => machine = machine.switch("smm", s.enabled),
+        None if secure => machine = machine.switch("smm", true),
         None => {}
+    }
+    if let Some(v) = f.vmport {
+        machine = machine.switch("vmport", v);
+    }
+    match f.ioapic {
+        Some(IoapicDriver::Qemu) => {
+            if cx.family != Family::Q35 {
+                return Err(unsupported(
+                    "I/O APIC tuning is supported with q35 machine types only",
+                ));
+            }
+            machine = machine.set("kernel-irqchip", "split");
+        }
+        Some(IoapicDriver::Kvm) => {
+            if !cx.kvm {
+                return Err(unsupported(
+                    "<ioapic driver='kvm'> needs KVM: use <domain type='kvm'> or driver='qemu'",
+                ));
+            }
+            machine = machine.set("kernel-irqchip", "on");
+        }
+        None => {}
+    }
+    if let Some(id) = super::sound::pcspk_audiodev(def) {
+        machine = machine.set("pcspk-audiodev", id);
+    }
+    cx.arg("-machine", machine.build());
+    cx.arg("-accel", if cx.kvm { "kvm" } else { "tcg" });
+    super::cpu::emit_cpu(cx, caps)?;
+    if secure {
+        cx.arg("-global", "driver=cfi.pflash01,property=secure,value=on");
+    }
+    if let Some(kib) = f.smm.and_then(|s| s.tseg_kib) {
+        if cx.family != Family::Q35 {
+            return Err(unsupported(
+                "SMM TSEG is only supported with q35 machine type",
+            ));
+        }
+        if kib % 1024 != 0 {
+            return Err(invalid("SMM TSEG size must be divisible by 1 MiB"));
+        }
+        cx.arg(
+            "-global",
+            format!("mch.extended-tseg-mbytes={}", kib / 1024),
+        );
     }
     if let Some(loader) = &def.os.loader
         && loader.kind != Some(LoaderType::Pflash)
@@ -139,8 +211,12 @@ pub fn emit_machine(cx: &mut Ctx<'_>, machine_type: &str) -> Result<(), Error> {
                 "a ROM <loader> is always read-only: remove readonly='no' or use type='pflash'",
             ));
         }
+        let path = loader
+            .path
+            .as_deref()
+            .ok_or_else(|| invalid("a <loader> needs a firmware path"))?;
         // -bios is a separate argument that QEMU takes verbatim.
-        cx.arg("-bios", user("loader path", &loader.path)?);
+        cx.arg("-bios", user("loader path", path)?);
     }
     if def.memory_kib == 0 {
         return Err(invalid("<memory> must be larger than 0"));
@@ -148,7 +224,8 @@ pub fn emit_machine(cx: &mut Ctx<'_>, machine_type: &str) -> Result<(), Error> {
     // QEMU wants whole MiB: round up as libvirt does (219100 KiB -> 219136k).
     let kib = def.memory_kib.div_ceil(1024) * 1024;
     cx.arg("-m", format!("size={kib}k"));
-    cx.arg("-smp", smp(def)?);
+    let smp = super::cpu::smp(cx)?;
+    cx.arg("-smp", smp);
     cx.arg("-uuid", def.uuid.hyphenated().to_string());
     if def.devices.graphics.is_empty() {
         cx.arg("-display", "none");
@@ -164,70 +241,121 @@ fn nvram_path(cx: &Ctx<'_>) -> Result<Option<String>, Error> {
             None => Ok(None),
         }
     };
+    let loader = cx.def.os.loader.as_ref();
+    if loader.and_then(|l| l.stateless) == Some(true) {
+        return Ok(None);
+    }
     match &cx.def.os.nvram {
         Some(nvram) => match &nvram.path {
             Some(path) => Ok(Some(user("nvram path", path)?.to_string())),
             None => from_paths()?.map(Some).ok_or_else(|| {
                 Error::new(
                     ErrorCode::InvalidArgument,
-                    "<nvram> gives only a template: the driver must choose the variable store path (RuntimePaths::nvram)",
+                    "<nvram> gives no path: the driver must choose the variable store path (RuntimePaths::nvram)",
                 )
             }),
         },
-        None if cx.def.os.loader.as_ref().and_then(|l| l.readonly) == Some(true) => from_paths(),
+        None if loader.and_then(|l| l.readonly) == Some(true) => from_paths(),
         None => Ok(None),
-    }
-}
-
-/// `-smp`: `MAX`, or `CURRENT,maxcpus=MAX` when fewer start online.
-fn smp(def: &DomainDef) -> Result<String, Error> {
-    let max = def.vcpu.max;
-    if max == 0 {
-        return Err(invalid("<vcpu> must be at least 1"));
-    }
-    match def.vcpu.current {
-        Some(cur) if cur == 0 || cur > max => Err(invalid(format!(
-            "<vcpu current='{cur}'> must be between 1 and {max}"
-        ))),
-        Some(cur) if cur < max => Ok(format!("{cur},maxcpus={max}")),
-        _ => Ok(max.to_string()),
     }
 }
 
 /// `-rtc` and the timer policies QEMU can express.
 pub fn emit_clock(cx: &mut Ctx<'_>) -> Result<(), Error> {
     let clock = cx.def.clock.as_ref();
-    let base = match clock.map(|c| c.offset) {
-        Some(ClockOffset::Localtime) => "localtime",
-        _ => "utc",
+    let needs_base = || {
+        cx.paths.clock_base.clone().ok_or_else(|| {
+            Error::new(
+                ErrorCode::InvalidArgument,
+                "the guest clock starts at a time that depends on the start: the driver must compute it (RuntimePaths::clock_base)",
+            )
+        })
+    };
+    let base = match clock.map(|c| &c.offset) {
+        None
+        | Some(ClockOffset::Utc {
+            adjustment: None | Some(Adjustment::Reset),
+        }) => "utc".to_string(),
+        Some(ClockOffset::Localtime {
+            adjustment: None | Some(Adjustment::Reset),
+        }) => "localtime".to_string(),
+        Some(ClockOffset::Absolute { start }) => {
+            if *start > 253_402_300_799 {
+                return Err(unsupported(
+                    "The maximum 'start' value for <clock offset='absolute'> is 253402300799",
+                ));
+            }
+            utc_datetime(*start as i64)
+        }
+        Some(_) => needs_base()?,
     };
     let mut rtc = Opts::empty().set("base", base);
     let mut pit_policy = None;
     for timer in clock.map(|c| c.timers.as_slice()).unwrap_or_default() {
-        let policy = timer.tickpolicy.as_deref();
-        match (timer.name.as_str(), policy) {
-            (_, _) if timer.present == Some(false) && timer.name != "hpet" => {
-                return Err(unsupported(format!(
-                    "timer '{}' present='no' is not supported",
-                    timer.name
-                )));
+        let policy = timer.tickpolicy;
+        match timer.name {
+            TimerName::Platform => {
+                return Err(unsupported("unsupported timer type (name) 'platform'"));
             }
-            ("rtc", Some("catchup")) => rtc = rtc.set("driftfix", "slew"),
-            ("rtc", None | Some("delay")) => {}
-            ("pit", None) => {}
-            // Only the in-kernel PIT of KVM takes a policy; TCG's keeps time.
-            ("pit", Some(p @ ("delay" | "discard"))) if cx.kvm => pit_policy = Some(p),
-            ("pit", Some("delay" | "discard" | "catchup")) if !cx.kvm => {}
-            // libvirt ignores the tick policy of these timers too: QEMU
-            // has no setting for it.
-            ("hpet" | "kvmclock", _) => {}
-            (name, Some(p)) => {
-                return Err(unsupported(format!(
-                    "timer '{name}' tickpolicy='{p}' is not supported"
-                )));
+            TimerName::Armvtimer => {
+                return Err(unsupported(
+                    "Configuring the 'armvtimer' timer is not supported for x86 guests",
+                ));
             }
-            (name, None) => {
-                return Err(unsupported(format!("timer '{name}' is not supported")));
+            TimerName::Rtc => {
+                match timer.track {
+                    None => {}
+                    Some(TimerTrack::Boot) => {
+                        return Err(unsupported("unsupported rtc timer track 'boot'"));
+                    }
+                    Some(TimerTrack::Guest) => rtc = rtc.set("clock", "vm"),
+                    Some(TimerTrack::Wall) => rtc = rtc.set("clock", "host"),
+                    Some(TimerTrack::Realtime) => rtc = rtc.set("clock", "rt"),
+                }
+                match policy {
+                    None | Some(TickPolicy::Delay) => {}
+                    Some(TickPolicy::Catchup) => rtc = rtc.set("driftfix", "slew"),
+                    Some(p) => {
+                        return Err(unsupported(format!(
+                            "unsupported rtc timer tickpolicy '{}'",
+                            p.as_str()
+                        )));
+                    }
+                }
+                if timer.present == Some(false) {
+                    return Err(unsupported(
+                        "the rtc timer cannot be removed from a PC (present='no')",
+                    ));
+                }
+            }
+            TimerName::Pit => {
+                match policy {
+                    Some(TickPolicy::Merge) => {
+                        return Err(unsupported("unsupported pit tickpolicy 'merge'"));
+                    }
+                    // Only the in-kernel PIT of KVM takes a policy; TCG's
+                    // keeps time.
+                    Some(p @ (TickPolicy::Delay | TickPolicy::Discard | TickPolicy::Catchup))
+                        if cx.kvm =>
+                    {
+                        pit_policy = Some(p.as_str())
+                    }
+                    _ => {}
+                }
+                if timer.present == Some(false) {
+                    return Err(unsupported(
+                        "the pit timer cannot be removed from a PC (present='no')",
+                    ));
+                }
+            }
+            // hpet is a machine switch, the others are CPU properties;
+            // libvirt ignores their tick policy too: QEMU has no setting.
+            TimerName::Hpet | TimerName::Kvmclock | TimerName::Hypervclock | TimerName::Tsc => {
+                if timer.name == TimerName::Tsc && timer.mode.is_some() {
+                    return Err(unsupported(
+                        "the tsc timer mode is not supported by the QEMU driver",
+                    ));
+                }
             }
         }
     }
@@ -236,6 +364,29 @@ pub fn emit_clock(cx: &mut Ctx<'_>) -> Result<(), Error> {
         cx.arg("-global", format!("kvm-pit.lost_tick_policy={policy}"));
     }
     Ok(())
+}
+
+/// `YYYY-MM-DDTHH:MM:SS` of a moment given in seconds since the epoch,
+/// in UTC.
+pub fn utc_datetime(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rest = secs.rem_euclid(86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+        rest / 3600,
+        (rest % 3600) / 60,
+        rest % 60
+    )
 }
 
 /// `<on_poweroff>`, `<on_reboot>`, `<on_crash>`: what QEMU does by itself
@@ -293,6 +444,40 @@ pub fn emit_kernel(cx: &mut Ctx<'_>) -> Result<(), Error> {
             return Err(invalid("the kernel command line contains a NUL character"));
         }
         cx.arg("-append", cmdline.as_str());
+    }
+    Ok(())
+}
+
+/// `-boot`: the boot menu, the retry after a failed boot, and strict
+/// boot order (only the devices given a boot index boot); `-device sga`
+/// for BIOS messages on the serial port.
+pub fn emit_boot(cx: &mut Ctx<'_>) -> Result<(), Error> {
+    let os = &cx.def.os;
+    let mut o = Opts::empty();
+    if let Some(m) = os.bootmenu {
+        o = o.switch("menu", m.enable);
+        if let (true, Some(t)) = (m.enable, m.timeout) {
+            o = o.set("splash-time", t);
+        }
+    }
+    if let Some(t) = os.bios.and_then(|b| b.reboot_timeout) {
+        o = o.set("reboot-timeout", t);
+    }
+    cx.arg("-boot", o.set("strict", "on").build());
+    if os.bios.and_then(|b| b.useserial) == Some(true) {
+        // A serial console is a serial port too, as libvirt reads it.
+        let serial_console = cx
+            .def
+            .devices
+            .consoles
+            .iter()
+            .any(|c| c.target_type.as_deref().is_none_or(|t| t == "serial"));
+        if cx.def.devices.serials.is_empty() && !serial_console {
+            return Err(invalid(
+                "need at least one serial port to use BIOS serial output",
+            ));
+        }
+        cx.arg("-device", "sga");
     }
     Ok(())
 }

@@ -12,16 +12,23 @@
 //! `-bios`, `-uuid`) are passed as they are: QEMU does not split those.
 //!
 //! What the driver must do around the command line, because QEMU's options
-//! cannot say it:
-//! - VNC `passwd`: the command line only says `password=on`; the driver
-//!   sets the secret with QMP `set_password` before `cont`, so it never
-//!   appears in the process list.
+//! cannot say it (`tuning`, `firmware` and `tpm` beside this module):
+//! - graphics `passwd`: the command line only says `password=on` (VNC) or
+//!   nothing (SPICE); the driver sets the secret with QMP `set_password`
+//!   before `cont`, so it never appears in the process list.
 //! - `<memballoon><stats period>`: set at run time with `qom-set` of
 //!   `guest-stats-polling-interval` on `/machine/peripheral/balloon0`.
 //! - `<currentMemory>` below `<memory>`: a QMP `balloon` after start.
-//! - `<vcpu cpuset>`: CPU affinity of the QEMU process, set by the driver.
+//! - `<vcpu cpuset>`: CPU affinity of QEMU's threads, set by the driver.
+//! - `<os firmware>`: the driver picks the firmware from QEMU's firmware
+//!   descriptors first (`firmware::resolve`); the command line only takes
+//!   a resolved `<loader>`.
 //! - `<nvram template>`: the driver copies the template to the store path
 //!   before start; the command line only names the store.
+//! - `<tpm>` with an emulator backend: the driver runs swtpm on the socket
+//!   [`tpm_socket`] names before QEMU starts.
+//! - `<clock offset='variable'|'timezone'>`: the guest's start time depends
+//!   on when it starts; the driver computes it (`RuntimePaths::clock_base`).
 //! - `<on_poweroff>restart</on_poweroff>`: QEMU pauses on guest power-off
 //!   (`-no-shutdown`); the driver resets and continues it on `SHUTDOWN`.
 //! - bridge and ethernet interfaces: the driver creates the tap device and
@@ -39,14 +46,18 @@
 mod boot;
 mod chardev;
 mod controllers;
+mod cpu;
 mod disks;
 mod display;
+mod extras;
 mod machine;
 mod net;
 mod opts;
 mod pci;
+mod sound;
 #[cfg(test)]
 mod tests;
+mod usb;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -55,6 +66,9 @@ use crate::driver::error::{Error, ErrorCode};
 use crate::driver::local::caps::QemuCaps;
 use crate::model::DomainDef;
 
+pub use controllers::channel_sockets;
+pub use extras::{tpm_socket, tpm_version};
+pub use machine::utc_datetime;
 pub use opts::escape;
 
 /// The paths and run-time choices the driver makes before starting a
@@ -81,6 +95,12 @@ pub struct RuntimePaths {
     /// libvirt makes one per domain). Default: `None`: such a loader runs
     /// without a store, and a template-only `<nvram>` is an error.
     pub nvram: Option<PathBuf>,
+    /// The moment the guest clock starts at (`YYYY-MM-DDTHH:MM:SS`), for
+    /// `<clock offset='variable'>`, `'timezone'`, and utc or localtime
+    /// with a numeric `adjustment`: it depends on when the domain starts.
+    /// Default: `None`; building the command line for such a clock then
+    /// fails with [`ErrorCode::InvalidArgument`].
+    pub clock_base: Option<String>,
     /// Start waiting for an incoming migration stream (`-incoming defer`),
     /// which the driver feeds through QMP to restore a saved domain.
     /// Default: `false`.
@@ -98,18 +118,21 @@ impl RuntimePaths {
             serial_log: None,
             vnc_port: None,
             nvram: None,
+            clock_base: None,
             incoming: false,
         }
     }
 
     /// Fixed paths under `dir` with every option filled in (a console log,
-    /// VNC port 5900, an nvram store), for tests and command-line previews.
+    /// VNC port 5900, an nvram store, a clock that starts at
+    /// 2009-02-13T23:31:30), for tests and command-line previews.
     pub fn for_test(dir: &str) -> RuntimePaths {
         let dir = Path::new(dir);
         RuntimePaths {
             serial_log: Some(dir.join("console.log")),
             vnc_port: Some(5900),
             nvram: Some(dir.join("VARS.fd")),
+            clock_base: Some("2009-02-13T23:31:30".to_string()),
             ..RuntimePaths::new(dir)
         }
     }
@@ -138,8 +161,8 @@ pub(crate) struct Ctx<'a> {
     pub argv: Vec<String>,
     /// PCI buses and the slots given out.
     pub pci: pci::Pci,
-    /// USB buses.
-    pub usb: controllers::Usb,
+    /// USB buses and ports.
+    pub usb: usb::Usb,
     /// Controller models that disks need to know.
     pub ctrls: controllers::Plan,
     /// Boot indexes of disks and interfaces.
@@ -174,6 +197,14 @@ pub fn build_argv(
     caps: &QemuCaps,
     paths: &RuntimePaths,
 ) -> Result<Vec<OsString>, Error> {
+    build_once(def, caps, paths)
+}
+
+fn build_once(
+    def: &DomainDef,
+    caps: &QemuCaps,
+    paths: &RuntimePaths,
+) -> Result<Vec<OsString>, Error> {
     let qmp = runtime_path("QMP socket", &paths.qmp_socket)?;
     runtime_path("runtime directory", &paths.runtime_dir)?;
     let emulator = machine::emulator(def, caps)?;
@@ -182,8 +213,8 @@ pub fn build_argv(
     let disks = disks::resolve(def)?;
     let ctrls = controllers::Plan::new(def, family, &disks)?;
     let boot = boot::BootPlan::new(def, &disks)?;
-    let pci = pci::Pci::new(def, family, display::primary_video_wants_slot(def))?;
-    let usb = controllers::Usb::new(def, family)?;
+    let usb = usb::Usb::new(def, family)?;
+    let pci = pci::Pci::new(def, family, &ctrls, &usb, &disks)?;
     let mut cx = Ctx {
         def,
         paths,
@@ -195,7 +226,70 @@ pub fn build_argv(
         ctrls,
         boot,
     };
+    emit_all(&mut cx, &machine_type, caps, qmp, &disks)?;
+    check_devices(&cx.argv, caps)?;
+    Ok(cx.argv.into_iter().map(OsString::from).collect())
+}
 
+/// Devices that need another device type the binary may lack (QEMU
+/// builds it in from a module), with the Debian package that has it.
+const NEEDS: &[(&str, &str, &str)] = &[
+    ("virtio-vga-gl", "virtio-gpu-gl-device", "qemu-system-gui"),
+    (
+        "virtio-gpu-gl-pci",
+        "virtio-gpu-gl-device",
+        "qemu-system-gui",
+    ),
+];
+
+/// Device names QEMU takes for another type (its qdev alias table), as
+/// libvirt writes them.
+const ALIASES: &[(&str, &str)] = &[("lsi", "lsi53c895a")];
+
+/// Every `-device` of the command line is one the binary has, when its
+/// device types were probed: QEMU would otherwise refuse to start, with
+/// less to say about why.
+fn check_devices(argv: &[String], caps: &QemuCaps) -> Result<(), Error> {
+    let Some(types) = &caps.devices else {
+        return Ok(());
+    };
+    let drivers = argv
+        .windows(2)
+        .filter(|w| w[0] == "-device")
+        .map(|w| w[1].split(',').next().unwrap_or_default());
+    for driver in drivers {
+        let needed = NEEDS
+            .iter()
+            .filter(|(d, _, _)| *d == driver)
+            .map(|(_, t, pkg)| (*t, Some(*pkg)));
+        let own = ALIASES
+            .iter()
+            .find(|(alias, _)| *alias == driver)
+            .map_or(driver, |(_, ty)| *ty);
+        for (ty, package) in std::iter::once((own, None)).chain(needed) {
+            if !types.contains(ty) {
+                let emulator = caps.emulator.display();
+                return Err(unsupported(match package {
+                    Some(p) => format!(
+                        "{emulator} has no device '{ty}', which '{driver}' needs: on Debian, install the package {p}"
+                    ),
+                    None => format!("{emulator} has no device '{driver}'"),
+                }));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every option after the emulator, in QEMU's order of need.
+fn emit_all(
+    cx: &mut Ctx<'_>,
+    machine_type: &str,
+    caps: &QemuCaps,
+    qmp: String,
+    disks: &disks::Disks,
+) -> Result<(), Error> {
+    let def = cx.def;
     cx.arg(
         "-name",
         opts::Opts::empty()
@@ -206,7 +300,7 @@ pub fn build_argv(
     cx.flag("-S");
     cx.flag("-no-user-config");
     cx.flag("-nodefaults");
-    machine::emit_machine(&mut cx, &machine_type)?;
+    machine::emit_machine(cx, machine_type, caps)?;
     cx.arg(
         "-chardev",
         opts::Opts::new("socket")
@@ -217,23 +311,30 @@ pub fn build_argv(
             .build(),
     );
     cx.arg("-mon", "chardev=charmonitor,id=monitor,mode=control");
-    machine::emit_clock(&mut cx)?;
-    machine::emit_actions(&mut cx);
-    machine::emit_pm(&mut cx);
-    pci::emit_globals(&mut cx)?;
-    cx.arg("-boot", "strict=on");
-    machine::emit_kernel(&mut cx)?;
-    pci::emit_controllers(&mut cx)?;
-    controllers::emit(&mut cx)?;
-    disks::emit(&mut cx, &disks)?;
-    net::emit(&mut cx)?;
-    chardev::emit(&mut cx)?;
-    display::emit(&mut cx)?;
-    if paths.incoming {
+    machine::emit_clock(cx)?;
+    machine::emit_actions(cx);
+    machine::emit_pm(cx);
+    pci::emit_globals(cx)?;
+    machine::emit_boot(cx)?;
+    machine::emit_kernel(cx)?;
+    pci::emit_controllers(cx)?;
+    controllers::emit(cx)?;
+    usb::emit_hubs(cx)?;
+    disks::emit(cx, disks)?;
+    net::emit(cx)?;
+    chardev::emit(cx)?;
+    extras::emit_tpm(cx)?;
+    display::emit(cx)?;
+    sound::emit_sounds(cx)?;
+    extras::emit_watchdogs(cx)?;
+    extras::emit_redirdevs(cx)?;
+    display::emit_balloon(cx)?;
+    extras::emit_rngs(cx)?;
+    if cx.paths.incoming {
         cx.arg("-incoming", "defer");
     }
     cx.arg("-msg", "timestamp=on");
-    Ok(cx.argv.into_iter().map(OsString::from).collect())
+    Ok(())
 }
 
 /// The QEMU device id of each disk, in document order (`ide0-1-0`,

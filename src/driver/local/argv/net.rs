@@ -4,7 +4,7 @@
 use std::net::IpAddr;
 
 use super::opts::Opts;
-use super::pci::Plug;
+use super::pci::Dev;
 use super::{Ctx, invalid, unsupported};
 use crate::driver::error::{Error, ErrorCode};
 use crate::model::{Interface, InterfaceType, PortForward, PortProto};
@@ -39,7 +39,7 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
         let netdev = format!("hostnet{i}");
         cx.arg("-netdev", backend(net, &netdev)?.build());
         let what = format!("interface {i}");
-        let placed = cx.pci.place(&what, net.address.as_ref(), Plug::Device)?;
+        let placed = cx.pci.place(&what, net.address.as_ref(), Dev::Net(i))?;
         let m = net.mac.0;
         let mac = format!(
             "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
@@ -92,9 +92,25 @@ fn backend(net: &Interface, id: &str) -> Result<Opts, Error> {
                 .set_user("ifname", "tap device name", tap)
                 .map(|o| o.set("script", "no").set("downscript", "no"))
         }
-        InterfaceType::Network(_) => Err(unsupported(
-            "libvirt managed networks are not supported: use <interface type='user'> or type='bridge'",
-        )),
+        // libvirt's `default` network is NAT with DHCP on 192.168.122.0/24
+        // and the gateway at .1: QEMU's user networking gives the guest
+        // that network, without a host bridge (its DNS server is at .3:
+        // slirp keeps it apart from the gateway).
+        InterfaceType::Network(n) if n == "default" => {
+            if net.target_dev.is_some() {
+                return Err(unsupported(
+                    "<target dev> is not supported on the 'default' network (it has no host tap)",
+                ));
+            }
+            Ok(Opts::new("user")
+                .set("id", id)
+                .set("net", "192.168.122.0/24")
+                .set("host", "192.168.122.1")
+                .set("dhcpstart", "192.168.122.2"))
+        }
+        InterfaceType::Network(n) => Err(unsupported(format!(
+            "the libvirt network '{n}' does not exist here: qvirt provides only the 'default' network (NAT); use <interface type='bridge'> for a host bridge"
+        ))),
     }
 }
 

@@ -1,18 +1,34 @@
 //! PCI topology: the buses (the root bus and one per PCI `<controller>`),
-//! the slots devices take on them, and the PCI controller devices.
+//! the slot each device takes, and the PCI controller devices.
 //!
-//! Every explicit `<address type='pci'>` is reserved first, so that a
-//! device without an address is never put on a slot another one names.
-//! QEMU's bus ids follow libvirt: the root bus is `pci.0` (i440FX) or
-//! `pcie.0` (Q35), the bus of the controller with index N is `pci.N`.
+//! Devices without an `<address>` get the one libvirt gives them
+//! (qemu_domain_address.c, domain_addr.c): every explicit address is
+//! reserved first, then the chipset's places (the primary video card at
+//! 00:02.0 on pc and 00:01.0 on q35, ICH9 USB at 00:1d, ICH9 sound at
+//! 00:1b, ...), then PCI controllers, NICs, sound cards, other
+//! controllers, virtio disks, the balloon, RNGs, watchdogs, videos and
+//! virtio inputs, in that order, each on the first bus that takes its
+//! kind: conventional PCI devices on pci-root and bridges, PCI Express
+//! ones on root and downstream ports (q35's root complex takes no device
+//! by itself). pcie-root-ports share slots as functions 0-7. When no bus
+//! has room, the buses libvirt would add are added: pci-bridges,
+//! pcie-root-ports, a pcie-to-pci-bridge (with its root port) for
+//! conventional devices on q35, and, for a q35 domain whose XML has no
+//! PCI controllers, one spare root port for hotplug. QEMU's bus ids
+//! follow libvirt: the root bus is `pci.0` (i440FX) or `pcie.0` (Q35),
+//! the bus of the controller with index N is `pci.N`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
+use super::controllers;
+use super::disks::Disks;
 use super::opts::Opts;
+use super::usb::Usb;
 use super::{Ctx, Family, invalid, unsupported};
 use crate::driver::error::Error;
 use crate::model::{
-    Address, BalloonModel, Controller, ControllerType, DomainDef, InputBus, InputType, PciAddress,
+    Address, BalloonModel, Controller, ControllerType, DiskBus, DomainDef, InputBus, InputType,
+    PciAddress, RngModel, SoundModel, VideoModel, WatchdogModel,
 };
 
 /// What kind of bus a PCI controller provides.
@@ -89,15 +105,35 @@ impl BusKind {
         }
     }
 
-    /// The slots devices without an address may take. Bridges keep slot 0
-    /// free (their hot-plug controller), ports have a single slot.
-    fn auto_slots(self, family: Family) -> std::ops::RangeInclusive<u32> {
-        match (self, family) {
-            (BusKind::PciRoot, _) => 2..=31,
-            (BusKind::PcieRoot, _) => 1..=0x1e,
-            (BusKind::PciBridge | BusKind::PcieToPci, _) => 1..=31,
-            (BusKind::RootPort | BusKind::Downstream, _) => 0..=0,
-            _ => 0..=31,
+    /// What the bus takes (connect flags) and its slots for devices
+    /// without an address, as libvirt's virDomainPCIAddressBusSetModel.
+    fn bus_flags(self) -> (u32, u32, u32) {
+        use BusKind::*;
+        match self {
+            PciRoot => (AUTO | PCI_DEVICE | PCI_BRIDGE | PXB, 1, 31),
+            PciBridge | PcieToPci => (AUTO | PCI_DEVICE | PCI_BRIDGE, 1, 31),
+            Pxb => (AUTO | PCI_DEVICE | PCI_BRIDGE, 0, 31),
+            PcieRoot => (PCIE_DEVICE | ROOT_PORT | DMI | PXB_PCIE, 1, 31),
+            DmiToPci => (PCI_DEVICE | PCI_BRIDGE, 0, 31),
+            RootPort | Downstream => (AUTO | PCIE_DEVICE | UPSTREAM | PCIE_TO_PCI, 0, 0),
+            Upstream => (DOWNSTREAM, 0, 31),
+            PxbPcie => (ROOT_PORT | DMI, 0, 31),
+        }
+    }
+
+    /// What the controller is, as a device on its parent bus.
+    fn connect(self) -> u32 {
+        use BusKind::*;
+        match self {
+            PciRoot | PcieRoot => 0,
+            PciBridge => PCI_BRIDGE,
+            DmiToPci => DMI,
+            PcieToPci => PCIE_TO_PCI,
+            Pxb => PXB,
+            PxbPcie => PXB_PCIE,
+            RootPort => ROOT_PORT | AGGREGATE,
+            Upstream => UPSTREAM,
+            Downstream => DOWNSTREAM,
         }
     }
 
@@ -122,24 +158,62 @@ impl BusKind {
     }
 }
 
-/// One PCI bus and the slots taken on it.
-#[derive(Debug)]
-struct Bus {
-    kind: BusKind,
-    id: String,
-    /// Slot -> functions in use.
-    used: BTreeMap<u32, BTreeSet<u32>>,
+/// Connect flags (libvirt's VIR_PCI_CONNECT_*): what a device is, and
+/// what a bus takes.
+const PCI_DEVICE: u32 = 1;
+const PCIE_DEVICE: u32 = 1 << 1;
+const ROOT_PORT: u32 = 1 << 2;
+const UPSTREAM: u32 = 1 << 3;
+const DOWNSTREAM: u32 = 1 << 4;
+const DMI: u32 = 1 << 5;
+const PXB: u32 = 1 << 6;
+const PXB_PCIE: u32 = 1 << 7;
+const PCIE_TO_PCI: u32 = 1 << 8;
+const PCI_BRIDGE: u32 = 1 << 9;
+const TYPES: u32 = (1 << 10) - 1;
+/// A device that may be given an address; a bus that gives them.
+const AUTO: u32 = 1 << 10;
+/// Devices that share a slot as its functions (pcie-root-ports).
+const AGGREGATE: u32 = 1 << 11;
+
+/// Who gets a PCI address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Dev {
+    /// The PCI controller with this index.
+    PciController(u32),
+    /// An `<interface>`, by position.
+    Net(usize),
+    /// A `<sound>`, by position.
+    Sound(usize),
+    /// A SCSI, SATA or virtio-serial controller by kind and index.
+    Controller(CtlKind, u32),
+    /// A USB controller by index, and its place in the group (master
+    /// first, then companions).
+    Usb(u32, usize),
+    /// A `<disk>`, by position.
+    Disk(usize),
+    /// The memory balloon.
+    Balloon,
+    /// An `<rng>`, by position.
+    Rng(usize),
+    /// A `<watchdog>`, by position.
+    Watchdog(usize),
+    /// A video card, by its place in the list the display module emits
+    /// (the primary first).
+    Video(usize),
+    /// An `<input>`, by position.
+    Input(usize),
 }
 
-/// What is being placed on a bus.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Plug {
-    /// An ordinary PCI device.
-    Device,
-    /// The primary video card, which gets the slot libvirt gives it.
-    PrimaryVideo,
-    /// A PCI controller of this kind with this index.
-    Bus(BusKind, u32),
+/// The controllers [`Dev::Controller`] names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum CtlKind {
+    /// SCSI.
+    Scsi,
+    /// SATA.
+    Sata,
+    /// virtio-serial.
+    VirtioSerial,
 }
 
 /// A device's place on a bus: the `bus=...,addr=...` options and the slot.
@@ -153,36 +227,54 @@ pub struct Placed {
     pub function: u32,
 }
 
-/// The PCI buses of a domain and the slots given out so far.
+/// One PCI bus.
+#[derive(Debug)]
+struct Bus {
+    kind: BusKind,
+    id: String,
+}
+
+/// The PCI buses of a domain and the address of every PCI device.
 #[derive(Debug)]
 pub struct Pci {
     buses: BTreeMap<u32, Bus>,
-    family: Family,
-    /// The root slot kept for the primary video card, if it has no address.
-    video_slot: Option<u32>,
+    /// The address chosen for each device without one.
+    chosen: BTreeMap<Dev, (u32, u32, u32)>,
+    /// Slots where more than one function is in use: function 0 there is
+    /// multifunction.
+    shared: std::collections::BTreeSet<(u32, u32)>,
+    /// Buses no controller declares, which libvirt adds: for addresses
+    /// that name them, and where devices found no room.
+    implied: Vec<(u32, BusKind)>,
+}
+
+/// A device that wants a PCI address.
+struct Want {
+    dev: Dev,
+    what: String,
+    flags: u32,
+    explicit: Option<PciAddress>,
+    /// An ICH9 USB2 controller: its group's index and its function.
+    usb2: Option<(u32, u32)>,
 }
 
 impl Pci {
-    /// Builds the buses from the PCI controllers and reserves every
-    /// explicit PCI address in the definition.
-    pub fn new(def: &DomainDef, family: Family, reserve_video: bool) -> Result<Pci, Error> {
+    /// Builds the buses from the PCI controllers, reserves every explicit
+    /// PCI address and gives every other PCI device the address libvirt
+    /// would.
+    pub fn new(
+        def: &DomainDef,
+        family: Family,
+        ctrls: &controllers::Plan,
+        usb: &Usb,
+        disks: &Disks,
+    ) -> Result<Pci, Error> {
         let root_kind = match family {
             Family::I440fx => BusKind::PciRoot,
             Family::Q35 => BusKind::PcieRoot,
         };
-        let root_id = match family {
-            Family::I440fx => "pci.0",
-            Family::Q35 => "pcie.0",
-        };
-        let mut buses = BTreeMap::new();
-        buses.insert(
-            0,
-            Bus {
-                kind: root_kind,
-                id: root_id.to_string(),
-                used: BTreeMap::new(),
-            },
-        );
+        let mut declared: BTreeMap<u32, BusKind> = BTreeMap::new();
+        declared.insert(0, root_kind);
         for c in pci_controllers(def) {
             let kind = controller_kind(c)?;
             if c.index == 0 {
@@ -213,100 +305,92 @@ impl Pci {
                     c.index
                 )));
             }
-            let bus = Bus {
-                kind,
-                id: format!("pci.{}", c.index),
-                used: BTreeMap::new(),
-            };
-            if buses.insert(c.index, bus).is_some() {
+            if declared.insert(c.index, kind).is_some() {
                 return Err(invalid(format!(
                     "Multiple 'pci' controllers with index '{}'",
                     c.index
                 )));
             }
         }
-        let mut pci = Pci {
-            buses,
-            family,
-            video_slot: None,
-        };
-        // The host bridge and the chipset's own functions.
-        pci.builtin(0);
-        match family {
-            Family::I440fx => pci.builtin(1),
-            Family::Q35 => pci.builtin(0x1f),
-        }
-        for (what, addr, builtin_ok) in explicit_addresses(def, family) {
-            pci.reserve(&what, &addr, builtin_ok)?;
-        }
-        if reserve_video {
-            let slot = match family {
-                Family::I440fx => 2,
-                Family::Q35 => 1,
+        let max_declared = declared.keys().next_back().copied().unwrap_or(0);
+        // A bus an address names and no controller declares is added, as
+        // libvirt does, with every missing index below it or below the
+        // highest declared one.
+        let wants = wants(def, family, ctrls, usb, disks)?;
+        let named = wants
+            .iter()
+            .filter_map(|w| w.explicit.map(|a| a.bus))
+            .max()
+            .unwrap_or(0);
+        let named = named.max(max_declared);
+        let mut implied = Vec::new();
+        if named <= 255 {
+            let kind = match family {
+                Family::I440fx => BusKind::PciBridge,
+                Family::Q35 => BusKind::RootPort,
             };
-            if !pci.root().used.contains_key(&slot) {
-                pci.video_slot = Some(slot);
-                pci.claim(0, slot, 0);
+            for index in 1..=named {
+                if let std::collections::btree_map::Entry::Vacant(v) = declared.entry(index) {
+                    v.insert(kind);
+                    implied.push((index, kind));
+                }
             }
         }
-        Ok(pci)
-    }
-
-    fn root(&self) -> &Bus {
-        &self.buses[&0]
-    }
-
-    /// Marks every function of a root slot as the chipset's.
-    fn builtin(&mut self, slot: u32) {
-        let bus = self.buses.get_mut(&0).expect("the root bus exists");
-        bus.used.insert(slot, (0..8).collect());
-    }
-
-    /// Marks one function as used.
-    pub fn claim(&mut self, bus: u32, slot: u32, function: u32) {
-        if let Some(b) = self.buses.get_mut(&bus) {
-            b.used.entry(slot).or_default().insert(function);
+        // The PCI controllers come first among the devices.
+        let mut controllers: Vec<Want> = Vec::new();
+        let pcis: Vec<&Controller> = pci_controllers(def).collect();
+        for c in libvirt_order(&pcis).into_iter().filter(|c| c.index > 0) {
+            let kind = controller_kind(c)?;
+            controllers.push(Want {
+                dev: Dev::PciController(c.index),
+                what: format!("{} controller with index='{}'", kind.model(), c.index),
+                flags: kind.connect(),
+                explicit: pci_address(c.address.as_ref()),
+                usb2: None,
+            });
         }
+        let bus_want = |index: u32, kind: BusKind| Want {
+            dev: Dev::PciController(index),
+            what: format!("{} controller with index='{index}'", kind.model()),
+            flags: kind.connect(),
+            explicit: None,
+            usb2: None,
+        };
+        controllers.extend(implied.iter().map(|(i, k)| bus_want(*i, *k)));
+        let first = Space::new(&declared, family, true);
+        let grown = first.count(&controllers, &wants, family, max_declared)?;
+        for (index, kind) in &grown {
+            declared.insert(*index, *kind);
+            implied.push((*index, *kind));
+            controllers.push(bus_want(*index, *kind));
+        }
+        let mut space = Space::new(&declared, family, false);
+        space.assign(&controllers, &wants, family)?;
+        let buses = declared
+            .iter()
+            .map(|(i, kind)| {
+                let id = match (i, family) {
+                    (0, Family::I440fx) => "pci.0".to_string(),
+                    (0, Family::Q35) => "pcie.0".to_string(),
+                    _ => format!("pci.{i}"),
+                };
+                (*i, Bus { kind: *kind, id })
+            })
+            .collect();
+        let shared = space.shared();
+        Ok(Pci {
+            buses,
+            chosen: space.chosen,
+            shared,
+            implied,
+        })
     }
 
-    /// Reserves an explicit address; `builtin_ok` lets a device describe a
-    /// chipset function (the PIIX3 USB controller at 00:01.2).
-    fn reserve(&mut self, what: &str, a: &PciAddress, builtin_ok: bool) -> Result<(), Error> {
-        check_range(what, a)?;
-        let family = self.family;
-        let bus = self.buses.get_mut(&a.bus).ok_or_else(|| {
-            invalid(format!(
-                "the {what} is on PCI bus {}, which does not exist: add <controller type='pci' index='{}'>",
-                a.bus, a.bus
-            ))
-        })?;
-        let builtin_slot = a.bus == 0
-            && (a.slot == 0
-                || (family == Family::I440fx && a.slot == 1)
-                || (family == Family::Q35 && a.slot == 0x1f));
-        if builtin_slot && builtin_ok {
-            return Ok(());
-        }
-        let functions = bus.used.entry(a.slot).or_default();
-        if builtin_slot || !functions.insert(a.function) {
-            return Err(invalid(format!(
-                "Attempted double use of PCI Address {} (by the {what})",
-                show(a)
-            )));
-        }
-        Ok(())
-    }
-
-    /// The `bus=...,addr=...` options of a device: its own address, or one
-    /// chosen here. `what` names the device in errors.
-    pub fn place(
-        &mut self,
-        what: &str,
-        addr: Option<&Address>,
-        plug: Plug,
-    ) -> Result<Placed, Error> {
-        let child = match plug {
-            Plug::Bus(kind, _) => Some(kind),
+    /// The `bus=...,addr=...` options of `dev`: its own address, or the
+    /// one chosen for it. `what` names the device in errors.
+    pub fn place(&self, what: &str, addr: Option<&Address>, dev: Dev) -> Result<Placed, Error> {
+        let child = match dev {
+            Dev::PciController(index) => Some(self.buses[&index].kind),
             _ => None,
         };
         match addr {
@@ -333,33 +417,29 @@ impl Pci {
                         a.bus
                     )));
                 }
-                let many = bus.used.get(&a.slot).is_some_and(|f| f.len() > 1);
-                let multifunction = a
-                    .multifunction
-                    .or((a.function == 0 && many).then_some(true));
-                Ok(self.format(a.bus, a.slot, a.function, multifunction))
+                Ok(self.format(a.bus, a.slot, a.function, a.multifunction))
             }
             Some(_) => Err(invalid(format!("the {what} needs a PCI address"))),
             None => {
-                let (bus, slot) = self.auto(what, plug)?;
-                Ok(self.format(bus, slot, 0, None))
+                let (bus, slot, function) =
+                    self.chosen.get(&dev).copied().ok_or_else(|| {
+                        invalid(format!("no PCI address was chosen for the {what}"))
+                    })?;
+                Ok(self.format(bus, slot, function, None))
             }
         }
     }
 
-    /// The options for a known address.
-    pub fn format(
-        &self,
-        bus: u32,
-        slot: u32,
-        function: u32,
-        multifunction: Option<bool>,
-    ) -> Placed {
+    /// The options for an address; function 0 of a slot whose other
+    /// functions are in use is multifunction unless `multifunction` says.
+    fn format(&self, bus: u32, slot: u32, function: u32, multifunction: Option<bool>) -> Placed {
         let addr = if function == 0 {
             format!("{slot:#x}")
         } else {
             format!("{slot:#x}.{function:#x}")
         };
+        let multifunction =
+            multifunction.or((function == 0 && self.shared.contains(&(bus, slot))).then_some(true));
         let opts = Opts::empty()
             .set("bus", &self.buses[&bus].id)
             .set("addr", addr)
@@ -370,83 +450,636 @@ impl Pci {
             function,
         }
     }
+}
 
-    /// A free root-bus slot for a group of functions (USB companions).
-    pub fn auto_slot(&mut self, what: &str) -> Result<(u32, u32), Error> {
-        self.auto(what, Plug::Device)
+/// One bus while addresses are given out.
+#[derive(Debug, Clone)]
+struct SpaceBus {
+    flags: u32,
+    min: u32,
+    max: u32,
+    /// Per slot, the functions in use (a bit each).
+    functions: [u8; 32],
+    /// Per slot, whether it holds devices that share slots.
+    aggregate: [bool; 32],
+}
+
+impl SpaceBus {
+    fn new(kind: BusKind) -> SpaceBus {
+        let (flags, min, max) = kind.bus_flags();
+        SpaceBus {
+            flags,
+            min,
+            max,
+            functions: [0; 32],
+            aggregate: [false; 32],
+        }
+    }
+}
+
+/// The address space of a domain's buses, as libvirt's
+/// virDomainPCIAddressSet: a first counting pass may grow buses, the
+/// second gives out the addresses.
+#[derive(Debug, Clone)]
+struct Space {
+    buses: Vec<Option<SpaceBus>>,
+    family: Family,
+    counting: bool,
+    chosen: BTreeMap<Dev, (u32, u32, u32)>,
+    /// The buses added while counting.
+    grown: Vec<(u32, BusKind)>,
+}
+
+impl Space {
+    fn new(declared: &BTreeMap<u32, BusKind>, family: Family, counting: bool) -> Space {
+        let n = declared.keys().next_back().map_or(1, |m| *m as usize + 1);
+        let mut buses = vec![None; n];
+        for (i, kind) in declared {
+            buses[*i as usize] = Some(SpaceBus::new(*kind));
+        }
+        Space {
+            buses,
+            family,
+            counting,
+            chosen: BTreeMap::new(),
+            grown: Vec::new(),
+        }
     }
 
-    /// Chooses a bus and slot for a device without an address.
-    fn auto(&mut self, what: &str, plug: Plug) -> Result<(u32, u32), Error> {
-        use BusKind::*;
-        let q35 = self.family == Family::Q35;
-        let candidates: Vec<u32> = match plug {
-            Plug::PrimaryVideo if self.video_slot.is_some() => {
-                let slot = self.video_slot.take().expect("checked");
-                return Ok((0, slot));
+    fn bus(&mut self, index: u32) -> Option<&mut SpaceBus> {
+        self.buses.get_mut(index as usize).and_then(Option::as_mut)
+    }
+
+    fn in_use(&self, bus: u32, slot: u32) -> bool {
+        self.buses
+            .get(bus as usize)
+            .and_then(Option::as_ref)
+            .is_some_and(|b| b.functions[slot as usize] != 0)
+    }
+
+    /// Reserves one function; an explicit address used twice is an error.
+    fn reserve(&mut self, what: &str, at: (u32, u32, u32), flags: u32) -> Result<(), Error> {
+        let (bus, slot, function) = at;
+        let b = self.bus(bus).ok_or_else(|| {
+            invalid(format!(
+                "the {what} is on PCI bus {bus}, which does not exist: add <controller type='pci' index='{bus}'>"
+            ))
+        })?;
+        let bit = 1u8 << function;
+        if b.functions[slot as usize] & bit != 0 {
+            return Err(invalid(format!(
+                "Attempted double use of PCI Address 0000:{bus:02x}:{slot:02x}.{function:x} (by the {what})"
+            )));
+        }
+        b.functions[slot as usize] |= bit;
+        if flags & AGGREGATE != 0 {
+            b.aggregate[slot as usize] = true;
+        }
+        Ok(())
+    }
+
+    /// Whether a device with `flags` may be given a place on `bus`.
+    fn compatible(bus: &SpaceBus, flags: u32) -> bool {
+        if flags & AUTO != 0 && bus.flags & AUTO == 0 {
+            return false;
+        }
+        flags & bus.flags & TYPES != 0
+    }
+
+    /// The first free place for a device with `flags`: a slot with no
+    /// function in use (function `function`, else 0), or for devices that
+    /// share slots, a free function of a shared slot.
+    fn next(&self, flags: u32, function: Option<u32>) -> Option<(u32, u32, u32)> {
+        for (i, bus) in self.buses.iter().enumerate() {
+            let Some(bus) = bus else { continue };
+            if !Self::compatible(bus, flags) {
+                continue;
             }
-            Plug::Device | Plug::PrimaryVideo => vec![0],
-            Plug::Bus(kind @ (RootPort | DmiToPci | PxbPcie), _) if !q35 => {
-                return Err(unsupported(format!(
-                    "a {} controller needs a q35 machine type",
-                    kind.model()
-                )));
-            }
-            Plug::Bus(Pxb, _) if q35 => {
-                return Err(unsupported(
-                    "a pci-expander-bus controller needs a pc machine type: use pcie-expander-bus on q35",
-                ));
-            }
-            Plug::Bus(DmiToPci, _) if self.slot_free(0, 0x1e) => {
-                self.claim(0, 0x1e, 0);
-                return Ok((0, 0x1e));
-            }
-            Plug::Bus(RootPort | DmiToPci | PxbPcie | Pxb, _) => vec![0],
-            Plug::Bus(PciBridge, own) => {
-                let mut v = self.buses_of(&[DmiToPci, PcieToPci], own);
-                v.push(0);
-                v
-            }
-            Plug::Bus(Upstream | PcieToPci, own) => self.buses_of(&[RootPort, Downstream], own),
-            Plug::Bus(Downstream, own) => {
-                let mut v = self.buses_of(&[Upstream], own);
-                v.reverse();
-                v
-            }
-            Plug::Bus(PciRoot | PcieRoot, _) => vec![],
-        };
-        for bus in candidates {
-            let kind = self.buses[&bus].kind;
-            for slot in kind.auto_slots(self.family) {
-                if self.slot_free(bus, slot) {
-                    self.claim(bus, slot, 0);
-                    return Ok((bus, slot));
+            for slot in bus.min..=bus.max {
+                let used = bus.functions[slot as usize];
+                if used == 0 {
+                    return Some((i as u32, slot, function.unwrap_or(0)));
+                }
+                if flags & AGGREGATE != 0 && bus.aggregate[slot as usize] {
+                    let free = match function {
+                        Some(f) => (used & (1 << f) == 0).then_some(f),
+                        None => (0..8).find(|f| used & (1 << f) == 0),
+                    };
+                    if let Some(f) = free {
+                        return Some((i as u32, slot, f));
+                    }
                 }
             }
         }
-        Err(match plug {
-            Plug::Bus(kind, _) if kind != PciBridge => unsupported(format!(
-                "no free place for the {what}: give it an <address> on a controller that accepts a {}",
-                kind.model()
-            )),
-            _ => unsupported(format!(
-                "no free PCI slot on the root bus for the {what}: give devices <address> elements on a pci-bridge or root port"
-            )),
-        })
+        None
     }
 
-    fn slot_free(&self, bus: u32, slot: u32) -> bool {
-        !self.buses[&bus].used.contains_key(&slot)
+    /// Gives `dev` the next free place, growing the buses when counting
+    /// (libvirt's virDomainPCIAddressSetGrow).
+    fn take(
+        &mut self,
+        what: &str,
+        flags: u32,
+        function: Option<u32>,
+    ) -> Result<(u32, u32, u32), Error> {
+        if let Some(at) = self.next(flags, function) {
+            self.reserve(what, at, flags)?;
+            return Ok(at);
+        }
+        if !self.counting {
+            return Err(unsupported(format!(
+                "No more available PCI slots for the {what}"
+            )));
+        }
+        let at = if flags & PCI_DEVICE != 0 {
+            let bridge_possible = self
+                .buses
+                .iter()
+                .flatten()
+                .any(|b| b.flags & PCI_BRIDGE != 0);
+            if bridge_possible || self.family == Family::I440fx {
+                let index = self.grow(BusKind::PciBridge);
+                (index, 1, function.unwrap_or(0))
+            } else {
+                // A pure PCI Express guest gets a conventional PCI bus:
+                // a pcie-to-pci-bridge in a root port of its own.
+                let port = self.grow(BusKind::RootPort);
+                if let Some(b) = self.bus(port) {
+                    b.flags = PCIE_TO_PCI;
+                }
+                let index = self.grow(BusKind::PcieToPci);
+                (index, 1, function.unwrap_or(0))
+            }
+        } else if flags & (PCIE_DEVICE | UPSTREAM) != 0 {
+            let index = self.grow(BusKind::RootPort);
+            (index, 0, function.unwrap_or(0))
+        } else {
+            return Err(unsupported(format!(
+                "a PCI slot is needed to connect the {what}, but none is available, and it cannot be automatically added"
+            )));
+        };
+        self.reserve(what, at, flags)?;
+        Ok(at)
     }
 
-    /// Buses of the given kinds whose index is below `own`, by index.
-    fn buses_of(&self, kinds: &[BusKind], own: u32) -> Vec<u32> {
-        self.buses
-            .iter()
-            .filter(|(i, b)| **i < own && kinds.contains(&b.kind))
-            .map(|(i, _)| *i)
-            .collect()
+    /// Whether a slot is the host bridge's or the chipset's.
+    fn builtin(&self, bus: u32, slot: u32) -> bool {
+        let chipset = match self.family {
+            Family::I440fx => 1,
+            Family::Q35 => 0x1f,
+        };
+        bus == 0 && (slot == 0 || slot == chipset)
     }
+
+    fn grow(&mut self, kind: BusKind) -> u32 {
+        let index = self.buses.len() as u32;
+        self.buses.push(Some(SpaceBus::new(kind)));
+        self.grown.push((index, kind));
+        index
+    }
+
+    /// Explicit addresses and the chipset's own places.
+    fn chipset(
+        &mut self,
+        controllers: &[Want],
+        wants: &[Want],
+        family: Family,
+    ) -> Result<(), Error> {
+        // The host bridge, and the chipset's slot (PIIX3 at 00:01, the
+        // ICH9 LPC, SATA and SMBus at 00:1f): explicit addresses there
+        // are only for the chipset's own controllers.
+        let builtin = match family {
+            Family::I440fx => 1,
+            Family::Q35 => 0x1f,
+        };
+        if let Some(root) = self.bus(0) {
+            root.functions[0] = 0xff;
+            root.functions[builtin] = 0xff;
+        }
+        for w in controllers.iter().chain(wants) {
+            let Some(a) = w.explicit else { continue };
+            check_range(&w.what, &a)?;
+            let chipset = a.bus == 0 && (a.slot == 0 || a.slot == builtin as u32);
+            if chipset {
+                if builtin_ok(w, family, &a) {
+                    continue;
+                }
+                return Err(invalid(format!(
+                    "Attempted double use of PCI Address {} (by the {})",
+                    show(&a),
+                    w.what
+                )));
+            }
+            self.reserve(&w.what, (a.bus, a.slot, a.function), w.flags)?;
+            self.chosen.insert(w.dev, (a.bus, a.slot, a.function));
+        }
+        // Where the chipset has its devices.
+        let free = |s: &Space, dev: Dev| !s.chosen.contains_key(&dev);
+        for w in wants {
+            if !free(self, w.dev) {
+                continue;
+            }
+            match (family, w.dev) {
+                (Family::I440fx, Dev::Usb(0, 0)) if w.what.contains("piix3-uhci") => {
+                    self.chosen.insert(w.dev, (0, 1, 2));
+                }
+                (Family::Q35, Dev::Usb(index, _)) if w.usb2 == Some((index, 0)) => {
+                    for slot in [0x1d, 0x1a] {
+                        if !self.in_use(0, slot) {
+                            self.reserve(&w.what, (0, slot, 0), w.flags)?;
+                            self.chosen.insert(w.dev, (0, slot, 0));
+                            break;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        if family == Family::Q35 {
+            for w in controllers {
+                if let (Dev::PciController(i), None) = (w.dev, w.explicit)
+                    && w.flags == DMI
+                    && !self.in_use(0, 0x1e)
+                    && free(self, Dev::PciController(i))
+                {
+                    self.reserve(&w.what, (0, 0x1e, 0), w.flags)?;
+                    self.chosen.insert(w.dev, (0, 0x1e, 0));
+                }
+            }
+        }
+        if let Some(w) = wants.iter().find(|w| w.dev == Dev::Video(0))
+            && free(self, w.dev)
+        {
+            let slot = match family {
+                Family::I440fx => 2,
+                Family::Q35 => 1,
+            };
+            let at = if self.in_use(0, slot) {
+                self.take(&w.what, w.flags, None)?
+            } else {
+                self.reserve(&w.what, (0, slot, 0), w.flags)?;
+                (0, slot, 0)
+            };
+            self.chosen.insert(w.dev, at);
+        }
+        if family == Family::Q35
+            && !self.in_use(0, 0x1b)
+            && let Some(w) = wants.iter().find(|w| {
+                matches!(w.dev, Dev::Sound(_)) && w.what.starts_with("ich9") && free(self, w.dev)
+            })
+        {
+            self.reserve(&w.what, (0, 0x1b, 0), w.flags)?;
+            self.chosen.insert(w.dev, (0, 0x1b, 0));
+        }
+        Ok(())
+    }
+
+    /// Gives every device without an address its place, in order.
+    fn assign(
+        &mut self,
+        controllers: &[Want],
+        wants: &[Want],
+        family: Family,
+    ) -> Result<(), Error> {
+        self.chipset(controllers, wants, family)?;
+        self.assign_rest(controllers, wants)
+    }
+
+    fn assign_rest(&mut self, controllers: &[Want], wants: &[Want]) -> Result<(), Error> {
+        for w in controllers.iter().chain(wants) {
+            if self.chosen.contains_key(&w.dev) {
+                continue;
+            }
+            let at = match w.usb2 {
+                Some((index, function)) => {
+                    // An ICH9 USB2 set shares one slot.
+                    let placed = wants
+                        .iter()
+                        .filter(|o| o.usb2.is_some_and(|(i, _)| i == index))
+                        .find_map(|o| self.chosen.get(&o.dev).copied());
+                    match placed {
+                        Some((bus, slot, _)) => {
+                            self.reserve(&w.what, (bus, slot, function), w.flags)?;
+                            (bus, slot, function)
+                        }
+                        None => self.take(&w.what, w.flags, Some(function))?,
+                    }
+                }
+                None => self.take(&w.what, w.flags, None)?,
+            };
+            self.chosen.insert(w.dev, at);
+        }
+        Ok(())
+    }
+
+    /// The counting pass: which buses libvirt would add for these devices.
+    fn count(
+        mut self,
+        controllers: &[Want],
+        wants: &[Want],
+        family: Family,
+        max_declared: u32,
+    ) -> Result<Vec<(u32, BusKind)>, Error> {
+        self.chipset(controllers, wants, family)?;
+        // On pc, one slot is kept for a bridge that hotplug may need.
+        if family == Family::I440fx {
+            let full = self
+                .buses
+                .iter()
+                .flatten()
+                .all(|b| (b.min..=b.max).all(|s| b.functions[s as usize] != 0));
+            if !full {
+                self.take("spare slot", AUTO | PCI_DEVICE, None)?;
+            }
+        }
+        self.assign_rest(controllers, wants)?;
+        // A q35 domain whose XML leaves PCI controllers to the manager
+        // gets one spare root port for hotplug.
+        if family == Family::Q35 && max_declared == 0 && self.buses.len() > 1 {
+            self.take("spare root port", AUTO | PCIE_DEVICE, None)?;
+        }
+        // Every added controller needs a place too (and may add more).
+        let mut i = 0;
+        while i < self.grown.len() {
+            let (index, kind) = self.grown[i];
+            let what = format!("{} controller with index='{index}'", kind.model());
+            self.take(&what, kind.connect(), None)?;
+            i += 1;
+        }
+        Ok(self.grown)
+    }
+
+    /// The slots with more than one function in use.
+    fn shared(&self) -> std::collections::BTreeSet<(u32, u32)> {
+        let mut out = std::collections::BTreeSet::new();
+        for (i, bus) in self.buses.iter().enumerate() {
+            let Some(bus) = bus else { continue };
+            for slot in 0..32 {
+                if bus.functions[slot].count_ones() > 1 && !self.builtin(i as u32, slot as u32) {
+                    out.insert((i as u32, slot as u32));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Whether an explicit address in a chipset slot is the chipset device's
+/// own: PIIX3's USB at 00:01.2 on pc.
+fn builtin_ok(w: &Want, family: Family, a: &PciAddress) -> bool {
+    family == Family::I440fx
+        && matches!(w.dev, Dev::Usb(..))
+        && a.bus == 0
+        && a.slot == 1
+        && a.function == 2
+}
+
+/// The controllers in the order libvirt keeps them
+/// (virDomainControllerInsertPreAlloced): each after the last one of its
+/// type with a lower or equal index, before one with a higher index (a
+/// master before companions of its index that name it), and the first of
+/// a type at the end.
+fn libvirt_order<'a>(list: &[&'a Controller]) -> Vec<&'a Controller> {
+    let mut out: Vec<&Controller> = Vec::new();
+    for c in list {
+        let mut at = None;
+        for (i, cur) in out.iter().enumerate().rev() {
+            if cur.kind != c.kind {
+                continue;
+            }
+            if cur.index > c.index
+                || (c.master_startport.is_none()
+                    && cur.master_startport.is_some()
+                    && cur.index == c.index)
+            {
+                at = Some(i);
+            } else if at.is_none() {
+                at = Some(i + 1);
+            }
+        }
+        out.insert(at.unwrap_or(out.len()), c);
+    }
+    out
+}
+
+fn pci_address(a: Option<&Address>) -> Option<PciAddress> {
+    match a {
+        Some(Address::Pci(a)) => Some(*a),
+        _ => None,
+    }
+}
+
+/// The devices other than PCI controllers that want a PCI address, in
+/// the order libvirt gives them out, each with its connect flags.
+fn wants(
+    def: &DomainDef,
+    family: Family,
+    ctrls: &controllers::Plan,
+    usb: &Usb,
+    disks: &Disks,
+) -> Result<Vec<Want>, Error> {
+    let q35 = family == Family::Q35;
+    let pci = AUTO | PCI_DEVICE;
+    let pcie = if q35 { AUTO | PCIE_DEVICE } else { pci };
+    let d = &def.devices;
+    let mut out = Vec::new();
+    let mut push = |dev: Dev, what: String, flags: u32, addr: Option<&Address>| {
+        out.push(Want {
+            dev,
+            what,
+            flags,
+            explicit: pci_address(addr),
+            usb2: None,
+        });
+    };
+    for (i, n) in d.interfaces.iter().enumerate() {
+        let flags = match n.model.as_deref().unwrap_or("rtl8139") {
+            "virtio" | "virtio-non-transitional" | "e1000e" => pcie,
+            "virtio-transitional" | "e1000" | "rtl8139" | "ne2k_pci" | "pcnet" | "vmxnet3" => pci,
+            _ => pcie,
+        };
+        push(
+            Dev::Net(i),
+            format!("interface {i}"),
+            flags,
+            n.address.as_ref(),
+        );
+    }
+    for (i, s) in d.sounds.iter().enumerate() {
+        if matches!(
+            s.model,
+            SoundModel::Es1370 | SoundModel::Ac97 | SoundModel::Ich6 | SoundModel::Ich9
+        ) {
+            push(
+                Dev::Sound(i),
+                format!("{} sound card", s.model.as_str()),
+                pci,
+                s.address.as_ref(),
+            );
+        }
+    }
+    // Controllers in document order, then those libvirt adds: the default
+    // USB controller, then storage and virtio-serial ones.
+    let storage = ctrls.pci_devices(family);
+    let kind_of = |t: ControllerType| match t {
+        ControllerType::Scsi => Some(CtlKind::Scsi),
+        ControllerType::Sata => Some(CtlKind::Sata),
+        ControllerType::VirtioSerial => Some(CtlKind::VirtioSerial),
+        _ => None,
+    };
+    let mut done_storage = Vec::new();
+    let mut done_usb = Vec::new();
+    let usb_want = |out: &mut Vec<Want>, index: u32, k: usize, c: &Controller| {
+        let model = c.model.as_deref().unwrap_or_default();
+        if model == "none" {
+            return;
+        }
+        let function = match model {
+            "ich9-ehci1" => Some(7),
+            "ich9-uhci1" => Some(0),
+            "ich9-uhci2" => Some(1),
+            "ich9-uhci3" => Some(2),
+            _ => None,
+        };
+        let flags = if model.ends_with("xhci") { pcie } else { pci };
+        out.push(Want {
+            dev: Dev::Usb(index, k),
+            what: format!("{model} usb controller with index='{index}'"),
+            flags,
+            explicit: pci_address(c.address.as_ref()),
+            usb2: function.map(|f| (index, f)),
+        });
+    };
+    let all: Vec<&Controller> = d.controllers.iter().collect();
+    for c in libvirt_order(&all) {
+        match c.kind {
+            ControllerType::Usb => {
+                let Some(group) = usb.groups.get(&c.index) else {
+                    continue;
+                };
+                if let Some(k) = group
+                    .iter()
+                    .position(|g| g.model == c.model || c.model.is_none())
+                    && !done_usb.contains(&(c.index, k))
+                {
+                    done_usb.push((c.index, k));
+                    usb_want(&mut out, c.index, k, &group[k]);
+                }
+            }
+            t => {
+                let Some(kind) = kind_of(t) else { continue };
+                if let Some((_, index, addr, virtio)) = storage
+                    .iter()
+                    .find(|(st, i, _, _)| *st == t && *i == c.index)
+                {
+                    done_storage.push((t, *index));
+                    let what = format!("{} controller with index='{index}'", t.as_str());
+                    out.push(Want {
+                        dev: Dev::Controller(kind, *index),
+                        what,
+                        flags: if *virtio { pcie } else { pci },
+                        explicit: pci_address(addr.as_ref()),
+                        usb2: None,
+                    });
+                }
+            }
+        }
+    }
+    for (index, group) in &usb.groups {
+        for (k, c) in group.iter().enumerate() {
+            if !done_usb.contains(&(*index, k)) {
+                usb_want(&mut out, *index, k, c);
+            }
+        }
+    }
+    for (t, index, addr, virtio) in &storage {
+        if done_storage.contains(&(*t, *index)) {
+            continue;
+        }
+        let Some(kind) = kind_of(*t) else { continue };
+        out.push(Want {
+            dev: Dev::Controller(kind, *index),
+            what: format!("{} controller with index='{index}'", t.as_str()),
+            flags: if *virtio { pcie } else { pci },
+            explicit: pci_address(addr.as_ref()),
+            usb2: None,
+        });
+    }
+    let mut push = |dev: Dev, what: String, flags: u32, addr: Option<&Address>| {
+        out.push(Want {
+            dev,
+            what,
+            flags,
+            explicit: pci_address(addr),
+            usb2: None,
+        });
+    };
+    for &i in &disks.order {
+        if disks.info[i].bus == DiskBus::Virtio {
+            let disk = &d.disks[i];
+            push(
+                Dev::Disk(i),
+                format!("disk '{}'", disk.target),
+                pcie,
+                disk.address.as_ref(),
+            );
+        }
+    }
+    match &d.memballoon {
+        Some(b) if b.model == BalloonModel::None => {}
+        Some(b) => {
+            let flags = if b.model == BalloonModel::VirtioTransitional {
+                pci
+            } else {
+                pcie
+            };
+            push(Dev::Balloon, "memballoon".into(), flags, b.address.as_ref());
+        }
+        None => push(Dev::Balloon, "memballoon".into(), pcie, None),
+    }
+    for (i, r) in d.rngs.iter().enumerate() {
+        let flags = if r.model == RngModel::VirtioTransitional {
+            pci
+        } else {
+            pcie
+        };
+        push(Dev::Rng(i), "rng device".into(), flags, r.address.as_ref());
+    }
+    for (i, w) in d.watchdogs.iter().enumerate() {
+        if w.model == WatchdogModel::I6300esb {
+            push(
+                Dev::Watchdog(i),
+                "i6300esb watchdog".into(),
+                pci,
+                w.address.as_ref(),
+            );
+        }
+    }
+    for (n, (v, _)) in super::display::videos(def)?.iter().enumerate() {
+        let flags = match v.model {
+            VideoModel::None | VideoModel::Ramfb => continue,
+            VideoModel::Virtio => pcie,
+            VideoModel::Bochs => AUTO | if q35 { PCIE_DEVICE } else { PCI_DEVICE },
+            _ => pci,
+        };
+        push(
+            Dev::Video(n),
+            format!("{} video card", v.model.as_str()),
+            flags,
+            v.address.as_ref(),
+        );
+    }
+    for (i, input) in d.inputs.iter().enumerate() {
+        if input.bus == Some(InputBus::Virtio) || input.kind == InputType::Passthrough {
+            push(
+                Dev::Input(i),
+                format!("input {i}"),
+                pcie,
+                input.address.as_ref(),
+            );
+        }
+    }
+    Ok(out)
 }
 
 /// `0000:BB:SS.F`, as libvirt prints addresses.
@@ -491,62 +1124,6 @@ fn controller_kind(c: &Controller) -> Result<BusKind, Error> {
         .ok_or_else(|| unsupported(format!("PCI controller model '{model}' is not supported")))
 }
 
-/// Every explicit PCI address of a device that will be on the command
-/// line, with a name for errors and whether it may name a chipset slot.
-fn explicit_addresses(def: &DomainDef, family: Family) -> Vec<(String, PciAddress, bool)> {
-    let mut out = Vec::new();
-    let d = &def.devices;
-    for c in &d.controllers {
-        let Some(Address::Pci(a)) = c.address else {
-            continue;
-        };
-        let model = c.model.as_deref().unwrap_or("");
-        let what = format!("{} controller with index='{}'", c.kind.as_str(), c.index);
-        match c.kind {
-            ControllerType::Pci if c.index == 0 => {}
-            // Built-in controllers describe the chipset; their own module
-            // checks the address.
-            ControllerType::Ide if family == Family::I440fx && c.index == 0 => {}
-            ControllerType::Sata if family == Family::Q35 && c.index == 0 => {}
-            ControllerType::Usb if model == "none" => {}
-            ControllerType::Usb => {
-                let piix = family == Family::I440fx && a.bus == 0 && a.slot == 1 && a.function == 2;
-                out.push((what, a, piix));
-            }
-            _ => out.push((what, a, false)),
-        }
-    }
-    for disk in &d.disks {
-        if let Some(Address::Pci(a)) = disk.address {
-            out.push((format!("disk '{}'", disk.target), a, false));
-        }
-    }
-    for (i, net) in d.interfaces.iter().enumerate() {
-        if let Some(Address::Pci(a)) = net.address {
-            out.push((format!("interface {i}"), a, false));
-        }
-    }
-    for (i, input) in d.inputs.iter().enumerate() {
-        let pci =
-            matches!(input.bus, Some(InputBus::Virtio)) || input.kind == InputType::Passthrough;
-        if let (true, Some(Address::Pci(a))) = (pci, input.address) {
-            out.push((format!("input {i}"), a, false));
-        }
-    }
-    for (i, video) in d.videos.iter().enumerate() {
-        if let (false, Some(Address::Pci(a))) = (video.model == "none", video.address) {
-            out.push((format!("video {i}"), a, false));
-        }
-    }
-    if let Some(b) = &d.memballoon
-        && b.model == BalloonModel::Virtio
-        && let Some(Address::Pci(a)) = b.address
-    {
-        out.push(("memballoon".to_string(), a, false));
-    }
-    out
-}
-
 /// `-global` options of the root bus (`<pcihole64>`).
 pub fn emit_globals(cx: &mut Ctx<'_>) -> Result<(), Error> {
     for c in pci_controllers(cx.def) {
@@ -568,7 +1145,18 @@ pub fn emit_globals(cx: &mut Ctx<'_>) -> Result<(), Error> {
 /// The PCI controllers other than the root, by index so that every parent
 /// bus exists before its children.
 pub fn emit_controllers(cx: &mut Ctx<'_>) -> Result<(), Error> {
-    let mut list: Vec<&Controller> = pci_controllers(cx.def).filter(|c| c.index > 0).collect();
+    let implied: Vec<Controller> = cx
+        .pci
+        .implied
+        .iter()
+        .map(|(index, kind)| {
+            Controller::new(ControllerType::Pci, *index, Some(kind.model().to_string()))
+        })
+        .collect();
+    let mut list: Vec<&Controller> = pci_controllers(cx.def)
+        .filter(|c| c.index > 0)
+        .chain(&implied)
+        .collect();
     list.sort_by_key(|c| c.index);
     for c in list {
         let kind = controller_kind(c)?;
@@ -589,7 +1177,7 @@ pub fn emit_controllers(cx: &mut Ctx<'_>) -> Result<(), Error> {
         let what = format!("{model} controller with index='{}'", c.index);
         let placed = cx
             .pci
-            .place(&what, c.address.as_ref(), Plug::Bus(kind, c.index))?;
+            .place(&what, c.address.as_ref(), Dev::PciController(c.index))?;
         let t = c.target.unwrap_or_default();
         let mut o = Opts::new(device)
             .set("id", format!("pci.{}", c.index))

@@ -37,17 +37,8 @@ fn minimal() -> DomainDef {
 
 fn disk(target: &str, source: Option<&str>, device: DiskDevice) -> Disk {
     Disk {
-        kind: DiskType::File,
-        device,
-        format: None,
         source: source.map(str::to_string),
-        target: target.into(),
-        bus: None,
-        readonly: false,
-        shareable: false,
-        serial: None,
-        boot_order: None,
-        address: None,
+        ..Disk::new(device, target)
     }
 }
 
@@ -147,9 +138,7 @@ fn kvm_without_kvm_is_no_support() {
     assert!(e.message.contains("<domain type='qemu'>"), "{}", e.message);
     let mut kvm = caps();
     kvm.kvm = true;
-    def.cpu = Some(Cpu {
-        mode: CpuMode::HostPassthrough,
-    });
+    def.cpu = Some(Cpu::new(CpuMode::HostPassthrough));
     let args = build_argv(&def, &kvm, &RuntimePaths::new("/r")).unwrap();
     let args: Vec<String> = args.into_iter().map(|a| a.into_string().unwrap()).collect();
     assert_eq!(values(&args, "-accel"), ["kvm"]);
@@ -159,13 +148,9 @@ fn kvm_without_kvm_is_no_support() {
 #[test]
 fn host_passthrough_needs_kvm() {
     let mut def = minimal();
-    def.cpu = Some(Cpu {
-        mode: CpuMode::HostPassthrough,
-    });
+    def.cpu = Some(Cpu::new(CpuMode::HostPassthrough));
     assert_eq!(code(&def), ErrorCode::ConfigUnsupported);
-    def.cpu = Some(Cpu {
-        mode: CpuMode::Maximum,
-    });
+    def.cpu = Some(Cpu::new(CpuMode::Maximum));
     assert_eq!(values(&argv(&def).unwrap(), "-cpu"), ["max"]);
 }
 
@@ -317,22 +302,18 @@ fn auto_slots_avoid_explicit_ones() {
     def.devices
         .interfaces
         .push(nic(InterfaceType::User, "virtio", 1));
+    // libvirt's order: NICs before disks, explicit slots kept.
     let devices = values(&argv(&def).unwrap(), "-device");
-    assert!(
-        devices
-            .iter()
-            .any(|d| d.starts_with("virtio-blk-pci,id=virtio-disk0,bus=pci.0,addr=0x2,"))
-    );
-    assert!(
-        devices
-            .iter()
-            .any(|d| d.starts_with("virtio-blk-pci,id=virtio-disk1,bus=pci.0,addr=0x3,"))
-    );
-    assert!(
-        devices
-            .iter()
-            .any(|d| d.contains("id=net0,bus=pci.0,addr=0x4,"))
-    );
+    for want in [
+        "id=net0,bus=pci.0,addr=0x2,",
+        "virtio-blk-pci,id=virtio-disk1,bus=pci.0,addr=0x3,",
+        "virtio-blk-pci,id=virtio-disk0,bus=pci.0,addr=0x4,",
+    ] {
+        assert!(
+            devices.iter().any(|d| d.contains(want)),
+            "{want}: {devices:?}"
+        );
+    }
 }
 
 #[test]
@@ -354,20 +335,30 @@ fn builtin_and_duplicate_pci_addresses_are_refused() {
     n.address = pci(0, 5, 0);
     def.devices.interfaces.push(n);
     assert_eq!(code(&def), ErrorCode::ConfigInvalid);
+    // A bus that an address names is added with those below it, as
+    // libvirt does.
     def.devices.interfaces[0].address = pci(3, 1, 0);
-    assert!(argv(&def).unwrap_err().message.contains("does not exist"));
+    let args = argv(&def).unwrap();
+    let devices = values(&args, "-device");
+    for i in 1..=3 {
+        assert!(
+            devices
+                .iter()
+                .any(|d| d.starts_with(&format!("pci-bridge,id=pci.{i},"))),
+            "{devices:?}"
+        );
+    }
+    assert!(devices.iter().any(|d| d.contains("bus=pci.3,addr=0x1")));
 }
 
 #[test]
 fn vnc_autoport_needs_a_port() {
     let mut def = minimal();
-    def.devices.graphics.push(Graphics {
-        port: Some(-1),
-        autoport: Some(true),
-        listen: None,
-        listen_addresses: vec![],
-        passwd: Some("secret".into()),
-    });
+    let mut g = Graphics::new(GraphicsType::Vnc);
+    g.port = Some(-1);
+    g.autoport = Some(true);
+    g.passwd = Some("secret".into());
+    def.devices.graphics.push(g);
     assert_eq!(code(&def), ErrorCode::InvalidArgument);
     let mut paths = RuntimePaths::new("/r");
     paths.vnc_port = Some(5907);
@@ -402,10 +393,10 @@ fn interfaces_need_taps_and_no_managed_networks() {
         values(&args, "-netdev"),
         ["tap,id=hostnet0,ifname=tap,,0,script=no,downscript=no"]
     );
-    def.devices.interfaces[0].kind = InterfaceType::Network("default".into());
+    def.devices.interfaces[0].kind = InterfaceType::Network("isolated".into());
     let e = argv(&def).unwrap_err();
     assert_eq!(e.code, ErrorCode::ConfigUnsupported);
-    assert!(e.message.contains("managed networks"));
+    assert!(e.message.contains("'isolated'"), "{}", e.message);
 }
 
 #[test]
@@ -484,4 +475,74 @@ fn disk_ids_follow_libvirt() {
         disk_device_ids(&def).unwrap(),
         ["ide0-1-1", "sata0-0-1", "virtio-disk2"]
     );
+}
+
+#[test]
+fn devices_the_binary_lacks_are_refused_naming_the_package() {
+    let mut def = minimal();
+    let mut video = Video::new(VideoModel::Virtio);
+    video.accel3d = Some(true);
+    def.devices.videos.push(video);
+    let paths = RuntimePaths::new("/run/t");
+    let mut caps = caps();
+    // Without probed device types nothing is checked.
+    let args = build_argv(&def, &caps, &paths).unwrap();
+    let devices: Vec<String> = args
+        .windows(2)
+        .filter(|w| w[0] == "-device")
+        .map(|w| {
+            w[1].to_string_lossy()
+                .split(',')
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert!(devices.iter().any(|d| d == "virtio-vga-gl"), "{devices:?}");
+    // Every device but the module the OpenGL GPU needs.
+    caps.devices = Some(devices.iter().cloned().collect());
+    let e = build_argv(&def, &caps, &paths).unwrap_err();
+    assert_eq!(e.code, ErrorCode::ConfigUnsupported);
+    assert!(e.message.contains("virtio-gpu-gl-device"), "{}", e.message);
+    assert!(e.message.contains("qemu-system-gui"), "{}", e.message);
+    caps.devices
+        .as_mut()
+        .unwrap()
+        .insert("virtio-gpu-gl-device".to_string());
+    build_argv(&def, &caps, &paths).unwrap();
+    // A device the binary lacks altogether.
+    caps.devices.as_mut().unwrap().remove("virtio-vga-gl");
+    let e = build_argv(&def, &caps, &paths).unwrap_err();
+    assert!(
+        e.message.contains("has no device 'virtio-vga-gl'"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn device_aliases_are_found_under_their_type() {
+    let mut def = minimal();
+    def.devices
+        .disks
+        .push(disk("sda", Some("/var/lib/a.img"), DiskDevice::Disk));
+    let paths = RuntimePaths::new("/run/t");
+    let mut caps = caps();
+    let args = build_argv(&def, &caps, &paths).unwrap();
+    let mut devices: std::collections::BTreeSet<String> = args
+        .windows(2)
+        .filter(|w| w[0] == "-device")
+        .map(|w| {
+            w[1].to_string_lossy()
+                .split(',')
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    // libvirt's default SCSI controller is QEMU's alias 'lsi'.
+    assert!(devices.remove("lsi"), "{devices:?}");
+    devices.insert("lsi53c895a".to_string());
+    caps.devices = Some(devices);
+    build_argv(&def, &caps, &paths).unwrap();
 }

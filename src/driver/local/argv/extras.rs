@@ -1,0 +1,199 @@
+//! Devices that serve the guest: the TPM (an swtpm the driver starts,
+//! reached through a socket in the runtime directory), watchdogs, USB
+//! redirection through SPICE, and random number generators.
+
+use std::path::{Path, PathBuf};
+
+use super::controllers::with_virtio;
+use super::opts::Opts;
+use super::pci::Dev;
+use super::usb::UsbDev;
+use super::{Ctx, Family, invalid, unsupported};
+use crate::driver::error::Error;
+use crate::model::{
+    RngBackend, RngModel, TpmBackend, TpmModel, TpmVersion, WatchdogAction, WatchdogModel,
+};
+
+/// The control socket of a domain's software TPM, in its runtime
+/// directory: swtpm listens there, QEMU connects.
+pub fn tpm_socket(runtime_dir: &Path) -> PathBuf {
+    runtime_dir.join("swtpm.sock")
+}
+
+/// `-chardev`, `-tpmdev` and the TPM device.
+pub fn emit_tpm(cx: &mut Ctx<'_>) -> Result<(), Error> {
+    let def = cx.def;
+    let Some(tpm) = def.devices.tpms.first() else {
+        return Ok(());
+    };
+    if def.devices.tpms.len() > 1 {
+        return Err(invalid("only a single TPM non-proxy device is supported"));
+    }
+    let model = tpm.model.unwrap_or(TpmModel::TpmTis);
+    let device = match model {
+        TpmModel::TpmTis => "tpm-tis",
+        TpmModel::TpmCrb => "tpm-crb",
+        other => {
+            return Err(unsupported(format!(
+                "TPM model '{}' is only for pSeries machines",
+                other.as_str()
+            )));
+        }
+    };
+    let TpmBackend::Emulator { version, .. } = &tpm.backend;
+    if *version == Some(TpmVersion::V1_2) && model == TpmModel::TpmCrb {
+        return Err(unsupported("Unsupported interface 'tpm-crb' for TPM 1.2"));
+    }
+    let sock = super::runtime_path("TPM socket", &tpm_socket(&cx.paths.runtime_dir))?;
+    cx.arg(
+        "-chardev",
+        Opts::new("socket")
+            .set("id", "chrtpm")
+            .set("path", sock)
+            .build(),
+    );
+    cx.arg(
+        "-tpmdev",
+        Opts::new("emulator")
+            .set("id", "tpm-tpm0")
+            .set("chardev", "chrtpm")
+            .build(),
+    );
+    cx.arg(
+        "-device",
+        Opts::new(device)
+            .set("tpmdev", "tpm-tpm0")
+            .set("id", "tpm0")
+            .build(),
+    );
+    Ok(())
+}
+
+/// The TPM version of a domain's TPM: the written one, or libvirt's
+/// choice (2.0 for tpm-crb, else 1.2).
+pub fn tpm_version(model: Option<TpmModel>, version: Option<TpmVersion>) -> TpmVersion {
+    version.unwrap_or(if model == Some(TpmModel::TpmCrb) {
+        TpmVersion::V2_0
+    } else {
+        TpmVersion::V1_2
+    })
+}
+
+/// Watchdog devices and what QEMU does when one fires.
+pub fn emit_watchdogs(cx: &mut Ctx<'_>) -> Result<(), Error> {
+    let def = cx.def;
+    let mut action = None;
+    for (i, w) in def.devices.watchdogs.iter().enumerate() {
+        let what = format!("{} watchdog", w.model.as_str());
+        match w.model {
+            WatchdogModel::I6300esb => {
+                let placed = cx.pci.place(&what, w.address.as_ref(), Dev::Watchdog(i))?;
+                let o = Opts::new("i6300esb")
+                    .set("id", format!("watchdog{i}"))
+                    .extend(placed.opts);
+                cx.arg("-device", o.build());
+            }
+            WatchdogModel::Ib700 => {
+                cx.arg(
+                    "-device",
+                    Opts::new("ib700").set("id", format!("watchdog{i}")).build(),
+                );
+            }
+            WatchdogModel::Itco => {
+                if cx.family != Family::Q35 {
+                    return Err(unsupported(
+                        "the itco watchdog is built into q35 machines only",
+                    ));
+                }
+                // The iTCO timer is part of the ICH9; without this it
+                // would not reset the machine when it fires.
+                cx.arg("-global", "ICH9-LPC.noreboot=off");
+            }
+            WatchdogModel::Diag288 => {
+                return Err(unsupported(
+                    "diag288 model of watchdog is allowed for s390 and s390x only",
+                ));
+            }
+        }
+        let a = w.action.unwrap_or(WatchdogAction::Reset);
+        match action {
+            Some(other) if other != a => {
+                return Err(unsupported(
+                    "watchdogs with different actions: QEMU takes one action for all",
+                ));
+            }
+            _ => action = Some(a),
+        }
+    }
+    if let Some(a) = action {
+        // A dump pauses the guest; the driver dumps its memory and
+        // resumes it on QEMU's WATCHDOG event, as libvirt does.
+        let word = match a {
+            WatchdogAction::Dump => "pause",
+            other => other.as_str(),
+        };
+        cx.arg("-action", format!("watchdog={word}"));
+    }
+    Ok(())
+}
+
+/// USB redirection through the SPICE client.
+pub fn emit_redirdevs(cx: &mut Ctx<'_>) -> Result<(), Error> {
+    let def = cx.def;
+    for (i, r) in def.devices.redirdevs.iter().enumerate() {
+        let chr = format!("charredir{i}");
+        cx.arg(
+            "-chardev",
+            Opts::new("spicevmc")
+                .set("id", &chr)
+                .set("name", "usbredir")
+                .build(),
+        );
+        let port = cx.usb.port_of(UsbDev::Redir(i))?;
+        let o = Opts::new("usb-redir")
+            .set("chardev", &chr)
+            .set("id", format!("redir{i}"))
+            .extend(port)
+            .maybe("bootindex", r.boot_order);
+        cx.arg("-device", o.build());
+    }
+    Ok(())
+}
+
+/// Random number generators: a backend object and a virtio-rng device.
+pub fn emit_rngs(cx: &mut Ctx<'_>) -> Result<(), Error> {
+    let def = cx.def;
+    for (i, r) in def.devices.rngs.iter().enumerate() {
+        let obj = format!("objrng{i}");
+        let backend = match &r.backend {
+            RngBackend::Random(path) => {
+                let path = path.as_deref().unwrap_or("/dev/urandom");
+                Opts::new("rng-random").set("id", &obj).set_user(
+                    "filename",
+                    "rng backend device",
+                    path,
+                )?
+            }
+            RngBackend::Builtin => Opts::new("rng-builtin").set("id", &obj),
+        };
+        cx.arg("-object", backend.build());
+        let device = match r.model {
+            RngModel::Virtio => "virtio-rng-pci",
+            RngModel::VirtioTransitional => "virtio-rng-pci-transitional",
+            RngModel::VirtioNonTransitional => "virtio-rng-pci-non-transitional",
+        };
+        let what = "rng device";
+        let placed = cx.pci.place(what, r.address.as_ref(), Dev::Rng(i))?;
+        let mut o = Opts::new(device)
+            .set("rng", &obj)
+            .set("id", format!("rng{i}"));
+        if let Some(rate) = &r.rate {
+            o = o
+                .set("max-bytes", rate.bytes)
+                .set("period", rate.period.unwrap_or(1000));
+        }
+        let o = with_virtio(o.extend(placed.opts), &r.virtio, true, what)?;
+        cx.arg("-device", o.build());
+    }
+    Ok(())
+}

@@ -1,0 +1,150 @@
+//! Sound: the host audio backends (`-audiodev`) and the guest's sound
+//! cards, as libvirt builds them.
+//!
+//! With no `<audio>` written, libvirt gives the domain one backend with
+//! id 1: `spice` when the (last) display is SPICE, else `none`; so does
+//! this module. QEMU 7.2 would otherwise pick a host driver itself, and
+//! VNC would offer sound that goes nowhere.
+
+use super::opts::Opts;
+use super::pci::Dev;
+use super::{Ctx, invalid, unsupported};
+use crate::driver::error::Error;
+use crate::model::{AudioType, DomainDef, GraphicsType, Sound, SoundModel};
+
+/// The audio backends: those written, or libvirt's default one.
+pub fn backends(def: &DomainDef) -> Vec<(u32, AudioType)> {
+    if !def.devices.audios.is_empty() {
+        return def.devices.audios.iter().map(|a| (a.id, a.kind)).collect();
+    }
+    let kind = match def.devices.graphics.last().map(|g| g.kind) {
+        Some(GraphicsType::Spice) => AudioType::Spice,
+        _ => AudioType::None,
+    };
+    vec![(1, kind)]
+}
+
+/// The QEMU id of the backend a device uses: its `<audio id>`, else the
+/// first backend.
+pub fn audiodev(def: &DomainDef, id: Option<u32>) -> Result<String, Error> {
+    let list = backends(def);
+    let id = match id {
+        Some(id) => {
+            if !list.iter().any(|(i, _)| *i == id) {
+                return Err(invalid(format!("no audio backend with id '{id}'")));
+            }
+            id
+        }
+        None => list[0].0,
+    };
+    Ok(format!("audio{id}"))
+}
+
+/// The backend of the PC speaker, which is a machine property.
+pub fn pcspk_audiodev(def: &DomainDef) -> Option<String> {
+    let s = def
+        .devices
+        .sounds
+        .iter()
+        .find(|s| s.model == SoundModel::Pcspk)?;
+    audiodev(def, s.audio_id).ok()
+}
+
+/// `-audiodev` for each backend.
+pub fn emit_backends(cx: &mut Ctx<'_>) -> Result<(), Error> {
+    for (id, kind) in backends(cx.def) {
+        let driver = match kind {
+            AudioType::None => "none",
+            AudioType::Spice => {
+                if !cx
+                    .def
+                    .devices
+                    .graphics
+                    .iter()
+                    .any(|g| g.kind == GraphicsType::Spice)
+                {
+                    return Err(unsupported(
+                        "Spice audio is not supported without spice graphics",
+                    ));
+                }
+                "spice"
+            }
+        };
+        cx.arg(
+            "-audiodev",
+            Opts::new(driver).set("id", format!("audio{id}")).build(),
+        );
+    }
+    Ok(())
+}
+
+/// The sound cards and their codecs.
+pub fn emit_sounds(cx: &mut Ctx<'_>) -> Result<(), Error> {
+    let def = cx.def;
+    for (n, s) in def.devices.sounds.iter().enumerate() {
+        emit_sound(cx, n, s)?;
+    }
+    Ok(())
+}
+
+fn emit_sound(cx: &mut Ctx<'_>, n: usize, s: &Sound) -> Result<(), Error> {
+    let def = cx.def;
+    let id = format!("sound{n}");
+    let what = format!("{} sound device", s.model.as_str());
+    let audiodev = audiodev(def, s.audio_id)?;
+    let hda = match s.model {
+        SoundModel::Pcspk => {
+            // A machine property, set with -machine.
+            if !s.codecs.is_empty() {
+                return Err(invalid("the PC speaker has no codecs"));
+            }
+            return Ok(());
+        }
+        SoundModel::Ich7 => {
+            return Err(unsupported(
+                "the ich7 sound model is not supported by QEMU: use ich6 or ich9",
+            ));
+        }
+        SoundModel::Ich6 | SoundModel::Ich9 => true,
+        _ => false,
+    };
+    let device = match s.model {
+        SoundModel::Es1370 => "ES1370",
+        SoundModel::Ac97 => "AC97",
+        SoundModel::Ich6 => "intel-hda",
+        SoundModel::Ich9 => "ich9-intel-hda",
+        SoundModel::Sb16 => "sb16",
+        _ => "usb-audio",
+    };
+    let mut o = Opts::new(device).set("id", &id);
+    if !hda {
+        o = o.set("audiodev", &audiodev);
+    }
+    o = match s.model {
+        SoundModel::Usb => o.extend(cx.usb.port_of(super::usb::UsbDev::Sound(n))?),
+        SoundModel::Sb16 => {
+            if s.address.is_some() {
+                return Err(invalid("the sb16 sound card (ISA) takes no address"));
+            }
+            o
+        }
+        _ => o.extend(cx.pci.place(&what, s.address.as_ref(), Dev::Sound(n))?.opts),
+    };
+    cx.arg("-device", o.build());
+    if hda {
+        let codecs = if s.codecs.is_empty() {
+            vec![crate::model::SoundCodec::Duplex]
+        } else {
+            s.codecs.clone()
+        };
+        for (cad, codec) in codecs.iter().enumerate() {
+            let o = Opts::new(&format!("hda-{}", codec.as_str()))
+                .set("id", format!("{id}-codec{cad}"))
+                .set("bus", format!("{id}.0"))
+                .set("cad", cad)
+                .set("audiodev", &audiodev);
+            cx.arg("-device", o.build());
+        }
+    }
+    Ok(())
+}

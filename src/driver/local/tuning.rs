@@ -1,0 +1,562 @@
+//! What a start decides and does around the QEMU command line: the
+//! choices shared by a real start and `domxml-to-native` (emulator,
+//! display port policy, firmware, NVRAM path, guest clock start), the
+//! host state prepared before QEMU runs (the NVRAM file, the swtpm), and
+//! what is set over QMP before the vCPUs run (display passwords, the
+//! balloon target and statistics period, vCPU pinning).
+//!
+//! Every element these apply is one the definition accepts; none of them
+//! fits on QEMU's command line (see the `argv` module's list).
+
+use std::net::{Ipv4Addr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use nix::sched::{CpuSet, sched_setaffinity};
+use nix::unistd::Pid;
+use serde_json::{Value, json};
+
+use super::argv::{RuntimePaths, channel_sockets, utc_datetime};
+use super::caps::QemuCaps;
+use super::firmware;
+use super::layout::Layout;
+use super::qmp::Qmp;
+use super::tpm::{self, Swtpm};
+use crate::driver::error::{Error, ErrorCode, Result};
+use crate::model::{
+    Adjustment, BalloonModel, CharSource, ClockBasis, ClockOffset, DomainDef, GraphicsType,
+    parse_cpuset,
+};
+
+/// The timeout of the QMP commands sent here.
+const QMP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The first TCP port a display is given.
+pub const FIRST_DISPLAY_PORT: u16 = 5900;
+
+/// The QEMU binary a definition runs with: `<emulator>`, else
+/// `qemu-system-ARCH` from `$PATH`, else from /usr/bin.
+pub fn emulator(def: &DomainDef) -> PathBuf {
+    super::driver::emulator_of(def)
+}
+
+/// Whether a TCP port can be bound on loopback and on every address (a
+/// display listens on one of them).
+pub fn port_free(port: u16) -> bool {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok()
+        && TcpListener::bind((Ipv4Addr::UNSPECIFIED, port)).is_ok()
+}
+
+/// The port policy for a display: its fixed port, or for autoport the
+/// first from 5900 that is not in `taken` and is free on the host. `None`
+/// without a display, or when it listens on no TCP port.
+///
+/// Errors: [`ErrorCode::ConfigInvalid`] for a fixed port out of range,
+/// [`ErrorCode::OperationFailed`] when no port is free.
+pub fn display_port(def: &DomainDef, taken: &[u16], check_free: bool) -> Result<Option<u16>> {
+    let Some(g) = def.devices.graphics.first() else {
+        return Ok(None);
+    };
+    let listens_tcp = g
+        .listens
+        .iter()
+        .all(|l| matches!(l, crate::model::GraphicsListen::Address(_)));
+    let no_port =
+        g.kind == GraphicsType::Spice && g.autoport == Some(false) && g.port.is_none_or(|p| p <= 0);
+    if !listens_tcp || no_port {
+        return Ok(None);
+    }
+    if !g.wants_autoport() {
+        let port = g.port.unwrap_or(i32::from(FIRST_DISPLAY_PORT));
+        let port = u16::try_from(port).map_err(|_| {
+            Error::new(
+                ErrorCode::ConfigInvalid,
+                format!("display port {port} is out of range"),
+            )
+        })?;
+        if check_free && (taken.contains(&port) || !port_free(port)) {
+            return Err(Error::new(
+                ErrorCode::OperationFailed,
+                format!(
+                    "display port {port} of domain '{}' is already in use; pick another or use autoport='yes'",
+                    def.name
+                ),
+            ));
+        }
+        return Ok(Some(port));
+    }
+    (FIRST_DISPLAY_PORT..=u16::MAX)
+        .find(|p| !taken.contains(p) && (!check_free || port_free(*p)))
+        .map(Some)
+        .ok_or_else(|| {
+            Error::new(
+                ErrorCode::OperationFailed,
+                "no free display port from 5900 up",
+            )
+        })
+}
+
+/// The choices every start makes for `def` before its command line is
+/// built, shared with `domxml-to-native` so the two cannot drift: the
+/// firmware of `<os firmware>` resolved into `<loader>` and `<nvram>` from
+/// QEMU's firmware descriptors, the NVRAM store path under the layout's
+/// NVRAM directory, the serial console log, and the guest clock's start.
+pub fn plan(
+    def: &mut DomainDef,
+    caps: &QemuCaps,
+    layout: &Layout,
+    paths: &mut RuntimePaths,
+) -> Result<()> {
+    let machine = def
+        .os
+        .machine
+        .clone()
+        .unwrap_or_else(|| caps.default_machine.clone());
+    let dirs = firmware::search_dirs();
+    if def.os.firmware.is_some() || def.os.loader.is_some() {
+        let descriptors = firmware::load(&dirs);
+        firmware::resolve(
+            def,
+            &caps.canonical_machine(&machine),
+            &descriptors,
+            &layout.nvram,
+            &dirs,
+        )?;
+    }
+    paths.nvram = Some(layout.nvram_file(&def.name));
+    paths.serial_log = Some(layout.console_log_file(&def.name));
+    paths.clock_base = clock_base(def)?;
+    choose_render_node(def, Path::new("/dev/dri"))?;
+    Ok(())
+}
+
+/// SPICE with OpenGL renders on a DRM render node: one `<gl>` names, or,
+/// as libvirt picks it, the host's first `renderD*`. A host without one
+/// cannot run the domain: `NoSupport`, saying so.
+pub fn choose_render_node(def: &mut DomainDef, dri: &Path) -> Result<()> {
+    for g in &mut def.devices.graphics {
+        let Some(gl) = &mut g.spice.gl else { continue };
+        if !gl.enable || gl.rendernode.is_some() {
+            continue;
+        }
+        let mut nodes: Vec<PathBuf> = std::fs::read_dir(dri)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .filter(|e| e.file_name().to_string_lossy().starts_with("renderD"))
+                    .map(|e| e.path())
+                    .collect()
+            })
+            .unwrap_or_default();
+        nodes.sort();
+        let node = nodes.into_iter().next().ok_or_else(|| {
+            Error::new(
+                ErrorCode::NoSupport,
+                format!(
+                    "SPICE with OpenGL (<gl enable='yes'>) needs a DRM render node and this host has none in {}: turn it off with <gl enable='no'/>",
+                    dri.display()
+                ),
+            )
+        })?;
+        gl.rendernode = Some(node.to_string_lossy().into_owned());
+    }
+    Ok(())
+}
+
+/// Prepares what must exist before QEMU starts: the NVRAM file (copied
+/// from its template at the first start) and the software TPM. The
+/// returned swtpm is killed when dropped, unless kept once QEMU runs.
+pub fn prepare_host(def: &DomainDef, layout: &Layout, run_dir: &Path) -> Result<Option<Swtpm>> {
+    if let Some(store) = firmware::nvram_file(def, &layout.nvram) {
+        firmware::ensure_nvram(def, &store)?;
+    }
+    tpm::start(&layout.tpm, def, run_dir, &layout.tpm_log_file(&def.name))
+}
+
+/// The offset of time zone `tz` (or of the host's when `None`) from UTC,
+/// in seconds, now.
+fn zone_offset(tz: Option<&str>) -> Result<i64> {
+    let mut cmd = Command::new("date");
+    cmd.arg("+%z");
+    if let Some(tz) = tz {
+        let known = !tz.contains("..")
+            && (Path::new("/usr/share/zoneinfo").join(tz).is_file() || tz == "UTC");
+        if !known {
+            return Err(Error::new(
+                ErrorCode::ConfigInvalid,
+                format!(
+                    "unknown time zone '{tz}' in <clock timezone>: use a name from /usr/share/zoneinfo (install the Debian package tzdata)"
+                ),
+            ));
+        }
+        cmd.env("TZ", format!(":{tz}"));
+    }
+    let out = cmd
+        .output()
+        .map_err(|e| Error::io("cannot run date to read a time zone offset", e))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let t = text.trim();
+    let sign = if t.starts_with('-') { -1 } else { 1 };
+    let digits = t.trim_start_matches(['+', '-']);
+    let (h, m) = (digits.get(..2), digits.get(2..4));
+    match (
+        h.and_then(|h| h.parse::<i64>().ok()),
+        m.and_then(|m| m.parse::<i64>().ok()),
+    ) {
+        (Some(h), Some(m)) if out.status.success() => Ok(sign * (h * 3600 + m * 60)),
+        _ => Err(Error::new(
+            ErrorCode::OperationFailed,
+            format!("cannot read a time zone offset from date: '{t}'"),
+        )),
+    }
+}
+
+/// The moment the guest clock starts at, for clocks whose start depends
+/// on when the domain starts (libvirt's rules: a variable clock, or utc
+/// or localtime with a numeric adjustment, is now plus the adjustment
+/// from its basis; a timezone clock is now in that zone). `None` for
+/// the others.
+pub fn clock_base(def: &DomainDef) -> Result<Option<String>> {
+    let Some(clock) = &def.clock else {
+        return Ok(None);
+    };
+    let (adjust, basis_local, zone) = match &clock.offset {
+        ClockOffset::Utc {
+            adjustment: Some(Adjustment::Seconds(s)),
+        } => (*s, false, None),
+        ClockOffset::Localtime {
+            adjustment: Some(Adjustment::Seconds(s)),
+        } => (*s, true, None),
+        ClockOffset::Variable { adjustment, basis } => {
+            (*adjustment, *basis == Some(ClockBasis::Localtime), None)
+        }
+        ClockOffset::Timezone(tz) => (0, false, Some(tz.as_str())),
+        _ => return Ok(None),
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let offset = match (zone, basis_local) {
+        (Some(tz), _) => zone_offset(Some(tz))?,
+        (None, true) => zone_offset(None)?,
+        (None, false) => 0,
+    };
+    Ok(Some(utc_datetime(now + offset + adjust)))
+}
+
+/// Everything set over QMP between the monitor coming up and `cont`:
+/// display passwords, the balloon target (`<currentMemory>`) and its
+/// statistics period, the CPUs QEMU's threads may run on (`<vcpu
+/// cpuset>`); and, in the live definition, the sockets of channels that
+/// name none.
+pub fn after_qmp(qmp: &Qmp, def: &mut DomainDef, pid: i32, run_dir: &Path) -> Result<()> {
+    if let Some(g) = def.devices.graphics.first()
+        && let Some(passwd) = &g.passwd
+    {
+        let protocol = match g.kind {
+            GraphicsType::Vnc => "vnc",
+            GraphicsType::Spice => "spice",
+        };
+        qmp.execute(
+            "set_password",
+            Some(json!({"protocol": protocol, "password": passwd})),
+            QMP_TIMEOUT,
+        )?;
+    }
+    let balloon = def
+        .devices
+        .memballoon
+        .as_ref()
+        .is_none_or(|b| b.model != BalloonModel::None);
+    if balloon {
+        if let Some(cur) = def.current_memory_kib
+            && cur < def.memory_kib
+        {
+            qmp.execute("balloon", Some(json!({"value": cur * 1024})), QMP_TIMEOUT)?;
+        }
+        if let Some(period) = def.devices.memballoon.as_ref().and_then(|b| b.stats_period) {
+            qmp.execute(
+                "qom-set",
+                Some(json!({
+                    "path": "/machine/peripheral/balloon0",
+                    "property": "guest-stats-polling-interval",
+                    "value": period,
+                })),
+                QMP_TIMEOUT,
+            )?;
+        }
+    }
+    if let Some(set) = &def.vcpu.cpuset {
+        pin(qmp, pid, set)?;
+    }
+    // The live definition shows the sockets a start made up.
+    if let Ok(sockets) = channel_sockets(def, run_dir) {
+        for (c, socket) in def.devices.channels.iter_mut().zip(sockets) {
+            if let (CharSource::Unix { path, listen }, Some(socket)) = (&mut c.source, socket) {
+                *path = Some(socket.to_string_lossy().into_owned());
+                *listen = true;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Pins every thread of QEMU process `pid` (its vCPU threads, as
+/// `query-cpus-fast` lists them, among them) to the host CPUs of `cpuset`
+/// that exist, as libvirt does for `<vcpu cpuset>` without `<cputune>`.
+fn pin(qmp: &Qmp, pid: i32, cpuset: &str) -> Result<()> {
+    let cpus = parse_cpuset(cpuset).unwrap_or_default();
+    let online = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let mut set = CpuSet::new();
+    let mut any = false;
+    for c in cpus {
+        let c = c as usize;
+        if c < CpuSet::count() && set.set(c).is_ok() && is_online(c, online) {
+            any = true;
+        } else {
+            let _ = set.unset(c);
+        }
+    }
+    if !any {
+        return Err(Error::new(
+            ErrorCode::ConfigInvalid,
+            format!(
+                "<vcpu cpuset='{cpuset}'> names no CPU this host has online: pick among 0-{}",
+                online.saturating_sub(1)
+            ),
+        ));
+    }
+    let vcpus = qmp.execute("query-cpus-fast", None, QMP_TIMEOUT)?;
+    let mut tids: Vec<i32> = vcpus
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|c| c.get("thread-id").and_then(Value::as_i64))
+                .map(|t| t as i32)
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
+        tids.extend(
+            tasks
+                .flatten()
+                .filter_map(|t| t.file_name().to_str().and_then(|n| n.parse::<i32>().ok())),
+        );
+    }
+    tids.sort_unstable();
+    tids.dedup();
+    for tid in tids {
+        sched_setaffinity(Pid::from_raw(tid), &set).map_err(|e| {
+            Error::new(
+                ErrorCode::OperationFailed,
+                format!("cannot set the CPU affinity of QEMU thread {tid} to {cpuset}: {e}"),
+            )
+        })?;
+    }
+    Ok(())
+}
+
+/// Whether host CPU `cpu` is online.
+fn is_online(cpu: usize, count: usize) -> bool {
+    match std::fs::read_to_string(format!("/sys/devices/system/cpu/cpu{cpu}/online")) {
+        Ok(v) => v.trim() == "1",
+        // cpu0 often has no `online` file; otherwise trust the count.
+        Err(_) => Path::new(&format!("/sys/devices/system/cpu/cpu{cpu}")).exists() || cpu < count,
+    }
+}
+
+/// What undefining a domain does with the state it keeps beside its
+/// definition, decided before the definition goes.
+#[derive(Debug)]
+pub struct UndefinePlan {
+    nvram: Option<PathBuf>,
+    tpm: Option<PathBuf>,
+}
+
+/// Decides what undefining `def` removes, as libvirt does: a UEFI variable
+/// store that exists goes with `nvram`, stays with `keep_nvram`, and
+/// otherwise stops the undefine; the TPM state goes unless kept (a
+/// persistent one only with `tpm`).
+///
+/// Errors: [`ErrorCode::InvalidArgument`] for contradicting flags,
+/// [`ErrorCode::OperationInvalid`] for a variable store and no flag about
+/// it.
+pub fn undefine_plan(
+    layout: &Layout,
+    def: &DomainDef,
+    flags: crate::driver::UndefineFlags,
+) -> Result<UndefinePlan> {
+    if flags.nvram && flags.keep_nvram {
+        return Err(Error::new(
+            ErrorCode::InvalidArgument,
+            "cannot both keep and delete nvram",
+        ));
+    }
+    if flags.tpm && flags.keep_tpm {
+        return Err(Error::new(
+            ErrorCode::InvalidArgument,
+            "cannot both keep and delete TPM",
+        ));
+    }
+    let nvram = firmware::nvram_file(def, &layout.nvram)
+        .or_else(|| {
+            // A domain whose firmware is chosen at start has its store at
+            // the default path.
+            def.os.is_uefi().then(|| layout.nvram_file(&def.name))
+        })
+        .filter(|p| p.exists());
+    let nvram = match nvram {
+        Some(p) if flags.nvram => Some(p),
+        Some(_) if flags.keep_nvram => None,
+        Some(p) => {
+            return Err(Error::new(
+                ErrorCode::OperationInvalid,
+                format!(
+                    "cannot undefine domain with nvram ({}): use --nvram to remove it or --keep-nvram to keep it",
+                    p.display()
+                ),
+            ));
+        }
+        None => None,
+    };
+    let tpm = tpm::state_to_remove(&layout.tpm, def, flags.tpm, flags.keep_tpm);
+    Ok(UndefinePlan { nvram, tpm })
+}
+
+impl UndefinePlan {
+    /// Removes what the plan says, once the definition is gone.
+    pub fn carry_out(self) -> Result<()> {
+        if let Some(p) = &self.nvram {
+            std::fs::remove_file(p)
+                .map_err(|e| Error::io(format!("failed to remove nvram: {}", p.display()), e))?;
+        }
+        if let Some(d) = &self.tpm {
+            match std::fs::remove_dir_all(d) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(Error::io(
+                        format!("cannot remove the TPM state {}", d.display()),
+                        e,
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How long a watchdog's memory dump may take.
+const DUMP_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// A watchdog fired (QMP `WATCHDOG`): for `<watchdog action='dump'>`,
+/// QEMU paused the guest (the command line says `pause`); dump its memory
+/// into `dump_dir` and let it run on, as libvirt does. Returns the dump
+/// file, or `None` when the action was not a dump.
+pub(crate) fn on_watchdog(
+    run: &super::runtime::Running,
+    data: &Value,
+    dump_dir: &Path,
+) -> Result<Option<PathBuf>> {
+    let dump = run
+        .def
+        .devices
+        .watchdogs
+        .iter()
+        .any(|w| w.action == Some(crate::model::WatchdogAction::Dump));
+    if !dump || data.get("action").and_then(Value::as_str) != Some("pause") {
+        return Ok(None);
+    }
+    let qmp = run.qmp()?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let file = dump_dir.join(format!("{}-watchdog-{now}.core", run.def.name));
+    let path = file
+        .to_str()
+        .ok_or_else(|| Error::new(ErrorCode::Internal, "the dump directory is not UTF-8"))?;
+    qmp.execute(
+        "dump-guest-memory",
+        Some(json!({"paging": false, "protocol": format!("file:{path}")})),
+        DUMP_TIMEOUT,
+    )?;
+    qmp.execute("cont", None, QMP_TIMEOUT)?;
+    Ok(Some(file))
+}
+
+/// What `domxml-to-native` shows for taps the start creates: the start
+/// names each when it makes it, so the preview names them `vnetN` in
+/// interface order.
+pub fn preview_taps(def: &mut DomainDef) {
+    for (i, net) in def.devices.interfaces.iter_mut().enumerate() {
+        let tap = matches!(
+            net.kind,
+            crate::model::InterfaceType::Bridge(_) | crate::model::InterfaceType::Ethernet
+        );
+        if tap && net.target_dev.is_none() {
+            net.target_dev = Some(format!("vnet{i}"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Graphics, GraphicsType, SpiceGl};
+
+    fn spice_gl(rendernode: Option<&str>) -> DomainDef {
+        let mut def = DomainDef::from_xml(
+            "<domain type='qemu'><name>gl</name><memory>65536</memory><os><type>hvm</type></os></domain>",
+        )
+        .unwrap();
+        let mut g = Graphics::new(GraphicsType::Spice);
+        g.spice.gl = Some(SpiceGl {
+            enable: true,
+            rendernode: rendernode.map(str::to_string),
+        });
+        def.devices.graphics.push(g);
+        def
+    }
+
+    fn node(def: &DomainDef) -> Option<String> {
+        def.devices.graphics[0]
+            .spice
+            .gl
+            .as_ref()?
+            .rendernode
+            .clone()
+    }
+
+    #[test]
+    fn spice_gl_gets_the_first_render_node() {
+        let dri = std::env::temp_dir().join(format!("qvirt-dri-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dri);
+        std::fs::create_dir_all(&dri).unwrap();
+        let mut def = spice_gl(None);
+        let e = choose_render_node(&mut def, &dri).unwrap_err();
+        assert_eq!(e.code, ErrorCode::NoSupport);
+        assert!(e.message.contains("render node"), "{}", e.message);
+        for f in ["card0", "renderD129", "renderD128"] {
+            std::fs::write(dri.join(f), b"").unwrap();
+        }
+        choose_render_node(&mut def, &dri).unwrap();
+        assert_eq!(
+            node(&def),
+            Some(dri.join("renderD128").display().to_string())
+        );
+        // A node the XML names is kept; GL turned off needs none.
+        let mut named = spice_gl(Some("/dev/dri/renderD200"));
+        choose_render_node(&mut named, Path::new("/nonexistent")).unwrap();
+        assert_eq!(node(&named).as_deref(), Some("/dev/dri/renderD200"));
+        let mut off = spice_gl(None);
+        off.devices.graphics[0].spice.gl.as_mut().unwrap().enable = false;
+        choose_render_node(&mut off, Path::new("/nonexistent")).unwrap();
+        assert_eq!(node(&off), None);
+        std::fs::remove_dir_all(&dri).unwrap();
+    }
+}

@@ -1,0 +1,85 @@
+//! Character devices: serial ports, consoles and channels, and the host
+//! side (`<source>`) they all share.
+
+use super::devices::Address;
+
+/// `<serial>` or `<console>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CharDevice {
+    /// `type` with its `<source>`.
+    pub source: CharSource,
+    /// `<target port=...>`.
+    pub target_port: Option<u32>,
+    /// `<target type=...>`: serial, isa-serial, virtio, ...
+    pub target_type: Option<String>,
+}
+
+/// The host side of a character device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CharSource {
+    /// `pty`: a pseudo-terminal; `path` is filled in while running.
+    Pty {
+        /// `<source path=...>` of a running domain.
+        path: Option<String>,
+    },
+    /// `file`: output appended to a file.
+    File {
+        /// `<source path=...>`.
+        path: String,
+        /// `<source append='on|off'>`.
+        append: Option<bool>,
+    },
+    /// `unix`: a UNIX socket.
+    Unix {
+        /// `<source path=...>`; `None` (virtio channels only) puts the
+        /// socket in the domain's runtime directory, named after the
+        /// channel.
+        path: Option<String>,
+        /// `mode='bind'`: QEMU listens; `connect`: QEMU connects.
+        listen: bool,
+    },
+    /// `null`: output discarded.
+    Null,
+    /// `spicevmc`: a channel to the SPICE client.
+    SpiceVmc,
+}
+
+impl CharSource {
+    /// libvirt's word for the source type.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            CharSource::Pty { .. } => "pty",
+            CharSource::File { .. } => "file",
+            CharSource::Unix { .. } => "unix",
+            CharSource::Null => "null",
+            CharSource::SpiceVmc => "spicevmc",
+        }
+    }
+}
+
+/// `<channel>`: a named stream between host and guest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Channel {
+    /// `type` with its `<source>`.
+    pub source: CharSource,
+    /// `<target>`.
+    pub target: ChannelTarget,
+    /// `<address type='virtio-serial'>`.
+    pub address: Option<Address>,
+}
+
+/// `<channel><target type=...>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChannelTarget {
+    /// `virtio`: a port of a virtio-serial controller.
+    Virtio {
+        /// `name`: what the guest sees the port as
+        /// (`org.qemu.guest_agent.0`, `com.redhat.spice.0`).
+        name: Option<String>,
+    },
+}
+
+/// The name of the qemu-guest-agent channel.
+pub const GUEST_AGENT_CHANNEL: &str = "org.qemu.guest_agent.0";
+/// The name of the SPICE agent channel.
+pub const SPICE_AGENT_CHANNEL: &str = "com.redhat.spice.0";

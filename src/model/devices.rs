@@ -1,0 +1,1122 @@
+//! The devices of a domain: `<devices>` and the address of each device.
+//! Character devices (serial ports, consoles, channels) are in `chardev`.
+
+use super::chardev::{Channel, CharDevice, CharSource};
+use super::words::words;
+
+/// `<devices>`, each kind in document order.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Devices {
+    /// `<emulator>`: the QEMU binary; `None` means the default for the arch.
+    pub emulator: Option<String>,
+    /// `<disk>`.
+    pub disks: Vec<Disk>,
+    /// `<controller>`.
+    pub controllers: Vec<Controller>,
+    /// `<interface>`.
+    pub interfaces: Vec<Interface>,
+    /// `<serial>`.
+    pub serials: Vec<CharDevice>,
+    /// `<console>`.
+    pub consoles: Vec<CharDevice>,
+    /// `<channel>`.
+    pub channels: Vec<Channel>,
+    /// `<input>`.
+    pub inputs: Vec<Input>,
+    /// `<tpm>`.
+    pub tpms: Vec<Tpm>,
+    /// `<graphics>`.
+    pub graphics: Vec<Graphics>,
+    /// `<sound>`.
+    pub sounds: Vec<Sound>,
+    /// `<audio>`.
+    pub audios: Vec<Audio>,
+    /// `<video>`.
+    pub videos: Vec<Video>,
+    /// `<redirdev>`.
+    pub redirdevs: Vec<Redirdev>,
+    /// `<hub>`.
+    pub hubs: Vec<Hub>,
+    /// `<watchdog>`.
+    pub watchdogs: Vec<Watchdog>,
+    /// `<memballoon>`; `None` when absent (libvirt then adds a virtio one).
+    pub memballoon: Option<Memballoon>,
+    /// `<rng>`.
+    pub rngs: Vec<Rng>,
+}
+
+/// A device's bus address, `<address type=...>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Address {
+    /// `type='pci' domain= bus= slot= function= multifunction=`.
+    Pci(PciAddress),
+    /// `type='drive' controller= bus= target= unit=`.
+    Drive(DriveAddress),
+    /// `type='usb' bus= port=`.
+    Usb(UsbAddress),
+    /// `type='virtio-serial' controller= bus= port=`.
+    VirtioSerial(VirtioSerialAddress),
+}
+
+impl Address {
+    /// libvirt's word for the address type.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Address::Pci(_) => "pci",
+            Address::Drive(_) => "drive",
+            Address::Usb(_) => "usb",
+            Address::VirtioSerial(_) => "virtio-serial",
+        }
+    }
+}
+
+/// A PCI address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PciAddress {
+    /// PCI domain (segment); only 0 exists on x86 machines.
+    pub domain: u32,
+    /// Bus number, 0..=255: the `index` of a PCI controller.
+    pub bus: u32,
+    /// Slot, 0..=31.
+    pub slot: u32,
+    /// Function, 0..=7.
+    pub function: u32,
+    /// `multifunction='on|off'`; `None` when not written.
+    pub multifunction: Option<bool>,
+}
+
+/// A disk's address on its controller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DriveAddress {
+    /// Controller index.
+    pub controller: u32,
+    /// Bus on that controller.
+    pub bus: u32,
+    /// Target (SCSI).
+    pub target: u32,
+    /// Unit.
+    pub unit: u32,
+}
+
+/// A USB address: a controller and a port, possibly behind hubs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct UsbAddress {
+    /// `bus`: the USB controller index (default 0).
+    pub bus: u32,
+    /// `port`; `None` lets the manager pick a free port.
+    pub port: Option<UsbPort>,
+}
+
+/// The most hub levels a USB port path has (libvirt's limit).
+pub const USB_PORT_DEPTH: usize = 4;
+
+/// A USB port path such as `1` or `1.3` (port 3 of the hub on port 1):
+/// one to [`USB_PORT_DEPTH`] port numbers, each 1 or more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct UsbPort {
+    ports: [u32; USB_PORT_DEPTH],
+    len: u8,
+}
+
+impl UsbPort {
+    /// A port path from its numbers, the controller's port first; `None`
+    /// for an empty or too deep path or a port 0.
+    pub fn new(path: &[u32]) -> Option<UsbPort> {
+        if path.is_empty() || path.len() > USB_PORT_DEPTH || path.contains(&0) {
+            return None;
+        }
+        let mut ports = [0; USB_PORT_DEPTH];
+        ports[..path.len()].copy_from_slice(path);
+        Some(UsbPort {
+            ports,
+            len: path.len() as u8,
+        })
+    }
+
+    /// The port numbers, the controller's port first.
+    pub fn path(&self) -> &[u32] {
+        &self.ports[..usize::from(self.len)]
+    }
+}
+
+impl std::fmt::Display for UsbPort {
+    /// `1.3`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, p) in self.path().iter().enumerate() {
+            if i > 0 {
+                f.write_str(".")?;
+            }
+            write!(f, "{p}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A port on a virtio-serial controller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct VirtioSerialAddress {
+    /// The virtio-serial controller index.
+    pub controller: u32,
+    /// The bus on it (always 0).
+    pub bus: u32,
+    /// The port number; 0 lets the manager pick one.
+    pub port: u32,
+}
+
+/// `<driver>` options common to virtio devices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct VirtioOptions {
+    /// `iommu='on|off'`.
+    pub iommu: Option<bool>,
+    /// `ats='on|off'`.
+    pub ats: Option<bool>,
+    /// `packed='on|off'`.
+    pub packed: Option<bool>,
+    /// `page_per_vq='on|off'`.
+    pub page_per_vq: Option<bool>,
+}
+
+impl VirtioOptions {
+    /// Whether no option is set.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+words! {
+    /// `<disk type=...>`.
+    pub enum DiskType {
+        /// A regular file (`<source file=...>`).
+        File = "file",
+        /// A block device (`<source dev=...>`).
+        Block = "block",
+    }
+
+    /// `<disk device=...>`.
+    pub enum DiskDevice {
+        /// A hard disk.
+        Disk = "disk",
+        /// A CD-ROM drive (read-only media, may be empty).
+        Cdrom = "cdrom",
+        /// A floppy drive (may be empty).
+        Floppy = "floppy",
+    }
+
+    /// `<driver type=...>`: the image format.
+    pub enum DiskFormat {
+        /// Raw bytes.
+        Raw = "raw",
+        /// QEMU copy-on-write v2.
+        Qcow2 = "qcow2",
+    }
+
+    /// `<target bus=...>`.
+    pub enum DiskBus {
+        /// IDE (hdX).
+        Ide = "ide",
+        /// The floppy controller (fdX).
+        Fdc = "fdc",
+        /// SCSI (sdX).
+        Scsi = "scsi",
+        /// virtio-blk (vdX).
+        Virtio = "virtio",
+        /// USB mass storage (sdX).
+        Usb = "usb",
+        /// SATA on an AHCI controller (sdX).
+        Sata = "sata",
+    }
+
+    /// `<driver cache=...>`.
+    pub enum CacheMode {
+        /// The hypervisor's default (writeback).
+        Default = "default",
+        /// No host page cache (O_DIRECT), writes reported when issued.
+        None = "none",
+        /// The host page cache, writes reported when on disk.
+        Writethrough = "writethrough",
+        /// The host page cache, writes reported when cached.
+        Writeback = "writeback",
+        /// No host page cache, writes reported when on disk.
+        Directsync = "directsync",
+        /// Flushes are ignored.
+        Unsafe = "unsafe",
+    }
+
+    /// `<driver io=...>`.
+    pub enum IoMode {
+        /// Linux native AIO.
+        Native = "native",
+        /// A thread pool.
+        Threads = "threads",
+        /// io_uring.
+        IoUring = "io_uring",
+    }
+
+    /// `<driver discard=...>`.
+    pub enum DiscardMode {
+        /// Discards punch holes in the image.
+        Unmap = "unmap",
+        /// Discards are ignored.
+        Ignore = "ignore",
+    }
+
+    /// `<driver detect_zeroes=...>`.
+    pub enum DetectZeroes {
+        /// No detection.
+        Off = "off",
+        /// Zero writes become write-zeroes requests.
+        On = "on",
+        /// Zero writes become discards where `discard='unmap'`.
+        Unmap = "unmap",
+    }
+}
+
+/// `<disk>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Disk {
+    /// `type='file|block'`: where the source lives.
+    pub kind: DiskType,
+    /// `device='disk|cdrom|floppy'`.
+    pub device: DiskDevice,
+    /// `<driver name='qemu' type=...>`: the image format; `None` means raw.
+    pub format: Option<DiskFormat>,
+    /// The other `<driver>` attributes.
+    pub driver: DiskDriver,
+    /// `<source file=...>` or `<source dev=...>`; `None` for an empty
+    /// cdrom or floppy drive.
+    pub source: Option<String>,
+    /// `<target dev=...>`: the guest-visible name (hda, sdb, vdc, fda).
+    pub target: String,
+    /// `<target bus=...>`; `None` means derived from the target name.
+    pub bus: Option<DiskBus>,
+    /// `<target removable='on|off'>` (USB disks).
+    pub removable: Option<bool>,
+    /// `<readonly/>`.
+    pub readonly: bool,
+    /// `<shareable/>`.
+    pub shareable: bool,
+    /// `<serial>`: the serial number the guest sees.
+    pub serial: Option<String>,
+    /// `<boot order=...>`: per-device boot priority, 1 first.
+    pub boot_order: Option<u32>,
+    /// `<address>`.
+    pub address: Option<Address>,
+}
+
+/// `<disk><driver cache= io= discard= detect_zeroes=>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DiskDriver {
+    /// `cache`.
+    pub cache: Option<CacheMode>,
+    /// `io`.
+    pub io: Option<IoMode>,
+    /// `discard`.
+    pub discard: Option<DiscardMode>,
+    /// `detect_zeroes`.
+    pub detect_zeroes: Option<DetectZeroes>,
+}
+
+impl DiskDriver {
+    /// Whether no attribute is set.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+impl Disk {
+    /// A disk of `device` kind named `target` with nothing else set: a
+    /// file disk without a source.
+    pub fn new(device: DiskDevice, target: impl Into<String>) -> Disk {
+        Disk {
+            kind: DiskType::File,
+            device,
+            format: None,
+            driver: DiskDriver::default(),
+            source: None,
+            target: target.into(),
+            bus: None,
+            removable: None,
+            readonly: false,
+            shareable: false,
+            serial: None,
+            boot_order: None,
+            address: None,
+        }
+    }
+
+    /// The bus: `<target bus=...>`, or else the one libvirt derives from the
+    /// target name (hd: IDE, sd: SCSI, vd: virtio, fd: floppy). `None` when
+    /// neither says.
+    pub fn effective_bus(&self) -> Option<DiskBus> {
+        self.bus.or_else(|| {
+            let prefixes = [
+                ("hd", DiskBus::Ide),
+                ("sd", DiskBus::Scsi),
+                ("vd", DiskBus::Virtio),
+                ("fd", DiskBus::Fdc),
+            ];
+            prefixes
+                .iter()
+                .find(|(p, _)| self.target.starts_with(p))
+                .map(|(_, b)| *b)
+        })
+    }
+}
+
+words! {
+    /// `<controller type=...>`.
+    pub enum ControllerType {
+        /// IDE.
+        Ide = "ide",
+        /// The floppy controller.
+        Fdc = "fdc",
+        /// SCSI host adapters.
+        Scsi = "scsi",
+        /// SATA (AHCI).
+        Sata = "sata",
+        /// virtio-serial.
+        VirtioSerial = "virtio-serial",
+        /// USB host controllers.
+        Usb = "usb",
+        /// PCI buses, bridges and root ports.
+        Pci = "pci",
+    }
+}
+
+/// `<controller>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Controller {
+    /// `type`.
+    pub kind: ControllerType,
+    /// `index`.
+    pub index: u32,
+    /// `model`, as written (pci-root, piix3-uhci, virtio-scsi, ...).
+    pub model: Option<String>,
+    /// `ports` (USB and virtio-serial).
+    pub ports: Option<u32>,
+    /// `vectors` (virtio-serial): MSI-X vectors.
+    pub vectors: Option<u32>,
+    /// `<model name=...>` (PCI controllers: the QEMU device to use).
+    pub model_name: Option<String>,
+    /// `<target>` of a PCI controller.
+    pub target: Option<ControllerTarget>,
+    /// `<master startport=...>` of a USB companion controller.
+    pub master_startport: Option<u32>,
+    /// `<pcihole64 unit=...>`, in KiB.
+    pub pcihole64_kib: Option<u64>,
+    /// `<driver>` virtio options.
+    pub virtio: VirtioOptions,
+    /// `<driver queues=...>`: request queues (virtio-scsi).
+    pub queues: Option<u32>,
+    /// `<driver cmd_per_lun=...>` (virtio-scsi).
+    pub cmd_per_lun: Option<u32>,
+    /// `<driver max_sectors=...>` (virtio-scsi).
+    pub max_sectors: Option<u32>,
+    /// `<driver ioeventfd='on|off'>` (virtio-scsi).
+    pub ioeventfd: Option<bool>,
+    /// `<address>`.
+    pub address: Option<Address>,
+}
+
+impl Controller {
+    /// A controller of `kind` and `index` with `model` and nothing else
+    /// set.
+    pub fn new(kind: ControllerType, index: u32, model: Option<String>) -> Controller {
+        Controller {
+            kind,
+            index,
+            model,
+            ports: None,
+            vectors: None,
+            model_name: None,
+            target: None,
+            master_startport: None,
+            pcihole64_kib: None,
+            virtio: VirtioOptions::default(),
+            queues: None,
+            cmd_per_lun: None,
+            max_sectors: None,
+            ioeventfd: None,
+            address: None,
+        }
+    }
+}
+
+/// `<controller><target .../>` attributes of PCI controllers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ControllerTarget {
+    /// `chassisNr` (pci-bridge).
+    pub chassis_nr: Option<u32>,
+    /// `chassis` (root and downstream ports).
+    pub chassis: Option<u32>,
+    /// `port` (root and downstream ports).
+    pub port: Option<u32>,
+    /// `busNr` (expander buses).
+    pub bus_nr: Option<u32>,
+    /// `hotplug='on|off'`.
+    pub hotplug: Option<bool>,
+    /// `memReserve`, in KiB.
+    pub mem_reserve: Option<u64>,
+    /// `<node>`: the NUMA node of an expander bus.
+    pub node: Option<u32>,
+}
+
+/// `<interface>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Interface {
+    /// `type` with its source.
+    pub kind: InterfaceType,
+    /// `<mac address=...>`; generated (52:54:00:xx:xx:xx) when absent.
+    pub mac: MacAddr,
+    /// `<model type=...>`, as written (virtio, e1000, rtl8139, ...).
+    pub model: Option<String>,
+    /// `<target dev=...>`: the host tap device name.
+    pub target_dev: Option<String>,
+    /// `<portForward>` rules (user networking).
+    pub port_forwards: Vec<PortForward>,
+    /// `<boot order=...>`.
+    pub boot_order: Option<u32>,
+    /// `<address>`.
+    pub address: Option<Address>,
+}
+
+/// `<interface type=...>` with what its `<source>` names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InterfaceType {
+    /// `user`: QEMU's own NAT (slirp).
+    User,
+    /// `network`: a libvirt managed network, `<source network=...>`.
+    Network(String),
+    /// `bridge`: a tap on a host bridge, `<source bridge=...>`.
+    Bridge(String),
+    /// `ethernet`: a tap device configured by the host.
+    Ethernet,
+}
+
+/// A MAC address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct MacAddr(pub [u8; 6]);
+
+impl std::fmt::Display for MacAddr {
+    /// Lower-case, colon-separated: `52:54:00:12:34:56`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let b = self.0;
+        write!(
+            f,
+            "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+            b[0], b[1], b[2], b[3], b[4], b[5]
+        )
+    }
+}
+
+impl std::str::FromStr for MacAddr {
+    type Err = ();
+
+    /// Six colon-separated pairs of hex digits, either case.
+    fn from_str(s: &str) -> Result<MacAddr, ()> {
+        let mut out = [0u8; 6];
+        let mut parts = s.split(':');
+        for byte in &mut out {
+            let p = parts.next().ok_or(())?;
+            if p.len() != 2 || !p.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(());
+            }
+            *byte = u8::from_str_radix(p, 16).map_err(|_| ())?;
+        }
+        if parts.next().is_some() {
+            return Err(());
+        }
+        Ok(MacAddr(out))
+    }
+}
+
+words! {
+    /// `<portForward proto=...>`.
+    pub enum PortProto {
+        /// TCP.
+        Tcp = "tcp",
+        /// UDP.
+        Udp = "udp",
+    }
+}
+
+/// `<portForward proto= address= dev=>` with its `<range>` children.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortForward {
+    /// `proto`.
+    pub proto: PortProto,
+    /// `address`: the host address to listen on; `None` means loopback.
+    pub address: Option<String>,
+    /// `<range start= end= to= exclude=>` children.
+    pub ranges: Vec<PortRange>,
+}
+
+/// `<range start=HOSTPORT end=HOSTPORT to=GUESTPORT/>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PortRange {
+    /// `start`: the first host port.
+    pub start: u16,
+    /// `end`: the last host port of a range; `None` for a single port.
+    pub end: Option<u16>,
+    /// `to`: the guest port `start` maps to; `None` means the same port.
+    pub to: Option<u16>,
+}
+
+words! {
+    /// `<input type=...>`.
+    pub enum InputType {
+        /// A relative pointer.
+        Mouse = "mouse",
+        /// An absolute pointer.
+        Tablet = "tablet",
+        /// A keyboard.
+        Keyboard = "keyboard",
+        /// A host evdev device handed to the guest.
+        Passthrough = "passthrough",
+    }
+
+    /// `<input bus=...>`.
+    pub enum InputBus {
+        /// The PS/2 port (built into x86 machines).
+        Ps2 = "ps2",
+        /// USB.
+        Usb = "usb",
+        /// virtio-input.
+        Virtio = "virtio",
+    }
+}
+
+/// `<input type=... bus=... model=...>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Input {
+    /// `type`: mouse, keyboard, tablet, passthrough.
+    pub kind: InputType,
+    /// `bus`: ps2, usb, virtio; `None` when not written.
+    pub bus: Option<InputBus>,
+    /// `model`: virtio, virtio-transitional, virtio-non-transitional.
+    pub model: Option<String>,
+    /// `<source evdev=...>` of a passthrough device.
+    pub evdev: Option<String>,
+    /// `<driver>` virtio options.
+    pub virtio: VirtioOptions,
+    /// `<address>`.
+    pub address: Option<Address>,
+}
+
+impl Input {
+    /// The bus: the written one, or libvirt's default for the type (PS/2
+    /// for a mouse or keyboard, USB for a tablet, virtio for passthrough).
+    pub fn effective_bus(&self) -> InputBus {
+        self.bus.unwrap_or(match self.kind {
+            InputType::Mouse | InputType::Keyboard => InputBus::Ps2,
+            InputType::Tablet => InputBus::Usb,
+            InputType::Passthrough => InputBus::Virtio,
+        })
+    }
+}
+
+words! {
+    /// `<graphics type=...>`.
+    pub enum GraphicsType {
+        /// A VNC server.
+        Vnc = "vnc",
+        /// A SPICE server.
+        Spice = "spice",
+    }
+
+    /// A SPICE channel name (`<channel name=...>`).
+    pub enum SpiceChannelName {
+        /// The main channel.
+        Main = "main",
+        /// The display.
+        Display = "display",
+        /// Keyboard and mouse.
+        Inputs = "inputs",
+        /// The cursor.
+        Cursor = "cursor",
+        /// Audio output.
+        Playback = "playback",
+        /// Audio input.
+        Record = "record",
+        /// Smartcards.
+        Smartcard = "smartcard",
+        /// USB redirection.
+        Usbredir = "usbredir",
+    }
+
+    /// `<channel mode=...>` and `defaultMode` of SPICE.
+    pub enum SpiceChannelMode {
+        /// Either port.
+        Any = "any",
+        /// The TLS port only.
+        Secure = "secure",
+        /// The plain port only.
+        Insecure = "insecure",
+    }
+
+    /// `<image compression=...>` of SPICE.
+    pub enum SpiceImageCompression {
+        /// Automatic GLZ.
+        AutoGlz = "auto_glz",
+        /// Automatic LZ.
+        AutoLz = "auto_lz",
+        /// QUIC.
+        Quic = "quic",
+        /// GLZ.
+        Glz = "glz",
+        /// LZ.
+        Lz = "lz",
+        /// No compression.
+        Off = "off",
+    }
+
+    /// `<jpeg compression=...>` and `<zlib compression=...>` of SPICE.
+    pub enum SpiceWanCompression {
+        /// When the link is slow.
+        Auto = "auto",
+        /// Never.
+        Never = "never",
+        /// Always.
+        Always = "always",
+    }
+
+    /// `<streaming mode=...>` of SPICE.
+    pub enum SpiceStreaming {
+        /// Stream what looks like video.
+        Filter = "filter",
+        /// Stream everything.
+        All = "all",
+        /// No streaming.
+        Off = "off",
+    }
+
+    /// `<mouse mode=...>` of SPICE.
+    pub enum SpiceMouseMode {
+        /// Server-side pointer.
+        Server = "server",
+        /// Client-side pointer.
+        Client = "client",
+    }
+}
+
+/// `<graphics>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Graphics {
+    /// `type`.
+    pub kind: GraphicsType,
+    /// `port`: the TCP port; `None` or -1 with `autoport` means chosen at
+    /// start.
+    pub port: Option<i32>,
+    /// `tlsPort` (SPICE): the TLS port; -1 means chosen at start.
+    pub tls_port: Option<i32>,
+    /// `autoport='yes|no'`; `None` when not written.
+    pub autoport: Option<bool>,
+    /// `listen`: the address to listen on (default: loopback).
+    pub listen: Option<String>,
+    /// `<listen>` children.
+    pub listens: Vec<GraphicsListen>,
+    /// `passwd`: the password (VNC uses 8 characters).
+    pub passwd: Option<String>,
+    /// `keymap`: the keyboard layout of the server (`en-us`).
+    pub keymap: Option<String>,
+    /// `defaultMode` (SPICE).
+    pub default_mode: Option<SpiceChannelMode>,
+    /// The SPICE children.
+    pub spice: SpiceOptions,
+}
+
+impl Graphics {
+    /// A display of `kind` with nothing set: autoport on loopback.
+    pub fn new(kind: GraphicsType) -> Graphics {
+        Graphics {
+            kind,
+            port: None,
+            tls_port: None,
+            autoport: None,
+            listen: None,
+            listens: Vec::new(),
+            passwd: None,
+            keymap: None,
+            default_mode: None,
+            spice: SpiceOptions::default(),
+        }
+    }
+
+    /// Whether the port is chosen at start: `autoport='yes'`, or no port
+    /// (or -1) given.
+    pub fn wants_autoport(&self) -> bool {
+        self.autoport == Some(true) || self.port.is_none_or(|p| p < 0)
+    }
+
+    /// The first address to listen on: the first `<listen type='address'>`
+    /// with an address, else the `listen` attribute.
+    pub fn listen_address(&self) -> Option<&str> {
+        self.listens
+            .iter()
+            .find_map(|l| match l {
+                GraphicsListen::Address(Some(a)) => Some(a.as_str()),
+                _ => None,
+            })
+            .or(self.listen.as_deref())
+    }
+}
+
+/// `<graphics><listen type=...>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GraphicsListen {
+    /// `type='address' address=...`; without an address, the default one.
+    Address(Option<String>),
+    /// `type='socket' socket=...`: a UNIX socket; without a path, one in
+    /// the domain's runtime directory.
+    Socket(Option<String>),
+    /// `type='none'`: no network listener at all.
+    None,
+}
+
+/// The children of a SPICE `<graphics>`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SpiceOptions {
+    /// `<channel name= mode=>`, in order.
+    pub channels: Vec<(SpiceChannelName, SpiceChannelMode)>,
+    /// `<image compression=...>`.
+    pub image_compression: Option<SpiceImageCompression>,
+    /// `<jpeg compression=...>`.
+    pub jpeg_compression: Option<SpiceWanCompression>,
+    /// `<zlib compression=...>`.
+    pub zlib_compression: Option<SpiceWanCompression>,
+    /// `<playback compression='on|off'>`.
+    pub playback_compression: Option<bool>,
+    /// `<streaming mode=...>`.
+    pub streaming: Option<SpiceStreaming>,
+    /// `<clipboard copypaste='yes|no'>`.
+    pub copypaste: Option<bool>,
+    /// `<mouse mode=...>`.
+    pub mouse_mode: Option<SpiceMouseMode>,
+    /// `<filetransfer enable='yes|no'>`.
+    pub filetransfer: Option<bool>,
+    /// `<gl enable='yes|no' rendernode=...>`.
+    pub gl: Option<SpiceGl>,
+}
+
+/// `<gl enable= rendernode=>` of SPICE.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpiceGl {
+    /// `enable`.
+    pub enable: bool,
+    /// `rendernode`: the DRM render node.
+    pub rendernode: Option<String>,
+}
+
+words! {
+    /// `<video><model type=...>`.
+    pub enum VideoModel {
+        /// Standard VGA.
+        Vga = "vga",
+        /// Cirrus Logic GD5446.
+        Cirrus = "cirrus",
+        /// VMware SVGA.
+        Vmvga = "vmvga",
+        /// QXL paravirtual graphics.
+        Qxl = "qxl",
+        /// virtio-gpu.
+        Virtio = "virtio",
+        /// No video device.
+        None = "none",
+        /// Bochs display (no VGA compatibility).
+        Bochs = "bochs",
+        /// A RAM framebuffer set up by the firmware.
+        Ramfb = "ramfb",
+    }
+}
+
+/// `<video>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Video {
+    /// `<model type=...>`.
+    pub model: VideoModel,
+    /// `vram` in KiB.
+    pub vram: Option<u64>,
+    /// `vram64` in KiB (qxl).
+    pub vram64: Option<u64>,
+    /// `ram` in KiB (qxl).
+    pub ram: Option<u64>,
+    /// `vgamem` in KiB (qxl).
+    pub vgamem: Option<u64>,
+    /// `heads`.
+    pub heads: Option<u32>,
+    /// `primary='yes'`.
+    pub primary: bool,
+    /// `<acceleration accel3d=...>` (virtio).
+    pub accel3d: Option<bool>,
+    /// `blob='on|off'` (virtio): blob resources.
+    pub blob: Option<bool>,
+    /// `<driver>` virtio options.
+    pub virtio: VirtioOptions,
+    /// `<address>`.
+    pub address: Option<Address>,
+}
+
+impl Video {
+    /// A video card of `model` with nothing else set.
+    pub fn new(model: VideoModel) -> Video {
+        Video {
+            model,
+            vram: None,
+            vram64: None,
+            ram: None,
+            vgamem: None,
+            heads: None,
+            primary: false,
+            accel3d: None,
+            blob: None,
+            virtio: VirtioOptions::default(),
+            address: None,
+        }
+    }
+}
+
+words! {
+    /// `<audio type=...>`: the host side of sound.
+    pub enum AudioType {
+        /// Sound is discarded (and recording is silent).
+        None = "none",
+        /// Sound goes to the SPICE client.
+        Spice = "spice",
+    }
+
+    /// `<sound model=...>`.
+    pub enum SoundModel {
+        /// Sound Blaster 16 (ISA).
+        Sb16 = "sb16",
+        /// Ensoniq AudioPCI ES1370.
+        Es1370 = "es1370",
+        /// The PC speaker.
+        Pcspk = "pcspk",
+        /// Intel 82801AA AC97.
+        Ac97 = "ac97",
+        /// Intel HD Audio (ICH6).
+        Ich6 = "ich6",
+        /// Intel HD Audio (ICH9).
+        Ich9 = "ich9",
+        /// USB audio.
+        Usb = "usb",
+        /// Intel HD Audio (ICH7).
+        Ich7 = "ich7",
+    }
+
+    /// `<codec type=...>` of an HD Audio device.
+    pub enum SoundCodec {
+        /// Line out and line in.
+        Duplex = "duplex",
+        /// Speaker out and microphone in.
+        Micro = "micro",
+        /// Line out only.
+        Output = "output",
+    }
+}
+
+/// `<audio id= type=>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Audio {
+    /// `id`, 1 or more, which `<sound><audio id>` refers to.
+    pub id: u32,
+    /// `type`.
+    pub kind: AudioType,
+}
+
+/// `<sound model=...>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sound {
+    /// `model`.
+    pub model: SoundModel,
+    /// `<codec type=...>` children, in order.
+    pub codecs: Vec<SoundCodec>,
+    /// `<audio id=...>`: the backend used.
+    pub audio_id: Option<u32>,
+    /// `<address>`.
+    pub address: Option<Address>,
+}
+
+words! {
+    /// `<memballoon model=...>`.
+    pub enum BalloonModel {
+        /// virtio-balloon.
+        Virtio = "virtio",
+        /// virtio-balloon, transitional.
+        VirtioTransitional = "virtio-transitional",
+        /// virtio-balloon, modern only.
+        VirtioNonTransitional = "virtio-non-transitional",
+        /// No balloon device.
+        None = "none",
+    }
+}
+
+/// `<memballoon model=...>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Memballoon {
+    /// `model`.
+    pub model: BalloonModel,
+    /// `autodeflate='on|off'`.
+    pub autodeflate: Option<bool>,
+    /// `freePageReporting='on|off'`.
+    pub free_page_reporting: Option<bool>,
+    /// `<stats period=...>` in seconds; set on the running balloon at start.
+    pub stats_period: Option<u32>,
+    /// `<driver>` virtio options.
+    pub virtio: VirtioOptions,
+    /// `<address>`.
+    pub address: Option<Address>,
+}
+
+words! {
+    /// `<watchdog model=...>`.
+    pub enum WatchdogModel {
+        /// Intel 6300ESB (PCI).
+        I6300esb = "i6300esb",
+        /// iBase IB700 (ISA).
+        Ib700 = "ib700",
+        /// s390 diag288.
+        Diag288 = "diag288",
+        /// The iTCO timer built into the Q35 chipset.
+        Itco = "itco",
+    }
+
+    /// `<watchdog action=...>`.
+    pub enum WatchdogAction {
+        /// Reset the guest.
+        Reset = "reset",
+        /// Ask the guest to shut down (ACPI power button).
+        Shutdown = "shutdown",
+        /// Power the guest off at once.
+        Poweroff = "poweroff",
+        /// Pause the guest.
+        Pause = "pause",
+        /// Dump the guest's memory, then carry on.
+        Dump = "dump",
+        /// Do nothing.
+        None = "none",
+        /// Inject a non-maskable interrupt.
+        InjectNmi = "inject-nmi",
+    }
+}
+
+/// `<watchdog model= action=>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Watchdog {
+    /// `model`.
+    pub model: WatchdogModel,
+    /// `action`; `None` when not written (reset).
+    pub action: Option<WatchdogAction>,
+    /// `<address>`.
+    pub address: Option<Address>,
+}
+
+words! {
+    /// `<rng model=...>`.
+    pub enum RngModel {
+        /// virtio-rng.
+        Virtio = "virtio",
+        /// virtio-rng, transitional.
+        VirtioTransitional = "virtio-transitional",
+        /// virtio-rng, modern only.
+        VirtioNonTransitional = "virtio-non-transitional",
+    }
+}
+
+/// `<rng model=...>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rng {
+    /// `model`.
+    pub model: RngModel,
+    /// `<rate bytes= period=>`: at most `bytes` per `period` ms.
+    pub rate: Option<RngRate>,
+    /// `<backend>`.
+    pub backend: RngBackend,
+    /// `<driver>` virtio options.
+    pub virtio: VirtioOptions,
+    /// `<address>`.
+    pub address: Option<Address>,
+}
+
+/// `<rate bytes= period=>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RngRate {
+    /// `bytes`.
+    pub bytes: u32,
+    /// `period` in milliseconds; `None` when not written (1000).
+    pub period: Option<u32>,
+}
+
+/// `<backend model=...>` of an rng.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RngBackend {
+    /// `random`: a host device, `/dev/urandom` or `/dev/random`; `None`
+    /// when not written (`/dev/urandom`).
+    Random(Option<String>),
+    /// `builtin`: QEMU's own generator.
+    Builtin,
+}
+
+words! {
+    /// `<tpm model=...>`.
+    pub enum TpmModel {
+        /// TPM Interface Specification device.
+        TpmTis = "tpm-tis",
+        /// Command Response Buffer device.
+        TpmCrb = "tpm-crb",
+        /// The pSeries vTPM.
+        TpmSpapr = "tpm-spapr",
+        /// The pSeries TPM proxy.
+        SpaprTpmProxy = "spapr-tpm-proxy",
+    }
+
+    /// `<backend version=...>` of an emulated TPM.
+    pub enum TpmVersion {
+        /// TPM 1.2.
+        V1_2 = "1.2",
+        /// TPM 2.0.
+        V2_0 = "2.0",
+    }
+}
+
+/// `<tpm model=...>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tpm {
+    /// `model`; `None` when not written (tpm-tis on x86).
+    pub model: Option<TpmModel>,
+    /// `<backend>`.
+    pub backend: TpmBackend,
+}
+
+/// `<backend type=...>` of a TPM.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TpmBackend {
+    /// `emulator`: a software TPM (swtpm) run by the manager, with its
+    /// state kept per domain.
+    Emulator {
+        /// `version`; `None` when not written (2.0 for tpm-crb, else 1.2
+        /// as libvirt 9.0).
+        version: Option<TpmVersion>,
+        /// `persistent_state='yes|no'`: keep the state of a transient
+        /// domain after it stops.
+        persistent_state: Option<bool>,
+    },
+}
+
+/// `<redirdev bus='usb' type=...>`: a USB device of the client, forwarded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redirdev {
+    /// `type` with its source: `spicevmc` (through the SPICE client).
+    pub source: CharSource,
+    /// `<boot order=...>`.
+    pub boot_order: Option<u32>,
+    /// `<address type='usb'>`.
+    pub address: Option<Address>,
+}
+
+/// `<hub type='usb'>`: a USB hub with eight ports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hub {
+    /// `<address type='usb'>`.
+    pub address: Option<Address>,
+}

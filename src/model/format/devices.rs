@@ -1,0 +1,490 @@
+//! Writing `<devices>`, in the order libvirt writes them.
+
+use super::{element, on_off, yes_no};
+use crate::model::xmlwrite::{Attrs, XmlWriter};
+use crate::model::{
+    Address, Channel, ChannelTarget, CharDevice, CharSource, Controller, Disk, DiskType, DomainDef,
+    Graphics, GraphicsListen, Input, InputBus, Interface, InterfaceType, Rng, RngBackend, Sound,
+    Tpm, TpmBackend, Video, VirtioOptions,
+};
+
+fn address(w: &mut XmlWriter, a: &Option<Address>) {
+    let Some(a) = a else {
+        return;
+    };
+    let attrs = match a {
+        Address::Pci(p) => Attrs::new()
+            .add("type", "pci")
+            .add("domain", format!("0x{:04x}", p.domain))
+            .add("bus", format!("0x{:02x}", p.bus))
+            .add("slot", format!("0x{:02x}", p.slot))
+            .add("function", format!("0x{:x}", p.function))
+            .opt("multifunction", p.multifunction.map(on_off)),
+        Address::Drive(d) => Attrs::new()
+            .add("type", "drive")
+            .add("controller", d.controller)
+            .add("bus", d.bus)
+            .add("target", d.target)
+            .add("unit", d.unit),
+        Address::Usb(u) => Attrs::new()
+            .add("type", "usb")
+            .add("bus", u.bus)
+            .opt("port", u.port),
+        Address::VirtioSerial(v) => Attrs::new()
+            .add("type", "virtio-serial")
+            .add("controller", v.controller)
+            .add("bus", v.bus)
+            .add("port", v.port),
+    };
+    w.empty("address", attrs);
+}
+
+fn virtio_attrs(a: Attrs, v: &VirtioOptions) -> Attrs {
+    a.opt("iommu", v.iommu.map(on_off))
+        .opt("ats", v.ats.map(on_off))
+        .opt("packed", v.packed.map(on_off))
+        .opt("page_per_vq", v.page_per_vq.map(on_off))
+}
+
+pub(super) fn devices(w: &mut XmlWriter, def: &DomainDef) {
+    let d = &def.devices;
+    w.open("devices", Attrs::new());
+    if let Some(e) = &d.emulator {
+        w.text("emulator", Attrs::new(), e);
+    }
+    for disk_def in &d.disks {
+        disk(w, disk_def);
+    }
+    for c in &d.controllers {
+        controller(w, c);
+    }
+    for i in &d.interfaces {
+        interface(w, i);
+    }
+    for s in &d.serials {
+        chardev(w, "serial", s);
+    }
+    for c in &d.consoles {
+        chardev(w, "console", c);
+    }
+    for c in &d.channels {
+        channel(w, c);
+    }
+    for i in &d.inputs {
+        input(w, i);
+    }
+    for t in &d.tpms {
+        tpm(w, t);
+    }
+    for g in &d.graphics {
+        graphics(w, g);
+    }
+    for s in &d.sounds {
+        sound(w, s);
+    }
+    for a in &d.audios {
+        w.empty(
+            "audio",
+            Attrs::new().add("id", a.id).add("type", a.kind.as_str()),
+        );
+    }
+    for v in &d.videos {
+        video(w, v);
+    }
+    for r in &d.redirdevs {
+        let a = Attrs::new()
+            .add("bus", "usb")
+            .add("type", r.source.type_name());
+        let children = r.boot_order.is_some() || r.address.is_some();
+        element(w, "redirdev", a, children, |w| {
+            if let Some(o) = r.boot_order {
+                w.empty("boot", Attrs::new().add("order", o));
+            }
+            address(w, &r.address);
+        });
+    }
+    for h in &d.hubs {
+        element(
+            w,
+            "hub",
+            Attrs::new().add("type", "usb"),
+            h.address.is_some(),
+            |w| address(w, &h.address),
+        );
+    }
+    for x in &d.watchdogs {
+        let a = Attrs::new()
+            .add("model", x.model.as_str())
+            .opt("action", x.action.map(|a| a.as_str()));
+        element(w, "watchdog", a, x.address.is_some(), |w| {
+            address(w, &x.address)
+        });
+    }
+    if let Some(b) = &d.memballoon {
+        let a = Attrs::new()
+            .add("model", b.model.as_str())
+            .opt("autodeflate", b.autodeflate.map(on_off))
+            .opt("freePageReporting", b.free_page_reporting.map(on_off));
+        let children = b.stats_period.is_some() || b.address.is_some() || !b.virtio.is_empty();
+        element(w, "memballoon", a, children, |w| {
+            if let Some(p) = b.stats_period {
+                w.empty("stats", Attrs::new().add("period", p));
+            }
+            address(w, &b.address);
+            if !b.virtio.is_empty() {
+                w.empty("driver", virtio_attrs(Attrs::new(), &b.virtio));
+            }
+        });
+    }
+    for r in &d.rngs {
+        rng(w, r);
+    }
+    w.close("devices");
+}
+
+fn disk(w: &mut XmlWriter, d: &Disk) {
+    let src_attr = match d.kind {
+        DiskType::File => "file",
+        DiskType::Block => "dev",
+    };
+    let a = Attrs::new()
+        .add("type", d.kind.as_str())
+        .add("device", d.device.as_str());
+    w.open("disk", a);
+    if d.format.is_some() || !d.driver.is_empty() {
+        let a = Attrs::new()
+            .add("name", "qemu")
+            .opt("type", d.format.map(|f| f.as_str()))
+            .opt("cache", d.driver.cache.map(|c| c.as_str()))
+            .opt("io", d.driver.io.map(|c| c.as_str()))
+            .opt("discard", d.driver.discard.map(|c| c.as_str()))
+            .opt("detect_zeroes", d.driver.detect_zeroes.map(|c| c.as_str()));
+        w.empty("driver", a);
+    }
+    if let Some(s) = &d.source {
+        w.empty("source", Attrs::new().add(src_attr, s));
+    }
+    let t = Attrs::new()
+        .add("dev", &d.target)
+        .opt("bus", d.bus.map(|b| b.as_str()))
+        .opt("removable", d.removable.map(on_off));
+    w.empty("target", t);
+    if let Some(o) = d.boot_order {
+        w.empty("boot", Attrs::new().add("order", o));
+    }
+    if d.readonly {
+        w.empty("readonly", Attrs::new());
+    }
+    if d.shareable {
+        w.empty("shareable", Attrs::new());
+    }
+    if let Some(s) = &d.serial {
+        w.text("serial", Attrs::new(), s);
+    }
+    address(w, &d.address);
+    w.close("disk");
+}
+
+fn controller(w: &mut XmlWriter, c: &Controller) {
+    let a = Attrs::new()
+        .add("type", c.kind.as_str())
+        .add("index", c.index)
+        .opt("model", c.model.as_ref())
+        .opt("ports", c.ports)
+        .opt("vectors", c.vectors);
+    let driver = !c.virtio.is_empty()
+        || c.queues.is_some()
+        || c.cmd_per_lun.is_some()
+        || c.max_sectors.is_some()
+        || c.ioeventfd.is_some();
+    let children = driver
+        || c.master_startport.is_some()
+        || c.model_name.is_some()
+        || c.target.is_some()
+        || c.pcihole64_kib.is_some()
+        || c.address.is_some();
+    element(w, "controller", a, children, |w| {
+        if driver {
+            let a = Attrs::new()
+                .opt("queues", c.queues)
+                .opt("cmd_per_lun", c.cmd_per_lun)
+                .opt("max_sectors", c.max_sectors)
+                .opt("ioeventfd", c.ioeventfd.map(on_off));
+            w.empty("driver", virtio_attrs(a, &c.virtio));
+        }
+        if let Some(p) = c.master_startport {
+            w.empty("master", Attrs::new().add("startport", p));
+        }
+        if let Some(n) = &c.model_name {
+            w.empty("model", Attrs::new().add("name", n));
+        }
+        if let Some(t) = &c.target {
+            let a = Attrs::new()
+                .opt("chassisNr", t.chassis_nr)
+                .opt("chassis", t.chassis)
+                .opt("port", t.port.map(|p| format!("0x{p:x}")))
+                .opt("busNr", t.bus_nr)
+                .opt("hotplug", t.hotplug.map(on_off))
+                .opt("memReserve", t.mem_reserve);
+            match t.node {
+                Some(n) => {
+                    w.open("target", a);
+                    w.text("node", Attrs::new(), &n.to_string());
+                    w.close("target");
+                }
+                None => w.empty("target", a),
+            }
+        }
+        if let Some(h) = c.pcihole64_kib {
+            w.text("pcihole64", Attrs::new().add("unit", "KiB"), &h.to_string());
+        }
+        address(w, &c.address);
+    });
+}
+
+fn interface(w: &mut XmlWriter, i: &Interface) {
+    let kind = match &i.kind {
+        InterfaceType::User => "user",
+        InterfaceType::Network(_) => "network",
+        InterfaceType::Bridge(_) => "bridge",
+        InterfaceType::Ethernet => "ethernet",
+    };
+    w.open("interface", Attrs::new().add("type", kind));
+    w.empty("mac", Attrs::new().add("address", i.mac));
+    match &i.kind {
+        InterfaceType::Network(n) => w.empty("source", Attrs::new().add("network", n)),
+        InterfaceType::Bridge(b) => w.empty("source", Attrs::new().add("bridge", b)),
+        InterfaceType::User | InterfaceType::Ethernet => {}
+    }
+    if let Some(t) = &i.target_dev {
+        w.empty("target", Attrs::new().add("dev", t));
+    }
+    if let Some(m) = &i.model {
+        w.empty("model", Attrs::new().add("type", m));
+    }
+    if let Some(o) = i.boot_order {
+        w.empty("boot", Attrs::new().add("order", o));
+    }
+    for pf in &i.port_forwards {
+        let a = Attrs::new()
+            .add("proto", pf.proto.as_str())
+            .opt("address", pf.address.as_ref());
+        element(w, "portForward", a, !pf.ranges.is_empty(), |w| {
+            for r in &pf.ranges {
+                let a = Attrs::new()
+                    .add("start", r.start)
+                    .opt("end", r.end)
+                    .opt("to", r.to);
+                w.empty("range", a);
+            }
+        });
+    }
+    address(w, &i.address);
+    w.close("interface");
+}
+
+/// The `<source>` attributes of a character device, if it has any.
+fn source_attrs(s: &CharSource) -> Option<Attrs> {
+    match s {
+        CharSource::Pty { path } => path.as_ref().map(|p| Attrs::new().add("path", p)),
+        CharSource::File { path, append } => Some(
+            Attrs::new()
+                .add("path", path)
+                .opt("append", append.map(on_off)),
+        ),
+        CharSource::Unix { path, listen } => Some(
+            Attrs::new()
+                .add("mode", if *listen { "bind" } else { "connect" })
+                .opt("path", path.as_ref()),
+        ),
+        CharSource::Null | CharSource::SpiceVmc => None,
+    }
+}
+
+fn chardev(w: &mut XmlWriter, name: &str, c: &CharDevice) {
+    let source = source_attrs(&c.source);
+    let target = Attrs::new()
+        .opt("type", c.target_type.as_ref())
+        .opt("port", c.target_port);
+    let children = source.is_some() || !target.is_empty();
+    let a = Attrs::new().add("type", c.source.type_name());
+    element(w, name, a, children, |w| {
+        if let Some(s) = source {
+            w.empty("source", s);
+        }
+        if !target.is_empty() {
+            w.empty("target", target);
+        }
+    });
+}
+
+fn channel(w: &mut XmlWriter, c: &Channel) {
+    w.open("channel", Attrs::new().add("type", c.source.type_name()));
+    if let Some(s) = source_attrs(&c.source) {
+        w.empty("source", s);
+    }
+    match &c.target {
+        ChannelTarget::Virtio { name } => {
+            let a = Attrs::new()
+                .add("type", "virtio")
+                .opt("name", name.as_ref());
+            w.empty("target", a);
+        }
+    }
+    address(w, &c.address);
+    w.close("channel");
+}
+
+fn input(w: &mut XmlWriter, i: &Input) {
+    let a = Attrs::new()
+        .add("type", i.kind.as_str())
+        .opt("bus", i.bus.map(InputBus::as_str))
+        .opt("model", i.model.as_ref());
+    let children = i.evdev.is_some() || !i.virtio.is_empty() || i.address.is_some();
+    element(w, "input", a, children, |w| {
+        if let Some(e) = &i.evdev {
+            w.empty("source", Attrs::new().add("evdev", e));
+        }
+        if !i.virtio.is_empty() {
+            w.empty("driver", virtio_attrs(Attrs::new(), &i.virtio));
+        }
+        address(w, &i.address);
+    });
+}
+
+fn tpm(w: &mut XmlWriter, t: &Tpm) {
+    w.open(
+        "tpm",
+        Attrs::new().opt("model", t.model.map(|m| m.as_str())),
+    );
+    match &t.backend {
+        TpmBackend::Emulator {
+            version,
+            persistent_state,
+        } => {
+            let a = Attrs::new()
+                .add("type", "emulator")
+                .opt("version", version.map(|v| v.as_str()))
+                .opt("persistent_state", persistent_state.map(yes_no));
+            w.empty("backend", a);
+        }
+    }
+    w.close("tpm");
+}
+
+fn graphics(w: &mut XmlWriter, g: &Graphics) {
+    let a = Attrs::new()
+        .add("type", g.kind.as_str())
+        .opt("port", g.port)
+        .opt("tlsPort", g.tls_port)
+        .opt("autoport", g.autoport.map(yes_no))
+        .opt("listen", g.listen.as_ref())
+        .opt("keymap", g.keymap.as_ref())
+        .opt("defaultMode", g.default_mode.map(|m| m.as_str()))
+        .opt("passwd", g.passwd.as_ref());
+    let s = &g.spice;
+    let children = !g.listens.is_empty() || *s != Default::default();
+    element(w, "graphics", a, children, |w| {
+        for l in &g.listens {
+            let a = match l {
+                GraphicsListen::Address(addr) => Attrs::new()
+                    .add("type", "address")
+                    .opt("address", addr.as_ref()),
+                GraphicsListen::Socket(path) => Attrs::new()
+                    .add("type", "socket")
+                    .opt("socket", path.as_ref()),
+                GraphicsListen::None => Attrs::new().add("type", "none"),
+            };
+            w.empty("listen", a);
+        }
+        for (name, mode) in &s.channels {
+            let a = Attrs::new()
+                .add("name", name.as_str())
+                .add("mode", mode.as_str());
+            w.empty("channel", a);
+        }
+        let compression = |w: &mut XmlWriter, el: &str, v: Option<&'static str>| {
+            if let Some(v) = v {
+                w.empty(el, Attrs::new().add("compression", v));
+            }
+        };
+        compression(w, "image", s.image_compression.map(|c| c.as_str()));
+        compression(w, "jpeg", s.jpeg_compression.map(|c| c.as_str()));
+        compression(w, "zlib", s.zlib_compression.map(|c| c.as_str()));
+        compression(w, "playback", s.playback_compression.map(on_off));
+        if let Some(m) = s.streaming {
+            w.empty("streaming", Attrs::new().add("mode", m.as_str()));
+        }
+        if let Some(m) = s.mouse_mode {
+            w.empty("mouse", Attrs::new().add("mode", m.as_str()));
+        }
+        if let Some(c) = s.copypaste {
+            w.empty("clipboard", Attrs::new().add("copypaste", yes_no(c)));
+        }
+        if let Some(f) = s.filetransfer {
+            w.empty("filetransfer", Attrs::new().add("enable", yes_no(f)));
+        }
+        if let Some(gl) = &s.gl {
+            let a = Attrs::new()
+                .add("enable", yes_no(gl.enable))
+                .opt("rendernode", gl.rendernode.as_ref());
+            w.empty("gl", a);
+        }
+    });
+}
+
+fn sound(w: &mut XmlWriter, s: &Sound) {
+    let a = Attrs::new().add("model", s.model.as_str());
+    let children = !s.codecs.is_empty() || s.audio_id.is_some() || s.address.is_some();
+    element(w, "sound", a, children, |w| {
+        for c in &s.codecs {
+            w.empty("codec", Attrs::new().add("type", c.as_str()));
+        }
+        if let Some(id) = s.audio_id {
+            w.empty("audio", Attrs::new().add("id", id));
+        }
+        address(w, &s.address);
+    });
+}
+
+fn video(w: &mut XmlWriter, v: &Video) {
+    w.open("video", Attrs::new());
+    if !v.virtio.is_empty() {
+        w.empty("driver", virtio_attrs(Attrs::new(), &v.virtio));
+    }
+    let m = Attrs::new()
+        .add("type", v.model.as_str())
+        .opt("ram", v.ram)
+        .opt("vram", v.vram)
+        .opt("vram64", v.vram64)
+        .opt("vgamem", v.vgamem)
+        .opt("heads", v.heads)
+        .opt("primary", v.primary.then_some("yes"))
+        .opt("blob", v.blob.map(on_off));
+    element(w, "model", m, v.accel3d.is_some(), |w| {
+        let a = Attrs::new().opt("accel3d", v.accel3d.map(yes_no));
+        w.empty("acceleration", a);
+    });
+    address(w, &v.address);
+    w.close("video");
+}
+
+fn rng(w: &mut XmlWriter, r: &Rng) {
+    w.open("rng", Attrs::new().add("model", r.model.as_str()));
+    if !r.virtio.is_empty() {
+        w.empty("driver", virtio_attrs(Attrs::new(), &r.virtio));
+    }
+    if let Some(rate) = &r.rate {
+        let a = Attrs::new()
+            .add("bytes", rate.bytes)
+            .opt("period", rate.period);
+        w.empty("rate", a);
+    }
+    match &r.backend {
+        RngBackend::Random(Some(p)) => w.text("backend", Attrs::new().add("model", "random"), p),
+        RngBackend::Random(None) => w.empty("backend", Attrs::new().add("model", "random")),
+        RngBackend::Builtin => w.empty("backend", Attrs::new().add("model", "builtin")),
+    }
+    address(w, &r.address);
+    w.close("rng");
+}

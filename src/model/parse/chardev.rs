@@ -1,0 +1,196 @@
+//! Reading character devices: `<serial>`, `<console>`, `<channel>`, and
+//! the USB redirection `<redirdev>` that shares their host side.
+
+use super::devices::{address, alias, boot_order};
+use super::el::{El, R, Radix, invalid, set};
+use crate::model::{Channel, ChannelTarget, CharDevice, CharSource, ModelErrorKind, Redirdev};
+
+/// The host side types a character device may have.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Pty,
+    File,
+    Unix,
+    Null,
+    SpiceVmc,
+}
+
+/// `type` of a character device, from the types allowed for it.
+fn kind(e: El, allowed: &[(&str, Kind)]) -> R<Kind> {
+    e.req("type")?;
+    Ok(e.choice("type", allowed)?.expect("checked present"))
+}
+
+/// `<source>` of a character device of `kind`: its path, `append` and
+/// whether it binds (`mode='bind'`).
+type Source = (Option<String>, Option<bool>, Option<bool>);
+
+fn source(c: El, kind: Kind) -> R<Source> {
+    match kind {
+        Kind::Pty => c.allow(&["path"])?,
+        Kind::File => c.allow(&["path", "append"])?,
+        Kind::Unix => c.allow(&["path", "mode"])?,
+        Kind::Null | Kind::SpiceVmc => c.allow(&[])?,
+    }
+    c.empty()?;
+    let mode = c.choice("mode", &[("bind", true), ("connect", false)])?;
+    Ok((c.get("path").map(str::to_string), c.on_off("append")?, mode))
+}
+
+/// Builds the source; `path_optional` lets a UNIX socket have no path.
+fn make_source(e: El, kind: Kind, src: Source, path_optional: bool) -> R<CharSource> {
+    let (path, append, mode) = src;
+    let need_path = || {
+        invalid(format!(
+            "missing <source path=...> for the character device at {}",
+            e.at()
+        ))
+    };
+    Ok(match kind {
+        Kind::Pty => CharSource::Pty { path },
+        Kind::File => CharSource::File {
+            path: path.ok_or_else(need_path)?,
+            append,
+        },
+        Kind::Unix => {
+            if path.is_none() && !path_optional {
+                return Err(need_path());
+            }
+            CharSource::Unix {
+                path,
+                listen: mode.unwrap_or(false),
+            }
+        }
+        Kind::Null => CharSource::Null,
+        Kind::SpiceVmc => CharSource::SpiceVmc,
+    })
+}
+
+pub(super) fn chardev(e: El, console: bool) -> R<CharDevice> {
+    e.allow(&["type", "tty"])?;
+    let kind = kind(
+        e,
+        &[
+            ("pty", Kind::Pty),
+            ("file", Kind::File),
+            ("unix", Kind::Unix),
+            ("null", Kind::Null),
+        ],
+    )?;
+    if kind != Kind::Pty && e.get("tty").is_some() {
+        return Err(e.bad_value(ModelErrorKind::Invalid, "tty", "only a pty has a tty"));
+    }
+    // `tty` repeats the pty path of a running domain; <source path> keeps it.
+    let mut src = None;
+    let mut target = None;
+    for c in e.children()? {
+        match c.name() {
+            "source" if kind != Kind::Null => set(&mut src, c, |c| source(c, kind))?,
+            "target" => set(&mut target, c, |c| chardev_target(c, console))?,
+            "alias" => alias(c)?,
+            _ => c.skip()?,
+        }
+    }
+    let source = make_source(e, kind, src.unwrap_or((None, None, None)), false)?;
+    let (target_port, target_type) = target.unwrap_or((None, None));
+    Ok(CharDevice {
+        source,
+        target_port,
+        target_type,
+    })
+}
+
+fn chardev_target(e: El, console: bool) -> R<(Option<u32>, Option<String>)> {
+    e.allow(&["type", "port"])?;
+    let port = e.u32("port", Radix::Dec)?;
+    let kind = e.get("type").map(str::to_string);
+    for c in e.children()? {
+        if c.name() != "model" || console {
+            c.skip()?;
+            continue;
+        }
+        // libvirt writes the serial device model it picked; only that
+        // default (which qvirt would pick too) is accepted and dropped.
+        c.allow(&["name"])?;
+        c.empty()?;
+        let default = match kind.as_deref() {
+            None | Some("isa-serial") => "isa-serial",
+            Some("usb-serial") => "usb-serial",
+            Some("pci-serial") => "pci-serial",
+            Some("isa-debug") => "isa-debugcon",
+            Some(_) => "",
+        };
+        if c.req("name")? != default {
+            return Err(c.bad_value(
+                ModelErrorKind::Unsupported,
+                "name",
+                "only the default model of the target type is supported",
+            ));
+        }
+    }
+    Ok((port, kind))
+}
+
+pub(super) fn channel(e: El) -> R<Channel> {
+    e.allow(&["type"])?;
+    let kind = kind(
+        e,
+        &[
+            ("unix", Kind::Unix),
+            ("pty", Kind::Pty),
+            ("spicevmc", Kind::SpiceVmc),
+        ],
+    )?;
+    let (mut src, mut target, mut addr) = (None, None, None);
+    for c in e.children()? {
+        match c.name() {
+            "source" if kind != Kind::SpiceVmc => set(&mut src, c, |c| source(c, kind))?,
+            "target" => set(&mut target, c, |c| {
+                // `state` is what a running guest's agent reports.
+                c.allow(&["type", "name", "state"])?;
+                c.empty()?;
+                c.req("type")?;
+                c.choice("type", &[("virtio", ())])?;
+                c.choice("state", &[("connected", ()), ("disconnected", ())])?;
+                Ok(ChannelTarget::Virtio {
+                    name: c.get("name").map(str::to_string),
+                })
+            })?,
+            "address" => set(&mut addr, c, address)?,
+            "alias" => alias(c)?,
+            _ => c.skip()?,
+        }
+    }
+    let target = target.ok_or_else(|| {
+        invalid(format!(
+            "missing <target type=...> in <channel> at {}",
+            e.at()
+        ))
+    })?;
+    let source = make_source(e, kind, src.unwrap_or((None, None, None)), true)?;
+    Ok(Channel {
+        source,
+        target,
+        address: addr,
+    })
+}
+
+pub(super) fn redirdev(e: El) -> R<Redirdev> {
+    e.allow(&["bus", "type"])?;
+    e.choice("bus", &[("usb", ())])?;
+    kind(e, &[("spicevmc", Kind::SpiceVmc)])?;
+    let (mut boot, mut addr) = (None, None);
+    for c in e.children()? {
+        match c.name() {
+            "boot" => set(&mut boot, c, boot_order)?,
+            "address" => set(&mut addr, c, address)?,
+            "alias" => alias(c)?,
+            _ => c.skip()?,
+        }
+    }
+    Ok(Redirdev {
+        source: CharSource::SpiceVmc,
+        boot_order: boot,
+        address: addr,
+    })
+}

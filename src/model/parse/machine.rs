@@ -1,0 +1,569 @@
+//! Reading the machine as a whole: `<os>`, `<features>`, `<clock>` and
+//! `<cpu>`.
+
+use super::el::{El, R, Radix, invalid, set};
+use super::optional_text;
+use crate::model::{
+    Adjustment, BiosOptions, BootDev, BootMenu, Catchup, Clock, ClockOffset, Cpu, CpuCache,
+    CpuFeature, CpuMode, CpuModel, CpuTopology, FeaturePolicy, Features, FirmwareFeatureName,
+    Hyperv, HypervFlag, KvmFeatures, KvmFlag, Loader, ModelErrorKind, Nvram, Os, Smm, Timer,
+    TimerName,
+};
+
+pub(super) fn os(e: El) -> R<Os> {
+    e.allow(&["firmware"])?;
+    let mut os = Os {
+        firmware: e.word("firmware")?,
+        ..Os::default()
+    };
+    let mut kind = None;
+    let (mut loader_v, mut nvram_v, mut firmware_v) = (None, None, None);
+    let (mut kernel, mut initrd, mut cmdline) = (None, None, None);
+    let (mut bootmenu, mut bios) = (None, None);
+    for c in e.children()? {
+        match c.name() {
+            "type" => set(&mut kind, c, os_type)?,
+            "firmware" => set(&mut firmware_v, c, firmware)?,
+            "loader" => set(&mut loader_v, c, loader)?,
+            "nvram" => set(&mut nvram_v, c, nvram)?,
+            "kernel" => set(&mut kernel, c, optional_text)?,
+            "initrd" => set(&mut initrd, c, optional_text)?,
+            "cmdline" => set(&mut cmdline, c, optional_text)?,
+            "bootmenu" => set(&mut bootmenu, c, |c| {
+                c.allow(&["enable", "timeout"])?;
+                c.empty()?;
+                c.req("enable")?;
+                let timeout = c.u32("timeout", Radix::Dec)?;
+                let timeout = match timeout {
+                    None => None,
+                    Some(t) => Some(u16::try_from(t).map_err(|_| {
+                        c.bad_value(ModelErrorKind::Invalid, "timeout", "at most 65535")
+                    })?),
+                };
+                Ok(BootMenu {
+                    enable: c.yes_no("enable")?.unwrap_or(false),
+                    timeout,
+                })
+            })?,
+            "bios" => set(&mut bios, c, |c| {
+                c.allow(&["useserial", "rebootTimeout"])?;
+                c.empty()?;
+                let reboot_timeout = match c.get("rebootTimeout") {
+                    None => None,
+                    Some(v) => Some(v.trim().parse::<i32>().map_err(|_| {
+                        c.bad_value(ModelErrorKind::Invalid, "rebootTimeout", "not a number")
+                    })?),
+                };
+                Ok(BiosOptions {
+                    useserial: c.yes_no("useserial")?,
+                    reboot_timeout,
+                })
+            })?,
+            "boot" => {
+                let dev = c.read(|c| {
+                    c.allow(&["dev"])?;
+                    c.empty()?;
+                    c.req_word::<BootDev>("dev")
+                })?;
+                os.boot.extend(dev);
+            }
+            _ => c.skip()?,
+        }
+    }
+    let Some((arch, machine)) = kind else {
+        return Err(invalid(format!("missing <type> in <os> at {}", e.at())));
+    };
+    os.arch = arch;
+    os.machine = machine;
+    os.firmware_features = firmware_v.unwrap_or_default();
+    os.loader = loader_v;
+    os.nvram = nvram_v;
+    os.kernel = kernel.flatten();
+    os.initrd = initrd.flatten();
+    os.cmdline = cmdline.flatten();
+    os.bootmenu = bootmenu;
+    os.bios = bios;
+    Ok(os)
+}
+
+/// `<type arch= machine=>hvm</type>`: the architecture and machine.
+fn os_type(kind: El) -> R<(Option<String>, Option<String>)> {
+    kind.allow(&["arch", "machine"])?;
+    let t = kind.text()?;
+    if t.trim_matches(|c: char| c.is_ascii_whitespace()) != "hvm" {
+        return Err(kind.bad_text(
+            ModelErrorKind::Unsupported,
+            &t,
+            "only os type 'hvm' is supported",
+        ));
+    }
+    let arch = kind
+        .choice("arch", &[("x86_64", "x86_64"), ("i686", "i686")])?
+        .map(str::to_string);
+    let machine = kind.get("machine").map(str::to_string);
+    Ok((arch, machine))
+}
+
+/// `<firmware><feature enabled= name=>...`.
+fn firmware(e: El) -> R<std::collections::BTreeMap<FirmwareFeatureName, bool>> {
+    e.allow(&[])?;
+    let mut out = std::collections::BTreeMap::new();
+    for c in e.children()? {
+        if c.name() != "feature" {
+            c.skip()?;
+            continue;
+        }
+        let read = c.read(|c| {
+            c.allow(&["enabled", "name"])?;
+            c.empty()?;
+            c.req("enabled")?;
+            let name = c.req_word::<FirmwareFeatureName>("name")?;
+            Ok((name, c.yes_no("enabled")?.unwrap_or(false)))
+        })?;
+        if let Some((name, enabled)) = read
+            && out.insert(name, enabled).is_some()
+        {
+            return Err(invalid(format!(
+                "firmware feature '{}' is given twice, again at {}",
+                name.as_str(),
+                c.at()
+            )));
+        }
+    }
+    Ok(out)
+}
+
+fn loader(e: El) -> R<Loader> {
+    e.allow(&["readonly", "secure", "type", "stateless"])?;
+    let path = e.text()?;
+    Ok(Loader {
+        path: (!path.is_empty()).then_some(path),
+        readonly: e.yes_no("readonly")?,
+        secure: e.yes_no("secure")?,
+        kind: e.word("type")?,
+        stateless: e.yes_no("stateless")?,
+    })
+}
+
+fn nvram(e: El) -> R<Nvram> {
+    e.allow(&["template"])?;
+    let template = e.get("template").map(str::to_string);
+    let path = e.text()?;
+    Ok(Nvram {
+        path: (!path.is_empty()).then_some(path),
+        template,
+    })
+}
+
+pub(super) fn features(e: El) -> R<Features> {
+    e.allow(&[])?;
+    let mut f = Features::default();
+    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    for c in e.children()? {
+        let name = c.name();
+        let known = matches!(
+            name,
+            "acpi"
+                | "apic"
+                | "pae"
+                | "hap"
+                | "pmu"
+                | "vmport"
+                | "vmcoreinfo"
+                | "pvspinlock"
+                | "smm"
+                | "ioapic"
+                | "hyperv"
+                | "kvm"
+        );
+        if !known {
+            c.skip()?;
+            continue;
+        }
+        if !seen.insert(name) {
+            return Err(c.duplicate());
+        }
+        // libvirt reads a switch without `state` as on.
+        let switch = |c: El| -> R<Option<bool>> {
+            c.allow(&["state"])?;
+            c.empty()?;
+            Ok(Some(c.on_off("state")?.unwrap_or(true)))
+        };
+        c.read(|c| {
+            match name {
+                "acpi" | "pae" => {
+                    c.allow(&[])?;
+                    c.empty()?;
+                    if name == "acpi" {
+                        f.acpi = true;
+                    } else {
+                        f.pae = true;
+                    }
+                }
+                "apic" => {
+                    c.allow(&[])?;
+                    c.empty()?;
+                    f.apic = true;
+                }
+                "hap" => f.hap = switch(c)?,
+                "pmu" => f.pmu = switch(c)?,
+                "vmport" => f.vmport = switch(c)?,
+                "vmcoreinfo" => f.vmcoreinfo = switch(c)?,
+                "pvspinlock" => f.pvspinlock = switch(c)?,
+                "smm" => f.smm = Some(smm(c)?),
+                "ioapic" => {
+                    c.allow(&["driver"])?;
+                    c.empty()?;
+                    c.req("driver")?;
+                    f.ioapic = c.word("driver")?;
+                }
+                "hyperv" => f.hyperv = Some(hyperv(c)?),
+                _ => f.kvm = Some(kvm(c)?),
+            }
+            Ok(())
+        })?;
+    }
+    Ok(f)
+}
+
+fn smm(e: El) -> R<Smm> {
+    e.allow(&["state"])?;
+    let enabled = e.on_off("state")?.unwrap_or(true);
+    let mut tseg = None;
+    for c in e.children()? {
+        match c.name() {
+            "tseg" => set(&mut tseg, c, |c| {
+                // libvirt's unit default here is MiB.
+                c.allow(&["unit"])?;
+                let t = c.text()?;
+                let unit = c.get("unit").unwrap_or("MiB");
+                crate::model::units::size_to_kib(&t, Some(unit))
+                    .map_err(|_| c.bad_text(ModelErrorKind::Invalid, &t, "expected a size"))
+            })?,
+            _ => c.skip()?,
+        }
+    }
+    if !enabled && tseg.is_some() {
+        return Err(invalid(format!(
+            "<tseg> at {} needs <smm state='on'>",
+            e.at()
+        )));
+    }
+    Ok(Smm {
+        enabled,
+        tseg_kib: tseg,
+    })
+}
+
+fn hyperv(e: El) -> R<Hyperv> {
+    e.allow(&["mode"])?;
+    let mut h = Hyperv {
+        mode: e.word("mode")?,
+        ..Hyperv::default()
+    };
+    for c in e.children()? {
+        let Some(flag) = crate::model::words::Word::from_word(c.name()) else {
+            c.skip()?;
+            continue;
+        };
+        let flag: HypervFlag = flag;
+        if h.flags.contains_key(&flag) {
+            return Err(c.duplicate());
+        }
+        let read = c.read(|c| {
+            let extra: &[&str] = match flag {
+                HypervFlag::Spinlocks => &["state", "retries"],
+                HypervFlag::VendorId => &["state", "value"],
+                _ => &["state"],
+            };
+            c.allow(extra)?;
+            let on = c.state()?;
+            match flag {
+                HypervFlag::Stimer => {
+                    for d in c.children()? {
+                        if d.name() != "direct" {
+                            d.skip()?;
+                            continue;
+                        }
+                        set(&mut h.stimer_direct, d, |d| {
+                            d.allow(&["state"])?;
+                            d.empty()?;
+                            d.state()
+                        })?;
+                    }
+                }
+                _ => c.empty()?,
+            }
+            if flag == HypervFlag::Spinlocks && on {
+                c.req("retries")?;
+                let r = c.u32("retries", Radix::Dec)?.unwrap_or(0);
+                if r < 0xFFF {
+                    return Err(c.bad_value(
+                        ModelErrorKind::Invalid,
+                        "retries",
+                        "HyperV spinlock retry count must be at least 4095",
+                    ));
+                }
+                h.spinlocks_retries = Some(r);
+            }
+            if flag == HypervFlag::VendorId && on {
+                let v = c.req("value")?;
+                if v.is_empty() || v.len() > 12 || v.contains(',') {
+                    return Err(c.bad_value(
+                        ModelErrorKind::Invalid,
+                        "value",
+                        "HyperV vendor_id value must be 1 to 12 characters without ','",
+                    ));
+                }
+                h.vendor_id = Some(v.to_string());
+            }
+            Ok(on)
+        })?;
+        if let Some(on) = read {
+            h.flags.insert(flag, on);
+        }
+    }
+    Ok(h)
+}
+
+fn kvm(e: El) -> R<KvmFeatures> {
+    e.allow(&[])?;
+    let mut k = KvmFeatures::default();
+    for c in e.children()? {
+        let Some(flag) = crate::model::words::Word::from_word(c.name()) else {
+            c.skip()?;
+            continue;
+        };
+        let flag: KvmFlag = flag;
+        if k.flags.contains_key(&flag) {
+            return Err(c.duplicate());
+        }
+        let read = c.read(|c| {
+            if flag == KvmFlag::DirtyRing {
+                c.allow(&["state", "size"])?;
+            } else {
+                c.allow(&["state"])?;
+            }
+            c.empty()?;
+            let on = c.state()?;
+            if flag == KvmFlag::DirtyRing && on {
+                c.req("size")?;
+                let size = c.u32("size", Radix::Dec)?.unwrap_or(0);
+                if !size.is_power_of_two() || !(1024..=65536).contains(&size) {
+                    return Err(c.bad_value(
+                        ModelErrorKind::Invalid,
+                        "size",
+                        "dirty ring must be power of 2 and ranges [1024, 65536]",
+                    ));
+                }
+                k.dirty_ring_size = Some(size);
+            }
+            Ok(on)
+        })?;
+        if let Some(on) = read {
+            k.flags.insert(flag, on);
+        }
+    }
+    Ok(k)
+}
+
+/// A signed number of seconds, as libvirt reads `adjustment`.
+fn seconds(e: El, name: &str) -> R<Option<i64>> {
+    match e.get(name) {
+        None => Ok(None),
+        Some(v) => v.trim().parse::<i64>().map(Some).map_err(|_| {
+            e.bad_value(
+                ModelErrorKind::Invalid,
+                name,
+                "expected a number of seconds",
+            )
+        }),
+    }
+}
+
+pub(super) fn clock(e: El) -> R<Clock> {
+    e.allow(&["offset", "adjustment", "basis", "timezone", "start"])?;
+    let offset = e.get("offset").unwrap_or("utc");
+    let only = |allowed: &[&str]| -> R<()> {
+        for a in ["adjustment", "basis", "timezone", "start"] {
+            if e.get(a).is_some() && !allowed.contains(&a) {
+                return Err(e.bad_value(
+                    ModelErrorKind::Invalid,
+                    a,
+                    &format!("not an attribute of a clock with offset='{offset}'"),
+                ));
+            }
+        }
+        Ok(())
+    };
+    let adjustment = || -> R<Option<Adjustment>> {
+        match e.get("adjustment") {
+            Some("reset") => Ok(Some(Adjustment::Reset)),
+            Some(_) => Ok(seconds(e, "adjustment")?.map(Adjustment::Seconds)),
+            None => Ok(None),
+        }
+    };
+    let offset = match offset {
+        "utc" => {
+            only(&["adjustment"])?;
+            ClockOffset::Utc {
+                adjustment: adjustment()?,
+            }
+        }
+        "localtime" => {
+            only(&["adjustment"])?;
+            ClockOffset::Localtime {
+                adjustment: adjustment()?,
+            }
+        }
+        "variable" => {
+            only(&["adjustment", "basis"])?;
+            ClockOffset::Variable {
+                adjustment: seconds(e, "adjustment")?.unwrap_or(0),
+                basis: e.word("basis")?,
+            }
+        }
+        "timezone" => {
+            only(&["timezone"])?;
+            let tz = e.req("timezone")?;
+            ClockOffset::Timezone(tz.to_string())
+        }
+        "absolute" => {
+            only(&["start"])?;
+            e.req("start")?;
+            ClockOffset::Absolute {
+                start: e.u64("start", Radix::Dec)?.unwrap_or(0),
+            }
+        }
+        _ => return Err(e.bad_value(ModelErrorKind::Unsupported, "offset", "")),
+    };
+    let mut timers = Vec::new();
+    for c in e.children()? {
+        if c.name() != "timer" {
+            c.skip()?;
+            continue;
+        }
+        super::el::push(&mut timers, c, timer)?;
+    }
+    Ok(Clock { offset, timers })
+}
+
+fn timer(e: El) -> R<Timer> {
+    e.allow(&[
+        "name",
+        "tickpolicy",
+        "present",
+        "track",
+        "frequency",
+        "mode",
+    ])?;
+    let name: TimerName = e.req_word("name")?;
+    let mut t = Timer::new(name);
+    t.tickpolicy = e.word("tickpolicy")?;
+    t.present = e.yes_no("present")?;
+    t.track = e.word("track")?;
+    t.frequency = e.u64("frequency", Radix::Dec)?;
+    t.mode = e.word("mode")?;
+    for c in e.children()? {
+        if c.name() != "catchup" {
+            c.skip()?;
+            continue;
+        }
+        set(&mut t.catchup, c, |c| {
+            c.allow(&["threshold", "slew", "limit"])?;
+            c.empty()?;
+            Ok(Catchup {
+                threshold: c.u64("threshold", Radix::Dec)?,
+                slew: c.u64("slew", Radix::Dec)?,
+                limit: c.u64("limit", Radix::Dec)?,
+            })
+        })?;
+    }
+    Ok(t)
+}
+
+pub(super) fn cpu(e: El) -> R<Cpu> {
+    e.allow(&["mode", "match", "check", "migratable"])?;
+    let mut cpu = Cpu::new(e.word("mode")?.unwrap_or(CpuMode::Custom));
+    cpu.match_ = e.word("match")?;
+    cpu.check = e.word("check")?;
+    cpu.migratable = e.on_off("migratable")?;
+    let (mut model, mut vendor, mut topology, mut cache) = (None, None, None, None);
+    for c in e.children()? {
+        match c.name() {
+            "model" => set(&mut model, c, |c| {
+                c.allow(&["fallback"])?;
+                let name = c.text()?;
+                let name = name.trim_matches(|ch: char| ch.is_ascii_whitespace());
+                Ok(CpuModel {
+                    name: (!name.is_empty()).then(|| name.to_string()),
+                    fallback: c.word("fallback")?,
+                })
+            })?,
+            "vendor" => set(&mut vendor, c, optional_text)?,
+            "topology" => set(&mut topology, c, |c| {
+                c.allow(&["sockets", "dies", "cores", "threads"])?;
+                c.empty()?;
+                let n = |name: &str| -> R<u32> {
+                    c.req(name)?;
+                    let v = c.u32(name, Radix::Dec)?.unwrap_or(0);
+                    if v == 0 {
+                        return Err(c.bad_value(
+                            ModelErrorKind::Invalid,
+                            name,
+                            "must be at least 1",
+                        ));
+                    }
+                    Ok(v)
+                };
+                let dies = match c.get("dies") {
+                    None => None,
+                    Some(_) => Some(n("dies")?),
+                };
+                Ok(CpuTopology {
+                    sockets: n("sockets")?,
+                    dies,
+                    cores: n("cores")?,
+                    threads: n("threads")?,
+                })
+            })?,
+            "cache" => set(&mut cache, c, |c| {
+                c.allow(&["level", "mode"])?;
+                c.empty()?;
+                Ok(CpuCache {
+                    level: c.u32("level", Radix::Dec)?,
+                    mode: c.req_word("mode")?,
+                })
+            })?,
+            "feature" => super::el::push(&mut cpu.features, c, |c| {
+                c.allow(&["policy", "name"])?;
+                c.empty()?;
+                let name = c.req("name")?;
+                Ok(CpuFeature {
+                    policy: c.word("policy")?.unwrap_or(FeaturePolicy::Require),
+                    name: name.to_string(),
+                })
+            })?,
+            _ => c.skip()?,
+        }
+    }
+    cpu.model = model;
+    cpu.vendor = vendor.flatten();
+    cpu.topology = topology;
+    cpu.cache = cache;
+    let named = cpu.model.as_ref().is_some_and(|m| m.name.is_some());
+    if named && cpu.mode != CpuMode::Custom {
+        return Err(invalid(format!(
+            "<cpu mode='{}'> at {} takes no model name",
+            cpu.mode.as_str(),
+            e.at()
+        )));
+    }
+    if cpu.mode == CpuMode::Custom && cpu.model.is_some() && !named {
+        return Err(invalid(format!(
+            "<cpu><model> at {} has no model name",
+            e.at()
+        )));
+    }
+    Ok(cpu)
+}

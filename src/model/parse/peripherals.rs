@@ -1,0 +1,414 @@
+//! Reading the devices a user sees or that serve the guest: input,
+//! graphics, video, sound, the balloon, watchdog, random number
+//! generator, TPM and USB hubs.
+
+use super::devices::{address, alias, virtio_options};
+use super::el::{El, R, Radix, invalid, push, set};
+use crate::model::{
+    Audio, BalloonModel, Graphics, GraphicsListen, GraphicsType, Hub, Input, InputType, Memballoon,
+    ModelErrorKind, Rng, RngBackend, RngRate, Sound, SpiceGl, SpiceOptions, Tpm, TpmBackend, Video,
+    Watchdog,
+};
+
+pub(super) fn input(e: El) -> R<Input> {
+    e.allow(&["type", "bus", "model"])?;
+    let kind: InputType = e.req_word("type")?;
+    let bus = e.word("bus")?;
+    let (mut evdev, mut virtio, mut address_v) = (None, None, None);
+    for c in e.children()? {
+        match c.name() {
+            "source" => set(&mut evdev, c, |c| {
+                c.allow(&["evdev"])?;
+                c.empty()?;
+                Ok(c.req("evdev")?.to_string())
+            })?,
+            "driver" => set(&mut virtio, c, |c| virtio_options(c, &[]))?,
+            "address" => set(&mut address_v, c, address)?,
+            "alias" => alias(c)?,
+            _ => c.skip()?,
+        }
+    }
+    Ok(Input {
+        kind,
+        bus,
+        model: e.get("model").map(str::to_string),
+        evdev,
+        virtio: virtio.unwrap_or_default(),
+        address: address_v,
+    })
+}
+
+/// A `port` or `tlsPort`: -1 (pick one at start) or a port number.
+fn port(e: El, name: &str) -> R<Option<i32>> {
+    match e.get(name) {
+        None => Ok(None),
+        Some(v) if v.trim() == "-1" => Ok(Some(-1)),
+        Some(_) => Ok(Some(
+            e.u32(name, Radix::Dec)?
+                .and_then(|p| i32::try_from(p).ok())
+                .ok_or_else(|| e.bad_value(ModelErrorKind::Invalid, name, "not a port"))?,
+        )),
+    }
+}
+
+pub(super) fn graphics(e: El) -> R<Graphics> {
+    let kind: GraphicsType = e.req_word("type")?;
+    match kind {
+        GraphicsType::Vnc => {
+            e.allow(&["type", "port", "autoport", "listen", "passwd", "keymap"])?
+        }
+        GraphicsType::Spice => e.allow(&[
+            "type",
+            "port",
+            "tlsPort",
+            "autoport",
+            "listen",
+            "passwd",
+            "keymap",
+            "defaultMode",
+        ])?,
+    }
+    let mut g = Graphics::new(kind);
+    g.port = port(e, "port")?;
+    g.tls_port = port(e, "tlsPort")?;
+    g.autoport = e.yes_no("autoport")?;
+    g.listen = e.get("listen").map(str::to_string);
+    g.passwd = e.get("passwd").map(str::to_string);
+    g.keymap = e.get("keymap").map(str::to_string);
+    g.default_mode = e.word("defaultMode")?;
+    let spice = kind == GraphicsType::Spice;
+    let s = &mut g.spice;
+    let (mut image, mut jpeg, mut zlib, mut playback) = (None, None, None, None);
+    let (mut streaming, mut clipboard, mut mouse, mut filetransfer) = (None, None, None, None);
+    let mut gl = None;
+    for c in e.children()? {
+        match c.name() {
+            "listen" => {
+                // Without an address this is the default listen address,
+                // which libvirt writes out; it says nothing more than its
+                // absence.
+                match c.read(listen)? {
+                    Some(GraphicsListen::Address(None)) | None => {}
+                    Some(l) => g.listens.push(l),
+                }
+            }
+            "channel" if spice => {
+                let ch = c.read(|c| {
+                    c.allow(&["name", "mode"])?;
+                    c.empty()?;
+                    Ok((c.req_word("name")?, c.req_word("mode")?))
+                })?;
+                s.channels.extend(ch);
+            }
+            "image" if spice => set(&mut image, c, |c| one_word(c, "compression"))?,
+            "jpeg" if spice => set(&mut jpeg, c, |c| one_word(c, "compression"))?,
+            "zlib" if spice => set(&mut zlib, c, |c| one_word(c, "compression"))?,
+            "playback" if spice => set(&mut playback, c, |c| {
+                c.allow(&["compression"])?;
+                c.empty()?;
+                c.req("compression")?;
+                Ok(c.on_off("compression")?.unwrap_or(false))
+            })?,
+            "streaming" if spice => set(&mut streaming, c, |c| one_word(c, "mode"))?,
+            "clipboard" if spice => set(&mut clipboard, c, |c| yes_no_attr(c, "copypaste"))?,
+            "mouse" if spice => set(&mut mouse, c, |c| one_word(c, "mode"))?,
+            "filetransfer" if spice => {
+                set(&mut filetransfer, c, |c| yes_no_attr(c, "enable"))?;
+            }
+            "gl" if spice => set(&mut gl, c, |c| {
+                c.allow(&["enable", "rendernode"])?;
+                c.empty()?;
+                c.req("enable")?;
+                Ok(SpiceGl {
+                    enable: c.yes_no("enable")?.unwrap_or(false),
+                    rendernode: c.get("rendernode").map(str::to_string),
+                })
+            })?,
+            _ => c.skip()?,
+        }
+    }
+    g.spice = SpiceOptions {
+        channels: std::mem::take(&mut g.spice.channels),
+        image_compression: image,
+        jpeg_compression: jpeg,
+        zlib_compression: zlib,
+        playback_compression: playback,
+        streaming,
+        copypaste: clipboard,
+        mouse_mode: mouse,
+        filetransfer,
+        gl,
+    };
+    Ok(g)
+}
+
+/// An element with one required word attribute `name`.
+fn one_word<T: crate::model::words::Word>(c: El, name: &str) -> R<T> {
+    c.allow(&[name])?;
+    c.empty()?;
+    c.req_word(name)
+}
+
+/// An element with one required yes/no attribute `name`.
+fn yes_no_attr(c: El, name: &str) -> R<bool> {
+    c.allow(&[name])?;
+    c.empty()?;
+    c.req(name)?;
+    Ok(c.yes_no(name)?.unwrap_or(false))
+}
+
+fn listen(c: El) -> R<GraphicsListen> {
+    c.req("type")?;
+    let t = c.choice("type", &[("address", 0), ("socket", 1), ("none", 2)])?;
+    c.empty()?;
+    Ok(match t {
+        Some(0) => {
+            c.allow(&["type", "address"])?;
+            GraphicsListen::Address(c.get("address").map(str::to_string))
+        }
+        Some(1) => {
+            c.allow(&["type", "socket"])?;
+            GraphicsListen::Socket(c.get("socket").map(str::to_string))
+        }
+        _ => {
+            c.allow(&["type"])?;
+            GraphicsListen::None
+        }
+    })
+}
+
+pub(super) fn video(e: El) -> R<Video> {
+    e.allow(&[])?;
+    let (mut model, mut driver, mut address_v) = (None, None, None);
+    for c in e.children()? {
+        match c.name() {
+            "model" => set(&mut model, c, |c| {
+                c.allow(&[
+                    "type", "vram", "vram64", "ram", "vgamem", "heads", "primary", "blob",
+                ])?;
+                let Some(_) = c.get("type") else {
+                    return Err(c.bad_value(
+                        ModelErrorKind::Unsupported,
+                        "type",
+                        "a <video><model> without type (a default model) is not supported",
+                    ));
+                };
+                let mut v = Video::new(c.req_word("type")?);
+                v.vram = c.u64("vram", Radix::Dec)?;
+                v.vram64 = c.u64("vram64", Radix::Dec)?;
+                v.ram = c.u64("ram", Radix::Dec)?;
+                v.vgamem = c.u64("vgamem", Radix::Dec)?;
+                v.heads = c.u32("heads", Radix::Dec)?;
+                v.primary = c.yes_no("primary")?.unwrap_or(false);
+                v.blob = c.on_off("blob")?;
+                let mut accel = None;
+                for a in c.children()? {
+                    if a.name() != "acceleration" {
+                        a.skip()?;
+                        continue;
+                    }
+                    set(&mut accel, a, |a| {
+                        a.allow(&["accel3d"])?;
+                        a.empty()?;
+                        a.yes_no("accel3d")
+                    })?;
+                }
+                v.accel3d = accel.flatten();
+                Ok(v)
+            })?,
+            "driver" => set(&mut driver, c, |c| {
+                // name='qemu' is the default backend; vhostuser is not.
+                let opts = virtio_options(c, &["name"])?;
+                c.choice("name", &[("qemu", ())])?;
+                Ok(opts)
+            })?,
+            "address" => set(&mut address_v, c, address)?,
+            "alias" => alias(c)?,
+            _ => c.skip()?,
+        }
+    }
+    let mut v = model.ok_or_else(|| {
+        invalid(format!(
+            "<video> without <model type=...> at {} (a default model) is not supported",
+            e.at()
+        ))
+    })?;
+    v.virtio = driver.unwrap_or_default();
+    v.address = address_v;
+    Ok(v)
+}
+
+pub(super) fn sound(e: El) -> R<Sound> {
+    e.allow(&["model"])?;
+    let model = e.req_word("model")?;
+    let (mut codecs, mut audio_id, mut addr) = (Vec::new(), None, None);
+    for c in e.children()? {
+        match c.name() {
+            "codec" => push(&mut codecs, c, |c| {
+                c.allow(&["type"])?;
+                c.empty()?;
+                c.req_word("type")
+            })?,
+            "audio" => set(&mut audio_id, c, |c| {
+                c.allow(&["id"])?;
+                c.empty()?;
+                c.req("id")?;
+                Ok(c.u32("id", Radix::Dec)?.unwrap_or(0))
+            })?,
+            "address" => set(&mut addr, c, address)?,
+            "alias" => alias(c)?,
+            _ => c.skip()?,
+        }
+    }
+    Ok(Sound {
+        model,
+        codecs,
+        audio_id,
+        address: addr,
+    })
+}
+
+pub(super) fn audio(e: El) -> R<Audio> {
+    e.allow(&["id", "type"])?;
+    e.empty()?;
+    let kind = e.req_word("type")?;
+    e.req("id")?;
+    Ok(Audio {
+        id: e.u32("id", Radix::Dec)?.unwrap_or(0),
+        kind,
+    })
+}
+
+pub(super) fn memballoon(e: El) -> R<Memballoon> {
+    e.allow(&["model", "autodeflate", "freePageReporting"])?;
+    let model: BalloonModel = e.req_word("model")?;
+    let (mut stats, mut virtio, mut address_v) = (None, None, None);
+    for c in e.children()? {
+        match c.name() {
+            "stats" => set(&mut stats, c, |c| {
+                c.allow(&["period"])?;
+                c.empty()?;
+                c.req("period")?;
+                Ok(c.u32("period", Radix::Dec)?.unwrap_or(0))
+            })?,
+            "driver" => set(&mut virtio, c, |c| virtio_options(c, &[]))?,
+            "address" => set(&mut address_v, c, address)?,
+            "alias" => alias(c)?,
+            _ => c.skip()?,
+        }
+    }
+    Ok(Memballoon {
+        model,
+        autodeflate: e.on_off("autodeflate")?,
+        free_page_reporting: e.on_off("freePageReporting")?,
+        stats_period: stats,
+        virtio: virtio.unwrap_or_default(),
+        address: address_v,
+    })
+}
+
+pub(super) fn watchdog(e: El) -> R<Watchdog> {
+    e.allow(&["model", "action"])?;
+    let model = e.req_word("model")?;
+    let action = e.word("action")?;
+    let mut addr = None;
+    for c in e.children()? {
+        match c.name() {
+            "address" => set(&mut addr, c, address)?,
+            "alias" => alias(c)?,
+            _ => c.skip()?,
+        }
+    }
+    Ok(Watchdog {
+        model,
+        action,
+        address: addr,
+    })
+}
+
+pub(super) fn rng(e: El) -> R<Rng> {
+    e.allow(&["model"])?;
+    let model = e.req_word("model")?;
+    let (mut rate, mut backend, mut driver, mut addr) = (None, None, None, None);
+    for c in e.children()? {
+        match c.name() {
+            "rate" => set(&mut rate, c, |c| {
+                c.allow(&["bytes", "period"])?;
+                c.empty()?;
+                c.req("bytes")?;
+                Ok(RngRate {
+                    bytes: c.u32("bytes", Radix::Dec)?.unwrap_or(0),
+                    period: c.u32("period", Radix::Dec)?,
+                })
+            })?,
+            "backend" => set(&mut backend, c, |c| {
+                c.allow(&["model"])?;
+                c.req("model")?;
+                match c.choice("model", &[("random", 0), ("builtin", 1)])? {
+                    Some(0) => {
+                        let t = c.text()?;
+                        let t = t.trim_matches(|ch: char| ch.is_ascii_whitespace());
+                        Ok(RngBackend::Random((!t.is_empty()).then(|| t.to_string())))
+                    }
+                    _ => {
+                        c.empty()?;
+                        Ok(RngBackend::Builtin)
+                    }
+                }
+            })?,
+            "driver" => set(&mut driver, c, |c| virtio_options(c, &[]))?,
+            "address" => set(&mut addr, c, address)?,
+            "alias" => alias(c)?,
+            _ => c.skip()?,
+        }
+    }
+    let backend =
+        backend.ok_or_else(|| invalid(format!("missing <backend> in <rng> at {}", e.at())))?;
+    Ok(Rng {
+        model,
+        rate,
+        backend,
+        virtio: driver.unwrap_or_default(),
+        address: addr,
+    })
+}
+
+pub(super) fn tpm(e: El) -> R<Tpm> {
+    e.allow(&["model"])?;
+    let model = e.word("model")?;
+    let mut backend = None;
+    for c in e.children()? {
+        match c.name() {
+            "backend" => set(&mut backend, c, |c| {
+                c.allow(&["type", "version", "persistent_state"])?;
+                c.empty()?;
+                c.req("type")?;
+                c.choice("type", &[("emulator", ())])?;
+                Ok(TpmBackend::Emulator {
+                    version: c.word("version")?,
+                    persistent_state: c.yes_no("persistent_state")?,
+                })
+            })?,
+            "alias" => alias(c)?,
+            _ => c.skip()?,
+        }
+    }
+    let backend =
+        backend.ok_or_else(|| invalid(format!("missing <backend> in <tpm> at {}", e.at())))?;
+    Ok(Tpm { model, backend })
+}
+
+pub(super) fn hub(e: El) -> R<Hub> {
+    e.allow(&["type"])?;
+    e.req("type")?;
+    e.choice("type", &[("usb", ())])?;
+    let mut addr = None;
+    for c in e.children()? {
+        match c.name() {
+            "address" => set(&mut addr, c, address)?,
+            "alias" => alias(c)?,
+            _ => c.skip()?,
+        }
+    }
+    Ok(Hub { address: addr })
+}

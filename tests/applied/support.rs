@@ -1,0 +1,221 @@
+//! Helpers of the `applied` tests: an embedded state directory opened
+//! afresh for each step, a QMP client for looking at QEMU directly,
+//! polls with deadlines, and the Linux test guest.
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use qvirt::Driver;
+use qvirt::driver::UndefineFlags;
+use serde_json::{Value, json};
+
+/// How long the Linux guest may take to boot under TCG on a busy host.
+pub const BOOT: Duration = Duration::from_secs(180);
+
+/// An embedded state directory, removed (with every QEMU still under it
+/// killed) when dropped.
+pub struct State {
+    root: PathBuf,
+}
+
+impl State {
+    /// A fresh state directory for test `tag`.
+    pub fn new(tag: &str) -> State {
+        let root = std::env::temp_dir().join(format!("qvirt-applied-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&root).unwrap();
+        State { root }
+    }
+
+    /// The state directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// A driver on the state directory; a running domain is reattached.
+    pub fn driver(&self) -> Box<dyn Driver> {
+        qvirt::connect(&format!("qemu:///embed?root={}", self.root.display()))
+            .expect("the embedded driver opens")
+    }
+
+    /// Defines and starts `xml`, then lets the driver go.
+    pub fn start(&self, xml: &str) {
+        self.try_start(xml).unwrap_or_else(|e| panic!("start: {e}"));
+    }
+
+    /// Defines and starts `xml`; the error of either step.
+    pub fn try_start(&self, xml: &str) -> qvirt::Result<()> {
+        let d = self.driver();
+        let dom = d.define_xml(xml)?;
+        d.start(&dom).map(|_| ())
+    }
+
+    /// The live XML of a running domain.
+    pub fn live_xml(&self, name: &str) -> String {
+        let d = self.driver();
+        let dom = d.lookup_by_name(name).unwrap();
+        d.xml_desc(&dom, qvirt::driver::XmlFlags::NONE).unwrap()
+    }
+
+    /// Destroys `name` if it runs and undefines it, removing its NVRAM.
+    pub fn stop(&self, name: &str) {
+        let d = self.driver();
+        let dom = d.lookup_by_name(name).unwrap();
+        if d.info(&dom).unwrap().state != qvirt::DomainState::Shutoff {
+            d.destroy(&dom).unwrap();
+        }
+        let flags = UndefineFlags {
+            nvram: true,
+            ..UndefineFlags::default()
+        };
+        d.undefine_flags(&dom, flags).unwrap();
+    }
+
+    /// The runtime directory of `name` (see `procs::run_dir_of`).
+    pub fn run_dir(&self, name: &str) -> std::path::PathBuf {
+        crate::procs::run_dir_of(&self.root, name)
+    }
+
+    /// The pid of `name`'s QEMU, from its status file.
+    pub fn qemu_pid(&self, name: &str) -> i32 {
+        let file = crate::procs::run_dir_of(&self.root, name).join("status.json");
+        let status =
+            std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let v: Value = serde_json::from_str(&status).unwrap();
+        v["pid"].as_i64().expect("a pid in the status file") as i32
+    }
+
+    /// A QMP connection to `name`'s QEMU (drop it before the next driver
+    /// step: the monitor serves one client).
+    pub fn qmp(&self, name: &str) -> Qmp {
+        Qmp::connect(&crate::procs::run_dir_of(&self.root, name).join("qmp.sock"))
+    }
+}
+
+impl Drop for State {
+    fn drop(&mut self) {
+        // A failed test may leave QEMUs: kill what runs under the root.
+        for pid in qemus_under(&self.root) {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+/// Processes whose command line names `root`.
+pub fn qemus_under(root: &Path) -> Vec<i32> {
+    let needle = root.to_string_lossy().into_owned();
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else {
+            continue;
+        };
+        if let Ok(cmd) = std::fs::read(format!("/proc/{pid}/cmdline"))
+            && String::from_utf8_lossy(&cmd).contains(&needle)
+        {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+/// A blocking QMP client.
+pub struct Qmp {
+    reader: BufReader<UnixStream>,
+    writer: UnixStream,
+}
+
+impl Qmp {
+    /// Connects and negotiates capabilities.
+    pub fn connect(path: &Path) -> Qmp {
+        let stream = UnixStream::connect(path)
+            .unwrap_or_else(|e| panic!("cannot connect to {}: {e}", path.display()));
+        stream
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .unwrap();
+        let writer = stream.try_clone().unwrap();
+        let mut q = Qmp {
+            reader: BufReader::new(stream),
+            writer,
+        };
+        let greeting = q.read();
+        assert!(greeting.get("QMP").is_some(), "greeting: {greeting}");
+        q.exec("qmp_capabilities", json!({}));
+        q
+    }
+
+    fn read(&mut self) -> Value {
+        loop {
+            let mut line = String::new();
+            let n = self.reader.read_line(&mut line).expect("QMP reads");
+            assert!(n > 0, "QMP closed");
+            let v: Value = serde_json::from_str(&line).expect("QMP sends JSON");
+            if v.get("event").is_none() {
+                return v;
+            }
+        }
+    }
+
+    /// Runs `cmd`; its `return`, or a panic with the error.
+    pub fn exec(&mut self, cmd: &str, args: Value) -> Value {
+        let msg = json!({"execute": cmd, "arguments": args});
+        writeln!(self.writer, "{msg}").unwrap();
+        let reply = self.read();
+        match reply.get("return") {
+            Some(r) => r.clone(),
+            None => panic!("{cmd}: {reply}"),
+        }
+    }
+}
+
+/// Polls `f` until it gives a value or `timeout` passes (then panics
+/// naming `what`).
+pub fn poll<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + timeout;
+    let mut pause = Duration::from_millis(5);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "gave up waiting for {what}");
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(250));
+    }
+}
+
+/// The Linux test guest, built (or found up to date) once per process.
+pub fn guest_dir() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/guest/build-guest.sh");
+        let out = std::process::Command::new(&script)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+        assert!(
+            out.status.success(),
+            "{} failed:\n{}",
+            script.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let dir = PathBuf::from(
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .last()
+                .unwrap()
+                .trim(),
+        );
+        assert!(
+            dir.join("vmlinux").is_file(),
+            "no guest kernel in {}",
+            dir.display()
+        );
+        dir
+    })
+    .clone()
+}
