@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::driver::Driver;
-use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::local::LocalDriver;
 use crate::driver::uri::{Target, parse};
+use crate::error::{Error, ErrorCode, Result};
 use crate::transport::SocketDriver;
 use crate::transport::instance::Instance;
 

@@ -7,12 +7,15 @@
 
 mod connect;
 pub mod driver;
+pub mod error;
 pub mod model;
+pub mod qemu;
+pub mod sys;
 pub mod transport;
 
 pub use connect::connect;
-pub use driver::error::{Error, ErrorCode, Result};
 pub use driver::local::LocalDriver;
 pub use driver::uri::default_uri;
 pub use driver::{Domain, DomainState, Driver};
+pub use error::{Error, ErrorCode, Result};
 pub use model::DomainDef;

@@ -14,9 +14,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
-use qvirt::driver::local::argv::{RuntimePaths, build_argv};
-use qvirt::driver::local::caps::QemuCaps;
 use qvirt::model::{CharSource, LoaderType};
+use qvirt::qemu::argv::{RuntimePaths, build_argv};
+use qvirt::qemu::caps::QemuCaps;
 use qvirt::{DomainDef, Error};
 
 fn data_dir() -> PathBuf {

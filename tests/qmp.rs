@@ -12,7 +12,7 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use qvirt::ErrorCode;
-use qvirt::driver::local::qmp::{CloseReason, MAX_LINE, Qmp, QmpEvent, QmpMessage};
+use qvirt::qemu::qmp::{CloseReason, MAX_LINE, Qmp, QmpEvent, QmpMessage};
 use serde_json::{Value, json};
 
 const QEMU: &str = "/usr/bin/qemu-system-x86_64";
@@ -156,7 +156,7 @@ fn the_client_can_be_shared_between_threads() {
 fn lifecycle_commands_and_events() {
     let mut vm = Vm::spawn();
     let (qmp, events) = vm.connect();
-    assert!(qmp.version() >= qvirt::driver::local::caps::QemuVersion::MIN);
+    assert!(qmp.version() >= qvirt::qemu::caps::QemuVersion::MIN);
     assert_eq!(qmp.query_status(T).unwrap(), ("prelaunch".into(), false));
 
     // QEMU emits RESUME and STOP before it answers, so the sink has them

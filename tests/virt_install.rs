@@ -20,9 +20,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use qvirt::DomainDef;
-use qvirt::driver::local::argv::{RuntimePaths, build_argv};
-use qvirt::driver::local::caps::QemuCaps;
-use qvirt::driver::local::firmware::{self, Descriptor};
+use qvirt::qemu::argv::{RuntimePaths, build_argv};
+use qvirt::qemu::caps::QemuCaps;
+use qvirt::qemu::firmware::{self, Descriptor};
 
 /// Files libvirt 9.0 refuses that qvirt accepts, and why.
 const ACCEPTED_DESPITE_LIBVIRT: &[(&str, &str)] = &[

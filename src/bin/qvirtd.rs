@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 
 use qvirt::driver::local::LocalDriver;
-use qvirt::driver::local::fsutil::{check_private_dir, ensure_private_dir};
+use qvirt::sys::fsutil::{check_private_dir, ensure_private_dir};
 use qvirt::transport::instance::{Instance, InstancePaths};
 use qvirt::transport::server::{Limits, ServeOptions, Server};
 use qvirt::{Error, ErrorCode, Result};
@@ -200,7 +200,7 @@ fn run(args: Args) -> Result<()> {
 /// inherits is often 1024 (systemd's default): past it, accept(2) fails
 /// and clients wait unanswered well before `--max-clients` is reached.
 /// Logs a warning when even the hard limit leaves too little room.
-fn raise_fd_limit(log: &qvirt::driver::local::logger::Logger, max_clients: usize) {
+fn raise_fd_limit(log: &qvirt::sys::logger::Logger, max_clients: usize) {
     use nix::sys::resource::{Resource, getrlimit, setrlimit};
     let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
         return;

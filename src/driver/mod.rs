@@ -4,7 +4,8 @@
 //! Depends on `model`; knows nothing of the wire.
 
 mod api;
-pub mod error;
+/// The error type, at its old place too.
+pub use crate::error;
 pub mod local;
 pub mod uri;
 

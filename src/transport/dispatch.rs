@@ -11,8 +11,8 @@ use super::types::{
     WireSaveOptions, WireShutdown, WireSummary, WireUndefineFlags, WireVersion, wire_path,
 };
 use super::wire::PROTOCOL_VERSION;
-use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{ConsoleStream, Domain, Driver, EventStream, XmlFlags};
+use crate::error::{Error, ErrorCode, Result};
 
 /// A stream a call opened.
 pub enum Opened {

@@ -21,12 +21,12 @@ use super::wire::{
     Call, Frame, Kind, Reply, StreamMsg, WireEvent, decode_event, decode_stream, encode_event,
     encode_stream,
 };
-use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
     ConsoleStream, Domain, DomainInfo, DomainState, DomainSummary, Driver, Event, EventKind,
     EventStream, JobInfo, ListFilter, MediaChange, MediaFlags, NodeInfo, SaveOptions,
     ShutdownOptions, StateReason, VersionInfo, XmlFlags,
 };
+use crate::error::{Error, ErrorCode, Result};
 
 /// Whether `method` (as [`StubDriver`] names it) is the method of a
 /// procedure the table allows on a read-only connection.
@@ -55,7 +55,7 @@ impl StubDriver {
 
     /// The methods called so far, in order; clears the record.
     pub fn take_calls(&self) -> Vec<&'static str> {
-        std::mem::take(&mut *self.called.lock().unwrap_or_else(|p| p.into_inner()))
+        std::mem::take(&mut *crate::sys::sync::lock(&self.called))
     }
 
     /// Byte `i` of the seed (cycling), 0 for an empty seed.

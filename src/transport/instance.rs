@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::local::Layout;
+use crate::error::{Error, ErrorCode, Result};
 
 /// Which daemon.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -22,7 +22,7 @@ use super::types::{
 };
 use super::wire::{WireError, dec, enc};
 use crate::driver::XmlFlags;
-use crate::driver::error::{Error, ErrorCode, Result};
+use crate::error::{Error, ErrorCode, Result};
 
 /// How the server runs a procedure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 pub use super::procedures::{Call, Caller, Class, Handler, LAST_PROCEDURE, Procedure, Reply};
 pub use super::types::*;
-use crate::driver::error::{Error, ErrorCode, Result};
+use crate::error::{Error, ErrorCode, Result};
 
 /// The protocol version this build speaks.
 pub const PROTOCOL_VERSION: u16 = 1;

@@ -199,9 +199,6 @@ fn domxml_to_native_prints_what_the_start_runs() {
         .filter(|w| !w.is_empty())
         .map(|w| std::ffi::OsString::from(String::from_utf8(w.to_vec()).unwrap()))
         .collect();
-    assert_eq!(
-        printed.trim_end(),
-        qvirt::driver::local::shell::shell_join(&ran)
-    );
+    assert_eq!(printed.trim_end(), qvirt::sys::shell::shell_join(&ran));
     st.stop("native");
 }

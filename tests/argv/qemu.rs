@@ -10,8 +10,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use qvirt::DomainDef;
-use qvirt::driver::local::argv::{RuntimePaths, build_argv};
-use qvirt::driver::local::caps::QemuCaps;
+use qvirt::qemu::argv::{RuntimePaths, build_argv};
+use qvirt::qemu::caps::QemuCaps;
 
 const QEMU: &str = "/usr/bin/qemu-system-x86_64";
 

@@ -15,7 +15,7 @@ use crate::Backend;
 mod procs;
 pub use procs::{process_alive, processes_under};
 use procs::{qemu_pid, status_pid};
-use qvirt::driver::local::process::start_time;
+use qvirt::sys::process::start_time;
 
 /// One test's world: the driver under test and the state directory its
 /// manager owns. Dropping it destroys what still runs and removes the

@@ -10,7 +10,7 @@ use std::os::unix::net::UnixListener;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use qvirt::driver::local::logger::Logger;
+use qvirt::sys::logger::Logger;
 use qvirt::transport::SocketDriver;
 use qvirt::transport::server::{ServeOptions, Server};
 use qvirt::{Driver, LocalDriver};

@@ -10,8 +10,8 @@ mod semantics;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use qvirt::driver::local::argv::{RuntimePaths, build_argv};
-use qvirt::driver::local::caps::QemuCaps;
+use qvirt::qemu::argv::{RuntimePaths, build_argv};
+use qvirt::qemu::caps::QemuCaps;
 use qvirt::{DomainDef, Error, ErrorCode};
 use semantics::{Summary, read_libvirt_args, summarize};
 
@@ -353,9 +353,9 @@ fn run_as_started(xml: &str) -> Result<(DomainDef, Vec<String>), Error> {
         fw.join("usr/share/qemu/firmware"),
         fw.join("etc/qemu/firmware"),
     ];
-    let descriptors = qvirt::driver::local::firmware::load(&dirs);
+    let descriptors = qvirt::qemu::firmware::load(&dirs);
     let nvram_dir = Path::new("/var/lib/qvirt-test/nvram");
-    qvirt::driver::local::firmware::resolve(&mut run, &machine, &descriptors, nvram_dir, &dirs)?;
+    qvirt::qemu::firmware::resolve(&mut run, &machine, &descriptors, nvram_dir, &dirs)?;
     let argv = our_argv(&run)?;
     Ok((def, argv))
 }

@@ -9,9 +9,9 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::path::Path;
 
-use qvirt::driver::local::argv::{RuntimePaths, build_argv};
-use qvirt::driver::local::caps::QemuCaps;
 use qvirt::driver::{DomainState, ListFilter};
+use qvirt::qemu::argv::{RuntimePaths, build_argv};
+use qvirt::qemu::caps::QemuCaps;
 use qvirt::transport::SocketDriver;
 use qvirt::transport::wire::{Call, Frame, Header, Kind, MAX_FRAME, PROTOCOL_VERSION};
 use qvirt::{DomainDef, Driver, ErrorCode};

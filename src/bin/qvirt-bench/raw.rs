@@ -10,10 +10,10 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use qvirt::driver::local::argv::{RuntimePaths, build_argv};
-use qvirt::driver::local::probe::probe;
-use qvirt::driver::local::qmp::Qmp;
 use qvirt::model::DomainDef;
+use qvirt::qemu::argv::{RuntimePaths, build_argv};
+use qvirt::qemu::probe::probe;
+use qvirt::qemu::qmp::Qmp;
 use qvirt::{Error, ErrorCode, Result};
 
 use crate::fixture::temp_dir;

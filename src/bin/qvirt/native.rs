@@ -7,13 +7,13 @@
 
 use std::path::Path;
 
-use qvirt::driver::local::argv::{RuntimePaths, build_argv};
-use qvirt::driver::local::caps::QemuCaps;
 use qvirt::driver::local::layout::Layout;
-use qvirt::driver::local::probe::probe;
-use qvirt::driver::local::shell::shell_join;
 use qvirt::driver::local::tuning;
 use qvirt::driver::uri::{Target, parse};
+use qvirt::qemu::argv::{RuntimePaths, build_argv};
+use qvirt::qemu::caps::QemuCaps;
+use qvirt::qemu::probe::probe;
+use qvirt::sys::shell::shell_join;
 use qvirt::transport::instance::Instance;
 use qvirt::{DomainDef, Error, ErrorCode, Result};
 

@@ -6,14 +6,14 @@ use std::path::Path;
 use uuid::Uuid;
 
 use super::driver::{LocalDriver, default_emulator};
-use super::host;
-use crate::driver::error::Result;
 use crate::driver::{
     ConsoleStream, Domain, DomainInfo, DomainSummary, Driver, EventStream, JobInfo, ListFilter,
     MediaChange, MediaFlags, NodeInfo, SaveOptions, ShutdownOptions, UndefineFlags, VersionInfo,
     XmlFlags,
 };
+use crate::error::Result;
 use crate::model::DomainDef;
+use crate::qemu::host;
 
 impl Driver for LocalDriver {
     fn uri(&self) -> String {

@@ -18,8 +18,8 @@ use nix::sys::termios;
 
 use super::driver::Core;
 use super::runtime::Running;
-use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{ConsoleStream, Domain, DomainState};
+use crate::error::{Error, ErrorCode, Result};
 use crate::model::CharSource;
 
 /// The host end of a console.

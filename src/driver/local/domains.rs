@@ -5,12 +5,13 @@ use uuid::Uuid;
 
 use super::driver::{Core, Entry, lock, no_domain};
 use super::jobs::SyncKind;
-use super::{process, store};
-use crate::driver::error::{Error, ErrorCode, Result};
+use super::store;
 use crate::driver::{
     Domain, DomainInfo, DomainState, DomainSummary, EventKind, ListFilter, StateReason,
 };
+use crate::error::{Error, ErrorCode, Result};
 use crate::model::DomainDef;
+use crate::sys::process;
 
 impl Core {
     /// Looks a domain up by name.
@@ -181,7 +182,7 @@ impl Core {
                     gone.job.remove();
                 }
                 inner.names.remove(&name);
-                let _ = super::fsutil::remove_runtime(&self.layout.reason_file(&dom.uuid));
+                let _ = crate::sys::fsutil::remove_runtime(&self.layout.reason_file(&dom.uuid));
             }
         }
         drop(inner);

@@ -13,21 +13,22 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, Weak};
 
 use uuid::Uuid;
 
-use super::caps::QemuCaps;
 use super::events::EventBus;
-use super::fsutil::StateLock;
 use super::jobs::Jobs;
 use super::layout::Layout;
-use super::logger::Logger;
 use super::runtime::Running;
-use super::{probe, store};
-use crate::driver::error::{Error, ErrorCode, Result};
+use super::store;
 use crate::driver::{Domain, DomainState, Event, EventKind, StateReason};
+use crate::error::{Error, ErrorCode, Result};
 use crate::model::DomainDef;
+use crate::qemu::caps::QemuCaps;
+use crate::qemu::probe;
+use crate::sys::fsutil::StateLock;
+use crate::sys::logger::Logger;
 
 /// The in-process driver. Cheap to share: clone the `Arc` it lives in, or
 /// use it through `&dyn Driver`.
@@ -51,7 +52,7 @@ pub(crate) struct Core {
     /// A handle on itself for the threads it starts.
     pub me: Weak<Core>,
     /// The CPU group QEMU processes go into, found at the first start.
-    pub vm_group: std::sync::OnceLock<super::cgroup::VmGroup>,
+    pub vm_group: std::sync::OnceLock<crate::sys::cgroup::VmGroup>,
     /// The state directory's lock; taken out (released) when the
     /// `LocalDriver` is dropped, once every thread of the core has ended.
     state_lock: Mutex<Option<StateLock>>,
@@ -150,11 +151,7 @@ impl Entry {
     }
 }
 
-/// Locks `m`, ignoring poisoning: the tables stay consistent at every
-/// unlock, so a panic elsewhere must not make every later call panic.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
+pub(crate) use crate::sys::sync::lock;
 
 impl LocalDriver {
     /// Opens the embedded driver on `root` (`qemu:///embed?root=ROOT`).
@@ -409,7 +406,7 @@ impl Core {
                     caps: caps.clone(),
                 });
                 let json = serde_json::to_vec_pretty(&on_disk).unwrap_or_default();
-                if let Err(e) = super::fsutil::replace_atomic(&file, &json) {
+                if let Err(e) = crate::sys::fsutil::replace_atomic(&file, &json) {
                     self.log
                         .warn(&format!("cannot cache QEMU capabilities: {e}"));
                 }

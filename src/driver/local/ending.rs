@@ -9,11 +9,11 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use super::driver::{Core, lock};
-use super::launch::wants_restart;
-use super::process::{self, ExitWatch};
 use super::runtime::Running;
-use crate::driver::error::Result;
 use crate::driver::{Domain, DomainState, EventKind, StateReason};
+use crate::error::Result;
+use crate::model::{DomainDef, LifecycleAction};
+use crate::sys::process::{self, ExitWatch};
 
 impl Core {
     /// Ends the run of `uuid` whose QEMU was `pid` (it has exited, or was
@@ -41,15 +41,15 @@ impl Core {
         drop(inner);
         let reason_file = self.layout.reason_file(&uuid);
         let kept = if persistent {
-            super::fsutil::replace_atomic(&reason_file, reason.as_str().as_bytes())
+            crate::sys::fsutil::replace_atomic(&reason_file, reason.as_str().as_bytes())
         } else {
-            super::fsutil::remove_runtime(&reason_file)
+            crate::sys::fsutil::remove_runtime(&reason_file)
         };
         if let Err(e) = kept {
             self.log.error(&format!("domain '{name}': {e}"));
         }
         process::reap(pid);
-        let taps = super::hostnet::taps_of(&run.def);
+        let taps = crate::sys::hostnet::taps_of(&run.def);
         self.release_taps(&taps, &format!("domain '{name}' stopped"));
         if let Err(e) = std::fs::remove_dir_all(&run.run_dir)
             && e.kind() != std::io::ErrorKind::NotFound
@@ -125,5 +125,14 @@ impl Core {
             return Err(Core::wrong_state(dom, what, state));
         }
         Ok(run)
+    }
+}
+
+/// What to do after the guest powered off, rebooted or crashed.
+pub(crate) fn wants_restart(def: &DomainDef, reason: StateReason) -> bool {
+    match reason {
+        StateReason::Shutdown => def.on_poweroff == LifecycleAction::Restart,
+        StateReason::Crashed => def.on_crash == LifecycleAction::Restart,
+        _ => false,
     }
 }

@@ -17,8 +17,8 @@ use std::sync::mpsc::{
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{Event, EventStream};
+use crate::error::{Error, ErrorCode, Result};
 
 /// How many events wait for a slow subscriber before it starts losing them.
 pub const QUEUE_LEN: usize = 1024;
@@ -49,14 +49,14 @@ impl EventBus {
     /// Delivers `event` to every live subscriber; drops subscribers that
     /// have gone away.
     pub fn emit(&self, event: Event) {
-        let mut subs = self.subscribers.lock().unwrap_or_else(|p| p.into_inner());
+        let mut subs = crate::sys::sync::lock(&self.subscribers);
         subs.retain(|s| match s.queue.try_send(event.clone()) {
             Ok(()) => {
                 s.ring();
                 true
             }
             Err(TrySendError::Full(_)) => {
-                *s.overflowed.lock().unwrap_or_else(|p| p.into_inner()) = true;
+                *crate::sys::sync::lock(&s.overflowed) = true;
                 s.ring();
                 true
             }
@@ -114,7 +114,7 @@ impl Subscription {
 
 impl EventStream for Subscription {
     fn next(&mut self, timeout: Duration) -> Result<Option<Event>> {
-        let lost = std::mem::take(&mut *self.overflowed.lock().unwrap_or_else(|p| p.into_inner()));
+        let lost = std::mem::take(&mut *crate::sys::sync::lock(&self.overflowed));
         if lost {
             return Err(Error::new(
                 ErrorCode::OperationFailed,

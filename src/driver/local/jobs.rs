@@ -19,8 +19,8 @@
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{JobInfo, JobKind};
+use crate::error::{Error, ErrorCode, Result};
 
 /// How long a change waits for the job ahead of it before failing.
 pub(crate) const WAIT_LIMIT: Duration = Duration::from_secs(30);
@@ -69,7 +69,7 @@ pub(crate) struct Jobs {
 
 impl Jobs {
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        crate::sys::sync::lock(&self.state)
     }
 
     /// Takes a synchronous job of `kind` on domain `name`: waits while

@@ -14,23 +14,22 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use super::argv::{RuntimePaths, build_argv};
 use super::driver::{Core, emulator_of, lock};
-use super::fsutil::ensure_private_dir;
-use super::hostnet;
 use super::jobs::AsyncJobGuard;
 use super::monitor::{self, MonitorLink};
-use super::process::{self, ExitWatch, ProcessId};
-use super::qmp::Qmp;
 use super::runtime::{RunState, Running, Status};
-use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{DomainState, StateReason};
-use crate::model::{CharSource, DomainDef, LifecycleAction};
+use crate::error::{Error, ErrorCode, Result};
+use crate::model::{CharSource, DomainDef};
+use crate::qemu::argv::{RuntimePaths, build_argv};
+use crate::qemu::qmp::Qmp;
+use crate::sys::fsutil::ensure_private_dir;
+use crate::sys::hostnet;
+use crate::sys::process::{self, ExitWatch, ProcessId};
 
 /// How long QEMU may take to open its monitor.
 const QMP_DEADLINE: Duration = Duration::from_secs(30);
-/// The timeout of a routine QMP command.
-pub(crate) const QMP_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) use crate::qemu::qmp::QMP_TIMEOUT;
 
 /// How to start.
 pub(crate) struct LaunchOptions<'a> {
@@ -120,7 +119,7 @@ impl Core {
             }
         };
         let group = self.vm_group.get_or_init(|| {
-            let (group, why_not) = super::cgroup::VmGroup::detect();
+            let (group, why_not) = crate::sys::cgroup::VmGroup::detect();
             if let Some(why) = why_not {
                 self.log.info(&why);
             }
@@ -213,7 +212,7 @@ impl Core {
         if let Some(image) = opts.consume {
             let consumed = write_status(&run, opts.persistent).and_then(|()| {
                 super::faults::crash_point("restore-recorded");
-                super::fsutil::remove_durable(image)
+                crate::sys::fsutil::remove_durable(image)
             });
             if let Err(e) = consumed {
                 drop(run);
@@ -470,15 +469,6 @@ fn fill_pty_paths(def: &mut DomainDef, chardevs: &Value) {
                 _ => path_of(&format!("charconsole{i}")),
             };
         }
-    }
-}
-
-/// What to do after the guest powered off, rebooted or crashed.
-pub(crate) fn wants_restart(def: &DomainDef, reason: StateReason) -> bool {
-    match reason {
-        StateReason::Shutdown => def.on_poweroff == LifecycleAction::Restart,
-        StateReason::Crashed => def.on_crash == LifecycleAction::Restart,
-        _ => false,
     }
 }
 

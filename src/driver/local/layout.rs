@@ -3,16 +3,18 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::driver::error::{Error, ErrorCode, Result};
+use crate::error::{Error, ErrorCode, Result};
 
-use super::fsutil::ensure_private_dir;
+use crate::sys::fsutil::ensure_private_dir;
 
 /// The most bytes a UNIX socket path may have (`sun_path` holds 108,
 /// with the terminating NUL).
 pub const MAX_SOCKET_PATH: usize = 107;
 
-/// The longest socket name QEMU gets in a domain's runtime directory.
-const LONGEST_SOCKET: &str = "channel.vioser-00-00-00.sock";
+/// The longest socket name QEMU gets in a domain's runtime directory for
+/// what virt-install writes (the guest agent's channel); a longer channel
+/// name is refused when the domain starts.
+const LONGEST_SOCKET: &str = "c.org.qemu.guest_agent.0";
 
 /// The directories and files of one state directory.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,13 +7,15 @@ use std::time::Duration;
 
 use super::driver::{Core, Entry, lock};
 use super::jobs::{Jobs, SyncKind};
-use super::launch::{LaunchOptions, QMP_TIMEOUT};
-use super::monitor::{self, MonitorLink, Request};
-use super::process::{self, ExitWatch};
+use super::launch::LaunchOptions;
+use super::monitor::{self, MonitorLink};
+use super::requests::Request;
 use super::runtime::Running;
-use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{Domain, DomainState, JobKind, ShutdownOptions, StateReason};
+use crate::error::{Error, ErrorCode, Result};
 use crate::model::DomainDef;
+use crate::qemu::qmp::QMP_TIMEOUT;
+use crate::sys::process::{self, ExitWatch};
 
 /// How often a shutdown that waits repeats the ACPI power-button press.
 const ACPI_REPEAT: Duration = Duration::from_secs(3);
@@ -154,7 +156,7 @@ impl Core {
         if recorded.unwrap_or(false) {
             let file = self.layout.reason_file(&dom.uuid);
             let written =
-                super::fsutil::replace_atomic(&file, StateReason::Failed.as_str().as_bytes());
+                crate::sys::fsutil::replace_atomic(&file, StateReason::Failed.as_str().as_bytes());
             if let Err(e) = written {
                 self.log.error(&format!("domain '{}': {e}", dom.name));
             }

@@ -13,15 +13,15 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use super::argv::disk_device_ids;
 use super::driver::{Core, lock};
-use super::launch::QMP_TIMEOUT;
-use super::qmp::Qmp;
 use super::runtime::Running;
 use super::store;
-use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{Domain, DomainState, MediaChange, MediaFlags};
+use crate::error::{Error, ErrorCode, Result};
 use crate::model::{Disk, DiskDevice, DiskFormat, DiskType, DomainDef};
+use crate::qemu::argv::disk_device_ids;
+use crate::qemu::qmp::QMP_TIMEOUT;
+use crate::qemu::qmp::Qmp;
 
 impl Core {
     /// [`crate::Driver::change_media`].

@@ -1,36 +1,27 @@
-//! The in-process driver, [`LocalDriver`], and everything it knows of
-//! QEMU: capabilities, the command line, QMP, processes, on-disk state.
+//! The in-process driver, [`LocalDriver`]: the manager. Domain objects
+//! and their jobs, the config store, runtime state, reattach, saves,
+//! media, consoles. What QEMU is lives in `crate::qemu`, host plumbing in
+//! `crate::sys`; this module puts them together.
 
 mod api_impl;
-pub mod argv;
-pub mod caps;
-mod cgroup;
 mod console;
 mod domains;
 mod driver;
 mod ending;
 mod events;
 mod faults;
-pub mod firmware;
-pub mod fsutil;
-pub mod host;
-mod hostnet;
 mod jobs;
 mod launch;
 pub mod layout;
 mod lifecycle;
-pub mod logger;
 mod media;
 mod monitor;
 mod preflight;
-pub mod probe;
-pub mod process;
-pub mod qmp;
 mod reattach;
+mod requests;
 mod runtime;
 mod saving;
 mod screen;
-pub mod shell;
 mod store;
 pub mod tpm;
 pub mod tuning;

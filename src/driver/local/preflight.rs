@@ -7,7 +7,7 @@ use std::path::Path;
 
 use nix::unistd::{AccessFlags, access};
 
-use crate::driver::error::{Error, ErrorCode, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::model::{DiskDevice, DiskType, DomainDef};
 
 /// Checks that every file `def` names for QEMU to open exists and can be

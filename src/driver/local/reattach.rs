@@ -7,14 +7,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::driver::{Core, Entry, lock};
-use super::launch::{QMP_TIMEOUT, new_running};
+use super::launch::new_running;
 use super::monitor;
-use super::process::{self, ProcessId};
-use super::qmp::Qmp;
 use super::runtime::Running;
 use super::runtime::Status;
 use crate::driver::{Domain, DomainState, StateReason};
 use crate::model::DomainDef;
+use crate::qemu::qmp::QMP_TIMEOUT;
+use crate::qemu::qmp::Qmp;
+use crate::sys::process::{self, ProcessId};
 
 /// How long a reattach waits for a live QEMU's monitor.
 const REATTACH_DEADLINE: Duration = Duration::from_secs(5);
@@ -68,12 +69,12 @@ impl Core {
                     StateReason::Unknown
                 };
                 let _ = std::fs::remove_dir_all(&dir);
-                let taps = super::hostnet::taps_of(&def);
+                let taps = crate::sys::hostnet::taps_of(&def);
                 self.release_taps(&taps, &format!("domain '{}' stopped", def.name));
                 let mut inner = lock(&self.inner);
                 if let Some(e) = inner.entries.get_mut(&def.uuid) {
                     e.reason = reason;
-                    let _ = super::fsutil::replace_atomic(
+                    let _ = crate::sys::fsutil::replace_atomic(
                         &self.layout.reason_file(&def.uuid),
                         reason.as_str().as_bytes(),
                     );
@@ -117,7 +118,7 @@ impl Core {
                 dom.name,
                 image.display()
             ));
-            if let Err(e) = super::fsutil::remove_durable(&image) {
+            if let Err(e) = crate::sys::fsutil::remove_durable(&image) {
                 self.log.error(&format!("reattach: {e}"));
             }
         }

@@ -12,12 +12,12 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
-use super::fsutil::replace_atomic;
-use super::process::ProcessId;
-use super::qmp::Qmp;
-use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{DomainState, StateReason};
+use crate::error::{Error, ErrorCode, Result};
 use crate::model::DomainDef;
+use crate::qemu::qmp::Qmp;
+use crate::sys::fsutil::replace_atomic;
+use crate::sys::process::ProcessId;
 
 /// The status file's format version.
 const STATUS_VERSION: u32 = 1;
@@ -124,9 +124,9 @@ pub struct Running {
     pub(crate) state: Mutex<RunState>,
     /// The way to the run's monitor; dropping it tells the monitor to
     /// stop.
-    pub(crate) control: Mutex<Option<super::monitor::Control>>,
+    pub(crate) control: Mutex<Option<super::requests::Control>>,
     /// Says when the run's monitor thread has ended.
-    pub(crate) ended: std::sync::Arc<super::monitor::Ended>,
+    pub(crate) ended: std::sync::Arc<super::requests::Ended>,
     /// The generation of the console's current holder: opening the
     /// console with `force` bumps it, which cuts off the older holder.
     pub(crate) console_owner: std::sync::atomic::AtomicU64,
@@ -139,7 +139,7 @@ impl Running {
     /// Asks the run's monitor to do `request` and waits for the answer
     /// (see `monitor`). `OperationInvalid` once the run is over. Never
     /// from the monitor thread.
-    pub(crate) fn ask(&self, request: super::monitor::Request) -> Result<()> {
+    pub(crate) fn ask(&self, request: super::requests::Request) -> Result<()> {
         // Not under the lock while waiting: the monitor takes it when the
         // run ends.
         let control = self
@@ -160,7 +160,7 @@ impl Running {
     /// changed since it started.
     pub fn live_def(&self) -> DomainDef {
         let mut def = self.def.clone();
-        let media = self.media.lock().unwrap_or_else(|p| p.into_inner());
+        let media = crate::sys::sync::lock(&self.media);
         for (target, source) in media.iter() {
             if let Some(disk) = def.devices.disks.iter_mut().find(|d| d.target == *target) {
                 disk.source.clone_from(source);
@@ -171,7 +171,7 @@ impl Running {
 
     /// Records that the drive `target` now holds `source`.
     pub fn set_medium(&self, target: &str, source: Option<String>) {
-        let mut media = self.media.lock().unwrap_or_else(|p| p.into_inner());
+        let mut media = crate::sys::sync::lock(&self.media);
         media.retain(|(t, _)| t != target);
         media.push((target.to_string(), source));
     }
@@ -191,12 +191,12 @@ impl Running {
 
     /// A copy of the state.
     pub fn run_state(&self) -> RunState {
-        *self.state.lock().unwrap_or_else(|p| p.into_inner())
+        *crate::sys::sync::lock(&self.state)
     }
 
     /// Sets the state: only for the run's monitor, or its launcher before
     /// the monitor starts.
     pub(crate) fn set_state(&self, state: DomainState, reason: StateReason) {
-        *self.state.lock().unwrap_or_else(|p| p.into_inner()) = RunState { state, reason };
+        *crate::sys::sync::lock(&self.state) = RunState { state, reason };
     }
 }

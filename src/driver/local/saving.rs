@@ -19,14 +19,15 @@ use serde_json::json;
 
 use super::driver::{Core, lock};
 use super::faults::crash_point;
-use super::fsutil::{PendingFile, remove_runtime, replace_atomic};
 use super::jobs::{AsyncJobGuard, SyncKind};
-use super::launch::{LaunchOptions, QMP_TIMEOUT, wait_migration};
-use super::monitor::Request;
+use super::launch::{LaunchOptions, wait_migration};
+use super::requests::Request;
 use super::runtime::Running;
-use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{Domain, DomainState, JobKind, SaveOptions, StateReason};
+use crate::error::{Error, ErrorCode, Result};
 use crate::model::DomainDef;
+use crate::qemu::qmp::QMP_TIMEOUT;
+use crate::sys::fsutil::{PendingFile, remove_runtime, replace_atomic};
 
 const MAGIC: &[u8; 10] = b"QVIRTSAVE\0";
 const VERSION: u32 = 1;
@@ -371,7 +372,7 @@ impl Core {
             )),
             None => Ok(e.def().name.clone()),
         })?;
-        super::fsutil::remove_durable(&self.layout.managed_save_file(&name))?;
+        crate::sys::fsutil::remove_durable(&self.layout.managed_save_file(&name))?;
         self.with_entry(dom, |e| {
             e.managed_save = false;
             Ok(())

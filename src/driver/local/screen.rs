@@ -4,12 +4,12 @@
 
 use serde_json::json;
 
-use super::caps::QemuVersion;
 use super::driver::Core;
-use super::launch::QMP_TIMEOUT;
-use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{Domain, DomainState};
+use crate::error::{Error, ErrorCode, Result};
 use crate::model::DomainDef;
+use crate::qemu::caps::QemuVersion;
+use crate::qemu::qmp::QMP_TIMEOUT;
 
 /// The first QEMU whose `screendump` writes PNG (`format: png`).
 const PNG_SINCE: QemuVersion = QemuVersion {

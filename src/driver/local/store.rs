@@ -13,15 +13,15 @@ use std::path::Path;
 
 use uuid::Uuid;
 
-use super::fsutil::{is_leftover_temp, remove_durable, write_atomic};
 use super::layout::Layout;
-use super::logger::Logger;
-use crate::driver::error::{Error, ErrorCode, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::model::{DomainDef, MAX_XML_BYTES};
+use crate::sys::fsutil::{is_leftover_temp, remove_durable, write_atomic};
+use crate::sys::logger::Logger;
 
 /// Removes the temporary files that writes cut off by a crash left in
 /// the config, autostart and runtime directories (see
-/// [`is_leftover_temp`](super::fsutil::is_leftover_temp)), then reads
+/// [`is_leftover_temp`](crate::sys::fsutil::is_leftover_temp)), then reads
 /// every definition as [`scan`] does. Only at open: while the manager
 /// runs, such a file may be a write in progress.
 pub fn scan_at_open(layout: &Layout, log: &Logger) -> Result<Vec<DomainDef>> {

@@ -15,9 +15,9 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
-use super::argv::{tpm_socket, tpm_version};
-use crate::driver::error::{Error, ErrorCode, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::model::{DomainDef, TpmBackend, TpmVersion};
+use crate::qemu::argv::{tpm_socket, tpm_version};
 
 /// The programs, where Debian installs them.
 const SWTPM: &str = "swtpm";
@@ -170,7 +170,7 @@ fn setup(def: &DomainDef, state: &Path, tpm2: bool, log: &Path) -> Result<()> {
                 state.display(),
                 out.status,
                 String::from_utf8_lossy(&out.stderr).trim(),
-                super::process::log_tail(log, 8)
+                crate::sys::process::log_tail(log, 8)
             ),
         ));
     }
@@ -224,7 +224,7 @@ fn run(state: &Path, run_dir: &Path, tpm2: bool, log: &Path) -> Result<Swtpm> {
                 "swtpm did not start ({}): {}\n{}",
                 out.status,
                 String::from_utf8_lossy(&out.stderr).trim(),
-                super::process::log_tail(log, 8)
+                crate::sys::process::log_tail(log, 8)
             ),
         ));
     }

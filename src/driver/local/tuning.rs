@@ -17,17 +17,17 @@ use nix::sched::{CpuSet, sched_setaffinity};
 use nix::unistd::Pid;
 use serde_json::{Value, json};
 
-use super::argv::{RuntimePaths, channel_sockets, utc_datetime};
-use super::caps::QemuCaps;
-use super::firmware;
 use super::layout::Layout;
-use super::qmp::Qmp;
 use super::tpm::{self, Swtpm};
-use crate::driver::error::{Error, ErrorCode, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::model::{
     Adjustment, BalloonModel, CharSource, ClockBasis, ClockOffset, DomainDef, GraphicsType,
     parse_cpuset,
 };
+use crate::qemu::argv::{RuntimePaths, channel_sockets, utc_datetime};
+use crate::qemu::caps::QemuCaps;
+use crate::qemu::firmware;
+use crate::qemu::qmp::Qmp;
 
 /// The timeout of the QMP commands sent here.
 const QMP_TIMEOUT: Duration = Duration::from_secs(30);

@@ -16,7 +16,7 @@ use std::io::{BufWriter, Write};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use uuid::Uuid;
@@ -33,12 +33,12 @@ use super::wire::{
     Call, Caller, Frame, HEADER_LEN, Header, Kind, MAX_FRAME, PROTOCOL_VERSION, Procedure, Reply,
     StreamMsg, WireDomain, WireMedia, decode_event, decode_stream, encode_stream,
 };
-use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
     ConsoleStream, Domain, DomainInfo, DomainSummary, Driver, EventStream, JobInfo, ListFilter,
     MediaChange, MediaFlags, NodeInfo, SaveOptions, ShutdownOptions, UndefineFlags, VersionInfo,
     XmlFlags,
 };
+use crate::error::{Error, ErrorCode, Result};
 
 /// Bytes the read buffer keeps between frames; it grows for a larger
 /// frame and shrinks back once that frame is consumed.
@@ -90,9 +90,7 @@ enum Wait<T> {
     Closed(ErrorCode, String),
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
+use crate::sys::sync::lock;
 
 impl Conn {
     /// Waits until `take` finds what this thread wants in the state, the

@@ -5,7 +5,7 @@ use std::os::unix::net::UnixStream;
 use std::time::Instant;
 
 use super::READ_BUFFER;
-use crate::driver::error::{ErrorCode, Result};
+use crate::error::{ErrorCode, Result};
 use crate::transport::spin::Spinner;
 use crate::transport::wire::Frame;
 

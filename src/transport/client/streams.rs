@@ -12,8 +12,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::{Conn, ConnState, Wait, closed, lock};
-use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{ConsoleStream, Event, EventStream};
+use crate::error::{Error, ErrorCode, Result};
 use crate::transport::wire::{Procedure, StreamMsg, WireError};
 
 /// Events buffered per local stream before the newest are dropped.

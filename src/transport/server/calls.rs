@@ -12,7 +12,7 @@ use super::Shared;
 use super::conn::{Conn, push_frame};
 use super::reactor::Cx;
 use super::streams::{self, Sub, write_console};
-use crate::driver::error::{Error, ErrorCode};
+use crate::error::{Error, ErrorCode};
 use crate::transport::dispatch::{DriverCalls, Opened};
 use crate::transport::procedures::dispatch;
 use crate::transport::wire::{
@@ -178,7 +178,7 @@ fn call(cx: &mut Cx, conn: &mut Conn, h: Header, body: &[u8], now: Instant) -> S
 
 /// Runs `call`; a driver method that panics fails the call with
 /// `Internal` and leaves the loop or the worker serving.
-fn run(calls: &mut DriverCalls<'_>, call: Call) -> crate::driver::error::Result<Reply> {
+fn run(calls: &mut DriverCalls<'_>, call: Call) -> crate::error::Result<Reply> {
     let procedure = call.procedure();
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dispatch(calls, call))).unwrap_or_else(
         |_| {

@@ -11,7 +11,7 @@ use std::time::Instant;
 use nix::sys::epoll::EpollFlags;
 
 use super::streams::{ConsoleSlot, Sub};
-use crate::driver::error::{Error, ErrorCode, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::transport::wire::{HEADER_LEN, Kind, PROTOCOL_VERSION};
 
 /// Who is on the other end, and what the socket they came through

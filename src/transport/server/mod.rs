@@ -53,8 +53,8 @@ use std::thread::JoinHandle;
 pub use limits::{FRAME_TIMEOUT, HELLO_TIMEOUT, Limits, READ_ONLY_MAX_FRAME};
 
 use crate::driver::Driver;
-use crate::driver::error::{Error, Result};
-use crate::driver::local::logger::Logger;
+use crate::error::{Error, Result};
+use crate::sys::logger::Logger;
 
 /// How a listening socket admits clients.
 #[derive(Debug, Clone)]
@@ -171,7 +171,7 @@ impl Server {
     /// the workers. Returns once nothing of the server acts any more.
     /// Calling it again does nothing.
     pub fn stop(&self) {
-        let thread = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let thread = crate::sys::sync::lock(&self.thread).take();
         if let Some(thread) = thread {
             self.command(Command::Stop);
             let _ = thread.join();

@@ -7,10 +7,10 @@
 //! so a pool full of shutdowns that wait still destroys at once.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 
-use crate::driver::error::{Error, Result};
+use crate::error::{Error, Result};
 
 /// A unit of work.
 pub(super) type Job = Box<dyn FnOnce() + Send>;
@@ -37,9 +37,7 @@ pub(super) struct Pool {
     threads: Vec<JoinHandle<()>>,
 }
 
-fn lock(m: &Mutex<Queue>) -> MutexGuard<'_, Queue> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
+use crate::sys::sync::lock;
 
 impl Pool {
     /// Starts `general` general workers and `prio` priority workers.

@@ -19,8 +19,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::conn::Conn;
-use crate::driver::error::{Error, ErrorCode};
 use crate::driver::{ConsoleStream, EventStream};
+use crate::error::{Error, ErrorCode};
 use crate::transport::wire::{
     Kind, Procedure, StreamMsg, WireError, WireEvent, encode_event, encode_stream,
 };

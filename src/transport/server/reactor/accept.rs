@@ -12,7 +12,7 @@ use nix::sys::epoll::{EpollEvent, EpollFlags};
 use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
 
 use super::{CONN, LISTENER, Loop};
-use crate::driver::error::{Error, ErrorCode};
+use crate::error::{Error, ErrorCode};
 use crate::transport::server::ServeOptions;
 use crate::transport::server::conn::{Conn, Peer, push_frame};
 use crate::transport::wire::{Kind, Procedure, Reply};

@@ -28,7 +28,7 @@ use super::limits::Uids;
 use super::pool::Pool;
 use super::streams::{self, ConsoleRead, ConsoleSlot, Drained, Source};
 use super::{Command, Shared};
-use crate::driver::error::{Error, ErrorCode, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::transport::dispatch::Opened;
 use crate::transport::spin::Spinner;
 

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use nix::sys::epoll::{EpollEvent, EpollFlags};
 
 use super::{LISTENER, Loop};
-use crate::driver::error::{Error, ErrorCode};
+use crate::error::{Error, ErrorCode};
 
 impl Loop {
     pub(super) fn tick(&mut self, now: Instant) {

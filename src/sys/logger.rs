@@ -70,7 +70,7 @@ impl Logger {
         if self.stderr {
             eprint!("{line}");
         }
-        if let Some(file) = self.file.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
+        if let Some(file) = crate::sys::sync::lock(&self.file).as_mut() {
             let _ = file.write_all(line.as_bytes());
         }
     }

@@ -3,10 +3,10 @@
 
 use std::net::IpAddr;
 
+use super::devs::Dev;
 use super::opts::Opts;
-use super::pci::Dev;
 use super::{Ctx, invalid, unsupported};
-use crate::driver::error::{Error, ErrorCode};
+use crate::error::{Error, ErrorCode};
 use crate::model::{Interface, InterfaceType, PortForward, PortProto};
 
 /// The QEMU device of a libvirt NIC model; libvirt compares models without

@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::driver::error::{Error, ErrorCode, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::model::{DomainDef, FirmwareFeatureName, FirmwareKind, Loader, LoaderType, Nvram, Smm};
 
 /// What a descriptor maps into the guest.

@@ -4,12 +4,12 @@
 
 use std::path::{Path, PathBuf};
 
-use super::controllers::with_virtio;
+use super::devs::Dev;
 use super::opts::Opts;
-use super::pci::Dev;
+use super::opts::with_virtio;
 use super::usb::UsbDev;
 use super::{Ctx, Family, invalid, unsupported};
-use crate::driver::error::Error;
+use crate::error::Error;
 use crate::model::{
     RngBackend, RngModel, TpmBackend, TpmModel, TpmVersion, WatchdogAction, WatchdogModel,
 };

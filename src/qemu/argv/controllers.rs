@@ -5,12 +5,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::devs::{CtlKind, Dev};
 use super::disks::{DiskBusKey, Disks};
 use super::opts::Opts;
-use super::pci::{CtlKind, Dev};
+use super::opts::with_virtio;
 use super::usb::{usb_device, usb_id};
 use super::{Ctx, Family, invalid, unsupported};
-use crate::driver::error::Error;
+use crate::error::Error;
 use crate::model::{
     Address, Channel, Controller, ControllerType, DiskBus, DomainDef, VirtioOptions,
 };
@@ -349,16 +350,6 @@ fn builtin_address(c: &Controller, slot: u32, function: u32, what: &str) -> Resu
     }
 }
 
-/// The SATA bus of a port: Q35's built-in AHCI controller names its ports
-/// `ide.N`; an added `ich9-ahci` with id `sataC` names them `sataC.N`.
-pub fn sata_bus(family: Family, controller: u32, unit: u32) -> String {
-    if family == Family::Q35 && controller == 0 {
-        format!("ide.{unit}")
-    } else {
-        format!("sata{controller}.{unit}")
-    }
-}
-
 /// Emits the USB, SCSI, SATA and virtio-serial controllers, each kind by
 /// index.
 pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
@@ -481,29 +472,4 @@ fn emit_usb_group(cx: &mut Ctx<'_>, index: u32, group: &[Controller]) -> Result<
         cx.arg("-device", o.extend(placed.opts).build());
     }
     Ok(())
-}
-
-/// Appends virtio options; `virtio` says whether the device takes them.
-///
-/// `iommu_platform=on` is a virtio 1.0 feature that QEMU refuses on a
-/// device that also offers the legacy interface (the default on a PCI
-/// bus), so it comes with `disable-legacy=on`.
-pub fn with_virtio(o: Opts, v: &VirtioOptions, virtio: bool, what: &str) -> Result<Opts, Error> {
-    if v.is_empty() {
-        return Ok(o);
-    }
-    if !virtio {
-        return Err(unsupported(format!(
-            "virtio <driver> options (iommu, ats, packed, page_per_vq) are not supported on the {what}"
-        )));
-    }
-    let o = if v.iommu == Some(true) {
-        o.switch("disable-legacy", true)
-    } else {
-        o
-    };
-    Ok(o.maybe_switch("iommu_platform", v.iommu)
-        .maybe_switch("ats", v.ats)
-        .maybe_switch("packed", v.packed)
-        .maybe_switch("page-per-vq", v.page_per_vq))
 }

@@ -5,7 +5,9 @@
 //! Knows nothing of domains; [`user`] is the one gate for strings that come
 //! from a definition.
 
-use crate::driver::error::{Error, ErrorCode};
+use super::unsupported;
+use crate::error::{Error, ErrorCode};
+use crate::model::VirtioOptions;
 
 /// Escapes `value` for a QEMU option value: `,` becomes `,,`.
 pub fn escape(value: &str) -> String {
@@ -113,6 +115,31 @@ impl Opts {
     pub fn build(self) -> String {
         self.text
     }
+}
+
+/// Appends virtio options; `virtio` says whether the device takes them.
+///
+/// `iommu_platform=on` is a virtio 1.0 feature that QEMU refuses on a
+/// device that also offers the legacy interface (the default on a PCI
+/// bus), so it comes with `disable-legacy=on`.
+pub fn with_virtio(o: Opts, v: &VirtioOptions, virtio: bool, what: &str) -> Result<Opts, Error> {
+    if v.is_empty() {
+        return Ok(o);
+    }
+    if !virtio {
+        return Err(unsupported(format!(
+            "virtio <driver> options (iommu, ats, packed, page_per_vq) are not supported on the {what}"
+        )));
+    }
+    let o = if v.iommu == Some(true) {
+        o.switch("disable-legacy", true)
+    } else {
+        o
+    };
+    Ok(o.maybe_switch("iommu_platform", v.iommu)
+        .maybe_switch("ats", v.ats)
+        .maybe_switch("packed", v.packed)
+        .maybe_switch("page-per-vq", v.page_per_vq))
 }
 
 #[cfg(test)]

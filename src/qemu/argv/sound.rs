@@ -6,10 +6,10 @@
 //! this module. QEMU 7.2 would otherwise pick a host driver itself, and
 //! VNC would offer sound that goes nowhere.
 
+use super::devs::Dev;
 use super::opts::Opts;
-use super::pci::Dev;
 use super::{Ctx, invalid, unsupported};
-use crate::driver::error::Error;
+use crate::error::Error;
 use crate::model::{AudioType, DomainDef, GraphicsType, Sound, SoundModel};
 
 /// The audio backends: those written, or libvirt's default one.

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use super::opts::Opts;
 use super::{Ctx, invalid, unsupported};
-use crate::driver::error::Error;
+use crate::error::Error;
 use crate::model::{Channel, ChannelTarget, CharDevice, CharSource};
 
 /// ISA serial ports the PC has (COM1..COM4).
@@ -92,11 +92,19 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
             // A socket made up here is QEMU's to listen on (libvirt:
             // no path implies mode='bind').
             (CharSource::Unix { .. }, Some(path)) => CharSource::Unix {
-                path: Some(
-                    path.to_str()
-                        .ok_or_else(|| invalid("the runtime directory is not UTF-8"))?
-                        .to_string(),
-                ),
+                path: Some({
+                    let text = path
+                        .to_str()
+                        .ok_or_else(|| invalid("the runtime directory is not UTF-8"))?;
+                    if text.len() > 107 {
+                        return Err(invalid(format!(
+                            "the socket of channel '{}' would be {text}, {} bytes, more than a UNIX socket address holds (107): give the channel a shorter name or the manager a shorter state directory",
+                            name.as_deref().unwrap_or("(unnamed)"),
+                            text.len()
+                        )));
+                    }
+                    text.to_string()
+                }),
                 listen: true,
             },
             (other, _) => other.clone(),
@@ -130,8 +138,10 @@ pub fn unnamed_socket(c: &Channel, at: (u32, u32), runtime_dir: &Path) -> Option
     };
     let ChannelTarget::Virtio { name } = &c.target;
     let file = match name {
-        Some(name) => format!("channel.{name}"),
-        None => format!("channel.vioser-{:02}-00-{:02}.sock", at.0, at.1),
+        // Short, so that the socket path fits in a UNIX address; the
+        // prefix keeps a channel's name from meeting QEMU's own sockets.
+        Some(name) => format!("c.{name}"),
+        None => format!("c.vioser-{:02}-00-{:02}", at.0, at.1),
     };
     Some(runtime_dir.join(file))
 }

@@ -9,12 +9,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::controllers::sata_bus;
+use super::devs::Dev;
 use super::opts::Opts;
-use super::pci::Dev;
 use super::usb::UsbDev;
 use super::{Ctx, Family, invalid, unsupported};
-use crate::driver::error::Error;
+use crate::error::Error;
 use crate::model::{
     Address, CacheMode, DetectZeroes, DiscardMode, Disk, DiskBus, DiskDevice, DiskFormat, DiskType,
     DomainDef, DriveAddress, IoMode,
@@ -474,4 +473,14 @@ fn emit_nodes(
         .maybe("detect-zeroes", detect_zeroes);
     cx.arg("-blockdev", o.build());
     Ok(format)
+}
+
+/// The SATA bus of a port: Q35's built-in AHCI controller names its ports
+/// `ide.N`; an added `ich9-ahci` with id `sataC` names them `sataC.N`.
+pub fn sata_bus(family: Family, controller: u32, unit: u32) -> String {
+    if family == Family::Q35 && controller == 0 {
+        format!("ide.{unit}")
+    } else {
+        format!("sata{controller}.{unit}")
+    }
 }

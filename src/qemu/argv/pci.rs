@@ -21,11 +21,12 @@
 use std::collections::BTreeMap;
 
 use super::controllers;
+pub use super::devs::{CtlKind, Dev};
 use super::disks::Disks;
 use super::opts::Opts;
 use super::usb::Usb;
 use super::{Ctx, Family, invalid, unsupported};
-use crate::driver::error::Error;
+use crate::error::Error;
 use crate::model::{
     Address, BalloonModel, Controller, ControllerType, DiskBus, DomainDef, InputBus, InputType,
     PciAddress, RngModel, SoundModel, VideoModel, WatchdogModel,
@@ -175,46 +176,6 @@ const TYPES: u32 = (1 << 10) - 1;
 const AUTO: u32 = 1 << 10;
 /// Devices that share a slot as its functions (pcie-root-ports).
 const AGGREGATE: u32 = 1 << 11;
-
-/// Who gets a PCI address.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Dev {
-    /// The PCI controller with this index.
-    PciController(u32),
-    /// An `<interface>`, by position.
-    Net(usize),
-    /// A `<sound>`, by position.
-    Sound(usize),
-    /// A SCSI, SATA or virtio-serial controller by kind and index.
-    Controller(CtlKind, u32),
-    /// A USB controller by index, and its place in the group (master
-    /// first, then companions).
-    Usb(u32, usize),
-    /// A `<disk>`, by position.
-    Disk(usize),
-    /// The memory balloon.
-    Balloon,
-    /// An `<rng>`, by position.
-    Rng(usize),
-    /// A `<watchdog>`, by position.
-    Watchdog(usize),
-    /// A video card, by its place in the list the display module emits
-    /// (the primary first).
-    Video(usize),
-    /// An `<input>`, by position.
-    Input(usize),
-}
-
-/// The controllers [`Dev::Controller`] names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum CtlKind {
-    /// SCSI.
-    Scsi,
-    /// SATA.
-    Sata,
-    /// virtio-serial.
-    VirtioSerial,
-}
 
 /// A device's place on a bus: the `bus=...,addr=...` options and the slot.
 #[derive(Debug, Clone)]

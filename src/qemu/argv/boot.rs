@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use super::disks::Disks;
 use super::invalid;
-use crate::driver::error::Error;
+use crate::error::Error;
 use crate::model::{BootDev, DiskDevice, DomainDef};
 
 /// The boot index of each disk and interface that has one.

@@ -21,7 +21,7 @@ use nix::unistd::Pid;
 
 use super::logger::timestamp;
 use super::shell::shell_join;
-use crate::driver::error::{Error, ErrorCode, Result};
+use crate::error::{Error, ErrorCode, Result};
 
 /// A QEMU process, by pid and kernel start time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 
 use super::caps::QemuCaps;
 use crate::driver::NodeInfo;
-use crate::driver::error::{Error, Result};
+use crate::error::{Error, Result};
 
 /// CPUs, memory and clock speed of this host, from /proc.
 pub fn node_info() -> Result<NodeInfo> {

@@ -28,7 +28,7 @@ use std::os::unix::net::UnixStream;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -37,7 +37,10 @@ use nix::sys::socket::{ControlMessage, MsgFlags, UnixAddr, send, sendmsg};
 use serde_json::{Value, json};
 
 use super::caps::QemuVersion;
-use crate::driver::error::{Error, ErrorCode, Result};
+use crate::error::{Error, ErrorCode, Result};
+
+/// The timeout of a routine QMP command.
+pub const QMP_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The longest line accepted from QEMU (16 MiB). A longer one closes the
 /// connection with [`CloseReason::Failed`]; memory use stays bounded.
@@ -128,11 +131,7 @@ fn io_on(path: &Path, what: &str) -> impl FnOnce(io::Error) -> Error + use<> {
     move |e| Error::io(message, e)
 }
 
-/// Locks `m`, ignoring poisoning: every critical section here leaves the
-/// state consistent, so a panic elsewhere must not wedge the monitor.
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
+use crate::sys::sync::lock;
 
 impl Qmp {
     /// Connects to the QMP socket at `path`, retrying until `deadline`

@@ -3,12 +3,12 @@
 
 use std::net::IpAddr;
 
-use super::controllers::with_virtio;
+use super::devs::Dev;
+use super::opts::with_virtio;
 use super::opts::{Opts, user};
-use super::pci::Dev;
 use super::usb::UsbDev;
 use super::{Ctx, invalid, unsupported};
-use crate::driver::error::{Error, ErrorCode};
+use crate::error::{Error, ErrorCode};
 use crate::model::{
     BalloonModel, DomainDef, Graphics, GraphicsListen, GraphicsType, Input, InputBus, InputType,
     SpiceChannelMode, SpiceMouseMode, Video, VideoModel,

@@ -4,12 +4,12 @@
 
 use super::opts::{Opts, user};
 use super::{Ctx, Family, invalid, unsupported};
-use crate::driver::error::{Error, ErrorCode};
-use crate::driver::local::caps::QemuCaps;
+use crate::error::{Error, ErrorCode};
 use crate::model::{
     Adjustment, ClockOffset, DomainDef, IoapicDriver, LifecycleAction, LoaderType, TickPolicy,
     TimerName, TimerTrack, VirtType,
 };
+use crate::qemu::caps::QemuCaps;
 
 /// The emulator binary: `<emulator>` when given, else the probed one (its
 /// `qemu-system-i386` sibling for `arch='i686'`).

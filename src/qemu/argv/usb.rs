@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::opts::Opts;
 use super::{Ctx, Family, invalid, unsupported};
-use crate::driver::error::Error;
+use crate::error::Error;
 use crate::model::{
     Address, Controller, ControllerType, DiskBus, DomainDef, InputBus, SoundModel, USB_PORT_DEPTH,
     UsbAddress, UsbPort,

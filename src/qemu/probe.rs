@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::caps::{CpuCaps, QemuCaps, QemuVersion};
-use crate::driver::error::{Error, ErrorCode, Result};
+use crate::error::{Error, ErrorCode, Result};
 
 /// Probes `emulator`. Fails with `NoSupport` when the binary cannot be run
 /// or is older than [`QemuVersion::MIN`].

@@ -19,7 +19,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use nix::libc;
 use nix::sys::socket::{AddressFamily, SockFlag, SockType, socket};
 
-use crate::driver::error::{Error, ErrorCode, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::model::{DomainDef, InterfaceType, MacAddr, PortProto};
 
 /// The tun/tap control device.

@@ -47,6 +47,7 @@ mod boot;
 mod chardev;
 mod controllers;
 mod cpu;
+mod devs;
 mod disks;
 mod display;
 mod extras;
@@ -62,9 +63,9 @@ mod usb;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use crate::driver::error::{Error, ErrorCode};
-use crate::driver::local::caps::QemuCaps;
+use crate::error::{Error, ErrorCode};
 use crate::model::DomainDef;
+use crate::qemu::caps::QemuCaps;
 
 pub use controllers::channel_sockets;
 pub use extras::{tpm_socket, tpm_version};

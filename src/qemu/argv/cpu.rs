@@ -14,11 +14,11 @@
 
 use super::opts::Opts;
 use super::{Ctx, invalid, unsupported};
-use crate::driver::error::Error;
-use crate::driver::local::caps::QemuCaps;
+use crate::error::Error;
 use crate::model::{
     CpuCacheMode, CpuCheck, CpuMode, FeaturePolicy, HypervFlag, HypervMode, KvmFlag, TimerName,
 };
+use crate::qemu::caps::QemuCaps;
 
 /// Appends `-cpu` when the domain asks for a CPU model or any CPU switch.
 pub fn emit_cpu(cx: &mut Ctx<'_>, caps: &QemuCaps) -> Result<(), Error> {

@@ -1,0 +1,12 @@
+//! Host plumbing: durable and atomic files, checked private directories
+//! and the state lock; processes, pidfds and their exit; the CPU group
+//! for QEMU; taps and bridges; the manager's log; shell quoting for
+//! messages. Knows nothing of QEMU's protocol or of domains' life.
+
+pub mod cgroup;
+pub mod fsutil;
+pub mod hostnet;
+pub mod logger;
+pub mod process;
+pub mod shell;
+pub mod sync;
