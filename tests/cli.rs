@@ -639,3 +639,57 @@ fn domxml_to_native_over_the_argv_cases() {
     }
     assert!(checked > 0, "no case in {}", dir.display());
 }
+
+/// While one `qvirt` holds an embedded root (here an `event --loop`),
+/// another `qvirt` on the same URI is served through the holder's socket
+/// instead of being refused; a root held by a manager that shares no
+/// socket is refused naming the socket.
+#[test]
+fn a_second_process_on_an_embedded_root_goes_through_the_holders_socket() {
+    let root = Root::new("embed-shared");
+    let xml = root.file("fw.xml", &firmware_xml("shared", false));
+    root.ok(&["define", &xml]);
+    let holder = Reaped(
+        Command::new(QVIRT)
+            .args(["-c", &root.uri, "event", "--loop", "--timeout", "120"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run qvirt event"),
+    );
+    let socket = root.dir.join("run/qvirt-sock");
+    // The holder has the root once the lock file names it (the socket
+    // file an earlier command left may be there already).
+    let pid = holder.0.id().to_string();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::fs::read_to_string(root.dir.join("run/lock")).map_or(true, |l| l.trim() != pid) {
+        assert!(
+            Instant::now() < deadline,
+            "the event loop never held the root"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        rows(&root.ok(&["list", "--all"])),
+        [(
+            "-".to_string(),
+            "shared".to_string(),
+            "shut off".to_string()
+        )]
+    );
+    root.ok(&["start", "shared"]);
+    assert_eq!(rows(&root.ok(&["list"]))[0].1, "shared");
+    root.ok(&["destroy", "shared"]);
+    drop(holder);
+
+    // A manager in this process, sharing nothing: refused, naming the
+    // socket that does not answer.
+    let held = qvirt::LocalDriver::open_embedded(&root.dir).unwrap();
+    let _ = std::fs::remove_file(&socket);
+    let err = root.fails(&["list"]);
+    assert!(err.contains("in use by"), "{err}");
+    assert!(err.contains(&socket.display().to_string()), "{err}");
+    drop(held);
+    // Once it is gone, the next command owns the root again.
+    root.ok(&["list", "--all"]);
+}

@@ -14,8 +14,7 @@
 //! running; SIGHUP re-reads the config directory.
 
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::net::UnixListener;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,6 +24,7 @@ use clap::Parser;
 
 use qvirt::driver::local::LocalDriver;
 use qvirt::sys::fsutil::{check_private_dir, ensure_private_dir};
+use qvirt::transport::embedded::bind_socket;
 use qvirt::transport::instance::{Instance, InstancePaths};
 use qvirt::transport::server::{Limits, ServeOptions, Server};
 use qvirt::{Error, ErrorCode, Result};
@@ -129,7 +129,7 @@ fn run(args: Args) -> Result<()> {
 
     let uid = nix::unistd::geteuid().as_raw();
     let mut listeners = vec![(
-        bind(&paths.socket, 0o600)?,
+        bind_socket(&paths.socket, 0o600)?,
         ServeOptions {
             read_only: false,
             allowed_uid: Some(uid),
@@ -138,7 +138,7 @@ fn run(args: Args) -> Result<()> {
     )];
     if let Some(ro) = &paths.socket_ro {
         listeners.push((
-            bind(ro, 0o666)?,
+            bind_socket(ro, 0o666)?,
             ServeOptions {
                 read_only: true,
                 allowed_uid: None,
@@ -235,37 +235,4 @@ fn prepare_socket_dir(instance: &Instance, paths: &InstancePaths) -> Result<()> 
         }
         _ => ensure_private_dir(dir),
     }
-}
-
-/// Binds a listening socket at `path` with `mode`. An old socket file is
-/// removed first (the lock we hold proves no daemon uses it); anything
-/// else in its place is refused, never followed.
-fn bind(path: &Path, mode: u32) -> Result<UnixListener> {
-    match std::fs::symlink_metadata(path) {
-        Ok(meta) => {
-            use std::os::unix::fs::FileTypeExt;
-            if !meta.file_type().is_socket() {
-                return Err(Error::new(
-                    ErrorCode::OperationDenied,
-                    format!(
-                        "{} exists and is not a socket; refusing to replace it",
-                        path.display()
-                    ),
-                ));
-            }
-            std::fs::remove_file(path).map_err(|e| {
-                Error::io(
-                    format!("cannot remove the old socket {}", path.display()),
-                    e,
-                )
-            })?;
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(Error::io(format!("cannot inspect {}", path.display()), e)),
-    }
-    let listener = UnixListener::bind(path)
-        .map_err(|e| Error::io(format!("cannot listen on {}", path.display()), e))?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-        .map_err(|e| Error::io(format!("cannot set the mode of {}", path.display()), e))?;
-    Ok(listener)
 }

@@ -34,6 +34,12 @@ use crate::sys::logger::Logger;
 /// use it through `&dyn Driver`.
 pub struct LocalDriver {
     pub(crate) core: Arc<Core>,
+    /// Whether this handle owns the manager (closes it when dropped);
+    /// a view for serving it to other processes does not.
+    owner: bool,
+    /// What lives as long as the manager and must go first when it closes
+    /// (the server that shares it with other processes).
+    attached: Mutex<Vec<Box<dyn Send>>>,
 }
 
 /// Everything the driver and its monitor threads share.
@@ -200,11 +206,30 @@ impl LocalDriver {
             }
         }
         core.reattach_all();
-        Ok(LocalDriver { core })
+        Ok(LocalDriver {
+            core,
+            owner: true,
+            attached: Mutex::new(Vec::new()),
+        })
     }
 }
 
 impl LocalDriver {
+    /// Another handle on the same manager that never closes it: what a
+    /// server shares with other processes while this handle owns it.
+    pub(crate) fn view(&self) -> LocalDriver {
+        LocalDriver {
+            core: self.core.clone(),
+            owner: false,
+            attached: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Keeps `thing` until the manager closes, and drops it first then.
+    pub(crate) fn attach(&self, thing: Box<dyn Send>) {
+        lock(&self.attached).push(thing);
+    }
+
     /// The manager's log, for a daemon to write its own lines into.
     pub fn logger(&self) -> Arc<Logger> {
         self.core.log.clone()
@@ -267,6 +292,12 @@ impl Drop for LocalDriver {
     /// the middle of a start finishes it, finds its domain gone, and stops
     /// the QEMU it started.
     fn drop(&mut self) {
+        if !self.owner {
+            return;
+        }
+        // A server sharing this manager stops first (and lets go of its
+        // view), so no call of another process runs while it closes.
+        drop(std::mem::take(&mut *lock(&self.attached)));
         self.core
             .closing
             .store(true, std::sync::atomic::Ordering::SeqCst);
