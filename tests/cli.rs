@@ -501,7 +501,7 @@ fn console_talks_to_the_linux_guest() {
             "<domain type='qemu'><name>linux</name><memory unit='MiB'>128</memory>\
              <vcpu>1</vcpu><os><type arch='x86_64' machine='pc'>hvm</type>\
              <kernel>{0}/vmlinux</kernel><initrd>{0}/initrd.img</initrd>\
-             <cmdline>console=ttyS0 no_timer_check</cmdline></os><features><acpi/></features>\
+             <cmdline>console=ttyS0 quiet no_timer_check</cmdline></os><features><acpi/></features>\
              <devices><serial type='pty'/><memballoon model='none'/></devices></domain>",
             guest.display()
         ),

@@ -12,6 +12,7 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use super::error::Result;
+use crate::model::DomainDef;
 
 /// A handle on a domain, as lookups return it: enough to name it in
 /// messages and to find it again. Drivers find the domain by `uuid`.
@@ -563,6 +564,15 @@ pub trait Driver: Send + Sync {
     }
     /// Starts a transient domain from `xml`.
     fn create_xml(&self, xml: &str) -> Result<Domain>;
+    /// [`Driver::define_xml`] for a definition built in code (see
+    /// [`DomainDef::new`]); it is checked exactly as its XML would be.
+    fn define(&self, def: &DomainDef) -> Result<Domain> {
+        self.define_xml(&def.to_xml())
+    }
+    /// [`Driver::create_xml`] for a definition built in code.
+    fn create(&self, def: &DomainDef) -> Result<Domain> {
+        self.create_xml(&def.to_xml())
+    }
     /// Starts a defined domain. Shut off only; resumes from a managed save
     /// image when there is one.
     fn start(&self, dom: &Domain) -> Result<Domain>;

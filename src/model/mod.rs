@@ -4,6 +4,7 @@
 //! This module depends on nothing else in qvirt and knows nothing of QEMU,
 //! files or sockets: it turns text into checked values and back.
 
+mod builder;
 mod chardev;
 mod devices;
 mod domain;

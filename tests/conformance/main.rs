@@ -69,6 +69,7 @@ macro_rules! conformance {
             cases_define::inactive_xml_round_trips,
             cases_define::info_of_shut_off_domain,
             cases_define::concurrent_defines_agree,
+            cases_define::define_built_in_code,
             // Lifecycle of the firmware VM.
             cases_lifecycle::start_and_destroy,
             cases_lifecycle::start_twice_fails,

@@ -59,6 +59,9 @@ pub(crate) struct Core {
     pub me: Weak<Core>,
     /// The CPU group QEMU processes go into, found at the first start.
     pub vm_group: std::sync::OnceLock<crate::sys::cgroup::VmGroup>,
+    /// Whether QEMU processes go into that group (see
+    /// `LocalDriver::set_cpu_group`).
+    pub use_vm_group: std::sync::atomic::AtomicBool,
     /// The state directory's lock; taken out (released) when the
     /// `LocalDriver` is dropped, once every thread of the core has ended.
     state_lock: Mutex<Option<StateLock>>,
@@ -187,6 +190,7 @@ impl LocalDriver {
             caps: Mutex::new(HashMap::new()),
             me: me.clone(),
             vm_group: std::sync::OnceLock::new(),
+            use_vm_group: std::sync::atomic::AtomicBool::new(false),
             state_lock: Mutex::new(Some(state_lock)),
             threads: Mutex::new(Vec::new()),
             closing: std::sync::atomic::AtomicBool::new(false),
@@ -228,6 +232,18 @@ impl LocalDriver {
     /// Keeps `thing` until the manager closes, and drops it first then.
     pub(crate) fn attach(&self, thing: Box<dyn Send>) {
         lock(&self.attached).push(thing);
+    }
+
+    /// Whether QEMU processes started from now on go into one CPU group
+    /// of their own (the CPU controller's `qvirt` group where cgroups are
+    /// writable, as libvirt's machine.slice), so that many VMs weigh as
+    /// much as one process and the manager stays responsive. Default:
+    /// off (a program embedding the library keeps its own scheduling);
+    /// `qvirtd --system` turns it on.
+    pub fn set_cpu_group(&self, on: bool) {
+        self.core
+            .use_vm_group
+            .store(on, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// The manager's log, for a daemon to write its own lines into.

@@ -118,18 +118,20 @@ impl Core {
                 return Err(e);
             }
         };
-        let group = self.vm_group.get_or_init(|| {
-            let (group, why_not) = crate::sys::cgroup::VmGroup::detect();
-            if let Some(why) = why_not {
-                self.log.info(&why);
+        if self.use_vm_group.load(std::sync::atomic::Ordering::SeqCst) {
+            let group = self.vm_group.get_or_init(|| {
+                let (group, why_not) = crate::sys::cgroup::VmGroup::detect();
+                if let Some(why) = why_not {
+                    self.log.info(&why);
+                }
+                group
+            });
+            if let Err(e) = group.adopt(pid.pid) {
+                self.log.warn(&format!(
+                    "domain '{name}': QEMU (pid {}) stays in its own scheduling group: {e}",
+                    pid.pid
+                ));
             }
-            group
-        });
-        if let Err(e) = group.adopt(pid.pid) {
-            self.log.warn(&format!(
-                "domain '{name}': QEMU (pid {}) stays in its own scheduling group: {e}",
-                pid.pid
-            ));
         }
         let fail = |e: Error| -> Error {
             // A QEMU that exited on its own refused to start, whatever
