@@ -114,6 +114,7 @@ fn run(args: Args) -> Result<()> {
         args.foreground,
     )?);
     driver.set_cpu_group(args.cpu_group || instance == Instance::System);
+    driver.set_peer_connector(qvirt::connect);
     let log = driver.logger();
     raise_fd_limit(&log, args.max_clients);
     let limits = Limits {

@@ -12,6 +12,7 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use super::error::Result;
+use super::migration::{IncomingParams, IncomingReady, IncomingState, MigrateOptions};
 use crate::model::DomainDef;
 
 /// A handle on a domain, as lookups return it: enough to name it in
@@ -85,6 +86,11 @@ pub enum StateReason {
     /// Paused or crashed: kept after the guest powered off or crashed
     /// (on_poweroff or on_crash preserve).
     ShuttingDown,
+    /// Paused: an incoming migration (on the destination) or the end of
+    /// an outgoing one (on the source).
+    Migrating,
+    /// Shut off: moved to another host by a migration.
+    Migrated,
 }
 
 impl StateReason {
@@ -102,11 +108,13 @@ impl StateReason {
             StateReason::Saved => "saved",
             StateReason::Failed => "failed",
             StateReason::ShuttingDown => "shutting down",
+            StateReason::Migrating => "migrating",
+            StateReason::Migrated => "migrated",
         }
     }
 
     /// Every reason, for parsing the words back.
-    pub const ALL: [StateReason; 11] = [
+    pub const ALL: [StateReason; 13] = [
         StateReason::Unknown,
         StateReason::User,
         StateReason::Booted,
@@ -118,6 +126,8 @@ impl StateReason {
         StateReason::Saved,
         StateReason::Failed,
         StateReason::ShuttingDown,
+        StateReason::Migrating,
+        StateReason::Migrated,
     ];
 
     /// The reason [`StateReason::as_str`] names.
@@ -405,6 +415,8 @@ pub enum JobKind {
     ManagedSave,
     /// `restore`, or a start from a managed save image.
     Restore,
+    /// `migrate`, on the source.
+    Migration,
 }
 
 impl JobKind {
@@ -414,6 +426,7 @@ impl JobKind {
             JobKind::Save => "save",
             JobKind::ManagedSave => "managed save",
             JobKind::Restore => "restore",
+            JobKind::Migration => "migration",
         }
     }
 }
@@ -607,6 +620,33 @@ pub trait Driver: Send + Sync {
     }
     /// [`Driver::managed_save`] with options.
     fn managed_save_with(&self, dom: &Domain, options: SaveOptions) -> Result<()>;
+    /// Moves a running domain to the manager at `dest_uri` (live with
+    /// `options.live`), peer to peer: this manager drives the
+    /// destination's, and QEMU's stream goes directly between the two
+    /// QEMUs. An asynchronous job ([`Driver::job_info`], [`Driver::job_abort`]).
+    /// Running or paused. On success the domain runs there and is shut
+    /// off here (reason: migrated); on failure it runs here as before.
+    fn migrate(&self, dom: &Domain, dest_uri: &str, options: MigrateOptions) -> Result<()>;
+    /// The destination's half of [`Driver::migrate`], called by the
+    /// source manager: starts QEMU for the domain `params.xml` describes,
+    /// waiting for its state; the domain shows paused (migrating).
+    fn migrate_incoming(&self, params: IncomingParams) -> Result<IncomingReady>;
+    /// The destination's commit: the domain `uuid`, fully received, is
+    /// this manager's from now on; `resume` lets its vCPUs run, and
+    /// `persistent_xml` defines it.
+    fn migrate_finish(
+        &self,
+        uuid: Uuid,
+        resume: bool,
+        persistent_xml: Option<String>,
+    ) -> Result<Domain>;
+    /// Gives up an incoming migration of `uuid` that has not finished:
+    /// its QEMU is stopped. `OperationInvalid` once it has finished.
+    fn migrate_abort_incoming(&self, uuid: Uuid) -> Result<()>;
+    /// What this manager holds of domain `uuid` in a migration (see
+    /// [`IncomingState`]).
+    fn migrate_incoming_state(&self, uuid: Uuid) -> Result<IncomingState>;
+
     /// The domain's asynchronous job (a save, a restore) and its
     /// progress; `None` when none runs. Any state; never waits for a job.
     fn job_info(&self, dom: &Domain) -> Result<Option<JobInfo>>;

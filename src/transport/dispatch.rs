@@ -7,7 +7,8 @@ use uuid::Uuid;
 
 use super::procedures::Handler;
 use super::types::{
-    Bytes, WireDomain, WireInfo, WireJobInfo, WireListFilter, WireMedia, WireMediaFlags, WireNode,
+    Bytes, WireDomain, WireIncomingParams, WireIncomingReady, WireIncomingState, WireInfo,
+    WireJobInfo, WireListFilter, WireMedia, WireMediaFlags, WireMigrateOptions, WireNode,
     WireSaveOptions, WireShutdown, WireSummary, WireUndefineFlags, WireVersion, wire_path,
 };
 use super::wire::PROTOCOL_VERSION;
@@ -136,6 +137,34 @@ impl Handler for DriverCalls<'_> {
 
     fn undefine_flags(&mut self, (d, flags): (WireDomain, WireUndefineFlags)) -> Result<()> {
         self.driver.undefine_flags(&dom(d), flags.into())
+    }
+
+    fn migrate(
+        &mut self,
+        (d, uri, options): (WireDomain, String, WireMigrateOptions),
+    ) -> Result<()> {
+        self.driver.migrate(&dom(d), &uri, options.into())
+    }
+
+    fn migrate_incoming(&mut self, params: WireIncomingParams) -> Result<WireIncomingReady> {
+        self.driver.migrate_incoming(params.into()).map(Into::into)
+    }
+
+    fn migrate_finish(
+        &mut self,
+        (uuid, resume, xml): (Uuid, bool, Option<String>),
+    ) -> Result<WireDomain> {
+        self.driver
+            .migrate_finish(uuid, resume, xml)
+            .map(Into::into)
+    }
+
+    fn migrate_abort_incoming(&mut self, uuid: Uuid) -> Result<()> {
+        self.driver.migrate_abort_incoming(uuid)
+    }
+
+    fn migrate_incoming_state(&mut self, uuid: Uuid) -> Result<WireIncomingState> {
+        self.driver.migrate_incoming_state(uuid).map(Into::into)
     }
 
     fn job_abort(&mut self, d: WireDomain) -> Result<()> {

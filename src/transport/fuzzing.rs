@@ -26,6 +26,7 @@ use crate::driver::{
     EventStream, JobInfo, ListFilter, MediaChange, MediaFlags, NodeInfo, SaveOptions,
     ShutdownOptions, StateReason, VersionInfo, XmlFlags,
 };
+use crate::driver::{IncomingParams, IncomingReady, IncomingState, MigrateOptions};
 use crate::error::{Error, ErrorCode, Result};
 
 /// Whether `method` (as [`StubDriver`] names it) is the method of a
@@ -250,6 +251,35 @@ impl Driver for StubDriver {
 
     fn managed_save_with(&self, _dom: &Domain, _options: SaveOptions) -> Result<()> {
         self.answer("managed_save", || ())
+    }
+
+    fn migrate(&self, _dom: &Domain, _dest_uri: &str, _options: MigrateOptions) -> Result<()> {
+        self.answer("migrate", || ())
+    }
+
+    fn migrate_incoming(&self, _params: IncomingParams) -> Result<IncomingReady> {
+        self.answer("migrate_incoming", || IncomingReady::new(49152, None))
+    }
+
+    fn migrate_finish(
+        &self,
+        uuid: Uuid,
+        _resume: bool,
+        _persistent_xml: Option<String>,
+    ) -> Result<Domain> {
+        self.answer("migrate_finish", || Domain {
+            name: "migrated".into(),
+            uuid,
+            id: Some(1),
+        })
+    }
+
+    fn migrate_abort_incoming(&self, _uuid: Uuid) -> Result<()> {
+        self.answer("migrate_abort_incoming", || ())
+    }
+
+    fn migrate_incoming_state(&self, _uuid: Uuid) -> Result<IncomingState> {
+        self.answer("migrate_incoming_state", || IncomingState::Owned)
     }
 
     fn job_info(&self, _dom: &Domain) -> Result<Option<JobInfo>> {

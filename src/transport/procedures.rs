@@ -17,7 +17,8 @@
 use uuid::Uuid;
 
 use super::types::{
-    Bytes, WireDomain, WireInfo, WireJobInfo, WireListFilter, WireMedia, WireMediaFlags, WireNode,
+    Bytes, WireDomain, WireIncomingParams, WireIncomingReady, WireIncomingState, WireInfo,
+    WireJobInfo, WireListFilter, WireMedia, WireMediaFlags, WireMigrateOptions, WireNode,
     WireSaveOptions, WireShutdown, WireSummary, WireUndefineFlags, WireVersion,
 };
 use super::wire::{WireError, dec, enc};
@@ -308,6 +309,16 @@ procedures! {
     34 ManagedSaveWith managed_save_with((WireDomain, WireSaveOptions)) -> (), rw, Job;
     /// `Driver::undefine_flags`.
     35 UndefineFlags undefine_flags((WireDomain, WireUndefineFlags)) -> (), rw, Job;
+    /// `Driver::migrate` (domain, destination URI, options).
+    36 Migrate migrate((WireDomain, String, WireMigrateOptions)) -> (), rw, Job;
+    /// `Driver::migrate_incoming`: the destination's prepare.
+    37 MigrateIncoming migrate_incoming(WireIncomingParams) -> WireIncomingReady, rw, Job;
+    /// `Driver::migrate_finish` (UUID, resume, persistent XML).
+    38 MigrateFinish migrate_finish((Uuid, bool, Option<String>)) -> WireDomain, rw, Job;
+    /// `Driver::migrate_abort_incoming`.
+    39 MigrateAbortIncoming migrate_abort_incoming(Uuid) -> (), rw, Prio;
+    /// `Driver::migrate_incoming_state`.
+    40 MigrateIncomingState migrate_incoming_state(Uuid) -> WireIncomingState, ro, Quick;
 }
 
 /// The highest procedure number this build knows (the table is numbered

@@ -13,8 +13,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::driver::{
-    Domain, DomainInfo, DomainState, DomainSummary, Event, EventKind, JobInfo, JobKind, ListFilter,
-    MediaChange, MediaFlags, NodeInfo, SaveOptions, ShutdownOptions, StateReason, UndefineFlags,
+    Domain, DomainInfo, DomainState, DomainSummary, Event, EventKind, IncomingDisk, IncomingParams,
+    IncomingReady, IncomingState, JobInfo, JobKind, ListFilter, MediaChange, MediaFlags,
+    MigrateOptions, NodeInfo, SaveOptions, ShutdownOptions, StateReason, UndefineFlags,
     VersionInfo,
 };
 
@@ -56,6 +57,8 @@ pub enum WireReason {
     Saved,
     Failed,
     ShuttingDown,
+    Migrating,
+    Migrated,
 }
 
 /// [`DomainInfo`].
@@ -80,6 +83,7 @@ pub enum WireJobKind {
     Save,
     ManagedSave,
     Restore,
+    Migration,
 }
 
 /// [`JobInfo`].
@@ -102,6 +106,56 @@ pub struct WireUndefineFlags {
     pub keep_nvram: bool,
     pub tpm: bool,
     pub keep_tpm: bool,
+}
+
+/// [`MigrateOptions`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct WireMigrateOptions {
+    pub live: bool,
+    pub persistent: bool,
+    pub undefine_source: bool,
+    pub copy_storage_all: bool,
+    pub migrate_uri: Option<String>,
+    pub dest_xml: Option<String>,
+    pub bandwidth_mib_s: Option<u64>,
+    pub timeout: Option<Duration>,
+    pub timeout_postcopy: bool,
+}
+
+/// [`IncomingDisk`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct WireIncomingDisk {
+    pub target: String,
+    pub size: u64,
+}
+
+/// [`IncomingParams`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct WireIncomingParams {
+    pub xml: String,
+    pub listen: Option<String>,
+    pub port: Option<u16>,
+    pub disks: Vec<WireIncomingDisk>,
+}
+
+/// [`IncomingReady`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct WireIncomingReady {
+    pub port: u16,
+    pub nbd_port: Option<u16>,
+}
+
+/// An [`IncomingState`]. Variants are append-only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub enum WireIncomingState {
+    Absent,
+    Incoming,
+    Owned,
 }
 
 /// [`SaveOptions`].
@@ -255,11 +309,11 @@ twin_enum!(DomainState <=> WireState {
     Running, Paused, Shutoff, Shutdown, Crashed, PmSuspended,
 });
 
-twin_enum!(JobKind <=> WireJobKind { Save, ManagedSave, Restore });
+twin_enum!(JobKind <=> WireJobKind { Save, ManagedSave, Restore, Migration });
 
 twin_enum!(StateReason <=> WireReason {
     Unknown, User, Booted, Restored, Unpaused, Shutdown, Destroyed, Crashed, Saved, Failed,
-    ShuttingDown,
+    ShuttingDown, Migrating, Migrated,
 });
 
 /// Converts both ways between an API struct and its wire twin, field by
@@ -295,6 +349,34 @@ twin_struct!(JobInfo <=> WireJobInfo {
     kind, elapsed, data_total, data_processed, data_remaining, speed,
 });
 twin_struct!(SaveOptions <=> WireSaveOptions { bandwidth_mib_s });
+twin_struct!(MigrateOptions <=> WireMigrateOptions {
+    live, persistent, undefine_source, copy_storage_all, migrate_uri, dest_xml, bandwidth_mib_s,
+    timeout, timeout_postcopy,
+});
+twin_struct!(IncomingDisk <=> WireIncomingDisk { target, size });
+twin_struct!(IncomingReady <=> WireIncomingReady { port, nbd_port });
+twin_enum!(IncomingState <=> WireIncomingState { Absent, Incoming, Owned });
+
+impl From<IncomingParams> for WireIncomingParams {
+    fn from(p: IncomingParams) -> WireIncomingParams {
+        WireIncomingParams {
+            xml: p.xml,
+            listen: p.listen,
+            port: p.port,
+            disks: p.disks.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+impl From<WireIncomingParams> for IncomingParams {
+    fn from(p: WireIncomingParams) -> IncomingParams {
+        let mut params = IncomingParams::new(p.xml);
+        params.listen = p.listen;
+        params.port = p.port;
+        params.disks = p.disks.into_iter().map(Into::into).collect();
+        params
+    }
+}
 twin_struct!(UndefineFlags <=> WireUndefineFlags { nvram, keep_nvram, tpm, keep_tpm });
 
 impl From<EventKind> for WireEventKind {

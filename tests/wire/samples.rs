@@ -8,9 +8,10 @@ use std::time::Duration;
 
 use qvirt::transport::wire::{
     Bytes, Call, Frame, Header, Kind, PROTOCOL_VERSION, Procedure, Reply, StreamMsg, WireDomain,
-    WireError, WireEvent, WireEventKind, WireInfo, WireJobInfo, WireJobKind, WireListFilter,
-    WireMedia, WireMediaFlags, WireNode, WireReason, WireSaveOptions, WireShutdown, WireState,
-    WireSummary, WireUndefineFlags, WireVersion, encode_event, encode_stream,
+    WireError, WireEvent, WireEventKind, WireIncomingDisk, WireIncomingParams, WireIncomingReady,
+    WireIncomingState, WireInfo, WireJobInfo, WireJobKind, WireListFilter, WireMedia,
+    WireMediaFlags, WireMigrateOptions, WireNode, WireReason, WireSaveOptions, WireShutdown,
+    WireState, WireSummary, WireUndefineFlags, WireVersion, encode_event, encode_stream,
 };
 use qvirt::{Error, ErrorCode};
 use uuid::Uuid;
@@ -172,6 +173,33 @@ pub fn calls() -> Vec<Call> {
                 keep_tpm: true,
             },
         )),
+        Call::Migrate((
+            d(),
+            "qemu+ssh://tester@10.0.3.2/system".into(),
+            WireMigrateOptions {
+                live: true,
+                persistent: true,
+                undefine_source: false,
+                copy_storage_all: false,
+                migrate_uri: Some("tcp://10.0.3.2:49200".into()),
+                dest_xml: None,
+                bandwidth_mib_s: Some(100),
+                timeout: Some(Duration::from_secs(30)),
+                timeout_postcopy: false,
+            },
+        )),
+        Call::MigrateIncoming(WireIncomingParams {
+            xml: XML.into(),
+            listen: Some("10.0.3.2".into()),
+            port: None,
+            disks: vec![WireIncomingDisk {
+                target: "vda".into(),
+                size: 1 << 30,
+            }],
+        }),
+        Call::MigrateFinish((sample_uuid(), true, Some(XML.into()))),
+        Call::MigrateAbortIncoming(sample_uuid()),
+        Call::MigrateIncomingState(sample_uuid()),
     ]
 }
 
@@ -215,6 +243,11 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::SaveWith(..) => "save_with",
         Call::ManagedSaveWith(..) => "managed_save_with",
         Call::UndefineFlags(..) => "undefine_flags",
+        Call::Migrate(..) => "migrate",
+        Call::MigrateIncoming(_) => "migrate_incoming",
+        Call::MigrateFinish(..) => "migrate_finish",
+        Call::MigrateAbortIncoming(_) => "migrate_abort_incoming",
+        Call::MigrateIncomingState(_) => "migrate_incoming_state",
     }
 }
 
@@ -317,6 +350,14 @@ pub fn reply_for(procedure: u32) -> Reply {
         33 => Reply::SaveWith(()),
         34 => Reply::ManagedSaveWith(()),
         35 => Reply::UndefineFlags(()),
+        36 => Reply::Migrate(()),
+        37 => Reply::MigrateIncoming(WireIncomingReady {
+            port: 49152,
+            nbd_port: Some(49153),
+        }),
+        38 => Reply::MigrateFinish(running()),
+        39 => Reply::MigrateAbortIncoming(()),
+        40 => Reply::MigrateIncomingState(WireIncomingState::Incoming),
         n => panic!("no procedure {n}"),
     }
 }
@@ -354,7 +395,12 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         | Reply::JobAbort(())
         | Reply::SaveWith(())
         | Reply::ManagedSaveWith(())
-        | Reply::UndefineFlags(()) => "unit",
+        | Reply::UndefineFlags(())
+        | Reply::Migrate(())
+        | Reply::MigrateAbortIncoming(()) => "unit",
+        Reply::MigrateIncoming(_) => "incoming",
+        Reply::MigrateFinish(_) => "domain",
+        Reply::MigrateIncomingState(_) => "incoming_state",
         Reply::JobInfo(_) => "job",
         Reply::Autostart(_) => "bool",
         Reply::Info(_) => "info",
@@ -427,12 +473,14 @@ pub fn reasons() -> Vec<(&'static str, WireReason)> {
         ("saved", Saved),
         ("failed", Failed),
         ("shutting_down", ShuttingDown),
+        ("migrating", Migrating),
+        ("migrated", Migrated),
     ];
     // Exhaustive, so a new reason needs a sample before this compiles.
     for (_, r) in &all {
         match r {
             Unknown | User | Booted | Restored | Unpaused | Shutdown | Destroyed | Crashed
-            | Saved | Failed | ShuttingDown => {}
+            | Saved | Failed | ShuttingDown | Migrating | Migrated => {}
         }
     }
     all

@@ -123,6 +123,44 @@ pub enum Command {
         #[arg(long, value_name = "MiB/s")]
         bandwidth: Option<u64>,
     },
+    /// Move a running domain to another host's manager (peer to peer).
+    Migrate {
+        /// The guest keeps running while its memory is copied.
+        #[arg(long)]
+        live: bool,
+        /// Define the domain on the destination.
+        #[arg(long)]
+        persistent: bool,
+        /// Remove the definition here afterwards.
+        #[arg(long)]
+        undefine_source: bool,
+        /// Copy every writable disk to the destination.
+        #[arg(long)]
+        copy_storage_all: bool,
+        /// Where the destination listens for the stream: tcp://ADDR[:PORT].
+        #[arg(long, value_name = "URI")]
+        migrateuri: Option<String>,
+        /// The destination's definition (other disk paths).
+        #[arg(long, value_name = "FILE")]
+        xml: Option<PathBuf>,
+        /// MiB/s at most for the memory stream.
+        #[arg(long, value_name = "MiB/s")]
+        bandwidth: Option<u64>,
+        /// After this many seconds, suspend the guest so the copy ends.
+        #[arg(long, value_name = "SECONDS")]
+        timeout: Option<u64>,
+        /// With --timeout: suspend the guest (the default).
+        #[arg(long, conflicts_with = "timeout_postcopy")]
+        timeout_suspend: bool,
+        /// With --timeout: switch to post-copy instead.
+        #[arg(long)]
+        timeout_postcopy: bool,
+        #[command(flatten)]
+        dom: DomArg,
+        /// The destination's URI (qemu+ssh://HOST/system, ...).
+        #[arg(value_name = "DEST_URI")]
+        dest: String,
+    },
     /// Show the progress of a domain's long-running job (a save).
     #[command(name = "domjobinfo")]
     DomJobInfo {

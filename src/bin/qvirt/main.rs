@@ -148,6 +148,34 @@ fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Re
         Command::ManagedSave { dom, bandwidth } => jobs::managed_save(ctx, &dom.domain, bandwidth),
         Command::DomJobInfo { dom, json } => jobs::domjobinfo(ctx, &dom.domain, json),
         Command::DomJobAbort(d) => jobs::domjobabort(ctx, &d.domain),
+        Command::Migrate {
+            live,
+            persistent,
+            undefine_source,
+            copy_storage_all,
+            migrateuri,
+            xml,
+            bandwidth,
+            timeout,
+            timeout_suspend: _,
+            timeout_postcopy,
+            dom,
+            dest,
+        } => {
+            let mut options = qvirt::driver::MigrateOptions::default();
+            options.live = live;
+            options.persistent = persistent;
+            options.undefine_source = undefine_source;
+            options.copy_storage_all = copy_storage_all;
+            options.migrate_uri = migrateuri;
+            options.dest_xml = xml.map(|f| read_input(&f)).transpose()?;
+            options.bandwidth_mib_s = bandwidth;
+            options.timeout = timeout.map(std::time::Duration::from_secs);
+            options.timeout_postcopy = timeout_postcopy;
+            // -v/--verbose (global) shows the progress, as virsh's.
+            let verbose = ctx.verbose;
+            jobs::migrate(ctx, &dom.domain, &dest, options, verbose)
+        }
         Command::DomState { dom, reason } => query::domstate(ctx, &dom.domain, reason),
         Command::DomId(d) => query::domid(ctx, &d.domain),
         Command::DomUuid(d) => query::domuuid(ctx, &d.domain),

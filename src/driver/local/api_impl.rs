@@ -11,6 +11,7 @@ use crate::driver::{
     MediaChange, MediaFlags, NodeInfo, SaveOptions, ShutdownOptions, UndefineFlags, VersionInfo,
     XmlFlags,
 };
+use crate::driver::{IncomingParams, IncomingReady, IncomingState, MigrateOptions};
 use crate::error::Result;
 use crate::model::DomainDef;
 use crate::qemu::host;
@@ -71,7 +72,7 @@ impl Driver for LocalDriver {
     fn create_xml(&self, xml: &str) -> Result<Domain> {
         let def = DomainDef::from_xml(xml)?;
         self.core
-            .create_transient(def, crate::driver::StateReason::Booted, false, None)
+            .create_transient(def, crate::driver::StateReason::Booted, false, None, None)
     }
 
     fn start(&self, dom: &Domain) -> Result<Domain> {
@@ -115,6 +116,32 @@ impl Driver for LocalDriver {
         let dom = self.core.resolve(dom)?;
         let image = self.core.layout.managed_save_file(&dom.name);
         self.core.save_domain(&dom, &image, true, options)
+    }
+
+    fn migrate(&self, dom: &Domain, dest_uri: &str, options: MigrateOptions) -> Result<()> {
+        self.core
+            .migrate_out(&self.core.resolve(dom)?, dest_uri, options)
+    }
+
+    fn migrate_incoming(&self, params: IncomingParams) -> Result<IncomingReady> {
+        self.core.incoming_prepare(params)
+    }
+
+    fn migrate_finish(
+        &self,
+        uuid: Uuid,
+        resume: bool,
+        persistent_xml: Option<String>,
+    ) -> Result<Domain> {
+        self.core.incoming_finish(uuid, resume, persistent_xml)
+    }
+
+    fn migrate_abort_incoming(&self, uuid: Uuid) -> Result<()> {
+        self.core.incoming_abort(uuid)
+    }
+
+    fn migrate_incoming_state(&self, uuid: Uuid) -> Result<IncomingState> {
+        self.core.incoming_state(uuid)
     }
 
     fn job_info(&self, dom: &Domain) -> Result<Option<JobInfo>> {

@@ -69,6 +69,12 @@ pub(crate) struct Core {
     /// before the lock is released, so none acts on the state directory
     /// after another manager may have taken it.
     threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
+    /// How this manager reaches others (a migration's destination); set
+    /// by whoever opens it through a URI.
+    pub peers: std::sync::OnceLock<super::migrate::PeerConnector>,
+    /// Running domains a killed manager left in the middle of an
+    /// outgoing migration, resolved once `peers` is known.
+    pub unsettled_migrations: Mutex<Vec<Domain>>,
     /// Set when the driver is being dropped: nothing new is started.
     pub closing: std::sync::atomic::AtomicBool,
 }
@@ -193,6 +199,8 @@ impl LocalDriver {
             use_vm_group: std::sync::atomic::AtomicBool::new(false),
             state_lock: Mutex::new(Some(state_lock)),
             threads: Mutex::new(Vec::new()),
+            peers: std::sync::OnceLock::new(),
+            unsettled_migrations: Mutex::new(Vec::new()),
             closing: std::sync::atomic::AtomicBool::new(false),
         });
         {
@@ -232,6 +240,27 @@ impl LocalDriver {
     /// Keeps `thing` until the manager closes, and drops it first then.
     pub(crate) fn attach(&self, thing: Box<dyn Send>) {
         lock(&self.attached).push(thing);
+    }
+
+    /// How this manager reaches other managers, for migrations
+    /// (`qvirt::connect`, which does this itself for the drivers it
+    /// opens). Setting it also resolves migrations a killed manager left
+    /// half done (see `migrate`). Later calls change nothing.
+    pub fn set_peer_connector(&self, connect: super::migrate::PeerConnector) {
+        if self.core.peers.set(connect).is_err() {
+            return;
+        }
+        let unsettled = std::mem::take(&mut *lock(&self.core.unsettled_migrations));
+        for dom in unsettled {
+            let run = self
+                .core
+                .with_entry(&dom, |e| Ok(e.running.clone()))
+                .ok()
+                .flatten();
+            if let Some(run) = run {
+                self.core.settle_migration(&dom, &run);
+            }
+        }
     }
 
     /// Whether QEMU processes started from now on go into one CPU group

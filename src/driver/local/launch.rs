@@ -44,6 +44,12 @@ pub(crate) struct LaunchOptions<'a> {
     pub reason: StateReason,
     /// The asynchronous job that follows an incoming state's progress.
     pub job: Option<&'a AsyncJobGuard<'a>>,
+    /// An incoming migration: QEMU waits for the stream on this URI
+    /// (`tcp:ADDR:PORT`) and stays paused; the run is marked incoming.
+    pub listen: Option<String>,
+    /// A file written into the runtime directory before QEMU starts, so
+    /// that a manager killed at any later point finds it (name, bytes).
+    pub marker: Option<(&'static str, Vec<u8>)>,
     /// A managed save image that `incoming` reads: deleted once QEMU
     /// holds its state and the status file records the run, before the
     /// vCPUs run (see [`Core::launch`]).
@@ -85,6 +91,12 @@ impl Core {
                 .map_err(|e| Error::io(format!("cannot clear {}", run_dir.display()), e))?;
         }
         ensure_private_dir(&run_dir)?;
+        if let Some((file, bytes)) = &opts.marker
+            && let Err(e) = crate::sys::fsutil::write_atomic(&run_dir.join(file), bytes)
+        {
+            let _ = std::fs::remove_dir_all(&run_dir);
+            return Err(e);
+        }
         // QEMU opens the console log by name, and would follow a link
         // planted there: the file is made (or checked) here first.
         if let Some(console_log) = &paths.serial_log
@@ -94,7 +106,7 @@ impl Core {
             return Err(e);
         }
         paths.vnc_port = vnc_port;
-        paths.incoming = opts.incoming.is_some();
+        paths.incoming = opts.incoming.is_some() || opts.listen.is_some();
         let argv = match build_argv(&def, &caps, &paths) {
             Ok(argv) => argv,
             Err(e) => {
@@ -182,6 +194,10 @@ impl Core {
         if let Err(e) = self
             .prepare_guest(&qmp, &mut def, opts.incoming, opts.job)
             .and_then(|()| super::tuning::after_qmp(&qmp, &mut def, pid.pid, &run_dir))
+            .and_then(|()| match &opts.listen {
+                Some(uri) => listen_for_migration(&qmp, uri),
+                None => Ok(()),
+            })
         {
             drop(qmp);
             return Err(fail(e));
@@ -198,12 +214,23 @@ impl Core {
             Some(qmp),
             &run_dir,
             vnc_port,
-            (DomainState::Paused, StateReason::User),
+            (
+                DomainState::Paused,
+                if opts.listen.is_some() {
+                    StateReason::Migrating
+                } else {
+                    StateReason::User
+                },
+            ),
             &mut link,
         ) {
             Ok(run) => run,
             Err(e) => return Err(fail(e)),
         };
+        if opts.listen.is_some() {
+            run.incoming
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+        }
         // A managed save image must never outlive the run it starts: once
         // the guest runs, its disks move on and the image is stale. The
         // status file comes first, so that a manager killed at any later
@@ -354,6 +381,21 @@ impl Core {
     }
 }
 
+/// Has QEMU (started with `-incoming defer`) wait for a migration stream
+/// on `uri`, with the capabilities both sides must agree on.
+fn listen_for_migration(qmp: &Qmp, uri: &str) -> Result<()> {
+    qmp.execute(
+        "migrate-set-capabilities",
+        Some(json!({"capabilities": [
+            {"capability": "events", "state": true},
+            {"capability": "late-block-activate", "state": true},
+        ]})),
+        QMP_TIMEOUT,
+    )?;
+    qmp.execute("migrate-incoming", Some(json!({"uri": uri})), QMP_TIMEOUT)?;
+    Ok(())
+}
+
 /// How long a migration may go without moving a byte before it is given
 /// up.
 const STALLED: Duration = Duration::from_secs(600);
@@ -497,6 +539,7 @@ pub(crate) fn new_running(
             state: state.0,
             reason: state.1,
         }),
+        incoming: Default::default(),
         control: Mutex::new(Some(link.control()?)),
         ended: link.ended(),
         console_owner: Default::default(),

@@ -10,11 +10,13 @@ mod driver;
 mod ending;
 mod events;
 mod faults;
+mod incoming;
 mod jobs;
 mod launch;
 pub mod layout;
 mod lifecycle;
 mod media;
+mod migrate;
 mod monitor;
 mod preflight;
 mod reattach;
@@ -28,3 +30,4 @@ pub mod tuning;
 
 pub use driver::LocalDriver;
 pub use layout::Layout;
+pub use migrate::PeerConnector;

@@ -90,6 +90,22 @@ impl Core {
             let Some(run) = self.adopt(status, def, id, &dir) else {
                 continue;
             };
+            if dir.join(super::incoming::INCOMING_RECORD).exists() {
+                // An incoming migration that never finished: the guest is
+                // still the source's; this copy must never run.
+                self.log.warn(&format!(
+                    "reattach: domain '{name}': its incoming migration never finished; stopping this copy"
+                ));
+                if let Err(e) = self.stop_process(&handle, &run, StateReason::Failed) {
+                    self.log.error(&format!("reattach: {e}"));
+                }
+                continue;
+            }
+            if dir.join(super::migrate::MIGRATE_RECORD).exists() {
+                // Resolved once this manager can ask the destination.
+                lock(&self.unsettled_migrations).push(handle.clone());
+                continue;
+            }
             if self.settle_save(&name, Some(&run), &dir) {
                 if let Err(e) = self.stop_process(&handle, &run, StateReason::Saved) {
                     self.log.error(&format!("reattach: {e}"));

@@ -120,6 +120,9 @@ pub struct Running {
     pub def: DomainDef,
     /// The VNC port, if any.
     pub vnc_port: Option<u16>,
+    /// An incoming migration that has not finished: the guest is still
+    /// the source's, and nothing here may resume it.
+    pub(crate) incoming: std::sync::atomic::AtomicBool,
     /// The state; see [`RunState`].
     pub(crate) state: Mutex<RunState>,
     /// The way to the run's monitor; dropping it tells the monitor to

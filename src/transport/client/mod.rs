@@ -38,6 +38,7 @@ use crate::driver::{
     MediaChange, MediaFlags, NodeInfo, SaveOptions, ShutdownOptions, UndefineFlags, VersionInfo,
     XmlFlags,
 };
+use crate::driver::{IncomingParams, IncomingReady, IncomingState, MigrateOptions};
 use crate::error::{Error, ErrorCode, Result};
 
 /// Bytes the read buffer keeps between frames; it grows for a larger
@@ -524,6 +525,34 @@ impl Driver for SocketDriver {
     fn undefine_flags(&self, dom: &Domain, flags: UndefineFlags) -> Result<()> {
         self.rpc()
             .undefine_flags((wire(dom), WireUndefineFlags::from(flags)))
+    }
+
+    fn migrate(&self, dom: &Domain, dest_uri: &str, options: MigrateOptions) -> Result<()> {
+        self.rpc()
+            .migrate((wire(dom), dest_uri.to_string(), options.into()))
+    }
+
+    fn migrate_incoming(&self, params: IncomingParams) -> Result<IncomingReady> {
+        self.rpc().migrate_incoming(params.into()).map(Into::into)
+    }
+
+    fn migrate_finish(
+        &self,
+        uuid: Uuid,
+        resume: bool,
+        persistent_xml: Option<String>,
+    ) -> Result<Domain> {
+        self.rpc()
+            .migrate_finish((uuid, resume, persistent_xml))
+            .map(Into::into)
+    }
+
+    fn migrate_abort_incoming(&self, uuid: Uuid) -> Result<()> {
+        self.rpc().migrate_abort_incoming(uuid)
+    }
+
+    fn migrate_incoming_state(&self, uuid: Uuid) -> Result<IncomingState> {
+        self.rpc().migrate_incoming_state(uuid).map(Into::into)
     }
 
     fn job_abort(&self, dom: &Domain) -> Result<()> {
