@@ -8,10 +8,9 @@
 //! taken for the VM.
 
 use std::ffi::OsString;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::Write;
 use std::os::fd::{AsFd, FromRawFd, OwnedFd};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
@@ -69,13 +68,15 @@ pub fn spawn(argv: &[OsString], log: &Path) -> Result<ProcessId> {
 /// regular file: the manager may run as root, and a log is written
 /// wherever its name leads.
 pub fn open_log(path: &Path) -> Result<File> {
-    let file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .mode(0o600)
-        .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK)
-        .open(path)
-        .map_err(|e| super::fsutil::open_error("the log", path, e))?;
+    let file = super::fsutil::open_beneath(
+        path,
+        nix::fcntl::OFlag::O_CREAT
+            | nix::fcntl::OFlag::O_APPEND
+            | nix::fcntl::OFlag::O_WRONLY
+            | nix::fcntl::OFlag::O_NONBLOCK,
+        0o600,
+    )
+    .map_err(|e| super::fsutil::open_error("the log", path, e))?;
     let meta = file
         .metadata()
         .map_err(|e| Error::io(format!("cannot inspect {}", path.display()), e))?;

@@ -51,7 +51,7 @@ impl Core {
         process::reap(pid);
         let taps = crate::sys::hostnet::taps_of(&run.def);
         self.release_taps(&taps, &format!("domain '{name}' stopped"));
-        if let Err(e) = std::fs::remove_dir_all(&run.run_dir)
+        if let Err(e) = crate::sys::fsutil::remove_tree(&run.run_dir)
             && e.kind() != std::io::ErrorKind::NotFound
         {
             self.log.error(&format!(

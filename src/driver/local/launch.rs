@@ -83,18 +83,21 @@ impl Core {
             names: hostnet::taps_of(&def),
             core: self,
         };
+        // The runtime directory is checked again at each start, not only
+        // when the state was opened: QEMU gets paths under it.
+        crate::sys::fsutil::check_private_dir(&self.layout.run)?;
         let run_dir = self.layout.run_dir(&def.uuid);
         if run_dir.exists() {
             // Left by a run that is over (the caller checked the domain is
             // shut off): stale sockets would make QEMU's bind fail.
-            std::fs::remove_dir_all(&run_dir)
+            crate::sys::fsutil::remove_tree(&run_dir)
                 .map_err(|e| Error::io(format!("cannot clear {}", run_dir.display()), e))?;
         }
         ensure_private_dir(&run_dir)?;
         if let Some((file, bytes)) = &opts.marker
             && let Err(e) = crate::sys::fsutil::write_atomic(&run_dir.join(file), bytes)
         {
-            let _ = std::fs::remove_dir_all(&run_dir);
+            let _ = crate::sys::fsutil::remove_tree(&run_dir);
             return Err(e);
         }
         // QEMU opens the console log by name, and would follow a link
@@ -102,7 +105,7 @@ impl Core {
         if let Some(console_log) = &paths.serial_log
             && let Err(e) = process::open_log(console_log)
         {
-            let _ = std::fs::remove_dir_all(&run_dir);
+            let _ = crate::sys::fsutil::remove_tree(&run_dir);
             return Err(e);
         }
         paths.vnc_port = vnc_port;
@@ -110,7 +113,7 @@ impl Core {
         let argv = match build_argv(&def, &caps, &paths) {
             Ok(argv) => argv,
             Err(e) => {
-                let _ = std::fs::remove_dir_all(&run_dir);
+                let _ = crate::sys::fsutil::remove_tree(&run_dir);
                 return Err(e);
             }
         };
@@ -118,7 +121,7 @@ impl Core {
         let swtpm = match super::tuning::prepare_host(&def, &self.layout, &run_dir) {
             Ok(t) => t,
             Err(e) => {
-                let _ = std::fs::remove_dir_all(&run_dir);
+                let _ = crate::sys::fsutil::remove_tree(&run_dir);
                 return Err(e);
             }
         };
@@ -126,7 +129,7 @@ impl Core {
         let pid = match process::spawn(&argv, &log) {
             Ok(pid) => pid,
             Err(e) => {
-                let _ = std::fs::remove_dir_all(&run_dir);
+                let _ = crate::sys::fsutil::remove_tree(&run_dir);
                 return Err(e);
             }
         };
@@ -155,7 +158,7 @@ impl Core {
                 w.wait(Some(Duration::from_secs(5)));
             }
             process::reap(pid.pid);
-            let _ = std::fs::remove_dir_all(&run_dir);
+            let _ = crate::sys::fsutil::remove_tree(&run_dir);
             let tail = process::log_tail(&log, 12);
             // What failed first, in a line: QEMU's own error when it
             // exited, else ours; then where to read more. The command line

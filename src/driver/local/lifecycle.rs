@@ -56,7 +56,7 @@ impl Core {
                 exit.wait(Some(TERM_GRACE));
             }
             process::reap(run.process.pid);
-            let _ = std::fs::remove_dir_all(&run.run_dir);
+            let _ = crate::sys::fsutil::remove_tree(&run.run_dir);
             return Err(Error::new(
                 ErrorCode::NoDomain,
                 format!(

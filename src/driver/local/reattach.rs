@@ -68,7 +68,7 @@ impl Core {
                 } else {
                     StateReason::Unknown
                 };
-                let _ = std::fs::remove_dir_all(&dir);
+                let _ = crate::sys::fsutil::remove_tree(&dir);
                 let taps = crate::sys::hostnet::taps_of(&def);
                 self.release_taps(&taps, &format!("domain '{}' stopped", def.name));
                 let mut inner = lock(&self.inner);
@@ -211,7 +211,7 @@ impl Core {
                 dir.display()
             ));
         }
-        if let Err(e) = std::fs::remove_dir_all(dir) {
+        if let Err(e) = crate::sys::fsutil::remove_tree(dir) {
             self.log
                 .error(&format!("reattach: cannot remove {}: {e}", dir.display()));
         }
