@@ -232,10 +232,17 @@ fn firmware_vm_lifecycle() {
 
     let list: serde_json::Value =
         serde_json::from_str(&root.ok(&["list", "--json"])).expect("list JSON");
-    assert_eq!(
-        list,
-        serde_json::json!([{"id": 1, "name": "fw", "uuid": uuid, "state": "running"}])
-    );
+    // The same fields as dominfo's (the CPU time moves on in between).
+    let row = &list[0];
+    let keys = |v: &serde_json::Value| {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(keys(row), keys(&json), "list --json has dominfo's fields");
+    assert_eq!(row["uuid"], uuid.as_str());
+    assert_eq!(row["state"], "running");
 
     assert_eq!(root.ok(&["suspend", "fw"]), "Domain 'fw' suspended\n");
     assert_eq!(root.ok(&["domstate", "fw"]), "paused\n");
@@ -692,4 +699,102 @@ fn a_second_process_on_an_embedded_root_goes_through_the_holders_socket() {
     drop(held);
     // Once it is gone, the next command owns the root again.
     root.ok(&["list", "--all"]);
+}
+
+#[test]
+fn list_filters_and_prints_as_virsh() {
+    let root = Root::new("listflags");
+    let titled = firmware_xml("a", false).replace(
+        "<name>a</name>",
+        "<name>a</name><title>Web &amp; mail</title>",
+    );
+    let a = root.file("a.xml", &titled);
+    let b = root.file("b.xml", &firmware_xml("b", false));
+    let c = root.file("c.xml", &firmware_xml("c", false));
+    let d = root.file("d.xml", &firmware_xml("d", false));
+    root.ok(&["define", &a]);
+    root.ok(&["define", &b]);
+    root.ok(&["define", &d]);
+    root.ok(&["autostart", "a"]);
+    root.ok(&["start", "a"]);
+    root.ok(&["start", "b"]);
+    root.ok(&["suspend", "b"]);
+    root.ok(&["create", &c]);
+    root.ok(&["start", "d"]);
+    root.ok(&["managedsave", "d"]);
+    let names = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["list"];
+        all.extend_from_slice(args);
+        all.push("--name");
+        let mut v: Vec<String> = root.ok(&all).lines().map(str::to_string).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names(&[]), ["a", "b", "c"]);
+    assert_eq!(names(&["--state-running"]), ["a", "c"]);
+    assert_eq!(names(&["--state-paused"]), ["b"]);
+    assert_eq!(names(&["--state-shutoff"]), ["d"]);
+    assert_eq!(
+        names(&["--state-paused", "--inactive"]),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        names(&["--all", "--state-running", "--state-shutoff"]),
+        ["a", "c", "d"]
+    );
+    assert_eq!(names(&["--transient"]), ["c"]);
+    assert_eq!(names(&["--all", "--persistent"]), ["a", "b", "d"]);
+    assert_eq!(names(&["--all", "--autostart"]), ["a"]);
+    assert_eq!(names(&["--all", "--no-autostart"]), ["b", "c", "d"]);
+    assert_eq!(names(&["--all", "--with-managed-save"]), ["d"]);
+    assert_eq!(
+        names(&["--all", "--without-managed-save", "--persistent"]),
+        ["a", "b"]
+    );
+
+    // The printing options, as virsh prints them.
+    let uuid_a = root.ok(&["domuuid", "a"]).trim().to_string();
+    let id_a = root.ok(&["domid", "a"]).trim().to_string();
+    assert!(root.ok(&["list", "--uuid"]).lines().any(|l| l == uuid_a));
+    let ids = root.ok(&["list", "--all", "--id"]);
+    assert_eq!(ids.lines().count(), 3, "ids of running domains only: {ids}");
+    assert!(
+        root.ok(&["list", "--uuid", "--id", "--name"])
+            .lines()
+            .any(|l| l == format!("{uuid_a} {id_a} a"))
+    );
+    let saved = rows(&root.ok(&["list", "--all", "--managed-save"]));
+    assert!(
+        saved.contains(&("-".into(), "d".into(), "saved".into())),
+        "{saved:?}"
+    );
+    let with_title = root.ok(&["list", "--title"]);
+    let header = with_title.lines().next().unwrap();
+    assert!(header.contains("Title"), "{with_title}");
+    assert!(
+        with_title
+            .lines()
+            .any(|l| l.contains(" a ") && l.ends_with("Web & mail")),
+        "{with_title}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&root.ok(&["list", "--all", "--json", "--title"])).unwrap();
+    let d_row = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "d")
+        .unwrap();
+    assert_eq!(d_row["managed_save"], true);
+    assert_eq!(d_row["persistent"], true);
+    let a_row = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "a")
+        .unwrap();
+    assert_eq!(a_row["title"], "Web & mail");
+    assert_eq!(a_row["autostart"], true);
+    root.fails(&["list", "--table", "--uuid"]);
+    root.ok(&["managedsave-remove", "d"]);
 }

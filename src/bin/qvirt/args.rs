@@ -30,25 +30,78 @@ pub struct DomArg {
     pub domain: String,
 }
 
+/// `list`'s options, as virsh's: which domains (groups of filters are
+/// combined with "and", the flags inside a group with "or") and how to
+/// print them.
+#[derive(Debug, Default, clap::Args)]
+pub struct ListArgs {
+    /// Also list shut-off domains.
+    #[arg(long)]
+    pub all: bool,
+    /// List shut-off domains instead of running ones.
+    #[arg(long)]
+    pub inactive: bool,
+    /// Only persistent domains.
+    #[arg(long)]
+    pub persistent: bool,
+    /// Only transient domains.
+    #[arg(long)]
+    pub transient: bool,
+    /// Only domains with a managed save image.
+    #[arg(long)]
+    pub with_managed_save: bool,
+    /// Only domains without a managed save image.
+    #[arg(long)]
+    pub without_managed_save: bool,
+    /// Only domains that start with the manager.
+    #[arg(long)]
+    pub autostart: bool,
+    /// Only domains that do not start with the manager.
+    #[arg(long)]
+    pub no_autostart: bool,
+    /// Only running domains.
+    #[arg(long)]
+    pub state_running: bool,
+    /// Only paused domains.
+    #[arg(long)]
+    pub state_paused: bool,
+    /// Only shut-off domains (implies --inactive unless --all).
+    #[arg(long)]
+    pub state_shutoff: bool,
+    /// Only domains in another state (crashed, shutting down, suspended
+    /// by power management).
+    #[arg(long)]
+    pub state_other: bool,
+    /// Print UUIDs (alone, or before the id and name when those are asked).
+    #[arg(long, conflicts_with = "table")]
+    pub uuid: bool,
+    /// Print names (after the UUID and id when those are asked).
+    #[arg(long, conflicts_with = "table")]
+    pub name: bool,
+    /// Print running ids (alone: running domains only).
+    #[arg(long, conflicts_with = "table")]
+    pub id: bool,
+    /// Print the table (the default).
+    #[arg(long)]
+    pub table: bool,
+    /// Show "saved" as the state of shut-off domains with a managed save
+    /// image.
+    #[arg(long)]
+    pub managed_save: bool,
+    /// Add each domain's title to the table.
+    #[arg(long)]
+    pub title: bool,
+    /// Print a JSON array of objects with every field `dominfo --json` has
+    /// (and `title` with --title).
+    #[arg(long, conflicts_with_all = ["uuid", "name", "id", "table"])]
+    pub json: bool,
+}
+
 /// The verbs.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// List domains (running and paused ones unless --all).
-    List {
-        /// Also list shut-off domains.
-        #[arg(long)]
-        all: bool,
-        /// Also list shut-off domains, and not the running ones unless
-        /// --all is given too.
-        #[arg(long)]
-        inactive: bool,
-        /// Print only the names, one per line.
-        #[arg(long)]
-        name: bool,
-        /// Print a JSON array of {id, name, uuid, state}.
-        #[arg(long)]
-        json: bool,
-    },
+    List(ListArgs),
     /// Define (or redefine) a persistent domain from an XML file.
     Define {
         /// The domain XML file (`-` reads stdin).

@@ -133,12 +133,7 @@ fn fail(e: &Error, uris: &[&str]) -> ExitCode {
 /// Runs one verb.
 fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Result<()> {
     match command {
-        Command::List {
-            all,
-            inactive,
-            name,
-            json,
-        } => query::list(ctx, all, inactive, name, json),
+        Command::List(args) => query::list(ctx, &args),
         Command::DomInfo { dom, json } => query::dominfo(ctx, &dom.domain, json),
         Command::Save {
             dom,
