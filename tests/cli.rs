@@ -798,3 +798,39 @@ fn list_filters_and_prints_as_virsh() {
     root.fails(&["list", "--table", "--uuid"]);
     root.ok(&["managedsave-remove", "d"]);
 }
+
+#[test]
+fn query_verbs_speak_json() {
+    let root = Root::new("json");
+    let xml = firmware_xml("j", false).replace(
+        "<devices>",
+        "<devices><disk type='file' device='cdrom'><target dev='hdc' bus='ide'/><readonly/></disk>\
+         <interface type='user'><mac address='52:54:00:12:34:56'/><model type='e1000'/></interface>\
+         <graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'/>",
+    );
+    let file = root.file("j.xml", &xml);
+    root.ok(&["define", &file]);
+    root.ok(&["start", "j"]);
+    let parse = |args: &[&str]| -> serde_json::Value {
+        let out = root.ok(args);
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: {e}: {out}"))
+    };
+    let state = parse(&["domstate", "j", "--json"]);
+    assert_eq!(state["state"], "running");
+    assert_eq!(state["reason"], "booted");
+    let disks = parse(&["domblklist", "j", "--json"]);
+    assert_eq!(disks[0]["target"], "hdc");
+    assert_eq!(disks[0]["device"], "cdrom");
+    assert_eq!(disks[0]["source"], serde_json::Value::Null);
+    let nics = parse(&["domiflist", "j", "--json"]);
+    assert_eq!(nics[0]["mac"], "52:54:00:12:34:56");
+    assert_eq!(nics[0]["type"], "user");
+    assert_eq!(nics[0]["model"], "e1000");
+    let vnc = parse(&["vncdisplay", "j", "--json"]);
+    let text = root.ok(&["vncdisplay", "j"]);
+    assert_eq!(vnc["text"], text.trim());
+    assert!(vnc["port"].as_i64().unwrap() >= 5900);
+    let node = parse(&["nodeinfo", "--json"]);
+    assert!(node["cpus"].as_u64().unwrap() >= 1);
+    assert!(node["memory_kib"].as_u64().unwrap() > 0);
+}

@@ -254,6 +254,9 @@ pub enum Command {
         /// Also show why it is in that state.
         #[arg(long)]
         reason: bool,
+        /// Print JSON instead (see the README for the shape).
+        #[arg(long)]
+        json: bool,
     },
     /// Print a domain's running id (`-` while shut off).
     #[command(name = "domid")]
@@ -279,10 +282,20 @@ pub enum Command {
     },
     /// Print the VNC display of a running domain (`127.0.0.1:0`).
     #[command(name = "vncdisplay")]
-    VncDisplay(DomArg),
+    VncDisplay {
+        #[command(flatten)]
+        dom: DomArg,
+        /// Print JSON instead (see the README for the shape).
+        #[arg(long)]
+        json: bool,
+    },
     /// Show the host's CPUs and memory.
     #[command(name = "nodeinfo")]
-    NodeInfo,
+    NodeInfo {
+        /// Print JSON instead (see the README for the shape).
+        #[arg(long)]
+        json: bool,
+    },
     /// Show the versions of qvirt and of the hypervisor.
     Version,
     /// Print the URI in use (without connecting).
@@ -336,6 +349,9 @@ pub enum Command {
         /// List the persistent definition's interfaces, not the live ones.
         #[arg(long)]
         inactive: bool,
+        /// Print JSON instead (see the README for the shape).
+        #[arg(long)]
+        json: bool,
     },
     /// List a domain's disks: target and source.
     #[command(name = "domblklist")]
@@ -348,6 +364,9 @@ pub enum Command {
         /// Also show each disk's type and device.
         #[arg(long)]
         details: bool,
+        /// Print JSON instead (see the README for the shape).
+        #[arg(long)]
+        json: bool,
     },
     /// Eject, insert or replace the medium of a cdrom or floppy drive.
     #[command(name = "change-media")]

@@ -171,7 +171,7 @@ fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Re
             let verbose = ctx.verbose;
             jobs::migrate(ctx, &dom.domain, &dest, options, verbose)
         }
-        Command::DomState { dom, reason } => query::domstate(ctx, &dom.domain, reason),
+        Command::DomState { dom, reason, json } => query::domstate(ctx, &dom.domain, reason, json),
         Command::DomId(d) => query::domid(ctx, &d.domain),
         Command::DomUuid(d) => query::domuuid(ctx, &d.domain),
         Command::DomName(d) => query::domname(ctx, &d.domain),
@@ -180,8 +180,8 @@ fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Re
             inactive,
             security_info,
         } => query::dumpxml(ctx, &dom.domain, inactive, security_info),
-        Command::VncDisplay(d) => query::vncdisplay(ctx, &d.domain),
-        Command::NodeInfo => query::nodeinfo(ctx),
+        Command::VncDisplay { dom, json } => query::vncdisplay(ctx, &dom.domain, json),
+        Command::NodeInfo { json } => query::nodeinfo(ctx, json),
         Command::Version => query::version(ctx),
         Command::Uri => output::write(&format!("{}\n", ctx.uri)),
         Command::Capabilities => query::capabilities(ctx),
@@ -208,12 +208,17 @@ fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Re
                 json,
             },
         ),
-        Command::DomIfList { dom, inactive } => devices::domiflist(ctx, &dom.domain, inactive),
+        Command::DomIfList {
+            dom,
+            inactive,
+            json,
+        } => devices::domiflist(ctx, &dom.domain, inactive, json),
         Command::DomBlkList {
             dom,
             inactive,
             details,
-        } => devices::domblklist(ctx, &dom.domain, inactive, details),
+            json,
+        } => devices::domblklist(ctx, &dom.domain, inactive, details, json),
         Command::ChangeMedia {
             dom,
             path,

@@ -255,9 +255,15 @@ pub fn dominfo(ctx: &mut Ctx, arg: &str, json: bool) -> Result<()> {
 }
 
 /// `domstate`: virsh's state word, with `--reason` `state (reason)`.
-pub fn domstate(ctx: &mut Ctx, arg: &str, reason: bool) -> Result<()> {
+pub fn domstate(ctx: &mut Ctx, arg: &str, reason: bool, json: bool) -> Result<()> {
     let dom = ctx.domain(arg)?;
     let info = ctx.driver()?.info(&dom)?;
+    if json {
+        return outln!(
+            "{}",
+            json!({"state": info.state.as_str(), "reason": info.reason.as_str()})
+        );
+    }
     if reason {
         outln!("{} ({})", info.state.as_str(), info.reason.as_str())
     } else {
@@ -300,7 +306,7 @@ pub fn dumpxml(ctx: &mut Ctx, arg: &str, inactive: bool, security_info: bool) ->
 
 /// `vncdisplay`: `ADDRESS:DISPLAY` of a running domain's VNC server, read
 /// from its live XML.
-pub fn vncdisplay(ctx: &mut Ctx, arg: &str) -> Result<()> {
+pub fn vncdisplay(ctx: &mut Ctx, arg: &str, json: bool) -> Result<()> {
     let dom = ctx.domain(arg)?;
     let driver = ctx.driver()?;
     if driver.info(&dom)?.state == DomainState::Shutoff {
@@ -331,6 +337,17 @@ pub fn vncdisplay(ctx: &mut Ctx, arg: &str) -> Result<()> {
             )
         })?;
     let listen = graphics.listen_address().unwrap_or("127.0.0.1");
+    if json {
+        return outln!(
+            "{}",
+            json!({
+                "listen": listen,
+                "port": port,
+                "display": port - 5900,
+                "text": vnc_display(listen, port),
+            })
+        );
+    }
     outln!("{}", vnc_display(listen, port))
 }
 
@@ -346,8 +363,19 @@ fn vnc_display(listen: &str, port: i32) -> String {
 }
 
 /// `nodeinfo`: virsh's first lines (the ones qvirt knows).
-pub fn nodeinfo(ctx: &mut Ctx) -> Result<()> {
+pub fn nodeinfo(ctx: &mut Ctx, json: bool) -> Result<()> {
     let node = ctx.driver()?.node_info()?;
+    if json {
+        return outln!(
+            "{}",
+            json!({
+                "cpu_model": node.arch,
+                "cpus": node.cpus,
+                "mhz": node.mhz,
+                "memory_kib": node.memory_kib,
+            })
+        );
+    }
     let lines = [
         ("CPU model:", node.arch),
         ("CPU(s):", node.cpus.to_string()),
