@@ -834,3 +834,140 @@ fn query_verbs_speak_json() {
     assert!(node["cpus"].as_u64().unwrap() >= 1);
     assert!(node["memory_kib"].as_u64().unwrap() > 0);
 }
+
+/// Runs `qvirt -c URI edit NAME` with `editor` as $EDITOR and, when
+/// `answers` is given, a terminal on stdin that holds them.
+fn edit_with(root: &Root, name: &str, editor: &str, answers: Option<&str>) -> Output {
+    let script = root.file("editor.sh", &format!("#!/bin/sh\n{editor}\n"));
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let mut cmd = Command::new(QVIRT);
+    cmd.args(["-c", &root.uri, "edit", name])
+        .env_remove("VISUAL")
+        .env("EDITOR", &script)
+        .env("EDIT_DIR", &root.dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let _master = match answers {
+        Some(text) => {
+            let pty = nix::pty::openpty(None, None).unwrap();
+            nix::unistd::write(&pty.master, text.as_bytes()).unwrap();
+            cmd.stdin(Stdio::from(pty.slave));
+            Some(pty.master)
+        }
+        None => {
+            cmd.stdin(Stdio::null());
+            None
+        }
+    };
+    cmd.output().unwrap()
+}
+
+#[test]
+fn edit_defines_what_the_editor_saved() {
+    let root = Root::new("edit");
+    let xml = root.file(
+        "ed.xml",
+        &firmware_xml("ed", true).replace(
+            "<devices>",
+            "<devices><graphics type='vnc' port='-1' autoport='yes'/>",
+        ),
+    );
+    root.ok(&["define", &xml]);
+    root.ok(&["start", "ed"]);
+    // Redefined from its running XML: the pty path and the chosen port
+    // are runtime values, not kept.
+    let live = root.file("live.xml", &root.ok(&["dumpxml", "ed"]));
+    assert!(
+        std::fs::read_to_string(&live)
+            .unwrap()
+            .contains("/dev/pts/")
+    );
+    root.ok(&["define", &live]);
+    let kept = root.ok(&["dumpxml", "--inactive", "ed"]);
+    assert!(!kept.contains("/dev/pts/"), "{kept}");
+    assert!(!kept.contains("port='59"), "{kept}");
+
+    // An editor that saves nothing new: nothing defined.
+    let out = edit_with(&root, "ed", "true", None);
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Domain 'ed' XML configuration not changed.\n"
+    );
+    // A change: defined, and the running domain keeps running as it was.
+    let out = edit_with(
+        &root,
+        "ed",
+        "sed -i 's|<memory unit=.KiB.>32768</memory>|<memory unit=\"KiB\">65536</memory>|' \"$1\"",
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Domain 'ed' XML configuration edited.\n"
+    );
+    assert!(
+        root.ok(&["dumpxml", "--inactive", "ed"])
+            .contains("<memory unit='KiB'>65536</memory>")
+    );
+    assert!(
+        root.ok(&["dumpxml", "ed"])
+            .contains("<memory unit='KiB'>32768</memory>")
+    );
+
+    // A broken edit without a terminal: the error, nothing defined.
+    let before = root.ok(&["dumpxml", "--inactive", "ed"]);
+    let out = edit_with(&root, "ed", "sed -i 's|<vcpu|<vcpuz|' \"$1\"", None);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("vcpuz"), "{err}");
+    assert_eq!(root.ok(&["dumpxml", "--inactive", "ed"]), before);
+
+    // On a terminal: asked, "y" edits again; the second run fixes it.
+    let out = edit_with(
+        &root,
+        "ed",
+        "if [ -e \"$EDIT_DIR/once\" ]; then sed -i 's|<vcpuz|<vcpu|; s|>1</vcpu>|>2</vcpu>|' \"$1\"; \
+         else touch \"$EDIT_DIR/once\"; sed -i 's|<vcpu|<vcpuz|' \"$1\"; fi",
+        Some("y\n"),
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("Failed. Try again? [y,n,i,f,?]"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.ends_with("Domain 'ed' XML configuration edited.\n"),
+        "{stdout}"
+    );
+    assert!(
+        root.ok(&["dumpxml", "--inactive", "ed"])
+            .contains(">2</vcpu>")
+    );
+    // "n" throws the changes away.
+    let before = root.ok(&["dumpxml", "--inactive", "ed"]);
+    let out = edit_with(&root, "ed", "sed -i 's|<vcpu|<vcpuz|' \"$1\"", Some("n\n"));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Try again?"));
+    assert_eq!(root.ok(&["dumpxml", "--inactive", "ed"]), before);
+    // The temporary copies are gone.
+    let left: Vec<_> = std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            let n = e.file_name().to_string_lossy().into_owned();
+            n.starts_with("qvirt") && n.ends_with(".xml") && n.len() == "qvirt.xml".len() + 32
+        })
+        .filter(|e| std::fs::read_to_string(e.path()).is_ok_and(|t| t.contains("<name>ed</name>")))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}

@@ -107,6 +107,9 @@ pub enum Command {
         /// The domain XML file (`-` reads stdin).
         file: PathBuf,
     },
+    /// Edit a domain's persistent definition in $VISUAL or $EDITOR (vi),
+    /// and define it again if it changed.
+    Edit(DomArg),
     /// Remove a domain's persistent definition.
     Undefine {
         #[command(flatten)]

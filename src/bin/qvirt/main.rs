@@ -10,6 +10,7 @@
 mod args;
 mod console;
 mod devices;
+mod edit;
 mod event;
 mod jobs;
 mod lifecycle;
@@ -134,6 +135,7 @@ fn fail(e: &Error, uris: &[&str]) -> ExitCode {
 fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Result<()> {
     match command {
         Command::List(args) => query::list(ctx, &args),
+        Command::Edit(d) => edit::run(ctx, &d.domain),
         Command::DomInfo { dom, json } => query::dominfo(ctx, &dom.domain, json),
         Command::Save {
             dom,

@@ -70,7 +70,8 @@ impl Driver for LocalDriver {
     }
 
     fn create_xml(&self, xml: &str) -> Result<Domain> {
-        let def = DomainDef::from_xml(xml)?;
+        let mut def = DomainDef::from_xml(xml)?;
+        def.drop_runtime_values();
         self.core
             .create_transient(def, crate::driver::StateReason::Booted, false, None, None)
     }

@@ -70,7 +70,8 @@ impl Core {
 
     /// Defines or redefines a persistent domain.
     pub fn define(&self, xml: &str) -> Result<Domain> {
-        let def = DomainDef::from_xml(xml)?;
+        let mut def = DomainDef::from_xml(xml)?;
+        def.drop_runtime_values();
         let _config = lock(&self.config);
         {
             let mut inner = lock(&self.inner);
