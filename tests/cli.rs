@@ -971,3 +971,102 @@ fn edit_defines_what_the_editor_saved() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+#[test]
+fn resource_and_statistics_verbs_speak_as_virsh() {
+    let root = Root::new("resources");
+    let disk = root.dir.join("r.img");
+    std::fs::File::create(&disk)
+        .unwrap()
+        .set_len(4 << 20)
+        .unwrap();
+    let xml = firmware_xml("r", false)
+        .replace("<memballoon model='none'/>", "<memballoon model='virtio'/>")
+        .replace(
+            "<devices>",
+            &format!(
+                "<devices><disk type='file' device='disk'><driver name='qemu' type='raw'/>\
+                 <source file='{}'/><target dev='vda' bus='virtio'/></disk>\
+                 <graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'/>",
+                disk.display()
+            ),
+        )
+        .replace("<vcpu>1</vcpu>", "<vcpu current='1'>2</vcpu>");
+    let file = root.file("r.xml", &xml);
+    root.ok(&["define", &file]);
+    // The definition, while shut off (--current).
+    root.ok(&["setmaxmem", "r", "64M"]);
+    root.ok(&["setmem", "r", "48M"]);
+    let kept = root.ok(&["dumpxml", "--inactive", "r"]);
+    assert!(kept.contains("<memory unit='KiB'>65536</memory>"), "{kept}");
+    assert!(
+        kept.contains("<currentMemory unit='KiB'>49152</currentMemory>"),
+        "{kept}"
+    );
+    root.fails(&["setmem", "r", "128M"]);
+    root.fails(&["setmem", "r", "12Q"]);
+    root.fails(&["setmem", "r", "32M", "--live"]);
+    root.fails(&["setmem", "r", "32M", "--current", "--config"]);
+    root.ok(&["start", "r"]);
+    root.ok(&["setmem", "r", "40M", "--live"]);
+    assert_eq!(
+        field(&root.ok(&["dominfo", "r"]), "Used memory:"),
+        "40960 KiB"
+    );
+    root.ok(&["setvcpus", "r", "2", "--live"]);
+    assert_eq!(field(&root.ok(&["dominfo", "r"]), "CPU(s):"), "2");
+
+    let mem = root.ok(&["dommemstat", "r"]);
+    assert!(mem.lines().any(|l| l.starts_with("actual ")), "{mem}");
+    assert!(mem.lines().any(|l| l.starts_with("rss ")), "{mem}");
+    let stats = root.ok(&["domstats", "r"]);
+    assert!(stats.starts_with("Domain: 'r'\n"), "{stats}");
+    for key in [
+        "state.state=1",
+        "vcpu.current=2",
+        "vcpu.maximum=2",
+        "block.count=1",
+        "block.0.name=vda",
+        "block.0.capacity=4194304",
+    ] {
+        assert!(stats.contains(&format!("  {key}\n")), "{key}: {stats}");
+    }
+    let only_state = root.ok(&["domstats", "--state", "r"]);
+    assert_eq!(
+        only_state,
+        "Domain: 'r'\n  state.state=1\n  state.reason=1\n\n"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&root.ok(&["domstats", "--json", "--vcpu", "r"])).unwrap();
+    assert_eq!(json[0]["stats"]["vcpu.current"], 2);
+    let info = root.ok(&["domblkinfo", "r", "vda"]);
+    assert!(info.contains("Capacity:       4194304"), "{info}");
+    let blk = root.ok(&["domblkstat", "r", "vda"]);
+    assert!(blk.lines().any(|l| l.starts_with("vda rd_req ")), "{blk}");
+    let cpu = root.ok(&["cpu-stats", "r"]);
+    assert!(
+        cpu.contains("vCPU0:") && cpu.contains("vCPU1:") && cpu.contains("Total:"),
+        "{cpu}"
+    );
+    let answer = root.ok(&[
+        "qemu-monitor-command",
+        "r",
+        "--pretty",
+        r#"{"execute":"query-status"}"#,
+    ]);
+    assert!(answer.contains("\"status\": \"running\""), "{answer}");
+    assert_eq!(
+        root.ok(&["domdisplay", "r"]),
+        format!(
+            "vnc://127.0.0.1:{}\n",
+            root.ok(&["vncdisplay", "r"])
+                .trim()
+                .rsplit(':')
+                .next()
+                .unwrap()
+        )
+    );
+    // A verb not built yet says so, whatever its arguments.
+    let err = root.fails(&["attach-disk", "r", "/tmp/x.img", "vdb", "--live"]);
+    assert!(err.contains("not built yet"), "{err}");
+}

@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use super::error::Result;
 use super::migration::{IncomingParams, IncomingReady, IncomingState, MigrateOptions};
+use super::resources::{DomainStats, ModifyFlags};
 use crate::model::DomainDef;
 
 /// A handle on a domain, as lookups return it: enough to name it in
@@ -698,4 +699,30 @@ pub trait Driver: Send + Sync {
     /// display (no `<video>` or `<graphics>`), `NoSupport` when its QEMU
     /// is older than 7.1 (which cannot write PNG).
     fn screenshot(&self, dom: &Domain) -> Result<Vec<u8>>;
+
+    /// Sets the memory the guest has (`<currentMemory>`), in KiB, at most
+    /// `<memory>`. Live, through the balloon (a request the guest's
+    /// balloon driver carries out; `OperationInvalid` without a balloon
+    /// device); in the definition, `<currentMemory>`. See
+    /// [`ModifyFlags`] for where it applies.
+    fn set_memory(&self, dom: &Domain, kib: u64, flags: ModifyFlags) -> Result<()>;
+    /// Sets `<memory>`, the most the guest may have, in KiB: in the
+    /// definition only (`OperationInvalid` for `live`, as libvirt without
+    /// memory hot-plug); `<currentMemory>` is lowered to fit.
+    fn set_max_memory(&self, dom: &Domain, kib: u64, flags: ModifyFlags) -> Result<()>;
+    /// Sets how many vCPUs are online, at most `<vcpu>`'s maximum: live by
+    /// CPU hot-plug (`device_add`; removing a vCPU needs the guest to let
+    /// it go), in the definition as `<vcpu current>`.
+    fn set_vcpus(&self, dom: &Domain, count: u32, flags: ModifyFlags) -> Result<()>;
+    /// Sets `<vcpu>`'s maximum: in the definition only (`OperationInvalid`
+    /// for `live`); the online count is lowered to fit.
+    fn set_max_vcpus(&self, dom: &Domain, count: u32, flags: ModifyFlags) -> Result<()>;
+    /// The statistics of a running or paused domain (virsh's `domstats`);
+    /// of a shut-off one, only the state.
+    fn stats(&self, dom: &Domain) -> Result<DomainStats>;
+    /// Runs one QMP command (a JSON object `{"execute": ...}`) on the
+    /// domain's QEMU and returns QEMU's answer as JSON, as virsh's
+    /// `qemu-monitor-command`. What it changes, qvirt does not know: the
+    /// domain is marked tainted in its log and the manager's.
+    fn qemu_monitor_command(&self, dom: &Domain, command: &str) -> Result<String>;
 }

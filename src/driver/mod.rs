@@ -5,6 +5,7 @@
 
 mod api;
 mod migration;
+mod resources;
 /// The error type, at its old place too.
 pub use crate::error;
 pub mod local;
@@ -12,3 +13,4 @@ pub mod uri;
 
 pub use api::*;
 pub use migration::*;
+pub use resources::*;

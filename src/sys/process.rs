@@ -169,6 +169,22 @@ pub fn cpu_time_ns(pid: i32) -> Option<u64> {
     Some(ticks * (1_000_000_000 / hz.max(1)))
 }
 
+/// User and system CPU time of process `pid`, or of its thread `tid`
+/// when given, in ns (fields 14 and 15 of /proc/PID[/task/TID]/stat).
+pub fn cpu_times_ns(pid: i32, tid: Option<i32>) -> Option<(u64, u64)> {
+    let path = match tid {
+        Some(t) => format!("/proc/{pid}/task/{t}/stat"),
+        None => format!("/proc/{pid}/stat"),
+    };
+    let stat = std::fs::read_to_string(path).ok()?;
+    let hz = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+        .ok()
+        .flatten()
+        .unwrap_or(100) as u64;
+    let ns = 1_000_000_000 / hz.max(1);
+    Some((stat_field(&stat, 14)? * ns, stat_field(&stat, 15)? * ns))
+}
+
 /// Field `n` (1-based, as proc(5) numbers them) of a /proc/PID/stat line.
 /// The command name (field 2) may hold spaces and parentheses, so fields
 /// are counted from the last ')'.

@@ -8,8 +8,9 @@ use uuid::Uuid;
 use super::procedures::Handler;
 use super::types::{
     Bytes, WireDomain, WireIncomingParams, WireIncomingReady, WireIncomingState, WireInfo,
-    WireJobInfo, WireListFilter, WireMedia, WireMediaFlags, WireMigrateOptions, WireNode,
-    WireSaveOptions, WireShutdown, WireSummary, WireUndefineFlags, WireVersion, wire_path,
+    WireJobInfo, WireListFilter, WireMedia, WireMediaFlags, WireMigrateOptions, WireModifyFlags,
+    WireNode, WireSaveOptions, WireShutdown, WireStats, WireSummary, WireUndefineFlags,
+    WireVersion, wire_path,
 };
 use super::wire::PROTOCOL_VERSION;
 use crate::driver::{ConsoleStream, Domain, Driver, EventStream, XmlFlags};
@@ -229,5 +230,32 @@ impl Handler for DriverCalls<'_> {
 
     fn screenshot(&mut self, d: WireDomain) -> Result<Bytes> {
         self.driver.screenshot(&dom(d)).map(Bytes)
+    }
+
+    fn set_memory(&mut self, (d, kib, flags): (WireDomain, u64, WireModifyFlags)) -> Result<()> {
+        self.driver.set_memory(&dom(d), kib, flags.into())
+    }
+
+    fn set_max_memory(
+        &mut self,
+        (d, kib, flags): (WireDomain, u64, WireModifyFlags),
+    ) -> Result<()> {
+        self.driver.set_max_memory(&dom(d), kib, flags.into())
+    }
+
+    fn set_vcpus(&mut self, (d, n, flags): (WireDomain, u32, WireModifyFlags)) -> Result<()> {
+        self.driver.set_vcpus(&dom(d), n, flags.into())
+    }
+
+    fn set_max_vcpus(&mut self, (d, n, flags): (WireDomain, u32, WireModifyFlags)) -> Result<()> {
+        self.driver.set_max_vcpus(&dom(d), n, flags.into())
+    }
+
+    fn stats(&mut self, d: WireDomain) -> Result<WireStats> {
+        self.driver.stats(&dom(d)).map(Into::into)
+    }
+
+    fn qemu_monitor_command(&mut self, (d, command): (WireDomain, String)) -> Result<String> {
+        self.driver.qemu_monitor_command(&dom(d), &command)
     }
 }

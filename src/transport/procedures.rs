@@ -18,8 +18,9 @@ use uuid::Uuid;
 
 use super::types::{
     Bytes, WireDomain, WireIncomingParams, WireIncomingReady, WireIncomingState, WireInfo,
-    WireJobInfo, WireListFilter, WireMedia, WireMediaFlags, WireMigrateOptions, WireNode,
-    WireSaveOptions, WireShutdown, WireSummary, WireUndefineFlags, WireVersion,
+    WireJobInfo, WireListFilter, WireMedia, WireMediaFlags, WireMigrateOptions, WireModifyFlags,
+    WireNode, WireSaveOptions, WireShutdown, WireStats, WireSummary, WireUndefineFlags,
+    WireVersion,
 };
 use super::wire::{WireError, dec, enc};
 use crate::driver::XmlFlags;
@@ -319,6 +320,18 @@ procedures! {
     39 MigrateAbortIncoming migrate_abort_incoming(Uuid) -> (), rw, Prio;
     /// `Driver::migrate_incoming_state`.
     40 MigrateIncomingState migrate_incoming_state(Uuid) -> WireIncomingState, ro, Quick;
+    /// `Driver::set_memory` (domain, KiB, flags).
+    41 SetMemory set_memory((WireDomain, u64, WireModifyFlags)) -> (), rw, Job;
+    /// `Driver::set_max_memory` (domain, KiB, flags).
+    42 SetMaxMemory set_max_memory((WireDomain, u64, WireModifyFlags)) -> (), rw, Job;
+    /// `Driver::set_vcpus` (domain, count, flags).
+    43 SetVcpus set_vcpus((WireDomain, u32, WireModifyFlags)) -> (), rw, Job;
+    /// `Driver::set_max_vcpus` (domain, count, flags).
+    44 SetMaxVcpus set_max_vcpus((WireDomain, u32, WireModifyFlags)) -> (), rw, Job;
+    /// `Driver::stats`.
+    45 Stats stats(WireDomain) -> WireStats, ro, Job;
+    /// `Driver::qemu_monitor_command` (domain, QMP command as JSON).
+    46 QemuMonitorCommand qemu_monitor_command((WireDomain, String)) -> String, rw, Job;
 }
 
 /// The highest procedure number this build knows (the table is numbered

@@ -13,6 +13,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::driver::{
+    BalloonStats, BlockStats, DomainStats, InterfaceStats, ModifyFlags, VcpuStats,
+};
+use crate::driver::{
     Domain, DomainInfo, DomainState, DomainSummary, Event, EventKind, IncomingDisk, IncomingParams,
     IncomingReady, IncomingState, JobInfo, JobKind, ListFilter, MediaChange, MediaFlags,
     MigrateOptions, NodeInfo, SaveOptions, ShutdownOptions, StateReason, UndefineFlags,
@@ -96,6 +99,83 @@ pub struct WireJobInfo {
     pub data_processed: u64,
     pub data_remaining: u64,
     pub speed: u64,
+}
+
+/// [`ModifyFlags`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct WireModifyFlags {
+    pub live: bool,
+    pub config: bool,
+}
+
+/// [`BalloonStats`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct WireBalloonStats {
+    pub current_kib: u64,
+    pub maximum_kib: u64,
+    pub rss_kib: u64,
+    pub guest: Vec<(String, u64)>,
+}
+
+/// [`VcpuStats`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct WireVcpuStats {
+    pub id: u32,
+    pub thread_id: i32,
+    pub time_ns: u64,
+}
+
+/// [`BlockStats`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct WireBlockStats {
+    pub target: String,
+    pub path: Option<String>,
+    pub rd_reqs: u64,
+    pub rd_bytes: u64,
+    pub wr_reqs: u64,
+    pub wr_bytes: u64,
+    pub fl_reqs: u64,
+    pub rd_total_times_ns: u64,
+    pub wr_total_times_ns: u64,
+    pub fl_total_times_ns: u64,
+    pub capacity: u64,
+    pub allocation: u64,
+    pub physical: u64,
+}
+
+/// [`InterfaceStats`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct WireInterfaceStats {
+    pub name: String,
+    pub rx_bytes: u64,
+    pub rx_packets: u64,
+    pub rx_errs: u64,
+    pub rx_drop: u64,
+    pub tx_bytes: u64,
+    pub tx_packets: u64,
+    pub tx_errs: u64,
+    pub tx_drop: u64,
+}
+
+/// [`DomainStats`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct WireStats {
+    pub state: WireState,
+    pub reason: WireReason,
+    pub cpu_time_ns: u64,
+    pub cpu_user_ns: u64,
+    pub cpu_system_ns: u64,
+    pub balloon: WireBalloonStats,
+    pub vcpus: Vec<WireVcpuStats>,
+    pub vcpu_maximum: u32,
+    pub blocks: Vec<WireBlockStats>,
+    pub interfaces: Vec<WireInterfaceStats>,
 }
 
 /// [`UndefineFlags`].
@@ -378,6 +458,69 @@ impl From<WireIncomingParams> for IncomingParams {
     }
 }
 twin_struct!(UndefineFlags <=> WireUndefineFlags { nvram, keep_nvram, tpm, keep_tpm });
+twin_struct!(ModifyFlags <=> WireModifyFlags { live, config });
+twin_struct!(VcpuStats <=> WireVcpuStats { id, thread_id, time_ns });
+twin_struct!(BlockStats <=> WireBlockStats {
+    target, path, rd_reqs, rd_bytes, wr_reqs, wr_bytes, fl_reqs, rd_total_times_ns,
+    wr_total_times_ns, fl_total_times_ns, capacity, allocation, physical,
+});
+twin_struct!(InterfaceStats <=> WireInterfaceStats {
+    name, rx_bytes, rx_packets, rx_errs, rx_drop, tx_bytes, tx_packets, tx_errs, tx_drop,
+});
+
+impl From<BalloonStats> for WireBalloonStats {
+    fn from(b: BalloonStats) -> WireBalloonStats {
+        WireBalloonStats {
+            current_kib: b.current_kib,
+            maximum_kib: b.maximum_kib,
+            rss_kib: b.rss_kib,
+            guest: b.guest.into_iter().collect(),
+        }
+    }
+}
+
+impl From<WireBalloonStats> for BalloonStats {
+    fn from(b: WireBalloonStats) -> BalloonStats {
+        BalloonStats {
+            current_kib: b.current_kib,
+            maximum_kib: b.maximum_kib,
+            rss_kib: b.rss_kib,
+            guest: b.guest.into_iter().collect(),
+        }
+    }
+}
+
+impl From<DomainStats> for WireStats {
+    fn from(s: DomainStats) -> WireStats {
+        WireStats {
+            state: s.state.into(),
+            reason: s.reason.into(),
+            cpu_time_ns: s.cpu_time_ns,
+            cpu_user_ns: s.cpu_user_ns,
+            cpu_system_ns: s.cpu_system_ns,
+            balloon: s.balloon.into(),
+            vcpus: s.vcpus.into_iter().map(Into::into).collect(),
+            vcpu_maximum: s.vcpu_maximum,
+            blocks: s.blocks.into_iter().map(Into::into).collect(),
+            interfaces: s.interfaces.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+impl From<WireStats> for DomainStats {
+    fn from(s: WireStats) -> DomainStats {
+        let mut d = DomainStats::new(s.state.into(), s.reason.into());
+        d.cpu_time_ns = s.cpu_time_ns;
+        d.cpu_user_ns = s.cpu_user_ns;
+        d.cpu_system_ns = s.cpu_system_ns;
+        d.balloon = s.balloon.into();
+        d.vcpus = s.vcpus.into_iter().map(Into::into).collect();
+        d.vcpu_maximum = s.vcpu_maximum;
+        d.blocks = s.blocks.into_iter().map(Into::into).collect();
+        d.interfaces = s.interfaces.into_iter().map(Into::into).collect();
+        d
+    }
+}
 
 impl From<EventKind> for WireEventKind {
     fn from(k: EventKind) -> WireEventKind {

@@ -7,11 +7,13 @@
 use std::time::Duration;
 
 use qvirt::transport::wire::{
-    Bytes, Call, Frame, Header, Kind, PROTOCOL_VERSION, Procedure, Reply, StreamMsg, WireDomain,
-    WireError, WireEvent, WireEventKind, WireIncomingDisk, WireIncomingParams, WireIncomingReady,
-    WireIncomingState, WireInfo, WireJobInfo, WireJobKind, WireListFilter, WireMedia,
-    WireMediaFlags, WireMigrateOptions, WireNode, WireReason, WireSaveOptions, WireShutdown,
-    WireState, WireSummary, WireUndefineFlags, WireVersion, encode_event, encode_stream,
+    Bytes, Call, Frame, Header, Kind, PROTOCOL_VERSION, Procedure, Reply, StreamMsg,
+    WireBalloonStats, WireBlockStats, WireDomain, WireError, WireEvent, WireEventKind,
+    WireIncomingDisk, WireIncomingParams, WireIncomingReady, WireIncomingState, WireInfo,
+    WireInterfaceStats, WireJobInfo, WireJobKind, WireListFilter, WireMedia, WireMediaFlags,
+    WireMigrateOptions, WireModifyFlags, WireNode, WireReason, WireSaveOptions, WireShutdown,
+    WireState, WireStats, WireSummary, WireUndefineFlags, WireVcpuStats, WireVersion, encode_event,
+    encode_stream,
 };
 use qvirt::{Error, ErrorCode};
 use uuid::Uuid;
@@ -200,6 +202,40 @@ pub fn calls() -> Vec<Call> {
         Call::MigrateFinish((sample_uuid(), true, Some(XML.into()))),
         Call::MigrateAbortIncoming(sample_uuid()),
         Call::MigrateIncomingState(sample_uuid()),
+        Call::SetMemory((
+            d(),
+            524_288,
+            WireModifyFlags {
+                live: true,
+                config: false,
+            },
+        )),
+        Call::SetMaxMemory((
+            d(),
+            1 << 21,
+            WireModifyFlags {
+                live: false,
+                config: true,
+            },
+        )),
+        Call::SetVcpus((
+            d(),
+            2,
+            WireModifyFlags {
+                live: true,
+                config: true,
+            },
+        )),
+        Call::SetMaxVcpus((
+            d(),
+            8,
+            WireModifyFlags {
+                live: false,
+                config: true,
+            },
+        )),
+        Call::Stats(d()),
+        Call::QemuMonitorCommand((d(), "{\"execute\":\"query-status\"}".into())),
     ]
 }
 
@@ -248,6 +284,12 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::MigrateFinish(..) => "migrate_finish",
         Call::MigrateAbortIncoming(_) => "migrate_abort_incoming",
         Call::MigrateIncomingState(_) => "migrate_incoming_state",
+        Call::SetMemory(..) => "set_memory",
+        Call::SetMaxMemory(..) => "set_max_memory",
+        Call::SetVcpus(..) => "set_vcpus",
+        Call::SetMaxVcpus(..) => "set_max_vcpus",
+        Call::Stats(_) => "stats",
+        Call::QemuMonitorCommand(..) => "qemu_monitor_command",
     }
 }
 
@@ -358,6 +400,56 @@ pub fn reply_for(procedure: u32) -> Reply {
         38 => Reply::MigrateFinish(running()),
         39 => Reply::MigrateAbortIncoming(()),
         40 => Reply::MigrateIncomingState(WireIncomingState::Incoming),
+        41 => Reply::SetMemory(()),
+        42 => Reply::SetMaxMemory(()),
+        43 => Reply::SetVcpus(()),
+        44 => Reply::SetMaxVcpus(()),
+        45 => Reply::Stats(WireStats {
+            state: WireState::Running,
+            reason: WireReason::Booted,
+            cpu_time_ns: 3_000_000_000,
+            cpu_user_ns: 2_000_000_000,
+            cpu_system_ns: 1_000_000_000,
+            balloon: WireBalloonStats {
+                current_kib: 524_288,
+                maximum_kib: 1 << 20,
+                rss_kib: 300_000,
+                guest: vec![("unused".into(), 400_000), ("usable".into(), 450_000)],
+            },
+            vcpus: vec![WireVcpuStats {
+                id: 0,
+                thread_id: 4242,
+                time_ns: 1_500_000_000,
+            }],
+            vcpu_maximum: 2,
+            blocks: vec![WireBlockStats {
+                target: "vda".into(),
+                path: Some("/srv/vm/disk.qcow2".into()),
+                rd_reqs: 10,
+                rd_bytes: 40960,
+                wr_reqs: 3,
+                wr_bytes: 12288,
+                fl_reqs: 1,
+                rd_total_times_ns: 1000,
+                wr_total_times_ns: 2000,
+                fl_total_times_ns: 300,
+                capacity: 1 << 30,
+                allocation: 1 << 20,
+                physical: 1 << 21,
+            }],
+            interfaces: vec![WireInterfaceStats {
+                name: "vnet0".into(),
+                rx_bytes: 1500,
+                rx_packets: 1,
+                rx_errs: 0,
+                rx_drop: 0,
+                tx_bytes: 60,
+                tx_packets: 1,
+                tx_errs: 0,
+                tx_drop: 0,
+            }],
+        }),
+        46 => Reply::QemuMonitorCommand("{\"return\":{\"status\":\"running\"}}".into()),
         n => panic!("no procedure {n}"),
     }
 }
@@ -397,7 +489,13 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         | Reply::ManagedSaveWith(())
         | Reply::UndefineFlags(())
         | Reply::Migrate(())
-        | Reply::MigrateAbortIncoming(()) => "unit",
+        | Reply::MigrateAbortIncoming(())
+        | Reply::SetMemory(())
+        | Reply::SetMaxMemory(())
+        | Reply::SetVcpus(())
+        | Reply::SetMaxVcpus(()) => "unit",
+        Reply::Stats(_) => "stats",
+        Reply::QemuMonitorCommand(_) => "text",
         Reply::MigrateIncoming(_) => "incoming",
         Reply::MigrateFinish(_) => "domain",
         Reply::MigrateIncomingState(_) => "incoming_state",

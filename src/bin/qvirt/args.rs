@@ -97,6 +97,29 @@ pub struct ListArgs {
     pub json: bool,
 }
 
+/// virsh's `--live`, `--config`, `--current`.
+#[derive(Debug, Default, clap::Args)]
+pub struct WhereArgs {
+    /// Change the running domain.
+    #[arg(long)]
+    pub live: bool,
+    /// Change the persistent definition.
+    #[arg(long, visible_alias = "persistent")]
+    pub config: bool,
+    /// The running domain if it runs, else the definition (the default).
+    #[arg(long)]
+    pub current: bool,
+}
+
+/// The arguments of a verb that is not built yet: taken as they come, so
+/// that the answer is why, not a usage error.
+#[derive(Debug, Default, clap::Args)]
+pub struct Unbuilt {
+    /// Whatever was given.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub rest: Vec<String>,
+}
+
 /// The verbs.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -110,6 +133,165 @@ pub enum Command {
     /// Edit a domain's persistent definition in $VISUAL or $EDITOR (vi),
     /// and define it again if it changed.
     Edit(DomArg),
+    /// Set the memory a domain's guest has (through the balloon while it
+    /// runs). SIZE is in KiB unless it has a unit (M, GiB, ...).
+    #[command(name = "setmem")]
+    SetMem {
+        #[command(flatten)]
+        dom: DomArg,
+        /// The new size.
+        size: String,
+        #[command(flatten)]
+        at: WhereArgs,
+    },
+    /// Set the most memory a domain may have (`<memory>`), in its
+    /// definition.
+    #[command(name = "setmaxmem")]
+    SetMaxMem {
+        #[command(flatten)]
+        dom: DomArg,
+        /// The new size (KiB unless it has a unit).
+        size: String,
+        #[command(flatten)]
+        at: WhereArgs,
+    },
+    /// Set how many vCPUs are online (CPU hot-plug while it runs), or with
+    /// --maximum the most it may have.
+    #[command(name = "setvcpus")]
+    SetVcpus {
+        #[command(flatten)]
+        dom: DomArg,
+        /// The number of vCPUs.
+        count: u32,
+        /// Set the maximum (`<vcpu>`), in the definition.
+        #[arg(long)]
+        maximum: bool,
+        #[command(flatten)]
+        at: WhereArgs,
+    },
+    /// Show a domain's memory statistics (KiB), as the balloon reports them.
+    #[command(name = "dommemstat")]
+    DomMemStat {
+        #[command(flatten)]
+        dom: DomArg,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show domains' statistics by group (all groups when none is named).
+    #[command(name = "domstats")]
+    DomStats {
+        /// The domains (all when none is named).
+        domains: Vec<String>,
+        /// The state group.
+        #[arg(long)]
+        state: bool,
+        /// The cpu-total group.
+        #[arg(long)]
+        cpu_total: bool,
+        /// The balloon group.
+        #[arg(long)]
+        balloon: bool,
+        /// The vcpu group.
+        #[arg(long)]
+        vcpu: bool,
+        /// The interface group.
+        #[arg(long)]
+        interface: bool,
+        /// The block group.
+        #[arg(long)]
+        block: bool,
+        /// Print JSON: an array of {name, stats}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a disk's I/O statistics (all disks summed without a device).
+    #[command(name = "domblkstat")]
+    DomBlkStat {
+        #[command(flatten)]
+        dom: DomArg,
+        /// The disk: its target (vda) or source path.
+        device: Option<String>,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a disk's capacity, allocation and physical size.
+    #[command(name = "domblkinfo")]
+    DomBlkInfo {
+        #[command(flatten)]
+        dom: DomArg,
+        /// The disk: its target (vda) or source path.
+        device: String,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a network interface's traffic (by its host device, vnetN).
+    #[command(name = "domifstat")]
+    DomIfStat {
+        #[command(flatten)]
+        dom: DomArg,
+        /// The host device.
+        interface: String,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a domain's CPU time, per vCPU and in total.
+    #[command(name = "cpu-stats")]
+    CpuStats {
+        #[command(flatten)]
+        dom: DomArg,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send one QMP command (JSON) to a domain's QEMU; the domain is
+    /// marked tainted in its log.
+    #[command(name = "qemu-monitor-command")]
+    QemuMonitor {
+        #[command(flatten)]
+        dom: DomArg,
+        /// The command, e.g. '{"execute":"query-status"}'.
+        command: String,
+        /// Indent QEMU's answer.
+        #[arg(long)]
+        pretty: bool,
+    },
+    /// Print the URI of a running domain's display (vnc://ADDR:DISPLAY).
+    #[command(name = "domdisplay")]
+    DomDisplay(DomArg),
+    /// Not built yet (device hot-plug); says why.
+    #[command(name = "attach-disk", disable_help_flag = true)]
+    AttachDisk(Unbuilt),
+    /// Not built yet (device hot-plug); says why.
+    #[command(name = "detach-disk", disable_help_flag = true)]
+    DetachDisk(Unbuilt),
+    /// Not built yet (device hot-plug); says why.
+    #[command(name = "attach-interface", disable_help_flag = true)]
+    AttachInterface(Unbuilt),
+    /// Not built yet (device hot-plug); says why.
+    #[command(name = "detach-interface", disable_help_flag = true)]
+    DetachInterface(Unbuilt),
+    /// Not built yet (device hot-plug); says why.
+    #[command(name = "attach-device", disable_help_flag = true)]
+    AttachDevice(Unbuilt),
+    /// Not built yet (device hot-plug); says why.
+    #[command(name = "detach-device", disable_help_flag = true)]
+    DetachDevice(Unbuilt),
+    /// Not built yet; says why.
+    #[command(name = "send-key", disable_help_flag = true)]
+    SendKey(Unbuilt),
+    /// Not built yet; says why.
+    #[command(name = "desc", disable_help_flag = true)]
+    Desc(Unbuilt),
+    /// Not built yet; says why.
+    #[command(name = "metadata", disable_help_flag = true)]
+    Metadata(Unbuilt),
+    /// Not built yet; says why.
+    #[command(name = "domrename", disable_help_flag = true)]
+    DomRename(Unbuilt),
     /// Remove a domain's persistent definition.
     Undefine {
         #[command(flatten)]

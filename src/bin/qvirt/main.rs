@@ -17,6 +17,7 @@ mod lifecycle;
 mod native;
 mod output;
 mod query;
+mod resources;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -131,11 +132,99 @@ fn fail(e: &Error, uris: &[&str]) -> ExitCode {
     ExitCode::FAILURE
 }
 
+/// The error of a verb that exists but is not built yet: `NoSupport`,
+/// saying why and what to do instead.
+fn unbuilt(why: &str) -> Error {
+    Error::new(ErrorCode::NoSupport, why)
+}
+
 /// Runs one verb.
 fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Result<()> {
     match command {
         Command::List(args) => query::list(ctx, &args),
         Command::Edit(d) => edit::run(ctx, &d.domain),
+        Command::SetMem { dom, size, at } => resources::setmem(
+            ctx,
+            &dom.domain,
+            &size,
+            resources::modify_flags(at.live, at.config, at.current)?,
+        ),
+        Command::SetMaxMem { dom, size, at } => resources::setmaxmem(
+            ctx,
+            &dom.domain,
+            &size,
+            resources::modify_flags(at.live, at.config, at.current)?,
+        ),
+        Command::SetVcpus {
+            dom,
+            count,
+            maximum,
+            at,
+        } => resources::setvcpus(
+            ctx,
+            &dom.domain,
+            count,
+            maximum,
+            resources::modify_flags(at.live, at.config, at.current)?,
+        ),
+        Command::DomMemStat { dom, json } => resources::dommemstat(ctx, &dom.domain, json),
+        Command::DomStats {
+            domains,
+            state,
+            cpu_total,
+            balloon,
+            vcpu,
+            interface,
+            block,
+            json,
+        } => resources::domstats(
+            ctx,
+            &domains,
+            resources::Groups {
+                state,
+                cpu_total,
+                balloon,
+                vcpu,
+                interface,
+                block,
+            },
+            json,
+        ),
+        Command::DomBlkStat { dom, device, json } => {
+            resources::domblkstat(ctx, &dom.domain, device.as_deref(), json)
+        }
+        Command::DomBlkInfo { dom, device, json } => {
+            resources::domblkinfo(ctx, &dom.domain, &device, json)
+        }
+        Command::DomIfStat {
+            dom,
+            interface,
+            json,
+        } => resources::domifstat(ctx, &dom.domain, &interface, json),
+        Command::CpuStats { dom, json } => resources::cpu_stats(ctx, &dom.domain, json),
+        Command::QemuMonitor {
+            dom,
+            command,
+            pretty,
+        } => resources::qemu_monitor_command(ctx, &dom.domain, &command, pretty),
+        Command::DomDisplay(d) => query::domdisplay(ctx, &d.domain),
+        Command::AttachDisk(_)
+        | Command::DetachDisk(_)
+        | Command::AttachInterface(_)
+        | Command::DetachInterface(_)
+        | Command::AttachDevice(_)
+        | Command::DetachDevice(_) => Err(unbuilt(
+            "device hot-plug is not built yet; change the definition (edit, --config) and restart the domain",
+        )),
+        Command::SendKey(_) => Err(unbuilt(
+            "sending keys is not built yet; use the VNC display or qemu-monitor-command with send-key",
+        )),
+        Command::Desc(_) | Command::Metadata(_) => Err(unbuilt(
+            "editing <title>, <description> and <metadata> from the command line is not built yet; use edit",
+        )),
+        Command::DomRename(_) => Err(unbuilt(
+            "renaming is not built yet; dumpxml --inactive, change <name>, undefine, define",
+        )),
         Command::DomInfo { dom, json } => query::dominfo(ctx, &dom.domain, json),
         Command::Save {
             dom,

@@ -351,6 +351,37 @@ pub fn vncdisplay(ctx: &mut Ctx, arg: &str, json: bool) -> Result<()> {
     outln!("{}", vnc_display(listen, port))
 }
 
+/// `domdisplay`: the display's URI, `vnc://ADDRESS:DISPLAY` (a wildcard
+/// listen address shows as `localhost`, as virsh shows it).
+pub fn domdisplay(ctx: &mut Ctx, arg: &str) -> Result<()> {
+    let dom = ctx.domain(arg)?;
+    let driver = ctx.driver()?;
+    if driver.info(&dom)?.state == DomainState::Shutoff {
+        return Err(Error::new(
+            ErrorCode::OperationInvalid,
+            format!("domain '{}' is not running", dom.name),
+        ));
+    }
+    let def = DomainDef::from_xml(&driver.xml_desc(&dom, XmlFlags::NONE)?)?;
+    let Some(g) =
+        def.devices.graphics.iter().find(|g| {
+            g.kind == qvirt::model::GraphicsType::Vnc && g.port.is_some_and(|p| p >= 5900)
+        })
+    else {
+        return Err(Error::new(
+            ErrorCode::OperationInvalid,
+            format!("domain '{}' has no VNC display to connect to", dom.name),
+        ));
+    };
+    let port = g.port.unwrap_or(5900);
+    let host = match g.listen_address().unwrap_or("127.0.0.1") {
+        "0.0.0.0" | "::" | "" => "localhost".to_string(),
+        v6 if v6.contains(':') => format!("[{v6}]"),
+        h => h.to_string(),
+    };
+    outln!("vnc://{host}:{}", port - 5900)
+}
+
 /// virsh's display string: a wildcard address prints as nothing (`:0`),
 /// an IPv6 address in brackets.
 fn vnc_display(listen: &str, port: i32) -> String {

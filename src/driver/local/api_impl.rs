@@ -11,6 +11,7 @@ use crate::driver::{
     MediaChange, MediaFlags, NodeInfo, SaveOptions, ShutdownOptions, UndefineFlags, VersionInfo,
     XmlFlags,
 };
+use crate::driver::{DomainStats, ModifyFlags};
 use crate::driver::{IncomingParams, IncomingReady, IncomingState, MigrateOptions};
 use crate::error::Result;
 use crate::model::DomainDef;
@@ -200,5 +201,32 @@ impl Driver for LocalDriver {
 
     fn screenshot(&self, dom: &Domain) -> Result<Vec<u8>> {
         self.core.screenshot(&self.core.resolve(dom)?)
+    }
+
+    fn set_memory(&self, dom: &Domain, kib: u64, flags: ModifyFlags) -> Result<()> {
+        self.core.set_memory(&self.core.resolve(dom)?, kib, flags)
+    }
+
+    fn set_max_memory(&self, dom: &Domain, kib: u64, flags: ModifyFlags) -> Result<()> {
+        self.core
+            .set_max_memory(&self.core.resolve(dom)?, kib, flags)
+    }
+
+    fn set_vcpus(&self, dom: &Domain, count: u32, flags: ModifyFlags) -> Result<()> {
+        self.core.set_vcpus(&self.core.resolve(dom)?, count, flags)
+    }
+
+    fn set_max_vcpus(&self, dom: &Domain, count: u32, flags: ModifyFlags) -> Result<()> {
+        self.core
+            .set_max_vcpus(&self.core.resolve(dom)?, count, flags)
+    }
+
+    fn stats(&self, dom: &Domain) -> Result<DomainStats> {
+        self.core.domain_stats(&self.core.resolve(dom)?)
+    }
+
+    fn qemu_monitor_command(&self, dom: &Domain, command: &str) -> Result<String> {
+        self.core
+            .qemu_monitor_command(&self.core.resolve(dom)?, command)
     }
 }

@@ -547,6 +547,7 @@ pub(crate) fn new_running(
         ended: link.ended(),
         console_owner: Default::default(),
         media: Mutex::new(Vec::new()),
+        live: Mutex::new(Default::default()),
     }))
 }
 

@@ -136,6 +136,9 @@ pub struct Running {
     /// Media changed since QEMU started, by disk target: the source now
     /// in the drive (`None`: empty). [`Running::live_def`] applies them.
     pub(crate) media: Mutex<Vec<(String, Option<String>)>>,
+    /// Memory and vCPUs changed since QEMU started;
+    /// [`Running::live_def`] applies them.
+    pub(crate) live: Mutex<super::resize::LiveChanges>,
 }
 
 impl Running {
@@ -163,6 +166,7 @@ impl Running {
     /// changed since it started.
     pub fn live_def(&self) -> DomainDef {
         let mut def = self.def.clone();
+        crate::sys::sync::lock(&self.live).apply(&mut def);
         let media = crate::sys::sync::lock(&self.media);
         for (target, source) in media.iter() {
             if let Some(disk) = def.devices.disks.iter_mut().find(|d| d.target == *target) {

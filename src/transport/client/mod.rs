@@ -38,6 +38,7 @@ use crate::driver::{
     MediaChange, MediaFlags, NodeInfo, SaveOptions, ShutdownOptions, UndefineFlags, VersionInfo,
     XmlFlags,
 };
+use crate::driver::{DomainStats, ModifyFlags};
 use crate::driver::{IncomingParams, IncomingReady, IncomingState, MigrateOptions};
 use crate::error::{Error, ErrorCode, Result};
 
@@ -656,6 +657,31 @@ impl Driver for SocketDriver {
 
     fn screenshot(&self, dom: &Domain) -> Result<Vec<u8>> {
         self.rpc().screenshot(wire(dom)).map(|b| b.0)
+    }
+
+    fn set_memory(&self, dom: &Domain, kib: u64, flags: ModifyFlags) -> Result<()> {
+        self.rpc().set_memory((wire(dom), kib, flags.into()))
+    }
+
+    fn set_max_memory(&self, dom: &Domain, kib: u64, flags: ModifyFlags) -> Result<()> {
+        self.rpc().set_max_memory((wire(dom), kib, flags.into()))
+    }
+
+    fn set_vcpus(&self, dom: &Domain, count: u32, flags: ModifyFlags) -> Result<()> {
+        self.rpc().set_vcpus((wire(dom), count, flags.into()))
+    }
+
+    fn set_max_vcpus(&self, dom: &Domain, count: u32, flags: ModifyFlags) -> Result<()> {
+        self.rpc().set_max_vcpus((wire(dom), count, flags.into()))
+    }
+
+    fn stats(&self, dom: &Domain) -> Result<DomainStats> {
+        self.rpc().stats(wire(dom)).map(Into::into)
+    }
+
+    fn qemu_monitor_command(&self, dom: &Domain, command: &str) -> Result<String> {
+        self.rpc()
+            .qemu_monitor_command((wire(dom), command.to_string()))
     }
 }
 
