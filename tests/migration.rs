@@ -386,3 +386,168 @@ fn the_destination_manager_killed_after_its_commit_never_gives_two_copies() {
     a.destroy(&dom).unwrap();
     bd.destroy(&there).unwrap();
 }
+
+#[test]
+fn copy_storage_all_moves_the_disks_with_the_guest() {
+    let _heavy = heavy();
+    let hosts = Hosts::new("migcopy");
+    let (a, b) = (hosts.a.connect(), hosts.b.connect());
+    // Each "host" has its own disk path: the destination's comes with
+    // --xml, and does not exist there yet.
+    let src = hosts._dirs.0.path.join("disk.qcow2");
+    let dst = hosts._dirs.1.path.join("disk.qcow2");
+    let ok = std::process::Command::new("qemu-img")
+        .args(["create", "-q", "-f", "qcow2"])
+        .arg(&src)
+        .arg("32M")
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let disk = |path: &std::path::Path| {
+        format!(
+            "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>\
+             <source file='{}'/><target dev='vdb' bus='virtio'/></disk>",
+            path.display()
+        )
+    };
+    // Data on the disk, a pattern written before the guest starts.
+    let qemu_io = |path: &std::path::Path, cmd: &str| -> String {
+        let out = std::process::Command::new("qemu-io")
+            .args(["-f", "qcow2", "-c", cmd])
+            .arg(path)
+            .output()
+            .expect("qemu-io runs (Debian package qemu-utils)");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let wrote = qemu_io(&src, "write -P 0x5a 1M 256k");
+    assert!(wrote.contains("wrote 262144/262144 bytes"), "{wrote}");
+    let xml = guest_xml("lx-copy", 128).replace("<devices>", &format!("<devices>{}", disk(&src)));
+    let dom = a.create_xml(&xml).expect("create the guest");
+    let mut console = Console::open(&*a, &dom);
+    console.until("QVIRT-GUEST-READY", Duration::from_secs(120));
+    let before = console.uptime();
+    drop(console);
+    let mut live =
+        qvirt::DomainDef::from_xml(&a.xml_desc(&dom, Default::default()).unwrap()).unwrap();
+    for d in &mut live.devices.disks {
+        d.source = Some(dst.display().to_string());
+    }
+    for s in &mut live.devices.serials {
+        s.source = qvirt::model::CharSource::Pty { path: None };
+    }
+    a.migrate(
+        &dom,
+        &hosts.b.uri(),
+        MigrateOptions::default()
+            .live()
+            .copy_storage_all()
+            .dest_xml(live.to_xml()),
+    )
+    .expect("migrate with a storage copy");
+    assert!(running(&*a).is_empty());
+    assert!(dst.exists(), "the destination made its disk");
+    let there = b.lookup_by_name("lx-copy").unwrap();
+    assert_eq!(b.info(&there).unwrap().state, DomainState::Running);
+    let mut console = Console::open(&*b, &there);
+    assert!(console.uptime() > before, "the same boot");
+    drop(console);
+    b.destroy(&there).unwrap();
+    // And the image on the destination's host, as qemu-img compares it.
+    let same = std::process::Command::new("qemu-img")
+        .args(["compare", "-f", "qcow2", "-F", "qcow2"])
+        .arg(&src)
+        .arg(&dst)
+        .output()
+        .unwrap();
+    assert!(
+        same.status.success(),
+        "{}",
+        String::from_utf8_lossy(&same.stdout)
+    );
+    let read = qemu_io(&dst, "read -P 0x5a 1M 256k");
+    assert!(read.contains("read 262144/262144 bytes"), "{read}");
+}
+
+#[test]
+fn a_storage_copy_given_up_leaves_no_disk_behind() {
+    let _heavy = heavy();
+    let hosts = Hosts::new("migcopyabort");
+    let (a, b) = (hosts.a.connect(), hosts.b.connect());
+    let src = hosts._dirs.0.path.join("disk.img");
+    std::fs::File::create(&src)
+        .unwrap()
+        .set_len(16 << 20)
+        .unwrap();
+    let dst = hosts._dirs.1.path.join("disk.img");
+    let xml = guest_xml("lx-copy2", 64).replace(
+        "<devices>",
+        &format!(
+            "<devices><disk type='file' device='disk'><driver name='qemu' type='raw'/>\
+             <source file='{}'/><target dev='vdb' bus='virtio'/></disk>",
+            src.display()
+        ),
+    );
+    let dom = a.create_xml(&xml).unwrap();
+    // A destination definition whose disk has another size there: refused
+    // before anything runs, and nothing is made.
+    std::fs::File::create(&dst)
+        .unwrap()
+        .set_len(8 << 20)
+        .unwrap();
+    let mut live =
+        qvirt::DomainDef::from_xml(&a.xml_desc(&dom, Default::default()).unwrap()).unwrap();
+    for d in &mut live.devices.disks {
+        d.source = Some(dst.display().to_string());
+    }
+    for c in &mut live.devices.serials {
+        c.source = qvirt::model::CharSource::Pty { path: None };
+    }
+    let dest_xml = live.to_xml();
+    let e = a
+        .migrate(
+            &dom,
+            &hosts.b.uri(),
+            MigrateOptions::default()
+                .live()
+                .copy_storage_all()
+                .dest_xml(dest_xml.clone()),
+        )
+        .expect_err("a disk of another size");
+    assert_eq!(e.code, ErrorCode::InvalidArgument, "{e}");
+    assert!(e.message.contains("same size"), "{e}");
+    assert_eq!(
+        std::fs::metadata(&dst).unwrap().len(),
+        8 << 20,
+        "left as it was"
+    );
+    assert!(running(&*b).is_empty());
+    assert_eq!(a.info(&dom).unwrap().state, DomainState::Running);
+    // A copy aborted while it runs: the disk made there goes.
+    std::fs::remove_file(&dst).unwrap();
+    let options = MigrateOptions::default()
+        .live()
+        .copy_storage_all()
+        .bandwidth(1)
+        .dest_xml(dest_xml);
+    std::thread::scope(|s| {
+        let migrating = s.spawn(|| a.migrate(&dom, &hosts.b.uri(), options));
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !dst.exists() || a.job_info(&dom).ok().flatten().is_none() {
+            if migrating.is_finished() {
+                panic!(
+                    "the migration ended before the copy could be aborted: {:?}",
+                    migrating.join().unwrap()
+                );
+            }
+            assert!(Instant::now() < deadline, "the copy did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        a.job_abort(&dom).unwrap();
+        let e = migrating.join().unwrap().expect_err("aborted");
+        assert_eq!(e.code, ErrorCode::OperationAborted, "{e}");
+    });
+    assert_eq!(a.info(&dom).unwrap().state, DomainState::Running);
+    assert!(running(&*b).is_empty(), "no copy runs on B");
+    assert!(!dst.exists(), "the disk made for the copy is gone");
+    a.destroy(&dom).unwrap();
+}

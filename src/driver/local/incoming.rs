@@ -19,6 +19,7 @@ use uuid::Uuid;
 use super::driver::{Core, lock};
 use super::jobs::SyncKind;
 use super::requests::Request;
+use super::storage_copy;
 use crate::driver::{
     Domain, DomainState, IncomingParams, IncomingReady, IncomingState, StateReason,
 };
@@ -39,17 +40,11 @@ const PORTS: std::ops::RangeInclusive<u16> = 49152..=49215;
 impl Core {
     /// [`crate::Driver::migrate_incoming`].
     pub(crate) fn incoming_prepare(&self, params: IncomingParams) -> Result<IncomingReady> {
-        if !params.disks.is_empty() {
-            return Err(Error::new(
-                ErrorCode::NoSupport,
-                "copying storage during a migration is not supported by this manager",
-            ));
-        }
         let def = DomainDef::from_xml(&params.xml)?;
         let listen = params.listen.as_deref().unwrap_or("0.0.0.0").to_string();
         let port = match params.port {
             Some(p) => p,
-            None => free_port(&listen)?,
+            None => free_port(&listen, None)?,
         };
         let host = if listen.contains(':') {
             format!("[{listen}]")
@@ -57,7 +52,6 @@ impl Core {
             listen.clone()
         };
         let uri = format!("tcp:{host}:{port}");
-        let record = serde_json::to_vec(&serde_json::json!({"uri": uri})).unwrap_or_default();
         {
             // A domain of this UUID defined here must be shut off; one
             // running here is a clash, whatever its name.
@@ -78,23 +72,67 @@ impl Core {
                 }
             }
         }
+        // A storage copy: the disks made here before QEMU opens them, and
+        // a port of their own for the NBD exports.
+        let (created, nbd_port) = if params.disks.is_empty() {
+            (Vec::new(), None)
+        } else {
+            let created = storage_copy::prepare_disks(&def, &params.disks)?;
+            match free_port(&listen, Some(port)) {
+                Ok(p) => (created, Some(p)),
+                Err(e) => {
+                    storage_copy::remove_created(&created);
+                    return Err(e);
+                }
+            }
+        };
+        let record = serde_json::to_vec(&IncomingRecord {
+            uri: uri.clone(),
+            created: created.clone(),
+        })
+        .unwrap_or_default();
         let defined = lock(&self.inner).entries.contains_key(&def.uuid);
-        let dom = if defined {
-            self.incoming_into_defined(def, uri, record)?
+        let started = if defined {
+            self.incoming_into_defined(def.clone(), uri, record)
         } else {
             self.create_transient(
-                def,
+                def.clone(),
                 StateReason::Migrating,
                 true,
                 None,
                 Some((uri, (INCOMING_RECORD, record))),
-            )?
+            )
         };
+        let dom = match started {
+            Ok(dom) => dom,
+            Err(e) => {
+                storage_copy::remove_created(&created);
+                return Err(e);
+            }
+        };
+        if let Some(nbd) = nbd_port {
+            let exported = self
+                .with_entry(&dom, |e| Ok(e.running.clone()))
+                .and_then(|run| {
+                    let run = run.ok_or_else(|| {
+                        Error::new(
+                            ErrorCode::OperationFailed,
+                            format!("the incoming QEMU of domain '{}' ended at once", dom.name),
+                        )
+                    })?;
+                    storage_copy::export_disks(run.qmp()?, &run.def, &params.disks, &listen, nbd)
+                });
+            if let Err(e) = exported {
+                let _ = self.incoming_abort(dom.uuid);
+                return Err(e);
+            }
+        }
         self.log.info(&format!(
-            "domain '{}' waits for an incoming migration on port {port}",
-            dom.name
+            "domain '{}' waits for an incoming migration on port {port}{}",
+            dom.name,
+            nbd_port.map_or(String::new(), |p| format!(", its disks on NBD port {p}"))
         ));
-        Ok(IncomingReady::new(port, None))
+        Ok(IncomingReady::new(port, nbd_port))
     }
 
     /// Starts an incoming QEMU for a domain defined here (shut off).
@@ -180,6 +218,9 @@ impl Core {
             }
             std::thread::sleep(std::time::Duration::from_millis(2));
         }
+        // The storage copy, if any, is over: the mirrors completed before
+        // the source let the switchover through.
+        storage_copy::stop_exports(qmp);
         // The commit: from here on the guest is this manager's.
         crate::sys::fsutil::remove_durable(&run.run_dir.join(INCOMING_RECORD))?;
         run.incoming.store(false, Ordering::SeqCst);
@@ -227,7 +268,13 @@ impl Core {
             "domain '{}': the incoming migration is given up",
             dom.name
         ));
-        self.stop_process(&dom, &run, StateReason::Failed)
+        let created = read_record(&run.run_dir)
+            .map(|r| r.created)
+            .unwrap_or_default();
+        self.stop_process(&dom, &run, StateReason::Failed)?;
+        // Disks made for a storage copy that did not happen go too.
+        storage_copy::remove_created(&created);
+        Ok(())
     }
 
     /// [`crate::Driver::migrate_incoming_state`].
@@ -243,11 +290,34 @@ impl Core {
     }
 }
 
-/// The first port of [`PORTS`] that can be bound on `addr`.
-fn free_port(addr: &str) -> Result<u16> {
+/// What `incoming.json` holds: the stream's URI and the disks made here
+/// for a storage copy (removed if the migration is given up).
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct IncomingRecord {
+    uri: String,
+    #[serde(default)]
+    created: Vec<String>,
+}
+
+/// The disks an unfinished incoming storage copy made in `run_dir`'s
+/// domain (to remove when the migration is given up).
+pub(crate) fn created_disks(run_dir: &std::path::Path) -> Vec<String> {
+    read_record(run_dir).map(|r| r.created).unwrap_or_default()
+}
+
+/// Reads the incoming record of a runtime directory.
+fn read_record(run_dir: &std::path::Path) -> Option<IncomingRecord> {
+    let bytes = std::fs::read(run_dir.join(INCOMING_RECORD)).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// The first port of [`PORTS`] that can be bound on `addr` (other than
+/// `not`).
+fn free_port(addr: &str, not: Option<u16>) -> Result<u16> {
     let ip: std::net::IpAddr = addr.parse().unwrap_or(Ipv4Addr::UNSPECIFIED.into());
     PORTS
         .clone()
+        .filter(|p| Some(*p) != not)
         .find(|p| TcpListener::bind((ip, *p)).is_ok())
         .ok_or_else(|| {
             Error::new(

@@ -20,9 +20,10 @@ use super::driver::Core;
 use super::jobs::AsyncJobGuard;
 use super::requests::Request;
 use super::runtime::Running;
+use super::storage_copy;
 use crate::driver::{
-    Domain, DomainState, Driver, IncomingParams, IncomingState, JobKind, MigrateOptions,
-    StateReason,
+    Domain, DomainState, Driver, IncomingDisk, IncomingParams, IncomingState, JobKind,
+    MigrateOptions, StateReason,
 };
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{CharSource, DomainDef};
@@ -67,12 +68,6 @@ impl Core {
         dest_uri: &str,
         options: MigrateOptions,
     ) -> Result<()> {
-        if options.copy_storage_all {
-            return Err(Error::new(
-                ErrorCode::NoSupport,
-                "--copy-storage-all is not supported yet: migrate with storage both hosts share",
-            ));
-        }
         let connect = self.peers()?;
         let jobs = self.jobs(dom)?;
         let job = jobs.begin_async(JobKind::Migration, &dom.name)?;
@@ -99,6 +94,23 @@ impl Core {
         let mut params = IncomingParams::new(def.to_xml());
         params.listen = Some(host.clone());
         params.port = port;
+        // With a storage copy: each writable file disk, its node here and
+        // its size, which the destination makes and exports.
+        let nodes = if options.copy_storage_all {
+            match storage_copy::top_nodes(run.qmp()?, &run.live_def()) {
+                Ok(n) => n,
+                Err(e) => {
+                    let _ = crate::sys::fsutil::remove_runtime(&run.run_dir.join(MIGRATE_RECORD));
+                    return Err(e);
+                }
+            }
+        } else {
+            Vec::new()
+        };
+        params.disks = nodes
+            .iter()
+            .map(|(target, _, size)| IncomingDisk::new(target.clone(), *size))
+            .collect();
         let ready = match dest.migrate_incoming(params) {
             Ok(r) => r,
             Err(e) => {
@@ -111,7 +123,21 @@ impl Core {
         } else {
             format!("tcp:{host}:{}", ready.port)
         };
-        if let Err(e) = self.perform(&run, &uri, &options, &job, was_running) {
+        let mirrors = if nodes.is_empty() {
+            Ok(Vec::new())
+        } else {
+            self.copy_storage(&run, &nodes, &host, ready.nbd_port, &job)
+        };
+        let performed = mirrors.and_then(|mirrors| {
+            let result = self.perform(&run, &uri, &options, &job, was_running, &mirrors);
+            if result.is_err()
+                && let Ok(qmp) = run.qmp()
+            {
+                storage_copy::cancel_mirrors(qmp, &mirrors);
+            }
+            result
+        });
+        if let Err(e) = performed {
             let _ = dest.migrate_abort_incoming(dom.uuid);
             self.resume_after_failure(&run, was_running);
             let _ = crate::sys::fsutil::remove_runtime(&run.run_dir.join(MIGRATE_RECORD));
@@ -163,8 +189,34 @@ impl Core {
         Ok(())
     }
 
+    /// Mirrors the disks into the destination's NBD exports until each
+    /// copy has caught up (the mirrors then keep it in step).
+    fn copy_storage(
+        &self,
+        run: &Running,
+        nodes: &[(String, String, u64)],
+        host: &str,
+        nbd_port: Option<u16>,
+        job: &AsyncJobGuard<'_>,
+    ) -> Result<Vec<storage_copy::Mirror>> {
+        let port = nbd_port.ok_or_else(|| {
+            Error::new(
+                ErrorCode::NoSupport,
+                "the destination manager offers no storage copy (no NBD port)",
+            )
+        })?;
+        let qmp = run.qmp()?;
+        let mirrors = storage_copy::start_mirrors(qmp, nodes, host, port)?;
+        if let Err(e) = storage_copy::wait_ready(qmp, &mirrors, job) {
+            storage_copy::cancel_mirrors(qmp, &mirrors);
+            return Err(e);
+        }
+        Ok(mirrors)
+    }
+
     /// Sends the memory stream to `uri` and waits for it to complete,
-    /// publishing progress, honouring an abort and the timeout.
+    /// publishing progress, honouring an abort and the timeout; at the
+    /// switchover, the storage mirrors complete first.
     fn perform(
         &self,
         run: &Running,
@@ -172,6 +224,7 @@ impl Core {
         options: &MigrateOptions,
         job: &AsyncJobGuard<'_>,
         was_running: bool,
+        mirrors: &[storage_copy::Mirror],
     ) -> Result<()> {
         let qmp = run.qmp()?;
         qmp.execute(
@@ -201,7 +254,7 @@ impl Core {
         }
         qmp.execute("migrate", Some(json!({"uri": uri})), QMP_TIMEOUT)?;
         super::faults::crash_point("migrate-performing");
-        wait_outgoing(qmp, run, options, job)
+        wait_outgoing(qmp, run, options, job, mirrors)
     }
 
     /// After a failed migration the guest runs here again as it did.
@@ -314,6 +367,7 @@ fn wait_outgoing(
     run: &Running,
     options: &MigrateOptions,
     job: &AsyncJobGuard<'_>,
+    mirrors: &[storage_copy::Mirror],
 ) -> Result<()> {
     let started = Instant::now();
     let mut last_move = Instant::now();
@@ -370,6 +424,9 @@ fn wait_outgoing(
         match info.get("status").and_then(Value::as_str) {
             Some("completed") => return Ok(()),
             Some("pre-switchover") if !cancelled => {
+                // The guest is paused: the mirrors' last writes land, and
+                // the copy there is the disk as the guest left it.
+                storage_copy::complete_mirrors(qmp, mirrors)?;
                 qmp.execute(
                     "migrate-continue",
                     Some(json!({"state": "pre-switchover"})),

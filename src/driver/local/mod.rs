@@ -26,6 +26,7 @@ mod runtime;
 mod saving;
 mod screen;
 mod stats;
+mod storage_copy;
 mod store;
 pub mod tpm;
 pub mod tuning;

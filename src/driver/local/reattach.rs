@@ -96,8 +96,10 @@ impl Core {
                 self.log.warn(&format!(
                     "reattach: domain '{name}': its incoming migration never finished; stopping this copy"
                 ));
-                if let Err(e) = self.stop_process(&handle, &run, StateReason::Failed) {
-                    self.log.error(&format!("reattach: {e}"));
+                let created = super::incoming::created_disks(&dir);
+                match self.stop_process(&handle, &run, StateReason::Failed) {
+                    Ok(()) => super::storage_copy::remove_created(&created),
+                    Err(e) => self.log.error(&format!("reattach: {e}")),
                 }
                 continue;
             }
