@@ -10,6 +10,7 @@ pub mod dispatch;
 #[cfg(any(fuzzing, test))]
 pub mod fuzzing;
 pub mod instance;
+pub mod libvirt;
 pub mod procedures;
 pub mod server;
 mod spin;
