@@ -392,12 +392,13 @@ impl Loop {
         );
         for c in commands {
             match c {
-                Command::Listen(socket, options) if !self.cx.stopping => {
+                Command::Listen(socket, options, protocol) if !self.cx.stopping => {
                     let token = LISTENER | self.cx.listeners.len() as u64;
                     self.cx.watch(&socket, token, EpollFlags::EPOLLIN);
                     self.cx.listeners.push(Some(Listener {
                         socket,
                         options,
+                        protocol,
                         clients: 0,
                         others: 0,
                         paused_until: None,
@@ -456,6 +457,14 @@ impl Loop {
         }
         if let Some(serial) = d.console_over {
             self.cx.close_console(conn, serial);
+        }
+        if conn.libvirt.is_some() {
+            if let Some(serial) = d.stream_failed {
+                super::lv::stream_failed(conn, serial);
+            }
+            if let Some(serial) = d.wrote {
+                super::lv::console_written(&mut self.cx, conn, serial);
+            }
         }
         match d.opened {
             Some((serial, Opened::Console(console))) if !conn.closing && !conn.broken => {
@@ -528,8 +537,20 @@ impl Loop {
                     return;
                 }
                 let mut touched = Vec::new();
+                let plain: Vec<crate::driver::Event> =
+                    events.iter().map(|f| f.event.clone()).collect();
                 for conn in self.conns.values_mut().filter(|c| c.sub.is_some()) {
-                    streams::deliver(conn, &events, lost, queue);
+                    if conn.libvirt.is_some() {
+                        if !super::lv::deliver(conn, &plain, queue) {
+                            self.cx.shared.log.warn(&format!(
+                                "closing a libvirt client of uid {}: it left {queue} events unread",
+                                conn.peer.uid
+                            ));
+                            conn.close_soon(now);
+                        }
+                    } else {
+                        streams::deliver(conn, &events, lost, queue);
+                    }
                     streams::feed(conn, high);
                     touched.push(conn.token);
                 }
