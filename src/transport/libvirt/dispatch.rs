@@ -527,6 +527,21 @@ impl Handler for LvCalls<'_> {
         Ok(ListAllRet { domains, ret })
     }
 
+    fn connect_list_all_storage_pools(&mut self, a: ListAllArgs) -> Result<ListPoolsRet> {
+        // qvirt keeps no storage pools: a disk is a path. (An empty list,
+        // not "unsupported": virt-install drops a disk's path on a
+        // connection without storage support.)
+        check_flags(a.flags, (1 << 18) - 1, "virConnectListAllStoragePools")?;
+        Ok(ListPoolsRet::default())
+    }
+
+    fn connect_list_all_networks(&mut self, a: ListAllArgs) -> Result<ListNetworksRet> {
+        // qvirt keeps no virtual networks (libvirt's default network is
+        // QEMU's user networking, defined by no object).
+        check_flags(a.flags, (1 << 6) - 1, "virConnectListAllNetworks")?;
+        Ok(ListNetworksRet::default())
+    }
+
     fn connect_get_domain_capabilities(&mut self, a: DomainCapsArgs) -> Result<DomainCapsRet> {
         check_flags(a.flags, 0, "virConnectGetDomainCapabilities")?;
         let query = DomainCapsQuery::new(

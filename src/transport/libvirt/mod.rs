@@ -21,3 +21,37 @@ pub mod procedures;
 pub mod types;
 pub mod values;
 pub mod xdr;
+
+/// The fuzzing entry point for the decoders: any bytes as a whole
+/// message (length word, header, body) or as a body of every kind, no
+/// panic; a call or reply that decodes re-encodes to what decodes to the
+/// same value.
+#[cfg(fuzzing)]
+pub fn fuzz_xdr_decode(data: &[u8]) {
+    use frame::{HEADER_LEN, Header, LEN_LEN, MAX_MESSAGE, RemoteError, check_len};
+    use procedures::{Call, Reply};
+    let Some(prefix) = data.first_chunk::<4>() else {
+        return;
+    };
+    let body_of = |h: &Header| (h.proc, &data[(LEN_LEN + HEADER_LEN).min(data.len())..]);
+    if check_len(*prefix, MAX_MESSAGE).is_ok()
+        && let Ok(h) = Header::parse(&data[LEN_LEN.min(data.len())..])
+    {
+        let (proc, body) = body_of(&h);
+        if let Ok(call) = Call::decode(proc, body) {
+            let (p, again) = call.encode();
+            assert_eq!(
+                Call::decode(p, &again).expect("re-encoded call decodes"),
+                call
+            );
+        }
+        if let Ok(reply) = Reply::decode(proc, body) {
+            assert_eq!(
+                Reply::decode(proc, &reply.encode()).expect("re-encoded reply decodes"),
+                reply
+            );
+        }
+        let _ = RemoteError::decode(body);
+        let _ = xdr::from_bytes::<types::LifecycleMsg>(body, "event");
+    }
+}

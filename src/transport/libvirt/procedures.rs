@@ -415,6 +415,10 @@ procedures! {
         258 DomainShutdownFlags domain_shutdown_flags(DomFlagsArgs) -> (), rw, Job;
         /// `virConnectListAllDomains`.
         273 ConnectListAllDomains connect_list_all_domains(ListAllArgs) -> ListAllRet, ro, Quick;
+        /// `virConnectListAllStoragePools`: qvirt keeps no storage pools.
+        281 ConnectListAllStoragePools connect_list_all_storage_pools(ListAllArgs) -> ListPoolsRet, ro, Quick;
+        /// `virConnectListAllNetworks`: qvirt keeps no virtual networks.
+        283 ConnectListAllNetworks connect_list_all_networks(ListAllArgs) -> ListNetworksRet, ro, Quick;
         /// `virConnectGetDomainCapabilities`.
         342 ConnectGetDomainCapabilities connect_get_domain_capabilities(DomainCapsArgs) -> DomainCapsRet, ro, Job;
         /// `virDomainDefineXMLFlags`.

@@ -162,6 +162,15 @@ xdr_struct! {
     /// `remote_storage_vol_lookup_by_path_ret`.
     pub struct VolRet { pub vol: StorageVol }
 
+    /// `remote_nonnull_storage_pool`.
+    pub struct StoragePool { pub name: String, pub uuid: Uuid }
+    /// `remote_connect_list_all_storage_pools_ret`.
+    pub struct ListPoolsRet { pub pools: Vec<StoragePool>, pub ret: u32 }
+    /// `remote_nonnull_network`.
+    pub struct Network { pub name: String, pub uuid: Uuid }
+    /// `remote_connect_list_all_networks_ret`.
+    pub struct ListNetworksRet { pub nets: Vec<Network>, pub ret: u32 }
+
     /// `remote_domain_event_callback_lifecycle_msg`.
     pub struct LifecycleMsg { pub callback_id: i32, pub dom: Dom, pub event: i32, pub detail: i32 }
     /// `remote_domain_event_callback_reboot_msg`.

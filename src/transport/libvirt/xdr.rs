@@ -369,9 +369,18 @@ impl Xdr for Opaque {
 
 /// `char text<N>` or `char text[N]`: characters, each in a 4-byte word
 /// (as rpcgen encodes `char` arrays). `FIXED` means `[N]`: exactly N
-/// characters, NUL-padded, no count; otherwise `<N>`, a count first.
+/// characters, NUL-padded, no count (read up to the first NUL);
+/// otherwise `<N>`, a count first, the characters kept as they are (libvirt
+/// counts a C string's terminating NUL in).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Chars<const N: usize, const FIXED: bool>(pub String);
+
+impl<const N: usize, const FIXED: bool> Chars<N, FIXED> {
+    /// The text without a terminating NUL.
+    pub fn text(&self) -> &str {
+        self.0.trim_end_matches('\0')
+    }
+}
 
 impl<const N: usize, const FIXED: bool> Xdr for Chars<N, FIXED> {
     fn put(&self, e: &mut Enc) {
@@ -396,8 +405,8 @@ impl<const N: usize, const FIXED: bool> Xdr for Chars<N, FIXED> {
             let b = i8::try_from(c).map_err(|_| malformed(format!("char out of range: {c}")))?;
             bytes.push(b as u8);
         }
-        // A fixed array is a C string: it ends at the first NUL.
-        if let Some(end) = bytes.iter().position(|b| *b == 0) {
+        // A fixed array is a C string in a buffer: it ends at the first NUL.
+        if FIXED && let Some(end) = bytes.iter().position(|b| *b == 0) {
             bytes.truncate(end);
         }
         String::from_utf8(bytes)

@@ -351,7 +351,10 @@ impl Session for LoopSession<'_> {
         if let Some(name) = &a.name {
             check_uri(name)?;
         }
-        values::check_flags(a.flags, CONNECT_RO, "virConnectOpen")?;
+        // The client's remote driver sends its own flags: read-only (the
+        // one that matters here), and which socket it chose (the user's,
+        // autostarting a daemon), which this daemon's socket settles.
+        values::check_flags(a.flags, CONNECT_RO | 2 | 4, "virConnectOpen")?;
         let state = lv(self.conn);
         state.opened = true;
         state.read_only = a.flags & CONNECT_RO != 0;

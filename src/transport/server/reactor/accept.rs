@@ -89,16 +89,22 @@ impl Loop {
                 "this socket serves uid {allowed} only; you are uid {}",
                 name(uid)
             );
+            let protocol = l.protocol;
             return refuse(
-                &stream,
-                l.protocol,
+                cx,
+                stream,
+                protocol,
+                now,
                 &Error::new(ErrorCode::OperationDenied, why),
             );
         }
         let Some(uid) = uid else {
+            let protocol = l.protocol;
             return refuse(
-                &stream,
-                l.protocol,
+                cx,
+                stream,
+                protocol,
+                now,
                 &Error::new(ErrorCode::OperationDenied, "the peer's uid is unknown"),
             );
         };
@@ -125,9 +131,12 @@ impl Loop {
             cx.shared
                 .log
                 .warn(&format!("refused a client of uid {uid} (pid {pid}): {why}"));
+            let protocol = l.protocol;
             return refuse(
-                &stream,
-                l.protocol,
+                cx,
+                stream,
+                protocol,
+                now,
                 &Error::new(ErrorCode::LimitExceeded, why),
             );
         }
@@ -166,10 +175,19 @@ impl Loop {
     }
 }
 
+/// How long a refused libvirt client's socket stays open, so that its
+/// first call (already on its way) is not met by a broken pipe, and how
+/// many such sockets are kept at most.
+const LINGER: Duration = Duration::from_secs(1);
+const LINGER_MAX: usize = 64;
+
 /// Sends a refusal on a connection that will not be served, and closes
 /// it: as the reply to its first call (qvirt's hello; libvirt's
-/// AUTH_LIST, which a libvirt client sends first, with serial 0).
-fn refuse(stream: &UnixStream, protocol: Protocol, e: &Error) {
+/// AUTH_LIST, which a libvirt client sends first, with serial 0). A
+/// libvirt client writes its first call before it reads, and a socket
+/// closed under it fails that write with no reason given: its socket
+/// lingers a moment, half closed, so that it reads the reason.
+fn refuse(cx: &mut super::Cx, stream: UnixStream, protocol: Protocol, now: Instant, e: &Error) {
     let frame = match protocol {
         Protocol::Qvirt => {
             let mut frame = Vec::new();
@@ -180,6 +198,13 @@ fn refuse(stream: &UnixStream, protocol: Protocol, e: &Error) {
         Protocol::Libvirt => crate::transport::libvirt::frame::error_reply(66, 0, e),
     };
     let _ = stream.set_nonblocking(true);
-    let _ = (&*stream).write(&frame);
-    let _ = stream.shutdown(std::net::Shutdown::Both);
+    let _ = (&stream).write(&frame);
+    if protocol == Protocol::Libvirt && cx.lingering.len() < LINGER_MAX {
+        let _ = stream.shutdown(std::net::Shutdown::Write);
+        let until = now + LINGER;
+        cx.lingering.push_back((stream, until));
+        cx.next_check = Some(cx.next_check.map_or(until, |t| t.min(until)));
+    } else {
+        let _ = stream.shutdown(std::net::Shutdown::Both);
+    }
 }

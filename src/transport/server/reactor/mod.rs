@@ -106,6 +106,9 @@ pub(super) struct Cx {
     /// Uids over their byte budget (each is logged once per time).
     over_budget: BTreeSet<u32>,
     euid: u32,
+    /// Refused sockets kept open a moment, until then (see
+    /// `accept::refuse`).
+    lingering: std::collections::VecDeque<(UnixStream, Instant)>,
 }
 
 /// The loop.
@@ -201,6 +204,7 @@ impl Loop {
                 next_check: None,
                 over_budget: BTreeSet::new(),
                 euid: nix::unistd::geteuid().as_raw(),
+                lingering: Default::default(),
             },
             conns: HashMap::new(),
             scratch: vec![0; 64 * 1024],

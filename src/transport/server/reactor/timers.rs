@@ -29,6 +29,12 @@ impl Loop {
     /// Acts on the deadlines that have passed, and finds the next.
     pub(super) fn check_deadlines(&mut self, now: Instant) {
         self.cx.next_check = None;
+        while self.cx.lingering.front().is_some_and(|(_, t)| now >= *t) {
+            self.cx.lingering.pop_front();
+        }
+        if let Some((_, t)) = self.cx.lingering.front() {
+            self.cx.next_check = Some(*t);
+        }
         for (i, l) in self.cx.listeners.iter_mut().enumerate() {
             if let Some(l) = l
                 && l.paused_until.is_some_and(|t| now >= t)
