@@ -269,14 +269,16 @@ fn copy(mut from: UnixStream, mut to: UnixStream, calls: Option<Arc<Mutex<Vec<i3
 }
 
 /// The firmware-only VM with a cdrom drive, a NIC and a display: it sits
-/// in the BIOS, starts at once and can be looked at.
+/// in the BIOS, starts at once and can be looked at. The display listens
+/// on a UNIX socket: daemons of tests running side by side would race for
+/// the same free TCP port.
 pub fn firmware_vm(name: &str) -> String {
     format!(
         "<domain type='qemu'><name>{name}</name><memory unit='MiB'>32</memory>\
          <vcpu>1</vcpu><os><type arch='x86_64' machine='pc'>hvm</type></os>\
          <devices><disk type='file' device='cdrom'><target dev='hdc' bus='ide'/><readonly/></disk>\
          <interface type='user'><mac address='52:54:00:12:34:56'/><model type='e1000'/></interface>\
-         <graphics type='vnc' port='-1'/><video><model type='vga'/></video>\
+         <graphics type='vnc'><listen type='socket'/></graphics><video><model type='vga'/></video>\
          <memballoon model='none'/></devices></domain>"
     )
 }

@@ -45,33 +45,56 @@ fn parse_disk(xml: &str) -> Result<Disk> {
 }
 
 /// What in `new` differs from `current` beyond the medium; `None` when
-/// only the medium does. A field the new element leaves out is the
-/// current one (as libvirt reads a device update).
+/// only the medium does. A setting the new element leaves out is the
+/// current one (as libvirt reads a device update); the comparison is of
+/// the whole disk, so a setting this function does not name still counts.
 fn other_change(new: &Disk, current: &Disk) -> Option<&'static str> {
-    fn differs<T: PartialEq>(new: &Option<T>, cur: &Option<T>) -> bool {
-        new.is_some() && new != cur
+    fn keep<T: Clone>(new: &mut Option<T>, cur: &Option<T>) {
+        if new.is_none() {
+            new.clone_from(cur);
+        }
     }
-    if new.device != current.device {
-        Some("device")
-    } else if new.kind != current.kind {
-        Some("type")
-    } else if differs(&new.format, &current.format) {
-        Some("driver type")
-    } else if differs(&new.bus, &current.bus) {
-        Some("target bus")
-    } else if differs(&new.serial, &current.serial) {
-        Some("serial")
-    } else if differs(&new.boot_order, &current.boot_order) {
-        Some("boot order")
-    } else if differs(&new.address, &current.address) {
-        Some("address")
-    } else if new.shareable != current.shareable {
-        Some("shareable")
-    } else if new.readonly && !current.readonly {
-        Some("readonly")
+    let mut merged = new.clone();
+    keep(&mut merged.format, &current.format);
+    keep(&mut merged.bus, &current.bus);
+    keep(&mut merged.removable, &current.removable);
+    keep(&mut merged.serial, &current.serial);
+    keep(&mut merged.boot_order, &current.boot_order);
+    keep(&mut merged.address, &current.address);
+    keep(&mut merged.driver.cache, &current.driver.cache);
+    keep(&mut merged.driver.io, &current.driver.io);
+    keep(&mut merged.driver.discard, &current.driver.discard);
+    keep(
+        &mut merged.driver.detect_zeroes,
+        &current.driver.detect_zeroes,
+    );
+    // A cdrom is read-only whether the element says so or not.
+    if merged.readonly != current.readonly && !merged.readonly {
+        merged.readonly = current.readonly;
+    }
+    merged.source.clone_from(&current.source);
+    if merged == *current {
+        return None;
+    }
+    Some(if merged.device != current.device {
+        "device"
+    } else if merged.kind != current.kind {
+        "type"
+    } else if merged.format != current.format {
+        "driver type"
+    } else if merged.driver != current.driver {
+        "driver options"
+    } else if merged.bus != current.bus {
+        "target bus"
+    } else if merged.readonly != current.readonly {
+        "readonly"
+    } else if merged.shareable != current.shareable {
+        "shareable"
+    } else if merged.address != current.address {
+        "address"
     } else {
-        None
-    }
+        "other settings"
+    })
 }
 
 /// `virDomainUpdateDeviceFlags(dom, xml, flags)`.
