@@ -17,8 +17,7 @@
 //! running; SIGHUP re-reads the config directory.
 
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::net::UnixListener;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -28,6 +27,7 @@ use clap::Parser;
 
 use qvirt::driver::local::LocalDriver;
 use qvirt::sys::fsutil::{check_private_dir, ensure_private_dir};
+use qvirt::transport::embedded::bind_socket;
 use qvirt::transport::instance::{Instance, InstancePaths};
 use qvirt::transport::server::{Limits, Protocol, ServeOptions, Server};
 use qvirt::{Error, ErrorCode, Result};
@@ -56,6 +56,10 @@ struct Args {
     /// Also log to stderr.
     #[arg(long, short = 'f')]
     foreground: bool,
+    /// Put QEMU processes into one CPU group, so that many VMs weigh as
+    /// much as one process (default: on with --system, off otherwise).
+    #[arg(long)]
+    cpu_group: bool,
     /// The most clients served at once on each socket (default 256).
     #[arg(long, default_value_t = 256)]
     max_clients: usize,
@@ -121,6 +125,8 @@ fn run(args: Args) -> Result<()> {
         uri.clone(),
         args.foreground,
     )?);
+    driver.set_cpu_group(args.cpu_group || instance == Instance::System);
+    driver.set_peer_connector(qvirt::connect);
     let log = driver.logger();
     raise_fd_limit(&log, args.max_clients);
     let limits = Limits {
@@ -155,14 +161,14 @@ fn run(args: Args) -> Result<()> {
     // qvirt's sockets, and libvirt's beside them with the same modes and
     // rules.
     let mut listeners = vec![
-        (bind(&paths.socket, 0o600)?, rw.clone(), Protocol::Qvirt),
-        (bind(&paths.libvirt_socket(), 0o600)?, rw, Protocol::Libvirt),
+        (bind_socket(&paths.socket, 0o600)?, rw.clone(), Protocol::Qvirt),
+        (bind_socket(&paths.libvirt_socket(), 0o600)?, rw, Protocol::Libvirt),
     ];
     if let Some(socket_ro) = &paths.socket_ro {
-        listeners.push((bind(socket_ro, 0o666)?, ro.clone(), Protocol::Qvirt));
+        listeners.push((bind_socket(socket_ro, 0o666)?, ro.clone(), Protocol::Qvirt));
     }
     if let Some(socket_ro) = paths.libvirt_socket_ro() {
-        listeners.push((bind(&socket_ro, 0o666)?, ro, Protocol::Libvirt));
+        listeners.push((bind_socket(&socket_ro, 0o666)?, ro, Protocol::Libvirt));
     }
     for (listener, options, protocol) in listeners {
         server.listen_protocol(listener, options, protocol)?;
@@ -257,37 +263,4 @@ fn prepare_socket_dir(instance: &Instance, paths: &InstancePaths) -> Result<()> 
         }
         _ => ensure_private_dir(dir),
     }
-}
-
-/// Binds a listening socket at `path` with `mode`. An old socket file is
-/// removed first (the lock we hold proves no daemon uses it); anything
-/// else in its place is refused, never followed.
-fn bind(path: &Path, mode: u32) -> Result<UnixListener> {
-    match std::fs::symlink_metadata(path) {
-        Ok(meta) => {
-            use std::os::unix::fs::FileTypeExt;
-            if !meta.file_type().is_socket() {
-                return Err(Error::new(
-                    ErrorCode::OperationDenied,
-                    format!(
-                        "{} exists and is not a socket; refusing to replace it",
-                        path.display()
-                    ),
-                ));
-            }
-            std::fs::remove_file(path).map_err(|e| {
-                Error::io(
-                    format!("cannot remove the old socket {}", path.display()),
-                    e,
-                )
-            })?;
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(Error::io(format!("cannot inspect {}", path.display()), e)),
-    }
-    let listener = UnixListener::bind(path)
-        .map_err(|e| Error::io(format!("cannot listen on {}", path.display()), e))?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-        .map_err(|e| Error::io(format!("cannot set the mode of {}", path.display()), e))?;
-    Ok(listener)
 }

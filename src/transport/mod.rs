@@ -7,6 +7,7 @@
 
 pub mod client;
 pub mod dispatch;
+pub mod embedded;
 #[cfg(any(fuzzing, test))]
 pub mod fuzzing;
 pub mod instance;
