@@ -161,8 +161,16 @@ fn run(args: Args) -> Result<()> {
     // qvirt's sockets, and libvirt's beside them with the same modes and
     // rules.
     let mut listeners = vec![
-        (bind_socket(&paths.socket, 0o600)?, rw.clone(), Protocol::Qvirt),
-        (bind_socket(&paths.libvirt_socket(), 0o600)?, rw, Protocol::Libvirt),
+        (
+            bind_socket(&paths.socket, 0o600)?,
+            rw.clone(),
+            Protocol::Qvirt,
+        ),
+        (
+            bind_socket(&paths.libvirt_socket(), 0o600)?,
+            rw,
+            Protocol::Libvirt,
+        ),
     ];
     if let Some(socket_ro) = &paths.socket_ro {
         listeners.push((bind_socket(socket_ro, 0o666)?, ro.clone(), Protocol::Qvirt));

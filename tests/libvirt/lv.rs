@@ -289,3 +289,28 @@ pub fn write_file(dir: &Path, name: &str, text: &str) -> PathBuf {
     std::fs::write(&p, text).expect("write a test file");
     p
 }
+
+/// The Linux test guest's directory (built once by `build-guest.sh`).
+pub fn guest_dir() -> PathBuf {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/guest/build-guest.sh");
+    let out = Command::new(&script).output().expect("run build-guest.sh");
+    assert!(out.status.success(), "build-guest.sh failed: {out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    PathBuf::from(text.lines().last().expect("the guest directory").trim())
+}
+
+/// The Linux guest: it prints `QVIRT-GUEST-READY` on its serial console
+/// and powers off on the ACPI button.
+pub fn linux_vm(name: &str) -> String {
+    let g = guest_dir();
+    format!(
+        "<domain type='qemu'><name>{name}</name><memory unit='MiB'>128</memory><vcpu>1</vcpu>\
+         <os><type arch='x86_64' machine='pc'>hvm</type><kernel>{}</kernel><initrd>{}</initrd>\
+         <cmdline>console=ttyS0 quiet no_timer_check</cmdline></os><features><acpi/></features>\
+         <devices><serial type='pty'><target port='0'/></serial>\
+         <console type='pty'><target type='serial' port='0'/></console>\
+         <memballoon model='none'/></devices></domain>",
+        g.join("vmlinux").display(),
+        g.join("initrd.img").display()
+    )
+}
