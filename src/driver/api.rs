@@ -533,6 +533,40 @@ pub trait ConsoleStream: Send {
     }
 }
 
+/// What [`Driver::domain_capabilities`] describes; `None` fields take
+/// the defaults (the emulator found for the architecture, the host's
+/// architecture, the emulator's default machine, `kvm` when usable else
+/// `qemu`).
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DomainCapsQuery {
+    /// The emulator binary.
+    pub emulator: Option<PathBuf>,
+    /// The guest architecture (`x86_64`).
+    pub arch: Option<String>,
+    /// The machine type (`pc`, `q35`).
+    pub machine: Option<String>,
+    /// The domain type (`kvm`, `qemu`).
+    pub virt_type: Option<String>,
+}
+
+impl DomainCapsQuery {
+    /// A query with the given fields.
+    pub fn new(
+        emulator: Option<PathBuf>,
+        arch: Option<String>,
+        machine: Option<String>,
+        virt_type: Option<String>,
+    ) -> DomainCapsQuery {
+        DomainCapsQuery {
+            emulator,
+            arch,
+            machine,
+            virt_type,
+        }
+    }
+}
+
 /// The qvirt API. Object-safe and shared across threads; every method
 /// blocks until done. Methods that act on a domain take the [`Domain`]
 /// a lookup returned and document the states they accept; a call in any
@@ -546,6 +580,17 @@ pub trait Driver: Send + Sync {
     fn node_info(&self) -> Result<NodeInfo>;
     /// The capabilities document (libvirt's `<capabilities>` subset).
     fn capabilities(&self) -> Result<String>;
+    /// The domain capabilities document (libvirt's
+    /// `<domainCapabilities>`) of the emulator, architecture, machine and
+    /// domain type given (`None`: the defaults): what a definition for
+    /// them may ask for. The default is `NoSupport`.
+    fn domain_capabilities(&self, query: &DomainCapsQuery) -> Result<String> {
+        let _ = query;
+        Err(super::error::Error::new(
+            super::error::ErrorCode::NoSupport,
+            "this connection cannot describe domain capabilities",
+        ))
+    }
 
     /// The domains `filter` selects, sorted by name.
     fn list(&self, filter: ListFilter) -> Result<Vec<DomainSummary>>;

@@ -11,6 +11,7 @@ pub mod embedded;
 #[cfg(any(fuzzing, test))]
 pub mod fuzzing;
 pub mod instance;
+pub mod libvirt;
 pub mod procedures;
 pub mod server;
 mod spin;
