@@ -114,6 +114,67 @@ impl RawQemu {
     }
 }
 
+/// A QEMU of [`RawQemu::spawn`]: the process and its monitor; killed and
+/// reaped when dropped.
+pub struct RawRun {
+    guard: Guard,
+    /// Its QMP monitor, ready for commands.
+    pub qmp: Qmp,
+}
+
+impl RawRun {
+    /// SIGTERM, then reaped.
+    pub fn stop(mut self) -> Result<()> {
+        if let Some(mut child) = self.guard.0.take() {
+            nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(child.id() as i32),
+                nix::sys::signal::Signal::SIGTERM,
+            )
+            .map_err(|e| Error::io("cannot signal QEMU", e.into()))?;
+            child
+                .wait()
+                .map_err(|e| Error::io("cannot wait for QEMU", e))?;
+        }
+        Ok(())
+    }
+}
+
+impl RawQemu {
+    /// Starts the command line (with `extra` arguments after it) and
+    /// connects its monitor; the vCPUs are still stopped (`-S`).
+    pub fn spawn(&self, extra: &[&str]) -> Result<RawRun> {
+        let _ = fs::remove_file(&self.paths.qmp_socket);
+        let log = File::create(self.dir.join("qemu.log"))
+            .map_err(|e| Error::io("cannot create the raw QEMU log", e))?;
+        let t0 = Instant::now();
+        let child = Command::new(&self.argv[0])
+            .args(&self.argv[1..])
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .map_err(|e| Error::io(format!("cannot run {:?}", self.argv[0]), e))?;
+        let mut guard = Guard(Some(child));
+        let qmp = {
+            let child = guard.0.as_mut().expect("just spawned");
+            Qmp::connect_watching(
+                &self.paths.qmp_socket,
+                t0 + Duration::from_secs(30),
+                || match child.try_wait() {
+                    Ok(Some(status)) => Some(Error::new(
+                        ErrorCode::QemuFailed,
+                        format!("QEMU exited ({status}); see {}", self.dir.display()),
+                    )),
+                    _ => None,
+                },
+                |_| {},
+            )?
+        };
+        Ok(RawRun { guard, qmp })
+    }
+}
+
 impl Drop for RawQemu {
     fn drop(&mut self) {
         let _ = fs::remove_dir_all(&self.dir);

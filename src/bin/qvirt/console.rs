@@ -138,6 +138,9 @@ struct Relay<'a> {
     answer: Duration,
 }
 
+/// How long the console must be quiet for its backlog to be over.
+const BACKLOG_QUIET: Duration = Duration::from_millis(150);
+
 impl Relay<'_> {
     /// Relays until Ctrl+] (terminal), until output stops after stdin ended
     /// (pipe), or until a signal or an error.
@@ -150,6 +153,18 @@ impl Relay<'_> {
         let mut answered = true;
         let (mut sent_lines, mut seen_lines) = (0usize, 0usize);
         let mut buf = [0u8; 4096];
+        // With piped input, what the guest wrote before this console
+        // opened (kept for the next reader) is shown first and not taken
+        // for an answer to the input.
+        if !self.tty {
+            loop {
+                let backlog = stream.read(BACKLOG_QUIET)?;
+                if backlog.is_empty() {
+                    break;
+                }
+                write_bytes(&backlog)?;
+            }
+        }
         loop {
             let mut fds = Vec::with_capacity(2);
             if stdin_open {

@@ -374,6 +374,9 @@ fn wait_outgoing(
     let mut moved = 0;
     let mut cancelled = false;
     let mut suspended = false;
+    // `query-migrate` may say pre-switchover once more after the continue
+    // was sent: the switchover is let through once.
+    let mut continued = false;
     let mut pause = Duration::from_micros(500);
     loop {
         if job.aborted() && !cancelled {
@@ -423,7 +426,8 @@ fn wait_outgoing(
         }
         match info.get("status").and_then(Value::as_str) {
             Some("completed") => return Ok(()),
-            Some("pre-switchover") if !cancelled => {
+            Some("pre-switchover") if !cancelled && !continued => {
+                continued = true;
                 // The guest is paused: the mirrors' last writes land, and
                 // the copy there is the disk as the guest left it.
                 storage_copy::complete_mirrors(qmp, mirrors)?;
