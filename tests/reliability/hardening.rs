@@ -610,3 +610,28 @@ fn directories_swapped_for_links_after_open_are_not_followed() {
 fn process_alive_named(name: &str) -> bool {
     !qemus_of(name).is_empty()
 }
+
+#[test]
+fn a_vnc_listen_address_unix_is_refused_not_a_socket_in_the_cwd() {
+    let dir = TestDir::new("vncunix");
+    let d = LocalDriver::open_embedded(&dir.path).unwrap();
+    let dom = d
+        .define_xml(&small_vm_xml(
+            "vu",
+            "",
+            "<graphics type='vnc' port='5977' listen='unix'/>",
+        ))
+        .unwrap();
+    let cwd = std::env::current_dir().unwrap();
+    let e = d.start(&dom).expect_err("listen='unix' is not a host");
+    assert!(e.message.contains("'unix'"), "{e}");
+    assert_eq!(d.info(&dom).unwrap().state, DomainState::Shutoff);
+    assert!(qemus_of("vu").is_empty(), "no QEMU left");
+    for name in ["77", "5977"] {
+        assert!(
+            !cwd.join(name).exists(),
+            "a socket {name} in {}",
+            cwd.display()
+        );
+    }
+}
