@@ -1070,3 +1070,35 @@ fn resource_and_statistics_verbs_speak_as_virsh() {
     let err = root.fails(&["attach-disk", "r", "/tmp/x.img", "vdb", "--live"]);
     assert!(err.contains("not built yet"), "{err}");
 }
+
+#[test]
+fn virsh_flags_of_daily_verbs() {
+    let root = Root::new("flags");
+    let file = root.file("f.xml", &firmware_xml("f", true));
+    root.ok(&["define", &file]);
+    // start --console: started, then the console (stdin ends at once).
+    let out = root.ok(&["start", "f", "--console"]);
+    assert!(out.starts_with("Domain 'f' started\n"), "{out}");
+    assert_eq!(root.ok(&["domstate", "f"]), "running\n");
+    root.ok(&["console", "f", "--devname", "serial0"]);
+    let err = root.fails(&["console", "f", "--devname", "serial1"]);
+    assert!(err.contains("serial0"), "{err}");
+    let err = root.fails(&["shutdown", "f", "--mode", "agent"]);
+    assert!(err.contains("not built yet"), "{err}");
+    let err = root.fails(&["shutdown", "f", "--mode", "bogus"]);
+    assert!(err.contains("acpi or agent"), "{err}");
+    root.ok(&["shutdown", "f", "--mode", "acpi"]);
+    let err = root.fails(&["dumpxml", "f", "--xpath", "//name"]);
+    assert!(err.contains("xmllint"), "{err}");
+    // undefine --managed-save removes the image with the definition.
+    root.ok(&["destroy", "f"]);
+    root.ok(&["start", "f"]);
+    root.ok(&["managedsave", "f"]);
+    assert!(root.dir.join("save/f.save").exists());
+    let err = root.fails(&["start", "f", "--paused"]);
+    assert!(err.contains("not built yet"), "{err}");
+    root.fails(&["undefine", "f", "--remove-all-storage"]);
+    root.ok(&["undefine", "f", "--managed-save"]);
+    assert!(!root.dir.join("save/f.save").exists());
+    assert_eq!(rows(&root.ok(&["list", "--all"])), []);
+}

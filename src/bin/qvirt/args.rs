@@ -308,6 +308,12 @@ pub enum Command {
         /// Keep the TPM state.
         #[arg(long)]
         keep_tpm: bool,
+        /// Also remove the managed save image.
+        #[arg(long)]
+        managed_save: bool,
+        /// Also remove the disks (not built yet: says why).
+        #[arg(long)]
+        remove_all_storage: bool,
     },
     /// Create and start a transient domain from an XML file.
     Create {
@@ -315,7 +321,19 @@ pub enum Command {
         file: PathBuf,
     },
     /// Start a defined domain.
-    Start(DomArg),
+    Start {
+        #[command(flatten)]
+        dom: DomArg,
+        /// Attach to its serial console once it runs.
+        #[arg(long)]
+        console: bool,
+        /// Leave it paused (not built yet: says why).
+        #[arg(long)]
+        paused: bool,
+        /// Destroy it when this connection ends (not built yet: says why).
+        #[arg(long)]
+        autodestroy: bool,
+    },
     /// Ask a domain's guest to power off (ACPI).
     Shutdown {
         #[command(flatten)]
@@ -326,6 +344,10 @@ pub enum Command {
         /// Seconds to wait (implies --wait). Default: 300 with --wait.
         #[arg(long, value_name = "SECONDS")]
         timeout: Option<u64>,
+        /// How to ask: `acpi` (the power button, the default); `agent`
+        /// (the guest agent) is not built yet.
+        #[arg(long, value_name = "MODE")]
+        mode: Option<String>,
     },
     /// Stop a domain at once.
     Destroy(DomArg),
@@ -464,6 +486,10 @@ pub enum Command {
         /// connection.
         #[arg(long)]
         security_info: bool,
+        /// Print only what an XPath expression selects (not built yet:
+        /// says why).
+        #[arg(long, value_name = "EXPRESSION")]
+        xpath: Option<String>,
     },
     /// Print the VNC display of a running domain (`127.0.0.1:0`).
     #[command(name = "vncdisplay")]
@@ -503,6 +529,10 @@ pub enum Command {
         /// many seconds for the guest to answer the last input.
         #[arg(long, value_name = "SECONDS", default_value_t = 10)]
         answer_timeout: u64,
+        /// The console device: `serial0` or `console0` (the first serial
+        /// port, the only one qvirt connects).
+        #[arg(long, value_name = "NAME")]
+        devname: Option<String>,
     },
     /// Print domain lifecycle events as they happen.
     Event {

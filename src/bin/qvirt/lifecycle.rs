@@ -32,8 +32,19 @@ pub fn run(ctx: &mut Ctx, command: Command) -> Result<()> {
             keep_nvram,
             tpm,
             keep_tpm,
+            managed_save,
+            remove_all_storage,
         } => {
+            if remove_all_storage {
+                return Err(Error::new(
+                    ErrorCode::NoSupport,
+                    "undefine --remove-all-storage is not built yet; remove the disk files after the undefine",
+                ));
+            }
             let dom = ctx.domain(&d.domain)?;
+            if managed_save && ctx.driver()?.info(&dom)?.managed_save {
+                ctx.driver()?.managed_save_remove(&dom)?;
+            }
             let flags = qvirt::driver::UndefineFlags {
                 nvram,
                 keep_nvram,
@@ -43,12 +54,46 @@ pub fn run(ctx: &mut Ctx, command: Command) -> Result<()> {
             ctx.driver()?.undefine_flags(&dom, flags)?;
             outln!("Domain '{}' has been undefined", dom.name)
         }
-        Command::Start(d) => {
+        Command::Start {
+            dom: d,
+            paused,
+            autodestroy,
+            console: _,
+        } => {
+            if paused || autodestroy {
+                return Err(Error::new(
+                    ErrorCode::NoSupport,
+                    format!(
+                        "start --{} is not built yet; start it, then suspend it (or destroy it) yourself",
+                        if paused { "paused" } else { "autodestroy" }
+                    ),
+                ));
+            }
             let dom = ctx.domain(&d.domain)?;
             let dom = ctx.driver()?.start(&dom)?;
             outln!("Domain '{}' started", dom.name)
         }
-        Command::Shutdown { dom, wait, timeout } => {
+        Command::Shutdown {
+            dom,
+            wait,
+            timeout,
+            mode,
+        } => {
+            match mode.as_deref() {
+                None | Some("acpi") => {}
+                Some("agent") => {
+                    return Err(Error::new(
+                        ErrorCode::NoSupport,
+                        "shutdown --mode agent is not built yet; the default (acpi) presses the power button",
+                    ));
+                }
+                Some(other) => {
+                    return Err(Error::new(
+                        ErrorCode::InvalidArgument,
+                        format!("unknown shutdown mode '{other}': acpi or agent"),
+                    ));
+                }
+            }
             let d = ctx.domain(&dom.domain)?;
             let wait = match (wait, timeout) {
                 (_, Some(secs)) => Some(Duration::from_secs(secs)),

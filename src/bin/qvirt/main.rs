@@ -84,7 +84,9 @@ fn main() -> ExitCode {
     // that would kill the process are blocked here, before any thread
     // exists, and read from a signalfd by the console loop instead.
     let signals = match &cli.command {
-        Command::Console { .. } if std::io::stdin().is_terminal() => {
+        Command::Console { .. } | Command::Start { console: true, .. }
+            if std::io::stdin().is_terminal() =>
+        {
             match console::block_signals() {
                 Ok(fd) => Some(fd),
                 Err(e) => return fail(&e, &[]),
@@ -136,6 +138,20 @@ fn fail(e: &Error, uris: &[&str]) -> ExitCode {
 /// saying why and what to do instead.
 fn unbuilt(why: &str) -> Error {
     Error::new(ErrorCode::NoSupport, why)
+}
+
+/// The console devices there are: the first serial port, by virsh's
+/// names for it.
+fn check_devname(devname: Option<&str>) -> Result<()> {
+    match devname {
+        None | Some("serial0") | Some("console0") => Ok(()),
+        Some(other) => Err(Error::new(
+            ErrorCode::NoSupport,
+            format!(
+                "console device '{other}' is not offered: qvirt connects the first serial port (serial0, also console0)"
+            ),
+        )),
+    }
 }
 
 /// Runs one verb.
@@ -266,10 +282,14 @@ fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Re
         Command::DomId(d) => query::domid(ctx, &d.domain),
         Command::DomUuid(d) => query::domuuid(ctx, &d.domain),
         Command::DomName(d) => query::domname(ctx, &d.domain),
+        Command::DumpXml { xpath: Some(_), .. } => Err(unbuilt(
+            "dumpxml --xpath is not built yet; pipe dumpxml into `xmllint --xpath EXPRESSION -`",
+        )),
         Command::DumpXml {
             dom,
             inactive,
             security_info,
+            xpath: None,
         } => query::dumpxml(ctx, &dom.domain, inactive, security_info),
         Command::VncDisplay { dom, json } => query::vncdisplay(ctx, &dom.domain, json),
         Command::NodeInfo { json } => query::nodeinfo(ctx, json),
@@ -281,7 +301,22 @@ fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Re
             force,
             drain_ms,
             answer_timeout,
-        } => console::run(ctx, &dom.domain, force, drain_ms, answer_timeout, signals),
+            devname,
+        } => {
+            check_devname(devname.as_deref())?;
+            console::run(ctx, &dom.domain, force, drain_ms, answer_timeout, signals)
+        }
+        Command::Start {
+            console: true,
+            paused: false,
+            autodestroy: false,
+            dom,
+        } => {
+            let d = ctx.domain(&dom.domain)?;
+            let d = ctx.driver()?.start(&d)?;
+            outln!("Domain '{}' started", d.name)?;
+            console::run(ctx, &d.name, false, 1000, 10, signals)
+        }
         Command::Event {
             domain,
             event,
