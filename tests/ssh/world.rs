@@ -258,7 +258,7 @@ impl World {
             &format!(
                 "Host *\n  IdentitiesOnly yes\n  IdentityAgent none\n  \
                  GlobalKnownHostsFile /dev/null\n  UserKnownHostsFile {dir}/known_hosts\n  \
-                 StrictHostKeyChecking yes\n  UpdateHostKeys no\n  LogLevel ERROR\n"
+                 StrictHostKeyChecking yes\n  UpdateHostKeys no\n"
             ),
             0o644,
         );
@@ -372,7 +372,7 @@ impl World {
     }
 
     /// Starts `qvirtd --system` in host B and waits for its sockets.
-    pub fn start_system_daemon(&self) -> Child {
+    pub fn start_system_daemon(&self) -> Process {
         let log = std::fs::File::create(self.dir.join("qvirtd-system.stderr")).unwrap();
         let mut child = self
             .in_b(QVIRTD)
@@ -397,7 +397,29 @@ impl World {
                 sock.exists().then_some(())
             },
         );
-        child
+        Process(child)
+    }
+}
+
+/// A child process, killed and reaped on drop if it still runs.
+pub struct Process(pub Child);
+
+impl Process {
+    /// Its pid.
+    pub fn pid(&self) -> i32 {
+        self.0.id() as i32
+    }
+
+    /// Kills it (SIGKILL) and reaps it.
+    pub fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.kill();
     }
 }
 

@@ -18,6 +18,9 @@ pub(super) struct ReadSide {
     pub greeted: bool,
 }
 
+/// Why a connection ended when the peer closed it between frames.
+pub(super) const PEER_CLOSED: &str = "the daemon closed the connection";
+
 /// How many of a peer's first bytes an error shows.
 const SHOWN: usize = 64;
 
@@ -123,7 +126,7 @@ impl ReadSide {
                     let why = if self.pending.end > self.pending.start {
                         "the connection ended inside a frame"
                     } else {
-                        "the daemon closed the connection"
+                        PEER_CLOSED
                     };
                     return Err(protocol(why.to_string()));
                 }

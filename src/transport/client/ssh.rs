@@ -245,6 +245,11 @@ impl Tunnel {
         let status = self.exit_status(Some(deadline));
         let mut msg = why.1;
         let code = match status {
+            // The stream's end was ssh's: say so instead.
+            Some(s) if msg == super::read::PEER_CLOSED => {
+                msg = format!("ssh to {} {}", self.host, describe(s));
+                ErrorCode::Io
+            }
             Some(s) => {
                 msg.push_str(&format!("; ssh to {} {}", self.host, describe(s)));
                 ErrorCode::Io
@@ -510,11 +515,14 @@ mod tests {
         let (sock, tunnel) = Tunnel::spawn(&t).unwrap();
         let mut buf = [0u8; 16];
         assert_eq!((&sock).read(&mut buf).unwrap(), 0, "the stream ends");
-        let (code, msg) = tunnel.explain((ErrorCode::Protocol, "ended".into()));
+        let (code, msg) = tunnel.explain((
+            ErrorCode::Protocol,
+            crate::transport::client::read::PEER_CLOSED.into(),
+        ));
         assert_eq!(code, ErrorCode::Io, "{msg}");
         assert_eq!(
             msg,
-            "ended; ssh to h exited with status 255, saying: tester@h: Permission denied (publickey)."
+            "ssh to h exited with status 255, saying: tester@h: Permission denied (publickey)."
         );
         tunnel.close();
         std::fs::remove_dir_all(&dir).unwrap();
