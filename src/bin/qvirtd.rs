@@ -3,6 +3,9 @@
 //! `--session` serves one user (XDG directories, a 0700 socket directory,
 //! the peer's uid checked on every connection); `--system` serves the
 //! host (root on `qvirt-sock`, anyone read-only on `qvirt-sock-ro`);
+//! beside each of qvirt's sockets, one of libvirt's RPC protocol
+//! (`libvirt-sock`, `libvirt-sock-ro`) with the same mode and rules, so
+//! that virsh, python3-libvirt and virt-install drive the same domains;
 //! `--root DIR` serves the embedded layout of DIR (with
 //! `--read-only-socket`, also a read-only socket for every uid beside
 //! it, as the system instance has). The daemon holds the state
@@ -34,7 +37,7 @@ use qvirt::driver::uri::Proto;
 use qvirt::sys::fsutil::{check_private_dir, ensure_private_dir};
 use qvirt::transport::embedded::bind_socket;
 use qvirt::transport::instance::{Instance, InstancePaths};
-use qvirt::transport::server::{Limits, ServeOptions, Server};
+use qvirt::transport::server::{Limits, Protocol, ServeOptions, Server};
 use qvirt::{Error, ErrorCode, Result};
 
 /// The qvirt daemon.
@@ -61,6 +64,10 @@ struct Args {
     /// Also log to stderr.
     #[arg(long, short = 'f')]
     foreground: bool,
+    /// Put QEMU processes into one CPU group, so that many VMs weigh as
+    /// much as one process (default: on with --system, off otherwise).
+    #[arg(long)]
+    cpu_group: bool,
     /// The most clients served at once on each socket (default 256).
     #[arg(long, default_value_t = 256)]
     max_clients: usize,
@@ -94,6 +101,15 @@ struct Args {
         default_value = "qvirt"
     )]
     proto: String,
+    /// Seconds a libvirt client that asked for keepalive may stay silent
+    /// before it is sent a keepalive request (libvirtd's
+    /// keepalive_interval; default 5; 0 sends none).
+    #[arg(long, value_name = "S", default_value_t = 5)]
+    keepalive_interval: u64,
+    /// Keepalive requests such a client may leave unanswered before it is
+    /// disconnected (libvirtd's keepalive_count; default 5).
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    keepalive_count: u32,
 }
 
 /// libvirt's `virt-ssh-helper`, as this program when installed under
@@ -159,11 +175,15 @@ fn run(args: Args) -> Result<()> {
         uri.clone(),
         args.foreground,
     )?);
+    driver.set_cpu_group(args.cpu_group || instance == Instance::System);
+    driver.set_peer_connector(qvirt::connect);
     let log = driver.logger();
     raise_fd_limit(&log, args.max_clients);
     let limits = Limits {
         max_clients_per_uid: args.max_clients_per_uid,
         max_bytes_per_uid: args.max_bytes_per_uid,
+        keepalive_interval: Duration::from_secs(args.keepalive_interval),
+        keepalive_count: args.keepalive_count,
         ..Limits::default()
     };
     let server = Server::with_limits(driver.clone(), log.clone(), limits)?;
@@ -178,26 +198,38 @@ fn run(args: Args) -> Result<()> {
         .map_err(|e| Error::io("cannot install a signal handler", e))?;
 
     let uid = nix::unistd::geteuid().as_raw();
-    let mut listeners = vec![(
-        bind_socket(&paths.socket, 0o600)?,
-        ServeOptions {
-            read_only: false,
-            allowed_uid: Some(uid),
-            max_clients: args.max_clients,
-        },
-    )];
-    if let Some(ro) = &paths.socket_ro {
-        listeners.push((
-            bind_socket(ro, 0o666)?,
-            ServeOptions {
-                read_only: true,
-                allowed_uid: None,
-                max_clients: args.max_clients,
-            },
-        ));
+    let rw = ServeOptions {
+        read_only: false,
+        allowed_uid: Some(uid),
+        max_clients: args.max_clients,
+    };
+    let ro = ServeOptions {
+        read_only: true,
+        allowed_uid: None,
+        max_clients: args.max_clients,
+    };
+    // qvirt's sockets, and libvirt's beside them with the same modes and
+    // rules.
+    let mut listeners = vec![
+        (
+            bind_socket(&paths.socket, 0o600)?,
+            rw.clone(),
+            Protocol::Qvirt,
+        ),
+        (
+            bind_socket(&paths.libvirt_socket(), 0o600)?,
+            rw,
+            Protocol::Libvirt,
+        ),
+    ];
+    if let Some(socket_ro) = &paths.socket_ro {
+        listeners.push((bind_socket(socket_ro, 0o666)?, ro.clone(), Protocol::Qvirt));
     }
-    for (listener, options) in listeners {
-        server.listen(listener, options)?;
+    if let Some(socket_ro) = paths.libvirt_socket_ro() {
+        listeners.push((bind_socket(&socket_ro, 0o666)?, ro, Protocol::Libvirt));
+    }
+    for (listener, options, protocol) in listeners {
+        server.listen_protocol(listener, options, protocol)?;
     }
     log.info(&format!(
         "qvirtd {} serving {uri} on {}",
@@ -239,7 +271,11 @@ fn run(args: Args) -> Result<()> {
     server.stop();
     let _ = autostart.join();
     let _ = std::fs::remove_file(&paths.socket);
+    let _ = std::fs::remove_file(paths.libvirt_socket());
     if let Some(ro) = &paths.socket_ro {
+        let _ = std::fs::remove_file(ro);
+    }
+    if let Some(ro) = paths.libvirt_socket_ro() {
         let _ = std::fs::remove_file(ro);
     }
     Ok(())

@@ -12,6 +12,7 @@ pub mod embedded;
 #[cfg(any(fuzzing, test))]
 pub mod fuzzing;
 pub mod instance;
+pub mod libvirt;
 pub mod procedures;
 pub mod proxy;
 pub mod server;
