@@ -308,6 +308,21 @@ impl World {
         });
     }
 
+    /// Host A's network namespace (for `ip netns exec`).
+    pub fn a_netns(&self) -> &str {
+        &self.a
+    }
+
+    /// Whether `pid` runs in host A's network namespace.
+    pub fn in_a(&self, pid: i32) -> bool {
+        netns_pids(&self.a).contains(&pid)
+    }
+
+    /// Whether `pid` runs in host B's network namespace.
+    pub fn in_b_net(&self, pid: i32) -> bool {
+        netns_pids(&self.b).contains(&pid)
+    }
+
     /// The pid of sshd in host B, whose namespaces `in_b` enters.
     pub fn sshd_pid(&self) -> i32 {
         self.sshd.as_ref().expect("sshd runs").id() as i32

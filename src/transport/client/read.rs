@@ -122,18 +122,26 @@ impl ReadSide {
                 .spinner
                 .recv(&self.socket, self.pending.room(), deadline)
             {
-                Ok(Some(0)) => {
-                    let why = if self.pending.end > self.pending.start {
-                        "the connection ended inside a frame"
-                    } else {
-                        PEER_CLOSED
-                    };
-                    return Err(protocol(why.to_string()));
+                Ok(Some(0)) => return Err(protocol(self.end_of_stream().to_string())),
+                // A reset is an end too: the peer closed with our call
+                // still unread (an ssh that exited before reading it).
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+                    return Err(protocol(self.end_of_stream().to_string()));
                 }
                 Ok(Some(n)) => self.pending.end += n,
                 Ok(None) => return Ok(Vec::new()),
                 Err(e) => return Err(protocol(format!("cannot read from the connection: {e}"))),
             }
+        }
+    }
+
+    /// Why the stream ended where it did: inside a frame, or between
+    /// frames (the peer closed the connection).
+    fn end_of_stream(&self) -> &'static str {
+        if self.pending.end > self.pending.start {
+            "the connection ended inside a frame"
+        } else {
+            PEER_CLOSED
         }
     }
 }
