@@ -19,6 +19,9 @@ mod support;
 #[path = "ssh/migration.rs"]
 mod migration;
 
+#[path = "ssh/cli.rs"]
+mod cli;
+
 use std::io::{Read, Write};
 use std::os::unix::net::UnixListener;
 use std::path::PathBuf;
