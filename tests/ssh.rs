@@ -22,16 +22,17 @@ mod migration;
 #[path = "ssh/cli.rs"]
 mod cli;
 
-use std::io::{Read, Write};
-use std::os::unix::net::UnixListener;
+#[path = "ssh/virsh.rs"]
+mod virsh;
+
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, OnceLock, mpsc};
 use std::time::{Duration, Instant};
 
 use qvirt::driver::{EventKind, ListFilter, ShutdownOptions};
 use qvirt::{Driver, Error, ErrorCode};
-use world::{B_ADDR, Options, TESTER_UID, World, wait_for};
+use world::{Options, TESTER_UID, World, wait_for};
 
 /// A firmware-only VM: no disk, it sits in the BIOS (and ignores the
 /// ACPI power button) and starts at once.
@@ -426,79 +427,4 @@ fn console_and_events_over_ssh() {
     while console.read(Duration::from_secs(1)).is_ok() {
         assert!(Instant::now() < deadline, "the console did not end");
     }
-}
-
-/// libvirt's command for its ssh transport in the default proxy mode
-/// ("auto"), as `virNetClientSSHHelperCommand` builds it for `uri`.
-fn libvirt_helper_command(uri: &str, readonly: bool) -> String {
-    let nc = "if 'nc' -q 2>&1 | grep \"requires an argument\" >/dev/null 2>&1; then ARG=-q0;\
-              else ARG=;fi;'nc' $ARG -U /var/run/libvirt/libvirt-sock";
-    let helper = format!(
-        "virt-ssh-helper{}'{uri}'",
-        if readonly { " -r " } else { " " }
-    );
-    format!(
-        "sh -c 'which virt-ssh-helper 1>/dev/null 2>&1; if test $? = 0; then     {helper}; else    {nc}; fi'"
-    )
-}
-
-#[test]
-fn libvirts_ssh_helper_command_reaches_the_libvirt_socket() {
-    let w = World::new("helper");
-    // qvirt's libvirt sockets of the system instance on host B: here,
-    // listeners that answer what they read, reversed.
-    let run = w.on_b("/run/qvirt");
-    std::fs::create_dir_all(&run).unwrap();
-    let mut answered = Vec::new();
-    for (name, user, readonly) in [
-        ("libvirt-sock", "root", false),
-        ("libvirt-sock-ro", "tester", false),
-        ("libvirt-sock-ro", "root", true),
-    ] {
-        let _ = std::fs::remove_file(run.join(name));
-        let listener = UnixListener::bind(run.join(name)).unwrap();
-        std::fs::set_permissions(
-            run.join(name),
-            std::os::unix::fs::PermissionsExt::from_mode(0o666),
-        )
-        .unwrap();
-        let server = std::thread::spawn(move || {
-            let (mut s, _) = listener.accept().unwrap();
-            let mut buf = [0u8; 5];
-            s.read_exact(&mut buf).unwrap();
-            buf.reverse();
-            s.write_all(&buf).unwrap();
-        });
-        let mut ssh = Command::new(w.dir.join("ssh"))
-            .args(["-i", &w.dir.join("id").display().to_string()])
-            .args(["-T", "-e", "none", "-o", "BatchMode=yes", "--"])
-            .arg(format!("{user}@{B_ADDR}"))
-            .arg(libvirt_helper_command("qemu:///system", readonly))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        ssh.stdin.as_mut().unwrap().write_all(b"hello").unwrap();
-        let mut got = [0u8; 5];
-        ssh.stdout.as_mut().unwrap().read_exact(&mut got).unwrap();
-        assert_eq!(&got, b"olleh", "{name} as {user}");
-        bounded("the listener", Duration::from_secs(30), move || {
-            server.join().unwrap()
-        });
-        drop(ssh.stdin.take());
-        let out = ssh.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        answered.push(name);
-    }
-    assert_eq!(answered.len(), 3);
-    // qvirt's client refuses to speak qvirt's protocol to libvirt's.
-    let err = qvirt::connect(&w.uri("root", "system", "proto=libvirt"))
-        .map(drop)
-        .unwrap_err();
-    assert_eq!(err.code, ErrorCode::InvalidArgument, "{err}");
 }
