@@ -428,3 +428,35 @@ fn console_and_events_over_ssh() {
         assert!(Instant::now() < deadline, "the console did not end");
     }
 }
+
+/// `qvirt-bench --uri qemu+ssh://... --only rpc` measures calls over ssh
+/// and, in the same run, ssh's own echo round trip through the same
+/// command line: both are there, from real round trips (the numbers go
+/// to BENCHMARKS.md; no time is asserted).
+#[test]
+fn the_bench_measures_calls_beside_sshs_own_round_trip() {
+    let w = World::new("bench");
+    let _daemon = w.start_system_daemon();
+    let uri = w.uri("root", "system", "no_tty=1");
+    let out = Command::new(env!("CARGO_BIN_EXE_qvirt-bench"))
+        .args(["--uri", &uri, "--only", "rpc", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    eprintln!("{report:#}");
+    for key in ["rpc_us", "rpc_lookup_us", "rpc_info_us", "rpc_ssh_echo_us"] {
+        let m = &report[key];
+        assert!(m["median"].as_f64().is_some_and(|v| v > 0.0), "{key}: {m}");
+        assert!(m["n"].as_u64().is_some_and(|n| n >= 2_000), "{key}: {m}");
+    }
+    // The bench removed what it defined.
+    assert_eq!(
+        names(&*connect(&w.uri("root", "system", ""))),
+        Vec::<String>::new()
+    );
+}
