@@ -460,3 +460,33 @@ fn the_bench_measures_calls_beside_sshs_own_round_trip() {
         Vec::<String>::new()
     );
 }
+
+/// A host that never answers (its address leads nowhere: no reply, no
+/// refusal) fails by ssh's ConnectTimeout, which qvirt sets (10 s), not
+/// after the kernel's two minutes of retries.
+#[test]
+fn an_unanswering_host_fails_by_the_connect_timeout() {
+    let w = World::new("blackhole");
+    // Host A sends host B's packets to a MAC nobody has.
+    let out = Command::new("ip")
+        .args(["-n", w.a_netns(), "neigh", "replace", world::B_ADDR])
+        .args([
+            "lladdr",
+            "02:00:00:00:00:01",
+            "dev",
+            "va",
+            "nud",
+            "permanent",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    // 60 s: far above the 10 s timeout, far below the kernel's retries.
+    let err = connect_error(&w.uri("root", "system", ""));
+    assert_eq!(err.code, ErrorCode::Io, "{err}");
+    assert!(
+        err.message
+            .contains("ssh: connect to host 10.55.0.2 port 22: Connection timed out"),
+        "{err}"
+    );
+}
