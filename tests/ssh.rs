@@ -4,6 +4,9 @@
 //! (the system instance read-write for root and read-only for others, the
 //! session daemon started on demand, a console and events), and when it
 //! does not: every failure is an error naming its cause, never a hang.
+//! Beside them: the `qvirt` command line over ssh (`ssh/cli.rs`), `qvirt
+//! migrate` to a manager reached over ssh (`ssh/migration.rs`), virsh
+//! through libvirt's own ssh transport (`ssh/virsh.rs`), and qvirt-bench.
 //!
 //! Needs root and Debian's openssh-server and openssh-client
 //! (`scripts/deps.sh`); without them every test here fails saying so.
