@@ -3,15 +3,17 @@
 # firmware with its descriptors), swtpm and swtpm-tools (the emulated TPM
 # each domain with <tpm> gets), xmllint (to validate our XML against
 # libvirt's schema), the packages the test guest is built from, and
-# iproute2 (the bridge tests make network namespaces), and the real
+# iproute2 (the bridge tests make network namespaces), the real
 # libvirt clients qvirtd's libvirt sockets are tested with (virsh from
 # libvirt-clients, python3-libvirt, virt-install from virtinst; setpriv
-# from util-linux runs one as another user).
+# from util-linux runs one as another user), and OpenSSH's server and
+# client (the qemu+ssh tests run their own sshd inside a namespace; the
+# package's own service is kept from starting).
 # Does nothing when all of it is already there.
 set -euo pipefail
 
 packages=(qemu-system-x86 qemu-utils ovmf swtpm swtpm-tools libxml2-utils busybox-static cpio xz-utils gzip iproute2
-  libvirt-clients python3-libvirt virtinst util-linux)
+  libvirt-clients python3-libvirt virtinst util-linux openssh-server openssh-client)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -25,4 +27,15 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
+# No package may start a service here (openssh-server would start sshd
+# on port 22 of the host): a policy-rc.d that says no, while installing,
+# unless the machine has one already.
+policy=/usr/sbin/policy-rc.d
+added_policy=
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' >"$policy"
+  chmod 755 "$policy"
+  added_policy=1
+fi
+trap 'if [ -n "$added_policy" ]; then rm -f "$policy"; fi' EXIT
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,15 +1,22 @@
 //! `connect`: opens the driver a URI names — the in-process driver for
 //! `qemu:///embed` (shared on its socket with other processes, or reached
 //! through the socket of the process that holds it), a `SocketDriver` to
-//! a daemon for the others, starting the session daemon on demand.
+//! a daemon for the others, starting the session daemon on demand, or
+//! through OpenSSH to a daemon on another host.
+//!
+//! Which socket a local URI names, and starting the session daemon, is
+//! [`daemon_socket`]: the same for a client here and for `qvirtd --proxy`
+//! on the far side of an ssh connection.
 
+use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::driver::Driver;
-use crate::driver::uri::{Target, parse};
+use crate::driver::uri::{Proto, Target, parse};
 use crate::error::{Error, ErrorCode, Result};
 use crate::transport::SocketDriver;
+use crate::transport::client::check_server;
 use crate::transport::instance::Instance;
 
 /// Opens a driver for `uri`.
@@ -17,32 +24,90 @@ pub fn connect(uri: &str) -> Result<Box<dyn Driver>> {
     match parse(uri)? {
         Target::Embed { root } => crate::transport::embedded::open(&root, uri),
         Target::Socket { path } => Ok(Box::new(SocketDriver::connect(&path, uri)?)),
-        Target::System => {
-            let paths = Instance::System.paths()?;
-            let socket = match (&paths.socket_ro, nix::unistd::geteuid().is_root()) {
-                (Some(ro), false) => ro.clone(),
-                _ => paths.socket.clone(),
-            };
-            SocketDriver::connect(&socket, uri)
-                .map(|d| Box::new(d) as Box<dyn Driver>)
-                .map_err(|e| {
-                    Error::new(
-                        e.code,
-                        format!("{e}; is the system daemon running (qvirtd --system)?"),
-                    )
-                })
+        Target::Ssh(t) if t.proto == Proto::Libvirt => Err(Error::new(
+            ErrorCode::InvalidArgument,
+            format!(
+                "cannot use URI '{uri}': proto=libvirt asks the remote proxy for libvirt's \
+                 protocol, and qvirt's client speaks qvirt's; libvirt clients (virsh) reach \
+                 a qvirt host with their own qemu+ssh URIs"
+            ),
+        )),
+        Target::Ssh(t) => Ok(Box::new(SocketDriver::connect_ssh(&t, uri)?)),
+        target => {
+            let socket = daemon_socket(&target, false, Proto::Qvirt)?;
+            Ok(Box::new(SocketDriver::over(socket, uri)?))
         }
-        Target::Session => Ok(Box::new(connect_session(uri)?)),
     }
 }
 
-/// Connects to the session daemon, starting it when no daemon answers:
-/// `qvirtd --session --timeout 120`, detached, then retries for a few
-/// seconds.
-fn connect_session(uri: &str) -> Result<SocketDriver> {
-    let paths = Instance::Session.paths()?;
-    match SocketDriver::connect(&paths.socket, uri) {
-        Ok(d) => return Ok(d),
+/// Connects to the socket of the daemon a local URI names (`qemu:///system`,
+/// `qemu:///session`, `qemu+unix:///...?socket=PATH`) and checks that it
+/// is served by this user or root. The system daemon's read-only socket is
+/// taken when `read_only` or when this user is not root; the session's
+/// daemon is started when none answers. `proto` picks qvirt's sockets or
+/// libvirt's beside them (an explicit socket is taken as it is).
+pub(crate) fn daemon_socket(target: &Target, read_only: bool, proto: Proto) -> Result<UnixStream> {
+    let pick = |paths: &crate::transport::instance::InstancePaths, ro: bool| match (proto, ro) {
+        (Proto::Qvirt, false) => Some(paths.socket.clone()),
+        (Proto::Qvirt, true) => paths.socket_ro.clone(),
+        (Proto::Libvirt, false) => Some(paths.libvirt_socket()),
+        (Proto::Libvirt, true) => paths.libvirt_socket_ro(),
+    };
+    match target {
+        Target::Socket { path } => {
+            if read_only {
+                return Err(Error::new(
+                    ErrorCode::InvalidArgument,
+                    format!(
+                        "read-only access needs an instance with a read-only socket (qemu:///system); {} is named explicitly",
+                        path.display()
+                    ),
+                ));
+            }
+            open_checked(path)
+        }
+        Target::System => {
+            let paths = Instance::System.paths()?;
+            let ro = read_only || !nix::unistd::geteuid().is_root();
+            let socket = pick(&paths, ro).expect("the system instance has both sockets");
+            open_checked(&socket).map_err(|e| {
+                Error::new(
+                    e.code,
+                    format!("{e}; is the system daemon running (qvirtd --system)?"),
+                )
+            })
+        }
+        Target::Session => {
+            let paths = Instance::Session.paths()?;
+            let socket = pick(&paths, read_only).ok_or_else(|| {
+                Error::new(
+                    ErrorCode::InvalidArgument,
+                    "the session daemon has no read-only socket: it serves only its own user",
+                )
+            })?;
+            connect_session(&socket, &paths.daemon_log)
+        }
+        Target::Embed { .. } | Target::Ssh(_) => Err(Error::new(
+            ErrorCode::InvalidArgument,
+            "only qemu:///system, qemu:///session and qemu+unix URIs name a daemon's socket",
+        )),
+    }
+}
+
+/// Connects to `path` and checks who serves it.
+fn open_checked(path: &Path) -> Result<UnixStream> {
+    let socket = UnixStream::connect(path)
+        .map_err(|e| Error::io(format!("cannot connect to {}", path.display()), e))?;
+    check_server(&socket, &path.display().to_string())?;
+    Ok(socket)
+}
+
+/// Connects to the session daemon's `socket`, starting the daemon when
+/// none answers: `qvirtd --session --timeout 120`, detached, then retries
+/// for a few seconds.
+fn connect_session(socket: &Path, log: &Path) -> Result<UnixStream> {
+    match open_checked(socket) {
+        Ok(s) => return Ok(s),
         Err(e) if e.code != ErrorCode::Io => return Err(e),
         Err(_) => {}
     }
@@ -51,8 +116,8 @@ fn connect_session(uri: &str) -> Result<SocketDriver> {
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut last = None;
     while spawned.is_ok() && Instant::now() < deadline {
-        match SocketDriver::connect(&paths.socket, uri) {
-            Ok(d) => return Ok(d),
+        match open_checked(socket) {
+            Ok(s) => return Ok(s),
             Err(e) if e.code == ErrorCode::Io => last = Some(e),
             Err(e) => return Err(e),
         }
@@ -67,8 +132,8 @@ fn connect_session(uri: &str) -> Result<SocketDriver> {
         ErrorCode::OperationFailed,
         format!(
             "no session daemon answers at {} ({why}); see its log {}",
-            paths.socket.display(),
-            paths.daemon_log.display()
+            socket.display(),
+            log.display()
         ),
     ))
 }

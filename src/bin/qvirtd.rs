@@ -15,6 +15,13 @@
 //! failure is logged and the others still start). SIGTERM/SIGINT stop
 //! accepting, let calls in flight finish, and exit, leaving every VM
 //! running; SIGHUP re-reads the config directory.
+//!
+//! `--proxy URI` is no daemon: it is what `qemu+ssh://` runs on the
+//! remote host, copying its stdin and stdout to the socket of the daemon
+//! URI names there (see `qvirt::transport::proxy`). Installed under the
+//! name `virt-ssh-helper`, it takes that program's arguments
+//! (`[-r|--readonly] URI`) and reaches libvirt's protocol, so libvirt's
+//! own ssh transport can reach a qvirt host too.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
@@ -26,6 +33,7 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 
 use qvirt::driver::local::LocalDriver;
+use qvirt::driver::uri::Proto;
 use qvirt::sys::fsutil::{check_private_dir, ensure_private_dir};
 use qvirt::transport::embedded::bind_socket;
 use qvirt::transport::instance::{Instance, InstancePaths};
@@ -76,6 +84,23 @@ struct Args {
     /// DIR/run/qvirt-sock-ro (as the system instance's qvirt-sock-ro).
     #[arg(long, requires = "root")]
     read_only_socket: bool,
+    /// Serve no daemon: copy stdin and stdout to the socket of the daemon
+    /// URI names (qemu:///system, qemu:///session or
+    /// qemu+unix:///...?socket=PATH), as qemu+ssh:// runs it remotely.
+    #[arg(long, value_name = "URI", conflicts_with_all = ["session", "system", "root", "timeout", "foreground"])]
+    proxy: Option<String>,
+    /// With --proxy: the read-only socket (qemu:///system only).
+    #[arg(long, short = 'r', requires = "proxy")]
+    readonly: bool,
+    /// With --proxy: whose protocol to reach, qvirt or libvirt
+    /// (default qvirt).
+    #[arg(
+        long,
+        value_name = "PROTO",
+        requires = "proxy",
+        default_value = "qvirt"
+    )]
+    proto: String,
     /// Seconds a libvirt client that asked for keepalive may stay silent
     /// before it is sent a keepalive request (libvirtd's
     /// keepalive_interval; default 5; 0 sends none).
@@ -87,9 +112,34 @@ struct Args {
     keepalive_count: u32,
 }
 
+/// libvirt's `virt-ssh-helper`, as this program when installed under
+/// that name.
+#[derive(Parser, Debug)]
+#[command(
+    name = "virt-ssh-helper",
+    version,
+    about = "Copies stdin and stdout to the libvirt protocol socket of a qvirt daemon"
+)]
+struct HelperArgs {
+    /// The read-only socket.
+    #[arg(long, short = 'r')]
+    readonly: bool,
+    /// The connection URI (qemu:///system or qemu:///session).
+    uri: String,
+}
+
 fn main() -> ExitCode {
-    let args = Args::parse();
-    match run(args) {
+    let result = if invoked_as("virt-ssh-helper") {
+        let args = HelperArgs::parse();
+        qvirt::transport::proxy::run(&args.uri, args.readonly, Proto::Libvirt)
+    } else {
+        let args = Args::parse();
+        match args.proxy.clone() {
+            Some(uri) => proxy(&uri, args.readonly, &args.proto),
+            None => run(args),
+        }
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("qvirtd: error: {e}");
@@ -271,4 +321,27 @@ fn prepare_socket_dir(instance: &Instance, paths: &InstancePaths) -> Result<()> 
         }
         _ => ensure_private_dir(dir),
     }
+}
+
+/// Whether this program was started under the file name `name`.
+fn invoked_as(name: &str) -> bool {
+    std::env::args_os()
+        .next()
+        .map(PathBuf::from)
+        .is_some_and(|p| p.file_name() == Some(name.as_ref()))
+}
+
+/// `--proxy URI`: copies stdin and stdout to the daemon's socket.
+fn proxy(uri: &str, readonly: bool, proto: &str) -> Result<()> {
+    let proto = match proto {
+        "qvirt" => Proto::Qvirt,
+        "libvirt" => Proto::Libvirt,
+        other => {
+            return Err(Error::new(
+                ErrorCode::InvalidArgument,
+                format!("unknown --proto '{other}' (qvirt or libvirt)"),
+            ));
+        }
+    };
+    qvirt::transport::proxy::run(uri, readonly, proto)
 }

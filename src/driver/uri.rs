@@ -6,6 +6,23 @@
 //! | `qemu:///session` | the user's daemon, started on demand |
 //! | `qemu:///system` | the host's daemon (read-only socket unless root) |
 //! | `qemu+unix:///session?socket=PATH` (or `/system`) | a daemon at PATH |
+//! | `qemu+ssh://[user@]host[:port]/session` (or `/system`) | a daemon on another host, through OpenSSH |
+//!
+//! `qemu+ssh` takes libvirt's parameters for its `ssh` transport:
+//!
+//! | parameter | meaning | default |
+//! |---|---|---|
+//! | `keyfile=PATH` | `ssh -i PATH` | ssh's own choice |
+//! | `no_verify=1` | `-o StrictHostKeyChecking=no`: an unknown host key is accepted | `0`: ssh's config decides |
+//! | `no_tty=1` | `-o BatchMode=yes`: ssh never asks for a password or passphrase | `0` |
+//! | `command=PATH` | the ssh program | `ssh` from `$PATH` |
+//! | `socket=PATH` | the daemon's socket on the remote host | the URI's instance there |
+//! | `known_hosts=PATH` | `-o UserKnownHostsFile=PATH` | ssh's config decides |
+//! | `proto=qvirt\|libvirt` | whose protocol the remote proxy should reach | `qvirt` |
+//!
+//! libvirt's other parameters (`netcat`, `proxy`, `mode`, `sshauth`,
+//! `known_hosts_verify`, ...) belong to transports qvirt does not have and
+//! are refused by name, as is anything unknown.
 //!
 //! Parsing only: `crate::connect` opens the driver a URI names.
 
@@ -30,7 +47,113 @@ pub enum Target {
         /// The socket.
         path: PathBuf,
     },
+    /// `qemu+ssh://[user@]host[:port]/session` or `/system`.
+    Ssh(Box<SshTarget>),
 }
+
+/// Which daemon instance a remote URI names on its host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemoteInstance {
+    /// `/session`: the remote user's daemon, started there on demand.
+    Session,
+    /// `/system`: the remote host's daemon (its read-only socket unless
+    /// the remote user is root).
+    System,
+}
+
+/// Whose protocol a connection speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Proto {
+    /// qvirt's own (the default).
+    #[default]
+    Qvirt,
+    /// libvirt's RPC protocol, on the daemon's libvirt sockets.
+    Libvirt,
+}
+
+impl Proto {
+    /// The name URIs and `qvirtd --proxy --proto` use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Proto::Qvirt => "qvirt",
+            Proto::Libvirt => "libvirt",
+        }
+    }
+}
+
+/// A parsed `qemu+ssh://` URI: where to run ssh to, and with what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SshTarget {
+    /// The remote login (`-l`); ssh's default when `None`.
+    pub user: Option<String>,
+    /// The host as ssh should see it (an alias of `~/.ssh/config` works);
+    /// `localhost` when the URI names none, as libvirt does.
+    pub host: String,
+    /// The port (`-p`); ssh's default when `None`.
+    pub port: Option<u16>,
+    /// The instance on the remote host.
+    pub instance: RemoteInstance,
+    /// `socket=`: an explicit socket on the remote host.
+    pub socket: Option<PathBuf>,
+    /// `keyfile=`.
+    pub keyfile: Option<PathBuf>,
+    /// `no_verify=1`.
+    pub no_verify: bool,
+    /// `no_tty=1`.
+    pub no_tty: bool,
+    /// `command=`: the ssh program.
+    pub command: Option<PathBuf>,
+    /// `known_hosts=`.
+    pub known_hosts: Option<PathBuf>,
+    /// `proto=`.
+    pub proto: Proto,
+}
+
+impl SshTarget {
+    /// The URI `qvirtd --proxy` is given on the remote host: the local
+    /// form of this one there (`qemu:///system`, or with `socket=`,
+    /// `qemu+unix:///system?socket=PATH`).
+    pub fn proxy_uri(&self) -> String {
+        let instance = match self.instance {
+            RemoteInstance::System => "system",
+            RemoteInstance::Session => "session",
+        };
+        match &self.socket {
+            Some(path) => format!(
+                "qemu+unix:///{instance}?socket={}",
+                percent_encode(path.as_os_str().as_encoded_bytes())
+            ),
+            None => format!("qemu:///{instance}"),
+        }
+    }
+}
+
+/// Escapes every byte a URI value cannot hold as it is (`%XX`).
+pub fn percent_encode(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for &b in bytes {
+        if b.is_ascii_alphanumeric() || b"/-_.~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// libvirt's parameters of transports qvirt does not have.
+const LIBVIRT_ONLY: [&str; 10] = [
+    "netcat",
+    "proxy",
+    "mode",
+    "sshauth",
+    "known_hosts_verify",
+    "pkipath",
+    "tls_priority",
+    "no_sanity",
+    "name",
+    "auth",
+];
 
 /// Parses `uri`.
 pub fn parse(uri: &str) -> Result<Target> {
@@ -40,21 +163,21 @@ pub fn parse(uri: &str) -> Result<Target> {
             format!("cannot use URI '{uri}': {why}"),
         )
     };
+    if let Some(rest) = uri.strip_prefix("qemu+ssh://") {
+        return parse_ssh(rest)
+            .map(|t| Target::Ssh(Box::new(t)))
+            .map_err(|e| bad(&e));
+    }
     let (unix, rest) = if let Some(rest) = uri.strip_prefix("qemu+unix:///") {
         (true, rest)
     } else if let Some(rest) = uri.strip_prefix("qemu:///") {
         (false, rest)
     } else {
         return Err(bad(
-            "qvirt URIs start with qemu:/// or qemu+unix:/// (e.g. qemu:///session)",
+            "qvirt URIs start with qemu:///, qemu+unix:/// or qemu+ssh:// (e.g. qemu:///session)",
         ));
     };
-    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
-    let params: Vec<(&str, &str)> = query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| p.split_once('=').unwrap_or((p, "")))
-        .collect();
+    let (path, params) = split_query(rest);
     if unix {
         if path != "session" && path != "system" {
             return Err(bad("qemu+unix URIs name /session or /system"));
@@ -109,6 +232,129 @@ pub fn parse(uri: &str) -> Result<Target> {
             "unknown path '/{other}' (use /embed?root=DIR, /session or /system)"
         ))),
     }
+}
+
+/// Splits `path?a=1&b=2` into the path and its parameters.
+fn split_query(rest: &str) -> (&str, Vec<(&str, &str)>) {
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let params = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| p.split_once('=').unwrap_or((p, "")))
+        .collect();
+    (path, params)
+}
+
+/// Parses what follows `qemu+ssh://`; the error says why it is refused.
+fn parse_ssh(rest: &str) -> std::result::Result<SshTarget, String> {
+    let (authority, rest) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    let (path, params) = split_query(rest);
+    let instance = match path {
+        "/system" => RemoteInstance::System,
+        "/session" => RemoteInstance::Session,
+        "" | "/" => return Err("name the remote instance: /system or /session".into()),
+        other => {
+            return Err(format!(
+                "unknown path '{other}' (qemu+ssh URIs name /system or /session)"
+            ));
+        }
+    };
+    let (user, hostport) = match authority.rsplit_once('@') {
+        Some(("", h)) => return Err(format!("empty user before '@{h}'")),
+        Some((u, h)) => (Some(percent_decode(u)?), h),
+        None => (None, authority),
+    };
+    let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
+        let (host, after) = v6
+            .split_once(']')
+            .ok_or("an IPv6 host in '[' lacks its ']'")?;
+        match after {
+            "" => (host.to_string(), None),
+            p => (
+                host.to_string(),
+                Some(p.strip_prefix(':').ok_or("junk after ']'")?),
+            ),
+        }
+    } else {
+        match hostport.split_once(':') {
+            Some((h, p)) => (h.to_string(), Some(p)),
+            None => (hostport.to_string(), None),
+        }
+    };
+    let port = match port {
+        None => None,
+        Some(p) => match p.parse::<u16>() {
+            Ok(n) if n > 0 => Some(n),
+            _ => return Err(format!("bad port '{p}' (1-65535)")),
+        },
+    };
+    let host = percent_decode(&host)?;
+    // ssh would read a host or user that starts with '-' as an option.
+    if host.starts_with('-') || user.as_deref().is_some_and(|u| u.starts_with('-')) {
+        return Err("a host or user may not start with '-'".into());
+    }
+    let mut t = SshTarget {
+        user,
+        host: if host.is_empty() {
+            "localhost".into()
+        } else {
+            host
+        },
+        port,
+        instance,
+        socket: None,
+        keyfile: None,
+        no_verify: false,
+        no_tty: false,
+        command: None,
+        known_hosts: None,
+        proto: Proto::Qvirt,
+    };
+    for (k, v) in params {
+        let path = |v: &str| -> std::result::Result<PathBuf, String> {
+            let p = percent_decode(v)?;
+            if p.is_empty() {
+                return Err(format!("{k} is empty"));
+            }
+            Ok(PathBuf::from(p))
+        };
+        match k {
+            "socket" => t.socket = Some(path(v)?),
+            "keyfile" => t.keyfile = Some(path(v)?),
+            "command" => t.command = Some(path(v)?),
+            "known_hosts" => t.known_hosts = Some(path(v)?),
+            "no_verify" => t.no_verify = flag(k, v)?,
+            "no_tty" => t.no_tty = flag(k, v)?,
+            "proto" => {
+                t.proto = match v {
+                    "qvirt" => Proto::Qvirt,
+                    "libvirt" => Proto::Libvirt,
+                    other => return Err(format!("unknown proto '{other}' (qvirt or libvirt)")),
+                }
+            }
+            other if LIBVIRT_ONLY.contains(&other) => {
+                return Err(format!(
+                    "parameter '{other}' belongs to a libvirt transport that qvirt does not have"
+                ));
+            }
+            other => return Err(format!("unknown parameter '{other}'")),
+        }
+    }
+    if t.socket.as_ref().is_some_and(|s| !s.is_absolute()) {
+        return Err("socket must be an absolute path on the remote host".into());
+    }
+    Ok(t)
+}
+
+/// A libvirt boolean parameter: an integer, true unless 0.
+fn flag(name: &str, value: &str) -> std::result::Result<bool, String> {
+    value
+        .parse::<i64>()
+        .map(|n| n != 0)
+        .map_err(|_| format!("{name} takes 0 or 1, not '{value}'"))
 }
 
 /// Decodes `%XX` escapes.
@@ -180,10 +426,79 @@ mod tests {
             "qemu:///embed?root=%zz",
             "qemu:///session?x=1",
             "qemu+unix:///other?socket=/s",
+            "qemu+ssh://host",
+            "qemu+ssh://host/",
+            "qemu+ssh://host/embed",
+            "qemu+ssh://host:0/system",
+            "qemu+ssh://host:99999/system",
+            "qemu+ssh://host:x/system",
+            "qemu+ssh://@host/system",
+            "qemu+ssh://-oProxyCommand=x/system",
+            "qemu+ssh://-l@host/system",
+            "qemu+ssh://[::1/system",
+            "qemu+ssh://host/system?no_verify=yes",
+            "qemu+ssh://host/system?netcat=nc",
+            "qemu+ssh://host/system?proxy=native",
+            "qemu+ssh://host/system?root=/x",
+            "qemu+ssh://host/system?proto=xdr",
+            "qemu+ssh://host/system?socket=relative",
+            "qemu+ssh://host/system?keyfile=",
         ] {
             let err = parse(bad).unwrap_err();
             assert_eq!(err.code, ErrorCode::InvalidArgument, "{bad}");
             assert!(err.message.contains(bad), "{}", err.message);
         }
+    }
+
+    fn ssh(uri: &str) -> SshTarget {
+        match parse(uri).unwrap() {
+            Target::Ssh(t) => *t,
+            other => panic!("{uri}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn parses_ssh_uris() {
+        let t = ssh("qemu+ssh://tester@10.0.0.2:2222/system");
+        assert_eq!(t.user.as_deref(), Some("tester"));
+        assert_eq!(t.host, "10.0.0.2");
+        assert_eq!(t.port, Some(2222));
+        assert_eq!(t.instance, RemoteInstance::System);
+        assert_eq!(t.proxy_uri(), "qemu:///system");
+        assert!(!t.no_verify && !t.no_tty);
+        assert_eq!(t.proto, Proto::Qvirt);
+
+        let t = ssh("qemu+ssh:///session");
+        assert_eq!(
+            (t.user.as_deref(), t.host.as_str(), t.port),
+            (None, "localhost", None)
+        );
+        assert_eq!(t.proxy_uri(), "qemu:///session");
+
+        let t = ssh("qemu+ssh://[fe80::1%25eth0]:22/system");
+        assert_eq!((t.host.as_str(), t.port), ("fe80::1%eth0", Some(22)));
+
+        let t = ssh(
+            "qemu+ssh://u%40x@h/session?keyfile=/k%20ey&no_verify=1&no_tty=5\
+             &command=/usr/bin/ssh&socket=/tmp/a%20b/qvirt-sock&known_hosts=/kh&proto=libvirt",
+        );
+        assert_eq!(t.user.as_deref(), Some("u@x"));
+        assert_eq!(t.keyfile, Some(PathBuf::from("/k ey")));
+        assert!(t.no_verify && t.no_tty);
+        assert_eq!(t.command, Some(PathBuf::from("/usr/bin/ssh")));
+        assert_eq!(t.known_hosts, Some(PathBuf::from("/kh")));
+        assert_eq!(t.proto, Proto::Libvirt);
+        assert_eq!(
+            t.proxy_uri(),
+            "qemu+unix:///session?socket=/tmp/a%20b/qvirt-sock"
+        );
+        // The proxy's URI parses back to the same socket on the far side.
+        assert_eq!(
+            parse(&t.proxy_uri()).unwrap(),
+            Target::Socket {
+                path: PathBuf::from("/tmp/a b/qvirt-sock")
+            }
+        );
+        assert!(!ssh("qemu+ssh://h/system?no_verify=0").no_verify);
     }
 }

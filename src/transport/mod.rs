@@ -1,7 +1,8 @@
 //! Reaching a driver through a daemon: the protocol (one procedure table,
 //! its wire types and framing), the client (`SocketDriver`), the server
-//! (`Server` + the `Handler` over a driver), and where the session and
-//! system daemons keep their state and sockets.
+//! (`Server` + the `Handler` over a driver), where the session and
+//! system daemons keep their state and sockets, and the two ends of
+//! `qemu+ssh://`: the client's ssh process and `qvirtd --proxy`.
 //!
 //! Depends on `driver`; the daemon binary is argument parsing over this.
 
@@ -13,6 +14,7 @@ pub mod fuzzing;
 pub mod instance;
 pub mod libvirt;
 pub mod procedures;
+pub mod proxy;
 pub mod server;
 mod spin;
 pub mod types;

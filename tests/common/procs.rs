@@ -17,7 +17,9 @@ pub fn process_alive(pid: i32) -> bool {
 
 /// Live processes other than this one whose command line or environment
 /// mentions `dir/`: the QEMUs and daemons a test started under its own
-/// directory, whoever started them.
+/// directory, whoever started them. The two ends of a `qemu+ssh://`
+/// connection (the client's `ssh` and the remote `qvirtd --proxy`) name
+/// the daemon's socket but belong to the client: they are not counted.
 pub fn processes_under(dir: &Path) -> Vec<i32> {
     let mut needle = dir.as_os_str().as_encoded_bytes().to_vec();
     needle.push(b'/');
@@ -28,7 +30,7 @@ pub fn processes_under(dir: &Path) -> Vec<i32> {
     entries
         .flatten()
         .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|&pid| pid != me && process_alive(pid))
+        .filter(|&pid| pid != me && process_alive(pid) && !ssh_transport(pid))
         .filter(|pid| {
             ["cmdline", "environ"].iter().any(|f| {
                 std::fs::read(format!("/proc/{pid}/{f}"))
@@ -36,6 +38,17 @@ pub fn processes_under(dir: &Path) -> Vec<i32> {
             })
         })
         .collect()
+}
+
+/// Whether `pid` is an `ssh` or a `qvirtd --proxy`.
+fn ssh_transport(pid: i32) -> bool {
+    let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+        return false;
+    };
+    let mut args = cmdline.split(|b| *b == 0);
+    let program = args.next().unwrap_or_default();
+    program.rsplit(|b| *b == b'/').next() == Some(b"ssh")
+        || (program.ends_with(b"qvirtd") && args.any(|a| a == b"--proxy"))
 }
 
 /// The pid and process start time a runtime status file records.

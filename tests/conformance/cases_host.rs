@@ -83,7 +83,9 @@ pub fn capabilities_are_sane(cx: &mut Ctx<'_>) {
 pub fn uri_names_the_state(cx: &mut Ctx<'_>) {
     let uri = cx.d().uri();
     assert!(
-        uri.starts_with("qemu:///") || uri.starts_with("qemu+unix:///"),
+        uri.starts_with("qemu:///")
+            || uri.starts_with("qemu+unix:///")
+            || uri.starts_with("qemu+ssh://"),
         "{uri}"
     );
     assert!(uri.contains(&*cx.root().to_string_lossy()), "{uri}");

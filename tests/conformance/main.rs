@@ -6,7 +6,9 @@
 //! into qvirt shares: the state directory, and how to open a second
 //! manager on it. The [`conformance!`] macro stamps out one `#[test]` per
 //! (driver, case), named `DRIVER::CASE` (`local::start_and_destroy`), so a
-//! failure names both.
+//! failure names both. The drivers: `local` (in-process), `socket` (a
+//! daemon's UNIX socket) and `ssh` (the same daemon through OpenSSH and
+//! `qvirtd --proxy`, between two network namespaces).
 //!
 //! Every test gets a fresh state directory under the system temp dir and a
 //! guard that, even when the case panics, destroys every domain still
@@ -37,6 +39,7 @@ mod cases_vnc;
 mod harness;
 mod helpers;
 mod socket_backend;
+mod ssh_backend;
 
 pub use harness::*;
 pub use helpers::*;
@@ -218,6 +221,13 @@ static SOCKET: std::sync::LazyLock<socket_backend::Socket> =
     std::sync::LazyLock::new(socket_backend::Socket::default);
 
 conformance!(socket, *crate::SOCKET);
+
+/// The same cases through OpenSSH, from one network namespace to
+/// another, with `qvirtd --proxy` on the far side.
+static SSH: std::sync::LazyLock<ssh_backend::Ssh> =
+    std::sync::LazyLock::new(ssh_backend::Ssh::default);
+
+conformance!(ssh, *crate::SSH);
 
 /// `qemu:///embed?root=ROOT`, with the characters a URI query cannot hold
 /// as they are percent-encoded.

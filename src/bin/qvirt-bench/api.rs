@@ -45,7 +45,8 @@ pub fn with_domains(kind: &Kind, group: &str, n: usize) -> Result<(Fixture, Vec<
 }
 
 /// `rpc`: 10,000 lookup_by_name + info pairs on one connection, with
-/// 1,000 domains defined; then each call alone, 2,000 times.
+/// 1,000 domains defined; then each call alone, 2,000 times; over
+/// `qemu+ssh://`, then 2,000 echo round trips through ssh itself.
 pub fn rpc(kind: &Kind) -> Result<Vec<Metric>> {
     let (fx, names) = with_domains(kind, "rpc", 1_000)?;
     let c = fx.client()?;
@@ -65,6 +66,11 @@ pub fn rpc(kind: &Kind) -> Result<Vec<Metric>> {
         let d = lookups.time(|| c.lookup_by_name(&names[(i * 11) % names.len()]))?;
         infos.time(|| c.info(&d))?;
     }
+    // Over ssh: its own round trip, in the same run.
+    let echo = match kind {
+        Kind::Uri(uri) => crate::ssh_echo::round_trips(uri, 2_000)?,
+        _ => None,
+    };
     Ok([
         Metric::dist(
             "rpc_us",
@@ -81,6 +87,15 @@ pub fn rpc(kind: &Kind) -> Result<Vec<Metric>> {
             1e3,
         ),
         Metric::dist("rpc_info_us", "  info alone", "µs", &infos, 1e3),
+        echo.as_ref().and_then(|e| {
+            Metric::dist(
+                "rpc_ssh_echo_us",
+                "  the floor: one round trip through ssh (cat)",
+                "µs",
+                e,
+                1e3,
+            )
+        }),
     ]
     .into_iter()
     .flatten()

@@ -9,7 +9,7 @@
 //!
 //! | scenario | measures |
 //! |---|---|
-//! | `rpc` | 10,000 lookup_by_name + info pairs on one connection |
+//! | `rpc` | 10,000 lookup_by_name + info pairs on one connection (over ssh: beside ssh's own echo round trip) |
 //! | `define` | 1,000 durable defines, then 1,000 undefines |
 //! | `list` | list all with 1,000 and with 10,000 defined |
 //! | `cold` | open on a root with 1,000 / 10,000 defined -> first list; RSS |
@@ -25,6 +25,7 @@ mod guests;
 mod migrate;
 mod raw;
 mod report;
+mod ssh_echo;
 mod stats;
 mod vms;
 

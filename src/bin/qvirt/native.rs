@@ -9,7 +9,7 @@ use std::path::Path;
 
 use qvirt::driver::local::layout::Layout;
 use qvirt::driver::local::tuning;
-use qvirt::driver::uri::{Target, parse};
+use qvirt::driver::uri::{RemoteInstance, Target, parse};
 use qvirt::qemu::argv::{RuntimePaths, build_argv};
 use qvirt::qemu::caps::QemuCaps;
 use qvirt::qemu::probe::probe;
@@ -60,5 +60,10 @@ fn layout_for(uri: &str) -> Result<Layout> {
         Target::Embed { root } => Layout::embedded(&root),
         Target::System => Instance::System.paths()?.layout,
         Target::Session | Target::Socket { .. } => Instance::Session.paths()?.layout,
+        // The remote host's instance, as its paths would be here.
+        Target::Ssh(t) => match t.instance {
+            RemoteInstance::System => Instance::System.paths()?.layout,
+            RemoteInstance::Session => Instance::Session.paths()?.layout,
+        },
     })
 }

@@ -10,6 +10,11 @@
 //! caller's) instead of three, and the reader first polls briefly
 //! ([`spin`](super::spin)) before it sleeps. Any number of threads may
 //! call at once.
+//!
+//! The stream is a UNIX socket: to a daemon's socket, or, for
+//! `qemu+ssh://`, one end of a socket pair whose other end is the stdin
+//! and stdout of an `ssh` process ([`ssh`]), which then also explains
+//! why a connection ended.
 
 use std::collections::{HashMap, VecDeque};
 use std::io::{BufWriter, Write};
@@ -22,9 +27,11 @@ use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 mod read;
+pub mod ssh;
 mod streams;
 
 use read::{Pending, ReadSide};
+use ssh::Tunnel;
 use streams::{Events, Local, RemoteConsole, Subscription};
 
 use super::spin::Spinner;
@@ -64,6 +71,8 @@ struct Conn {
     /// Held while the daemon's event subscription is opened or ended,
     /// so that an end and the next opening go out in that order.
     subscribing: Mutex<()>,
+    /// The ssh process under a `qemu+ssh://` connection.
+    tunnel: Option<Tunnel>,
 }
 
 #[derive(Default)]
@@ -119,6 +128,11 @@ impl Conn {
                 st.reading = true;
                 drop(st);
                 let read = lock(&self.read).read_frames(deadline);
+                // Outside the state lock: ssh's last words may take a moment.
+                let read = read.map_err(|why| match &self.tunnel {
+                    Some(t) => t.explain(why),
+                    None => why,
+                });
                 st = lock(&self.state);
                 st.reading = false;
                 match read {
@@ -218,9 +232,21 @@ impl SocketDriver {
         SocketDriver::over(socket, uri)
     }
 
+    /// Connects through OpenSSH to the daemon a `qemu+ssh://` URI names:
+    /// runs `ssh ... HOST 'qvirtd --proxy URI'` and speaks the protocol
+    /// over its stdin and stdout. `uri` is what [`Driver::uri`] reports.
+    pub fn connect_ssh(target: &crate::driver::uri::SshTarget, uri: &str) -> Result<SocketDriver> {
+        let (socket, tunnel) = Tunnel::spawn(target)?;
+        SocketDriver::over_tunnel(socket, uri, Some(tunnel))
+    }
+
     /// Runs the protocol over an already-connected socket (whose peer
     /// the caller has checked).
     pub fn over(socket: UnixStream, uri: &str) -> Result<SocketDriver> {
+        SocketDriver::over_tunnel(socket, uri, None)
+    }
+
+    fn over_tunnel(socket: UnixStream, uri: &str, tunnel: Option<Tunnel>) -> Result<SocketDriver> {
         let read_half = socket
             .try_clone()
             .map_err(|e| Error::io("cannot duplicate the connection", e))?;
@@ -234,11 +260,13 @@ impl SocketDriver {
                 socket: read_half,
                 spinner: Spinner::default(),
                 pending: Pending::default(),
+                greeted: false,
             }),
             state: Mutex::new(ConnState::default()),
             changed: Condvar::new(),
             next_serial: AtomicU32::new(1),
             subscribing: Mutex::new(()),
+            tunnel,
         });
         let driver = SocketDriver {
             uri: uri.to_string(),
@@ -373,7 +401,7 @@ impl Conn {
 /// (`SO_PEERCRED`), before anything is sent to it: in a shared
 /// directory, another user could otherwise stand up a socket of that
 /// name and read what is sent there (domain XML, paths).
-fn check_server(socket: &UnixStream, path: &str) -> Result<()> {
+pub(crate) fn check_server(socket: &UnixStream, path: &str) -> Result<()> {
     use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
     let me = nix::unistd::geteuid().as_raw();
     let creds = getsockopt(socket, PeerCredentials)
@@ -396,6 +424,9 @@ impl Drop for SocketDriver {
         // Wakes a thread reading for an event stream or a console that
         // outlives the driver; they then see the connection closed.
         let _ = self.conn.socket.shutdown(std::net::Shutdown::Both);
+        if let Some(t) = &self.conn.tunnel {
+            t.close();
+        }
     }
 }
 

@@ -14,7 +14,15 @@ pub(super) struct ReadSide {
     pub socket: UnixStream,
     pub spinner: Spinner,
     pub pending: Pending,
+    /// A whole frame has come: the peer speaks the protocol.
+    pub greeted: bool,
 }
+
+/// Why a connection ended when the peer closed it between frames.
+pub(super) const PEER_CLOSED: &str = "the daemon closed the connection";
+
+/// How many of a peer's first bytes an error shows.
+const SHOWN: usize = 64;
 
 /// Bytes read from the socket and not yet parsed: `buf[start..end]`.
 #[derive(Default)]
@@ -25,6 +33,16 @@ pub(super) struct Pending {
 }
 
 impl Pending {
+    /// The bytes not yet parsed (at most `n`), escaped for a message.
+    fn shown(&self, n: usize) -> String {
+        let avail = &self.buf[self.start..self.end];
+        let mut text = avail[..avail.len().min(n)].escape_ascii().to_string();
+        if avail.len() > n {
+            text.push_str("...");
+        }
+        text
+    }
+
     /// Takes the complete frames out of the buffer.
     fn frames(&mut self) -> Result<Vec<Frame>> {
         let mut frames = Vec::new();
@@ -81,26 +99,49 @@ impl ReadSide {
     ) -> std::result::Result<Vec<Frame>, (ErrorCode, String)> {
         let protocol = |why: String| (ErrorCode::Protocol, why);
         loop {
-            let frames = self.pending.frames().map_err(|e| protocol(e.to_string()))?;
+            let frames = match self.pending.frames() {
+                Ok(frames) => frames,
+                // Text where the first frame should be: a remote shell
+                // whose login script prints something (over ssh), or no
+                // qvirt daemon at all. Named, never waited on.
+                Err(e) if !self.greeted => {
+                    return Err(protocol(format!(
+                        "the other side's first bytes are not qvirt's protocol ({e}): \"{}\"; \
+                         does something print there before the daemon answers (over ssh, a \
+                         login script such as ~/.bashrc must print nothing when not interactive)?",
+                        self.pending.shown(SHOWN)
+                    )));
+                }
+                Err(e) => return Err(protocol(e.to_string())),
+            };
             if !frames.is_empty() {
+                self.greeted = true;
                 return Ok(frames);
             }
             match self
                 .spinner
                 .recv(&self.socket, self.pending.room(), deadline)
             {
-                Ok(Some(0)) => {
-                    let why = if self.pending.end > self.pending.start {
-                        "the connection ended inside a frame"
-                    } else {
-                        "the daemon closed the connection"
-                    };
-                    return Err(protocol(why.to_string()));
+                Ok(Some(0)) => return Err(protocol(self.end_of_stream().to_string())),
+                // A reset is an end too: the peer closed with our call
+                // still unread (an ssh that exited before reading it).
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+                    return Err(protocol(self.end_of_stream().to_string()));
                 }
                 Ok(Some(n)) => self.pending.end += n,
                 Ok(None) => return Ok(Vec::new()),
                 Err(e) => return Err(protocol(format!("cannot read from the connection: {e}"))),
             }
+        }
+    }
+
+    /// Why the stream ended where it did: inside a frame, or between
+    /// frames (the peer closed the connection).
+    fn end_of_stream(&self) -> &'static str {
+        if self.pending.end > self.pending.start {
+            "the connection ended inside a frame"
+        } else {
+            PEER_CLOSED
         }
     }
 }
