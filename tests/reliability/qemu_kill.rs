@@ -30,13 +30,17 @@ fn await_event(events: &mut dyn EventStream, name: &str, kind: EventKind) -> (Ev
 }
 
 /// The files in `root/run` that belong to no domain's run: everything
-/// but the lock, the sockets and the recorded stop reasons.
+/// but the lock, the sockets (qvirt's and libvirt's protocol's) and the
+/// recorded stop reasons.
 fn run_leftovers(root: &Path) -> Vec<String> {
     std::fs::read_dir(root.join("run"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| {
-            !(n == "lock" || n == "qvirt-sock" || (n.starts_with('.') && n.ends_with(".reason")))
+            !(n == "lock"
+                || n == "qvirt-sock"
+                || n.starts_with("libvirt-sock")
+                || (n.starts_with('.') && n.ends_with(".reason")))
         })
         .collect()
 }
