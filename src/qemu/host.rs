@@ -44,14 +44,36 @@ pub fn capabilities_xml(caps: &QemuCaps) -> String {
         "      <emulator>{}</emulator>\n",
         escape(&caps.emulator.to_string_lossy())
     ));
-    for m in &caps.machines {
-        xml.push_str(&format!("      <machine>{}</machine>\n", escape(m)));
+    // The default machine first (clients such as virt-install take the
+    // first one as the default, as libvirt writes it), then the others;
+    // an alias names its versioned machine as libvirt's `canonical`.
+    let default = caps
+        .machine_aliases
+        .get(&caps.default_machine)
+        .unwrap_or(&caps.default_machine);
+    let machines = std::iter::once(default).chain(caps.machines.iter().filter(|m| *m != default));
+    for m in machines {
+        match caps.machine_aliases.get(m) {
+            Some(canonical) => xml.push_str(&format!(
+                "      <machine canonical='{}'>{}</machine>\n",
+                escape(canonical),
+                escape(m)
+            )),
+            None => xml.push_str(&format!("      <machine>{}</machine>\n", escape(m))),
+        }
     }
     xml.push_str("      <domain type='qemu'/>\n");
     if caps.kvm {
         xml.push_str("      <domain type='kvm'/>\n");
     }
-    xml.push_str("    </arch>\n  </guest>\n</capabilities>\n");
+    xml.push_str("    </arch>\n");
+    // What a guest of this arch gets unless its definition says otherwise
+    // (virt-install adds <acpi/> and <apic/> from these).
+    xml.push_str(
+        "    <features>\n      <acpi default='on' toggle='yes'/>\n      \
+         <apic default='on' toggle='no'/>\n    </features>\n",
+    );
+    xml.push_str("  </guest>\n</capabilities>\n");
     xml
 }
 
@@ -60,4 +82,34 @@ fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
+        .replace('\'', "&apos;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_machine_comes_first_and_aliases_name_their_machine() {
+        let mut caps = QemuCaps::assumed("/usr/bin/qemu-system-x86_64");
+        caps.machines = ["microvm", "pc", "pc-i440fx-7.2", "q35"]
+            .map(String::from)
+            .to_vec();
+        let xml = capabilities_xml(&caps);
+        let machines: Vec<&str> = xml
+            .lines()
+            .filter(|l| l.contains("<machine"))
+            .map(str::trim)
+            .collect();
+        assert_eq!(
+            machines,
+            [
+                "<machine>pc-i440fx-7.2</machine>",
+                "<machine>microvm</machine>",
+                "<machine canonical='pc-i440fx-7.2'>pc</machine>",
+                "<machine canonical='pc-q35-7.2'>q35</machine>",
+            ]
+        );
+        assert!(xml.contains("<acpi default='on' toggle='yes'/>"), "{xml}");
+    }
 }

@@ -508,7 +508,14 @@ impl Handler for LvCalls<'_> {
             || (a.flags & l::HAS_CHECKPOINT != 0 && a.flags & l::NO_CHECKPOINT == 0);
         let mut domains = Vec::new();
         if !wants_some {
+            let filtered = a.flags & l::KNOWN != 0;
             for s in self.driver.list(ListFilter::ALL)? {
+                // Without a filter every domain passes: no info to read
+                // (a list of thousands stays one snapshot).
+                if !filtered {
+                    domains.push(Dom::from(&s.domain));
+                    continue;
+                }
                 let info = match self.driver.info(&s.domain) {
                     Ok(i) => i,
                     // Gone since the list was taken.
