@@ -635,3 +635,45 @@ fn a_vnc_listen_address_unix_is_refused_not_a_socket_in_the_cwd() {
         );
     }
 }
+
+#[test]
+fn a_display_port_taken_between_check_and_bind_is_chosen_again() {
+    let dir = TestDir::new("vncrace");
+    // An emulator that, the first time, takes the display port QEMU was
+    // given just before QEMU binds it, as another manager's QEMU would.
+    let mark = dir.path.join("taken-once");
+    let wrapper = dir.path.join("qemu-wrapper");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/usr/bin/python3\n\
+             import os, socket, sys\n\
+             args = sys.argv[1:]\n\
+             if '-vnc' in args and not os.path.exists('{mark}'):\n\
+             \x20   host, rest = args[args.index('-vnc') + 1].split(':', 1)\n\
+             \x20   s = socket.socket()\n\
+             \x20   s.bind((host, 5900 + int(rest.split(',')[0])))\n\
+             \x20   s.listen()\n\
+             \x20   os.set_inheritable(s.fileno(), True)\n\
+             \x20   open('{mark}', 'w').close()\n\
+             os.execv('/usr/bin/qemu-system-x86_64', ['qemu-system-x86_64'] + args)\n",
+            mark = mark.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let d = LocalDriver::open_embedded(&dir.path.join("state")).unwrap();
+    let xml = small_vm_xml("race", "", VNC).replace(
+        "<devices>",
+        &format!("<devices><emulator>{}</emulator>", wrapper.display()),
+    );
+    let dom = d.define_xml(&xml).unwrap();
+    let dom = d.start(&dom).expect("started on another port");
+    assert!(mark.exists(), "the port was taken once");
+    assert_eq!(d.info(&dom).unwrap().state, DomainState::Running);
+    assert!(
+        manager_log(&dir.path.join("state")).contains("choosing another"),
+        "the retry is logged"
+    );
+    d.destroy(&dom).unwrap();
+}

@@ -27,11 +27,16 @@ use crate::sys::fsutil::ensure_private_dir;
 use crate::sys::hostnet;
 use crate::sys::process::{self, ExitWatch, ProcessId};
 
+/// How many times a start chooses another display port when one chosen
+/// free was taken meanwhile.
+const DISPLAY_PORT_TRIES: u32 = 3;
+
 /// How long QEMU may take to open its monitor.
 const QMP_DEADLINE: Duration = Duration::from_secs(30);
 pub(crate) use crate::qemu::qmp::QMP_TIMEOUT;
 
 /// How to start.
+#[derive(Clone)]
 pub(crate) struct LaunchOptions<'a> {
     /// Whether the domain has a persistent definition.
     pub persistent: bool,
@@ -61,6 +66,40 @@ impl Core {
     /// puts the returned run into the domain's entry, then starts its
     /// monitor with [`monitor::watch`].
     pub(crate) fn launch(
+        &self,
+        def: DomainDef,
+        id: u32,
+        opts: LaunchOptions<'_>,
+    ) -> Result<(Arc<Running>, MonitorLink)> {
+        // A display port chosen free can be taken by another manager's
+        // QEMU before ours binds it (the check and the bind are apart);
+        // QEMU then stops at once, before it read anything: choose again.
+        let autoport = def
+            .devices
+            .graphics
+            .first()
+            .is_some_and(|g| g.wants_autoport());
+        let mut tries = 0;
+        loop {
+            match self.launch_once(def.clone(), id, opts.clone()) {
+                Err(e)
+                    if autoport
+                        && tries < DISPLAY_PORT_TRIES
+                        && e.message.contains("Failed to find an available port") =>
+                {
+                    tries += 1;
+                    self.log.warn(&format!(
+                        "domain '{}': its display port was taken before QEMU bound it; choosing another",
+                        def.name
+                    ));
+                }
+                done => return done,
+            }
+        }
+    }
+
+    /// One try of [`Core::launch`].
+    fn launch_once(
         &self,
         mut def: DomainDef,
         id: u32,
