@@ -4,9 +4,11 @@
 //! Depends on `model`; knows nothing of the wire.
 
 mod api;
+mod api_storage;
 /// The error type, at its old place too.
 pub use crate::error;
 pub mod local;
 pub mod uri;
 
 pub use api::*;
+pub use api_storage::*;

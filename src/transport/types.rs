@@ -80,6 +80,9 @@ pub enum WireJobKind {
     Save,
     ManagedSave,
     Restore,
+    Snapshot,
+    SnapshotRevert,
+    SnapshotDelete,
 }
 
 /// [`JobInfo`].
@@ -255,7 +258,9 @@ twin_enum!(DomainState <=> WireState {
     Running, Paused, Shutoff, Shutdown, Crashed, PmSuspended,
 });
 
-twin_enum!(JobKind <=> WireJobKind { Save, ManagedSave, Restore });
+twin_enum!(JobKind <=> WireJobKind {
+    Save, ManagedSave, Restore, Snapshot, SnapshotRevert, SnapshotDelete,
+});
 
 twin_enum!(StateReason <=> WireReason {
     Unknown, User, Booted, Restored, Unpaused, Shutdown, Destroyed, Crashed, Saved, Failed,
@@ -295,7 +300,30 @@ twin_struct!(JobInfo <=> WireJobInfo {
     kind, elapsed, data_total, data_processed, data_remaining, speed,
 });
 twin_struct!(SaveOptions <=> WireSaveOptions { bandwidth_mib_s });
-twin_struct!(UndefineFlags <=> WireUndefineFlags { nvram, keep_nvram, tpm, keep_tpm });
+// `snapshots_metadata` came later: it travels beside these four (see
+// `undefine_snapshots`), so that the procedure taking them is unchanged.
+impl From<UndefineFlags> for WireUndefineFlags {
+    fn from(f: UndefineFlags) -> WireUndefineFlags {
+        WireUndefineFlags {
+            nvram: f.nvram,
+            keep_nvram: f.keep_nvram,
+            tpm: f.tpm,
+            keep_tpm: f.keep_tpm,
+        }
+    }
+}
+
+impl From<WireUndefineFlags> for UndefineFlags {
+    fn from(f: WireUndefineFlags) -> UndefineFlags {
+        UndefineFlags {
+            nvram: f.nvram,
+            keep_nvram: f.keep_nvram,
+            tpm: f.tpm,
+            keep_tpm: f.keep_tpm,
+            snapshots_metadata: false,
+        }
+    }
+}
 
 impl From<EventKind> for WireEventKind {
     fn from(k: EventKind) -> WireEventKind {

@@ -100,6 +100,7 @@ pub fn domblklist(ctx: &mut Ctx, arg: &str, inactive: bool, details: bool) -> Re
         let kind = match d.kind {
             DiskType::File => "file",
             DiskType::Block => "block",
+            DiskType::Volume => "volume",
         };
         let device = match d.device {
             DiskDevice::Disk => "disk",
@@ -110,7 +111,10 @@ pub fn domblklist(ctx: &mut Ctx, arg: &str, inactive: bool, details: bool) -> Re
             kind.to_string(),
             device.to_string(),
             d.target.clone(),
-            source(&d.source),
+            match &d.volume {
+                Some(v) => v.volume.clone(),
+                None => source(&d.source),
+            },
         ]);
     }
     crate::output::write(&table(&rows))

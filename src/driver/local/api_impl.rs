@@ -8,8 +8,8 @@ use uuid::Uuid;
 use super::driver::{LocalDriver, default_emulator};
 use crate::driver::{
     ConsoleStream, Domain, DomainInfo, DomainSummary, Driver, EventStream, JobInfo, ListFilter,
-    MediaChange, MediaFlags, NodeInfo, SaveOptions, ShutdownOptions, UndefineFlags, VersionInfo,
-    XmlFlags,
+    MediaChange, MediaFlags, NodeInfo, Pool, PoolInfo, PoolSummary, ResizeFlags, SaveOptions,
+    ShutdownOptions, UndefineFlags, VersionInfo, Volume, VolumeInfo, XmlFlags,
 };
 use crate::error::Result;
 use crate::model::DomainDef;
@@ -172,5 +172,87 @@ impl Driver for LocalDriver {
 
     fn screenshot(&self, dom: &Domain) -> Result<Vec<u8>> {
         self.core.screenshot(&self.core.resolve(dom)?)
+    }
+
+    // Storage: see `storage` (pools) and `volumes`.
+
+    fn list_pools(&self) -> Result<Vec<PoolSummary>> {
+        self.core.list_pools()
+    }
+
+    fn pool_lookup_by_name(&self, name: &str) -> Result<Pool> {
+        self.core.pool_lookup(name)
+    }
+
+    fn pool_define_xml(&self, xml: &str) -> Result<Pool> {
+        self.core.pool_define(xml)
+    }
+
+    fn pool_build(&self, pool: &Pool) -> Result<()> {
+        self.core.pool_build(pool)
+    }
+
+    fn pool_start(&self, pool: &Pool) -> Result<()> {
+        self.core.pool_start(pool)
+    }
+
+    fn pool_destroy(&self, pool: &Pool) -> Result<()> {
+        self.core.pool_stop(pool)
+    }
+
+    fn pool_undefine(&self, pool: &Pool) -> Result<()> {
+        self.core.pool_undefine(pool)
+    }
+
+    fn pool_info(&self, pool: &Pool) -> Result<PoolInfo> {
+        self.core.pool_info(pool)
+    }
+
+    fn pool_refresh(&self, pool: &Pool) -> Result<()> {
+        self.core.pool_refresh(pool)
+    }
+
+    fn pool_xml(&self, pool: &Pool) -> Result<String> {
+        self.core.pool_xml(pool)
+    }
+
+    fn pool_set_autostart(&self, pool: &Pool, on: bool) -> Result<()> {
+        self.core.pool_set_autostart(pool, on)
+    }
+
+    fn list_volumes(&self, pool: &Pool) -> Result<Vec<Volume>> {
+        self.core.list_volumes(pool)
+    }
+
+    fn vol_lookup_by_name(&self, pool: &Pool, name: &str) -> Result<Volume> {
+        self.core.vol_lookup(pool, name)
+    }
+
+    fn vol_lookup_by_path(&self, path: &Path) -> Result<Volume> {
+        self.core.vol_lookup_path(path)
+    }
+
+    fn vol_create_xml(&self, pool: &Pool, xml: &str) -> Result<Volume> {
+        self.core.vol_create(pool, xml, None)
+    }
+
+    fn vol_clone(&self, pool: &Pool, xml: &str, from: &Volume) -> Result<Volume> {
+        self.core.vol_create(pool, xml, Some(from))
+    }
+
+    fn vol_delete(&self, vol: &Volume) -> Result<()> {
+        self.core.vol_delete(vol)
+    }
+
+    fn vol_info(&self, vol: &Volume) -> Result<VolumeInfo> {
+        self.core.vol_info(vol)
+    }
+
+    fn vol_xml(&self, vol: &Volume) -> Result<String> {
+        self.core.vol_xml(vol)
+    }
+
+    fn vol_resize(&self, vol: &Volume, capacity: u64, flags: ResizeFlags) -> Result<()> {
+        self.core.vol_resize(vol, capacity, flags)
     }
 }

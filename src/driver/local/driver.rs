@@ -68,6 +68,8 @@ pub(crate) struct Core {
     threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
     /// Set when the driver is being dropped: nothing new is started.
     pub closing: std::sync::atomic::AtomicBool,
+    /// Storage pools and image formats, read at their first use.
+    pub storage: super::storage::Storage,
 }
 
 /// The table of domains.
@@ -190,6 +192,7 @@ impl LocalDriver {
             state_lock: Mutex::new(Some(state_lock)),
             threads: Mutex::new(Vec::new()),
             closing: std::sync::atomic::AtomicBool::new(false),
+            storage: Default::default(),
         });
         {
             let mut inner = lock(&core.inner);

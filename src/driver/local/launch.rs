@@ -60,6 +60,7 @@ impl Core {
         id: u32,
         opts: LaunchOptions<'_>,
     ) -> Result<(Arc<Running>, MonitorLink)> {
+        self.resolve_volume_disks(&mut def)?;
         let emulator = emulator_of(&def);
         let caps = self.caps(&emulator)?;
         super::preflight::check_paths(&def)?;

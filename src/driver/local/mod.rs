@@ -22,9 +22,11 @@ mod requests;
 mod runtime;
 mod saving;
 mod screen;
+mod storage;
 mod store;
 pub mod tpm;
 pub mod tuning;
+mod volumes;
 
 pub use driver::LocalDriver;
 pub use layout::Layout;
