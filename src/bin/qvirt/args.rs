@@ -70,6 +70,10 @@ pub enum Command {
         /// Keep the TPM state.
         #[arg(long)]
         keep_tpm: bool,
+        /// Also remove the domain's snapshot records (refused while
+        /// snapshots exist without it).
+        #[arg(long)]
+        snapshots_metadata: bool,
     },
     /// Create and start a transient domain from an XML file.
     Create {

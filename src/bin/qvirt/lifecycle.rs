@@ -32,6 +32,7 @@ pub fn run(ctx: &mut Ctx, command: Command) -> Result<()> {
             keep_nvram,
             tpm,
             keep_tpm,
+            snapshots_metadata,
         } => {
             let dom = ctx.domain(&d.domain)?;
             let flags = qvirt::driver::UndefineFlags {
@@ -39,6 +40,7 @@ pub fn run(ctx: &mut Ctx, command: Command) -> Result<()> {
                 keep_nvram,
                 tpm,
                 keep_tpm,
+                snapshots_metadata,
             };
             ctx.driver()?.undefine_flags(&dom, flags)?;
             outln!("Domain '{}' has been undefined", dom.name)

@@ -7,9 +7,11 @@ use uuid::Uuid;
 
 use super::driver::{LocalDriver, default_emulator};
 use crate::driver::{
-    ConsoleStream, Domain, DomainInfo, DomainSummary, Driver, EventStream, JobInfo, ListFilter,
-    MediaChange, MediaFlags, NodeInfo, Pool, PoolInfo, PoolSummary, ResizeFlags, SaveOptions,
-    ShutdownOptions, UndefineFlags, VersionInfo, Volume, VolumeInfo, XmlFlags,
+    BlockCommitFlags, BlockInfo, BlockJobInfo, ConsoleStream, Domain, DomainInfo, DomainSummary,
+    Driver, EventStream, JobInfo, ListFilter, MediaChange, MediaFlags, NodeInfo, Pool, PoolInfo,
+    PoolSummary, ResizeFlags, SaveOptions, ShutdownOptions, Snapshot, SnapshotCreateFlags,
+    SnapshotDeleteFlags, SnapshotInfo, SnapshotRevertFlags, UndefineFlags, VersionInfo, Volume,
+    VolumeInfo, VolumeStream, XmlFlags,
 };
 use crate::error::Result;
 use crate::model::DomainDef;
@@ -254,5 +256,85 @@ impl Driver for LocalDriver {
 
     fn vol_resize(&self, vol: &Volume, capacity: u64, flags: ResizeFlags) -> Result<()> {
         self.core.vol_resize(vol, capacity, flags)
+    }
+
+    fn vol_upload(
+        &self,
+        vol: &Volume,
+        offset: u64,
+        length: Option<u64>,
+    ) -> Result<Box<dyn VolumeStream>> {
+        self.core.vol_transfer(vol, offset, length, true)
+    }
+
+    fn vol_download(
+        &self,
+        vol: &Volume,
+        offset: u64,
+        length: Option<u64>,
+    ) -> Result<Box<dyn VolumeStream>> {
+        self.core.vol_transfer(vol, offset, length, false)
+    }
+
+    // Snapshots and block jobs: see `snapshots` and `blockjobs`.
+
+    fn snapshot_create_xml(
+        &self,
+        dom: &Domain,
+        xml: &str,
+        flags: SnapshotCreateFlags,
+    ) -> Result<Snapshot> {
+        self.core
+            .snapshot_create(&self.core.resolve(dom)?, xml, flags)
+    }
+
+    fn snapshot_list(&self, dom: &Domain) -> Result<Vec<SnapshotInfo>> {
+        self.core.snapshot_list(&self.core.resolve(dom)?)
+    }
+
+    fn snapshot_lookup(&self, dom: &Domain, name: &str) -> Result<Snapshot> {
+        self.core.snapshot_lookup(dom, name)
+    }
+
+    fn snapshot_current(&self, dom: &Domain) -> Result<Option<Snapshot>> {
+        self.core.snapshot_current(dom)
+    }
+
+    fn snapshot_info(&self, snap: &Snapshot) -> Result<SnapshotInfo> {
+        self.core.snapshot_info(snap)
+    }
+
+    fn snapshot_xml(&self, snap: &Snapshot) -> Result<String> {
+        self.core.snapshot_xml(snap)
+    }
+
+    fn snapshot_revert(&self, snap: &Snapshot, flags: SnapshotRevertFlags) -> Result<()> {
+        self.core.snapshot_revert(snap, flags)
+    }
+
+    fn snapshot_delete(&self, snap: &Snapshot, flags: SnapshotDeleteFlags) -> Result<()> {
+        self.core.snapshot_delete(snap, flags)
+    }
+
+    fn block_commit(&self, dom: &Domain, disk: &str, flags: BlockCommitFlags) -> Result<()> {
+        self.core
+            .block_commit(&self.core.resolve(dom)?, disk, flags)
+    }
+
+    fn block_pull(&self, dom: &Domain, disk: &str) -> Result<()> {
+        self.core.block_pull(&self.core.resolve(dom)?, disk)
+    }
+
+    fn block_job_info(&self, dom: &Domain, disk: &str) -> Result<Option<BlockJobInfo>> {
+        self.core.block_job_info(&self.core.resolve(dom)?, disk)
+    }
+
+    fn block_job_abort(&self, dom: &Domain, disk: &str, pivot: bool) -> Result<()> {
+        self.core
+            .block_job_abort(&self.core.resolve(dom)?, disk, pivot)
+    }
+
+    fn block_info(&self, dom: &Domain, disk: &str) -> Result<BlockInfo> {
+        self.core.block_info(&self.core.resolve(dom)?, disk)
     }
 }

@@ -209,6 +209,7 @@ impl LocalDriver {
             }
         }
         core.reattach_all();
+        core.settle_snapshots();
         Ok(LocalDriver {
             core,
             owner: true,

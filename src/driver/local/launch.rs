@@ -500,6 +500,7 @@ pub(crate) fn new_running(
         ended: link.ended(),
         console_owner: Default::default(),
         media: Mutex::new(Vec::new()),
+        disks: Mutex::new(Vec::new()),
     }))
 }
 

@@ -4,6 +4,7 @@
 //! `crate::sys`; this module puts them together.
 
 mod api_impl;
+mod blockjobs;
 mod console;
 mod domains;
 mod driver;
@@ -22,9 +23,14 @@ mod requests;
 mod runtime;
 mod saving;
 mod screen;
+mod snap_external;
+mod snap_internal;
+mod snapmeta;
+mod snapshots;
 mod storage;
 mod store;
 pub mod tpm;
+mod transfer;
 pub mod tuning;
 mod volumes;
 
