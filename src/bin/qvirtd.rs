@@ -53,6 +53,10 @@ struct Args {
     /// Also log to stderr.
     #[arg(long, short = 'f')]
     foreground: bool,
+    /// Put QEMU processes into one CPU group, so that many VMs weigh as
+    /// much as one process (default: on with --system, off otherwise).
+    #[arg(long)]
+    cpu_group: bool,
     /// The most clients served at once on each socket (default 256).
     #[arg(long, default_value_t = 256)]
     max_clients: usize,
@@ -109,6 +113,8 @@ fn run(args: Args) -> Result<()> {
         uri.clone(),
         args.foreground,
     )?);
+    driver.set_cpu_group(args.cpu_group || instance == Instance::System);
+    driver.set_peer_connector(qvirt::connect);
     let log = driver.logger();
     raise_fd_limit(&log, args.max_clients);
     let limits = Limits {

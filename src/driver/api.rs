@@ -17,6 +17,9 @@ use super::api_storage::{
     VolumeInfo, VolumeStream,
 };
 use super::error::Result;
+use super::migration::{IncomingParams, IncomingReady, IncomingState, MigrateOptions};
+use super::resources::{DomainStats, ModifyFlags};
+use crate::model::DomainDef;
 
 /// A handle on a domain, as lookups return it: enough to name it in
 /// messages and to find it again. Drivers find the domain by `uuid`.
@@ -89,6 +92,11 @@ pub enum StateReason {
     /// Paused or crashed: kept after the guest powered off or crashed
     /// (on_poweroff or on_crash preserve).
     ShuttingDown,
+    /// Paused: an incoming migration (on the destination) or the end of
+    /// an outgoing one (on the source).
+    Migrating,
+    /// Shut off: moved to another host by a migration.
+    Migrated,
 }
 
 impl StateReason {
@@ -106,11 +114,13 @@ impl StateReason {
             StateReason::Saved => "saved",
             StateReason::Failed => "failed",
             StateReason::ShuttingDown => "shutting down",
+            StateReason::Migrating => "migrating",
+            StateReason::Migrated => "migrated",
         }
     }
 
     /// Every reason, for parsing the words back.
-    pub const ALL: [StateReason; 11] = [
+    pub const ALL: [StateReason; 13] = [
         StateReason::Unknown,
         StateReason::User,
         StateReason::Booted,
@@ -122,6 +132,8 @@ impl StateReason {
         StateReason::Saved,
         StateReason::Failed,
         StateReason::ShuttingDown,
+        StateReason::Migrating,
+        StateReason::Migrated,
     ];
 
     /// The reason [`StateReason::as_str`] names.
@@ -413,6 +425,8 @@ pub enum JobKind {
     ManagedSave,
     /// `restore`, or a start from a managed save image.
     Restore,
+    /// `migrate`, on the source.
+    Migration,
     /// `snapshot-create`.
     Snapshot,
     /// `snapshot-revert`.
@@ -428,6 +442,7 @@ impl JobKind {
             JobKind::Save => "save",
             JobKind::ManagedSave => "managed save",
             JobKind::Restore => "restore",
+            JobKind::Migration => "migration",
             JobKind::Snapshot => "snapshot",
             JobKind::SnapshotRevert => "snapshot revert",
             JobKind::SnapshotDelete => "snapshot delete",
@@ -581,6 +596,15 @@ pub trait Driver: Send + Sync {
     }
     /// Starts a transient domain from `xml`.
     fn create_xml(&self, xml: &str) -> Result<Domain>;
+    /// [`Driver::define_xml`] for a definition built in code (see
+    /// [`DomainDef::new`]); it is checked exactly as its XML would be.
+    fn define(&self, def: &DomainDef) -> Result<Domain> {
+        self.define_xml(&def.to_xml())
+    }
+    /// [`Driver::create_xml`] for a definition built in code.
+    fn create(&self, def: &DomainDef) -> Result<Domain> {
+        self.create_xml(&def.to_xml())
+    }
     /// Starts a defined domain. Shut off only; resumes from a managed save
     /// image when there is one.
     fn start(&self, dom: &Domain) -> Result<Domain>;
@@ -615,6 +639,33 @@ pub trait Driver: Send + Sync {
     }
     /// [`Driver::managed_save`] with options.
     fn managed_save_with(&self, dom: &Domain, options: SaveOptions) -> Result<()>;
+    /// Moves a running domain to the manager at `dest_uri` (live with
+    /// `options.live`), peer to peer: this manager drives the
+    /// destination's, and QEMU's stream goes directly between the two
+    /// QEMUs. An asynchronous job ([`Driver::job_info`], [`Driver::job_abort`]).
+    /// Running or paused. On success the domain runs there and is shut
+    /// off here (reason: migrated); on failure it runs here as before.
+    fn migrate(&self, dom: &Domain, dest_uri: &str, options: MigrateOptions) -> Result<()>;
+    /// The destination's half of [`Driver::migrate`], called by the
+    /// source manager: starts QEMU for the domain `params.xml` describes,
+    /// waiting for its state; the domain shows paused (migrating).
+    fn migrate_incoming(&self, params: IncomingParams) -> Result<IncomingReady>;
+    /// The destination's commit: the domain `uuid`, fully received, is
+    /// this manager's from now on; `resume` lets its vCPUs run, and
+    /// `persistent_xml` defines it.
+    fn migrate_finish(
+        &self,
+        uuid: Uuid,
+        resume: bool,
+        persistent_xml: Option<String>,
+    ) -> Result<Domain>;
+    /// Gives up an incoming migration of `uuid` that has not finished:
+    /// its QEMU is stopped. `OperationInvalid` once it has finished.
+    fn migrate_abort_incoming(&self, uuid: Uuid) -> Result<()>;
+    /// What this manager holds of domain `uuid` in a migration (see
+    /// [`IncomingState`]).
+    fn migrate_incoming_state(&self, uuid: Uuid) -> Result<IncomingState>;
+
     /// The domain's asynchronous job (a save, a restore) and its
     /// progress; `None` when none runs. Any state; never waits for a job.
     fn job_info(&self, dom: &Domain) -> Result<Option<JobInfo>>;
@@ -667,6 +718,31 @@ pub trait Driver: Send + Sync {
     /// is older than 7.1 (which cannot write PNG).
     fn screenshot(&self, dom: &Domain) -> Result<Vec<u8>>;
 
+    /// Sets the memory the guest has (`<currentMemory>`), in KiB, at most
+    /// `<memory>`. Live, through the balloon (a request the guest's
+    /// balloon driver carries out; `OperationInvalid` without a balloon
+    /// device); in the definition, `<currentMemory>`. See
+    /// [`ModifyFlags`] for where it applies.
+    fn set_memory(&self, dom: &Domain, kib: u64, flags: ModifyFlags) -> Result<()>;
+    /// Sets `<memory>`, the most the guest may have, in KiB: in the
+    /// definition only (`OperationInvalid` for `live`, as libvirt without
+    /// memory hot-plug); `<currentMemory>` is lowered to fit.
+    fn set_max_memory(&self, dom: &Domain, kib: u64, flags: ModifyFlags) -> Result<()>;
+    /// Sets how many vCPUs are online, at most `<vcpu>`'s maximum: live by
+    /// CPU hot-plug (`device_add`; removing a vCPU needs the guest to let
+    /// it go), in the definition as `<vcpu current>`.
+    fn set_vcpus(&self, dom: &Domain, count: u32, flags: ModifyFlags) -> Result<()>;
+    /// Sets `<vcpu>`'s maximum: in the definition only (`OperationInvalid`
+    /// for `live`); the online count is lowered to fit.
+    fn set_max_vcpus(&self, dom: &Domain, count: u32, flags: ModifyFlags) -> Result<()>;
+    /// The statistics of a running or paused domain (virsh's `domstats`);
+    /// of a shut-off one, only the state.
+    fn stats(&self, dom: &Domain) -> Result<DomainStats>;
+    /// Runs one QMP command (a JSON object `{"execute": ...}`) on the
+    /// domain's QEMU and returns QEMU's answer as JSON, as virsh's
+    /// `qemu-monitor-command`. What it changes, qvirt does not know: the
+    /// domain is marked tainted in its log and the manager's.
+    fn qemu_monitor_command(&self, dom: &Domain, command: &str) -> Result<String>;
     // Storage pools. A pool is a directory of volumes; `default` (under
     // the state directory's `images/`) exists from the first call of any
     // of these. Unknown pools are `InvalidArgument`.

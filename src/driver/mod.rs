@@ -5,6 +5,8 @@
 
 mod api;
 mod api_storage;
+mod migration;
+mod resources;
 /// The error type, at its old place too.
 pub use crate::error;
 pub mod local;
@@ -12,3 +14,5 @@ pub mod uri;
 
 pub use api::*;
 pub use api_storage::*;
+pub use migration::*;
+pub use resources::*;

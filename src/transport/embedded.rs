@@ -23,6 +23,7 @@ pub fn open(root: &Path, uri: &str) -> Result<Box<dyn Driver>> {
     let socket = Layout::embedded(root).run.join("qvirt-sock");
     match LocalDriver::open_embedded(root) {
         Ok(local) => {
+            local.set_peer_connector(crate::connect);
             if let Err(e) = share(&local, &socket) {
                 // The owner works on: only other processes lose out.
                 local.logger().warn(&format!(

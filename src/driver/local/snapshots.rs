@@ -579,6 +579,8 @@ impl Core {
                 reason: crate::driver::StateReason::Booted,
                 consume: None,
                 job: None,
+                listen: None,
+                marker: None,
             },
         )?;
         self.register(dom.uuid, &run, link, crate::driver::StateReason::Booted)?;
