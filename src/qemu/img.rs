@@ -228,14 +228,25 @@ pub fn snapshot(path: &Path, op: SnapshotOp, name: &str) -> Result<()> {
         SnapshotOp::Apply => ("-a", "revert to snapshot"),
         SnapshotOp::Delete => ("-d", "delete snapshot"),
     };
+    // `qemu-img snapshot` has no `-f`: the format is stated through
+    // `--image-opts` (a comma in the path doubled, so it adds no option).
+    let Some(file) = path.to_str() else {
+        return Err(Error::new(
+            ErrorCode::InvalidArgument,
+            format!("{what} '{name}': {} is not UTF-8", path.display()),
+        ));
+    };
+    let image = format!(
+        "driver=qcow2,file.driver=file,file.filename={}",
+        super::argv::escape(file)
+    );
     let args = vec![
         os("snapshot"),
         os("-q"),
-        os("-f"),
-        os("qcow2"),
         os(flag),
         os(name),
-        path.as_os_str().to_os_string(),
+        os("--image-opts"),
+        OsString::from(image),
     ];
     run(&args, &format!("{what} '{name}' of {}", path.display())).map(drop)
 }

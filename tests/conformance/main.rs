@@ -33,6 +33,7 @@ mod cases_net;
 mod cases_reattach;
 mod cases_resources;
 mod cases_save;
+mod cases_snapshots;
 mod cases_storage;
 mod cases_vnc;
 mod harness;
@@ -167,6 +168,8 @@ macro_rules! conformance {
             cases_storage::storage_bad_input_is_refused,
             cases_storage::volume_disk_runs_and_is_guarded,
             cases_storage::volume_without_space_leaves_nothing,
+            cases_snapshots::snapshot_offline_internal,
+            cases_snapshots::snapshot_guest_revert_and_commit,
         );
     };
     (@stamp $driver:ident, $backend:expr, $($module:ident :: $case:ident),* $(,)?) => {
