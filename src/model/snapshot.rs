@@ -192,6 +192,7 @@ impl SnapshotDef {
             }
             w.close("disks");
         }
+        w.close("domainsnapshot");
         let mut out = w.finish();
         // The domain goes inside, one level deeper, as libvirt nests it.
         if let Some(dom) = &self.domain {

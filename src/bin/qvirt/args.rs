@@ -123,6 +123,12 @@ pub struct Unbuilt {
 /// The verbs.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Storage pools and volumes.
+    #[command(flatten)]
+    Storage(crate::storage::StorageCommand),
+    /// Snapshots and block jobs.
+    #[command(flatten)]
+    Snapshot(crate::snapshots::SnapshotCommand),
     /// List domains (running and paused ones unless --all).
     List(ListArgs),
     /// Define (or redefine) a persistent domain from an XML file.

@@ -330,22 +330,23 @@ impl Core {
                 .strip_suffix("-format")
                 .is_some_and(|stem| disk_ids.iter().any(|id| id == stem))
                 || (name.starts_with("qv") && name.ends_with("-f"));
-            if ours && matches!(drv, "qcow2" | "raw") && !in_use.contains(&PathBuf::from(file)) {
-                if qmp
+            if ours
+                && matches!(drv, "qcow2" | "raw")
+                && !in_use.contains(&PathBuf::from(file))
+                && qmp
                     .execute(
                         "blockdev-del",
                         Some(json!({"node-name": name})),
                         QMP_TIMEOUT,
                     )
                     .is_ok()
-                    && let Some(stem) = name.strip_suffix("-format")
-                {
-                    let _ = qmp.execute(
-                        "blockdev-del",
-                        Some(json!({"node-name": format!("{stem}-storage")})),
-                        QMP_TIMEOUT,
-                    );
-                }
+                && let Some(stem) = name.strip_suffix("-format")
+            {
+                let _ = qmp.execute(
+                    "blockdev-del",
+                    Some(json!({"node-name": format!("{stem}-storage")})),
+                    QMP_TIMEOUT,
+                );
             }
         }
     }
