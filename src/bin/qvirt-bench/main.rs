@@ -17,12 +17,14 @@
 //! | `storm` | 100 VMs started by 8 clients; another client's list latency |
 //! | `concurrency` | 1 and 8 clients x 2,000 lookup+info pairs: calls/s |
 //! | `boot` | the Linux test guest: start -> ready marker; ACPI shutdown |
+//! | `snapshot` | internal snapshot and revert of a running 256 MiB VM, an external disk-only snapshot; each beside its bare QMP floor |
 
 mod api;
 mod fixture;
 mod guests;
 mod raw;
 mod report;
+mod snapshots;
 mod stats;
 mod vms;
 
@@ -62,7 +64,7 @@ struct Args {
 /// for minutes after many files near it were deleted, and the other
 /// scenarios' fixtures delete thousands. `cold` comes next so its
 /// in-process memory figure is taken before other scenarios grow the heap.
-const SCENARIOS: [&str; 8] = [
+const SCENARIOS: [&str; 9] = [
     "define",
     "cold",
     "rpc",
@@ -71,6 +73,7 @@ const SCENARIOS: [&str; 8] = [
     "startstop",
     "storm",
     "boot",
+    "snapshot",
 ];
 
 fn main() -> ExitCode {
@@ -131,6 +134,7 @@ fn run(name: &str, kind: &Kind, args: &Args) -> qvirt::Result<Vec<Metric>> {
         "startstop" => vms::startstop(kind),
         "storm" => vms::storm(kind),
         "boot" => vms::boot(kind, args.guest.as_deref()),
+        "snapshot" => snapshots::snapshot(kind),
         _ => unreachable!("names are checked against SCENARIOS"),
     }
 }

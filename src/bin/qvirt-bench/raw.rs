@@ -112,6 +112,46 @@ impl RawQemu {
         waited.map_err(|e| Error::io("cannot wait for QEMU", e))?;
         Ok((started, stopped))
     }
+
+    /// Starts the command line and leaves it running (vCPUs going, QMP
+    /// ready): the floor for work on a running VM. Killed when dropped.
+    pub fn launch(&self) -> Result<RawRun> {
+        let _ = fs::remove_file(&self.paths.qmp_socket);
+        let log = File::create(self.dir.join("qemu.log"))
+            .map_err(|e| Error::io("cannot create the raw QEMU log", e))?;
+        let child = Command::new(&self.argv[0])
+            .args(&self.argv[1..])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .map_err(|e| Error::io(format!("cannot run {:?}", self.argv[0]), e))?;
+        let mut guard = Guard(Some(child));
+        let qmp = {
+            let child = guard.0.as_mut().expect("just spawned");
+            Qmp::connect_watching(
+                &self.paths.qmp_socket,
+                Instant::now() + Duration::from_secs(30),
+                || match child.try_wait() {
+                    Ok(Some(status)) => Some(Error::new(
+                        ErrorCode::QemuFailed,
+                        format!("QEMU exited ({status}); see {}", self.dir.display()),
+                    )),
+                    _ => None,
+                },
+                |_| {},
+            )?
+        };
+        qmp.execute("cont", None, Duration::from_secs(30))?;
+        Ok(RawRun { qmp, _guard: guard })
+    }
+}
+
+/// A QEMU [`RawQemu::launch`] started; killed and reaped when dropped.
+pub struct RawRun {
+    /// Its monitor.
+    pub qmp: Qmp,
+    _guard: Guard,
 }
 
 impl Drop for RawQemu {
