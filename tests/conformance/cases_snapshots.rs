@@ -228,3 +228,34 @@ pub fn snapshot_guest_revert_and_commit(cx: &mut Ctx<'_>) {
     );
     qemu_img(&["check", "-f", "qcow2", vol.path.to_str().unwrap()]);
 }
+
+/// A snapshot of a running domain is its job while it runs: another
+/// caller's `job_info` sees a snapshot job (polled until the snapshot
+/// call returns), and none once it is over.
+pub fn snapshot_is_the_domains_job(cx: &mut Ctx<'_>) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let d = cx.d();
+    make_volume(d, "job.qcow2", 16, "qcow2");
+    let dom = define_and_start(d, &vm_with_volume("job", "job.qcow2").memory_mib(256));
+    let done = AtomicBool::new(false);
+    let seen = std::thread::scope(|s| {
+        let watcher = s.spawn(|| {
+            let mut seen = Vec::new();
+            while !done.load(Ordering::SeqCst) {
+                if let Some(j) = d.job_info(&dom).unwrap() {
+                    seen.push(j.kind);
+                }
+            }
+            seen
+        });
+        let r = d.snapshot_create_xml(&dom, &snap_xml("j"), SnapshotCreateFlags::NONE);
+        done.store(true, Ordering::SeqCst);
+        r.unwrap();
+        watcher.join().unwrap()
+    });
+    assert!(
+        seen.contains(&qvirt::driver::JobKind::Snapshot),
+        "a snapshot job was seen: {seen:?}"
+    );
+    assert_eq!(d.job_info(&dom).unwrap(), None, "no job once it is over");
+}

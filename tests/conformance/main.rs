@@ -170,6 +170,7 @@ macro_rules! conformance {
             cases_storage::volume_without_space_leaves_nothing,
             cases_snapshots::snapshot_offline_internal,
             cases_snapshots::snapshot_guest_revert_and_commit,
+            cases_snapshots::snapshot_is_the_domains_job,
         );
     };
     (@stamp $driver:ident, $backend:expr, $($module:ident :: $case:ident),* $(,)?) => {
