@@ -259,3 +259,53 @@ pub fn snapshot_is_the_domains_job(cx: &mut Ctx<'_>) {
     );
     assert_eq!(d.job_info(&dom).unwrap(), None, "no job once it is over");
 }
+
+/// External snapshots revert only from their own overlay: with a newer
+/// snapshot's overlay on top, the revert is refused and nothing changes;
+/// to the newest, the overlay is made afresh over its base and the
+/// domain runs again (`--running`).
+pub fn external_revert_is_guarded(cx: &mut Ctx<'_>) {
+    let d = cx.d();
+    let vol = make_volume(d, "ext.qcow2", 16, "qcow2");
+    let dom = define_and_start(d, &vm_with_volume("ext", "ext.qcow2"));
+    let e1 = d
+        .snapshot_create_xml(&dom, &snap_xml("e1"), SnapshotCreateFlags::DISK_ONLY)
+        .unwrap();
+    let e2 = d
+        .snapshot_create_xml(&dom, &snap_xml("e2"), SnapshotCreateFlags::DISK_ONLY)
+        .unwrap();
+    let o1 = vol.path.with_extension("e1");
+    let o2 = vol.path.with_extension("e2");
+    assert_eq!(
+        image_info(&o2, "qcow2")["backing-filename"].as_str(),
+        o1.to_str()
+    );
+    let e = expect_err(
+        d.snapshot_revert(&e1, SnapshotRevertFlags::NONE),
+        ErrorCode::OperationInvalid,
+        "a revert under a newer overlay",
+    );
+    assert!(e.message.contains("e2"), "names the overlay on top: {e}");
+    assert_eq!(info(d, &dom).state, DomainState::Running, "nothing changed");
+    assert!(o1.exists() && o2.exists());
+    assert_eq!(
+        image_info(&o2, "qcow2")["backing-filename"].as_str(),
+        o1.to_str()
+    );
+
+    d.snapshot_revert(&e2, SnapshotRevertFlags::RUNNING)
+        .unwrap();
+    assert_eq!(info(d, &dom).state, DomainState::Running);
+    assert_eq!(
+        image_info(&o2, "qcow2")["backing-filename"].as_str(),
+        o1.to_str()
+    );
+    let live = d.xml_desc(&dom, XmlFlags::NONE).unwrap();
+    assert!(
+        live.contains(o2.to_str().unwrap()),
+        "runs on the fresh overlay: {live}"
+    );
+    // The domain runs again under a new id: compare by name.
+    let current = d.snapshot_current(&dom).unwrap().map(|s| s.name);
+    assert_eq!(current.as_deref(), Some(e2.name.as_str()));
+}

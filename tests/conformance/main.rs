@@ -171,6 +171,7 @@ macro_rules! conformance {
             cases_snapshots::snapshot_offline_internal,
             cases_snapshots::snapshot_guest_revert_and_commit,
             cases_snapshots::snapshot_is_the_domains_job,
+            cases_snapshots::external_revert_is_guarded,
         );
     };
     (@stamp $driver:ident, $backend:expr, $($module:ident :: $case:ident),* $(,)?) => {
