@@ -11,6 +11,11 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
+use super::api_storage::{
+    BlockCommitFlags, BlockInfo, BlockJobInfo, Pool, PoolInfo, PoolSummary, ResizeFlags, Snapshot,
+    SnapshotCreateFlags, SnapshotDeleteFlags, SnapshotInfo, SnapshotRevertFlags, Volume,
+    VolumeInfo, VolumeStream,
+};
 use super::error::Result;
 use super::migration::{IncomingParams, IncomingReady, IncomingState, MigrateOptions};
 use super::resources::{DomainStats, ModifyFlags};
@@ -391,6 +396,10 @@ pub struct UndefineFlags {
     pub tpm: bool,
     /// `--keep-tpm`: keep the TPM state.
     pub keep_tpm: bool,
+    /// `--snapshots-metadata`: remove the domain's snapshot metadata
+    /// (the snapshots' data stays in the images). Without it, a domain
+    /// with snapshots is not undefined.
+    pub snapshots_metadata: bool,
 }
 
 /// Which definitions a device change applies to (virsh's `--live`,
@@ -418,6 +427,12 @@ pub enum JobKind {
     Restore,
     /// `migrate`, on the source.
     Migration,
+    /// `snapshot-create`.
+    Snapshot,
+    /// `snapshot-revert`.
+    SnapshotRevert,
+    /// `snapshot-delete` of a running domain's internal snapshot.
+    SnapshotDelete,
 }
 
 impl JobKind {
@@ -428,6 +443,9 @@ impl JobKind {
             JobKind::ManagedSave => "managed save",
             JobKind::Restore => "restore",
             JobKind::Migration => "migration",
+            JobKind::Snapshot => "snapshot",
+            JobKind::SnapshotRevert => "snapshot revert",
+            JobKind::SnapshotDelete => "snapshot delete",
         }
     }
 }
@@ -770,4 +788,249 @@ pub trait Driver: Send + Sync {
     /// `qemu-monitor-command`. What it changes, qvirt does not know: the
     /// domain is marked tainted in its log and the manager's.
     fn qemu_monitor_command(&self, dom: &Domain, command: &str) -> Result<String>;
+    // Storage pools. A pool is a directory of volumes; `default` (under
+    // the state directory's `images/`) exists from the first call of any
+    // of these. Unknown pools are `InvalidArgument`.
+
+    /// Every pool with its info, by name. Any state.
+    fn list_pools(&self) -> Result<Vec<PoolSummary>> {
+        Err(unsupported("list storage pools"))
+    }
+    /// The pool named `name`. Any state.
+    fn pool_lookup_by_name(&self, name: &str) -> Result<Pool> {
+        let _ = name;
+        Err(unsupported("look up storage pools"))
+    }
+    /// Defines (or redefines, same name and UUID, while inactive) a
+    /// persistent pool from `<pool>` XML.
+    fn pool_define_xml(&self, xml: &str) -> Result<Pool> {
+        let _ = xml;
+        Err(unsupported("define storage pools"))
+    }
+    /// Makes the pool's directory (`pool-build`), with the definition's
+    /// permissions. Inactive only; a directory already there is checked,
+    /// not changed.
+    fn pool_build(&self, pool: &Pool) -> Result<()> {
+        let _ = pool;
+        Err(unsupported("build storage pools"))
+    }
+    /// Starts a pool. Inactive only; its directory must exist, be a
+    /// directory, belong to this user and not be writable by others.
+    fn pool_start(&self, pool: &Pool) -> Result<()> {
+        let _ = pool;
+        Err(unsupported("start storage pools"))
+    }
+    /// Stops a pool (its files stay). Running only.
+    fn pool_destroy(&self, pool: &Pool) -> Result<()> {
+        let _ = pool;
+        Err(unsupported("stop storage pools"))
+    }
+    /// Removes a pool's definition (its files stay). Inactive only.
+    fn pool_undefine(&self, pool: &Pool) -> Result<()> {
+        let _ = pool;
+        Err(unsupported("undefine storage pools"))
+    }
+    /// State and sizes. Any state.
+    fn pool_info(&self, pool: &Pool) -> Result<PoolInfo> {
+        let _ = pool;
+        Err(unsupported("query storage pools"))
+    }
+    /// Looks at the pool's directory again. Running only.
+    fn pool_refresh(&self, pool: &Pool) -> Result<()> {
+        let _ = pool;
+        Err(unsupported("refresh storage pools"))
+    }
+    /// The pool's XML, with its sizes while running. Any state.
+    fn pool_xml(&self, pool: &Pool) -> Result<String> {
+        let _ = pool;
+        Err(unsupported("describe storage pools"))
+    }
+    /// Sets whether the pool starts with the manager. Any state.
+    fn pool_set_autostart(&self, pool: &Pool, on: bool) -> Result<()> {
+        let _ = (pool, on);
+        Err(unsupported("mark storage pools autostart"))
+    }
+
+    // Volumes: files in a running pool, made and inspected with qemu-img;
+    // their format is the one they were made with (raw for files qvirt
+    // did not make), never probed. Unknown volumes are `InvalidArgument`.
+
+    /// The volumes of a running pool, by name.
+    fn list_volumes(&self, pool: &Pool) -> Result<Vec<Volume>> {
+        let _ = pool;
+        Err(unsupported("list volumes"))
+    }
+    /// The volume `name` of a running pool.
+    fn vol_lookup_by_name(&self, pool: &Pool, name: &str) -> Result<Volume> {
+        let _ = (pool, name);
+        Err(unsupported("look up volumes"))
+    }
+    /// The volume whose file is `path`, in any running pool.
+    fn vol_lookup_by_path(&self, path: &std::path::Path) -> Result<Volume> {
+        let _ = path;
+        Err(unsupported("look up volumes"))
+    }
+    /// Makes a volume in a running pool from `<volume>` XML
+    /// (`vol-create`, `vol-create-as`). A name that exists, a backing
+    /// file that does not, or no space left: an error, and nothing made.
+    fn vol_create_xml(&self, pool: &Pool, xml: &str) -> Result<Volume> {
+        let _ = (pool, xml);
+        Err(unsupported("create volumes"))
+    }
+    /// Makes a volume in a running pool from `<volume>` XML holding a
+    /// copy of `from`'s data (`vol-clone`). `from` must not be in use by
+    /// a running domain.
+    fn vol_clone(&self, pool: &Pool, xml: &str, from: &Volume) -> Result<Volume> {
+        let _ = (pool, xml, from);
+        Err(unsupported("clone volumes"))
+    }
+    /// Deletes a volume's file. Refused (`OperationInvalid`, naming the
+    /// domain) while a running domain uses it.
+    fn vol_delete(&self, vol: &Volume) -> Result<()> {
+        let _ = vol;
+        Err(unsupported("delete volumes"))
+    }
+    /// Sizes and format.
+    fn vol_info(&self, vol: &Volume) -> Result<VolumeInfo> {
+        let _ = vol;
+        Err(unsupported("query volumes"))
+    }
+    /// The volume's XML.
+    fn vol_xml(&self, vol: &Volume) -> Result<String> {
+        let _ = vol;
+        Err(unsupported("describe volumes"))
+    }
+    /// Changes the volume's capacity to `capacity` bytes (or by it, with
+    /// [`ResizeFlags::DELTA`]); smaller only with [`ResizeFlags::SHRINK`].
+    /// Refused while a running domain uses it.
+    fn vol_resize(&self, vol: &Volume, capacity: u64, flags: ResizeFlags) -> Result<()> {
+        let _ = (vol, capacity, flags);
+        Err(unsupported("resize volumes"))
+    }
+    /// Opens an upload into the volume's file at `offset`, of `length`
+    /// bytes (`None`: up to its end, which the upload may extend). Refused
+    /// while a running domain uses it.
+    fn vol_upload(
+        &self,
+        vol: &Volume,
+        offset: u64,
+        length: Option<u64>,
+    ) -> Result<Box<dyn VolumeStream>> {
+        let _ = (vol, offset, length);
+        Err(unsupported("upload volumes"))
+    }
+    /// Opens a download of the volume's file from `offset`, `length`
+    /// bytes (`None`: to its end).
+    fn vol_download(
+        &self,
+        vol: &Volume,
+        offset: u64,
+        length: Option<u64>,
+    ) -> Result<Box<dyn VolumeStream>> {
+        let _ = (vol, offset, length);
+        Err(unsupported("download volumes"))
+    }
+
+    // Snapshots of a persistent domain, kept by the manager (one file
+    // each) and surviving its restarts. Unknown snapshots are
+    // `InvalidArgument`.
+
+    /// Takes a snapshot described by `<domainsnapshot>` XML: internal
+    /// (memory with the disks while running or paused) by default,
+    /// external overlays with [`SnapshotCreateFlags::DISK_ONLY`]. Any
+    /// state but transient; an asynchronous job ([`Driver::job_info`],
+    /// [`Driver::job_abort`]) that leaves no snapshot when it fails or is
+    /// aborted.
+    fn snapshot_create_xml(
+        &self,
+        dom: &Domain,
+        xml: &str,
+        flags: SnapshotCreateFlags,
+    ) -> Result<Snapshot> {
+        let _ = (dom, xml, flags);
+        Err(unsupported("take snapshots"))
+    }
+    /// Every snapshot of the domain, oldest first. Any state.
+    fn snapshot_list(&self, dom: &Domain) -> Result<Vec<SnapshotInfo>> {
+        let _ = dom;
+        Err(unsupported("list snapshots"))
+    }
+    /// The snapshot `name` of the domain. Any state.
+    fn snapshot_lookup(&self, dom: &Domain, name: &str) -> Result<Snapshot> {
+        let _ = (dom, name);
+        Err(unsupported("look up snapshots"))
+    }
+    /// The domain's current snapshot, if any. Any state.
+    fn snapshot_current(&self, dom: &Domain) -> Result<Option<Snapshot>> {
+        let _ = dom;
+        Err(unsupported("look up snapshots"))
+    }
+    /// The snapshot's info. Any state.
+    fn snapshot_info(&self, snap: &Snapshot) -> Result<SnapshotInfo> {
+        let _ = snap;
+        Err(unsupported("query snapshots"))
+    }
+    /// The snapshot's XML, with the domain's definition then. Any state.
+    fn snapshot_xml(&self, snap: &Snapshot) -> Result<String> {
+        let _ = snap;
+        Err(unsupported("describe snapshots"))
+    }
+    /// Brings the domain back to the snapshot: disks, definition, and for
+    /// a snapshot with memory the running guest. Any state; an
+    /// asynchronous job. An external snapshot reverts only while its
+    /// overlays are the disks' active layers.
+    fn snapshot_revert(&self, snap: &Snapshot, flags: SnapshotRevertFlags) -> Result<()> {
+        let _ = (snap, flags);
+        Err(unsupported("revert to snapshots"))
+    }
+    /// Deletes the snapshot (its children move to its parent) or, with
+    /// flags, its descendants too or only its record. An external
+    /// snapshot's overlays are merged with `blockcommit`, so only its
+    /// record can be deleted. Any state.
+    fn snapshot_delete(&self, snap: &Snapshot, flags: SnapshotDeleteFlags) -> Result<()> {
+        let _ = (snap, flags);
+        Err(unsupported("delete snapshots"))
+    }
+
+    // Block jobs on a running domain's disk, named by its target (`vda`)
+    // or source path.
+
+    /// Starts merging the disk's overlays into its base image. Running or
+    /// paused; only an active commit ([`BlockCommitFlags::ACTIVE`]).
+    fn block_commit(&self, dom: &Domain, disk: &str, flags: BlockCommitFlags) -> Result<()> {
+        let _ = (dom, disk, flags);
+        Err(unsupported("commit block jobs"))
+    }
+    /// Starts copying the disk's backing data into its active layer,
+    /// which then stands alone. Running or paused.
+    fn block_pull(&self, dom: &Domain, disk: &str) -> Result<()> {
+        let _ = (dom, disk);
+        Err(unsupported("pull block jobs"))
+    }
+    /// The disk's block job, `None` when none runs (a finished pull has
+    /// then been settled). Running or paused.
+    fn block_job_info(&self, dom: &Domain, disk: &str) -> Result<Option<BlockJobInfo>> {
+        let _ = (dom, disk);
+        Err(unsupported("query block jobs"))
+    }
+    /// Ends the disk's block job: cancels it, or with `pivot` completes a
+    /// ready active commit, the disk then using its base image (in the
+    /// live and persistent definitions). Running or paused.
+    fn block_job_abort(&self, dom: &Domain, disk: &str, pivot: bool) -> Result<()> {
+        let _ = (dom, disk, pivot);
+        Err(unsupported("end block jobs"))
+    }
+    /// The disk's sizes. Any state.
+    fn block_info(&self, dom: &Domain, disk: &str) -> Result<BlockInfo> {
+        let _ = (dom, disk);
+        Err(unsupported("query block devices"))
+    }
+}
+
+/// The error of a call a driver does not offer.
+fn unsupported(what: &str) -> super::error::Error {
+    super::error::Error::new(
+        super::error::ErrorCode::NoSupport,
+        format!("this connection cannot {what}"),
+    )
 }

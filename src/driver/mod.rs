@@ -4,6 +4,7 @@
 //! Depends on `model`; knows nothing of the wire.
 
 mod api;
+mod api_storage;
 mod migration;
 mod resources;
 /// The error type, at its old place too.
@@ -12,5 +13,6 @@ pub mod local;
 pub mod uri;
 
 pub use api::*;
+pub use api_storage::*;
 pub use migration::*;
 pub use resources::*;

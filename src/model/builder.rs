@@ -101,6 +101,7 @@ impl DomainDef {
             format: Some(format),
             driver: DiskDriver::default(),
             source: Some(path.into()),
+            volume: None,
             target: target.into(),
             bus: None,
             removable: None,

@@ -190,6 +190,9 @@ words! {
         File = "file",
         /// A block device (`<source dev=...>`).
         Block = "block",
+        /// A volume of a storage pool (`<source pool=... volume=...>`),
+        /// resolved to its file when the domain starts.
+        Volume = "volume",
     }
 
     /// `<disk device=...>`.
@@ -301,6 +304,19 @@ pub struct Disk {
     pub boot_order: Option<u32>,
     /// `<address>`.
     pub address: Option<Address>,
+    /// `<source pool=... volume=...>` of a `type='volume'` disk. (Its
+    /// `source` is then the volume's file once the domain runs, never
+    /// written.)
+    pub volume: Option<VolumeSource>,
+}
+
+/// Which volume a `<disk type='volume'>` uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VolumeSource {
+    /// `pool`: the storage pool's name.
+    pub pool: String,
+    /// `volume`: the volume's name in it.
+    pub volume: String,
 }
 
 /// `<disk><driver cache= io= discard= detect_zeroes=>`.
@@ -341,6 +357,7 @@ impl Disk {
             serial: None,
             boot_order: None,
             address: None,
+            volume: None,
         }
     }
 

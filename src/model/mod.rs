@@ -10,6 +10,8 @@ mod devices;
 mod domain;
 mod format;
 mod parse;
+mod snapshot;
+mod storage;
 mod units;
 mod validate;
 pub mod words;
@@ -18,6 +20,8 @@ mod xmlwrite;
 pub use chardev::*;
 pub use devices::*;
 pub use domain::*;
+pub use snapshot::*;
+pub use storage::*;
 pub use units::{parse_cpuset, parse_memory};
 pub use words::Word;
 

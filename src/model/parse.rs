@@ -17,6 +17,8 @@ mod el;
 mod machine;
 mod peripherals;
 mod raw;
+pub(crate) mod snapshot;
+pub(crate) mod storage;
 
 use roxmltree::{Document, ParsingOptions};
 use uuid::Uuid;

@@ -9,5 +9,6 @@ pub mod argv;
 pub mod caps;
 pub mod firmware;
 pub mod host;
+pub mod img;
 pub mod probe;
 pub mod qmp;

@@ -12,7 +12,15 @@ use super::types::{
     WireNode, WireSaveOptions, WireShutdown, WireStats, WireSummary, WireUndefineFlags,
     WireVersion, wire_path,
 };
+use super::types::{
+    WireBlockInfo, WireBlockJobInfo, WirePool, WirePoolInfo, WirePoolSummary, WireSnapshot,
+    WireSnapshotInfo, WireVolume, WireVolumeInfo, wire_flags,
+};
 use super::wire::PROTOCOL_VERSION;
+use crate::driver::{
+    BlockCommitFlags, ResizeFlags, SnapshotCreateFlags, SnapshotDeleteFlags, SnapshotRevertFlags,
+    UndefineFlags,
+};
 use crate::driver::{ConsoleStream, Domain, Driver, EventStream, XmlFlags};
 use crate::error::{Error, ErrorCode, Result};
 
@@ -258,4 +266,166 @@ impl Handler for DriverCalls<'_> {
     fn qemu_monitor_command(&mut self, (d, command): (WireDomain, String)) -> Result<String> {
         self.driver.qemu_monitor_command(&dom(d), &command)
     }
+
+    fn list_pools(&mut self, (): ()) -> Result<Vec<WirePoolSummary>> {
+        Ok(into_all(self.driver.list_pools()?))
+    }
+
+    fn pool_lookup_by_name(&mut self, name: String) -> Result<WirePool> {
+        self.driver.pool_lookup_by_name(&name).map(Into::into)
+    }
+
+    fn pool_define_xml(&mut self, xml: String) -> Result<WirePool> {
+        self.driver.pool_define_xml(&xml).map(Into::into)
+    }
+
+    fn pool_build(&mut self, p: WirePool) -> Result<()> {
+        self.driver.pool_build(&p.into())
+    }
+
+    fn pool_start(&mut self, p: WirePool) -> Result<()> {
+        self.driver.pool_start(&p.into())
+    }
+
+    fn pool_destroy(&mut self, p: WirePool) -> Result<()> {
+        self.driver.pool_destroy(&p.into())
+    }
+
+    fn pool_undefine(&mut self, p: WirePool) -> Result<()> {
+        self.driver.pool_undefine(&p.into())
+    }
+
+    fn pool_info(&mut self, p: WirePool) -> Result<WirePoolInfo> {
+        self.driver.pool_info(&p.into()).map(Into::into)
+    }
+
+    fn pool_refresh(&mut self, p: WirePool) -> Result<()> {
+        self.driver.pool_refresh(&p.into())
+    }
+
+    fn pool_xml(&mut self, p: WirePool) -> Result<String> {
+        self.driver.pool_xml(&p.into())
+    }
+
+    fn pool_set_autostart(&mut self, (p, on): (WirePool, bool)) -> Result<()> {
+        self.driver.pool_set_autostart(&p.into(), on)
+    }
+
+    fn list_volumes(&mut self, p: WirePool) -> Result<Vec<WireVolume>> {
+        Ok(into_all(self.driver.list_volumes(&p.into())?))
+    }
+
+    fn vol_lookup_by_name(&mut self, (p, name): (WirePool, String)) -> Result<WireVolume> {
+        self.driver
+            .vol_lookup_by_name(&p.into(), &name)
+            .map(Into::into)
+    }
+
+    fn vol_lookup_by_path(&mut self, path: Vec<u8>) -> Result<WireVolume> {
+        self.driver
+            .vol_lookup_by_path(&wire_path(path))
+            .map(Into::into)
+    }
+
+    fn vol_create_xml(&mut self, (p, xml): (WirePool, String)) -> Result<WireVolume> {
+        self.driver.vol_create_xml(&p.into(), &xml).map(Into::into)
+    }
+
+    fn vol_clone(&mut self, (p, xml, from): (WirePool, String, WireVolume)) -> Result<WireVolume> {
+        self.driver
+            .vol_clone(&p.into(), &xml, &from.into())
+            .map(Into::into)
+    }
+
+    fn vol_delete(&mut self, v: WireVolume) -> Result<()> {
+        self.driver.vol_delete(&v.into())
+    }
+
+    fn vol_info(&mut self, v: WireVolume) -> Result<WireVolumeInfo> {
+        self.driver.vol_info(&v.into()).map(Into::into)
+    }
+
+    fn vol_xml(&mut self, v: WireVolume) -> Result<String> {
+        self.driver.vol_xml(&v.into())
+    }
+
+    fn vol_resize(&mut self, (v, capacity, bits): (WireVolume, u64, u32)) -> Result<()> {
+        let flags = wire_flags(bits, ResizeFlags::from_bits, "resize")?;
+        self.driver.vol_resize(&v.into(), capacity, flags)
+    }
+
+    fn snapshot_create_xml(
+        &mut self,
+        (d, xml, bits): (WireDomain, String, u32),
+    ) -> Result<WireSnapshot> {
+        let flags = wire_flags(bits, SnapshotCreateFlags::from_bits, "snapshot create")?;
+        self.driver
+            .snapshot_create_xml(&dom(d), &xml, flags)
+            .map(Into::into)
+    }
+
+    fn snapshot_list(&mut self, d: WireDomain) -> Result<Vec<WireSnapshotInfo>> {
+        Ok(into_all(self.driver.snapshot_list(&dom(d))?))
+    }
+
+    fn snapshot_lookup(&mut self, (d, name): (WireDomain, String)) -> Result<WireSnapshot> {
+        self.driver.snapshot_lookup(&dom(d), &name).map(Into::into)
+    }
+
+    fn snapshot_current(&mut self, d: WireDomain) -> Result<Option<WireSnapshot>> {
+        Ok(self.driver.snapshot_current(&dom(d))?.map(Into::into))
+    }
+
+    fn snapshot_info(&mut self, s: WireSnapshot) -> Result<WireSnapshotInfo> {
+        self.driver.snapshot_info(&s.into()).map(Into::into)
+    }
+
+    fn snapshot_xml(&mut self, s: WireSnapshot) -> Result<String> {
+        self.driver.snapshot_xml(&s.into())
+    }
+
+    fn snapshot_revert(&mut self, (s, bits): (WireSnapshot, u32)) -> Result<()> {
+        let flags = wire_flags(bits, SnapshotRevertFlags::from_bits, "snapshot revert")?;
+        self.driver.snapshot_revert(&s.into(), flags)
+    }
+
+    fn snapshot_delete(&mut self, (s, bits): (WireSnapshot, u32)) -> Result<()> {
+        let flags = wire_flags(bits, SnapshotDeleteFlags::from_bits, "snapshot delete")?;
+        self.driver.snapshot_delete(&s.into(), flags)
+    }
+
+    fn block_commit(&mut self, (d, disk, bits): (WireDomain, String, u32)) -> Result<()> {
+        let flags = wire_flags(bits, BlockCommitFlags::from_bits, "block commit")?;
+        self.driver.block_commit(&dom(d), &disk, flags)
+    }
+
+    fn block_pull(&mut self, (d, disk): (WireDomain, String)) -> Result<()> {
+        self.driver.block_pull(&dom(d), &disk)
+    }
+
+    fn block_job_info(
+        &mut self,
+        (d, disk): (WireDomain, String),
+    ) -> Result<Option<WireBlockJobInfo>> {
+        Ok(self.driver.block_job_info(&dom(d), &disk)?.map(Into::into))
+    }
+
+    fn block_job_abort(&mut self, (d, disk, pivot): (WireDomain, String, bool)) -> Result<()> {
+        self.driver.block_job_abort(&dom(d), &disk, pivot)
+    }
+
+    fn block_info(&mut self, (d, disk): (WireDomain, String)) -> Result<WireBlockInfo> {
+        self.driver.block_info(&dom(d), &disk).map(Into::into)
+    }
+
+    fn undefine_snapshots(&mut self, (d, flags): (WireDomain, WireUndefineFlags)) -> Result<()> {
+        let mut flags: UndefineFlags = flags.into();
+        flags.snapshots_metadata = true;
+        self.driver.undefine_flags(&dom(d), flags)
+    }
+}
+
+/// Each value converted to its wire twin.
+fn into_all<A, W: From<A>>(values: Vec<A>) -> Vec<W> {
+    values.into_iter().map(Into::into).collect()
 }

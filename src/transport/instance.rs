@@ -132,6 +132,9 @@ fn split_layout(
         save: state.join("save"),
         nvram: state.join("nvram"),
         tpm: state.join("swtpm"),
+        storage: state.join("storage"),
+        images: state.join("images"),
+        snapshots: state.join("snapshot"),
         cache: cache.to_path_buf(),
         lock: runtime.join("run/lock"),
     };

@@ -22,6 +22,10 @@ use super::types::{
     WireNode, WireSaveOptions, WireShutdown, WireStats, WireSummary, WireUndefineFlags,
     WireVersion,
 };
+use super::types::{
+    WireBlockInfo, WireBlockJobInfo, WirePool, WirePoolInfo, WirePoolSummary, WireSnapshot,
+    WireSnapshotInfo, WireVolume, WireVolumeInfo,
+};
 use super::wire::{WireError, dec, enc};
 use crate::driver::XmlFlags;
 use crate::error::{Error, ErrorCode, Result};
@@ -332,6 +336,79 @@ procedures! {
     45 Stats stats(WireDomain) -> WireStats, ro, Job;
     /// `Driver::qemu_monitor_command` (domain, QMP command as JSON).
     46 QemuMonitorCommand qemu_monitor_command((WireDomain, String)) -> String, rw, Job;
+
+    // Storage pools and volumes, snapshots and block jobs. Flags travel
+    // as their bits (`bits()`), refused when unknown.
+    /// `Driver::list_pools`.
+    47 ListPools list_pools(()) -> Vec<WirePoolSummary>, ro, Job;
+    /// `Driver::pool_lookup_by_name`.
+    48 PoolLookupByName pool_lookup_by_name(String) -> WirePool, ro, Job;
+    /// `Driver::pool_define_xml`.
+    49 PoolDefineXml pool_define_xml(String) -> WirePool, rw, Job;
+    /// `Driver::pool_build`.
+    50 PoolBuild pool_build(WirePool) -> (), rw, Job;
+    /// `Driver::pool_start`.
+    51 PoolStart pool_start(WirePool) -> (), rw, Job;
+    /// `Driver::pool_destroy`.
+    52 PoolDestroy pool_destroy(WirePool) -> (), rw, Job;
+    /// `Driver::pool_undefine`.
+    53 PoolUndefine pool_undefine(WirePool) -> (), rw, Job;
+    /// `Driver::pool_info`.
+    54 PoolInfo pool_info(WirePool) -> WirePoolInfo, ro, Job;
+    /// `Driver::pool_refresh`.
+    55 PoolRefresh pool_refresh(WirePool) -> (), rw, Job;
+    /// `Driver::pool_xml`.
+    56 PoolXml pool_xml(WirePool) -> String, ro, Job;
+    /// `Driver::pool_set_autostart`.
+    57 PoolSetAutostart pool_set_autostart((WirePool, bool)) -> (), rw, Job;
+    /// `Driver::list_volumes`.
+    58 ListVolumes list_volumes(WirePool) -> Vec<WireVolume>, ro, Job;
+    /// `Driver::vol_lookup_by_name` (pool, volume name).
+    59 VolLookupByName vol_lookup_by_name((WirePool, String)) -> WireVolume, ro, Job;
+    /// `Driver::vol_lookup_by_path` (the path as bytes).
+    60 VolLookupByPath vol_lookup_by_path(Vec<u8>) -> WireVolume, ro, Job;
+    /// `Driver::vol_create_xml` (pool, `<volume>` XML).
+    61 VolCreateXml vol_create_xml((WirePool, String)) -> WireVolume, rw, Job;
+    /// `Driver::vol_clone` (pool, `<volume>` XML, source volume).
+    62 VolClone vol_clone((WirePool, String, WireVolume)) -> WireVolume, rw, Job;
+    /// `Driver::vol_delete`.
+    63 VolDelete vol_delete(WireVolume) -> (), rw, Job;
+    /// `Driver::vol_info`.
+    64 VolInfo vol_info(WireVolume) -> WireVolumeInfo, ro, Job;
+    /// `Driver::vol_xml`.
+    65 VolXml vol_xml(WireVolume) -> String, ro, Job;
+    /// `Driver::vol_resize` (volume, bytes, `ResizeFlags` bits).
+    66 VolResize vol_resize((WireVolume, u64, u32)) -> (), rw, Job;
+    /// `Driver::snapshot_create_xml` (domain, `<domainsnapshot>` XML,
+    /// `SnapshotCreateFlags` bits).
+    67 SnapshotCreateXml snapshot_create_xml((WireDomain, String, u32)) -> WireSnapshot, rw, Job;
+    /// `Driver::snapshot_list`.
+    68 SnapshotList snapshot_list(WireDomain) -> Vec<WireSnapshotInfo>, ro, Job;
+    /// `Driver::snapshot_lookup` (domain, snapshot name).
+    69 SnapshotLookup snapshot_lookup((WireDomain, String)) -> WireSnapshot, ro, Job;
+    /// `Driver::snapshot_current`.
+    70 SnapshotCurrent snapshot_current(WireDomain) -> Option<WireSnapshot>, ro, Job;
+    /// `Driver::snapshot_info`.
+    71 SnapshotInfo snapshot_info(WireSnapshot) -> WireSnapshotInfo, ro, Job;
+    /// `Driver::snapshot_xml`.
+    72 SnapshotXml snapshot_xml(WireSnapshot) -> String, ro, Job;
+    /// `Driver::snapshot_revert` (snapshot, `SnapshotRevertFlags` bits).
+    73 SnapshotRevert snapshot_revert((WireSnapshot, u32)) -> (), rw, Job;
+    /// `Driver::snapshot_delete` (snapshot, `SnapshotDeleteFlags` bits).
+    74 SnapshotDelete snapshot_delete((WireSnapshot, u32)) -> (), rw, Job;
+    /// `Driver::block_commit` (domain, disk, `BlockCommitFlags` bits).
+    75 BlockCommit block_commit((WireDomain, String, u32)) -> (), rw, Job;
+    /// `Driver::block_pull` (domain, disk).
+    76 BlockPull block_pull((WireDomain, String)) -> (), rw, Job;
+    /// `Driver::block_job_info` (domain, disk).
+    77 BlockJobInfo block_job_info((WireDomain, String)) -> Option<WireBlockJobInfo>, ro, Job;
+    /// `Driver::block_job_abort` (domain, disk, pivot).
+    78 BlockJobAbort block_job_abort((WireDomain, String, bool)) -> (), rw, Prio;
+    /// `Driver::block_info` (domain, disk).
+    79 BlockInfo block_info((WireDomain, String)) -> WireBlockInfo, ro, Job;
+    /// `Driver::undefine_flags` with `snapshots_metadata` (procedure 35's
+    /// flags predate it).
+    80 UndefineSnapshots undefine_snapshots((WireDomain, WireUndefineFlags)) -> (), rw, Job;
 }
 
 /// The highest procedure number this build knows (the table is numbered

@@ -12,8 +12,14 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::model::{SnapshotState, VolumeFormat};
+
 use crate::driver::{
     BalloonStats, BlockStats, DomainStats, InterfaceStats, ModifyFlags, VcpuStats,
+};
+use crate::driver::{
+    BlockInfo, BlockJobInfo, BlockJobKind, Pool, PoolInfo, PoolState, PoolSummary, Snapshot,
+    SnapshotInfo, Volume, VolumeInfo,
 };
 use crate::driver::{
     Domain, DomainInfo, DomainState, DomainSummary, Event, EventKind, IncomingDisk, IncomingParams,
@@ -87,6 +93,9 @@ pub enum WireJobKind {
     ManagedSave,
     Restore,
     Migration,
+    Snapshot,
+    SnapshotRevert,
+    SnapshotDelete,
 }
 
 /// [`JobInfo`].
@@ -389,7 +398,9 @@ twin_enum!(DomainState <=> WireState {
     Running, Paused, Shutoff, Shutdown, Crashed, PmSuspended,
 });
 
-twin_enum!(JobKind <=> WireJobKind { Save, ManagedSave, Restore, Migration });
+twin_enum!(JobKind <=> WireJobKind {
+    Save, ManagedSave, Restore, Migration, Snapshot, SnapshotRevert, SnapshotDelete,
+});
 
 twin_enum!(StateReason <=> WireReason {
     Unknown, User, Booted, Restored, Unpaused, Shutdown, Destroyed, Crashed, Saved, Failed,
@@ -448,6 +459,31 @@ impl From<IncomingParams> for WireIncomingParams {
     }
 }
 
+// `snapshots_metadata` came later: it travels beside these four (see
+// `undefine_snapshots`), so that the procedure taking them is unchanged.
+impl From<UndefineFlags> for WireUndefineFlags {
+    fn from(f: UndefineFlags) -> WireUndefineFlags {
+        WireUndefineFlags {
+            nvram: f.nvram,
+            keep_nvram: f.keep_nvram,
+            tpm: f.tpm,
+            keep_tpm: f.keep_tpm,
+        }
+    }
+}
+
+impl From<WireUndefineFlags> for UndefineFlags {
+    fn from(f: WireUndefineFlags) -> UndefineFlags {
+        UndefineFlags {
+            nvram: f.nvram,
+            keep_nvram: f.keep_nvram,
+            tpm: f.tpm,
+            keep_tpm: f.keep_tpm,
+            snapshots_metadata: false,
+        }
+    }
+}
+
 impl From<WireIncomingParams> for IncomingParams {
     fn from(p: WireIncomingParams) -> IncomingParams {
         let mut params = IncomingParams::new(p.xml);
@@ -457,7 +493,6 @@ impl From<WireIncomingParams> for IncomingParams {
         params
     }
 }
-twin_struct!(UndefineFlags <=> WireUndefineFlags { nvram, keep_nvram, tpm, keep_tpm });
 twin_struct!(ModifyFlags <=> WireModifyFlags { live, config });
 twin_struct!(VcpuStats <=> WireVcpuStats { id, thread_id, time_ns });
 twin_struct!(BlockStats <=> WireBlockStats {
@@ -571,4 +606,177 @@ impl From<WireMedia> for MediaChange {
 /// The path a call carries as bytes.
 pub fn wire_path(bytes: Vec<u8>) -> std::path::PathBuf {
     path_of(bytes)
+}
+
+// Storage pools, volumes, snapshots and block jobs (procedures 47 on).
+
+/// A [`Pool`] handle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct WirePool {
+    pub name: String,
+    pub uuid: Uuid,
+}
+
+/// A [`PoolState`]. Variants are append-only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub enum WirePoolState {
+    Inactive,
+    Running,
+}
+
+/// [`PoolInfo`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct WirePoolInfo {
+    pub state: WirePoolState,
+    pub capacity: u64,
+    pub allocation: u64,
+    pub available: u64,
+    pub persistent: bool,
+    pub autostart: bool,
+}
+
+/// [`PoolSummary`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct WirePoolSummary {
+    pub pool: WirePool,
+    pub info: WirePoolInfo,
+}
+
+/// A [`Volume`] handle; its path as bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct WireVolume {
+    pub pool: String,
+    pub name: String,
+    pub path: Vec<u8>,
+}
+
+/// A [`VolumeFormat`]. Variants are append-only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub enum WireVolumeFormat {
+    Raw,
+    Qcow2,
+}
+
+/// [`VolumeInfo`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct WireVolumeInfo {
+    pub capacity: u64,
+    pub allocation: u64,
+    pub physical: u64,
+    pub format: WireVolumeFormat,
+}
+
+/// A [`Snapshot`] handle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct WireSnapshot {
+    pub domain: WireDomain,
+    pub name: String,
+}
+
+/// A [`SnapshotState`]. Variants are append-only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub enum WireSnapshotState {
+    Running,
+    Paused,
+    Shutoff,
+    DiskSnapshot,
+}
+
+/// [`SnapshotInfo`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct WireSnapshotInfo {
+    pub name: String,
+    pub parent: Option<String>,
+    pub creation_time: u64,
+    pub state: WireSnapshotState,
+    pub external: bool,
+    pub current: bool,
+    pub description: Option<String>,
+    pub children: u32,
+}
+
+/// A [`BlockJobKind`]. Variants are append-only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub enum WireBlockJobKind {
+    Pull,
+    Commit,
+    ActiveCommit,
+}
+
+/// [`BlockJobInfo`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct WireBlockJobInfo {
+    pub kind: WireBlockJobKind,
+    pub cur: u64,
+    pub end: u64,
+    pub ready: bool,
+}
+
+/// [`BlockInfo`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct WireBlockInfo {
+    pub capacity: u64,
+    pub allocation: u64,
+    pub physical: u64,
+}
+
+twin_struct!(Pool <=> WirePool { name, uuid });
+twin_enum!(PoolState <=> WirePoolState { Inactive, Running });
+twin_struct!(PoolInfo <=> WirePoolInfo {
+    state, capacity, allocation, available, persistent, autostart,
+});
+twin_struct!(PoolSummary <=> WirePoolSummary { pool, info });
+twin_enum!(VolumeFormat <=> WireVolumeFormat { Raw, Qcow2 });
+twin_struct!(VolumeInfo <=> WireVolumeInfo { capacity, allocation, physical, format });
+twin_struct!(Snapshot <=> WireSnapshot { domain, name });
+twin_enum!(SnapshotState <=> WireSnapshotState { Running, Paused, Shutoff, DiskSnapshot });
+twin_struct!(SnapshotInfo <=> WireSnapshotInfo {
+    name, parent, creation_time, state, external, current, description, children,
+});
+twin_enum!(BlockJobKind <=> WireBlockJobKind { Pull, Commit, ActiveCommit });
+twin_struct!(BlockJobInfo <=> WireBlockJobInfo { kind, cur, end, ready });
+twin_struct!(BlockInfo <=> WireBlockInfo { capacity, allocation, physical });
+
+impl From<Volume> for WireVolume {
+    fn from(v: Volume) -> WireVolume {
+        use std::os::unix::ffi::OsStrExt;
+        WireVolume {
+            pool: v.pool,
+            name: v.name,
+            path: v.path.as_os_str().as_bytes().to_vec(),
+        }
+    }
+}
+
+impl From<WireVolume> for Volume {
+    fn from(v: WireVolume) -> Volume {
+        Volume {
+            pool: v.pool,
+            name: v.name,
+            path: path_of(v.path),
+        }
+    }
+}
+
+/// Flags as their bits on the wire: unknown bits are refused by name.
+pub fn wire_flags<T>(bits: u32, from: fn(u32) -> Option<T>, what: &str) -> crate::Result<T> {
+    from(bits).ok_or_else(|| {
+        crate::Error::new(
+            crate::ErrorCode::InvalidArgument,
+            format!("unknown {what} flags {bits:#x}"),
+        )
+    })
 }

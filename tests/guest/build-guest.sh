@@ -3,7 +3,7 @@
 #
 # Usage: tests/guest/build-guest.sh [OUTDIR]
 #
-#   OUTDIR defaults to ${QVIRT_GUEST_DIR:-$HOME/.cache/qvirt/test-guest}. It
+#   OUTDIR defaults to ${QVIRT_GUEST_DIR:-$HOME/.cache/qvirt/test-guest-2}. It
 #   must lie outside the source tree (the kernel alone is ~70 MB).
 #
 # Produces in OUTDIR:
@@ -67,7 +67,7 @@ log() { echo "$PROG: $*" >&2; }
 
 SCRIPT_PATH=$(readlink -f "${BASH_SOURCE[0]}")
 SCRIPT_DIR=$(dirname "$SCRIPT_PATH")
-OUT=${1:-${QVIRT_GUEST_DIR:-$HOME/.cache/qvirt/test-guest}}
+OUT=${1:-${QVIRT_GUEST_DIR:-$HOME/.cache/qvirt/test-guest-2}}
 KERNEL_META=linux-image-amd64
 BUSYBOX_PKG=busybox-static
 INITRD_GZIP=${QVIRT_GUEST_INITRD_GZIP:-0}
@@ -84,6 +84,7 @@ WANTED_MODULES=(
     virtio_pci:VIRTIO_PCI:optional   # virtio transport for virtio-net-pci
     virtio_net:VIRTIO_NET:optional   # virtio-net (pulls in net_failover...)
     virtio_balloon:VIRTIO_BALLOON:optional  # follows the balloon target
+    virtio_blk:VIRTIO_BLK:required   # virtio disks (/dev/vdX): storage tests
 )
 
 # --------------------------------------------------------------------------

@@ -147,6 +147,7 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
             } else {
                 None
             },
+            volume: None,
         });
     }
     let mut controllers = vec![Controller {

@@ -26,6 +26,8 @@
 //! - `limits`: what an unprivileged user can make the daemon hold through
 //!   its read-only socket (subscriptions, places, frame buffers, bytes),
 //!   and a subscriber too slow for its events.
+//! - `snapshot_kill`: the daemon is SIGKILLed while it takes a snapshot;
+//!   the next manager finds the snapshot whole or not at all.
 //! - `secrets`: a domain's XML shows its VNC password only to a
 //!   read-write connection that asks for it.
 //!
@@ -46,6 +48,7 @@ mod hostile_xml;
 mod limits;
 mod qemu_kill;
 mod secrets;
+mod snapshot_kill;
 mod storm;
 mod support;
 mod wire_abuse;

@@ -15,6 +15,11 @@ use qvirt::transport::wire::{
     WireState, WireStats, WireSummary, WireUndefineFlags, WireVcpuStats, WireVersion, encode_event,
     encode_stream,
 };
+use qvirt::transport::wire::{
+    WireBlockInfo, WireBlockJobInfo, WireBlockJobKind, WirePool, WirePoolInfo, WirePoolState,
+    WirePoolSummary, WireSnapshot, WireSnapshotInfo, WireSnapshotState, WireVolume,
+    WireVolumeFormat, WireVolumeInfo,
+};
 use qvirt::{Error, ErrorCode};
 use uuid::Uuid;
 
@@ -98,6 +103,35 @@ pub const XML: &str = "<domain type='qemu'><name>alpha</name><memory unit='MiB'>
 
 /// The save file path the samples use.
 const SAVE_PATH: &[u8] = b"/var/tmp/alpha.save";
+
+/// A pool handle.
+fn pool() -> WirePool {
+    WirePool {
+        name: "default".into(),
+        uuid: Uuid::from_u128(0x0b1c_2d3e_4f50_4a6b_8c7d_8e9f_a0b1_c2d3),
+    }
+}
+
+/// A volume handle.
+fn vol() -> WireVolume {
+    WireVolume {
+        pool: "default".into(),
+        name: "data.qcow2".into(),
+        path: b"/var/lib/qvirt/images/data.qcow2".to_vec(),
+    }
+}
+
+/// A snapshot handle.
+fn snap() -> WireSnapshot {
+    WireSnapshot {
+        domain: running(),
+        name: "before-upgrade".into(),
+    }
+}
+
+/// A `<volume>` document.
+const VOL_XML: &str = "<volume><name>data.qcow2</name><capacity unit='MiB'>64</capacity>\
+<target><format type='qcow2'/></target></volume>";
 
 /// One call per procedure, in procedure order.
 pub fn calls() -> Vec<Call> {
@@ -236,6 +270,54 @@ pub fn calls() -> Vec<Call> {
         )),
         Call::Stats(d()),
         Call::QemuMonitorCommand((d(), "{\"execute\":\"query-status\"}".into())),
+        Call::ListPools(()),
+        Call::PoolLookupByName("default".into()),
+        Call::PoolDefineXml(
+            "<pool type='dir'><name>p</name><target><path>/srv/p</path></target></pool>".into(),
+        ),
+        Call::PoolBuild(pool()),
+        Call::PoolStart(pool()),
+        Call::PoolDestroy(pool()),
+        Call::PoolUndefine(pool()),
+        Call::PoolInfo(pool()),
+        Call::PoolRefresh(pool()),
+        Call::PoolXml(pool()),
+        Call::PoolSetAutostart((pool(), true)),
+        Call::ListVolumes(pool()),
+        Call::VolLookupByName((pool(), "data.qcow2".into())),
+        Call::VolLookupByPath(b"/var/lib/qvirt/images/data.qcow2".to_vec()),
+        Call::VolCreateXml((pool(), VOL_XML.into())),
+        Call::VolClone((pool(), VOL_XML.into(), vol())),
+        Call::VolDelete(vol()),
+        Call::VolInfo(vol()),
+        Call::VolXml(vol()),
+        Call::VolResize((vol(), 128 << 20, 4)),
+        Call::SnapshotCreateXml((
+            d(),
+            "<domainsnapshot><name>before-upgrade</name></domainsnapshot>".into(),
+            16,
+        )),
+        Call::SnapshotList(d()),
+        Call::SnapshotLookup((d(), "before-upgrade".into())),
+        Call::SnapshotCurrent(d()),
+        Call::SnapshotInfo(snap()),
+        Call::SnapshotXml(snap()),
+        Call::SnapshotRevert((snap(), 1)),
+        Call::SnapshotDelete((snap(), 2)),
+        Call::BlockCommit((d(), "vda".into(), 4)),
+        Call::BlockPull((d(), "vda".into())),
+        Call::BlockJobInfo((d(), "vda".into())),
+        Call::BlockJobAbort((d(), "vda".into(), true)),
+        Call::BlockInfo((d(), "vda".into())),
+        Call::UndefineSnapshots((
+            off(),
+            WireUndefineFlags {
+                nvram: false,
+                keep_nvram: false,
+                tpm: false,
+                keep_tpm: false,
+            },
+        )),
     ]
 }
 
@@ -290,6 +372,40 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::SetMaxVcpus(..) => "set_max_vcpus",
         Call::Stats(_) => "stats",
         Call::QemuMonitorCommand(..) => "qemu_monitor_command",
+        Call::ListPools(_) => "list_pools",
+        Call::PoolLookupByName(_) => "pool_lookup_by_name",
+        Call::PoolDefineXml(_) => "pool_define_xml",
+        Call::PoolBuild(_) => "pool_build",
+        Call::PoolStart(_) => "pool_start",
+        Call::PoolDestroy(_) => "pool_destroy",
+        Call::PoolUndefine(_) => "pool_undefine",
+        Call::PoolInfo(_) => "pool_info",
+        Call::PoolRefresh(_) => "pool_refresh",
+        Call::PoolXml(_) => "pool_xml",
+        Call::PoolSetAutostart(..) => "pool_set_autostart",
+        Call::ListVolumes(_) => "list_volumes",
+        Call::VolLookupByName(..) => "vol_lookup_by_name",
+        Call::VolLookupByPath(_) => "vol_lookup_by_path",
+        Call::VolCreateXml(..) => "vol_create_xml",
+        Call::VolClone(..) => "vol_clone",
+        Call::VolDelete(_) => "vol_delete",
+        Call::VolInfo(_) => "vol_info",
+        Call::VolXml(_) => "vol_xml",
+        Call::VolResize(..) => "vol_resize",
+        Call::SnapshotCreateXml(..) => "snapshot_create_xml",
+        Call::SnapshotList(_) => "snapshot_list",
+        Call::SnapshotLookup(..) => "snapshot_lookup",
+        Call::SnapshotCurrent(_) => "snapshot_current",
+        Call::SnapshotInfo(_) => "snapshot_info",
+        Call::SnapshotXml(_) => "snapshot_xml",
+        Call::SnapshotRevert(..) => "snapshot_revert",
+        Call::SnapshotDelete(..) => "snapshot_delete",
+        Call::BlockCommit(..) => "block_commit",
+        Call::BlockPull(..) => "block_pull",
+        Call::BlockJobInfo(..) => "block_job_info",
+        Call::BlockJobAbort(..) => "block_job_abort",
+        Call::BlockInfo(..) => "block_info",
+        Call::UndefineSnapshots(..) => "undefine_snapshots",
     }
 }
 
@@ -450,7 +566,104 @@ pub fn reply_for(procedure: u32) -> Reply {
             }],
         }),
         46 => Reply::QemuMonitorCommand("{\"return\":{\"status\":\"running\"}}".into()),
+        47 => Reply::ListPools(vec![WirePoolSummary {
+            pool: pool(),
+            info: pool_info(),
+        }]),
+        48 => Reply::PoolLookupByName(pool()),
+        49 => Reply::PoolDefineXml(pool()),
+        50 => Reply::PoolBuild(()),
+        51 => Reply::PoolStart(()),
+        52 => Reply::PoolDestroy(()),
+        53 => Reply::PoolUndefine(()),
+        54 => Reply::PoolInfo(WirePoolInfo {
+            state: WirePoolState::Inactive,
+            ..pool_info()
+        }),
+        55 => Reply::PoolRefresh(()),
+        56 => Reply::PoolXml("<pool type='dir'><name>default</name></pool>".into()),
+        57 => Reply::PoolSetAutostart(()),
+        58 => Reply::ListVolumes(vec![vol()]),
+        59 => Reply::VolLookupByName(vol()),
+        60 => Reply::VolLookupByPath(vol()),
+        61 => Reply::VolCreateXml(vol()),
+        62 => Reply::VolClone(vol()),
+        63 => Reply::VolDelete(()),
+        64 => Reply::VolInfo(WireVolumeInfo {
+            capacity: 64 << 20,
+            allocation: 196_608,
+            physical: 196_608,
+            format: WireVolumeFormat::Qcow2,
+        }),
+        65 => Reply::VolXml(VOL_XML.into()),
+        66 => Reply::VolResize(()),
+        67 => Reply::SnapshotCreateXml(snap()),
+        68 => Reply::SnapshotList(
+            [
+                WireSnapshotState::Running,
+                WireSnapshotState::Paused,
+                WireSnapshotState::Shutoff,
+                WireSnapshotState::DiskSnapshot,
+            ]
+            .into_iter()
+            .enumerate()
+            .map(|(i, state)| WireSnapshotInfo {
+                name: format!("s{i}"),
+                parent: i.checked_sub(1).map(|p| format!("s{p}")),
+                creation_time: 1_764_800_000 + i as u64,
+                state,
+                external: state == WireSnapshotState::DiskSnapshot,
+                current: i == 3,
+                description: Some("before the upgrade".into()),
+                children: 1,
+            })
+            .collect(),
+        ),
+        69 => Reply::SnapshotLookup(snap()),
+        70 => Reply::SnapshotCurrent(Some(snap())),
+        71 => Reply::SnapshotInfo(WireSnapshotInfo {
+            name: "before-upgrade".into(),
+            parent: None,
+            creation_time: 1_764_800_000,
+            state: WireSnapshotState::Running,
+            external: false,
+            current: true,
+            description: None,
+            children: 0,
+        }),
+        72 => Reply::SnapshotXml(
+            "<domainsnapshot><name>before-upgrade</name></domainsnapshot>".into(),
+        ),
+        73 => Reply::SnapshotRevert(()),
+        74 => Reply::SnapshotDelete(()),
+        75 => Reply::BlockCommit(()),
+        76 => Reply::BlockPull(()),
+        77 => Reply::BlockJobInfo(Some(WireBlockJobInfo {
+            kind: WireBlockJobKind::ActiveCommit,
+            cur: 1 << 20,
+            end: 1 << 20,
+            ready: true,
+        })),
+        78 => Reply::BlockJobAbort(()),
+        79 => Reply::BlockInfo(WireBlockInfo {
+            capacity: 64 << 20,
+            allocation: 1 << 20,
+            physical: 2 << 20,
+        }),
+        80 => Reply::UndefineSnapshots(()),
         n => panic!("no procedure {n}"),
+    }
+}
+
+/// A running pool's info.
+fn pool_info() -> WirePoolInfo {
+    WirePoolInfo {
+        state: WirePoolState::Running,
+        capacity: 100 << 30,
+        allocation: 40 << 30,
+        available: 60 << 30,
+        persistent: true,
+        autostart: true,
     }
 }
 
@@ -496,6 +709,36 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         | Reply::SetMaxVcpus(()) => "unit",
         Reply::Stats(_) => "stats",
         Reply::QemuMonitorCommand(_) => "text",
+        Reply::ListPools(_) => "pools",
+        Reply::PoolLookupByName(_) | Reply::PoolDefineXml(_) => "pool",
+        Reply::PoolInfo(_) => "pool_info",
+        Reply::PoolXml(_) | Reply::VolXml(_) | Reply::SnapshotXml(_) => "text",
+        Reply::ListVolumes(_) => "volumes",
+        Reply::VolLookupByName(_)
+        | Reply::VolLookupByPath(_)
+        | Reply::VolCreateXml(_)
+        | Reply::VolClone(_) => "volume",
+        Reply::VolInfo(_) => "volume_info",
+        Reply::SnapshotCreateXml(_) | Reply::SnapshotLookup(_) => "snapshot",
+        Reply::SnapshotCurrent(_) => "snapshot_current",
+        Reply::SnapshotList(_) => "snapshots",
+        Reply::SnapshotInfo(_) => "snapshot_info",
+        Reply::BlockJobInfo(_) => "block_job",
+        Reply::BlockInfo(_) => "block_info",
+        Reply::PoolBuild(())
+        | Reply::PoolStart(())
+        | Reply::PoolDestroy(())
+        | Reply::PoolUndefine(())
+        | Reply::PoolRefresh(())
+        | Reply::PoolSetAutostart(())
+        | Reply::VolDelete(())
+        | Reply::VolResize(())
+        | Reply::SnapshotRevert(())
+        | Reply::SnapshotDelete(())
+        | Reply::BlockCommit(())
+        | Reply::BlockPull(())
+        | Reply::BlockJobAbort(())
+        | Reply::UndefineSnapshots(()) => "unit",
         Reply::MigrateIncoming(_) => "incoming",
         Reply::MigrateFinish(_) => "domain",
         Reply::MigrateIncomingState(_) => "incoming_state",

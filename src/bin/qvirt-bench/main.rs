@@ -18,6 +18,7 @@
 //! | `concurrency` | 1 and 8 clients x 2,000 lookup+info pairs: calls/s |
 //! | `boot` | the Linux test guest: start -> ready marker; ACPI shutdown |
 //! | `migrate` | a running VM moved between two managers, and the QMP floor |
+//! | `snapshot` | internal snapshot and revert of a running 256 MiB VM, an external disk-only snapshot; each beside its bare QMP floor |
 
 mod api;
 mod fixture;
@@ -26,6 +27,7 @@ mod migrate;
 mod raw;
 mod report;
 mod ssh_echo;
+mod snapshots;
 mod stats;
 mod vms;
 
@@ -65,7 +67,7 @@ struct Args {
 /// for minutes after many files near it were deleted, and the other
 /// scenarios' fixtures delete thousands. `cold` comes next so its
 /// in-process memory figure is taken before other scenarios grow the heap.
-const SCENARIOS: [&str; 9] = [
+const SCENARIOS: [&str; 10] = [
     "define",
     "cold",
     "rpc",
@@ -75,6 +77,7 @@ const SCENARIOS: [&str; 9] = [
     "storm",
     "boot",
     "migrate",
+    "snapshot",
 ];
 
 fn main() -> ExitCode {
@@ -136,6 +139,7 @@ fn run(name: &str, kind: &Kind, args: &Args) -> qvirt::Result<Vec<Metric>> {
         "storm" => vms::storm(kind),
         "boot" => vms::boot(kind, args.guest.as_deref()),
         "migrate" => migrate::migrate(kind),
+        "snapshot" => snapshots::snapshot(kind),
         _ => unreachable!("names are checked against SCENARIOS"),
     }
 }

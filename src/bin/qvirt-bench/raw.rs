@@ -112,6 +112,14 @@ impl RawQemu {
         waited.map_err(|e| Error::io("cannot wait for QEMU", e))?;
         Ok((started, stopped))
     }
+
+    /// Starts the command line and leaves it running (vCPUs going, QMP
+    /// ready): the floor for work on a running VM. Killed when dropped.
+    pub fn launch(&self) -> Result<RawRun> {
+        let run = self.spawn(&[])?;
+        run.qmp.execute("cont", None, Duration::from_secs(30))?;
+        Ok(run)
+    }
 }
 
 /// A QEMU of [`RawQemu::spawn`]: the process and its monitor; killed and

@@ -123,6 +123,12 @@ pub struct Unbuilt {
 /// The verbs.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Storage pools and volumes.
+    #[command(flatten)]
+    Storage(crate::storage::StorageCommand),
+    /// Snapshots and block jobs.
+    #[command(flatten)]
+    Snapshot(crate::snapshots::SnapshotCommand),
     /// List domains (running and paused ones unless --all).
     List(ListArgs),
     /// Define (or redefine) a persistent domain from an XML file.
@@ -314,6 +320,10 @@ pub enum Command {
         /// Also remove the disks (not built yet: says why).
         #[arg(long)]
         remove_all_storage: bool,
+        /// Also remove the domain's snapshot records (refused while
+        /// snapshots exist without it).
+        #[arg(long)]
+        snapshots_metadata: bool,
     },
     /// Create and start a transient domain from an XML file.
     Create {

@@ -116,6 +116,7 @@ pub fn domblklist(
         let kind = match d.kind {
             DiskType::File => "file",
             DiskType::Block => "block",
+            DiskType::Volume => "volume",
         };
         let device = match d.device {
             DiskDevice::Disk => "disk",
@@ -160,7 +161,10 @@ pub fn domblklist(
             kind.to_string(),
             device.to_string(),
             d.target.clone(),
-            source(&d.source),
+            match &d.volume {
+                Some(v) => v.volume.clone(),
+                None => source(&d.source),
+            },
         ]);
     }
     crate::output::write(&table(&rows))

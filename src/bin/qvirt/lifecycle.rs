@@ -34,6 +34,7 @@ pub fn run(ctx: &mut Ctx, command: Command) -> Result<()> {
             keep_tpm,
             managed_save,
             remove_all_storage,
+            snapshots_metadata,
         } => {
             if remove_all_storage {
                 return Err(Error::new(
@@ -50,6 +51,7 @@ pub fn run(ctx: &mut Ctx, command: Command) -> Result<()> {
                 keep_nvram,
                 tpm,
                 keep_tpm,
+                snapshots_metadata,
             };
             ctx.driver()?.undefine_flags(&dom, flags)?;
             outln!("Domain '{}' has been undefined", dom.name)

@@ -18,6 +18,8 @@ mod native;
 mod output;
 mod query;
 mod resources;
+mod snapshots;
+mod storage;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -157,6 +159,8 @@ fn check_devname(devname: Option<&str>) -> Result<()> {
 /// Runs one verb.
 fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Result<()> {
     match command {
+        Command::Storage(c) => storage::run(ctx, c),
+        Command::Snapshot(c) => snapshots::run(ctx, c),
         Command::List(args) => query::list(ctx, &args),
         Command::Edit(d) => edit::run(ctx, &d.domain),
         Command::SetMem { dom, size, at } => resources::setmem(

@@ -7,9 +7,11 @@ use uuid::Uuid;
 
 use super::driver::{LocalDriver, default_emulator};
 use crate::driver::{
-    ConsoleStream, Domain, DomainInfo, DomainSummary, Driver, EventStream, JobInfo, ListFilter,
-    MediaChange, MediaFlags, NodeInfo, SaveOptions, ShutdownOptions, UndefineFlags, VersionInfo,
-    XmlFlags,
+    BlockCommitFlags, BlockInfo, BlockJobInfo, ConsoleStream, Domain, DomainInfo, DomainSummary,
+    Driver, EventStream, JobInfo, ListFilter, MediaChange, MediaFlags, NodeInfo, Pool, PoolInfo,
+    PoolSummary, ResizeFlags, SaveOptions, ShutdownOptions, Snapshot, SnapshotCreateFlags,
+    SnapshotDeleteFlags, SnapshotInfo, SnapshotRevertFlags, UndefineFlags, VersionInfo, Volume,
+    VolumeInfo, VolumeStream, XmlFlags,
 };
 use crate::driver::{DomainStats, ModifyFlags};
 use crate::driver::{IncomingParams, IncomingReady, IncomingState, MigrateOptions};
@@ -201,6 +203,168 @@ impl Driver for LocalDriver {
 
     fn screenshot(&self, dom: &Domain) -> Result<Vec<u8>> {
         self.core.screenshot(&self.core.resolve(dom)?)
+    }
+
+    // Storage: see `storage` (pools) and `volumes`.
+
+    fn list_pools(&self) -> Result<Vec<PoolSummary>> {
+        self.core.list_pools()
+    }
+
+    fn pool_lookup_by_name(&self, name: &str) -> Result<Pool> {
+        self.core.pool_lookup(name)
+    }
+
+    fn pool_define_xml(&self, xml: &str) -> Result<Pool> {
+        self.core.pool_define(xml)
+    }
+
+    fn pool_build(&self, pool: &Pool) -> Result<()> {
+        self.core.pool_build(pool)
+    }
+
+    fn pool_start(&self, pool: &Pool) -> Result<()> {
+        self.core.pool_start(pool)
+    }
+
+    fn pool_destroy(&self, pool: &Pool) -> Result<()> {
+        self.core.pool_stop(pool)
+    }
+
+    fn pool_undefine(&self, pool: &Pool) -> Result<()> {
+        self.core.pool_undefine(pool)
+    }
+
+    fn pool_info(&self, pool: &Pool) -> Result<PoolInfo> {
+        self.core.pool_info(pool)
+    }
+
+    fn pool_refresh(&self, pool: &Pool) -> Result<()> {
+        self.core.pool_refresh(pool)
+    }
+
+    fn pool_xml(&self, pool: &Pool) -> Result<String> {
+        self.core.pool_xml(pool)
+    }
+
+    fn pool_set_autostart(&self, pool: &Pool, on: bool) -> Result<()> {
+        self.core.pool_set_autostart(pool, on)
+    }
+
+    fn list_volumes(&self, pool: &Pool) -> Result<Vec<Volume>> {
+        self.core.list_volumes(pool)
+    }
+
+    fn vol_lookup_by_name(&self, pool: &Pool, name: &str) -> Result<Volume> {
+        self.core.vol_lookup(pool, name)
+    }
+
+    fn vol_lookup_by_path(&self, path: &Path) -> Result<Volume> {
+        self.core.vol_lookup_path(path)
+    }
+
+    fn vol_create_xml(&self, pool: &Pool, xml: &str) -> Result<Volume> {
+        self.core.vol_create(pool, xml, None)
+    }
+
+    fn vol_clone(&self, pool: &Pool, xml: &str, from: &Volume) -> Result<Volume> {
+        self.core.vol_create(pool, xml, Some(from))
+    }
+
+    fn vol_delete(&self, vol: &Volume) -> Result<()> {
+        self.core.vol_delete(vol)
+    }
+
+    fn vol_info(&self, vol: &Volume) -> Result<VolumeInfo> {
+        self.core.vol_info(vol)
+    }
+
+    fn vol_xml(&self, vol: &Volume) -> Result<String> {
+        self.core.vol_xml(vol)
+    }
+
+    fn vol_resize(&self, vol: &Volume, capacity: u64, flags: ResizeFlags) -> Result<()> {
+        self.core.vol_resize(vol, capacity, flags)
+    }
+
+    fn vol_upload(
+        &self,
+        vol: &Volume,
+        offset: u64,
+        length: Option<u64>,
+    ) -> Result<Box<dyn VolumeStream>> {
+        self.core.vol_transfer(vol, offset, length, true)
+    }
+
+    fn vol_download(
+        &self,
+        vol: &Volume,
+        offset: u64,
+        length: Option<u64>,
+    ) -> Result<Box<dyn VolumeStream>> {
+        self.core.vol_transfer(vol, offset, length, false)
+    }
+
+    // Snapshots and block jobs: see `snapshots` and `blockjobs`.
+
+    fn snapshot_create_xml(
+        &self,
+        dom: &Domain,
+        xml: &str,
+        flags: SnapshotCreateFlags,
+    ) -> Result<Snapshot> {
+        self.core
+            .snapshot_create(&self.core.resolve(dom)?, xml, flags)
+    }
+
+    fn snapshot_list(&self, dom: &Domain) -> Result<Vec<SnapshotInfo>> {
+        self.core.snapshot_list(&self.core.resolve(dom)?)
+    }
+
+    fn snapshot_lookup(&self, dom: &Domain, name: &str) -> Result<Snapshot> {
+        self.core.snapshot_lookup(dom, name)
+    }
+
+    fn snapshot_current(&self, dom: &Domain) -> Result<Option<Snapshot>> {
+        self.core.snapshot_current(dom)
+    }
+
+    fn snapshot_info(&self, snap: &Snapshot) -> Result<SnapshotInfo> {
+        self.core.snapshot_info(snap)
+    }
+
+    fn snapshot_xml(&self, snap: &Snapshot) -> Result<String> {
+        self.core.snapshot_xml(snap)
+    }
+
+    fn snapshot_revert(&self, snap: &Snapshot, flags: SnapshotRevertFlags) -> Result<()> {
+        self.core.snapshot_revert(snap, flags)
+    }
+
+    fn snapshot_delete(&self, snap: &Snapshot, flags: SnapshotDeleteFlags) -> Result<()> {
+        self.core.snapshot_delete(snap, flags)
+    }
+
+    fn block_commit(&self, dom: &Domain, disk: &str, flags: BlockCommitFlags) -> Result<()> {
+        self.core
+            .block_commit(&self.core.resolve(dom)?, disk, flags)
+    }
+
+    fn block_pull(&self, dom: &Domain, disk: &str) -> Result<()> {
+        self.core.block_pull(&self.core.resolve(dom)?, disk)
+    }
+
+    fn block_job_info(&self, dom: &Domain, disk: &str) -> Result<Option<BlockJobInfo>> {
+        self.core.block_job_info(&self.core.resolve(dom)?, disk)
+    }
+
+    fn block_job_abort(&self, dom: &Domain, disk: &str, pivot: bool) -> Result<()> {
+        self.core
+            .block_job_abort(&self.core.resolve(dom)?, disk, pivot)
+    }
+
+    fn block_info(&self, dom: &Domain, disk: &str) -> Result<BlockInfo> {
+        self.core.block_info(&self.core.resolve(dom)?, disk)
     }
 
     fn set_memory(&self, dom: &Domain, kib: u64, flags: ModifyFlags) -> Result<()> {

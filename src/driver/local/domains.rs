@@ -165,10 +165,14 @@ impl Core {
             let plan = super::tuning::undefine_plan(&self.layout, entry.def(), flags)?;
             (name, plan)
         };
+        let snapshots = self.undefine_snapshots_check(dom, flags.snapshots_metadata)?;
         // Without the table lock, as in `define`: the job lock keeps the
         // domain from starting, and `config` keeps defines and rescans out.
         store::remove(&self.layout, &name)?;
         host_state.carry_out()?;
+        if snapshots {
+            self.remove_all_snapshot_records(&dom.uuid)?;
+        }
         let mut inner = lock(&self.inner);
         if let Some(entry) = inner.entries.get_mut(&dom.uuid) {
             entry.persistent = None;

@@ -77,6 +77,8 @@ pub(crate) struct Core {
     pub unsettled_migrations: Mutex<Vec<Domain>>,
     /// Set when the driver is being dropped: nothing new is started.
     pub closing: std::sync::atomic::AtomicBool,
+    /// Storage pools and image formats, read at their first use.
+    pub storage: super::storage::Storage,
 }
 
 /// The table of domains.
@@ -202,6 +204,7 @@ impl LocalDriver {
             peers: std::sync::OnceLock::new(),
             unsettled_migrations: Mutex::new(Vec::new()),
             closing: std::sync::atomic::AtomicBool::new(false),
+            storage: Default::default(),
         });
         {
             let mut inner = lock(&core.inner);
@@ -218,6 +221,7 @@ impl LocalDriver {
             }
         }
         core.reattach_all();
+        core.settle_snapshots();
         Ok(LocalDriver {
             core,
             owner: true,

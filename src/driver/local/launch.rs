@@ -105,6 +105,7 @@ impl Core {
         id: u32,
         opts: LaunchOptions<'_>,
     ) -> Result<(Arc<Running>, MonitorLink)> {
+        self.resolve_volume_disks(&mut def)?;
         let emulator = emulator_of(&def);
         let caps = self.caps(&emulator)?;
         super::preflight::check_paths(&def)?;
@@ -586,6 +587,7 @@ pub(crate) fn new_running(
         ended: link.ended(),
         console_owner: Default::default(),
         media: Mutex::new(Vec::new()),
+        disks: Mutex::new(Vec::new()),
         live: Mutex::new(Default::default()),
     }))
 }

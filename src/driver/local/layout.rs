@@ -37,6 +37,13 @@ pub struct Layout {
     pub nvram: PathBuf,
     /// Software TPM state, one directory per domain UUID.
     pub tpm: PathBuf,
+    /// Storage pool definitions (`NAME.xml`), their autostart marks
+    /// (`autostart/NAME`) and the formats of the images qvirt made.
+    pub storage: PathBuf,
+    /// The directory of the pool `default`, made on first use.
+    pub images: PathBuf,
+    /// Snapshot metadata, a directory per domain UUID.
+    pub snapshots: PathBuf,
     /// Cached probes of QEMU binaries.
     pub cache: PathBuf,
     /// The lock file that says which manager owns this state.
@@ -54,6 +61,9 @@ impl Layout {
             save: root.join("save"),
             nvram: root.join("nvram"),
             tpm: root.join("swtpm"),
+            storage: root.join("storage"),
+            images: root.join("images"),
+            snapshots: root.join("snapshot"),
             cache: root.join("cache"),
             lock: root.join("run/lock"),
         }
@@ -73,6 +83,8 @@ impl Layout {
             &self.save,
             &self.nvram,
             &self.tpm,
+            &self.storage,
+            &self.snapshots,
             &self.cache,
         ] {
             ensure_private_dir(dir)?;

@@ -267,7 +267,7 @@ fn swap_medium(qmp: &Qmp, id: &str, old: &Disk, new: &Disk) -> Result<()> {
     if let Some(source) = &new.source {
         let readonly = new.readonly || new.device == DiskDevice::Cdrom;
         let driver = match (new.kind, new.device) {
-            (DiskType::File, _) => "file",
+            (DiskType::File | DiskType::Volume, _) => "file",
             (DiskType::Block, DiskDevice::Cdrom) => "host_cdrom",
             (DiskType::Block, _) => "host_device",
         };

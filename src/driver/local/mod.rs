@@ -4,6 +4,7 @@
 //! `crate::sys`; this module puts them together.
 
 mod api_impl;
+mod blockjobs;
 mod console;
 mod domains;
 mod driver;
@@ -25,11 +26,18 @@ mod resize;
 mod runtime;
 mod saving;
 mod screen;
+mod snap_external;
+mod snap_internal;
+mod snapmeta;
+mod snapshots;
 mod stats;
 mod storage_copy;
+mod storage;
 mod store;
 pub mod tpm;
+mod transfer;
 pub mod tuning;
+mod volumes;
 
 pub use driver::LocalDriver;
 pub use layout::Layout;

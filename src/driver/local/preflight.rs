@@ -27,7 +27,10 @@ pub(crate) fn check_paths(def: &DomainDef) -> Result<()> {
     };
     for disk in &def.devices.disks {
         let Some(source) = &disk.source else { continue };
-        if !matches!(disk.kind, DiskType::File | DiskType::Block) {
+        if !matches!(
+            disk.kind,
+            DiskType::File | DiskType::Block | DiskType::Volume
+        ) {
             continue;
         }
         let writable = !disk.readonly && disk.device == DiskDevice::Disk;

@@ -136,6 +136,10 @@ pub struct Running {
     /// Media changed since QEMU started, by disk target: the source now
     /// in the drive (`None`: empty). [`Running::live_def`] applies them.
     pub(crate) media: Mutex<Vec<(String, Option<String>)>>,
+    /// Disks whose image changed since QEMU started (an external
+    /// snapshot's overlay, a block commit's pivot), whole, by target.
+    /// [`Running::live_def`] puts them in place.
+    pub(crate) disks: Mutex<Vec<crate::model::Disk>>,
     /// Memory and vCPUs changed since QEMU started;
     /// [`Running::live_def`] applies them.
     pub(crate) live: Mutex<super::resize::LiveChanges>,
@@ -173,7 +177,25 @@ impl Running {
                 disk.source.clone_from(source);
             }
         }
+        for changed in crate::sys::sync::lock(&self.disks).iter() {
+            if let Some(disk) = def
+                .devices
+                .disks
+                .iter_mut()
+                .find(|d| d.target == changed.target)
+            {
+                *disk = changed.clone();
+            }
+        }
         def
+    }
+
+    /// Records that a disk now uses another image: `disk` replaces the
+    /// disk with its target in the live definition.
+    pub(crate) fn set_disk(&self, disk: crate::model::Disk) {
+        let mut disks = crate::sys::sync::lock(&self.disks);
+        disks.retain(|d| d.target != disk.target);
+        disks.push(disk);
     }
 
     /// Records that the drive `target` now holds `source`.

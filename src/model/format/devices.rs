@@ -146,6 +146,7 @@ fn disk(w: &mut XmlWriter, d: &Disk) {
     let src_attr = match d.kind {
         DiskType::File => "file",
         DiskType::Block => "dev",
+        DiskType::Volume => "",
     };
     let a = Attrs::new()
         .add("type", d.kind.as_str())
@@ -161,8 +162,13 @@ fn disk(w: &mut XmlWriter, d: &Disk) {
             .opt("detect_zeroes", d.driver.detect_zeroes.map(|c| c.as_str()));
         w.empty("driver", a);
     }
-    if let Some(s) = &d.source {
-        w.empty("source", Attrs::new().add(src_attr, s));
+    match (&d.volume, &d.source) {
+        (Some(v), _) => w.empty(
+            "source",
+            Attrs::new().add("pool", &v.pool).add("volume", &v.volume),
+        ),
+        (None, Some(s)) => w.empty("source", Attrs::new().add(src_attr, s)),
+        (None, None) => {}
     }
     let t = Attrs::new()
         .add("dev", &d.target)

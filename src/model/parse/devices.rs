@@ -341,7 +341,7 @@ fn disk(e: El) -> R<Disk> {
             _ => c.skip()?,
         }
     }
-    let source = source.flatten();
+    let (source, volume) = source.unwrap_or_default();
     let Some((target, bus, removable)) = target else {
         return Err(invalid(format!(
             "missing target information for disk {}at {}",
@@ -365,6 +365,7 @@ fn disk(e: El) -> R<Disk> {
     d.serial = serial.flatten();
     d.boot_order = boot;
     d.address = address_v;
+    d.volume = volume;
     Ok(d)
 }
 
@@ -381,15 +382,27 @@ fn disk_driver(e: El) -> R<(Option<crate::model::DiskFormat>, DiskDriver)> {
     Ok((e.word("type")?, driver))
 }
 
-fn disk_source(e: El, kind: DiskType) -> R<Option<String>> {
+fn disk_source(e: El, kind: DiskType) -> R<(Option<String>, Option<crate::model::VolumeSource>)> {
     let attr = match kind {
         DiskType::File => "file",
         DiskType::Block => "dev",
+        DiskType::Volume => {
+            e.allow(&["pool", "volume"])?;
+            e.empty()?;
+            let v = crate::model::VolumeSource {
+                pool: e.req("pool")?.to_string(),
+                volume: e.req("volume")?.to_string(),
+            };
+            return Ok((None, Some(v)));
+        }
     };
     e.allow(&[attr])?;
     e.empty()?;
     // An empty path is libvirt's empty drive, the same as no source.
-    Ok(e.get(attr).filter(|p| !p.is_empty()).map(str::to_string))
+    Ok((
+        e.get(attr).filter(|p| !p.is_empty()).map(str::to_string),
+        None,
+    ))
 }
 
 type Target = (String, Option<crate::model::DiskBus>, Option<bool>);

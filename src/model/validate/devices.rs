@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use super::{R, check_path, invalid, pattern, schema_ip, show, unsupported};
 use crate::model::units::MAX_KIB;
 use crate::model::{
-    Address, BalloonModel, Controller, ControllerType, Disk, DiskBus, DiskDevice, DomainDef,
-    DriveAddress, InterfaceType, ModelError, PortProto,
+    Address, BalloonModel, Controller, ControllerType, Disk, DiskBus, DiskDevice, DiskType,
+    DomainDef, DriveAddress, InterfaceType, ModelError, PortProto,
 };
 
 pub(super) fn validate(def: &DomainDef) -> R {
@@ -122,8 +122,22 @@ fn disks(def: &DomainDef) -> R {
         if d.device != DiskDevice::Floppy && bus == DiskBus::Fdc {
             return Err(invalid(format!("Invalid bus type 'fdc' for disk '{t}'")));
         }
+        if d.volume.is_some() && d.kind != DiskType::Volume {
+            return Err(invalid(format!(
+                "disk '{t}': <source pool= volume=> goes with type='volume' only"
+            )));
+        }
+        if let Some(v) = &d.volume
+            && (v.pool.is_empty() || v.volume.is_empty() || v.volume.contains('/'))
+        {
+            return Err(invalid(format!(
+                "disk '{t}': pool '{}' and volume '{}' must be names (not empty, no '/' in a volume)",
+                show(&v.pool),
+                show(&v.volume)
+            )));
+        }
         match &d.source {
-            None if d.device == DiskDevice::Disk => {
+            None if d.device == DiskDevice::Disk && d.volume.is_none() => {
                 return Err(invalid(format!("disk '{t}' has no source")));
             }
             None => {}

@@ -274,6 +274,13 @@ fn emit_disk(
             "disk '{t}': a {media} device on bus '{bus}' is not supported"
         )));
     }
+    if disk.kind == DiskType::Volume && disk.source.is_none() && disk.volume.is_some() {
+        // The manager gives a volume disk its file when the domain starts.
+        return Err(unsupported(format!(
+            "disk '{}' is a storage volume, resolved to its file only when the domain starts",
+            disk.target
+        )));
+    }
     let node = match &disk.source {
         Some(source) => Some(emit_nodes(cx, disk, info, source)?),
         None if disk.device == DiskDevice::Disk => {
@@ -413,7 +420,8 @@ fn emit_nodes(
 ) -> Result<String, Error> {
     let readonly = disk.readonly || disk.device == DiskDevice::Cdrom;
     let driver = match (disk.kind, disk.device) {
-        (DiskType::File, _) => "file",
+        // A volume of a directory pool is a file (resolved at start).
+        (DiskType::File | DiskType::Volume, _) => "file",
         (DiskType::Block, DiskDevice::Cdrom) => "host_cdrom",
         (DiskType::Block, _) => "host_device",
     };

@@ -432,8 +432,8 @@ impl Handler for LvCalls<'_> {
 
     fn domain_undefine_flags(&mut self, a: DomFlagsArgs) -> Result<()> {
         use values::undefine as u;
-        // Snapshots and checkpoints are kinds qvirt keeps none of:
-        // removing their (absent) metadata or keeping it is the same.
+        // Checkpoints are a kind qvirt keeps none of: removing their
+        // (absent) metadata or keeping it is the same.
         check_flags(
             a.flags,
             u::MANAGED_SAVE
@@ -455,6 +455,7 @@ impl Handler for LvCalls<'_> {
             keep_nvram: a.flags & u::KEEP_NVRAM != 0,
             tpm: a.flags & u::TPM != 0,
             keep_tpm: a.flags & u::KEEP_TPM != 0,
+            snapshots_metadata: a.flags & u::SNAPSHOTS_METADATA != 0,
         };
         self.driver.undefine_flags(&dom, flags)
     }

@@ -1,0 +1,562 @@
+//! The snapshot and block-job verbs, as virsh's: `snapshot-*`,
+//! `blockcommit`, `blockpull` and `blockjob`. Taking and reverting a
+//! snapshot is the domain's job: `domjobinfo` and `domjobabort` see it.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use clap::Subcommand;
+use qvirt::driver::{
+    BlockCommitFlags, Snapshot, SnapshotCreateFlags, SnapshotDeleteFlags, SnapshotInfo,
+    SnapshotRevertFlags,
+};
+use qvirt::model::SnapshotDef;
+use qvirt::{Domain, Error, ErrorCode, Result};
+
+use crate::{Ctx, outln};
+
+/// A snapshot of a domain: named, or the current one.
+#[derive(Debug, clap::Args)]
+pub struct SnapArg {
+    /// The domain.
+    pub domain: String,
+    /// The snapshot (the current one with --current).
+    pub snapshotname: Option<String>,
+    /// The current snapshot.
+    #[arg(long)]
+    pub current: bool,
+}
+
+/// The snapshot and block-job verbs.
+#[derive(Debug, Subcommand)]
+pub enum SnapshotCommand {
+    /// Take a snapshot from its parts: internal (with memory while the
+    /// domain runs) unless --disk-only.
+    #[command(name = "snapshot-create-as")]
+    SnapshotCreateAs {
+        /// The domain.
+        domain: String,
+        /// The snapshot's name (default: its creation time).
+        name: Option<String>,
+        /// A description.
+        #[arg(long)]
+        description: Option<String>,
+        /// External disk-only snapshot: each disk onto a new qcow2 overlay.
+        #[arg(long)]
+        disk_only: bool,
+        /// All disks or none (always so).
+        #[arg(long)]
+        atomic: bool,
+        /// Freeze the guest's file systems (needs a guest agent: refused).
+        #[arg(long)]
+        quiesce: bool,
+        /// Print the `<domainsnapshot>` XML instead of taking it.
+        #[arg(long)]
+        print_xml: bool,
+    },
+    /// Take a snapshot from a `<domainsnapshot>` XML file.
+    #[command(name = "snapshot-create")]
+    SnapshotCreate {
+        /// The domain.
+        domain: String,
+        /// The XML file.
+        file: PathBuf,
+        /// External disk-only snapshot.
+        #[arg(long)]
+        disk_only: bool,
+        /// All disks or none (always so).
+        #[arg(long)]
+        atomic: bool,
+    },
+    /// List a domain's snapshots.
+    #[command(name = "snapshot-list")]
+    SnapshotList {
+        /// The domain.
+        domain: String,
+        /// As a tree of parents and children.
+        #[arg(long)]
+        tree: bool,
+        /// With each snapshot's parent.
+        #[arg(long)]
+        parent: bool,
+        /// Only the current snapshot.
+        #[arg(long)]
+        current: bool,
+        /// Names only.
+        #[arg(long)]
+        name: bool,
+    },
+    /// Show a snapshot's facts.
+    #[command(name = "snapshot-info")]
+    SnapshotInfo(SnapArg),
+    /// Print a snapshot's XML.
+    #[command(name = "snapshot-dumpxml")]
+    SnapshotDumpXml {
+        /// The domain.
+        domain: String,
+        /// The snapshot.
+        snapshotname: String,
+    },
+    /// Print the current snapshot's XML (its name with --name).
+    #[command(name = "snapshot-current")]
+    SnapshotCurrent {
+        /// The domain.
+        domain: String,
+        /// Only its name.
+        #[arg(long)]
+        name: bool,
+    },
+    /// Print a snapshot's parent.
+    #[command(name = "snapshot-parent")]
+    SnapshotParent(SnapArg),
+    /// Bring a domain back to a snapshot.
+    #[command(name = "snapshot-revert")]
+    SnapshotRevert {
+        #[command(flatten)]
+        snap: SnapArg,
+        /// Running afterwards.
+        #[arg(long, conflicts_with = "paused")]
+        running: bool,
+        /// Paused afterwards.
+        #[arg(long)]
+        paused: bool,
+        /// Revert even where it is risky.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Delete a snapshot (its children move to its parent).
+    #[command(name = "snapshot-delete")]
+    SnapshotDelete {
+        #[command(flatten)]
+        snap: SnapArg,
+        /// Its descendants too.
+        #[arg(long)]
+        children: bool,
+        /// Only its descendants.
+        #[arg(long)]
+        children_only: bool,
+        /// Only the record; the images keep the data.
+        #[arg(long)]
+        metadata: bool,
+    },
+    /// Merge a disk's overlay into its backing image (active commit).
+    #[command(name = "blockcommit")]
+    BlockCommit {
+        /// The domain.
+        domain: String,
+        /// The disk: its target (vda) or source path.
+        path: String,
+        /// Commit the active layer (the only commit qvirt does).
+        #[arg(long)]
+        active: bool,
+        /// Once ready, switch the disk to the base image (implies --wait).
+        #[arg(long)]
+        pivot: bool,
+        /// Once ready, end the job leaving the disk on the overlay.
+        #[arg(long)]
+        keep_overlay: bool,
+        /// Wait until the job is ready.
+        #[arg(long)]
+        wait: bool,
+        /// Show progress while waiting.
+        #[arg(long)]
+        verbose: bool,
+        /// Give up waiting after this many seconds (the job goes on).
+        #[arg(long)]
+        timeout: Option<u64>,
+    },
+    /// Copy a disk's backing data into its active layer.
+    #[command(name = "blockpull")]
+    BlockPull {
+        /// The domain.
+        domain: String,
+        /// The disk.
+        path: String,
+        /// Wait until the job ends.
+        #[arg(long)]
+        wait: bool,
+        /// Show progress while waiting.
+        #[arg(long)]
+        verbose: bool,
+    },
+    /// Show or end a disk's block job.
+    #[command(name = "blockjob")]
+    BlockJob {
+        /// The domain.
+        domain: String,
+        /// The disk.
+        path: String,
+        /// Show it (the default).
+        #[arg(long)]
+        info: bool,
+        /// Cancel it.
+        #[arg(long)]
+        abort: bool,
+        /// Complete a ready active commit onto the base image.
+        #[arg(long)]
+        pivot: bool,
+    },
+}
+
+fn snapshot(ctx: &mut Ctx, arg: &SnapArg) -> Result<(Domain, Snapshot)> {
+    let dom = ctx.domain(&arg.domain)?;
+    let d = ctx.driver()?;
+    let snap = match (&arg.snapshotname, arg.current) {
+        (Some(name), false) => d.snapshot_lookup(&dom, name)?,
+        (None, true) | (None, false) => d.snapshot_current(&dom)?.ok_or_else(|| {
+            Error::new(
+                ErrorCode::InvalidArgument,
+                format!("domain '{}' has no current snapshot", dom.name),
+            )
+        })?,
+        (Some(_), true) => {
+            return Err(Error::new(
+                ErrorCode::InvalidArgument,
+                "name a snapshot or give --current, not both",
+            ));
+        }
+    };
+    Ok((dom, snap))
+}
+
+fn create_flags(disk_only: bool, atomic: bool, quiesce: bool) -> SnapshotCreateFlags {
+    let mut f = SnapshotCreateFlags::NONE;
+    if disk_only {
+        f = f | SnapshotCreateFlags::DISK_ONLY;
+    }
+    if atomic {
+        f = f | SnapshotCreateFlags::ATOMIC;
+    }
+    if quiesce {
+        f = f | SnapshotCreateFlags::QUIESCE;
+    }
+    f
+}
+
+fn time_of(secs: u64) -> String {
+    // virsh prints local time; UTC keeps this free of time zone data.
+    let days = secs / 86400;
+    let rem = secs % 86400;
+    let (y, m, d) = civil(days as i64);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} +0000",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 as a (year, month, day) of the proleptic
+/// Gregorian calendar (Howard Hinnant's algorithm).
+fn civil(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+fn print_tree(list: &[SnapshotInfo], parent: Option<&str>, depth: usize) -> Result<()> {
+    for s in list.iter().filter(|s| s.parent.as_deref() == parent) {
+        if depth == 0 {
+            outln!("{}", s.name)?;
+        } else {
+            outln!("{}+- {}", "  ".repeat(depth - 1), s.name)?;
+        }
+        print_tree(list, Some(&s.name), depth + 1)?;
+    }
+    Ok(())
+}
+
+/// Runs a snapshot or block-job verb.
+pub fn run(ctx: &mut Ctx, command: SnapshotCommand) -> Result<()> {
+    use SnapshotCommand as C;
+    match command {
+        C::SnapshotCreateAs {
+            domain,
+            name,
+            description,
+            disk_only,
+            atomic,
+            quiesce,
+            print_xml,
+        } => {
+            let mut def = SnapshotDef::named(String::new());
+            def.name = name;
+            def.description = description;
+            if print_xml {
+                return outln!("{}", def.to_xml().trim_end());
+            }
+            let dom = ctx.domain(&domain)?;
+            let snap = ctx.driver()?.snapshot_create_xml(
+                &dom,
+                &def.to_xml(),
+                create_flags(disk_only, atomic, quiesce),
+            )?;
+            outln!("Domain snapshot {} created", snap.name)
+        }
+        C::SnapshotCreate {
+            domain,
+            file,
+            disk_only,
+            atomic,
+        } => {
+            let xml = std::fs::read_to_string(&file)
+                .map_err(|e| Error::io(format!("cannot read {}", file.display()), e))?;
+            let dom = ctx.domain(&domain)?;
+            let snap = ctx.driver()?.snapshot_create_xml(
+                &dom,
+                &xml,
+                create_flags(disk_only, atomic, false),
+            )?;
+            outln!(
+                "Domain snapshot {} created from '{}'",
+                snap.name,
+                file.display()
+            )
+        }
+        C::SnapshotList {
+            domain,
+            tree,
+            parent,
+            current,
+            name,
+        } => {
+            let dom = ctx.domain(&domain)?;
+            let mut list = ctx.driver()?.snapshot_list(&dom)?;
+            if current {
+                list.retain(|s| s.current);
+            }
+            if tree {
+                return print_tree(&list, None, 0);
+            }
+            if name {
+                for s in &list {
+                    outln!("{}", s.name)?;
+                }
+                return Ok(());
+            }
+            if parent {
+                outln!(" {:<20} {:<27} {}", "Name", "Creation Time", "Parent")?;
+            } else {
+                outln!(" {:<20} {:<27} {}", "Name", "Creation Time", "State")?;
+            }
+            outln!("{}", "-".repeat(64))?;
+            for s in &list {
+                let last = if parent {
+                    s.parent.clone().unwrap_or_default()
+                } else {
+                    s.state.as_str().to_string()
+                };
+                outln!(" {:<20} {:<27} {}", s.name, time_of(s.creation_time), last)?;
+            }
+            Ok(())
+        }
+        C::SnapshotInfo(arg) => {
+            let (dom, snap) = snapshot(ctx, &arg)?;
+            let i = ctx.driver()?.snapshot_info(&snap)?;
+            let yes = |b: bool| if b { "yes" } else { "no" };
+            outln!("{:<16}{}", "Name:", i.name)?;
+            outln!("{:<16}{}", "Domain:", dom.name)?;
+            outln!("{:<16}{}", "Current:", yes(i.current))?;
+            outln!("{:<16}{}", "State:", i.state.as_str())?;
+            outln!(
+                "{:<16}{}",
+                "Location:",
+                if i.external { "external" } else { "internal" }
+            )?;
+            outln!("{:<16}{}", "Parent:", i.parent.as_deref().unwrap_or("-"))?;
+            outln!("{:<16}{}", "Children:", i.children)?;
+            outln!("{:<16}{}", "Metadata:", "yes")
+        }
+        C::SnapshotDumpXml {
+            domain,
+            snapshotname,
+        } => {
+            let dom = ctx.domain(&domain)?;
+            let d = ctx.driver()?;
+            let snap = d.snapshot_lookup(&dom, &snapshotname)?;
+            outln!("{}", d.snapshot_xml(&snap)?.trim_end())
+        }
+        C::SnapshotCurrent { domain, name } => {
+            let dom = ctx.domain(&domain)?;
+            let d = ctx.driver()?;
+            let Some(snap) = d.snapshot_current(&dom)? else {
+                return Err(Error::new(
+                    ErrorCode::InvalidArgument,
+                    format!("domain '{}' has no current snapshot", dom.name),
+                ));
+            };
+            if name {
+                outln!("{}", snap.name)
+            } else {
+                outln!("{}", d.snapshot_xml(&snap)?.trim_end())
+            }
+        }
+        C::SnapshotParent(arg) => {
+            let (_, snap) = snapshot(ctx, &arg)?;
+            match ctx.driver()?.snapshot_info(&snap)?.parent {
+                Some(p) => outln!("{p}"),
+                None => Err(Error::new(
+                    ErrorCode::InvalidArgument,
+                    format!("snapshot '{}' has no parent", snap.name),
+                )),
+            }
+        }
+        C::SnapshotRevert {
+            snap,
+            running,
+            paused,
+            force,
+        } => {
+            let (_, s) = snapshot(ctx, &snap)?;
+            let mut f = SnapshotRevertFlags::NONE;
+            if running {
+                f = f | SnapshotRevertFlags::RUNNING;
+            }
+            if paused {
+                f = f | SnapshotRevertFlags::PAUSED;
+            }
+            if force {
+                f = f | SnapshotRevertFlags::FORCE;
+            }
+            ctx.driver()?.snapshot_revert(&s, f)
+        }
+        C::SnapshotDelete {
+            snap,
+            children,
+            children_only,
+            metadata,
+        } => {
+            let (_, s) = snapshot(ctx, &snap)?;
+            let mut f = SnapshotDeleteFlags::NONE;
+            if children {
+                f = f | SnapshotDeleteFlags::CHILDREN;
+            }
+            if children_only {
+                f = f | SnapshotDeleteFlags::CHILDREN_ONLY;
+            }
+            if metadata {
+                f = f | SnapshotDeleteFlags::METADATA_ONLY;
+            }
+            ctx.driver()?.snapshot_delete(&s, f)?;
+            if children_only {
+                outln!("Domain snapshot {} children deleted", s.name)
+            } else {
+                outln!("Domain snapshot {} deleted", s.name)
+            }
+        }
+        C::BlockCommit {
+            domain,
+            path,
+            active,
+            pivot,
+            keep_overlay,
+            wait,
+            verbose,
+            timeout,
+        } => {
+            if !active {
+                return Err(Error::new(
+                    ErrorCode::NoSupport,
+                    "qvirt commits the active layer only: add --active",
+                ));
+            }
+            let dom = ctx.domain(&domain)?;
+            let d = ctx.driver()?;
+            d.block_commit(&dom, &path, BlockCommitFlags::ACTIVE)?;
+            if !(wait || pivot || keep_overlay) {
+                return outln!("Active Block Commit started");
+            }
+            let deadline = timeout.map(|t| Instant::now() + Duration::from_secs(t));
+            loop {
+                let job = d.block_job_info(&dom, &path)?;
+                let Some(job) = job else {
+                    return Err(Error::new(
+                        ErrorCode::OperationFailed,
+                        format!("the commit of disk {path} ended before it was ready"),
+                    ));
+                };
+                if verbose {
+                    let pct = (job.cur * 100).checked_div(job.end).unwrap_or(0);
+                    eprint!("\rBlock commit: [{pct:3} %]");
+                }
+                if job.ready {
+                    break;
+                }
+                if deadline.is_some_and(|t| Instant::now() >= t) {
+                    return Err(Error::new(
+                        ErrorCode::OperationFailed,
+                        format!("the commit of disk {path} was not ready in time; it goes on"),
+                    ));
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            if verbose {
+                eprintln!();
+            }
+            if pivot {
+                d.block_job_abort(&dom, &path, true)?;
+                outln!("Successfully pivoted")
+            } else if keep_overlay {
+                d.block_job_abort(&dom, &path, false)?;
+                outln!("Commit complete, overlay image kept")
+            } else {
+                outln!("Now in synchronized phase")
+            }
+        }
+        C::BlockPull {
+            domain,
+            path,
+            wait,
+            verbose,
+        } => {
+            let dom = ctx.domain(&domain)?;
+            let d = ctx.driver()?;
+            d.block_pull(&dom, &path)?;
+            if !wait {
+                return outln!("Block Pull started");
+            }
+            while let Some(job) = d.block_job_info(&dom, &path)? {
+                if verbose {
+                    let pct = (job.cur * 100).checked_div(job.end).unwrap_or(0);
+                    eprint!("\rBlock Pull: [{pct:3} %]");
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            if verbose {
+                eprintln!();
+            }
+            outln!("Pull complete")
+        }
+        C::BlockJob {
+            domain,
+            path,
+            info: _,
+            abort,
+            pivot,
+        } => {
+            let dom = ctx.domain(&domain)?;
+            let d = ctx.driver()?;
+            if abort || pivot {
+                return d.block_job_abort(&dom, &path, pivot);
+            }
+            match d.block_job_info(&dom, &path)? {
+                Some(j) => {
+                    let pct = (j.cur * 100).checked_div(j.end).unwrap_or(0);
+                    outln!(
+                        "{}: [{pct:3} %]{}",
+                        j.kind.as_str(),
+                        if j.ready { " (ready)" } else { "" }
+                    )
+                }
+                None => outln!("No current block job for {path}"),
+            }
+        }
+    }
+}

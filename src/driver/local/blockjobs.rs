@@ -1,0 +1,425 @@
+//! Block jobs on a running domain's disk, as virsh's `blockcommit`,
+//! `blockpull`, `blockjob` and `domblkinfo` drive them: QEMU's
+//! `block-commit` and `block-stream` jobs, each named after its disk
+//! (`qvirt-commit-vda`), kept until qvirt has seen them end
+//! (`auto-dismiss` off) so that their outcome is never lost.
+//!
+//! An active commit merges the overlay the guest writes to into the base
+//! of its chain and then waits, mirroring new writes, until it is
+//! completed by a pivot: the disk then uses the base, in QEMU and in the
+//! live and persistent definitions, and the overlay's node is closed (its
+//! file stays). A pull copies the backing data into the active layer,
+//! which then stands alone; its old backing nodes are closed once qvirt
+//! sees the job concluded.
+
+use std::os::unix::fs::MetadataExt;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use super::driver::Core;
+use super::jobs::SyncKind;
+use super::runtime::Running;
+use super::snap_external::{disk_on, no_disk, top_of};
+use crate::driver::{BlockCommitFlags, BlockInfo, BlockJobInfo, BlockJobKind, Domain, DomainState};
+use crate::error::{Error, ErrorCode, Result};
+use crate::model::{DomainDef, VolumeFormat, Word};
+use crate::qemu::qmp::{QMP_TIMEOUT, Qmp};
+
+/// How long a pivot may take to finish once asked.
+const PIVOT_LIMIT: Duration = Duration::from_secs(60);
+
+/// The target of the disk named `disk` (a target or a source path) in
+/// `def`.
+fn target_of(core: &Core, def: &DomainDef, disk: &str) -> Result<String> {
+    def.devices
+        .disks
+        .iter()
+        .find(|d| d.target == disk || core.disk_path(d).is_some_and(|p| p.to_str() == Some(disk)))
+        .map(|d| d.target.clone())
+        .ok_or_else(|| no_disk(&def.name, disk))
+}
+
+/// The QEMU job id of disk `target`'s block job of `kind`.
+fn job_name(kind: &str, target: &str) -> String {
+    format!("qvirt-{kind}-{target}")
+}
+
+/// The QEMU job (`query-jobs` entry) of disk `target`, if any.
+fn find_job(qmp: &Qmp, target: &str) -> Result<Option<Value>> {
+    let jobs = qmp.execute("query-jobs", None, QMP_TIMEOUT)?;
+    let ids = [job_name("commit", target), job_name("pull", target)];
+    Ok(jobs
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|j| {
+            j.get("id")
+                .and_then(Value::as_str)
+                .is_some_and(|id| ids.iter().any(|x| x == id))
+        })
+        .cloned())
+}
+
+impl Core {
+    /// The run of `dom` with the live definition and the disk's target.
+    fn block_run(
+        &self,
+        dom: &Domain,
+        disk: &str,
+        what: &str,
+    ) -> Result<(std::sync::Arc<Running>, DomainDef, String)> {
+        let run = self.running_in(dom, what, &[DomainState::Running, DomainState::Paused])?;
+        let live = run.live_def();
+        let target = target_of(self, &live, disk)?;
+        Ok((run, live, target))
+    }
+
+    /// `Driver::block_commit`.
+    pub(crate) fn block_commit(
+        &self,
+        dom: &Domain,
+        disk: &str,
+        flags: BlockCommitFlags,
+    ) -> Result<()> {
+        if !flags.contains(BlockCommitFlags::ACTIVE) {
+            return Err(Error::new(
+                ErrorCode::NoSupport,
+                "qvirt commits the active layer only: add --active (and --pivot to finish)",
+            ));
+        }
+        let jobs = self.jobs(dom)?;
+        let _job = jobs.begin(SyncKind::Modify, &dom.name)?;
+        let (run, live, target) = self.block_run(dom, disk, "commit a disk of")?;
+        let qmp = run.qmp()?;
+        if find_job(qmp, &target)?.is_some() {
+            return Err(busy(dom, &target));
+        }
+        let (_, node, inserted) = top_of(qmp, &live, &target)?;
+        if inserted
+            .get("image")
+            .and_then(|i| i.get("backing-image"))
+            .is_none()
+        {
+            return Err(Error::new(
+                ErrorCode::OperationInvalid,
+                format!(
+                    "disk {target} of domain '{}' has no backing image to commit into",
+                    dom.name
+                ),
+            ));
+        }
+        qmp.execute(
+            "block-commit",
+            Some(json!({"job-id": job_name("commit", &target), "device": node, "auto-dismiss": false})),
+            QMP_TIMEOUT,
+        )?;
+        self.log.info(&format!(
+            "domain '{}': committing disk {target} into its base",
+            dom.name
+        ));
+        Ok(())
+    }
+
+    /// `Driver::block_pull`.
+    pub(crate) fn block_pull(&self, dom: &Domain, disk: &str) -> Result<()> {
+        let jobs = self.jobs(dom)?;
+        let _job = jobs.begin(SyncKind::Modify, &dom.name)?;
+        let (run, live, target) = self.block_run(dom, disk, "pull a disk of")?;
+        let qmp = run.qmp()?;
+        if find_job(qmp, &target)?.is_some() {
+            return Err(busy(dom, &target));
+        }
+        let (_, node, inserted) = top_of(qmp, &live, &target)?;
+        if inserted
+            .get("image")
+            .and_then(|i| i.get("backing-image"))
+            .is_none()
+        {
+            return Err(Error::new(
+                ErrorCode::OperationInvalid,
+                format!(
+                    "disk {target} of domain '{}' has no backing image to pull from",
+                    dom.name
+                ),
+            ));
+        }
+        qmp.execute(
+            "block-stream",
+            Some(
+                json!({"job-id": job_name("pull", &target), "device": node, "auto-dismiss": false}),
+            ),
+            QMP_TIMEOUT,
+        )?;
+        self.log.info(&format!(
+            "domain '{}': pulling the backing data of disk {target}",
+            dom.name
+        ));
+        Ok(())
+    }
+
+    /// `Driver::block_job_info`. A concluded pull is settled here (its
+    /// old backing nodes closed), a failed job reported once.
+    pub(crate) fn block_job_info(&self, dom: &Domain, disk: &str) -> Result<Option<BlockJobInfo>> {
+        let (run, _, target) = self.block_run(dom, disk, "query the block jobs of")?;
+        let qmp = run.qmp()?;
+        let Some(job) = find_job(qmp, &target)? else {
+            return Ok(None);
+        };
+        let id = job
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let pull = id.starts_with("qvirt-pull-");
+        let status = job
+            .get("status")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if status == "concluded" {
+            let error = job.get("error").and_then(Value::as_str).map(str::to_string);
+            let jobs = self.jobs(dom)?;
+            let _job = jobs.begin(SyncKind::Modify, &dom.name)?;
+            let _ = qmp.execute("job-dismiss", Some(json!({"id": id})), QMP_TIMEOUT);
+            if let Some(e) = error {
+                return Err(Error::new(
+                    ErrorCode::OperationFailed,
+                    format!(
+                        "the block job of disk {target} of domain '{}' failed: {e}",
+                        dom.name
+                    ),
+                ));
+            }
+            if pull {
+                self.close_unused_nodes(qmp, &run.live_def());
+                self.log.info(&format!(
+                    "domain '{}': disk {target} no longer has a backing image",
+                    dom.name
+                ));
+            }
+            return Ok(None);
+        }
+        let cur = job
+            .get("current-progress")
+            .and_then(Value::as_u64)
+            .unwrap_or(0);
+        let end = job
+            .get("total-progress")
+            .and_then(Value::as_u64)
+            .unwrap_or(0);
+        Ok(Some(BlockJobInfo::new(
+            if pull {
+                BlockJobKind::Pull
+            } else {
+                BlockJobKind::ActiveCommit
+            },
+            cur,
+            end,
+            status == "ready",
+        )))
+    }
+
+    /// `Driver::block_job_abort`.
+    pub(crate) fn block_job_abort(&self, dom: &Domain, disk: &str, pivot: bool) -> Result<()> {
+        let jobs = self.jobs(dom)?;
+        let _job = jobs.begin(SyncKind::Modify, &dom.name)?;
+        let (run, live, target) = self.block_run(dom, disk, "end a block job of")?;
+        let qmp = run.qmp()?;
+        let Some(job) = find_job(qmp, &target)? else {
+            return Err(Error::new(
+                ErrorCode::OperationInvalid,
+                format!("disk {target} of domain '{}' has no block job", dom.name),
+            ));
+        };
+        let id = job
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let status = job
+            .get("status")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if !pivot {
+            if status != "concluded" {
+                qmp.execute("job-cancel", Some(json!({"id": id})), QMP_TIMEOUT)?;
+            }
+            wait_concluded(qmp, &id)?;
+            let _ = qmp.execute("job-dismiss", Some(json!({"id": id})), QMP_TIMEOUT);
+            self.close_unused_nodes(qmp, &live);
+            return Ok(());
+        }
+        if status != "ready" {
+            return Err(Error::new(
+                ErrorCode::OperationInvalid,
+                format!(
+                    "the block job of disk {target} of domain '{}' is not ready to pivot ({status}); wait for it (blockjob --info)",
+                    dom.name
+                ),
+            ));
+        }
+        let (old_top, _, _) = top_of(qmp, &live, &target)?;
+        qmp.execute("job-complete", Some(json!({"id": id})), QMP_TIMEOUT)?;
+        let outcome = wait_concluded(qmp, &id);
+        let _ = qmp.execute("job-dismiss", Some(json!({"id": id})), QMP_TIMEOUT);
+        if let Some(e) = outcome? {
+            return Err(Error::new(
+                ErrorCode::OperationFailed,
+                format!(
+                    "the pivot of disk {target} of domain '{}' failed: {e}",
+                    dom.name
+                ),
+            ));
+        }
+        // The disk now writes to the base: the definitions follow.
+        let (new_top, _, inserted) = top_of(qmp, &live, &target)?;
+        let format = inserted
+            .get("image")
+            .and_then(|i| i.get("format"))
+            .and_then(Value::as_str)
+            .and_then(VolumeFormat::from_word)
+            .unwrap_or(VolumeFormat::Raw);
+        let disk = live
+            .devices
+            .disks
+            .iter()
+            .find(|d| d.target == target)
+            .ok_or_else(|| no_disk(&dom.name, &target))?;
+        let moved = disk_on(disk, &new_top, format);
+        run.set_disk(moved.clone());
+        self.save_status(dom.uuid, &run);
+        self.update_persistent_disk(dom, &target, &old_top, &moved)?;
+        self.close_unused_nodes(qmp, &live);
+        self.log.info(&format!(
+            "domain '{}': disk {target} now uses {} (committed from {})",
+            dom.name,
+            new_top.display(),
+            old_top.display()
+        ));
+        Ok(())
+    }
+
+    /// Closes the nodes qvirt opened for disks that no disk uses any
+    /// more (overlays committed away, backing files pulled from): each
+    /// format node no device's chain holds. Failures are left alone: the
+    /// node stays open, which harms nothing.
+    fn close_unused_nodes(&self, qmp: &Qmp, def: &DomainDef) {
+        let disk_ids = crate::qemu::argv::disk_device_ids(def).unwrap_or_default();
+        let (Ok(blocks), Ok(nodes)) = (
+            qmp.execute("query-block", None, QMP_TIMEOUT),
+            qmp.execute(
+                "query-named-block-nodes",
+                Some(json!({"flat": true})),
+                QMP_TIMEOUT,
+            ),
+        ) else {
+            return;
+        };
+        let mut in_use: Vec<PathBuf> = Vec::new();
+        super::volumes::chain_files(&blocks, &mut in_use);
+        for n in nodes.as_array().into_iter().flatten() {
+            let (Some(name), Some(drv), Some(file)) = (
+                n.get("node-name").and_then(Value::as_str),
+                n.get("drv").and_then(Value::as_str),
+                n.get("file").and_then(Value::as_str),
+            ) else {
+                continue;
+            };
+            let ours = name
+                .strip_suffix("-format")
+                .is_some_and(|stem| disk_ids.iter().any(|id| id == stem))
+                || (name.starts_with("qv") && name.ends_with("-f"));
+            if ours
+                && matches!(drv, "qcow2" | "raw")
+                && !in_use.contains(&PathBuf::from(file))
+                && qmp
+                    .execute(
+                        "blockdev-del",
+                        Some(json!({"node-name": name})),
+                        QMP_TIMEOUT,
+                    )
+                    .is_ok()
+                && let Some(stem) = name.strip_suffix("-format")
+            {
+                let _ = qmp.execute(
+                    "blockdev-del",
+                    Some(json!({"node-name": format!("{stem}-storage")})),
+                    QMP_TIMEOUT,
+                );
+            }
+        }
+    }
+
+    /// `Driver::block_info`: the disk's sizes, from QEMU while it runs,
+    /// else from the image.
+    pub(crate) fn block_info(&self, dom: &Domain, disk: &str) -> Result<BlockInfo> {
+        let (run, def) = self.with_entry(dom, |e| Ok((e.running.clone(), e.def().clone())))?;
+        let def = run.as_ref().map(|r| r.live_def()).unwrap_or(def);
+        let target = target_of(self, &def, disk)?;
+        let d = def
+            .devices
+            .disks
+            .iter()
+            .find(|d| d.target == target)
+            .ok_or_else(|| no_disk(&dom.name, disk))?;
+        let path = self.disk_path(d).ok_or_else(|| {
+            Error::new(
+                ErrorCode::OperationInvalid,
+                format!("disk {target} of domain '{}' has no image", dom.name),
+            )
+        })?;
+        let meta = std::fs::metadata(&path)
+            .map_err(|e| Error::io(format!("cannot inspect {}", path.display()), e))?;
+        let live_capacity = run.as_ref().and_then(|r| {
+            let qmp = r.qmp().ok()?;
+            let (_, _, inserted) = top_of(qmp, &def, &target).ok()?;
+            inserted.get("image")?.get("virtual-size")?.as_u64()
+        });
+        let capacity = match live_capacity {
+            Some(c) => c,
+            None => self.inspect(&path)?.0.capacity,
+        };
+        Ok(BlockInfo::new(capacity, meta.blocks() * 512, meta.len()))
+    }
+}
+
+/// Waits for QEMU job `id` to conclude; its error, if it failed.
+fn wait_concluded(qmp: &Qmp, id: &str) -> Result<Option<String>> {
+    let deadline = Instant::now() + PIVOT_LIMIT;
+    let mut pause = Duration::from_micros(200);
+    loop {
+        let jobs = qmp.execute("query-jobs", None, QMP_TIMEOUT)?;
+        let job = jobs
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|j| j.get("id").and_then(Value::as_str) == Some(id));
+        match job {
+            None => return Ok(None),
+            Some(j) if j.get("status").and_then(Value::as_str) == Some("concluded") => {
+                return Ok(j.get("error").and_then(Value::as_str).map(str::to_string));
+            }
+            Some(_) => {}
+        }
+        if Instant::now() >= deadline {
+            return Err(Error::new(
+                ErrorCode::Timeout,
+                format!("QEMU's block job {id} did not finish within {PIVOT_LIMIT:?}"),
+            ));
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(20));
+    }
+}
+
+/// The error for a disk that has a block job already.
+fn busy(dom: &Domain, target: &str) -> Error {
+    Error::new(
+        ErrorCode::OperationInvalid,
+        format!(
+            "disk {target} of domain '{}' has a block job already (blockjob --info, --abort)",
+            dom.name
+        ),
+    )
+}

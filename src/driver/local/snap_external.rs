@@ -1,0 +1,476 @@
+//! External disk-only snapshots: each disk gets a new qcow2 overlay,
+//! made by qemu-img with its backing file and format recorded, over the
+//! image it used, which from then on is read only. A running domain
+//! switches to the overlays in one QMP `transaction` of
+//! `blockdev-snapshot`s (all disks or none); the live and persistent
+//! definitions then name the overlays.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::driver::Core;
+use super::faults::crash_point;
+use super::jobs::AsyncJobGuard;
+use super::requests::Request;
+use super::runtime::Running;
+use super::snapmeta::{Pending, PendingDisk};
+use super::snapshots::{Plan, PlanDisk};
+use crate::driver::{Domain, SnapshotRevertFlags};
+use crate::error::{Error, ErrorCode, Result};
+use crate::model::{
+    Disk, DiskFormat, DiskType, DomainDef, SnapshotDef, SnapshotLocation, VolumeFormat,
+};
+use crate::qemu::argv::disk_device_ids;
+use crate::qemu::img::{self, CreateOptions};
+use crate::qemu::qmp::{QMP_TIMEOUT, Qmp};
+
+/// `disk` moved onto the qcow2 image `path` (an overlay, or after a
+/// commit its base): a file disk in that format.
+pub(crate) fn disk_on(disk: &Disk, path: &Path, format: VolumeFormat) -> Disk {
+    let mut d = disk.clone();
+    d.kind = DiskType::File;
+    d.volume = None;
+    d.source = Some(path.to_string_lossy().into_owned());
+    d.format = Some(match format {
+        VolumeFormat::Raw => DiskFormat::Raw,
+        VolumeFormat::Qcow2 => DiskFormat::Qcow2,
+    });
+    d
+}
+
+/// The `query-block` entry of QEMU device `id`.
+pub(crate) fn device_block<'a>(blocks: &'a Value, id: &str) -> Option<&'a Value> {
+    blocks.as_array().into_iter().flatten().find(|b| {
+        b.get("qdev").and_then(Value::as_str).is_some_and(|q| {
+            q == id || q.ends_with(&format!("/{id}")) || q.contains(&format!("/{id}/"))
+        })
+    })
+}
+
+/// The top image file and node of disk `target` of the running `def`.
+pub(crate) fn top_of(qmp: &Qmp, def: &DomainDef, target: &str) -> Result<(PathBuf, String, Value)> {
+    let index = def
+        .devices
+        .disks
+        .iter()
+        .position(|d| d.target == target)
+        .ok_or_else(|| no_disk(&def.name, target))?;
+    let id = disk_device_ids(def)?.swap_remove(index);
+    let blocks = qmp.execute("query-block", None, QMP_TIMEOUT)?;
+    let inserted = device_block(&blocks, &id)
+        .and_then(|b| b.get("inserted"))
+        .ok_or_else(|| {
+            Error::new(
+                ErrorCode::OperationInvalid,
+                format!("disk {target} of domain '{}' has no medium", def.name),
+            )
+        })?;
+    let file = inserted
+        .get("image")
+        .and_then(|i| i.get("filename"))
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let node = inserted
+        .get("node-name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    Ok((PathBuf::from(file), node.to_string(), inserted.clone()))
+}
+
+/// The error for a disk a domain does not have.
+pub(crate) fn no_disk(dom: &str, disk: &str) -> Error {
+    Error::new(
+        ErrorCode::InvalidArgument,
+        format!("domain '{dom}' has no disk '{disk}' (see domblklist {dom})"),
+    )
+}
+
+/// A node name no node of this QEMU has: `qvN-f`.
+fn fresh_node(qmp: &Qmp, taken: &mut Vec<String>) -> Result<String> {
+    if taken.is_empty() {
+        let nodes = qmp.execute(
+            "query-named-block-nodes",
+            Some(json!({"flat": true})),
+            QMP_TIMEOUT,
+        )?;
+        taken.extend(nodes.as_array().into_iter().flatten().filter_map(|n| {
+            n.get("node-name")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        }));
+        taken.push(String::new());
+    }
+    let n = (1..)
+        .find(|n| !taken.contains(&format!("qv{n}-f")))
+        .expect("an unused number");
+    let name = format!("qv{n}-f");
+    taken.push(name.clone());
+    Ok(name)
+}
+
+impl Core {
+    /// Makes the overlays of `disks` with qemu-img; on failure removes
+    /// those made.
+    fn make_overlays(&self, disks: &[PlanDisk]) -> Result<()> {
+        let mut made: Vec<&Path> = Vec::new();
+        for d in disks {
+            let overlay = d
+                .overlay
+                .as_deref()
+                .expect("an external disk has an overlay");
+            let opts = CreateOptions {
+                backing: Some((d.path.clone(), d.format)),
+                ..CreateOptions::default()
+            };
+            let size = match d.format {
+                VolumeFormat::Raw => std::fs::metadata(&d.path).map(|m| m.len()),
+                VolumeFormat::Qcow2 => img::info(&d.path, d.format, true)
+                    .map(|i| i.virtual_size)
+                    .map_err(|e| std::io::Error::other(e.message)),
+            }
+            .map_err(|e| Error::io(format!("cannot read the size of {}", d.path.display()), e))?;
+            let result = img::create(overlay, VolumeFormat::Qcow2, size, &opts)
+                .and_then(|()| self.record_format(overlay, Some(VolumeFormat::Qcow2)));
+            if let Err(e) = result {
+                self.remove_overlays(made.iter().copied().chain([overlay]));
+                return Err(e);
+            }
+            made.push(overlay);
+        }
+        Ok(())
+    }
+
+    /// Removes overlay files (and their format records).
+    fn remove_overlays<'a>(&self, paths: impl Iterator<Item = &'a Path>) {
+        for p in paths {
+            let _ = std::fs::remove_file(p);
+            let _ = self.record_format(p, None);
+        }
+    }
+
+    fn pending_of(plan: &Plan) -> Pending {
+        Pending {
+            def_xml: plan.def.to_xml(),
+            external: true,
+            job: None,
+            disks: plan
+                .disks
+                .iter()
+                .map(|d| PendingDisk {
+                    target: d.target.clone(),
+                    path: d.path.clone(),
+                    overlay: d.overlay.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Takes an external disk-only snapshot of a running or paused
+    /// domain.
+    pub(crate) fn external_live(
+        &self,
+        dom: &Domain,
+        run: &Running,
+        plan: &Plan,
+        job: &AsyncJobGuard<'_>,
+    ) -> Result<()> {
+        let qmp = run.qmp()?;
+        let live = run.live_def();
+        let mut tops = Vec::new();
+        for d in &plan.disks {
+            let (file, node, _) = top_of(qmp, &live, &d.target)?;
+            if file != d.path {
+                return Err(Error::new(
+                    ErrorCode::OperationFailed,
+                    format!(
+                        "disk {} of domain '{}' uses {} in QEMU, not {}",
+                        d.target,
+                        dom.name,
+                        file.display(),
+                        d.path.display()
+                    ),
+                ));
+            }
+            tops.push(node);
+        }
+        self.write_pending(&dom.uuid, &Core::pending_of(plan))?;
+        if let Err(e) = self.make_overlays(&plan.disks) {
+            self.clear_pending(&dom.uuid);
+            return Err(e);
+        }
+        crash_point("snapshot-overlays");
+        let mut taken = Vec::new();
+        let mut added = Vec::new();
+        let mut result = Ok(());
+        for d in &plan.disks {
+            let node = match fresh_node(qmp, &mut taken) {
+                Ok(n) => n,
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            };
+            let overlay = d.overlay.as_ref().expect("external").to_string_lossy();
+            let add = qmp.execute(
+                "blockdev-add",
+                Some(json!({
+                    "driver": "qcow2",
+                    "node-name": node,
+                    "file": {"driver": "file", "filename": overlay, "node-name": node.replace("-f", "-s")},
+                    "backing": null,
+                })),
+                QMP_TIMEOUT,
+            );
+            if let Err(e) = add {
+                result = Err(e);
+                break;
+            }
+            added.push(node);
+        }
+        if result.is_ok() && job.aborted() {
+            result = Err(Error::new(
+                ErrorCode::OperationAborted,
+                format!(
+                    "the snapshot of domain '{}' was aborted; nothing was kept",
+                    dom.name
+                ),
+            ));
+        }
+        if result.is_ok() {
+            let actions: Vec<Value> = tops
+                .iter()
+                .zip(&added)
+                .map(|(top, ov)| json!({"type": "blockdev-snapshot", "data": {"node": top, "overlay": ov}}))
+                .collect();
+            result = qmp
+                .execute(
+                    "transaction",
+                    Some(json!({"actions": actions})),
+                    QMP_TIMEOUT,
+                )
+                .map(drop);
+        }
+        if let Err(e) = result {
+            for node in &added {
+                let _ = qmp.execute(
+                    "blockdev-del",
+                    Some(json!({"node-name": node})),
+                    QMP_TIMEOUT,
+                );
+            }
+            self.remove_overlays(plan.disks.iter().filter_map(|d| d.overlay.as_deref()));
+            self.clear_pending(&dom.uuid);
+            return Err(e);
+        }
+        crash_point("snapshot-switched");
+        self.switch_definitions(dom, Some(run), &plan.disks)?;
+        self.finish_snapshot(&dom.uuid, &plan.def)
+    }
+
+    /// Points the live (when running) and persistent definitions' disks
+    /// at their overlays.
+    fn switch_definitions(
+        &self,
+        dom: &Domain,
+        run: Option<&Running>,
+        disks: &[PlanDisk],
+    ) -> Result<()> {
+        let live = run.map(Running::live_def);
+        let persistent = self.with_entry(dom, |e| Ok(e.persistent.clone()))?;
+        for d in disks {
+            let overlay = d.overlay.as_deref().expect("external");
+            if let (Some(run), Some(live)) = (run, &live)
+                && let Some(disk) = live.devices.disks.iter().find(|x| x.target == d.target)
+            {
+                run.set_disk(disk_on(disk, overlay, VolumeFormat::Qcow2));
+            }
+            if let Some(def) = &persistent
+                && let Some(disk) = def.devices.disks.iter().find(|x| x.target == d.target)
+            {
+                self.update_persistent_disk(
+                    dom,
+                    &d.target,
+                    &d.path,
+                    &disk_on(disk, overlay, VolumeFormat::Qcow2),
+                )?;
+            }
+        }
+        if let Some(run) = run {
+            self.save_status(dom.uuid, run);
+        }
+        Ok(())
+    }
+
+    /// Takes an external snapshot of a shut-off domain: the overlays are
+    /// made and the definition names them.
+    pub(crate) fn external_offline(&self, dom: &Domain, plan: &Plan) -> Result<()> {
+        self.write_pending(&dom.uuid, &Core::pending_of(plan))?;
+        if let Err(e) = self.make_overlays(&plan.disks) {
+            self.clear_pending(&dom.uuid);
+            return Err(e);
+        }
+        crash_point("snapshot-overlays");
+        self.switch_definitions(dom, None, &plan.disks)?;
+        crash_point("snapshot-switched");
+        self.finish_snapshot(&dom.uuid, &plan.def)
+    }
+
+    /// Reverts to an external snapshot: only while its overlays are the
+    /// disks' active layers (no newer overlay on top, nothing committed
+    /// out of them). The domain stops, each overlay is made afresh over
+    /// its base (the writes since the snapshot are gone), and with
+    /// `--running` or `--paused` it starts again.
+    pub(crate) fn revert_external(
+        &self,
+        dom: &Domain,
+        snap: &SnapshotDef,
+        flags: SnapshotRevertFlags,
+        job: &AsyncJobGuard<'_>,
+    ) -> Result<()> {
+        let name = snap.name.clone().unwrap_or_default();
+        let then = snap.domain.as_ref().ok_or_else(|| {
+            Error::new(ErrorCode::Internal, "a snapshot record without its domain")
+        })?;
+        let (run, persistent) =
+            self.with_entry(dom, |e| Ok((e.running.clone(), e.persistent.clone())))?;
+        let now = run
+            .as_ref()
+            .map(|r| r.live_def())
+            .or(persistent)
+            .ok_or_else(|| Error::new(ErrorCode::Internal, "a domain with no definition"))?;
+        let mut disks = Vec::new();
+        for d in snap
+            .disks
+            .iter()
+            .filter(|d| d.location == Some(SnapshotLocation::External))
+        {
+            let overlay = PathBuf::from(d.source.as_deref().unwrap_or_default());
+            let base_disk = then.devices.disks.iter().find(|x| x.target == d.name);
+            let base = base_disk.and_then(|x| self.disk_path(x)).ok_or_else(|| {
+                Error::new(
+                    ErrorCode::OperationInvalid,
+                    format!("the base image of disk {} cannot be found", d.name),
+                )
+            })?;
+            let current = now
+                .devices
+                .disks
+                .iter()
+                .find(|x| x.target == d.name)
+                .and_then(|x| self.disk_path(x));
+            if current.as_deref() != Some(overlay.as_path()) {
+                return Err(Error::new(
+                    ErrorCode::OperationInvalid,
+                    format!(
+                        "cannot revert domain '{}' to external snapshot '{name}': disk {} now uses {}, not the snapshot's overlay {} (a newer snapshot's overlay is on top, or it was committed); delete or commit the newer snapshots first",
+                        dom.name,
+                        d.name,
+                        current.map_or("nothing".to_string(), |p| p.display().to_string()),
+                        overlay.display()
+                    ),
+                ));
+            }
+            let format = match (base_disk.and_then(|x| x.format), base_disk.map(|x| x.kind)) {
+                (None, Some(DiskType::Volume)) => self.image_format(&base)?,
+                (f, _) => super::snapshots::volume_format(f),
+            };
+            disks.push(PlanDisk {
+                target: d.name.clone(),
+                path: base,
+                format,
+                overlay: Some(overlay),
+            });
+        }
+        self.stop_for_revert(dom, job)?;
+        for d in &disks {
+            let overlay = d.overlay.as_deref().expect("external");
+            std::fs::remove_file(overlay)
+                .map_err(|e| Error::io(format!("cannot remove {}", overlay.display()), e))?;
+        }
+        self.make_overlays(&disks)?;
+        if flags.contains(SnapshotRevertFlags::RUNNING)
+            || flags.contains(SnapshotRevertFlags::PAUSED)
+        {
+            let def = self
+                .with_entry(dom, |e| Ok(e.persistent.clone()))?
+                .ok_or_else(|| Error::new(ErrorCode::Internal, "no definition"))?;
+            let run = self.launch_paused(dom, def)?;
+            if flags.contains(SnapshotRevertFlags::RUNNING) {
+                run.ask(Request::Resume)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Settles an external snapshot a killed manager left half taken:
+    /// `true` when it was completed (the disks had switched to the
+    /// overlays), `false` when it was undone (the overlays removed).
+    pub(crate) fn settle_external(
+        &self,
+        uuid: &Uuid,
+        pending: &Pending,
+        run: Option<&Running>,
+    ) -> Result<bool> {
+        let def = SnapshotDef::from_stored_xml(&pending.def_xml)?;
+        let dom = self.lookup_uuid(*uuid)?;
+        let disks: Vec<PlanDisk> = pending
+            .disks
+            .iter()
+            .map(|d| PlanDisk {
+                target: d.target.clone(),
+                path: d.path.clone(),
+                format: VolumeFormat::Raw,
+                overlay: d.overlay.clone(),
+            })
+            .collect();
+        let switched = match run {
+            Some(run) => {
+                let qmp = run.qmp()?;
+                let live = run.live_def();
+                let mut all = true;
+                for d in &disks {
+                    let (file, _, _) = top_of(qmp, &live, &d.target)?;
+                    all &= Some(file.as_path()) == d.overlay.as_deref();
+                }
+                if !all {
+                    // Added but never switched to: drop the nodes.
+                    for d in &disks {
+                        if let Some(o) = &d.overlay
+                            && let Ok((node, _)) = super::snap_internal::node_of(qmp, o)
+                        {
+                            let _ = qmp.execute(
+                                "blockdev-del",
+                                Some(json!({"node-name": node})),
+                                QMP_TIMEOUT,
+                            );
+                        }
+                    }
+                }
+                all
+            }
+            None => {
+                let persistent = self.with_entry(&dom, |e| Ok(e.persistent.clone()))?;
+                persistent.is_some_and(|p| {
+                    disks.iter().all(|d| {
+                        p.devices
+                            .disks
+                            .iter()
+                            .find(|x| x.target == d.target)
+                            .and_then(|x| self.disk_path(x))
+                            .as_deref()
+                            == d.overlay.as_deref()
+                    })
+                })
+            }
+        };
+        if switched {
+            self.switch_definitions(&dom, run, &disks)?;
+            self.finish_snapshot(uuid, &def)?;
+            return Ok(true);
+        }
+        self.remove_overlays(disks.iter().filter_map(|d| d.overlay.as_deref()));
+        Ok(false)
+    }
+}

@@ -1,0 +1,262 @@
+//! Snapshot metadata on disk: under the state directory's `snapshot/`,
+//! a directory per domain UUID holding one `NAME.xml` per snapshot (the
+//! `<domainsnapshot>` document with the domain's definition, written
+//! like definitions: atomically and durably) and `current`, the name of
+//! the current snapshot.
+//!
+//! A snapshot being taken is first recorded as `.pending.json`: what it
+//! will be, and what to look for in the images. A manager killed in the
+//! middle leaves that record, and the next one settles it when it opens
+//! (see [`Core::settle_snapshots`]): the snapshot is completed when the
+//! images hold it whole, and undone otherwise, so there is a complete
+//! snapshot or none.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::driver::{Core, lock};
+use crate::error::{Error, ErrorCode, Result};
+use crate::model::SnapshotDef;
+use crate::sys::fsutil::{
+    ensure_private_dir, is_leftover_temp, remove_durable, remove_runtime, replace_atomic,
+    write_atomic,
+};
+
+/// The snapshots of one domain, as recorded.
+pub(crate) struct Records {
+    /// Every snapshot, oldest first.
+    pub list: Vec<SnapshotDef>,
+    /// The current snapshot's name.
+    pub current: Option<String>,
+}
+
+impl Records {
+    /// The snapshot named `name`.
+    pub fn get(&self, name: &str) -> Option<&SnapshotDef> {
+        self.list.iter().find(|s| s.name.as_deref() == Some(name))
+    }
+
+    /// The names of the snapshots whose parent is `name`.
+    pub fn children(&self, name: &str) -> Vec<String> {
+        self.list
+            .iter()
+            .filter(|s| s.parent.as_deref() == Some(name))
+            .filter_map(|s| s.name.clone())
+            .collect()
+    }
+
+    /// `name` and all its descendants, descendants first.
+    pub fn subtree(&self, name: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for child in self.children(name) {
+            out.extend(self.subtree(&child));
+        }
+        out.push(name.to_string());
+        out
+    }
+}
+
+/// What a snapshot being taken records before touching any image.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Pending {
+    /// The snapshot as it will be recorded (stored form).
+    pub def_xml: String,
+    /// Internal (tags in qcow2 images) or external (new overlays).
+    pub external: bool,
+    /// The QEMU job taking an internal snapshot of a running domain.
+    pub job: Option<String>,
+    /// The images it goes into: for an internal snapshot, the qcow2
+    /// images that get the tag; for an external one, each disk's target,
+    /// base image and new overlay.
+    pub disks: Vec<PendingDisk>,
+}
+
+/// One disk of a [`Pending`] snapshot.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct PendingDisk {
+    /// The disk's target.
+    pub target: String,
+    /// Its image when the snapshot began.
+    pub path: PathBuf,
+    /// The overlay an external snapshot puts on it.
+    pub overlay: Option<PathBuf>,
+}
+
+/// The name of the pending record.
+pub(crate) const PENDING: &str = ".pending.json";
+
+impl Core {
+    /// The snapshot directory of domain `uuid`.
+    pub(crate) fn snapshot_dir(&self, uuid: &Uuid) -> PathBuf {
+        self.layout.snapshots.join(uuid.to_string())
+    }
+
+    /// Reads the snapshots of domain `uuid` (none when it has no
+    /// directory). A damaged file is logged and left out, never changed.
+    pub(crate) fn load_snapshots(&self, uuid: &Uuid) -> Result<Records> {
+        let dir = self.snapshot_dir(uuid);
+        let mut records = Records {
+            list: Vec::new(),
+            current: None,
+        };
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(records),
+            Err(e) => return Err(Error::io(format!("cannot read {}", dir.display()), e)),
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if !name.ends_with(".xml") || name.starts_with('.') {
+                continue;
+            }
+            let path = e.path();
+            let parsed = std::fs::read_to_string(&path)
+                .map_err(|err| Error::io(format!("cannot read {}", path.display()), err))
+                .and_then(|x| SnapshotDef::from_stored_xml(&x).map_err(Error::from));
+            match parsed {
+                Ok(def)
+                    if def.name.as_deref().map(|n| format!("{n}.xml")) == Some(name.clone()) =>
+                {
+                    records.list.push(def)
+                }
+                Ok(_) => self.log.error(&format!(
+                    "snapshots: skipping {}: its name is not its file's",
+                    path.display()
+                )),
+                Err(err) => self
+                    .log
+                    .error(&format!("snapshots: skipping {}: {err}", path.display())),
+            }
+        }
+        records
+            .list
+            .sort_by(|a, b| (a.creation_time, &a.name).cmp(&(b.creation_time, &b.name)));
+        records.current = std::fs::read_to_string(dir.join("current"))
+            .ok()
+            .map(|s| s.trim().to_string())
+            .filter(|n| records.get(n).is_some());
+        Ok(records)
+    }
+
+    /// Writes snapshot `def` of domain `uuid`, durably.
+    pub(crate) fn save_snapshot_record(&self, uuid: &Uuid, def: &SnapshotDef) -> Result<()> {
+        let dir = self.snapshot_dir(uuid);
+        ensure_private_dir(&dir)?;
+        let name = def
+            .name
+            .as_deref()
+            .ok_or_else(|| Error::new(ErrorCode::Internal, "a snapshot record without a name"))?;
+        write_atomic(&dir.join(format!("{name}.xml")), def.to_xml().as_bytes())
+    }
+
+    /// Removes the record of snapshot `name` of domain `uuid`.
+    pub(crate) fn remove_snapshot_record(&self, uuid: &Uuid, name: &str) -> Result<()> {
+        remove_durable(&self.snapshot_dir(uuid).join(format!("{name}.xml")))
+    }
+
+    /// Makes `name` the current snapshot of domain `uuid` (`None`: none).
+    pub(crate) fn set_current_snapshot(&self, uuid: &Uuid, name: Option<&str>) -> Result<()> {
+        let file = self.snapshot_dir(uuid).join("current");
+        match name {
+            Some(n) => {
+                ensure_private_dir(&self.snapshot_dir(uuid))?;
+                write_atomic(&file, n.as_bytes())
+            }
+            None => remove_durable(&file),
+        }
+    }
+
+    /// Records a snapshot being taken.
+    pub(crate) fn write_pending(&self, uuid: &Uuid, pending: &Pending) -> Result<()> {
+        let dir = self.snapshot_dir(uuid);
+        ensure_private_dir(&dir)?;
+        let json = serde_json::to_vec(pending).map_err(|e| {
+            Error::new(
+                ErrorCode::Internal,
+                format!("cannot encode the snapshot record: {e}"),
+            )
+        })?;
+        replace_atomic(&dir.join(PENDING), &json)
+    }
+
+    /// Forgets the record of a snapshot being taken.
+    pub(crate) fn clear_pending(&self, uuid: &Uuid) {
+        let _ = remove_runtime(&self.snapshot_dir(uuid).join(PENDING));
+    }
+
+    /// Removes every snapshot record of domain `uuid` (the data stays in
+    /// the images).
+    pub(crate) fn remove_all_snapshot_records(&self, uuid: &Uuid) -> Result<()> {
+        let dir = self.snapshot_dir(uuid);
+        match std::fs::remove_dir_all(&dir) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(Error::io(format!("cannot remove {}", dir.display()), e)),
+        }
+    }
+
+    /// Settles the snapshots a killed manager left half taken, for every
+    /// domain: completes each whose images hold it whole, undoes the
+    /// others. Once, when the manager opens (after reattaching, so a
+    /// running domain's QEMU can be asked).
+    pub(crate) fn settle_snapshots(&self) {
+        let Ok(dirs) = std::fs::read_dir(&self.layout.snapshots) else {
+            return;
+        };
+        for d in dirs.flatten() {
+            let dir = d.path();
+            clear_leftovers(&dir);
+            let Ok(uuid) = Uuid::parse_str(&d.file_name().to_string_lossy()) else {
+                continue;
+            };
+            let Ok(bytes) = std::fs::read(dir.join(PENDING)) else {
+                continue;
+            };
+            let pending: Pending = match serde_json::from_slice(&bytes) {
+                Ok(p) => p,
+                Err(e) => {
+                    self.log.error(&format!(
+                        "snapshots: {} is damaged ({e}); removing it",
+                        dir.join(PENDING).display()
+                    ));
+                    self.clear_pending(&uuid);
+                    continue;
+                }
+            };
+            let run = lock(&self.inner)
+                .entries
+                .get(&uuid)
+                .and_then(|e| e.running.clone());
+            let result = if pending.external {
+                self.settle_external(&uuid, &pending, run.as_deref())
+            } else {
+                self.settle_internal(&uuid, &pending, run.as_deref())
+            };
+            match result {
+                Ok(true) => self.log.warn(&format!(
+                    "snapshots: domain {uuid}: a snapshot taken while no manager watched was completed"
+                )),
+                Ok(false) => self.log.warn(&format!(
+                    "snapshots: domain {uuid}: a snapshot cut off before it was whole was undone"
+                )),
+                Err(e) => self.log.error(&format!(
+                    "snapshots: domain {uuid}: cannot settle a snapshot cut off: {e}"
+                )),
+            }
+            self.clear_pending(&uuid);
+        }
+    }
+}
+
+/// Removes the temporary files of writes a crash cut off in `dir`.
+fn clear_leftovers(dir: &Path) {
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            if is_leftover_temp(&e.file_name().to_string_lossy()) {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! `vol-upload` and `vol-download`: a volume's file read or written as a
+//! [`VolumeStream`] of chunks. The bytes are the file's as they are (an
+//! uploaded qcow2 image is a qcow2 file), from an offset, up to a length.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::OpenOptionsExt;
+
+use super::driver::Core;
+use crate::driver::{Volume, VolumeStream};
+use crate::error::{Error, ErrorCode, Result};
+
+/// The most bytes one `recv` gives.
+pub(crate) const CHUNK: usize = 1 << 20;
+
+/// An open upload or download.
+struct Transfer {
+    file: Option<File>,
+    upload: bool,
+    /// Bytes still to move; `None`: to the end (a download), or as many
+    /// as come (an upload).
+    left: Option<u64>,
+    what: String,
+}
+
+impl Core {
+    /// `Driver::vol_upload` (`upload`) and `Driver::vol_download`.
+    pub(crate) fn vol_transfer(
+        &self,
+        vol: &Volume,
+        offset: u64,
+        length: Option<u64>,
+        upload: bool,
+    ) -> Result<Box<dyn VolumeStream>> {
+        let pool = self.pool_lookup(&vol.pool)?;
+        let found = self.vol_lookup(&pool, &vol.name)?;
+        if upload {
+            self.check_unused(&found.path, "upload into")?;
+        }
+        let mut file = OpenOptions::new()
+            .read(!upload)
+            .write(upload)
+            .custom_flags(nix::libc::O_NOFOLLOW)
+            .open(&found.path)
+            .map_err(|e| Error::io(format!("cannot open {}", found.path.display()), e))?;
+        file.seek(SeekFrom::Start(offset))
+            .map_err(|e| Error::io(format!("cannot seek in {}", found.path.display()), e))?;
+        self.log.info(&format!(
+            "storage: {} volume '{}' of pool '{}' from byte {offset}",
+            if upload {
+                "uploading into"
+            } else {
+                "downloading"
+            },
+            vol.name,
+            vol.pool
+        ));
+        Ok(Box::new(Transfer {
+            file: Some(file),
+            upload,
+            left: length,
+            what: found.path.display().to_string(),
+        }))
+    }
+}
+
+impl Transfer {
+    fn file(&mut self) -> Result<&mut File> {
+        self.file.as_mut().ok_or_else(|| {
+            Error::new(
+                ErrorCode::OperationInvalid,
+                format!("the transfer of {} is over", self.what),
+            )
+        })
+    }
+}
+
+impl VolumeStream for Transfer {
+    fn recv(&mut self) -> Result<Vec<u8>> {
+        if self.upload {
+            return Err(Error::new(
+                ErrorCode::OperationInvalid,
+                "an upload gives no bytes",
+            ));
+        }
+        let want = self.left.map_or(CHUNK, |l| l.min(CHUNK as u64) as usize);
+        let mut buf = vec![0u8; want];
+        let mut got = 0;
+        let what = self.what.clone();
+        let file = self.file()?;
+        while got < want {
+            match file.read(&mut buf[got..]) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Error::io(format!("cannot read {what}"), e)),
+            }
+        }
+        buf.truncate(got);
+        if let Some(l) = &mut self.left {
+            *l -= got as u64;
+        }
+        Ok(buf)
+    }
+
+    fn send(&mut self, data: &[u8]) -> Result<()> {
+        if !self.upload {
+            return Err(Error::new(
+                ErrorCode::OperationInvalid,
+                "a download takes no bytes",
+            ));
+        }
+        if let Some(l) = self.left
+            && data.len() as u64 > l
+        {
+            return Err(Error::new(
+                ErrorCode::InvalidArgument,
+                format!(
+                    "the upload into {} was for {l} more bytes, not {}",
+                    self.what,
+                    data.len()
+                ),
+            ));
+        }
+        let what = self.what.clone();
+        self.file()?
+            .write_all(data)
+            .map_err(|e| Error::io(format!("cannot write {what}"), e))?;
+        if let Some(l) = &mut self.left {
+            *l -= data.len() as u64;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        let file = self.file.take().ok_or_else(|| {
+            Error::new(
+                ErrorCode::OperationInvalid,
+                format!("the transfer of {} is over", self.what),
+            )
+        })?;
+        if self.upload {
+            file.sync_all()
+                .map_err(|e| Error::io(format!("cannot sync {}", self.what), e))?;
+        }
+        Ok(())
+    }
+}

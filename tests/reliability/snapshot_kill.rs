@@ -1,0 +1,144 @@
+//! The daemon SIGKILLed while it takes an internal snapshot (with
+//! memory) of a running VM: the manager that takes over finds a complete
+//! snapshot (recorded, and its tag in the image) or none (no record, no
+//! tag), never a record the image does not back nor a tag no record
+//! names; no half-taken record is left; the VM runs on; and its image
+//! checks clean once it stops.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use nix::sys::signal::Signal;
+use qvirt::DomainState;
+use qvirt::Driver;
+use qvirt::driver::SnapshotCreateFlags;
+use qvirt::transport::SocketDriver;
+
+use crate::support::*;
+
+/// The snapshot tags `qemu-img` finds in a qcow2 image a QEMU has open.
+fn tags(image: &Path) -> Vec<String> {
+    let out = Command::new("qemu-img")
+        .args(["info", "-U", "--output=json", "-f", "qcow2"])
+        .arg(image)
+        .output()
+        .expect("run qemu-img");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let info: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    info["snapshots"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|s| s["name"].as_str().unwrap().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn snap_xml(name: &str) -> String {
+    format!("<domainsnapshot><name>{name}</name></domainsnapshot>")
+}
+
+#[test]
+fn a_daemon_killed_during_a_snapshot_leaves_all_or_nothing() {
+    let _heavy = heavy();
+    let dir = TestDir::new("kill-snap");
+    let mut rng = Rng::from_env("kill-snap");
+    let uri = format!("qemu:///embed?root={}", dir.path.display());
+    let image = dir.path.join("images").join("s.qcow2");
+    // How long a snapshot takes here, to spread the kills over it.
+    let took = {
+        let daemon = Daemon::start(&dir.path, &[]);
+        let d = daemon.connect();
+        let pool = d.pool_lookup_by_name("default").unwrap();
+        d.vol_create_xml(
+            &pool,
+            "<volume><name>s.qcow2</name><capacity unit='MiB'>16</capacity>\
+             <target><format type='qcow2'/></target></volume>",
+        )
+        .unwrap();
+        let disk = "<disk type='volume' device='disk'><source pool='default' volume='s.qcow2'/>\
+                    <target dev='vda' bus='virtio'/></disk>";
+        let dom = d.define_xml(&small_vm_xml("s", "", disk)).unwrap();
+        let dom = d.start(&dom).unwrap();
+        let t = std::time::Instant::now();
+        d.snapshot_create_xml(&dom, &snap_xml("first"), SnapshotCreateFlags::NONE)
+            .unwrap();
+        t.elapsed()
+    };
+    let mut outcomes = BTreeMap::new();
+    for round in 0..6 {
+        let name = format!("r{round}");
+        let mut daemon = Daemon::start(&dir.path, &[]);
+        let d = SocketDriver::connect(&daemon.socket, &daemon.uri()).unwrap();
+        let dom = d.lookup_by_name("s").unwrap();
+        let xml = snap_xml(&name);
+        let taker = std::thread::spawn(move || {
+            d.snapshot_create_xml(&dom, &xml, SnapshotCreateFlags::NONE)
+                .map(drop)
+        });
+        let delay = rng.below(took.as_micros() as u64 * 5 / 4);
+        std::thread::sleep(Duration::from_micros(delay));
+        daemon.signal(Signal::SIGKILL);
+        daemon.wait_exit(Duration::from_secs(10));
+        let answered = taker.join().unwrap().is_ok();
+
+        let m = qvirt::connect(&uri).unwrap();
+        let dom = m.lookup_by_name("s").unwrap();
+        assert_eq!(
+            m.info(&dom).unwrap().state,
+            DomainState::Running,
+            "round {round}: the VM runs on"
+        );
+        let listed: Vec<String> = m
+            .snapshot_list(&dom)
+            .unwrap()
+            .into_iter()
+            .map(|s| s.name)
+            .collect();
+        let in_image = tags(&image);
+        assert_eq!(
+            listed, in_image,
+            "round {round}: records and the image's tags agree"
+        );
+        if answered {
+            assert!(
+                listed.contains(&name),
+                "round {round}: an answered snapshot is kept"
+            );
+        }
+        let pending: Vec<_> = std::fs::read_dir(dir.path.join("snapshot"))
+            .unwrap()
+            .flatten()
+            .flat_map(|d| std::fs::read_dir(d.path()).unwrap().flatten())
+            .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+            .map(|e| e.path())
+            .collect();
+        assert!(pending.is_empty(), "round {round}: left {pending:?}");
+        let kept = listed.contains(&name);
+        *outcomes
+            .entry(if kept { "complete" } else { "none" })
+            .or_insert(0) += 1;
+        drop(m);
+    }
+    let m = qvirt::connect(&uri).unwrap();
+    let dom = m.lookup_by_name("s").unwrap();
+    m.destroy(&dom).unwrap();
+    let check = Command::new("qemu-img")
+        .args(["check", "-f", "qcow2"])
+        .arg(&image)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "the image checks clean: {}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+    eprintln!("kill-snapshot: a snapshot takes {took:?}; outcomes {outcomes:?}");
+}
