@@ -14,17 +14,19 @@
 mod chardev;
 mod devices;
 mod el;
+mod hostdev;
 mod machine;
 mod peripherals;
 mod raw;
+mod tuning;
 
 use roxmltree::{Document, ParsingOptions};
 use uuid::Uuid;
 
 use super::units::{SizeError, size_to_kib};
 use super::{
-    DomainDef, LifecycleAction, MAX_XML_BYTES, MAX_XML_DEPTH, ModelError, ModelErrorKind, Pm, Vcpu,
-    VirtType,
+    DomainDef, LifecycleAction, MAX_XML_BYTES, MAX_XML_DEPTH, ModelError, ModelErrorKind, Pm,
+    QEMU_NAMESPACE, QemuExtras, Vcpu, VirtType,
 };
 use el::{Diag, El, R, Radix, invalid, parse_uint, set};
 
@@ -98,7 +100,21 @@ fn domain(root: El, xml: &str) -> R<DomainDef> {
     let (mut vcpu_v, mut os_v, mut features_v, mut clock_v) = (None, None, None, None);
     let (mut pm_v, mut cpu_v, mut devices_v) = (None, None, None);
     let (mut on_poweroff, mut on_reboot, mut on_crash) = (None, None, None);
-    for c in root.children()? {
+    let (mut backing, mut max_memory, mut iothreads, mut cputune) = (None, None, None, None);
+    let (mut numatune, mut resource, mut sysinfo, mut seclabel) = (None, None, None, None);
+    let mut qemu = QemuExtras::default();
+    for c in root.all_children()? {
+        match c.node.tag_name().namespace() {
+            None => {}
+            Some(QEMU_NAMESPACE) => {
+                c.read(|c| tuning::qemu_element(c, &mut qemu))?;
+                continue;
+            }
+            Some(_) => {
+                c.skip()?;
+                continue;
+            }
+        }
         match c.name() {
             "name" => set(&mut name, c, |c| c.plain_text())?,
             "uuid" => set(&mut uuid_v, c, uuid)?,
@@ -117,6 +133,14 @@ fn domain(root: El, xml: &str) -> R<DomainDef> {
             "on_reboot" => set(&mut on_reboot, c, lifecycle)?,
             "on_crash" => set(&mut on_crash, c, lifecycle)?,
             "devices" => set(&mut devices_v, c, devices::devices)?,
+            "memoryBacking" => set(&mut backing, c, tuning::memory_backing)?,
+            "maxMemory" => set(&mut max_memory, c, tuning::max_memory)?,
+            "iothreads" => set(&mut iothreads, c, |c| c.u32_text())?,
+            "cputune" => set(&mut cputune, c, tuning::cputune)?,
+            "numatune" => set(&mut numatune, c, tuning::numatune)?,
+            "resource" => set(&mut resource, c, tuning::resource)?,
+            "sysinfo" => set(&mut sysinfo, c, tuning::sysinfo)?,
+            "seclabel" => set(&mut seclabel, c, tuning::seclabel)?,
             _ => c.skip()?,
         }
     }
@@ -128,12 +152,22 @@ fn domain(root: El, xml: &str) -> R<DomainDef> {
         title: title.flatten(),
         description: description.flatten(),
         metadata: metadata.flatten(),
+        max_memory,
+        memory_backing: backing,
+        iothreads,
+        cputune,
+        numatune,
+        partition: resource.flatten(),
+        sysinfo,
+        seclabel,
+        qemu,
         memory_kib: memory_kib.ok_or_else(|| missing("memory"))?,
         current_memory_kib,
         vcpu: vcpu_v.unwrap_or(Vcpu {
             max: 1,
             current: None,
             cpuset: None,
+            placement: None,
         }),
         os: os_v.ok_or_else(|| missing("os"))?,
         features: features_v.unwrap_or_default(),
@@ -189,7 +223,10 @@ fn memory(e: El) -> R<u64> {
 
 fn vcpu(e: El) -> R<Vcpu> {
     e.allow(&["placement", "current", "cpuset"])?;
-    e.choice("placement", &[("static", ())])?;
+    // libvirt writes the default, static, out: it reads back as unset.
+    let placement = e
+        .word("placement")?
+        .filter(|p| *p != crate::model::Placement::Static);
     let current = e.u32("current", Radix::Dec)?;
     let cpuset = e.get("cpuset").map(str::to_string);
     let t = e.text()?;
@@ -200,6 +237,7 @@ fn vcpu(e: El) -> R<Vcpu> {
         max,
         current,
         cpuset,
+        placement,
     })
 }
 

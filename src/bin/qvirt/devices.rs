@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use qvirt::driver::{MediaChange, MediaFlags, XmlFlags};
-use qvirt::model::{DiskDevice, DiskType, Interface, InterfaceType, PortProto};
+use qvirt::model::{DiskDevice, Interface, InterfaceType, PortProto};
 use qvirt::{DomainDef, Error, ErrorCode, Result};
 
 use crate::query::table;
@@ -97,10 +97,7 @@ pub fn domblklist(ctx: &mut Ctx, arg: &str, inactive: bool, details: bool) -> Re
         "Source".to_string(),
     ]];
     for d in &def.devices.disks {
-        let kind = match d.kind {
-            DiskType::File => "file",
-            DiskType::Block => "block",
-        };
+        let kind = d.kind.as_str();
         let device = match d.device {
             DiskDevice::Disk => "disk",
             DiskDevice::Cdrom => "cdrom",

@@ -123,6 +123,7 @@ fn disks(def: &DomainDef) -> R {
             return Err(invalid(format!("Invalid bus type 'fdc' for disk '{t}'")));
         }
         match &d.source {
+            None if d.network.is_some() => {}
             None if d.device == DiskDevice::Disk => {
                 return Err(invalid(format!("disk '{t}' has no source")));
             }

@@ -853,6 +853,14 @@ fn wants(
             usb2: None,
         });
     };
+    for (i, f) in d.filesystems.iter().enumerate() {
+        push(
+            Dev::Fs(i),
+            format!("filesystem '{}'", f.target_dir),
+            pcie,
+            f.address.as_ref(),
+        );
+    }
     for (i, n) in d.interfaces.iter().enumerate() {
         let flags = match n.model.as_deref().unwrap_or("rtl8139") {
             "virtio" | "virtio-non-transitional" | "e1000e" => pcie,
@@ -978,11 +986,22 @@ fn wants(
     for &i in &disks.order {
         if disks.info[i].bus == DiskBus::Virtio {
             let disk = &d.disks[i];
+            let transitional = disk.model == Some(crate::model::DiskModel::VirtioTransitional);
             push(
                 Dev::Disk(i),
                 format!("disk '{}'", disk.target),
-                pcie,
+                if transitional { pci } else { pcie },
                 disk.address.as_ref(),
+            );
+        }
+    }
+    for (i, h) in d.hostdevs.iter().enumerate() {
+        if let crate::model::HostdevSource::Pci(host) = &h.source {
+            push(
+                Dev::Hostdev(i),
+                format!("host PCI device {}", show(host)),
+                pcie,
+                h.address.as_ref(),
             );
         }
     }
@@ -1028,6 +1047,14 @@ fn wants(
             format!("{} video card", v.model.as_str()),
             flags,
             v.address.as_ref(),
+        );
+    }
+    for (i, s) in d.shmems.iter().enumerate() {
+        push(
+            Dev::Shmem(i),
+            format!("shmem '{}'", s.name),
+            pci,
+            s.address.as_ref(),
         );
     }
     for (i, input) in d.inputs.iter().enumerate() {
