@@ -145,6 +145,25 @@ fn domain(root: El, xml: &str) -> R<DomainDef> {
         }
     }
     let missing = |what: &str| invalid(format!("missing <{what}> in <domain>"));
+    // As libvirt's post-parse: with guest NUMA cells the memory is theirs
+    // (plus what memory devices add), whatever <memory> says or if absent.
+    let cell_kib: u64 = cpu_v
+        .as_ref()
+        .map(|c: &crate::model::Cpu| c.numa.iter().map(|n| n.memory_kib).sum())
+        .unwrap_or(0);
+    if cell_kib > 0 {
+        let dimms: u64 = devices_v
+            .as_ref()
+            .map(|d: &crate::model::Devices| d.memories.iter().map(|m| m.size_kib).sum())
+            .unwrap_or(0);
+        let total = cell_kib.saturating_add(dimms);
+        memory_kib = Some(total);
+        // ... and a balloon target above it is that memory.
+        if current_memory_kib.is_some_and(|c| c > total) {
+            current_memory_kib = Some(total);
+        }
+    }
+    tuning::post_parse(&mut backing, &mut numatune, cell_kib > 0);
     Ok(DomainDef {
         virt_type,
         name: name.ok_or_else(|| missing("name"))?,

@@ -4,11 +4,11 @@
 //! the manager: `<sysinfo>`, `<seclabel>`, the `qemu:` namespace.
 
 use super::el::{El, R, Radix, invalid, qname, set, unsupported};
-use crate::model::units::size_to_kib;
+use crate::model::units::{parse_cpuset, size_to_kib};
 use crate::model::{
     CpuTune, HugePage, MaxMemory, MemNode, MemoryAllocation, MemoryBacking, ModelErrorKind,
-    NumaCell, NumaMemory, NumaTune, QEMU_NAMESPACE, QemuExtras, SecLabel, SmbiosBlock, Sysinfo,
-    words::Word,
+    NumaCell, NumaMemory, NumaTune, Placement, QEMU_NAMESPACE, QemuExtras, SecLabel, SmbiosBlock,
+    Sysinfo, words::Word,
 };
 
 /// An empty marker element with no attributes.
@@ -179,6 +179,28 @@ pub(super) fn numatune(e: El) -> R<NumaTune> {
     Ok(n)
 }
 
+/// libvirt's post-parse of memory tuning: without guest NUMA cells a
+/// `<page nodeset='0'>` is the guest's default page size, and a nodeset
+/// beside `placement='auto'` is dropped (numad chooses the nodes).
+pub(super) fn post_parse(
+    backing: &mut Option<MemoryBacking>,
+    numatune: &mut Option<NumaTune>,
+    has_cells: bool,
+) {
+    if !has_cells && let Some(pages) = backing.as_mut().and_then(|b| b.hugepages.as_mut()) {
+        for p in pages {
+            if p.nodeset.as_deref().and_then(parse_cpuset).as_deref() == Some(&[0]) {
+                p.nodeset = None;
+            }
+        }
+    }
+    if let Some(m) = numatune.as_mut().and_then(|n| n.memory.as_mut())
+        && m.placement == Some(Placement::Auto)
+    {
+        m.nodeset = None;
+    }
+}
+
 pub(super) fn resource(e: El) -> R<Option<String>> {
     e.allow(&[])?;
     let mut partition = None;
@@ -218,6 +240,8 @@ pub(super) fn numa(e: El) -> R<Vec<NumaCell>> {
             })
         })?;
     }
+    // libvirt keeps the cells by id, whatever order they are written in.
+    cells.sort_by_key(|c: &NumaCell| c.id);
     if cells.is_empty() && e.children()?.is_empty() {
         return Err(invalid(format!(
             "<numa> at {} needs at least one <cell>",

@@ -5,7 +5,7 @@
 use super::{R, check_chars, check_path, invalid, show, unsupported};
 use crate::model::units::parse_cpuset;
 use crate::model::{
-    Address, DiskType, DomainDef, HostdevSource, Placement, SmbiosBlock, SmbiosMode,
+    Address, DiskType, DomainDef, HostdevSource, NumaMode, Placement, SmbiosBlock, SmbiosMode,
 };
 
 fn cpuset(what: &str, set: &str) -> Result<Vec<u32>, crate::model::ModelError> {
@@ -31,21 +31,39 @@ fn memory(def: &DomainDef) -> R {
     if let Some(m) = &def.memory_backing
         && let Some(pages) = &m.hugepages
     {
-        let mut default_seen = false;
+        let cells = def.cpu.as_ref().map_or(0, |c| c.numa.len());
+        let mut default_seen: Option<u64> = None;
+        let mut claimed: Vec<(u32, u64)> = Vec::new();
         for p in pages {
             if p.size_kib == 0 {
                 return Err(invalid("a hugepage size must be larger than 0"));
             }
             match &p.nodeset {
                 Some(n) => {
-                    cpuset("nodeset", n)?;
+                    for node in cpuset("nodeset", n)? {
+                        if node as usize >= cells {
+                            return Err(invalid(format!(
+                                "hugepages: node {node} not found: the domain has {cells} NUMA cells"
+                            )));
+                        }
+                        if let Some((_, other)) = claimed.iter().find(|(c, _)| *c == node) {
+                            return Err(invalid(format!(
+                                "nodeset attribute of hugepages of sizes {other} and {} intersect",
+                                p.size_kib
+                            )));
+                        }
+                        claimed.push((node, p.size_kib));
+                    }
                 }
-                None if default_seen => {
-                    return Err(invalid(
-                        "More than one default hugepage defined: give each <page> after the first a nodeset",
-                    ));
+                None => {
+                    if let Some(first) = default_seen {
+                        return Err(invalid(format!(
+                            "two master hugepages detected: {first} and {} KiB: give each <page> after the first a nodeset",
+                            p.size_kib
+                        )));
+                    }
+                    default_seen = Some(p.size_kib);
                 }
-                None => default_seen = true,
             }
         }
     }
@@ -201,7 +219,28 @@ fn numa(def: &DomainDef) -> R {
                 _ => {}
             }
         }
+        let memory = t.memory.as_ref();
+        if !t.memnodes.is_empty() && memory.is_some_and(|m| m.placement == Some(Placement::Auto)) {
+            return Err(unsupported(
+                "Per-node binding is not compatible with automatic NUMA placement: <memnode> beside <memory placement='auto'>",
+            ));
+        }
+        let mut bound = Vec::new();
         for m in &t.memnodes {
+            if bound.contains(&m.cellid) {
+                return Err(invalid(format!(
+                    "Multiple memnode elements with cellid {}",
+                    m.cellid
+                )));
+            }
+            bound.push(m.cellid);
+            if memory.is_some_and(|m| m.mode == Some(NumaMode::Restrictive))
+                && m.mode != Some(NumaMode::Restrictive)
+            {
+                return Err(invalid(
+                    "'restrictive' mode is required in memnode element when mode is 'restrictive' in memory element",
+                ));
+            }
             if m.cellid as usize >= cells.len() {
                 return Err(invalid(format!(
                     "Argument 'cellid' in memnode element must correspond to existing guest's NUMA cell: there is no cell {}",
@@ -223,6 +262,14 @@ fn sysinfo(def: &DomainDef) -> R {
         }
         for v in &s.oem_strings {
             check_chars("SMBIOS OEM string", v, false)?;
+        }
+        if let Some(d) = s.entry(SmbiosBlock::Bios, "date")
+            && !bios_date_ok(d)
+        {
+            return Err(invalid(format!(
+                "Invalid BIOS 'date' format '{}': write mm/dd/yyyy or mm/dd/yy",
+                show(d)
+            )));
         }
         if let Some(u) = s.entry(SmbiosBlock::System, "uuid") {
             let parsed = uuid::Uuid::parse_str(u.trim()).map_err(|_| {
@@ -252,6 +299,24 @@ fn sysinfo(def: &DomainDef) -> R {
         }
     }
     Ok(())
+}
+
+/// libvirt's check of an SMBIOS BIOS date: `mm/dd/yyyy` (from 1900) or
+/// `mm/dd/yy`.
+fn bios_date_ok(d: &str) -> bool {
+    let parts: Vec<&str> = d.split('/').collect();
+    let num = |s: &str| {
+        (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse::<u32>().ok())
+            .flatten()
+    };
+    match parts.as_slice() {
+        [m, day, y] => matches!(
+            (num(m), num(day), num(y)),
+            (Some(1..=12), Some(1..=31), Some(y)) if !(100..1900).contains(&y)
+        ),
+        _ => false,
+    }
 }
 
 fn qemu(def: &DomainDef) -> R {
@@ -301,7 +366,18 @@ fn devices(def: &DomainDef) -> R {
                     check_path("hostdev ROM file", f)?;
                 }
             }
-            HostdevSource::Usb(_) => {
+            HostdevSource::Usb(u) => {
+                let same = d.hostdevs.iter().filter(|o| match &o.source {
+                    HostdevSource::Usb(o) => {
+                        (o.vendor, o.product, o.bus_device) == (u.vendor, u.product, u.bus_device)
+                    }
+                    HostdevSource::Pci(_) => false,
+                });
+                if same.count() > 1 {
+                    return Err(invalid(
+                        "Hostdev already exists in the domain configuration: a USB host device is given twice",
+                    ));
+                }
                 if matches!(
                     h.address,
                     Some(Address::Pci(_) | Address::Drive(_) | Address::VirtioSerial(_))

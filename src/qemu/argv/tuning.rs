@@ -27,9 +27,9 @@ pub fn hugepage_dir(size_kib: u64) -> String {
 }
 
 fn human_size(kib: u64) -> String {
-    if kib % (1024 * 1024) == 0 {
+    if kib.is_multiple_of(1024 * 1024) {
         format!("{}G", kib / (1024 * 1024))
-    } else if kib % 1024 == 0 {
+    } else if kib.is_multiple_of(1024) {
         format!("{}M", kib / 1024)
     } else {
         format!("{kib}K")
@@ -81,12 +81,17 @@ fn dimm_kib(def: &DomainDef) -> u64 {
 
 /// `-m`, with slots and a maximum when memory may be hot-plugged. The
 /// initial memory is `<memory>` less what memory devices add; with NUMA
-/// cells it is their sum, as libvirt computes it.
+/// cells it is their sum, each in whole MiB, as libvirt computes it.
 pub fn memory_size(def: &DomainDef) -> Result<String, Error> {
     let cells: u64 = def
         .cpu
         .as_ref()
-        .map(|c| c.numa.iter().map(|n| n.memory_kib).sum())
+        .map(|c| {
+            c.numa
+                .iter()
+                .map(|n| n.memory_kib.div_ceil(1024) * 1024)
+                .sum()
+        })
         .unwrap_or(0);
     let initial = if cells > 0 {
         cells
@@ -262,7 +267,16 @@ pub fn emit_memory(cx: &mut Ctx<'_>) -> Result<(), Error> {
             )));
         }
         let id = format!("ram-node{}", cell.id);
-        let o = backend(cx, &id, cell.memory_kib, Some(cell.id), cell.mem_access)?;
+        // Each cell in whole MiB, as libvirt aligns them (and -m is their sum).
+        let kib = cell.memory_kib.div_ceil(1024) * 1024;
+        if kib > i64::MAX as u64 / 1024 {
+            return Err(unsupported(format!(
+                "memory size of NUMA node '{}' overflowed after alignment: QEMU takes at most {} KiB",
+                cell.id,
+                i64::MAX as u64 / 1024
+            )));
+        }
+        let o = backend(cx, &id, kib, Some(cell.id), cell.mem_access)?;
         cx.arg("-object", o);
         let mut n = Opts::new("node").set("nodeid", cell.id);
         if let Some(cpus) = &cell.cpus {
