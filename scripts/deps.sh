@@ -3,11 +3,15 @@
 # firmware with its descriptors), swtpm and swtpm-tools (the emulated TPM
 # each domain with <tpm> gets), xmllint (to validate our XML against
 # libvirt's schema), the packages the test guest is built from, and
-# iproute2 (the bridge tests make network namespaces).
+# iproute2 (the bridge tests make network namespaces), and the real
+# libvirt clients qvirtd's libvirt sockets are tested with (virsh from
+# libvirt-clients, python3-libvirt, virt-install from virtinst; setpriv
+# from util-linux runs one as another user).
 # Does nothing when all of it is already there.
 set -euo pipefail
 
-packages=(qemu-system-x86 qemu-utils ovmf swtpm swtpm-tools libxml2-utils busybox-static cpio xz-utils gzip iproute2)
+packages=(qemu-system-x86 qemu-utils ovmf swtpm swtpm-tools libxml2-utils busybox-static cpio xz-utils gzip iproute2
+  libvirt-clients python3-libvirt virtinst util-linux)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -8,3 +8,5 @@ bash scripts/deps.sh
 # built once from Debian packages and cached outside the tree.
 bash tests/guest/build-guest.sh >/dev/null
 cargo test --all-targets "$@"
+# The examples in the documentation compile and run.
+cargo test --doc "$@"

@@ -1,12 +1,12 @@
 //! `connect`: opens the driver a URI names — the in-process driver for
-//! `qemu:///embed`, a `SocketDriver` to a daemon for the others, starting
-//! the session daemon on demand.
+//! `qemu:///embed` (shared on its socket with other processes, or reached
+//! through the socket of the process that holds it), a `SocketDriver` to
+//! a daemon for the others, starting the session daemon on demand.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::driver::Driver;
-use crate::driver::local::LocalDriver;
 use crate::driver::uri::{Target, parse};
 use crate::error::{Error, ErrorCode, Result};
 use crate::transport::SocketDriver;
@@ -15,7 +15,7 @@ use crate::transport::instance::Instance;
 /// Opens a driver for `uri`.
 pub fn connect(uri: &str) -> Result<Box<dyn Driver>> {
     match parse(uri)? {
-        Target::Embed { root } => Ok(Box::new(LocalDriver::open_embedded(&root)?)),
+        Target::Embed { root } => crate::transport::embedded::open(&root, uri),
         Target::Socket { path } => Ok(Box::new(SocketDriver::connect(&path, uri)?)),
         Target::System => {
             let paths = Instance::System.paths()?;

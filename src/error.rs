@@ -5,8 +5,6 @@
 //! `(code, message)` pair leaves the process; a number this build does not
 //! know decodes to [`ErrorCode::Unknown`].
 
-use std::fmt;
-
 use crate::model::{ModelError, ModelErrorKind};
 
 /// What kind of failure an [`Error`] is. The numbers are stable.
@@ -125,8 +123,10 @@ impl ErrorCode {
 }
 
 /// A qvirt error: a stable code, a message for people, and, inside the
-/// process only, the underlying cause.
-#[derive(Debug)]
+/// process only, the underlying cause. It displays as the message, then
+/// `: ` and the cause when there is one.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}{}", .source.as_ref().map(|s| format!(": {s}")).unwrap_or_default())]
 pub struct Error {
     /// The stable code.
     pub code: ErrorCode,
@@ -153,24 +153,6 @@ impl Error {
             message: what.into(),
             source: Some(Box::new(err)),
         }
-    }
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)?;
-        if let Some(source) = &self.source {
-            write!(f, ": {source}")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source
-            .as_deref()
-            .map(|e| e as &(dyn std::error::Error + 'static))
     }
 }
 
@@ -214,6 +196,7 @@ mod tests {
             "no-support",
             "limit-exceeded",
             "resource-busy",
+            "operation-aborted",
         ];
         for (i, name) in expected.iter().enumerate() {
             let code = ErrorCode::from_number(i as u32 + 1);

@@ -10,10 +10,13 @@
 //! golden command lines; review the diff before committing it.
 //!
 //! A second test starts a spread of them under QEMU and sees each reach
-//! `running`: see `virt_install/boot.rs`.
+//! `running`: see `virt_install/boot.rs`; a third boots the Linux test
+//! guest in virt-manager's setup: see `virt_install/vm_style.rs`.
 
 #[path = "virt_install/boot.rs"]
 mod boot;
+#[path = "virt_install/vm_style.rs"]
+mod vm_style;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

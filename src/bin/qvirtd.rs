@@ -3,6 +3,9 @@
 //! `--session` serves one user (XDG directories, a 0700 socket directory,
 //! the peer's uid checked on every connection); `--system` serves the
 //! host (root on `qvirt-sock`, anyone read-only on `qvirt-sock-ro`);
+//! beside each of qvirt's sockets, one of libvirt's RPC protocol
+//! (`libvirt-sock`, `libvirt-sock-ro`) with the same mode and rules, so
+//! that virsh, python3-libvirt and virt-install drive the same domains;
 //! `--root DIR` serves the embedded layout of DIR (with
 //! `--read-only-socket`, also a read-only socket for every uid beside
 //! it, as the system instance has). The daemon holds the state
@@ -14,8 +17,7 @@
 //! running; SIGHUP re-reads the config directory.
 
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::net::UnixListener;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,8 +27,9 @@ use clap::Parser;
 
 use qvirt::driver::local::LocalDriver;
 use qvirt::sys::fsutil::{check_private_dir, ensure_private_dir};
+use qvirt::transport::embedded::bind_socket;
 use qvirt::transport::instance::{Instance, InstancePaths};
-use qvirt::transport::server::{Limits, ServeOptions, Server};
+use qvirt::transport::server::{Limits, Protocol, ServeOptions, Server};
 use qvirt::{Error, ErrorCode, Result};
 
 /// The qvirt daemon.
@@ -53,6 +56,10 @@ struct Args {
     /// Also log to stderr.
     #[arg(long, short = 'f')]
     foreground: bool,
+    /// Put QEMU processes into one CPU group, so that many VMs weigh as
+    /// much as one process (default: on with --system, off otherwise).
+    #[arg(long)]
+    cpu_group: bool,
     /// The most clients served at once on each socket (default 256).
     #[arg(long, default_value_t = 256)]
     max_clients: usize,
@@ -69,6 +76,15 @@ struct Args {
     /// DIR/run/qvirt-sock-ro (as the system instance's qvirt-sock-ro).
     #[arg(long, requires = "root")]
     read_only_socket: bool,
+    /// Seconds a libvirt client that asked for keepalive may stay silent
+    /// before it is sent a keepalive request (libvirtd's
+    /// keepalive_interval; default 5; 0 sends none).
+    #[arg(long, value_name = "S", default_value_t = 5)]
+    keepalive_interval: u64,
+    /// Keepalive requests such a client may leave unanswered before it is
+    /// disconnected (libvirtd's keepalive_count; default 5).
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    keepalive_count: u32,
 }
 
 fn main() -> ExitCode {
@@ -109,11 +125,15 @@ fn run(args: Args) -> Result<()> {
         uri.clone(),
         args.foreground,
     )?);
+    driver.set_cpu_group(args.cpu_group || instance == Instance::System);
+    driver.set_peer_connector(qvirt::connect);
     let log = driver.logger();
     raise_fd_limit(&log, args.max_clients);
     let limits = Limits {
         max_clients_per_uid: args.max_clients_per_uid,
         max_bytes_per_uid: args.max_bytes_per_uid,
+        keepalive_interval: Duration::from_secs(args.keepalive_interval),
+        keepalive_count: args.keepalive_count,
         ..Limits::default()
     };
     let server = Server::with_limits(driver.clone(), log.clone(), limits)?;
@@ -128,26 +148,38 @@ fn run(args: Args) -> Result<()> {
         .map_err(|e| Error::io("cannot install a signal handler", e))?;
 
     let uid = nix::unistd::geteuid().as_raw();
-    let mut listeners = vec![(
-        bind(&paths.socket, 0o600)?,
-        ServeOptions {
-            read_only: false,
-            allowed_uid: Some(uid),
-            max_clients: args.max_clients,
-        },
-    )];
-    if let Some(ro) = &paths.socket_ro {
-        listeners.push((
-            bind(ro, 0o666)?,
-            ServeOptions {
-                read_only: true,
-                allowed_uid: None,
-                max_clients: args.max_clients,
-            },
-        ));
+    let rw = ServeOptions {
+        read_only: false,
+        allowed_uid: Some(uid),
+        max_clients: args.max_clients,
+    };
+    let ro = ServeOptions {
+        read_only: true,
+        allowed_uid: None,
+        max_clients: args.max_clients,
+    };
+    // qvirt's sockets, and libvirt's beside them with the same modes and
+    // rules.
+    let mut listeners = vec![
+        (
+            bind_socket(&paths.socket, 0o600)?,
+            rw.clone(),
+            Protocol::Qvirt,
+        ),
+        (
+            bind_socket(&paths.libvirt_socket(), 0o600)?,
+            rw,
+            Protocol::Libvirt,
+        ),
+    ];
+    if let Some(socket_ro) = &paths.socket_ro {
+        listeners.push((bind_socket(socket_ro, 0o666)?, ro.clone(), Protocol::Qvirt));
     }
-    for (listener, options) in listeners {
-        server.listen(listener, options)?;
+    if let Some(socket_ro) = paths.libvirt_socket_ro() {
+        listeners.push((bind_socket(&socket_ro, 0o666)?, ro, Protocol::Libvirt));
+    }
+    for (listener, options, protocol) in listeners {
+        server.listen_protocol(listener, options, protocol)?;
     }
     log.info(&format!(
         "qvirtd {} serving {uri} on {}",
@@ -189,7 +221,11 @@ fn run(args: Args) -> Result<()> {
     server.stop();
     let _ = autostart.join();
     let _ = std::fs::remove_file(&paths.socket);
+    let _ = std::fs::remove_file(paths.libvirt_socket());
     if let Some(ro) = &paths.socket_ro {
+        let _ = std::fs::remove_file(ro);
+    }
+    if let Some(ro) = paths.libvirt_socket_ro() {
         let _ = std::fs::remove_file(ro);
     }
     Ok(())
@@ -235,37 +271,4 @@ fn prepare_socket_dir(instance: &Instance, paths: &InstancePaths) -> Result<()> 
         }
         _ => ensure_private_dir(dir),
     }
-}
-
-/// Binds a listening socket at `path` with `mode`. An old socket file is
-/// removed first (the lock we hold proves no daemon uses it); anything
-/// else in its place is refused, never followed.
-fn bind(path: &Path, mode: u32) -> Result<UnixListener> {
-    match std::fs::symlink_metadata(path) {
-        Ok(meta) => {
-            use std::os::unix::fs::FileTypeExt;
-            if !meta.file_type().is_socket() {
-                return Err(Error::new(
-                    ErrorCode::OperationDenied,
-                    format!(
-                        "{} exists and is not a socket; refusing to replace it",
-                        path.display()
-                    ),
-                ));
-            }
-            std::fs::remove_file(path).map_err(|e| {
-                Error::io(
-                    format!("cannot remove the old socket {}", path.display()),
-                    e,
-                )
-            })?;
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(Error::io(format!("cannot inspect {}", path.display()), e)),
-    }
-    let listener = UnixListener::bind(path)
-        .map_err(|e| Error::io(format!("cannot listen on {}", path.display()), e))?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-        .map_err(|e| Error::io(format!("cannot set the mode of {}", path.display()), e))?;
-    Ok(listener)
 }

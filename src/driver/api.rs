@@ -12,6 +12,9 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use super::error::Result;
+use super::migration::{IncomingParams, IncomingReady, IncomingState, MigrateOptions};
+use super::resources::{DomainStats, ModifyFlags};
+use crate::model::DomainDef;
 
 /// A handle on a domain, as lookups return it: enough to name it in
 /// messages and to find it again. Drivers find the domain by `uuid`.
@@ -84,6 +87,11 @@ pub enum StateReason {
     /// Paused or crashed: kept after the guest powered off or crashed
     /// (on_poweroff or on_crash preserve).
     ShuttingDown,
+    /// Paused: an incoming migration (on the destination) or the end of
+    /// an outgoing one (on the source).
+    Migrating,
+    /// Shut off: moved to another host by a migration.
+    Migrated,
 }
 
 impl StateReason {
@@ -101,11 +109,13 @@ impl StateReason {
             StateReason::Saved => "saved",
             StateReason::Failed => "failed",
             StateReason::ShuttingDown => "shutting down",
+            StateReason::Migrating => "migrating",
+            StateReason::Migrated => "migrated",
         }
     }
 
     /// Every reason, for parsing the words back.
-    pub const ALL: [StateReason; 11] = [
+    pub const ALL: [StateReason; 13] = [
         StateReason::Unknown,
         StateReason::User,
         StateReason::Booted,
@@ -117,6 +127,8 @@ impl StateReason {
         StateReason::Saved,
         StateReason::Failed,
         StateReason::ShuttingDown,
+        StateReason::Migrating,
+        StateReason::Migrated,
     ];
 
     /// The reason [`StateReason::as_str`] names.
@@ -404,6 +416,8 @@ pub enum JobKind {
     ManagedSave,
     /// `restore`, or a start from a managed save image.
     Restore,
+    /// `migrate`, on the source.
+    Migration,
 }
 
 impl JobKind {
@@ -413,6 +427,7 @@ impl JobKind {
             JobKind::Save => "save",
             JobKind::ManagedSave => "managed save",
             JobKind::Restore => "restore",
+            JobKind::Migration => "migration",
         }
     }
 }
@@ -518,6 +533,40 @@ pub trait ConsoleStream: Send {
     }
 }
 
+/// What [`Driver::domain_capabilities`] describes; `None` fields take
+/// the defaults (the emulator found for the architecture, the host's
+/// architecture, the emulator's default machine, `kvm` when usable else
+/// `qemu`).
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DomainCapsQuery {
+    /// The emulator binary.
+    pub emulator: Option<PathBuf>,
+    /// The guest architecture (`x86_64`).
+    pub arch: Option<String>,
+    /// The machine type (`pc`, `q35`).
+    pub machine: Option<String>,
+    /// The domain type (`kvm`, `qemu`).
+    pub virt_type: Option<String>,
+}
+
+impl DomainCapsQuery {
+    /// A query with the given fields.
+    pub fn new(
+        emulator: Option<PathBuf>,
+        arch: Option<String>,
+        machine: Option<String>,
+        virt_type: Option<String>,
+    ) -> DomainCapsQuery {
+        DomainCapsQuery {
+            emulator,
+            arch,
+            machine,
+            virt_type,
+        }
+    }
+}
+
 /// The qvirt API. Object-safe and shared across threads; every method
 /// blocks until done. Methods that act on a domain take the [`Domain`]
 /// a lookup returned and document the states they accept; a call in any
@@ -531,6 +580,17 @@ pub trait Driver: Send + Sync {
     fn node_info(&self) -> Result<NodeInfo>;
     /// The capabilities document (libvirt's `<capabilities>` subset).
     fn capabilities(&self) -> Result<String>;
+    /// The domain capabilities document (libvirt's
+    /// `<domainCapabilities>`) of the emulator, architecture, machine and
+    /// domain type given (`None`: the defaults): what a definition for
+    /// them may ask for. The default is `NoSupport`.
+    fn domain_capabilities(&self, query: &DomainCapsQuery) -> Result<String> {
+        let _ = query;
+        Err(super::error::Error::new(
+            super::error::ErrorCode::NoSupport,
+            "this connection cannot describe domain capabilities",
+        ))
+    }
 
     /// The domains `filter` selects, sorted by name.
     fn list(&self, filter: ListFilter) -> Result<Vec<DomainSummary>>;
@@ -563,6 +623,15 @@ pub trait Driver: Send + Sync {
     }
     /// Starts a transient domain from `xml`.
     fn create_xml(&self, xml: &str) -> Result<Domain>;
+    /// [`Driver::define_xml`] for a definition built in code (see
+    /// [`DomainDef::new`]); it is checked exactly as its XML would be.
+    fn define(&self, def: &DomainDef) -> Result<Domain> {
+        self.define_xml(&def.to_xml())
+    }
+    /// [`Driver::create_xml`] for a definition built in code.
+    fn create(&self, def: &DomainDef) -> Result<Domain> {
+        self.create_xml(&def.to_xml())
+    }
     /// Starts a defined domain. Shut off only; resumes from a managed save
     /// image when there is one.
     fn start(&self, dom: &Domain) -> Result<Domain>;
@@ -597,6 +666,33 @@ pub trait Driver: Send + Sync {
     }
     /// [`Driver::managed_save`] with options.
     fn managed_save_with(&self, dom: &Domain, options: SaveOptions) -> Result<()>;
+    /// Moves a running domain to the manager at `dest_uri` (live with
+    /// `options.live`), peer to peer: this manager drives the
+    /// destination's, and QEMU's stream goes directly between the two
+    /// QEMUs. An asynchronous job ([`Driver::job_info`], [`Driver::job_abort`]).
+    /// Running or paused. On success the domain runs there and is shut
+    /// off here (reason: migrated); on failure it runs here as before.
+    fn migrate(&self, dom: &Domain, dest_uri: &str, options: MigrateOptions) -> Result<()>;
+    /// The destination's half of [`Driver::migrate`], called by the
+    /// source manager: starts QEMU for the domain `params.xml` describes,
+    /// waiting for its state; the domain shows paused (migrating).
+    fn migrate_incoming(&self, params: IncomingParams) -> Result<IncomingReady>;
+    /// The destination's commit: the domain `uuid`, fully received, is
+    /// this manager's from now on; `resume` lets its vCPUs run, and
+    /// `persistent_xml` defines it.
+    fn migrate_finish(
+        &self,
+        uuid: Uuid,
+        resume: bool,
+        persistent_xml: Option<String>,
+    ) -> Result<Domain>;
+    /// Gives up an incoming migration of `uuid` that has not finished:
+    /// its QEMU is stopped. `OperationInvalid` once it has finished.
+    fn migrate_abort_incoming(&self, uuid: Uuid) -> Result<()>;
+    /// What this manager holds of domain `uuid` in a migration (see
+    /// [`IncomingState`]).
+    fn migrate_incoming_state(&self, uuid: Uuid) -> Result<IncomingState>;
+
     /// The domain's asynchronous job (a save, a restore) and its
     /// progress; `None` when none runs. Any state; never waits for a job.
     fn job_info(&self, dom: &Domain) -> Result<Option<JobInfo>>;
@@ -648,4 +744,30 @@ pub trait Driver: Send + Sync {
     /// display (no `<video>` or `<graphics>`), `NoSupport` when its QEMU
     /// is older than 7.1 (which cannot write PNG).
     fn screenshot(&self, dom: &Domain) -> Result<Vec<u8>>;
+
+    /// Sets the memory the guest has (`<currentMemory>`), in KiB, at most
+    /// `<memory>`. Live, through the balloon (a request the guest's
+    /// balloon driver carries out; `OperationInvalid` without a balloon
+    /// device); in the definition, `<currentMemory>`. See
+    /// [`ModifyFlags`] for where it applies.
+    fn set_memory(&self, dom: &Domain, kib: u64, flags: ModifyFlags) -> Result<()>;
+    /// Sets `<memory>`, the most the guest may have, in KiB: in the
+    /// definition only (`OperationInvalid` for `live`, as libvirt without
+    /// memory hot-plug); `<currentMemory>` is lowered to fit.
+    fn set_max_memory(&self, dom: &Domain, kib: u64, flags: ModifyFlags) -> Result<()>;
+    /// Sets how many vCPUs are online, at most `<vcpu>`'s maximum: live by
+    /// CPU hot-plug (`device_add`; removing a vCPU needs the guest to let
+    /// it go), in the definition as `<vcpu current>`.
+    fn set_vcpus(&self, dom: &Domain, count: u32, flags: ModifyFlags) -> Result<()>;
+    /// Sets `<vcpu>`'s maximum: in the definition only (`OperationInvalid`
+    /// for `live`); the online count is lowered to fit.
+    fn set_max_vcpus(&self, dom: &Domain, count: u32, flags: ModifyFlags) -> Result<()>;
+    /// The statistics of a running or paused domain (virsh's `domstats`);
+    /// of a shut-off one, only the state.
+    fn stats(&self, dom: &Domain) -> Result<DomainStats>;
+    /// Runs one QMP command (a JSON object `{"execute": ...}`) on the
+    /// domain's QEMU and returns QEMU's answer as JSON, as virsh's
+    /// `qemu-monitor-command`. What it changes, qvirt does not know: the
+    /// domain is marked tainted in its log and the manager's.
+    fn qemu_monitor_command(&self, dom: &Domain, command: &str) -> Result<String>;
 }

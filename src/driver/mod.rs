@@ -4,9 +4,13 @@
 //! Depends on `model`; knows nothing of the wire.
 
 mod api;
+mod migration;
+mod resources;
 /// The error type, at its old place too.
 pub use crate::error;
 pub mod local;
 pub mod uri;
 
 pub use api::*;
+pub use migration::*;
+pub use resources::*;

@@ -4,6 +4,7 @@
 //! This module depends on nothing else in qvirt and knows nothing of QEMU,
 //! files or sockets: it turns text into checked values and back.
 
+mod builder;
 mod chardev;
 mod devices;
 mod domain;
@@ -104,6 +105,32 @@ impl DomainDef {
             g.passwd = None;
         }
         std::borrow::Cow::Owned(def)
+    }
+
+    /// Drops what only a running domain has, as libvirt does when it reads
+    /// a definition to keep (`VIR_DOMAIN_DEF_PARSE_INACTIVE`): the path of
+    /// a pseudo-terminal, and the port of a display whose port is chosen
+    /// at start (`autoport='yes'`). A definition saved from a running
+    /// domain's XML then does not pin `/dev/pts/N` or port 5901.
+    pub fn drop_runtime_values(&mut self) {
+        let devices = &mut self.devices;
+        let sources = devices
+            .serials
+            .iter_mut()
+            .chain(devices.consoles.iter_mut())
+            .map(|c| &mut c.source)
+            .chain(devices.channels.iter_mut().map(|c| &mut c.source));
+        for source in sources {
+            if let chardev::CharSource::Pty { path } = source {
+                *path = None;
+            }
+        }
+        for g in &mut devices.graphics {
+            if g.autoport == Some(true) {
+                g.port = None;
+                g.tls_port = None;
+            }
+        }
     }
 
     /// Checks the definition as [`DomainDef::from_xml`] does; for values

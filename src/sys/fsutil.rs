@@ -36,51 +36,66 @@ pub fn replace_atomic(path: &Path, data: &[u8]) -> Result<()> {
     write_via_temp(path, data, false)
 }
 
-/// [`write_atomic`] (`durable`) or [`replace_atomic`].
+/// [`write_atomic`] (`durable`) or [`replace_atomic`]. The directory is
+/// opened once, not following a link (see [`open_dir_nofollow`]), and the
+/// temporary file, the rename and the sync all happen relative to it.
 fn write_via_temp(path: &Path, data: &[u8], durable: bool) -> Result<()> {
+    use nix::fcntl::{OFlag, openat, renameat};
+    use nix::sys::stat::Mode;
+    use nix::unistd::{UnlinkatFlags, unlinkat};
     static SEQ: AtomicU64 = AtomicU64::new(0);
-    let dir = path.parent().unwrap_or(Path::new("."));
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
     let name = path.file_name().ok_or_else(|| {
         Error::new(
             ErrorCode::Internal,
             format!("{} has no file name", path.display()),
         )
     })?;
-    let tmp = dir.join(format!(
+    let dir = open_dir_nofollow(parent).map_err(|e| open_error("the directory", parent, e))?;
+    let tmp = std::ffi::OsString::from(format!(
         ".{}.tmp-{}-{}",
         name.to_string_lossy(),
         std::process::id(),
         SEQ.fetch_add(1, Ordering::Relaxed)
     ));
-    let result = (|| {
+    let result = (|| -> std::io::Result<()> {
         let create = || {
-            OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&tmp)
+            openat(
+                &dir,
+                tmp.as_os_str(),
+                OFlag::O_WRONLY
+                    | OFlag::O_CREAT
+                    | OFlag::O_EXCL
+                    | OFlag::O_NOFOLLOW
+                    | OFlag::O_CLOEXEC,
+                Mode::from_bits_truncate(0o600),
+            )
         };
-        let mut file = match create() {
+        let fd = match create() {
             // Only a crashed writer's leftover (or something planted) can
             // have this name: out of the way with it, and once more.
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                fs::remove_file(&tmp)?;
+            Err(nix::errno::Errno::EEXIST) => {
+                unlinkat(&dir, tmp.as_os_str(), UnlinkatFlags::NoRemoveDir)?;
                 create()?
             }
             opened => opened?,
         };
+        let mut file = File::from(fd);
         file.write_all(data)?;
         if durable {
             file.sync_all()?;
         }
-        fs::rename(&tmp, path)?;
+        renameat(&dir, tmp.as_os_str(), &dir, name)?;
         if durable {
-            File::open(dir)?.sync_all()?;
+            nix::unistd::fsync(&dir)?;
         }
         Ok(())
     })();
     result.map_err(|e| {
-        let _ = fs::remove_file(&tmp);
+        let _ = unlinkat(&dir, tmp.as_os_str(), UnlinkatFlags::NoRemoveDir);
         Error::io(format!("cannot write {}", path.display()), e)
     })
 }
@@ -120,20 +135,40 @@ pub fn remove_runtime(path: &Path) -> Result<()> {
     remove(path, false)
 }
 
-/// [`remove_durable`] (`durable`) or [`remove_runtime`].
+/// [`remove_durable`] (`durable`) or [`remove_runtime`], relative to the
+/// directory opened without following a link.
 fn remove(path: &Path, durable: bool) -> Result<()> {
-    match fs::remove_file(path) {
-        Ok(()) => {}
+    use nix::unistd::{UnlinkatFlags, unlinkat};
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let Some(name) = path.file_name() else {
+        return Err(Error::new(
+            ErrorCode::Internal,
+            format!("{} has no file name", path.display()),
+        ));
+    };
+    let dir = match open_dir_nofollow(parent) {
+        Ok(dir) => dir,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(Error::io(format!("cannot remove {}", path.display()), e)),
+        Err(e) => return Err(open_error("the directory", parent, e)),
+    };
+    match unlinkat(&dir, name, UnlinkatFlags::NoRemoveDir) {
+        Ok(()) => {}
+        Err(nix::errno::Errno::ENOENT) => return Ok(()),
+        Err(e) => {
+            return Err(Error::io(
+                format!("cannot remove {}", path.display()),
+                e.into(),
+            ));
+        }
     }
     if !durable {
         return Ok(());
     }
-    let dir = path.parent().unwrap_or(Path::new("."));
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| Error::io(format!("cannot sync {}", dir.display()), e))
+    nix::unistd::fsync(&dir)
+        .map_err(|e| Error::io(format!("cannot sync {}", parent.display()), e.into()))
 }
 
 /// Creates `dir` (mode 0700) if missing, then checks that it is a real
@@ -368,6 +403,18 @@ fn refuse_link_at(
 /// with `O_NOFOLLOW`: a symlink there is `OperationDenied`, saying so.
 pub fn open_error(what: &str, path: &Path, e: std::io::Error) -> Error {
     if e.raw_os_error() == Some(nix::libc::ELOOP) {
+        if let Some(dir) = path.parent()
+            && fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink())
+        {
+            return Error::new(
+                ErrorCode::OperationDenied,
+                format!(
+                    "the directory {} of {what} {} is a symbolic link; qvirt does not follow links in its state directory (make it a directory again)",
+                    dir.display(),
+                    path.display()
+                ),
+            );
+        }
         return Error::new(
             ErrorCode::OperationDenied,
             format!(
@@ -501,6 +548,123 @@ impl StateLock {
 }
 
 /// The pid a lock file names (its whole text, trimmed).
+/// Opens the directory `dir` to work beneath it by descriptor: its last
+/// component is not followed (a symlink there is `ELOOP`), and what is
+/// done through the descriptor stays in the directory it names even if a
+/// path above it changes afterwards.
+pub fn open_dir_nofollow(dir: &Path) -> std::io::Result<std::os::fd::OwnedFd> {
+    use nix::fcntl::{OFlag, open};
+    use nix::sys::stat::Mode;
+    open(
+        dir,
+        OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| {
+        // A symlink is ENOTDIR under O_DIRECTORY; say what it is.
+        if e == nix::errno::Errno::ENOTDIR
+            && fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink())
+        {
+            std::io::Error::from_raw_os_error(nix::libc::ELOOP)
+        } else {
+            std::io::Error::from(e)
+        }
+    })
+}
+
+/// Opens the file `path` with `flags` (and `O_NOFOLLOW`, `O_CLOEXEC`)
+/// relative to its directory opened by [`open_dir_nofollow`]: neither the
+/// file nor its directory may be a symlink, so a log directory swapped
+/// for a link does not send the manager's writes elsewhere.
+pub fn open_beneath(path: &Path, flags: nix::fcntl::OFlag, mode: u32) -> std::io::Result<File> {
+    use nix::fcntl::OFlag;
+    let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+        return Err(std::io::Error::from(std::io::ErrorKind::InvalidInput));
+    };
+    let parent = if parent.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        parent
+    };
+    let dir = open_dir_nofollow(parent)?;
+    let fd = nix::fcntl::openat(
+        &dir,
+        name,
+        flags | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::from_bits_truncate(mode),
+    )?;
+    Ok(File::from(fd))
+}
+
+/// Removes `path` and everything beneath it without following a symlink
+/// anywhere: the parent is opened once (its last component not followed,
+/// see [`open_dir_nofollow`]), and every level below is opened relative
+/// to the one above with `O_NOFOLLOW`. A symlink met on the way is
+/// removed, never entered: a runtime directory swapped for a link to
+/// another directory costs the link, not that directory's files.
+pub fn remove_tree(path: &Path) -> std::io::Result<()> {
+    let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+        return Err(std::io::Error::from(std::io::ErrorKind::InvalidInput));
+    };
+    let parent = if parent.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        parent
+    };
+    let dir = open_dir_nofollow(parent)?;
+    remove_entry_at(&dir, name, 0)
+}
+
+/// How deep [`remove_tree`] goes: runtime and state directories are two or
+/// three levels deep, so anything far deeper is not ours.
+const MAX_REMOVE_DEPTH: usize = 16;
+
+fn remove_entry_at(
+    dir: &std::os::fd::OwnedFd,
+    name: &std::ffi::OsStr,
+    depth: usize,
+) -> std::io::Result<()> {
+    use nix::dir::Dir;
+    use nix::fcntl::{AtFlags, OFlag};
+    use nix::sys::stat::{Mode, SFlag, fstatat};
+    use nix::unistd::{UnlinkatFlags, unlinkat};
+    let st = fstatat(dir, name, AtFlags::AT_SYMLINK_NOFOLLOW)?;
+    if SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT != SFlag::S_IFDIR {
+        return unlinkat(dir, name, UnlinkatFlags::NoRemoveDir).map_err(Into::into);
+    }
+    if depth >= MAX_REMOVE_DEPTH {
+        return Err(std::io::Error::other("directory tree too deep to remove"));
+    }
+    let child = nix::fcntl::openat(
+        dir,
+        name,
+        OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )?;
+    let names: Vec<std::ffi::OsString> = {
+        let dup = child.try_clone()?;
+        let mut listing = Dir::from_fd(dup)?;
+        let mut names = Vec::new();
+        for entry in listing.iter() {
+            let entry = entry?;
+            let n = entry.file_name().to_bytes();
+            if n != b"." && n != b".." {
+                names.push(
+                    <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(n).to_os_string(),
+                );
+            }
+        }
+        names
+    };
+    for n in names {
+        match remove_entry_at(&child, &n, depth + 1) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            other => other?,
+        }
+    }
+    unlinkat(dir, name, UnlinkatFlags::RemoveDir).map_err(Into::into)
+}
+
 fn read_holder(file: &mut File) -> String {
     use std::io::Seek;
     let mut holder = String::new();

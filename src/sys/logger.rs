@@ -1,9 +1,8 @@
 //! The manager's log: timestamped lines appended to a file (and copied to
 //! stderr when asked), shared by the embedded driver and the daemon.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -32,12 +31,11 @@ impl Logger {
     /// line there too (a daemon in the foreground). A symlink at `path` is
     /// not followed: the log is then not written (and stderr says why).
     pub fn open(path: &Path, stderr: bool) -> Logger {
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .mode(0o600)
-            .custom_flags(nix::libc::O_NOFOLLOW)
-            .open(path);
+        let file = super::fsutil::open_beneath(
+            path,
+            nix::fcntl::OFlag::O_CREAT | nix::fcntl::OFlag::O_APPEND | nix::fcntl::OFlag::O_WRONLY,
+            0o600,
+        );
         if let Err(e) = &file {
             eprintln!("qvirt: cannot open the log {}: {e}", path.display());
         }

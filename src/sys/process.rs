@@ -8,10 +8,9 @@
 //! taken for the VM.
 
 use std::ffi::OsString;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::Write;
 use std::os::fd::{AsFd, FromRawFd, OwnedFd};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
@@ -69,13 +68,15 @@ pub fn spawn(argv: &[OsString], log: &Path) -> Result<ProcessId> {
 /// regular file: the manager may run as root, and a log is written
 /// wherever its name leads.
 pub fn open_log(path: &Path) -> Result<File> {
-    let file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .mode(0o600)
-        .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK)
-        .open(path)
-        .map_err(|e| super::fsutil::open_error("the log", path, e))?;
+    let file = super::fsutil::open_beneath(
+        path,
+        nix::fcntl::OFlag::O_CREAT
+            | nix::fcntl::OFlag::O_APPEND
+            | nix::fcntl::OFlag::O_WRONLY
+            | nix::fcntl::OFlag::O_NONBLOCK,
+        0o600,
+    )
+    .map_err(|e| super::fsutil::open_error("the log", path, e))?;
     let meta = file
         .metadata()
         .map_err(|e| Error::io(format!("cannot inspect {}", path.display()), e))?;
@@ -166,6 +167,22 @@ pub fn cpu_time_ns(pid: i32) -> Option<u64> {
         .flatten()
         .unwrap_or(100) as u64;
     Some(ticks * (1_000_000_000 / hz.max(1)))
+}
+
+/// User and system CPU time of process `pid`, or of its thread `tid`
+/// when given, in ns (fields 14 and 15 of /proc/PID[/task/TID]/stat).
+pub fn cpu_times_ns(pid: i32, tid: Option<i32>) -> Option<(u64, u64)> {
+    let path = match tid {
+        Some(t) => format!("/proc/{pid}/task/{t}/stat"),
+        None => format!("/proc/{pid}/stat"),
+    };
+    let stat = std::fs::read_to_string(path).ok()?;
+    let hz = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+        .ok()
+        .flatten()
+        .unwrap_or(100) as u64;
+    let ns = 1_000_000_000 / hz.max(1);
+    Some((stat_field(&stat, 14)? * ns, stat_field(&stat, 15)? * ns))
 }
 
 /// Field `n` (1-based, as proc(5) numbers them) of a /proc/PID/stat line.

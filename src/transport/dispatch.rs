@@ -7,8 +7,10 @@ use uuid::Uuid;
 
 use super::procedures::Handler;
 use super::types::{
-    Bytes, WireDomain, WireInfo, WireJobInfo, WireListFilter, WireMedia, WireMediaFlags, WireNode,
-    WireSaveOptions, WireShutdown, WireSummary, WireUndefineFlags, WireVersion, wire_path,
+    Bytes, WireDomain, WireIncomingParams, WireIncomingReady, WireIncomingState, WireInfo,
+    WireJobInfo, WireListFilter, WireMedia, WireMediaFlags, WireMigrateOptions, WireModifyFlags,
+    WireNode, WireSaveOptions, WireShutdown, WireStats, WireSummary, WireUndefineFlags,
+    WireVersion, wire_path,
 };
 use super::wire::PROTOCOL_VERSION;
 use crate::driver::{ConsoleStream, Domain, Driver, EventStream, XmlFlags};
@@ -138,6 +140,34 @@ impl Handler for DriverCalls<'_> {
         self.driver.undefine_flags(&dom(d), flags.into())
     }
 
+    fn migrate(
+        &mut self,
+        (d, uri, options): (WireDomain, String, WireMigrateOptions),
+    ) -> Result<()> {
+        self.driver.migrate(&dom(d), &uri, options.into())
+    }
+
+    fn migrate_incoming(&mut self, params: WireIncomingParams) -> Result<WireIncomingReady> {
+        self.driver.migrate_incoming(params.into()).map(Into::into)
+    }
+
+    fn migrate_finish(
+        &mut self,
+        (uuid, resume, xml): (Uuid, bool, Option<String>),
+    ) -> Result<WireDomain> {
+        self.driver
+            .migrate_finish(uuid, resume, xml)
+            .map(Into::into)
+    }
+
+    fn migrate_abort_incoming(&mut self, uuid: Uuid) -> Result<()> {
+        self.driver.migrate_abort_incoming(uuid)
+    }
+
+    fn migrate_incoming_state(&mut self, uuid: Uuid) -> Result<WireIncomingState> {
+        self.driver.migrate_incoming_state(uuid).map(Into::into)
+    }
+
     fn job_abort(&mut self, d: WireDomain) -> Result<()> {
         self.driver.job_abort(&dom(d))
     }
@@ -200,5 +230,32 @@ impl Handler for DriverCalls<'_> {
 
     fn screenshot(&mut self, d: WireDomain) -> Result<Bytes> {
         self.driver.screenshot(&dom(d)).map(Bytes)
+    }
+
+    fn set_memory(&mut self, (d, kib, flags): (WireDomain, u64, WireModifyFlags)) -> Result<()> {
+        self.driver.set_memory(&dom(d), kib, flags.into())
+    }
+
+    fn set_max_memory(
+        &mut self,
+        (d, kib, flags): (WireDomain, u64, WireModifyFlags),
+    ) -> Result<()> {
+        self.driver.set_max_memory(&dom(d), kib, flags.into())
+    }
+
+    fn set_vcpus(&mut self, (d, n, flags): (WireDomain, u32, WireModifyFlags)) -> Result<()> {
+        self.driver.set_vcpus(&dom(d), n, flags.into())
+    }
+
+    fn set_max_vcpus(&mut self, (d, n, flags): (WireDomain, u32, WireModifyFlags)) -> Result<()> {
+        self.driver.set_max_vcpus(&dom(d), n, flags.into())
+    }
+
+    fn stats(&mut self, d: WireDomain) -> Result<WireStats> {
+        self.driver.stats(&dom(d)).map(Into::into)
+    }
+
+    fn qemu_monitor_command(&mut self, (d, command): (WireDomain, String)) -> Result<String> {
+        self.driver.qemu_monitor_command(&dom(d), &command)
     }
 }

@@ -26,6 +26,8 @@ use crate::driver::{
     EventStream, JobInfo, ListFilter, MediaChange, MediaFlags, NodeInfo, SaveOptions,
     ShutdownOptions, StateReason, VersionInfo, XmlFlags,
 };
+use crate::driver::{DomainStats, ModifyFlags};
+use crate::driver::{IncomingParams, IncomingReady, IncomingState, MigrateOptions};
 use crate::error::{Error, ErrorCode, Result};
 
 /// Whether `method` (as [`StubDriver`] names it) is the method of a
@@ -252,6 +254,35 @@ impl Driver for StubDriver {
         self.answer("managed_save", || ())
     }
 
+    fn migrate(&self, _dom: &Domain, _dest_uri: &str, _options: MigrateOptions) -> Result<()> {
+        self.answer("migrate", || ())
+    }
+
+    fn migrate_incoming(&self, _params: IncomingParams) -> Result<IncomingReady> {
+        self.answer("migrate_incoming", || IncomingReady::new(49152, None))
+    }
+
+    fn migrate_finish(
+        &self,
+        uuid: Uuid,
+        _resume: bool,
+        _persistent_xml: Option<String>,
+    ) -> Result<Domain> {
+        self.answer("migrate_finish", || Domain {
+            name: "migrated".into(),
+            uuid,
+            id: Some(1),
+        })
+    }
+
+    fn migrate_abort_incoming(&self, _uuid: Uuid) -> Result<()> {
+        self.answer("migrate_abort_incoming", || ())
+    }
+
+    fn migrate_incoming_state(&self, _uuid: Uuid) -> Result<IncomingState> {
+        self.answer("migrate_incoming_state", || IncomingState::Owned)
+    }
+
     fn job_info(&self, _dom: &Domain) -> Result<Option<JobInfo>> {
         self.answer("job_info", || None)
     }
@@ -319,6 +350,36 @@ impl Driver for StubDriver {
 
     fn screenshot(&self, _dom: &Domain) -> Result<Vec<u8>> {
         self.answer("screenshot", || self.seed.clone())
+    }
+
+    fn set_memory(&self, _dom: &Domain, _kib: u64, _flags: ModifyFlags) -> Result<()> {
+        self.answer("set_memory", || ())
+    }
+
+    fn set_max_memory(&self, _dom: &Domain, _kib: u64, _flags: ModifyFlags) -> Result<()> {
+        self.answer("set_max_memory", || ())
+    }
+
+    fn set_vcpus(&self, _dom: &Domain, _count: u32, _flags: ModifyFlags) -> Result<()> {
+        self.answer("set_vcpus", || ())
+    }
+
+    fn set_max_vcpus(&self, _dom: &Domain, _count: u32, _flags: ModifyFlags) -> Result<()> {
+        self.answer("set_max_vcpus", || ())
+    }
+
+    fn stats(&self, _dom: &Domain) -> Result<DomainStats> {
+        self.answer("stats", || {
+            let mut s = DomainStats::new(DomainState::Running, StateReason::Booted);
+            s.cpu_time_ns = self.seed.len() as u64;
+            s
+        })
+    }
+
+    fn qemu_monitor_command(&self, _dom: &Domain, _command: &str) -> Result<String> {
+        self.answer("qemu_monitor_command", || {
+            String::from_utf8_lossy(&self.seed).into_owned()
+        })
     }
 }
 

@@ -33,6 +33,21 @@ pub struct InstancePaths {
     pub daemon_log: PathBuf,
 }
 
+impl InstancePaths {
+    /// The read-write socket of libvirt's protocol, beside qvirt's.
+    pub fn libvirt_socket(&self) -> PathBuf {
+        self.socket_dir.join("libvirt-sock")
+    }
+
+    /// The read-only socket of libvirt's protocol, where the instance
+    /// has a read-only socket of qvirt's.
+    pub fn libvirt_socket_ro(&self) -> Option<PathBuf> {
+        self.socket_ro
+            .as_ref()
+            .map(|_| self.socket_dir.join("libvirt-sock-ro"))
+    }
+}
+
 /// `$NAME` as a path, when set and absolute.
 fn env_dir(name: &str) -> Option<PathBuf> {
     std::env::var_os(name)

@@ -7,9 +7,11 @@
 
 pub mod client;
 pub mod dispatch;
+pub mod embedded;
 #[cfg(any(fuzzing, test))]
 pub mod fuzzing;
 pub mod instance;
+pub mod libvirt;
 pub mod procedures;
 pub mod server;
 mod spin;

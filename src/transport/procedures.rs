@@ -17,8 +17,10 @@
 use uuid::Uuid;
 
 use super::types::{
-    Bytes, WireDomain, WireInfo, WireJobInfo, WireListFilter, WireMedia, WireMediaFlags, WireNode,
-    WireSaveOptions, WireShutdown, WireSummary, WireUndefineFlags, WireVersion,
+    Bytes, WireDomain, WireIncomingParams, WireIncomingReady, WireIncomingState, WireInfo,
+    WireJobInfo, WireListFilter, WireMedia, WireMediaFlags, WireMigrateOptions, WireModifyFlags,
+    WireNode, WireSaveOptions, WireShutdown, WireStats, WireSummary, WireUndefineFlags,
+    WireVersion,
 };
 use super::wire::{WireError, dec, enc};
 use crate::driver::XmlFlags;
@@ -308,6 +310,28 @@ procedures! {
     34 ManagedSaveWith managed_save_with((WireDomain, WireSaveOptions)) -> (), rw, Job;
     /// `Driver::undefine_flags`.
     35 UndefineFlags undefine_flags((WireDomain, WireUndefineFlags)) -> (), rw, Job;
+    /// `Driver::migrate` (domain, destination URI, options).
+    36 Migrate migrate((WireDomain, String, WireMigrateOptions)) -> (), rw, Job;
+    /// `Driver::migrate_incoming`: the destination's prepare.
+    37 MigrateIncoming migrate_incoming(WireIncomingParams) -> WireIncomingReady, rw, Job;
+    /// `Driver::migrate_finish` (UUID, resume, persistent XML).
+    38 MigrateFinish migrate_finish((Uuid, bool, Option<String>)) -> WireDomain, rw, Job;
+    /// `Driver::migrate_abort_incoming`.
+    39 MigrateAbortIncoming migrate_abort_incoming(Uuid) -> (), rw, Prio;
+    /// `Driver::migrate_incoming_state`.
+    40 MigrateIncomingState migrate_incoming_state(Uuid) -> WireIncomingState, ro, Quick;
+    /// `Driver::set_memory` (domain, KiB, flags).
+    41 SetMemory set_memory((WireDomain, u64, WireModifyFlags)) -> (), rw, Job;
+    /// `Driver::set_max_memory` (domain, KiB, flags).
+    42 SetMaxMemory set_max_memory((WireDomain, u64, WireModifyFlags)) -> (), rw, Job;
+    /// `Driver::set_vcpus` (domain, count, flags).
+    43 SetVcpus set_vcpus((WireDomain, u32, WireModifyFlags)) -> (), rw, Job;
+    /// `Driver::set_max_vcpus` (domain, count, flags).
+    44 SetMaxVcpus set_max_vcpus((WireDomain, u32, WireModifyFlags)) -> (), rw, Job;
+    /// `Driver::stats`.
+    45 Stats stats(WireDomain) -> WireStats, ro, Job;
+    /// `Driver::qemu_monitor_command` (domain, QMP command as JSON).
+    46 QemuMonitorCommand qemu_monitor_command((WireDomain, String)) -> String, rw, Job;
 }
 
 /// The highest procedure number this build knows (the table is numbered

@@ -13,8 +13,12 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::driver::{
-    Domain, DomainInfo, DomainState, DomainSummary, Event, EventKind, JobInfo, JobKind, ListFilter,
-    MediaChange, MediaFlags, NodeInfo, SaveOptions, ShutdownOptions, StateReason, UndefineFlags,
+    BalloonStats, BlockStats, DomainStats, InterfaceStats, ModifyFlags, VcpuStats,
+};
+use crate::driver::{
+    Domain, DomainInfo, DomainState, DomainSummary, Event, EventKind, IncomingDisk, IncomingParams,
+    IncomingReady, IncomingState, JobInfo, JobKind, ListFilter, MediaChange, MediaFlags,
+    MigrateOptions, NodeInfo, SaveOptions, ShutdownOptions, StateReason, UndefineFlags,
     VersionInfo,
 };
 
@@ -56,6 +60,8 @@ pub enum WireReason {
     Saved,
     Failed,
     ShuttingDown,
+    Migrating,
+    Migrated,
 }
 
 /// [`DomainInfo`].
@@ -80,6 +86,7 @@ pub enum WireJobKind {
     Save,
     ManagedSave,
     Restore,
+    Migration,
 }
 
 /// [`JobInfo`].
@@ -94,6 +101,83 @@ pub struct WireJobInfo {
     pub speed: u64,
 }
 
+/// [`ModifyFlags`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct WireModifyFlags {
+    pub live: bool,
+    pub config: bool,
+}
+
+/// [`BalloonStats`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct WireBalloonStats {
+    pub current_kib: u64,
+    pub maximum_kib: u64,
+    pub rss_kib: u64,
+    pub guest: Vec<(String, u64)>,
+}
+
+/// [`VcpuStats`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct WireVcpuStats {
+    pub id: u32,
+    pub thread_id: i32,
+    pub time_ns: u64,
+}
+
+/// [`BlockStats`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct WireBlockStats {
+    pub target: String,
+    pub path: Option<String>,
+    pub rd_reqs: u64,
+    pub rd_bytes: u64,
+    pub wr_reqs: u64,
+    pub wr_bytes: u64,
+    pub fl_reqs: u64,
+    pub rd_total_times_ns: u64,
+    pub wr_total_times_ns: u64,
+    pub fl_total_times_ns: u64,
+    pub capacity: u64,
+    pub allocation: u64,
+    pub physical: u64,
+}
+
+/// [`InterfaceStats`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct WireInterfaceStats {
+    pub name: String,
+    pub rx_bytes: u64,
+    pub rx_packets: u64,
+    pub rx_errs: u64,
+    pub rx_drop: u64,
+    pub tx_bytes: u64,
+    pub tx_packets: u64,
+    pub tx_errs: u64,
+    pub tx_drop: u64,
+}
+
+/// [`DomainStats`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct WireStats {
+    pub state: WireState,
+    pub reason: WireReason,
+    pub cpu_time_ns: u64,
+    pub cpu_user_ns: u64,
+    pub cpu_system_ns: u64,
+    pub balloon: WireBalloonStats,
+    pub vcpus: Vec<WireVcpuStats>,
+    pub vcpu_maximum: u32,
+    pub blocks: Vec<WireBlockStats>,
+    pub interfaces: Vec<WireInterfaceStats>,
+}
+
 /// [`UndefineFlags`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[allow(missing_docs)]
@@ -102,6 +186,56 @@ pub struct WireUndefineFlags {
     pub keep_nvram: bool,
     pub tpm: bool,
     pub keep_tpm: bool,
+}
+
+/// [`MigrateOptions`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct WireMigrateOptions {
+    pub live: bool,
+    pub persistent: bool,
+    pub undefine_source: bool,
+    pub copy_storage_all: bool,
+    pub migrate_uri: Option<String>,
+    pub dest_xml: Option<String>,
+    pub bandwidth_mib_s: Option<u64>,
+    pub timeout: Option<Duration>,
+    pub timeout_postcopy: bool,
+}
+
+/// [`IncomingDisk`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct WireIncomingDisk {
+    pub target: String,
+    pub size: u64,
+}
+
+/// [`IncomingParams`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct WireIncomingParams {
+    pub xml: String,
+    pub listen: Option<String>,
+    pub port: Option<u16>,
+    pub disks: Vec<WireIncomingDisk>,
+}
+
+/// [`IncomingReady`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct WireIncomingReady {
+    pub port: u16,
+    pub nbd_port: Option<u16>,
+}
+
+/// An [`IncomingState`]. Variants are append-only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub enum WireIncomingState {
+    Absent,
+    Incoming,
+    Owned,
 }
 
 /// [`SaveOptions`].
@@ -255,11 +389,11 @@ twin_enum!(DomainState <=> WireState {
     Running, Paused, Shutoff, Shutdown, Crashed, PmSuspended,
 });
 
-twin_enum!(JobKind <=> WireJobKind { Save, ManagedSave, Restore });
+twin_enum!(JobKind <=> WireJobKind { Save, ManagedSave, Restore, Migration });
 
 twin_enum!(StateReason <=> WireReason {
     Unknown, User, Booted, Restored, Unpaused, Shutdown, Destroyed, Crashed, Saved, Failed,
-    ShuttingDown,
+    ShuttingDown, Migrating, Migrated,
 });
 
 /// Converts both ways between an API struct and its wire twin, field by
@@ -295,7 +429,98 @@ twin_struct!(JobInfo <=> WireJobInfo {
     kind, elapsed, data_total, data_processed, data_remaining, speed,
 });
 twin_struct!(SaveOptions <=> WireSaveOptions { bandwidth_mib_s });
+twin_struct!(MigrateOptions <=> WireMigrateOptions {
+    live, persistent, undefine_source, copy_storage_all, migrate_uri, dest_xml, bandwidth_mib_s,
+    timeout, timeout_postcopy,
+});
+twin_struct!(IncomingDisk <=> WireIncomingDisk { target, size });
+twin_struct!(IncomingReady <=> WireIncomingReady { port, nbd_port });
+twin_enum!(IncomingState <=> WireIncomingState { Absent, Incoming, Owned });
+
+impl From<IncomingParams> for WireIncomingParams {
+    fn from(p: IncomingParams) -> WireIncomingParams {
+        WireIncomingParams {
+            xml: p.xml,
+            listen: p.listen,
+            port: p.port,
+            disks: p.disks.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+impl From<WireIncomingParams> for IncomingParams {
+    fn from(p: WireIncomingParams) -> IncomingParams {
+        let mut params = IncomingParams::new(p.xml);
+        params.listen = p.listen;
+        params.port = p.port;
+        params.disks = p.disks.into_iter().map(Into::into).collect();
+        params
+    }
+}
 twin_struct!(UndefineFlags <=> WireUndefineFlags { nvram, keep_nvram, tpm, keep_tpm });
+twin_struct!(ModifyFlags <=> WireModifyFlags { live, config });
+twin_struct!(VcpuStats <=> WireVcpuStats { id, thread_id, time_ns });
+twin_struct!(BlockStats <=> WireBlockStats {
+    target, path, rd_reqs, rd_bytes, wr_reqs, wr_bytes, fl_reqs, rd_total_times_ns,
+    wr_total_times_ns, fl_total_times_ns, capacity, allocation, physical,
+});
+twin_struct!(InterfaceStats <=> WireInterfaceStats {
+    name, rx_bytes, rx_packets, rx_errs, rx_drop, tx_bytes, tx_packets, tx_errs, tx_drop,
+});
+
+impl From<BalloonStats> for WireBalloonStats {
+    fn from(b: BalloonStats) -> WireBalloonStats {
+        WireBalloonStats {
+            current_kib: b.current_kib,
+            maximum_kib: b.maximum_kib,
+            rss_kib: b.rss_kib,
+            guest: b.guest.into_iter().collect(),
+        }
+    }
+}
+
+impl From<WireBalloonStats> for BalloonStats {
+    fn from(b: WireBalloonStats) -> BalloonStats {
+        BalloonStats {
+            current_kib: b.current_kib,
+            maximum_kib: b.maximum_kib,
+            rss_kib: b.rss_kib,
+            guest: b.guest.into_iter().collect(),
+        }
+    }
+}
+
+impl From<DomainStats> for WireStats {
+    fn from(s: DomainStats) -> WireStats {
+        WireStats {
+            state: s.state.into(),
+            reason: s.reason.into(),
+            cpu_time_ns: s.cpu_time_ns,
+            cpu_user_ns: s.cpu_user_ns,
+            cpu_system_ns: s.cpu_system_ns,
+            balloon: s.balloon.into(),
+            vcpus: s.vcpus.into_iter().map(Into::into).collect(),
+            vcpu_maximum: s.vcpu_maximum,
+            blocks: s.blocks.into_iter().map(Into::into).collect(),
+            interfaces: s.interfaces.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+impl From<WireStats> for DomainStats {
+    fn from(s: WireStats) -> DomainStats {
+        let mut d = DomainStats::new(s.state.into(), s.reason.into());
+        d.cpu_time_ns = s.cpu_time_ns;
+        d.cpu_user_ns = s.cpu_user_ns;
+        d.cpu_system_ns = s.cpu_system_ns;
+        d.balloon = s.balloon.into();
+        d.vcpus = s.vcpus.into_iter().map(Into::into).collect();
+        d.vcpu_maximum = s.vcpu_maximum;
+        d.blocks = s.blocks.into_iter().map(Into::into).collect();
+        d.interfaces = s.interfaces.into_iter().map(Into::into).collect();
+        d
+    }
+}
 
 impl From<EventKind> for WireEventKind {
     fn from(k: EventKind) -> WireEventKind {

@@ -85,6 +85,29 @@ fn an_emulated_tpm_runs_swtpm_with_qemu() {
 }
 
 #[test]
+fn a_transient_domains_tpm_state_ends_with_it() {
+    const UUID: &str = "6e7f2d3f-9b2c-4d4e-8f1a-2b3c4d5e6f70";
+    let st = State::new("tpm-transient");
+    let d = st.driver();
+    let dom = d.create_xml(&tpm_vm("tt", UUID)).unwrap();
+    let state = st.root().join("swtpm").join(UUID);
+    assert!(state.join("tpm2/tpm2-00.permall").is_file());
+    d.destroy(&dom).unwrap();
+    assert!(!state.exists(), "the transient domain's TPM state stayed");
+    // persistent_state='yes' keeps it, as libvirt does.
+    let keep = tpm_vm("tt", UUID).replace(
+        "<backend type='emulator' version='2.0'/>",
+        "<backend type='emulator' version='2.0' persistent_state='yes'/>",
+    );
+    let dom = d.create_xml(&keep).unwrap();
+    d.destroy(&dom).unwrap();
+    assert!(state.join("tpm2/tpm2-00.permall").is_file());
+    poll("swtpm to end", std::time::Duration::from_secs(30), || {
+        swtpms(st.root()).is_empty().then_some(())
+    });
+}
+
+#[test]
 fn a_tpm_state_of_another_user_is_refused() {
     assert!(
         nix::unistd::Uid::effective().is_root(),

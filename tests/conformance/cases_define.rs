@@ -101,13 +101,13 @@ pub fn define_invalid_xml_fails(cx: &mut Ctx<'_>) {
 /// An element qvirt does not know is `ConfigUnsupported`.
 pub fn define_unsupported_element_fails(cx: &mut Ctx<'_>) {
     let d = cx.d();
-    let vm = Vm::firmware("fw-a").device("<hostdev mode='subsystem' type='usb'/>");
+    let vm = Vm::firmware("fw-a").device("<smartcard mode='host'/>");
     let e = expect_err(
         d.define_xml(&vm.xml()),
         ErrorCode::ConfigUnsupported,
-        "hostdev",
+        "smartcard",
     );
-    assert!(e.message.contains("hostdev"), "{}", e.message);
+    assert!(e.message.contains("smartcard"), "{}", e.message);
     let vm = Vm::firmware("fw-a").element("<frobnicate/>");
     let e = expect_err(
         d.define_xml(&vm.xml()),
@@ -347,4 +347,25 @@ pub fn concurrent_defines_agree(cx: &mut Ctx<'_>) {
     let kept = DomainDef::from_xml(&d.xml_desc(&winner, XmlFlags::INACTIVE).unwrap()).unwrap();
     assert_eq!(kept, on_disk(), "the table and the file agree");
     assert_eq!(listed(d, ListFilter::ALL).len(), 1);
+}
+
+/// A definition built in code defines like its XML, and reads back the
+/// same.
+pub fn define_built_in_code(cx: &mut Ctx<'_>) {
+    let d = cx.d();
+    let def = qvirt::DomainDef::new("fw-code", 32)
+        .with_virt_type(qvirt::model::VirtType::Qemu)
+        .with_vcpus(2)
+        .with_serial_console();
+    let dom = d.define(&def).unwrap();
+    assert_eq!((dom.name.as_str(), dom.uuid), ("fw-code", def.uuid));
+    let back =
+        qvirt::DomainDef::from_xml(&d.xml_desc(&dom, qvirt::driver::XmlFlags::INACTIVE).unwrap())
+            .unwrap();
+    assert_eq!(back.vcpu.max, 2);
+    assert_eq!(back.memory_kib, 32 * 1024);
+    assert_eq!(back.devices.serials.len(), 1);
+    let run = d.start(&dom).unwrap();
+    assert_eq!(d.info(&run).unwrap().state, qvirt::DomainState::Running);
+    d.destroy(&run).unwrap();
 }

@@ -87,12 +87,6 @@ impl Ctx<'_> {
         self.driver = Some(d);
     }
 
-    /// Tries to open another driver on the same state directory while
-    /// this one is open.
-    pub fn open_second(&self) -> qvirt::Result<Box<dyn Driver>> {
-        self.backend.open(&self.root)
-    }
-
     /// The pid of the manager that holds the state directory.
     pub fn manager_pid(&self) -> u32 {
         self.backend.manager_pid()

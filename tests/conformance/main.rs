@@ -31,6 +31,7 @@ mod cases_lifecycle;
 mod cases_media;
 mod cases_net;
 mod cases_reattach;
+mod cases_resources;
 mod cases_save;
 mod cases_vnc;
 mod harness;
@@ -69,6 +70,7 @@ macro_rules! conformance {
             cases_define::inactive_xml_round_trips,
             cases_define::info_of_shut_off_domain,
             cases_define::concurrent_defines_agree,
+            cases_define::define_built_in_code,
             // Lifecycle of the firmware VM.
             cases_lifecycle::start_and_destroy,
             cases_lifecycle::start_twice_fails,
@@ -95,6 +97,10 @@ macro_rules! conformance {
             // VNC.
             cases_vnc::vnc_autoport_picks_distinct_ports,
             cases_vnc::vnc_fixed_port_taken_fails_cleanly,
+            // Memory, vCPUs, statistics, the monitor.
+            cases_resources::live_memory_reaches_the_guest,
+            cases_resources::live_vcpus_reach_the_guest,
+            cases_resources::stats_and_monitor_command,
             // Failures, crashes, the state lock.
             cases_failures::failed_start_reports_qemu_log,
             cases_failures::missing_disk_is_named_before_qemu_runs,

@@ -5,7 +5,8 @@
 //! media changes after a kill, a create that panicked on EMFILE, a
 //! destroy that reported success for a QEMU it could not watch, a state
 //! directory under a directory others can write, domain names that met
-//! the manager's own files, and logs that followed links.
+//! the manager's own files, logs that followed links, and state
+//! directories swapped for links after the manager opened them.
 
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
@@ -550,4 +551,62 @@ fn logs_do_not_follow_links_or_trust_a_callers_name() {
     let log = manager_log(&dir.path);
     assert!(!log.contains("forged"), "{log}");
     assert!(log.lines().all(|l| !l.starts_with("2026-01-01")), "{log}");
+}
+
+#[test]
+fn directories_swapped_for_links_after_open_are_not_followed() {
+    let dir = TestDir::new("swapped");
+    // Another directory whose files the manager must never touch: it
+    // holds what a swapped `run` or `log/qemu` would lead to.
+    let elsewhere = dir.path.join("elsewhere");
+    let d = LocalDriver::open_embedded(&dir.path.join("state")).unwrap();
+    let state = dir.path.join("state");
+    let dom = d
+        .define_xml(&small_vm_xml("sw", "", "<serial type='pty'/>"))
+        .unwrap();
+    let uuid = d.lookup_by_name("sw").unwrap().uuid;
+    std::fs::create_dir_all(elsewhere.join(uuid.to_string())).unwrap();
+    std::fs::write(elsewhere.join(uuid.to_string()).join("keep"), b"precious").unwrap();
+    std::fs::write(elsewhere.join("keep"), b"precious").unwrap();
+
+    // The QEMU log directory swapped for a link: the start is refused
+    // and nothing is written where the link leads.
+    std::fs::rename(state.join("log/qemu"), state.join("log/qemu.real")).unwrap();
+    symlink(&elsewhere, state.join("log/qemu")).unwrap();
+    let e = assert_code(d.start(&dom), ErrorCode::OperationDenied);
+    assert!(e.message.contains("symbolic link"), "{e}");
+    assert!(!elsewhere.join("sw.log").exists());
+    assert_eq!(d.info(&dom).unwrap().state, DomainState::Shutoff);
+    std::fs::remove_file(state.join("log/qemu")).unwrap();
+    std::fs::rename(state.join("log/qemu.real"), state.join("log/qemu")).unwrap();
+
+    // The runtime directory swapped while the domain runs: its end
+    // removes nothing where the link leads, and no start goes there.
+    d.start(&dom).unwrap();
+    std::fs::rename(state.join("run"), state.join("run.real")).unwrap();
+    symlink(&elsewhere, state.join("run")).unwrap();
+    d.destroy(&dom).unwrap();
+    assert!(!process_alive_named("sw"), "the QEMU stopped");
+    assert_eq!(
+        std::fs::read(elsewhere.join(uuid.to_string()).join("keep")).unwrap(),
+        b"precious"
+    );
+    assert_eq!(std::fs::read(elsewhere.join("keep")).unwrap(), b"precious");
+    let e = assert_code(d.start(&dom), ErrorCode::OperationDenied);
+    assert!(e.message.contains("symbolic link"), "{e}");
+    let made: Vec<_> = std::fs::read_dir(&elsewhere)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(made.len(), 2, "nothing made where the link leads: {made:?}");
+    std::fs::remove_file(state.join("run")).unwrap();
+    std::fs::rename(state.join("run.real"), state.join("run")).unwrap();
+    d.start(&dom).unwrap();
+    d.destroy(&dom).unwrap();
+}
+
+/// Whether a QEMU for guest `name` still runs.
+fn process_alive_named(name: &str) -> bool {
+    !qemus_of(name).is_empty()
 }

@@ -76,7 +76,7 @@ fn cases() -> Vec<String> {
 }
 
 /// Makes `def` runnable here: TCG, scratch disks.
-fn adapt(def: &mut DomainDef, scratch: &Path) -> Vec<String> {
+pub fn adapt(def: &mut DomainDef, scratch: &Path) -> Vec<String> {
     let mut said = Vec::new();
     if def.virt_type == VirtType::Kvm {
         def.virt_type = VirtType::Qemu;

@@ -7,10 +7,13 @@
 use std::time::Duration;
 
 use qvirt::transport::wire::{
-    Bytes, Call, Frame, Header, Kind, PROTOCOL_VERSION, Procedure, Reply, StreamMsg, WireDomain,
-    WireError, WireEvent, WireEventKind, WireInfo, WireJobInfo, WireJobKind, WireListFilter,
-    WireMedia, WireMediaFlags, WireNode, WireReason, WireSaveOptions, WireShutdown, WireState,
-    WireSummary, WireUndefineFlags, WireVersion, encode_event, encode_stream,
+    Bytes, Call, Frame, Header, Kind, PROTOCOL_VERSION, Procedure, Reply, StreamMsg,
+    WireBalloonStats, WireBlockStats, WireDomain, WireError, WireEvent, WireEventKind,
+    WireIncomingDisk, WireIncomingParams, WireIncomingReady, WireIncomingState, WireInfo,
+    WireInterfaceStats, WireJobInfo, WireJobKind, WireListFilter, WireMedia, WireMediaFlags,
+    WireMigrateOptions, WireModifyFlags, WireNode, WireReason, WireSaveOptions, WireShutdown,
+    WireState, WireStats, WireSummary, WireUndefineFlags, WireVcpuStats, WireVersion, encode_event,
+    encode_stream,
 };
 use qvirt::{Error, ErrorCode};
 use uuid::Uuid;
@@ -172,6 +175,67 @@ pub fn calls() -> Vec<Call> {
                 keep_tpm: true,
             },
         )),
+        Call::Migrate((
+            d(),
+            "qemu+ssh://tester@10.0.3.2/system".into(),
+            WireMigrateOptions {
+                live: true,
+                persistent: true,
+                undefine_source: false,
+                copy_storage_all: false,
+                migrate_uri: Some("tcp://10.0.3.2:49200".into()),
+                dest_xml: None,
+                bandwidth_mib_s: Some(100),
+                timeout: Some(Duration::from_secs(30)),
+                timeout_postcopy: false,
+            },
+        )),
+        Call::MigrateIncoming(WireIncomingParams {
+            xml: XML.into(),
+            listen: Some("10.0.3.2".into()),
+            port: None,
+            disks: vec![WireIncomingDisk {
+                target: "vda".into(),
+                size: 1 << 30,
+            }],
+        }),
+        Call::MigrateFinish((sample_uuid(), true, Some(XML.into()))),
+        Call::MigrateAbortIncoming(sample_uuid()),
+        Call::MigrateIncomingState(sample_uuid()),
+        Call::SetMemory((
+            d(),
+            524_288,
+            WireModifyFlags {
+                live: true,
+                config: false,
+            },
+        )),
+        Call::SetMaxMemory((
+            d(),
+            1 << 21,
+            WireModifyFlags {
+                live: false,
+                config: true,
+            },
+        )),
+        Call::SetVcpus((
+            d(),
+            2,
+            WireModifyFlags {
+                live: true,
+                config: true,
+            },
+        )),
+        Call::SetMaxVcpus((
+            d(),
+            8,
+            WireModifyFlags {
+                live: false,
+                config: true,
+            },
+        )),
+        Call::Stats(d()),
+        Call::QemuMonitorCommand((d(), "{\"execute\":\"query-status\"}".into())),
     ]
 }
 
@@ -215,6 +279,17 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::SaveWith(..) => "save_with",
         Call::ManagedSaveWith(..) => "managed_save_with",
         Call::UndefineFlags(..) => "undefine_flags",
+        Call::Migrate(..) => "migrate",
+        Call::MigrateIncoming(_) => "migrate_incoming",
+        Call::MigrateFinish(..) => "migrate_finish",
+        Call::MigrateAbortIncoming(_) => "migrate_abort_incoming",
+        Call::MigrateIncomingState(_) => "migrate_incoming_state",
+        Call::SetMemory(..) => "set_memory",
+        Call::SetMaxMemory(..) => "set_max_memory",
+        Call::SetVcpus(..) => "set_vcpus",
+        Call::SetMaxVcpus(..) => "set_max_vcpus",
+        Call::Stats(_) => "stats",
+        Call::QemuMonitorCommand(..) => "qemu_monitor_command",
     }
 }
 
@@ -317,6 +392,64 @@ pub fn reply_for(procedure: u32) -> Reply {
         33 => Reply::SaveWith(()),
         34 => Reply::ManagedSaveWith(()),
         35 => Reply::UndefineFlags(()),
+        36 => Reply::Migrate(()),
+        37 => Reply::MigrateIncoming(WireIncomingReady {
+            port: 49152,
+            nbd_port: Some(49153),
+        }),
+        38 => Reply::MigrateFinish(running()),
+        39 => Reply::MigrateAbortIncoming(()),
+        40 => Reply::MigrateIncomingState(WireIncomingState::Incoming),
+        41 => Reply::SetMemory(()),
+        42 => Reply::SetMaxMemory(()),
+        43 => Reply::SetVcpus(()),
+        44 => Reply::SetMaxVcpus(()),
+        45 => Reply::Stats(WireStats {
+            state: WireState::Running,
+            reason: WireReason::Booted,
+            cpu_time_ns: 3_000_000_000,
+            cpu_user_ns: 2_000_000_000,
+            cpu_system_ns: 1_000_000_000,
+            balloon: WireBalloonStats {
+                current_kib: 524_288,
+                maximum_kib: 1 << 20,
+                rss_kib: 300_000,
+                guest: vec![("unused".into(), 400_000), ("usable".into(), 450_000)],
+            },
+            vcpus: vec![WireVcpuStats {
+                id: 0,
+                thread_id: 4242,
+                time_ns: 1_500_000_000,
+            }],
+            vcpu_maximum: 2,
+            blocks: vec![WireBlockStats {
+                target: "vda".into(),
+                path: Some("/srv/vm/disk.qcow2".into()),
+                rd_reqs: 10,
+                rd_bytes: 40960,
+                wr_reqs: 3,
+                wr_bytes: 12288,
+                fl_reqs: 1,
+                rd_total_times_ns: 1000,
+                wr_total_times_ns: 2000,
+                fl_total_times_ns: 300,
+                capacity: 1 << 30,
+                allocation: 1 << 20,
+                physical: 1 << 21,
+            }],
+            interfaces: vec![WireInterfaceStats {
+                name: "vnet0".into(),
+                rx_bytes: 1500,
+                rx_packets: 1,
+                rx_errs: 0,
+                rx_drop: 0,
+                tx_bytes: 60,
+                tx_packets: 1,
+                tx_errs: 0,
+                tx_drop: 0,
+            }],
+        }),
+        46 => Reply::QemuMonitorCommand("{\"return\":{\"status\":\"running\"}}".into()),
         n => panic!("no procedure {n}"),
     }
 }
@@ -354,7 +487,18 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         | Reply::JobAbort(())
         | Reply::SaveWith(())
         | Reply::ManagedSaveWith(())
-        | Reply::UndefineFlags(()) => "unit",
+        | Reply::UndefineFlags(())
+        | Reply::Migrate(())
+        | Reply::MigrateAbortIncoming(())
+        | Reply::SetMemory(())
+        | Reply::SetMaxMemory(())
+        | Reply::SetVcpus(())
+        | Reply::SetMaxVcpus(()) => "unit",
+        Reply::Stats(_) => "stats",
+        Reply::QemuMonitorCommand(_) => "text",
+        Reply::MigrateIncoming(_) => "incoming",
+        Reply::MigrateFinish(_) => "domain",
+        Reply::MigrateIncomingState(_) => "incoming_state",
         Reply::JobInfo(_) => "job",
         Reply::Autostart(_) => "bool",
         Reply::Info(_) => "info",
@@ -427,12 +571,14 @@ pub fn reasons() -> Vec<(&'static str, WireReason)> {
         ("saved", Saved),
         ("failed", Failed),
         ("shutting_down", ShuttingDown),
+        ("migrating", Migrating),
+        ("migrated", Migrated),
     ];
     // Exhaustive, so a new reason needs a sample before this compiles.
     for (_, r) in &all {
         match r {
             Unknown | User | Booted | Restored | Unpaused | Shutdown | Destroyed | Crashed
-            | Saved | Failed | ShuttingDown => {}
+            | Saved | Failed | ShuttingDown | Migrating | Migrated => {}
         }
     }
     all

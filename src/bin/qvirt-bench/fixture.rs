@@ -161,6 +161,7 @@ impl Fixture {
                 let stderr = File::create(dir.join("qvirtd.stderr"))
                     .map_err(|e| Error::io("cannot create the daemon's stderr file", e))?;
                 let child = Command::new(daemon_binary())
+                    .arg("--cpu-group")
                     .arg("--root")
                     .arg(&root)
                     .stdin(Stdio::null())

@@ -30,30 +30,268 @@ pub struct DomArg {
     pub domain: String,
 }
 
+/// `list`'s options, as virsh's: which domains (groups of filters are
+/// combined with "and", the flags inside a group with "or") and how to
+/// print them.
+#[derive(Debug, Default, clap::Args)]
+pub struct ListArgs {
+    /// Also list shut-off domains.
+    #[arg(long)]
+    pub all: bool,
+    /// List shut-off domains instead of running ones.
+    #[arg(long)]
+    pub inactive: bool,
+    /// Only persistent domains.
+    #[arg(long)]
+    pub persistent: bool,
+    /// Only transient domains.
+    #[arg(long)]
+    pub transient: bool,
+    /// Only domains with a managed save image.
+    #[arg(long)]
+    pub with_managed_save: bool,
+    /// Only domains without a managed save image.
+    #[arg(long)]
+    pub without_managed_save: bool,
+    /// Only domains that start with the manager.
+    #[arg(long)]
+    pub autostart: bool,
+    /// Only domains that do not start with the manager.
+    #[arg(long)]
+    pub no_autostart: bool,
+    /// Only running domains.
+    #[arg(long)]
+    pub state_running: bool,
+    /// Only paused domains.
+    #[arg(long)]
+    pub state_paused: bool,
+    /// Only shut-off domains (implies --inactive unless --all).
+    #[arg(long)]
+    pub state_shutoff: bool,
+    /// Only domains in another state (crashed, shutting down, suspended
+    /// by power management).
+    #[arg(long)]
+    pub state_other: bool,
+    /// Print UUIDs (alone, or before the id and name when those are asked).
+    #[arg(long, conflicts_with = "table")]
+    pub uuid: bool,
+    /// Print names (after the UUID and id when those are asked).
+    #[arg(long, conflicts_with = "table")]
+    pub name: bool,
+    /// Print running ids (alone: running domains only).
+    #[arg(long, conflicts_with = "table")]
+    pub id: bool,
+    /// Print the table (the default).
+    #[arg(long)]
+    pub table: bool,
+    /// Show "saved" as the state of shut-off domains with a managed save
+    /// image.
+    #[arg(long)]
+    pub managed_save: bool,
+    /// Add each domain's title to the table.
+    #[arg(long)]
+    pub title: bool,
+    /// Print a JSON array of objects with every field `dominfo --json` has
+    /// (and `title` with --title).
+    #[arg(long, conflicts_with_all = ["uuid", "name", "id", "table"])]
+    pub json: bool,
+}
+
+/// virsh's `--live`, `--config`, `--current`.
+#[derive(Debug, Default, clap::Args)]
+pub struct WhereArgs {
+    /// Change the running domain.
+    #[arg(long)]
+    pub live: bool,
+    /// Change the persistent definition.
+    #[arg(long, visible_alias = "persistent")]
+    pub config: bool,
+    /// The running domain if it runs, else the definition (the default).
+    #[arg(long)]
+    pub current: bool,
+}
+
+/// The arguments of a verb that is not built yet: taken as they come, so
+/// that the answer is why, not a usage error.
+#[derive(Debug, Default, clap::Args)]
+pub struct Unbuilt {
+    /// Whatever was given.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub rest: Vec<String>,
+}
+
 /// The verbs.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// List domains (running and paused ones unless --all).
-    List {
-        /// Also list shut-off domains.
-        #[arg(long)]
-        all: bool,
-        /// Also list shut-off domains, and not the running ones unless
-        /// --all is given too.
-        #[arg(long)]
-        inactive: bool,
-        /// Print only the names, one per line.
-        #[arg(long)]
-        name: bool,
-        /// Print a JSON array of {id, name, uuid, state}.
-        #[arg(long)]
-        json: bool,
-    },
+    List(ListArgs),
     /// Define (or redefine) a persistent domain from an XML file.
     Define {
         /// The domain XML file (`-` reads stdin).
         file: PathBuf,
     },
+    /// Edit a domain's persistent definition in $VISUAL or $EDITOR (vi),
+    /// and define it again if it changed.
+    Edit(DomArg),
+    /// Set the memory a domain's guest has (through the balloon while it
+    /// runs). SIZE is in KiB unless it has a unit (M, GiB, ...).
+    #[command(name = "setmem")]
+    SetMem {
+        #[command(flatten)]
+        dom: DomArg,
+        /// The new size.
+        size: String,
+        #[command(flatten)]
+        at: WhereArgs,
+    },
+    /// Set the most memory a domain may have (`<memory>`), in its
+    /// definition.
+    #[command(name = "setmaxmem")]
+    SetMaxMem {
+        #[command(flatten)]
+        dom: DomArg,
+        /// The new size (KiB unless it has a unit).
+        size: String,
+        #[command(flatten)]
+        at: WhereArgs,
+    },
+    /// Set how many vCPUs are online (CPU hot-plug while it runs), or with
+    /// --maximum the most it may have.
+    #[command(name = "setvcpus")]
+    SetVcpus {
+        #[command(flatten)]
+        dom: DomArg,
+        /// The number of vCPUs.
+        count: u32,
+        /// Set the maximum (`<vcpu>`), in the definition.
+        #[arg(long)]
+        maximum: bool,
+        #[command(flatten)]
+        at: WhereArgs,
+    },
+    /// Show a domain's memory statistics (KiB), as the balloon reports them.
+    #[command(name = "dommemstat")]
+    DomMemStat {
+        #[command(flatten)]
+        dom: DomArg,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show domains' statistics by group (all groups when none is named).
+    #[command(name = "domstats")]
+    DomStats {
+        /// The domains (all when none is named).
+        domains: Vec<String>,
+        /// The state group.
+        #[arg(long)]
+        state: bool,
+        /// The cpu-total group.
+        #[arg(long)]
+        cpu_total: bool,
+        /// The balloon group.
+        #[arg(long)]
+        balloon: bool,
+        /// The vcpu group.
+        #[arg(long)]
+        vcpu: bool,
+        /// The interface group.
+        #[arg(long)]
+        interface: bool,
+        /// The block group.
+        #[arg(long)]
+        block: bool,
+        /// Print JSON: an array of {name, stats}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a disk's I/O statistics (all disks summed without a device).
+    #[command(name = "domblkstat")]
+    DomBlkStat {
+        #[command(flatten)]
+        dom: DomArg,
+        /// The disk: its target (vda) or source path.
+        device: Option<String>,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a disk's capacity, allocation and physical size.
+    #[command(name = "domblkinfo")]
+    DomBlkInfo {
+        #[command(flatten)]
+        dom: DomArg,
+        /// The disk: its target (vda) or source path.
+        device: String,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a network interface's traffic (by its host device, vnetN).
+    #[command(name = "domifstat")]
+    DomIfStat {
+        #[command(flatten)]
+        dom: DomArg,
+        /// The host device.
+        interface: String,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a domain's CPU time, per vCPU and in total.
+    #[command(name = "cpu-stats")]
+    CpuStats {
+        #[command(flatten)]
+        dom: DomArg,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send one QMP command (JSON) to a domain's QEMU; the domain is
+    /// marked tainted in its log.
+    #[command(name = "qemu-monitor-command")]
+    QemuMonitor {
+        #[command(flatten)]
+        dom: DomArg,
+        /// The command, e.g. '{"execute":"query-status"}'.
+        command: String,
+        /// Indent QEMU's answer.
+        #[arg(long)]
+        pretty: bool,
+    },
+    /// Print the URI of a running domain's display (vnc://ADDR:DISPLAY).
+    #[command(name = "domdisplay")]
+    DomDisplay(DomArg),
+    /// Not built yet (device hot-plug); says why.
+    #[command(name = "attach-disk", disable_help_flag = true)]
+    AttachDisk(Unbuilt),
+    /// Not built yet (device hot-plug); says why.
+    #[command(name = "detach-disk", disable_help_flag = true)]
+    DetachDisk(Unbuilt),
+    /// Not built yet (device hot-plug); says why.
+    #[command(name = "attach-interface", disable_help_flag = true)]
+    AttachInterface(Unbuilt),
+    /// Not built yet (device hot-plug); says why.
+    #[command(name = "detach-interface", disable_help_flag = true)]
+    DetachInterface(Unbuilt),
+    /// Not built yet (device hot-plug); says why.
+    #[command(name = "attach-device", disable_help_flag = true)]
+    AttachDevice(Unbuilt),
+    /// Not built yet (device hot-plug); says why.
+    #[command(name = "detach-device", disable_help_flag = true)]
+    DetachDevice(Unbuilt),
+    /// Not built yet; says why.
+    #[command(name = "send-key", disable_help_flag = true)]
+    SendKey(Unbuilt),
+    /// Not built yet; says why.
+    #[command(name = "desc", disable_help_flag = true)]
+    Desc(Unbuilt),
+    /// Not built yet; says why.
+    #[command(name = "metadata", disable_help_flag = true)]
+    Metadata(Unbuilt),
+    /// Not built yet; says why.
+    #[command(name = "domrename", disable_help_flag = true)]
+    DomRename(Unbuilt),
     /// Remove a domain's persistent definition.
     Undefine {
         #[command(flatten)]
@@ -123,6 +361,44 @@ pub enum Command {
         #[arg(long, value_name = "MiB/s")]
         bandwidth: Option<u64>,
     },
+    /// Move a running domain to another host's manager (peer to peer).
+    Migrate {
+        /// The guest keeps running while its memory is copied.
+        #[arg(long)]
+        live: bool,
+        /// Define the domain on the destination.
+        #[arg(long)]
+        persistent: bool,
+        /// Remove the definition here afterwards.
+        #[arg(long)]
+        undefine_source: bool,
+        /// Copy every writable disk to the destination.
+        #[arg(long)]
+        copy_storage_all: bool,
+        /// Where the destination listens for the stream: tcp://ADDR[:PORT].
+        #[arg(long, value_name = "URI")]
+        migrateuri: Option<String>,
+        /// The destination's definition (other disk paths).
+        #[arg(long, value_name = "FILE")]
+        xml: Option<PathBuf>,
+        /// MiB/s at most for the memory stream.
+        #[arg(long, value_name = "MiB/s")]
+        bandwidth: Option<u64>,
+        /// After this many seconds, suspend the guest so the copy ends.
+        #[arg(long, value_name = "SECONDS")]
+        timeout: Option<u64>,
+        /// With --timeout: suspend the guest (the default).
+        #[arg(long, conflicts_with = "timeout_postcopy")]
+        timeout_suspend: bool,
+        /// With --timeout: switch to post-copy instead.
+        #[arg(long)]
+        timeout_postcopy: bool,
+        #[command(flatten)]
+        dom: DomArg,
+        /// The destination's URI (qemu+ssh://HOST/system, ...).
+        #[arg(value_name = "DEST_URI")]
+        dest: String,
+    },
     /// Show the progress of a domain's long-running job (a save).
     #[command(name = "domjobinfo")]
     DomJobInfo {
@@ -163,6 +439,9 @@ pub enum Command {
         /// Also show why it is in that state.
         #[arg(long)]
         reason: bool,
+        /// Print JSON instead (see the README for the shape).
+        #[arg(long)]
+        json: bool,
     },
     /// Print a domain's running id (`-` while shut off).
     #[command(name = "domid")]
@@ -188,10 +467,20 @@ pub enum Command {
     },
     /// Print the VNC display of a running domain (`127.0.0.1:0`).
     #[command(name = "vncdisplay")]
-    VncDisplay(DomArg),
+    VncDisplay {
+        #[command(flatten)]
+        dom: DomArg,
+        /// Print JSON instead (see the README for the shape).
+        #[arg(long)]
+        json: bool,
+    },
     /// Show the host's CPUs and memory.
     #[command(name = "nodeinfo")]
-    NodeInfo,
+    NodeInfo {
+        /// Print JSON instead (see the README for the shape).
+        #[arg(long)]
+        json: bool,
+    },
     /// Show the versions of qvirt and of the hypervisor.
     Version,
     /// Print the URI in use (without connecting).
@@ -245,6 +534,9 @@ pub enum Command {
         /// List the persistent definition's interfaces, not the live ones.
         #[arg(long)]
         inactive: bool,
+        /// Print JSON instead (see the README for the shape).
+        #[arg(long)]
+        json: bool,
     },
     /// List a domain's disks: target and source.
     #[command(name = "domblklist")]
@@ -257,6 +549,9 @@ pub enum Command {
         /// Also show each disk's type and device.
         #[arg(long)]
         details: bool,
+        /// Print JSON instead (see the README for the shape).
+        #[arg(long)]
+        json: bool,
     },
     /// Eject, insert or replace the medium of a cdrom or floppy drive.
     #[command(name = "change-media")]

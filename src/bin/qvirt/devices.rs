@@ -23,8 +23,26 @@ fn definition(ctx: &mut Ctx, arg: &str, inactive: bool) -> Result<DomainDef> {
 /// `domiflist`: ` Interface   Type   Source   Model   MAC`, one row per
 /// interface. For user networking the source column lists the forwarded
 /// ports (`tcp/127.0.0.1:8080->80`), where virsh has nothing to show.
-pub fn domiflist(ctx: &mut Ctx, arg: &str, inactive: bool) -> Result<()> {
+pub fn domiflist(ctx: &mut Ctx, arg: &str, inactive: bool, json: bool) -> Result<()> {
     let def = definition(ctx, arg, inactive)?;
+    if json {
+        let rows: Vec<_> = def
+            .devices
+            .interfaces
+            .iter()
+            .map(|net| {
+                let (kind, source) = iface_kind_source(net);
+                serde_json::json!({
+                    "interface": net.target_dev,
+                    "type": kind,
+                    "source": source,
+                    "model": net.model,
+                    "mac": net.mac.to_string(),
+                })
+            })
+            .collect();
+        return outln!("{}", serde_json::Value::Array(rows));
+    }
     let mut rows = vec![[
         "Interface".to_string(),
         "Type".to_string(),
@@ -33,12 +51,7 @@ pub fn domiflist(ctx: &mut Ctx, arg: &str, inactive: bool) -> Result<()> {
         "MAC".to_string(),
     ]];
     for net in &def.devices.interfaces {
-        let (kind, source) = match &net.kind {
-            InterfaceType::User => ("user", forwards(net)),
-            InterfaceType::Network(n) => ("network", n.clone()),
-            InterfaceType::Bridge(b) => ("bridge", b.clone()),
-            InterfaceType::Ethernet => ("ethernet", "-".to_string()),
-        };
+        let (kind, source) = iface_kind_source(net);
         rows.push([
             net.target_dev.clone().unwrap_or_else(|| "-".to_string()),
             kind.to_string(),
@@ -48,6 +61,16 @@ pub fn domiflist(ctx: &mut Ctx, arg: &str, inactive: bool) -> Result<()> {
         ]);
     }
     crate::output::write(&table(&rows))
+}
+
+/// An interface's type word and its source column.
+fn iface_kind_source(net: &Interface) -> (&'static str, String) {
+    match &net.kind {
+        InterfaceType::User => ("user", forwards(net)),
+        InterfaceType::Network(n) => ("network", n.clone()),
+        InterfaceType::Bridge(b) => ("bridge", b.clone()),
+        InterfaceType::Ethernet => ("ethernet", "-".to_string()),
+    }
 }
 
 /// The forwarded ports of a user-networking interface, `-` for none:
@@ -80,9 +103,41 @@ fn forwards(net: &Interface) -> String {
 
 /// `domblklist`: ` Target   Source`, or with `details`
 /// ` Type   Device   Target   Source`.
-pub fn domblklist(ctx: &mut Ctx, arg: &str, inactive: bool, details: bool) -> Result<()> {
+pub fn domblklist(
+    ctx: &mut Ctx,
+    arg: &str,
+    inactive: bool,
+    details: bool,
+    json: bool,
+) -> Result<()> {
     let def = definition(ctx, arg, inactive)?;
     let source = |s: &Option<String>| s.clone().unwrap_or_else(|| "-".to_string());
+    let words = |d: &qvirt::model::Disk| {
+        let kind = d.kind.as_str();
+        let device = match d.device {
+            DiskDevice::Disk => "disk",
+            DiskDevice::Cdrom => "cdrom",
+            DiskDevice::Floppy => "floppy",
+        };
+        (kind, device)
+    };
+    if json {
+        let rows: Vec<_> = def
+            .devices
+            .disks
+            .iter()
+            .map(|d| {
+                let (kind, device) = words(d);
+                serde_json::json!({
+                    "type": kind,
+                    "device": device,
+                    "target": d.target,
+                    "source": d.source,
+                })
+            })
+            .collect();
+        return outln!("{}", serde_json::Value::Array(rows));
+    }
     if !details {
         let mut rows = vec![["Target".to_string(), "Source".to_string()]];
         for d in &def.devices.disks {
@@ -97,12 +152,7 @@ pub fn domblklist(ctx: &mut Ctx, arg: &str, inactive: bool, details: bool) -> Re
         "Source".to_string(),
     ]];
     for d in &def.devices.disks {
-        let kind = d.kind.as_str();
-        let device = match d.device {
-            DiskDevice::Disk => "disk",
-            DiskDevice::Cdrom => "cdrom",
-            DiskDevice::Floppy => "floppy",
-        };
+        let (kind, device) = words(d);
         rows.push([
             kind.to_string(),
             device.to_string(),

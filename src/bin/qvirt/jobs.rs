@@ -6,7 +6,7 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use qvirt::driver::{JobInfo, SaveOptions};
+use qvirt::driver::{JobInfo, MigrateOptions, SaveOptions};
 use qvirt::{Domain, Driver, Result};
 use serde_json::json;
 
@@ -26,6 +26,16 @@ fn with_progress(
     if !std::io::stderr().is_terminal() {
         return operation();
     }
+    with_progress_forced(driver, dom, what, operation)
+}
+
+/// [`with_progress`] whether or not stderr is a terminal.
+fn with_progress_forced(
+    driver: &dyn Driver,
+    dom: &Domain,
+    what: &str,
+    operation: impl FnOnce() -> Result<()> + Send,
+) -> Result<()> {
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
     bar.set_style(
         ProgressStyle::with_template(
@@ -96,6 +106,24 @@ pub fn managed_save(ctx: &mut Ctx, arg: &str, bandwidth: Option<u64>) -> Result<
         driver.managed_save_with(&dom, options(bandwidth))
     })?;
     outln!("Domain '{}' state saved", dom.name)
+}
+
+/// `migrate [OPTIONS] DOMAIN DEST_URI`: quiet on success, as virsh.
+pub fn migrate(
+    ctx: &mut Ctx,
+    arg: &str,
+    dest: &str,
+    options: MigrateOptions,
+    verbose: bool,
+) -> Result<()> {
+    let dom = ctx.domain(arg)?;
+    let driver = ctx.driver()?;
+    let run = || driver.migrate(&dom, dest, options);
+    if verbose || std::io::stderr().is_terminal() {
+        with_progress_forced(driver, &dom, "Migration", run)
+    } else {
+        run()
+    }
 }
 
 /// `domjobinfo DOMAIN [--json]`, in virsh's shape.

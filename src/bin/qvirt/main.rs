@@ -10,12 +10,14 @@
 mod args;
 mod console;
 mod devices;
+mod edit;
 mod event;
 mod jobs;
 mod lifecycle;
 mod native;
 mod output;
 mod query;
+mod resources;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -130,15 +132,99 @@ fn fail(e: &Error, uris: &[&str]) -> ExitCode {
     ExitCode::FAILURE
 }
 
+/// The error of a verb that exists but is not built yet: `NoSupport`,
+/// saying why and what to do instead.
+fn unbuilt(why: &str) -> Error {
+    Error::new(ErrorCode::NoSupport, why)
+}
+
 /// Runs one verb.
 fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Result<()> {
     match command {
-        Command::List {
-            all,
-            inactive,
-            name,
+        Command::List(args) => query::list(ctx, &args),
+        Command::Edit(d) => edit::run(ctx, &d.domain),
+        Command::SetMem { dom, size, at } => resources::setmem(
+            ctx,
+            &dom.domain,
+            &size,
+            resources::modify_flags(at.live, at.config, at.current)?,
+        ),
+        Command::SetMaxMem { dom, size, at } => resources::setmaxmem(
+            ctx,
+            &dom.domain,
+            &size,
+            resources::modify_flags(at.live, at.config, at.current)?,
+        ),
+        Command::SetVcpus {
+            dom,
+            count,
+            maximum,
+            at,
+        } => resources::setvcpus(
+            ctx,
+            &dom.domain,
+            count,
+            maximum,
+            resources::modify_flags(at.live, at.config, at.current)?,
+        ),
+        Command::DomMemStat { dom, json } => resources::dommemstat(ctx, &dom.domain, json),
+        Command::DomStats {
+            domains,
+            state,
+            cpu_total,
+            balloon,
+            vcpu,
+            interface,
+            block,
             json,
-        } => query::list(ctx, all, inactive, name, json),
+        } => resources::domstats(
+            ctx,
+            &domains,
+            resources::Groups {
+                state,
+                cpu_total,
+                balloon,
+                vcpu,
+                interface,
+                block,
+            },
+            json,
+        ),
+        Command::DomBlkStat { dom, device, json } => {
+            resources::domblkstat(ctx, &dom.domain, device.as_deref(), json)
+        }
+        Command::DomBlkInfo { dom, device, json } => {
+            resources::domblkinfo(ctx, &dom.domain, &device, json)
+        }
+        Command::DomIfStat {
+            dom,
+            interface,
+            json,
+        } => resources::domifstat(ctx, &dom.domain, &interface, json),
+        Command::CpuStats { dom, json } => resources::cpu_stats(ctx, &dom.domain, json),
+        Command::QemuMonitor {
+            dom,
+            command,
+            pretty,
+        } => resources::qemu_monitor_command(ctx, &dom.domain, &command, pretty),
+        Command::DomDisplay(d) => query::domdisplay(ctx, &d.domain),
+        Command::AttachDisk(_)
+        | Command::DetachDisk(_)
+        | Command::AttachInterface(_)
+        | Command::DetachInterface(_)
+        | Command::AttachDevice(_)
+        | Command::DetachDevice(_) => Err(unbuilt(
+            "device hot-plug is not built yet; change the definition (edit, --config) and restart the domain",
+        )),
+        Command::SendKey(_) => Err(unbuilt(
+            "sending keys is not built yet; use the VNC display or qemu-monitor-command with send-key",
+        )),
+        Command::Desc(_) | Command::Metadata(_) => Err(unbuilt(
+            "editing <title>, <description> and <metadata> from the command line is not built yet; use edit",
+        )),
+        Command::DomRename(_) => Err(unbuilt(
+            "renaming is not built yet; dumpxml --inactive, change <name>, undefine, define",
+        )),
         Command::DomInfo { dom, json } => query::dominfo(ctx, &dom.domain, json),
         Command::Save {
             dom,
@@ -148,7 +234,35 @@ fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Re
         Command::ManagedSave { dom, bandwidth } => jobs::managed_save(ctx, &dom.domain, bandwidth),
         Command::DomJobInfo { dom, json } => jobs::domjobinfo(ctx, &dom.domain, json),
         Command::DomJobAbort(d) => jobs::domjobabort(ctx, &d.domain),
-        Command::DomState { dom, reason } => query::domstate(ctx, &dom.domain, reason),
+        Command::Migrate {
+            live,
+            persistent,
+            undefine_source,
+            copy_storage_all,
+            migrateuri,
+            xml,
+            bandwidth,
+            timeout,
+            timeout_suspend: _,
+            timeout_postcopy,
+            dom,
+            dest,
+        } => {
+            let mut options = qvirt::driver::MigrateOptions::default();
+            options.live = live;
+            options.persistent = persistent;
+            options.undefine_source = undefine_source;
+            options.copy_storage_all = copy_storage_all;
+            options.migrate_uri = migrateuri;
+            options.dest_xml = xml.map(|f| read_input(&f)).transpose()?;
+            options.bandwidth_mib_s = bandwidth;
+            options.timeout = timeout.map(std::time::Duration::from_secs);
+            options.timeout_postcopy = timeout_postcopy;
+            // -v/--verbose (global) shows the progress, as virsh's.
+            let verbose = ctx.verbose;
+            jobs::migrate(ctx, &dom.domain, &dest, options, verbose)
+        }
+        Command::DomState { dom, reason, json } => query::domstate(ctx, &dom.domain, reason, json),
         Command::DomId(d) => query::domid(ctx, &d.domain),
         Command::DomUuid(d) => query::domuuid(ctx, &d.domain),
         Command::DomName(d) => query::domname(ctx, &d.domain),
@@ -157,8 +271,8 @@ fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Re
             inactive,
             security_info,
         } => query::dumpxml(ctx, &dom.domain, inactive, security_info),
-        Command::VncDisplay(d) => query::vncdisplay(ctx, &d.domain),
-        Command::NodeInfo => query::nodeinfo(ctx),
+        Command::VncDisplay { dom, json } => query::vncdisplay(ctx, &dom.domain, json),
+        Command::NodeInfo { json } => query::nodeinfo(ctx, json),
         Command::Version => query::version(ctx),
         Command::Uri => output::write(&format!("{}\n", ctx.uri)),
         Command::Capabilities => query::capabilities(ctx),
@@ -185,12 +299,17 @@ fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Re
                 json,
             },
         ),
-        Command::DomIfList { dom, inactive } => devices::domiflist(ctx, &dom.domain, inactive),
+        Command::DomIfList {
+            dom,
+            inactive,
+            json,
+        } => devices::domiflist(ctx, &dom.domain, inactive, json),
         Command::DomBlkList {
             dom,
             inactive,
             details,
-        } => devices::domblklist(ctx, &dom.domain, inactive, details),
+            json,
+        } => devices::domblklist(ctx, &dom.domain, inactive, details, json),
         Command::ChangeMedia {
             dom,
             path,

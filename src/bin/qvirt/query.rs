@@ -5,49 +5,177 @@ use qvirt::driver::{DomainInfo, ListFilter, XmlFlags};
 use qvirt::{DomainDef, DomainState, Error, ErrorCode, Result};
 use serde_json::json;
 
+use crate::args::ListArgs;
 use crate::{Ctx, outln};
 
-/// `list`: virsh's table, names only, or JSON.
-pub fn list(ctx: &mut Ctx, all: bool, inactive: bool, names: bool, json: bool) -> Result<()> {
-    let filter = if all {
+/// `list`: virsh's table, UUIDs / ids / names, or JSON, filtered as
+/// virsh filters (`virConnectListAllDomains`' flag groups).
+pub fn list(ctx: &mut Ctx, args: &ListArgs) -> Result<()> {
+    // As virsh: --state-shutoff alone means the shut-off set; a state
+    // the base set cannot hold widens nothing (`--state-paused
+    // --inactive` lists nothing).
+    let filter = if args.all {
         ListFilter::ALL
-    } else if inactive {
+    } else if args.inactive || args.state_shutoff {
         ListFilter::INACTIVE
     } else {
         ListFilter::ACTIVE
     };
-    let domains = ctx.driver()?.list(filter)?;
-    if json {
-        let rows: Vec<_> = domains
-            .iter()
-            .map(|s| {
-                json!({
-                    "id": s.domain.id,
-                    "name": s.domain.name,
-                    "uuid": s.domain.uuid.to_string(),
-                    "state": s.state.as_str(),
-                })
-            })
-            .collect();
-        return outln!("{}", serde_json::Value::Array(rows));
+    let driver = ctx.driver()?;
+    let summaries = driver.list(filter)?;
+    // What only `info` knows is read once per domain, when a filter or
+    // the output needs it; a domain gone in between is left out.
+    let needs_info = args.json
+        || args.persistent
+        || args.transient
+        || args.with_managed_save
+        || args.without_managed_save
+        || args.autostart
+        || args.no_autostart
+        || args.managed_save;
+    let mut rows = Vec::new();
+    for s in summaries {
+        let info = if needs_info {
+            match driver.info(&s.domain) {
+                Ok(i) => Some(i),
+                Err(e) if e.code == ErrorCode::NoDomain => continue,
+                Err(e) => return Err(e),
+            }
+        } else {
+            None
+        };
+        if !list_filter_keeps(args, s.state, info.as_ref()) {
+            continue;
+        }
+        rows.push((s, info));
     }
-    if names {
+    let title_of = |dom: &qvirt::Domain| -> Result<String> {
+        let xml = driver.xml_desc(dom, XmlFlags::NONE)?;
+        Ok(DomainDef::from_xml(&xml)?.title.unwrap_or_default())
+    };
+    if args.json {
+        let mut out = Vec::new();
+        for (s, info) in &rows {
+            let mut value = info_json(&s.domain, info.as_ref().expect("read for --json"));
+            if args.title {
+                value["title"] = json!(title_of(&s.domain)?);
+            }
+            out.push(value);
+        }
+        return outln!("{}", serde_json::Value::Array(out));
+    }
+    if args.uuid || args.name || args.id {
         let mut text = String::new();
-        for s in &domains {
-            text.push_str(&s.domain.name);
+        for (s, _) in &rows {
+            let mut fields = Vec::new();
+            if args.uuid {
+                fields.push(s.domain.uuid.to_string());
+            }
+            if args.id {
+                // Ids alone: only the running domains have one to print.
+                if s.domain.id.is_none() && !args.uuid && !args.name {
+                    continue;
+                }
+                fields.push(id_text(s.domain.id));
+            }
+            if args.name {
+                fields.push(s.domain.name.clone());
+            }
+            text.push_str(&fields.join(" "));
             text.push('\n');
         }
         return crate::output::write(&text);
     }
-    let mut rows = vec![["Id".to_string(), "Name".to_string(), "State".to_string()]];
-    for s in &domains {
-        rows.push([
+    let state_word = |s: &qvirt::driver::DomainSummary, info: Option<&DomainInfo>| {
+        if args.managed_save
+            && s.state == DomainState::Shutoff
+            && info.is_some_and(|i| i.managed_save)
+        {
+            "saved".to_string()
+        } else {
+            s.state.as_str().to_string()
+        }
+    };
+    if args.title {
+        let mut table_rows = vec![[
+            "Id".to_string(),
+            "Name".to_string(),
+            "State".to_string(),
+            "Title".to_string(),
+        ]];
+        for (s, info) in &rows {
+            table_rows.push([
+                id_text(s.domain.id),
+                s.domain.name.clone(),
+                state_word(s, info.as_ref()),
+                title_of(&s.domain)?,
+            ]);
+        }
+        return crate::output::write(&table(&table_rows));
+    }
+    let mut table_rows = vec![["Id".to_string(), "Name".to_string(), "State".to_string()]];
+    for (s, info) in &rows {
+        table_rows.push([
             id_text(s.domain.id),
             s.domain.name.clone(),
-            s.state.as_str().to_string(),
+            state_word(s, info.as_ref()),
         ]);
     }
-    crate::output::write(&table(&rows))
+    crate::output::write(&table(&table_rows))
+}
+
+/// Whether a domain passes `list`'s filters: each group given must match
+/// (persistence, managed save, autostart, state), any flag of a group will
+/// do.
+fn list_filter_keeps(args: &ListArgs, state: DomainState, info: Option<&DomainInfo>) -> bool {
+    let group = |yes: bool, no: bool, value: Option<bool>| {
+        if !yes && !no {
+            return true;
+        }
+        let v = value.unwrap_or(false);
+        (yes && v) || (no && !v)
+    };
+    let states = [
+        (args.state_running, state == DomainState::Running),
+        (args.state_paused, state == DomainState::Paused),
+        (args.state_shutoff, state == DomainState::Shutoff),
+        (
+            args.state_other,
+            !matches!(
+                state,
+                DomainState::Running | DomainState::Paused | DomainState::Shutoff
+            ),
+        ),
+    ];
+    let state_ok = !states.iter().any(|(asked, _)| *asked) || states.iter().any(|(a, m)| *a && *m);
+    state_ok
+        && group(args.persistent, args.transient, info.map(|i| i.persistent))
+        && group(
+            args.with_managed_save,
+            args.without_managed_save,
+            info.map(|i| i.managed_save),
+        )
+        && group(args.autostart, args.no_autostart, info.map(|i| i.autostart))
+}
+
+/// The JSON object of a domain's `dominfo`: the shape `dominfo --json`
+/// and `list --json` share.
+fn info_json(dom: &qvirt::Domain, info: &DomainInfo) -> serde_json::Value {
+    json!({
+        "id": dom.id,
+        "name": dom.name,
+        "uuid": dom.uuid.to_string(),
+        "os_type": "hvm",
+        "state": info.state.as_str(),
+        "reason": info.reason.as_str(),
+        "vcpus": info.vcpus,
+        "cpu_time_ns": info.cpu_time_ns,
+        "max_memory_kib": info.max_memory_kib,
+        "memory_kib": info.memory_kib,
+        "persistent": info.persistent,
+        "autostart": info.autostart,
+        "managed_save": info.managed_save,
+    })
 }
 
 /// A running id as virsh prints it: the number, or `-` while shut off.
@@ -91,22 +219,7 @@ pub fn dominfo(ctx: &mut Ctx, arg: &str, json: bool) -> Result<()> {
     let dom = ctx.domain(arg)?;
     let info: DomainInfo = ctx.driver()?.info(&dom)?;
     if json {
-        let value = json!({
-            "id": dom.id,
-            "name": dom.name,
-            "uuid": dom.uuid.to_string(),
-            "os_type": "hvm",
-            "state": info.state.as_str(),
-            "reason": info.reason.as_str(),
-            "vcpus": info.vcpus,
-            "cpu_time_ns": info.cpu_time_ns,
-            "max_memory_kib": info.max_memory_kib,
-            "memory_kib": info.memory_kib,
-            "persistent": info.persistent,
-            "autostart": info.autostart,
-            "managed_save": info.managed_save,
-        });
-        return outln!("{value}");
+        return outln!("{}", info_json(&dom, &info));
     }
     let yes_no = |b: bool| if b { "yes" } else { "no" };
     let mut lines: Vec<(&str, String)> = vec![
@@ -142,9 +255,15 @@ pub fn dominfo(ctx: &mut Ctx, arg: &str, json: bool) -> Result<()> {
 }
 
 /// `domstate`: virsh's state word, with `--reason` `state (reason)`.
-pub fn domstate(ctx: &mut Ctx, arg: &str, reason: bool) -> Result<()> {
+pub fn domstate(ctx: &mut Ctx, arg: &str, reason: bool, json: bool) -> Result<()> {
     let dom = ctx.domain(arg)?;
     let info = ctx.driver()?.info(&dom)?;
+    if json {
+        return outln!(
+            "{}",
+            json!({"state": info.state.as_str(), "reason": info.reason.as_str()})
+        );
+    }
     if reason {
         outln!("{} ({})", info.state.as_str(), info.reason.as_str())
     } else {
@@ -187,7 +306,7 @@ pub fn dumpxml(ctx: &mut Ctx, arg: &str, inactive: bool, security_info: bool) ->
 
 /// `vncdisplay`: `ADDRESS:DISPLAY` of a running domain's VNC server, read
 /// from its live XML.
-pub fn vncdisplay(ctx: &mut Ctx, arg: &str) -> Result<()> {
+pub fn vncdisplay(ctx: &mut Ctx, arg: &str, json: bool) -> Result<()> {
     let dom = ctx.domain(arg)?;
     let driver = ctx.driver()?;
     if driver.info(&dom)?.state == DomainState::Shutoff {
@@ -218,7 +337,49 @@ pub fn vncdisplay(ctx: &mut Ctx, arg: &str) -> Result<()> {
             )
         })?;
     let listen = graphics.listen_address().unwrap_or("127.0.0.1");
+    if json {
+        return outln!(
+            "{}",
+            json!({
+                "listen": listen,
+                "port": port,
+                "display": port - 5900,
+                "text": vnc_display(listen, port),
+            })
+        );
+    }
     outln!("{}", vnc_display(listen, port))
+}
+
+/// `domdisplay`: the display's URI, `vnc://ADDRESS:DISPLAY` (a wildcard
+/// listen address shows as `localhost`, as virsh shows it).
+pub fn domdisplay(ctx: &mut Ctx, arg: &str) -> Result<()> {
+    let dom = ctx.domain(arg)?;
+    let driver = ctx.driver()?;
+    if driver.info(&dom)?.state == DomainState::Shutoff {
+        return Err(Error::new(
+            ErrorCode::OperationInvalid,
+            format!("domain '{}' is not running", dom.name),
+        ));
+    }
+    let def = DomainDef::from_xml(&driver.xml_desc(&dom, XmlFlags::NONE)?)?;
+    let Some(g) =
+        def.devices.graphics.iter().find(|g| {
+            g.kind == qvirt::model::GraphicsType::Vnc && g.port.is_some_and(|p| p >= 5900)
+        })
+    else {
+        return Err(Error::new(
+            ErrorCode::OperationInvalid,
+            format!("domain '{}' has no VNC display to connect to", dom.name),
+        ));
+    };
+    let port = g.port.unwrap_or(5900);
+    let host = match g.listen_address().unwrap_or("127.0.0.1") {
+        "0.0.0.0" | "::" | "" => "localhost".to_string(),
+        v6 if v6.contains(':') => format!("[{v6}]"),
+        h => h.to_string(),
+    };
+    outln!("vnc://{host}:{}", port - 5900)
 }
 
 /// virsh's display string: a wildcard address prints as nothing (`:0`),
@@ -233,8 +394,19 @@ fn vnc_display(listen: &str, port: i32) -> String {
 }
 
 /// `nodeinfo`: virsh's first lines (the ones qvirt knows).
-pub fn nodeinfo(ctx: &mut Ctx) -> Result<()> {
+pub fn nodeinfo(ctx: &mut Ctx, json: bool) -> Result<()> {
     let node = ctx.driver()?.node_info()?;
+    if json {
+        return outln!(
+            "{}",
+            json!({
+                "cpu_model": node.arch,
+                "cpus": node.cpus,
+                "mhz": node.mhz,
+                "memory_kib": node.memory_kib,
+            })
+        );
+    }
     let lines = [
         ("CPU model:", node.arch),
         ("CPU(s):", node.cpus.to_string()),

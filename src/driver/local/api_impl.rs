@@ -11,6 +11,8 @@ use crate::driver::{
     MediaChange, MediaFlags, NodeInfo, SaveOptions, ShutdownOptions, UndefineFlags, VersionInfo,
     XmlFlags,
 };
+use crate::driver::{DomainStats, ModifyFlags};
+use crate::driver::{IncomingParams, IncomingReady, IncomingState, MigrateOptions};
 use crate::error::Result;
 use crate::model::DomainDef;
 use crate::qemu::host;
@@ -69,9 +71,10 @@ impl Driver for LocalDriver {
     }
 
     fn create_xml(&self, xml: &str) -> Result<Domain> {
-        let def = DomainDef::from_xml(xml)?;
+        let mut def = DomainDef::from_xml(xml)?;
+        def.drop_runtime_values();
         self.core
-            .create_transient(def, crate::driver::StateReason::Booted, false, None)
+            .create_transient(def, crate::driver::StateReason::Booted, false, None, None)
     }
 
     fn start(&self, dom: &Domain) -> Result<Domain> {
@@ -115,6 +118,32 @@ impl Driver for LocalDriver {
         let dom = self.core.resolve(dom)?;
         let image = self.core.layout.managed_save_file(&dom.name);
         self.core.save_domain(&dom, &image, true, options)
+    }
+
+    fn migrate(&self, dom: &Domain, dest_uri: &str, options: MigrateOptions) -> Result<()> {
+        self.core
+            .migrate_out(&self.core.resolve(dom)?, dest_uri, options)
+    }
+
+    fn migrate_incoming(&self, params: IncomingParams) -> Result<IncomingReady> {
+        self.core.incoming_prepare(params)
+    }
+
+    fn migrate_finish(
+        &self,
+        uuid: Uuid,
+        resume: bool,
+        persistent_xml: Option<String>,
+    ) -> Result<Domain> {
+        self.core.incoming_finish(uuid, resume, persistent_xml)
+    }
+
+    fn migrate_abort_incoming(&self, uuid: Uuid) -> Result<()> {
+        self.core.incoming_abort(uuid)
+    }
+
+    fn migrate_incoming_state(&self, uuid: Uuid) -> Result<IncomingState> {
+        self.core.incoming_state(uuid)
     }
 
     fn job_info(&self, dom: &Domain) -> Result<Option<JobInfo>> {
@@ -172,5 +201,32 @@ impl Driver for LocalDriver {
 
     fn screenshot(&self, dom: &Domain) -> Result<Vec<u8>> {
         self.core.screenshot(&self.core.resolve(dom)?)
+    }
+
+    fn set_memory(&self, dom: &Domain, kib: u64, flags: ModifyFlags) -> Result<()> {
+        self.core.set_memory(&self.core.resolve(dom)?, kib, flags)
+    }
+
+    fn set_max_memory(&self, dom: &Domain, kib: u64, flags: ModifyFlags) -> Result<()> {
+        self.core
+            .set_max_memory(&self.core.resolve(dom)?, kib, flags)
+    }
+
+    fn set_vcpus(&self, dom: &Domain, count: u32, flags: ModifyFlags) -> Result<()> {
+        self.core.set_vcpus(&self.core.resolve(dom)?, count, flags)
+    }
+
+    fn set_max_vcpus(&self, dom: &Domain, count: u32, flags: ModifyFlags) -> Result<()> {
+        self.core
+            .set_max_vcpus(&self.core.resolve(dom)?, count, flags)
+    }
+
+    fn stats(&self, dom: &Domain) -> Result<DomainStats> {
+        self.core.domain_stats(&self.core.resolve(dom)?)
+    }
+
+    fn qemu_monitor_command(&self, dom: &Domain, command: &str) -> Result<String> {
+        self.core
+            .qemu_monitor_command(&self.core.resolve(dom)?, command)
     }
 }

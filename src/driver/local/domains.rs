@@ -70,7 +70,8 @@ impl Core {
 
     /// Defines or redefines a persistent domain.
     pub fn define(&self, xml: &str) -> Result<Domain> {
-        let def = DomainDef::from_xml(xml)?;
+        let mut def = DomainDef::from_xml(xml)?;
+        def.drop_runtime_values();
         let _config = lock(&self.config);
         {
             let mut inner = lock(&self.inner);
@@ -207,12 +208,22 @@ impl Core {
             let def = entry.def();
             let (state, reason) = entry.state();
             let pid = entry.running.as_ref().map(|r| r.process.pid);
+            let live = entry
+                .running
+                .as_ref()
+                .map(|r| *lock(&r.live))
+                .unwrap_or_default();
             let info = DomainInfo {
                 state,
                 reason,
                 max_memory_kib: def.memory_kib,
-                memory_kib: def.current_memory_kib.unwrap_or(def.memory_kib),
-                vcpus: def.vcpu.current.unwrap_or(def.vcpu.max),
+                memory_kib: live
+                    .current_memory_kib
+                    .or(def.current_memory_kib)
+                    .unwrap_or(def.memory_kib),
+                vcpus: live
+                    .vcpus
+                    .unwrap_or(def.vcpu.current.unwrap_or(def.vcpu.max)),
                 cpu_time_ns: 0,
                 persistent: entry.persistent.is_some(),
                 autostart: entry.persistent.is_some() && entry.autostart,

@@ -34,6 +34,12 @@ use crate::sys::logger::Logger;
 /// use it through `&dyn Driver`.
 pub struct LocalDriver {
     pub(crate) core: Arc<Core>,
+    /// Whether this handle owns the manager (closes it when dropped);
+    /// a view for serving it to other processes does not.
+    owner: bool,
+    /// What lives as long as the manager and must go first when it closes
+    /// (the server that shares it with other processes).
+    attached: Mutex<Vec<Box<dyn Send>>>,
 }
 
 /// Everything the driver and its monitor threads share.
@@ -53,6 +59,9 @@ pub(crate) struct Core {
     pub me: Weak<Core>,
     /// The CPU group QEMU processes go into, found at the first start.
     pub vm_group: std::sync::OnceLock<crate::sys::cgroup::VmGroup>,
+    /// Whether QEMU processes go into that group (see
+    /// `LocalDriver::set_cpu_group`).
+    pub use_vm_group: std::sync::atomic::AtomicBool,
     /// The state directory's lock; taken out (released) when the
     /// `LocalDriver` is dropped, once every thread of the core has ended.
     state_lock: Mutex<Option<StateLock>>,
@@ -60,6 +69,12 @@ pub(crate) struct Core {
     /// before the lock is released, so none acts on the state directory
     /// after another manager may have taken it.
     threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
+    /// How this manager reaches others (a migration's destination); set
+    /// by whoever opens it through a URI.
+    pub peers: std::sync::OnceLock<super::migrate::PeerConnector>,
+    /// Running domains a killed manager left in the middle of an
+    /// outgoing migration, resolved once `peers` is known.
+    pub unsettled_migrations: Mutex<Vec<Domain>>,
     /// Set when the driver is being dropped: nothing new is started.
     pub closing: std::sync::atomic::AtomicBool,
 }
@@ -181,8 +196,11 @@ impl LocalDriver {
             caps: Mutex::new(HashMap::new()),
             me: me.clone(),
             vm_group: std::sync::OnceLock::new(),
+            use_vm_group: std::sync::atomic::AtomicBool::new(false),
             state_lock: Mutex::new(Some(state_lock)),
             threads: Mutex::new(Vec::new()),
+            peers: std::sync::OnceLock::new(),
+            unsettled_migrations: Mutex::new(Vec::new()),
             closing: std::sync::atomic::AtomicBool::new(false),
         });
         {
@@ -200,11 +218,63 @@ impl LocalDriver {
             }
         }
         core.reattach_all();
-        Ok(LocalDriver { core })
+        Ok(LocalDriver {
+            core,
+            owner: true,
+            attached: Mutex::new(Vec::new()),
+        })
     }
 }
 
 impl LocalDriver {
+    /// Another handle on the same manager that never closes it: what a
+    /// server shares with other processes while this handle owns it.
+    pub(crate) fn view(&self) -> LocalDriver {
+        LocalDriver {
+            core: self.core.clone(),
+            owner: false,
+            attached: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Keeps `thing` until the manager closes, and drops it first then.
+    pub(crate) fn attach(&self, thing: Box<dyn Send>) {
+        lock(&self.attached).push(thing);
+    }
+
+    /// How this manager reaches other managers, for migrations
+    /// (`qvirt::connect`, which does this itself for the drivers it
+    /// opens). Setting it also resolves migrations a killed manager left
+    /// half done (see `migrate`). Later calls change nothing.
+    pub fn set_peer_connector(&self, connect: super::migrate::PeerConnector) {
+        if self.core.peers.set(connect).is_err() {
+            return;
+        }
+        let unsettled = std::mem::take(&mut *lock(&self.core.unsettled_migrations));
+        for dom in unsettled {
+            let run = self
+                .core
+                .with_entry(&dom, |e| Ok(e.running.clone()))
+                .ok()
+                .flatten();
+            if let Some(run) = run {
+                self.core.settle_migration(&dom, &run);
+            }
+        }
+    }
+
+    /// Whether QEMU processes started from now on go into one CPU group
+    /// of their own (the CPU controller's `qvirt` group where cgroups are
+    /// writable, as libvirt's machine.slice), so that many VMs weigh as
+    /// much as one process and the manager stays responsive. Default:
+    /// off (a program embedding the library keeps its own scheduling);
+    /// `qvirtd --system` turns it on.
+    pub fn set_cpu_group(&self, on: bool) {
+        self.core
+            .use_vm_group
+            .store(on, std::sync::atomic::Ordering::SeqCst);
+    }
+
     /// The manager's log, for a daemon to write its own lines into.
     pub fn logger(&self) -> Arc<Logger> {
         self.core.log.clone()
@@ -267,6 +337,12 @@ impl Drop for LocalDriver {
     /// the middle of a start finishes it, finds its domain gone, and stops
     /// the QEMU it started.
     fn drop(&mut self) {
+        if !self.owner {
+            return;
+        }
+        // A server sharing this manager stops first (and lets go of its
+        // view), so no call of another process runs while it closes.
+        drop(std::mem::take(&mut *lock(&self.attached)));
         self.core
             .closing
             .store(true, std::sync::atomic::Ordering::SeqCst);

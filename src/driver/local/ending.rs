@@ -39,6 +39,18 @@ impl Core {
             inner.names.remove(&name);
         }
         drop(inner);
+        // A transient domain's TPM state ends with it, as libvirt's does,
+        // unless its definition asks to keep it (`persistent_state='yes'`).
+        if !persistent
+            && let Some(dir) = super::tpm::state_to_remove(&self.layout.tpm, &run.def, false, false)
+            && let Err(e) = crate::sys::fsutil::remove_tree(&dir)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            self.log.error(&format!(
+                "domain '{name}': cannot remove its TPM state {}: {e}",
+                dir.display()
+            ));
+        }
         let reason_file = self.layout.reason_file(&uuid);
         let kept = if persistent {
             crate::sys::fsutil::replace_atomic(&reason_file, reason.as_str().as_bytes())
@@ -51,7 +63,7 @@ impl Core {
         process::reap(pid);
         let taps = crate::sys::hostnet::taps_of(&run.def);
         self.release_taps(&taps, &format!("domain '{name}' stopped"));
-        if let Err(e) = std::fs::remove_dir_all(&run.run_dir)
+        if let Err(e) = crate::sys::fsutil::remove_tree(&run.run_dir)
             && e.kind() != std::io::ErrorKind::NotFound
         {
             self.log.error(&format!(

@@ -44,6 +44,12 @@ pub(crate) struct LaunchOptions<'a> {
     pub reason: StateReason,
     /// The asynchronous job that follows an incoming state's progress.
     pub job: Option<&'a AsyncJobGuard<'a>>,
+    /// An incoming migration: QEMU waits for the stream on this URI
+    /// (`tcp:ADDR:PORT`) and stays paused; the run is marked incoming.
+    pub listen: Option<String>,
+    /// A file written into the runtime directory before QEMU starts, so
+    /// that a manager killed at any later point finds it (name, bytes).
+    pub marker: Option<(&'static str, Vec<u8>)>,
     /// A managed save image that `incoming` reads: deleted once QEMU
     /// holds its state and the status file records the run, before the
     /// vCPUs run (see [`Core::launch`]).
@@ -77,28 +83,37 @@ impl Core {
             names: hostnet::taps_of(&def),
             core: self,
         };
+        // The runtime directory is checked again at each start, not only
+        // when the state was opened: QEMU gets paths under it.
+        crate::sys::fsutil::check_private_dir(&self.layout.run)?;
         let run_dir = self.layout.run_dir(&def.uuid);
         if run_dir.exists() {
             // Left by a run that is over (the caller checked the domain is
             // shut off): stale sockets would make QEMU's bind fail.
-            std::fs::remove_dir_all(&run_dir)
+            crate::sys::fsutil::remove_tree(&run_dir)
                 .map_err(|e| Error::io(format!("cannot clear {}", run_dir.display()), e))?;
         }
         ensure_private_dir(&run_dir)?;
+        if let Some((file, bytes)) = &opts.marker
+            && let Err(e) = crate::sys::fsutil::write_atomic(&run_dir.join(file), bytes)
+        {
+            let _ = crate::sys::fsutil::remove_tree(&run_dir);
+            return Err(e);
+        }
         // QEMU opens the console log by name, and would follow a link
         // planted there: the file is made (or checked) here first.
         if let Some(console_log) = &paths.serial_log
             && let Err(e) = process::open_log(console_log)
         {
-            let _ = std::fs::remove_dir_all(&run_dir);
+            let _ = crate::sys::fsutil::remove_tree(&run_dir);
             return Err(e);
         }
         paths.vnc_port = vnc_port;
-        paths.incoming = opts.incoming.is_some();
+        paths.incoming = opts.incoming.is_some() || opts.listen.is_some();
         let argv = match build_argv(&def, &caps, &paths) {
             Ok(argv) => argv,
             Err(e) => {
-                let _ = std::fs::remove_dir_all(&run_dir);
+                let _ = crate::sys::fsutil::remove_tree(&run_dir);
                 return Err(e);
             }
         };
@@ -106,7 +121,7 @@ impl Core {
         let swtpm = match super::tuning::prepare_host(&def, &self.layout, &run_dir) {
             Ok(t) => t,
             Err(e) => {
-                let _ = std::fs::remove_dir_all(&run_dir);
+                let _ = crate::sys::fsutil::remove_tree(&run_dir);
                 return Err(e);
             }
         };
@@ -114,22 +129,24 @@ impl Core {
         let pid = match process::spawn(&argv, &log) {
             Ok(pid) => pid,
             Err(e) => {
-                let _ = std::fs::remove_dir_all(&run_dir);
+                let _ = crate::sys::fsutil::remove_tree(&run_dir);
                 return Err(e);
             }
         };
-        let group = self.vm_group.get_or_init(|| {
-            let (group, why_not) = crate::sys::cgroup::VmGroup::detect();
-            if let Some(why) = why_not {
-                self.log.info(&why);
+        if self.use_vm_group.load(std::sync::atomic::Ordering::SeqCst) {
+            let group = self.vm_group.get_or_init(|| {
+                let (group, why_not) = crate::sys::cgroup::VmGroup::detect();
+                if let Some(why) = why_not {
+                    self.log.info(&why);
+                }
+                group
+            });
+            if let Err(e) = group.adopt(pid.pid) {
+                self.log.warn(&format!(
+                    "domain '{name}': QEMU (pid {}) stays in its own scheduling group: {e}",
+                    pid.pid
+                ));
             }
-            group
-        });
-        if let Err(e) = group.adopt(pid.pid) {
-            self.log.warn(&format!(
-                "domain '{name}': QEMU (pid {}) stays in its own scheduling group: {e}",
-                pid.pid
-            ));
         }
         let fail = |e: Error| -> Error {
             // A QEMU that exited on its own refused to start, whatever
@@ -141,7 +158,7 @@ impl Core {
                 w.wait(Some(Duration::from_secs(5)));
             }
             process::reap(pid.pid);
-            let _ = std::fs::remove_dir_all(&run_dir);
+            let _ = crate::sys::fsutil::remove_tree(&run_dir);
             let tail = process::log_tail(&log, 12);
             // What failed first, in a line: QEMU's own error when it
             // exited, else ours; then where to read more. The command line
@@ -180,6 +197,10 @@ impl Core {
         if let Err(e) = self
             .prepare_guest(&qmp, &mut def, opts.incoming, opts.job)
             .and_then(|()| super::tuning::after_qmp(&qmp, &mut def, pid.pid, &run_dir))
+            .and_then(|()| match &opts.listen {
+                Some(uri) => listen_for_migration(&qmp, uri),
+                None => Ok(()),
+            })
         {
             drop(qmp);
             return Err(fail(e));
@@ -196,12 +217,23 @@ impl Core {
             Some(qmp),
             &run_dir,
             vnc_port,
-            (DomainState::Paused, StateReason::User),
+            (
+                DomainState::Paused,
+                if opts.listen.is_some() {
+                    StateReason::Migrating
+                } else {
+                    StateReason::User
+                },
+            ),
             &mut link,
         ) {
             Ok(run) => run,
             Err(e) => return Err(fail(e)),
         };
+        if opts.listen.is_some() {
+            run.incoming
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+        }
         // A managed save image must never outlive the run it starts: once
         // the guest runs, its disks move on and the image is stale. The
         // status file comes first, so that a manager killed at any later
@@ -352,6 +384,21 @@ impl Core {
     }
 }
 
+/// Has QEMU (started with `-incoming defer`) wait for a migration stream
+/// on `uri`, with the capabilities both sides must agree on.
+fn listen_for_migration(qmp: &Qmp, uri: &str) -> Result<()> {
+    qmp.execute(
+        "migrate-set-capabilities",
+        Some(json!({"capabilities": [
+            {"capability": "events", "state": true},
+            {"capability": "late-block-activate", "state": true},
+        ]})),
+        QMP_TIMEOUT,
+    )?;
+    qmp.execute("migrate-incoming", Some(json!({"uri": uri})), QMP_TIMEOUT)?;
+    Ok(())
+}
+
 /// How long a migration may go without moving a byte before it is given
 /// up.
 const STALLED: Duration = Duration::from_secs(600);
@@ -495,10 +542,12 @@ pub(crate) fn new_running(
             state: state.0,
             reason: state.1,
         }),
+        incoming: Default::default(),
         control: Mutex::new(Some(link.control()?)),
         ended: link.ended(),
         console_owner: Default::default(),
         media: Mutex::new(Vec::new()),
+        live: Mutex::new(Default::default()),
     }))
 }
 

@@ -56,7 +56,7 @@ impl Core {
                 exit.wait(Some(TERM_GRACE));
             }
             process::reap(run.process.pid);
-            let _ = std::fs::remove_dir_all(&run.run_dir);
+            let _ = crate::sys::fsutil::remove_tree(&run.run_dir);
             return Err(Error::new(
                 ErrorCode::NoDomain,
                 format!(
@@ -133,6 +133,8 @@ impl Core {
                 reason: StateReason::Booted,
                 consume: None,
                 job: None,
+                listen: None,
+                marker: None,
             },
         )?;
         let handle = self.register(dom.uuid, &run, link, StateReason::Booted)?;
@@ -170,8 +172,13 @@ impl Core {
         reason: StateReason,
         paused: bool,
         incoming: Option<&std::fs::File>,
+        migration: Option<(String, (&'static str, Vec<u8>))>,
     ) -> Result<Domain> {
         let uuid = def.uuid;
+        let (listen, marker) = match migration {
+            Some((uri, marker)) => (Some(uri), Some(marker)),
+            None => (None, None),
+        };
         let jobs: Arc<Jobs> = Arc::default();
         let _job = jobs.begin(SyncKind::Modify, &def.name)?;
         {
@@ -202,6 +209,8 @@ impl Core {
                 reason,
                 consume: None,
                 job: None,
+                listen,
+                marker,
             },
         );
         let (run, link) = match launched {
@@ -398,6 +407,15 @@ impl Core {
         let jobs = self.jobs(dom)?;
         let _job = jobs.begin(SyncKind::Modify, &dom.name)?;
         let run = self.running_in(dom, "resume", &[DomainState::Paused])?;
+        if run.incoming.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(Error::new(
+                ErrorCode::OperationInvalid,
+                format!(
+                    "domain '{}' is being migrated here and is still the source's; it runs once the migration finishes",
+                    dom.name
+                ),
+            ));
+        }
         run.ask(Request::Resume)
     }
 }

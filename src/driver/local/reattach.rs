@@ -68,7 +68,7 @@ impl Core {
                 } else {
                     StateReason::Unknown
                 };
-                let _ = std::fs::remove_dir_all(&dir);
+                let _ = crate::sys::fsutil::remove_tree(&dir);
                 let taps = crate::sys::hostnet::taps_of(&def);
                 self.release_taps(&taps, &format!("domain '{}' stopped", def.name));
                 let mut inner = lock(&self.inner);
@@ -90,6 +90,24 @@ impl Core {
             let Some(run) = self.adopt(status, def, id, &dir) else {
                 continue;
             };
+            if dir.join(super::incoming::INCOMING_RECORD).exists() {
+                // An incoming migration that never finished: the guest is
+                // still the source's; this copy must never run.
+                self.log.warn(&format!(
+                    "reattach: domain '{name}': its incoming migration never finished; stopping this copy"
+                ));
+                let created = super::incoming::created_disks(&dir);
+                match self.stop_process(&handle, &run, StateReason::Failed) {
+                    Ok(()) => super::storage_copy::remove_created(&created),
+                    Err(e) => self.log.error(&format!("reattach: {e}")),
+                }
+                continue;
+            }
+            if dir.join(super::migrate::MIGRATE_RECORD).exists() {
+                // Resolved once this manager can ask the destination.
+                lock(&self.unsettled_migrations).push(handle.clone());
+                continue;
+            }
             if self.settle_save(&name, Some(&run), &dir) {
                 if let Err(e) = self.stop_process(&handle, &run, StateReason::Saved) {
                     self.log.error(&format!("reattach: {e}"));
@@ -195,7 +213,7 @@ impl Core {
                 dir.display()
             ));
         }
-        if let Err(e) = std::fs::remove_dir_all(dir) {
+        if let Err(e) = crate::sys::fsutil::remove_tree(dir) {
             self.log
                 .error(&format!("reattach: cannot remove {}: {e}", dir.display()));
         }

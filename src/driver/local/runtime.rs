@@ -120,6 +120,9 @@ pub struct Running {
     pub def: DomainDef,
     /// The VNC port, if any.
     pub vnc_port: Option<u16>,
+    /// An incoming migration that has not finished: the guest is still
+    /// the source's, and nothing here may resume it.
+    pub(crate) incoming: std::sync::atomic::AtomicBool,
     /// The state; see [`RunState`].
     pub(crate) state: Mutex<RunState>,
     /// The way to the run's monitor; dropping it tells the monitor to
@@ -133,6 +136,9 @@ pub struct Running {
     /// Media changed since QEMU started, by disk target: the source now
     /// in the drive (`None`: empty). [`Running::live_def`] applies them.
     pub(crate) media: Mutex<Vec<(String, Option<String>)>>,
+    /// Memory and vCPUs changed since QEMU started;
+    /// [`Running::live_def`] applies them.
+    pub(crate) live: Mutex<super::resize::LiveChanges>,
 }
 
 impl Running {
@@ -160,6 +166,7 @@ impl Running {
     /// changed since it started.
     pub fn live_def(&self) -> DomainDef {
         let mut def = self.def.clone();
+        crate::sys::sync::lock(&self.live).apply(&mut def);
         let media = crate::sys::sync::lock(&self.media);
         for (target, source) in media.iter() {
             if let Some(disk) = def.devices.disks.iter_mut().find(|d| d.target == *target) {

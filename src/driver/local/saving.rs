@@ -306,6 +306,7 @@ impl Core {
                 StateReason::Restored,
                 !header.was_running,
                 Some(&file),
+                None,
             ),
         }
     }
@@ -351,6 +352,8 @@ impl Core {
                 reason: StateReason::Restored,
                 consume,
                 job: Some(job),
+                listen: None,
+                marker: None,
             },
         )?;
         let handle = self.register(dom.uuid, &run, link, StateReason::Restored)?;

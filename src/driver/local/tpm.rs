@@ -129,7 +129,7 @@ pub fn start(tpm_dir: &Path, def: &DomainDef, run_dir: &Path, log: &Path) -> Res
         run(&state, run_dir, tpm2, log)
     })();
     if result.is_err() && fresh {
-        let _ = std::fs::remove_dir_all(&dir);
+        let _ = crate::sys::fsutil::remove_tree(&dir);
     }
     result.map(Some)
 }

@@ -435,7 +435,7 @@ impl UndefinePlan {
                 .map_err(|e| Error::io(format!("failed to remove nvram: {}", p.display()), e))?;
         }
         if let Some(d) = &self.tpm {
-            match std::fs::remove_dir_all(d) {
+            match crate::sys::fsutil::remove_tree(d) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => {

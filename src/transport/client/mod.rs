@@ -38,6 +38,8 @@ use crate::driver::{
     MediaChange, MediaFlags, NodeInfo, SaveOptions, ShutdownOptions, UndefineFlags, VersionInfo,
     XmlFlags,
 };
+use crate::driver::{DomainStats, ModifyFlags};
+use crate::driver::{IncomingParams, IncomingReady, IncomingState, MigrateOptions};
 use crate::error::{Error, ErrorCode, Result};
 
 /// Bytes the read buffer keeps between frames; it grows for a larger
@@ -526,6 +528,34 @@ impl Driver for SocketDriver {
             .undefine_flags((wire(dom), WireUndefineFlags::from(flags)))
     }
 
+    fn migrate(&self, dom: &Domain, dest_uri: &str, options: MigrateOptions) -> Result<()> {
+        self.rpc()
+            .migrate((wire(dom), dest_uri.to_string(), options.into()))
+    }
+
+    fn migrate_incoming(&self, params: IncomingParams) -> Result<IncomingReady> {
+        self.rpc().migrate_incoming(params.into()).map(Into::into)
+    }
+
+    fn migrate_finish(
+        &self,
+        uuid: Uuid,
+        resume: bool,
+        persistent_xml: Option<String>,
+    ) -> Result<Domain> {
+        self.rpc()
+            .migrate_finish((uuid, resume, persistent_xml))
+            .map(Into::into)
+    }
+
+    fn migrate_abort_incoming(&self, uuid: Uuid) -> Result<()> {
+        self.rpc().migrate_abort_incoming(uuid)
+    }
+
+    fn migrate_incoming_state(&self, uuid: Uuid) -> Result<IncomingState> {
+        self.rpc().migrate_incoming_state(uuid).map(Into::into)
+    }
+
     fn job_abort(&self, dom: &Domain) -> Result<()> {
         self.rpc().job_abort(wire(dom))
     }
@@ -627,6 +657,31 @@ impl Driver for SocketDriver {
 
     fn screenshot(&self, dom: &Domain) -> Result<Vec<u8>> {
         self.rpc().screenshot(wire(dom)).map(|b| b.0)
+    }
+
+    fn set_memory(&self, dom: &Domain, kib: u64, flags: ModifyFlags) -> Result<()> {
+        self.rpc().set_memory((wire(dom), kib, flags.into()))
+    }
+
+    fn set_max_memory(&self, dom: &Domain, kib: u64, flags: ModifyFlags) -> Result<()> {
+        self.rpc().set_max_memory((wire(dom), kib, flags.into()))
+    }
+
+    fn set_vcpus(&self, dom: &Domain, count: u32, flags: ModifyFlags) -> Result<()> {
+        self.rpc().set_vcpus((wire(dom), count, flags.into()))
+    }
+
+    fn set_max_vcpus(&self, dom: &Domain, count: u32, flags: ModifyFlags) -> Result<()> {
+        self.rpc().set_max_vcpus((wire(dom), count, flags.into()))
+    }
+
+    fn stats(&self, dom: &Domain) -> Result<DomainStats> {
+        self.rpc().stats(wire(dom)).map(Into::into)
+    }
+
+    fn qemu_monitor_command(&self, dom: &Domain, command: &str) -> Result<String> {
+        self.rpc()
+            .qemu_monitor_command((wire(dom), command.to_string()))
     }
 }
 

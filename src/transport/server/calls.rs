@@ -32,11 +32,17 @@ pub(super) struct Done {
     pub opened: Option<(u32, Opened)>,
     /// The console (by serial) a failed write ended.
     pub console_over: Option<u32>,
+    /// The console (by serial) whose write this was (libvirt's streams
+    /// write one at a time per console).
+    pub wrote: Option<u32>,
+    /// The libvirt stream (by serial) that this call failed to open, or
+    /// that broke.
+    pub stream_failed: Option<u32>,
 }
 
 impl Shared {
     /// Hands a finished call to the loop.
-    fn finish(&self, done: Done) {
+    pub(super) fn finish(&self, done: Done) {
         self.done
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -54,8 +60,12 @@ pub(super) enum Step {
     Stall,
 }
 
-/// Handles one whole frame (length prefix included).
+/// Handles one whole frame (length prefix included), of whichever
+/// protocol the connection speaks.
 pub(super) fn handle(cx: &mut Cx, conn: &mut Conn, frame: &[u8], now: Instant) -> Step {
+    if conn.libvirt.is_some() {
+        return super::lv::handle(cx, conn, frame, now);
+    }
     let h = match Header::parse(&frame[4..]) {
         Ok(h) => h,
         Err(e) => {
@@ -90,7 +100,7 @@ pub(super) fn handle(cx: &mut Cx, conn: &mut Conn, frame: &[u8], now: Instant) -
 }
 
 /// Whether `conn` may start another call on a worker now.
-fn has_place(cx: &Cx, conn: &Conn) -> bool {
+pub(super) fn has_place(cx: &Cx, conn: &Conn) -> bool {
     let limits = &cx.shared.limits;
     conn.in_flight < limits.max_requests_per_client
         && (conn.peer.privileged || cx.uids.of(conn.peer.uid).jobs < limits.max_jobs_per_uid)
@@ -171,6 +181,8 @@ fn call(cx: &mut Cx, conn: &mut Conn, h: Header, body: &[u8], now: Instant) -> S
             frame,
             opened: calls.opened.map(|o| (serial, o)),
             console_over: None,
+            wrote: None,
+            stream_failed: None,
         });
     });
     Step::Handled
@@ -180,21 +192,29 @@ fn call(cx: &mut Cx, conn: &mut Conn, h: Header, body: &[u8], now: Instant) -> S
 /// `Internal` and leaves the loop or the worker serving.
 fn run(calls: &mut DriverCalls<'_>, call: Call) -> crate::error::Result<Reply> {
     let procedure = call.procedure();
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dispatch(calls, call))).unwrap_or_else(
-        |_| {
-            Err(Error::new(
-                ErrorCode::Internal,
-                format!(
-                    "{} failed inside the daemon (a bug; see its log)",
-                    procedure.method()
-                ),
-            ))
-        },
-    )
+    run_guarded(procedure.method(), || dispatch(calls, call))
+}
+
+/// Runs `f` (a call named `what`); a panic fails it with `Internal`.
+pub(super) fn run_guarded<T>(
+    what: impl std::fmt::Display,
+    f: impl FnOnce() -> crate::driver::error::Result<T>,
+) -> crate::driver::error::Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|_| {
+        Err(Error::new(
+            ErrorCode::Internal,
+            format!("{what} failed inside the daemon (a bug; see its log)"),
+        ))
+    })
 }
 
 /// Counts a job of `conn` in and queues it.
-fn submit(cx: &mut Cx, conn: &mut Conn, prio: bool, job: impl FnOnce() + Send + 'static) {
+pub(super) fn submit(
+    cx: &mut Cx,
+    conn: &mut Conn,
+    prio: bool,
+    job: impl FnOnce() + Send + 'static,
+) {
     conn.in_flight += 1;
     cx.jobs += 1;
     cx.uids.job(conn.peer.uid, true);
@@ -263,6 +283,8 @@ fn stream_input(cx: &mut Cx, conn: &mut Conn, serial: u32, body: &[u8]) -> Step 
                     frame,
                     opened: None,
                     console_over: over.then_some(serial),
+                    wrote: None,
+                    stream_failed: None,
                 });
             });
         }

@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use nix::sys::epoll::EpollFlags;
 
+use super::lv::{self, LvConn};
 use super::streams::{ConsoleSlot, Sub};
 use crate::error::{Error, ErrorCode, Result};
 use crate::transport::wire::{HEADER_LEN, Kind, PROTOCOL_VERSION};
@@ -72,6 +73,11 @@ pub(super) struct Conn {
     pub consoles: HashMap<u32, ConsoleSlot>,
     /// Bytes counted against its uid.
     pub accounted: usize,
+    /// The state of a connection that speaks libvirt's protocol; `None`
+    /// for qvirt's own.
+    pub libvirt: Option<Box<LvConn>>,
+    /// The next keepalive check is due by then (libvirt's protocol).
+    pub keepalive_by: Option<Instant>,
 }
 
 /// What a read found.
@@ -87,7 +93,13 @@ pub(super) enum Input {
 
 impl Conn {
     /// A new connection.
-    pub(super) fn new(token: u64, stream: UnixStream, peer: Peer, hello_by: Instant) -> Conn {
+    pub(super) fn new(
+        token: u64,
+        stream: UnixStream,
+        peer: Peer,
+        hello_by: Instant,
+        libvirt: Option<Box<LvConn>>,
+    ) -> Conn {
         Conn {
             token,
             stream,
@@ -108,6 +120,8 @@ impl Conn {
             sub: None,
             consoles: HashMap::new(),
             accounted: 0,
+            libvirt,
+            keepalive_by: None,
         }
     }
 
@@ -123,10 +137,15 @@ impl Conn {
 
     /// Its next deadline.
     pub(super) fn deadline(&self) -> Option<Instant> {
-        [self.hello_by, self.frame_by, self.close_by]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            self.hello_by,
+            self.frame_by,
+            self.close_by,
+            self.keepalive_by,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Queues a frame.
@@ -136,6 +155,11 @@ impl Conn {
 
     /// Queues an error reply.
     pub(super) fn push_error(&mut self, procedure: u32, serial: u32, e: &Error) {
+        if self.libvirt.is_some() {
+            self.out
+                .extend_from_slice(&lv::error_message(procedure, serial, e));
+            return;
+        }
         let body =
             crate::transport::wire::Reply::encode(&Err(Error::new(e.code, e.message.clone())));
         self.push_frame(Kind::Reply, procedure, serial, &body);
@@ -155,6 +179,7 @@ impl Conn {
         self.stalled = false;
         self.hello_by = None;
         self.frame_by = None;
+        self.keepalive_by = None;
         let by = now + std::time::Duration::from_secs(2);
         self.close_by = Some(self.close_by.map_or(by, |b| b.min(by)));
     }
@@ -211,6 +236,9 @@ impl Conn {
     /// The length (prefix included) of the frame at the front of `inbuf`
     /// once it is all there; an error when its length is refused.
     pub(super) fn whole_frame(&self) -> Result<Option<usize>> {
+        if self.libvirt.is_some() {
+            return lv::whole_message(&self.inbuf, self.peer.max_frame, self.peer.read_only);
+        }
         let Some(prefix) = self.inbuf.first_chunk::<4>() else {
             return Ok(None);
         };

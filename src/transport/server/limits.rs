@@ -19,6 +19,15 @@ pub const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 /// and closed, so it cannot pin a frame buffer.
 pub const FRAME_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long a libvirt client that asked for keepalive may stay silent
+/// before the daemon PINGs it (libvirtd's `keepalive_interval`).
+pub const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(5);
+
+/// How many PINGs such a client may leave unanswered before the daemon
+/// closes it (libvirtd's `keepalive_count`): silent for
+/// `(count + 1) * interval`, 30 s by default, it is gone.
+pub const KEEPALIVE_COUNT: u32 = 5;
+
 /// The largest frame a read-only connection may send. Its calls are
 /// small (a name, a handle, a filter); 64 KiB is generous, and keeps what
 /// a local user's connection can make the daemon buffer small.
@@ -65,6 +74,11 @@ pub struct Limits {
     pub hello_timeout: Duration,
     /// See [`FRAME_TIMEOUT`].
     pub frame_timeout: Duration,
+    /// See [`KEEPALIVE_INTERVAL`]; zero turns the daemon's PINGs off
+    /// (PINGs from clients are still answered).
+    pub keepalive_interval: Duration,
+    /// See [`KEEPALIVE_COUNT`].
+    pub keepalive_count: u32,
     /// Answer calls that never wait (lookups, `list`, `info`) in the I/O
     /// loop instead of handing them to a worker: the handoff costs more
     /// than such a call. Only for drivers whose quick calls indeed never
@@ -88,6 +102,8 @@ impl Default for Limits {
             read_only_max_frame: READ_ONLY_MAX_FRAME,
             hello_timeout: HELLO_TIMEOUT,
             frame_timeout: FRAME_TIMEOUT,
+            keepalive_interval: KEEPALIVE_INTERVAL,
+            keepalive_count: KEEPALIVE_COUNT,
             inline_quick_calls: true,
         }
     }

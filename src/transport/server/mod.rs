@@ -41,6 +41,7 @@
 mod calls;
 mod conn;
 mod limits;
+mod lv;
 mod pool;
 mod reactor;
 mod streams;
@@ -50,7 +51,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-pub use limits::{FRAME_TIMEOUT, HELLO_TIMEOUT, Limits, READ_ONLY_MAX_FRAME};
+pub use limits::{
+    FRAME_TIMEOUT, HELLO_TIMEOUT, KEEPALIVE_COUNT, KEEPALIVE_INTERVAL, Limits, READ_ONLY_MAX_FRAME,
+};
 
 use crate::driver::Driver;
 use crate::error::{Error, Result};
@@ -79,6 +82,16 @@ impl Default for ServeOptions {
     }
 }
 
+/// The protocol a listening socket speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// qvirt's own ([`crate::transport::wire`]).
+    Qvirt,
+    /// libvirt's RPC protocol ([`crate::transport::libvirt`]), for
+    /// virsh, python3-libvirt and virt-install.
+    Libvirt,
+}
+
 /// What the loop, the workers and the [`Server`] handle share.
 struct Shared {
     driver: Arc<dyn Driver>,
@@ -99,7 +112,7 @@ struct Shared {
 /// A request for the loop.
 enum Command {
     /// Serve another listening socket.
-    Listen(UnixListener, ServeOptions),
+    Listen(UnixListener, ServeOptions, Protocol),
     /// Stop accepting, finish the calls in progress, and exit.
     Stop,
 }
@@ -149,10 +162,27 @@ impl Server {
     /// so the clients of one socket (anyone's, on the read-only one)
     /// cannot take the places of another's.
     pub fn listen(&self, listener: UnixListener, options: ServeOptions) -> Result<()> {
+        self.listen_protocol(listener, options, Protocol::Qvirt)
+    }
+
+    /// [`Server::listen`] for clients of libvirt's RPC protocol
+    /// (`libvirt-sock`, `libvirt-sock-ro`): the same driver, loop,
+    /// workers and limits serve them.
+    pub fn listen_libvirt(&self, listener: UnixListener, options: ServeOptions) -> Result<()> {
+        self.listen_protocol(listener, options, Protocol::Libvirt)
+    }
+
+    /// [`Server::listen`] for clients of `protocol`.
+    pub fn listen_protocol(
+        &self,
+        listener: UnixListener,
+        options: ServeOptions,
+        protocol: Protocol,
+    ) -> Result<()> {
         listener
             .set_nonblocking(true)
             .map_err(|e| Error::io("cannot configure the listening socket", e))?;
-        self.command(Command::Listen(listener, options));
+        self.command(Command::Listen(listener, options, protocol));
         Ok(())
     }
 

@@ -35,11 +35,13 @@ pub(super) struct Sub {
 }
 
 /// A queued message of a subscription.
-enum Pending {
-    /// An encoded event.
+pub(super) enum Pending {
+    /// An encoded event (qvirt's protocol: framed when it goes out).
     Event(Arc<[u8]>),
     /// This many events were dropped here.
     Lost(u64),
+    /// A whole message, framed already (libvirt's protocol).
+    Frame(Arc<[u8]>),
 }
 
 impl Sub {
@@ -55,6 +57,19 @@ impl Sub {
     /// Bytes queued.
     pub(super) fn bytes(&self) -> usize {
         self.bytes
+    }
+
+    /// Messages queued.
+    pub(super) fn len(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Queues a whole message.
+    pub(super) fn push_frame(&mut self, frame: Pending) {
+        if let Pending::Frame(f) = &frame {
+            self.bytes += f.len();
+        }
+        self.queue.push_back(frame);
     }
 
     /// Queues an event, or counts it lost when `limit` events wait.
@@ -91,6 +106,10 @@ pub(super) fn feed(conn: &mut Conn, high_water: usize) {
                 let body = encode_stream(&StreamMsg::Lost(n));
                 conn.push_frame(Kind::Stream, Procedure::Events.number(), sub.serial, &body);
             }
+            Some(Pending::Frame(frame)) => {
+                sub.bytes -= frame.len();
+                conn.out.extend_from_slice(&frame);
+            }
             None => break,
         }
     }
@@ -105,10 +124,19 @@ pub(super) struct Source {
     pub fd: Option<OwnedFd>,
 }
 
+/// An event as the source gives it: as it is (for libvirt's protocol,
+/// framed per connection) and encoded once for qvirt's.
+pub(super) struct Fanned {
+    /// The event.
+    pub event: crate::driver::Event,
+    /// Its qvirt encoding.
+    pub body: Arc<[u8]>,
+}
+
 /// What draining the source found.
 pub(super) enum Drained {
-    /// Events, encoded, and how many were lost before the last ones.
-    Events(Vec<Arc<[u8]>>, bool),
+    /// Events, and whether some were lost before the last ones.
+    Events(Vec<Fanned>, bool),
     /// The driver's stream ended, with why.
     Ended(Error),
 }
@@ -146,7 +174,8 @@ impl Source {
             match stream.next(Duration::ZERO) {
                 Ok(Some(event)) => {
                     failed_last = false;
-                    events.push(Arc::from(encode_event(&WireEvent::from(event))));
+                    let body = Arc::from(encode_event(&WireEvent::from(event.clone())));
+                    events.push(Fanned { event, body });
                 }
                 Ok(None) => break,
                 // An error once: events were lost and the stream goes on;
@@ -162,8 +191,8 @@ impl Source {
     }
 }
 
-/// Hands drained events to a subscribed connection.
-pub(super) fn deliver(conn: &mut Conn, events: &[Arc<[u8]>], lost: bool, limit: usize) {
+/// Hands drained events to a subscribed connection of qvirt's protocol.
+pub(super) fn deliver(conn: &mut Conn, events: &[Fanned], lost: bool, limit: usize) {
     let Some(sub) = &mut conn.sub else {
         return;
     };
@@ -171,13 +200,18 @@ pub(super) fn deliver(conn: &mut Conn, events: &[Arc<[u8]>], lost: bool, limit: 
         sub.lost(1);
     }
     for e in events {
-        sub.push(e, limit);
+        sub.push(&e.body, limit);
     }
 }
 
 /// Ends a connection's subscription with `why` (the driver's stream is
-/// over).
+/// over). A libvirt client cannot be told: its callbacks stay registered
+/// and hear nothing more.
 pub(super) fn end_sub(conn: &mut Conn, why: &Error) {
+    if conn.libvirt.is_some() {
+        conn.sub = None;
+        return;
+    }
     if let Some(sub) = conn.sub.take() {
         let body = encode_stream(&StreamMsg::End(Some(WireError::from(why))));
         conn.push_frame(Kind::Stream, Procedure::Events.number(), sub.serial, &body);
@@ -197,6 +231,11 @@ pub(super) struct ConsoleSlot {
     pub fd: Option<OwnedFd>,
     /// Whether epoll watches `fd` now.
     pub watched: bool,
+    /// A worker is writing to it (libvirt's streams: one write at a
+    /// time, in order).
+    pub writing: bool,
+    /// Input waiting for the write in progress (libvirt's streams).
+    pub input: super::lv::ConsoleInput,
 }
 
 impl ConsoleSlot {
@@ -210,6 +249,8 @@ impl ConsoleSlot {
             token,
             fd,
             watched: false,
+            writing: false,
+            input: Default::default(),
         }
     }
 }
@@ -237,6 +278,19 @@ pub(super) fn read_console(conn: &mut Conn, serial: u32) -> ConsoleRead {
     };
     let read = guard.read(Duration::ZERO);
     drop(guard);
+    if conn.libvirt.is_some() {
+        return match read {
+            Ok(bytes) if bytes.is_empty() => ConsoleRead::Nothing,
+            Ok(bytes) => {
+                super::lv::console_data(conn, serial, &bytes);
+                ConsoleRead::Data
+            }
+            Err(_) => {
+                super::lv::console_ended(conn, serial);
+                ConsoleRead::Ended
+            }
+        };
+    }
     let procedure = Procedure::Console.number();
     match read {
         Ok(bytes) if bytes.is_empty() => ConsoleRead::Nothing,

@@ -13,14 +13,16 @@ use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
 
 use super::{CONN, LISTENER, Loop};
 use crate::error::{Error, ErrorCode};
-use crate::transport::server::ServeOptions;
 use crate::transport::server::conn::{Conn, Peer, push_frame};
+use crate::transport::server::{Protocol, ServeOptions};
 use crate::transport::wire::{Kind, Procedure, Reply};
 
 /// A listening socket.
 pub(super) struct Listener {
     pub socket: UnixListener,
     pub options: ServeOptions,
+    /// The protocol its clients speak.
+    pub protocol: Protocol,
     /// Its clients.
     pub clients: usize,
     /// Those of uids other than root and the daemon's.
@@ -87,11 +89,22 @@ impl Loop {
                 "this socket serves uid {allowed} only; you are uid {}",
                 name(uid)
             );
-            return refuse(&stream, &Error::new(ErrorCode::OperationDenied, why));
+            let protocol = l.protocol;
+            return refuse(
+                cx,
+                stream,
+                protocol,
+                now,
+                &Error::new(ErrorCode::OperationDenied, why),
+            );
         }
         let Some(uid) = uid else {
+            let protocol = l.protocol;
             return refuse(
-                &stream,
+                cx,
+                stream,
+                protocol,
+                now,
                 &Error::new(ErrorCode::OperationDenied, "the peer's uid is unknown"),
             );
         };
@@ -118,12 +131,21 @@ impl Loop {
             cx.shared
                 .log
                 .warn(&format!("refused a client of uid {uid} (pid {pid}): {why}"));
-            return refuse(&stream, &Error::new(ErrorCode::LimitExceeded, why));
+            let protocol = l.protocol;
+            return refuse(
+                cx,
+                stream,
+                protocol,
+                now,
+                &Error::new(ErrorCode::LimitExceeded, why),
+            );
         }
         if stream.set_nonblocking(true).is_err() {
             return;
         }
         let read_only = l.options.read_only;
+        let libvirt =
+            (l.protocol == Protocol::Libvirt).then(crate::transport::server::lv::new_state);
         let peer = Peer {
             uid,
             listener: index,
@@ -137,7 +159,7 @@ impl Loop {
         };
         let hello_by = now + limits.hello_timeout;
         let token = cx.token(CONN);
-        let mut conn = Conn::new(token, stream, peer, hello_by);
+        let mut conn = Conn::new(token, stream, peer, hello_by, libvirt);
         conn.interest = EpollFlags::EPOLLIN;
         cx.watch(&conn.stream, token, EpollFlags::EPOLLIN);
         if let Some(Some(l)) = cx.listeners.get_mut(index) {
@@ -153,13 +175,36 @@ impl Loop {
     }
 }
 
+/// How long a refused libvirt client's socket stays open, so that its
+/// first call (already on its way) is not met by a broken pipe, and how
+/// many such sockets are kept at most.
+const LINGER: Duration = Duration::from_secs(1);
+const LINGER_MAX: usize = 64;
+
 /// Sends a refusal on a connection that will not be served, and closes
-/// it.
-fn refuse(stream: &UnixStream, e: &Error) {
-    let mut frame = Vec::new();
-    let body = Reply::encode(&Err(Error::new(e.code, e.message.clone())));
-    push_frame(&mut frame, Kind::Reply, Procedure::Hello.number(), 0, &body);
+/// it: as the reply to its first call (qvirt's hello; libvirt's
+/// AUTH_LIST, which a libvirt client sends first, with serial 0). A
+/// libvirt client writes its first call before it reads, and a socket
+/// closed under it fails that write with no reason given: its socket
+/// lingers a moment, half closed, so that it reads the reason.
+fn refuse(cx: &mut super::Cx, stream: UnixStream, protocol: Protocol, now: Instant, e: &Error) {
+    let frame = match protocol {
+        Protocol::Qvirt => {
+            let mut frame = Vec::new();
+            let body = Reply::encode(&Err(Error::new(e.code, e.message.clone())));
+            push_frame(&mut frame, Kind::Reply, Procedure::Hello.number(), 0, &body);
+            frame
+        }
+        Protocol::Libvirt => crate::transport::libvirt::frame::error_reply(66, 0, e),
+    };
     let _ = stream.set_nonblocking(true);
-    let _ = (&*stream).write(&frame);
-    let _ = stream.shutdown(std::net::Shutdown::Both);
+    let _ = (&stream).write(&frame);
+    if protocol == Protocol::Libvirt && cx.lingering.len() < LINGER_MAX {
+        let _ = stream.shutdown(std::net::Shutdown::Write);
+        let until = now + LINGER;
+        cx.lingering.push_back((stream, until));
+        cx.next_check = Some(cx.next_check.map_or(until, |t| t.min(until)));
+    } else {
+        let _ = stream.shutdown(std::net::Shutdown::Both);
+    }
 }

@@ -106,6 +106,9 @@ pub(super) struct Cx {
     /// Uids over their byte budget (each is logged once per time).
     over_budget: BTreeSet<u32>,
     euid: u32,
+    /// Refused sockets kept open a moment, until then (see
+    /// `accept::refuse`).
+    lingering: std::collections::VecDeque<(UnixStream, Instant)>,
 }
 
 /// The loop.
@@ -201,6 +204,7 @@ impl Loop {
                 next_check: None,
                 over_budget: BTreeSet::new(),
                 euid: nix::unistd::geteuid().as_raw(),
+                lingering: Default::default(),
             },
             conns: HashMap::new(),
             scratch: vec![0; 64 * 1024],
@@ -392,12 +396,13 @@ impl Loop {
         );
         for c in commands {
             match c {
-                Command::Listen(socket, options) if !self.cx.stopping => {
+                Command::Listen(socket, options, protocol) if !self.cx.stopping => {
                     let token = LISTENER | self.cx.listeners.len() as u64;
                     self.cx.watch(&socket, token, EpollFlags::EPOLLIN);
                     self.cx.listeners.push(Some(Listener {
                         socket,
                         options,
+                        protocol,
                         clients: 0,
                         others: 0,
                         paused_until: None,
@@ -456,6 +461,14 @@ impl Loop {
         }
         if let Some(serial) = d.console_over {
             self.cx.close_console(conn, serial);
+        }
+        if conn.libvirt.is_some() {
+            if let Some(serial) = d.stream_failed {
+                super::lv::stream_failed(conn, serial);
+            }
+            if let Some(serial) = d.wrote {
+                super::lv::console_written(&mut self.cx, conn, serial);
+            }
         }
         match d.opened {
             Some((serial, Opened::Console(console))) if !conn.closing && !conn.broken => {
@@ -528,8 +541,20 @@ impl Loop {
                     return;
                 }
                 let mut touched = Vec::new();
+                let plain: Vec<crate::driver::Event> =
+                    events.iter().map(|f| f.event.clone()).collect();
                 for conn in self.conns.values_mut().filter(|c| c.sub.is_some()) {
-                    streams::deliver(conn, &events, lost, queue);
+                    if conn.libvirt.is_some() {
+                        if !super::lv::deliver(conn, &plain, queue) {
+                            self.cx.shared.log.warn(&format!(
+                                "closing a libvirt client of uid {}: it left {queue} events unread",
+                                conn.peer.uid
+                            ));
+                            conn.close_soon(now);
+                        }
+                    } else {
+                        streams::deliver(conn, &events, lost, queue);
+                    }
                     streams::feed(conn, high);
                     touched.push(conn.token);
                 }

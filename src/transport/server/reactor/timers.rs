@@ -29,6 +29,12 @@ impl Loop {
     /// Acts on the deadlines that have passed, and finds the next.
     pub(super) fn check_deadlines(&mut self, now: Instant) {
         self.cx.next_check = None;
+        while self.cx.lingering.front().is_some_and(|(_, t)| now >= *t) {
+            self.cx.lingering.pop_front();
+        }
+        if let Some((_, t)) = self.cx.lingering.front() {
+            self.cx.next_check = Some(*t);
+        }
         for (i, l) in self.cx.listeners.iter_mut().enumerate() {
             if let Some(l) = l
                 && l.paused_until.is_some_and(|t| now >= t)
@@ -53,14 +59,27 @@ impl Loop {
             if let Some(conn) = self.conns.get_mut(&t) {
                 let timeout = self.cx.shared.limits.hello_timeout;
                 if conn.hello_by.is_some_and(|d| now >= d) {
+                    let what = if conn.libvirt.is_some() {
+                        "the connection was not opened (CONNECT_OPEN)"
+                    } else {
+                        "no hello"
+                    };
                     let e = Error::new(
                         ErrorCode::Timeout,
                         format!(
-                            "no hello within {} s of connecting; closing the connection",
+                            "{what} within {} s of connecting; closing the connection",
                             timeout.as_secs()
                         ),
                     );
                     conn.fail(0, 0, &e, now);
+                } else if conn.keepalive_by.is_some_and(|d| now >= d) {
+                    if crate::transport::server::lv::keepalive_due(&self.cx, conn, now) {
+                        self.cx.shared.log.warn(&format!(
+                            "closing a libvirt client of uid {}: no answer to {} keepalive messages",
+                            conn.peer.uid, self.cx.shared.limits.keepalive_count
+                        ));
+                        conn.close_soon(now);
+                    }
                 } else if conn.frame_by.is_some_and(|d| now >= d) {
                     let e = Error::new(
                         ErrorCode::Timeout,

@@ -1,0 +1,594 @@
+//! The source's half of a live migration, peer to peer as libvirt's
+//! `--p2p`: this manager drives the destination's over the protocol
+//! (prepare, finish, and abort or ask when something fails), and QEMU's
+//! stream goes directly between the two QEMUs.
+//!
+//! Never zero, never two: a record in the domain's runtime directory
+//! (`migrate.json`) says a migration is under way and whether the finish
+//! was asked for. The destination commits at its finish (see `incoming`);
+//! until the source knows the finish happened, it never kills its QEMU,
+//! and once the finish may have happened, it never resumes it without
+//! asking the destination. A manager that finds the record after a
+//! restart asks the destination and resolves it the same way.
+
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::driver::Core;
+use super::jobs::AsyncJobGuard;
+use super::requests::Request;
+use super::runtime::Running;
+use super::storage_copy;
+use crate::driver::{
+    Domain, DomainState, Driver, IncomingDisk, IncomingParams, IncomingState, JobKind,
+    MigrateOptions, StateReason,
+};
+use crate::error::{Error, ErrorCode, Result};
+use crate::model::{CharSource, DomainDef};
+use crate::qemu::qmp::{QMP_TIMEOUT, Qmp};
+
+/// How long an outgoing stream may move nothing before it is given up.
+const STALLED: Duration = Duration::from_secs(15);
+
+/// The record of an outgoing migration in a runtime directory.
+pub(crate) const MIGRATE_RECORD: &str = "migrate.json";
+
+/// How a source manager reaches other managers (`qvirt::connect`).
+pub type PeerConnector = fn(&str) -> Result<Box<dyn Driver>>;
+
+/// What `migrate.json` holds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct MigrationRecord {
+    /// The destination manager's URI.
+    pub dest_uri: String,
+    /// Whether the finish was asked for: from then on the destination
+    /// may own the guest.
+    pub finishing: bool,
+    /// Whether the vCPUs ran before the migration.
+    pub was_running: bool,
+}
+
+impl Core {
+    /// The way to other managers, or why there is none.
+    fn peers(&self) -> Result<PeerConnector> {
+        self.peers.get().copied().ok_or_else(|| {
+            Error::new(
+                ErrorCode::NoSupport,
+                "this manager cannot reach other managers (open it with qvirt::connect, or set a peer connector)",
+            )
+        })
+    }
+
+    /// [`crate::Driver::migrate`].
+    pub(crate) fn migrate_out(
+        &self,
+        dom: &Domain,
+        dest_uri: &str,
+        options: MigrateOptions,
+    ) -> Result<()> {
+        let connect = self.peers()?;
+        let jobs = self.jobs(dom)?;
+        let job = jobs.begin_async(JobKind::Migration, &dom.name)?;
+        let run = self.running_in(dom, "migrate", &[DomainState::Running, DomainState::Paused])?;
+        let persistent = self.with_entry(dom, |e| Ok(e.persistent.clone()))?;
+        let def = match &options.dest_xml {
+            Some(xml) => {
+                let other = DomainDef::from_xml(xml)?;
+                same_machine(&run.def, &other)?;
+                other
+            }
+            None => migratable(&run.live_def()),
+        };
+        let (host, port) = stream_address(dest_uri, options.migrate_uri.as_deref())?;
+        let dest = connect(dest_uri)?;
+        let was_running = run.run_state().state == DomainState::Running;
+        let mut record = MigrationRecord {
+            dest_uri: dest_uri.to_string(),
+            finishing: false,
+            was_running,
+        };
+        write_record(&run, &record)?;
+        super::faults::crash_point("migrate-recorded");
+        let mut params = IncomingParams::new(def.to_xml());
+        params.listen = Some(host.clone());
+        params.port = port;
+        // With a storage copy: each writable file disk, its node here and
+        // its size, which the destination makes and exports.
+        let nodes = if options.copy_storage_all {
+            match storage_copy::top_nodes(run.qmp()?, &run.live_def()) {
+                Ok(n) => n,
+                Err(e) => {
+                    let _ = crate::sys::fsutil::remove_runtime(&run.run_dir.join(MIGRATE_RECORD));
+                    return Err(e);
+                }
+            }
+        } else {
+            Vec::new()
+        };
+        params.disks = nodes
+            .iter()
+            .map(|(target, _, size)| IncomingDisk::new(target.clone(), *size))
+            .collect();
+        let ready = match dest.migrate_incoming(params) {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = crate::sys::fsutil::remove_runtime(&run.run_dir.join(MIGRATE_RECORD));
+                return Err(e);
+            }
+        };
+        let uri = if host.contains(':') {
+            format!("tcp:[{host}]:{}", ready.port)
+        } else {
+            format!("tcp:{host}:{}", ready.port)
+        };
+        let mirrors = if nodes.is_empty() {
+            Ok(Vec::new())
+        } else {
+            self.copy_storage(&run, &nodes, &host, ready.nbd_port, &job)
+        };
+        let performed = mirrors.and_then(|mirrors| {
+            let result = self.perform(&run, &uri, &options, &job, was_running, &mirrors);
+            if result.is_err()
+                && let Ok(qmp) = run.qmp()
+            {
+                storage_copy::cancel_mirrors(qmp, &mirrors);
+            }
+            result
+        });
+        if let Err(e) = performed {
+            let _ = dest.migrate_abort_incoming(dom.uuid);
+            self.resume_after_failure(&run, was_running);
+            let _ = crate::sys::fsutil::remove_runtime(&run.run_dir.join(MIGRATE_RECORD));
+            return Err(self.aborted_or(e, &job, dom));
+        }
+        record.finishing = true;
+        write_record(&run, &record)?;
+        super::faults::crash_point("migrate-finishing");
+        let persistent_xml = (options.persistent || persistent.is_some()).then(|| {
+            persistent
+                .as_ref()
+                .map_or_else(|| def.to_xml(), |p| p.to_xml())
+        });
+        let persistent_xml = if options.persistent {
+            persistent_xml
+        } else {
+            None
+        };
+        let finished = dest.migrate_finish(dom.uuid, was_running, persistent_xml);
+        if let Err(e) = finished {
+            match dest.migrate_incoming_state(dom.uuid) {
+                Ok(IncomingState::Owned) => {}
+                Ok(state) => {
+                    if state == IncomingState::Incoming {
+                        let _ = dest.migrate_abort_incoming(dom.uuid);
+                    }
+                    self.resume_after_failure(&run, was_running);
+                    let _ = crate::sys::fsutil::remove_runtime(&run.run_dir.join(MIGRATE_RECORD));
+                    return Err(e);
+                }
+                Err(asked) => {
+                    return Err(Error::new(
+                        e.code,
+                        format!(
+                            "the migration of domain '{}' could not finish ({e}), and the destination cannot say whether it took the guest over ({asked}); the domain stays paused here so that it never runs twice: check {dest_uri}, then destroy the copy that should not run",
+                            dom.name
+                        ),
+                    ));
+                }
+            }
+        }
+        self.log
+            .info(&format!("domain '{}' migrated to {dest_uri}", dom.name));
+        self.stop_process(dom, &run, StateReason::Migrated)?;
+        if options.undefine_source && persistent.is_some() {
+            drop(job);
+            self.undefine(dom, Default::default())?;
+        }
+        Ok(())
+    }
+
+    /// Mirrors the disks into the destination's NBD exports until each
+    /// copy has caught up (the mirrors then keep it in step).
+    fn copy_storage(
+        &self,
+        run: &Running,
+        nodes: &[(String, String, u64)],
+        host: &str,
+        nbd_port: Option<u16>,
+        job: &AsyncJobGuard<'_>,
+    ) -> Result<Vec<storage_copy::Mirror>> {
+        let port = nbd_port.ok_or_else(|| {
+            Error::new(
+                ErrorCode::NoSupport,
+                "the destination manager offers no storage copy (no NBD port)",
+            )
+        })?;
+        let qmp = run.qmp()?;
+        let mirrors = storage_copy::start_mirrors(qmp, nodes, host, port)?;
+        if let Err(e) = storage_copy::wait_ready(qmp, &mirrors, job) {
+            storage_copy::cancel_mirrors(qmp, &mirrors);
+            return Err(e);
+        }
+        Ok(mirrors)
+    }
+
+    /// Sends the memory stream to `uri` and waits for it to complete,
+    /// publishing progress, honouring an abort and the timeout; at the
+    /// switchover, the storage mirrors complete first.
+    fn perform(
+        &self,
+        run: &Running,
+        uri: &str,
+        options: &MigrateOptions,
+        job: &AsyncJobGuard<'_>,
+        was_running: bool,
+        mirrors: &[storage_copy::Mirror],
+    ) -> Result<()> {
+        let qmp = run.qmp()?;
+        qmp.execute(
+            "migrate-set-capabilities",
+            Some(json!({"capabilities": [
+                {"capability": "events", "state": true},
+                {"capability": "pause-before-switchover", "state": true},
+            ]})),
+            QMP_TIMEOUT,
+        )?;
+        let bandwidth = options
+            .bandwidth_mib_s
+            .map_or(i64::MAX, |m| (m as i64).saturating_mul(1 << 20));
+        qmp.execute(
+            "migrate-set-parameters",
+            Some(json!({"max-bandwidth": bandwidth})),
+            QMP_TIMEOUT,
+        )?;
+        if !options.live && was_running {
+            run.ask(Request::Suspend)?;
+        }
+        if options.timeout_postcopy {
+            return Err(Error::new(
+                ErrorCode::NoSupport,
+                "--timeout-postcopy is not supported yet; use --timeout-suspend",
+            ));
+        }
+        qmp.execute("migrate", Some(json!({"uri": uri})), QMP_TIMEOUT)?;
+        super::faults::crash_point("migrate-performing");
+        wait_outgoing(qmp, run, options, job, mirrors)
+    }
+
+    /// After a failed migration the guest runs here again as it did.
+    fn resume_after_failure(&self, run: &Running, was_running: bool) {
+        if let Ok(qmp) = run.qmp() {
+            let _ = qmp.execute("migrate_cancel", None, QMP_TIMEOUT);
+        }
+        if was_running
+            && run.run_state().state == DomainState::Paused
+            && let Err(e) = run.ask(Request::Resume)
+        {
+            self.log.error(&format!(
+                "domain '{}': cannot resume it after the failed migration: {e}",
+                run.def.name
+            ));
+        }
+    }
+
+    /// `e`, or `OperationAborted` when the job was aborted (a
+    /// `job_abort` or a destroy).
+    fn aborted_or(&self, e: Error, job: &AsyncJobGuard<'_>, dom: &Domain) -> Error {
+        if job.aborted() && e.code != ErrorCode::OperationAborted {
+            Error::new(
+                ErrorCode::OperationAborted,
+                format!("the migration of domain '{}' was aborted: {e}", dom.name),
+            )
+        } else {
+            e
+        }
+    }
+
+    /// Resolves the migration a killed manager left recorded for the
+    /// running domain `dom` (see the module's documentation): finished
+    /// there, the QEMU here is stopped; not finished, it is cancelled and
+    /// the guest resumed here, unless the finish was asked for and the
+    /// destination cannot say, in which case the guest stays paused.
+    pub(crate) fn settle_migration(&self, dom: &Domain, run: &Running) {
+        let file = run.run_dir.join(MIGRATE_RECORD);
+        let Ok(bytes) = std::fs::read(&file) else {
+            return;
+        };
+        let Ok(record) = serde_json::from_slice::<MigrationRecord>(&bytes) else {
+            self.log.error(&format!(
+                "domain '{}': {} is damaged",
+                dom.name,
+                file.display()
+            ));
+            return;
+        };
+        let state = self
+            .peers()
+            .and_then(|connect| connect(&record.dest_uri))
+            .and_then(|dest| {
+                let state = dest.migrate_incoming_state(dom.uuid)?;
+                if state == IncomingState::Incoming {
+                    let _ = dest.migrate_abort_incoming(dom.uuid);
+                }
+                Ok(state)
+            });
+        match state {
+            Ok(IncomingState::Owned) => {
+                self.log.warn(&format!(
+                    "domain '{}': its migration to {} finished while no manager watched; stopping the copy here",
+                    dom.name, record.dest_uri
+                ));
+                if let Err(e) = self.stop_process(dom, run, StateReason::Migrated) {
+                    self.log.error(&format!("domain '{}': {e}", dom.name));
+                }
+            }
+            Ok(IncomingState::Absent) if record.finishing => self.log.error(&format!(
+                "domain '{}': its migration to {} was finishing, and the destination no longer has it; the domain stays paused here: check the destination, then resume or destroy it",
+                dom.name, record.dest_uri
+            )),
+            Ok(_) => {
+                self.log.warn(&format!(
+                    "domain '{}': its migration to {} was cut off; the guest runs here again",
+                    dom.name, record.dest_uri
+                ));
+                self.resume_after_failure(run, record.was_running);
+                let _ = crate::sys::fsutil::remove_runtime(&file);
+            }
+            Err(e) if record.finishing => self.log.error(&format!(
+                "domain '{}': its migration to {} was finishing and the destination cannot be asked ({e}); the domain stays paused here so that it never runs twice",
+                dom.name, record.dest_uri
+            )),
+            Err(e) => {
+                self.log.warn(&format!(
+                    "domain '{}': its migration to {} was cut off before it could finish (the destination: {e}); the guest runs here again",
+                    dom.name, record.dest_uri
+                ));
+                self.resume_after_failure(run, record.was_running);
+                let _ = crate::sys::fsutil::remove_runtime(&file);
+            }
+        }
+    }
+}
+
+/// Writes the migration record durably.
+fn write_record(run: &Running, record: &MigrationRecord) -> Result<()> {
+    let bytes = serde_json::to_vec(record)
+        .map_err(|e| Error::new(ErrorCode::Internal, format!("cannot encode a record: {e}")))?;
+    crate::sys::fsutil::write_atomic(&run.run_dir.join(MIGRATE_RECORD), &bytes)
+}
+
+/// Waits for an outgoing migration: progress into `job`, the switchover
+/// let through at `pre-switchover`, an abort cancels, and the timeout
+/// suspends the guest so the copy converges.
+fn wait_outgoing(
+    qmp: &Qmp,
+    run: &Running,
+    options: &MigrateOptions,
+    job: &AsyncJobGuard<'_>,
+    mirrors: &[storage_copy::Mirror],
+) -> Result<()> {
+    let started = Instant::now();
+    let mut last_move = Instant::now();
+    let mut moved = 0;
+    let mut cancelled = false;
+    let mut suspended = false;
+    let mut pause = Duration::from_micros(500);
+    loop {
+        if job.aborted() && !cancelled {
+            qmp.execute("migrate_cancel", None, QMP_TIMEOUT)?;
+            cancelled = true;
+        }
+        if let Some(after) = options.timeout
+            && !suspended
+            && started.elapsed() >= after
+            && run.run_state().state == DomainState::Running
+        {
+            run.ask(Request::Suspend)?;
+            suspended = true;
+        }
+        let info = qmp.execute("query-migrate", None, QMP_TIMEOUT)?;
+        let ram = |key: &str| {
+            info.get("ram")
+                .and_then(|r| r.get(key))
+                .and_then(Value::as_u64)
+                .unwrap_or(0)
+        };
+        let mbps = info
+            .get("ram")
+            .and_then(|r| r.get("mbps"))
+            .and_then(Value::as_f64)
+            .unwrap_or(0.0);
+        job.progress(|p| {
+            p.data_total = ram("total");
+            p.data_processed = ram("transferred");
+            p.data_remaining = ram("remaining");
+            p.speed = (mbps * 1e6 / 8.0) as u64;
+        });
+        // A stream that stops moving (the network cut, the destination
+        // gone) would hang QEMU until TCP gives up, minutes later.
+        if ram("transferred") != moved {
+            moved = ram("transferred");
+            last_move = Instant::now();
+        } else if last_move.elapsed() > STALLED && !cancelled {
+            qmp.execute("migrate_cancel", None, QMP_TIMEOUT)?;
+            return Err(Error::new(
+                ErrorCode::OperationFailed,
+                format!(
+                    "the migration stream moved nothing for {} s (is the destination reachable?); cancelled",
+                    STALLED.as_secs()
+                ),
+            ));
+        }
+        match info.get("status").and_then(Value::as_str) {
+            Some("completed") => return Ok(()),
+            Some("pre-switchover") if !cancelled => {
+                // The guest is paused: the mirrors' last writes land, and
+                // the copy there is the disk as the guest left it.
+                storage_copy::complete_mirrors(qmp, mirrors)?;
+                qmp.execute(
+                    "migrate-continue",
+                    Some(json!({"state": "pre-switchover"})),
+                    QMP_TIMEOUT,
+                )?;
+            }
+            Some("cancelled") if cancelled => {
+                return Err(Error::new(
+                    ErrorCode::OperationAborted,
+                    "the migration was aborted on request",
+                ));
+            }
+            Some("failed") | Some("cancelled") => {
+                let why = info
+                    .get("error-desc")
+                    .and_then(Value::as_str)
+                    .unwrap_or("no reason given");
+                return Err(Error::new(
+                    ErrorCode::OperationFailed,
+                    format!("QEMU could not migrate the domain: {why}"),
+                ));
+            }
+            _ => {}
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(20));
+    }
+}
+
+/// The definition a destination starts from: the live one without what
+/// is this host's alone (pty paths, autoport ports).
+fn migratable(live: &DomainDef) -> DomainDef {
+    let mut def = live.clone();
+    for c in def
+        .devices
+        .serials
+        .iter_mut()
+        .chain(def.devices.consoles.iter_mut())
+    {
+        if let CharSource::Pty { path } = &mut c.source {
+            *path = None;
+        }
+    }
+    for g in &mut def.devices.graphics {
+        if g.wants_autoport() {
+            g.port = None;
+        }
+    }
+    def
+}
+
+/// Checks that `other` (from `--xml`) describes the same machine as
+/// `live`: the same identity, memory, vCPUs and devices, where only
+/// paths and host-side details may differ.
+fn same_machine(live: &DomainDef, other: &DomainDef) -> Result<()> {
+    let differ = |what: &str| {
+        Err(Error::new(
+            ErrorCode::InvalidArgument,
+            format!("the destination's definition describes another machine: its {what} differs"),
+        ))
+    };
+    if live.uuid != other.uuid || live.name != other.name {
+        return differ("name or UUID");
+    }
+    if live.memory_kib != other.memory_kib || live.vcpu.max != other.vcpu.max {
+        return differ("memory or vCPU count");
+    }
+    let targets = |d: &DomainDef| -> Vec<String> {
+        d.devices.disks.iter().map(|x| x.target.clone()).collect()
+    };
+    if targets(live) != targets(other) {
+        return differ("set of disks");
+    }
+    if live.devices.interfaces.len() != other.devices.interfaces.len() {
+        return differ("set of network interfaces");
+    }
+    if live.os.machine.is_some()
+        && other.os.machine.is_some()
+        && live.os.machine != other.os.machine
+    {
+        return differ("machine type");
+    }
+    Ok(())
+}
+
+/// Where the destination QEMU listens, as `(host, port)`: from
+/// `--migrateuri` (`tcp://ADDR[:PORT]` or `tcp:ADDR:PORT`), else the
+/// destination URI's host, else loopback (a manager on this host).
+fn stream_address(dest_uri: &str, migrate_uri: Option<&str>) -> Result<(String, Option<u16>)> {
+    if let Some(m) = migrate_uri {
+        let rest = m
+            .strip_prefix("tcp://")
+            .or_else(|| m.strip_prefix("tcp:"))
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorCode::InvalidArgument,
+                    format!("--migrateuri {m}: only tcp://ADDR[:PORT] is supported"),
+                )
+            })?;
+        let rest = rest.trim_end_matches('/');
+        let (host, port) = match rest.rsplit_once(':') {
+            Some((h, p)) if !h.is_empty() && !h.ends_with(':') => {
+                let port = p.parse::<u16>().map_err(|_| {
+                    Error::new(
+                        ErrorCode::InvalidArgument,
+                        format!("--migrateuri {m}: '{p}' is not a port"),
+                    )
+                })?;
+                (h, Some(port))
+            }
+            _ => (rest, None),
+        };
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        return Ok((host.to_string(), port));
+    }
+    // qemu+ssh://[user@]host[:port]/...: the host.
+    if let Some(rest) = dest_uri.split_once("://").map(|(_, r)| r) {
+        let authority = rest.split('/').next().unwrap_or("");
+        let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        let host = match host.rsplit_once(':') {
+            Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) && !h.contains(':') => h,
+            _ => host,
+        };
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        if !host.is_empty() {
+            return Ok((host.to_string(), None));
+        }
+    }
+    Ok(("127.0.0.1".to_string(), None))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_where_the_stream_goes() {
+        let local = "qemu+unix:///session?socket=/tmp/b/run/qvirt-sock";
+        assert_eq!(
+            stream_address(local, None).unwrap(),
+            ("127.0.0.1".into(), None)
+        );
+        assert_eq!(
+            stream_address("qemu+ssh://tester@10.0.3.2/system", None).unwrap(),
+            ("10.0.3.2".into(), None)
+        );
+        assert_eq!(
+            stream_address("qemu+ssh://host.example:2222/system", None).unwrap(),
+            ("host.example".into(), None)
+        );
+        assert_eq!(
+            stream_address(local, Some("tcp://10.1.1.2:49200")).unwrap(),
+            ("10.1.1.2".into(), Some(49200))
+        );
+        assert_eq!(
+            stream_address(local, Some("tcp:[fd00::2]:49201")).unwrap(),
+            ("fd00::2".into(), Some(49201))
+        );
+        assert_eq!(
+            stream_address(local, Some("tcp://10.1.1.2")).unwrap(),
+            ("10.1.1.2".into(), None)
+        );
+        assert!(stream_address(local, Some("rdma://x")).is_err());
+    }
+}

@@ -1,0 +1,418 @@
+//! Memory and vCPUs, changed in the running domain (balloon, CPU
+//! hot-plug) or in the definition, with virsh's `--live` / `--config`
+//! rules; and `qemu-monitor-command`.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use super::driver::{Core, lock};
+use super::runtime::Running;
+use super::store;
+use crate::driver::{Domain, DomainState, ModifyFlags};
+use crate::error::{Error, ErrorCode, Result};
+use crate::model::{BalloonModel, DomainDef};
+use crate::qemu::qmp::QMP_TIMEOUT;
+
+/// How long a guest has to let go of a vCPU being removed.
+const VCPU_UNPLUG_WAIT: Duration = Duration::from_secs(15);
+
+/// What the running domain changed since it started, beside media: the
+/// balloon's target and the vCPUs online. [`Running::live_def`] applies
+/// them.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct LiveChanges {
+    /// `<currentMemory>` as last asked of the balloon, KiB.
+    pub current_memory_kib: Option<u64>,
+    /// vCPUs online.
+    pub vcpus: Option<u32>,
+}
+
+impl LiveChanges {
+    /// Applies the changes to `def`.
+    pub fn apply(&self, def: &mut DomainDef) {
+        if let Some(kib) = self.current_memory_kib {
+            def.current_memory_kib = Some(kib);
+        }
+        if let Some(n) = self.vcpus {
+            def.vcpu.current = (n < def.vcpu.max).then_some(n);
+        }
+    }
+}
+
+/// A change checked against a definition, then made to it.
+type Edit<'a> = &'a dyn Fn(&mut DomainDef, &str) -> Result<()>;
+
+impl Core {
+    /// Where a change goes: the running domain, the definition, or both
+    /// (virsh's `--current` when neither is asked), checked against what
+    /// the domain has.
+    fn targets(
+        &self,
+        dom: &Domain,
+        flags: ModifyFlags,
+        what: &str,
+    ) -> Result<(Option<Arc<Running>>, bool)> {
+        let (run, persistent) =
+            self.with_entry(dom, |e| Ok((e.running.clone(), e.persistent.is_some())))?;
+        let (live, config) = match (flags.live, flags.config) {
+            (false, false) => (run.is_some(), run.is_none()),
+            both => both,
+        };
+        let run = match (live, run) {
+            (false, _) => None,
+            (true, None) => return Err(Core::wrong_state(dom, what, DomainState::Shutoff)),
+            (true, Some(run)) => {
+                let state = run.run_state().state;
+                if !matches!(state, DomainState::Running | DomainState::Paused) {
+                    return Err(Core::wrong_state(dom, what, state));
+                }
+                Some(run)
+            }
+        };
+        if config && !persistent {
+            return Err(Error::new(
+                ErrorCode::OperationInvalid,
+                format!(
+                    "domain '{}' is transient: it has no persistent definition to change (drop --config)",
+                    dom.name
+                ),
+            ));
+        }
+        Ok((run, config))
+    }
+
+    /// Changes the persistent definition with `edit`, under the config
+    /// lock, and writes it.
+    fn edit_config(&self, dom: &Domain, edit: Edit<'_>) -> Result<()> {
+        let _config = lock(&self.config);
+        let mut def = self.with_entry(dom, |e| {
+            e.persistent.clone().ok_or_else(|| {
+                Error::new(
+                    ErrorCode::OperationInvalid,
+                    format!("domain '{}' was undefined meanwhile", dom.name),
+                )
+            })
+        })?;
+        edit(&mut def, "persistent definition")?;
+        def.validate()?;
+        store::save(&self.layout, &def)?;
+        self.with_entry(dom, |e| {
+            e.persistent = Some(def);
+            Ok(())
+        })
+    }
+
+    /// [`crate::Driver::set_memory`].
+    pub(crate) fn set_memory(&self, dom: &Domain, kib: u64, flags: ModifyFlags) -> Result<()> {
+        let jobs = self.jobs(dom)?;
+        let _job = jobs.begin(super::jobs::SyncKind::Modify, &dom.name)?;
+        let (run, config) = self.targets(dom, flags, "change the live memory of")?;
+        let fits = |def: &DomainDef, which: &str| {
+            if kib == 0 || kib > def.memory_kib {
+                return Err(Error::new(
+                    ErrorCode::InvalidArgument,
+                    format!(
+                        "cannot set the memory of domain '{}' to {kib} KiB: the {which} allows 1 to {} KiB (<memory>; raise it with setmaxmem --config)",
+                        dom.name, def.memory_kib
+                    ),
+                ));
+            }
+            Ok(())
+        };
+        // Every check first, so that a refused change changes nothing.
+        if let Some(run) = &run {
+            let live = run.live_def();
+            fits(&live, "running domain")?;
+            if live
+                .devices
+                .memballoon
+                .as_ref()
+                .is_some_and(|b| b.model == BalloonModel::None)
+            {
+                return Err(Error::new(
+                    ErrorCode::OperationInvalid,
+                    format!(
+                        "domain '{}' has no memory balloon (<memballoon model='none'>): its memory cannot change while it runs",
+                        dom.name
+                    ),
+                ));
+            }
+        }
+        if config {
+            self.with_entry(dom, |e| match &e.persistent {
+                Some(def) => fits(def, "persistent definition"),
+                None => Ok(()),
+            })?;
+        }
+        if let Some(run) = &run {
+            run.qmp()?
+                .execute("balloon", Some(json!({"value": kib * 1024})), QMP_TIMEOUT)?;
+            lock(&run.live).current_memory_kib = Some(kib);
+            self.save_status(dom.uuid, run);
+        }
+        if config {
+            self.edit_config(dom, &|def, which| {
+                fits(def, which)?;
+                def.current_memory_kib = Some(kib);
+                Ok(())
+            })?;
+        }
+        self.log.info(&format!(
+            "domain '{}': memory set to {kib} KiB{}{}",
+            dom.name,
+            if run.is_some() { " (live)" } else { "" },
+            if config { " (config)" } else { "" }
+        ));
+        Ok(())
+    }
+
+    /// [`crate::Driver::set_max_memory`].
+    pub(crate) fn set_max_memory(&self, dom: &Domain, kib: u64, flags: ModifyFlags) -> Result<()> {
+        let jobs = self.jobs(dom)?;
+        let _job = jobs.begin(super::jobs::SyncKind::Modify, &dom.name)?;
+        let running = self.with_entry(dom, |e| Ok(e.running.is_some()))?;
+        if flags.live || (!flags.config && running) {
+            return Err(Error::new(
+                ErrorCode::OperationInvalid,
+                format!(
+                    "cannot resize the maximum memory of domain '{}' while it runs: use --config, and the change applies at its next start",
+                    dom.name
+                ),
+            ));
+        }
+        let (_, config) = self.targets(dom, ModifyFlags::CONFIG, "")?;
+        debug_assert!(config);
+        if kib < 1024 {
+            return Err(Error::new(
+                ErrorCode::InvalidArgument,
+                format!(
+                    "cannot set the maximum memory of domain '{}' below 1024 KiB",
+                    dom.name
+                ),
+            ));
+        }
+        self.edit_config(dom, &|def, _| {
+            def.memory_kib = kib;
+            def.current_memory_kib = def.current_memory_kib.map(|c| c.min(kib));
+            Ok(())
+        })?;
+        self.log.info(&format!(
+            "domain '{}': maximum memory set to {kib} KiB (config)",
+            dom.name
+        ));
+        Ok(())
+    }
+
+    /// [`crate::Driver::set_vcpus`].
+    pub(crate) fn set_vcpus(&self, dom: &Domain, count: u32, flags: ModifyFlags) -> Result<()> {
+        let jobs = self.jobs(dom)?;
+        let _job = jobs.begin(super::jobs::SyncKind::Modify, &dom.name)?;
+        let (run, config) = self.targets(dom, flags, "change the live vCPUs of")?;
+        let fits = |def: &DomainDef, which: &str| {
+            if count == 0 || count > def.vcpu.max {
+                return Err(Error::new(
+                    ErrorCode::InvalidArgument,
+                    format!(
+                        "cannot set {count} vCPUs for domain '{}': the {which} allows 1 to {} (<vcpu>; raise it with setvcpus --maximum --config)",
+                        dom.name, def.vcpu.max
+                    ),
+                ));
+            }
+            Ok(())
+        };
+        if let Some(run) = &run {
+            fits(&run.live_def(), "running domain")?;
+        }
+        if config {
+            self.with_entry(dom, |e| match &e.persistent {
+                Some(def) => fits(def, "persistent definition"),
+                None => Ok(()),
+            })?;
+        }
+        if let Some(run) = &run {
+            let result = hotplug_vcpus(run, count);
+            // Whatever happened, record what QEMU has now.
+            if let Ok(online) = online_vcpus(run) {
+                lock(&run.live).vcpus = Some(online);
+                self.save_status(dom.uuid, run);
+            }
+            result.map_err(|e| {
+                Error::new(
+                    e.code,
+                    format!(
+                        "cannot set {count} vCPUs on domain '{}': {}",
+                        dom.name, e.message
+                    ),
+                )
+            })?;
+        }
+        if config {
+            self.edit_config(dom, &|def, which| {
+                fits(def, which)?;
+                def.vcpu.current = (count < def.vcpu.max).then_some(count);
+                Ok(())
+            })?;
+        }
+        self.log.info(&format!(
+            "domain '{}': {count} vCPUs{}{}",
+            dom.name,
+            if run.is_some() { " (live)" } else { "" },
+            if config { " (config)" } else { "" }
+        ));
+        Ok(())
+    }
+
+    /// [`crate::Driver::set_max_vcpus`].
+    pub(crate) fn set_max_vcpus(&self, dom: &Domain, count: u32, flags: ModifyFlags) -> Result<()> {
+        let jobs = self.jobs(dom)?;
+        let _job = jobs.begin(super::jobs::SyncKind::Modify, &dom.name)?;
+        if flags.live {
+            return Err(Error::new(
+                ErrorCode::OperationInvalid,
+                format!(
+                    "cannot change the maximum vCPUs of domain '{}' while it runs: use --config",
+                    dom.name
+                ),
+            ));
+        }
+        self.targets(dom, ModifyFlags::CONFIG, "")?;
+        if count == 0 {
+            return Err(Error::new(
+                ErrorCode::InvalidArgument,
+                "a domain needs at least one vCPU",
+            ));
+        }
+        self.edit_config(dom, &|def, _| {
+            // The vCPUs online stay as many as before, as libvirt keeps
+            // them: raising the maximum does not bring more online.
+            let online = def.vcpu.current.unwrap_or(def.vcpu.max).min(count);
+            def.vcpu.max = count;
+            def.vcpu.current = (online < count).then_some(online);
+            Ok(())
+        })?;
+        self.log.info(&format!(
+            "domain '{}': at most {count} vCPUs (config)",
+            dom.name
+        ));
+        Ok(())
+    }
+
+    /// [`crate::Driver::qemu_monitor_command`].
+    pub(crate) fn qemu_monitor_command(&self, dom: &Domain, command: &str) -> Result<String> {
+        let value: Value = serde_json::from_str(command).map_err(|e| {
+            Error::new(
+                ErrorCode::InvalidArgument,
+                format!("the monitor command is not JSON: {e}"),
+            )
+        })?;
+        let Some(execute) = value.get("execute").and_then(Value::as_str) else {
+            return Err(Error::new(
+                ErrorCode::InvalidArgument,
+                "the monitor command must be a JSON object with \"execute\" (QMP); the human monitor is not offered",
+            ));
+        };
+        let args = value.get("arguments").cloned();
+        let run = self
+            .with_entry(dom, |e| Ok(e.running.clone()))?
+            .ok_or_else(|| {
+                Core::wrong_state(dom, "send a monitor command to", DomainState::Shutoff)
+            })?;
+        // As libvirt's taint: what the command changed is beyond the
+        // manager's knowledge; say so where the domain's story is told.
+        let note = format!(
+            "domain '{}' is tainted: custom-monitor (QMP '{execute}' sent by a client)",
+            dom.name
+        );
+        self.log.warn(&note);
+        if let Ok(mut f) = crate::sys::process::open_log(&self.layout.log_file(&dom.name)) {
+            use std::io::Write;
+            let _ = writeln!(f, "qvirt: {note}");
+        }
+        let reply = run.qmp()?.execute(execute, args, QMP_TIMEOUT)?;
+        Ok(json!({"return": reply}).to_string())
+    }
+}
+
+/// The vCPUs QEMU has now.
+fn online_vcpus(run: &Running) -> Result<u32> {
+    let cpus = run.qmp()?.execute("query-cpus-fast", None, QMP_TIMEOUT)?;
+    Ok(cpus.as_array().map_or(0, |a| a.len()) as u32)
+}
+
+/// Adds or removes vCPUs until `count` are online: free slots from
+/// `query-hotpluggable-cpus` are filled in order with `device_add`;
+/// removal takes the highest ones that were added (ids `vcpuN`) and waits
+/// for the guest to let them go.
+fn hotplug_vcpus(run: &Running, count: u32) -> Result<()> {
+    let qmp = run.qmp()?;
+    let slots = qmp.execute("query-hotpluggable-cpus", None, QMP_TIMEOUT)?;
+    let slots = slots.as_array().cloned().unwrap_or_default();
+    let online = slots.iter().filter(|s| s.get("qom-path").is_some()).count() as u32;
+    // QEMU lists the slots from the highest vCPU index down.
+    let total = slots.len();
+    let indexed: Vec<(usize, &Value)> = slots
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (total - 1 - i, s))
+        .collect();
+    if count > online {
+        let mut free: Vec<&(usize, &Value)> = indexed
+            .iter()
+            .filter(|(_, s)| s.get("qom-path").is_none())
+            .collect();
+        free.sort_by_key(|(i, _)| *i);
+        for (index, slot) in free.into_iter().take((count - online) as usize) {
+            let mut args = slot["props"].clone();
+            args["driver"] = slot["type"].clone();
+            args["id"] = json!(format!("vcpu{index}"));
+            qmp.execute("device_add", Some(args), QMP_TIMEOUT)?;
+        }
+        return Ok(());
+    }
+    if count < online {
+        let mut added: Vec<(usize, String)> = indexed
+            .iter()
+            .filter_map(|(index, s)| {
+                let path = s.get("qom-path")?.as_str()?;
+                let id = path.strip_prefix("/machine/peripheral/")?;
+                Some((*index, id.to_string()))
+            })
+            .collect();
+        added.sort();
+        let remove = (online - count) as usize;
+        if added.len() < remove {
+            return Err(Error::new(
+                ErrorCode::OperationInvalid,
+                format!(
+                    "only vCPUs added while running can be removed: {} of the {online} online were",
+                    added.len()
+                ),
+            ));
+        }
+        let going: Vec<String> = added
+            .split_off(added.len() - remove)
+            .into_iter()
+            .map(|(_, id)| id)
+            .collect();
+        for id in &going {
+            qmp.execute("device_del", Some(json!({"id": id})), QMP_TIMEOUT)?;
+        }
+        let deadline = Instant::now() + VCPU_UNPLUG_WAIT;
+        while online_vcpus(run)? > count {
+            if Instant::now() >= deadline {
+                return Err(Error::new(
+                    ErrorCode::Timeout,
+                    format!(
+                        "the guest did not release vCPU(s) {} within {}s (does it handle ACPI CPU hot-unplug?)",
+                        going.join(", "),
+                        VCPU_UNPLUG_WAIT.as_secs()
+                    ),
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,172 @@
+//! Live resources and what they cost: memory and vCPUs changed while a
+//! domain runs or in its definition, and the statistics virsh's
+//! `domstats` family shows.
+
+use std::collections::BTreeMap;
+
+use super::{DomainState, StateReason};
+
+/// Where a change applies, as virsh's `--live` and `--config`: the
+/// running domain, the persistent definition, or both; neither means
+/// virsh's `--current` (the running domain when it runs, else the
+/// definition).
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ModifyFlags {
+    /// Change the running domain (running or paused only).
+    pub live: bool,
+    /// Change the persistent definition (persistent domains only).
+    pub config: bool,
+}
+
+impl ModifyFlags {
+    /// virsh's `--current`.
+    pub const CURRENT: ModifyFlags = ModifyFlags {
+        live: false,
+        config: false,
+    };
+    /// `--live`.
+    pub const LIVE: ModifyFlags = ModifyFlags {
+        live: true,
+        config: false,
+    };
+    /// `--config`.
+    pub const CONFIG: ModifyFlags = ModifyFlags {
+        live: false,
+        config: true,
+    };
+
+    /// Flags with both parts stated.
+    pub fn new(live: bool, config: bool) -> ModifyFlags {
+        ModifyFlags { live, config }
+    }
+}
+
+/// What the balloon says: the guest's memory now and, when the guest
+/// reports them (`<stats period>` and a balloon driver in the guest), its
+/// own figures, named as virsh's `dommemstat` names them (`unused`,
+/// `available`, `usable`, `swap_in`, ...), in KiB or counts.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BalloonStats {
+    /// The memory the guest has now (`actual`), KiB.
+    pub current_kib: u64,
+    /// The most it may have (`<memory>`), KiB.
+    pub maximum_kib: u64,
+    /// The host memory QEMU's process holds (its resident set), KiB.
+    pub rss_kib: u64,
+    /// The guest's own figures.
+    pub guest: BTreeMap<String, u64>,
+}
+
+/// One vCPU: whether it is online and the host CPU time of its thread.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct VcpuStats {
+    /// Its index.
+    pub id: u32,
+    /// The host thread running it.
+    pub thread_id: i32,
+    /// Host CPU time of that thread, ns.
+    pub time_ns: u64,
+}
+
+/// One disk's I/O, as QEMU counts it, and its sizes.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BlockStats {
+    /// `<target dev>`.
+    pub target: String,
+    /// The source, if any.
+    pub path: Option<String>,
+    /// Read requests and bytes.
+    pub rd_reqs: u64,
+    /// Bytes read.
+    pub rd_bytes: u64,
+    /// Write requests.
+    pub wr_reqs: u64,
+    /// Bytes written.
+    pub wr_bytes: u64,
+    /// Flush requests.
+    pub fl_reqs: u64,
+    /// Time spent reading, writing, flushing, ns.
+    pub rd_total_times_ns: u64,
+    /// Time spent writing, ns.
+    pub wr_total_times_ns: u64,
+    /// Time spent flushing, ns.
+    pub fl_total_times_ns: u64,
+    /// The guest-visible size, bytes.
+    pub capacity: u64,
+    /// The bytes the image takes on the host.
+    pub allocation: u64,
+    /// The host file's size, bytes.
+    pub physical: u64,
+}
+
+/// One network interface's traffic, from the host side of a tap device.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct InterfaceStats {
+    /// The host device (`vnet0`), or the MAC for user networking.
+    pub name: String,
+    /// Bytes the guest received.
+    pub rx_bytes: u64,
+    /// Packets the guest received.
+    pub rx_packets: u64,
+    /// Receive errors.
+    pub rx_errs: u64,
+    /// Receive drops.
+    pub rx_drop: u64,
+    /// Bytes the guest sent.
+    pub tx_bytes: u64,
+    /// Packets the guest sent.
+    pub tx_packets: u64,
+    /// Send errors.
+    pub tx_errs: u64,
+    /// Send drops.
+    pub tx_drop: u64,
+}
+
+/// A running domain's statistics, by virsh's `domstats` groups.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DomainStats {
+    /// `state.state`.
+    pub state: DomainState,
+    /// `state.reason`.
+    pub reason: StateReason,
+    /// `cpu.time`: all of QEMU's CPU time, ns.
+    pub cpu_time_ns: u64,
+    /// `cpu.user`, ns.
+    pub cpu_user_ns: u64,
+    /// `cpu.system`, ns.
+    pub cpu_system_ns: u64,
+    /// `balloon.*`.
+    pub balloon: BalloonStats,
+    /// `vcpu.*`: the online vCPUs.
+    pub vcpus: Vec<VcpuStats>,
+    /// `vcpu.maximum`.
+    pub vcpu_maximum: u32,
+    /// `block.*`.
+    pub blocks: Vec<BlockStats>,
+    /// `net.*`: interfaces with a host device (taps).
+    pub interfaces: Vec<InterfaceStats>,
+}
+
+impl DomainStats {
+    /// Statistics with only the state filled in.
+    pub fn new(state: DomainState, reason: StateReason) -> DomainStats {
+        DomainStats {
+            state,
+            reason,
+            cpu_time_ns: 0,
+            cpu_user_ns: 0,
+            cpu_system_ns: 0,
+            balloon: BalloonStats::default(),
+            vcpus: Vec::new(),
+            vcpu_maximum: 0,
+            blocks: Vec::new(),
+            interfaces: Vec::new(),
+        }
+    }
+}

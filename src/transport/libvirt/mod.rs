@@ -1,0 +1,57 @@
+//! libvirt's RPC protocol, so that unmodified libvirt clients (virsh,
+//! python3-libvirt, virt-install) drive qvirt: the XDR codec
+//! ([`xdr`]), the framing and errors ([`frame`]), the wire values
+//! ([`types`]), one procedure table ([`procedures`]) mapped onto the same
+//! [`Driver`](crate::Driver) ([`dispatch`]), and libvirt's numbers for
+//! qvirt's values ([`values`]).
+//!
+//! The server side lives in the daemon's loop
+//! (`transport::server`, beside qvirt's own protocol); this module knows
+//! nothing of sockets but the frames. Depends on `driver` and `model`
+//! (to read a device update with qvirt's own rules).
+//!
+//! Written from libvirt 9.0's `virnetprotocol.x`, `remote_protocol.x`
+//! and `virkeepaliveprotocol.x` (their layout, not their code).
+
+pub mod dispatch;
+pub mod frame;
+mod media;
+pub mod names;
+pub mod procedures;
+pub mod types;
+pub mod values;
+pub mod xdr;
+
+/// The fuzzing entry point for the decoders: any bytes as a whole
+/// message (length word, header, body) or as a body of every kind, no
+/// panic; a call or reply that decodes re-encodes to what decodes to the
+/// same value.
+#[cfg(fuzzing)]
+pub fn fuzz_xdr_decode(data: &[u8]) {
+    use frame::{HEADER_LEN, Header, LEN_LEN, MAX_MESSAGE, RemoteError, check_len};
+    use procedures::{Call, Reply};
+    let Some(prefix) = data.first_chunk::<4>() else {
+        return;
+    };
+    let body_of = |h: &Header| (h.proc, &data[(LEN_LEN + HEADER_LEN).min(data.len())..]);
+    if check_len(*prefix, MAX_MESSAGE).is_ok()
+        && let Ok(h) = Header::parse(&data[LEN_LEN.min(data.len())..])
+    {
+        let (proc, body) = body_of(&h);
+        if let Ok(call) = Call::decode(proc, body) {
+            let (p, again) = call.encode();
+            assert_eq!(
+                Call::decode(p, &again).expect("re-encoded call decodes"),
+                call
+            );
+        }
+        if let Ok(reply) = Reply::decode(proc, body) {
+            assert_eq!(
+                Reply::decode(proc, &reply.encode()).expect("re-encoded reply decodes"),
+                reply
+            );
+        }
+        let _ = RemoteError::decode(body);
+        let _ = xdr::from_bytes::<types::LifecycleMsg>(body, "event");
+    }
+}

@@ -1,0 +1,485 @@
+//! The procedure table of libvirt's main program as qvirt serves it:
+//! every procedure qvirt speaks, once, with its number, arguments, reply,
+//! who may call it and how it is run. From it come the [`Procedure`]
+//! numbers, the [`Call`] and [`Reply`] codecs, the read-only check
+//! ([`Call::read_only_refusal`]), the server's dispatch (through
+//! [`Session`] for what the connection itself answers, and [`Handler`]
+//! for what a driver answers), and the client's typed calls
+//! ([`Caller`]).
+//!
+//! The numbers are libvirt's (`REMOTE_PROC_*`); the shapes are those of
+//! `remote_protocol.x` (see [`super::types`]). Any other procedure is
+//! refused with libvirt's `VIR_ERR_NO_SUPPORT`, naming it.
+
+use super::names::NAMES;
+use super::types::*;
+use super::xdr::{from_bytes, to_bytes};
+use crate::driver::error::{Error, ErrorCode, Result};
+
+/// How the server runs a procedure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    /// The connection answers it (the handshake, events, keepalive), in
+    /// the I/O loop.
+    Conn,
+    /// Never waits (reads a snapshot): answered in the I/O loop.
+    Quick,
+    /// Must not wait behind long calls (`destroy` always wins).
+    Prio,
+    /// May take long: runs on a worker.
+    Job,
+}
+
+/// The name of libvirt procedure `n` (`DOMAIN_GET_INFO`), or its number
+/// when libvirt 9.0 has none by that number.
+pub fn name_of(n: i32) -> String {
+    usize::try_from(n)
+        .ok()
+        .and_then(|i| NAMES.get(i))
+        .filter(|s| !s.is_empty())
+        .map_or_else(|| format!("#{n}"), |s| s.to_string())
+}
+
+/// The error for a procedure qvirt does not serve.
+pub fn unsupported(n: i32) -> Error {
+    Error::new(
+        ErrorCode::NoSupport,
+        format!(
+            "this function is not supported by qvirtd: procedure {n} ({}) of libvirt's protocol",
+            name_of(n)
+        ),
+    )
+}
+
+/// Declares the table; see the module's documentation. Two groups:
+/// `connection` (answered by the connection's own state, in the loop)
+/// and `driver` (answered by a `Driver`). Each line:
+/// `NUMBER Name method(Args) -> Reply, ACCESS[, CLASS];` where ACCESS is
+/// `ro` (allowed on a read-only connection), `rw` (not), or `{ro_unless
+/// PREDICATE => "why"}`.
+macro_rules! procedures {
+    (
+        connection { $(
+            $(#[$cdoc:meta])*
+            $cnum:literal $cname:ident $cmethod:ident ($cargs:ty) -> $cret:ty, $caccess:tt;
+        )* }
+        driver { $(
+            $(#[$doc:meta])*
+            $num:literal $name:ident $method:ident ($args:ty) -> $ret:ty, $access:tt, $class:ident;
+        )* }
+    ) => {
+        /// A procedure of libvirt's main program that qvirt speaks.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[repr(i32)]
+        pub enum Procedure {
+            $($(#[$cdoc])* $cname = $cnum,)*
+            $($(#[$doc])* $name = $num,)*
+        }
+
+        impl Procedure {
+            /// Every procedure, in table order.
+            pub const ALL: &'static [Procedure] = &[
+                $(Procedure::$cname,)* $(Procedure::$name,)*
+            ];
+
+            /// Its number.
+            pub fn number(self) -> i32 {
+                self as i32
+            }
+
+            /// The procedure with number `n`.
+            pub fn from_number(n: i32) -> Option<Procedure> {
+                match n {
+                    $($cnum => Some(Procedure::$cname),)*
+                    $($num => Some(Procedure::$name),)*
+                    _ => None,
+                }
+            }
+
+            /// libvirt's name for it (`DOMAIN_GET_INFO`).
+            pub fn name(self) -> String {
+                name_of(self.number())
+            }
+
+            /// How the server runs it.
+            pub fn class(self) -> Class {
+                match self {
+                    $(Procedure::$cname => Class::Conn,)*
+                    $(Procedure::$name => Class::$class,)*
+                }
+            }
+
+            /// Whether a read-only connection may call it (with some
+            /// arguments at least).
+            pub fn read_only(self) -> bool {
+                match self {
+                    $(Procedure::$cname => procedures!(@ro_capable $caccess),)*
+                    $(Procedure::$name => procedures!(@ro_capable $access),)*
+                }
+            }
+        }
+
+        /// A call: a procedure with its arguments.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        #[allow(missing_docs)]
+        pub enum Call {
+            $($cname($cargs),)*
+            $($name($args),)*
+        }
+
+        impl Call {
+            /// Its procedure.
+            pub fn procedure(&self) -> Procedure {
+                match self {
+                    $(Call::$cname(_) => Procedure::$cname,)*
+                    $(Call::$name(_) => Procedure::$name,)*
+                }
+            }
+
+            /// The procedure number and the encoded arguments.
+            pub fn encode(&self) -> (i32, Vec<u8>) {
+                match self {
+                    $(Call::$cname(a) => ($cnum, to_bytes(a)),)*
+                    $(Call::$name(a) => ($num, to_bytes(a)),)*
+                }
+            }
+
+            /// Decodes the call of procedure `n` from its arguments; a
+            /// procedure not in the table is `NoSupport`, naming it.
+            pub fn decode(n: i32, body: &[u8]) -> Result<Call> {
+                match n {
+                    $($cnum => Ok(Call::$cname(from_bytes(body, concat!("arguments of ", stringify!($cmethod)))?)),)*
+                    $($num => Ok(Call::$name(from_bytes(body, concat!("arguments of ", stringify!($method)))?)),)*
+                    n => Err(unsupported(n)),
+                }
+            }
+
+            /// Why a read-only connection may not make this call; `None`
+            /// when it may.
+            pub fn read_only_refusal(&self) -> Option<String> {
+                match self {
+                    $(Call::$cname(a) => procedures!(@refuse $caccess, a, $cmethod),)*
+                    $(Call::$name(a) => procedures!(@refuse $access, a, $method),)*
+                }
+            }
+        }
+
+        /// A successful reply, one variant per procedure.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        #[allow(missing_docs)]
+        pub enum Reply {
+            $($cname($cret),)*
+            $($name($ret),)*
+        }
+
+        impl Reply {
+            /// The procedure it answers.
+            pub fn procedure(&self) -> Procedure {
+                match self {
+                    $(Reply::$cname(_) => Procedure::$cname,)*
+                    $(Reply::$name(_) => Procedure::$name,)*
+                }
+            }
+
+            /// The encoded body.
+            pub fn encode(&self) -> Vec<u8> {
+                match self {
+                    $(Reply::$cname(r) => to_bytes(r),)*
+                    $(Reply::$name(r) => to_bytes(r),)*
+                }
+            }
+
+            /// Decodes the successful reply to procedure `n`.
+            pub fn decode(n: i32, body: &[u8]) -> Result<Reply> {
+                match n {
+                    $($cnum => Ok(Reply::$cname(from_bytes(body, concat!("reply to ", stringify!($cmethod)))?)),)*
+                    $($num => Ok(Reply::$name(from_bytes(body, concat!("reply to ", stringify!($method)))?)),)*
+                    n => Err(Error::new(ErrorCode::Protocol, format!("reply to unknown procedure {n}"))),
+                }
+            }
+        }
+
+        /// What the connection itself answers (the server's loop).
+        pub trait Session {
+            $(
+                #[allow(missing_docs)]
+                fn $cmethod(&mut self, args: $cargs) -> Result<$cret>;
+            )*
+        }
+
+        /// What a driver answers.
+        pub trait Handler {
+            $(
+                #[allow(missing_docs)]
+                fn $method(&mut self, args: $args) -> Result<$ret>;
+            )*
+        }
+
+        /// Runs `call`: through `session` when the connection answers it,
+        /// else through `handler`.
+        pub fn dispatch(
+            session: Option<&mut dyn Session>,
+            handler: &mut dyn Handler,
+            call: Call,
+        ) -> Result<Reply> {
+            match call {
+                $(Call::$cname(a) => match session {
+                    Some(s) => s.$cmethod(a).map(Reply::$cname),
+                    None => Err(Error::new(
+                        ErrorCode::Internal,
+                        concat!(stringify!($cmethod), " is answered by the connection"),
+                    )),
+                },)*
+                $(Call::$name(a) => handler.$method(a).map(Reply::$name),)*
+            }
+        }
+
+        /// The client's side: one typed method per procedure over a
+        /// transport's [`Caller::call`].
+        pub trait Caller {
+            /// Sends `call` and waits for its reply.
+            fn call(&self, call: Call) -> Result<Reply>;
+            $(
+                #[allow(missing_docs)]
+                fn $cmethod(&self, args: $cargs) -> Result<$cret> {
+                    match self.call(Call::$cname(args))? {
+                        Reply::$cname(r) => Ok(r),
+                        other => Err(mismatch(Procedure::$cname, other.procedure())),
+                    }
+                }
+            )*
+            $(
+                #[allow(missing_docs)]
+                fn $method(&self, args: $args) -> Result<$ret> {
+                    match self.call(Call::$name(args))? {
+                        Reply::$name(r) => Ok(r),
+                        other => Err(mismatch(Procedure::$name, other.procedure())),
+                    }
+                }
+            )*
+        }
+    };
+    (@ro_capable ro) => { true };
+    (@ro_capable rw) => { false };
+    (@ro_capable {ro_unless $pred:path => $why:literal}) => { true };
+    (@refuse ro, $a:ident, $method:ident) => {{
+        let _ = $a;
+        None
+    }};
+    (@refuse rw, $a:ident, $method:ident) => {{
+        let _ = $a;
+        Some(format!(
+            "operation forbidden: read only access prevents {}",
+            stringify!($method)
+        ))
+    }};
+    (@refuse {ro_unless $pred:path => $why:literal}, $a:ident, $method:ident) => {
+        $pred($a).then(|| format!(
+            "operation forbidden: read only access prevents {}: {}",
+            stringify!($method),
+            $why
+        ))
+    };
+}
+
+procedures! {
+    connection {
+        /// `virConnectOpen`: the URI (without transport and socket) and
+        /// `VIR_CONNECT_RO`.
+        1 ConnectOpen connect_open(OpenArgs) -> (), ro;
+        /// `virConnectClose`.
+        2 ConnectClose connect_close(()) -> (), ro;
+        /// The authentication schemes: none (the socket's SO_PEERCRED
+        /// check is the authentication).
+        66 AuthList auth_list(()) -> AuthListRet, ro;
+        /// Whether the daemon speaks a protocol feature (keepalive, event
+        /// callbacks, close callbacks).
+        60 ConnectSupportsFeature connect_supports_feature(FeatureArgs) -> FeatureRet, ro;
+        /// The URI the connection was opened with.
+        110 ConnectGetUri connect_get_uri(()) -> UriRet, ro;
+        /// Whether the transport is secure (a UNIX socket is).
+        149 ConnectIsSecure connect_is_secure(()) -> SecureRet, ro;
+        /// `virConnectDomainEventRegisterAny`.
+        316 ConnectDomainEventCallbackRegisterAny connect_domain_event_callback_register_any(EventRegisterArgs) -> EventRegisterRet, ro;
+        /// `virConnectDomainEventDeregisterAny`.
+        317 ConnectDomainEventCallbackDeregisterAny connect_domain_event_callback_deregister_any(EventDeregisterArgs) -> (), ro;
+        /// `virConnectRegisterCloseCallback`.
+        360 ConnectRegisterCloseCallback connect_register_close_callback(()) -> (), ro;
+        /// `virConnectUnregisterCloseCallback`.
+        361 ConnectUnregisterCloseCallback connect_unregister_close_callback(()) -> (), ro;
+    }
+    driver {
+        /// `virConnectGetType`: "QEMU".
+        3 ConnectGetType connect_get_type(()) -> TypeRet, ro, Quick;
+        /// `virConnectGetVersion`: the hypervisor's.
+        4 ConnectGetVersion connect_get_version(()) -> VersionRet, ro, Job;
+        /// `virNodeGetInfo`.
+        6 NodeGetInfo node_get_info(()) -> NodeInfoRet, ro, Job;
+        /// `virConnectGetCapabilities`.
+        7 ConnectGetCapabilities connect_get_capabilities(()) -> CapabilitiesRet, ro, Job;
+        /// `virDomainCreate`.
+        9 DomainCreate domain_create(DomArgs) -> (), rw, Job;
+        /// `virDomainCreateXML`.
+        10 DomainCreateXml domain_create_xml(XmlFlagsArgs) -> DomRet, rw, Job;
+        /// `virDomainDefineXML`.
+        11 DomainDefineXml domain_define_xml(XmlArgs) -> DomRet, rw, Job;
+        /// `virDomainDestroy`.
+        12 DomainDestroy domain_destroy(DomArgs) -> (), rw, Prio;
+        /// `virDomainGetXMLDesc`.
+        14 DomainGetXmlDesc domain_get_xml_desc(DomFlagsArgs) -> XmlRet,
+            {ro_unless xml_secure => "XML with secrets (VIR_DOMAIN_XML_SECURE)"}, Prio;
+        /// `virDomainGetAutostart`.
+        15 DomainGetAutostart domain_get_autostart(DomArgs) -> IntRet, ro, Quick;
+        /// `virDomainGetInfo`.
+        16 DomainGetInfo domain_get_info(DomArgs) -> InfoRet, ro, Quick;
+        /// `virDomainGetMaxMemory`.
+        17 DomainGetMaxMemory domain_get_max_memory(DomArgs) -> MaxMemoryRet, ro, Quick;
+        /// `virDomainGetOSType`.
+        19 DomainGetOsType domain_get_os_type(DomArgs) -> OsTypeRet, ro, Quick;
+        /// `virConnectListDefinedDomains`.
+        21 ConnectListDefinedDomains connect_list_defined_domains(ListNamesArgs) -> ListNamesRet, ro, Quick;
+        /// `virDomainLookupByID`.
+        22 DomainLookupById domain_lookup_by_id(IdArgs) -> DomRet, ro, Quick;
+        /// `virDomainLookupByName`.
+        23 DomainLookupByName domain_lookup_by_name(NameArgs) -> DomRet, ro, Quick;
+        /// `virDomainLookupByUUID`.
+        24 DomainLookupByUuid domain_lookup_by_uuid(UuidArgs) -> DomRet, ro, Quick;
+        /// `virConnectNumOfDefinedDomains`.
+        25 ConnectNumOfDefinedDomains connect_num_of_defined_domains(()) -> NumRet, ro, Quick;
+        /// `virDomainReboot`.
+        27 DomainReboot domain_reboot(DomFlagsArgs) -> (), rw, Job;
+        /// `virDomainResume`.
+        28 DomainResume domain_resume(DomArgs) -> (), rw, Job;
+        /// `virDomainSetAutostart`.
+        29 DomainSetAutostart domain_set_autostart(SetAutostartArgs) -> (), rw, Job;
+        /// `virDomainShutdown`.
+        33 DomainShutdown domain_shutdown(DomArgs) -> (), rw, Job;
+        /// `virDomainSuspend`.
+        34 DomainSuspend domain_suspend(DomArgs) -> (), rw, Job;
+        /// `virDomainUndefine`.
+        35 DomainUndefine domain_undefine(DomArgs) -> (), rw, Job;
+        /// `virConnectListDomains`: the ids of running domains.
+        37 ConnectListDomains connect_list_domains(ListIdsArgs) -> ListIdsRet, ro, Quick;
+        /// `virConnectNumOfDomains`.
+        51 ConnectNumOfDomains connect_num_of_domains(()) -> NumRet, ro, Quick;
+        /// `virDomainRestore`.
+        54 DomainRestore domain_restore(RestoreArgs) -> (), rw, Job;
+        /// `virDomainSave`.
+        55 DomainSave domain_save(SaveArgs) -> (), rw, Job;
+        /// `virConnectGetHostname`.
+        59 ConnectGetHostname connect_get_hostname(()) -> HostnameRet, ro, Quick;
+        /// `virStorageVolLookupByPath`: qvirt keeps no storage volumes.
+        97 StorageVolLookupByPath storage_vol_lookup_by_path(PathArgs) -> VolRet, ro, Quick;
+        /// `virNodeGetSecurityModel`: none.
+        122 NodeGetSecurityModel node_get_security_model(()) -> SecurityModelRet, ro, Quick;
+        /// `virDomainIsActive`.
+        150 DomainIsActive domain_is_active(DomArgs) -> IntRet, ro, Quick;
+        /// `virDomainIsPersistent`.
+        151 DomainIsPersistent domain_is_persistent(DomArgs) -> IntRet, ro, Quick;
+        /// `virConnectGetLibVersion`: the libvirt API level qvirtd speaks.
+        157 ConnectGetLibVersion connect_get_lib_version(()) -> LibVersionRet, ro, Quick;
+        /// `virDomainGetJobInfo`.
+        163 DomainGetJobInfo domain_get_job_info(DomArgs) -> JobInfoRet, ro, Quick;
+        /// `virDomainAbortJob`.
+        164 DomainAbortJob domain_abort_job(DomArgs) -> (), rw, Prio;
+        /// `virDomainUpdateDeviceFlags`: a cdrom or floppy medium.
+        174 DomainUpdateDeviceFlags domain_update_device_flags(DeviceArgs) -> (), rw, Job;
+        /// `virDomainManagedSave`.
+        182 DomainManagedSave domain_managed_save(DomFlagsArgs) -> (), rw, Job;
+        /// `virDomainHasManagedSaveImage`.
+        183 DomainHasManagedSaveImage domain_has_managed_save_image(DomFlagsArgs) -> IntRet, ro, Quick;
+        /// `virDomainManagedSaveRemove`.
+        184 DomainManagedSaveRemove domain_managed_save_remove(DomFlagsArgs) -> (), rw, Job;
+        /// `virDomainCreateWithFlags`.
+        196 DomainCreateWithFlags domain_create_with_flags(DomFlagsArgs) -> DomRet, rw, Job;
+        /// `virDomainOpenConsole`: console bytes then travel as stream
+        /// messages with this call's serial, both ways.
+        201 DomainOpenConsole domain_open_console(ConsoleArgs) -> (), rw, Job;
+        /// `virDomainIsUpdated`.
+        202 DomainIsUpdated domain_is_updated(DomArgs) -> IntRet, ro, Quick;
+        /// `virDomainScreenshot`: the image follows as stream messages.
+        211 DomainScreenshot domain_screenshot(ScreenshotArgs) -> ScreenshotRet, rw, Job;
+        /// `virDomainGetState`.
+        212 DomainGetState domain_get_state(DomFlagsArgs) -> StateRet, ro, Quick;
+        /// `virDomainUndefineFlags`.
+        231 DomainUndefineFlags domain_undefine_flags(DomFlagsArgs) -> (), rw, Job;
+        /// `virDomainSaveFlags`.
+        232 DomainSaveFlags domain_save_flags(SaveFlagsArgs) -> (), rw, Job;
+        /// `virDomainRestoreFlags`.
+        233 DomainRestoreFlags domain_restore_flags(RestoreFlagsArgs) -> (), rw, Job;
+        /// `virDomainDestroyFlags`.
+        234 DomainDestroyFlags domain_destroy_flags(DomFlagsArgs) -> (), rw, Prio;
+        /// `virDomainReset`.
+        245 DomainReset domain_reset(DomFlagsArgs) -> (), rw, Job;
+        /// `virDomainShutdownFlags`.
+        258 DomainShutdownFlags domain_shutdown_flags(DomFlagsArgs) -> (), rw, Job;
+        /// `virConnectListAllDomains`.
+        273 ConnectListAllDomains connect_list_all_domains(ListAllArgs) -> ListAllRet, ro, Quick;
+        /// `virConnectListAllStoragePools`: qvirt keeps no storage pools.
+        281 ConnectListAllStoragePools connect_list_all_storage_pools(ListAllArgs) -> ListPoolsRet, ro, Quick;
+        /// `virConnectListAllNetworks`: qvirt keeps no virtual networks.
+        283 ConnectListAllNetworks connect_list_all_networks(ListAllArgs) -> ListNetworksRet, ro, Quick;
+        /// `virConnectGetDomainCapabilities`.
+        342 ConnectGetDomainCapabilities connect_get_domain_capabilities(DomainCapsArgs) -> DomainCapsRet, ro, Job;
+        /// `virDomainDefineXMLFlags`.
+        350 DomainDefineXmlFlags domain_define_xml_flags(XmlFlagsArgs) -> DomRet, rw, Job;
+        /// `virDomainGetMessages`.
+        426 DomainGetMessages domain_get_messages(DomFlagsArgs) -> MessagesRet, ro, Quick;
+    }
+}
+
+/// `VIR_DOMAIN_XML_SECURE`.
+pub const XML_SECURE: u32 = 1;
+
+/// Whether a `GetXMLDesc` call asks for secrets.
+fn xml_secure(a: &DomFlagsArgs) -> bool {
+    a.flags & XML_SECURE != 0
+}
+
+/// The error for a reply to another procedure than the call's.
+fn mismatch(asked: Procedure, got: Procedure) -> Error {
+    Error::new(
+        ErrorCode::Protocol,
+        format!(
+            "the daemon answered {} to a call of {}",
+            got.name(),
+            asked.name()
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_match_libvirts_names() {
+        for p in Procedure::ALL {
+            assert_eq!(Procedure::from_number(p.number()), Some(*p));
+            // The variant's name is libvirt's name in CamelCase.
+            let camel: String = p
+                .name()
+                .split('_')
+                .map(|w| {
+                    let mut c = w.chars();
+                    let first = c.next().unwrap_or_default();
+                    first.to_string() + &c.as_str().to_lowercase()
+                })
+                .collect();
+            assert_eq!(format!("{p:?}"), camel, "procedure {}", p.number());
+        }
+    }
+
+    #[test]
+    fn unknown_procedures_are_named() {
+        let e = Call::decode(228, &[]).unwrap_err();
+        assert_eq!(e.code, ErrorCode::NoSupport);
+        assert!(e.message.contains("NODE_GET_MEMORY_STATS"), "{}", e.message);
+        assert!(
+            Call::decode(9999, &[])
+                .unwrap_err()
+                .message
+                .contains("#9999")
+        );
+    }
+}

@@ -1,0 +1,210 @@
+//! The arguments and replies of the libvirt procedures qvirt speaks, as
+//! `remote_protocol.x` lays them out (field names in Rust's case; the
+//! `.x` name of each struct in its doc). Each is its fields in order.
+
+use uuid::Uuid;
+
+#[allow(unused_imports)]
+use super::xdr::Xdr;
+use super::xdr::{Chars, xdr_struct};
+use crate::driver::Domain;
+
+xdr_struct! {
+    /// `remote_nonnull_domain`: a domain as a handle (id -1 while shut off).
+    pub struct Dom { pub name: String, pub uuid: Uuid, pub id: i32 }
+
+    /// `remote_auth_list_ret`.
+    pub struct AuthListRet { pub types: Vec<i32> }
+    /// `remote_connect_supports_feature_args`.
+    pub struct FeatureArgs { pub feature: i32 }
+    /// `remote_connect_supports_feature_ret`.
+    pub struct FeatureRet { pub supported: i32 }
+    /// `remote_connect_open_args`.
+    pub struct OpenArgs { pub name: Option<String>, pub flags: u32 }
+    /// `remote_connect_get_uri_ret`.
+    pub struct UriRet { pub uri: String }
+    /// `remote_connect_is_secure_ret`.
+    pub struct SecureRet { pub secure: i32 }
+    /// `remote_connect_domain_event_callback_register_any_args`.
+    pub struct EventRegisterArgs { pub event_id: i32, pub dom: Option<Dom> }
+    /// `remote_connect_domain_event_callback_register_any_ret`.
+    pub struct EventRegisterRet { pub callback_id: i32 }
+    /// `remote_connect_domain_event_callback_deregister_any_args`.
+    pub struct EventDeregisterArgs { pub callback_id: i32 }
+
+    /// `remote_connect_get_type_ret`.
+    pub struct TypeRet { pub kind: String }
+    /// `remote_connect_get_version_ret`.
+    pub struct VersionRet { pub hv_ver: u64 }
+    /// `remote_connect_get_lib_version_ret`.
+    pub struct LibVersionRet { pub lib_ver: u64 }
+    /// `remote_connect_get_hostname_ret`.
+    pub struct HostnameRet { pub hostname: String }
+    /// `remote_node_get_info_ret`.
+    pub struct NodeInfoRet {
+        pub model: Chars<32, true>,
+        pub memory: u64,
+        pub cpus: i32,
+        pub mhz: i32,
+        pub nodes: i32,
+        pub sockets: i32,
+        pub cores: i32,
+        pub threads: i32,
+    }
+    /// `remote_connect_get_capabilities_ret`.
+    pub struct CapabilitiesRet { pub capabilities: String }
+    /// `remote_connect_get_domain_capabilities_args`.
+    pub struct DomainCapsArgs {
+        pub emulatorbin: Option<String>,
+        pub arch: Option<String>,
+        pub machine: Option<String>,
+        pub virttype: Option<String>,
+        pub flags: u32,
+    }
+    /// `remote_connect_get_domain_capabilities_ret`.
+    pub struct DomainCapsRet { pub capabilities: String }
+    /// `remote_node_get_security_model_ret`.
+    pub struct SecurityModelRet { pub model: Chars<257, false>, pub doi: Chars<257, false> }
+
+    /// `remote_connect_list_all_domains_args`.
+    pub struct ListAllArgs { pub need_results: i32, pub flags: u32 }
+    /// `remote_connect_list_all_domains_ret`.
+    pub struct ListAllRet { pub domains: Vec<Dom>, pub ret: u32 }
+    /// `remote_connect_num_of_domains_ret` (and of defined domains).
+    pub struct NumRet { pub num: i32 }
+    /// `remote_connect_list_domains_args`.
+    pub struct ListIdsArgs { pub maxids: i32 }
+    /// `remote_connect_list_domains_ret`.
+    pub struct ListIdsRet { pub ids: Vec<i32> }
+    /// `remote_connect_list_defined_domains_args`.
+    pub struct ListNamesArgs { pub maxnames: i32 }
+    /// `remote_connect_list_defined_domains_ret`.
+    pub struct ListNamesRet { pub names: Vec<String> }
+    /// `remote_domain_lookup_by_id_args`.
+    pub struct IdArgs { pub id: i32 }
+    /// `remote_domain_lookup_by_uuid_args`.
+    pub struct UuidArgs { pub uuid: Uuid }
+    /// `remote_domain_lookup_by_name_args`.
+    pub struct NameArgs { pub name: String }
+    /// The reply of the calls that give a domain (`remote_domain_*_ret
+    /// { remote_nonnull_domain dom; }`).
+    pub struct DomRet { pub dom: Dom }
+
+    /// The arguments of the calls on one domain (`remote_domain_*_args
+    /// { remote_nonnull_domain dom; }`).
+    pub struct DomArgs { pub dom: Dom }
+    /// The arguments of the calls on one domain with flags.
+    pub struct DomFlagsArgs { pub dom: Dom, pub flags: u32 }
+    /// `remote_domain_get_state_ret`.
+    pub struct StateRet { pub state: i32, pub reason: i32 }
+    /// `remote_domain_get_info_ret`.
+    pub struct InfoRet {
+        pub state: u8,
+        pub max_mem: u64,
+        pub memory: u64,
+        pub nr_virt_cpu: u16,
+        pub cpu_time: u64,
+    }
+    /// `remote_domain_get_os_type_ret`.
+    pub struct OsTypeRet { pub kind: String }
+    /// `remote_domain_get_max_memory_ret`.
+    pub struct MaxMemoryRet { pub memory: u64 }
+    /// `remote_domain_is_active_ret`, `_is_persistent_ret`,
+    /// `_is_updated_ret`, `_get_autostart_ret`,
+    /// `_has_managed_save_image_ret`: one int.
+    pub struct IntRet { pub value: i32 }
+    /// `remote_domain_set_autostart_args`.
+    pub struct SetAutostartArgs { pub dom: Dom, pub autostart: i32 }
+    /// `remote_domain_get_xml_desc_ret`.
+    pub struct XmlRet { pub xml: String }
+    /// `remote_domain_define_xml_args`.
+    pub struct XmlArgs { pub xml: String }
+    /// `remote_domain_define_xml_flags_args`, `remote_domain_create_xml_args`.
+    pub struct XmlFlagsArgs { pub xml: String, pub flags: u32 }
+    /// `remote_domain_save_args`.
+    pub struct SaveArgs { pub dom: Dom, pub to: String }
+    /// `remote_domain_save_flags_args`.
+    pub struct SaveFlagsArgs { pub dom: Dom, pub to: String, pub dxml: Option<String>, pub flags: u32 }
+    /// `remote_domain_restore_args`.
+    pub struct RestoreArgs { pub from: String }
+    /// `remote_domain_restore_flags_args`.
+    pub struct RestoreFlagsArgs { pub from: String, pub dxml: Option<String>, pub flags: u32 }
+    /// `remote_domain_update_device_flags_args`.
+    pub struct DeviceArgs { pub dom: Dom, pub xml: String, pub flags: u32 }
+    /// `remote_domain_get_messages_ret`.
+    pub struct MessagesRet { pub msgs: Vec<String> }
+    /// `remote_domain_open_console_args`.
+    pub struct ConsoleArgs { pub dom: Dom, pub dev_name: Option<String>, pub flags: u32 }
+    /// `remote_domain_screenshot_args`.
+    pub struct ScreenshotArgs { pub dom: Dom, pub screen: u32, pub flags: u32 }
+    /// `remote_domain_screenshot_ret`.
+    pub struct ScreenshotRet { pub mime: Option<String> }
+    /// `remote_domain_get_job_info_ret`.
+    pub struct JobInfoRet {
+        pub kind: i32,
+        pub time_elapsed: u64,
+        pub time_remaining: u64,
+        pub data_total: u64,
+        pub data_processed: u64,
+        pub data_remaining: u64,
+        pub mem_total: u64,
+        pub mem_processed: u64,
+        pub mem_remaining: u64,
+        pub file_total: u64,
+        pub file_processed: u64,
+        pub file_remaining: u64,
+    }
+
+    /// `remote_nonnull_storage_vol`.
+    pub struct StorageVol { pub pool: String, pub name: String, pub key: String }
+    /// `remote_storage_vol_lookup_by_path_args`.
+    pub struct PathArgs { pub path: String }
+    /// `remote_storage_vol_lookup_by_path_ret`.
+    pub struct VolRet { pub vol: StorageVol }
+
+    /// `remote_nonnull_storage_pool`.
+    pub struct StoragePool { pub name: String, pub uuid: Uuid }
+    /// `remote_connect_list_all_storage_pools_ret`.
+    pub struct ListPoolsRet { pub pools: Vec<StoragePool>, pub ret: u32 }
+    /// `remote_nonnull_network`.
+    pub struct Network { pub name: String, pub uuid: Uuid }
+    /// `remote_connect_list_all_networks_ret`.
+    pub struct ListNetworksRet { pub nets: Vec<Network>, pub ret: u32 }
+
+    /// `remote_domain_event_callback_lifecycle_msg`.
+    pub struct LifecycleMsg { pub callback_id: i32, pub dom: Dom, pub event: i32, pub detail: i32 }
+    /// `remote_domain_event_callback_reboot_msg`.
+    pub struct RebootMsg { pub callback_id: i32, pub dom: Dom }
+}
+
+impl From<&Domain> for Dom {
+    fn from(d: &Domain) -> Dom {
+        Dom {
+            name: d.name.clone(),
+            uuid: d.uuid,
+            id: d.id.map_or(-1, |id| id as i32),
+        }
+    }
+}
+
+impl From<Domain> for Dom {
+    fn from(d: Domain) -> Dom {
+        Dom::from(&d)
+    }
+}
+
+impl From<&Dom> for Domain {
+    fn from(d: &Dom) -> Domain {
+        Domain {
+            name: d.name.clone(),
+            uuid: d.uuid,
+            id: u32::try_from(d.id).ok(),
+        }
+    }
+}
+
+impl From<Dom> for Domain {
+    fn from(d: Dom) -> Domain {
+        Domain::from(&d)
+    }
+}

@@ -1,0 +1,311 @@
+//! qvirt's values in libvirt's numbers: domain states and their
+//! reasons, lifecycle events and their details, the filters of
+//! `virConnectListAllDomains`, and the flag bits of the calls qvirt
+//! serves. Both ways, so that the server and the client agree.
+
+use crate::driver::{DomainInfo, DomainState, EventKind, StateReason};
+
+/// `virDomainState`.
+pub mod state {
+    #![allow(missing_docs)]
+    pub const NOSTATE: i32 = 0;
+    pub const RUNNING: i32 = 1;
+    pub const BLOCKED: i32 = 2;
+    pub const PAUSED: i32 = 3;
+    pub const SHUTDOWN: i32 = 4;
+    pub const SHUTOFF: i32 = 5;
+    pub const CRASHED: i32 = 6;
+    pub const PMSUSPENDED: i32 = 7;
+}
+
+/// libvirt's number for a state.
+pub fn state_code(s: DomainState) -> i32 {
+    match s {
+        DomainState::Running => state::RUNNING,
+        DomainState::Paused => state::PAUSED,
+        DomainState::Shutoff => state::SHUTOFF,
+        DomainState::Shutdown => state::SHUTDOWN,
+        DomainState::Crashed => state::CRASHED,
+        DomainState::PmSuspended => state::PMSUSPENDED,
+    }
+}
+
+/// The state libvirt's number names (`BLOCKED`, libvirt's word for a
+/// running vCPU waiting on I/O, is running; `NOSTATE` is taken as shut
+/// off).
+pub fn state_of(code: i32) -> DomainState {
+    match code {
+        state::RUNNING | state::BLOCKED => DomainState::Running,
+        state::PAUSED => DomainState::Paused,
+        state::SHUTDOWN => DomainState::Shutdown,
+        state::CRASHED => DomainState::Crashed,
+        state::PMSUSPENDED => DomainState::PmSuspended,
+        _ => DomainState::Shutoff,
+    }
+}
+
+/// The reasons qvirt gives, per state, with libvirt's number for each
+/// (`virDomainRunningReason`, `virDomainPausedReason`, ...). Any other
+/// pair is libvirt's "unknown" (0), read back as [`StateReason::Unknown`].
+const REASONS: &[(DomainState, StateReason, i32)] = &[
+    (DomainState::Running, StateReason::Booted, 1),
+    (DomainState::Running, StateReason::Restored, 3),
+    (DomainState::Running, StateReason::Unpaused, 5),
+    (DomainState::Paused, StateReason::User, 1),
+    (DomainState::Paused, StateReason::Saved, 3),
+    (DomainState::Paused, StateReason::ShuttingDown, 8),
+    (DomainState::Paused, StateReason::Crashed, 10),
+    (DomainState::Shutdown, StateReason::User, 1),
+    (DomainState::Shutoff, StateReason::Shutdown, 1),
+    (DomainState::Shutoff, StateReason::Destroyed, 2),
+    (DomainState::Shutoff, StateReason::Crashed, 3),
+    (DomainState::Shutoff, StateReason::Saved, 5),
+    (DomainState::Shutoff, StateReason::Failed, 6),
+    (DomainState::Crashed, StateReason::Crashed, 1),
+];
+
+/// libvirt's number for `reason` in `state`.
+pub fn reason_code(state: DomainState, reason: StateReason) -> i32 {
+    REASONS
+        .iter()
+        .find(|(s, r, _)| *s == state && *r == reason)
+        .map_or(0, |(_, _, n)| *n)
+}
+
+/// The reason libvirt's number names in `state`.
+pub fn reason_of(state: DomainState, code: i32) -> StateReason {
+    REASONS
+        .iter()
+        .find(|(s, _, n)| *s == state && *n == code)
+        .map_or(StateReason::Unknown, |(_, r, _)| *r)
+}
+
+/// `virDomainEventID`s.
+pub mod event_id {
+    #![allow(missing_docs)]
+    pub const LIFECYCLE: i32 = 0;
+    pub const REBOOT: i32 = 1;
+    /// One past the last event id libvirt 9.0 knows.
+    pub const LAST: i32 = 27;
+}
+
+/// `virDomainEventType`s.
+pub mod event {
+    #![allow(missing_docs)]
+    pub const DEFINED: i32 = 0;
+    pub const UNDEFINED: i32 = 1;
+    pub const STARTED: i32 = 2;
+    pub const SUSPENDED: i32 = 3;
+    pub const RESUMED: i32 = 4;
+    pub const STOPPED: i32 = 5;
+    pub const SHUTDOWN: i32 = 6;
+}
+
+/// The stop details (`virDomainEventStoppedDetailType`) with qvirt's
+/// reasons.
+const STOPPED: &[(StateReason, i32)] = &[
+    (StateReason::Shutdown, 0),
+    (StateReason::Destroyed, 1),
+    (StateReason::Crashed, 2),
+    (StateReason::Saved, 4),
+    (StateReason::Failed, 5),
+];
+
+/// The start details (`virDomainEventStartedDetailType`).
+const STARTED: &[(StateReason, i32)] = &[(StateReason::Booted, 0), (StateReason::Restored, 2)];
+
+/// What a lifecycle event is in libvirt's terms: the event id of the
+/// callback it goes to, then `(event, detail)` for a lifecycle event.
+pub fn event_code(kind: EventKind) -> (i32, i32, i32) {
+    let detail = |table: &[(StateReason, i32)], r: StateReason| {
+        table.iter().find(|(x, _)| *x == r).map_or(0, |(_, n)| *n)
+    };
+    match kind {
+        EventKind::Defined => (event_id::LIFECYCLE, event::DEFINED, 0),
+        EventKind::Undefined => (event_id::LIFECYCLE, event::UNDEFINED, 0),
+        EventKind::Started(r) => (event_id::LIFECYCLE, event::STARTED, detail(STARTED, r)),
+        EventKind::Suspended => (event_id::LIFECYCLE, event::SUSPENDED, 0),
+        EventKind::Resumed => (event_id::LIFECYCLE, event::RESUMED, 0),
+        EventKind::Shutdown => (event_id::LIFECYCLE, event::SHUTDOWN, 0),
+        EventKind::Stopped(r) => (event_id::LIFECYCLE, event::STOPPED, detail(STOPPED, r)),
+        EventKind::Reset => (event_id::REBOOT, 0, 0),
+    }
+}
+
+/// The qvirt event a libvirt lifecycle event is; `None` for one qvirt has
+/// no word for (a crash report, a pmsuspend).
+pub fn lifecycle_kind(event: i32, detail: i32) -> Option<EventKind> {
+    let reason = |table: &[(StateReason, i32)]| {
+        table
+            .iter()
+            .find(|(_, n)| *n == detail)
+            .map_or(StateReason::Unknown, |(r, _)| *r)
+    };
+    Some(match event {
+        event::DEFINED => EventKind::Defined,
+        event::UNDEFINED => EventKind::Undefined,
+        event::STARTED => EventKind::Started(reason(STARTED)),
+        event::SUSPENDED => EventKind::Suspended,
+        event::RESUMED => EventKind::Resumed,
+        event::STOPPED => EventKind::Stopped(reason(STOPPED)),
+        event::SHUTDOWN => EventKind::Shutdown,
+        _ => return None,
+    })
+}
+
+/// `virConnectListAllDomainsFlags`.
+pub mod list {
+    #![allow(missing_docs)]
+    pub const ACTIVE: u32 = 1 << 0;
+    pub const INACTIVE: u32 = 1 << 1;
+    pub const PERSISTENT: u32 = 1 << 2;
+    pub const TRANSIENT: u32 = 1 << 3;
+    pub const RUNNING: u32 = 1 << 4;
+    pub const PAUSED: u32 = 1 << 5;
+    pub const SHUTOFF: u32 = 1 << 6;
+    pub const OTHER: u32 = 1 << 7;
+    pub const MANAGEDSAVE: u32 = 1 << 8;
+    pub const NO_MANAGEDSAVE: u32 = 1 << 9;
+    pub const AUTOSTART: u32 = 1 << 10;
+    pub const NO_AUTOSTART: u32 = 1 << 11;
+    pub const HAS_SNAPSHOT: u32 = 1 << 12;
+    pub const NO_SNAPSHOT: u32 = 1 << 13;
+    pub const HAS_CHECKPOINT: u32 = 1 << 14;
+    pub const NO_CHECKPOINT: u32 = 1 << 15;
+    /// Every filter qvirt applies.
+    pub const KNOWN: u32 = (1 << 12) - 1;
+}
+
+/// Whether a domain with `info` passes the filters of `flags` (each pair
+/// of a group, or none of it, lets every domain through, as libvirt's
+/// `virDomainObjListFilter` does).
+pub fn list_filter(flags: u32, info: &DomainInfo) -> bool {
+    let group = |a: u32, b: u32, is_a: bool| {
+        let want = flags & (a | b);
+        want == 0 || want == (a | b) || (want == a) == is_a
+    };
+    let active = info.state != DomainState::Shutoff;
+    if !group(list::ACTIVE, list::INACTIVE, active)
+        || !group(list::PERSISTENT, list::TRANSIENT, info.persistent)
+        || !group(list::MANAGEDSAVE, list::NO_MANAGEDSAVE, info.managed_save)
+        || !group(list::AUTOSTART, list::NO_AUTOSTART, info.autostart)
+    {
+        return false;
+    }
+    let states = flags & (list::RUNNING | list::PAUSED | list::SHUTOFF | list::OTHER);
+    if states != 0 {
+        let bit = match info.state {
+            DomainState::Running => list::RUNNING,
+            DomainState::Paused => list::PAUSED,
+            DomainState::Shutoff => list::SHUTOFF,
+            _ => list::OTHER,
+        };
+        if states & bit == 0 {
+            return false;
+        }
+    }
+    true
+}
+
+/// `virDomainUndefineFlagsValues`.
+pub mod undefine {
+    #![allow(missing_docs)]
+    pub const MANAGED_SAVE: u32 = 1 << 0;
+    pub const SNAPSHOTS_METADATA: u32 = 1 << 1;
+    pub const NVRAM: u32 = 1 << 2;
+    pub const KEEP_NVRAM: u32 = 1 << 3;
+    pub const CHECKPOINTS_METADATA: u32 = 1 << 4;
+    pub const TPM: u32 = 1 << 5;
+    pub const KEEP_TPM: u32 = 1 << 6;
+}
+
+/// `virDomainXMLFlags`.
+pub mod xml {
+    #![allow(missing_docs)]
+    pub const SECURE: u32 = 1 << 0;
+    pub const INACTIVE: u32 = 1 << 1;
+}
+
+/// `virDomainModificationImpact` and `virDomainDeviceModifyFlags`.
+pub mod affect {
+    #![allow(missing_docs)]
+    pub const LIVE: u32 = 1 << 0;
+    pub const CONFIG: u32 = 1 << 1;
+    pub const FORCE: u32 = 1 << 2;
+}
+
+/// `virDomainConsoleFlags`.
+pub mod console {
+    #![allow(missing_docs)]
+    pub const FORCE: u32 = 1 << 0;
+    pub const SAFE: u32 = 1 << 1;
+}
+
+/// `virConnectFlags`: `VIR_CONNECT_RO`.
+pub const CONNECT_RO: u32 = 1;
+
+/// The protocol features (`virDrvFeature`) a client asks about.
+pub mod feature {
+    #![allow(missing_docs)]
+    pub const PROGRAM_KEEPALIVE: i32 = 10;
+    pub const REMOTE_EVENT_CALLBACK: i32 = 14;
+    pub const REMOTE_CLOSE_CALLBACK: i32 = 15;
+}
+
+/// `virDomainJobType`.
+pub mod job {
+    #![allow(missing_docs)]
+    pub const NONE: i32 = 0;
+    pub const BOUNDED: i32 = 1;
+}
+
+/// Fails unless `flags` has only bits of `known`, as libvirt's
+/// `virCheckFlags` does (`VIR_ERR_INVALID_ARG`, naming the function).
+pub fn check_flags(flags: u32, known: u32, function: &str) -> crate::driver::error::Result<()> {
+    let unknown = flags & !known;
+    if unknown == 0 {
+        Ok(())
+    } else {
+        Err(crate::driver::error::Error::new(
+            crate::driver::error::ErrorCode::InvalidArgument,
+            format!("unsupported flags (0x{unknown:x}) in function {function}"),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_read_back() {
+        for (s, r, _) in REASONS {
+            assert_eq!(reason_of(*s, reason_code(*s, *r)), *r);
+            assert_eq!(state_of(state_code(*s)), *s);
+        }
+    }
+
+    #[test]
+    fn events_read_back() {
+        use StateReason::*;
+        for k in [
+            EventKind::Defined,
+            EventKind::Undefined,
+            EventKind::Started(Booted),
+            EventKind::Started(Restored),
+            EventKind::Suspended,
+            EventKind::Resumed,
+            EventKind::Shutdown,
+            EventKind::Stopped(Shutdown),
+            EventKind::Stopped(Destroyed),
+            EventKind::Stopped(Crashed),
+            EventKind::Stopped(Saved),
+            EventKind::Stopped(Failed),
+        ] {
+            let (id, e, d) = event_code(k);
+            assert_eq!(id, event_id::LIFECYCLE);
+            assert_eq!(lifecycle_kind(e, d), Some(k));
+        }
+        assert_eq!(event_code(EventKind::Reset).0, event_id::REBOOT);
+    }
+}

@@ -1,0 +1,410 @@
+//! One sample of every libvirt message qvirt sends or reads: each
+//! procedure's call and reply (the exhaustive matches make a new
+//! procedure a compile error here until it has samples), an error per
+//! qvirt code, each event, keepalive and stream messages.
+
+use qvirt::transport::libvirt::frame::{self, Header, Status, Type};
+use qvirt::transport::libvirt::procedures::{Call, Procedure, Reply};
+use qvirt::transport::libvirt::types::*;
+use qvirt::transport::libvirt::xdr::{Chars, to_bytes};
+use qvirt::{Error, ErrorCode};
+use uuid::Uuid;
+
+fn dom() -> Dom {
+    Dom {
+        name: "alpha".into(),
+        uuid: Uuid::from_u128(0x6d1c_3f2e_a4b5_4c6d_8e7f_0123_4567_89ab),
+        id: 7,
+    }
+}
+
+fn off() -> Dom {
+    Dom { id: -1, ..dom() }
+}
+
+const XML: &str = "<domain type='qemu'><name>alpha</name><memory unit='MiB'>32</memory></domain>";
+
+fn flags(f: u32) -> DomFlagsArgs {
+    DomFlagsArgs {
+        dom: dom(),
+        flags: f,
+    }
+}
+
+/// The sample call of `p`.
+fn call(p: Procedure) -> Call {
+    use Procedure as P;
+    match p {
+        P::ConnectOpen => Call::ConnectOpen(OpenArgs {
+            name: Some("qemu:///system".into()),
+            flags: 1,
+        }),
+        P::ConnectClose => Call::ConnectClose(()),
+        P::AuthList => Call::AuthList(()),
+        P::ConnectSupportsFeature => Call::ConnectSupportsFeature(FeatureArgs { feature: 10 }),
+        P::ConnectGetUri => Call::ConnectGetUri(()),
+        P::ConnectIsSecure => Call::ConnectIsSecure(()),
+        P::ConnectDomainEventCallbackRegisterAny => {
+            Call::ConnectDomainEventCallbackRegisterAny(EventRegisterArgs {
+                event_id: 0,
+                dom: Some(dom()),
+            })
+        }
+        P::ConnectDomainEventCallbackDeregisterAny => {
+            Call::ConnectDomainEventCallbackDeregisterAny(EventDeregisterArgs { callback_id: 3 })
+        }
+        P::ConnectRegisterCloseCallback => Call::ConnectRegisterCloseCallback(()),
+        P::ConnectUnregisterCloseCallback => Call::ConnectUnregisterCloseCallback(()),
+        P::ConnectGetType => Call::ConnectGetType(()),
+        P::ConnectGetVersion => Call::ConnectGetVersion(()),
+        P::NodeGetInfo => Call::NodeGetInfo(()),
+        P::ConnectGetCapabilities => Call::ConnectGetCapabilities(()),
+        P::DomainCreate => Call::DomainCreate(DomArgs { dom: off() }),
+        P::DomainCreateXml => Call::DomainCreateXml(XmlFlagsArgs {
+            xml: XML.into(),
+            flags: 0,
+        }),
+        P::DomainDefineXml => Call::DomainDefineXml(XmlArgs { xml: XML.into() }),
+        P::DomainDestroy => Call::DomainDestroy(DomArgs { dom: dom() }),
+        P::DomainGetXmlDesc => Call::DomainGetXmlDesc(flags(2)),
+        P::DomainGetAutostart => Call::DomainGetAutostart(DomArgs { dom: dom() }),
+        P::DomainGetInfo => Call::DomainGetInfo(DomArgs { dom: dom() }),
+        P::DomainGetMaxMemory => Call::DomainGetMaxMemory(DomArgs { dom: dom() }),
+        P::DomainGetOsType => Call::DomainGetOsType(DomArgs { dom: dom() }),
+        P::ConnectListDefinedDomains => {
+            Call::ConnectListDefinedDomains(ListNamesArgs { maxnames: 16 })
+        }
+        P::DomainLookupById => Call::DomainLookupById(IdArgs { id: 7 }),
+        P::DomainLookupByName => Call::DomainLookupByName(NameArgs {
+            name: "alpha".into(),
+        }),
+        P::DomainLookupByUuid => Call::DomainLookupByUuid(UuidArgs { uuid: dom().uuid }),
+        P::ConnectNumOfDefinedDomains => Call::ConnectNumOfDefinedDomains(()),
+        P::DomainReboot => Call::DomainReboot(flags(1)),
+        P::DomainResume => Call::DomainResume(DomArgs { dom: dom() }),
+        P::DomainSetAutostart => Call::DomainSetAutostart(SetAutostartArgs {
+            dom: off(),
+            autostart: 1,
+        }),
+        P::DomainShutdown => Call::DomainShutdown(DomArgs { dom: dom() }),
+        P::DomainSuspend => Call::DomainSuspend(DomArgs { dom: dom() }),
+        P::DomainUndefine => Call::DomainUndefine(DomArgs { dom: off() }),
+        P::ConnectListDomains => Call::ConnectListDomains(ListIdsArgs { maxids: 16 }),
+        P::ConnectNumOfDomains => Call::ConnectNumOfDomains(()),
+        P::DomainRestore => Call::DomainRestore(RestoreArgs {
+            from: "/var/tmp/a.save".into(),
+        }),
+        P::DomainSave => Call::DomainSave(SaveArgs {
+            dom: dom(),
+            to: "/var/tmp/a.save".into(),
+        }),
+        P::ConnectGetHostname => Call::ConnectGetHostname(()),
+        P::StorageVolLookupByPath => Call::StorageVolLookupByPath(PathArgs {
+            path: "/var/tmp/disk.img".into(),
+        }),
+        P::NodeGetSecurityModel => Call::NodeGetSecurityModel(()),
+        P::DomainIsActive => Call::DomainIsActive(DomArgs { dom: dom() }),
+        P::DomainIsPersistent => Call::DomainIsPersistent(DomArgs { dom: dom() }),
+        P::ConnectGetLibVersion => Call::ConnectGetLibVersion(()),
+        P::DomainGetJobInfo => Call::DomainGetJobInfo(DomArgs { dom: dom() }),
+        P::DomainAbortJob => Call::DomainAbortJob(DomArgs { dom: dom() }),
+        P::DomainUpdateDeviceFlags => Call::DomainUpdateDeviceFlags(DeviceArgs {
+            dom: dom(),
+            xml: "<disk type='file' device='cdrom'><target dev='hdc'/></disk>".into(),
+            flags: 1,
+        }),
+        P::DomainManagedSave => Call::DomainManagedSave(flags(0)),
+        P::DomainHasManagedSaveImage => Call::DomainHasManagedSaveImage(flags(0)),
+        P::DomainManagedSaveRemove => Call::DomainManagedSaveRemove(flags(0)),
+        P::DomainCreateWithFlags => Call::DomainCreateWithFlags(DomFlagsArgs {
+            dom: off(),
+            flags: 0,
+        }),
+        P::DomainOpenConsole => Call::DomainOpenConsole(ConsoleArgs {
+            dom: dom(),
+            dev_name: None,
+            flags: 1,
+        }),
+        P::DomainIsUpdated => Call::DomainIsUpdated(DomArgs { dom: dom() }),
+        P::DomainScreenshot => Call::DomainScreenshot(ScreenshotArgs {
+            dom: dom(),
+            screen: 0,
+            flags: 0,
+        }),
+        P::DomainGetState => Call::DomainGetState(flags(0)),
+        P::DomainUndefineFlags => Call::DomainUndefineFlags(DomFlagsArgs {
+            dom: off(),
+            flags: 5,
+        }),
+        P::DomainSaveFlags => Call::DomainSaveFlags(SaveFlagsArgs {
+            dom: dom(),
+            to: "/var/tmp/a.save".into(),
+            dxml: None,
+            flags: 0,
+        }),
+        P::DomainRestoreFlags => Call::DomainRestoreFlags(RestoreFlagsArgs {
+            from: "/var/tmp/a.save".into(),
+            dxml: Some(XML.into()),
+            flags: 0,
+        }),
+        P::DomainDestroyFlags => Call::DomainDestroyFlags(flags(0)),
+        P::DomainReset => Call::DomainReset(flags(0)),
+        P::DomainShutdownFlags => Call::DomainShutdownFlags(flags(1)),
+        P::ConnectListAllDomains => Call::ConnectListAllDomains(ListAllArgs {
+            need_results: 1,
+            flags: 3,
+        }),
+        P::ConnectListAllStoragePools => Call::ConnectListAllStoragePools(ListAllArgs {
+            need_results: 1,
+            flags: 0,
+        }),
+        P::ConnectListAllNetworks => Call::ConnectListAllNetworks(ListAllArgs {
+            need_results: 1,
+            flags: 0,
+        }),
+        P::ConnectGetDomainCapabilities => Call::ConnectGetDomainCapabilities(DomainCapsArgs {
+            emulatorbin: Some("/usr/bin/qemu-system-x86_64".into()),
+            arch: Some("x86_64".into()),
+            machine: None,
+            virttype: Some("qemu".into()),
+            flags: 0,
+        }),
+        P::DomainDefineXmlFlags => Call::DomainDefineXmlFlags(XmlFlagsArgs {
+            xml: XML.into(),
+            flags: 1,
+        }),
+        P::DomainGetMessages => Call::DomainGetMessages(flags(0)),
+    }
+}
+
+/// The sample successful reply of `p`.
+fn reply(p: Procedure) -> Reply {
+    use Procedure as P;
+    let d = || DomRet { dom: dom() };
+    let yes = || IntRet { value: 1 };
+    match p {
+        P::ConnectOpen => Reply::ConnectOpen(()),
+        P::ConnectClose => Reply::ConnectClose(()),
+        P::AuthList => Reply::AuthList(AuthListRet { types: vec![0] }),
+        P::ConnectSupportsFeature => Reply::ConnectSupportsFeature(FeatureRet { supported: 1 }),
+        P::ConnectGetUri => Reply::ConnectGetUri(UriRet {
+            uri: "qemu:///system".into(),
+        }),
+        P::ConnectIsSecure => Reply::ConnectIsSecure(SecureRet { secure: 1 }),
+        P::ConnectDomainEventCallbackRegisterAny => {
+            Reply::ConnectDomainEventCallbackRegisterAny(EventRegisterRet { callback_id: 1 })
+        }
+        P::ConnectDomainEventCallbackDeregisterAny => {
+            Reply::ConnectDomainEventCallbackDeregisterAny(())
+        }
+        P::ConnectRegisterCloseCallback => Reply::ConnectRegisterCloseCallback(()),
+        P::ConnectUnregisterCloseCallback => Reply::ConnectUnregisterCloseCallback(()),
+        P::ConnectGetType => Reply::ConnectGetType(TypeRet {
+            kind: "QEMU".into(),
+        }),
+        P::ConnectGetVersion => Reply::ConnectGetVersion(VersionRet { hv_ver: 7_002_022 }),
+        P::NodeGetInfo => Reply::NodeGetInfo(NodeInfoRet {
+            model: Chars("x86_64".into()),
+            memory: 16 << 20,
+            cpus: 2,
+            mhz: 2600,
+            nodes: 1,
+            sockets: 1,
+            cores: 2,
+            threads: 1,
+        }),
+        P::ConnectGetCapabilities => Reply::ConnectGetCapabilities(CapabilitiesRet {
+            capabilities: "<capabilities/>".into(),
+        }),
+        P::DomainCreate => Reply::DomainCreate(()),
+        P::DomainCreateXml => Reply::DomainCreateXml(d()),
+        P::DomainDefineXml => Reply::DomainDefineXml(DomRet { dom: off() }),
+        P::DomainDestroy => Reply::DomainDestroy(()),
+        P::DomainGetXmlDesc => Reply::DomainGetXmlDesc(XmlRet { xml: XML.into() }),
+        P::DomainGetAutostart => Reply::DomainGetAutostart(yes()),
+        P::DomainGetInfo => Reply::DomainGetInfo(InfoRet {
+            state: 1,
+            max_mem: 32768,
+            memory: 32768,
+            nr_virt_cpu: 1,
+            cpu_time: 123_456_789,
+        }),
+        P::DomainGetMaxMemory => Reply::DomainGetMaxMemory(MaxMemoryRet { memory: 32768 }),
+        P::DomainGetOsType => Reply::DomainGetOsType(OsTypeRet { kind: "hvm".into() }),
+        P::ConnectListDefinedDomains => Reply::ConnectListDefinedDomains(ListNamesRet {
+            names: vec!["alpha".into(), "beta".into()],
+        }),
+        P::DomainLookupById => Reply::DomainLookupById(d()),
+        P::DomainLookupByName => Reply::DomainLookupByName(d()),
+        P::DomainLookupByUuid => Reply::DomainLookupByUuid(d()),
+        P::ConnectNumOfDefinedDomains => Reply::ConnectNumOfDefinedDomains(NumRet { num: 2 }),
+        P::DomainReboot => Reply::DomainReboot(()),
+        P::DomainResume => Reply::DomainResume(()),
+        P::DomainSetAutostart => Reply::DomainSetAutostart(()),
+        P::DomainShutdown => Reply::DomainShutdown(()),
+        P::DomainSuspend => Reply::DomainSuspend(()),
+        P::DomainUndefine => Reply::DomainUndefine(()),
+        P::ConnectListDomains => Reply::ConnectListDomains(ListIdsRet { ids: vec![7, 9] }),
+        P::ConnectNumOfDomains => Reply::ConnectNumOfDomains(NumRet { num: 2 }),
+        P::DomainRestore => Reply::DomainRestore(()),
+        P::DomainSave => Reply::DomainSave(()),
+        P::ConnectGetHostname => Reply::ConnectGetHostname(HostnameRet {
+            hostname: "host".into(),
+        }),
+        P::StorageVolLookupByPath => Reply::StorageVolLookupByPath(VolRet {
+            vol: StorageVol {
+                pool: "default".into(),
+                name: "disk.img".into(),
+                key: "/var/tmp/disk.img".into(),
+            },
+        }),
+        P::NodeGetSecurityModel => Reply::NodeGetSecurityModel(SecurityModelRet::default()),
+        P::DomainIsActive => Reply::DomainIsActive(yes()),
+        P::DomainIsPersistent => Reply::DomainIsPersistent(yes()),
+        P::ConnectGetLibVersion => {
+            Reply::ConnectGetLibVersion(LibVersionRet { lib_ver: 9_000_000 })
+        }
+        P::DomainGetJobInfo => Reply::DomainGetJobInfo(JobInfoRet {
+            kind: 1,
+            time_elapsed: 1200,
+            data_total: 1 << 30,
+            data_processed: 1 << 20,
+            data_remaining: (1 << 30) - (1 << 20),
+            ..JobInfoRet::default()
+        }),
+        P::DomainAbortJob => Reply::DomainAbortJob(()),
+        P::DomainUpdateDeviceFlags => Reply::DomainUpdateDeviceFlags(()),
+        P::DomainManagedSave => Reply::DomainManagedSave(()),
+        P::DomainHasManagedSaveImage => Reply::DomainHasManagedSaveImage(IntRet { value: 0 }),
+        P::DomainManagedSaveRemove => Reply::DomainManagedSaveRemove(()),
+        P::DomainCreateWithFlags => Reply::DomainCreateWithFlags(d()),
+        P::DomainOpenConsole => Reply::DomainOpenConsole(()),
+        P::DomainIsUpdated => Reply::DomainIsUpdated(IntRet { value: 0 }),
+        P::DomainScreenshot => Reply::DomainScreenshot(ScreenshotRet {
+            mime: Some("image/png".into()),
+        }),
+        P::DomainGetState => Reply::DomainGetState(StateRet {
+            state: 5,
+            reason: 2,
+        }),
+        P::DomainUndefineFlags => Reply::DomainUndefineFlags(()),
+        P::DomainSaveFlags => Reply::DomainSaveFlags(()),
+        P::DomainRestoreFlags => Reply::DomainRestoreFlags(()),
+        P::DomainDestroyFlags => Reply::DomainDestroyFlags(()),
+        P::DomainReset => Reply::DomainReset(()),
+        P::DomainShutdownFlags => Reply::DomainShutdownFlags(()),
+        P::ConnectListAllDomains => Reply::ConnectListAllDomains(ListAllRet {
+            domains: vec![dom(), off()],
+            ret: 2,
+        }),
+        P::ConnectListAllStoragePools => Reply::ConnectListAllStoragePools(ListPoolsRet::default()),
+        P::ConnectListAllNetworks => Reply::ConnectListAllNetworks(ListNetworksRet::default()),
+        P::ConnectGetDomainCapabilities => Reply::ConnectGetDomainCapabilities(DomainCapsRet {
+            capabilities: "<domainCapabilities/>".into(),
+        }),
+        P::DomainDefineXmlFlags => Reply::DomainDefineXmlFlags(DomRet { dom: off() }),
+        P::DomainGetMessages => Reply::DomainGetMessages(MessagesRet::default()),
+    }
+}
+
+/// Every sample, named, as a whole message.
+pub fn all() -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for (i, p) in Procedure::ALL.iter().enumerate() {
+        let c = call(*p);
+        assert_eq!(c.procedure(), *p);
+        let (n, body) = c.encode();
+        let serial = i as u32 + 1;
+        out.push((
+            format!("call.{n:03}.{}", p.name().to_lowercase()),
+            frame::message(&Header::remote(n, Type::Call, serial, Status::Ok), &body),
+        ));
+        let r = reply(*p);
+        assert_eq!(r.procedure(), *p);
+        out.push((
+            format!("reply.{n:03}.{}", p.name().to_lowercase()),
+            frame::message(
+                &Header::remote(n, Type::Reply, serial, Status::Ok),
+                &r.encode(),
+            ),
+        ));
+    }
+    for code in [
+        ErrorCode::Internal,
+        ErrorCode::InvalidArgument,
+        ErrorCode::InvalidXml,
+        ErrorCode::ConfigUnsupported,
+        ErrorCode::ConfigInvalid,
+        ErrorCode::NoDomain,
+        ErrorCode::DomainExists,
+        ErrorCode::OperationInvalid,
+        ErrorCode::OperationDenied,
+        ErrorCode::OperationFailed,
+        ErrorCode::QemuFailed,
+        ErrorCode::Io,
+        ErrorCode::Protocol,
+        ErrorCode::Timeout,
+        ErrorCode::NoSupport,
+        ErrorCode::LimitExceeded,
+        ErrorCode::ResourceBusy,
+        ErrorCode::OperationAborted,
+    ] {
+        out.push((
+            format!("error.{}", code.name()),
+            frame::error_reply(23, 9, &Error::new(code, format!("a {} error", code.name()))),
+        ));
+    }
+    out.push((
+        "error.no-storage-vol".into(),
+        frame::error_reply(
+            97,
+            9,
+            &frame::libvirt_error(50, ErrorCode::InvalidArgument, "no such volume"),
+        ),
+    ));
+    let event = |proc: i32, body: Vec<u8>| {
+        frame::message(&Header::remote(proc, Type::Message, 1, Status::Ok), &body)
+    };
+    out.push((
+        "event.lifecycle.started-booted".into(),
+        event(
+            318,
+            to_bytes(&LifecycleMsg {
+                callback_id: 1,
+                dom: dom(),
+                event: 2,
+                detail: 0,
+            }),
+        ),
+    ));
+    out.push((
+        "event.reboot".into(),
+        event(
+            319,
+            to_bytes(&RebootMsg {
+                callback_id: 2,
+                dom: dom(),
+            }),
+        ),
+    ));
+    out.push(("keepalive.ping".into(), frame::keepalive(1)));
+    out.push(("keepalive.pong".into(), frame::keepalive(2)));
+    let stream = |status: Status, body: &[u8]| {
+        frame::message(&Header::remote(201, Type::Stream, 4, status), body)
+    };
+    out.push(("stream.data".into(), stream(Status::Continue, b"guest# ")));
+    out.push(("stream.eof".into(), stream(Status::Continue, b"")));
+    out.push(("stream.finish".into(), stream(Status::Ok, b"")));
+    out.push((
+        "stream.error".into(),
+        frame::message(
+            &Header::remote(201, Type::Stream, 4, Status::Error),
+            &frame::RemoteError::from_error(&Error::new(
+                ErrorCode::OperationFailed,
+                "the console closed",
+            ))
+            .encode(),
+        ),
+    ));
+    out
+}
