@@ -339,3 +339,71 @@ fn a_missing_host_pci_device_stops_the_start() {
     assert!(e.message.contains("does not exist"), "{e}");
     assert!(qemus_under(st.root()).is_empty(), "a QEMU was started");
 }
+
+/// Processes whose command line contains `needle`.
+fn processes_with(needle: &str) -> Vec<i32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(needle))
+        })
+        .collect()
+}
+
+/// A `<filesystem>` share gets a virtiofsd of its own, serving the
+/// source directory on the socket QEMU's vhost-user-fs device connected
+/// to; it ends with the run.
+#[test]
+fn virtiofs_share_runs_a_virtiofsd_with_the_domain() {
+    let st = State::new("virtiofs");
+    let share = st.root().join("share");
+    std::fs::create_dir_all(&share).unwrap();
+    st.start(&firmware_vm(
+        "fs",
+        "<memoryBacking><source type='memfd'/><access mode='shared'/></memoryBacking>",
+        &format!(
+            "<filesystem type='mount' accessmode='passthrough'>
+      <driver type='virtiofs'/>
+      <binary><sandbox mode='chroot'/></binary>
+      <source dir='{}'/>
+      <target dir='hostshare'/>
+    </filesystem>",
+            share.display()
+        ),
+    ));
+    let socket = st.run_dir("fs").join("fs0-fs.sock");
+    let daemons = processes_with(&format!("--socket-path={}", socket.display()));
+    assert_eq!(daemons.len(), 1, "one virtiofsd on {}", socket.display());
+    let cmdline = std::fs::read(format!("/proc/{}/cmdline", daemons[0])).unwrap();
+    assert!(
+        String::from_utf8_lossy(&cmdline).contains(&format!("source={}", share.display())),
+        "virtiofsd does not serve the share"
+    );
+    let mut qmp = st.qmp("fs");
+    let tag = qmp.exec(
+        "qom-get",
+        json!({"path": "/machine/peripheral/fs0", "property": "tag"}),
+    );
+    assert_eq!(tag, "hostshare");
+    drop(qmp);
+    st.stop("fs");
+    poll(
+        "virtiofsd to end with the domain",
+        std::time::Duration::from_secs(30),
+        || {
+            let alive = daemons.iter().any(|p| {
+                std::fs::read_to_string(format!("/proc/{p}/stat")).is_ok_and(|s| {
+                    !s.rsplit(')')
+                        .next()
+                        .unwrap_or("")
+                        .trim_start()
+                        .starts_with('Z')
+                })
+            });
+            (!alive).then_some(())
+        },
+    );
+}

@@ -61,6 +61,7 @@ impl Core {
             self.log.error(&format!("domain '{name}': {e}"));
         }
         process::reap(pid);
+        super::virtiofs::stop(&run.run_dir);
         if let Some(why) = super::pinning::remove_group(&run.run_dir) {
             self.log.error(&format!("domain '{name}': {why}"));
         }

@@ -126,6 +126,15 @@ impl Core {
                 return Err(e);
             }
         };
+        // A virtiofsd per shared folder, listening before QEMU connects.
+        let fs_log = self.layout.log_file(&format!("{name}-virtiofsd"));
+        let virtiofsd = match super::virtiofs::start(&def, &run_dir, &fs_log) {
+            Ok(v) => v,
+            Err(e) => {
+                let _ = crate::sys::fsutil::remove_tree(&run_dir);
+                return Err(e);
+            }
+        };
         let log = self.layout.log_file(&name);
         let pid = match process::spawn(&argv, &log) {
             Ok(pid) => pid,
@@ -287,6 +296,7 @@ impl Core {
         if let Some(t) = swtpm {
             t.keep();
         }
+        virtiofsd.keep();
         Ok((run, link))
     }
 

@@ -32,6 +32,7 @@ mod storage_copy;
 mod store;
 pub mod tpm;
 pub mod tuning;
+mod virtiofs;
 
 pub use driver::LocalDriver;
 pub use layout::Layout;
