@@ -244,6 +244,8 @@ fn qemu_commandline_reaches_qemu() {
         "{peripherals}"
     );
     drop(qmp);
+    let log = std::fs::read_to_string(st.root().join("log/qemu/ns.log")).unwrap();
+    assert!(log.contains("is tainted: custom-argv"), "{log}");
     st.stop("ns");
 }
 

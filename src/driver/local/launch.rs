@@ -136,6 +136,23 @@ impl Core {
             }
         };
         let log = self.layout.log_file(&name);
+        // As libvirt's taint: what <qemu:commandline> and
+        // <qemu:capabilities> change is beyond the manager's knowledge.
+        let q = &def.qemu;
+        if !(q.args.is_empty()
+            && q.env.is_empty()
+            && q.caps_add.is_empty()
+            && q.caps_del.is_empty())
+        {
+            let note = format!(
+                "domain '{name}' is tainted: custom-argv (<qemu:commandline> or <qemu:capabilities>)"
+            );
+            self.log.warn(&note);
+            if let Ok(mut f) = process::open_log(&log) {
+                use std::io::Write;
+                let _ = writeln!(f, "qvirt: {note}");
+            }
+        }
         let pid = match process::spawn(&argv, &log) {
             Ok(pid) => pid,
             Err(e) => {
