@@ -16,6 +16,8 @@ mod procs;
 mod support;
 #[path = "applied/tpm.rs"]
 mod tpm;
+#[path = "applied/tuning.rs"]
+mod tuning;
 #[path = "applied/uefi.rs"]
 mod uefi;
 

@@ -620,11 +620,26 @@ fn domxml_to_native_over_the_argv_cases() {
             continue;
         }
         let golden = std::fs::read_to_string(&golden).expect("read a golden file");
-        let mut words = golden.lines();
+        // The golden's environment lines (`env`, `NAME=VALUE`) come
+        // before the emulator.
+        let mut words = golden
+            .lines()
+            .skip_while(|w| *w == "env" || w.contains('='));
         let emulator = words.next().expect("an emulator line");
         let name = words.nth(1).expect("a -name value");
         let out = root.run(&["domxml-to-native", "qemu-argv", &path.display().to_string()]);
-        let line = String::from_utf8_lossy(&out.stdout);
+        let full = String::from_utf8_lossy(&out.stdout);
+        // An environment the domain sets (`<qemu:env>`) comes first, as
+        // `env NAME=VALUE ...`, as virsh prints it.
+        let mut line: &str = &full;
+        if let Some(rest) = line.strip_prefix("env ") {
+            line = rest;
+            while let Some((word, rest)) = line.split_once(' ')
+                && word.contains('=')
+            {
+                line = rest;
+            }
+        }
         assert!(
             out.status.success(),
             "{}: {}",

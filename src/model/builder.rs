@@ -38,10 +38,20 @@ impl DomainDef {
             metadata: None,
             memory_kib: memory_mib.saturating_mul(1024),
             current_memory_kib: None,
+            max_memory: None,
+            memory_backing: None,
+            iothreads: None,
+            cputune: None,
+            numatune: None,
+            partition: None,
+            sysinfo: None,
+            seclabel: None,
+            qemu: Default::default(),
             vcpu: Vcpu {
                 max: 1,
                 current: None,
                 cpuset: None,
+                placement: None,
             },
             os: Default::default(),
             features: Default::default(),
@@ -110,6 +120,10 @@ impl DomainDef {
             serial: None,
             boot_order: None,
             address: None,
+            network: None,
+            backing: None,
+            model: None,
+            transient: false,
         });
         self
     }

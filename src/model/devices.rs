@@ -2,6 +2,7 @@
 //! Character devices (serial ports, consoles, channels) are in `chardev`.
 
 use super::chardev::{Channel, CharDevice, CharSource};
+use super::hostdev::{Filesystem, Hostdev, MemoryDevice, Shmem};
 use super::words::words;
 
 /// `<devices>`, each kind in document order.
@@ -43,6 +44,14 @@ pub struct Devices {
     pub memballoon: Option<Memballoon>,
     /// `<rng>`.
     pub rngs: Vec<Rng>,
+    /// `<hostdev>`.
+    pub hostdevs: Vec<Hostdev>,
+    /// `<filesystem>`.
+    pub filesystems: Vec<Filesystem>,
+    /// `<shmem>`.
+    pub shmems: Vec<Shmem>,
+    /// `<memory>` devices.
+    pub memories: Vec<MemoryDevice>,
 }
 
 /// A device's bus address, `<address type=...>`.
@@ -193,6 +202,37 @@ words! {
         /// A volume of a storage pool (`<source pool=... volume=...>`),
         /// resolved to its file when the domain starts.
         Volume = "volume",
+        /// A network block device (`<source protocol= name=>` with
+        /// `<host>`s).
+        Network = "network",
+    }
+
+    /// `<source protocol=...>` of a network disk.
+    pub enum DiskProtocol {
+        /// NBD.
+        Nbd = "nbd",
+        /// HTTP.
+        Http = "http",
+        /// HTTPS.
+        Https = "https",
+        /// FTP.
+        Ftp = "ftp",
+        /// FTPS.
+        Ftps = "ftps",
+        /// iSCSI.
+        Iscsi = "iscsi",
+        /// Ceph RBD.
+        Rbd = "rbd",
+    }
+
+    /// `<target bus=...>`-independent `<disk model=...>` of a virtio disk.
+    pub enum DiskModel {
+        /// virtio, legacy and modern.
+        Virtio = "virtio",
+        /// virtio, transitional: legacy and modern on a PCI bus.
+        VirtioTransitional = "virtio-transitional",
+        /// virtio, modern only.
+        VirtioNonTransitional = "virtio-non-transitional",
     }
 
     /// `<disk device=...>`.
@@ -308,6 +348,16 @@ pub struct Disk {
     /// `source` is then the volume's file once the domain runs, never
     /// written.)
     pub volume: Option<VolumeSource>,
+    /// `<source protocol=...>` and its hosts, for `type='network'`.
+    pub network: Option<NetworkSource>,
+    /// `<backingStore>`: the chain below the image, as libvirt describes
+    /// it; `None` when not written (QEMU follows the image's own header),
+    /// `Some(None)` for an empty `<backingStore/>` (no backing file).
+    pub backing: Option<Option<Box<BackingStore>>>,
+    /// `model`: the virtio device variant.
+    pub model: Option<DiskModel>,
+    /// `<transient/>`: writes go to a scratch overlay dropped at stop.
+    pub transient: bool,
 }
 
 /// Which volume a `<disk type='volume'>` uses.
@@ -317,6 +367,47 @@ pub struct VolumeSource {
     pub pool: String,
     /// `volume`: the volume's name in it.
     pub volume: String,
+}
+
+/// `<source protocol= name=>` of a network disk, with its `<host>`s.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkSource {
+    /// `protocol`.
+    pub protocol: DiskProtocol,
+    /// `name`: the export, path, target/LUN or pool/image.
+    pub name: Option<String>,
+    /// `query` (http, https): the URL's query string.
+    pub query: Option<String>,
+    /// `<host name= port= transport= socket=>`, in order.
+    pub hosts: Vec<DiskHost>,
+    /// `tls='yes|no'` (nbd).
+    pub tls: Option<bool>,
+    /// `<auth>`: credentials from a secret; refused until secrets exist.
+    pub auth: bool,
+}
+
+/// `<host name= port= transport= socket=>` of a network disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiskHost {
+    /// `name`: host name or address (TCP).
+    pub name: Option<String>,
+    /// `port`.
+    pub port: Option<u16>,
+    /// `transport='unix'` with `socket`: a UNIX socket path.
+    pub socket: Option<String>,
+}
+
+/// `<backingStore type=...>`: one image of the chain below a disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackingStore {
+    /// `type='file|block'`.
+    pub kind: DiskType,
+    /// `<format type=...>`.
+    pub format: DiskFormat,
+    /// `<source file=...>` or `<source dev=...>`.
+    pub source: String,
+    /// The next image below, as for [`Disk::backing`].
+    pub backing: Option<Option<Box<BackingStore>>>,
 }
 
 /// `<disk><driver cache= io= discard= detect_zeroes=>`.
@@ -330,6 +421,8 @@ pub struct DiskDriver {
     pub discard: Option<DiscardMode>,
     /// `detect_zeroes`.
     pub detect_zeroes: Option<DetectZeroes>,
+    /// `iothread`: the `<iothreads>` thread (from 1) serving a virtio disk.
+    pub iothread: Option<u32>,
 }
 
 impl DiskDriver {
@@ -358,6 +451,10 @@ impl Disk {
             boot_order: None,
             address: None,
             volume: None,
+            network: None,
+            backing: None,
+            model: None,
+            transient: false,
         }
     }
 
@@ -707,6 +804,16 @@ words! {
         Off = "off",
     }
 
+    /// `<graphics sharePolicy=...>` of VNC.
+    pub enum VncSharePolicy {
+        /// A client asking for exclusive access gets it.
+        AllowExclusive = "allow-exclusive",
+        /// Clients always share the display.
+        ForceShared = "force-shared",
+        /// Every client may connect, whatever it asks.
+        Ignore = "ignore",
+    }
+
     /// `<mouse mode=...>` of SPICE.
     pub enum SpiceMouseMode {
         /// Server-side pointer.
@@ -738,6 +845,8 @@ pub struct Graphics {
     pub keymap: Option<String>,
     /// `defaultMode` (SPICE).
     pub default_mode: Option<SpiceChannelMode>,
+    /// `sharePolicy` (VNC): how clients share the display.
+    pub share_policy: Option<VncSharePolicy>,
     /// The SPICE children.
     pub spice: SpiceOptions,
 }
@@ -755,6 +864,7 @@ impl Graphics {
             passwd: None,
             keymap: None,
             default_mode: None,
+            share_policy: None,
             spice: SpiceOptions::default(),
         }
     }
@@ -899,6 +1009,16 @@ words! {
         None = "none",
         /// Sound goes to the SPICE client.
         Spice = "spice",
+        /// ALSA.
+        Alsa = "alsa",
+        /// OSS.
+        Oss = "oss",
+        /// PulseAudio.
+        Pulseaudio = "pulseaudio",
+        /// SDL.
+        Sdl = "sdl",
+        /// Output recorded to a WAV file.
+        File = "file",
     }
 
     /// `<sound model=...>`.
@@ -939,6 +1059,28 @@ pub struct Audio {
     pub id: u32,
     /// `type`.
     pub kind: AudioType,
+    /// `path` (file): the WAV file written.
+    pub path: Option<String>,
+    /// `serverName` (pulseaudio): the server to connect to.
+    pub server_name: Option<String>,
+    /// `<input dev=...>` (alsa, oss) or `<input name=...>` (pulseaudio).
+    pub input_dev: Option<String>,
+    /// `<output dev=...>` (alsa, oss) or `<output name=...>` (pulseaudio).
+    pub output_dev: Option<String>,
+}
+
+impl Audio {
+    /// A backend `id` of `kind` with nothing else set.
+    pub fn new(id: u32, kind: AudioType) -> Audio {
+        Audio {
+            id,
+            kind,
+            path: None,
+            server_name: None,
+            input_dev: None,
+            output_dev: None,
+        }
+    }
 }
 
 /// `<sound model=...>`.

@@ -10,6 +10,8 @@ use std::collections::BTreeMap;
 use uuid::Uuid;
 
 use super::devices::Devices;
+use super::sysinfo::{QemuExtras, SecLabel, SmbiosMode, Sysinfo};
+use super::tuning::{CpuTune, MaxMemory, MemoryBacking, NumaCell, NumaTune, Placement};
 use super::words::words;
 
 /// A complete domain definition, as read from or written to domain XML.
@@ -28,14 +30,30 @@ pub struct DomainDef {
     /// `<metadata>`: the element's children kept verbatim as an XML
     /// fragment, as data only.
     pub metadata: Option<String>,
+    /// `<maxMemory slots=...>`: the memory hot-plugged `<memory>`
+    /// devices may add up to.
+    pub max_memory: Option<MaxMemory>,
     /// `<memory>`: the maximum memory, in KiB.
     pub memory_kib: u64,
     /// `<currentMemory>`: the memory at boot, in KiB (default:
     /// `memory_kib`); below the maximum, the balloon is inflated by the
     /// difference when the domain starts.
     pub current_memory_kib: Option<u64>,
+    /// `<memoryBacking>`.
+    pub memory_backing: Option<MemoryBacking>,
     /// `<vcpu>`.
     pub vcpu: Vcpu,
+    /// `<iothreads>`: the number of I/O threads disks may use.
+    pub iothreads: Option<u32>,
+    /// `<cputune>`.
+    pub cputune: Option<CpuTune>,
+    /// `<numatune>`.
+    pub numatune: Option<NumaTune>,
+    /// `<resource><partition>`: the resource group of the domain.
+    pub partition: Option<String>,
+    /// `<sysinfo type='smbios'>`: what `<os><smbios mode='sysinfo'>`
+    /// shows the guest.
+    pub sysinfo: Option<Sysinfo>,
     /// `<os>`.
     pub os: Os,
     /// `<features>`.
@@ -54,6 +72,10 @@ pub struct DomainDef {
     pub on_crash: LifecycleAction,
     /// `<devices>`.
     pub devices: Devices,
+    /// `<seclabel>`: `type='none'`, the only kind qvirt runs.
+    pub seclabel: Option<SecLabel>,
+    /// The `qemu:` namespace: extra arguments, environment, device types.
+    pub qemu: QemuExtras,
 }
 
 /// `<domain type=...>`.
@@ -75,6 +97,8 @@ pub struct Vcpu {
     /// `cpuset`: host CPUs the vCPUs may run on, libvirt's list syntax
     /// (`0-3,^2,8`), kept as written after validation.
     pub cpuset: Option<String>,
+    /// `placement='auto'`; `None` for static, libvirt's default.
+    pub placement: Option<Placement>,
 }
 
 words! {
@@ -144,6 +168,8 @@ pub struct Os {
     pub initrd: Option<String>,
     /// `<cmdline>`: the kernel command line for direct boot.
     pub cmdline: Option<String>,
+    /// `<smbios mode=...>`: the SMBIOS tables the guest sees.
+    pub smbios: Option<SmbiosMode>,
 }
 
 impl Os {
@@ -610,6 +636,8 @@ pub struct Cpu {
     pub cache: Option<CpuCache>,
     /// `<feature>` elements, in order.
     pub features: Vec<CpuFeature>,
+    /// `<numa><cell>`: the guest's NUMA nodes.
+    pub numa: Vec<NumaCell>,
 }
 
 impl Cpu {
@@ -625,6 +653,7 @@ impl Cpu {
             topology: None,
             cache: None,
             features: Vec::new(),
+            numa: Vec::new(),
         }
     }
 }

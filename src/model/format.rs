@@ -5,6 +5,8 @@
 //! definition.
 
 mod devices;
+mod hostdev;
+mod tuning;
 
 use super::xmlwrite::{Attrs, XmlWriter};
 use super::{Adjustment, ClockOffset, DomainDef, Features, KvmFlag, Timer, VirtType};
@@ -42,7 +44,11 @@ pub(crate) fn format_domain(def: &DomainDef) -> String {
         VirtType::Kvm => "kvm",
         VirtType::Qemu => "qemu",
     };
-    w.open("domain", Attrs::new().add("type", kind));
+    let mut root = Attrs::new().add("type", kind);
+    if !def.qemu.is_empty() {
+        root = root.add("xmlns:qemu", super::QEMU_NAMESPACE);
+    }
+    w.open("domain", root);
     w.text("name", Attrs::new(), &def.name);
     w.text("uuid", Attrs::new(), &def.uuid.hyphenated().to_string());
     if let Some(t) = &def.title {
@@ -54,16 +60,20 @@ pub(crate) fn format_domain(def: &DomainDef) -> String {
     if let Some(m) = &def.metadata {
         w.raw("metadata", m);
     }
+    tuning::max_memory(&mut w, def);
     let kib = || Attrs::new().add("unit", "KiB");
     w.text("memory", kib(), &def.memory_kib.to_string());
     if let Some(c) = def.current_memory_kib {
         w.text("currentMemory", kib(), &c.to_string());
     }
+    tuning::memory_backing(&mut w, def);
+    let placement = def.vcpu.placement.unwrap_or(super::Placement::Static);
     let vcpu = Attrs::new()
-        .add("placement", "static")
+        .add("placement", placement.as_str())
         .opt("cpuset", def.vcpu.cpuset.as_ref())
         .opt("current", def.vcpu.current);
     w.text("vcpu", vcpu, &def.vcpu.max.to_string());
+    tuning::after_vcpu(&mut w, def);
     os(&mut w, def);
     features(&mut w, &def.features);
     cpu(&mut w, def);
@@ -88,6 +98,7 @@ pub(crate) fn format_domain(def: &DomainDef) -> String {
         w.close("pm");
     }
     devices::devices(&mut w, def);
+    tuning::after_devices(&mut w, def);
     w.close("domain");
     w.finish()
 }
@@ -153,6 +164,9 @@ fn os(w: &mut XmlWriter, def: &DomainDef) {
             .opt("useserial", b.useserial.map(yes_no))
             .opt("rebootTimeout", b.reboot_timeout);
         w.empty("bios", a);
+    }
+    if let Some(m) = os.smbios {
+        w.empty("smbios", Attrs::new().add("mode", m.as_str()));
     }
     w.close("os");
 }
@@ -247,7 +261,8 @@ fn cpu(w: &mut XmlWriter, def: &DomainDef) {
         || cpu.vendor.is_some()
         || cpu.topology.is_some()
         || cpu.cache.is_some()
-        || !cpu.features.is_empty();
+        || !cpu.features.is_empty()
+        || !cpu.numa.is_empty();
     element(w, "cpu", a, children, |w| {
         if let Some(m) = &cpu.model {
             let a = Attrs::new().opt("fallback", m.fallback.map(|f| f.as_str()));
@@ -279,6 +294,7 @@ fn cpu(w: &mut XmlWriter, def: &DomainDef) {
                 .add("name", &f.name);
             w.empty("feature", a);
         }
+        tuning::numa(w, &cpu.numa);
     });
 }
 

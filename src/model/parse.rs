@@ -14,19 +14,21 @@
 mod chardev;
 mod devices;
 mod el;
+mod hostdev;
 mod machine;
 mod peripherals;
 mod raw;
 pub(crate) mod snapshot;
 pub(crate) mod storage;
+mod tuning;
 
 use roxmltree::{Document, ParsingOptions};
 use uuid::Uuid;
 
 use super::units::{SizeError, size_to_kib};
 use super::{
-    DomainDef, LifecycleAction, MAX_XML_BYTES, MAX_XML_DEPTH, ModelError, ModelErrorKind, Pm, Vcpu,
-    VirtType,
+    DomainDef, LifecycleAction, MAX_XML_BYTES, MAX_XML_DEPTH, ModelError, ModelErrorKind, Pm,
+    QEMU_NAMESPACE, QemuExtras, Vcpu, VirtType,
 };
 use el::{Diag, El, R, Radix, invalid, parse_uint, set};
 
@@ -100,7 +102,21 @@ fn domain(root: El, xml: &str) -> R<DomainDef> {
     let (mut vcpu_v, mut os_v, mut features_v, mut clock_v) = (None, None, None, None);
     let (mut pm_v, mut cpu_v, mut devices_v) = (None, None, None);
     let (mut on_poweroff, mut on_reboot, mut on_crash) = (None, None, None);
-    for c in root.children()? {
+    let (mut backing, mut max_memory, mut iothreads, mut cputune) = (None, None, None, None);
+    let (mut numatune, mut resource, mut sysinfo, mut seclabel) = (None, None, None, None);
+    let mut qemu = QemuExtras::default();
+    for c in root.all_children()? {
+        match c.node.tag_name().namespace() {
+            None => {}
+            Some(QEMU_NAMESPACE) => {
+                c.read(|c| tuning::qemu_element(c, &mut qemu))?;
+                continue;
+            }
+            Some(_) => {
+                c.skip()?;
+                continue;
+            }
+        }
         match c.name() {
             "name" => set(&mut name, c, |c| c.plain_text())?,
             "uuid" => set(&mut uuid_v, c, uuid)?,
@@ -119,10 +135,37 @@ fn domain(root: El, xml: &str) -> R<DomainDef> {
             "on_reboot" => set(&mut on_reboot, c, lifecycle)?,
             "on_crash" => set(&mut on_crash, c, lifecycle)?,
             "devices" => set(&mut devices_v, c, devices::devices)?,
+            "memoryBacking" => set(&mut backing, c, tuning::memory_backing)?,
+            "maxMemory" => set(&mut max_memory, c, tuning::max_memory)?,
+            "iothreads" => set(&mut iothreads, c, |c| c.u32_text())?,
+            "cputune" => set(&mut cputune, c, tuning::cputune)?,
+            "numatune" => set(&mut numatune, c, tuning::numatune)?,
+            "resource" => set(&mut resource, c, tuning::resource)?,
+            "sysinfo" => set(&mut sysinfo, c, tuning::sysinfo)?,
+            "seclabel" => set(&mut seclabel, c, tuning::seclabel)?,
             _ => c.skip()?,
         }
     }
     let missing = |what: &str| invalid(format!("missing <{what}> in <domain>"));
+    // As libvirt's post-parse: with guest NUMA cells the memory is theirs
+    // (plus what memory devices add), whatever <memory> says or if absent.
+    let cell_kib: u64 = cpu_v
+        .as_ref()
+        .map(|c: &crate::model::Cpu| c.numa.iter().map(|n| n.memory_kib).sum())
+        .unwrap_or(0);
+    if cell_kib > 0 {
+        let dimms: u64 = devices_v
+            .as_ref()
+            .map(|d: &crate::model::Devices| d.memories.iter().map(|m| m.size_kib).sum())
+            .unwrap_or(0);
+        let total = cell_kib.saturating_add(dimms);
+        memory_kib = Some(total);
+        // ... and a balloon target above it is that memory.
+        if current_memory_kib.is_some_and(|c| c > total) {
+            current_memory_kib = Some(total);
+        }
+    }
+    tuning::post_parse(&mut backing, &mut numatune, cell_kib > 0);
     Ok(DomainDef {
         virt_type,
         name: name.ok_or_else(|| missing("name"))?,
@@ -130,12 +173,22 @@ fn domain(root: El, xml: &str) -> R<DomainDef> {
         title: title.flatten(),
         description: description.flatten(),
         metadata: metadata.flatten(),
+        max_memory,
+        memory_backing: backing,
+        iothreads,
+        cputune,
+        numatune,
+        partition: resource.flatten(),
+        sysinfo,
+        seclabel,
+        qemu,
         memory_kib: memory_kib.ok_or_else(|| missing("memory"))?,
         current_memory_kib,
         vcpu: vcpu_v.unwrap_or(Vcpu {
             max: 1,
             current: None,
             cpuset: None,
+            placement: None,
         }),
         os: os_v.ok_or_else(|| missing("os"))?,
         features: features_v.unwrap_or_default(),
@@ -191,7 +244,10 @@ fn memory(e: El) -> R<u64> {
 
 fn vcpu(e: El) -> R<Vcpu> {
     e.allow(&["placement", "current", "cpuset"])?;
-    e.choice("placement", &[("static", ())])?;
+    // libvirt writes the default, static, out: it reads back as unset.
+    let placement = e
+        .word("placement")?
+        .filter(|p| *p != crate::model::Placement::Static);
     let current = e.u32("current", Radix::Dec)?;
     let cpuset = e.get("cpuset").map(str::to_string);
     let t = e.text()?;
@@ -202,6 +258,7 @@ fn vcpu(e: El) -> R<Vcpu> {
         max,
         current,
         cpuset,
+        placement,
     })
 }
 

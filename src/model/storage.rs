@@ -139,7 +139,7 @@ impl PoolDef {
 
 /// `<backingStore>` of a new volume: the image it is an overlay of.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BackingStore {
+pub struct VolumeBacking {
     /// `<path>`: absolute.
     pub path: String,
     /// `<format type=...>`: required, never probed.
@@ -174,7 +174,7 @@ pub struct VolumeDef {
     /// `<target><permissions>`: applied to the new file.
     pub permissions: Permissions,
     /// `<backingStore>`: makes a qcow2 volume an overlay of that image.
-    pub backing: Option<BackingStore>,
+    pub backing: Option<VolumeBacking>,
 }
 
 impl VolumeDef {

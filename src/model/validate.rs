@@ -8,6 +8,7 @@ mod extras;
 mod machine;
 mod pci;
 mod peripherals;
+mod tuning;
 
 use super::parse::check_metadata;
 use super::units::{MAX_KIB, parse_cpuset};
@@ -156,6 +157,7 @@ pub(crate) fn validate(def: &DomainDef) -> Result<(), ModelError> {
         ));
     }
     devices::validate(def)?;
+    tuning::validate(def)?;
     pci::validate(def)?;
     // Every valid definition must read back, so its text must fit the
     // reader's limits (escaping can make it longer than the input was).

@@ -97,6 +97,192 @@ fn cpu_root(own: &str) -> Option<PathBuf> {
     (unified == "/" && controllers.split_whitespace().any(|c| c == "cpu")).then_some(root)
 }
 
+/// A domain's CPU limits (libvirt's `<cputune>` values): `shares` (a
+/// relative weight), and CFS `period`/`quota` in microseconds for each
+/// vCPU and for the other threads (`emulator_*`). A negative quota is no
+/// limit.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CpuLimits {
+    /// `cpu.shares` (v1) or `cpu.weight` (v2) of the domain's group.
+    pub shares: Option<u64>,
+    /// The CFS period of each vCPU.
+    pub period: Option<u64>,
+    /// The CFS quota of each vCPU.
+    pub quota: Option<i64>,
+    /// The CFS period of the emulator threads.
+    pub emulator_period: Option<u64>,
+    /// The CFS quota of the emulator threads.
+    pub emulator_quota: Option<i64>,
+}
+
+impl CpuLimits {
+    /// Whether nothing is asked.
+    pub fn is_empty(&self) -> bool {
+        self.shares.is_none()
+            && self.period.is_none()
+            && self.quota.is_none()
+            && self.emulator_period.is_none()
+            && self.emulator_quota.is_none()
+    }
+
+    fn vcpu(&self) -> (Option<u64>, Option<i64>) {
+        (self.period, self.quota)
+    }
+
+    fn emulator(&self) -> (Option<u64>, Option<i64>) {
+        (self.emulator_period, self.emulator_quota)
+    }
+}
+
+/// A domain's own CPU cgroup, made beside where its QEMU runs, as
+/// libvirt's machine group with its `vcpuN` and `emulator` children
+/// (cgroup v1, or v2 in threaded mode).
+#[derive(Debug)]
+pub struct DomainGroup {
+    dir: PathBuf,
+}
+
+/// Where process `pid` sits in the CPU controller: the directory, and
+/// whether it is cgroup v2.
+fn cpu_dir_of(pid: i32) -> Result<(PathBuf, bool), String> {
+    let own = fs::read_to_string(format!("/proc/{pid}/cgroup"))
+        .map_err(|e| format!("cannot read /proc/{pid}/cgroup: {e}"))?;
+    for line in own.lines() {
+        let mut parts = line.splitn(3, ':');
+        let (Some(_), Some(controllers), Some(path)) = (parts.next(), parts.next(), parts.next())
+        else {
+            continue;
+        };
+        if controllers.split(',').any(|c| c == "cpu") {
+            let mount = Path::new("/sys/fs/cgroup").join(controllers);
+            if !mount.join("cgroup.procs").exists() {
+                return Err(format!(
+                    "the CPU controller is not mounted at {}",
+                    mount.display()
+                ));
+            }
+            return Ok((mount.join(path.trim_start_matches('/')), false));
+        }
+    }
+    let unified = own
+        .lines()
+        .find_map(|l| l.strip_prefix("0::"))
+        .ok_or("no cgroup holds the CPU controller")?;
+    let root = PathBuf::from("/sys/fs/cgroup");
+    let controllers = fs::read_to_string(root.join("cgroup.controllers")).unwrap_or_default();
+    if !controllers.split_whitespace().any(|c| c == "cpu") {
+        return Err("the cgroup v2 hierarchy has no CPU controller".to_string());
+    }
+    Ok((root.join(unified.trim_start_matches('/')), true))
+}
+
+fn write(dir: &Path, file: &str, value: &str) -> Result<(), String> {
+    fs::write(dir.join(file), value)
+        .map_err(|e| format!("cannot write {value} to {}: {e}", dir.join(file).display()))
+}
+
+fn make(dir: &Path) -> Result<(), String> {
+    match fs::create_dir(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(format!("cannot create {}: {e}", dir.display())),
+    }
+}
+
+impl DomainGroup {
+    /// Makes the group `qvirt-TAG` beside QEMU process `pid`, sets
+    /// `limits`, moves the process into it and, with a period or quota,
+    /// each of `vcpus` into a `vcpuN` child and `emulator` threads into
+    /// an `emulator` child.
+    pub fn create(
+        pid: i32,
+        tag: &str,
+        limits: &CpuLimits,
+        vcpus: &[i32],
+        emulator: &[i32],
+    ) -> Result<DomainGroup, String> {
+        let (parent, v2) = cpu_dir_of(pid)?;
+        let dir = parent.join(format!("qvirt-{tag}"));
+        if v2 {
+            // The CPU controller must be on for the children.
+            let _ = fs::write(parent.join("cgroup.subtree_control"), "+cpu");
+        }
+        make(&dir)?;
+        let group = DomainGroup { dir };
+        let dir = &group.dir;
+        if let Some(s) = limits.shares {
+            write(
+                dir,
+                if v2 { "cpu.weight" } else { "cpu.shares" },
+                &s.to_string(),
+            )?;
+        }
+        write(dir, "cgroup.procs", &pid.to_string())?;
+        let per_thread = [("emulator".to_string(), limits.emulator(), emulator.to_vec())]
+            .into_iter()
+            .chain(
+                vcpus
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| (format!("vcpu{i}"), limits.vcpu(), vec![*t])),
+            );
+        for (name, (period, quota), tids) in per_thread {
+            if period.is_none() && quota.is_none() {
+                continue;
+            }
+            if v2 {
+                // Threads of one process in several groups: threaded mode.
+                write(dir, "cgroup.type", "threaded")?;
+                write(dir, "cgroup.subtree_control", "+cpu")?;
+            }
+            let sub = dir.join(&name);
+            make(&sub)?;
+            if v2 {
+                write(&sub, "cgroup.type", "threaded")?;
+                let q = quota
+                    .filter(|q| *q > 0)
+                    .map_or("max".to_string(), |q| q.to_string());
+                let p = period.unwrap_or(100_000);
+                write(&sub, "cpu.max", &format!("{q} {p}"))?;
+            } else {
+                if let Some(p) = period {
+                    write(&sub, "cpu.cfs_period_us", &p.to_string())?;
+                }
+                if let Some(q) = quota {
+                    write(&sub, "cpu.cfs_quota_us", &q.max(-1).to_string())?;
+                }
+            }
+            for tid in tids {
+                write(
+                    &sub,
+                    if v2 { "cgroup.threads" } else { "tasks" },
+                    &tid.to_string(),
+                )?;
+            }
+        }
+        Ok(group)
+    }
+
+    /// The group's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Removes group `dir` and its children, once no process is in them.
+    pub fn remove(dir: &Path) -> Result<(), String> {
+        if !dir.is_dir() {
+            return Ok(());
+        }
+        if let Ok(children) = fs::read_dir(dir) {
+            for c in children.flatten().filter(|c| c.path().is_dir()) {
+                fs::remove_dir(c.path())
+                    .map_err(|e| format!("cannot remove {}: {e}", c.path().display()))?;
+            }
+        }
+        fs::remove_dir(dir).map_err(|e| format!("cannot remove {}: {e}", dir.display()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -101,13 +101,13 @@ pub fn define_invalid_xml_fails(cx: &mut Ctx<'_>) {
 /// An element qvirt does not know is `ConfigUnsupported`.
 pub fn define_unsupported_element_fails(cx: &mut Ctx<'_>) {
     let d = cx.d();
-    let vm = Vm::firmware("fw-a").device("<hostdev mode='subsystem' type='usb'/>");
+    let vm = Vm::firmware("fw-a").device("<smartcard mode='host'/>");
     let e = expect_err(
         d.define_xml(&vm.xml()),
         ErrorCode::ConfigUnsupported,
-        "hostdev",
+        "smartcard",
     );
-    assert!(e.message.contains("hostdev"), "{}", e.message);
+    assert!(e.message.contains("smartcard"), "{}", e.message);
     let vm = Vm::firmware("fw-a").element("<frobnicate/>");
     let e = expect_err(
         d.define_xml(&vm.xml()),

@@ -398,6 +398,35 @@ const LIBVIRT_9_DIFFERENCES: &[(&str, &str)] = &[
         "firmware-manual-efi-features",
         "domain_conf.c ignores <firmware><feature> without <os firmware> only for XML that is not defined anew; `virsh define` refuses it, as qvirt does",
     ),
+    (
+        "migrate-numa-unaligned",
+        "parsed as for an incoming migration, libvirt keeps <memory> beside unaligned NUMA cells; a fresh define takes the cells' sum, as qvirt does",
+    ),
+    // The harness's mock host.
+    (
+        "hugepages-default-5M",
+        "the harness mocks the host's hugetlbfs mounts; qvirt checks the 5 MiB page's mount when the domain starts",
+    ),
+    (
+        "numatune-memnode-unavailable-restrictive",
+        "the harness mocks the host's NUMA nodes; qvirt checks host node 999 when the domain starts",
+    ),
+    (
+        "numatune-memnode-unavailable-strict",
+        "the harness mocks the host's NUMA nodes; qvirt checks host node 999 when the domain starts",
+    ),
+    (
+        "numatune-static-nodeset-exceed-hostnode",
+        "the harness mocks the host's NUMA nodes; qvirt checks host node 8 when the domain starts",
+    ),
+    (
+        "audio-file-minimal",
+        "without a path QEMU writes qemu.wav in its working directory; qvirt asks for the path",
+    ),
+    (
+        "cputune-zero-shares",
+        "shares 0 is below what a cgroup takes (2 in v1, weight 1 in v2); libvirt's harness never writes the cgroup, qvirt refuses it when read",
+    ),
     // libvirt's command line that QEMU itself refuses; qvirt refuses
     // before starting QEMU.
     (
@@ -407,6 +436,14 @@ const LIBVIRT_9_DIFFERENCES: &[(&str, &str)] = &[
     (
         "hyperv-stimer-direct",
         "type='qemu' with hv-vpindex: QEMU's TCG refuses it (kernel doesn't allow setting HyperV VP_INDEX)",
+    ),
+    (
+        "fd-memory-numa-topology2",
+        "20 vCPUs in a topology of 8 (-smp 20,sockets=1,cores=8,threads=1): QEMU 7.2 refuses a topology that does not add up",
+    ),
+    (
+        "fd-memory-numa-topology3",
+        "32 vCPUs in a topology of 24 (-smp 32,sockets=1,cores=24,threads=1): QEMU 7.2 refuses a topology that does not add up",
     ),
     (
         "disk-ide-split",
@@ -433,6 +470,18 @@ const PLACEMENT_DIFFERENCES: &[(&str, &str)] = &[
         "libvirt's fake QEMU has no pcie-root-port",
     ),
     ("pcihole64-q35", "libvirt's fake QEMU has no pcie-root-port"),
+    (
+        "pcie-expander-bus",
+        "libvirt's fake QEMU has no pcie-root-port",
+    ),
+    (
+        "vcpu-placement-static",
+        "libvirt's fake QEMU has no pcie-root-port",
+    ),
+    (
+        "user-aliases-usb",
+        "the same places: qvirt names the USB controllers usb and usb1, libvirt by the user's ua- aliases",
+    ),
     (
         "q35",
         "libvirt's fake QEMU has no pcie-root-port or qemu-xhci",

@@ -86,12 +86,23 @@ const ELEMENTS: &[(&str, &[&str])] = &[
     ("domain/on_crash", &[]),
     ("domain/devices", &[]),
     ("domain/devices/emulator", &[]),
-    ("domain/devices/disk", &["type", "device"]),
+    ("domain/devices/disk", &["type", "device", "model"]),
     (
         "domain/devices/disk/driver",
-        &["name", "type", "cache", "io", "discard", "detect_zeroes"],
+        &[
+            "name",
+            "type",
+            "cache",
+            "io",
+            "discard",
+            "detect_zeroes",
+            "iothread",
+        ],
     ),
-    ("domain/devices/disk/source", &["file", "dev"]),
+    (
+        "domain/devices/disk/source",
+        &["file", "dev", "protocol", "name", "query", "tls"],
+    ),
     ("domain/devices/disk/target", &["dev", "bus", "removable"]),
     ("domain/devices/disk/readonly", &[]),
     ("domain/devices/disk/shareable", &[]),
@@ -175,6 +186,7 @@ const ELEMENTS: &[(&str, &[&str])] = &[
             "passwd",
             "keymap",
             "defaultMode",
+            "sharePolicy",
         ],
     ),
     (
@@ -194,7 +206,10 @@ const ELEMENTS: &[(&str, &[&str])] = &[
     ("domain/devices/sound", &["model"]),
     ("domain/devices/sound/codec", &["type"]),
     ("domain/devices/sound/audio", &["id"]),
-    ("domain/devices/audio", &["id", "type"]),
+    (
+        "domain/devices/audio",
+        &["id", "type", "path", "serverName"],
+    ),
     ("domain/devices/video", &[]),
     (
         "domain/devices/video/model",
@@ -241,16 +256,131 @@ const ELEMENTS: &[(&str, &[&str])] = &[
             "target",
             "unit",
             "port",
+            "slot",
+            "base",
         ],
     ),
     ("domain/devices/*/alias", &["name"]),
+    // Resource tuning, SMBIOS, security label.
+    ("domain/maxMemory", &["slots", "unit"]),
+    ("domain/memoryBacking", &[]),
+    ("domain/memoryBacking/hugepages", &[]),
+    (
+        "domain/memoryBacking/hugepages/page",
+        &["size", "unit", "nodeset"],
+    ),
+    ("domain/memoryBacking/nosharepages", &[]),
+    ("domain/memoryBacking/locked", &[]),
+    ("domain/memoryBacking/discard", &[]),
+    ("domain/memoryBacking/source", &["type"]),
+    ("domain/memoryBacking/access", &["mode"]),
+    ("domain/memoryBacking/allocation", &["mode", "threads"]),
+    ("domain/iothreads", &[]),
+    ("domain/cputune", &[]),
+    ("domain/cputune/shares", &[]),
+    ("domain/cputune/period", &[]),
+    ("domain/cputune/quota", &[]),
+    ("domain/cputune/emulator_period", &[]),
+    ("domain/cputune/emulator_quota", &[]),
+    ("domain/cputune/vcpupin", &["vcpu", "cpuset"]),
+    ("domain/cputune/emulatorpin", &["cpuset"]),
+    ("domain/cputune/iothreadpin", &["iothread", "cpuset"]),
+    ("domain/numatune", &[]),
+    ("domain/numatune/memory", &["mode", "nodeset", "placement"]),
+    ("domain/numatune/memnode", &["cellid", "mode", "nodeset"]),
+    ("domain/resource", &[]),
+    ("domain/resource/partition", &[]),
+    ("domain/sysinfo", &["type"]),
+    ("domain/sysinfo/bios", &[]),
+    ("domain/sysinfo/system", &[]),
+    ("domain/sysinfo/baseBoard", &[]),
+    ("domain/sysinfo/chassis", &[]),
+    ("domain/sysinfo/*/entry", &["name"]),
+    ("domain/sysinfo/oemStrings", &[]),
+    ("domain/os/smbios", &["mode"]),
+    ("domain/seclabel", &["type", "model", "relabel"]),
+    ("domain/cpu/numa", &[]),
+    (
+        "domain/cpu/numa/cell",
+        &["id", "cpus", "memory", "unit", "memAccess", "discard"],
+    ),
+    // Devices that reach into the host.
+    ("domain/devices/hostdev", &["mode", "type", "managed"]),
+    ("domain/devices/hostdev/source", &["startupPolicy"]),
+    (
+        "domain/devices/hostdev/source/address",
+        &["domain", "bus", "slot", "function", "device"],
+    ),
+    ("domain/devices/hostdev/source/vendor", &["id"]),
+    ("domain/devices/hostdev/source/product", &["id"]),
+    ("domain/devices/hostdev/driver", &["name"]),
+    ("domain/devices/hostdev/rom", &["bar", "file", "enabled"]),
+    ("domain/devices/hostdev/boot", &["order"]),
+    ("domain/devices/filesystem", &["type", "accessmode"]),
+    ("domain/devices/filesystem/driver", &["type", "queue"]),
+    ("domain/devices/filesystem/binary", &["path", "xattr"]),
+    ("domain/devices/filesystem/binary/cache", &["mode"]),
+    ("domain/devices/filesystem/binary/sandbox", &["mode"]),
+    ("domain/devices/filesystem/binary/lock", &["posix", "flock"]),
+    ("domain/devices/filesystem/binary/thread_pool", &["size"]),
+    ("domain/devices/filesystem/source", &["dir"]),
+    ("domain/devices/filesystem/target", &["dir"]),
+    ("domain/devices/filesystem/readonly", &[]),
+    ("domain/devices/filesystem/boot", &["order"]),
+    ("domain/devices/shmem", &["name", "role"]),
+    ("domain/devices/shmem/model", &["type"]),
+    ("domain/devices/shmem/size", &["unit"]),
+    ("domain/devices/memory", &["model", "access"]),
+    ("domain/devices/memory/source", &[]),
+    ("domain/devices/memory/source/pagesize", &["unit"]),
+    ("domain/devices/memory/source/nodemask", &[]),
+    ("domain/devices/memory/target", &[]),
+    ("domain/devices/memory/target/size", &["unit"]),
+    ("domain/devices/memory/target/node", &[]),
+    // Network disks, backing chains, transient disks.
+    (
+        "domain/devices/disk/source/host",
+        &["name", "port", "transport", "socket"],
+    ),
+    ("domain/devices/disk/backingStore", &["type", "index"]),
+    ("domain/devices/disk/backingStore/format", &["type"]),
+    ("domain/devices/disk/backingStore/source", &["file", "dev"]),
+    (
+        "domain/devices/disk/backingStore/backingStore",
+        &["type", "index"],
+    ),
+    (
+        "domain/devices/disk/backingStore/backingStore/format",
+        &["type"],
+    ),
+    (
+        "domain/devices/disk/backingStore/backingStore/source",
+        &["file", "dev"],
+    ),
+    ("domain/devices/disk/transient", &[]),
+    ("domain/devices/audio/input", &["dev", "name"]),
+    ("domain/devices/audio/output", &["dev", "name"]),
 ];
 
 /// The words the kind-choosing attributes may have.
 const KINDS: &[(&str, &[&str])] = &[
     ("domain@type", &["kvm", "qemu"]),
     ("domain/os/type@arch", &["x86_64", "i686"]),
-    ("domain/devices/disk@type", &["file", "block"]),
+    ("domain/devices/disk@type", &["file", "block", "network"]),
+    (
+        "domain/devices/disk/source@protocol",
+        &["nbd", "http", "https", "ftp", "ftps", "iscsi", "rbd"],
+    ),
+    ("domain/devices/disk/source@tls", &["no"]),
+    ("domain/vcpu@placement", &["static", "auto"]),
+    ("domain/sysinfo@type", &["smbios"]),
+    ("domain/seclabel@type", &["none"]),
+    ("domain/devices/hostdev@mode", &["subsystem"]),
+    ("domain/devices/hostdev@type", &["pci", "usb"]),
+    ("domain/devices/filesystem@type", &["mount"]),
+    ("domain/devices/filesystem/driver@type", &["virtiofs"]),
+    ("domain/devices/shmem/model@type", &["ivshmem-plain"]),
+    ("domain/devices/memory@model", &["dimm"]),
     ("domain/devices/disk@device", &["disk", "cdrom", "floppy"]),
     ("domain/devices/disk/driver@type", &["raw", "qcow2"]),
     (
@@ -292,7 +422,10 @@ const KINDS: &[(&str, &[&str])] = &[
         "domain/devices/graphics/listen@type",
         &["address", "socket", "none"],
     ),
-    ("domain/devices/audio@type", &["none", "spice"]),
+    (
+        "domain/devices/audio@type",
+        &["none", "spice", "alsa", "oss", "pulseaudio", "sdl", "file"],
+    ),
     (
         "domain/devices/video/model@type",
         &[
@@ -302,9 +435,10 @@ const KINDS: &[(&str, &[&str])] = &[
     ("domain/devices/redirdev@type", &["spicevmc"]),
     ("domain/devices/hub@type", &["usb"]),
     ("domain/devices/rng/backend@model", &["random", "builtin"]),
+    ("domain/devices/video/driver@name", &["qemu"]),
     (
         "domain/devices/*/address@type",
-        &["pci", "drive", "usb", "virtio-serial"],
+        &["pci", "drive", "usb", "virtio-serial", "dimm"],
     ),
 ];
 
@@ -324,9 +458,31 @@ pub fn out_of_scope(xml: &str) -> Option<String> {
     walk(doc.root_element(), &mut path)
 }
 
+/// libvirt's QEMU namespace, whose command line and capability
+/// elements qvirt reads.
+const QEMU_NS: &str = "http://libvirt.org/schemas/domain/qemu/1.0";
+
 fn walk<'a>(n: Node<'a, '_>, path: &mut Vec<&'a str>) -> Option<String> {
-    if n.tag_name().namespace().is_some() {
-        return Some(format!("namespaced element {}", n.tag_name().name()));
+    if let Some(ns) = n.tag_name().namespace() {
+        let name = n.tag_name().name();
+        let known = ns == QEMU_NS
+            && matches!(
+                (path.join("/").as_str(), name),
+                ("domain", "commandline" | "capabilities")
+                    | ("domain/commandline", "arg" | "env")
+                    | ("domain/capabilities", "add" | "del")
+            );
+        if !known {
+            return Some(format!("namespaced element {name}"));
+        }
+        path.push(name);
+        for c in n.children().filter(|c| c.is_element()) {
+            if let Some(why) = walk(c, path) {
+                return Some(why);
+            }
+        }
+        path.pop();
+        return None;
     }
     path.push(n.tag_name().name());
     let here = path.join("/");
@@ -351,6 +507,9 @@ fn walk<'a>(n: Node<'a, '_>, path: &mut Vec<&'a str>) -> Option<String> {
             return Some(format!("<{here}> {}='{}'", a.name(), a.value()));
         }
     }
+    if let Some(why) = missing_part(n, &here) {
+        return Some(why);
+    }
     for c in n.children().filter(|c| c.is_element()) {
         if let Some(why) = walk(c, path) {
             return Some(why);
@@ -358,4 +517,27 @@ fn walk<'a>(n: Node<'a, '_>, path: &mut Vec<&'a str>) -> Option<String> {
     }
     path.pop();
     None
+}
+
+/// Kinds chosen by what is left out: a `<filesystem>` without `<driver
+/// type='virtiofs'>` is 9p, a network `<disk>` without a source protocol
+/// an empty network drive.
+fn missing_part(n: Node, here: &str) -> Option<String> {
+    let child = |name: &str| n.children().find(|c| c.has_tag_name(name));
+    match here {
+        "domain/devices/filesystem"
+            if child("driver").and_then(|d| d.attribute("type")) != Some("virtiofs") =>
+        {
+            Some(format!("<{here}> driver type='path' (9p)"))
+        }
+        "domain/devices/disk"
+            if n.attribute("type") == Some("network")
+                && child("source")
+                    .and_then(|s| s.attribute("protocol"))
+                    .is_none() =>
+        {
+            Some(format!("<{here}/source> without protocol"))
+        }
+        _ => None,
+    }
 }

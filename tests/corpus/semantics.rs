@@ -80,7 +80,12 @@ fn implied_key(option: &str) -> &'static str {
 /// (the first item) is skipped.
 pub fn pairs(argv: &[String]) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    let mut i = 1;
+    // An environment in front (`env NAME=VALUE ... EMULATOR`) is skipped.
+    let emulator = argv
+        .iter()
+        .position(|a| a != "env" && !a.contains('='))
+        .unwrap_or(0);
+    let mut i = emulator + 1;
     while i < argv.len() {
         let opt = argv[i].clone();
         if FLAGS.contains(&opt.as_str()) || i + 1 == argv.len() {
@@ -106,24 +111,39 @@ pub fn read_libvirt_args(text: &str) -> Vec<String> {
         if argv.is_empty() && !line.starts_with('/') {
             continue; // LC_ALL=C, PATH=..., HOME=...: the environment
         }
-        match line.split_once(' ') {
-            Some((opt, value)) if opt.starts_with('-') => {
-                argv.push(opt.to_string());
-                argv.push(unquote(value));
-            }
-            _ => argv.push(unquote(line)),
-        }
+        argv.extend(shell_words(line));
     }
     argv
 }
 
-/// Removes one level of shell single quotes.
-fn unquote(s: &str) -> String {
-    if s.len() >= 2 && s.starts_with('\'') && s.ends_with('\'') {
-        s[1..s.len() - 1].replace("'\\''", "'")
-    } else {
-        s.to_string()
+/// Splits one line into words as a POSIX shell would: libvirt quotes a
+/// word with spaces or specials in single quotes (a quote inside as
+/// `'\''`), and a `<qemu:arg>` stands unquoted beside its neighbour.
+fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word: Option<String> = None;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            ' ' => words.extend(word.take()),
+            '\'' => {
+                let w = word.get_or_insert_with(String::new);
+                for q in chars.by_ref() {
+                    if q == '\'' {
+                        break;
+                    }
+                    w.push(q);
+                }
+            }
+            '\\' => {
+                let w = word.get_or_insert_with(String::new);
+                w.extend(chars.next());
+            }
+            c => word.get_or_insert_with(String::new).push(c),
+        }
     }
+    words.extend(word);
+    words
 }
 
 /// Parses an option value in either syntax.

@@ -134,6 +134,7 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
                 io: p.maybe(|p| *p.of(IoMode::ALL)),
                 discard: p.maybe(|p| *p.of(DiscardMode::ALL)),
                 detect_zeroes: p.maybe(|p| *p.of(DetectZeroes::ALL)),
+                iothread: None,
             },
             target: format!("{prefix}{letter}"),
             bus: p.maybe(|_| bus),
@@ -148,6 +149,10 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
                 None
             },
             volume: None,
+            network: None,
+            backing: None,
+            model: None,
+            transient: false,
         });
     }
     let mut controllers = vec![Controller {
@@ -427,6 +432,7 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
     }
     let pflash = p.coin();
     let kernel = p.maybe(|p| path(p));
+    let iothreads = p.maybe(|p| p.below(3) as u32);
     DomainDef {
         virt_type,
         name: p.of(names).clone(),
@@ -440,11 +446,13 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
             max,
             current: p.maybe(|p| 1 + p.below(u64::from(max)) as u32),
             cpuset: p.maybe(|p| p.of(&["0", "0-3", "0-3,^2,8", "1,3,5-7"]).to_string()),
+            placement: None,
         },
         os: Os {
             firmware: None,
             firmware_features: Default::default(),
             bios: None,
+            smbios: None,
             arch: p.maybe(|p| p.of(&["x86_64", "i686"]).to_string()),
             machine: Some(machine),
             boot: if per_device_boot {
@@ -563,10 +571,7 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
             graphics,
             videos,
             audios: (1..=p.below(3) as u32)
-                .map(|id| Audio {
-                    id,
-                    kind: AudioType::None,
-                })
+                .map(|id| Audio::new(id, AudioType::None))
                 .collect(),
             memballoon,
             channels: (0..p.below(3))
@@ -616,6 +621,58 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
                 .into_iter()
                 .collect(),
             ..Devices::default()
+        },
+        max_memory: None,
+        memory_backing: p.maybe(|p| MemoryBacking {
+            hugepages: p.maybe(|p| {
+                p.maybe(|_| HugePage {
+                    size_kib: 2048,
+                    nodeset: None,
+                })
+                .into_iter()
+                .collect()
+            }),
+            nosharepages: p.coin(),
+            locked: p.coin(),
+            source: p.maybe(|p| *p.of(MemorySourceType::ALL)),
+            access: p.maybe(|p| *p.of(MemoryAccess::ALL)),
+            allocation: p.maybe(|p| MemoryAllocation {
+                mode: p.maybe(|p| *p.of(MemoryAllocationMode::ALL)),
+                threads: p.maybe(|p| 1 + p.below(8) as u32),
+            }),
+            discard: p.coin(),
+        }),
+        iothreads: iothreads.filter(|n| *n > 0),
+        cputune: p.maybe(|p| CpuTune {
+            shares: p.maybe(|p| 2 + p.below(1000)),
+            period: p.maybe(|_| 100_000),
+            quota: p.maybe(|p| *p.of(&[-1, 50_000])),
+            vcpupins: (0..max.min(3))
+                .filter_map(|v| p.maybe(|p| (v, p.of(&["0", "0-1", "1,3"]).to_string())))
+                .collect(),
+            emulatorpin: p.maybe(|_| "0".to_string()),
+            iothreadpins: (1..=iothreads.unwrap_or(0))
+                .map(|t| (t, "1".to_string()))
+                .collect(),
+            ..CpuTune::default()
+        }),
+        numatune: None,
+        partition: p.maybe(|_| "/machine".to_string()),
+        sysinfo: p.maybe(|p| Sysinfo {
+            blocks: vec![(
+                SmbiosBlock::System,
+                vec![("manufacturer".to_string(), p.of(texts).clone())],
+            )],
+            oem_strings: p.maybe(|p| p.of(texts).clone()).into_iter().collect(),
+        }),
+        seclabel: p.maybe(|_| SecLabel::default()),
+        qemu: QemuExtras {
+            args: p.maybe(|p| p.of(texts).clone()).into_iter().collect(),
+            env: p
+                .maybe(|p| ("QEMU_X".to_string(), p.maybe(|p| p.of(texts).clone())))
+                .into_iter()
+                .collect(),
+            ..QemuExtras::default()
         },
     }
 }

@@ -89,10 +89,12 @@ fn memory_and_vcpu_rules() {
         "names no CPU",
     );
     reject(
-        &doc("<vcpu placement='auto'>2</vcpu>", ""),
+        &doc("<vcpu placement='numad'>2</vcpu>", ""),
         Unsupported,
-        "'auto'",
+        "'numad'",
     );
+    let d = accept(&doc("<vcpu placement='auto'>2</vcpu>", ""));
+    assert_eq!(d.vcpu.placement, Some(qvirt::model::Placement::Auto));
     let d = accept(&doc(
         "<vcpu placement='static' cpuset='0-3,^2,8' current='1'>2</vcpu>",
         "",

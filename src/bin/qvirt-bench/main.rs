@@ -26,8 +26,8 @@ mod guests;
 mod migrate;
 mod raw;
 mod report;
-mod ssh_echo;
 mod snapshots;
+mod ssh_echo;
 mod stats;
 mod vms;
 

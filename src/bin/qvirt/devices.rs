@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use qvirt::driver::{MediaChange, MediaFlags, XmlFlags};
-use qvirt::model::{DiskDevice, DiskType, Interface, InterfaceType, PortProto};
+use qvirt::model::{DiskDevice, Interface, InterfaceType, PortProto};
 use qvirt::{DomainDef, Error, ErrorCode, Result};
 
 use crate::query::table;
@@ -113,11 +113,7 @@ pub fn domblklist(
     let def = definition(ctx, arg, inactive)?;
     let source = |s: &Option<String>| s.clone().unwrap_or_else(|| "-".to_string());
     let words = |d: &qvirt::model::Disk| {
-        let kind = match d.kind {
-            DiskType::File => "file",
-            DiskType::Block => "block",
-            DiskType::Volume => "volume",
-        };
+        let kind = d.kind.as_str();
         let device = match d.device {
             DiskDevice::Disk => "disk",
             DiskDevice::Cdrom => "cdrom",

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 use qvirt::driver::{Pool, PoolState, ResizeFlags, Volume};
-use qvirt::model::{BackingStore, PoolDef, VolumeDef, VolumeFormat, Word};
+use qvirt::model::{PoolDef, VolumeBacking, VolumeDef, VolumeFormat, Word};
 use qvirt::{Error, ErrorCode, Result};
 
 use crate::resources::parse_kib;
@@ -366,7 +366,7 @@ pub fn run(ctx: &mut Ctx, command: StorageCommand) -> Result<()> {
                         "--backing-vol needs --backing-vol-format: qvirt never probes an image's format",
                     ));
                 };
-                def.backing = Some(BackingStore {
+                def.backing = Some(VolumeBacking {
                     path,
                     format: format_of(&fmt)?,
                 });

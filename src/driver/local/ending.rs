@@ -61,6 +61,10 @@ impl Core {
             self.log.error(&format!("domain '{name}': {e}"));
         }
         process::reap(pid);
+        super::virtiofs::stop(&run.run_dir);
+        if let Some(why) = super::pinning::remove_group(&run.run_dir) {
+            self.log.error(&format!("domain '{name}': {why}"));
+        }
         let taps = crate::sys::hostnet::taps_of(&run.def);
         self.release_taps(&taps, &format!("domain '{name}' stopped"));
         if let Err(e) = crate::sys::fsutil::remove_tree(&run.run_dir)

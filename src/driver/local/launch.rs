@@ -109,6 +109,7 @@ impl Core {
         let emulator = emulator_of(&def);
         let caps = self.caps(&emulator)?;
         super::preflight::check_paths(&def)?;
+        super::hostcheck::Host::default().check(&def)?;
         let name = def.name.clone();
         let mut paths = RuntimePaths::new(self.layout.run_dir(&def.uuid));
         super::tuning::plan(&mut def, &caps, &self.layout, &mut paths)?;
@@ -165,7 +166,33 @@ impl Core {
                 return Err(e);
             }
         };
+        // A virtiofsd per shared folder, listening before QEMU connects.
+        let fs_log = self.layout.log_file(&format!("{name}-virtiofsd"));
+        let virtiofsd = match super::virtiofs::start(&def, &run_dir, &fs_log) {
+            Ok(v) => v,
+            Err(e) => {
+                let _ = crate::sys::fsutil::remove_tree(&run_dir);
+                return Err(e);
+            }
+        };
         let log = self.layout.log_file(&name);
+        // As libvirt's taint: what <qemu:commandline> and
+        // <qemu:capabilities> change is beyond the manager's knowledge.
+        let q = &def.qemu;
+        if !(q.args.is_empty()
+            && q.env.is_empty()
+            && q.caps_add.is_empty()
+            && q.caps_del.is_empty())
+        {
+            let note = format!(
+                "domain '{name}' is tainted: custom-argv (<qemu:commandline> or <qemu:capabilities>)"
+            );
+            self.log.warn(&note);
+            if let Ok(mut f) = process::open_log(&log) {
+                use std::io::Write;
+                let _ = writeln!(f, "qvirt: {note}");
+            }
+        }
         let pid = match process::spawn(&argv, &log) {
             Ok(pid) => pid,
             Err(e) => {
@@ -326,6 +353,7 @@ impl Core {
         if let Some(t) = swtpm {
             t.keep();
         }
+        virtiofsd.keep();
         Ok((run, link))
     }
 

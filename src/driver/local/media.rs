@@ -270,6 +270,8 @@ fn swap_medium(qmp: &Qmp, id: &str, old: &Disk, new: &Disk) -> Result<()> {
             (DiskType::File | DiskType::Volume, _) => "file",
             (DiskType::Block, DiskDevice::Cdrom) => "host_cdrom",
             (DiskType::Block, _) => "host_device",
+            // A network disk has no path source: it never gets here.
+            (DiskType::Network, _) => "nbd",
         };
         let nodes = node_names(id, new);
         run(

@@ -13,8 +13,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use nix::sched::{CpuSet, sched_setaffinity};
-use nix::unistd::Pid;
 use serde_json::{Value, json};
 
 use super::layout::Layout;
@@ -22,7 +20,6 @@ use super::tpm::{self, Swtpm};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{
     Adjustment, BalloonModel, CharSource, ClockBasis, ClockOffset, DomainDef, GraphicsType,
-    parse_cpuset,
 };
 use crate::qemu::argv::{RuntimePaths, channel_sockets, utc_datetime};
 use crate::qemu::caps::QemuCaps;
@@ -291,6 +288,8 @@ pub fn after_qmp(qmp: &Qmp, def: &mut DomainDef, pid: i32, run_dir: &Path) -> Re
     if let Some(set) = &def.vcpu.cpuset {
         pin(qmp, pid, set)?;
     }
+    // <cputune>'s pins come after <vcpu cpuset>, which they refine.
+    super::pinning::apply(qmp, def, pid, run_dir)?;
     // The live definition shows the sockets a start made up.
     if let Ok(sockets) = channel_sockets(def, run_dir) {
         for (c, socket) in def.devices.channels.iter_mut().zip(sockets) {
@@ -307,29 +306,7 @@ pub fn after_qmp(qmp: &Qmp, def: &mut DomainDef, pid: i32, run_dir: &Path) -> Re
 /// `query-cpus-fast` lists them, among them) to the host CPUs of `cpuset`
 /// that exist, as libvirt does for `<vcpu cpuset>` without `<cputune>`.
 fn pin(qmp: &Qmp, pid: i32, cpuset: &str) -> Result<()> {
-    let cpus = parse_cpuset(cpuset).unwrap_or_default();
-    let online = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
-    let mut set = CpuSet::new();
-    let mut any = false;
-    for c in cpus {
-        let c = c as usize;
-        if c < CpuSet::count() && set.set(c).is_ok() && is_online(c, online) {
-            any = true;
-        } else {
-            let _ = set.unset(c);
-        }
-    }
-    if !any {
-        return Err(Error::new(
-            ErrorCode::ConfigInvalid,
-            format!(
-                "<vcpu cpuset='{cpuset}'> names no CPU this host has online: pick among 0-{}",
-                online.saturating_sub(1)
-            ),
-        ));
-    }
+    let set = super::pinning::host_cpuset("<vcpu>", cpuset)?;
     let vcpus = qmp.execute("query-cpus-fast", None, QMP_TIMEOUT)?;
     let mut tids: Vec<i32> = vcpus
         .as_array()
@@ -350,23 +327,9 @@ fn pin(qmp: &Qmp, pid: i32, cpuset: &str) -> Result<()> {
     tids.sort_unstable();
     tids.dedup();
     for tid in tids {
-        sched_setaffinity(Pid::from_raw(tid), &set).map_err(|e| {
-            Error::new(
-                ErrorCode::OperationFailed,
-                format!("cannot set the CPU affinity of QEMU thread {tid} to {cpuset}: {e}"),
-            )
-        })?;
+        super::pinning::set_affinity(tid, &set, cpuset)?;
     }
     Ok(())
-}
-
-/// Whether host CPU `cpu` is online.
-fn is_online(cpu: usize, count: usize) -> bool {
-    match std::fs::read_to_string(format!("/sys/devices/system/cpu/cpu{cpu}/online")) {
-        Ok(v) => v.trim() == "1",
-        // cpu0 often has no `online` file; otherwise trust the count.
-        Err(_) => Path::new(&format!("/sys/devices/system/cpu/cpu{cpu}")).exists() || cpu < count,
-    }
 }
 
 /// What undefining a domain does with the state it keeps beside its

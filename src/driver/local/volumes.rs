@@ -16,7 +16,7 @@ use super::storage::{exists, no_volume};
 use crate::driver::{Pool, ResizeFlags, Volume, VolumeInfo};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{
-    BackingStore, DiskFormat, DiskType, DomainDef, PoolDef, VolumeDef, VolumeFormat, check_name,
+    DiskFormat, DiskType, DomainDef, PoolDef, VolumeBacking, VolumeDef, VolumeFormat, check_name,
 };
 use crate::qemu::img::{self, CreateOptions};
 use crate::sys::fsutil::remove_durable;
@@ -224,7 +224,7 @@ impl Core {
 
     /// Checks a new volume's backing store: an existing regular file, in
     /// the format qvirt knows it by if qvirt made it.
-    fn check_backing(&self, b: &BackingStore) -> Result<()> {
+    fn check_backing(&self, b: &VolumeBacking) -> Result<()> {
         let path = Path::new(&b.path);
         match std::fs::metadata(path) {
             Ok(m) if m.is_file() || m.file_type().is_symlink() => {}
@@ -289,7 +289,7 @@ impl Core {
     }
 
     /// Sizes, format and backing store of the image at `path`.
-    pub(crate) fn inspect(&self, path: &Path) -> Result<(VolumeInfo, Option<BackingStore>)> {
+    pub(crate) fn inspect(&self, path: &Path) -> Result<(VolumeInfo, Option<VolumeBacking>)> {
         let meta = std::fs::metadata(path)
             .map_err(|e| Error::io(format!("cannot inspect {}", path.display()), e))?;
         let format = self.image_format(path)?;
@@ -298,7 +298,7 @@ impl Core {
             VolumeFormat::Raw => (meta.len(), None),
             VolumeFormat::Qcow2 => {
                 let i = img::info(path, format, true)?;
-                let backing = i.backing.map(|(p, f)| BackingStore {
+                let backing = i.backing.map(|(p, f)| VolumeBacking {
                     format: f
                         .as_deref()
                         .and_then(crate::model::Word::from_word)

@@ -8,7 +8,7 @@ use crate::model::{
     Tpm, TpmBackend, Video, VirtioOptions,
 };
 
-fn address(w: &mut XmlWriter, a: &Option<Address>) {
+pub(super) fn address(w: &mut XmlWriter, a: &Option<Address>) {
     let Some(a) = a else {
         return;
     };
@@ -58,6 +58,9 @@ pub(super) fn devices(w: &mut XmlWriter, def: &DomainDef) {
     for c in &d.controllers {
         controller(w, c);
     }
+    for f in &d.filesystems {
+        super::hostdev::filesystem(w, f);
+    }
     for i in &d.interfaces {
         interface(w, i);
     }
@@ -83,13 +86,31 @@ pub(super) fn devices(w: &mut XmlWriter, def: &DomainDef) {
         sound(w, s);
     }
     for a in &d.audios {
-        w.empty(
-            "audio",
-            Attrs::new().add("id", a.id).add("type", a.kind.as_str()),
-        );
+        let attrs = Attrs::new()
+            .add("id", a.id)
+            .add("type", a.kind.as_str())
+            .opt("serverName", a.server_name.as_ref())
+            .opt("path", a.path.as_ref());
+        let key = if a.kind == crate::model::AudioType::Pulseaudio {
+            "name"
+        } else {
+            "dev"
+        };
+        let children = a.input_dev.is_some() || a.output_dev.is_some();
+        element(w, "audio", attrs, children, |w| {
+            if let Some(d) = &a.input_dev {
+                w.empty("input", Attrs::new().add(key, d));
+            }
+            if let Some(d) = &a.output_dev {
+                w.empty("output", Attrs::new().add(key, d));
+            }
+        });
     }
     for v in &d.videos {
         video(w, v);
+    }
+    for h in &d.hostdevs {
+        super::hostdev::hostdev(w, h);
     }
     for r in &d.redirdevs {
         let a = Attrs::new()
@@ -139,18 +160,25 @@ pub(super) fn devices(w: &mut XmlWriter, def: &DomainDef) {
     for r in &d.rngs {
         rng(w, r);
     }
+    for s in &d.shmems {
+        super::hostdev::shmem(w, s);
+    }
+    for m in &d.memories {
+        super::hostdev::memory(w, m);
+    }
     w.close("devices");
 }
 
 fn disk(w: &mut XmlWriter, d: &Disk) {
     let src_attr = match d.kind {
-        DiskType::File => "file",
+        DiskType::File | DiskType::Network => "file",
         DiskType::Block => "dev",
         DiskType::Volume => "",
     };
     let a = Attrs::new()
         .add("type", d.kind.as_str())
-        .add("device", d.device.as_str());
+        .add("device", d.device.as_str())
+        .opt("model", d.model.map(|m| m.as_str()));
     w.open("disk", a);
     if d.format.is_some() || !d.driver.is_empty() {
         let a = Attrs::new()
@@ -159,7 +187,8 @@ fn disk(w: &mut XmlWriter, d: &Disk) {
             .opt("cache", d.driver.cache.map(|c| c.as_str()))
             .opt("io", d.driver.io.map(|c| c.as_str()))
             .opt("discard", d.driver.discard.map(|c| c.as_str()))
-            .opt("detect_zeroes", d.driver.detect_zeroes.map(|c| c.as_str()));
+            .opt("detect_zeroes", d.driver.detect_zeroes.map(|c| c.as_str()))
+            .opt("iothread", d.driver.iothread);
         w.empty("driver", a);
     }
     match (&d.volume, &d.source) {
@@ -170,6 +199,10 @@ fn disk(w: &mut XmlWriter, d: &Disk) {
         (None, Some(s)) => w.empty("source", Attrs::new().add(src_attr, s)),
         (None, None) => {}
     }
+    if let Some(n) = &d.network {
+        super::hostdev::network_source(w, n);
+    }
+    super::hostdev::backing_store(w, &d.backing);
     let t = Attrs::new()
         .add("dev", &d.target)
         .opt("bus", d.bus.map(|b| b.as_str()))
@@ -183,6 +216,9 @@ fn disk(w: &mut XmlWriter, d: &Disk) {
     }
     if d.shareable {
         w.empty("shareable", Attrs::new());
+    }
+    if d.transient {
+        w.empty("transient", Attrs::new());
     }
     if let Some(s) = &d.serial {
         w.text("serial", Attrs::new(), s);
@@ -387,6 +423,7 @@ fn graphics(w: &mut XmlWriter, g: &Graphics) {
         .opt("listen", g.listen.as_ref())
         .opt("keymap", g.keymap.as_ref())
         .opt("defaultMode", g.default_mode.map(|m| m.as_str()))
+        .opt("sharePolicy", g.share_policy.map(|m| m.as_str()))
         .opt("passwd", g.passwd.as_ref());
     let s = &g.spice;
     let children = !g.listens.is_empty() || *s != Default::default();

@@ -5,11 +5,12 @@
 use std::collections::{HashMap, HashSet};
 
 use super::el::{El, R, Radix, invalid, push, set};
-use super::{chardev, memory, optional_text, peripherals};
+use super::{chardev, hostdev, memory, optional_text, peripherals};
 use crate::model::{
-    Address, Controller, ControllerTarget, ControllerType, Devices, Disk, DiskDevice, DiskDriver,
-    DiskType, DriveAddress, InputType, Interface, InterfaceType, MacAddr, ModelErrorKind,
-    PciAddress, PortForward, PortRange, UsbAddress, UsbPort, VirtioOptions, VirtioSerialAddress,
+    Address, BackingStore, Controller, ControllerTarget, ControllerType, Devices, Disk, DiskDevice,
+    DiskDriver, DiskHost, DiskProtocol, DiskType, DriveAddress, InputType, Interface,
+    InterfaceType, MacAddr, ModelErrorKind, NetworkSource, PciAddress, PortForward, PortRange,
+    UsbAddress, UsbPort, VirtioOptions, VirtioSerialAddress,
 };
 
 pub(super) fn devices(e: El) -> R<Devices> {
@@ -43,6 +44,10 @@ pub(super) fn devices(e: El) -> R<Devices> {
             "watchdog" => push(&mut d.watchdogs, c, peripherals::watchdog)?,
             "memballoon" => set(&mut d.memballoon, c, peripherals::memballoon)?,
             "rng" => push(&mut d.rngs, c, peripherals::rng)?,
+            "hostdev" => push(&mut d.hostdevs, c, hostdev::hostdev)?,
+            "filesystem" => push(&mut d.filesystems, c, hostdev::filesystem)?,
+            "shmem" => push(&mut d.shmems, c, hostdev::shmem)?,
+            "memory" => push(&mut d.memories, c, hostdev::memory_device)?,
             _ => c.skip()?,
         }
     }
@@ -195,6 +200,17 @@ fn clear_unassigned(d: &mut Devices) {
     for r in &mut d.rngs {
         clear(&mut r.address);
     }
+    for h in &mut d.hostdevs {
+        if matches!(h.source, crate::model::HostdevSource::Pci(_)) {
+            clear(&mut h.address);
+        }
+    }
+    for f in &mut d.filesystems {
+        clear(&mut f.address);
+    }
+    for m in &mut d.shmems {
+        clear(&mut m.address);
+    }
     if let Some(b) = &mut d.memballoon {
         clear(&mut b.address);
     }
@@ -321,12 +337,13 @@ pub(super) fn virtio_options(e: El, also: &[&str]) -> R<VirtioOptions> {
 }
 
 fn disk(e: El) -> R<Disk> {
-    e.allow(&["type", "device"])?;
+    e.allow(&["type", "device", "model"])?;
     let kind = e.word("type")?.unwrap_or(DiskType::File);
     let device = e.word("device")?.unwrap_or(DiskDevice::Disk);
     let (mut driver_v, mut source, mut target) = (None, None, None);
     let (mut readonly, mut shareable, mut serial) = (None, None, None);
-    let (mut boot, mut address_v) = (None, None);
+    let (mut boot, mut address_v, mut backing, mut transient) = (None, None, None, None);
+    let mut auth = None;
     for c in e.children()? {
         match c.name() {
             "driver" => set(&mut driver_v, c, disk_driver)?,
@@ -334,6 +351,20 @@ fn disk(e: El) -> R<Disk> {
             "target" => set(&mut target, c, disk_target)?,
             "readonly" => set(&mut readonly, c, flag)?,
             "shareable" => set(&mut shareable, c, flag)?,
+            "transient" => set(&mut transient, c, |c| {
+                c.allow(&["shareBacking"])?;
+                c.empty()?;
+                if c.yes_no("shareBacking")? == Some(true) {
+                    return Err(c.bad_value(
+                        ModelErrorKind::Unsupported,
+                        "shareBacking",
+                        "a transient disk's overlay is the domain's own",
+                    ));
+                }
+                Ok(true)
+            })?,
+            "backingStore" => set(&mut backing, c, backing_store)?,
+            "auth" => set(&mut auth, c, auth_refused)?,
             "serial" => set(&mut serial, c, optional_text)?,
             "boot" => set(&mut boot, c, boot_order)?,
             "address" => set(&mut address_v, c, address)?,
@@ -341,7 +372,19 @@ fn disk(e: El) -> R<Disk> {
             _ => c.skip()?,
         }
     }
-    let (source, volume) = source.unwrap_or_default();
+    let (source, network, volume) = match source {
+        Some(DiskSource::Path(p)) => (p, None, None),
+        Some(DiskSource::Net(n)) => (None, Some(n), None),
+        Some(DiskSource::Volume(v)) => (None, None, Some(v)),
+        None => (None, None, None),
+    };
+    if kind == DiskType::Network && network.is_none() {
+        // libvirt reads an empty network cdrom, then cannot run it.
+        return Err(super::el::unsupported(format!(
+            "a <disk type='network'> without <source protocol=...> (an empty network drive) at {} is not supported",
+            e.at()
+        )));
+    }
     let Some((target, bus, removable)) = target else {
         return Err(invalid(format!(
             "missing target information for disk {}at {}",
@@ -358,6 +401,10 @@ fn disk(e: El) -> R<Disk> {
     d.format = format;
     d.driver = driver;
     d.source = source;
+    d.network = network;
+    d.backing = backing;
+    d.model = e.word("model")?;
+    d.transient = transient.unwrap_or(false);
     d.bus = bus;
     d.removable = removable;
     d.readonly = readonly.unwrap_or(false);
@@ -369,8 +416,74 @@ fn disk(e: El) -> R<Disk> {
     Ok(d)
 }
 
+/// `<auth>`: credentials kept in a libvirt secret, which qvirt does not
+/// have yet.
+fn auth_refused(e: El) -> R<()> {
+    Err(super::el::unsupported(format!(
+        "unsupported element <auth> at {}: disk credentials come from libvirt secrets, which qvirt does not support yet; serve the disk without authentication",
+        e.at()
+    )))
+}
+
+/// `<backingStore>`: empty (no backing image) or one image with its own
+/// chain below.
+fn backing_store(e: El) -> R<Option<Box<BackingStore>>> {
+    e.allow(&["type", "index"])?;
+    let kids = e.children()?;
+    if kids.is_empty() && e.get("type").is_none() {
+        return Ok(None);
+    }
+    let kind = e.word("type")?.unwrap_or(DiskType::File);
+    if kind == DiskType::Network {
+        return Err(e.bad_value(
+            ModelErrorKind::Unsupported,
+            "type",
+            "a backing image on the network is not supported",
+        ));
+    }
+    let (mut format, mut source, mut below) = (None, None, None);
+    for c in kids {
+        match c.name() {
+            "format" => set(&mut format, c, |c| {
+                c.allow(&["type"])?;
+                c.empty()?;
+                c.req_word::<crate::model::DiskFormat>("type")
+            })?,
+            "source" => set(&mut source, c, |c| disk_source(c, kind))?,
+            "backingStore" => set(&mut below, c, backing_store)?,
+            _ => c.skip()?,
+        }
+    }
+    let Some(DiskSource::Path(Some(path))) = source else {
+        return Err(invalid(format!(
+            "missing <source> in <backingStore> at {}",
+            e.at()
+        )));
+    };
+    let format = format.ok_or_else(|| {
+        invalid(format!(
+            "missing <format type=...> in <backingStore> at {}",
+            e.at()
+        ))
+    })?;
+    Ok(Some(Box::new(BackingStore {
+        kind,
+        format,
+        source: path,
+        backing: below,
+    })))
+}
+
 fn disk_driver(e: El) -> R<(Option<crate::model::DiskFormat>, DiskDriver)> {
-    e.allow(&["name", "type", "cache", "io", "discard", "detect_zeroes"])?;
+    e.allow(&[
+        "name",
+        "type",
+        "cache",
+        "io",
+        "discard",
+        "detect_zeroes",
+        "iothread",
+    ])?;
     e.empty()?;
     e.choice("name", &[("qemu", ())])?;
     let driver = DiskDriver {
@@ -378,31 +491,92 @@ fn disk_driver(e: El) -> R<(Option<crate::model::DiskFormat>, DiskDriver)> {
         io: e.word("io")?,
         discard: e.word("discard")?,
         detect_zeroes: e.word("detect_zeroes")?,
+        iothread: e.u32("iothread", Radix::Dec)?,
     };
     Ok((e.word("type")?, driver))
 }
 
-fn disk_source(e: El, kind: DiskType) -> R<(Option<String>, Option<crate::model::VolumeSource>)> {
+/// What a disk's `<source>` names.
+enum DiskSource {
+    /// A file or block device path; `None` for an empty drive.
+    Path(Option<String>),
+    /// A network export.
+    Net(NetworkSource),
+    /// A volume of a storage pool.
+    Volume(crate::model::VolumeSource),
+}
+
+fn disk_source(e: El, kind: DiskType) -> R<DiskSource> {
     let attr = match kind {
         DiskType::File => "file",
         DiskType::Block => "dev",
+        DiskType::Network => return network_source(e).map(DiskSource::Net),
         DiskType::Volume => {
             e.allow(&["pool", "volume"])?;
             e.empty()?;
-            let v = crate::model::VolumeSource {
+            return Ok(DiskSource::Volume(crate::model::VolumeSource {
                 pool: e.req("pool")?.to_string(),
                 volume: e.req("volume")?.to_string(),
-            };
-            return Ok((None, Some(v)));
+            }));
         }
     };
     e.allow(&[attr])?;
     e.empty()?;
     // An empty path is libvirt's empty drive, the same as no source.
-    Ok((
+    Ok(DiskSource::Path(
         e.get(attr).filter(|p| !p.is_empty()).map(str::to_string),
-        None,
     ))
+}
+
+fn network_source(e: El) -> R<NetworkSource> {
+    e.allow(&["protocol", "name", "query", "tls"])?;
+    let protocol: DiskProtocol = e.req_word("protocol")?;
+    let mut hosts = Vec::new();
+    let mut auth = false;
+    for c in e.children()? {
+        match c.name() {
+            "host" => push(&mut hosts, c, |c| {
+                c.allow(&["name", "port", "transport", "socket"])?;
+                c.empty()?;
+                let unix = c
+                    .choice("transport", &[("tcp", false), ("unix", true)])?
+                    .unwrap_or(false);
+                let port = match c.u32("port", Radix::Dec)? {
+                    None => None,
+                    Some(p) => Some(u16::try_from(p).map_err(|_| {
+                        c.bad_value(ModelErrorKind::Invalid, "port", "a port is at most 65535")
+                    })?),
+                };
+                if unix {
+                    c.req("socket")?;
+                } else if c.get("socket").is_some() {
+                    return Err(c.bad_value(
+                        ModelErrorKind::Invalid,
+                        "socket",
+                        "only transport='unix' takes a socket",
+                    ));
+                }
+                Ok(DiskHost {
+                    name: c.get("name").map(str::to_string),
+                    port,
+                    socket: c.get("socket").map(str::to_string),
+                })
+            })?,
+            "auth" => {
+                c.read(auth_refused)?;
+                auth = true;
+            }
+            _ => c.skip()?,
+        }
+    }
+    Ok(NetworkSource {
+        protocol,
+        name: e.get("name").map(str::to_string),
+        query: e.get("query").map(str::to_string),
+        hosts,
+        tls: e.yes_no("tls")?,
+        auth,
+    })
 }
 
 type Target = (String, Option<crate::model::DiskBus>, Option<bool>);

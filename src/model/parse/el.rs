@@ -294,6 +294,35 @@ impl<'a, 'i> El<'a, 'i> {
         Ok(out)
     }
 
+    /// The element children in any namespace, in order; text is checked
+    /// as [`El::children`] does. For the children of `<domain>` and of
+    /// libvirt's `qemu:` namespace elements, whose namespaces the caller
+    /// looks at.
+    pub(super) fn all_children(&self) -> R<Vec<El<'a, 'i>>> {
+        let mut out = Vec::new();
+        for c in self.node.children() {
+            match c.node_type() {
+                NodeType::Element => out.push(self.other(c)),
+                NodeType::Text => {
+                    let t = c.text().unwrap_or_default();
+                    if !t
+                        .trim_matches(|ch: char| ch.is_ascii_whitespace())
+                        .is_empty()
+                    {
+                        self.diag.note(unsupported(format!(
+                            "unsupported text '{}' in {} at {}",
+                            show(t.trim()),
+                            self.path(),
+                            line_col(c, c.range().start)
+                        )));
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+
     /// The element's text, exactly as written (comments skipped). Child
     /// elements are refused.
     pub(super) fn text(&self) -> R<String> {

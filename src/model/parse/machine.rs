@@ -19,7 +19,7 @@ pub(super) fn os(e: El) -> R<Os> {
     let mut kind = None;
     let (mut loader_v, mut nvram_v, mut firmware_v) = (None, None, None);
     let (mut kernel, mut initrd, mut cmdline) = (None, None, None);
-    let (mut bootmenu, mut bios) = (None, None);
+    let (mut bootmenu, mut bios, mut smbios) = (None, None, None);
     for c in e.children()? {
         match c.name() {
             "type" => set(&mut kind, c, os_type)?,
@@ -59,6 +59,11 @@ pub(super) fn os(e: El) -> R<Os> {
                     reboot_timeout,
                 })
             })?,
+            "smbios" => set(&mut smbios, c, |c| {
+                c.allow(&["mode"])?;
+                c.empty()?;
+                c.req_word("mode")
+            })?,
             "boot" => {
                 let dev = c.read(|c| {
                     c.allow(&["dev"])?;
@@ -83,6 +88,7 @@ pub(super) fn os(e: El) -> R<Os> {
     os.cmdline = cmdline.flatten();
     os.bootmenu = bootmenu;
     os.bios = bios;
+    os.smbios = smbios;
     Ok(os)
 }
 
@@ -489,6 +495,7 @@ pub(super) fn cpu(e: El) -> R<Cpu> {
     cpu.check = e.word("check")?;
     cpu.migratable = e.on_off("migratable")?;
     let (mut model, mut vendor, mut topology, mut cache) = (None, None, None, None);
+    let mut numa = None;
     for c in e.children()? {
         match c.name() {
             "model" => set(&mut model, c, |c| {
@@ -535,6 +542,7 @@ pub(super) fn cpu(e: El) -> R<Cpu> {
                     mode: c.req_word("mode")?,
                 })
             })?,
+            "numa" => set(&mut numa, c, super::tuning::numa)?,
             "feature" => super::el::push(&mut cpu.features, c, |c| {
                 c.allow(&["policy", "name"])?;
                 c.empty()?;
@@ -551,6 +559,7 @@ pub(super) fn cpu(e: El) -> R<Cpu> {
     cpu.vendor = vendor.flatten();
     cpu.topology = topology;
     cpu.cache = cache;
+    cpu.numa = numa.unwrap_or_default();
     let named = cpu.model.as_ref().is_some_and(|m| m.name.is_some());
     if named && cpu.mode != CpuMode::Custom {
         return Err(invalid(format!(

@@ -54,9 +54,15 @@ fn port(e: El, name: &str) -> R<Option<i32>> {
 pub(super) fn graphics(e: El) -> R<Graphics> {
     let kind: GraphicsType = e.req_word("type")?;
     match kind {
-        GraphicsType::Vnc => {
-            e.allow(&["type", "port", "autoport", "listen", "passwd", "keymap"])?
-        }
+        GraphicsType::Vnc => e.allow(&[
+            "type",
+            "port",
+            "autoport",
+            "listen",
+            "passwd",
+            "keymap",
+            "sharePolicy",
+        ])?,
         GraphicsType::Spice => e.allow(&[
             "type",
             "port",
@@ -76,6 +82,7 @@ pub(super) fn graphics(e: El) -> R<Graphics> {
     g.passwd = e.get("passwd").map(str::to_string);
     g.keymap = e.get("keymap").map(str::to_string);
     g.default_mode = e.word("defaultMode")?;
+    g.share_policy = e.word("sharePolicy")?;
     let spice = kind == GraphicsType::Spice;
     let s = &mut g.spice;
     let (mut image, mut jpeg, mut zlib, mut playback) = (None, None, None, None);
@@ -269,14 +276,52 @@ pub(super) fn sound(e: El) -> R<Sound> {
 }
 
 pub(super) fn audio(e: El) -> R<Audio> {
-    e.allow(&["id", "type"])?;
-    e.empty()?;
-    let kind = e.req_word("type")?;
+    use crate::model::AudioType;
+    e.allow(&["id", "type", "path", "serverName"])?;
+    let kind: AudioType = e.req_word("type")?;
     e.req("id")?;
-    Ok(Audio {
-        id: e.u32("id", Radix::Dec)?.unwrap_or(0),
-        kind,
-    })
+    let mut a = Audio::new(e.u32("id", Radix::Dec)?.unwrap_or(0), kind);
+    let only = |attr: &str, ok: bool| -> R<()> {
+        if e.get(attr).is_some() && !ok {
+            return Err(e.bad_value(
+                ModelErrorKind::Invalid,
+                attr,
+                &format!("not an attribute of <audio type='{}'>", kind.as_str()),
+            ));
+        }
+        Ok(())
+    };
+    only("path", kind == AudioType::File)?;
+    only("serverName", kind == AudioType::Pulseaudio)?;
+    a.path = e.get("path").map(str::to_string);
+    a.server_name = e.get("serverName").map(str::to_string);
+    // The stream options: a device (alsa, oss) or a sink/source name
+    // (pulseaudio) each way.
+    let key = match kind {
+        AudioType::Alsa | AudioType::Oss => Some("dev"),
+        AudioType::Pulseaudio => Some("name"),
+        _ => None,
+    };
+    let (mut input, mut output) = (None, None);
+    for c in e.children()? {
+        let slot = match (c.name(), key) {
+            ("input", Some(_)) => &mut input,
+            ("output", Some(_)) => &mut output,
+            _ => {
+                c.skip()?;
+                continue;
+            }
+        };
+        let key = key.expect("matched above");
+        set(slot, c, |c| {
+            c.allow(&[key])?;
+            c.empty()?;
+            Ok(c.get(key).map(str::to_string))
+        })?;
+    }
+    a.input_dev = input.flatten();
+    a.output_dev = output.flatten();
+    Ok(a)
 }
 
 pub(super) fn memballoon(e: El) -> R<Memballoon> {

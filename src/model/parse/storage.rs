@@ -8,7 +8,7 @@ use roxmltree::{Document, ParsingOptions};
 use super::el::{Diag, El, R, Radix, invalid, parse_uint, set};
 use super::raw;
 use crate::model::storage::{
-    BackingStore, Permissions, PoolDef, PoolType, QcowCompat, VolumeDef, VolumeFormat,
+    Permissions, PoolDef, PoolType, QcowCompat, VolumeBacking, VolumeDef, VolumeFormat,
 };
 use crate::model::units::{parse_decimal, unit_bytes};
 use crate::model::{MAX_XML_BYTES, MAX_XML_DEPTH, ModelError, ModelErrorKind};
@@ -258,7 +258,7 @@ fn format_type(e: El) -> R<VolumeFormat> {
     e.req_word("type")
 }
 
-fn backing_store(e: El) -> R<BackingStore> {
+fn backing_store(e: El) -> R<VolumeBacking> {
     e.allow(&[])?;
     let (mut path, mut format) = (None, None);
     for c in e.children()? {
@@ -276,7 +276,7 @@ fn backing_store(e: El) -> R<BackingStore> {
             e.at()
         ))
     })?;
-    Ok(BackingStore { path, format })
+    Ok(VolumeBacking { path, format })
 }
 
 /// Reads an unsigned number in `radix` from text (for the snapshot

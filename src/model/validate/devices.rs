@@ -137,6 +137,7 @@ fn disks(def: &DomainDef) -> R {
             )));
         }
         match &d.source {
+            None if d.network.is_some() => {}
             None if d.device == DiskDevice::Disk && d.volume.is_none() => {
                 return Err(invalid(format!("disk '{t}' has no source")));
             }
@@ -419,9 +420,12 @@ fn controller(def: &DomainDef, c: &Controller, masters: &HashSet<u32>) -> R {
         range("chassis", t.chassis, 0, 255)?;
         range("port", t.port, 0, 255)?;
         range("busNr", t.bus_nr, 1, 254)?;
-        if let Some(n) = t.node {
+        let cells = def.cpu.as_ref().map_or(0, |c| c.numa.len());
+        if let Some(n) = t.node
+            && n as usize >= cells
+        {
             return Err(invalid(format!(
-                "{} with index {} is configured for a NUMA node ({n}) not present in the domain's <cpu><numa> array (0)",
+                "{} with index {} is configured for a NUMA node ({n}) not present in the domain's <cpu><numa> array ({cells})",
                 model.unwrap_or("pci"),
                 c.index
             )));

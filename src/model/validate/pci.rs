@@ -49,6 +49,15 @@ fn pci_addresses(def: &DomainDef) -> Vec<(PciAddress, String)> {
     if let Some(b) = &d.memballoon {
         push(&b.address, "memballoon".to_string());
     }
+    for (i, x) in d.hostdevs.iter().enumerate() {
+        push(&x.address, format!("hostdev #{}", i + 1));
+    }
+    for x in &d.filesystems {
+        push(&x.address, format!("filesystem '{}'", x.target_dir));
+    }
+    for x in &d.shmems {
+        push(&x.address, format!("shmem '{}'", x.name));
+    }
     out
 }
 
@@ -116,6 +125,11 @@ fn usb_devices(def: &DomainDef) -> Vec<(&Option<Address>, String)> {
     }
     for (i, x) in d.hubs.iter().enumerate() {
         out.push((&x.address, format!("hub #{}", i + 1)));
+    }
+    for (i, x) in d.hostdevs.iter().enumerate() {
+        if matches!(x.source, crate::model::HostdevSource::Usb(_)) {
+            out.push((&x.address, format!("hostdev #{}", i + 1)));
+        }
     }
     out
 }
@@ -267,6 +281,16 @@ fn boot_order(def: &DomainDef) -> R {
                 .enumerate()
                 .filter_map(|(i, x)| x.boot_order.map(|o| (o, format!("redirdev #{}", i + 1)))),
         )
+        .chain(
+            d.hostdevs
+                .iter()
+                .enumerate()
+                .filter_map(|(i, x)| x.boot_order.map(|o| (o, format!("hostdev #{}", i + 1)))),
+        )
+        .chain(d.filesystems.iter().filter_map(|x| {
+            x.boot_order
+                .map(|o| (o, format!("filesystem '{}'", x.target_dir)))
+        }))
         .collect();
     if !orders.is_empty() && !def.os.boot.is_empty() {
         return Err(invalid(

@@ -14,6 +14,8 @@ use crate::model::{BootDev, DiskDevice, DomainDef};
 pub struct BootPlan {
     disks: BTreeMap<usize, u32>,
     nets: BTreeMap<usize, u32>,
+    hostdevs: BTreeMap<usize, u32>,
+    filesystems: BTreeMap<usize, u32>,
 }
 
 impl BootPlan {
@@ -25,7 +27,9 @@ impl BootPlan {
         let d = &def.devices;
         let mut plan = BootPlan::default();
         let per_device = d.disks.iter().any(|x| x.boot_order.is_some())
-            || d.interfaces.iter().any(|x| x.boot_order.is_some());
+            || d.interfaces.iter().any(|x| x.boot_order.is_some())
+            || d.hostdevs.iter().any(|x| x.boot_order.is_some())
+            || d.filesystems.iter().any(|x| x.boot_order.is_some());
         if per_device {
             if !def.os.boot.is_empty() {
                 return Err(invalid(
@@ -56,6 +60,18 @@ impl BootPlan {
                 if let Some(order) = net.boot_order {
                     take(order, format!("interface {i}"))?;
                     plan.nets.insert(i, order);
+                }
+            }
+            for (i, h) in d.hostdevs.iter().enumerate() {
+                if let Some(order) = h.boot_order {
+                    take(order, format!("host device {i}"))?;
+                    plan.hostdevs.insert(i, order);
+                }
+            }
+            for (i, f) in d.filesystems.iter().enumerate() {
+                if let Some(order) = f.boot_order {
+                    take(order, format!("filesystem '{}'", f.target_dir))?;
+                    plan.filesystems.insert(i, order);
                 }
             }
             return Ok(plan);
@@ -98,5 +114,15 @@ impl BootPlan {
     /// The boot index of interface `i` (document order).
     pub fn net(&self, i: usize) -> Option<u32> {
         self.nets.get(&i).copied()
+    }
+
+    /// The boot index of host device `i` (document order).
+    pub fn hostdev(&self, i: usize) -> Option<u32> {
+        self.hostdevs.get(&i).copied()
+    }
+
+    /// The boot index of filesystem `i` (document order).
+    pub fn filesystem(&self, i: usize) -> Option<u32> {
+        self.filesystems.get(&i).copied()
     }
 }

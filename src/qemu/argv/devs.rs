@@ -28,6 +28,12 @@ pub enum Dev {
     Video(usize),
     /// An `<input>`, by position.
     Input(usize),
+    /// A `<filesystem>`, by position.
+    Fs(usize),
+    /// A PCI `<hostdev>`, by position among all hostdevs.
+    Hostdev(usize),
+    /// A `<shmem>`, by position.
+    Shmem(usize),
 }
 
 /// The controllers [`Dev::Controller`] names.

@@ -15,8 +15,8 @@ use super::usb::UsbDev;
 use super::{Ctx, Family, invalid, unsupported};
 use crate::error::Error;
 use crate::model::{
-    Address, CacheMode, DetectZeroes, DiscardMode, Disk, DiskBus, DiskDevice, DiskFormat, DiskType,
-    DomainDef, DriveAddress, IoMode,
+    Address, CacheMode, DetectZeroes, DiscardMode, Disk, DiskBus, DiskDevice, DiskFormat, DiskHost,
+    DiskModel, DiskProtocol, DiskType, DomainDef, DriveAddress, IoMode, NetworkSource,
 };
 
 /// What libvirt derives for one disk.
@@ -281,12 +281,13 @@ fn emit_disk(
             disk.target
         )));
     }
-    let node = match &disk.source {
-        Some(source) => Some(emit_nodes(cx, disk, info, source)?),
-        None if disk.device == DiskDevice::Disk => {
+    let node = match (&disk.source, &disk.network) {
+        (Some(source), _) => Some(emit_nodes(cx, disk, info, Some(source))?),
+        (None, Some(_)) => Some(emit_nodes(cx, disk, info, None)?),
+        (None, None) if disk.device == DiskDevice::Disk => {
             return Err(invalid(format!("disk '{t}' has no <source>")));
         }
-        None => None,
+        (None, None) => None,
     };
     let cd = disk.device == DiskDevice::Cdrom;
     let d = info.drive.unwrap_or(DriveAddress {
@@ -307,8 +308,25 @@ fn emit_disk(
             let placed = cx
                 .pci
                 .place(&what, disk.address.as_ref(), Dev::Disk(index))?;
-            Opts::new("virtio-blk-pci")
+            let device = match disk.model {
+                None | Some(DiskModel::Virtio) => "virtio-blk-pci",
+                Some(DiskModel::VirtioTransitional) => "virtio-blk-pci-transitional",
+                Some(DiskModel::VirtioNonTransitional) => "virtio-blk-pci-non-transitional",
+            };
+            let iothread = match disk.driver.iothread {
+                None => None,
+                Some(n) if n >= 1 && n <= cx.def.iothreads.unwrap_or(0) => {
+                    Some(format!("iothread{n}"))
+                }
+                Some(n) => {
+                    return Err(invalid(format!(
+                        "Disk iothread '{n}' not defined in iothreadid: disk '{t}' names an I/O thread the domain's <iothreads> does not have"
+                    )));
+                }
+            };
+            Opts::new(device)
                 .set("id", &info.id)
+                .maybe("iothread", iothread)
                 .extend(placed.opts)
         }
         DiskBus::Ide => {
@@ -368,6 +386,11 @@ fn emit_disk(
                 .switch("removable", disk.removable == Some(true))
         }
     };
+    if info.bus != DiskBus::Virtio && (disk.model.is_some() || disk.driver.iothread.is_some()) {
+        return Err(unsupported(format!(
+            "disk '{t}': a disk model and an I/O thread are only supported on virtio disks"
+        )));
+    }
     if disk.removable.is_some() && info.bus != DiskBus::Usb {
         return Err(unsupported(format!(
             "disk '{t}': removable is only supported on USB disks"
@@ -416,15 +439,15 @@ fn emit_nodes(
     cx: &mut Ctx<'_>,
     disk: &Disk,
     info: &DiskInfo,
-    source: &str,
+    source: Option<&str>,
 ) -> Result<String, Error> {
-    let readonly = disk.readonly || disk.device == DiskDevice::Cdrom;
-    let driver = match (disk.kind, disk.device) {
-        // A volume of a directory pool is a file (resolved at start).
-        (DiskType::File | DiskType::Volume, _) => "file",
-        (DiskType::Block, DiskDevice::Cdrom) => "host_cdrom",
-        (DiskType::Block, _) => "host_device",
-    };
+    let t = &disk.target;
+    if disk.transient && (disk.readonly || disk.device != DiskDevice::Disk || disk.shareable) {
+        return Err(unsupported(format!(
+            "disk '{t}': <transient/> is supported on writable, unshared hard disks only"
+        )));
+    }
+    let readonly = disk.readonly || disk.device == DiskDevice::Cdrom || disk.transient;
     let cache = cache_modes(disk)?;
     let direct = cache.is_some_and(|c| c.0);
     let aio = match disk.driver.io {
@@ -432,8 +455,7 @@ fn emit_nodes(
         Some(IoMode::Native) => {
             if !direct {
                 return Err(unsupported(format!(
-                    "disk '{}': io='native' needs either no disk cache or directsync cache mode",
-                    disk.target
+                    "disk '{t}': io='native' needs either no disk cache or directsync cache mode"
                 )));
             }
             Some("native")
@@ -454,33 +476,266 @@ fn emit_nodes(
             .switch("cache.no-flush", no_flush),
         None => o,
     };
-    let storage = format!("{}-storage", info.id);
     let raw = matches!(disk.format, None | Some(DiskFormat::Raw));
-    let o = Opts::empty()
-        .set("driver", driver)
-        .set_user("filename", "disk source", source)?
-        .set("node-name", &storage)
-        .maybe("aio", aio);
-    let o = cache_opts(o)
+    // The backing chain, lowest image first: each a storage node and a
+    // format node whose `backing` is the one below.
+    let mut below: Option<String> = match &disk.backing {
+        Some(None) => Some(String::new()),
+        _ => None,
+    };
+    if let Some(Some(top)) = &disk.backing {
+        if raw {
+            return Err(invalid(format!(
+                "disk '{t}': a raw image has no backing store"
+            )));
+        }
+        let mut chain = Vec::new();
+        let mut next = Some(top);
+        while let Some(b) = next {
+            chain.push(b);
+            next = match &b.backing {
+                Some(Some(n)) => Some(n),
+                _ => None,
+            };
+        }
+        for (depth, b) in chain.iter().enumerate().rev() {
+            let storage = format!("{}-backing{}-storage", info.id, depth + 1);
+            let format_node = format!("{}-backing{}-format", info.id, depth + 1);
+            let o = Opts::empty()
+                .set("driver", file_driver(b.kind, disk.device))
+                .set_user("filename", "backing store", &b.source)?
+                .set("node-name", &storage);
+            cx.arg("-blockdev", cache_opts(o).switch("read-only", true).build());
+            let end_of_chain = matches!(b.backing, Some(None));
+            let o = Opts::empty()
+                .set("driver", b.format.as_str())
+                .set("file", &storage)
+                .set("node-name", &format_node);
+            let o = match (&below, end_of_chain) {
+                (Some(n), _) if !n.is_empty() => o.set("backing", n),
+                (_, true) if b.format == DiskFormat::Qcow2 => o.set("backing", ""),
+                _ => o,
+            };
+            cx.arg("-blockdev", cache_opts(o).switch("read-only", true).build());
+            below = Some(format_node);
+        }
+    }
+    let storage = format!("{}-storage", info.id);
+    let o = match (source, &disk.network) {
+        (Some(source), _) => Opts::empty()
+            .set("driver", file_driver(disk.kind, disk.device))
+            .set_user("filename", "disk source", source)?
+            .set("node-name", &storage),
+        (None, Some(net)) => network_node(net, t)?.set("node-name", &storage),
+        (None, None) => return Err(invalid(format!("disk '{t}' has no <source>"))),
+    };
+    let o = cache_opts(o.maybe("aio", aio))
         .switch("read-only", readonly)
         .maybe("discard", discard)
         // A raw image has no format node: the zero detection is here.
         .maybe("detect-zeroes", if raw { detect_zeroes } else { None });
     cx.arg("-blockdev", o.build());
-    if raw {
-        return Ok(storage);
+    let top = if raw {
+        storage
+    } else {
+        let format = format!("{}-format", info.id);
+        let o = Opts::empty()
+            .set("driver", "qcow2")
+            .set("file", &storage)
+            .set("node-name", &format)
+            .maybe("backing", below);
+        let o = cache_opts(o)
+            .switch("read-only", readonly)
+            .maybe("discard", discard)
+            .maybe("detect-zeroes", detect_zeroes);
+        cx.arg("-blockdev", o.build());
+        format
+    };
+    if !disk.transient {
+        return Ok(top);
     }
-    let format = format!("{}-format", info.id);
+    // Writes go to an overlay the driver creates in the runtime
+    // directory before QEMU starts; it goes with the run.
+    let overlay = transient_overlay(&cx.paths.runtime_dir, &info.id);
+    let overlay = super::runtime_path("transient overlay", &overlay)?;
+    let storage = format!("{}-overlay-storage", info.id);
+    let o = Opts::empty()
+        .set("driver", "file")
+        .set("filename", overlay)
+        .set("node-name", &storage);
+    cx.arg(
+        "-blockdev",
+        cache_opts(o).switch("read-only", false).build(),
+    );
+    let node = format!("{}-overlay", info.id);
     let o = Opts::empty()
         .set("driver", "qcow2")
         .set("file", &storage)
-        .set("node-name", &format);
-    let o = cache_opts(o)
-        .switch("read-only", readonly)
-        .maybe("discard", discard)
-        .maybe("detect-zeroes", detect_zeroes);
-    cx.arg("-blockdev", o.build());
-    Ok(format)
+        .set("node-name", &node)
+        .set("backing", top);
+    cx.arg(
+        "-blockdev",
+        cache_opts(o)
+            .switch("read-only", false)
+            .maybe("discard", discard)
+            .maybe("detect-zeroes", detect_zeroes)
+            .build(),
+    );
+    Ok(node)
+}
+
+/// The overlay a `<transient/>` disk with device id `id` writes to, in
+/// the domain's runtime directory.
+pub fn transient_overlay(run_dir: &std::path::Path, id: &str) -> std::path::PathBuf {
+    run_dir.join(format!("transient-{id}.qcow2"))
+}
+
+/// QEMU's protocol driver for a local image.
+fn file_driver(kind: DiskType, device: DiskDevice) -> &'static str {
+    match (kind, device) {
+        (DiskType::Block, DiskDevice::Cdrom) => "host_cdrom",
+        (DiskType::Block, _) => "host_device",
+        _ => "file",
+    }
+}
+
+/// The protocol node of a network disk, as libvirt's
+/// qemuBlockStorageSourceGetBackendProps builds it.
+fn network_node(n: &NetworkSource, t: &str) -> Result<Opts, Error> {
+    if n.auth {
+        return Err(unsupported(format!(
+            "disk '{t}': <auth> needs a libvirt secret, which qvirt does not support yet"
+        )));
+    }
+    if n.tls == Some(true) {
+        return Err(unsupported(format!(
+            "disk '{t}': NBD over TLS (tls='yes') needs TLS certificates qvirt has no configuration for"
+        )));
+    }
+    let host = |i: usize| -> Result<&DiskHost, Error> {
+        n.hosts.get(i).ok_or_else(|| {
+            invalid(format!(
+                "disk '{t}': a {} disk needs a <host>",
+                n.protocol.as_str()
+            ))
+        })
+    };
+    let name = |what: &str| -> Result<&str, Error> {
+        n.name.as_deref().filter(|s| !s.is_empty()).ok_or_else(|| {
+            invalid(format!(
+                "disk '{t}': a {} disk needs a name ({what})",
+                n.protocol.as_str()
+            ))
+        })
+    };
+    let tcp_name = |h: &DiskHost| -> Result<String, Error> {
+        h.name
+            .clone()
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| invalid(format!("disk '{t}': its <host> needs a name")))
+    };
+    Ok(match n.protocol {
+        DiskProtocol::Nbd => {
+            if n.hosts.len() != 1 {
+                return Err(invalid(format!(
+                    "disk '{t}': protocol 'nbd' accepts only one host"
+                )));
+            }
+            let h = host(0)?;
+            let o = Opts::empty().set("driver", "nbd");
+            let o = match &h.socket {
+                Some(sock) => {
+                    o.set("server.type", "unix")
+                        .set_user("server.path", "NBD socket", sock)?
+                }
+                None => o
+                    .set("server.type", "inet")
+                    .set_user("server.host", "NBD host", &tcp_name(h)?)?
+                    .set("server.port", h.port.unwrap_or(10809)),
+            };
+            match n.name.as_deref().filter(|s| !s.is_empty()) {
+                Some(export) => o.set_user("export", "NBD export", export)?,
+                None => o,
+            }
+        }
+        DiskProtocol::Http | DiskProtocol::Https | DiskProtocol::Ftp | DiskProtocol::Ftps => {
+            if n.hosts.len() != 1 {
+                return Err(invalid(format!(
+                    "disk '{t}': protocol '{}' accepts only one host",
+                    n.protocol.as_str()
+                )));
+            }
+            let h = host(0)?;
+            if h.socket.is_some() {
+                return Err(invalid(format!(
+                    "disk '{t}': protocol '{}' takes a TCP host, not a socket",
+                    n.protocol.as_str()
+                )));
+            }
+            let scheme = n.protocol.as_str();
+            let mut url = format!("{scheme}://{}", tcp_name(h)?);
+            if let Some(p) = h.port {
+                url.push_str(&format!(":{p}"));
+            }
+            let path = name("the path")?;
+            if !path.starts_with('/') {
+                url.push('/');
+            }
+            url.push_str(path);
+            if let Some(q) = &n.query {
+                url.push('?');
+                url.push_str(q);
+            }
+            Opts::empty()
+                .set("driver", scheme)
+                .set_user("url", "disk URL", &url)?
+        }
+        DiskProtocol::Iscsi => {
+            let h = host(0)?;
+            let full = name("target/LUN")?;
+            let (target, lun) = match full.rsplit_once('/') {
+                Some((target, lun)) => (target, lun),
+                None => (full, "0"),
+            };
+            let lun: u32 = lun
+                .parse()
+                .map_err(|_| invalid(format!("disk '{t}': iSCSI LUN '{lun}' is not a number")))?;
+            Opts::empty()
+                .set("driver", "iscsi")
+                .set(
+                    "portal",
+                    format!("{}:{}", tcp_name(h)?, h.port.unwrap_or(3260)),
+                )
+                .set_user("target", "iSCSI target", target)?
+                .set("lun", lun)
+                .set("transport", "tcp")
+        }
+        DiskProtocol::Rbd => {
+            let full = name("pool/image")?;
+            let (pool, image) = full.split_once('/').ok_or_else(|| {
+                invalid(format!(
+                    "disk '{t}': an RBD name is 'pool/image', not '{full}'"
+                ))
+            })?;
+            let (namespace, image) = match image.split_once('/') {
+                Some((ns, img)) => (Some(ns), img),
+                None => (None, image),
+            };
+            let mut o = Opts::empty()
+                .set("driver", "rbd")
+                .set_user("pool", "RBD pool", pool)?;
+            if let Some(ns) = namespace {
+                o = o.set_user("namespace", "RBD namespace", ns)?;
+            }
+            o = o.set_user("image", "RBD image", image)?;
+            for (i, h) in n.hosts.iter().enumerate() {
+                o = o
+                    .set_user(&format!("server.{i}.host"), "RBD host", &tcp_name(h)?)?
+                    .set(&format!("server.{i}.port"), h.port.unwrap_or(6789));
+            }
+            o
+        }
+    })
 }
 
 /// The SATA bus of a port: Q35's built-in AHCI controller names its ports

@@ -314,12 +314,18 @@ fn emit_vnc(cx: &mut Ctx<'_>, g: &Graphics) -> Result<(), Error> {
         user("VNC password", pw)?;
         o = o.switch("password", true);
     }
+    if let Some(p) = g.share_policy {
+        o = o.set("share", p.as_str());
+    }
     let audiodev = super::sound::audiodev(cx.def, None)?;
     cx.arg("-vnc", o.set("audiodev", audiodev).build());
     Ok(())
 }
 
 fn emit_spice(cx: &mut Ctx<'_>, g: &Graphics) -> Result<(), Error> {
+    if g.share_policy.is_some() {
+        return Err(invalid("sharePolicy is a VNC setting: SPICE has none"));
+    }
     if g.tls_port.is_some_and(|p| p > 0) {
         return Err(unsupported(
             "spice TLS port set in XML configuration, but TLS is not configured: remove tlsPort or set it to -1",

@@ -183,9 +183,14 @@ pub fn emit_machine(cx: &mut Ctx<'_>, machine_type: &str, caps: &QemuCaps) -> Re
     if let Some(id) = super::sound::pcspk_audiodev(def) {
         machine = machine.set("pcspk-audiodev", id);
     }
+    if def.memory_backing.as_ref().is_some_and(|m| m.nosharepages) {
+        machine = machine.switch("mem-merge", false);
+    }
+    machine = machine.maybe("memory-backend", super::tuning::machine_memory_backend(def));
     cx.arg("-machine", machine.build());
     cx.arg("-accel", if cx.kvm { "kvm" } else { "tcg" });
     super::cpu::emit_cpu(cx, caps)?;
+    super::tuning::emit_iothreads(cx);
     if secure {
         cx.arg("-global", "driver=cfi.pflash01,property=secure,value=on");
     }
@@ -218,12 +223,7 @@ pub fn emit_machine(cx: &mut Ctx<'_>, machine_type: &str, caps: &QemuCaps) -> Re
         // -bios is a separate argument that QEMU takes verbatim.
         cx.arg("-bios", user("loader path", path)?);
     }
-    if def.memory_kib == 0 {
-        return Err(invalid("<memory> must be larger than 0"));
-    }
-    // QEMU wants whole MiB: round up as libvirt does (219100 KiB -> 219136k).
-    let kib = def.memory_kib.div_ceil(1024) * 1024;
-    cx.arg("-m", format!("size={kib}k"));
+    super::tuning::emit_memory(cx)?;
     let smp = super::cpu::smp(cx)?;
     cx.arg("-smp", smp);
     cx.arg("-uuid", def.uuid.hyphenated().to_string());

@@ -54,10 +54,12 @@ mod extras;
 mod machine;
 mod net;
 mod opts;
+mod passthrough;
 mod pci;
 mod sound;
 #[cfg(test)]
 mod tests;
+mod tuning;
 mod usb;
 
 use std::ffi::OsString;
@@ -68,9 +70,12 @@ use crate::model::DomainDef;
 use crate::qemu::caps::QemuCaps;
 
 pub use controllers::channel_sockets;
+pub use disks::transient_overlay;
 pub use extras::{tpm_socket, tpm_version};
 pub use machine::utc_datetime;
 pub use opts::escape;
+pub use passthrough::{host_pci_name, shared_memory, virtiofs_socket};
+pub use tuning::{hugepage_dir, hugepage_size};
 
 /// The paths and run-time choices the driver makes before starting a
 /// domain, which the definition does not hold.
@@ -228,8 +233,39 @@ fn build_once(
         boot,
     };
     emit_all(&mut cx, &machine_type, caps, qmp, &disks)?;
-    check_devices(&cx.argv, caps)?;
-    Ok(cx.argv.into_iter().map(OsString::from).collect())
+    let caps = with_qemu_capabilities(def, caps)?;
+    check_devices(&cx.argv, &caps, &def.qemu.caps_del)?;
+    tuning::emit_qemu_args(&mut cx)?;
+    let argv = tuning::with_env(def, cx.argv)?;
+    Ok(argv.into_iter().map(OsString::from).collect())
+}
+
+/// The probed capabilities as `<qemu:capabilities>` changes them: each
+/// `qemu:add` is a QEMU device type taken as present (when the probe
+/// missed it), each `qemu:del` one taken as absent, so that a device of
+/// that type is refused. The names are QEMU device types: libvirt's own
+/// capability flags have nothing in qvirt to switch and are refused by
+/// name; with a probed binary, so is a type it does not have.
+fn with_qemu_capabilities(def: &DomainDef, caps: &QemuCaps) -> Result<QemuCaps, Error> {
+    let q = &def.qemu;
+    let mut caps = caps.clone();
+    for name in q.caps_add.iter().chain(&q.caps_del) {
+        let shaped = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+        let has = caps.devices.as_ref().is_none_or(|d| d.contains(name));
+        if !shaped || (!has && q.caps_del.contains(name)) {
+            return Err(unsupported(format!(
+                "unsupported <qemu:capabilities> capability '{name}': qvirt switches only QEMU device types that {} has",
+                caps.emulator.display()
+            )));
+        }
+    }
+    if let Some(devices) = &mut caps.devices {
+        devices.extend(q.caps_add.iter().cloned());
+    }
+    Ok(caps)
 }
 
 /// Devices that need another device type the binary may lack (QEMU
@@ -250,14 +286,21 @@ const ALIASES: &[(&str, &str)] = &[("lsi", "lsi53c895a")];
 /// Every `-device` of the command line is one the binary has, when its
 /// device types were probed: QEMU would otherwise refuse to start, with
 /// less to say about why.
-fn check_devices(argv: &[String], caps: &QemuCaps) -> Result<(), Error> {
-    let Some(types) = &caps.devices else {
-        return Ok(());
-    };
+fn check_devices(argv: &[String], caps: &QemuCaps, denied: &[String]) -> Result<(), Error> {
     let drivers = argv
         .windows(2)
         .filter(|w| w[0] == "-device")
         .map(|w| w[1].split(',').next().unwrap_or_default());
+    for driver in drivers.clone() {
+        if denied.iter().any(|d| d == driver) {
+            return Err(unsupported(format!(
+                "the domain needs the QEMU device '{driver}', which its <qemu:capabilities> takes away (qemu:del)"
+            )));
+        }
+    }
+    let Some(types) = &caps.devices else {
+        return Ok(());
+    };
     for driver in drivers {
         let needed = NEEDS
             .iter()
@@ -318,10 +361,12 @@ fn emit_all(
     pci::emit_globals(cx)?;
     machine::emit_boot(cx)?;
     machine::emit_kernel(cx)?;
+    tuning::emit_smbios(cx)?;
     pci::emit_controllers(cx)?;
     controllers::emit(cx)?;
     usb::emit_hubs(cx)?;
     disks::emit(cx, disks)?;
+    passthrough::emit_filesystems(cx)?;
     net::emit(cx)?;
     chardev::emit(cx)?;
     extras::emit_tpm(cx)?;
@@ -329,8 +374,11 @@ fn emit_all(
     sound::emit_sounds(cx)?;
     extras::emit_watchdogs(cx)?;
     extras::emit_redirdevs(cx)?;
+    passthrough::emit_hostdevs(cx)?;
     display::emit_balloon(cx)?;
     extras::emit_rngs(cx)?;
+    passthrough::emit_shmems(cx)?;
+    tuning::emit_memory_devices(cx)?;
     if cx.paths.incoming {
         cx.arg("-incoming", "defer");
     }

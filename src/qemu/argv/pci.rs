@@ -853,6 +853,14 @@ fn wants(
             usb2: None,
         });
     };
+    for (i, f) in d.filesystems.iter().enumerate() {
+        push(
+            Dev::Fs(i),
+            format!("filesystem '{}'", f.target_dir),
+            pcie,
+            f.address.as_ref(),
+        );
+    }
     for (i, n) in d.interfaces.iter().enumerate() {
         let flags = match n.model.as_deref().unwrap_or("rtl8139") {
             "virtio" | "virtio-non-transitional" | "e1000e" => pcie,
@@ -978,11 +986,22 @@ fn wants(
     for &i in &disks.order {
         if disks.info[i].bus == DiskBus::Virtio {
             let disk = &d.disks[i];
+            let transitional = disk.model == Some(crate::model::DiskModel::VirtioTransitional);
             push(
                 Dev::Disk(i),
                 format!("disk '{}'", disk.target),
-                pcie,
+                if transitional { pci } else { pcie },
                 disk.address.as_ref(),
+            );
+        }
+    }
+    for (i, h) in d.hostdevs.iter().enumerate() {
+        if let crate::model::HostdevSource::Pci(host) = &h.source {
+            push(
+                Dev::Hostdev(i),
+                format!("host PCI device {}", show(host)),
+                pcie,
+                h.address.as_ref(),
             );
         }
     }
@@ -1028,6 +1047,14 @@ fn wants(
             format!("{} video card", v.model.as_str()),
             flags,
             v.address.as_ref(),
+        );
+    }
+    for (i, s) in d.shmems.iter().enumerate() {
+        push(
+            Dev::Shmem(i),
+            format!("shmem '{}'", s.name),
+            pci,
+            s.address.as_ref(),
         );
     }
     for (i, input) in d.inputs.iter().enumerate() {
@@ -1180,19 +1207,25 @@ pub fn emit_controllers(cx: &mut Ctx<'_>) -> Result<(), Error> {
                     .maybe_switch("hotplug", t.hotplug);
             }
             BusKind::Pxb | BusKind::PxbPcie => {
-                if let Some(node) = t.node {
+                let cells = cx.def.cpu.as_ref().map_or(0, |c| c.numa.len());
+                if let Some(node) = t.node
+                    && node as usize >= cells
+                {
                     return Err(invalid(format!(
-                        "{model} with index {} is configured for a NUMA node ({node}) but the domain has no NUMA nodes",
+                        "{model} with index {} is configured for a NUMA node ({node}) the domain does not have ({cells} cells)",
                         c.index
                     )));
                 }
-                let bus_nr = t.bus_nr.ok_or_else(|| {
+                let bus_nr = t.bus_nr.or_else(|| auto_bus_nr(cx.def, c.index)).ok_or_else(|| {
                     invalid(format!(
-                        "the {model} with index {} needs <target busNr=...>",
+                        "the {model} with index {} needs <target busNr=...>: no bus number is left below the others",
                         c.index
                     ))
                 })?;
                 o = o.set("bus_nr", bus_nr);
+                if let Some(node) = t.node {
+                    o = o.set("numa_node", node);
+                }
             }
             _ => {}
         }
@@ -1202,4 +1235,44 @@ pub fn emit_controllers(cx: &mut Ctx<'_>) -> Result<(), Error> {
         cx.arg("-device", o.build());
     }
     Ok(())
+}
+
+/// The bus number libvirt gives an expander bus (`index`) whose
+/// `<target busNr>` is not written: two below the lowest one of the PCI
+/// controllers before it (one for the bus, one for its built-in bridge),
+/// taken in order; `None` when that would reach the root's numbers.
+fn auto_bus_nr(def: &crate::model::DomainDef, index: u32) -> Option<u32> {
+    let mut lowest = 256u32;
+    for c in def
+        .devices
+        .controllers
+        .iter()
+        .filter(|c| c.kind == crate::model::ControllerType::Pci)
+    {
+        if let Some(n) = c.target.as_ref().and_then(|t| t.bus_nr) {
+            lowest = lowest.min(n);
+        }
+    }
+    for c in def
+        .devices
+        .controllers
+        .iter()
+        .filter(|c| c.kind == crate::model::ControllerType::Pci)
+    {
+        let expander = matches!(
+            c.model.as_deref(),
+            Some("pci-expander-bus" | "pcie-expander-bus")
+        );
+        if !expander || c.target.as_ref().is_some_and(|t| t.bus_nr.is_some()) {
+            continue;
+        }
+        if lowest <= 2 {
+            return None;
+        }
+        lowest -= 2;
+        if c.index == index {
+            return Some(lowest);
+        }
+    }
+    None
 }

@@ -10,18 +10,22 @@ use super::devs::Dev;
 use super::opts::Opts;
 use super::{Ctx, invalid, unsupported};
 use crate::error::Error;
-use crate::model::{AudioType, DomainDef, GraphicsType, Sound, SoundModel};
+use crate::model::{Audio, AudioType, DomainDef, GraphicsType, Sound, SoundModel};
 
 /// The audio backends: those written, or libvirt's default one.
 pub fn backends(def: &DomainDef) -> Vec<(u32, AudioType)> {
+    audios(def).iter().map(|a| (a.id, a.kind)).collect()
+}
+
+fn audios(def: &DomainDef) -> Vec<Audio> {
     if !def.devices.audios.is_empty() {
-        return def.devices.audios.iter().map(|a| (a.id, a.kind)).collect();
+        return def.devices.audios.clone();
     }
     let kind = match def.devices.graphics.last().map(|g| g.kind) {
         Some(GraphicsType::Spice) => AudioType::Spice,
         _ => AudioType::None,
     };
-    vec![(1, kind)]
+    vec![Audio::new(1, kind)]
 }
 
 /// The QEMU id of the backend a device uses: its `<audio id>`, else the
@@ -52,9 +56,15 @@ pub fn pcspk_audiodev(def: &DomainDef) -> Option<String> {
 
 /// `-audiodev` for each backend.
 pub fn emit_backends(cx: &mut Ctx<'_>) -> Result<(), Error> {
-    for (id, kind) in backends(cx.def) {
-        let driver = match kind {
+    for a in audios(cx.def) {
+        let id = a.id;
+        let driver = match a.kind {
             AudioType::None => "none",
+            AudioType::Alsa => "alsa",
+            AudioType::Oss => "oss",
+            AudioType::Pulseaudio => "pa",
+            AudioType::Sdl => "sdl",
+            AudioType::File => "wav",
             AudioType::Spice => {
                 if !cx
                     .def
@@ -70,10 +80,29 @@ pub fn emit_backends(cx: &mut Ctx<'_>) -> Result<(), Error> {
                 "spice"
             }
         };
-        cx.arg(
-            "-audiodev",
-            Opts::new(driver).set("id", format!("audio{id}")).build(),
-        );
+        let mut o = Opts::new(driver).set("id", format!("audio{id}"));
+        if a.kind == AudioType::File {
+            let path = a
+                .path
+                .as_deref()
+                .ok_or_else(|| invalid("<audio type='file'> needs a path to write the sound to"))?;
+            o = o.set_user("path", "audio file path", path)?;
+        }
+        if let Some(server) = &a.server_name {
+            o = o.set_user("server", "audio server", server)?;
+        }
+        let key = if a.kind == AudioType::Pulseaudio {
+            "name"
+        } else {
+            "dev"
+        };
+        if let Some(d) = &a.input_dev {
+            o = o.set_user(&format!("in.{key}"), "audio input", d)?;
+        }
+        if let Some(d) = &a.output_dev {
+            o = o.set_user(&format!("out.{key}"), "audio output", d)?;
+        }
+        cx.arg("-audiodev", o.build());
     }
     Ok(())
 }

@@ -18,6 +18,7 @@ fn minimal() -> DomainDef {
             max: 1,
             current: None,
             cpuset: None,
+            placement: None,
         },
         os: Os {
             arch: Some("x86_64".into()),
@@ -32,6 +33,15 @@ fn minimal() -> DomainDef {
         on_reboot: LifecycleAction::Restart,
         on_crash: LifecycleAction::Destroy,
         devices: Devices::default(),
+        max_memory: None,
+        memory_backing: None,
+        iothreads: None,
+        cputune: None,
+        numatune: None,
+        partition: None,
+        sysinfo: None,
+        seclabel: None,
+        qemu: QemuExtras::default(),
     }
 }
 
@@ -193,6 +203,7 @@ fn memory_rounds_up_to_mib_and_smp_current() {
         max: 4,
         current: Some(2),
         cpuset: None,
+        placement: None,
     };
     let args = argv(&def).unwrap();
     assert_eq!(values(&args, "-m"), ["size=1024k"]);

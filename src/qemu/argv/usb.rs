@@ -37,6 +37,8 @@ pub enum UsbDev {
     Sound(usize),
     /// `<redirdev>` number N.
     Redir(usize),
+    /// `<hostdev type='usb'>` number N (counted among all hostdevs).
+    Host(usize),
 }
 
 /// The ports of one controller or hub: which are taken, and the hubs
@@ -167,6 +169,11 @@ fn devices(def: &DomainDef) -> Vec<(UsbDev, Option<Address>)> {
             out.push((UsbDev::Sound(i), x.address));
         }
     }
+    for (i, x) in d.hostdevs.iter().enumerate() {
+        if matches!(x.source, crate::model::HostdevSource::Usb(_)) {
+            out.push((UsbDev::Host(i), x.address));
+        }
+    }
     for (i, x) in d.redirdevs.iter().enumerate() {
         out.push((UsbDev::Redir(i), x.address));
     }
@@ -180,6 +187,7 @@ fn name(d: UsbDev) -> String {
         UsbDev::Input(i) => format!("USB input {i}"),
         UsbDev::Sound(i) => format!("USB sound device {i}"),
         UsbDev::Redir(i) => format!("USB redirection device {i}"),
+        UsbDev::Host(i) => format!("USB host device {i}"),
     }
 }
 

@@ -1,0 +1,339 @@
+//! What a start checks of the host before it runs QEMU, for the parts of
+//! a definition that reach into it: the PCI and USB devices passed
+//! through, the hugetlbfs mounts huge pages come from, the host NUMA
+//! nodes memory is bound to; automatic placement (numad's advice) is
+//! refused. Each
+//! missing resource is named, with what to do; nothing is left for QEMU
+//! to fail on obscurely.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, ErrorCode, Result};
+use crate::model::{DomainDef, HostdevSource, PciAddress, Placement, UsbHostSource, parse_cpuset};
+use crate::qemu::argv::{host_pci_name, hugepage_dir, hugepage_size};
+
+/// Where the checks look: `/` on a real host, a scratch tree in tests.
+#[derive(Debug, Clone)]
+pub struct Host {
+    /// The root under which `sys/` and `proc/` are read.
+    pub root: PathBuf,
+}
+
+impl Default for Host {
+    fn default() -> Host {
+        Host {
+            root: PathBuf::from("/"),
+        }
+    }
+}
+
+fn lacks(def: &DomainDef, what: String) -> Error {
+    Error::new(
+        ErrorCode::NoSupport,
+        format!("cannot start domain '{}': {what}", def.name),
+    )
+}
+
+impl Host {
+    fn path(&self, p: &str) -> PathBuf {
+        self.root.join(p.trim_start_matches('/'))
+    }
+
+    /// Runs every check; the first resource missing is the error.
+    pub fn check(&self, def: &DomainDef) -> Result<()> {
+        self.hostdevs(def)?;
+        self.hugepages(def)?;
+        self.numa_nodes(def)?;
+        self.numad(def)
+    }
+
+    fn pci_device(&self, a: &PciAddress) -> PathBuf {
+        self.path(&format!("sys/bus/pci/devices/{}", host_pci_name(a)))
+    }
+
+    fn hostdevs(&self, def: &DomainDef) -> Result<()> {
+        for h in &def.devices.hostdevs {
+            match &h.source {
+                HostdevSource::Pci(a) => self.pci(def, a)?,
+                HostdevSource::Usb(u) => {
+                    if u.optional != Some(true) && self.usb(u).is_none() {
+                        return Err(lacks(
+                            def,
+                            format!(
+                                "host USB device {} is not present on this host (see lsusb)",
+                                usb_name(u)
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A PCI device passes through only when it exists, sits in an IOMMU
+    /// group, and is bound to vfio-pci.
+    fn pci(&self, def: &DomainDef, a: &PciAddress) -> Result<()> {
+        let name = host_pci_name(a);
+        let dev = self.pci_device(a);
+        if !dev.exists() {
+            return Err(lacks(
+                def,
+                format!(
+                    "host PCI device {name} does not exist ({} is missing; see lspci -D)",
+                    dev.display()
+                ),
+            ));
+        }
+        if !dev.join("iommu_group").exists() {
+            return Err(lacks(
+                def,
+                format!(
+                    "host PCI device {name} is in no IOMMU group: turn the IOMMU on (intel_iommu=on or amd_iommu=on) to pass it through"
+                ),
+            ));
+        }
+        let driver = std::fs::read_link(dev.join("driver"))
+            .ok()
+            .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()));
+        if driver.as_deref() != Some("vfio-pci") {
+            return Err(lacks(
+                def,
+                format!(
+                    "host PCI device {name} is bound to {} rather than vfio-pci: bind it to vfio-pci first (qvirt does not rebind devices)",
+                    driver.as_deref().unwrap_or("no driver")
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The sysfs directory of the USB device `u` names, if present.
+    pub fn usb(&self, u: &UsbHostSource) -> Option<PathBuf> {
+        let dir = self.path("sys/bus/usb/devices");
+        let read = |d: &Path, f: &str| {
+            std::fs::read_to_string(d.join(f))
+                .ok()
+                .map(|s| s.trim().to_string())
+        };
+        let hex = |d: &Path, f: &str| read(d, f).and_then(|s| u16::from_str_radix(&s, 16).ok());
+        let dec = |d: &Path, f: &str| read(d, f).and_then(|s| s.parse::<u32>().ok());
+        std::fs::read_dir(dir).ok()?.flatten().find_map(|e| {
+            let d = e.path();
+            let ok = u.vendor.is_none_or(|v| hex(&d, "idVendor") == Some(v))
+                && u.product.is_none_or(|p| hex(&d, "idProduct") == Some(p))
+                && u.bus_device.is_none_or(|(b, n)| {
+                    dec(&d, "busnum") == Some(b) && dec(&d, "devnum") == Some(n)
+                })
+                && d.join("idVendor").exists();
+            ok.then_some(d)
+        })
+    }
+
+    fn hugepages(&self, def: &DomainDef) -> Result<()> {
+        let cells: Vec<Option<u32>> = match def.cpu.as_ref().filter(|c| !c.numa.is_empty()) {
+            Some(c) => c.numa.iter().map(|n| Some(n.id)).collect(),
+            None => vec![None],
+        };
+        let mounts = std::fs::read_to_string(self.path("proc/mounts")).unwrap_or_default();
+        for cell in cells {
+            let Some(size) = hugepage_size(def, cell) else {
+                continue;
+            };
+            let dir = hugepage_dir(size);
+            let mounted = mounts.lines().any(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                f.len() > 2 && f[1] == dir && f[2] == "hugetlbfs"
+            });
+            if !mounted {
+                return Err(lacks(
+                    def,
+                    format!(
+                        "huge pages of {size} KiB need hugetlbfs mounted at {dir} (mount -t hugetlbfs -o pagesize={size}K none {dir}) and pages reserved"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn numa_nodes(&self, def: &DomainDef) -> Result<()> {
+        let Some(t) = &def.numatune else {
+            return Ok(());
+        };
+        let sets = t
+            .memory
+            .iter()
+            .filter(|m| m.placement != Some(Placement::Auto))
+            .filter_map(|m| m.nodeset.as_deref())
+            .chain(t.memnodes.iter().map(|m| m.nodeset.as_str()));
+        for set in sets {
+            for node in parse_cpuset(set).unwrap_or_default() {
+                if !self
+                    .path(&format!("sys/devices/system/node/node{node}"))
+                    .exists()
+                {
+                    return Err(lacks(
+                        def,
+                        format!(
+                            "<numatune> binds memory to host NUMA node {node}, which this host does not have (see /sys/devices/system/node)"
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn numad(&self, def: &DomainDef) -> Result<()> {
+        let auto = def.vcpu.placement == Some(Placement::Auto)
+            || def
+                .numatune
+                .as_ref()
+                .and_then(|t| t.memory.as_ref())
+                .is_some_and(|m| m.placement == Some(Placement::Auto));
+        if !auto {
+            return Ok(());
+        }
+        // Asking numad is not built: refused rather than ignored.
+        Err(Error::new(
+            ErrorCode::ConfigUnsupported,
+            format!(
+                "cannot start domain '{}': placement='auto' (advice from numad) is not supported; use placement='static' with a cpuset or nodeset",
+                def.name
+            ),
+        ))
+    }
+}
+
+fn usb_name(u: &UsbHostSource) -> String {
+    let mut parts = Vec::new();
+    if let (Some(v), Some(p)) = (u.vendor, u.product) {
+        parts.push(format!("{v:04x}:{p:04x}"));
+    }
+    if let Some((b, d)) = u.bus_device {
+        parts.push(format!("bus {b} device {d}"));
+    }
+    parts.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn def(devices: &str, extra: &str) -> DomainDef {
+        DomainDef::from_xml(&format!(
+            "<domain type='qemu'><name>h</name><memory unit='MiB'>64</memory>{extra}
+             <os><type arch='x86_64' machine='pc'>hvm</type></os>
+             <devices>{devices}</devices></domain>"
+        ))
+        .unwrap()
+    }
+
+    fn scratch(tag: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("qvirt-hostcheck-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    const PCI: &str = "<hostdev mode='subsystem' type='pci' managed='yes'><source><address domain='0x0000' bus='0x06' slot='0x12' function='0x5'/></source></hostdev>";
+
+    #[test]
+    fn a_missing_pci_device_is_named() {
+        let host = Host {
+            root: scratch("pci-missing"),
+        };
+        let e = host.check(&def(PCI, "")).unwrap_err();
+        assert_eq!(e.code, ErrorCode::NoSupport);
+        assert!(e.message.contains("0000:06:12.5"), "{}", e.message);
+        assert!(e.message.contains("does not exist"), "{}", e.message);
+    }
+
+    #[test]
+    fn a_pci_device_needs_an_iommu_group_and_vfio() {
+        let root = scratch("pci-present");
+        let dev = root.join("sys/bus/pci/devices/0000:06:12.5");
+        std::fs::create_dir_all(&dev).unwrap();
+        let host = Host { root: root.clone() };
+        let e = host.check(&def(PCI, "")).unwrap_err();
+        assert!(e.message.contains("IOMMU"), "{}", e.message);
+        std::fs::create_dir_all(root.join("kernel/iommu_groups/7")).unwrap();
+        std::os::unix::fs::symlink(root.join("kernel/iommu_groups/7"), dev.join("iommu_group"))
+            .unwrap();
+        std::fs::create_dir_all(root.join("drivers/e1000e")).unwrap();
+        std::os::unix::fs::symlink(root.join("drivers/e1000e"), dev.join("driver")).unwrap();
+        let e = host.check(&def(PCI, "")).unwrap_err();
+        assert!(e.message.contains("bound to e1000e"), "{}", e.message);
+        std::fs::remove_file(dev.join("driver")).unwrap();
+        std::fs::create_dir_all(root.join("drivers/vfio-pci")).unwrap();
+        std::os::unix::fs::symlink(root.join("drivers/vfio-pci"), dev.join("driver")).unwrap();
+        host.check(&def(PCI, "")).unwrap();
+        let _ = std::fs::remove_dir_all(root);
+    }
+
+    #[test]
+    fn usb_devices_are_found_by_ids_or_address() {
+        let root = scratch("usb");
+        let dev = root.join("sys/bus/usb/devices/1-1");
+        std::fs::create_dir_all(&dev).unwrap();
+        for (f, v) in [
+            ("idVendor", "0781\n"),
+            ("idProduct", "5567\n"),
+            ("busnum", "1\n"),
+            ("devnum", "4\n"),
+        ] {
+            std::fs::write(dev.join(f), v).unwrap();
+        }
+        let host = Host { root: root.clone() };
+        let by_id = "<hostdev mode='subsystem' type='usb'><source><vendor id='0x0781'/><product id='0x5567'/></source></hostdev>";
+        let by_addr = "<hostdev mode='subsystem' type='usb'><source><address bus='1' device='4'/></source></hostdev>";
+        let other = "<hostdev mode='subsystem' type='usb'><source><vendor id='0x0781'/><product id='0x0001'/></source></hostdev>";
+        let optional = "<hostdev mode='subsystem' type='usb'><source startupPolicy='optional'><vendor id='0x0781'/><product id='0x0001'/></source></hostdev>";
+        host.check(&def(by_id, "")).unwrap();
+        host.check(&def(by_addr, "")).unwrap();
+        host.check(&def(optional, "")).unwrap();
+        let e = host.check(&def(other, "")).unwrap_err();
+        assert!(e.message.contains("0781:0001"), "{}", e.message);
+        let _ = std::fs::remove_dir_all(root);
+    }
+
+    #[test]
+    fn huge_pages_need_their_mount_and_nodes_must_exist() {
+        let root = scratch("mem");
+        std::fs::create_dir_all(root.join("proc")).unwrap();
+        std::fs::write(
+            root.join("proc/mounts"),
+            "none /dev/hugepages hugetlbfs rw 0 0\n",
+        )
+        .unwrap();
+        std::fs::create_dir_all(root.join("sys/devices/system/node/node0")).unwrap();
+        let host = Host { root: root.clone() };
+        let pages = |size: &str| {
+            format!(
+                "<memoryBacking><hugepages><page size='{size}' unit='KiB'/></hugepages></memoryBacking>"
+            )
+        };
+        host.check(&def("", &pages("2048"))).unwrap();
+        let e = host.check(&def("", &pages("1048576"))).unwrap_err();
+        assert!(e.message.contains("/dev/hugepages1G"), "{}", e.message);
+        let bind =
+            |set: &str| format!("<numatune><memory mode='strict' nodeset='{set}'/></numatune>");
+        host.check(&def("", &bind("0"))).unwrap();
+        let e = host.check(&def("", &bind("0-1"))).unwrap_err();
+        assert!(e.message.contains("node 1"), "{}", e.message);
+        let _ = std::fs::remove_dir_all(root);
+    }
+
+    #[test]
+    fn automatic_placement_is_refused() {
+        let d = DomainDef::from_xml(
+            "<domain type='qemu'><name>h</name><memory unit='MiB'>64</memory>
+             <vcpu placement='auto'>1</vcpu>
+             <os><type arch='x86_64' machine='pc'>hvm</type></os></domain>",
+        )
+        .unwrap();
+        let e = Host::default().check(&d).unwrap_err();
+        assert!(e.message.contains("numad"), "{}", e.message);
+    }
+}

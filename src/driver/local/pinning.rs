@@ -1,0 +1,196 @@
+//! `<cputune>` on a running QEMU, as libvirt's QEMU driver applies it
+//! once the monitor answers and before the vCPUs run: `<vcpupin>` pins
+//! each vCPU thread (`query-cpus-fast` names them), `<iothreadpin>` each
+//! I/O thread (`query-iothreads`), `<emulatorpin>` every other thread of
+//! QEMU; `<shares>`, `<period>`/`<quota>` and `<emulator_period>`/
+//! `<emulator_quota>` go to a CPU cgroup of the domain's own (see
+//! [`crate::sys::cgroup::DomainGroup`]), whose path is kept in the run
+//! directory so that the group goes when the run ends.
+
+use std::path::Path;
+use std::time::Duration;
+
+use nix::sched::{CpuSet, sched_setaffinity};
+use nix::unistd::Pid;
+use serde_json::Value;
+
+use crate::error::{Error, ErrorCode, Result};
+use crate::model::{DomainDef, parse_cpuset};
+use crate::qemu::qmp::Qmp;
+use crate::sys::cgroup::{CpuLimits, DomainGroup};
+
+const QMP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The file in the run directory that names the domain's CPU cgroup.
+pub const GROUP_FILE: &str = "cpu-cgroup";
+
+/// The host CPUs of `cpuset` that are online, as a set; an error naming
+/// `what` when none is.
+pub fn host_cpuset(what: &str, cpuset: &str) -> Result<CpuSet> {
+    let online = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let mut set = CpuSet::new();
+    let mut any = false;
+    for c in parse_cpuset(cpuset).unwrap_or_default() {
+        let c = c as usize;
+        if c < CpuSet::count() && is_online(c, online) && set.set(c).is_ok() {
+            any = true;
+        }
+    }
+    if !any {
+        return Err(Error::new(
+            ErrorCode::ConfigInvalid,
+            format!(
+                "{what} cpuset='{cpuset}' names no CPU this host has online: pick among 0-{}",
+                online.saturating_sub(1)
+            ),
+        ));
+    }
+    Ok(set)
+}
+
+/// Whether host CPU `cpu` is online.
+fn is_online(cpu: usize, count: usize) -> bool {
+    match std::fs::read_to_string(format!("/sys/devices/system/cpu/cpu{cpu}/online")) {
+        Ok(v) => v.trim() == "1",
+        // cpu0 often has no `online` file; otherwise trust the count.
+        Err(_) => Path::new(&format!("/sys/devices/system/cpu/cpu{cpu}")).exists() || cpu < count,
+    }
+}
+
+/// Sets the affinity of thread `tid`.
+pub fn set_affinity(tid: i32, set: &CpuSet, cpuset: &str) -> Result<()> {
+    sched_setaffinity(Pid::from_raw(tid), set).map_err(|e| {
+        Error::new(
+            ErrorCode::OperationFailed,
+            format!("cannot set the CPU affinity of QEMU thread {tid} to {cpuset}: {e}"),
+        )
+    })
+}
+
+/// The vCPU threads, by vCPU index.
+fn vcpu_threads(qmp: &Qmp) -> Result<Vec<(u32, i32)>> {
+    let v = qmp.execute("query-cpus-fast", None, QMP_TIMEOUT)?;
+    Ok(v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|c| {
+                    Some((
+                        c.get("cpu-index")?.as_u64()? as u32,
+                        c.get("thread-id")?.as_i64()? as i32,
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+/// The I/O threads, by the number of `<iothreads>` (`iothreadN`).
+fn io_threads(qmp: &Qmp) -> Result<Vec<(u32, i32)>> {
+    let v = qmp.execute("query-iothreads", None, QMP_TIMEOUT)?;
+    Ok(v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|t| {
+                    let n = t
+                        .get("id")?
+                        .as_str()?
+                        .strip_prefix("iothread")?
+                        .parse()
+                        .ok()?;
+                    Some((n, t.get("thread-id").and_then(Value::as_i64)? as i32))
+                })
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+/// Every thread of process `pid`.
+fn all_threads(pid: i32) -> Vec<i32> {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .map(|d| {
+            d.flatten()
+                .filter_map(|t| t.file_name().to_str().and_then(|n| n.parse().ok()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Applies the domain's `<cputune>` to QEMU process `pid`.
+pub fn apply(qmp: &Qmp, def: &DomainDef, pid: i32, run_dir: &Path) -> Result<()> {
+    let Some(t) = &def.cputune else {
+        return Ok(());
+    };
+    let vcpus = vcpu_threads(qmp)?;
+    let iothreads = if def.iothreads.unwrap_or(0) > 0 {
+        io_threads(qmp)?
+    } else {
+        Vec::new()
+    };
+    for (vcpu, cpuset) in &t.vcpupins {
+        let set = host_cpuset(&format!("<vcpupin vcpu='{vcpu}'>"), cpuset)?;
+        // A vCPU not plugged in at start (`current` below the maximum)
+        // has no thread yet.
+        if let Some((_, tid)) = vcpus.iter().find(|(i, _)| i == vcpu) {
+            set_affinity(*tid, &set, cpuset)?;
+        }
+    }
+    for (id, cpuset) in &t.iothreadpins {
+        let set = host_cpuset(&format!("<iothreadpin iothread='{id}'>"), cpuset)?;
+        let (_, tid) = iothreads.iter().find(|(n, _)| n == id).ok_or_else(|| {
+            Error::new(
+                ErrorCode::QemuFailed,
+                format!("QEMU lists no I/O thread iothread{id} to pin"),
+            )
+        })?;
+        set_affinity(*tid, &set, cpuset)?;
+    }
+    let special: Vec<i32> = vcpus
+        .iter()
+        .chain(iothreads.iter())
+        .map(|(_, t)| *t)
+        .collect();
+    let emulator: Vec<i32> = all_threads(pid)
+        .into_iter()
+        .filter(|t| !special.contains(t))
+        .collect();
+    if let Some(cpuset) = &t.emulatorpin {
+        let set = host_cpuset("<emulatorpin>", cpuset)?;
+        for tid in &emulator {
+            set_affinity(*tid, &set, cpuset)?;
+        }
+    }
+    let limits = CpuLimits {
+        shares: t.shares,
+        period: t.period,
+        quota: t.quota,
+        emulator_period: t.emulator_period,
+        emulator_quota: t.emulator_quota,
+    };
+    if limits.is_empty() {
+        return Ok(());
+    }
+    let vcpu_tids: Vec<i32> = vcpus.iter().map(|(_, t)| *t).collect();
+    let group = DomainGroup::create(pid, &def.uuid.to_string(), &limits, &vcpu_tids, &emulator)
+        .map_err(|why| {
+            Error::new(
+                ErrorCode::NoSupport,
+                format!(
+                    "cannot start domain '{}': <cputune> shares, period and quota need a CPU cgroup: {why}",
+                    def.name
+                ),
+            )
+        })?;
+    crate::sys::fsutil::write_atomic(
+        &run_dir.join(GROUP_FILE),
+        group.dir().to_string_lossy().as_bytes(),
+    )
+}
+
+/// Removes the CPU cgroup a run of the domain made, once its QEMU is
+/// gone; what it could not remove, for the log.
+pub fn remove_group(run_dir: &Path) -> Option<String> {
+    let dir = std::fs::read_to_string(run_dir.join(GROUP_FILE)).ok()?;
+    DomainGroup::remove(Path::new(dir.trim())).err()
+}

@@ -1,0 +1,176 @@
+//! One virtiofsd per `<filesystem>` share: started before QEMU on the
+//! vhost-user socket QEMU's `vhost-user-fs-pci` connects to, ended with
+//! the run. virtiofsd exits by itself when QEMU closes its socket; the
+//! pids kept in the run directory let the run's end reap or stop it,
+//! and a failed start kills it.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, ErrorCode, Result};
+use crate::model::{DomainDef, Filesystem};
+use crate::qemu::argv::virtiofs_socket;
+use crate::sys::process::{self, ProcessId};
+
+/// The file in the run directory listing the virtiofsd processes.
+const PIDS_FILE: &str = "virtiofsd.pids";
+
+/// How long virtiofsd may take to listen.
+const LISTEN_DEADLINE: Duration = Duration::from_secs(20);
+
+/// Where Debian puts virtiofsd: the Rust one (package `virtiofsd`), then
+/// QEMU 7.2's own (package `qemu-system-common`).
+const PROGRAMS: &[&str] = &["/usr/libexec/virtiofsd", "/usr/lib/qemu/virtiofsd"];
+
+/// The running virtiofsd processes of a start, killed when dropped
+/// unless kept once QEMU runs.
+#[derive(Debug, Default)]
+pub struct Virtiofsd {
+    procs: Vec<ProcessId>,
+}
+
+impl Virtiofsd {
+    /// Lets the processes live on with QEMU.
+    pub fn keep(mut self) {
+        self.procs.clear();
+    }
+}
+
+impl Drop for Virtiofsd {
+    fn drop(&mut self) {
+        for p in &self.procs {
+            process::kill_hard(*p);
+            process::reap(p.pid);
+        }
+    }
+}
+
+fn program(f: &Filesystem) -> Result<PathBuf> {
+    if let Some(p) = &f.binary.path {
+        return Ok(PathBuf::from(p));
+    }
+    PROGRAMS
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file())
+        .ok_or_else(|| {
+            Error::new(
+                ErrorCode::NoSupport,
+                format!(
+                    "virtiofsd is not installed: the <filesystem> '{}' needs it; install the Debian package virtiofsd (or qemu-system-common's {})",
+                    f.target_dir, PROGRAMS[1]
+                ),
+            )
+        })
+}
+
+/// virtiofsd's command line for share `f` on `socket`, in the option
+/// syntax both virtiofsd implementations take.
+fn argv(f: &Filesystem, socket: &Path) -> Result<Vec<OsString>> {
+    if f.source_dir.contains(',') {
+        // virtiofsd splits its -o options at commas.
+        return Err(Error::new(
+            ErrorCode::ConfigUnsupported,
+            format!(
+                "the <filesystem> source dir '{}' has a comma, which virtiofsd cannot take",
+                f.source_dir
+            ),
+        ));
+    }
+    let mut argv: Vec<OsString> = vec![program(f)?.into()];
+    argv.push(format!("--socket-path={}", socket.display()).into());
+    let mut opt = |o: String| {
+        argv.push("-o".into());
+        argv.push(o.into());
+    };
+    opt(format!("source={}", f.source_dir));
+    if let Some(c) = f.binary.cache {
+        opt(format!("cache={}", c.as_str()));
+    }
+    if let Some(s) = f.binary.sandbox {
+        opt(format!("sandbox={}", s.as_str()));
+    }
+    if let Some(x) = f.binary.xattr {
+        opt(if x { "xattr" } else { "no_xattr" }.to_string());
+    }
+    if let Some(l) = f.binary.posix_lock {
+        opt(if l { "posix_lock" } else { "no_posix_lock" }.to_string());
+    }
+    if let Some(l) = f.binary.flock {
+        opt(if l { "flock" } else { "no_flock" }.to_string());
+    }
+    if let Some(n) = f.binary.thread_pool {
+        argv.push(format!("--thread-pool-size={n}").into());
+    }
+    Ok(argv)
+}
+
+/// Starts one virtiofsd per share of `def`, each listening before this
+/// returns; `log` takes their output.
+///
+/// Errors: [`ErrorCode::NoSupport`] without virtiofsd; [`ErrorCode::Io`]
+/// when a share's directory is missing; [`ErrorCode::OperationFailed`]
+/// when virtiofsd exits or does not listen (with its log's tail).
+pub fn start(def: &DomainDef, run_dir: &Path, log: &Path) -> Result<Virtiofsd> {
+    let mut started = Virtiofsd::default();
+    for (i, f) in def.devices.filesystems.iter().enumerate() {
+        if !Path::new(&f.source_dir).is_dir() {
+            return Err(Error::new(
+                ErrorCode::Io,
+                format!(
+                    "cannot start domain '{}': the <filesystem> source dir {} is not a directory",
+                    def.name, f.source_dir
+                ),
+            ));
+        }
+        let socket = virtiofs_socket(run_dir, i);
+        let pid = process::spawn(&argv(f, &socket)?, log)?;
+        started.procs.push(pid);
+        let deadline = Instant::now() + LISTEN_DEADLINE;
+        while !socket.exists() {
+            if !process::is_alive(pid) || Instant::now() > deadline {
+                return Err(Error::new(
+                    ErrorCode::OperationFailed,
+                    format!(
+                        "virtiofsd for the <filesystem> '{}' did not listen on {}: {}",
+                        f.target_dir,
+                        socket.display(),
+                        process::log_tail(log, 4).trim()
+                    ),
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    if !started.procs.is_empty() {
+        let list: String = started
+            .procs
+            .iter()
+            .map(|p| format!("{} {}\n", p.pid, p.start_time))
+            .collect();
+        crate::sys::fsutil::write_atomic(&run_dir.join(PIDS_FILE), list.as_bytes())?;
+    }
+    Ok(started)
+}
+
+/// Ends the virtiofsd processes of a run that is over: reaps those that
+/// exited with QEMU, stops any left.
+pub fn stop(run_dir: &Path) {
+    let Ok(list) = std::fs::read_to_string(run_dir.join(PIDS_FILE)) else {
+        return;
+    };
+    for line in list.lines() {
+        let mut w = line
+            .split_whitespace()
+            .filter_map(|n| n.parse::<u64>().ok());
+        if let (Some(pid), Some(start_time)) = (w.next(), w.next()) {
+            let id = ProcessId {
+                pid: pid as i32,
+                start_time,
+            };
+            process::terminate(id);
+            process::reap(id.pid);
+        }
+    }
+}

@@ -1,0 +1,199 @@
+//! Writing `<hostdev>`, `<filesystem>`, `<shmem>`, `<memory>` devices,
+//! and a disk's network source and backing chain.
+
+use super::devices::address;
+use super::{element, on_off, yes_no};
+use crate::model::xmlwrite::{Attrs, XmlWriter};
+use crate::model::{
+    BackingStore, DiskType, Filesystem, Hostdev, HostdevSource, MemoryDevice, NetworkSource, Shmem,
+};
+
+pub(super) fn hostdev(w: &mut XmlWriter, h: &Hostdev) {
+    let kind = match h.source {
+        HostdevSource::Pci(_) => "pci",
+        HostdevSource::Usb(_) => "usb",
+    };
+    let a = Attrs::new()
+        .add("mode", "subsystem")
+        .add("type", kind)
+        .opt("managed", h.managed.map(yes_no));
+    w.open("hostdev", a);
+    if h.driver_vfio {
+        w.empty("driver", Attrs::new().add("name", "vfio"));
+    }
+    match &h.source {
+        HostdevSource::Pci(p) => {
+            w.open("source", Attrs::new());
+            let a = Attrs::new()
+                .add("domain", format!("0x{:04x}", p.domain))
+                .add("bus", format!("0x{:02x}", p.bus))
+                .add("slot", format!("0x{:02x}", p.slot))
+                .add("function", format!("0x{:x}", p.function));
+            w.empty("address", a);
+            w.close("source");
+        }
+        HostdevSource::Usb(u) => {
+            let a = Attrs::new().opt("startupPolicy", u.optional.map(|_| "optional"));
+            w.open("source", a);
+            if let Some(v) = u.vendor {
+                w.empty("vendor", Attrs::new().add("id", format!("0x{v:04x}")));
+            }
+            if let Some(p) = u.product {
+                w.empty("product", Attrs::new().add("id", format!("0x{p:04x}")));
+            }
+            if let Some((bus, dev)) = u.bus_device {
+                w.empty("address", Attrs::new().add("bus", bus).add("device", dev));
+            }
+            w.close("source");
+        }
+    }
+    if let Some(o) = h.boot_order {
+        w.empty("boot", Attrs::new().add("order", o));
+    }
+    if let Some(r) = &h.rom {
+        let a = Attrs::new()
+            .opt("bar", r.bar.map(on_off))
+            .opt("file", r.file.as_ref())
+            .opt("enabled", r.enabled.map(yes_no));
+        w.empty("rom", a);
+    }
+    address(w, &h.address);
+    w.close("hostdev");
+}
+
+pub(super) fn filesystem(w: &mut XmlWriter, f: &Filesystem) {
+    let a = Attrs::new()
+        .add("type", "mount")
+        .opt("accessmode", f.accessmode.map(|m| m.as_str()));
+    w.open("filesystem", a);
+    w.empty(
+        "driver",
+        Attrs::new()
+            .add("type", f.driver.as_str())
+            .opt("queue", f.queue),
+    );
+    let b = &f.binary;
+    let lock = b.posix_lock.is_some() || b.flock.is_some();
+    let children = b.cache.is_some() || b.sandbox.is_some() || lock || b.thread_pool.is_some();
+    if b.path.is_some() || b.xattr.is_some() || children {
+        let a = Attrs::new()
+            .opt("path", b.path.as_ref())
+            .opt("xattr", b.xattr.map(on_off));
+        element(w, "binary", a, children, |w| {
+            if let Some(c) = b.cache {
+                w.empty("cache", Attrs::new().add("mode", c.as_str()));
+            }
+            if let Some(s) = b.sandbox {
+                w.empty("sandbox", Attrs::new().add("mode", s.as_str()));
+            }
+            if lock {
+                let a = Attrs::new()
+                    .opt("posix", b.posix_lock.map(on_off))
+                    .opt("flock", b.flock.map(on_off));
+                w.empty("lock", a);
+            }
+            if let Some(n) = b.thread_pool {
+                w.empty("thread_pool", Attrs::new().add("size", n));
+            }
+        });
+    }
+    w.empty("source", Attrs::new().add("dir", &f.source_dir));
+    w.empty("target", Attrs::new().add("dir", &f.target_dir));
+    if let Some(o) = f.boot_order {
+        w.empty("boot", Attrs::new().add("order", o));
+    }
+    if f.readonly {
+        w.empty("readonly", Attrs::new());
+    }
+    address(w, &f.address);
+    w.close("filesystem");
+}
+
+pub(super) fn shmem(w: &mut XmlWriter, s: &Shmem) {
+    let a = Attrs::new()
+        .add("name", &s.name)
+        .opt("role", s.role.as_ref());
+    w.open("shmem", a);
+    if let Some(m) = s.model {
+        w.empty("model", Attrs::new().add("type", m.as_str()));
+    }
+    if let Some(k) = s.size_kib {
+        w.text("size", Attrs::new().add("unit", "KiB"), &k.to_string());
+    }
+    address(w, &s.address);
+    w.close("shmem");
+}
+
+pub(super) fn memory(w: &mut XmlWriter, m: &MemoryDevice) {
+    let a = Attrs::new()
+        .add("model", m.model.as_str())
+        .opt("access", m.access.map(|a| a.as_str()));
+    w.open("memory", a);
+    if m.pagesize_kib.is_some() || m.nodemask.is_some() {
+        w.open("source", Attrs::new());
+        if let Some(p) = m.pagesize_kib {
+            w.text("pagesize", Attrs::new().add("unit", "KiB"), &p.to_string());
+        }
+        if let Some(n) = &m.nodemask {
+            w.text("nodemask", Attrs::new(), n);
+        }
+        w.close("source");
+    }
+    w.open("target", Attrs::new());
+    w.text(
+        "size",
+        Attrs::new().add("unit", "KiB"),
+        &m.size_kib.to_string(),
+    );
+    if let Some(n) = m.node {
+        w.text("node", Attrs::new(), &n.to_string());
+    }
+    w.close("target");
+    if m.slot.is_some() || m.base.is_some() {
+        let a = Attrs::new()
+            .add("type", "dimm")
+            .opt("slot", m.slot)
+            .opt("base", m.base.map(|b| format!("0x{b:x}")));
+        w.empty("address", a);
+    }
+    w.close("memory");
+}
+
+/// A network disk's `<source>` with its hosts.
+pub(super) fn network_source(w: &mut XmlWriter, n: &NetworkSource) {
+    let a = Attrs::new()
+        .add("protocol", n.protocol.as_str())
+        .opt("name", n.name.as_ref())
+        .opt("query", n.query.as_ref())
+        .opt("tls", n.tls.map(yes_no));
+    element(w, "source", a, !n.hosts.is_empty(), |w| {
+        for h in &n.hosts {
+            let a = Attrs::new()
+                .opt("name", h.name.as_ref())
+                .opt("port", h.port)
+                .opt("transport", h.socket.as_ref().map(|_| "unix"))
+                .opt("socket", h.socket.as_ref());
+            w.empty("host", a);
+        }
+    });
+}
+
+/// `<backingStore>`: empty, or one image and the chain below it.
+pub(super) fn backing_store(w: &mut XmlWriter, b: &Option<Option<Box<BackingStore>>>) {
+    match b {
+        None => {}
+        Some(None) => w.empty("backingStore", Attrs::new()),
+        Some(Some(b)) => {
+            w.open("backingStore", Attrs::new().add("type", b.kind.as_str()));
+            w.empty("format", Attrs::new().add("type", b.format.as_str()));
+            let attr = if b.kind == DiskType::Block {
+                "dev"
+            } else {
+                "file"
+            };
+            w.empty("source", Attrs::new().add(attr, &b.source));
+            backing_store(w, &b.backing);
+            w.close("backingStore");
+        }
+    }
+}

@@ -1,0 +1,207 @@
+//! Writing how the domain uses the host (`<maxMemory>`,
+//! `<memoryBacking>`, `<iothreads>`, `<cputune>`, `<numatune>`,
+//! `<resource>`), `<sysinfo>`, `<seclabel>` and the `qemu:` namespace,
+//! in libvirt's order and spelling.
+
+use super::{element, yes_no};
+use crate::model::xmlwrite::{Attrs, XmlWriter};
+use crate::model::{DomainDef, NumaCell, QemuExtras};
+
+/// `<maxMemory>`, before `<memory>`.
+pub(super) fn max_memory(w: &mut XmlWriter, def: &DomainDef) {
+    if let Some(m) = def.max_memory {
+        let a = Attrs::new().add("slots", m.slots).add("unit", "KiB");
+        w.text("maxMemory", a, &m.kib.to_string());
+    }
+}
+
+/// `<memoryBacking>`, after `<currentMemory>`.
+pub(super) fn memory_backing(w: &mut XmlWriter, def: &DomainDef) {
+    let Some(m) = &def.memory_backing else {
+        return;
+    };
+    let children = m.hugepages.is_some()
+        || m.nosharepages
+        || m.locked
+        || m.source.is_some()
+        || m.access.is_some()
+        || m.allocation.is_some()
+        || m.discard;
+    element(w, "memoryBacking", Attrs::new(), children, |w| {
+        if let Some(pages) = &m.hugepages {
+            element(w, "hugepages", Attrs::new(), !pages.is_empty(), |w| {
+                for p in pages {
+                    let a = Attrs::new()
+                        .add("size", p.size_kib)
+                        .add("unit", "KiB")
+                        .opt("nodeset", p.nodeset.as_ref());
+                    w.empty("page", a);
+                }
+            });
+        }
+        if m.nosharepages {
+            w.empty("nosharepages", Attrs::new());
+        }
+        if m.locked {
+            w.empty("locked", Attrs::new());
+        }
+        if let Some(s) = m.source {
+            w.empty("source", Attrs::new().add("type", s.as_str()));
+        }
+        if let Some(a) = m.access {
+            w.empty("access", Attrs::new().add("mode", a.as_str()));
+        }
+        if let Some(a) = m.allocation {
+            let attrs = Attrs::new()
+                .opt("mode", a.mode.map(|m| m.as_str()))
+                .opt("threads", a.threads);
+            w.empty("allocation", attrs);
+        }
+        if m.discard {
+            w.empty("discard", Attrs::new());
+        }
+    });
+}
+
+/// `<iothreads>`, `<cputune>`, `<numatune>` and `<resource>`, after
+/// `<vcpu>`.
+pub(super) fn after_vcpu(w: &mut XmlWriter, def: &DomainDef) {
+    if let Some(n) = def.iothreads {
+        w.text("iothreads", Attrs::new(), &n.to_string());
+    }
+    if let Some(t) = &def.cputune {
+        element(w, "cputune", Attrs::new(), !t.is_empty(), |w| {
+            for (name, v) in [("shares", t.shares), ("period", t.period)] {
+                if let Some(v) = v {
+                    w.text(name, Attrs::new(), &v.to_string());
+                }
+            }
+            if let Some(q) = t.quota {
+                w.text("quota", Attrs::new(), &q.to_string());
+            }
+            if let Some(p) = t.emulator_period {
+                w.text("emulator_period", Attrs::new(), &p.to_string());
+            }
+            if let Some(q) = t.emulator_quota {
+                w.text("emulator_quota", Attrs::new(), &q.to_string());
+            }
+            for (vcpu, set) in &t.vcpupins {
+                w.empty("vcpupin", Attrs::new().add("vcpu", vcpu).add("cpuset", set));
+            }
+            if let Some(set) = &t.emulatorpin {
+                w.empty("emulatorpin", Attrs::new().add("cpuset", set));
+            }
+            for (thread, set) in &t.iothreadpins {
+                w.empty(
+                    "iothreadpin",
+                    Attrs::new().add("iothread", thread).add("cpuset", set),
+                );
+            }
+        });
+    }
+    if let Some(n) = &def.numatune {
+        let children = n.memory.is_some() || !n.memnodes.is_empty();
+        element(w, "numatune", Attrs::new(), children, |w| {
+            if let Some(m) = &n.memory {
+                let a = Attrs::new()
+                    .opt("mode", m.mode.map(|m| m.as_str()))
+                    .opt("nodeset", m.nodeset.as_ref())
+                    .opt("placement", m.placement.map(|p| p.as_str()));
+                w.empty("memory", a);
+            }
+            for m in &n.memnodes {
+                let a = Attrs::new()
+                    .add("cellid", m.cellid)
+                    .opt("mode", m.mode.map(|m| m.as_str()))
+                    .add("nodeset", &m.nodeset);
+                w.empty("memnode", a);
+            }
+        });
+    }
+    if let Some(p) = &def.partition {
+        w.open("resource", Attrs::new());
+        w.text("partition", Attrs::new(), p);
+        w.close("resource");
+    }
+    if let Some(s) = &def.sysinfo {
+        let children = !s.blocks.is_empty() || !s.oem_strings.is_empty();
+        element(
+            w,
+            "sysinfo",
+            Attrs::new().add("type", "smbios"),
+            children,
+            |w| {
+                for (block, entries) in &s.blocks {
+                    element(w, block.as_str(), Attrs::new(), !entries.is_empty(), |w| {
+                        for (name, value) in entries {
+                            w.text("entry", Attrs::new().add("name", name), value);
+                        }
+                    });
+                }
+                if !s.oem_strings.is_empty() {
+                    w.open("oemStrings", Attrs::new());
+                    for v in &s.oem_strings {
+                        w.text("entry", Attrs::new(), v);
+                    }
+                    w.close("oemStrings");
+                }
+            },
+        );
+    }
+}
+
+/// `<cpu><numa>`.
+pub(super) fn numa(w: &mut XmlWriter, cells: &[NumaCell]) {
+    if cells.is_empty() {
+        return;
+    }
+    w.open("numa", Attrs::new());
+    for c in cells {
+        let a = Attrs::new()
+            .add("id", c.id)
+            .opt("cpus", c.cpus.as_ref())
+            .add("memory", c.memory_kib)
+            .add("unit", "KiB")
+            .opt("memAccess", c.mem_access.map(|m| m.as_str()))
+            .opt("discard", c.discard.map(yes_no));
+        w.empty("cell", a);
+    }
+    w.close("numa");
+}
+
+/// `<seclabel>` and the `qemu:` elements, after `<devices>`.
+pub(super) fn after_devices(w: &mut XmlWriter, def: &DomainDef) {
+    if let Some(s) = &def.seclabel {
+        let a = Attrs::new()
+            .add("type", "none")
+            .opt("model", s.model.as_ref());
+        w.empty("seclabel", a);
+    }
+    qemu(w, &def.qemu);
+}
+
+fn qemu(w: &mut XmlWriter, q: &QemuExtras) {
+    if !q.args.is_empty() || !q.env.is_empty() {
+        w.open("qemu:commandline", Attrs::new());
+        for a in &q.args {
+            w.empty("qemu:arg", Attrs::new().add("value", a));
+        }
+        for (name, value) in &q.env {
+            w.empty(
+                "qemu:env",
+                Attrs::new().add("name", name).opt("value", value.as_ref()),
+            );
+        }
+        w.close("qemu:commandline");
+    }
+    if !q.caps_add.is_empty() || !q.caps_del.is_empty() {
+        w.open("qemu:capabilities", Attrs::new());
+        for c in &q.caps_add {
+            w.empty("qemu:add", Attrs::new().add("capability", c));
+        }
+        for c in &q.caps_del {
+            w.empty("qemu:del", Attrs::new().add("capability", c));
+        }
+        w.close("qemu:capabilities");
+    }
+}

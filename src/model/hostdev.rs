@@ -1,0 +1,184 @@
+//! Devices that reach into the host: `<hostdev>` (PCI and USB
+//! passthrough), `<filesystem>` (a host directory shared with the
+//! guest), `<shmem>` (shared memory) and `<memory>` devices (hot-plugged
+//! memory). Data only.
+
+use super::devices::{Address, PciAddress};
+use super::words::words;
+
+words! {
+    /// `<filesystem><driver type=...>`.
+    pub enum FsDriver {
+        /// virtio-fs, served by a virtiofsd per share.
+        Virtiofs = "virtiofs",
+    }
+
+    /// `<filesystem accessmode=...>`.
+    pub enum FsAccessMode {
+        /// Files are accessed with the credentials of the guest's user.
+        Passthrough = "passthrough",
+    }
+
+    /// `<binary><cache mode=...>` of virtiofsd.
+    pub enum FsCacheMode {
+        /// No caching of metadata or data.
+        None = "none",
+        /// Cache for a short while.
+        Auto = "auto",
+        /// Cache everything, assuming the guest is the only writer.
+        Always = "always",
+    }
+
+    /// `<binary sandbox mode=...>` of virtiofsd.
+    pub enum FsSandbox {
+        /// Mount namespace and chroot.
+        Namespace = "namespace",
+        /// chroot only.
+        Chroot = "chroot",
+    }
+
+    /// `<shmem><model type=...>`.
+    pub enum ShmemModel {
+        /// ivshmem without interrupts.
+        IvshmemPlain = "ivshmem-plain",
+    }
+
+    /// `<memory model=...>`: a memory device.
+    pub enum MemoryModel {
+        /// A DIMM module, hot-pluggable up to `<maxMemory>`.
+        Dimm = "dimm",
+    }
+}
+
+/// `<hostdev mode='subsystem'>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hostdev {
+    /// `managed='yes|no'`: for PCI, the manager binds the device to
+    /// `vfio-pci` at start and gives it back to its host driver at stop.
+    pub managed: Option<bool>,
+    /// `type` with its `<source>`.
+    pub source: HostdevSource,
+    /// `<driver name='vfio'>` (PCI; the only driver QEMU has).
+    pub driver_vfio: bool,
+    /// `<rom bar= file= enabled=>` (PCI).
+    pub rom: Option<HostdevRom>,
+    /// `<boot order=...>`.
+    pub boot_order: Option<u32>,
+    /// `<address>`: where the guest sees it (PCI or USB).
+    pub address: Option<Address>,
+}
+
+/// `<hostdev type=...>` with its `<source>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostdevSource {
+    /// `type='pci'`: `<source><address domain= bus= slot= function=>`,
+    /// the host device.
+    Pci(PciAddress),
+    /// `type='usb'`: the host device by `<vendor id>` and `<product
+    /// id>`, by `<address bus= device=>`, or both.
+    Usb(UsbHostSource),
+}
+
+/// `<source>` of a USB host device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct UsbHostSource {
+    /// `<vendor id=...>`.
+    pub vendor: Option<u16>,
+    /// `<product id=...>`.
+    pub product: Option<u16>,
+    /// `<address bus= device=>`: the host bus and device number.
+    pub bus_device: Option<(u32, u32)>,
+    /// `startupPolicy='optional'`: start without the device when it is
+    /// missing (`None`: mandatory).
+    pub optional: Option<bool>,
+}
+
+/// `<rom bar= file= enabled=>` of a PCI host device.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HostdevRom {
+    /// `bar='on|off'`: whether the ROM is visible in the guest.
+    pub bar: Option<bool>,
+    /// `file`: a ROM image to show instead of the device's own.
+    pub file: Option<String>,
+    /// `enabled='yes|no'`: `no` loads no ROM at all.
+    pub enabled: Option<bool>,
+}
+
+/// `<filesystem type='mount'>` with a virtio-fs driver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filesystem {
+    /// `accessmode`; `None` when not written (passthrough).
+    pub accessmode: Option<FsAccessMode>,
+    /// `<driver type=...>`.
+    pub driver: FsDriver,
+    /// `<driver queue=...>`: the virtqueue size.
+    pub queue: Option<u32>,
+    /// `<binary>`: how virtiofsd runs.
+    pub binary: FsBinary,
+    /// `<source dir=...>`: the host directory.
+    pub source_dir: String,
+    /// `<target dir=...>`: the tag the guest mounts.
+    pub target_dir: String,
+    /// `<readonly/>`.
+    pub readonly: bool,
+    /// `<boot order=...>`.
+    pub boot_order: Option<u32>,
+    /// `<address>`.
+    pub address: Option<Address>,
+}
+
+/// `<filesystem><binary>`: virtiofsd's program and options.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FsBinary {
+    /// `path`: the virtiofsd to run; `None` finds it as libvirt does.
+    pub path: Option<String>,
+    /// `xattr='on|off'`.
+    pub xattr: Option<bool>,
+    /// `<cache mode=...>`.
+    pub cache: Option<FsCacheMode>,
+    /// `<sandbox mode=...>`.
+    pub sandbox: Option<FsSandbox>,
+    /// `<lock posix= flock=>`.
+    pub posix_lock: Option<bool>,
+    /// `<lock flock=>`.
+    pub flock: Option<bool>,
+    /// `<thread_pool size=...>`.
+    pub thread_pool: Option<u32>,
+}
+
+/// `<shmem name=...>`: memory shared with other VMs or host programs
+/// (Looking Glass), as a file in `/dev/shm`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shmem {
+    /// `name`: the file `/dev/shm/NAME`.
+    pub name: String,
+    /// `<model type=...>`; `None` when not written (ivshmem-plain).
+    pub model: Option<ShmemModel>,
+    /// `<size>`, in KiB; `None`: 4 MiB.
+    pub size_kib: Option<u64>,
+    /// `role`: libvirt's `master|peer` migration role (kept as written).
+    pub role: Option<String>,
+    /// `<address>`.
+    pub address: Option<Address>,
+}
+
+/// `<memory model='dimm'>`: a memory device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemoryDevice {
+    /// `model`.
+    pub model: MemoryModel,
+    /// `access`: shared or private memory.
+    pub access: Option<super::tuning::MemoryAccess>,
+    /// `<source><pagesize>`, in KiB: huge pages backing it.
+    pub pagesize_kib: Option<u64>,
+    /// `<source><nodemask>`: host NUMA nodes.
+    pub nodemask: Option<String>,
+    /// `<target><size>`, in KiB.
+    pub size_kib: u64,
+    /// `<target><node>`: the guest NUMA cell.
+    pub node: Option<u32>,
+    /// `<address type='dimm' slot= base=>`.
+    pub slot: Option<u32>,
+    /// `base` of the DIMM address.
+    pub base: Option<u64>,
+}

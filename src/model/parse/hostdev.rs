@@ -1,0 +1,365 @@
+//! Reading the devices that reach into the host: `<hostdev>`,
+//! `<filesystem>`, `<shmem>` and `<memory>` devices.
+
+use super::devices::{address, alias, boot_order};
+use super::el::{El, R, Radix, invalid, set, unsupported};
+use crate::model::units::size_to_kib;
+use crate::model::{
+    Filesystem, FsBinary, FsDriver, Hostdev, HostdevRom, HostdevSource, MemoryDevice, MemoryModel,
+    ModelErrorKind, PciAddress, Shmem, UsbHostSource,
+};
+
+/// A size element (`<size unit=>N</size>`), in KiB.
+fn size(e: El) -> R<u64> {
+    e.allow(&["unit"])?;
+    let t = e.text()?;
+    size_to_kib(&t, e.get("unit"))
+        .map_err(|_| e.bad_text(ModelErrorKind::Invalid, &t, "expected a size"))
+}
+
+pub(super) fn hostdev(e: El) -> R<Hostdev> {
+    e.allow(&["mode", "type", "managed"])?;
+    let mode = e.get("mode").unwrap_or("subsystem");
+    if mode != "subsystem" {
+        return Err(e.bad_value(
+            ModelErrorKind::Unsupported,
+            "mode",
+            "only mode='subsystem' (PCI and USB passthrough) is supported",
+        ));
+    }
+    e.req("type")?;
+    let pci = e
+        .choice("type", &[("pci", true), ("usb", false)])?
+        .unwrap_or(true);
+    let managed = e.yes_no("managed")?;
+    let (mut source, mut driver, mut rom) = (None, None, None);
+    let (mut boot, mut address_v) = (None, None);
+    for c in e.children()? {
+        match c.name() {
+            "source" => set(&mut source, c, |c| {
+                if pci {
+                    pci_source(c).map(HostdevSource::Pci)
+                } else {
+                    usb_source(c).map(HostdevSource::Usb)
+                }
+            })?,
+            "driver" if pci => set(&mut driver, c, |c| {
+                c.allow(&["name"])?;
+                c.empty()?;
+                c.choice("name", &[("vfio", ())])?;
+                Ok(true)
+            })?,
+            "rom" if pci => set(&mut rom, c, |c| {
+                c.allow(&["bar", "file", "enabled"])?;
+                c.empty()?;
+                Ok(HostdevRom {
+                    bar: c.on_off("bar")?,
+                    file: c.get("file").map(str::to_string),
+                    enabled: c.yes_no("enabled")?,
+                })
+            })?,
+            "boot" => set(&mut boot, c, boot_order)?,
+            "address" => set(&mut address_v, c, address)?,
+            "alias" => alias(c)?,
+            _ => c.skip()?,
+        }
+    }
+    let source =
+        source.ok_or_else(|| invalid(format!("missing <source> in <hostdev> at {}", e.at())))?;
+    Ok(Hostdev {
+        managed,
+        source,
+        driver_vfio: driver.unwrap_or(false),
+        rom,
+        boot_order: boot,
+        address: address_v,
+    })
+}
+
+fn pci_source(e: El) -> R<PciAddress> {
+    e.allow(&[])?;
+    let mut addr = None;
+    for c in e.children()? {
+        match c.name() {
+            "address" => set(&mut addr, c, |c| {
+                c.allow(&["domain", "bus", "slot", "function"])?;
+                c.empty()?;
+                let n = |name: &str| -> R<u32> {
+                    c.req(name)?;
+                    Ok(c.u32(name, Radix::Auto)?.unwrap_or(0))
+                };
+                Ok(PciAddress {
+                    domain: c.u32("domain", Radix::Auto)?.unwrap_or(0),
+                    bus: n("bus")?,
+                    slot: n("slot")?,
+                    function: n("function")?,
+                    multifunction: None,
+                })
+            })?,
+            _ => c.skip()?,
+        }
+    }
+    addr.ok_or_else(|| {
+        invalid(format!(
+            "missing <address> in the <source> of a PCI <hostdev> at {}",
+            e.at()
+        ))
+    })
+}
+
+fn usb_source(e: El) -> R<UsbHostSource> {
+    e.allow(&["startupPolicy"])?;
+    let mut s = UsbHostSource {
+        optional: e
+            .choice(
+                "startupPolicy",
+                &[
+                    ("mandatory", false),
+                    ("requisite", false),
+                    ("optional", true),
+                ],
+            )?
+            .filter(|o| *o),
+        ..UsbHostSource::default()
+    };
+    let id = |c: El| -> R<u16> {
+        c.allow(&["id"])?;
+        c.empty()?;
+        c.req("id")?;
+        c.u32("id", Radix::Auto)?
+            .and_then(|v| u16::try_from(v).ok())
+            .ok_or_else(|| c.bad_value(ModelErrorKind::Invalid, "id", "expected a 16-bit id"))
+    };
+    for c in e.children()? {
+        match c.name() {
+            "vendor" => set(&mut s.vendor, c, id)?,
+            "product" => set(&mut s.product, c, id)?,
+            "address" => set(&mut s.bus_device, c, |c| {
+                c.allow(&["bus", "device"])?;
+                c.empty()?;
+                c.req("bus")?;
+                c.req("device")?;
+                Ok((
+                    c.u32("bus", Radix::Auto)?.unwrap_or(0),
+                    c.u32("device", Radix::Auto)?.unwrap_or(0),
+                ))
+            })?,
+            _ => c.skip()?,
+        }
+    }
+    if s.vendor.is_none() && s.bus_device.is_none() {
+        return Err(invalid(format!(
+            "a USB <hostdev> needs a <vendor> and <product>, or an <address bus= device=>, in its <source> at {}",
+            e.at()
+        )));
+    }
+    if s.vendor.is_some() != s.product.is_some() {
+        return Err(invalid(format!(
+            "a USB <hostdev> <source> at {} needs both <vendor> and <product>",
+            e.at()
+        )));
+    }
+    Ok(s)
+}
+
+pub(super) fn filesystem(e: El) -> R<Filesystem> {
+    e.allow(&["type", "accessmode"])?;
+    if let Some(t) = e.get("type")
+        && t != "mount"
+    {
+        return Err(e.bad_value(
+            ModelErrorKind::Unsupported,
+            "type",
+            "only type='mount' (a host directory) is supported",
+        ));
+    }
+    let accessmode = e.word("accessmode")?;
+    let (mut driver, mut binary, mut source, mut target) = (None, None, None, None);
+    let (mut readonly, mut boot, mut address_v) = (None, None, None);
+    for c in e.children()? {
+        match c.name() {
+            "driver" => set(&mut driver, c, |c| {
+                c.allow(&["type", "queue"])?;
+                c.empty()?;
+                if c.get("type").is_none() {
+                    return Err(unsupported(format!(
+                        "unsupported <filesystem> driver at {}: only <driver type='virtiofs'> is supported (9p is not)",
+                        c.at()
+                    )));
+                }
+                let d: FsDriver = c.req_word("type")?;
+                Ok((d, c.u32("queue", Radix::Dec)?))
+            })?,
+            "binary" => set(&mut binary, c, fs_binary)?,
+            "source" => set(&mut source, c, |c| {
+                c.allow(&["dir"])?;
+                c.empty()?;
+                Ok(c.req("dir")?.to_string())
+            })?,
+            "target" => set(&mut target, c, |c| {
+                c.allow(&["dir"])?;
+                c.empty()?;
+                Ok(c.req("dir")?.to_string())
+            })?,
+            "readonly" => set(&mut readonly, c, |c| {
+                c.allow(&[])?;
+                c.empty()?;
+                Ok(true)
+            })?,
+            "boot" => set(&mut boot, c, boot_order)?,
+            "address" => set(&mut address_v, c, address)?,
+            "alias" => alias(c)?,
+            _ => c.skip()?,
+        }
+    }
+    let Some((driver, queue)) = driver else {
+        return Err(unsupported(format!(
+            "unsupported <filesystem> at {}: only <driver type='virtiofs'> is supported (9p is not)",
+            e.at()
+        )));
+    };
+    let missing = |what: &str| invalid(format!("missing <{what}> in <filesystem> at {}", e.at()));
+    Ok(Filesystem {
+        accessmode,
+        driver,
+        queue,
+        binary: binary.unwrap_or_default(),
+        source_dir: source.ok_or_else(|| missing("source dir"))?,
+        target_dir: target.ok_or_else(|| missing("target dir"))?,
+        readonly: readonly.unwrap_or(false),
+        boot_order: boot,
+        address: address_v,
+    })
+}
+
+fn fs_binary(e: El) -> R<FsBinary> {
+    e.allow(&["path", "xattr"])?;
+    let mut b = FsBinary {
+        path: e.get("path").map(str::to_string),
+        xattr: e.on_off("xattr")?,
+        ..FsBinary::default()
+    };
+    let mut lock = None;
+    for c in e.children()? {
+        match c.name() {
+            "cache" => set(&mut b.cache, c, |c| {
+                c.allow(&["mode"])?;
+                c.empty()?;
+                c.req_word("mode")
+            })?,
+            "sandbox" => set(&mut b.sandbox, c, |c| {
+                c.allow(&["mode"])?;
+                c.empty()?;
+                c.req_word("mode")
+            })?,
+            "lock" => set(&mut lock, c, |c| {
+                c.allow(&["posix", "flock"])?;
+                c.empty()?;
+                Ok((c.on_off("posix")?, c.on_off("flock")?))
+            })?,
+            "thread_pool" => set(&mut b.thread_pool, c, |c| {
+                c.allow(&["size"])?;
+                c.empty()?;
+                c.req("size")?;
+                Ok(c.u32("size", Radix::Dec)?.unwrap_or(0))
+            })?,
+            _ => c.skip()?,
+        }
+    }
+    if let Some((posix, flock)) = lock {
+        b.posix_lock = posix;
+        b.flock = flock;
+    }
+    Ok(b)
+}
+
+pub(super) fn shmem(e: El) -> R<Shmem> {
+    e.allow(&["name", "role"])?;
+    let name = e.req("name")?.to_string();
+    let (mut model, mut size_v, mut address_v) = (None, None, None);
+    for c in e.children()? {
+        match c.name() {
+            "model" => set(&mut model, c, |c| {
+                c.allow(&["type"])?;
+                c.empty()?;
+                c.req_word("type")
+            })?,
+            "size" => set(&mut size_v, c, size)?,
+            "address" => set(&mut address_v, c, address)?,
+            "alias" => alias(c)?,
+            _ => c.skip()?,
+        }
+    }
+    Ok(Shmem {
+        name,
+        model,
+        size_kib: size_v,
+        role: e
+            .choice("role", &[("master", "master"), ("peer", "peer")])?
+            .map(str::to_string),
+        address: address_v,
+    })
+}
+
+pub(super) fn memory_device(e: El) -> R<MemoryDevice> {
+    e.allow(&["model", "access"])?;
+    let model: MemoryModel = e.req_word("model")?;
+    let (mut source, mut target, mut addr) = (None, None, None);
+    for c in e.children()? {
+        match c.name() {
+            "source" => set(&mut source, c, |c| {
+                c.allow(&[])?;
+                let (mut page, mut nodes) = (None, None);
+                for x in c.children()? {
+                    match x.name() {
+                        "pagesize" => set(&mut page, x, size)?,
+                        "nodemask" => set(&mut nodes, x, |x| x.plain_text())?,
+                        _ => x.skip()?,
+                    }
+                }
+                Ok((page, nodes))
+            })?,
+            "target" => set(&mut target, c, |c| {
+                c.allow(&[])?;
+                let (mut sz, mut node) = (None, None);
+                for x in c.children()? {
+                    match x.name() {
+                        "size" => set(&mut sz, x, size)?,
+                        "node" => set(&mut node, x, |x| x.u32_text())?,
+                        _ => x.skip()?,
+                    }
+                }
+                let sz = sz.ok_or_else(|| {
+                    invalid(format!(
+                        "missing <size> in the <target> of <memory> at {}",
+                        c.at()
+                    ))
+                })?;
+                Ok((sz, node))
+            })?,
+            "address" => set(&mut addr, c, |c| {
+                c.allow(&["type", "slot", "base"])?;
+                c.empty()?;
+                c.req("type")?;
+                c.choice("type", &[("dimm", ())])?;
+                Ok((c.u32("slot", Radix::Dec)?, c.u64("base", Radix::Auto)?))
+            })?,
+            "alias" => alias(c)?,
+            _ => c.skip()?,
+        }
+    }
+    let (size_kib, node) =
+        target.ok_or_else(|| invalid(format!("missing <target> in <memory> at {}", e.at())))?;
+    let (pagesize_kib, nodemask) = source.unwrap_or_default();
+    let (slot, base) = addr.unwrap_or_default();
+    Ok(MemoryDevice {
+        model,
+        access: e.word("access")?,
+        pagesize_kib,
+        nodemask,
+        size_kib,
+        node,
+        slot,
+        base,
+    })
+}

@@ -1,0 +1,419 @@
+//! Reading how the domain uses the host: `<memoryBacking>`,
+//! `<maxMemory>`, `<iothreads>`, `<cputune>`, `<numatune>`,
+//! `<resource>`, `<cpu><numa>`; and what it shows the guest or asks of
+//! the manager: `<sysinfo>`, `<seclabel>`, the `qemu:` namespace.
+
+use super::el::{El, R, Radix, invalid, qname, set, unsupported};
+use crate::model::units::{parse_cpuset, size_to_kib};
+use crate::model::{
+    CpuTune, HugePage, MaxMemory, MemNode, MemoryAllocation, MemoryBacking, ModelErrorKind,
+    NumaCell, NumaMemory, NumaTune, Placement, QEMU_NAMESPACE, QemuExtras, SecLabel, SmbiosBlock,
+    Sysinfo, words::Word,
+};
+
+/// An empty marker element with no attributes.
+fn marker(e: El) -> R<bool> {
+    e.allow(&[])?;
+    e.empty()?;
+    Ok(true)
+}
+
+/// A size attribute with a unit attribute beside it, in KiB.
+fn size_attr(e: El, name: &str, unit_attr: &str) -> R<Option<u64>> {
+    let Some(v) = e.get(name) else {
+        return Ok(None);
+    };
+    size_to_kib(v, e.get(unit_attr))
+        .map(Some)
+        .map_err(|_| e.bad_value(ModelErrorKind::Invalid, name, "expected a size"))
+}
+
+pub(super) fn memory_backing(e: El) -> R<MemoryBacking> {
+    e.allow(&[])?;
+    let mut m = MemoryBacking::default();
+    let (mut huge, mut noshare, mut locked, mut discard) = (None, None, None, None);
+    let (mut source, mut access, mut alloc) = (None, None, None);
+    for c in e.children()? {
+        match c.name() {
+            "hugepages" => set(&mut huge, c, |c| {
+                c.allow(&[])?;
+                let mut pages = Vec::new();
+                for p in c.children()? {
+                    if p.name() != "page" {
+                        p.skip()?;
+                        continue;
+                    }
+                    super::el::push(&mut pages, p, |p| {
+                        p.allow(&["size", "unit", "nodeset"])?;
+                        p.empty()?;
+                        p.req("size")?;
+                        Ok(HugePage {
+                            size_kib: size_attr(p, "size", "unit")?.unwrap_or(0),
+                            nodeset: p.get("nodeset").map(str::to_string),
+                        })
+                    })?;
+                }
+                Ok(pages)
+            })?,
+            "nosharepages" => set(&mut noshare, c, marker)?,
+            "locked" => set(&mut locked, c, marker)?,
+            "discard" => set(&mut discard, c, marker)?,
+            "source" => set(&mut source, c, |c| {
+                c.allow(&["type"])?;
+                c.empty()?;
+                c.req_word("type")
+            })?,
+            "access" => set(&mut access, c, |c| {
+                c.allow(&["mode"])?;
+                c.empty()?;
+                c.req_word("mode")
+            })?,
+            "allocation" => set(&mut alloc, c, |c| {
+                c.allow(&["mode", "threads"])?;
+                c.empty()?;
+                Ok(MemoryAllocation {
+                    mode: c.word("mode")?,
+                    threads: c.u32("threads", Radix::Dec)?,
+                })
+            })?,
+            _ => c.skip()?,
+        }
+    }
+    m.hugepages = huge;
+    m.nosharepages = noshare.unwrap_or(false);
+    m.locked = locked.unwrap_or(false);
+    m.discard = discard.unwrap_or(false);
+    m.source = source;
+    m.access = access;
+    m.allocation = alloc;
+    Ok(m)
+}
+
+pub(super) fn max_memory(e: El) -> R<MaxMemory> {
+    e.allow(&["slots", "unit"])?;
+    let slots = e.u32("slots", Radix::Dec)?;
+    let kib = {
+        let t = e.text()?;
+        size_to_kib(&t, e.get("unit"))
+            .map_err(|_| e.bad_text(ModelErrorKind::Invalid, &t, "expected a size"))?
+    };
+    Ok(MaxMemory {
+        kib,
+        slots: slots.unwrap_or(0),
+    })
+}
+
+fn pin(c: El, key: &str) -> R<(u32, String)> {
+    c.allow(&[key, "cpuset"])?;
+    c.empty()?;
+    c.req(key)?;
+    let n = c.u32(key, Radix::Dec)?.unwrap_or(0);
+    Ok((n, c.req("cpuset")?.to_string()))
+}
+
+fn signed(c: El) -> R<i64> {
+    let t = c.plain_text()?;
+    t.trim()
+        .parse::<i64>()
+        .map_err(|_| c.bad_text(ModelErrorKind::Invalid, &t, "expected a number"))
+}
+
+fn unsigned(c: El) -> R<u64> {
+    let t = c.plain_text()?;
+    super::el::parse_uint(&t, Radix::Dec)
+        .ok_or_else(|| c.bad_text(ModelErrorKind::Invalid, &t, "expected an unsigned number"))
+}
+
+pub(super) fn cputune(e: El) -> R<CpuTune> {
+    e.allow(&[])?;
+    let mut t = CpuTune::default();
+    let mut emulatorpin = None;
+    for c in e.children()? {
+        match c.name() {
+            "shares" => set(&mut t.shares, c, unsigned)?,
+            "period" => set(&mut t.period, c, unsigned)?,
+            "quota" => set(&mut t.quota, c, signed)?,
+            "emulator_period" => set(&mut t.emulator_period, c, unsigned)?,
+            "emulator_quota" => set(&mut t.emulator_quota, c, signed)?,
+            "vcpupin" => super::el::push(&mut t.vcpupins, c, |c| pin(c, "vcpu"))?,
+            "iothreadpin" => super::el::push(&mut t.iothreadpins, c, |c| pin(c, "iothread"))?,
+            "emulatorpin" => set(&mut emulatorpin, c, |c| {
+                c.allow(&["cpuset"])?;
+                c.empty()?;
+                Ok(c.req("cpuset")?.to_string())
+            })?,
+            _ => c.skip()?,
+        }
+    }
+    t.emulatorpin = emulatorpin;
+    Ok(t)
+}
+
+pub(super) fn numatune(e: El) -> R<NumaTune> {
+    e.allow(&[])?;
+    let mut n = NumaTune::default();
+    for c in e.children()? {
+        match c.name() {
+            "memory" => set(&mut n.memory, c, |c| {
+                c.allow(&["mode", "nodeset", "placement"])?;
+                c.empty()?;
+                Ok(NumaMemory {
+                    mode: c.word("mode")?,
+                    nodeset: c.get("nodeset").map(str::to_string),
+                    placement: c.word("placement")?,
+                })
+            })?,
+            "memnode" => super::el::push(&mut n.memnodes, c, |c| {
+                c.allow(&["cellid", "mode", "nodeset"])?;
+                c.empty()?;
+                c.req("cellid")?;
+                Ok(MemNode {
+                    cellid: c.u32("cellid", Radix::Dec)?.unwrap_or(0),
+                    mode: c.word("mode")?,
+                    nodeset: c.req("nodeset")?.to_string(),
+                })
+            })?,
+            _ => c.skip()?,
+        }
+    }
+    Ok(n)
+}
+
+/// libvirt's post-parse of memory tuning: without guest NUMA cells a
+/// `<page nodeset='0'>` is the guest's default page size, and a nodeset
+/// beside `placement='auto'` is dropped (numad chooses the nodes).
+pub(super) fn post_parse(
+    backing: &mut Option<MemoryBacking>,
+    numatune: &mut Option<NumaTune>,
+    has_cells: bool,
+) {
+    if !has_cells && let Some(pages) = backing.as_mut().and_then(|b| b.hugepages.as_mut()) {
+        for p in pages {
+            if p.nodeset.as_deref().and_then(parse_cpuset).as_deref() == Some(&[0]) {
+                p.nodeset = None;
+            }
+        }
+    }
+    if let Some(m) = numatune.as_mut().and_then(|n| n.memory.as_mut())
+        && m.placement == Some(Placement::Auto)
+    {
+        m.nodeset = None;
+    }
+}
+
+pub(super) fn resource(e: El) -> R<Option<String>> {
+    e.allow(&[])?;
+    let mut partition = None;
+    for c in e.children()? {
+        match c.name() {
+            "partition" => set(&mut partition, c, |c| {
+                let t = c.plain_text()?;
+                Ok(t.trim().to_string())
+            })?,
+            _ => c.skip()?,
+        }
+    }
+    Ok(partition)
+}
+
+/// `<cpu><numa>`.
+pub(super) fn numa(e: El) -> R<Vec<NumaCell>> {
+    e.allow(&[])?;
+    let mut cells = Vec::new();
+    for c in e.children()? {
+        if c.name() != "cell" {
+            c.skip()?;
+            continue;
+        }
+        let next = cells.len() as u32;
+        super::el::push(&mut cells, c, |c| {
+            c.allow(&["id", "cpus", "memory", "unit", "memAccess", "discard"])?;
+            c.empty()?;
+            c.req("memory")?;
+            let id = c.u32("id", Radix::Dec)?;
+            Ok(NumaCell {
+                id: id.unwrap_or(next),
+                cpus: c.get("cpus").map(str::to_string),
+                memory_kib: size_attr(c, "memory", "unit")?.unwrap_or(0),
+                mem_access: c.word("memAccess")?,
+                discard: c.yes_no("discard")?,
+            })
+        })?;
+    }
+    // libvirt keeps the cells by id, whatever order they are written in.
+    cells.sort_by_key(|c: &NumaCell| c.id);
+    if cells.is_empty() && e.children()?.is_empty() {
+        return Err(invalid(format!(
+            "<numa> at {} needs at least one <cell>",
+            e.at()
+        )));
+    }
+    Ok(cells)
+}
+
+pub(super) fn sysinfo(e: El) -> R<Sysinfo> {
+    e.allow(&["type"])?;
+    e.req("type")?;
+    e.choice("type", &[("smbios", ())])?;
+    let mut s = Sysinfo::default();
+    let mut oem = None;
+    for c in e.children()? {
+        if c.name() == "oemStrings" {
+            set(&mut oem, c, |c| {
+                c.allow(&[])?;
+                let mut list = Vec::new();
+                for x in c.children()? {
+                    if x.name() != "entry" {
+                        x.skip()?;
+                        continue;
+                    }
+                    list.push(x.plain_text()?);
+                }
+                Ok(list)
+            })?;
+            continue;
+        }
+        let Some(block) = SmbiosBlock::from_word(c.name()) else {
+            c.skip()?;
+            continue;
+        };
+        if s.blocks.iter().any(|(b, _)| *b == block) {
+            return Err(c.duplicate());
+        }
+        let entries = c.read(|c| {
+            c.allow(&[])?;
+            let names = crate::model::smbios_entry_names(block);
+            let mut list: Vec<(String, String)> = Vec::new();
+            for x in c.children()? {
+                if x.name() != "entry" {
+                    x.skip()?;
+                    continue;
+                }
+                x.allow(&["name"])?;
+                let name = x.req("name")?;
+                if !names.contains(&name) {
+                    return Err(x.bad_value(
+                        ModelErrorKind::Invalid,
+                        "name",
+                        &format!(
+                            "the entries of <{}> are {}",
+                            block.as_str(),
+                            names.join(", ")
+                        ),
+                    ));
+                }
+                list.push((name.to_string(), x.text()?));
+            }
+            Ok(list)
+        })?;
+        if let Some(entries) = entries {
+            s.blocks.push((block, entries));
+        }
+    }
+    s.blocks.sort_by_key(|(b, _)| *b);
+    s.oem_strings = oem.unwrap_or_default();
+    Ok(s)
+}
+
+pub(super) fn seclabel(e: El) -> R<SecLabel> {
+    e.allow(&["type", "model", "relabel"])?;
+    let kind = e.get("type").unwrap_or("dynamic");
+    if kind != "none" {
+        return Err(unsupported(format!(
+            "unsupported <seclabel type='{kind}'> at {}: qvirt has no security driver (SELinux, AppArmor, DAC) to label the domain; only type='none' is accepted",
+            e.at()
+        )));
+    }
+    e.empty()?;
+    if e.yes_no("relabel")? == Some(true) {
+        return Err(invalid(format!(
+            "<seclabel type='none'> at {} cannot relabel",
+            e.at()
+        )));
+    }
+    let model = e
+        .choice(
+            "model",
+            &[
+                ("none", "none"),
+                ("dac", "dac"),
+                ("selinux", "selinux"),
+                ("apparmor", "apparmor"),
+            ],
+        )?
+        .map(str::to_string);
+    Ok(SecLabel { model })
+}
+
+/// A child of `<domain>` in the `qemu:` namespace, read into `q`. Any
+/// other element of that namespace is refused by name.
+pub(super) fn qemu_element(e: El, q: &mut QemuExtras) -> R<()> {
+    e.allow(&[])?;
+    let in_ns = |c: &El| c.node.tag_name().namespace() == Some(QEMU_NAMESPACE);
+    match e.name() {
+        "commandline" => {
+            for c in e.all_children()? {
+                if !in_ns(&c) {
+                    c.skip()?;
+                    continue;
+                }
+                match c.name() {
+                    "arg" => {
+                        c.allow(&["value"])?;
+                        c.empty()?;
+                        q.args.push(c.req("value")?.to_string());
+                    }
+                    "env" => {
+                        c.allow(&["name", "value"])?;
+                        c.empty()?;
+                        let name = c.req("name")?;
+                        let good = name
+                            .chars()
+                            .next()
+                            .is_some_and(|f| f.is_ascii_alphabetic() || f == '_')
+                            && name
+                                .chars()
+                                .all(|ch| ch.is_ascii_alphanumeric() || ch == '_');
+                        if !good {
+                            return Err(c.bad_value(
+                                ModelErrorKind::Invalid,
+                                "name",
+                                "an environment variable name is letters, digits and '_', not starting with a digit",
+                            ));
+                        }
+                        q.env
+                            .push((name.to_string(), c.get("value").map(str::to_string)));
+                    }
+                    _ => c.skip()?,
+                }
+            }
+        }
+        "capabilities" => {
+            for c in e.all_children()? {
+                if !in_ns(&c) {
+                    c.skip()?;
+                    continue;
+                }
+                let list = match c.name() {
+                    "add" => &mut q.caps_add,
+                    "del" => &mut q.caps_del,
+                    _ => {
+                        c.skip()?;
+                        continue;
+                    }
+                };
+                c.allow(&["capability"])?;
+                c.empty()?;
+                list.push(c.req("capability")?.to_string());
+            }
+        }
+        _ => {
+            return Err(unsupported(format!(
+                "unsupported element <{}> at {}: of libvirt's QEMU namespace, qvirt reads qemu:commandline and qemu:capabilities",
+                qname(e.node),
+                e.at()
+            )));
+        }
+    }
+    Ok(())
+}

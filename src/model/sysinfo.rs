@@ -1,0 +1,120 @@
+//! What a domain tells its guest about the machine (`<sysinfo>` and
+//! `<os><smbios mode>`), its security label, and the QEMU escape hatch
+//! of libvirt's `qemu:` namespace. Data only.
+
+use super::words::words;
+
+/// The namespace of libvirt's QEMU extensions.
+pub const QEMU_NAMESPACE: &str = "http://libvirt.org/schemas/domain/qemu/1.0";
+
+words! {
+    /// `<os><smbios mode=...>`.
+    pub enum SmbiosMode {
+        /// The hypervisor's own tables.
+        Emulate = "emulate",
+        /// The host's tables (its UUID left out).
+        Host = "host",
+        /// The tables `<sysinfo type='smbios'>` gives.
+        Sysinfo = "sysinfo",
+    }
+
+    /// The blocks of `<sysinfo type='smbios'>` that are lists of
+    /// `<entry name=...>`, in libvirt's order.
+    pub enum SmbiosBlock {
+        /// `<bios>`: SMBIOS type 0.
+        Bios = "bios",
+        /// `<system>`: SMBIOS type 1.
+        System = "system",
+        /// `<baseBoard>`: SMBIOS type 2.
+        BaseBoard = "baseBoard",
+        /// `<chassis>`: SMBIOS type 3.
+        Chassis = "chassis",
+    }
+}
+
+/// `<sysinfo type='smbios'>`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Sysinfo {
+    /// `<bios>`, `<system>`, `<baseBoard>`, `<chassis>`: each block that
+    /// is written, in libvirt's order, with its `<entry name=...>TEXT`
+    /// children in document order.
+    pub blocks: Vec<(SmbiosBlock, Vec<(String, String)>)>,
+    /// `<oemStrings><entry>`: SMBIOS type 11, in order.
+    pub oem_strings: Vec<String>,
+}
+
+impl Sysinfo {
+    /// The entries of `block`, if it is written.
+    pub fn block(&self, block: SmbiosBlock) -> Option<&[(String, String)]> {
+        self.blocks
+            .iter()
+            .find(|(b, _)| *b == block)
+            .map(|(_, e)| e.as_slice())
+    }
+
+    /// The entry `name` of `block`.
+    pub fn entry(&self, block: SmbiosBlock, name: &str) -> Option<&str> {
+        self.block(block)?
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// The entry names each block takes, as libvirt's schema lists them.
+pub fn smbios_entry_names(block: SmbiosBlock) -> &'static [&'static str] {
+    match block {
+        SmbiosBlock::Bios => &["vendor", "version", "date", "release"],
+        SmbiosBlock::System => &[
+            "manufacturer",
+            "product",
+            "version",
+            "serial",
+            "uuid",
+            "sku",
+            "family",
+        ],
+        SmbiosBlock::BaseBoard => &[
+            "manufacturer",
+            "product",
+            "version",
+            "serial",
+            "asset",
+            "location",
+        ],
+        SmbiosBlock::Chassis => &["manufacturer", "version", "serial", "asset", "sku"],
+    }
+}
+
+/// The `qemu:` namespace children of `<domain>`: extra QEMU arguments and
+/// environment, and device types switched on or off. Using any of it
+/// marks the running domain tainted, as libvirt does.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct QemuExtras {
+    /// `<qemu:commandline><qemu:arg value=...>`: appended to QEMU's
+    /// command line exactly as written.
+    pub args: Vec<String>,
+    /// `<qemu:commandline><qemu:env name= value=>`: set in QEMU's
+    /// environment (`None`: set to the empty string).
+    pub env: Vec<(String, Option<String>)>,
+    /// `<qemu:capabilities><qemu:add capability=...>`.
+    pub caps_add: Vec<String>,
+    /// `<qemu:capabilities><qemu:del capability=...>`.
+    pub caps_del: Vec<String>,
+}
+
+impl QemuExtras {
+    /// Whether nothing is set.
+    pub fn is_empty(&self) -> bool {
+        *self == QemuExtras::default()
+    }
+}
+
+/// `<seclabel type='none'>`: no security driver labels the domain, which
+/// is the only kind qvirt runs (it has no SELinux, AppArmor or DAC
+/// driver).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SecLabel {
+    /// `model`: the security driver named, if any (`none` only).
+    pub model: Option<String>,
+}

@@ -1,0 +1,178 @@
+//! How a domain uses the host's resources: `<memoryBacking>`,
+//! `<maxMemory>`, `<iothreads>`, `<cputune>`, `<numatune>`, the NUMA
+//! cells of `<cpu><numa>`, and `<resource>`. Data only: reading is in
+//! `parse`, writing in `format`, checks in `validate`.
+
+use super::words::words;
+
+words! {
+    /// `<memoryBacking><source type=...>`.
+    pub enum MemorySourceType {
+        /// Anonymous memory (the default).
+        Anonymous = "anonymous",
+        /// A file (in a hugetlbfs when hugepages are asked for).
+        File = "file",
+        /// A memfd: anonymous memory that can be shared by descriptor.
+        Memfd = "memfd",
+    }
+
+    /// `<memoryBacking><access mode=...>` and a NUMA cell's `memAccess`.
+    pub enum MemoryAccess {
+        /// Memory is shared with other processes (vhost-user devices).
+        Shared = "shared",
+        /// Memory is private to QEMU.
+        Private = "private",
+    }
+
+    /// `<memoryBacking><allocation mode=...>`.
+    pub enum MemoryAllocationMode {
+        /// All memory is allocated when the domain starts.
+        Immediate = "immediate",
+        /// Memory is allocated as the guest touches it.
+        Ondemand = "ondemand",
+    }
+
+    /// `<numatune><memory mode=...>` and `<memnode mode=...>`.
+    pub enum NumaMode {
+        /// Allocate only from the nodes given.
+        Strict = "strict",
+        /// Interleave over the nodes given.
+        Interleave = "interleave",
+        /// Prefer the node given, fall back to others.
+        Preferred = "preferred",
+        /// Restrict through the domain's cgroup, changeable at run time.
+        Restrictive = "restrictive",
+    }
+
+    /// `placement=...` of `<vcpu>` and `<numatune><memory>`.
+    pub enum Placement {
+        /// As written (`cpuset`, `nodeset`).
+        Static = "static",
+        /// Chosen by numad when the domain starts.
+        Auto = "auto",
+    }
+}
+
+/// `<memoryBacking>`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MemoryBacking {
+    /// `<hugepages>`: `None` when absent; `Some` with no pages for a bare
+    /// `<hugepages/>` (the host's default huge page size).
+    pub hugepages: Option<Vec<HugePage>>,
+    /// `<nosharepages/>`: keep the guest's memory out of KSM merging.
+    pub nosharepages: bool,
+    /// `<locked/>`: keep the guest's memory in RAM (mlock).
+    pub locked: bool,
+    /// `<source type=...>`.
+    pub source: Option<MemorySourceType>,
+    /// `<access mode=...>`.
+    pub access: Option<MemoryAccess>,
+    /// `<allocation mode= threads=>`.
+    pub allocation: Option<MemoryAllocation>,
+    /// `<discard/>`: give memory back to the host when the guest frees it.
+    pub discard: bool,
+}
+
+/// `<hugepages><page size= unit= nodeset=>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HugePage {
+    /// `size`, in KiB.
+    pub size_kib: u64,
+    /// `nodeset`: the guest NUMA cells backed by this page size.
+    pub nodeset: Option<String>,
+}
+
+/// `<allocation mode= threads=>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemoryAllocation {
+    /// `mode`; `None` when not written (ondemand).
+    pub mode: Option<MemoryAllocationMode>,
+    /// `threads`: threads that preallocate memory.
+    pub threads: Option<u32>,
+}
+
+/// `<maxMemory slots= unit=>`: memory that hot-plugged memory devices may
+/// add up to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MaxMemory {
+    /// The most memory, in KiB.
+    pub kib: u64,
+    /// `slots`: how many memory devices may be plugged.
+    pub slots: u32,
+}
+
+/// `<cputune>`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CpuTune {
+    /// `<shares>`: the domain's relative CPU weight.
+    pub shares: Option<u64>,
+    /// `<period>`: the CFS period of each vCPU, in microseconds.
+    pub period: Option<u64>,
+    /// `<quota>`: the CFS quota of each vCPU per period, in
+    /// microseconds; negative means none.
+    pub quota: Option<i64>,
+    /// `<emulator_period>`.
+    pub emulator_period: Option<u64>,
+    /// `<emulator_quota>`.
+    pub emulator_quota: Option<i64>,
+    /// `<vcpupin vcpu= cpuset=>`, in order.
+    pub vcpupins: Vec<(u32, String)>,
+    /// `<emulatorpin cpuset=>`: QEMU's threads other than vCPUs and I/O
+    /// threads.
+    pub emulatorpin: Option<String>,
+    /// `<iothreadpin iothread= cpuset=>`, in order.
+    pub iothreadpins: Vec<(u32, String)>,
+}
+
+impl CpuTune {
+    /// Whether nothing is set.
+    pub fn is_empty(&self) -> bool {
+        *self == CpuTune::default()
+    }
+}
+
+/// `<numatune>`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NumaTune {
+    /// `<memory mode= nodeset= placement=>`.
+    pub memory: Option<NumaMemory>,
+    /// `<memnode cellid= mode= nodeset=>`, in order.
+    pub memnodes: Vec<MemNode>,
+}
+
+/// `<numatune><memory>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NumaMemory {
+    /// `mode`; `None` when not written (strict).
+    pub mode: Option<NumaMode>,
+    /// `nodeset`: host NUMA nodes.
+    pub nodeset: Option<String>,
+    /// `placement`; `None` when not written.
+    pub placement: Option<Placement>,
+}
+
+/// `<numatune><memnode>`: where one guest NUMA cell's memory lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemNode {
+    /// `cellid`: the guest cell.
+    pub cellid: u32,
+    /// `mode`; `None` when not written (strict).
+    pub mode: Option<NumaMode>,
+    /// `nodeset`: host NUMA nodes.
+    pub nodeset: String,
+}
+
+/// `<cpu><numa><cell>`: one guest NUMA node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NumaCell {
+    /// `id`; cells are numbered from 0 in order.
+    pub id: u32,
+    /// `cpus`: the vCPUs of the cell; `None` for a memory-only cell.
+    pub cpus: Option<String>,
+    /// `memory`, in KiB.
+    pub memory_kib: u64,
+    /// `memAccess`.
+    pub mem_access: Option<MemoryAccess>,
+    /// `discard='yes|no'`.
+    pub discard: Option<bool>,
+}

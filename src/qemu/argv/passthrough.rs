@@ -1,0 +1,187 @@
+//! Devices that reach into the host: PCI (`vfio-pci`) and USB
+//! (`usb-host`) passthrough, virtio-fs shares (a vhost-user socket a
+//! virtiofsd serves) and shared memory (`ivshmem-plain`), as libvirt 9.0
+//! builds them.
+//!
+//! The host side is the driver's: binding a PCI device to `vfio-pci`,
+//! finding a USB device by vendor and product, starting each share's
+//! virtiofsd on [`virtiofs_socket`] before QEMU.
+
+use std::path::{Path, PathBuf};
+
+use super::devs::Dev;
+use super::opts::{Opts, user};
+use super::usb::UsbDev;
+use super::{Ctx, invalid};
+use crate::error::Error;
+use crate::model::{DomainDef, HostdevSource, MemoryAccess, PciAddress};
+
+/// `DDDD:BB:SS.F`, as sysfs and QEMU's `host=` spell a host PCI address.
+pub fn host_pci_name(a: &PciAddress) -> String {
+    format!(
+        "{:04x}:{:02x}:{:02x}.{:x}",
+        a.domain, a.bus, a.slot, a.function
+    )
+}
+
+/// The vhost-user socket of `<filesystem>` number `index`, in the
+/// domain's runtime directory: virtiofsd listens there, QEMU connects.
+pub fn virtiofs_socket(run_dir: &Path, index: usize) -> PathBuf {
+    run_dir.join(format!("fs{index}-fs.sock"))
+}
+
+/// Whether the guest's memory can be shared with another process (a
+/// vhost-user backend): `<memoryBacking><access mode='shared'>`, or every
+/// NUMA cell `memAccess='shared'`.
+pub fn shared_memory(def: &DomainDef) -> bool {
+    let cells = def.cpu.as_ref().map(|c| c.numa.as_slice()).unwrap_or(&[]);
+    let all = def
+        .memory_backing
+        .as_ref()
+        .and_then(|m| m.access)
+        .map(|a| a == MemoryAccess::Shared);
+    if cells.is_empty() {
+        return all == Some(true);
+    }
+    cells
+        .iter()
+        .all(|c| c.mem_access.map(|a| a == MemoryAccess::Shared).or(all) == Some(true))
+}
+
+/// `-device vfio-pci` and `-device usb-host` for each `<hostdev>`.
+pub fn emit_hostdevs(cx: &mut Ctx<'_>) -> Result<(), Error> {
+    let def = cx.def;
+    for (i, h) in def.devices.hostdevs.iter().enumerate() {
+        let id = format!("hostdev{i}");
+        let boot = cx.boot.hostdev(i);
+        let o = match &h.source {
+            HostdevSource::Pci(host) => {
+                let name = host_pci_name(host);
+                let what = format!("host PCI device {name}");
+                let placed = cx.pci.place(&what, h.address.as_ref(), Dev::Hostdev(i))?;
+                let mut o = Opts::new("vfio-pci")
+                    .set("host", &name)
+                    .set("id", &id)
+                    .extend(placed.opts)
+                    .maybe("bootindex", boot);
+                if let Some(rom) = &h.rom {
+                    if rom.enabled == Some(false) {
+                        if rom.bar.is_some() || rom.file.is_some() {
+                            return Err(invalid(format!(
+                                "the ROM of {what} is disabled (enabled='no'): it takes no bar or file"
+                            )));
+                        }
+                        o = o.set("romfile", "");
+                    } else {
+                        if let Some(bar) = rom.bar {
+                            o = o.set("rombar", u8::from(bar));
+                        }
+                        if let Some(f) = &rom.file {
+                            o = o.set_user("romfile", "ROM file", f)?;
+                        }
+                    }
+                }
+                o
+            }
+            HostdevSource::Usb(u) => {
+                let port = cx.usb.port_of(UsbDev::Host(i))?;
+                let mut o = Opts::new("usb-host");
+                match (u.bus_device, u.vendor, u.product) {
+                    (Some((bus, dev)), _, _) => {
+                        o = o.set("hostbus", bus).set("hostaddr", dev);
+                    }
+                    (None, Some(v), Some(p)) => {
+                        o = o
+                            .set("vendorid", format!("0x{v:04x}"))
+                            .set("productid", format!("0x{p:04x}"));
+                    }
+                    _ => {
+                        return Err(invalid(
+                            "a USB <hostdev> needs a vendor and product, or a bus and device",
+                        ));
+                    }
+                }
+                o.set("id", &id).extend(port).maybe("bootindex", boot)
+            }
+        };
+        cx.arg("-device", o.build());
+    }
+    Ok(())
+}
+
+/// A vhost-user socket chardev and `vhost-user-fs-pci` for each
+/// `<filesystem>`; the guest's memory must be shared with virtiofsd.
+pub fn emit_filesystems(cx: &mut Ctx<'_>) -> Result<(), Error> {
+    let def = cx.def;
+    if def.devices.filesystems.is_empty() {
+        return Ok(());
+    }
+    if !shared_memory(def) {
+        return Err(super::unsupported(
+            "virtiofs requires shared memory: add <memoryBacking><source type='memfd'/><access mode='shared'/></memoryBacking>",
+        ));
+    }
+    for (i, f) in def.devices.filesystems.iter().enumerate() {
+        let what = format!("filesystem '{}'", f.target_dir);
+        if f.readonly {
+            return Err(super::unsupported(format!(
+                "the {what}: virtiofs does not support read-only shares (libvirt's rule)"
+            )));
+        }
+        let socket = virtiofs_socket(&cx.paths.runtime_dir, i);
+        let socket = super::runtime_path("virtiofs socket", &socket)?;
+        let chardev = format!("chr-vu-fs{i}");
+        cx.arg(
+            "-chardev",
+            Opts::new("socket")
+                .set("id", &chardev)
+                .set("path", socket)
+                .build(),
+        );
+        let placed = cx.pci.place(&what, f.address.as_ref(), Dev::Fs(i))?;
+        let boot = cx.boot.filesystem(i);
+        let o = Opts::new("vhost-user-fs-pci")
+            .set("id", format!("fs{i}"))
+            .set("chardev", chardev)
+            .maybe("queue-size", f.queue)
+            .set_user("tag", "filesystem target dir", &f.target_dir)?
+            .extend(placed.opts)
+            .maybe("bootindex", boot);
+        cx.arg("-device", o.build());
+    }
+    Ok(())
+}
+
+/// A shared memory file in `/dev/shm` and `ivshmem-plain` for each
+/// `<shmem>`.
+pub fn emit_shmems(cx: &mut Ctx<'_>) -> Result<(), Error> {
+    let def = cx.def;
+    for (i, s) in def.devices.shmems.iter().enumerate() {
+        let kib = s.size_kib.unwrap_or(4096);
+        if !kib.is_power_of_two() || kib < 1024 {
+            return Err(invalid(format!(
+                "shmem '{}': the size must be a power of two of at least 1 MiB",
+                s.name
+            )));
+        }
+        let name = user("shmem name", &s.name)?;
+        if name.contains('/') || name == "." || name == ".." {
+            return Err(invalid(format!("shmem name '{name}' is not a file name")));
+        }
+        let mem = format!("shmmem-shmem{i}");
+        let o = Opts::new("memory-backend-file")
+            .set("id", &mem)
+            .set("mem-path", format!("/dev/shm/{name}"))
+            .set("size", kib * 1024)
+            .switch("share", true);
+        cx.arg("-object", o.build());
+        let what = format!("shmem '{name}'");
+        let placed = cx.pci.place(&what, s.address.as_ref(), Dev::Shmem(i))?;
+        let o = Opts::new("ivshmem-plain")
+            .set("id", format!("shmem{i}"))
+            .set("memdev", mem)
+            .extend(placed.opts);
+        cx.arg("-device", o.build());
+    }
+    Ok(())
+}

@@ -1,0 +1,411 @@
+//! The power users' XML on a running QEMU: `<cputune>` pins seen through
+//! `query-cpus-fast`/`query-iothreads` and the threads' affinity, its
+//! shares and quota in the domain's CPU cgroup, `<memoryBacking>` in
+//! `query-memdev`, `<qemu:commandline>` in QEMU's argv, environment and
+//! device tree, a network disk served by `qemu-nbd` in `query-block`,
+//! and a host PCI device that is not there stopping the start before
+//! QEMU runs.
+
+use std::process::{Child, Command};
+
+use nix::sched::{CpuSet, sched_getaffinity};
+use nix::unistd::Pid;
+use serde_json::json;
+
+use crate::support::{State, poll, qemus_under};
+
+/// The CPUs a thread may run on.
+fn affinity(tid: i32) -> Vec<usize> {
+    let set = sched_getaffinity(Pid::from_raw(tid)).unwrap();
+    (0..CpuSet::count())
+        .filter(|c| set.is_set(*c).unwrap_or(false))
+        .collect()
+}
+
+/// Two CPUs this test may use, or a panic saying why pinning cannot be
+/// seen.
+fn two_cpus() -> (usize, usize) {
+    let mine = affinity(0);
+    assert!(
+        mine.len() >= 2,
+        "pinning can only be seen with two CPUs or more; this test process may use {mine:?}"
+    );
+    (mine[0], mine[mine.len() - 1])
+}
+
+fn firmware_vm(name: &str, top: &str, devices: &str) -> String {
+    format!(
+        "<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
+  <name>{name}</name>
+  <memory unit='MiB'>64</memory>
+  {top}
+  <os><type arch='x86_64' machine='pc'>hvm</type></os>
+  <devices>{devices}<memballoon model='none'/></devices>
+</domain>"
+    )
+}
+
+/// `<vcpupin>`, `<iothreadpin>` and `<emulatorpin>` pin the threads QEMU
+/// names for them, each to its own CPUs.
+#[test]
+fn cputune_pins_vcpu_io_and_emulator_threads() {
+    let (a, b) = two_cpus();
+    let st = State::new("cputune-pin");
+    st.start(&firmware_vm(
+        "pin",
+        &format!(
+            "<vcpu placement='static'>2</vcpu>
+  <iothreads>1</iothreads>
+  <cputune>
+    <vcpupin vcpu='0' cpuset='{a}'/>
+    <vcpupin vcpu='1' cpuset='{b}'/>
+    <emulatorpin cpuset='{b}'/>
+    <iothreadpin iothread='1' cpuset='{a}'/>
+  </cputune>"
+        ),
+        "",
+    ));
+    let mut qmp = st.qmp("pin");
+    let vcpus = qmp.exec("query-cpus-fast", json!({}));
+    let vcpus = vcpus.as_array().unwrap();
+    assert_eq!(vcpus.len(), 2, "{vcpus:?}");
+    let mut special = Vec::new();
+    for v in vcpus {
+        let tid = v["thread-id"].as_i64().unwrap() as i32;
+        let want = if v["cpu-index"] == 0 { a } else { b };
+        assert_eq!(affinity(tid), [want], "vCPU {}", v["cpu-index"]);
+        special.push(tid);
+    }
+    let io = qmp.exec("query-iothreads", json!({}));
+    let io = io.as_array().unwrap();
+    assert_eq!(io.len(), 1, "one I/O thread: {io:?}");
+    assert_eq!(io[0]["id"], "iothread1");
+    let tid = io[0]["thread-id"].as_i64().unwrap() as i32;
+    assert_eq!(affinity(tid), [a], "the I/O thread");
+    special.push(tid);
+    let pid = st.qemu_pid("pin");
+    let emulator: Vec<i32> = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .flatten()
+        .filter_map(|t| t.file_name().to_str()?.parse().ok())
+        .filter(|t| !special.contains(t))
+        .collect();
+    assert!(
+        emulator.contains(&pid),
+        "the main thread is an emulator thread"
+    );
+    for tid in emulator {
+        assert_eq!(affinity(tid), [b], "emulator thread {tid}");
+    }
+    drop(qmp);
+    st.stop("pin");
+}
+
+/// The cgroup a thread is in for the CPU controller (v1 `cpu`, else v2).
+fn cpu_cgroup(pid: i32, tid: i32) -> String {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/cgroup")).unwrap();
+    text.lines()
+        .find_map(|l| {
+            let mut p = l.splitn(3, ':');
+            let (_, c, path) = (p.next()?, p.next()?, p.next()?);
+            c.split(',').any(|c| c == "cpu").then(|| path.to_string())
+        })
+        .or_else(|| {
+            text.lines()
+                .find_map(|l| l.strip_prefix("0::").map(str::to_string))
+        })
+        .unwrap()
+}
+
+/// `<shares>`, `<period>` and `<quota>` are written to a CPU cgroup of
+/// the domain's own: the weight on the domain's group, the CFS limits on
+/// a group per vCPU holding that vCPU's thread. The group goes with the
+/// run.
+#[test]
+fn cputune_shares_and_quota_reach_the_cpu_cgroup() {
+    let st = State::new("cputune-cgroup");
+    let xml = firmware_vm(
+        "cg",
+        "<vcpu placement='static'>1</vcpu>
+  <cputune><shares>512</shares><period>100000</period><quota>50000</quota></cputune>",
+        "",
+    );
+    if let Err(e) = st.try_start(&xml) {
+        assert_eq!(e.code, qvirt::ErrorCode::NoSupport, "{e}");
+        assert!(e.message.contains("cgroup"), "{e}");
+        assert!(qemus_under(st.root()).is_empty(), "a QEMU was left running");
+        eprintln!("SKIPPED: this host gives qvirt no CPU cgroup, and the start says so: {e}");
+        return;
+    }
+    let pid = st.qemu_pid("cg");
+    let group = std::fs::read_to_string(st.run_dir("cg").join("cpu-cgroup")).unwrap();
+    let group = std::path::PathBuf::from(group.trim());
+    let v2 = !group.join("cpu.shares").exists();
+    let own = cpu_cgroup(pid, pid);
+    assert!(
+        own.ends_with(group.file_name().unwrap().to_str().unwrap()),
+        "QEMU is in {own}, not in {}",
+        group.display()
+    );
+    let read = |f: &str| {
+        std::fs::read_to_string(group.join(f))
+            .unwrap()
+            .trim()
+            .to_string()
+    };
+    assert_eq!(read(if v2 { "cpu.weight" } else { "cpu.shares" }), "512");
+    let mut qmp = st.qmp("cg");
+    let vcpus = qmp.exec("query-cpus-fast", json!({}));
+    let tid = vcpus[0]["thread-id"].as_i64().unwrap() as i32;
+    drop(qmp);
+    assert!(
+        cpu_cgroup(pid, tid).ends_with("/vcpu0"),
+        "{}",
+        cpu_cgroup(pid, tid)
+    );
+    if v2 {
+        assert_eq!(read("vcpu0/cpu.max"), "50000 100000");
+    } else {
+        assert_eq!(read("vcpu0/cpu.cfs_quota_us"), "50000");
+        assert_eq!(read("vcpu0/cpu.cfs_period_us"), "100000");
+    }
+    st.stop("cg");
+    assert!(!group.exists(), "{} outlived the run", group.display());
+}
+
+/// A memfd-backed, shared guest RAM is the memory backend `query-memdev`
+/// lists.
+#[test]
+fn memory_backing_is_the_memory_backend() {
+    let st = State::new("membacking");
+    st.start(&firmware_vm(
+        "mem",
+        "<memoryBacking><source type='memfd'/><access mode='shared'/></memoryBacking>",
+        "",
+    ));
+    let mut qmp = st.qmp("mem");
+    let devs = qmp.exec("query-memdev", json!({}));
+    let ram = devs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["id"] == "pc.ram")
+        .unwrap_or_else(|| panic!("no pc.ram backend: {devs}"));
+    assert_eq!(ram["share"], true, "{ram}");
+    assert_eq!(ram["size"], 64 * 1024 * 1024, "{ram}");
+    let typ = qmp.exec(
+        "qom-get",
+        json!({"path": "/objects/pc.ram", "property": "type"}),
+    );
+    assert_eq!(typ, "memory-backend-memfd");
+    drop(qmp);
+    st.stop("mem");
+}
+
+/// `<qemu:arg>`s are appended as written and act (the device they add is
+/// in QEMU's tree); `<qemu:env>` is in QEMU's environment.
+#[test]
+fn qemu_commandline_reaches_qemu() {
+    let st = State::new("qemu-ns");
+    st.start(&firmware_vm(
+        "ns",
+        "<qemu:commandline>
+    <qemu:arg value='-device'/>
+    <qemu:arg value='virtio-rng-pci,id=extra-rng'/>
+    <qemu:env name='QVIRT_TEST_ENV' value='a value, with a comma'/>
+  </qemu:commandline>",
+        "",
+    ));
+    let pid = st.qemu_pid("ns");
+    let argv: Vec<String> = std::fs::read(format!("/proc/{pid}/cmdline"))
+        .unwrap()
+        .split(|b| *b == 0)
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect();
+    let at = argv
+        .iter()
+        .position(|a| a == "virtio-rng-pci,id=extra-rng")
+        .unwrap_or_else(|| panic!("the argument is not in QEMU's argv: {argv:?}"));
+    assert_eq!(argv[at - 1], "-device");
+    let env = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
+    assert!(
+        env.split(|b| *b == 0)
+            .any(|e| e == b"QVIRT_TEST_ENV=a value, with a comma"),
+        "not in QEMU's environment"
+    );
+    let mut qmp = st.qmp("ns");
+    let peripherals = qmp.exec("qom-list", json!({"path": "/machine/peripheral"}));
+    assert!(
+        peripherals
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "extra-rng"),
+        "{peripherals}"
+    );
+    drop(qmp);
+    let log = std::fs::read_to_string(st.root().join("log/qemu/ns.log")).unwrap();
+    assert!(log.contains("is tainted: custom-argv"), "{log}");
+    st.stop("ns");
+}
+
+/// A qemu-nbd serving `image` on a UNIX socket in `dir`, killed when
+/// dropped.
+struct Nbd(Child);
+
+impl Drop for Nbd {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A `<disk type='network'>` of protocol nbd is opened by QEMU's own NBD
+/// client: `query-block` shows the drive on the server's socket, and the
+/// guest-visible size is the served image's.
+#[test]
+fn nbd_network_disk_is_opened_by_qemu() {
+    let st = State::new("nbd");
+    let image = st.root().join("served.raw");
+    std::fs::File::create(&image)
+        .unwrap()
+        .set_len(8 * 1024 * 1024)
+        .unwrap();
+    let socket = st.root().join("nbd.sock");
+    let server = Command::new("qemu-nbd")
+        .args([
+            "--persistent",
+            "--shared=4",
+            "-f",
+            "raw",
+            "-x",
+            "export0",
+            "-k",
+        ])
+        .arg(&socket)
+        .arg(&image)
+        .spawn()
+        .expect("qemu-nbd runs (Debian package qemu-utils)");
+    let _server = Nbd(server);
+    poll(
+        "qemu-nbd's socket",
+        std::time::Duration::from_secs(30),
+        || socket.exists().then_some(()),
+    );
+    st.start(&firmware_vm(
+        "nbd",
+        "",
+        &format!(
+            "<disk type='network' device='disk'>
+      <driver name='qemu' type='raw'/>
+      <source protocol='nbd' name='export0'><host transport='unix' socket='{}'/></source>
+      <target dev='vda' bus='virtio'/>
+    </disk>",
+            socket.display()
+        ),
+    ));
+    let mut qmp = st.qmp("nbd");
+    let block = qmp.exec("query-block", json!({}));
+    let disk = block
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["inserted"].is_object())
+        .unwrap_or_else(|| panic!("no drive inserted: {block}"));
+    let file = disk["inserted"]["file"].as_str().unwrap();
+    assert!(
+        file.starts_with("nbd") && file.contains("export0"),
+        "the drive is not the NBD export: {file}"
+    );
+    assert_eq!(disk["inserted"]["image"]["virtual-size"], 8 * 1024 * 1024);
+    drop(qmp);
+    st.stop("nbd");
+}
+
+/// A host PCI device that does not exist stops the start before QEMU
+/// runs, with the address and the reason.
+#[test]
+fn a_missing_host_pci_device_stops_the_start() {
+    let st = State::new("hostdev");
+    let e = st
+        .try_start(&firmware_vm(
+            "hd",
+            "",
+            "<hostdev mode='subsystem' type='pci' managed='yes'>
+      <source><address domain='0x0000' bus='0xfe' slot='0x1f' function='0x7'/></source>
+    </hostdev>",
+        ))
+        .unwrap_err();
+    assert_eq!(e.code, qvirt::ErrorCode::NoSupport, "{e}");
+    assert!(e.message.contains("0000:fe:1f.7"), "{e}");
+    assert!(e.message.contains("does not exist"), "{e}");
+    assert!(qemus_under(st.root()).is_empty(), "a QEMU was started");
+}
+
+/// Processes whose command line contains `needle`.
+fn processes_with(needle: &str) -> Vec<i32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(needle))
+        })
+        .collect()
+}
+
+/// A `<filesystem>` share gets a virtiofsd of its own, serving the
+/// source directory on the socket QEMU's vhost-user-fs device connected
+/// to; it ends with the run.
+#[test]
+fn virtiofs_share_runs_a_virtiofsd_with_the_domain() {
+    let st = State::new("virtiofs");
+    let share = st.root().join("share");
+    std::fs::create_dir_all(&share).unwrap();
+    st.start(&firmware_vm(
+        "fs",
+        "<memoryBacking><source type='memfd'/><access mode='shared'/></memoryBacking>",
+        &format!(
+            "<filesystem type='mount' accessmode='passthrough'>
+      <driver type='virtiofs'/>
+      <binary><sandbox mode='chroot'/></binary>
+      <source dir='{}'/>
+      <target dir='hostshare'/>
+    </filesystem>",
+            share.display()
+        ),
+    ));
+    let socket = st.run_dir("fs").join("fs0-fs.sock");
+    let daemons = processes_with(&format!("--socket-path={}", socket.display()));
+    assert_eq!(daemons.len(), 1, "one virtiofsd on {}", socket.display());
+    let cmdline = std::fs::read(format!("/proc/{}/cmdline", daemons[0])).unwrap();
+    assert!(
+        String::from_utf8_lossy(&cmdline).contains(&format!("source={}", share.display())),
+        "virtiofsd does not serve the share"
+    );
+    let mut qmp = st.qmp("fs");
+    let tag = qmp.exec(
+        "qom-get",
+        json!({"path": "/machine/peripheral/fs0", "property": "tag"}),
+    );
+    assert_eq!(tag, "hostshare");
+    drop(qmp);
+    st.stop("fs");
+    poll(
+        "virtiofsd to end with the domain",
+        std::time::Duration::from_secs(30),
+        || {
+            let alive = daemons.iter().any(|p| {
+                std::fs::read_to_string(format!("/proc/{p}/stat")).is_ok_and(|s| {
+                    !s.rsplit(')')
+                        .next()
+                        .unwrap_or("")
+                        .trim_start()
+                        .starts_with('Z')
+                })
+            });
+            (!alive).then_some(())
+        },
+    );
+}
