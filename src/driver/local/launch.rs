@@ -31,6 +31,21 @@ use crate::sys::process::{self, ExitWatch, ProcessId};
 /// free was taken meanwhile.
 const DISPLAY_PORT_TRIES: u32 = 3;
 
+/// What QEMU says when the display port it was given is taken.
+const PORT_TAKEN: &str = "Failed to find an available port";
+
+/// The last line QEMU wrote to its log (its error when it exits at once).
+fn last_log_line(log: &Path) -> String {
+    let text = std::fs::read(log).unwrap_or_default();
+    let tail = &text[text.len().saturating_sub(4096)..];
+    String::from_utf8_lossy(tail)
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .to_string()
+}
+
 /// How long QEMU may take to open its monitor.
 const QMP_DEADLINE: Duration = Duration::from_secs(30);
 pub(crate) use crate::qemu::qmp::QMP_TIMEOUT;
@@ -85,7 +100,9 @@ impl Core {
                 Err(e)
                     if autoport
                         && tries < DISPLAY_PORT_TRIES
-                        && e.message.contains("Failed to find an available port") =>
+                        && (e.message.contains(PORT_TAKEN)
+                            || last_log_line(&self.layout.log_file(&def.name))
+                                .contains(PORT_TAKEN)) =>
                 {
                     tries += 1;
                     self.log.warn(&format!(
