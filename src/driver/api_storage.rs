@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use uuid::Uuid;
 
-use super::api::Domain;
+use super::values::Domain;
 use crate::error::Result;
 use crate::model::{SnapshotState, VolumeFormat};
 

@@ -7,6 +7,7 @@ mod api;
 mod api_storage;
 mod migration;
 mod resources;
+mod values;
 /// The error type, at its old place too.
 pub use crate::error;
 pub mod local;
@@ -16,3 +17,4 @@ pub use api::*;
 pub use api_storage::*;
 pub use migration::*;
 pub use resources::*;
+pub use values::*;

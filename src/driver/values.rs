@@ -1,0 +1,504 @@
+//! The plain value types that cross the [`super::Driver`] trait: domain
+//! handles, states and reasons, what `info`, `list` and `nodeinfo`
+//! report, events, and the flags and options of its calls.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use uuid::Uuid;
+
+/// A handle on a domain, as lookups return it: enough to name it in
+/// messages and to find it again. Drivers find the domain by `uuid`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Domain {
+    /// The domain's name.
+    pub name: String,
+    /// The domain's UUID: its identity.
+    pub uuid: Uuid,
+    /// The running id, `None` while shut off.
+    pub id: Option<u32>,
+}
+
+/// The state of a domain, with virsh's words for each.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DomainState {
+    /// `running`: the guest's vCPUs run.
+    Running,
+    /// `paused`: the QEMU process exists, the vCPUs are stopped.
+    Paused,
+    /// `shut off`: no QEMU process.
+    Shutoff,
+    /// `in shutdown`: a guest shutdown was requested and is in progress.
+    Shutdown,
+    /// `crashed`: the guest crashed and is kept (on_crash preserve).
+    Crashed,
+    /// `pmsuspended`: the guest suspended itself to RAM.
+    PmSuspended,
+}
+
+impl DomainState {
+    /// virsh's word for the state (`shut off`, `running`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DomainState::Running => "running",
+            DomainState::Paused => "paused",
+            DomainState::Shutoff => "shut off",
+            DomainState::Shutdown => "in shutdown",
+            DomainState::Crashed => "crashed",
+            DomainState::PmSuspended => "pmsuspended",
+        }
+    }
+}
+
+/// Why a domain is in its state, in libvirt's terms.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StateReason {
+    /// No particular reason known.
+    Unknown,
+    /// Started, or shut off, by a user's request.
+    User,
+    /// Running: booted; shut off: the guest shut itself down.
+    Booted,
+    /// Running: restored from a saved image.
+    Restored,
+    /// Running: resumed from managed save or pause.
+    Unpaused,
+    /// Shut off: the guest powered off.
+    Shutdown,
+    /// Shut off: destroyed.
+    Destroyed,
+    /// Shut off: QEMU died unexpectedly.
+    Crashed,
+    /// Shut off: saved to a file.
+    Saved,
+    /// Shut off: starting failed.
+    Failed,
+    /// Paused or crashed: kept after the guest powered off or crashed
+    /// (on_poweroff or on_crash preserve).
+    ShuttingDown,
+    /// Paused: an incoming migration (on the destination) or the end of
+    /// an outgoing one (on the source).
+    Migrating,
+    /// Shut off: moved to another host by a migration.
+    Migrated,
+}
+
+impl StateReason {
+    /// virsh's word for the reason (`booted`, `destroyed`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StateReason::Unknown => "unknown",
+            StateReason::User => "user",
+            StateReason::Booted => "booted",
+            StateReason::Restored => "restored",
+            StateReason::Unpaused => "unpaused",
+            StateReason::Shutdown => "shutdown",
+            StateReason::Destroyed => "destroyed",
+            StateReason::Crashed => "crashed",
+            StateReason::Saved => "saved",
+            StateReason::Failed => "failed",
+            StateReason::ShuttingDown => "shutting down",
+            StateReason::Migrating => "migrating",
+            StateReason::Migrated => "migrated",
+        }
+    }
+
+    /// Every reason, for parsing the words back.
+    pub const ALL: [StateReason; 13] = [
+        StateReason::Unknown,
+        StateReason::User,
+        StateReason::Booted,
+        StateReason::Restored,
+        StateReason::Unpaused,
+        StateReason::Shutdown,
+        StateReason::Destroyed,
+        StateReason::Crashed,
+        StateReason::Saved,
+        StateReason::Failed,
+        StateReason::ShuttingDown,
+        StateReason::Migrating,
+        StateReason::Migrated,
+    ];
+
+    /// The reason [`StateReason::as_str`] names.
+    pub fn from_name(name: &str) -> Option<StateReason> {
+        StateReason::ALL.into_iter().find(|r| r.as_str() == name)
+    }
+}
+
+/// What `info` reports.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DomainInfo {
+    /// The state.
+    pub state: DomainState,
+    /// Why.
+    pub reason: StateReason,
+    /// Maximum memory, KiB.
+    pub max_memory_kib: u64,
+    /// Memory in use by the guest now (or at boot while shut off), KiB.
+    pub memory_kib: u64,
+    /// Number of vCPUs.
+    pub vcpus: u32,
+    /// CPU time used by the QEMU process, nanoseconds (0 while shut off).
+    pub cpu_time_ns: u64,
+    /// Whether the domain has a persistent definition.
+    pub persistent: bool,
+    /// Whether it starts with the manager.
+    pub autostart: bool,
+    /// Whether a managed save image exists.
+    pub managed_save: bool,
+}
+
+/// Which domains `list` returns.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ListFilter {
+    /// Include running and paused domains.
+    pub active: bool,
+    /// Include shut-off defined domains.
+    pub inactive: bool,
+}
+
+impl ListFilter {
+    /// Every domain.
+    pub const ALL: ListFilter = ListFilter {
+        active: true,
+        inactive: true,
+    };
+    /// Running and paused domains only (virsh's default).
+    pub const ACTIVE: ListFilter = ListFilter {
+        active: true,
+        inactive: false,
+    };
+    /// Shut-off defined domains only (`--inactive`).
+    pub const INACTIVE: ListFilter = ListFilter {
+        active: false,
+        inactive: true,
+    };
+}
+
+impl DomainSummary {
+    /// A line of `list`.
+    pub fn new(domain: Domain, state: DomainState) -> DomainSummary {
+        DomainSummary { domain, state }
+    }
+}
+
+/// One line of `list`.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DomainSummary {
+    /// The domain.
+    pub domain: Domain,
+    /// Its state.
+    pub state: DomainState,
+}
+
+/// How `shutdown` behaves.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ShutdownOptions {
+    /// Wait up to this long for the domain to shut off; `None` returns
+    /// once the request is delivered.
+    pub wait: Option<Duration>,
+    /// Destroy the domain when the wait times out (else `Timeout`).
+    pub destroy_on_timeout: bool,
+}
+
+impl ShutdownOptions {
+    /// Returns once the request is delivered (the default).
+    pub const NO_WAIT: ShutdownOptions = ShutdownOptions {
+        wait: None,
+        destroy_on_timeout: false,
+    };
+
+    /// Waits up to `wait` for the domain to shut off.
+    pub fn with_wait(self, wait: Duration) -> ShutdownOptions {
+        ShutdownOptions {
+            wait: Some(wait),
+            ..self
+        }
+    }
+
+    /// Whether to destroy the domain when the wait times out.
+    pub fn with_destroy_on_timeout(self, destroy: bool) -> ShutdownOptions {
+        ShutdownOptions {
+            destroy_on_timeout: destroy,
+            ..self
+        }
+    }
+}
+
+/// A lifecycle event, in libvirt's terms.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// The domain it concerns.
+    pub domain: Domain,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+impl Event {
+    /// `kind` happened to `domain`.
+    pub fn new(domain: Domain, kind: EventKind) -> Event {
+        Event { domain, kind }
+    }
+}
+
+/// What happened to a domain.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    /// A persistent definition was added or changed.
+    Defined,
+    /// The persistent definition was removed.
+    Undefined,
+    /// The domain started (booted, restored).
+    Started(StateReason),
+    /// The vCPUs were stopped.
+    Suspended,
+    /// The vCPUs run again.
+    Resumed,
+    /// The guest began a shutdown.
+    Shutdown,
+    /// The domain stopped running.
+    Stopped(StateReason),
+    /// The guest was reset (reboot).
+    Reset,
+}
+
+/// The version numbers `version` reports.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionInfo {
+    /// qvirt's version (`0.1.0`).
+    pub library: String,
+    /// The hypervisor's name and version (`QEMU 7.2.22`).
+    pub hypervisor: String,
+}
+
+/// The host, as `nodeinfo` shows it.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeInfo {
+    /// CPU architecture (`x86_64`).
+    pub arch: String,
+    /// Memory, KiB.
+    pub memory_kib: u64,
+    /// Online CPUs.
+    pub cpus: u32,
+    /// CPU frequency, MHz (0 when unknown).
+    pub mhz: u32,
+}
+
+/// What [`Driver::change_media`] does to a removable drive (a cdrom or a
+/// floppy), in virsh's terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MediaChange {
+    /// `--eject`: take the medium out; the drive stays, empty. Fails when
+    /// the drive is already empty.
+    Eject,
+    /// `--insert FILE`: put a medium into an empty drive. Fails when the
+    /// drive holds one.
+    Insert(PathBuf),
+    /// `--update FILE`: put a medium in, replacing the one there, if any.
+    Update(PathBuf),
+}
+
+/// What [`Driver::xml_desc`] gives, as libvirt's `virDomainXMLFlags`;
+/// combine with `|`. The default ([`XmlFlags::NONE`]) is the live
+/// definition while the domain runs (else the persistent one), without
+/// secrets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct XmlFlags(u32);
+
+impl XmlFlags {
+    /// The live definition while running, else the persistent one; no
+    /// secrets.
+    pub const NONE: XmlFlags = XmlFlags(0);
+    /// The persistent definition (virsh's `--inactive`).
+    pub const INACTIVE: XmlFlags = XmlFlags(1);
+    /// With secrets, such as the VNC password (virsh's
+    /// `--security-info`, libvirt's `VIR_DOMAIN_XML_SECURE`). Refused
+    /// (`OperationDenied`) on a read-only connection.
+    pub const SECURE: XmlFlags = XmlFlags(2);
+
+    /// [`XmlFlags::INACTIVE`] when `inactive`, else [`XmlFlags::NONE`].
+    pub const fn inactive_if(inactive: bool) -> XmlFlags {
+        if inactive {
+            XmlFlags::INACTIVE
+        } else {
+            XmlFlags::NONE
+        }
+    }
+
+    /// Whether the persistent definition is asked for.
+    pub const fn inactive(self) -> bool {
+        self.0 & XmlFlags::INACTIVE.0 != 0
+    }
+
+    /// Whether secrets are asked for.
+    pub const fn secure(self) -> bool {
+        self.0 & XmlFlags::SECURE.0 != 0
+    }
+
+    /// The flags as bits (as they cross the wire).
+    pub const fn bits(self) -> u32 {
+        self.0
+    }
+
+    /// The flags of `bits`; `None` when a bit is unknown to this build.
+    pub const fn from_bits(bits: u32) -> Option<XmlFlags> {
+        if bits & !(XmlFlags::INACTIVE.0 | XmlFlags::SECURE.0) == 0 {
+            Some(XmlFlags(bits))
+        } else {
+            None
+        }
+    }
+}
+
+impl std::ops::BitOr for XmlFlags {
+    type Output = XmlFlags;
+    fn bitor(self, other: XmlFlags) -> XmlFlags {
+        XmlFlags(self.0 | other.0)
+    }
+}
+
+/// What `undefine` does with the state a domain keeps beside its
+/// definition, as virsh's flags say. Default: all `false`, libvirt's
+/// plain undefine: a UEFI variable store that exists stops it, the TPM
+/// state goes unless the TPM keeps a persistent state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct UndefineFlags {
+    /// `--nvram`: remove the UEFI variable store.
+    pub nvram: bool,
+    /// `--keep-nvram`: keep the UEFI variable store.
+    pub keep_nvram: bool,
+    /// `--tpm`: remove the TPM state, even a persistent one.
+    pub tpm: bool,
+    /// `--keep-tpm`: keep the TPM state.
+    pub keep_tpm: bool,
+    /// `--snapshots-metadata`: remove the domain's snapshot metadata
+    /// (the snapshots' data stays in the images). Without it, a domain
+    /// with snapshots is not undefined.
+    pub snapshots_metadata: bool,
+}
+
+/// Which definitions a device change applies to (virsh's `--live`,
+/// `--config`; neither is `--current`).
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MediaFlags {
+    /// The running domain. Default (with `config` unset too): the running
+    /// domain when it runs, else the persistent definition.
+    pub live: bool,
+    /// The persistent definition, used at the next start. Default: see
+    /// `live`.
+    pub config: bool,
+}
+
+/// What a long-running (asynchronous) job does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum JobKind {
+    /// `save` to a file.
+    Save,
+    /// `managedsave`.
+    ManagedSave,
+    /// `restore`, or a start from a managed save image.
+    Restore,
+    /// `migrate`, on the source.
+    Migration,
+    /// `snapshot-create`.
+    Snapshot,
+    /// `snapshot-revert`.
+    SnapshotRevert,
+    /// `snapshot-delete` of a running domain's internal snapshot.
+    SnapshotDelete,
+}
+
+impl JobKind {
+    /// What the job is, in words (`save`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobKind::Save => "save",
+            JobKind::ManagedSave => "managed save",
+            JobKind::Restore => "restore",
+            JobKind::Migration => "migration",
+            JobKind::Snapshot => "snapshot",
+            JobKind::SnapshotRevert => "snapshot revert",
+            JobKind::SnapshotDelete => "snapshot delete",
+        }
+    }
+}
+
+/// The progress of a domain's asynchronous job (virsh's `domjobinfo`).
+/// Data figures are bytes of the guest's memory stream as QEMU counts
+/// them; they stay 0 until QEMU reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct JobInfo {
+    /// What the job does.
+    pub kind: JobKind,
+    /// How long it has run.
+    pub elapsed: Duration,
+    /// Bytes to move in all (the guest's memory).
+    pub data_total: u64,
+    /// Bytes moved so far.
+    pub data_processed: u64,
+    /// Bytes left to move.
+    pub data_remaining: u64,
+    /// Bytes per second lately (0 when unknown).
+    pub speed: u64,
+}
+
+impl JobInfo {
+    /// A job of `kind` that has done nothing yet.
+    pub fn new(kind: JobKind) -> JobInfo {
+        JobInfo {
+            kind,
+            elapsed: Duration::ZERO,
+            data_total: 0,
+            data_processed: 0,
+            data_remaining: 0,
+            speed: 0,
+        }
+    }
+}
+
+/// How `save` and `managed_save` write the image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct SaveOptions {
+    /// The most MiB per second the image is written at (virsh's
+    /// `--bandwidth`), so that a large guest need not saturate the disk;
+    /// `None` (the default): as fast as it goes.
+    pub bandwidth_mib_s: Option<u64>,
+}
+
+impl SaveOptions {
+    /// Writes at most `mib_s` MiB per second.
+    pub fn bandwidth(mut self, mib_s: u64) -> SaveOptions {
+        self.bandwidth_mib_s = Some(mib_s);
+        self
+    }
+}
+
+impl MediaFlags {
+    /// `--current`: the running domain when it runs, else the persistent
+    /// definition (the default).
+    pub const CURRENT: MediaFlags = MediaFlags::new(false, false);
+    /// `--live`: the running domain only.
+    pub const LIVE: MediaFlags = MediaFlags::new(true, false);
+    /// `--config`: the persistent definition only.
+    pub const CONFIG: MediaFlags = MediaFlags::new(false, true);
+
+    /// `--live` and/or `--config` as given.
+    pub const fn new(live: bool, config: bool) -> MediaFlags {
+        MediaFlags { live, config }
+    }
+}
