@@ -5,7 +5,7 @@
 use uuid::Uuid;
 
 use super::chardev::{CharDevice, CharSource};
-use super::devices::{Disk, DiskDevice, DiskDriver, DiskFormat, DiskType};
+use super::disk::{Disk, DiskDevice, DiskDriver, DiskFormat, DiskType};
 use super::domain::{DomainDef, LifecycleAction, Vcpu, VirtType};
 
 impl DomainDef {

@@ -7,6 +7,8 @@
 mod builder;
 mod chardev;
 mod devices;
+mod disk;
+mod display;
 mod domain;
 mod format;
 mod hostdev;
@@ -22,6 +24,8 @@ mod xmlwrite;
 
 pub use chardev::*;
 pub use devices::*;
+pub use disk::*;
+pub use display::*;
 pub use domain::*;
 pub use hostdev::*;
 pub use snapshot::*;

@@ -1,0 +1,290 @@
+//! Disks: `<disk>` with its source (a path, a network export, a pool
+//! volume), backing chain, driver options and target.
+
+use super::devices::Address;
+use super::words::words;
+
+words! {
+    /// `<disk type=...>`.
+    pub enum DiskType {
+        /// A regular file (`<source file=...>`).
+        File = "file",
+        /// A block device (`<source dev=...>`).
+        Block = "block",
+        /// A volume of a storage pool (`<source pool=... volume=...>`),
+        /// resolved to its file when the domain starts.
+        Volume = "volume",
+        /// A network block device (`<source protocol= name=>` with
+        /// `<host>`s).
+        Network = "network",
+    }
+
+    /// `<source protocol=...>` of a network disk.
+    pub enum DiskProtocol {
+        /// NBD.
+        Nbd = "nbd",
+        /// HTTP.
+        Http = "http",
+        /// HTTPS.
+        Https = "https",
+        /// FTP.
+        Ftp = "ftp",
+        /// FTPS.
+        Ftps = "ftps",
+        /// iSCSI.
+        Iscsi = "iscsi",
+        /// Ceph RBD.
+        Rbd = "rbd",
+    }
+
+    /// `<target bus=...>`-independent `<disk model=...>` of a virtio disk.
+    pub enum DiskModel {
+        /// virtio, legacy and modern.
+        Virtio = "virtio",
+        /// virtio, transitional: legacy and modern on a PCI bus.
+        VirtioTransitional = "virtio-transitional",
+        /// virtio, modern only.
+        VirtioNonTransitional = "virtio-non-transitional",
+    }
+
+    /// `<disk device=...>`.
+    pub enum DiskDevice {
+        /// A hard disk.
+        Disk = "disk",
+        /// A CD-ROM drive (read-only media, may be empty).
+        Cdrom = "cdrom",
+        /// A floppy drive (may be empty).
+        Floppy = "floppy",
+    }
+
+    /// `<driver type=...>`: the image format.
+    pub enum DiskFormat {
+        /// Raw bytes.
+        Raw = "raw",
+        /// QEMU copy-on-write v2.
+        Qcow2 = "qcow2",
+    }
+
+    /// `<target bus=...>`.
+    pub enum DiskBus {
+        /// IDE (hdX).
+        Ide = "ide",
+        /// The floppy controller (fdX).
+        Fdc = "fdc",
+        /// SCSI (sdX).
+        Scsi = "scsi",
+        /// virtio-blk (vdX).
+        Virtio = "virtio",
+        /// USB mass storage (sdX).
+        Usb = "usb",
+        /// SATA on an AHCI controller (sdX).
+        Sata = "sata",
+    }
+
+    /// `<driver cache=...>`.
+    pub enum CacheMode {
+        /// The hypervisor's default (writeback).
+        Default = "default",
+        /// No host page cache (O_DIRECT), writes reported when issued.
+        None = "none",
+        /// The host page cache, writes reported when on disk.
+        Writethrough = "writethrough",
+        /// The host page cache, writes reported when cached.
+        Writeback = "writeback",
+        /// No host page cache, writes reported when on disk.
+        Directsync = "directsync",
+        /// Flushes are ignored.
+        Unsafe = "unsafe",
+    }
+
+    /// `<driver io=...>`.
+    pub enum IoMode {
+        /// Linux native AIO.
+        Native = "native",
+        /// A thread pool.
+        Threads = "threads",
+        /// io_uring.
+        IoUring = "io_uring",
+    }
+
+    /// `<driver discard=...>`.
+    pub enum DiscardMode {
+        /// Discards punch holes in the image.
+        Unmap = "unmap",
+        /// Discards are ignored.
+        Ignore = "ignore",
+    }
+
+    /// `<driver detect_zeroes=...>`.
+    pub enum DetectZeroes {
+        /// No detection.
+        Off = "off",
+        /// Zero writes become write-zeroes requests.
+        On = "on",
+        /// Zero writes become discards where `discard='unmap'`.
+        Unmap = "unmap",
+    }
+}
+
+/// `<disk>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Disk {
+    /// `type='file|block'`: where the source lives.
+    pub kind: DiskType,
+    /// `device='disk|cdrom|floppy'`.
+    pub device: DiskDevice,
+    /// `<driver name='qemu' type=...>`: the image format; `None` means raw.
+    pub format: Option<DiskFormat>,
+    /// The other `<driver>` attributes.
+    pub driver: DiskDriver,
+    /// `<source file=...>` or `<source dev=...>`; `None` for an empty
+    /// cdrom or floppy drive.
+    pub source: Option<String>,
+    /// `<target dev=...>`: the guest-visible name (hda, sdb, vdc, fda).
+    pub target: String,
+    /// `<target bus=...>`; `None` means derived from the target name.
+    pub bus: Option<DiskBus>,
+    /// `<target removable='on|off'>` (USB disks).
+    pub removable: Option<bool>,
+    /// `<readonly/>`.
+    pub readonly: bool,
+    /// `<shareable/>`.
+    pub shareable: bool,
+    /// `<serial>`: the serial number the guest sees.
+    pub serial: Option<String>,
+    /// `<boot order=...>`: per-device boot priority, 1 first.
+    pub boot_order: Option<u32>,
+    /// `<address>`.
+    pub address: Option<Address>,
+    /// `<source pool=... volume=...>` of a `type='volume'` disk. (Its
+    /// `source` is then the volume's file once the domain runs, never
+    /// written.)
+    pub volume: Option<VolumeSource>,
+    /// `<source protocol=...>` and its hosts, for `type='network'`.
+    pub network: Option<NetworkSource>,
+    /// `<backingStore>`: the chain below the image, as libvirt describes
+    /// it; `None` when not written (QEMU follows the image's own header),
+    /// `Some(None)` for an empty `<backingStore/>` (no backing file).
+    pub backing: Option<Option<Box<BackingStore>>>,
+    /// `model`: the virtio device variant.
+    pub model: Option<DiskModel>,
+    /// `<transient/>`: writes go to a scratch overlay dropped at stop.
+    pub transient: bool,
+}
+
+/// Which volume a `<disk type='volume'>` uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VolumeSource {
+    /// `pool`: the storage pool's name.
+    pub pool: String,
+    /// `volume`: the volume's name in it.
+    pub volume: String,
+}
+
+/// `<source protocol= name=>` of a network disk, with its `<host>`s.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkSource {
+    /// `protocol`.
+    pub protocol: DiskProtocol,
+    /// `name`: the export, path, target/LUN or pool/image.
+    pub name: Option<String>,
+    /// `query` (http, https): the URL's query string.
+    pub query: Option<String>,
+    /// `<host name= port= transport= socket=>`, in order.
+    pub hosts: Vec<DiskHost>,
+    /// `tls='yes|no'` (nbd).
+    pub tls: Option<bool>,
+    /// `<auth>`: credentials from a secret; refused until secrets exist.
+    pub auth: bool,
+}
+
+/// `<host name= port= transport= socket=>` of a network disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiskHost {
+    /// `name`: host name or address (TCP).
+    pub name: Option<String>,
+    /// `port`.
+    pub port: Option<u16>,
+    /// `transport='unix'` with `socket`: a UNIX socket path.
+    pub socket: Option<String>,
+}
+
+/// `<backingStore type=...>`: one image of the chain below a disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackingStore {
+    /// `type='file|block'`.
+    pub kind: DiskType,
+    /// `<format type=...>`.
+    pub format: DiskFormat,
+    /// `<source file=...>` or `<source dev=...>`.
+    pub source: String,
+    /// The next image below, as for [`Disk::backing`].
+    pub backing: Option<Option<Box<BackingStore>>>,
+}
+
+/// `<disk><driver cache= io= discard= detect_zeroes=>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DiskDriver {
+    /// `cache`.
+    pub cache: Option<CacheMode>,
+    /// `io`.
+    pub io: Option<IoMode>,
+    /// `discard`.
+    pub discard: Option<DiscardMode>,
+    /// `detect_zeroes`.
+    pub detect_zeroes: Option<DetectZeroes>,
+    /// `iothread`: the `<iothreads>` thread (from 1) serving a virtio disk.
+    pub iothread: Option<u32>,
+}
+
+impl DiskDriver {
+    /// Whether no attribute is set.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+impl Disk {
+    /// A disk of `device` kind named `target` with nothing else set: a
+    /// file disk without a source.
+    pub fn new(device: DiskDevice, target: impl Into<String>) -> Disk {
+        Disk {
+            kind: DiskType::File,
+            device,
+            format: None,
+            driver: DiskDriver::default(),
+            source: None,
+            target: target.into(),
+            bus: None,
+            removable: None,
+            readonly: false,
+            shareable: false,
+            serial: None,
+            boot_order: None,
+            address: None,
+            volume: None,
+            network: None,
+            backing: None,
+            model: None,
+            transient: false,
+        }
+    }
+
+    /// The bus: `<target bus=...>`, or else the one libvirt derives from the
+    /// target name (hd: IDE, sd: SCSI, vd: virtio, fd: floppy). `None` when
+    /// neither says.
+    pub fn effective_bus(&self) -> Option<DiskBus> {
+        self.bus.or_else(|| {
+            let prefixes = [
+                ("hd", DiskBus::Ide),
+                ("sd", DiskBus::Scsi),
+                ("vd", DiskBus::Virtio),
+                ("fd", DiskBus::Fdc),
+            ];
+            prefixes
+                .iter()
+                .find(|(p, _)| self.target.starts_with(p))
+                .map(|(_, b)| *b)
+        })
+    }
+}

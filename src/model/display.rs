@@ -1,0 +1,209 @@
+//! Displays: `<graphics>` (VNC and SPICE) with its listen addresses and
+//! SPICE options.
+
+use super::words::words;
+
+words! {
+    /// `<graphics type=...>`.
+    pub enum GraphicsType {
+        /// A VNC server.
+        Vnc = "vnc",
+        /// A SPICE server.
+        Spice = "spice",
+    }
+
+    /// A SPICE channel name (`<channel name=...>`).
+    pub enum SpiceChannelName {
+        /// The main channel.
+        Main = "main",
+        /// The display.
+        Display = "display",
+        /// Keyboard and mouse.
+        Inputs = "inputs",
+        /// The cursor.
+        Cursor = "cursor",
+        /// Audio output.
+        Playback = "playback",
+        /// Audio input.
+        Record = "record",
+        /// Smartcards.
+        Smartcard = "smartcard",
+        /// USB redirection.
+        Usbredir = "usbredir",
+    }
+
+    /// `<channel mode=...>` and `defaultMode` of SPICE.
+    pub enum SpiceChannelMode {
+        /// Either port.
+        Any = "any",
+        /// The TLS port only.
+        Secure = "secure",
+        /// The plain port only.
+        Insecure = "insecure",
+    }
+
+    /// `<image compression=...>` of SPICE.
+    pub enum SpiceImageCompression {
+        /// Automatic GLZ.
+        AutoGlz = "auto_glz",
+        /// Automatic LZ.
+        AutoLz = "auto_lz",
+        /// QUIC.
+        Quic = "quic",
+        /// GLZ.
+        Glz = "glz",
+        /// LZ.
+        Lz = "lz",
+        /// No compression.
+        Off = "off",
+    }
+
+    /// `<jpeg compression=...>` and `<zlib compression=...>` of SPICE.
+    pub enum SpiceWanCompression {
+        /// When the link is slow.
+        Auto = "auto",
+        /// Never.
+        Never = "never",
+        /// Always.
+        Always = "always",
+    }
+
+    /// `<streaming mode=...>` of SPICE.
+    pub enum SpiceStreaming {
+        /// Stream what looks like video.
+        Filter = "filter",
+        /// Stream everything.
+        All = "all",
+        /// No streaming.
+        Off = "off",
+    }
+
+    /// `<graphics sharePolicy=...>` of VNC.
+    pub enum VncSharePolicy {
+        /// A client asking for exclusive access gets it.
+        AllowExclusive = "allow-exclusive",
+        /// Clients always share the display.
+        ForceShared = "force-shared",
+        /// Every client may connect, whatever it asks.
+        Ignore = "ignore",
+    }
+
+    /// `<mouse mode=...>` of SPICE.
+    pub enum SpiceMouseMode {
+        /// Server-side pointer.
+        Server = "server",
+        /// Client-side pointer.
+        Client = "client",
+    }
+}
+
+/// `<graphics>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Graphics {
+    /// `type`.
+    pub kind: GraphicsType,
+    /// `port`: the TCP port; `None` or -1 with `autoport` means chosen at
+    /// start.
+    pub port: Option<i32>,
+    /// `tlsPort` (SPICE): the TLS port; -1 means chosen at start.
+    pub tls_port: Option<i32>,
+    /// `autoport='yes|no'`; `None` when not written.
+    pub autoport: Option<bool>,
+    /// `listen`: the address to listen on (default: loopback).
+    pub listen: Option<String>,
+    /// `<listen>` children.
+    pub listens: Vec<GraphicsListen>,
+    /// `passwd`: the password (VNC uses 8 characters).
+    pub passwd: Option<String>,
+    /// `keymap`: the keyboard layout of the server (`en-us`).
+    pub keymap: Option<String>,
+    /// `defaultMode` (SPICE).
+    pub default_mode: Option<SpiceChannelMode>,
+    /// `sharePolicy` (VNC): how clients share the display.
+    pub share_policy: Option<VncSharePolicy>,
+    /// The SPICE children.
+    pub spice: SpiceOptions,
+}
+
+impl Graphics {
+    /// A display of `kind` with nothing set: autoport on loopback.
+    pub fn new(kind: GraphicsType) -> Graphics {
+        Graphics {
+            kind,
+            port: None,
+            tls_port: None,
+            autoport: None,
+            listen: None,
+            listens: Vec::new(),
+            passwd: None,
+            keymap: None,
+            default_mode: None,
+            share_policy: None,
+            spice: SpiceOptions::default(),
+        }
+    }
+
+    /// Whether the port is chosen at start: `autoport='yes'`, or no port
+    /// (or -1) given.
+    pub fn wants_autoport(&self) -> bool {
+        self.autoport == Some(true) || self.port.is_none_or(|p| p < 0)
+    }
+
+    /// The first address to listen on: the first `<listen type='address'>`
+    /// with an address, else the `listen` attribute.
+    pub fn listen_address(&self) -> Option<&str> {
+        self.listens
+            .iter()
+            .find_map(|l| match l {
+                GraphicsListen::Address(Some(a)) => Some(a.as_str()),
+                _ => None,
+            })
+            .or(self.listen.as_deref())
+    }
+}
+
+/// `<graphics><listen type=...>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GraphicsListen {
+    /// `type='address' address=...`; without an address, the default one.
+    Address(Option<String>),
+    /// `type='socket' socket=...`: a UNIX socket; without a path, one in
+    /// the domain's runtime directory.
+    Socket(Option<String>),
+    /// `type='none'`: no network listener at all.
+    None,
+}
+
+/// The children of a SPICE `<graphics>`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SpiceOptions {
+    /// `<channel name= mode=>`, in order.
+    pub channels: Vec<(SpiceChannelName, SpiceChannelMode)>,
+    /// `<image compression=...>`.
+    pub image_compression: Option<SpiceImageCompression>,
+    /// `<jpeg compression=...>`.
+    pub jpeg_compression: Option<SpiceWanCompression>,
+    /// `<zlib compression=...>`.
+    pub zlib_compression: Option<SpiceWanCompression>,
+    /// `<playback compression='on|off'>`.
+    pub playback_compression: Option<bool>,
+    /// `<streaming mode=...>`.
+    pub streaming: Option<SpiceStreaming>,
+    /// `<clipboard copypaste='yes|no'>`.
+    pub copypaste: Option<bool>,
+    /// `<mouse mode=...>`.
+    pub mouse_mode: Option<SpiceMouseMode>,
+    /// `<filetransfer enable='yes|no'>`.
+    pub filetransfer: Option<bool>,
+    /// `<gl enable='yes|no' rendernode=...>`.
+    pub gl: Option<SpiceGl>,
+}
+
+/// `<gl enable= rendernode=>` of SPICE.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpiceGl {
+    /// `enable`.
+    pub enable: bool,
+    /// `rendernode`: the DRM render node.
+    pub rendernode: Option<String>,
+}
