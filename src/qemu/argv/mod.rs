@@ -56,6 +56,7 @@ mod net;
 mod opts;
 mod passthrough;
 mod pci;
+mod pci_space;
 mod sound;
 #[cfg(test)]
 mod tests;
