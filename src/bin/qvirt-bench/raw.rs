@@ -66,51 +66,13 @@ impl RawQemu {
     /// One cycle: exec, QMP ready, `cont` (the start time); SIGTERM until
     /// reaped (the stop time).
     pub fn cycle(&self) -> Result<(Duration, Duration)> {
-        let _ = fs::remove_file(&self.paths.qmp_socket);
-        let log = File::create(self.dir.join("qemu.log"))
-            .map_err(|e| Error::io("cannot create the raw QEMU log", e))?;
         let t0 = Instant::now();
-        let child = Command::new(&self.argv[0])
-            .args(&self.argv[1..])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .map_err(|e| Error::io(format!("cannot run {:?}", self.argv[0]), e))?;
-        let mut guard = Guard(Some(child));
-        let qmp = {
-            let child = guard.0.as_mut().expect("just spawned");
-            Qmp::connect_watching(
-                &self.paths.qmp_socket,
-                t0 + Duration::from_secs(30),
-                || match child.try_wait() {
-                    Ok(Some(status)) => Some(Error::new(
-                        ErrorCode::QemuFailed,
-                        format!("QEMU exited ({status}); see {}", self.dir.display()),
-                    )),
-                    _ => None,
-                },
-                |_| {},
-            )?
-        };
-        qmp.execute("cont", None, Duration::from_secs(30))?;
+        let run = self.spawn(&[])?;
+        run.qmp.execute("cont", None, Duration::from_secs(30))?;
         let started = t0.elapsed();
-        let child = guard.0.as_mut().expect("still ours");
         let t1 = Instant::now();
-        nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(child.id() as i32),
-            nix::sys::signal::Signal::SIGTERM,
-        )
-        .map_err(|e| Error::io("cannot signal QEMU", e.into()))?;
-        let waited = child.wait();
-        let stopped = t1.elapsed();
-        if waited.is_ok() {
-            // Reaped: nothing left for the guard to kill.
-            guard.0 = None;
-        }
-        drop(qmp);
-        waited.map_err(|e| Error::io("cannot wait for QEMU", e))?;
-        Ok((started, stopped))
+        run.stop()?;
+        Ok((started, t1.elapsed()))
     }
 
     /// Starts the command line and leaves it running (vCPUs going, QMP

@@ -1,0 +1,409 @@
+//! The verbs of daily use, as virsh has them: `list`'s filters and
+//! printing options, `--json` on the query verbs, `edit`, memory, vCPUs
+//! and statistics, and the flags of the common verbs.
+
+use std::process::{Command, Output, Stdio};
+
+use super::*;
+
+#[test]
+fn list_filters_and_prints_as_virsh() {
+    let root = Root::new("listflags");
+    let titled = firmware_xml("a", false).replace(
+        "<name>a</name>",
+        "<name>a</name><title>Web &amp; mail</title>",
+    );
+    let a = root.file("a.xml", &titled);
+    let b = root.file("b.xml", &firmware_xml("b", false));
+    let c = root.file("c.xml", &firmware_xml("c", false));
+    let d = root.file("d.xml", &firmware_xml("d", false));
+    root.ok(&["define", &a]);
+    root.ok(&["define", &b]);
+    root.ok(&["define", &d]);
+    root.ok(&["autostart", "a"]);
+    root.ok(&["start", "a"]);
+    root.ok(&["start", "b"]);
+    root.ok(&["suspend", "b"]);
+    root.ok(&["create", &c]);
+    root.ok(&["start", "d"]);
+    root.ok(&["managedsave", "d"]);
+    let names = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["list"];
+        all.extend_from_slice(args);
+        all.push("--name");
+        let mut v: Vec<String> = root.ok(&all).lines().map(str::to_string).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names(&[]), ["a", "b", "c"]);
+    assert_eq!(names(&["--state-running"]), ["a", "c"]);
+    assert_eq!(names(&["--state-paused"]), ["b"]);
+    assert_eq!(names(&["--state-shutoff"]), ["d"]);
+    assert_eq!(
+        names(&["--state-paused", "--inactive"]),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        names(&["--all", "--state-running", "--state-shutoff"]),
+        ["a", "c", "d"]
+    );
+    assert_eq!(names(&["--transient"]), ["c"]);
+    assert_eq!(names(&["--all", "--persistent"]), ["a", "b", "d"]);
+    assert_eq!(names(&["--all", "--autostart"]), ["a"]);
+    assert_eq!(names(&["--all", "--no-autostart"]), ["b", "c", "d"]);
+    assert_eq!(names(&["--all", "--with-managed-save"]), ["d"]);
+    assert_eq!(
+        names(&["--all", "--without-managed-save", "--persistent"]),
+        ["a", "b"]
+    );
+
+    // The printing options, as virsh prints them.
+    let uuid_a = root.ok(&["domuuid", "a"]).trim().to_string();
+    let id_a = root.ok(&["domid", "a"]).trim().to_string();
+    assert!(root.ok(&["list", "--uuid"]).lines().any(|l| l == uuid_a));
+    let ids = root.ok(&["list", "--all", "--id"]);
+    assert_eq!(ids.lines().count(), 3, "ids of running domains only: {ids}");
+    assert!(
+        root.ok(&["list", "--uuid", "--id", "--name"])
+            .lines()
+            .any(|l| l == format!("{uuid_a} {id_a} a"))
+    );
+    let saved = rows(&root.ok(&["list", "--all", "--managed-save"]));
+    assert!(
+        saved.contains(&("-".into(), "d".into(), "saved".into())),
+        "{saved:?}"
+    );
+    let with_title = root.ok(&["list", "--title"]);
+    let header = with_title.lines().next().unwrap();
+    assert!(header.contains("Title"), "{with_title}");
+    assert!(
+        with_title
+            .lines()
+            .any(|l| l.contains(" a ") && l.ends_with("Web & mail")),
+        "{with_title}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&root.ok(&["list", "--all", "--json", "--title"])).unwrap();
+    let d_row = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "d")
+        .unwrap();
+    assert_eq!(d_row["managed_save"], true);
+    assert_eq!(d_row["persistent"], true);
+    let a_row = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "a")
+        .unwrap();
+    assert_eq!(a_row["title"], "Web & mail");
+    assert_eq!(a_row["autostart"], true);
+    root.fails(&["list", "--table", "--uuid"]);
+    root.ok(&["managedsave-remove", "d"]);
+}
+
+#[test]
+fn query_verbs_speak_json() {
+    let root = Root::new("json");
+    let xml = firmware_xml("j", false).replace(
+        "<devices>",
+        "<devices><disk type='file' device='cdrom'><target dev='hdc' bus='ide'/><readonly/></disk>\
+         <interface type='user'><mac address='52:54:00:12:34:56'/><model type='e1000'/></interface>\
+         <graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'/>",
+    );
+    let file = root.file("j.xml", &xml);
+    root.ok(&["define", &file]);
+    root.ok(&["start", "j"]);
+    let parse = |args: &[&str]| -> serde_json::Value {
+        let out = root.ok(args);
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: {e}: {out}"))
+    };
+    let state = parse(&["domstate", "j", "--json"]);
+    assert_eq!(state["state"], "running");
+    assert_eq!(state["reason"], "booted");
+    let disks = parse(&["domblklist", "j", "--json"]);
+    assert_eq!(disks[0]["target"], "hdc");
+    assert_eq!(disks[0]["device"], "cdrom");
+    assert_eq!(disks[0]["source"], serde_json::Value::Null);
+    let nics = parse(&["domiflist", "j", "--json"]);
+    assert_eq!(nics[0]["mac"], "52:54:00:12:34:56");
+    assert_eq!(nics[0]["type"], "user");
+    assert_eq!(nics[0]["model"], "e1000");
+    let vnc = parse(&["vncdisplay", "j", "--json"]);
+    let text = root.ok(&["vncdisplay", "j"]);
+    assert_eq!(vnc["text"], text.trim());
+    assert!(vnc["port"].as_i64().unwrap() >= 5900);
+    let node = parse(&["nodeinfo", "--json"]);
+    assert!(node["cpus"].as_u64().unwrap() >= 1);
+    assert!(node["memory_kib"].as_u64().unwrap() > 0);
+}
+
+/// Runs `qvirt -c URI edit NAME` with `editor` as $EDITOR and, when
+/// `answers` is given, a terminal on stdin that holds them.
+fn edit_with(root: &Root, name: &str, editor: &str, answers: Option<&str>) -> Output {
+    let script = root.file("editor.sh", &format!("#!/bin/sh\n{editor}\n"));
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let mut cmd = Command::new(QVIRT);
+    cmd.args(["-c", &root.uri, "edit", name])
+        .env_remove("VISUAL")
+        .env("EDITOR", &script)
+        .env("EDIT_DIR", &root.dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let _master = match answers {
+        Some(text) => {
+            let pty = nix::pty::openpty(None, None).unwrap();
+            nix::unistd::write(&pty.master, text.as_bytes()).unwrap();
+            cmd.stdin(Stdio::from(pty.slave));
+            Some(pty.master)
+        }
+        None => {
+            cmd.stdin(Stdio::null());
+            None
+        }
+    };
+    cmd.output().unwrap()
+}
+
+#[test]
+fn edit_defines_what_the_editor_saved() {
+    let root = Root::new("edit");
+    let xml = root.file(
+        "ed.xml",
+        &firmware_xml("ed", true).replace(
+            "<devices>",
+            "<devices><graphics type='vnc' port='-1' autoport='yes'/>",
+        ),
+    );
+    root.ok(&["define", &xml]);
+    root.ok(&["start", "ed"]);
+    // Redefined from its running XML: the pty path and the chosen port
+    // are runtime values, not kept.
+    let live = root.file("live.xml", &root.ok(&["dumpxml", "ed"]));
+    assert!(
+        std::fs::read_to_string(&live)
+            .unwrap()
+            .contains("/dev/pts/")
+    );
+    root.ok(&["define", &live]);
+    let kept = root.ok(&["dumpxml", "--inactive", "ed"]);
+    assert!(!kept.contains("/dev/pts/"), "{kept}");
+    assert!(!kept.contains("port='59"), "{kept}");
+
+    // An editor that saves nothing new: nothing defined.
+    let out = edit_with(&root, "ed", "true", None);
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Domain 'ed' XML configuration not changed.\n"
+    );
+    // A change: defined, and the running domain keeps running as it was.
+    let out = edit_with(
+        &root,
+        "ed",
+        "sed -i 's|<memory unit=.KiB.>32768</memory>|<memory unit=\"KiB\">65536</memory>|' \"$1\"",
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Domain 'ed' XML configuration edited.\n"
+    );
+    assert!(
+        root.ok(&["dumpxml", "--inactive", "ed"])
+            .contains("<memory unit='KiB'>65536</memory>")
+    );
+    assert!(
+        root.ok(&["dumpxml", "ed"])
+            .contains("<memory unit='KiB'>32768</memory>")
+    );
+
+    // A broken edit without a terminal: the error, nothing defined.
+    let before = root.ok(&["dumpxml", "--inactive", "ed"]);
+    let out = edit_with(&root, "ed", "sed -i 's|<vcpu|<vcpuz|' \"$1\"", None);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("vcpuz"), "{err}");
+    assert_eq!(root.ok(&["dumpxml", "--inactive", "ed"]), before);
+
+    // On a terminal: asked, "y" edits again; the second run fixes it.
+    let out = edit_with(
+        &root,
+        "ed",
+        "if [ -e \"$EDIT_DIR/once\" ]; then sed -i 's|<vcpuz|<vcpu|; s|>1</vcpu>|>2</vcpu>|' \"$1\"; \
+         else touch \"$EDIT_DIR/once\"; sed -i 's|<vcpu|<vcpuz|' \"$1\"; fi",
+        Some("y\n"),
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("Failed. Try again? [y,n,i,f,?]"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.ends_with("Domain 'ed' XML configuration edited.\n"),
+        "{stdout}"
+    );
+    assert!(
+        root.ok(&["dumpxml", "--inactive", "ed"])
+            .contains(">2</vcpu>")
+    );
+    // "n" throws the changes away.
+    let before = root.ok(&["dumpxml", "--inactive", "ed"]);
+    let out = edit_with(&root, "ed", "sed -i 's|<vcpu|<vcpuz|' \"$1\"", Some("n\n"));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Try again?"));
+    assert_eq!(root.ok(&["dumpxml", "--inactive", "ed"]), before);
+    // The temporary copies are gone.
+    let left: Vec<_> = std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            let n = e.file_name().to_string_lossy().into_owned();
+            n.starts_with("qvirt") && n.ends_with(".xml") && n.len() == "qvirt.xml".len() + 32
+        })
+        .filter(|e| std::fs::read_to_string(e.path()).is_ok_and(|t| t.contains("<name>ed</name>")))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn resource_and_statistics_verbs_speak_as_virsh() {
+    let root = Root::new("resources");
+    let disk = root.dir.join("r.img");
+    std::fs::File::create(&disk)
+        .unwrap()
+        .set_len(4 << 20)
+        .unwrap();
+    let xml = firmware_xml("r", false)
+        .replace("<memballoon model='none'/>", "<memballoon model='virtio'/>")
+        .replace(
+            "<devices>",
+            &format!(
+                "<devices><disk type='file' device='disk'><driver name='qemu' type='raw'/>\
+                 <source file='{}'/><target dev='vda' bus='virtio'/></disk>\
+                 <graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'/>",
+                disk.display()
+            ),
+        )
+        .replace("<vcpu>1</vcpu>", "<vcpu current='1'>2</vcpu>");
+    let file = root.file("r.xml", &xml);
+    root.ok(&["define", &file]);
+    // The definition, while shut off (--current).
+    root.ok(&["setmaxmem", "r", "64M"]);
+    root.ok(&["setmem", "r", "48M"]);
+    let kept = root.ok(&["dumpxml", "--inactive", "r"]);
+    assert!(kept.contains("<memory unit='KiB'>65536</memory>"), "{kept}");
+    assert!(
+        kept.contains("<currentMemory unit='KiB'>49152</currentMemory>"),
+        "{kept}"
+    );
+    root.fails(&["setmem", "r", "128M"]);
+    root.fails(&["setmem", "r", "12Q"]);
+    root.fails(&["setmem", "r", "32M", "--live"]);
+    root.fails(&["setmem", "r", "32M", "--current", "--config"]);
+    root.ok(&["start", "r"]);
+    root.ok(&["setmem", "r", "40M", "--live"]);
+    assert_eq!(
+        field(&root.ok(&["dominfo", "r"]), "Used memory:"),
+        "40960 KiB"
+    );
+    root.ok(&["setvcpus", "r", "2", "--live"]);
+    assert_eq!(field(&root.ok(&["dominfo", "r"]), "CPU(s):"), "2");
+
+    let mem = root.ok(&["dommemstat", "r"]);
+    assert!(mem.lines().any(|l| l.starts_with("actual ")), "{mem}");
+    assert!(mem.lines().any(|l| l.starts_with("rss ")), "{mem}");
+    let stats = root.ok(&["domstats", "r"]);
+    assert!(stats.starts_with("Domain: 'r'\n"), "{stats}");
+    for key in [
+        "state.state=1",
+        "vcpu.current=2",
+        "vcpu.maximum=2",
+        "block.count=1",
+        "block.0.name=vda",
+        "block.0.capacity=4194304",
+    ] {
+        assert!(stats.contains(&format!("  {key}\n")), "{key}: {stats}");
+    }
+    let only_state = root.ok(&["domstats", "--state", "r"]);
+    assert_eq!(
+        only_state,
+        "Domain: 'r'\n  state.state=1\n  state.reason=1\n\n"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&root.ok(&["domstats", "--json", "--vcpu", "r"])).unwrap();
+    assert_eq!(json[0]["stats"]["vcpu.current"], 2);
+    let info = root.ok(&["domblkinfo", "r", "vda"]);
+    assert!(info.contains("Capacity:       4194304"), "{info}");
+    let blk = root.ok(&["domblkstat", "r", "vda"]);
+    assert!(blk.lines().any(|l| l.starts_with("vda rd_req ")), "{blk}");
+    let cpu = root.ok(&["cpu-stats", "r"]);
+    assert!(
+        cpu.contains("vCPU0:") && cpu.contains("vCPU1:") && cpu.contains("Total:"),
+        "{cpu}"
+    );
+    let answer = root.ok(&[
+        "qemu-monitor-command",
+        "r",
+        "--pretty",
+        r#"{"execute":"query-status"}"#,
+    ]);
+    assert!(answer.contains("\"status\": \"running\""), "{answer}");
+    assert_eq!(
+        root.ok(&["domdisplay", "r"]),
+        format!(
+            "vnc://127.0.0.1:{}\n",
+            root.ok(&["vncdisplay", "r"])
+                .trim()
+                .rsplit(':')
+                .next()
+                .unwrap()
+        )
+    );
+    // A verb not built yet says so, whatever its arguments.
+    let err = root.fails(&["attach-disk", "r", "/tmp/x.img", "vdb", "--live"]);
+    assert!(err.contains("not built yet"), "{err}");
+}
+
+#[test]
+fn virsh_flags_of_daily_verbs() {
+    let root = Root::new("flags");
+    let file = root.file("f.xml", &firmware_xml("f", true));
+    root.ok(&["define", &file]);
+    // start --console: started, then the console (stdin ends at once).
+    let out = root.ok(&["start", "f", "--console"]);
+    assert!(out.starts_with("Domain 'f' started\n"), "{out}");
+    assert_eq!(root.ok(&["domstate", "f"]), "running\n");
+    root.ok(&["console", "f", "--devname", "serial0"]);
+    let err = root.fails(&["console", "f", "--devname", "serial1"]);
+    assert!(err.contains("serial0"), "{err}");
+    let err = root.fails(&["shutdown", "f", "--mode", "agent"]);
+    assert!(err.contains("not built yet"), "{err}");
+    let err = root.fails(&["shutdown", "f", "--mode", "bogus"]);
+    assert!(err.contains("acpi or agent"), "{err}");
+    root.ok(&["shutdown", "f", "--mode", "acpi"]);
+    let err = root.fails(&["dumpxml", "f", "--xpath", "//name"]);
+    assert!(err.contains("xmllint"), "{err}");
+    // undefine --managed-save removes the image with the definition.
+    root.ok(&["destroy", "f"]);
+    root.ok(&["start", "f"]);
+    root.ok(&["managedsave", "f"]);
+    assert!(root.dir.join("save/f.save").exists());
+    let err = root.fails(&["start", "f", "--paused"]);
+    assert!(err.contains("not built yet"), "{err}");
+    root.fails(&["undefine", "f", "--remove-all-storage"]);
+    root.ok(&["undefine", "f", "--managed-save"]);
+    assert!(!root.dir.join("save/f.save").exists());
+    assert_eq!(rows(&root.ok(&["list", "--all"])), []);
+}
