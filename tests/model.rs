@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use qvirt::model::{DomainDef, ModelErrorKind};
+use qvirt::model::{DomainDef, ModelError, ModelErrorKind};
 
 /// Files libvirt accepts (`.args`) that qvirt refuses, with the kind of
 /// error and why.
@@ -133,10 +133,35 @@ pub fn round_trip(d: &DomainDef) -> String {
     x
 }
 
+/// Reads `xml` as a manager's define does: the model's rules, then
+/// QEMU's (`qvirt::qemu::validate`), whose refusals come back as the
+/// model's `Invalid`.
+pub fn read_for_define(xml: &str) -> Result<DomainDef, ModelError> {
+    let def = DomainDef::from_xml(xml)?;
+    match qvirt::qemu::validate::validate(&def) {
+        Ok(()) => Ok(def),
+        Err(e) => {
+            assert_eq!(e.code, qvirt::ErrorCode::ConfigInvalid, "{e}");
+            Err(ModelError::new(ModelErrorKind::Invalid, e.message))
+        }
+    }
+}
+
+/// Reads `xml` as a define does, expecting an error of `kind` whose
+/// message contains `fragment`.
+pub fn reject_at_define(xml: &str, kind: ModelErrorKind, fragment: &str) {
+    DomainDef::from_xml(xml).unwrap_or_else(|e| panic!("the model refused it: {e}\n{xml}"));
+    reject_with(read_for_define(xml), xml, kind, fragment)
+}
+
 /// Parses `xml`, expecting an error of `kind` whose message contains
 /// `fragment`.
 pub fn reject(xml: &str, kind: ModelErrorKind, fragment: &str) {
-    match DomainDef::from_xml(xml) {
+    reject_with(DomainDef::from_xml(xml), xml, kind, fragment)
+}
+
+fn reject_with(r: Result<DomainDef, ModelError>, xml: &str, kind: ModelErrorKind, fragment: &str) {
+    match r {
         Ok(_) => panic!("accepted, expected {kind:?} with '{fragment}':\n{xml}"),
         Err(e) => {
             assert_eq!(e.kind, kind, "wrong kind for: {}\n{xml}", e.message);

@@ -146,6 +146,12 @@ impl DomainDef {
     pub fn validate(&self) -> Result<(), ModelError> {
         validate::validate(self)
     }
+
+    /// Every explicit PCI address with the device it belongs to
+    /// ("disk 'vda'", "controller #2", ...), in device order.
+    pub(crate) fn pci_addresses(&self) -> Vec<(PciAddress, String)> {
+        validate::pci::pci_addresses(self)
+    }
 }
 
 /// The fuzzing entry point for the XML reader: any input, no panic.

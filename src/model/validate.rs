@@ -6,7 +6,7 @@
 mod devices;
 mod extras;
 mod machine;
-mod pci;
+pub(crate) mod pci;
 mod peripherals;
 mod tuning;
 

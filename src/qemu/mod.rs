@@ -12,3 +12,4 @@ pub mod host;
 pub mod img;
 pub mod probe;
 pub mod qmp;
+pub mod validate;

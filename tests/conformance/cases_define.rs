@@ -134,7 +134,28 @@ pub fn define_invalid_config_fails(cx: &mut Ctx<'_>) {
     );
     let vm = Vm::firmware("fw-a").vcpus(0);
     expect_err(d.define_xml(&vm.xml()), ErrorCode::ConfigInvalid, "0 vcpus");
+    // Valid XML that the machine cannot build: slot 1 of a pc is the
+    // PIIX3's. Refused at define and at create, before anything is kept.
+    let vm = Vm::firmware("fw-a").device(
+        "<interface type='user'><model type='virtio'/>\
+         <address type='pci' domain='0' bus='0' slot='1' function='0'/></interface>",
+    );
+    for e in [
+        expect_err(
+            d.define_xml(&vm.xml()),
+            ErrorCode::ConfigInvalid,
+            "define on slot 1",
+        ),
+        expect_err(
+            d.create_xml(&vm.xml()),
+            ErrorCode::ConfigInvalid,
+            "create on slot 1",
+        ),
+    ] {
+        assert!(e.message.contains("the PIIX3 ISA bridge"), "{e}");
+    }
     assert!(listed(d, ListFilter::ALL).is_empty());
+    assert!(!cx.root().join("config/fw-a.xml").exists());
 }
 
 /// Undefining a shut-off domain removes it everywhere; a second undefine

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use qvirt::model::{DomainDef, ModelErrorKind};
 
 use crate::{
-    ACCEPTED_BY_LIBVIRT_ONLY, REFUSED_BY_LIBVIRT_ONLY, round_trip, scratch_dir, shared_dir,
-    xmllint_validate,
+    ACCEPTED_BY_LIBVIRT_ONLY, REFUSED_BY_LIBVIRT_ONLY, read_for_define, round_trip, scratch_dir,
+    shared_dir, xmllint_validate,
 };
 
 /// For each file libvirt refuses, a part of the message qvirt gives: the
@@ -147,7 +147,7 @@ fn every_corpus_file_meets_its_expectation() {
     );
     for case in &cases {
         let xml = std::fs::read_to_string(&case.path).expect("read corpus file");
-        let result = match catch_unwind(|| DomainDef::from_xml(&xml)) {
+        let result = match catch_unwind(|| read_for_define(&xml)) {
             Ok(r) => r,
             Err(_) => {
                 failures.push(format!("{}: the reader panicked", case.name));

@@ -74,6 +74,7 @@ impl Driver for LocalDriver {
 
     fn create_xml(&self, xml: &str) -> Result<Domain> {
         let mut def = DomainDef::from_xml(xml)?;
+        crate::qemu::validate::validate(&def)?;
         def.drop_runtime_values();
         self.core
             .create_transient(def, crate::driver::StateReason::Booted, false, None, None)

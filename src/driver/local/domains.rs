@@ -71,6 +71,7 @@ impl Core {
     /// Defines or redefines a persistent domain.
     pub fn define(&self, xml: &str) -> Result<Domain> {
         let mut def = DomainDef::from_xml(xml)?;
+        crate::qemu::validate::validate(&def)?;
         def.drop_runtime_values();
         let _config = lock(&self.config);
         {

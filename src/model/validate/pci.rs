@@ -1,5 +1,6 @@
-//! Checks across devices: PCI addresses (range, the slots a machine type
-//! builds in, double use), drive addresses, and boot order.
+//! Checks across devices: PCI addresses (range, double use), USB and
+//! virtio-serial ports, and boot order. Which slots a machine type fills
+//! itself is QEMU's knowledge: `crate::qemu::validate` checks that.
 
 use std::collections::HashMap;
 
@@ -14,7 +15,7 @@ fn pci_name(p: &PciAddress) -> String {
 }
 
 /// Every explicit PCI address with the device it belongs to.
-fn pci_addresses(def: &DomainDef) -> Vec<(PciAddress, String)> {
+pub(crate) fn pci_addresses(def: &DomainDef) -> Vec<(PciAddress, String)> {
     let d = &def.devices;
     let mut out = Vec::new();
     let mut push = |a: &Option<Address>, what: String| {
@@ -61,10 +62,6 @@ fn pci_addresses(def: &DomainDef) -> Vec<(PciAddress, String)> {
     out
 }
 
-fn at(p: &PciAddress, slot: u32, function: u32) -> bool {
-    (p.domain, p.bus, p.slot, p.function) == (0, 0, slot, function)
-}
-
 pub(super) fn validate(def: &DomainDef) -> R {
     let addrs = pci_addresses(def);
     for (p, what) in &addrs {
@@ -93,7 +90,6 @@ pub(super) fn validate(def: &DomainDef) -> R {
             )));
         }
     }
-    builtin_slots(def)?;
     let mut used: HashMap<(u32, u32, u32, u32), &str> = HashMap::new();
     for (p, what) in &addrs {
         let key = (p.domain, p.bus, p.slot, p.function);
@@ -188,80 +184,6 @@ fn virtio_serial_addresses(def: &DomainDef) -> R {
         }
     }
     Ok(())
-}
-
-/// Refuses explicit addresses on the functions the machine itself puts on
-/// bus 0: the host bridge at slot 0; on i440FX the PIIX3 at slot 1 (ISA
-/// bridge, IDE, USB, power management); on Q35 the ICH9 at slot 0x1f (LPC,
-/// SATA, SMBus). The primary IDE/USB/SATA controller may only sit where
-/// the chipset has it.
-fn builtin_slots(def: &DomainDef) -> R {
-    let ctls = &def.devices.controllers;
-    let usb0 = ctls
-        .iter()
-        .find(|c| c.kind == ControllerType::Usb && c.index == 0);
-    let piix_usb = usb0.is_none_or(|c| matches!(c.model.as_deref(), None | Some("piix3-uhci")));
-    let i440fx = def.os.is_i440fx();
-    let q35 = def.os.is_q35();
-    for (i, c) in ctls.iter().enumerate() {
-        let Some(Address::Pci(p)) = &c.address else {
-            continue;
-        };
-        let own = match (c.kind, c.index) {
-            (ControllerType::Ide, 0) if i440fx => Some(("Primary IDE controller", 1, 1)),
-            (ControllerType::Usb, 0) if i440fx && piix_usb => {
-                Some(("PIIX3 USB controller at index 0", 1, 2))
-            }
-            (ControllerType::Sata, 0) if q35 => Some(("Primary SATA controller", 0x1f, 2)),
-            _ => None,
-        };
-        if let Some((what, slot, function)) = own {
-            if !at(p, slot, function) {
-                return Err(invalid(format!(
-                    "{what} must have PCI address 0:0:{slot:x}.{function}, not {}",
-                    pci_name(p)
-                )));
-            }
-            continue;
-        }
-        reserved(def, p, &format!("controller #{}", i + 1), piix_usb)?;
-    }
-    for (p, what) in pci_addresses(def) {
-        if !what.starts_with("controller") {
-            reserved(def, &p, &what, piix_usb)?;
-        }
-    }
-    Ok(())
-}
-
-fn reserved(def: &DomainDef, p: &PciAddress, what: &str, piix_usb: bool) -> R {
-    let taken_by = if p.bus == 0 && p.slot == 0 && p.domain == 0 {
-        Some("the host bridge")
-    } else if def.os.is_i440fx() {
-        match (p.bus, p.slot, p.function) {
-            (0, 1, 0) => Some("the PIIX3 ISA bridge"),
-            (0, 1, 1) => Some("the primary IDE controller"),
-            (0, 1, 2) if piix_usb => Some("the PIIX3 USB controller"),
-            (0, 1, 3) => Some("the PIIX4 power management function"),
-            _ => None,
-        }
-    } else if def.os.is_q35() {
-        match (p.bus, p.slot, p.function) {
-            (0, 0x1f, 0) => Some("the ICH9 LPC bridge"),
-            (0, 0x1f, 2) => Some("the primary SATA controller"),
-            (0, 0x1f, 3) => Some("the ICH9 SMBus controller"),
-            _ => None,
-        }
-    } else {
-        None
-    };
-    match taken_by {
-        Some(owner) => Err(invalid(format!(
-            "Attempted double use of PCI Address {} ({what} and {owner})",
-            pci_name(p)
-        ))),
-        None => Ok(()),
-    }
 }
 
 fn boot_order(def: &DomainDef) -> R {

@@ -212,6 +212,7 @@ fn build_once(
     caps: &QemuCaps,
     paths: &RuntimePaths,
 ) -> Result<Vec<OsString>, Error> {
+    crate::qemu::validate::validate(def)?;
     let qmp = runtime_path("QMP socket", &paths.qmp_socket)?;
     runtime_path("runtime directory", &paths.runtime_dir)?;
     let emulator = machine::emulator(def, caps)?;
