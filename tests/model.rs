@@ -135,14 +135,18 @@ pub fn round_trip(d: &DomainDef) -> String {
 
 /// Reads `xml` as a manager's define does: the model's rules, then
 /// QEMU's (`qvirt::qemu::validate`), whose refusals come back as the
-/// model's `Invalid`.
+/// model's kinds.
 pub fn read_for_define(xml: &str) -> Result<DomainDef, ModelError> {
     let def = DomainDef::from_xml(xml)?;
     match qvirt::qemu::validate::validate(&def) {
         Ok(()) => Ok(def),
         Err(e) => {
-            assert_eq!(e.code, qvirt::ErrorCode::ConfigInvalid, "{e}");
-            Err(ModelError::new(ModelErrorKind::Invalid, e.message))
+            let kind = match e.code {
+                qvirt::ErrorCode::ConfigInvalid => ModelErrorKind::Invalid,
+                qvirt::ErrorCode::ConfigUnsupported => ModelErrorKind::Unsupported,
+                other => panic!("QEMU's checks gave {}: {e}", other.name()),
+            };
+            Err(ModelError::new(kind, e.message))
         }
     }
 }

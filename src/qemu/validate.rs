@@ -6,15 +6,84 @@
 //! and the command-line builder runs it again.
 
 use crate::error::Error;
-use crate::model::{Address, ControllerType, DomainDef, PciAddress};
-use crate::qemu::argv::invalid;
+use crate::model::{Address, ControllerType, DiskBus, DomainDef, PciAddress};
+use crate::qemu::argv::{invalid, unsupported};
 
 /// Checks `def` against what QEMU's machine types build themselves.
 ///
 /// Errors: [`crate::error::ErrorCode::ConfigInvalid`] naming the device
 /// and the built-in function whose place it claims.
 pub fn validate(def: &DomainDef) -> Result<(), Error> {
+    machine_rules(def)?;
     chipset_slots(def)
+}
+
+/// What one machine family has and the other lacks: IDE on i440FX only,
+/// the root bus each has, the expander bus each takes, SMM's TSEG on Q35
+/// only (libvirt's `qemuValidateDomainDef*` and its PCI root checks).
+fn machine_rules(def: &DomainDef) -> Result<(), Error> {
+    let q35 = def.os.is_q35();
+    let i440fx = def.os.is_i440fx();
+    if q35 {
+        if let Some(d) = def
+            .devices
+            .disks
+            .iter()
+            .find(|d| d.effective_bus() == Some(DiskBus::Ide))
+        {
+            return Err(invalid(format!(
+                "disk '{}': q35 machines have no IDE bus",
+                d.target
+            )));
+        }
+        if let Some(i) = def
+            .devices
+            .controllers
+            .iter()
+            .position(|c| c.kind == ControllerType::Ide)
+        {
+            return Err(invalid(format!(
+                "controller #{}: IDE controllers are not supported on q35 machines",
+                i + 1
+            )));
+        }
+    }
+    let root = if q35 { "pcie-root" } else { "pci-root" };
+    for c in def
+        .devices
+        .controllers
+        .iter()
+        .filter(|c| c.kind == ControllerType::Pci)
+    {
+        let m = c.model.as_deref().unwrap_or_default();
+        if c.index == 0 && (q35 || i440fx) && m != root {
+            return Err(invalid(format!(
+                "The PCI controller with index='0' must be model='{root}' for this machine type, but model='{m}' was found instead"
+            )));
+        }
+        if m == "pci-expander-bus" && !i440fx {
+            return Err(invalid(
+                "pci-expander-bus controllers are only supported on 440fx-based machinetypes",
+            ));
+        }
+        if m == "pcie-expander-bus" && !q35 {
+            return Err(invalid(
+                "pcie-expander-bus controllers are only supported on q35-based machinetypes",
+            ));
+        }
+    }
+    if def
+        .features
+        .smm
+        .as_ref()
+        .is_some_and(|s| s.tseg_kib.is_some())
+        && !q35
+    {
+        return Err(unsupported(
+            "SMM TSEG is only supported with q35 machine type",
+        ));
+    }
+    Ok(())
 }
 
 fn pci_name(p: &PciAddress) -> String {
@@ -164,5 +233,20 @@ mod tests {
                 .contains("Primary SATA controller must have PCI address 0:0:1f.2"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn each_family_has_its_own_buses() {
+        let ide = "<disk type='file' device='disk'><source file='/a'/><target dev='hda' bus='ide'/></disk>";
+        validate(&def("pc", ide)).unwrap();
+        let e = validate(&def("q35", ide)).unwrap_err();
+        assert!(e.message.contains("q35 machines have no IDE bus"), "{e}");
+        let pxb = "<controller type='pci' index='1' model='pci-expander-bus'/>";
+        validate(&def("pc", pxb)).unwrap();
+        let e = validate(&def("q35", pxb)).unwrap_err();
+        assert!(e.message.contains("only supported on 440fx"), "{e}");
+        let root = "<controller type='pci' index='0' model='pci-root'/>";
+        let e = validate(&def("q35", root)).unwrap_err();
+        assert!(e.message.contains("must be model='pcie-root'"), "{e}");
     }
 }

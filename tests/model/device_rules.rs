@@ -107,7 +107,7 @@ fn disk_rules() {
         Invalid,
         "cdrom",
     );
-    reject(
+    reject_at_define(
         &doc_os(Q35, "", &disk("/a", "dev='hda' bus='ide'")),
         Invalid,
         "no IDE",
@@ -281,12 +281,12 @@ fn controller_rules() {
         Invalid,
         "Multiple 'pci' controllers with index '1'",
     );
-    reject(
+    reject_at_define(
         &doc("", &ctl("type='pci' index='0' model='pcie-root'")),
         Invalid,
         "must be model='pci-root'",
     );
-    reject(
+    reject_at_define(
         &doc_os(Q35, "", &ctl("type='pci' index='0' model='pci-root'")),
         Invalid,
         "must be model='pcie-root'",

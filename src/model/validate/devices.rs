@@ -156,9 +156,6 @@ fn disks(def: &DomainDef) -> R {
                 bus.as_str()
             )));
         }
-        if bus == DiskBus::Ide && def.os.is_q35() {
-            return Err(invalid(format!("disk '{t}': q35 machines have no IDE bus")));
-        }
         if d.device == DiskDevice::Floppy
             && def
                 .os
@@ -497,9 +494,6 @@ fn controller(def: &DomainDef, c: &Controller, masters: &HashSet<u32>) -> R {
         )));
     }
     match c.kind {
-        ControllerType::Ide if def.os.is_q35() => Err(invalid(format!(
-            "{what}: IDE controllers are not supported on q35 machines"
-        ))),
         ControllerType::Ide | ControllerType::Fdc if c.index != 0 => Err(invalid(format!(
             "{what}: only one {} controller (index 0) is supported",
             c.kind.as_str()
@@ -526,11 +520,6 @@ fn controllers_together(def: &DomainDef) -> R {
             )));
         }
     }
-    let root = if def.os.is_q35() {
-        "pcie-root"
-    } else {
-        "pci-root"
-    };
     for c in ctls.iter().filter(|c| c.kind == ControllerType::Pci) {
         let m = c.model.as_deref().unwrap_or_default();
         let is_root = m == "pci-root" || m == "pcie-root";
@@ -539,24 +528,9 @@ fn controllers_together(def: &DomainDef) -> R {
                 "pci-root and pcie-root controllers should have index 0",
             ));
         }
-        if c.index == 0 && (def.os.is_q35() || def.os.is_i440fx()) && m != root {
-            return Err(invalid(format!(
-                "The PCI controller with index='0' must be model='{root}' for this machine type, but model='{m}' was found instead"
-            )));
-        }
         if is_root && c.address.is_some() {
             return Err(invalid(
                 "pci-root and pcie-root controllers should not have an address",
-            ));
-        }
-        if m == "pci-expander-bus" && !def.os.is_i440fx() {
-            return Err(invalid(
-                "pci-expander-bus controllers are only supported on 440fx-based machinetypes",
-            ));
-        }
-        if m == "pcie-expander-bus" && !def.os.is_q35() {
-            return Err(invalid(
-                "pcie-expander-bus controllers are only supported on q35-based machinetypes",
             ));
         }
         if let (true, Some(Address::Pci(p))) = (m.ends_with("expander-bus"), &c.address)

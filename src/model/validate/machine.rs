@@ -166,11 +166,6 @@ fn features(def: &DomainDef) -> R {
         if t > crate::model::units::MAX_KIB {
             return Err(invalid("SMM TSEG size is too large"));
         }
-        if !def.os.is_q35() {
-            return Err(unsupported(
-                "SMM TSEG is only supported with q35 machine type",
-            ));
-        }
     }
     if let Some(h) = &f.hyperv
         && let Some(v) = &h.vendor_id
