@@ -161,11 +161,9 @@ fn firmware(def: &DomainDef) -> R {
 fn features(def: &DomainDef) -> R {
     let f = &def.features;
     if let Some(s) = &f.smm
-        && let Some(t) = s.tseg_kib
+        && s.tseg_kib.is_some_and(|t| t > crate::model::units::MAX_KIB)
     {
-        if t > crate::model::units::MAX_KIB {
-            return Err(invalid("SMM TSEG size is too large"));
-        }
+        return Err(invalid("SMM TSEG size is too large"));
     }
     if let Some(h) = &f.hyperv
         && let Some(v) = &h.vendor_id
