@@ -293,6 +293,13 @@ pub trait Driver: Send + Sync {
     /// `qemu-monitor-command`. What it changes, qvirt does not know: the
     /// domain is marked tainted in its log and the manager's.
     fn qemu_monitor_command(&self, dom: &Domain, command: &str) -> Result<String>;
+    /// What the manager cannot vouch for in a running domain, as libvirt's
+    /// `virDomainGetMessages` words it (`tainted: custom configuration
+    /// parameters specified` for `<qemu:commandline>`, `tainted: custom
+    /// monitor control commands issued` after
+    /// [`Driver::qemu_monitor_command`]); empty for a shut-off domain.
+    /// Kept across a manager restart, gone when the domain stops.
+    fn messages(&self, dom: &Domain) -> Result<Vec<String>>;
     // Storage pools. A pool is a directory of volumes; `default` (under
     // the state directory's `images/`) exists from the first call of any
     // of these. Unknown pools are `InvalidArgument`.

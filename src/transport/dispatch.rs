@@ -267,6 +267,10 @@ impl Handler for DriverCalls<'_> {
         self.driver.qemu_monitor_command(&dom(d), &command)
     }
 
+    fn messages(&mut self, d: WireDomain) -> Result<Vec<String>> {
+        self.driver.messages(&dom(d))
+    }
+
     fn list_pools(&mut self, (): ()) -> Result<Vec<WirePoolSummary>> {
         Ok(into_all(self.driver.list_pools()?))
     }

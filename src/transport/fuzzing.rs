@@ -381,6 +381,12 @@ impl Driver for StubDriver {
             String::from_utf8_lossy(&self.seed).into_owned()
         })
     }
+
+    fn messages(&self, _dom: &Domain) -> Result<Vec<String>> {
+        self.answer("messages", || {
+            vec![String::from_utf8_lossy(&self.seed).into_owned()]
+        })
+    }
 }
 
 /// Asserts that `result`, encoded as the daemon sends it, decodes as the

@@ -409,6 +409,9 @@ procedures! {
     /// `Driver::undefine_flags` with `snapshots_metadata` (procedure 35's
     /// flags predate it).
     80 UndefineSnapshots undefine_snapshots((WireDomain, WireUndefineFlags)) -> (), rw, Job;
+
+    /// `Driver::messages`.
+    81 Messages messages(WireDomain) -> Vec<String>, ro, Quick;
 }
 
 /// The highest procedure number this build knows (the table is numbered

@@ -246,6 +246,16 @@ fn qemu_commandline_reaches_qemu() {
     drop(qmp);
     let log = std::fs::read_to_string(st.root().join("log/qemu/ns.log")).unwrap();
     assert!(log.contains("is tainted: custom-argv"), "{log}");
+    // The taint as libvirt's virDomainGetMessages words it (and virsh
+    // dominfo shows it), from a manager that reattached.
+    {
+        let d = st.driver();
+        let dom = d.lookup_by_name("ns").unwrap();
+        assert_eq!(
+            d.messages(&dom).unwrap(),
+            ["tainted: custom configuration parameters specified"]
+        );
+    }
     st.stop("ns");
 }
 

@@ -360,6 +360,18 @@ fn resource_and_statistics_verbs_speak_as_virsh() {
         r#"{"execute":"query-status"}"#,
     ]);
     assert!(answer.contains("\"status\": \"running\""), "{answer}");
+    // virsh's dominfo ends with the domain's messages.
+    let info = root.ok(&["dominfo", "r"]);
+    assert!(
+        info.ends_with("Messages:       tainted: custom monitor control commands issued\n"),
+        "{info}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&root.ok(&["dominfo", "r", "--json"])).unwrap();
+    assert_eq!(
+        json["messages"],
+        serde_json::json!(["tainted: custom monitor control commands issued"])
+    );
     assert_eq!(
         root.ok(&["domdisplay", "r"]),
         format!(

@@ -178,6 +178,7 @@ pub fn stats_and_monitor_command(cx: &mut Ctx<'_>) {
     assert_eq!(s.blocks[0].target, "vda");
     assert_eq!(s.blocks[0].capacity, 8 << 20);
     assert_eq!(s.blocks[0].physical, 8 << 20);
+    assert!(d.messages(&dom).unwrap().is_empty(), "untainted at start");
     let answer = d
         .qemu_monitor_command(&dom, r#"{"execute":"query-status"}"#)
         .unwrap();
@@ -185,6 +186,15 @@ pub fn stats_and_monitor_command(cx: &mut Ctx<'_>) {
     assert_eq!(v["return"]["status"], "running", "{answer}");
     let log = std::fs::read_to_string(cx.root().join("log/qemu/fw-stats.log")).unwrap();
     assert!(log.contains("tainted: custom-monitor"), "{log}");
+    // The taint is libvirt's message, once however many commands, and a
+    // new manager still knows it.
+    d.qemu_monitor_command(&dom, r#"{"execute":"query-name"}"#)
+        .unwrap();
+    let tainted = vec!["tainted: custom monitor control commands issued".to_string()];
+    assert_eq!(d.messages(&dom).unwrap(), tainted);
+    cx.reopen();
+    let d = cx.d();
+    assert_eq!(d.messages(&dom).unwrap(), tainted, "after a reattach");
     expect_err(
         d.qemu_monitor_command(&dom, "info status"),
         ErrorCode::InvalidArgument,
@@ -202,4 +212,12 @@ pub fn stats_and_monitor_command(cx: &mut Ctx<'_>) {
         ErrorCode::OperationInvalid,
         "shut off",
     );
+    // A taint ends with the run it marked.
+    assert!(d.messages(&dom).unwrap().is_empty());
+    let dom = d.start(&dom).unwrap();
+    assert!(
+        d.messages(&dom).unwrap().is_empty(),
+        "a new run is untainted"
+    );
+    d.destroy(&dom).unwrap();
 }

@@ -318,6 +318,7 @@ pub fn calls() -> Vec<Call> {
                 keep_tpm: false,
             },
         )),
+        Call::Messages(d()),
     ]
 }
 
@@ -406,6 +407,7 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::BlockJobAbort(..) => "block_job_abort",
         Call::BlockInfo(..) => "block_info",
         Call::UndefineSnapshots(..) => "undefine_snapshots",
+        Call::Messages(..) => "messages",
     }
 }
 
@@ -651,6 +653,9 @@ pub fn reply_for(procedure: u32) -> Reply {
             physical: 2 << 20,
         }),
         80 => Reply::UndefineSnapshots(()),
+        81 => Reply::Messages(vec![
+            "tainted: custom monitor control commands issued".into(),
+        ]),
         n => panic!("no procedure {n}"),
     }
 }
@@ -746,6 +751,7 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         Reply::Autostart(_) => "bool",
         Reply::Info(_) => "info",
         Reply::Screenshot(_) => "bytes",
+        Reply::Messages(_) => "messages",
     }
 }
 

@@ -218,8 +218,16 @@ pub fn table<const N: usize>(rows: &[[String; N]]) -> String {
 pub fn dominfo(ctx: &mut Ctx, arg: &str, json: bool) -> Result<()> {
     let dom = ctx.domain(arg)?;
     let info: DomainInfo = ctx.driver()?.info(&dom)?;
+    // Taints live with a run; a shut-off domain has none to ask for.
+    let messages = if info.state == qvirt::DomainState::Shutoff {
+        Vec::new()
+    } else {
+        ctx.driver()?.messages(&dom)?
+    };
     if json {
-        return outln!("{}", info_json(&dom, &info));
+        let mut value = info_json(&dom, &info);
+        value["messages"] = json!(messages);
+        return outln!("{value}");
     }
     let yes_no = |b: bool| if b { "yes" } else { "no" };
     let mut lines: Vec<(&str, String)> = vec![
@@ -247,6 +255,10 @@ pub fn dominfo(ctx: &mut Ctx, arg: &str, json: bool) -> Result<()> {
         ),
         ("Managed save:", yes_no(info.managed_save).to_string()),
     ]);
+    // virsh: "Messages:" on the first, the others below it.
+    for (i, m) in messages.into_iter().enumerate() {
+        lines.push((if i == 0 { "Messages:" } else { "" }, m));
+    }
     let text: String = lines
         .iter()
         .map(|(label, value)| format!("{label:<15} {value}\n"))

@@ -394,4 +394,16 @@ impl Driver for LocalDriver {
         self.core
             .qemu_monitor_command(&self.core.resolve(dom)?, command)
     }
+
+    fn messages(&self, dom: &Domain) -> Result<Vec<String>> {
+        let run = self
+            .core
+            .with_entry(&self.core.resolve(dom)?, |e| Ok(e.running.clone()))?;
+        Ok(run.map_or_else(Vec::new, |r| {
+            r.taints()
+                .into_iter()
+                .map(|t| format!("tainted: {}", t.message()))
+                .collect()
+        }))
+    }
 }

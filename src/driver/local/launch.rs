@@ -195,12 +195,7 @@ impl Core {
         let log = self.layout.log_file(&name);
         // As libvirt's taint: what <qemu:commandline> and
         // <qemu:capabilities> change is beyond the manager's knowledge.
-        let q = &def.qemu;
-        if !(q.args.is_empty()
-            && q.env.is_empty()
-            && q.caps_add.is_empty()
-            && q.caps_del.is_empty())
-        {
+        if super::runtime::Taint::of_def(&def).is_some() {
             let note = format!(
                 "domain '{name}' is tainted: custom-argv (<qemu:commandline> or <qemu:capabilities>)"
             );
@@ -616,6 +611,7 @@ pub(crate) fn new_running(
     state: (DomainState, StateReason),
     link: &mut MonitorLink,
 ) -> Result<Arc<Running>> {
+    let taints = super::runtime::Taint::of_def(&def).into_iter().collect();
     Ok(Arc::new(Running {
         id,
         process,
@@ -634,6 +630,7 @@ pub(crate) fn new_running(
         media: Mutex::new(Vec::new()),
         disks: Mutex::new(Vec::new()),
         live: Mutex::new(Default::default()),
+        taints: Mutex::new(taints),
     }))
 }
 

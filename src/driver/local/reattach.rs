@@ -310,6 +310,16 @@ impl Core {
                 return None;
             }
         };
+        for t in &status.tainted {
+            match super::runtime::Taint::from_name(t) {
+                Some(t) => {
+                    run.taint(t);
+                }
+                None => self.log.warn(&format!(
+                    "reattach: domain '{name}': unknown taint '{t}' kept out"
+                )),
+            }
+        }
         {
             let mut inner = lock(&self.inner);
             inner.next_id = inner.next_id.max(status.id + 1);

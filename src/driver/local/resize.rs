@@ -321,6 +321,15 @@ impl Core {
             })?;
         // As libvirt's taint: what the command changed is beyond the
         // manager's knowledge; say so where the domain's story is told.
+        if run.taint(super::runtime::Taint::CustomMonitor) {
+            let persistent = self.with_entry(dom, |e| Ok(e.persistent.is_some()))?;
+            if let Err(e) = super::launch::write_status(&run, persistent) {
+                self.log.warn(&format!(
+                    "domain '{}': cannot record the taint in its status file: {e}",
+                    dom.name
+                ));
+            }
+        }
         let note = format!(
             "domain '{}' is tainted: custom-monitor (QMP '{execute}' sent by a client)",
             dom.name

@@ -43,6 +43,10 @@ pub struct Status {
     /// [`StateReason::as_str`] names it.
     #[serde(default)]
     pub reason: Option<String>,
+    /// What the manager cannot vouch for ([`Taint::name`]s), as
+    /// libvirt's taint flags.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tainted: Vec<String>,
 }
 
 impl Status {
@@ -89,7 +93,54 @@ impl Status {
             def_xml: run.live_def().to_xml(),
             vnc_port: run.vnc_port,
             reason: Some(run.run_state().reason.as_str().to_string()),
+            tainted: run.taints().iter().map(|t| t.name().to_string()).collect(),
         }
+    }
+}
+
+/// Why the manager cannot vouch for what a running domain is, as
+/// libvirt's `virDomainTaintFlags`; kept until the domain stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Taint {
+    /// `<qemu:commandline>` or `<qemu:capabilities>` changed QEMU's
+    /// command line.
+    CustomArgv,
+    /// A client sent QEMU a monitor command of its own.
+    CustomMonitor,
+}
+
+impl Taint {
+    const ALL: [Taint; 2] = [Taint::CustomArgv, Taint::CustomMonitor];
+
+    /// libvirt's name (`virDomainTaint`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Taint::CustomArgv => "custom-argv",
+            Taint::CustomMonitor => "custom-monitor",
+        }
+    }
+
+    /// libvirt's message (`virDomainTaintMessage`).
+    pub fn message(self) -> &'static str {
+        match self {
+            Taint::CustomArgv => "custom configuration parameters specified",
+            Taint::CustomMonitor => "custom monitor control commands issued",
+        }
+    }
+
+    /// The taint named `name`.
+    pub fn from_name(name: &str) -> Option<Taint> {
+        Taint::ALL.into_iter().find(|t| t.name() == name)
+    }
+
+    /// What a definition taints from the start.
+    pub fn of_def(def: &DomainDef) -> Option<Taint> {
+        let q = &def.qemu;
+        let custom = !(q.args.is_empty()
+            && q.env.is_empty()
+            && q.caps_add.is_empty()
+            && q.caps_del.is_empty());
+        custom.then_some(Taint::CustomArgv)
     }
 }
 
@@ -143,9 +194,27 @@ pub struct Running {
     /// Memory and vCPUs changed since QEMU started;
     /// [`Running::live_def`] applies them.
     pub(crate) live: Mutex<super::resize::LiveChanges>,
+    /// What the manager cannot vouch for, in [`Taint`]'s order.
+    pub(crate) taints: Mutex<Vec<Taint>>,
 }
 
 impl Running {
+    /// What taints the run.
+    pub(crate) fn taints(&self) -> Vec<Taint> {
+        crate::sys::sync::lock(&self.taints).clone()
+    }
+
+    /// Marks the run tainted by `taint`; whether it was not already.
+    pub(crate) fn taint(&self, taint: Taint) -> bool {
+        let mut t = crate::sys::sync::lock(&self.taints);
+        if t.contains(&taint) {
+            return false;
+        }
+        t.push(taint);
+        t.sort();
+        true
+    }
+
     /// Asks the run's monitor to do `request` and waits for the answer
     /// (see `monitor`). `OperationInvalid` once the run is over. Never
     /// from the monitor thread.

@@ -725,6 +725,10 @@ impl Driver for SocketDriver {
             .qemu_monitor_command((wire(dom), command.to_string()))
     }
 
+    fn messages(&self, dom: &Domain) -> Result<Vec<String>> {
+        self.rpc().messages(wire(dom))
+    }
+
     // Storage, snapshots and block jobs. Volume uploads and downloads
     // are streams qvirt's protocol does not carry yet: the trait's
     // default refuses them with `NoSupport`.
