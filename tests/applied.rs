@@ -9,6 +9,8 @@
 //! the command line QEMU runs. A new driver then reattaches and stops the
 //! domain.
 
+#[path = "applied/inguest.rs"]
+mod inguest;
 #[allow(dead_code)]
 #[path = "common/procs.rs"]
 mod procs;

@@ -219,3 +219,39 @@ pub fn guest_dir() -> PathBuf {
     })
     .clone()
 }
+
+/// A qemu-nbd serving a raw image as one export on a UNIX socket, killed
+/// when dropped.
+pub struct Nbd(std::process::Child);
+
+impl Nbd {
+    /// Serves `image` as `export` on `socket`; returns once it listens.
+    pub fn serve(image: &Path, socket: &Path, export: &str) -> Nbd {
+        let child = std::process::Command::new("qemu-nbd")
+            .args([
+                "--persistent",
+                "--shared=4",
+                "-f",
+                "raw",
+                "-x",
+                export,
+                "-k",
+            ])
+            .arg(socket)
+            .arg(image)
+            .spawn()
+            .expect("qemu-nbd runs (Debian package qemu-utils)");
+        let server = Nbd(child);
+        poll("qemu-nbd's socket", Duration::from_secs(30), || {
+            socket.exists().then_some(())
+        });
+        server
+    }
+}
+
+impl Drop for Nbd {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

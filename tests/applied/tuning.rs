@@ -6,13 +6,12 @@
 //! and a host PCI device that is not there stopping the start before
 //! QEMU runs.
 
-use std::process::{Child, Command};
 
 use nix::sched::{CpuSet, sched_getaffinity};
 use nix::unistd::Pid;
 use serde_json::json;
 
-use crate::support::{State, poll, qemus_under};
+use crate::support::{Nbd, State, poll, qemus_under};
 
 /// The CPUs a thread may run on.
 fn affinity(tid: i32) -> Vec<usize> {
@@ -259,17 +258,6 @@ fn qemu_commandline_reaches_qemu() {
     st.stop("ns");
 }
 
-/// A qemu-nbd serving `image` on a UNIX socket in `dir`, killed when
-/// dropped.
-struct Nbd(Child);
-
-impl Drop for Nbd {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// A `<disk type='network'>` of protocol nbd is opened by QEMU's own NBD
 /// client: `query-block` shows the drive on the server's socket, and the
 /// guest-visible size is the served image's.
@@ -282,26 +270,7 @@ fn nbd_network_disk_is_opened_by_qemu() {
         .set_len(8 * 1024 * 1024)
         .unwrap();
     let socket = st.root().join("nbd.sock");
-    let server = Command::new("qemu-nbd")
-        .args([
-            "--persistent",
-            "--shared=4",
-            "-f",
-            "raw",
-            "-x",
-            "export0",
-            "-k",
-        ])
-        .arg(&socket)
-        .arg(&image)
-        .spawn()
-        .expect("qemu-nbd runs (Debian package qemu-utils)");
-    let _server = Nbd(server);
-    poll(
-        "qemu-nbd's socket",
-        std::time::Duration::from_secs(30),
-        || socket.exists().then_some(()),
-    );
+    let _server = Nbd::serve(&image, &socket, "export0");
     st.start(&firmware_vm(
         "nbd",
         "",

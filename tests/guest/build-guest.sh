@@ -3,7 +3,7 @@
 #
 # Usage: tests/guest/build-guest.sh [OUTDIR]
 #
-#   OUTDIR defaults to ${QVIRT_GUEST_DIR:-$HOME/.cache/qvirt/test-guest-2}. It
+#   OUTDIR defaults to ${QVIRT_GUEST_DIR:-$HOME/.cache/qvirt/test-guest-3}. It
 #   must lie outside the source tree (the kernel alone is ~70 MB).
 #
 # Produces in OUTDIR:
@@ -67,7 +67,7 @@ log() { echo "$PROG: $*" >&2; }
 
 SCRIPT_PATH=$(readlink -f "${BASH_SOURCE[0]}")
 SCRIPT_DIR=$(dirname "$SCRIPT_PATH")
-OUT=${1:-${QVIRT_GUEST_DIR:-$HOME/.cache/qvirt/test-guest-2}}
+OUT=${1:-${QVIRT_GUEST_DIR:-$HOME/.cache/qvirt/test-guest-3}}
 KERNEL_META=linux-image-amd64
 BUSYBOX_PKG=busybox-static
 INITRD_GZIP=${QVIRT_GUEST_INITRD_GZIP:-0}
@@ -85,6 +85,7 @@ WANTED_MODULES=(
     virtio_net:VIRTIO_NET:optional   # virtio-net (pulls in net_failover...)
     virtio_balloon:VIRTIO_BALLOON:optional  # follows the balloon target
     virtio_blk:VIRTIO_BLK:required   # virtio disks (/dev/vdX): storage tests
+    virtiofs:VIRTIO_FS:required      # virtiofs shares (pulls in fuse)
 )
 
 # --------------------------------------------------------------------------

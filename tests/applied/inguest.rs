@@ -1,0 +1,189 @@
+//! What the Linux test guest itself sees of the definition: the SMBIOS
+//! tables `<sysinfo>` describes, a virtiofs share mounted from its
+//! `<filesystem>` (both ways: a host file read, a guest file written), and
+//! an NBD `<disk type='network'>` whose blocks it reads. One guest boot
+//! carries all three, each checked by name.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use qvirt::Driver;
+use qvirt::driver::ConsoleStream;
+
+use crate::support::{BOOT, Nbd, State, guest_dir, poll};
+
+/// A shell on the guest's serial console.
+struct Shell {
+    stream: Box<dyn ConsoleStream>,
+    seen: String,
+    commands: u32,
+}
+
+impl Shell {
+    fn open(d: &dyn Driver, name: &str) -> Shell {
+        let dom = d.lookup_by_name(name).unwrap();
+        let stream = d.console(&dom, false).expect("the console opens");
+        let mut shell = Shell {
+            stream,
+            seen: String::new(),
+            commands: 0,
+        };
+        shell.until("QVIRT-GUEST-READY", BOOT);
+        shell
+    }
+
+    /// Reads until `needle`; returns what came before it.
+    fn until(&mut self, needle: &str, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(i) = self.seen.find(needle) {
+                let head = self.seen[..i].to_string();
+                self.seen.drain(..i + needle.len());
+                return head;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(
+                !left.is_zero(),
+                "no '{needle}' on the console within {timeout:?}; seen:\n{}",
+                self.seen
+            );
+            let chunk = self.stream.read(left.min(Duration::from_secs(1))).unwrap();
+            self.seen.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+
+    /// Runs `command` in the guest; its output (without the echoed line).
+    fn run(&mut self, command: &str) -> String {
+        self.commands += 1;
+        // The marker is split in the typed line, whole only in the output.
+        let n = self.commands;
+        let line = format!("{command}; echo END''-{n}-OF\n");
+        self.stream.write(line.as_bytes()).unwrap();
+        let out = self.until(&format!("END-{n}-OF"), Duration::from_secs(60));
+        // Drop the echoed command line, up to its marker.
+        let out = out
+            .rsplit_once(&format!("END''-{n}-OF"))
+            .map_or(out.as_str(), |(_, after)| after);
+        out.replace('\r', "").trim().to_string()
+    }
+}
+
+#[test]
+fn the_guest_sees_smbios_a_virtiofs_share_and_an_nbd_disk() {
+    let guest = guest_dir();
+    let st = State::new("inguest");
+    // The share, with a file from the host.
+    let share = st.root().join("share");
+    std::fs::create_dir_all(&share).unwrap();
+    std::fs::write(share.join("from-host.txt"), "written-by-the-host\n").unwrap();
+    // The NBD export: 8 MiB of 0x5a.
+    let image = st.root().join("served.raw");
+    let made = Command::new("qemu-img")
+        .args(["create", "-q", "-f", "raw"])
+        .arg(&image)
+        .arg("8M")
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let written = Command::new("qemu-io")
+        .args(["-f", "raw", "-c", "write -P 0x5a 0 8M"])
+        .arg(&image)
+        .output()
+        .unwrap();
+    assert!(written.status.success(), "{written:?}");
+    let socket = st.root().join("nbd.sock");
+    let _server = Nbd::serve(&image, &socket, "export0");
+    st.start(&format!(
+        "<domain type='qemu'>
+  <name>inguest</name>
+  <memory unit='MiB'>256</memory>
+  <memoryBacking><source type='memfd'/><access mode='shared'/></memoryBacking>
+  <sysinfo type='smbios'>
+    <bios><entry name='vendor'>Qvirt BIOS Works</entry></bios>
+    <system>
+      <entry name='manufacturer'>Qvirt Labs</entry>
+      <entry name='product'>Applied Check</entry>
+      <entry name='serial'>SN-4242</entry>
+    </system>
+    <baseBoard><entry name='manufacturer'>Qvirt Boards</entry></baseBoard>
+    <chassis><entry name='manufacturer'>Qvirt Chassis</entry></chassis>
+    <oemStrings><entry>qvirt-oem-string-one</entry></oemStrings>
+  </sysinfo>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+    <kernel>{}</kernel>
+    <initrd>{}</initrd>
+    <cmdline>console=ttyS0 quiet</cmdline>
+    <smbios mode='sysinfo'/>
+  </os>
+  <features><acpi/></features>
+  <devices>
+    <disk type='network' device='disk'>
+      <driver name='qemu' type='raw'/>
+      <source protocol='nbd' name='export0'><host transport='unix' socket='{}'/></source>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+    <filesystem type='mount' accessmode='passthrough'>
+      <driver type='virtiofs'/>
+      <source dir='{}'/>
+      <target dir='hostshare'/>
+    </filesystem>
+    <serial type='pty'/>
+    <memballoon model='none'/>
+  </devices>
+</domain>",
+        guest.join("vmlinux").display(),
+        guest.join("initrd.img").display(),
+        socket.display(),
+        share.display(),
+    ));
+    let d = st.driver();
+    let mut sh = Shell::open(&*d, "inguest");
+
+    // SMBIOS: the kernel's DMI view, and the OEM string in the raw table.
+    let dmi = sh.run(
+        "cd /sys/class/dmi/id && cat bios_vendor sys_vendor product_name product_serial \
+         board_vendor chassis_vendor; cd /",
+    );
+    assert_eq!(
+        dmi.lines().collect::<Vec<_>>(),
+        [
+            "Qvirt BIOS Works",
+            "Qvirt Labs",
+            "Applied Check",
+            "SN-4242",
+            "Qvirt Boards",
+            "Qvirt Chassis"
+        ],
+        "the guest's DMI view"
+    );
+    let oem = sh.run("strings /sys/firmware/dmi/tables/DMI | grep -c qvirt-oem-string-one");
+    assert_eq!(oem, "1", "the OEM string in the guest's SMBIOS table");
+
+    // virtiofs: mounted by its tag; a host file read, a guest file written.
+    let mounted = sh.run("mkdir -p /mnt/h && mount -t virtiofs hostshare /mnt/h && echo mounted");
+    assert_eq!(mounted, "mounted", "mount -t virtiofs");
+    assert_eq!(sh.run("cat /mnt/h/from-host.txt"), "written-by-the-host");
+    sh.run("echo written-by-the-guest > /mnt/h/from-guest.txt && sync");
+    let from_guest = poll(
+        "the guest's file on the host",
+        Duration::from_secs(30),
+        || std::fs::read_to_string(share.join("from-guest.txt")).ok(),
+    );
+    assert_eq!(from_guest, "written-by-the-guest\n");
+
+    // NBD: the guest's /dev/vda is the served image.
+    let size = sh.run("cat /sys/block/vda/size");
+    assert_eq!(size, (8 * 1024 * 1024 / 512).to_string(), "vda's sectors");
+    let bytes =
+        sh.run("dd if=/dev/vda bs=512 skip=8191 count=1 2>/dev/null | od -An -tx1 | head -n 1");
+    assert_eq!(
+        bytes.split_whitespace().collect::<Vec<_>>(),
+        ["5a"; 16],
+        "the last sector's first bytes"
+    );
+    sh.run("umount /mnt/h");
+    drop(sh);
+    drop(d);
+    st.stop("inguest");
+}
