@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what qvirt's tests and demo need on Debian: QEMU (with
-# qemu-system-common's virtiofsd for <filesystem> shares, and qemu-utils'
-# qemu-nbd for network disks), OVMF (UEFI
+# qemu-system-common's virtiofsd for <filesystem> shares, qemu-utils'
+# qemu-nbd for network disks, and qemu-block-extra's curl, iSCSI and RBD
+# block drivers for http(s)/iscsi/rbd disks), OVMF (UEFI
 # firmware with its descriptors), swtpm and swtpm-tools (the emulated TPM
 # each domain with <tpm> gets), xmllint (to validate our XML against
 # libvirt's schema), the packages the test guest is built from, and
@@ -14,7 +15,7 @@
 # Does nothing when all of it is already there.
 set -euo pipefail
 
-packages=(qemu-system-x86 qemu-system-common qemu-utils ovmf swtpm swtpm-tools libxml2-utils busybox-static cpio xz-utils gzip iproute2
+packages=(qemu-system-x86 qemu-system-common qemu-utils qemu-block-extra ovmf swtpm swtpm-tools libxml2-utils busybox-static cpio xz-utils gzip iproute2
   libvirt-clients python3-libvirt virtinst util-linux openssh-server openssh-client)
 missing=()
 for p in "${packages[@]}"; do

@@ -1,8 +1,8 @@
 //! What the Linux test guest itself sees of the definition: the SMBIOS
 //! tables `<sysinfo>` describes, a virtiofs share mounted from its
 //! `<filesystem>` (both ways: a host file read, a guest file written), and
-//! an NBD `<disk type='network'>` whose blocks it reads. One guest boot
-//! carries all three, each checked by name.
+//! an NBD and an HTTP `<disk type='network'>` whose blocks it reads. One
+//! guest boot carries them all, each checked by name.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use qvirt::Driver;
 use qvirt::driver::ConsoleStream;
 
-use crate::support::{BOOT, Nbd, State, guest_dir, poll};
+use crate::support::{BOOT, Nbd, RangeServer, State, guest_dir, poll};
 
 /// A shell on the guest's serial console.
 struct Shell {
@@ -69,7 +69,7 @@ impl Shell {
 }
 
 #[test]
-fn the_guest_sees_smbios_a_virtiofs_share_and_an_nbd_disk() {
+fn the_guest_sees_smbios_a_virtiofs_share_and_network_disks() {
     let guest = guest_dir();
     let st = State::new("inguest");
     // The share, with a file from the host.
@@ -93,6 +93,10 @@ fn the_guest_sees_smbios_a_virtiofs_share_and_an_nbd_disk() {
     assert!(written.status.success(), "{written:?}");
     let socket = st.root().join("nbd.sock");
     let _server = Nbd::serve(&image, &socket, "export0");
+    // The HTTP disk: 4 MiB of 0xc3, read through QEMU's curl driver.
+    let web_image = st.root().join("web.raw");
+    std::fs::write(&web_image, vec![0xc3u8; 4 << 20]).unwrap();
+    let web = RangeServer::serve(&web_image);
     st.start(&format!(
         "<domain type='qemu'>
   <name>inguest</name>
@@ -123,6 +127,12 @@ fn the_guest_sees_smbios_a_virtiofs_share_and_an_nbd_disk() {
       <source protocol='nbd' name='export0'><host transport='unix' socket='{}'/></source>
       <target dev='vda' bus='virtio'/>
     </disk>
+    <disk type='network' device='disk'>
+      <driver name='qemu' type='raw'/>
+      <source protocol='http' name='/disk.img'><host name='127.0.0.1' port='{}'/></source>
+      <target dev='vdb' bus='virtio'/>
+      <readonly/>
+    </disk>
     <filesystem type='mount' accessmode='passthrough'>
       <driver type='virtiofs'/>
       <source dir='{}'/>
@@ -135,6 +145,7 @@ fn the_guest_sees_smbios_a_virtiofs_share_and_an_nbd_disk() {
         guest.join("vmlinux").display(),
         guest.join("initrd.img").display(),
         socket.display(),
+        web.port,
         share.display(),
     ));
     let d = st.driver();
@@ -181,6 +192,20 @@ fn the_guest_sees_smbios_a_virtiofs_share_and_an_nbd_disk() {
         bytes.split_whitespace().collect::<Vec<_>>(),
         ["5a"; 16],
         "the last sector's first bytes"
+    );
+    // HTTP: /dev/vdb is the served file, read in byte ranges.
+    let size = sh.run("cat /sys/block/vdb/size");
+    assert_eq!(size, (4 * 1024 * 1024 / 512).to_string(), "vdb's sectors");
+    let bytes =
+        sh.run("dd if=/dev/vdb bs=512 skip=4000 count=1 2>/dev/null | od -An -tx1 | head -n 1");
+    assert_eq!(
+        bytes.split_whitespace().collect::<Vec<_>>(),
+        ["c3"; 16],
+        "a sector of the HTTP disk"
+    );
+    assert!(
+        web.ranged_reads.load(std::sync::atomic::Ordering::SeqCst) > 0,
+        "QEMU read the HTTP disk in ranges"
     );
     sh.run("umount /mnt/h");
     drop(sh);

@@ -255,3 +255,106 @@ impl Drop for Nbd {
         let _ = self.0.wait();
     }
 }
+
+/// A small HTTP/1.1 server on 127.0.0.1 serving one file at `/disk.img`
+/// with byte ranges (HEAD, GET, `Range: bytes=A-B`), as QEMU's curl
+/// driver reads a disk. Counts the ranged reads; stops when dropped.
+pub struct RangeServer {
+    pub port: u16,
+    pub ranged_reads: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl RangeServer {
+    pub fn serve(file: &Path) -> RangeServer {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let data = Arc::new(std::fs::read(file).unwrap());
+        let stop = Arc::new(AtomicBool::new(false));
+        let ranged_reads = Arc::new(AtomicUsize::new(0));
+        let (s, r) = (stop.clone(), ranged_reads.clone());
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if s.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(conn) = conn else { continue };
+                let (data, r) = (data.clone(), r.clone());
+                std::thread::spawn(move || {
+                    let _ = serve_connection(conn, &data, &r);
+                });
+            }
+        });
+        RangeServer {
+            port,
+            ranged_reads,
+            stop,
+        }
+    }
+}
+
+fn serve_connection(
+    conn: std::net::TcpStream,
+    data: &[u8],
+    ranged: &std::sync::atomic::AtomicUsize,
+) -> std::io::Result<()> {
+    let mut reader = BufReader::new(conn.try_clone()?);
+    let mut out = conn;
+    loop {
+        let mut request = String::new();
+        if reader.read_line(&mut request)? == 0 {
+            return Ok(());
+        }
+        let mut range = None;
+        loop {
+            let mut h = String::new();
+            reader.read_line(&mut h)?;
+            let h = h.trim_end();
+            if h.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = h.split_once(':')
+                && name.eq_ignore_ascii_case("range")
+                && let Some((a, b)) = value.trim().trim_start_matches("bytes=").split_once('-')
+            {
+                let a: usize = a.parse().unwrap_or(0);
+                let b: usize = b.parse().unwrap_or(data.len() - 1).min(data.len() - 1);
+                range = Some((a, b));
+            }
+        }
+        let mut words = request.split_whitespace();
+        let (method, path) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
+        if path != "/disk.img" {
+            out.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")?;
+            continue;
+        }
+        let (status, body, extra) = match range {
+            Some((a, b)) if a <= b && b < data.len() => {
+                ranged.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                (
+                    "206 Partial Content",
+                    &data[a..=b],
+                    format!("Content-Range: bytes {a}-{b}/{}\r\n", data.len()),
+                )
+            }
+            _ => ("200 OK", data, String::new()),
+        };
+        write!(
+            out,
+            "HTTP/1.1 {status}\r\nAccept-Ranges: bytes\r\nContent-Length: {}\r\n{extra}\r\n",
+            body.len()
+        )?;
+        if method == "GET" {
+            out.write_all(body)?;
+        }
+    }
+}
+
+impl Drop for RangeServer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = std::net::TcpStream::connect(("127.0.0.1", self.port));
+    }
+}

@@ -6,7 +6,6 @@
 //! and a host PCI device that is not there stopping the start before
 //! QEMU runs.
 
-
 use nix::sched::{CpuSet, sched_getaffinity};
 use nix::unistd::Pid;
 use serde_json::json;
