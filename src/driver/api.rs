@@ -158,6 +158,10 @@ pub trait Driver: Send + Sync {
     /// Starts a defined domain. Shut off only; resumes from a managed save
     /// image when there is one.
     fn start(&self, dom: &Domain) -> Result<Domain>;
+    /// Starts a defined domain as [`Driver::start`] does, but leaves it
+    /// paused (reason `user`) before its CPUs run (virsh's `start
+    /// --paused`); a managed save image is restored paused too.
+    fn start_paused(&self, dom: &Domain) -> Result<Domain>;
     /// Asks the guest to power off (ACPI). Running or paused.
     fn shutdown(&self, dom: &Domain, options: ShutdownOptions) -> Result<()>;
     /// Stops the domain at once. Running, paused or crashed.

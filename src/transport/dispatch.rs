@@ -104,6 +104,10 @@ impl Handler for DriverCalls<'_> {
         self.driver.start(&dom(d)).map(Into::into)
     }
 
+    fn start_paused(&mut self, d: WireDomain) -> Result<WireDomain> {
+        self.driver.start_paused(&dom(d)).map(Into::into)
+    }
+
     fn shutdown(&mut self, (d, options): (WireDomain, WireShutdown)) -> Result<()> {
         self.driver.shutdown(&dom(d), options.into())
     }

@@ -218,6 +218,10 @@ impl Driver for StubDriver {
         self.answer("start", || self.domain())
     }
 
+    fn start_paused(&self, _dom: &Domain) -> Result<Domain> {
+        self.answer("start_paused", || self.domain())
+    }
+
     fn shutdown(&self, _dom: &Domain, _options: ShutdownOptions) -> Result<()> {
         self.answer("shutdown", || ())
     }

@@ -412,6 +412,8 @@ procedures! {
 
     /// `Driver::messages`.
     81 Messages messages(WireDomain) -> Vec<String>, ro, Quick;
+    /// `Driver::start_paused`.
+    82 StartPaused start_paused(WireDomain) -> WireDomain, rw, Job;
 }
 
 /// The highest procedure number this build knows (the table is numbered

@@ -412,10 +412,16 @@ fn virsh_flags_of_daily_verbs() {
     root.ok(&["start", "f"]);
     root.ok(&["managedsave", "f"]);
     assert!(root.dir.join("save/f.save").exists());
-    let err = root.fails(&["start", "f", "--paused"]);
+    let err = root.fails(&["start", "f", "--autodestroy"]);
     assert!(err.contains("not built yet"), "{err}");
     root.fails(&["undefine", "f", "--remove-all-storage"]);
     root.ok(&["undefine", "f", "--managed-save"]);
     assert!(!root.dir.join("save/f.save").exists());
+    // start --paused: started, and paused by the user.
+    root.ok(&["define", &file]);
+    assert_eq!(root.ok(&["start", "f", "--paused"]), "Domain 'f' started\n");
+    assert_eq!(root.ok(&["domstate", "f", "--reason"]), "paused (user)\n");
+    root.ok(&["destroy", "f"]);
+    root.ok(&["undefine", "f"]);
     assert_eq!(rows(&root.ok(&["list", "--all"])), []);
 }

@@ -319,6 +319,7 @@ pub fn calls() -> Vec<Call> {
             },
         )),
         Call::Messages(d()),
+        Call::StartPaused(off()),
     ]
 }
 
@@ -408,6 +409,7 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::BlockInfo(..) => "block_info",
         Call::UndefineSnapshots(..) => "undefine_snapshots",
         Call::Messages(..) => "messages",
+        Call::StartPaused(..) => "start_paused",
     }
 }
 
@@ -656,6 +658,7 @@ pub fn reply_for(procedure: u32) -> Reply {
         81 => Reply::Messages(vec![
             "tainted: custom monitor control commands issued".into(),
         ]),
+        82 => Reply::StartPaused(running()),
         n => panic!("no procedure {n}"),
     }
 }
@@ -687,6 +690,7 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         | Reply::DefineXml(_)
         | Reply::CreateXml(_)
         | Reply::Start(_)
+        | Reply::StartPaused(_)
         | Reply::Restore(_) => "domain",
         Reply::Undefine(())
         | Reply::Shutdown(())

@@ -337,7 +337,7 @@ pub enum Command {
         /// Attach to its serial console once it runs.
         #[arg(long)]
         console: bool,
-        /// Leave it paused (not built yet: says why).
+        /// Leave it paused: its CPUs do not run until `resume`.
         #[arg(long)]
         paused: bool,
         /// Destroy it when this connection ends (not built yet: says why).

@@ -62,17 +62,18 @@ pub fn run(ctx: &mut Ctx, command: Command) -> Result<()> {
             autodestroy,
             console: _,
         } => {
-            if paused || autodestroy {
+            if autodestroy {
                 return Err(Error::new(
                     ErrorCode::NoSupport,
-                    format!(
-                        "start --{} is not built yet; start it, then suspend it (or destroy it) yourself",
-                        if paused { "paused" } else { "autodestroy" }
-                    ),
+                    "start --autodestroy is not built yet; start it, then destroy it yourself",
                 ));
             }
             let dom = ctx.domain(&d.domain)?;
-            let dom = ctx.driver()?.start(&dom)?;
+            let dom = if paused {
+                ctx.driver()?.start_paused(&dom)?
+            } else {
+                ctx.driver()?.start(&dom)?
+            };
             outln!("Domain '{}' started", dom.name)
         }
         Command::Shutdown {

@@ -84,6 +84,10 @@ impl Driver for LocalDriver {
         self.core.start_domain(&self.core.resolve(dom)?)
     }
 
+    fn start_paused(&self, dom: &Domain) -> Result<Domain> {
+        self.core.start_domain_with(&self.core.resolve(dom)?, true)
+    }
+
     fn shutdown(&self, dom: &Domain, options: ShutdownOptions) -> Result<()> {
         self.core.shutdown_domain(&self.core.resolve(dom)?, options)
     }

@@ -517,6 +517,10 @@ impl Driver for SocketDriver {
         self.rpc().start(wire(dom)).map(Into::into)
     }
 
+    fn start_paused(&self, dom: &Domain) -> Result<Domain> {
+        self.rpc().start_paused(wire(dom)).map(Into::into)
+    }
+
     fn shutdown(&self, dom: &Domain, options: ShutdownOptions) -> Result<()> {
         self.rpc().shutdown((wire(dom), options.into()))
     }

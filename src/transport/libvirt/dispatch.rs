@@ -372,10 +372,15 @@ impl Handler for LvCalls<'_> {
     }
 
     fn domain_create_with_flags(&mut self, a: DomFlagsArgs) -> Result<DomRet> {
-        check_flags(a.flags, 0, "virDomainCreateWithFlags")?;
-        Ok(DomRet {
-            dom: self.driver.start(&a.dom.into())?.into(),
-        })
+        // VIR_DOMAIN_START_PAUSED.
+        check_flags(a.flags, 1, "virDomainCreateWithFlags")?;
+        let dom = a.dom.into();
+        let dom = if a.flags & 1 != 0 {
+            self.driver.start_paused(&dom)?
+        } else {
+            self.driver.start(&dom)?
+        };
+        Ok(DomRet { dom: dom.into() })
     }
 
     fn domain_open_console(&mut self, a: ConsoleArgs) -> Result<()> {
