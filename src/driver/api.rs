@@ -162,6 +162,11 @@ pub trait Driver: Send + Sync {
     /// paused (reason `user`) before its CPUs run (virsh's `start
     /// --paused`); a managed save image is restored paused too.
     fn start_paused(&self, dom: &Domain) -> Result<Domain>;
+    /// Renames a shut-off persistent domain (virsh's `domrename`); its
+    /// UUID, disks, snapshots and autostart mark stay. `OperationInvalid`
+    /// while it runs, for a transient domain or one with a managed save
+    /// image; `DomainExists` when the name is taken.
+    fn rename(&self, dom: &Domain, new_name: &str) -> Result<Domain>;
     /// Asks the guest to power off (ACPI). Running or paused.
     fn shutdown(&self, dom: &Domain, options: ShutdownOptions) -> Result<()>;
     /// Stops the domain at once. Running, paused or crashed.

@@ -108,6 +108,10 @@ impl Handler for DriverCalls<'_> {
         self.driver.start_paused(&dom(d)).map(Into::into)
     }
 
+    fn rename(&mut self, (d, name): (WireDomain, String)) -> Result<WireDomain> {
+        self.driver.rename(&dom(d), &name).map(Into::into)
+    }
+
     fn shutdown(&mut self, (d, options): (WireDomain, WireShutdown)) -> Result<()> {
         self.driver.shutdown(&dom(d), options.into())
     }

@@ -222,6 +222,10 @@ impl Driver for StubDriver {
         self.answer("start_paused", || self.domain())
     }
 
+    fn rename(&self, _dom: &Domain, _new_name: &str) -> Result<Domain> {
+        self.answer("rename", || self.domain())
+    }
+
     fn shutdown(&self, _dom: &Domain, _options: ShutdownOptions) -> Result<()> {
         self.answer("shutdown", || ())
     }

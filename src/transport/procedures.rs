@@ -414,6 +414,8 @@ procedures! {
     81 Messages messages(WireDomain) -> Vec<String>, ro, Quick;
     /// `Driver::start_paused`.
     82 StartPaused start_paused(WireDomain) -> WireDomain, rw, Job;
+    /// `Driver::rename` (domain, new name).
+    83 Rename rename((WireDomain, String)) -> WireDomain, rw, Job;
 }
 
 /// The highest procedure number this build knows (the table is numbered

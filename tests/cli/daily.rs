@@ -417,6 +417,14 @@ fn virsh_flags_of_daily_verbs() {
     root.fails(&["undefine", "f", "--remove-all-storage"]);
     root.ok(&["undefine", "f", "--managed-save"]);
     assert!(!root.dir.join("save/f.save").exists());
+    // domrename, in virsh's words.
+    root.ok(&["define", &file]);
+    assert_eq!(
+        root.ok(&["domrename", "f", "g"]),
+        "Domain successfully renamed\n"
+    );
+    assert_eq!(root.ok(&["list", "--all", "--name"]), "g\n");
+    root.ok(&["undefine", "g"]);
     // start --paused: started, and paused by the user.
     root.ok(&["define", &file]);
     assert_eq!(root.ok(&["start", "f", "--paused"]), "Domain 'f' started\n");

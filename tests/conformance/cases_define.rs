@@ -390,3 +390,51 @@ pub fn define_built_in_code(cx: &mut Ctx<'_>) {
     assert_eq!(d.info(&run).unwrap().state, qvirt::DomainState::Running);
     d.destroy(&run).unwrap();
 }
+
+/// `domrename`: a shut-off domain takes its new name with its UUID and
+/// autostart mark, the old name is gone (also for a new manager); a
+/// running one, a taken name or a bad name change nothing.
+pub fn rename_keeps_the_domain(cx: &mut Ctx<'_>) {
+    let d = cx.d();
+    let vm = Vm::firmware("fw-a");
+    let dom = define(d, &vm);
+    define(d, &Vm::firmware("fw-b"));
+    d.set_autostart(&dom, true).unwrap();
+    let e = expect_err(d.rename(&dom, "fw-b"), ErrorCode::DomainExists, "taken");
+    assert!(e.message.contains("fw-b"), "{e}");
+    expect_err(d.rename(&dom, "a/b"), ErrorCode::ConfigInvalid, "slash");
+    let run = d.start(&dom).unwrap();
+    expect_err(
+        d.rename(&run, "fw-c"),
+        ErrorCode::OperationInvalid,
+        "running",
+    );
+    d.destroy(&run).unwrap();
+    let renamed = d.rename(&dom, "fw-c").unwrap();
+    assert_eq!((renamed.name.as_str(), renamed.uuid), ("fw-c", vm.uuid));
+    expect_err(d.lookup_by_name("fw-a"), ErrorCode::NoDomain, "old name");
+    let found = d.lookup_by_uuid(vm.uuid).unwrap();
+    assert_eq!(found.name, "fw-c");
+    assert!(d.autostart(&found).unwrap(), "the autostart mark moves");
+    assert!(!cx.root().join("config/fw-a.xml").exists());
+    assert!(cx.root().join("config/fw-c.xml").exists());
+    cx.reopen();
+    let d = cx.d();
+    let found = d.lookup_by_name("fw-c").unwrap();
+    assert_eq!(found.uuid, vm.uuid);
+    assert!(d.autostart(&found).unwrap());
+    expect_err(
+        d.lookup_by_name("fw-a"),
+        ErrorCode::NoDomain,
+        "old name, reopened",
+    );
+    // A daemon starts the marked domain under its new name.
+    let run = if cx.manager_autostarts() {
+        assert_eq!(info(d, &found).state, DomainState::Running);
+        found
+    } else {
+        d.start(&found).unwrap()
+    };
+    assert_eq!(run.name, "fw-c");
+    d.destroy(&run).unwrap();
+}

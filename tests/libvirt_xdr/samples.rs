@@ -173,6 +173,11 @@ fn call(p: Procedure) -> Call {
             xml: XML.into(),
             flags: 1,
         }),
+        P::DomainRename => Call::DomainRename(RenameArgs {
+            dom: off(),
+            new_name: Some("beta".into()),
+            flags: 0,
+        }),
         P::DomainGetMessages => Call::DomainGetMessages(flags(0)),
     }
 }
@@ -303,6 +308,7 @@ fn reply(p: Procedure) -> Reply {
             capabilities: "<domainCapabilities/>".into(),
         }),
         P::DomainDefineXmlFlags => Reply::DomainDefineXmlFlags(DomRet { dom: off() }),
+        P::DomainRename => Reply::DomainRename(RenameRet { retcode: 0 }),
         P::DomainGetMessages => Reply::DomainGetMessages(MessagesRet::default()),
     }
 }

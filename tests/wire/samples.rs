@@ -320,6 +320,7 @@ pub fn calls() -> Vec<Call> {
         )),
         Call::Messages(d()),
         Call::StartPaused(off()),
+        Call::Rename((off(), "beta".into())),
     ]
 }
 
@@ -410,6 +411,7 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::UndefineSnapshots(..) => "undefine_snapshots",
         Call::Messages(..) => "messages",
         Call::StartPaused(..) => "start_paused",
+        Call::Rename(..) => "rename",
     }
 }
 
@@ -659,6 +661,7 @@ pub fn reply_for(procedure: u32) -> Reply {
             "tainted: custom monitor control commands issued".into(),
         ]),
         82 => Reply::StartPaused(running()),
+        83 => Reply::Rename(shut_off()),
         n => panic!("no procedure {n}"),
     }
 }
@@ -691,6 +694,7 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         | Reply::CreateXml(_)
         | Reply::Start(_)
         | Reply::StartPaused(_)
+        | Reply::Rename(_)
         | Reply::Restore(_) => "domain",
         Reply::Undefine(())
         | Reply::Shutdown(())

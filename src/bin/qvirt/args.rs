@@ -295,9 +295,15 @@ pub enum Command {
     /// Not built yet; says why.
     #[command(name = "metadata", disable_help_flag = true)]
     Metadata(Unbuilt),
-    /// Not built yet; says why.
-    #[command(name = "domrename", disable_help_flag = true)]
-    DomRename(Unbuilt),
+    /// Rename a shut-off domain (its UUID, disks and snapshots stay).
+    #[command(name = "domrename")]
+    DomRename {
+        #[command(flatten)]
+        dom: DomArg,
+        /// The new name.
+        #[arg(value_name = "NEW_NAME")]
+        new_name: String,
+    },
     /// Remove a domain's persistent definition.
     Undefine {
         #[command(flatten)]

@@ -242,9 +242,11 @@ fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Re
         Command::Desc(_) | Command::Metadata(_) => Err(unbuilt(
             "editing <title>, <description> and <metadata> from the command line is not built yet; use edit",
         )),
-        Command::DomRename(_) => Err(unbuilt(
-            "renaming is not built yet; dumpxml --inactive, change <name>, undefine, define",
-        )),
+        Command::DomRename { dom, new_name } => {
+            let d = ctx.domain(&dom.domain)?;
+            ctx.driver()?.rename(&d, &new_name)?;
+            outln!("Domain successfully renamed")
+        }
         Command::DomInfo { dom, json } => query::dominfo(ctx, &dom.domain, json),
         Command::Save {
             dom,

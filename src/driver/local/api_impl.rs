@@ -88,6 +88,10 @@ impl Driver for LocalDriver {
         self.core.start_domain_with(&self.core.resolve(dom)?, true)
     }
 
+    fn rename(&self, dom: &Domain, new_name: &str) -> Result<Domain> {
+        self.core.rename(&self.core.resolve(dom)?, new_name)
+    }
+
     fn shutdown(&self, dom: &Domain, options: ShutdownOptions) -> Result<()> {
         self.core.shutdown_domain(&self.core.resolve(dom)?, options)
     }

@@ -521,6 +521,12 @@ impl Driver for SocketDriver {
         self.rpc().start_paused(wire(dom)).map(Into::into)
     }
 
+    fn rename(&self, dom: &Domain, new_name: &str) -> Result<Domain> {
+        self.rpc()
+            .rename((wire(dom), new_name.to_string()))
+            .map(Into::into)
+    }
+
     fn shutdown(&self, dom: &Domain, options: ShutdownOptions) -> Result<()> {
         self.rpc().shutdown((wire(dom), options.into()))
     }

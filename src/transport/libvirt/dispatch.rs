@@ -578,6 +578,18 @@ impl Handler for LvCalls<'_> {
         })
     }
 
+    fn domain_rename(&mut self, a: RenameArgs) -> Result<RenameRet> {
+        check_flags(a.flags, 0, "virDomainRename")?;
+        let name = a.new_name.ok_or_else(|| {
+            Error::new(
+                ErrorCode::InvalidArgument,
+                "virDomainRename needs a new name",
+            )
+        })?;
+        self.driver.rename(&Domain::from(&a.dom), &name)?;
+        Ok(RenameRet { retcode: 0 })
+    }
+
     fn domain_get_messages(&mut self, a: DomFlagsArgs) -> Result<MessagesRet> {
         // VIR_DOMAIN_MESSAGE_DEPRECATION (2) alone asks only for
         // deprecation notes, of which qvirt records none.

@@ -423,6 +423,8 @@ procedures! {
         342 ConnectGetDomainCapabilities connect_get_domain_capabilities(DomainCapsArgs) -> DomainCapsRet, ro, Job;
         /// `virDomainDefineXMLFlags`.
         350 DomainDefineXmlFlags domain_define_xml_flags(XmlFlagsArgs) -> DomRet, rw, Job;
+        /// `virDomainRename`.
+        358 DomainRename domain_rename(RenameArgs) -> RenameRet, rw, Job;
         /// `virDomainGetMessages`.
         426 DomainGetMessages domain_get_messages(DomFlagsArgs) -> MessagesRet, ro, Quick;
     }

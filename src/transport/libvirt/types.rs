@@ -131,6 +131,10 @@ xdr_struct! {
     pub struct RestoreFlagsArgs { pub from: String, pub dxml: Option<String>, pub flags: u32 }
     /// `remote_domain_update_device_flags_args`.
     pub struct DeviceArgs { pub dom: Dom, pub xml: String, pub flags: u32 }
+    /// `remote_domain_rename_args`.
+    pub struct RenameArgs { pub dom: Dom, pub new_name: Option<String>, pub flags: u32 }
+    /// `remote_domain_rename_ret`.
+    pub struct RenameRet { pub retcode: i32 }
     /// `remote_domain_get_messages_ret`.
     pub struct MessagesRet { pub msgs: Vec<String> }
     /// `remote_domain_open_console_args`.
