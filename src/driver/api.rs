@@ -18,7 +18,7 @@ use super::api_storage::{
 };
 use super::error::Result;
 use super::migration::{IncomingParams, IncomingReady, IncomingState, MigrateOptions};
-use super::resources::{DomainStats, ModifyFlags};
+use super::resources::{DomainStats, MetadataKind, ModifyFlags};
 use super::values::*;
 use crate::model::DomainDef;
 
@@ -167,6 +167,22 @@ pub trait Driver: Send + Sync {
     /// while it runs, for a transient domain or one with a managed save
     /// image; `DomainExists` when the name is taken.
     fn rename(&self, dom: &Domain, new_name: &str) -> Result<Domain>;
+    /// Sets (`Some`) or removes (`None`) a title, description or
+    /// `<metadata>` element (virsh's `desc` and `metadata`), in the
+    /// running domain, the definition or both as `flags` say. An element
+    /// is given as one XML element; it is stored in namespace `uri` with
+    /// prefix `key`.
+    fn set_metadata(
+        &self,
+        dom: &Domain,
+        kind: &MetadataKind,
+        value: Option<&str>,
+        flags: ModifyFlags,
+    ) -> Result<()>;
+    /// The title, description or `<metadata>` element of the running
+    /// domain, or of the definition with `inactive` (or when shut off);
+    /// `InvalidArgument` when there is none.
+    fn metadata(&self, dom: &Domain, kind: &MetadataKind, inactive: bool) -> Result<String>;
     /// Asks the guest to power off (ACPI). Running or paused.
     fn shutdown(&self, dom: &Domain, options: ShutdownOptions) -> Result<()>;
     /// Stops the domain at once. Running, paused or crashed.

@@ -170,3 +170,22 @@ impl DomainStats {
         }
     }
 }
+
+/// Which of a domain's own notes [`crate::Driver::set_metadata`] and
+/// [`crate::Driver::metadata`] work on (libvirt's
+/// `virDomainMetadataType`). Kept as data: nothing of the guest changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MetadataKind {
+    /// `<description>`.
+    Description,
+    /// `<title>` (one line).
+    Title,
+    /// The element of `<metadata>` in namespace `uri`; `key` is the
+    /// namespace prefix a new element is written with.
+    Element {
+        /// The namespace URI.
+        uri: String,
+        /// The prefix (needed to set, not to read or remove).
+        key: Option<String>,
+    },
+}

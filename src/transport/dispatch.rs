@@ -8,9 +8,9 @@ use uuid::Uuid;
 use super::procedures::Handler;
 use super::types::{
     Bytes, WireDomain, WireIncomingParams, WireIncomingReady, WireIncomingState, WireInfo,
-    WireJobInfo, WireListFilter, WireMedia, WireMediaFlags, WireMigrateOptions, WireModifyFlags,
-    WireNode, WireSaveOptions, WireShutdown, WireStats, WireSummary, WireUndefineFlags,
-    WireVersion, wire_path,
+    WireJobInfo, WireListFilter, WireMedia, WireMediaFlags, WireMetadataKind, WireMigrateOptions,
+    WireModifyFlags, WireNode, WireSaveOptions, WireShutdown, WireStats, WireSummary,
+    WireUndefineFlags, WireVersion, wire_path,
 };
 use super::types::{
     WireBlockInfo, WireBlockJobInfo, WirePool, WirePoolInfo, WirePoolSummary, WireSnapshot,
@@ -110,6 +110,26 @@ impl Handler for DriverCalls<'_> {
 
     fn rename(&mut self, (d, name): (WireDomain, String)) -> Result<WireDomain> {
         self.driver.rename(&dom(d), &name).map(Into::into)
+    }
+
+    fn set_metadata(
+        &mut self,
+        (d, kind, value, flags): (
+            WireDomain,
+            WireMetadataKind,
+            Option<String>,
+            WireModifyFlags,
+        ),
+    ) -> Result<()> {
+        self.driver
+            .set_metadata(&dom(d), &kind.into(), value.as_deref(), flags.into())
+    }
+
+    fn metadata(
+        &mut self,
+        (d, kind, inactive): (WireDomain, WireMetadataKind, bool),
+    ) -> Result<String> {
+        self.driver.metadata(&dom(d), &kind.into(), inactive)
     }
 
     fn shutdown(&mut self, (d, options): (WireDomain, WireShutdown)) -> Result<()> {

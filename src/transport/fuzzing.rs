@@ -26,7 +26,7 @@ use crate::driver::{
     EventStream, JobInfo, ListFilter, MediaChange, MediaFlags, NodeInfo, SaveOptions,
     ShutdownOptions, StateReason, VersionInfo, XmlFlags,
 };
-use crate::driver::{DomainStats, ModifyFlags};
+use crate::driver::{DomainStats, MetadataKind, ModifyFlags};
 use crate::driver::{IncomingParams, IncomingReady, IncomingState, MigrateOptions};
 use crate::error::{Error, ErrorCode, Result};
 
@@ -220,6 +220,22 @@ impl Driver for StubDriver {
 
     fn start_paused(&self, _dom: &Domain) -> Result<Domain> {
         self.answer("start_paused", || self.domain())
+    }
+
+    fn set_metadata(
+        &self,
+        _dom: &Domain,
+        _kind: &MetadataKind,
+        _value: Option<&str>,
+        _flags: ModifyFlags,
+    ) -> Result<()> {
+        self.answer("set_metadata", || ())
+    }
+
+    fn metadata(&self, _dom: &Domain, _kind: &MetadataKind, _inactive: bool) -> Result<String> {
+        self.answer("metadata", || {
+            String::from_utf8_lossy(&self.seed).into_owned()
+        })
     }
 
     fn rename(&self, _dom: &Domain, _new_name: &str) -> Result<Domain> {

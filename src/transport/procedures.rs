@@ -18,9 +18,9 @@ use uuid::Uuid;
 
 use super::types::{
     Bytes, WireDomain, WireIncomingParams, WireIncomingReady, WireIncomingState, WireInfo,
-    WireJobInfo, WireListFilter, WireMedia, WireMediaFlags, WireMigrateOptions, WireModifyFlags,
-    WireNode, WireSaveOptions, WireShutdown, WireStats, WireSummary, WireUndefineFlags,
-    WireVersion,
+    WireJobInfo, WireListFilter, WireMedia, WireMediaFlags, WireMetadataKind, WireMigrateOptions,
+    WireModifyFlags, WireNode, WireSaveOptions, WireShutdown, WireStats, WireSummary,
+    WireUndefineFlags, WireVersion,
 };
 use super::types::{
     WireBlockInfo, WireBlockJobInfo, WirePool, WirePoolInfo, WirePoolSummary, WireSnapshot,
@@ -416,6 +416,10 @@ procedures! {
     82 StartPaused start_paused(WireDomain) -> WireDomain, rw, Job;
     /// `Driver::rename` (domain, new name).
     83 Rename rename((WireDomain, String)) -> WireDomain, rw, Job;
+    /// `Driver::set_metadata` (domain, kind, value, flags).
+    84 SetMetadata set_metadata((WireDomain, WireMetadataKind, Option<String>, WireModifyFlags)) -> (), rw, Job;
+    /// `Driver::metadata` (domain, kind, inactive).
+    85 Metadata metadata((WireDomain, WireMetadataKind, bool)) -> String, ro, Quick;
 }
 
 /// The highest procedure number this build knows (the table is numbered

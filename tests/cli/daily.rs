@@ -425,6 +425,37 @@ fn virsh_flags_of_daily_verbs() {
     );
     assert_eq!(root.ok(&["list", "--all", "--name"]), "g\n");
     root.ok(&["undefine", "g"]);
+    // desc and metadata, in virsh's words.
+    root.ok(&["define", &file]);
+    assert_eq!(root.ok(&["desc", "f"]), "No description for domain: f\n");
+    assert_eq!(
+        root.ok(&["desc", "f", "--title", "--new-desc", "web", "server"]),
+        "Domain title updated successfully\n"
+    );
+    assert_eq!(root.ok(&["desc", "f", "--title"]), "web server\n");
+    let uri = "http://example.org/app/1";
+    let err = root.fails(&["metadata", "f", uri, "--set", "<cfg/>"]);
+    assert!(err.contains("--key"), "{err}");
+    assert_eq!(
+        root.ok(&[
+            "metadata",
+            "f",
+            uri,
+            "--key",
+            "app",
+            "--set",
+            "<cfg port='80'/>"
+        ]),
+        "Metadata modified\n"
+    );
+    assert_eq!(root.ok(&["metadata", "f", uri]), "<cfg port=\"80\"/>\n");
+    assert!(root.ok(&["dumpxml", "f"]).contains("<app:cfg xmlns:app="));
+    assert_eq!(
+        root.ok(&["metadata", "f", uri, "--remove"]),
+        "Metadata removed\n"
+    );
+    root.fails(&["metadata", "f", uri]);
+    root.ok(&["undefine", "f"]);
     // start --paused: started, and paused by the user.
     root.ok(&["define", &file]);
     assert_eq!(root.ok(&["start", "f", "--paused"]), "Domain 'f' started\n");

@@ -69,6 +69,7 @@ macro_rules! conformance {
             cases_define::define_unsupported_element_fails,
             cases_define::define_invalid_config_fails,
             cases_define::rename_keeps_the_domain,
+            cases_define::notes_live_and_config,
             cases_define::undefine_removes_definition,
             cases_define::unknown_domains_are_no_domain,
             cases_define::autostart_get_and_set,

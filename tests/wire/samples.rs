@@ -11,9 +11,9 @@ use qvirt::transport::wire::{
     WireBalloonStats, WireBlockStats, WireDomain, WireError, WireEvent, WireEventKind,
     WireIncomingDisk, WireIncomingParams, WireIncomingReady, WireIncomingState, WireInfo,
     WireInterfaceStats, WireJobInfo, WireJobKind, WireListFilter, WireMedia, WireMediaFlags,
-    WireMigrateOptions, WireModifyFlags, WireNode, WireReason, WireSaveOptions, WireShutdown,
-    WireState, WireStats, WireSummary, WireUndefineFlags, WireVcpuStats, WireVersion, encode_event,
-    encode_stream,
+    WireMetadataKind, WireMigrateOptions, WireModifyFlags, WireNode, WireReason, WireSaveOptions,
+    WireShutdown, WireState, WireStats, WireSummary, WireUndefineFlags, WireVcpuStats, WireVersion,
+    encode_event, encode_stream,
 };
 use qvirt::transport::wire::{
     WireBlockInfo, WireBlockJobInfo, WireBlockJobKind, WirePool, WirePoolInfo, WirePoolState,
@@ -321,6 +321,19 @@ pub fn calls() -> Vec<Call> {
         Call::Messages(d()),
         Call::StartPaused(off()),
         Call::Rename((off(), "beta".into())),
+        Call::SetMetadata((
+            d(),
+            WireMetadataKind::Element {
+                uri: "http://example.org/app/1".into(),
+                key: Some("app".into()),
+            },
+            Some("<cfg a='1'/>".into()),
+            WireModifyFlags {
+                live: true,
+                config: true,
+            },
+        )),
+        Call::Metadata((d(), WireMetadataKind::Title, false)),
     ]
 }
 
@@ -412,6 +425,8 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::Messages(..) => "messages",
         Call::StartPaused(..) => "start_paused",
         Call::Rename(..) => "rename",
+        Call::SetMetadata(..) => "set_metadata",
+        Call::Metadata(..) => "metadata",
     }
 }
 
@@ -662,6 +677,8 @@ pub fn reply_for(procedure: u32) -> Reply {
         ]),
         82 => Reply::StartPaused(running()),
         83 => Reply::Rename(shut_off()),
+        84 => Reply::SetMetadata(()),
+        85 => Reply::Metadata("web server".into()),
         n => panic!("no procedure {n}"),
     }
 }
@@ -721,7 +738,7 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         | Reply::SetVcpus(())
         | Reply::SetMaxVcpus(()) => "unit",
         Reply::Stats(_) => "stats",
-        Reply::QemuMonitorCommand(_) => "text",
+        Reply::QemuMonitorCommand(_) | Reply::Metadata(_) => "text",
         Reply::ListPools(_) => "pools",
         Reply::PoolLookupByName(_) | Reply::PoolDefineXml(_) => "pool",
         Reply::PoolInfo(_) => "pool_info",
@@ -751,7 +768,8 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         | Reply::BlockCommit(())
         | Reply::BlockPull(())
         | Reply::BlockJobAbort(())
-        | Reply::UndefineSnapshots(()) => "unit",
+        | Reply::UndefineSnapshots(())
+        | Reply::SetMetadata(()) => "unit",
         Reply::MigrateIncoming(_) => "incoming",
         Reply::MigrateFinish(_) => "domain",
         Reply::MigrateIncomingState(_) => "incoming_state",

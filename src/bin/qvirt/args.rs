@@ -289,12 +289,48 @@ pub enum Command {
     /// Not built yet; says why.
     #[command(name = "send-key", disable_help_flag = true)]
     SendKey(Unbuilt),
-    /// Not built yet; says why.
-    #[command(name = "desc", disable_help_flag = true)]
-    Desc(Unbuilt),
-    /// Not built yet; says why.
-    #[command(name = "metadata", disable_help_flag = true)]
-    Metadata(Unbuilt),
+    /// Show or change a domain's description, or with --title its title.
+    #[command(name = "desc")]
+    Desc {
+        #[command(flatten)]
+        dom: DomArg,
+        #[command(flatten)]
+        at: WhereArgs,
+        /// The title rather than the description.
+        #[arg(long)]
+        title: bool,
+        /// Change it in $VISUAL or $EDITOR (vi).
+        #[arg(long, conflicts_with = "new_desc")]
+        edit: bool,
+        /// The new text (the words are joined by spaces); an empty text
+        /// removes it.
+        #[arg(long = "new-desc", num_args = 1.., allow_hyphen_values = true)]
+        new_desc: Option<Vec<String>>,
+    },
+    /// Show, set or remove an element of a domain's `<metadata>`, by
+    /// namespace URI.
+    #[command(name = "metadata")]
+    Metadata {
+        #[command(flatten)]
+        dom: DomArg,
+        /// The namespace URI of the element.
+        #[arg(value_name = "URI")]
+        uri: String,
+        #[command(flatten)]
+        at: WhereArgs,
+        /// The namespace prefix a new element is written with.
+        #[arg(long)]
+        key: Option<String>,
+        /// Change it in $VISUAL or $EDITOR (vi).
+        #[arg(long, conflicts_with_all = ["set", "remove"])]
+        edit: bool,
+        /// The new element (one XML element).
+        #[arg(long, conflicts_with = "remove", value_name = "XML")]
+        set: Option<String>,
+        /// Remove the element.
+        #[arg(long)]
+        remove: bool,
+    },
     /// Rename a shut-off domain (its UUID, disks and snapshots stay).
     #[command(name = "domrename")]
     DomRename {

@@ -15,6 +15,7 @@ mod event;
 mod jobs;
 mod lifecycle;
 mod native;
+mod notes;
 mod output;
 mod query;
 mod resources;
@@ -239,9 +240,22 @@ fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Re
         Command::SendKey(_) => Err(unbuilt(
             "sending keys is not built yet; use the VNC display or qemu-monitor-command with send-key",
         )),
-        Command::Desc(_) | Command::Metadata(_) => Err(unbuilt(
-            "editing <title>, <description> and <metadata> from the command line is not built yet; use edit",
-        )),
+        Command::Desc {
+            dom,
+            at,
+            title,
+            edit,
+            new_desc,
+        } => notes::desc(ctx, &dom.domain, &at, title, edit, new_desc),
+        Command::Metadata {
+            dom,
+            uri,
+            at,
+            key,
+            edit,
+            set,
+            remove,
+        } => notes::metadata(ctx, &dom.domain, &at, uri, key, edit, set, remove),
         Command::DomRename { dom, new_name } => {
             let d = ctx.domain(&dom.domain)?;
             ctx.driver()?.rename(&d, &new_name)?;

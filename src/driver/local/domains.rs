@@ -296,22 +296,22 @@ impl Core {
             let def = entry.def();
             let (state, reason) = entry.state();
             let pid = entry.running.as_ref().map(|r| r.process.pid);
-            let live = entry
+            let (current_kib, vcpus) = entry
                 .running
                 .as_ref()
-                .map(|r| *lock(&r.live))
+                .map(|r| {
+                    let live = lock(&r.live);
+                    (live.current_memory_kib, live.vcpus)
+                })
                 .unwrap_or_default();
             let info = DomainInfo {
                 state,
                 reason,
                 max_memory_kib: def.memory_kib,
-                memory_kib: live
-                    .current_memory_kib
+                memory_kib: current_kib
                     .or(def.current_memory_kib)
                     .unwrap_or(def.memory_kib),
-                vcpus: live
-                    .vcpus
-                    .unwrap_or(def.vcpu.current.unwrap_or(def.vcpu.max)),
+                vcpus: vcpus.unwrap_or(def.vcpu.current.unwrap_or(def.vcpu.max)),
                 cpu_time_ns: 0,
                 persistent: entry.persistent.is_some(),
                 autostart: entry.persistent.is_some() && entry.autostart,

@@ -21,12 +21,14 @@ const VCPU_UNPLUG_WAIT: Duration = Duration::from_secs(15);
 /// What the running domain changed since it started, beside media: the
 /// balloon's target and the vCPUs online. [`Running::live_def`] applies
 /// them.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct LiveChanges {
     /// `<currentMemory>` as last asked of the balloon, KiB.
     pub current_memory_kib: Option<u64>,
     /// vCPUs online.
     pub vcpus: Option<u32>,
+    /// Title, description and `<metadata>` as last set.
+    pub notes: Option<super::metadata::Notes>,
 }
 
 impl LiveChanges {
@@ -38,6 +40,9 @@ impl LiveChanges {
         if let Some(n) = self.vcpus {
             def.vcpu.current = (n < def.vcpu.max).then_some(n);
         }
+        if let Some(notes) = &self.notes {
+            notes.apply(def);
+        }
     }
 }
 
@@ -48,7 +53,7 @@ impl Core {
     /// Where a change goes: the running domain, the definition, or both
     /// (virsh's `--current` when neither is asked), checked against what
     /// the domain has.
-    fn targets(
+    pub(super) fn targets(
         &self,
         dom: &Domain,
         flags: ModifyFlags,
@@ -85,7 +90,7 @@ impl Core {
 
     /// Changes the persistent definition with `edit`, under the config
     /// lock, and writes it.
-    fn edit_config(&self, dom: &Domain, edit: Edit<'_>) -> Result<()> {
+    pub(super) fn edit_config(&self, dom: &Domain, edit: Edit<'_>) -> Result<()> {
         let _config = lock(&self.config);
         let mut def = self.with_entry(dom, |e| {
             e.persistent.clone().ok_or_else(|| {

@@ -15,8 +15,8 @@ use super::values::{self, check_flags};
 use super::xdr::Chars;
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
-    Domain, DomainCapsQuery, DomainState, Driver, ListFilter, ShutdownOptions, UndefineFlags,
-    XmlFlags,
+    Domain, DomainCapsQuery, DomainState, Driver, ListFilter, MetadataKind, ModifyFlags,
+    ShutdownOptions, UndefineFlags, XmlFlags,
 };
 use crate::transport::dispatch::Opened;
 
@@ -578,6 +578,24 @@ impl Handler for LvCalls<'_> {
         })
     }
 
+    fn domain_set_metadata(&mut self, a: SetMetadataArgs) -> Result<()> {
+        // VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG.
+        check_flags(a.flags, 3, "virDomainSetMetadata")?;
+        let kind = metadata_kind(a.kind, a.uri, a.key)?;
+        let flags = ModifyFlags::new(a.flags & 1 != 0, a.flags & 2 != 0);
+        self.driver
+            .set_metadata(&Domain::from(&a.dom), &kind, a.metadata.as_deref(), flags)
+    }
+
+    fn domain_get_metadata(&mut self, a: GetMetadataArgs) -> Result<GetMetadataRet> {
+        check_flags(a.flags, 3, "virDomainGetMetadata")?;
+        let kind = metadata_kind(a.kind, a.uri, None)?;
+        let metadata = self
+            .driver
+            .metadata(&Domain::from(&a.dom), &kind, a.flags & 2 != 0)?;
+        Ok(GetMetadataRet { metadata })
+    }
+
     fn domain_rename(&mut self, a: RenameArgs) -> Result<RenameRet> {
         check_flags(a.flags, 0, "virDomainRename")?;
         let name = a.new_name.ok_or_else(|| {
@@ -599,5 +617,26 @@ impl Handler for LvCalls<'_> {
         Ok(MessagesRet {
             msgs: if tainting { msgs } else { Vec::new() },
         })
+    }
+}
+
+/// libvirt's `virDomainMetadataType`: 0 description, 1 title, 2 element.
+fn metadata_kind(kind: i32, uri: Option<String>, key: Option<String>) -> Result<MetadataKind> {
+    match kind {
+        0 => Ok(MetadataKind::Description),
+        1 => Ok(MetadataKind::Title),
+        2 => Ok(MetadataKind::Element {
+            uri: uri.ok_or_else(|| {
+                Error::new(
+                    ErrorCode::InvalidArgument,
+                    "a metadata element needs a namespace URI",
+                )
+            })?,
+            key,
+        }),
+        n => Err(Error::new(
+            ErrorCode::InvalidArgument,
+            format!("unknown metadata type {n}"),
+        )),
     }
 }

@@ -413,6 +413,10 @@ procedures! {
         245 DomainReset domain_reset(DomFlagsArgs) -> (), rw, Job;
         /// `virDomainShutdownFlags`.
         258 DomainShutdownFlags domain_shutdown_flags(DomFlagsArgs) -> (), rw, Job;
+        /// `virDomainSetMetadata`.
+        264 DomainSetMetadata domain_set_metadata(SetMetadataArgs) -> (), rw, Job;
+        /// `virDomainGetMetadata`.
+        265 DomainGetMetadata domain_get_metadata(GetMetadataArgs) -> GetMetadataRet, ro, Quick;
         /// `virConnectListAllDomains`.
         273 ConnectListAllDomains connect_list_all_domains(ListAllArgs) -> ListAllRet, ro, Quick;
         /// `virConnectListAllStoragePools`: qvirt keeps no storage pools.

@@ -131,6 +131,12 @@ xdr_struct! {
     pub struct RestoreFlagsArgs { pub from: String, pub dxml: Option<String>, pub flags: u32 }
     /// `remote_domain_update_device_flags_args`.
     pub struct DeviceArgs { pub dom: Dom, pub xml: String, pub flags: u32 }
+    /// `remote_domain_set_metadata_args`.
+    pub struct SetMetadataArgs { pub dom: Dom, pub kind: i32, pub metadata: Option<String>, pub key: Option<String>, pub uri: Option<String>, pub flags: u32 }
+    /// `remote_domain_get_metadata_args`.
+    pub struct GetMetadataArgs { pub dom: Dom, pub kind: i32, pub uri: Option<String>, pub flags: u32 }
+    /// `remote_domain_get_metadata_ret`.
+    pub struct GetMetadataRet { pub metadata: String }
     /// `remote_domain_rename_args`.
     pub struct RenameArgs { pub dom: Dom, pub new_name: Option<String>, pub flags: u32 }
     /// `remote_domain_rename_ret`.
