@@ -18,7 +18,7 @@ use super::api_storage::{
 };
 use super::error::Result;
 use super::migration::{IncomingParams, IncomingReady, IncomingState, MigrateOptions};
-use super::resources::{DomainStats, MetadataKind, ModifyFlags};
+use super::resources::{DomainStats, KeyCodeset, MetadataKind, ModifyFlags};
 use super::values::*;
 use crate::model::DomainDef;
 
@@ -183,6 +183,11 @@ pub trait Driver: Send + Sync {
     /// domain, or of the definition with `inactive` (or when shut off);
     /// `InvalidArgument` when there is none.
     fn metadata(&self, dom: &Domain, kind: &MetadataKind, inactive: bool) -> Result<String>;
+    /// Presses `keys` together on the guest's keyboard and lets them go
+    /// after `hold_ms` (QEMU's default when 0), as virsh's `send-key`;
+    /// at most 16 keys. Running or paused.
+    fn send_key(&self, dom: &Domain, codeset: KeyCodeset, hold_ms: u32, keys: &[u32])
+    -> Result<()>;
     /// Asks the guest to power off (ACPI). Running or paused.
     fn shutdown(&self, dom: &Domain, options: ShutdownOptions) -> Result<()>;
     /// Stops the domain at once. Running, paused or crashed.

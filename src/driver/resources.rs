@@ -189,3 +189,42 @@ pub enum MetadataKind {
         key: Option<String>,
     },
 }
+
+/// The code set of the key codes [`crate::Driver::send_key`] takes
+/// (libvirt's `virKeycodeSet`; the others are refused by name).
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyCodeset {
+    /// Linux's input key codes (`KEY_*`), virsh's default.
+    Linux,
+    /// QEMU's key numbers (XT scan codes; `0x80 |` for `E0` keys).
+    Qnum,
+}
+
+impl KeyCodeset {
+    /// The code set named `name` as virsh's `--codeset` takes it.
+    pub fn from_name(name: &str) -> Option<KeyCodeset> {
+        match name {
+            "linux" => Some(KeyCodeset::Linux),
+            "qnum" | "rfb" => Some(KeyCodeset::Qnum),
+            _ => None,
+        }
+    }
+
+    /// libvirt's number (`VIR_KEYCODE_SET_*`).
+    pub fn number(self) -> u32 {
+        match self {
+            KeyCodeset::Linux => 0,
+            KeyCodeset::Qnum => 9,
+        }
+    }
+
+    /// The code set of libvirt's number `n`.
+    pub fn from_number(n: u32) -> Option<KeyCodeset> {
+        match n {
+            0 => Some(KeyCodeset::Linux),
+            9 => Some(KeyCodeset::Qnum),
+            _ => None,
+        }
+    }
+}

@@ -21,7 +21,7 @@ use crate::driver::{
     BlockCommitFlags, ResizeFlags, SnapshotCreateFlags, SnapshotDeleteFlags, SnapshotRevertFlags,
     UndefineFlags,
 };
-use crate::driver::{ConsoleStream, Domain, Driver, EventStream, XmlFlags};
+use crate::driver::{ConsoleStream, Domain, Driver, EventStream, KeyCodeset, XmlFlags};
 use crate::error::{Error, ErrorCode, Result};
 
 /// A stream a call opened.
@@ -106,6 +106,19 @@ impl Handler for DriverCalls<'_> {
 
     fn start_paused(&mut self, d: WireDomain) -> Result<WireDomain> {
         self.driver.start_paused(&dom(d)).map(Into::into)
+    }
+
+    fn send_key(
+        &mut self,
+        (d, codeset, hold_ms, keys): (WireDomain, u32, u32, Vec<u32>),
+    ) -> Result<()> {
+        let codeset = KeyCodeset::from_number(codeset).ok_or_else(|| {
+            Error::new(
+                ErrorCode::InvalidArgument,
+                format!("unknown key code set {codeset}"),
+            )
+        })?;
+        self.driver.send_key(&dom(d), codeset, hold_ms, &keys)
     }
 
     fn rename(&mut self, (d, name): (WireDomain, String)) -> Result<WireDomain> {

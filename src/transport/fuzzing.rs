@@ -26,7 +26,7 @@ use crate::driver::{
     EventStream, JobInfo, ListFilter, MediaChange, MediaFlags, NodeInfo, SaveOptions,
     ShutdownOptions, StateReason, VersionInfo, XmlFlags,
 };
-use crate::driver::{DomainStats, MetadataKind, ModifyFlags};
+use crate::driver::{DomainStats, KeyCodeset, MetadataKind, ModifyFlags};
 use crate::driver::{IncomingParams, IncomingReady, IncomingState, MigrateOptions};
 use crate::error::{Error, ErrorCode, Result};
 
@@ -236,6 +236,16 @@ impl Driver for StubDriver {
         self.answer("metadata", || {
             String::from_utf8_lossy(&self.seed).into_owned()
         })
+    }
+
+    fn send_key(
+        &self,
+        _dom: &Domain,
+        _codeset: KeyCodeset,
+        _hold_ms: u32,
+        _keys: &[u32],
+    ) -> Result<()> {
+        self.answer("send_key", || ())
     }
 
     fn rename(&self, _dom: &Domain, _new_name: &str) -> Result<Domain> {

@@ -173,6 +173,13 @@ fn call(p: Procedure) -> Call {
             xml: XML.into(),
             flags: 1,
         }),
+        P::DomainSendKey => Call::DomainSendKey(SendKeyArgs {
+            dom: dom(),
+            codeset: 0,
+            holdtime: 100,
+            keycodes: vec![56, 99, 35],
+            flags: 0,
+        }),
         P::DomainSetMetadata => Call::DomainSetMetadata(SetMetadataArgs {
             dom: dom(),
             kind: 2,
@@ -322,6 +329,7 @@ fn reply(p: Procedure) -> Reply {
             capabilities: "<domainCapabilities/>".into(),
         }),
         P::DomainDefineXmlFlags => Reply::DomainDefineXmlFlags(DomRet { dom: off() }),
+        P::DomainSendKey => Reply::DomainSendKey(()),
         P::DomainSetMetadata => Reply::DomainSetMetadata(()),
         P::DomainGetMetadata => Reply::DomainGetMetadata(GetMetadataRet {
             metadata: "web server".into(),

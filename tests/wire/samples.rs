@@ -334,6 +334,7 @@ pub fn calls() -> Vec<Call> {
             },
         )),
         Call::Metadata((d(), WireMetadataKind::Title, false)),
+        Call::SendKey((d(), 0, 100, vec![56, 99, 35])),
     ]
 }
 
@@ -427,6 +428,7 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::Rename(..) => "rename",
         Call::SetMetadata(..) => "set_metadata",
         Call::Metadata(..) => "metadata",
+        Call::SendKey(..) => "send_key",
     }
 }
 
@@ -679,6 +681,7 @@ pub fn reply_for(procedure: u32) -> Reply {
         83 => Reply::Rename(shut_off()),
         84 => Reply::SetMetadata(()),
         85 => Reply::Metadata("web server".into()),
+        86 => Reply::SendKey(()),
         n => panic!("no procedure {n}"),
     }
 }
@@ -769,7 +772,8 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         | Reply::BlockPull(())
         | Reply::BlockJobAbort(())
         | Reply::UndefineSnapshots(())
-        | Reply::SetMetadata(()) => "unit",
+        | Reply::SetMetadata(())
+        | Reply::SendKey(()) => "unit",
         Reply::MigrateIncoming(_) => "incoming",
         Reply::MigrateFinish(_) => "domain",
         Reply::MigrateIncomingState(_) => "incoming_state",

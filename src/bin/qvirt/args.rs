@@ -286,9 +286,23 @@ pub enum Command {
     /// Not built yet (device hot-plug); says why.
     #[command(name = "detach-device", disable_help_flag = true)]
     DetachDevice(Unbuilt),
-    /// Not built yet; says why.
-    #[command(name = "send-key", disable_help_flag = true)]
-    SendKey(Unbuilt),
+    /// Press keys together on the guest's keyboard (`KEY_LEFTALT KEY_SYSRQ
+    /// KEY_H`, or numbers).
+    #[command(name = "send-key")]
+    SendKey {
+        #[command(flatten)]
+        dom: DomArg,
+        /// The code set of the keys: linux (the default; `KEY_*` names or
+        /// numbers) or qnum (QEMU's numbers).
+        #[arg(long, default_value = "linux")]
+        codeset: String,
+        /// How long the keys are held, in milliseconds.
+        #[arg(long, value_name = "MS", default_value_t = 0)]
+        holdtime: u32,
+        /// The keys, at most 16.
+        #[arg(value_name = "KEYCODE", required = true, num_args = 1..)]
+        keys: Vec<String>,
+    },
     /// Show or change a domain's description, or with --title its title.
     #[command(name = "desc")]
     Desc {

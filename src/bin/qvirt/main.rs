@@ -237,9 +237,12 @@ fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Re
         | Command::DetachDevice(_) => Err(unbuilt(
             "device hot-plug is not built yet; change the definition (edit, --config) and restart the domain",
         )),
-        Command::SendKey(_) => Err(unbuilt(
-            "sending keys is not built yet; use the VNC display or qemu-monitor-command with send-key",
-        )),
+        Command::SendKey {
+            dom,
+            codeset,
+            holdtime,
+            keys,
+        } => notes::send_key(ctx, &dom.domain, &codeset, holdtime, &keys),
         Command::Desc {
             dom,
             at,

@@ -1,7 +1,8 @@
 //! `desc` and `metadata`: a domain's title, description and `<metadata>`
-//! elements, shown, set, edited or removed as virsh does.
+//! elements, shown, set, edited or removed as virsh does; and
+//! `send-key`.
 
-use qvirt::driver::{MetadataKind, ModifyFlags};
+use qvirt::driver::{KeyCodeset, MetadataKind, ModifyFlags};
 use qvirt::{Error, ErrorCode, Result};
 
 use crate::args::WhereArgs;
@@ -131,4 +132,40 @@ pub fn metadata(
     }
     let text = d.metadata(&dom, &kind, inactive(at))?;
     outln!("{text}")
+}
+
+/// `send-key DOMAIN [--codeset SET] [--holdtime MS] KEYCODE...`: silent
+/// on success, as virsh.
+pub fn send_key(
+    ctx: &mut Ctx,
+    arg: &str,
+    codeset: &str,
+    hold_ms: u32,
+    keys: &[String],
+) -> Result<()> {
+    let set = KeyCodeset::from_name(codeset).ok_or_else(|| {
+        Error::new(
+            ErrorCode::InvalidArgument,
+            format!("unknown code set '{codeset}': use linux or qnum"),
+        )
+    })?;
+    let codes = keys
+        .iter()
+        .map(|k| {
+            let code = match set {
+                KeyCodeset::Linux => qvirt::qemu::keys::linux_code(k),
+                _ => k
+                    .strip_prefix("0x")
+                    .map_or_else(|| k.parse().ok(), |h| u32::from_str_radix(h, 16).ok()),
+            };
+            code.ok_or_else(|| {
+                Error::new(
+                    ErrorCode::InvalidArgument,
+                    format!("invalid keycode: '{k}'"),
+                )
+            })
+        })
+        .collect::<Result<Vec<u32>>>()?;
+    let dom = ctx.domain(arg)?;
+    ctx.driver()?.send_key(&dom, set, hold_ms, &codes)
 }

@@ -8,8 +8,8 @@ use uuid::Uuid;
 use super::driver::{LocalDriver, default_emulator};
 use crate::driver::{
     BlockCommitFlags, BlockInfo, BlockJobInfo, ConsoleStream, Domain, DomainInfo, DomainSummary,
-    Driver, EventStream, JobInfo, ListFilter, MediaChange, MediaFlags, MetadataKind, NodeInfo,
-    Pool, PoolInfo, PoolSummary, ResizeFlags, SaveOptions, ShutdownOptions, Snapshot,
+    Driver, EventStream, JobInfo, KeyCodeset, ListFilter, MediaChange, MediaFlags, MetadataKind,
+    NodeInfo, Pool, PoolInfo, PoolSummary, ResizeFlags, SaveOptions, ShutdownOptions, Snapshot,
     SnapshotCreateFlags, SnapshotDeleteFlags, SnapshotInfo, SnapshotRevertFlags, UndefineFlags,
     VersionInfo, Volume, VolumeInfo, VolumeStream, XmlFlags,
 };
@@ -86,6 +86,17 @@ impl Driver for LocalDriver {
 
     fn start_paused(&self, dom: &Domain) -> Result<Domain> {
         self.core.start_domain_with(&self.core.resolve(dom)?, true)
+    }
+
+    fn send_key(
+        &self,
+        dom: &Domain,
+        codeset: KeyCodeset,
+        hold_ms: u32,
+        keys: &[u32],
+    ) -> Result<()> {
+        self.core
+            .send_key(&self.core.resolve(dom)?, codeset, hold_ms, keys)
     }
 
     fn rename(&self, dom: &Domain, new_name: &str) -> Result<Domain> {

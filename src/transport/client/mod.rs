@@ -50,7 +50,7 @@ use crate::driver::{
     MediaChange, MediaFlags, NodeInfo, SaveOptions, ShutdownOptions, UndefineFlags, VersionInfo,
     XmlFlags,
 };
-use crate::driver::{DomainStats, MetadataKind, ModifyFlags};
+use crate::driver::{DomainStats, KeyCodeset, MetadataKind, ModifyFlags};
 use crate::driver::{IncomingParams, IncomingReady, IncomingState, MigrateOptions};
 use crate::error::{Error, ErrorCode, Result};
 
@@ -539,6 +539,17 @@ impl Driver for SocketDriver {
     fn metadata(&self, dom: &Domain, kind: &MetadataKind, inactive: bool) -> Result<String> {
         self.rpc()
             .metadata((wire(dom), kind.clone().into(), inactive))
+    }
+
+    fn send_key(
+        &self,
+        dom: &Domain,
+        codeset: KeyCodeset,
+        hold_ms: u32,
+        keys: &[u32],
+    ) -> Result<()> {
+        self.rpc()
+            .send_key((wire(dom), codeset.number(), hold_ms, keys.to_vec()))
     }
 
     fn rename(&self, dom: &Domain, new_name: &str) -> Result<Domain> {

@@ -15,8 +15,8 @@ use super::values::{self, check_flags};
 use super::xdr::Chars;
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
-    Domain, DomainCapsQuery, DomainState, Driver, ListFilter, MetadataKind, ModifyFlags,
-    ShutdownOptions, UndefineFlags, XmlFlags,
+    Domain, DomainCapsQuery, DomainState, Driver, KeyCodeset, ListFilter, MetadataKind,
+    ModifyFlags, ShutdownOptions, UndefineFlags, XmlFlags,
 };
 use crate::transport::dispatch::Opened;
 
@@ -576,6 +576,21 @@ impl Handler for LvCalls<'_> {
         Ok(DomRet {
             dom: self.driver.define_xml(&a.xml)?.into(),
         })
+    }
+
+    fn domain_send_key(&mut self, a: SendKeyArgs) -> Result<()> {
+        check_flags(a.flags, 0, "virDomainSendKey")?;
+        let codeset = KeyCodeset::from_number(a.codeset).ok_or_else(|| {
+            Error::new(
+                ErrorCode::NoSupport,
+                format!(
+                    "key code set {} is not offered: send Linux (0) or QEMU (9) key codes",
+                    a.codeset
+                ),
+            )
+        })?;
+        self.driver
+            .send_key(&Domain::from(&a.dom), codeset, a.holdtime, &a.keycodes)
     }
 
     fn domain_set_metadata(&mut self, a: SetMetadataArgs) -> Result<()> {

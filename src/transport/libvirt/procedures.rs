@@ -401,6 +401,8 @@ procedures! {
         211 DomainScreenshot domain_screenshot(ScreenshotArgs) -> ScreenshotRet, rw, Job;
         /// `virDomainGetState`.
         212 DomainGetState domain_get_state(DomFlagsArgs) -> StateRet, ro, Quick;
+        /// `virDomainSendKey`.
+        226 DomainSendKey domain_send_key(SendKeyArgs) -> (), rw, Job;
         /// `virDomainUndefineFlags`.
         231 DomainUndefineFlags domain_undefine_flags(DomFlagsArgs) -> (), rw, Job;
         /// `virDomainSaveFlags`.

@@ -131,6 +131,8 @@ xdr_struct! {
     pub struct RestoreFlagsArgs { pub from: String, pub dxml: Option<String>, pub flags: u32 }
     /// `remote_domain_update_device_flags_args`.
     pub struct DeviceArgs { pub dom: Dom, pub xml: String, pub flags: u32 }
+    /// `remote_domain_send_key_args`.
+    pub struct SendKeyArgs { pub dom: Dom, pub codeset: u32, pub holdtime: u32, pub keycodes: Vec<u32>, pub flags: u32 }
     /// `remote_domain_set_metadata_args`.
     pub struct SetMetadataArgs { pub dom: Dom, pub kind: i32, pub metadata: Option<String>, pub key: Option<String>, pub uri: Option<String>, pub flags: u32 }
     /// `remote_domain_get_metadata_args`.
