@@ -373,9 +373,14 @@ pub enum Command {
         /// Also remove the managed save image.
         #[arg(long)]
         managed_save: bool,
-        /// Also remove the disks (not built yet: says why).
-        #[arg(long)]
+        /// Also delete the storage volumes of the domain's disks (shut off
+        /// only; a disk that is no pool's volume is left, with a warning).
+        #[arg(long, conflicts_with = "storage")]
         remove_all_storage: bool,
+        /// Also delete these disks' volumes: targets or source paths,
+        /// comma-separated.
+        #[arg(long, value_name = "TARGETS")]
+        storage: Option<String>,
         /// Also remove the domain's snapshot records (refused while
         /// snapshots exist without it).
         #[arg(long)]
