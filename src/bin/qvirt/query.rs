@@ -58,7 +58,7 @@ pub fn list(ctx: &mut Ctx, args: &ListArgs) -> Result<()> {
         for (s, info) in &rows {
             let info = info.as_ref().expect("read for --json");
             let mut value = info_json(&s.domain, info);
-            value["messages"] = json!(messages_of(&*driver, &s.domain, info)?);
+            value["messages"] = json!(messages_of(driver, &s.domain, info)?);
             if args.title {
                 value["title"] = json!(title_of(&s.domain)?);
             }
