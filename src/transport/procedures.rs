@@ -18,9 +18,9 @@ use uuid::Uuid;
 
 use super::types::{
     Bytes, WireDomain, WireIncomingParams, WireIncomingReady, WireIncomingState, WireInfo,
-    WireJobInfo, WireListFilter, WireMedia, WireMediaFlags, WireMetadataKind, WireMigrateOptions,
-    WireModifyFlags, WireNode, WireSaveOptions, WireShutdown, WireStats, WireSummary,
-    WireUndefineFlags, WireVersion,
+    WireInterfaceAddresses, WireJobInfo, WireListFilter, WireMedia, WireMediaFlags,
+    WireMetadataKind, WireMigrateOptions, WireModifyFlags, WireNode, WireSaveOptions, WireShutdown,
+    WireStats, WireSummary, WireUndefineFlags, WireVersion,
 };
 use super::types::{
     WireBlockInfo, WireBlockJobInfo, WirePool, WirePoolInfo, WirePoolSummary, WireSnapshot,
@@ -423,6 +423,8 @@ procedures! {
     /// `Driver::send_key` (domain, libvirt's code set number, hold time
     /// in ms, key codes).
     86 SendKey send_key((WireDomain, u32, u32, Vec<u32>)) -> (), rw, Job;
+    /// `Driver::interface_addresses` (domain, libvirt's source number).
+    87 InterfaceAddresses interface_addresses((WireDomain, u32)) -> Vec<WireInterfaceAddresses>, ro, Job;
 }
 
 /// The highest procedure number this build knows (the table is numbered

@@ -383,6 +383,21 @@ fn resource_and_statistics_verbs_speak_as_virsh() {
                 .unwrap()
         )
     );
+    // domifaddr: virsh's header; user networking has no lease to show.
+    let header = format!(
+        " {:<10} {:<20} {:<8}     {}\n{}\n",
+        "Name",
+        "MAC address",
+        "Protocol",
+        "Address",
+        "-".repeat(79)
+    );
+    assert_eq!(root.ok(&["domifaddr", "r"]), header);
+    assert_eq!(root.ok(&["domifaddr", "r", "--json"]), "[]\n");
+    let err = root.fails(&["domifaddr", "r", "--source", "dhcp"]);
+    assert!(err.contains("lease, arp or agent"), "{err}");
+    let err = root.fails(&["domifaddr", "r", "--source", "agent"]);
+    assert!(err.contains("guest agent"), "{err}");
     // send-key: silent as virsh; a name it does not know is refused.
     assert_eq!(root.ok(&["send-key", "r", "KEY_LEFTSHIFT", "KEY_A"]), "");
     let err = root.fails(&["send-key", "r", "KEY_NOPE"]);

@@ -10,10 +10,10 @@ use qvirt::transport::wire::{
     Bytes, Call, Frame, Header, Kind, PROTOCOL_VERSION, Procedure, Reply, StreamMsg,
     WireBalloonStats, WireBlockStats, WireDomain, WireError, WireEvent, WireEventKind,
     WireIncomingDisk, WireIncomingParams, WireIncomingReady, WireIncomingState, WireInfo,
-    WireInterfaceStats, WireJobInfo, WireJobKind, WireListFilter, WireMedia, WireMediaFlags,
-    WireMetadataKind, WireMigrateOptions, WireModifyFlags, WireNode, WireReason, WireSaveOptions,
-    WireShutdown, WireState, WireStats, WireSummary, WireUndefineFlags, WireVcpuStats, WireVersion,
-    encode_event, encode_stream,
+    WireInterfaceAddresses, WireInterfaceStats, WireJobInfo, WireJobKind, WireListFilter,
+    WireMedia, WireMediaFlags, WireMetadataKind, WireMigrateOptions, WireModifyFlags, WireNode,
+    WireReason, WireSaveOptions, WireShutdown, WireState, WireStats, WireSummary,
+    WireUndefineFlags, WireVcpuStats, WireVersion, encode_event, encode_stream,
 };
 use qvirt::transport::wire::{
     WireBlockInfo, WireBlockJobInfo, WireBlockJobKind, WirePool, WirePoolInfo, WirePoolState,
@@ -335,6 +335,7 @@ pub fn calls() -> Vec<Call> {
         )),
         Call::Metadata((d(), WireMetadataKind::Title, false)),
         Call::SendKey((d(), 0, 100, vec![56, 99, 35])),
+        Call::InterfaceAddresses((d(), 2)),
     ]
 }
 
@@ -429,6 +430,7 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::SetMetadata(..) => "set_metadata",
         Call::Metadata(..) => "metadata",
         Call::SendKey(..) => "send_key",
+        Call::InterfaceAddresses(..) => "interface_addresses",
     }
 }
 
@@ -682,6 +684,11 @@ pub fn reply_for(procedure: u32) -> Reply {
         84 => Reply::SetMetadata(()),
         85 => Reply::Metadata("web server".into()),
         86 => Reply::SendKey(()),
+        87 => Reply::InterfaceAddresses(vec![WireInterfaceAddresses {
+            name: "vnet0".into(),
+            mac: "52:54:00:03:00:11".into(),
+            addrs: vec![(false, "10.0.3.11".into(), 0)],
+        }]),
         n => panic!("no procedure {n}"),
     }
 }
@@ -781,6 +788,7 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         Reply::Autostart(_) => "bool",
         Reply::Info(_) => "info",
         Reply::Screenshot(_) => "bytes",
+        Reply::InterfaceAddresses(_) => "interface_addresses",
         Reply::Messages(_) => "messages",
     }
 }

@@ -626,6 +626,26 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The addresses of a running domain's interfaces: from the host's
+    /// ARP table (`--source arp`, bridged guests); `lease` (the default)
+    /// finds none, qvirt having no virtual networks.
+    #[command(name = "domifaddr")]
+    DomIfAddr {
+        #[command(flatten)]
+        dom: DomArg,
+        /// Only this interface (its host-side name).
+        #[arg(long)]
+        interface: Option<String>,
+        /// Repeat the name and MAC on each address's line.
+        #[arg(long)]
+        full: bool,
+        /// lease, arp or agent.
+        #[arg(long, default_value = "lease")]
+        source: String,
+        /// Print a JSON array instead (see the README for the shape).
+        #[arg(long)]
+        json: bool,
+    },
     /// List a domain's network interfaces: tap device, type, source (for
     /// user networking, the forwarded ports), model and MAC.
     #[command(name = "domiflist")]

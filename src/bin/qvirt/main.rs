@@ -362,6 +362,13 @@ fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Re
             inactive,
             json,
         } => devices::domiflist(ctx, &dom.domain, inactive, json),
+        Command::DomIfAddr {
+            dom,
+            interface,
+            full,
+            source,
+            json,
+        } => devices::domifaddr(ctx, &dom.domain, interface.as_deref(), full, &source, json),
         Command::DomBlkList {
             dom,
             inactive,

@@ -15,8 +15,8 @@ use super::values::{self, check_flags};
 use super::xdr::Chars;
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
-    Domain, DomainCapsQuery, DomainState, Driver, KeyCodeset, ListFilter, MetadataKind,
-    ModifyFlags, ShutdownOptions, UndefineFlags, XmlFlags,
+    AddressSource, Domain, DomainCapsQuery, DomainState, Driver, KeyCodeset, ListFilter,
+    MetadataKind, ModifyFlags, ShutdownOptions, UndefineFlags, XmlFlags,
 };
 use crate::transport::dispatch::Opened;
 
@@ -576,6 +576,35 @@ impl Handler for LvCalls<'_> {
         Ok(DomRet {
             dom: self.driver.define_xml(&a.xml)?.into(),
         })
+    }
+
+    fn domain_interface_addresses(&mut self, a: IfAddrArgs) -> Result<IfAddrRet> {
+        check_flags(a.flags, 0, "virDomainInterfaceAddresses")?;
+        let source = AddressSource::from_number(a.source).ok_or_else(|| {
+            Error::new(
+                ErrorCode::InvalidArgument,
+                format!("unknown address source {}", a.source),
+            )
+        })?;
+        let ifaces = self
+            .driver
+            .interface_addresses(&Domain::from(&a.dom), source)?
+            .into_iter()
+            .map(|i| Iface {
+                name: i.name,
+                hwaddr: Some(i.mac),
+                addrs: i
+                    .addrs
+                    .into_iter()
+                    .map(|a| IpAddr {
+                        kind: i32::from(a.ipv6),
+                        addr: a.addr,
+                        prefix: a.prefix,
+                    })
+                    .collect(),
+            })
+            .collect();
+        Ok(IfAddrRet { ifaces })
     }
 
     fn domain_send_key(&mut self, a: SendKeyArgs) -> Result<()> {
