@@ -426,8 +426,17 @@ fn virsh_flags_of_daily_verbs() {
     let err = root.fails(&["shutdown", "f", "--mode", "bogus"]);
     assert!(err.contains("acpi or agent"), "{err}");
     root.ok(&["shutdown", "f", "--mode", "acpi"]);
-    let err = root.fails(&["dumpxml", "f", "--xpath", "//name"]);
-    assert!(err.contains("xmllint"), "{err}");
+    // dumpxml --xpath, printed as virsh prints the selected nodes.
+    assert_eq!(
+        root.ok(&["dumpxml", "f", "--xpath", "/domain/name"]),
+        "<name>f</name>\n"
+    );
+    assert_eq!(
+        root.ok(&["dumpxml", "f", "--xpath", "//os/type/@machine", "--wrap"]),
+        "<nodes>\n machine=\"pc\"\n</nodes>\n"
+    );
+    let err = root.fails(&["dumpxml", "f", "--xpath", "count(//disk)"]);
+    assert!(err.contains("count()"), "{err}");
     // undefine --managed-save removes the image with the definition.
     root.ok(&["destroy", "f"]);
     root.ok(&["start", "f"]);

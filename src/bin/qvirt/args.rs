@@ -557,10 +557,13 @@ pub enum Command {
         /// connection.
         #[arg(long)]
         security_info: bool,
-        /// Print only what an XPath expression selects (not built yet:
-        /// says why).
+        /// Print only what an XPath expression selects (location paths
+        /// with predicates: `//disk/source/@file`).
         #[arg(long, value_name = "EXPRESSION")]
         xpath: Option<String>,
+        /// With --xpath, wrap what is selected in one `<nodes>` element.
+        #[arg(long, requires = "xpath")]
+        wrap: bool,
     },
     /// Print the VNC display of a running domain (`127.0.0.1:0`).
     #[command(name = "vncdisplay")]

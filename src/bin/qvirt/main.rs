@@ -21,6 +21,7 @@ mod query;
 mod resources;
 mod snapshots;
 mod storage;
+mod xpath;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -305,15 +306,20 @@ fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Re
         Command::DomId(d) => query::domid(ctx, &d.domain),
         Command::DomUuid(d) => query::domuuid(ctx, &d.domain),
         Command::DomName(d) => query::domname(ctx, &d.domain),
-        Command::DumpXml { xpath: Some(_), .. } => Err(unbuilt(
-            "dumpxml --xpath is not built yet; pipe dumpxml into `xmllint --xpath EXPRESSION -`",
-        )),
         Command::DumpXml {
             dom,
             inactive,
             security_info,
-            xpath: None,
-        } => query::dumpxml(ctx, &dom.domain, inactive, security_info),
+            xpath,
+            wrap,
+        } => query::dumpxml(
+            ctx,
+            &dom.domain,
+            inactive,
+            security_info,
+            xpath.as_deref(),
+            wrap,
+        ),
         Command::VncDisplay { dom, json } => query::vncdisplay(ctx, &dom.domain, json),
         Command::NodeInfo { json } => query::nodeinfo(ctx, json),
         Command::Version => query::version(ctx),
