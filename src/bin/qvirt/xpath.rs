@@ -24,7 +24,8 @@ impl<'a, 'i> Sel<'a, 'i> {
                 .map_or(String::new(), |a| a.value().to_string()),
             Sel::Node(n) => n
                 .descendants()
-                .filter_map(|d| d.is_text().then(|| d.text().unwrap_or("")))
+                .filter(|d| d.is_text())
+                .map(|d| d.text().unwrap_or(""))
                 .collect(),
         }
     }
