@@ -183,8 +183,9 @@ pub trait Driver: Send + Sync {
     ) -> Result<()>;
     /// The title, description or `<metadata>` element of the running
     /// domain, or of the definition with `inactive` (or when shut off);
-    /// `InvalidArgument` when there is none.
-    fn metadata(&self, dom: &Domain, kind: &MetadataKind, inactive: bool) -> Result<String>;
+    /// `None` when there is none.
+    fn metadata(&self, dom: &Domain, kind: &MetadataKind, inactive: bool)
+    -> Result<Option<String>>;
     /// The addresses of a running domain's interfaces, from `source`
     /// (virsh's `domifaddr`): with `Arp`, the host's neighbour table by
     /// each interface's MAC (bridged guests that spoke to the host);

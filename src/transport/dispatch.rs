@@ -161,7 +161,7 @@ impl Handler for DriverCalls<'_> {
     fn metadata(
         &mut self,
         (d, kind, inactive): (WireDomain, WireMetadataKind, bool),
-    ) -> Result<String> {
+    ) -> Result<Option<String>> {
         self.driver.metadata(&dom(d), &kind.into(), inactive)
     }
 

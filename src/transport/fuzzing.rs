@@ -235,9 +235,14 @@ impl Driver for StubDriver {
         self.answer("set_metadata", || ())
     }
 
-    fn metadata(&self, _dom: &Domain, _kind: &MetadataKind, _inactive: bool) -> Result<String> {
+    fn metadata(
+        &self,
+        _dom: &Domain,
+        _kind: &MetadataKind,
+        _inactive: bool,
+    ) -> Result<Option<String>> {
         self.answer("metadata", || {
-            String::from_utf8_lossy(&self.seed).into_owned()
+            Some(String::from_utf8_lossy(&self.seed).into_owned())
         })
     }
 

@@ -419,7 +419,7 @@ procedures! {
     /// `Driver::set_metadata` (domain, kind, value, flags).
     84 SetMetadata set_metadata((WireDomain, WireMetadataKind, Option<String>, WireModifyFlags)) -> (), rw, Job;
     /// `Driver::metadata` (domain, kind, inactive).
-    85 Metadata metadata((WireDomain, WireMetadataKind, bool)) -> String, ro, Quick;
+    85 Metadata metadata((WireDomain, WireMetadataKind, bool)) -> Option<String>, ro, Quick;
     /// `Driver::send_key` (domain, libvirt's code set number, hold time
     /// in ms, key codes).
     86 SendKey send_key((WireDomain, u32, u32, Vec<u32>)) -> (), rw, Job;

@@ -682,7 +682,7 @@ pub fn reply_for(procedure: u32) -> Reply {
         82 => Reply::StartPaused(running()),
         83 => Reply::Rename(shut_off()),
         84 => Reply::SetMetadata(()),
-        85 => Reply::Metadata("web server".into()),
+        85 => Reply::Metadata(Some("web server".into())),
         86 => Reply::SendKey(()),
         87 => Reply::InterfaceAddresses(vec![WireInterfaceAddresses {
             name: "vnet0".into(),
@@ -748,7 +748,8 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         | Reply::SetVcpus(())
         | Reply::SetMaxVcpus(()) => "unit",
         Reply::Stats(_) => "stats",
-        Reply::QemuMonitorCommand(_) | Reply::Metadata(_) => "text",
+        Reply::QemuMonitorCommand(_) => "text",
+        Reply::Metadata(_) => "optional_text",
         Reply::ListPools(_) => "pools",
         Reply::PoolLookupByName(_) | Reply::PoolDefineXml(_) => "pool",
         Reply::PoolInfo(_) => "pool_info",

@@ -123,7 +123,12 @@ impl Driver for LocalDriver {
             .set_metadata(&self.core.resolve(dom)?, kind, value, flags)
     }
 
-    fn metadata(&self, dom: &Domain, kind: &MetadataKind, inactive: bool) -> Result<String> {
+    fn metadata(
+        &self,
+        dom: &Domain,
+        kind: &MetadataKind,
+        inactive: bool,
+    ) -> Result<Option<String>> {
         self.core
             .get_metadata(&self.core.resolve(dom)?, kind, inactive)
     }

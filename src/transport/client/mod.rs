@@ -538,7 +538,12 @@ impl Driver for SocketDriver {
         ))
     }
 
-    fn metadata(&self, dom: &Domain, kind: &MetadataKind, inactive: bool) -> Result<String> {
+    fn metadata(
+        &self,
+        dom: &Domain,
+        kind: &MetadataKind,
+        inactive: bool,
+    ) -> Result<Option<String>> {
         self.rpc()
             .metadata((wire(dom), kind.clone().into(), inactive))
     }

@@ -636,7 +636,14 @@ impl Handler for LvCalls<'_> {
         let kind = metadata_kind(a.kind, a.uri, None)?;
         let metadata = self
             .driver
-            .metadata(&Domain::from(&a.dom), &kind, a.flags & 2 != 0)?;
+            .metadata(&Domain::from(&a.dom), &kind, a.flags & 2 != 0)?
+            .ok_or_else(|| {
+                libvirt_error(
+                    code::NO_DOMAIN_METADATA,
+                    ErrorCode::InvalidArgument,
+                    "metadata not found: Requested metadata element is not present",
+                )
+            })?;
         Ok(GetMetadataRet { metadata })
     }
 
