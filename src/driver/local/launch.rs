@@ -497,7 +497,7 @@ pub(crate) fn wait_migration(
     let mut last_move = Instant::now();
     let mut moved = 0;
     let mut cancelled = false;
-    let mut pause = Duration::from_micros(500);
+    let mut pause = super::jobs::QemuPoll::new(Duration::from_micros(500));
     let aborted = || {
         Error::new(
             ErrorCode::OperationAborted,
@@ -563,8 +563,7 @@ pub(crate) fn wait_migration(
                 ),
             ));
         }
-        std::thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_millis(20));
+        pause.sleep();
     }
 }
 
