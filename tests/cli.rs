@@ -318,6 +318,12 @@ fn transient_save_restore_managedsave_autostart() {
         root.ok(&["restore", &image]),
         format!("Domain restored from {image}\n")
     );
+    // A manager of its own per command knows no finished job (a daemon
+    // does: see cli_daemon).
+    assert_eq!(
+        root.ok(&["domjobinfo", "fw", "--completed"]),
+        "Job type:         None\n"
+    );
     assert_eq!(root.ok(&["domstate", "fw"]), "running\n");
     root.ok(&["destroy", "fw"]);
 

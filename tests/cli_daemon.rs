@@ -236,4 +236,19 @@ fn events_and_device_verbs_over_the_daemon() {
         "event 'lifecycle' for domain 'fw': Stopped Destroyed\n"
     );
     assert_eq!(ok(&uri, &["domstate", "fw"]), "shut off\n");
+    // domjobinfo --completed: the daemon keeps the last job that ended.
+    ok(&uri, &["start", "fw"]);
+    ok(&uri, &["managedsave", "fw"]);
+    let done = ok(&uri, &["domjobinfo", "fw", "--completed"]);
+    assert!(
+        done.starts_with(
+            "Job type:         Completed\nOperation:        Managed save\nTime elapsed:"
+        ),
+        "{done}"
+    );
+    assert!(done.contains("Data remaining:   0.000 MiB"), "{done}");
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&uri, &["domjobinfo", "fw", "--completed", "--json"])).unwrap();
+    assert_eq!(json["type"], "completed");
+    assert_eq!(json["operation"], "managed save");
 }

@@ -13,7 +13,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use qvirt::driver::{ConsoleStream, DomainState, MigrateOptions, StateReason};
+use qvirt::driver::{ConsoleStream, DomainState, JobKind, JobOutcome, MigrateOptions, StateReason};
 use qvirt::{Domain, Driver, ErrorCode};
 
 use support::*;
@@ -212,6 +212,19 @@ fn a_live_migration_moves_the_running_guest_and_back() {
         (left.state, left.reason),
         (DomainState::Shutoff, StateReason::Migrated)
     );
+    // domjobinfo --completed on the source that kept its definition: the
+    // migration as it ended, with QEMU's measure of the guest's downtime.
+    let done = b.job_completed(&there).unwrap().expect("the migration");
+    assert_eq!(
+        (done.outcome, done.info.kind),
+        (JobOutcome::Completed, JobKind::Migration)
+    );
+    assert!(
+        done.info.data_processed > 0 && done.info.data_remaining == 0,
+        "{done:?}"
+    );
+    let downtime = done.downtime.expect("QEMU's downtime");
+    eprintln!("migration downtime (QEMU): {downtime:?}");
     let mut console = Console::open(&*a, &back);
     assert!(console.uptime() > after, "still the same boot");
     a.destroy(&back).unwrap();

@@ -262,6 +262,11 @@ pub trait Driver: Send + Sync {
     /// The domain's asynchronous job (a save, a restore) and its
     /// progress; `None` when none runs. Any state; never waits for a job.
     fn job_info(&self, dom: &Domain) -> Result<Option<JobInfo>>;
+    /// The domain's last finished asynchronous job (save, restore,
+    /// migration, snapshot) with its figures at the end, as virsh's
+    /// `domjobinfo --completed`; `None` when none ended since the manager
+    /// knows the domain.
+    fn job_completed(&self, dom: &Domain) -> Result<Option<CompletedJob>>;
     /// Stops the domain's asynchronous job: a save is cancelled and the
     /// guest runs on as before it began (the caller of the save gets
     /// `OperationAborted`). `OperationInvalid` when no job runs.

@@ -470,6 +470,55 @@ impl JobInfo {
     }
 }
 
+/// How a finished asynchronous job ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum JobOutcome {
+    /// It did what it was asked.
+    Completed,
+    /// It failed.
+    Failed,
+    /// It was aborted (`job_abort`, or a destroy).
+    Cancelled,
+}
+
+impl JobOutcome {
+    /// libvirt's word (`virDomainJobType`): `Completed`, `Failed`,
+    /// `Cancelled`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobOutcome::Completed => "Completed",
+            JobOutcome::Failed => "Failed",
+            JobOutcome::Cancelled => "Cancelled",
+        }
+    }
+}
+
+/// The domain's last finished asynchronous job, as virsh's `domjobinfo
+/// --completed` shows it: its figures when it ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CompletedJob {
+    /// How it ended.
+    pub outcome: JobOutcome,
+    /// Its figures at the end (`elapsed`: its whole length).
+    pub info: JobInfo,
+    /// For a migration, how long the guest did not run, as QEMU measured
+    /// it (from the source's stop to the destination's start).
+    pub downtime: Option<Duration>,
+}
+
+impl CompletedJob {
+    /// A finished job.
+    pub fn new(outcome: JobOutcome, info: JobInfo, downtime: Option<Duration>) -> CompletedJob {
+        CompletedJob {
+            outcome,
+            info,
+            downtime,
+        }
+    }
+}
+
 /// How `save` and `managed_save` write the image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]

@@ -7,8 +7,8 @@ use uuid::Uuid;
 
 use super::procedures::Handler;
 use super::types::{
-    Bytes, WireDomain, WireIncomingParams, WireIncomingReady, WireIncomingState, WireInfo,
-    WireInterfaceAddresses, WireJobInfo, WireListFilter, WireMedia, WireMediaFlags,
+    Bytes, WireCompletedJob, WireDomain, WireIncomingParams, WireIncomingReady, WireIncomingState,
+    WireInfo, WireInterfaceAddresses, WireJobInfo, WireListFilter, WireMedia, WireMediaFlags,
     WireMetadataKind, WireMigrateOptions, WireModifyFlags, WireNode, WireSaveOptions, WireShutdown,
     WireStats, WireSummary, WireUndefineFlags, WireVersion, wire_path,
 };
@@ -203,6 +203,10 @@ impl Handler for DriverCalls<'_> {
 
     fn job_info(&mut self, d: WireDomain) -> Result<Option<WireJobInfo>> {
         Ok(self.driver.job_info(&dom(d))?.map(Into::into))
+    }
+
+    fn job_completed(&mut self, d: WireDomain) -> Result<Option<WireCompletedJob>> {
+        Ok(self.driver.job_completed(&dom(d))?.map(Into::into))
     }
 
     fn undefine_flags(&mut self, (d, flags): (WireDomain, WireUndefineFlags)) -> Result<()> {

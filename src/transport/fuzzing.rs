@@ -343,6 +343,10 @@ impl Driver for StubDriver {
         self.answer("job_info", || None)
     }
 
+    fn job_completed(&self, _dom: &Domain) -> Result<Option<crate::driver::CompletedJob>> {
+        self.answer("job_completed", || None)
+    }
+
     fn job_abort(&self, _dom: &Domain) -> Result<()> {
         self.answer("job_abort", || ())
     }

@@ -17,8 +17,8 @@
 use uuid::Uuid;
 
 use super::types::{
-    Bytes, WireDomain, WireIncomingParams, WireIncomingReady, WireIncomingState, WireInfo,
-    WireInterfaceAddresses, WireJobInfo, WireListFilter, WireMedia, WireMediaFlags,
+    Bytes, WireCompletedJob, WireDomain, WireIncomingParams, WireIncomingReady, WireIncomingState,
+    WireInfo, WireInterfaceAddresses, WireJobInfo, WireListFilter, WireMedia, WireMediaFlags,
     WireMetadataKind, WireMigrateOptions, WireModifyFlags, WireNode, WireSaveOptions, WireShutdown,
     WireStats, WireSummary, WireUndefineFlags, WireVersion,
 };
@@ -425,6 +425,8 @@ procedures! {
     86 SendKey send_key((WireDomain, u32, u32, Vec<u32>)) -> (), rw, Job;
     /// `Driver::interface_addresses` (domain, libvirt's source number).
     87 InterfaceAddresses interface_addresses((WireDomain, u32)) -> Vec<WireInterfaceAddresses>, ro, Job;
+    /// `Driver::job_completed`.
+    88 JobCompleted job_completed(WireDomain) -> Option<WireCompletedJob>, ro, Quick;
 }
 
 /// The highest procedure number this build knows (the table is numbered

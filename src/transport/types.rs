@@ -15,8 +15,8 @@ use uuid::Uuid;
 use crate::model::{SnapshotState, VolumeFormat};
 
 use crate::driver::{
-    BalloonStats, BlockStats, DomainStats, InterfaceAddresses, InterfaceStats, IpAddress,
-    MetadataKind, ModifyFlags, VcpuStats,
+    BalloonStats, BlockStats, CompletedJob, DomainStats, InterfaceAddresses, InterfaceStats,
+    IpAddress, JobOutcome, MetadataKind, ModifyFlags, VcpuStats,
 };
 use crate::driver::{
     BlockInfo, BlockJobInfo, BlockJobKind, Pool, PoolInfo, PoolState, PoolSummary, Snapshot,
@@ -145,6 +145,45 @@ impl From<WireMetadataKind> for MetadataKind {
             WireMetadataKind::Title => MetadataKind::Title,
             WireMetadataKind::Element { uri, key } => MetadataKind::Element { uri, key },
         }
+    }
+}
+
+/// [`CompletedJob`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct WireCompletedJob {
+    /// 0 completed, 1 failed, 2 cancelled.
+    pub outcome: u8,
+    pub info: WireJobInfo,
+    pub downtime_ms: Option<u64>,
+}
+
+impl From<CompletedJob> for WireCompletedJob {
+    fn from(c: CompletedJob) -> WireCompletedJob {
+        WireCompletedJob {
+            outcome: match c.outcome {
+                JobOutcome::Completed => 0,
+                JobOutcome::Failed => 1,
+                JobOutcome::Cancelled => 2,
+            },
+            info: c.info.into(),
+            downtime_ms: c.downtime.map(|d| d.as_millis() as u64),
+        }
+    }
+}
+
+impl From<WireCompletedJob> for CompletedJob {
+    fn from(c: WireCompletedJob) -> CompletedJob {
+        let outcome = match c.outcome {
+            0 => JobOutcome::Completed,
+            2 => JobOutcome::Cancelled,
+            _ => JobOutcome::Failed,
+        };
+        CompletedJob::new(
+            outcome,
+            c.info.into(),
+            c.downtime_ms.map(Duration::from_millis),
+        )
     }
 }
 

@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use qvirt::driver::{DomainState, JobKind, ListFilter, SaveOptions};
+use qvirt::driver::{DomainState, JobKind, JobOutcome, ListFilter, SaveOptions};
 use qvirt::{Domain, ErrorCode};
 
 use crate::{Ctx, Vm, boot_guest, define, expect_err, info, processes_under, wait_until};
@@ -116,6 +116,14 @@ pub fn job_info_follows_a_save(cx: &mut Ctx<'_>) {
     });
     assert_eq!(d.job_info(&dom).unwrap(), None, "the job is over");
     assert_eq!(info(d, &dom).state, DomainState::Shutoff);
+    // domjobinfo --completed: the save as it ended, all of it moved.
+    let done = d.job_completed(&dom).unwrap().expect("a completed job");
+    assert_eq!(done.outcome, JobOutcome::Completed);
+    assert_eq!(done.info.kind, JobKind::Save);
+    assert!(done.info.data_total >= 512 << 20, "{done:?}");
+    assert_eq!(done.info.data_remaining, 0);
+    assert!(done.info.elapsed > Duration::ZERO);
+    assert_eq!(done.downtime, None, "only a migration has a downtime");
     let processed: Vec<u64> = seen.iter().map(|i| i.data_processed).collect();
     assert!(
         processed.windows(2).all(|w| w[0] <= w[1]),
@@ -123,6 +131,11 @@ pub fn job_info_follows_a_save(cx: &mut Ctx<'_>) {
     );
     let back = d.restore(&image).unwrap();
     assert_eq!(info(d, &back).state, DomainState::Running);
+    let done = d.job_completed(&back).unwrap().expect("the restore");
+    assert_eq!(
+        (done.outcome, done.info.kind),
+        (JobOutcome::Completed, JobKind::Restore)
+    );
 }
 
 /// `job_abort` cancels a save: the caller gets `OperationAborted`, the
@@ -141,6 +154,11 @@ pub fn job_abort_cancels_a_save(cx: &mut Ctx<'_>) {
         let e = save.join().unwrap().unwrap_err();
         assert_eq!(e.code, ErrorCode::OperationAborted, "{e}");
     });
+    let done = d.job_completed(&dom).unwrap().expect("the aborted save");
+    assert_eq!(
+        (done.outcome, done.info.kind),
+        (JobOutcome::Cancelled, JobKind::Save)
+    );
     assert_eq!(info(d, &dom).state, DomainState::Running);
     assert!(!image.exists());
     let left: Vec<_> = std::fs::read_dir(cx.root())

@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use qvirt::transport::wire::{
     Bytes, Call, Frame, Header, Kind, PROTOCOL_VERSION, Procedure, Reply, StreamMsg,
-    WireBalloonStats, WireBlockStats, WireDomain, WireError, WireEvent, WireEventKind,
-    WireIncomingDisk, WireIncomingParams, WireIncomingReady, WireIncomingState, WireInfo,
-    WireInterfaceAddresses, WireInterfaceStats, WireJobInfo, WireJobKind, WireListFilter,
+    WireBalloonStats, WireBlockStats, WireCompletedJob, WireDomain, WireError, WireEvent,
+    WireEventKind, WireIncomingDisk, WireIncomingParams, WireIncomingReady, WireIncomingState,
+    WireInfo, WireInterfaceAddresses, WireInterfaceStats, WireJobInfo, WireJobKind, WireListFilter,
     WireMedia, WireMediaFlags, WireMetadataKind, WireMigrateOptions, WireModifyFlags, WireNode,
     WireReason, WireSaveOptions, WireShutdown, WireState, WireStats, WireSummary,
     WireUndefineFlags, WireVcpuStats, WireVersion, encode_event, encode_stream,
@@ -336,6 +336,7 @@ pub fn calls() -> Vec<Call> {
         Call::Metadata((d(), WireMetadataKind::Title, false)),
         Call::SendKey((d(), 0, 100, vec![56, 99, 35])),
         Call::InterfaceAddresses((d(), 2)),
+        Call::JobCompleted(d()),
     ]
 }
 
@@ -431,6 +432,7 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::Metadata(..) => "metadata",
         Call::SendKey(..) => "send_key",
         Call::InterfaceAddresses(..) => "interface_addresses",
+        Call::JobCompleted(..) => "job_completed",
     }
 }
 
@@ -684,6 +686,18 @@ pub fn reply_for(procedure: u32) -> Reply {
         84 => Reply::SetMetadata(()),
         85 => Reply::Metadata(Some("web server".into())),
         86 => Reply::SendKey(()),
+        88 => Reply::JobCompleted(Some(WireCompletedJob {
+            outcome: 0,
+            info: WireJobInfo {
+                kind: WireJobKind::Migration,
+                elapsed: Duration::from_millis(1052),
+                data_total: 16 << 20,
+                data_processed: 16 << 20,
+                data_remaining: 0,
+                speed: 0,
+            },
+            downtime_ms: Some(14),
+        })),
         87 => Reply::InterfaceAddresses(vec![WireInterfaceAddresses {
             name: "vnet0".into(),
             mac: "52:54:00:03:00:11".into(),
@@ -790,6 +804,7 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         Reply::Info(_) => "info",
         Reply::Screenshot(_) => "bytes",
         Reply::InterfaceAddresses(_) => "interface_addresses",
+        Reply::JobCompleted(_) => "completed_job",
         Reply::Messages(_) => "messages",
     }
 }

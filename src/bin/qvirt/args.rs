@@ -497,6 +497,10 @@ pub enum Command {
     DomJobInfo {
         #[command(flatten)]
         dom: DomArg,
+        /// The last job that ended (how, its figures, a migration's
+        /// downtime) rather than the one running.
+        #[arg(long)]
+        completed: bool,
         /// Print one JSON object.
         #[arg(long)]
         json: bool,

@@ -127,8 +127,11 @@ pub fn migrate(
 }
 
 /// `domjobinfo DOMAIN [--json]`, in virsh's shape.
-pub fn domjobinfo(ctx: &mut Ctx, arg: &str, json: bool) -> Result<()> {
+pub fn domjobinfo(ctx: &mut Ctx, arg: &str, completed: bool, json: bool) -> Result<()> {
     let dom = ctx.domain(arg)?;
+    if completed {
+        return domjobinfo_completed(ctx, &dom, json);
+    }
     let info = ctx.driver()?.job_info(&dom)?;
     if json {
         let value = match &info {
@@ -153,6 +156,40 @@ pub fn domjobinfo(ctx: &mut Ctx, arg: &str, json: bool) -> Result<()> {
     for (label, value) in lines {
         text.push_str(&format!("{label:<17} {value}\n"));
     }
+    outln!("{}", text.trim_end())
+}
+
+/// `domjobinfo --completed`: the last job that ended, as virsh shows it.
+fn domjobinfo_completed(ctx: &mut Ctx, dom: &qvirt::Domain, json: bool) -> Result<()> {
+    let done = ctx.driver()?.job_completed(dom)?;
+    if json {
+        let value = match &done {
+            None => json!({"type": "none"}),
+            Some(c) => json!({
+                "type": c.outcome.as_str().to_lowercase(),
+                "operation": c.info.kind.as_str(),
+                "time_elapsed_ms": c.info.elapsed.as_millis() as u64,
+                "data_total": c.info.data_total,
+                "data_processed": c.info.data_processed,
+                "data_remaining": c.info.data_remaining,
+                "downtime_ms": c.downtime.map(|d| d.as_millis() as u64),
+            }),
+        };
+        return outln!("{value}");
+    }
+    let Some(c) = done else {
+        return outln!("{:<17} None", "Job type:");
+    };
+    let mut lines = job_lines(&c.info);
+    lines[0].1 = c.outcome.as_str().to_string();
+    lines.retain(|(label, _)| *label != "Memory bandwidth:");
+    if let Some(d) = c.downtime {
+        lines.push(("Total downtime:", format!("{:<12} ms", d.as_millis())));
+    }
+    let text: String = lines
+        .iter()
+        .map(|(label, value)| format!("{label:<17} {value}\n"))
+        .collect();
     outln!("{}", text.trim_end())
 }
 

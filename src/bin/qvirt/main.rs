@@ -272,7 +272,11 @@ fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Re
             bandwidth,
         } => jobs::save(ctx, &dom.domain, &file, bandwidth),
         Command::ManagedSave { dom, bandwidth } => jobs::managed_save(ctx, &dom.domain, bandwidth),
-        Command::DomJobInfo { dom, json } => jobs::domjobinfo(ctx, &dom.domain, json),
+        Command::DomJobInfo {
+            dom,
+            completed,
+            json,
+        } => jobs::domjobinfo(ctx, &dom.domain, completed, json),
         Command::DomJobAbort(d) => jobs::domjobabort(ctx, &d.domain),
         Command::Migrate {
             live,

@@ -202,6 +202,10 @@ impl Driver for LocalDriver {
         Ok(self.core.jobs(dom)?.info())
     }
 
+    fn job_completed(&self, dom: &Domain) -> Result<Option<crate::driver::CompletedJob>> {
+        Ok(self.core.jobs(dom)?.completed())
+    }
+
     fn job_abort(&self, dom: &Domain) -> Result<()> {
         match self.core.jobs(dom)?.request_abort() {
             Some(_) => Ok(()),

@@ -19,7 +19,7 @@
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use crate::driver::{JobInfo, JobKind};
+use crate::driver::{CompletedJob, JobInfo, JobKind, JobOutcome};
 use crate::error::{Error, ErrorCode, Result};
 
 /// How long a change waits for the job ahead of it before failing.
@@ -51,12 +51,17 @@ struct AsyncJob {
     started: Instant,
     info: JobInfo,
     abort: bool,
+    /// Set by [`AsyncJobGuard::finish`]: whether it did what it was asked.
+    succeeded: bool,
+    downtime: Option<Duration>,
 }
 
 #[derive(Debug, Default)]
 struct State {
     sync: Option<SyncKind>,
     async_job: Option<AsyncJob>,
+    /// The last asynchronous job that ended.
+    completed: Option<CompletedJob>,
     removed: bool,
 }
 
@@ -96,6 +101,8 @@ impl Jobs {
                     started: Instant::now(),
                     info: JobInfo::new(kind),
                     abort: false,
+                    succeeded: false,
+                    downtime: None,
                 })
             },
         )?;
@@ -158,6 +165,11 @@ impl Jobs {
         })
     }
 
+    /// The last asynchronous job that ended, with its figures then.
+    pub fn completed(&self) -> Option<CompletedJob> {
+        self.lock().completed.clone()
+    }
+
     /// Asks the asynchronous job to stop; its kind, or `None` when none
     /// runs. The job itself notices (see [`AsyncJobGuard::aborted`]) and
     /// the caller does what makes it notice at once (cancels QEMU's
@@ -204,6 +216,22 @@ impl AsyncJobGuard<'_> {
         }
     }
 
+    /// Records how the job went, for `domjobinfo --completed`: call it
+    /// with the job's result before the guard goes (a guard dropped
+    /// without it ended in failure, or was cancelled when aborted).
+    pub fn finish<T>(&self, result: &Result<T>) {
+        if let Some(job) = self.jobs.lock().async_job.as_mut() {
+            job.succeeded = result.is_ok();
+        }
+    }
+
+    /// Records the guest's downtime a migration measured.
+    pub fn set_downtime(&self, downtime: Duration) {
+        if let Some(job) = self.jobs.lock().async_job.as_mut() {
+            job.downtime = Some(downtime);
+        }
+    }
+
     /// Whether someone asked the job to stop.
     pub fn aborted(&self) -> bool {
         self.jobs.lock().async_job.as_ref().is_some_and(|a| a.abort)
@@ -232,7 +260,22 @@ impl AsyncJobGuard<'_> {
 
 impl Drop for AsyncJobGuard<'_> {
     fn drop(&mut self) {
-        self.jobs.lock().async_job = None;
+        let mut st = self.jobs.lock();
+        if let Some(job) = st.async_job.take() {
+            let outcome = match (job.succeeded, job.abort) {
+                (true, _) => JobOutcome::Completed,
+                (false, true) => JobOutcome::Cancelled,
+                (false, false) => JobOutcome::Failed,
+            };
+            let mut info = job.info;
+            info.elapsed = job.started.elapsed();
+            if outcome == JobOutcome::Completed {
+                info.data_processed = info.data_processed.max(info.data_total);
+                info.data_remaining = 0;
+            }
+            st.completed = Some(CompletedJob::new(outcome, info, job.downtime));
+        }
+        drop(st);
         self.jobs.changed.notify_all();
     }
 }

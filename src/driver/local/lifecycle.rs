@@ -120,6 +120,9 @@ impl Core {
                 return self.start_domain_with(dom, paused);
             }
         };
+        if let Some(job) = &restore {
+            job.finish(&started);
+        }
         if started.is_err() {
             self.record_failed_start(dom);
         }

@@ -71,6 +71,26 @@ impl Core {
         let connect = self.peers()?;
         let jobs = self.jobs(dom)?;
         let job = jobs.begin_async(JobKind::Migration, &dom.name)?;
+        let result = self.migrate_in_job(dom, dest_uri, &options, connect, &job);
+        job.finish(&result);
+        drop(job);
+        if result? && options.undefine_source {
+            self.undefine(dom, Default::default())?;
+        }
+        Ok(())
+    }
+
+    /// [`Core::migrate_out`] under its job; whether the source keeps a
+    /// definition (which `--undefine-source` then removes).
+    fn migrate_in_job(
+        &self,
+        dom: &Domain,
+        dest_uri: &str,
+        options: &MigrateOptions,
+        connect: PeerConnector,
+        job: &AsyncJobGuard<'_>,
+    ) -> Result<bool> {
+        let options = options.clone();
         let run = self.running_in(dom, "migrate", &[DomainState::Running, DomainState::Paused])?;
         let persistent = self.with_entry(dom, |e| Ok(e.persistent.clone()))?;
         let def = match &options.dest_xml {
@@ -126,10 +146,10 @@ impl Core {
         let mirrors = if nodes.is_empty() {
             Ok(Vec::new())
         } else {
-            self.copy_storage(&run, &nodes, &host, ready.nbd_port, &job)
+            self.copy_storage(&run, &nodes, &host, ready.nbd_port, job)
         };
         let performed = mirrors.and_then(|mirrors| {
-            let result = self.perform(&run, &uri, &options, &job, was_running, &mirrors);
+            let result = self.perform(&run, &uri, &options, job, was_running, &mirrors);
             if result.is_err()
                 && let Ok(qmp) = run.qmp()
             {
@@ -141,7 +161,7 @@ impl Core {
             let _ = dest.migrate_abort_incoming(dom.uuid);
             self.resume_after_failure(&run, was_running);
             let _ = crate::sys::fsutil::remove_runtime(&run.run_dir.join(MIGRATE_RECORD));
-            return Err(self.aborted_or(e, &job, dom));
+            return Err(self.aborted_or(e, job, dom));
         }
         record.finishing = true;
         write_record(&run, &record)?;
@@ -182,11 +202,7 @@ impl Core {
         self.log
             .info(&format!("domain '{}' migrated to {dest_uri}", dom.name));
         self.stop_process(dom, &run, StateReason::Migrated)?;
-        if options.undefine_source && persistent.is_some() {
-            drop(job);
-            self.undefine(dom, Default::default())?;
-        }
-        Ok(())
+        Ok(persistent.is_some())
     }
 
     /// Mirrors the disks into the destination's NBD exports until each
@@ -425,7 +441,14 @@ fn wait_outgoing(
             ));
         }
         match info.get("status").and_then(Value::as_str) {
-            Some("completed") => return Ok(()),
+            Some("completed") => {
+                // QEMU's own measure: from the source's stop to the
+                // destination's start.
+                if let Some(ms) = info.get("downtime").and_then(Value::as_u64) {
+                    job.set_downtime(Duration::from_millis(ms));
+                }
+                return Ok(());
+            }
             Some("pre-switchover") if !cancelled && !continued => {
                 continued = true;
                 // The guest is paused: the mirrors' last writes land, and

@@ -140,6 +140,20 @@ impl Core {
             JobKind::Save
         };
         let job = jobs.begin_async(kind, &dom.name)?;
+        let result = self.save_in_job(dom, path, managed, options, &job);
+        job.finish(&result);
+        result
+    }
+
+    /// [`Core::save_domain`] under its job.
+    fn save_in_job(
+        &self,
+        dom: &Domain,
+        path: &Path,
+        managed: bool,
+        options: SaveOptions,
+        job: &AsyncJobGuard<'_>,
+    ) -> Result<()> {
         let run = self.running_in(dom, "save", &[DomainState::Running, DomainState::Paused])?;
         if managed && !self.with_entry(dom, |e| Ok(e.persistent.is_some()))? {
             return Err(Error::new(
@@ -185,7 +199,7 @@ impl Core {
             }
             qmp.getfd("save", image.file.as_fd(), QMP_TIMEOUT)?;
             qmp.execute("migrate", Some(json!({"uri": "fd:save"})), QMP_TIMEOUT)?;
-            wait_migration(qmp, "save the domain", Some(&job), true)?;
+            wait_migration(qmp, "save the domain", Some(job), true)?;
             crash_point("save-written");
             Ok(())
         })()
@@ -299,7 +313,9 @@ impl Core {
                 })? {
                     return Err(Core::wrong_state(&dom, "restore", state));
                 }
-                self.launch_saved(&dom, header, &file, None, &job)
+                let restored = self.launch_saved(&dom, header, &file, None, &job);
+                job.finish(&restored);
+                restored
             }
             None => self.create_transient(
                 header.def,

@@ -139,6 +139,7 @@ impl Core {
             },
             plan.name
         ));
+        job.finish(&Ok(()));
         Ok(Snapshot {
             domain: dom.clone(),
             name: plan.name,
@@ -427,6 +428,7 @@ impl Core {
             "domain '{}': reverted to snapshot '{}'",
             dom.name, snap.name
         ));
+        job.finish(&Ok(()));
         Ok(())
     }
 
@@ -509,6 +511,7 @@ impl Core {
                 ""
             }
         ));
+        job.finish(&Ok(()));
         Ok(())
     }
 

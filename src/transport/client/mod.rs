@@ -620,6 +620,10 @@ impl Driver for SocketDriver {
         Ok(self.rpc().job_info(wire(dom))?.map(Into::into))
     }
 
+    fn job_completed(&self, dom: &Domain) -> Result<Option<crate::driver::CompletedJob>> {
+        Ok(self.rpc().job_completed(wire(dom))?.map(Into::into))
+    }
+
     fn undefine_flags(&self, dom: &Domain, flags: UndefineFlags) -> Result<()> {
         if flags.snapshots_metadata {
             return self
