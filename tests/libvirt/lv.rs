@@ -143,10 +143,16 @@ impl Raw {
     /// Reads the reply to `serial` (skipping events and keepalive):
     /// its body, or the error it carries.
     pub fn reply(&mut self, serial: u32) -> Result<Vec<u8>, RemoteError> {
+        self.reply_in(REMOTE_PROGRAM, serial)
+    }
+
+    /// Reads the reply to `serial` of program `prog` (replies come in
+    /// their call's program).
+    pub fn reply_in(&mut self, prog: u32, serial: u32) -> Result<Vec<u8>, RemoteError> {
         loop {
             match self.read() {
                 Got::Msg(h, body) if h.kind == Type::Reply && h.serial == serial => {
-                    assert_eq!(h.prog, REMOTE_PROGRAM);
+                    assert_eq!(h.prog, prog, "the reply's program");
                     return match h.status {
                         Status::Ok => Ok(body),
                         _ => Err(RemoteError::decode(&body).expect("an error body")),
