@@ -7,7 +7,10 @@
 #   scripts/libvirt-protocol-bench.sh WORKDIR [BENCH ARGS...]
 #
 # qvirtd is ./target/release/qvirtd (cargo build --release --bin qvirtd)
-# on a fresh root under WORKDIR, stopped by its PID at the end. The bench
+# on a fresh root under WORKDIR, stopped by its PID at the end. That root
+# is a tmpfs, as the private libvirtd's /etc/libvirt and /run are: both
+# daemons' durable writes then cost the same (QVIRT_BENCH_DISK=1 keeps
+# qvirtd's root on WORKDIR's disk, to see what fsync costs there). The bench
 # arguments default to the scenarios BENCHMARKS.md reports: define 1,000,
 # lookup+info, list of 1,000, 8 clients, start and destroy of a
 # firmware-only TCG VM. Writes WORKDIR/qvirtd.json and WORKDIR/libvirtd.json.
@@ -28,9 +31,15 @@ args=("$@")
 
 rm -rf "$work"
 mkdir -p "$work/qvirtd-root"
+mounted=
+if [ "${QVIRT_BENCH_DISK:-0}" != 1 ]; then
+  mount -t tmpfs -o mode=0700 tmpfs "$work/qvirtd-root"
+  mounted=1
+fi
+unmount() { [ -z "$mounted" ] || umount "$work/qvirtd-root"; mounted=; }
 "$qvirtd" --root "$work/qvirtd-root" 2>"$work/qvirtd.err" &
 qpid=$!
-trap 'kill -TERM $qpid 2>/dev/null || true; wait $qpid 2>/dev/null || true' EXIT
+trap 'kill -TERM $qpid 2>/dev/null || true; wait $qpid 2>/dev/null || true; unmount' EXIT
 sock="$work/qvirtd-root/run/libvirt-sock"
 for _ in $(seq 1 100); do
   [ -S "$sock" ] && break
@@ -40,6 +49,7 @@ done
   "${args[@]}" --out "$work/qvirtd.json" >/dev/null
 kill -TERM $qpid
 wait $qpid || true
+unmount
 trap - EXIT
 
 scripts/with-private-libvirtd.sh "$work/libvirtd" sh -c \
