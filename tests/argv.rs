@@ -450,6 +450,9 @@ fn written_pci_addresses_keep_the_command_line() {
         }
     }
     assert!(built >= 100, "only {built} documents built");
-    assert!(changed * 2 > built, "addresses written in {changed} of {built}");
+    assert!(
+        changed * 2 > built,
+        "addresses written in {changed} of {built}"
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }

@@ -412,6 +412,10 @@ procedures! {
 
     /// `Driver::messages`.
     81 Messages messages(WireDomain) -> Vec<String>, ro, Quick;
+    /// `Driver::attach_device` (domain, device XML, flags).
+    82 AttachDevice attach_device((WireDomain, String, WireModifyFlags)) -> (), rw, Job;
+    /// `Driver::detach_device` (domain, device XML, flags).
+    83 DetachDevice detach_device((WireDomain, String, WireModifyFlags)) -> (), rw, Job;
 }
 
 /// The highest procedure number this build knows (the table is numbered

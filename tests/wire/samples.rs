@@ -319,6 +319,22 @@ pub fn calls() -> Vec<Call> {
             },
         )),
         Call::Messages(d()),
+        Call::AttachDevice((
+            d(),
+            "<disk type='file'><source file='/x.img'/><target dev='vdb'/></disk>".into(),
+            WireModifyFlags {
+                live: true,
+                config: true,
+            },
+        )),
+        Call::DetachDevice((
+            d(),
+            "<interface type='user'/>".into(),
+            WireModifyFlags {
+                live: false,
+                config: true,
+            },
+        )),
     ]
 }
 
@@ -408,6 +424,8 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::BlockInfo(..) => "block_info",
         Call::UndefineSnapshots(..) => "undefine_snapshots",
         Call::Messages(..) => "messages",
+        Call::AttachDevice(..) => "attach_device",
+        Call::DetachDevice(..) => "detach_device",
     }
 }
 
@@ -656,6 +674,8 @@ pub fn reply_for(procedure: u32) -> Reply {
         81 => Reply::Messages(vec![
             "tainted: custom monitor control commands issued".into(),
         ]),
+        82 => Reply::AttachDevice(()),
+        83 => Reply::DetachDevice(()),
         n => panic!("no procedure {n}"),
     }
 }
@@ -711,7 +731,9 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         | Reply::SetMemory(())
         | Reply::SetMaxMemory(())
         | Reply::SetVcpus(())
-        | Reply::SetMaxVcpus(()) => "unit",
+        | Reply::SetMaxVcpus(())
+        | Reply::AttachDevice(())
+        | Reply::DetachDevice(()) => "unit",
         Reply::Stats(_) => "stats",
         Reply::QemuMonitorCommand(_) => "text",
         Reply::ListPools(_) => "pools",

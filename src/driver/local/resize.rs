@@ -42,13 +42,13 @@ impl LiveChanges {
 }
 
 /// A change checked against a definition, then made to it.
-type Edit<'a> = &'a dyn Fn(&mut DomainDef, &str) -> Result<()>;
+pub(super) type Edit<'a> = &'a dyn Fn(&mut DomainDef, &str) -> Result<()>;
 
 impl Core {
     /// Where a change goes: the running domain, the definition, or both
     /// (virsh's `--current` when neither is asked), checked against what
     /// the domain has.
-    fn targets(
+    pub(super) fn targets(
         &self,
         dom: &Domain,
         flags: ModifyFlags,
@@ -85,7 +85,7 @@ impl Core {
 
     /// Changes the persistent definition with `edit`, under the config
     /// lock, and writes it.
-    fn edit_config(&self, dom: &Domain, edit: Edit<'_>) -> Result<()> {
+    pub(super) fn edit_config(&self, dom: &Domain, edit: Edit<'_>) -> Result<()> {
         let _config = lock(&self.config);
         let mut def = self.with_entry(dom, |e| {
             e.persistent.clone().ok_or_else(|| {

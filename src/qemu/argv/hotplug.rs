@@ -291,7 +291,9 @@ mod tests {
 
     #[test]
     fn options_become_typed_qmp_objects() {
-        let kv = parse_keyval("virtio-blk-pci,id=virtio-disk1,bus=pci.0,addr=0x5,serial=a,,b,bootindex=2,share-rw=on,write-cache=on");
+        let kv = parse_keyval(
+            "virtio-blk-pci,id=virtio-disk1,bus=pci.0,addr=0x5,serial=a,,b,bootindex=2,share-rw=on,write-cache=on",
+        );
         assert_eq!(
             to_json(&kv, Some("driver"), DEVICE_BOOLS, DEVICE_INTS),
             json!({"driver": "virtio-blk-pci", "id": "virtio-disk1", "bus": "pci.0",
@@ -306,7 +308,9 @@ mod tests {
             json!({"driver": "qcow2", "file": "x-storage", "node-name": "x-format",
                    "read-only": false, "cache": {"direct": true}, "backing": null})
         );
-        let kv = parse_keyval("user,id=hostnet1,hostfwd=tcp:127.0.0.1:2222-:22,hostfwd=udp:127.0.0.1:53-:53");
+        let kv = parse_keyval(
+            "user,id=hostnet1,hostfwd=tcp:127.0.0.1:2222-:22,hostfwd=udp:127.0.0.1:53-:53",
+        );
         assert_eq!(
             to_json(&kv, Some("type"), NETDEV_BOOLS, &[]),
             json!({"type": "user", "id": "hostnet1", "hostfwd": [
