@@ -384,7 +384,7 @@ fn resource_and_statistics_verbs_speak_as_virsh() {
         )
     );
     // A verb not built yet says so, whatever its arguments.
-    let err = root.fails(&["attach-disk", "r", "/tmp/x.img", "vdb", "--live"]);
+    let err = root.fails(&["send-key", "r", "KEY_A"]);
     assert!(err.contains("not built yet"), "{err}");
 }
 

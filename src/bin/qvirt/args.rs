@@ -268,24 +268,24 @@ pub enum Command {
     /// Print the URI of a running domain's display (vnc://ADDR:DISPLAY).
     #[command(name = "domdisplay")]
     DomDisplay(DomArg),
-    /// Not built yet (device hot-plug); says why.
-    #[command(name = "attach-disk", disable_help_flag = true)]
-    AttachDisk(Unbuilt),
-    /// Not built yet (device hot-plug); says why.
-    #[command(name = "detach-disk", disable_help_flag = true)]
-    DetachDisk(Unbuilt),
-    /// Not built yet (device hot-plug); says why.
-    #[command(name = "attach-interface", disable_help_flag = true)]
-    AttachInterface(Unbuilt),
-    /// Not built yet (device hot-plug); says why.
-    #[command(name = "detach-interface", disable_help_flag = true)]
-    DetachInterface(Unbuilt),
-    /// Not built yet (device hot-plug); says why.
-    #[command(name = "attach-device", disable_help_flag = true)]
-    AttachDevice(Unbuilt),
-    /// Not built yet (device hot-plug); says why.
-    #[command(name = "detach-device", disable_help_flag = true)]
-    DetachDevice(Unbuilt),
+    /// Plug a disk into a domain (running: hot-plug; or its definition).
+    #[command(name = "attach-disk")]
+    AttachDisk(crate::hotplug::AttachDiskArgs),
+    /// Unplug a disk, by target or source path.
+    #[command(name = "detach-disk")]
+    DetachDisk(crate::hotplug::DetachDiskArgs),
+    /// Plug a network interface into a domain.
+    #[command(name = "attach-interface")]
+    AttachInterface(crate::hotplug::AttachInterfaceArgs),
+    /// Unplug a network interface, by type (and MAC address).
+    #[command(name = "detach-interface")]
+    DetachInterface(crate::hotplug::DetachInterfaceArgs),
+    /// Plug in the device an XML file describes (<disk>, <interface>).
+    #[command(name = "attach-device")]
+    AttachDevice(crate::hotplug::DeviceFileArgs),
+    /// Unplug the device an XML file describes.
+    #[command(name = "detach-device")]
+    DetachDevice(crate::hotplug::DeviceFileArgs),
     /// Not built yet; says why.
     #[command(name = "send-key", disable_help_flag = true)]
     SendKey(Unbuilt),

@@ -12,6 +12,7 @@ mod console;
 mod devices;
 mod edit;
 mod event;
+mod hotplug;
 mod jobs;
 mod lifecycle;
 mod native;
@@ -228,14 +229,12 @@ fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Re
             pretty,
         } => resources::qemu_monitor_command(ctx, &dom.domain, &command, pretty),
         Command::DomDisplay(d) => query::domdisplay(ctx, &d.domain),
-        Command::AttachDisk(_)
-        | Command::DetachDisk(_)
-        | Command::AttachInterface(_)
-        | Command::DetachInterface(_)
-        | Command::AttachDevice(_)
-        | Command::DetachDevice(_) => Err(unbuilt(
-            "device hot-plug is not built yet; change the definition (edit, --config) and restart the domain",
-        )),
+        Command::AttachDisk(a) => hotplug::attach_disk(ctx, a),
+        Command::DetachDisk(a) => hotplug::detach_disk(ctx, a),
+        Command::AttachInterface(a) => hotplug::attach_interface(ctx, a),
+        Command::DetachInterface(a) => hotplug::detach_interface(ctx, a),
+        Command::AttachDevice(a) => hotplug::attach_device(ctx, a),
+        Command::DetachDevice(a) => hotplug::detach_device(ctx, a),
         Command::SendKey(_) => Err(unbuilt(
             "sending keys is not built yet; use the VNC display or qemu-monitor-command with send-key",
         )),
