@@ -15,8 +15,8 @@ use super::values::{self, check_flags};
 use super::xdr::Chars;
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
-    Domain, DomainCapsQuery, DomainState, Driver, ListFilter, ShutdownOptions, UndefineFlags,
-    XmlFlags,
+    Domain, DomainCapsQuery, DomainState, Driver, ListFilter, ModifyFlags, ShutdownOptions,
+    UndefineFlags, XmlFlags,
 };
 use crate::transport::dispatch::Opened;
 
@@ -251,6 +251,26 @@ impl Handler for LvCalls<'_> {
 
     fn domain_suspend(&mut self, a: DomArgs) -> Result<()> {
         self.driver.suspend(&a.dom.into())
+    }
+
+    fn domain_attach_device(&mut self, a: DeviceNoFlagsArgs) -> Result<()> {
+        self.driver
+            .attach_device(&a.dom.into(), &a.xml, ModifyFlags::LIVE)
+    }
+
+    fn domain_detach_device(&mut self, a: DeviceNoFlagsArgs) -> Result<()> {
+        self.driver
+            .detach_device(&a.dom.into(), &a.xml, ModifyFlags::LIVE)
+    }
+
+    fn domain_attach_device_flags(&mut self, a: DeviceArgs) -> Result<()> {
+        let flags = affect(a.flags, "virDomainAttachDeviceFlags")?;
+        self.driver.attach_device(&a.dom.into(), &a.xml, flags)
+    }
+
+    fn domain_detach_device_flags(&mut self, a: DeviceArgs) -> Result<()> {
+        let flags = affect(a.flags, "virDomainDetachDeviceFlags")?;
+        self.driver.detach_device(&a.dom.into(), &a.xml, flags)
     }
 
     fn domain_undefine(&mut self, a: DomArgs) -> Result<()> {
@@ -583,4 +603,11 @@ impl Handler for LvCalls<'_> {
             msgs: if tainting { msgs } else { Vec::new() },
         })
     }
+}
+
+/// `VIR_DOMAIN_AFFECT_LIVE` and `VIR_DOMAIN_AFFECT_CONFIG` (neither:
+/// `VIR_DOMAIN_AFFECT_CURRENT`) as qvirt's flags.
+fn affect(flags: u32, function: &str) -> Result<ModifyFlags> {
+    check_flags(flags, 3, function)?;
+    Ok(ModifyFlags::new(flags & 1 != 0, flags & 2 != 0))
 }
