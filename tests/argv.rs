@@ -394,9 +394,9 @@ fn goldens_cover_every_device_kind() {
     assert!(missing.is_empty(), "no golden case emits {missing:?}");
 }
 
-/// A running domain's definition holds the PCI address each device was
-/// given (as libvirt's live XML does), so that a device plugged in later
-/// finds a free slot: written into the definition, through XML and back,
+/// A running domain's definition holds the PCI address (or USB port)
+/// each device was given (as libvirt's live XML does), so that a device
+/// plugged in later finds a free one: written into the definition, through XML and back,
 /// the addresses give the same command line, for every golden case and
 /// every document of libvirt's corpus that builds.
 #[test]
@@ -413,7 +413,7 @@ fn written_pci_addresses_keep_the_command_line() {
     }
     files.retain(|p| p.extension().is_some_and(|e| e == "xml"));
     files.sort();
-    let (mut built, mut changed, mut failures) = (0, 0, Vec::new());
+    let (mut built, mut changed, mut usb, mut failures) = (0, 0, 0, Vec::new());
     for file in &files {
         let case = file.file_stem().unwrap().to_string_lossy().into_owned();
         let xml = std::fs::read_to_string(file).unwrap();
@@ -433,6 +433,11 @@ fn written_pci_addresses_keep_the_command_line() {
             > def.to_xml().matches("<address type='pci'").count()
         {
             changed += 1;
+        }
+        if addressed.to_xml().matches("<address type='usb'").count()
+            > def.to_xml().matches("<address type='usb'").count()
+        {
+            usb += 1;
         }
         let after = build(&case, &addressed.to_xml());
         match after {
@@ -454,5 +459,6 @@ fn written_pci_addresses_keep_the_command_line() {
         changed * 2 > built,
         "addresses written in {changed} of {built}"
     );
+    assert!(usb >= 5, "USB ports written in {usb} of {built}");
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }

@@ -176,7 +176,9 @@ pub fn disk_live_attach_and_detach_reach_the_guest(cx: &mut Ctx<'_>) {
 }
 
 /// An interface plugged into the running Linux guest appears as its
-/// eth0; unplugged, it is gone from the guest and QEMU.
+/// eth0; two of a type need a MAC address to tell them apart; unplugged,
+/// each is gone from the guest and QEMU, also through a manager that
+/// reattached after the first one went (QEMU's ids are kept).
 pub fn interface_live_attach_and_detach_reach_the_guest(cx: &mut Ctx<'_>) {
     let d = cx.d();
     let (dom, mut console) = boot_guest(d, &Vm::linux("lx-hotnic"));
@@ -203,11 +205,32 @@ pub fn interface_live_attach_and_detach_reach_the_guest(cx: &mut Ctx<'_>) {
         ErrorCode::ConfigInvalid,
         "the same MAC address twice",
     );
+    let second = "<interface type='user'><mac address='52:54:00:aa:bb:03'/><model type='virtio'/></interface>";
+    d.attach_device(&dom, second, LIVE).unwrap();
+    assert!(qemu_pci(d, &dom).iter().any(|p| p.3 == "net1"));
+    expect_err(
+        d.detach_device(&dom, "<interface type='user'/>", LIVE),
+        ErrorCode::InvalidArgument,
+        "two user interfaces and no MAC address",
+    );
+    d.detach_device(&dom, nic, LIVE).unwrap();
+    let pci = qemu_pci(d, &dom);
+    assert!(!pci.iter().any(|p| p.3 == "net0"), "{pci:?}");
+    assert_eq!(def_of(d, &dom, false).devices.interfaces.len(), 1);
+    wait_until("the guest to lose one interface", QUICK, || {
+        (guest_run(&mut console, "ls /sys/class/net | grep -c eth") == "1").then_some(())
+    });
+    // A manager that reattaches still knows the remaining interface is
+    // QEMU's net1, though it is now the first.
+    drop(console);
+    cx.reopen();
+    let d = cx.d();
     d.detach_device(&dom, "<interface type='user'/>", LIVE)
         .unwrap();
-    assert!(!qemu_pci(d, &dom).iter().any(|p| p.3 == "net0"));
+    assert!(!qemu_pci(d, &dom).iter().any(|p| p.3.starts_with("net")));
     assert!(def_of(d, &dom, false).devices.interfaces.is_empty());
-    wait_until("the guest to lose eth0", QUICK, || {
+    let mut console = Console::open(d, &dom, true);
+    wait_until("the guest to lose its interfaces", QUICK, || {
         (guest_run(&mut console, "ls /sys/class/net | grep -c eth") == "0").then_some(())
     });
 }
@@ -407,4 +430,73 @@ pub fn bad_attaches_change_nothing(cx: &mut Ctx<'_>) {
     );
     assert!(err.message.contains("<acpi/>"), "{err}");
     assert!(def_of(d, &bare, false).devices.disks.is_empty());
+}
+
+/// A disk on an existing virtio-scsi controller and a USB disk plug in
+/// and out of the running domain (both buses unplug without the guest);
+/// the USB disk gets a free port of its own, named in the live XML.
+pub fn scsi_and_usb_disks_plug_in_and_out(cx: &mut Ctx<'_>) {
+    let d = cx.d();
+    let (a, u) = (image(cx, "a.img"), image(cx, "u.img"));
+    let vm = firmware("fw-hotbuses")
+        .device("<controller type='scsi' index='0' model='virtio-scsi'/>")
+        .device("<input type='tablet' bus='usb'/>");
+    let dom = define_and_start(d, &vm);
+    let scsi = disk_xml(&a, "sda").replace("bus='virtio'", "bus='scsi'");
+    d.attach_device(&dom, &scsi, LIVE).unwrap();
+    assert!(qemu_drives(d, &dom).contains(&"scsi0-0-0-0".to_string()));
+    let usb = disk_xml(&u, "sdb").replace("bus='virtio'", "bus='usb'");
+    d.attach_device(&dom, &usb, LIVE).unwrap();
+    assert!(qemu_drives(d, &dom).contains(&"usb-disk1".to_string()));
+    let live = def_of(d, &dom, false);
+    let port = |a: &Option<Address>| match a {
+        Some(Address::Usb(u)) => (u.bus, u.port),
+        other => panic!("no USB address: {other:?}"),
+    };
+    let disk_port = port(
+        &live
+            .devices
+            .disks
+            .iter()
+            .find(|x| x.target == "sdb")
+            .unwrap()
+            .address,
+    );
+    let tablet_port = port(&live.devices.inputs[0].address);
+    assert_ne!(
+        disk_port, tablet_port,
+        "the disk and the tablet share a port"
+    );
+    d.detach_device(&dom, &scsi, LIVE).unwrap();
+    d.detach_device(&dom, &usb, LIVE).unwrap();
+    let drives = qemu_drives(d, &dom);
+    assert!(!drives.contains(&"scsi0-0-0-0".to_string()), "{drives:?}");
+    assert!(!drives.contains(&"usb-disk1".to_string()), "{drives:?}");
+    assert_eq!(targets(&def_of(d, &dom, false)), Vec::<String>::new());
+    // IDE has no hot-plug.
+    let ide = disk_xml(&a, "hdb").replace("bus='virtio'", "bus='ide'");
+    let err = expect_err(
+        d.attach_device(&dom, &ide, LIVE),
+        ErrorCode::ConfigUnsupported,
+        "IDE",
+    );
+    assert!(err.message.contains("bus 'ide' has no hot-plug"), "{err}");
+}
+
+/// A guest that never lets a device go (the firmware VM sits in the BIOS,
+/// which does not handle the unplug request): the detach ends with
+/// `Timeout` saying so, and the device stays in QEMU and in the live XML.
+pub fn unplug_the_guest_ignores_times_out(cx: &mut Ctx<'_>) {
+    let d = cx.d();
+    let b = image(cx, "b.img");
+    let dom = define_and_start(d, &firmware("fw-hotstuck"));
+    d.attach_device(&dom, &disk_xml(&b, "vdb"), LIVE).unwrap();
+    let err = expect_err(
+        d.detach_device(&dom, &disk_xml(&b, "vdb"), LIVE),
+        ErrorCode::Timeout,
+        "a guest that does not release the disk",
+    );
+    assert!(err.message.contains("did not release"), "{err}");
+    assert!(qemu_drives(d, &dom).contains(&"virtio-disk1".to_string()));
+    assert_eq!(targets(&def_of(d, &dom, false)), ["vdb"]);
 }

@@ -162,6 +162,8 @@ macro_rules! conformance {
             cases_hotplug::plugged_devices_survive_a_manager_restart,
             cases_hotplug::attaches_never_share_a_slot,
             cases_hotplug::bad_attaches_change_nothing,
+            cases_hotplug::scsi_and_usb_disks_plug_in_and_out,
+            cases_hotplug::unplug_the_guest_ignores_times_out,
             // Removable media and screenshots.
             cases_media::media_change_live_and_config,
             cases_media::media_change_refusals,

@@ -256,7 +256,7 @@ impl Core {
         let backend = match device {
             Device::Disk(_) => {
                 plugged.disks.remove(index);
-                remove_nodes(qmp, &id)
+                drive_released(qmp, &id).and_then(|()| remove_nodes(qmp, &id))
             }
             Device::Interface { .. } => {
                 let net = plugged.interfaces.remove(index);
@@ -339,7 +339,8 @@ fn is_q35(def: &DomainDef) -> bool {
 }
 
 /// Refuses a disk that cannot be plugged into this running domain: one
-/// on a bus without hot-plug, or on a controller QEMU does not have.
+/// on a bus without hot-plug (IDE, SATA, floppy), or on a SCSI or USB
+/// controller QEMU does not have.
 fn refuse_unpluggable_disk(qmp: &Qmp, live: &DomainDef, disk: &crate::model::Disk) -> Result<()> {
     let bus = disk.bus.unwrap_or(if disk.target.starts_with("sd") {
         DiskBus::Scsi
@@ -371,10 +372,24 @@ fn refuse_unpluggable_disk(qmp: &Qmp, live: &DomainDef, disk: &crate::model::Dis
                 ))
             }
         }
-        DiskBus::Usb => refuse(
-            "USB disks are plugged in only at start (use --config, or bus='virtio' or 'scsi')"
-                .to_string(),
-        ),
+        DiskBus::Usb => {
+            let index = match disk.address {
+                Some(crate::model::Address::Usb(a)) => a.bus,
+                _ => 0,
+            };
+            let id = if index == 0 {
+                "usb".to_string()
+            } else {
+                format!("usb{index}")
+            };
+            if has_device(qmp, &id)? {
+                Ok(())
+            } else {
+                refuse(format!(
+                    "it needs USB controller {index}, which the domain does not have (controllers cannot be plugged in: add one to the definition and restart)"
+                ))
+            }
+        }
         other => refuse(format!(
             "bus '{}' has no hot-plug (use bus='virtio' or 'scsi')",
             other.as_str()
@@ -469,6 +484,32 @@ fn remove_device(qmp: &Qmp, id: &str) -> Result<()> {
         std::thread::sleep(Duration::from_millis(100));
     }
     Ok(())
+}
+
+/// Waits until QEMU's drive of disk device `id` is gone too (it goes
+/// with the device object, which QEMU may free a moment after the device
+/// left its bus): its block nodes are in use until then.
+fn drive_released(qmp: &Qmp, id: &str) -> Result<()> {
+    let deadline = Instant::now() + UNPLUG_WAIT;
+    let inside = format!("/machine/peripheral/{id}/");
+    loop {
+        let blocks = qmp.execute("query-block", None, QMP_TIMEOUT)?;
+        let held = blocks.as_array().into_iter().flatten().any(|b| {
+            b.get("qdev")
+                .and_then(Value::as_str)
+                .is_some_and(|q| q == id || q.starts_with(&inside))
+        });
+        if !held {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(Error::new(
+                ErrorCode::Timeout,
+                format!("QEMU still holds the drive of '{id}'"),
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 /// Deletes the block nodes of disk device `id` (`ID-format`,

@@ -7,15 +7,16 @@
 use serde_json::{Map, Value, json};
 
 use super::devs::{CtlKind, Dev};
+use super::usb::UsbDev;
 use super::{RuntimePaths, controllers, disks, display, machine, pci, unsupported, usb};
 use crate::error::Error;
-use crate::model::{Address, Controller, ControllerType, DomainDef, PciAddress};
+use crate::model::{Address, Controller, ControllerType, DomainDef, PciAddress, UsbAddress};
 use crate::qemu::caps::QemuCaps;
 
-/// `def` with the PCI address the command line gives every device that
-/// has none written, and with the PCI controllers the command line adds
-/// (bridges, root ports) declared with theirs. The command line of the
-/// result is the command line of `def`.
+/// `def` with the PCI address (or USB port) the command line gives every
+/// device that has none written, and with the PCI controllers the command
+/// line adds (bridges, root ports) declared with theirs. The command line
+/// of the result is the command line of `def`.
 pub fn with_pci_addresses(def: &DomainDef, caps: &QemuCaps) -> Result<DomainDef, Error> {
     let (_, family) = machine::machine_type(def, caps)?;
     let disks = disks::resolve(def)?;
@@ -97,6 +98,25 @@ pub fn with_pci_addresses(def: &DomainDef, caps: &QemuCaps) -> Result<DomainDef,
                     .find(|v| v.address.is_none() && **v == *video)
                     .map(|v| &mut v.address)
             }
+        };
+        if let Some(place) = place
+            && place.is_none()
+        {
+            *place = Some(address);
+        }
+    }
+    for (dev, &(bus, port)) in usb.ports() {
+        let address = Address::Usb(UsbAddress {
+            bus,
+            port: Some(port),
+        });
+        let place = match *dev {
+            UsbDev::Hub(i) => d.hubs.get_mut(i).map(|h| &mut h.address),
+            UsbDev::Disk(i) => d.disks.get_mut(i).map(|x| &mut x.address),
+            UsbDev::Input(i) => d.inputs.get_mut(i).map(|x| &mut x.address),
+            UsbDev::Sound(i) => d.sounds.get_mut(i).map(|x| &mut x.address),
+            UsbDev::Redir(i) => d.redirdevs.get_mut(i).map(|x| &mut x.address),
+            UsbDev::Host(i) => d.hostdevs.get_mut(i).map(|x| &mut x.address),
         };
         if let Some(place) = place
             && place.is_none()
