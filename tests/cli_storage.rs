@@ -312,3 +312,67 @@ fn snapshots_and_blockcommit_through_the_verbs() {
     assert!(r.fails(&["undefine", "d"]).contains("snapshot"));
     r.ok(&["undefine", "d", "--snapshots-metadata"]);
 }
+
+/// `undefine --remove-all-storage` deletes the volumes of the domain's
+/// disks (by pool and name, or found by path) once the definition is
+/// gone, and names a disk that is no volume instead of touching it.
+#[test]
+fn undefine_removes_the_domains_volumes() {
+    let r = Root::new("undef-storage");
+    let dir = r.dir.join("vms");
+    r.ok(&[
+        "pool-define-as",
+        "vms",
+        "dir",
+        "--target",
+        dir.to_str().unwrap(),
+    ]);
+    r.ok(&["pool-build", "vms"]);
+    r.ok(&["pool-start", "vms"]);
+    for v in ["a.qcow2", "b.qcow2"] {
+        r.ok(&["vol-create-as", "vms", v, "4M", "--format", "qcow2"]);
+    }
+    let loose = r.dir.join("loose.raw");
+    std::fs::write(&loose, vec![0u8; 1 << 20]).unwrap();
+    let xml = format!(
+        "<domain type='qemu'><name>st</name><memory unit='MiB'>64</memory>\
+         <os><type arch='x86_64' machine='pc'>hvm</type></os><devices>\
+         <disk type='volume' device='disk'><driver name='qemu' type='qcow2'/>\
+           <source pool='vms' volume='a.qcow2'/><target dev='vda' bus='virtio'/></disk>\
+         <disk type='file' device='disk'><driver name='qemu' type='qcow2'/>\
+           <source file='{}'/><target dev='vdb' bus='virtio'/></disk>\
+         <disk type='file' device='disk'><driver name='qemu' type='raw'/>\
+           <source file='{}'/><target dev='vdc' bus='virtio'/></disk>\
+         </devices></domain>",
+        dir.join("b.qcow2").display(),
+        loose.display()
+    );
+    let file = r.dir.join("st.xml");
+    std::fs::write(&file, xml).unwrap();
+    r.ok(&["define", file.to_str().unwrap()]);
+    // Not while it runs; --storage names must be the domain's.
+    r.ok(&["start", "st"]);
+    let err = r.fails(&["undefine", "st", "--remove-all-storage"]);
+    assert!(err.contains("only on stopped domains"), "{err}");
+    r.ok(&["destroy", "st"]);
+    let err = r.fails(&["undefine", "st", "--storage", "vdz"]);
+    assert!(err.contains("'vdz' was not found"), "{err}");
+    let out = r.run(&["undefine", "st", "--remove-all-storage"]);
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stdout.starts_with("Domain 'st' has been undefined\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Volume 'vda'("), "{stdout}");
+    assert!(stdout.contains("Volume 'vdb'("), "{stdout}");
+    assert!(
+        stderr.contains("Storage volume 'vdc'") && stderr.contains("Remove it manually"),
+        "{stderr}"
+    );
+    assert!(!dir.join("a.qcow2").exists() && !dir.join("b.qcow2").exists());
+    assert!(loose.exists(), "a disk that is no volume stays");
+    assert!(!r.ok(&["vol-list", "vms"]).contains("qcow2"));
+    r.fails(&["dominfo", "st"]);
+}

@@ -18,7 +18,7 @@ use super::api_storage::{
 };
 use super::error::Result;
 use super::migration::{IncomingParams, IncomingReady, IncomingState, MigrateOptions};
-use super::resources::{DomainStats, ModifyFlags};
+use super::resources::{DomainStats, KeyCodeset, MetadataKind, ModifyFlags};
 use super::values::*;
 use crate::model::DomainDef;
 
@@ -158,6 +158,36 @@ pub trait Driver: Send + Sync {
     /// Starts a defined domain. Shut off only; resumes from a managed save
     /// image when there is one.
     fn start(&self, dom: &Domain) -> Result<Domain>;
+    /// Starts a defined domain as [`Driver::start`] does, but leaves it
+    /// paused (reason `user`) before its CPUs run (virsh's `start
+    /// --paused`); a managed save image is restored paused too.
+    fn start_paused(&self, dom: &Domain) -> Result<Domain>;
+    /// Renames a shut-off persistent domain (virsh's `domrename`); its
+    /// UUID, disks, snapshots and autostart mark stay. `OperationInvalid`
+    /// while it runs, for a transient domain or one with a managed save
+    /// image; `DomainExists` when the name is taken.
+    fn rename(&self, dom: &Domain, new_name: &str) -> Result<Domain>;
+    /// Sets (`Some`) or removes (`None`) a title, description or
+    /// `<metadata>` element (virsh's `desc` and `metadata`), in the
+    /// running domain, the definition or both as `flags` say. An element
+    /// is given as one XML element; it is stored in namespace `uri` with
+    /// prefix `key`.
+    fn set_metadata(
+        &self,
+        dom: &Domain,
+        kind: &MetadataKind,
+        value: Option<&str>,
+        flags: ModifyFlags,
+    ) -> Result<()>;
+    /// The title, description or `<metadata>` element of the running
+    /// domain, or of the definition with `inactive` (or when shut off);
+    /// `InvalidArgument` when there is none.
+    fn metadata(&self, dom: &Domain, kind: &MetadataKind, inactive: bool) -> Result<String>;
+    /// Presses `keys` together on the guest's keyboard and lets them go
+    /// after `hold_ms` (QEMU's default when 0), as virsh's `send-key`;
+    /// at most 16 keys. Running or paused.
+    fn send_key(&self, dom: &Domain, codeset: KeyCodeset, hold_ms: u32, keys: &[u32])
+    -> Result<()>;
     /// Asks the guest to power off (ACPI). Running or paused.
     fn shutdown(&self, dom: &Domain, options: ShutdownOptions) -> Result<()>;
     /// Stops the domain at once. Running, paused or crashed.

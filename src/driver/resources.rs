@@ -170,3 +170,61 @@ impl DomainStats {
         }
     }
 }
+
+/// Which of a domain's own notes [`crate::Driver::set_metadata`] and
+/// [`crate::Driver::metadata`] work on (libvirt's
+/// `virDomainMetadataType`). Kept as data: nothing of the guest changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MetadataKind {
+    /// `<description>`.
+    Description,
+    /// `<title>` (one line).
+    Title,
+    /// The element of `<metadata>` in namespace `uri`; `key` is the
+    /// namespace prefix a new element is written with.
+    Element {
+        /// The namespace URI.
+        uri: String,
+        /// The prefix (needed to set, not to read or remove).
+        key: Option<String>,
+    },
+}
+
+/// The code set of the key codes [`crate::Driver::send_key`] takes
+/// (libvirt's `virKeycodeSet`; the others are refused by name).
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyCodeset {
+    /// Linux's input key codes (`KEY_*`), virsh's default.
+    Linux,
+    /// QEMU's key numbers (XT scan codes; `0x80 |` for `E0` keys).
+    Qnum,
+}
+
+impl KeyCodeset {
+    /// The code set named `name` as virsh's `--codeset` takes it.
+    pub fn from_name(name: &str) -> Option<KeyCodeset> {
+        match name {
+            "linux" => Some(KeyCodeset::Linux),
+            "qnum" | "rfb" => Some(KeyCodeset::Qnum),
+            _ => None,
+        }
+    }
+
+    /// libvirt's number (`VIR_KEYCODE_SET_*`).
+    pub fn number(self) -> u32 {
+        match self {
+            KeyCodeset::Linux => 0,
+            KeyCodeset::Qnum => 9,
+        }
+    }
+
+    /// The code set of libvirt's number `n`.
+    pub fn from_number(n: u32) -> Option<KeyCodeset> {
+        match n {
+            0 => Some(KeyCodeset::Linux),
+            9 => Some(KeyCodeset::Qnum),
+            _ => None,
+        }
+    }
+}

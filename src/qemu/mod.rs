@@ -10,6 +10,7 @@ pub mod caps;
 pub mod firmware;
 pub mod host;
 pub mod img;
+pub mod keys;
 pub mod probe;
 pub mod qmp;
 pub mod validate;

@@ -8,9 +8,9 @@ use uuid::Uuid;
 use super::procedures::Handler;
 use super::types::{
     Bytes, WireDomain, WireIncomingParams, WireIncomingReady, WireIncomingState, WireInfo,
-    WireJobInfo, WireListFilter, WireMedia, WireMediaFlags, WireMigrateOptions, WireModifyFlags,
-    WireNode, WireSaveOptions, WireShutdown, WireStats, WireSummary, WireUndefineFlags,
-    WireVersion, wire_path,
+    WireJobInfo, WireListFilter, WireMedia, WireMediaFlags, WireMetadataKind, WireMigrateOptions,
+    WireModifyFlags, WireNode, WireSaveOptions, WireShutdown, WireStats, WireSummary,
+    WireUndefineFlags, WireVersion, wire_path,
 };
 use super::types::{
     WireBlockInfo, WireBlockJobInfo, WirePool, WirePoolInfo, WirePoolSummary, WireSnapshot,
@@ -21,7 +21,7 @@ use crate::driver::{
     BlockCommitFlags, ResizeFlags, SnapshotCreateFlags, SnapshotDeleteFlags, SnapshotRevertFlags,
     UndefineFlags,
 };
-use crate::driver::{ConsoleStream, Domain, Driver, EventStream, XmlFlags};
+use crate::driver::{ConsoleStream, Domain, Driver, EventStream, KeyCodeset, XmlFlags};
 use crate::error::{Error, ErrorCode, Result};
 
 /// A stream a call opened.
@@ -102,6 +102,47 @@ impl Handler for DriverCalls<'_> {
 
     fn start(&mut self, d: WireDomain) -> Result<WireDomain> {
         self.driver.start(&dom(d)).map(Into::into)
+    }
+
+    fn start_paused(&mut self, d: WireDomain) -> Result<WireDomain> {
+        self.driver.start_paused(&dom(d)).map(Into::into)
+    }
+
+    fn send_key(
+        &mut self,
+        (d, codeset, hold_ms, keys): (WireDomain, u32, u32, Vec<u32>),
+    ) -> Result<()> {
+        let codeset = KeyCodeset::from_number(codeset).ok_or_else(|| {
+            Error::new(
+                ErrorCode::InvalidArgument,
+                format!("unknown key code set {codeset}"),
+            )
+        })?;
+        self.driver.send_key(&dom(d), codeset, hold_ms, &keys)
+    }
+
+    fn rename(&mut self, (d, name): (WireDomain, String)) -> Result<WireDomain> {
+        self.driver.rename(&dom(d), &name).map(Into::into)
+    }
+
+    fn set_metadata(
+        &mut self,
+        (d, kind, value, flags): (
+            WireDomain,
+            WireMetadataKind,
+            Option<String>,
+            WireModifyFlags,
+        ),
+    ) -> Result<()> {
+        self.driver
+            .set_metadata(&dom(d), &kind.into(), value.as_deref(), flags.into())
+    }
+
+    fn metadata(
+        &mut self,
+        (d, kind, inactive): (WireDomain, WireMetadataKind, bool),
+    ) -> Result<String> {
+        self.driver.metadata(&dom(d), &kind.into(), inactive)
     }
 
     fn shutdown(&mut self, (d, options): (WireDomain, WireShutdown)) -> Result<()> {

@@ -26,7 +26,7 @@ use crate::driver::{
     EventStream, JobInfo, ListFilter, MediaChange, MediaFlags, NodeInfo, SaveOptions,
     ShutdownOptions, StateReason, VersionInfo, XmlFlags,
 };
-use crate::driver::{DomainStats, ModifyFlags};
+use crate::driver::{DomainStats, KeyCodeset, MetadataKind, ModifyFlags};
 use crate::driver::{IncomingParams, IncomingReady, IncomingState, MigrateOptions};
 use crate::error::{Error, ErrorCode, Result};
 
@@ -216,6 +216,40 @@ impl Driver for StubDriver {
 
     fn start(&self, _dom: &Domain) -> Result<Domain> {
         self.answer("start", || self.domain())
+    }
+
+    fn start_paused(&self, _dom: &Domain) -> Result<Domain> {
+        self.answer("start_paused", || self.domain())
+    }
+
+    fn set_metadata(
+        &self,
+        _dom: &Domain,
+        _kind: &MetadataKind,
+        _value: Option<&str>,
+        _flags: ModifyFlags,
+    ) -> Result<()> {
+        self.answer("set_metadata", || ())
+    }
+
+    fn metadata(&self, _dom: &Domain, _kind: &MetadataKind, _inactive: bool) -> Result<String> {
+        self.answer("metadata", || {
+            String::from_utf8_lossy(&self.seed).into_owned()
+        })
+    }
+
+    fn send_key(
+        &self,
+        _dom: &Domain,
+        _codeset: KeyCodeset,
+        _hold_ms: u32,
+        _keys: &[u32],
+    ) -> Result<()> {
+        self.answer("send_key", || ())
+    }
+
+    fn rename(&self, _dom: &Domain, _new_name: &str) -> Result<Domain> {
+        self.answer("rename", || self.domain())
     }
 
     fn shutdown(&self, _dom: &Domain, _options: ShutdownOptions) -> Result<()> {

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::model::{SnapshotState, VolumeFormat};
 
 use crate::driver::{
-    BalloonStats, BlockStats, DomainStats, InterfaceStats, ModifyFlags, VcpuStats,
+    BalloonStats, BlockStats, DomainStats, InterfaceStats, MetadataKind, ModifyFlags, VcpuStats,
 };
 use crate::driver::{
     BlockInfo, BlockJobInfo, BlockJobKind, Pool, PoolInfo, PoolState, PoolSummary, Snapshot,
@@ -116,6 +116,35 @@ pub struct WireJobInfo {
 pub struct WireModifyFlags {
     pub live: bool,
     pub config: bool,
+}
+
+/// [`MetadataKind`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub enum WireMetadataKind {
+    Description,
+    Title,
+    Element { uri: String, key: Option<String> },
+}
+
+impl From<MetadataKind> for WireMetadataKind {
+    fn from(k: MetadataKind) -> WireMetadataKind {
+        match k {
+            MetadataKind::Description => WireMetadataKind::Description,
+            MetadataKind::Title => WireMetadataKind::Title,
+            MetadataKind::Element { uri, key } => WireMetadataKind::Element { uri, key },
+        }
+    }
+}
+
+impl From<WireMetadataKind> for MetadataKind {
+    fn from(k: WireMetadataKind) -> MetadataKind {
+        match k {
+            WireMetadataKind::Description => MetadataKind::Description,
+            WireMetadataKind::Title => MetadataKind::Title,
+            WireMetadataKind::Element { uri, key } => MetadataKind::Element { uri, key },
+        }
+    }
 }
 
 /// [`BalloonStats`].

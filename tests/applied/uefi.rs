@@ -71,6 +71,24 @@ fn uefi_firmware_is_chosen_and_its_nvram_made_from_the_template() {
         d.start(&dom).unwrap();
     }
     assert_eq!(std::fs::metadata(&store).unwrap().ino(), inode);
+    // A rename keeps the store: its path becomes explicit.
+    {
+        let d = st.driver();
+        let dom = d.lookup_by_name("efi").unwrap();
+        d.destroy(&dom).unwrap();
+        let renamed = d.rename(&dom, "efi2").unwrap();
+        let run = d.start(&renamed).unwrap();
+        let live =
+            qvirt::DomainDef::from_xml(&d.xml_desc(&run, qvirt::driver::XmlFlags::NONE).unwrap())
+                .unwrap();
+        let path = live.os.nvram.as_ref().and_then(|n| n.path.clone());
+        assert_eq!(path.as_deref(), Some(store.to_str().unwrap()));
+        assert!(!st.root().join("nvram/efi2_VARS.fd").exists());
+        d.destroy(&run).unwrap();
+        d.rename(&run, "efi").unwrap();
+        d.start(&run).unwrap();
+    }
+    assert_eq!(std::fs::metadata(&store).unwrap().ino(), inode);
     // virsh's undefine refuses to forget an NVRAM silently.
     let d = st.driver();
     let dom = d.lookup_by_name("efi").unwrap();

@@ -383,9 +383,12 @@ fn resource_and_statistics_verbs_speak_as_virsh() {
                 .unwrap()
         )
     );
-    // A verb not built yet says so, whatever its arguments.
-    let err = root.fails(&["send-key", "r", "KEY_A"]);
-    assert!(err.contains("not built yet"), "{err}");
+    // send-key: silent as virsh; a name it does not know is refused.
+    assert_eq!(root.ok(&["send-key", "r", "KEY_LEFTSHIFT", "KEY_A"]), "");
+    let err = root.fails(&["send-key", "r", "KEY_NOPE"]);
+    assert!(err.contains("invalid keycode: 'KEY_NOPE'"), "{err}");
+    let err = root.fails(&["send-key", "r", "--codeset", "usb", "4"]);
+    assert!(err.contains("unknown code set 'usb'"), "{err}");
 }
 
 #[test]
@@ -412,10 +415,55 @@ fn virsh_flags_of_daily_verbs() {
     root.ok(&["start", "f"]);
     root.ok(&["managedsave", "f"]);
     assert!(root.dir.join("save/f.save").exists());
-    let err = root.fails(&["start", "f", "--paused"]);
+    let err = root.fails(&["start", "f", "--autodestroy"]);
     assert!(err.contains("not built yet"), "{err}");
     root.fails(&["undefine", "f", "--remove-all-storage"]);
     root.ok(&["undefine", "f", "--managed-save"]);
     assert!(!root.dir.join("save/f.save").exists());
+    // domrename, in virsh's words.
+    root.ok(&["define", &file]);
+    assert_eq!(
+        root.ok(&["domrename", "f", "g"]),
+        "Domain successfully renamed\n"
+    );
+    assert_eq!(root.ok(&["list", "--all", "--name"]), "g\n");
+    root.ok(&["undefine", "g"]);
+    // desc and metadata, in virsh's words.
+    root.ok(&["define", &file]);
+    assert_eq!(root.ok(&["desc", "f"]), "No description for domain: f\n");
+    assert_eq!(
+        root.ok(&["desc", "f", "--title", "--new-desc", "web", "server"]),
+        "Domain title updated successfully\n"
+    );
+    assert_eq!(root.ok(&["desc", "f", "--title"]), "web server\n");
+    let uri = "http://example.org/app/1";
+    let err = root.fails(&["metadata", "f", uri, "--set", "<cfg/>"]);
+    assert!(err.contains("--key"), "{err}");
+    assert_eq!(
+        root.ok(&[
+            "metadata",
+            "f",
+            uri,
+            "--key",
+            "app",
+            "--set",
+            "<cfg port='80'/>"
+        ]),
+        "Metadata modified\n"
+    );
+    assert_eq!(root.ok(&["metadata", "f", uri]), "<cfg port=\"80\"/>\n");
+    assert!(root.ok(&["dumpxml", "f"]).contains("<app:cfg xmlns:app="));
+    assert_eq!(
+        root.ok(&["metadata", "f", uri, "--remove"]),
+        "Metadata removed\n"
+    );
+    root.fails(&["metadata", "f", uri]);
+    root.ok(&["undefine", "f"]);
+    // start --paused: started, and paused by the user.
+    root.ok(&["define", &file]);
+    assert_eq!(root.ok(&["start", "f", "--paused"]), "Domain 'f' started\n");
+    assert_eq!(root.ok(&["domstate", "f", "--reason"]), "paused (user)\n");
+    root.ok(&["destroy", "f"]);
+    root.ok(&["undefine", "f"]);
     assert_eq!(rows(&root.ok(&["list", "--all"])), []);
 }

@@ -390,3 +390,148 @@ pub fn define_built_in_code(cx: &mut Ctx<'_>) {
     assert_eq!(d.info(&run).unwrap().state, qvirt::DomainState::Running);
     d.destroy(&run).unwrap();
 }
+
+/// `domrename`: a shut-off domain takes its new name with its UUID and
+/// autostart mark, the old name is gone (also for a new manager); a
+/// running one, a taken name or a bad name change nothing.
+pub fn rename_keeps_the_domain(cx: &mut Ctx<'_>) {
+    let d = cx.d();
+    let vm = Vm::firmware("fw-a");
+    let dom = define(d, &vm);
+    define(d, &Vm::firmware("fw-b"));
+    d.set_autostart(&dom, true).unwrap();
+    let e = expect_err(d.rename(&dom, "fw-b"), ErrorCode::DomainExists, "taken");
+    assert!(e.message.contains("fw-b"), "{e}");
+    expect_err(d.rename(&dom, "a/b"), ErrorCode::ConfigInvalid, "slash");
+    let run = d.start(&dom).unwrap();
+    expect_err(
+        d.rename(&run, "fw-c"),
+        ErrorCode::OperationInvalid,
+        "running",
+    );
+    d.destroy(&run).unwrap();
+    let renamed = d.rename(&dom, "fw-c").unwrap();
+    assert_eq!((renamed.name.as_str(), renamed.uuid), ("fw-c", vm.uuid));
+    expect_err(d.lookup_by_name("fw-a"), ErrorCode::NoDomain, "old name");
+    let found = d.lookup_by_uuid(vm.uuid).unwrap();
+    assert_eq!(found.name, "fw-c");
+    assert!(d.autostart(&found).unwrap(), "the autostart mark moves");
+    assert!(!cx.root().join("config/fw-a.xml").exists());
+    assert!(cx.root().join("config/fw-c.xml").exists());
+    cx.reopen();
+    let d = cx.d();
+    let found = d.lookup_by_name("fw-c").unwrap();
+    assert_eq!(found.uuid, vm.uuid);
+    assert!(d.autostart(&found).unwrap());
+    expect_err(
+        d.lookup_by_name("fw-a"),
+        ErrorCode::NoDomain,
+        "old name, reopened",
+    );
+    // A daemon starts the marked domain under its new name.
+    let run = if cx.manager_autostarts() {
+        assert_eq!(info(d, &found).state, DomainState::Running);
+        found
+    } else {
+        d.start(&found).unwrap()
+    };
+    assert_eq!(run.name, "fw-c");
+    d.destroy(&run).unwrap();
+}
+
+/// `desc` and `metadata`: title, description and `<metadata>` elements
+/// of the running domain, the definition or both; the live ones survive
+/// a new manager and end with the run; bad input changes nothing.
+pub fn notes_live_and_config(cx: &mut Ctx<'_>) {
+    use qvirt::driver::{MetadataKind, ModifyFlags};
+    const URI: &str = "http://example.org/app/1";
+    let d = cx.d();
+    let dom = define(d, &Vm::firmware("fw-a"));
+    let title = MetadataKind::Title;
+    let element = MetadataKind::Element {
+        uri: URI.into(),
+        key: Some("app".into()),
+    };
+    // Shut off: --current is the definition.
+    d.set_metadata(&dom, &title, Some("the web server"), ModifyFlags::CURRENT)
+        .unwrap();
+    assert_eq!(d.metadata(&dom, &title, false).unwrap(), "the web server");
+    let run = d.start(&dom).unwrap();
+    assert_eq!(d.metadata(&run, &title, false).unwrap(), "the web server");
+    // --live only: the running domain's, not the definition's.
+    d.set_metadata(&run, &title, Some("live title"), ModifyFlags::LIVE)
+        .unwrap();
+    d.set_metadata(
+        &run,
+        &element,
+        Some("<cfg role='web'><port>80</port></cfg>"),
+        ModifyFlags::LIVE,
+    )
+    .unwrap();
+    assert_eq!(d.metadata(&run, &title, false).unwrap(), "live title");
+    assert_eq!(d.metadata(&run, &title, true).unwrap(), "the web server");
+    assert_eq!(
+        d.metadata(&run, &element, false).unwrap(),
+        "<cfg role=\"web\"><port>80</port></cfg>"
+    );
+    expect_err(
+        d.metadata(&run, &element, true),
+        ErrorCode::InvalidArgument,
+        "not in config",
+    );
+    let live = d.xml_desc(&run, XmlFlags::NONE).unwrap();
+    assert!(live.contains("<title>live title</title>"), "{live}");
+    assert!(live.contains(&format!("xmlns:app=\"{URI}\"")), "{live}");
+    // Both, and a description.
+    let both = ModifyFlags::new(true, true);
+    d.set_metadata(
+        &run,
+        &MetadataKind::Description,
+        Some("line one\nline two"),
+        both,
+    )
+    .unwrap();
+    assert_eq!(
+        d.metadata(&run, &MetadataKind::Description, true).unwrap(),
+        "line one\nline two"
+    );
+    // Refused, and nothing changes: a title of two lines, broken XML, no key.
+    expect_err(
+        d.set_metadata(&run, &title, Some("two\nlines"), both),
+        ErrorCode::ConfigInvalid,
+        "two-line title",
+    );
+    expect_err(
+        d.set_metadata(&run, &element, Some("<cfg>"), both),
+        ErrorCode::InvalidXml,
+        "broken element",
+    );
+    let keyless = MetadataKind::Element {
+        uri: URI.into(),
+        key: None,
+    };
+    expect_err(
+        d.set_metadata(&run, &keyless, Some("<cfg/>"), both),
+        ErrorCode::InvalidArgument,
+        "no key",
+    );
+    assert_eq!(d.metadata(&run, &title, false).unwrap(), "live title");
+    // A new manager keeps the live notes.
+    cx.reopen();
+    let d = cx.d();
+    assert_eq!(d.metadata(&run, &title, false).unwrap(), "live title");
+    d.set_metadata(&run, &element, None, ModifyFlags::LIVE)
+        .unwrap();
+    expect_err(
+        d.metadata(&run, &element, false),
+        ErrorCode::InvalidArgument,
+        "removed",
+    );
+    // The run's notes end with it; the definition's stay.
+    d.destroy(&run).unwrap();
+    assert_eq!(d.metadata(&dom, &title, false).unwrap(), "the web server");
+    assert_eq!(
+        d.metadata(&dom, &MetadataKind::Description, false).unwrap(),
+        "line one\nline two"
+    );
+}

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use qvirt::ErrorCode;
-use qvirt::driver::{DomainState, EventKind, ListFilter, ShutdownOptions, StateReason};
+use qvirt::driver::{DomainState, EventKind, KeyCodeset, ListFilter, ShutdownOptions, StateReason};
 
 use crate::{
     BOOT, Console, Ctx, QUICK, READY, Vm, Watch, boot_guest, define_and_start, expect_err, info,
@@ -109,6 +109,22 @@ pub fn guest_console_echo(cx: &mut Ctx<'_>) {
     console.echo_roundtrip("hello-marker");
     console.write("uname -s\n");
     console.read_until("Linux", QUICK);
+    // Keys sent to the keyboard reach the guest's kernel: Alt+SysRq+H
+    // prints its SysRq help on the (serial) console.
+    let d = cx.d();
+    d.send_key(&dom, KeyCodeset::Linux, 50, &[56, 99, 35])
+        .unwrap();
+    console.read_until("sysrq: HELP", QUICK);
+    expect_err(
+        d.send_key(&dom, KeyCodeset::Linux, 0, &[84]),
+        ErrorCode::InvalidArgument,
+        "a code with no key",
+    );
+    expect_err(
+        d.send_key(&dom, KeyCodeset::Linux, 0, &[30; 17]),
+        ErrorCode::InvalidArgument,
+        "17 keys",
+    );
     // A paused guest's console can still be opened; output resumes after.
     let d = cx.d();
     d.suspend(&dom).unwrap();

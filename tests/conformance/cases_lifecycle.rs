@@ -466,3 +466,33 @@ pub fn start_destroy_cycles(cx: &mut Ctx<'_>) {
         );
     }
 }
+
+/// `start --paused`: QEMU runs but the guest's CPUs never did (QEMU is
+/// still in `prelaunch`), the domain is paused by the user, and resume
+/// runs it; a managed save image is restored paused the same way.
+pub fn start_paused_leaves_the_cpus_stopped(cx: &mut Ctx<'_>) {
+    let d = cx.d();
+    let dom = define(d, &Vm::firmware("fw-a"));
+    let run = d.start_paused(&dom).unwrap();
+    assert!(run.id.is_some());
+    let i = info(d, &run);
+    assert_eq!(
+        (i.state, i.reason),
+        (DomainState::Paused, StateReason::User)
+    );
+    let status = d
+        .qemu_monitor_command(&run, r#"{"execute":"query-status"}"#)
+        .unwrap();
+    let status: serde_json::Value = serde_json::from_str(&status).unwrap();
+    assert_eq!(status["return"]["status"], "prelaunch", "{status}");
+    expect_err(d.start_paused(&run), ErrorCode::OperationInvalid, "twice");
+    d.resume(&run).unwrap();
+    assert_eq!(info(d, &run).state, DomainState::Running);
+    d.managed_save(&run).unwrap();
+    let run = d.start_paused(&dom).unwrap();
+    assert_eq!(info(d, &run).state, DomainState::Paused);
+    assert!(!info(d, &run).managed_save, "the image is consumed");
+    d.resume(&run).unwrap();
+    assert_eq!(info(d, &run).state, DomainState::Running);
+    d.destroy(&run).unwrap();
+}

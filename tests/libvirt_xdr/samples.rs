@@ -191,6 +191,32 @@ fn call(p: Procedure) -> Call {
             xml: XML.into(),
             flags: 1,
         }),
+        P::DomainSendKey => Call::DomainSendKey(SendKeyArgs {
+            dom: dom(),
+            codeset: 0,
+            holdtime: 100,
+            keycodes: vec![56, 99, 35],
+            flags: 0,
+        }),
+        P::DomainSetMetadata => Call::DomainSetMetadata(SetMetadataArgs {
+            dom: dom(),
+            kind: 2,
+            metadata: Some("<cfg/>".into()),
+            key: Some("app".into()),
+            uri: Some("http://example.org/app/1".into()),
+            flags: 3,
+        }),
+        P::DomainGetMetadata => Call::DomainGetMetadata(GetMetadataArgs {
+            dom: dom(),
+            kind: 1,
+            uri: None,
+            flags: 0,
+        }),
+        P::DomainRename => Call::DomainRename(RenameArgs {
+            dom: off(),
+            new_name: Some("beta".into()),
+            flags: 0,
+        }),
         P::DomainGetMessages => Call::DomainGetMessages(flags(0)),
     }
 }
@@ -325,6 +351,12 @@ fn reply(p: Procedure) -> Reply {
             capabilities: "<domainCapabilities/>".into(),
         }),
         P::DomainDefineXmlFlags => Reply::DomainDefineXmlFlags(DomRet { dom: off() }),
+        P::DomainSendKey => Reply::DomainSendKey(()),
+        P::DomainSetMetadata => Reply::DomainSetMetadata(()),
+        P::DomainGetMetadata => Reply::DomainGetMetadata(GetMetadataRet {
+            metadata: "web server".into(),
+        }),
+        P::DomainRename => Reply::DomainRename(RenameRet { retcode: 0 }),
         P::DomainGetMessages => Reply::DomainGetMessages(MessagesRet::default()),
     }
 }

@@ -11,9 +11,9 @@ use qvirt::transport::wire::{
     WireBalloonStats, WireBlockStats, WireDomain, WireError, WireEvent, WireEventKind,
     WireIncomingDisk, WireIncomingParams, WireIncomingReady, WireIncomingState, WireInfo,
     WireInterfaceStats, WireJobInfo, WireJobKind, WireListFilter, WireMedia, WireMediaFlags,
-    WireMigrateOptions, WireModifyFlags, WireNode, WireReason, WireSaveOptions, WireShutdown,
-    WireState, WireStats, WireSummary, WireUndefineFlags, WireVcpuStats, WireVersion, encode_event,
-    encode_stream,
+    WireMetadataKind, WireMigrateOptions, WireModifyFlags, WireNode, WireReason, WireSaveOptions,
+    WireShutdown, WireState, WireStats, WireSummary, WireUndefineFlags, WireVcpuStats, WireVersion,
+    encode_event, encode_stream,
 };
 use qvirt::transport::wire::{
     WireBlockInfo, WireBlockJobInfo, WireBlockJobKind, WirePool, WirePoolInfo, WirePoolState,
@@ -319,6 +319,22 @@ pub fn calls() -> Vec<Call> {
             },
         )),
         Call::Messages(d()),
+        Call::StartPaused(off()),
+        Call::Rename((off(), "beta".into())),
+        Call::SetMetadata((
+            d(),
+            WireMetadataKind::Element {
+                uri: "http://example.org/app/1".into(),
+                key: Some("app".into()),
+            },
+            Some("<cfg a='1'/>".into()),
+            WireModifyFlags {
+                live: true,
+                config: true,
+            },
+        )),
+        Call::Metadata((d(), WireMetadataKind::Title, false)),
+        Call::SendKey((d(), 0, 100, vec![56, 99, 35])),
         Call::AttachDevice((
             d(),
             "<disk type='file'><source file='/x.img'/><target dev='vdb'/></disk>".into(),
@@ -424,6 +440,11 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::BlockInfo(..) => "block_info",
         Call::UndefineSnapshots(..) => "undefine_snapshots",
         Call::Messages(..) => "messages",
+        Call::StartPaused(..) => "start_paused",
+        Call::Rename(..) => "rename",
+        Call::SetMetadata(..) => "set_metadata",
+        Call::Metadata(..) => "metadata",
+        Call::SendKey(..) => "send_key",
         Call::AttachDevice(..) => "attach_device",
         Call::DetachDevice(..) => "detach_device",
     }
@@ -674,8 +695,13 @@ pub fn reply_for(procedure: u32) -> Reply {
         81 => Reply::Messages(vec![
             "tainted: custom monitor control commands issued".into(),
         ]),
-        82 => Reply::AttachDevice(()),
-        83 => Reply::DetachDevice(()),
+        82 => Reply::StartPaused(running()),
+        83 => Reply::Rename(shut_off()),
+        84 => Reply::SetMetadata(()),
+        85 => Reply::Metadata("web server".into()),
+        86 => Reply::SendKey(()),
+        87 => Reply::AttachDevice(()),
+        88 => Reply::DetachDevice(()),
         n => panic!("no procedure {n}"),
     }
 }
@@ -707,6 +733,8 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         | Reply::DefineXml(_)
         | Reply::CreateXml(_)
         | Reply::Start(_)
+        | Reply::StartPaused(_)
+        | Reply::Rename(_)
         | Reply::Restore(_) => "domain",
         Reply::Undefine(())
         | Reply::Shutdown(())
@@ -731,11 +759,9 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         | Reply::SetMemory(())
         | Reply::SetMaxMemory(())
         | Reply::SetVcpus(())
-        | Reply::SetMaxVcpus(())
-        | Reply::AttachDevice(())
-        | Reply::DetachDevice(()) => "unit",
+        | Reply::SetMaxVcpus(()) => "unit",
         Reply::Stats(_) => "stats",
-        Reply::QemuMonitorCommand(_) => "text",
+        Reply::QemuMonitorCommand(_) | Reply::Metadata(_) => "text",
         Reply::ListPools(_) => "pools",
         Reply::PoolLookupByName(_) | Reply::PoolDefineXml(_) => "pool",
         Reply::PoolInfo(_) => "pool_info",
@@ -765,7 +791,11 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         | Reply::BlockCommit(())
         | Reply::BlockPull(())
         | Reply::BlockJobAbort(())
-        | Reply::UndefineSnapshots(()) => "unit",
+        | Reply::UndefineSnapshots(())
+        | Reply::SetMetadata(())
+        | Reply::SendKey(())
+        | Reply::AttachDevice(())
+        | Reply::DetachDevice(()) => "unit",
         Reply::MigrateIncoming(_) => "incoming",
         Reply::MigrateFinish(_) => "domain",
         Reply::MigrateIncomingState(_) => "incoming_state",

@@ -111,15 +111,6 @@ pub struct WhereArgs {
     pub current: bool,
 }
 
-/// The arguments of a verb that is not built yet: taken as they come, so
-/// that the answer is why, not a usage error.
-#[derive(Debug, Default, clap::Args)]
-pub struct Unbuilt {
-    /// Whatever was given.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    pub rest: Vec<String>,
-}
-
 /// The verbs.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -286,18 +277,74 @@ pub enum Command {
     /// Unplug the device an XML file describes.
     #[command(name = "detach-device")]
     DetachDevice(crate::hotplug::DeviceFileArgs),
-    /// Not built yet; says why.
-    #[command(name = "send-key", disable_help_flag = true)]
-    SendKey(Unbuilt),
-    /// Not built yet; says why.
-    #[command(name = "desc", disable_help_flag = true)]
-    Desc(Unbuilt),
-    /// Not built yet; says why.
-    #[command(name = "metadata", disable_help_flag = true)]
-    Metadata(Unbuilt),
-    /// Not built yet; says why.
-    #[command(name = "domrename", disable_help_flag = true)]
-    DomRename(Unbuilt),
+    /// Press keys together on the guest's keyboard (`KEY_LEFTALT KEY_SYSRQ
+    /// KEY_H`, or numbers).
+    #[command(name = "send-key")]
+    SendKey {
+        #[command(flatten)]
+        dom: DomArg,
+        /// The code set of the keys: linux (the default; `KEY_*` names or
+        /// numbers) or qnum (QEMU's numbers).
+        #[arg(long, default_value = "linux")]
+        codeset: String,
+        /// How long the keys are held, in milliseconds.
+        #[arg(long, value_name = "MS", default_value_t = 0)]
+        holdtime: u32,
+        /// The keys, at most 16.
+        #[arg(value_name = "KEYCODE", required = true, num_args = 1..)]
+        keys: Vec<String>,
+    },
+    /// Show or change a domain's description, or with --title its title.
+    #[command(name = "desc")]
+    Desc {
+        #[command(flatten)]
+        dom: DomArg,
+        #[command(flatten)]
+        at: WhereArgs,
+        /// The title rather than the description.
+        #[arg(long)]
+        title: bool,
+        /// Change it in $VISUAL or $EDITOR (vi).
+        #[arg(long, conflicts_with = "new_desc")]
+        edit: bool,
+        /// The new text (the words are joined by spaces); an empty text
+        /// removes it.
+        #[arg(long = "new-desc", num_args = 1.., allow_hyphen_values = true)]
+        new_desc: Option<Vec<String>>,
+    },
+    /// Show, set or remove an element of a domain's `<metadata>`, by
+    /// namespace URI.
+    #[command(name = "metadata")]
+    Metadata {
+        #[command(flatten)]
+        dom: DomArg,
+        /// The namespace URI of the element.
+        #[arg(value_name = "URI")]
+        uri: String,
+        #[command(flatten)]
+        at: WhereArgs,
+        /// The namespace prefix a new element is written with.
+        #[arg(long)]
+        key: Option<String>,
+        /// Change it in $VISUAL or $EDITOR (vi).
+        #[arg(long, conflicts_with_all = ["set", "remove"])]
+        edit: bool,
+        /// The new element (one XML element).
+        #[arg(long, conflicts_with = "remove", value_name = "XML")]
+        set: Option<String>,
+        /// Remove the element.
+        #[arg(long)]
+        remove: bool,
+    },
+    /// Rename a shut-off domain (its UUID, disks and snapshots stay).
+    #[command(name = "domrename")]
+    DomRename {
+        #[command(flatten)]
+        dom: DomArg,
+        /// The new name.
+        #[arg(value_name = "NEW_NAME")]
+        new_name: String,
+    },
     /// Remove a domain's persistent definition.
     Undefine {
         #[command(flatten)]
@@ -317,9 +364,14 @@ pub enum Command {
         /// Also remove the managed save image.
         #[arg(long)]
         managed_save: bool,
-        /// Also remove the disks (not built yet: says why).
-        #[arg(long)]
+        /// Also delete the storage volumes of the domain's disks (shut off
+        /// only; a disk that is no pool's volume is left, with a warning).
+        #[arg(long, conflicts_with = "storage")]
         remove_all_storage: bool,
+        /// Also delete these disks' volumes: targets or source paths,
+        /// comma-separated.
+        #[arg(long, value_name = "TARGETS")]
+        storage: Option<String>,
         /// Also remove the domain's snapshot records (refused while
         /// snapshots exist without it).
         #[arg(long)]
@@ -337,7 +389,7 @@ pub enum Command {
         /// Attach to its serial console once it runs.
         #[arg(long)]
         console: bool,
-        /// Leave it paused (not built yet: says why).
+        /// Leave it paused: its CPUs do not run until `resume`.
         #[arg(long)]
         paused: bool,
         /// Destroy it when this connection ends (not built yet: says why).

@@ -50,7 +50,7 @@ fn editor() -> String {
 
 /// Runs the editor on `file` through the shell, as virsh does (so that
 /// `EDITOR='code --wait'` works); its failure is an error.
-fn run_editor(file: &Path) -> Result<()> {
+pub fn run_editor(file: &Path) -> Result<()> {
     let editor = editor();
     let status = Command::new("/bin/sh")
         .arg("-c")

@@ -34,15 +34,15 @@ pub fn run(ctx: &mut Ctx, command: Command) -> Result<()> {
             keep_tpm,
             managed_save,
             remove_all_storage,
+            storage,
             snapshots_metadata,
         } => {
-            if remove_all_storage {
-                return Err(Error::new(
-                    ErrorCode::NoSupport,
-                    "undefine --remove-all-storage is not built yet; remove the disk files after the undefine",
-                ));
-            }
             let dom = ctx.domain(&d.domain)?;
+            let volumes = if remove_all_storage || storage.is_some() {
+                volumes_to_remove(ctx, &dom, storage.as_deref())?
+            } else {
+                Vec::new()
+            };
             if managed_save && ctx.driver()?.info(&dom)?.managed_save {
                 ctx.driver()?.managed_save_remove(&dom)?;
             }
@@ -54,7 +54,17 @@ pub fn run(ctx: &mut Ctx, command: Command) -> Result<()> {
                 snapshots_metadata,
             };
             ctx.driver()?.undefine_flags(&dom, flags)?;
-            outln!("Domain '{}' has been undefined", dom.name)
+            outln!("Domain '{}' has been undefined", dom.name)?;
+            for (target, vol) in volumes {
+                match ctx.driver()?.vol_delete(&vol) {
+                    Ok(()) => outln!("Volume '{target}'({}) removed.", vol.path.display())?,
+                    Err(e) => eprintln!(
+                        "error: Failed to remove storage volume '{target}'({}): {e}",
+                        vol.path.display()
+                    ),
+                }
+            }
+            Ok(())
         }
         Command::Start {
             dom: d,
@@ -62,17 +72,18 @@ pub fn run(ctx: &mut Ctx, command: Command) -> Result<()> {
             autodestroy,
             console: _,
         } => {
-            if paused || autodestroy {
+            if autodestroy {
                 return Err(Error::new(
                     ErrorCode::NoSupport,
-                    format!(
-                        "start --{} is not built yet; start it, then suspend it (or destroy it) yourself",
-                        if paused { "paused" } else { "autodestroy" }
-                    ),
+                    "start --autodestroy is not built yet; start it, then destroy it yourself",
                 ));
             }
             let dom = ctx.domain(&d.domain)?;
-            let dom = ctx.driver()?.start(&dom)?;
+            let dom = if paused {
+                ctx.driver()?.start_paused(&dom)?
+            } else {
+                ctx.driver()?.start(&dom)?
+            };
             outln!("Domain '{}' started", dom.name)
         }
         Command::Shutdown {
@@ -184,4 +195,63 @@ pub fn run(ctx: &mut Ctx, command: Command) -> Result<()> {
             format!("{other:?} is not a lifecycle verb"),
         )),
     }
+}
+
+/// The storage volumes `undefine --remove-all-storage` (or `--storage
+/// LIST`) deletes, by disk target, as virsh picks them: the domain shut
+/// off, each disk's volume (its pool's, or the volume at its path); a
+/// disk that is no volume is named and left.
+fn volumes_to_remove(
+    ctx: &mut Ctx,
+    dom: &qvirt::Domain,
+    only: Option<&str>,
+) -> Result<Vec<(String, qvirt::driver::Volume)>> {
+    let d = ctx.driver()?;
+    if d.info(dom)?.state != qvirt::DomainState::Shutoff {
+        return Err(Error::new(
+            ErrorCode::OperationInvalid,
+            "Storage volume deletion is supported only on stopped domains",
+        ));
+    }
+    let xml = d.xml_desc(dom, qvirt::driver::XmlFlags::INACTIVE)?;
+    let def = qvirt::DomainDef::from_xml(&xml)?;
+    let mut wanted: Option<Vec<&str>> = only.map(|l| l.split(',').map(str::trim).collect());
+    let mut out = Vec::new();
+    for disk in &def.devices.disks {
+        let source = disk
+            .volume
+            .as_ref()
+            .map(|v| v.volume.clone())
+            .or_else(|| disk.source.clone());
+        let Some(source) = source else { continue };
+        if let Some(list) = &mut wanted {
+            let Some(i) = list.iter().position(|w| *w == disk.target || *w == source) else {
+                continue;
+            };
+            list.remove(i);
+        }
+        let vol = match &disk.volume {
+            Some(v) => d
+                .pool_lookup_by_name(&v.pool)
+                .and_then(|p| d.vol_lookup_by_name(&p, &v.volume)),
+            None => d.vol_lookup_by_path(std::path::Path::new(&source)),
+        };
+        match vol {
+            Ok(vol) => out.push((disk.target.clone(), vol)),
+            Err(_) => eprintln!(
+                "error: Storage volume '{}'({source}) is not managed by qvirt. Remove it manually.",
+                disk.target
+            ),
+        }
+    }
+    if let Some(left) = wanted.filter(|l| !l.is_empty()) {
+        return Err(Error::new(
+            ErrorCode::InvalidArgument,
+            format!(
+                "Volume '{}' was not found in domain's definition.",
+                left.join("', '")
+            ),
+        ));
+    }
+    Ok(out)
 }

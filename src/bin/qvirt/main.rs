@@ -16,6 +16,7 @@ mod hotplug;
 mod jobs;
 mod lifecycle;
 mod native;
+mod notes;
 mod output;
 mod query;
 mod resources;
@@ -235,15 +236,33 @@ fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Re
         Command::DetachInterface(a) => hotplug::detach_interface(ctx, a),
         Command::AttachDevice(a) => hotplug::attach_device(ctx, a),
         Command::DetachDevice(a) => hotplug::detach_device(ctx, a),
-        Command::SendKey(_) => Err(unbuilt(
-            "sending keys is not built yet; use the VNC display or qemu-monitor-command with send-key",
-        )),
-        Command::Desc(_) | Command::Metadata(_) => Err(unbuilt(
-            "editing <title>, <description> and <metadata> from the command line is not built yet; use edit",
-        )),
-        Command::DomRename(_) => Err(unbuilt(
-            "renaming is not built yet; dumpxml --inactive, change <name>, undefine, define",
-        )),
+        Command::SendKey {
+            dom,
+            codeset,
+            holdtime,
+            keys,
+        } => notes::send_key(ctx, &dom.domain, &codeset, holdtime, &keys),
+        Command::Desc {
+            dom,
+            at,
+            title,
+            edit,
+            new_desc,
+        } => notes::desc(ctx, &dom.domain, &at, title, edit, new_desc),
+        Command::Metadata {
+            dom,
+            uri,
+            at,
+            key,
+            edit,
+            set,
+            remove,
+        } => notes::metadata(ctx, &dom.domain, &at, uri, key, edit, set, remove),
+        Command::DomRename { dom, new_name } => {
+            let d = ctx.domain(&dom.domain)?;
+            ctx.driver()?.rename(&d, &new_name)?;
+            outln!("Domain successfully renamed")
+        }
         Command::DomInfo { dom, json } => query::dominfo(ctx, &dom.domain, json),
         Command::Save {
             dom,

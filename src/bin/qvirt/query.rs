@@ -56,7 +56,9 @@ pub fn list(ctx: &mut Ctx, args: &ListArgs) -> Result<()> {
     if args.json {
         let mut out = Vec::new();
         for (s, info) in &rows {
-            let mut value = info_json(&s.domain, info.as_ref().expect("read for --json"));
+            let info = info.as_ref().expect("read for --json");
+            let mut value = info_json(&s.domain, info);
+            value["messages"] = json!(messages_of(driver, &s.domain, info)?);
             if args.title {
                 value["title"] = json!(title_of(&s.domain)?);
             }
@@ -178,6 +180,18 @@ fn info_json(dom: &qvirt::Domain, info: &DomainInfo) -> serde_json::Value {
     })
 }
 
+/// The domain's messages (taints); a shut-off domain has none to ask for.
+fn messages_of(
+    d: &dyn qvirt::Driver,
+    dom: &qvirt::Domain,
+    info: &DomainInfo,
+) -> Result<Vec<String>> {
+    if info.state == qvirt::DomainState::Shutoff {
+        return Ok(Vec::new());
+    }
+    d.messages(dom)
+}
+
 /// A running id as virsh prints it: the number, or `-` while shut off.
 fn id_text(id: Option<u32>) -> String {
     id.map_or_else(|| "-".to_string(), |i| i.to_string())
@@ -218,12 +232,7 @@ pub fn table<const N: usize>(rows: &[[String; N]]) -> String {
 pub fn dominfo(ctx: &mut Ctx, arg: &str, json: bool) -> Result<()> {
     let dom = ctx.domain(arg)?;
     let info: DomainInfo = ctx.driver()?.info(&dom)?;
-    // Taints live with a run; a shut-off domain has none to ask for.
-    let messages = if info.state == qvirt::DomainState::Shutoff {
-        Vec::new()
-    } else {
-        ctx.driver()?.messages(&dom)?
-    };
+    let messages = messages_of(ctx.driver()?, &dom, &info)?;
     if json {
         let mut value = info_json(&dom, &info);
         value["messages"] = json!(messages);

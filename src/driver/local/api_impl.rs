@@ -8,10 +8,10 @@ use uuid::Uuid;
 use super::driver::{LocalDriver, default_emulator};
 use crate::driver::{
     BlockCommitFlags, BlockInfo, BlockJobInfo, ConsoleStream, Domain, DomainInfo, DomainSummary,
-    Driver, EventStream, JobInfo, ListFilter, MediaChange, MediaFlags, NodeInfo, Pool, PoolInfo,
-    PoolSummary, ResizeFlags, SaveOptions, ShutdownOptions, Snapshot, SnapshotCreateFlags,
-    SnapshotDeleteFlags, SnapshotInfo, SnapshotRevertFlags, UndefineFlags, VersionInfo, Volume,
-    VolumeInfo, VolumeStream, XmlFlags,
+    Driver, EventStream, JobInfo, KeyCodeset, ListFilter, MediaChange, MediaFlags, MetadataKind,
+    NodeInfo, Pool, PoolInfo, PoolSummary, ResizeFlags, SaveOptions, ShutdownOptions, Snapshot,
+    SnapshotCreateFlags, SnapshotDeleteFlags, SnapshotInfo, SnapshotRevertFlags, UndefineFlags,
+    VersionInfo, Volume, VolumeInfo, VolumeStream, XmlFlags,
 };
 use crate::driver::{DomainStats, ModifyFlags};
 use crate::driver::{IncomingParams, IncomingReady, IncomingState, MigrateOptions};
@@ -82,6 +82,41 @@ impl Driver for LocalDriver {
 
     fn start(&self, dom: &Domain) -> Result<Domain> {
         self.core.start_domain(&self.core.resolve(dom)?)
+    }
+
+    fn start_paused(&self, dom: &Domain) -> Result<Domain> {
+        self.core.start_domain_with(&self.core.resolve(dom)?, true)
+    }
+
+    fn send_key(
+        &self,
+        dom: &Domain,
+        codeset: KeyCodeset,
+        hold_ms: u32,
+        keys: &[u32],
+    ) -> Result<()> {
+        self.core
+            .send_key(&self.core.resolve(dom)?, codeset, hold_ms, keys)
+    }
+
+    fn rename(&self, dom: &Domain, new_name: &str) -> Result<Domain> {
+        self.core.rename(&self.core.resolve(dom)?, new_name)
+    }
+
+    fn set_metadata(
+        &self,
+        dom: &Domain,
+        kind: &MetadataKind,
+        value: Option<&str>,
+        flags: ModifyFlags,
+    ) -> Result<()> {
+        self.core
+            .set_metadata(&self.core.resolve(dom)?, kind, value, flags)
+    }
+
+    fn metadata(&self, dom: &Domain, kind: &MetadataKind, inactive: bool) -> Result<String> {
+        self.core
+            .get_metadata(&self.core.resolve(dom)?, kind, inactive)
     }
 
     fn shutdown(&self, dom: &Domain, options: ShutdownOptions) -> Result<()> {

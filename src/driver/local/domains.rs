@@ -204,6 +204,89 @@ impl Core {
         Ok(())
     }
 
+    /// Renames a shut-off persistent domain (virsh's `domrename`). The
+    /// new definition is written before the old one is removed: a crash
+    /// in between leaves two files of one UUID, of which the manager
+    /// reads the first by name and logs the other, so the domain is never
+    /// lost. A default NVRAM store keeps its file (its path becomes
+    /// explicit, as libvirt writes it at define).
+    pub fn rename(&self, dom: &Domain, new_name: &str) -> Result<Domain> {
+        let jobs = self.jobs(dom)?;
+        let _job = jobs.begin(SyncKind::Modify, &dom.name)?;
+        let _config = lock(&self.config);
+        let invalid = |m: String| Error::new(ErrorCode::OperationInvalid, m);
+        let (old, autostart) = {
+            let inner = lock(&self.inner);
+            let entry = Core::find(&inner, dom)?;
+            let name = &entry.def().name;
+            if entry.running.is_some() {
+                return Err(invalid(format!(
+                    "domain '{name}' has to be shut off before renaming"
+                )));
+            }
+            if entry.persistent.is_none() {
+                return Err(invalid(format!(
+                    "domain '{name}' is transient and cannot be renamed"
+                )));
+            }
+            if entry.managed_save {
+                return Err(invalid(format!(
+                    "domain '{name}' has a managed save image and cannot be renamed; start it or remove the image (managedsave-remove)"
+                )));
+            }
+            if inner.names.contains_key(new_name)
+                || inner.reserved.iter().any(|(n, _)| n == new_name)
+            {
+                return Err(Error::new(
+                    ErrorCode::DomainExists,
+                    format!("a domain named '{new_name}' already exists"),
+                ));
+            }
+            (entry.def().clone(), entry.autostart)
+        };
+        let mut def = old.clone();
+        // The default store is named after the domain: keep its file.
+        let store = self.layout.nvram_file(&old.name);
+        if old.os.nvram.as_ref().is_none_or(|n| n.path.is_none()) && store.exists() {
+            let nvram = def.os.nvram.get_or_insert_with(Default::default);
+            nvram.path = Some(store.to_string_lossy().into_owned());
+        }
+        def.name = new_name.to_string();
+        // The name's own rules (characters, length), as a define has them.
+        let def = DomainDef::from_xml(&def.to_xml())?;
+        store::save(&self.layout, &def)?;
+        if autostart {
+            store::set_autostart(&self.layout, &def.name, true)?;
+        }
+        store::remove(&self.layout, &old.name)?;
+        {
+            let mut inner = lock(&self.inner);
+            if let Some(entry) = inner.entries.get_mut(&dom.uuid) {
+                entry.persistent = Some(def.clone());
+            }
+            inner.names.remove(&old.name);
+            inner.names.insert(def.name.clone(), dom.uuid);
+        }
+        self.log
+            .info(&format!("renamed domain '{}' to '{}'", old.name, def.name));
+        let renamed = Domain {
+            name: def.name.clone(),
+            uuid: dom.uuid,
+            id: None,
+        };
+        // As libvirt: the old name is undefined, the new one defined.
+        self.emit(
+            Domain {
+                name: old.name,
+                uuid: dom.uuid,
+                id: None,
+            },
+            EventKind::Undefined,
+        );
+        self.emit(renamed.clone(), EventKind::Defined);
+        Ok(renamed)
+    }
+
     /// State, memory, vCPUs, CPU time: from memory and /proc, without
     /// touching a file.
     pub fn domain_info(&self, dom: &Domain) -> Result<DomainInfo> {
@@ -213,22 +296,22 @@ impl Core {
             let def = entry.def();
             let (state, reason) = entry.state();
             let pid = entry.running.as_ref().map(|r| r.process.pid);
-            let live = entry
+            let (current_kib, vcpus) = entry
                 .running
                 .as_ref()
-                .map(|r| *lock(&r.live))
+                .map(|r| {
+                    let live = lock(&r.live);
+                    (live.current_memory_kib, live.vcpus)
+                })
                 .unwrap_or_default();
             let info = DomainInfo {
                 state,
                 reason,
                 max_memory_kib: def.memory_kib,
-                memory_kib: live
-                    .current_memory_kib
+                memory_kib: current_kib
                     .or(def.current_memory_kib)
                     .unwrap_or(def.memory_kib),
-                vcpus: live
-                    .vcpus
-                    .unwrap_or(def.vcpu.current.unwrap_or(def.vcpu.max)),
+                vcpus: vcpus.unwrap_or(def.vcpu.current.unwrap_or(def.vcpu.max)),
                 cpu_time_ns: 0,
                 persistent: entry.persistent.is_some(),
                 autostart: entry.persistent.is_some() && entry.autostart,

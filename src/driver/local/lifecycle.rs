@@ -80,6 +80,13 @@ impl Core {
     /// Starts a defined, shut-off domain (from its managed save image when
     /// there is one).
     pub(crate) fn start_domain(&self, dom: &Domain) -> Result<Domain> {
+        self.start_domain_with(dom, false)
+    }
+
+    /// Starts a shut-off domain, left paused when `paused` (virsh's
+    /// `start --paused`: the guest's CPUs never run, its state is paused
+    /// by the user).
+    pub(crate) fn start_domain_with(&self, dom: &Domain, paused: bool) -> Result<Domain> {
         let jobs = self.jobs(dom)?;
         // A start from a managed save image is a restore: an asynchronous
         // job that domjobinfo follows. The image is looked for again once
@@ -104,13 +111,13 @@ impl Core {
         })?;
         let image = self.layout.managed_save_file(&def.name);
         let started = match (&restore, has_image) {
-            (Some(job), true) => self.restore_managed(dom, def, &image, job),
-            (None, false) => self.boot_defined(dom, def),
+            (Some(job), true) => self.restore_managed(dom, def, &image, job, paused),
+            (None, false) => self.boot_defined(dom, def, paused),
             // The image came or went while this waited for the job.
             _ => {
                 drop(restore);
                 drop(_job);
-                return self.start_domain(dom);
+                return self.start_domain_with(dom, paused);
             }
         };
         if started.is_err() {
@@ -121,7 +128,7 @@ impl Core {
 
     /// Boots a defined domain (not from a save image) and registers it.
     /// The caller holds the job lock.
-    fn boot_defined(&self, dom: &Domain, def: DomainDef) -> Result<Domain> {
+    fn boot_defined(&self, dom: &Domain, def: DomainDef, paused: bool) -> Result<Domain> {
         let id = self.next_id();
         let (run, link) = self.launch(
             def,
@@ -129,7 +136,7 @@ impl Core {
             LaunchOptions {
                 persistent: true,
                 incoming: None,
-                paused: false,
+                paused,
                 reason: StateReason::Booted,
                 consume: None,
                 job: None,

@@ -21,12 +21,14 @@ const VCPU_UNPLUG_WAIT: Duration = Duration::from_secs(15);
 /// What the running domain changed since it started, beside media: the
 /// balloon's target and the vCPUs online. [`Running::live_def`] applies
 /// them.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct LiveChanges {
     /// `<currentMemory>` as last asked of the balloon, KiB.
     pub current_memory_kib: Option<u64>,
     /// vCPUs online.
     pub vcpus: Option<u32>,
+    /// Title, description and `<metadata>` as last set.
+    pub notes: Option<super::metadata::Notes>,
 }
 
 impl LiveChanges {
@@ -37,6 +39,9 @@ impl LiveChanges {
         }
         if let Some(n) = self.vcpus {
             def.vcpu.current = (n < def.vcpu.max).then_some(n);
+        }
+        if let Some(notes) = &self.notes {
+            notes.apply(def);
         }
     }
 }

@@ -320,8 +320,10 @@ impl Core {
         _def: DomainDef,
         image: &Path,
         job: &AsyncJobGuard<'_>,
+        paused: bool,
     ) -> Result<Domain> {
-        let (file, header) = read_header(image)?;
+        let (file, mut header) = read_header(image)?;
+        header.was_running &= !paused;
         let started = self.launch_saved(dom, header, &file, Some(image), job);
         let consumed = !image.exists();
         let _ = self.with_entry(dom, |e| {

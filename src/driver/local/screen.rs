@@ -5,10 +5,11 @@
 use serde_json::json;
 
 use super::driver::Core;
-use crate::driver::{Domain, DomainState};
+use crate::driver::{Domain, DomainState, KeyCodeset};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::DomainDef;
 use crate::qemu::caps::QemuVersion;
+use crate::qemu::keys;
 use crate::qemu::qmp::QMP_TIMEOUT;
 
 /// The first QEMU whose `screendump` writes PNG (`format: png`).
@@ -19,6 +20,55 @@ const PNG_SINCE: QemuVersion = QemuVersion {
 };
 
 impl Core {
+    /// [`crate::Driver::send_key`].
+    pub(crate) fn send_key(
+        &self,
+        dom: &Domain,
+        codeset: KeyCodeset,
+        hold_ms: u32,
+        keys: &[u32],
+    ) -> Result<()> {
+        if keys.is_empty() || keys.len() > keys::MAX_KEYS {
+            return Err(Error::new(
+                ErrorCode::InvalidArgument,
+                format!(
+                    "send 1 to {} keys at once, not {}",
+                    keys::MAX_KEYS,
+                    keys.len()
+                ),
+            ));
+        }
+        let qnums = keys
+            .iter()
+            .map(|&k| {
+                let qnum = match codeset {
+                    KeyCodeset::Linux => keys::qnum_of_linux(k),
+                    _ => (1..=0xff).contains(&k).then_some(k),
+                };
+                let qnum = qnum.ok_or_else(|| {
+                    Error::new(
+                        ErrorCode::InvalidArgument,
+                        format!(
+                            "key code {k} is not a key qvirt can send in the {codeset:?} code set"
+                        ),
+                    )
+                })?;
+                Ok(json!({"type": "number", "data": qnum}))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let run = self.running_in(
+            dom,
+            "send keys to",
+            &[DomainState::Running, DomainState::Paused],
+        )?;
+        let mut args = json!({ "keys": qnums });
+        if hold_ms > 0 {
+            args["hold-time"] = json!(hold_ms);
+        }
+        run.qmp()?.execute("send-key", Some(args), QMP_TIMEOUT)?;
+        Ok(())
+    }
+
     /// [`crate::Driver::screenshot`].
     pub(crate) fn screenshot(&self, dom: &Domain) -> Result<Vec<u8>> {
         let jobs = self.jobs(dom)?;

@@ -50,7 +50,7 @@ use crate::driver::{
     MediaChange, MediaFlags, NodeInfo, SaveOptions, ShutdownOptions, UndefineFlags, VersionInfo,
     XmlFlags,
 };
-use crate::driver::{DomainStats, ModifyFlags};
+use crate::driver::{DomainStats, KeyCodeset, MetadataKind, ModifyFlags};
 use crate::driver::{IncomingParams, IncomingReady, IncomingState, MigrateOptions};
 use crate::error::{Error, ErrorCode, Result};
 
@@ -515,6 +515,47 @@ impl Driver for SocketDriver {
 
     fn start(&self, dom: &Domain) -> Result<Domain> {
         self.rpc().start(wire(dom)).map(Into::into)
+    }
+
+    fn start_paused(&self, dom: &Domain) -> Result<Domain> {
+        self.rpc().start_paused(wire(dom)).map(Into::into)
+    }
+
+    fn set_metadata(
+        &self,
+        dom: &Domain,
+        kind: &MetadataKind,
+        value: Option<&str>,
+        flags: ModifyFlags,
+    ) -> Result<()> {
+        self.rpc().set_metadata((
+            wire(dom),
+            kind.clone().into(),
+            value.map(str::to_string),
+            flags.into(),
+        ))
+    }
+
+    fn metadata(&self, dom: &Domain, kind: &MetadataKind, inactive: bool) -> Result<String> {
+        self.rpc()
+            .metadata((wire(dom), kind.clone().into(), inactive))
+    }
+
+    fn send_key(
+        &self,
+        dom: &Domain,
+        codeset: KeyCodeset,
+        hold_ms: u32,
+        keys: &[u32],
+    ) -> Result<()> {
+        self.rpc()
+            .send_key((wire(dom), codeset.number(), hold_ms, keys.to_vec()))
+    }
+
+    fn rename(&self, dom: &Domain, new_name: &str) -> Result<Domain> {
+        self.rpc()
+            .rename((wire(dom), new_name.to_string()))
+            .map(Into::into)
     }
 
     fn shutdown(&self, dom: &Domain, options: ShutdownOptions) -> Result<()> {

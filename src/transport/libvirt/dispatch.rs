@@ -15,8 +15,8 @@ use super::values::{self, check_flags};
 use super::xdr::Chars;
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
-    Domain, DomainCapsQuery, DomainState, Driver, ListFilter, ModifyFlags, ShutdownOptions,
-    UndefineFlags, XmlFlags,
+    Domain, DomainCapsQuery, DomainState, Driver, KeyCodeset, ListFilter, MetadataKind,
+    ModifyFlags, ShutdownOptions, UndefineFlags, XmlFlags,
 };
 use crate::transport::dispatch::Opened;
 
@@ -392,10 +392,15 @@ impl Handler for LvCalls<'_> {
     }
 
     fn domain_create_with_flags(&mut self, a: DomFlagsArgs) -> Result<DomRet> {
-        check_flags(a.flags, 0, "virDomainCreateWithFlags")?;
-        Ok(DomRet {
-            dom: self.driver.start(&a.dom.into())?.into(),
-        })
+        // VIR_DOMAIN_START_PAUSED.
+        check_flags(a.flags, 1, "virDomainCreateWithFlags")?;
+        let dom = a.dom.into();
+        let dom = if a.flags & 1 != 0 {
+            self.driver.start_paused(&dom)?
+        } else {
+            self.driver.start(&dom)?
+        };
+        Ok(DomRet { dom: dom.into() })
     }
 
     fn domain_open_console(&mut self, a: ConsoleArgs) -> Result<()> {
@@ -593,6 +598,51 @@ impl Handler for LvCalls<'_> {
         })
     }
 
+    fn domain_send_key(&mut self, a: SendKeyArgs) -> Result<()> {
+        check_flags(a.flags, 0, "virDomainSendKey")?;
+        let codeset = KeyCodeset::from_number(a.codeset).ok_or_else(|| {
+            Error::new(
+                ErrorCode::NoSupport,
+                format!(
+                    "key code set {} is not offered: send Linux (0) or QEMU (9) key codes",
+                    a.codeset
+                ),
+            )
+        })?;
+        self.driver
+            .send_key(&Domain::from(&a.dom), codeset, a.holdtime, &a.keycodes)
+    }
+
+    fn domain_set_metadata(&mut self, a: SetMetadataArgs) -> Result<()> {
+        // VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG.
+        check_flags(a.flags, 3, "virDomainSetMetadata")?;
+        let kind = metadata_kind(a.kind, a.uri, a.key)?;
+        let flags = ModifyFlags::new(a.flags & 1 != 0, a.flags & 2 != 0);
+        self.driver
+            .set_metadata(&Domain::from(&a.dom), &kind, a.metadata.as_deref(), flags)
+    }
+
+    fn domain_get_metadata(&mut self, a: GetMetadataArgs) -> Result<GetMetadataRet> {
+        check_flags(a.flags, 3, "virDomainGetMetadata")?;
+        let kind = metadata_kind(a.kind, a.uri, None)?;
+        let metadata = self
+            .driver
+            .metadata(&Domain::from(&a.dom), &kind, a.flags & 2 != 0)?;
+        Ok(GetMetadataRet { metadata })
+    }
+
+    fn domain_rename(&mut self, a: RenameArgs) -> Result<RenameRet> {
+        check_flags(a.flags, 0, "virDomainRename")?;
+        let name = a.new_name.ok_or_else(|| {
+            Error::new(
+                ErrorCode::InvalidArgument,
+                "virDomainRename needs a new name",
+            )
+        })?;
+        self.driver.rename(&Domain::from(&a.dom), &name)?;
+        Ok(RenameRet { retcode: 0 })
+    }
+
     fn domain_get_messages(&mut self, a: DomFlagsArgs) -> Result<MessagesRet> {
         // VIR_DOMAIN_MESSAGE_DEPRECATION (2) alone asks only for
         // deprecation notes, of which qvirt records none.
@@ -610,4 +660,25 @@ impl Handler for LvCalls<'_> {
 fn affect(flags: u32, function: &str) -> Result<ModifyFlags> {
     check_flags(flags, 3, function)?;
     Ok(ModifyFlags::new(flags & 1 != 0, flags & 2 != 0))
+}
+
+/// libvirt's `virDomainMetadataType`: 0 description, 1 title, 2 element.
+fn metadata_kind(kind: i32, uri: Option<String>, key: Option<String>) -> Result<MetadataKind> {
+    match kind {
+        0 => Ok(MetadataKind::Description),
+        1 => Ok(MetadataKind::Title),
+        2 => Ok(MetadataKind::Element {
+            uri: uri.ok_or_else(|| {
+                Error::new(
+                    ErrorCode::InvalidArgument,
+                    "a metadata element needs a namespace URI",
+                )
+            })?,
+            key,
+        }),
+        n => Err(Error::new(
+            ErrorCode::InvalidArgument,
+            format!("unknown metadata type {n}"),
+        )),
+    }
 }

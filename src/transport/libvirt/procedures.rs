@@ -409,6 +409,8 @@ procedures! {
         211 DomainScreenshot domain_screenshot(ScreenshotArgs) -> ScreenshotRet, rw, Job;
         /// `virDomainGetState`.
         212 DomainGetState domain_get_state(DomFlagsArgs) -> StateRet, ro, Quick;
+        /// `virDomainSendKey`.
+        226 DomainSendKey domain_send_key(SendKeyArgs) -> (), rw, Job;
         /// `virDomainUndefineFlags`.
         231 DomainUndefineFlags domain_undefine_flags(DomFlagsArgs) -> (), rw, Job;
         /// `virDomainSaveFlags`.
@@ -421,6 +423,10 @@ procedures! {
         245 DomainReset domain_reset(DomFlagsArgs) -> (), rw, Job;
         /// `virDomainShutdownFlags`.
         258 DomainShutdownFlags domain_shutdown_flags(DomFlagsArgs) -> (), rw, Job;
+        /// `virDomainSetMetadata`.
+        264 DomainSetMetadata domain_set_metadata(SetMetadataArgs) -> (), rw, Job;
+        /// `virDomainGetMetadata`.
+        265 DomainGetMetadata domain_get_metadata(GetMetadataArgs) -> GetMetadataRet, ro, Quick;
         /// `virConnectListAllDomains`.
         273 ConnectListAllDomains connect_list_all_domains(ListAllArgs) -> ListAllRet, ro, Quick;
         /// `virConnectListAllStoragePools`: qvirt keeps no storage pools.
@@ -431,6 +437,8 @@ procedures! {
         342 ConnectGetDomainCapabilities connect_get_domain_capabilities(DomainCapsArgs) -> DomainCapsRet, ro, Job;
         /// `virDomainDefineXMLFlags`.
         350 DomainDefineXmlFlags domain_define_xml_flags(XmlFlagsArgs) -> DomRet, rw, Job;
+        /// `virDomainRename`.
+        358 DomainRename domain_rename(RenameArgs) -> RenameRet, rw, Job;
         /// `virDomainGetMessages`.
         426 DomainGetMessages domain_get_messages(DomFlagsArgs) -> MessagesRet, ro, Quick;
     }

@@ -135,6 +135,18 @@ xdr_struct! {
     /// `remote_domain_attach_device_flags_args`,
     /// `remote_domain_detach_device_flags_args`.
     pub struct DeviceArgs { pub dom: Dom, pub xml: String, pub flags: u32 }
+    /// `remote_domain_send_key_args`.
+    pub struct SendKeyArgs { pub dom: Dom, pub codeset: u32, pub holdtime: u32, pub keycodes: Vec<u32>, pub flags: u32 }
+    /// `remote_domain_set_metadata_args`.
+    pub struct SetMetadataArgs { pub dom: Dom, pub kind: i32, pub metadata: Option<String>, pub key: Option<String>, pub uri: Option<String>, pub flags: u32 }
+    /// `remote_domain_get_metadata_args`.
+    pub struct GetMetadataArgs { pub dom: Dom, pub kind: i32, pub uri: Option<String>, pub flags: u32 }
+    /// `remote_domain_get_metadata_ret`.
+    pub struct GetMetadataRet { pub metadata: String }
+    /// `remote_domain_rename_args`.
+    pub struct RenameArgs { pub dom: Dom, pub new_name: Option<String>, pub flags: u32 }
+    /// `remote_domain_rename_ret`.
+    pub struct RenameRet { pub retcode: i32 }
     /// `remote_domain_get_messages_ret`.
     pub struct MessagesRet { pub msgs: Vec<String> }
     /// `remote_domain_open_console_args`.
