@@ -481,6 +481,14 @@ pub fn scsi_and_usb_disks_plug_in_and_out(cx: &mut Ctx<'_>) {
         "IDE",
     );
     assert!(err.message.contains("bus 'ide' has no hot-plug"), "{err}");
+    // Also when the bus is only implied by the target's name.
+    let ide = disk_xml(&a, "hdb").replace(" bus='virtio'", "");
+    let err = expect_err(
+        d.attach_device(&dom, &ide, LIVE),
+        ErrorCode::ConfigUnsupported,
+        "hdb",
+    );
+    assert!(err.message.contains("bus 'ide' has no hot-plug"), "{err}");
 }
 
 /// A guest that never lets a device go (the firmware VM sits in the BIOS,

@@ -22,7 +22,7 @@ use super::plug_xml::{Device, check_new, find_disk, find_interface, read_device}
 use super::runtime::Running;
 use crate::driver::{Domain, ModifyFlags};
 use crate::error::{Error, ErrorCode, Result};
-use crate::model::{ControllerType, DiskBus, DomainDef, InterfaceType};
+use crate::model::{ControllerType, DiskBus, DiskDevice, DomainDef, InterfaceType};
 use crate::qemu::argv::{
     DeviceArgs, PluggedDevice, RuntimePaths, device_args, disk_device_ids, with_pci_addresses,
 };
@@ -342,11 +342,19 @@ fn is_q35(def: &DomainDef) -> bool {
 /// on a bus without hot-plug (IDE, SATA, floppy), or on a SCSI or USB
 /// controller QEMU does not have.
 fn refuse_unpluggable_disk(qmp: &Qmp, live: &DomainDef, disk: &crate::model::Disk) -> Result<()> {
-    let bus = disk.bus.unwrap_or(if disk.target.starts_with("sd") {
-        DiskBus::Scsi
-    } else {
-        DiskBus::Virtio
-    });
+    // The bus a target name implies, as the command line derives it.
+    let t = disk.target.as_str();
+    let bus = disk.bus.unwrap_or(
+        if disk.device == DiskDevice::Floppy || t.starts_with("fd") {
+            DiskBus::Fdc
+        } else if t.starts_with("hd") {
+            DiskBus::Ide
+        } else if t.starts_with("sd") {
+            DiskBus::Scsi
+        } else {
+            DiskBus::Virtio
+        },
+    );
     let refuse = |why: String| {
         Err(Error::new(
             ErrorCode::ConfigUnsupported,
