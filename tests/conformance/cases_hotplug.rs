@@ -368,7 +368,8 @@ pub fn attaches_never_share_a_slot(cx: &mut Ctx<'_>) {
 /// Bad input is refused with its code and changes neither the running
 /// domain nor the definition: an unknown bus, a target in use, a
 /// controller, a host device, a disk on a SCSI controller the domain
-/// lacks, a file that does not exist, and detaching what is not there.
+/// lacks, a file that does not exist, malformed XML, a PCI address in
+/// use, and detaching what is not there.
 pub fn bad_attaches_change_nothing(cx: &mut Ctx<'_>) {
     let d = cx.d();
     let b = image(cx, "b.img");
@@ -407,6 +408,14 @@ pub fn bad_attaches_change_nothing(cx: &mut Ctx<'_>) {
             "missing.img",
         ),
         ("<disk".to_string(), ErrorCode::InvalidXml, "malformed"),
+        (
+            disk_xml(&b, "vdf").replace(
+                "</disk>",
+                "<address type='pci' domain='0x0000' bus='0x00' slot='0x01' function='0x0'/></disk>",
+            ),
+            ErrorCode::ConfigInvalid,
+            "double use of PCI Address 0000:00:01.0",
+        ),
     ];
     for (xml, code, needle) in &cases {
         let err = expect_err(d.attach_device(&dom, xml, both()), *code, needle);
