@@ -350,9 +350,9 @@ pub trait Driver: Send + Sync {
     /// Live, QEMU is asked to remove it (`device_del`) and the guest must
     /// let it go; then its block nodes or network backend are removed.
     /// A guest that does not let go within the deadline is `Timeout`, and
-    /// the device stays in the live definition (QEMU removes it once the
-    /// guest releases it; detaching again then finishes). A device the
-    /// domain does not have is `InvalidArgument`.
+    /// the device stays in the live definition until the guest releases
+    /// it (QEMU's `DEVICE_DELETED` then finishes the unplug). A device
+    /// the domain does not have is `InvalidArgument`.
     fn detach_device(&self, dom: &Domain, xml: &str, flags: ModifyFlags) -> Result<()>;
     // Storage pools. A pool is a directory of volumes; `default` (under
     // the state directory's `images/`) exists from the first call of any

@@ -517,3 +517,34 @@ pub fn unplug_the_guest_ignores_times_out(cx: &mut Ctx<'_>) {
     assert!(qemu_drives(d, &dom).contains(&"virtio-disk1".to_string()));
     assert_eq!(targets(&def_of(d, &dom, false)), ["vdb"]);
 }
+
+/// A guest that lets a device go only after the wait (it was paused):
+/// the detach ends with `Timeout` and the disk stays; once the guest runs
+/// and lets go, QEMU's `DEVICE_DELETED` finishes the unplug by itself:
+/// the live XML, QEMU's drives and its block nodes lose the disk.
+pub fn a_late_release_finishes_the_unplug(cx: &mut Ctx<'_>) {
+    let d = cx.d();
+    let img = image(cx, "late.img");
+    let (dom, mut console) = boot_guest(d, &Vm::linux("lx-hotlate"));
+    d.attach_device(&dom, &disk_xml(&img, "vdb"), LIVE).unwrap();
+    wait_until("the guest to see the disk", QUICK, || {
+        (guest_run(&mut console, "head -c 21 /dev/vda 2>/dev/null") == PATTERN).then_some(())
+    });
+    d.suspend(&dom).unwrap();
+    expect_err(
+        d.detach_device(&dom, &disk_xml(&img, "vdb"), LIVE),
+        ErrorCode::Timeout,
+        "a paused guest cannot let the disk go",
+    );
+    assert_eq!(targets(&def_of(d, &dom, false)), ["vdb"]);
+    d.resume(&dom).unwrap();
+    wait_until("the unplug to finish", QUICK, || {
+        targets(&def_of(d, &dom, false)).is_empty().then_some(())
+    });
+    assert!(!qemu_drives(d, &dom).contains(&"virtio-disk1".to_string()));
+    let nodes = qmp(d, &dom, "query-named-block-nodes").to_string();
+    assert!(!nodes.contains("virtio-disk1"), "{nodes}");
+    wait_until("the guest to lose the disk", QUICK, || {
+        (guest_run(&mut console, "ls /sys/block | grep -c vd") == "0").then_some(())
+    });
+}

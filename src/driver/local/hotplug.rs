@@ -10,14 +10,16 @@
 //! `pcie-root-port`), the attach is refused: buses cannot be plugged in.
 //! Unplugging is `device_del`, then waiting (with a deadline) until QEMU
 //! no longer has the device, which needs the guest's consent, then
-//! `blockdev-del` / `netdev_del`. The live definition (and the status
-//! file a restarted manager reads) changes only after QEMU did.
+//! `blockdev-del` / `netdev_del`; a guest that lets go only after the
+//! deadline is followed by QEMU's `DEVICE_DELETED`, which finishes the
+//! unplug then. The live definition (and the status file a restarted
+//! manager reads) changes only after QEMU did.
 
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use super::driver::{Core, emulator_of};
+use super::driver::{Core, emulator_of, lock};
 use super::plug_xml::{Device, check_new, find_disk, find_interface, read_device};
 use super::runtime::Running;
 use crate::driver::{Domain, ModifyFlags};
@@ -126,7 +128,7 @@ impl Core {
         self.resolve_volume_disks(&mut new)?;
         let caps = self.caps(&emulator_of(&live))?;
         let qmp = run.qmp()?;
-        let mut plugged = run.plugged();
+        let nic_ids = run.nic_ids();
         let (which, what) = match device {
             Device::Disk(d) => {
                 super::preflight::check_paths(&new)?;
@@ -185,9 +187,7 @@ impl Core {
             let mut args = device_args(&addressed, &caps, &paths, which)?;
             let nic = match which {
                 PluggedDevice::Interface(_) => {
-                    let n = (0..)
-                        .find(|n| !plugged.nic_ids.contains(n))
-                        .expect("a free id");
+                    let n = (0..).find(|n| !nic_ids.contains(n)).expect("a free id");
                     renumber_nic(&mut args, n);
                     Some(n)
                 }
@@ -211,82 +211,120 @@ impl Core {
                 ));
             }
         };
-        match which {
-            PluggedDevice::Disk(i) => plugged.disks.push(addressed.devices.disks[i].clone()),
+        run.update_plugged(|p| match which {
+            PluggedDevice::Disk(i) => p.disks.push(addressed.devices.disks[i].clone()),
             PluggedDevice::Interface(i) => {
-                plugged
-                    .interfaces
-                    .push(addressed.devices.interfaces[i].clone());
-                plugged.nic_ids.extend(nic);
+                p.interfaces.push(addressed.devices.interfaces[i].clone());
+                p.nic_ids.extend(nic);
             }
-        }
-        run.set_plugged(plugged);
+        });
         self.save_status(dom.uuid, run);
         Ok(())
     }
 
     /// Removes device `index` (of `device`'s kind) of the live definition
     /// from the running domain, and records it gone once QEMU let it go.
+    /// When the guest does not let go in time, the device is left
+    /// pending: QEMU's `DEVICE_DELETED`, if it comes later, finishes the
+    /// unplug ([`Core::on_device_deleted`]).
     fn unplug(&self, dom: &Domain, run: &Running, device: &Device, index: usize) -> Result<()> {
         let live = run.live_def();
         let qmp = run.qmp()?;
-        let mut plugged = run.plugged();
         let (id, what) = match device {
             Device::Disk(_) => (
                 disk_device_ids(&live)?.swap_remove(index),
                 format!("disk '{}'", live.devices.disks[index].target),
             ),
             Device::Interface { .. } => (
-                format!("net{}", plugged.nic_ids[index]),
+                format!("net{}", run.nic_ids()[index]),
                 format!("interface {}", live.devices.interfaces[index].mac),
             ),
         };
-        let fail = |e: Error| {
-            Error::new(
+        // This call waits for the device itself now.
+        lock(&run.unplugging).retain(|i| *i != id);
+        if let Err(e) = remove_device(qmp, &id) {
+            if e.code == ErrorCode::Timeout {
+                lock(&run.unplugging).push(id.clone());
+            }
+            return Err(Error::new(
                 e.code,
                 format!(
                     "cannot detach {what} from domain '{}': {}",
                     dom.name, e.message
                 ),
-            )
-        };
-        remove_device(qmp, &id).map_err(fail)?;
-        // QEMU no longer has the device: from here the live definition
-        // says so, whatever happens to the backend.
-        let backend = match device {
-            Device::Disk(_) => {
-                plugged.disks.remove(index);
-                drive_released(qmp, &id).and_then(|()| remove_nodes(qmp, &id))
-            }
-            Device::Interface { .. } => {
-                let net = plugged.interfaces.remove(index);
-                plugged.nic_ids.remove(index);
-                let gone = qmp
-                    .execute(
-                        "netdev_del",
-                        Some(json!({"id": format!("host{id}")})),
-                        QMP_TIMEOUT,
-                    )
-                    .map(|_| ());
-                let taps = hostnet::taps_of(&one_interface(&live, net));
-                for (tap, e) in hostnet::remove_taps(&taps) {
-                    self.log.warn(&format!(
-                        "domain '{}': cannot remove tap {tap}: {e}",
-                        dom.name
-                    ));
-                }
-                gone
-            }
-        };
-        run.set_plugged(plugged);
-        self.save_status(dom.uuid, run);
-        if let Err(e) = backend {
-            self.log.warn(&format!(
-                "domain '{}': {what} is unplugged, but its backend stays in QEMU: {e}",
-                dom.name
             ));
         }
+        self.finish_unplug(run, &id);
         Ok(())
+    }
+
+    /// QEMU's `DEVICE_DELETED` (from the run's monitor): a device whose
+    /// unplug timed out was let go by the guest after all; the live
+    /// definition and QEMU's backends follow.
+    pub(crate) fn on_device_deleted(&self, run: &Running, data: &Value) {
+        let Some(id) = data.get("device").and_then(Value::as_str) else {
+            return;
+        };
+        {
+            let mut pending = lock(&run.unplugging);
+            if !pending.iter().any(|i| i == id) {
+                return;
+            }
+            pending.retain(|i| i != id);
+        }
+        self.log.info(&format!(
+            "domain '{}': the guest let go of device '{id}' after all",
+            run.def.name
+        ));
+        self.finish_unplug(run, id);
+    }
+
+    /// Takes device `id`, which QEMU no longer has, out of the live
+    /// definition and the status file, then removes its backend (block
+    /// nodes, network backend and tap).
+    fn finish_unplug(&self, run: &Running, id: &str) {
+        let name = &run.def.name;
+        let live = run.live_def();
+        let Ok(qmp) = run.qmp() else { return };
+        let nic = id.strip_prefix("net").and_then(|n| n.parse::<u32>().ok());
+        let mut gone_net = None;
+        let backend = match nic {
+            Some(n) => {
+                run.update_plugged(|p| {
+                    if let Some(i) = p.nic_ids.iter().position(|x| *x == n) {
+                        gone_net = Some(p.interfaces.remove(i));
+                        p.nic_ids.remove(i);
+                    }
+                });
+                qmp.execute(
+                    "netdev_del",
+                    Some(json!({"id": format!("host{id}")})),
+                    QMP_TIMEOUT,
+                )
+                .map(|_| ())
+            }
+            None => {
+                let target = disk_device_ids(&live)
+                    .ok()
+                    .and_then(|ids| ids.iter().position(|i| i == id))
+                    .map(|i| live.devices.disks[i].target.clone());
+                run.update_plugged(|p| p.disks.retain(|d| Some(&d.target) != target.as_ref()));
+                drive_released(qmp, id).and_then(|()| remove_nodes(qmp, id))
+            }
+        };
+        self.save_status(run.def.uuid, run);
+        if let Some(net) = gone_net {
+            let taps = hostnet::taps_of(&one_interface(&live, net));
+            for (tap, e) in hostnet::remove_taps(&taps) {
+                self.log
+                    .warn(&format!("domain '{name}': cannot remove tap {tap}: {e}"));
+            }
+        }
+        if let Err(e) = backend {
+            self.log.warn(&format!(
+                "domain '{name}': device '{id}' is unplugged, but its backend stays in QEMU: {e}"
+            ));
+        }
     }
 }
 
@@ -484,7 +522,7 @@ fn remove_device(qmp: &Qmp, id: &str) -> Result<()> {
             return Err(Error::new(
                 ErrorCode::Timeout,
                 format!(
-                    "the guest did not release device '{id}' within {} s (it must handle the PCI hot-unplug request, e.g. ACPI or PCIe hot-plug); the device stays in the running domain, and QEMU removes it if the guest lets go later: detach again to finish",
+                    "the guest did not release device '{id}' within {} s (it must handle the PCI hot-unplug request, e.g. ACPI or PCIe hot-plug); the device stays in the running domain until the guest lets go, which finishes the unplug then",
                     UNPLUG_WAIT.as_secs()
                 ),
             ));

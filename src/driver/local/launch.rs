@@ -640,6 +640,7 @@ pub(crate) fn new_running(
         live: Mutex::new(Default::default()),
         taints: Mutex::new(taints),
         plugged: Mutex::new(None),
+        unplugging: Mutex::new(Vec::new()),
     }))
 }
 

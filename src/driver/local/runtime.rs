@@ -209,6 +209,9 @@ pub struct Running {
     /// The disks and interfaces since a device was plugged in or out
     /// (`None`: those of `def`). [`Running::live_def`] puts them in place.
     pub(crate) plugged: Mutex<Option<Plugged>>,
+    /// The QEMU ids of devices whose unplug the guest has not done within
+    /// the wait: QEMU's `DEVICE_DELETED` for one of them finishes it.
+    pub(crate) unplugging: Mutex<Vec<String>>,
 }
 
 /// The disks and interfaces of a running domain after hot-plug.
@@ -308,10 +311,23 @@ impl Running {
     /// plugged in or out; what media and image changes were recorded for
     /// a target no longer there is forgotten.
     pub(crate) fn set_plugged(&self, plugged: Plugged) {
+        self.update_plugged(|p| *p = plugged);
+    }
+
+    /// Changes the disks and interfaces the domain has with `change`, in
+    /// one step (see [`Running::set_plugged`]).
+    pub(crate) fn update_plugged(&self, change: impl FnOnce(&mut Plugged)) {
+        let mut guard = crate::sys::sync::lock(&self.plugged);
+        let mut plugged = guard.clone().unwrap_or_else(|| Plugged {
+            disks: self.def.devices.disks.clone(),
+            interfaces: self.def.devices.interfaces.clone(),
+            nic_ids: (0..self.def.devices.interfaces.len() as u32).collect(),
+        });
+        change(&mut plugged);
         let has = |t: &str| plugged.disks.iter().any(|d| d.target == t);
         crate::sys::sync::lock(&self.media).retain(|(t, _)| has(t));
         crate::sys::sync::lock(&self.disks).retain(|d| has(&d.target));
-        *crate::sys::sync::lock(&self.plugged) = Some(plugged);
+        *guard = Some(plugged);
     }
 
     /// Records that a disk now uses another image: `disk` replaces the
