@@ -617,3 +617,80 @@ fn host_queries() {
 fn wait_until(within: Duration, mut f: impl FnMut() -> bool) {
     wait_for("a condition", within, || f().then_some(()));
 }
+
+/// The daily verbs through virsh's own calls: `start --paused`
+/// (virDomainCreateWithFlags), `desc` and `metadata` (virDomainSetMetadata,
+/// GetMetadata), `send-key`, `domifaddr`, a monitor command's taint in
+/// `dominfo`'s messages, `domrename`; each seen by qvirt's own client.
+#[test]
+fn daily_verbs_through_virsh() {
+    let w = World::new("vdaily");
+    w.define("dv", &firmware_vm("dv"));
+    w.virsh(&["start", "dv", "--paused"]);
+    assert_eq!(w.state("dv"), (DomainState::Paused, StateReason::User));
+    w.virsh(&["resume", "dv"]);
+
+    w.virsh(&["desc", "dv", "--title", "--live", "--new-desc", "web front"]);
+    assert_eq!(w.virsh(&["desc", "dv", "--title"]).trim(), "web front");
+    let dom = w.qvirt.lookup_by_name("dv").unwrap();
+    let live = w.qvirt.xml_desc(&dom, XmlFlags::NONE).unwrap();
+    assert!(live.contains("<title>web front</title>"), "{live}");
+    let uri = "http://example.org/app/1";
+    w.virsh(&[
+        "metadata",
+        "dv",
+        uri,
+        "--key",
+        "app",
+        "--set",
+        "<cfg port='80'/>",
+        "--config",
+    ]);
+    assert_eq!(
+        w.virsh(&["metadata", "dv", uri, "--config"]).trim(),
+        "<cfg port=\"80\"/>"
+    );
+
+    // Keys reach QEMU (a firmware VM has no kernel to see them; the
+    // conformance suite's guest does).
+    w.virsh(&["send-key", "dv", "KEY_LEFTSHIFT", "KEY_A"]);
+    let err = virsh_err(&w.socket, &["send-key", "dv", "--codeset", "usb", "4"]);
+    assert!(err.contains("code set 7"), "{err}");
+    let addrs = w.virsh(&["domifaddr", "dv"]);
+    assert!(addrs.starts_with(" Name"), "{addrs}");
+    assert_eq!(
+        addrs.lines().filter(|l| !l.trim().is_empty()).count(),
+        2,
+        "no lease: the header only\n{addrs}"
+    );
+
+    // libvirt's separate qemu program is not served: a clean error, the
+    // connection intact. The taint through qvirt's own client shows in
+    // virsh's dominfo.
+    let err = virsh_err(
+        &w.socket,
+        &[
+            "qemu-monitor-command",
+            "dv",
+            r#"{"execute":"query-status"}"#,
+        ],
+    );
+    assert!(err.contains("Cannot find program"), "{err}");
+    w.qvirt
+        .qemu_monitor_command(&dom, r#"{"execute":"query-status"}"#)
+        .unwrap();
+    let info = w.virsh(&["dominfo", "dv"]);
+    assert!(
+        info.contains("Messages:       tainted: custom monitor control commands issued"),
+        "{info}"
+    );
+
+    w.virsh(&["destroy", "dv"]);
+    assert!(
+        w.virsh(&["domrename", "dv", "dw"])
+            .contains("Domain successfully renamed")
+    );
+    let renamed = w.qvirt.lookup_by_name("dw").unwrap();
+    assert_eq!(renamed.uuid, dom.uuid);
+    assert!(w.qvirt.lookup_by_name("dv").is_err());
+}

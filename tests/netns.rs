@@ -20,7 +20,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use qvirt::driver::XmlFlags;
-use qvirt::driver::{ConsoleStream, DomainState};
+use qvirt::driver::{AddressSource, ConsoleStream, DomainState};
 use qvirt::{DomainDef, Driver, ErrorCode};
 use support::{Daemon, TestDir, assert_code};
 
@@ -351,6 +351,36 @@ fn two_guests_on_a_bridge_reach_each_other() {
         Duration::from_secs(30),
     );
     assert!(answer.contains("qvirt-guest-http-ok"), "{answer}");
+    // domifaddr --source arp: the guests greeted the bridge's address at
+    // boot, so the namespace's neighbour table has each one's MAC.
+    for (dom, ip, mac) in [
+        (&a, "10.0.3.11", "52:54:00:03:00:11"),
+        (&b, "10.0.3.12", "52:54:00:03:00:12"),
+    ] {
+        let found = d.interface_addresses(dom, AddressSource::Arp).unwrap();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].mac, mac);
+        assert_eq!(found[0].name, taps(&*d, &dom.name)[0]);
+        assert_eq!(
+            found[0]
+                .addrs
+                .iter()
+                .map(|a| a.addr.as_str())
+                .collect::<Vec<_>>(),
+            [ip]
+        );
+        assert!(
+            d.interface_addresses(dom, AddressSource::Lease)
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            d.interface_addresses(dom, AddressSource::Agent)
+                .unwrap_err()
+                .code,
+            qvirt::ErrorCode::NoSupport
+        );
+    }
     drop((console_a, console_b));
     d.destroy(&a).unwrap();
     d.destroy(&b).unwrap();

@@ -18,7 +18,9 @@ use super::api_storage::{
 };
 use super::error::Result;
 use super::migration::{IncomingParams, IncomingReady, IncomingState, MigrateOptions};
-use super::resources::{DomainStats, KeyCodeset, MetadataKind, ModifyFlags};
+use super::resources::{
+    AddressSource, DomainStats, InterfaceAddresses, KeyCodeset, MetadataKind, ModifyFlags,
+};
 use super::values::*;
 use crate::model::DomainDef;
 
@@ -181,8 +183,19 @@ pub trait Driver: Send + Sync {
     ) -> Result<()>;
     /// The title, description or `<metadata>` element of the running
     /// domain, or of the definition with `inactive` (or when shut off);
-    /// `InvalidArgument` when there is none.
-    fn metadata(&self, dom: &Domain, kind: &MetadataKind, inactive: bool) -> Result<String>;
+    /// `None` when there is none.
+    fn metadata(&self, dom: &Domain, kind: &MetadataKind, inactive: bool)
+    -> Result<Option<String>>;
+    /// The addresses of a running domain's interfaces, from `source`
+    /// (virsh's `domifaddr`): with `Arp`, the host's neighbour table by
+    /// each interface's MAC (bridged guests that spoke to the host);
+    /// `Lease` finds none (qvirt has no virtual networks); `Agent` is
+    /// `NoSupport`.
+    fn interface_addresses(
+        &self,
+        dom: &Domain,
+        source: AddressSource,
+    ) -> Result<Vec<InterfaceAddresses>>;
     /// Presses `keys` together on the guest's keyboard and lets them go
     /// after `hold_ms` (QEMU's default when 0), as virsh's `send-key`;
     /// at most 16 keys. Running or paused.

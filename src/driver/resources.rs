@@ -228,3 +228,86 @@ impl KeyCodeset {
         }
     }
 }
+
+/// Where [`crate::Driver::interface_addresses`] learns a guest's
+/// addresses (virsh's `domifaddr --source`, libvirt's numbers).
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddressSource {
+    /// The DHCP leases of the manager's virtual networks: qvirt has none,
+    /// so no interface has a lease.
+    Lease,
+    /// The QEMU guest agent.
+    Agent,
+    /// The host's neighbour (ARP) table, by each interface's MAC address.
+    Arp,
+}
+
+impl AddressSource {
+    /// The source named `name` as virsh's `--source` takes it.
+    pub fn from_name(name: &str) -> Option<AddressSource> {
+        match name {
+            "lease" => Some(AddressSource::Lease),
+            "agent" => Some(AddressSource::Agent),
+            "arp" => Some(AddressSource::Arp),
+            _ => None,
+        }
+    }
+
+    /// libvirt's number (`VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_*`).
+    pub fn number(self) -> u32 {
+        match self {
+            AddressSource::Lease => 0,
+            AddressSource::Agent => 1,
+            AddressSource::Arp => 2,
+        }
+    }
+
+    /// The source of libvirt's number `n`.
+    pub fn from_number(n: u32) -> Option<AddressSource> {
+        match n {
+            0 => Some(AddressSource::Lease),
+            1 => Some(AddressSource::Agent),
+            2 => Some(AddressSource::Arp),
+            _ => None,
+        }
+    }
+}
+
+/// One guest interface and the addresses found for it.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InterfaceAddresses {
+    /// The host side's name (the tap), or `-` when there is none.
+    pub name: String,
+    /// The guest's MAC address.
+    pub mac: String,
+    /// Its addresses.
+    pub addrs: Vec<IpAddress>,
+}
+
+impl InterfaceAddresses {
+    /// An interface with its addresses.
+    pub fn new(name: String, mac: String, addrs: Vec<IpAddress>) -> InterfaceAddresses {
+        InterfaceAddresses { name, mac, addrs }
+    }
+}
+
+/// One address of a guest interface.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IpAddress {
+    /// IPv6 rather than IPv4.
+    pub ipv6: bool,
+    /// The address, as text.
+    pub addr: String,
+    /// The prefix length (0 when the source does not know it, as ARP).
+    pub prefix: u32,
+}
+
+impl IpAddress {
+    /// An address.
+    pub fn new(ipv6: bool, addr: String, prefix: u32) -> IpAddress {
+        IpAddress { ipv6, addr, prefix }
+    }
+}

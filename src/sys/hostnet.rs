@@ -423,3 +423,38 @@ mod tests {
         check_forwards(&def).unwrap();
     }
 }
+
+/// The IPv4 neighbours of this network namespace's ARP table
+/// (`/proc/net/arp`) that are complete: (address, MAC in lower case).
+pub(crate) fn arp_table() -> io::Result<Vec<(String, String)>> {
+    let text = std::fs::read_to_string("/proc/net/arp")?;
+    Ok(parse_arp(&text))
+}
+
+/// `/proc/net/arp`'s rows: `IP address, HW type, Flags, HW address, Mask,
+/// Device`; flag 0x2 marks a complete entry.
+fn parse_arp(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .skip(1)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let flags = u32::from_str_radix(f.get(2)?.trim_start_matches("0x"), 16).ok()?;
+            let mac = f.get(3)?.to_ascii_lowercase();
+            (flags & 0x2 != 0).then(|| (f[0].to_string(), mac))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod arp_tests {
+    #[test]
+    fn complete_entries_only() {
+        let text = "IP address       HW type     Flags       HW address            Mask     Device\n\
+                    10.0.3.11        0x1         0x2         52:54:00:03:00:11     *        br0\n\
+                    10.0.3.99        0x1         0x0         00:00:00:00:00:00     *        br0\n";
+        assert_eq!(
+            super::parse_arp(text),
+            [("10.0.3.11".to_string(), "52:54:00:03:00:11".to_string())]
+        );
+    }
+}

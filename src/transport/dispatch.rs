@@ -8,9 +8,9 @@ use uuid::Uuid;
 use super::procedures::Handler;
 use super::types::{
     Bytes, WireDomain, WireIncomingParams, WireIncomingReady, WireIncomingState, WireInfo,
-    WireJobInfo, WireListFilter, WireMedia, WireMediaFlags, WireMetadataKind, WireMigrateOptions,
-    WireModifyFlags, WireNode, WireSaveOptions, WireShutdown, WireStats, WireSummary,
-    WireUndefineFlags, WireVersion, wire_path,
+    WireInterfaceAddresses, WireJobInfo, WireListFilter, WireMedia, WireMediaFlags,
+    WireMetadataKind, WireMigrateOptions, WireModifyFlags, WireNode, WireSaveOptions, WireShutdown,
+    WireStats, WireSummary, WireUndefineFlags, WireVersion, wire_path,
 };
 use super::types::{
     WireBlockInfo, WireBlockJobInfo, WirePool, WirePoolInfo, WirePoolSummary, WireSnapshot,
@@ -18,10 +18,12 @@ use super::types::{
 };
 use super::wire::PROTOCOL_VERSION;
 use crate::driver::{
+    AddressSource, ConsoleStream, Domain, Driver, EventStream, KeyCodeset, XmlFlags,
+};
+use crate::driver::{
     BlockCommitFlags, ResizeFlags, SnapshotCreateFlags, SnapshotDeleteFlags, SnapshotRevertFlags,
     UndefineFlags,
 };
-use crate::driver::{ConsoleStream, Domain, Driver, EventStream, KeyCodeset, XmlFlags};
 use crate::error::{Error, ErrorCode, Result};
 
 /// A stream a call opened.
@@ -108,6 +110,24 @@ impl Handler for DriverCalls<'_> {
         self.driver.start_paused(&dom(d)).map(Into::into)
     }
 
+    fn interface_addresses(
+        &mut self,
+        (d, source): (WireDomain, u32),
+    ) -> Result<Vec<WireInterfaceAddresses>> {
+        let source = AddressSource::from_number(source).ok_or_else(|| {
+            Error::new(
+                ErrorCode::InvalidArgument,
+                format!("unknown address source {source}"),
+            )
+        })?;
+        Ok(self
+            .driver
+            .interface_addresses(&dom(d), source)?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
     fn send_key(
         &mut self,
         (d, codeset, hold_ms, keys): (WireDomain, u32, u32, Vec<u32>),
@@ -141,7 +161,7 @@ impl Handler for DriverCalls<'_> {
     fn metadata(
         &mut self,
         (d, kind, inactive): (WireDomain, WireMetadataKind, bool),
-    ) -> Result<String> {
+    ) -> Result<Option<String>> {
         self.driver.metadata(&dom(d), &kind.into(), inactive)
     }
 

@@ -22,11 +22,14 @@ use super::wire::{
     encode_stream,
 };
 use crate::driver::{
+    AddressSource, DomainStats, InterfaceAddresses, IpAddress, KeyCodeset, MetadataKind,
+    ModifyFlags,
+};
+use crate::driver::{
     ConsoleStream, Domain, DomainInfo, DomainState, DomainSummary, Driver, Event, EventKind,
     EventStream, JobInfo, ListFilter, MediaChange, MediaFlags, NodeInfo, SaveOptions,
     ShutdownOptions, StateReason, VersionInfo, XmlFlags,
 };
-use crate::driver::{DomainStats, KeyCodeset, MetadataKind, ModifyFlags};
 use crate::driver::{IncomingParams, IncomingReady, IncomingState, MigrateOptions};
 use crate::error::{Error, ErrorCode, Result};
 
@@ -232,9 +235,28 @@ impl Driver for StubDriver {
         self.answer("set_metadata", || ())
     }
 
-    fn metadata(&self, _dom: &Domain, _kind: &MetadataKind, _inactive: bool) -> Result<String> {
+    fn metadata(
+        &self,
+        _dom: &Domain,
+        _kind: &MetadataKind,
+        _inactive: bool,
+    ) -> Result<Option<String>> {
         self.answer("metadata", || {
-            String::from_utf8_lossy(&self.seed).into_owned()
+            Some(String::from_utf8_lossy(&self.seed).into_owned())
+        })
+    }
+
+    fn interface_addresses(
+        &self,
+        _dom: &Domain,
+        _source: AddressSource,
+    ) -> Result<Vec<InterfaceAddresses>> {
+        self.answer("interface_addresses", || {
+            vec![InterfaceAddresses::new(
+                "vnet0".into(),
+                String::from_utf8_lossy(&self.seed).into_owned(),
+                vec![IpAddress::new(false, "10.0.3.11".into(), 24)],
+            )]
         })
     }
 

@@ -18,9 +18,9 @@ use uuid::Uuid;
 
 use super::types::{
     Bytes, WireDomain, WireIncomingParams, WireIncomingReady, WireIncomingState, WireInfo,
-    WireJobInfo, WireListFilter, WireMedia, WireMediaFlags, WireMetadataKind, WireMigrateOptions,
-    WireModifyFlags, WireNode, WireSaveOptions, WireShutdown, WireStats, WireSummary,
-    WireUndefineFlags, WireVersion,
+    WireInterfaceAddresses, WireJobInfo, WireListFilter, WireMedia, WireMediaFlags,
+    WireMetadataKind, WireMigrateOptions, WireModifyFlags, WireNode, WireSaveOptions, WireShutdown,
+    WireStats, WireSummary, WireUndefineFlags, WireVersion,
 };
 use super::types::{
     WireBlockInfo, WireBlockJobInfo, WirePool, WirePoolInfo, WirePoolSummary, WireSnapshot,
@@ -419,14 +419,16 @@ procedures! {
     /// `Driver::set_metadata` (domain, kind, value, flags).
     84 SetMetadata set_metadata((WireDomain, WireMetadataKind, Option<String>, WireModifyFlags)) -> (), rw, Job;
     /// `Driver::metadata` (domain, kind, inactive).
-    85 Metadata metadata((WireDomain, WireMetadataKind, bool)) -> String, ro, Quick;
+    85 Metadata metadata((WireDomain, WireMetadataKind, bool)) -> Option<String>, ro, Quick;
     /// `Driver::send_key` (domain, libvirt's code set number, hold time
     /// in ms, key codes).
     86 SendKey send_key((WireDomain, u32, u32, Vec<u32>)) -> (), rw, Job;
+    /// `Driver::interface_addresses` (domain, libvirt's source number).
+    87 InterfaceAddresses interface_addresses((WireDomain, u32)) -> Vec<WireInterfaceAddresses>, ro, Job;
     /// `Driver::attach_device` (domain, device XML, flags).
-    87 AttachDevice attach_device((WireDomain, String, WireModifyFlags)) -> (), rw, Job;
+    88 AttachDevice attach_device((WireDomain, String, WireModifyFlags)) -> (), rw, Job;
     /// `Driver::detach_device` (domain, device XML, flags).
-    88 DetachDevice detach_device((WireDomain, String, WireModifyFlags)) -> (), rw, Job;
+    89 DetachDevice detach_device((WireDomain, String, WireModifyFlags)) -> (), rw, Job;
 }
 
 /// The highest procedure number this build knows (the table is numbered

@@ -15,7 +15,8 @@ use uuid::Uuid;
 use crate::model::{SnapshotState, VolumeFormat};
 
 use crate::driver::{
-    BalloonStats, BlockStats, DomainStats, InterfaceStats, MetadataKind, ModifyFlags, VcpuStats,
+    BalloonStats, BlockStats, DomainStats, InterfaceAddresses, InterfaceStats, IpAddress,
+    MetadataKind, ModifyFlags, VcpuStats,
 };
 use crate::driver::{
     BlockInfo, BlockJobInfo, BlockJobKind, Pool, PoolInfo, PoolState, PoolSummary, Snapshot,
@@ -144,6 +145,43 @@ impl From<WireMetadataKind> for MetadataKind {
             WireMetadataKind::Title => MetadataKind::Title,
             WireMetadataKind::Element { uri, key } => MetadataKind::Element { uri, key },
         }
+    }
+}
+
+/// [`InterfaceAddresses`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct WireInterfaceAddresses {
+    pub name: String,
+    pub mac: String,
+    /// (IPv6, address, prefix).
+    pub addrs: Vec<(bool, String, u32)>,
+}
+
+impl From<InterfaceAddresses> for WireInterfaceAddresses {
+    fn from(i: InterfaceAddresses) -> WireInterfaceAddresses {
+        WireInterfaceAddresses {
+            name: i.name,
+            mac: i.mac,
+            addrs: i
+                .addrs
+                .into_iter()
+                .map(|a| (a.ipv6, a.addr, a.prefix))
+                .collect(),
+        }
+    }
+}
+
+impl From<WireInterfaceAddresses> for InterfaceAddresses {
+    fn from(i: WireInterfaceAddresses) -> InterfaceAddresses {
+        InterfaceAddresses::new(
+            i.name,
+            i.mac,
+            i.addrs
+                .into_iter()
+                .map(|(v6, a, p)| IpAddress::new(v6, a, p))
+                .collect(),
+        )
     }
 }
 

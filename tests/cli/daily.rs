@@ -383,6 +383,21 @@ fn resource_and_statistics_verbs_speak_as_virsh() {
                 .unwrap()
         )
     );
+    // domifaddr: virsh's header; user networking has no lease to show.
+    let header = format!(
+        " {:<10} {:<20} {:<8}     {}\n{}\n",
+        "Name",
+        "MAC address",
+        "Protocol",
+        "Address",
+        "-".repeat(79)
+    );
+    assert_eq!(root.ok(&["domifaddr", "r"]), header);
+    assert_eq!(root.ok(&["domifaddr", "r", "--json"]), "[]\n");
+    let err = root.fails(&["domifaddr", "r", "--source", "dhcp"]);
+    assert!(err.contains("lease, arp or agent"), "{err}");
+    let err = root.fails(&["domifaddr", "r", "--source", "agent"]);
+    assert!(err.contains("guest agent"), "{err}");
     // send-key: silent as virsh; a name it does not know is refused.
     assert_eq!(root.ok(&["send-key", "r", "KEY_LEFTSHIFT", "KEY_A"]), "");
     let err = root.fails(&["send-key", "r", "KEY_NOPE"]);
@@ -408,8 +423,17 @@ fn virsh_flags_of_daily_verbs() {
     let err = root.fails(&["shutdown", "f", "--mode", "bogus"]);
     assert!(err.contains("acpi or agent"), "{err}");
     root.ok(&["shutdown", "f", "--mode", "acpi"]);
-    let err = root.fails(&["dumpxml", "f", "--xpath", "//name"]);
-    assert!(err.contains("xmllint"), "{err}");
+    // dumpxml --xpath, printed as virsh prints the selected nodes.
+    assert_eq!(
+        root.ok(&["dumpxml", "f", "--xpath", "/domain/name"]),
+        "<name>f</name>\n"
+    );
+    assert_eq!(
+        root.ok(&["dumpxml", "f", "--xpath", "//os/type/@machine", "--wrap"]),
+        "<nodes>\n machine=\"pc\"\n</nodes>\n"
+    );
+    let err = root.fails(&["dumpxml", "f", "--xpath", "count(//disk)"]);
+    assert!(err.contains("count()"), "{err}");
     // undefine --managed-save removes the image with the definition.
     root.ok(&["destroy", "f"]);
     root.ok(&["start", "f"]);

@@ -97,7 +97,11 @@ pub fn guest_port_forward_http(cx: &mut Ctx<'_>) {
 /// started: `ResourceBusy` naming the port, no process, no runtime
 /// directory, the domain still shut off (reason failed).
 pub fn port_forward_taken_port_fails(cx: &mut Ctx<'_>) {
-    let held = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    // Below the ephemeral range, so that no other connection is given
+    // the port between our letting it go and the second start.
+    let held = (20000..32000)
+        .find_map(|p| TcpListener::bind((Ipv4Addr::LOCALHOST, p)).ok())
+        .expect("a free port below the ephemeral range");
     let port = held.local_addr().unwrap().port();
     let vm = Vm::firmware("fw-fwd").device(&format!(
         "<interface type='user'><portForward proto='tcp' address='127.0.0.1'>\

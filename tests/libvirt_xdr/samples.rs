@@ -191,6 +191,11 @@ fn call(p: Procedure) -> Call {
             xml: XML.into(),
             flags: 1,
         }),
+        P::DomainInterfaceAddresses => Call::DomainInterfaceAddresses(IfAddrArgs {
+            dom: dom(),
+            source: 2,
+            flags: 0,
+        }),
         P::DomainSendKey => Call::DomainSendKey(SendKeyArgs {
             dom: dom(),
             codeset: 0,
@@ -351,6 +356,17 @@ fn reply(p: Procedure) -> Reply {
             capabilities: "<domainCapabilities/>".into(),
         }),
         P::DomainDefineXmlFlags => Reply::DomainDefineXmlFlags(DomRet { dom: off() }),
+        P::DomainInterfaceAddresses => Reply::DomainInterfaceAddresses(IfAddrRet {
+            ifaces: vec![Iface {
+                name: "vnet0".into(),
+                hwaddr: Some("52:54:00:03:00:11".into()),
+                addrs: vec![IpAddr {
+                    kind: 0,
+                    addr: "10.0.3.11".into(),
+                    prefix: 0,
+                }],
+            }],
+        }),
         P::DomainSendKey => Reply::DomainSendKey(()),
         P::DomainSetMetadata => Reply::DomainSetMetadata(()),
         P::DomainGetMetadata => Reply::DomainGetMetadata(GetMetadataRet {

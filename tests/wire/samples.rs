@@ -10,10 +10,10 @@ use qvirt::transport::wire::{
     Bytes, Call, Frame, Header, Kind, PROTOCOL_VERSION, Procedure, Reply, StreamMsg,
     WireBalloonStats, WireBlockStats, WireDomain, WireError, WireEvent, WireEventKind,
     WireIncomingDisk, WireIncomingParams, WireIncomingReady, WireIncomingState, WireInfo,
-    WireInterfaceStats, WireJobInfo, WireJobKind, WireListFilter, WireMedia, WireMediaFlags,
-    WireMetadataKind, WireMigrateOptions, WireModifyFlags, WireNode, WireReason, WireSaveOptions,
-    WireShutdown, WireState, WireStats, WireSummary, WireUndefineFlags, WireVcpuStats, WireVersion,
-    encode_event, encode_stream,
+    WireInterfaceAddresses, WireInterfaceStats, WireJobInfo, WireJobKind, WireListFilter,
+    WireMedia, WireMediaFlags, WireMetadataKind, WireMigrateOptions, WireModifyFlags, WireNode,
+    WireReason, WireSaveOptions, WireShutdown, WireState, WireStats, WireSummary,
+    WireUndefineFlags, WireVcpuStats, WireVersion, encode_event, encode_stream,
 };
 use qvirt::transport::wire::{
     WireBlockInfo, WireBlockJobInfo, WireBlockJobKind, WirePool, WirePoolInfo, WirePoolState,
@@ -335,6 +335,7 @@ pub fn calls() -> Vec<Call> {
         )),
         Call::Metadata((d(), WireMetadataKind::Title, false)),
         Call::SendKey((d(), 0, 100, vec![56, 99, 35])),
+        Call::InterfaceAddresses((d(), 2)),
         Call::AttachDevice((
             d(),
             "<disk type='file'><source file='/x.img'/><target dev='vdb'/></disk>".into(),
@@ -445,6 +446,7 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::SetMetadata(..) => "set_metadata",
         Call::Metadata(..) => "metadata",
         Call::SendKey(..) => "send_key",
+        Call::InterfaceAddresses(..) => "interface_addresses",
         Call::AttachDevice(..) => "attach_device",
         Call::DetachDevice(..) => "detach_device",
     }
@@ -698,10 +700,15 @@ pub fn reply_for(procedure: u32) -> Reply {
         82 => Reply::StartPaused(running()),
         83 => Reply::Rename(shut_off()),
         84 => Reply::SetMetadata(()),
-        85 => Reply::Metadata("web server".into()),
+        85 => Reply::Metadata(Some("web server".into())),
         86 => Reply::SendKey(()),
-        87 => Reply::AttachDevice(()),
-        88 => Reply::DetachDevice(()),
+        87 => Reply::InterfaceAddresses(vec![WireInterfaceAddresses {
+            name: "vnet0".into(),
+            mac: "52:54:00:03:00:11".into(),
+            addrs: vec![(false, "10.0.3.11".into(), 0)],
+        }]),
+        88 => Reply::AttachDevice(()),
+        89 => Reply::DetachDevice(()),
         n => panic!("no procedure {n}"),
     }
 }
@@ -761,7 +768,8 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         | Reply::SetVcpus(())
         | Reply::SetMaxVcpus(()) => "unit",
         Reply::Stats(_) => "stats",
-        Reply::QemuMonitorCommand(_) | Reply::Metadata(_) => "text",
+        Reply::QemuMonitorCommand(_) => "text",
+        Reply::Metadata(_) => "optional_text",
         Reply::ListPools(_) => "pools",
         Reply::PoolLookupByName(_) | Reply::PoolDefineXml(_) => "pool",
         Reply::PoolInfo(_) => "pool_info",
@@ -803,6 +811,7 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         Reply::Autostart(_) => "bool",
         Reply::Info(_) => "info",
         Reply::Screenshot(_) => "bytes",
+        Reply::InterfaceAddresses(_) => "interface_addresses",
         Reply::Messages(_) => "messages",
     }
 }

@@ -548,10 +548,13 @@ pub enum Command {
         /// connection.
         #[arg(long)]
         security_info: bool,
-        /// Print only what an XPath expression selects (not built yet:
-        /// says why).
+        /// Print only what an XPath expression selects (location paths
+        /// with predicates: `//disk/source/@file`).
         #[arg(long, value_name = "EXPRESSION")]
         xpath: Option<String>,
+        /// With --xpath, wrap what is selected in one `<nodes>` element.
+        #[arg(long, requires = "xpath")]
+        wrap: bool,
     },
     /// Print the VNC display of a running domain (`127.0.0.1:0`).
     #[command(name = "vncdisplay")]
@@ -614,6 +617,26 @@ pub enum Command {
         #[arg(long, value_name = "SECONDS")]
         timeout: Option<u64>,
         /// Print one JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The addresses of a running domain's interfaces: from the host's
+    /// ARP table (`--source arp`, bridged guests); `lease` (the default)
+    /// finds none, qvirt having no virtual networks.
+    #[command(name = "domifaddr")]
+    DomIfAddr {
+        #[command(flatten)]
+        dom: DomArg,
+        /// Only this interface (its host-side name).
+        #[arg(long)]
+        interface: Option<String>,
+        /// Repeat the name and MAC on each address's line.
+        #[arg(long)]
+        full: bool,
+        /// lease, arp or agent.
+        #[arg(long, default_value = "lease")]
+        source: String,
+        /// Print a JSON array instead (see the README for the shape).
         #[arg(long)]
         json: bool,
     },

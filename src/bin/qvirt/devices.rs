@@ -252,3 +252,76 @@ pub fn screenshot(ctx: &mut Ctx, arg: &str, file: Option<PathBuf>) -> Result<()>
         file.display()
     )
 }
+
+/// `domifaddr DOMAIN [--interface NAME] [--full] [--source S] [--json]`,
+/// laid out as virsh's.
+pub fn domifaddr(
+    ctx: &mut Ctx,
+    arg: &str,
+    interface: Option<&str>,
+    full: bool,
+    source: &str,
+    json: bool,
+) -> Result<()> {
+    let source = qvirt::driver::AddressSource::from_name(source).ok_or_else(|| {
+        Error::new(
+            ErrorCode::InvalidArgument,
+            format!("unknown source '{source}': use lease, arp or agent"),
+        )
+    })?;
+    let dom = ctx.domain(arg)?;
+    let ifaces: Vec<_> = ctx
+        .driver()?
+        .interface_addresses(&dom, source)?
+        .into_iter()
+        .filter(|i| interface.is_none_or(|n| n == i.name))
+        .collect();
+    if json {
+        let out: Vec<serde_json::Value> = ifaces
+            .iter()
+            .map(|i| {
+                serde_json::json!({
+                    "name": i.name,
+                    "mac": i.mac,
+                    "addresses": i.addrs.iter().map(|a| serde_json::json!({
+                        "type": if a.ipv6 { "ipv6" } else { "ipv4" },
+                        "address": a.addr,
+                        "prefix": a.prefix,
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        return outln!("{}", serde_json::Value::Array(out));
+    }
+    let mut text = format!(
+        " {:<10} {:<20} {:<8}     {}\n{}\n",
+        "Name",
+        "MAC address",
+        "Protocol",
+        "Address",
+        "-".repeat(79)
+    );
+    for i in &ifaces {
+        if i.addrs.is_empty() {
+            text.push_str(&format!(
+                " {:<10} {:<17}    {:<12} N/A\n",
+                i.name, i.mac, "N/A"
+            ));
+        }
+        for (j, a) in i.addrs.iter().enumerate() {
+            let addr = format!(
+                "{:<12} {}/{}",
+                if a.ipv6 { "ipv6" } else { "ipv4" },
+                a.addr,
+                a.prefix
+            );
+            let (name, mac) = if full || j == 0 {
+                (i.name.as_str(), i.mac.as_str())
+            } else {
+                ("-", "-")
+            };
+            text.push_str(&format!(" {name:<10} {mac:<17}    {addr}\n"));
+        }
+    }
+    crate::output::write(&text)
+}

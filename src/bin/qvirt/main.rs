@@ -22,6 +22,7 @@ mod query;
 mod resources;
 mod snapshots;
 mod storage;
+mod xpath;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -136,12 +137,6 @@ fn fail(e: &Error, uris: &[&str]) -> ExitCode {
     }
     eprintln!("error: {message}");
     ExitCode::FAILURE
-}
-
-/// The error of a verb that exists but is not built yet: `NoSupport`,
-/// saying why and what to do instead.
-fn unbuilt(why: &str) -> Error {
-    Error::new(ErrorCode::NoSupport, why)
 }
 
 /// The console devices there are: the first serial port, by virsh's
@@ -304,15 +299,20 @@ fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Re
         Command::DomId(d) => query::domid(ctx, &d.domain),
         Command::DomUuid(d) => query::domuuid(ctx, &d.domain),
         Command::DomName(d) => query::domname(ctx, &d.domain),
-        Command::DumpXml { xpath: Some(_), .. } => Err(unbuilt(
-            "dumpxml --xpath is not built yet; pipe dumpxml into `xmllint --xpath EXPRESSION -`",
-        )),
         Command::DumpXml {
             dom,
             inactive,
             security_info,
-            xpath: None,
-        } => query::dumpxml(ctx, &dom.domain, inactive, security_info),
+            xpath,
+            wrap,
+        } => query::dumpxml(
+            ctx,
+            &dom.domain,
+            inactive,
+            security_info,
+            xpath.as_deref(),
+            wrap,
+        ),
         Command::VncDisplay { dom, json } => query::vncdisplay(ctx, &dom.domain, json),
         Command::NodeInfo { json } => query::nodeinfo(ctx, json),
         Command::Version => query::version(ctx),
@@ -361,6 +361,13 @@ fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Re
             inactive,
             json,
         } => devices::domiflist(ctx, &dom.domain, inactive, json),
+        Command::DomIfAddr {
+            dom,
+            interface,
+            full,
+            source,
+            json,
+        } => devices::domifaddr(ctx, &dom.domain, interface.as_deref(), full, &source, json),
         Command::DomBlkList {
             dom,
             inactive,

@@ -55,11 +55,8 @@ pub fn desc(
         MetadataKind::Description
     };
     let what = if title { "title" } else { "description" };
-    let current = || match d.metadata(&dom, &kind, inactive(at)) {
-        Ok(text) => Ok(text),
-        Err(e) if e.code == ErrorCode::InvalidArgument => Ok(String::new()),
-        Err(e) => Err(e),
-    };
+    let current =
+        || -> Result<String> { Ok(d.metadata(&dom, &kind, inactive(at))?.unwrap_or_default()) };
     let new = match (edit, new_desc) {
         (true, _) => match edited(&current()?, title)? {
             Some(text) => text,
@@ -113,11 +110,7 @@ pub fn metadata(
         return outln!("Metadata modified");
     }
     if edit {
-        let now = match d.metadata(&dom, &kind, inactive(at)) {
-            Ok(text) => text,
-            Err(e) if e.code == ErrorCode::InvalidArgument => String::new(),
-            Err(e) => return Err(e),
-        };
+        let now = d.metadata(&dom, &kind, inactive(at))?.unwrap_or_default();
         return match edited(&now, false)? {
             None => outln!("Metadata not changed"),
             Some(text) if text.trim().is_empty() => {
@@ -130,8 +123,13 @@ pub fn metadata(
             }
         };
     }
-    let text = d.metadata(&dom, &kind, inactive(at))?;
-    outln!("{text}")
+    match d.metadata(&dom, &kind, inactive(at))? {
+        Some(text) => outln!("{text}"),
+        None => Err(Error::new(
+            ErrorCode::InvalidArgument,
+            "metadata not found: Requested metadata element is not present",
+        )),
+    }
 }
 
 /// `send-key DOMAIN [--codeset SET] [--holdtime MS] KEYCODE...`: silent

@@ -312,13 +312,23 @@ pub fn domname(ctx: &mut Ctx, arg: &str) -> Result<()> {
 
 /// `dumpxml`: the live XML, or the persistent one with `--inactive`;
 /// secrets (the VNC password) only with `--security-info`.
-pub fn dumpxml(ctx: &mut Ctx, arg: &str, inactive: bool, security_info: bool) -> Result<()> {
+pub fn dumpxml(
+    ctx: &mut Ctx,
+    arg: &str,
+    inactive: bool,
+    security_info: bool,
+    xpath: Option<&str>,
+    wrap: bool,
+) -> Result<()> {
     let dom = ctx.domain(arg)?;
     let mut flags = XmlFlags::inactive_if(inactive);
     if security_info {
         flags = flags | XmlFlags::SECURE;
     }
     let mut xml = ctx.driver()?.xml_desc(&dom, flags)?;
+    if let Some(expr) = xpath {
+        return crate::output::write(&crate::xpath::select(&xml, expr, wrap)?);
+    }
     if !xml.ends_with('\n') {
         xml.push('\n');
     }

@@ -7,11 +7,11 @@ use uuid::Uuid;
 
 use super::driver::{LocalDriver, default_emulator};
 use crate::driver::{
-    BlockCommitFlags, BlockInfo, BlockJobInfo, ConsoleStream, Domain, DomainInfo, DomainSummary,
-    Driver, EventStream, JobInfo, KeyCodeset, ListFilter, MediaChange, MediaFlags, MetadataKind,
-    NodeInfo, Pool, PoolInfo, PoolSummary, ResizeFlags, SaveOptions, ShutdownOptions, Snapshot,
-    SnapshotCreateFlags, SnapshotDeleteFlags, SnapshotInfo, SnapshotRevertFlags, UndefineFlags,
-    VersionInfo, Volume, VolumeInfo, VolumeStream, XmlFlags,
+    AddressSource, BlockCommitFlags, BlockInfo, BlockJobInfo, ConsoleStream, Domain, DomainInfo,
+    DomainSummary, Driver, EventStream, InterfaceAddresses, JobInfo, KeyCodeset, ListFilter,
+    MediaChange, MediaFlags, MetadataKind, NodeInfo, Pool, PoolInfo, PoolSummary, ResizeFlags,
+    SaveOptions, ShutdownOptions, Snapshot, SnapshotCreateFlags, SnapshotDeleteFlags, SnapshotInfo,
+    SnapshotRevertFlags, UndefineFlags, VersionInfo, Volume, VolumeInfo, VolumeStream, XmlFlags,
 };
 use crate::driver::{DomainStats, ModifyFlags};
 use crate::driver::{IncomingParams, IncomingReady, IncomingState, MigrateOptions};
@@ -88,6 +88,15 @@ impl Driver for LocalDriver {
         self.core.start_domain_with(&self.core.resolve(dom)?, true)
     }
 
+    fn interface_addresses(
+        &self,
+        dom: &Domain,
+        source: AddressSource,
+    ) -> Result<Vec<InterfaceAddresses>> {
+        self.core
+            .interface_addresses(&self.core.resolve(dom)?, source)
+    }
+
     fn send_key(
         &self,
         dom: &Domain,
@@ -114,7 +123,12 @@ impl Driver for LocalDriver {
             .set_metadata(&self.core.resolve(dom)?, kind, value, flags)
     }
 
-    fn metadata(&self, dom: &Domain, kind: &MetadataKind, inactive: bool) -> Result<String> {
+    fn metadata(
+        &self,
+        dom: &Domain,
+        kind: &MetadataKind,
+        inactive: bool,
+    ) -> Result<Option<String>> {
         self.core
             .get_metadata(&self.core.resolve(dom)?, kind, inactive)
     }

@@ -62,7 +62,7 @@ impl Core {
         dom: &Domain,
         kind: &MetadataKind,
         inactive: bool,
-    ) -> Result<String> {
+    ) -> Result<Option<String>> {
         let def = self.with_entry(dom, |e| {
             Ok(match (&e.running, &e.persistent, inactive) {
                 (Some(run), _, false) | (Some(run), None, true) => run.live_def(),
@@ -70,16 +70,13 @@ impl Core {
                 (None, None, _) => e.def().clone(),
             })
         })?;
-        let none = |what: &str| bad(format!("domain '{}' has no {what}", dom.name));
-        match kind {
-            MetadataKind::Title => def.title.ok_or_else(|| none("title")),
-            MetadataKind::Description => def.description.ok_or_else(|| none("description")),
-            MetadataKind::Element { uri, .. } => def
-                .metadata
-                .as_deref()
-                .and_then(|m| element_of(m, uri))
-                .ok_or_else(|| none(&format!("metadata in namespace '{uri}'"))),
-        }
+        Ok(match kind {
+            MetadataKind::Title => def.title,
+            MetadataKind::Description => def.description,
+            MetadataKind::Element { uri, .. } => {
+                def.metadata.as_deref().and_then(|m| element_of(m, uri))
+            }
+        })
     }
 }
 

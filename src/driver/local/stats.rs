@@ -6,8 +6,11 @@ use serde_json::{Value, json};
 
 use super::driver::Core;
 use super::runtime::Running;
-use crate::driver::{BalloonStats, BlockStats, Domain, DomainStats, InterfaceStats, VcpuStats};
-use crate::error::Result;
+use crate::driver::{
+    AddressSource, BalloonStats, BlockStats, Domain, DomainState, DomainStats, InterfaceAddresses,
+    InterfaceStats, IpAddress, VcpuStats,
+};
+use crate::error::{Error, ErrorCode, Result};
 use crate::model::{BalloonModel, DomainDef};
 use crate::qemu::argv::disk_device_ids;
 use crate::qemu::qmp::QMP_TIMEOUT;
@@ -204,4 +207,53 @@ fn rss_kib(pid: i32) -> u64 {
                 .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         })
         .unwrap_or(0)
+}
+
+impl Core {
+    /// [`crate::Driver::interface_addresses`].
+    pub(crate) fn interface_addresses(
+        &self,
+        dom: &Domain,
+        source: AddressSource,
+    ) -> Result<Vec<InterfaceAddresses>> {
+        let run = self.running_in(
+            dom,
+            "read the interface addresses of",
+            &[DomainState::Running, DomainState::Paused],
+        )?;
+        let def = run.live_def();
+        match source {
+            // No virtual networks, so no leases: libvirt's answer for
+            // interfaces on none of its networks.
+            AddressSource::Lease => Ok(Vec::new()),
+            AddressSource::Agent => Err(Error::new(
+                ErrorCode::NoSupport,
+                "domifaddr --source agent needs the QEMU guest agent, which qvirt does not talk to yet; use --source arp for bridged interfaces",
+            )),
+            AddressSource::Arp => {
+                let table = crate::sys::hostnet::arp_table()
+                    .map_err(|e| Error::io("cannot read /proc/net/arp", e))?;
+                Ok(def
+                    .devices
+                    .interfaces
+                    .iter()
+                    .filter_map(|n| {
+                        let mac = n.mac.to_string().to_ascii_lowercase();
+                        let addrs: Vec<IpAddress> = table
+                            .iter()
+                            .filter(|(_, m)| *m == mac)
+                            .map(|(a, _)| IpAddress::new(false, a.clone(), 0))
+                            .collect();
+                        (!addrs.is_empty()).then(|| {
+                            InterfaceAddresses::new(
+                                n.target_dev.clone().unwrap_or_else(|| "-".to_string()),
+                                mac,
+                                addrs,
+                            )
+                        })
+                    })
+                    .collect())
+            }
+        }
+    }
 }

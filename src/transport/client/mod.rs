@@ -41,6 +41,9 @@ use super::wire::{
     StreamMsg, WireDomain, WireMedia, decode_event, decode_stream, encode_stream,
 };
 use crate::driver::{
+    AddressSource, DomainStats, InterfaceAddresses, KeyCodeset, MetadataKind, ModifyFlags,
+};
+use crate::driver::{
     BlockCommitFlags, BlockInfo, BlockJobInfo, Pool, PoolInfo, PoolSummary, ResizeFlags, Snapshot,
     SnapshotCreateFlags, SnapshotDeleteFlags, SnapshotInfo, SnapshotRevertFlags, Volume,
     VolumeInfo,
@@ -50,7 +53,6 @@ use crate::driver::{
     MediaChange, MediaFlags, NodeInfo, SaveOptions, ShutdownOptions, UndefineFlags, VersionInfo,
     XmlFlags,
 };
-use crate::driver::{DomainStats, KeyCodeset, MetadataKind, ModifyFlags};
 use crate::driver::{IncomingParams, IncomingReady, IncomingState, MigrateOptions};
 use crate::error::{Error, ErrorCode, Result};
 
@@ -536,9 +538,27 @@ impl Driver for SocketDriver {
         ))
     }
 
-    fn metadata(&self, dom: &Domain, kind: &MetadataKind, inactive: bool) -> Result<String> {
+    fn metadata(
+        &self,
+        dom: &Domain,
+        kind: &MetadataKind,
+        inactive: bool,
+    ) -> Result<Option<String>> {
         self.rpc()
             .metadata((wire(dom), kind.clone().into(), inactive))
+    }
+
+    fn interface_addresses(
+        &self,
+        dom: &Domain,
+        source: AddressSource,
+    ) -> Result<Vec<InterfaceAddresses>> {
+        Ok(self
+            .rpc()
+            .interface_addresses((wire(dom), source.number()))?
+            .into_iter()
+            .map(Into::into)
+            .collect())
     }
 
     fn send_key(

@@ -15,8 +15,8 @@ use super::values::{self, check_flags};
 use super::xdr::Chars;
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
-    Domain, DomainCapsQuery, DomainState, Driver, KeyCodeset, ListFilter, MetadataKind,
-    ModifyFlags, ShutdownOptions, UndefineFlags, XmlFlags,
+    AddressSource, Domain, DomainCapsQuery, DomainState, Driver, KeyCodeset, ListFilter,
+    MetadataKind, ModifyFlags, ShutdownOptions, UndefineFlags, XmlFlags,
 };
 use crate::transport::dispatch::Opened;
 
@@ -598,6 +598,35 @@ impl Handler for LvCalls<'_> {
         })
     }
 
+    fn domain_interface_addresses(&mut self, a: IfAddrArgs) -> Result<IfAddrRet> {
+        check_flags(a.flags, 0, "virDomainInterfaceAddresses")?;
+        let source = AddressSource::from_number(a.source).ok_or_else(|| {
+            Error::new(
+                ErrorCode::InvalidArgument,
+                format!("unknown address source {}", a.source),
+            )
+        })?;
+        let ifaces = self
+            .driver
+            .interface_addresses(&Domain::from(&a.dom), source)?
+            .into_iter()
+            .map(|i| Iface {
+                name: i.name,
+                hwaddr: Some(i.mac),
+                addrs: i
+                    .addrs
+                    .into_iter()
+                    .map(|a| IpAddr {
+                        kind: i32::from(a.ipv6),
+                        addr: a.addr,
+                        prefix: a.prefix,
+                    })
+                    .collect(),
+            })
+            .collect();
+        Ok(IfAddrRet { ifaces })
+    }
+
     fn domain_send_key(&mut self, a: SendKeyArgs) -> Result<()> {
         check_flags(a.flags, 0, "virDomainSendKey")?;
         let codeset = KeyCodeset::from_number(a.codeset).ok_or_else(|| {
@@ -627,7 +656,14 @@ impl Handler for LvCalls<'_> {
         let kind = metadata_kind(a.kind, a.uri, None)?;
         let metadata = self
             .driver
-            .metadata(&Domain::from(&a.dom), &kind, a.flags & 2 != 0)?;
+            .metadata(&Domain::from(&a.dom), &kind, a.flags & 2 != 0)?
+            .ok_or_else(|| {
+                libvirt_error(
+                    code::NO_DOMAIN_METADATA,
+                    ErrorCode::InvalidArgument,
+                    "metadata not found: Requested metadata element is not present",
+                )
+            })?;
         Ok(GetMetadataRet { metadata })
     }
 

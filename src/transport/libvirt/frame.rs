@@ -334,6 +334,7 @@ pub mod code {
     pub const NO_DOMAIN_SNAPSHOT: i32 = 72;
     pub const ARGUMENT_UNSUPPORTED: i32 = 74;
     pub const OPERATION_ABORTED: i32 = 78;
+    pub const NO_DOMAIN_METADATA: i32 = 80;
     pub const OVERFLOW: i32 = 82;
     pub const OPERATION_UNSUPPORTED: i32 = 84;
     pub const AGENT_UNRESPONSIVE: i32 = 86;
@@ -512,10 +513,17 @@ impl RemoteError {
 
 /// The whole error reply to the call `proc`/`serial`.
 pub fn error_reply(proc: i32, serial: u32, e: &Error) -> Vec<u8> {
-    message(
-        &Header::remote(proc, Type::Reply, serial, Status::Error),
-        &RemoteError::from_error(e).encode(),
-    )
+    error_reply_in(REMOTE_PROGRAM, REMOTE_VERSION, proc, serial, e)
+}
+
+/// The error reply to call `proc`/`serial` of program `prog` version
+/// `vers`: a client matches replies by program too (libvirt's own
+/// `qemu` program, which qvirtd does not serve, is answered in its own).
+pub fn error_reply_in(prog: u32, vers: u32, proc: i32, serial: u32, e: &Error) -> Vec<u8> {
+    let mut h = Header::remote(proc, Type::Reply, serial, Status::Error);
+    h.prog = prog;
+    h.vers = vers;
+    message(&h, &RemoteError::from_error(e).encode())
 }
 
 #[cfg(test)]

@@ -437,6 +437,8 @@ procedures! {
         342 ConnectGetDomainCapabilities connect_get_domain_capabilities(DomainCapsArgs) -> DomainCapsRet, ro, Job;
         /// `virDomainDefineXMLFlags`.
         350 DomainDefineXmlFlags domain_define_xml_flags(XmlFlagsArgs) -> DomRet, rw, Job;
+        /// `virDomainInterfaceAddresses`.
+        353 DomainInterfaceAddresses domain_interface_addresses(IfAddrArgs) -> IfAddrRet, ro, Job;
         /// `virDomainRename`.
         358 DomainRename domain_rename(RenameArgs) -> RenameRet, rw, Job;
         /// `virDomainGetMessages`.

@@ -135,6 +135,14 @@ xdr_struct! {
     /// `remote_domain_attach_device_flags_args`,
     /// `remote_domain_detach_device_flags_args`.
     pub struct DeviceArgs { pub dom: Dom, pub xml: String, pub flags: u32 }
+    /// `remote_domain_ip_addr`.
+    pub struct IpAddr { pub kind: i32, pub addr: String, pub prefix: u32 }
+    /// `remote_domain_interface`.
+    pub struct Iface { pub name: String, pub hwaddr: Option<String>, pub addrs: Vec<IpAddr> }
+    /// `remote_domain_interface_addresses_args`.
+    pub struct IfAddrArgs { pub dom: Dom, pub source: u32, pub flags: u32 }
+    /// `remote_domain_interface_addresses_ret`.
+    pub struct IfAddrRet { pub ifaces: Vec<Iface> }
     /// `remote_domain_send_key_args`.
     pub struct SendKeyArgs { pub dom: Dom, pub codeset: u32, pub holdtime: u32, pub keycodes: Vec<u32>, pub flags: u32 }
     /// `remote_domain_set_metadata_args`.

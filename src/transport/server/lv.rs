@@ -154,7 +154,8 @@ pub(super) fn handle(cx: &mut Cx, conn: &mut Conn, msg: &[u8], now: Instant) -> 
             ErrorCode::Protocol,
             format!("Cannot find program {} version {}", h.prog, h.vers),
         );
-        push_error(conn, h.proc, h.serial, &e);
+        conn.out
+            .extend_from_slice(&frame::error_reply_in(h.prog, h.vers, h.proc, h.serial, &e));
         return Step::Handled;
     }
     match h.kind {
