@@ -193,6 +193,14 @@ impl Core {
                 }
                 PluggedDevice::Disk(_) => None,
             };
+            if let PluggedDevice::Disk(i) = which {
+                // Nodes an earlier unplug of a disk under this id could not
+                // remove would clash with the new ones by name.
+                let id = disk_device_ids(&addressed)?.swap_remove(i);
+                if !has_device(qmp, &id)? {
+                    remove_nodes(qmp, &id)?;
+                }
+            }
             add_to_qemu(qmp, &args)?;
             Ok(nic)
         })();
@@ -585,12 +593,21 @@ fn remove_nodes(qmp: &Qmp, id: &str) -> Result<()> {
         .collect();
     names.sort();
     names.dedup();
+    // A node stays busy while the device object that used it is being
+    // freed: each is asked again until the deadline.
+    let deadline = Instant::now() + UNPLUG_WAIT;
     for (_, _, name) in names {
-        qmp.execute(
-            "blockdev-del",
-            Some(json!({"node-name": name})),
-            QMP_TIMEOUT,
-        )?;
+        loop {
+            match qmp.execute(
+                "blockdev-del",
+                Some(json!({"node-name": name})),
+                QMP_TIMEOUT,
+            ) {
+                Ok(_) => break,
+                Err(e) if Instant::now() >= deadline => return Err(e),
+                Err(_) => std::thread::sleep(Duration::from_millis(50)),
+            }
+        }
     }
     Ok(())
 }
