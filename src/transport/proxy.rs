@@ -113,6 +113,11 @@ pub fn splice(input: BorrowedFd<'_>, output: BorrowedFd<'_>, socket: &UnixStream
     let mut up = Flow::new();
     let mut down = Flow::new();
     let mut shut = false;
+    // A call and its reply pass each way in turn: the side about to be
+    // spoken to is polled a moment before the loop sleeps, as qvirt's
+    // client does (`spin`), which spares a wake-up per hop where idle
+    // CPUs halt; the moment adapts to how soon the bytes come.
+    let mut spinner = super::spin::Spinner::default();
     loop {
         if up.done && up.is_empty() && !shut {
             let _ = socket.shutdown(std::net::Shutdown::Write);
@@ -155,9 +160,24 @@ pub fn splice(input: BorrowedFd<'_>, output: BorrowedFd<'_>, socket: &UnixStream
                 which.push(i);
             }
         }
-        match poll(&mut fds, PollTimeout::NONE) {
-            Ok(_) | Err(Errno::EINTR) => {}
-            Err(e) => return Err(Error::io("cannot wait for the connection", e.into())),
+        let start = std::time::Instant::now();
+        let mut woke = false;
+        while start.elapsed() < spinner.budget() {
+            match poll(&mut fds, PollTimeout::ZERO) {
+                Ok(n) if n > 0 => {
+                    woke = true;
+                    break;
+                }
+                Ok(_) | Err(Errno::EINTR) => std::thread::yield_now(),
+                Err(e) => return Err(Error::io("cannot wait for the connection", e.into())),
+            }
+        }
+        if !woke {
+            match poll(&mut fds, PollTimeout::NONE) {
+                Ok(_) | Err(Errno::EINTR) => {}
+                Err(e) => return Err(Error::io("cannot wait for the connection", e.into())),
+            }
+            spinner.adapt(start.elapsed());
         }
         let mut ready = [false; 3];
         for (f, i) in fds.iter().zip(which) {

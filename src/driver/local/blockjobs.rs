@@ -387,7 +387,7 @@ impl Core {
 /// Waits for QEMU job `id` to conclude; its error, if it failed.
 fn wait_concluded(qmp: &Qmp, id: &str) -> Result<Option<String>> {
     let deadline = Instant::now() + PIVOT_LIMIT;
-    let mut pause = Duration::from_micros(200);
+    let mut pause = super::jobs::QemuPoll::new(Duration::from_micros(200));
     loop {
         let jobs = qmp.execute("query-jobs", None, QMP_TIMEOUT)?;
         let job = jobs
@@ -408,8 +408,7 @@ fn wait_concluded(qmp: &Qmp, id: &str) -> Result<Option<String>> {
                 format!("QEMU's block job {id} did not finish within {PIVOT_LIMIT:?}"),
             ));
         }
-        std::thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_millis(20));
+        pause.sleep();
     }
 }
 

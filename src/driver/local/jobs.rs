@@ -245,6 +245,37 @@ fn gone(name: &str) -> Error {
     )
 }
 
+/// Paces a wait that asks QEMU how its job goes: every `pause`, doubled
+/// each time up to 2 ms for the first 200 ms (most jobs of a small guest
+/// end by then, and a coarse poll would add up to its whole interval to
+/// each), then up to 20 ms (a long save or migration is not asked
+/// thousands of times).
+pub(crate) struct QemuPoll {
+    started: Instant,
+    pause: Duration,
+}
+
+impl QemuPoll {
+    /// A wait that starts now, first pausing `first`.
+    pub(crate) fn new(first: Duration) -> QemuPoll {
+        QemuPoll {
+            started: Instant::now(),
+            pause: first,
+        }
+    }
+
+    /// Sleeps the current pause and lengthens the next.
+    pub(crate) fn sleep(&mut self) {
+        std::thread::sleep(self.pause);
+        let cap = if self.started.elapsed() < Duration::from_millis(200) {
+            Duration::from_millis(2)
+        } else {
+            Duration::from_millis(20)
+        };
+        self.pause = (self.pause * 2).min(cap);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -505,7 +505,7 @@ pub(crate) fn wait_migration(
     let mut last_move = Instant::now();
     let mut moved = 0;
     let mut cancelled = false;
-    let mut pause = Duration::from_micros(500);
+    let mut pause = super::jobs::QemuPoll::new(Duration::from_micros(500));
     let aborted = || {
         Error::new(
             ErrorCode::OperationAborted,
@@ -571,8 +571,7 @@ pub(crate) fn wait_migration(
                 ),
             ));
         }
-        std::thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_millis(20));
+        pause.sleep();
     }
 }
 

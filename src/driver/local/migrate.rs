@@ -377,7 +377,7 @@ fn wait_outgoing(
     // `query-migrate` may say pre-switchover once more after the continue
     // was sent: the switchover is let through once.
     let mut continued = false;
-    let mut pause = Duration::from_micros(500);
+    let mut pause = super::jobs::QemuPoll::new(Duration::from_micros(500));
     loop {
         if job.aborted() && !cancelled {
             qmp.execute("migrate_cancel", None, QMP_TIMEOUT)?;
@@ -455,8 +455,7 @@ fn wait_outgoing(
             }
             _ => {}
         }
-        std::thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_millis(20));
+        pause.sleep();
     }
 }
 

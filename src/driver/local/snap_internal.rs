@@ -102,7 +102,7 @@ pub(crate) fn wait_qemu_job(
     what: &str,
 ) -> Result<()> {
     let deadline = Instant::now() + JOB_LIMIT;
-    let mut pause = Duration::from_micros(200);
+    let mut pause = super::jobs::QemuPoll::new(Duration::from_micros(200));
     let mut cancelled = false;
     loop {
         if let Some(job) = job
@@ -155,8 +155,7 @@ pub(crate) fn wait_qemu_job(
                 format!("QEMU's job to {what} did not finish within {JOB_LIMIT:?}"),
             ));
         }
-        std::thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_millis(20));
+        pause.sleep();
     }
 }
 

@@ -135,6 +135,10 @@ xdr_struct! {
     /// `remote_domain_attach_device_flags_args`,
     /// `remote_domain_detach_device_flags_args`.
     pub struct DeviceArgs { pub dom: Dom, pub xml: String, pub flags: u32 }
+    /// `qemu_domain_monitor_command_args` (libvirt's `qemu` program).
+    pub struct MonitorCommandArgs { pub dom: Dom, pub cmd: String, pub flags: u32 }
+    /// `qemu_domain_monitor_command_ret`.
+    pub struct MonitorCommandRet { pub result: String }
     /// `remote_domain_ip_addr`.
     pub struct IpAddr { pub kind: i32, pub addr: String, pub prefix: u32 }
     /// `remote_domain_interface`.

@@ -149,6 +149,10 @@ pub(super) fn handle(cx: &mut Cx, conn: &mut Conn, msg: &[u8], now: Instant) -> 
         }
         return Step::Handled;
     }
+    if h.prog == super::lv_qemu::QEMU_PROGRAM && h.vers == super::lv_qemu::QEMU_VERSION {
+        let (opened, ro) = (lv(conn).opened, read_only(conn));
+        return super::lv_qemu::call(cx, conn, h, body, opened, ro, now);
+    }
     if h.prog != REMOTE_PROGRAM || h.vers != REMOTE_VERSION {
         let e = Error::new(
             ErrorCode::Protocol,

@@ -42,6 +42,7 @@ mod calls;
 mod conn;
 mod limits;
 mod lv;
+mod lv_qemu;
 mod pool;
 mod reactor;
 mod streams;
