@@ -542,8 +542,11 @@ pub fn a_late_release_finishes_the_unplug(cx: &mut Ctx<'_>) {
         targets(&def_of(d, &dom, false)).is_empty().then_some(())
     });
     assert!(!qemu_drives(d, &dom).contains(&"virtio-disk1".to_string()));
-    let nodes = qmp(d, &dom, "query-named-block-nodes").to_string();
-    assert!(!nodes.contains("virtio-disk1"), "{nodes}");
+    // The block nodes go right after (once QEMU has freed the device).
+    wait_until("the disk's block nodes to go", QUICK, || {
+        let nodes = qmp(d, &dom, "query-named-block-nodes").to_string();
+        (!nodes.contains("virtio-disk1")).then_some(())
+    });
     wait_until("the guest to lose the disk", QUICK, || {
         (guest_run(&mut console, "ls /sys/block | grep -c vd") == "0").then_some(())
     });
