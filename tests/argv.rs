@@ -393,3 +393,72 @@ fn goldens_cover_every_device_kind() {
         .collect();
     assert!(missing.is_empty(), "no golden case emits {missing:?}");
 }
+
+/// A running domain's definition holds the PCI address (or USB port)
+/// each device was given (as libvirt's live XML does), so that a device
+/// plugged in later finds a free one: written into the definition, through XML and back,
+/// the addresses give the same command line, for every golden case and
+/// every document of libvirt's corpus that builds.
+#[test]
+fn written_pci_addresses_keep_the_command_line() {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(data_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let shared = std::env::var_os("QVIRT_SHARED_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
+    if let Ok(corpus) = std::fs::read_dir(shared.join("corpus/libvirt-domain-xml")) {
+        files.extend(corpus.map(|e| e.unwrap().path()));
+    }
+    files.retain(|p| p.extension().is_some_and(|e| e == "xml"));
+    files.sort();
+    let (mut built, mut changed, mut usb, mut failures) = (0, 0, 0, Vec::new());
+    for file in &files {
+        let case = file.file_stem().unwrap().to_string_lossy().into_owned();
+        let xml = std::fs::read_to_string(file).unwrap();
+        let Ok(before) = build(&case, &xml) else {
+            continue;
+        };
+        built += 1;
+        let def = DomainDef::from_xml(&xml).unwrap();
+        let addressed = match qvirt::qemu::argv::with_pci_addresses(&def, &caps_for(&case)) {
+            Ok(d) => d,
+            Err(e) => {
+                failures.push(format!("{case}: {}: {}", e.code.name(), e.message));
+                continue;
+            }
+        };
+        if addressed.to_xml().matches("<address type='pci'").count()
+            > def.to_xml().matches("<address type='pci'").count()
+        {
+            changed += 1;
+        }
+        if addressed.to_xml().matches("<address type='usb'").count()
+            > def.to_xml().matches("<address type='usb'").count()
+        {
+            usb += 1;
+        }
+        let after = build(&case, &addressed.to_xml());
+        match after {
+            Ok(after) if after == before => {}
+            Ok(after) => {
+                let b: Vec<&str> = before.iter().map(String::as_str).collect();
+                let a: Vec<&str> = after.iter().map(String::as_str).collect();
+                failures.push(format!("{case}:\n{}", diff(&b, &a)));
+            }
+            Err(e) => failures.push(format!(
+                "{case}: with addresses: {}: {}",
+                e.code.name(),
+                e.message
+            )),
+        }
+    }
+    assert!(built >= 100, "only {built} documents built");
+    assert!(
+        changed * 2 > built,
+        "addresses written in {changed} of {built}"
+    );
+    assert!(usb >= 5, "USB ports written in {usb} of {built}");
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}

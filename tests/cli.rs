@@ -8,6 +8,8 @@
 
 #[path = "cli/daily.rs"]
 mod daily;
+#[path = "cli/hotplug.rs"]
+mod hotplug;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};

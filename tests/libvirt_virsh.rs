@@ -449,6 +449,71 @@ fn screenshot_change_media_and_device_lists() {
     assert_eq!(live_source(), None, "and not the running domain");
 }
 
+/// virsh's hot-plug verbs reach qvirtd through libvirt's
+/// `DomainAttachDeviceFlags` / `DomainDetachDeviceFlags`: a disk plugged
+/// into the running domain shows in qvirt's live XML with its PCI slot;
+/// `--config` changes the definition only; a controller is refused by
+/// name.
+#[test]
+fn virsh_attaches_and_detaches_devices() {
+    let w = World::new("vplug");
+    w.define(
+        "plug",
+        &firmware_vm("plug").replace("</os>", "</os><features><acpi/></features>"),
+    );
+    w.virsh(&["start", "plug"]);
+    let dom = w.qvirt.lookup_by_name("plug").unwrap();
+    let disks = |flags| {
+        let xml = w.qvirt.xml_desc(&dom, flags).unwrap();
+        qvirt::DomainDef::from_xml(&xml).unwrap().devices.disks
+    };
+    let img = w.path("b.img");
+    std::fs::write(&img, vec![0u8; 1 << 20]).unwrap();
+    let out = w.virsh(&["attach-disk", "plug", &img, "vdb", "--targetbus", "virtio"]);
+    assert!(out.contains("Disk attached successfully"), "{out}");
+    let live = disks(XmlFlags::NONE);
+    let vdb = live
+        .iter()
+        .find(|d| d.target == "vdb")
+        .expect("vdb is live");
+    assert!(matches!(vdb.address, Some(qvirt::model::Address::Pci(_))));
+    assert!(!disks(XmlFlags::INACTIVE).iter().any(|d| d.target == "vdb"));
+    let out = w.virsh(&[
+        "attach-disk",
+        "plug",
+        &img,
+        "vdc",
+        "--config",
+        "--mode",
+        "readonly",
+    ]);
+    assert!(out.contains("Disk attached successfully"), "{out}");
+    assert!(disks(XmlFlags::INACTIVE).iter().any(|d| d.target == "vdc"));
+    assert!(!disks(XmlFlags::NONE).iter().any(|d| d.target == "vdc"));
+    let out = w.virsh(&["detach-disk", "plug", "vdc", "--config"]);
+    assert!(out.contains("Disk detached successfully"), "{out}");
+    assert!(!disks(XmlFlags::INACTIVE).iter().any(|d| d.target == "vdc"));
+    let nic = write_file(
+        &w.dir.path,
+        "nic.xml",
+        "<interface type='user'><mac address='52:54:00:12:34:99'/><model type='virtio'/></interface>",
+    );
+    let nic = nic.to_str().unwrap();
+    let out = w.virsh(&["attach-device", "plug", nic]);
+    assert!(out.contains("Device attached successfully"), "{out}");
+    assert!(
+        w.virsh(&["domiflist", "plug"])
+            .contains("52:54:00:12:34:99")
+    );
+    let ctl = write_file(
+        &w.dir.path,
+        "ctl.xml",
+        "<controller type='scsi' model='virtio-scsi'/>",
+    );
+    let err = virsh_err(&w.socket, &["attach-device", "plug", ctl.to_str().unwrap()]);
+    assert!(err.contains("<controller> cannot be attached"), "{err}");
+}
+
 #[test]
 fn event_loop_prints_the_lifecycle_of_qvirts_calls() {
     let w = World::new("vevt");

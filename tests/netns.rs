@@ -386,3 +386,55 @@ fn two_guests_on_a_bridge_reach_each_other() {
     d.destroy(&b).unwrap();
     assert_eq!(ns.links(), ["br0", "lo"]);
 }
+
+/// A bridge interface plugged into a running Linux guest gets a tap of
+/// its own, up and in the bridge, named in the live XML; the guest sees
+/// the NIC; unplugged, the tap goes. A bridge that does not exist is a
+/// clear error that leaves no tap.
+#[test]
+fn a_plugged_bridge_interface_brings_its_tap() {
+    let ns = Netns::new("plug");
+    let dir = TestDir::new("plug");
+    let daemon = Daemon::start_under(&ns.exec(), &dir.path, &[]);
+    let d = daemon.connect();
+    let xml = bridged_guest("lx-plug", "10.0.3.21", "52:54:00:03:00:21");
+    let start = xml.find("<interface").unwrap();
+    let end = xml.find("</interface>").unwrap() + "</interface>".len();
+    let xml = format!("{}{}", &xml[..start], &xml[end..]);
+    let dom = d.start(&d.define_xml(&xml).unwrap()).unwrap();
+    let mut console = d.console(&dom, false).unwrap();
+    read_until(&mut *console, "guest# ", Duration::from_secs(120));
+    assert_eq!(ns.links(), ["br0", "lo"]);
+    let nic = "<interface type='bridge'><mac address='52:54:00:03:00:22'/>\
+               <source bridge='br0'/><model type='virtio'/></interface>";
+    d.attach_device(&dom, nic, qvirt::driver::ModifyFlags::LIVE)
+        .unwrap();
+    let names = taps(&*d, "lx-plug");
+    assert_eq!(names.len(), 1, "{names:?}");
+    let link = ns.ip(&["link", "show", &names[0]]);
+    assert!(
+        link.contains("master br0") && link.contains(",UP"),
+        "{link}"
+    );
+    // The guest finds the NIC a moment after QEMU has it.
+    support::wait_for("the guest to see the NIC", Duration::from_secs(30), || {
+        console
+            .write(b"cat /sys/class/net/eth0/address 2>/dev/null\n")
+            .unwrap();
+        let out = read_until(&mut *console, "guest# ", Duration::from_secs(30));
+        out.contains("52:54:00:03:00:22").then_some(())
+    });
+    let bad = "<interface type='bridge'><source bridge='nobr0'/><model type='virtio'/></interface>";
+    let err = d
+        .attach_device(&dom, bad, qvirt::driver::ModifyFlags::LIVE)
+        .unwrap_err();
+    assert!(err.message.contains("nobr0"), "{err}");
+    let mut expected = vec!["br0".to_string(), "lo".to_string(), names[0].clone()];
+    expected.sort();
+    assert_eq!(ns.links(), expected, "the failed attach left no tap");
+    d.detach_device(&dom, nic, qvirt::driver::ModifyFlags::LIVE)
+        .unwrap();
+    assert_eq!(ns.links(), ["br0", "lo"]);
+    drop(console);
+    d.destroy(&dom).unwrap();
+}

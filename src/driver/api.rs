@@ -348,6 +348,30 @@ pub trait Driver: Send + Sync {
     /// [`Driver::qemu_monitor_command`]); empty for a shut-off domain.
     /// Kept across a manager restart, gone when the domain stops.
     fn messages(&self, dom: &Domain) -> Result<Vec<String>>;
+    /// Plugs in the device `xml` describes (one `<disk>` or
+    /// `<interface>` element, as libvirt's `virDomainAttachDeviceFlags`).
+    /// Live (running or paused): the device is added to the running QEMU
+    /// (`blockdev-add`, `netdev_add`, `device_add`) on a free
+    /// hot-pluggable PCI slot (pci.0 or a bridge on i440fx, a free
+    /// `pcie-root-port` on q35), a SCSI controller or a USB port, and the
+    /// live definition shows it with its address; in the definition, it is
+    /// added there. See [`ModifyFlags`] for where it applies; `config` on
+    /// a transient domain is `OperationInvalid`. A device that cannot be
+    /// plugged in (a controller, a host device) or in that way is
+    /// `ConfigUnsupported` naming it; a target or MAC address the domain
+    /// has already is `ConfigInvalid`; no free slot is `OperationInvalid`.
+    /// Nothing changes when an error is returned.
+    fn attach_device(&self, dom: &Domain, xml: &str, flags: ModifyFlags) -> Result<()>;
+    /// Unplugs the device `xml` describes: a `<disk>` by its target, an
+    /// `<interface>` by its MAC address (or, without one, the only
+    /// interface of its type), as libvirt's `virDomainDetachDeviceFlags`.
+    /// Live, QEMU is asked to remove it (`device_del`) and the guest must
+    /// let it go; then its block nodes or network backend are removed.
+    /// A guest that does not let go within the deadline is `Timeout`, and
+    /// the device stays in the live definition until the guest releases
+    /// it (QEMU's `DEVICE_DELETED` then finishes the unplug). A device
+    /// the domain does not have is `InvalidArgument`.
+    fn detach_device(&self, dom: &Domain, xml: &str, flags: ModifyFlags) -> Result<()>;
     // Storage pools. A pool is a directory of volumes; `default` (under
     // the state directory's `images/`) exists from the first call of any
     // of these. Unknown pools are `InvalidArgument`.

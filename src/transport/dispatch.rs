@@ -336,6 +336,20 @@ impl Handler for DriverCalls<'_> {
         self.driver.messages(&dom(d))
     }
 
+    fn attach_device(
+        &mut self,
+        (d, xml, flags): (WireDomain, String, WireModifyFlags),
+    ) -> Result<()> {
+        self.driver.attach_device(&dom(d), &xml, flags.into())
+    }
+
+    fn detach_device(
+        &mut self,
+        (d, xml, flags): (WireDomain, String, WireModifyFlags),
+    ) -> Result<()> {
+        self.driver.detach_device(&dom(d), &xml, flags.into())
+    }
+
     fn list_pools(&mut self, (): ()) -> Result<Vec<WirePoolSummary>> {
         Ok(into_all(self.driver.list_pools()?))
     }

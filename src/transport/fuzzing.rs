@@ -442,6 +442,14 @@ impl Driver for StubDriver {
         })
     }
 
+    fn attach_device(&self, _dom: &Domain, _xml: &str, _flags: ModifyFlags) -> Result<()> {
+        self.answer("attach_device", || ())
+    }
+
+    fn detach_device(&self, _dom: &Domain, _xml: &str, _flags: ModifyFlags) -> Result<()> {
+        self.answer("detach_device", || ())
+    }
+
     fn messages(&self, _dom: &Domain) -> Result<Vec<String>> {
         self.answer("messages", || {
             vec![String::from_utf8_lossy(&self.seed).into_owned()]

@@ -427,6 +427,10 @@ procedures! {
     87 InterfaceAddresses interface_addresses((WireDomain, u32)) -> Vec<WireInterfaceAddresses>, ro, Job;
     /// `Driver::job_completed`.
     88 JobCompleted job_completed(WireDomain) -> Option<WireCompletedJob>, ro, Quick;
+    /// `Driver::attach_device` (domain, device XML, flags).
+    89 AttachDevice attach_device((WireDomain, String, WireModifyFlags)) -> (), rw, Job;
+    /// `Driver::detach_device` (domain, device XML, flags).
+    90 DetachDevice detach_device((WireDomain, String, WireModifyFlags)) -> (), rw, Job;
 }
 
 /// The highest procedure number this build knows (the table is numbered

@@ -28,6 +28,7 @@ mod cases_failures;
 mod cases_guest;
 mod cases_guest_actions;
 mod cases_host;
+mod cases_hotplug;
 mod cases_jobs;
 mod cases_lifecycle;
 mod cases_media;
@@ -157,6 +158,16 @@ macro_rules! conformance {
             cases_net::guest_port_forward_http,
             cases_net::port_forward_taken_port_fails,
             cases_net::network_interface_is_unsupported,
+            // Device hot-plug.
+            cases_hotplug::disk_live_attach_and_detach_reach_the_guest,
+            cases_hotplug::interface_live_attach_and_detach_reach_the_guest,
+            cases_hotplug::attach_flags_choose_live_and_config,
+            cases_hotplug::plugged_devices_survive_a_manager_restart,
+            cases_hotplug::attaches_never_share_a_slot,
+            cases_hotplug::bad_attaches_change_nothing,
+            cases_hotplug::scsi_and_usb_disks_plug_in_and_out,
+            cases_hotplug::unplug_the_guest_ignores_times_out,
+            cases_hotplug::a_late_release_finishes_the_unplug,
             // Removable media and screenshots.
             cases_media::media_change_live_and_config,
             cases_media::media_change_refusals,

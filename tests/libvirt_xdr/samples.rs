@@ -108,6 +108,24 @@ fn call(p: Procedure) -> Call {
         P::ConnectGetLibVersion => Call::ConnectGetLibVersion(()),
         P::DomainGetJobInfo => Call::DomainGetJobInfo(DomArgs { dom: dom() }),
         P::DomainAbortJob => Call::DomainAbortJob(DomArgs { dom: dom() }),
+        P::DomainAttachDevice => Call::DomainAttachDevice(DeviceNoFlagsArgs {
+            dom: dom(),
+            xml: "<disk type='file'><source file='/b.img'/><target dev='vdb'/></disk>".into(),
+        }),
+        P::DomainDetachDevice => Call::DomainDetachDevice(DeviceNoFlagsArgs {
+            dom: dom(),
+            xml: "<interface type='user'/>".into(),
+        }),
+        P::DomainAttachDeviceFlags => Call::DomainAttachDeviceFlags(DeviceArgs {
+            dom: dom(),
+            xml: "<disk type='file'><source file='/b.img'/><target dev='vdb'/></disk>".into(),
+            flags: 3,
+        }),
+        P::DomainDetachDeviceFlags => Call::DomainDetachDeviceFlags(DeviceArgs {
+            dom: dom(),
+            xml: "<interface type='user'/>".into(),
+            flags: 2,
+        }),
         P::DomainUpdateDeviceFlags => Call::DomainUpdateDeviceFlags(DeviceArgs {
             dom: dom(),
             xml: "<disk type='file' device='cdrom'><target dev='hdc'/></disk>".into(),
@@ -305,6 +323,10 @@ fn reply(p: Procedure) -> Reply {
         }),
         P::DomainAbortJob => Reply::DomainAbortJob(()),
         P::DomainUpdateDeviceFlags => Reply::DomainUpdateDeviceFlags(()),
+        P::DomainAttachDevice => Reply::DomainAttachDevice(()),
+        P::DomainDetachDevice => Reply::DomainDetachDevice(()),
+        P::DomainAttachDeviceFlags => Reply::DomainAttachDeviceFlags(()),
+        P::DomainDetachDeviceFlags => Reply::DomainDetachDeviceFlags(()),
         P::DomainManagedSave => Reply::DomainManagedSave(()),
         P::DomainHasManagedSaveImage => Reply::DomainHasManagedSaveImage(IntRet { value: 0 }),
         P::DomainManagedSaveRemove => Reply::DomainManagedSaveRemove(()),

@@ -337,6 +337,22 @@ pub fn calls() -> Vec<Call> {
         Call::SendKey((d(), 0, 100, vec![56, 99, 35])),
         Call::InterfaceAddresses((d(), 2)),
         Call::JobCompleted(d()),
+        Call::AttachDevice((
+            d(),
+            "<disk type='file'><source file='/x.img'/><target dev='vdb'/></disk>".into(),
+            WireModifyFlags {
+                live: true,
+                config: true,
+            },
+        )),
+        Call::DetachDevice((
+            d(),
+            "<interface type='user'/>".into(),
+            WireModifyFlags {
+                live: false,
+                config: true,
+            },
+        )),
     ]
 }
 
@@ -433,6 +449,8 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::SendKey(..) => "send_key",
         Call::InterfaceAddresses(..) => "interface_addresses",
         Call::JobCompleted(..) => "job_completed",
+        Call::AttachDevice(..) => "attach_device",
+        Call::DetachDevice(..) => "detach_device",
     }
 }
 
@@ -703,6 +721,8 @@ pub fn reply_for(procedure: u32) -> Reply {
             mac: "52:54:00:03:00:11".into(),
             addrs: vec![(false, "10.0.3.11".into(), 0)],
         }]),
+        89 => Reply::AttachDevice(()),
+        90 => Reply::DetachDevice(()),
         n => panic!("no procedure {n}"),
     }
 }
@@ -795,7 +815,9 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         | Reply::BlockJobAbort(())
         | Reply::UndefineSnapshots(())
         | Reply::SetMetadata(())
-        | Reply::SendKey(()) => "unit",
+        | Reply::SendKey(())
+        | Reply::AttachDevice(())
+        | Reply::DetachDevice(()) => "unit",
         Reply::MigrateIncoming(_) => "incoming",
         Reply::MigrateFinish(_) => "domain",
         Reply::MigrateIncomingState(_) => "incoming_state",

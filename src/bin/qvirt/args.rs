@@ -111,15 +111,6 @@ pub struct WhereArgs {
     pub current: bool,
 }
 
-/// The arguments of a verb that is not built yet: taken as they come, so
-/// that the answer is why, not a usage error.
-#[derive(Debug, Default, clap::Args)]
-pub struct Unbuilt {
-    /// Whatever was given.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    pub rest: Vec<String>,
-}
-
 /// The verbs.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -268,24 +259,24 @@ pub enum Command {
     /// Print the URI of a running domain's display (vnc://ADDR:DISPLAY).
     #[command(name = "domdisplay")]
     DomDisplay(DomArg),
-    /// Not built yet (device hot-plug); says why.
-    #[command(name = "attach-disk", disable_help_flag = true)]
-    AttachDisk(Unbuilt),
-    /// Not built yet (device hot-plug); says why.
-    #[command(name = "detach-disk", disable_help_flag = true)]
-    DetachDisk(Unbuilt),
-    /// Not built yet (device hot-plug); says why.
-    #[command(name = "attach-interface", disable_help_flag = true)]
-    AttachInterface(Unbuilt),
-    /// Not built yet (device hot-plug); says why.
-    #[command(name = "detach-interface", disable_help_flag = true)]
-    DetachInterface(Unbuilt),
-    /// Not built yet (device hot-plug); says why.
-    #[command(name = "attach-device", disable_help_flag = true)]
-    AttachDevice(Unbuilt),
-    /// Not built yet (device hot-plug); says why.
-    #[command(name = "detach-device", disable_help_flag = true)]
-    DetachDevice(Unbuilt),
+    /// Plug a disk into a domain (running: hot-plug; or its definition).
+    #[command(name = "attach-disk")]
+    AttachDisk(crate::hotplug::AttachDiskArgs),
+    /// Unplug a disk, by target or source path.
+    #[command(name = "detach-disk")]
+    DetachDisk(crate::hotplug::DetachDiskArgs),
+    /// Plug a network interface into a domain.
+    #[command(name = "attach-interface")]
+    AttachInterface(crate::hotplug::AttachInterfaceArgs),
+    /// Unplug a network interface, by type (and MAC address).
+    #[command(name = "detach-interface")]
+    DetachInterface(crate::hotplug::DetachInterfaceArgs),
+    /// Plug in the device an XML file describes (<disk>, <interface>).
+    #[command(name = "attach-device")]
+    AttachDevice(crate::hotplug::DeviceFileArgs),
+    /// Unplug the device an XML file describes.
+    #[command(name = "detach-device")]
+    DetachDevice(crate::hotplug::DeviceFileArgs),
     /// Press keys together on the guest's keyboard (`KEY_LEFTALT KEY_SYSRQ
     /// KEY_H`, or numbers).
     #[command(name = "send-key")]

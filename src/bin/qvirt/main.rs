@@ -12,6 +12,7 @@ mod console;
 mod devices;
 mod edit;
 mod event;
+mod hotplug;
 mod jobs;
 mod lifecycle;
 mod native;
@@ -138,12 +139,6 @@ fn fail(e: &Error, uris: &[&str]) -> ExitCode {
     ExitCode::FAILURE
 }
 
-/// The error of a verb that exists but is not built yet: `NoSupport`,
-/// saying why and what to do instead.
-fn unbuilt(why: &str) -> Error {
-    Error::new(ErrorCode::NoSupport, why)
-}
-
 /// The console devices there are: the first serial port, by virsh's
 /// names for it.
 fn check_devname(devname: Option<&str>) -> Result<()> {
@@ -230,14 +225,12 @@ fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Re
             pretty,
         } => resources::qemu_monitor_command(ctx, &dom.domain, &command, pretty),
         Command::DomDisplay(d) => query::domdisplay(ctx, &d.domain),
-        Command::AttachDisk(_)
-        | Command::DetachDisk(_)
-        | Command::AttachInterface(_)
-        | Command::DetachInterface(_)
-        | Command::AttachDevice(_)
-        | Command::DetachDevice(_) => Err(unbuilt(
-            "device hot-plug is not built yet; change the definition (edit, --config) and restart the domain",
-        )),
+        Command::AttachDisk(a) => hotplug::attach_disk(ctx, a),
+        Command::DetachDisk(a) => hotplug::detach_disk(ctx, a),
+        Command::AttachInterface(a) => hotplug::attach_interface(ctx, a),
+        Command::DetachInterface(a) => hotplug::detach_interface(ctx, a),
+        Command::AttachDevice(a) => hotplug::attach_device(ctx, a),
+        Command::DetachDevice(a) => hotplug::detach_device(ctx, a),
         Command::SendKey {
             dom,
             codeset,

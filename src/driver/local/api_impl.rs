@@ -448,6 +448,16 @@ impl Driver for LocalDriver {
             .qemu_monitor_command(&self.core.resolve(dom)?, command)
     }
 
+    fn attach_device(&self, dom: &Domain, xml: &str, flags: ModifyFlags) -> Result<()> {
+        self.core
+            .attach_device(&self.core.resolve(dom)?, xml, flags)
+    }
+
+    fn detach_device(&self, dom: &Domain, xml: &str, flags: ModifyFlags) -> Result<()> {
+        self.core
+            .detach_device(&self.core.resolve(dom)?, xml, flags)
+    }
+
     fn messages(&self, dom: &Domain) -> Result<Vec<String>> {
         let run = self
             .core

@@ -65,7 +65,7 @@ impl Core {
         if let Some(why) = super::pinning::remove_group(&run.run_dir) {
             self.log.error(&format!("domain '{name}': {why}"));
         }
-        let taps = crate::sys::hostnet::taps_of(&run.def);
+        let taps = crate::sys::hostnet::taps_of(&run.live_def());
         self.release_taps(&taps, &format!("domain '{name}' stopped"));
         if let Err(e) = crate::sys::fsutil::remove_tree(&run.run_dir)
             && e.kind() != std::io::ErrorKind::NotFound

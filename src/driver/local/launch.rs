@@ -21,7 +21,7 @@ use super::runtime::{RunState, Running, Status};
 use crate::driver::{DomainState, StateReason};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{CharSource, DomainDef};
-use crate::qemu::argv::{RuntimePaths, build_argv};
+use crate::qemu::argv::{RuntimePaths, build_argv, with_pci_addresses};
 use crate::qemu::qmp::Qmp;
 use crate::sys::fsutil::ensure_private_dir;
 use crate::sys::hostnet;
@@ -168,8 +168,16 @@ impl Core {
         }
         paths.vnc_port = vnc_port;
         paths.incoming = opts.incoming.is_some() || opts.listen.is_some();
-        let argv = match build_argv(&def, &caps, &paths) {
-            Ok(argv) => argv,
+        // The live definition names the PCI slot each device got, as
+        // libvirt's does, so that a device plugged in later takes a free
+        // one (and a restore or migration keeps them).
+        let argv = match build_argv(&def, &caps, &paths)
+            .and_then(|argv| Ok((argv, with_pci_addresses(&def, &caps)?)))
+        {
+            Ok((argv, addressed)) => {
+                def = addressed;
+                argv
+            }
             Err(e) => {
                 let _ = crate::sys::fsutil::remove_tree(&run_dir);
                 return Err(e);
@@ -630,6 +638,8 @@ pub(crate) fn new_running(
         disks: Mutex::new(Vec::new()),
         live: Mutex::new(Default::default()),
         taints: Mutex::new(taints),
+        plugged: Mutex::new(None),
+        unplugging: Mutex::new(Vec::new()),
     }))
 }
 

@@ -363,6 +363,7 @@ impl Monitor {
             "RESET" => core.emit(handle_of(self.uuid, &run), EventKind::Reset),
             "SHUTDOWN" => self.on_shutdown(&core, &run, ev),
             "GUEST_PANICKED" => self.on_panic(&core, &run),
+            "DEVICE_DELETED" => core.on_device_deleted(&run, &ev.data),
             "WATCHDOG" => match super::tuning::on_watchdog(&run, &ev.data, &core.layout.save) {
                 Ok(Some(file)) => core.log.info(&format!(
                     "domain '{}': watchdog fired, memory dumped to {}",

@@ -310,6 +310,15 @@ impl Core {
                 return None;
             }
         };
+        if let Some(ids) = &status.nic_ids
+            && ids.len() == def.devices.interfaces.len()
+        {
+            run.set_plugged(super::runtime::Plugged {
+                disks: def.devices.disks.clone(),
+                interfaces: def.devices.interfaces.clone(),
+                nic_ids: ids.clone(),
+            });
+        }
         for t in &status.tainted {
             match super::runtime::Taint::from_name(t) {
                 Some(t) => {

@@ -47,7 +47,7 @@ impl LiveChanges {
 }
 
 /// A change checked against a definition, then made to it.
-type Edit<'a> = &'a dyn Fn(&mut DomainDef, &str) -> Result<()>;
+pub(super) type Edit<'a> = &'a dyn Fn(&mut DomainDef, &str) -> Result<()>;
 
 impl Core {
     /// Where a change goes: the running domain, the definition, or both

@@ -47,6 +47,11 @@ pub struct Status {
     /// libvirt's taint flags.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tainted: Vec<String>,
+    /// The number `N` of each interface's QEMU ids (`netN`, `hostnetN`),
+    /// in the order of the live definition's interfaces; absent when
+    /// they are numbered from 0 in that order (nothing was unplugged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nic_ids: Option<Vec<u32>>,
 }
 
 impl Status {
@@ -94,6 +99,11 @@ impl Status {
             vnc_port: run.vnc_port,
             reason: Some(run.run_state().reason.as_str().to_string()),
             tainted: run.taints().iter().map(|t| t.name().to_string()).collect(),
+            nic_ids: {
+                let ids = run.nic_ids();
+                let plain = ids.iter().enumerate().all(|(i, n)| *n as usize == i);
+                (!plain).then_some(ids)
+            },
         }
     }
 }
@@ -196,6 +206,23 @@ pub struct Running {
     pub(crate) live: Mutex<super::resize::LiveChanges>,
     /// What the manager cannot vouch for, in [`Taint`]'s order.
     pub(crate) taints: Mutex<Vec<Taint>>,
+    /// The disks and interfaces since a device was plugged in or out
+    /// (`None`: those of `def`). [`Running::live_def`] puts them in place.
+    pub(crate) plugged: Mutex<Option<Plugged>>,
+    /// The QEMU ids of devices whose unplug the guest has not done within
+    /// the wait: QEMU's `DEVICE_DELETED` for one of them finishes it.
+    pub(crate) unplugging: Mutex<Vec<String>>,
+}
+
+/// The disks and interfaces of a running domain after hot-plug.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Plugged {
+    /// `<disk>`s, as the live definition lists them.
+    pub disks: Vec<crate::model::Disk>,
+    /// `<interface>`s, as the live definition lists them.
+    pub interfaces: Vec<crate::model::Interface>,
+    /// The number of each interface's QEMU ids (`netN`, `hostnetN`).
+    pub nic_ids: Vec<u32>,
 }
 
 impl Running {
@@ -239,6 +266,10 @@ impl Running {
     /// changed since it started.
     pub fn live_def(&self) -> DomainDef {
         let mut def = self.def.clone();
+        if let Some(p) = crate::sys::sync::lock(&self.plugged).as_ref() {
+            def.devices.disks.clone_from(&p.disks);
+            def.devices.interfaces.clone_from(&p.interfaces);
+        }
         crate::sys::sync::lock(&self.live).apply(&mut def);
         let media = crate::sys::sync::lock(&self.media);
         for (target, source) in media.iter() {
@@ -257,6 +288,46 @@ impl Running {
             }
         }
         def
+    }
+
+    /// The disks, interfaces and interface ids the domain has now.
+    pub(crate) fn plugged(&self) -> Plugged {
+        if let Some(p) = crate::sys::sync::lock(&self.plugged).as_ref() {
+            return p.clone();
+        }
+        Plugged {
+            disks: self.def.devices.disks.clone(),
+            interfaces: self.def.devices.interfaces.clone(),
+            nic_ids: (0..self.def.devices.interfaces.len() as u32).collect(),
+        }
+    }
+
+    /// The number of each interface's QEMU ids, in the live order.
+    pub(crate) fn nic_ids(&self) -> Vec<u32> {
+        self.plugged().nic_ids
+    }
+
+    /// Records the disks and interfaces the domain has after a device was
+    /// plugged in or out; what media and image changes were recorded for
+    /// a target no longer there is forgotten.
+    pub(crate) fn set_plugged(&self, plugged: Plugged) {
+        self.update_plugged(|p| *p = plugged);
+    }
+
+    /// Changes the disks and interfaces the domain has with `change`, in
+    /// one step (see [`Running::set_plugged`]).
+    pub(crate) fn update_plugged(&self, change: impl FnOnce(&mut Plugged)) {
+        let mut guard = crate::sys::sync::lock(&self.plugged);
+        let mut plugged = guard.clone().unwrap_or_else(|| Plugged {
+            disks: self.def.devices.disks.clone(),
+            interfaces: self.def.devices.interfaces.clone(),
+            nic_ids: (0..self.def.devices.interfaces.len() as u32).collect(),
+        });
+        change(&mut plugged);
+        let has = |t: &str| plugged.disks.iter().any(|d| d.target == t);
+        crate::sys::sync::lock(&self.media).retain(|(t, _)| has(t));
+        crate::sys::sync::lock(&self.disks).retain(|d| has(&d.target));
+        *guard = Some(plugged);
     }
 
     /// Records that a disk now uses another image: `disk` replaces the

@@ -392,6 +392,16 @@ impl Pci {
         }
     }
 
+    /// The address given to each device without one, by device.
+    pub(super) fn chosen(&self) -> &BTreeMap<Dev, (u32, u32, u32)> {
+        &self.chosen
+    }
+
+    /// The buses no controller declares, which the command line adds.
+    pub(super) fn implied(&self) -> &[(u32, BusKind)] {
+        &self.implied
+    }
+
     /// The options for an address; function 0 of a slot whose other
     /// functions are in use is multifunction unless `multifunction` says.
     fn format(&self, bus: u32, slot: u32, function: u32, multifunction: Option<bool>) -> Placed {

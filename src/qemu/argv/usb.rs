@@ -395,6 +395,11 @@ impl Usb {
     }
 
     /// `bus=...,port=...` for a USB device.
+    /// The bus and port given to each device.
+    pub(super) fn ports(&self) -> &HashMap<UsbDev, (u32, UsbPort)> {
+        &self.ports
+    }
+
     pub fn port_of(&self, dev: UsbDev) -> Result<Opts, Error> {
         let (bus, port) = self.ports.get(&dev).ok_or_else(|| {
             unsupported(format!(

@@ -794,6 +794,16 @@ impl Driver for SocketDriver {
         self.rpc().messages(wire(dom))
     }
 
+    fn attach_device(&self, dom: &Domain, xml: &str, flags: ModifyFlags) -> Result<()> {
+        self.rpc()
+            .attach_device((wire(dom), xml.to_string(), flags.into()))
+    }
+
+    fn detach_device(&self, dom: &Domain, xml: &str, flags: ModifyFlags) -> Result<()> {
+        self.rpc()
+            .detach_device((wire(dom), xml.to_string(), flags.into()))
+    }
+
     // Storage, snapshots and block jobs. Volume uploads and downloads
     // are streams qvirt's protocol does not carry yet: the trait's
     // default refuses them with `NoSupport`.

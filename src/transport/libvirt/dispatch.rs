@@ -253,6 +253,26 @@ impl Handler for LvCalls<'_> {
         self.driver.suspend(&a.dom.into())
     }
 
+    fn domain_attach_device(&mut self, a: DeviceNoFlagsArgs) -> Result<()> {
+        self.driver
+            .attach_device(&a.dom.into(), &a.xml, ModifyFlags::LIVE)
+    }
+
+    fn domain_detach_device(&mut self, a: DeviceNoFlagsArgs) -> Result<()> {
+        self.driver
+            .detach_device(&a.dom.into(), &a.xml, ModifyFlags::LIVE)
+    }
+
+    fn domain_attach_device_flags(&mut self, a: DeviceArgs) -> Result<()> {
+        let flags = affect(a.flags, "virDomainAttachDeviceFlags")?;
+        self.driver.attach_device(&a.dom.into(), &a.xml, flags)
+    }
+
+    fn domain_detach_device_flags(&mut self, a: DeviceArgs) -> Result<()> {
+        let flags = affect(a.flags, "virDomainDetachDeviceFlags")?;
+        self.driver.detach_device(&a.dom.into(), &a.xml, flags)
+    }
+
     fn domain_undefine(&mut self, a: DomArgs) -> Result<()> {
         self.driver.undefine(&a.dom.into())
     }
@@ -669,6 +689,13 @@ impl Handler for LvCalls<'_> {
             msgs: if tainting { msgs } else { Vec::new() },
         })
     }
+}
+
+/// `VIR_DOMAIN_AFFECT_LIVE` and `VIR_DOMAIN_AFFECT_CONFIG` (neither:
+/// `VIR_DOMAIN_AFFECT_CURRENT`) as qvirt's flags.
+fn affect(flags: u32, function: &str) -> Result<ModifyFlags> {
+    check_flags(flags, 3, function)?;
+    Ok(ModifyFlags::new(flags & 1 != 0, flags & 2 != 0))
 }
 
 /// libvirt's `virDomainMetadataType`: 0 description, 1 title, 2 element.

@@ -317,6 +317,8 @@ procedures! {
         6 NodeGetInfo node_get_info(()) -> NodeInfoRet, ro, Job;
         /// `virConnectGetCapabilities`.
         7 ConnectGetCapabilities connect_get_capabilities(()) -> CapabilitiesRet, ro, Job;
+        /// `virDomainAttachDevice`: the running domain.
+        8 DomainAttachDevice domain_attach_device(DeviceNoFlagsArgs) -> (), rw, Job;
         /// `virDomainCreate`.
         9 DomainCreate domain_create(DomArgs) -> (), rw, Job;
         /// `virDomainCreateXML`.
@@ -325,6 +327,8 @@ procedures! {
         11 DomainDefineXml domain_define_xml(XmlArgs) -> DomRet, rw, Job;
         /// `virDomainDestroy`.
         12 DomainDestroy domain_destroy(DomArgs) -> (), rw, Prio;
+        /// `virDomainDetachDevice`: the running domain.
+        13 DomainDetachDevice domain_detach_device(DeviceNoFlagsArgs) -> (), rw, Job;
         /// `virDomainGetXMLDesc`.
         14 DomainGetXmlDesc domain_get_xml_desc(DomFlagsArgs) -> XmlRet,
             {ro_unless xml_secure => "XML with secrets (VIR_DOMAIN_XML_SECURE)"}, Prio;
@@ -378,6 +382,10 @@ procedures! {
         151 DomainIsPersistent domain_is_persistent(DomArgs) -> IntRet, ro, Quick;
         /// `virConnectGetLibVersion`: the libvirt API level qvirtd speaks.
         157 ConnectGetLibVersion connect_get_lib_version(()) -> LibVersionRet, ro, Quick;
+        /// `virDomainAttachDeviceFlags`.
+        160 DomainAttachDeviceFlags domain_attach_device_flags(DeviceArgs) -> (), rw, Job;
+        /// `virDomainDetachDeviceFlags`.
+        161 DomainDetachDeviceFlags domain_detach_device_flags(DeviceArgs) -> (), rw, Job;
         /// `virDomainGetJobInfo`.
         163 DomainGetJobInfo domain_get_job_info(DomArgs) -> JobInfoRet, ro, Quick;
         /// `virDomainAbortJob`.

@@ -121,6 +121,8 @@ xdr_struct! {
     pub struct XmlArgs { pub xml: String }
     /// `remote_domain_define_xml_flags_args`, `remote_domain_create_xml_args`.
     pub struct XmlFlagsArgs { pub xml: String, pub flags: u32 }
+    /// `remote_domain_attach_device_args`, `remote_domain_detach_device_args`.
+    pub struct DeviceNoFlagsArgs { pub dom: Dom, pub xml: String }
     /// `remote_domain_save_args`.
     pub struct SaveArgs { pub dom: Dom, pub to: String }
     /// `remote_domain_save_flags_args`.
@@ -129,7 +131,9 @@ xdr_struct! {
     pub struct RestoreArgs { pub from: String }
     /// `remote_domain_restore_flags_args`.
     pub struct RestoreFlagsArgs { pub from: String, pub dxml: Option<String>, pub flags: u32 }
-    /// `remote_domain_update_device_flags_args`.
+    /// `remote_domain_update_device_flags_args`,
+    /// `remote_domain_attach_device_flags_args`,
+    /// `remote_domain_detach_device_flags_args`.
     pub struct DeviceArgs { pub dom: Dom, pub xml: String, pub flags: u32 }
     /// `qemu_domain_monitor_command_args` (libvirt's `qemu` program).
     pub struct MonitorCommandArgs { pub dom: Dom, pub cmd: String, pub flags: u32 }

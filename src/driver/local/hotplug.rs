@@ -1,0 +1,613 @@
+//! Device hot-plug: `attach_device` and `detach_device` with virsh's
+//! `--live` / `--config` rules.
+//!
+//! Live, a device is made exactly as a start would make it: the running
+//! definition (which names every device's PCI slot since the start) with
+//! the new device added goes through the command-line builder, which
+//! gives the device the first free hot-pluggable slot and its options;
+//! those become `blockdev-add` / `netdev_add` and `device_add`. When the
+//! builder would have to add a bus (no free slot, or on q35 no free
+//! `pcie-root-port`), the attach is refused: buses cannot be plugged in.
+//! Unplugging is `device_del`, then waiting (with a deadline) until QEMU
+//! no longer has the device, which needs the guest's consent, then
+//! `blockdev-del` / `netdev_del`; a guest that lets go only after the
+//! deadline is followed by QEMU's `DEVICE_DELETED`, which finishes the
+//! unplug then. The live definition (and the status file a restarted
+//! manager reads) changes only after QEMU did.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use super::driver::{Core, emulator_of, lock};
+use super::plug_xml::{Device, check_new, find_disk, find_interface, read_device};
+use super::runtime::Running;
+use crate::driver::{Domain, ModifyFlags};
+use crate::error::{Error, ErrorCode, Result};
+use crate::model::{ControllerType, DiskBus, DiskDevice, DomainDef, InterfaceType};
+use crate::qemu::argv::{
+    DeviceArgs, PluggedDevice, RuntimePaths, device_args, disk_device_ids, with_pci_addresses,
+};
+use crate::qemu::qmp::{QMP_TIMEOUT, Qmp};
+use crate::sys::hostnet;
+
+/// How long a guest has to let go of a device being unplugged.
+const UNPLUG_WAIT: Duration = Duration::from_secs(20);
+
+impl Core {
+    /// [`crate::Driver::attach_device`].
+    pub(crate) fn attach_device(&self, dom: &Domain, xml: &str, flags: ModifyFlags) -> Result<()> {
+        let device = read_device(xml)?;
+        let jobs = self.jobs(dom)?;
+        let _job = jobs.begin(super::jobs::SyncKind::Modify, &dom.name)?;
+        let (run, config) = self.targets(dom, flags, "attach a device to")?;
+        // Every check first, so that a refused attach changes nothing.
+        if let Some(run) = &run {
+            check_new(&run.live_def(), &device, "running domain")?;
+        }
+        if config {
+            self.with_entry(dom, |e| match &e.persistent {
+                Some(def) => {
+                    check_new(def, &device, "persistent definition")?;
+                    with_device(def, &device).validate().map_err(Error::from)
+                }
+                None => Ok(()),
+            })?;
+        }
+        if let Some(run) = &run {
+            self.plug_in(dom, run, &device)?;
+        }
+        if config {
+            self.edit_config(dom, &|def, which| {
+                check_new(def, &device, which)?;
+                *def = with_device(def, &device);
+                Ok(())
+            })?;
+        }
+        self.log.info(&format!(
+            "domain '{}': attached {}{}{}",
+            dom.name,
+            describe(&device),
+            if run.is_some() { " (live)" } else { "" },
+            if config { " (config)" } else { "" }
+        ));
+        Ok(())
+    }
+
+    /// [`crate::Driver::detach_device`].
+    pub(crate) fn detach_device(&self, dom: &Domain, xml: &str, flags: ModifyFlags) -> Result<()> {
+        let device = read_device(xml)?;
+        let jobs = self.jobs(dom)?;
+        let _job = jobs.begin(super::jobs::SyncKind::Modify, &dom.name)?;
+        let (run, config) = self.targets(dom, flags, "detach a device from")?;
+        let find = |def: &DomainDef, which: &str| match &device {
+            Device::Disk(d) => find_disk(def, d, which),
+            Device::Interface { net, mac_given } => find_interface(def, net, *mac_given, which),
+        };
+        if let Some(run) = &run {
+            find(&run.live_def(), "running domain")?;
+        }
+        if config {
+            self.with_entry(dom, |e| match &e.persistent {
+                Some(def) => find(def, "persistent definition").map(|_| ()),
+                None => Ok(()),
+            })?;
+        }
+        if let Some(run) = &run {
+            let index = find(&run.live_def(), "running domain")?;
+            self.unplug(dom, run, &device, index)?;
+        }
+        if config {
+            self.edit_config(dom, &|def, which| {
+                let index = find(def, which)?;
+                match &device {
+                    Device::Disk(_) => {
+                        def.devices.disks.remove(index);
+                    }
+                    Device::Interface { .. } => {
+                        def.devices.interfaces.remove(index);
+                    }
+                }
+                Ok(())
+            })?;
+        }
+        self.log.info(&format!(
+            "domain '{}': detached {}{}{}",
+            dom.name,
+            describe(&device),
+            if run.is_some() { " (live)" } else { "" },
+            if config { " (config)" } else { "" }
+        ));
+        Ok(())
+    }
+
+    /// Adds `device` to the running domain and records it.
+    fn plug_in(&self, dom: &Domain, run: &Running, device: &Device) -> Result<()> {
+        let live = run.live_def();
+        let mut new = with_device(&live, device);
+        self.resolve_volume_disks(&mut new)?;
+        let caps = self.caps(&emulator_of(&live))?;
+        let qmp = run.qmp()?;
+        let nic_ids = run.nic_ids();
+        let (which, what) = match device {
+            Device::Disk(d) => {
+                super::preflight::check_paths(&new)?;
+                let disk = new.devices.disks.last().expect("the new disk");
+                refuse_unpluggable_disk(qmp, &live, disk)?;
+                (
+                    PluggedDevice::Disk(new.devices.disks.len() - 1),
+                    format!("disk '{}'", d.target),
+                )
+            }
+            Device::Interface { net, .. } => (
+                PluggedDevice::Interface(new.devices.interfaces.len() - 1),
+                format!("interface {}", net.mac),
+            ),
+        };
+        if !live.features.acpi && !is_q35(&live) {
+            return Err(Error::new(
+                ErrorCode::OperationInvalid,
+                format!(
+                    "cannot attach {what} to domain '{}': without ACPI a pc machine's PCI bus has no hot-plug; add <features><acpi/></features> to the definition and restart the domain",
+                    dom.name
+                ),
+            ));
+        }
+        let addressed = with_pci_addresses(&new, &caps)?;
+        let buses = |d: &DomainDef| {
+            d.devices
+                .controllers
+                .iter()
+                .filter(|c| c.kind == ControllerType::Pci)
+                .count()
+        };
+        if buses(&addressed) > buses(&new) {
+            return Err(no_free_slot(&live, &what));
+        }
+        // A tap for a bridge or ethernet interface, named in the
+        // definition before the options are made, as at a start.
+        let mut addressed = addressed;
+        let mut tap = None;
+        if let Device::Interface { net, .. } = device
+            && matches!(net.kind, InterfaceType::Bridge(_) | InterfaceType::Ethernet)
+        {
+            let mut alone = addressed.clone();
+            alone.devices.interfaces =
+                vec![addressed.devices.interfaces.last().cloned().expect("new")];
+            hostnet::create_taps(&mut alone)?;
+            let made = alone.devices.interfaces[0].target_dev.clone();
+            if let Some(n) = addressed.devices.interfaces.last_mut() {
+                n.target_dev.clone_from(&made);
+            }
+            tap = made;
+        }
+        let result = (|| -> Result<Option<u32>> {
+            let mut paths = RuntimePaths::for_test(&run.run_dir.to_string_lossy());
+            paths.qmp_socket = run.run_dir.join("qmp.sock");
+            let mut args = device_args(&addressed, &caps, &paths, which)?;
+            let nic = match which {
+                PluggedDevice::Interface(_) => {
+                    let n = (0..).find(|n| !nic_ids.contains(n)).expect("a free id");
+                    renumber_nic(&mut args, n);
+                    Some(n)
+                }
+                PluggedDevice::Disk(_) => None,
+            };
+            if let PluggedDevice::Disk(i) = which {
+                // Nodes an earlier unplug of a disk under this id could not
+                // remove would clash with the new ones by name.
+                let id = disk_device_ids(&addressed)?.swap_remove(i);
+                if !has_device(qmp, &id)? {
+                    remove_nodes(qmp, &id)?;
+                }
+            }
+            add_to_qemu(qmp, &args)?;
+            Ok(nic)
+        })();
+        let nic = match result {
+            Ok(nic) => nic,
+            Err(e) => {
+                if let Some(tap) = &tap {
+                    hostnet::remove_taps(std::slice::from_ref(tap));
+                }
+                return Err(Error::new(
+                    e.code,
+                    format!(
+                        "cannot attach {what} to domain '{}': {}",
+                        dom.name, e.message
+                    ),
+                ));
+            }
+        };
+        run.update_plugged(|p| match which {
+            PluggedDevice::Disk(i) => p.disks.push(addressed.devices.disks[i].clone()),
+            PluggedDevice::Interface(i) => {
+                p.interfaces.push(addressed.devices.interfaces[i].clone());
+                p.nic_ids.extend(nic);
+            }
+        });
+        self.save_status(dom.uuid, run);
+        Ok(())
+    }
+
+    /// Removes device `index` (of `device`'s kind) of the live definition
+    /// from the running domain, and records it gone once QEMU let it go.
+    /// When the guest does not let go in time, the device is left
+    /// pending: QEMU's `DEVICE_DELETED`, if it comes later, finishes the
+    /// unplug ([`Core::on_device_deleted`]).
+    fn unplug(&self, dom: &Domain, run: &Running, device: &Device, index: usize) -> Result<()> {
+        let live = run.live_def();
+        let qmp = run.qmp()?;
+        let (id, what) = match device {
+            Device::Disk(_) => (
+                disk_device_ids(&live)?.swap_remove(index),
+                format!("disk '{}'", live.devices.disks[index].target),
+            ),
+            Device::Interface { .. } => (
+                format!("net{}", run.nic_ids()[index]),
+                format!("interface {}", live.devices.interfaces[index].mac),
+            ),
+        };
+        // This call waits for the device itself now.
+        lock(&run.unplugging).retain(|i| *i != id);
+        if let Err(e) = remove_device(qmp, &id) {
+            if e.code == ErrorCode::Timeout {
+                lock(&run.unplugging).push(id.clone());
+            }
+            return Err(Error::new(
+                e.code,
+                format!(
+                    "cannot detach {what} from domain '{}': {}",
+                    dom.name, e.message
+                ),
+            ));
+        }
+        self.finish_unplug(run, &id);
+        Ok(())
+    }
+
+    /// QEMU's `DEVICE_DELETED` (from the run's monitor): a device whose
+    /// unplug timed out was let go by the guest after all; the live
+    /// definition and QEMU's backends follow.
+    pub(crate) fn on_device_deleted(&self, run: &Running, data: &Value) {
+        let Some(id) = data.get("device").and_then(Value::as_str) else {
+            return;
+        };
+        {
+            let mut pending = lock(&run.unplugging);
+            if !pending.iter().any(|i| i == id) {
+                return;
+            }
+            pending.retain(|i| i != id);
+        }
+        self.log.info(&format!(
+            "domain '{}': the guest let go of device '{id}' after all",
+            run.def.name
+        ));
+        self.finish_unplug(run, id);
+    }
+
+    /// Takes device `id`, which QEMU no longer has, out of the live
+    /// definition and the status file, then removes its backend (block
+    /// nodes, network backend and tap).
+    fn finish_unplug(&self, run: &Running, id: &str) {
+        let name = &run.def.name;
+        let live = run.live_def();
+        let Ok(qmp) = run.qmp() else { return };
+        let nic = id.strip_prefix("net").and_then(|n| n.parse::<u32>().ok());
+        let mut gone_net = None;
+        let backend = match nic {
+            Some(n) => {
+                run.update_plugged(|p| {
+                    if let Some(i) = p.nic_ids.iter().position(|x| *x == n) {
+                        gone_net = Some(p.interfaces.remove(i));
+                        p.nic_ids.remove(i);
+                    }
+                });
+                qmp.execute(
+                    "netdev_del",
+                    Some(json!({"id": format!("host{id}")})),
+                    QMP_TIMEOUT,
+                )
+                .map(|_| ())
+            }
+            None => {
+                let target = disk_device_ids(&live)
+                    .ok()
+                    .and_then(|ids| ids.iter().position(|i| i == id))
+                    .map(|i| live.devices.disks[i].target.clone());
+                run.update_plugged(|p| p.disks.retain(|d| Some(&d.target) != target.as_ref()));
+                drive_released(qmp, id).and_then(|()| remove_nodes(qmp, id))
+            }
+        };
+        self.save_status(run.def.uuid, run);
+        if let Some(net) = gone_net {
+            let taps = hostnet::taps_of(&one_interface(&live, net));
+            for (tap, e) in hostnet::remove_taps(&taps) {
+                self.log
+                    .warn(&format!("domain '{name}': cannot remove tap {tap}: {e}"));
+            }
+        }
+        if let Err(e) = backend {
+            self.log.warn(&format!(
+                "domain '{name}': device '{id}' is unplugged, but its backend stays in QEMU: {e}"
+            ));
+        }
+    }
+}
+
+/// `def` with `device` added at the end of its list.
+fn with_device(def: &DomainDef, device: &Device) -> DomainDef {
+    let mut def = def.clone();
+    match device {
+        Device::Disk(d) => def.devices.disks.push(d.clone()),
+        Device::Interface { net, .. } => def.devices.interfaces.push(net.clone()),
+    }
+    def
+}
+
+/// A definition with only `net` among its interfaces.
+fn one_interface(def: &DomainDef, net: crate::model::Interface) -> DomainDef {
+    let mut def = def.clone();
+    def.devices.interfaces = vec![net];
+    def
+}
+
+/// A device as the log names it.
+fn describe(device: &Device) -> String {
+    match device {
+        Device::Disk(d) => format!("disk '{}'", d.target),
+        Device::Interface { net, .. } => format!("interface {}", net.mac),
+    }
+}
+
+/// The error for a device that finds no free hot-pluggable slot.
+fn no_free_slot(live: &DomainDef, what: &str) -> Error {
+    Error::new(
+        ErrorCode::OperationInvalid,
+        if is_q35(live) {
+            format!(
+                "cannot attach {what} to domain '{}': the machine has no free hot-pluggable port (every pcie-root-port is taken); add <controller type='pci' model='pcie-root-port'/> to the definition and restart the domain",
+                live.name
+            )
+        } else {
+            format!(
+                "cannot attach {what} to domain '{}': no free hot-pluggable PCI slot is left; add <controller type='pci' model='pci-bridge'/> to the definition and restart the domain",
+                live.name
+            )
+        },
+    )
+}
+
+/// Whether the machine is a Q35 (PCI Express) one.
+fn is_q35(def: &DomainDef) -> bool {
+    def.os.machine.as_deref().is_some_and(|m| m.contains("q35"))
+}
+
+/// Refuses a disk that cannot be plugged into this running domain: one
+/// on a bus without hot-plug (IDE, SATA, floppy), or on a SCSI or USB
+/// controller QEMU does not have.
+fn refuse_unpluggable_disk(qmp: &Qmp, live: &DomainDef, disk: &crate::model::Disk) -> Result<()> {
+    // The bus a target name implies, as the command line derives it.
+    let t = disk.target.as_str();
+    let bus = disk.bus.unwrap_or(
+        if disk.device == DiskDevice::Floppy || t.starts_with("fd") {
+            DiskBus::Fdc
+        } else if t.starts_with("hd") {
+            DiskBus::Ide
+        } else if t.starts_with("sd") {
+            DiskBus::Scsi
+        } else {
+            DiskBus::Virtio
+        },
+    );
+    let refuse = |why: String| {
+        Err(Error::new(
+            ErrorCode::ConfigUnsupported,
+            format!(
+                "disk '{}' cannot be attached to domain '{}' while it runs: {why}",
+                disk.target, live.name
+            ),
+        ))
+    };
+    match bus {
+        DiskBus::Virtio => Ok(()),
+        DiskBus::Scsi => {
+            let index = match disk.address {
+                Some(crate::model::Address::Drive(d)) => d.controller,
+                _ => 0,
+            };
+            let id = format!("scsi{index}");
+            if has_device(qmp, &id)? {
+                Ok(())
+            } else {
+                refuse(format!(
+                    "it needs SCSI controller {index}, which the domain does not have (controllers cannot be plugged in: add one to the definition and restart)"
+                ))
+            }
+        }
+        DiskBus::Usb => {
+            let index = match disk.address {
+                Some(crate::model::Address::Usb(a)) => a.bus,
+                _ => 0,
+            };
+            let id = if index == 0 {
+                "usb".to_string()
+            } else {
+                format!("usb{index}")
+            };
+            if has_device(qmp, &id)? {
+                Ok(())
+            } else {
+                refuse(format!(
+                    "it needs USB controller {index}, which the domain does not have (controllers cannot be plugged in: add one to the definition and restart)"
+                ))
+            }
+        }
+        other => refuse(format!(
+            "bus '{}' has no hot-plug (use bus='virtio' or 'scsi')",
+            other.as_str()
+        )),
+    }
+}
+
+/// Whether QEMU has a device with id `id`.
+fn has_device(qmp: &Qmp, id: &str) -> Result<bool> {
+    let list = qmp.execute(
+        "qom-list",
+        Some(json!({"path": "/machine/peripheral"})),
+        QMP_TIMEOUT,
+    )?;
+    Ok(list
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|p| p.get("name").and_then(Value::as_str) == Some(id)))
+}
+
+/// Gives a NIC's options the ids `netN` and `hostnetN`.
+fn renumber_nic(args: &mut DeviceArgs, n: u32) {
+    args.device["id"] = json!(format!("net{n}"));
+    args.device["netdev"] = json!(format!("hostnet{n}"));
+    if let Some(netdev) = &mut args.netdev {
+        netdev["id"] = json!(format!("hostnet{n}"));
+    }
+}
+
+/// Adds the nodes, the backend and the device; on failure takes back
+/// what was added.
+fn add_to_qemu(qmp: &Qmp, args: &DeviceArgs) -> Result<()> {
+    let mut nodes: Vec<String> = Vec::new();
+    let undo = |nodes: &[String]| {
+        for node in nodes.iter().rev() {
+            let _ = qmp.execute(
+                "blockdev-del",
+                Some(json!({"node-name": node})),
+                QMP_TIMEOUT,
+            );
+        }
+    };
+    for node in &args.blockdevs {
+        if let Err(e) = qmp.execute("blockdev-add", Some(node.clone()), QMP_TIMEOUT) {
+            undo(&nodes);
+            return Err(e);
+        }
+        nodes.extend(node["node-name"].as_str().map(str::to_string));
+    }
+    if let Some(netdev) = &args.netdev
+        && let Err(e) = qmp.execute("netdev_add", Some(netdev.clone()), QMP_TIMEOUT)
+    {
+        undo(&nodes);
+        return Err(e);
+    }
+    if let Err(e) = qmp.execute("device_add", Some(args.device.clone()), QMP_TIMEOUT) {
+        if let Some(id) = args.netdev.as_ref().and_then(|n| n["id"].as_str()) {
+            let _ = qmp.execute("netdev_del", Some(json!({"id": id})), QMP_TIMEOUT);
+        }
+        undo(&nodes);
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// Asks QEMU to unplug device `id` and waits until it is gone (the guest
+/// has let it go, QEMU's `DEVICE_DELETED`). A device QEMU no longer has
+/// (the guest let it go after an earlier request timed out) is gone.
+fn remove_device(qmp: &Qmp, id: &str) -> Result<()> {
+    if let Err(e) = qmp.execute("device_del", Some(json!({"id": id})), QMP_TIMEOUT) {
+        if !has_device(qmp, id)? {
+            return Ok(());
+        }
+        // QEMU refuses a second request while the first is pending; the
+        // wait below still applies.
+        if !e.message.contains("in progress") {
+            return Err(e);
+        }
+    }
+    let deadline = Instant::now() + UNPLUG_WAIT;
+    while has_device(qmp, id)? {
+        if Instant::now() >= deadline {
+            return Err(Error::new(
+                ErrorCode::Timeout,
+                format!(
+                    "the guest did not release device '{id}' within {} s (it must handle the PCI hot-unplug request, e.g. ACPI or PCIe hot-plug); the device stays in the running domain until the guest lets go, which finishes the unplug then",
+                    UNPLUG_WAIT.as_secs()
+                ),
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok(())
+}
+
+/// Waits until QEMU's drive of disk device `id` is gone too (it goes
+/// with the device object, which QEMU may free a moment after the device
+/// left its bus): its block nodes are in use until then.
+fn drive_released(qmp: &Qmp, id: &str) -> Result<()> {
+    let deadline = Instant::now() + UNPLUG_WAIT;
+    let inside = format!("/machine/peripheral/{id}/");
+    loop {
+        let blocks = qmp.execute("query-block", None, QMP_TIMEOUT)?;
+        let held = blocks.as_array().into_iter().flatten().any(|b| {
+            b.get("qdev")
+                .and_then(Value::as_str)
+                .is_some_and(|q| q == id || q.starts_with(&inside))
+        });
+        if !held {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(Error::new(
+                ErrorCode::Timeout,
+                format!("QEMU still holds the drive of '{id}'"),
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Deletes the block nodes of disk device `id` (`ID-format`,
+/// `ID-storage`, then its backing chain's), each before the one it
+/// stands on.
+fn remove_nodes(qmp: &Qmp, id: &str) -> Result<()> {
+    let nodes = qmp.execute(
+        "query-named-block-nodes",
+        Some(json!({"flat": true})),
+        QMP_TIMEOUT,
+    )?;
+    let prefix = format!("{id}-");
+    let mut names: Vec<(u32, bool, String)> = nodes
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|n| n.get("node-name").and_then(Value::as_str))
+        .filter_map(|name| {
+            let rest = name.strip_prefix(&prefix)?;
+            let depth = rest
+                .strip_prefix("backing")
+                .and_then(|r| r.split('-').next())
+                .and_then(|d| d.parse().ok())
+                .unwrap_or(0);
+            Some((depth, rest.ends_with("storage"), name.to_string()))
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    // A node stays busy while the device object that used it is being
+    // freed: each is asked again until the deadline.
+    let deadline = Instant::now() + UNPLUG_WAIT;
+    for (_, _, name) in names {
+        loop {
+            match qmp.execute(
+                "blockdev-del",
+                Some(json!({"node-name": name})),
+                QMP_TIMEOUT,
+            ) {
+                Ok(_) => break,
+                Err(e) if Instant::now() >= deadline => return Err(e),
+                Err(_) => std::thread::sleep(Duration::from_millis(50)),
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,239 @@
+//! The device XML of attach and detach: one `<disk>` or `<interface>`
+//! element, read by the domain reader (inside a domain document of its
+//! own, so the rules and errors are the same as a define's, with the
+//! user's own line numbers), and found again in a definition.
+
+use crate::error::{Error, ErrorCode, Result};
+use crate::model::{Disk, DomainDef, Interface, InterfaceType};
+
+/// A device to plug in or out.
+#[derive(Debug, Clone)]
+pub(crate) enum Device {
+    /// A `<disk>`.
+    Disk(Disk),
+    /// An `<interface>`; `mac_given` says whether the XML names its MAC
+    /// address (else the reader chose one).
+    Interface {
+        /// The interface.
+        net: Interface,
+        /// Whether the XML had `<mac address>`.
+        mac_given: bool,
+    },
+}
+
+/// What precedes the device in the document it is read in (one line, so
+/// that the device's own lines keep their numbers once one is taken off).
+const HEAD: &str = "<domain type='qemu'><name>device</name><memory>65536</memory><os><type>hvm</type></os><devices>\n";
+const TAIL: &str = "\n</devices></domain>";
+
+/// Reads the device of `xml`. A device other than a disk or an
+/// interface is refused by name (`ConfigUnsupported`), as is XML that
+/// is not one element.
+pub(crate) fn read_device(xml: &str) -> Result<Device> {
+    let opts = roxmltree::ParsingOptions {
+        allow_dtd: false,
+        ..Default::default()
+    };
+    if xml.len() > crate::model::MAX_XML_BYTES {
+        return Err(Error::new(
+            ErrorCode::LimitExceeded,
+            "the device XML is larger than 4 MiB",
+        ));
+    }
+    let doc = roxmltree::Document::parse_with_options(xml, opts).map_err(|e| {
+        let p = e.pos();
+        Error::new(
+            ErrorCode::InvalidXml,
+            format!("malformed device XML at {}:{}: {e}", p.row, p.col),
+        )
+    })?;
+    let root = doc.root_element();
+    let name = root.tag_name().name();
+    let mac_given = root.children().any(|c| c.has_tag_name("mac"));
+    match name {
+        "disk" | "interface" => {}
+        "controller" => {
+            return Err(Error::new(
+                ErrorCode::ConfigUnsupported,
+                "a <controller> cannot be attached: qvirt plugs in disks and interfaces only; add the controller to the definition (edit) and restart the domain",
+            ));
+        }
+        other => {
+            return Err(Error::new(
+                ErrorCode::ConfigUnsupported,
+                format!(
+                    "attaching or detaching a <{other}> device is not supported: qvirt plugs in <disk> and <interface> only; change the definition (edit) and restart the domain"
+                ),
+            ));
+        }
+    }
+    // Only the element itself goes into the document, without any XML
+    // declaration before it.
+    let element = &xml[root.range()];
+    let document = format!("{HEAD}{element}{TAIL}");
+    let def = DomainDef::from_xml(&document).map_err(|e| {
+        let e = Error::from(e);
+        let offset = root.range().start;
+        let first_line = xml[..offset].matches('\n').count();
+        Error::new(e.code, shift_lines(&e.message, first_line))
+    })?;
+    let mut d = def.devices;
+    Ok(match name {
+        "disk" => Device::Disk(d.disks.remove(0)),
+        _ => Device::Interface {
+            net: d.interfaces.remove(0),
+            mac_given,
+        },
+    })
+}
+
+/// Moves every `at LINE:COL` of a message from the wrapping document's
+/// lines to the user's: one line up for the head, `first_line` down for
+/// what preceded the element in the user's text.
+fn shift_lines(message: &str, first_line: usize) -> String {
+    let mut out = String::new();
+    let mut rest = message;
+    while let Some(i) = rest.find("at ") {
+        out.push_str(&rest[..i + 3]);
+        rest = &rest[i + 3..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let line: Option<usize> = rest[..digits].parse().ok();
+        match line {
+            Some(line) if line >= 2 && rest[digits..].starts_with(':') => {
+                out.push_str(&(line - 1 + first_line).to_string());
+                rest = &rest[digits..];
+            }
+            _ => {}
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The position of the disk of `def` that `disk` names (by target).
+pub(crate) fn find_disk(def: &DomainDef, disk: &Disk, which: &str) -> Result<usize> {
+    def.devices
+        .disks
+        .iter()
+        .position(|d| d.target == disk.target)
+        .ok_or_else(|| {
+            Error::new(
+                ErrorCode::InvalidArgument,
+                format!(
+                    "domain '{}' has no disk with target '{}' in its {which}",
+                    def.name, disk.target
+                ),
+            )
+        })
+}
+
+/// The position of the interface of `def` that `net` names: by MAC
+/// address when `mac_given`, else the only one of its type.
+pub(crate) fn find_interface(
+    def: &DomainDef,
+    net: &Interface,
+    mac_given: bool,
+    which: &str,
+) -> Result<usize> {
+    let list = &def.devices.interfaces;
+    let found: Vec<usize> = (0..list.len())
+        .filter(|&i| {
+            let n = &list[i];
+            if mac_given {
+                n.mac == net.mac
+            } else {
+                std::mem::discriminant(&n.kind) == std::mem::discriminant(&net.kind)
+            }
+        })
+        .collect();
+    let kind = kind_name(&net.kind);
+    match found.as_slice() {
+        [one] => Ok(*one),
+        [] if mac_given => Err(Error::new(
+            ErrorCode::InvalidArgument,
+            format!(
+                "domain '{}' has no interface with MAC address {} in its {which}",
+                def.name, net.mac
+            ),
+        )),
+        [] => Err(Error::new(
+            ErrorCode::InvalidArgument,
+            format!(
+                "domain '{}' has no interface of type '{kind}' in its {which}",
+                def.name
+            ),
+        )),
+        _ => Err(Error::new(
+            ErrorCode::InvalidArgument,
+            format!(
+                "domain '{}' has {} interfaces of type '{kind}' in its {which}: name one by its MAC address (--mac)",
+                def.name,
+                found.len()
+            ),
+        )),
+    }
+}
+
+/// libvirt's word for an interface type.
+pub(crate) fn kind_name(kind: &InterfaceType) -> &'static str {
+    match kind {
+        InterfaceType::User => "user",
+        InterfaceType::Network(_) => "network",
+        InterfaceType::Bridge(_) => "bridge",
+        InterfaceType::Ethernet => "ethernet",
+    }
+}
+
+/// Refuses a device `def` has already: a disk's target, an interface's
+/// MAC address.
+pub(crate) fn check_new(def: &DomainDef, device: &Device, which: &str) -> Result<()> {
+    let clash = match device {
+        Device::Disk(disk) => def
+            .devices
+            .disks
+            .iter()
+            .any(|d| d.target == disk.target)
+            .then(|| format!("a disk with target '{}'", disk.target)),
+        Device::Interface { net, .. } => def
+            .devices
+            .interfaces
+            .iter()
+            .any(|n| n.mac == net.mac)
+            .then(|| format!("an interface with MAC address {}", net.mac)),
+    };
+    match clash {
+        Some(what) => Err(Error::new(
+            ErrorCode::ConfigInvalid,
+            format!("domain '{}' already has {what} in its {which}", def.name),
+        )),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn devices_are_read_with_the_users_line_numbers() {
+        let d = read_device("<disk type='file' device='disk'><source file='/x.img'/><target dev='vdb' bus='virtio'/></disk>").unwrap();
+        assert!(matches!(d, Device::Disk(ref x) if x.target == "vdb"));
+        let e = read_device(
+            "<disk type='file'>\n  <source file='/x'/>\n  <bogus/>\n  <target dev='vdb'/>\n</disk>",
+        )
+        .unwrap_err();
+        assert_eq!(e.code, ErrorCode::ConfigUnsupported);
+        assert!(e.message.contains("at 3:3"), "{}", e.message);
+        let e = read_device("<controller type='scsi' model='virtio-scsi'/>").unwrap_err();
+        assert_eq!(e.code, ErrorCode::ConfigUnsupported);
+        assert!(e.message.contains("<controller>"), "{}", e.message);
+        let e = read_device("<hostdev mode='subsystem' type='pci'/>").unwrap_err();
+        assert!(e.message.contains("<hostdev>"), "{}", e.message);
+        let e = read_device("<disk").unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidXml);
+        match read_device("<interface type='user'><model type='virtio'/></interface>").unwrap() {
+            Device::Interface { mac_given, .. } => assert!(!mac_given),
+            _ => panic!("not an interface"),
+        }
+    }
+}

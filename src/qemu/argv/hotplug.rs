@@ -1,0 +1,340 @@
+//! What device hot-plug needs of the command line: the PCI addresses the
+//! builder gives the devices, written into a definition (as libvirt writes
+//! them into a running domain's XML), and one device's options as QMP
+//! arguments, taken from the command line the definition would have, so
+//! that a hot-plugged device is exactly the device a start would make.
+
+use serde_json::{Map, Value, json};
+
+use super::devs::{CtlKind, Dev};
+use super::usb::UsbDev;
+use super::{RuntimePaths, controllers, disks, display, machine, pci, unsupported, usb};
+use crate::error::Error;
+use crate::model::{Address, Controller, ControllerType, DomainDef, PciAddress, UsbAddress};
+use crate::qemu::caps::QemuCaps;
+
+/// `def` with the PCI address (or USB port) the command line gives every
+/// device that has none written, and with the PCI controllers the command
+/// line adds (bridges, root ports) declared with theirs. The command line
+/// of the result is the command line of `def`.
+pub fn with_pci_addresses(def: &DomainDef, caps: &QemuCaps) -> Result<DomainDef, Error> {
+    let (_, family) = machine::machine_type(def, caps)?;
+    let disks = disks::resolve(def)?;
+    let ctrls = controllers::Plan::new(def, family, &disks)?;
+    let usb = usb::Usb::new(def, family)?;
+    let pci = pci::Pci::new(def, family, &ctrls, &usb, &disks)?;
+    let videos = display::videos(def)?;
+    let mut out = def.clone();
+    for (index, kind) in pci.implied() {
+        out.devices.controllers.push(Controller::new(
+            ControllerType::Pci,
+            *index,
+            Some(kind.model().to_string()),
+        ));
+    }
+    let d = &mut out.devices;
+    for (dev, &(bus, slot, function)) in pci.chosen() {
+        let address = Address::Pci(PciAddress {
+            domain: 0,
+            bus,
+            slot,
+            function,
+            multifunction: None,
+        });
+        let place = match *dev {
+            Dev::PciController(i) => d
+                .controllers
+                .iter_mut()
+                .find(|c| c.kind == ControllerType::Pci && c.index == i)
+                .map(|c| &mut c.address),
+            Dev::Controller(kind, i) => {
+                let t = match kind {
+                    CtlKind::Scsi => ControllerType::Scsi,
+                    CtlKind::Sata => ControllerType::Sata,
+                    CtlKind::VirtioSerial => ControllerType::VirtioSerial,
+                };
+                d.controllers
+                    .iter_mut()
+                    .find(|c| c.kind == t && c.index == i)
+                    .map(|c| &mut c.address)
+            }
+            Dev::Usb(i, k) => {
+                let model = usb
+                    .groups
+                    .get(&i)
+                    .and_then(|g| g.get(k))
+                    .and_then(|c| c.model.clone());
+                let same: Vec<usize> = (0..d.controllers.len())
+                    .filter(|&j| {
+                        let c = &d.controllers[j];
+                        c.kind == ControllerType::Usb && c.index == i
+                    })
+                    .collect();
+                let found = match same.as_slice() {
+                    [only] if k == 0 => Some(*only),
+                    _ => same
+                        .iter()
+                        .copied()
+                        .find(|&j| d.controllers[j].model == model && model.is_some()),
+                };
+                found.map(|j| &mut d.controllers[j].address)
+            }
+            Dev::Net(i) => d.interfaces.get_mut(i).map(|n| &mut n.address),
+            Dev::Sound(i) => d.sounds.get_mut(i).map(|s| &mut s.address),
+            Dev::Disk(i) => d.disks.get_mut(i).map(|x| &mut x.address),
+            Dev::Balloon => d.memballoon.as_mut().map(|b| &mut b.address),
+            Dev::Rng(i) => d.rngs.get_mut(i).map(|r| &mut r.address),
+            Dev::Watchdog(i) => d.watchdogs.get_mut(i).map(|w| &mut w.address),
+            Dev::Input(i) => d.inputs.get_mut(i).map(|x| &mut x.address),
+            Dev::Fs(i) => d.filesystems.get_mut(i).map(|f| &mut f.address),
+            Dev::Hostdev(i) => d.hostdevs.get_mut(i).map(|h| &mut h.address),
+            Dev::Shmem(i) => d.shmems.get_mut(i).map(|s| &mut s.address),
+            Dev::Video(n) => {
+                let Some((video, _)) = videos.get(n) else {
+                    continue;
+                };
+                d.videos
+                    .iter_mut()
+                    .find(|v| v.address.is_none() && **v == *video)
+                    .map(|v| &mut v.address)
+            }
+        };
+        if let Some(place) = place
+            && place.is_none()
+        {
+            *place = Some(address);
+        }
+    }
+    for (dev, &(bus, port)) in usb.ports() {
+        let address = Address::Usb(UsbAddress {
+            bus,
+            port: Some(port),
+        });
+        let place = match *dev {
+            UsbDev::Hub(i) => d.hubs.get_mut(i).map(|h| &mut h.address),
+            UsbDev::Disk(i) => d.disks.get_mut(i).map(|x| &mut x.address),
+            UsbDev::Input(i) => d.inputs.get_mut(i).map(|x| &mut x.address),
+            UsbDev::Sound(i) => d.sounds.get_mut(i).map(|x| &mut x.address),
+            UsbDev::Redir(i) => d.redirdevs.get_mut(i).map(|x| &mut x.address),
+            UsbDev::Host(i) => d.hostdevs.get_mut(i).map(|x| &mut x.address),
+        };
+        if let Some(place) = place
+            && place.is_none()
+        {
+            *place = Some(address);
+        }
+    }
+    Ok(out)
+}
+
+/// A device of a definition, for [`device_args`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PluggedDevice {
+    /// The `<disk>` at this position.
+    Disk(usize),
+    /// The `<interface>` at this position.
+    Interface(usize),
+}
+
+/// One device as QMP arguments: the block nodes (`blockdev-add`, lowest
+/// first), the network backend (`netdev_add`) and the device
+/// (`device_add`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeviceArgs {
+    /// `blockdev-add` arguments, each node after the ones it stands on.
+    pub blockdevs: Vec<Value>,
+    /// `netdev_add` arguments.
+    pub netdev: Option<Value>,
+    /// `device_add` arguments.
+    pub device: Value,
+}
+
+/// The QMP arguments that make `which` as a start of `def` would make it
+/// (the options of its `-blockdev`, `-netdev` and `-device`). `paths`
+/// only has to be complete enough for the command line to build.
+pub fn device_args(
+    def: &DomainDef,
+    caps: &QemuCaps,
+    paths: &RuntimePaths,
+    which: PluggedDevice,
+) -> Result<DeviceArgs, Error> {
+    let argv = super::build_once(def, caps, paths)?;
+    let argv: Vec<String> = argv
+        .into_iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let (device_id, node_prefix, netdev_id) = match which {
+        PluggedDevice::Disk(i) => {
+            let id = disks::device_ids(def)?.swap_remove(i);
+            let prefix = format!("{id}-");
+            (id, Some(prefix), None)
+        }
+        PluggedDevice::Interface(i) => (format!("net{i}"), None, Some(format!("hostnet{i}"))),
+    };
+    let options = |option: &'static str| {
+        argv.windows(2)
+            .filter(move |w| w[0] == option)
+            .map(|w| parse_keyval(&w[1]))
+    };
+    let blockdevs = match &node_prefix {
+        None => Vec::new(),
+        Some(prefix) => options("-blockdev")
+            .filter(|kv| {
+                kv.iter()
+                    .any(|(k, v)| k == "node-name" && v.starts_with(prefix.as_str()))
+            })
+            .map(|kv| to_json(&kv, None, BLOCKDEV_BOOLS, &[]))
+            .collect(),
+    };
+    let netdev = netdev_id.and_then(|id| {
+        options("-netdev")
+            .find(|kv| kv.iter().any(|(k, v)| k == "id" && *v == id))
+            .map(|kv| to_json(&kv, Some("type"), NETDEV_BOOLS, &[]))
+    });
+    let device = options("-device")
+        .find(|kv| kv.iter().any(|(k, v)| k == "id" && *v == device_id))
+        .map(|kv| to_json(&kv, Some("driver"), DEVICE_BOOLS, DEVICE_INTS))
+        .ok_or_else(|| {
+            unsupported(format!(
+                "the command line has no device '{device_id}' to plug in"
+            ))
+        })?;
+    Ok(DeviceArgs {
+        blockdevs,
+        netdev,
+        device,
+    })
+}
+
+/// Block node options that are booleans in QMP.
+const BLOCKDEV_BOOLS: &[&str] = &[
+    "read-only",
+    "auto-read-only",
+    "force-share",
+    "cache.direct",
+    "cache.no-flush",
+];
+/// Network backend options that are booleans in QMP.
+const NETDEV_BOOLS: &[&str] = &["restrict", "ipv4", "ipv6", "vhost"];
+/// Device properties that are booleans in QMP (`write-cache` is
+/// on/off/auto, a string).
+const DEVICE_BOOLS: &[&str] = &["share-rw", "removable", "multifunction"];
+/// Device properties that are integers in QMP.
+const DEVICE_INTS: &[&str] = &[
+    "bootindex",
+    "scsi-id",
+    "lun",
+    "channel",
+    "unit",
+    "num-queues",
+    "queue-size",
+    "logical_block_size",
+    "physical_block_size",
+];
+
+/// Splits QEMU's `a=b,c=d` option syntax (`,,` is a comma in a value); a
+/// part without `=` has the key `""` (the device driver, the backend type).
+pub(crate) fn parse_keyval(text: &str) -> Vec<(String, String)> {
+    let mut parts = Vec::new();
+    let mut cur = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == ',' {
+            if chars.peek() == Some(&',') {
+                chars.next();
+                cur.push(',');
+            } else {
+                parts.push(std::mem::take(&mut cur));
+            }
+        } else {
+            cur.push(c);
+        }
+    }
+    parts.push(cur);
+    parts
+        .into_iter()
+        .map(|p| match p.split_once('=') {
+            Some((k, v)) => (k.to_string(), v.to_string()),
+            None => (String::new(), p),
+        })
+        .collect()
+}
+
+/// Options as a QMP object: a part without a key under `head`, dotted
+/// keys nested, `bools` and `ints` typed, `backing=` (no backing) null,
+/// `hostfwd` a list of `{"str": ...}`.
+fn to_json(kv: &[(String, String)], head: Option<&str>, bools: &[&str], ints: &[&str]) -> Value {
+    let mut out = Map::new();
+    for (k, v) in kv {
+        let key = if k.is_empty() {
+            match head {
+                Some(h) => h,
+                None => continue,
+            }
+        } else {
+            k.as_str()
+        };
+        let value = if bools.contains(&key) && (v == "on" || v == "off") {
+            json!(v == "on")
+        } else if let (true, Ok(n)) = (ints.contains(&key), v.parse::<i64>()) {
+            json!(n)
+        } else if key == "backing" && v.is_empty() {
+            Value::Null
+        } else {
+            json!(v)
+        };
+        if key == "hostfwd" || key == "guestfwd" {
+            let list = out.entry(key.to_string()).or_insert_with(|| json!([]));
+            if let Some(a) = list.as_array_mut() {
+                a.push(json!({ "str": v }));
+            }
+            continue;
+        }
+        let mut map = &mut out;
+        let mut path: Vec<&str> = key.split('.').collect();
+        let last = path.pop().unwrap_or(key);
+        for p in path {
+            let entry = map.entry(p.to_string()).or_insert_with(|| json!({}));
+            if !entry.is_object() {
+                *entry = json!({});
+            }
+            map = entry.as_object_mut().expect("made an object above");
+        }
+        map.insert(last.to_string(), value);
+    }
+    Value::Object(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_become_typed_qmp_objects() {
+        let kv = parse_keyval(
+            "virtio-blk-pci,id=virtio-disk1,bus=pci.0,addr=0x5,serial=a,,b,bootindex=2,share-rw=on,write-cache=on",
+        );
+        assert_eq!(
+            to_json(&kv, Some("driver"), DEVICE_BOOLS, DEVICE_INTS),
+            json!({"driver": "virtio-blk-pci", "id": "virtio-disk1", "bus": "pci.0",
+                   "addr": "0x5", "serial": "a,b", "bootindex": 2, "share-rw": true,
+                   "write-cache": "on"})
+        );
+        let kv = parse_keyval(
+            "driver=qcow2,file=x-storage,node-name=x-format,read-only=off,cache.direct=on,backing=",
+        );
+        assert_eq!(
+            to_json(&kv, None, BLOCKDEV_BOOLS, &[]),
+            json!({"driver": "qcow2", "file": "x-storage", "node-name": "x-format",
+                   "read-only": false, "cache": {"direct": true}, "backing": null})
+        );
+        let kv = parse_keyval(
+            "user,id=hostnet1,hostfwd=tcp:127.0.0.1:2222-:22,hostfwd=udp:127.0.0.1:53-:53",
+        );
+        assert_eq!(
+            to_json(&kv, Some("type"), NETDEV_BOOLS, &[]),
+            json!({"type": "user", "id": "hostnet1", "hostfwd": [
+                {"str": "tcp:127.0.0.1:2222-:22"}, {"str": "udp:127.0.0.1:53-:53"}]})
+        );
+    }
+}

@@ -1,0 +1,184 @@
+//! The hot-plug verbs as virsh's users know them: `attach-disk`,
+//! `detach-disk`, `attach-interface`, `detach-interface`,
+//! `attach-device`, `detach-device`, their wording, their flags, and the
+//! result in `domblklist` / `domiflist` and QEMU's own view.
+
+use crate::Root;
+
+/// The firmware VM with ACPI (a pc machine's PCI hot-plug needs it).
+fn acpi_firmware_xml(name: &str) -> String {
+    crate::firmware_xml(name, false).replace("</os>", "</os><features><acpi/></features>")
+}
+
+/// The targets `domblklist` lists (`--inactive` for the definition's).
+fn blk_targets(root: &Root, dom: &str, inactive: bool) -> Vec<String> {
+    let mut args = vec!["domblklist", dom, "--json"];
+    if inactive {
+        args.push("--inactive");
+    }
+    let rows: serde_json::Value = serde_json::from_str(&root.ok(&args)).unwrap();
+    rows.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["target"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The MAC addresses `domiflist` lists.
+fn macs(root: &Root, dom: &str, inactive: bool) -> Vec<String> {
+    let mut args = vec!["domiflist", dom, "--json"];
+    if inactive {
+        args.push("--inactive");
+    }
+    let rows: serde_json::Value = serde_json::from_str(&root.ok(&args)).unwrap();
+    rows.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["mac"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// QEMU's block devices, by `qemu-monitor-command`.
+fn qemu_has(root: &Root, dom: &str, id: &str) -> bool {
+    root.ok(&["qemu-monitor-command", dom, r#"{"execute":"query-block"}"#])
+        .contains(&format!("/machine/peripheral/{id}/"))
+}
+
+#[test]
+fn hotplug_verbs_say_what_virsh_says() {
+    let root = Root::new("hotplug");
+    let file = root.file("h.xml", &acpi_firmware_xml("h"));
+    root.ok(&["define", &file]);
+    root.ok(&["start", "h"]);
+    let img = root.file("b.img", &"\0".repeat(1 << 20));
+    let img_c = root.file("c.img", &"\0".repeat(1 << 20));
+    // --print-xml writes what would be attached, and attaches nothing.
+    let xml = root.ok(&[
+        "attach-disk",
+        "h",
+        &img,
+        "vdb",
+        "--subdriver",
+        "raw",
+        "--cache",
+        "none",
+        "--print-xml",
+    ]);
+    assert!(xml.contains("<target dev='vdb'/>"), "{xml}");
+    assert!(xml.contains("cache='none'"), "{xml}");
+    assert_eq!(blk_targets(&root, "h", false), Vec::<String>::new());
+    // Live by default while running.
+    assert_eq!(
+        root.ok(&["attach-disk", "h", &img, "vdb", "--targetbus", "virtio"]),
+        "Disk attached successfully\n"
+    );
+    assert_eq!(blk_targets(&root, "h", false), ["vdb"]);
+    assert_eq!(blk_targets(&root, "h", true), Vec::<String>::new());
+    assert!(qemu_has(&root, "h", "virtio-disk1"));
+    // --persistent: the running domain and the definition.
+    assert_eq!(
+        root.ok(&[
+            "attach-disk",
+            "h",
+            &img_c,
+            "vdc",
+            "--mode",
+            "shareable",
+            "--persistent"
+        ]),
+        "Disk attached successfully\n"
+    );
+    assert_eq!(blk_targets(&root, "h", false), ["vdb", "vdc"]);
+    assert_eq!(blk_targets(&root, "h", true), ["vdc"]);
+    // --config: the definition only, and detach-disk finds it there.
+    assert_eq!(
+        root.ok(&[
+            "attach-disk",
+            "h",
+            &img,
+            "vdd",
+            "--config",
+            "--mode",
+            "readonly"
+        ]),
+        "Disk attached successfully\n"
+    );
+    assert_eq!(blk_targets(&root, "h", true), ["vdc", "vdd"]);
+    assert_eq!(
+        root.ok(&["detach-disk", "h", "vdd", "--config"]),
+        "Disk detached successfully\n"
+    );
+    assert_eq!(blk_targets(&root, "h", true), ["vdc"]);
+    // Interfaces.
+    assert_eq!(
+        root.ok(&[
+            "attach-interface",
+            "h",
+            "user",
+            "-",
+            "--model",
+            "virtio",
+            "--mac",
+            "52:54:00:12:34:56",
+            "--config",
+        ]),
+        "Interface attached successfully\n"
+    );
+    assert_eq!(macs(&root, "h", true), ["52:54:00:12:34:56"]);
+    assert_eq!(
+        root.ok(&["detach-interface", "h", "user", "--config"]),
+        "Interface detached successfully\n"
+    );
+    assert_eq!(macs(&root, "h", true), Vec::<String>::new());
+    let err = root.fails(&["detach-interface", "h", "bridge", "--config"]);
+    assert!(
+        err.contains("No interface found whose type is bridge"),
+        "{err}"
+    );
+    // attach-device / detach-device with a file.
+    let dev = root.file(
+        "nic.xml",
+        "<interface type='user'><mac address='52:54:00:12:34:57'/><model type='e1000'/></interface>",
+    );
+    assert_eq!(
+        root.ok(&["attach-device", "h", &dev]),
+        "Device attached successfully\n"
+    );
+    assert_eq!(macs(&root, "h", false), ["52:54:00:12:34:57"]);
+    assert_eq!(
+        root.ok(&["attach-device", "h", &dev, "--config"]),
+        "Device attached successfully\n"
+    );
+    assert_eq!(
+        root.ok(&["detach-device", "h", &dev, "--config"]),
+        "Device detached successfully\n"
+    );
+    // Errors: the code's name and the cause.
+    let ctl = root.file("ctl.xml", "<controller type='scsi' model='virtio-scsi'/>");
+    let err = root.fails(&["attach-device", "h", &ctl]);
+    assert!(err.contains("<controller> cannot be attached"), "{err}");
+    let err = root.fails(&["attach-disk", "h", &img, "vdb"]);
+    assert!(
+        err.contains("already has a disk with target 'vdb'"),
+        "{err}"
+    );
+    let err = root.fails(&["attach-disk", "h", &img, "vde", "--current", "--live"]);
+    assert!(err.contains("--current cannot be combined"), "{err}");
+    let err = root.fails(&["detach-disk", "h", "vdz"]);
+    assert!(
+        err.contains("No disk found whose source path or target is vdz"),
+        "{err}"
+    );
+    // QEMU refuses a second writer of b.img: its block nodes go again,
+    // and nothing is recorded.
+    let err = root.fails(&["attach-disk", "h", &img, "vde"]);
+    assert!(err.contains("cannot attach disk 'vde'"), "{err}");
+    let nodes = root.ok(&[
+        "qemu-monitor-command",
+        "h",
+        r#"{"execute":"query-named-block-nodes"}"#,
+    ]);
+    assert!(nodes.contains("virtio-disk1-storage"), "{nodes}");
+    assert!(!nodes.contains("virtio-disk4"), "{nodes}");
+    assert_eq!(blk_targets(&root, "h", false), ["vdb", "vdc"]);
+}
