@@ -43,7 +43,10 @@ struct Switch {
 impl Switch {
     fn new(w: &World) -> Switch {
         let name = format!("qvss-{}", w.a_netns().trim_start_matches("qvsa-"));
-        let _ = Command::new("ip").args(["netns", "del", &name]).status();
+        let _ = Command::new("ip")
+            .args(["netns", "del", &name])
+            .stderr(std::process::Stdio::null())
+            .status();
         ip(&["netns", "add", &name]);
         let switch = Switch { name };
         let s = switch.name.as_str();
@@ -271,4 +274,135 @@ fn a_guest_serving_http_keeps_serving_while_it_moves_between_hosts() {
         ok[ok.len() - 1].1
     );
     b.destroy(&there).unwrap();
+}
+
+/// The network between the two managers cut (host A's end of the veth
+/// pair down) while the stream flows: the migration fails, the guest
+/// serves on from host A throughout, and once the link is back nothing
+/// of it is left in host B (its manager gave the incoming copy up when
+/// the source stopped asking about it, before the link came back).
+#[test]
+fn a_network_cut_mid_stream_leaves_the_guest_serving_at_the_source() {
+    let _guest = guest_dir();
+    let w = World::new("cut");
+    let switch = Switch::new(&w);
+    let _dest_daemon = w.start_system_daemon();
+    let src_dir = TestDir::new("ssh-cut-src");
+    let src_daemon = Daemon::start_under(&["ip", "netns", "exec", w.a_netns()], &src_dir.path, &[]);
+    let a = src_daemon.connect();
+    let dom = a.define_xml(&http_guest("lx-cut")).unwrap();
+    let dom = a.start(&dom).unwrap();
+    let src_qemu = qemu_pid(&src_dir.path, "lx-cut");
+    let mut console = a.console(&dom, false).unwrap();
+    read_until(&mut *console, "QVIRT-GUEST-READY", Duration::from_secs(300));
+    console
+        .write(
+            b"mkdir -p /www/cgi-bin; echo '#!/bin/sh' >/www/cgi-bin/up; \
+              echo 'echo Content-Type: text/plain; echo; cat /proc/uptime' >>/www/cgi-bin/up; \
+              chmod 755 /www/cgi-bin/up; echo CGI-$((40+2))\n",
+        )
+        .unwrap();
+    read_until(&mut *console, "CGI-42", Duration::from_secs(60));
+    drop(console);
+    let stop = Arc::new(AtomicBool::new(false));
+    let served = Arc::new(AtomicUsize::new(0));
+    let polls = poller(&switch.name, stop.clone(), served.clone());
+    wait_for("the guest to serve", Duration::from_secs(60), || {
+        (served.load(Ordering::SeqCst) > 0).then_some(())
+    });
+
+    // A slow stream (1 MiB/s), cut once it flows.
+    let dest = w.uri("root", "system", "");
+    let mut migrate = Command::new(QVIRT)
+        .arg("-c")
+        .arg(src_daemon.uri())
+        .args([
+            "migrate",
+            "--live",
+            "--bandwidth",
+            "1",
+            "--migrateuri",
+            &format!("tcp://{B_ADDR}"),
+            "lx-cut",
+            &dest,
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run qvirt migrate");
+    wait_for("the stream to flow", Duration::from_secs(120), || {
+        let job = a.job_info(&dom).ok().flatten()?;
+        (job.data_processed > 0).then_some(())
+    });
+    assert_eq!(w.b_processes("guest=lx-cut").len(), 1, "the incoming QEMU");
+    ip(&["-n", w.a_netns(), "link", "set", "va", "down"]);
+    let cut = Instant::now();
+    let status = wait_for("the migration to fail", Duration::from_secs(180), || {
+        migrate.try_wait().ok().flatten()
+    });
+    let failed_after = cut.elapsed();
+    let mut stderr = String::new();
+    migrate
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(!status.success(), "the migration succeeded with no network");
+    // The guest runs on in host A, the same QEMU, and serves.
+    assert_eq!(a.info(&dom).unwrap().state, DomainState::Running);
+    assert!(process_alive(src_qemu), "the source QEMU runs on");
+    let before = served.load(Ordering::SeqCst);
+    wait_for(
+        "an answer after the failure",
+        Duration::from_secs(60),
+        || (served.load(Ordering::SeqCst) > before).then_some(()),
+    );
+
+    // Still cut off, host B's manager gives its copy up on its own: the
+    // source stopped asking about it (its QEMU there can learn nothing).
+    wait_for(
+        "host B to give up its copy",
+        Duration::from_secs(120),
+        || w.b_processes("guest=lx-cut").is_empty().then_some(()),
+    );
+    let log = std::fs::read_to_string(w.dir.join("qvirtd-system.stderr")).unwrap_or_default();
+    assert!(
+        log.contains("'lx-cut': no word from the source manager"),
+        "host B's log: {log}"
+    );
+    // The link back: nothing of the guest in host B.
+    ip(&["-n", w.a_netns(), "link", "set", "va", "up"]);
+    let b = connect(&dest);
+    assert!(
+        b.list(ListFilter::ALL).unwrap().is_empty(),
+        "nothing of the guest in host B"
+    );
+    let log = std::fs::read_to_string(w.dir.join("qvirtd-system.stderr")).unwrap_or_default();
+    for line in log.lines().filter(|l| l.contains("lx-cut")) {
+        eprintln!("host B: {line}");
+    }
+    stop.store(true, Ordering::SeqCst);
+    let fetches = polls.join().expect("the poller");
+    let ok: Vec<(Instant, u64)> = fetches
+        .iter()
+        .filter_map(|f| f.uptime.map(|u| (f.at, u)))
+        .collect();
+    for pair in ok.windows(2) {
+        assert!(pair[1].1 >= pair[0].1, "the uptime went back: restarted?");
+    }
+    let gap = ok
+        .windows(2)
+        .map(|p| p[1].0 - p[0].0)
+        .max()
+        .unwrap_or_default();
+    let failed = fetches.iter().filter(|f| f.uptime.is_none()).count();
+    assert_eq!(failed, 0, "the guest stopped serving at the source");
+    eprintln!(
+        "the cut migration failed {failed_after:?} after the cut ({}); {} fetches, none failed, longest gap {gap:?}",
+        stderr.trim(),
+        fetches.len()
+    );
+    assert_eq!(a.info(&dom).unwrap().state, DomainState::Running);
+    a.destroy(&dom).unwrap();
 }
