@@ -22,6 +22,9 @@ mod support;
 #[path = "ssh/migration.rs"]
 mod migration;
 
+#[path = "ssh/migration_http.rs"]
+mod migration_http;
+
 #[path = "ssh/cli.rs"]
 mod cli;
 

@@ -313,6 +313,11 @@ impl World {
         &self.a
     }
 
+    /// Host B's network namespace (for `ip -n`).
+    pub fn b_netns(&self) -> &str {
+        &self.b
+    }
+
     /// Whether `pid` runs in host A's network namespace.
     pub fn in_a(&self, pid: i32) -> bool {
         netns_pids(&self.a).contains(&pid)

@@ -10,6 +10,13 @@
 //! the record (durably) before the vCPUs run: that removal is the moment
 //! the guest changes hands, and the source asks about it
 //! ([`IncomingState`]) whenever it did not hear the answer.
+//!
+//! An incoming copy is leased to its source: the source manager asks
+//! about it ([`IncomingState`]) every few seconds while it migrates, and
+//! a copy not asked about for [`LEASE`] (the network between the two
+//! managers cut, the source manager gone) is given up here on its own.
+//! Giving up is always safe before the commit: the source resumes its
+//! guest when the finish fails.
 
 use std::net::{Ipv4Addr, TcpListener};
 use std::sync::atomic::Ordering;
@@ -32,6 +39,10 @@ pub(crate) const INCOMING_RECORD: &str = "incoming.json";
 
 /// How long a finish waits for the last of the state to be loaded.
 const ARRIVAL: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// How long an incoming copy waits without word from its source
+/// manager before it is given up.
+pub(crate) const LEASE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The ports an incoming migration listens on, as libvirt's
 /// `migration_port_min`/`max`.
@@ -127,6 +138,9 @@ impl Core {
                 return Err(e);
             }
         }
+        if let Ok(Some(run)) = self.with_entry(&dom, |e| Ok(e.running.clone())) {
+            self.watch_lease(dom.uuid, &run);
+        }
         self.log.info(&format!(
             "domain '{}' waits for an incoming migration on port {port}{}",
             dom.name,
@@ -191,6 +205,7 @@ impl Core {
                 format!("domain '{}' is not being migrated here", dom.name),
             ));
         }
+        *crate::sys::sync::lock(&run.contact) = std::time::Instant::now();
         // The source's side completes a moment before this side has
         // loaded the last of the state.
         let qmp = run.qmp()?;
@@ -283,10 +298,50 @@ impl Core {
         Ok(
             match inner.entries.get(&uuid).and_then(|e| e.running.as_ref()) {
                 None => IncomingState::Absent,
-                Some(run) if run.incoming.load(Ordering::SeqCst) => IncomingState::Incoming,
+                Some(run) if run.incoming.load(Ordering::SeqCst) => {
+                    // The source asks while it migrates: the lease goes on.
+                    *crate::sys::sync::lock(&run.contact) = std::time::Instant::now();
+                    IncomingState::Incoming
+                }
                 Some(_) => IncomingState::Owned,
             },
         )
+    }
+}
+
+impl Core {
+    /// Gives the incoming copy `run` of domain `uuid` up once its source
+    /// manager has not asked about it for [`LEASE`] (see the module's
+    /// documentation); the watch ends with the commit or the run.
+    fn watch_lease(&self, uuid: Uuid, run: &std::sync::Arc<super::runtime::Running>) {
+        let core = self.me.clone();
+        let run = std::sync::Arc::downgrade(run);
+        self.spawn("incoming-lease", move || {
+            loop {
+                std::thread::sleep(std::time::Duration::from_millis(250));
+                let (Some(core), Some(run)) = (core.upgrade(), run.upgrade()) else {
+                    return;
+                };
+                if core.closing.load(Ordering::SeqCst) || !run.incoming.load(Ordering::SeqCst) {
+                    return;
+                }
+                let quiet = crate::sys::sync::lock(&run.contact).elapsed();
+                if quiet < LEASE {
+                    continue;
+                }
+                core.log.warn(&format!(
+                    "domain '{}': no word from the source manager for {} s; its incoming migration is given up",
+                    run.def.name,
+                    quiet.as_secs()
+                ));
+                // Under the domain's job: a finish that got there first
+                // has committed, and the copy stays.
+                if let Err(e) = core.incoming_abort(uuid) {
+                    core.log.info(&format!("domain '{}': {e}", run.def.name));
+                }
+                return;
+            }
+        });
     }
 }
 

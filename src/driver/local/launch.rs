@@ -631,6 +631,7 @@ pub(crate) fn new_running(
             reason: state.1,
         }),
         incoming: Default::default(),
+        contact: Mutex::new(std::time::Instant::now()),
         control: Mutex::new(Some(link.control()?)),
         ended: link.ended(),
         console_owner: Default::default(),

@@ -138,71 +138,83 @@ impl Core {
                 return Err(e);
             }
         };
-        let uri = if host.contains(':') {
-            format!("tcp:[{host}]:{}", ready.port)
-        } else {
-            format!("tcp:{host}:{}", ready.port)
-        };
-        let mirrors = if nodes.is_empty() {
-            Ok(Vec::new())
-        } else {
-            self.copy_storage(&run, &nodes, &host, ready.nbd_port, job)
-        };
-        let performed = mirrors.and_then(|mirrors| {
-            let result = self.perform(&run, &uri, &options, job, was_running, &mirrors);
-            if result.is_err()
-                && let Ok(qmp) = run.qmp()
-            {
-                storage_copy::cancel_mirrors(qmp, &mirrors);
-            }
-            result
-        });
-        if let Err(e) = performed {
-            let _ = dest.migrate_abort_incoming(dom.uuid);
-            self.resume_after_failure(&run, was_running);
-            let _ = crate::sys::fsutil::remove_runtime(&run.run_dir.join(MIGRATE_RECORD));
-            return Err(self.aborted_or(e, job, dom));
-        }
-        record.finishing = true;
-        write_record(&run, &record)?;
-        super::faults::crash_point("migrate-finishing");
-        let persistent_xml = (options.persistent || persistent.is_some()).then(|| {
-            persistent
-                .as_ref()
-                .map_or_else(|| def.to_xml(), |p| p.to_xml())
-        });
-        let persistent_xml = if options.persistent {
-            persistent_xml
-        } else {
-            None
-        };
-        let finished = dest.migrate_finish(dom.uuid, was_running, persistent_xml);
-        if let Err(e) = finished {
-            match dest.migrate_incoming_state(dom.uuid) {
-                Ok(IncomingState::Owned) => {}
-                Ok(state) => {
-                    if state == IncomingState::Incoming {
-                        let _ = dest.migrate_abort_incoming(dom.uuid);
+        // The destination's lease on its copy: asked about every few
+        // seconds until this ends (see `incoming`).
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|s| {
+            s.spawn(|| heartbeat(&*dest, dom.uuid, &stop));
+            let result = (|| -> Result<bool> {
+                let uri = if host.contains(':') {
+                    format!("tcp:[{host}]:{}", ready.port)
+                } else {
+                    format!("tcp:{host}:{}", ready.port)
+                };
+                let mirrors = if nodes.is_empty() {
+                    Ok(Vec::new())
+                } else {
+                    self.copy_storage(&run, &nodes, &host, ready.nbd_port, job)
+                };
+                let performed = mirrors.and_then(|mirrors| {
+                    let result = self.perform(&run, &uri, &options, job, was_running, &mirrors);
+                    if result.is_err()
+                        && let Ok(qmp) = run.qmp()
+                    {
+                        storage_copy::cancel_mirrors(qmp, &mirrors);
                     }
+                    result
+                });
+                if let Err(e) = performed {
+                    let _ = dest.migrate_abort_incoming(dom.uuid);
                     self.resume_after_failure(&run, was_running);
                     let _ = crate::sys::fsutil::remove_runtime(&run.run_dir.join(MIGRATE_RECORD));
-                    return Err(e);
+                    return Err(self.aborted_or(e, job, dom));
                 }
-                Err(asked) => {
-                    return Err(Error::new(
-                        e.code,
-                        format!(
-                            "the migration of domain '{}' could not finish ({e}), and the destination cannot say whether it took the guest over ({asked}); the domain stays paused here so that it never runs twice: check {dest_uri}, then destroy the copy that should not run",
-                            dom.name
-                        ),
-                    ));
+                record.finishing = true;
+                write_record(&run, &record)?;
+                super::faults::crash_point("migrate-finishing");
+                let persistent_xml = (options.persistent || persistent.is_some()).then(|| {
+                    persistent
+                        .as_ref()
+                        .map_or_else(|| def.to_xml(), |p| p.to_xml())
+                });
+                let persistent_xml = if options.persistent {
+                    persistent_xml
+                } else {
+                    None
+                };
+                let finished = dest.migrate_finish(dom.uuid, was_running, persistent_xml);
+                if let Err(e) = finished {
+                    match dest.migrate_incoming_state(dom.uuid) {
+                        Ok(IncomingState::Owned) => {}
+                        Ok(state) => {
+                            if state == IncomingState::Incoming {
+                                let _ = dest.migrate_abort_incoming(dom.uuid);
+                            }
+                            self.resume_after_failure(&run, was_running);
+                            let _ = crate::sys::fsutil::remove_runtime(
+                                &run.run_dir.join(MIGRATE_RECORD),
+                            );
+                            return Err(e);
+                        }
+                        Err(asked) => {
+                            return Err(Error::new(
+                                e.code,
+                                format!(
+                                    "the migration of domain '{}' could not finish ({e}), and the destination cannot say whether it took the guest over ({asked}); the domain stays paused here so that it never runs twice: check {dest_uri}, then destroy the copy that should not run",
+                                    dom.name
+                                ),
+                            ));
+                        }
+                    }
                 }
-            }
-        }
-        self.log
-            .info(&format!("domain '{}' migrated to {dest_uri}", dom.name));
-        self.stop_process(dom, &run, StateReason::Migrated)?;
-        Ok(persistent.is_some())
+                self.log
+                    .info(&format!("domain '{}' migrated to {dest_uri}", dom.name));
+                self.stop_process(dom, &run, StateReason::Migrated)?;
+                Ok(persistent.is_some())
+            })();
+            stop.store(true, std::sync::atomic::Ordering::SeqCst);
+            result
+        })
     }
 
     /// Mirrors the disks into the destination's NBD exports until each
@@ -364,6 +376,21 @@ impl Core {
                 self.resume_after_failure(run, record.was_running);
                 let _ = crate::sys::fsutil::remove_runtime(&file);
             }
+        }
+    }
+}
+
+/// Asks `dest` about the incoming copy of `uuid` every
+/// [`super::incoming::LEASE`] / 6 until `stop`, which keeps the
+/// destination's lease on it.
+fn heartbeat(dest: &dyn Driver, uuid: uuid::Uuid, stop: &std::sync::atomic::AtomicBool) {
+    let every = super::incoming::LEASE / 6;
+    let mut last = Instant::now();
+    while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(100));
+        if last.elapsed() >= every {
+            let _ = dest.migrate_incoming_state(uuid);
+            last = Instant::now();
         }
     }
 }

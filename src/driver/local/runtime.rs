@@ -184,6 +184,9 @@ pub struct Running {
     /// An incoming migration that has not finished: the guest is still
     /// the source's, and nothing here may resume it.
     pub(crate) incoming: std::sync::atomic::AtomicBool,
+    /// When the source manager last spoke of the incoming migration
+    /// (see `incoming`'s lease).
+    pub(crate) contact: Mutex<std::time::Instant>,
     /// The state; see [`RunState`].
     pub(crate) state: Mutex<RunState>,
     /// The way to the run's monitor; dropping it tells the monitor to
