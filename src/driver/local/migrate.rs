@@ -142,7 +142,7 @@ impl Core {
         // seconds until this ends (see `incoming`).
         let stop = std::sync::atomic::AtomicBool::new(false);
         std::thread::scope(|s| {
-            s.spawn(|| heartbeat(&*dest, dom.uuid, &stop));
+            let beat = s.spawn(|| heartbeat(&*dest, dom.uuid, &stop));
             let result = (|| -> Result<bool> {
                 let uri = if host.contains(':') {
                     format!("tcp:[{host}]:{}", ready.port)
@@ -213,6 +213,8 @@ impl Core {
                 Ok(persistent.is_some())
             })();
             stop.store(true, std::sync::atomic::Ordering::SeqCst);
+            // Woken at once: the migration is not held up by its sleep.
+            beat.thread().unpark();
             result
         })
     }
@@ -387,8 +389,10 @@ fn heartbeat(dest: &dyn Driver, uuid: uuid::Uuid, stop: &std::sync::atomic::Atom
     let every = super::incoming::LEASE / 6;
     let mut last = Instant::now();
     while !stop.load(std::sync::atomic::Ordering::SeqCst) {
-        std::thread::sleep(Duration::from_millis(100));
-        if last.elapsed() >= every {
+        // Parked until the next beat, or unparked when the migration ends
+        // (a spurious wake-up only loops).
+        std::thread::park_timeout(every.saturating_sub(last.elapsed()));
+        if !stop.load(std::sync::atomic::Ordering::SeqCst) && last.elapsed() >= every {
             let _ = dest.migrate_incoming_state(uuid);
             last = Instant::now();
         }
