@@ -89,44 +89,41 @@ impl Core {
                 "qvirt commits the active layer only: add --active (and --pivot to finish)",
             ));
         }
-        let jobs = self.jobs(dom)?;
-        let _job = jobs.begin(SyncKind::Modify, &dom.name)?;
-        let (run, live, target) = self.block_run(dom, disk, "commit a disk of")?;
-        let qmp = run.qmp()?;
-        if find_job(qmp, &target)?.is_some() {
-            return Err(busy(dom, &target));
-        }
-        let (_, node, inserted) = top_of(qmp, &live, &target)?;
-        if inserted
-            .get("image")
-            .and_then(|i| i.get("backing-image"))
-            .is_none()
-        {
-            return Err(Error::new(
-                ErrorCode::OperationInvalid,
-                format!(
-                    "disk {target} of domain '{}' has no backing image to commit into",
-                    dom.name
-                ),
-            ));
-        }
-        qmp.execute(
-            "block-commit",
-            Some(json!({"job-id": job_name("commit", &target), "device": node, "auto-dismiss": false})),
-            QMP_TIMEOUT,
-        )?;
-        self.log.info(&format!(
-            "domain '{}': committing disk {target} into its base",
-            dom.name
-        ));
-        Ok(())
+        self.start_backing_job(
+            dom,
+            disk,
+            BackingJob {
+                what: "commit a disk of",
+                command: "block-commit",
+                kind: "commit",
+                missing: "to commit into",
+                doing: "committing disk {target} into its base",
+            },
+        )
     }
 
     /// `Driver::block_pull`.
     pub(crate) fn block_pull(&self, dom: &Domain, disk: &str) -> Result<()> {
+        self.start_backing_job(
+            dom,
+            disk,
+            BackingJob {
+                what: "pull a disk of",
+                command: "block-stream",
+                kind: "pull",
+                missing: "to pull from",
+                doing: "pulling the backing data of disk {target}",
+            },
+        )
+    }
+
+    /// Starts a QEMU job that works on a disk's backing chain (a commit of
+    /// the active layer, a pull): the disk must have no job yet and a
+    /// backing image.
+    fn start_backing_job(&self, dom: &Domain, disk: &str, job: BackingJob) -> Result<()> {
         let jobs = self.jobs(dom)?;
         let _job = jobs.begin(SyncKind::Modify, &dom.name)?;
-        let (run, live, target) = self.block_run(dom, disk, "pull a disk of")?;
+        let (run, live, target) = self.block_run(dom, disk, job.what)?;
         let qmp = run.qmp()?;
         if find_job(qmp, &target)?.is_some() {
             return Err(busy(dom, &target));
@@ -140,21 +137,20 @@ impl Core {
             return Err(Error::new(
                 ErrorCode::OperationInvalid,
                 format!(
-                    "disk {target} of domain '{}' has no backing image to pull from",
-                    dom.name
+                    "disk {target} of domain '{}' has no backing image {}",
+                    dom.name, job.missing
                 ),
             ));
         }
         qmp.execute(
-            "block-stream",
-            Some(
-                json!({"job-id": job_name("pull", &target), "device": node, "auto-dismiss": false}),
-            ),
+            job.command,
+            Some(json!({"job-id": job_name(job.kind, &target), "device": node, "auto-dismiss": false})),
             QMP_TIMEOUT,
         )?;
         self.log.info(&format!(
-            "domain '{}': pulling the backing data of disk {target}",
-            dom.name
+            "domain '{}': {}",
+            dom.name,
+            job.doing.replace("{target}", &target)
         ));
         Ok(())
     }
@@ -421,4 +417,18 @@ fn busy(dom: &Domain, target: &str) -> Error {
             dom.name
         ),
     )
+}
+
+/// What distinguishes the jobs [`Core::start_backing_job`] starts.
+struct BackingJob {
+    /// For errors: "commit a disk of".
+    what: &'static str,
+    /// The QMP command.
+    command: &'static str,
+    /// The job name's kind (`job_name`).
+    kind: &'static str,
+    /// For a disk without a backing image: "to commit into".
+    missing: &'static str,
+    /// The log line, `{target}` standing for the disk.
+    doing: &'static str,
 }
