@@ -15,7 +15,7 @@ use super::faults::crash_point;
 use super::jobs::AsyncJobGuard;
 use super::requests::Request;
 use super::runtime::Running;
-use super::snapmeta::{Pending, PendingDisk};
+use super::snapmeta::Pending;
 use super::snapshots::{Plan, PlanDisk};
 use crate::driver::{Domain, SnapshotRevertFlags};
 use crate::error::{Error, ErrorCode, Result};
@@ -150,23 +150,6 @@ impl Core {
         }
     }
 
-    fn pending_of(plan: &Plan) -> Pending {
-        Pending {
-            def_xml: plan.def.to_xml(),
-            external: true,
-            job: None,
-            disks: plan
-                .disks
-                .iter()
-                .map(|d| PendingDisk {
-                    target: d.target.clone(),
-                    path: d.path.clone(),
-                    overlay: d.overlay.clone(),
-                })
-                .collect(),
-        }
-    }
-
     /// Takes an external disk-only snapshot of a running or paused
     /// domain.
     pub(crate) fn external_live(
@@ -195,7 +178,7 @@ impl Core {
             }
             tops.push(node);
         }
-        self.write_pending(&dom.uuid, &Core::pending_of(plan))?;
+        self.write_pending(&dom.uuid, &Pending::of(plan, None))?;
         if let Err(e) = self.make_overlays(&plan.disks) {
             self.clear_pending(&dom.uuid);
             return Err(e);
@@ -306,7 +289,7 @@ impl Core {
     /// Takes an external snapshot of a shut-off domain: the overlays are
     /// made and the definition names them.
     pub(crate) fn external_offline(&self, dom: &Domain, plan: &Plan) -> Result<()> {
-        self.write_pending(&dom.uuid, &Core::pending_of(plan))?;
+        self.write_pending(&dom.uuid, &Pending::of(plan, None))?;
         if let Err(e) = self.make_overlays(&plan.disks) {
             self.clear_pending(&dom.uuid);
             return Err(e);

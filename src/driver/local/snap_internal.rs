@@ -15,7 +15,7 @@ use super::faults::crash_point;
 use super::jobs::AsyncJobGuard;
 use super::requests::Request;
 use super::runtime::Running;
-use super::snapmeta::{Pending, PendingDisk};
+use super::snapmeta::Pending;
 use super::snapshots::{Plan, volume_format};
 use crate::driver::{Domain, DomainState, SnapshotRevertFlags};
 use crate::error::{Error, ErrorCode, Result};
@@ -190,20 +190,7 @@ impl Core {
             nodes.push(node_of(qmp, &d.path)?.0);
         }
         let id = job_id("snapshot");
-        let pending = Pending {
-            def_xml: plan.def.to_xml(),
-            external: false,
-            job: Some(id.clone()),
-            disks: plan
-                .disks
-                .iter()
-                .map(|d| PendingDisk {
-                    target: d.target.clone(),
-                    path: d.path.clone(),
-                    overlay: None,
-                })
-                .collect(),
-        };
+        let pending = Pending::of(plan, Some(id.clone()));
         self.write_pending(&dom.uuid, &pending)?;
         crash_point("snapshot-pending");
         let was_running = run.run_state().state == DomainState::Running;
@@ -246,20 +233,7 @@ impl Core {
         plan: &Plan,
         job: &AsyncJobGuard<'_>,
     ) -> Result<()> {
-        let pending = Pending {
-            def_xml: plan.def.to_xml(),
-            external: false,
-            job: None,
-            disks: plan
-                .disks
-                .iter()
-                .map(|d| PendingDisk {
-                    target: d.target.clone(),
-                    path: d.path.clone(),
-                    overlay: None,
-                })
-                .collect(),
-        };
+        let pending = Pending::of(plan, None);
         self.write_pending(&dom.uuid, &pending)?;
         crash_point("snapshot-pending");
         let mut done: Vec<PathBuf> = Vec::new();

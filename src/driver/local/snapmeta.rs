@@ -73,6 +73,27 @@ pub(crate) struct Pending {
     pub disks: Vec<PendingDisk>,
 }
 
+impl Pending {
+    /// The record of `plan` about to be taken; `job` names the QEMU job
+    /// of an internal snapshot of a running domain.
+    pub(crate) fn of(plan: &super::snapshots::Plan, job: Option<String>) -> Pending {
+        Pending {
+            def_xml: plan.def.to_xml(),
+            external: plan.external,
+            job,
+            disks: plan
+                .disks
+                .iter()
+                .map(|d| PendingDisk {
+                    target: d.target.clone(),
+                    path: d.path.clone(),
+                    overlay: d.overlay.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
 /// One disk of a [`Pending`] snapshot.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct PendingDisk {
