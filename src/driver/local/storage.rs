@@ -13,7 +13,7 @@
 //! [`Core::image_format`].
 
 use std::collections::BTreeMap;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -22,7 +22,8 @@ use crate::driver::{Pool, PoolInfo, PoolState, PoolSummary};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{PoolDef, PoolSizes, VolumeFormat};
 use crate::sys::fsutil::{
-    check_trusted_path, is_leftover_temp, remove_durable, replace_atomic, write_atomic,
+    check_private_dir, check_trusted_path, is_leftover_temp, remove_durable, replace_atomic,
+    write_atomic,
 };
 
 /// The storage state of one manager, read from disk at its first use.
@@ -602,43 +603,15 @@ pub(crate) fn check_pool_dir(dir: &Path) -> Result<()> {
             e,
         )
     })?;
-    if meta.file_type().is_symlink() {
-        return Err(Error::new(
-            ErrorCode::OperationDenied,
-            format!(
-                "{} is a symbolic link; a pool's directory must be a real one",
-                dir.display()
-            ),
-        ));
-    }
-    if !meta.is_dir() {
+    if !meta.is_dir() && !meta.file_type().is_symlink() {
         return Err(Error::new(
             ErrorCode::InvalidArgument,
             format!("{} is not a directory", dir.display()),
         ));
     }
-    let uid = nix::unistd::geteuid().as_raw();
-    if meta.uid() != uid {
-        return Err(Error::new(
-            ErrorCode::OperationDenied,
-            format!(
-                "{} is owned by uid {}, not by this user (uid {uid}): another user could change the images in it",
-                dir.display(),
-                meta.uid()
-            ),
-        ));
-    }
-    if meta.mode() & 0o022 != 0 {
-        return Err(Error::new(
-            ErrorCode::OperationDenied,
-            format!(
-                "{} is writable by group or others (mode {:o}); run `chmod go-w {}`",
-                dir.display(),
-                meta.mode() & 0o7777,
-                dir.display()
-            ),
-        ));
-    }
+    // A real directory of this user's that no one else can write, as the
+    // manager's own directories are.
+    check_private_dir(dir)?;
     if let Some(parent) = dir.parent() {
         check_trusted_path(parent)?;
     }
