@@ -146,18 +146,27 @@ fn http_guest(name: &str) -> String {
     )
 }
 
-#[test]
-fn a_guest_serving_http_keeps_serving_while_it_moves_between_hosts() {
-    let _guest = guest_dir();
-    let w = World::new("http");
-    let switch = Switch::new(&w);
-    let _dest_daemon = w.start_system_daemon();
-    let src_dir = TestDir::new("ssh-http-src");
+/// Host A's daemon running the HTTP guest `name`, which serves its
+/// uptime, and a poller in the switch fetching it every 20 ms, once it
+/// has had `answers` answers from host A.
+struct Serving {
+    _src_dir: TestDir,
+    src_daemon: Daemon,
+    a: Box<dyn qvirt::Driver>,
+    dom: qvirt::Domain,
+    src_qemu: i32,
+    stop: Arc<AtomicBool>,
+    served: Arc<AtomicUsize>,
+    polls: JoinHandle<Vec<Fetch>>,
+}
+
+fn serve_from_a(w: &World, switch: &Switch, name: &str, answers: usize) -> Serving {
+    let src_dir = TestDir::new(&format!("ssh-{name}-src"));
     let src_daemon = Daemon::start_under(&["ip", "netns", "exec", w.a_netns()], &src_dir.path, &[]);
     let a = src_daemon.connect();
-    let dom = a.define_xml(&http_guest("lx-http")).unwrap();
+    let dom = a.define_xml(&http_guest(name)).unwrap();
     let dom = a.start(&dom).unwrap();
-    let src_qemu = qemu_pid(&src_dir.path, "lx-http");
+    let src_qemu = qemu_pid(&src_dir.path, name);
     let mut console = a.console(&dom, false).unwrap();
     read_until(&mut *console, "QVIRT-GUEST-READY", Duration::from_secs(300));
     // The guest's uptime as a CGI of its httpd.
@@ -170,18 +179,43 @@ fn a_guest_serving_http_keeps_serving_while_it_moves_between_hosts() {
         .unwrap();
     read_until(&mut *console, "CGI-42", Duration::from_secs(60));
     drop(console);
-
     let stop = Arc::new(AtomicBool::new(false));
     let served = Arc::new(AtomicUsize::new(0));
     let polls = poller(&switch.name, stop.clone(), served.clone());
-    // Served from host A before anything moves, a second long.
-    wait_for("the guest to serve", Duration::from_secs(60), || {
-        (served.load(Ordering::SeqCst) > 0).then_some(())
-    });
-    let settle = Instant::now();
-    while settle.elapsed() < Duration::from_secs(1) {
-        std::thread::sleep(Duration::from_millis(50));
+    wait_for(
+        "the guest to serve from host A",
+        Duration::from_secs(60),
+        || (served.load(Ordering::SeqCst) >= answers).then_some(()),
+    );
+    Serving {
+        _src_dir: src_dir,
+        src_daemon,
+        a,
+        dom,
+        src_qemu,
+        stop,
+        served,
+        polls,
     }
+}
+
+#[test]
+fn a_guest_serving_http_keeps_serving_while_it_moves_between_hosts() {
+    let _guest = guest_dir();
+    let w = World::new("http");
+    let switch = Switch::new(&w);
+    let _dest_daemon = w.start_system_daemon();
+    // Served from host A before anything moves: a few dozen answers.
+    let Serving {
+        _src_dir,
+        src_daemon,
+        a,
+        dom: _,
+        src_qemu,
+        stop,
+        served: _,
+        polls,
+    } = serve_from_a(&w, &switch, "lx-http", 40);
 
     let dest = w.uri("root", "system", "");
     let started = Instant::now();
@@ -287,29 +321,16 @@ fn a_network_cut_mid_stream_leaves_the_guest_serving_at_the_source() {
     let w = World::new("cut");
     let switch = Switch::new(&w);
     let _dest_daemon = w.start_system_daemon();
-    let src_dir = TestDir::new("ssh-cut-src");
-    let src_daemon = Daemon::start_under(&["ip", "netns", "exec", w.a_netns()], &src_dir.path, &[]);
-    let a = src_daemon.connect();
-    let dom = a.define_xml(&http_guest("lx-cut")).unwrap();
-    let dom = a.start(&dom).unwrap();
-    let src_qemu = qemu_pid(&src_dir.path, "lx-cut");
-    let mut console = a.console(&dom, false).unwrap();
-    read_until(&mut *console, "QVIRT-GUEST-READY", Duration::from_secs(300));
-    console
-        .write(
-            b"mkdir -p /www/cgi-bin; echo '#!/bin/sh' >/www/cgi-bin/up; \
-              echo 'echo Content-Type: text/plain; echo; cat /proc/uptime' >>/www/cgi-bin/up; \
-              chmod 755 /www/cgi-bin/up; echo CGI-$((40+2))\n",
-        )
-        .unwrap();
-    read_until(&mut *console, "CGI-42", Duration::from_secs(60));
-    drop(console);
-    let stop = Arc::new(AtomicBool::new(false));
-    let served = Arc::new(AtomicUsize::new(0));
-    let polls = poller(&switch.name, stop.clone(), served.clone());
-    wait_for("the guest to serve", Duration::from_secs(60), || {
-        (served.load(Ordering::SeqCst) > 0).then_some(())
-    });
+    let Serving {
+        _src_dir,
+        src_daemon,
+        a,
+        dom,
+        src_qemu,
+        stop,
+        served,
+        polls,
+    } = serve_from_a(&w, &switch, "lx-cut", 1);
 
     // A slow stream (1 MiB/s), cut once it flows.
     let dest = w.uri("root", "system", "");
