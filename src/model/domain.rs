@@ -40,20 +40,20 @@ pub struct DomainDef {
     /// difference when the domain starts.
     pub current_memory_kib: Option<u64>,
     /// `<memoryBacking>`.
-    pub memory_backing: Option<MemoryBacking>,
+    pub memory_backing: Option<Box<MemoryBacking>>,
     /// `<vcpu>`.
     pub vcpu: Vcpu,
     /// `<iothreads>`: the number of I/O threads disks may use.
     pub iothreads: Option<u32>,
     /// `<cputune>`.
-    pub cputune: Option<CpuTune>,
+    pub cputune: Option<Box<CpuTune>>,
     /// `<numatune>`.
-    pub numatune: Option<NumaTune>,
+    pub numatune: Option<Box<NumaTune>>,
     /// `<resource><partition>`: the resource group of the domain.
     pub partition: Option<String>,
     /// `<sysinfo type='smbios'>`: what `<os><smbios mode='sysinfo'>`
     /// shows the guest.
-    pub sysinfo: Option<Sysinfo>,
+    pub sysinfo: Option<Box<Sysinfo>>,
     /// `<os>`.
     pub os: Os,
     /// `<features>`.
@@ -63,7 +63,7 @@ pub struct DomainDef {
     /// `<pm>`: guest power management switches.
     pub pm: Pm,
     /// `<cpu>`; `None` when absent (the hypervisor's default model).
-    pub cpu: Option<Cpu>,
+    pub cpu: Option<Box<Cpu>>,
     /// `<on_poweroff>` (default: destroy).
     pub on_poweroff: LifecycleAction,
     /// `<on_reboot>` (default: restart).
@@ -341,9 +341,9 @@ pub struct Features {
     /// `<ioapic driver=...>`.
     pub ioapic: Option<IoapicDriver>,
     /// `<hyperv>`: Hyper-V enlightenments.
-    pub hyperv: Option<Hyperv>,
+    pub hyperv: Option<Box<Hyperv>>,
     /// `<kvm>`: KVM features.
-    pub kvm: Option<KvmFeatures>,
+    pub kvm: Option<Box<KvmFeatures>>,
 }
 
 /// `<smm state=...><tseg unit=...>N</tseg></smm>`.

@@ -493,19 +493,21 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
                 enabled: true,
                 tseg_kib: if q35 { p.maybe(|_| 48 * 1024) } else { None },
             }),
-            hyperv: p.maybe(|p| Hyperv {
-                mode: p.maybe(|_| HypervMode::Custom),
-                flags: [
-                    (HypervFlag::Relaxed, p.coin()),
-                    (HypervFlag::Vapic, true),
-                    (HypervFlag::Spinlocks, true),
-                ]
-                .into_iter()
-                .collect(),
-                spinlocks_retries: Some(8191),
-                stimer_direct: None,
-                vendor_id: None,
-            }),
+            hyperv: p
+                .maybe(|p| Hyperv {
+                    mode: p.maybe(|_| HypervMode::Custom),
+                    flags: [
+                        (HypervFlag::Relaxed, p.coin()),
+                        (HypervFlag::Vapic, true),
+                        (HypervFlag::Spinlocks, true),
+                    ]
+                    .into_iter()
+                    .collect(),
+                    spinlocks_retries: Some(8191),
+                    stimer_direct: None,
+                    vendor_id: None,
+                })
+                .map(Box::new),
             ..Features::default()
         },
         clock: p.maybe(|p| Clock {
@@ -528,7 +530,7 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
         },
         cpu: match (virt_type, p.below(4)) {
             (_, 0) => None,
-            (VirtType::Kvm, 1) => Some(Cpu::new(CpuMode::HostPassthrough)),
+            (VirtType::Kvm, 1) => Some(Box::new(Cpu::new(CpuMode::HostPassthrough))),
             (_, 2) => {
                 let mut c = Cpu::new(CpuMode::Custom);
                 c.model = Some(CpuModel {
@@ -545,9 +547,9 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
                     cores: max,
                     threads: 1,
                 });
-                Some(c)
+                Some(Box::new(c))
             }
-            _ => Some(Cpu::new(CpuMode::Maximum)),
+            _ => Some(Box::new(Cpu::new(CpuMode::Maximum))),
         },
         on_poweroff: *p.of(&[LifecycleAction::Destroy, LifecycleAction::Preserve]),
         on_reboot: *p.of(&[
@@ -623,48 +625,54 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
             ..Devices::default()
         },
         max_memory: None,
-        memory_backing: p.maybe(|p| MemoryBacking {
-            hugepages: p.maybe(|p| {
-                p.maybe(|_| HugePage {
-                    size_kib: 2048,
-                    nodeset: None,
-                })
-                .into_iter()
-                .collect()
-            }),
-            nosharepages: p.coin(),
-            locked: p.coin(),
-            source: p.maybe(|p| *p.of(MemorySourceType::ALL)),
-            access: p.maybe(|p| *p.of(MemoryAccess::ALL)),
-            allocation: p.maybe(|p| MemoryAllocation {
-                mode: p.maybe(|p| *p.of(MemoryAllocationMode::ALL)),
-                threads: p.maybe(|p| 1 + p.below(8) as u32),
-            }),
-            discard: p.coin(),
-        }),
+        memory_backing: p
+            .maybe(|p| MemoryBacking {
+                hugepages: p.maybe(|p| {
+                    p.maybe(|_| HugePage {
+                        size_kib: 2048,
+                        nodeset: None,
+                    })
+                    .into_iter()
+                    .collect()
+                }),
+                nosharepages: p.coin(),
+                locked: p.coin(),
+                source: p.maybe(|p| *p.of(MemorySourceType::ALL)),
+                access: p.maybe(|p| *p.of(MemoryAccess::ALL)),
+                allocation: p.maybe(|p| MemoryAllocation {
+                    mode: p.maybe(|p| *p.of(MemoryAllocationMode::ALL)),
+                    threads: p.maybe(|p| 1 + p.below(8) as u32),
+                }),
+                discard: p.coin(),
+            })
+            .map(Box::new),
         iothreads: iothreads.filter(|n| *n > 0),
-        cputune: p.maybe(|p| CpuTune {
-            shares: p.maybe(|p| 2 + p.below(1000)),
-            period: p.maybe(|_| 100_000),
-            quota: p.maybe(|p| *p.of(&[-1, 50_000])),
-            vcpupins: (0..max.min(3))
-                .filter_map(|v| p.maybe(|p| (v, p.of(&["0", "0-1", "1,3"]).to_string())))
-                .collect(),
-            emulatorpin: p.maybe(|_| "0".to_string()),
-            iothreadpins: (1..=iothreads.unwrap_or(0))
-                .map(|t| (t, "1".to_string()))
-                .collect(),
-            ..CpuTune::default()
-        }),
+        cputune: p
+            .maybe(|p| CpuTune {
+                shares: p.maybe(|p| 2 + p.below(1000)),
+                period: p.maybe(|_| 100_000),
+                quota: p.maybe(|p| *p.of(&[-1, 50_000])),
+                vcpupins: (0..max.min(3))
+                    .filter_map(|v| p.maybe(|p| (v, p.of(&["0", "0-1", "1,3"]).to_string())))
+                    .collect(),
+                emulatorpin: p.maybe(|_| "0".to_string()),
+                iothreadpins: (1..=iothreads.unwrap_or(0))
+                    .map(|t| (t, "1".to_string()))
+                    .collect(),
+                ..CpuTune::default()
+            })
+            .map(Box::new),
         numatune: None,
         partition: p.maybe(|_| "/machine".to_string()),
-        sysinfo: p.maybe(|p| Sysinfo {
-            blocks: vec![(
-                SmbiosBlock::System,
-                vec![("manufacturer".to_string(), p.of(texts).clone())],
-            )],
-            oem_strings: p.maybe(|p| p.of(texts).clone()).into_iter().collect(),
-        }),
+        sysinfo: p
+            .maybe(|p| Sysinfo {
+                blocks: vec![(
+                    SmbiosBlock::System,
+                    vec![("manufacturer".to_string(), p.of(texts).clone())],
+                )],
+                oem_strings: p.maybe(|p| p.of(texts).clone()).into_iter().collect(),
+            })
+            .map(Box::new),
         seclabel: p.maybe(|_| SecLabel::default()),
         qemu: QemuExtras {
             args: p.maybe(|p| p.of(texts).clone()).into_iter().collect(),

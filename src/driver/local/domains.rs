@@ -112,7 +112,7 @@ impl Core {
         saved?;
         let handle = match inner.entries.get_mut(&def.uuid) {
             Some(entry) => {
-                entry.persistent = Some(def.clone());
+                entry.persistent = Some(Box::new(def.clone()));
                 entry.handle()
             }
             None => {
@@ -262,7 +262,7 @@ impl Core {
         {
             let mut inner = lock(&self.inner);
             if let Some(entry) = inner.entries.get_mut(&dom.uuid) {
-                entry.persistent = Some(def.clone());
+                entry.persistent = Some(Box::new(def.clone()));
             }
             inner.names.remove(&old.name);
             inner.names.insert(def.name.clone(), dom.uuid);
@@ -411,8 +411,8 @@ impl Core {
                         continue;
                     }
                     entry.autostart = store::autostart(&self.layout, &def.name);
-                    if entry.persistent.as_ref() != Some(&def) {
-                        entry.persistent = Some(def);
+                    if entry.persistent.as_deref() != Some(&def) {
+                        entry.persistent = Some(Box::new(def));
                     }
                 }
                 None => {

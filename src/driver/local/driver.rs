@@ -11,7 +11,7 @@
 //! before `inner`, and held from their checks to their table update, so
 //! the files and the table agree while lookups go on during the writes.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, Weak};
 
@@ -108,8 +108,10 @@ impl Inner {
 
 /// One domain: defined, running, or both.
 pub(crate) struct Entry {
-    /// The persistent definition; `None` for a transient domain.
-    pub persistent: Option<DomainDef>,
+    /// The persistent definition; `None` for a transient domain. Boxed,
+    /// so that the table's free slots (a hash table keeps an eighth or
+    /// more free) cost a pointer each rather than a whole definition.
+    pub persistent: Option<Box<DomainDef>>,
     /// The run, while QEMU runs.
     pub running: Option<Arc<Running>>,
     /// Why the domain is shut off (meaningful while not running).
@@ -127,10 +129,23 @@ impl Entry {
     /// A shut-off entry for `def`, with what the files under `layout` say
     /// of its autostart mark and managed save image.
     pub fn defined(def: DomainDef, reason: StateReason, layout: &Layout) -> Entry {
+        let autostart = store::autostart(layout, &def.name);
+        let managed_save = layout.managed_save_file(&def.name).exists();
+        Entry::with_marks(def, reason, autostart, managed_save)
+    }
+
+    /// A shut-off entry for `def` with its autostart mark and managed
+    /// save image as given (an open finds them in directory listings).
+    pub fn with_marks(
+        def: DomainDef,
+        reason: StateReason,
+        autostart: bool,
+        managed_save: bool,
+    ) -> Entry {
         Entry {
-            autostart: store::autostart(layout, &def.name),
-            managed_save: layout.managed_save_file(&def.name).exists(),
-            persistent: Some(def),
+            autostart,
+            managed_save,
+            persistent: Some(Box::new(def)),
             running: None,
             reason,
             job: Arc::default(),
@@ -184,7 +199,7 @@ impl LocalDriver {
         layout.prepare()?;
         let state_lock = StateLock::acquire(&layout.lock)?;
         let log = Arc::new(Logger::open(&layout.manager_log(), log_stderr));
-        let defs = store::scan_at_open(&layout, &log)?;
+        let found = store::scan_at_open(&layout, &log)?;
         let core = Arc::new_cyclic(|me| Core {
             uri,
             layout,
@@ -208,16 +223,27 @@ impl LocalDriver {
         });
         {
             let mut inner = lock(&core.inner);
-            for def in defs {
-                inner.names.insert(def.name.clone(), def.uuid);
-                let reason = std::fs::read_to_string(core.layout.reason_file(&def.uuid))
-                    .ok()
+            inner.entries.reserve(found.defs.len());
+            inner.names.reserve(found.defs.len());
+            for def in found.defs {
+                let listed = |path: &Path, names: &HashSet<String>| {
+                    path.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| names.contains(n))
+                };
+                let reason_file = core.layout.reason_file(&def.uuid);
+                let reason = listed(&reason_file, &found.run)
+                    .then(|| std::fs::read_to_string(&reason_file).ok())
+                    .flatten()
                     .and_then(|r| StateReason::from_name(r.trim()))
                     .unwrap_or(StateReason::Unknown);
-                let uuid = def.uuid;
-                inner
-                    .entries
-                    .insert(uuid, Entry::defined(def, reason, &core.layout));
+                let autostart = listed(&core.layout.autostart_file(&def.name), &found.autostart);
+                let managed_save = listed(&core.layout.managed_save_file(&def.name), &found.save);
+                inner.names.insert(def.name.clone(), def.uuid);
+                inner.entries.insert(
+                    def.uuid,
+                    Entry::with_marks(def, reason, autostart, managed_save),
+                );
             }
         }
         core.reattach_all();

@@ -59,9 +59,12 @@ struct AsyncJob {
 #[derive(Debug, Default)]
 struct State {
     sync: Option<SyncKind>,
-    async_job: Option<AsyncJob>,
+    /// Boxed, as the last job is: every domain has a `State`, few have
+    /// a job, and a table of 10,000 domains should not carry room for
+    /// 10,000 of them.
+    async_job: Option<Box<AsyncJob>>,
     /// The last asynchronous job that ended.
-    completed: Option<CompletedJob>,
+    completed: Option<Box<CompletedJob>>,
     removed: bool,
 }
 
@@ -96,14 +99,14 @@ impl Jobs {
             name,
             |st| st.sync.is_none() && st.async_job.is_none(),
             |st| {
-                st.async_job = Some(AsyncJob {
+                st.async_job = Some(Box::new(AsyncJob {
                     kind,
                     started: Instant::now(),
                     info: JobInfo::new(kind),
                     abort: false,
                     succeeded: false,
                     downtime: None,
-                })
+                }))
             },
         )?;
         Ok(AsyncJobGuard { jobs: self })
@@ -167,7 +170,7 @@ impl Jobs {
 
     /// The last asynchronous job that ended, with its figures then.
     pub fn completed(&self) -> Option<CompletedJob> {
-        self.lock().completed.clone()
+        self.lock().completed.as_deref().cloned()
     }
 
     /// Asks the asynchronous job to stop; its kind, or `None` when none
@@ -273,7 +276,7 @@ impl Drop for AsyncJobGuard<'_> {
                 info.data_processed = info.data_processed.max(info.data_total);
                 info.data_remaining = 0;
             }
-            st.completed = Some(CompletedJob::new(outcome, info, job.downtime));
+            st.completed = Some(Box::new(CompletedJob::new(outcome, info, job.downtime)));
         }
         drop(st);
         self.jobs.changed.notify_all();

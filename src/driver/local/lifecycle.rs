@@ -103,7 +103,7 @@ impl Core {
         }
         let (def, has_image) = self.with_entry(dom, |e| match (&e.running, &e.persistent) {
             (Some(run), _) => Err(Core::wrong_state(dom, "start", run.run_state().state)),
-            (None, Some(def)) => Ok((def.clone(), e.managed_save)),
+            (None, Some(def)) => Ok((DomainDef::clone(def), e.managed_save)),
             (None, None) => Err(Error::new(
                 ErrorCode::Internal,
                 "a domain with no definition",

@@ -34,8 +34,9 @@ impl Core {
     ) -> Result<()> {
         let jobs = self.jobs(dom)?;
         let _job = jobs.begin(super::jobs::SyncKind::Modify, &dom.name)?;
-        let (run, persistent) =
-            self.with_entry(dom, |e| Ok((e.running.clone(), e.persistent.clone())))?;
+        let (run, persistent) = self.with_entry(dom, |e| {
+            Ok((e.running.clone(), e.persistent.as_deref().cloned()))
+        })?;
         let (live, config) = match (flags.live, flags.config) {
             (false, false) => (run.is_some(), run.is_none()),
             both => both,
@@ -88,7 +89,7 @@ impl Core {
             // the table end up the same.
             let _config = lock(&self.config);
             let mut def = self.with_entry(dom, |e| {
-                e.persistent.clone().ok_or_else(|| {
+                e.persistent.as_deref().cloned().ok_or_else(|| {
                     Error::new(
                         ErrorCode::OperationInvalid,
                         format!("domain '{}' was undefined meanwhile", dom.name),
@@ -99,7 +100,7 @@ impl Core {
             def.devices.disks[index].source = source;
             store::save(&self.layout, &def)?;
             self.with_entry(dom, |e| {
-                e.persistent = Some(def);
+                e.persistent = Some(Box::new(def));
                 Ok(())
             })?;
         }

@@ -66,7 +66,7 @@ impl Core {
         let def = self.with_entry(dom, |e| {
             Ok(match (&e.running, &e.persistent, inactive) {
                 (Some(run), _, false) | (Some(run), None, true) => run.live_def(),
-                (_, Some(def), _) => def.clone(),
+                (_, Some(def), _) => DomainDef::clone(def),
                 (None, None, _) => e.def().clone(),
             })
         })?;

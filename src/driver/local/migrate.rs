@@ -92,7 +92,7 @@ impl Core {
     ) -> Result<bool> {
         let options = options.clone();
         let run = self.running_in(dom, "migrate", &[DomainState::Running, DomainState::Paused])?;
-        let persistent = self.with_entry(dom, |e| Ok(e.persistent.clone()))?;
+        let persistent = self.with_entry(dom, |e| Ok(e.persistent.as_deref().cloned()))?;
         let def = match &options.dest_xml {
             Some(xml) => {
                 let other = DomainDef::from_xml(xml)?;

@@ -93,7 +93,7 @@ impl Core {
     pub(super) fn edit_config(&self, dom: &Domain, edit: Edit<'_>) -> Result<()> {
         let _config = lock(&self.config);
         let mut def = self.with_entry(dom, |e| {
-            e.persistent.clone().ok_or_else(|| {
+            e.persistent.as_deref().cloned().ok_or_else(|| {
                 Error::new(
                     ErrorCode::OperationInvalid,
                     format!("domain '{}' was undefined meanwhile", dom.name),
@@ -104,7 +104,7 @@ impl Core {
         def.validate()?;
         store::save(&self.layout, &def)?;
         self.with_entry(dom, |e| {
-            e.persistent = Some(def);
+            e.persistent = Some(Box::new(def));
             Ok(())
         })
     }

@@ -261,7 +261,7 @@ impl Core {
         disks: &[PlanDisk],
     ) -> Result<()> {
         let live = run.map(Running::live_def);
-        let persistent = self.with_entry(dom, |e| Ok(e.persistent.clone()))?;
+        let persistent = self.with_entry(dom, |e| Ok(e.persistent.as_deref().cloned()))?;
         for d in disks {
             let overlay = d.overlay.as_deref().expect("external");
             if let (Some(run), Some(live)) = (run, &live)
@@ -316,8 +316,9 @@ impl Core {
         let then = snap.domain.as_ref().ok_or_else(|| {
             Error::new(ErrorCode::Internal, "a snapshot record without its domain")
         })?;
-        let (run, persistent) =
-            self.with_entry(dom, |e| Ok((e.running.clone(), e.persistent.clone())))?;
+        let (run, persistent) = self.with_entry(dom, |e| {
+            Ok((e.running.clone(), e.persistent.as_deref().cloned()))
+        })?;
         let now = run
             .as_ref()
             .map(|r| r.live_def())
@@ -377,7 +378,7 @@ impl Core {
             || flags.contains(SnapshotRevertFlags::PAUSED)
         {
             let def = self
-                .with_entry(dom, |e| Ok(e.persistent.clone()))?
+                .with_entry(dom, |e| Ok(e.persistent.as_deref().cloned()))?
                 .ok_or_else(|| Error::new(ErrorCode::Internal, "no definition"))?;
             let run = self.launch_paused(dom, def)?;
             if flags.contains(SnapshotRevertFlags::RUNNING) {
@@ -434,7 +435,7 @@ impl Core {
                 all
             }
             None => {
-                let persistent = self.with_entry(&dom, |e| Ok(e.persistent.clone()))?;
+                let persistent = self.with_entry(&dom, |e| Ok(e.persistent.as_deref().cloned()))?;
                 persistent.is_some_and(|p| {
                     disks.iter().all(|d| {
                         p.devices

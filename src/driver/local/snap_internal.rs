@@ -362,8 +362,9 @@ impl Core {
     ) -> Result<()> {
         let name = snap.name.clone().unwrap_or_default();
         let images = self.internal_images(snap)?;
-        let (run, persistent) =
-            self.with_entry(dom, |e| Ok((e.running.clone(), e.persistent.clone())))?;
+        let (run, persistent) = self.with_entry(dom, |e| {
+            Ok((e.running.clone(), e.persistent.as_deref().cloned()))
+        })?;
         let with_memory = matches!(
             snap.state,
             Some(SnapshotState::Running | SnapshotState::Paused)
@@ -390,7 +391,7 @@ impl Core {
                 || flags.contains(SnapshotRevertFlags::PAUSED)
             {
                 let def = self
-                    .with_entry(dom, |e| Ok(e.persistent.clone()))?
+                    .with_entry(dom, |e| Ok(e.persistent.as_deref().cloned()))?
                     .ok_or_else(|| Error::new(ErrorCode::Internal, "no definition"))?;
                 let run = self.launch_paused(dom, def)?;
                 if run_after {

@@ -96,8 +96,9 @@ impl Core {
         }
         let jobs = self.jobs(dom)?;
         let job = jobs.begin_async(JobKind::Snapshot, &dom.name)?;
-        let (persistent, run) =
-            self.with_entry(dom, |e| Ok((e.persistent.clone(), e.running.clone())))?;
+        let (persistent, run) = self.with_entry(dom, |e| {
+            Ok((e.persistent.as_deref().cloned(), e.running.clone()))
+        })?;
         let Some(persistent) = persistent else {
             return Err(Error::new(
                 ErrorCode::OperationInvalid,
@@ -545,7 +546,7 @@ impl Core {
         new: &Disk,
     ) -> Result<()> {
         let _config = lock(&self.config);
-        let def = self.with_entry(dom, |e| Ok(e.persistent.clone()))?;
+        let def = self.with_entry(dom, |e| Ok(e.persistent.as_deref().cloned()))?;
         let Some(mut def) = def else { return Ok(()) };
         let Some(disk) = def.devices.disks.iter_mut().find(|d| d.target == target) else {
             return Ok(());
@@ -559,7 +560,7 @@ impl Core {
         *disk = replacement;
         store::save(&self.layout, &def)?;
         self.with_entry(dom, |e| {
-            e.persistent = Some(def);
+            e.persistent = Some(Box::new(def));
             Ok(())
         })
     }

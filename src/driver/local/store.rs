@@ -19,29 +19,68 @@ use crate::model::{DomainDef, MAX_XML_BYTES};
 use crate::sys::fsutil::{is_leftover_temp, remove_durable, write_atomic};
 use crate::sys::logger::Logger;
 
+/// What an open reads of the state directory: the definitions, and the
+/// names in the autostart, runtime and save directories, so that each
+/// domain's autostart mark, shut-off reason and managed save image are
+/// found in memory instead of with a system call per domain.
+pub struct AtOpen {
+    /// The definitions, as [`scan`] reads them.
+    pub defs: Vec<DomainDef>,
+    /// The names in the autostart directory (a domain's mark is its name).
+    pub autostart: HashSet<String>,
+    /// The names in the runtime directory (`.UUID.reason` files).
+    pub run: HashSet<String>,
+    /// The names in the save directory (`NAME.save` images).
+    pub save: HashSet<String>,
+}
+
 /// Removes the temporary files that writes cut off by a crash left in
 /// the config, autostart and runtime directories (see
 /// [`is_leftover_temp`](crate::sys::fsutil::is_leftover_temp)), then reads
-/// every definition as [`scan`] does. Only at open: while the manager
+/// every definition as [`scan`] does, and lists the directories that hold
+/// the domains' marks (see [`AtOpen`]). Only at open: while the manager
 /// runs, such a file may be a write in progress.
-pub fn scan_at_open(layout: &Layout, log: &Logger) -> Result<Vec<DomainDef>> {
-    for dir in [&layout.config, &layout.autostart, &layout.run] {
-        let Ok(entries) = fs::read_dir(dir) else {
+pub fn scan_at_open(layout: &Layout, log: &Logger) -> Result<AtOpen> {
+    clear_leftovers(&layout.config, log);
+    let autostart = clear_leftovers(&layout.autostart, log);
+    let run = clear_leftovers(&layout.run, log);
+    let save = fs::read_dir(&layout.save)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(AtOpen {
+        defs: scan(layout, log)?,
+        autostart,
+        run,
+        save,
+    })
+}
+
+/// Removes the leftover temporary files in `dir` (see [`scan_at_open`])
+/// and returns the names of the other entries.
+fn clear_leftovers(dir: &Path, log: &Logger) -> HashSet<String> {
+    let mut kept = HashSet::new();
+    let Ok(entries) = fs::read_dir(dir) else {
+        return kept;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !(is_leftover_temp(&name) && e.file_type().is_ok_and(|t| !t.is_dir())) {
+            kept.insert(name);
             continue;
-        };
-        for e in entries.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if is_leftover_temp(&name) && e.file_type().is_ok_and(|t| !t.is_dir()) {
-                match fs::remove_file(e.path()) {
-                    Ok(()) => log.info(&format!(
-                        "config: removed {name}, left by a write that a crash cut off"
-                    )),
-                    Err(err) => log.warn(&format!("config: cannot remove {name}: {err}")),
-                }
-            }
+        }
+        match fs::remove_file(e.path()) {
+            Ok(()) => log.info(&format!(
+                "config: removed {name}, left by a write that a crash cut off"
+            )),
+            Err(err) => log.warn(&format!("config: cannot remove {name}: {err}")),
         }
     }
-    scan(layout, log)
+    kept
 }
 
 /// Reads every definition in `layout.config`, in file-name order. Each

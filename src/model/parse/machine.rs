@@ -223,8 +223,8 @@ pub(super) fn features(e: El) -> R<Features> {
                     c.req("driver")?;
                     f.ioapic = c.word("driver")?;
                 }
-                "hyperv" => f.hyperv = Some(hyperv(c)?),
-                _ => f.kvm = Some(kvm(c)?),
+                "hyperv" => f.hyperv = Some(Box::new(hyperv(c)?)),
+                _ => f.kvm = Some(Box::new(kvm(c)?)),
             }
             Ok(())
         })?;

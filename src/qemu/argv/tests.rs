@@ -148,7 +148,7 @@ fn kvm_without_kvm_is_no_support() {
     assert!(e.message.contains("<domain type='qemu'>"), "{}", e.message);
     let mut kvm = caps();
     kvm.kvm = true;
-    def.cpu = Some(Cpu::new(CpuMode::HostPassthrough));
+    def.cpu = Some(Box::new(Cpu::new(CpuMode::HostPassthrough)));
     let args = build_argv(&def, &kvm, &RuntimePaths::new("/r")).unwrap();
     let args: Vec<String> = args.into_iter().map(|a| a.into_string().unwrap()).collect();
     assert_eq!(values(&args, "-accel"), ["kvm"]);
@@ -158,9 +158,9 @@ fn kvm_without_kvm_is_no_support() {
 #[test]
 fn host_passthrough_needs_kvm() {
     let mut def = minimal();
-    def.cpu = Some(Cpu::new(CpuMode::HostPassthrough));
+    def.cpu = Some(Box::new(Cpu::new(CpuMode::HostPassthrough)));
     assert_eq!(code(&def), ErrorCode::ConfigUnsupported);
-    def.cpu = Some(Cpu::new(CpuMode::Maximum));
+    def.cpu = Some(Box::new(Cpu::new(CpuMode::Maximum)));
     assert_eq!(values(&argv(&def).unwrap(), "-cpu"), ["max"]);
 }
 
