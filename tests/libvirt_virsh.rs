@@ -686,6 +686,21 @@ fn daily_verbs_through_virsh() {
     );
 
     w.virsh(&["destroy", "dv"]);
+    // start --autodestroy: virsh's connection ends when virsh exits, and
+    // the daemon, still serving others, destroys the domain then.
+    assert!(
+        w.virsh(&["start", "dv", "--autodestroy"])
+            .contains("Domain 'dv' started")
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while w.state("dv") != (DomainState::Shutoff, StateReason::Destroyed) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "dv still {:?} after virsh exited",
+            w.state("dv")
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     assert!(
         w.virsh(&["domrename", "dv", "dw"])
             .contains("Domain successfully renamed")

@@ -164,6 +164,14 @@ pub trait Driver: Send + Sync {
     /// paused (reason `user`) before its CPUs run (virsh's `start
     /// --paused`); a managed save image is restored paused too.
     fn start_paused(&self, dom: &Domain) -> Result<Domain>;
+    /// Starts a defined domain as [`Driver::start`] does, paused as
+    /// [`Driver::start_paused`] with `paused`. With `autodestroy`
+    /// (virsh's `start --autodestroy`) the domain lasts only as long as
+    /// this connection: it is destroyed when the connection ends, however
+    /// the program ends (an embedded driver: when this handle drops; over
+    /// a socket: when the daemon sees the connection close), unless it
+    /// was stopped and started again meanwhile.
+    fn start_with(&self, dom: &Domain, flags: StartFlags) -> Result<Domain>;
     /// Renames a shut-off persistent domain (virsh's `domrename`); its
     /// UUID, disks, snapshots and autostart mark stay. `OperationInvalid`
     /// while it runs, for a transient domain or one with a managed save

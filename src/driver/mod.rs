@@ -5,6 +5,7 @@
 
 mod api;
 mod api_storage;
+pub(crate) mod autodestroy;
 mod migration;
 mod resources;
 mod values;

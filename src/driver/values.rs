@@ -388,6 +388,35 @@ pub struct UndefineFlags {
     pub snapshots_metadata: bool,
 }
 
+/// How [`Driver::start_with`](crate::Driver::start_with) starts a
+/// domain (virsh's `start` flags, libvirt's `VIR_DOMAIN_START_*`).
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StartFlags {
+    /// `--paused`: leave its CPUs stopped (as
+    /// [`Driver::start_paused`](crate::Driver::start_paused)).
+    pub paused: bool,
+    /// `--autodestroy`: destroy it when the connection that started it
+    /// ends.
+    pub autodestroy: bool,
+}
+
+impl StartFlags {
+    /// libvirt's numbering: `VIR_DOMAIN_START_PAUSED` (1) and
+    /// `VIR_DOMAIN_START_AUTODESTROY` (2).
+    pub fn bits(self) -> u32 {
+        u32::from(self.paused) | (u32::from(self.autodestroy) << 1)
+    }
+
+    /// The flags `bits` names; `None` when it holds another bit.
+    pub fn from_bits(bits: u32) -> Option<StartFlags> {
+        (bits & !3 == 0).then_some(StartFlags {
+            paused: bits & 1 != 0,
+            autodestroy: bits & 2 != 0,
+        })
+    }
+}
+
 /// Which definitions a device change applies to (virsh's `--live`,
 /// `--config`; neither is `--current`).
 #[non_exhaustive]

@@ -18,7 +18,7 @@ use super::types::{
 };
 use super::wire::PROTOCOL_VERSION;
 use crate::driver::{
-    AddressSource, ConsoleStream, Domain, Driver, EventStream, KeyCodeset, XmlFlags,
+    AddressSource, ConsoleStream, Domain, Driver, EventStream, KeyCodeset, StartFlags, XmlFlags,
 };
 use crate::driver::{
     BlockCommitFlags, ResizeFlags, SnapshotCreateFlags, SnapshotDeleteFlags, SnapshotRevertFlags,
@@ -32,6 +32,9 @@ pub enum Opened {
     Events(Box<dyn EventStream>),
     /// A console.
     Console(Box<dyn ConsoleStream>),
+    /// A domain started with `autodestroy`: the server destroys it when
+    /// the connection ends (see [`DriverCalls::start_tied`]).
+    Tied(Domain),
 }
 
 /// Runs calls on a driver.
@@ -49,6 +52,22 @@ impl<'a> DriverCalls<'a> {
             driver,
             opened: None,
         }
+    }
+}
+
+impl DriverCalls<'_> {
+    /// Starts `dom` with `flags`. The driver is the server's, shared by
+    /// every connection, so `autodestroy` is not passed on: the domain is
+    /// left in [`DriverCalls::opened`] for the server to tie to the
+    /// connection that asked.
+    pub fn start_tied(&mut self, dom: &Domain, flags: StartFlags) -> Result<Domain> {
+        let mut shared = flags;
+        shared.autodestroy = false;
+        let started = self.driver.start_with(dom, shared)?;
+        if flags.autodestroy {
+            self.opened = Some(Opened::Tied(started.clone()));
+        }
+        Ok(started)
     }
 }
 
@@ -108,6 +127,17 @@ impl Handler for DriverCalls<'_> {
 
     fn start_paused(&mut self, d: WireDomain) -> Result<WireDomain> {
         self.driver.start_paused(&dom(d)).map(Into::into)
+    }
+
+    fn start_with(&mut self, (d, bits): (WireDomain, u32)) -> Result<WireDomain> {
+        let flags = StartFlags::from_bits(bits).ok_or_else(|| {
+            Error::new(
+                ErrorCode::InvalidArgument,
+                format!("unknown start flags {bits:#x}"),
+            )
+        })?;
+        let started = self.start_tied(&dom(d), flags)?;
+        Ok(started.into())
     }
 
     fn interface_addresses(

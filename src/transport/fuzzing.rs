@@ -28,7 +28,7 @@ use crate::driver::{
 use crate::driver::{
     ConsoleStream, Domain, DomainInfo, DomainState, DomainSummary, Driver, Event, EventKind,
     EventStream, JobInfo, ListFilter, MediaChange, MediaFlags, NodeInfo, SaveOptions,
-    ShutdownOptions, StateReason, VersionInfo, XmlFlags,
+    ShutdownOptions, StartFlags, StateReason, VersionInfo, XmlFlags,
 };
 use crate::driver::{IncomingParams, IncomingReady, IncomingState, MigrateOptions};
 use crate::error::{Error, ErrorCode, Result};
@@ -223,6 +223,10 @@ impl Driver for StubDriver {
 
     fn start_paused(&self, _dom: &Domain) -> Result<Domain> {
         self.answer("start_paused", || self.domain())
+    }
+
+    fn start_with(&self, _dom: &Domain, _flags: StartFlags) -> Result<Domain> {
+        self.answer("start_with", || self.domain())
     }
 
     fn set_metadata(
@@ -520,6 +524,9 @@ pub fn fuzz_dispatch(data: &[u8]) {
                 let msg = StreamMsg::Data(data);
                 assert_eq!(decode_stream(&encode_stream(&msg)).expect("decodes"), msg);
             }
+            // A domain to destroy when the connection ends: the stub
+            // runs none.
+            Some(Opened::Tied(_)) => {}
         }
     }
 }
@@ -562,6 +569,7 @@ mod tests {
             Call::Undefine(d()),
             Call::CreateXml(text.to_string()),
             Call::Start(d()),
+            Call::StartWith((d(), n)),
             Call::Shutdown((
                 d(),
                 WireShutdown {

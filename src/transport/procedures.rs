@@ -431,6 +431,10 @@ procedures! {
     89 AttachDevice attach_device((WireDomain, String, WireModifyFlags)) -> (), rw, Job;
     /// `Driver::detach_device` (domain, device XML, flags).
     90 DetachDevice detach_device((WireDomain, String, WireModifyFlags)) -> (), rw, Job;
+    /// `Driver::start_with` (domain, `StartFlags::bits`); with
+    /// `autodestroy`, the daemon destroys the domain when this connection
+    /// ends.
+    91 StartWith start_with((WireDomain, u32)) -> WireDomain, rw, Job;
 }
 
 /// The highest procedure number this build knows (the table is numbered

@@ -5,12 +5,12 @@
 use std::time::{Duration, Instant};
 
 use qvirt::driver::XmlFlags;
-use qvirt::driver::{DomainState, ListFilter, ShutdownOptions, StateReason};
+use qvirt::driver::{DomainState, ListFilter, ShutdownOptions, StartFlags, StateReason};
 use qvirt::{DomainDef, ErrorCode};
 
 use crate::{
     Ctx, QUICK, Vm, define, define_and_start, expect_err, info, listed, process_alive, wait_gone,
-    wait_until,
+    wait_state, wait_until,
 };
 
 /// Start gives a running domain with an id and a live QEMU that uses CPU;
@@ -495,4 +495,54 @@ pub fn start_paused_leaves_the_cpus_stopped(cx: &mut Ctx<'_>) {
     d.resume(&run).unwrap();
     assert_eq!(info(d, &run).state, DomainState::Running);
     d.destroy(&run).unwrap();
+}
+
+/// `start --autodestroy`: the domain lasts as long as the connection that
+/// started it. When the connection ends, it is destroyed, and only it: a
+/// domain started plainly keeps running, and so does one whose tied run
+/// was stopped and started again plainly (a new run is not the tied one).
+pub fn start_autodestroy_ends_with_the_connection(cx: &mut Ctx<'_>) {
+    let mut flags = StartFlags::default();
+    flags.autodestroy = true;
+    let (tied, kept, restarted, tied_pid) = {
+        let d = cx.d();
+        let tied = define(d, &Vm::firmware("fw-tied"));
+        let kept = define(d, &Vm::firmware("fw-kept"));
+        let restarted = define(d, &Vm::firmware("fw-again"));
+        let run = d.start_with(&tied, flags).unwrap();
+        assert!(run.id.is_some());
+        assert_eq!(info(d, &run).state, DomainState::Running);
+        d.start(&kept).unwrap();
+        let again = d.start_with(&restarted, flags).unwrap();
+        d.destroy(&again).unwrap();
+        d.start(&restarted).unwrap();
+        (tied, kept, restarted, cx.qemu_pid("fw-tied"))
+    };
+    assert!(process_alive(tied_pid));
+    // The connection ends; whatever serves the state directory next sees
+    // the tied domain destroyed and its QEMU gone.
+    cx.reopen();
+    let d = cx.d();
+    let i = wait_state(d, &tied, DomainState::Shutoff, Duration::from_secs(10));
+    assert_eq!(i.reason, StateReason::Destroyed);
+    wait_until("the tied QEMU to exit", Duration::from_secs(10), || {
+        (!process_alive(tied_pid)).then_some(())
+    });
+    assert_eq!(
+        info(d, &kept).state,
+        DomainState::Running,
+        "started plainly"
+    );
+    assert_eq!(
+        info(d, &restarted).state,
+        DomainState::Running,
+        "started again plainly after its tied run was destroyed"
+    );
+    // Started with autodestroy on this connection: gone at the next end.
+    d.start_with(&tied, flags).unwrap();
+    cx.reopen();
+    let d = cx.d();
+    wait_state(d, &tied, DomainState::Shutoff, Duration::from_secs(10));
+    d.destroy(&kept).unwrap();
+    d.destroy(&restarted).unwrap();
 }

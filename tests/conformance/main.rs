@@ -85,6 +85,7 @@ macro_rules! conformance {
             cases_lifecycle::shut_off_refuses_runtime_operations,
             cases_lifecycle::suspend_and_resume,
             cases_lifecycle::start_paused_leaves_the_cpus_stopped,
+            cases_lifecycle::start_autodestroy_ends_with_the_connection,
             cases_lifecycle::reset_keeps_the_process,
             cases_lifecycle::create_transient_and_destroy,
             cases_lifecycle::create_conflicts_with_defined,

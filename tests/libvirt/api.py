@@ -138,6 +138,17 @@ assert tx.destroy() == 0
 expect("py-tx", E.VIR_DOMAIN_EVENT_STOPPED, E.VIR_DOMAIN_EVENT_STOPPED_DESTROYED)
 assert code_of(lambda: c.lookupByName("py-tx")) == E.VIR_ERR_NO_DOMAIN
 
+# createXML with AUTODESTROY on a second connection: destroyed (and so
+# gone, being transient) when that connection closes
+c2 = libvirt.open(uri)
+t2 = c2.createXML(xml("tx.xml"), E.VIR_DOMAIN_START_AUTODESTROY)
+expect("py-tx", E.VIR_DOMAIN_EVENT_STARTED, E.VIR_DOMAIN_EVENT_STARTED_BOOTED)
+assert c.lookupByName("py-tx").isActive() == 1
+del t2
+c2.close()
+expect("py-tx", E.VIR_DOMAIN_EVENT_STOPPED, E.VIR_DOMAIN_EVENT_STOPPED_DESTROYED)
+assert code_of(lambda: c.lookupByName("py-tx")) == E.VIR_ERR_NO_DOMAIN
+
 # errors carry libvirt's codes
 assert code_of(lambda: c.defineXML("<domain type='qemu'>")) == E.VIR_ERR_XML_ERROR
 kept = c.defineXML(xml("kept.xml"))

@@ -272,6 +272,7 @@ pub fn reply_for(procedure: u32) -> Reply {
         }]),
         89 => Reply::AttachDevice(()),
         90 => Reply::DetachDevice(()),
+        91 => Reply::StartWith(running()),
         n => panic!("no procedure {n}"),
     }
 }
@@ -304,6 +305,7 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         | Reply::CreateXml(_)
         | Reply::Start(_)
         | Reply::StartPaused(_)
+        | Reply::StartWith(_)
         | Reply::Rename(_)
         | Reply::Restore(_) => "domain",
         Reply::Undefine(())

@@ -357,6 +357,7 @@ pub fn calls() -> Vec<Call> {
                 config: true,
             },
         )),
+        Call::StartWith((off(), 3)),
     ]
 }
 
@@ -455,6 +456,7 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::JobCompleted(..) => "job_completed",
         Call::AttachDevice(..) => "attach_device",
         Call::DetachDevice(..) => "detach_device",
+        Call::StartWith(..) => "start_with",
     }
 }
 

@@ -392,7 +392,8 @@ pub enum Command {
         /// Leave it paused: its CPUs do not run until `resume`.
         #[arg(long)]
         paused: bool,
-        /// Destroy it when this connection ends (not built yet: says why).
+        /// Destroy it when this command's connection ends (with --console:
+        /// when the console is left).
         #[arg(long)]
         autodestroy: bool,
     },

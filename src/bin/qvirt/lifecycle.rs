@@ -4,7 +4,7 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use qvirt::driver::ShutdownOptions;
+use qvirt::driver::{ShutdownOptions, StartFlags};
 use qvirt::{Error, ErrorCode, Result};
 
 use crate::args::Command;
@@ -72,18 +72,11 @@ pub fn run(ctx: &mut Ctx, command: Command) -> Result<()> {
             autodestroy,
             console: _,
         } => {
-            if autodestroy {
-                return Err(Error::new(
-                    ErrorCode::NoSupport,
-                    "start --autodestroy is not built yet; start it, then destroy it yourself",
-                ));
-            }
             let dom = ctx.domain(&d.domain)?;
-            let dom = if paused {
-                ctx.driver()?.start_paused(&dom)?
-            } else {
-                ctx.driver()?.start(&dom)?
-            };
+            let flags = start_flags(paused, autodestroy);
+            let dom = ctx.driver()?.start_with(&dom, flags)?;
+            // With --autodestroy, the domain ends with this command's
+            // connection, as virsh's does.
             outln!("Domain '{}' started", dom.name)
         }
         Command::Shutdown {
@@ -254,4 +247,12 @@ fn volumes_to_remove(
         ));
     }
     Ok(out)
+}
+
+/// `start`'s flags.
+pub fn start_flags(paused: bool, autodestroy: bool) -> StartFlags {
+    let mut flags = StartFlags::default();
+    flags.paused = paused;
+    flags.autodestroy = autodestroy;
+    flags
 }

@@ -334,12 +334,14 @@ fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Re
         }
         Command::Start {
             console: true,
-            paused: false,
-            autodestroy: false,
+            paused,
+            autodestroy,
             dom,
         } => {
             let d = ctx.domain(&dom.domain)?;
-            let d = ctx.driver()?.start(&d)?;
+            let d = ctx
+                .driver()?
+                .start_with(&d, lifecycle::start_flags(paused, autodestroy))?;
             outln!("Domain '{}' started", d.name)?;
             console::run(ctx, &d.name, false, 1000, 10, signals)
         }

@@ -6,6 +6,7 @@ use std::path::Path;
 use uuid::Uuid;
 
 use super::driver::{LocalDriver, default_emulator};
+use crate::driver::autodestroy::AutoDestroy;
 use crate::driver::{
     AddressSource, BlockCommitFlags, BlockInfo, BlockJobInfo, ConsoleStream, Domain, DomainInfo,
     DomainSummary, Driver, EventStream, InterfaceAddresses, JobInfo, KeyCodeset, ListFilter,
@@ -13,7 +14,7 @@ use crate::driver::{
     SaveOptions, ShutdownOptions, Snapshot, SnapshotCreateFlags, SnapshotDeleteFlags, SnapshotInfo,
     SnapshotRevertFlags, UndefineFlags, VersionInfo, Volume, VolumeInfo, VolumeStream, XmlFlags,
 };
-use crate::driver::{DomainStats, ModifyFlags};
+use crate::driver::{DomainStats, ModifyFlags, StartFlags};
 use crate::driver::{IncomingParams, IncomingReady, IncomingState, MigrateOptions};
 use crate::error::Result;
 use crate::model::DomainDef;
@@ -86,6 +87,19 @@ impl Driver for LocalDriver {
 
     fn start_paused(&self, dom: &Domain) -> Result<Domain> {
         self.core.start_domain_with(&self.core.resolve(dom)?, true)
+    }
+
+    fn start_with(&self, dom: &Domain, flags: StartFlags) -> Result<Domain> {
+        let started = self
+            .core
+            .start_domain_with(&self.core.resolve(dom)?, flags.paused)?;
+        if flags.autodestroy {
+            self.attach(Box::new(AutoDestroy {
+                driver: self.view(),
+                dom: started.clone(),
+            }));
+        }
+        Ok(started)
     }
 
     fn interface_addresses(

@@ -50,8 +50,8 @@ use crate::driver::{
 };
 use crate::driver::{
     ConsoleStream, Domain, DomainInfo, DomainSummary, Driver, EventStream, JobInfo, ListFilter,
-    MediaChange, MediaFlags, NodeInfo, SaveOptions, ShutdownOptions, UndefineFlags, VersionInfo,
-    XmlFlags,
+    MediaChange, MediaFlags, NodeInfo, SaveOptions, ShutdownOptions, StartFlags, UndefineFlags,
+    VersionInfo, XmlFlags,
 };
 use crate::driver::{IncomingParams, IncomingReady, IncomingState, MigrateOptions};
 use crate::error::{Error, ErrorCode, Result};
@@ -521,6 +521,11 @@ impl Driver for SocketDriver {
 
     fn start_paused(&self, dom: &Domain) -> Result<Domain> {
         self.rpc().start_paused(wire(dom)).map(Into::into)
+    }
+
+    fn start_with(&self, dom: &Domain, flags: StartFlags) -> Result<Domain> {
+        let call = (wire(dom), flags.bits());
+        self.rpc().start_with(call).map(Into::into)
     }
 
     fn set_metadata(

@@ -16,9 +16,9 @@ use super::xdr::Chars;
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
     AddressSource, Domain, DomainCapsQuery, DomainState, Driver, KeyCodeset, ListFilter,
-    MetadataKind, ModifyFlags, ShutdownOptions, UndefineFlags, XmlFlags,
+    MetadataKind, ModifyFlags, ShutdownOptions, StartFlags, UndefineFlags, XmlFlags,
 };
-use crate::transport::dispatch::Opened;
+use crate::transport::dispatch::{DriverCalls, Opened};
 
 /// The libvirt API level qvirtd speaks: 9.0.0 (`virConnectGetLibVersion`
 /// reports it, and clients use it to pick the calls they make).
@@ -126,10 +126,14 @@ impl Handler for LvCalls<'_> {
     }
 
     fn domain_create_xml(&mut self, a: XmlFlagsArgs) -> Result<DomRet> {
-        check_flags(a.flags, 0, "virDomainCreateXML")?;
-        Ok(DomRet {
-            dom: self.driver.create_xml(&a.xml)?.into(),
-        })
+        // VIR_DOMAIN_START_AUTODESTROY: the server destroys the domain
+        // when this connection ends.
+        check_flags(a.flags, 2, "virDomainCreateXML")?;
+        let dom = self.driver.create_xml(&a.xml)?;
+        if a.flags & 2 != 0 {
+            self.opened = Some(Opened::Tied(dom.clone()));
+        }
+        Ok(DomRet { dom: dom.into() })
     }
 
     fn domain_define_xml(&mut self, a: XmlArgs) -> Result<DomRet> {
@@ -392,14 +396,12 @@ impl Handler for LvCalls<'_> {
     }
 
     fn domain_create_with_flags(&mut self, a: DomFlagsArgs) -> Result<DomRet> {
-        // VIR_DOMAIN_START_PAUSED.
-        check_flags(a.flags, 1, "virDomainCreateWithFlags")?;
-        let dom = a.dom.into();
-        let dom = if a.flags & 1 != 0 {
-            self.driver.start_paused(&dom)?
-        } else {
-            self.driver.start(&dom)?
-        };
+        // VIR_DOMAIN_START_PAUSED and VIR_DOMAIN_START_AUTODESTROY.
+        check_flags(a.flags, 3, "virDomainCreateWithFlags")?;
+        let flags = StartFlags::from_bits(a.flags).unwrap_or_default();
+        let mut calls = DriverCalls::new(self.driver);
+        let dom = calls.start_tied(&a.dom.into(), flags)?;
+        self.opened = calls.opened;
         Ok(DomRet { dom: dom.into() })
     }
 

@@ -12,6 +12,7 @@ use nix::sys::epoll::EpollFlags;
 
 use super::lv::{self, LvConn};
 use super::streams::{ConsoleSlot, Sub};
+use super::tied::Tied;
 use crate::error::{Error, ErrorCode, Result};
 use crate::transport::wire::{HEADER_LEN, Kind, PROTOCOL_VERSION};
 
@@ -78,6 +79,9 @@ pub(super) struct Conn {
     pub libvirt: Option<Box<LvConn>>,
     /// The next keepalive check is due by then (libvirt's protocol).
     pub keepalive_by: Option<Instant>,
+    /// The domains it started with `autodestroy`: destroyed when this
+    /// connection is dropped.
+    pub tied: Vec<Tied>,
 }
 
 /// What a read found.
@@ -122,6 +126,7 @@ impl Conn {
             accounted: 0,
             libvirt,
             keepalive_by: None,
+            tied: Vec::new(),
         }
     }
 

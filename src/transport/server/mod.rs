@@ -46,6 +46,7 @@ mod lv_qemu;
 mod pool;
 mod reactor;
 mod streams;
+mod tied;
 
 use std::os::unix::net::UnixListener;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -31,6 +31,34 @@ struct Shared {
     prio_ready: Condvar,
 }
 
+/// Queues `job` on `shared`; a priority job may also run on a priority
+/// worker.
+fn submit(shared: &Shared, prio: bool, job: Job) {
+    let mut q = lock(&shared.queue);
+    if prio {
+        q.prio.push_back(job);
+        drop(q);
+        // Whichever is free first takes it.
+        shared.prio_ready.notify_one();
+        shared.general_ready.notify_one();
+    } else {
+        q.general.push_back(job);
+        drop(q);
+        shared.general_ready.notify_one();
+    }
+}
+
+/// Queues jobs on a [`Pool`] (see [`Pool::submitter`]).
+#[derive(Clone)]
+pub(super) struct Submitter(Arc<Shared>);
+
+impl Submitter {
+    /// As [`Pool::submit`].
+    pub(super) fn submit(&self, prio: bool, job: Job) {
+        submit(&self.0, prio, job);
+    }
+}
+
 /// The worker threads.
 pub(super) struct Pool {
     shared: Arc<Shared>,
@@ -78,18 +106,14 @@ impl Pool {
 
     /// Queues `job`; a priority job may also run on a priority worker.
     pub(super) fn submit(&self, prio: bool, job: Job) {
-        let mut q = lock(&self.shared.queue);
-        if prio {
-            q.prio.push_back(job);
-            drop(q);
-            // Whichever is free first takes it.
-            self.shared.prio_ready.notify_one();
-            self.shared.general_ready.notify_one();
-        } else {
-            q.general.push_back(job);
-            drop(q);
-            self.shared.general_ready.notify_one();
-        }
+        submit(&self.shared, prio, job);
+    }
+
+    /// A handle that queues jobs from elsewhere than the loop (a drop).
+    /// Jobs queued before the pool stops run; the loop stops the pool
+    /// only once every connection is gone.
+    pub(super) fn submitter(&self) -> Submitter {
+        Submitter(self.shared.clone())
     }
 
     /// Lets the workers finish every queued job, then joins them.

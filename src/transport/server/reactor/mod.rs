@@ -27,6 +27,7 @@ use super::conn::{Conn, Input};
 use super::limits::Uids;
 use super::pool::Pool;
 use super::streams::{self, ConsoleRead, ConsoleSlot, Drained, Source};
+use super::tied::Tied;
 use super::{Command, Shared};
 use crate::error::{Error, ErrorCode, Result};
 use crate::transport::dispatch::Opened;
@@ -452,9 +453,19 @@ impl Loop {
         self.cx.jobs -= 1;
         self.cx.uids.job(d.uid, false);
         self.cx.shared.in_flight.fetch_sub(1, Ordering::SeqCst);
+        // A domain started with autodestroy is tied to its connection,
+        // or destroyed at once when the connection is already gone.
+        let (opened, tied) = match d.opened {
+            Some((_, Opened::Tied(dom))) => {
+                let tied = Tied::new(dom, self.cx.shared.clone(), self.cx.pool.submitter());
+                (None, Some(tied))
+            }
+            other => (other, None),
+        };
         let Some(conn) = self.conns.get_mut(&d.token) else {
             return;
         };
+        conn.tied.extend(tied);
         conn.in_flight -= 1;
         if !conn.broken {
             conn.out.extend_from_slice(&d.frame);
@@ -470,7 +481,7 @@ impl Loop {
                 super::lv::console_written(&mut self.cx, conn, serial);
             }
         }
-        match d.opened {
+        match opened {
             Some((serial, Opened::Console(console))) if !conn.closing && !conn.broken => {
                 let token = self.cx.token(CONSOLE);
                 let mut slot = ConsoleSlot::new(console, token);
