@@ -11,6 +11,8 @@
 
 #[path = "applied/inguest.rs"]
 mod inguest;
+#[path = "applied/machine.rs"]
+mod machine;
 #[allow(dead_code)]
 #[path = "common/procs.rs"]
 mod procs;

@@ -20,10 +20,12 @@ use super::tpm::{self, Swtpm};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{
     Adjustment, BalloonModel, CharSource, ClockBasis, ClockOffset, DomainDef, GraphicsType,
+    VolumeFormat,
 };
 use crate::qemu::argv::{RuntimePaths, channel_sockets, utc_datetime};
 use crate::qemu::caps::QemuCaps;
 use crate::qemu::firmware;
+use crate::qemu::img;
 use crate::qemu::qmp::Qmp;
 
 /// The timeout of the QMP commands sent here.
@@ -168,7 +170,30 @@ pub fn prepare_host(def: &DomainDef, layout: &Layout, run_dir: &Path) -> Result<
     if let Some(store) = firmware::nvram_file(def, &layout.nvram) {
         firmware::ensure_nvram(def, &store)?;
     }
+    transient_overlays(def, run_dir)?;
     tpm::start(&layout.tpm, def, run_dir, &layout.tpm_log_file(&def.name))
+}
+
+/// Makes the overlay each `<transient/>` disk writes to (in the run
+/// directory, so it goes with the run): a qcow2 image over the disk's
+/// image, in the disk's stated format, of its size. The builder names
+/// the same files, and has refused a transient disk that is not local.
+fn transient_overlays(def: &DomainDef, run_dir: &Path) -> Result<()> {
+    let ids = crate::qemu::argv::disk_device_ids(def)?;
+    for (disk, id) in def.devices.disks.iter().zip(&ids) {
+        let Some(source) = disk.source.as_deref().filter(|_| disk.transient) else {
+            continue;
+        };
+        let format = super::snapshots::volume_format(disk.format);
+        let size = img::info(Path::new(source), format, false)?.virtual_size;
+        let opts = img::CreateOptions {
+            backing: Some((source.into(), format)),
+            ..img::CreateOptions::default()
+        };
+        let overlay = crate::qemu::argv::transient_overlay(run_dir, id);
+        img::create(&overlay, VolumeFormat::Qcow2, size, &opts)?;
+    }
+    Ok(())
 }
 
 /// The offset of time zone `tz` (or of the host's when `None`) from UTC,

@@ -447,6 +447,12 @@ fn emit_nodes(
             "disk '{t}': <transient/> is supported on writable, unshared hard disks only"
         )));
     }
+    // As libvirt: the overlay is made over a local image only.
+    if disk.transient && !matches!(disk.kind, DiskType::File | DiskType::Block) {
+        return Err(unsupported(format!(
+            "disk '{t}': <transient/> is supported on local storage only (type='file' or 'block')"
+        )));
+    }
     let readonly = disk.readonly || disk.device == DiskDevice::Cdrom || disk.transient;
     let cache = cache_modes(disk)?;
     let direct = cache.is_some_and(|c| c.0);

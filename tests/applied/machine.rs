@@ -1,0 +1,291 @@
+//! The guest machine's shape on a running QEMU: NUMA cells in the vCPUs'
+//! node ids and the memory backends' sizes, `<numatune>` in the backends'
+//! host policy, `<nosharepages/>` and `<locked/>` in the backend and the
+//! process's locked memory, a custom CPU model with its features and the
+//! Hyper-V enlightenments in the vCPU objects' QOM properties, and the
+//! disk chains of `<backingStore>` and `<transient/>` in QEMU's block
+//! nodes.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::{Value, json};
+
+use crate::support::{Qmp, State};
+
+fn firmware_vm(name: &str, top: &str, devices: &str) -> String {
+    format!(
+        "<domain type='qemu'>
+  <name>{name}</name>
+  <memory unit='MiB'>64</memory>
+  {top}
+  <os><type arch='x86_64' machine='pc'>hvm</type></os>
+  <devices>{devices}<memballoon model='none'/></devices>
+</domain>"
+    )
+}
+
+/// The vCPUs as `query-cpus-fast` lists them.
+fn vcpus(qmp: &mut Qmp) -> Vec<Value> {
+    qmp.exec("query-cpus-fast", json!({}))
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+/// The memory backends, by id.
+fn memdev(qmp: &mut Qmp, id: &str) -> Value {
+    let devs = qmp.exec("query-memdev", json!({}));
+    devs.as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["id"] == id)
+        .unwrap_or_else(|| panic!("no memory backend '{id}': {devs}"))
+        .clone()
+}
+
+/// A QOM property of the first vCPU.
+fn cpu_prop(qmp: &mut Qmp, property: &str) -> Value {
+    let path = vcpus(qmp)[0]["qom-path"].as_str().unwrap().to_string();
+    qmp.exec("qom-get", json!({"path": path, "property": property}))
+}
+
+/// Two NUMA cells of two vCPUs each and 32 MiB each: the vCPUs carry
+/// their cell's node id, each cell is a memory backend of its size, and
+/// `<numatune>` binds the memory to host node 0 (`<memory>` for every
+/// cell, then `<memnode>` for cell 1 alone).
+#[test]
+fn numa_cells_and_numatune_shape_the_guest() {
+    assert!(
+        Path::new("/sys/devices/system/node/node0").exists(),
+        "host NUMA node 0 must exist for <numatune> to be seen"
+    );
+    let st = State::new("numa");
+    st.start(&firmware_vm(
+        "numa",
+        "<vcpu placement='static'>4</vcpu>
+  <numatune>
+    <memory mode='strict' nodeset='0'/>
+    <memnode cellid='1' mode='preferred' nodeset='0'/>
+  </numatune>
+  <cpu>
+    <topology sockets='2' dies='1' cores='2' threads='1'/>
+    <numa>
+      <cell id='0' cpus='0-1' memory='32' unit='MiB'/>
+      <cell id='1' cpus='2-3' memory='32' unit='MiB'/>
+    </numa>
+  </cpu>",
+        "",
+    ));
+    let mut qmp = st.qmp("numa");
+    let nodes: Vec<(u64, u64)> = vcpus(&mut qmp)
+        .iter()
+        .map(|c| {
+            (
+                c["cpu-index"].as_u64().unwrap(),
+                c["props"]["node-id"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(nodes, [(0, 0), (1, 0), (2, 1), (3, 1)]);
+    for (cell, policy) in [(0, "bind"), (1, "preferred")] {
+        let ram = memdev(&mut qmp, &format!("ram-node{cell}"));
+        assert_eq!(ram["size"], 32 * 1024 * 1024, "{ram}");
+        assert_eq!(ram["policy"], policy, "{ram}");
+        assert_eq!(ram["host-nodes"], json!([0]), "{ram}");
+    }
+    drop(qmp);
+    st.stop("numa");
+}
+
+/// `<nosharepages/>` turns KSM merging off for the guest's memory, and
+/// `<locked/>` keeps it in RAM: QEMU's memory is locked (`VmLck`).
+#[test]
+fn nosharepages_and_locked_memory() {
+    let st = State::new("locked");
+    st.start(&firmware_vm(
+        "lock",
+        "<memoryBacking><nosharepages/><locked/></memoryBacking>",
+        "",
+    ));
+    let mut qmp = st.qmp("lock");
+    let ram = memdev(&mut qmp, "pc.ram");
+    assert_eq!(ram["merge"], false, "{ram}");
+    drop(qmp);
+    let status = std::fs::read_to_string(format!("/proc/{}/status", st.qemu_pid("lock"))).unwrap();
+    let locked_kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmLck:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("no VmLck in {status}"));
+    assert!(
+        locked_kib >= 64 * 1024,
+        "the guest's 64 MiB are not locked: VmLck {locked_kib} kB"
+    );
+    st.stop("lock");
+}
+
+/// `<cpu mode='custom'>`: the vCPUs are of the named model, with the
+/// required feature on and the disabled one off; `<hyperv mode='custom'>`
+/// enlightenments are properties of the vCPU with their values.
+#[test]
+fn custom_cpu_model_features_and_hyperv_reach_the_vcpus() {
+    let st = State::new("cpumodel");
+    st.start(&firmware_vm(
+        "model",
+        "<features>
+    <acpi/>
+    <hyperv mode='custom'>
+      <relaxed state='on'/>
+      <vapic state='on'/>
+      <spinlocks state='on' retries='8191'/>
+      <vendor_id state='on' value='QvirtHvTest'/>
+    </hyperv>
+  </features>
+  <cpu mode='custom' match='exact' check='none'>
+    <model fallback='forbid'>qemu64</model>
+    <feature policy='require' name='ssse3'/>
+    <feature policy='disable' name='svm'/>
+  </cpu>",
+        "",
+    ));
+    let mut qmp = st.qmp("model");
+    assert_eq!(cpu_prop(&mut qmp, "type"), "qemu64-x86_64-cpu");
+    assert_eq!(cpu_prop(&mut qmp, "ssse3"), true);
+    assert_eq!(cpu_prop(&mut qmp, "svm"), false);
+    assert_eq!(cpu_prop(&mut qmp, "hv-relaxed"), true);
+    assert_eq!(cpu_prop(&mut qmp, "hv-vapic"), true);
+    assert_eq!(cpu_prop(&mut qmp, "hv-spinlocks"), 8191);
+    assert_eq!(cpu_prop(&mut qmp, "hv-vendor-id"), "QvirtHvTest");
+    drop(qmp);
+    st.stop("model");
+}
+
+/// `qemu-img create` with arguments, failing the test on error.
+fn qemu_img(args: &[&str]) {
+    let out = Command::new("qemu-img").args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "qemu-img {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The block node a drive's device (by its id, libvirt's alias) reads,
+/// from `query-block`.
+fn inserted(qmp: &mut Qmp, dev: &str) -> Value {
+    let block = qmp.exec("query-block", json!({}));
+    block
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["qdev"].as_str().is_some_and(|q| q.contains(dev)))
+        .unwrap_or_else(|| panic!("no drive of {dev}: {block}"))["inserted"]
+        .clone()
+}
+
+/// `<backingStore>` gives the chain as written (QEMU opens the named
+/// base, with the stated format, below the overlay); `<transient/>`
+/// writes to an overlay in the run directory whose backing is the disk,
+/// which QEMU opens read-only, and the overlay goes with the domain.
+#[test]
+fn backing_store_and_transient_disk_chains() {
+    let st = State::new("chains");
+    let dir = st.root().join("img");
+    std::fs::create_dir_all(&dir).unwrap();
+    let base = dir.join("base.qcow2");
+    let top = dir.join("top.qcow2");
+    let plain = dir.join("plain.qcow2");
+    let base_s = base.to_str().unwrap();
+    qemu_img(&["create", "-q", "-f", "qcow2", base_s, "16M"]);
+    qemu_img(&[
+        "create",
+        "-q",
+        "-f",
+        "qcow2",
+        "-F",
+        "qcow2",
+        "-b",
+        base_s,
+        top.to_str().unwrap(),
+    ]);
+    qemu_img(&["create", "-q", "-f", "qcow2", plain.to_str().unwrap(), "8M"]);
+    let before = std::fs::read(&plain).unwrap();
+    st.start(&firmware_vm(
+        "chain",
+        "",
+        &format!(
+            "<disk type='file' device='disk'>
+      <driver name='qemu' type='qcow2'/>
+      <source file='{}'/>
+      <backingStore type='file'>
+        <format type='qcow2'/>
+        <source file='{base_s}'/>
+        <backingStore/>
+      </backingStore>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='qcow2'/>
+      <source file='{}'/>
+      <target dev='vdb' bus='virtio'/>
+      <transient/>
+    </disk>",
+            top.display(),
+            plain.display()
+        ),
+    ));
+    let mut qmp = st.qmp("chain");
+    let vda = inserted(&mut qmp, "virtio-disk0");
+    assert_eq!(vda["file"], top.to_str().unwrap(), "{vda}");
+    assert_eq!(vda["backing_file_depth"], 1, "{vda}");
+    assert_eq!(vda["image"]["backing-image"]["filename"], base_s, "{vda}");
+    assert_eq!(vda["image"]["backing-image"]["format"], "qcow2", "{vda}");
+    let vdb = inserted(&mut qmp, "virtio-disk1");
+    let overlay = vdb["file"].as_str().unwrap().to_string();
+    assert!(
+        overlay.starts_with(st.run_dir("chain").to_str().unwrap()),
+        "the transient disk writes to {overlay}, not an overlay in the run directory"
+    );
+    assert_eq!(
+        vdb["image"]["backing-image"]["filename"],
+        plain.to_str().unwrap(),
+        "{vdb}"
+    );
+    assert_eq!(vdb["ro"], false, "the guest may write, to the overlay");
+    // A write through QEMU lands in the overlay, never in the disk.
+    for command in ["write -P 0x5a 0 64k", "flush"] {
+        let said = qmp.exec(
+            "human-monitor-command",
+            json!({"command-line": format!(
+                "qemu-io -d /machine/peripheral/virtio-disk1/virtio-backend \"{command}\""
+            )}),
+        );
+        // qemu-io prints to QEMU's stdout; an error comes back here.
+        assert_eq!(said, "", "{command} through QEMU failed");
+    }
+    // The guest's view (the overlay over the disk) now differs from the
+    // disk: the write is in the overlay.
+    let compared = Command::new("qemu-img")
+        .args(["compare", "-U", "-f", "qcow2", "-F", "qcow2", &overlay])
+        .arg(&plain)
+        .output()
+        .unwrap();
+    assert_eq!(
+        compared.status.code(),
+        Some(1),
+        "the overlay does not hold the write: {}",
+        String::from_utf8_lossy(&compared.stdout)
+    );
+    drop(qmp);
+    st.stop("chain");
+    assert!(
+        !Path::new(&overlay).exists(),
+        "the overlay {overlay} outlived the domain"
+    );
+    assert_eq!(
+        std::fs::read(&plain).unwrap(),
+        before,
+        "the transient disk changed"
+    );
+}
