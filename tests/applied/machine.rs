@@ -1,10 +1,11 @@
 //! The guest machine's shape on a running QEMU: NUMA cells in the vCPUs'
 //! node ids and the memory backends' sizes, `<numatune>` in the backends'
 //! host policy, `<nosharepages/>` and `<locked/>` in the backend and the
-//! process's locked memory, a custom CPU model with its features and the
-//! Hyper-V enlightenments in the vCPU objects' QOM properties, and the
-//! disk chains of `<backingStore>` and `<transient/>` in QEMU's block
-//! nodes.
+//! process's locked memory, `<hugepages>` in the backend and the host's
+//! huge page counts, a custom CPU model with its features and the
+//! Hyper-V enlightenments in the vCPU objects' QOM properties, the disk
+//! chains of `<backingStore>` and `<transient/>` in QEMU's block nodes,
+//! and `<sound>` wired to its `<audio>` backend in the device tree.
 
 use std::path::Path;
 use std::process::Command;
@@ -288,4 +289,112 @@ fn backing_store_and_transient_disk_chains() {
         before,
         "the transient disk changed"
     );
+}
+
+/// Reserves `pages` more 2 MiB huge pages for as long as it lives (the
+/// host's count is put back when dropped).
+struct HugePages {
+    before: u64,
+}
+
+const NR_HUGEPAGES: &str = "/proc/sys/vm/nr_hugepages";
+
+impl HugePages {
+    fn reserve(pages: u64) -> HugePages {
+        let before: u64 = std::fs::read_to_string(NR_HUGEPAGES)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        std::fs::write(NR_HUGEPAGES, (before + pages).to_string())
+            .unwrap_or_else(|e| panic!("cannot reserve huge pages (as root): {e}"));
+        let got = meminfo("HugePages_Total");
+        assert!(
+            got >= before + pages,
+            "the kernel reserved {got} huge pages of the {} asked",
+            before + pages
+        );
+        HugePages { before }
+    }
+}
+
+impl Drop for HugePages {
+    fn drop(&mut self) {
+        let _ = std::fs::write(NR_HUGEPAGES, self.before.to_string());
+    }
+}
+
+/// A count from /proc/meminfo.
+fn meminfo(key: &str) -> u64 {
+    let text = std::fs::read_to_string("/proc/meminfo").unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no {key} in /proc/meminfo"))
+}
+
+/// `<hugepages>` with a memfd source: the guest's RAM is a hugetlb memfd
+/// of 2 MiB pages, and the host's huge pages are what it takes (free
+/// less reserved drops by the guest's 32 pages).
+#[test]
+fn hugepages_back_the_guest_memory() {
+    let _pages = HugePages::reserve(40);
+    let available = || meminfo("HugePages_Free") - meminfo("HugePages_Rsvd");
+    let before = available();
+    let st = State::new("hugepages");
+    st.start(&firmware_vm(
+        "huge",
+        "<memoryBacking>
+    <hugepages><page size='2048' unit='KiB'/></hugepages>
+    <source type='memfd'/>
+  </memoryBacking>",
+        "",
+    ));
+    let mut qmp = st.qmp("huge");
+    let prop = |qmp: &mut Qmp, p: &str| {
+        qmp.exec("qom-get", json!({"path": "/objects/pc.ram", "property": p}))
+    };
+    assert_eq!(prop(&mut qmp, "type"), "memory-backend-memfd");
+    assert_eq!(prop(&mut qmp, "hugetlb"), true);
+    assert_eq!(prop(&mut qmp, "hugetlbsize"), 2 * 1024 * 1024);
+    drop(qmp);
+    let taken = before.saturating_sub(available());
+    assert!(
+        taken >= 32,
+        "the guest's 64 MiB took {taken} huge pages, not 32"
+    );
+    st.stop("huge");
+}
+
+/// `<sound>` with its `<audio>` backend: the sound card and its codec
+/// are in QEMU's device tree, the codec wired to the backend's id.
+#[test]
+fn sound_card_plays_through_its_audio_backend() {
+    let st = State::new("audio");
+    st.start(
+        &firmware_vm(
+            "snd",
+            "",
+            "<sound model='ich9'><audio id='1'/></sound><audio id='1' type='none'/>",
+        )
+        .replace("machine='pc'", "machine='q35'"),
+    );
+    let mut qmp = st.qmp("snd");
+    let get = |qmp: &mut Qmp, path: &str, p: &str| {
+        qmp.exec("qom-get", json!({"path": path, "property": p}))
+    };
+    assert_eq!(
+        get(&mut qmp, "/machine/peripheral/sound0", "type"),
+        "ich9-intel-hda"
+    );
+    assert_eq!(
+        get(&mut qmp, "/machine/peripheral/sound0-codec0", "type"),
+        "hda-duplex"
+    );
+    assert_eq!(
+        get(&mut qmp, "/machine/peripheral/sound0-codec0", "audiodev"),
+        "audio1"
+    );
+    drop(qmp);
+    st.stop("snd");
 }

@@ -9,7 +9,9 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, ErrorCode, Result};
-use crate::model::{DomainDef, HostdevSource, PciAddress, Placement, UsbHostSource, parse_cpuset};
+use crate::model::{
+    DomainDef, HostdevSource, MemorySourceType, PciAddress, Placement, UsbHostSource, parse_cpuset,
+};
 use crate::qemu::argv::{host_pci_name, hugepage_dir, hugepage_size};
 
 /// Where the checks look: `/` on a real host, a scratch tree in tests.
@@ -131,6 +133,15 @@ impl Host {
     }
 
     fn hugepages(&self, def: &DomainDef) -> Result<()> {
+        // A memfd takes its huge pages from the kernel directly: no
+        // hugetlbfs mount is involved.
+        let memfd = def
+            .memory_backing
+            .as_ref()
+            .is_some_and(|m| m.source == Some(MemorySourceType::Memfd));
+        if memfd {
+            return Ok(());
+        }
         let cells: Vec<Option<u32>> = match def.cpu.as_ref().filter(|c| !c.numa.is_empty()) {
             Some(c) => c.numa.iter().map(|n| Some(n.id)).collect(),
             None => vec![None],
@@ -317,6 +328,9 @@ mod tests {
         host.check(&def("", &pages("2048"))).unwrap();
         let e = host.check(&def("", &pages("1048576"))).unwrap_err();
         assert!(e.message.contains("/dev/hugepages1G"), "{}", e.message);
+        // A memfd takes huge pages without a mount.
+        let memfd = "<memoryBacking><hugepages><page size='1048576' unit='KiB'/></hugepages><source type='memfd'/></memoryBacking>";
+        host.check(&def("", memfd)).unwrap();
         let bind =
             |set: &str| format!("<numatune><memory mode='strict' nodeset='{set}'/></numatune>");
         host.check(&def("", &bind("0"))).unwrap();
