@@ -11,12 +11,14 @@
 # libvirt-clients, python3-libvirt, virt-install from virtinst; setpriv
 # from util-linux runs one as another user), and OpenSSH's server and
 # client (the qemu+ssh tests run their own sshd inside a namespace; the
-# package's own service is kept from starting).
+# package's own service is kept from starting), and tgt (an iSCSI target
+# the iSCSI disk test runs inside a namespace; its service is kept from
+# starting too).
 # Does nothing when all of it is already there.
 set -euo pipefail
 
 packages=(qemu-system-x86 qemu-system-common qemu-utils qemu-block-extra ovmf swtpm swtpm-tools libxml2-utils busybox-static cpio xz-utils gzip iproute2
-  libvirt-clients python3-libvirt virtinst util-linux openssh-server openssh-client)
+  libvirt-clients python3-libvirt virtinst util-linux openssh-server openssh-client tgt)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

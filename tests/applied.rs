@@ -11,6 +11,8 @@
 
 #[path = "applied/inguest.rs"]
 mod inguest;
+#[path = "applied/iscsi.rs"]
+mod iscsi;
 #[path = "applied/machine.rs"]
 mod machine;
 #[allow(dead_code)]
