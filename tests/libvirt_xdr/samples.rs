@@ -10,7 +10,10 @@ use qvirt::transport::libvirt::xdr::{Chars, to_bytes};
 use qvirt::{Error, ErrorCode};
 use uuid::Uuid;
 
-fn dom() -> Dom {
+#[path = "snapshot_samples.rs"]
+mod snapshot_samples;
+
+pub fn dom() -> Dom {
     Dom {
         name: "alpha".into(),
         uuid: Uuid::from_u128(0x6d1c_3f2e_a4b5_4c6d_8e7f_0123_4567_89ab),
@@ -24,7 +27,7 @@ fn off() -> Dom {
 
 const XML: &str = "<domain type='qemu'><name>alpha</name><memory unit='MiB'>32</memory></domain>";
 
-fn flags(f: u32) -> DomFlagsArgs {
+pub fn flags(f: u32) -> DomFlagsArgs {
     DomFlagsArgs {
         dom: dom(),
         flags: f,
@@ -134,6 +137,22 @@ fn call(p: Procedure) -> Call {
         P::DomainManagedSave => Call::DomainManagedSave(flags(0)),
         P::DomainHasManagedSaveImage => Call::DomainHasManagedSaveImage(flags(0)),
         P::DomainManagedSaveRemove => Call::DomainManagedSaveRemove(flags(0)),
+        P::DomainSnapshotCreateXml
+        | P::DomainSnapshotGetXmlDesc
+        | P::DomainSnapshotNum
+        | P::DomainSnapshotListNames
+        | P::DomainSnapshotLookupByName
+        | P::DomainHasCurrentSnapshot
+        | P::DomainSnapshotCurrent
+        | P::DomainRevertToSnapshot
+        | P::DomainSnapshotDelete
+        | P::DomainSnapshotGetParent
+        | P::DomainSnapshotNumChildren
+        | P::DomainSnapshotListChildrenNames
+        | P::DomainSnapshotIsCurrent
+        | P::DomainSnapshotHasMetadata
+        | P::DomainListAllSnapshots
+        | P::DomainSnapshotListAllChildren => snapshot_samples::call(p),
         P::DomainCreateWithFlags => Call::DomainCreateWithFlags(DomFlagsArgs {
             dom: off(),
             flags: 0,
@@ -330,6 +349,22 @@ fn reply(p: Procedure) -> Reply {
         P::DomainManagedSave => Reply::DomainManagedSave(()),
         P::DomainHasManagedSaveImage => Reply::DomainHasManagedSaveImage(IntRet { value: 0 }),
         P::DomainManagedSaveRemove => Reply::DomainManagedSaveRemove(()),
+        P::DomainSnapshotCreateXml
+        | P::DomainSnapshotGetXmlDesc
+        | P::DomainSnapshotNum
+        | P::DomainSnapshotListNames
+        | P::DomainSnapshotLookupByName
+        | P::DomainHasCurrentSnapshot
+        | P::DomainSnapshotCurrent
+        | P::DomainRevertToSnapshot
+        | P::DomainSnapshotDelete
+        | P::DomainSnapshotGetParent
+        | P::DomainSnapshotNumChildren
+        | P::DomainSnapshotListChildrenNames
+        | P::DomainSnapshotIsCurrent
+        | P::DomainSnapshotHasMetadata
+        | P::DomainListAllSnapshots
+        | P::DomainSnapshotListAllChildren => snapshot_samples::reply(p),
         P::DomainCreateWithFlags => Reply::DomainCreateWithFlags(d()),
         P::DomainOpenConsole => Reply::DomainOpenConsole(()),
         P::DomainIsUpdated => Reply::DomainIsUpdated(IntRet { value: 0 }),
