@@ -435,6 +435,9 @@ procedures! {
     /// `autodestroy`, the daemon destroys the domain when this connection
     /// ends.
     91 StartWith start_with((WireDomain, u32)) -> WireDomain, rw, Job;
+    /// `Driver::domain_capabilities` (emulator, arch, machine, domain
+    /// type; each `None` for the default).
+    92 DomainCapabilities domain_capabilities((Option<String>, Option<String>, Option<String>, Option<String>)) -> String, ro, Job;
 }
 
 /// The highest procedure number this build knows (the table is numbered

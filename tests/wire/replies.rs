@@ -273,6 +273,7 @@ pub fn reply_for(procedure: u32) -> Reply {
         89 => Reply::AttachDevice(()),
         90 => Reply::DetachDevice(()),
         91 => Reply::StartWith(running()),
+        92 => Reply::DomainCapabilities("<domainCapabilities/>".into()),
         n => panic!("no procedure {n}"),
     }
 }
@@ -296,7 +297,7 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         Reply::Hello(_) => "hello",
         Reply::Version(_) => "version",
         Reply::NodeInfo(_) => "node",
-        Reply::Capabilities(_) | Reply::XmlDesc(_) => "text",
+        Reply::Capabilities(_) | Reply::XmlDesc(_) | Reply::DomainCapabilities(_) => "text",
         Reply::List(_) => "domains",
         Reply::LookupByName(_)
         | Reply::LookupByUuid(_)

@@ -358,6 +358,7 @@ pub fn calls() -> Vec<Call> {
             },
         )),
         Call::StartWith((off(), 3)),
+        Call::DomainCapabilities((None, Some("x86_64".into()), Some("q35".into()), None)),
     ]
 }
 
@@ -457,6 +458,7 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::AttachDevice(..) => "attach_device",
         Call::DetachDevice(..) => "detach_device",
         Call::StartWith(..) => "start_with",
+        Call::DomainCapabilities(..) => "domain_capabilities",
     }
 }
 
