@@ -535,6 +535,11 @@ pub struct CompletedJob {
     /// For a migration, how long the guest did not run, as QEMU measured
     /// it (from the source's stop to the destination's start).
     pub downtime: Option<Duration>,
+    /// For a live migration, how long the guest did not run as the
+    /// managers saw it: from the source finding its guest stopped for
+    /// the switchover to the destination's answer that it runs the guest
+    /// (what virsh calls the total downtime).
+    pub total_downtime: Option<Duration>,
 }
 
 impl CompletedJob {
@@ -544,7 +549,14 @@ impl CompletedJob {
             outcome,
             info,
             downtime,
+            total_downtime: None,
         }
+    }
+
+    /// With the managers' measure of the downtime.
+    pub fn with_total_downtime(mut self, total: Option<Duration>) -> CompletedJob {
+        self.total_downtime = total;
+        self
     }
 }
 
