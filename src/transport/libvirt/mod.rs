@@ -13,6 +13,7 @@
 //! Written from libvirt 9.0's `virnetprotocol.x`, `remote_protocol.x`
 //! and `virkeepaliveprotocol.x` (their layout, not their code).
 
+pub mod blockjobs;
 pub mod dispatch;
 pub mod frame;
 mod media;

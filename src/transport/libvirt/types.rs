@@ -4,6 +4,10 @@
 
 use uuid::Uuid;
 
+/// The block job procedures' shapes, with the others.
+pub use super::blockjobs::{
+    BlockCommitArgs, BlockInfoRet, BlockJobInfoRet, BlockPathArgs, BlockPullArgs, BlockRebaseArgs,
+};
 /// The snapshot procedures' shapes, with the others.
 pub use super::snapshots::{
     Snap, SnapChildNamesArgs, SnapChildrenArgs, SnapCreateArgs, SnapFlagsArgs, SnapListAllArgs,
