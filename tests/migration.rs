@@ -201,6 +201,14 @@ fn a_live_migration_moves_the_running_guest_and_back() {
         "the guest went on counting: {before} then {after}"
     );
     drop(console);
+    // The destination keeps its own record of the move.
+    let arrived = b.job_completed(&there).unwrap().expect("B's record");
+    eprintln!("the destination's record: {arrived:?}");
+    assert_eq!(
+        (arrived.outcome, arrived.info.kind),
+        (JobOutcome::Completed, JobKind::IncomingMigration)
+    );
+    assert!(arrived.info.elapsed > Duration::ZERO);
 
     // And back, without --persistent: B keeps its definition, shut off.
     b.migrate(&there, &hosts.a.uri(), MigrateOptions::default().live())

@@ -448,6 +448,8 @@ pub enum JobKind {
     SnapshotRevert,
     /// `snapshot-delete` of a running domain's internal snapshot.
     SnapshotDelete,
+    /// A migration, on the destination (its completed record only).
+    IncomingMigration,
 }
 
 impl JobKind {
@@ -461,6 +463,7 @@ impl JobKind {
             JobKind::Snapshot => "snapshot",
             JobKind::SnapshotRevert => "snapshot revert",
             JobKind::SnapshotDelete => "snapshot delete",
+            JobKind::IncomingMigration => "incoming migration",
         }
     }
 }

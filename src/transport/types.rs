@@ -97,6 +97,7 @@ pub enum WireJobKind {
     Snapshot,
     SnapshotRevert,
     SnapshotDelete,
+    IncomingMigration,
 }
 
 /// [`JobInfo`].
@@ -509,6 +510,7 @@ twin_enum!(DomainState <=> WireState {
 
 twin_enum!(JobKind <=> WireJobKind {
     Save, ManagedSave, Restore, Migration, Snapshot, SnapshotRevert, SnapshotDelete,
+    IncomingMigration,
 });
 
 twin_enum!(StateReason <=> WireReason {

@@ -175,6 +175,12 @@ impl Jobs {
         self.lock().completed.as_deref().cloned()
     }
 
+    /// Keeps `done` as the last job that ended: what the destination of a
+    /// migration records, where the job ran on the source's side.
+    pub fn record_completed(&self, done: CompletedJob) {
+        self.lock().completed = Some(Box::new(done));
+    }
+
     /// Asks the asynchronous job to stop; its kind, or `None` when none
     /// runs. The job itself notices (see [`AsyncJobGuard::aborted`]) and
     /// the caller does what makes it notice at once (cancels QEMU's
