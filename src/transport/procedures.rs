@@ -435,6 +435,9 @@ procedures! {
     /// `autodestroy`, the daemon destroys the domain when this connection
     /// ends.
     91 StartWith start_with((WireDomain, u32)) -> WireDomain, rw, Job;
+    /// `Driver::vol_create_with` (pool, `<volume>` XML, the volume
+    /// cloned if any, `VolCreateFlags::bits`).
+    92 VolCreateWith vol_create_with((WirePool, String, Option<WireVolume>, u32)) -> WireVolume, rw, Job;
 }
 
 /// The highest procedure number this build knows (the table is numbered

@@ -273,6 +273,7 @@ pub fn reply_for(procedure: u32) -> Reply {
         89 => Reply::AttachDevice(()),
         90 => Reply::DetachDevice(()),
         91 => Reply::StartWith(running()),
+        92 => Reply::VolCreateWith(vol()),
         n => panic!("no procedure {n}"),
     }
 }
@@ -343,7 +344,8 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         Reply::VolLookupByName(_)
         | Reply::VolLookupByPath(_)
         | Reply::VolCreateXml(_)
-        | Reply::VolClone(_) => "volume",
+        | Reply::VolClone(_)
+        | Reply::VolCreateWith(_) => "volume",
         Reply::VolInfo(_) => "volume_info",
         Reply::SnapshotCreateXml(_) | Reply::SnapshotLookup(_) => "snapshot",
         Reply::SnapshotCurrent(_) => "snapshot_current",

@@ -358,6 +358,7 @@ pub fn calls() -> Vec<Call> {
             },
         )),
         Call::StartWith((off(), 3)),
+        Call::VolCreateWith((pool(), VOL_XML.into(), Some(vol()), 1)),
     ]
 }
 
@@ -457,6 +458,7 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::AttachDevice(..) => "attach_device",
         Call::DetachDevice(..) => "detach_device",
         Call::StartWith(..) => "start_with",
+        Call::VolCreateWith(..) => "vol_create_with",
     }
 }
 
