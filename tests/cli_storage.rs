@@ -316,6 +316,48 @@ fn snapshots_and_blockcommit_through_the_verbs() {
             .contains("No current block job")
     );
 
+    // --diskspec: the overlay where the user says, and its spec as
+    // virsh prints it.
+    let custom = r.dir.join("custom,ovl.qcow2");
+    let spec = format!(
+        "vda,snapshot=external,file={}",
+        custom.to_str().unwrap().replace(',', ",,")
+    );
+    let printed = r.ok(&[
+        "snapshot-create-as",
+        "d",
+        "ext2",
+        "--disk-only",
+        "--diskspec",
+        &spec,
+        "--print-xml",
+    ]);
+    assert!(
+        printed.contains("<disk name='vda' snapshot='external' type='file'>")
+            && printed.contains(&format!("<source file='{}'/>", custom.display())),
+        "{printed}"
+    );
+    r.ok(&[
+        "snapshot-create-as",
+        "d",
+        "ext2",
+        "--disk-only",
+        "--diskspec",
+        &spec,
+    ]);
+    assert!(
+        r.ok(&["domblklist", "d"])
+            .contains(custom.to_str().unwrap())
+    );
+    assert_eq!(
+        image_info(&custom)["backing-filename"],
+        image.to_str().unwrap()
+    );
+    r.ok(&["blockcommit", "d", "vda", "--active", "--pivot", "--wait"]);
+    r.ok(&["snapshot-delete", "d", "ext2", "--metadata"]);
+    let err = r.fails(&["snapshot-create-as", "d", "m", "--memspec", "/srv/mem"]);
+    assert!(err.contains("--memspec"), "{err}");
+
     // Back to s1 (shut off): the domain stops, s1 becomes current.
     r.ok(&["snapshot-delete", "d", "ext", "--metadata"]);
     r.ok(&["snapshot-revert", "d", "s1"]);

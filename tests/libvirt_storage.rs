@@ -681,7 +681,8 @@ fn the_read_only_socket_reads_pools_and_changes_none() {
 }
 
 /// `virt-install --connect URI ARGS` (C locale, `--import` of an empty
-/// disk: the VM sits in its firmware), with `env`.
+/// disk: the VM sits in its firmware; under TCG, as every test guest),
+/// with `env`.
 fn virt_install(socket: &Path, args: &[&str], env: &[(&str, &Path)]) -> Output {
     let mut cmd = Command::new("virt-install");
     cmd.arg("--connect").arg(uri(socket)).args(args).args([
@@ -695,6 +696,8 @@ fn virt_install(socket: &Path, args: &[&str], env: &[(&str, &Path)]) -> Output {
         "none",
         "--network",
         "none",
+        "--virt-type",
+        "qemu",
     ]);
     for (k, v) in env {
         cmd.env(k, v);

@@ -254,6 +254,43 @@ fn wait_migrating(d: &dyn Driver, dom: &Domain) {
     );
 }
 
+/// A guest that dirties its memory faster than a 1 MiB/s link carries it
+/// never converges; `--timeout 3 --timeout-postcopy` switches to
+/// post-copy: the guest runs on B while the rest of its memory follows,
+/// the migration completes, and the guest has gone on counting.
+#[test]
+fn a_migration_that_cannot_converge_switches_to_postcopy() {
+    let _heavy = heavy();
+    let hosts = Hosts::new("migpost");
+    let (a, b) = (hosts.a.connect(), hosts.b.connect());
+    let (dom, mut console) = boot(&*a, "lx-post", 128);
+    let before = console.uptime();
+    keep_dirtying(&mut console);
+    drop(console);
+    let options = MigrateOptions::default()
+        .live()
+        .bandwidth(1)
+        .timeout(Duration::from_secs(3), true);
+    a.migrate(&dom, &hosts.b.uri(), options)
+        .expect("a post-copy migration");
+    let log = std::fs::read_to_string(hosts._dirs.0.path.join("log/qvirt.log")).unwrap();
+    assert!(
+        log.contains("domain 'lx-post' switched to post-copy"),
+        "the source never switched to post-copy:\n{log}"
+    );
+    assert!(running(&*a).is_empty(), "nothing runs on A any more");
+    let there = b.lookup_by_name("lx-post").unwrap();
+    assert_eq!(b.info(&there).unwrap().state, DomainState::Running);
+    let mut console = Console::open(&*b, &there);
+    let after = console.uptime();
+    assert!(
+        after > before,
+        "the guest went on counting: {before} then {after}"
+    );
+    drop(console);
+    b.destroy(&there).unwrap();
+}
+
 #[test]
 fn an_aborted_migration_leaves_the_guest_running_on_the_source() {
     let _heavy = heavy();

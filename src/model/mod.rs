@@ -20,7 +20,7 @@ mod tuning;
 mod units;
 mod validate;
 pub mod words;
-mod xmlwrite;
+pub(crate) mod xmlwrite;
 
 pub use chardev::*;
 pub use devices::*;

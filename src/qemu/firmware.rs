@@ -197,6 +197,14 @@ fn glob(pattern: &str, text: &str) -> bool {
     p[pi..].iter().all(|c| *c == '*')
 }
 
+/// Whether descriptor `d` is for architecture `arch` and the versioned
+/// machine type `machine` (its patterns are globs: `pc-q35-*`).
+pub fn fits_machine(d: &Descriptor, arch: &str, machine: &str) -> bool {
+    d.targets
+        .iter()
+        .any(|(a, machines)| a == arch && machines.iter().any(|m| glob(m, machine)))
+}
+
 /// Why a descriptor does not fit, for the error when none does.
 fn mismatch(def: &DomainDef, d: &Descriptor, machine: &str, arch: &str) -> Option<String> {
     let want = match (def.os.firmware, def.os.loader.as_ref().and_then(|l| l.kind)) {
@@ -214,11 +222,7 @@ fn mismatch(def: &DomainDef, d: &Descriptor, machine: &str, arch: &str) -> Optio
     if !d.interfaces.iter().any(|i| i == want) {
         return Some(format!("it has no {want} interface"));
     }
-    let fits = d
-        .targets
-        .iter()
-        .any(|(a, machines)| a == arch && machines.iter().any(|m| glob(m, machine)));
-    if !fits {
+    if !fits_machine(d, arch, machine) {
         return Some(format!("it is not for {arch} machine {machine}"));
     }
     if def.pm.suspend_to_mem == Some(true) && !d.has("acpi-s3") {

@@ -7,6 +7,7 @@
 
 pub mod argv;
 pub mod caps;
+pub mod domcaps;
 pub mod firmware;
 pub mod host;
 pub mod img;

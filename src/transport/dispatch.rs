@@ -18,7 +18,8 @@ use super::types::{
 };
 use super::wire::PROTOCOL_VERSION;
 use crate::driver::{
-    AddressSource, ConsoleStream, Domain, Driver, EventStream, KeyCodeset, StartFlags, XmlFlags,
+    AddressSource, ConsoleStream, Domain, DomainCapsQuery, Driver, EventStream, KeyCodeset,
+    StartFlags, XmlFlags,
 };
 use crate::driver::{
     BlockCommitFlags, ResizeFlags, SnapshotCreateFlags, SnapshotDeleteFlags, SnapshotRevertFlags,
@@ -90,6 +91,19 @@ impl Handler for DriverCalls<'_> {
 
     fn capabilities(&mut self, (): ()) -> Result<String> {
         self.driver.capabilities()
+    }
+
+    fn domain_capabilities(
+        &mut self,
+        (emulator, arch, machine, virt_type): (
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        ),
+    ) -> Result<String> {
+        let query = DomainCapsQuery::new(emulator.map(Into::into), arch, machine, virt_type);
+        self.driver.domain_capabilities(&query)
     }
 
     fn list(&mut self, filter: WireListFilter) -> Result<Vec<WireSummary>> {

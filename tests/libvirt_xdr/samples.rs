@@ -10,7 +10,10 @@ use qvirt::transport::libvirt::xdr::{Chars, to_bytes};
 use qvirt::{Error, ErrorCode};
 use uuid::Uuid;
 
-fn dom() -> Dom {
+#[path = "snapshot_samples.rs"]
+mod snapshot_samples;
+
+pub fn dom() -> Dom {
     Dom {
         name: "alpha".into(),
         uuid: Uuid::from_u128(0x6d1c_3f2e_a4b5_4c6d_8e7f_0123_4567_89ab),
@@ -43,7 +46,7 @@ const POOL_XML: &str =
     "<pool type='dir'><name>vms</name><target><path>/var/lib/vms</path></target></pool>";
 const VOL_XML: &str = "<volume><name>disk.qcow2</name><capacity>16777216</capacity><target><format type='qcow2'/></target></volume>";
 
-fn flags(f: u32) -> DomFlagsArgs {
+pub fn flags(f: u32) -> DomFlagsArgs {
     DomFlagsArgs {
         dom: dom(),
         flags: f,
@@ -153,6 +156,22 @@ fn call(p: Procedure) -> Call {
         P::DomainManagedSave => Call::DomainManagedSave(flags(0)),
         P::DomainHasManagedSaveImage => Call::DomainHasManagedSaveImage(flags(0)),
         P::DomainManagedSaveRemove => Call::DomainManagedSaveRemove(flags(0)),
+        P::DomainSnapshotCreateXml
+        | P::DomainSnapshotGetXmlDesc
+        | P::DomainSnapshotNum
+        | P::DomainSnapshotListNames
+        | P::DomainSnapshotLookupByName
+        | P::DomainHasCurrentSnapshot
+        | P::DomainSnapshotCurrent
+        | P::DomainRevertToSnapshot
+        | P::DomainSnapshotDelete
+        | P::DomainSnapshotGetParent
+        | P::DomainSnapshotNumChildren
+        | P::DomainSnapshotListChildrenNames
+        | P::DomainSnapshotIsCurrent
+        | P::DomainSnapshotHasMetadata
+        | P::DomainListAllSnapshots
+        | P::DomainSnapshotListAllChildren => snapshot_samples::call(p),
         P::DomainCreateWithFlags => Call::DomainCreateWithFlags(DomFlagsArgs {
             dom: off(),
             flags: 0,
@@ -440,6 +459,22 @@ fn reply(p: Procedure) -> Reply {
         P::DomainManagedSave => Reply::DomainManagedSave(()),
         P::DomainHasManagedSaveImage => Reply::DomainHasManagedSaveImage(IntRet { value: 0 }),
         P::DomainManagedSaveRemove => Reply::DomainManagedSaveRemove(()),
+        P::DomainSnapshotCreateXml
+        | P::DomainSnapshotGetXmlDesc
+        | P::DomainSnapshotNum
+        | P::DomainSnapshotListNames
+        | P::DomainSnapshotLookupByName
+        | P::DomainHasCurrentSnapshot
+        | P::DomainSnapshotCurrent
+        | P::DomainRevertToSnapshot
+        | P::DomainSnapshotDelete
+        | P::DomainSnapshotGetParent
+        | P::DomainSnapshotNumChildren
+        | P::DomainSnapshotListChildrenNames
+        | P::DomainSnapshotIsCurrent
+        | P::DomainSnapshotHasMetadata
+        | P::DomainListAllSnapshots
+        | P::DomainSnapshotListAllChildren => snapshot_samples::reply(p),
         P::DomainCreateWithFlags => Reply::DomainCreateWithFlags(d()),
         P::DomainOpenConsole => Reply::DomainOpenConsole(()),
         P::DomainIsUpdated => Reply::DomainIsUpdated(IntRet { value: 0 }),

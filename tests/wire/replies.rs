@@ -273,7 +273,8 @@ pub fn reply_for(procedure: u32) -> Reply {
         89 => Reply::AttachDevice(()),
         90 => Reply::DetachDevice(()),
         91 => Reply::StartWith(running()),
-        92 => Reply::VolCreateWith(vol()),
+        92 => Reply::DomainCapabilities("<domainCapabilities/>".into()),
+        93 => Reply::VolCreateWith(vol()),
         n => panic!("no procedure {n}"),
     }
 }
@@ -297,7 +298,7 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         Reply::Hello(_) => "hello",
         Reply::Version(_) => "version",
         Reply::NodeInfo(_) => "node",
-        Reply::Capabilities(_) | Reply::XmlDesc(_) => "text",
+        Reply::Capabilities(_) | Reply::XmlDesc(_) | Reply::DomainCapabilities(_) => "text",
         Reply::List(_) => "domains",
         Reply::LookupByName(_)
         | Reply::LookupByUuid(_)

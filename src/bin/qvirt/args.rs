@@ -583,6 +583,23 @@ pub enum Command {
     Uri,
     /// Print the capabilities document.
     Capabilities,
+    /// Print the domain capabilities document: what a definition for an
+    /// emulator, architecture, machine and domain type may ask for.
+    #[command(name = "domcapabilities")]
+    DomCapabilities {
+        /// The domain type (kvm or qemu; default: kvm when usable).
+        #[arg(long)]
+        virttype: Option<String>,
+        /// The emulator binary.
+        #[arg(long)]
+        emulatorbin: Option<PathBuf>,
+        /// The guest architecture (x86_64).
+        #[arg(long)]
+        arch: Option<String>,
+        /// The machine type (pc, q35, or a versioned name).
+        #[arg(long)]
+        machine: Option<String>,
+    },
     /// Attach to a domain's serial console (Ctrl+] leaves).
     Console {
         #[command(flatten)]

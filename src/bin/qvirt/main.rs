@@ -322,6 +322,19 @@ fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Re
         Command::Version => query::version(ctx),
         Command::Uri => output::write(&format!("{}\n", ctx.uri)),
         Command::Capabilities => query::capabilities(ctx),
+        Command::DomCapabilities {
+            virttype,
+            emulatorbin,
+            arch,
+            machine,
+        } => {
+            let q = qvirt::driver::DomainCapsQuery::new(emulatorbin, arch, machine, virttype);
+            let mut xml = ctx.driver()?.domain_capabilities(&q)?;
+            if !xml.ends_with('\n') {
+                xml.push('\n');
+            }
+            output::write(&xml)
+        }
         Command::Console {
             dom,
             force,

@@ -10,7 +10,7 @@ use qvirt::driver::{
     BlockCommitFlags, Snapshot, SnapshotCreateFlags, SnapshotDeleteFlags, SnapshotInfo,
     SnapshotRevertFlags,
 };
-use qvirt::model::SnapshotDef;
+use qvirt::model::{SnapshotDef, SnapshotDisk, SnapshotLocation, Word};
 use qvirt::{Domain, Error, ErrorCode, Result};
 
 use crate::{Ctx, outln};
@@ -53,6 +53,15 @@ pub enum SnapshotCommand {
         /// Print the `<domainsnapshot>` XML instead of taking it.
         #[arg(long)]
         print_xml: bool,
+        /// One disk's part, as virsh writes it:
+        /// `DISK[,snapshot=internal|external|no][,driver=qcow2][,stype=file][,file=PATH]`
+        /// (`,,` is a comma in a name). Repeatable.
+        #[arg(long, value_name = "DISKSPEC")]
+        diskspec: Vec<String>,
+        /// The memory's part: `snapshot=no` or `snapshot=internal` (an
+        /// external memory file is refused).
+        #[arg(long, value_name = "MEMSPEC")]
+        memspec: Option<String>,
     },
     /// Take a snapshot from a `<domainsnapshot>` XML file.
     #[command(name = "snapshot-create")]
@@ -285,10 +294,19 @@ pub fn run(ctx: &mut Ctx, command: SnapshotCommand) -> Result<()> {
             atomic,
             quiesce,
             print_xml,
+            diskspec,
+            memspec,
         } => {
             let mut def = SnapshotDef::named(String::new());
             def.name = name;
             def.description = description;
+            def.disks = diskspec
+                .iter()
+                .map(|s| parse_diskspec(s))
+                .collect::<Result<_>>()?;
+            if let Some(spec) = memspec {
+                def.memory = Some(parse_memspec(&spec)?);
+            }
             if print_xml {
                 return outln!("{}", def.to_xml().trim_end());
             }
@@ -558,5 +576,139 @@ pub fn run(ctx: &mut Ctx, command: SnapshotCommand) -> Result<()> {
                 None => outln!("No current block job for {path}"),
             }
         }
+    }
+}
+
+/// Splits a virsh spec at single commas; `,,` is a comma of a value.
+fn spec_fields(spec: &str) -> Vec<String> {
+    let mut fields = vec![String::new()];
+    let mut chars = spec.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            ',' if chars.peek() == Some(&',') => {
+                chars.next();
+                fields.last_mut().expect("one field").push(',');
+            }
+            ',' => fields.push(String::new()),
+            c => fields.last_mut().expect("one field").push(c),
+        }
+    }
+    fields
+}
+
+fn spec_error(what: &str, spec: &str, why: impl std::fmt::Display) -> Error {
+    Error::new(
+        ErrorCode::InvalidArgument,
+        format!("invalid {what} '{spec}': {why}"),
+    )
+}
+
+fn location(what: &str, spec: &str, value: &str) -> Result<SnapshotLocation> {
+    SnapshotLocation::from_word(value).ok_or_else(|| {
+        spec_error(
+            what,
+            spec,
+            format!("snapshot='{value}' is none of internal, external, no"),
+        )
+    })
+}
+
+/// `--diskspec DISK[,snapshot=...][,driver=qcow2][,stype=file][,file=PATH]`.
+fn parse_diskspec(spec: &str) -> Result<SnapshotDisk> {
+    let fields = spec_fields(spec);
+    let name = fields[0].clone();
+    if name.is_empty() {
+        return Err(spec_error("--diskspec", spec, "it names no disk"));
+    }
+    let mut disk = SnapshotDisk {
+        name,
+        location: None,
+        source: None,
+    };
+    for field in &fields[1..] {
+        let (key, value) = field
+            .split_once('=')
+            .ok_or_else(|| spec_error("--diskspec", spec, format!("'{field}' is not KEY=VALUE")))?;
+        match key {
+            "snapshot" => disk.location = Some(location("--diskspec", spec, value)?),
+            "file" => disk.source = Some(value.to_string()),
+            // The overlays qvirt makes are qcow2 files.
+            "driver" if value == "qcow2" => {}
+            "stype" if value == "file" => {}
+            "driver" | "stype" => {
+                return Err(Error::new(
+                    ErrorCode::NoSupport,
+                    format!(
+                        "--diskspec {key}={value}: qvirt makes external snapshots as qcow2 files (driver=qcow2, stype=file)"
+                    ),
+                ));
+            }
+            other => {
+                return Err(spec_error(
+                    "--diskspec",
+                    spec,
+                    format!("unknown key '{other}' (snapshot, driver, stype, file)"),
+                ));
+            }
+        }
+    }
+    if disk.source.is_some() && disk.location.is_none() {
+        disk.location = Some(SnapshotLocation::External);
+    }
+    Ok(disk)
+}
+
+/// `--memspec [file=]PATH[,snapshot=...]`, of which qvirt takes the
+/// memory's place only: `snapshot=no` or `snapshot=internal`.
+fn parse_memspec(spec: &str) -> Result<SnapshotLocation> {
+    let mut place = None;
+    for field in spec_fields(spec) {
+        match field.split_once('=') {
+            Some(("snapshot", value)) => place = Some(location("--memspec", spec, value)?),
+            _ => {
+                return Err(Error::new(
+                    ErrorCode::NoSupport,
+                    format!(
+                        "--memspec '{spec}': qvirt keeps a snapshot's memory in the qcow2 images (snapshot=internal) or not at all (snapshot=no), never in a file of its own"
+                    ),
+                ));
+            }
+        }
+    }
+    match place {
+        Some(SnapshotLocation::External) => Err(Error::new(
+            ErrorCode::NoSupport,
+            "--memspec snapshot=external: qvirt keeps a snapshot's memory in the qcow2 images or not at all",
+        )),
+        Some(p) => Ok(p),
+        None => Err(spec_error("--memspec", spec, "it says no snapshot=")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn specs_read_as_virsh_writes_them() {
+        let d = parse_diskspec("vda,snapshot=external,file=/srv/a,,b.qcow2").unwrap();
+        assert_eq!(d.name, "vda");
+        assert_eq!(d.location, Some(SnapshotLocation::External));
+        assert_eq!(d.source.as_deref(), Some("/srv/a,b.qcow2"));
+        let d = parse_diskspec("vdb,snapshot=no").unwrap();
+        assert_eq!((d.location, d.source), (Some(SnapshotLocation::No), None));
+        assert!(parse_diskspec(",snapshot=no").is_err());
+        assert!(parse_diskspec("vda,size=1").is_err());
+        assert_eq!(
+            parse_diskspec("vda,driver=raw").unwrap_err().code,
+            ErrorCode::NoSupport
+        );
+        assert_eq!(parse_memspec("snapshot=no").unwrap(), SnapshotLocation::No);
+        assert_eq!(
+            parse_memspec("/srv/mem,snapshot=external")
+                .unwrap_err()
+                .code,
+            ErrorCode::NoSupport
+        );
     }
 }

@@ -14,11 +14,11 @@ use crate::driver::{
     SaveOptions, ShutdownOptions, Snapshot, SnapshotCreateFlags, SnapshotDeleteFlags, SnapshotInfo,
     SnapshotRevertFlags, UndefineFlags, VersionInfo, Volume, VolumeInfo, VolumeStream, XmlFlags,
 };
-use crate::driver::{DomainStats, ModifyFlags, StartFlags, VolCreateFlags};
+use crate::driver::{DomainCapsQuery, DomainStats, ModifyFlags, StartFlags, VolCreateFlags};
 use crate::driver::{IncomingParams, IncomingReady, IncomingState, MigrateOptions};
 use crate::error::Result;
 use crate::model::DomainDef;
-use crate::qemu::host;
+use crate::qemu::{domcaps, firmware, host};
 
 impl Driver for LocalDriver {
     fn uri(&self) -> String {
@@ -42,6 +42,24 @@ impl Driver for LocalDriver {
         let emulator = default_emulator("x86_64");
         let caps = self.core.caps(&emulator)?;
         Ok(host::capabilities_xml(&caps))
+    }
+
+    fn domain_capabilities(&self, query: &DomainCapsQuery) -> Result<String> {
+        let arch = query.arch.as_deref().unwrap_or("x86_64");
+        let emulator = query
+            .emulator
+            .clone()
+            .unwrap_or_else(|| default_emulator(arch));
+        let caps = self.core.caps(&emulator)?;
+        let descriptors = firmware::load(&firmware::search_dirs());
+        let path = emulator.display().to_string();
+        let q = domcaps::Query {
+            emulator: &path,
+            arch,
+            machine: query.machine.as_deref(),
+            virt_type: query.virt_type.as_deref(),
+        };
+        domcaps::domain_capabilities_xml(&caps, &q, &descriptors)
     }
 
     fn list(&self, filter: ListFilter) -> Result<Vec<DomainSummary>> {

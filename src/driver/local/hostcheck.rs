@@ -46,7 +46,43 @@ impl Host {
         self.hostdevs(def)?;
         self.hugepages(def)?;
         self.numa_nodes(def)?;
+        self.render_nodes(def)?;
         self.numad(def)
+    }
+
+    /// OpenGL (SPICE's `<gl enable='yes'>`, a virtio video card's
+    /// `accel3d`) renders on a GPU's render node: the one named, or any
+    /// `/dev/dri/renderD*` of the host.
+    fn render_nodes(&self, def: &DomainDef) -> Result<()> {
+        let spice: Vec<Option<&str>> = def
+            .devices
+            .graphics
+            .iter()
+            .filter_map(|g| g.spice.gl.as_ref())
+            .filter(|gl| gl.enable)
+            .map(|gl| gl.rendernode.as_deref())
+            .collect();
+        let accel3d = def.devices.videos.iter().any(|v| v.accel3d == Some(true));
+        for named in spice.iter().flatten() {
+            if !self.path(named).exists() {
+                return Err(lacks(
+                    def,
+                    format!("the render node {named} of <gl> does not exist on this host"),
+                ));
+            }
+        }
+        let any_wanted = accel3d || spice.iter().any(Option::is_none);
+        let any_there = std::fs::read_dir(self.path("dev/dri")).is_ok_and(|dir| {
+            dir.flatten()
+                .any(|e| e.file_name().to_string_lossy().starts_with("renderD"))
+        });
+        if any_wanted && !any_there {
+            return Err(lacks(
+                def,
+                "OpenGL (<gl enable='yes'> or <acceleration accel3d='yes'>) needs a GPU render node (/dev/dri/renderD*), and this host has none; turn it off".into(),
+            ));
+        }
+        Ok(())
     }
 
     fn pci_device(&self, a: &PciAddress) -> PathBuf {
@@ -249,6 +285,37 @@ mod tests {
     }
 
     const PCI: &str = "<hostdev mode='subsystem' type='pci' managed='yes'><source><address domain='0x0000' bus='0x06' slot='0x12' function='0x5'/></source></hostdev>";
+
+    #[test]
+    fn opengl_needs_a_render_node() {
+        let root = scratch("gl");
+        let host = Host { root: root.clone() };
+        let spice = |gl: &str| {
+            def(
+                &format!("<graphics type='spice'><listen type='none'/>{gl}</graphics>"),
+                "",
+            )
+        };
+        let virgl = def(
+            "<video><model type='virtio'><acceleration accel3d='yes'/></model></video>",
+            "",
+        );
+        let e = host.check(&spice("<gl enable='yes'/>")).unwrap_err();
+        assert!(e.message.contains("render node"), "{}", e.message);
+        assert!(host.check(&virgl).is_err());
+        host.check(&spice("<gl enable='no'/>")).unwrap();
+        std::fs::create_dir_all(root.join("dev/dri")).unwrap();
+        std::fs::write(root.join("dev/dri/renderD128"), "").unwrap();
+        host.check(&spice("<gl enable='yes'/>")).unwrap();
+        host.check(&virgl).unwrap();
+        let e = host
+            .check(&spice(
+                "<gl enable='yes' rendernode='/dev/dri/renderD129'/>",
+            ))
+            .unwrap_err();
+        assert!(e.message.contains("renderD129"), "{}", e.message);
+        let _ = std::fs::remove_dir_all(root);
+    }
 
     #[test]
     fn a_missing_pci_device_is_named() {

@@ -217,7 +217,9 @@ impl Core {
                 .and_then(|s| s.as_str())
                 .unwrap_or("nothing")
                 .to_string();
-            if now == "completed" {
+            // In post-copy the devices are here and the guest may run
+            // while the rest of its memory arrives.
+            if now == "completed" || now == "postcopy-active" {
                 break;
             }
             if matches!(now.as_str(), "failed" | "cancelled")

@@ -483,6 +483,14 @@ fn listen_for_migration(qmp: &Qmp, uri: &str) -> Result<()> {
         ]})),
         QMP_TIMEOUT,
     )?;
+    // Post-copy, if the source switches to it (`--timeout-postcopy`):
+    // QEMU refuses it where it cannot catch page faults (no usable
+    // userfaultfd), and then only a post-copy switch fails.
+    let _ = qmp.execute(
+        "migrate-set-capabilities",
+        Some(json!({"capabilities": [{"capability": "postcopy-ram", "state": true}]})),
+        QMP_TIMEOUT,
+    );
     qmp.execute("migrate-incoming", Some(json!({"uri": uri})), QMP_TIMEOUT)?;
     Ok(())
 }

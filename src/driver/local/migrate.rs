@@ -163,12 +163,16 @@ impl Core {
                     }
                     result
                 });
-                if let Err(e) = performed {
-                    let _ = dest.migrate_abort_incoming(dom.uuid);
-                    self.resume_after_failure(&run, was_running);
-                    let _ = crate::sys::fsutil::remove_runtime(&run.run_dir.join(MIGRATE_RECORD));
-                    return Err(self.aborted_or(e, job, dom));
-                }
+                let switched = match performed {
+                    Ok(s) => s,
+                    Err(e) => {
+                        let _ = dest.migrate_abort_incoming(dom.uuid);
+                        self.resume_after_failure(&run, was_running);
+                        let _ =
+                            crate::sys::fsutil::remove_runtime(&run.run_dir.join(MIGRATE_RECORD));
+                        return Err(self.aborted_or(e, job, dom));
+                    }
+                };
                 record.finishing = true;
                 write_record(&run, &record)?;
                 super::faults::crash_point("migrate-finishing");
@@ -206,6 +210,15 @@ impl Core {
                             ));
                         }
                     }
+                }
+                if switched == Switched::Postcopy {
+                    // The destination runs the guest and pulls the pages
+                    // it touches; the rest still flows from here.
+                    self.log.info(&format!(
+                        "domain '{}' switched to post-copy: it runs on {dest_uri} while the rest of its memory follows",
+                        dom.name
+                    ));
+                    wait_postcopy(run.qmp()?, job)?;
                 }
                 self.log
                     .info(&format!("domain '{}' migrated to {dest_uri}", dom.name));
@@ -255,13 +268,14 @@ impl Core {
         job: &AsyncJobGuard<'_>,
         was_running: bool,
         mirrors: &[storage_copy::Mirror],
-    ) -> Result<()> {
+    ) -> Result<Switched> {
         let qmp = run.qmp()?;
         qmp.execute(
             "migrate-set-capabilities",
             Some(json!({"capabilities": [
                 {"capability": "events", "state": true},
                 {"capability": "pause-before-switchover", "state": true},
+                {"capability": "postcopy-ram", "state": options.timeout_postcopy},
             ]})),
             QMP_TIMEOUT,
         )?;
@@ -276,10 +290,10 @@ impl Core {
         if !options.live && was_running {
             run.ask(Request::Suspend)?;
         }
-        if options.timeout_postcopy {
+        if options.timeout_postcopy && options.timeout.is_none() {
             return Err(Error::new(
-                ErrorCode::NoSupport,
-                "--timeout-postcopy is not supported yet; use --timeout-suspend",
+                ErrorCode::InvalidArgument,
+                "--timeout-postcopy says what --timeout does: give --timeout too",
             ));
         }
         qmp.execute("migrate", Some(json!({"uri": uri})), QMP_TIMEOUT)?;
@@ -406,16 +420,28 @@ fn write_record(run: &Running, record: &MigrationRecord) -> Result<()> {
     crate::sys::fsutil::write_atomic(&run.run_dir.join(MIGRATE_RECORD), &bytes)
 }
 
+/// How an outgoing migration handed the guest over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Switched {
+    /// The whole state arrived: the migration is complete.
+    Completed,
+    /// Post-copy: the destination has the devices and may run the guest
+    /// while its memory still flows ([`wait_postcopy`] waits for the
+    /// rest); the guest here must never run again.
+    Postcopy,
+}
+
 /// Waits for an outgoing migration: progress into `job`, the switchover
 /// let through at `pre-switchover`, an abort cancels, and the timeout
-/// suspends the guest so the copy converges.
+/// suspends the guest so the copy converges, or with `timeout_postcopy`
+/// switches to post-copy (returning as soon as it has).
 fn wait_outgoing(
     qmp: &Qmp,
     run: &Running,
     options: &MigrateOptions,
     job: &AsyncJobGuard<'_>,
     mirrors: &[storage_copy::Mirror],
-) -> Result<()> {
+) -> Result<Switched> {
     let started = Instant::now();
     let mut last_move = Instant::now();
     let mut moved = 0;
@@ -432,10 +458,16 @@ fn wait_outgoing(
         }
         if let Some(after) = options.timeout
             && !suspended
+            && !cancelled
             && started.elapsed() >= after
-            && run.run_state().state == DomainState::Running
         {
-            run.ask(Request::Suspend)?;
+            if options.timeout_postcopy {
+                // QEMU stops the guest here and hands its devices over;
+                // the destination then pulls the pages it touches.
+                qmp.execute("migrate-start-postcopy", None, QMP_TIMEOUT)?;
+            } else if run.run_state().state == DomainState::Running {
+                run.ask(Request::Suspend)?;
+            }
             suspended = true;
         }
         let info = qmp.execute("query-migrate", None, QMP_TIMEOUT)?;
@@ -478,8 +510,9 @@ fn wait_outgoing(
                 if let Some(ms) = info.get("downtime").and_then(Value::as_u64) {
                     job.set_downtime(Duration::from_millis(ms));
                 }
-                return Ok(());
+                return Ok(Switched::Completed);
             }
+            Some("postcopy-active") if !cancelled => return Ok(Switched::Postcopy),
             Some("pre-switchover") if !cancelled && !continued => {
                 continued = true;
                 // The guest is paused: the mirrors' last writes land, and
@@ -508,6 +541,47 @@ fn wait_outgoing(
                 ));
             }
             _ => {}
+        }
+        pause.sleep();
+    }
+}
+
+/// After the switch to post-copy: waits until the source has sent the
+/// rest of the guest's memory. Nothing can be cancelled any more (the
+/// destination runs the guest), and a stream that breaks now leaves the
+/// guest without part of its memory there: the error says so.
+fn wait_postcopy(qmp: &Qmp, job: &AsyncJobGuard<'_>) -> Result<()> {
+    let mut pause = super::jobs::QemuPoll::new(Duration::from_micros(500));
+    loop {
+        let info = qmp.execute("query-migrate", None, QMP_TIMEOUT)?;
+        let ram = |key: &str| {
+            info.get("ram")
+                .and_then(|r| r.get(key))
+                .and_then(Value::as_u64)
+                .unwrap_or(0)
+        };
+        job.progress(|p| {
+            p.data_total = ram("total");
+            p.data_processed = ram("transferred");
+            p.data_remaining = ram("remaining");
+        });
+        match info.get("status").and_then(Value::as_str) {
+            Some("completed") => {
+                if let Some(ms) = info.get("downtime").and_then(Value::as_u64) {
+                    job.set_downtime(Duration::from_millis(ms));
+                }
+                return Ok(());
+            }
+            Some("postcopy-active") => {}
+            other => {
+                return Err(Error::new(
+                    ErrorCode::OperationFailed,
+                    format!(
+                        "the post-copy migration broke ({}): the guest runs on the destination without all of its memory, and stays paused here; destroy the copy that should not run",
+                        other.unwrap_or("no status")
+                    ),
+                ));
+            }
         }
         pause.sleep();
     }

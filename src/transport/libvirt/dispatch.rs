@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use super::frame::{code, libvirt_error};
 use super::media::update_device;
 use super::procedures::Handler;
+use super::snapshots;
 use super::storage;
 use super::types::*;
 use super::values::{self, check_flags};
@@ -390,6 +391,81 @@ impl Handler for LvCalls<'_> {
         let dom = calls.start_tied(&a.dom.into(), flags)?;
         self.opened = calls.opened;
         Ok(DomRet { dom: dom.into() })
+    }
+
+    fn domain_snapshot_create_xml(&mut self, a: SnapCreateArgs) -> Result<SnapRet> {
+        snapshots::create(self.driver, a)
+    }
+
+    fn domain_snapshot_get_xml_desc(&mut self, a: SnapFlagsArgs) -> Result<XmlRet> {
+        let xml = snapshots::xml(self.driver, a)?;
+        Ok(XmlRet { xml })
+    }
+
+    fn domain_snapshot_num(&mut self, a: DomFlagsArgs) -> Result<NumRet> {
+        let num = snapshots::num(self.driver, &a.dom, a.flags)?;
+        Ok(NumRet { num })
+    }
+
+    fn domain_snapshot_list_names(&mut self, a: SnapNamesArgs) -> Result<ListNamesRet> {
+        let names = snapshots::list_names(self.driver, a)?;
+        Ok(ListNamesRet { names })
+    }
+
+    fn domain_snapshot_lookup_by_name(&mut self, a: SnapLookupArgs) -> Result<SnapRet> {
+        snapshots::lookup_by_name(self.driver, a)
+    }
+
+    fn domain_has_current_snapshot(&mut self, a: DomFlagsArgs) -> Result<IntRet> {
+        let value = snapshots::has_current(self.driver, a.dom, a.flags)?;
+        Ok(IntRet { value })
+    }
+
+    fn domain_snapshot_current(&mut self, a: DomFlagsArgs) -> Result<SnapRet> {
+        snapshots::current(self.driver, a.dom, a.flags)
+    }
+
+    fn domain_revert_to_snapshot(&mut self, a: SnapFlagsArgs) -> Result<()> {
+        snapshots::revert(self.driver, a)
+    }
+
+    fn domain_snapshot_delete(&mut self, a: SnapFlagsArgs) -> Result<()> {
+        snapshots::delete(self.driver, a)
+    }
+
+    fn domain_snapshot_get_parent(&mut self, a: SnapFlagsArgs) -> Result<SnapRet> {
+        snapshots::parent(self.driver, a)
+    }
+
+    fn domain_snapshot_num_children(&mut self, a: SnapFlagsArgs) -> Result<NumRet> {
+        let num = snapshots::num_children(self.driver, a)?;
+        Ok(NumRet { num })
+    }
+
+    fn domain_snapshot_list_children_names(
+        &mut self,
+        a: SnapChildNamesArgs,
+    ) -> Result<ListNamesRet> {
+        let names = snapshots::list_children_names(self.driver, a)?;
+        Ok(ListNamesRet { names })
+    }
+
+    fn domain_snapshot_is_current(&mut self, a: SnapFlagsArgs) -> Result<IntRet> {
+        let value = snapshots::is_current(self.driver, a)?;
+        Ok(IntRet { value })
+    }
+
+    fn domain_snapshot_has_metadata(&mut self, a: SnapFlagsArgs) -> Result<IntRet> {
+        let value = snapshots::has_metadata(self.driver, a)?;
+        Ok(IntRet { value })
+    }
+
+    fn domain_list_all_snapshots(&mut self, a: SnapListAllArgs) -> Result<SnapListRet> {
+        snapshots::list_all(self.driver, a)
+    }
+
+    fn domain_snapshot_list_all_children(&mut self, a: SnapChildrenArgs) -> Result<SnapListRet> {
+        snapshots::list_all_children(self.driver, a)
     }
 
     fn domain_open_console(&mut self, a: ConsoleArgs) -> Result<()> {

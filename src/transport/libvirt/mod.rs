@@ -18,6 +18,7 @@ pub mod frame;
 mod media;
 pub mod names;
 pub mod procedures;
+pub mod snapshots;
 mod storage;
 pub mod types;
 pub mod values;

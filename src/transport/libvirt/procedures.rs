@@ -399,6 +399,24 @@ procedures! {
         183 DomainHasManagedSaveImage domain_has_managed_save_image(DomFlagsArgs) -> IntRet, ro, Quick;
         /// `virDomainManagedSaveRemove`.
         184 DomainManagedSaveRemove domain_managed_save_remove(DomFlagsArgs) -> (), rw, Job;
+        /// `virDomainSnapshotCreateXML`.
+        185 DomainSnapshotCreateXml domain_snapshot_create_xml(SnapCreateArgs) -> SnapRet, rw, Job;
+        /// `virDomainSnapshotGetXMLDesc`.
+        186 DomainSnapshotGetXmlDesc domain_snapshot_get_xml_desc(SnapFlagsArgs) -> XmlRet, ro, Job;
+        /// `virDomainSnapshotNum`.
+        187 DomainSnapshotNum domain_snapshot_num(DomFlagsArgs) -> NumRet, ro, Job;
+        /// `virDomainSnapshotListNames`.
+        188 DomainSnapshotListNames domain_snapshot_list_names(SnapNamesArgs) -> ListNamesRet, ro, Job;
+        /// `virDomainSnapshotLookupByName`.
+        189 DomainSnapshotLookupByName domain_snapshot_lookup_by_name(SnapLookupArgs) -> SnapRet, ro, Job;
+        /// `virDomainHasCurrentSnapshot`.
+        190 DomainHasCurrentSnapshot domain_has_current_snapshot(DomFlagsArgs) -> IntRet, ro, Job;
+        /// `virDomainSnapshotCurrent`.
+        191 DomainSnapshotCurrent domain_snapshot_current(DomFlagsArgs) -> SnapRet, ro, Job;
+        /// `virDomainRevertToSnapshot`.
+        192 DomainRevertToSnapshot domain_revert_to_snapshot(SnapFlagsArgs) -> (), rw, Job;
+        /// `virDomainSnapshotDelete`.
+        193 DomainSnapshotDelete domain_snapshot_delete(SnapFlagsArgs) -> (), rw, Job;
         /// `virDomainCreateWithFlags`.
         196 DomainCreateWithFlags domain_create_with_flags(DomFlagsArgs) -> DomRet, rw, Job;
         /// `virDomainOpenConsole`: console bytes then travel as stream
@@ -420,16 +438,30 @@ procedures! {
         233 DomainRestoreFlags domain_restore_flags(RestoreFlagsArgs) -> (), rw, Job;
         /// `virDomainDestroyFlags`.
         234 DomainDestroyFlags domain_destroy_flags(DomFlagsArgs) -> (), rw, Prio;
+        /// `virDomainSnapshotGetParent`.
+        244 DomainSnapshotGetParent domain_snapshot_get_parent(SnapFlagsArgs) -> SnapRet, ro, Job;
         /// `virDomainReset`.
         245 DomainReset domain_reset(DomFlagsArgs) -> (), rw, Job;
+        /// `virDomainSnapshotNumChildren`.
+        246 DomainSnapshotNumChildren domain_snapshot_num_children(SnapFlagsArgs) -> NumRet, ro, Job;
+        /// `virDomainSnapshotListChildrenNames`.
+        247 DomainSnapshotListChildrenNames domain_snapshot_list_children_names(SnapChildNamesArgs) -> ListNamesRet, ro, Job;
         /// `virDomainShutdownFlags`.
         258 DomainShutdownFlags domain_shutdown_flags(DomFlagsArgs) -> (), rw, Job;
         /// `virDomainSetMetadata`.
         264 DomainSetMetadata domain_set_metadata(SetMetadataArgs) -> (), rw, Job;
         /// `virDomainGetMetadata`.
         265 DomainGetMetadata domain_get_metadata(GetMetadataArgs) -> GetMetadataRet, ro, Quick;
+        /// `virDomainSnapshotIsCurrent`.
+        271 DomainSnapshotIsCurrent domain_snapshot_is_current(SnapFlagsArgs) -> IntRet, ro, Job;
+        /// `virDomainSnapshotHasMetadata`.
+        272 DomainSnapshotHasMetadata domain_snapshot_has_metadata(SnapFlagsArgs) -> IntRet, ro, Job;
         /// `virConnectListAllDomains`.
         273 ConnectListAllDomains connect_list_all_domains(ListAllArgs) -> ListAllRet, ro, Quick;
+        /// `virDomainListAllSnapshots`.
+        274 DomainListAllSnapshots domain_list_all_snapshots(SnapListAllArgs) -> SnapListRet, ro, Job;
+        /// `virDomainSnapshotListAllChildren`.
+        275 DomainSnapshotListAllChildren domain_snapshot_list_all_children(SnapChildrenArgs) -> SnapListRet, ro, Job;
         /// `virConnectListAllStoragePools`.
         281 ConnectListAllStoragePools connect_list_all_storage_pools(ListAllArgs) -> ListPoolsRet, ro, Job;
         /// `virConnectListAllNetworks`: qvirt keeps no virtual networks.

@@ -4,6 +4,11 @@
 
 use uuid::Uuid;
 
+/// The snapshot procedures' shapes, with the others.
+pub use super::snapshots::{
+    Snap, SnapChildNamesArgs, SnapChildrenArgs, SnapCreateArgs, SnapFlagsArgs, SnapListAllArgs,
+    SnapListRet, SnapLookupArgs, SnapNamesArgs, SnapRet,
+};
 #[allow(unused_imports)]
 use super::xdr::Xdr;
 use super::xdr::{Chars, xdr_struct};

@@ -1,0 +1,100 @@
+//! The display's settings on a running QEMU: VNC's `sharePolicy`, seen
+//! by two RFB clients on the display's UNIX socket (no network), the
+//! second asking for the display to itself.
+
+use std::io::{ErrorKind, Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+use std::time::Duration;
+
+use crate::support::State;
+
+fn vnc_vm(name: &str, policy: &str) -> String {
+    format!(
+        "<domain type='qemu'>
+  <name>{name}</name>
+  <memory unit='MiB'>32</memory>
+  <os><type arch='x86_64' machine='pc'>hvm</type></os>
+  <devices>
+    <graphics type='vnc' sharePolicy='{policy}'><listen type='socket'/></graphics>
+    <video><model type='vga'/></video>
+    <memballoon model='none'/>
+  </devices>
+</domain>"
+    )
+}
+
+/// An RFB client through the handshake (version 3.8, no security), whose
+/// ClientInit asks to share the display or to have it alone; `None` when
+/// the server closes the connection instead of its ServerInit.
+fn rfb_client(socket: &Path, shared: bool) -> Option<UnixStream> {
+    let mut s =
+        UnixStream::connect(socket).unwrap_or_else(|e| panic!("connect {}: {e}", socket.display()));
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut version = [0u8; 12];
+    s.read_exact(&mut version).unwrap();
+    assert_eq!(&version, b"RFB 003.008\n");
+    s.write_all(b"RFB 003.008\n").unwrap();
+    let mut count = [0u8; 1];
+    s.read_exact(&mut count).unwrap();
+    let mut types = vec![0u8; usize::from(count[0])];
+    s.read_exact(&mut types).unwrap();
+    assert!(types.contains(&1), "no 'None' security type: {types:?}");
+    s.write_all(&[1]).unwrap();
+    let mut result = [0u8; 4];
+    s.read_exact(&mut result).unwrap();
+    assert_eq!(result, [0, 0, 0, 0], "security handshake failed");
+    s.write_all(&[u8::from(shared)]).unwrap();
+    // ServerInit: size, pixel format, then the name.
+    let mut init = [0u8; 24];
+    match s.read_exact(&mut init) {
+        Ok(()) => {}
+        Err(e) if e.kind() == ErrorKind::UnexpectedEof => return None,
+        Err(e) => panic!("reading ServerInit: {e}"),
+    }
+    let len = u32::from_be_bytes([init[20], init[21], init[22], init[23]]);
+    let mut name = vec![0u8; len as usize];
+    s.read_exact(&mut name).unwrap();
+    Some(s)
+}
+
+/// Whether the server closed `s` (within a second).
+fn closed(s: &mut UnixStream) -> bool {
+    s.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
+    let mut byte = [0u8; 1];
+    match s.read(&mut byte) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => false,
+        Err(e) if e.kind() == ErrorKind::ConnectionReset => true,
+        Err(e) => panic!("reading from the VNC server: {e}"),
+    }
+}
+
+/// `sharePolicy='allow-exclusive'`: a client that asks for the display
+/// alone gets it, and the others' sessions end; `force-shared`: such a
+/// client is turned away, and the others stay.
+#[test]
+fn vnc_share_policy_decides_who_stays() {
+    let st = State::new("vncshare");
+    for (name, policy, exclusive_wins) in [
+        ("excl", "allow-exclusive", true),
+        ("shared", "force-shared", false),
+    ] {
+        st.start(&vnc_vm(name, policy));
+        let socket = st.run_dir(name).join("vnc.sock");
+        let mut first = rfb_client(&socket, true).expect("a shared client is let in");
+        let alone = rfb_client(&socket, false);
+        assert_eq!(
+            alone.is_some(),
+            exclusive_wins,
+            "{policy}: the exclusive client"
+        );
+        assert_eq!(
+            closed(&mut first),
+            exclusive_wins,
+            "{policy}: the first client, once another asked for the display alone"
+        );
+        st.stop(name);
+    }
+}
