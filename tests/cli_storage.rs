@@ -125,6 +125,20 @@ fn pools_and_volumes_through_the_verbs() {
     ]);
     let base = dir.join("base.qcow2");
     let base_s = base.to_str().unwrap();
+    // --prealloc-metadata: the image's tables reach past its capacity.
+    r.ok(&[
+        "vol-create-as",
+        "mine",
+        "pre.qcow2",
+        "16M",
+        "--format",
+        "qcow2",
+        "--prealloc-metadata",
+    ]);
+    let pre = dir.join("pre.qcow2");
+    assert!(std::fs::metadata(&pre).unwrap().len() > 16 << 20);
+    assert!(std::fs::metadata(&base).unwrap().len() < 1 << 20);
+    r.ok(&["vol-delete", "pre.qcow2", "--pool", "mine"]);
     r.ok(&[
         "vol-create-as",
         "mine",

@@ -4,9 +4,10 @@
 //! guest then powers off on virsh's ACPI shutdown. A recording proxy
 //! tells which calls virt-install made.
 //!
-//! qvirt keeps no storage pools, and virt-install makes a pool of a
-//! disk's directory unless the path is under /dev (it leaves those to
-//! the user); so the disk is a file under /dev/shm.
+//! The disk is a plain file outside qvirt's pools, under /dev/shm:
+//! virt-install makes a pool of a disk's directory unless the path is
+//! under /dev (it leaves those to the user). Disks made in pools are
+//! `tests/libvirt_storage.rs`'s.
 
 #[allow(dead_code, unused_imports)]
 #[path = "daemon/support.rs"]

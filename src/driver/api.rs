@@ -13,8 +13,8 @@ use uuid::Uuid;
 
 use super::api_storage::{
     BlockCommitFlags, BlockInfo, BlockJobInfo, Pool, PoolInfo, PoolSummary, ResizeFlags, Snapshot,
-    SnapshotCreateFlags, SnapshotDeleteFlags, SnapshotInfo, SnapshotRevertFlags, Volume,
-    VolumeInfo, VolumeStream,
+    SnapshotCreateFlags, SnapshotDeleteFlags, SnapshotInfo, SnapshotRevertFlags, VolCreateFlags,
+    Volume, VolumeInfo, VolumeStream,
 };
 use super::error::Result;
 use super::migration::{IncomingParams, IncomingReady, IncomingState, MigrateOptions};
@@ -475,6 +475,23 @@ pub trait Driver: Send + Sync {
     fn vol_clone(&self, pool: &Pool, xml: &str, from: &Volume) -> Result<Volume> {
         let _ = (pool, xml, from);
         Err(unsupported("clone volumes"))
+    }
+    /// [`Driver::vol_create_xml`] (`from`: `None`) or
+    /// [`Driver::vol_clone`] (`from`: the volume copied), the image made
+    /// as `flags` say (libvirt's `virStorageVolCreateXML` and
+    /// `virStorageVolCreateXMLFrom` with their flags).
+    fn vol_create_with(
+        &self,
+        pool: &Pool,
+        xml: &str,
+        from: Option<&Volume>,
+        flags: VolCreateFlags,
+    ) -> Result<Volume> {
+        match (from, flags == VolCreateFlags::NONE) {
+            (None, true) => self.vol_create_xml(pool, xml),
+            (Some(f), true) => self.vol_clone(pool, xml, f),
+            (_, false) => Err(unsupported("preallocate volumes")),
+        }
     }
     /// Deletes a volume's file. Refused (`OperationInvalid`, naming the
     /// domain) while a running domain uses it.

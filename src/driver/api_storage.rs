@@ -174,6 +174,19 @@ impl VolumeInfo {
 }
 
 bit_flags! {
+    /// How `vol-create` makes a volume's image (libvirt's
+    /// `virStorageVolCreateFlags`).
+    pub struct VolCreateFlags {
+        /// `--prealloc-metadata`: a qcow2 image gets all its metadata
+        /// (tables, reference counts) now and its data clusters on write
+        /// (`preallocation=metadata`); with an allocation equal to the
+        /// capacity, the whole image is allocated instead, as libvirt
+        /// does. Refused for raw volumes and overlays.
+        const PREALLOC_METADATA = 1;
+    }
+}
+
+bit_flags! {
     /// How `vol-resize` reads its size.
     pub struct ResizeFlags {
         /// `--delta`: the size is added to the current capacity.

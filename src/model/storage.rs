@@ -171,6 +171,10 @@ pub struct VolumeDef {
     /// `<target><compat>` of a qcow2 volume; qemu-img's default when
     /// absent.
     pub compat: Option<QcowCompat>,
+    /// `<target><features><lazy_refcounts/>`: a qcow2 volume (compat
+    /// 1.1) that updates its reference counts lazily, as qemu-img's
+    /// `lazy_refcounts=on`. Off when absent.
+    pub lazy_refcounts: bool,
     /// `<target><permissions>`: applied to the new file.
     pub permissions: Permissions,
     /// `<backingStore>`: makes a qcow2 volume an overlay of that image.
@@ -190,6 +194,7 @@ impl VolumeDef {
             path: None,
             format,
             compat: None,
+            lazy_refcounts: false,
             permissions: Permissions::default(),
             backing: None,
         }
@@ -217,6 +222,18 @@ impl VolumeDef {
         if self.compat.is_some() && self.format != VolumeFormat::Qcow2 {
             return Err(invalid(format!(
                 "volume '{}': <compat> applies to qcow2 volumes only",
+                self.name
+            )));
+        }
+        if self.lazy_refcounts && self.format != VolumeFormat::Qcow2 {
+            return Err(invalid(format!(
+                "volume '{}': <lazy_refcounts/> applies to qcow2 volumes only",
+                self.name
+            )));
+        }
+        if self.lazy_refcounts && self.compat == Some(QcowCompat::V0_10) {
+            return Err(invalid(format!(
+                "volume '{}': <lazy_refcounts/> needs qcow2 compat 1.1, not 0.10",
                 self.name
             )));
         }
@@ -261,6 +278,11 @@ impl VolumeDef {
         write_permissions(&mut w, &self.permissions);
         if let Some(c) = self.compat {
             w.text("compat", Attrs::new(), c.as_str());
+        }
+        if self.lazy_refcounts {
+            w.open("features", Attrs::new());
+            w.empty("lazy_refcounts", Attrs::new());
+            w.close("features");
         }
         w.close("target");
         if let Some(b) = &self.backing {
@@ -345,4 +367,38 @@ fn check_path(what: &str, path: &str) -> Result<(), ModelError> {
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LAZY: &str = "<volume><name>v.qcow2</name><capacity>1048576</capacity>\
+        <target><format type='qcow2'/><features><lazy_refcounts/></features></target></volume>";
+
+    #[test]
+    fn lazy_refcounts_round_trip() {
+        let def = VolumeDef::from_xml(LAZY).unwrap();
+        assert!(def.lazy_refcounts);
+        let again = VolumeDef::from_xml(&def.to_xml()).unwrap();
+        assert_eq!(again, def);
+        assert!(
+            !VolumeDef::new("p", 1, VolumeFormat::Qcow2)
+                .to_xml()
+                .contains("features")
+        );
+    }
+
+    #[test]
+    fn volume_features_are_checked() {
+        let e = VolumeDef::from_xml(&LAZY.replace("qcow2'", "raw'")).unwrap_err();
+        assert_eq!(e.kind, ModelErrorKind::Invalid, "{}", e.message);
+        let old = LAZY.replace("<features>", "<compat>0.10</compat><features>");
+        let e = VolumeDef::from_xml(&old).unwrap_err();
+        assert!(e.message.contains("compat 1.1"), "{}", e.message);
+        let other = LAZY.replace("<lazy_refcounts/>", "<extended_l2/>");
+        let e = VolumeDef::from_xml(&other).unwrap_err();
+        assert_eq!(e.kind, ModelErrorKind::Unsupported, "{}", e.message);
+        assert!(e.message.contains("extended_l2"), "{}", e.message);
+    }
 }

@@ -81,23 +81,43 @@ pub struct CreateOptions {
     pub compat: Option<QcowCompat>,
     /// Allocate the whole image now (`preallocation=falloc`).
     pub preallocate: bool,
+    /// Allocate a qcow2 image's metadata now, its data on write
+    /// (`preallocation=metadata`); `preallocate` wins over it.
+    pub preallocate_metadata: bool,
+    /// Update a qcow2 image's reference counts lazily
+    /// (`lazy_refcounts=on`, compat 1.1).
+    pub lazy_refcounts: bool,
+}
+
+impl CreateOptions {
+    /// The `-o` options of the new image's format (not its backing
+    /// file, which has options of its own).
+    fn format_options(&self) -> Vec<String> {
+        let mut o = Vec::new();
+        if let Some(c) = self.compat {
+            o.push(format!("compat={}", c.as_str()));
+        }
+        if self.preallocate {
+            o.push("preallocation=falloc".to_string());
+        } else if self.preallocate_metadata {
+            o.push("preallocation=metadata".to_string());
+        }
+        if self.lazy_refcounts {
+            o.push("lazy_refcounts=on".to_string());
+        }
+        o
+    }
 }
 
 /// Makes a new image at `path` of `size` bytes in `format`. qemu-img
 /// refuses to replace nothing: the caller checks the path is free.
 pub fn create(path: &Path, format: VolumeFormat, size: u64, opts: &CreateOptions) -> Result<()> {
     let mut args = vec![os("create"), os("-q"), os("-f"), os(format.as_str())];
-    let mut o: Vec<String> = Vec::new();
     if let Some((backing, fmt)) = &opts.backing {
         args.extend([os("-b"), backing.clone().into_os_string()]);
         args.extend([os("-F"), os(fmt.as_str())]);
     }
-    if let Some(c) = opts.compat {
-        o.push(format!("compat={}", c.as_str()));
-    }
-    if opts.preallocate {
-        o.push("preallocation=falloc".to_string());
-    }
+    let o = opts.format_options();
     if !o.is_empty() {
         args.extend([os("-o"), os(o.join(","))]);
     }
@@ -118,6 +138,8 @@ pub struct ImageInfo {
     pub backing: Option<(String, Option<String>)>,
     /// The internal snapshots' names.
     pub snapshots: Vec<String>,
+    /// Whether a qcow2 image updates its reference counts lazily.
+    pub lazy_refcounts: bool,
 }
 
 /// `qemu-img info --output=json -f FORMAT`. `shared`: open it while a
@@ -170,6 +192,10 @@ pub fn parse_info(text: &str) -> Option<ImageInfo> {
         actual_size: v.get("actual-size").and_then(Value::as_u64).unwrap_or(0),
         backing,
         snapshots,
+        lazy_refcounts: v
+            .pointer("/format-specific/data/lazy-refcounts")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
     })
 }
 
@@ -186,23 +212,31 @@ pub fn resize(path: &Path, format: VolumeFormat, size: u64, shrink: bool) -> Res
 }
 
 /// Copies the image `from` (in `from_format`) to a new image `to` in
-/// `to_format`, sparse.
+/// `to_format`, sparse, made with the format options of `opts` (its
+/// backing file is not one: a copy stands alone).
 pub fn convert(
     from: &Path,
     from_format: VolumeFormat,
     to: &Path,
     to_format: VolumeFormat,
+    opts: &CreateOptions,
 ) -> Result<()> {
-    let args = vec![
+    let mut args = vec![
         os("convert"),
         os("-q"),
         os("-f"),
         os(from_format.as_str()),
         os("-O"),
         os(to_format.as_str()),
+    ];
+    let o = opts.format_options();
+    if !o.is_empty() {
+        args.extend([os("-o"), os(o.join(","))]);
+    }
+    args.extend([
         from.as_os_str().to_os_string(),
         to.as_os_str().to_os_string(),
-    ];
+    ]);
     run(
         &args,
         &format!("copy {} to {}", from.display(), to.display()),
@@ -276,6 +310,10 @@ mod tests {
         assert_eq!(i.actual_size, 200704);
         assert_eq!(i.backing, Some(("/b.raw".into(), Some("raw".into()))));
         assert_eq!(i.snapshots, ["s1"]);
+        assert!(!i.lazy_refcounts);
         assert_eq!(parse_info("{}"), None);
+        let lazy = r#"{"virtual-size":1,"format-specific":{"type":"qcow2",
+            "data":{"compat":"1.1","lazy-refcounts":true}}}"#;
+        assert!(parse_info(lazy).unwrap().lazy_refcounts);
     }
 }

@@ -23,7 +23,7 @@ use crate::driver::{
 };
 use crate::driver::{
     BlockCommitFlags, ResizeFlags, SnapshotCreateFlags, SnapshotDeleteFlags, SnapshotRevertFlags,
-    UndefineFlags,
+    UndefineFlags, VolCreateFlags,
 };
 use crate::error::{Error, ErrorCode, Result};
 
@@ -461,6 +461,17 @@ impl Handler for DriverCalls<'_> {
     fn vol_clone(&mut self, (p, xml, from): (WirePool, String, WireVolume)) -> Result<WireVolume> {
         self.driver
             .vol_clone(&p.into(), &xml, &from.into())
+            .map(Into::into)
+    }
+
+    fn vol_create_with(
+        &mut self,
+        (p, xml, from, bits): (WirePool, String, Option<WireVolume>, u32),
+    ) -> Result<WireVolume> {
+        let flags = wire_flags(bits, VolCreateFlags::from_bits, "volume creation")?;
+        let from = from.map(Into::into);
+        self.driver
+            .vol_create_with(&p.into(), &xml, from.as_ref(), flags)
             .map(Into::into)
     }
 

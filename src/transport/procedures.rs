@@ -438,6 +438,9 @@ procedures! {
     /// `Driver::domain_capabilities` (emulator, arch, machine, domain
     /// type; each `None` for the default).
     92 DomainCapabilities domain_capabilities((Option<String>, Option<String>, Option<String>, Option<String>)) -> String, ro, Job;
+    /// `Driver::vol_create_with` (pool, `<volume>` XML, the volume
+    /// cloned if any, `VolCreateFlags::bits`).
+    93 VolCreateWith vol_create_with((WirePool, String, Option<WireVolume>, u32)) -> WireVolume, rw, Job;
 }
 
 /// The highest procedure number this build knows (the table is numbered

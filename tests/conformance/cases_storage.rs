@@ -9,7 +9,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use qvirt::driver::{Pool, PoolState, ResizeFlags, Volume, XmlFlags};
+use qvirt::driver::{Pool, PoolState, ResizeFlags, VolCreateFlags, Volume, XmlFlags};
 use qvirt::model::{PoolDef, VolumeDef, VolumeFormat};
 use qvirt::{DomainDef, Driver, ErrorCode};
 
@@ -164,6 +164,92 @@ pub fn volumes_made_resized_cloned_deleted(cx: &mut Ctx<'_>) {
         ErrorCode::InvalidArgument,
         "info of a deleted volume",
     );
+}
+
+/// A qcow2 volume's `<lazy_refcounts/>` and metadata preallocation
+/// (libvirt's `VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA`, as
+/// virt-install asks for) are in the image qemu-img sees, for a new
+/// volume and a clone; the flag is refused for a raw volume and an
+/// overlay, leaving no file.
+pub fn volume_features_and_metadata_preallocation(cx: &mut Ctx<'_>) {
+    let d = cx.d();
+    let pool = default_pool(d);
+    let xml = |name: &str, format: &str, extra: &str| {
+        format!(
+            "<volume><name>{name}</name><capacity unit='MiB'>16</capacity>             <target><format type='{format}'/>{extra}</target></volume>"
+        )
+    };
+    let lazy = "<features><lazy_refcounts/></features>";
+    let v = d
+        .vol_create_with(
+            &pool,
+            &xml("meta.qcow2", "qcow2", lazy),
+            None,
+            VolCreateFlags::PREALLOC_METADATA,
+        )
+        .unwrap();
+    let info = image_info(&v.path, "qcow2");
+    assert_eq!(info["format-specific"]["data"]["lazy-refcounts"], true);
+    assert_eq!(info["virtual-size"], 16 << 20);
+    // Metadata for all 16 MiB: the file reaches past the capacity, its
+    // data clusters are still holes.
+    let meta = std::fs::metadata(&v.path).unwrap();
+    assert!(meta.len() > 16 << 20, "length {}", meta.len());
+    assert!(meta.blocks() * 512 < 8 << 20, "sparse: {}", meta.blocks());
+    let back = VolumeDef::from_xml(&d.vol_xml(&v).unwrap()).unwrap();
+    assert!(back.lazy_refcounts, "vol-dumpxml shows the feature");
+    // Without the flag nor the feature: neither is in the image.
+    let plain = make_volume(d, "plain.qcow2", 16, "qcow2");
+    let info = image_info(&plain.path, "qcow2");
+    assert_eq!(info["format-specific"]["data"]["lazy-refcounts"], false);
+    assert!(std::fs::metadata(&plain.path).unwrap().len() < 1 << 20);
+    assert!(
+        !VolumeDef::from_xml(&d.vol_xml(&plain).unwrap())
+            .unwrap()
+            .lazy_refcounts
+    );
+    // A clone made with the flag and the feature.
+    let c = d
+        .vol_create_with(
+            &pool,
+            &xml("clone.qcow2", "qcow2", lazy),
+            Some(&plain),
+            VolCreateFlags::PREALLOC_METADATA,
+        )
+        .unwrap();
+    let info = image_info(&c.path, "qcow2");
+    assert_eq!(info["format-specific"]["data"]["lazy-refcounts"], true);
+    assert!(std::fs::metadata(&c.path).unwrap().len() > 16 << 20);
+    let e = expect_err(
+        d.vol_create_with(
+            &pool,
+            &xml("r.raw", "raw", ""),
+            None,
+            VolCreateFlags::PREALLOC_METADATA,
+        ),
+        ErrorCode::ConfigUnsupported,
+        "metadata preallocation of a raw volume",
+    );
+    assert!(e.message.contains("qcow2"), "{}", e.message);
+    let overlay = format!(
+        "<volume><name>ov.qcow2</name><capacity unit='MiB'>16</capacity>         <target><format type='qcow2'/></target><backingStore><path>{}</path>         <format type='qcow2'/></backingStore></volume>",
+        plain.path.display()
+    );
+    expect_err(
+        d.vol_create_with(&pool, &overlay, None, VolCreateFlags::PREALLOC_METADATA),
+        ErrorCode::ConfigUnsupported,
+        "metadata preallocation of an overlay",
+    );
+    expect_err(
+        d.vol_create_xml(&pool, &xml("r.raw", "raw", lazy)),
+        ErrorCode::ConfigInvalid,
+        "lazy refcounts of a raw volume",
+    );
+    let images = cx.root().join("images");
+    assert!(!images.join("r.raw").exists() && !images.join("ov.qcow2").exists());
+    for v in [&v, &plain, &c] {
+        d.vol_delete(v).unwrap();
+    }
 }
 
 /// A pool of our own: refused until its directory exists, built with its

@@ -182,6 +182,7 @@ macro_rules! conformance {
             // Storage pools and volumes, snapshots, block jobs.
             cases_storage::default_pool_exists_on_first_use,
             cases_storage::volumes_made_resized_cloned_deleted,
+            cases_storage::volume_features_and_metadata_preallocation,
             cases_storage::pools_define_build_start_stop,
             cases_storage::storage_bad_input_is_refused,
             cases_storage::volume_disk_runs_and_is_guarded,

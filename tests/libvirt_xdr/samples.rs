@@ -29,6 +29,25 @@ fn off() -> Dom {
 
 const XML: &str = "<domain type='qemu'><name>alpha</name><memory unit='MiB'>32</memory></domain>";
 
+fn pool() -> StoragePool {
+    StoragePool {
+        name: "vms".into(),
+        uuid: Uuid::from_u128(0x1f2e_3d4c_5b6a_4978_8695_a4b3_c2d1_e0f0),
+    }
+}
+
+fn vol() -> StorageVol {
+    StorageVol {
+        pool: "vms".into(),
+        name: "disk.qcow2".into(),
+        key: "/var/lib/vms/disk.qcow2".into(),
+    }
+}
+
+const POOL_XML: &str =
+    "<pool type='dir'><name>vms</name><target><path>/var/lib/vms</path></target></pool>";
+const VOL_XML: &str = "<volume><name>disk.qcow2</name><capacity>16777216</capacity><target><format type='qcow2'/></target></volume>";
+
 pub fn flags(f: u32) -> DomFlagsArgs {
     DomFlagsArgs {
         dom: dom(),
@@ -250,6 +269,97 @@ fn call(p: Procedure) -> Call {
             flags: 0,
         }),
         P::DomainGetMessages => Call::DomainGetMessages(flags(0)),
+        // Storage pools and volumes.
+        P::ConnectNumOfStoragePools => Call::ConnectNumOfStoragePools(()),
+        P::ConnectListStoragePools => Call::ConnectListStoragePools(ListNamesArgs { maxnames: 16 }),
+        P::ConnectNumOfDefinedStoragePools => Call::ConnectNumOfDefinedStoragePools(()),
+        P::ConnectListDefinedStoragePools => {
+            Call::ConnectListDefinedStoragePools(ListNamesArgs { maxnames: 16 })
+        }
+        P::StoragePoolCreateXml => Call::StoragePoolCreateXml(XmlFlagsArgs {
+            xml: POOL_XML.into(),
+            flags: 1,
+        }),
+        P::StoragePoolDefineXml => Call::StoragePoolDefineXml(XmlFlagsArgs {
+            xml: POOL_XML.into(),
+            flags: 0,
+        }),
+        P::StoragePoolCreate => Call::StoragePoolCreate(PoolFlagsArgs {
+            pool: pool(),
+            flags: 1,
+        }),
+        P::StoragePoolBuild => Call::StoragePoolBuild(PoolFlagsArgs {
+            pool: pool(),
+            flags: 0,
+        }),
+        P::StoragePoolDestroy => Call::StoragePoolDestroy(PoolArgs { pool: pool() }),
+        P::StoragePoolUndefine => Call::StoragePoolUndefine(PoolArgs { pool: pool() }),
+        P::StoragePoolRefresh => Call::StoragePoolRefresh(PoolFlagsArgs {
+            pool: pool(),
+            flags: 0,
+        }),
+        P::StoragePoolLookupByName => {
+            Call::StoragePoolLookupByName(NameArgs { name: "vms".into() })
+        }
+        P::StoragePoolLookupByUuid => Call::StoragePoolLookupByUuid(UuidArgs { uuid: pool().uuid }),
+        P::StoragePoolLookupByVolume => Call::StoragePoolLookupByVolume(VolArgs { vol: vol() }),
+        P::StoragePoolGetInfo => Call::StoragePoolGetInfo(PoolArgs { pool: pool() }),
+        P::StoragePoolGetXmlDesc => Call::StoragePoolGetXmlDesc(PoolFlagsArgs {
+            pool: pool(),
+            flags: 1,
+        }),
+        P::StoragePoolGetAutostart => Call::StoragePoolGetAutostart(PoolArgs { pool: pool() }),
+        P::StoragePoolSetAutostart => Call::StoragePoolSetAutostart(PoolSetAutostartArgs {
+            pool: pool(),
+            autostart: 1,
+        }),
+        P::StoragePoolNumOfVolumes => Call::StoragePoolNumOfVolumes(PoolArgs { pool: pool() }),
+        P::StoragePoolListVolumes => Call::StoragePoolListVolumes(PoolListVolumesArgs {
+            pool: pool(),
+            maxnames: 16,
+        }),
+        P::StorageVolCreateXml => Call::StorageVolCreateXml(VolCreateArgs {
+            pool: pool(),
+            xml: VOL_XML.into(),
+            flags: 1,
+        }),
+        P::StorageVolDelete => Call::StorageVolDelete(VolFlagsArgs {
+            vol: vol(),
+            flags: 0,
+        }),
+        P::StorageVolLookupByName => Call::StorageVolLookupByName(VolLookupByNameArgs {
+            pool: pool(),
+            name: "disk.qcow2".into(),
+        }),
+        P::StorageVolLookupByKey => Call::StorageVolLookupByKey(KeyArgs { key: vol().key }),
+        P::StorageVolGetInfo => Call::StorageVolGetInfo(VolArgs { vol: vol() }),
+        P::StorageVolGetXmlDesc => Call::StorageVolGetXmlDesc(VolFlagsArgs {
+            vol: vol(),
+            flags: 0,
+        }),
+        P::StorageVolGetPath => Call::StorageVolGetPath(VolArgs { vol: vol() }),
+        P::StorageVolCreateXmlFrom => Call::StorageVolCreateXmlFrom(VolCreateFromArgs {
+            pool: pool(),
+            xml: VOL_XML.replace("disk.qcow2", "copy.qcow2"),
+            clonevol: vol(),
+            flags: 0,
+        }),
+        P::StoragePoolIsActive => Call::StoragePoolIsActive(PoolArgs { pool: pool() }),
+        P::StoragePoolIsPersistent => Call::StoragePoolIsPersistent(PoolArgs { pool: pool() }),
+        P::StorageVolResize => Call::StorageVolResize(VolResizeArgs {
+            vol: vol(),
+            capacity: 32 << 20,
+            flags: 6,
+        }),
+        P::StoragePoolListAllVolumes => Call::StoragePoolListAllVolumes(PoolListAllVolumesArgs {
+            pool: pool(),
+            need_results: 1,
+            flags: 0,
+        }),
+        P::StorageVolGetInfoFlags => Call::StorageVolGetInfoFlags(VolFlagsArgs {
+            vol: vol(),
+            flags: 1,
+        }),
     }
 }
 
@@ -399,7 +509,10 @@ fn reply(p: Procedure) -> Reply {
             domains: vec![dom(), off()],
             ret: 2,
         }),
-        P::ConnectListAllStoragePools => Reply::ConnectListAllStoragePools(ListPoolsRet::default()),
+        P::ConnectListAllStoragePools => Reply::ConnectListAllStoragePools(ListPoolsRet {
+            pools: vec![pool()],
+            ret: 1,
+        }),
         P::ConnectListAllNetworks => Reply::ConnectListAllNetworks(ListNetworksRet::default()),
         P::ConnectGetDomainCapabilities => Reply::ConnectGetDomainCapabilities(DomainCapsRet {
             capabilities: "<domainCapabilities/>".into(),
@@ -423,6 +536,74 @@ fn reply(p: Procedure) -> Reply {
         }),
         P::DomainRename => Reply::DomainRename(RenameRet { retcode: 0 }),
         P::DomainGetMessages => Reply::DomainGetMessages(MessagesRet::default()),
+        // Storage pools and volumes.
+        P::ConnectNumOfStoragePools => Reply::ConnectNumOfStoragePools(NumRet { num: 2 }),
+        P::ConnectListStoragePools => Reply::ConnectListStoragePools(ListNamesRet {
+            names: vec!["default".into(), "vms".into()],
+        }),
+        P::ConnectNumOfDefinedStoragePools => {
+            Reply::ConnectNumOfDefinedStoragePools(NumRet { num: 0 })
+        }
+        P::ConnectListDefinedStoragePools => {
+            Reply::ConnectListDefinedStoragePools(ListNamesRet::default())
+        }
+        P::StoragePoolCreateXml => Reply::StoragePoolCreateXml(PoolRet { pool: pool() }),
+        P::StoragePoolDefineXml => Reply::StoragePoolDefineXml(PoolRet { pool: pool() }),
+        P::StoragePoolCreate => Reply::StoragePoolCreate(()),
+        P::StoragePoolBuild => Reply::StoragePoolBuild(()),
+        P::StoragePoolDestroy => Reply::StoragePoolDestroy(()),
+        P::StoragePoolUndefine => Reply::StoragePoolUndefine(()),
+        P::StoragePoolRefresh => Reply::StoragePoolRefresh(()),
+        P::StoragePoolLookupByName => Reply::StoragePoolLookupByName(PoolRet { pool: pool() }),
+        P::StoragePoolLookupByUuid => Reply::StoragePoolLookupByUuid(PoolRet { pool: pool() }),
+        P::StoragePoolLookupByVolume => Reply::StoragePoolLookupByVolume(PoolRet { pool: pool() }),
+        P::StoragePoolGetInfo => Reply::StoragePoolGetInfo(PoolInfoRet {
+            state: 2,
+            capacity: 100 << 30,
+            allocation: 40 << 30,
+            available: 60 << 30,
+        }),
+        P::StoragePoolGetXmlDesc => Reply::StoragePoolGetXmlDesc(XmlRet {
+            xml: POOL_XML.into(),
+        }),
+        P::StoragePoolGetAutostart => Reply::StoragePoolGetAutostart(yes()),
+        P::StoragePoolSetAutostart => Reply::StoragePoolSetAutostart(()),
+        P::StoragePoolNumOfVolumes => Reply::StoragePoolNumOfVolumes(NumRet { num: 1 }),
+        P::StoragePoolListVolumes => Reply::StoragePoolListVolumes(ListNamesRet {
+            names: vec!["disk.qcow2".into()],
+        }),
+        P::StorageVolCreateXml => Reply::StorageVolCreateXml(VolRet { vol: vol() }),
+        P::StorageVolDelete => Reply::StorageVolDelete(()),
+        P::StorageVolLookupByName => Reply::StorageVolLookupByName(VolRet { vol: vol() }),
+        P::StorageVolLookupByKey => Reply::StorageVolLookupByKey(VolRet { vol: vol() }),
+        P::StorageVolGetInfo => Reply::StorageVolGetInfo(VolInfoRet {
+            kind: 0,
+            capacity: 16 << 20,
+            allocation: 196_608,
+        }),
+        P::StorageVolGetXmlDesc => Reply::StorageVolGetXmlDesc(XmlRet {
+            xml: VOL_XML.into(),
+        }),
+        P::StorageVolGetPath => Reply::StorageVolGetPath(VolPathRet { name: vol().key }),
+        P::StorageVolCreateXmlFrom => Reply::StorageVolCreateXmlFrom(VolRet {
+            vol: StorageVol {
+                name: "copy.qcow2".into(),
+                key: "/var/lib/vms/copy.qcow2".into(),
+                ..vol()
+            },
+        }),
+        P::StoragePoolIsActive => Reply::StoragePoolIsActive(yes()),
+        P::StoragePoolIsPersistent => Reply::StoragePoolIsPersistent(yes()),
+        P::StorageVolResize => Reply::StorageVolResize(()),
+        P::StoragePoolListAllVolumes => Reply::StoragePoolListAllVolumes(ListVolsRet {
+            vols: vec![vol()],
+            ret: 1,
+        }),
+        P::StorageVolGetInfoFlags => Reply::StorageVolGetInfoFlags(VolInfoRet {
+            kind: 0,
+            capacity: 16 << 20,
+            allocation: 262_144,
+        }),
     }
 }
 
@@ -479,6 +660,14 @@ pub fn all() -> Vec<(String, Vec<u8>)> {
             97,
             9,
             &frame::libvirt_error(50, ErrorCode::InvalidArgument, "no such volume"),
+        ),
+    ));
+    out.push((
+        "error.no-storage-pool".into(),
+        frame::error_reply(
+            84,
+            9,
+            &frame::libvirt_error(49, ErrorCode::InvalidArgument, "no such pool"),
         ),
     ));
     let event = |proc: i32, body: Vec<u8>| {

@@ -275,6 +275,7 @@ pub fn reply_for(procedure: u32) -> Reply {
         90 => Reply::DetachDevice(()),
         91 => Reply::StartWith(running()),
         92 => Reply::DomainCapabilities("<domainCapabilities/>".into()),
+        93 => Reply::VolCreateWith(vol()),
         n => panic!("no procedure {n}"),
     }
 }
@@ -345,7 +346,8 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         Reply::VolLookupByName(_)
         | Reply::VolLookupByPath(_)
         | Reply::VolCreateXml(_)
-        | Reply::VolClone(_) => "volume",
+        | Reply::VolClone(_)
+        | Reply::VolCreateWith(_) => "volume",
         Reply::VolInfo(_) => "volume_info",
         Reply::SnapshotCreateXml(_) | Reply::SnapshotLookup(_) => "snapshot",
         Reply::SnapshotCurrent(_) => "snapshot_current",

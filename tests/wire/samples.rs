@@ -359,6 +359,7 @@ pub fn calls() -> Vec<Call> {
         )),
         Call::StartWith((off(), 3)),
         Call::DomainCapabilities((None, Some("x86_64".into()), Some("q35".into()), None)),
+        Call::VolCreateWith((pool(), VOL_XML.into(), Some(vol()), 1)),
     ]
 }
 
@@ -459,6 +460,7 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::DetachDevice(..) => "detach_device",
         Call::StartWith(..) => "start_with",
         Call::DomainCapabilities(..) => "domain_capabilities",
+        Call::VolCreateWith(..) => "vol_create_with",
     }
 }
 

@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 
 use clap::Subcommand;
-use qvirt::driver::{Pool, PoolState, ResizeFlags, Volume};
+use qvirt::driver::{Pool, PoolState, ResizeFlags, VolCreateFlags, Volume};
 use qvirt::model::{PoolDef, VolumeBacking, VolumeDef, VolumeFormat, Word};
 use qvirt::{Error, ErrorCode, Result};
 
@@ -128,6 +128,9 @@ pub enum StorageCommand {
         /// The backing image's format.
         #[arg(long)]
         backing_vol_format: Option<String>,
+        /// Allocate a qcow2 volume's metadata now (its data on write).
+        #[arg(long)]
+        prealloc_metadata: bool,
     },
     /// Make a volume from an XML file.
     #[command(name = "vol-create")]
@@ -351,6 +354,7 @@ pub fn run(ctx: &mut Ctx, command: StorageCommand) -> Result<()> {
             allocation,
             backing_vol,
             backing_vol_format,
+            prealloc_metadata,
         } => {
             let format = format.as_deref().map(format_of).transpose()?;
             let mut def = VolumeDef::new(
@@ -372,7 +376,14 @@ pub fn run(ctx: &mut Ctx, command: StorageCommand) -> Result<()> {
                 });
             }
             let p = pool(ctx, &p)?;
-            let v = ctx.driver()?.vol_create_xml(&p, &def.to_xml())?;
+            let flags = if prealloc_metadata {
+                VolCreateFlags::PREALLOC_METADATA
+            } else {
+                VolCreateFlags::NONE
+            };
+            let v = ctx
+                .driver()?
+                .vol_create_with(&p, &def.to_xml(), None, flags)?;
             outln!("Vol {} created", v.name)
         }
         C::VolCreate { pool: p, file } => {

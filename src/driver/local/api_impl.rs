@@ -14,7 +14,7 @@ use crate::driver::{
     SaveOptions, ShutdownOptions, Snapshot, SnapshotCreateFlags, SnapshotDeleteFlags, SnapshotInfo,
     SnapshotRevertFlags, UndefineFlags, VersionInfo, Volume, VolumeInfo, VolumeStream, XmlFlags,
 };
-use crate::driver::{DomainCapsQuery, DomainStats, ModifyFlags, StartFlags};
+use crate::driver::{DomainCapsQuery, DomainStats, ModifyFlags, StartFlags, VolCreateFlags};
 use crate::driver::{IncomingParams, IncomingReady, IncomingState, MigrateOptions};
 use crate::error::Result;
 use crate::model::DomainDef;
@@ -350,11 +350,22 @@ impl Driver for LocalDriver {
     }
 
     fn vol_create_xml(&self, pool: &Pool, xml: &str) -> Result<Volume> {
-        self.core.vol_create(pool, xml, None)
+        self.core.vol_create(pool, xml, None, VolCreateFlags::NONE)
     }
 
     fn vol_clone(&self, pool: &Pool, xml: &str, from: &Volume) -> Result<Volume> {
-        self.core.vol_create(pool, xml, Some(from))
+        self.core
+            .vol_create(pool, xml, Some(from), VolCreateFlags::NONE)
+    }
+
+    fn vol_create_with(
+        &self,
+        pool: &Pool,
+        xml: &str,
+        from: Option<&Volume>,
+        flags: VolCreateFlags,
+    ) -> Result<Volume> {
+        self.core.vol_create(pool, xml, from, flags)
     }
 
     fn vol_delete(&self, vol: &Volume) -> Result<()> {

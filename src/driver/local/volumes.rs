@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use super::driver::{Core, lock};
 use super::storage::{exists, no_volume};
-use crate::driver::{Pool, ResizeFlags, Volume, VolumeInfo};
+use crate::driver::{Pool, ResizeFlags, VolCreateFlags, Volume, VolumeInfo};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{
     DiskFormat, DiskType, DomainDef, PoolDef, VolumeBacking, VolumeDef, VolumeFormat, check_name,
@@ -76,15 +76,37 @@ impl Core {
         ))
     }
 
-    /// `Driver::vol_create_xml` and, with `from`, `Driver::vol_clone`.
+    /// `Driver::vol_create_with`: `Driver::vol_create_xml` and, with
+    /// `from`, `Driver::vol_clone`.
     pub(crate) fn vol_create(
         &self,
         pool: &Pool,
         xml: &str,
         from: Option<&Volume>,
+        flags: VolCreateFlags,
     ) -> Result<Volume> {
         let def = self.running_pool(pool)?;
         let vol_def = VolumeDef::from_xml(xml)?;
+        let metadata = flags.contains(VolCreateFlags::PREALLOC_METADATA);
+        if metadata && vol_def.format != VolumeFormat::Qcow2 {
+            return Err(Error::new(
+                ErrorCode::ConfigUnsupported,
+                format!(
+                    "volume '{}': metadata preallocation is for qcow2 volumes only, not {}",
+                    vol_def.name,
+                    vol_def.format.as_str()
+                ),
+            ));
+        }
+        if metadata && vol_def.backing.is_some() {
+            return Err(Error::new(
+                ErrorCode::ConfigUnsupported,
+                format!(
+                    "volume '{}': metadata preallocation conflicts with a backing store",
+                    vol_def.name
+                ),
+            ));
+        }
         let vol = volume_in(&def, &vol_def.name);
         let path_str = vol.path.to_string_lossy();
         for given in [&vol_def.key, &vol_def.path].into_iter().flatten() {
@@ -142,7 +164,7 @@ impl Core {
                 )),
                 _ => Error::io(format!("cannot create {path_str}"), e),
             })?;
-        let made = self.fill_volume(&vol, &vol_def, source, preallocate);
+        let made = self.fill_volume(&vol, &vol_def, source, preallocate, metadata);
         if let Err(e) = made {
             let _ = std::fs::remove_file(&vol.path);
             return Err(e);
@@ -164,27 +186,31 @@ impl Core {
         def: &VolumeDef,
         source: Option<(PathBuf, VolumeFormat)>,
         preallocate: bool,
+        preallocate_metadata: bool,
     ) -> Result<()> {
+        let mut opts = CreateOptions {
+            backing: None,
+            compat: def.compat,
+            preallocate,
+            preallocate_metadata,
+            lazy_refcounts: def.lazy_refcounts,
+        };
         match source {
             Some((from, from_format)) => {
                 // qemu-img convert makes its target itself.
                 std::fs::remove_file(&vol.path)
                     .map_err(|e| Error::io(format!("cannot replace {}", vol.path.display()), e))?;
-                img::convert(&from, from_format, &vol.path, def.format)?;
+                img::convert(&from, from_format, &vol.path, def.format, &opts)?;
                 let info = img::info(&vol.path, def.format, false)?;
                 if def.capacity > info.virtual_size {
                     img::resize(&vol.path, def.format, def.capacity, false)?;
                 }
             }
             None => {
-                let opts = CreateOptions {
-                    backing: def
-                        .backing
-                        .as_ref()
-                        .map(|b| (PathBuf::from(&b.path), b.format)),
-                    compat: def.compat,
-                    preallocate,
-                };
+                opts.backing = def
+                    .backing
+                    .as_ref()
+                    .map(|b| (PathBuf::from(&b.path), b.format));
                 img::create(&vol.path, def.format, def.capacity, &opts)?;
                 if def.format == VolumeFormat::Raw
                     && let Some(a) = def.allocation.filter(|a| *a > 0)
@@ -288,14 +314,15 @@ impl Core {
         Ok(info)
     }
 
-    /// Sizes, format and backing store of the image at `path`.
-    pub(crate) fn inspect(&self, path: &Path) -> Result<(VolumeInfo, Option<VolumeBacking>)> {
+    /// Sizes, format, backing store and qcow2 features of the image at
+    /// `path`.
+    pub(crate) fn inspect(&self, path: &Path) -> Result<(VolumeInfo, ImageDetails)> {
         let meta = std::fs::metadata(path)
             .map_err(|e| Error::io(format!("cannot inspect {}", path.display()), e))?;
         let format = self.image_format(path)?;
         let allocation = meta.blocks() * 512;
-        let (capacity, backing) = match format {
-            VolumeFormat::Raw => (meta.len(), None),
+        let (capacity, details) = match format {
+            VolumeFormat::Raw => (meta.len(), ImageDetails::default()),
             VolumeFormat::Qcow2 => {
                 let i = img::info(path, format, true)?;
                 let backing = i.backing.map(|(p, f)| VolumeBacking {
@@ -305,19 +332,23 @@ impl Core {
                         .unwrap_or(VolumeFormat::Raw),
                     path: p,
                 });
-                (i.virtual_size, backing)
+                let details = ImageDetails {
+                    backing,
+                    lazy_refcounts: i.lazy_refcounts,
+                };
+                (i.virtual_size, details)
             }
         };
         Ok((
             VolumeInfo::new(capacity, allocation, meta.len(), format),
-            backing,
+            details,
         ))
     }
 
     /// `Driver::vol_xml`.
     pub(crate) fn vol_xml(&self, vol: &Volume) -> Result<String> {
         let vol = self.vol_current(vol)?;
-        let (info, backing) = self.inspect(&vol.path)?;
+        let (info, details) = self.inspect(&vol.path)?;
         let meta = std::fs::metadata(&vol.path)
             .map_err(|e| Error::io(format!("cannot inspect {}", vol.path.display()), e))?;
         let path = vol.path.to_string_lossy().into_owned();
@@ -329,7 +360,8 @@ impl Core {
         def.permissions.mode = Some(meta.mode() & 0o7777);
         def.permissions.owner = Some(meta.uid());
         def.permissions.group = Some(meta.gid());
-        def.backing = backing;
+        def.backing = details.backing;
+        def.lazy_refcounts = details.lazy_refcounts;
         Ok(def.to_xml())
     }
 
@@ -492,6 +524,15 @@ impl Core {
         }
         Ok(())
     }
+}
+
+/// What an image's header says beyond its sizes (nothing for raw).
+#[derive(Default)]
+pub(crate) struct ImageDetails {
+    /// The image it is an overlay of.
+    pub backing: Option<VolumeBacking>,
+    /// Whether a qcow2 image updates its reference counts lazily.
+    pub lazy_refcounts: bool,
 }
 
 /// The volume `name` of the pool `def`.

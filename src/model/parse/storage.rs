@@ -209,6 +209,7 @@ pub(crate) fn volume(xml: &str) -> Result<VolumeDef, ModelError> {
             path: t.path,
             format: t.format.unwrap_or(VolumeFormat::Raw),
             compat: t.compat,
+            lazy_refcounts: t.lazy_refcounts,
             permissions: t.permissions,
             backing,
         })
@@ -220,12 +221,14 @@ struct VolumeTarget {
     path: Option<String>,
     format: Option<VolumeFormat>,
     compat: Option<QcowCompat>,
+    lazy_refcounts: bool,
     permissions: Permissions,
 }
 
 fn volume_target(e: El) -> R<VolumeTarget> {
     e.allow(&[])?;
     let (mut path, mut format, mut compat, mut perms) = (None, None, None, None);
+    let mut features = None;
     for c in e.children()? {
         match c.name() {
             "path" => set(&mut path, c, |c| c.plain_text())?,
@@ -241,6 +244,7 @@ fn volume_target(e: El) -> R<VolumeTarget> {
                     })
             })?,
             "permissions" => set(&mut perms, c, permissions)?,
+            "features" => set(&mut features, c, volume_features)?,
             _ => c.skip()?,
         }
     }
@@ -248,8 +252,26 @@ fn volume_target(e: El) -> R<VolumeTarget> {
         path,
         format,
         compat,
+        lazy_refcounts: features.unwrap_or(false),
         permissions: perms.unwrap_or_default(),
     })
+}
+
+/// `<features>` of a volume's target: whether `<lazy_refcounts/>` is
+/// there (the only qcow2 feature qvirt applies).
+fn volume_features(e: El) -> R<bool> {
+    e.allow(&[])?;
+    let mut lazy = None;
+    for c in e.children()? {
+        match c.name() {
+            "lazy_refcounts" => set(&mut lazy, c, |c| {
+                c.allow(&[])?;
+                c.empty()
+            })?,
+            _ => c.skip()?,
+        }
+    }
+    Ok(lazy.is_some())
 }
 
 fn format_type(e: El) -> R<VolumeFormat> {

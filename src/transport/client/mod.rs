@@ -46,8 +46,8 @@ use crate::driver::{
 };
 use crate::driver::{
     BlockCommitFlags, BlockInfo, BlockJobInfo, Pool, PoolInfo, PoolSummary, ResizeFlags, Snapshot,
-    SnapshotCreateFlags, SnapshotDeleteFlags, SnapshotInfo, SnapshotRevertFlags, Volume,
-    VolumeInfo,
+    SnapshotCreateFlags, SnapshotDeleteFlags, SnapshotInfo, SnapshotRevertFlags, VolCreateFlags,
+    Volume, VolumeInfo,
 };
 use crate::driver::{
     ConsoleStream, Domain, DomainCapsQuery, DomainInfo, DomainSummary, Driver, EventStream,
@@ -740,6 +740,22 @@ impl Driver for SocketDriver {
         self.rpc()
             .vol_clone((pool.clone().into(), xml.to_string(), from.clone().into()))
             .map(Into::into)
+    }
+
+    fn vol_create_with(
+        &self,
+        pool: &Pool,
+        xml: &str,
+        from: Option<&Volume>,
+        flags: VolCreateFlags,
+    ) -> Result<Volume> {
+        let call = (
+            pool.clone().into(),
+            xml.to_string(),
+            from.map(|v| v.clone().into()),
+            flags.bits(),
+        );
+        self.rpc().vol_create_with(call).map(Into::into)
     }
 
     fn vol_delete(&self, vol: &Volume) -> Result<()> {

@@ -10,11 +10,10 @@ use std::path::PathBuf;
 use super::frame::{code, libvirt_error};
 use super::media::update_device;
 use super::procedures::Handler;
-use super::{blockjobs, snapshots};
-
 use super::types::*;
 use super::values::{self, check_flags};
 use super::xdr::Chars;
+use super::{blockjobs, snapshots, storage};
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
     AddressSource, Domain, DomainCapsQuery, DomainState, Driver, KeyCodeset, ListFilter,
@@ -308,20 +307,6 @@ impl Handler for LvCalls<'_> {
 
     fn domain_save(&mut self, a: SaveArgs) -> Result<()> {
         self.driver.save(&a.dom.into(), &path(&a.to))
-    }
-
-    fn storage_vol_lookup_by_path(&mut self, a: PathArgs) -> Result<VolRet> {
-        // Every path is outside any storage pool: qvirt keeps none. The
-        // answer is libvirt's for such a path, which clients (virt-install)
-        // take as "a plain file".
-        Err(libvirt_error(
-            code::NO_STORAGE_VOL,
-            ErrorCode::InvalidArgument,
-            format!(
-                "Storage volume not found: no storage vol with matching path '{}'",
-                a.path
-            ),
-        ))
     }
 
     fn connect_get_hostname(&mut self, (): ()) -> Result<HostnameRet> {
@@ -663,14 +648,6 @@ impl Handler for LvCalls<'_> {
         Ok(ListAllRet { domains, ret })
     }
 
-    fn connect_list_all_storage_pools(&mut self, a: ListAllArgs) -> Result<ListPoolsRet> {
-        // qvirt keeps no storage pools: a disk is a path. (An empty list,
-        // not "unsupported": virt-install drops a disk's path on a
-        // connection without storage support.)
-        check_flags(a.flags, (1 << 18) - 1, "virConnectListAllStoragePools")?;
-        Ok(ListPoolsRet::default())
-    }
-
     fn connect_list_all_networks(&mut self, a: ListAllArgs) -> Result<ListNetworksRet> {
         // qvirt keeps no virtual networks (libvirt's default network is
         // QEMU's user networking, defined by no object).
@@ -792,7 +769,59 @@ impl Handler for LvCalls<'_> {
             msgs: if tainting { msgs } else { Vec::new() },
         })
     }
+
+    // Storage pools and volumes: see `storage.rs`.
+    storage_calls! {
+        connect_num_of_storage_pools(()) -> NumRet;
+        connect_list_storage_pools(ListNamesArgs) -> ListNamesRet;
+        connect_num_of_defined_storage_pools(()) -> NumRet;
+        connect_list_defined_storage_pools(ListNamesArgs) -> ListNamesRet;
+        connect_list_all_storage_pools(ListAllArgs) -> ListPoolsRet;
+        storage_pool_create_xml(XmlFlagsArgs) -> PoolRet;
+        storage_pool_define_xml(XmlFlagsArgs) -> PoolRet;
+        storage_pool_create(PoolFlagsArgs) -> ();
+        storage_pool_build(PoolFlagsArgs) -> ();
+        storage_pool_destroy(PoolArgs) -> ();
+        storage_pool_undefine(PoolArgs) -> ();
+        storage_pool_refresh(PoolFlagsArgs) -> ();
+        storage_pool_lookup_by_name(NameArgs) -> PoolRet;
+        storage_pool_lookup_by_uuid(UuidArgs) -> PoolRet;
+        storage_pool_lookup_by_volume(VolArgs) -> PoolRet;
+        storage_pool_get_info(PoolArgs) -> PoolInfoRet;
+        storage_pool_get_xml_desc(PoolFlagsArgs) -> XmlRet;
+        storage_pool_get_autostart(PoolArgs) -> IntRet;
+        storage_pool_set_autostart(PoolSetAutostartArgs) -> ();
+        storage_pool_num_of_volumes(PoolArgs) -> NumRet;
+        storage_pool_list_volumes(PoolListVolumesArgs) -> ListNamesRet;
+        storage_pool_list_all_volumes(PoolListAllVolumesArgs) -> ListVolsRet;
+        storage_pool_is_active(PoolArgs) -> IntRet;
+        storage_pool_is_persistent(PoolArgs) -> IntRet;
+        storage_vol_create_xml(VolCreateArgs) -> VolRet;
+        storage_vol_create_xml_from(VolCreateFromArgs) -> VolRet;
+        storage_vol_delete(VolFlagsArgs) -> ();
+        storage_vol_lookup_by_name(VolLookupByNameArgs) -> VolRet;
+        storage_vol_lookup_by_key(KeyArgs) -> VolRet;
+        storage_vol_lookup_by_path(PathArgs) -> VolRet;
+        storage_vol_get_info(VolArgs) -> VolInfoRet;
+        storage_vol_get_info_flags(VolFlagsArgs) -> VolInfoRet;
+        storage_vol_get_xml_desc(VolFlagsArgs) -> XmlRet;
+        storage_vol_get_path(VolArgs) -> VolPathRet;
+        storage_vol_resize(VolResizeArgs) -> ();
+    }
 }
+
+/// [`Handler`] methods that hand their call to the function of the same
+/// name in [`storage`] with the driver.
+macro_rules! storage_calls {
+    ($($method:ident($args:ty) -> $ret:ty;)*) => {
+        $(
+            fn $method(&mut self, a: $args) -> Result<$ret> {
+                storage::$method(self.driver, a)
+            }
+        )*
+    };
+}
+use storage_calls;
 
 /// `VIR_DOMAIN_AFFECT_LIVE` and `VIR_DOMAIN_AFFECT_CONFIG` (neither:
 /// `VIR_DOMAIN_AFFECT_CURRENT`) as qvirt's flags.

@@ -412,6 +412,8 @@ const READ_ONLY_CODES: &[(i32, ErrorCode)] = &[
     (code::ARGUMENT_UNSUPPORTED, ErrorCode::NoSupport),
     (code::OPERATION_UNSUPPORTED, ErrorCode::NoSupport),
     (code::AGENT_UNRESPONSIVE, ErrorCode::Timeout),
+    (code::NO_STORAGE_POOL, ErrorCode::InvalidArgument),
+    (code::NO_STORAGE_VOL, ErrorCode::InvalidArgument),
 ];
 
 /// The libvirt code an error is sent with, when qvirt's code does not

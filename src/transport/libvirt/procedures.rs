@@ -372,8 +372,9 @@ procedures! {
         55 DomainSave domain_save(SaveArgs) -> (), rw, Job;
         /// `virConnectGetHostname`.
         59 ConnectGetHostname connect_get_hostname(()) -> HostnameRet, ro, Quick;
-        /// `virStorageVolLookupByPath`: qvirt keeps no storage volumes.
-        97 StorageVolLookupByPath storage_vol_lookup_by_path(PathArgs) -> VolRet, ro, Quick;
+        /// `virStorageVolLookupByPath`: the volume of a running pool whose
+        /// file is the path.
+        97 StorageVolLookupByPath storage_vol_lookup_by_path(PathArgs) -> VolRet, ro, Job;
         /// `virNodeGetSecurityModel`: none.
         122 NodeGetSecurityModel node_get_security_model(()) -> SecurityModelRet, ro, Quick;
         /// `virDomainIsActive`.
@@ -473,8 +474,8 @@ procedures! {
         274 DomainListAllSnapshots domain_list_all_snapshots(SnapListAllArgs) -> SnapListRet, ro, Job;
         /// `virDomainSnapshotListAllChildren`.
         275 DomainSnapshotListAllChildren domain_snapshot_list_all_children(SnapChildrenArgs) -> SnapListRet, ro, Job;
-        /// `virConnectListAllStoragePools`: qvirt keeps no storage pools.
-        281 ConnectListAllStoragePools connect_list_all_storage_pools(ListAllArgs) -> ListPoolsRet, ro, Quick;
+        /// `virConnectListAllStoragePools`.
+        281 ConnectListAllStoragePools connect_list_all_storage_pools(ListAllArgs) -> ListPoolsRet, ro, Job;
         /// `virConnectListAllNetworks`: qvirt keeps no virtual networks.
         283 ConnectListAllNetworks connect_list_all_networks(ListAllArgs) -> ListNetworksRet, ro, Quick;
         /// `virConnectGetDomainCapabilities`.
@@ -487,6 +488,75 @@ procedures! {
         358 DomainRename domain_rename(RenameArgs) -> RenameRet, rw, Job;
         /// `virDomainGetMessages`.
         426 DomainGetMessages domain_get_messages(DomFlagsArgs) -> MessagesRet, ro, Quick;
+
+        // Storage pools (directories) and their volumes (files), through
+        // the driver's storage calls; bodies in `storage.rs`.
+        /// `virConnectNumOfStoragePools`: the running ones.
+        71 ConnectNumOfStoragePools connect_num_of_storage_pools(()) -> NumRet, ro, Job;
+        /// `virConnectListStoragePools`: the running ones' names.
+        72 ConnectListStoragePools connect_list_storage_pools(ListNamesArgs) -> ListNamesRet, ro, Job;
+        /// `virConnectNumOfDefinedStoragePools`: the inactive ones.
+        73 ConnectNumOfDefinedStoragePools connect_num_of_defined_storage_pools(()) -> NumRet, ro, Job;
+        /// `virConnectListDefinedStoragePools`: the inactive ones' names.
+        74 ConnectListDefinedStoragePools connect_list_defined_storage_pools(ListNamesArgs) -> ListNamesRet, ro, Job;
+        /// `virStoragePoolCreateXML`: qvirt keeps no transient pools.
+        76 StoragePoolCreateXml storage_pool_create_xml(XmlFlagsArgs) -> PoolRet, rw, Job;
+        /// `virStoragePoolDefineXML`.
+        77 StoragePoolDefineXml storage_pool_define_xml(XmlFlagsArgs) -> PoolRet, rw, Job;
+        /// `virStoragePoolCreate`: starts a defined pool.
+        78 StoragePoolCreate storage_pool_create(PoolFlagsArgs) -> (), rw, Job;
+        /// `virStoragePoolBuild`: makes its directory.
+        79 StoragePoolBuild storage_pool_build(PoolFlagsArgs) -> (), rw, Job;
+        /// `virStoragePoolDestroy`: stops it.
+        80 StoragePoolDestroy storage_pool_destroy(PoolArgs) -> (), rw, Job;
+        /// `virStoragePoolUndefine`.
+        82 StoragePoolUndefine storage_pool_undefine(PoolArgs) -> (), rw, Job;
+        /// `virStoragePoolRefresh`.
+        83 StoragePoolRefresh storage_pool_refresh(PoolFlagsArgs) -> (), rw, Job;
+        /// `virStoragePoolLookupByName`.
+        84 StoragePoolLookupByName storage_pool_lookup_by_name(NameArgs) -> PoolRet, ro, Job;
+        /// `virStoragePoolLookupByUUID`.
+        85 StoragePoolLookupByUuid storage_pool_lookup_by_uuid(UuidArgs) -> PoolRet, ro, Job;
+        /// `virStoragePoolLookupByVolume`.
+        86 StoragePoolLookupByVolume storage_pool_lookup_by_volume(VolArgs) -> PoolRet, ro, Job;
+        /// `virStoragePoolGetInfo`.
+        87 StoragePoolGetInfo storage_pool_get_info(PoolArgs) -> PoolInfoRet, ro, Job;
+        /// `virStoragePoolGetXMLDesc`.
+        88 StoragePoolGetXmlDesc storage_pool_get_xml_desc(PoolFlagsArgs) -> XmlRet, ro, Job;
+        /// `virStoragePoolGetAutostart`.
+        89 StoragePoolGetAutostart storage_pool_get_autostart(PoolArgs) -> IntRet, ro, Job;
+        /// `virStoragePoolSetAutostart`.
+        90 StoragePoolSetAutostart storage_pool_set_autostart(PoolSetAutostartArgs) -> (), rw, Job;
+        /// `virStoragePoolNumOfVolumes`.
+        91 StoragePoolNumOfVolumes storage_pool_num_of_volumes(PoolArgs) -> NumRet, ro, Job;
+        /// `virStoragePoolListVolumes`: the volumes' names.
+        92 StoragePoolListVolumes storage_pool_list_volumes(PoolListVolumesArgs) -> ListNamesRet, ro, Job;
+        /// `virStorageVolCreateXML`.
+        93 StorageVolCreateXml storage_vol_create_xml(VolCreateArgs) -> VolRet, rw, Job;
+        /// `virStorageVolDelete`.
+        94 StorageVolDelete storage_vol_delete(VolFlagsArgs) -> (), rw, Job;
+        /// `virStorageVolLookupByName`.
+        95 StorageVolLookupByName storage_vol_lookup_by_name(VolLookupByNameArgs) -> VolRet, ro, Job;
+        /// `virStorageVolLookupByKey`: a volume's key is its path.
+        96 StorageVolLookupByKey storage_vol_lookup_by_key(KeyArgs) -> VolRet, ro, Job;
+        /// `virStorageVolGetInfo`.
+        98 StorageVolGetInfo storage_vol_get_info(VolArgs) -> VolInfoRet, ro, Job;
+        /// `virStorageVolGetXMLDesc`.
+        99 StorageVolGetXmlDesc storage_vol_get_xml_desc(VolFlagsArgs) -> XmlRet, ro, Job;
+        /// `virStorageVolGetPath`.
+        100 StorageVolGetPath storage_vol_get_path(VolArgs) -> VolPathRet, ro, Job;
+        /// `virStorageVolCreateXMLFrom`: a clone.
+        125 StorageVolCreateXmlFrom storage_vol_create_xml_from(VolCreateFromArgs) -> VolRet, rw, Job;
+        /// `virStoragePoolIsActive`.
+        154 StoragePoolIsActive storage_pool_is_active(PoolArgs) -> IntRet, ro, Job;
+        /// `virStoragePoolIsPersistent`: every qvirt pool is.
+        155 StoragePoolIsPersistent storage_pool_is_persistent(PoolArgs) -> IntRet, ro, Job;
+        /// `virStorageVolResize`.
+        260 StorageVolResize storage_vol_resize(VolResizeArgs) -> (), rw, Job;
+        /// `virStoragePoolListAllVolumes`.
+        282 StoragePoolListAllVolumes storage_pool_list_all_volumes(PoolListAllVolumesArgs) -> ListVolsRet, ro, Job;
+        /// `virStorageVolGetInfoFlags`.
+        378 StorageVolGetInfoFlags storage_vol_get_info_flags(VolFlagsArgs) -> VolInfoRet, ro, Job;
     }
 }
 

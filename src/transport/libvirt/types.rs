@@ -203,6 +203,43 @@ xdr_struct! {
     pub struct StoragePool { pub name: String, pub uuid: Uuid }
     /// `remote_connect_list_all_storage_pools_ret`.
     pub struct ListPoolsRet { pub pools: Vec<StoragePool>, pub ret: u32 }
+    /// The arguments of the calls on one pool (`remote_storage_pool_*_args
+    /// { remote_nonnull_storage_pool pool; }`).
+    pub struct PoolArgs { pub pool: StoragePool }
+    /// The arguments of the calls on one pool with flags.
+    pub struct PoolFlagsArgs { pub pool: StoragePool, pub flags: u32 }
+    /// The reply of the calls that give a pool (`remote_storage_pool_*_ret
+    /// { remote_nonnull_storage_pool pool; }`).
+    pub struct PoolRet { pub pool: StoragePool }
+    /// `remote_storage_pool_get_info_ret`.
+    pub struct PoolInfoRet { pub state: u8, pub capacity: u64, pub allocation: u64, pub available: u64 }
+    /// `remote_storage_pool_set_autostart_args`.
+    pub struct PoolSetAutostartArgs { pub pool: StoragePool, pub autostart: i32 }
+    /// `remote_storage_pool_list_volumes_args`.
+    pub struct PoolListVolumesArgs { pub pool: StoragePool, pub maxnames: i32 }
+    /// `remote_storage_pool_list_all_volumes_args`.
+    pub struct PoolListAllVolumesArgs { pub pool: StoragePool, pub need_results: i32, pub flags: u32 }
+    /// `remote_storage_pool_list_all_volumes_ret`.
+    pub struct ListVolsRet { pub vols: Vec<StorageVol>, pub ret: u32 }
+    /// `remote_storage_vol_lookup_by_name_args`.
+    pub struct VolLookupByNameArgs { pub pool: StoragePool, pub name: String }
+    /// `remote_storage_vol_lookup_by_key_args`.
+    pub struct KeyArgs { pub key: String }
+    /// `remote_storage_vol_create_xml_args`.
+    pub struct VolCreateArgs { pub pool: StoragePool, pub xml: String, pub flags: u32 }
+    /// `remote_storage_vol_create_xml_from_args`.
+    pub struct VolCreateFromArgs { pub pool: StoragePool, pub xml: String, pub clonevol: StorageVol, pub flags: u32 }
+    /// The arguments of the calls on one volume (`remote_storage_vol_*_args
+    /// { remote_nonnull_storage_vol vol; }`).
+    pub struct VolArgs { pub vol: StorageVol }
+    /// The arguments of the calls on one volume with flags.
+    pub struct VolFlagsArgs { pub vol: StorageVol, pub flags: u32 }
+    /// `remote_storage_vol_get_info_ret`, `_get_info_flags_ret`.
+    pub struct VolInfoRet { pub kind: i8, pub capacity: u64, pub allocation: u64 }
+    /// `remote_storage_vol_get_path_ret`.
+    pub struct VolPathRet { pub name: String }
+    /// `remote_storage_vol_resize_args`.
+    pub struct VolResizeArgs { pub vol: StorageVol, pub capacity: u64, pub flags: u32 }
     /// `remote_nonnull_network`.
     pub struct Network { pub name: String, pub uuid: Uuid }
     /// `remote_connect_list_all_networks_ret`.

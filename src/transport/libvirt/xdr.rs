@@ -268,6 +268,17 @@ impl Xdr for u8 {
     }
 }
 
+/// `char`: one signed byte, in a whole 4-byte word (sign-extended).
+impl Xdr for i8 {
+    fn put(&self, e: &mut Enc) {
+        e.i32(i32::from(*self))
+    }
+    fn get(d: &mut Dec<'_>) -> Result<i8> {
+        let v = d.i32()?;
+        i8::try_from(v).map_err(|_| malformed(format!("char out of range: {v}")))
+    }
+}
+
 /// `unsigned short`: two bytes, in a whole 4-byte word.
 impl Xdr for u16 {
     fn put(&self, e: &mut Enc) {
@@ -466,6 +477,9 @@ mod tests {
         assert_eq!(to_bytes(&7u8), [0, 0, 0, 7]);
         assert_eq!(to_bytes(&0x102u16), [0, 0, 1, 2]);
         assert!(from_bytes::<u8>(&[0, 0, 1, 0], "u8").is_err());
+        assert_eq!(to_bytes(&-1i8), [0xff; 4]);
+        assert_eq!(from_bytes::<i8>(&[0xff; 4], "i8").unwrap(), -1);
+        assert!(from_bytes::<i8>(&[0, 0, 0, 0x80], "i8").is_err());
         assert_eq!(to_bytes(&true), [0, 0, 0, 1]);
         assert!(from_bytes::<bool>(&[0, 0, 0, 2], "bool").is_err());
     }
