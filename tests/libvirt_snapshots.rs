@@ -72,6 +72,19 @@ fn snapshot_verbs_through_virsh() {
     );
     assert!(virsh(&["snapshot-create-as", "sv", "s2"]).contains("Domain snapshot s2 created"));
     let dom = qvirt.lookup_by_name("sv").unwrap();
+    // The snapshot ran as the domain's job: virsh reads its record.
+    let done = virsh(&["domjobinfo", "sv", "--completed"]);
+    for (key, value) in [("Job type", "Completed"), ("Operation", "Snapshot")] {
+        let found = done
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{key}:")))
+            .map(str::trim);
+        assert_eq!(found, Some(value), "{key} in\n{done}");
+    }
+    assert!(
+        virsh(&["domjobinfo", "sv"]).contains("Job type:         None"),
+        "no job runs now"
+    );
     let seen: Vec<String> = qvirt
         .snapshot_list(&dom)
         .unwrap()

@@ -1,4 +1,5 @@
-//! The samples of the block job procedures (see `samples.rs`).
+//! The samples of the block job procedures and of
+//! `virDomainGetJobStats` (see `samples.rs`).
 
 use qvirt::transport::libvirt::procedures::{Call, Procedure, Reply};
 use qvirt::transport::libvirt::types::*;
@@ -33,6 +34,10 @@ pub fn call(p: Procedure) -> Call {
             bandwidth: 0,
             flags: 0,
         }),
+        P::DomainGetJobStats => Call::DomainGetJobStats(JobStatsArgs {
+            dom: dom(),
+            flags: 1,
+        }),
         P::DomainBlockCommit => Call::DomainBlockCommit(BlockCommitArgs {
             dom: dom(),
             disk: "vda".into(),
@@ -65,6 +70,19 @@ pub fn reply(p: Procedure) -> Reply {
         P::DomainBlockPull => Reply::DomainBlockPull(()),
         P::DomainBlockRebase => Reply::DomainBlockRebase(()),
         P::DomainBlockCommit => Reply::DomainBlockCommit(()),
+        P::DomainGetJobStats => Reply::DomainGetJobStats(JobStatsRet {
+            kind: 3,
+            params: vec![
+                TypedParam {
+                    field: "operation".into(),
+                    value: ParamValue::Int(6),
+                },
+                TypedParam {
+                    field: "time_elapsed".into(),
+                    value: ParamValue::ULLong(52),
+                },
+            ],
+        }),
         other => unreachable!("{other:?} is not a block job procedure"),
     }
 }

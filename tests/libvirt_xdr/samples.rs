@@ -179,7 +179,8 @@ fn call(p: Procedure) -> Call {
         | P::DomainGetBlockJobInfo
         | P::DomainBlockPull
         | P::DomainBlockRebase
-        | P::DomainBlockCommit => block_samples::call(p),
+        | P::DomainBlockCommit
+        | P::DomainGetJobStats => block_samples::call(p),
         P::DomainCreateWithFlags => Call::DomainCreateWithFlags(DomFlagsArgs {
             dom: off(),
             flags: 0,
@@ -488,7 +489,8 @@ fn reply(p: Procedure) -> Reply {
         | P::DomainGetBlockJobInfo
         | P::DomainBlockPull
         | P::DomainBlockRebase
-        | P::DomainBlockCommit => block_samples::reply(p),
+        | P::DomainBlockCommit
+        | P::DomainGetJobStats => block_samples::reply(p),
         P::DomainCreateWithFlags => Reply::DomainCreateWithFlags(d()),
         P::DomainOpenConsole => Reply::DomainOpenConsole(()),
         P::DomainIsUpdated => Reply::DomainIsUpdated(IntRet { value: 0 }),

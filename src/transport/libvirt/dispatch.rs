@@ -13,7 +13,7 @@ use super::procedures::Handler;
 use super::types::*;
 use super::values::{self, check_flags};
 use super::xdr::Chars;
-use super::{blockjobs, snapshots, storage};
+use super::{blockjobs, jobstats, snapshots, storage};
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
     AddressSource, Domain, DomainCapsQuery, DomainState, Driver, KeyCodeset, ListFilter,
@@ -390,6 +390,10 @@ impl Handler for LvCalls<'_> {
         let dom = calls.start_tied(&a.dom.into(), flags)?;
         self.opened = calls.opened;
         Ok(DomRet { dom: dom.into() })
+    }
+
+    fn domain_get_job_stats(&mut self, a: JobStatsArgs) -> Result<JobStatsRet> {
+        jobstats::job_stats(self.driver, a)
     }
 
     fn domain_get_block_info(&mut self, a: BlockPathArgs) -> Result<BlockInfoRet> {

@@ -16,6 +16,7 @@
 pub mod blockjobs;
 pub mod dispatch;
 pub mod frame;
+pub mod jobstats;
 mod media;
 pub mod names;
 pub mod procedures;

@@ -417,6 +417,8 @@ procedures! {
         192 DomainRevertToSnapshot domain_revert_to_snapshot(SnapFlagsArgs) -> (), rw, Job;
         /// `virDomainSnapshotDelete`.
         193 DomainSnapshotDelete domain_snapshot_delete(SnapFlagsArgs) -> (), rw, Job;
+        /// `virDomainGetJobStats` (the running job, or the last that ended).
+        298 DomainGetJobStats domain_get_job_stats(JobStatsArgs) -> JobStatsRet, ro, Quick;
         /// `virDomainGetBlockInfo`.
         194 DomainGetBlockInfo domain_get_block_info(BlockPathArgs) -> BlockInfoRet, ro, Job;
         /// `virDomainBlockJobAbort` (a cancel, or a pivot).

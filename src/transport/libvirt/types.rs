@@ -8,6 +8,8 @@ use uuid::Uuid;
 pub use super::blockjobs::{
     BlockCommitArgs, BlockInfoRet, BlockJobInfoRet, BlockPathArgs, BlockPullArgs, BlockRebaseArgs,
 };
+/// `virDomainGetJobStats`'s shapes, with the others.
+pub use super::jobstats::{JobStatsArgs, JobStatsRet, ParamValue, TypedParam};
 /// The snapshot procedures' shapes, with the others.
 pub use super::snapshots::{
     Snap, SnapChildNamesArgs, SnapChildrenArgs, SnapCreateArgs, SnapFlagsArgs, SnapListAllArgs,
