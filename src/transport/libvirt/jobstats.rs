@@ -3,7 +3,7 @@
 //! which virsh's `domjobinfo` and `domjobinfo --completed` read.
 
 use super::types::Dom;
-use super::values::check_flags;
+use super::values::{check_flags, job as kind};
 use super::xdr::{Dec, Enc, Xdr, malformed, xdr_struct};
 use crate::driver::error::Result;
 use crate::driver::{CompletedJob, Driver, JobInfo, JobKind, JobOutcome};
@@ -94,15 +94,6 @@ xdr_struct! {
 /// `VIR_DOMAIN_JOB_STATS_COMPLETED` and `_KEEP_COMPLETED`.
 const COMPLETED: u32 = 1;
 const KEEP_COMPLETED: u32 = 2;
-
-/// libvirt's `virDomainJobType`s.
-mod kind {
-    pub const NONE: i32 = 0;
-    pub const UNBOUNDED: i32 = 2;
-    pub const COMPLETED: i32 = 3;
-    pub const FAILED: i32 = 4;
-    pub const CANCELLED: i32 = 5;
-}
 
 /// libvirt's `virDomainJobOperation` for a qvirt job.
 fn operation(k: JobKind) -> i32 {
