@@ -48,6 +48,12 @@ pub enum ErrorCode {
     /// The operation was stopped on request (a job aborted with
     /// `job_abort`).
     OperationAborted,
+    /// No such storage pool.
+    NoPool,
+    /// No such storage volume (by name in a pool, or by path).
+    NoVolume,
+    /// No such snapshot of the domain.
+    NoSnapshot,
     /// A code sent by a newer peer that this build does not know.
     Unknown(u32),
 }
@@ -72,6 +78,9 @@ const CODES: &[(ErrorCode, u32)] = &[
     (ErrorCode::LimitExceeded, 16),
     (ErrorCode::ResourceBusy, 17),
     (ErrorCode::OperationAborted, 18),
+    (ErrorCode::NoPool, 19),
+    (ErrorCode::NoVolume, 20),
+    (ErrorCode::NoSnapshot, 21),
 ];
 
 impl ErrorCode {
@@ -117,6 +126,9 @@ impl ErrorCode {
             ErrorCode::LimitExceeded => "limit-exceeded",
             ErrorCode::ResourceBusy => "resource-busy",
             ErrorCode::OperationAborted => "operation-aborted",
+            ErrorCode::NoPool => "no-pool",
+            ErrorCode::NoVolume => "no-volume",
+            ErrorCode::NoSnapshot => "no-snapshot",
             ErrorCode::Unknown(_) => "unknown",
         }
     }

@@ -382,7 +382,7 @@ pub trait Driver: Send + Sync {
     fn detach_device(&self, dom: &Domain, xml: &str, flags: ModifyFlags) -> Result<()>;
     // Storage pools. A pool is a directory of volumes; `default` (under
     // the state directory's `images/`) exists from the first call of any
-    // of these. Unknown pools are `InvalidArgument`.
+    // of these. Unknown pools are `NoPool`.
 
     /// Every pool with its info, by name. Any state.
     fn list_pools(&self) -> Result<Vec<PoolSummary>> {
@@ -445,7 +445,7 @@ pub trait Driver: Send + Sync {
 
     // Volumes: files in a running pool, made and inspected with qemu-img;
     // their format is the one they were made with (raw for files qvirt
-    // did not make), never probed. Unknown volumes are `InvalidArgument`.
+    // did not make), never probed. Unknown volumes are `NoVolume`.
 
     /// The volumes of a running pool, by name.
     fn list_volumes(&self, pool: &Pool) -> Result<Vec<Volume>> {
@@ -542,7 +542,7 @@ pub trait Driver: Send + Sync {
 
     // Snapshots of a persistent domain, kept by the manager (one file
     // each) and surviving its restarts. Unknown snapshots are
-    // `InvalidArgument`.
+    // `NoSnapshot`.
 
     /// Takes a snapshot described by `<domainsnapshot>` XML: internal
     /// (memory with the disks while running or paused) by default,

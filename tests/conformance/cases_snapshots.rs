@@ -113,7 +113,7 @@ pub fn snapshot_offline_internal(cx: &mut Ctx<'_>) {
     );
     expect_err(
         d.snapshot_lookup(&dom, "s1"),
-        ErrorCode::InvalidArgument,
+        ErrorCode::NoSnapshot,
         "a deleted snapshot",
     );
     qemu_img(&["check", "-f", "qcow2", vol.path.to_str().unwrap()]);

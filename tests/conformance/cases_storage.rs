@@ -161,7 +161,7 @@ pub fn volumes_made_resized_cloned_deleted(cx: &mut Ctx<'_>) {
     assert!(d.list_volumes(&pool).unwrap().is_empty());
     expect_err(
         d.vol_info(&q),
-        ErrorCode::InvalidArgument,
+        ErrorCode::NoVolume,
         "info of a deleted volume",
     );
 }
@@ -298,7 +298,7 @@ pub fn pools_define_build_start_stop(cx: &mut Ctx<'_>) {
     d.pool_undefine(&pool).unwrap();
     expect_err(
         d.pool_lookup_by_name("mine"),
-        ErrorCode::InvalidArgument,
+        ErrorCode::NoPool,
         "an undefined pool",
     );
     assert!(dir.join("v").exists(), "undefine keeps the files");
@@ -454,7 +454,7 @@ pub fn volume_disk_runs_and_is_guarded(cx: &mut Ctx<'_>) {
     let e = expect_err(d.start(&b), ErrorCode::ConfigInvalid, "format mismatch");
     assert!(e.message.contains("qcow2"), "{}", e.message);
     let c = define(d, &vm_with_volume("vd-c", "missing.qcow2"));
-    expect_err(d.start(&c), ErrorCode::InvalidArgument, "a missing volume");
+    expect_err(d.start(&c), ErrorCode::NoVolume, "a missing volume");
     d.vol_delete(&vol).unwrap();
 }
 

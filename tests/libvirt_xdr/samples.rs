@@ -650,28 +650,15 @@ pub fn all() -> Vec<(String, Vec<u8>)> {
         ErrorCode::LimitExceeded,
         ErrorCode::ResourceBusy,
         ErrorCode::OperationAborted,
+        ErrorCode::NoPool,
+        ErrorCode::NoVolume,
+        ErrorCode::NoSnapshot,
     ] {
         out.push((
             format!("error.{}", code.name()),
             frame::error_reply(23, 9, &Error::new(code, format!("a {} error", code.name()))),
         ));
     }
-    out.push((
-        "error.no-storage-vol".into(),
-        frame::error_reply(
-            97,
-            9,
-            &frame::libvirt_error(50, ErrorCode::InvalidArgument, "no such volume"),
-        ),
-    ));
-    out.push((
-        "error.no-storage-pool".into(),
-        frame::error_reply(
-            84,
-            9,
-            &frame::libvirt_error(49, ErrorCode::InvalidArgument, "no such pool"),
-        ),
-    ));
     let event = |proc: i32, body: Vec<u8>| {
         frame::message(&Header::remote(proc, Type::Message, 1, Status::Ok), &body)
     };

@@ -485,6 +485,9 @@ pub fn error_codes() -> Vec<ErrorCode> {
         ErrorCode::LimitExceeded,
         ErrorCode::ResourceBusy,
         ErrorCode::OperationAborted,
+        ErrorCode::NoPool,
+        ErrorCode::NoVolume,
+        ErrorCode::NoSnapshot,
         ErrorCode::Unknown(4242),
     ];
     // Exhaustive, so a new code needs a sample before this compiles.
@@ -508,6 +511,9 @@ pub fn error_codes() -> Vec<ErrorCode> {
             | ErrorCode::LimitExceeded
             | ErrorCode::ResourceBusy
             | ErrorCode::OperationAborted
+            | ErrorCode::NoPool
+            | ErrorCode::NoVolume
+            | ErrorCode::NoSnapshot
             | ErrorCode::Unknown(_) => {}
         }
     }

@@ -55,11 +55,10 @@ pub(crate) struct PlanDisk {
     pub overlay: Option<PathBuf>,
 }
 
-/// The error for a snapshot that does not exist. (libvirt has a code of
-/// its own, `VIR_ERR_NO_DOMAIN_SNAPSHOT`; qvirt's codes do not yet.)
+/// The error for a snapshot that does not exist.
 pub(crate) fn no_snapshot(dom: &str, name: &str) -> Error {
     Error::new(
-        ErrorCode::InvalidArgument,
+        ErrorCode::NoSnapshot,
         format!("domain '{dom}' has no snapshot named '{name}' (see snapshot-list {dom})"),
     )
 }

@@ -64,11 +64,10 @@ const ACTIVE_FILE: &str = ".pools-active";
 /// The format records' file.
 const FORMATS_FILE: &str = "formats.json";
 
-/// The error for a pool that does not exist. (libvirt has a code of its
-/// own, `VIR_ERR_NO_STORAGE_POOL`; qvirt's codes do not yet.)
+/// The error for a pool that does not exist.
 pub(crate) fn no_pool(name: &str) -> Error {
     Error::new(
-        ErrorCode::InvalidArgument,
+        ErrorCode::NoPool,
         format!("no storage pool named '{name}' (see pool-list --all)"),
     )
 }
@@ -76,7 +75,7 @@ pub(crate) fn no_pool(name: &str) -> Error {
 /// The error for a volume that does not exist.
 pub(crate) fn no_volume(pool: &str, name: &str) -> Error {
     Error::new(
-        ErrorCode::InvalidArgument,
+        ErrorCode::NoVolume,
         format!("no volume named '{name}' in storage pool '{pool}' (see vol-list {pool})"),
     )
 }

@@ -68,7 +68,7 @@ impl Core {
             }
         }
         Err(Error::new(
-            ErrorCode::InvalidArgument,
+            ErrorCode::NoVolume,
             format!(
                 "no volume with path {} in a running storage pool",
                 path.display()

@@ -350,7 +350,9 @@ pub mod from {
     pub const XML: i32 = 5;
     pub const RPC: i32 = 7;
     pub const QEMU: i32 = 10;
+    pub const STORAGE: i32 = 18;
     pub const DOMAIN: i32 = 20;
+    pub const DOMAIN_SNAPSHOT: i32 = 35;
 }
 
 /// Each qvirt code with the libvirt code and domain it is sent as. A code
@@ -398,6 +400,13 @@ const CODES: &[(ErrorCode, i32, i32)] = &[
         code::OPERATION_ABORTED,
         from::QEMU,
     ),
+    (ErrorCode::NoPool, code::NO_STORAGE_POOL, from::STORAGE),
+    (ErrorCode::NoVolume, code::NO_STORAGE_VOL, from::STORAGE),
+    (
+        ErrorCode::NoSnapshot,
+        code::NO_DOMAIN_SNAPSHOT,
+        from::DOMAIN_SNAPSHOT,
+    ),
 ];
 
 /// libvirt codes with no qvirt twin, read by meaning.
@@ -412,8 +421,6 @@ const READ_ONLY_CODES: &[(i32, ErrorCode)] = &[
     (code::ARGUMENT_UNSUPPORTED, ErrorCode::NoSupport),
     (code::OPERATION_UNSUPPORTED, ErrorCode::NoSupport),
     (code::AGENT_UNRESPONSIVE, ErrorCode::Timeout),
-    (code::NO_STORAGE_POOL, ErrorCode::InvalidArgument),
-    (code::NO_STORAGE_VOL, ErrorCode::InvalidArgument),
 ];
 
 /// The libvirt code an error is sent with, when qvirt's code does not

@@ -3,7 +3,6 @@
 //! each call answers from the [`Driver`]'s snapshot methods, with
 //! libvirt's list filters and its errors (`VIR_ERR_NO_DOMAIN_SNAPSHOT`).
 
-use super::frame::{code, libvirt_error};
 use super::types::Dom;
 use super::values::check_flags;
 #[allow(unused_imports)]
@@ -11,8 +10,7 @@ use super::xdr::Xdr;
 use super::xdr::xdr_struct;
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
-    Domain, Driver, Snapshot, SnapshotCreateFlags, SnapshotDeleteFlags, SnapshotInfo,
-    SnapshotRevertFlags,
+    Driver, Snapshot, SnapshotCreateFlags, SnapshotDeleteFlags, SnapshotInfo, SnapshotRevertFlags,
 };
 use crate::model::SnapshotState;
 
@@ -81,27 +79,37 @@ impl Snap {
     }
 }
 
-/// The error libvirt gives for a snapshot that is not there.
+/// libvirt's words for a snapshot that is not there (the code comes with
+/// qvirt's, `NoSnapshot`).
 fn no_snapshot(message: String) -> Error {
-    libvirt_error(
-        code::NO_DOMAIN_SNAPSHOT,
-        ErrorCode::InvalidArgument,
+    Error::new(
+        ErrorCode::NoSnapshot,
         format!("Domain snapshot not found: {message}"),
     )
 }
 
-/// qvirt's errors, with a missing snapshot given libvirt's code.
-fn lookup(driver: &dyn Driver, snap: &Snap) -> Result<SnapshotInfo> {
-    let dom: Domain = snap.dom.clone().into();
-    let all = driver.snapshot_list(&dom)?;
-    all.into_iter()
-        .find(|s| s.name == snap.name)
-        .ok_or_else(|| {
-            no_snapshot(format!(
-                "no domain snapshot with matching name '{}'",
-                snap.name
-            ))
-        })
+/// libvirt's words for the snapshot `snap` names not being there.
+fn not_there(snap: &Snap) -> Error {
+    no_snapshot(format!(
+        "no domain snapshot with matching name '{}'",
+        snap.name
+    ))
+}
+
+/// `e`, in libvirt's words when it says `snap` is not there.
+fn worded(e: Error, snap: &Snap) -> Error {
+    if e.code == ErrorCode::NoSnapshot {
+        not_there(snap)
+    } else {
+        e
+    }
+}
+
+/// The info of the snapshot a handle names.
+fn info(driver: &dyn Driver, snap: &Snap) -> Result<SnapshotInfo> {
+    driver
+        .snapshot_info(&snap.snapshot())
+        .map_err(|e| worded(e, snap))
 }
 
 /// Whether `s` passes libvirt's status, location, leaf and metadata
@@ -155,8 +163,10 @@ fn children_of(
     function: &str,
 ) -> Result<Vec<SnapshotInfo>> {
     check_flags(flags, list::ALL, function)?;
-    lookup(driver, snap)?;
     let all = driver.snapshot_list(&snap.dom.clone().into())?;
+    if !all.iter().any(|s| s.name == snap.name) {
+        return Err(not_there(snap));
+    }
     let mut family = vec![snap.name.clone()];
     let mut out = Vec::new();
     // Oldest first: a child comes after its parent, so one pass finds
@@ -217,8 +227,9 @@ pub fn create(driver: &dyn Driver, a: SnapCreateArgs) -> Result<SnapRet> {
 /// `virDomainSnapshotGetXMLDesc`.
 pub fn xml(driver: &dyn Driver, a: SnapFlagsArgs) -> Result<String> {
     check_flags(a.flags, 0, "virDomainSnapshotGetXMLDesc")?;
-    lookup(driver, &a.snap)?;
-    driver.snapshot_xml(&a.snap.snapshot())
+    driver
+        .snapshot_xml(&a.snap.snapshot())
+        .map_err(|e| worded(e, &a.snap))
 }
 
 /// `virDomainSnapshotNum`.
@@ -270,7 +281,9 @@ pub fn lookup_by_name(driver: &dyn Driver, a: SnapLookupArgs) -> Result<SnapRet>
         name: a.name,
         dom: a.dom,
     };
-    lookup(driver, &snap)?;
+    driver
+        .snapshot_lookup(&snap.dom.clone().into(), &snap.name)
+        .map_err(|e| worded(e, &snap))?;
     Ok(SnapRet { snap })
 }
 
@@ -300,9 +313,10 @@ pub fn revert(driver: &dyn Driver, a: SnapFlagsArgs) -> Result<()> {
         | SnapshotRevertFlags::PAUSED.bits()
         | SnapshotRevertFlags::FORCE.bits();
     check_flags(a.flags, known, "virDomainRevertToSnapshot")?;
-    lookup(driver, &a.snap)?;
     let flags = SnapshotRevertFlags::from_bits(a.flags).unwrap_or_default();
-    driver.snapshot_revert(&a.snap.snapshot(), flags)
+    driver
+        .snapshot_revert(&a.snap.snapshot(), flags)
+        .map_err(|e| worded(e, &a.snap))
 }
 
 /// `virDomainSnapshotDelete`.
@@ -311,16 +325,16 @@ pub fn delete(driver: &dyn Driver, a: SnapFlagsArgs) -> Result<()> {
         | SnapshotDeleteFlags::METADATA_ONLY.bits()
         | SnapshotDeleteFlags::CHILDREN_ONLY.bits();
     check_flags(a.flags, known, "virDomainSnapshotDelete")?;
-    lookup(driver, &a.snap)?;
     let flags = SnapshotDeleteFlags::from_bits(a.flags).unwrap_or_default();
-    driver.snapshot_delete(&a.snap.snapshot(), flags)
+    driver
+        .snapshot_delete(&a.snap.snapshot(), flags)
+        .map_err(|e| worded(e, &a.snap))
 }
 
 /// `virDomainSnapshotGetParent`.
 pub fn parent(driver: &dyn Driver, a: SnapFlagsArgs) -> Result<SnapRet> {
     check_flags(a.flags, 0, "virDomainSnapshotGetParent")?;
-    let info = lookup(driver, &a.snap)?;
-    match info.parent {
+    match info(driver, &a.snap)?.parent {
         Some(name) => Ok(SnapRet {
             snap: Snap {
                 name,
@@ -337,13 +351,13 @@ pub fn parent(driver: &dyn Driver, a: SnapFlagsArgs) -> Result<SnapRet> {
 /// `virDomainSnapshotIsCurrent`.
 pub fn is_current(driver: &dyn Driver, a: SnapFlagsArgs) -> Result<i32> {
     check_flags(a.flags, 0, "virDomainSnapshotIsCurrent")?;
-    Ok(i32::from(lookup(driver, &a.snap)?.current))
+    Ok(i32::from(info(driver, &a.snap)?.current))
 }
 
 /// `virDomainSnapshotHasMetadata`: every qvirt snapshot has it.
 pub fn has_metadata(driver: &dyn Driver, a: SnapFlagsArgs) -> Result<i32> {
     check_flags(a.flags, 0, "virDomainSnapshotHasMetadata")?;
-    lookup(driver, &a.snap)?;
+    info(driver, &a.snap)?;
     Ok(1)
 }
 

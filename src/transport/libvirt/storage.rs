@@ -12,7 +12,6 @@
 
 use std::path::Path;
 
-use super::frame::{code, libvirt_error};
 use super::types::*;
 use super::values::check_flags;
 use crate::driver::error::{Error, ErrorCode, Result};
@@ -96,28 +95,25 @@ fn vol_ret(v: &Volume) -> VolRet {
     VolRet { vol: v.into() }
 }
 
-/// Whether a lookup failed because nothing has that name: qvirt's storage
-/// calls say so with `InvalidArgument` (and a name no file can have is
-/// `ConfigInvalid`).
+/// Whether a lookup failed because nothing has that name (a name no
+/// file can have, `ConfigInvalid`, names nothing either).
 fn not_found(e: &Error) -> bool {
     matches!(
         e.code,
-        ErrorCode::InvalidArgument | ErrorCode::ConfigInvalid
+        ErrorCode::NoPool | ErrorCode::NoVolume | ErrorCode::ConfigInvalid
     )
 }
 
+/// libvirt's words for a pool that is not there (its code comes with
+/// qvirt's, `NoPool`).
 fn no_pool(what: String) -> Error {
-    libvirt_error(
-        code::NO_STORAGE_POOL,
-        ErrorCode::InvalidArgument,
-        format!("Storage pool not found: {what}"),
-    )
+    Error::new(ErrorCode::NoPool, format!("Storage pool not found: {what}"))
 }
 
+/// libvirt's words for a volume that is not there.
 fn no_vol(what: String) -> Error {
-    libvirt_error(
-        code::NO_STORAGE_VOL,
-        ErrorCode::InvalidArgument,
+    Error::new(
+        ErrorCode::NoVolume,
         format!("Storage volume not found: {what}"),
     )
 }
