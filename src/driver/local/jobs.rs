@@ -340,6 +340,33 @@ impl QemuPoll {
     }
 }
 
+/// Publishes the figures of a `query-migrate` answer (its `ram` part:
+/// total, transferred, remaining, speed) as `job`'s progress, when there
+/// is a job; returns the bytes transferred so far. Used by migrations,
+/// saves and restores, which QEMU all runs as a migration stream.
+pub(crate) fn migration_progress(job: Option<&AsyncJobGuard<'_>>, info: &serde_json::Value) -> u64 {
+    let ram = info.get("ram");
+    let figure = |key: &str| {
+        ram.and_then(|r| r.get(key))
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0)
+    };
+    let transferred = figure("transferred");
+    if let Some(job) = job {
+        let mbps = ram
+            .and_then(|r| r.get("mbps"))
+            .and_then(serde_json::Value::as_f64)
+            .unwrap_or(0.0);
+        job.progress(|p| {
+            p.data_total = figure("total");
+            p.data_processed = transferred;
+            p.data_remaining = figure("remaining");
+            p.speed = (mbps * 1e6 / 8.0) as u64;
+        });
+    }
+    transferred
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -532,26 +532,7 @@ pub(crate) fn wait_migration(
             cancelled = true;
         }
         let info = qmp.execute("query-migrate", None, QMP_TIMEOUT)?;
-        let ram = |key: &str| {
-            info.get("ram")
-                .and_then(|r| r.get(key))
-                .and_then(Value::as_u64)
-                .unwrap_or(0)
-        };
-        let transferred = ram("transferred");
-        if let Some(job) = job {
-            let mbps = info
-                .get("ram")
-                .and_then(|r| r.get("mbps"))
-                .and_then(Value::as_f64)
-                .unwrap_or(0.0);
-            job.progress(|p| {
-                p.data_total = ram("total");
-                p.data_processed = transferred;
-                p.data_remaining = ram("remaining");
-                p.speed = (mbps * 1e6 / 8.0) as u64;
-            });
-        }
+        let transferred = super::jobs::migration_progress(job, &info);
         match info.get("status").and_then(Value::as_str) {
             Some("completed") => return Ok(()),
             Some("cancelled") if cancelled => return Err(aborted()),

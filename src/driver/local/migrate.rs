@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::driver::Core;
-use super::jobs::AsyncJobGuard;
+use super::jobs::{AsyncJobGuard, migration_progress};
 use super::requests::Request;
 use super::runtime::Running;
 use super::storage_copy;
@@ -484,27 +484,11 @@ fn wait_outgoing(
             suspended = true;
         }
         let info = qmp.execute("query-migrate", None, QMP_TIMEOUT)?;
-        let ram = |key: &str| {
-            info.get("ram")
-                .and_then(|r| r.get(key))
-                .and_then(Value::as_u64)
-                .unwrap_or(0)
-        };
-        let mbps = info
-            .get("ram")
-            .and_then(|r| r.get("mbps"))
-            .and_then(Value::as_f64)
-            .unwrap_or(0.0);
-        job.progress(|p| {
-            p.data_total = ram("total");
-            p.data_processed = ram("transferred");
-            p.data_remaining = ram("remaining");
-            p.speed = (mbps * 1e6 / 8.0) as u64;
-        });
+        let transferred = migration_progress(Some(job), &info);
         // A stream that stops moving (the network cut, the destination
         // gone) would hang QEMU until TCP gives up, minutes later.
-        if ram("transferred") != moved {
-            moved = ram("transferred");
+        if transferred != moved {
+            moved = transferred;
             last_move = Instant::now();
         } else if last_move.elapsed() > STALLED && !cancelled {
             qmp.execute("migrate_cancel", None, QMP_TIMEOUT)?;
@@ -568,17 +552,7 @@ fn wait_postcopy(qmp: &Qmp, job: &AsyncJobGuard<'_>) -> Result<()> {
     let mut pause = super::jobs::QemuPoll::new(Duration::from_micros(500));
     loop {
         let info = qmp.execute("query-migrate", None, QMP_TIMEOUT)?;
-        let ram = |key: &str| {
-            info.get("ram")
-                .and_then(|r| r.get(key))
-                .and_then(Value::as_u64)
-                .unwrap_or(0)
-        };
-        job.progress(|p| {
-            p.data_total = ram("total");
-            p.data_processed = ram("transferred");
-            p.data_remaining = ram("remaining");
-        });
+        migration_progress(Some(job), &info);
         match info.get("status").and_then(Value::as_str) {
             Some("completed") => {
                 if let Some(ms) = info.get("downtime").and_then(Value::as_u64) {
