@@ -50,37 +50,64 @@ impl Host {
         self.numad(def)
     }
 
-    /// OpenGL (SPICE's `<gl enable='yes'>`, a virtio video card's
-    /// `accel3d`) renders on a GPU's render node: the one named, or any
-    /// `/dev/dri/renderD*` of the host.
+    /// SPICE's OpenGL (`<gl enable='yes'>`) renders on a GPU's render
+    /// node: the one named must exist.
     fn render_nodes(&self, def: &DomainDef) -> Result<()> {
-        let spice: Vec<Option<&str>> = def
+        let named = def
             .devices
             .graphics
             .iter()
             .filter_map(|g| g.spice.gl.as_ref())
             .filter(|gl| gl.enable)
-            .map(|gl| gl.rendernode.as_deref())
-            .collect();
-        let accel3d = def.devices.videos.iter().any(|v| v.accel3d == Some(true));
-        for named in spice.iter().flatten() {
-            if !self.path(named).exists() {
+            .filter_map(|gl| gl.rendernode.as_deref());
+        for node in named {
+            if !self.path(node).exists() {
                 return Err(lacks(
                     def,
-                    format!("the render node {named} of <gl> does not exist on this host"),
+                    format!("the render node {node} of <gl> does not exist on this host"),
                 ));
             }
         }
-        let any_wanted = accel3d || spice.iter().any(Option::is_none);
-        let any_there = std::fs::read_dir(self.path("dev/dri")).is_ok_and(|dir| {
-            dir.flatten()
-                .any(|e| e.file_name().to_string_lossy().starts_with("renderD"))
-        });
-        if any_wanted && !any_there {
+        Ok(())
+    }
+
+    /// Gives each SPICE display with OpenGL and no render node the host's
+    /// first (`/dev/dri/renderD*`, in name order), as libvirt does when a
+    /// domain starts, so that the live definition says which it uses;
+    /// refused, naming the need, on a host without one. The directory is
+    /// read only when a display needs it.
+    pub fn pick_render_nodes(&self, def: &mut DomainDef) -> Result<()> {
+        let wants = |def: &DomainDef| {
+            def.devices.graphics.iter().any(|g| {
+                g.spice
+                    .gl
+                    .as_ref()
+                    .is_some_and(|gl| gl.enable && gl.rendernode.is_none())
+            })
+        };
+        if !wants(def) {
+            return Ok(());
+        }
+        let mut nodes: Vec<String> = std::fs::read_dir(self.path("dev/dri"))
+            .map(|dir| {
+                dir.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| n.starts_with("renderD"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        nodes.sort();
+        let Some(first) = nodes.first() else {
             return Err(lacks(
                 def,
-                "OpenGL (<gl enable='yes'> or <acceleration accel3d='yes'>) needs a GPU render node (/dev/dri/renderD*), and this host has none; turn it off".into(),
+                "<gl enable='yes'> needs a GPU render node (/dev/dri/renderD*), and this host has none; turn OpenGL off".into(),
             ));
+        };
+        let node = format!("/dev/dri/{first}");
+        for g in def.devices.graphics.iter_mut() {
+            if let Some(gl) = g.spice.gl.as_mut().filter(|gl| gl.enable) {
+                gl.rendernode.get_or_insert_with(|| node.clone());
+            }
         }
         Ok(())
     }
@@ -287,7 +314,7 @@ mod tests {
     const PCI: &str = "<hostdev mode='subsystem' type='pci' managed='yes'><source><address domain='0x0000' bus='0x06' slot='0x12' function='0x5'/></source></hostdev>";
 
     #[test]
-    fn opengl_needs_a_render_node() {
+    fn opengl_gets_the_first_render_node() {
         let root = scratch("gl");
         let host = Host { root: root.clone() };
         let spice = |gl: &str| {
@@ -296,24 +323,41 @@ mod tests {
                 "",
             )
         };
-        let virgl = def(
-            "<video><model type='virtio'><acceleration accel3d='yes'/></model></video>",
-            "",
-        );
-        let e = host.check(&spice("<gl enable='yes'/>")).unwrap_err();
+        let node_of = |d: &DomainDef| {
+            d.devices.graphics[0]
+                .spice
+                .gl
+                .as_ref()
+                .and_then(|gl| gl.rendernode.clone())
+        };
+        // No render node on the host: refused, naming the need.
+        let e = host
+            .pick_render_nodes(&mut spice("<gl enable='yes'/>"))
+            .unwrap_err();
         assert!(e.message.contains("render node"), "{}", e.message);
-        assert!(host.check(&virgl).is_err());
-        host.check(&spice("<gl enable='no'/>")).unwrap();
+        // OpenGL off: nothing is looked for, nothing is set.
+        let mut off = spice("<gl enable='no'/>");
+        host.pick_render_nodes(&mut off).unwrap();
+        assert_eq!(node_of(&off), None);
+        // The first in name order goes into the definition.
         std::fs::create_dir_all(root.join("dev/dri")).unwrap();
-        std::fs::write(root.join("dev/dri/renderD128"), "").unwrap();
-        host.check(&spice("<gl enable='yes'/>")).unwrap();
-        host.check(&virgl).unwrap();
+        for n in ["renderD129", "card0", "renderD128"] {
+            std::fs::write(root.join("dev/dri").join(n), "").unwrap();
+        }
+        let mut on = spice("<gl enable='yes'/>");
+        host.pick_render_nodes(&mut on).unwrap();
+        assert_eq!(node_of(&on).as_deref(), Some("/dev/dri/renderD128"));
+        // One named is kept, and must exist.
+        let mut named = spice("<gl enable='yes' rendernode='/dev/dri/renderD129'/>");
+        host.check(&named).unwrap();
+        host.pick_render_nodes(&mut named).unwrap();
+        assert_eq!(node_of(&named).as_deref(), Some("/dev/dri/renderD129"));
         let e = host
             .check(&spice(
-                "<gl enable='yes' rendernode='/dev/dri/renderD129'/>",
+                "<gl enable='yes' rendernode='/dev/dri/renderD130'/>",
             ))
             .unwrap_err();
-        assert!(e.message.contains("renderD129"), "{}", e.message);
+        assert!(e.message.contains("renderD130"), "{}", e.message);
         let _ = std::fs::remove_dir_all(root);
     }
 

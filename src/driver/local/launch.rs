@@ -126,7 +126,9 @@ impl Core {
         let emulator = emulator_of(&def);
         let caps = self.caps(&emulator)?;
         super::preflight::check_paths(&def)?;
-        super::hostcheck::Host::default().check(&def)?;
+        let host = super::hostcheck::Host::default();
+        host.check(&def)?;
+        host.pick_render_nodes(&mut def)?;
         let name = def.name.clone();
         let mut paths = RuntimePaths::new(self.layout.run_dir(&def.uuid));
         super::tuning::plan(&mut def, &caps, &self.layout, &mut paths)?;
