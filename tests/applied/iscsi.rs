@@ -9,9 +9,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use serde_json::json;
-
-use crate::support::{State, poll};
+use crate::support::{State, firmware_vm, poll};
 
 const IQN: &str = "iqn.2026-12.org.qvirt:applied";
 
@@ -119,22 +117,16 @@ fn iscsi_network_disk_is_opened_by_qemu() {
         .set_len(12 * 1024 * 1024)
         .unwrap();
     let target = Target::serve(&image);
-    let xml = format!(
-        "<domain type='qemu'>
-  <name>iscsi</name>
-  <memory unit='MiB'>64</memory>
-  <os><type arch='x86_64' machine='pc'>hvm</type></os>
-  <devices>
-    <disk type='network' device='disk'>
+    let xml = firmware_vm(
+        "iscsi",
+        "",
+        &format!(
+            "<disk type='network' device='disk'>
       <driver name='qemu' type='raw'/>
-      <source protocol='iscsi' name='{IQN}/1'>
-        <host name='127.0.0.1' port='3260'/>
-      </source>
+      <source protocol='iscsi' name='{IQN}/1'><host name='127.0.0.1' port='3260'/></source>
       <target dev='vda' bus='virtio'/>
-    </disk>
-    <memballoon model='none'/>
-  </devices>
-</domain>"
+    </disk>"
+        ),
     );
     st.driver().define_xml(&xml).unwrap();
     // Started from inside the namespace: QEMU is born there.
@@ -146,23 +138,13 @@ fn iscsi_network_disk_is_opened_by_qemu() {
             .args(["-c", &root, "start", "iscsi"]),
     );
     let mut qmp = st.qmp("iscsi");
-    let block = qmp.exec("query-block", json!({}));
-    let disk = block
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["inserted"].is_object())
-        .unwrap_or_else(|| panic!("no drive inserted: {block}"));
-    let file = disk["inserted"]["file"].as_str().unwrap();
+    let disk = qmp.inserted("virtio-disk0");
+    let file = disk["file"].as_str().unwrap();
     assert!(
         file.contains("iscsi") && file.contains(IQN),
         "the drive is not the iSCSI LUN: {file}"
     );
-    assert_eq!(
-        disk["inserted"]["image"]["virtual-size"],
-        12 * 1024 * 1024,
-        "{disk}"
-    );
+    assert_eq!(disk["image"]["virtual-size"], 12 * 1024 * 1024, "{disk}");
     drop(qmp);
     st.stop("iscsi");
     drop(target);

@@ -13,19 +13,7 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 
-use crate::support::{Qmp, State};
-
-fn firmware_vm(name: &str, top: &str, devices: &str) -> String {
-    format!(
-        "<domain type='qemu'>
-  <name>{name}</name>
-  <memory unit='MiB'>64</memory>
-  {top}
-  <os><type arch='x86_64' machine='pc'>hvm</type></os>
-  <devices>{devices}<memballoon model='none'/></devices>
-</domain>"
-    )
-}
+use crate::support::{Qmp, State, firmware_vm};
 
 /// The vCPUs as `query-cpus-fast` lists them.
 fn vcpus(qmp: &mut Qmp) -> Vec<Value> {
@@ -173,19 +161,6 @@ fn qemu_img(args: &[&str]) {
     );
 }
 
-/// The block node a drive's device (by its id, libvirt's alias) reads,
-/// from `query-block`.
-fn inserted(qmp: &mut Qmp, dev: &str) -> Value {
-    let block = qmp.exec("query-block", json!({}));
-    block
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["qdev"].as_str().is_some_and(|q| q.contains(dev)))
-        .unwrap_or_else(|| panic!("no drive of {dev}: {block}"))["inserted"]
-        .clone()
-}
-
 /// `<backingStore>` gives the chain as written (QEMU opens the named
 /// base, with the stated format, below the overlay); `<transient/>`
 /// writes to an overlay in the run directory whose backing is the disk,
@@ -238,12 +213,12 @@ fn backing_store_and_transient_disk_chains() {
         ),
     ));
     let mut qmp = st.qmp("chain");
-    let vda = inserted(&mut qmp, "virtio-disk0");
+    let vda = qmp.inserted("virtio-disk0");
     assert_eq!(vda["file"], top.to_str().unwrap(), "{vda}");
     assert_eq!(vda["backing_file_depth"], 1, "{vda}");
     assert_eq!(vda["image"]["backing-image"]["filename"], base_s, "{vda}");
     assert_eq!(vda["image"]["backing-image"]["format"], "qcow2", "{vda}");
-    let vdb = inserted(&mut qmp, "virtio-disk1");
+    let vdb = qmp.inserted("virtio-disk1");
     let overlay = vdb["file"].as_str().unwrap().to_string();
     assert!(
         overlay.starts_with(st.run_dir("chain").to_str().unwrap()),

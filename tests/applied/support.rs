@@ -12,6 +12,20 @@ use qvirt::Driver;
 use qvirt::driver::UndefineFlags;
 use serde_json::{Value, json};
 
+/// A firmware-only VM (it sits in the BIOS) of 64 MiB on `pc`, with
+/// `top` after `<memory>` and `devices` before its (absent) balloon.
+pub fn firmware_vm(name: &str, top: &str, devices: &str) -> String {
+    format!(
+        "<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
+  <name>{name}</name>
+  <memory unit='MiB'>64</memory>
+  {top}
+  <os><type arch='x86_64' machine='pc'>hvm</type></os>
+  <devices>{devices}<memballoon model='none'/></devices>
+</domain>"
+    )
+}
+
 /// How long the Linux guest may take to boot under TCG on a busy host.
 pub const BOOT: Duration = Duration::from_secs(180);
 
@@ -171,6 +185,23 @@ impl Qmp {
             Some(r) => r.clone(),
             None => panic!("{cmd}: {reply}"),
         }
+    }
+
+    /// What the drive of device `dev` (its id, libvirt's alias:
+    /// `virtio-disk0`) has inserted, from `query-block`.
+    pub fn inserted(&mut self, dev: &str) -> Value {
+        let block = self.exec("query-block", json!({}));
+        block
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| {
+                b["qdev"]
+                    .as_str()
+                    .is_some_and(|q| q.split('/').any(|part| part == dev))
+            })
+            .unwrap_or_else(|| panic!("no drive of {dev}: {block}"))["inserted"]
+            .clone()
     }
 }
 

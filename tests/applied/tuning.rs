@@ -10,7 +10,7 @@ use nix::sched::{CpuSet, sched_getaffinity};
 use nix::unistd::Pid;
 use serde_json::json;
 
-use crate::support::{Nbd, State, poll, qemus_under};
+use crate::support::{Nbd, State, firmware_vm, poll, qemus_under};
 
 /// The CPUs a thread may run on.
 fn affinity(tid: i32) -> Vec<usize> {
@@ -29,18 +29,6 @@ fn two_cpus() -> (usize, usize) {
         "pinning can only be seen with two CPUs or more; this test process may use {mine:?}"
     );
     (mine[0], mine[mine.len() - 1])
-}
-
-fn firmware_vm(name: &str, top: &str, devices: &str) -> String {
-    format!(
-        "<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
-  <name>{name}</name>
-  <memory unit='MiB'>64</memory>
-  {top}
-  <os><type arch='x86_64' machine='pc'>hvm</type></os>
-  <devices>{devices}<memballoon model='none'/></devices>
-</domain>"
-    )
 }
 
 /// `<vcpupin>`, `<iothreadpin>` and `<emulatorpin>` pin the threads QEMU
@@ -283,19 +271,13 @@ fn nbd_network_disk_is_opened_by_qemu() {
         ),
     ));
     let mut qmp = st.qmp("nbd");
-    let block = qmp.exec("query-block", json!({}));
-    let disk = block
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["inserted"].is_object())
-        .unwrap_or_else(|| panic!("no drive inserted: {block}"));
-    let file = disk["inserted"]["file"].as_str().unwrap();
+    let disk = qmp.inserted("virtio-disk0");
+    let file = disk["file"].as_str().unwrap();
     assert!(
         file.starts_with("nbd") && file.contains("export0"),
         "the drive is not the NBD export: {file}"
     );
-    assert_eq!(disk["inserted"]["image"]["virtual-size"], 8 * 1024 * 1024);
+    assert_eq!(disk["image"]["virtual-size"], 8 * 1024 * 1024);
     drop(qmp);
     st.stop("nbd");
 }
