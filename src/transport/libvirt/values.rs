@@ -85,6 +85,9 @@ pub mod event_id {
     #![allow(missing_docs)]
     pub const LIFECYCLE: i32 = 0;
     pub const REBOOT: i32 = 1;
+    /// The events qvirtd sends: a subscription to another is refused
+    /// rather than left silent.
+    pub const SENT: [i32; 2] = [LIFECYCLE, REBOOT];
     /// One past the last event id libvirt 9.0 knows.
     pub const LAST: i32 = 27;
 }

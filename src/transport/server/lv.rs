@@ -423,7 +423,7 @@ impl Session for LoopSession<'_> {
         // Only the events qvirtd sends may be subscribed to: a client
         // told that it will hear of a block job's end would wait for it
         // (virsh's `blockcommit --wait` polls only when it is refused).
-        if ![event_id::LIFECYCLE, event_id::REBOOT].contains(&a.event_id) {
+        if !event_id::SENT.contains(&a.event_id) {
             return Err(Error::new(
                 ErrorCode::NoSupport,
                 format!(
