@@ -148,25 +148,11 @@ fn virt_install_boot_uefi_runs_ovmf() {
         .output()
         .unwrap();
     assert!(made.status.success(), "{made:?}");
-    let out = Command::new("virt-install")
-        .arg("--connect")
-        .arg(uri(&lv_socket(&dir.path)))
-        .args([
-            "--import", "--name", "ue", "--memory", "128", "--vcpus", "1",
-        ])
-        .arg("--disk")
-        .arg(format!("path={},format=qcow2", disk.display()))
-        .args(["--virt-type", "qemu", "--osinfo", "detect=on,require=off"])
-        .args(["--boot", "uefi"])
-        .args(["--graphics", "none", "--network", "none", "--noautoconsole"])
-        .env("LC_ALL", "C")
-        .output()
-        .expect("run virt-install (Debian's virtinst)");
-    assert!(
-        out.status.success(),
-        "virt-install failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let disk_arg = format!("path={},format=qcow2", disk.display());
+    virt_install_ok(
+        &lv_socket(&dir.path),
+        &["--name", "ue", "--disk", &disk_arg, "--boot", "uefi"],
+        &[],
     );
     let dom = qvirt.lookup_by_name("ue").unwrap();
     assert_eq!(qvirt.info(&dom).unwrap().state, DomainState::Running);

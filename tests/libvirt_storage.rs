@@ -14,7 +14,7 @@ mod support;
 mod lv;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::Duration;
 
 use lv::*;
@@ -677,44 +677,6 @@ fn the_read_only_socket_reads_pools_and_changes_none() {
     assert_eq!(
         w.qvirt.pool_info(&w.pool("default")).unwrap().state,
         PoolState::Running
-    );
-}
-
-/// `virt-install --connect URI ARGS` (C locale, `--import` of an empty
-/// disk: the VM sits in its firmware; under TCG, as every test guest),
-/// with `env`.
-fn virt_install(socket: &Path, args: &[&str], env: &[(&str, &Path)]) -> Output {
-    let mut cmd = Command::new("virt-install");
-    cmd.arg("--connect").arg(uri(socket)).args(args).args([
-        "--memory",
-        "128",
-        "--import",
-        "--osinfo",
-        "detect=on,require=off",
-        "--noautoconsole",
-        "--graphics",
-        "none",
-        "--network",
-        "none",
-        "--virt-type",
-        "qemu",
-    ]);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.env("LC_ALL", "C")
-        .output()
-        .expect("run virt-install (Debian's virtinst)")
-}
-
-#[track_caller]
-fn virt_install_ok(socket: &Path, args: &[&str], env: &[(&str, &Path)]) {
-    let out = virt_install(socket, args, env);
-    assert!(
-        out.status.success(),
-        "virt-install failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
     );
 }
 

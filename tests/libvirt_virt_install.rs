@@ -17,7 +17,6 @@ mod support;
 mod lv;
 
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::Duration;
 
 use lv::*;
@@ -47,30 +46,18 @@ fn virt_install_imports_a_vm_that_boots_the_test_guest() {
         .and_then(|f| f.set_len(64 << 20))
         .expect("create the disk image");
     let g = guest_dir();
-    let out = Command::new("virt-install")
-        .arg("--connect")
-        .arg(uri(&rec.socket))
-        .args([
-            "--import", "--name", "vi", "--memory", "128", "--vcpus", "1",
-        ])
-        .arg("--disk")
-        .arg(format!("path={}", disk.0.display()))
-        .args(["--virt-type", "qemu", "--osinfo", "detect=on,require=off"])
-        .arg("--boot")
-        .arg(format!(
-            "kernel={},initrd={},kernel_args=console=ttyS0 quiet no_timer_check",
-            g.join("vmlinux").display(),
-            g.join("initrd.img").display()
-        ))
-        .args(["--graphics", "none", "--network", "none", "--noautoconsole"])
-        .env("LC_ALL", "C")
-        .output()
-        .expect("run virt-install (Debian's virtinst)");
-    assert!(
-        out.status.success(),
-        "virt-install failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let disk_arg = format!("path={}", disk.0.display());
+    let boot = format!(
+        "kernel={},initrd={},kernel_args=console=ttyS0 quiet no_timer_check",
+        g.join("vmlinux").display(),
+        g.join("initrd.img").display()
+    );
+    virt_install_ok(
+        &rec.socket,
+        &[
+            "--name", "vi", "--vcpus", "1", "--disk", &disk_arg, "--boot", &boot,
+        ],
+        &[],
     );
     let calls = rec.take();
     eprintln!("virt-install called: {calls:?}");

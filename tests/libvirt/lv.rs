@@ -320,3 +320,41 @@ pub fn linux_vm(name: &str) -> String {
         g.join("initrd.img").display()
     )
 }
+
+/// `virt-install --connect URI ARGS` with `env`: in the C locale, an
+/// `--import` of 128 MiB under TCG (as every test guest), with no
+/// console, display or network.
+pub fn virt_install(socket: &Path, args: &[&str], env: &[(&str, &Path)]) -> Output {
+    let mut cmd = Command::new("virt-install");
+    cmd.arg("--connect").arg(uri(socket)).args(args).args([
+        "--memory",
+        "128",
+        "--import",
+        "--osinfo",
+        "detect=on,require=off",
+        "--noautoconsole",
+        "--graphics",
+        "none",
+        "--network",
+        "none",
+        "--virt-type",
+        "qemu",
+    ]);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.env("LC_ALL", "C")
+        .output()
+        .expect("run virt-install (Debian's virtinst)")
+}
+
+#[track_caller]
+pub fn virt_install_ok(socket: &Path, args: &[&str], env: &[(&str, &Path)]) {
+    let out = virt_install(socket, args, env);
+    assert!(
+        out.status.success(),
+        "virt-install failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
