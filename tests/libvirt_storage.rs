@@ -21,7 +21,7 @@ use lv::*;
 use qvirt::Driver;
 use qvirt::driver::{DomainState, PoolState, XmlFlags};
 use qvirt::model::{PoolDef, VolumeDef, VolumeFormat};
-use qvirt::transport::libvirt::frame::code;
+use qvirt::transport::libvirt::frame::{RemoteError, code};
 use qvirt::transport::libvirt::types::*;
 use qvirt::transport::libvirt::xdr::from_bytes;
 use support::*;
@@ -418,14 +418,7 @@ fn errors_are_libvirts() {
     // The codes, as a client reads them.
     let mut c = Raw::connect(sock);
     c.open(true, 0);
-    let e = c
-        .call(
-            84,
-            &NameArgs {
-                name: "nope".into(),
-            },
-        )
-        .unwrap_err();
+    let e = lookup_pool(&mut c, "nope").unwrap_err();
     assert_eq!(e.code, code::NO_STORAGE_POOL);
     let e = c
         .call(
@@ -436,17 +429,7 @@ fn errors_are_libvirts() {
         )
         .unwrap_err();
     assert_eq!(e.code, code::NO_STORAGE_POOL);
-    let default: PoolRet = from_bytes(
-        &c.call(
-            84,
-            &NameArgs {
-                name: "default".into(),
-            },
-        )
-        .unwrap(),
-        "pool",
-    )
-    .unwrap();
+    let default = lookup_pool(&mut c, "default").unwrap();
     let stale = StoragePool {
         uuid: uuid::Uuid::from_u128(7),
         ..default.pool.clone()
@@ -612,17 +595,7 @@ fn the_read_only_socket_reads_pools_and_changes_none() {
     // What virsh does not even send, the daemon refuses too.
     let mut c = Raw::connect(&ro);
     c.open(false, 0);
-    let pool: PoolRet = from_bytes(
-        &c.call(
-            84,
-            &NameArgs {
-                name: "default".into(),
-            },
-        )
-        .unwrap(),
-        "pool",
-    )
-    .unwrap();
+    let pool = lookup_pool(&mut c, "default").unwrap();
     let vol: VolRet = from_bytes(
         &c.call(
             95,
@@ -678,6 +651,19 @@ fn the_read_only_socket_reads_pools_and_changes_none() {
         w.qvirt.pool_info(&w.pool("default")).unwrap().state,
         PoolState::Running
     );
+}
+
+/// `virStoragePoolLookupByName` on a raw connection (its error is the
+/// protocol's whole error, as `Raw::call` gives it).
+#[allow(clippy::result_large_err)]
+fn lookup_pool(c: &mut Raw, name: &str) -> Result<PoolRet, RemoteError> {
+    let body = c.call(
+        84,
+        &NameArgs {
+            name: name.to_string(),
+        },
+    )?;
+    Ok(from_bytes(&body, "pool").unwrap())
 }
 
 /// The running domain `name`'s only disk's file.

@@ -10,9 +10,10 @@ fn acpi_firmware_xml(name: &str) -> String {
     crate::firmware_xml(name, false).replace("</os>", "</os><features><acpi/></features>")
 }
 
-/// The targets `domblklist` lists (`--inactive` for the definition's).
-fn blk_targets(root: &Root, dom: &str, inactive: bool) -> Vec<String> {
-    let mut args = vec!["domblklist", dom, "--json"];
+/// One column of a list verb's `--json` rows (`--inactive` for the
+/// definition's).
+fn column(root: &Root, verb: &str, dom: &str, inactive: bool, field: &str) -> Vec<String> {
+    let mut args = vec![verb, dom, "--json"];
     if inactive {
         args.push("--inactive");
     }
@@ -20,22 +21,18 @@ fn blk_targets(root: &Root, dom: &str, inactive: bool) -> Vec<String> {
     rows.as_array()
         .unwrap()
         .iter()
-        .map(|r| r["target"].as_str().unwrap().to_string())
+        .map(|r| r[field].as_str().unwrap().to_string())
         .collect()
+}
+
+/// The targets `domblklist` lists.
+fn blk_targets(root: &Root, dom: &str, inactive: bool) -> Vec<String> {
+    column(root, "domblklist", dom, inactive, "target")
 }
 
 /// The MAC addresses `domiflist` lists.
 fn macs(root: &Root, dom: &str, inactive: bool) -> Vec<String> {
-    let mut args = vec!["domiflist", dom, "--json"];
-    if inactive {
-        args.push("--inactive");
-    }
-    let rows: serde_json::Value = serde_json::from_str(&root.ok(&args)).unwrap();
-    rows.as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["mac"].as_str().unwrap().to_string())
-        .collect()
+    column(root, "domiflist", dom, inactive, "mac")
 }
 
 /// QEMU's block devices, by `qemu-monitor-command`.

@@ -15,6 +15,43 @@ mod block_samples;
 #[path = "snapshot_samples.rs"]
 mod snapshot_samples;
 
+/// The snapshot procedures, whose samples are in `snapshot_samples.rs`:
+/// a pattern, so that `call` and `reply` stay exhaustive.
+macro_rules! snapshot_procedures {
+    () => {
+        Procedure::DomainSnapshotCreateXml
+            | Procedure::DomainSnapshotGetXmlDesc
+            | Procedure::DomainSnapshotNum
+            | Procedure::DomainSnapshotListNames
+            | Procedure::DomainSnapshotLookupByName
+            | Procedure::DomainHasCurrentSnapshot
+            | Procedure::DomainSnapshotCurrent
+            | Procedure::DomainRevertToSnapshot
+            | Procedure::DomainSnapshotDelete
+            | Procedure::DomainSnapshotGetParent
+            | Procedure::DomainSnapshotNumChildren
+            | Procedure::DomainSnapshotListChildrenNames
+            | Procedure::DomainSnapshotIsCurrent
+            | Procedure::DomainSnapshotHasMetadata
+            | Procedure::DomainListAllSnapshots
+            | Procedure::DomainSnapshotListAllChildren
+    };
+}
+
+/// The block job procedures and job statistics, whose samples are in
+/// `block_samples.rs`.
+macro_rules! block_job_procedures {
+    () => {
+        Procedure::DomainGetBlockInfo
+            | Procedure::DomainBlockJobAbort
+            | Procedure::DomainGetBlockJobInfo
+            | Procedure::DomainBlockPull
+            | Procedure::DomainBlockRebase
+            | Procedure::DomainBlockCommit
+            | Procedure::DomainGetJobStats
+    };
+}
+
 pub fn dom() -> Dom {
     Dom {
         name: "alpha".into(),
@@ -158,29 +195,8 @@ fn call(p: Procedure) -> Call {
         P::DomainManagedSave => Call::DomainManagedSave(flags(0)),
         P::DomainHasManagedSaveImage => Call::DomainHasManagedSaveImage(flags(0)),
         P::DomainManagedSaveRemove => Call::DomainManagedSaveRemove(flags(0)),
-        P::DomainSnapshotCreateXml
-        | P::DomainSnapshotGetXmlDesc
-        | P::DomainSnapshotNum
-        | P::DomainSnapshotListNames
-        | P::DomainSnapshotLookupByName
-        | P::DomainHasCurrentSnapshot
-        | P::DomainSnapshotCurrent
-        | P::DomainRevertToSnapshot
-        | P::DomainSnapshotDelete
-        | P::DomainSnapshotGetParent
-        | P::DomainSnapshotNumChildren
-        | P::DomainSnapshotListChildrenNames
-        | P::DomainSnapshotIsCurrent
-        | P::DomainSnapshotHasMetadata
-        | P::DomainListAllSnapshots
-        | P::DomainSnapshotListAllChildren => snapshot_samples::call(p),
-        P::DomainGetBlockInfo
-        | P::DomainBlockJobAbort
-        | P::DomainGetBlockJobInfo
-        | P::DomainBlockPull
-        | P::DomainBlockRebase
-        | P::DomainBlockCommit
-        | P::DomainGetJobStats => block_samples::call(p),
+        snapshot_procedures!() => snapshot_samples::call(p),
+        block_job_procedures!() => block_samples::call(p),
         P::DomainCreateWithFlags => Call::DomainCreateWithFlags(DomFlagsArgs {
             dom: off(),
             flags: 0,
@@ -468,29 +484,8 @@ fn reply(p: Procedure) -> Reply {
         P::DomainManagedSave => Reply::DomainManagedSave(()),
         P::DomainHasManagedSaveImage => Reply::DomainHasManagedSaveImage(IntRet { value: 0 }),
         P::DomainManagedSaveRemove => Reply::DomainManagedSaveRemove(()),
-        P::DomainSnapshotCreateXml
-        | P::DomainSnapshotGetXmlDesc
-        | P::DomainSnapshotNum
-        | P::DomainSnapshotListNames
-        | P::DomainSnapshotLookupByName
-        | P::DomainHasCurrentSnapshot
-        | P::DomainSnapshotCurrent
-        | P::DomainRevertToSnapshot
-        | P::DomainSnapshotDelete
-        | P::DomainSnapshotGetParent
-        | P::DomainSnapshotNumChildren
-        | P::DomainSnapshotListChildrenNames
-        | P::DomainSnapshotIsCurrent
-        | P::DomainSnapshotHasMetadata
-        | P::DomainListAllSnapshots
-        | P::DomainSnapshotListAllChildren => snapshot_samples::reply(p),
-        P::DomainGetBlockInfo
-        | P::DomainBlockJobAbort
-        | P::DomainGetBlockJobInfo
-        | P::DomainBlockPull
-        | P::DomainBlockRebase
-        | P::DomainBlockCommit
-        | P::DomainGetJobStats => block_samples::reply(p),
+        snapshot_procedures!() => snapshot_samples::reply(p),
+        block_job_procedures!() => block_samples::reply(p),
         P::DomainCreateWithFlags => Reply::DomainCreateWithFlags(d()),
         P::DomainOpenConsole => Reply::DomainOpenConsole(()),
         P::DomainIsUpdated => Reply::DomainIsUpdated(IntRet { value: 0 }),
