@@ -289,15 +289,19 @@ fn snapshots_and_blockcommit_through_the_verbs() {
     // Running: a disk-only snapshot, then an active commit with a pivot.
     r.ok(&["start", "d"]);
     r.ok(&["snapshot-create-as", "d", "ext", "--disk-only", "--atomic"]);
+    // The disk is on `overlay`, made over the image.
+    let on_overlay = |overlay: &Path| {
+        assert!(
+            r.ok(&["domblklist", "d"])
+                .contains(overlay.to_str().unwrap())
+        );
+        assert_eq!(
+            image_info(overlay)["backing-filename"],
+            image.to_str().unwrap()
+        );
+    };
     let overlay = r.dir.join("images").join("d.ext");
-    assert!(
-        r.ok(&["domblklist", "d"])
-            .contains(overlay.to_str().unwrap())
-    );
-    assert_eq!(
-        image_info(&overlay)["backing-filename"],
-        image.to_str().unwrap()
-    );
+    on_overlay(&overlay);
     let info = r.ok(&["snapshot-info", "d", "ext"]);
     assert!(
         info.contains("external") && info.contains("disk-snapshot"),
@@ -345,14 +349,7 @@ fn snapshots_and_blockcommit_through_the_verbs() {
         "--diskspec",
         &spec,
     ]);
-    assert!(
-        r.ok(&["domblklist", "d"])
-            .contains(custom.to_str().unwrap())
-    );
-    assert_eq!(
-        image_info(&custom)["backing-filename"],
-        image.to_str().unwrap()
-    );
+    on_overlay(&custom);
     r.ok(&["blockcommit", "d", "vda", "--active", "--pivot", "--wait"]);
     r.ok(&["snapshot-delete", "d", "ext2", "--metadata"]);
     let err = r.fails(&["snapshot-create-as", "d", "m", "--memspec", "/srv/mem"]);
