@@ -200,6 +200,7 @@ impl LocalDriver {
         let state_lock = StateLock::acquire(&layout.lock)?;
         let log = Arc::new(Logger::open(&layout.manager_log(), log_stderr));
         let found = store::scan_at_open(&layout, &log)?;
+        let (entries, names) = initial_entries(&layout, found);
         let core = Arc::new_cyclic(|me| Core {
             uri,
             layout,
@@ -207,6 +208,8 @@ impl LocalDriver {
             events: EventBus::default(),
             inner: Mutex::new(Inner {
                 next_id: 1,
+                entries,
+                names,
                 ..Inner::default()
             }),
             config: Mutex::new(()),
@@ -221,31 +224,6 @@ impl LocalDriver {
             closing: std::sync::atomic::AtomicBool::new(false),
             storage: Default::default(),
         });
-        {
-            let mut inner = lock(&core.inner);
-            inner.entries.reserve(found.defs.len());
-            inner.names.reserve(found.defs.len());
-            for def in found.defs {
-                let listed = |path: &Path, names: &HashSet<String>| {
-                    path.file_name()
-                        .and_then(|n| n.to_str())
-                        .is_some_and(|n| names.contains(n))
-                };
-                let reason_file = core.layout.reason_file(&def.uuid);
-                let reason = listed(&reason_file, &found.run)
-                    .then(|| std::fs::read_to_string(&reason_file).ok())
-                    .flatten()
-                    .and_then(|r| StateReason::from_name(r.trim()))
-                    .unwrap_or(StateReason::Unknown);
-                let autostart = listed(&core.layout.autostart_file(&def.name), &found.autostart);
-                let managed_save = listed(&core.layout.managed_save_file(&def.name), &found.save);
-                inner.names.insert(def.name.clone(), def.uuid);
-                inner.entries.insert(
-                    def.uuid,
-                    Entry::with_marks(def, reason, autostart, managed_save),
-                );
-            }
-        }
         core.reattach_all();
         core.settle_snapshots();
         Ok(LocalDriver {
@@ -254,6 +232,39 @@ impl LocalDriver {
             attached: Mutex::new(Vec::new()),
         })
     }
+}
+
+/// The table an open starts with: a shut-off entry per definition, with
+/// its shut-off reason (read only where the runtime directory lists a
+/// reason file), autostart mark and managed save image as the listings
+/// of `found` say.
+fn initial_entries(
+    layout: &Layout,
+    found: store::AtOpen,
+) -> (HashMap<Uuid, Entry>, HashMap<String, Uuid>) {
+    let listed = |path: &Path, names: &HashSet<String>| {
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| names.contains(n))
+    };
+    let mut entries = HashMap::with_capacity(found.defs.len());
+    let mut names = HashMap::with_capacity(found.defs.len());
+    for def in found.defs {
+        let reason_file = layout.reason_file(&def.uuid);
+        let reason = listed(&reason_file, &found.run)
+            .then(|| std::fs::read_to_string(&reason_file).ok())
+            .flatten()
+            .and_then(|r| StateReason::from_name(r.trim()))
+            .unwrap_or(StateReason::Unknown);
+        let autostart = listed(&layout.autostart_file(&def.name), &found.autostart);
+        let managed_save = listed(&layout.managed_save_file(&def.name), &found.save);
+        names.insert(def.name.clone(), def.uuid);
+        entries.insert(
+            def.uuid,
+            Entry::with_marks(def, reason, autostart, managed_save),
+        );
+    }
+    (entries, names)
 }
 
 impl LocalDriver {
