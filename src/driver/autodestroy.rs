@@ -1,6 +1,7 @@
 //! Domains started with `autodestroy` ([`StartFlags::autodestroy`]): tied
 //! to the connection that started them, destroyed when it ends, as
-//! libvirt's close callbacks do.
+//! libvirt's close callbacks do (an embedded handle's list is
+//! `LocalDriver::tie`, a daemon connection's `server::tied`).
 
 use super::api::Driver;
 use super::values::Domain;
@@ -16,22 +17,4 @@ pub(crate) fn destroy_if_same_run(driver: &dyn Driver, dom: &Domain) -> Result<b
     }
     driver.destroy(&now)?;
     Ok(true)
-}
-
-/// A domain an in-process handle started with `autodestroy`: destroyed
-/// when the handle lets go of it (see
-/// [`LocalDriver::attach`](super::local::LocalDriver)).
-pub(crate) struct AutoDestroy<D: Driver> {
-    /// A handle on the manager that runs it.
-    pub driver: D,
-    /// The domain, with the id of the run that was started.
-    pub dom: Domain,
-}
-
-impl<D: Driver> Drop for AutoDestroy<D> {
-    fn drop(&mut self) {
-        // A domain already gone is what was wanted; anything else cannot
-        // be reported from a drop.
-        let _ = destroy_if_same_run(&self.driver, &self.dom);
-    }
 }

@@ -6,7 +6,6 @@ use std::path::Path;
 use uuid::Uuid;
 
 use super::driver::{LocalDriver, default_emulator};
-use crate::driver::autodestroy::AutoDestroy;
 use crate::driver::{
     AddressSource, BlockCommitFlags, BlockInfo, BlockJobInfo, ConsoleStream, Domain, DomainInfo,
     DomainSummary, Driver, EventStream, InterfaceAddresses, JobInfo, KeyCodeset, ListFilter,
@@ -112,10 +111,7 @@ impl Driver for LocalDriver {
             .core
             .start_domain_with(&self.core.resolve(dom)?, flags.paused)?;
         if flags.autodestroy {
-            self.attach(Box::new(AutoDestroy {
-                driver: self.view(),
-                dom: started.clone(),
-            }));
+            self.tie(started.clone());
         }
         Ok(started)
     }

@@ -40,6 +40,9 @@ pub struct LocalDriver {
     /// What lives as long as the manager and must go first when it closes
     /// (the server that shares it with other processes).
     attached: Mutex<Vec<Box<dyn Send>>>,
+    /// The domains this handle started with `autodestroy`, each with the
+    /// id of that run: destroyed when the handle drops, if still that run.
+    tied: Mutex<Vec<Domain>>,
 }
 
 /// Everything the driver and its monitor threads share.
@@ -230,6 +233,7 @@ impl LocalDriver {
             core,
             owner: true,
             attached: Mutex::new(Vec::new()),
+            tied: Mutex::new(Vec::new()),
         })
     }
 }
@@ -275,7 +279,22 @@ impl LocalDriver {
             core: self.core.clone(),
             owner: false,
             attached: Mutex::new(Vec::new()),
+            tied: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Ties `dom` (started by this handle, with its run's id) to this
+    /// handle: it is destroyed when the handle drops. Entries of runs
+    /// that are over are forgotten here, so the list stays as long as the
+    /// domains that still need it.
+    pub(crate) fn tie(&self, dom: Domain) {
+        let mut tied = lock(&self.tied);
+        tied.retain(|d| {
+            self.core
+                .resolve(d)
+                .is_ok_and(|now| now.id.is_some() && now.id == d.id)
+        });
+        tied.push(dom);
     }
 
     /// Keeps `thing` until the manager closes, and drops it first then.
@@ -378,6 +397,11 @@ impl Drop for LocalDriver {
     /// the middle of a start finishes it, finds its domain gone, and stops
     /// the QEMU it started.
     fn drop(&mut self) {
+        // The domains this handle tied to itself end with it, whoever
+        // owns the manager.
+        for dom in std::mem::take(&mut *lock(&self.tied)) {
+            let _ = crate::driver::autodestroy::destroy_if_same_run(self, &dom);
+        }
         if !self.owner {
             return;
         }
