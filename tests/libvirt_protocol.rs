@@ -118,7 +118,7 @@ fn unknown_procedures_get_no_support_by_name_and_the_connection_goes_on() {
     c.open(false, 0);
     for (proc, name) in [
         (228, "NODE_GET_MEMORY_STATS"),
-        (187, "DOMAIN_SNAPSHOT_NUM"),
+        (250, "NODE_SUSPEND_FOR_DURATION"),
         (9999, "#9999"),
         (-3, "#-3"),
     ] {

@@ -1,9 +1,11 @@
 //! virsh's snapshot verbs (Debian's libvirt-clients 9.0, unmodified)
 //! against a real qvirtd's libvirt socket: internal snapshots of a
 //! running domain taken, listed as a tree, described, reverted to and
-//! deleted, and an external disk-only snapshot, each checked against
-//! what qvirt's own client of the same daemon sees and against the
-//! images. Runs as root, with QEMU.
+//! deleted, an external disk-only snapshot, and the block verbs that
+//! merge overlays (`blockcommit --active --pivot`, `blockpull`,
+//! `blockjob`, `domblkinfo`), each checked against what qvirt's own
+//! client of the same daemon sees and against the images. Runs as root,
+//! with QEMU.
 
 #[allow(dead_code, unused_imports)]
 #[path = "daemon/support.rs"]
@@ -70,6 +72,19 @@ fn snapshot_verbs_through_virsh() {
     );
     assert!(virsh(&["snapshot-create-as", "sv", "s2"]).contains("Domain snapshot s2 created"));
     let dom = qvirt.lookup_by_name("sv").unwrap();
+    // The snapshot ran as the domain's job: virsh reads its record.
+    let done = virsh(&["domjobinfo", "sv", "--completed"]);
+    for (key, value) in [("Job type", "Completed"), ("Operation", "Snapshot")] {
+        let found = done
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{key}:")))
+            .map(str::trim);
+        assert_eq!(found, Some(value), "{key} in\n{done}");
+    }
+    assert!(
+        virsh(&["domjobinfo", "sv"]).contains("Job type:         None"),
+        "no job runs now"
+    );
     let seen: Vec<String> = qvirt
         .snapshot_list(&dom)
         .unwrap()
@@ -181,5 +196,33 @@ fn snapshot_verbs_through_virsh() {
         lines(&virsh(&["snapshot-list", "sv", "--disk-only", "--name"])),
         ["d1"]
     );
+
+    // virsh's block verbs: the overlay's sizes, an active commit that
+    // pivots back to the image, then no job left.
+    let blk = virsh(&["domblkinfo", "sv", "vda"]);
+    assert!(
+        blk.lines()
+            .any(|l| l.starts_with("Capacity:") && l.trim_end().ends_with("67108864")),
+        "{blk}"
+    );
+    let out = virsh(&["blockcommit", "sv", "vda", "--active", "--pivot", "--wait"]);
+    assert!(out.contains("Successfully pivoted"), "{out}");
+    let live = qvirt.xml_desc(&dom, XmlFlags::NONE).unwrap();
+    assert!(
+        live.contains(&format!("<source file='{}'", image.display())) && !live.contains(overlay),
+        "the disk is the image again: {live}"
+    );
+    assert!(virsh(&["blockjob", "sv", "vda", "--info"]).contains("No current block job for vda"));
+    // Another overlay, then a pull: the overlay stands alone.
+    virsh(&["snapshot-create-as", "sv", "d2", "--disk-only"]);
+    let out = virsh(&["blockpull", "sv", "vda", "--wait"]);
+    assert!(out.contains("Pull complete"), "{out}");
+    let live = qvirt.xml_desc(&dom, XmlFlags::NONE).unwrap();
+    assert!(
+        !live.contains("<backingStore type"),
+        "no backing chain left: {live}"
+    );
+    let err = virsh_err(&socket, &["blockcommit", "sv", "vda", "--bandwidth", "5"]);
+    assert!(err.contains("bandwidth"), "{err}");
     virsh(&["destroy", "sv"]);
 }

@@ -201,6 +201,14 @@ fn a_live_migration_moves_the_running_guest_and_back() {
         "the guest went on counting: {before} then {after}"
     );
     drop(console);
+    // The destination keeps its own record of the move.
+    let arrived = b.job_completed(&there).unwrap().expect("B's record");
+    eprintln!("the destination's record: {arrived:?}");
+    assert_eq!(
+        (arrived.outcome, arrived.info.kind),
+        (JobOutcome::Completed, JobKind::IncomingMigration)
+    );
+    assert!(arrived.info.elapsed > Duration::ZERO);
 
     // And back, without --persistent: B keeps its definition, shut off.
     b.migrate(&there, &hosts.a.uri(), MigrateOptions::default().live())
@@ -224,7 +232,11 @@ fn a_live_migration_moves_the_running_guest_and_back() {
         "{done:?}"
     );
     let downtime = done.downtime.expect("QEMU's downtime");
-    eprintln!("migration downtime (QEMU): {downtime:?}");
+    // The managers' measure: from the source seeing its guest stopped to
+    // the destination's answer that it runs it.
+    let total = done.total_downtime.expect("the managers' downtime");
+    eprintln!("migration downtime: QEMU {downtime:?}, managers {total:?}");
+    assert!(total > Duration::ZERO);
     let mut console = Console::open(&*a, &back);
     assert!(console.uptime() > after, "still the same boot");
     a.destroy(&back).unwrap();

@@ -448,6 +448,8 @@ pub enum JobKind {
     SnapshotRevert,
     /// `snapshot-delete` of a running domain's internal snapshot.
     SnapshotDelete,
+    /// A migration, on the destination (its completed record only).
+    IncomingMigration,
 }
 
 impl JobKind {
@@ -461,6 +463,7 @@ impl JobKind {
             JobKind::Snapshot => "snapshot",
             JobKind::SnapshotRevert => "snapshot revert",
             JobKind::SnapshotDelete => "snapshot delete",
+            JobKind::IncomingMigration => "incoming migration",
         }
     }
 }
@@ -535,6 +538,11 @@ pub struct CompletedJob {
     /// For a migration, how long the guest did not run, as QEMU measured
     /// it (from the source's stop to the destination's start).
     pub downtime: Option<Duration>,
+    /// For a live migration, how long the guest did not run as the
+    /// managers saw it: from the source finding its guest stopped for
+    /// the switchover to the destination's answer that it runs the guest
+    /// (what virsh calls the total downtime).
+    pub total_downtime: Option<Duration>,
 }
 
 impl CompletedJob {
@@ -544,7 +552,14 @@ impl CompletedJob {
             outcome,
             info,
             downtime,
+            total_downtime: None,
         }
+    }
+
+    /// With the managers' measure of the downtime.
+    pub fn with_total_downtime(mut self, total: Option<Duration>) -> CompletedJob {
+        self.total_downtime = total;
+        self
     }
 }
 

@@ -103,6 +103,8 @@ pub struct Qmp {
     shared: Arc<Shared>,
     next_id: AtomicU64,
     reader: Option<JoinHandle<()>>,
+    /// The commands QEMU offers (`query-commands`), asked once.
+    commands: std::sync::OnceLock<std::collections::HashSet<String>>,
 }
 
 /// What the callers and the reader thread share.
@@ -191,7 +193,26 @@ impl Qmp {
             shared,
             next_id: AtomicU64::new(1),
             reader: Some(handle),
+            commands: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Whether QEMU offers command `name`: `query-commands` is asked the
+    /// first time, and its answer kept (a QEMU's commands do not change
+    /// while it runs).
+    pub fn has_command(&self, name: &str) -> Result<bool> {
+        if let Some(known) = self.commands.get() {
+            return Ok(known.contains(name));
+        }
+        let list = self.execute("query-commands", None, QMP_TIMEOUT)?;
+        let known = list
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c.get("name").and_then(Value::as_str))
+            .map(str::to_string)
+            .collect();
+        Ok(self.commands.get_or_init(|| known).contains(name))
     }
 
     /// The QEMU version from the greeting.

@@ -97,6 +97,7 @@ pub enum WireJobKind {
     Snapshot,
     SnapshotRevert,
     SnapshotDelete,
+    IncomingMigration,
 }
 
 /// [`JobInfo`].
@@ -156,6 +157,7 @@ pub struct WireCompletedJob {
     pub outcome: u8,
     pub info: WireJobInfo,
     pub downtime_ms: Option<u64>,
+    pub total_downtime_us: Option<u64>,
 }
 
 impl From<CompletedJob> for WireCompletedJob {
@@ -168,6 +170,7 @@ impl From<CompletedJob> for WireCompletedJob {
             },
             info: c.info.into(),
             downtime_ms: c.downtime.map(|d| d.as_millis() as u64),
+            total_downtime_us: c.total_downtime.map(|d| d.as_micros() as u64),
         }
     }
 }
@@ -184,6 +187,7 @@ impl From<WireCompletedJob> for CompletedJob {
             c.info.into(),
             c.downtime_ms.map(Duration::from_millis),
         )
+        .with_total_downtime(c.total_downtime_us.map(Duration::from_micros))
     }
 }
 
@@ -506,6 +510,7 @@ twin_enum!(DomainState <=> WireState {
 
 twin_enum!(JobKind <=> WireJobKind {
     Save, ManagedSave, Restore, Migration, Snapshot, SnapshotRevert, SnapshotDelete,
+    IncomingMigration,
 });
 
 twin_enum!(StateReason <=> WireReason {

@@ -5,7 +5,8 @@
 //! huge page counts, a custom CPU model with its features and the
 //! Hyper-V enlightenments in the vCPU objects' QOM properties, the disk
 //! chains of `<backingStore>` and `<transient/>` in QEMU's block nodes,
-//! and `<sound>` wired to its `<audio>` backend in the device tree.
+//! `<sound>` wired to its `<audio>` backend in the device tree, SMM in
+//! the machine's properties, and a memory DIMM among the plugged memory.
 
 use std::path::Path;
 use std::process::Command;
@@ -397,4 +398,43 @@ fn sound_card_plays_through_its_audio_backend() {
     );
     drop(qmp);
     st.stop("snd");
+}
+
+/// `<features><smm state='on'/>` on q35: the machine's SMM is on.
+/// `<maxMemory slots>` with a `<memory model='dimm'>`: the DIMM is
+/// plugged, of its size, in its NUMA node, beside the base memory.
+#[test]
+fn smm_and_memory_dimms_reach_the_machine() {
+    let st = State::new("smmdimm");
+    st.start(
+        &firmware_vm(
+            "dimm",
+            "<maxMemory slots='4' unit='MiB'>512</maxMemory>
+  <vcpu placement='static'>2</vcpu>
+  <features><acpi/><smm state='on'/></features>
+  <cpu><numa><cell id='0' cpus='0-1' memory='64' unit='MiB'/></numa></cpu>",
+            "<memory model='dimm'><target><size unit='MiB'>32</size><node>0</node></target></memory>",
+        )
+        .replace("machine='pc'", "machine='q35'")
+        .replace("<memory unit='MiB'>64</memory>", "<memory unit='MiB'>96</memory>"),
+    );
+    let mut qmp = st.qmp("dimm");
+    assert_eq!(
+        qmp.exec("qom-get", json!({"path": "/machine", "property": "smm"})),
+        "on"
+    );
+    let dimms = qmp.exec("query-memory-devices", json!({}));
+    let dimm = dimms
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["type"] == "dimm")
+        .unwrap_or_else(|| panic!("no DIMM plugged: {dimms}"));
+    assert_eq!(dimm["data"]["size"], 32 * 1024 * 1024, "{dimm}");
+    assert_eq!(dimm["data"]["node"], 0, "{dimm}");
+    let sizes = qmp.exec("query-memory-size-summary", json!({}));
+    assert_eq!(sizes["base-memory"], 64 * 1024 * 1024, "{sizes}");
+    assert_eq!(sizes["plugged-memory"], 32 * 1024 * 1024, "{sizes}");
+    drop(qmp);
+    st.stop("dimm");
 }

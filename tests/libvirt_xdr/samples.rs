@@ -10,6 +10,8 @@ use qvirt::transport::libvirt::xdr::{Chars, to_bytes};
 use qvirt::{Error, ErrorCode};
 use uuid::Uuid;
 
+#[path = "block_samples.rs"]
+mod block_samples;
 #[path = "snapshot_samples.rs"]
 mod snapshot_samples;
 
@@ -172,6 +174,13 @@ fn call(p: Procedure) -> Call {
         | P::DomainSnapshotHasMetadata
         | P::DomainListAllSnapshots
         | P::DomainSnapshotListAllChildren => snapshot_samples::call(p),
+        P::DomainGetBlockInfo
+        | P::DomainBlockJobAbort
+        | P::DomainGetBlockJobInfo
+        | P::DomainBlockPull
+        | P::DomainBlockRebase
+        | P::DomainBlockCommit
+        | P::DomainGetJobStats => block_samples::call(p),
         P::DomainCreateWithFlags => Call::DomainCreateWithFlags(DomFlagsArgs {
             dom: off(),
             flags: 0,
@@ -475,6 +484,13 @@ fn reply(p: Procedure) -> Reply {
         | P::DomainSnapshotHasMetadata
         | P::DomainListAllSnapshots
         | P::DomainSnapshotListAllChildren => snapshot_samples::reply(p),
+        P::DomainGetBlockInfo
+        | P::DomainBlockJobAbort
+        | P::DomainGetBlockJobInfo
+        | P::DomainBlockPull
+        | P::DomainBlockRebase
+        | P::DomainBlockCommit
+        | P::DomainGetJobStats => block_samples::reply(p),
         P::DomainCreateWithFlags => Reply::DomainCreateWithFlags(d()),
         P::DomainOpenConsole => Reply::DomainOpenConsole(()),
         P::DomainIsUpdated => Reply::DomainIsUpdated(IntRet { value: 0 }),

@@ -264,6 +264,7 @@ pub fn reply_for(procedure: u32) -> Reply {
                 speed: 0,
             },
             downtime_ms: Some(14),
+            total_downtime_us: Some(15_250),
         })),
         87 => Reply::InterfaceAddresses(vec![WireInterfaceAddresses {
             name: "vnet0".into(),

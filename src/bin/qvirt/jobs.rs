@@ -173,6 +173,7 @@ fn domjobinfo_completed(ctx: &mut Ctx, dom: &qvirt::Domain, json: bool) -> Resul
                 "data_processed": c.info.data_processed,
                 "data_remaining": c.info.data_remaining,
                 "downtime_ms": c.downtime.map(|d| d.as_millis() as u64),
+                "total_downtime_ms": c.total_downtime.map(|d| d.as_secs_f64() * 1e3),
             }),
         };
         return outln!("{value}");
@@ -183,8 +184,13 @@ fn domjobinfo_completed(ctx: &mut Ctx, dom: &qvirt::Domain, json: bool) -> Resul
     let mut lines = job_lines(&c.info);
     lines[0].1 = c.outcome.as_str().to_string();
     lines.retain(|(label, _)| *label != "Memory bandwidth:");
-    if let Some(d) = c.downtime {
+    // virsh's total downtime is the managers' measure; QEMU's own
+    // follows it.
+    if let Some(d) = c.total_downtime {
         lines.push(("Total downtime:", format!("{:<12} ms", d.as_millis())));
+    }
+    if let Some(d) = c.downtime {
+        lines.push(("QEMU downtime:", format!("{:<12} ms", d.as_millis())));
     }
     let text: String = lines
         .iter()

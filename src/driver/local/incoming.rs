@@ -28,7 +28,8 @@ use super::jobs::SyncKind;
 use super::requests::Request;
 use super::storage_copy;
 use crate::driver::{
-    Domain, DomainState, IncomingParams, IncomingReady, IncomingState, StateReason,
+    CompletedJob, Domain, DomainState, IncomingParams, IncomingReady, IncomingState, JobInfo,
+    JobKind, JobOutcome, StateReason,
 };
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::DomainDef;
@@ -238,10 +239,20 @@ impl Core {
         // The storage copy, if any, is over: the mirrors completed before
         // the source let the switchover through.
         storage_copy::stop_exports(qmp);
+        // This side's record (`domjobinfo --completed` here): from the
+        // prepare, whose record is about to go, to now.
+        let since = std::fs::metadata(run.run_dir.join(INCOMING_RECORD))
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok());
         // The commit: from here on the guest is this manager's.
         crate::sys::fsutil::remove_durable(&run.run_dir.join(INCOMING_RECORD))?;
         run.incoming.store(false, Ordering::SeqCst);
         super::faults::crash_point("incoming-committed");
+        // QEMU's incoming side counts no bytes: the length only.
+        let mut info = JobInfo::new(JobKind::IncomingMigration);
+        info.elapsed = since.unwrap_or_default();
+        jobs.record_completed(CompletedJob::new(JobOutcome::Completed, info, None));
         if let Some(xml) = persistent_xml
             && let Err(e) = self.define(&xml)
         {

@@ -54,6 +54,7 @@ struct AsyncJob {
     /// Set by [`AsyncJobGuard::finish`]: whether it did what it was asked.
     succeeded: bool,
     downtime: Option<Duration>,
+    total_downtime: Option<Duration>,
 }
 
 #[derive(Debug, Default)]
@@ -106,6 +107,7 @@ impl Jobs {
                     abort: false,
                     succeeded: false,
                     downtime: None,
+                    total_downtime: None,
                 }))
             },
         )?;
@@ -173,6 +175,12 @@ impl Jobs {
         self.lock().completed.as_deref().cloned()
     }
 
+    /// Keeps `done` as the last job that ended: what the destination of a
+    /// migration records, where the job ran on the source's side.
+    pub fn record_completed(&self, done: CompletedJob) {
+        self.lock().completed = Some(Box::new(done));
+    }
+
     /// Asks the asynchronous job to stop; its kind, or `None` when none
     /// runs. The job itself notices (see [`AsyncJobGuard::aborted`]) and
     /// the caller does what makes it notice at once (cancels QEMU's
@@ -235,6 +243,14 @@ impl AsyncJobGuard<'_> {
         }
     }
 
+    /// Records the managers' measure of a migration's downtime (see
+    /// [`CompletedJob::total_downtime`]).
+    pub fn set_total_downtime(&self, total: Duration) {
+        if let Some(job) = self.jobs.lock().async_job.as_mut() {
+            job.total_downtime = Some(total);
+        }
+    }
+
     /// Whether someone asked the job to stop.
     pub fn aborted(&self) -> bool {
         self.jobs.lock().async_job.as_ref().is_some_and(|a| a.abort)
@@ -276,7 +292,9 @@ impl Drop for AsyncJobGuard<'_> {
                 info.data_processed = info.data_processed.max(info.data_total);
                 info.data_remaining = 0;
             }
-            st.completed = Some(Box::new(CompletedJob::new(outcome, info, job.downtime)));
+            let done = CompletedJob::new(outcome, info, job.downtime)
+                .with_total_downtime(job.total_downtime);
+            st.completed = Some(Box::new(done));
         }
         drop(st);
         self.jobs.changed.notify_all();

@@ -163,7 +163,7 @@ impl Core {
                     }
                     result
                 });
-                let switched = match performed {
+                let (switched, stopped) = match performed {
                     Ok(s) => s,
                     Err(e) => {
                         let _ = dest.migrate_abort_incoming(dom.uuid);
@@ -187,6 +187,12 @@ impl Core {
                     None
                 };
                 let finished = dest.migrate_finish(dom.uuid, was_running, persistent_xml);
+                // The destination answered that it runs the guest.
+                if finished.is_ok()
+                    && let Some(at) = stopped
+                {
+                    job.set_total_downtime(at.elapsed());
+                }
                 if let Err(e) = finished {
                     match dest.migrate_incoming_state(dom.uuid) {
                         Ok(IncomingState::Owned) => {}
@@ -268,7 +274,7 @@ impl Core {
         job: &AsyncJobGuard<'_>,
         was_running: bool,
         mirrors: &[storage_copy::Mirror],
-    ) -> Result<Switched> {
+    ) -> Result<(Switched, Option<Instant>)> {
         let qmp = run.qmp()?;
         qmp.execute(
             "migrate-set-capabilities",
@@ -287,8 +293,10 @@ impl Core {
             Some(json!({"max-bandwidth": bandwidth})),
             QMP_TIMEOUT,
         )?;
+        let mut stopped = None;
         if !options.live && was_running {
             run.ask(Request::Suspend)?;
+            stopped = Some(Instant::now());
         }
         if options.timeout_postcopy && options.timeout.is_none() {
             return Err(Error::new(
@@ -298,7 +306,8 @@ impl Core {
         }
         qmp.execute("migrate", Some(json!({"uri": uri})), QMP_TIMEOUT)?;
         super::faults::crash_point("migrate-performing");
-        wait_outgoing(qmp, run, options, job, mirrors)
+        let switched = wait_outgoing(qmp, run, options, job, mirrors, &mut stopped)?;
+        Ok((switched, stopped.filter(|_| was_running)))
     }
 
     /// After a failed migration the guest runs here again as it did.
@@ -434,13 +443,16 @@ pub(crate) enum Switched {
 /// Waits for an outgoing migration: progress into `job`, the switchover
 /// let through at `pre-switchover`, an abort cancels, and the timeout
 /// suspends the guest so the copy converges, or with `timeout_postcopy`
-/// switches to post-copy (returning as soon as it has).
+/// switches to post-copy (returning as soon as it has). `stopped` is set
+/// to when the guest stopped running here: the suspend, or QEMU's pause
+/// for the switchover.
 fn wait_outgoing(
     qmp: &Qmp,
     run: &Running,
     options: &MigrateOptions,
     job: &AsyncJobGuard<'_>,
     mirrors: &[storage_copy::Mirror],
+    stopped: &mut Option<Instant>,
 ) -> Result<Switched> {
     let started = Instant::now();
     let mut last_move = Instant::now();
@@ -467,6 +479,7 @@ fn wait_outgoing(
                 qmp.execute("migrate-start-postcopy", None, QMP_TIMEOUT)?;
             } else if run.run_state().state == DomainState::Running {
                 run.ask(Request::Suspend)?;
+                stopped.get_or_insert_with(Instant::now);
             }
             suspended = true;
         }
@@ -515,6 +528,7 @@ fn wait_outgoing(
             Some("postcopy-active") if !cancelled => return Ok(Switched::Postcopy),
             Some("pre-switchover") if !cancelled && !continued => {
                 continued = true;
+                stopped.get_or_insert_with(Instant::now);
                 // The guest is paused: the mirrors' last writes land, and
                 // the copy there is the disk as the guest left it.
                 storage_copy::complete_mirrors(qmp, mirrors)?;

@@ -112,10 +112,11 @@ fn fresh_node(qmp: &Qmp, taken: &mut Vec<String>) -> Result<String> {
 
 impl Core {
     /// Makes the overlays of `disks` with qemu-img; on failure removes
-    /// those made.
-    fn make_overlays(&self, disks: &[PlanDisk]) -> Result<()> {
+    /// those made. `sizes`: each disk's virtual size when the caller
+    /// knows it (a running QEMU says it), else it is read from the image.
+    fn make_overlays(&self, disks: &[PlanDisk], sizes: Option<&[u64]>) -> Result<()> {
         let mut made: Vec<&Path> = Vec::new();
-        for d in disks {
+        for (i, d) in disks.iter().enumerate() {
             let overlay = d
                 .overlay
                 .as_deref()
@@ -124,9 +125,11 @@ impl Core {
                 backing: Some((d.path.clone(), d.format)),
                 ..CreateOptions::default()
             };
-            let size = match d.format {
-                VolumeFormat::Raw => std::fs::metadata(&d.path).map(|m| m.len()),
-                VolumeFormat::Qcow2 => img::info(&d.path, d.format, true)
+            let known = sizes.and_then(|s| s.get(i)).copied();
+            let size = match (known, d.format) {
+                (Some(size), _) => Ok(size),
+                (None, VolumeFormat::Raw) => std::fs::metadata(&d.path).map(|m| m.len()),
+                (None, VolumeFormat::Qcow2) => img::info(&d.path, d.format, true)
                     .map(|i| i.virtual_size)
                     .map_err(|e| std::io::Error::other(e.message)),
             }
@@ -162,8 +165,17 @@ impl Core {
         let qmp = run.qmp()?;
         let live = run.live_def();
         let mut tops = Vec::new();
+        let mut sizes = Vec::new();
         for d in &plan.disks {
-            let (file, node, _) = top_of(qmp, &live, &d.target)?;
+            let (file, node, inserted) = top_of(qmp, &live, &d.target)?;
+            // QEMU knows the size the guest sees: no qemu-img to ask.
+            if let Some(size) = inserted
+                .get("image")
+                .and_then(|i| i.get("virtual-size"))
+                .and_then(Value::as_u64)
+            {
+                sizes.push(size);
+            }
             if file != d.path {
                 return Err(Error::new(
                     ErrorCode::OperationFailed,
@@ -179,7 +191,8 @@ impl Core {
             tops.push(node);
         }
         self.write_pending(&dom.uuid, &Pending::of(plan, None))?;
-        if let Err(e) = self.make_overlays(&plan.disks) {
+        let sizes = (sizes.len() == plan.disks.len()).then_some(sizes.as_slice());
+        if let Err(e) = self.make_overlays(&plan.disks, sizes) {
             self.clear_pending(&dom.uuid);
             return Err(e);
         }
@@ -290,7 +303,7 @@ impl Core {
     /// made and the definition names them.
     pub(crate) fn external_offline(&self, dom: &Domain, plan: &Plan) -> Result<()> {
         self.write_pending(&dom.uuid, &Pending::of(plan, None))?;
-        if let Err(e) = self.make_overlays(&plan.disks) {
+        if let Err(e) = self.make_overlays(&plan.disks, None) {
             self.clear_pending(&dom.uuid);
             return Err(e);
         }
@@ -373,7 +386,7 @@ impl Core {
             std::fs::remove_file(overlay)
                 .map_err(|e| Error::io(format!("cannot remove {}", overlay.display()), e))?;
         }
-        self.make_overlays(&disks)?;
+        self.make_overlays(&disks, None)?;
         if flags.contains(SnapshotRevertFlags::RUNNING)
             || flags.contains(SnapshotRevertFlags::PAUSED)
         {

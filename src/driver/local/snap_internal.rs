@@ -29,13 +29,7 @@ const JOB_LIMIT: Duration = Duration::from_secs(3600);
 
 /// Refuses when the domain's QEMU lacks QMP command `cmd`.
 pub(crate) fn require_command(qmp: &Qmp, cmd: &str, what: &str) -> Result<()> {
-    let list = qmp.execute("query-commands", None, QMP_TIMEOUT)?;
-    let has = list
-        .as_array()
-        .into_iter()
-        .flatten()
-        .any(|c| c.get("name").and_then(Value::as_str) == Some(cmd));
-    if has {
+    if qmp.has_command(cmd)? {
         Ok(())
     } else {
         Err(Error::new(

@@ -10,11 +10,10 @@ use std::path::PathBuf;
 use super::frame::{code, libvirt_error};
 use super::media::update_device;
 use super::procedures::Handler;
-use super::snapshots;
-use super::storage;
 use super::types::*;
 use super::values::{self, check_flags};
 use super::xdr::Chars;
+use super::{blockjobs, jobstats, snapshots, storage};
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
     AddressSource, Domain, DomainCapsQuery, DomainState, Driver, KeyCodeset, ListFilter,
@@ -391,6 +390,34 @@ impl Handler for LvCalls<'_> {
         let dom = calls.start_tied(&a.dom.into(), flags)?;
         self.opened = calls.opened;
         Ok(DomRet { dom: dom.into() })
+    }
+
+    fn domain_get_job_stats(&mut self, a: JobStatsArgs) -> Result<JobStatsRet> {
+        jobstats::job_stats(self.driver, a)
+    }
+
+    fn domain_get_block_info(&mut self, a: BlockPathArgs) -> Result<BlockInfoRet> {
+        blockjobs::block_info(self.driver, a)
+    }
+
+    fn domain_block_job_abort(&mut self, a: BlockPathArgs) -> Result<()> {
+        blockjobs::abort(self.driver, a)
+    }
+
+    fn domain_get_block_job_info(&mut self, a: BlockPathArgs) -> Result<BlockJobInfoRet> {
+        blockjobs::job_info(self.driver, a)
+    }
+
+    fn domain_block_pull(&mut self, a: BlockPullArgs) -> Result<()> {
+        blockjobs::pull(self.driver, a)
+    }
+
+    fn domain_block_rebase(&mut self, a: BlockRebaseArgs) -> Result<()> {
+        blockjobs::rebase(self.driver, a)
+    }
+
+    fn domain_block_commit(&mut self, a: BlockCommitArgs) -> Result<()> {
+        blockjobs::commit(self.driver, a)
     }
 
     fn domain_snapshot_create_xml(&mut self, a: SnapCreateArgs) -> Result<SnapRet> {

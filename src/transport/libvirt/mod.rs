@@ -13,8 +13,10 @@
 //! Written from libvirt 9.0's `virnetprotocol.x`, `remote_protocol.x`
 //! and `virkeepaliveprotocol.x` (their layout, not their code).
 
+pub mod blockjobs;
 pub mod dispatch;
 pub mod frame;
+pub mod jobstats;
 mod media;
 pub mod names;
 pub mod procedures;

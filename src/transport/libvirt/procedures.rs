@@ -417,6 +417,20 @@ procedures! {
         192 DomainRevertToSnapshot domain_revert_to_snapshot(SnapFlagsArgs) -> (), rw, Job;
         /// `virDomainSnapshotDelete`.
         193 DomainSnapshotDelete domain_snapshot_delete(SnapFlagsArgs) -> (), rw, Job;
+        /// `virDomainGetJobStats` (the running job, or the last that ended).
+        298 DomainGetJobStats domain_get_job_stats(JobStatsArgs) -> JobStatsRet, ro, Quick;
+        /// `virDomainGetBlockInfo`.
+        194 DomainGetBlockInfo domain_get_block_info(BlockPathArgs) -> BlockInfoRet, ro, Job;
+        /// `virDomainBlockJobAbort` (a cancel, or a pivot).
+        237 DomainBlockJobAbort domain_block_job_abort(BlockPathArgs) -> (), rw, Job;
+        /// `virDomainGetBlockJobInfo`.
+        238 DomainGetBlockJobInfo domain_get_block_job_info(BlockPathArgs) -> BlockJobInfoRet, ro, Job;
+        /// `virDomainBlockPull`.
+        240 DomainBlockPull domain_block_pull(BlockPullArgs) -> (), rw, Job;
+        /// `virDomainBlockRebase` without a base (a pull).
+        266 DomainBlockRebase domain_block_rebase(BlockRebaseArgs) -> (), rw, Job;
+        /// `virDomainBlockCommit` (active, of the whole chain).
+        290 DomainBlockCommit domain_block_commit(BlockCommitArgs) -> (), rw, Job;
         /// `virDomainCreateWithFlags`.
         196 DomainCreateWithFlags domain_create_with_flags(DomFlagsArgs) -> DomRet, rw, Job;
         /// `virDomainOpenConsole`: console bytes then travel as stream

@@ -4,6 +4,12 @@
 
 use uuid::Uuid;
 
+/// The block job procedures' shapes, with the others.
+pub use super::blockjobs::{
+    BlockCommitArgs, BlockInfoRet, BlockJobInfoRet, BlockPathArgs, BlockPullArgs, BlockRebaseArgs,
+};
+/// `virDomainGetJobStats`'s shapes, with the others.
+pub use super::jobstats::{JobStatsArgs, JobStatsRet, ParamValue, TypedParam};
 /// The snapshot procedures' shapes, with the others.
 pub use super::snapshots::{
     Snap, SnapChildNamesArgs, SnapChildrenArgs, SnapCreateArgs, SnapFlagsArgs, SnapListAllArgs,

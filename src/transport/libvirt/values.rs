@@ -257,6 +257,10 @@ pub mod job {
     #![allow(missing_docs)]
     pub const NONE: i32 = 0;
     pub const BOUNDED: i32 = 1;
+    pub const UNBOUNDED: i32 = 2;
+    pub const COMPLETED: i32 = 3;
+    pub const FAILED: i32 = 4;
+    pub const CANCELLED: i32 = 5;
 }
 
 /// Fails unless `flags` has only bits of `known`, as libvirt's

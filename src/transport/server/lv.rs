@@ -420,6 +420,18 @@ impl Session for LoopSession<'_> {
                 format!("unsupported event ID {}", a.event_id),
             ));
         }
+        // Only the events qvirtd sends may be subscribed to: a client
+        // told that it will hear of a block job's end would wait for it
+        // (virsh's `blockcommit --wait` polls only when it is refused).
+        if ![event_id::LIFECYCLE, event_id::REBOOT].contains(&a.event_id) {
+            return Err(Error::new(
+                ErrorCode::NoSupport,
+                format!(
+                    "qvirtd sends lifecycle and reboot events only, not events of ID {}",
+                    a.event_id
+                ),
+            ));
+        }
         self.cx.open_source()?;
         let state = lv(self.conn);
         state.next_callback += 1;
