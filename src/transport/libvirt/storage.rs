@@ -159,7 +159,8 @@ fn vol_of(d: &dyn Driver, v: &StorageVol) -> Result<Volume> {
     }
 }
 
-/// The pools, with the error of a list longer than a client takes.
+/// The pools, for a list of them all: more than a client takes is an
+/// error.
 fn pools(d: &dyn Driver) -> Result<Vec<PoolSummary>> {
     let all = d.list_pools()?;
     if all.len() > LIST_MAX {
@@ -174,7 +175,8 @@ fn pools(d: &dyn Driver) -> Result<Vec<PoolSummary>> {
     Ok(all)
 }
 
-/// The volumes of a running pool, with the same limit.
+/// The volumes of a running pool, for a list of them all, with the same
+/// limit.
 fn volumes(d: &dyn Driver, pool: &Pool) -> Result<Vec<Volume>> {
     let all = d.list_volumes(pool)?;
     if all.len() > LIST_MAX {
@@ -196,8 +198,9 @@ fn running(s: &PoolSummary) -> bool {
 
 /// The names of the pools that are running (`true`) or not, at most `max`.
 fn pool_names(d: &dyn Driver, active: bool, max: i32) -> Result<ListNamesRet> {
-    let max = usize::try_from(max).unwrap_or(0);
-    let names = pools(d)?
+    let max = usize::try_from(max).unwrap_or(0).min(LIST_MAX);
+    let names = d
+        .list_pools()?
         .into_iter()
         .filter(|s| running(s) == active)
         .take(max)
@@ -207,7 +210,11 @@ fn pool_names(d: &dyn Driver, active: bool, max: i32) -> Result<ListNamesRet> {
 }
 
 fn pool_count(d: &dyn Driver, active: bool) -> Result<NumRet> {
-    let n = pools(d)?.iter().filter(|s| running(s) == active).count();
+    let n = d
+        .list_pools()?
+        .iter()
+        .filter(|s| running(s) == active)
+        .count();
     Ok(NumRet { num: n as i32 })
 }
 
@@ -429,7 +436,7 @@ pub fn storage_pool_lookup_by_name(d: &dyn Driver, a: NameArgs) -> Result<PoolRe
 
 /// `virStoragePoolLookupByUUID`.
 pub fn storage_pool_lookup_by_uuid(d: &dyn Driver, a: UuidArgs) -> Result<PoolRet> {
-    pools(d)?
+    d.list_pools()?
         .into_iter()
         .find(|s| s.pool.uuid == a.uuid)
         .map(|s| pool_ret(&s.pool))
@@ -482,14 +489,15 @@ pub fn storage_pool_set_autostart(d: &dyn Driver, a: PoolSetAutostartArgs) -> Re
 
 /// `virStoragePoolNumOfVolumes`.
 pub fn storage_pool_num_of_volumes(d: &dyn Driver, a: PoolArgs) -> Result<NumRet> {
-    let n = volumes(d, &pool_of(d, &a.pool)?)?.len();
+    let n = d.list_volumes(&pool_of(d, &a.pool)?)?.len();
     Ok(NumRet { num: n as i32 })
 }
 
 /// `virStoragePoolListVolumes`: at most `maxnames` names.
 pub fn storage_pool_list_volumes(d: &dyn Driver, a: PoolListVolumesArgs) -> Result<ListNamesRet> {
-    let max = usize::try_from(a.maxnames).unwrap_or(0);
-    let names = volumes(d, &pool_of(d, &a.pool)?)?
+    let max = usize::try_from(a.maxnames).unwrap_or(0).min(LIST_MAX);
+    let names = d
+        .list_volumes(&pool_of(d, &a.pool)?)?
         .into_iter()
         .take(max)
         .map(|v| v.name)
