@@ -187,6 +187,12 @@ pub fn emit_machine(cx: &mut Ctx<'_>, machine_type: &str, caps: &QemuCaps) -> Re
         machine = machine.switch("mem-merge", false);
     }
     machine = machine.maybe("memory-backend", super::tuning::machine_memory_backend(def));
+    if def.os.bios.and_then(|b| b.useserial) == Some(true) {
+        // As libvirt 9.0 asks for it: on x86 the firmware (SeaBIOS's own
+        // serial console) then writes its screen to the serial port. The
+        // `sga` device that did this before is deprecated.
+        machine = machine.switch("graphics", false);
+    }
     cx.arg("-machine", machine.build());
     cx.arg("-accel", if cx.kvm { "kvm" } else { "tcg" });
     super::cpu::emit_cpu(cx, caps)?;
@@ -449,8 +455,9 @@ pub fn emit_kernel(cx: &mut Ctx<'_>) -> Result<(), Error> {
 }
 
 /// `-boot`: the boot menu, the retry after a failed boot, and strict
-/// boot order (only the devices given a boot index boot); `-device sga`
-/// for BIOS messages on the serial port.
+/// boot order (only the devices given a boot index boot). BIOS messages
+/// on the serial port are the machine's `graphics=off` (`emit_machine`),
+/// which needs a serial port.
 pub fn emit_boot(cx: &mut Ctx<'_>) -> Result<(), Error> {
     let os = &cx.def.os;
     let mut o = Opts::empty();
@@ -477,7 +484,6 @@ pub fn emit_boot(cx: &mut Ctx<'_>) -> Result<(), Error> {
                 "need at least one serial port to use BIOS serial output",
             ));
         }
-        cx.arg("-device", "sga");
     }
     Ok(())
 }
