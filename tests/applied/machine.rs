@@ -6,10 +6,12 @@
 //! Hyper-V enlightenments in the vCPU objects' QOM properties, the disk
 //! chains of `<backingStore>` and `<transient/>` in QEMU's block nodes,
 //! `<sound>` wired to its `<audio>` backend in the device tree, SMM in
-//! the machine's properties, and a memory DIMM among the plugged memory.
+//! the machine's properties, a memory DIMM among the plugged memory,
+//! and `<bootmenu>` and `<bios rebootTimeout>` in what SeaBIOS says.
 
 use std::path::Path;
 use std::process::Command;
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
@@ -412,4 +414,65 @@ fn smm_and_memory_dimms_reach_the_machine() {
     assert_eq!(sizes["plugged-memory"], 32 * 1024 * 1024, "{sizes}");
     drop(qmp);
     st.stop("dimm");
+}
+
+/// SeaBIOS's own log (QEMU's debug console at port 0x402, added through
+/// `<qemu:commandline>`) of a firmware VM with `os` and `devices`, once
+/// it has given up booting.
+fn seabios_log(st: &State, name: &str, os: &str, devices: &str) -> String {
+    let log = st.root().join(format!("{name}-seabios.log"));
+    let xml = firmware_vm(name, "", devices)
+        .replace(
+            "<os><type arch='x86_64' machine='pc'>hvm</type></os>",
+            &format!("<os><type arch='x86_64' machine='pc'>hvm</type>{os}</os>"),
+        )
+        .replace(
+            "</domain>",
+            &format!(
+                "<qemu:commandline>
+    <qemu:arg value='-chardev'/><qemu:arg value='file,id=seabios,path={}'/>
+    <qemu:arg value='-device'/><qemu:arg value='isa-debugcon,iobase=0x402,chardev=seabios'/>
+  </qemu:commandline>
+</domain>",
+                log.display()
+            ),
+        );
+    st.start(&xml);
+    let text = crate::support::poll(
+        "SeaBIOS to find no bootable device",
+        Duration::from_secs(60),
+        || {
+            let t = std::fs::read_to_string(&log).ok()?;
+            t.contains("No bootable device").then_some(t)
+        },
+    );
+    st.stop(name);
+    text
+}
+
+/// `<bootmenu enable='yes' timeout=...>` reaches the firmware: SeaBIOS
+/// offers its menu; with `enable='no'` it does not. `<bios
+/// rebootTimeout=...>` is the wait SeaBIOS announces before it retries a
+/// failed boot. `<bios useserial='yes'>` puts the BIOS's screen on the
+/// serial port: the serial log has the menu's prompt.
+#[test]
+fn the_boot_menu_reboot_timeout_and_serial_bios_reach_the_firmware() {
+    let st = State::new("bootmenu");
+    let serial = st.root().join("menu-on-serial.log");
+    let on = seabios_log(
+        &st,
+        "menu-on",
+        "<bootmenu enable='yes' timeout='500'/><bios useserial='yes' rebootTimeout='3000'/>",
+        &format!(
+            "<serial type='file'><source path='{}'/><target port='0'/></serial>",
+            serial.display()
+        ),
+    );
+    assert!(on.contains("Press ESC for boot menu"), "{on}");
+    assert!(on.contains("Retrying in 3 seconds"), "{on}");
+    let screen = String::from_utf8_lossy(&std::fs::read(&serial).unwrap()).into_owned();
+    assert!(screen.contains("Press ESC for boot menu"), "{screen:?}");
+    let off = seabios_log(&st, "menu-off", "<bootmenu enable='no'/>", "");
+    assert!(!off.contains("Press ESC for boot menu"), "{off}");
+    assert!(!off.contains("Retrying in"), "{off}");
 }
