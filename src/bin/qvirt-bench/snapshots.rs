@@ -3,8 +3,9 @@
 //! external disk-only snapshots onto new overlays, each beside the same
 //! QMP commands sent directly to a QEMU of the same command line (the
 //! floor): `snapshot-save` / `snapshot-load` jobs polled with
-//! `query-jobs` and dismissed, and `qemu-img create` of an overlay,
-//! `blockdev-add` and a `transaction` of `blockdev-snapshot`.
+//! `query-jobs` and dismissed, and an overlay written as qvirt writes it
+//! (`qemu::qcow2`, the file `qemu-img create` would make, without its
+//! process), `blockdev-add` and a `transaction` of `blockdev-snapshot`.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -12,6 +13,7 @@ use std::time::{Duration, Instant};
 use qvirt::driver::{SnapshotCreateFlags, SnapshotRevertFlags, UndefineFlags};
 use qvirt::model::VolumeFormat;
 use qvirt::qemu::img::{self, CreateOptions};
+use qvirt::qemu::qcow2;
 use qvirt::qemu::qmp::Qmp;
 use qvirt::{Error, ErrorCode, Result};
 use serde_json::{Value, json};
@@ -168,15 +170,7 @@ pub fn snapshot(kind: &Kind) -> Result<Vec<Metric>> {
         let new_node = format!("ov{r}");
         let floor = |s: &mut Samples| -> Result<()> {
             let t0 = Instant::now();
-            img::create(
-                &overlay,
-                VolumeFormat::Qcow2,
-                DISK,
-                &CreateOptions {
-                    backing: Some((top.clone(), VolumeFormat::Qcow2)),
-                    ..CreateOptions::default()
-                },
-            )?;
+            qcow2::create_overlay(&overlay, &top, VolumeFormat::Qcow2, DISK)?;
             qmp.execute(
                 "blockdev-add",
                 Some(json!({
@@ -254,7 +248,7 @@ pub fn snapshot(kind: &Kind) -> Result<Vec<Metric>> {
         ),
         Metric::dist(
             "raw_snapshot_external_ms",
-            "floor: qemu-img create + blockdev-add + blockdev-snapshot",
+            "floor: overlay written + blockdev-add + blockdev-snapshot",
             "ms",
             &raw_external,
             1.0,

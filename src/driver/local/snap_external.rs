@@ -1,6 +1,7 @@
 //! External disk-only snapshots: each disk gets a new qcow2 overlay,
-//! made by qemu-img with its backing file and format recorded, over the
-//! image it used, which from then on is read only. A running domain
+//! written directly (see [`crate::qemu::qcow2`]) with its backing file
+//! and format recorded, over the image it used, which from then on is
+//! read only. A running domain
 //! switches to the overlays in one QMP `transaction` of
 //! `blockdev-snapshot`s (all disks or none); the live and persistent
 //! definitions then name the overlays.
@@ -23,8 +24,8 @@ use crate::model::{
     Disk, DiskFormat, DiskType, DomainDef, SnapshotDef, SnapshotLocation, VolumeFormat,
 };
 use crate::qemu::argv::disk_device_ids;
-use crate::qemu::img::{self, CreateOptions};
 use crate::qemu::qmp::{QMP_TIMEOUT, Qmp};
+use crate::qemu::{img, qcow2};
 
 /// `disk` moved onto the qcow2 image `path` (an overlay, or after a
 /// commit its base): a file disk in that format.
@@ -111,8 +112,7 @@ fn fresh_node(qmp: &Qmp, taken: &mut Vec<String>) -> Result<String> {
 }
 
 impl Core {
-    /// Makes the overlays of `disks` with qemu-img; on failure removes
-    /// those made. `sizes`: each disk's virtual size when the caller
+    /// Makes the overlays of `disks`; on failure removes those made. `sizes`: each disk's virtual size when the caller
     /// knows it (a running QEMU says it), else it is read from the image.
     fn make_overlays(&self, disks: &[PlanDisk], sizes: Option<&[u64]>) -> Result<()> {
         let mut made: Vec<&Path> = Vec::new();
@@ -121,10 +121,6 @@ impl Core {
                 .overlay
                 .as_deref()
                 .expect("an external disk has an overlay");
-            let opts = CreateOptions {
-                backing: Some((d.path.clone(), d.format)),
-                ..CreateOptions::default()
-            };
             let known = sizes.and_then(|s| s.get(i)).copied();
             let size = match (known, d.format) {
                 (Some(size), _) => Ok(size),
@@ -134,7 +130,7 @@ impl Core {
                     .map_err(|e| std::io::Error::other(e.message)),
             }
             .map_err(|e| Error::io(format!("cannot read the size of {}", d.path.display()), e))?;
-            let result = img::create(overlay, VolumeFormat::Qcow2, size, &opts)
+            let result = qcow2::create_overlay(overlay, &d.path, d.format, size)
                 .and_then(|()| self.record_format(overlay, Some(VolumeFormat::Qcow2)));
             if let Err(e) = result {
                 self.remove_overlays(made.iter().copied().chain([overlay]));
