@@ -161,6 +161,30 @@ impl Core {
         Ok(records)
     }
 
+    /// Whether domain `uuid` has a snapshot named `name`, and the name
+    /// of its current snapshot, as [`Core::load_snapshots`] says them,
+    /// but reading only the records concerned rather than all of them
+    /// (each holds a domain definition to parse): what taking a
+    /// snapshot needs to know of the others.
+    pub(crate) fn name_taken_and_current(
+        &self,
+        uuid: &Uuid,
+        name: &str,
+    ) -> Result<(bool, Option<String>)> {
+        let dir = self.snapshot_dir(uuid);
+        let taken = match std::fs::symlink_metadata(dir.join(format!("{name}.xml"))) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+            // A file of that name: whether it holds that snapshot (not
+            // a damaged record) is what the whole read says.
+            _ => self.load_snapshots(uuid)?.get(name).is_some(),
+        };
+        let current = std::fs::read_to_string(dir.join("current"))
+            .ok()
+            .map(|s| s.trim().to_string())
+            .filter(|n| read_record(&dir, n).is_some());
+        Ok((taken, current))
+    }
+
     /// Writes snapshot `def` of domain `uuid`, durably.
     pub(crate) fn save_snapshot_record(&self, uuid: &Uuid, def: &SnapshotDef) -> Result<()> {
         let dir = self.snapshot_dir(uuid);
@@ -269,6 +293,18 @@ impl Core {
             self.clear_pending(&uuid);
         }
     }
+}
+
+/// The record of snapshot `name` in `dir`, when [`Core::load_snapshots`]
+/// would take it: its file `NAME.xml` (not hidden) parses and names it.
+fn read_record(dir: &Path, name: &str) -> Option<SnapshotDef> {
+    if name.is_empty() || name.starts_with('.') {
+        return None;
+    }
+    let text = std::fs::read_to_string(dir.join(format!("{name}.xml"))).ok()?;
+    SnapshotDef::from_stored_xml(&text)
+        .ok()
+        .filter(|def| def.name.as_deref() == Some(name))
 }
 
 /// Removes the temporary files of writes a crash cut off in `dir`.
