@@ -317,3 +317,81 @@ fn clear_leftovers(dir: &Path) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::driver::SnapshotCreateFlags;
+    use crate::error::ErrorCode;
+    use crate::model::VolumeFormat;
+    use crate::qemu::img;
+
+    /// Taking a snapshot reads only two records; it must see them as the
+    /// whole read does: a damaged record (or one whose file names
+    /// another snapshot) is no snapshot, so its name is free and it is
+    /// no parent, while a whole record's name is taken.
+    #[test]
+    fn taking_a_snapshot_sees_the_records_as_listing_does() {
+        let root = std::env::temp_dir().join(format!("qvirt-snapmeta-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&root).unwrap();
+        let image = root.join("d.qcow2");
+        img::create(&image, VolumeFormat::Qcow2, 1 << 20, &Default::default()).unwrap();
+        let d = crate::connect(&format!("qemu:///embed?root={}/state", root.display())).unwrap();
+        let dom = d
+            .define_xml(&format!(
+                "<domain type='qemu'><name>records</name><memory unit='MiB'>64</memory>\
+                 <os><type arch='x86_64' machine='pc'>hvm</type></os><devices>\
+                 <disk type='file' device='disk'><driver name='qemu' type='qcow2'/>\
+                 <source file='{}'/><target dev='vda' bus='virtio'/></disk></devices></domain>",
+                image.display()
+            ))
+            .unwrap();
+        let mut n = 0;
+        let mut take = |name: &str| {
+            n += 1;
+            let xml = format!(
+                "<domainsnapshot><name>{name}</name><disks><disk name='vda' snapshot='external'>\
+                 <source file='{}/o{n}.qcow2'/></disk></disks></domainsnapshot>",
+                root.display()
+            );
+            d.snapshot_create_xml(&dom, &xml, SnapshotCreateFlags::DISK_ONLY)
+        };
+        let dir = root.join(format!("state/snapshot/{}", dom.uuid));
+        let parent = |name: &str| {
+            let s = d.snapshot_lookup(&dom, name).unwrap();
+            d.snapshot_info(&s).unwrap().parent
+        };
+
+        take("s1").unwrap();
+        take("s2").unwrap();
+        assert_eq!(parent("s2").as_deref(), Some("s1"));
+        // A whole record's name is taken.
+        let e = take("s1").unwrap_err();
+        assert_eq!(e.code, ErrorCode::OperationInvalid, "{e}");
+        assert!(e.message.contains("already exists"), "{e}");
+
+        // The current snapshot's record is damaged: no parent.
+        std::fs::write(dir.join("s2.xml"), "<domainsnapshot><name>s2").unwrap();
+        take("s3").unwrap();
+        assert_eq!(parent("s3"), None);
+        // Its name is free again (the damaged file is replaced).
+        take("s2").unwrap();
+        assert_eq!(parent("s2").as_deref(), Some("s3"));
+
+        // A file named for s4 holding s1's record is no s4, and the
+        // current file naming it names no snapshot.
+        std::fs::copy(dir.join("s1.xml"), dir.join("s4.xml")).unwrap();
+        std::fs::write(dir.join("current"), "s4").unwrap();
+        take("s4").unwrap();
+        assert_eq!(parent("s4"), None);
+        let names: Vec<String> = d
+            .snapshot_list(&dom)
+            .unwrap()
+            .into_iter()
+            .map(|s| s.name)
+            .collect();
+        assert_eq!(names.len(), 4, "{names:?}");
+        drop(d);
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+}
