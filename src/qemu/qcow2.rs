@@ -20,7 +20,7 @@
 use std::fs::{File, OpenOptions};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::VolumeFormat;
@@ -160,6 +160,41 @@ fn layout(backing: &[u8], format: VolumeFormat, size: u64) -> Result<Image> {
 /// was), mode 0644 less the umask as qemu-img's; on any error after
 /// that it is removed, so no half-written overlay stays.
 pub fn create_overlay(path: &Path, backing: &Path, format: VolumeFormat, size: u64) -> Result<()> {
+    write_overlay(path, backing, format, size)?.sync()
+}
+
+/// An overlay [`write_overlay`] wrote, not yet durable.
+#[derive(Debug)]
+pub struct Unsynced {
+    file: File,
+    path: PathBuf,
+}
+
+impl Unsynced {
+    /// The overlay's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Makes the overlay durable (fsync); when that fails, removes it.
+    pub fn sync(self) -> Result<()> {
+        self.file.sync_all().map_err(|e| {
+            let _ = std::fs::remove_file(&self.path);
+            Error::io(format!("cannot write {}", self.path.display()), e)
+        })
+    }
+}
+
+/// [`create_overlay`] without its fsync, which [`Unsynced::sync`] does
+/// (another thread may do it while the overlay is put to use: QEMU
+/// reads it from the page cache). Dropping the result leaves the file
+/// as it is, whole but perhaps not on the disk yet.
+pub fn write_overlay(
+    path: &Path,
+    backing: &Path,
+    format: VolumeFormat,
+    size: u64,
+) -> Result<Unsynced> {
     let image = layout(backing.as_os_str().as_bytes(), format, size)?;
     let file = OpenOptions::new()
         .write(true)
@@ -168,20 +203,26 @@ pub fn create_overlay(path: &Path, backing: &Path, format: VolumeFormat, size: u
         .custom_flags(nix::libc::O_CLOEXEC | nix::libc::O_NOFOLLOW)
         .open(path)
         .map_err(|e| Error::io(format!("cannot create {}", path.display()), e))?;
-    write_image(&file, &image).map_err(|e| {
-        drop(file);
-        let _ = std::fs::remove_file(path);
-        Error::io(format!("cannot write {}", path.display()), e)
-    })
+    match write_image(&file, &image) {
+        Ok(()) => Ok(Unsynced {
+            file,
+            path: path.to_path_buf(),
+        }),
+        Err(e) => {
+            drop(file);
+            let _ = std::fs::remove_file(path);
+            Err(Error::io(format!("cannot write {}", path.display()), e))
+        }
+    }
 }
 
-/// Writes `image` into the new, empty `file` and syncs it.
+/// Writes `image` into the new, empty `file`.
 fn write_image(file: &File, image: &Image) -> std::io::Result<()> {
     file.set_len(image.len)?;
     for (offset, bytes) in &image.pieces {
         file.write_all_at(bytes, *offset)?;
     }
-    file.sync_all()
+    Ok(())
 }
 
 #[cfg(test)]

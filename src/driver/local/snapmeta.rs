@@ -88,9 +88,19 @@ impl Pending {
                     target: d.target.clone(),
                     path: d.path.clone(),
                     overlay: d.overlay.clone(),
+                    node: None,
                 })
                 .collect(),
         }
+    }
+
+    /// This record with `nodes[i]` as the name of the node disk `i`'s
+    /// overlay gets in QEMU.
+    pub(crate) fn with_nodes(mut self, nodes: &[String]) -> Pending {
+        for (d, n) in self.disks.iter_mut().zip(nodes) {
+            d.node = Some(n.clone());
+        }
+        self
     }
 }
 
@@ -103,6 +113,10 @@ pub(crate) struct PendingDisk {
     pub path: PathBuf,
     /// The overlay an external snapshot puts on it.
     pub overlay: Option<PathBuf>,
+    /// The name of the overlay's node in a running domain's QEMU (none
+    /// in records of older versions).
+    #[serde(default)]
+    pub node: Option<String>,
 }
 
 /// The name of the pending record.
