@@ -95,7 +95,7 @@ pub(crate) fn no_disk(dom: &str, disk: &str) -> Error {
 /// per node present) is a `blockdev-add` QEMU refuses ("Duplicate
 /// nodes"): the snapshot is undone whole and can be taken again. Short,
 /// because QEMU 7.2 reads its monitor one byte per main-loop turn (about
-/// 3.6 µs a byte here): every byte of a command is time. The block jobs
+/// 3.7 µs a byte here): every byte of a command is time. The block jobs
 /// close the `qv*-f` nodes no disk uses any more.
 fn fresh_node() -> String {
     let bits = Uuid::new_v4().as_u128() as u32;
