@@ -13,5 +13,6 @@ pub mod host;
 pub mod img;
 pub mod keys;
 pub mod probe;
+pub mod qcow2;
 pub mod qmp;
 pub mod validate;

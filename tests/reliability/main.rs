@@ -28,6 +28,8 @@
 //!   and a subscriber too slow for its events.
 //! - `snapshot_kill`: the daemon is SIGKILLed while it takes a snapshot;
 //!   the next manager finds the snapshot whole or not at all.
+//! - `snapshot_external_kill`: the same at each step of an external
+//!   disk-only snapshot (overlay written, node added, disk switched).
 //! - `secrets`: a domain's XML shows its VNC password only to a
 //!   read-write connection that asks for it.
 //!
@@ -48,6 +50,7 @@ mod hostile_xml;
 mod limits;
 mod qemu_kill;
 mod secrets;
+mod snapshot_external_kill;
 mod snapshot_kill;
 mod storm;
 mod support;

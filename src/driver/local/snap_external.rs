@@ -1,9 +1,11 @@
 //! External disk-only snapshots: each disk gets a new qcow2 overlay,
-//! made by qemu-img with its backing file and format recorded, over the
-//! image it used, which from then on is read only. A running domain
-//! switches to the overlays in one QMP `transaction` of
-//! `blockdev-snapshot`s (all disks or none); the live and persistent
-//! definitions then name the overlays.
+//! written directly (see [`crate::qemu::qcow2`]) with its backing file
+//! and format recorded, over the image it used, which from then on is
+//! read only. A running domain switches to the overlays in one QMP
+//! `transaction` of `blockdev-snapshot`s (all disks or none; for one
+//! disk, `blockdev-snapshot` alone, which QEMU runs as a transaction of
+//! that one action); the live and persistent definitions then name the
+//! overlays.
 
 use std::path::{Path, PathBuf};
 
@@ -23,8 +25,8 @@ use crate::model::{
     Disk, DiskFormat, DiskType, DomainDef, SnapshotDef, SnapshotLocation, VolumeFormat,
 };
 use crate::qemu::argv::disk_device_ids;
-use crate::qemu::img::{self, CreateOptions};
 use crate::qemu::qmp::{QMP_TIMEOUT, Qmp};
+use crate::qemu::{img, qcow2};
 
 /// `disk` moved onto the qcow2 image `path` (an overlay, or after a
 /// commit its base): a file disk in that format.
@@ -87,44 +89,71 @@ pub(crate) fn no_disk(dom: &str, disk: &str) -> Error {
     )
 }
 
-/// A node name no node of this QEMU has: `qvN-f`.
-fn fresh_node(qmp: &Qmp, taken: &mut Vec<String>) -> Result<String> {
-    if taken.is_empty() {
-        let nodes = qmp.execute(
-            "query-named-block-nodes",
-            Some(json!({"flat": true})),
+/// A name for the format node of a new overlay, `qvHEX-f`, with 32
+/// random bits: no `query-named-block-nodes` round trip is needed to
+/// find a name no node of the QEMU has. A clash (about one in 4·10^9
+/// per node present) is a `blockdev-add` QEMU refuses ("Duplicate
+/// nodes"): the snapshot is undone whole and can be taken again. Short,
+/// because QEMU 7.2 reads its monitor one byte per main-loop turn (about
+/// 3.7 µs a byte here): every byte of a command is time. The block jobs
+/// close the `qv*-f` nodes no disk uses any more.
+fn fresh_node() -> String {
+    let bits = Uuid::new_v4().as_u128() as u32;
+    format!("qv{bits:08x}-f")
+}
+
+/// Adds a qcow2 node named `nodes[i]` in QEMU for the overlay of disk
+/// `i` of `plan`, opened without its backing file (the snapshot gives
+/// it the disk's image): the nodes added, and the first error, after
+/// which none more is tried.
+fn add_overlay_nodes(qmp: &Qmp, plan: &Plan, nodes: &[String]) -> (Vec<String>, Result<()>) {
+    let mut added = Vec::new();
+    for (d, node) in plan.disks.iter().zip(nodes) {
+        let overlay = d.overlay.as_ref().expect("external").to_string_lossy();
+        // The file node goes unnamed (QEMU names it): fewer bytes.
+        let add = qmp.execute(
+            "blockdev-add",
+            Some(json!({
+                "driver": "qcow2",
+                "node-name": node,
+                "file": {"driver": "file", "filename": overlay},
+                "backing": null,
+            })),
             QMP_TIMEOUT,
-        )?;
-        taken.extend(nodes.as_array().into_iter().flatten().filter_map(|n| {
-            n.get("node-name")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        }));
-        taken.push(String::new());
+        );
+        if let Err(e) = add {
+            return (added, Err(e));
+        }
+        added.push(node.clone());
     }
-    let n = (1..)
-        .find(|n| !taken.contains(&format!("qv{n}-f")))
-        .expect("an unused number");
-    let name = format!("qv{n}-f");
-    taken.push(name.clone());
-    Ok(name)
+    (added, Ok(()))
 }
 
 impl Core {
-    /// Makes the overlays of `disks` with qemu-img; on failure removes
-    /// those made. `sizes`: each disk's virtual size when the caller
-    /// knows it (a running QEMU says it), else it is read from the image.
+    /// Makes the overlays of `disks`, durable and their formats
+    /// recorded; on failure removes those made. `sizes`: each disk's
+    /// virtual size when the caller knows it (a running QEMU says it),
+    /// else it is read from the image.
     fn make_overlays(&self, disks: &[PlanDisk], sizes: Option<&[u64]>) -> Result<()> {
-        let mut made: Vec<&Path> = Vec::new();
+        let written = self.write_overlays(disks, sizes)?;
+        self.settle_overlays(written).inspect_err(|_| {
+            self.remove_overlays(disks.iter().filter_map(|d| d.overlay.as_deref()));
+        })
+    }
+
+    /// The first half of [`Core::make_overlays`]: writes the overlays of
+    /// `disks`, not yet durable (on failure removes those written).
+    fn write_overlays(
+        &self,
+        disks: &[PlanDisk],
+        sizes: Option<&[u64]>,
+    ) -> Result<Vec<qcow2::Unsynced>> {
+        let mut written = Vec::new();
         for (i, d) in disks.iter().enumerate() {
             let overlay = d
                 .overlay
                 .as_deref()
                 .expect("an external disk has an overlay");
-            let opts = CreateOptions {
-                backing: Some((d.path.clone(), d.format)),
-                ..CreateOptions::default()
-            };
             let known = sizes.and_then(|s| s.get(i)).copied();
             let size = match (known, d.format) {
                 (Some(size), _) => Ok(size),
@@ -133,14 +162,29 @@ impl Core {
                     .map(|i| i.virtual_size)
                     .map_err(|e| std::io::Error::other(e.message)),
             }
-            .map_err(|e| Error::io(format!("cannot read the size of {}", d.path.display()), e))?;
-            let result = img::create(overlay, VolumeFormat::Qcow2, size, &opts)
-                .and_then(|()| self.record_format(overlay, Some(VolumeFormat::Qcow2)));
-            if let Err(e) = result {
-                self.remove_overlays(made.iter().copied().chain([overlay]));
-                return Err(e);
+            .map_err(|e| Error::io(format!("cannot read the size of {}", d.path.display()), e));
+            match size.and_then(|size| qcow2::write_overlay(overlay, &d.path, d.format, size)) {
+                Ok(w) => written.push(w),
+                Err(e) => {
+                    let made: Vec<PathBuf> =
+                        written.iter().map(|w| w.path().to_path_buf()).collect();
+                    drop(written);
+                    self.remove_overlays(made.iter().map(PathBuf::as_path));
+                    return Err(e);
+                }
             }
-            made.push(overlay);
+        }
+        Ok(written)
+    }
+
+    /// The second half of [`Core::make_overlays`]: makes the written
+    /// overlays durable and records their format. On failure the caller
+    /// removes them.
+    fn settle_overlays(&self, written: Vec<qcow2::Unsynced>) -> Result<()> {
+        for w in written {
+            let path = w.path().to_path_buf();
+            w.sync()?;
+            self.record_format(&path, Some(VolumeFormat::Qcow2))?;
         }
         Ok(())
     }
@@ -190,41 +234,37 @@ impl Core {
             }
             tops.push(node);
         }
-        self.write_pending(&dom.uuid, &Pending::of(plan, None))?;
+        // The nodes' names are in the pending record, so that whoever
+        // undoes a snapshot cut off after they were added finds them.
+        let nodes: Vec<String> = plan.disks.iter().map(|_| fresh_node()).collect();
+        self.write_pending(&dom.uuid, &Pending::of(plan, None).with_nodes(&nodes))?;
         let sizes = (sizes.len() == plan.disks.len()).then_some(sizes.as_slice());
-        if let Err(e) = self.make_overlays(&plan.disks, sizes) {
-            self.clear_pending(&dom.uuid);
-            return Err(e);
-        }
-        crash_point("snapshot-overlays");
-        let mut taken = Vec::new();
-        let mut added = Vec::new();
-        let mut result = Ok(());
-        for d in &plan.disks {
-            let node = match fresh_node(qmp, &mut taken) {
-                Ok(n) => n,
-                Err(e) => {
-                    result = Err(e);
-                    break;
-                }
-            };
-            let overlay = d.overlay.as_ref().expect("external").to_string_lossy();
-            let add = qmp.execute(
-                "blockdev-add",
-                Some(json!({
-                    "driver": "qcow2",
-                    "node-name": node,
-                    "file": {"driver": "file", "filename": overlay, "node-name": node.replace("-f", "-s")},
-                    "backing": null,
-                })),
-                QMP_TIMEOUT,
-            );
-            if let Err(e) = add {
-                result = Err(e);
-                break;
+        let written = match self.write_overlays(&plan.disks, sizes) {
+            Ok(w) => w,
+            Err(e) => {
+                self.clear_pending(&dom.uuid);
+                return Err(e);
             }
-            added.push(node);
+        };
+        crash_point("snapshot-overlays");
+        // While QEMU opens the overlays, another thread makes them
+        // durable and records their format: both are done before any
+        // disk switches to them, and the fsync's wait is hidden.
+        let (settled, (added, mut result)) = std::thread::scope(|s| {
+            let settling = s.spawn(|| self.settle_overlays(written));
+            let adds = add_overlay_nodes(qmp, plan, &nodes);
+            let settled = settling.join().unwrap_or_else(|_| {
+                Err(Error::new(
+                    ErrorCode::Internal,
+                    "the thread syncing the overlays panicked",
+                ))
+            });
+            (settled, adds)
+        });
+        if result.is_ok() {
+            result = settled;
         }
+        crash_point("snapshot-added");
         if result.is_ok() && job.aborted() {
             result = Err(Error::new(
                 ErrorCode::OperationAborted,
@@ -235,18 +275,27 @@ impl Core {
             ));
         }
         if result.is_ok() {
-            let actions: Vec<Value> = tops
+            let mut actions: Vec<Value> = tops
                 .iter()
                 .zip(&added)
-                .map(|(top, ov)| json!({"type": "blockdev-snapshot", "data": {"node": top, "overlay": ov}}))
+                .map(|(top, ov)| json!({"node": top, "overlay": ov}))
                 .collect();
-            result = qmp
-                .execute(
+            // One disk: `blockdev-snapshot` alone is that one action (QEMU
+            // runs it as a transaction of one), in fewer bytes.
+            result = if actions.len() == 1 {
+                qmp.execute("blockdev-snapshot", actions.pop(), QMP_TIMEOUT)
+            } else {
+                let actions: Vec<Value> = actions
+                    .into_iter()
+                    .map(|data| json!({"type": "blockdev-snapshot", "data": data}))
+                    .collect();
+                qmp.execute(
                     "transaction",
                     Some(json!({"actions": actions})),
                     QMP_TIMEOUT,
                 )
-                .map(drop);
+            }
+            .map(drop);
         }
         if let Err(e) = result {
             for node in &added {
@@ -432,11 +481,15 @@ impl Core {
                     all &= Some(file.as_path()) == d.overlay.as_deref();
                 }
                 if !all {
-                    // Added but never switched to: drop the nodes.
-                    for d in &disks {
-                        if let Some(o) = &d.overlay
-                            && let Ok((node, _)) = super::snap_internal::node_of(qmp, o)
-                        {
+                    // Added but never switched to: drop the nodes, by the
+                    // names recorded (a node opened without its backing
+                    // file has a `json:` file name, not the overlay's).
+                    for (d, p) in disks.iter().zip(&pending.disks) {
+                        let node = p.node.clone().or_else(|| {
+                            let o = d.overlay.as_ref()?;
+                            super::snap_internal::node_of(qmp, o).ok().map(|(n, _)| n)
+                        });
+                        if let Some(node) = node {
                             let _ = qmp.execute(
                                 "blockdev-del",
                                 Some(json!({"node-name": node})),

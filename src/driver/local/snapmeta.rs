@@ -88,9 +88,19 @@ impl Pending {
                     target: d.target.clone(),
                     path: d.path.clone(),
                     overlay: d.overlay.clone(),
+                    node: None,
                 })
                 .collect(),
         }
+    }
+
+    /// This record with `nodes[i]` as the name of the node disk `i`'s
+    /// overlay gets in QEMU.
+    pub(crate) fn with_nodes(mut self, nodes: &[String]) -> Pending {
+        for (d, n) in self.disks.iter_mut().zip(nodes) {
+            d.node = Some(n.clone());
+        }
+        self
     }
 }
 
@@ -103,6 +113,10 @@ pub(crate) struct PendingDisk {
     pub path: PathBuf,
     /// The overlay an external snapshot puts on it.
     pub overlay: Option<PathBuf>,
+    /// The name of the overlay's node in a running domain's QEMU (none
+    /// in records of older versions).
+    #[serde(default)]
+    pub node: Option<String>,
 }
 
 /// The name of the pending record.
@@ -159,6 +173,30 @@ impl Core {
             .map(|s| s.trim().to_string())
             .filter(|n| records.get(n).is_some());
         Ok(records)
+    }
+
+    /// Whether domain `uuid` has a snapshot named `name`, and the name
+    /// of its current snapshot, as [`Core::load_snapshots`] says them,
+    /// but reading only the records concerned rather than all of them
+    /// (each holds a domain definition to parse): what taking a
+    /// snapshot needs to know of the others.
+    pub(crate) fn name_taken_and_current(
+        &self,
+        uuid: &Uuid,
+        name: &str,
+    ) -> Result<(bool, Option<String>)> {
+        let dir = self.snapshot_dir(uuid);
+        let taken = match std::fs::symlink_metadata(dir.join(format!("{name}.xml"))) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+            // A file of that name: whether it holds that snapshot (not
+            // a damaged record) is what the whole read says.
+            _ => self.load_snapshots(uuid)?.get(name).is_some(),
+        };
+        let current = std::fs::read_to_string(dir.join("current"))
+            .ok()
+            .map(|s| s.trim().to_string())
+            .filter(|n| read_record(&dir, n).is_some());
+        Ok((taken, current))
     }
 
     /// Writes snapshot `def` of domain `uuid`, durably.
@@ -271,6 +309,18 @@ impl Core {
     }
 }
 
+/// The record of snapshot `name` in `dir`, when [`Core::load_snapshots`]
+/// would take it: its file `NAME.xml` (not hidden) parses and names it.
+fn read_record(dir: &Path, name: &str) -> Option<SnapshotDef> {
+    if name.is_empty() || name.starts_with('.') {
+        return None;
+    }
+    let text = std::fs::read_to_string(dir.join(format!("{name}.xml"))).ok()?;
+    SnapshotDef::from_stored_xml(&text)
+        .ok()
+        .filter(|def| def.name.as_deref() == Some(name))
+}
+
 /// Removes the temporary files of writes a crash cut off in `dir`.
 fn clear_leftovers(dir: &Path) {
     if let Ok(entries) = std::fs::read_dir(dir) {
@@ -279,5 +329,83 @@ fn clear_leftovers(dir: &Path) {
                 let _ = std::fs::remove_file(e.path());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::driver::SnapshotCreateFlags;
+    use crate::error::ErrorCode;
+    use crate::model::VolumeFormat;
+    use crate::qemu::img;
+
+    /// Taking a snapshot reads only two records; it must see them as the
+    /// whole read does: a damaged record (or one whose file names
+    /// another snapshot) is no snapshot, so its name is free and it is
+    /// no parent, while a whole record's name is taken.
+    #[test]
+    fn taking_a_snapshot_sees_the_records_as_listing_does() {
+        let root = std::env::temp_dir().join(format!("qvirt-snapmeta-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&root).unwrap();
+        let image = root.join("d.qcow2");
+        img::create(&image, VolumeFormat::Qcow2, 1 << 20, &Default::default()).unwrap();
+        let d = crate::connect(&format!("qemu:///embed?root={}/state", root.display())).unwrap();
+        let dom = d
+            .define_xml(&format!(
+                "<domain type='qemu'><name>records</name><memory unit='MiB'>64</memory>\
+                 <os><type arch='x86_64' machine='pc'>hvm</type></os><devices>\
+                 <disk type='file' device='disk'><driver name='qemu' type='qcow2'/>\
+                 <source file='{}'/><target dev='vda' bus='virtio'/></disk></devices></domain>",
+                image.display()
+            ))
+            .unwrap();
+        let mut n = 0;
+        let mut take = |name: &str| {
+            n += 1;
+            let xml = format!(
+                "<domainsnapshot><name>{name}</name><disks><disk name='vda' snapshot='external'>\
+                 <source file='{}/o{n}.qcow2'/></disk></disks></domainsnapshot>",
+                root.display()
+            );
+            d.snapshot_create_xml(&dom, &xml, SnapshotCreateFlags::DISK_ONLY)
+        };
+        let dir = root.join(format!("state/snapshot/{}", dom.uuid));
+        let parent = |name: &str| {
+            let s = d.snapshot_lookup(&dom, name).unwrap();
+            d.snapshot_info(&s).unwrap().parent
+        };
+
+        take("s1").unwrap();
+        take("s2").unwrap();
+        assert_eq!(parent("s2").as_deref(), Some("s1"));
+        // A whole record's name is taken.
+        let e = take("s1").unwrap_err();
+        assert_eq!(e.code, ErrorCode::OperationInvalid, "{e}");
+        assert!(e.message.contains("already exists"), "{e}");
+
+        // The current snapshot's record is damaged: no parent.
+        std::fs::write(dir.join("s2.xml"), "<domainsnapshot><name>s2").unwrap();
+        take("s3").unwrap();
+        assert_eq!(parent("s3"), None);
+        // Its name is free again (the damaged file is replaced).
+        take("s2").unwrap();
+        assert_eq!(parent("s2").as_deref(), Some("s3"));
+
+        // A file named for s4 holding s1's record is no s4, and the
+        // current file naming it names no snapshot.
+        std::fs::copy(dir.join("s1.xml"), dir.join("s4.xml")).unwrap();
+        std::fs::write(dir.join("current"), "s4").unwrap();
+        take("s4").unwrap();
+        assert_eq!(parent("s4"), None);
+        let names: Vec<String> = d
+            .snapshot_list(&dom)
+            .unwrap()
+            .into_iter()
+            .map(|s| s.name)
+            .collect();
+        assert_eq!(names.len(), 4, "{names:?}");
+        drop(d);
+        std::fs::remove_dir_all(&root).unwrap();
     }
 }

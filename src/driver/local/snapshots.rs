@@ -117,12 +117,11 @@ impl Core {
             }
             None => DomainState::Shutoff,
         };
-        let records = self.load_snapshots(&dom.uuid)?;
         let def_now = match &run {
             Some(r) => r.live_def(),
             None => persistent,
         };
-        let plan = self.plan_snapshot(dom, &request, flags, &def_now, state, &records)?;
+        let plan = self.plan_snapshot(dom, &request, flags, &def_now, state)?;
         match (plan.external, &run) {
             (false, Some(run)) => self.internal_live(dom, run, &plan, &job)?,
             (false, None) => self.internal_offline(dom, &plan, &job)?,
@@ -156,11 +155,11 @@ impl Core {
         flags: SnapshotCreateFlags,
         def: &DomainDef,
         state: DomainState,
-        records: &Records,
     ) -> Result<Plan> {
         let created = now_secs();
         let name = request.name.clone().unwrap_or_else(|| created.to_string());
-        if records.get(&name).is_some() {
+        let (taken, current) = self.name_taken_and_current(&dom.uuid, &name)?;
+        if taken {
             return Err(super::storage::exists(&format!(
                 "snapshot '{name}' of domain '{}'",
                 dom.name
@@ -307,7 +306,7 @@ impl Core {
             name: Some(name.clone()),
             description: request.description.clone(),
             state: Some(snap_state),
-            parent: records.current.clone(),
+            parent: current,
             creation_time: Some(created),
             memory: Some(if memory {
                 SnapshotLocation::Internal
