@@ -6,6 +6,10 @@
 # leaves the namespaces, which are removed at the end.
 #
 #   ./scripts/ssh-bench.sh [--only rpc,...]     (default: --only rpc)
+#
+# QVIRT_PROXY_COPY=1 in the environment makes the remote `qvirtd
+# --proxy` copy bytes instead of handing the channel to the daemon (the
+# way calls went before the hand-over), for a comparison in one run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "ssh-bench: needs root (network namespaces)" >&2; exit 1; }
@@ -53,7 +57,7 @@ AuthorizedKeysFile $dir/keys/%u
 PermitRootLogin prohibit-password
 StrictModes no
 UseDNS no
-SetEnv PATH=$dir/bin:/usr/sbin:/usr/bin:/sbin:/bin
+SetEnv PATH=$dir/bin:/usr/sbin:/usr/bin:/sbin:/bin${QVIRT_PROXY_COPY:+ QVIRT_PROXY_COPY=1}
 EOF
 ip netns exec "$b" /usr/sbin/sshd -D -e -f "$dir/sshd_config" 2>"$dir/sshd.log" &
 pids+=($!)

@@ -31,6 +31,9 @@ mod cli;
 #[path = "ssh/virsh.rs"]
 mod virsh;
 
+#[path = "ssh/handover.rs"]
+mod handover;
+
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::{Arc, OnceLock, mpsc};

@@ -6,6 +6,15 @@
 //! answers; or an explicit socket) and copies bytes both ways until
 //! either side ends.
 //!
+//! For qvirt's protocol it first offers the daemon its stdin and stdout
+//! (the ssh channel's pipes) over the socket (`HAND_OVER`, with the two
+//! descriptors): a daemon that takes them serves the channel directly,
+//! without this process's copy in between, and the proxy only waits for
+//! the daemon to close the socket (sshd keeps the session while it
+//! runs, and stops feeding the channel's input when it exits). A daemon
+//! that refuses, or does not know the request (it closes that
+//! connection), is served through a new connection and the byte copy.
+//!
 //! It is a pipe, not a manager: it never opens a state directory, reads
 //! nothing of what it copies, and holds no lock. libvirt's
 //! `virt-ssh-helper` plays the same part for libvirt's daemons.
@@ -23,15 +32,76 @@ use crate::error::{Error, Result};
 /// Bytes buffered in each direction.
 const BUFFER: usize = 64 * 1024;
 
-/// Connects to the daemon `uri` names and copies this process's stdin
-/// to it and its replies to stdout, until the daemon closes the
-/// connection (after stdin ended, or by itself).
+/// The hand-over request, sent before any protocol byte with the read
+/// and write descriptors: as a frame's length it is larger than any
+/// daemon admits, so a daemon that does not know it refuses the
+/// connection.
+pub(crate) const HAND_OVER: [u8; 4] = [0xff, b'q', b'h', b'o'];
+/// The daemon's answer when it serves the descriptors.
+pub(crate) const HAND_OVER_DONE: [u8; 4] = *b"QVOK";
+/// The daemon's answer when the request came without the descriptors.
+pub(crate) const HAND_OVER_REFUSED: [u8; 4] = *b"QVNO";
+
+/// How long the daemon's answer to a hand-over may take.
+const ANSWER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Connects to the daemon `uri` names and gives it this process's stdin
+/// and stdout, or copies them to and from it, until the daemon closes
+/// the connection (after stdin ended, or by itself).
 pub fn run(uri: &str, read_only: bool, proto: Proto) -> Result<()> {
     let target = parse(uri)?;
     let socket = crate::connect::daemon_socket(&target, read_only, proto)?;
     let stdin = std::io::stdin();
     let stdout = std::io::stdout();
+    if proto == Proto::Qvirt && std::env::var_os("QVIRT_PROXY_COPY").is_none() {
+        if hand_over(&socket, stdin.as_fd(), stdout.as_fd()) {
+            wait_closed(&socket);
+            return Ok(());
+        }
+        let socket = crate::connect::daemon_socket(&target, read_only, proto)?;
+        return splice(stdin.as_fd(), stdout.as_fd(), &socket);
+    }
     splice(stdin.as_fd(), stdout.as_fd(), &socket)
+}
+
+/// Offers `input` and `output` to the daemon on `socket`; whether it
+/// took them.
+fn hand_over(socket: &UnixStream, input: BorrowedFd<'_>, output: BorrowedFd<'_>) -> bool {
+    use nix::sys::socket::{ControlMessage, MsgFlags, UnixAddr, sendmsg};
+    use std::io::Read;
+    use std::os::fd::AsRawFd;
+    let fds = [input.as_raw_fd(), output.as_raw_fd()];
+    let iov = [std::io::IoSlice::new(&HAND_OVER)];
+    let cmsgs = [ControlMessage::ScmRights(&fds)];
+    match sendmsg::<UnixAddr>(
+        socket.as_raw_fd(),
+        &iov,
+        &cmsgs,
+        MsgFlags::MSG_NOSIGNAL,
+        None,
+    ) {
+        Ok(n) if n == HAND_OVER.len() => {}
+        _ => return false,
+    }
+    let _ = socket.set_read_timeout(Some(ANSWER_TIMEOUT));
+    let mut answer = [0u8; 4];
+    (&*socket).read_exact(&mut answer).is_ok() && answer == HAND_OVER_DONE
+}
+
+/// Waits until the daemon closes `socket` (it ends the connection), or
+/// the socket fails.
+fn wait_closed(socket: &UnixStream) {
+    use std::io::Read;
+    let _ = socket.set_read_timeout(None);
+    let mut buf = [0u8; 64];
+    loop {
+        match (&*socket).read(&mut buf) {
+            Ok(0) => return,
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return,
+        }
+    }
 }
 
 /// One direction: bytes read from a source and not yet written on.

@@ -4,7 +4,8 @@
 //! Nothing here blocks: reads and writes are non-blocking.
 
 use std::collections::HashMap;
-use std::io::{ErrorKind, Read, Write};
+use std::io::{ErrorKind, IoSliceMut, Read, Write};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::time::Instant;
 
@@ -38,6 +39,12 @@ pub(super) struct Conn {
     pub token: u64,
     /// The socket (non-blocking).
     pub stream: UnixStream,
+    /// The descriptors it was handed to read from and write to instead
+    /// of its socket (an ssh channel's pipes, from `qvirtd --proxy`).
+    pub pipes: Option<Pipes>,
+    /// Its first read has not happened yet: the one place a hand-over
+    /// request may come.
+    pub first_read: bool,
     /// Who it is.
     pub peer: Peer,
     /// Bytes read and not yet handled (at most the start of one frame,
@@ -84,6 +91,16 @@ pub(super) struct Conn {
     pub tied: Vec<Tied>,
 }
 
+/// The two descriptors of a connection handed over by `qvirtd --proxy`:
+/// calls come on `read`, replies go on `write`; the socket only stays
+/// open so that the proxy learns when the connection ends.
+pub(super) struct Pipes {
+    /// What the client sends (non-blocking).
+    pub read: OwnedFd,
+    /// What the client is sent (non-blocking).
+    pub write: OwnedFd,
+}
+
 /// What a read found.
 pub(super) enum Input {
     /// Some bytes were added to `inbuf`; `true` when they filled the
@@ -93,6 +110,9 @@ pub(super) enum Input {
     Empty,
     /// The client closed its side.
     Eof,
+    /// The connection now reads and writes the descriptors it was
+    /// handed (`pipes`); its socket is no longer read.
+    Adopted,
 }
 
 impl Conn {
@@ -107,6 +127,8 @@ impl Conn {
         Conn {
             token,
             stream,
+            pipes: None,
+            first_read: true,
             peer,
             inbuf: Vec::new(),
             out: Vec::new(),
@@ -193,7 +215,12 @@ impl Conn {
     /// fails.
     pub(super) fn flush(&mut self) {
         while self.out_pos < self.out.len() {
-            match (&self.stream).write(&self.out[self.out_pos..]) {
+            let wrote = match &self.pipes {
+                Some(p) => nix::unistd::write(&p.write, &self.out[self.out_pos..])
+                    .map_err(std::io::Error::from),
+                None => (&self.stream).write(&self.out[self.out_pos..]),
+            };
+            match wrote {
                 Ok(0) => {
                     self.broken = true;
                     break;
@@ -221,8 +248,18 @@ impl Conn {
 
     /// Reads once into `scratch` and keeps what came.
     pub(super) fn read_some(&mut self, scratch: &mut [u8]) -> Input {
+        if self.first_read {
+            self.first_read = false;
+            if let Some(input) = self.first(scratch) {
+                return input;
+            }
+        }
         loop {
-            match (&self.stream).read(scratch) {
+            let got = match &self.pipes {
+                Some(p) => nix::unistd::read(p.read.as_fd(), scratch).map_err(std::io::Error::from),
+                None => (&self.stream).read(scratch),
+            };
+            match got {
                 Ok(0) => return Input::Eof,
                 Ok(n) => {
                     self.inbuf.extend_from_slice(&scratch[..n]);
@@ -236,6 +273,81 @@ impl Conn {
                 }
             }
         }
+    }
+
+    /// The first read, which also takes descriptors passed with it: a
+    /// hand-over request (`proxy::HAND_OVER` and two descriptors, read
+    /// then write) makes the connection read and write those from now
+    /// on, and is answered `proxy::HAND_OVER_DONE`; the same request
+    /// without them is refused (`proxy::HAND_OVER_REFUSED`) and the
+    /// connection closed, and the proxy copies bytes through a new one.
+    /// `None` when the read found no such request (what it read is in
+    /// `inbuf`, as a plain read).
+    fn first(&mut self, scratch: &mut [u8]) -> Option<Input> {
+        use crate::transport::proxy::{HAND_OVER, HAND_OVER_DONE, HAND_OVER_REFUSED};
+        use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg};
+        let mut space = nix::cmsg_space!([std::os::fd::RawFd; 2]);
+        let mut iov = [IoSliceMut::new(scratch)];
+        let (n, fds) = loop {
+            match recvmsg::<()>(
+                self.stream.as_raw_fd(),
+                &mut iov,
+                Some(&mut space),
+                MsgFlags::MSG_CMSG_CLOEXEC,
+            ) {
+                Ok(msg) => {
+                    let mut fds = Vec::new();
+                    if let Ok(cmsgs) = msg.cmsgs() {
+                        for c in cmsgs {
+                            if let ControlMessageOwned::ScmRights(raw) = c {
+                                for f in raw {
+                                    // SAFETY: the kernel just gave this
+                                    // process these descriptors; nothing
+                                    // else owns them.
+                                    #[allow(unsafe_code)]
+                                    fds.push(unsafe { OwnedFd::from_raw_fd(f) });
+                                }
+                            }
+                        }
+                    }
+                    break (msg.bytes, fds);
+                }
+                Err(nix::errno::Errno::EINTR) => {}
+                Err(nix::errno::Errno::EAGAIN) => return Some(Input::Empty),
+                Err(_) => {
+                    self.broken = true;
+                    return Some(Input::Empty);
+                }
+            }
+        };
+        let scratch = iov[0].as_ref();
+        if n == 0 {
+            return Some(Input::Eof);
+        }
+        if scratch[..n] != HAND_OVER {
+            // Descriptors sent with anything else are dropped (closed).
+            self.inbuf.extend_from_slice(&scratch[..n]);
+            return Some(Input::Got(n == scratch.len()));
+        }
+        let mut fds = fds.into_iter();
+        let pipes = match (fds.next(), fds.next(), fds.next()) {
+            (Some(read), Some(write), None)
+                if nonblocking(read.as_fd()) && nonblocking(write.as_fd()) =>
+            {
+                Pipes { read, write }
+            }
+            _ => {
+                let _ = (&self.stream).write(&HAND_OVER_REFUSED);
+                self.broken = true;
+                return Some(Input::Empty);
+            }
+        };
+        if (&self.stream).write(&HAND_OVER_DONE).ok() != Some(HAND_OVER_DONE.len()) {
+            self.broken = true;
+            return Some(Input::Empty);
+        }
+        self.pipes = Some(pipes);
+        Some(Input::Adopted)
     }
 
     /// The length (prefix included) of the frame at the front of `inbuf`
@@ -279,6 +391,16 @@ impl Conn {
             self.inbuf = Vec::new();
         }
     }
+}
+
+/// Sets `O_NONBLOCK` on `fd`; whether it could.
+fn nonblocking(fd: std::os::fd::BorrowedFd<'_>) -> bool {
+    use nix::fcntl::{FcntlArg, OFlag, fcntl};
+    let Ok(flags) = fcntl(fd, FcntlArg::F_GETFL) else {
+        return false;
+    };
+    let flags = OFlag::from_bits_truncate(flags) | OFlag::O_NONBLOCK;
+    fcntl(fd, FcntlArg::F_SETFL(flags)).is_ok()
 }
 
 /// Appends a whole frame to `out`.

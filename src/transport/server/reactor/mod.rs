@@ -139,6 +139,39 @@ impl Cx {
         let _ = self.epoll.modify(fd, &mut EpollEvent::new(flags, token));
     }
 
+    /// Makes epoll watch a connection for `want` (read, write or both).
+    /// A socket stays registered with what it wants; a pair of pipes is
+    /// registered one descriptor per side, and only while that side is
+    /// wanted: a pipe whose other end is gone is reported whatever is
+    /// asked, and would wake the loop again and again.
+    fn set_interest(&self, conn: &mut Conn, want: EpollFlags) {
+        let (token, had) = (conn.token, conn.interest);
+        conn.interest = want;
+        let Some(p) = &conn.pipes else {
+            self.rewatch(&conn.stream, token, want);
+            return;
+        };
+        for (fd, side) in [
+            (&p.read, EpollFlags::EPOLLIN),
+            (&p.write, EpollFlags::EPOLLOUT),
+        ] {
+            match (had.contains(side), want.contains(side)) {
+                (false, true) => self.watch(fd, token, side),
+                (true, false) => {
+                    let _ = self.epoll.delete(fd);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// A connection was handed its pipes: its socket leaves epoll, and
+    /// its pipes are watched from the next `settle`.
+    fn adopted(&self, conn: &mut Conn) {
+        let _ = self.epoll.delete(&conn.stream);
+        conn.interest = EpollFlags::empty();
+    }
+
     /// Opens the server's subscription of the driver, if not yet open.
     pub(super) fn open_source(&mut self) -> Result<()> {
         if self.source.is_open() {
@@ -322,6 +355,10 @@ impl Loop {
         match conn.read_some(&mut self.scratch) {
             Input::Got(_) => true,
             Input::Empty => false,
+            Input::Adopted => {
+                self.cx.adopted(conn);
+                true
+            }
             Input::Eof => {
                 conn.eof = true;
                 true
@@ -335,6 +372,7 @@ impl Loop {
             return;
         };
         if conn.inbuf.is_empty() && !conn.eof {
+            self.settle(token, now);
             return;
         }
         if conn.eof && !conn.inbuf.is_empty() && conn.whole_frame().ok().flatten().is_none() {
@@ -363,7 +401,20 @@ impl Loop {
                 let Some(conn) = self.conns.get_mut(&token) else {
                     return;
                 };
-                if flags.intersects(EpollFlags::EPOLLHUP | EpollFlags::EPOLLERR) {
+                if conn.pipes.is_some() {
+                    // Two descriptors share the token, so the event does
+                    // not say which: each side is tried as it is
+                    // watched. A hang-up of the read pipe is read as its
+                    // end (calls sent before it are still answered); a
+                    // write pipe without reader fails the write (EPIPE).
+                    if conn.interest.contains(EpollFlags::EPOLLIN) {
+                        read_input(&mut self.cx, conn, &mut self.scratch, now);
+                        self.last = Some(token);
+                    }
+                    if conn.interest.contains(EpollFlags::EPOLLOUT) {
+                        conn.flush();
+                    }
+                } else if flags.intersects(EpollFlags::EPOLLHUP | EpollFlags::EPOLLERR) {
                     conn.broken = true;
                 } else {
                     if flags.contains(EpollFlags::EPOLLIN) {
@@ -642,8 +693,7 @@ impl Loop {
             want |= EpollFlags::EPOLLOUT;
         }
         if want != conn.interest {
-            cx.rewatch(&conn.stream, token, want);
-            conn.interest = want;
+            cx.set_interest(conn, want);
         }
         // Not read for want of a place, or because its uid holds too
         // much: looked at again after each pass.
@@ -694,7 +744,11 @@ impl Loop {
             return;
         };
         let cx = &mut self.cx;
-        let _ = cx.epoll.delete(&conn.stream);
+        if conn.pipes.is_some() {
+            cx.set_interest(&mut conn, EpollFlags::empty());
+        } else {
+            let _ = cx.epoll.delete(&conn.stream);
+        }
         let serials: Vec<u32> = conn.consoles.keys().copied().collect();
         for s in serials {
             cx.close_console(&mut conn, s);
@@ -731,6 +785,10 @@ fn read_input(cx: &mut Cx, conn: &mut Conn, scratch: &mut [u8], now: Instant) {
                 }
             }
             Input::Empty => return,
+            Input::Adopted => {
+                cx.adopted(conn);
+                return;
+            }
             Input::Eof => {
                 conn.eof = true;
                 if !conn.inbuf.is_empty() && !conn.stalled {
