@@ -54,15 +54,7 @@ fn top(r: &Root, target: &str) -> (String, String, String) {
 fn device(r: &Root, target: &str) -> (String, String, String, String) {
     let id = device_id(target);
     let blocks = qmp(r, "query-block", json!({}));
-    let b = blocks
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| {
-            b["qdev"]
-                .as_str()
-                .is_some_and(|q| q.split('/').any(|part| part == id))
-        })
+    let b = qvirt::qemu::qmp::device_entry(&blocks, &id)
         .unwrap_or_else(|| panic!("no device {id} in {blocks}"));
     let inserted = &b["inserted"];
     (

@@ -795,9 +795,45 @@ fn reader_loop(
     let _ = catch_unwind(AssertUnwindSafe(|| sink(QmpMessage::Closed(reason))));
 }
 
+/// The entry of device `id` (its `-device ... id=`, libvirt's alias) in
+/// a QMP reply that lists devices by `qdev`, as `query-block` and
+/// `query-blockstats` do. QEMU names a device there by its id, or, for
+/// a block device inside another (`virtio-blk-pci`'s backend), by its
+/// QOM path under the outer one: `/machine/peripheral/ID/...`.
+pub fn device_entry<'a>(list: &'a Value, id: &str) -> Option<&'a Value> {
+    let names = |qdev: &str| {
+        qdev == id
+            || qdev
+                .strip_prefix("/machine/peripheral/")
+                .and_then(|rest| rest.strip_prefix(id))
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    };
+    list.as_array()?
+        .iter()
+        .find(|e| e.get("qdev").and_then(Value::as_str).is_some_and(names))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn device_entries_are_found_by_id_or_under_their_device() {
+        let list = serde_json::json!([
+            {"qdev": "/machine/peripheral/virtio-disk10/virtio-backend", "n": 10},
+            {"qdev": "/machine/peripheral/virtio-disk1/virtio-backend", "n": 1},
+            {"qdev": "sata0-0-0", "n": 2},
+            {"device": "floppy0", "n": 3},
+        ]);
+        let n = |id: &str| device_entry(&list, id).map(|e| e["n"].as_u64().unwrap());
+        assert_eq!(n("virtio-disk1"), Some(1));
+        assert_eq!(n("virtio-disk10"), Some(10));
+        assert_eq!(n("sata0-0-0"), Some(2));
+        assert_eq!(n("virtio-backend"), None);
+        assert_eq!(n("virtio-disk"), None);
+        assert_eq!(n("floppy0"), None);
+        assert_eq!(device_entry(&serde_json::json!({}), "x"), None);
+    }
 
     #[test]
     fn lines_are_split_and_bounded() {

@@ -191,15 +191,7 @@ impl Qmp {
     /// `virtio-disk0`) has inserted, from `query-block`.
     pub fn inserted(&mut self, dev: &str) -> Value {
         let block = self.exec("query-block", json!({}));
-        block
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|b| {
-                b["qdev"]
-                    .as_str()
-                    .is_some_and(|q| q.split('/').any(|part| part == dev))
-            })
+        qvirt::qemu::qmp::device_entry(&block, dev)
             .unwrap_or_else(|| panic!("no drive of {dev}: {block}"))["inserted"]
             .clone()
     }

@@ -545,15 +545,9 @@ fn remove_device(qmp: &Qmp, id: &str) -> Result<()> {
 /// left its bus): its block nodes are in use until then.
 fn drive_released(qmp: &Qmp, id: &str) -> Result<()> {
     let deadline = Instant::now() + UNPLUG_WAIT;
-    let inside = format!("/machine/peripheral/{id}/");
     loop {
         let blocks = qmp.execute("query-block", None, QMP_TIMEOUT)?;
-        let held = blocks.as_array().into_iter().flatten().any(|b| {
-            b.get("qdev")
-                .and_then(Value::as_str)
-                .is_some_and(|q| q == id || q.starts_with(&inside))
-        });
-        if !held {
+        if crate::qemu::qmp::device_entry(&blocks, id).is_none() {
             return Ok(());
         }
         if Instant::now() >= deadline {

@@ -343,15 +343,7 @@ pub(crate) fn media_in_drives(def: &DomainDef, blocks: &Value) -> Vec<(String, O
 
 /// The file in device `id`'s drive in a `query-block` reply.
 fn inserted_in(blocks: &Value, id: &str) -> Option<String> {
-    blocks
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|b| {
-            b.get("qdev")
-                .and_then(Value::as_str)
-                .is_some_and(|q| q == id || q.ends_with(&format!("/{id}")))
-        })
+    crate::qemu::qmp::device_entry(blocks, id)
         .and_then(|b| b.get("inserted"))
         .and_then(|i| i.get("file"))
         .and_then(Value::as_str)

@@ -25,7 +25,7 @@ use crate::model::{
     Disk, DiskFormat, DiskType, DomainDef, SnapshotDef, SnapshotLocation, VolumeFormat,
 };
 use crate::qemu::argv::disk_device_ids;
-use crate::qemu::qmp::{QMP_TIMEOUT, Qmp};
+use crate::qemu::qmp::{QMP_TIMEOUT, Qmp, device_entry};
 use crate::qemu::{img, qcow2};
 
 /// `disk` moved onto the qcow2 image `path` (an overlay, or after a
@@ -42,15 +42,6 @@ pub(crate) fn disk_on(disk: &Disk, path: &Path, format: VolumeFormat) -> Disk {
     d
 }
 
-/// The `query-block` entry of QEMU device `id`.
-pub(crate) fn device_block<'a>(blocks: &'a Value, id: &str) -> Option<&'a Value> {
-    blocks.as_array().into_iter().flatten().find(|b| {
-        b.get("qdev").and_then(Value::as_str).is_some_and(|q| {
-            q == id || q.ends_with(&format!("/{id}")) || q.contains(&format!("/{id}/"))
-        })
-    })
-}
-
 /// The top image file and node of disk `target` of the running `def`.
 pub(crate) fn top_of(qmp: &Qmp, def: &DomainDef, target: &str) -> Result<(PathBuf, String, Value)> {
     let index = def
@@ -61,7 +52,7 @@ pub(crate) fn top_of(qmp: &Qmp, def: &DomainDef, target: &str) -> Result<(PathBu
         .ok_or_else(|| no_disk(&def.name, target))?;
     let id = disk_device_ids(def)?.swap_remove(index);
     let blocks = qmp.execute("query-block", None, QMP_TIMEOUT)?;
-    let inserted = device_block(&blocks, &id)
+    let inserted = device_entry(&blocks, &id)
         .and_then(|b| b.get("inserted"))
         .ok_or_else(|| {
             Error::new(

@@ -2,7 +2,7 @@
 //! QEMU's CPU time, its vCPU threads', the balloon and the guest's own
 //! memory figures, each disk's I/O and sizes, each tap's traffic.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::driver::Core;
 use super::runtime::Running;
@@ -13,7 +13,7 @@ use crate::driver::{
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{BalloonModel, DomainDef};
 use crate::qemu::argv::disk_device_ids;
-use crate::qemu::qmp::QMP_TIMEOUT;
+use crate::qemu::qmp::{QMP_TIMEOUT, device_entry};
 use crate::sys::process;
 
 /// The guest's balloon figures QEMU reports, with virsh's name for each
@@ -134,16 +134,6 @@ fn blocks(run: &Running, def: &DomainDef) -> Result<Vec<BlockStats>> {
     let ids = disk_device_ids(def)?;
     let counters = qmp.execute("query-blockstats", None, QMP_TIMEOUT)?;
     let block = qmp.execute("query-block", None, QMP_TIMEOUT)?;
-    let of = |list: &Value, id: &str| -> Option<Value> {
-        list.as_array()?
-            .iter()
-            .find(|e| {
-                e["qdev"].as_str().is_some_and(|q| {
-                    q == id || q.starts_with(&format!("/machine/peripheral/{id}/"))
-                })
-            })
-            .cloned()
-    };
     let mut out = Vec::new();
     for (disk, id) in def.devices.disks.iter().zip(&ids) {
         let mut s = BlockStats {
@@ -151,7 +141,7 @@ fn blocks(run: &Running, def: &DomainDef) -> Result<Vec<BlockStats>> {
             path: disk.source.clone(),
             ..BlockStats::default()
         };
-        if let Some(e) = of(&counters, id) {
+        if let Some(e) = device_entry(&counters, id) {
             let n = |k: &str| e["stats"][k].as_u64().unwrap_or(0);
             s.rd_reqs = n("rd_operations");
             s.rd_bytes = n("rd_bytes");
@@ -162,7 +152,7 @@ fn blocks(run: &Running, def: &DomainDef) -> Result<Vec<BlockStats>> {
             s.wr_total_times_ns = n("wr_total_time_ns");
             s.fl_total_times_ns = n("flush_total_time_ns");
         }
-        if let Some(e) = of(&block, id) {
+        if let Some(e) = device_entry(&block, id) {
             let image = &e["inserted"]["image"];
             s.capacity = image["virtual-size"].as_u64().unwrap_or(0);
             s.allocation = image["actual-size"].as_u64().unwrap_or(0);

@@ -49,21 +49,12 @@ pub(crate) fn top_nodes(qmp: &Qmp, def: &DomainDef) -> Result<Vec<(String, Strin
             .position(|d| d.target == disk.target)
             .expect("a disk of def");
         let id = &ids[index];
-        let entry = block
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|e| {
-                e["qdev"].as_str().is_some_and(|q| {
-                    q == id || q.starts_with(&format!("/machine/peripheral/{id}/"))
-                })
-            })
-            .ok_or_else(|| {
-                Error::new(
-                    ErrorCode::QemuFailed,
-                    format!("QEMU does not list disk '{}'", disk.target),
-                )
-            })?;
+        let entry = crate::qemu::qmp::device_entry(&block, id).ok_or_else(|| {
+            Error::new(
+                ErrorCode::QemuFailed,
+                format!("QEMU does not list disk '{}'", disk.target),
+            )
+        })?;
         let node = entry["inserted"]["node-name"]
             .as_str()
             .ok_or_else(|| {
