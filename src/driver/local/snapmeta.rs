@@ -142,36 +142,23 @@ impl Core {
             Err(e) => return Err(Error::io(format!("cannot read {}", dir.display()), e)),
         };
         for e in entries.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if !name.ends_with(".xml") || name.starts_with('.') {
+            let file = e.file_name().to_string_lossy().into_owned();
+            let Some(name) = file.strip_suffix(".xml") else {
                 continue;
-            }
-            let path = e.path();
-            let parsed = std::fs::read_to_string(&path)
-                .map_err(|err| Error::io(format!("cannot read {}", path.display()), err))
-                .and_then(|x| SnapshotDef::from_stored_xml(&x).map_err(Error::from));
-            match parsed {
-                Ok(def)
-                    if def.name.as_deref().map(|n| format!("{n}.xml")) == Some(name.clone()) =>
-                {
-                    records.list.push(def)
-                }
-                Ok(_) => self.log.error(&format!(
-                    "snapshots: skipping {}: its name is not its file's",
-                    path.display()
+            };
+            match read_record(&dir, name) {
+                Ok(Some(def)) => records.list.push(def),
+                Ok(None) => {}
+                Err(why) => self.log.error(&format!(
+                    "snapshots: skipping {}: {why}",
+                    e.path().display()
                 )),
-                Err(err) => self
-                    .log
-                    .error(&format!("snapshots: skipping {}: {err}", path.display())),
             }
         }
         records
             .list
             .sort_by(|a, b| (a.creation_time, &a.name).cmp(&(b.creation_time, &b.name)));
-        records.current = std::fs::read_to_string(dir.join("current"))
-            .ok()
-            .map(|s| s.trim().to_string())
-            .filter(|n| records.get(n).is_some());
+        records.current = current_name(&dir, |n| records.get(n).is_some());
         Ok(records)
     }
 
@@ -186,17 +173,8 @@ impl Core {
         name: &str,
     ) -> Result<(bool, Option<String>)> {
         let dir = self.snapshot_dir(uuid);
-        let taken = match std::fs::symlink_metadata(dir.join(format!("{name}.xml"))) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
-            // A file of that name: whether it holds that snapshot (not
-            // a damaged record) is what the whole read says.
-            _ => self.load_snapshots(uuid)?.get(name).is_some(),
-        };
-        let current = std::fs::read_to_string(dir.join("current"))
-            .ok()
-            .map(|s| s.trim().to_string())
-            .filter(|n| read_record(&dir, n).is_some());
-        Ok((taken, current))
+        let whole = |n: &str| matches!(read_record(&dir, n), Ok(Some(_)));
+        Ok((whole(name), current_name(&dir, whole)))
     }
 
     /// Writes snapshot `def` of domain `uuid`, durably.
@@ -309,16 +287,32 @@ impl Core {
     }
 }
 
-/// The record of snapshot `name` in `dir`, when [`Core::load_snapshots`]
-/// would take it: its file `NAME.xml` (not hidden) parses and names it.
-fn read_record(dir: &Path, name: &str) -> Option<SnapshotDef> {
+/// The record of snapshot `name` in `dir`: its file `NAME.xml`, which
+/// must parse and name it. `Ok(None)` when there is no such file (or
+/// `name` is no record's: empty, or hidden like the pending record);
+/// why it is no record when the file is there but damaged or another's.
+fn read_record(dir: &Path, name: &str) -> std::result::Result<Option<SnapshotDef>, String> {
     if name.is_empty() || name.starts_with('.') {
-        return None;
+        return Ok(None);
     }
-    let text = std::fs::read_to_string(dir.join(format!("{name}.xml"))).ok()?;
-    SnapshotDef::from_stored_xml(&text)
-        .ok()
-        .filter(|def| def.name.as_deref() == Some(name))
+    let text = match std::fs::read_to_string(dir.join(format!("{name}.xml"))) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e.to_string()),
+    };
+    let def = SnapshotDef::from_stored_xml(&text).map_err(|e| Error::from(e).to_string())?;
+    if def.name.as_deref() != Some(name) {
+        return Err("its name is not its file's".into());
+    }
+    Ok(Some(def))
+}
+
+/// The name the `current` file of `dir` gives, when `exists` says a
+/// snapshot has it.
+fn current_name(dir: &Path, exists: impl Fn(&str) -> bool) -> Option<String> {
+    let name = std::fs::read_to_string(dir.join("current")).ok()?;
+    let name = name.trim();
+    exists(name).then(|| name.to_string())
 }
 
 /// Removes the temporary files of writes a crash cut off in `dir`.
