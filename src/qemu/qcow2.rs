@@ -155,10 +155,11 @@ fn layout(backing: &[u8], format: VolumeFormat, size: u64) -> Result<Image> {
 
 /// Makes the empty qcow2 overlay `path` of `size` bytes (rounded up to
 /// 512) over `backing` (recorded as given, with its `format`), as
-/// `qemu-img create -u` does, and makes it durable (fsync). The file is
-/// created exclusively (an existing one is an error and stays as it
-/// was), mode 0644 less the umask as qemu-img's; on any error after
-/// that it is removed, so no half-written overlay stays.
+/// `qemu-img create -u` does, and makes it durable (fsync of the file
+/// and of its directory). The file is created exclusively (an existing
+/// one is an error and stays as it was), mode 0644 less the umask as
+/// qemu-img's; on any error after that it is removed, so no
+/// half-written overlay stays.
 pub fn create_overlay(path: &Path, backing: &Path, format: VolumeFormat, size: u64) -> Result<()> {
     write_overlay(path, backing, format, size)?.sync()
 }
@@ -176,9 +177,19 @@ impl Unsynced {
         &self.path
     }
 
-    /// Makes the overlay durable (fsync); when that fails, removes it.
+    /// Makes the overlay durable: its data, and its name in its
+    /// directory (definitions will name it, so it must outlive a power
+    /// loss as they do). When that fails, removes it.
     pub fn sync(self) -> Result<()> {
-        self.file.sync_all().map_err(|e| {
+        let parent = match self.path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let synced = self.file.sync_all().and_then(|()| {
+            let dir = crate::sys::fsutil::open_dir_nofollow(parent)?;
+            nix::unistd::fsync(&dir).map_err(std::io::Error::from)
+        });
+        synced.map_err(|e| {
             let _ = std::fs::remove_file(&self.path);
             Error::io(format!("cannot write {}", self.path.display()), e)
         })
