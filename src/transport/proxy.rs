@@ -53,14 +53,17 @@ pub fn run(uri: &str, read_only: bool, proto: Proto) -> Result<()> {
     let socket = crate::connect::daemon_socket(&target, read_only, proto)?;
     let stdin = std::io::stdin();
     let stdout = std::io::stdout();
-    if proto == Proto::Qvirt && std::env::var_os("QVIRT_PROXY_COPY").is_none() {
+    let socket = if proto == Proto::Qvirt && std::env::var_os("QVIRT_PROXY_COPY").is_none() {
         if hand_over(&socket, stdin.as_fd(), stdout.as_fd()) {
             wait_closed(&socket);
             return Ok(());
         }
-        let socket = crate::connect::daemon_socket(&target, read_only, proto)?;
-        return splice(stdin.as_fd(), stdout.as_fd(), &socket);
-    }
+        // Refused: that connection is done with; the copy takes another.
+        drop(socket);
+        crate::connect::daemon_socket(&target, read_only, proto)?
+    } else {
+        socket
+    };
     splice(stdin.as_fd(), stdout.as_fd(), &socket)
 }
 
