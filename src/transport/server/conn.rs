@@ -285,42 +285,14 @@ impl Conn {
     /// `inbuf`, as a plain read).
     fn first(&mut self, scratch: &mut [u8]) -> Option<Input> {
         use crate::transport::proxy::{HAND_OVER, HAND_OVER_DONE, HAND_OVER_REFUSED};
-        use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg};
-        let mut space = nix::cmsg_space!([std::os::fd::RawFd; 2]);
-        let mut iov = [IoSliceMut::new(scratch)];
-        let (n, fds) = loop {
-            match recvmsg::<()>(
-                self.stream.as_raw_fd(),
-                &mut iov,
-                Some(&mut space),
-                MsgFlags::MSG_CMSG_CLOEXEC,
-            ) {
-                Ok(msg) => {
-                    let mut fds = Vec::new();
-                    if let Ok(cmsgs) = msg.cmsgs() {
-                        for c in cmsgs {
-                            if let ControlMessageOwned::ScmRights(raw) = c {
-                                for f in raw {
-                                    // SAFETY: the kernel just gave this
-                                    // process these descriptors; nothing
-                                    // else owns them.
-                                    #[allow(unsafe_code)]
-                                    fds.push(unsafe { OwnedFd::from_raw_fd(f) });
-                                }
-                            }
-                        }
-                    }
-                    break (msg.bytes, fds);
-                }
-                Err(nix::errno::Errno::EINTR) => {}
-                Err(nix::errno::Errno::EAGAIN) => return Some(Input::Empty),
-                Err(_) => {
-                    self.broken = true;
-                    return Some(Input::Empty);
-                }
+        let (n, fds) = match recv_with_fds(&self.stream, scratch) {
+            Ok(got) => got,
+            Err(nix::errno::Errno::EAGAIN) => return Some(Input::Empty),
+            Err(_) => {
+                self.broken = true;
+                return Some(Input::Empty);
             }
         };
-        let scratch = iov[0].as_ref();
         if n == 0 {
             return Some(Input::Eof);
         }
@@ -391,6 +363,43 @@ impl Conn {
             self.inbuf = Vec::new();
         }
     }
+}
+
+/// One `recvmsg` on `stream` into `buf`: the bytes read, and the
+/// descriptors (up to two) that came with them, owned and close-on-exec.
+fn recv_with_fds(stream: &UnixStream, buf: &mut [u8]) -> nix::Result<(usize, Vec<OwnedFd>)> {
+    use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg};
+    let mut space = nix::cmsg_space!([std::os::fd::RawFd; 2]);
+    let mut iov = [IoSliceMut::new(buf)];
+    let msg = loop {
+        match recvmsg::<()>(
+            stream.as_raw_fd(),
+            &mut iov,
+            Some(&mut space),
+            MsgFlags::MSG_CMSG_CLOEXEC,
+        ) {
+            Err(nix::errno::Errno::EINTR) => {}
+            got => break got?,
+        }
+    };
+    let raw: Vec<std::os::fd::RawFd> = msg
+        .cmsgs()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| match c {
+            ControlMessageOwned::ScmRights(fds) => Some(fds),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    // SAFETY: the kernel just gave this process these descriptors;
+    // nothing else owns them.
+    #[allow(unsafe_code)]
+    let fds = raw
+        .into_iter()
+        .map(|f| unsafe { OwnedFd::from_raw_fd(f) })
+        .collect();
+    Ok((msg.bytes, fds))
 }
 
 /// Sets `O_NONBLOCK` on `fd`; whether it could.
