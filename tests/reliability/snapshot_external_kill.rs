@@ -111,13 +111,7 @@ fn a_daemon_killed_during_an_external_snapshot_leaves_all_or_nothing() {
         let live = m.xml_desc(&dom, XmlFlags::NONE).unwrap();
         let persistent = m.xml_desc(&dom, XmlFlags::INACTIVE).unwrap();
         let on = |p: &Path| format!("<source file='{}'/>", p.display());
-        let pending: Vec<_> = std::fs::read_dir(dir.path.join("snapshot"))
-            .unwrap()
-            .flatten()
-            .flat_map(|d| std::fs::read_dir(d.path()).unwrap().flatten())
-            .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
-            .map(|e| e.path())
-            .collect();
+        let pending = snapshot_leftovers(&dir.path);
         assert!(pending.is_empty(), "{point}: left {pending:?}");
         if completes {
             assert_eq!(listed, ["e1"], "{point}");
@@ -150,16 +144,7 @@ fn a_daemon_killed_during_an_external_snapshot_leaves_all_or_nothing() {
         }
         m.destroy(&dom).unwrap();
         if completes {
-            let check = Command::new("qemu-img")
-                .args(["check", "-f", "qcow2"])
-                .arg(&overlay)
-                .output()
-                .unwrap();
-            assert!(
-                check.status.success(),
-                "{point}: {}",
-                String::from_utf8_lossy(&check.stdout)
-            );
+            assert_qcow2_clean(&overlay, point);
         }
     }
 }

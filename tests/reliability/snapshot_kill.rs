@@ -113,13 +113,7 @@ fn a_daemon_killed_during_a_snapshot_leaves_all_or_nothing() {
                 "round {round}: an answered snapshot is kept"
             );
         }
-        let pending: Vec<_> = std::fs::read_dir(dir.path.join("snapshot"))
-            .unwrap()
-            .flatten()
-            .flat_map(|d| std::fs::read_dir(d.path()).unwrap().flatten())
-            .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
-            .map(|e| e.path())
-            .collect();
+        let pending = snapshot_leftovers(&dir.path);
         assert!(pending.is_empty(), "round {round}: left {pending:?}");
         let kept = listed.contains(&name);
         *outcomes
@@ -130,15 +124,6 @@ fn a_daemon_killed_during_a_snapshot_leaves_all_or_nothing() {
     let m = qvirt::connect(&uri).unwrap();
     let dom = m.lookup_by_name("s").unwrap();
     m.destroy(&dom).unwrap();
-    let check = Command::new("qemu-img")
-        .args(["check", "-f", "qcow2"])
-        .arg(&image)
-        .output()
-        .unwrap();
-    assert!(
-        check.status.success(),
-        "the image checks clean: {}",
-        String::from_utf8_lossy(&check.stdout)
-    );
+    assert_qcow2_clean(&image, "after the kills");
     eprintln!("kill-snapshot: a snapshot takes {took:?}; outcomes {outcomes:?}");
 }

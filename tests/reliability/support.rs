@@ -238,3 +238,33 @@ pub fn other_user() -> (u32, u32) {
         .expect("the test user exists");
     (user.uid.as_raw(), user.gid.as_raw())
 }
+
+/// The hidden files left in the snapshot directories under state
+/// directory `root` (a pending record, a cut-off write): a manager that
+/// has taken over must have cleared them all.
+pub fn snapshot_leftovers(root: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(root.join("snapshot"))
+        .unwrap()
+        .flatten()
+        .flat_map(|d| std::fs::read_dir(d.path()).unwrap().flatten())
+        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+        .map(|e| e.path())
+        .collect()
+}
+
+/// Asserts that `qemu-img check` finds the qcow2 image `path` clean
+/// (`what` names the case in the failure).
+pub fn assert_qcow2_clean(path: &Path, what: &str) {
+    let check = Command::new("qemu-img")
+        .args(["check", "-f", "qcow2"])
+        .arg(path)
+        .output()
+        .expect("run qemu-img");
+    assert!(
+        check.status.success(),
+        "{what}: {} checks clean: {}{}",
+        path.display(),
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr)
+    );
+}
