@@ -42,34 +42,44 @@ pub(crate) fn disk_on(disk: &Disk, path: &Path, format: VolumeFormat) -> Disk {
     d
 }
 
-/// The top image file and node of disk `target` of the running `def`.
+/// The top image file and node of disk `target` of the running `def`,
+/// and what its drive has inserted (`query-block`).
 pub(crate) fn top_of(qmp: &Qmp, def: &DomainDef, target: &str) -> Result<(PathBuf, String, Value)> {
-    let index = def
-        .devices
-        .disks
-        .iter()
-        .position(|d| d.target == target)
-        .ok_or_else(|| no_disk(&def.name, target))?;
-    let id = disk_device_ids(def)?.swap_remove(index);
+    Ok(tops_of(qmp, def, [target])?.swap_remove(0))
+}
+
+/// [`top_of`] for each of `targets`, from one `query-block`.
+pub(crate) fn tops_of<'a>(
+    qmp: &Qmp,
+    def: &DomainDef,
+    targets: impl IntoIterator<Item = &'a str>,
+) -> Result<Vec<(PathBuf, String, Value)>> {
+    let ids = disk_device_ids(def)?;
     let blocks = qmp.execute("query-block", None, QMP_TIMEOUT)?;
-    let inserted = device_entry(&blocks, &id)
-        .and_then(|b| b.get("inserted"))
-        .ok_or_else(|| {
-            Error::new(
-                ErrorCode::OperationInvalid,
-                format!("disk {target} of domain '{}' has no medium", def.name),
-            )
-        })?;
-    let file = inserted
-        .get("image")
-        .and_then(|i| i.get("filename"))
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let node = inserted
-        .get("node-name")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    Ok((PathBuf::from(file), node.to_string(), inserted.clone()))
+    targets
+        .into_iter()
+        .map(|target| {
+            let index = def
+                .devices
+                .disks
+                .iter()
+                .position(|d| d.target == target)
+                .ok_or_else(|| no_disk(&def.name, target))?;
+            let inserted = device_entry(&blocks, &ids[index])
+                .and_then(|b| b.get("inserted"))
+                .ok_or_else(|| {
+                    Error::new(
+                        ErrorCode::OperationInvalid,
+                        format!("disk {target} of domain '{}' has no medium", def.name),
+                    )
+                })?;
+            let text =
+                |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or_default().to_string();
+            let file = text(inserted.get("image").and_then(|i| i.get("filename")));
+            let node = text(inserted.get("node-name"));
+            Ok((PathBuf::from(file), node, inserted.clone()))
+        })
+        .collect()
 }
 
 /// The error for a disk a domain does not have.
@@ -201,8 +211,8 @@ impl Core {
         let live = run.live_def();
         let mut tops = Vec::new();
         let mut sizes = Vec::new();
-        for d in &plan.disks {
-            let (file, node, inserted) = top_of(qmp, &live, &d.target)?;
+        let found = tops_of(qmp, &live, plan.disks.iter().map(|d| d.target.as_str()))?;
+        for (d, (file, node, inserted)) in plan.disks.iter().zip(found) {
             // QEMU knows the size the guest sees: no qemu-img to ask.
             if let Some(size) = inserted
                 .get("image")
@@ -466,11 +476,11 @@ impl Core {
             Some(run) => {
                 let qmp = run.qmp()?;
                 let live = run.live_def();
-                let mut all = true;
-                for d in &disks {
-                    let (file, _, _) = top_of(qmp, &live, &d.target)?;
-                    all &= Some(file.as_path()) == d.overlay.as_deref();
-                }
+                let found = tops_of(qmp, &live, disks.iter().map(|d| d.target.as_str()))?;
+                let all = disks
+                    .iter()
+                    .zip(&found)
+                    .all(|(d, (file, _, _))| Some(file.as_path()) == d.overlay.as_deref());
                 if !all {
                     // Added but never switched to: drop the nodes, by the
                     // names recorded (a node opened without its backing
