@@ -100,12 +100,7 @@ fn a_daemon_killed_during_an_external_snapshot_leaves_all_or_nothing() {
         let m = qvirt::connect(&uri).unwrap();
         let dom = m.lookup_by_name("x").unwrap();
         assert_eq!(m.info(&dom).unwrap().state, DomainState::Running, "{point}");
-        let listed: Vec<String> = m
-            .snapshot_list(&dom)
-            .unwrap()
-            .into_iter()
-            .map(|s| s.name)
-            .collect();
+        let listed = snapshot_names(m.as_ref(), &dom);
         let current = m.snapshot_current(&dom).unwrap().map(|s| s.name);
         let top = qemu_top(m.as_ref(), &dom);
         let live = m.xml_desc(&dom, XmlFlags::NONE).unwrap();

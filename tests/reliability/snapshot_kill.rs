@@ -96,12 +96,7 @@ fn a_daemon_killed_during_a_snapshot_leaves_all_or_nothing() {
             DomainState::Running,
             "round {round}: the VM runs on"
         );
-        let listed: Vec<String> = m
-            .snapshot_list(&dom)
-            .unwrap()
-            .into_iter()
-            .map(|s| s.name)
-            .collect();
+        let listed = snapshot_names(m.as_ref(), &dom);
         let in_image = tags(&image);
         assert_eq!(
             listed, in_image,

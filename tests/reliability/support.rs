@@ -268,3 +268,12 @@ pub fn assert_qcow2_clean(path: &Path, what: &str) {
         String::from_utf8_lossy(&check.stderr)
     );
 }
+
+/// The names of the snapshots of `dom`, as `d` lists them.
+pub fn snapshot_names(d: &dyn qvirt::Driver, dom: &qvirt::driver::Domain) -> Vec<String> {
+    d.snapshot_list(dom)
+        .unwrap()
+        .into_iter()
+        .map(|s| s.name)
+        .collect()
+}
