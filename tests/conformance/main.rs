@@ -41,6 +41,7 @@ mod cases_storage;
 mod cases_vnc;
 mod harness;
 mod helpers;
+mod libvirt_backend;
 mod socket_backend;
 mod ssh_backend;
 
@@ -272,6 +273,13 @@ static SSH: std::sync::LazyLock<ssh_backend::Ssh> =
     std::sync::LazyLock::new(ssh_backend::Ssh::default);
 
 conformance!(ssh, *crate::SSH);
+
+/// The same cases over libvirt's protocol: qvirt's libvirt client
+/// against the daemon's libvirt socket.
+static LIBVIRT: std::sync::LazyLock<libvirt_backend::Libvirt> =
+    std::sync::LazyLock::new(libvirt_backend::Libvirt::default);
+
+conformance!(libvirt, *crate::LIBVIRT);
 
 /// `qemu:///embed?root=ROOT`, with the characters a URI query cannot hold
 /// as they are percent-encoded.
