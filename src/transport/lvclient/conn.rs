@@ -26,6 +26,9 @@ use crate::transport::libvirt::types::{LifecycleMsg, RebootMsg};
 use crate::transport::libvirt::values::lifecycle_kind;
 use crate::transport::libvirt::xdr::from_bytes;
 
+/// `QEMU_PROGRAM`: libvirt's program of QEMU-specific calls.
+pub const QEMU_PROGRAM: u32 = 0x2000_8087;
+
 /// `REMOTE_PROC_DOMAIN_EVENT_CALLBACK_LIFECYCLE`.
 const EVENT_LIFECYCLE: i32 = 318;
 /// `REMOTE_PROC_DOMAIN_EVENT_CALLBACK_REBOOT`.
@@ -42,6 +45,19 @@ struct Shared {
     pending: Mutex<Pending>,
     /// Event subscribers by libvirt callback id.
     events: Mutex<HashMap<i32, Sender<Event>>>,
+    /// Open streams by the serial of the call that opened them.
+    streams: Mutex<HashMap<u32, Sender<StreamMsg>>>,
+}
+
+/// What arrives on a stream.
+pub enum StreamMsg {
+    /// Bytes.
+    Data(Vec<u8>),
+    /// The other side ended the stream (an empty data message, or a
+    /// finish).
+    End,
+    /// The stream failed.
+    Failed(Error),
 }
 
 /// Calls waiting for their reply; `closed` once the connection ended,
@@ -71,6 +87,7 @@ impl Conn {
             writer: Mutex::new(stream),
             pending: Mutex::new(Pending::default()),
             events: Mutex::new(HashMap::new()),
+            streams: Mutex::new(HashMap::new()),
         });
         let s = Arc::clone(&shared);
         let reader = std::thread::Builder::new()
@@ -101,6 +118,65 @@ impl Conn {
         let _ = lock(&self.shared.writer).shutdown(Shutdown::Both);
     }
 
+    /// Makes call `proc` of program `prog` with the encoded `body`; the
+    /// stream messages of the same serial go to `stream`. Returns the
+    /// reply's body and the serial.
+    pub fn call_raw(
+        &self,
+        prog: u32,
+        proc: i32,
+        body: &[u8],
+        stream: Option<Sender<StreamMsg>>,
+    ) -> Result<(Vec<u8>, u32)> {
+        let serial = self.serial.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx): (Sender<Result<Vec<u8>>>, Receiver<_>) = channel();
+        {
+            let mut p = lock(&self.shared.pending);
+            if let Some(why) = &p.closed {
+                return Err(Error::new(ErrorCode::Protocol, why.clone()));
+            }
+            p.waiting.insert(serial, tx);
+        }
+        if let Some(s) = stream {
+            lock(&self.shared.streams).insert(serial, s);
+        }
+        let mut header = Header::remote(proc, Type::Call, serial, Status::Ok);
+        header.prog = prog;
+        let sent = self.send(&frame::message(&header, body));
+        let answer = match sent {
+            Ok(()) => rx.recv().map_err(|_| {
+                Error::new(
+                    ErrorCode::Protocol,
+                    format!("the connection to {} ended before its reply", self.peer),
+                )
+            }),
+            Err(e) => {
+                lock(&self.shared.pending).waiting.remove(&serial);
+                Err(e)
+            }
+        };
+        match answer.and_then(|r| r) {
+            Ok(b) => Ok((b, serial)),
+            Err(e) => {
+                lock(&self.shared.streams).remove(&serial);
+                Err(e)
+            }
+        }
+    }
+
+    /// Sends stream bytes on the stream `proc`/`serial`; empty `data`
+    /// with `finish` ends it.
+    pub fn stream_send(&self, proc: i32, serial: u32, data: &[u8], finish: bool) -> Result<()> {
+        let status = if finish { Status::Ok } else { Status::Continue };
+        let header = Header::remote(proc, Type::Stream, serial, status);
+        self.send(&frame::message(&header, data))
+    }
+
+    /// Forgets the stream of `serial`: what still comes for it is dropped.
+    pub fn stream_forget(&self, serial: u32) {
+        lock(&self.shared.streams).remove(&serial);
+    }
+
     fn send(&self, bytes: &[u8]) -> Result<()> {
         lock(&self.shared.writer)
             .write_all(bytes)
@@ -111,26 +187,7 @@ impl Conn {
 impl Caller for Conn {
     fn call(&self, call: Call) -> Result<Reply> {
         let (proc, body) = call.encode();
-        let serial = self.serial.fetch_add(1, Ordering::Relaxed);
-        let (tx, rx): (Sender<Result<Vec<u8>>>, Receiver<_>) = channel();
-        {
-            let mut p = lock(&self.shared.pending);
-            if let Some(why) = &p.closed {
-                return Err(Error::new(ErrorCode::Protocol, why.clone()));
-            }
-            p.waiting.insert(serial, tx);
-        }
-        let header = Header::remote(proc, Type::Call, serial, Status::Ok);
-        if let Err(e) = self.send(&frame::message(&header, &body)) {
-            lock(&self.shared.pending).waiting.remove(&serial);
-            return Err(e);
-        }
-        let body = rx.recv().map_err(|_| {
-            Error::new(
-                ErrorCode::Protocol,
-                format!("the connection to {} ended before its reply", self.peer),
-            )
-        })??;
+        let (body, _) = self.call_raw(REMOTE_PROGRAM, proc, &body, None)?;
         Reply::decode(proc, &body)
     }
 }
@@ -175,7 +232,7 @@ fn read_loop(mut stream: UnixStream, shared: &Shared) {
             }
             continue;
         }
-        if h.prog != REMOTE_PROGRAM {
+        if h.prog != REMOTE_PROGRAM && h.prog != QEMU_PROGRAM {
             continue;
         }
         match h.kind {
@@ -192,8 +249,22 @@ fn read_loop(mut stream: UnixStream, shared: &Shared) {
                 }
             }
             Type::Message => deliver_event(shared, h.proc, &body),
-            // Streams (a console, a screenshot) are not opened by this
-            // client; stray stream data is dropped.
+            Type::Stream => {
+                let msg = match h.status {
+                    Status::Continue if !body.is_empty() => StreamMsg::Data(body),
+                    Status::Continue | Status::Ok => StreamMsg::End,
+                    Status::Error => StreamMsg::Failed(
+                        RemoteError::decode(&body).map_or_else(|e| e, |r| r.to_error()),
+                    ),
+                };
+                let mut streams = lock(&shared.streams);
+                let over = !matches!(msg, StreamMsg::Data(_));
+                if let Some(tx) = streams.get(&h.serial)
+                    && (tx.send(msg).is_err() || over)
+                {
+                    streams.remove(&h.serial);
+                }
+            }
             _ => {}
         }
     };
@@ -206,8 +277,9 @@ fn read_loop(mut stream: UnixStream, shared: &Shared) {
         )));
     }
     drop(p);
-    // Ends every event stream: their senders go.
+    // Ends every event stream and data stream: their senders go.
     lock(&shared.events).clear();
+    lock(&shared.streams).clear();
 }
 
 /// Hands an event message to its callback's subscriber.

@@ -11,5 +11,6 @@
 
 mod conn;
 mod driver;
+mod streams;
 
 pub use driver::LvDriver;
