@@ -19,7 +19,7 @@ use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{Domain, Event, EventKind};
 use crate::transport::libvirt::frame::{
     self, HEADER_LEN, Header, KEEPALIVE_PING, KEEPALIVE_PONG, KEEPALIVE_PROGRAM, LEN_LEN,
-    MAX_MESSAGE, REMOTE_PROGRAM, RemoteError, Status, Type,
+    LibvirtCode, MAX_MESSAGE, REMOTE_PROGRAM, RemoteError, Status, Type,
 };
 use crate::transport::libvirt::procedures::{Call, Caller, Reply};
 use crate::transport::libvirt::types::{LifecycleMsg, RebootMsg};
@@ -240,9 +240,7 @@ fn read_loop(mut stream: UnixStream, shared: &Shared) {
                 let waiter = lock(&shared.pending).waiting.remove(&h.serial);
                 if let Some(tx) = waiter {
                     let answer = match h.status {
-                        Status::Error => {
-                            Err(RemoteError::decode(&body).map_or_else(|e| e, |r| r.to_error()))
-                        }
+                        Status::Error => Err(remote_error(&body)),
                         _ => Ok(body),
                     };
                     let _ = tx.send(answer);
@@ -253,9 +251,7 @@ fn read_loop(mut stream: UnixStream, shared: &Shared) {
                 let msg = match h.status {
                     Status::Continue if !body.is_empty() => StreamMsg::Data(body),
                     Status::Continue | Status::Ok => StreamMsg::End,
-                    Status::Error => StreamMsg::Failed(
-                        RemoteError::decode(&body).map_or_else(|e| e, |r| r.to_error()),
-                    ),
+                    Status::Error => StreamMsg::Failed(remote_error(&body)),
                 };
                 let mut streams = lock(&shared.streams);
                 let over = !matches!(msg, StreamMsg::Data(_));
@@ -280,6 +276,20 @@ fn read_loop(mut stream: UnixStream, shared: &Shared) {
     // Ends every event stream and data stream: their senders go.
     lock(&shared.events).clear();
     lock(&shared.streams).clear();
+}
+
+/// The qvirt error of an error reply's body, carrying libvirt's code
+/// as its source (for the calls that read a code qvirt has no twin of,
+/// as `VIR_ERR_NO_DOMAIN_METADATA`).
+fn remote_error(body: &[u8]) -> Error {
+    match RemoteError::decode(body) {
+        Ok(r) => {
+            let mut e = r.to_error();
+            e.source = Some(Box::new(LibvirtCode(r.code)));
+            e
+        }
+        Err(e) => e,
+    }
 }
 
 /// Hands an event message to its callback's subscriber.

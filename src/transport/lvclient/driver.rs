@@ -13,6 +13,7 @@ use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::uri::SshTarget;
 use crate::driver::*;
 use crate::transport::client::ssh::Tunnel;
+use crate::transport::libvirt::frame::{LibvirtCode, code};
 use crate::transport::libvirt::procedures::Caller;
 use crate::transport::libvirt::types::*;
 use crate::transport::libvirt::values::{self, event_id, state_of};
@@ -44,6 +45,29 @@ fn not_made(method: &str, call: &str) -> Error {
             "{method} is not supported by qvirt's libvirt client (libvirt's {call} is not made)"
         ),
     )
+}
+
+/// libvirt's code of an error from the daemon.
+fn libvirt_code(e: &Error) -> Option<i32> {
+    e.source
+        .as_deref()
+        .and_then(|s| s.downcast_ref::<LibvirtCode>())
+        .map(|c| c.0)
+}
+
+/// `VIR_DOMAIN_AFFECT_LIVE` (1) and `_CONFIG` (2); neither is
+/// `_CURRENT`.
+fn affect(f: ModifyFlags) -> u32 {
+    u32::from(f.live) | (u32::from(f.config) << 1)
+}
+
+/// `virDomainMetadataType`, the namespace URI and the prefix.
+fn metadata_kind(kind: &MetadataKind) -> (i32, Option<String>, Option<String>) {
+    match kind {
+        MetadataKind::Description => (0, None, None),
+        MetadataKind::Title => (1, None, None),
+        MetadataKind::Element { uri, key } => (2, Some(uri.clone()), key.clone()),
+    }
 }
 
 fn dom(d: &Domain) -> Dom {
@@ -360,16 +384,36 @@ impl Driver for LvDriver {
 
     fn set_metadata(
         &self,
-        _: &Domain,
-        _: &MetadataKind,
-        _: Option<&str>,
-        _: ModifyFlags,
+        d: &Domain,
+        kind: &MetadataKind,
+        value: Option<&str>,
+        flags: ModifyFlags,
     ) -> Result<()> {
-        Err(not_made("set_metadata", "DOMAIN_SET_METADATA"))
+        let (kind, uri, key) = metadata_kind(kind);
+        self.conn.domain_set_metadata(SetMetadataArgs {
+            dom: dom(d),
+            kind,
+            metadata: value.map(str::to_string),
+            key,
+            uri,
+            flags: affect(flags),
+        })
     }
 
-    fn metadata(&self, _: &Domain, _: &MetadataKind, _: bool) -> Result<Option<String>> {
-        Err(not_made("metadata", "DOMAIN_GET_METADATA"))
+    fn metadata(&self, d: &Domain, kind: &MetadataKind, inactive: bool) -> Result<Option<String>> {
+        let (kind, uri, _) = metadata_kind(kind);
+        // VIR_DOMAIN_AFFECT_CONFIG for the persistent definition.
+        let flags = if inactive { 2 } else { 0 };
+        match self.conn.domain_get_metadata(GetMetadataArgs {
+            dom: dom(d),
+            kind,
+            uri,
+            flags,
+        }) {
+            Ok(r) => Ok(Some(r.metadata)),
+            Err(e) if libvirt_code(&e) == Some(code::NO_DOMAIN_METADATA) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     fn interface_addresses(&self, _: &Domain, _: AddressSource) -> Result<Vec<InterfaceAddresses>> {
@@ -379,8 +423,14 @@ impl Driver for LvDriver {
         ))
     }
 
-    fn send_key(&self, _: &Domain, _: KeyCodeset, _: u32, _: &[u32]) -> Result<()> {
-        Err(not_made("send_key", "DOMAIN_SEND_KEY"))
+    fn send_key(&self, d: &Domain, codeset: KeyCodeset, hold_ms: u32, keys: &[u32]) -> Result<()> {
+        self.conn.domain_send_key(SendKeyArgs {
+            dom: dom(d),
+            codeset: codeset.number(),
+            holdtime: hold_ms,
+            keycodes: keys.to_vec(),
+            flags: 0,
+        })
     }
 
     fn shutdown(&self, d: &Domain, options: ShutdownOptions) -> Result<()> {

@@ -26,6 +26,8 @@ pub struct LvConsole {
     conn: Arc<Conn>,
     serial: u32,
     rx: Receiver<StreamMsg>,
+    /// Bytes taken off the stream while looking for its end.
+    unread: Vec<u8>,
     ended: Option<Error>,
 }
 
@@ -51,12 +53,16 @@ pub fn console(conn: &Arc<Conn>, dom: &Domain, force: bool) -> Result<Box<dyn Co
         conn: Arc::clone(conn),
         serial,
         rx,
+        unread: Vec::new(),
         ended: None,
     }))
 }
 
 impl ConsoleStream for LvConsole {
     fn read(&mut self, timeout: Duration) -> Result<Vec<u8>> {
+        if !self.unread.is_empty() {
+            return Ok(std::mem::take(&mut self.unread));
+        }
         if let Some(e) = &self.ended {
             return Err(Error::new(e.code, e.message.clone()));
         }
@@ -72,6 +78,19 @@ impl ConsoleStream for LvConsole {
     }
 
     fn write(&mut self, data: &[u8]) -> Result<()> {
+        // An end that has already come (the console taken over by a
+        // forced open) fails the write, as on the other transports.
+        while self.ended.is_none() {
+            match self.rx.try_recv() {
+                Ok(StreamMsg::Data(d)) => self.unread.extend_from_slice(&d),
+                Ok(StreamMsg::End) => self.ended = Some(ended("the daemon closed it")),
+                Ok(StreamMsg::Failed(e)) => self.ended = Some(e),
+                Err(std::sync::mpsc::TryRecvError::Empty) => break,
+                Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                    self.ended = Some(ended("the connection closed"));
+                }
+            }
+        }
         if let Some(e) = &self.ended {
             return Err(Error::new(e.code, e.message.clone()));
         }
