@@ -26,7 +26,7 @@
 //! | `command=PATH` | the ssh program | `ssh` from `$PATH` |
 //! | `socket=PATH` | the daemon's socket on the remote host | the URI's instance there |
 //! | `known_hosts=PATH` | `-o UserKnownHostsFile=PATH` | ssh's config decides |
-//! | `proto=qvirt\|libvirt` | whose protocol the remote proxy should reach | `qvirt` |
+//! | `proto=qvirt\|libvirt` | whose protocol qvirt speaks, and whose socket the remote proxy reaches | `qvirt` |
 //!
 //! libvirt's other parameters (`netcat`, `proxy`, `mode`, `sshauth`,
 //! `known_hosts_verify`, ...) belong to transports qvirt does not have and
@@ -451,6 +451,51 @@ pub fn default_uri() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn proto_libvirt_picks_libvirts_protocol() {
+        let lv = |t: Target| Target::Libvirt(Box::new(t));
+        let sock = |p: &str| Target::Socket {
+            path: PathBuf::from(p),
+        };
+        assert_eq!(
+            parse("qemu:///session?proto=libvirt").unwrap(),
+            lv(Target::Session)
+        );
+        assert_eq!(
+            parse("qemu:///system?proto=libvirt").unwrap(),
+            lv(Target::System)
+        );
+        assert_eq!(parse("qemu:///system?proto=qvirt").unwrap(), Target::System);
+        assert_eq!(
+            parse("qemu+unix:///system?socket=/tmp/s&proto=libvirt").unwrap(),
+            lv(sock("/tmp/s"))
+        );
+        // libvirt's own socket names need no proto=, unless it says qvirt.
+        assert_eq!(
+            parse("qemu+unix:///system?socket=/run/libvirt/libvirt-sock").unwrap(),
+            lv(sock("/run/libvirt/libvirt-sock"))
+        );
+        assert_eq!(
+            parse("qemu+unix:///system?socket=/run/libvirt/libvirt-sock-ro").unwrap(),
+            lv(sock("/run/libvirt/libvirt-sock-ro"))
+        );
+        assert_eq!(
+            parse("qemu+unix:///system?socket=/x/libvirt-sock&proto=qvirt").unwrap(),
+            sock("/x/libvirt-sock")
+        );
+        for bad in [
+            "qemu:///session?proto=xdr",
+            "qemu:///session?socket=/x",
+            "qemu+unix:///session?proto=",
+        ] {
+            assert_eq!(
+                parse(bad).unwrap_err().code,
+                ErrorCode::InvalidArgument,
+                "{bad}"
+            );
+        }
+    }
 
     #[test]
     fn parses_the_uris() {

@@ -654,11 +654,19 @@ impl Driver for LvDriver {
         Ok(self.conn.domain_get_messages(dom_flags(d, 0))?.msgs)
     }
 
-    fn attach_device(&self, _: &Domain, _: &str, _: ModifyFlags) -> Result<()> {
-        Err(not_made("attach_device", "DOMAIN_ATTACH_DEVICE_FLAGS"))
+    fn attach_device(&self, d: &Domain, xml: &str, flags: ModifyFlags) -> Result<()> {
+        self.conn.domain_attach_device_flags(DeviceArgs {
+            dom: dom(d),
+            xml: xml.to_string(),
+            flags: affect(flags),
+        })
     }
 
-    fn detach_device(&self, _: &Domain, _: &str, _: ModifyFlags) -> Result<()> {
-        Err(not_made("detach_device", "DOMAIN_DETACH_DEVICE_FLAGS"))
+    fn detach_device(&self, d: &Domain, xml: &str, flags: ModifyFlags) -> Result<()> {
+        self.conn.domain_detach_device_flags(DeviceArgs {
+            dom: dom(d),
+            xml: xml.to_string(),
+            flags: affect(flags),
+        })
     }
 }
