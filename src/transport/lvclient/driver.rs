@@ -21,6 +21,9 @@ use crate::transport::libvirt::values::{self, event_id, state_of};
 /// `VIR_DRV_FEATURE_*` numbers the handshake asks about.
 const FEATURE_PROGRAM_KEEPALIVE: i32 = values::feature::PROGRAM_KEEPALIVE;
 
+/// How often a waiting shutdown asks the guest again.
+const SHUTDOWN_AGAIN: Duration = Duration::from_secs(2);
+
 /// A connection to a daemon over libvirt's protocol.
 pub struct LvDriver {
     conn: Arc<Conn>,
@@ -439,9 +442,18 @@ impl Driver for LvDriver {
             return Ok(());
         };
         // libvirt's shutdown never waits: poll the state until the
-        // deadline, as virsh's callers do.
+        // deadline, and ask again now and then, as qvirt's own waiting
+        // shutdown does (a guest early in its boot does not hear the
+        // first press of the power button).
         let deadline = Instant::now() + wait;
+        let mut asked = Instant::now();
         loop {
+            if asked.elapsed() >= SHUTDOWN_AGAIN {
+                asked = Instant::now();
+                // The domain may be stopping already: only the state
+                // read below says how it went.
+                let _ = self.conn.domain_shutdown(dom_args(d));
+            }
             match self.state(d) {
                 Ok(DomainState::Shutoff) => return Ok(()),
                 Err(e) if e.code == ErrorCode::NoDomain => return Ok(()),
