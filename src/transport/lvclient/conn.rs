@@ -19,7 +19,7 @@ use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{Domain, Event, EventKind};
 use crate::transport::libvirt::frame::{
     self, HEADER_LEN, Header, KEEPALIVE_PING, KEEPALIVE_PONG, KEEPALIVE_PROGRAM, LEN_LEN,
-    LibvirtCode, MAX_MESSAGE, REMOTE_PROGRAM, RemoteError, Status, Type,
+    LibvirtCode, MAX_MESSAGE, REMOTE_PROGRAM, RemoteError, Status, Type, code,
 };
 use crate::transport::libvirt::procedures::{Call, Caller, Reply};
 use crate::transport::libvirt::types::{LifecycleMsg, RebootMsg};
@@ -278,14 +278,16 @@ fn read_loop(mut stream: UnixStream, shared: &Shared) {
     lock(&shared.streams).clear();
 }
 
-/// The qvirt error of an error reply's body, carrying libvirt's code
-/// as its source (for the calls that read a code qvirt has no twin of,
-/// as `VIR_ERR_NO_DOMAIN_METADATA`).
+/// The qvirt error of an error reply's body. A libvirt code that a
+/// call reads (`VIR_ERR_NO_DOMAIN_METADATA`: no such element, which
+/// qvirt's API answers with `None`) is kept as the error's source.
 fn remote_error(body: &[u8]) -> Error {
     match RemoteError::decode(body) {
         Ok(r) => {
             let mut e = r.to_error();
-            e.source = Some(Box::new(LibvirtCode(r.code)));
+            if r.code == code::NO_DOMAIN_METADATA {
+                e.source = Some(Box::new(LibvirtCode(r.code)));
+            }
             e
         }
         Err(e) => e,
