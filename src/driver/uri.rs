@@ -10,7 +10,7 @@
 //! | `qemu:///session?proto=libvirt` (or `/system`) | the daemon's libvirt socket (`libvirt-sock`, `libvirt-sock-ro` as above), over libvirt's protocol |
 //! | `qemu+unix:///session?socket=PATH&proto=libvirt` | a daemon (qvirtd or libvirtd) at PATH, over libvirt's protocol |
 //! | `qemu+unix:///system?socket=/run/libvirt/libvirt-sock` | the same: a socket named `libvirt-sock` or `libvirt-sock-ro` is libvirt's unless `proto=qvirt` says otherwise |
-//! | `qemu+ssh://host/system?proto=libvirt` | the remote daemon's libvirt socket, through `qvirtd --proxy --proto libvirt` |
+//! | `qemu+ssh://host/system?proto=libvirt` | the remote daemon's libvirt socket, through `qvirtd --proto libvirt --proxy` |
 //!
 //! `proto=qvirt|libvirt` (default `qvirt`, except for a socket named as
 //! libvirt names its own) picks the protocol; the libvirt one is
