@@ -18,25 +18,54 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::transport::SocketDriver;
 use crate::transport::client::check_server;
 use crate::transport::instance::Instance;
+use crate::transport::lvclient::LvDriver;
 
 /// Opens a driver for `uri`.
 pub fn connect(uri: &str) -> Result<Box<dyn Driver>> {
     match parse(uri)? {
         Target::Embed { root } => crate::transport::embedded::open(&root, uri),
         Target::Socket { path } => Ok(Box::new(SocketDriver::connect(&path, uri)?)),
-        Target::Ssh(t) if t.proto == Proto::Libvirt => Err(Error::new(
-            ErrorCode::InvalidArgument,
-            format!(
-                "cannot use URI '{uri}': proto=libvirt asks the remote proxy for libvirt's \
-                 protocol, and qvirt's client speaks qvirt's; libvirt clients (virsh) reach \
-                 a qvirt host with their own qemu+ssh URIs"
-            ),
-        )),
+        Target::Ssh(t) if t.proto == Proto::Libvirt => {
+            let instance = match t.instance {
+                crate::driver::uri::RemoteInstance::System => "system",
+                crate::driver::uri::RemoteInstance::Session => "session",
+            };
+            Ok(Box::new(LvDriver::open_ssh(
+                &t,
+                &format!("qemu:///{instance}"),
+                uri,
+            )?))
+        }
+        Target::Libvirt(local) => {
+            let socket = daemon_socket(&local, false, Proto::Libvirt)?;
+            Ok(Box::new(LvDriver::open(
+                socket,
+                libvirt_open_uri(&local, uri),
+                uri,
+            )?))
+        }
         Target::Ssh(t) => Ok(Box::new(SocketDriver::connect_ssh(&t, uri)?)),
         target => {
             let socket = daemon_socket(&target, false, Proto::Qvirt)?;
             Ok(Box::new(SocketDriver::over(socket, uri)?))
         }
+    }
+}
+
+/// The URI a libvirt daemon is asked to open for `uri`, as virsh sends
+/// it: without transport and parameters (`qemu:///system`).
+fn libvirt_open_uri(local: &Target, uri: &str) -> &'static str {
+    let system = match local {
+        Target::System => true,
+        Target::Session => false,
+        _ => uri
+            .strip_prefix("qemu+unix:///")
+            .is_some_and(|r| r.starts_with("system")),
+    };
+    if system {
+        "qemu:///system"
+    } else {
+        "qemu:///session"
     }
 }
 
@@ -87,6 +116,7 @@ pub(crate) fn daemon_socket(target: &Target, read_only: bool, proto: Proto) -> R
             })?;
             connect_session(&socket, &paths.daemon_log)
         }
+        Target::Libvirt(local) => daemon_socket(local, read_only, Proto::Libvirt),
         Target::Embed { .. } | Target::Ssh(_) => Err(Error::new(
             ErrorCode::InvalidArgument,
             "only qemu:///system, qemu:///session and qemu+unix URIs name a daemon's socket",

@@ -499,3 +499,28 @@ fn an_unanswering_host_fails_by_the_connect_timeout() {
         "{err}"
     );
 }
+
+/// `proto=libvirt` over ssh: qvirt's libvirt client through the remote
+/// `qvirtd --proto libvirt --proxy` to the daemon's libvirt socket there
+/// (a handshake with qvirt's socket instead would fail), with the same
+/// domains as qvirt's own protocol sees, and errors with their codes.
+#[test]
+fn libvirt_protocol_over_ssh() {
+    let w = World::new("lvssh");
+    let _daemon = w.start_system_daemon();
+    let d = connect(&w.uri("root", "system", "proto=libvirt"));
+    let dom = d.define_xml(&firmware_xml("fw-lv")).unwrap();
+    assert_eq!(names(&*d), ["fw-lv"]);
+    d.start(&dom).unwrap();
+    let q = connect(&w.uri("root", "system", ""));
+    let qdom = q.lookup_by_name("fw-lv").unwrap();
+    assert_eq!(
+        q.info(&qdom).unwrap().state,
+        qvirt::driver::DomainState::Running
+    );
+    d.destroy(&dom).unwrap();
+    let err = d.lookup_by_name("no-such").unwrap_err();
+    assert_eq!(err.code, ErrorCode::NoDomain, "{err}");
+    d.undefine(&dom).unwrap();
+    assert!(names(&*q).is_empty());
+}

@@ -7,6 +7,14 @@
 //! | `qemu:///system` | the host's daemon (read-only socket unless root) |
 //! | `qemu+unix:///session?socket=PATH` (or `/system`) | a daemon at PATH |
 //! | `qemu+ssh://[user@]host[:port]/session` (or `/system`) | a daemon on another host, through OpenSSH |
+//! | `qemu:///session?proto=libvirt` (or `/system`) | the daemon's libvirt socket (`libvirt-sock`, `libvirt-sock-ro` as above), over libvirt's protocol |
+//! | `qemu+unix:///session?socket=PATH&proto=libvirt` | a daemon (qvirtd or libvirtd) at PATH, over libvirt's protocol |
+//! | `qemu+unix:///system?socket=/run/libvirt/libvirt-sock` | the same: a socket named `libvirt-sock` or `libvirt-sock-ro` is libvirt's unless `proto=qvirt` says otherwise |
+//! | `qemu+ssh://host/system?proto=libvirt` | the remote daemon's libvirt socket, through `qvirtd --proto libvirt --proxy` |
+//!
+//! `proto=qvirt|libvirt` (default `qvirt`, except for a socket named as
+//! libvirt names its own) picks the protocol; the libvirt one is
+//! `LvDriver`, which makes the calls virsh makes.
 //!
 //! `qemu+ssh` takes libvirt's parameters for its `ssh` transport:
 //!
@@ -18,7 +26,7 @@
 //! | `command=PATH` | the ssh program | `ssh` from `$PATH` |
 //! | `socket=PATH` | the daemon's socket on the remote host | the URI's instance there |
 //! | `known_hosts=PATH` | `-o UserKnownHostsFile=PATH` | ssh's config decides |
-//! | `proto=qvirt\|libvirt` | whose protocol the remote proxy should reach | `qvirt` |
+//! | `proto=qvirt\|libvirt` | whose protocol qvirt speaks, and whose socket the remote proxy reaches | `qvirt` |
 //!
 //! libvirt's other parameters (`netcat`, `proxy`, `mode`, `sshauth`,
 //! `known_hosts_verify`, ...) belong to transports qvirt does not have and
@@ -49,6 +57,10 @@ pub enum Target {
     },
     /// `qemu+ssh://[user@]host[:port]/session` or `/system`.
     Ssh(Box<SshTarget>),
+    /// A local daemon (`Session`, `System` or `Socket`) reached over
+    /// libvirt's protocol: `proto=libvirt`, or a `socket=` path named
+    /// `libvirt-sock` or `libvirt-sock-ro`.
+    Libvirt(Box<Target>),
 }
 
 /// Which daemon instance a remote URI names on its host.
@@ -183,22 +195,53 @@ pub fn parse(uri: &str) -> Result<Target> {
             return Err(bad("qemu+unix URIs name /session or /system"));
         }
         let mut socket = None;
+        let mut proto = None;
         for (k, v) in params {
             match k {
                 "socket" => socket = Some(percent_decode(v).map_err(|e| bad(&e))?),
+                "proto" => proto = Some(parse_proto(v).map_err(|e| bad(&e))?),
                 other => return Err(bad(&format!("unknown parameter '{other}'"))),
             }
         }
-        return match socket {
-            Some(p) if !p.is_empty() => Ok(Target::Socket {
+        let target = match socket {
+            Some(p) if !p.is_empty() => Target::Socket {
                 path: PathBuf::from(p),
-            }),
-            _ => Ok(if path == "session" {
-                Target::Session
-            } else {
-                Target::System
-            }),
+            },
+            _ => {
+                if path == "session" {
+                    Target::Session
+                } else {
+                    Target::System
+                }
+            }
         };
+        // A socket libvirt names as its own speaks libvirt's protocol,
+        // as a libvirt user who names it expects.
+        let libvirt_named = matches!(&target, Target::Socket { path }
+            if path.file_name().is_some_and(|n| n == "libvirt-sock" || n == "libvirt-sock-ro"));
+        return Ok(match proto {
+            Some(Proto::Libvirt) => Target::Libvirt(Box::new(target)),
+            None if libvirt_named => Target::Libvirt(Box::new(target)),
+            _ => target,
+        });
+    }
+    if matches!(path, "session" | "system") {
+        let mut proto = Proto::Qvirt;
+        for (k, v) in &params {
+            match *k {
+                "proto" => proto = parse_proto(v).map_err(|e| bad(&e))?,
+                other => return Err(bad(&format!("unknown parameter '{other}'"))),
+            }
+        }
+        let target = if path == "session" {
+            Target::Session
+        } else {
+            Target::System
+        };
+        return Ok(match proto {
+            Proto::Libvirt => Target::Libvirt(Box::new(target)),
+            Proto::Qvirt => target,
+        });
     }
     if path != "embed" && !params.is_empty() {
         return Err(bad("only embed takes parameters"));
@@ -231,6 +274,15 @@ pub fn parse(uri: &str) -> Result<Target> {
         other => Err(bad(&format!(
             "unknown path '/{other}' (use /embed?root=DIR, /session or /system)"
         ))),
+    }
+}
+
+/// `proto=`'s value.
+fn parse_proto(v: &str) -> std::result::Result<Proto, String> {
+    match v {
+        "qvirt" => Ok(Proto::Qvirt),
+        "libvirt" => Ok(Proto::Libvirt),
+        other => Err(format!("unknown proto '{other}' (qvirt or libvirt)")),
     }
 }
 
@@ -399,6 +451,51 @@ pub fn default_uri() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn proto_libvirt_picks_libvirts_protocol() {
+        let lv = |t: Target| Target::Libvirt(Box::new(t));
+        let sock = |p: &str| Target::Socket {
+            path: PathBuf::from(p),
+        };
+        assert_eq!(
+            parse("qemu:///session?proto=libvirt").unwrap(),
+            lv(Target::Session)
+        );
+        assert_eq!(
+            parse("qemu:///system?proto=libvirt").unwrap(),
+            lv(Target::System)
+        );
+        assert_eq!(parse("qemu:///system?proto=qvirt").unwrap(), Target::System);
+        assert_eq!(
+            parse("qemu+unix:///system?socket=/tmp/s&proto=libvirt").unwrap(),
+            lv(sock("/tmp/s"))
+        );
+        // libvirt's own socket names need no proto=, unless it says qvirt.
+        assert_eq!(
+            parse("qemu+unix:///system?socket=/run/libvirt/libvirt-sock").unwrap(),
+            lv(sock("/run/libvirt/libvirt-sock"))
+        );
+        assert_eq!(
+            parse("qemu+unix:///system?socket=/run/libvirt/libvirt-sock-ro").unwrap(),
+            lv(sock("/run/libvirt/libvirt-sock-ro"))
+        );
+        assert_eq!(
+            parse("qemu+unix:///system?socket=/x/libvirt-sock&proto=qvirt").unwrap(),
+            sock("/x/libvirt-sock")
+        );
+        for bad in [
+            "qemu:///session?proto=xdr",
+            "qemu:///session?socket=/x",
+            "qemu+unix:///session?proto=",
+        ] {
+            assert_eq!(
+                parse(bad).unwrap_err().code,
+                ErrorCode::InvalidArgument,
+                "{bad}"
+            );
+        }
+    }
 
     #[test]
     fn parses_the_uris() {

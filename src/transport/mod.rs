@@ -13,6 +13,7 @@ pub mod embedded;
 pub mod fuzzing;
 pub mod instance;
 pub mod libvirt;
+pub mod lvclient;
 pub mod procedures;
 pub mod proxy;
 pub mod server;

@@ -56,10 +56,16 @@ pub fn run(ctx: &mut Ctx, format: &str, file: &Path) -> Result<()> {
 /// root, else the daemon instance's (a socket URI names no instance: the
 /// session's is shown).
 fn layout_for(uri: &str) -> Result<Layout> {
-    Ok(match parse(uri)? {
+    let target = match parse(uri)? {
+        Target::Libvirt(local) => *local,
+        t => t,
+    };
+    Ok(match target {
         Target::Embed { root } => Layout::embedded(&root),
         Target::System => Instance::System.paths()?.layout,
-        Target::Session | Target::Socket { .. } => Instance::Session.paths()?.layout,
+        Target::Session | Target::Socket { .. } | Target::Libvirt(_) => {
+            Instance::Session.paths()?.layout
+        }
         // The remote host's instance, as its paths would be here.
         Target::Ssh(t) => match t.instance {
             RemoteInstance::System => Instance::System.paths()?.layout,

@@ -82,12 +82,14 @@ const PASS_ENV: [&str; 18] = [
 ];
 
 /// The command that runs on the remote host: `qvirtd --proxy URI`, with
-/// `--proto libvirt` when asked, quoted for the remote user's shell.
+/// `--proto libvirt` before it when asked (`--proxy` takes the URI as its
+/// value), quoted for the remote user's shell.
 pub fn remote_command(t: &SshTarget) -> String {
-    let mut words = vec!["qvirtd".to_string(), "--proxy".to_string()];
+    let mut words = vec!["qvirtd".to_string()];
     if t.proto == Proto::Libvirt {
         words.extend(["--proto".to_string(), "libvirt".to_string()]);
     }
+    words.push("--proxy".to_string());
     words.push(shell_quote(t.proxy_uri().as_ref()));
     words.join(" ")
 }
@@ -458,7 +460,7 @@ mod tests {
         want.extend(tail);
         want.extend([
             "10.0.0.2",
-            "qvirtd --proxy --proto libvirt 'qemu+unix:///session?socket=/r/it%27s%20here'",
+            "qvirtd --proto libvirt --proxy 'qemu+unix:///session?socket=/r/it%27s%20here'",
         ]);
         assert_eq!(
             line(

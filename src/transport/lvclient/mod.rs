@@ -1,0 +1,16 @@
+//! qvirt's client of libvirt's RPC protocol: a [`Driver`] that reaches
+//! a daemon (qvirtd's libvirt sockets, or a libvirtd) with the calls
+//! virsh makes. The open handshake is virsh's (`AUTH_LIST`,
+//! `CONNECT_SUPPORTS_FEATURE`, `CONNECT_OPEN` with the URI), errors come
+//! back with qvirt's codes (the inverse of the server's table in
+//! `libvirt::frame`), lifecycle events through libvirt's event
+//! callbacks. A method libvirt's protocol has no call for, or one this
+//! client does not make yet, is `NoSupport` naming it: never a fake.
+//!
+//! Depends on `driver` and the codec in `transport::libvirt`.
+
+mod conn;
+mod driver;
+mod streams;
+
+pub use driver::LvDriver;
