@@ -43,6 +43,11 @@ impl Core {
             .custom_flags(nix::libc::O_NOFOLLOW)
             .open(&found.path)
             .map_err(|e| Error::io(format!("cannot open {}", found.path.display()), e))?;
+        let size = file
+            .metadata()
+            .map_err(|e| Error::io(format!("cannot look at {}", found.path.display()), e))?
+            .len();
+        check_range(&vol.name, size, offset, length, upload)?;
         file.seek(SeekFrom::Start(offset))
             .map_err(|e| Error::io(format!("cannot seek in {}", found.path.display()), e))?;
         self.log.info(&format!(
@@ -62,6 +67,36 @@ impl Core {
             what: found.path.display().to_string(),
         }))
     }
+}
+
+/// A transfer starts inside the volume's file (at its end at most: an
+/// upload may extend it, never leave a hole before its bytes), and a
+/// download with a length ends inside it.
+fn check_range(
+    name: &str,
+    size: u64,
+    offset: u64,
+    length: Option<u64>,
+    upload: bool,
+) -> Result<()> {
+    if offset > size {
+        return Err(Error::new(
+            ErrorCode::InvalidArgument,
+            format!("offset {offset} is beyond the end of volume '{name}' ({size} bytes)"),
+        ));
+    }
+    if let Some(l) = length
+        && !upload
+        && offset.checked_add(l).is_none_or(|end| end > size)
+    {
+        return Err(Error::new(
+            ErrorCode::InvalidArgument,
+            format!(
+                "{l} bytes from offset {offset} go beyond the end of volume '{name}' ({size} bytes)"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 impl Transfer {
@@ -144,5 +179,38 @@ impl VolumeStream for Transfer {
                 .map_err(|e| Error::io(format!("cannot sync {}", self.what), e))?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_range;
+
+    #[test]
+    fn a_transfer_stays_inside_the_volume() {
+        assert!(check_range("v", 100, 0, None, false).is_ok());
+        assert!(
+            check_range("v", 100, 100, None, true).is_ok(),
+            "an upload may append"
+        );
+        assert!(check_range("v", 100, 40, Some(60), false).is_ok());
+        assert!(
+            check_range("v", 100, 40, Some(500), true).is_ok(),
+            "an upload may extend"
+        );
+        for (offset, length, upload) in [
+            (101, None, false),
+            (101, None, true),
+            (40, Some(61), false),
+            (1, Some(u64::MAX), false),
+        ] {
+            let e = check_range("v", 100, offset, length, upload).unwrap_err();
+            assert_eq!(e.code, crate::error::ErrorCode::InvalidArgument);
+            assert!(
+                e.message.contains("beyond the end of volume 'v'"),
+                "{}",
+                e.message
+            );
+        }
     }
 }
