@@ -15,7 +15,9 @@ use std::path::Path;
 use super::types::*;
 use super::values::check_flags;
 use crate::driver::error::{Error, ErrorCode, Result};
-use crate::driver::{Driver, Pool, PoolState, PoolSummary, ResizeFlags, VolCreateFlags, Volume};
+use crate::driver::{
+    Driver, Pool, PoolState, PoolSummary, ResizeFlags, VolCreateFlags, Volume, VolumeStream,
+};
 use crate::model::{VolumeDef, VolumeFormat};
 
 /// `virConnectListAllStoragePoolsFlags`.
@@ -665,6 +667,54 @@ pub fn storage_vol_resize(d: &dyn Driver, a: VolResizeArgs) -> Result<()> {
     })?;
     let flags = ResizeFlags::from_bits(a.flags).unwrap_or_default();
     d.vol_resize(&vol_of(d, &a.vol)?, a.capacity, flags)
+}
+
+/// `VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM` and
+/// `VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM`.
+const SPARSE_STREAM: u32 = 1;
+
+/// The flags of an upload or download: a sparse stream (holes sent as
+/// `VIR_NET_STREAM_HOLE` messages) is refused by name; the bytes always
+/// travel as they are.
+fn check_stream_flags(flags: u32, function: &str, verb: &str, flag: &str) -> Result<()> {
+    if flags & SPARSE_STREAM != 0 {
+        return Err(Error::new(
+            ErrorCode::NoSupport,
+            format!(
+                "sparse streams ({flag}, virsh {verb} --sparse) are not supported by qvirtd: the volume's bytes travel whole"
+            ),
+        ));
+    }
+    check_flags(flags, 0, function)
+}
+
+/// libvirt's length of a transfer: 0 is "to the end".
+fn length(n: u64) -> Option<u64> {
+    (n != 0).then_some(n)
+}
+
+/// `virStorageVolUpload`: an upload into the volume's file as
+/// `Driver::vol_upload` does it; the bytes follow as stream messages.
+pub fn storage_vol_upload(d: &dyn Driver, a: VolStreamArgs) -> Result<Box<dyn VolumeStream>> {
+    check_stream_flags(
+        a.flags,
+        "virStorageVolUpload",
+        "vol-upload",
+        "VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM",
+    )?;
+    d.vol_upload(&vol_of(d, &a.vol)?, a.offset, length(a.length))
+}
+
+/// `virStorageVolDownload`: the volume's file from `offset`, as
+/// `Driver::vol_download` reads it.
+pub fn storage_vol_download(d: &dyn Driver, a: VolStreamArgs) -> Result<Box<dyn VolumeStream>> {
+    check_stream_flags(
+        a.flags,
+        "virStorageVolDownload",
+        "vol-download",
+        "VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM",
+    )?;
+    d.vol_download(&vol_of(d, &a.vol)?, a.offset, length(a.length))
 }
 
 #[cfg(test)]
