@@ -446,3 +446,85 @@ fn python3_libvirt_streams_a_volume_both_ways() {
         .collect();
     assert!(std::fs::read(&file).unwrap() == want);
 }
+
+#[test]
+fn an_upload_into_a_volume_a_running_domain_uses_is_refused() {
+    let w = World::new("lvvoluse", &[]);
+    let sock = &w.rec.socket;
+    w.virsh(&["vol-create-as", "default", "d.raw", "1M"]);
+    let file = w.vol_file("d.raw");
+    let before = std::fs::read(&file).unwrap();
+    let xml = firmware_vm("user").replace(
+        "<devices>",
+        "<devices><disk type='volume' device='disk'><driver name='qemu' type='raw'/>\
+         <source pool='default' volume='d.raw'/><target dev='vda' bus='virtio'/></disk>",
+    );
+    let def = write_file(&w.dir.path, "user.xml", &xml);
+    virsh_ok(sock, &["define", s(&def)]);
+    virsh_ok(sock, &["start", "user"]);
+    let up = w.path("up.bin");
+    std::fs::write(&up, pattern(4096, 1)).unwrap();
+    let err = w.virsh_err(&["vol-upload", "d.raw", s(&up), "--pool", "default"]);
+    assert!(err.contains("in use by running domain 'user'"), "{err}");
+    let mut c = Raw::connect(&lv_socket(&w.dir.path));
+    c.open(false, 0);
+    let args = VolStreamArgs {
+        vol: lookup_vol(&mut c, "d.raw"),
+        offset: 0,
+        length: 0,
+        flags: 0,
+    };
+    let e = c.call(208, &args).unwrap_err();
+    assert_eq!(e.code, code::OPERATION_INVALID);
+    assert!(
+        std::fs::read(&file).unwrap() == before,
+        "nothing was written"
+    );
+    // Reading it is allowed.
+    let down = w.path("down.bin");
+    w.virsh(&["vol-download", "d.raw", s(&down), "--pool", "default"]);
+    assert!(std::fs::read(&down).unwrap() == before);
+    virsh_ok(sock, &["destroy", "user"]);
+    w.virsh(&[
+        "vol-upload",
+        "d.raw",
+        s(&up),
+        "--pool",
+        "default",
+        "--length",
+        "4096",
+    ]);
+    assert!(std::fs::read(&file).unwrap()[..4096] == pattern(4096, 1)[..]);
+}
+
+#[test]
+fn a_client_gone_mid_stream_leaves_the_daemon_serving() {
+    let w = World::new("lvvolgone", &[]);
+    w.virsh(&["vol-create-as", "default", "v.raw", "8M"]);
+    // An upload and a download left half-way when the connection drops.
+    let mut c = Raw::connect(&lv_socket(&w.dir.path));
+    c.open(false, 0);
+    let vol = lookup_vol(&mut c, "v.raw");
+    let args = VolStreamArgs {
+        vol,
+        offset: 0,
+        length: 0,
+        flags: 0,
+    };
+    let up = c.send_call(208, &args);
+    c.reply(up).expect("the upload opens");
+    c.send(
+        &Header::remote(208, Type::Stream, up, Status::Continue),
+        &[7u8; 100_000],
+    );
+    let down = c.send_call(209, &args);
+    c.reply(down).expect("the download opens");
+    let (status, body) = stream_msg(&mut c, down);
+    assert_eq!(status, Status::Continue);
+    assert!(!body.is_empty());
+    drop(c);
+    // The daemon serves the next client; the volume keeps its size.
+    let out = w.path("out.bin");
+    w.virsh(&["vol-download", "v.raw", s(&out), "--pool", "default"]);
+    assert_eq!(std::fs::metadata(&out).unwrap().len(), 8 << 20);
+}
