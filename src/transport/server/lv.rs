@@ -525,7 +525,7 @@ fn stream_input(cx: &mut Cx, conn: &mut Conn, h: Header, body: &[u8]) -> Step {
             StreamKind::Screenshot | StreamKind::Download => {}
         },
         // An upload's finish is confirmed once its bytes are on disk.
-        Status::Ok if kind == StreamKind::Upload => {
+        Status::Ok if kind == StreamKind::Upload && lv(conn).vols.contains_key(&serial) => {
             return super::lv_vol::finish_upload(cx, conn, serial);
         }
         // Finish or abort: the stream is over; confirm with an empty
