@@ -528,3 +528,41 @@ fn a_client_gone_mid_stream_leaves_the_daemon_serving() {
     w.virsh(&["vol-download", "v.raw", s(&out), "--pool", "default"]);
     assert_eq!(std::fs::metadata(&out).unwrap().len(), 8 << 20);
 }
+
+#[test]
+fn an_uploaded_qcow2_image_is_the_volume_as_it_is() {
+    let w = World::new("lvvolq", &[]);
+    w.virsh(&[
+        "vol-create-as",
+        "default",
+        "q.qcow2",
+        "1M",
+        "--format",
+        "qcow2",
+    ]);
+    // An image of another size, with a byte pattern written into it.
+    let image = w.path("local.qcow2");
+    let run = |cmd: &str, args: &[&str]| {
+        let out = Command::new(cmd).args(args).output().expect(cmd);
+        assert!(out.status.success(), "{cmd} {args:?}: {out:?}");
+    };
+    run(
+        "qemu-img",
+        &["create", "-q", "-f", "qcow2", s(&image), "8M"],
+    );
+    run(
+        "qemu-io",
+        &["-f", "qcow2", "-c", "write -P 0x5a 1M 64k", s(&image)],
+    );
+    let (_, calls) = w.virsh(&["vol-upload", "q.qcow2", s(&image), "--pool", "default"]);
+    assert_eq!(calls, [208]);
+    let file = w.vol_file("q.qcow2");
+    assert!(std::fs::read(&file).unwrap() == std::fs::read(&image).unwrap());
+    // The volume is that image now: its size, its data.
+    let (info, _) = w.virsh(&["vol-info", "q.qcow2", "--pool", "default"]);
+    assert!(info.contains("8.00 MiB"), "{info}");
+    run(
+        "qemu-io",
+        &["-f", "qcow2", "-r", "-c", "read -P 0x5a 1M 64k", s(&file)],
+    );
+}
