@@ -28,7 +28,7 @@ use support::*;
 /// client of the same daemon.
 struct World {
     dir: TestDir,
-    _daemon: Daemon,
+    daemon: Daemon,
     rec: Recorder,
     qvirt: Box<dyn Driver>,
 }
@@ -41,7 +41,7 @@ impl World {
         let qvirt = daemon.connect();
         World {
             dir,
-            _daemon: daemon,
+            daemon,
             rec,
             qvirt,
         }
@@ -565,4 +565,59 @@ fn an_uploaded_qcow2_image_is_the_volume_as_it_is() {
         "qemu-io",
         &["-f", "qcow2", "-r", "-c", "read -P 0x5a 1M 64k", s(&file)],
     );
+}
+
+/// The resident memory of process `pid`, in KiB.
+fn rss_kib(pid: i32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS in /proc/PID/status")
+}
+
+#[test]
+fn a_download_goes_as_fast_as_its_client_reads() {
+    let w = World::new("lvvolflow", &[]);
+    // 256 MiB, read as zeros; another beside it.
+    w.virsh(&["vol-create-as", "default", "big.raw", "256M"]);
+    w.virsh(&["vol-create-as", "default", "other.raw", "96M"]);
+    let mut c = Raw::connect(&lv_socket(&w.dir.path));
+    c.open(false, 0);
+    let args = VolStreamArgs {
+        vol: lookup_vol(&mut c, "big.raw"),
+        offset: 0,
+        length: 0,
+        flags: 0,
+    };
+    let serial = c.send_call(209, &args);
+    c.reply(serial).expect("the download opens");
+    // While this client reads nothing, the daemon serves another one
+    // (96 MiB: a daemon that read ahead for this one, unasked, would have
+    // read as much for it meanwhile) and holds no more of this volume
+    // than its output buffer's worth.
+    let out = w.path("other.bin");
+    w.virsh(&["vol-download", "other.raw", s(&out), "--pool", "default"]);
+    assert_eq!(std::fs::metadata(&out).unwrap().len(), 96 << 20);
+    let rss = rss_kib(w.daemon.pid());
+    // (About 35 MiB here; a daemon reading ahead holds 170 MiB or more.)
+    assert!(
+        rss < 80 << 10,
+        "the daemon holds {rss} KiB while its client waits"
+    );
+    // Then all of it comes, in order, and ends.
+    let mut total = 0u64;
+    loop {
+        let (status, body) = stream_msg(&mut c, serial);
+        assert_eq!(status, Status::Continue);
+        if body.is_empty() {
+            break;
+        }
+        assert!(body.iter().all(|&b| b == 0));
+        total += body.len() as u64;
+    }
+    assert_eq!(total, 256 << 20);
+    c.send(&Header::remote(209, Type::Stream, serial, Status::Ok), &[]);
+    assert_eq!(stream_msg(&mut c, serial), (Status::Ok, vec![]));
 }
