@@ -224,32 +224,6 @@ fn volume_streams_refuse_what_libvirt_refuses() {
     ]);
     assert!(err.contains("beyond the end of volume 'v.raw'"), "{err}");
 
-    // Sparse streams are refused by name.
-    let err = w.virsh_err(&[
-        "vol-upload",
-        "v.raw",
-        s(&up),
-        "--pool",
-        "default",
-        "--sparse",
-    ]);
-    assert!(
-        err.contains("VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM"),
-        "{err}"
-    );
-    let err = w.virsh_err(&[
-        "vol-download",
-        "v.raw",
-        s(&w.path("sp.bin")),
-        "--pool",
-        "default",
-        "--sparse",
-    ]);
-    assert!(
-        err.contains("VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM"),
-        "{err}"
-    );
-
     // The read-only socket moves no volume's bytes either way.
     let ro = lv_socket_ro(&w.dir.path);
     let err = virsh_err(&ro, &["vol-upload", "v.raw", s(&up), "--pool", "default"]);
@@ -284,10 +258,10 @@ fn volume_streams_refuse_what_libvirt_refuses() {
     assert_eq!(e.code, code::INVALID_ARG);
     let e = c.call(209, &args(0, 65_537, 0)).unwrap_err();
     assert_eq!(e.code, code::INVALID_ARG, "a length past the end");
-    let e = c.call(208, &args(0, 0, 1)).unwrap_err();
-    assert_eq!(e.code, code::NO_SUPPORT);
-    let e = c.call(209, &args(0, 0, 2)).unwrap_err();
-    assert_eq!(e.code, code::INVALID_ARG, "an unknown flag");
+    for proc in [208, 209] {
+        let e = c.call(proc, &args(0, 0, 2)).unwrap_err();
+        assert_eq!(e.code, code::INVALID_ARG, "an unknown flag");
+    }
     let stale = StorageVol {
         name: "gone.raw".into(),
         ..vol.clone()
@@ -620,4 +594,153 @@ fn a_download_goes_as_fast_as_its_client_reads() {
     assert_eq!(total, 256 << 20);
     c.send(&Header::remote(209, Type::Stream, serial, Status::Ok), &[]);
     assert_eq!(stream_msg(&mut c, serial), (Status::Ok, vec![]));
+}
+
+/// Bytes of `path` that take room on disk.
+fn allocated(path: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).unwrap().blocks() * 512
+}
+
+/// A sparse file of 8 MiB: 64 KiB of data at 0, 128 KiB at 3 MiB, holes
+/// elsewhere (the last one to the end); its bytes.
+fn sparse_file(path: &Path) -> Vec<u8> {
+    use std::os::unix::fs::FileExt;
+    let f = std::fs::File::create(path).unwrap();
+    let a = pattern(64 << 10, 21);
+    let b = pattern(128 << 10, 22);
+    f.write_all_at(&a, 0).unwrap();
+    f.write_all_at(&b, 3 << 20).unwrap();
+    f.set_len(8 << 20).unwrap();
+    let mut want = vec![0u8; 8 << 20];
+    want[..a.len()].copy_from_slice(&a);
+    want[3 << 20..(3 << 20) + b.len()].copy_from_slice(&b);
+    want
+}
+
+#[test]
+fn virsh_moves_a_sparse_volume_with_its_holes() {
+    let w = World::new("lvvolsparse", &[]);
+    w.virsh(&["vol-create-as", "default", "sp.raw", "8M"]);
+    let file = w.vol_file("sp.raw");
+    // The volume full of data first: the holes must make it zeros.
+    let full = w.path("full.bin");
+    std::fs::write(&full, pattern(8 << 20, 5)).unwrap();
+    w.virsh(&["vol-upload", "sp.raw", s(&full), "--pool", "default"]);
+    assert!(allocated(&file) >= 8 << 20);
+
+    let local = w.path("sparse.bin");
+    let want = sparse_file(&local);
+    let (_, calls) = w.virsh(&[
+        "vol-upload",
+        "sp.raw",
+        s(&local),
+        "--pool",
+        "default",
+        "--sparse",
+    ]);
+    assert_eq!(calls, [208]);
+    assert!(
+        std::fs::read(&file).unwrap() == want,
+        "the holes read as zeros"
+    );
+    assert!(
+        allocated(&file) < 1 << 20,
+        "the holes take no room: {} bytes allocated",
+        allocated(&file)
+    );
+
+    let down = w.path("down.bin");
+    let (_, calls) = w.virsh(&[
+        "vol-download",
+        "sp.raw",
+        s(&down),
+        "--pool",
+        "default",
+        "--sparse",
+    ]);
+    assert_eq!(calls, [209]);
+    assert!(std::fs::read(&down).unwrap() == want);
+    assert!(
+        allocated(&down) < 1 << 20,
+        "virsh made holes of the holes it was sent: {} bytes allocated",
+        allocated(&down)
+    );
+
+    // A range across data, a hole and data again.
+    let part = w.path("part.bin");
+    w.virsh(&[
+        "vol-download",
+        "sp.raw",
+        s(&part),
+        "--pool",
+        "default",
+        "--sparse",
+        "--offset",
+        "32768",
+        "--length",
+        "3200000",
+    ]);
+    assert!(std::fs::read(&part).unwrap() == want[32768..32768 + 3_200_000]);
+
+    // As the protocol has it: the data, and holes as their length.
+    let mut c = Raw::connect(&lv_socket(&w.dir.path));
+    c.open(false, 0);
+    let args = VolStreamArgs {
+        vol: lookup_vol(&mut c, "sp.raw"),
+        offset: 0,
+        length: 0,
+        flags: 1,
+    };
+    let serial = c.send_call(209, &args);
+    c.reply(serial).expect("the sparse download opens");
+    let (mut got, mut data, mut holes) = (Vec::new(), 0usize, 0);
+    loop {
+        match c.read() {
+            Got::Msg(h, body) if h.kind == Type::Stream && h.serial == serial => {
+                assert_eq!(h.status, Status::Continue);
+                if body.is_empty() {
+                    break;
+                }
+                data += body.len();
+                got.extend(body);
+            }
+            Got::Msg(h, body) if h.kind == Type::StreamHole && h.serial == serial => {
+                let hole: StreamHole = from_bytes(&body, "hole").unwrap();
+                assert_eq!(hole.flags, 0);
+                holes += 1;
+                got.resize(got.len() + hole.length as usize, 0);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!(got == want);
+    assert!(
+        holes >= 2 && data < 1 << 20,
+        "{holes} holes, {data} bytes of data"
+    );
+    c.send(&Header::remote(209, Type::Stream, serial, Status::Ok), &[]);
+    assert_eq!(stream_msg(&mut c, serial), (Status::Ok, vec![]));
+
+    // A hole in a stream that is not sparse is libvirtd's "Unexpected
+    // stream hole": the connection is closed.
+    let serial = c.send_call(208, &VolStreamArgs { flags: 0, ..args });
+    c.reply(serial).expect("the upload opens");
+    c.send(
+        &Header::remote(208, Type::StreamHole, serial, Status::Continue),
+        &qvirt::transport::libvirt::xdr::to_bytes(&StreamHole {
+            length: 4096,
+            flags: 0,
+        }),
+    );
+    match c.read() {
+        Got::Msg(h, body) => {
+            assert_eq!(h.status, Status::Error, "{h:?}");
+            let e = RemoteError::decode(&body).unwrap();
+            assert!(e.message.unwrap().contains("Unexpected stream hole"));
+        }
+        Got::Closed => {}
+    }
+    assert!(matches!(c.read(), Got::Closed));
+    assert!(std::fs::read(&file).unwrap() == want, "nothing changed");
 }

@@ -712,5 +712,16 @@ pub fn all() -> Vec<(String, Vec<u8>)> {
             .encode(),
         ),
     ));
+    // A hole of 3 MiB in a sparse download (`virNetStreamHole`).
+    out.push((
+        "stream.hole".into(),
+        frame::message(
+            &Header::remote(209, Type::StreamHole, 5, Status::Continue),
+            &to_bytes(&StreamHole {
+                length: 3 << 20,
+                flags: 0,
+            }),
+        ),
+    ));
     out
 }

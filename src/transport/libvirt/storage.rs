@@ -673,19 +673,10 @@ pub fn storage_vol_resize(d: &dyn Driver, a: VolResizeArgs) -> Result<()> {
 /// `VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM`.
 const SPARSE_STREAM: u32 = 1;
 
-/// The flags of an upload or download: a sparse stream (holes sent as
-/// `VIR_NET_STREAM_HOLE` messages) is refused by name; the bytes always
-/// travel as they are.
-fn check_stream_flags(flags: u32, function: &str, verb: &str, flag: &str) -> Result<()> {
-    if flags & SPARSE_STREAM != 0 {
-        return Err(Error::new(
-            ErrorCode::NoSupport,
-            format!(
-                "sparse streams ({flag}, virsh {verb} --sparse) are not supported by qvirtd: the volume's bytes travel whole"
-            ),
-        ));
-    }
-    check_flags(flags, 0, function)
+/// Whether an upload's or download's flags ask for a sparse stream
+/// (holes as `VIR_NET_STREAM_HOLE` messages); the only flag there is.
+pub fn sparse_stream(flags: u32) -> bool {
+    flags & SPARSE_STREAM != 0
 }
 
 /// libvirt's length of a transfer: 0 is "to the end".
@@ -694,26 +685,18 @@ fn length(n: u64) -> Option<u64> {
 }
 
 /// `virStorageVolUpload`: an upload into the volume's file as
-/// `Driver::vol_upload` does it; the bytes follow as stream messages.
+/// `Driver::vol_upload` does it; the bytes follow as stream messages
+/// (holes too, with `VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM`).
 pub fn storage_vol_upload(d: &dyn Driver, a: VolStreamArgs) -> Result<Box<dyn VolumeStream>> {
-    check_stream_flags(
-        a.flags,
-        "virStorageVolUpload",
-        "vol-upload",
-        "VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM",
-    )?;
+    check_flags(a.flags, SPARSE_STREAM, "virStorageVolUpload")?;
     d.vol_upload(&vol_of(d, &a.vol)?, a.offset, length(a.length))
 }
 
 /// `virStorageVolDownload`: the volume's file from `offset`, as
-/// `Driver::vol_download` reads it.
+/// `Driver::vol_download` reads it (its holes as holes, with
+/// `VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM`).
 pub fn storage_vol_download(d: &dyn Driver, a: VolStreamArgs) -> Result<Box<dyn VolumeStream>> {
-    check_stream_flags(
-        a.flags,
-        "virStorageVolDownload",
-        "vol-download",
-        "VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM",
-    )?;
+    check_flags(a.flags, SPARSE_STREAM, "virStorageVolDownload")?;
     d.vol_download(&vol_of(d, &a.vol)?, a.offset, length(a.length))
 }
 

@@ -38,9 +38,10 @@ use crate::transport::libvirt::frame::{
     LEN_LEN, REMOTE_PROGRAM, REMOTE_VERSION, RemoteError, STREAM_CHUNK, Status, Type, push_message,
 };
 use crate::transport::libvirt::procedures::{Call, Class, Procedure, Reply, Session, dispatch};
+use crate::transport::libvirt::storage::sparse_stream;
 use crate::transport::libvirt::types::*;
 use crate::transport::libvirt::values::{self, CONNECT_RO, event_id, feature};
-use crate::transport::libvirt::xdr::to_bytes;
+use crate::transport::libvirt::xdr::{from_bytes, to_bytes};
 
 /// Bytes of console input one console may hold while a write is in
 /// progress; past it the client's messages wait unread.
@@ -84,10 +85,12 @@ pub(super) enum StreamKind {
     Console,
     /// A screenshot: the image, from the daemon.
     Screenshot,
-    /// A volume's upload: bytes from the client.
-    Upload,
-    /// A volume's download: bytes from the daemon.
-    Download,
+    /// A volume's upload: bytes (and holes, when `sparse`) from the
+    /// client.
+    Upload { sparse: bool },
+    /// A volume's download: bytes (and holes, when `sparse`) from the
+    /// daemon.
+    Download { sparse: bool },
 }
 
 impl StreamKind {
@@ -96,8 +99,8 @@ impl StreamKind {
         match self {
             StreamKind::Console => Procedure::DomainOpenConsole.number(),
             StreamKind::Screenshot => Procedure::DomainScreenshot.number(),
-            StreamKind::Upload => Procedure::StorageVolUpload.number(),
-            StreamKind::Download => Procedure::StorageVolDownload.number(),
+            StreamKind::Upload { .. } => Procedure::StorageVolUpload.number(),
+            StreamKind::Download { .. } => Procedure::StorageVolDownload.number(),
         }
     }
 }
@@ -177,6 +180,7 @@ pub(super) fn handle(cx: &mut Cx, conn: &mut Conn, msg: &[u8], now: Instant) -> 
     match h.kind {
         Type::Call => call(cx, conn, h, body, now),
         Type::Stream => stream_input(cx, conn, h, body),
+        Type::StreamHole => stream_hole(cx, conn, h, body, now),
         Type::CallWithFds => {
             let e = Error::new(
                 ErrorCode::NoSupport,
@@ -185,7 +189,7 @@ pub(super) fn handle(cx: &mut Cx, conn: &mut Conn, msg: &[u8], now: Instant) -> 
             push_error(conn, h.proc, h.serial, &e);
             Step::Handled
         }
-        Type::Reply | Type::ReplyWithFds | Type::Message | Type::StreamHole => {
+        Type::Reply | Type::ReplyWithFds | Type::Message => {
             let e = Error::new(
                 ErrorCode::Protocol,
                 format!("unexpected message type {:?} from a client", h.kind),
@@ -302,11 +306,15 @@ fn call(cx: &mut Cx, conn: &mut Conn, h: Header, body: &[u8], now: Instant) -> S
             if !has_place(cx, conn) {
                 return Step::Stall;
             }
-            let kind = match procedure {
-                Procedure::DomainOpenConsole => Some(StreamKind::Console),
-                Procedure::DomainScreenshot => Some(StreamKind::Screenshot),
-                Procedure::StorageVolUpload => Some(StreamKind::Upload),
-                Procedure::StorageVolDownload => Some(StreamKind::Download),
+            let kind = match &call {
+                Call::DomainOpenConsole(_) => Some(StreamKind::Console),
+                Call::DomainScreenshot(_) => Some(StreamKind::Screenshot),
+                Call::StorageVolUpload(a) => Some(StreamKind::Upload {
+                    sparse: sparse_stream(a.flags),
+                }),
+                Call::StorageVolDownload(a) => Some(StreamKind::Download {
+                    sparse: sparse_stream(a.flags),
+                }),
                 _ => None,
             };
             if let Some(kind) = kind {
@@ -521,11 +529,13 @@ fn stream_input(cx: &mut Cx, conn: &mut Conn, h: Header, body: &[u8]) -> Step {
     match h.status {
         Status::Continue => match kind {
             StreamKind::Console => return console_input(cx, conn, serial, body),
-            StreamKind::Upload => return super::lv_vol::input(cx, conn, serial, body),
-            StreamKind::Screenshot | StreamKind::Download => {}
+            StreamKind::Upload { .. } => return super::lv_vol::input(cx, conn, serial, body),
+            StreamKind::Screenshot | StreamKind::Download { .. } => {}
         },
         // An upload's finish is confirmed once its bytes are on disk.
-        Status::Ok if kind == StreamKind::Upload && lv(conn).vols.contains_key(&serial) => {
+        Status::Ok
+            if matches!(kind, StreamKind::Upload { .. }) && lv(conn).vols.contains_key(&serial) =>
+        {
             return super::lv_vol::finish_upload(cx, conn, serial);
         }
         // Finish or abort: the stream is over; confirm with an empty
@@ -544,6 +554,29 @@ fn stream_input(cx: &mut Cx, conn: &mut Conn, h: Header, body: &[u8]) -> Step {
         }
     }
     Step::Handled
+}
+
+/// A hole in a sparse upload. Anywhere else it is refused as libvirtd
+/// refuses it ("Unexpected stream hole"), closing the connection.
+fn stream_hole(cx: &mut Cx, conn: &mut Conn, h: Header, body: &[u8], now: Instant) -> Step {
+    let kind = lv(conn).streams.get(&h.serial).copied();
+    if kind.is_none() {
+        // A stream already over: dropped as its data is.
+        return Step::Handled;
+    }
+    let hole = from_bytes::<StreamHole>(body, "a stream hole");
+    match (kind, hole) {
+        (Some(StreamKind::Upload { sparse: true }), Ok(hole))
+            if h.status == Status::Continue && hole.flags == 0 && hole.length > 0 =>
+        {
+            super::lv_vol::hole(cx, conn, h.serial, hole.length as u64)
+        }
+        _ => {
+            let e = Error::new(ErrorCode::Protocol, "Unexpected stream hole");
+            conn.fail(h.proc as u32, h.serial, &e, now);
+            Step::Handled
+        }
+    }
 }
 
 /// Console input: written by a worker, one write at a time per console

@@ -14,6 +14,11 @@
 //!   `OK`) waits for the writes, then `VolumeStream::finish` syncs the
 //!   file, and only then is it confirmed with an empty `OK`: the client's
 //!   `virStreamFinish` returns once the bytes are on disk.
+//! - A sparse stream (`VIR_STORAGE_VOL_*_SPARSE_STREAM`, virsh's
+//!   `--sparse`) carries holes as `STREAM_HOLE` messages both ways: a
+//!   download's holes are found with `SEEK_HOLE` and sent as their
+//!   length; an upload's holes are punched into the file, in order with
+//!   the data.
 //! - A failure (a write, a read, the sync) is a `STREAM` message of
 //!   status `ERROR` carrying the error, and the stream is over; the
 //!   client's later messages for it are dropped.
@@ -25,8 +30,10 @@ use super::calls::{Done, Step, has_place, submit};
 use super::conn::Conn;
 use super::lv::{StreamKind, lv, push_stream_data, push_stream_error};
 use super::reactor::Cx;
-use crate::driver::VolumeStream;
+use crate::driver::{Piece, VolumeStream};
 use crate::transport::libvirt::frame::{Header, Status, Type, push_message};
+use crate::transport::libvirt::types::StreamHole;
+use crate::transport::libvirt::xdr::to_bytes;
 
 /// Bytes of upload one stream may hold while a write is in progress;
 /// past it the client's messages wait unread.
@@ -44,12 +51,14 @@ pub(super) struct VolSlot {
     vol: Arc<Mutex<Vol>>,
     /// An upload (else a download).
     upload: bool,
+    /// Holes travel as holes.
+    sparse: bool,
     /// The procedure that opened it.
     proc: i32,
     /// A worker holds it.
     busy: bool,
-    /// Upload bytes that came while a write ran.
-    input: VecDeque<Vec<u8>>,
+    /// Upload bytes and holes that came while a write ran.
+    input: VecDeque<Input>,
     queued: usize,
     /// The client finished the upload: its finish runs after the writes.
     finishing: bool,
@@ -58,16 +67,11 @@ pub(super) struct VolSlot {
 /// The call `serial` opened `stream`: an upload or a download as the
 /// call was.
 pub(super) fn opened(cx: &mut Cx, conn: &mut Conn, serial: u32, stream: Box<dyn VolumeStream>) {
-    let upload = match lv(conn).streams.get(&serial) {
-        Some(StreamKind::Upload) => true,
-        Some(StreamKind::Download) => false,
+    let (kind, upload, sparse) = match lv(conn).streams.get(&serial).copied() {
+        Some(k @ StreamKind::Upload { sparse }) => (k, true, sparse),
+        Some(k @ StreamKind::Download { sparse }) => (k, false, sparse),
         // Aborted already, or not a volume's call.
         _ => return,
-    };
-    let kind = if upload {
-        StreamKind::Upload
-    } else {
-        StreamKind::Download
     };
     lv(conn).vols.insert(
         serial,
@@ -77,6 +81,7 @@ pub(super) fn opened(cx: &mut Cx, conn: &mut Conn, serial: u32, stream: Box<dyn 
                 ended: false,
             })),
             upload,
+            sparse,
             proc: kind.procedure(),
             busy: false,
             input: VecDeque::new(),
@@ -87,12 +92,31 @@ pub(super) fn opened(cx: &mut Cx, conn: &mut Conn, serial: u32, stream: Box<dyn 
     pump(cx, conn);
 }
 
+/// What an upload takes, in order.
+enum Input {
+    Data(Vec<u8>),
+    Hole(u64),
+}
+
 /// Upload bytes from the client.
 pub(super) fn input(cx: &mut Cx, conn: &mut Conn, serial: u32, body: &[u8]) -> Step {
+    if body.is_empty() {
+        return Step::Handled;
+    }
+    queue(cx, conn, serial, Input::Data(body.to_vec()), body.len())
+}
+
+/// A hole of `len` bytes in a sparse upload (checked by the caller).
+pub(super) fn hole(cx: &mut Cx, conn: &mut Conn, serial: u32, len: u64) -> Step {
+    queue(cx, conn, serial, Input::Hole(len), 0)
+}
+
+/// Queues upload input of `size` bytes for the stream's next write.
+fn queue(cx: &mut Cx, conn: &mut Conn, serial: u32, input: Input, size: usize) -> Step {
     let Some(slot) = lv(conn).vols.get_mut(&serial) else {
         return Step::Handled;
     };
-    if slot.finishing || body.is_empty() {
+    if slot.finishing {
         return Step::Handled;
     }
     if slot.busy {
@@ -103,8 +127,8 @@ pub(super) fn input(cx: &mut Cx, conn: &mut Conn, serial: u32, body: &[u8]) -> S
         return Step::Stall;
     }
     let slot = lv(conn).vols.get_mut(&serial).expect("looked up above");
-    slot.queued += body.len();
-    slot.input.push_back(body.to_vec());
+    slot.queued += size;
+    slot.input.push_back(input);
     pump(cx, conn);
     Step::Handled
 }
@@ -161,19 +185,15 @@ pub(super) fn pump(cx: &mut Cx, conn: &mut Conn) {
         }
         let step = if slot.upload {
             if !slot.input.is_empty() {
-                let data: Vec<u8> = std::mem::take(&mut slot.input)
-                    .into_iter()
-                    .flatten()
-                    .collect();
                 slot.queued = 0;
-                Some(Job::Write(data))
+                Some(Job::Write(std::mem::take(&mut slot.input)))
             } else if slot.finishing {
                 Some(Job::Finish)
             } else {
                 None
             }
         } else if room && !slot.vol.lock().unwrap_or_else(|p| p.into_inner()).ended {
-            Some(Job::Read)
+            Some(Job::Read(slot.sparse))
         } else {
             None
         };
@@ -182,10 +202,16 @@ pub(super) fn pump(cx: &mut Cx, conn: &mut Conn) {
         };
         if !has_place(cx, conn) {
             // Looked at again when a place is free.
-            if let Job::Write(data) = job {
+            if let Job::Write(input) = job {
                 let slot = lv(conn).vols.get_mut(&serial).expect("listed above");
-                slot.queued = data.len();
-                slot.input.push_front(data);
+                slot.queued = input
+                    .iter()
+                    .map(|i| match i {
+                        Input::Data(d) => d.len(),
+                        Input::Hole(_) => 0,
+                    })
+                    .sum();
+                slot.input = input;
             }
             conn.stalled = true;
             return;
@@ -196,12 +222,35 @@ pub(super) fn pump(cx: &mut Cx, conn: &mut Conn) {
 
 /// One step of a stream on a worker.
 enum Job {
-    /// Write these upload bytes.
-    Write(Vec<u8>),
+    /// Write these upload bytes and holes, in order.
+    Write(VecDeque<Input>),
     /// End the upload (sync) and confirm.
     Finish,
-    /// Read and send the next chunk of a download.
-    Read,
+    /// Read and send the next chunk of a download (its holes as holes
+    /// when `true`).
+    Read(bool),
+}
+
+/// Writes an upload's input in order; stops at the first failure.
+fn write(stream: &mut dyn VolumeStream, input: VecDeque<Input>) -> crate::error::Result<()> {
+    // Consecutive data goes in one write.
+    let mut data = Vec::new();
+    for item in input {
+        match item {
+            Input::Data(d) => data.extend(d),
+            Input::Hole(len) => {
+                if !data.is_empty() {
+                    stream.send(&std::mem::take(&mut data))?;
+                }
+                stream.send_hole(len)?;
+            }
+        }
+    }
+    if data.is_empty() {
+        Ok(())
+    } else {
+        stream.send(&data)
+    }
 }
 
 fn run(cx: &mut Cx, conn: &mut Conn, serial: u32, job: Job) {
@@ -214,7 +263,7 @@ fn run(cx: &mut Cx, conn: &mut Conn, serial: u32, job: Job) {
         let mut out = Vec::new();
         let mut guard = vol.lock().unwrap_or_else(|p| p.into_inner());
         let (result, over) = match job {
-            Job::Write(data) => (guard.stream.send(&data), false),
+            Job::Write(input) => (write(&mut *guard.stream, input), false),
             Job::Finish => {
                 let r = guard.stream.finish();
                 if r.is_ok() {
@@ -227,15 +276,26 @@ fn run(cx: &mut Cx, conn: &mut Conn, serial: u32, job: Job) {
                 }
                 (r, true)
             }
-            Job::Read => match guard.stream.recv() {
-                Ok(data) => {
-                    // Empty: the end of the download.
-                    guard.ended = data.is_empty();
-                    push_stream_data(&mut out, proc, serial, &data);
-                    (Ok(()), false)
+            Job::Read(sparse) => {
+                let piece = if sparse {
+                    guard.stream.recv_piece()
+                } else {
+                    guard.stream.recv().map(Piece::Data)
+                };
+                match piece {
+                    Ok(Piece::Data(data)) => {
+                        // Empty: the end of the download.
+                        guard.ended = data.is_empty();
+                        push_stream_data(&mut out, proc, serial, &data);
+                        (Ok(()), false)
+                    }
+                    Ok(Piece::Hole(len)) => {
+                        push_hole(&mut out, proc, serial, len);
+                        (Ok(()), false)
+                    }
+                    Err(e) => (Err(e), false),
                 }
-                Err(e) => (Err(e), false),
-            },
+            }
         };
         drop(guard);
         drop(vol);
@@ -252,4 +312,20 @@ fn run(cx: &mut Cx, conn: &mut Conn, serial: u32, job: Job) {
             stream_failed: (over || result.is_err()).then_some(serial),
         });
     });
+}
+
+/// Appends a `STREAM_HOLE` message: `len` bytes of zeros, skipped. A
+/// hole longer than its field holds goes as several.
+fn push_hole(out: &mut Vec<u8>, proc: i32, serial: u32, len: u64) {
+    let header = Header::remote(proc, Type::StreamHole, serial, Status::Continue);
+    let mut left = len;
+    while left > 0 {
+        let n = left.min(i64::MAX as u64);
+        let body = to_bytes(&StreamHole {
+            length: n as i64,
+            flags: 0,
+        });
+        push_message(out, &header, &body);
+        left -= n;
+    }
 }
