@@ -290,7 +290,59 @@ impl VolumeStream for Transfer {
 
 #[cfg(test)]
 mod tests {
-    use super::check_range;
+    use super::*;
+
+    fn transfer(path: &std::path::Path, upload: bool, offset: u64, left: Option<u64>) -> Transfer {
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .unwrap();
+        file.seek(SeekFrom::Start(offset)).unwrap();
+        Transfer {
+            file: Some(file),
+            upload,
+            left,
+            what: path.display().to_string(),
+        }
+    }
+
+    #[test]
+    fn holes_are_found_and_made() {
+        let dir = std::env::temp_dir().join(format!("qvirt-holes-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("v");
+        std::fs::write(&path, vec![7u8; 1 << 20]).unwrap();
+        // A hole punched at 64 KiB, one past the end grows the file.
+        let mut up = transfer(&path, true, 64 << 10, Some(2 << 20));
+        up.send_hole(128 << 10).unwrap();
+        up.send(&[1u8; 4096]).unwrap();
+        let e = up.send_hole(2 << 20).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidArgument, "past the length");
+        up.send_hole((2 << 20) - (196 << 10)).unwrap();
+        up.finish().unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(bytes.len(), 2 << 20);
+        assert!(bytes[..64 << 10].iter().all(|&b| b == 7));
+        assert!(bytes[64 << 10..192 << 10].iter().all(|&b| b == 0));
+        assert!(bytes[192 << 10..196 << 10].iter().all(|&b| b == 1));
+        assert!(bytes[196 << 10..].iter().all(|&b| b == 0));
+        // Read back as pieces, within a length: data, hole, data, and
+        // the end where the length ends.
+        let mut down = transfer(&path, false, 0, Some(1 << 20));
+        let mut pieces = Vec::new();
+        loop {
+            match down.recv_piece().unwrap() {
+                Piece::Data(d) if d.is_empty() => break,
+                Piece::Data(d) => pieces.push((true, d.len() as u64)),
+                Piece::Hole(n) => pieces.push((false, n)),
+            }
+        }
+        let total: u64 = pieces.iter().map(|p| p.1).sum();
+        assert_eq!(total, 1 << 20, "{pieces:?}");
+        assert!(pieces.contains(&(false, 128 << 10)), "{pieces:?}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn a_transfer_stays_inside_the_volume() {
@@ -311,7 +363,7 @@ mod tests {
             (1, Some(u64::MAX), false),
         ] {
             let e = check_range("v", 100, offset, length, upload).unwrap_err();
-            assert_eq!(e.code, crate::error::ErrorCode::InvalidArgument);
+            assert_eq!(e.code, ErrorCode::InvalidArgument);
             assert!(
                 e.message.contains("beyond the end of volume 'v'"),
                 "{}",
