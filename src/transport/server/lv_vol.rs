@@ -98,21 +98,32 @@ enum Input {
     Hole(u64),
 }
 
+impl Input {
+    /// What it counts against [`INPUT_MAX`]: its bytes, or for a hole
+    /// about what its message took (so that holes too are bounded).
+    fn cost(&self) -> usize {
+        match self {
+            Input::Data(d) => d.len(),
+            Input::Hole(_) => 64,
+        }
+    }
+}
+
 /// Upload bytes from the client.
 pub(super) fn input(cx: &mut Cx, conn: &mut Conn, serial: u32, body: &[u8]) -> Step {
     if body.is_empty() {
         return Step::Handled;
     }
-    queue(cx, conn, serial, Input::Data(body.to_vec()), body.len())
+    queue(cx, conn, serial, Input::Data(body.to_vec()))
 }
 
 /// A hole of `len` bytes in a sparse upload (checked by the caller).
 pub(super) fn hole(cx: &mut Cx, conn: &mut Conn, serial: u32, len: u64) -> Step {
-    queue(cx, conn, serial, Input::Hole(len), 0)
+    queue(cx, conn, serial, Input::Hole(len))
 }
 
-/// Queues upload input of `size` bytes for the stream's next write.
-fn queue(cx: &mut Cx, conn: &mut Conn, serial: u32, input: Input, size: usize) -> Step {
+/// Queues upload input for the stream's next write.
+fn queue(cx: &mut Cx, conn: &mut Conn, serial: u32, input: Input) -> Step {
     let Some(slot) = lv(conn).vols.get_mut(&serial) else {
         return Step::Handled;
     };
@@ -127,7 +138,7 @@ fn queue(cx: &mut Cx, conn: &mut Conn, serial: u32, input: Input, size: usize) -
         return Step::Stall;
     }
     let slot = lv(conn).vols.get_mut(&serial).expect("looked up above");
-    slot.queued += size;
+    slot.queued += input.cost();
     slot.input.push_back(input);
     pump(cx, conn);
     Step::Handled
@@ -204,13 +215,7 @@ pub(super) fn pump(cx: &mut Cx, conn: &mut Conn) {
             // Looked at again when a place is free.
             if let Job::Write(input) = job {
                 let slot = lv(conn).vols.get_mut(&serial).expect("listed above");
-                slot.queued = input
-                    .iter()
-                    .map(|i| match i {
-                        Input::Data(d) => d.len(),
-                        Input::Hole(_) => 0,
-                    })
-                    .sum();
+                slot.queued = input.iter().map(Input::cost).sum();
                 slot.input = input;
             }
             conn.stalled = true;
