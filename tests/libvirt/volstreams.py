@@ -3,7 +3,8 @@
 the 2 MiB raw volume `v.raw` of the pool `default` both ways with
 libvirt's streams: `virStorageVolUpload` fed by `virStreamSendAll`,
 `virStorageVolDownload` drained by `virStreamRecvAll` and by
-`virStreamRecv`, an upload it aborts, and an offset past the end. It
+`virStreamRecv`, an upload it aborts, an offset past the end, and a
+sparse upload and download (`sparseSendAll`, `sparseRecvAll`). It
 leaves the volume holding its pattern, prints PY-VOLSTREAMS-OK; a failed
 check raises, and the interpreter exits non-zero with the traceback.
 
@@ -82,6 +83,49 @@ try:
     raise AssertionError("an upload past the end was accepted")
 except libvirt.libvirtError as e:
     assert e.get_error_code() == libvirt.VIR_ERR_INVALID_ARG, e
+
+# Sparse streams: 64 KiB of data, then a hole to the end, sent with
+# sparseSendAll and read back with sparseRecvAll, holes told apart.
+DATA = 65536
+sections = [(True, DATA), (False, SIZE - DATA)]
+at = [0, 0]  # section, bytes of it done
+
+
+def in_data(_st, _opaque):
+    while at[0] < len(sections) and at[1] == sections[at[0]][1]:
+        at[0] += 1
+        at[1] = 0
+    if at[0] == len(sections):
+        return (True, 0)
+    kind, length = sections[at[0]]
+    return (kind, length - at[1])
+
+
+def give(_st, nbytes, _opaque):
+    chunk = data[at[1]:at[1] + nbytes] if at[0] == 0 else b""
+    at[1] += len(chunk)
+    return chunk
+
+
+def skip(_st, length, _opaque):
+    at[1] += length
+    return 0
+
+
+st = conn.newStream(0)
+vol.upload(st, 0, 0, libvirt.VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM)
+st.sparseSendAll(give, in_data, skip, None)
+st.finish()
+
+got, holes = [], []
+st = conn.newStream(0)
+vol.download(st, 0, 0, libvirt.VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM)
+st.sparseRecvAll(lambda _st, buf, _o: got.append(buf) or 0,
+                 lambda _st, length, _o: holes.append(length) or got.append(b"\0" * length) or 0,
+                 None)
+st.finish()
+assert b"".join(got) == data[:DATA] + b"\0" * (SIZE - DATA), "sparse round trip"
+assert sum(holes) >= SIZE - DATA - 4096, holes
 
 upload(0, data)
 assert download(0, 0) == data
