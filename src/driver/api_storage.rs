@@ -210,6 +210,35 @@ pub trait VolumeStream: Send {
     /// Ends the transfer: an upload's bytes are on disk (synced) when it
     /// returns. Any later call fails.
     fn finish(&mut self) -> Result<()>;
+    /// The next piece of a download with its holes told apart (a sparse
+    /// stream): the bytes of the data, or the length of a hole, which
+    /// reads as zeros. An empty `Data` once all are read. By default,
+    /// everything is data, as [`VolumeStream::recv`] gives it.
+    fn recv_piece(&mut self) -> Result<Piece> {
+        self.recv().map(Piece::Data)
+    }
+    /// Skips `len` bytes of an upload that read as zeros afterwards (a
+    /// hole of a sparse stream), counted against the length asked for.
+    /// By default, that many zeros are sent.
+    fn send_hole(&mut self, len: u64) -> Result<()> {
+        let zeros = vec![0u8; 1 << 20];
+        let mut left = len;
+        while left > 0 {
+            let n = left.min(zeros.len() as u64) as usize;
+            self.send(&zeros[..n])?;
+            left -= n as u64;
+        }
+        Ok(())
+    }
+}
+
+/// A piece of a sparse download ([`VolumeStream::recv_piece`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece {
+    /// Bytes of data; empty at the end.
+    Data(Vec<u8>),
+    /// A hole of this many bytes, which read as zeros.
+    Hole(u64),
 }
 
 /// A handle on a snapshot of a domain.

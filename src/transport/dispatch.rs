@@ -19,7 +19,7 @@ use super::types::{
 use super::wire::PROTOCOL_VERSION;
 use crate::driver::{
     AddressSource, ConsoleStream, Domain, DomainCapsQuery, Driver, EventStream, KeyCodeset,
-    StartFlags, XmlFlags,
+    StartFlags, VolumeStream, XmlFlags,
 };
 use crate::driver::{
     BlockCommitFlags, ResizeFlags, SnapshotCreateFlags, SnapshotDeleteFlags, SnapshotRevertFlags,
@@ -33,6 +33,8 @@ pub enum Opened {
     Events(Box<dyn EventStream>),
     /// A console.
     Console(Box<dyn ConsoleStream>),
+    /// A volume's upload or download (libvirt's protocol).
+    Volume(Box<dyn VolumeStream>),
     /// A domain started with `autodestroy`: the server destroys it when
     /// the connection ends (see [`DriverCalls::start_tied`]).
     Tied(Domain),

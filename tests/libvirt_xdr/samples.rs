@@ -363,6 +363,18 @@ fn call(p: Procedure) -> Call {
         }),
         P::StoragePoolIsActive => Call::StoragePoolIsActive(PoolArgs { pool: pool() }),
         P::StoragePoolIsPersistent => Call::StoragePoolIsPersistent(PoolArgs { pool: pool() }),
+        P::StorageVolUpload => Call::StorageVolUpload(VolStreamArgs {
+            vol: vol(),
+            offset: 4096,
+            length: 1 << 20,
+            flags: 0,
+        }),
+        P::StorageVolDownload => Call::StorageVolDownload(VolStreamArgs {
+            vol: vol(),
+            offset: 0,
+            length: 0,
+            flags: 0,
+        }),
         P::StorageVolResize => Call::StorageVolResize(VolResizeArgs {
             vol: vol(),
             capacity: 32 << 20,
@@ -591,6 +603,8 @@ fn reply(p: Procedure) -> Reply {
         }),
         P::StoragePoolIsActive => Reply::StoragePoolIsActive(yes()),
         P::StoragePoolIsPersistent => Reply::StoragePoolIsPersistent(yes()),
+        P::StorageVolUpload => Reply::StorageVolUpload(()),
+        P::StorageVolDownload => Reply::StorageVolDownload(()),
         P::StorageVolResize => Reply::StorageVolResize(()),
         P::StoragePoolListAllVolumes => Reply::StoragePoolListAllVolumes(ListVolsRet {
             vols: vec![vol()],
@@ -696,6 +710,17 @@ pub fn all() -> Vec<(String, Vec<u8>)> {
                 "the console closed",
             ))
             .encode(),
+        ),
+    ));
+    // A hole of 3 MiB in a sparse download (`virNetStreamHole`).
+    out.push((
+        "stream.hole".into(),
+        frame::message(
+            &Header::remote(209, Type::StreamHole, 5, Status::Continue),
+            &to_bytes(&StreamHole {
+                length: 3 << 20,
+                flags: 0,
+            }),
         ),
     ));
     out

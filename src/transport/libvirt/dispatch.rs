@@ -523,6 +523,18 @@ impl Handler for LvCalls<'_> {
         Ok(IntRet { value: 0 })
     }
 
+    fn storage_vol_upload(&mut self, a: VolStreamArgs) -> Result<()> {
+        let stream = storage::storage_vol_upload(self.driver, a)?;
+        self.opened = Some(Opened::Volume(stream));
+        Ok(())
+    }
+
+    fn storage_vol_download(&mut self, a: VolStreamArgs) -> Result<()> {
+        let stream = storage::storage_vol_download(self.driver, a)?;
+        self.opened = Some(Opened::Volume(stream));
+        Ok(())
+    }
+
     fn domain_screenshot(&mut self, a: ScreenshotArgs) -> Result<ScreenshotRet> {
         check_flags(a.flags, 0, "virDomainScreenshot")?;
         if a.screen != 0 {

@@ -21,7 +21,7 @@ mod media;
 pub mod names;
 pub mod procedures;
 pub mod snapshots;
-mod storage;
+pub(crate) mod storage;
 pub mod types;
 pub mod values;
 pub mod xdr;

@@ -553,6 +553,12 @@ procedures! {
         154 StoragePoolIsActive storage_pool_is_active(PoolArgs) -> IntRet, ro, Job;
         /// `virStoragePoolIsPersistent`: every qvirt pool is.
         155 StoragePoolIsPersistent storage_pool_is_persistent(PoolArgs) -> IntRet, ro, Job;
+        /// `virStorageVolUpload`: the bytes follow from the client as
+        /// stream messages once the reply is out.
+        208 StorageVolUpload storage_vol_upload(VolStreamArgs) -> (), rw, Job;
+        /// `virStorageVolDownload`: the bytes follow as stream messages.
+        /// libvirt refuses it on a read-only connection too.
+        209 StorageVolDownload storage_vol_download(VolStreamArgs) -> (), rw, Job;
         /// `virStorageVolResize`.
         260 StorageVolResize storage_vol_resize(VolResizeArgs) -> (), rw, Job;
         /// `virStoragePoolListAllVolumes`.

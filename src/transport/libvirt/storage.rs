@@ -15,7 +15,9 @@ use std::path::Path;
 use super::types::*;
 use super::values::check_flags;
 use crate::driver::error::{Error, ErrorCode, Result};
-use crate::driver::{Driver, Pool, PoolState, PoolSummary, ResizeFlags, VolCreateFlags, Volume};
+use crate::driver::{
+    Driver, Pool, PoolState, PoolSummary, ResizeFlags, VolCreateFlags, Volume, VolumeStream,
+};
 use crate::model::{VolumeDef, VolumeFormat};
 
 /// `virConnectListAllStoragePoolsFlags`.
@@ -665,6 +667,37 @@ pub fn storage_vol_resize(d: &dyn Driver, a: VolResizeArgs) -> Result<()> {
     })?;
     let flags = ResizeFlags::from_bits(a.flags).unwrap_or_default();
     d.vol_resize(&vol_of(d, &a.vol)?, a.capacity, flags)
+}
+
+/// `VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM` and
+/// `VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM`.
+const SPARSE_STREAM: u32 = 1;
+
+/// Whether an upload's or download's flags ask for a sparse stream
+/// (holes as `VIR_NET_STREAM_HOLE` messages); the only flag there is.
+pub fn sparse_stream(flags: u32) -> bool {
+    flags & SPARSE_STREAM != 0
+}
+
+/// libvirt's length of a transfer: 0 is "to the end".
+fn length(n: u64) -> Option<u64> {
+    (n != 0).then_some(n)
+}
+
+/// `virStorageVolUpload`: an upload into the volume's file as
+/// `Driver::vol_upload` does it; the bytes follow as stream messages
+/// (holes too, with `VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM`).
+pub fn storage_vol_upload(d: &dyn Driver, a: VolStreamArgs) -> Result<Box<dyn VolumeStream>> {
+    check_flags(a.flags, SPARSE_STREAM, "virStorageVolUpload")?;
+    d.vol_upload(&vol_of(d, &a.vol)?, a.offset, length(a.length))
+}
+
+/// `virStorageVolDownload`: the volume's file from `offset`, as
+/// `Driver::vol_download` reads it (its holes as holes, with
+/// `VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM`).
+pub fn storage_vol_download(d: &dyn Driver, a: VolStreamArgs) -> Result<Box<dyn VolumeStream>> {
+    check_flags(a.flags, SPARSE_STREAM, "virStorageVolDownload")?;
+    d.vol_download(&vol_of(d, &a.vol)?, a.offset, length(a.length))
 }
 
 #[cfg(test)]

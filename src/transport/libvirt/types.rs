@@ -242,6 +242,12 @@ xdr_struct! {
     pub struct VolPathRet { pub name: String }
     /// `remote_storage_vol_resize_args`.
     pub struct VolResizeArgs { pub vol: StorageVol, pub capacity: u64, pub flags: u32 }
+    /// `remote_storage_vol_upload_args`, `remote_storage_vol_download_args`
+    /// (a `length` of 0: to the end).
+    pub struct VolStreamArgs { pub vol: StorageVol, pub offset: u64, pub length: u64, pub flags: u32 }
+    /// `virNetStreamHole`: the body of a `VIR_NET_STREAM_HOLE` message,
+    /// a hole of `length` bytes in a sparse stream (`flags` 0).
+    pub struct StreamHole { pub length: i64, pub flags: u32 }
     /// `remote_nonnull_network`.
     pub struct Network { pub name: String, pub uuid: Uuid }
     /// `remote_connect_list_all_networks_ret`.

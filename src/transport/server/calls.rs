@@ -32,11 +32,11 @@ pub(super) struct Done {
     pub opened: Option<(u32, Opened)>,
     /// The console (by serial) a failed write ended.
     pub console_over: Option<u32>,
-    /// The console (by serial) whose write this was (libvirt's streams
-    /// write one at a time per console).
+    /// The libvirt stream (by serial) whose step this was: a console's
+    /// write, a volume's chunk (one at a time per stream).
     pub wrote: Option<u32>,
     /// The libvirt stream (by serial) that this call failed to open, or
-    /// that broke.
+    /// that broke or ended.
     pub stream_failed: Option<u32>,
 }
 

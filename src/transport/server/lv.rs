@@ -14,8 +14,9 @@
 //!   libvirtd does;
 //! - event callbacks (`virConnectDomainEventRegisterAny`), fed from the
 //!   server's one subscription of the driver;
-//! - streams: a console's bytes both ways, a screenshot's image, and the
-//!   finish/abort handshake that ends each.
+//! - streams: a console's bytes both ways, a screenshot's image, a
+//!   volume's upload or download (`lv_vol`), and the finish/abort
+//!   handshake that ends each.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
@@ -26,6 +27,7 @@ use uuid::Uuid;
 use super::Shared;
 use super::calls::{Done, Step, has_place, run_guarded, submit};
 use super::conn::Conn;
+use super::lv_vol::VolSlot;
 use super::reactor::Cx;
 use super::streams::{Pending, SharedConsole, Sub};
 use crate::driver::Event;
@@ -36,16 +38,17 @@ use crate::transport::libvirt::frame::{
     LEN_LEN, REMOTE_PROGRAM, REMOTE_VERSION, RemoteError, STREAM_CHUNK, Status, Type, push_message,
 };
 use crate::transport::libvirt::procedures::{Call, Class, Procedure, Reply, Session, dispatch};
+use crate::transport::libvirt::storage::sparse_stream;
 use crate::transport::libvirt::types::*;
 use crate::transport::libvirt::values::{self, CONNECT_RO, event_id, feature};
-use crate::transport::libvirt::xdr::to_bytes;
+use crate::transport::libvirt::xdr::{from_bytes, to_bytes};
 
 /// Bytes of console input one console may hold while a write is in
 /// progress; past it the client's messages wait unread.
 const CONSOLE_INPUT_MAX: usize = 64 * 1024;
 
 /// A libvirt connection's own state.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub(super) struct LvConn {
     /// `CONNECT_OPEN` succeeded.
     opened: bool,
@@ -62,7 +65,9 @@ pub(super) struct LvConn {
     /// connection is declared dead.
     keepalive: Option<u32>,
     /// Open streams by the serial of the call that opened them.
-    streams: HashMap<u32, StreamKind>,
+    pub(super) streams: HashMap<u32, StreamKind>,
+    /// Open volume uploads and downloads, by the same serial.
+    pub(super) vols: HashMap<u32, VolSlot>,
 }
 
 /// An event callback.
@@ -75,23 +80,33 @@ struct Callback {
 
 /// What a stream carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum StreamKind {
+pub(super) enum StreamKind {
     /// A console: bytes both ways.
     Console,
     /// A screenshot: the image, from the daemon.
     Screenshot,
+    /// A volume's upload: bytes (and holes, when `sparse`) from the
+    /// client.
+    Upload { sparse: bool },
+    /// A volume's download: bytes (and holes, when `sparse`) from the
+    /// daemon.
+    Download { sparse: bool },
 }
 
 impl StreamKind {
-    fn procedure(self) -> i32 {
+    /// The procedure whose call opens it.
+    pub(super) fn procedure(self) -> i32 {
         match self {
             StreamKind::Console => Procedure::DomainOpenConsole.number(),
             StreamKind::Screenshot => Procedure::DomainScreenshot.number(),
+            StreamKind::Upload { .. } => Procedure::StorageVolUpload.number(),
+            StreamKind::Download { .. } => Procedure::StorageVolDownload.number(),
         }
     }
 }
 
-fn lv(conn: &mut Conn) -> &mut LvConn {
+/// The libvirt state of `conn`.
+pub(super) fn lv(conn: &mut Conn) -> &mut LvConn {
     conn.libvirt
         .as_mut()
         .expect("a libvirt connection has libvirt state")
@@ -165,6 +180,7 @@ pub(super) fn handle(cx: &mut Cx, conn: &mut Conn, msg: &[u8], now: Instant) -> 
     match h.kind {
         Type::Call => call(cx, conn, h, body, now),
         Type::Stream => stream_input(cx, conn, h, body),
+        Type::StreamHole => stream_hole(cx, conn, h, body, now),
         Type::CallWithFds => {
             let e = Error::new(
                 ErrorCode::NoSupport,
@@ -173,7 +189,7 @@ pub(super) fn handle(cx: &mut Cx, conn: &mut Conn, msg: &[u8], now: Instant) -> 
             push_error(conn, h.proc, h.serial, &e);
             Step::Handled
         }
-        Type::Reply | Type::ReplyWithFds | Type::Message | Type::StreamHole => {
+        Type::Reply | Type::ReplyWithFds | Type::Message => {
             let e = Error::new(
                 ErrorCode::Protocol,
                 format!("unexpected message type {:?} from a client", h.kind),
@@ -290,9 +306,15 @@ fn call(cx: &mut Cx, conn: &mut Conn, h: Header, body: &[u8], now: Instant) -> S
             if !has_place(cx, conn) {
                 return Step::Stall;
             }
-            let kind = match procedure {
-                Procedure::DomainOpenConsole => Some(StreamKind::Console),
-                Procedure::DomainScreenshot => Some(StreamKind::Screenshot),
+            let kind = match &call {
+                Call::DomainOpenConsole(_) => Some(StreamKind::Console),
+                Call::DomainScreenshot(_) => Some(StreamKind::Screenshot),
+                Call::StorageVolUpload(a) => Some(StreamKind::Upload {
+                    sparse: sparse_stream(a.flags),
+                }),
+                Call::StorageVolDownload(a) => Some(StreamKind::Download {
+                    sparse: sparse_stream(a.flags),
+                }),
                 _ => None,
             };
             if let Some(kind) = kind {
@@ -327,7 +349,7 @@ fn call(cx: &mut Cx, conn: &mut Conn, h: Header, body: &[u8], now: Instant) -> S
 
 /// Appends stream data messages (`VIR_NET_CONTINUE`) carrying `data`, in
 /// chunks as libvirtd sends them; empty data is the end of the stream.
-fn push_stream_data(out: &mut Vec<u8>, proc: i32, serial: u32, data: &[u8]) {
+pub(super) fn push_stream_data(out: &mut Vec<u8>, proc: i32, serial: u32, data: &[u8]) {
     let header = Header::remote(proc, Type::Stream, serial, Status::Continue);
     if data.is_empty() {
         push_message(out, &header, &[]);
@@ -496,8 +518,8 @@ fn check_uri(name: &str) -> Result<()> {
     }
 }
 
-/// A stream message from the client: console input, or the finish or
-/// abort of a stream.
+/// A stream message from the client: console or upload input, or the
+/// finish or abort of a stream.
 fn stream_input(cx: &mut Cx, conn: &mut Conn, h: Header, body: &[u8]) -> Step {
     let serial = h.serial;
     let Some(kind) = lv(conn).streams.get(&serial).copied() else {
@@ -505,15 +527,22 @@ fn stream_input(cx: &mut Cx, conn: &mut Conn, h: Header, body: &[u8]) -> Step {
         return Step::Handled;
     };
     match h.status {
-        Status::Continue => {
-            if kind == StreamKind::Console {
-                return console_input(cx, conn, serial, body);
-            }
+        Status::Continue => match kind {
+            StreamKind::Console => return console_input(cx, conn, serial, body),
+            StreamKind::Upload { .. } => return super::lv_vol::input(cx, conn, serial, body),
+            StreamKind::Screenshot | StreamKind::Download { .. } => {}
+        },
+        // An upload's finish is confirmed once its bytes are on disk.
+        Status::Ok
+            if matches!(kind, StreamKind::Upload { .. }) && lv(conn).vols.contains_key(&serial) =>
+        {
+            return super::lv_vol::finish_upload(cx, conn, serial);
         }
         // Finish or abort: the stream is over; confirm with an empty
         // message of status OK.
         Status::Ok | Status::Error => {
             lv(conn).streams.remove(&serial);
+            super::lv_vol::close(conn, serial);
             if kind == StreamKind::Console {
                 cx.close_console(conn, serial);
             }
@@ -525,6 +554,29 @@ fn stream_input(cx: &mut Cx, conn: &mut Conn, h: Header, body: &[u8]) -> Step {
         }
     }
     Step::Handled
+}
+
+/// A hole in a sparse upload. Anywhere else it is refused as libvirtd
+/// refuses it ("Unexpected stream hole"), closing the connection.
+fn stream_hole(cx: &mut Cx, conn: &mut Conn, h: Header, body: &[u8], now: Instant) -> Step {
+    let kind = lv(conn).streams.get(&h.serial).copied();
+    if kind.is_none() {
+        // A stream already over: dropped as its data is.
+        return Step::Handled;
+    }
+    let hole = from_bytes::<StreamHole>(body, "a stream hole");
+    match (kind, hole) {
+        (Some(StreamKind::Upload { sparse: true }), Ok(hole))
+            if h.status == Status::Continue && hole.flags == 0 && hole.length > 0 =>
+        {
+            super::lv_vol::hole(cx, conn, h.serial, hole.length as u64)
+        }
+        _ => {
+            let e = Error::new(ErrorCode::Protocol, "Unexpected stream hole");
+            conn.fail(h.proc as u32, h.serial, &e, now);
+            Step::Handled
+        }
+    }
 }
 
 /// Console input: written by a worker, one write at a time per console
@@ -566,7 +618,8 @@ fn write_console(cx: &mut Cx, conn: &mut Conn, serial: u32, data: Vec<u8>) {
         drop(console);
         let mut out = Vec::new();
         if let Err(e) = &written {
-            push_stream_error(&mut out, serial, e);
+            let proc = Procedure::DomainOpenConsole.number();
+            push_stream_error(&mut out, proc, serial, e);
         }
         shared.finish(Done {
             token,
@@ -580,8 +633,12 @@ fn write_console(cx: &mut Cx, conn: &mut Conn, serial: u32, data: Vec<u8>) {
     });
 }
 
-/// A console write is done: the next queued input goes out.
-pub(super) fn console_written(cx: &mut Cx, conn: &mut Conn, serial: u32) {
+/// A worker's step on stream `serial` is done (a console's write, a
+/// volume's chunk): the next one goes out.
+pub(super) fn stream_step_done(cx: &mut Cx, conn: &mut Conn, serial: u32) {
+    if super::lv_vol::step_done(cx, conn, serial) {
+        return;
+    }
     let Some(slot) = conn.consoles.get_mut(&serial) else {
         return;
     };
@@ -597,16 +654,12 @@ pub(super) fn console_written(cx: &mut Cx, conn: &mut Conn, serial: u32) {
     write_console(cx, conn, serial, data);
 }
 
-/// A stream error message (`VIR_NET_ERROR`) for the console `serial`.
-fn push_stream_error(out: &mut Vec<u8>, serial: u32, e: &Error) {
+/// A stream error message (`VIR_NET_ERROR`) for the stream `serial`
+/// that the call of `proc` opened.
+pub(super) fn push_stream_error(out: &mut Vec<u8>, proc: i32, serial: u32, e: &Error) {
     push_message(
         out,
-        &Header::remote(
-            Procedure::DomainOpenConsole.number(),
-            Type::Stream,
-            serial,
-            Status::Error,
-        ),
+        &Header::remote(proc, Type::Stream, serial, Status::Error),
         &RemoteError::from_error(e).encode(),
     );
 }
@@ -629,9 +682,10 @@ pub(super) fn console_ended(conn: &mut Conn, serial: u32) {
     }
 }
 
-/// A stream call failed, or its stream broke: it is over.
+/// A stream call failed, or its stream broke or ended: it is over.
 pub(super) fn stream_failed(conn: &mut Conn, serial: u32) {
     lv(conn).streams.remove(&serial);
+    super::lv_vol::close(conn, serial);
 }
 
 /// Queues, for each of `conn`'s callbacks that wants it, each event;

@@ -43,6 +43,7 @@ mod conn;
 mod limits;
 mod lv;
 mod lv_qemu;
+mod lv_vol;
 mod pool;
 mod reactor;
 mod streams;

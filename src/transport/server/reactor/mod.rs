@@ -529,7 +529,7 @@ impl Loop {
                 super::lv::stream_failed(conn, serial);
             }
             if let Some(serial) = d.wrote {
-                super::lv::console_written(&mut self.cx, conn, serial);
+                super::lv::stream_step_done(&mut self.cx, conn, serial);
             }
         }
         match opened {
@@ -542,6 +542,9 @@ impl Loop {
                 }
                 self.cx.console_of.insert(token, (d.token, serial));
                 conn.consoles.insert(serial, slot);
+            }
+            Some((serial, Opened::Volume(stream))) if !conn.closing && !conn.broken => {
+                super::lv_vol::opened(&mut self.cx, conn, serial, stream);
             }
             _ => {}
         }
@@ -671,6 +674,10 @@ impl Loop {
                     slot.watched = true;
                 }
             }
+        }
+        // A download sends its next chunk once the output has room.
+        if conn.libvirt.is_some() && !conn.broken {
+            super::lv_vol::pump(cx, conn);
         }
         let bytes = conn.buffered();
         cx.uids.rebytes(conn.peer.uid, conn.accounted, bytes);
