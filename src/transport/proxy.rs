@@ -6,7 +6,7 @@
 //! answers; or an explicit socket) and copies bytes both ways until
 //! either side ends.
 //!
-//! For qvirt's protocol it first offers the daemon its stdin and stdout
+//! For either protocol it first offers the daemon its stdin and stdout
 //! (the ssh channel's pipes) over the socket (`HAND_OVER`, with the two
 //! descriptors): a daemon that takes them serves the channel directly,
 //! without this process's copy in between, and the proxy only waits for
@@ -53,7 +53,7 @@ pub fn run(uri: &str, read_only: bool, proto: Proto) -> Result<()> {
     let socket = crate::connect::daemon_socket(&target, read_only, proto)?;
     let stdin = std::io::stdin();
     let stdout = std::io::stdout();
-    let socket = if proto == Proto::Qvirt && std::env::var_os("QVIRT_PROXY_COPY").is_none() {
+    let socket = if std::env::var_os("QVIRT_PROXY_COPY").is_none() {
         if hand_over(&socket, stdin.as_fd(), stdout.as_fd()) {
             wait_closed(&socket);
             return Ok(());

@@ -162,3 +162,45 @@ fn a_daemon_that_refuses_the_channel_is_reached_through_the_copy() {
         w.b_processes("--proxy").is_empty().then_some(())
     });
 }
+
+/// libvirt's side: `virt-ssh-helper` (what virsh runs over ssh) hands
+/// the channel to the daemon's libvirt socket the same way, before any
+/// byte of libvirt's protocol.
+#[test]
+fn virt_ssh_helper_hands_the_channel_to_the_daemon() {
+    let w = World::new("lvhandover");
+    let daemon = w.start_system_daemon();
+    let mut ssh = std::process::Command::new(w.dir.join("ssh"))
+        .arg("-i")
+        .arg(w.dir.join("id"))
+        .arg("-o")
+        .arg(format!(
+            "UserKnownHostsFile={}",
+            w.dir.join("known_hosts").display()
+        ))
+        .args(["-T", "-o", "BatchMode=yes"])
+        .arg(format!("root@{}", super::world::B_ADDR))
+        .arg("virt-ssh-helper qemu:///system")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let helper = wait_for("virt-ssh-helper", Duration::from_secs(20), || {
+        let p = w.b_processes("virt-ssh-helper");
+        (p.len() == 1).then(|| p[0])
+    });
+    let input = fd_link(helper, "0");
+    assert!(input.starts_with("pipe:"), "{input}");
+    wait_for(
+        "the daemon to hold the channel",
+        Duration::from_secs(10),
+        || fd_links(daemon.pid()).contains(&input).then_some(()),
+    );
+    // The client's end closes the connection: the helper ends.
+    drop(ssh.stdin.take());
+    let status = ssh.wait().unwrap();
+    assert!(status.success(), "{status}");
+    wait_for("the helper to end", Duration::from_secs(10), || {
+        w.b_processes("virt-ssh-helper").is_empty().then_some(())
+    });
+}
