@@ -3,7 +3,13 @@
 libvirt socket or a libvirtd): a running 256 MiB firmware-only TCG VM
 with a 64 MiB qcow2 disk; ROUNDS internal snapshots (memory and disk),
 each followed by a revert to it, then ROUNDS external disk-only
-snapshots. Prints one JSON object of medians (ms) on stdout.
+snapshots. Prints one JSON object of medians (ms) on stdout, and
+each call's time on stderr.
+
+Before the external series the script waits SETTLE seconds (default 2,
+the environment's SNAPBENCH_SETTLE): a revert leaves QEMU busy for a
+while (the restored guest's memory is touched again), and without the
+pause the first external snapshots measure that, on both daemons alike.
 
     snapshot-vs-libvirt.py URI WORKDIR [ROUNDS]
 """
@@ -49,6 +55,7 @@ try:
         t0 = time.perf_counter()
         dom.revertToSnapshot(snap, 0)
         revert.append(time.perf_counter() - t0)
+    time.sleep(float(os.environ.get("SNAPBENCH_SETTLE", "2")))
     flags = (libvirt.VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY
              | libvirt.VIR_DOMAIN_SNAPSHOT_CREATE_ATOMIC)
     for i in range(rounds):
@@ -73,5 +80,8 @@ finally:
     conn.close()
 
 ms = lambda xs: round(statistics.median(xs) * 1e3, 2)
+each = lambda xs: " ".join(f"{x * 1e3:.2f}" for x in xs)
+print(f"internal: {each(internal)}\nrevert: {each(revert)}\n"
+      f"external: {each(external)}", file=sys.stderr)
 print(json.dumps({"internal_ms": ms(internal), "revert_ms": ms(revert),
                   "external_ms": ms(external), "rounds": rounds}))
