@@ -125,7 +125,7 @@ pub fn reply(p: Procedure) -> Reply {
                 param("wr_bytes", ParamValue::LLong(8192)),
                 param("wr_operations", ParamValue::LLong(2)),
             ],
-            nparams: 2,
+            nparams: 0,
         }),
         P::DomainGetCpuStats => Reply::DomainGetCpuStats(ParamsRet {
             params: vec![

@@ -412,16 +412,14 @@ pub fn block_stats_flags(driver: &dyn Driver, a: BlockStatsFlagsArgs) -> Result<
             nparams: BLOCK_FIELDS.len() as i32,
         });
     }
-    let params: Vec<TypedParam> = BLOCK_FIELDS
+    let params = BLOCK_FIELDS
         .iter()
         .zip(values)
         .take(a.nparams as usize)
         .map(|(name, v)| param(name, ParamValue::LLong(signed(v))))
         .collect();
-    Ok(ParamsRet {
-        nparams: params.len() as i32,
-        params,
-    })
+    // libvirtd says how many there are only when asked how many (0).
+    Ok(ParamsRet { params, nparams: 0 })
 }
 
 /// The interface `device` names, as libvirt's `virDomainNetFind`: by its
