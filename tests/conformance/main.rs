@@ -111,12 +111,9 @@ macro_rules! conformance {
             cases_vnc::vnc_autoport_picks_distinct_ports,
             cases_vnc::vnc_fixed_port_taken_fails_cleanly,
             // Memory, vCPUs, statistics, the monitor.
-            cases_resources::live_memory_reaches_the_guest [not libvirt:
-                "qvirtd's libvirt side serves no DOMAIN_SET_MEMORY_FLAGS, so the libvirt client has no call to make"],
-            cases_resources::live_vcpus_reach_the_guest [not libvirt:
-                "qvirtd's libvirt side serves no DOMAIN_SET_VCPUS_FLAGS, so the libvirt client has no call to make"],
-            cases_resources::stats_and_monitor_command [not libvirt:
-                "qvirtd's libvirt side serves no CONNECT_GET_ALL_DOMAIN_STATS, so the libvirt client has no call to make for stats"],
+            cases_resources::live_memory_reaches_the_guest,
+            cases_resources::live_vcpus_reach_the_guest,
+            cases_resources::stats_and_monitor_command,
             // Failures, crashes, the state lock.
             cases_failures::failed_start_reports_qemu_log,
             cases_failures::missing_disk_is_named_before_qemu_runs,

@@ -12,6 +12,8 @@ use uuid::Uuid;
 
 #[path = "block_samples.rs"]
 mod block_samples;
+#[path = "resource_samples.rs"]
+mod resource_samples;
 #[path = "snapshot_samples.rs"]
 mod snapshot_samples;
 
@@ -49,6 +51,26 @@ macro_rules! block_job_procedures {
             | Procedure::DomainBlockRebase
             | Procedure::DomainBlockCommit
             | Procedure::DomainGetJobStats
+    };
+}
+
+/// The memory, vCPU and statistics procedures, whose samples are in
+/// `resource_samples.rs`.
+macro_rules! resource_procedures {
+    () => {
+        Procedure::DomainGetMaxVcpus
+            | Procedure::DomainSetMaxMemory
+            | Procedure::DomainSetMemory
+            | Procedure::DomainSetVcpus
+            | Procedure::DomainBlockStats
+            | Procedure::DomainInterfaceStats
+            | Procedure::DomainMemoryStats
+            | Procedure::DomainSetVcpusFlags
+            | Procedure::DomainGetVcpusFlags
+            | Procedure::DomainSetMemoryFlags
+            | Procedure::DomainBlockStatsFlags
+            | Procedure::DomainGetCpuStats
+            | Procedure::ConnectGetAllDomainStats
     };
 }
 
@@ -197,6 +219,7 @@ fn call(p: Procedure) -> Call {
         P::DomainManagedSaveRemove => Call::DomainManagedSaveRemove(flags(0)),
         snapshot_procedures!() => snapshot_samples::call(p),
         block_job_procedures!() => block_samples::call(p),
+        resource_procedures!() => resource_samples::call(p),
         P::DomainCreateWithFlags => Call::DomainCreateWithFlags(DomFlagsArgs {
             dom: off(),
             flags: 0,
@@ -498,6 +521,7 @@ fn reply(p: Procedure) -> Reply {
         P::DomainManagedSaveRemove => Reply::DomainManagedSaveRemove(()),
         snapshot_procedures!() => snapshot_samples::reply(p),
         block_job_procedures!() => block_samples::reply(p),
+        resource_procedures!() => resource_samples::reply(p),
         P::DomainCreateWithFlags => Reply::DomainCreateWithFlags(d()),
         P::DomainOpenConsole => Reply::DomainOpenConsole(()),
         P::DomainIsUpdated => Reply::DomainIsUpdated(IntRet { value: 0 }),

@@ -13,7 +13,7 @@ use super::procedures::Handler;
 use super::types::*;
 use super::values::{self, check_flags};
 use super::xdr::Chars;
-use super::{blockjobs, jobstats, snapshots, storage};
+use super::{blockjobs, domstats, jobstats, resources, snapshots, storage};
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
     AddressSource, Domain, DomainCapsQuery, DomainState, Driver, KeyCodeset, ListFilter,
@@ -786,6 +786,25 @@ impl Handler for LvCalls<'_> {
         })
     }
 
+    // Memory, vCPUs and statistics: see `resources.rs` and `domstats.rs`.
+    calls_in! { resources:
+        domain_set_memory_flags(SetMemoryFlagsArgs) -> () = set_memory_flags;
+        domain_set_memory(SetMemoryArgs) -> () = set_memory;
+        domain_set_max_memory(SetMemoryArgs) -> () = set_max_memory;
+        domain_set_vcpus_flags(SetVcpusFlagsArgs) -> () = set_vcpus_flags;
+        domain_set_vcpus(SetVcpusArgs) -> () = set_vcpus;
+        domain_get_vcpus_flags(DomFlagsArgs) -> NumRet = get_vcpus_flags;
+        domain_get_max_vcpus(DomArgs) -> NumRet = get_max_vcpus;
+        domain_memory_stats(MemoryStatsArgs) -> MemoryStatsRet = memory_stats;
+        domain_block_stats(BlockStatsArgs) -> BlockStatsRet = block_stats;
+        domain_block_stats_flags(BlockStatsFlagsArgs) -> ParamsRet = block_stats_flags;
+        domain_interface_stats(InterfaceStatsArgs) -> InterfaceStatsRet = interface_stats;
+        domain_get_cpu_stats(CpuStatsArgs) -> ParamsRet = cpu_stats;
+    }
+    calls_in! { domstats:
+        connect_get_all_domain_stats(AllDomainStatsArgs) -> AllDomainStatsRet = all_domain_stats;
+    }
+
     // Storage pools and volumes: see `storage.rs`.
     storage_calls! {
         connect_num_of_storage_pools(()) -> NumRet;
@@ -838,6 +857,19 @@ macro_rules! storage_calls {
     };
 }
 use storage_calls;
+
+/// [`Handler`] methods that hand their call to a function of `module`
+/// with the driver.
+macro_rules! calls_in {
+    ($module:ident: $($method:ident($args:ty) -> $ret:ty = $function:ident;)*) => {
+        $(
+            fn $method(&mut self, a: $args) -> Result<$ret> {
+                $module::$function(self.driver, a)
+            }
+        )*
+    };
+}
+use calls_in;
 
 /// `VIR_DOMAIN_AFFECT_LIVE` and `VIR_DOMAIN_AFFECT_CONFIG` (neither:
 /// `VIR_DOMAIN_AFFECT_CURRENT`) as qvirt's flags.

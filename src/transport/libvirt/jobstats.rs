@@ -108,7 +108,7 @@ fn operation(k: JobKind) -> i32 {
     }
 }
 
-fn param(field: &str, value: ParamValue) -> TypedParam {
+pub(super) fn param(field: &str, value: ParamValue) -> TypedParam {
     TypedParam {
         field: field.to_string(),
         value,

@@ -15,11 +15,13 @@
 
 pub mod blockjobs;
 pub mod dispatch;
+pub mod domstats;
 pub mod frame;
 pub mod jobstats;
 mod media;
 pub mod names;
 pub mod procedures;
+pub mod resources;
 pub mod snapshots;
 pub(crate) mod storage;
 pub mod types;

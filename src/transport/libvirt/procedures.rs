@@ -565,6 +565,39 @@ procedures! {
         282 StoragePoolListAllVolumes storage_pool_list_all_volumes(PoolListAllVolumesArgs) -> ListVolsRet, ro, Job;
         /// `virStorageVolGetInfoFlags`.
         378 StorageVolGetInfoFlags storage_vol_get_info_flags(VolFlagsArgs) -> VolInfoRet, ro, Job;
+
+        // Memory, vCPUs and statistics; bodies in `resources.rs` and
+        // `domstats.rs`. Statistics read QEMU without taking the domain's
+        // job, so they run beside long calls (Prio), as libvirt's are
+        // high priority.
+        /// `virDomainGetMaxVcpus`.
+        18 DomainGetMaxVcpus domain_get_max_vcpus(DomArgs) -> NumRet, ro, Prio;
+        /// `virDomainSetMaxMemory`: `<memory>` (of a shut-off domain).
+        30 DomainSetMaxMemory domain_set_max_memory(SetMemoryArgs) -> (), rw, Job;
+        /// `virDomainSetMemory`: the running domain's balloon.
+        31 DomainSetMemory domain_set_memory(SetMemoryArgs) -> (), rw, Job;
+        /// `virDomainSetVcpus`: the running domain's vCPUs.
+        32 DomainSetVcpus domain_set_vcpus(SetVcpusArgs) -> (), rw, Job;
+        /// `virDomainBlockStats`.
+        64 DomainBlockStats domain_block_stats(BlockStatsArgs) -> BlockStatsRet, ro, Prio;
+        /// `virDomainInterfaceStats`.
+        65 DomainInterfaceStats domain_interface_stats(InterfaceStatsArgs) -> InterfaceStatsRet, ro, Prio;
+        /// `virDomainMemoryStats`.
+        159 DomainMemoryStats domain_memory_stats(MemoryStatsArgs) -> MemoryStatsRet, ro, Prio;
+        /// `virDomainSetVcpusFlags`.
+        199 DomainSetVcpusFlags domain_set_vcpus_flags(SetVcpusFlagsArgs) -> (), rw, Job;
+        /// `virDomainGetVcpusFlags`; libvirt asks the guest only on a
+        /// read-write connection.
+        200 DomainGetVcpusFlags domain_get_vcpus_flags(DomFlagsArgs) -> NumRet,
+            {ro_unless super::resources::vcpu_guest => "the guest's vCPUs (VIR_DOMAIN_VCPU_GUEST)"}, Prio;
+        /// `virDomainSetMemoryFlags`.
+        204 DomainSetMemoryFlags domain_set_memory_flags(SetMemoryFlagsArgs) -> (), rw, Job;
+        /// `virDomainBlockStatsFlags`.
+        243 DomainBlockStatsFlags domain_block_stats_flags(BlockStatsFlagsArgs) -> ParamsRet, ro, Prio;
+        /// `virDomainGetCPUStats`: the domain's total.
+        262 DomainGetCpuStats domain_get_cpu_stats(CpuStatsArgs) -> ParamsRet, ro, Prio;
+        /// `virConnectGetAllDomainStats` and `virDomainListGetStats`.
+        344 ConnectGetAllDomainStats connect_get_all_domain_stats(AllDomainStatsArgs) -> AllDomainStatsRet, ro, Prio;
     }
 }
 

@@ -8,8 +8,17 @@ use uuid::Uuid;
 pub use super::blockjobs::{
     BlockCommitArgs, BlockInfoRet, BlockJobInfoRet, BlockPathArgs, BlockPullArgs, BlockRebaseArgs,
 };
+/// `virConnectGetAllDomainStats`'s shapes, with the others.
+pub use super::domstats::{AllDomainStatsArgs, AllDomainStatsRet, StatsRecord};
 /// `virDomainGetJobStats`'s shapes, with the others.
 pub use super::jobstats::{JobStatsArgs, JobStatsRet, ParamValue, TypedParam};
+/// The shapes of the memory, vCPU and statistics procedures, with the
+/// others.
+pub use super::resources::{
+    BlockStatsArgs, BlockStatsFlagsArgs, BlockStatsRet, CpuStatsArgs, InterfaceStatsArgs,
+    InterfaceStatsRet, MemoryStat, MemoryStatsArgs, MemoryStatsRet, ParamsRet, SetMemoryArgs,
+    SetMemoryFlagsArgs, SetVcpusArgs, SetVcpusFlagsArgs,
+};
 /// The snapshot procedures' shapes, with the others.
 pub use super::snapshots::{
     Snap, SnapChildNamesArgs, SnapChildrenArgs, SnapCreateArgs, SnapFlagsArgs, SnapListAllArgs,

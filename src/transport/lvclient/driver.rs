@@ -60,7 +60,7 @@ fn libvirt_code(e: &Error) -> Option<i32> {
 
 /// `VIR_DOMAIN_AFFECT_LIVE` (1) and `_CONFIG` (2); neither is
 /// `_CURRENT`.
-fn affect(f: ModifyFlags) -> u32 {
+pub(super) fn affect(f: ModifyFlags) -> u32 {
     u32::from(f.live) | (u32::from(f.config) << 1)
 }
 
@@ -638,24 +638,24 @@ impl Driver for LvDriver {
         super::streams::screenshot(&self.conn, d)
     }
 
-    fn set_memory(&self, _: &Domain, _: u64, _: ModifyFlags) -> Result<()> {
-        Err(not_made("set_memory", "DOMAIN_SET_MEMORY_FLAGS"))
+    fn set_memory(&self, d: &Domain, kib: u64, f: ModifyFlags) -> Result<()> {
+        super::resources::set_memory(&self.conn, d, kib, f)
     }
 
-    fn set_max_memory(&self, _: &Domain, _: u64, _: ModifyFlags) -> Result<()> {
-        Err(not_made("set_max_memory", "DOMAIN_SET_MEMORY_FLAGS"))
+    fn set_max_memory(&self, d: &Domain, kib: u64, f: ModifyFlags) -> Result<()> {
+        super::resources::set_max_memory(&self.conn, d, kib, f)
     }
 
-    fn set_vcpus(&self, _: &Domain, _: u32, _: ModifyFlags) -> Result<()> {
-        Err(not_made("set_vcpus", "DOMAIN_SET_VCPUS_FLAGS"))
+    fn set_vcpus(&self, d: &Domain, count: u32, f: ModifyFlags) -> Result<()> {
+        super::resources::set_vcpus(&self.conn, d, count, f)
     }
 
-    fn set_max_vcpus(&self, _: &Domain, _: u32, _: ModifyFlags) -> Result<()> {
-        Err(not_made("set_max_vcpus", "DOMAIN_SET_VCPUS_FLAGS"))
+    fn set_max_vcpus(&self, d: &Domain, count: u32, f: ModifyFlags) -> Result<()> {
+        super::resources::set_max_vcpus(&self.conn, d, count, f)
     }
 
-    fn stats(&self, _: &Domain) -> Result<DomainStats> {
-        Err(not_made("stats", "CONNECT_GET_ALL_DOMAIN_STATS"))
+    fn stats(&self, d: &Domain) -> Result<DomainStats> {
+        super::resources::stats(&self.conn, d)
     }
 
     fn qemu_monitor_command(&self, d: &Domain, command: &str) -> Result<String> {

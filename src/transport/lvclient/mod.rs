@@ -11,6 +11,7 @@
 
 mod conn;
 mod driver;
+mod resources;
 mod streams;
 
 pub use driver::LvDriver;

@@ -1,0 +1,80 @@
+//! Memory, vCPUs and statistics as libvirt's calls: virsh's `setmem`
+//! and `setmaxmem` are `virDomainSetMemoryFlags` (with
+//! `VIR_DOMAIN_MEM_MAXIMUM` for the maximum), `setvcpus` is
+//! `virDomainSetVcpusFlags`, and `domstats` of one domain is
+//! `virDomainListGetStats` (`CONNECT_GET_ALL_DOMAIN_STATS` naming it),
+//! read back by the same table the server writes with
+//! ([`domstats::stats_of`]).
+//!
+//! libvirt's statistics name no vCPU's host thread and mean another
+//! figure by a disk's `allocation`: those stay 0 in the
+//! [`DomainStats`] this client returns.
+
+use super::conn::Conn;
+use super::driver::affect;
+use crate::driver::error::{Error, ErrorCode, Result};
+use crate::driver::{Domain, DomainStats, ModifyFlags};
+use crate::transport::libvirt::domstats::{self, flag, group};
+use crate::transport::libvirt::procedures::Caller;
+use crate::transport::libvirt::resources::flag as bits;
+use crate::transport::libvirt::types::{
+    AllDomainStatsArgs, Dom, SetMemoryFlagsArgs, SetVcpusFlagsArgs,
+};
+
+/// [`crate::Driver::set_memory`].
+pub(super) fn set_memory(conn: &Conn, d: &Domain, kib: u64, f: ModifyFlags) -> Result<()> {
+    conn.domain_set_memory_flags(SetMemoryFlagsArgs {
+        dom: Dom::from(d),
+        memory: kib,
+        flags: affect(f),
+    })
+}
+
+/// [`crate::Driver::set_max_memory`].
+pub(super) fn set_max_memory(conn: &Conn, d: &Domain, kib: u64, f: ModifyFlags) -> Result<()> {
+    conn.domain_set_memory_flags(SetMemoryFlagsArgs {
+        dom: Dom::from(d),
+        memory: kib,
+        flags: affect(f) | bits::MEM_MAXIMUM,
+    })
+}
+
+/// [`crate::Driver::set_vcpus`].
+pub(super) fn set_vcpus(conn: &Conn, d: &Domain, count: u32, f: ModifyFlags) -> Result<()> {
+    conn.domain_set_vcpus_flags(SetVcpusFlagsArgs {
+        dom: Dom::from(d),
+        nvcpus: count,
+        flags: affect(f),
+    })
+}
+
+/// [`crate::Driver::set_max_vcpus`].
+pub(super) fn set_max_vcpus(conn: &Conn, d: &Domain, count: u32, f: ModifyFlags) -> Result<()> {
+    conn.domain_set_vcpus_flags(SetVcpusFlagsArgs {
+        dom: Dom::from(d),
+        nvcpus: count,
+        flags: affect(f) | bits::VCPU_MAXIMUM,
+    })
+}
+
+/// [`crate::Driver::stats`]: the groups qvirt's statistics hold, which a
+/// daemon must serve (`ENFORCE_STATS`).
+pub(super) fn stats(conn: &Conn, d: &Domain) -> Result<DomainStats> {
+    let ret = conn.connect_get_all_domain_stats(AllDomainStatsArgs {
+        doms: vec![Dom::from(d)],
+        stats: group::SERVED,
+        flags: flag::ENFORCE_STATS,
+    })?;
+    // A domain gone is left out of the records.
+    let record = ret
+        .ret_stats
+        .into_iter()
+        .find(|r| r.dom.uuid == d.uuid)
+        .ok_or_else(|| {
+            Error::new(
+                ErrorCode::NoDomain,
+                format!("no domain with matching uuid '{}' ({})", d.uuid, d.name),
+            )
+        })?;
+    Ok(domstats::stats_of(&record.params))
+}
