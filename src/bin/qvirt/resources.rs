@@ -164,7 +164,12 @@ fn stat_fields(s: &DomainStats, g: Groups) -> Vec<(String, String)> {
         put("balloon.current".into(), s.balloon.current_kib.to_string());
         put("balloon.maximum".into(), s.balloon.maximum_kib.to_string());
         for (k, v) in &s.balloon.guest {
-            put(format!("balloon.{k}"), v.to_string());
+            // domstats spells the fields as libvirt's does (`last-update`).
+            let name = qvirt::transport::libvirt::resources::GUEST_MEMORY
+                .iter()
+                .find(|(ours, _, _)| ours == k)
+                .map_or(k.as_str(), |(_, _, field)| field);
+            put(format!("balloon.{name}"), v.to_string());
         }
         if active {
             put("balloon.rss".into(), s.balloon.rss_kib.to_string());
