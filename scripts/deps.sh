@@ -19,10 +19,13 @@ set -euo pipefail
 
 packages=(qemu-system-x86 qemu-system-common qemu-utils qemu-block-extra ovmf swtpm swtpm-tools libxml2-utils busybox-static cpio xz-utils gzip iproute2
   libvirt-clients python3-libvirt virtinst util-linux openssh-server openssh-client tgt)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
+find_missing() {
+  missing=()
+  for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+}
+find_missing
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -44,3 +47,16 @@ if [ ! -e "$policy" ]; then
 fi
 trap 'if [ -n "$added_policy" ]; then rm -f "$policy"; fi' EXIT
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# A package of another QEMU version already on the machine (a backported
+# qemu-utils, say) is removed by apt when QEMU's own packages come in, as
+# they depend on one version: install what that took away, now from the
+# same release as the rest, and fail if anything is still missing.
+find_missing
+if [ ${#missing[@]} -ne 0 ]; then
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  find_missing
+  if [ ${#missing[@]} -ne 0 ]; then
+    echo "qvirt: these packages could not be installed: ${missing[*]}" >&2
+    exit 1
+  fi
+fi
