@@ -231,3 +231,91 @@ fn both_disks_switch_to_their_overlays_together() {
         );
     }
 }
+
+/// A client that moves a disk onto an overlay of its own through the
+/// monitor, after an external snapshot: the manager's next snapshot
+/// does not trust what its last one left (the top it would stack on is
+/// no longer the disk's), asks QEMU, and refuses, naming the image QEMU
+/// now uses; QEMU's chain is left as the client made it.
+#[test]
+fn a_disk_moved_through_the_monitor_is_seen_by_the_next_snapshot() {
+    let dir = std::env::temp_dir().join(format!("qvirt-snapmoved-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let base = |d: &str| dir.join(format!("{d}.qcow2"));
+    for d in ["vda", "vdb"] {
+        img::create(&base(d), VolumeFormat::Qcow2, 16 << 20, &Default::default()).unwrap();
+    }
+    let driver = qvirt::connect(&format!("qemu:///embed?root={}/state", dir.display())).unwrap();
+    let mut r = Root {
+        dir: dir.clone(),
+        driver,
+        dom: None,
+    };
+    let dom = r.driver.define_xml(&domain_xml(&dir)).unwrap();
+    r.dom = Some(r.driver.start(&dom).unwrap());
+    let dom = r.dom.clone().unwrap();
+    r.driver
+        .snapshot_create_xml(
+            &dom,
+            &snapshot_xml("s1", &dir),
+            SnapshotCreateFlags::DISK_ONLY,
+        )
+        .unwrap();
+    let (s1_node, s1_file, _) = top(&r, "vda");
+    assert_eq!(s1_file, dir.join("vda.s1").to_str().unwrap());
+
+    // The client's own overlay, put on top of vda behind the manager.
+    let foreign = dir.join("vda.foreign");
+    let out = Command::new(img::binary())
+        .args(["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b"])
+        .arg(&s1_file)
+        .arg(&foreign)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    qmp(
+        &r,
+        "blockdev-add",
+        json!({"driver": "qcow2", "node-name": "foreign",
+               "file": {"driver": "file", "filename": foreign.to_str().unwrap()},
+               "backing": null}),
+    );
+    qmp(
+        &r,
+        "blockdev-snapshot",
+        json!({"node": s1_node, "overlay": "foreign"}),
+    );
+    assert_eq!(top(&r, "vda").1, foreign.to_str().unwrap());
+
+    let err = r
+        .driver
+        .snapshot_create_xml(
+            &dom,
+            &snapshot_xml("s2", &dir),
+            SnapshotCreateFlags::DISK_ONLY,
+        )
+        .expect_err("vda is no longer where the manager put it");
+    assert_eq!(err.code, qvirt::ErrorCode::OperationFailed, "{err}");
+    assert!(
+        err.message.contains(foreign.to_str().unwrap()),
+        "names the image QEMU uses: {err}"
+    );
+    let (node, file, backing) = top(&r, "vda");
+    assert_eq!(
+        (node.as_str(), file.as_str(), backing.as_str()),
+        ("foreign", foreign.to_str().unwrap(), s1_file.as_str()),
+        "QEMU's chain is the client's"
+    );
+    for d in ["vda", "vdb"] {
+        assert!(
+            !dir.join(format!("{d}.s2")).exists(),
+            "no overlay of s2 is left"
+        );
+    }
+    assert_eq!(top(&r, "vdb").1, dir.join("vdb.s1").to_str().unwrap());
+}

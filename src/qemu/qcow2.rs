@@ -227,6 +227,19 @@ pub fn write_overlay(
     }
 }
 
+/// The virtual size a qcow2 image's header states (bytes 24..32), read
+/// without QEMU or qemu-img: `None` when `path` cannot be read or is not
+/// a qcow2 image.
+pub fn header_size(path: &Path) -> Option<u64> {
+    let file = File::open(path).ok()?;
+    let mut head = [0u8; 32];
+    file.read_exact_at(&mut head, 0).ok()?;
+    if head[..4] != *b"QFI\xfb" {
+        return None;
+    }
+    Some(u64::from_be_bytes(head[24..32].try_into().ok()?))
+}
+
 /// Writes `image` into the new, empty `file`.
 fn write_image(file: &File, image: &Image) -> std::io::Result<()> {
     file.set_len(image.len)?;

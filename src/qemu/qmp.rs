@@ -102,6 +102,9 @@ pub struct Qmp {
     writer: Mutex<UnixStream>,
     shared: Arc<Shared>,
     next_id: AtomicU64,
+    /// Commands sent that may have changed QEMU's devices or block graph
+    /// (any not in [`leaves_devices_alone`]); see [`Qmp::changes_sent`].
+    changes: AtomicU64,
     reader: Option<JoinHandle<()>>,
     /// The commands QEMU offers (`query-commands`), asked once.
     commands: std::sync::OnceLock<std::collections::HashSet<String>>,
@@ -192,6 +195,7 @@ impl Qmp {
             writer: Mutex::new(stream),
             shared,
             next_id: AtomicU64::new(1),
+            changes: AtomicU64::new(0),
             reader: Some(handle),
             commands: std::sync::OnceLock::new(),
         })
@@ -261,6 +265,15 @@ impl Qmp {
             .map(|_| ())
     }
 
+    /// How many commands that may have changed QEMU's devices or block
+    /// graph were sent on this connection so far (counted as each is
+    /// sent, whoever sent it: the manager, or a client through
+    /// `qemu-monitor-command`). What a caller learnt of the graph is still
+    /// true while this count has not moved, but for its own commands.
+    pub fn changes_sent(&self) -> u64 {
+        self.changes.load(Ordering::SeqCst)
+    }
+
     /// Runs `query-status`: the run state as QEMU names it (`prelaunch`,
     /// `running`, `paused`, `shutdown`, ...) and whether vCPUs run.
     pub fn query_status(&self, timeout: Duration) -> Result<(String, bool)> {
@@ -286,6 +299,9 @@ impl Qmp {
     ) -> Result<Value> {
         let deadline = deadline_after(timeout);
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        if !leaves_devices_alone(cmd) {
+            self.changes.fetch_add(1, Ordering::SeqCst);
+        }
         let line = encode_command(cmd, args, id)?;
         {
             // Register before writing: the reply may beat us back.
@@ -447,6 +463,31 @@ fn send_line(
         }
     }
     Ok(())
+}
+
+/// Whether QMP command `cmd` leaves QEMU's devices and block graph as
+/// they are: the queries, and a short list of commands that act on the
+/// guest's run or the display only. Any other command counts as a change
+/// (see [`Qmp::changes_sent`]).
+fn leaves_devices_alone(cmd: &str) -> bool {
+    cmd.starts_with("query-")
+        || matches!(
+            cmd,
+            "qmp_capabilities"
+                | "qom-get"
+                | "qom-list"
+                | "cont"
+                | "stop"
+                | "system_powerdown"
+                | "system_reset"
+                | "system_wakeup"
+                | "screendump"
+                | "send-key"
+                | "input-send-event"
+                | "set_password"
+                | "expire_password"
+                | "balloon"
+        )
 }
 
 /// The JSON line for one command, newline included.

@@ -632,6 +632,7 @@ pub(crate) fn new_running(
         taints: Mutex::new(taints),
         plugged: Mutex::new(None),
         unplugging: Mutex::new(Vec::new()),
+        tops: Mutex::new(None),
     }))
 }
 

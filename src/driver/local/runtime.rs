@@ -215,6 +215,21 @@ pub struct Running {
     /// The QEMU ids of devices whose unplug the guest has not done within
     /// the wait: QEMU's `DEVICE_DELETED` for one of them finishes it.
     pub(crate) unplugging: Mutex<Vec<String>>,
+    /// The disks' top nodes in QEMU as the last external snapshot left
+    /// them; see [`TopsSeen`].
+    pub(crate) tops: Mutex<Option<TopsSeen>>,
+}
+
+/// Each disk's top image and node in QEMU, as this manager's own
+/// external snapshot left them, and the count of changing monitor
+/// commands ([`crate::qemu::qmp::Qmp::changes_sent`]) just after it.
+/// True while that count has not moved: the next snapshot needs no
+/// `query-block`.
+#[derive(Debug, Clone)]
+pub(crate) struct TopsSeen {
+    pub changes: u64,
+    /// (disk target, image file, node name).
+    pub tops: Vec<(String, std::path::PathBuf, String)>,
 }
 
 /// The disks and interfaces of a running domain after hot-plug.

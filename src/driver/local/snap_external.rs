@@ -16,7 +16,7 @@ use super::driver::Core;
 use super::faults::crash_point;
 use super::jobs::AsyncJobGuard;
 use super::requests::Request;
-use super::runtime::Running;
+use super::runtime::{Running, TopsSeen};
 use super::snapmeta::Pending;
 use super::snapshots::{Plan, PlanDisk};
 use crate::driver::{Domain, SnapshotRevertFlags};
@@ -27,6 +27,7 @@ use crate::model::{
 use crate::qemu::argv::disk_device_ids;
 use crate::qemu::qmp::{QMP_TIMEOUT, Qmp, device_entry};
 use crate::qemu::{img, qcow2};
+use crate::sys::sync::lock;
 
 /// `disk` moved onto the qcow2 image `path` (an overlay, or after a
 /// commit its base): a file disk in that format.
@@ -130,6 +131,119 @@ fn add_overlay_nodes(qmp: &Qmp, plan: &Plan, nodes: &[String]) -> (Vec<String>, 
     (added, Ok(()))
 }
 
+/// A running domain's overlays, durable and opened in QEMU, before the
+/// switch: each disk's top node now, and its overlay's node.
+struct Opened {
+    tops: Vec<String>,
+    added: Vec<String>,
+}
+
+/// The count of changing commands now, and each planned disk's top node
+/// and size when this manager's last
+/// external snapshot left them so and no command that may have changed
+/// QEMU's block graph was sent since (see [`TopsSeen`]); `None` when
+/// QEMU must be asked.
+fn tops_known(run: &Running, qmp: &Qmp, plan: &Plan) -> Option<(u64, Vec<String>, Vec<u64>)> {
+    let since = qmp.changes_sent();
+    let seen = lock(&run.tops);
+    let seen = seen.as_ref().filter(|s| s.changes == since)?;
+    let mut tops = Vec::new();
+    let mut sizes = Vec::new();
+    for d in &plan.disks {
+        let (_, _, node) = seen
+            .tops
+            .iter()
+            .find(|(target, file, _)| *target == d.target && *file == d.path)?;
+        tops.push(node.clone());
+        sizes.push(stated_size(d)?);
+    }
+    Some((since, tops, sizes))
+}
+
+/// Records the disks' new top nodes after an external snapshot that was
+/// the only sender of changing commands between counts `since` and
+/// `now`: the disks it did not touch keep theirs when they were known
+/// at `since`.
+fn remember_tops(
+    run: &Running,
+    since: u64,
+    now: u64,
+    overlays: impl Iterator<Item = (String, PathBuf, String)>,
+) {
+    let mut seen = lock(&run.tops);
+    let mut tops = match seen.take() {
+        Some(s) if s.changes == since => s.tops,
+        _ => Vec::new(),
+    };
+    for (target, file, node) in overlays {
+        tops.retain(|(t, _, _)| *t != target);
+        tops.push((target, file, node));
+    }
+    *seen = Some(TopsSeen { changes: now, tops });
+}
+
+/// The size a disk's image states itself, read without QEMU: a qcow2
+/// header's virtual size, a raw regular file's length; `None` otherwise
+/// (a block device, an unreadable image), and then QEMU is asked first.
+fn stated_size(d: &PlanDisk) -> Option<u64> {
+    match d.format {
+        VolumeFormat::Qcow2 => qcow2::header_size(&d.path),
+        VolumeFormat::Raw => std::fs::metadata(&d.path)
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| m.len()),
+    }
+}
+
+/// Checks that QEMU's disks are the plan's images (`found`, from
+/// [`tops_of`]): each disk's top node and the size QEMU gives it.
+fn check_tops(
+    dom: &Domain,
+    plan: &Plan,
+    found: Vec<(PathBuf, String, Value)>,
+) -> Result<(Vec<String>, Vec<u64>)> {
+    let mut tops = Vec::new();
+    let mut sizes = Vec::new();
+    for (d, (file, node, inserted)) in plan.disks.iter().zip(found) {
+        if file != d.path {
+            return Err(Error::new(
+                ErrorCode::OperationFailed,
+                format!(
+                    "disk {} of domain '{}' uses {} in QEMU, not {}",
+                    d.target,
+                    dom.name,
+                    file.display(),
+                    d.path.display()
+                ),
+            ));
+        }
+        // QEMU knows the size the guest sees: no qemu-img to ask.
+        let size = inserted
+            .get("image")
+            .and_then(|i| i.get("virtual-size"))
+            .and_then(Value::as_u64)
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorCode::Protocol,
+                    format!("QEMU gave disk {} no virtual size", d.target),
+                )
+            })?;
+        sizes.push(size);
+        tops.push(node);
+    }
+    Ok((tops, sizes))
+}
+
+/// A scoped thread's result; its panic as an internal error.
+fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, Result<T>>) -> Result<T> {
+    handle.join().unwrap_or_else(|_| {
+        Err(Error::new(
+            ErrorCode::Internal,
+            "a thread of the snapshot panicked",
+        ))
+    })
+}
+
 impl Core {
     /// Makes the overlays of `disks`, durable and their formats
     /// recorded; on failure removes those made. `sizes`: each disk's
@@ -209,64 +323,40 @@ impl Core {
     ) -> Result<()> {
         let qmp = run.qmp()?;
         let live = run.live_def();
-        let mut tops = Vec::new();
-        let mut sizes = Vec::new();
-        let found = tops_of(qmp, &live, plan.disks.iter().map(|d| d.target.as_str()))?;
-        for (d, (file, node, inserted)) in plan.disks.iter().zip(found) {
-            // QEMU knows the size the guest sees: no qemu-img to ask.
-            if let Some(size) = inserted
-                .get("image")
-                .and_then(|i| i.get("virtual-size"))
-                .and_then(Value::as_u64)
-            {
-                sizes.push(size);
-            }
-            if file != d.path {
-                return Err(Error::new(
-                    ErrorCode::OperationFailed,
-                    format!(
-                        "disk {} of domain '{}' uses {} in QEMU, not {}",
-                        d.target,
-                        dom.name,
-                        file.display(),
-                        d.path.display()
-                    ),
-                ));
-            }
-            tops.push(node);
-        }
         // The nodes' names are in the pending record, so that whoever
         // undoes a snapshot cut off after they were added finds them.
         let nodes: Vec<String> = plan.disks.iter().map(|_| fresh_node()).collect();
-        self.write_pending(&dom.uuid, &Pending::of(plan, None).with_nodes(&nodes))?;
-        let sizes = (sizes.len() == plan.disks.len()).then_some(sizes.as_slice());
-        let written = match self.write_overlays(&plan.disks, sizes) {
-            Ok(w) => w,
-            Err(e) => {
-                self.clear_pending(&dom.uuid);
-                return Err(e);
+        // Where the disks are in QEMU: as this manager's last snapshot
+        // left them when no changing command was sent since, else asked.
+        let known = match tops_known(run, qmp, plan) {
+            Some((since, tops, sizes)) => {
+                let opened = self.open_overlays(dom, qmp, plan, &nodes, tops, &sizes)?;
+                // Another changing command went to QEMU meanwhile: undone,
+                // and QEMU is asked.
+                if qmp.changes_sent() == since + opened.added.len() as u64 {
+                    Some((opened, since))
+                } else {
+                    self.undo_overlays(dom, qmp, plan, &opened.added);
+                    None
+                }
+            }
+            None => None,
+        };
+        let (Opened { tops, added }, since) = match known {
+            Some(known) => known,
+            None => {
+                let since = qmp.changes_sent();
+                let found = tops_of(qmp, &live, plan.disks.iter().map(|d| d.target.as_str()))?;
+                let (tops, sizes) = check_tops(dom, plan, found)?;
+                (
+                    self.open_overlays(dom, qmp, plan, &nodes, tops, &sizes)?,
+                    since,
+                )
             }
         };
-        crash_point("snapshot-overlays");
-        // While QEMU opens the overlays, another thread makes them
-        // durable and records their format: both are done before any
-        // disk switches to them, and the fsync's wait is hidden.
-        let (settled, (added, mut result)) = std::thread::scope(|s| {
-            let settling = s.spawn(|| self.settle_overlays(written));
-            let adds = add_overlay_nodes(qmp, plan, &nodes);
-            let settled = settling.join().unwrap_or_else(|_| {
-                Err(Error::new(
-                    ErrorCode::Internal,
-                    "the thread syncing the overlays panicked",
-                ))
-            });
-            (settled, adds)
-        });
-        if result.is_ok() {
-            result = settled;
-        }
         crash_point("snapshot-added");
-        if result.is_ok() && job.aborted() {
+        let mut result = Ok(());
+        if job.aborted() {
             result = Err(Error::new(
                 ErrorCode::OperationAborted,
                 format!(
@@ -299,20 +389,84 @@ impl Core {
             .map(drop);
         }
         if let Err(e) = result {
-            for node in &added {
-                let _ = qmp.execute(
-                    "blockdev-del",
-                    Some(json!({"node-name": node})),
-                    QMP_TIMEOUT,
-                );
-            }
-            self.remove_overlays(plan.disks.iter().filter_map(|d| d.overlay.as_deref()));
-            self.clear_pending(&dom.uuid);
+            self.undo_overlays(dom, qmp, plan, &added);
             return Err(e);
+        }
+        // Only the snapshot's own commands went to QEMU: the next one
+        // needs not ask where the disks are.
+        let ours = added.len() as u64 + 1;
+        if qmp.changes_sent() == since + ours {
+            let overlays = plan.disks.iter().zip(&added).map(|(d, node)| {
+                let overlay = d.overlay.clone().expect("external");
+                (d.target.clone(), overlay, node.clone())
+            });
+            remember_tops(run, since, qmp.changes_sent(), overlays);
         }
         crash_point("snapshot-switched");
         self.switch_definitions(dom, Some(run), &plan.disks)?;
         self.finish_snapshot(&dom.uuid, &plan.def)
+    }
+
+    /// Opens the overlays of a running domain in QEMU, over the disks'
+    /// top nodes `tops`, with the disks' sizes. On failure nothing is
+    /// left.
+    fn open_overlays(
+        &self,
+        dom: &Domain,
+        qmp: &Qmp,
+        plan: &Plan,
+        nodes: &[String],
+        tops: Vec<String>,
+        sizes: &[u64],
+    ) -> Result<Opened> {
+        let written = self.write_pending_overlays(dom, plan, nodes, Some(sizes))?;
+        // While QEMU opens the overlays, another thread makes them
+        // durable and records their format: both are done before any
+        // disk switches to them, and the fsync's wait is hidden.
+        let (settled, (added, result)) = std::thread::scope(|s| {
+            let settling = s.spawn(|| self.settle_overlays(written));
+            let adds = add_overlay_nodes(qmp, plan, nodes);
+            (joined(settling), adds)
+        });
+        match result.and(settled) {
+            Ok(()) => Ok(Opened { tops, added }),
+            Err(e) => {
+                self.undo_overlays(dom, qmp, plan, &added);
+                Err(e)
+            }
+        }
+    }
+
+    /// Records the pending snapshot with its nodes and writes the
+    /// overlays (not yet durable); on failure nothing of it is left.
+    fn write_pending_overlays(
+        &self,
+        dom: &Domain,
+        plan: &Plan,
+        nodes: &[String],
+        sizes: Option<&[u64]>,
+    ) -> Result<Vec<qcow2::Unsynced>> {
+        self.write_pending(&dom.uuid, &Pending::of(plan, None).with_nodes(nodes))?;
+        let written = self.write_overlays(&plan.disks, sizes).inspect_err(|_| {
+            self.clear_pending(&dom.uuid);
+        })?;
+        crash_point("snapshot-overlays");
+        Ok(written)
+    }
+
+    /// Undoes overlays opened in QEMU that no disk switched to: the
+    /// nodes `added` are deleted, the files and the pending record
+    /// removed.
+    fn undo_overlays(&self, dom: &Domain, qmp: &Qmp, plan: &Plan, added: &[String]) {
+        for node in added {
+            let _ = qmp.execute(
+                "blockdev-del",
+                Some(json!({"node-name": node})),
+                QMP_TIMEOUT,
+            );
+        }
+        self.remove_overlays(plan.disks.iter().filter_map(|d| d.overlay.as_deref()));
+        self.clear_pending(&dom.uuid);
     }
 
     /// Points the live (when running) and persistent definitions' disks
