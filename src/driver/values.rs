@@ -7,6 +7,9 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
+use crate::error::{Error, ErrorCode, Result};
+use crate::model::{DiskDevice, DomainDef};
+
 /// A handle on a domain, as lookups return it: enough to name it in
 /// messages and to find it again. Drivers find the domain by `uuid`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -307,6 +310,66 @@ pub enum MediaChange {
     Insert(PathBuf),
     /// `--update FILE`: put a medium in, replacing the one there, if any.
     Update(PathBuf),
+}
+
+impl MediaChange {
+    /// The index of the cdrom or floppy drive `target` of `def`, checked
+    /// to be in a state this change fits (a medium to eject, none where
+    /// one is inserted); `which` names the definition in errors.
+    pub fn drive_in(&self, def: &DomainDef, target: &str, which: &str) -> Result<usize> {
+        let (index, disk) = def
+            .devices
+            .disks
+            .iter()
+            .enumerate()
+            .find(|(_, d)| d.target == target)
+            .ok_or_else(|| {
+                let targets: Vec<&str> = def
+                    .devices
+                    .disks
+                    .iter()
+                    .map(|d| d.target.as_str())
+                    .collect();
+                Error::new(
+                    ErrorCode::InvalidArgument,
+                    format!(
+                        "domain '{}' has no disk with target '{target}' in its {which} (targets: {})",
+                        def.name,
+                        if targets.is_empty() {
+                            "none".to_string()
+                        } else {
+                            targets.join(", ")
+                        }
+                    ),
+                )
+            })?;
+        if disk.device == DiskDevice::Disk {
+            return Err(Error::new(
+                ErrorCode::OperationInvalid,
+                format!(
+                    "disk '{target}' of domain '{}' is a hard disk: only cdrom and floppy drives take media",
+                    def.name
+                ),
+            ));
+        }
+        match (self, &disk.source) {
+            (MediaChange::Eject, None) => Err(Error::new(
+                ErrorCode::OperationInvalid,
+                format!(
+                    "drive '{target}' of domain '{}' is already empty in its {which}",
+                    def.name
+                ),
+            )),
+            (MediaChange::Insert(_), Some(old)) => Err(Error::new(
+                ErrorCode::OperationInvalid,
+                format!(
+                    "drive '{target}' of domain '{}' already holds {old} in its {which}: eject it first, or update",
+                    def.name
+                ),
+            )),
+            _ => Ok(index),
+        }
+    }
 }
 
 /// What [`Driver::xml_desc`] gives, as libvirt's `virDomainXMLFlags`;

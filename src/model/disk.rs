@@ -245,6 +245,12 @@ impl DiskDriver {
 }
 
 impl Disk {
+    /// The `<disk>` element alone, as the domain's XML writes it (what
+    /// libvirt's device calls take).
+    pub fn to_xml(&self) -> String {
+        super::format::disk_xml(self)
+    }
+
     /// A disk of `device` kind named `target` with nothing else set: a
     /// file disk without a source.
     pub fn new(device: DiskDevice, target: impl Into<String>) -> Disk {

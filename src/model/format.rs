@@ -8,6 +8,8 @@ mod devices;
 mod hostdev;
 mod tuning;
 
+pub(super) use devices::disk_xml;
+
 use super::xmlwrite::{Attrs, XmlWriter};
 use super::{Adjustment, ClockOffset, DomainDef, Features, KvmFlag, Timer, VirtType};
 

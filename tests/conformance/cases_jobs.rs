@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 use qvirt::driver::{DomainState, JobKind, JobOutcome, ListFilter, SaveOptions};
 use qvirt::{Domain, ErrorCode};
 
-use crate::{Ctx, Vm, boot_guest, define, expect_err, info, processes_under, wait_until};
+use crate::{
+    Ctx, Vm, boot_guest, define, define_and_start, expect_err, info, processes_under, wait_until,
+};
 
 /// The QEMUs running for guest `name` under the test's state directory.
 fn qemus_named(cx: &Ctx<'_>, name: &str) -> Vec<i32> {
@@ -92,6 +94,38 @@ fn big_guest(cx: &Ctx<'_>) -> Domain {
     console.write("dd if=/dev/urandom of=/dev/shm/fill bs=1M count=48 2>/dev/null; echo FILLED\n");
     console.read_until("FILLED", Duration::from_secs(60));
     dom
+}
+
+/// Before and after a save (no limit: it may be over before a poll
+/// could see it), `job_info` finds no job and `job_abort` has none to
+/// abort; `job_completed` gives the save as it ended, all of the
+/// guest's memory moved, then the restore.
+pub fn job_info_and_completed_over_a_save(cx: &mut Ctx<'_>) {
+    let d = cx.d();
+    let dom = define_and_start(d, &Vm::firmware("fw-jobs"));
+    assert_eq!(d.job_info(&dom).unwrap(), None);
+    assert_eq!(d.job_completed(&dom).unwrap(), None, "no job has ended yet");
+    expect_err(d.job_abort(&dom), ErrorCode::OperationInvalid, "no job");
+    let image = cx.root().join("fw-jobs.save");
+    d.save(&dom, &image).unwrap();
+    assert_eq!(d.job_info(&dom).unwrap(), None, "the job is over");
+    let done = d.job_completed(&dom).unwrap().expect("the save");
+    assert_eq!(
+        (done.outcome, done.info.kind),
+        (JobOutcome::Completed, JobKind::Save)
+    );
+    assert!(done.info.data_total > 0, "{done:?}");
+    assert_eq!(done.info.data_remaining, 0, "{done:?}");
+    assert_eq!(done.info.data_processed, done.info.data_total, "{done:?}");
+    assert!(done.info.elapsed > Duration::ZERO, "{done:?}");
+    assert_eq!(done.downtime, None, "only a migration has a downtime");
+    let back = d.restore(&image).unwrap();
+    let done = d.job_completed(&back).unwrap().expect("the restore");
+    assert_eq!(
+        (done.outcome, done.info.kind),
+        (JobOutcome::Completed, JobKind::Restore)
+    );
+    d.destroy(&back).unwrap();
 }
 
 /// A save is an asynchronous job: `job_info` shows it with its progress

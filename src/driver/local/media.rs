@@ -61,7 +61,7 @@ impl Core {
                     return Err(Core::wrong_state(dom, "change the media of", state));
                 }
                 let live_def = run.live_def();
-                let index = removable(&live_def, target, &change, "running domain")?;
+                let index = change.drive_in(&live_def, target, "running domain")?;
                 Some((run.clone(), live_def, index))
             }
         };
@@ -77,7 +77,7 @@ impl Core {
                 ));
             }
             (true, Some(def)) => {
-                removable(def, target, &change, "persistent definition")?;
+                change.drive_in(def, target, "persistent definition")?;
             }
         }
         if let Some((run, live_def, index)) = live_run {
@@ -96,7 +96,7 @@ impl Core {
                     )
                 })
             })?;
-            let index = removable(&def, target, &change, "persistent definition")?;
+            let index = change.drive_in(&def, target, "persistent definition")?;
             def.devices.disks[index].source = source;
             store::save(&self.layout, &def)?;
             self.with_entry(dom, |e| {
@@ -181,63 +181,6 @@ fn medium_path(path: &Path, target: &str) -> Result<String> {
             format!("the medium path {} is not UTF-8", path.display()),
         )
     })
-}
-
-/// The index of the cdrom or floppy drive `target` of `def`, checked to
-/// be in a state `change` fits; `which` names the definition in errors.
-fn removable(def: &DomainDef, target: &str, change: &MediaChange, which: &str) -> Result<usize> {
-    let (index, disk) = def
-        .devices
-        .disks
-        .iter()
-        .enumerate()
-        .find(|(_, d)| d.target == target)
-        .ok_or_else(|| {
-            let targets: Vec<&str> = def
-                .devices
-                .disks
-                .iter()
-                .map(|d| d.target.as_str())
-                .collect();
-            Error::new(
-                ErrorCode::InvalidArgument,
-                format!(
-                    "domain '{}' has no disk with target '{target}' in its {which} (targets: {})",
-                    def.name,
-                    if targets.is_empty() {
-                        "none".to_string()
-                    } else {
-                        targets.join(", ")
-                    }
-                ),
-            )
-        })?;
-    if disk.device == DiskDevice::Disk {
-        return Err(Error::new(
-            ErrorCode::OperationInvalid,
-            format!(
-                "disk '{target}' of domain '{}' is a hard disk: only cdrom and floppy drives take media",
-                def.name
-            ),
-        ));
-    }
-    match (change, &disk.source) {
-        (MediaChange::Eject, None) => Err(Error::new(
-            ErrorCode::OperationInvalid,
-            format!(
-                "drive '{target}' of domain '{}' is already empty in its {which}",
-                def.name
-            ),
-        )),
-        (MediaChange::Insert(_), Some(old)) => Err(Error::new(
-            ErrorCode::OperationInvalid,
-            format!(
-                "drive '{target}' of domain '{}' already holds {old} in its {which}: eject it first, or update",
-                def.name
-            ),
-        )),
-        _ => Ok(index),
-    }
 }
 
 /// Replaces the medium of device `id` (`old` as it is, `new` as it is to

@@ -169,6 +169,13 @@ pub(super) fn devices(w: &mut XmlWriter, def: &DomainDef) {
     w.close("devices");
 }
 
+/// One `<disk>` element, as it stands in a domain's `<devices>`.
+pub(in crate::model) fn disk_xml(d: &Disk) -> String {
+    let mut w = XmlWriter::new();
+    disk(&mut w, d);
+    w.finish()
+}
+
 fn disk(w: &mut XmlWriter, d: &Disk) {
     let src_attr = match d.kind {
         DiskType::File | DiskType::Network => "file",

@@ -5,7 +5,9 @@
 use super::types::Dom;
 use super::values::{check_flags, job as kind};
 use super::xdr::{Dec, Enc, Xdr, malformed, xdr_struct};
-use crate::driver::error::Result;
+use std::time::Duration;
+
+use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{CompletedJob, Driver, JobInfo, JobKind, JobOutcome};
 
 /// A typed parameter's value (`remote_typed_param_value`), by libvirt's
@@ -108,6 +110,100 @@ fn operation(k: JobKind) -> i32 {
     }
 }
 
+/// The qvirt job of libvirt's operation `op`, for a client reading a
+/// daemon's figures: the inverse of [`operation`], but that libvirt's
+/// one `SAVE` stands for both a save and a managed save (read as a
+/// save). `None` for the operations qvirt has no job of (`START`,
+/// `DUMP`, `BACKUP`, unknown).
+fn kind_of(op: i32) -> Option<JobKind> {
+    Some(match op {
+        2 => JobKind::Save,
+        3 => JobKind::Restore,
+        4 => JobKind::IncomingMigration,
+        5 => JobKind::Migration,
+        6 => JobKind::Snapshot,
+        7 => JobKind::SnapshotRevert,
+        10 => JobKind::SnapshotDelete,
+        _ => return None,
+    })
+}
+
+/// A job's figures from libvirt's parameters (what [`figures`] writes;
+/// a parameter left out is 0). An operation qvirt has no job of is an
+/// error naming it.
+fn info_of(params: &[TypedParam]) -> Result<JobInfo> {
+    let number = |name: &str| {
+        params
+            .iter()
+            .find(|p| p.field == name)
+            .map_or(0, |p| match p.value {
+                ParamValue::ULLong(v) => v,
+                ParamValue::UInt(v) => u64::from(v),
+                ParamValue::LLong(v) => u64::try_from(v).unwrap_or(0),
+                ParamValue::Int(v) => u64::try_from(v).unwrap_or(0),
+                _ => 0,
+            })
+    };
+    let op = params
+        .iter()
+        .find(|p| p.field == "operation")
+        .map_or(0, |p| match p.value {
+            ParamValue::Int(v) => v,
+            _ => 0,
+        });
+    let kind = kind_of(op).ok_or_else(|| {
+        Error::new(
+            ErrorCode::NoSupport,
+            format!(
+                "the daemon runs a job of libvirt's operation {op}, which qvirt has no job for"
+            ),
+        )
+    })?;
+    let mut info = JobInfo::new(kind);
+    info.elapsed = Duration::from_millis(number("time_elapsed"));
+    info.data_total = number("data_total");
+    info.data_processed = number("data_processed");
+    info.data_remaining = number("data_remaining");
+    info.speed = number("memory_bps");
+    Ok(info)
+}
+
+/// The running job as a client reads a `virDomainGetJobStats` reply
+/// (flags 0).
+pub fn running_of(ret: &JobStatsRet) -> Result<Option<JobInfo>> {
+    match ret.kind {
+        kind::NONE => Ok(None),
+        _ => info_of(&ret.params).map(Some),
+    }
+}
+
+/// The last finished job as a client reads a `virDomainGetJobStats`
+/// reply with `COMPLETED`; see [`completed`].
+pub fn completed_of(ret: &JobStatsRet) -> Result<Option<CompletedJob>> {
+    let outcome = match ret.kind {
+        kind::NONE => return Ok(None),
+        kind::COMPLETED => JobOutcome::Completed,
+        kind::CANCELLED => JobOutcome::Cancelled,
+        _ => JobOutcome::Failed,
+    };
+    let downtime = ret
+        .params
+        .iter()
+        .find(|p| p.field == "downtime")
+        .and_then(|p| match p.value {
+            ParamValue::ULLong(ms) => Some(Duration::from_millis(ms)),
+            _ => None,
+        });
+    Ok(Some(CompletedJob::new(
+        outcome,
+        info_of(&ret.params)?,
+        downtime,
+    )))
+}
+
+/// `VIR_DOMAIN_JOB_STATS_COMPLETED`, for a client's call.
+pub const STATS_COMPLETED: u32 = COMPLETED;
+
 pub(super) fn param(field: &str, value: ParamValue) -> TypedParam {
     TypedParam {
         field: field.to_string(),
@@ -175,6 +271,31 @@ pub fn job_stats(driver: &dyn Driver, a: JobStatsArgs) -> Result<JobStatsRet> {
 mod tests {
     use super::*;
     use crate::transport::libvirt::xdr::{from_bytes, to_bytes};
+
+    #[test]
+    fn a_client_reads_back_the_figures_written() {
+        let mut info = JobInfo::new(JobKind::Restore);
+        info.elapsed = Duration::from_millis(1052);
+        info.data_total = 300;
+        info.data_processed = 100;
+        info.data_remaining = 200;
+        info.speed = 7;
+        let ret = JobStatsRet {
+            kind: kind::UNBOUNDED,
+            params: figures(&info),
+        };
+        assert_eq!(running_of(&ret).unwrap(), Some(info.clone()));
+        let done = CompletedJob::new(JobOutcome::Cancelled, info, Some(Duration::from_millis(9)));
+        assert_eq!(completed_of(&completed(done.clone())).unwrap(), Some(done));
+        assert_eq!(completed_of(&JobStatsRet::default()).unwrap(), None);
+        let dump = JobStatsRet {
+            kind: kind::UNBOUNDED,
+            params: vec![param("operation", ParamValue::Int(8))],
+        };
+        let e = running_of(&dump).unwrap_err();
+        assert_eq!(e.code, ErrorCode::NoSupport);
+        assert!(e.message.contains("operation 8"), "{e}");
+    }
 
     #[test]
     fn typed_parameters_round_trip() {

@@ -563,12 +563,12 @@ impl Driver for LvDriver {
         ))
     }
 
-    fn job_info(&self, _: &Domain) -> Result<Option<JobInfo>> {
-        Err(not_made("job_info", "DOMAIN_GET_JOB_STATS"))
+    fn job_info(&self, d: &Domain) -> Result<Option<JobInfo>> {
+        super::jobs::job_info(&self.conn, d)
     }
 
-    fn job_completed(&self, _: &Domain) -> Result<Option<CompletedJob>> {
-        Err(not_made("job_completed", "DOMAIN_GET_JOB_STATS"))
+    fn job_completed(&self, d: &Domain) -> Result<Option<CompletedJob>> {
+        super::jobs::job_completed(&self.conn, d)
     }
 
     fn job_abort(&self, d: &Domain) -> Result<()> {
@@ -630,8 +630,14 @@ impl Driver for LvDriver {
         super::streams::console(&self.conn, d, force)
     }
 
-    fn change_media(&self, _: &Domain, _: &str, _: MediaChange, _: MediaFlags) -> Result<()> {
-        Err(not_made("change_media", "DOMAIN_UPDATE_DEVICE_FLAGS"))
+    fn change_media(
+        &self,
+        d: &Domain,
+        target: &str,
+        change: MediaChange,
+        f: MediaFlags,
+    ) -> Result<()> {
+        super::jobs::change_media(&self.conn, d, target, change, f)
     }
 
     fn screenshot(&self, d: &Domain) -> Result<Vec<u8>> {

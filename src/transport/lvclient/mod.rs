@@ -11,6 +11,7 @@
 
 mod conn;
 mod driver;
+mod jobs;
 mod resources;
 mod streams;
 
