@@ -188,20 +188,13 @@ macro_rules! conformance {
             // Calls from several threads.
             cases_concurrency::calls_do_not_wait_behind_a_long_call,
             // Storage pools and volumes, snapshots, block jobs.
-            cases_storage::default_pool_exists_on_first_use [not libvirt:
-                "qvirt's libvirt client does not make libvirt's storage calls yet"],
-            cases_storage::volumes_made_resized_cloned_deleted [not libvirt:
-                "qvirt's libvirt client does not make libvirt's storage calls yet"],
-            cases_storage::volume_features_and_metadata_preallocation [not libvirt:
-                "qvirt's libvirt client does not make libvirt's storage calls yet"],
-            cases_storage::pools_define_build_start_stop [not libvirt:
-                "qvirt's libvirt client does not make libvirt's storage calls yet"],
-            cases_storage::storage_bad_input_is_refused [not libvirt:
-                "qvirt's libvirt client does not make libvirt's storage calls yet"],
-            cases_storage::volume_disk_runs_and_is_guarded [not libvirt:
-                "qvirt's libvirt client does not make libvirt's storage calls yet"],
-            cases_storage::volume_without_space_leaves_nothing [not libvirt:
-                "qvirt's libvirt client does not make libvirt's storage calls yet"],
+            cases_storage::default_pool_exists_on_first_use,
+            cases_storage::volumes_made_resized_cloned_deleted,
+            cases_storage::volume_features_and_metadata_preallocation,
+            cases_storage::pools_define_build_start_stop,
+            cases_storage::storage_bad_input_is_refused,
+            cases_storage::volume_disk_runs_and_is_guarded,
+            cases_storage::volume_without_space_leaves_nothing,
             cases_snapshots::snapshot_offline_internal [not libvirt:
                 "qvirt's libvirt client does not make libvirt's snapshot calls yet"],
             cases_snapshots::snapshot_guest_revert_and_commit [not libvirt:

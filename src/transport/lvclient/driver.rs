@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 use super::conn::Conn;
+use super::storage;
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::uri::SshTarget;
 use crate::driver::*;
@@ -642,6 +643,96 @@ impl Driver for LvDriver {
 
     fn screenshot(&self, d: &Domain) -> Result<Vec<u8>> {
         super::streams::screenshot(&self.conn, d)
+    }
+
+    fn list_pools(&self) -> Result<Vec<PoolSummary>> {
+        storage::list_pools(&self.conn)
+    }
+
+    fn pool_lookup_by_name(&self, name: &str) -> Result<Pool> {
+        storage::pool_lookup_by_name(&self.conn, name)
+    }
+
+    fn pool_define_xml(&self, xml: &str) -> Result<Pool> {
+        storage::pool_define_xml(&self.conn, xml)
+    }
+
+    fn pool_build(&self, pool: &Pool) -> Result<()> {
+        storage::pool_build(&self.conn, pool)
+    }
+
+    fn pool_start(&self, pool: &Pool) -> Result<()> {
+        storage::pool_start(&self.conn, pool)
+    }
+
+    fn pool_destroy(&self, pool: &Pool) -> Result<()> {
+        storage::pool_destroy(&self.conn, pool)
+    }
+
+    fn pool_undefine(&self, pool: &Pool) -> Result<()> {
+        storage::pool_undefine(&self.conn, pool)
+    }
+
+    fn pool_info(&self, pool: &Pool) -> Result<PoolInfo> {
+        storage::pool_info(&self.conn, pool)
+    }
+
+    fn pool_refresh(&self, pool: &Pool) -> Result<()> {
+        storage::pool_refresh(&self.conn, pool)
+    }
+
+    fn pool_xml(&self, pool: &Pool) -> Result<String> {
+        storage::pool_xml(&self.conn, pool)
+    }
+
+    fn pool_set_autostart(&self, pool: &Pool, on: bool) -> Result<()> {
+        storage::pool_set_autostart(&self.conn, pool, on)
+    }
+
+    fn list_volumes(&self, pool: &Pool) -> Result<Vec<Volume>> {
+        storage::list_volumes(&self.conn, pool)
+    }
+
+    fn vol_lookup_by_name(&self, pool: &Pool, name: &str) -> Result<Volume> {
+        storage::vol_lookup_by_name(&self.conn, pool, name)
+    }
+
+    fn vol_lookup_by_path(&self, path: &Path) -> Result<Volume> {
+        storage::vol_lookup_by_path(&self.conn, path)
+    }
+
+    fn vol_create_xml(&self, pool: &Pool, xml: &str) -> Result<Volume> {
+        storage::vol_create_with(&self.conn, pool, xml, None, VolCreateFlags::NONE)
+    }
+
+    fn vol_clone(&self, pool: &Pool, xml: &str, from: &Volume) -> Result<Volume> {
+        storage::vol_create_with(&self.conn, pool, xml, Some(from), VolCreateFlags::NONE)
+    }
+
+    fn vol_create_with(
+        &self,
+        pool: &Pool,
+        xml: &str,
+        from: Option<&Volume>,
+        flags: VolCreateFlags,
+    ) -> Result<Volume> {
+        storage::vol_create_with(&self.conn, pool, xml, from, flags)
+    }
+
+    fn vol_delete(&self, vol: &Volume) -> Result<()> {
+        storage::vol_delete(&self.conn, vol)
+    }
+
+    fn vol_info(&self, vol: &Volume) -> Result<VolumeInfo> {
+        storage::vol_info(&self.conn, vol)
+    }
+
+    fn vol_xml(&self, vol: &Volume) -> Result<String> {
+        storage::vol_xml(&self.conn, vol)
+    }
+
+    fn vol_resize(&self, vol: &Volume, capacity: u64, flags: ResizeFlags) -> Result<()> {
+        storage::vol_resize(&self.conn, vol, capacity, flags)
     }
 
     fn set_memory(&self, d: &Domain, kib: u64, f: ModifyFlags) -> Result<()> {

@@ -13,6 +13,7 @@ mod conn;
 mod driver;
 mod jobs;
 mod resources;
+mod storage;
 mod streams;
 
 pub use driver::LvDriver;
