@@ -195,14 +195,10 @@ macro_rules! conformance {
             cases_storage::storage_bad_input_is_refused,
             cases_storage::volume_disk_runs_and_is_guarded,
             cases_storage::volume_without_space_leaves_nothing,
-            cases_snapshots::snapshot_offline_internal [not libvirt:
-                "qvirt's libvirt client does not make libvirt's snapshot calls yet"],
-            cases_snapshots::snapshot_guest_revert_and_commit [not libvirt:
-                "qvirt's libvirt client does not make libvirt's snapshot and block job calls yet"],
-            cases_snapshots::snapshot_is_the_domains_job [not libvirt:
-                "qvirt's libvirt client does not make libvirt's snapshot calls yet"],
-            cases_snapshots::external_revert_is_guarded [not libvirt:
-                "qvirt's libvirt client does not make libvirt's storage and snapshot calls yet"],
+            cases_snapshots::snapshot_offline_internal,
+            cases_snapshots::snapshot_guest_revert_and_commit,
+            cases_snapshots::snapshot_is_the_domains_job,
+            cases_snapshots::external_revert_is_guarded,
         );
     };
     (@stamp $driver:ident, $backend:expr,

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 use super::conn::Conn;
-use super::storage;
+use super::{snapshots, storage};
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::uri::SshTarget;
 use crate::driver::*;
@@ -643,6 +643,63 @@ impl Driver for LvDriver {
 
     fn screenshot(&self, d: &Domain) -> Result<Vec<u8>> {
         super::streams::screenshot(&self.conn, d)
+    }
+
+    fn snapshot_create_xml(
+        &self,
+        dom: &Domain,
+        xml: &str,
+        flags: SnapshotCreateFlags,
+    ) -> Result<Snapshot> {
+        snapshots::create(&self.conn, dom, xml, flags)
+    }
+
+    fn snapshot_list(&self, dom: &Domain) -> Result<Vec<SnapshotInfo>> {
+        snapshots::list(&self.conn, dom)
+    }
+
+    fn snapshot_lookup(&self, dom: &Domain, name: &str) -> Result<Snapshot> {
+        snapshots::lookup(&self.conn, dom, name)
+    }
+
+    fn snapshot_current(&self, dom: &Domain) -> Result<Option<Snapshot>> {
+        snapshots::current(&self.conn, dom)
+    }
+
+    fn snapshot_info(&self, snap: &Snapshot) -> Result<SnapshotInfo> {
+        snapshots::info(&self.conn, snap)
+    }
+
+    fn snapshot_xml(&self, snap: &Snapshot) -> Result<String> {
+        snapshots::xml(&self.conn, snap)
+    }
+
+    fn snapshot_revert(&self, snap: &Snapshot, flags: SnapshotRevertFlags) -> Result<()> {
+        snapshots::revert(&self.conn, snap, flags)
+    }
+
+    fn snapshot_delete(&self, snap: &Snapshot, flags: SnapshotDeleteFlags) -> Result<()> {
+        snapshots::delete(&self.conn, snap, flags)
+    }
+
+    fn block_commit(&self, dom: &Domain, disk: &str, flags: BlockCommitFlags) -> Result<()> {
+        snapshots::block_commit(&self.conn, dom, disk, flags)
+    }
+
+    fn block_pull(&self, dom: &Domain, disk: &str) -> Result<()> {
+        snapshots::block_pull(&self.conn, dom, disk)
+    }
+
+    fn block_job_info(&self, dom: &Domain, disk: &str) -> Result<Option<BlockJobInfo>> {
+        snapshots::block_job_info(&self.conn, dom, disk)
+    }
+
+    fn block_job_abort(&self, dom: &Domain, disk: &str, pivot: bool) -> Result<()> {
+        snapshots::block_job_abort(&self.conn, dom, disk, pivot)
+    }
+
+    fn block_info(&self, dom: &Domain, disk: &str) -> Result<BlockInfo> {
+        snapshots::block_info(&self.conn, dom, disk)
     }
 
     fn list_pools(&self) -> Result<Vec<PoolSummary>> {
