@@ -792,6 +792,24 @@ impl Driver for LvDriver {
         storage::vol_resize(&self.conn, vol, capacity, flags)
     }
 
+    fn vol_upload(
+        &self,
+        vol: &Volume,
+        offset: u64,
+        length: Option<u64>,
+    ) -> Result<Box<dyn VolumeStream>> {
+        super::volstreams::open(&self.conn, vol, offset, length, true)
+    }
+
+    fn vol_download(
+        &self,
+        vol: &Volume,
+        offset: u64,
+        length: Option<u64>,
+    ) -> Result<Box<dyn VolumeStream>> {
+        super::volstreams::open(&self.conn, vol, offset, length, false)
+    }
+
     fn set_memory(&self, d: &Domain, kib: u64, f: ModifyFlags) -> Result<()> {
         super::resources::set_memory(&self.conn, d, kib, f)
     }

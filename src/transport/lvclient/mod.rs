@@ -16,5 +16,6 @@ mod resources;
 mod snapshots;
 mod storage;
 mod streams;
+mod volstreams;
 
 pub use driver::LvDriver;
