@@ -6,26 +6,80 @@
 //! listed, inspected, reverted and deleted; a disk-only snapshot merged
 //! back by `blockcommit --active --pivot`. Each step is checked on disk
 //! (`qemu-img info`) or through another verb.
+//!
+//! Each test runs twice: on the embedded driver, and through a `qvirtd`'s
+//! libvirt socket (`proto=libvirt`), where every verb is the libvirt call
+//! virsh makes for it.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 const QVIRT: &str = env!("CARGO_BIN_EXE_qvirt");
+const QVIRTD: &str = env!("CARGO_BIN_EXE_qvirtd");
 
-/// One embedded state directory; dropping it destroys every domain still
-/// running there, then deletes it.
+/// One state directory, embedded or behind a qvirtd of its own; dropping
+/// it destroys every domain still running there, stops the daemon, then
+/// deletes it.
 struct Root {
     dir: PathBuf,
     uri: String,
+    daemon: Option<Child>,
+}
+
+/// How a test reaches its state directory.
+#[derive(Clone, Copy)]
+enum Way {
+    Embedded,
+    Libvirt,
 }
 
 impl Root {
-    fn new(test: &str) -> Root {
-        let dir = std::env::temp_dir().join(format!("qvirt-clis-{}-{test}", std::process::id()));
+    fn new(test: &str, way: Way) -> Root {
+        let tag = match way {
+            Way::Embedded => "e",
+            Way::Libvirt => "l",
+        };
+        let dir =
+            std::env::temp_dir().join(format!("qvirt-clis-{}-{test}-{tag}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("create the test directory");
-        let uri = format!("qemu:///embed?root={}", dir.display());
-        Root { dir, uri }
+        match way {
+            Way::Embedded => {
+                let uri = format!("qemu:///embed?root={}", dir.display());
+                Root {
+                    dir,
+                    uri,
+                    daemon: None,
+                }
+            }
+            Way::Libvirt => {
+                let child = Command::new(QVIRTD)
+                    .arg("--root")
+                    .arg(&dir)
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .expect("run qvirtd");
+                let socket = dir.join("run/libvirt-sock");
+                let uri = format!(
+                    "qemu+unix:///session?socket={}&proto=libvirt",
+                    socket.display()
+                );
+                let root = Root {
+                    dir,
+                    uri,
+                    daemon: Some(child),
+                };
+                let deadline = Instant::now() + Duration::from_secs(15);
+                while !root.run(&["version"]).status.success() {
+                    assert!(Instant::now() < deadline, "qvirtd did not answer");
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                root
+            }
+        }
     }
 
     fn run(&self, args: &[&str]) -> Output {
@@ -74,6 +128,10 @@ impl Drop for Root {
                 }
             }
         }
+        if let Some(mut child) = self.daemon.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
@@ -95,7 +153,16 @@ fn image_info(path: &Path) -> serde_json::Value {
 
 #[test]
 fn pools_and_volumes_through_the_verbs() {
-    let r = Root::new("pools");
+    pools_and_volumes_on(Way::Embedded);
+}
+
+#[test]
+fn pools_and_volumes_through_the_verbs_over_libvirt() {
+    pools_and_volumes_on(Way::Libvirt);
+}
+
+fn pools_and_volumes_on(way: Way) {
+    let r = Root::new("pools", way);
     let dir = r.dir.join("mine");
     let dir_s = dir.to_str().unwrap();
     r.ok(&["pool-define-as", "mine", "dir", "--target", dir_s]);
@@ -234,7 +301,16 @@ fn pools_and_volumes_through_the_verbs() {
 
 #[test]
 fn snapshots_and_blockcommit_through_the_verbs() {
-    let r = Root::new("snaps");
+    snapshots_and_blockcommit_on(Way::Embedded);
+}
+
+#[test]
+fn snapshots_and_blockcommit_through_the_verbs_over_libvirt() {
+    snapshots_and_blockcommit_on(Way::Libvirt);
+}
+
+fn snapshots_and_blockcommit_on(way: Way) {
+    let r = Root::new("snaps", way);
     r.ok(&[
         "vol-create-as",
         "default",
@@ -371,7 +447,16 @@ fn snapshots_and_blockcommit_through_the_verbs() {
 /// gone, and names a disk that is no volume instead of touching it.
 #[test]
 fn undefine_removes_the_domains_volumes() {
-    let r = Root::new("undef-storage");
+    undefine_volumes_on(Way::Embedded);
+}
+
+#[test]
+fn undefine_removes_the_domains_volumes_over_libvirt() {
+    undefine_volumes_on(Way::Libvirt);
+}
+
+fn undefine_volumes_on(way: Way) {
+    let r = Root::new("undef-storage", way);
     let dir = r.dir.join("vms");
     r.ok(&[
         "pool-define-as",
