@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """libvirt-resources-session.py URI WORKDIR — drives a libvirt daemon at URI
-with the memory, vCPU and statistics calls qvirt serves, through virsh and
+with the memory, vCPU, vCPU placement and statistics calls qvirt serves, through virsh and
 python3-libvirt, so that scripts/libvirt-resources-capture.sh can record
 the messages real clients and a real daemon exchange. Uses a firmware-only
 domain (it sits in the BIOS) with a balloon, one of two vCPUs online, a
@@ -64,6 +64,12 @@ virsh("cpu-stats", NAME, "--total")
 virsh("domstats")
 virsh("domstats", NAME, "--balloon", "--vcpu")
 virsh("domstats", "--list-running", "--block", "--interface", "--cpu-total", "--state")
+# Where the vCPUs run, and the host's CPUs.
+virsh("vcpuinfo", NAME)
+virsh("vcpupin", NAME)
+virsh("emulatorpin", NAME)
+virsh("nodecpumap")
+virsh("freecell")
 
 # python3-libvirt's calls.
 libvirt.registerErrorHandler(lambda *_: None, None)
@@ -83,6 +89,10 @@ dom.interfaceStats("52:54:00:0a:0b:0c")
 dom.getCPUStats(True)
 conn.getAllDomainStats()
 conn.domainListGetStats([dom], libvirt.VIR_DOMAIN_STATS_BALLOON)
+dom.vcpus()
+dom.vcpuPinInfo(libvirt.VIR_DOMAIN_AFFECT_CONFIG)
+conn.getCPUMap()
+conn.getFreeMemory()
 try:
     dom.setVcpus(1)  # a guest in its firmware cannot let a vCPU go
 except libvirt.libvirtError:
@@ -90,5 +100,6 @@ except libvirt.libvirtError:
 conn.close()
 virsh("destroy", NAME)
 virsh("setvcpus", NAME, "1", "--config")
+virsh("vcpuinfo", NAME)
 virsh("domstats", NAME)
 virsh("undefine", NAME)

@@ -16,6 +16,8 @@ mod block_samples;
 mod resource_samples;
 #[path = "snapshot_samples.rs"]
 mod snapshot_samples;
+#[path = "vcpu_samples.rs"]
+mod vcpu_samples;
 
 /// The snapshot procedures, whose samples are in `snapshot_samples.rs`:
 /// a pattern, so that `call` and `reply` stay exhaustive.
@@ -71,6 +73,18 @@ macro_rules! resource_procedures {
             | Procedure::DomainBlockStatsFlags
             | Procedure::DomainGetCpuStats
             | Procedure::ConnectGetAllDomainStats
+    };
+}
+
+/// Where vCPUs run and the host's CPUs, whose samples are in
+/// `vcpu_samples.rs`.
+macro_rules! vcpu_procedures {
+    () => {
+        Procedure::DomainGetVcpus
+            | Procedure::NodeGetFreeMemory
+            | Procedure::DomainGetVcpuPinInfo
+            | Procedure::DomainGetEmulatorPinInfo
+            | Procedure::NodeGetCpuMap
     };
 }
 
@@ -220,6 +234,7 @@ fn call(p: Procedure) -> Call {
         snapshot_procedures!() => snapshot_samples::call(p),
         block_job_procedures!() => block_samples::call(p),
         resource_procedures!() => resource_samples::call(p),
+        vcpu_procedures!() => vcpu_samples::call(p),
         P::DomainCreateWithFlags => Call::DomainCreateWithFlags(DomFlagsArgs {
             dom: off(),
             flags: 0,
@@ -522,6 +537,7 @@ fn reply(p: Procedure) -> Reply {
         snapshot_procedures!() => snapshot_samples::reply(p),
         block_job_procedures!() => block_samples::reply(p),
         resource_procedures!() => resource_samples::reply(p),
+        vcpu_procedures!() => vcpu_samples::reply(p),
         P::DomainCreateWithFlags => Reply::DomainCreateWithFlags(d()),
         P::DomainOpenConsole => Reply::DomainOpenConsole(()),
         P::DomainIsUpdated => Reply::DomainIsUpdated(IntRet { value: 0 }),

@@ -13,7 +13,7 @@ use super::procedures::Handler;
 use super::types::*;
 use super::values::{self, check_flags};
 use super::xdr::Chars;
-use super::{blockjobs, domstats, jobstats, resources, snapshots, storage};
+use super::{blockjobs, domstats, jobstats, resources, snapshots, storage, vcpus};
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
     AddressSource, Domain, DomainCapsQuery, DomainState, Driver, KeyCodeset, ListFilter,
@@ -803,6 +803,21 @@ impl Handler for LvCalls<'_> {
     }
     calls_in! { domstats:
         connect_get_all_domain_stats(AllDomainStatsArgs) -> AllDomainStatsRet = all_domain_stats;
+    }
+
+    // Where vCPUs run, and the host's CPUs: see `vcpus.rs`.
+    calls_in! { vcpus:
+        domain_get_vcpus(VcpusArgs) -> VcpusRet = get_vcpus;
+        domain_get_vcpu_pin_info(VcpuPinInfoArgs) -> VcpuPinInfoRet = get_vcpu_pin_info;
+        domain_get_emulator_pin_info(EmulatorPinInfoArgs) -> EmulatorPinInfoRet = get_emulator_pin_info;
+    }
+
+    fn node_get_cpu_map(&mut self, a: CpuMapArgs) -> Result<CpuMapRet> {
+        vcpus::node_get_cpu_map(a)
+    }
+
+    fn node_get_free_memory(&mut self, (): ()) -> Result<FreeMemoryRet> {
+        vcpus::node_get_free_memory()
     }
 
     // Storage pools and volumes: see `storage.rs`.

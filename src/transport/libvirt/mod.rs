@@ -26,6 +26,7 @@ pub mod snapshots;
 pub(crate) mod storage;
 pub mod types;
 pub mod values;
+pub mod vcpus;
 pub mod xdr;
 
 /// The fuzzing entry point for the decoders: any bytes as a whole

@@ -598,6 +598,19 @@ procedures! {
         262 DomainGetCpuStats domain_get_cpu_stats(CpuStatsArgs) -> ParamsRet, ro, Prio;
         /// `virConnectGetAllDomainStats` and `virDomainListGetStats`.
         344 ConnectGetAllDomainStats connect_get_all_domain_stats(AllDomainStatsArgs) -> AllDomainStatsRet, ro, Prio;
+
+        // Where vCPUs run, and the host's CPUs; bodies in `vcpus.rs`.
+        // They read the kernel and the definition, beside long calls.
+        /// `virDomainGetVcpus`.
+        20 DomainGetVcpus domain_get_vcpus(VcpusArgs) -> VcpusRet, ro, Prio;
+        /// `virNodeGetFreeMemory`.
+        102 NodeGetFreeMemory node_get_free_memory(()) -> FreeMemoryRet, ro, Quick;
+        /// `virDomainGetVcpuPinInfo`.
+        230 DomainGetVcpuPinInfo domain_get_vcpu_pin_info(VcpuPinInfoArgs) -> VcpuPinInfoRet, ro, Prio;
+        /// `virDomainGetEmulatorPinInfo`.
+        280 DomainGetEmulatorPinInfo domain_get_emulator_pin_info(EmulatorPinInfoArgs) -> EmulatorPinInfoRet, ro, Prio;
+        /// `virNodeGetCPUMap`.
+        293 NodeGetCpuMap node_get_cpu_map(CpuMapArgs) -> CpuMapRet, ro, Quick;
     }
 }
 

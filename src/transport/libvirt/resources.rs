@@ -197,7 +197,7 @@ pub fn set_vcpus(driver: &dyn Driver, a: SetVcpusArgs) -> Result<()> {
 /// The one definition `flags` (`VIR_DOMAIN_AFFECT_*`) name, as libvirt's
 /// `virDomainObjGetOneDef` picks it: the live one, the persistent one,
 /// or (neither) the live one of a running domain, else the persistent.
-fn one_def(driver: &dyn Driver, dom: &Domain, flags: u32) -> Result<DomainDef> {
+pub(super) fn one_def(driver: &dyn Driver, dom: &Domain, flags: u32) -> Result<DomainDef> {
     let (live, config) = (flags & affect::LIVE != 0, flags & affect::CONFIG != 0);
     if live && config {
         return Err(Error::new(
@@ -267,7 +267,7 @@ fn not_running(dom: &Domain) -> Error {
 }
 
 /// The statistics of a running (or paused) domain.
-fn running_stats(driver: &dyn Driver, dom: &Domain) -> Result<DomainStats> {
+pub(super) fn running_stats(driver: &dyn Driver, dom: &Domain) -> Result<DomainStats> {
     let s = driver.stats(dom)?;
     match s.state {
         DomainState::Running | DomainState::Paused => Ok(s),

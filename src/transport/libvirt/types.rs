@@ -24,6 +24,12 @@ pub use super::snapshots::{
     Snap, SnapChildNamesArgs, SnapChildrenArgs, SnapCreateArgs, SnapFlagsArgs, SnapListAllArgs,
     SnapListRet, SnapLookupArgs, SnapNamesArgs, SnapRet,
 };
+/// The shapes of the vCPU placement and host CPU procedures, with the
+/// others.
+pub use super::vcpus::{
+    CpuMapArgs, CpuMapRet, EmulatorPinInfoArgs, EmulatorPinInfoRet, FreeMemoryRet, VcpuInfo,
+    VcpuPinInfoArgs, VcpuPinInfoRet, VcpusArgs, VcpusRet,
+};
 #[allow(unused_imports)]
 use super::xdr::Xdr;
 use super::xdr::{Chars, xdr_struct};

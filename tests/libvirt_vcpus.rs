@@ -1,0 +1,216 @@
+//! Real libvirt clients (Debian's virsh and python3-libvirt 9.0,
+//! unmodified) ask a real qvirtd's libvirt socket where a domain's vCPUs
+//! run and what CPUs and memory the host has: `vcpuinfo` (shut off, from
+//! the pinning of the definition; running, each vCPU's host thread as the
+//! kernel sees it), `vcpupin` and `emulatorpin` without a new pinning,
+//! `nodecpumap`, `freecell`, and python3-libvirt's `vcpus()`,
+//! `vcpuPinInfo()`, `getCPUMap()` and `getFreeMemory()`. Each answer is
+//! checked against the kernel (`/proc/TID/status`, `/proc/TID/stat`,
+//! `/sys/devices/system/cpu`, `/proc/meminfo`), and a recording proxy
+//! checks which of libvirt's calls virsh made.
+
+#[allow(dead_code, unused_imports)]
+#[path = "daemon/support.rs"]
+mod support;
+
+#[path = "libvirt/lv.rs"]
+mod lv;
+
+use std::collections::BTreeMap;
+use std::process::Command;
+
+use lv::*;
+use qvirt::model::parse_cpuset;
+use support::*;
+
+/// libvirt's procedure numbers virsh is expected to call.
+const GET_VCPUS: i32 = 20;
+const GET_VCPU_PIN_INFO: i32 = 230;
+const GET_EMULATOR_PIN_INFO: i32 = 280;
+const NODE_GET_CPU_MAP: i32 = 293;
+const NODE_GET_FREE_MEMORY: i32 = 102;
+
+/// The CPUs the kernel lists in `/sys/devices/system/cpu/FILE`.
+fn sys_cpus(file: &str) -> Vec<u32> {
+    let text = std::fs::read_to_string(format!("/sys/devices/system/cpu/{file}")).unwrap();
+    parse_cpuset(text.trim()).unwrap()
+}
+
+/// virsh's map of `cpus` among `count` host CPUs (`y-y`).
+fn yn(cpus: &[u32], count: u32) -> String {
+    (0..count)
+        .map(|c| if cpus.contains(&c) { 'y' } else { '-' })
+        .collect()
+}
+
+/// The CPUs thread `tid` may run on (`Cpus_allowed_list`).
+fn allowed(tid: i32) -> Vec<u32> {
+    let status = std::fs::read_to_string(format!("/proc/{tid}/status")).unwrap();
+    let list = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+        .unwrap();
+    parse_cpuset(list.trim()).unwrap()
+}
+
+/// `virsh vcpuinfo`'s blocks: vCPU number -> its `Key: value` lines.
+fn vcpuinfo(text: &str) -> BTreeMap<u32, BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for block in text.split("\n\n").filter(|b| !b.trim().is_empty()) {
+        let fields: BTreeMap<String, String> = block
+            .lines()
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+            .collect();
+        out.insert(fields["VCPU"].parse().unwrap(), fields);
+    }
+    out
+}
+
+/// `VCPU  CPU Affinity` rows of `virsh vcpupin`.
+fn pin_table(text: &str) -> BTreeMap<u32, Vec<u32>> {
+    text.lines()
+        .filter_map(|l| {
+            let mut w = l.split_whitespace();
+            let v = w.next()?.parse().ok()?;
+            Some((v, parse_cpuset(w.next()?)?))
+        })
+        .collect()
+}
+
+#[test]
+fn virsh_and_python_see_where_the_vcpus_run() {
+    let dir = TestDir::new("lv-vcpus");
+    let daemon = Daemon::start(&dir.path, &[]);
+    let qvirt = daemon.connect();
+    let rec = Recorder::new(&dir.path.join("rec.sock"), &lv_socket(&dir.path));
+    let s = rec.socket.clone();
+    let online = sys_cpus("online");
+    let count = sys_cpus("present").last().unwrap() + 1;
+    // vCPU 0 on the first CPU (`<vcpu cpuset>`), vCPU 1 and QEMU's own
+    // threads on the last one.
+    let (first, last) = (online[0], *online.last().unwrap());
+    let xml = format!(
+        "<domain type='qemu'><name>vc</name><memory unit='MiB'>64</memory>\
+         <vcpu cpuset='{first}'>2</vcpu><cputune><vcpupin vcpu='1' cpuset='{last}'/>\
+         <emulatorpin cpuset='{last}'/></cputune>\
+         <os><type arch='x86_64' machine='pc'>hvm</type></os>\
+         <devices><memballoon model='none'/></devices></domain>"
+    );
+    let f = write_file(&dir.path, "vc.xml", &xml);
+    virsh_ok(&s, &["define", f.to_str().unwrap()]);
+
+    // Shut off: virsh's vcpuinfo falls back to the definition's pinning.
+    rec.take();
+    let info = vcpuinfo(&virsh_ok(&s, &["vcpuinfo", "vc"]));
+    let calls = rec.take();
+    assert!(
+        calls.contains(&GET_VCPUS) && calls.contains(&GET_VCPU_PIN_INFO),
+        "{calls:?}"
+    );
+    assert_eq!(info[&0]["CPU Affinity"], yn(&[first], count));
+    assert_eq!(info[&1]["CPU Affinity"], yn(&[last], count));
+    assert_eq!(info[&0]["State"], "N/A");
+    let pins = pin_table(&virsh_ok(&s, &["vcpupin", "vc", "--config"]));
+    assert_eq!(pins, BTreeMap::from([(0, vec![first]), (1, vec![last])]));
+    let emu = virsh_ok(&s, &["emulatorpin", "vc", "--config"]);
+    assert!(emu.contains(&format!("*: {last}")), "{emu}");
+    assert!(rec.take().contains(&GET_EMULATOR_PIN_INFO));
+
+    // Running: each vCPU's thread, as the kernel has it.
+    virsh_ok(&s, &["start", "vc"]);
+    let dom = qvirt.lookup_by_name("vc").unwrap();
+    let threads: Vec<i32> = qvirt
+        .stats(&dom)
+        .unwrap()
+        .vcpus
+        .iter()
+        .map(|v| v.thread_id)
+        .collect();
+    assert_eq!(threads.len(), 2);
+    let info = vcpuinfo(&virsh_ok(&s, &["vcpuinfo", "vc"]));
+    for (v, tid) in threads.iter().enumerate() {
+        let i = &info[&(v as u32)];
+        assert_eq!(i["State"], "running", "{i:?}");
+        assert_eq!(i["CPU Affinity"], yn(&allowed(*tid), count), "vCPU {v}");
+        let cpu: u32 = i["CPU"].parse().unwrap();
+        assert!(online.contains(&cpu), "vCPU {v} last ran on CPU {cpu}");
+    }
+    assert_eq!(allowed(threads[0]), vec![first], "qvirt pinned vCPU 0");
+    assert_eq!(allowed(threads[1]), vec![last], "qvirt pinned vCPU 1");
+    let pins = pin_table(&virsh_ok(&s, &["vcpupin", "vc"]));
+    assert_eq!(pins, BTreeMap::from([(0, vec![first]), (1, vec![last])]));
+
+    // The host's CPUs and free memory.
+    rec.take();
+    let map = virsh_ok(&s, &["nodecpumap"]);
+    assert!(map.contains(&format!("CPUs present:   {count}")), "{map}");
+    assert!(
+        map.contains(&format!("CPUs online:    {}", online.len())),
+        "{map}"
+    );
+    assert!(
+        map.contains(&format!("CPU map:        {}", yn(&online, count))),
+        "{map}"
+    );
+    let free = virsh_ok(&s, &["freecell"]);
+    let calls = rec.take();
+    assert!(
+        calls.contains(&NODE_GET_CPU_MAP) && calls.contains(&NODE_GET_FREE_MEMORY),
+        "{calls:?}"
+    );
+    let kib: i64 = free
+        .split_whitespace()
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("{free}"));
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap();
+    let mem_free: i64 = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemFree:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap();
+    assert!(
+        (kib - mem_free).abs() < 512 * 1024,
+        "{kib} KiB against {mem_free} KiB"
+    );
+
+    // python3-libvirt, the same answers.
+    let script = format!(
+        "import libvirt, json\n\
+         c = libvirt.open('{}')\n\
+         d = c.lookupByName('vc')\n\
+         info, maps = d.vcpus()\n\
+         print(json.dumps({{'info': info, 'maps': maps, 'pins': d.vcpuPinInfo(0),\n\
+           'cpumap': c.getCPUMap(), 'free': c.getFreeMemory()}}))\n",
+        uri(&lv_socket(&dir.path))
+    );
+    let out = Command::new("/usr/bin/python3")
+        .args(["-c", &script])
+        .output()
+        .expect("python3-libvirt");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for (i, tid) in threads.iter().enumerate() {
+        assert_eq!(v["info"][i][0], i as u64, "{v}");
+        assert_eq!(v["info"][i][1], 1, "running: {v}");
+        let may: Vec<u32> = v["maps"][i]
+            .as_array()
+            .unwrap()
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.as_bool() == Some(true))
+            .map(|(c, _)| c as u32)
+            .collect();
+        assert_eq!(may, allowed(*tid), "{v}");
+    }
+    assert_eq!(v["cpumap"][0], count, "{v}");
+    assert_eq!(v["cpumap"][2], online.len() as u64, "{v}");
+    assert!(v["free"].as_u64().unwrap() > 0, "{v}");
+    virsh_ok(&s, &["destroy", "vc"]);
+}
