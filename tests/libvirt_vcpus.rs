@@ -7,7 +7,10 @@
 //! `vcpuPinInfo()`, `getCPUMap()` and `getFreeMemory()`. Each answer is
 //! checked against the kernel (`/proc/TID/status`, `/proc/TID/stat`,
 //! `/sys/devices/system/cpu`, `/proc/meminfo`), and a recording proxy
-//! checks which of libvirt's calls virsh made.
+//! checks which of libvirt's calls virsh made. And `dommemstat
+//! --period` (python3-libvirt's `setMemoryStatsPeriod`) sets how often
+//! the guest's balloon reports, checked in QEMU (`qom-get`) and in the
+//! definition.
 
 #[allow(dead_code, unused_imports)]
 #[path = "daemon/support.rs"]
@@ -29,6 +32,7 @@ const GET_VCPU_PIN_INFO: i32 = 230;
 const GET_EMULATOR_PIN_INFO: i32 = 280;
 const NODE_GET_CPU_MAP: i32 = 293;
 const NODE_GET_FREE_MEMORY: i32 = 102;
+const SET_MEMORY_STATS_PERIOD: i32 = 308;
 
 /// The CPUs the kernel lists in `/sys/devices/system/cpu/FILE`.
 fn sys_cpus(file: &str) -> Vec<u32> {
@@ -213,4 +217,59 @@ fn virsh_and_python_see_where_the_vcpus_run() {
     assert_eq!(v["cpumap"][2], online.len() as u64, "{v}");
     assert!(v["free"].as_u64().unwrap() > 0, "{v}");
     virsh_ok(&s, &["destroy", "vc"]);
+}
+
+#[test]
+fn virsh_and_python_set_the_balloons_statistics_period() {
+    let dir = TestDir::new("lv-period");
+    let daemon = Daemon::start(&dir.path, &[]);
+    let qvirt = daemon.connect();
+    let rec = Recorder::new(&dir.path.join("rec.sock"), &lv_socket(&dir.path));
+    let s = rec.socket.clone();
+    let xml = "<domain type='qemu'><name>bp</name><memory unit='MiB'>64</memory>\
+               <os><type arch='x86_64' machine='pc'>hvm</type></os>\
+               <devices><memballoon model='virtio'/></devices></domain>";
+    let f = write_file(&dir.path, "bp.xml", xml);
+    virsh_ok(&s, &["define", f.to_str().unwrap()]);
+    virsh_ok(&s, &["start", "bp"]);
+    let dom = qvirt.lookup_by_name("bp").unwrap();
+    let polling = || -> u64 {
+        let answer = qvirt
+            .qemu_monitor_command(
+                &dom,
+                r#"{"execute":"qom-get","arguments":{"path":"/machine/peripheral/balloon0","property":"guest-stats-polling-interval"}}"#,
+            )
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_str(&answer).unwrap();
+        v["return"].as_u64().unwrap()
+    };
+    rec.take();
+    virsh_ok(&s, &["dommemstat", "bp", "--period", "4", "--live"]);
+    assert!(rec.take().contains(&SET_MEMORY_STATS_PERIOD));
+    assert_eq!(polling(), 4);
+    virsh_ok(&s, &["dommemstat", "bp", "--period", "6", "--config"]);
+    assert_eq!(polling(), 4);
+    let inactive = virsh_ok(&s, &["dumpxml", "bp", "--inactive"]);
+    assert!(inactive.contains("<stats period='6'/>"), "{inactive}");
+    let live = virsh_ok(&s, &["dumpxml", "bp"]);
+    assert!(live.contains("<stats period='4'/>"), "{live}");
+    let err = virsh_err(&s, &["dommemstat", "bp", "--period", "-1"]);
+    assert!(err.contains("period"), "{err}");
+    let script = format!(
+        "import libvirt\n\
+         d = libvirt.open('{}').lookupByName('bp')\n\
+         d.setMemoryStatsPeriod(3, libvirt.VIR_DOMAIN_AFFECT_LIVE)\n",
+        uri(&lv_socket(&dir.path))
+    );
+    let out = Command::new("/usr/bin/python3")
+        .args(["-c", &script])
+        .output()
+        .expect("python3-libvirt");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(polling(), 3);
+    virsh_ok(&s, &["destroy", "bp"]);
 }

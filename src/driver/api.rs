@@ -341,6 +341,20 @@ pub trait Driver: Send + Sync {
     /// Sets `<vcpu>`'s maximum: in the definition only (`OperationInvalid`
     /// for `live`); the online count is lowered to fit.
     fn set_max_vcpus(&self, dom: &Domain, count: u32, flags: ModifyFlags) -> Result<()>;
+    /// Sets how often, in seconds, the guest's balloon driver reports its
+    /// memory figures (virsh's `dommemstat --period`; 0 stops them): live
+    /// as QEMU's `guest-stats-polling-interval`, in the definition as
+    /// `<memballoon><stats period>`. A domain without a balloon
+    /// (`<memballoon model='none'>`) refuses it (`OperationInvalid`).
+    fn set_memory_stats_period(
+        &self,
+        dom: &Domain,
+        seconds: u32,
+        flags: ModifyFlags,
+    ) -> Result<()> {
+        let _ = (dom, seconds, flags);
+        Err(unsupported("set the balloon's statistics period"))
+    }
     /// The statistics of a running or paused domain (virsh's `domstats`);
     /// of a shut-off one, only the state.
     fn stats(&self, dom: &Domain) -> Result<DomainStats>;

@@ -362,6 +362,14 @@ impl Handler for DriverCalls<'_> {
         self.driver.set_max_memory(&dom(d), kib, flags.into())
     }
 
+    fn set_memory_stats_period(
+        &mut self,
+        (d, seconds, flags): (WireDomain, u32, WireModifyFlags),
+    ) -> Result<()> {
+        self.driver
+            .set_memory_stats_period(&dom(d), seconds, flags.into())
+    }
+
     fn set_vcpus(&mut self, (d, n, flags): (WireDomain, u32, WireModifyFlags)) -> Result<()> {
         self.driver.set_vcpus(&dom(d), n, flags.into())
     }

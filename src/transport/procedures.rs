@@ -441,6 +441,8 @@ procedures! {
     /// `Driver::vol_create_with` (pool, `<volume>` XML, the volume
     /// cloned if any, `VolCreateFlags::bits`).
     93 VolCreateWith vol_create_with((WirePool, String, Option<WireVolume>, u32)) -> WireVolume, rw, Job;
+    /// `Driver::set_memory_stats_period` (domain, seconds, flags).
+    94 SetMemoryStatsPeriod set_memory_stats_period((WireDomain, u32, WireModifyFlags)) -> (), rw, Job;
 }
 
 /// The highest procedure number this build knows (the table is numbered

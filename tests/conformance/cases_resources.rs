@@ -224,3 +224,71 @@ pub fn stats_and_monitor_command(cx: &mut Ctx<'_>) {
     );
     d.destroy(&dom).unwrap();
 }
+
+/// The balloon's statistics period (`dommemstat --period`): live as
+/// QEMU's `guest-stats-polling-interval` (read back with `qom-get`),
+/// in the definition as `<stats period>` (applied at the next start),
+/// kept by a manager that reattaches; a domain without a balloon
+/// refuses it.
+pub fn balloon_stats_period_live_and_config(cx: &mut Ctx<'_>) {
+    let d = cx.d();
+    let fw = Vm::firmware("fw-period");
+    let vm = Vm {
+        devices: fw
+            .devices
+            .replace("<memballoon model='none'/>", "<memballoon model='virtio'/>"),
+        ..fw
+    };
+    let dom = define_and_start(d, &vm);
+    let polling = |d: &dyn qvirt::Driver| -> u64 {
+        let answer = d
+            .qemu_monitor_command(
+                &dom,
+                r#"{"execute":"qom-get","arguments":{"path":"/machine/peripheral/balloon0","property":"guest-stats-polling-interval"}}"#,
+            )
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_str(&answer).unwrap();
+        v["return"].as_u64().unwrap_or_else(|| panic!("{answer}"))
+    };
+    let period = |d: &dyn qvirt::Driver, inactive: bool| -> Option<u32> {
+        let xml = d.xml_desc(&dom, XmlFlags::inactive_if(inactive)).unwrap();
+        let def = DomainDef::from_xml(&xml).unwrap();
+        def.devices.memballoon.and_then(|b| b.stats_period)
+    };
+    assert_eq!(polling(d), 0);
+    d.set_memory_stats_period(&dom, 5, ModifyFlags::LIVE)
+        .unwrap();
+    assert_eq!(polling(d), 5);
+    assert_eq!((period(d, false), period(d, true)), (Some(5), None));
+    d.set_memory_stats_period(&dom, 7, ModifyFlags::CONFIG)
+        .unwrap();
+    assert_eq!(polling(d), 5, "the running balloon keeps its period");
+    assert_eq!((period(d, false), period(d, true)), (Some(5), Some(7)));
+    // A manager that reattaches still knows the live period.
+    cx.reopen();
+    let d = cx.d();
+    assert_eq!((period(d, false), period(d, true)), (Some(5), Some(7)));
+    // 0 stops the reports, and leaves no <stats>.
+    d.set_memory_stats_period(&dom, 0, ModifyFlags::new(true, true))
+        .unwrap();
+    assert_eq!(polling(d), 0);
+    assert_eq!((period(d, false), period(d, true)), (None, None));
+    // The definition's period is the next run's.
+    d.set_memory_stats_period(&dom, 9, ModifyFlags::CONFIG)
+        .unwrap();
+    d.destroy(&dom).unwrap();
+    d.start(&dom).unwrap();
+    assert_eq!(polling(d), 9);
+    assert_eq!(period(d, false), Some(9));
+    d.destroy(&dom).unwrap();
+
+    // No balloon, no period; nothing changes.
+    let none = define(d, &Vm::firmware("fw-noballoon"));
+    let before = d.xml_desc(&none, XmlFlags::INACTIVE).unwrap();
+    expect_err(
+        d.set_memory_stats_period(&none, 5, ModifyFlags::CONFIG),
+        ErrorCode::OperationInvalid,
+        "no balloon",
+    );
+    assert_eq!(d.xml_desc(&none, XmlFlags::INACTIVE).unwrap(), before);
+}

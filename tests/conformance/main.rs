@@ -114,6 +114,7 @@ macro_rules! conformance {
             cases_resources::live_memory_reaches_the_guest,
             cases_resources::live_vcpus_reach_the_guest,
             cases_resources::stats_and_monitor_command,
+            cases_resources::balloon_stats_period_live_and_config,
             // Failures, crashes, the state lock.
             cases_failures::failed_start_reports_qemu_log,
             cases_failures::missing_disk_is_named_before_qemu_runs,

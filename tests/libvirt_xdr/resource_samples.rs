@@ -18,6 +18,13 @@ pub fn call(p: Procedure) -> Call {
     use Procedure as P;
     match p {
         P::DomainGetMaxVcpus => Call::DomainGetMaxVcpus(DomArgs { dom: dom() }),
+        P::DomainSetMemoryStatsPeriod => {
+            Call::DomainSetMemoryStatsPeriod(SetMemoryStatsPeriodArgs {
+                dom: dom(),
+                period: 5,
+                flags: 1,
+            })
+        }
         P::DomainSetMaxMemory => Call::DomainSetMaxMemory(SetMemoryArgs {
             dom: dom(),
             memory: 524_288,
@@ -80,6 +87,7 @@ pub fn call(p: Procedure) -> Call {
 pub fn reply(p: Procedure) -> Reply {
     use Procedure as P;
     match p {
+        P::DomainSetMemoryStatsPeriod => Reply::DomainSetMemoryStatsPeriod(()),
         P::DomainGetMaxVcpus => Reply::DomainGetMaxVcpus(NumRet { num: 4 }),
         P::DomainSetMaxMemory => Reply::DomainSetMaxMemory(()),
         P::DomainSetMemory => Reply::DomainSetMemory(()),

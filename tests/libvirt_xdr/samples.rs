@@ -73,6 +73,7 @@ macro_rules! resource_procedures {
             | Procedure::DomainBlockStatsFlags
             | Procedure::DomainGetCpuStats
             | Procedure::ConnectGetAllDomainStats
+            | Procedure::DomainSetMemoryStatsPeriod
     };
 }
 

@@ -276,6 +276,7 @@ pub fn reply_for(procedure: u32) -> Reply {
         91 => Reply::StartWith(running()),
         92 => Reply::DomainCapabilities("<domainCapabilities/>".into()),
         93 => Reply::VolCreateWith(vol()),
+        94 => Reply::SetMemoryStatsPeriod(()),
         n => panic!("no procedure {n}"),
     }
 }
@@ -334,7 +335,8 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         | Reply::SetMemory(())
         | Reply::SetMaxMemory(())
         | Reply::SetVcpus(())
-        | Reply::SetMaxVcpus(()) => "unit",
+        | Reply::SetMaxVcpus(())
+        | Reply::SetMemoryStatsPeriod(()) => "unit",
         Reply::Stats(_) => "stats",
         Reply::QemuMonitorCommand(_) => "text",
         Reply::Metadata(_) => "optional_text",

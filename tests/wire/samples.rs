@@ -360,6 +360,14 @@ pub fn calls() -> Vec<Call> {
         Call::StartWith((off(), 3)),
         Call::DomainCapabilities((None, Some("x86_64".into()), Some("q35".into()), None)),
         Call::VolCreateWith((pool(), VOL_XML.into(), Some(vol()), 1)),
+        Call::SetMemoryStatsPeriod((
+            d(),
+            5,
+            WireModifyFlags {
+                live: true,
+                config: true,
+            },
+        )),
     ]
 }
 
@@ -461,6 +469,7 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::StartWith(..) => "start_with",
         Call::DomainCapabilities(..) => "domain_capabilities",
         Call::VolCreateWith(..) => "vol_create_with",
+        Call::SetMemoryStatsPeriod(..) => "set_memory_stats_period",
     }
 }
 

@@ -166,7 +166,8 @@ pub enum Command {
         #[command(flatten)]
         at: WhereArgs,
     },
-    /// Show a domain's memory statistics (KiB), as the balloon reports them.
+    /// Show a domain's memory statistics (KiB), as the balloon reports them;
+    /// with --period, set how often the guest reports them instead.
     #[command(name = "dommemstat")]
     DomMemStat {
         #[command(flatten)]
@@ -174,6 +175,12 @@ pub enum Command {
         /// Print one JSON object.
         #[arg(long)]
         json: bool,
+        /// Seconds between the guest's reports (0 stops them), in the
+        /// running domain and/or the definition (--live, --config).
+        #[arg(long, value_name = "SECONDS")]
+        period: Option<u32>,
+        #[command(flatten)]
+        at: WhereArgs,
     },
     /// Show domains' statistics by group (all groups when none is named).
     #[command(name = "domstats")]

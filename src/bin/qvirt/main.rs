@@ -184,7 +184,27 @@ fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Re
             maximum,
             resources::modify_flags(at.live, at.config, at.current)?,
         ),
-        Command::DomMemStat { dom, json } => resources::dommemstat(ctx, &dom.domain, json),
+        Command::DomMemStat {
+            dom,
+            json,
+            period: Some(seconds),
+            at,
+        } if !json => resources::set_stats_period(
+            ctx,
+            &dom.domain,
+            seconds,
+            resources::modify_flags(at.live, at.config, at.current)?,
+        ),
+        Command::DomMemStat {
+            dom,
+            json,
+            period: None,
+            at,
+        } if !(at.live || at.config || at.current) => resources::dommemstat(ctx, &dom.domain, json),
+        Command::DomMemStat { .. } => Err(qvirt::Error::new(
+            qvirt::ErrorCode::InvalidArgument,
+            "dommemstat: --live, --config and --current go with --period, and --json without it",
+        )),
         Command::DomStats {
             domains,
             state,

@@ -294,6 +294,13 @@ fn running_stats(ctx: &mut Ctx, arg: &str, what: &str) -> Result<(String, Domain
     Ok((dom.name, stats))
 }
 
+/// `dommemstat DOMAIN --period SECONDS`: how often the guest's balloon
+/// reports.
+pub fn set_stats_period(ctx: &mut Ctx, arg: &str, seconds: u32, flags: ModifyFlags) -> Result<()> {
+    let dom = ctx.domain(arg)?;
+    ctx.driver()?.set_memory_stats_period(&dom, seconds, flags)
+}
+
 /// `dommemstat`: `NAME VALUE` lines (KiB), as virsh.
 pub fn dommemstat(ctx: &mut Ctx, arg: &str, json_out: bool) -> Result<()> {
     let (_, s) = running_stats(ctx, arg, "memory statistics")?;

@@ -464,6 +464,16 @@ impl Driver for LocalDriver {
         self.core.set_memory(&self.core.resolve(dom)?, kib, flags)
     }
 
+    fn set_memory_stats_period(
+        &self,
+        dom: &Domain,
+        seconds: u32,
+        flags: ModifyFlags,
+    ) -> Result<()> {
+        self.core
+            .set_memory_stats_period(&self.core.resolve(dom)?, seconds, flags)
+    }
+
     fn set_max_memory(&self, dom: &Domain, kib: u64, flags: ModifyFlags) -> Result<()> {
         self.core
             .set_max_memory(&self.core.resolve(dom)?, kib, flags)

@@ -27,6 +27,8 @@ pub(crate) struct LiveChanges {
     pub current_memory_kib: Option<u64>,
     /// vCPUs online.
     pub vcpus: Option<u32>,
+    /// The balloon's statistics period as last set (`Some(None)`: off).
+    pub stats_period: Option<Option<u32>>,
     /// Title, description and `<metadata>` as last set.
     pub notes: Option<super::metadata::Notes>,
 }
@@ -43,7 +45,25 @@ impl LiveChanges {
         if let Some(notes) = &self.notes {
             notes.apply(def);
         }
+        if let Some(period) = self.stats_period {
+            balloon_of(def).stats_period = period;
+        }
     }
+}
+
+/// The `<memballoon>` of `def`, written out as the virtio one QEMU has
+/// when the definition leaves it out.
+fn balloon_of(def: &mut DomainDef) -> &mut crate::model::Memballoon {
+    def.devices
+        .memballoon
+        .get_or_insert_with(|| crate::model::Memballoon {
+            model: BalloonModel::Virtio,
+            autodeflate: None,
+            free_page_reporting: None,
+            stats_period: None,
+            virtio: Default::default(),
+            address: None,
+        })
 }
 
 /// A change checked against a definition, then made to it.
@@ -166,6 +186,75 @@ impl Core {
         }
         self.log.info(&format!(
             "domain '{}': memory set to {kib} KiB{}{}",
+            dom.name,
+            if run.is_some() { " (live)" } else { "" },
+            if config { " (config)" } else { "" }
+        ));
+        Ok(())
+    }
+
+    /// [`crate::Driver::set_memory_stats_period`].
+    pub(crate) fn set_memory_stats_period(
+        &self,
+        dom: &Domain,
+        seconds: u32,
+        flags: ModifyFlags,
+    ) -> Result<()> {
+        let jobs = self.jobs(dom)?;
+        let _job = jobs.begin(super::jobs::SyncKind::Modify, &dom.name)?;
+        let (run, config) =
+            self.targets(dom, flags, "change the balloon's statistics period of")?;
+        // No `<memballoon>` is QEMU's virtio one, as libvirt adds it.
+        let balloon = |def: &DomainDef, which: &str| {
+            if def
+                .devices
+                .memballoon
+                .as_ref()
+                .is_some_and(|b| b.model == BalloonModel::None)
+            {
+                return Err(Error::new(
+                    ErrorCode::OperationInvalid,
+                    format!(
+                        "the {which} of domain '{}' has no memory balloon (<memballoon model='none'>): it has no statistics period",
+                        dom.name
+                    ),
+                ));
+            }
+            Ok(())
+        };
+        // libvirt writes no `<stats>` for 0.
+        let period = (seconds > 0).then_some(seconds);
+        if let Some(run) = &run {
+            balloon(&run.live_def(), "running domain")?;
+        }
+        if config {
+            self.with_entry(dom, |e| match &e.persistent {
+                Some(def) => balloon(def, "persistent definition"),
+                None => Ok(()),
+            })?;
+        }
+        if let Some(run) = &run {
+            run.qmp()?.execute(
+                "qom-set",
+                Some(json!({
+                    "path": "/machine/peripheral/balloon0",
+                    "property": "guest-stats-polling-interval",
+                    "value": seconds,
+                })),
+                QMP_TIMEOUT,
+            )?;
+            lock(&run.live).stats_period = Some(period);
+            self.save_status(dom.uuid, run);
+        }
+        if config {
+            self.edit_config(dom, &|def, which| {
+                balloon(def, which)?;
+                balloon_of(def).stats_period = period;
+                Ok(())
+            })?;
+        }
+        self.log.info(&format!(
+            "domain '{}': balloon statistics every {seconds} s{}{}",
             dom.name,
             if run.is_some() { " (live)" } else { "" },
             if config { " (config)" } else { "" }

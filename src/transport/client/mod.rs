@@ -633,6 +633,16 @@ impl Driver for SocketDriver {
         self.rpc().set_max_memory((wire(dom), kib, flags.into()))
     }
 
+    fn set_memory_stats_period(
+        &self,
+        dom: &Domain,
+        seconds: u32,
+        flags: ModifyFlags,
+    ) -> Result<()> {
+        self.rpc()
+            .set_memory_stats_period((wire(dom), seconds, flags.into()))
+    }
+
     fn set_vcpus(&self, dom: &Domain, count: u32, flags: ModifyFlags) -> Result<()> {
         self.rpc().set_vcpus((wire(dom), count, flags.into()))
     }

@@ -790,6 +790,7 @@ impl Handler for LvCalls<'_> {
     calls_in! { resources:
         domain_set_memory_flags(SetMemoryFlagsArgs) -> () = set_memory_flags;
         domain_set_memory(SetMemoryArgs) -> () = set_memory;
+        domain_set_memory_stats_period(SetMemoryStatsPeriodArgs) -> () = set_memory_stats_period;
         domain_set_max_memory(SetMemoryArgs) -> () = set_max_memory;
         domain_set_vcpus_flags(SetVcpusFlagsArgs) -> () = set_vcpus_flags;
         domain_set_vcpus(SetVcpusArgs) -> () = set_vcpus;

@@ -592,6 +592,8 @@ procedures! {
             {ro_unless super::resources::vcpu_guest => "the guest's vCPUs (VIR_DOMAIN_VCPU_GUEST)"}, Prio;
         /// `virDomainSetMemoryFlags`.
         204 DomainSetMemoryFlags domain_set_memory_flags(SetMemoryFlagsArgs) -> (), rw, Job;
+        /// `virDomainSetMemoryStatsPeriod`.
+        308 DomainSetMemoryStatsPeriod domain_set_memory_stats_period(SetMemoryStatsPeriodArgs) -> (), rw, Job;
         /// `virDomainBlockStatsFlags`.
         243 DomainBlockStatsFlags domain_block_stats_flags(BlockStatsFlagsArgs) -> ParamsRet, ro, Prio;
         /// `virDomainGetCPUStats`: the domain's total.

@@ -29,6 +29,8 @@ xdr_struct! {
     pub struct SetMemoryArgs { pub dom: Dom, pub memory: u64 }
     /// `remote_domain_set_memory_flags_args`.
     pub struct SetMemoryFlagsArgs { pub dom: Dom, pub memory: u64, pub flags: u32 }
+    /// `remote_domain_set_memory_stats_period_args`.
+    pub struct SetMemoryStatsPeriodArgs { pub dom: Dom, pub period: i32, pub flags: u32 }
     /// `remote_domain_set_vcpus_args`.
     pub struct SetVcpusArgs { pub dom: Dom, pub nvcpus: u32 }
     /// `remote_domain_set_vcpus_flags_args`.
@@ -143,6 +145,23 @@ pub fn set_memory_flags(driver: &dyn Driver, a: SetMemoryFlagsArgs) -> Result<()
     } else {
         driver.set_memory(&dom, a.memory, modify(a.flags))
     }
+}
+
+/// `virDomainSetMemoryStatsPeriod` (virsh's `dommemstat --period`): how
+/// often the guest's balloon reports, live and/or in the definition.
+pub fn set_memory_stats_period(driver: &dyn Driver, a: SetMemoryStatsPeriodArgs) -> Result<()> {
+    check_flags(
+        a.flags,
+        affect::LIVE | affect::CONFIG,
+        "virDomainSetMemoryStatsPeriod",
+    )?;
+    let seconds = u32::try_from(a.period).map_err(|_| {
+        Error::new(
+            ErrorCode::InvalidArgument,
+            format!("invalid statistics period value {}", a.period),
+        )
+    })?;
+    driver.set_memory_stats_period(&Domain::from(&a.dom), seconds, modify(a.flags))
 }
 
 /// `virDomainSetMemory`: the running domain's balloon, as libvirt's QEMU

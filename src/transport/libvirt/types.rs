@@ -17,7 +17,7 @@ pub use super::jobstats::{JobStatsArgs, JobStatsRet, ParamValue, TypedParam};
 pub use super::resources::{
     BlockStatsArgs, BlockStatsFlagsArgs, BlockStatsRet, CpuStatsArgs, InterfaceStatsArgs,
     InterfaceStatsRet, MemoryStat, MemoryStatsArgs, MemoryStatsRet, ParamsRet, SetMemoryArgs,
-    SetMemoryFlagsArgs, SetVcpusArgs, SetVcpusFlagsArgs,
+    SetMemoryFlagsArgs, SetMemoryStatsPeriodArgs, SetVcpusArgs, SetVcpusFlagsArgs,
 };
 /// The snapshot procedures' shapes, with the others.
 pub use super::snapshots::{

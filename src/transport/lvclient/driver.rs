@@ -814,6 +814,10 @@ impl Driver for LvDriver {
         super::resources::set_memory(&self.conn, d, kib, f)
     }
 
+    fn set_memory_stats_period(&self, d: &Domain, seconds: u32, f: ModifyFlags) -> Result<()> {
+        super::resources::set_memory_stats_period(&self.conn, d, seconds, f)
+    }
+
     fn set_max_memory(&self, d: &Domain, kib: u64, f: ModifyFlags) -> Result<()> {
         super::resources::set_max_memory(&self.conn, d, kib, f)
     }

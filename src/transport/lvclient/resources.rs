@@ -18,7 +18,7 @@ use crate::transport::libvirt::domstats::{self, flag, group};
 use crate::transport::libvirt::procedures::Caller;
 use crate::transport::libvirt::resources::flag as bits;
 use crate::transport::libvirt::types::{
-    AllDomainStatsArgs, Dom, SetMemoryFlagsArgs, SetVcpusFlagsArgs,
+    AllDomainStatsArgs, Dom, SetMemoryFlagsArgs, SetMemoryStatsPeriodArgs, SetVcpusFlagsArgs,
 };
 
 /// [`crate::Driver::set_memory`].
@@ -36,6 +36,27 @@ pub(super) fn set_max_memory(conn: &Conn, d: &Domain, kib: u64, f: ModifyFlags) 
         dom: Dom::from(d),
         memory: kib,
         flags: affect(f) | bits::MEM_MAXIMUM,
+    })
+}
+
+/// [`crate::Driver::set_memory_stats_period`].
+pub(super) fn set_memory_stats_period(
+    conn: &Conn,
+    d: &Domain,
+    seconds: u32,
+    f: ModifyFlags,
+) -> Result<()> {
+    conn.domain_set_memory_stats_period(SetMemoryStatsPeriodArgs {
+        dom: Dom::from(d),
+        period: i32::try_from(seconds).map_err(|_| {
+            Error::new(
+                ErrorCode::InvalidArgument,
+                format!(
+                    "a statistics period of {seconds} s is more than libvirt's protocol carries"
+                ),
+            )
+        })?,
+        flags: affect(f),
     })
 }
 
