@@ -72,6 +72,9 @@ virsh("vcpupin", NAME)
 virsh("emulatorpin", NAME)
 virsh("nodecpumap")
 virsh("freecell")
+virsh("nodecpustats")
+virsh("nodecpustats", "0")
+virsh("nodememstats")
 
 # python3-libvirt's calls.
 libvirt.registerErrorHandler(lambda *_: None, None)
@@ -96,6 +99,8 @@ dom.vcpus()
 dom.vcpuPinInfo(libvirt.VIR_DOMAIN_AFFECT_CONFIG)
 conn.getCPUMap()
 conn.getFreeMemory()
+conn.getCPUStats(-1)
+conn.getMemoryStats(-1)
 try:
     dom.setVcpus(1)  # a guest in its firmware cannot let a vCPU go
 except libvirt.libvirtError:

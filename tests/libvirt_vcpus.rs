@@ -4,7 +4,8 @@
 //! the pinning of the definition; running, each vCPU's host thread as the
 //! kernel sees it), `vcpupin` and `emulatorpin` without a new pinning,
 //! `nodecpumap`, `freecell`, and python3-libvirt's `vcpus()`,
-//! `vcpuPinInfo()`, `getCPUMap()` and `getFreeMemory()`. Each answer is
+//! `vcpuPinInfo()`, `getCPUMap()` and `getFreeMemory()`, and the host's
+//! `nodecpustats` and `nodememstats`. Each answer is
 //! checked against the kernel (`/proc/TID/status`, `/proc/TID/stat`,
 //! `/sys/devices/system/cpu`, `/proc/meminfo`), and a recording proxy
 //! checks which of libvirt's calls virsh made. And `dommemstat
@@ -33,6 +34,7 @@ const GET_EMULATOR_PIN_INFO: i32 = 280;
 const NODE_GET_CPU_MAP: i32 = 293;
 const NODE_GET_FREE_MEMORY: i32 = 102;
 const SET_MEMORY_STATS_PERIOD: i32 = 308;
+const NODE_GET_CPU_STATS: i32 = 227;
 
 /// The CPUs the kernel lists in `/sys/devices/system/cpu/FILE`.
 fn sys_cpus(file: &str) -> Vec<u32> {
@@ -179,6 +181,56 @@ fn virsh_and_python_see_where_the_vcpus_run() {
         (kib - mem_free).abs() < 512 * 1024,
         "{kib} KiB against {mem_free} KiB"
     );
+    // nodememstats: /proc/meminfo's figures; nodecpustats: /proc/stat's
+    // ticks as nanoseconds, between a reading before and one after.
+    let mem = virsh_ok(&s, &["nodememstats"]);
+    let total_kib = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.split_whitespace().next())
+        .unwrap();
+    assert!(
+        mem.lines()
+            .any(|l| l.starts_with("total") && l.ends_with(&format!(" {total_kib} KiB"))),
+        "{mem} against {total_kib} KiB"
+    );
+    let hz: u64 = String::from_utf8(
+        Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap()
+    .trim()
+    .parse()
+    .unwrap();
+    let idle = || -> u64 {
+        let stat = std::fs::read_to_string("/proc/stat").unwrap();
+        let ticks: u64 = stat
+            .lines()
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .nth(4)
+            .unwrap()
+            .parse()
+            .unwrap();
+        ticks * (1_000_000_000 / hz)
+    };
+    let before = idle();
+    let cpu = virsh_ok(&s, &["nodecpustats"]);
+    let after = idle();
+    let said: u64 = cpu
+        .lines()
+        .find_map(|l| l.strip_prefix("idle:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{cpu}"));
+    assert!(
+        before <= said && said <= after,
+        "{before} <= {said} <= {after}"
+    );
+    assert!(rec.take().contains(&NODE_GET_CPU_STATS));
 
     // python3-libvirt, the same answers.
     let script = format!(

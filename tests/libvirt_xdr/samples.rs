@@ -86,6 +86,8 @@ macro_rules! vcpu_procedures {
             | Procedure::DomainGetVcpuPinInfo
             | Procedure::DomainGetEmulatorPinInfo
             | Procedure::NodeGetCpuMap
+            | Procedure::NodeGetCpuStats
+            | Procedure::NodeGetMemoryStats
     };
 }
 

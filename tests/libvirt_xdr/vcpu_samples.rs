@@ -33,6 +33,16 @@ pub fn call(p: Procedure) -> Call {
             need_online: 1,
             flags: 0,
         }),
+        P::NodeGetCpuStats => Call::NodeGetCpuStats(NodeCpuStatsArgs {
+            cpu_num: -1,
+            nparams: 4,
+            flags: 0,
+        }),
+        P::NodeGetMemoryStats => Call::NodeGetMemoryStats(NodeMemoryStatsArgs {
+            nparams: 0,
+            cell_num: -1,
+            flags: 0,
+        }),
         other => unreachable!("{other:?} is not a vCPU procedure"),
     }
 }
@@ -73,6 +83,31 @@ pub fn reply(p: Procedure) -> Reply {
             cpumap: Opaque(vec![3]),
             online: 2,
             ret: 2,
+        }),
+        P::NodeGetCpuStats => Reply::NodeGetCpuStats(NodeStatsRet {
+            params: vec![
+                NodeStat {
+                    field: "kernel".into(),
+                    value: 1_500_000_000,
+                },
+                NodeStat {
+                    field: "user".into(),
+                    value: 9_000_000_000,
+                },
+                NodeStat {
+                    field: "idle".into(),
+                    value: 90_000_000_000,
+                },
+                NodeStat {
+                    field: "iowait".into(),
+                    value: 20_000_000,
+                },
+            ],
+            nparams: 4,
+        }),
+        P::NodeGetMemoryStats => Reply::NodeGetMemoryStats(NodeStatsRet {
+            params: Vec::new(),
+            nparams: 4,
         }),
         other => unreachable!("{other:?} is not a vCPU procedure"),
     }

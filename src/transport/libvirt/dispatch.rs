@@ -13,7 +13,7 @@ use super::procedures::Handler;
 use super::types::*;
 use super::values::{self, check_flags};
 use super::xdr::Chars;
-use super::{blockjobs, domstats, jobstats, resources, snapshots, storage, vcpus};
+use super::{blockjobs, domstats, jobstats, nodestats, resources, snapshots, storage, vcpus};
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
     AddressSource, Domain, DomainCapsQuery, DomainState, Driver, KeyCodeset, ListFilter,
@@ -819,6 +819,14 @@ impl Handler for LvCalls<'_> {
 
     fn node_get_free_memory(&mut self, (): ()) -> Result<FreeMemoryRet> {
         vcpus::node_get_free_memory()
+    }
+
+    fn node_get_cpu_stats(&mut self, a: NodeCpuStatsArgs) -> Result<NodeStatsRet> {
+        nodestats::cpu_stats(a)
+    }
+
+    fn node_get_memory_stats(&mut self, a: NodeMemoryStatsArgs) -> Result<NodeStatsRet> {
+        nodestats::memory_stats(a)
     }
 
     // Storage pools and volumes: see `storage.rs`.

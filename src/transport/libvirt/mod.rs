@@ -20,6 +20,7 @@ pub mod frame;
 pub mod jobstats;
 mod media;
 pub mod names;
+pub mod nodestats;
 pub mod procedures;
 pub mod resources;
 pub mod snapshots;

@@ -611,6 +611,10 @@ procedures! {
         230 DomainGetVcpuPinInfo domain_get_vcpu_pin_info(VcpuPinInfoArgs) -> VcpuPinInfoRet, ro, Prio;
         /// `virDomainGetEmulatorPinInfo`.
         280 DomainGetEmulatorPinInfo domain_get_emulator_pin_info(EmulatorPinInfoArgs) -> EmulatorPinInfoRet, ro, Prio;
+        /// `virNodeGetCPUStats`.
+        227 NodeGetCpuStats node_get_cpu_stats(NodeCpuStatsArgs) -> NodeStatsRet, ro, Quick;
+        /// `virNodeGetMemoryStats`.
+        228 NodeGetMemoryStats node_get_memory_stats(NodeMemoryStatsArgs) -> NodeStatsRet, ro, Quick;
         /// `virNodeGetCPUMap`.
         293 NodeGetCpuMap node_get_cpu_map(CpuMapArgs) -> CpuMapRet, ro, Quick;
     }

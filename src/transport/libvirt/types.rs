@@ -12,6 +12,8 @@ pub use super::blockjobs::{
 pub use super::domstats::{AllDomainStatsArgs, AllDomainStatsRet, StatsRecord};
 /// `virDomainGetJobStats`'s shapes, with the others.
 pub use super::jobstats::{JobStatsArgs, JobStatsRet, ParamValue, TypedParam};
+/// The host statistics procedures' shapes, with the others.
+pub use super::nodestats::{NodeCpuStatsArgs, NodeMemoryStatsArgs, NodeStat, NodeStatsRet};
 /// The shapes of the memory, vCPU and statistics procedures, with the
 /// others.
 pub use super::resources::{
