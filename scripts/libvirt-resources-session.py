@@ -75,6 +75,7 @@ virsh("freecell")
 virsh("nodecpustats")
 virsh("nodecpustats", "0")
 virsh("nodememstats")
+virsh("domcontrol", NAME)
 
 # python3-libvirt's calls.
 libvirt.registerErrorHandler(lambda *_: None, None)

@@ -35,6 +35,7 @@ const NODE_GET_CPU_MAP: i32 = 293;
 const NODE_GET_FREE_MEMORY: i32 = 102;
 const SET_MEMORY_STATS_PERIOD: i32 = 308;
 const NODE_GET_CPU_STATS: i32 = 227;
+const GET_CONTROL_INFO: i32 = 229;
 
 /// The CPUs the kernel lists in `/sys/devices/system/cpu/FILE`.
 fn sys_cpus(file: &str) -> Vec<u32> {
@@ -323,5 +324,12 @@ fn virsh_and_python_set_the_balloons_statistics_period() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(polling(), 3);
+    // domcontrol: no long job holds the running domain; a shut-off one
+    // has no control interface.
+    rec.take();
+    assert_eq!(virsh_ok(&s, &["domcontrol", "bp"]).trim(), "ok");
+    assert!(rec.take().contains(&GET_CONTROL_INFO));
     virsh_ok(&s, &["destroy", "bp"]);
+    let err = virsh_err(&s, &["domcontrol", "bp"]);
+    assert!(err.contains("not running"), "{err}");
 }

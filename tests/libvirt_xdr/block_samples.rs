@@ -34,6 +34,7 @@ pub fn call(p: Procedure) -> Call {
             bandwidth: 0,
             flags: 0,
         }),
+        P::DomainGetControlInfo => Call::DomainGetControlInfo(super::flags(0)),
         P::DomainGetJobStats => Call::DomainGetJobStats(JobStatsArgs {
             dom: dom(),
             flags: 1,
@@ -70,6 +71,11 @@ pub fn reply(p: Procedure) -> Reply {
         P::DomainBlockPull => Reply::DomainBlockPull(()),
         P::DomainBlockRebase => Reply::DomainBlockRebase(()),
         P::DomainBlockCommit => Reply::DomainBlockCommit(()),
+        P::DomainGetControlInfo => Reply::DomainGetControlInfo(ControlInfoRet {
+            state: 1,
+            details: 0,
+            state_time: 1052,
+        }),
         P::DomainGetJobStats => Reply::DomainGetJobStats(JobStatsRet {
             kind: 3,
             params: vec![

@@ -53,6 +53,7 @@ macro_rules! block_job_procedures {
             | Procedure::DomainBlockRebase
             | Procedure::DomainBlockCommit
             | Procedure::DomainGetJobStats
+            | Procedure::DomainGetControlInfo
     };
 }
 

@@ -396,6 +396,10 @@ impl Handler for LvCalls<'_> {
         jobstats::job_stats(self.driver, a)
     }
 
+    fn domain_get_control_info(&mut self, a: DomFlagsArgs) -> Result<ControlInfoRet> {
+        jobstats::control_info(self.driver, a)
+    }
+
     fn domain_get_block_info(&mut self, a: BlockPathArgs) -> Result<BlockInfoRet> {
         blockjobs::block_info(self.driver, a)
     }

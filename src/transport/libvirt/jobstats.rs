@@ -91,6 +91,8 @@ xdr_struct! {
     pub struct JobStatsArgs { pub dom: Dom, pub flags: u32 }
     /// `remote_domain_get_job_stats_ret`.
     pub struct JobStatsRet { pub kind: i32, pub params: Vec<TypedParam> }
+    /// `remote_domain_get_control_info_ret`.
+    pub struct ControlInfoRet { pub state: u32, pub details: u32, pub state_time: u64 }
 }
 
 /// `VIR_DOMAIN_JOB_STATS_COMPLETED` and `_KEEP_COMPLETED`.
@@ -199,6 +201,36 @@ pub fn completed_of(ret: &JobStatsRet) -> Result<Option<CompletedJob>> {
         info_of(&ret.params)?,
         downtime,
     )))
+}
+
+/// `VIR_DOMAIN_CONTROL_OK` and `_JOB`.
+const CONTROL_OK: u32 = 0;
+const CONTROL_JOB: u32 = 1;
+
+/// `virDomainGetControlInfo` (virsh's `domcontrol`): whether the manager
+/// can take a request for the running domain now (`ok`), or a long job
+/// holds it (`job`, with how long it has run, ms).
+pub fn control_info(driver: &dyn Driver, a: super::types::DomFlagsArgs) -> Result<ControlInfoRet> {
+    check_flags(a.flags, 0, "virDomainGetControlInfo")?;
+    let dom = a.dom.into();
+    if driver.info(&dom)?.state == crate::driver::DomainState::Shutoff {
+        return Err(Error::new(
+            ErrorCode::OperationInvalid,
+            format!("domain '{}' is not running", dom.name),
+        ));
+    }
+    Ok(match driver.job_info(&dom)? {
+        None => ControlInfoRet {
+            state: CONTROL_OK,
+            details: 0,
+            state_time: 0,
+        },
+        Some(job) => ControlInfoRet {
+            state: CONTROL_JOB,
+            details: 0,
+            state_time: u64::try_from(job.elapsed.as_millis()).unwrap_or(u64::MAX),
+        },
+    })
 }
 
 /// `VIR_DOMAIN_JOB_STATS_COMPLETED`, for a client's call.

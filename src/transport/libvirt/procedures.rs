@@ -417,6 +417,8 @@ procedures! {
         192 DomainRevertToSnapshot domain_revert_to_snapshot(SnapFlagsArgs) -> (), rw, Job;
         /// `virDomainSnapshotDelete`.
         193 DomainSnapshotDelete domain_snapshot_delete(SnapFlagsArgs) -> (), rw, Job;
+        /// `virDomainGetControlInfo`: whether a long job holds the domain.
+        229 DomainGetControlInfo domain_get_control_info(DomFlagsArgs) -> ControlInfoRet, ro, Quick;
         /// `virDomainGetJobStats` (the running job, or the last that ended).
         298 DomainGetJobStats domain_get_job_stats(JobStatsArgs) -> JobStatsRet, ro, Quick;
         /// `virDomainGetBlockInfo`.

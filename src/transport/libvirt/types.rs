@@ -11,7 +11,7 @@ pub use super::blockjobs::{
 /// `virConnectGetAllDomainStats`'s shapes, with the others.
 pub use super::domstats::{AllDomainStatsArgs, AllDomainStatsRet, StatsRecord};
 /// `virDomainGetJobStats`'s shapes, with the others.
-pub use super::jobstats::{JobStatsArgs, JobStatsRet, ParamValue, TypedParam};
+pub use super::jobstats::{ControlInfoRet, JobStatsArgs, JobStatsRet, ParamValue, TypedParam};
 /// The host statistics procedures' shapes, with the others.
 pub use super::nodestats::{NodeCpuStatsArgs, NodeMemoryStatsArgs, NodeStat, NodeStatsRet};
 /// The shapes of the memory, vCPU and statistics procedures, with the
