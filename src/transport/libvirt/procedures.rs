@@ -666,9 +666,9 @@ mod tests {
 
     #[test]
     fn unknown_procedures_are_named() {
-        let e = Call::decode(228, &[]).unwrap_err();
+        let e = Call::decode(203, &[]).unwrap_err();
         assert_eq!(e.code, ErrorCode::NoSupport);
-        assert!(e.message.contains("NODE_GET_MEMORY_STATS"), "{}", e.message);
+        assert!(e.message.contains("CONNECT_GET_SYSINFO"), "{}", e.message);
         assert!(
             Call::decode(9999, &[])
                 .unwrap_err()
