@@ -404,6 +404,9 @@ words! {
         Keyboard = "keyboard",
         /// A host evdev device handed to the guest.
         Passthrough = "passthrough",
+        /// A host evdev device whose events QEMU forwards to the guest's
+        /// own keyboard and mouse (QEMU's `input-linux`).
+        Evdev = "evdev",
     }
 
     /// `<input bus=...>`.
@@ -414,20 +417,54 @@ words! {
         Usb = "usb",
         /// virtio-input.
         Virtio = "virtio",
+        /// No guest bus: an evdev input feeds the guest's existing devices.
+        None = "none",
     }
+
+    /// `<input type='evdev'><source grabToggle=...>`: the keys that move
+    /// the grabbed devices between host and guest.
+    pub enum GrabToggle {
+        /// Both Control keys.
+        CtrlCtrl = "ctrl-ctrl",
+        /// Both Alt keys.
+        AltAlt = "alt-alt",
+        /// Both Shift keys.
+        ShiftShift = "shift-shift",
+        /// Both Meta keys.
+        MetaMeta = "meta-meta",
+        /// Scroll Lock.
+        Scrolllock = "scrolllock",
+        /// Control and Scroll Lock.
+        CtrlScrolllock = "ctrl-scrolllock",
+    }
+}
+
+/// The `<source>` settings of an `<input type='evdev'>` besides its device.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EvdevOptions {
+    /// `grab='all'`: grab every device of the host, not only this one.
+    pub grab_all: bool,
+    /// `grabToggle`: the keys that switch the devices; QEMU's default
+    /// (both Control keys) when `None`.
+    pub grab_toggle: Option<GrabToggle>,
+    /// `repeat`: whether the host's key repeat passes through.
+    pub repeat: Option<bool>,
 }
 
 /// `<input type=... bus=... model=...>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Input {
-    /// `type`: mouse, keyboard, tablet, passthrough.
+    /// `type`: mouse, keyboard, tablet, passthrough, evdev.
     pub kind: InputType,
     /// `bus`: ps2, usb, virtio; `None` when not written.
     pub bus: Option<InputBus>,
     /// `model`: virtio, virtio-transitional, virtio-non-transitional.
     pub model: Option<String>,
-    /// `<source evdev=...>` of a passthrough device.
+    /// `<source evdev=...>` of a passthrough device, `<source dev=...>`
+    /// of an evdev one.
     pub evdev: Option<String>,
+    /// The rest of an evdev device's `<source>`.
+    pub evdev_options: EvdevOptions,
     /// `<driver>` virtio options.
     pub virtio: VirtioOptions,
     /// `<address>`.
@@ -436,12 +473,14 @@ pub struct Input {
 
 impl Input {
     /// The bus: the written one, or libvirt's default for the type (PS/2
-    /// for a mouse or keyboard, USB for a tablet, virtio for passthrough).
+    /// for a mouse or keyboard, USB for a tablet, virtio for passthrough,
+    /// none for evdev).
     pub fn effective_bus(&self) -> InputBus {
         self.bus.unwrap_or(match self.kind {
             InputType::Mouse | InputType::Keyboard => InputBus::Ps2,
             InputType::Tablet => InputBus::Usb,
             InputType::Passthrough => InputBus::Virtio,
+            InputType::Evdev => InputBus::None,
         })
     }
 }

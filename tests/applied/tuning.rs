@@ -302,6 +302,37 @@ fn a_missing_host_pci_device_stops_the_start() {
     assert!(qemus_under(st.root()).is_empty(), "a QEMU was started");
 }
 
+/// An evdev input whose host device is missing, or is not a device,
+/// stops the start before QEMU runs, naming the device.
+#[test]
+fn a_missing_evdev_input_device_stops_the_start() {
+    let st = State::new("evdev");
+    let plain = st.root().join("not-a-device");
+    std::fs::write(&plain, "").unwrap();
+    let cases = [
+        (
+            "/dev/input/by-id/usb-qvirt-test-event-kbd".to_string(),
+            "not present",
+        ),
+        (plain.display().to_string(), "is not a device"),
+    ];
+    for (n, (dev, why)) in cases.iter().enumerate() {
+        let e = st
+            .try_start(&firmware_vm(
+                &format!("ev{n}"),
+                "",
+                &format!(
+                    "<input type='evdev'><source dev='{dev}' grab='all' repeat='on'/></input>"
+                ),
+            ))
+            .unwrap_err();
+        assert_eq!(e.code, qvirt::ErrorCode::NoSupport, "{e}");
+        assert!(e.message.contains(dev.as_str()), "{e}");
+        assert!(e.message.contains(why), "{e}");
+    }
+    assert!(qemus_under(st.root()).is_empty(), "a QEMU was started");
+}
+
 /// Processes whose command line contains `needle`.
 fn processes_with(needle: &str) -> Vec<i32> {
     std::fs::read_dir("/proc")

@@ -165,7 +165,10 @@ const ELEMENTS: &[(&str, &[&str])] = &[
     ("domain/devices/channel/source", &["path", "mode"]),
     ("domain/devices/channel/target", &["type", "name", "state"]),
     ("domain/devices/input", &["type", "bus", "model"]),
-    ("domain/devices/input/source", &["evdev"]),
+    (
+        "domain/devices/input/source",
+        &["evdev", "dev", "grab", "grabToggle", "repeat"],
+    ),
     (
         "domain/devices/input/driver",
         &["iommu", "ats", "packed", "page_per_vq"],
@@ -407,7 +410,7 @@ const KINDS: &[(&str, &[&str])] = &[
     ("domain/devices/channel/target@type", &["virtio"]),
     (
         "domain/devices/input@type",
-        &["mouse", "tablet", "keyboard", "passthrough"],
+        &["mouse", "tablet", "keyboard", "passthrough", "evdev"],
     ),
     ("domain/devices/input@bus", &["ps2", "usb", "virtio"]),
     ("domain/devices/tpm/backend@type", &["emulator"]),

@@ -376,6 +376,47 @@ fn input_and_video_rules() {
         "evdev",
     );
     reject(&doc("", "<input type='tablet' bus='ps2'/>"), Invalid, "bus");
+    let d = accept(&doc(
+        "",
+        "<input type='evdev'><source dev='/dev/input/event3' grab='all' grabToggle='meta-meta' repeat='off'/></input>",
+    ));
+    let i = &d.devices.inputs[0];
+    assert_eq!(i.evdev.as_deref(), Some("/dev/input/event3"));
+    assert!(i.evdev_options.grab_all);
+    assert_eq!(i.evdev_options.repeat, Some(false));
+    reject(&doc("", "<input type='evdev'/>"), Invalid, "source dev");
+    reject(
+        &doc(
+            "",
+            "<input type='evdev' bus='usb'><source dev='/dev/input/event3'/></input>",
+        ),
+        Invalid,
+        "bus",
+    );
+    reject(
+        &doc(
+            "",
+            "<input type='evdev'><source dev='/dev/input/event3' grab='some'/></input>",
+        ),
+        Invalid,
+        "grab",
+    );
+    reject(
+        &doc(
+            "",
+            "<input type='evdev'><source dev='/dev/input/event3' grabToggle='f12'/></input>",
+        ),
+        Unsupported,
+        "grabToggle",
+    );
+    reject(
+        &doc(
+            "",
+            "<input type='evdev'><source dev='input/event3'/></input>",
+        ),
+        Invalid,
+        "source dev",
+    );
     reject(
         &doc(
             "",

@@ -284,6 +284,7 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
         bus: p.maybe(|_| InputBus::Ps2),
         model: None,
         evdev: None,
+        evdev_options: EvdevOptions::default(),
         virtio: VirtioOptions::default(),
         address: None,
     }];
@@ -306,11 +307,27 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
             bus: Some(InputBus::Virtio),
             model: p.maybe(|p| p.of(&["virtio", "virtio-transitional"]).to_string()),
             evdev: Some(path(&mut p)),
+            evdev_options: EvdevOptions::default(),
             virtio: VirtioOptions {
                 iommu: p.maybe(|_| true),
                 ..VirtioOptions::default()
             },
             address: pci(&mut p),
+        });
+    }
+    if p.coin() {
+        inputs.push(Input {
+            kind: InputType::Evdev,
+            bus: None,
+            model: None,
+            evdev: Some(path(&mut p)),
+            evdev_options: EvdevOptions {
+                grab_all: p.coin(),
+                grab_toggle: p.maybe(|p| *p.of(GrabToggle::ALL)),
+                repeat: p.maybe(|p| p.coin()),
+            },
+            virtio: VirtioOptions::default(),
+            address: None,
         });
     }
     let listen = p.maybe(|p| p.of(&["127.0.0.1", "::1", "localhost"]).to_string());

@@ -91,7 +91,7 @@ fn unsupported_values_are_named() {
         ("", "<audio id='1' type='jack'/>", "'jack'"),
         ("", "<memballoon model='xen'/>", "'xen'"),
         ("", "<serial type='tcp'/>", "'tcp'"),
-        ("", "<input type='evdev'/>", "'evdev'"),
+        ("", "<input type='joystick'/>", "'joystick'"),
         ("", "<controller type='ccid'/>", "'ccid'"),
         (
             "",

@@ -44,10 +44,43 @@ impl Host {
     /// Runs every check; the first resource missing is the error.
     pub fn check(&self, def: &DomainDef) -> Result<()> {
         self.hostdevs(def)?;
+        self.input_devices(def)?;
         self.hugepages(def)?;
         self.numa_nodes(def)?;
         self.render_nodes(def)?;
         self.numad(def)
+    }
+
+    /// The host input devices QEMU reads (`<input type='evdev'>` and
+    /// `'passthrough'`) must exist, and be character devices.
+    fn input_devices(&self, def: &DomainDef) -> Result<()> {
+        use std::os::unix::fs::FileTypeExt;
+        for i in &def.devices.inputs {
+            let Some(dev) = i.evdev.as_deref() else {
+                continue;
+            };
+            let kind = i.kind.as_str();
+            match std::fs::metadata(self.path(dev)) {
+                Ok(m) if m.file_type().is_char_device() => {}
+                Ok(_) => {
+                    return Err(lacks(
+                        def,
+                        format!(
+                            "{dev} of <input type='{kind}'> is not a device (expected an evdev character device, /dev/input/event*)"
+                        ),
+                    ));
+                }
+                Err(e) => {
+                    return Err(lacks(
+                        def,
+                        format!(
+                            "the host input device {dev} of <input type='{kind}'> is not present on this host ({e})"
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// SPICE's OpenGL (`<gl enable='yes'>`) renders on a GPU's render
@@ -358,6 +391,24 @@ mod tests {
             ))
             .unwrap_err();
         assert!(e.message.contains("renderD130"), "{}", e.message);
+        let _ = std::fs::remove_dir_all(root);
+    }
+
+    #[test]
+    fn evdev_inputs_need_a_character_device() {
+        let root = scratch("evdev");
+        std::fs::create_dir_all(root.join("dev/input")).unwrap();
+        let host = Host { root: root.clone() };
+        let evdev = "<input type='evdev'><source dev='/dev/input/event3'/></input>";
+        let e = host.check(&def(evdev, "")).unwrap_err();
+        assert_eq!(e.code, ErrorCode::NoSupport);
+        assert!(e.message.contains("/dev/input/event3"), "{}", e.message);
+        std::fs::write(root.join("dev/input/event3"), "").unwrap();
+        let e = host.check(&def(evdev, "")).unwrap_err();
+        assert!(e.message.contains("not a device"), "{}", e.message);
+        std::fs::remove_file(root.join("dev/input/event3")).unwrap();
+        std::os::unix::fs::symlink("/dev/null", root.join("dev/input/event3")).unwrap();
+        host.check(&def(evdev, "")).unwrap();
         let _ = std::fs::remove_dir_all(root);
     }
 

@@ -4,8 +4,8 @@ use super::{element, on_off, yes_no};
 use crate::model::xmlwrite::{Attrs, XmlWriter};
 use crate::model::{
     Address, Channel, ChannelTarget, CharDevice, CharSource, Controller, Disk, DiskType, DomainDef,
-    Graphics, GraphicsListen, Input, InputBus, Interface, InterfaceType, Rng, RngBackend, Sound,
-    Tpm, TpmBackend, Video, VirtioOptions,
+    GrabToggle, Graphics, GraphicsListen, Input, InputBus, InputType, Interface, InterfaceType,
+    Rng, RngBackend, Sound, Tpm, TpmBackend, Video, VirtioOptions,
 };
 
 pub(super) fn address(w: &mut XmlWriter, a: &Option<Address>) {
@@ -392,7 +392,17 @@ fn input(w: &mut XmlWriter, i: &Input) {
     let children = i.evdev.is_some() || !i.virtio.is_empty() || i.address.is_some();
     element(w, "input", a, children, |w| {
         if let Some(e) = &i.evdev {
-            w.empty("source", Attrs::new().add("evdev", e));
+            let o = &i.evdev_options;
+            let a = if i.kind == InputType::Evdev {
+                Attrs::new()
+                    .add("dev", e)
+                    .opt("grab", o.grab_all.then_some("all"))
+                    .opt("grabToggle", o.grab_toggle.map(GrabToggle::as_str))
+                    .opt("repeat", o.repeat.map(on_off))
+            } else {
+                Attrs::new().add("evdev", e)
+            };
+            w.empty("source", a);
         }
         if !i.virtio.is_empty() {
             w.empty("driver", virtio_attrs(Attrs::new(), &i.virtio));

@@ -5,22 +5,39 @@
 use super::devices::{address, alias, virtio_options};
 use super::el::{El, R, Radix, invalid, push, set};
 use crate::model::{
-    Audio, BalloonModel, Graphics, GraphicsListen, GraphicsType, Hub, Input, InputType, Memballoon,
-    ModelErrorKind, Rng, RngBackend, RngRate, Sound, SpiceGl, SpiceOptions, Tpm, TpmBackend, Video,
-    Watchdog,
+    Audio, BalloonModel, EvdevOptions, Graphics, GraphicsListen, GraphicsType, Hub, Input,
+    InputType, Memballoon, ModelErrorKind, Rng, RngBackend, RngRate, Sound, SpiceGl, SpiceOptions,
+    Tpm, TpmBackend, Video, Watchdog,
 };
 
 pub(super) fn input(e: El) -> R<Input> {
     e.allow(&["type", "bus", "model"])?;
     let kind: InputType = e.req_word("type")?;
     let bus = e.word("bus")?;
-    let (mut evdev, mut virtio, mut address_v) = (None, None, None);
+    let (mut source, mut virtio, mut address_v) = (None, None, None);
     for c in e.children()? {
         match c.name() {
-            "source" => set(&mut evdev, c, |c| {
+            "source" if kind == InputType::Evdev => set(&mut source, c, |c| {
+                c.allow(&["dev", "grab", "grabToggle", "repeat"])?;
+                c.empty()?;
+                let grab_all = match c.get("grab") {
+                    None => false,
+                    Some("all") => true,
+                    Some(_) => {
+                        return Err(c.bad_value(ModelErrorKind::Invalid, "grab", "not 'all'"));
+                    }
+                };
+                let options = EvdevOptions {
+                    grab_all,
+                    grab_toggle: c.word("grabToggle")?,
+                    repeat: c.on_off("repeat")?,
+                };
+                Ok((c.req("dev")?.to_string(), options))
+            })?,
+            "source" => set(&mut source, c, |c| {
                 c.allow(&["evdev"])?;
                 c.empty()?;
-                Ok(c.req("evdev")?.to_string())
+                Ok((c.req("evdev")?.to_string(), EvdevOptions::default()))
             })?,
             "driver" => set(&mut virtio, c, |c| virtio_options(c, &[]))?,
             "address" => set(&mut address_v, c, address)?,
@@ -28,11 +45,13 @@ pub(super) fn input(e: El) -> R<Input> {
             _ => c.skip()?,
         }
     }
+    let (evdev, evdev_options) = source.unzip();
     Ok(Input {
         kind,
         bus,
         model: e.get("model").map(str::to_string),
         evdev,
+        evdev_options: evdev_options.unwrap_or_default(),
         virtio: virtio.unwrap_or_default(),
         address: address_v,
     })

@@ -7,8 +7,8 @@ use std::collections::HashSet;
 use super::devices::{VIRTIO_MODELS, only_pci, usb_disabled};
 use super::{R, check_chars, check_path, invalid, pattern, schema_ip, show, unsupported};
 use crate::model::{
-    Address, ChannelTarget, CharDevice, CharSource, DomainDef, GraphicsListen, GraphicsType,
-    InputBus, InputType, VideoModel, VirtioOptions,
+    Address, ChannelTarget, CharDevice, CharSource, DomainDef, EvdevOptions, GraphicsListen,
+    GraphicsType, InputBus, InputType, VideoModel, VirtioOptions,
 };
 
 pub(super) fn validate(def: &DomainDef) -> R {
@@ -154,22 +154,14 @@ fn no_virtio_options(what: &str, v: &VirtioOptions) -> R {
 fn inputs(def: &DomainDef) -> R {
     let usb_off = usb_disabled(def);
     for i in &def.devices.inputs {
-        let kind = match i.kind {
-            InputType::Mouse => "mouse",
-            InputType::Keyboard => "keyboard",
-            InputType::Tablet => "tablet",
-            InputType::Passthrough => "passthrough",
-        };
-        let bus = i.bus.unwrap_or(match i.kind {
-            InputType::Mouse | InputType::Keyboard => InputBus::Ps2,
-            InputType::Tablet => InputBus::Usb,
-            InputType::Passthrough => InputBus::Virtio,
-        });
+        let kind = i.kind.as_str();
+        let bus = i.effective_bus();
         let what = format!("input type={kind}");
         let bus_ok = match i.kind {
-            InputType::Mouse | InputType::Keyboard => true,
-            InputType::Tablet => bus != InputBus::Ps2,
+            InputType::Mouse | InputType::Keyboard => bus != InputBus::None,
+            InputType::Tablet => !matches!(bus, InputBus::Ps2 | InputBus::None),
             InputType::Passthrough => bus == InputBus::Virtio,
+            InputType::Evdev => bus == InputBus::None,
         };
         if !bus_ok {
             return Err(invalid(format!("{what}: this bus is not possible for it")));
@@ -195,6 +187,10 @@ fn inputs(def: &DomainDef) -> R {
             (None, InputType::Passthrough) => {
                 return Err(invalid(format!("{what} needs <source evdev=...>")));
             }
+            (Some(e), InputType::Evdev) => check_path(&format!("{what} source dev"), e)?,
+            (None, InputType::Evdev) => {
+                return Err(invalid(format!("{what} needs <source dev=...>")));
+            }
             (Some(_), _) => {
                 return Err(invalid(format!(
                     "{what}: <source evdev> is only for passthrough"
@@ -207,6 +203,17 @@ fn inputs(def: &DomainDef) -> R {
         }
         if bus == InputBus::Usb && usb_off {
             return Err(invalid("Can't add USB input device. USB bus is disabled"));
+        }
+        if i.kind == InputType::Evdev {
+            if i.model.is_some() || !i.virtio.is_empty() {
+                return Err(invalid(format!(
+                    "{what} has no guest device: no model or <driver> for it"
+                )));
+            }
+        } else if i.evdev_options != EvdevOptions::default() {
+            return Err(invalid(format!(
+                "{what}: grab, grabToggle and repeat are only for type='evdev'"
+            )));
         }
         let addr_ok = matches!(
             (&i.address, bus),

@@ -10,8 +10,8 @@ use super::usb::UsbDev;
 use super::{Ctx, invalid, unsupported};
 use crate::error::{Error, ErrorCode};
 use crate::model::{
-    BalloonModel, DomainDef, Graphics, GraphicsListen, GraphicsType, Input, InputBus, InputType,
-    SpiceChannelMode, SpiceMouseMode, Video, VideoModel,
+    BalloonModel, DomainDef, GrabToggle, Graphics, GraphicsListen, GraphicsType, Input, InputBus,
+    InputType, SpiceChannelMode, SpiceMouseMode, Video, VideoModel,
 };
 
 /// Emits inputs, the display, then video cards.
@@ -157,9 +157,10 @@ fn emit_input(cx: &mut Ctx<'_>, i: usize, input: &Input) -> Result<(), Error> {
     let bus = input.effective_bus();
     let kind = input.kind.as_str();
     let what = format!("{kind} input device");
-    if input.evdev.is_some() != (input.kind == InputType::Passthrough) {
+    let has_source = matches!(input.kind, InputType::Passthrough | InputType::Evdev);
+    if input.evdev.is_some() != has_source {
         return Err(invalid(
-            "<source evdev> belongs to, and only to, a passthrough input",
+            "<source> belongs to, and only to, a passthrough or evdev input",
         ));
     }
     if input.model.is_some() && bus != InputBus::Virtio {
@@ -168,10 +169,13 @@ fn emit_input(cx: &mut Ctx<'_>, i: usize, input: &Input) -> Result<(), Error> {
         )));
     }
     let id = format!("input{i}");
+    if input.kind == InputType::Evdev {
+        return emit_evdev(cx, id, input);
+    }
     let o = match (input.kind, bus) {
         // The PS/2 controller is part of the PC: nothing to add.
         (InputType::Mouse | InputType::Keyboard, InputBus::Ps2) => return Ok(()),
-        (_, InputBus::Ps2) => {
+        (_, InputBus::Ps2 | InputBus::None) => {
             return Err(unsupported(format!(
                 "a {kind} on bus ps2 is not supported: use usb or virtio"
             )));
@@ -200,6 +204,7 @@ fn emit_input(cx: &mut Ctx<'_>, i: usize, input: &Input) -> Result<(), Error> {
                 InputType::Keyboard => "virtio-keyboard-pci",
                 InputType::Tablet => "virtio-tablet-pci",
                 InputType::Passthrough => "virtio-input-host-pci",
+                InputType::Evdev => unreachable!("an evdev input returned above"),
             };
             let placed = cx.pci.place(&what, input.address.as_ref(), Dev::Input(i))?;
             let mut o = Opts::new(device).set("id", id).extend(placed.opts);
@@ -210,6 +215,23 @@ fn emit_input(cx: &mut Ctx<'_>, i: usize, input: &Input) -> Result<(), Error> {
         }
     };
     cx.arg("-device", o.build());
+    Ok(())
+}
+
+/// An evdev input: QEMU reads the host's device and feeds its events to
+/// the guest's own keyboard and mouse (`input-linux`), no guest device.
+fn emit_evdev(cx: &mut Ctx<'_>, id: String, input: &Input) -> Result<(), Error> {
+    let Some(dev) = &input.evdev else {
+        return Err(invalid("an evdev input needs <source dev=...>"));
+    };
+    let opts = &input.evdev_options;
+    let o = Opts::new("input-linux")
+        .set("id", id)
+        .set_user("evdev", "input source dev", dev)?
+        .maybe_switch("repeat", opts.repeat)
+        .maybe("grab_all", opts.grab_all.then_some("on"))
+        .maybe("grab-toggle", opts.grab_toggle.map(GrabToggle::as_str));
+    cx.arg("-object", o.build());
     Ok(())
 }
 

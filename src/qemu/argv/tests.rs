@@ -423,6 +423,7 @@ fn usb_none_refuses_usb_devices() {
         bus: Some(InputBus::Usb),
         model: None,
         evdev: None,
+        evdev_options: Default::default(),
         virtio: VirtioOptions::default(),
         address: None,
     });
