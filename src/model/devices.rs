@@ -42,6 +42,8 @@ pub struct Devices {
     pub hubs: Vec<Hub>,
     /// `<watchdog>`.
     pub watchdogs: Vec<Watchdog>,
+    /// `<panic>`.
+    pub panics: Vec<Panic>,
     /// `<memballoon>`; `None` when absent (libvirt then adds a virtio one).
     pub memballoon: Option<Memballoon>,
     /// `<rng>`.
@@ -719,6 +721,34 @@ pub struct Watchdog {
     pub action: Option<WatchdogAction>,
     /// `<address>`.
     pub address: Option<Address>,
+}
+
+words! {
+    /// `<panic model=...>` on x86 (libvirt 9.0 gives the PCI `pvpanic`
+    /// model no device on x86: it is refused by the reader).
+    pub enum PanicModel {
+        /// QEMU's ISA `pvpanic` device (the x86 default).
+        Isa = "isa",
+        /// Hyper-V's crash MSRs, a property of the vCPUs (`hv-crash`).
+        Hyperv = "hyperv",
+    }
+}
+
+/// `<panic model=...>`: how the guest tells the host it crashed, which
+/// `<on_crash>` then acts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Panic {
+    /// `model`; `None` when not written (ISA on x86).
+    pub model: Option<PanicModel>,
+    /// `<address type='isa' iobase=...>` of an ISA device: its I/O port.
+    pub iobase: Option<u16>,
+}
+
+impl Panic {
+    /// The model: the written one, or libvirt's x86 default (ISA).
+    pub fn effective_model(&self) -> PanicModel {
+        self.model.unwrap_or(PanicModel::Isa)
+    }
 }
 
 words! {

@@ -212,3 +212,59 @@ fn the_guest_sees_smbios_a_virtiofs_share_and_network_disks() {
     drop(d);
     st.stop("inguest");
 }
+
+/// `<panic model='isa'>`: the guest kernel finds QEMU's pvpanic device
+/// (ACPI QEMU0001) and reports its panic through it; with `<on_crash>
+/// preserve`, the domain is then crashed and kept, its QEMU paused, until
+/// destroyed.
+#[test]
+fn a_guest_panic_reaches_the_host_through_the_pvpanic_device() {
+    let guest = guest_dir();
+    let st = State::new("panic");
+    st.start(&format!(
+        "<domain type='qemu'>
+  <name>panic</name>
+  <memory unit='MiB'>192</memory>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+    <kernel>{}</kernel>
+    <initrd>{}</initrd>
+    <cmdline>console=ttyS0 quiet</cmdline>
+  </os>
+  <features><acpi/></features>
+  <on_crash>preserve</on_crash>
+  <devices>
+    <serial type='pty'/>
+    <memballoon model='none'/>
+    <panic model='isa'><address type='isa' iobase='0x505'/></panic>
+  </devices>
+</domain>",
+        guest.join("vmlinux").display(),
+        guest.join("initrd.img").display(),
+    ));
+    let d = st.driver();
+    let mut sh = Shell::open(&*d, "panic");
+    let bound =
+        sh.run("basename \"$(readlink /sys/bus/acpi/devices/QEMU0001:00/physical_node/driver)\"");
+    assert_eq!(
+        bound, "pvpanic-mmio",
+        "the guest's driver of the ACPI pvpanic device"
+    );
+    let dom = d.lookup_by_name("panic").unwrap();
+    assert_eq!(d.info(&dom).unwrap().state, qvirt::DomainState::Running);
+    sh.stream.write(b"echo c > /proc/sysrq-trigger\n").unwrap();
+    let info = poll("the crashed state", Duration::from_secs(60), || {
+        let i = d.info(&dom).unwrap();
+        (i.state == qvirt::DomainState::Crashed).then_some(i)
+    });
+    assert_eq!(info.reason, qvirt::driver::StateReason::Crashed);
+    // Kept, not gone: the QEMU process is still there, its guest stopped
+    // by the panic (the monitor serves one client: the driver goes first).
+    drop(sh);
+    drop(d);
+    let mut qmp = st.qmp("panic");
+    let status = qmp.exec("query-status", serde_json::json!({}));
+    assert_eq!(status["status"], "guest-panicked", "{status}");
+    drop(qmp);
+    st.stop("panic");
+}

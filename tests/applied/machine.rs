@@ -119,7 +119,8 @@ fn nosharepages_and_locked_memory() {
 
 /// `<cpu mode='custom'>`: the vCPUs are of the named model, with the
 /// required feature on and the disabled one off; `<hyperv mode='custom'>`
-/// enlightenments are properties of the vCPU with their values.
+/// enlightenments are properties of the vCPU with their values, and so is
+/// `<panic model='hyperv'>` (the crash MSRs).
 #[test]
 fn custom_cpu_model_features_and_hyperv_reach_the_vcpus() {
     let st = State::new("cpumodel");
@@ -139,7 +140,7 @@ fn custom_cpu_model_features_and_hyperv_reach_the_vcpus() {
     <feature policy='require' name='ssse3'/>
     <feature policy='disable' name='svm'/>
   </cpu>",
-        "",
+        "<panic model='hyperv'/>",
     ));
     let mut qmp = st.qmp("model");
     assert_eq!(cpu_prop(&mut qmp, "type"), "qemu64-x86_64-cpu");
@@ -149,6 +150,11 @@ fn custom_cpu_model_features_and_hyperv_reach_the_vcpus() {
     assert_eq!(cpu_prop(&mut qmp, "hv-vapic"), true);
     assert_eq!(cpu_prop(&mut qmp, "hv-spinlocks"), 8191);
     assert_eq!(cpu_prop(&mut qmp, "hv-vendor-id"), "QvirtHvTest");
+    assert_eq!(
+        cpu_prop(&mut qmp, "hv-crash"),
+        true,
+        "<panic model='hyperv'>"
+    );
     drop(qmp);
     st.stop("model");
 }

@@ -246,6 +246,8 @@ const ELEMENTS: &[(&str, &[&str])] = &[
         &["iommu", "ats", "packed", "page_per_vq"],
     ),
     // Every device may have an address and an alias.
+    ("domain/devices/panic", &["model"]),
+    ("domain/devices/panic/address", &["type", "iobase"]),
     (
         "domain/devices/*/address",
         &[
@@ -439,6 +441,8 @@ const KINDS: &[(&str, &[&str])] = &[
     ("domain/devices/hub@type", &["usb"]),
     ("domain/devices/rng/backend@model", &["random", "builtin"]),
     ("domain/devices/video/driver@name", &["qemu"]),
+    ("domain/devices/panic@model", &["isa", "hyperv"]),
+    ("domain/devices/panic/address@type", &["isa"]),
     (
         "domain/devices/*/address@type",
         &["pci", "drive", "usb", "virtio-serial", "dimm"],

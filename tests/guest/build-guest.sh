@@ -86,6 +86,7 @@ WANTED_MODULES=(
     virtio_balloon:VIRTIO_BALLOON:optional  # follows the balloon target
     virtio_blk:VIRTIO_BLK:required   # virtio disks (/dev/vdX): storage tests
     virtiofs:VIRTIO_FS:required      # virtiofs shares (pulls in fuse)
+    pvpanic_mmio:PVPANIC_MMIO:required  # ISA pvpanic (ACPI QEMU0001): guest panics reach the host
 )
 
 # --------------------------------------------------------------------------

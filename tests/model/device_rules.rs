@@ -2,7 +2,7 @@
 //! inputs, video, boot order, serial ports, port forwards, network names
 //! and graphics.
 
-use qvirt::model::ModelErrorKind;
+use qvirt::model::{ModelErrorKind, PanicModel};
 
 use crate::{accept, doc, doc_os, reject, reject_at_define};
 
@@ -376,6 +376,37 @@ fn input_and_video_rules() {
         "evdev",
     );
     reject(&doc("", "<input type='tablet' bus='ps2'/>"), Invalid, "bus");
+    let d = accept(&doc(
+        "",
+        "<panic model='isa'><address type='isa' iobase='0x506'/></panic><panic model='hyperv'/><panic/>",
+    ));
+    let models: Vec<_> = d
+        .devices
+        .panics
+        .iter()
+        .map(|p| p.effective_model())
+        .collect();
+    assert_eq!(
+        models,
+        [PanicModel::Isa, PanicModel::Hyperv, PanicModel::Isa]
+    );
+    assert_eq!(d.devices.panics[0].iobase, Some(0x506));
+    reject(
+        &doc("", "<panic model='pvpanic'/>"),
+        Unsupported,
+        "'pvpanic'",
+    );
+    reject(&doc("", "<panic model='s390'/>"), Unsupported, "'s390'");
+    reject(
+        &doc("", "<panic><address type='pci' bus='0'/></panic>"),
+        Unsupported,
+        "ISA address",
+    );
+    reject(
+        &doc("", "<panic><address type='isa' iobase='0x10000'/></panic>"),
+        Invalid,
+        "iobase",
+    );
     let d = accept(&doc(
         "",
         "<input type='evdev'><source dev='/dev/input/event3' grab='all' grabToggle='meta-meta' repeat='off'/></input>",

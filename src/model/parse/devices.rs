@@ -42,6 +42,7 @@ pub(super) fn devices(e: El) -> R<Devices> {
             "redirdev" => push(&mut d.redirdevs, c, chardev::redirdev)?,
             "hub" => push(&mut d.hubs, c, peripherals::hub)?,
             "watchdog" => push(&mut d.watchdogs, c, peripherals::watchdog)?,
+            "panic" => push(&mut d.panics, c, peripherals::panic)?,
             "memballoon" => set(&mut d.memballoon, c, peripherals::memballoon)?,
             "rng" => push(&mut d.rngs, c, peripherals::rng)?,
             "hostdev" => push(&mut d.hostdevs, c, hostdev::hostdev)?,

@@ -6,8 +6,8 @@ use super::devices::{address, alias, virtio_options};
 use super::el::{El, R, Radix, invalid, push, set};
 use crate::model::{
     Audio, BalloonModel, EvdevOptions, Graphics, GraphicsListen, GraphicsType, Hub, Input,
-    InputType, Memballoon, ModelErrorKind, Rng, RngBackend, RngRate, Sound, SpiceGl, SpiceOptions,
-    Tpm, TpmBackend, Video, Watchdog,
+    InputType, Memballoon, ModelErrorKind, Panic, Rng, RngBackend, RngRate, Sound, SpiceGl,
+    SpiceOptions, Tpm, TpmBackend, Video, Watchdog,
 };
 
 pub(super) fn input(e: El) -> R<Input> {
@@ -387,6 +387,40 @@ pub(super) fn watchdog(e: El) -> R<Watchdog> {
         model,
         action,
         address: addr,
+    })
+}
+
+pub(super) fn panic(e: El) -> R<Panic> {
+    e.allow(&["model"])?;
+    let model = e.word("model")?;
+    let mut iobase = None;
+    for c in e.children()? {
+        match c.name() {
+            "address" => set(&mut iobase, c, |c| {
+                c.empty()?;
+                c.allow(&["type", "iobase"])?;
+                if c.req("type")? != "isa" {
+                    return Err(c.bad_value(
+                        ModelErrorKind::Unsupported,
+                        "type",
+                        "a panic device takes only an ISA address",
+                    ));
+                }
+                let port = c.u32("iobase", Radix::Auto)?;
+                port.map(|p| {
+                    u16::try_from(p).map_err(|_| {
+                        c.bad_value(ModelErrorKind::Invalid, "iobase", "not an I/O port")
+                    })
+                })
+                .transpose()
+            })?,
+            "alias" => alias(c)?,
+            _ => c.skip()?,
+        }
+    }
+    Ok(Panic {
+        model,
+        iobase: iobase.flatten(),
     })
 }
 

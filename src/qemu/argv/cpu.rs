@@ -16,7 +16,8 @@ use super::opts::Opts;
 use super::{Ctx, invalid, unsupported};
 use crate::error::Error;
 use crate::model::{
-    CpuCacheMode, CpuCheck, CpuMode, FeaturePolicy, HypervFlag, HypervMode, KvmFlag, TimerName,
+    CpuCacheMode, CpuCheck, CpuMode, FeaturePolicy, HypervFlag, HypervMode, KvmFlag, PanicModel,
+    TimerName,
 };
 use crate::qemu::caps::QemuCaps;
 
@@ -254,6 +255,13 @@ fn feature_flags(cx: &Ctx<'_>, flags: &mut Vec<String>) -> Result<(), Error> {
                 }
             }
         }
+    }
+    let hv_crash = cx.def.devices.panics.iter();
+    if hv_crash
+        .map(|p| p.effective_model())
+        .any(|m| m == PanicModel::Hyperv)
+    {
+        flags.push("hv-crash=on".into());
     }
     if let Some(k) = &f.kvm {
         for (flag, on) in &k.flags {

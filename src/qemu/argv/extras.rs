@@ -11,7 +11,8 @@ use super::usb::UsbDev;
 use super::{Ctx, Family, invalid, unsupported};
 use crate::error::Error;
 use crate::model::{
-    RngBackend, RngModel, TpmBackend, TpmModel, TpmVersion, WatchdogAction, WatchdogModel,
+    PanicModel, RngBackend, RngModel, TpmBackend, TpmModel, TpmVersion, WatchdogAction,
+    WatchdogModel,
 };
 
 /// The control socket of a domain's software TPM, in its runtime
@@ -133,6 +134,41 @@ pub fn emit_watchdogs(cx: &mut Ctx<'_>) -> Result<(), Error> {
             other => other.as_str(),
         };
         cx.arg("-action", format!("watchdog={word}"));
+    }
+    Ok(())
+}
+
+/// `<panic>` devices: QEMU's ISA `pvpanic` (Hyper-V's crash MSRs are a
+/// vCPU property, set with the CPU). A guest panic pauses the guest; the
+/// driver then applies `<on_crash>` from QEMU's `GUEST_PANICKED` event.
+pub fn emit_panics(cx: &mut Ctx<'_>) -> Result<(), Error> {
+    let def = cx.def;
+    let mut seen = Vec::new();
+    for p in &def.devices.panics {
+        let model = p.effective_model();
+        if seen.contains(&model) {
+            return Err(unsupported(format!(
+                "only one <panic model='{}'> per domain",
+                model.as_str()
+            )));
+        }
+        seen.push(model);
+        match model {
+            PanicModel::Isa => {
+                let o = Opts::new("pvpanic").maybe("ioport", p.iobase);
+                cx.arg("-device", o.build());
+            }
+            PanicModel::Hyperv => {
+                if p.iobase.is_some() {
+                    return Err(unsupported(
+                        "setting the panic device address is not supported for model 'hyperv'",
+                    ));
+                }
+            }
+        }
+    }
+    if !seen.is_empty() {
+        cx.arg("-action", "panic=pause");
     }
     Ok(())
 }

@@ -381,6 +381,7 @@ fn emit_all(
     passthrough::emit_hostdevs(cx)?;
     display::emit_balloon(cx)?;
     extras::emit_rngs(cx)?;
+    extras::emit_panics(cx)?;
     passthrough::emit_shmems(cx)?;
     tuning::emit_memory_devices(cx)?;
     if cx.paths.incoming {
