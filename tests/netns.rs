@@ -254,6 +254,71 @@ fn taps_follow_their_domains_and_mistakes_are_named() {
     assert_eq!(ns.links(), ["br0", "lo"]);
 }
 
+/// `<driver queues='2'>` on a bridged virtio interface: a multiqueue tap
+/// with a queue pair per virtio queue pair, QEMU's device in multiqueue
+/// mode with the offloads and ROM asked for; vhost-net asked for on a
+/// host without it is refused before QEMU runs, naming the device.
+#[test]
+fn interface_driver_queues_offloads_and_rom_reach_the_tap_and_device() {
+    let ns = Netns::new("mq");
+    let dir = TestDir::new("mq");
+    let daemon = Daemon::start_under(&ns.exec(), &dir.path, &[]);
+    let d = daemon.connect();
+    let iface = "<interface type='bridge'><mac address='52:54:00:00:08:01'/>\
+                 <source bridge='br0'/><model type='virtio'/>\
+                 <driver name='qemu' queues='2' rx_queue_size='512'>\
+                 <host csum='off' mrg_rxbuf='off'/><guest tso4='off'/></driver>\
+                 <rom enabled='no'/></interface>";
+    let dom = d.define_xml(&firmware("fw-mq", iface)).unwrap();
+    d.start(&dom).unwrap();
+    let tap = taps(&*d, "fw-mq").remove(0);
+    let tap_info = ns.ip(&["-d", "link", "show", &tap]);
+    assert!(tap_info.contains("multi_queue"), "{tap_info}");
+    // QEMU holds one descriptor of the tap per queue pair (the kernel
+    // names the tap in each one's fdinfo).
+    let qemu = support::qemu_pid(&dir.path, "fw-mq");
+    let held = std::fs::read_dir(format!("/proc/{qemu}/fdinfo"))
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            std::fs::read_to_string(e.path())
+                .is_ok_and(|t| t.lines().any(|l| l == format!("iff:\t{tap}")))
+        })
+        .count();
+    assert_eq!(held, 2, "QEMU's queues on tap {tap}");
+    let prop = |p: &str| {
+        let cmd = format!(
+            r#"{{"execute":"qom-get","arguments":{{"path":"/machine/peripheral/net0","property":"{p}"}}}}"#
+        );
+        let out = d.qemu_monitor_command(&dom, &cmd).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        v["return"].clone()
+    };
+    assert_eq!(prop("mq"), true);
+    assert_eq!(prop("vectors"), 6);
+    assert_eq!(prop("rx_queue_size"), 512);
+    assert_eq!(prop("csum"), false);
+    assert_eq!(prop("mrg_rxbuf"), false);
+    assert_eq!(prop("guest_tso4"), false);
+    assert_eq!(prop("romfile"), "");
+    d.destroy(&dom).unwrap();
+    assert_eq!(ns.links(), ["br0", "lo"], "the multiqueue tap is removed");
+
+    // vhost-net: refused by name where the host has no /dev/vhost-net.
+    if !std::path::Path::new("/dev/vhost-net").exists() {
+        let vhost = d
+            .define_xml(&firmware(
+                "fw-vhost",
+                "<interface type='bridge'><source bridge='br0'/><model type='virtio'/>\
+                 <driver name='vhost'/></interface>",
+            ))
+            .unwrap();
+        let e = assert_code(d.start(&vhost), ErrorCode::NoSupport);
+        assert!(e.message.contains("/dev/vhost-net"), "{}", e.message);
+        assert_eq!(ns.links(), ["br0", "lo"]);
+    }
+}
+
 /// The Linux test guest, built (or found up to date) once.
 fn guest_dir() -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();

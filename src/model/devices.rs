@@ -4,7 +4,8 @@
 use super::chardev::{Channel, CharDevice, CharSource};
 use super::disk::Disk;
 use super::display::Graphics;
-use super::hostdev::{Filesystem, Hostdev, MemoryDevice, Shmem};
+use super::hostdev::{Filesystem, Hostdev, HostdevRom, MemoryDevice, Shmem};
+use super::net::NetDriver;
 use super::words::words;
 
 /// `<devices>`, each kind in document order.
@@ -309,6 +310,10 @@ pub struct Interface {
     pub port_forwards: Vec<PortForward>,
     /// `<boot order=...>`.
     pub boot_order: Option<u32>,
+    /// `<driver>`; `None` when not written.
+    pub driver: Option<NetDriver>,
+    /// `<rom bar= file= enabled=>`: the NIC's boot ROM.
+    pub rom: Option<HostdevRom>,
     /// `<address>`.
     pub address: Option<Address>,
 }

@@ -16,6 +16,7 @@ mod devices;
 mod el;
 mod hostdev;
 mod machine;
+mod net;
 mod peripherals;
 mod raw;
 pub(crate) mod snapshot;

@@ -111,7 +111,16 @@ pub(crate) fn create_taps(def: &mut DomainDef) -> Result<()> {
             .target_dev
             .clone()
             .filter(|t| !t.starts_with(AUTO_PREFIX));
-        match make_tap(&name, i, wanted.as_deref(), bridge.as_deref(), net.mac) {
+        let multiqueue = net.driver.is_some_and(|d| d.queue_pairs() > 1);
+        let tap = make_tap(
+            &name,
+            i,
+            wanted.as_deref(),
+            bridge.as_deref(),
+            net.mac,
+            multiqueue,
+        );
+        match tap {
             Ok(tap) => {
                 net.target_dev = Some(tap.clone());
                 made.push(tap);
@@ -155,6 +164,7 @@ fn make_tap(
     wanted: Option<&str>,
     bridge: Option<&str>,
     mac: MacAddr,
+    multiqueue: bool,
 ) -> Result<String> {
     let what = format!("interface {index} ({mac}) of domain '{dom}'");
     let sock = control_socket()?;
@@ -181,7 +191,8 @@ fn make_tap(
             ),
         ));
     }
-    let tap = open_tap(wanted.unwrap_or(AUTO_TAP)).map_err(|e| tap_error(dom, &what, &e))?;
+    let tap =
+        open_tap(wanted.unwrap_or(AUTO_TAP), multiqueue).map_err(|e| tap_error(dom, &what, &e))?;
     let configured = (|| -> io::Result<()> {
         let mut hw = mac.0;
         hw[0] = 0xfe;
@@ -233,11 +244,13 @@ fn tap_error(dom: &str, what: &str, e: &io::Error) -> Error {
 }
 
 /// Creates the persistent tap `name` (a `%d` in it is filled in by the
-/// kernel); returns its name.
-fn open_tap(name: &str) -> io::Result<String> {
+/// kernel), with several queues when `multiqueue` (QEMU opens one per
+/// queue pair); returns its name.
+fn open_tap(name: &str, multiqueue: bool) -> io::Result<String> {
     let tun = tun_device()?;
     let mut ifr = ifreq(name);
-    ifr.ifr_ifru.ifru_flags = (libc::IFF_TAP | libc::IFF_NO_PI) as libc::c_short;
+    let mq = if multiqueue { libc::IFF_MULTI_QUEUE } else { 0 };
+    ifr.ifr_ifru.ifru_flags = (libc::IFF_TAP | libc::IFF_NO_PI | mq) as libc::c_short;
     ifreq_ioctl(&tun, libc::TUNSETIFF as libc::c_ulong, &mut ifr)?;
     let made = ifr_name(&ifr);
     // Should this fail, the tap is not persistent and goes away with the
@@ -259,7 +272,18 @@ fn delete_tap(name: &str) -> io::Result<()> {
         let tun = tun_device()?;
         let mut ifr = ifreq(name);
         ifr.ifr_ifru.ifru_flags = (libc::IFF_TAP | libc::IFF_NO_PI) as libc::c_short;
-        match ifreq_ioctl(&tun, libc::TUNSETIFF as libc::c_ulong, &mut ifr) {
+        let mut attached = ifreq_ioctl(&tun, libc::TUNSETIFF as libc::c_ulong, &mut ifr);
+        // A multiqueue tap is only attached to as one.
+        if attached
+            .as_ref()
+            .is_err_and(|e| e.raw_os_error() == Some(libc::EINVAL))
+        {
+            let mut ifr = ifreq(name);
+            ifr.ifr_ifru.ifru_flags =
+                (libc::IFF_TAP | libc::IFF_NO_PI | libc::IFF_MULTI_QUEUE) as libc::c_short;
+            attached = ifreq_ioctl(&tun, libc::TUNSETIFF as libc::c_ulong, &mut ifr);
+        }
+        match attached {
             Err(e)
                 if e.raw_os_error() == Some(libc::EBUSY)
                     && std::time::Instant::now() < deadline =>

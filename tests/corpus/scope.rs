@@ -147,6 +147,33 @@ const ELEMENTS: &[(&str, &[&str])] = &[
     ("domain/devices/interface/target", &["dev"]),
     ("domain/devices/interface/boot", &["order"]),
     (
+        "domain/devices/interface/driver",
+        &[
+            "name",
+            "txmode",
+            "ioeventfd",
+            "event_idx",
+            "queues",
+            "rx_queue_size",
+            "tx_queue_size",
+            "rss",
+            "rss_hash_report",
+            "iommu",
+            "ats",
+            "packed",
+            "page_per_vq",
+        ],
+    ),
+    (
+        "domain/devices/interface/driver/host",
+        &["csum", "gso", "tso4", "tso6", "ecn", "ufo", "mrg_rxbuf"],
+    ),
+    (
+        "domain/devices/interface/driver/guest",
+        &["csum", "tso4", "tso6", "ecn", "ufo"],
+    ),
+    ("domain/devices/interface/rom", &["bar", "file", "enabled"]),
+    (
         "domain/devices/interface/portForward",
         &["proto", "address"],
     ),
@@ -443,6 +470,7 @@ const KINDS: &[(&str, &[&str])] = &[
     ("domain/devices/video/driver@name", &["qemu"]),
     ("domain/devices/panic@model", &["isa", "hyperv"]),
     ("domain/devices/panic/address@type", &["isa"]),
+    ("domain/devices/interface/driver@name", &["qemu", "vhost"]),
     (
         "domain/devices/*/address@type",
         &["pci", "drive", "usb", "virtio-serial", "dimm"],

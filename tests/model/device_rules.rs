@@ -659,3 +659,47 @@ fn graphics_rules() {
         "only one",
     );
 }
+
+#[test]
+fn interface_driver_and_rom() {
+    let d = accept(&doc(
+        "",
+        "<interface type='bridge'><source bridge='br0'/><model type='virtio'/>\
+         <driver name='vhost' txmode='timer' ioeventfd='on' event_idx='off' queues='4' \
+         rx_queue_size='512' tx_queue_size='256' rss='on' rss_hash_report='off' iommu='on'>\
+         <host csum='off' mrg_rxbuf='on'/><guest tso6='off'/></driver>\
+         <rom bar='on' file='/var/lib/roms/pxe.rom'/></interface>",
+    ));
+    let n = &d.devices.interfaces[0];
+    let drv = n.driver.unwrap();
+    assert_eq!(drv.name, Some(qvirt::model::NetDriverName::Vhost));
+    assert_eq!(drv.queue_pairs(), 4);
+    assert_eq!(drv.host.csum, Some(false));
+    assert_eq!(drv.guest.tso6, Some(false));
+    assert_eq!(drv.virtio.iommu, Some(true));
+    assert_eq!(n.rom.as_ref().unwrap().bar, Some(true));
+    reject(
+        &doc(
+            "",
+            "<interface type='user'><driver name='kernel'/></interface>",
+        ),
+        Unsupported,
+        "'kernel'",
+    );
+    reject(
+        &doc(
+            "",
+            "<interface type='user'><driver queues='-5'/></interface>",
+        ),
+        Invalid,
+        "queues",
+    );
+    reject(
+        &doc(
+            "",
+            "<interface type='user'><driver><host tso9='on'/></driver></interface>",
+        ),
+        Unsupported,
+        "tso9",
+    );
+}

@@ -247,6 +247,32 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
             }),
             target_dev: p.maybe(|p| format!("tap-{i}_{}", p.below(1000))),
             boot_order: (per_device_boot && p.coin()).then(|| boot_orders.next().unwrap()),
+            driver: p.maybe(|p| NetDriver {
+                name: p.maybe(|p| *p.of(NetDriverName::ALL)),
+                txmode: p.maybe(|p| *p.of(NetTxMode::ALL)),
+                queues: p.maybe(|p| 1 + p.below(8) as u32),
+                rx_queue_size: p.maybe(|p| 256 << p.below(3)),
+                rss: p.maybe(|p| p.coin()),
+                host: HostOffloads {
+                    csum: p.maybe(|p| p.coin()),
+                    mrg_rxbuf: p.maybe(|p| p.coin()),
+                    ..HostOffloads::default()
+                },
+                guest: GuestOffloads {
+                    tso4: p.maybe(|p| p.coin()),
+                    ..GuestOffloads::default()
+                },
+                virtio: VirtioOptions {
+                    packed: p.maybe(|p| p.coin()),
+                    ..VirtioOptions::default()
+                },
+                ..NetDriver::default()
+            }),
+            rom: p.maybe(|p| HostdevRom {
+                bar: p.maybe(|p| p.coin()),
+                file: p.maybe(|p| path(p)),
+                enabled: None,
+            }),
             address: pci(&mut p),
         });
     }

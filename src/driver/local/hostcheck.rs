@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{
-    DomainDef, HostdevSource, MemorySourceType, PciAddress, Placement, UsbHostSource, parse_cpuset,
+    DomainDef, HostdevSource, InterfaceType, MemorySourceType, NetDriverName, PciAddress,
+    Placement, UsbHostSource, parse_cpuset,
 };
 use crate::qemu::argv::{host_pci_name, hugepage_dir, hugepage_size};
 
@@ -45,6 +46,7 @@ impl Host {
     pub fn check(&self, def: &DomainDef) -> Result<()> {
         self.hostdevs(def)?;
         self.input_devices(def)?;
+        self.vhost_net(def)?;
         self.hugepages(def)?;
         self.numa_nodes(def)?;
         self.render_nodes(def)?;
@@ -81,6 +83,25 @@ impl Host {
             }
         }
         Ok(())
+    }
+
+    /// `<driver name='vhost'>` on a tap interface needs the host's
+    /// vhost-net device, which QEMU opens.
+    fn vhost_net(&self, def: &DomainDef) -> Result<()> {
+        let wants = def.devices.interfaces.iter().position(|n| {
+            matches!(n.kind, InterfaceType::Bridge(_) | InterfaceType::Ethernet)
+                && n.driver
+                    .is_some_and(|d| d.name == Some(NetDriverName::Vhost))
+        });
+        match wants {
+            Some(i) if !self.path("dev/vhost-net").exists() => Err(lacks(
+                def,
+                format!(
+                    "interface {i} asks for vhost-net (<driver name='vhost'>) and this host has no /dev/vhost-net (load the vhost_net module, or use <driver name='qemu'>)"
+                ),
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// SPICE's OpenGL (`<gl enable='yes'>`) renders on a GPU's render
@@ -409,6 +430,23 @@ mod tests {
         std::fs::remove_file(root.join("dev/input/event3")).unwrap();
         std::os::unix::fs::symlink("/dev/null", root.join("dev/input/event3")).unwrap();
         host.check(&def(evdev, "")).unwrap();
+        let _ = std::fs::remove_dir_all(root);
+    }
+
+    #[test]
+    fn vhost_net_needs_its_device_on_tap_interfaces_only() {
+        let root = scratch("vhost");
+        let host = Host { root: root.clone() };
+        let bridge = "<interface type='bridge'><source bridge='br0'/><model type='virtio'/><driver name='vhost'/></interface>";
+        let e = host.check(&def(bridge, "")).unwrap_err();
+        assert!(e.message.contains("/dev/vhost-net"), "{}", e.message);
+        // User networking has no kernel data path: nothing to look for.
+        let user =
+            "<interface type='user'><model type='virtio'/><driver name='vhost'/></interface>";
+        host.check(&def(user, "")).unwrap();
+        std::fs::create_dir_all(root.join("dev")).unwrap();
+        std::fs::write(root.join("dev/vhost-net"), "").unwrap();
+        host.check(&def(bridge, "")).unwrap();
         let _ = std::fs::remove_dir_all(root);
     }
 

@@ -4,8 +4,9 @@ use super::{element, on_off, yes_no};
 use crate::model::xmlwrite::{Attrs, XmlWriter};
 use crate::model::{
     Address, Channel, ChannelTarget, CharDevice, CharSource, Controller, Disk, DiskType, DomainDef,
-    GrabToggle, Graphics, GraphicsListen, Input, InputBus, InputType, Interface, InterfaceType,
-    Rng, RngBackend, Sound, Tpm, TpmBackend, Video, VirtioOptions,
+    GrabToggle, Graphics, GraphicsListen, GuestOffloads, HostOffloads, Input, InputBus, InputType,
+    Interface, InterfaceType, NetDriver, NetDriverName, NetTxMode, Rng, RngBackend, Sound, Tpm,
+    TpmBackend, Video, VirtioOptions,
 };
 
 pub(super) fn address(w: &mut XmlWriter, a: &Option<Address>) {
@@ -304,6 +305,50 @@ fn controller(w: &mut XmlWriter, c: &Controller) {
     });
 }
 
+fn net_driver(w: &mut XmlWriter, d: &NetDriver) {
+    let a = virtio_attrs(
+        Attrs::new()
+            .opt("name", d.name.map(NetDriverName::as_str))
+            .opt("txmode", d.txmode.map(NetTxMode::as_str))
+            .opt("ioeventfd", d.ioeventfd.map(on_off))
+            .opt("event_idx", d.event_idx.map(on_off))
+            .opt("queues", d.queues)
+            .opt("rx_queue_size", d.rx_queue_size)
+            .opt("tx_queue_size", d.tx_queue_size)
+            .opt("rss", d.rss.map(on_off))
+            .opt("rss_hash_report", d.rss_hash_report.map(on_off)),
+        &d.virtio,
+    );
+    let h = &d.host;
+    let host = Attrs::new()
+        .opt("csum", h.csum.map(on_off))
+        .opt("gso", h.gso.map(on_off))
+        .opt("tso4", h.tso4.map(on_off))
+        .opt("tso6", h.tso6.map(on_off))
+        .opt("ecn", h.ecn.map(on_off))
+        .opt("ufo", h.ufo.map(on_off))
+        .opt("mrg_rxbuf", h.mrg_rxbuf.map(on_off));
+    let g = &d.guest;
+    let guest = Attrs::new()
+        .opt("csum", g.csum.map(on_off))
+        .opt("tso4", g.tso4.map(on_off))
+        .opt("tso6", g.tso6.map(on_off))
+        .opt("ecn", g.ecn.map(on_off))
+        .opt("ufo", g.ufo.map(on_off));
+    let (has_host, has_guest) = (
+        d.host != HostOffloads::default(),
+        d.guest != GuestOffloads::default(),
+    );
+    element(w, "driver", a, has_host || has_guest, |w| {
+        if has_host {
+            w.empty("host", host);
+        }
+        if has_guest {
+            w.empty("guest", guest);
+        }
+    });
+}
+
 fn interface(w: &mut XmlWriter, i: &Interface) {
     let kind = match &i.kind {
         InterfaceType::User => "user",
@@ -324,8 +369,14 @@ fn interface(w: &mut XmlWriter, i: &Interface) {
     if let Some(m) = &i.model {
         w.empty("model", Attrs::new().add("type", m));
     }
+    if let Some(d) = &i.driver {
+        net_driver(w, d);
+    }
     if let Some(o) = i.boot_order {
         w.empty("boot", Attrs::new().add("order", o));
+    }
+    if let Some(r) = &i.rom {
+        super::hostdev::rom(w, r);
     }
     for pf in &i.port_forwards {
         let a = Attrs::new()

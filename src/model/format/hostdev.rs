@@ -5,7 +5,8 @@ use super::devices::address;
 use super::{element, on_off, yes_no};
 use crate::model::xmlwrite::{Attrs, XmlWriter};
 use crate::model::{
-    BackingStore, DiskType, Filesystem, Hostdev, HostdevSource, MemoryDevice, NetworkSource, Shmem,
+    BackingStore, DiskType, Filesystem, Hostdev, HostdevRom, HostdevSource, MemoryDevice,
+    NetworkSource, Shmem,
 };
 
 pub(super) fn hostdev(w: &mut XmlWriter, h: &Hostdev) {
@@ -51,11 +52,7 @@ pub(super) fn hostdev(w: &mut XmlWriter, h: &Hostdev) {
         w.empty("boot", Attrs::new().add("order", o));
     }
     if let Some(r) = &h.rom {
-        let a = Attrs::new()
-            .opt("bar", r.bar.map(on_off))
-            .opt("file", r.file.as_ref())
-            .opt("enabled", r.enabled.map(yes_no));
-        w.empty("rom", a);
+        rom(w, r);
     }
     address(w, &h.address);
     w.close("hostdev");
@@ -196,4 +193,13 @@ pub(super) fn backing_store(w: &mut XmlWriter, b: &Option<Option<Box<BackingStor
             w.close("backingStore");
         }
     }
+}
+
+/// `<rom bar= file= enabled=>` of a PCI device.
+pub(super) fn rom(w: &mut XmlWriter, r: &HostdevRom) {
+    let a = Attrs::new()
+        .opt("bar", r.bar.map(on_off))
+        .opt("file", r.file.as_ref())
+        .opt("enabled", r.enabled.map(yes_no));
+    w.empty("rom", a);
 }

@@ -686,8 +686,11 @@ fn interface(e: El) -> R<Interface> {
     let (mut source, mut mac, mut model) = (None, None, None);
     let (mut target_dev, mut boot, mut address_v) = (None, None, None);
     let mut port_forwards = Vec::new();
+    let (mut driver, mut rom) = (None, None);
     for c in e.children()? {
         match c.name() {
+            "driver" => set(&mut driver, c, super::net::net_driver)?,
+            "rom" => set(&mut rom, c, super::net::rom)?,
             "source" if kind == 1 || kind == 2 => set(&mut source, c, |c| {
                 let attr = if kind == 1 { "network" } else { "bridge" };
                 c.allow(&[attr])?;
@@ -738,6 +741,8 @@ fn interface(e: El) -> R<Interface> {
         target_dev,
         port_forwards,
         boot_order: boot,
+        driver,
+        rom,
         address: address_v,
     })
 }

@@ -5,7 +5,7 @@ use super::devices::{address, alias, boot_order};
 use super::el::{El, R, Radix, invalid, set, unsupported};
 use crate::model::units::size_to_kib;
 use crate::model::{
-    Filesystem, FsBinary, FsDriver, Hostdev, HostdevRom, HostdevSource, MemoryDevice, MemoryModel,
+    Filesystem, FsBinary, FsDriver, Hostdev, HostdevSource, MemoryDevice, MemoryModel,
     ModelErrorKind, PciAddress, Shmem, UsbHostSource,
 };
 
@@ -49,15 +49,7 @@ pub(super) fn hostdev(e: El) -> R<Hostdev> {
                 c.choice("name", &[("vfio", ())])?;
                 Ok(true)
             })?,
-            "rom" if pci => set(&mut rom, c, |c| {
-                c.allow(&["bar", "file", "enabled"])?;
-                c.empty()?;
-                Ok(HostdevRom {
-                    bar: c.on_off("bar")?,
-                    file: c.get("file").map(str::to_string),
-                    enabled: c.yes_no("enabled")?,
-                })
-            })?,
+            "rom" if pci => set(&mut rom, c, super::net::rom)?,
             "boot" => set(&mut boot, c, boot_order)?,
             "address" => set(&mut address_v, c, address)?,
             "alias" => alias(c)?,

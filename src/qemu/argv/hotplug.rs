@@ -189,7 +189,7 @@ pub fn device_args(
     let netdev = netdev_id.and_then(|id| {
         options("-netdev")
             .find(|kv| kv.iter().any(|(k, v)| k == "id" && *v == id))
-            .map(|kv| to_json(&kv, Some("type"), NETDEV_BOOLS, &[]))
+            .map(|kv| to_json(&kv, Some("type"), NETDEV_BOOLS, NETDEV_INTS))
     });
     let device = options("-device")
         .find(|kv| kv.iter().any(|(k, v)| k == "id" && *v == device_id))
@@ -216,11 +216,42 @@ const BLOCKDEV_BOOLS: &[&str] = &[
 ];
 /// Network backend options that are booleans in QMP.
 const NETDEV_BOOLS: &[&str] = &["restrict", "ipv4", "ipv6", "vhost"];
+/// Network backend options that are integers in QMP.
+const NETDEV_INTS: &[&str] = &["queues"];
 /// Device properties that are booleans in QMP (`write-cache` is
 /// on/off/auto, a string).
-const DEVICE_BOOLS: &[&str] = &["share-rw", "removable", "multifunction"];
+const DEVICE_BOOLS: &[&str] = &[
+    "share-rw",
+    "removable",
+    "multifunction",
+    "iommu_platform",
+    "ats",
+    "packed",
+    "page-per-vq",
+    "ioeventfd",
+    "event_idx",
+    "csum",
+    "gso",
+    "host_tso4",
+    "host_tso6",
+    "host_ecn",
+    "host_ufo",
+    "mrg_rxbuf",
+    "guest_csum",
+    "guest_tso4",
+    "guest_tso6",
+    "guest_ecn",
+    "guest_ufo",
+    "mq",
+    "rss",
+    "hash",
+];
 /// Device properties that are integers in QMP.
 const DEVICE_INTS: &[&str] = &[
+    "vectors",
+    "rx_queue_size",
+    "tx_queue_size",
+    "rombar",
     "bootindex",
     "scsi-id",
     "lun",

@@ -4,10 +4,13 @@
 use std::net::IpAddr;
 
 use super::devs::Dev;
-use super::opts::Opts;
+use super::opts::{Opts, with_virtio};
+use super::passthrough::rom_opts;
 use super::{Ctx, invalid, unsupported};
 use crate::error::{Error, ErrorCode};
-use crate::model::{Interface, InterfaceType, PortForward, PortProto};
+use crate::model::{
+    Interface, InterfaceType, NetDriver, NetDriverName, NetTxMode, PortForward, PortProto,
+};
 
 /// The QEMU device of a libvirt NIC model; libvirt compares models without
 /// regard to case (`ViRtIo` is virtio). No model means libvirt's x86
@@ -37,8 +40,11 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
     for (i, net) in cx.def.devices.interfaces.iter().enumerate() {
         let device = nic_device(net.model.as_deref())?;
         let netdev = format!("hostnet{i}");
-        cx.arg("-netdev", backend(net, &netdev)?.build());
+        let driver = net.driver.unwrap_or_default();
         let what = format!("interface {i}");
+        let virtio = device.starts_with("virtio-net");
+        let backend = backend(net, &netdev)?.extend(backend_driver(net, &driver, virtio, &what)?);
+        cx.arg("-netdev", backend.build());
         let placed = cx.pci.place(&what, net.address.as_ref(), Dev::Net(i))?;
         let m = net.mac.0;
         let mac = format!(
@@ -51,9 +57,112 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
             .set("netdev", &netdev)
             .set("mac", mac)
             .maybe("bootindex", cx.boot.net(i));
+        let mut o = if virtio {
+            with_virtio(
+                o.extend(device_driver(&driver, &what)?),
+                &driver.virtio,
+                true,
+                &what,
+            )?
+        } else {
+            o
+        };
+        if let Some(rom) = &net.rom {
+            o = o.extend(rom_opts(&what, rom)?);
+        }
         cx.arg("-device", o.build());
     }
     Ok(())
+}
+
+/// Whether the interface's backend is a tap the driver makes (bridge,
+/// ethernet) rather than QEMU's user networking.
+fn is_tap(net: &Interface) -> bool {
+    matches!(net.kind, InterfaceType::Bridge(_) | InterfaceType::Ethernet)
+}
+
+/// The `-netdev` options `<driver>` asks for: the kernel data path
+/// (`vhost`) and the queue pairs of a tap.
+fn backend_driver(net: &Interface, d: &NetDriver, virtio: bool, what: &str) -> Result<Opts, Error> {
+    let model = net.model.as_deref().unwrap_or("rtl8139");
+    if !virtio && (*d != NetDriver::default() && d.name != Some(NetDriverName::Qemu)) {
+        return Err(unsupported(format!(
+            "{what}: <driver> options are for virtio interfaces (vhost-net, queues, offloads), not model '{model}'"
+        )));
+    }
+    let queues = d.queue_pairs();
+    if d.queues == Some(0) {
+        return Err(invalid(format!(
+            "{what}: <driver queues> must be at least 1"
+        )));
+    }
+    let mut o = Opts::empty();
+    if is_tap(net) {
+        match d.name {
+            Some(NetDriverName::Vhost) => o = o.switch("vhost", true),
+            Some(NetDriverName::Qemu) => o = o.switch("vhost", false),
+            None => {}
+        }
+        if queues > 1 {
+            o = o.set("queues", queues);
+        }
+    } else if queues > 1 {
+        // libvirt's rule: user networking has one queue pair.
+        return Err(unsupported(format!(
+            "{what}: multiqueue (<driver queues='{queues}'>) needs a tap backend (type='bridge' or 'ethernet'); QEMU's user networking, which also serves the 'default' network here, has one queue"
+        )));
+    }
+    // `name='vhost'` on user networking changes nothing, as in libvirt:
+    // there is no kernel data path to hand the queues to.
+    Ok(o)
+}
+
+/// The virtio-net device options of `<driver>`.
+fn device_driver(d: &NetDriver, what: &str) -> Result<Opts, Error> {
+    // QEMU uses at most 256 transmit descriptors with a tap or user
+    // backend (more is for vhost-user) and lowers a larger tx_queue_size
+    // to that, as under libvirt.
+    let size = |attr: &str, v: Option<u32>| -> Result<Option<u32>, Error> {
+        match v {
+            Some(n) if !n.is_power_of_two() || !(256..=1024).contains(&n) => Err(invalid(format!(
+                "{what}: <driver {attr}> must be a power of two from 256 to 1024, not {n}"
+            ))),
+            other => Ok(other),
+        }
+    };
+    let queues = d.queue_pairs();
+    let (h, g) = (&d.host, &d.guest);
+    let mut o = Opts::empty()
+        .maybe(
+            "tx",
+            d.txmode.map(|m| match m {
+                NetTxMode::Iothread => "bh",
+                NetTxMode::Timer => "timer",
+            }),
+        )
+        .maybe_switch("ioeventfd", d.ioeventfd)
+        .maybe_switch("event_idx", d.event_idx)
+        .maybe_switch("csum", h.csum)
+        .maybe_switch("gso", h.gso)
+        .maybe_switch("host_tso4", h.tso4)
+        .maybe_switch("host_tso6", h.tso6)
+        .maybe_switch("host_ecn", h.ecn)
+        .maybe_switch("host_ufo", h.ufo)
+        .maybe_switch("mrg_rxbuf", h.mrg_rxbuf)
+        .maybe_switch("guest_csum", g.csum)
+        .maybe_switch("guest_tso4", g.tso4)
+        .maybe_switch("guest_tso6", g.tso6)
+        .maybe_switch("guest_ecn", g.ecn)
+        .maybe_switch("guest_ufo", g.ufo);
+    if queues > 1 {
+        o = o.switch("mq", true).set("vectors", 2 * queues + 2);
+    }
+    Ok(
+        o.maybe("rx_queue_size", size("rx_queue_size", d.rx_queue_size)?)
+            .maybe("tx_queue_size", size("tx_queue_size", d.tx_queue_size)?)
+            .maybe_switch("rss", d.rss)
+            .maybe_switch("hash", d.rss_hash_report),
+    )
 }
 
 /// The `-netdev` of one interface.

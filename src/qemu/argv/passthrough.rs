@@ -14,7 +14,7 @@ use super::opts::{Opts, user};
 use super::usb::UsbDev;
 use super::{Ctx, invalid};
 use crate::error::Error;
-use crate::model::{DomainDef, HostdevSource, MemoryAccess, PciAddress};
+use crate::model::{DomainDef, HostdevRom, HostdevSource, MemoryAccess, PciAddress};
 
 /// `DDDD:BB:SS.F`, as sysfs and QEMU's `host=` spell a host PCI address.
 pub fn host_pci_name(a: &PciAddress) -> String {
@@ -65,21 +65,7 @@ pub fn emit_hostdevs(cx: &mut Ctx<'_>) -> Result<(), Error> {
                     .extend(placed.opts)
                     .maybe("bootindex", boot);
                 if let Some(rom) = &h.rom {
-                    if rom.enabled == Some(false) {
-                        if rom.bar.is_some() || rom.file.is_some() {
-                            return Err(invalid(format!(
-                                "the ROM of {what} is disabled (enabled='no'): it takes no bar or file"
-                            )));
-                        }
-                        o = o.set("romfile", "");
-                    } else {
-                        if let Some(bar) = rom.bar {
-                            o = o.set("rombar", u8::from(bar));
-                        }
-                        if let Some(f) = &rom.file {
-                            o = o.set_user("romfile", "ROM file", f)?;
-                        }
-                    }
+                    o = o.extend(rom_opts(&what, rom)?);
                 }
                 o
             }
@@ -184,4 +170,27 @@ pub fn emit_shmems(cx: &mut Ctx<'_>) -> Result<(), Error> {
         cx.arg("-device", o.build());
     }
     Ok(())
+}
+
+/// The `rombar`/`romfile` options of a PCI device's `<rom>`.
+pub(super) fn rom_opts(what: &str, rom: &HostdevRom) -> Result<Opts, Error> {
+    let mut o = Opts::empty();
+    if rom.enabled == Some(false) {
+        if rom.bar.is_some() || rom.file.is_some() {
+            return Err(invalid(format!(
+                "the ROM of {what} is disabled (enabled='no'): it takes no bar or file"
+            )));
+        }
+        return Ok(o.set("romfile", ""));
+    }
+    if let Some(bar) = rom.bar {
+        o = o.set("rombar", u8::from(bar));
+    }
+    match rom.file.as_deref() {
+        // The old spelling of enabled='no', which libvirt still takes.
+        Some("") => o = o.set("romfile", ""),
+        Some(f) => o = o.set_user("romfile", "ROM file", f)?,
+        None => {}
+    }
+    Ok(o)
 }

@@ -60,6 +60,8 @@ fn nic(kind: InterfaceType, model: &str, last: u8) -> Interface {
         target_dev: None,
         port_forwards: vec![],
         boot_order: None,
+        driver: None,
+        rom: None,
         address: None,
     }
 }
