@@ -314,6 +314,8 @@ pub struct Interface {
     pub driver: Option<NetDriver>,
     /// `<rom bar= file= enabled=>`: the NIC's boot ROM.
     pub rom: Option<HostdevRom>,
+    /// `<link state='up|down'>`: whether the guest sees its link up.
+    pub link_up: Option<bool>,
     /// `<address>`.
     pub address: Option<Address>,
 }

@@ -213,12 +213,13 @@ fn the_guest_sees_smbios_a_virtiofs_share_and_network_disks() {
     st.stop("inguest");
 }
 
-/// `<panic model='isa'>`: the guest kernel finds QEMU's pvpanic device
+/// `<interface><link state>`: the guest sees one NIC's carrier down, the
+/// other's up. `<panic model='isa'>`: the guest kernel finds QEMU's pvpanic device
 /// (ACPI QEMU0001) and reports its panic through it; with `<on_crash>
 /// preserve`, the domain is then crashed and kept, its QEMU paused, until
 /// destroyed.
 #[test]
-fn a_guest_panic_reaches_the_host_through_the_pvpanic_device() {
+fn link_states_and_a_guest_panic_through_the_pvpanic_device() {
     let guest = guest_dir();
     let st = State::new("panic");
     st.start(&format!(
@@ -237,6 +238,8 @@ fn a_guest_panic_reaches_the_host_through_the_pvpanic_device() {
     <serial type='pty'/>
     <memballoon model='none'/>
     <panic model='isa'><address type='isa' iobase='0x505'/></panic>
+    <interface type='user'><mac address='52:54:00:00:0d:01'/><model type='e1000'/><link state='down'/></interface>
+    <interface type='user'><mac address='52:54:00:00:0d:02'/><model type='e1000'/><link state='up'/></interface>
   </devices>
 </domain>",
         guest.join("vmlinux").display(),
@@ -249,6 +252,20 @@ fn a_guest_panic_reaches_the_host_through_the_pvpanic_device() {
     assert_eq!(
         bound, "pvpanic-mmio",
         "the guest's driver of the ACPI pvpanic device"
+    );
+    // <link state>: the guest's carrier on each NIC, by MAC address.
+    let links = sh.run(
+        "for n in /sys/class/net/eth*; do ip link set ${n##*/} up; done; \
+         for t in $(seq 100); do grep -l 0d:02 /sys/class/net/eth*/address | \
+         sed 's/address$/carrier/' | xargs cat | grep 1 >/dev/null && break; sleep 0.1; done; \
+         for n in /sys/class/net/eth*; do echo $(cat $n/address) $(cat $n/carrier); done",
+    );
+    let mut links: Vec<&str> = links.lines().collect();
+    links.sort();
+    assert_eq!(
+        links,
+        ["52:54:00:00:0d:01 0", "52:54:00:00:0d:02 1"],
+        "the link down, the other up"
     );
     let dom = d.lookup_by_name("panic").unwrap();
     assert_eq!(d.info(&dom).unwrap().state, qvirt::DomainState::Running);

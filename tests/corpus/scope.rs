@@ -173,6 +173,7 @@ const ELEMENTS: &[(&str, &[&str])] = &[
         &["csum", "tso4", "tso6", "ecn", "ufo"],
     ),
     ("domain/devices/interface/rom", &["bar", "file", "enabled"]),
+    ("domain/devices/interface/link", &["state"]),
     (
         "domain/devices/interface/portForward",
         &["proto", "address"],

@@ -273,6 +273,7 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
                 file: p.maybe(|p| path(p)),
                 enabled: None,
             }),
+            link_up: p.maybe(|p| p.coin()),
             address: pci(&mut p),
         });
     }

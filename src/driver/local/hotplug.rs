@@ -202,6 +202,9 @@ impl Core {
                 }
             }
             add_to_qemu(qmp, &args)?;
+            if let (Some(n), PluggedDevice::Interface(i)) = (nic, which) {
+                super::tuning::set_link(qmp, &addressed.devices.interfaces[i], &format!("net{n}"))?;
+            }
             Ok(nic)
         })();
         let nic = match result {

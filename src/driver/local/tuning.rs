@@ -310,6 +310,9 @@ pub fn after_qmp(qmp: &Qmp, def: &mut DomainDef, pid: i32, run_dir: &Path) -> Re
             )?;
         }
     }
+    for (i, net) in def.devices.interfaces.iter().enumerate() {
+        set_link(qmp, net, &format!("net{i}"))?;
+    }
     if let Some(set) = &def.vcpu.cpuset {
         pin(qmp, pid, set)?;
     }
@@ -323,6 +326,19 @@ pub fn after_qmp(qmp: &Qmp, def: &mut DomainDef, pid: i32, run_dir: &Path) -> Re
                 *listen = true;
             }
         }
+    }
+    Ok(())
+}
+
+/// `<link state='down'>`: the NIC `id` (its device id) starts with its
+/// link down; up is QEMU's default.
+pub fn set_link(qmp: &Qmp, net: &crate::model::Interface, id: &str) -> Result<()> {
+    if net.link_up == Some(false) {
+        qmp.execute(
+            "set_link",
+            Some(json!({"name": id, "up": false})),
+            QMP_TIMEOUT,
+        )?;
     }
     Ok(())
 }

@@ -375,6 +375,12 @@ fn interface(w: &mut XmlWriter, i: &Interface) {
     if let Some(o) = i.boot_order {
         w.empty("boot", Attrs::new().add("order", o));
     }
+    if let Some(up) = i.link_up {
+        w.empty(
+            "link",
+            Attrs::new().add("state", if up { "up" } else { "down" }),
+        );
+    }
     if let Some(r) = &i.rom {
         super::hostdev::rom(w, r);
     }

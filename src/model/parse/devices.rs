@@ -686,11 +686,16 @@ fn interface(e: El) -> R<Interface> {
     let (mut source, mut mac, mut model) = (None, None, None);
     let (mut target_dev, mut boot, mut address_v) = (None, None, None);
     let mut port_forwards = Vec::new();
-    let (mut driver, mut rom) = (None, None);
+    let (mut driver, mut rom, mut link_up) = (None, None, None);
     for c in e.children()? {
         match c.name() {
             "driver" => set(&mut driver, c, super::net::net_driver)?,
             "rom" => set(&mut rom, c, super::net::rom)?,
+            "link" => set(&mut link_up, c, |c| {
+                c.allow(&["state"])?;
+                c.empty()?;
+                Ok(c.choice("state", &[("up", true), ("down", false)])?)
+            })?,
             "source" if kind == 1 || kind == 2 => set(&mut source, c, |c| {
                 let attr = if kind == 1 { "network" } else { "bridge" };
                 c.allow(&[attr])?;
@@ -743,6 +748,7 @@ fn interface(e: El) -> R<Interface> {
         boot_order: boot,
         driver,
         rom,
+        link_up: link_up.flatten(),
         address: address_v,
     })
 }

@@ -7,7 +7,7 @@ use super::{Ctx, Family, invalid, unsupported};
 use crate::error::{Error, ErrorCode};
 use crate::model::{
     Adjustment, ClockOffset, DomainDef, IoapicDriver, LifecycleAction, LoaderType, TickPolicy,
-    TimerName, TimerTrack, VirtType,
+    TimerName, TimerTrack, TscMode, VirtType,
 };
 use crate::qemu::caps::QemuCaps;
 
@@ -357,10 +357,25 @@ pub fn emit_clock(cx: &mut Ctx<'_>) -> Result<(), Error> {
             // hpet is a machine switch, the others are CPU properties;
             // libvirt ignores their tick policy too: QEMU has no setting.
             TimerName::Hpet | TimerName::Kvmclock | TimerName::Hypervclock | TimerName::Tsc => {
-                if timer.name == TimerName::Tsc && timer.mode.is_some() {
-                    return Err(unsupported(
-                        "the tsc timer mode is not supported by the QEMU driver",
-                    ));
+                // KVM gives the guest the host's TSC (with an offset): that
+                // is 'native', and 'auto' on the constant TSC of any host
+                // KVM runs on; QEMU can neither trap and emulate it under
+                // KVM nor hand it over under TCG.
+                match (timer.name, timer.mode) {
+                    (TimerName::Tsc, Some(TscMode::Auto)) | (_, None) => {}
+                    (TimerName::Tsc, Some(TscMode::Native)) if cx.kvm => {}
+                    (TimerName::Tsc, Some(TscMode::Native)) => {
+                        return Err(unsupported(
+                            "<timer name='tsc' mode='native'> needs KVM: under emulation (TCG) QEMU computes the guest's TSC; use <domain type='kvm'> or mode='auto'",
+                        ));
+                    }
+                    (name, Some(mode)) => {
+                        return Err(unsupported(format!(
+                            "<timer name='{}' mode='{}'> is not supported by QEMU: only the tsc timer takes a mode, 'auto' or 'native'",
+                            name.as_str(),
+                            mode.as_str()
+                        )));
+                    }
                 }
             }
         }

@@ -62,6 +62,7 @@ fn nic(kind: InterfaceType, model: &str, last: u8) -> Interface {
         boot_order: None,
         driver: None,
         rom: None,
+        link_up: None,
         address: None,
     }
 }
