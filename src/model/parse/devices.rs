@@ -694,7 +694,7 @@ fn interface(e: El) -> R<Interface> {
             "link" => set(&mut link_up, c, |c| {
                 c.allow(&["state"])?;
                 c.empty()?;
-                Ok(c.choice("state", &[("up", true), ("down", false)])?)
+                c.choice("state", &[("up", true), ("down", false)])
             })?,
             "source" if kind == 1 || kind == 2 => set(&mut source, c, |c| {
                 let attr = if kind == 1 { "network" } else { "bridge" };
