@@ -703,3 +703,25 @@ fn interface_driver_and_rom() {
         "tso9",
     );
 }
+
+/// What libvirt writes only in a running domain's XML (image indexes in
+/// the chain, the network port and bridge) is read and left out, as
+/// libvirt leaves it out of a definition.
+#[test]
+fn live_only_attributes_are_dropped() {
+    let d = accept(&doc(
+        "",
+        "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>\
+         <source file='/var/lib/images/a.qcow2' index='2'/>\
+         <backingStore type='file' index='3'><format type='raw'/><source file='/var/lib/images/b.raw'/>\
+         <backingStore/></backingStore>\
+         <target dev='vda' bus='virtio'/></disk>\
+         <interface type='network'><source network='default' portid='0c5a8c93-4f1c-4f36-9f42-1c1c5e2b6d11' bridge='virbr0'/>\
+         <model type='virtio'/></interface>",
+    ));
+    let xml = d.to_xml();
+    assert!(
+        !xml.contains("index=") && !xml.contains("portid") && !xml.contains("virbr0"),
+        "{xml}"
+    );
+}

@@ -521,7 +521,9 @@ fn disk_source(e: El, kind: DiskType) -> R<DiskSource> {
             }));
         }
     };
-    e.allow(&[attr])?;
+    // `index` numbers the image in a running domain's chain: libvirt
+    // writes it in live XML and reads it only from its own status files.
+    e.allow(&[attr, "index"])?;
     e.empty()?;
     // An empty path is libvirt's empty drive, the same as no source.
     Ok(DiskSource::Path(
@@ -530,7 +532,7 @@ fn disk_source(e: El, kind: DiskType) -> R<DiskSource> {
 }
 
 fn network_source(e: El) -> R<NetworkSource> {
-    e.allow(&["protocol", "name", "query", "tls"])?;
+    e.allow(&["protocol", "name", "query", "tls", "index"])?;
     let protocol: DiskProtocol = e.req_word("protocol")?;
     let mut hosts = Vec::new();
     let mut auth = false;
@@ -698,7 +700,13 @@ fn interface(e: El) -> R<Interface> {
             })?,
             "source" if kind == 1 || kind == 2 => set(&mut source, c, |c| {
                 let attr = if kind == 1 { "network" } else { "bridge" };
-                c.allow(&[attr])?;
+                // A running domain's network interface shows its port and
+                // bridge: live state, which a definition does not keep.
+                if kind == 1 {
+                    c.allow(&["network", "portid", "bridge"])?;
+                } else {
+                    c.allow(&[attr])?;
+                }
                 c.empty()?;
                 Ok(c.req(attr)?.to_string())
             })?,
