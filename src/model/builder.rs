@@ -52,6 +52,7 @@ impl DomainDef {
                 current: None,
                 cpuset: None,
                 placement: None,
+                individual: None,
             },
             os: Default::default(),
             features: Default::default(),

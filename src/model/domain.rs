@@ -99,6 +99,19 @@ pub struct Vcpu {
     pub cpuset: Option<String>,
     /// `placement='auto'`; `None` for static, libvirt's default.
     pub placement: Option<Placement>,
+    /// `<vcpus>`, each vCPU's state written out; `None` when absent.
+    pub individual: Option<IndividualVcpus>,
+}
+
+/// `<vcpus><vcpu id enabled hotpluggable order>`: the vCPUs one by one.
+/// QEMU starts the first `current` vCPUs with the machine (they cannot be
+/// unplugged) and can plug the others later, so that is the shape
+/// accepted: vCPUs `0..current` enabled and not hotpluggable, the rest
+/// disabled and hotpluggable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndividualVcpus {
+    /// Whether the enabled vCPUs carry their bring-up `order`.
+    pub ordered: bool,
 }
 
 words! {

@@ -75,6 +75,20 @@ pub(crate) fn format_domain(def: &DomainDef) -> String {
         .opt("cpuset", def.vcpu.cpuset.as_ref())
         .opt("current", def.vcpu.current);
     w.text("vcpu", vcpu, &def.vcpu.max.to_string());
+    if let Some(ind) = def.vcpu.individual {
+        let online = def.vcpu.current.unwrap_or(def.vcpu.max);
+        w.open("vcpus", Attrs::new());
+        for id in 0..def.vcpu.max {
+            let on = id < online;
+            let a = Attrs::new()
+                .add("id", id)
+                .add("enabled", yes_no(on))
+                .add("hotpluggable", yes_no(!on))
+                .opt("order", (on && ind.ordered).then_some(id + 1));
+            w.empty("vcpu", a);
+        }
+        w.close("vcpus");
+    }
     tuning::after_vcpu(&mut w, def);
     os(&mut w, def);
     features(&mut w, &def.features);

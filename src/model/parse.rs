@@ -28,8 +28,8 @@ use uuid::Uuid;
 
 use super::units::{SizeError, size_to_kib};
 use super::{
-    DomainDef, LifecycleAction, MAX_XML_BYTES, MAX_XML_DEPTH, ModelError, ModelErrorKind, Pm,
-    QEMU_NAMESPACE, QemuExtras, Vcpu, VirtType,
+    DomainDef, IndividualVcpus, LifecycleAction, MAX_XML_BYTES, MAX_XML_DEPTH, ModelError,
+    ModelErrorKind, Pm, QEMU_NAMESPACE, QemuExtras, Vcpu, VirtType,
 };
 use el::{Diag, El, R, Radix, invalid, parse_uint, set};
 
@@ -106,6 +106,7 @@ fn domain(root: El, xml: &str) -> R<DomainDef> {
     let (mut backing, mut max_memory, mut iothreads, mut cputune) = (None, None, None, None);
     let (mut numatune, mut resource, mut sysinfo, mut seclabel) = (None, None, None, None);
     let mut qemu = QemuExtras::default();
+    let mut vcpus_e = None;
     for c in root.all_children()? {
         match c.node.tag_name().namespace() {
             None => {}
@@ -127,6 +128,8 @@ fn domain(root: El, xml: &str) -> R<DomainDef> {
             "memory" => set(&mut memory_kib, c, memory)?,
             "currentMemory" => set(&mut current_memory_kib, c, memory)?,
             "vcpu" => set(&mut vcpu_v, c, vcpu)?,
+            "vcpus" if vcpus_e.is_some() => return Err(c.duplicate()),
+            "vcpus" => vcpus_e = Some(c),
             "os" => set(&mut os_v, c, machine::os)?,
             "features" => set(&mut features_v, c, machine::features)?,
             "clock" => set(&mut clock_v, c, machine::clock)?,
@@ -148,6 +151,16 @@ fn domain(root: El, xml: &str) -> R<DomainDef> {
         }
     }
     let missing = |what: &str| invalid(format!("missing <{what}> in <domain>"));
+    if let Some(node) = vcpus_e {
+        let v = vcpu_v.get_or_insert(Vcpu {
+            max: 1,
+            current: None,
+            cpuset: None,
+            placement: None,
+            individual: None,
+        });
+        node.read(|c| vcpus(c, v))?;
+    }
     // As libvirt's post-parse: with guest NUMA cells the memory is theirs
     // (plus what memory devices add), whatever <memory> says or if absent.
     let cell_kib: u64 = cpu_v
@@ -190,6 +203,7 @@ fn domain(root: El, xml: &str) -> R<DomainDef> {
             current: None,
             cpuset: None,
             placement: None,
+            individual: None,
         }),
         os: os_v.ok_or_else(|| missing("os"))?,
         features: features_v.unwrap_or_default(),
@@ -260,7 +274,86 @@ fn vcpu(e: El) -> R<Vcpu> {
         current,
         cpuset,
         placement,
+        individual: None,
     })
+}
+
+/// `<vcpus>`: libvirt takes the vCPUs listed there as the truth about
+/// which are online; the count becomes `current`. The shapes QEMU cannot
+/// start are refused by name.
+fn vcpus(e: El, vcpu: &mut Vcpu) -> R<()> {
+    e.allow(&[])?;
+    let max = vcpu.max as usize;
+    let mut seen: Vec<Option<(bool, Option<bool>, Option<u32>)>> = vec![None; max];
+    for c in e.children()? {
+        if c.name() != "vcpu" {
+            c.skip()?;
+            continue;
+        }
+        c.allow(&["id", "enabled", "hotpluggable", "order"])?;
+        c.empty()?;
+        c.req("id")?;
+        c.req("enabled")?;
+        let id = c.u32("id", Radix::Dec)?.unwrap_or(0) as usize;
+        if id >= max {
+            return Err(c.bad_value(
+                ModelErrorKind::Invalid,
+                "id",
+                "vcpu id is out of range of maximum vcpu count",
+            ));
+        }
+        if seen[id].is_some() {
+            return Err(c.duplicate());
+        }
+        seen[id] = Some((
+            c.yes_no("enabled")?.unwrap_or(false),
+            c.yes_no("hotpluggable")?,
+            c.u32("order", Radix::Dec)?,
+        ));
+    }
+    let bad = |why: String| invalid(format!("<vcpus> at {}: {why}", e.at()));
+    let online = seen.iter().take_while(|v| v.is_some_and(|v| v.0)).count();
+    if online == 0 {
+        return Err(bad("vcpu 0 can't be offline".into()));
+    }
+    let mut ordered = None;
+    let mut last_order = 0;
+    for (id, v) in seen.iter().enumerate() {
+        let (enabled, hotpluggable, order) = v.unwrap_or((false, None, None));
+        if enabled && id >= online {
+            return Err(bad(format!(
+                "vcpu {id} is enabled after a disabled one: QEMU starts the first vCPUs with the machine, so the enabled ones must be 0 to {}",
+                online - 1
+            )));
+        }
+        if enabled {
+            if hotpluggable == Some(true) {
+                return Err(bad(format!(
+                    "vcpu {id} is enabled and hotpluggable: the vCPUs that start with the machine cannot be unplugged"
+                )));
+            }
+            if *ordered.get_or_insert(order.is_some()) != order.is_some() {
+                return Err(bad("all vcpus must have either set or unset order".into()));
+            }
+            if let Some(o) = order {
+                if o < last_order {
+                    return Err(bad(
+                        "online non-hotpluggable vcpus must be ordered in ascending order".into(),
+                    ));
+                }
+                last_order = o;
+            }
+        } else if hotpluggable == Some(false) {
+            return Err(bad(format!(
+                "vcpu {id} is disabled and not hotpluggable: it could never come online"
+            )));
+        }
+    }
+    vcpu.current = Some(online as u32);
+    vcpu.individual = Some(IndividualVcpus {
+        ordered: ordered.unwrap_or(false),
+    });
+    Ok(())
 }
 
 fn pm(e: El) -> R<Pm> {

@@ -42,6 +42,36 @@ fn cpu_prop(qmp: &mut Qmp, property: &str) -> Value {
     qmp.exec("qom-get", json!({"path": path, "property": property}))
 }
 
+/// `<vcpus>` with two of four vCPUs enabled: QEMU runs two, and has the
+/// other two as slots to plug.
+#[test]
+fn individual_vcpus_start_the_enabled_ones() {
+    let st = State::new("vcpus");
+    st.start(&firmware_vm(
+        "vcpus",
+        "<vcpu placement='static'>4</vcpu>
+  <vcpus>
+    <vcpu id='0' enabled='yes' hotpluggable='no' order='1'/>
+    <vcpu id='1' enabled='yes' hotpluggable='no' order='2'/>
+    <vcpu id='2' enabled='no' hotpluggable='yes'/>
+    <vcpu id='3' enabled='no' hotpluggable='yes'/>
+  </vcpus>",
+        "",
+    ));
+    let mut qmp = st.qmp("vcpus");
+    assert_eq!(vcpus(&mut qmp).len(), 2, "vCPUs running");
+    let slots = qmp.exec("query-hotpluggable-cpus", json!({}));
+    let free = slots
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s.get("qom-path").is_none())
+        .count();
+    assert_eq!(free, 2, "empty vCPU slots: {slots}");
+    drop(qmp);
+    st.stop("vcpus");
+}
+
 /// Two NUMA cells of two vCPUs each and 32 MiB each: the vCPUs carry
 /// their cell's node id, each cell is a memory backend of its size, and
 /// `<numatune>` binds the memory to host node 0 (`<memory>` for every

@@ -18,6 +18,11 @@ const ELEMENTS: &[(&str, &[&str])] = &[
     ("domain/memory", &["unit"]),
     ("domain/currentMemory", &["unit"]),
     ("domain/vcpu", &["placement", "current", "cpuset"]),
+    ("domain/vcpus", &[]),
+    (
+        "domain/vcpus/vcpu",
+        &["id", "enabled", "hotpluggable", "order"],
+    ),
     ("domain/os", &["firmware"]),
     ("domain/os/type", &["arch", "machine"]),
     ("domain/os/firmware", &[]),

@@ -725,3 +725,55 @@ fn live_only_attributes_are_dropped() {
         "{xml}"
     );
 }
+
+/// `<vcpus>`: the vCPUs listed one by one decide how many are online.
+#[test]
+fn individual_vcpus() {
+    let list = |items: &str| {
+        format!(
+            "<domain type='kvm'><name>t</name><memory unit='MiB'>64</memory>\
+             <vcpu placement='static' current='4'>4</vcpu><vcpus>{items}</vcpus>\
+             <os><type arch='x86_64' machine='q35'>hvm</type></os></domain>"
+        )
+    };
+    let d = crate::accept(&list(
+        "<vcpu id='0' enabled='yes' hotpluggable='no' order='1'/>\
+         <vcpu id='1' enabled='yes' hotpluggable='no' order='2'/>\
+         <vcpu id='2' enabled='no' hotpluggable='yes'/><vcpu id='3' enabled='no' hotpluggable='yes'/>",
+    ));
+    assert_eq!(
+        d.vcpu.current,
+        Some(2),
+        "the enabled vCPUs are the current ones"
+    );
+    assert!(d.vcpu.individual.is_some_and(|i| i.ordered));
+    let d = crate::accept(&list(
+        "<vcpu id='0' enabled='yes' hotpluggable='no'/><vcpu id='1' enabled='yes' hotpluggable='no'/>\
+         <vcpu id='2' enabled='yes' hotpluggable='no'/><vcpu id='3' enabled='yes' hotpluggable='no'/>",
+    ));
+    assert_eq!(d.vcpu.current, Some(4));
+    for (items, why) in [
+        (
+            "<vcpu id='0' enabled='no' hotpluggable='yes'/>",
+            "vcpu 0 can't be offline",
+        ),
+        (
+            "<vcpu id='0' enabled='yes'/><vcpu id='1' enabled='no'/><vcpu id='2' enabled='yes'/>",
+            "enabled after a disabled one",
+        ),
+        (
+            "<vcpu id='0' enabled='yes'/><vcpu id='1' enabled='yes' hotpluggable='yes'/>",
+            "enabled and hotpluggable",
+        ),
+        (
+            "<vcpu id='0' enabled='yes' order='1'/><vcpu id='1' enabled='yes'/>",
+            "order",
+        ),
+        (
+            "<vcpu id='0' enabled='yes'/><vcpu id='9' enabled='no'/>",
+            "out of range",
+        ),
+    ] {
+        reject(&list(items), Invalid, why);
+    }
+}

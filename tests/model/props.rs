@@ -491,6 +491,7 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
             current: p.maybe(|p| 1 + p.below(u64::from(max)) as u32),
             cpuset: p.maybe(|p| p.of(&["0", "0-3", "0-3,^2,8", "1,3,5-7"]).to_string()),
             placement: None,
+            individual: None,
         },
         os: Os {
             firmware: None,

@@ -19,6 +19,7 @@ fn minimal() -> DomainDef {
             current: None,
             cpuset: None,
             placement: None,
+            individual: None,
         },
         os: Os {
             arch: Some("x86_64".into()),
@@ -207,6 +208,7 @@ fn memory_rounds_up_to_mib_and_smp_current() {
         current: Some(2),
         cpuset: None,
         placement: None,
+        individual: None,
     };
     let args = argv(&def).unwrap();
     assert_eq!(values(&args, "-m"), ["size=1024k"]);
