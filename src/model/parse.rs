@@ -284,7 +284,9 @@ fn vcpu(e: El) -> R<Vcpu> {
 fn vcpus(e: El, vcpu: &mut Vcpu) -> R<()> {
     e.allow(&[])?;
     let max = vcpu.max as usize;
-    let mut seen: Vec<Option<(bool, Option<bool>, Option<u32>)>> = vec![None; max];
+    // Per vCPU id: enabled, hotpluggable, order.
+    type Listed = (bool, Option<bool>, Option<u32>);
+    let mut seen: Vec<Option<Listed>> = vec![None; max];
     for c in e.children()? {
         if c.name() != "vcpu" {
             c.skip()?;
