@@ -211,13 +211,36 @@ fn mismatch(def: &DomainDef, d: &Descriptor, machine: &str, arch: &str) -> Optio
         (Some(FirmwareKind::Efi), _) | (None, Some(LoaderType::Pflash)) => "uefi",
         _ => "bios",
     };
-    if def.os.firmware.is_none() {
-        // An old style loader: only a descriptor for that very file.
-        let path = def.os.loader.as_ref().and_then(|l| l.path.as_deref());
-        match &d.mapping {
-            Mapping::Flash { executable, .. } if Some(executable.as_str()) == path => {}
-            _ => return Some("it describes another firmware file".into()),
+    let path = def.os.loader.as_ref().and_then(|l| l.path.as_deref());
+    if def.os.firmware.is_none() || path.is_some() {
+        // An old style loader, or the firmware a selection chose before
+        // (libvirt 9.2 and later keep it in the definition): only a
+        // descriptor for that very file.
+        let file = match &d.mapping {
+            Mapping::Flash { executable, .. } => Some(executable.as_str()),
+            Mapping::Memory { filename } => Some(filename.as_str()),
+            Mapping::Kernel { .. } => None,
+        };
+        if file != path {
+            return Some("it describes another firmware file".into());
         }
+    }
+    if let Some(kind) = def.os.loader.as_ref().and_then(|l| l.kind) {
+        let fits = matches!(
+            (kind, &d.mapping),
+            (LoaderType::Pflash, Mapping::Flash { .. }) | (LoaderType::Rom, Mapping::Memory { .. })
+        );
+        if !fits {
+            return Some(format!("it is not a {} firmware", kind.as_str()));
+        }
+    }
+    if let (Some(t), Mapping::Flash { nvram_template, .. }) = (
+        def.os.nvram.as_ref().and_then(|n| n.template.as_deref()),
+        &d.mapping,
+    ) && def.os.firmware.is_some()
+        && nvram_template.as_deref() != Some(t)
+    {
+        return Some(format!("its variable store template is not {t}"));
     }
     if !d.interfaces.iter().any(|i| i == want) {
         return Some(format!("it has no {want} interface"));
@@ -244,6 +267,12 @@ fn mismatch(def: &DomainDef, d: &Descriptor, machine: &str, arch: &str) -> Optio
     let loader = def.os.loader.as_ref();
     if loader.and_then(|l| l.secure) == Some(true) && !d.has("requires-smm") {
         return Some("it does not use SMM, which <loader secure='yes'> asks for".into());
+    }
+    if def.os.firmware.is_some()
+        && loader.and_then(|l| l.secure) == Some(false)
+        && d.has("requires-smm")
+    {
+        return Some("it needs SMM, which <loader secure='no'> turns down".into());
     }
     if let Mapping::Flash { mode, .. } = &d.mapping {
         let stateless = loader.and_then(|l| l.stateless) == Some(true);
@@ -317,6 +346,20 @@ pub fn resolve(
             .map(|(n, on)| format!("{}={}", n.as_str(), if *on { "yes" } else { "no" }))
             .collect();
         let places: Vec<String> = dirs.iter().map(|p| p.display().to_string()).collect();
+        if let Some(path) = def.os.loader.as_ref().and_then(|l| l.path.as_deref()) {
+            return Err(Error::new(
+                ErrorCode::NoSupport,
+                format!(
+                    "the firmware {path} that <loader> names for <os firmware='efi'> is not one a descriptor in {} describes as fitting {arch} machine {machine}{}: install it (Debian: ovmf), or leave the loader path out to let the firmware be chosen",
+                    places.join(", "),
+                    if Path::new(path).exists() {
+                        ""
+                    } else {
+                        " (the file does not exist)"
+                    }
+                ),
+            ));
+        }
         return Err(Error::new(
             ErrorCode::NoSupport,
             format!(

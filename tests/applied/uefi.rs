@@ -220,3 +220,44 @@ fn domxml_to_native_prints_what_the_start_runs() {
     assert_eq!(printed.trim_end(), qvirt::sys::shell::shell_join(&ran));
     st.stop("native");
 }
+
+/// A definition as libvirt 9.2 and later write it once the firmware was
+/// chosen: `<os firmware='efi'>` with the chosen loader and variable store
+/// template named. The choice is held to that loader; one that no
+/// descriptor here describes (another distribution's path) is refused
+/// before QEMU runs, naming it.
+#[test]
+fn a_chosen_firmware_written_in_the_definition_is_kept() {
+    let st = State::new("uefi-named");
+    st.start(&uefi("first", "q35"));
+    let live = qvirt::DomainDef::from_xml(&st.live_xml("first")).unwrap();
+    let code = live.os.loader.as_ref().unwrap().path.clone().unwrap();
+    let template = live.os.nvram.as_ref().unwrap().template.clone().unwrap();
+    let named = |name: &str, code: &str| {
+        uefi(name, "q35").replace(
+            "    </firmware>\n",
+            &format!(
+                "    </firmware>\n    <loader readonly='yes' secure='yes' type='pflash'>{code}</loader>\n    <nvram template='{template}'>{}/{name}_VARS.fd</nvram>\n",
+                st.root().join("nvram").display()
+            ),
+        )
+    };
+    st.start(&named("second", &code));
+    let live = qvirt::DomainDef::from_xml(&st.live_xml("second")).unwrap();
+    assert_eq!(
+        live.os.loader.as_ref().unwrap().path.as_deref(),
+        Some(code.as_str())
+    );
+    let e = st
+        .try_start(&named("third", "/usr/share/edk2/x64/OVMF_CODE.secboot.fd"))
+        .unwrap_err();
+    // The file check before the start names it first.
+    assert_eq!(e.code, ErrorCode::Io, "{}", e.message);
+    assert!(
+        e.message
+            .contains("/usr/share/edk2/x64/OVMF_CODE.secboot.fd"),
+        "{}",
+        e.message
+    );
+    assert!(!st.run_dir("third").exists(), "a runtime dir was left");
+}

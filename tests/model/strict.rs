@@ -269,8 +269,8 @@ fn sources_follow_the_disk_and_interface_types() {
             "",
             "<interface type='network'><source bridge='br0'/></interface>",
         ),
-        Unsupported,
-        "attribute bridge",
+        Invalid,
+        "missing attribute network",
     );
     let d = accept(&doc(
         "",

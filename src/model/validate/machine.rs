@@ -97,22 +97,17 @@ fn firmware(def: &DomainDef) -> R {
                     "{what} cannot be specified when firmware autoselection is enabled"
                 ))
             };
-            if let Some(l) = loader {
-                if l.readonly.is_some() {
-                    return Err(cannot("loader attribute 'readonly'"));
-                }
-                if l.kind.is_some() {
-                    return Err(cannot("loader attribute 'type'"));
-                }
-                if l.path.is_some() {
-                    return Err(cannot("loader path"));
-                }
-                if l.secure == Some(false) {
-                    return Err(cannot("loader attribute 'secure'"));
-                }
+            // Since libvirt 9.2 a selection may name the firmware it
+            // chose (libvirt writes it into the definition at the first
+            // start): the choice is then held to it. A read-write flash
+            // is no firmware a descriptor describes.
+            if let Some(l) = loader
+                && l.readonly == Some(false)
+            {
+                return Err(cannot("loader attribute readonly='no'"));
             }
-            if template.is_some() {
-                return Err(cannot("nvram attribute 'template'"));
+            if template.is_some() && loader.is_none_or(|l| l.path.is_none()) {
+                return Err(cannot("nvram attribute 'template' without a loader path"));
             }
             if os.nvram.is_some() && kind != FirmwareKind::Efi {
                 return Err(invalid(format!(
