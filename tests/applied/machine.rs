@@ -380,6 +380,45 @@ fn hugepages_back_the_guest_memory() {
     st.stop("huge");
 }
 
+/// What a single-GPU passthrough definition keeps after its SPICE display
+/// is removed (libvirt refuses it): SPICE audio, a spicevmc channel and
+/// USB redirection. The domain runs; the sound card plays to a backend
+/// that discards the sound, and the channel and redirection are there
+/// without a client.
+#[test]
+fn spice_leftovers_without_a_spice_display_still_run() {
+    let st = State::new("nospice");
+    st.start(
+        &firmware_vm(
+            "leftover",
+            "",
+            "<controller type='usb' model='qemu-xhci'/>\
+             <sound model='ich9'/><audio id='1' type='spice'/>\
+             <channel type='spicevmc'><target type='virtio' name='com.redhat.spice.0'/></channel>\
+             <redirdev bus='usb' type='spicevmc'/>",
+        )
+        .replace("machine='pc'", "machine='q35'"),
+    );
+    let mut qmp = st.qmp("leftover");
+    let get = |qmp: &mut Qmp, path: &str, p: &str| {
+        qmp.exec("qom-get", json!({"path": path, "property": p}))
+    };
+    assert_eq!(
+        get(&mut qmp, "/machine/peripheral/sound0-codec0", "audiodev"),
+        "audio1"
+    );
+    assert_eq!(
+        get(&mut qmp, "/machine/peripheral/redir0", "type"),
+        "usb-redir"
+    );
+    assert_eq!(
+        get(&mut qmp, "/machine/peripheral/channel0", "type"),
+        "virtserialport"
+    );
+    drop(qmp);
+    st.stop("leftover");
+}
+
 /// `<sound>` with its `<audio>` backend: the sound card and its codec
 /// are in QEMU's device tree, the codec wired to the backend's id.
 #[test]

@@ -4,11 +4,9 @@
 use std::collections::HashSet;
 
 use super::devices::{only_pci, usb_disabled};
-use super::peripherals::has_spice;
 use super::{R, check_path, invalid, unsupported};
 use crate::model::{
-    Address, AudioType, DomainDef, RngBackend, SoundModel, TpmBackend, TpmModel, TpmVersion,
-    WatchdogModel,
+    Address, DomainDef, RngBackend, SoundModel, TpmBackend, TpmModel, TpmVersion, WatchdogModel,
 };
 
 pub(super) fn validate(def: &DomainDef) -> R {
@@ -28,11 +26,6 @@ fn sound(def: &DomainDef) -> R {
         }
         if !ids.insert(a.id) {
             return Err(invalid(format!("audio id {} is used twice", a.id)));
-        }
-        if a.kind == AudioType::Spice && !has_spice(def) {
-            return Err(unsupported(
-                "Spice audio is not supported without spice graphics",
-            ));
         }
     }
     for s in &d.sounds {
@@ -147,11 +140,6 @@ fn usb_devices(def: &DomainDef) -> R {
     let d = &def.devices;
     let usb_off = usb_disabled(def);
     for r in &d.redirdevs {
-        if !has_spice(def) {
-            return Err(unsupported(
-                "chardev 'spicevmc' not supported without spice graphics",
-            ));
-        }
         if usb_off {
             return Err(invalid(
                 "Can't add redirected USB device: USB is disabled for this domain",

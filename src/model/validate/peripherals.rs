@@ -20,15 +20,6 @@ pub(super) fn validate(def: &DomainDef) -> R {
     super::extras::validate(def)
 }
 
-/// Whether the domain has SPICE graphics, which SPICE channels and USB
-/// redirection need.
-pub(super) fn has_spice(def: &DomainDef) -> bool {
-    def.devices
-        .graphics
-        .iter()
-        .any(|g| g.kind == GraphicsType::Spice)
-}
-
 fn channels(def: &DomainDef) -> R {
     let mut names = HashSet::new();
     for c in &def.devices.channels {
@@ -48,11 +39,6 @@ fn channels(def: &DomainDef) -> R {
                     show(n)
                 )));
             }
-        }
-        if matches!(c.source, CharSource::SpiceVmc) && !has_spice(def) {
-            return Err(unsupported(
-                "chardev 'spicevmc' not supported without spice graphics",
-            ));
         }
         if let Some(a) = &c.address
             && !matches!(a, Address::VirtioSerial(_))

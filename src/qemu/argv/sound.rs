@@ -65,20 +65,21 @@ pub fn emit_backends(cx: &mut Ctx<'_>) -> Result<(), Error> {
             AudioType::Pulseaudio => "pa",
             AudioType::Sdl => "sdl",
             AudioType::File => "wav",
-            AudioType::Spice => {
+            // Single-GPU passthrough definitions keep SPICE audio after
+            // their display is gone (libvirt then refuses them): there is
+            // no client to play to, so the sound is discarded, which QEMU
+            // also falls back to.
+            AudioType::Spice
                 if !cx
                     .def
                     .devices
                     .graphics
                     .iter()
-                    .any(|g| g.kind == GraphicsType::Spice)
-                {
-                    return Err(unsupported(
-                        "Spice audio is not supported without spice graphics",
-                    ));
-                }
-                "spice"
+                    .any(|g| g.kind == GraphicsType::Spice) =>
+            {
+                "none"
             }
+            AudioType::Spice => "spice",
         };
         let mut o = Opts::new(driver).set("id", format!("audio{id}"));
         if a.kind == AudioType::File {
