@@ -104,14 +104,35 @@ pub struct Vcpu {
 }
 
 /// `<vcpus><vcpu id enabled hotpluggable order>`: the vCPUs one by one.
-/// QEMU starts the first `current` vCPUs with the machine (they cannot be
-/// unplugged) and can plug the others later, so that is the shape
-/// accepted: vCPUs `0..current` enabled and not hotpluggable, the rest
-/// disabled and hotpluggable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// QEMU starts the first vCPUs with the machine (they cannot be
+/// unplugged) and plugs the others into their slots: the vCPUs enabled
+/// and not hotpluggable are `0..n`, those enabled and hotpluggable are
+/// plugged before the guest runs, the rest are empty slots.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IndividualVcpus {
     /// Whether the enabled vCPUs carry their bring-up `order`.
     pub ordered: bool,
+    /// The enabled, hotpluggable vCPUs by id, in the order they come up.
+    pub hotplugged: Vec<u32>,
+}
+
+impl Vcpu {
+    /// The vCPUs QEMU starts with the machine (`-smp`): the online ones
+    /// less those plugged in before the guest runs.
+    pub fn boot_count(&self) -> u32 {
+        let online = self.current.unwrap_or(self.max);
+        let plugged = self.individual.as_ref().map_or(0, |i| i.hotplugged.len());
+        online.saturating_sub(plugged as u32).max(1)
+    }
+
+    /// Sets how many vCPUs are online; a vCPU list that no longer says
+    /// the same gives way to the plain count.
+    pub fn set_current(&mut self, online: u32) {
+        if online != self.current.unwrap_or(self.max) {
+            self.individual = None;
+        }
+        self.current = (online < self.max).then_some(online);
+    }
 }
 
 words! {

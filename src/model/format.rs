@@ -75,16 +75,21 @@ pub(crate) fn format_domain(def: &DomainDef) -> String {
         .opt("cpuset", def.vcpu.cpuset.as_ref())
         .opt("current", def.vcpu.current);
     w.text("vcpu", vcpu, &def.vcpu.max.to_string());
-    if let Some(ind) = def.vcpu.individual {
-        let online = def.vcpu.current.unwrap_or(def.vcpu.max);
+    if let Some(ind) = &def.vcpu.individual {
+        let boot = def.vcpu.boot_count();
         w.open("vcpus", Attrs::new());
         for id in 0..def.vcpu.max {
-            let on = id < online;
+            let plugged = ind.hotplugged.iter().position(|p| *p == id);
+            let on = id < boot || plugged.is_some();
+            let order = match plugged {
+                Some(n) => boot + n as u32 + 1,
+                None => id + 1,
+            };
             let a = Attrs::new()
                 .add("id", id)
                 .add("enabled", yes_no(on))
-                .add("hotpluggable", yes_no(!on))
-                .opt("order", (on && ind.ordered).then_some(id + 1));
+                .add("hotpluggable", yes_no(id >= boot))
+                .opt("order", (on && ind.ordered).then_some(order));
             w.empty("vcpu", a);
         }
         w.close("vcpus");

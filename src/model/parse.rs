@@ -314,28 +314,31 @@ fn vcpus(e: El, vcpu: &mut Vcpu) -> R<()> {
         ));
     }
     let bad = |why: String| invalid(format!("<vcpus> at {}: {why}", e.at()));
-    let online = seen.iter().take_while(|v| v.is_some_and(|v| v.0)).count();
-    if online == 0 {
+    // libvirt's rules (qemuDomainDefVcpusPostParse).
+    let first = seen[0].unwrap_or((false, None, None));
+    if !first.0 {
         return Err(bad("vcpu 0 can't be offline".into()));
     }
-    let mut ordered = None;
+    if first.1 == Some(true) {
+        return Err(bad("vcpu0 can't be hotpluggable".into()));
+    }
+    let ordered = first.2.is_some_and(|o| o != 0);
+    let mut boot = 0usize;
+    let mut plugged: Vec<(u32, u32)> = Vec::new();
     let mut last_order = 0;
     for (id, v) in seen.iter().enumerate() {
         let (enabled, hotpluggable, order) = v.unwrap_or((false, None, None));
-        if enabled && id >= online {
-            return Err(bad(format!(
-                "vcpu {id} is enabled after a disabled one: QEMU starts the first vCPUs with the machine, so the enabled ones must be 0 to {}",
-                online - 1
-            )));
+        let order = order.filter(|o| *o != 0);
+        if enabled && order.is_some() != ordered {
+            return Err(bad("all vcpus must have either set or unset order".into()));
         }
-        if enabled {
-            if hotpluggable == Some(true) {
-                return Err(bad(format!(
-                    "vcpu {id} is enabled and hotpluggable: the vCPUs that start with the machine cannot be unplugged"
-                )));
-            }
-            if *ordered.get_or_insert(order.is_some()) != order.is_some() {
-                return Err(bad("all vcpus must have either set or unset order".into()));
+        let fixed = enabled && hotpluggable != Some(true);
+        if fixed {
+            if boot != id {
+                return Err(bad(
+                    "online non-hotpluggable vcpus need to be ordered prior to hotplugable vcpus"
+                        .into(),
+                ));
             }
             if let Some(o) = order {
                 if o < last_order {
@@ -345,15 +348,21 @@ fn vcpus(e: El, vcpu: &mut Vcpu) -> R<()> {
                 }
                 last_order = o;
             }
+            boot += 1;
+        } else if enabled {
+            plugged.push((order.unwrap_or(0), id as u32));
         } else if hotpluggable == Some(false) {
             return Err(bad(format!(
                 "vcpu {id} is disabled and not hotpluggable: it could never come online"
             )));
         }
     }
-    vcpu.current = Some(online as u32);
+    // Plugged in their order (by id where none is given).
+    plugged.sort();
+    vcpu.current = Some((boot + plugged.len()) as u32);
     vcpu.individual = Some(IndividualVcpus {
-        ordered: ordered.unwrap_or(false),
+        ordered,
+        hotplugged: plugged.into_iter().map(|(_, id)| id).collect(),
     });
     Ok(())
 }

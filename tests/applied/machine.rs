@@ -42,24 +42,34 @@ fn cpu_prop(qmp: &mut Qmp, property: &str) -> Value {
     qmp.exec("qom-get", json!({"path": path, "property": property}))
 }
 
-/// `<vcpus>` with two of four vCPUs enabled: QEMU runs two, and has the
-/// other two as slots to plug.
+/// `<vcpus>` with three of six vCPUs enabled, one started with the
+/// machine and two (ids 3 and 5, after disabled ones) plugged in before
+/// the guest runs: QEMU runs vCPUs 0, 3 and 5, and the others are empty
+/// slots; the live definition lists them as they were written.
 #[test]
 fn individual_vcpus_start_the_enabled_ones() {
     let st = State::new("vcpus");
     st.start(&firmware_vm(
         "vcpus",
-        "<vcpu placement='static'>4</vcpu>
+        "<vcpu placement='static' current='3'>6</vcpu>
   <vcpus>
-    <vcpu id='0' enabled='yes' hotpluggable='no' order='1'/>
-    <vcpu id='1' enabled='yes' hotpluggable='no' order='2'/>
+    <vcpu id='0' enabled='yes' hotpluggable='no'/>
+    <vcpu id='1' enabled='no' hotpluggable='yes'/>
     <vcpu id='2' enabled='no' hotpluggable='yes'/>
-    <vcpu id='3' enabled='no' hotpluggable='yes'/>
-  </vcpus>",
+    <vcpu id='3' enabled='yes' hotpluggable='yes'/>
+    <vcpu id='4' enabled='no' hotpluggable='yes'/>
+    <vcpu id='5' enabled='yes' hotpluggable='yes'/>
+  </vcpus>
+  <cpu><topology sockets='1' dies='1' cores='6' threads='1'/></cpu>",
         "",
     ));
     let mut qmp = st.qmp("vcpus");
-    assert_eq!(vcpus(&mut qmp).len(), 2, "vCPUs running");
+    let mut running: Vec<i64> = vcpus(&mut qmp)
+        .iter()
+        .map(|c| c["cpu-index"].as_i64().unwrap())
+        .collect();
+    running.sort();
+    assert_eq!(running, [0, 3, 5], "the vCPUs running");
     let slots = qmp.exec("query-hotpluggable-cpus", json!({}));
     let free = slots
         .as_array()
@@ -67,8 +77,10 @@ fn individual_vcpus_start_the_enabled_ones() {
         .iter()
         .filter(|s| s.get("qom-path").is_none())
         .count();
-    assert_eq!(free, 2, "empty vCPU slots: {slots}");
+    assert_eq!(free, 3, "empty vCPU slots: {slots}");
     drop(qmp);
+    let live = qvirt::DomainDef::from_xml(&st.live_xml("vcpus")).unwrap();
+    assert_eq!(live.vcpu.individual.unwrap().hotplugged, [3, 5]);
     st.stop("vcpus");
 }
 

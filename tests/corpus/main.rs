@@ -367,10 +367,6 @@ const LIBVIRT_9_DIFFERENCES: &[(&str, &str)] = &[
         "firmware-auto-efi-loader-insecure",
         "libvirt 9.2 and later take <loader secure='no'> with <os firmware='efi'> and choose a firmware without SMM, as qvirt does; 9.0 refused it",
     ),
-    (
-        "cpu-hotplug-startup",
-        "vCPUs 4 and 5 are enabled and hotpluggable, plugged at start after disabled ones; qvirt starts the enabled vCPUs with the machine and refuses that shape by name",
-    ),
     // The harness's QEMU is a hand-made list of capability flags.
     (
         "cpu-nofallback",

@@ -746,12 +746,20 @@ fn individual_vcpus() {
         Some(2),
         "the enabled vCPUs are the current ones"
     );
-    assert!(d.vcpu.individual.is_some_and(|i| i.ordered));
+    assert!(d.vcpu.individual.as_ref().is_some_and(|i| i.ordered));
     let d = crate::accept(&list(
         "<vcpu id='0' enabled='yes' hotpluggable='no'/><vcpu id='1' enabled='yes' hotpluggable='no'/>\
          <vcpu id='2' enabled='yes' hotpluggable='no'/><vcpu id='3' enabled='yes' hotpluggable='no'/>",
     ));
     assert_eq!(d.vcpu.current, Some(4));
+    // Enabled and hotpluggable, after a hole: plugged in at start.
+    let d = crate::accept(&list(
+        "<vcpu id='0' enabled='yes' hotpluggable='no'/><vcpu id='1' enabled='no' hotpluggable='yes'/>\
+         <vcpu id='2' enabled='yes' hotpluggable='yes'/><vcpu id='3' enabled='yes' hotpluggable='yes'/>",
+    ));
+    assert_eq!(d.vcpu.current, Some(3));
+    assert_eq!(d.vcpu.boot_count(), 1);
+    assert_eq!(d.vcpu.individual.as_ref().unwrap().hotplugged, [2, 3]);
     for (items, why) in [
         (
             "<vcpu id='0' enabled='no' hotpluggable='yes'/>",
@@ -759,11 +767,11 @@ fn individual_vcpus() {
         ),
         (
             "<vcpu id='0' enabled='yes'/><vcpu id='1' enabled='no'/><vcpu id='2' enabled='yes'/>",
-            "enabled after a disabled one",
+            "prior to hotplugable vcpus",
         ),
         (
-            "<vcpu id='0' enabled='yes'/><vcpu id='1' enabled='yes' hotpluggable='yes'/>",
-            "enabled and hotpluggable",
+            "<vcpu id='0' enabled='yes' hotpluggable='yes'/>",
+            "vcpu0 can't be hotpluggable",
         ),
         (
             "<vcpu id='0' enabled='yes' order='1'/><vcpu id='1' enabled='yes'/>",

@@ -13,7 +13,7 @@ use super::store;
 use crate::driver::{Domain, DomainState, ModifyFlags};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{BalloonModel, DomainDef};
-use crate::qemu::qmp::QMP_TIMEOUT;
+use crate::qemu::qmp::{QMP_TIMEOUT, Qmp};
 
 /// How long a guest has to let go of a vCPU being removed.
 const VCPU_UNPLUG_WAIT: Duration = Duration::from_secs(15);
@@ -40,7 +40,7 @@ impl LiveChanges {
             def.current_memory_kib = Some(kib);
         }
         if let Some(n) = self.vcpus {
-            def.vcpu.current = (n < def.vcpu.max).then_some(n);
+            def.vcpu.set_current(n);
         }
         if let Some(notes) = &self.notes {
             notes.apply(def);
@@ -345,7 +345,7 @@ impl Core {
         if config {
             self.edit_config(dom, &|def, which| {
                 fits(def, which)?;
-                def.vcpu.current = (count < def.vcpu.max).then_some(count);
+                def.vcpu.set_current(count);
                 Ok(())
             })?;
         }
@@ -382,6 +382,9 @@ impl Core {
             // The vCPUs online stay as many as before, as libvirt keeps
             // them: raising the maximum does not bring more online.
             let online = def.vcpu.current.unwrap_or(def.vcpu.max).min(count);
+            if count < def.vcpu.max {
+                def.vcpu.individual = None;
+            }
             def.vcpu.max = count;
             def.vcpu.current = (online < count).then_some(online);
             Ok(())
@@ -444,6 +447,37 @@ fn online_vcpus(run: &Running) -> Result<u32> {
     Ok(cpus.as_array().map_or(0, |a| a.len()) as u32)
 }
 
+/// Plugs the vCPUs of indexes `ids` into their slots of
+/// `query-hotpluggable-cpus` (which lists them from the highest index
+/// down), as devices `vcpuN`; a slot already filled is left as it is.
+pub(crate) fn plug_vcpus(qmp: &Qmp, ids: &[u32]) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let slots = qmp.execute("query-hotpluggable-cpus", None, QMP_TIMEOUT)?;
+    let slots = slots.as_array().cloned().unwrap_or_default();
+    for &id in ids {
+        let slot = slots
+            .len()
+            .checked_sub(1 + id as usize)
+            .and_then(|i| slots.get(i))
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorCode::ConfigInvalid,
+                    format!("QEMU has no slot for vCPU {id} ({} slots)", slots.len()),
+                )
+            })?;
+        if slot.get("qom-path").is_some() {
+            continue;
+        }
+        let mut args = slot["props"].clone();
+        args["driver"] = slot["type"].clone();
+        args["id"] = json!(format!("vcpu{id}"));
+        qmp.execute("device_add", Some(args), QMP_TIMEOUT)?;
+    }
+    Ok(())
+}
+
 /// Adds or removes vCPUs until `count` are online: free slots from
 /// `query-hotpluggable-cpus` are filled in order with `device_add`;
 /// removal takes the highest ones that were added (ids `vcpuN`) and waits
@@ -461,18 +495,14 @@ fn hotplug_vcpus(run: &Running, count: u32) -> Result<()> {
         .map(|(i, s)| (total - 1 - i, s))
         .collect();
     if count > online {
-        let mut free: Vec<&(usize, &Value)> = indexed
+        let mut free: Vec<u32> = indexed
             .iter()
             .filter(|(_, s)| s.get("qom-path").is_none())
+            .map(|(i, _)| *i as u32)
             .collect();
-        free.sort_by_key(|(i, _)| *i);
-        for (index, slot) in free.into_iter().take((count - online) as usize) {
-            let mut args = slot["props"].clone();
-            args["driver"] = slot["type"].clone();
-            args["id"] = json!(format!("vcpu{index}"));
-            qmp.execute("device_add", Some(args), QMP_TIMEOUT)?;
-        }
-        return Ok(());
+        free.sort();
+        free.truncate((count - online) as usize);
+        return plug_vcpus(qmp, &free);
     }
     if count < online {
         let mut added: Vec<(usize, String)> = indexed

@@ -313,6 +313,10 @@ pub fn after_qmp(qmp: &Qmp, def: &mut DomainDef, pid: i32, run_dir: &Path) -> Re
     for (i, net) in def.devices.interfaces.iter().enumerate() {
         set_link(qmp, net, &format!("net{i}"))?;
     }
+    // <vcpus>: the enabled, hotpluggable vCPUs, before any pinning.
+    if let Some(ind) = &def.vcpu.individual {
+        super::resize::plug_vcpus(qmp, &ind.hotplugged)?;
+    }
     if let Some(set) = &def.vcpu.cpuset {
         pin(qmp, pid, set)?;
     }

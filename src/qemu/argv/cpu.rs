@@ -280,8 +280,9 @@ fn feature_flags(cx: &Ctx<'_>, flags: &mut Vec<String>) -> Result<(), Error> {
     Ok(())
 }
 
-/// `-smp`: `MAX`, or `CURRENT,maxcpus=MAX` when fewer start online, with
-/// the topology when `<cpu><topology>` gives one.
+/// `-smp`: `MAX`, or `BOOT,maxcpus=MAX` when fewer start with the machine
+/// (fewer online, or some plugged in before the guest runs), with the
+/// topology when `<cpu><topology>` gives one.
 pub fn smp(cx: &Ctx<'_>) -> Result<String, Error> {
     let def = cx.def;
     let max = def.vcpu.max;
@@ -294,7 +295,9 @@ pub fn smp(cx: &Ctx<'_>) -> Result<String, Error> {
                 "<vcpu current='{cur}'> must be between 1 and {max}"
             )));
         }
-        Some(cur) if cur < max => format!("{cur},maxcpus={max}"),
+        // vCPUs listed as hotpluggable are plugged into their slots
+        // before the guest runs; the machine starts with the others.
+        _ if def.vcpu.boot_count() < max => format!("{},maxcpus={max}", def.vcpu.boot_count()),
         _ => max.to_string(),
     };
     if let Some(t) = def.cpu.as_ref().and_then(|c| c.topology) {
