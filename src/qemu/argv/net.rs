@@ -27,9 +27,28 @@ fn nic_device(model: Option<&str>) -> Result<&'static str, Error> {
         "ne2k_pci" => "ne2k_pci",
         "pcnet" => "pcnet",
         "vmxnet3" => "vmxnet3",
+        // QEMU's other PCI NICs: Intel's variants (macOS guests want
+        // e1000-82545em) and the DEC tulip.
+        "e1000-82540em" => "e1000",
+        "e1000-82544gc" => "e1000-82544gc",
+        "e1000-82545em" => "e1000-82545em",
+        "i82550" => "i82550",
+        "i82551" => "i82551",
+        "i82557a" => "i82557a",
+        "i82557b" => "i82557b",
+        "i82557c" => "i82557c",
+        "i82558a" => "i82558a",
+        "i82558b" => "i82558b",
+        "i82559a" => "i82559a",
+        "i82559b" => "i82559b",
+        "i82559c" => "i82559c",
+        "i82559er" => "i82559er",
+        "i82562" => "i82562",
+        "i82801" => "i82801",
+        "tulip" => "tulip",
         _ => {
             return Err(unsupported(format!(
-                "interface model '{model}' is not supported: use virtio, e1000, e1000e, rtl8139, ne2k_pci, pcnet or vmxnet3"
+                "interface model '{model}' is not supported: use virtio, e1000, e1000e, rtl8139, ne2k_pci, pcnet, vmxnet3, or another PCI NIC QEMU has (e1000-82545em, i82559er, tulip, ...)"
             )));
         }
     })
