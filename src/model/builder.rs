@@ -45,7 +45,7 @@ impl DomainDef {
             numatune: None,
             partition: None,
             sysinfo: None,
-            seclabel: None,
+            seclabels: Vec::new(),
             qemu: Default::default(),
             vcpu: Vcpu {
                 max: 1,

@@ -72,8 +72,8 @@ pub struct DomainDef {
     pub on_crash: LifecycleAction,
     /// `<devices>`.
     pub devices: Devices,
-    /// `<seclabel>`: `type='none'`, the only kind qvirt runs.
-    pub seclabel: Option<SecLabel>,
+    /// `<seclabel>`s, one per security model at most.
+    pub seclabels: Vec<SecLabel>,
     /// The `qemu:` namespace: extra arguments, environment, device types.
     pub qemu: QemuExtras,
 }

@@ -31,7 +31,7 @@ use super::{
     DomainDef, IndividualVcpus, LifecycleAction, MAX_XML_BYTES, MAX_XML_DEPTH, ModelError,
     ModelErrorKind, Pm, QEMU_NAMESPACE, QemuExtras, Vcpu, VirtType,
 };
-use el::{Diag, El, R, Radix, invalid, parse_uint, set};
+use el::{Diag, El, R, Radix, invalid, parse_uint, push, set};
 
 pub(crate) use raw::check_metadata;
 
@@ -104,7 +104,8 @@ fn domain(root: El, xml: &str) -> R<DomainDef> {
     let (mut pm_v, mut cpu_v, mut devices_v) = (None, None, None);
     let (mut on_poweroff, mut on_reboot, mut on_crash) = (None, None, None);
     let (mut backing, mut max_memory, mut iothreads, mut cputune) = (None, None, None, None);
-    let (mut numatune, mut resource, mut sysinfo, mut seclabel) = (None, None, None, None);
+    let (mut numatune, mut resource, mut sysinfo) = (None, None, None);
+    let mut seclabels: Vec<crate::model::SecLabel> = Vec::new();
     let mut qemu = QemuExtras::default();
     let mut vcpus_e = None;
     for c in root.all_children()? {
@@ -146,7 +147,7 @@ fn domain(root: El, xml: &str) -> R<DomainDef> {
             "numatune" => set(&mut numatune, c, tuning::numatune)?,
             "resource" => set(&mut resource, c, tuning::resource)?,
             "sysinfo" => set(&mut sysinfo, c, tuning::sysinfo)?,
-            "seclabel" => set(&mut seclabel, c, tuning::seclabel)?,
+            "seclabel" => push(&mut seclabels, c, tuning::seclabel)?,
             _ => c.skip()?,
         }
     }
@@ -194,7 +195,7 @@ fn domain(root: El, xml: &str) -> R<DomainDef> {
         numatune: numatune.map(Box::new),
         partition: resource.flatten(),
         sysinfo: sysinfo.map(Box::new),
-        seclabel,
+        seclabels: tuning::one_per_model(seclabels)?,
         qemu,
         memory_kib: memory_kib.ok_or_else(|| missing("memory"))?,
         current_memory_kib,

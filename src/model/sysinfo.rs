@@ -110,11 +110,18 @@ impl QemuExtras {
     }
 }
 
-/// `<seclabel type='none'>`: no security driver labels the domain, which
-/// is the only kind qvirt runs (it has no SELinux, AppArmor or DAC
-/// driver).
+/// `<seclabel>`: how a security driver labels the domain. qvirt has no
+/// SELinux or AppArmor driver; its QEMU runs as the manager's own user and
+/// group, which is the label a dynamic DAC `<seclabel>` leaves to the
+/// manager. So `type='none'` (any model) and `type='dynamic'` for DAC are
+/// what it runs.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SecLabel {
-    /// `model`: the security driver named, if any (`none` only).
+    /// `type='dynamic'` (the manager chooses the label); `false` for
+    /// `type='none'`.
+    pub dynamic: bool,
+    /// `model`: the security driver named, if any.
     pub model: Option<String>,
+    /// `relabel='yes|no'` of a dynamic label.
+    pub relabel: Option<bool>,
 }

@@ -277,7 +277,7 @@ fn parse_machine_aliases(text: &str) -> std::collections::BTreeMap<String, Strin
 }
 
 /// Whether this process may use KVM: /dev/kvm opens for reading and writing.
-pub(crate) fn kvm_usable() -> bool {
+pub fn kvm_usable() -> bool {
     std::fs::OpenOptions::new()
         .read(true)
         .write(true)

@@ -45,7 +45,8 @@ fn cpu_prop(qmp: &mut Qmp, property: &str) -> Value {
 /// `<vcpus>` with three of six vCPUs enabled, one started with the
 /// machine and two (ids 3 and 5, after disabled ones) plugged in before
 /// the guest runs: QEMU runs vCPUs 0, 3 and 5, and the others are empty
-/// slots; the live definition lists them as they were written.
+/// slots; the live definition lists them as they were written. A dynamic
+/// DAC `<seclabel>` runs QEMU as the manager's user.
 #[test]
 fn individual_vcpus_start_the_enabled_ones() {
     let st = State::new("vcpus");
@@ -60,9 +61,19 @@ fn individual_vcpus_start_the_enabled_ones() {
     <vcpu id='4' enabled='no' hotpluggable='yes'/>
     <vcpu id='5' enabled='yes' hotpluggable='yes'/>
   </vcpus>
-  <cpu><topology sockets='1' dies='1' cores='6' threads='1'/></cpu>",
+  <cpu><topology sockets='1' dies='1' cores='6' threads='1'/></cpu>
+  <seclabel type='dynamic' model='dac' relabel='yes'><label>+64055:+994</label></seclabel>",
         "",
     ));
+    // The dynamic DAC label is the manager's own user and group.
+    let status = std::fs::read_to_string(format!("/proc/{}/status", st.qemu_pid("vcpus"))).unwrap();
+    let me = nix::unistd::Uid::effective().as_raw();
+    let uid = status.lines().find(|l| l.starts_with("Uid:")).unwrap();
+    assert_eq!(
+        uid.split_whitespace().nth(2),
+        Some(me.to_string().as_str()),
+        "{uid}"
+    );
     let mut qmp = st.qmp("vcpus");
     let mut running: Vec<i64> = vcpus(&mut qmp)
         .iter()

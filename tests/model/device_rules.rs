@@ -785,3 +785,46 @@ fn individual_vcpus() {
         reject(&list(items), Invalid, why);
     }
 }
+
+/// `<seclabel>`: one per model; dynamic DAC (the label the manager
+/// chooses: its own user) and `type='none'` are read, the labels a
+/// running domain's dump shows are dropped; SELinux, AppArmor and fixed
+/// labels are refused by name.
+#[test]
+fn seclabels() {
+    let with = |labels: &str| {
+        format!(
+            "<domain type='kvm'><name>t</name><memory unit='MiB'>64</memory>\
+             <os><type arch='x86_64' machine='q35'>hvm</type></os><devices/>{labels}</domain>"
+        )
+    };
+    let d = crate::accept(&with(
+        "<seclabel type='dynamic' model='dac' relabel='yes'><label>+64055:+994</label>\
+         <imagelabel>+64055:+994</imagelabel></seclabel><seclabel type='none' model='selinux'/>",
+    ));
+    assert_eq!(d.seclabels.len(), 2);
+    assert!(d.seclabels[0].dynamic);
+    assert!(!d.to_xml().contains("64055"), "the dump's label is dropped");
+    reject(
+        &with("<seclabel type='dynamic' model='apparmor' relabel='yes'/>"),
+        Unsupported,
+        "AppArmor",
+    );
+    reject(
+        &with(
+            "<seclabel type='static' model='dac' relabel='no'><label>+107:+107</label></seclabel>",
+        ),
+        Unsupported,
+        "type='static'",
+    );
+    reject(
+        &with("<seclabel type='none' model='dac'/><seclabel type='dynamic' model='dac'/>"),
+        Invalid,
+        "more than one <seclabel>",
+    );
+    reject(
+        &with("<seclabel type='dynamic' model='dac' relabel='no'/>"),
+        Invalid,
+        "relabeling",
+    );
+}

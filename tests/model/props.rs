@@ -718,7 +718,17 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
                 oem_strings: p.maybe(|p| p.of(texts).clone()).into_iter().collect(),
             })
             .map(Box::new),
-        seclabel: p.maybe(|_| SecLabel::default()),
+        seclabels: p
+            .maybe(|p| {
+                let dynamic = p.coin();
+                SecLabel {
+                    dynamic,
+                    model: Some("dac".into()),
+                    relabel: if dynamic { p.maybe(|_| true) } else { None },
+                }
+            })
+            .into_iter()
+            .collect(),
         qemu: QemuExtras {
             args: p.maybe(|p| p.of(texts).clone()).into_iter().collect(),
             env: p

@@ -306,7 +306,10 @@ fn os_and_lifecycle_rules() {
 fn errors_map_to_stable_codes() {
     let code = |xml: &str| Error::from(DomainDef::from_xml(xml).unwrap_err()).code;
     assert_eq!(code("<domain"), ErrorCode::InvalidXml);
-    assert_eq!(code(&doc("<seclabel/>", "")), ErrorCode::ConfigUnsupported);
+    assert_eq!(
+        code(&doc("<seclabel model='selinux'/>", "")),
+        ErrorCode::ConfigUnsupported
+    );
     assert_eq!(code(&memory("1", "KiB")), ErrorCode::ConfigInvalid);
     assert_eq!(
         code(&" ".repeat(MAX_XML_BYTES + 1)),

@@ -39,7 +39,9 @@ pub fn run(ctx: &mut Ctx, format: &str, file: &Path) -> Result<()> {
                 emulator.display()
             );
         }
-        QemuCaps::assumed(&emulator)
+        let mut caps = QemuCaps::assumed(&emulator);
+        caps.kvm = qvirt::qemu::probe::kvm_usable();
+        caps
     };
     let layout = layout_for(&ctx.uri)?;
     let mut paths = RuntimePaths::new(layout.run_dir(&def.uuid));

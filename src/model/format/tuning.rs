@@ -171,10 +171,11 @@ pub(super) fn numa(w: &mut XmlWriter, cells: &[NumaCell]) {
 
 /// `<seclabel>` and the `qemu:` elements, after `<devices>`.
 pub(super) fn after_devices(w: &mut XmlWriter, def: &DomainDef) {
-    if let Some(s) = &def.seclabel {
+    for s in &def.seclabels {
         let a = Attrs::new()
-            .add("type", "none")
-            .opt("model", s.model.as_ref());
+            .add("type", if s.dynamic { "dynamic" } else { "none" })
+            .opt("model", s.model.as_ref())
+            .opt("relabel", s.relabel.map(super::yes_no));
         w.empty("seclabel", a);
     }
     qemu(w, &def.qemu);

@@ -315,22 +315,22 @@ pub(super) fn sysinfo(e: El) -> R<Sysinfo> {
     Ok(s)
 }
 
+/// libvirt's rule: at most one `<seclabel>` per security model.
+pub(super) fn one_per_model(labels: Vec<SecLabel>) -> R<Vec<SecLabel>> {
+    for (i, l) in labels.iter().enumerate() {
+        if labels[..i].iter().any(|o| o.model == l.model) {
+            return Err(invalid(format!(
+                "more than one <seclabel> for security model '{}'",
+                l.model.as_deref().unwrap_or("(default)")
+            )));
+        }
+    }
+    Ok(labels)
+}
+
 pub(super) fn seclabel(e: El) -> R<SecLabel> {
     e.allow(&["type", "model", "relabel"])?;
     let kind = e.get("type").unwrap_or("dynamic");
-    if kind != "none" {
-        return Err(unsupported(format!(
-            "unsupported <seclabel type='{kind}'> at {}: qvirt has no security driver (SELinux, AppArmor, DAC) to label the domain; only type='none' is accepted",
-            e.at()
-        )));
-    }
-    e.empty()?;
-    if e.yes_no("relabel")? == Some(true) {
-        return Err(invalid(format!(
-            "<seclabel type='none'> at {} cannot relabel",
-            e.at()
-        )));
-    }
     let model = e
         .choice(
             "model",
@@ -342,7 +342,59 @@ pub(super) fn seclabel(e: El) -> R<SecLabel> {
             ],
         )?
         .map(str::to_string);
-    Ok(SecLabel { model })
+    let relabel = e.yes_no("relabel")?;
+    match kind {
+        "none" => {
+            e.empty()?;
+            if relabel == Some(true) {
+                return Err(invalid(format!(
+                    "<seclabel type='none'> at {} cannot relabel",
+                    e.at()
+                )));
+            }
+            Ok(SecLabel {
+                dynamic: false,
+                model,
+                relabel: None,
+            })
+        }
+        "dynamic" if relabel == Some(false) => Err(invalid(format!(
+            "<seclabel type='dynamic'> at {}: dynamic label type must use resource relabeling",
+            e.at()
+        ))),
+        "dynamic" if matches!(model.as_deref(), None | Some("dac")) => {
+            // A running domain's dump shows the label chosen; libvirt
+            // chooses it again at each start and ignores what is written.
+            for c in e.children()? {
+                match c.name() {
+                    "label" | "imagelabel" => {
+                        c.allow(&[])?;
+                        c.text()?;
+                    }
+                    _ => c.skip()?,
+                }
+            }
+            Ok(SecLabel {
+                dynamic: true,
+                model: Some("dac".into()),
+                relabel,
+            })
+        }
+        "dynamic" => Err(unsupported(format!(
+            "unsupported <seclabel type='dynamic' model='{}'> at {}: qvirt has no {} driver to confine QEMU with (its QEMU runs as the manager's user); remove this <seclabel>, or use type='none'",
+            model.as_deref().unwrap_or_default(),
+            e.at(),
+            if model.as_deref() == Some("selinux") {
+                "SELinux"
+            } else {
+                "AppArmor"
+            },
+        ))),
+        other => Err(unsupported(format!(
+            "unsupported <seclabel type='{other}'> at {}: qvirt runs QEMU as the manager's own user and cannot give it a fixed label; use type='dynamic' with model='dac', or type='none'",
+            e.at()
+        ))),
+    }
 }
 
 /// A child of `<domain>` in the `qemu:` namespace, read into `q`. Any

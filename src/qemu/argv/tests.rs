@@ -41,7 +41,7 @@ fn minimal() -> DomainDef {
         numatune: None,
         partition: None,
         sysinfo: None,
-        seclabel: None,
+        seclabels: Vec::new(),
         qemu: QemuExtras::default(),
     }
 }
