@@ -709,6 +709,8 @@ pub struct CpuTopology {
     pub sockets: u32,
     /// `dies`; `None` when not written (1).
     pub dies: Option<u32>,
+    /// `clusters` (libvirt 10.1 and later); `None` when not written (1).
+    pub clusters: Option<u32>,
     /// `cores`.
     pub cores: u32,
     /// `threads`.
@@ -720,6 +722,7 @@ impl CpuTopology {
     pub fn total(&self) -> u64 {
         u64::from(self.sockets)
             * u64::from(self.dies.unwrap_or(1))
+            * u64::from(self.clusters.unwrap_or(1))
             * u64::from(self.cores)
             * u64::from(self.threads)
     }

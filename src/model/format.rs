@@ -299,6 +299,7 @@ fn cpu(w: &mut XmlWriter, def: &DomainDef) {
             let a = Attrs::new()
                 .add("sockets", t.sockets)
                 .opt("dies", t.dies)
+                .opt("clusters", t.clusters)
                 .add("cores", t.cores)
                 .add("threads", t.threads);
             w.empty("topology", a);

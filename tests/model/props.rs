@@ -589,6 +589,7 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
                 c.topology = Some(CpuTopology {
                     sockets: 1,
                     dies: None,
+                    clusters: p.maybe(|_| 1),
                     cores: max,
                     threads: 1,
                 });

@@ -509,7 +509,7 @@ pub(super) fn cpu(e: El) -> R<Cpu> {
             })?,
             "vendor" => set(&mut vendor, c, optional_text)?,
             "topology" => set(&mut topology, c, |c| {
-                c.allow(&["sockets", "dies", "cores", "threads"])?;
+                c.allow(&["sockets", "dies", "clusters", "cores", "threads"])?;
                 c.empty()?;
                 let n = |name: &str| -> R<u32> {
                     c.req(name)?;
@@ -527,9 +527,14 @@ pub(super) fn cpu(e: El) -> R<Cpu> {
                     None => None,
                     Some(_) => Some(n("dies")?),
                 };
+                let clusters = match c.get("clusters") {
+                    None => None,
+                    Some(_) => Some(n("clusters")?),
+                };
                 Ok(CpuTopology {
                     sockets: n("sockets")?,
                     dies,
+                    clusters,
                     cores: n("cores")?,
                     threads: n("threads")?,
                 })

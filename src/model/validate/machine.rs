@@ -244,9 +244,10 @@ fn cpu(def: &DomainDef) -> R {
         && t.total() != u64::from(def.vcpu.max)
     {
         return Err(invalid(format!(
-            "CPU topology doesn't match maximum vcpu count: {} sockets x {} dies x {} cores x {} threads is not {}",
+            "CPU topology doesn't match maximum vcpu count: {} sockets x {} dies x {} clusters x {} cores x {} threads is not {}",
             t.sockets,
             t.dies.unwrap_or(1),
+            t.clusters.unwrap_or(1),
             t.cores,
             t.threads,
             def.vcpu.max

@@ -19,7 +19,7 @@ use crate::model::{
     CpuCacheMode, CpuCheck, CpuMode, FeaturePolicy, HypervFlag, HypervMode, KvmFlag, PanicModel,
     TimerName,
 };
-use crate::qemu::caps::QemuCaps;
+use crate::qemu::caps::{QemuCaps, QemuVersion};
 
 /// Appends `-cpu` when the domain asks for a CPU model or any CPU switch.
 pub fn emit_cpu(cx: &mut Ctx<'_>, caps: &QemuCaps) -> Result<(), Error> {
@@ -280,10 +280,17 @@ fn feature_flags(cx: &Ctx<'_>, flags: &mut Vec<String>) -> Result<(), Error> {
     Ok(())
 }
 
+/// The first QEMU with clusters in the x86 CPU topology.
+const X86_CLUSTERS: QemuVersion = QemuVersion {
+    major: 9,
+    minor: 0,
+    micro: 0,
+};
+
 /// `-smp`: `MAX`, or `BOOT,maxcpus=MAX` when fewer start with the machine
 /// (fewer online, or some plugged in before the guest runs), with the
 /// topology when `<cpu><topology>` gives one.
-pub fn smp(cx: &Ctx<'_>) -> Result<String, Error> {
+pub fn smp(cx: &Ctx<'_>, caps: &QemuCaps) -> Result<String, Error> {
     let def = cx.def;
     let max = def.vcpu.max;
     if max == 0 {
@@ -307,6 +314,19 @@ pub fn smp(cx: &Ctx<'_>) -> Result<String, Error> {
         s.push_str(&format!(",sockets={}", t.sockets));
         if let Some(d) = t.dies {
             s.push_str(&format!(",dies={d}"));
+        }
+        // One cluster per die is what every QEMU builds; more is an x86
+        // topology level QEMU has had since 9.0.
+        match t.clusters {
+            Some(c) if c > 1 && caps.version < X86_CLUSTERS => {
+                return Err(unsupported(format!(
+                    "<topology clusters='{c}'> needs QEMU 9.0 or newer for x86 guests; {} is QEMU {}",
+                    caps.emulator.display(),
+                    caps.version
+                )));
+            }
+            Some(c) if c > 1 => s.push_str(&format!(",clusters={c}")),
+            _ => {}
         }
         s.push_str(&format!(",cores={},threads={}", t.cores, t.threads));
     }

@@ -230,7 +230,7 @@ pub fn emit_machine(cx: &mut Ctx<'_>, machine_type: &str, caps: &QemuCaps) -> Re
         cx.arg("-bios", user("loader path", path)?);
     }
     super::tuning::emit_memory(cx)?;
-    let smp = super::cpu::smp(cx)?;
+    let smp = super::cpu::smp(cx, caps)?;
     cx.arg("-smp", smp);
     cx.arg("-uuid", def.uuid.hyphenated().to_string());
     if def.devices.graphics.is_empty() {
