@@ -248,6 +248,8 @@ pub struct Controller {
     pub max_sectors: Option<u32>,
     /// `<driver ioeventfd='on|off'>` (virtio-scsi).
     pub ioeventfd: Option<bool>,
+    /// `<driver iothread=...>` (virtio-scsi): the I/O thread serving it.
+    pub iothread: Option<u32>,
     /// `<address>`.
     pub address: Option<Address>,
 }
@@ -271,6 +273,7 @@ impl Controller {
             cmd_per_lun: None,
             max_sectors: None,
             ioeventfd: None,
+            iothread: None,
             address: None,
         }
     }

@@ -45,6 +45,9 @@ pub struct DomainDef {
     pub vcpu: Vcpu,
     /// `<iothreads>`: the number of I/O threads disks may use.
     pub iothreads: Option<u32>,
+    /// `<iothreadids>`: the I/O threads' ids as written; `None` when
+    /// absent (the threads are then 1 to `iothreads`).
+    pub iothread_ids: Option<Vec<u32>>,
     /// `<cputune>`.
     pub cputune: Option<Box<CpuTune>>,
     /// `<numatune>`.

@@ -89,6 +89,21 @@ impl fmt::Display for ModelError {
 impl std::error::Error for ModelError {}
 
 impl DomainDef {
+    /// The ids of the domain's I/O threads: those `<iothreadids>` lists,
+    /// then, as libvirt fills them up to `<iothreads>`, the lowest unused.
+    pub fn iothread_ids(&self) -> Vec<u32> {
+        let mut ids = self.iothread_ids.clone().unwrap_or_default();
+        let want = self.iothreads.unwrap_or(0) as usize;
+        let mut next = 1;
+        while ids.len() < want {
+            if !ids.contains(&next) {
+                ids.push(next);
+            }
+            next += 1;
+        }
+        ids
+    }
+
     /// Reads and validates a domain document. A missing UUID or MAC address
     /// is generated; every other value is taken as written.
     pub fn from_xml(xml: &str) -> Result<DomainDef, ModelError> {

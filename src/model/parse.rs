@@ -106,6 +106,7 @@ fn domain(root: El, xml: &str) -> R<DomainDef> {
     let (mut backing, mut max_memory, mut iothreads, mut cputune) = (None, None, None, None);
     let (mut numatune, mut resource, mut sysinfo) = (None, None, None);
     let mut seclabels: Vec<crate::model::SecLabel> = Vec::new();
+    let mut iothread_ids: Option<Vec<u32>> = None;
     let mut qemu = QemuExtras::default();
     let mut vcpus_e = None;
     for c in root.all_children()? {
@@ -143,6 +144,7 @@ fn domain(root: El, xml: &str) -> R<DomainDef> {
             "memoryBacking" => set(&mut backing, c, tuning::memory_backing)?,
             "maxMemory" => set(&mut max_memory, c, tuning::max_memory)?,
             "iothreads" => set(&mut iothreads, c, |c| c.u32_text())?,
+            "iothreadids" => set(&mut iothread_ids, c, tuning::iothreadids)?,
             "cputune" => set(&mut cputune, c, tuning::cputune)?,
             "numatune" => set(&mut numatune, c, tuning::numatune)?,
             "resource" => set(&mut resource, c, tuning::resource)?,
@@ -190,7 +192,12 @@ fn domain(root: El, xml: &str) -> R<DomainDef> {
         metadata: metadata.flatten(),
         max_memory,
         memory_backing: backing.map(Box::new),
-        iothreads,
+        // libvirt counts the listed threads when <iothreads> says fewer.
+        iothreads: match (&iothread_ids, iothreads) {
+            (Some(ids), n) if n.is_none_or(|n| (n as usize) < ids.len()) => Some(ids.len() as u32),
+            (_, n) => n,
+        },
+        iothread_ids,
         cputune: cputune.map(Box::new),
         numatune: numatune.map(Box::new),
         partition: resource.flatten(),

@@ -87,6 +87,48 @@ fn cputune_pins_vcpu_io_and_emulator_threads() {
     st.stop("pin");
 }
 
+/// `<iothreadids>` names the I/O threads (ids 2 and 5, and one more to
+/// make `<iothreads>` 3); a virtio-scsi controller's `<driver iothread>`
+/// puts it on one of them, and `<iothreadpin>` finds it by its id.
+#[test]
+fn iothread_ids_and_a_scsi_controller_on_one() {
+    let (a, _) = two_cpus();
+    let st = State::new("iothreadids");
+    st.start(&firmware_vm(
+        "ioids",
+        &format!(
+            "<iothreads>3</iothreads>
+  <iothreadids><iothread id='2'/><iothread id='5'/></iothreadids>
+  <cputune><iothreadpin iothread='5' cpuset='{a}'/></cputune>"
+        ),
+        "<controller type='scsi' index='0' model='virtio-scsi'><driver queues='2' iothread='5'/></controller>",
+    ));
+    let mut qmp = st.qmp("ioids");
+    let io = qmp.exec("query-iothreads", json!({}));
+    let mut ids: Vec<&str> = io
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["iothread1", "iothread2", "iothread5"]);
+    let five = io
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == "iothread5")
+        .unwrap();
+    assert_eq!(affinity(five["thread-id"].as_i64().unwrap() as i32), [a]);
+    let on = qmp.exec(
+        "qom-get",
+        json!({"path": "/machine/peripheral/scsi0", "property": "iothread"}),
+    );
+    assert_eq!(on, "/objects/iothread5");
+    drop(qmp);
+    st.stop("ioids");
+}
+
 /// The cgroup a thread is in for the CPU controller (v1 `cpu`, else v2).
 fn cpu_cgroup(pid: i32, tid: i32) -> String {
     let text = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/cgroup")).unwrap();

@@ -364,6 +364,10 @@ fn run_as_started(xml: &str) -> Result<(DomainDef, Vec<String>), Error> {
 /// the test harness or on a choice qvirt makes differently, and why.
 const LIBVIRT_9_DIFFERENCES: &[(&str, &str)] = &[
     (
+        "iothreads-nocap",
+        "libvirt's fake QEMU has no I/O threads; every QEMU 7.2+ has them",
+    ),
+    (
         "firmware-auto-efi-loader-insecure",
         "libvirt 9.2 and later take <loader secure='no'> with <os firmware='efi'> and choose a firmware without SMM, as qvirt does; 9.0 refused it",
     ),

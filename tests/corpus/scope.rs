@@ -18,6 +18,8 @@ const ELEMENTS: &[(&str, &[&str])] = &[
     ("domain/memory", &["unit"]),
     ("domain/currentMemory", &["unit"]),
     ("domain/vcpu", &["placement", "current", "cpuset"]),
+    ("domain/iothreadids", &[]),
+    ("domain/iothreadids/iothread", &["id"]),
     ("domain/vcpus", &[]),
     (
         "domain/vcpus/vcpu",
@@ -123,6 +125,7 @@ const ELEMENTS: &[(&str, &[&str])] = &[
             "queues",
             "cmd_per_lun",
             "max_sectors",
+            "iothread",
             "ioeventfd",
             "iommu",
             "ats",

@@ -693,6 +693,9 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
             })
             .map(Box::new),
         iothreads: iothreads.filter(|n| *n > 0),
+        iothread_ids: iothreads
+            .filter(|n| *n > 0 && p.coin())
+            .map(|n| (1..=n).collect()),
         cputune: p
             .maybe(|p| CpuTune {
                 shares: p.maybe(|p| 2 + p.below(1000)),

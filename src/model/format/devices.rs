@@ -259,7 +259,8 @@ fn controller(w: &mut XmlWriter, c: &Controller) {
         || c.queues.is_some()
         || c.cmd_per_lun.is_some()
         || c.max_sectors.is_some()
-        || c.ioeventfd.is_some();
+        || c.ioeventfd.is_some()
+        || c.iothread.is_some();
     let children = driver
         || c.master_startport.is_some()
         || c.model_name.is_some()
@@ -272,7 +273,8 @@ fn controller(w: &mut XmlWriter, c: &Controller) {
                 .opt("queues", c.queues)
                 .opt("cmd_per_lun", c.cmd_per_lun)
                 .opt("max_sectors", c.max_sectors)
-                .opt("ioeventfd", c.ioeventfd.map(on_off));
+                .opt("ioeventfd", c.ioeventfd.map(on_off))
+                .opt("iothread", c.iothread);
             w.empty("driver", virtio_attrs(a, &c.virtio));
         }
         if let Some(p) = c.master_startport {

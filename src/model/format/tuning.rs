@@ -69,6 +69,13 @@ pub(super) fn after_vcpu(w: &mut XmlWriter, def: &DomainDef) {
     if let Some(n) = def.iothreads {
         w.text("iothreads", Attrs::new(), &n.to_string());
     }
+    if let Some(ids) = &def.iothread_ids {
+        w.open("iothreadids", Attrs::new());
+        for id in ids {
+            w.empty("iothread", Attrs::new().add("id", id));
+        }
+        w.close("iothreadids");
+    }
     if let Some(t) = &def.cputune {
         element(w, "cputune", Attrs::new(), !t.is_empty(), |w| {
             for (name, v) in [("shares", t.shares), ("period", t.period)] {

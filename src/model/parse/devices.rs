@@ -616,7 +616,13 @@ fn controller(e: El) -> R<(Controller, bool)> {
             "pcihole64" => set(&mut c.pcihole64_kib, x, memory)?,
             "driver" => set(&mut driver, x, |x| {
                 let mut allowed = VIRTIO_ATTRS.to_vec();
-                allowed.extend(["queues", "cmd_per_lun", "max_sectors", "ioeventfd"]);
+                allowed.extend([
+                    "queues",
+                    "cmd_per_lun",
+                    "max_sectors",
+                    "ioeventfd",
+                    "iothread",
+                ]);
                 x.allow(&allowed)?;
                 x.empty()?;
                 Ok((
@@ -625,6 +631,7 @@ fn controller(e: El) -> R<(Controller, bool)> {
                     x.u32("cmd_per_lun", Radix::Dec)?,
                     x.u32("max_sectors", Radix::Dec)?,
                     x.on_off("ioeventfd")?,
+                    x.u32("iothread", Radix::Dec)?,
                 ))
             })?,
             "address" => set(&mut c.address, x, address)?,
@@ -632,7 +639,8 @@ fn controller(e: El) -> R<(Controller, bool)> {
             _ => x.skip()?,
         }
     }
-    if let Some((virtio, queues, cmd_per_lun, max_sectors, ioeventfd)) = driver {
+    if let Some((virtio, queues, cmd_per_lun, max_sectors, ioeventfd, iothread)) = driver {
+        c.iothread = iothread;
         c.virtio = virtio;
         c.queues = queues;
         c.cmd_per_lun = cmd_per_lun;

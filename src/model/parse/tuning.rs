@@ -315,6 +315,32 @@ pub(super) fn sysinfo(e: El) -> R<Sysinfo> {
     Ok(s)
 }
 
+/// `<iothreadids><iothread id=.../>`: ids from 1, each once.
+pub(super) fn iothreadids(e: El) -> R<Vec<u32>> {
+    e.allow(&[])?;
+    let mut ids = Vec::new();
+    for c in e.children()? {
+        if c.name() != "iothread" {
+            c.skip()?;
+            continue;
+        }
+        c.allow(&["id"])?;
+        for x in c.children()? {
+            x.skip()?;
+        }
+        c.req("id")?;
+        let id = c.u32("id", Radix::Dec)?.unwrap_or(0);
+        if id == 0 {
+            return Err(c.bad_value(ModelErrorKind::Invalid, "id", "iothread id must not be 0"));
+        }
+        if ids.contains(&id) {
+            return Err(c.bad_value(ModelErrorKind::Invalid, "id", "a duplicate iothread id"));
+        }
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
 /// libvirt's rule: at most one `<seclabel>` per security model.
 pub(super) fn one_per_model(labels: Vec<SecLabel>) -> R<Vec<SecLabel>> {
     for (i, l) in labels.iter().enumerate() {

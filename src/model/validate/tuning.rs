@@ -158,9 +158,9 @@ fn cputune(def: &DomainDef) -> R {
     if let Some(set) = &t.emulatorpin {
         cpuset("cpuset", set)?;
     }
-    let threads = def.iothreads.unwrap_or(0);
+    let threads = def.iothread_ids();
     for (id, set) in &t.iothreadpins {
-        if *id == 0 || *id > threads {
+        if !threads.contains(id) {
             return Err(invalid(format!(
                 "Cannot find 'iothread' : {id}: <iothreadpin> names an I/O thread the domain's <iothreads> does not have"
             )));

@@ -68,6 +68,7 @@ struct Declared {
     cmd_per_lun: Option<u32>,
     max_sectors: Option<u32>,
     ioeventfd: Option<bool>,
+    iothread: Option<u32>,
 }
 
 impl Declared {
@@ -81,6 +82,7 @@ impl Declared {
             cmd_per_lun: c.cmd_per_lun,
             max_sectors: c.max_sectors,
             ioeventfd: c.ioeventfd,
+            iothread: c.iothread,
         }
     }
 }
@@ -371,13 +373,24 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
         let tuned = d.queues.is_some()
             || d.cmd_per_lun.is_some()
             || d.max_sectors.is_some()
-            || d.ioeventfd.is_some();
+            || d.ioeventfd.is_some()
+            || d.iothread.is_some();
         if tuned && !model.is_virtio() {
             return Err(unsupported(
-                "'queues', 'cmd_per_lun', 'max_sectors' and 'ioeventfd' are only supported by virtio-scsi controller",
+                "'queues', 'cmd_per_lun', 'max_sectors', 'ioeventfd' and 'iothread' are only supported by virtio-scsi controller",
             ));
         }
+        let iothread = match d.iothread {
+            None => None,
+            Some(n) if cx.def.iothread_ids().contains(&n) => Some(format!("iothread{n}")),
+            Some(n) => {
+                return Err(invalid(format!(
+                    "controller iothread '{n}' not defined in iothreadid: the {what} names an I/O thread the domain's <iothreads> does not have"
+                )));
+            }
+        };
         let o = o
+            .maybe("iothread", iothread)
             .maybe("num_queues", d.queues)
             .maybe("cmd_per_lun", d.cmd_per_lun)
             .maybe("max_sectors", d.max_sectors)

@@ -315,9 +315,7 @@ fn emit_disk(
             };
             let iothread = match disk.driver.iothread {
                 None => None,
-                Some(n) if n >= 1 && n <= cx.def.iothreads.unwrap_or(0) => {
-                    Some(format!("iothread{n}"))
-                }
+                Some(n) if cx.def.iothread_ids().contains(&n) => Some(format!("iothread{n}")),
                 Some(n) => {
                     return Err(invalid(format!(
                         "Disk iothread '{n}' not defined in iothreadid: disk '{t}' names an I/O thread the domain's <iothreads> does not have"

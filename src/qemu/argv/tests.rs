@@ -37,6 +37,7 @@ fn minimal() -> DomainDef {
         max_memory: None,
         memory_backing: None,
         iothreads: None,
+        iothread_ids: None,
         cputune: None,
         numatune: None,
         partition: None,

@@ -356,7 +356,7 @@ pub fn emit_memory_devices(cx: &mut Ctx<'_>) -> Result<(), Error> {
 
 /// `-object iothread` for each of `<iothreads>`.
 pub fn emit_iothreads(cx: &mut Ctx<'_>) {
-    for i in 1..=cx.def.iothreads.unwrap_or(0) {
+    for i in cx.def.iothread_ids() {
         cx.arg("-object", format!("iothread,id=iothread{i}"));
     }
 }
