@@ -77,6 +77,21 @@ pub enum HostdevSource {
     /// `type='usb'`: the host device by `<vendor id>` and `<product
     /// id>`, by `<address bus= device=>`, or both.
     Usb(UsbHostSource),
+    /// `type='mdev' model='vfio-pci'`: a mediated device (a vGPU slice),
+    /// `<source><address uuid=...>`.
+    Mdev(MdevSource),
+}
+
+/// A mediated device handed to the guest as a PCI device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MdevSource {
+    /// `<source><address uuid=...>`: the device under
+    /// `/sys/bus/mdev/devices`.
+    pub uuid: uuid::Uuid,
+    /// `display='on|off'`: whether the guest's display goes through it.
+    pub display: Option<bool>,
+    /// `ramfb='on|off'`: a boot display before the guest's driver runs.
+    pub ramfb: Option<bool>,
 }
 
 /// `<source>` of a USB host device.

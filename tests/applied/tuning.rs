@@ -344,6 +344,28 @@ fn a_missing_host_pci_device_stops_the_start() {
     assert!(qemus_under(st.root()).is_empty(), "a QEMU was started");
 }
 
+/// A mediated device (a vGPU slice) that does not exist on this host
+/// stops the start before QEMU runs, naming it.
+#[test]
+fn a_missing_mediated_device_stops_the_start() {
+    let st = State::new("mdev");
+    let e = st
+        .try_start(&firmware_vm(
+            "mdev",
+            "",
+            "<hostdev mode='subsystem' type='mdev' managed='no' model='vfio-pci' display='off'>
+      <source><address uuid='0d0e0a0d-beef-4eef-8bad-f00dfeedface'/></source>
+    </hostdev>",
+        ))
+        .unwrap_err();
+    assert_eq!(e.code, qvirt::ErrorCode::NoSupport, "{e}");
+    assert!(
+        e.message.contains("0d0e0a0d-beef-4eef-8bad-f00dfeedface"),
+        "{e}"
+    );
+    assert!(qemus_under(st.root()).is_empty(), "a QEMU was started");
+}
+
 /// An evdev input whose host device is missing, or is not a device,
 /// stops the start before QEMU runs, naming the device.
 #[test]

@@ -346,11 +346,14 @@ const ELEMENTS: &[(&str, &[&str])] = &[
         &["id", "cpus", "memory", "unit", "memAccess", "discard"],
     ),
     // Devices that reach into the host.
-    ("domain/devices/hostdev", &["mode", "type", "managed"]),
+    (
+        "domain/devices/hostdev",
+        &["mode", "type", "managed", "model", "display", "ramfb"],
+    ),
     ("domain/devices/hostdev/source", &["startupPolicy"]),
     (
         "domain/devices/hostdev/source/address",
-        &["domain", "bus", "slot", "function", "device"],
+        &["domain", "bus", "slot", "function", "device", "uuid"],
     ),
     ("domain/devices/hostdev/source/vendor", &["id"]),
     ("domain/devices/hostdev/source/product", &["id"]),
@@ -417,7 +420,8 @@ const KINDS: &[(&str, &[&str])] = &[
     ("domain/sysinfo@type", &["smbios"]),
     ("domain/seclabel@type", &["none"]),
     ("domain/devices/hostdev@mode", &["subsystem"]),
-    ("domain/devices/hostdev@type", &["pci", "usb"]),
+    ("domain/devices/hostdev@type", &["pci", "usb", "mdev"]),
+    ("domain/devices/hostdev@model", &["vfio-pci"]),
     ("domain/devices/filesystem@type", &["mount"]),
     ("domain/devices/filesystem/driver@type", &["virtiofs"]),
     ("domain/devices/shmem/model@type", &["ivshmem-plain"]),

@@ -828,3 +828,41 @@ fn seclabels() {
         "relabeling",
     );
 }
+
+/// `<hostdev type='mdev'>`: a mediated device by UUID, model vfio-pci.
+#[test]
+fn mediated_hostdevs() {
+    let d = accept(&doc(
+        "",
+        "<hostdev mode='subsystem' type='mdev' managed='no' model='vfio-pci' display='off'>\
+         <source><address uuid='d7ef5de6-4b4b-4984-8fbd-5f1e2a309aa2'/></source></hostdev>",
+    ));
+    assert!(matches!(
+        d.devices.hostdevs[0].source,
+        qvirt::model::HostdevSource::Mdev(m) if m.display == Some(false)
+    ));
+    reject(
+        &doc(
+            "",
+            "<hostdev mode='subsystem' type='mdev' model='vfio-ccw'><source><address uuid='d7ef5de6-4b4b-4984-8fbd-5f1e2a309aa2'/></source></hostdev>",
+        ),
+        Unsupported,
+        "'vfio-ccw'",
+    );
+    reject(
+        &doc(
+            "",
+            "<hostdev mode='subsystem' type='mdev' model='vfio-pci'><source/></hostdev>",
+        ),
+        Invalid,
+        "uuid",
+    );
+    reject(
+        &doc(
+            "",
+            "<hostdev mode='subsystem' type='pci' display='on'><source><address bus='1' slot='0' function='0'/></source></hostdev>",
+        ),
+        Invalid,
+        "display",
+    );
+}

@@ -174,6 +174,18 @@ impl Host {
         for h in &def.devices.hostdevs {
             match &h.source {
                 HostdevSource::Pci(a) => self.pci(def, a)?,
+                HostdevSource::Mdev(m) => {
+                    let dev = format!("sys/bus/mdev/devices/{}", m.uuid);
+                    if !self.path(&dev).exists() {
+                        return Err(lacks(
+                            def,
+                            format!(
+                                "the mediated device {} does not exist on this host (/{dev}; create it first, e.g. with mdevctl)",
+                                m.uuid
+                            ),
+                        ));
+                    }
+                }
                 HostdevSource::Usb(u) => {
                     if u.optional != Some(true) && self.usb(u).is_none() {
                         return Err(lacks(
@@ -447,6 +459,26 @@ mod tests {
         std::fs::create_dir_all(root.join("dev")).unwrap();
         std::fs::write(root.join("dev/vhost-net"), "").unwrap();
         host.check(&def(bridge, "")).unwrap();
+        let _ = std::fs::remove_dir_all(root);
+    }
+
+    #[test]
+    fn a_mediated_device_must_exist() {
+        let root = scratch("mdev");
+        let host = Host { root: root.clone() };
+        let uuid = "1c1f3da7-b3c2-48f5-b948-9635f6797cad";
+        let mdev = format!(
+            "<hostdev mode='subsystem' type='mdev' model='vfio-pci'><source><address uuid='{uuid}'/></source></hostdev>"
+        );
+        let e = host.check(&def(&mdev, "")).unwrap_err();
+        assert_eq!(e.code, ErrorCode::NoSupport);
+        assert!(
+            e.message.contains(uuid) && e.message.contains("mdevctl"),
+            "{}",
+            e.message
+        );
+        std::fs::create_dir_all(root.join("sys/bus/mdev/devices").join(uuid)).unwrap();
+        host.check(&def(&mdev, "")).unwrap();
         let _ = std::fs::remove_dir_all(root);
     }
 

@@ -13,11 +13,19 @@ pub(super) fn hostdev(w: &mut XmlWriter, h: &Hostdev) {
     let kind = match h.source {
         HostdevSource::Pci(_) => "pci",
         HostdevSource::Usb(_) => "usb",
+        HostdevSource::Mdev(_) => "mdev",
+    };
+    let mdev = match &h.source {
+        HostdevSource::Mdev(m) => Some(m),
+        _ => None,
     };
     let a = Attrs::new()
         .add("mode", "subsystem")
         .add("type", kind)
-        .opt("managed", h.managed.map(yes_no));
+        .opt("managed", h.managed.map(yes_no))
+        .opt("model", mdev.map(|_| "vfio-pci"))
+        .opt("display", mdev.and_then(|m| m.display).map(on_off))
+        .opt("ramfb", mdev.and_then(|m| m.ramfb).map(on_off));
     w.open("hostdev", a);
     if h.driver_vfio {
         w.empty("driver", Attrs::new().add("name", "vfio"));
@@ -31,6 +39,11 @@ pub(super) fn hostdev(w: &mut XmlWriter, h: &Hostdev) {
                 .add("slot", format!("0x{:02x}", p.slot))
                 .add("function", format!("0x{:x}", p.function));
             w.empty("address", a);
+            w.close("source");
+        }
+        HostdevSource::Mdev(m) => {
+            w.open("source", Attrs::new());
+            w.empty("address", Attrs::new().add("uuid", m.uuid));
             w.close("source");
         }
         HostdevSource::Usb(u) => {

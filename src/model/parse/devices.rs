@@ -202,7 +202,7 @@ fn clear_unassigned(d: &mut Devices) {
         clear(&mut r.address);
     }
     for h in &mut d.hostdevs {
-        if matches!(h.source, crate::model::HostdevSource::Pci(_)) {
+        if !matches!(h.source, crate::model::HostdevSource::Usb(_)) {
             clear(&mut h.address);
         }
     }

@@ -5,7 +5,7 @@ use super::devices::{address, alias, boot_order};
 use super::el::{El, R, Radix, invalid, set, unsupported};
 use crate::model::units::size_to_kib;
 use crate::model::{
-    Filesystem, FsBinary, FsDriver, Hostdev, HostdevSource, MemoryDevice, MemoryModel,
+    Filesystem, FsBinary, FsDriver, Hostdev, HostdevSource, MdevSource, MemoryDevice, MemoryModel,
     ModelErrorKind, PciAddress, Shmem, UsbHostSource,
 };
 
@@ -18,7 +18,7 @@ fn size(e: El) -> R<u64> {
 }
 
 pub(super) fn hostdev(e: El) -> R<Hostdev> {
-    e.allow(&["mode", "type", "managed"])?;
+    e.allow(&["mode", "type", "managed", "model", "display", "ramfb"])?;
     let mode = e.get("mode").unwrap_or("subsystem");
     if mode != "subsystem" {
         return Err(e.bad_value(
@@ -28,20 +28,33 @@ pub(super) fn hostdev(e: El) -> R<Hostdev> {
         ));
     }
     e.req("type")?;
-    let pci = e
-        .choice("type", &[("pci", true), ("usb", false)])?
-        .unwrap_or(true);
+    let kind = e
+        .choice("type", &[("pci", 0), ("usb", 1), ("mdev", 2)])?
+        .unwrap_or(0);
+    let pci = kind == 0;
+    if kind == 2 {
+        e.req("model")?;
+        e.choice("model", &[("vfio-pci", ())])?;
+    } else {
+        for attr in ["model", "display", "ramfb"] {
+            if e.get(attr).is_some() {
+                return Err(e.bad_value(
+                    ModelErrorKind::Invalid,
+                    attr,
+                    "only a mediated device (type='mdev') takes it",
+                ));
+            }
+        }
+    }
     let managed = e.yes_no("managed")?;
     let (mut source, mut driver, mut rom) = (None, None, None);
     let (mut boot, mut address_v) = (None, None);
     for c in e.children()? {
         match c.name() {
-            "source" => set(&mut source, c, |c| {
-                if pci {
-                    pci_source(c).map(HostdevSource::Pci)
-                } else {
-                    usb_source(c).map(HostdevSource::Usb)
-                }
+            "source" => set(&mut source, c, |c| match kind {
+                0 => pci_source(c).map(HostdevSource::Pci),
+                1 => usb_source(c).map(HostdevSource::Usb),
+                _ => mdev_source(c, e).map(HostdevSource::Mdev),
             })?,
             "driver" if pci => set(&mut driver, c, |c| {
                 c.allow(&["name"])?;
@@ -96,6 +109,36 @@ fn pci_source(e: El) -> R<PciAddress> {
             "missing <address> in the <source> of a PCI <hostdev> at {}",
             e.at()
         ))
+    })
+}
+
+/// `<source><address uuid=...>` of a mediated device; `host` is the
+/// `<hostdev>` with its display switches.
+fn mdev_source(e: El, host: El) -> R<MdevSource> {
+    e.allow(&[])?;
+    let mut uuid_v = None;
+    for c in e.children()? {
+        match c.name() {
+            "address" => set(&mut uuid_v, c, |c| {
+                c.allow(&["uuid"])?;
+                c.empty()?;
+                let text = c.req("uuid")?;
+                uuid::Uuid::parse_str(text)
+                    .map_err(|_| c.bad_value(ModelErrorKind::Invalid, "uuid", "expected a UUID"))
+            })?,
+            _ => c.skip()?,
+        }
+    }
+    let uuid = uuid_v.ok_or_else(|| {
+        invalid(format!(
+            "missing <address uuid=...> in the <source> of a mediated <hostdev> at {}",
+            e.at()
+        ))
+    })?;
+    Ok(MdevSource {
+        uuid,
+        display: host.on_off("display")?,
+        ramfb: host.on_off("ramfb")?,
     })
 }
 

@@ -366,12 +366,51 @@ fn devices(def: &DomainDef) -> R {
                     check_path("hostdev ROM file", f)?;
                 }
             }
+            HostdevSource::Mdev(m) => {
+                let same = d
+                    .hostdevs
+                    .iter()
+                    .filter(|o| matches!(&o.source, HostdevSource::Mdev(x) if x.uuid == m.uuid));
+                if same.count() > 1 {
+                    return Err(invalid(format!(
+                        "the mediated device {} is given twice",
+                        m.uuid
+                    )));
+                }
+                if matches!(
+                    h.address,
+                    Some(Address::Usb(_) | Address::Drive(_) | Address::VirtioSerial(_))
+                ) {
+                    return Err(invalid(
+                        "a mediated <hostdev> takes a PCI <address> in the guest",
+                    ));
+                }
+                if h.managed == Some(true) {
+                    return Err(invalid(
+                        "a mediated device is made on the host (mdevctl), not managed: use managed='no'",
+                    ));
+                }
+                if h.rom.is_some() || h.driver_vfio {
+                    return Err(invalid("a mediated device takes no <rom> or <driver>"));
+                }
+                if h.boot_order.is_some() {
+                    return Err(unsupported(
+                        "booting from assigned devices is not supported by mediated devices of model vfio-pci",
+                    ));
+                }
+                let ramfbs = d.hostdevs.iter().filter(
+                    |o| matches!(&o.source, HostdevSource::Mdev(x) if x.ramfb == Some(true)),
+                );
+                if ramfbs.count() > 1 {
+                    return Err(unsupported("Only one vgpu device can have 'ramfb' enabled"));
+                }
+            }
             HostdevSource::Usb(u) => {
                 let same = d.hostdevs.iter().filter(|o| match &o.source {
                     HostdevSource::Usb(o) => {
                         (o.vendor, o.product, o.bus_device) == (u.vendor, u.product, u.bus_device)
                     }
-                    HostdevSource::Pci(_) => false,
+                    HostdevSource::Pci(_) | HostdevSource::Mdev(_) => false,
                 });
                 if same.count() > 1 {
                     return Err(invalid(

@@ -69,6 +69,22 @@ pub fn emit_hostdevs(cx: &mut Ctx<'_>) -> Result<(), Error> {
                 }
                 o
             }
+            HostdevSource::Mdev(m) => {
+                let what = format!("mediated device {}", m.uuid);
+                let placed = cx.pci.place(&what, h.address.as_ref(), Dev::Hostdev(i))?;
+                if m.display == Some(true) && def.devices.graphics.is_empty() {
+                    return Err(invalid(format!(
+                        "the {what} has display='on' but the domain has no <graphics> to show it"
+                    )));
+                }
+                Opts::new("vfio-pci")
+                    .set("id", &id)
+                    .set("sysfsdev", format!("/sys/bus/mdev/devices/{}", m.uuid))
+                    .maybe_switch("display", m.display)
+                    .maybe_switch("ramfb", m.ramfb)
+                    .extend(placed.opts)
+                    .maybe("bootindex", boot)
+            }
             HostdevSource::Usb(u) => {
                 let port = cx.usb.port_of(UsbDev::Host(i))?;
                 let mut o = Opts::new("usb-host");

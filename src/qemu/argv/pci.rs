@@ -635,13 +635,20 @@ pub(super) fn wants(
         }
     }
     for (i, h) in d.hostdevs.iter().enumerate() {
-        if let crate::model::HostdevSource::Pci(host) = &h.source {
-            push(
+        match &h.source {
+            crate::model::HostdevSource::Pci(host) => push(
                 Dev::Hostdev(i),
                 format!("host PCI device {}", show(host)),
                 pcie,
                 h.address.as_ref(),
-            );
+            ),
+            crate::model::HostdevSource::Mdev(m) => push(
+                Dev::Hostdev(i),
+                format!("mediated device {}", m.uuid),
+                pcie,
+                h.address.as_ref(),
+            ),
+            crate::model::HostdevSource::Usb(_) => {}
         }
     }
     match &d.memballoon {
