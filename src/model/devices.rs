@@ -851,6 +851,11 @@ pub enum TpmBackend {
         /// domain after it stops.
         persistent_state: Option<bool>,
     },
+    /// `passthrough`: the host's TPM, `<device path=...>`.
+    Passthrough {
+        /// `<device path=...>`: the host's TPM character device.
+        path: String,
+    },
 }
 
 /// `<redirdev bus='usb' type=...>`: a USB device of the client, forwarded.

@@ -366,6 +366,27 @@ fn a_missing_mediated_device_stops_the_start() {
     assert!(qemus_under(st.root()).is_empty(), "a QEMU was started");
 }
 
+/// A passed-through host TPM that is not there stops the start before
+/// QEMU runs, naming it; no swtpm is started for it.
+#[test]
+fn a_missing_host_tpm_stops_the_start() {
+    let st = State::new("tpm-pass");
+    let e = st
+        .try_start(&firmware_vm(
+            "tpmpass",
+            "",
+            "<tpm model='tpm-tis'><backend type='passthrough'><device path='/dev/tpm-qvirt-absent'/></backend></tpm>",
+        ))
+        .unwrap_err();
+    assert_eq!(e.code, qvirt::ErrorCode::NoSupport, "{e}");
+    assert!(e.message.contains("/dev/tpm-qvirt-absent"), "{e}");
+    assert!(qemus_under(st.root()).is_empty(), "a QEMU was started");
+    assert!(
+        processes_with(&st.root().display().to_string()).is_empty(),
+        "a helper was left"
+    );
+}
+
 /// An evdev input whose host device is missing, or is not a device,
 /// stops the start before QEMU runs, naming the device.
 #[test]

@@ -371,6 +371,7 @@ const ELEMENTS: &[(&str, &[&str])] = &[
     ("domain/devices/filesystem/target", &["dir"]),
     ("domain/devices/filesystem/readonly", &[]),
     ("domain/devices/filesystem/boot", &["order"]),
+    ("domain/devices/tpm/backend/device", &["path"]),
     ("domain/devices/shmem", &["name", "role"]),
     ("domain/devices/shmem/model", &["type"]),
     ("domain/devices/shmem/size", &["unit"]),
@@ -455,7 +456,10 @@ const KINDS: &[(&str, &[&str])] = &[
         &["mouse", "tablet", "keyboard", "passthrough", "evdev"],
     ),
     ("domain/devices/input@bus", &["ps2", "usb", "virtio"]),
-    ("domain/devices/tpm/backend@type", &["emulator"]),
+    (
+        "domain/devices/tpm/backend@type",
+        &["emulator", "passthrough"],
+    ),
     ("domain/devices/graphics@type", &["vnc", "spice"]),
     // SPICE over TLS needs certificates qvirt has no configuration for
     // (libvirt's spice_tls in qemu.conf): a TLS port, or a mode that

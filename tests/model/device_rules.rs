@@ -866,3 +866,26 @@ fn mediated_hostdevs() {
         "display",
     );
 }
+
+/// `<tpm><backend type='passthrough'><device path>`: the host's TPM.
+#[test]
+fn tpm_passthrough() {
+    let d = accept(&doc(
+        "",
+        "<tpm model='tpm-crb'><backend type='passthrough'><device path='/dev/tpm0'/></backend></tpm>",
+    ));
+    assert!(matches!(
+        &d.devices.tpms[0].backend,
+        qvirt::model::TpmBackend::Passthrough { path } if path == "/dev/tpm0"
+    ));
+    reject(
+        &doc("", "<tpm><backend type='passthrough'/></tpm>"),
+        Invalid,
+        "device path",
+    );
+    reject(
+        &doc("", "<tpm><backend type='external'/></tpm>"),
+        Unsupported,
+        "'external'",
+    );
+}

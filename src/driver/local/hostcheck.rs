@@ -46,6 +46,7 @@ impl Host {
     pub fn check(&self, def: &DomainDef) -> Result<()> {
         self.hostdevs(def)?;
         self.input_devices(def)?;
+        self.tpm_device(def)?;
         self.vhost_net(def)?;
         self.hugepages(def)?;
         self.numa_nodes(def)?;
@@ -80,6 +81,28 @@ impl Host {
                         ),
                     ));
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// A passed-through TPM (`<backend type='passthrough'>`) must exist,
+    /// as a character device.
+    fn tpm_device(&self, def: &DomainDef) -> Result<()> {
+        use std::os::unix::fs::FileTypeExt;
+        for t in &def.devices.tpms {
+            let crate::model::TpmBackend::Passthrough { path } = &t.backend else {
+                continue;
+            };
+            let is_device =
+                std::fs::metadata(self.path(path)).is_ok_and(|m| m.file_type().is_char_device());
+            if !is_device {
+                return Err(lacks(
+                    def,
+                    format!(
+                        "the host TPM {path} of <tpm><backend type='passthrough'> is not a device on this host (is a TPM present, and its driver loaded?)"
+                    ),
+                ));
             }
         }
         Ok(())
@@ -479,6 +502,19 @@ mod tests {
         );
         std::fs::create_dir_all(root.join("sys/bus/mdev/devices").join(uuid)).unwrap();
         host.check(&def(&mdev, "")).unwrap();
+        let _ = std::fs::remove_dir_all(root);
+    }
+
+    #[test]
+    fn a_passed_through_tpm_must_be_a_device() {
+        let root = scratch("tpm");
+        std::fs::create_dir_all(root.join("dev")).unwrap();
+        let host = Host { root: root.clone() };
+        let tpm = "<tpm model='tpm-crb'><backend type='passthrough'><device path='/dev/tpm0'/></backend></tpm>";
+        let e = host.check(&def(tpm, "")).unwrap_err();
+        assert!(e.message.contains("/dev/tpm0"), "{}", e.message);
+        std::os::unix::fs::symlink("/dev/null", root.join("dev/tpm0")).unwrap();
+        host.check(&def(tpm, "")).unwrap();
         let _ = std::fs::remove_dir_all(root);
     }
 

@@ -35,7 +35,9 @@ pub fn state_dir(tpm_dir: &Path, def: &DomainDef) -> PathBuf {
 /// The version of a domain's emulated TPM, if it has one.
 fn emulated(def: &DomainDef) -> Option<TpmVersion> {
     let t = def.devices.tpms.first()?;
-    let TpmBackend::Emulator { version, .. } = &t.backend;
+    let TpmBackend::Emulator { version, .. } = &t.backend else {
+        return None;
+    };
     Some(tpm_version(t.model, *version))
 }
 
@@ -255,7 +257,10 @@ pub fn state_to_remove(
     let t = def.devices.tpms.first()?;
     let TpmBackend::Emulator {
         persistent_state, ..
-    } = &t.backend;
+    } = &t.backend
+    else {
+        return None;
+    };
     let remove = if *persistent_state == Some(true) {
         delete
     } else {

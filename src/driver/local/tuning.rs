@@ -20,7 +20,7 @@ use super::tpm::{self, Swtpm};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{
     Adjustment, BalloonModel, CharSource, ClockBasis, ClockOffset, DomainDef, GraphicsType,
-    VolumeFormat,
+    TpmBackend, VolumeFormat,
 };
 use crate::qemu::argv::{RuntimePaths, channel_sockets, utc_datetime};
 use crate::qemu::caps::QemuCaps;
@@ -126,8 +126,23 @@ pub fn plan(
     paths.nvram = Some(layout.nvram_file(&def.name));
     paths.serial_log = Some(layout.console_log_file(&def.name));
     paths.clock_base = clock_base(def)?;
+    paths.tpm_cancel = tpm_cancel_path(def, Path::new("/sys/class"));
     choose_render_node(def, Path::new("/dev/dri"))?;
     Ok(())
+}
+
+/// The cancel file of a passed-through TPM, found as libvirt finds it:
+/// `misc/NAME/device/cancel`, then `tpm/NAME/device/cancel` under
+/// `/sys/class`, for the device's file name; `None` when neither exists.
+fn tpm_cancel_path(def: &DomainDef, sys_class: &Path) -> Option<std::path::PathBuf> {
+    let TpmBackend::Passthrough { path } = &def.devices.tpms.first()?.backend else {
+        return None;
+    };
+    let name = Path::new(path).file_name()?;
+    ["misc", "tpm"]
+        .iter()
+        .map(|class| sys_class.join(class).join(name).join("device/cancel"))
+        .find(|p| p.exists())
 }
 
 /// SPICE with OpenGL renders on a DRM render node: one `<gl>` names, or,

@@ -499,6 +499,11 @@ fn tpm(w: &mut XmlWriter, t: &Tpm) {
                 .opt("persistent_state", persistent_state.map(yes_no));
             w.empty("backend", a);
         }
+        TpmBackend::Passthrough { path } => {
+            w.open("backend", Attrs::new().add("type", "passthrough"));
+            w.empty("device", Attrs::new().add("path", path));
+            w.close("backend");
+        }
     }
     w.close("tpm");
 }

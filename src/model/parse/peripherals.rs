@@ -478,10 +478,30 @@ pub(super) fn tpm(e: El) -> R<Tpm> {
     for c in e.children()? {
         match c.name() {
             "backend" => set(&mut backend, c, |c| {
+                c.req("type")?;
+                if c.choice("type", &[("emulator", false), ("passthrough", true)])? == Some(true) {
+                    c.allow(&["type"])?;
+                    let mut path = None;
+                    for d in c.children()? {
+                        match d.name() {
+                            "device" => set(&mut path, d, |d| {
+                                d.allow(&["path"])?;
+                                d.empty()?;
+                                Ok(d.req("path")?.to_string())
+                            })?,
+                            _ => d.skip()?,
+                        }
+                    }
+                    let path = path.ok_or_else(|| {
+                        invalid(format!(
+                            "missing <device path=...> in the passthrough <backend> at {}",
+                            c.at()
+                        ))
+                    })?;
+                    return Ok(TpmBackend::Passthrough { path });
+                }
                 c.allow(&["type", "version", "persistent_state"])?;
                 c.empty()?;
-                c.req("type")?;
-                c.choice("type", &[("emulator", ())])?;
                 Ok(TpmBackend::Emulator {
                     version: c.word("version")?,
                     persistent_state: c.yes_no("persistent_state")?,

@@ -128,9 +128,13 @@ fn tpms(def: &DomainDef) -> R {
         if plain > 1 {
             return Err(invalid("only a single TPM non-proxy device is supported"));
         }
-        let TpmBackend::Emulator { version, .. } = &t.backend;
-        if *version == Some(TpmVersion::V1_2) && model == TpmModel::TpmCrb {
-            return Err(unsupported("Unsupported interface 'tpm-crb' for TPM 1.2"));
+        match &t.backend {
+            TpmBackend::Emulator { version, .. } => {
+                if *version == Some(TpmVersion::V1_2) && model == TpmModel::TpmCrb {
+                    return Err(unsupported("Unsupported interface 'tpm-crb' for TPM 1.2"));
+                }
+            }
+            TpmBackend::Passthrough { path } => check_path("TPM device path", path)?,
         }
     }
     Ok(())

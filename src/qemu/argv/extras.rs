@@ -41,25 +41,45 @@ pub fn emit_tpm(cx: &mut Ctx<'_>) -> Result<(), Error> {
             )));
         }
     };
-    let TpmBackend::Emulator { version, .. } = &tpm.backend;
-    if *version == Some(TpmVersion::V1_2) && model == TpmModel::TpmCrb {
-        return Err(unsupported("Unsupported interface 'tpm-crb' for TPM 1.2"));
+    match &tpm.backend {
+        TpmBackend::Emulator { version, .. } => {
+            if *version == Some(TpmVersion::V1_2) && model == TpmModel::TpmCrb {
+                return Err(unsupported("Unsupported interface 'tpm-crb' for TPM 1.2"));
+            }
+            let sock = super::runtime_path("TPM socket", &tpm_socket(&cx.paths.runtime_dir))?;
+            cx.arg(
+                "-chardev",
+                Opts::new("socket")
+                    .set("id", "chrtpm")
+                    .set("path", sock)
+                    .build(),
+            );
+            cx.arg(
+                "-tpmdev",
+                Opts::new("emulator")
+                    .set("id", "tpm-tpm0")
+                    .set("chardev", "chrtpm")
+                    .build(),
+            );
+        }
+        TpmBackend::Passthrough { path } => {
+            // The cancel file libvirt finds for the device (its sysfs
+            // entry), else /dev/null; chosen by the driver at start.
+            let cancel = cx
+                .paths
+                .tpm_cancel
+                .clone()
+                .unwrap_or_else(|| "/dev/null".into());
+            cx.arg(
+                "-tpmdev",
+                Opts::new("passthrough")
+                    .set("id", "tpm-tpm0")
+                    .set_user("path", "TPM device path", path)?
+                    .set_user("cancel-path", "TPM cancel path", &cancel.to_string_lossy())?
+                    .build(),
+            );
+        }
     }
-    let sock = super::runtime_path("TPM socket", &tpm_socket(&cx.paths.runtime_dir))?;
-    cx.arg(
-        "-chardev",
-        Opts::new("socket")
-            .set("id", "chrtpm")
-            .set("path", sock)
-            .build(),
-    );
-    cx.arg(
-        "-tpmdev",
-        Opts::new("emulator")
-            .set("id", "tpm-tpm0")
-            .set("chardev", "chrtpm")
-            .build(),
-    );
     cx.arg(
         "-device",
         Opts::new(device)

@@ -114,6 +114,9 @@ pub struct RuntimePaths {
     /// which the driver feeds through QMP to restore a saved domain.
     /// Default: `false`.
     pub incoming: bool,
+    /// The cancel file of a passed-through host TPM, as libvirt finds it
+    /// in sysfs. Default: `None`, `/dev/null` (what libvirt falls back to).
+    pub tpm_cancel: Option<PathBuf>,
 }
 
 impl RuntimePaths {
@@ -129,6 +132,7 @@ impl RuntimePaths {
             nvram: None,
             clock_base: None,
             incoming: false,
+            tpm_cancel: None,
         }
     }
 
