@@ -101,6 +101,29 @@ pub struct QemuExtras {
     pub caps_add: Vec<String>,
     /// `<qemu:capabilities><qemu:del capability=...>`.
     pub caps_del: Vec<String>,
+    /// `<qemu:override><qemu:device alias=...>`: properties of a device's
+    /// `-device`, set or removed.
+    pub overrides: Vec<DeviceOverride>,
+}
+
+/// `<qemu:device alias=...><qemu:frontend>`: properties of one device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceOverride {
+    /// `alias`: the device's id (libvirt's alias: `hostdev0`, `net0`).
+    pub alias: String,
+    /// `<qemu:property name= type= value=>`, in order.
+    pub props: Vec<OverrideProperty>,
+}
+
+/// One `<qemu:property>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OverrideProperty {
+    /// `name`.
+    pub name: String,
+    /// `type`: `string`, `signed`, `unsigned`, `bool` or `remove`.
+    pub kind: String,
+    /// `value`; `None` for `remove`.
+    pub value: Option<String>,
 }
 
 impl QemuExtras {

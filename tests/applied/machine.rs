@@ -442,6 +442,55 @@ fn spice_leftovers_without_a_spice_display_still_run() {
     st.stop("leftover");
 }
 
+/// `<qemu:override>`: a device's properties set (a bool, an unsigned)
+/// and removed on its `-device`, seen on the running device.
+#[test]
+fn qemu_override_sets_device_properties() {
+    let st = State::new("override");
+    st.start(
+        &firmware_vm(
+            "ovr",
+            "",
+            "<interface type='user'><mac address='52:54:00:00:0e:01'/><model type='e1000'/></interface>",
+        )
+        .replace(
+            "<memballoon model='none'/>",
+            "<memballoon model='virtio'/>",
+        )
+        .replace(
+            "</domain>",
+            "<qemu:override>
+    <qemu:device alias='balloon0'>
+      <qemu:frontend>
+        <qemu:property name='deflate-on-oom' type='bool' value='true'/>
+      </qemu:frontend>
+    </qemu:device>
+    <qemu:device alias='net0'>
+      <qemu:frontend>
+        <qemu:property name='x-pcie-lnksta-dllla' type='bool' value='false'/>
+        <qemu:property name='mac' type='string' value='52:54:00:00:0e:02'/>
+      </qemu:frontend>
+    </qemu:device>
+  </qemu:override>
+</domain>",
+        ),
+    );
+    let mut qmp = st.qmp("ovr");
+    let get = |qmp: &mut Qmp, path: &str, p: &str| {
+        qmp.exec("qom-get", json!({"path": path, "property": p}))
+    };
+    assert_eq!(
+        get(&mut qmp, "/machine/peripheral/balloon0", "deflate-on-oom"),
+        true
+    );
+    assert_eq!(
+        get(&mut qmp, "/machine/peripheral/net0", "mac"),
+        "52:54:00:00:0e:02"
+    );
+    drop(qmp);
+    st.stop("ovr");
+}
+
 /// `<sound>` with its `<audio>` backend: the sound card and its codec
 /// are in QEMU's device tree, the codec wired to the backend's id.
 #[test]

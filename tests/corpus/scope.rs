@@ -520,9 +520,12 @@ fn walk<'a>(n: Node<'a, '_>, path: &mut Vec<&'a str>) -> Option<String> {
         let known = ns == QEMU_NS
             && matches!(
                 (path.join("/").as_str(), name),
-                ("domain", "commandline" | "capabilities")
+                ("domain", "commandline" | "capabilities" | "override")
                     | ("domain/commandline", "arg" | "env")
                     | ("domain/capabilities", "add" | "del")
+                    | ("domain/override", "device")
+                    | ("domain/override/device", "frontend")
+                    | ("domain/override/device/frontend", "property")
             );
         if !known {
             return Some(format!("namespaced element {name}"));

@@ -889,3 +889,35 @@ fn tpm_passthrough() {
         "'external'",
     );
 }
+
+/// `<qemu:override>`: read and written back; values checked by type.
+#[test]
+fn qemu_override() {
+    let with = |props: &str| {
+        format!(
+            "<domain type='kvm' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'><name>t</name>\
+             <memory unit='MiB'>64</memory><os><type arch='x86_64' machine='q35'>hvm</type></os><devices/>\
+             <qemu:override><qemu:device alias='hostdev0'><qemu:frontend>{props}</qemu:frontend></qemu:device></qemu:override></domain>"
+        )
+    };
+    let d = crate::accept(&with(
+        "<qemu:property name='x-pci-sub-vendor-id' type='unsigned' value='6058'/>\
+         <qemu:property name='x-vga' type='bool' value='true'/><qemu:property name='rombar' type='remove'/>",
+    ));
+    assert_eq!(d.qemu.overrides[0].props.len(), 3);
+    reject(
+        &with("<qemu:property name='x' type='unsigned' value='-1'/>"),
+        Invalid,
+        "unsigned",
+    );
+    reject(
+        &with("<qemu:property name='x' type='bool' value='yes'/>"),
+        Invalid,
+        "'true' or 'false'",
+    );
+    reject(
+        &with("<qemu:property name='x' type='remove' value='1'/>"),
+        Invalid,
+        "no value",
+    );
+}

@@ -207,7 +207,7 @@ impl Core {
         // <qemu:capabilities> change is beyond the manager's knowledge.
         if super::runtime::Taint::of_def(&def).is_some() {
             let note = format!(
-                "domain '{name}' is tainted: custom-argv (<qemu:commandline> or <qemu:capabilities>)"
+                "domain '{name}' is tainted: custom-argv (<qemu:commandline>, <qemu:capabilities> or <qemu:override>)"
             );
             self.log.warn(&note);
             if let Ok(mut f) = process::open_log(&log) {

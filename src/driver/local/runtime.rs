@@ -149,7 +149,8 @@ impl Taint {
         let custom = !(q.args.is_empty()
             && q.env.is_empty()
             && q.caps_add.is_empty()
-            && q.caps_del.is_empty());
+            && q.caps_del.is_empty()
+            && q.overrides.is_empty());
         custom.then_some(Taint::CustomArgv)
     }
 }

@@ -212,4 +212,21 @@ fn qemu(w: &mut XmlWriter, q: &QemuExtras) {
         }
         w.close("qemu:capabilities");
     }
+    if !q.overrides.is_empty() {
+        w.open("qemu:override", Attrs::new());
+        for d in &q.overrides {
+            w.open("qemu:device", Attrs::new().add("alias", &d.alias));
+            w.open("qemu:frontend", Attrs::new());
+            for p in &d.props {
+                let a = Attrs::new()
+                    .add("name", &p.name)
+                    .add("type", &p.kind)
+                    .opt("value", p.value.as_ref());
+                w.empty("qemu:property", a);
+            }
+            w.close("qemu:frontend");
+            w.close("qemu:device");
+        }
+        w.close("qemu:override");
+    }
 }

@@ -6,9 +6,9 @@
 use super::el::{El, R, Radix, invalid, qname, set, unsupported};
 use crate::model::units::{parse_cpuset, size_to_kib};
 use crate::model::{
-    CpuTune, HugePage, MaxMemory, MemNode, MemoryAllocation, MemoryBacking, ModelErrorKind,
-    NumaCell, NumaMemory, NumaTune, Placement, QEMU_NAMESPACE, QemuExtras, SecLabel, SmbiosBlock,
-    Sysinfo, words::Word,
+    CpuTune, DeviceOverride, HugePage, MaxMemory, MemNode, MemoryAllocation, MemoryBacking,
+    ModelErrorKind, NumaCell, NumaMemory, NumaTune, OverrideProperty, Placement, QEMU_NAMESPACE,
+    QemuExtras, SecLabel, SmbiosBlock, Sysinfo, words::Word,
 };
 
 /// An empty marker element with no attributes.
@@ -485,9 +485,72 @@ pub(super) fn qemu_element(e: El, q: &mut QemuExtras) -> R<()> {
                 list.push(c.req("capability")?.to_string());
             }
         }
+        "override" => {
+            for d in e.all_children()? {
+                if !in_ns(&d) || d.name() != "device" {
+                    d.skip()?;
+                    continue;
+                }
+                d.allow(&["alias"])?;
+                let alias = d.req("alias")?.to_string();
+                let mut props = Vec::new();
+                for f in d.all_children()? {
+                    if !in_ns(&f) || f.name() != "frontend" {
+                        f.skip()?;
+                        continue;
+                    }
+                    f.allow(&[])?;
+                    for p in f.all_children()? {
+                        if !in_ns(&p) || p.name() != "property" {
+                            p.skip()?;
+                            continue;
+                        }
+                        p.allow(&["name", "type", "value"])?;
+                        p.empty()?;
+                        let name = p.req("name")?.to_string();
+                        let kind = p.req("type")?;
+                        p.choice(
+                            "type",
+                            &[
+                                ("string", ()),
+                                ("signed", ()),
+                                ("unsigned", ()),
+                                ("bool", ()),
+                                ("remove", ()),
+                            ],
+                        )?;
+                        let value = p.get("value").map(str::to_string);
+                        let bad = |why: &str| p.bad_value(ModelErrorKind::Invalid, "value", why);
+                        match (kind, value.as_deref()) {
+                            ("remove", Some(_)) => {
+                                return Err(bad("a removed property has no value"));
+                            }
+                            ("remove", None) => {}
+                            (_, None) => return Err(bad("missing: only type='remove' has none")),
+                            ("signed", Some(v)) if v.parse::<i64>().is_err() => {
+                                return Err(bad("not a signed integer"));
+                            }
+                            ("unsigned", Some(v)) if v.parse::<u64>().is_err() => {
+                                return Err(bad("not an unsigned integer"));
+                            }
+                            ("bool", Some(v)) if v != "true" && v != "false" => {
+                                return Err(bad("not 'true' or 'false'"));
+                            }
+                            _ => {}
+                        }
+                        props.push(OverrideProperty {
+                            name,
+                            kind: kind.to_string(),
+                            value,
+                        });
+                    }
+                }
+                q.overrides.push(DeviceOverride { alias, props });
+            }
+        }
         _ => {
             return Err(unsupported(format!(
-                "unsupported element <{}> at {}: of libvirt's QEMU namespace, qvirt reads qemu:commandline and qemu:capabilities",
+                "unsupported element <{}> at {}: of libvirt's QEMU namespace, qvirt reads qemu:commandline, qemu:capabilities and qemu:override",
                 qname(e.node),
                 e.at()
             )));

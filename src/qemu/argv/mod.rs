@@ -243,6 +243,7 @@ fn build_once(
     emit_all(&mut cx, &machine_type, caps, qmp, &disks)?;
     let caps = with_qemu_capabilities(def, caps)?;
     check_devices(&cx.argv, &caps, &def.qemu.caps_del)?;
+    tuning::apply_overrides(&mut cx)?;
     tuning::emit_qemu_args(&mut cx)?;
     let argv = tuning::with_env(def, cx.argv)?;
     Ok(argv.into_iter().map(OsString::from).collect())

@@ -452,6 +452,59 @@ pub fn emit_smbios(cx: &mut Ctx<'_>) -> Result<(), Error> {
     Ok(())
 }
 
+/// `<qemu:override>`: each device's `-device` gets the properties set
+/// (replacing one of the same name) or removed, as libvirt changes the
+/// device's JSON. A device alias the command line does not have is
+/// refused by name rather than ignored.
+pub fn apply_overrides(cx: &mut Ctx<'_>) -> Result<(), Error> {
+    for o in &cx.def.qemu.overrides {
+        let at = cx
+            .argv
+            .windows(2)
+            .position(|w| {
+                w[0] == "-device"
+                    && super::hotplug::parse_keyval(&w[1])
+                        .iter()
+                        .any(|(k, v)| k == "id" && *v == o.alias)
+            })
+            .map(|i| i + 1)
+            .ok_or_else(|| {
+                unsupported(format!(
+                    "<qemu:device alias='{}'> of <qemu:override> names no device of this domain",
+                    o.alias
+                ))
+            })?;
+        let mut kv = super::hotplug::parse_keyval(&cx.argv[at]);
+        for p in &o.props {
+            if p.name.is_empty() || p.name.contains([',', '=']) {
+                return Err(invalid(format!(
+                    "<qemu:property name='{}'> is not a property name",
+                    p.name
+                )));
+            }
+            kv.retain(|(k, _)| *k != p.name);
+            if let Some(v) = &p.value {
+                let v = match (p.kind.as_str(), v.as_str()) {
+                    ("bool", "true") => "on".to_string(),
+                    ("bool", _) => "off".to_string(),
+                    _ => v.clone(),
+                };
+                kv.push((p.name.clone(), v));
+            }
+        }
+        let mut opts = Opts::empty();
+        for (k, v) in &kv {
+            opts = if k.is_empty() {
+                Opts::new(v).extend(opts)
+            } else {
+                opts.set(k, v)
+            };
+        }
+        cx.argv[at] = opts.build();
+    }
+    Ok(())
+}
+
 /// The `qemu:commandline` arguments, exactly as written, at the end.
 pub fn emit_qemu_args(cx: &mut Ctx<'_>) -> Result<(), Error> {
     for a in &cx.def.qemu.args {
