@@ -703,6 +703,8 @@ pub struct CpuModel {
     pub name: Option<String>,
     /// `fallback`.
     pub fallback: Option<CpuFallback>,
+    /// `vendor_id`: the CPUID vendor string the guest sees (12 characters).
+    pub vendor_id: Option<String>,
 }
 
 /// `<topology sockets= dies= cores= threads=>`.

@@ -286,7 +286,9 @@ fn cpu(w: &mut XmlWriter, def: &DomainDef) {
         || !cpu.numa.is_empty();
     element(w, "cpu", a, children, |w| {
         if let Some(m) = &cpu.model {
-            let a = Attrs::new().opt("fallback", m.fallback.map(|f| f.as_str()));
+            let a = Attrs::new()
+                .opt("fallback", m.fallback.map(|f| f.as_str()))
+                .opt("vendor_id", m.vendor_id.as_ref());
             match &m.name {
                 Some(n) => w.text("model", a, n),
                 None => w.empty("model", a),

@@ -189,7 +189,7 @@ fn custom_cpu_model_features_and_hyperv_reach_the_vcpus() {
     </hyperv>
   </features>
   <cpu mode='custom' match='exact' check='none'>
-    <model fallback='forbid'>qemu64</model>
+    <model fallback='forbid' vendor_id='QvirtVendorX'>qemu64</model>
     <feature policy='require' name='ssse3'/>
     <feature policy='disable' name='svm'/>
   </cpu>",
@@ -197,6 +197,11 @@ fn custom_cpu_model_features_and_hyperv_reach_the_vcpus() {
     ));
     let mut qmp = st.qmp("model");
     assert_eq!(cpu_prop(&mut qmp, "type"), "qemu64-x86_64-cpu");
+    assert_eq!(
+        cpu_prop(&mut qmp, "vendor"),
+        "QvirtVendorX",
+        "<model vendor_id>"
+    );
     assert_eq!(cpu_prop(&mut qmp, "ssse3"), true);
     assert_eq!(cpu_prop(&mut qmp, "svm"), false);
     assert_eq!(cpu_prop(&mut qmp, "hv-relaxed"), true);

@@ -486,11 +486,6 @@ fn boot_order_rules() {
         Invalid,
         "per-device boot elements cannot be used together with os/boot elements",
     );
-    reject(
-        &doc_os("<type>hvm</type><boot dev='hd'/><boot dev='hd'/>", "", ""),
-        Invalid,
-        "twice",
-    );
     reject(&doc("", &dsk("vda", "0")), Invalid, "boot order 0");
     accept(&doc(
         "",
@@ -920,4 +915,26 @@ fn qemu_override() {
         Invalid,
         "no value",
     );
+}
+
+/// A `<boot dev>` given twice is the same device, as libvirt reads it;
+/// `<cpu><model vendor_id>` is twelve characters.
+#[test]
+fn repeated_boot_devices_and_cpu_vendor_id() {
+    let d = accept(&doc_os(
+        "<type arch='x86_64' machine='pc'>hvm</type><boot dev='cdrom'/><boot dev='hd'/><boot dev='cdrom'/>",
+        "",
+        "",
+    ));
+    assert_eq!(d.os.boot.len(), 2);
+    let cpu = |v: &str| {
+        doc(
+            &format!(
+                "<cpu mode='custom'><model fallback='allow' vendor_id='{v}'>qemu64</model></cpu>"
+            ),
+            "",
+        )
+    };
+    accept(&cpu("GenuineIntel"));
+    reject(&cpu("Intel"), Invalid, "12");
 }

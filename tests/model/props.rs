@@ -581,6 +581,7 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
                 c.model = Some(CpuModel {
                     name: Some("qemu64".into()),
                     fallback: p.maybe(|p| *p.of(CpuFallback::ALL)),
+                    vendor_id: p.maybe(|_| "AuthenticAMD".to_string()),
                 });
                 c.features = vec![CpuFeature {
                     policy: *p.of(FeaturePolicy::ALL),

@@ -70,7 +70,9 @@ pub(super) fn os(e: El) -> R<Os> {
                     c.empty()?;
                     c.req_word::<BootDev>("dev")
                 })?;
-                os.boot.extend(dev);
+                // libvirt keeps a repeated device; it means nothing more
+                // than the first mention.
+                os.boot.extend(dev.filter(|d| !os.boot.contains(d)));
             }
             _ => c.skip()?,
         }
@@ -499,12 +501,23 @@ pub(super) fn cpu(e: El) -> R<Cpu> {
     for c in e.children()? {
         match c.name() {
             "model" => set(&mut model, c, |c| {
-                c.allow(&["fallback"])?;
+                c.allow(&["fallback", "vendor_id"])?;
                 let name = c.text()?;
                 let name = name.trim_matches(|ch: char| ch.is_ascii_whitespace());
+                let vendor_id = c.get("vendor_id").map(str::to_string);
+                if let Some(v) = &vendor_id
+                    && (v.chars().count() != 12 || v.contains(',') || !v.is_ascii())
+                {
+                    return Err(c.bad_value(
+                        ModelErrorKind::Invalid,
+                        "vendor_id",
+                        "vendor_id must be exactly 12 ASCII characters long, without a comma",
+                    ));
+                }
                 Ok(CpuModel {
                     name: (!name.is_empty()).then(|| name.to_string()),
                     fallback: c.word("fallback")?,
+                    vendor_id,
                 })
             })?,
             "vendor" => set(&mut vendor, c, optional_text)?,

@@ -36,15 +36,6 @@ fn os(def: &DomainDef) -> R {
             os.boot.len()
         )));
     }
-    let mut seen = HashSet::new();
-    for b in &os.boot {
-        if !seen.insert(*b) {
-            return Err(invalid(format!(
-                "boot device '{}' is listed twice",
-                b.as_str()
-            )));
-        }
-    }
     if let Some(b) = &os.bios
         && let Some(t) = b.reboot_timeout
         && !(-1..=65535).contains(&t)

@@ -63,6 +63,9 @@ pub fn emit_cpu(cx: &mut Ctx<'_>, caps: &QemuCaps) -> Result<(), Error> {
                 }
             }
         }
+        if let Some(v) = cpu.model.as_ref().and_then(|m| m.vendor_id.as_ref()) {
+            flags.push(format!("vendor={v}"));
+        }
         for f in &cpu.features {
             let name = f.name.as_str();
             if name.contains(',') || name.contains('=') {
