@@ -319,6 +319,136 @@ fn interface_driver_queues_offloads_and_rom_reach_the_tap_and_device() {
     }
 }
 
+/// What the descriptors of process `pid` that are the character device
+/// of macvtap `index` link to (`/dev/tapINDEX`, or a node made elsewhere
+/// and unlinked).
+fn held_macvtap(pid: i32, index: u32) -> Vec<String> {
+    let node = format!("/tap{index}");
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::read_link(e.path()).ok())
+        .map(|p| p.to_string_lossy().into_owned())
+        .filter(|p| p.ends_with(&node) || p.ends_with(&format!("{node} (deleted)")))
+        .collect()
+}
+
+/// The interface index of device `dev` in the namespace.
+fn if_index(ns: &Netns, dev: &str) -> u32 {
+    let out = ns.ip(&["-o", "link", "show", dev]);
+    out.split(':').next().unwrap().trim().parse().unwrap()
+}
+
+/// `<interface type='direct'>`: a macvtap on the host device named, with
+/// the guest's MAC and the mode asked for, up, named by the kernel
+/// (`macvtapN`) or as `<target dev>` says; QEMU holds its character
+/// device; it goes when the domain stops, also when it stopped while no
+/// manager watched. A missing host device, a taken name and a hot-plug
+/// are clear errors that leave no macvtap and no QEMU.
+#[test]
+fn direct_interfaces_get_a_macvtap_that_qemu_holds() {
+    let ns = Netns::new("direct");
+    // The parent, as a host NIC would be. (A veth, since `dummy` is not
+    // in every kernel.)
+    ns.ip(&[
+        "link", "add", "eth9", "type", "veth", "peer", "name", "eth9p",
+    ]);
+    ns.ip(&["link", "set", "eth9", "up"]);
+    let base = ["br0", "eth9", "eth9p", "lo"];
+    let dir = TestDir::new("direct");
+    let daemon = Daemon::start_under(&ns.exec(), &dir.path, &[]);
+    let d = daemon.connect();
+    let iface = "<interface type='direct'><mac address='52:54:00:00:09:01'/>\
+                 <source dev='eth9' mode='bridge'/><model type='virtio'/>\
+                 <target dev='macvtap7'/></interface>\
+                 <interface type='direct'><mac address='52:54:00:00:09:02'/>\
+                 <source dev='eth9'/><target dev='qvmvt1'/><model type='e1000'/></interface>";
+    let dom = d.define_xml(&firmware("fw-direct", iface)).unwrap();
+    d.start(&dom).unwrap();
+    let names = taps(&*d, "fw-direct");
+    // `macvtap7` is a name libvirt made up: chosen afresh.
+    assert!(names[0].starts_with("macvtap"), "{names:?}");
+    assert_eq!(names[1], "qvmvt1");
+    let first = ns.ip(&["-d", "link", "show", &names[0]]);
+    assert!(first.contains("@eth9"), "{first}");
+    assert!(first.contains("macvtap mode bridge"), "{first}");
+    assert!(first.contains("52:54:00:00:09:01"), "{first}");
+    assert!(first.contains(",UP"), "{first}");
+    let second = ns.ip(&["-d", "link", "show", "qvmvt1"]);
+    assert!(second.contains("macvtap mode vepa"), "{second}");
+    assert!(second.contains("52:54:00:00:09:02"), "{second}");
+    assert!(!on_host(&names[0]) && !on_host("qvmvt1"));
+    let qemu = support::qemu_pid(&dir.path, "fw-direct");
+    for name in &names {
+        let held = held_macvtap(qemu, if_index(&ns, name));
+        assert_eq!(held.len(), 1, "QEMU's descriptors of {name}: {held:?}");
+    }
+    // The guest's NIC has its MAC.
+    let mac = d
+        .qemu_monitor_command(
+            &dom,
+            r#"{"execute":"qom-get","arguments":{"path":"/machine/peripheral/net0","property":"mac"}}"#,
+        )
+        .unwrap();
+    assert!(mac.contains("52:54:00:00:09:01"), "{mac}");
+    // Hot-plug of another is refused by name, leaving nothing.
+    let plug = "<interface type='direct'><mac address='52:54:00:00:09:03'/>\
+                <source dev='eth9'/><model type='virtio'/></interface>";
+    let e = assert_code(
+        d.attach_device(&dom, plug, qvirt::driver::ModifyFlags::LIVE),
+        ErrorCode::ConfigUnsupported,
+    );
+    assert!(e.message.contains("direct"), "{}", e.message);
+    assert_eq!(taps(&*d, "fw-direct"), names);
+    d.destroy(&dom).unwrap();
+    assert_eq!(ns.links(), base, "destroy removes the macvtaps");
+
+    // A daemon that is gone when QEMU dies: the next one removes them.
+    let dom = d.start(&dom).unwrap();
+    assert_eq!(ns.links().len(), base.len() + 2);
+    let qemu = support::qemu_pid(&dir.path, "fw-direct");
+    drop(d);
+    drop(daemon);
+    support::signal(qemu, nix::sys::signal::Signal::SIGKILL);
+    support::wait_for("QEMU to die", Duration::from_secs(10), || {
+        (!support::process_alive(qemu)).then_some(())
+    });
+    assert!(ns.links().contains(&"qvmvt1".to_string()));
+    let daemon = Daemon::start_under(&ns.exec(), &dir.path, &[]);
+    let d = daemon.connect();
+    assert_eq!(d.info(&dom).unwrap().state, DomainState::Shutoff);
+    assert_eq!(ns.links(), base);
+
+    // Mistakes.
+    let missing = d
+        .define_xml(&firmware(
+            "fw-nodev",
+            "<interface type='direct'><source dev='eth9' mode='bridge'/></interface>\
+             <interface type='direct'><source dev='nodev0' mode='bridge'/></interface>",
+        ))
+        .unwrap();
+    let e = assert_code(d.start(&missing), ErrorCode::OperationFailed);
+    assert!(e.message.contains("'nodev0'"), "{}", e.message);
+    let taken = d
+        .define_xml(&firmware(
+            "fw-taken",
+            "<interface type='direct'><source dev='eth9'/><target dev='eth9p'/></interface>",
+        ))
+        .unwrap();
+    let e = assert_code(d.start(&taken), ErrorCode::ResourceBusy);
+    assert!(e.message.contains("'eth9p'"), "{}", e.message);
+    let passthrough = d
+        .define_xml(&firmware(
+            "fw-passthrough",
+            "<interface type='direct'><source dev='eth9' mode='passthrough'/></interface>",
+        ))
+        .unwrap();
+    let e = assert_code(d.start(&passthrough), ErrorCode::ConfigUnsupported);
+    assert!(e.message.contains("passthrough"), "{}", e.message);
+    assert_eq!(ns.links(), base, "failed starts leave no macvtap");
+    assert!(support::processes_under(&dir.path.join("run")).is_empty());
+}
+
 /// The Linux test guest, built (or found up to date) once.
 fn guest_dir() -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();

@@ -139,10 +139,23 @@ impl Core {
                     format!("disk '{}'", d.target),
                 )
             }
-            Device::Interface { net, .. } => (
-                PluggedDevice::Interface(new.devices.interfaces.len() - 1),
-                format!("interface {}", net.mac),
-            ),
+            Device::Interface { net, .. } => {
+                // A macvtap reaches QEMU as a descriptor, which a plug
+                // would have to pass over QMP (`getfd`): not done.
+                if let InterfaceType::Direct { dev, .. } = &net.kind {
+                    return Err(Error::new(
+                        ErrorCode::ConfigUnsupported,
+                        format!(
+                            "interface {} (type 'direct' on '{dev}') cannot be attached to domain '{}' while it runs: hot-plug of direct (macvtap) interfaces is not supported; add it to the persistent definition (--config) and restart the domain",
+                            net.mac, dom.name
+                        ),
+                    ));
+                }
+                (
+                    PluggedDevice::Interface(new.devices.interfaces.len() - 1),
+                    format!("interface {}", net.mac),
+                )
+            }
         };
         if !live.features.acpi && !is_q35(&live) {
             return Err(Error::new(
