@@ -633,3 +633,67 @@ fn a_plugged_bridge_interface_brings_its_tap() {
     drop(console);
     d.destroy(&dom).unwrap();
 }
+
+/// A Linux guest on a direct interface (a macvtap in bridge mode on a
+/// veth) is reached through the veth's peer: the namespace fetches the
+/// guest's web page. The interface's counters are the guest's own (a
+/// macvtap shares the host's view, so they are not swapped as a tap's).
+#[test]
+fn a_linux_guest_on_a_direct_interface_is_reached_through_its_parent() {
+    let ns = Netns::new("dlx");
+    ns.ip(&[
+        "link", "add", "eth9", "type", "veth", "peer", "name", "eth9p",
+    ]);
+    ns.ip(&["addr", "add", "10.0.9.1/24", "dev", "eth9p"]);
+    ns.ip(&["link", "set", "eth9p", "up"]);
+    ns.ip(&["link", "set", "eth9", "up"]);
+    let dir = TestDir::new("dlx");
+    let daemon = Daemon::start_under(&ns.exec(), &dir.path, &[]);
+    let d = daemon.connect();
+    let xml = bridged_guest("lx-direct", "10.0.9.11", "52:54:00:09:00:11")
+        .replace("<interface type='bridge'>", "<interface type='direct'>")
+        .replace(
+            "<source bridge='br0'/>",
+            "<source dev='eth9' mode='bridge'/>",
+        )
+        .replace("guestgw=10.0.3.1", "guestgw=10.0.9.1");
+    let dom = d.start(&d.define_xml(&xml).unwrap()).unwrap();
+    let mut console = d.console(&dom, false).unwrap();
+    read_until(&mut *console, "guest# ", Duration::from_secs(120));
+    let url = "http://10.0.9.11/";
+    let page = support::wait_for("the guest's web page", Duration::from_secs(30), || {
+        let mut args = ns.exec();
+        args.extend(["wget", "-q", "-T", "5", "-O", "-", url]);
+        let out = Command::new(args[0]).args(&args[1..]).output().ok()?;
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.contains("qvirt-guest-http-ok").then_some(text)
+    });
+    assert!(page.contains("qvirt-guest-http-ok"), "{page}");
+    // The guest fetches 256 KiB from a web server on the peer: its
+    // counters must show them received.
+    let www = dir.path.join("www");
+    std::fs::create_dir_all(&www).unwrap();
+    std::fs::write(www.join("big"), vec![b'x'; 256 * 1024]).unwrap();
+    let mut args = ns.exec();
+    let root = www.to_string_lossy().into_owned();
+    args.extend(["busybox", "httpd", "-p", "10.0.9.1:8080", "-h", &root]);
+    run(args[0], &args[1..]);
+    console
+        .write(b"wget -q -O /dev/null http://10.0.9.1:8080/big && echo fetched-$((40+2))\n")
+        .unwrap();
+    read_until(&mut *console, "fetched-42", Duration::from_secs(30));
+    let tap = taps(&*d, "lx-direct").remove(0);
+    let stats = d.stats(&dom).unwrap();
+    let net = stats
+        .interfaces
+        .iter()
+        .find(|n| n.name == tap)
+        .unwrap_or_else(|| panic!("no counters of {tap}: {:?}", stats.interfaces));
+    assert!(
+        net.rx_bytes > 256 * 1024 && net.tx_bytes < net.rx_bytes / 2,
+        "{net:?}"
+    );
+    drop(console);
+    d.destroy(&dom).unwrap();
+    assert_eq!(ns.links(), ["br0", "eth9", "eth9p", "lo"]);
+}
