@@ -342,9 +342,10 @@ fn if_index(ns: &Netns, dev: &str) -> u32 {
 /// `<interface type='direct'>`: a macvtap on the host device named, with
 /// the guest's MAC and the mode asked for, up, named by the kernel
 /// (`macvtapN`) or as `<target dev>` says; QEMU holds its character
-/// device; it goes when the domain stops, also when it stopped while no
-/// manager watched. A missing host device, a taken name and a hot-plug
-/// are clear errors that leave no macvtap and no QEMU.
+/// device, also one plugged in live (passed over QMP); it goes when the
+/// domain stops, also when it stopped while no manager watched. A missing
+/// host device and a taken name are clear errors that leave no macvtap
+/// and no QEMU.
 #[test]
 fn direct_interfaces_get_a_macvtap_that_qemu_holds() {
     let ns = Netns::new("direct");
@@ -363,7 +364,9 @@ fn direct_interfaces_get_a_macvtap_that_qemu_holds() {
                  <target dev='macvtap7'/></interface>\
                  <interface type='direct'><mac address='52:54:00:00:09:02'/>\
                  <source dev='eth9'/><target dev='qvmvt1'/><model type='e1000'/></interface>";
-    let dom = d.define_xml(&firmware("fw-direct", iface)).unwrap();
+    // ACPI, for the PCI hot-plug of a pc machine.
+    let xml = firmware("fw-direct", iface).replace("</os>", "</os><features><acpi/></features>");
+    let dom = d.define_xml(&xml).unwrap();
     d.start(&dom).unwrap();
     let names = taps(&*d, "fw-direct");
     // `macvtap7` is a name libvirt made up: chosen afresh.
@@ -391,15 +394,39 @@ fn direct_interfaces_get_a_macvtap_that_qemu_holds() {
         )
         .unwrap();
     assert!(mac.contains("52:54:00:00:09:01"), "{mac}");
-    // Hot-plug of another is refused by name, leaving nothing.
+    // Plugged in live: a macvtap of its own, passed to QEMU over QMP.
     let plug = "<interface type='direct'><mac address='52:54:00:00:09:03'/>\
                 <source dev='eth9'/><model type='virtio'/></interface>";
-    let e = assert_code(
-        d.attach_device(&dom, plug, qvirt::driver::ModifyFlags::LIVE),
-        ErrorCode::ConfigUnsupported,
+    d.attach_device(&dom, plug, qvirt::driver::ModifyFlags::LIVE)
+        .unwrap();
+    let plugged = taps(&*d, "fw-direct");
+    assert_eq!(plugged.len(), 3, "{plugged:?}");
+    let third = ns.ip(&["-d", "link", "show", &plugged[2]]);
+    assert!(third.contains("macvtap mode vepa"), "{third}");
+    assert!(third.contains("52:54:00:00:09:03"), "{third}");
+    assert!(third.contains(",UP"), "{third}");
+    let held = held_macvtap(qemu, if_index(&ns, &plugged[2]));
+    assert_eq!(
+        held.len(),
+        1,
+        "QEMU's descriptors of {}: {held:?}",
+        plugged[2]
     );
-    assert!(e.message.contains("direct"), "{}", e.message);
-    assert_eq!(taps(&*d, "fw-direct"), names);
+    let mac = d
+        .qemu_monitor_command(
+            &dom,
+            r#"{"execute":"qom-get","arguments":{"path":"/machine/peripheral/net2","property":"mac"}}"#,
+        )
+        .unwrap();
+    assert!(mac.contains("52:54:00:00:09:03"), "{mac}");
+    // A plug on a device that does not exist leaves nothing.
+    let bad = "<interface type='direct'><source dev='nodev0'/><model type='virtio'/></interface>";
+    let e = d
+        .attach_device(&dom, bad, qvirt::driver::ModifyFlags::LIVE)
+        .unwrap_err();
+    assert!(e.message.contains("'nodev0'"), "{e}");
+    assert_eq!(taps(&*d, "fw-direct"), plugged);
+    assert_eq!(ns.links().len(), base.len() + 3);
     d.destroy(&dom).unwrap();
     assert_eq!(ns.links(), base, "destroy removes the macvtaps");
 
@@ -638,6 +665,8 @@ fn a_plugged_bridge_interface_brings_its_tap() {
 /// veth) is reached through the veth's peer: the namespace fetches the
 /// guest's web page. The interface's counters are the guest's own (a
 /// macvtap shares the host's view, so they are not swapped as a tap's).
+/// A second one plugged in live is seen by the guest and goes when it is
+/// unplugged.
 #[test]
 fn a_linux_guest_on_a_direct_interface_is_reached_through_its_parent() {
     let ns = Netns::new("dlx");
@@ -693,6 +722,25 @@ fn a_linux_guest_on_a_direct_interface_is_reached_through_its_parent() {
         net.rx_bytes > 256 * 1024 && net.tx_bytes < net.rx_bytes / 2,
         "{net:?}"
     );
+    // Another one plugged in live reaches the guest, and goes when it is
+    // unplugged.
+    let nic = "<interface type='direct'><mac address='52:54:00:09:00:12'/>\
+               <source dev='eth9' mode='bridge'/><model type='virtio'/></interface>";
+    d.attach_device(&dom, nic, qvirt::driver::ModifyFlags::LIVE)
+        .unwrap();
+    let names = taps(&*d, "lx-direct");
+    assert_eq!(names.len(), 2, "{names:?}");
+    support::wait_for("the guest to see the NIC", Duration::from_secs(30), || {
+        console
+            .write(b"cat /sys/class/net/eth1/address 2>/dev/null\n")
+            .unwrap();
+        let out = read_until(&mut *console, "guest# ", Duration::from_secs(30));
+        out.contains("52:54:00:09:00:12").then_some(())
+    });
+    d.detach_device(&dom, nic, qvirt::driver::ModifyFlags::LIVE)
+        .unwrap();
+    assert_eq!(taps(&*d, "lx-direct"), std::slice::from_ref(&tap));
+    assert!(!ns.links().contains(&names[1]), "{:?}", ns.links());
     drop(console);
     d.destroy(&dom).unwrap();
     assert_eq!(ns.links(), ["br0", "eth9", "eth9p", "lo"]);
