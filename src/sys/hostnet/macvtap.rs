@@ -351,7 +351,17 @@ fn open_via_node(
         nix::sys::stat::Mode::from_bits_truncate(0o600),
         nix::sys::stat::makedev(major, minor),
     )?;
-    let opened = open(&node);
+    let opened = open(&node).map_err(|e| match e.raw_os_error() {
+        // A filesystem mounted nodev refuses to open device nodes.
+        Some(libc::EACCES) => io::Error::new(
+            e.kind(),
+            format!(
+                "/dev has no tap{index} and the node made for it in {} cannot be opened ({e}; is that filesystem mounted nodev?)",
+                node_dir.display()
+            ),
+        ),
+        _ => e,
+    });
     let _ = std::fs::remove_file(&node);
     opened
 }
