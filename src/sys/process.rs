@@ -412,6 +412,36 @@ mod tests {
         assert_eq!(stat_field(stat, 22), Some(98765));
     }
 
+    /// Descriptors reach the child at the numbers asked for, also when
+    /// one's own number is another's target.
+    #[test]
+    fn hands_descriptors_at_their_numbers() {
+        use std::os::fd::AsRawFd;
+        let dir = std::env::temp_dir().join(format!("qvirt-fds-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (a, b) = (dir.join("a"), dir.join("b"));
+        let fa = File::create(&a).unwrap();
+        let fb = File::create(&b).unwrap();
+        let (na, nb) = (fa.as_raw_fd(), fb.as_raw_fd());
+        // Crossed: a goes where b is now, and b where a is.
+        let script = format!("echo into-a >&{nb}; echo into-b >&{na}");
+        let argv: Vec<OsString> = ["sh", "-c", &script].iter().map(OsString::from).collect();
+        let id = spawn_with_fds(
+            &argv,
+            &dir.join("sh.log"),
+            &[(fa.as_fd(), nb), (fb.as_fd(), na)],
+        )
+        .unwrap();
+        let watch = ExitWatch::open(id);
+        assert!(watch.is_none_or(|w| w.wait(Some(Duration::from_secs(10)))));
+        reap(id.pid);
+        assert_eq!(std::fs::read_to_string(&a).unwrap(), "into-a\n");
+        assert_eq!(std::fs::read_to_string(&b).unwrap(), "into-b\n");
+        let e = spawn_with_fds(&argv, &dir.join("sh.log"), &[(fa.as_fd(), 2)]).unwrap_err();
+        assert_eq!(e.code, ErrorCode::QemuFailed);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[test]
     fn watches_a_detached_process_exit() {
         let dir = std::env::temp_dir().join(format!("qvirt-process-{}", std::process::id()));
