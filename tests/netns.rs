@@ -319,6 +319,163 @@ fn interface_driver_queues_offloads_and_rom_reach_the_tap_and_device() {
     }
 }
 
+/// What the descriptors of process `pid` that are the character device
+/// of macvtap `index` link to (`/dev/tapINDEX`, or a node made elsewhere
+/// and unlinked).
+fn held_macvtap(pid: i32, index: u32) -> Vec<String> {
+    let node = format!("/tap{index}");
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::read_link(e.path()).ok())
+        .map(|p| p.to_string_lossy().into_owned())
+        .filter(|p| p.ends_with(&node) || p.ends_with(&format!("{node} (deleted)")))
+        .collect()
+}
+
+/// The interface index of device `dev` in the namespace.
+fn if_index(ns: &Netns, dev: &str) -> u32 {
+    let out = ns.ip(&["-o", "link", "show", dev]);
+    out.split(':').next().unwrap().trim().parse().unwrap()
+}
+
+/// `<interface type='direct'>`: a macvtap on the host device named, with
+/// the guest's MAC and the mode asked for, up, named by the kernel
+/// (`macvtapN`) or as `<target dev>` says; QEMU holds its character
+/// device, also one plugged in live (passed over QMP); it goes when the
+/// domain stops, also when it stopped while no manager watched. A missing
+/// host device and a taken name are clear errors that leave no macvtap
+/// and no QEMU.
+#[test]
+fn direct_interfaces_get_a_macvtap_that_qemu_holds() {
+    let ns = Netns::new("direct");
+    // The parent, as a host NIC would be. (A veth, since `dummy` is not
+    // in every kernel.)
+    ns.ip(&[
+        "link", "add", "eth9", "type", "veth", "peer", "name", "eth9p",
+    ]);
+    ns.ip(&["link", "set", "eth9", "up"]);
+    let base = ["br0", "eth9", "eth9p", "lo"];
+    let dir = TestDir::new("direct");
+    let daemon = Daemon::start_under(&ns.exec(), &dir.path, &[]);
+    let d = daemon.connect();
+    let iface = "<interface type='direct'><mac address='52:54:00:00:09:01'/>\
+                 <source dev='eth9' mode='bridge'/><model type='virtio'/>\
+                 <target dev='macvtap7'/></interface>\
+                 <interface type='direct'><mac address='52:54:00:00:09:02'/>\
+                 <source dev='eth9'/><target dev='qvmvt1'/><model type='e1000'/></interface>";
+    // ACPI, for the PCI hot-plug of a pc machine.
+    let xml = firmware("fw-direct", iface).replace("</os>", "</os><features><acpi/></features>");
+    let dom = d.define_xml(&xml).unwrap();
+    d.start(&dom).unwrap();
+    let names = taps(&*d, "fw-direct");
+    // `macvtap7` is a name libvirt made up: chosen afresh.
+    assert!(names[0].starts_with("macvtap"), "{names:?}");
+    assert_eq!(names[1], "qvmvt1");
+    let first = ns.ip(&["-d", "link", "show", &names[0]]);
+    assert!(first.contains("@eth9"), "{first}");
+    assert!(first.contains("macvtap mode bridge"), "{first}");
+    assert!(first.contains("52:54:00:00:09:01"), "{first}");
+    assert!(first.contains(",UP"), "{first}");
+    let second = ns.ip(&["-d", "link", "show", "qvmvt1"]);
+    assert!(second.contains("macvtap mode vepa"), "{second}");
+    assert!(second.contains("52:54:00:00:09:02"), "{second}");
+    assert!(!on_host(&names[0]) && !on_host("qvmvt1"));
+    let qemu = support::qemu_pid(&dir.path, "fw-direct");
+    for name in &names {
+        let held = held_macvtap(qemu, if_index(&ns, name));
+        assert_eq!(held.len(), 1, "QEMU's descriptors of {name}: {held:?}");
+    }
+    // The guest's NIC has its MAC.
+    let mac = d
+        .qemu_monitor_command(
+            &dom,
+            r#"{"execute":"qom-get","arguments":{"path":"/machine/peripheral/net0","property":"mac"}}"#,
+        )
+        .unwrap();
+    assert!(mac.contains("52:54:00:00:09:01"), "{mac}");
+    // Plugged in live: a macvtap of its own, passed to QEMU over QMP.
+    let plug = "<interface type='direct'><mac address='52:54:00:00:09:03'/>\
+                <source dev='eth9'/><model type='virtio'/></interface>";
+    d.attach_device(&dom, plug, qvirt::driver::ModifyFlags::LIVE)
+        .unwrap();
+    let plugged = taps(&*d, "fw-direct");
+    assert_eq!(plugged.len(), 3, "{plugged:?}");
+    let third = ns.ip(&["-d", "link", "show", &plugged[2]]);
+    assert!(third.contains("macvtap mode vepa"), "{third}");
+    assert!(third.contains("52:54:00:00:09:03"), "{third}");
+    assert!(third.contains(",UP"), "{third}");
+    let held = held_macvtap(qemu, if_index(&ns, &plugged[2]));
+    assert_eq!(
+        held.len(),
+        1,
+        "QEMU's descriptors of {}: {held:?}",
+        plugged[2]
+    );
+    let mac = d
+        .qemu_monitor_command(
+            &dom,
+            r#"{"execute":"qom-get","arguments":{"path":"/machine/peripheral/net2","property":"mac"}}"#,
+        )
+        .unwrap();
+    assert!(mac.contains("52:54:00:00:09:03"), "{mac}");
+    // A plug on a device that does not exist leaves nothing.
+    let bad = "<interface type='direct'><source dev='nodev0'/><model type='virtio'/></interface>";
+    let e = d
+        .attach_device(&dom, bad, qvirt::driver::ModifyFlags::LIVE)
+        .unwrap_err();
+    assert!(e.message.contains("'nodev0'"), "{e}");
+    assert_eq!(taps(&*d, "fw-direct"), plugged);
+    assert_eq!(ns.links().len(), base.len() + 3);
+    d.destroy(&dom).unwrap();
+    assert_eq!(ns.links(), base, "destroy removes the macvtaps");
+
+    // A daemon that is gone when QEMU dies: the next one removes them.
+    let dom = d.start(&dom).unwrap();
+    assert_eq!(ns.links().len(), base.len() + 2);
+    let qemu = support::qemu_pid(&dir.path, "fw-direct");
+    drop(d);
+    drop(daemon);
+    support::signal(qemu, nix::sys::signal::Signal::SIGKILL);
+    support::wait_for("QEMU to die", Duration::from_secs(10), || {
+        (!support::process_alive(qemu)).then_some(())
+    });
+    assert!(ns.links().contains(&"qvmvt1".to_string()));
+    let daemon = Daemon::start_under(&ns.exec(), &dir.path, &[]);
+    let d = daemon.connect();
+    assert_eq!(d.info(&dom).unwrap().state, DomainState::Shutoff);
+    assert_eq!(ns.links(), base);
+
+    // Mistakes.
+    let missing = d
+        .define_xml(&firmware(
+            "fw-nodev",
+            "<interface type='direct'><source dev='eth9' mode='bridge'/></interface>\
+             <interface type='direct'><source dev='nodev0' mode='bridge'/></interface>",
+        ))
+        .unwrap();
+    let e = assert_code(d.start(&missing), ErrorCode::OperationFailed);
+    assert!(e.message.contains("'nodev0'"), "{}", e.message);
+    let taken = d
+        .define_xml(&firmware(
+            "fw-taken",
+            "<interface type='direct'><source dev='eth9'/><target dev='eth9p'/></interface>",
+        ))
+        .unwrap();
+    let e = assert_code(d.start(&taken), ErrorCode::ResourceBusy);
+    assert!(e.message.contains("'eth9p'"), "{}", e.message);
+    let passthrough = d
+        .define_xml(&firmware(
+            "fw-passthrough",
+            "<interface type='direct'><source dev='eth9' mode='passthrough'/></interface>",
+        ))
+        .unwrap();
+    let e = assert_code(d.start(&passthrough), ErrorCode::ConfigUnsupported);
+    assert!(e.message.contains("passthrough"), "{}", e.message);
+    assert_eq!(ns.links(), base, "failed starts leave no macvtap");
+    assert!(support::processes_under(&dir.path.join("run")).is_empty());
+}
+
 /// The Linux test guest, built (or found up to date) once.
 fn guest_dir() -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
@@ -502,4 +659,89 @@ fn a_plugged_bridge_interface_brings_its_tap() {
     assert_eq!(ns.links(), ["br0", "lo"]);
     drop(console);
     d.destroy(&dom).unwrap();
+}
+
+/// A Linux guest on a direct interface (a macvtap in bridge mode on a
+/// veth) is reached through the veth's peer: the namespace fetches the
+/// guest's web page. The interface's counters are the guest's own (a
+/// macvtap shares the host's view, so they are not swapped as a tap's).
+/// A second one plugged in live is seen by the guest and goes when it is
+/// unplugged.
+#[test]
+fn a_linux_guest_on_a_direct_interface_is_reached_through_its_parent() {
+    let ns = Netns::new("dlx");
+    ns.ip(&[
+        "link", "add", "eth9", "type", "veth", "peer", "name", "eth9p",
+    ]);
+    ns.ip(&["addr", "add", "10.0.9.1/24", "dev", "eth9p"]);
+    ns.ip(&["link", "set", "eth9p", "up"]);
+    ns.ip(&["link", "set", "eth9", "up"]);
+    let dir = TestDir::new("dlx");
+    let daemon = Daemon::start_under(&ns.exec(), &dir.path, &[]);
+    let d = daemon.connect();
+    let xml = bridged_guest("lx-direct", "10.0.9.11", "52:54:00:09:00:11")
+        .replace("<interface type='bridge'>", "<interface type='direct'>")
+        .replace(
+            "<source bridge='br0'/>",
+            "<source dev='eth9' mode='bridge'/>",
+        )
+        .replace("guestgw=10.0.3.1", "guestgw=10.0.9.1");
+    let dom = d.start(&d.define_xml(&xml).unwrap()).unwrap();
+    let mut console = d.console(&dom, false).unwrap();
+    read_until(&mut *console, "guest# ", Duration::from_secs(120));
+    let url = "http://10.0.9.11/";
+    let page = support::wait_for("the guest's web page", Duration::from_secs(30), || {
+        let mut args = ns.exec();
+        args.extend(["wget", "-q", "-T", "5", "-O", "-", url]);
+        let out = Command::new(args[0]).args(&args[1..]).output().ok()?;
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.contains("qvirt-guest-http-ok").then_some(text)
+    });
+    assert!(page.contains("qvirt-guest-http-ok"), "{page}");
+    // The guest fetches 256 KiB from a web server on the peer: its
+    // counters must show them received.
+    let www = dir.path.join("www");
+    std::fs::create_dir_all(&www).unwrap();
+    std::fs::write(www.join("big"), vec![b'x'; 256 * 1024]).unwrap();
+    let mut args = ns.exec();
+    let root = www.to_string_lossy().into_owned();
+    args.extend(["busybox", "httpd", "-p", "10.0.9.1:8080", "-h", &root]);
+    run(args[0], &args[1..]);
+    console
+        .write(b"wget -q -O /dev/null http://10.0.9.1:8080/big && echo fetched-$((40+2))\n")
+        .unwrap();
+    read_until(&mut *console, "fetched-42", Duration::from_secs(30));
+    let tap = taps(&*d, "lx-direct").remove(0);
+    let stats = d.stats(&dom).unwrap();
+    let net = stats
+        .interfaces
+        .iter()
+        .find(|n| n.name == tap)
+        .unwrap_or_else(|| panic!("no counters of {tap}: {:?}", stats.interfaces));
+    assert!(
+        net.rx_bytes > 256 * 1024 && net.tx_bytes < net.rx_bytes / 2,
+        "{net:?}"
+    );
+    // Another one plugged in live reaches the guest, and goes when it is
+    // unplugged.
+    let nic = "<interface type='direct'><mac address='52:54:00:09:00:12'/>\
+               <source dev='eth9' mode='bridge'/><model type='virtio'/></interface>";
+    d.attach_device(&dom, nic, qvirt::driver::ModifyFlags::LIVE)
+        .unwrap();
+    let names = taps(&*d, "lx-direct");
+    assert_eq!(names.len(), 2, "{names:?}");
+    support::wait_for("the guest to see the NIC", Duration::from_secs(30), || {
+        console
+            .write(b"cat /sys/class/net/eth1/address 2>/dev/null\n")
+            .unwrap();
+        let out = read_until(&mut *console, "guest# ", Duration::from_secs(30));
+        out.contains("52:54:00:09:00:12").then_some(())
+    });
+    d.detach_device(&dom, nic, qvirt::driver::ModifyFlags::LIVE)
+        .unwrap();
+    assert_eq!(taps(&*d, "lx-direct"), std::slice::from_ref(&tap));
+    assert!(!ns.links().contains(&names[1]), "{:?}", ns.links());
+    drop(console);
+    d.destroy(&dom).unwrap();
+    assert_eq!(ns.links(), ["br0", "eth9", "eth9p", "lo"]);
 }

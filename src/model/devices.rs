@@ -307,7 +307,7 @@ pub struct Interface {
     pub mac: MacAddr,
     /// `<model type=...>`, as written (virtio, e1000, rtl8139, ...).
     pub model: Option<String>,
-    /// `<target dev=...>`: the host tap device name.
+    /// `<target dev=...>`: the host tap (or macvtap) device name.
     pub target_dev: Option<String>,
     /// `<portForward>` rules (user networking).
     pub port_forwards: Vec<PortForward>,
@@ -334,6 +334,28 @@ pub enum InterfaceType {
     Bridge(String),
     /// `ethernet`: a tap device configured by the host.
     Ethernet,
+    /// `direct`: a macvtap device on the host device `<source dev=...>`,
+    /// in `<source mode=...>` (default `vepa`).
+    Direct {
+        /// `dev`: the host network device the macvtap sits on.
+        dev: String,
+        /// `mode`: how the macvtap delivers packets between its siblings.
+        mode: DirectMode,
+    },
+}
+
+words! {
+    /// `<interface type='direct'><source mode=...>`: the macvtap mode.
+    pub enum DirectMode {
+        /// Every packet goes out to the external switch (the default).
+        Vepa = "vepa",
+        /// As vepa, and packets from a sibling are never delivered.
+        Private = "private",
+        /// Packets between siblings in bridge mode go directly.
+        Bridge = "bridge",
+        /// The device takes over its parent (SR-IOV virtual functions).
+        Passthrough = "passthrough",
+    }
 }
 
 /// A MAC address.

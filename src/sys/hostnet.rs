@@ -5,6 +5,11 @@
 //! created before QEMU starts (with a MAC derived from the guest's, added
 //! to their bridge, up) and removed once it has stopped.
 //!
+//! The macvtap devices of direct interfaces are created (on their host
+//! device, with the guest's MAC and the mode asked for, up) once the
+//! domain's runtime directory exists, opened, and handed to QEMU as
+//! descriptors; they are removed with the taps.
+//!
 //! Taps are made with the TUNSETIFF ioctl and marked persistent so that
 //! QEMU can open them by name (`ifname=`, `script=no`). Making one needs
 //! CAP_NET_ADMIN in the network namespace the manager runs in: the system
@@ -21,6 +26,8 @@ use nix::sys::socket::{AddressFamily, SockFlag, SockType, socket};
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{DomainDef, InterfaceType, MacAddr, PortProto};
+
+mod macvtap;
 
 /// The tun/tap control device.
 const TUN_DEVICE: &str = "/dev/net/tun";
@@ -134,23 +141,169 @@ pub(crate) fn create_taps(def: &mut DomainDef) -> Result<()> {
     Ok(())
 }
 
-/// The taps qvirt made for the running definition `def`: the target
-/// devices of its bridge and ethernet interfaces.
+/// Target names with these prefixes on a direct interface are libvirt's
+/// own choice, made afresh at every start.
+const AUTO_MACVTAP_PREFIXES: [&str; 3] = ["macvtap", "macvlan", AUTO_PREFIX];
+/// The name template of macvtaps qvirt names itself.
+const AUTO_MACVTAP: &str = "macvtap%d";
+
+/// Creates a macvtap for each direct interface of `def`, writes its name
+/// into the interface's `target_dev` (a name the definition gives is
+/// used, unless it is a `macvtap`, `macvlan` or `vnet` name, which is
+/// chosen afresh), and opens its character device (made in `node_dir`
+/// where /dev lacks it). Returns each one's interface index and
+/// descriptor. On failure the macvtaps made so far are removed again.
+pub(crate) fn create_macvtaps(
+    def: &mut DomainDef,
+    node_dir: &std::path::Path,
+) -> Result<Vec<(usize, OwnedFd)>> {
+    let name = def.name.clone();
+    let mut made: Vec<String> = Vec::new();
+    let mut fds = Vec::new();
+    for (i, net) in def.devices.interfaces.iter_mut().enumerate() {
+        let InterfaceType::Direct { dev, mode } = &net.kind else {
+            continue;
+        };
+        let wanted = net
+            .target_dev
+            .clone()
+            .filter(|t| !AUTO_MACVTAP_PREFIXES.iter().any(|p| t.starts_with(p)));
+        let what = format!("direct interface {i} ({}) of domain '{name}'", net.mac);
+        match make_macvtap(
+            &name,
+            &what,
+            wanted.as_deref(),
+            dev,
+            mode.as_str(),
+            net.mac,
+            node_dir,
+        ) {
+            Ok((tap, fd)) => {
+                net.target_dev = Some(tap.clone());
+                made.push(tap);
+                fds.push((i, fd));
+            }
+            Err(e) => {
+                remove_taps(&made);
+                return Err(e);
+            }
+        }
+    }
+    Ok(fds)
+}
+
+/// Makes one macvtap on `parent` for `what` and opens it; removes it
+/// again when anything after its creation fails.
+fn make_macvtap(
+    dom: &str,
+    what: &str,
+    wanted: Option<&str>,
+    parent: &str,
+    mode: &str,
+    mac: MacAddr,
+    node_dir: &std::path::Path,
+) -> Result<(String, OwnedFd)> {
+    let failed = |why: String| {
+        Error::new(
+            ErrorCode::OperationFailed,
+            format!("cannot start domain '{dom}': {why}"),
+        )
+    };
+    let Some(mode_value) = macvtap::mode_value(mode) else {
+        return Err(failed(format!("unknown macvtap mode '{mode}' of {what}")));
+    };
+    let sock = control_socket()?;
+    let parent_index = match if_index(&sock, parent) {
+        Ok(i) => i,
+        Err(e) if e.raw_os_error() == Some(libc::ENODEV) => {
+            return Err(failed(format!(
+                "host network device '{parent}' of {what} (<source dev='{parent}'>) does not exist on this host"
+            )));
+        }
+        Err(e) => {
+            return Err(Error::io(
+                format!("cannot look up device '{parent}' of {what}"),
+                e,
+            ));
+        }
+    };
+    let (tap, index) = match macvtap::add(
+        wanted.unwrap_or(AUTO_MACVTAP),
+        parent_index,
+        mac.0,
+        mode_value,
+    ) {
+        Ok(made) => made,
+        Err(e) => {
+            return Err(match e.raw_os_error() {
+                Some(libc::EEXIST) => Error::new(
+                    ErrorCode::ResourceBusy,
+                    format!(
+                        "cannot start domain '{dom}': network device '{}' of {what} already exists; qvirt creates its macvtaps itself, so name a free device in <target dev> or leave it out",
+                        wanted.unwrap_or(AUTO_MACVTAP)
+                    ),
+                ),
+                Some(libc::EPERM | libc::EACCES) => Error::new(
+                    ErrorCode::OperationDenied,
+                    format!(
+                        "cannot start domain '{dom}': creating the macvtap device of {what} needs CAP_NET_ADMIN, which this manager lacks; use the system instance (qemu:///system, as root) for direct interfaces"
+                    ),
+                ),
+                Some(libc::EOPNOTSUPP) => Error::new(
+                    ErrorCode::NoSupport,
+                    format!(
+                        "cannot start domain '{dom}': this kernel cannot make the macvtap device of {what} (load the macvtap module)"
+                    ),
+                ),
+                _ => failed(format!(
+                    "cannot create a macvtap device on '{parent}' for {what}: {e}"
+                )),
+            });
+        }
+    };
+    let opened = set_up(&sock, &tap)
+        .and_then(|()| macvtap::open_device(&tap, index, std::path::Path::new("/dev"), node_dir));
+    match opened {
+        Ok(fd) => Ok((tap, fd)),
+        Err(e) => {
+            let _ = macvtap::delete(&tap);
+            Err(failed(format!(
+                "cannot set up macvtap '{tap}' on '{parent}' of {what}: {e}"
+            )))
+        }
+    }
+}
+
+/// The taps and macvtaps qvirt made for the running definition `def`:
+/// the target devices of its bridge, ethernet and direct interfaces.
 pub(crate) fn taps_of(def: &DomainDef) -> Vec<String> {
     def.devices
         .interfaces
         .iter()
-        .filter(|n| matches!(n.kind, InterfaceType::Bridge(_) | InterfaceType::Ethernet))
+        .filter(|n| {
+            matches!(
+                n.kind,
+                InterfaceType::Bridge(_) | InterfaceType::Ethernet | InterfaceType::Direct { .. }
+            )
+        })
         .filter_map(|n| n.target_dev.clone())
         .collect()
 }
 
-/// Removes the taps `names`; returns those that could not be removed,
-/// with why, for the caller to log.
+/// Removes the taps and macvtaps `names`; returns those that could not
+/// be removed, with why, for the caller to log. A macvtap already gone
+/// is not an error.
 pub(crate) fn remove_taps(names: &[String]) -> Vec<(String, io::Error)> {
     names
         .iter()
-        .filter_map(|n| delete_tap(n).err().map(|e| (n.clone(), e)))
+        .filter_map(|n| {
+            let removed = match macvtap::kind(n) {
+                Ok(Some(kind)) if kind == "macvtap" => macvtap::delete(n),
+                Err(e) if e.raw_os_error() == Some(libc::ENODEV) => Ok(()),
+                _ => delete_tap(n),
+            };
+            removed.err().map(|e| (n.clone(), e))
+        })
         .collect()
 }
 

@@ -10,7 +10,7 @@
 use std::ffi::OsString;
 use std::fs::File;
 use std::io::Write;
-use std::os::fd::{AsFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
@@ -35,6 +35,17 @@ pub struct ProcessId {
 /// stdout and stderr appended to `log` after a header line with the time
 /// and the whole command line.
 pub fn spawn(argv: &[OsString], log: &Path) -> Result<ProcessId> {
+    spawn_with_fds(argv, log, &[])
+}
+
+/// As [`spawn`], and the child inherits each descriptor of `fds` at the
+/// number paired with it (3 or more, each once); nothing else of this
+/// process is inherited.
+pub fn spawn_with_fds(
+    argv: &[OsString],
+    log: &Path,
+    fds: &[(BorrowedFd<'_>, i32)],
+) -> Result<ProcessId> {
     let mut log_file = open_log(log)?;
     let header = format!(
         "{} starting: {}\n",
@@ -47,7 +58,7 @@ pub fn spawn(argv: &[OsString], log: &Path) -> Result<ProcessId> {
     let program = argv
         .first()
         .ok_or_else(|| Error::new(ErrorCode::Internal, "an empty command line"))?;
-    let pid = spawn_in_session(argv, &log_file).map_err(|e| {
+    let pid = spawn_in_session(argv, &log_file, fds).map_err(|e| {
         Error::new(
             ErrorCode::QemuFailed,
             format!("cannot run {}: {e}", program.to_string_lossy()),
@@ -94,16 +105,20 @@ pub fn open_log(path: &Path) -> Result<File> {
 
 /// Runs `argv` (`argv[0]` looked up in `$PATH` when it has no slash)
 /// with this process's environment, in a new session, with stdin on
-/// /dev/null, stdout and stderr on `out`, no signal blocked and SIGPIPE
-/// back to its default (Rust ignores it); returns its pid once it has
-/// exec'd.
+/// /dev/null, stdout and stderr on `out`, each of `fds` at its number,
+/// no signal blocked and SIGPIPE back to its default (Rust ignores it);
+/// returns its pid once it has exec'd.
 ///
 /// posix_spawn(3), not fork: glibc starts the child with vfork
 /// semantics, while fork copies the page tables of the whole manager
 /// (about a millisecond for every 50 MiB it uses) on every start.
 /// `std::process::Command` can only make a new session with a `pre_exec`
 /// hook, which makes it fork.
-fn spawn_in_session(argv: &[OsString], out: &File) -> std::io::Result<i32> {
+fn spawn_in_session(
+    argv: &[OsString],
+    out: &File,
+    fds: &[(BorrowedFd<'_>, i32)],
+) -> std::io::Result<i32> {
     use nix::fcntl::OFlag;
     use nix::libc;
     use nix::spawn::{PosixSpawnAttr, PosixSpawnFileActions, PosixSpawnFlags, posix_spawnp};
@@ -136,6 +151,26 @@ fn spawn_in_session(argv: &[OsString], out: &File) -> std::io::Result<i32> {
     actions.add_open(0, "/dev/null", OFlag::O_RDONLY, Mode::empty())?;
     actions.add_dup2(out.as_raw_fd(), 1)?;
     actions.add_dup2(out.as_raw_fd(), 2)?;
+    // The file actions run in order: a descriptor whose own number is
+    // another's target would be overwritten before its turn. Each is
+    // first copied above every target (close-on-exec, so the copies go
+    // at exec); dup2 clears that flag on the target.
+    let above = fds.iter().map(|(_, n)| *n).max().unwrap_or(0) + 1;
+    let mut copies = Vec::with_capacity(fds.len());
+    for (fd, target) in fds {
+        if *target < 3 || fds.iter().filter(|(_, n)| n == target).count() > 1 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("descriptor number {target} cannot be handed to the child"),
+            ));
+        }
+        let copy = nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(above.max(64)))?;
+        // SAFETY: `copy` is a fresh descriptor that nothing else owns.
+        #[allow(unsafe_code)]
+        let copy = unsafe { OwnedFd::from_raw_fd(copy) };
+        actions.add_dup2(copy.as_raw_fd(), *target)?;
+        copies.push(copy);
+    }
     let mut attr = PosixSpawnAttr::init()?;
     attr.set_sigmask(&SigSet::empty())?;
     let mut pipe = SigSet::empty();
@@ -375,6 +410,43 @@ mod tests {
         assert_eq!(stat_field(stat, 14), Some(7));
         assert_eq!(stat_field(stat, 15), Some(3));
         assert_eq!(stat_field(stat, 22), Some(98765));
+    }
+
+    /// Descriptors reach the child at the numbers asked for, also when
+    /// one's own number is another's target.
+    #[test]
+    fn hands_descriptors_at_their_numbers() {
+        use std::os::fd::AsRawFd;
+        let dir = std::env::temp_dir().join(format!("qvirt-fds-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (a, b) = (dir.join("a"), dir.join("b"));
+        let fa = File::create(&a).unwrap();
+        let fb = File::create(&b).unwrap();
+        let (na, nb) = (fa.as_raw_fd(), fb.as_raw_fd());
+        // Crossed: a goes where b is now, and b where a is.
+        let script = format!("echo into-a >&{nb}; echo into-b >&{na}");
+        let argv: Vec<OsString> = ["sh", "-c", &script].iter().map(OsString::from).collect();
+        let id = spawn_with_fds(
+            &argv,
+            &dir.join("sh.log"),
+            &[(fa.as_fd(), nb), (fb.as_fd(), na)],
+        )
+        .unwrap();
+        // The child's writes, awaited by their content (the process may
+        // be reaped by another test's wait before a watch opens on it).
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
+        while (read(&a).is_empty() || read(&b).is_empty())
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        reap(id.pid);
+        assert_eq!(read(&a), "into-a\n");
+        assert_eq!(read(&b), "into-b\n");
+        let e = spawn_with_fds(&argv, &dir.join("sh.log"), &[(fa.as_fd(), 2)]).unwrap_err();
+        assert_eq!(e.code, ErrorCode::QemuFailed);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

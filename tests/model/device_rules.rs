@@ -699,6 +699,99 @@ fn interface_driver_and_rom() {
     );
 }
 
+/// `<interface type='direct'>`: a macvtap on a host device, in one of
+/// libvirt's four modes (vepa when none is written, and then written out,
+/// as libvirt does); the device name follows the rules of every network
+/// device name; `<virtualport>` stays refused by name.
+#[test]
+fn direct_interfaces() {
+    use qvirt::model::{DirectMode, InterfaceType};
+    let d = accept(&doc(
+        "",
+        "<interface type='direct'><mac address='52:54:00:12:34:56'/>\
+         <source dev='enp3s0' mode='bridge'/><model type='virtio'/>\
+         <target dev='macvtap0'/><driver name='vhost'/></interface>\
+         <interface type='direct'><source dev='eth0'/></interface>",
+    ));
+    let nets = &d.devices.interfaces;
+    assert_eq!(
+        nets[0].kind,
+        InterfaceType::Direct {
+            dev: "enp3s0".into(),
+            mode: DirectMode::Bridge
+        }
+    );
+    assert_eq!(nets[0].target_dev.as_deref(), Some("macvtap0"));
+    assert_eq!(
+        nets[1].kind,
+        InterfaceType::Direct {
+            dev: "eth0".into(),
+            mode: DirectMode::Vepa
+        }
+    );
+    let xml = d.to_xml();
+    assert!(
+        xml.contains("<source dev='enp3s0' mode='bridge'/>")
+            && xml.contains("<source dev='eth0' mode='vepa'/>"),
+        "{xml}"
+    );
+    for mode in ["vepa", "private", "bridge", "passthrough"] {
+        let d = accept(&doc(
+            "",
+            &format!("<interface type='direct'><source dev='eth0' mode='{mode}'/></interface>"),
+        ));
+        assert!(d.to_xml().contains(&format!("mode='{mode}'")));
+    }
+    reject(
+        &doc(
+            "",
+            "<interface type='direct'><source dev='eth0' mode='vepa2'/></interface>",
+        ),
+        Unsupported,
+        "unsupported value 'vepa2' for attribute mode",
+    );
+    reject(
+        &doc("", "<interface type='direct'/>"),
+        Invalid,
+        "missing <source dev=...>",
+    );
+    reject(
+        &doc(
+            "",
+            "<interface type='direct'><source mode='bridge'/></interface>",
+        ),
+        Invalid,
+        "missing attribute dev",
+    );
+    reject(
+        &doc(
+            "",
+            "<interface type='direct'><source dev='eth 0'/></interface>",
+        ),
+        Invalid,
+        "source dev 'eth 0' is not a valid network device name",
+    );
+    reject(
+        &doc(
+            "",
+            "<interface type='direct'><source dev='eth0' mode='vepa'/>\
+             <virtualport type='802.1Qbg'><parameters managerid='11' typeid='1193047' \
+             typeidversion='2'/></virtualport></interface>",
+        ),
+        Unsupported,
+        "unsupported element <virtualport>",
+    );
+    reject(
+        &doc(
+            "",
+            "<interface type='direct'><source dev='eth0'/>\
+             <portForward proto='tcp'><range start='2222' to='22'/></portForward></interface>",
+        ),
+        Invalid,
+        "only for interfaces of type 'user'",
+    );
+}
+
 /// What libvirt writes only in a running domain's XML (image indexes in
 /// the chain, the network port and bridge) is read and left out, as
 /// libvirt leaves it out of a definition.

@@ -210,10 +210,14 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
     }
     let mut interfaces = Vec::new();
     for i in 0..p.below(4) {
-        let kind = match p.below(4) {
+        let kind = match p.below(5) {
             0 => InterfaceType::User,
             1 => InterfaceType::Network(format!("net-{i}.{}", p.below(100))),
             2 => InterfaceType::Bridge(format!("br{i}")),
+            3 => InterfaceType::Direct {
+                dev: format!("enp{i}s0"),
+                mode: *p.of(qvirt::model::DirectMode::ALL),
+            },
             _ => InterfaceType::Ethernet,
         };
         let user = kind == InterfaceType::User;

@@ -70,6 +70,7 @@ fn iface_kind_source(net: &Interface) -> (&'static str, String) {
         InterfaceType::Network(n) => ("network", n.clone()),
         InterfaceType::Bridge(b) => ("bridge", b.clone()),
         InterfaceType::Ethernet => ("ethernet", "-".to_string()),
+        InterfaceType::Direct { dev, .. } => ("direct", dev.clone()),
     }
 }
 

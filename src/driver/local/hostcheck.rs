@@ -112,9 +112,12 @@ impl Host {
     /// vhost-net device, which QEMU opens.
     fn vhost_net(&self, def: &DomainDef) -> Result<()> {
         let wants = def.devices.interfaces.iter().position(|n| {
-            matches!(n.kind, InterfaceType::Bridge(_) | InterfaceType::Ethernet)
-                && n.driver
-                    .is_some_and(|d| d.name == Some(NetDriverName::Vhost))
+            matches!(
+                n.kind,
+                InterfaceType::Bridge(_) | InterfaceType::Ethernet | InterfaceType::Direct { .. }
+            ) && n
+                .driver
+                .is_some_and(|d| d.name == Some(NetDriverName::Vhost))
         });
         match wants {
             Some(i) if !self.path("dev/vhost-net").exists() => Err(lacks(

@@ -164,17 +164,29 @@ impl Core {
         if buses(&addressed) > buses(&new) {
             return Err(no_free_slot(&live, &what));
         }
-        // A tap for a bridge or ethernet interface, named in the
-        // definition before the options are made, as at a start.
+        // A tap for a bridge or ethernet interface, or a macvtap for a
+        // direct one, named in the definition before the options are
+        // made, as at a start. A macvtap's device reaches QEMU over QMP
+        // (`getfd`), named in `netdev_add`.
         let mut addressed = addressed;
         let mut tap = None;
+        let mut macvtap_fd = None;
         if let Device::Interface { net, .. } = device
-            && matches!(net.kind, InterfaceType::Bridge(_) | InterfaceType::Ethernet)
+            && matches!(
+                net.kind,
+                InterfaceType::Bridge(_) | InterfaceType::Ethernet | InterfaceType::Direct { .. }
+            )
         {
             let mut alone = addressed.clone();
             alone.devices.interfaces =
                 vec![addressed.devices.interfaces.last().cloned().expect("new")];
-            hostnet::create_taps(&mut alone)?;
+            if matches!(net.kind, InterfaceType::Direct { .. }) {
+                macvtap_fd = hostnet::create_macvtaps(&mut alone, &run.run_dir)?
+                    .pop()
+                    .map(|(_, fd)| fd);
+            } else {
+                hostnet::create_taps(&mut alone)?;
+            }
             let made = alone.devices.interfaces[0].target_dev.clone();
             if let Some(n) = addressed.devices.interfaces.last_mut() {
                 n.target_dev.clone_from(&made);
@@ -193,6 +205,15 @@ impl Core {
                 }
                 PluggedDevice::Disk(_) => None,
             };
+            let fd_name = match (&macvtap_fd, &mut args.netdev) {
+                (Some(fd), Some(netdev)) => {
+                    let name = format!("{}-fd", netdev["id"].as_str().unwrap_or("hostnet"));
+                    qmp.getfd(&name, std::os::fd::AsFd::as_fd(fd), QMP_TIMEOUT)?;
+                    netdev["fd"] = json!(name);
+                    Some(name)
+                }
+                _ => None,
+            };
             if let PluggedDevice::Disk(i) = which {
                 // Nodes an earlier unplug of a disk under this id could not
                 // remove would clash with the new ones by name.
@@ -201,7 +222,14 @@ impl Core {
                     remove_nodes(qmp, &id)?;
                 }
             }
-            add_to_qemu(qmp, &args)?;
+            if let Err(e) = add_to_qemu(qmp, &args) {
+                // QEMU takes a passed descriptor out of its list when it
+                // makes the backend; otherwise it is closed here.
+                if let Some(name) = &fd_name {
+                    let _ = qmp.execute("closefd", Some(json!({"fdname": name})), QMP_TIMEOUT);
+                }
+                return Err(e);
+            }
             if let (Some(n), PluggedDevice::Interface(i)) = (nic, which) {
                 super::tuning::set_link(qmp, &addressed.devices.interfaces[i], &format!("net{n}"))?;
             }

@@ -168,6 +168,17 @@ impl Core {
             let _ = crate::sys::fsutil::remove_tree(&run_dir);
             return Err(e);
         }
+        // The macvtaps of direct interfaces, once the runtime directory
+        // exists (their device nodes may have to be made there); the
+        // guard removes them with the taps.
+        let net_fds = match hostnet::create_macvtaps(&mut def, &run_dir) {
+            Ok(fds) => fds,
+            Err(e) => {
+                let _ = crate::sys::fsutil::remove_tree(&run_dir);
+                return Err(e);
+            }
+        };
+        taps.names = hostnet::taps_of(&def);
         paths.vnc_port = vnc_port;
         paths.incoming = opts.incoming.is_some() || opts.listen.is_some();
         // The live definition names the PCI slot each device got, as
@@ -215,7 +226,16 @@ impl Core {
                 let _ = writeln!(f, "qvirt: {note}");
             }
         }
-        let pid = match process::spawn(&argv, &log) {
+        // QEMU inherits each macvtap at the number its command line names.
+        let base = paths.net_fd_base.unwrap_or(crate::qemu::argv::NET_FD_BASE);
+        let inherited: Vec<_> = net_fds
+            .iter()
+            .map(|(i, fd)| (fd.as_fd(), base + *i as i32))
+            .collect();
+        let spawned = process::spawn_with_fds(&argv, &log, &inherited);
+        drop(inherited);
+        drop(net_fds);
+        let pid = match spawned {
             Ok(pid) => pid,
             Err(e) => {
                 let _ = crate::sys::fsutil::remove_tree(&run_dir);

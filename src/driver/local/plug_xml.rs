@@ -181,6 +181,7 @@ pub(crate) fn kind_name(kind: &InterfaceType) -> &'static str {
         InterfaceType::Network(_) => "network",
         InterfaceType::Bridge(_) => "bridge",
         InterfaceType::Ethernet => "ethernet",
+        InterfaceType::Direct { .. } => "direct",
     }
 }
 

@@ -55,9 +55,19 @@ impl Core {
         stats.vcpus = vcpus(&run)?;
         stats.balloon = balloon(&run, &def)?;
         stats.blocks = blocks(&run, &def)?;
+        let direct: Vec<String> = def
+            .devices
+            .interfaces
+            .iter()
+            .filter(|n| matches!(n.kind, crate::model::InterfaceType::Direct { .. }))
+            .filter_map(|n| n.target_dev.clone())
+            .collect();
         stats.interfaces = crate::sys::hostnet::taps_of(&def)
             .into_iter()
-            .map(|tap| tap_stats(&tap))
+            .map(|tap| {
+                let shares_host_view = direct.contains(&tap);
+                tap_stats(&tap, shares_host_view)
+            })
             .collect();
         Ok(stats)
     }
@@ -166,24 +176,31 @@ fn blocks(run: &Running, def: &DomainDef) -> Result<Vec<BlockStats>> {
 }
 
 /// A tap's traffic from the guest's side: the host receives what the
-/// guest sends, so the host's counters are swapped, as libvirt swaps them.
-fn tap_stats(tap: &str) -> InterfaceStats {
+/// guest sends, so the host's counters are swapped, as libvirt swaps them;
+/// a macvtap (`shares_host_view`) counts as the guest does, as libvirt
+/// knows (`virDomainNetTypeSharesHostView`).
+fn tap_stats(tap: &str, shares_host_view: bool) -> InterfaceStats {
     let read = |name: &str| -> u64 {
         std::fs::read_to_string(format!("/sys/class/net/{tap}/statistics/{name}"))
             .ok()
             .and_then(|t| t.trim().parse().ok())
             .unwrap_or(0)
     };
+    let (rx, tx) = if shares_host_view {
+        ("rx", "tx")
+    } else {
+        ("tx", "rx")
+    };
     InterfaceStats {
         name: tap.to_string(),
-        rx_bytes: read("tx_bytes"),
-        rx_packets: read("tx_packets"),
-        rx_errs: read("tx_errors"),
-        rx_drop: read("tx_dropped"),
-        tx_bytes: read("rx_bytes"),
-        tx_packets: read("rx_packets"),
-        tx_errs: read("rx_errors"),
-        tx_drop: read("rx_dropped"),
+        rx_bytes: read(&format!("{rx}_bytes")),
+        rx_packets: read(&format!("{rx}_packets")),
+        rx_errs: read(&format!("{rx}_errors")),
+        rx_drop: read(&format!("{rx}_dropped")),
+        tx_bytes: read(&format!("{tx}_bytes")),
+        tx_packets: read(&format!("{tx}_packets")),
+        tx_errs: read(&format!("{tx}_errors")),
+        tx_drop: read(&format!("{tx}_dropped")),
     }
 }
 

@@ -100,7 +100,8 @@ pub fn display_port(def: &DomainDef, taken: &[u16], check_free: bool) -> Result<
 /// built, shared with `domxml-to-native` so the two cannot drift: the
 /// firmware of `<os firmware>` resolved into `<loader>` and `<nvram>` from
 /// QEMU's firmware descriptors, the NVRAM store path under the layout's
-/// NVRAM directory, the serial console log, and the guest clock's start.
+/// NVRAM directory, the serial console log, the guest clock's start, and
+/// the descriptor numbers of direct interfaces' macvtaps.
 pub fn plan(
     def: &mut DomainDef,
     caps: &QemuCaps,
@@ -127,6 +128,7 @@ pub fn plan(
     paths.serial_log = Some(layout.console_log_file(&def.name));
     paths.clock_base = clock_base(def)?;
     paths.tpm_cancel = tpm_cancel_path(def, Path::new("/sys/class"));
+    paths.net_fd_base = Some(crate::qemu::argv::NET_FD_BASE);
     choose_render_node(def, Path::new("/dev/dri"))?;
     Ok(())
 }
@@ -513,8 +515,8 @@ pub(crate) fn on_watchdog(
 }
 
 /// What `domxml-to-native` shows for taps the start creates: the start
-/// names each when it makes it, so the preview names them `vnetN` in
-/// interface order.
+/// names each when it makes it, so the preview names them `vnetN` (and
+/// macvtaps `macvtapN`) in interface order.
 pub fn preview_taps(def: &mut DomainDef) {
     for (i, net) in def.devices.interfaces.iter_mut().enumerate() {
         let tap = matches!(
@@ -523,6 +525,11 @@ pub fn preview_taps(def: &mut DomainDef) {
         );
         if tap && net.target_dev.is_none() {
             net.target_dev = Some(format!("vnet{i}"));
+        }
+        if matches!(net.kind, crate::model::InterfaceType::Direct { .. })
+            && net.target_dev.is_none()
+        {
+            net.target_dev = Some(format!("macvtap{i}"));
         }
     }
 }

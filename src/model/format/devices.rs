@@ -357,12 +357,18 @@ fn interface(w: &mut XmlWriter, i: &Interface) {
         InterfaceType::Network(_) => "network",
         InterfaceType::Bridge(_) => "bridge",
         InterfaceType::Ethernet => "ethernet",
+        InterfaceType::Direct { .. } => "direct",
     };
     w.open("interface", Attrs::new().add("type", kind));
     w.empty("mac", Attrs::new().add("address", i.mac));
     match &i.kind {
         InterfaceType::Network(n) => w.empty("source", Attrs::new().add("network", n)),
         InterfaceType::Bridge(b) => w.empty("source", Attrs::new().add("bridge", b)),
+        // The mode is always written, as libvirt does (vepa by default).
+        InterfaceType::Direct { dev, mode } => w.empty(
+            "source",
+            Attrs::new().add("dev", dev).add("mode", mode.as_str()),
+        ),
         InterfaceType::User | InterfaceType::Ethernet => {}
     }
     if let Some(t) = &i.target_dev {

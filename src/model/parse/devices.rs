@@ -7,8 +7,8 @@ use std::collections::{HashMap, HashSet};
 use super::el::{El, R, Radix, invalid, push, set};
 use super::{chardev, hostdev, memory, optional_text, peripherals};
 use crate::model::{
-    Address, BackingStore, Controller, ControllerTarget, ControllerType, Devices, Disk, DiskDevice,
-    DiskDriver, DiskHost, DiskProtocol, DiskType, DriveAddress, InputType, Interface,
+    Address, BackingStore, Controller, ControllerTarget, ControllerType, Devices, DirectMode, Disk,
+    DiskDevice, DiskDriver, DiskHost, DiskProtocol, DiskType, DriveAddress, InputType, Interface,
     InterfaceType, MacAddr, ModelErrorKind, NetworkSource, PciAddress, PortForward, PortRange,
     UsbAddress, UsbPort, VirtioOptions, VirtioSerialAddress,
 };
@@ -690,10 +690,17 @@ fn interface(e: El) -> R<Interface> {
     let kind = e
         .choice(
             "type",
-            &[("user", 0), ("network", 1), ("bridge", 2), ("ethernet", 3)],
+            &[
+                ("user", 0),
+                ("network", 1),
+                ("bridge", 2),
+                ("ethernet", 3),
+                ("direct", 4),
+            ],
         )?
         .unwrap_or(0);
     let (mut source, mut mac, mut model) = (None, None, None);
+    let mut direct = None;
     let (mut target_dev, mut boot, mut address_v) = (None, None, None);
     let mut port_forwards = Vec::new();
     let (mut driver, mut rom, mut link_up) = (None, None, None);
@@ -717,6 +724,13 @@ fn interface(e: El) -> R<Interface> {
                 }
                 c.empty()?;
                 Ok(c.req(attr)?.to_string())
+            })?,
+            "source" if kind == 4 => set(&mut direct, c, |c| {
+                c.allow(&["dev", "mode"])?;
+                c.empty()?;
+                let dev = c.req("dev")?.to_string();
+                let mode = c.word("mode")?.unwrap_or(DirectMode::Vepa);
+                Ok((dev, mode))
             })?,
             "mac" => set(&mut mac, c, |c| {
                 c.allow(&["address"])?;
@@ -753,6 +767,10 @@ fn interface(e: El) -> R<Interface> {
         1 => InterfaceType::Network(source.ok_or_else(|| need_source("network"))?),
         2 => InterfaceType::Bridge(source.ok_or_else(|| need_source("bridge"))?),
         3 => InterfaceType::Ethernet,
+        4 => {
+            let (dev, mode) = direct.ok_or_else(|| need_source("dev"))?;
+            InterfaceType::Direct { dev, mode }
+        }
         _ => InterfaceType::User,
     };
     Ok(Interface {

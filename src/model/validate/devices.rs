@@ -595,6 +595,9 @@ fn interfaces(def: &DomainDef) -> R {
                 )));
             }
             InterfaceType::Bridge(b) => check_ifname(&format!("{what} bridge"), b)?,
+            InterfaceType::Direct { dev, .. } => {
+                check_ifname(&format!("{what} source dev"), dev)?;
+            }
             _ => {}
         }
         if let Some(m) = &i.model

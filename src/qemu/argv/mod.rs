@@ -33,6 +33,9 @@
 //!   (`-no-shutdown`); the driver resets and continues it on `SHUTDOWN`.
 //! - bridge and ethernet interfaces: the driver creates the tap device and
 //!   names it in `<target dev>` before calling [`build_argv`].
+//! - direct interfaces: the driver creates the macvtap device, opens its
+//!   character device and passes it to QEMU at the descriptor number
+//!   [`RuntimePaths::net_fd_base`] gives it.
 //!
 //! The accelerator is chosen with `-accel kvm|tcg` (the modern spelling of
 //! `-machine accel=`). USB devices without an `<address>` get the first
@@ -80,6 +83,11 @@ pub use opts::escape;
 pub use passthrough::{host_pci_name, shared_memory, virtiofs_socket};
 pub use tuning::{hugepage_dir, hugepage_size};
 
+/// The first descriptor number the driver hands QEMU the macvtap devices
+/// of direct interfaces at ([`RuntimePaths::net_fd_base`]): the first
+/// after standard input, output and error.
+pub const NET_FD_BASE: i32 = 3;
+
 /// The paths and run-time choices the driver makes before starting a
 /// domain, which the definition does not hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,6 +125,13 @@ pub struct RuntimePaths {
     /// The cancel file of a passed-through host TPM, as libvirt finds it
     /// in sysfs. Default: `None`, `/dev/null` (what libvirt falls back to).
     pub tpm_cancel: Option<PathBuf>,
+    /// Where QEMU finds the macvtap devices of direct interfaces: the
+    /// driver opens each one and hands it to QEMU as an inherited
+    /// descriptor, interface `i`'s at number `net_fd_base + i`
+    /// (`-netdev tap,fd=N`). Default: `None`; building the command line
+    /// for a direct interface then fails with
+    /// [`ErrorCode::InvalidArgument`].
+    pub net_fd_base: Option<i32>,
 }
 
 impl RuntimePaths {
@@ -133,12 +148,14 @@ impl RuntimePaths {
             clock_base: None,
             incoming: false,
             tpm_cancel: None,
+            net_fd_base: None,
         }
     }
 
     /// Fixed paths under `dir` with every option filled in (a console log,
     /// VNC port 5900, an nvram store, a clock that starts at
-    /// 2009-02-13T23:31:30), for tests and command-line previews.
+    /// 2009-02-13T23:31:30, direct interfaces' descriptors from
+    /// [`NET_FD_BASE`]), for tests and command-line previews.
     pub fn for_test(dir: &str) -> RuntimePaths {
         let dir = Path::new(dir);
         RuntimePaths {
@@ -146,6 +163,7 @@ impl RuntimePaths {
             vnc_port: Some(5900),
             nvram: Some(dir.join("VARS.fd")),
             clock_base: Some("2009-02-13T23:31:30".to_string()),
+            net_fd_base: Some(NET_FD_BASE),
             ..RuntimePaths::new(dir)
         }
     }

@@ -9,7 +9,8 @@ use super::passthrough::rom_opts;
 use super::{Ctx, invalid, unsupported};
 use crate::error::{Error, ErrorCode};
 use crate::model::{
-    Interface, InterfaceType, NetDriver, NetDriverName, NetTxMode, PortForward, PortProto,
+    DirectMode, Interface, InterfaceType, NetDriver, NetDriverName, NetTxMode, PortForward,
+    PortProto,
 };
 
 /// The QEMU device of a libvirt NIC model; libvirt compares models without
@@ -62,7 +63,9 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
         let driver = net.driver.unwrap_or_default();
         let what = format!("interface {i}");
         let virtio = device.starts_with("virtio-net");
-        let backend = backend(net, &netdev)?.extend(backend_driver(net, &driver, virtio, &what)?);
+        let fd = cx.paths.net_fd_base.map(|base| base + i as i32);
+        let backend =
+            backend(net, &netdev, fd)?.extend(backend_driver(net, &driver, virtio, &what)?);
         cx.arg("-netdev", backend.build());
         let placed = cx.pci.place(&what, net.address.as_ref(), Dev::Net(i))?;
         let m = net.mac.0;
@@ -94,10 +97,13 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
     Ok(())
 }
 
-/// Whether the interface's backend is a tap the driver makes (bridge,
-/// ethernet) rather than QEMU's user networking.
+/// Whether the interface's backend is a tap (or macvtap) the driver makes
+/// (bridge, ethernet, direct) rather than QEMU's user networking.
 fn is_tap(net: &Interface) -> bool {
-    matches!(net.kind, InterfaceType::Bridge(_) | InterfaceType::Ethernet)
+    matches!(
+        net.kind,
+        InterfaceType::Bridge(_) | InterfaceType::Ethernet | InterfaceType::Direct { .. }
+    )
 }
 
 /// The `-netdev` options `<driver>` asks for: the kernel data path
@@ -121,6 +127,13 @@ fn backend_driver(net: &Interface, d: &NetDriver, virtio: bool, what: &str) -> R
             Some(NetDriverName::Vhost) => o = o.switch("vhost", true),
             Some(NetDriverName::Qemu) => o = o.switch("vhost", false),
             None => {}
+        }
+        if queues > 1 && matches!(net.kind, InterfaceType::Direct { .. }) {
+            // Each queue of a macvtap is one more open of its character
+            // device, each handed to QEMU apart: not done here.
+            return Err(unsupported(format!(
+                "{what}: multiqueue (<driver queues='{queues}'>) on a direct (macvtap) interface is not supported; use one queue, or a bridge interface"
+            )));
         }
         if queues > 1 {
             o = o.set("queues", queues);
@@ -184,8 +197,9 @@ fn device_driver(d: &NetDriver, what: &str) -> Result<Opts, Error> {
     )
 }
 
-/// The `-netdev` of one interface.
-fn backend(net: &Interface, id: &str) -> Result<Opts, Error> {
+/// The `-netdev` of one interface; `fd` is the descriptor the driver
+/// passes a direct interface's macvtap at.
+fn backend(net: &Interface, id: &str, fd: Option<i32>) -> Result<Opts, Error> {
     if !net.port_forwards.is_empty() && net.kind != InterfaceType::User {
         return Err(unsupported(
             "<portForward> is only supported on <interface type='user'>",
@@ -219,6 +233,22 @@ fn backend(net: &Interface, id: &str) -> Result<Opts, Error> {
                 .set("id", id)
                 .set_user("ifname", "tap device name", tap)
                 .map(|o| o.set("script", "no").set("downscript", "no"))
+        }
+        InterfaceType::Direct { dev, mode } => {
+            if *mode == DirectMode::Passthrough {
+                return Err(unsupported(format!(
+                    "<source mode='passthrough'> of direct interface on '{dev}' is not supported (it takes over the host device and changes its MAC); use mode 'bridge', 'vepa' or 'private'"
+                )));
+            }
+            // The driver creates the macvtap and opens its character
+            // device; QEMU inherits it.
+            let fd = fd.ok_or_else(|| {
+                Error::new(
+                    ErrorCode::InvalidArgument,
+                    "a direct interface needs the descriptor of its macvtap device: the driver must open it and choose its number (RuntimePaths::net_fd_base) before building the command line",
+                )
+            })?;
+            Ok(Opts::new("tap").set("id", id).set("fd", fd))
         }
         // libvirt's `default` network is NAT with DHCP on 192.168.122.0/24
         // and the gateway at .1: QEMU's user networking gives the guest
