@@ -604,6 +604,10 @@ words! {
         Sdl = "sdl",
         /// Output recorded to a WAV file.
         File = "file",
+        /// PipeWire.
+        Pipewire = "pipewire",
+        /// JACK.
+        Jack = "jack",
     }
 
     /// `<sound model=...>`.
@@ -646,12 +650,21 @@ pub struct Audio {
     pub kind: AudioType,
     /// `path` (file): the WAV file written.
     pub path: Option<String>,
-    /// `serverName` (pulseaudio): the server to connect to.
+    /// `serverName` (pulseaudio, jack): the server to connect to.
     pub server_name: Option<String>,
-    /// `<input dev=...>` (alsa, oss) or `<input name=...>` (pulseaudio).
+    /// `runtimeDir` (pipewire): where the PipeWire socket is.
+    pub runtime_dir: Option<String>,
+    /// `<input dev=...>` (alsa, oss) or `<input name=...>` (pulseaudio,
+    /// pipewire), `<input clientName=...>` (jack).
     pub input_dev: Option<String>,
-    /// `<output dev=...>` (alsa, oss) or `<output name=...>` (pulseaudio).
+    /// `<output ...>`, as `input_dev`.
     pub output_dev: Option<String>,
+    /// The other attributes of `<input>`, by libvirt's names
+    /// (`mixingEngine`, `fixedSettings`, `voices`, `bufferLength`,
+    /// `streamName`, `latency`, `connectPorts`, `exactName`, ...).
+    pub input_opts: Vec<(String, String)>,
+    /// The other attributes of `<output>`.
+    pub output_opts: Vec<(String, String)>,
 }
 
 impl Audio {
@@ -662,8 +675,11 @@ impl Audio {
             kind,
             path: None,
             server_name: None,
+            runtime_dir: None,
             input_dev: None,
             output_dev: None,
+            input_opts: Vec::new(),
+            output_opts: Vec::new(),
         }
     }
 }

@@ -436,9 +436,7 @@ mod tests {
         // be reaped by another test's wait before a watch opens on it).
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
-        while (read(&a).is_empty() || read(&b).is_empty())
-            && std::time::Instant::now() < deadline
-        {
+        while (read(&a).is_empty() || read(&b).is_empty()) && std::time::Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(10));
         }
         reap(id.pid);

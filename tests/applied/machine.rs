@@ -497,7 +497,9 @@ fn qemu_override_sets_device_properties() {
 }
 
 /// `<sound>` with its `<audio>` backend: the sound card and its codec
-/// are in QEMU's device tree, the codec wired to the backend's id.
+/// are in QEMU's device tree, the codec wired to the backend's id; the
+/// backend's per-stream options (`mixingEngine`, `voices`,
+/// `fixedSettings`, `bufferLength`) are ones QEMU takes.
 #[test]
 fn sound_card_plays_through_its_audio_backend() {
     let st = State::new("audio");
@@ -505,7 +507,9 @@ fn sound_card_plays_through_its_audio_backend() {
         &firmware_vm(
             "snd",
             "",
-            "<sound model='ich9'><audio id='1'/></sound><audio id='1' type='none'/>",
+            "<sound model='ich9'><audio id='1'/></sound><audio id='1' type='none'>\
+             <input mixingEngine='no' voices='2'/><output fixedSettings='yes' bufferLength='20000'>\
+             <settings frequency='44100' channels='2' format='s16'/></output></audio>",
         )
         .replace("machine='pc'", "machine='q35'"),
     );

@@ -364,6 +364,10 @@ fn run_as_started(xml: &str) -> Result<(DomainDef, Vec<String>), Error> {
 /// the test harness or on a choice qvirt makes differently, and why.
 const LIBVIRT_9_DIFFERENCES: &[(&str, &str)] = &[
     (
+        "audio-file-full",
+        "a relative WAV path ('audio.wav') lands in QEMU's working directory; qvirt asks for an absolute path",
+    ),
+    (
         "iothreads-nocap",
         "libvirt's fake QEMU has no I/O threads; every QEMU 7.2+ has them",
     ),

@@ -247,7 +247,7 @@ const ELEMENTS: &[(&str, &[&str])] = &[
     ("domain/devices/sound/audio", &["id"]),
     (
         "domain/devices/audio",
-        &["id", "type", "path", "serverName"],
+        &["id", "type", "path", "serverName", "runtimeDir"],
     ),
     ("domain/devices/video", &[]),
     (
@@ -403,8 +403,48 @@ const ELEMENTS: &[(&str, &[&str])] = &[
         &["file", "dev"],
     ),
     ("domain/devices/disk/transient", &[]),
-    ("domain/devices/audio/input", &["dev", "name"]),
-    ("domain/devices/audio/output", &["dev", "name"]),
+    (
+        "domain/devices/audio/input",
+        &[
+            "dev",
+            "name",
+            "mixingEngine",
+            "fixedSettings",
+            "voices",
+            "bufferLength",
+            "bufferCount",
+            "tryPoll",
+            "streamName",
+            "latency",
+            "serverName",
+            "clientName",
+            "connectPorts",
+            "exactName",
+        ],
+    ),
+    (
+        "domain/devices/audio/output",
+        &[
+            "dev",
+            "name",
+            "mixingEngine",
+            "fixedSettings",
+            "voices",
+            "bufferLength",
+            "bufferCount",
+            "tryPoll",
+            "streamName",
+            "latency",
+            "serverName",
+            "clientName",
+            "connectPorts",
+            "exactName",
+        ],
+    ),
+    (
+        "domain/devices/audio/*/settings",
+        &["frequency", "channels", "format"],
+    ),
 ];
 
 /// The words the kind-choosing attributes may have.
@@ -473,7 +513,17 @@ const KINDS: &[(&str, &[&str])] = &[
     ),
     (
         "domain/devices/audio@type",
-        &["none", "spice", "alsa", "oss", "pulseaudio", "sdl", "file"],
+        &[
+            "none",
+            "spice",
+            "alsa",
+            "oss",
+            "pulseaudio",
+            "sdl",
+            "file",
+            "jack",
+            "pipewire",
+        ],
     ),
     (
         "domain/devices/video/model@type",

@@ -88,7 +88,7 @@ fn unsupported_values_are_named() {
             "'vhostuser'",
         ),
         ("", "<video><model type='xen'/></video>", "'xen'"),
-        ("", "<audio id='1' type='jack'/>", "'jack'"),
+        ("", "<audio id='1' type='coreaudio'/>", "'coreaudio'"),
         ("", "<memballoon model='xen'/>", "'xen'"),
         ("", "<serial type='tcp'/>", "'tcp'"),
         ("", "<input type='joystick'/>", "'joystick'"),

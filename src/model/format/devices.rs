@@ -9,6 +9,24 @@ use crate::model::{
     TpmBackend, Video, VirtioOptions,
 };
 
+/// Every `<audio><input|output>` attribute besides the device or name.
+const AUDIO_STREAM_ATTRS: &[&str] = &[
+    "mixingEngine",
+    "fixedSettings",
+    "voices",
+    "bufferLength",
+    "bufferCount",
+    "tryPoll",
+    "streamName",
+    "latency",
+    "connectPorts",
+    "exactName",
+    "serverName",
+];
+
+/// The attributes of an audio stream's `<settings>`.
+const AUDIO_SETTINGS: &[&str] = &["frequency", "channels", "format"];
+
 pub(super) fn address(w: &mut XmlWriter, a: &Option<Address>) {
     let Some(a) = a else {
         return;
@@ -91,19 +109,35 @@ pub(super) fn devices(w: &mut XmlWriter, def: &DomainDef) {
             .add("id", a.id)
             .add("type", a.kind.as_str())
             .opt("serverName", a.server_name.as_ref())
+            .opt("runtimeDir", a.runtime_dir.as_ref())
             .opt("path", a.path.as_ref());
-        let key = if a.kind == crate::model::AudioType::Pulseaudio {
-            "name"
-        } else {
-            "dev"
-        };
-        let children = a.input_dev.is_some() || a.output_dev.is_some();
+        let key = crate::model::parse::audio_stream_key(a.kind).unwrap_or("dev");
+        let has =
+            |dev: &Option<String>, opts: &Vec<(String, String)>| dev.is_some() || !opts.is_empty();
+        let children = has(&a.input_dev, &a.input_opts) || has(&a.output_dev, &a.output_opts);
         element(w, "audio", attrs, children, |w| {
-            if let Some(d) = &a.input_dev {
-                w.empty("input", Attrs::new().add(key, d));
-            }
-            if let Some(d) = &a.output_dev {
-                w.empty("output", Attrs::new().add(key, d));
+            for (name, dev, opts) in [
+                ("input", &a.input_dev, &a.input_opts),
+                ("output", &a.output_dev, &a.output_opts),
+            ] {
+                if has(dev, opts) {
+                    let mut at = Attrs::new().opt(key, dev.as_ref());
+                    let mut settings = Attrs::new();
+                    for (k, v) in opts {
+                        // The names were read from these lists.
+                        if let Some(k) = AUDIO_STREAM_ATTRS.iter().find(|n| **n == k.as_str()) {
+                            at = at.add(k, v);
+                        } else if let Some(k) = AUDIO_SETTINGS.iter().find(|n| **n == k.as_str()) {
+                            settings = settings.add(k, v);
+                        }
+                    }
+                    let with_settings = opts
+                        .iter()
+                        .any(|(k, _)| AUDIO_SETTINGS.contains(&k.as_str()));
+                    element(w, name, at, with_settings, |w| {
+                        w.empty("settings", settings)
+                    });
+                }
             }
         });
     }

@@ -294,9 +294,47 @@ pub(super) fn sound(e: El) -> R<Sound> {
     })
 }
 
+/// The `<input>`/`<output>` attributes each audio type takes besides
+/// its device or name attribute, and whether each is a yes/no switch
+/// (else a number, or text for the names).
+fn audio_stream_attrs(kind: crate::model::AudioType) -> Vec<(&'static str, char)> {
+    use crate::model::AudioType;
+    // 'b' yes/no, 'n' number, 't' text.
+    let mut v = vec![
+        ("mixingEngine", 'b'),
+        ("fixedSettings", 'b'),
+        ("voices", 'n'),
+        ("bufferLength", 'n'),
+    ];
+    match kind {
+        AudioType::Oss => v.extend([("bufferCount", 'n'), ("tryPoll", 'b')]),
+        AudioType::Pulseaudio | AudioType::Pipewire => {
+            v.extend([("streamName", 't'), ("latency", 'n')]);
+        }
+        AudioType::Jack => v.extend([
+            ("serverName", 't'),
+            ("connectPorts", 't'),
+            ("exactName", 'b'),
+        ]),
+        _ => {}
+    }
+    v
+}
+
+/// The attribute of `<input>`/`<output>` that names the device or stream.
+pub(crate) fn audio_stream_key(kind: crate::model::AudioType) -> Option<&'static str> {
+    use crate::model::AudioType;
+    match kind {
+        AudioType::Alsa | AudioType::Oss => Some("dev"),
+        AudioType::Pulseaudio | AudioType::Pipewire => Some("name"),
+        AudioType::Jack => Some("clientName"),
+        _ => None,
+    }
+}
+
 pub(super) fn audio(e: El) -> R<Audio> {
     use crate::model::AudioType;
-    e.allow(&["id", "type", "path", "serverName"])?;
+    e.allow(&["id", "type", "path", "serverName", "runtimeDir"])?;
     let kind: AudioType = e.req_word("type")?;
     e.req("id")?;
     let mut a = Audio::new(e.u32("id", Radix::Dec)?.unwrap_or(0), kind);
@@ -312,34 +350,87 @@ pub(super) fn audio(e: El) -> R<Audio> {
     };
     only("path", kind == AudioType::File)?;
     only("serverName", kind == AudioType::Pulseaudio)?;
+    only("runtimeDir", kind == AudioType::Pipewire)?;
     a.path = e.get("path").map(str::to_string);
     a.server_name = e.get("serverName").map(str::to_string);
-    // The stream options: a device (alsa, oss) or a sink/source name
-    // (pulseaudio) each way.
-    let key = match kind {
-        AudioType::Alsa | AudioType::Oss => Some("dev"),
-        AudioType::Pulseaudio => Some("name"),
-        _ => None,
-    };
+    a.runtime_dir = e.get("runtimeDir").map(str::to_string);
+    let key = audio_stream_key(kind);
+    let extra = audio_stream_attrs(kind);
     let (mut input, mut output) = (None, None);
     for c in e.children()? {
-        let slot = match (c.name(), key) {
-            ("input", Some(_)) => &mut input,
-            ("output", Some(_)) => &mut output,
+        let slot = match c.name() {
+            "input" => &mut input,
+            "output" => &mut output,
             _ => {
                 c.skip()?;
                 continue;
             }
         };
-        let key = key.expect("matched above");
         set(slot, c, |c| {
-            c.allow(&[key])?;
-            c.empty()?;
-            Ok(c.get(key).map(str::to_string))
+            let mut allowed: Vec<&str> = extra.iter().map(|(n, _)| *n).collect();
+            allowed.extend(key);
+            c.allow(&allowed)?;
+            let mut opts = Vec::new();
+            let mut settings = None;
+            for x in c.children()? {
+                match x.name() {
+                    // The stream's format, as `frequency`, `channels` and
+                    // `format` entries.
+                    "settings" => set(&mut settings, x, |x| {
+                        x.allow(&["frequency", "channels", "format"])?;
+                        x.empty()?;
+                        let mut s = Vec::new();
+                        for n in ["frequency", "channels"] {
+                            if let Some(v) = x.u32(n, Radix::Dec)? {
+                                s.push((n.to_string(), v.to_string()));
+                            }
+                        }
+                        if let Some(f) = x.choice(
+                            "format",
+                            &[
+                                ("s8", "s8"),
+                                ("u8", "u8"),
+                                ("s16", "s16"),
+                                ("u16", "u16"),
+                                ("s32", "s32"),
+                                ("u32", "u32"),
+                                ("f32", "f32"),
+                            ],
+                        )? {
+                            s.push(("format".to_string(), f.to_string()));
+                        }
+                        Ok(s)
+                    })?,
+                    _ => x.skip()?,
+                }
+            }
+            for (name, kind) in &extra {
+                let Some(v) = c.get(name) else { continue };
+                let v = match kind {
+                    'b' => {
+                        c.yes_no(name)?;
+                        v.to_string()
+                    }
+                    'n' => c
+                        .u32(name, Radix::Dec)?
+                        .map(|n| n.to_string())
+                        .unwrap_or_default(),
+                    _ => v.to_string(),
+                };
+                opts.push((name.to_string(), v));
+            }
+            opts.extend(settings.unwrap_or_default());
+            Ok((key.and_then(|k| c.get(k)).map(str::to_string), opts))
         })?;
     }
-    a.input_dev = input.flatten();
-    a.output_dev = output.flatten();
+    if let Some((dev, opts)) = input {
+        a.input_dev = dev;
+        a.input_opts = opts;
+    }
+    if let Some((dev, opts)) = output {
+        a.output_dev = dev;
+        a.output_opts = opts;
+    }
     Ok(a)
 }
 

@@ -188,6 +188,8 @@ pub(crate) struct Ctx<'a> {
     pub family: Family,
     /// Whether KVM is used.
     pub kvm: bool,
+    /// The QEMU release the command line is for.
+    pub qemu_version: crate::qemu::caps::QemuVersion,
     /// The arguments so far (the emulator first).
     pub argv: Vec<String>,
     /// PCI buses and the slots given out.
@@ -252,6 +254,7 @@ fn build_once(
         paths,
         family,
         kvm,
+        qemu_version: caps.version,
         argv: vec![emulator],
         pci,
         usb,

@@ -11,6 +11,7 @@ use super::opts::Opts;
 use super::{Ctx, invalid, unsupported};
 use crate::error::Error;
 use crate::model::{Audio, AudioType, DomainDef, GraphicsType, Sound, SoundModel};
+use crate::qemu::caps::QemuVersion;
 
 /// The audio backends: those written, or libvirt's default one.
 pub fn backends(def: &DomainDef) -> Vec<(u32, AudioType)> {
@@ -56,6 +57,10 @@ pub fn pcspk_audiodev(def: &DomainDef) -> Option<String> {
 
 /// `-audiodev` for each backend.
 pub fn emit_backends(cx: &mut Ctx<'_>) -> Result<(), Error> {
+    // QEMU's PipeWire backend came with 8.1; before it, a PipeWire host's
+    // PulseAudio server (pipewire-pulse, in the same runtime directory)
+    // takes the stream, with the same per-stream options.
+    let native_pipewire = cx.qemu_version >= PIPEWIRE;
     for a in audios(cx.def) {
         let id = a.id;
         let driver = match a.kind {
@@ -65,6 +70,9 @@ pub fn emit_backends(cx: &mut Ctx<'_>) -> Result<(), Error> {
             AudioType::Pulseaudio => "pa",
             AudioType::Sdl => "sdl",
             AudioType::File => "wav",
+            AudioType::Jack => "jack",
+            AudioType::Pipewire if native_pipewire => "pipewire",
+            AudioType::Pipewire => "pa",
             // Single-GPU passthrough definitions keep SPICE audio after
             // their display is gone (libvirt then refuses them): there is
             // no client to play to, so the sound is discarded, which QEMU
@@ -92,20 +100,67 @@ pub fn emit_backends(cx: &mut Ctx<'_>) -> Result<(), Error> {
         if let Some(server) = &a.server_name {
             o = o.set_user("server", "audio server", server)?;
         }
-        let key = if a.kind == AudioType::Pulseaudio {
-            "name"
-        } else {
-            "dev"
-        };
-        if let Some(d) = &a.input_dev {
-            o = o.set_user(&format!("in.{key}"), "audio input", d)?;
+        if let Some(dir) = &a.runtime_dir {
+            o = if native_pipewire {
+                o.set_user("runtime-dir", "PipeWire runtime directory", dir)?
+            } else {
+                let socket = format!("unix:{}/pulse/native", dir.trim_end_matches('/'));
+                o.set_user("server", "PipeWire runtime directory", &socket)?
+            };
         }
-        if let Some(d) = &a.output_dev {
-            o = o.set_user(&format!("out.{key}"), "audio output", d)?;
+        let key = match a.kind {
+            AudioType::Pulseaudio | AudioType::Pipewire => "name",
+            AudioType::Jack => "client-name",
+            _ => "dev",
+        };
+        for (dir, dev, opts) in [
+            ("in", &a.input_dev, &a.input_opts),
+            ("out", &a.output_dev, &a.output_opts),
+        ] {
+            if let Some(d) = dev {
+                o = o.set_user(&format!("{dir}.{key}"), "audio stream", d)?;
+            }
+            for (name, value) in opts {
+                let (qemu, value) = stream_option(name, value)?;
+                o = o.set_user(&format!("{dir}.{qemu}"), "audio stream option", &value)?;
+            }
         }
         cx.arg("-audiodev", o.build());
     }
     Ok(())
+}
+
+/// The first QEMU with a PipeWire audio backend.
+const PIPEWIRE: QemuVersion = QemuVersion {
+    major: 8,
+    minor: 1,
+    micro: 0,
+};
+
+/// QEMU's name and value for an `<input>`/`<output>` attribute.
+fn stream_option(name: &str, value: &str) -> Result<(&'static str, String), Error> {
+    let switch = |v: &str| if v == "yes" { "on" } else { "off" }.to_string();
+    Ok(match name {
+        "mixingEngine" => ("mixing-engine", switch(value)),
+        "fixedSettings" => ("fixed-settings", switch(value)),
+        "voices" => ("voices", value.to_string()),
+        "bufferLength" => ("buffer-length", value.to_string()),
+        "bufferCount" => ("buffer-count", value.to_string()),
+        "tryPoll" => ("try-poll", switch(value)),
+        "streamName" => ("stream-name", value.to_string()),
+        "latency" => ("latency", value.to_string()),
+        "connectPorts" => ("connect-ports", value.to_string()),
+        "exactName" => ("exact-name", switch(value)),
+        "serverName" => ("server-name", value.to_string()),
+        "frequency" => ("frequency", value.to_string()),
+        "channels" => ("channels", value.to_string()),
+        "format" => ("format", value.to_string()),
+        other => {
+            return Err(unsupported(format!(
+                "the audio stream attribute '{other}' is not supported"
+            )));
+        }
+    })
 }
 
 /// The sound cards and their codecs.
