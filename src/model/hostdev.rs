@@ -11,12 +11,21 @@ words! {
     pub enum FsDriver {
         /// virtio-fs, served by a virtiofsd per share.
         Virtiofs = "virtiofs",
+        /// 9p on QEMU's own `local` file system driver (libvirt's default
+        /// when no driver is written).
+        Path = "path",
     }
 
     /// `<filesystem accessmode=...>`.
     pub enum FsAccessMode {
         /// Files are accessed with the credentials of the guest's user.
         Passthrough = "passthrough",
+        /// Files are owned by QEMU's user; the guest's owners and modes
+        /// are kept in extended attributes (9p only).
+        Mapped = "mapped",
+        /// As passthrough, but failures to change owners are ignored (9p
+        /// only).
+        Squash = "squash",
     }
 
     /// `<binary><cache mode=...>` of virtiofsd.

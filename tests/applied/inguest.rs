@@ -1,6 +1,6 @@
 //! What the Linux test guest itself sees of the definition: the SMBIOS
-//! tables `<sysinfo>` describes, a virtiofs share mounted from its
-//! `<filesystem>` (both ways: a host file read, a guest file written), and
+//! tables `<sysinfo>` describes, a virtiofs and a 9p share mounted from
+//! their `<filesystem>` (both ways: a host file read, a guest file written), and
 //! an NBD and an HTTP `<disk type='network'>` whose blocks it reads. One
 //! guest boot carries them all, each checked by name.
 
@@ -69,13 +69,17 @@ impl Shell {
 }
 
 #[test]
-fn the_guest_sees_smbios_a_virtiofs_share_and_network_disks() {
+fn the_guest_sees_smbios_virtiofs_and_9p_shares_and_network_disks() {
     let guest = guest_dir();
     let st = State::new("inguest");
     // The share, with a file from the host.
     let share = st.root().join("share");
     std::fs::create_dir_all(&share).unwrap();
     std::fs::write(share.join("from-host.txt"), "written-by-the-host\n").unwrap();
+    // A 9p share (accessmode mapped: the guest's owners kept in xattrs).
+    let share9p = st.root().join("share9p");
+    std::fs::create_dir_all(&share9p).unwrap();
+    std::fs::write(share9p.join("from-host.txt"), "nine-p-from-the-host\n").unwrap();
     // The NBD export: 8 MiB of 0x5a.
     let image = st.root().join("served.raw");
     let made = Command::new("qemu-img")
@@ -138,6 +142,10 @@ fn the_guest_sees_smbios_a_virtiofs_share_and_network_disks() {
       <source dir='{}'/>
       <target dir='hostshare'/>
     </filesystem>
+    <filesystem type='mount' accessmode='mapped'>
+      <source dir='{}'/>
+      <target dir='ninep'/>
+    </filesystem>
     <serial type='pty'/>
     <memballoon model='none'/>
   </devices>
@@ -147,6 +155,7 @@ fn the_guest_sees_smbios_a_virtiofs_share_and_network_disks() {
         socket.display(),
         web.port,
         share.display(),
+        share9p.display(),
     ));
     let d = st.driver();
     let mut sh = Shell::open(&*d, "inguest");
@@ -182,6 +191,22 @@ fn the_guest_sees_smbios_a_virtiofs_share_and_network_disks() {
         || std::fs::read_to_string(share.join("from-guest.txt")).ok(),
     );
     assert_eq!(from_guest, "written-by-the-guest\n");
+
+    // 9p: mounted by its tag over virtio; a host file read, a guest file
+    // written and seen on the host.
+    let mounted = sh.run(
+        "mkdir -p /mnt/n && mount -t 9p -o trans=virtio,version=9p2000.L ninep /mnt/n && echo mounted",
+    );
+    assert_eq!(mounted, "mounted", "mount -t 9p");
+    assert_eq!(sh.run("cat /mnt/n/from-host.txt"), "nine-p-from-the-host");
+    sh.run("echo nine-p-from-the-guest > /mnt/n/from-guest.txt && sync");
+    let from_guest = poll(
+        "the guest's 9p file on the host",
+        Duration::from_secs(30),
+        || std::fs::read_to_string(share9p.join("from-guest.txt")).ok(),
+    );
+    assert_eq!(from_guest, "nine-p-from-the-guest\n");
+    sh.run("umount /mnt/n");
 
     // NBD: the guest's /dev/vda is the served image.
     let size = sh.run("cat /sys/block/vda/size");

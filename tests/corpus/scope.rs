@@ -464,7 +464,14 @@ const KINDS: &[(&str, &[&str])] = &[
     ("domain/devices/hostdev@type", &["pci", "usb", "mdev"]),
     ("domain/devices/hostdev@model", &["vfio-pci"]),
     ("domain/devices/filesystem@type", &["mount"]),
-    ("domain/devices/filesystem/driver@type", &["virtiofs"]),
+    (
+        "domain/devices/filesystem/driver@type",
+        &["virtiofs", "path"],
+    ),
+    (
+        "domain/devices/filesystem@accessmode",
+        &["passthrough", "mapped", "squash"],
+    ),
     ("domain/devices/shmem/model@type", &["ivshmem-plain"]),
     ("domain/devices/memory@model", &["dimm"]),
     ("domain/devices/disk@device", &["disk", "cdrom", "floppy"]),
@@ -624,17 +631,11 @@ fn walk<'a>(n: Node<'a, '_>, path: &mut Vec<&'a str>) -> Option<String> {
     None
 }
 
-/// Kinds chosen by what is left out: a `<filesystem>` without `<driver
-/// type='virtiofs'>` is 9p, a network `<disk>` without a source protocol
-/// an empty network drive.
+/// Kinds chosen by what is left out: a network `<disk>` without a
+/// source protocol is an empty network drive.
 fn missing_part(n: Node, here: &str) -> Option<String> {
     let child = |name: &str| n.children().find(|c| c.has_tag_name(name));
     match here {
-        "domain/devices/filesystem"
-            if child("driver").and_then(|d| d.attribute("type")) != Some("virtiofs") =>
-        {
-            Some(format!("<{here}> driver type='path' (9p)"))
-        }
         "domain/devices/disk"
             if n.attribute("type") == Some("network")
                 && child("source")

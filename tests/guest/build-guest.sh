@@ -87,6 +87,8 @@ WANTED_MODULES=(
     virtio_blk:VIRTIO_BLK:required   # virtio disks (/dev/vdX): storage tests
     virtiofs:VIRTIO_FS:required      # virtiofs shares (pulls in fuse)
     pvpanic_mmio:PVPANIC_MMIO:required  # ISA pvpanic (ACPI QEMU0001): guest panics reach the host
+    9pnet_virtio:NET_9P_VIRTIO:required  # 9p shares over virtio
+    9p:9P_FS:required                # the 9p file system
 )
 
 # --------------------------------------------------------------------------

@@ -47,6 +47,7 @@ impl Host {
         self.hostdevs(def)?;
         self.input_devices(def)?;
         self.tpm_device(def)?;
+        self.shares(def)?;
         self.vhost_net(def)?;
         self.hugepages(def)?;
         self.numa_nodes(def)?;
@@ -81,6 +82,23 @@ impl Host {
                         ),
                     ));
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// The directory a 9p share serves must exist (virtiofsd checks its
+    /// own when it starts).
+    fn shares(&self, def: &DomainDef) -> Result<()> {
+        for f in &def.devices.filesystems {
+            if f.driver == crate::model::FsDriver::Path && !self.path(&f.source_dir).is_dir() {
+                return Err(Error::new(
+                    ErrorCode::Io,
+                    format!(
+                        "cannot start domain '{}': the <filesystem> source dir {} is not a directory",
+                        def.name, f.source_dir
+                    ),
+                ));
             }
         }
         Ok(())

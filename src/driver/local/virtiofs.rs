@@ -115,6 +115,9 @@ fn argv(f: &Filesystem, socket: &Path) -> Result<Vec<OsString>> {
 pub fn start(def: &DomainDef, run_dir: &Path, log: &Path) -> Result<Virtiofsd> {
     let mut started = Virtiofsd::default();
     for (i, f) in def.devices.filesystems.iter().enumerate() {
+        if f.driver != crate::model::FsDriver::Virtiofs {
+            continue;
+        }
         if !Path::new(&f.source_dir).is_dir() {
             return Err(Error::new(
                 ErrorCode::Io,

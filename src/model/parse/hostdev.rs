@@ -2,7 +2,7 @@
 //! `<filesystem>`, `<shmem>` and `<memory>` devices.
 
 use super::devices::{address, alias, boot_order};
-use super::el::{El, R, Radix, invalid, set, unsupported};
+use super::el::{El, R, Radix, invalid, set};
 use crate::model::units::size_to_kib;
 use crate::model::{
     Filesystem, FsBinary, FsDriver, Hostdev, HostdevSource, MdevSource, MemoryDevice, MemoryModel,
@@ -216,13 +216,7 @@ pub(super) fn filesystem(e: El) -> R<Filesystem> {
             "driver" => set(&mut driver, c, |c| {
                 c.allow(&["type", "queue"])?;
                 c.empty()?;
-                if c.get("type").is_none() {
-                    return Err(unsupported(format!(
-                        "unsupported <filesystem> driver at {}: only <driver type='virtiofs'> is supported (9p is not)",
-                        c.at()
-                    )));
-                }
-                let d: FsDriver = c.req_word("type")?;
+                let d: FsDriver = c.word("type")?.unwrap_or(FsDriver::Path);
                 Ok((d, c.u32("queue", Radix::Dec)?))
             })?,
             "binary" => set(&mut binary, c, fs_binary)?,
@@ -247,12 +241,8 @@ pub(super) fn filesystem(e: El) -> R<Filesystem> {
             _ => c.skip()?,
         }
     }
-    let Some((driver, queue)) = driver else {
-        return Err(unsupported(format!(
-            "unsupported <filesystem> at {}: only <driver type='virtiofs'> is supported (9p is not)",
-            e.at()
-        )));
-    };
+    // No driver is libvirt's 9p on QEMU's local file system driver.
+    let (driver, queue) = driver.unwrap_or((FsDriver::Path, None));
     let missing = |what: &str| invalid(format!("missing <{what}> in <filesystem> at {}", e.at()));
     Ok(Filesystem {
         accessmode,

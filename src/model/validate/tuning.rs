@@ -5,7 +5,8 @@
 use super::{R, check_chars, check_path, invalid, show, unsupported};
 use crate::model::units::parse_cpuset;
 use crate::model::{
-    Address, DiskType, DomainDef, HostdevSource, NumaMode, Placement, SmbiosBlock, SmbiosMode,
+    Address, DiskType, DomainDef, FsAccessMode, FsBinary, FsDriver, HostdevSource, NumaMode,
+    Placement, SmbiosBlock, SmbiosMode,
 };
 
 fn cpuset(what: &str, set: &str) -> Result<Vec<u32>, crate::model::ModelError> {
@@ -450,6 +451,24 @@ fn devices(def: &DomainDef) -> R {
         }
         if f.queue == Some(0) {
             return Err(invalid("a virtiofs queue size must be at least 1"));
+        }
+        match f.driver {
+            FsDriver::Virtiofs => {
+                if matches!(
+                    f.accessmode,
+                    Some(FsAccessMode::Mapped | FsAccessMode::Squash)
+                ) {
+                    return Err(unsupported("virtiofs only supports passthrough accessmode"));
+                }
+            }
+            FsDriver::Path => {
+                if f.binary != FsBinary::default() || f.queue.is_some() {
+                    return Err(invalid(format!(
+                        "filesystem '{}': <binary> and a queue size are virtiofs settings, not 9p's",
+                        show(&f.target_dir)
+                    )));
+                }
+            }
         }
     }
     let mut names = Vec::new();

@@ -14,7 +14,9 @@ use super::opts::{Opts, user};
 use super::usb::UsbDev;
 use super::{Ctx, invalid};
 use crate::error::Error;
-use crate::model::{DomainDef, HostdevRom, HostdevSource, MemoryAccess, PciAddress};
+use crate::model::{
+    DomainDef, FsAccessMode, FsDriver, HostdevRom, HostdevSource, MemoryAccess, PciAddress,
+};
 
 /// `DDDD:BB:SS.F`, as sysfs and QEMU's `host=` spell a host PCI address.
 pub fn host_pci_name(a: &PciAddress) -> String {
@@ -118,13 +120,22 @@ pub fn emit_filesystems(cx: &mut Ctx<'_>) -> Result<(), Error> {
     if def.devices.filesystems.is_empty() {
         return Ok(());
     }
-    if !shared_memory(def) {
+    let virtiofs = def
+        .devices
+        .filesystems
+        .iter()
+        .any(|f| f.driver == FsDriver::Virtiofs);
+    if virtiofs && !shared_memory(def) {
         return Err(super::unsupported(
             "virtiofs requires shared memory: add <memoryBacking><source type='memfd'/><access mode='shared'/></memoryBacking>",
         ));
     }
     for (i, f) in def.devices.filesystems.iter().enumerate() {
         let what = format!("filesystem '{}'", f.target_dir);
+        if f.driver == FsDriver::Path {
+            emit_9p(cx, i, f, &what)?;
+            continue;
+        }
         if f.readonly {
             return Err(super::unsupported(format!(
                 "the {what}: virtiofs does not support read-only shares (libvirt's rule)"
@@ -185,6 +196,43 @@ pub fn emit_shmems(cx: &mut Ctx<'_>) -> Result<(), Error> {
             .extend(placed.opts);
         cx.arg("-device", o.build());
     }
+    Ok(())
+}
+
+/// A 9p share: QEMU's `local` file system driver on the source directory
+/// (`security_model` from the access mode, as libvirt maps it) and a
+/// `virtio-9p-pci` device with the target as its mount tag.
+fn emit_9p(
+    cx: &mut Ctx<'_>,
+    i: usize,
+    f: &crate::model::Filesystem,
+    what: &str,
+) -> Result<(), Error> {
+    let model = match f.accessmode.unwrap_or(FsAccessMode::Passthrough) {
+        FsAccessMode::Passthrough => "passthrough",
+        FsAccessMode::Mapped => "mapped",
+        FsAccessMode::Squash => "none",
+    };
+    let fsdev = format!("fsdev-fs{i}");
+    let o = Opts::new("local")
+        .set("id", &fsdev)
+        .set_user("path", "filesystem source dir", &f.source_dir)?
+        .set("security_model", model);
+    let o = if f.readonly {
+        o.switch("readonly", true)
+    } else {
+        o
+    };
+    cx.arg("-fsdev", o.build());
+    let placed = cx.pci.place(what, f.address.as_ref(), Dev::Fs(i))?;
+    let boot = cx.boot.filesystem(i);
+    let o = Opts::new("virtio-9p-pci")
+        .set("id", format!("fs{i}"))
+        .set("fsdev", fsdev)
+        .set_user("mount_tag", "filesystem target dir", &f.target_dir)?
+        .extend(placed.opts)
+        .maybe("bootindex", boot);
+    cx.arg("-device", o.build());
     Ok(())
 }
 
