@@ -476,6 +476,119 @@ fn direct_interfaces_get_a_macvtap_that_qemu_holds() {
     assert!(support::processes_under(&dir.path.join("run")).is_empty());
 }
 
+/// Open vSwitch's database and switch daemons, run inside the namespace
+/// with their files under `dir` (`OVS_RUNDIR`), and a userspace-datapath
+/// bridge `ovsbr`; the namespace's end stops them.
+fn open_vswitch(ns: &Netns, dir: &std::path::Path) -> String {
+    for tool in ["ovsdb-tool", "ovsdb-server", "ovs-vswitchd", "ovs-vsctl"] {
+        assert!(
+            Command::new("sh")
+                .args(["-c", &format!("command -v {tool}")])
+                .output()
+                .is_ok_and(|o| o.status.success()),
+            "{tool} is missing: install Debian's openvswitch-switch (scripts/deps.sh does)"
+        );
+    }
+    std::fs::create_dir_all(dir).unwrap();
+    let env = format!(
+        "OVS_RUNDIR={d} OVS_DBDIR={d} OVS_LOGDIR={d}",
+        d = dir.display()
+    );
+    let db = dir.join("conf.db");
+    let script = format!(
+        "set -e; {env} ovsdb-tool create {db} /usr/share/openvswitch/vswitch.ovsschema; \
+         {env} ovsdb-server {db} --remote=punix:{d}/db.sock --pidfile --detach --log-file; \
+         {env} ovs-vsctl --no-wait init; \
+         {env} ovs-vswitchd --pidfile --detach --log-file; \
+         {env} ovs-vsctl --timeout=10 add-br ovsbr -- set bridge ovsbr datapath_type=netdev",
+        db = db.display(),
+        d = dir.display()
+    );
+    let mut cmd = ns.exec();
+    cmd.extend(["sh", "-c", script.as_str()]);
+    run(cmd[0], &cmd[1..]);
+    env
+}
+
+/// `<virtualport type='openvswitch'>` on a bridge interface: the tap is a
+/// port of the Open vSwitch bridge (a real ovs-vswitchd, userspace
+/// datapath) with the interface's ids, and goes with the domain; a host
+/// whose bridge is not Open vSwitch's fails naming it.
+#[test]
+fn an_openvswitch_virtualport_puts_the_tap_on_the_switch() {
+    let ns = Netns::new("ovs");
+    let dir = TestDir::new("ovs");
+    let ovs_dir = dir.path.join("ovs");
+    let env = open_vswitch(&ns, &ovs_dir);
+    let mut wrapper = ns.exec();
+    let env_words: Vec<&str> = env.split(' ').collect();
+    wrapper.push("env");
+    wrapper.extend(env_words.iter().copied());
+    let root = dir.path.join("qvirt");
+    std::fs::create_dir_all(&root).unwrap();
+    let daemon = Daemon::start_under(&wrapper, &root, &[]);
+    let d = daemon.connect();
+    let iface_id = "36cf8691-9674-435f-87d8-7e1b8e5eef18";
+    let dom = d
+        .define_xml(&firmware(
+            "fw-ovs",
+            &format!(
+                "<interface type='bridge'><mac address='52:54:00:00:0a:01'/><source bridge='ovsbr'/>\
+                 <virtualport type='openvswitch'><parameters interfaceid='{iface_id}'/></virtualport>\
+                 <model type='virtio'/></interface>"
+            ),
+        ))
+        .unwrap();
+    d.start(&dom).unwrap();
+    let tap = taps(&*d, "fw-ovs").remove(0);
+    let vsctl = |args: &str| {
+        let mut cmd = ns.exec();
+        let line = format!("{env} ovs-vsctl --timeout=10 {args}");
+        cmd.extend(["sh", "-c", line.as_str()]);
+        run(cmd[0], &cmd[1..]).trim().to_string()
+    };
+    assert_eq!(
+        vsctl("list-ports ovsbr"),
+        tap,
+        "the tap is the bridge's port"
+    );
+    assert_eq!(
+        vsctl(&format!("get Interface {tap} external-ids:iface-id")),
+        format!("\"{iface_id}\"")
+    );
+    assert_eq!(
+        vsctl(&format!("get Interface {tap} external-ids:attached-mac")),
+        "\"52:54:00:00:0a:01\""
+    );
+    assert_eq!(
+        vsctl(&format!("get Interface {tap} external-ids:vm-id")),
+        format!("\"{}\"", dom.uuid)
+    );
+    d.destroy(&dom).unwrap();
+    assert_eq!(
+        vsctl("list-ports ovsbr"),
+        "",
+        "the port goes with the domain"
+    );
+    assert!(!ns.links().contains(&tap), "the tap goes with the domain");
+
+    // A kernel bridge is not Open vSwitch's: the start fails naming it,
+    // and leaves no tap.
+    let other = d
+        .define_xml(&firmware(
+            "fw-notovs",
+            "<interface type='bridge'><source bridge='br0'/><virtualport type='openvswitch'/></interface>",
+        ))
+        .unwrap();
+    let e = assert_code(d.start(&other), ErrorCode::OperationFailed);
+    assert!(e.message.contains("'br0'"), "{}", e.message);
+    assert!(
+        !ns.links().iter().any(|l| l.starts_with("vnet")),
+        "{:?}",
+        ns.links()
+    );
+}
+
 /// The Linux test guest, built (or found up to date) once.
 fn guest_dir() -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();

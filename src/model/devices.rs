@@ -319,8 +319,20 @@ pub struct Interface {
     pub rom: Option<HostdevRom>,
     /// `<link state='up|down'>`: whether the guest sees its link up.
     pub link_up: Option<bool>,
+    /// `<virtualport type='openvswitch'>`: the bridge is Open vSwitch's.
+    pub virtualport: Option<OvsPort>,
     /// `<address>`.
     pub address: Option<Address>,
+}
+
+/// `<virtualport type='openvswitch'><parameters interfaceid profileid>`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct OvsPort {
+    /// `interfaceid`: the port's `iface-id` (an SDN controller's name for
+    /// it); libvirt makes one up when absent.
+    pub interface_id: Option<uuid::Uuid>,
+    /// `profileid`: the port profile, kept as written.
+    pub profile_id: Option<String>,
 }
 
 /// `<interface type=...>` with what its `<source>` names.

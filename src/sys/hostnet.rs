@@ -107,7 +107,9 @@ fn port_taken(
 /// afresh). On failure the taps made so far are removed again.
 pub(crate) fn create_taps(def: &mut DomainDef) -> Result<()> {
     let name = def.name.clone();
+    let vm_id = def.uuid.hyphenated().to_string();
     let mut made: Vec<String> = Vec::new();
+    let mut ovs_made: Vec<String> = Vec::new();
     for (i, net) in def.devices.interfaces.iter_mut().enumerate() {
         let bridge = match &net.kind {
             InterfaceType::Bridge(b) => Some(b.clone()),
@@ -119,26 +121,57 @@ pub(crate) fn create_taps(def: &mut DomainDef) -> Result<()> {
             .clone()
             .filter(|t| !t.starts_with(AUTO_PREFIX));
         let multiqueue = net.driver.is_some_and(|d| d.queue_pairs() > 1);
+        // An Open vSwitch bridge takes its ports through ovs-vsctl, not
+        // the kernel bridge's ioctl.
+        let ovs = net.virtualport.is_some();
+        let kernel_bridge = if ovs { None } else { bridge.as_deref() };
         let tap = make_tap(
             &name,
             i,
             wanted.as_deref(),
-            bridge.as_deref(),
+            kernel_bridge,
             net.mac,
             multiqueue,
-        );
+        )
+        .and_then(|tap| {
+            if let (Some(port), Some(br)) = (&net.virtualport, &bridge) {
+                // libvirt makes up an interface id when none is written.
+                let id = port
+                    .interface_id
+                    .unwrap_or_else(uuid::Uuid::new_v4)
+                    .hyphenated()
+                    .to_string();
+                if let Err(e) = super::ovs::add_port(&name, br, &tap, net.mac, &id, &vm_id) {
+                    remove_taps(std::slice::from_ref(&tap));
+                    return Err(e);
+                }
+                ovs_made.push(tap.clone());
+            }
+            Ok(tap)
+        });
         match tap {
             Ok(tap) => {
                 net.target_dev = Some(tap.clone());
                 made.push(tap);
             }
             Err(e) => {
+                super::ovs::del_ports(&ovs_made);
                 remove_taps(&made);
                 return Err(e);
             }
         }
     }
     Ok(())
+}
+
+/// The taps of `def` that are ports of an Open vSwitch bridge.
+pub(crate) fn ovs_ports_of(def: &DomainDef) -> Vec<String> {
+    def.devices
+        .interfaces
+        .iter()
+        .filter(|n| n.virtualport.is_some())
+        .filter_map(|n| n.target_dev.clone())
+        .collect()
 }
 
 /// Target names with these prefixes on a direct interface are libvirt's

@@ -182,6 +182,11 @@ const ELEMENTS: &[(&str, &[&str])] = &[
     ),
     ("domain/devices/interface/rom", &["bar", "file", "enabled"]),
     ("domain/devices/interface/link", &["state"]),
+    ("domain/devices/interface/virtualport", &["type"]),
+    (
+        "domain/devices/interface/virtualport/parameters",
+        &["interfaceid", "profileid"],
+    ),
     (
         "domain/devices/interface/portForward",
         &["proto", "address"],
@@ -544,6 +549,10 @@ const KINDS: &[(&str, &[&str])] = &[
     ("domain/devices/video/driver@name", &["qemu"]),
     ("domain/devices/panic@model", &["isa", "hyperv"]),
     ("domain/devices/panic/address@type", &["isa"]),
+    (
+        "domain/devices/interface/virtualport@type",
+        &["openvswitch"],
+    ),
     ("domain/devices/interface/driver@name", &["qemu", "vhost"]),
     (
         "domain/devices/*/address@type",

@@ -1031,3 +1031,32 @@ fn repeated_boot_devices_and_cpu_vendor_id() {
     accept(&cpu("GenuineIntel"));
     reject(&cpu("Intel"), Invalid, "12");
 }
+
+/// `<virtualport type='openvswitch'>`: on bridge interfaces, with its
+/// parameters; other virtual port kinds are refused by name.
+#[test]
+fn openvswitch_virtualports() {
+    let d = accept(&doc(
+        "",
+        "<interface type='bridge'><source bridge='ovsbr'/><virtualport type='openvswitch'>\
+         <parameters interfaceid='36cf8691-9674-435f-87d8-7e1b8e5eef18' profileid='gold'/></virtualport></interface>",
+    ));
+    let v = d.devices.interfaces[0].virtualport.as_ref().unwrap();
+    assert_eq!(v.profile_id.as_deref(), Some("gold"));
+    reject(
+        &doc(
+            "",
+            "<interface type='bridge'><source bridge='br0'/><virtualport type='802.1Qbh'/></interface>",
+        ),
+        Unsupported,
+        "'802.1Qbh'",
+    );
+    reject(
+        &doc(
+            "",
+            "<interface type='user'><virtualport type='openvswitch'/></interface>",
+        ),
+        Unsupported,
+        "virtualport",
+    );
+}

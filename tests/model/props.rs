@@ -221,6 +221,7 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
             _ => InterfaceType::Ethernet,
         };
         let user = kind == InterfaceType::User;
+        let bridge = matches!(kind, InterfaceType::Bridge(_));
         let host = 1000 * (1 + i as u16);
         interfaces.push(Interface {
             port_forwards: if user && p.coin() {
@@ -278,6 +279,13 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
                 enabled: None,
             }),
             link_up: p.maybe(|p| p.coin()),
+            virtualport: bridge
+                .then(|| OvsPort {
+                    interface_id: p
+                        .maybe(|_| Uuid::from_u128(0x5eed_0000_0000_4000_8000_0000_0000_0001)),
+                    profile_id: None,
+                })
+                .filter(|_| p.coin()),
             address: pci(&mut p),
         });
     }

@@ -239,6 +239,14 @@ impl Core {
             Ok(nic) => nic,
             Err(e) => {
                 if let Some(tap) = &tap {
+                    if addressed
+                        .devices
+                        .interfaces
+                        .last()
+                        .is_some_and(|n| n.virtualport.is_some())
+                    {
+                        crate::sys::ovs::del_ports(std::slice::from_ref(tap));
+                    }
                     hostnet::remove_taps(std::slice::from_ref(tap));
                 }
                 return Err(Error::new(
@@ -353,7 +361,13 @@ impl Core {
         };
         self.save_status(run.def.uuid, run);
         if let Some(net) = gone_net {
-            let taps = hostnet::taps_of(&one_interface(&live, net));
+            let one = one_interface(&live, net);
+            for (tap, e) in crate::sys::ovs::del_ports(&hostnet::ovs_ports_of(&one)) {
+                self.log.warn(&format!(
+                    "domain '{name}': cannot take port {tap} out of Open vSwitch: {e}"
+                ));
+            }
+            let taps = hostnet::taps_of(&one);
             for (tap, e) in hostnet::remove_taps(&taps) {
                 self.log
                     .warn(&format!("domain '{name}': cannot remove tap {tap}: {e}"));

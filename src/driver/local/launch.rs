@@ -141,6 +141,7 @@ impl Core {
         hostnet::create_taps(&mut def)?;
         let mut taps = TapGuard {
             names: hostnet::taps_of(&def),
+            ovs: hostnet::ovs_ports_of(&def),
             core: self,
         };
         // The runtime directory is checked again at each start, not only
@@ -392,6 +393,7 @@ impl Core {
             }
         }
         taps.names.clear();
+        taps.ovs.clear();
         if let Some(t) = swtpm {
             t.keep();
         }
@@ -473,16 +475,29 @@ impl Drop for VncReservation {
 /// `names` were cleared because the start went through.
 struct TapGuard<'a> {
     names: Vec<String>,
+    /// Those of `names` that are Open vSwitch ports.
+    ovs: Vec<String>,
     core: &'a Core,
 }
 
 impl Drop for TapGuard<'_> {
     fn drop(&mut self) {
+        self.core.release_ovs_ports(&self.ovs, "a failed start");
         self.core.release_taps(&self.names, "a failed start");
     }
 }
 
 impl Core {
+    /// Takes the Open vSwitch ports `names` out of their bridges, logging
+    /// those that cannot be; `after` says what ended their use.
+    pub(crate) fn release_ovs_ports(&self, names: &[String], after: &str) {
+        for (tap, e) in crate::sys::ovs::del_ports(names) {
+            self.log.error(&format!(
+                "cannot take port '{tap}' out of Open vSwitch after {after}: {e}"
+            ));
+        }
+    }
+
     /// Removes the taps `names`, logging those that cannot be removed;
     /// `after` says what ended their use, for the log.
     pub(crate) fn release_taps(&self, names: &[String], after: &str) {

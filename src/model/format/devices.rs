@@ -417,6 +417,21 @@ fn interface(w: &mut XmlWriter, i: &Interface) {
     if let Some(o) = i.boot_order {
         w.empty("boot", Attrs::new().add("order", o));
     }
+    if let Some(v) = &i.virtualport {
+        let params = v.interface_id.is_some() || v.profile_id.is_some();
+        element(
+            w,
+            "virtualport",
+            Attrs::new().add("type", "openvswitch"),
+            params,
+            |w| {
+                let a = Attrs::new()
+                    .opt("interfaceid", v.interface_id)
+                    .opt("profileid", v.profile_id.as_ref());
+                w.empty("parameters", a);
+            },
+        );
+    }
     if let Some(up) = i.link_up {
         w.empty(
             "link",

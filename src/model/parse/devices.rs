@@ -9,8 +9,8 @@ use super::{chardev, hostdev, memory, optional_text, peripherals};
 use crate::model::{
     Address, BackingStore, Controller, ControllerTarget, ControllerType, Devices, DirectMode, Disk,
     DiskDevice, DiskDriver, DiskHost, DiskProtocol, DiskType, DriveAddress, InputType, Interface,
-    InterfaceType, MacAddr, ModelErrorKind, NetworkSource, PciAddress, PortForward, PortRange,
-    UsbAddress, UsbPort, VirtioOptions, VirtioSerialAddress,
+    InterfaceType, MacAddr, ModelErrorKind, NetworkSource, OvsPort, PciAddress, PortForward,
+    PortRange, UsbAddress, UsbPort, VirtioOptions, VirtioSerialAddress,
 };
 
 pub(super) fn devices(e: El) -> R<Devices> {
@@ -704,8 +704,41 @@ fn interface(e: El) -> R<Interface> {
     let (mut target_dev, mut boot, mut address_v) = (None, None, None);
     let mut port_forwards = Vec::new();
     let (mut driver, mut rom, mut link_up) = (None, None, None);
+    let mut virtualport = None;
     for c in e.children()? {
         match c.name() {
+            "virtualport" if kind == 2 => set(&mut virtualport, c, |c| {
+                c.allow(&["type"])?;
+                c.req("type")?;
+                c.choice("type", &[("openvswitch", ())])?;
+                let mut port = OvsPort::default();
+                let mut params = None;
+                for p in c.children()? {
+                    match p.name() {
+                        "parameters" => set(&mut params, p, |p| {
+                            p.allow(&["interfaceid", "profileid"])?;
+                            p.empty()?;
+                            let id = match p.get("interfaceid") {
+                                None => None,
+                                Some(t) => Some(uuid::Uuid::parse_str(t).map_err(|_| {
+                                    p.bad_value(
+                                        ModelErrorKind::Invalid,
+                                        "interfaceid",
+                                        "expected a UUID",
+                                    )
+                                })?),
+                            };
+                            Ok((id, p.get("profileid").map(str::to_string)))
+                        })?,
+                        _ => p.skip()?,
+                    }
+                }
+                if let Some((id, profile)) = params {
+                    port.interface_id = id;
+                    port.profile_id = profile;
+                }
+                Ok(port)
+            })?,
             "driver" => set(&mut driver, c, super::net::net_driver)?,
             "rom" => set(&mut rom, c, super::net::rom)?,
             "link" => set(&mut link_up, c, |c| {
@@ -783,6 +816,7 @@ fn interface(e: El) -> R<Interface> {
         driver,
         rom,
         link_up: link_up.flatten(),
+        virtualport,
         address: address_v,
     })
 }

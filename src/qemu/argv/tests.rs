@@ -65,6 +65,7 @@ fn nic(kind: InterfaceType, model: &str, last: u8) -> Interface {
         driver: None,
         rom: None,
         link_up: None,
+        virtualport: None,
         address: None,
     }
 }
