@@ -235,6 +235,10 @@ pub struct DiskDriver {
     pub detect_zeroes: Option<DetectZeroes>,
     /// `iothread`: the `<iothreads>` thread (from 1) serving a virtio disk.
     pub iothread: Option<u32>,
+    /// `queues`: the virtqueues of a virtio disk.
+    pub queues: Option<u32>,
+    /// `queue_size`: the size of each of them.
+    pub queue_size: Option<u32>,
 }
 
 impl DiskDriver {

@@ -94,6 +94,8 @@ fn cputune_pins_vcpu_io_and_emulator_threads() {
 fn iothread_ids_and_a_scsi_controller_on_one() {
     let (a, _) = two_cpus();
     let st = State::new("iothreadids");
+    let image = st.root().join("disk.raw");
+    std::fs::write(&image, vec![0u8; 1 << 20]).unwrap();
     st.start(&firmware_vm(
         "ioids",
         &format!(
@@ -101,7 +103,12 @@ fn iothread_ids_and_a_scsi_controller_on_one() {
   <iothreadids><iothread id='2'/><iothread id='5'/></iothreadids>
   <cputune><iothreadpin iothread='5' cpuset='{a}'/></cputune>"
         ),
-        "<controller type='scsi' index='0' model='virtio-scsi'><driver queues='2' iothread='5'/></controller>",
+        &format!(
+            "<controller type='scsi' index='0' model='virtio-scsi'><driver queues='2' iothread='5'/></controller>
+    <disk type='file' device='disk'><driver name='qemu' type='raw' iothread='2' queues='2' queue_size='128'/>
+      <source file='{}'/><target dev='vda' bus='virtio'/></disk>",
+            image.display()
+        ),
     ));
     let mut qmp = st.qmp("ioids");
     let io = qmp.exec("query-iothreads", json!({}));
@@ -125,6 +132,16 @@ fn iothread_ids_and_a_scsi_controller_on_one() {
         json!({"path": "/machine/peripheral/scsi0", "property": "iothread"}),
     );
     assert_eq!(on, "/objects/iothread5");
+    // A virtio disk's queues, their size and its I/O thread.
+    let disk = |qmp: &mut crate::support::Qmp, p: &str| {
+        qmp.exec(
+            "qom-get",
+            json!({"path": "/machine/peripheral/virtio-disk0", "property": p}),
+        )
+    };
+    assert_eq!(disk(&mut qmp, "num-queues"), 2);
+    assert_eq!(disk(&mut qmp, "queue-size"), 128);
+    assert_eq!(disk(&mut qmp, "iothread"), "/objects/iothread2");
     drop(qmp);
     st.stop("ioids");
 }

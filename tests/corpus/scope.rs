@@ -104,6 +104,8 @@ const ELEMENTS: &[(&str, &[&str])] = &[
             "discard",
             "detect_zeroes",
             "iothread",
+            "queues",
+            "queue_size",
         ],
     ),
     (

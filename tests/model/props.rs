@@ -135,6 +135,8 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
                 discard: p.maybe(|p| *p.of(DiscardMode::ALL)),
                 detect_zeroes: p.maybe(|p| *p.of(DetectZeroes::ALL)),
                 iothread: None,
+                queues: None,
+                queue_size: None,
             },
             target: format!("{prefix}{letter}"),
             bus: p.maybe(|_| bus),

@@ -243,7 +243,9 @@ fn disk(w: &mut XmlWriter, d: &Disk) {
             .opt("io", d.driver.io.map(|c| c.as_str()))
             .opt("discard", d.driver.discard.map(|c| c.as_str()))
             .opt("detect_zeroes", d.driver.detect_zeroes.map(|c| c.as_str()))
-            .opt("iothread", d.driver.iothread);
+            .opt("iothread", d.driver.iothread)
+            .opt("queues", d.driver.queues)
+            .opt("queue_size", d.driver.queue_size);
         w.empty("driver", a);
     }
     match (&d.volume, &d.source) {

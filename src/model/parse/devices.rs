@@ -484,6 +484,8 @@ fn disk_driver(e: El) -> R<(Option<crate::model::DiskFormat>, DiskDriver)> {
         "discard",
         "detect_zeroes",
         "iothread",
+        "queues",
+        "queue_size",
     ])?;
     e.empty()?;
     e.choice("name", &[("qemu", ())])?;
@@ -493,6 +495,8 @@ fn disk_driver(e: El) -> R<(Option<crate::model::DiskFormat>, DiskDriver)> {
         discard: e.word("discard")?,
         detect_zeroes: e.word("detect_zeroes")?,
         iothread: e.u32("iothread", Radix::Dec)?,
+        queues: e.u32("queues", Radix::Dec)?,
+        queue_size: e.u32("queue_size", Radix::Dec)?,
     };
     Ok((e.word("type")?, driver))
 }

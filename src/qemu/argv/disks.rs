@@ -322,8 +322,24 @@ fn emit_disk(
                     )));
                 }
             };
+            if disk.driver.queues == Some(0) {
+                return Err(invalid(format!(
+                    "disk '{t}': <driver queues> must be at least 1"
+                )));
+            }
+            if let Some(q) = disk
+                .driver
+                .queue_size
+                .filter(|q| !q.is_power_of_two() || *q < 2)
+            {
+                return Err(invalid(format!(
+                    "disk '{t}': <driver queue_size='{q}'> must be a power of two"
+                )));
+            }
             Opts::new(device)
                 .set("id", &info.id)
+                .maybe("num-queues", disk.driver.queues)
+                .maybe("queue-size", disk.driver.queue_size)
                 .maybe("iothread", iothread)
                 .extend(placed.opts)
         }
@@ -384,9 +400,13 @@ fn emit_disk(
                 .switch("removable", disk.removable == Some(true))
         }
     };
-    if info.bus != DiskBus::Virtio && (disk.model.is_some() || disk.driver.iothread.is_some()) {
+    let virtio_only = disk.model.is_some()
+        || disk.driver.iothread.is_some()
+        || disk.driver.queues.is_some()
+        || disk.driver.queue_size.is_some();
+    if info.bus != DiskBus::Virtio && virtio_only {
         return Err(unsupported(format!(
-            "disk '{t}': a disk model and an I/O thread are only supported on virtio disks"
+            "disk '{t}': a disk model, an I/O thread, queues and a queue size are only supported on virtio disks"
         )));
     }
     if disk.removable.is_some() && info.bus != DiskBus::Usb {
