@@ -33,9 +33,9 @@ fn unknown_elements_and_attributes_are_named_with_their_position() {
         "attribute copy_on_read",
     );
     reject(
-        &doc("", "<disk><driver queues='2'/></disk>"),
+        &doc("", "<disk><driver rerror_policy='stop'/></disk>"),
         Unsupported,
-        "attribute queues",
+        "attribute rerror_policy",
     );
     reject(&doc("", "<disk><mirror/></disk>"), Unsupported, "<mirror>");
     reject(
