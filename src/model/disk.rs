@@ -239,6 +239,25 @@ pub struct DiskDriver {
     pub queues: Option<u32>,
     /// `queue_size`: the size of each of them.
     pub queue_size: Option<u32>,
+    /// `error_policy`: what a write error does (and a read error, unless
+    /// `rerror_policy` says otherwise).
+    pub error_policy: Option<ErrorPolicy>,
+    /// `rerror_policy`: what a read error does.
+    pub rerror_policy: Option<ErrorPolicy>,
+}
+
+words! {
+    /// `<disk><driver error_policy=...>`.
+    pub enum ErrorPolicy {
+        /// Pause the guest (the manager reports the I/O error).
+        Stop = "stop",
+        /// Report the error to the guest.
+        Report = "report",
+        /// Ignore it.
+        Ignore = "ignore",
+        /// Pause on a full host disk, report other errors (writes only).
+        Enospace = "enospace",
+    }
 }
 
 impl DiskDriver {

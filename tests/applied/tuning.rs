@@ -105,7 +105,7 @@ fn iothread_ids_and_a_scsi_controller_on_one() {
         ),
         &format!(
             "<controller type='scsi' index='0' model='virtio-scsi'><driver queues='2' iothread='5'/></controller>
-    <disk type='file' device='disk'><driver name='qemu' type='raw' iothread='2' queues='2' queue_size='128'/>
+    <disk type='file' device='disk'><driver name='qemu' type='raw' iothread='2' queues='2' queue_size='128' error_policy='stop' rerror_policy='report'/>
       <source file='{}'/><target dev='vda' bus='virtio'/></disk>",
             image.display()
         ),
@@ -142,6 +142,8 @@ fn iothread_ids_and_a_scsi_controller_on_one() {
     assert_eq!(disk(&mut qmp, "num-queues"), 2);
     assert_eq!(disk(&mut qmp, "queue-size"), 128);
     assert_eq!(disk(&mut qmp, "iothread"), "/objects/iothread2");
+    assert_eq!(disk(&mut qmp, "werror"), "stop");
+    assert_eq!(disk(&mut qmp, "rerror"), "report");
     drop(qmp);
     st.stop("ioids");
 }

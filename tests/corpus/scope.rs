@@ -106,6 +106,8 @@ const ELEMENTS: &[(&str, &[&str])] = &[
             "iothread",
             "queues",
             "queue_size",
+            "error_policy",
+            "rerror_policy",
         ],
     ),
     (

@@ -137,6 +137,8 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
                 iothread: None,
                 queues: None,
                 queue_size: None,
+                error_policy: p.maybe(|p| *p.of(ErrorPolicy::ALL)),
+                rerror_policy: None,
             },
             target: format!("{prefix}{letter}"),
             bus: p.maybe(|_| bus),

@@ -16,11 +16,11 @@ fn unknown_elements_and_attributes_are_named_with_their_position() {
         Unsupported,
         "unsupported element <smartcard> in <devices> at 6:5",
     );
-    let xml = "<domain type='kvm'>\n  <name>t</name>\n  <memory>65536</memory>\n  <os><type>hvm</type></os>\n  <devices>\n    <disk type='file'>\n      <driver name='qemu' error_policy='stop'/>\n    </disk>\n  </devices>\n</domain>";
+    let xml = "<domain type='kvm'>\n  <name>t</name>\n  <memory>65536</memory>\n  <os><type>hvm</type></os>\n  <devices>\n    <disk type='file'>\n      <driver name='qemu' discard_no_unref='on'/>\n    </disk>\n  </devices>\n</domain>";
     reject(
         xml,
         Unsupported,
-        "unsupported attribute error_policy on <disk><driver> at 7:27",
+        "unsupported attribute discard_no_unref on <disk><driver> at 7:27",
     );
     reject(
         &doc("<maxMemory slots='16'>1</maxMemory>", ""),
@@ -31,11 +31,6 @@ fn unknown_elements_and_attributes_are_named_with_their_position() {
         &doc("", "<disk><driver copy_on_read='on'/></disk>"),
         Unsupported,
         "attribute copy_on_read",
-    );
-    reject(
-        &doc("", "<disk><driver rerror_policy='stop'/></disk>"),
-        Unsupported,
-        "attribute rerror_policy",
     );
     reject(&doc("", "<disk><mirror/></disk>"), Unsupported, "<mirror>");
     reject(
@@ -325,15 +320,15 @@ fn values_with_markup_characters_survive() {
 /// error, each with its line:column, so a user fixes them in one go.
 #[test]
 fn every_unsupported_part_is_named_at_once() {
-    let xml = "<domain type='kvm'>\n  <name>t</name>\n  <memory>65536</memory>\n  <os><type>hvm</type><bootloader/></os>\n  <devices>\n    <smartcard mode='passthrough'/>\n    <disk type='file' device='disk'>\n      <driver name='qemu' error_policy='stop' copy_on_read='on'/>\n      <source file='/a'/>\n      <target dev='vda'/>\n    </disk>\n    <graphics type='sdl'/>\n  </devices>\n  <blkiotune/>\n</domain>";
+    let xml = "<domain type='kvm'>\n  <name>t</name>\n  <memory>65536</memory>\n  <os><type>hvm</type><bootloader/></os>\n  <devices>\n    <smartcard mode='passthrough'/>\n    <disk type='file' device='disk'>\n      <driver name='qemu' discard_no_unref='on' copy_on_read='on'/>\n      <source file='/a'/>\n      <target dev='vda'/>\n    </disk>\n    <graphics type='sdl'/>\n  </devices>\n  <blkiotune/>\n</domain>";
     let e = DomainDef::from_xml(xml).unwrap_err();
     assert_eq!(e.kind, Unsupported, "{}", e.message);
     for part in [
         "the document has 6 unsupported parts",
         "unsupported element <bootloader> in <os> at 4:23",
         "unsupported element <smartcard> in <devices> at 6:5",
-        "unsupported attribute error_policy on <disk><driver> at 8:27",
-        "unsupported attribute copy_on_read on <disk><driver> at 8:47",
+        "unsupported attribute discard_no_unref on <disk><driver> at 8:27",
+        "unsupported attribute copy_on_read on <disk><driver> at 8:49",
         "unsupported value 'sdl' for attribute type on <devices><graphics> at 12:15",
         "unsupported element <blkiotune> in <domain> at 14:3",
     ] {

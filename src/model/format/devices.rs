@@ -245,7 +245,9 @@ fn disk(w: &mut XmlWriter, d: &Disk) {
             .opt("detect_zeroes", d.driver.detect_zeroes.map(|c| c.as_str()))
             .opt("iothread", d.driver.iothread)
             .opt("queues", d.driver.queues)
-            .opt("queue_size", d.driver.queue_size);
+            .opt("queue_size", d.driver.queue_size)
+            .opt("error_policy", d.driver.error_policy.map(|p| p.as_str()))
+            .opt("rerror_policy", d.driver.rerror_policy.map(|p| p.as_str()));
         w.empty("driver", a);
     }
     match (&d.volume, &d.source) {

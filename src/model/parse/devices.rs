@@ -486,6 +486,8 @@ fn disk_driver(e: El) -> R<(Option<crate::model::DiskFormat>, DiskDriver)> {
         "iothread",
         "queues",
         "queue_size",
+        "error_policy",
+        "rerror_policy",
     ])?;
     e.empty()?;
     e.choice("name", &[("qemu", ())])?;
@@ -497,7 +499,16 @@ fn disk_driver(e: El) -> R<(Option<crate::model::DiskFormat>, DiskDriver)> {
         iothread: e.u32("iothread", Radix::Dec)?,
         queues: e.u32("queues", Radix::Dec)?,
         queue_size: e.u32("queue_size", Radix::Dec)?,
+        error_policy: e.word("error_policy")?,
+        rerror_policy: e.word("rerror_policy")?,
     };
+    if driver.rerror_policy == Some(crate::model::ErrorPolicy::Enospace) {
+        return Err(e.bad_value(
+            ModelErrorKind::Invalid,
+            "rerror_policy",
+            "'enospace' is for writes only (error_policy)",
+        ));
+    }
     Ok((e.word("type")?, driver))
 }
 

@@ -16,7 +16,7 @@ use super::{Ctx, Family, invalid, unsupported};
 use crate::error::Error;
 use crate::model::{
     Address, CacheMode, DetectZeroes, DiscardMode, Disk, DiskBus, DiskDevice, DiskFormat, DiskHost,
-    DiskModel, DiskProtocol, DiskType, DomainDef, DriveAddress, IoMode, NetworkSource,
+    DiskModel, DiskProtocol, DiskType, DomainDef, DriveAddress, ErrorPolicy, IoMode, NetworkSource,
 };
 
 /// What libvirt derives for one disk.
@@ -417,6 +417,25 @@ fn emit_disk(
     if let Some(wc) = cache_modes(disk)?.map(|c| c.2) {
         o = o.switch("write-cache", wc);
     }
+    // libvirt's rule: the write policy also governs reads unless one is
+    // given for them, save 'enospace', which is for writes only.
+    let word = |p: ErrorPolicy| match p {
+        ErrorPolicy::Enospace => "enospc",
+        other => other.as_str(),
+    };
+    let werror = disk.driver.error_policy;
+    let rerror = disk
+        .driver
+        .rerror_policy
+        .or(werror.filter(|p| *p != ErrorPolicy::Enospace));
+    if (werror.is_some() || rerror.is_some()) && info.bus == DiskBus::Fdc {
+        return Err(unsupported(format!(
+            "disk '{t}': a floppy drive has no error policy"
+        )));
+    }
+    o = o
+        .maybe("werror", werror.map(word))
+        .maybe("rerror", rerror.map(word));
     o = o.maybe("drive", node);
     if let Some(serial) = &disk.serial {
         o = o.set_user("serial", "disk serial", serial)?;
