@@ -354,6 +354,14 @@ pub enum InterfaceType {
         /// `mode`: how the macvtap delivers packets between its siblings.
         mode: DirectMode,
     },
+    /// `vhostuser`: a vhost-user backend (a userspace switch such as
+    /// OVS-DPDK) on a UNIX socket, `<source type='unix' path= mode=>`.
+    VhostUser {
+        /// `path`: the socket.
+        path: String,
+        /// `mode='server'`: QEMU listens on the socket (else it connects).
+        server: bool,
+    },
 }
 
 words! {

@@ -363,6 +363,31 @@ fn a_missing_host_pci_device_stops_the_start() {
     assert!(qemus_under(st.root()).is_empty(), "a QEMU was started");
 }
 
+/// `<interface type='vhostuser'>` in mode 'client': a socket nobody
+/// listens on stops the start before QEMU runs, naming it. (In mode
+/// 'server' QEMU listens and waits for its backend, a userspace switch
+/// this machine has not, before it answers its monitor, as under
+/// libvirt.)
+#[test]
+fn a_vhostuser_interface_needs_its_backend() {
+    let st = State::new("vhostuser");
+    let shared = "<memoryBacking><source type='memfd'/><access mode='shared'/></memoryBacking>";
+    let missing = st.root().join("nobody.sock");
+    let e = st
+        .try_start(&firmware_vm(
+            "vhu",
+            shared,
+            &format!(
+                "<interface type='vhostuser'><source type='unix' path='{}' mode='client'/><model type='virtio'/></interface>",
+                missing.display()
+            ),
+        ))
+        .unwrap_err();
+    assert_eq!(e.code, qvirt::ErrorCode::NoSupport, "{e}");
+    assert!(e.message.contains(&missing.display().to_string()), "{e}");
+    assert!(qemus_under(st.root()).is_empty(), "a QEMU was started");
+}
+
 /// A mediated device (a vGPU slice) that does not exist on this host
 /// stops the start before QEMU runs, naming it.
 #[test]

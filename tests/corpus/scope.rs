@@ -154,7 +154,10 @@ const ELEMENTS: &[(&str, &[&str])] = &[
     ("domain/devices/controller/pcihole64", &["unit"]),
     ("domain/devices/interface", &["type"]),
     ("domain/devices/interface/mac", &["address"]),
-    ("domain/devices/interface/source", &["network", "bridge"]),
+    (
+        "domain/devices/interface/source",
+        &["network", "bridge", "dev", "mode", "type", "path"],
+    ),
     ("domain/devices/interface/model", &["type"]),
     ("domain/devices/interface/target", &["dev"]),
     ("domain/devices/interface/boot", &["order"]),
@@ -495,7 +498,14 @@ const KINDS: &[(&str, &[&str])] = &[
     ),
     (
         "domain/devices/interface@type",
-        &["user", "network", "bridge", "ethernet"],
+        &[
+            "user",
+            "network",
+            "bridge",
+            "ethernet",
+            "direct",
+            "vhostuser",
+        ],
     ),
     (
         "domain/devices/serial@type",

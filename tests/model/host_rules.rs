@@ -414,3 +414,33 @@ fn openvswitch_virtualports() {
         "virtualport",
     );
 }
+
+/// `<interface type='vhostuser'>`: a socket, client or server, and the
+/// virtio frontend libvirt requires.
+#[test]
+fn vhostuser_interfaces() {
+    let d = accept(&doc(
+        "",
+        "<interface type='vhostuser'><source type='unix' path='/run/vhu0' mode='server'/><model type='virtio'/></interface>",
+    ));
+    assert!(matches!(
+        &d.devices.interfaces[0].kind,
+        qvirt::model::InterfaceType::VhostUser { server: true, .. }
+    ));
+    reject(
+        &doc(
+            "",
+            "<interface type='vhostuser'><source type='unix' path='/run/vhu0' mode='client'/><model type='e1000'/></interface>",
+        ),
+        Invalid,
+        "virtio",
+    );
+    reject(
+        &doc(
+            "",
+            "<interface type='vhostuser'><model type='virtio'/></interface>",
+        ),
+        Invalid,
+        "source path",
+    );
+}

@@ -66,7 +66,7 @@ fn unsupported_values_are_named() {
         ("", "<graphics type='sdl'/>", "'sdl'"),
         ("", "<disk type='nvme'/>", "'nvme'"),
         ("", "<disk type='file' device='lun'/>", "'lun'"),
-        ("", "<interface type='vhostuser'/>", "'vhostuser'"),
+        ("", "<interface type='vdpa'/>", "'vdpa'"),
         (
             "",
             "<interface type='user'><backend type='passt'/></interface>",

@@ -71,6 +71,7 @@ fn iface_kind_source(net: &Interface) -> (&'static str, String) {
         InterfaceType::Bridge(b) => ("bridge", b.clone()),
         InterfaceType::Ethernet => ("ethernet", "-".to_string()),
         InterfaceType::Direct { dev, .. } => ("direct", dev.clone()),
+        InterfaceType::VhostUser { path, .. } => ("vhostuser", path.clone()),
     }
 }
 

@@ -48,6 +48,7 @@ impl Host {
         self.input_devices(def)?;
         self.tpm_device(def)?;
         self.shares(def)?;
+        self.vhost_user_sockets(def)?;
         self.vhost_net(def)?;
         self.hugepages(def)?;
         self.numa_nodes(def)?;
@@ -79,6 +80,31 @@ impl Host {
                         def,
                         format!(
                             "the host input device {dev} of <input type='{kind}'> is not present on this host ({e})"
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A vhost-user interface QEMU connects to (mode 'client') needs its
+    /// backend's socket; in mode 'server' QEMU makes it.
+    fn vhost_user_sockets(&self, def: &DomainDef) -> Result<()> {
+        use std::os::unix::fs::FileTypeExt;
+        for (i, n) in def.devices.interfaces.iter().enumerate() {
+            if let InterfaceType::VhostUser {
+                path,
+                server: false,
+            } = &n.kind
+            {
+                let listening =
+                    std::fs::metadata(self.path(path)).is_ok_and(|m| m.file_type().is_socket());
+                if !listening {
+                    return Err(lacks(
+                        def,
+                        format!(
+                            "the vhost-user socket {path} of interface {i} is not there: its backend (a userspace switch such as OVS-DPDK) must listen on it first"
                         ),
                     ));
                 }

@@ -139,10 +139,21 @@ impl Core {
                     format!("disk '{}'", d.target),
                 )
             }
-            Device::Interface { net, .. } => (
-                PluggedDevice::Interface(new.devices.interfaces.len() - 1),
-                format!("interface {}", net.mac),
-            ),
+            Device::Interface { net, .. } => {
+                if matches!(net.kind, InterfaceType::VhostUser { .. }) {
+                    return Err(Error::new(
+                        ErrorCode::NoSupport,
+                        format!(
+                            "cannot attach interface {} to domain '{}': a vhostuser interface is not hot-plugged (its socket chardev comes with the start); add it to the definition and restart",
+                            net.mac, dom.name
+                        ),
+                    ));
+                }
+                (
+                    PluggedDevice::Interface(new.devices.interfaces.len() - 1),
+                    format!("interface {}", net.mac),
+                )
+            }
         };
         if !live.features.acpi && !is_q35(&live) {
             return Err(Error::new(

@@ -182,6 +182,7 @@ pub(crate) fn kind_name(kind: &InterfaceType) -> &'static str {
         InterfaceType::Bridge(_) => "bridge",
         InterfaceType::Ethernet => "ethernet",
         InterfaceType::Direct { .. } => "direct",
+        InterfaceType::VhostUser { .. } => "vhostuser",
     }
 }
 

@@ -396,6 +396,7 @@ fn interface(w: &mut XmlWriter, i: &Interface) {
         InterfaceType::Bridge(_) => "bridge",
         InterfaceType::Ethernet => "ethernet",
         InterfaceType::Direct { .. } => "direct",
+        InterfaceType::VhostUser { .. } => "vhostuser",
     };
     w.open("interface", Attrs::new().add("type", kind));
     w.empty("mac", Attrs::new().add("address", i.mac));
@@ -406,6 +407,13 @@ fn interface(w: &mut XmlWriter, i: &Interface) {
         InterfaceType::Direct { dev, mode } => w.empty(
             "source",
             Attrs::new().add("dev", dev).add("mode", mode.as_str()),
+        ),
+        InterfaceType::VhostUser { path, server } => w.empty(
+            "source",
+            Attrs::new()
+                .add("type", "unix")
+                .add("path", path)
+                .add("mode", if *server { "server" } else { "client" }),
         ),
         InterfaceType::User | InterfaceType::Ethernet => {}
     }

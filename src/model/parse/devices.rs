@@ -711,11 +711,13 @@ fn interface(e: El) -> R<Interface> {
                 ("bridge", 2),
                 ("ethernet", 3),
                 ("direct", 4),
+                ("vhostuser", 5),
             ],
         )?
         .unwrap_or(0);
     let (mut source, mut mac, mut model) = (None, None, None);
     let mut direct = None;
+    let mut vhost_user = None;
     let (mut target_dev, mut boot, mut address_v) = (None, None, None);
     let mut port_forwards = Vec::new();
     let (mut driver, mut rom, mut link_up) = (None, None, None);
@@ -773,6 +775,18 @@ fn interface(e: El) -> R<Interface> {
                 c.empty()?;
                 Ok(c.req(attr)?.to_string())
             })?,
+            "source" if kind == 5 => set(&mut vhost_user, c, |c| {
+                c.allow(&["type", "path", "mode"])?;
+                c.req("type")?;
+                c.choice("type", &[("unix", ())])?;
+                for x in c.children()? {
+                    x.skip()?;
+                }
+                let server = c
+                    .choice("mode", &[("server", true), ("client", false)])?
+                    .unwrap_or(false);
+                Ok((c.req("path")?.to_string(), server))
+            })?,
             "source" if kind == 4 => set(&mut direct, c, |c| {
                 c.allow(&["dev", "mode"])?;
                 c.empty()?;
@@ -818,6 +832,10 @@ fn interface(e: El) -> R<Interface> {
         4 => {
             let (dev, mode) = direct.ok_or_else(|| need_source("dev"))?;
             InterfaceType::Direct { dev, mode }
+        }
+        5 => {
+            let (path, server) = vhost_user.ok_or_else(|| need_source("path"))?;
+            InterfaceType::VhostUser { path, server }
         }
         _ => InterfaceType::User,
     };

@@ -598,6 +598,14 @@ fn interfaces(def: &DomainDef) -> R {
             InterfaceType::Direct { dev, .. } => {
                 check_ifname(&format!("{what} source dev"), dev)?;
             }
+            InterfaceType::VhostUser { path, .. } => {
+                check_path(&format!("{what} vhost-user socket"), path)?;
+                if !i.model.as_deref().is_some_and(|m| m.starts_with("virtio")) {
+                    return Err(invalid(format!(
+                        "{what}: vhostuser requires the virtio-net* frontend: <model type='virtio'>"
+                    )));
+                }
+            }
             _ => {}
         }
         if let Some(m) = &i.model

@@ -64,6 +64,18 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
         let what = format!("interface {i}");
         let virtio = device.starts_with("virtio-net");
         let fd = cx.paths.net_fd_base.map(|base| base + i as i32);
+        // A vhost-user backend talks over a socket chardev of its own.
+        if let InterfaceType::VhostUser { path, server } = &net.kind {
+            let o = Opts::new("socket")
+                .set("id", format!("charnet{i}"))
+                .set_user("path", "vhost-user socket", path)?;
+            let o = if *server {
+                o.switch("server", true).switch("wait", false)
+            } else {
+                o
+            };
+            cx.arg("-chardev", o.build());
+        }
         let backend =
             backend(net, &netdev, fd)?.extend(backend_driver(net, &driver, virtio, &what)?);
         cx.arg("-netdev", backend.build());
@@ -138,6 +150,10 @@ fn backend_driver(net: &Interface, d: &NetDriver, virtio: bool, what: &str) -> R
         if queues > 1 {
             o = o.set("queues", queues);
         }
+    } else if matches!(net.kind, InterfaceType::VhostUser { .. }) {
+        if queues > 1 {
+            o = o.set("queues", queues);
+        }
     } else if queues > 1 {
         // libvirt's rule: user networking has one queue pair.
         return Err(unsupported(format!(
@@ -206,6 +222,12 @@ fn backend(net: &Interface, id: &str, fd: Option<i32>) -> Result<Opts, Error> {
         ));
     }
     match &net.kind {
+        InterfaceType::VhostUser { .. } => {
+            let chardev = id.replace("hostnet", "charnet");
+            Ok(Opts::new("vhost-user")
+                .set("id", id)
+                .set("chardev", chardev))
+        }
         InterfaceType::User => {
             if net.target_dev.is_some() {
                 return Err(unsupported(
