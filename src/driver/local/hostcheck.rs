@@ -574,6 +574,7 @@ mod tests {
         assert_eq!(e.code, ErrorCode::NoSupport);
         assert!(e.message.contains("0000:06:12.5"), "{}", e.message);
         assert!(e.message.contains("does not exist"), "{}", e.message);
+        let _ = std::fs::remove_dir_all(&host.root);
     }
 
     #[test]
