@@ -378,6 +378,18 @@ words! {
     }
 }
 
+impl InterfaceType {
+    /// Whether the interface's backend is a tap or macvtap device on the
+    /// host that the manager makes (bridge, ethernet, direct), rather
+    /// than QEMU's own networking or a vhost-user socket.
+    pub fn has_host_tap(&self) -> bool {
+        matches!(
+            self,
+            InterfaceType::Bridge(_) | InterfaceType::Ethernet | InterfaceType::Direct { .. }
+        )
+    }
+}
+
 /// A MAC address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct MacAddr(pub [u8; 6]);
@@ -681,11 +693,30 @@ pub struct Audio {
     pub output_dev: Option<String>,
     /// The other attributes of `<input>`, by libvirt's names
     /// (`mixingEngine`, `fixedSettings`, `voices`, `bufferLength`,
-    /// `streamName`, `latency`, `connectPorts`, `exactName`, ...).
-    pub input_opts: Vec<(String, String)>,
-    /// The other attributes of `<output>`.
-    pub output_opts: Vec<(String, String)>,
+    /// `streamName`, `latency`, `connectPorts`, `exactName`, ...), and
+    /// those of its `<settings>` ([`AUDIO_SETTINGS`]).
+    pub input_opts: Vec<(&'static str, String)>,
+    /// The same of `<output>`.
+    pub output_opts: Vec<(&'static str, String)>,
 }
+
+impl AudioType {
+    /// The attribute of `<input>`/`<output>` that names the device or
+    /// stream (alsa and oss `dev`, pulseaudio and pipewire `name`, jack
+    /// `clientName`); `None` for types without one.
+    pub fn stream_key(self) -> Option<&'static str> {
+        match self {
+            AudioType::Alsa | AudioType::Oss => Some("dev"),
+            AudioType::Pulseaudio | AudioType::Pipewire => Some("name"),
+            AudioType::Jack => Some("clientName"),
+            _ => None,
+        }
+    }
+}
+
+/// The attributes of an audio stream's `<settings>` child, kept among
+/// the stream's options.
+pub const AUDIO_SETTINGS: [&str; 3] = ["frequency", "channels", "format"];
 
 impl Audio {
     /// A backend `id` of `kind` with nothing else set.

@@ -33,7 +33,6 @@ use super::{
 };
 use el::{Diag, El, R, Radix, invalid, parse_uint, push, set};
 
-pub(crate) use peripherals::audio_stream_key;
 pub(crate) use raw::check_metadata;
 
 /// Parses a domain document (without the cross-field checks of

@@ -313,12 +313,7 @@ pub(crate) fn taps_of(def: &DomainDef) -> Vec<String> {
     def.devices
         .interfaces
         .iter()
-        .filter(|n| {
-            matches!(
-                n.kind,
-                InterfaceType::Bridge(_) | InterfaceType::Ethernet | InterfaceType::Direct { .. }
-            )
-        })
+        .filter(|n| n.kind.has_host_tap())
         .filter_map(|n| n.target_dev.clone())
         .collect()
 }

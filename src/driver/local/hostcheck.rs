@@ -6,6 +6,7 @@
 //! missing resource is named, with what to do; nothing is left for QEMU
 //! to fail on obscurely.
 
+use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, ErrorCode, Result};
@@ -56,18 +57,22 @@ impl Host {
         self.numad(def)
     }
 
+    /// What is at host path `p` (links followed); `None` when nothing is.
+    fn file_type(&self, p: &str) -> Option<std::fs::FileType> {
+        std::fs::metadata(self.path(p)).ok().map(|m| m.file_type())
+    }
+
     /// The host input devices QEMU reads (`<input type='evdev'>` and
     /// `'passthrough'`) must exist, and be character devices.
     fn input_devices(&self, def: &DomainDef) -> Result<()> {
-        use std::os::unix::fs::FileTypeExt;
         for i in &def.devices.inputs {
             let Some(dev) = i.evdev.as_deref() else {
                 continue;
             };
             let kind = i.kind.as_str();
-            match std::fs::metadata(self.path(dev)) {
-                Ok(m) if m.file_type().is_char_device() => {}
-                Ok(_) => {
+            match self.file_type(dev) {
+                Some(t) if t.is_char_device() => {}
+                Some(_) => {
                     return Err(lacks(
                         def,
                         format!(
@@ -75,11 +80,11 @@ impl Host {
                         ),
                     ));
                 }
-                Err(e) => {
+                None => {
                     return Err(lacks(
                         def,
                         format!(
-                            "the host input device {dev} of <input type='{kind}'> is not present on this host ({e})"
+                            "the host input device {dev} of <input type='{kind}'> is not present on this host"
                         ),
                     ));
                 }
@@ -91,23 +96,19 @@ impl Host {
     /// A vhost-user interface QEMU connects to (mode 'client') needs its
     /// backend's socket; in mode 'server' QEMU makes it.
     fn vhost_user_sockets(&self, def: &DomainDef) -> Result<()> {
-        use std::os::unix::fs::FileTypeExt;
         for (i, n) in def.devices.interfaces.iter().enumerate() {
             if let InterfaceType::VhostUser {
                 path,
                 server: false,
             } = &n.kind
+                && !self.file_type(path).is_some_and(|t| t.is_socket())
             {
-                let listening =
-                    std::fs::metadata(self.path(path)).is_ok_and(|m| m.file_type().is_socket());
-                if !listening {
-                    return Err(lacks(
-                        def,
-                        format!(
-                            "the vhost-user socket {path} of interface {i} is not there: its backend (a userspace switch such as OVS-DPDK) must listen on it first"
-                        ),
-                    ));
-                }
+                return Err(lacks(
+                    def,
+                    format!(
+                        "the vhost-user socket {path} of interface {i} is not there: its backend (a userspace switch such as OVS-DPDK) must listen on it first"
+                    ),
+                ));
             }
         }
         Ok(())
@@ -133,14 +134,11 @@ impl Host {
     /// A passed-through TPM (`<backend type='passthrough'>`) must exist,
     /// as a character device.
     fn tpm_device(&self, def: &DomainDef) -> Result<()> {
-        use std::os::unix::fs::FileTypeExt;
         for t in &def.devices.tpms {
             let crate::model::TpmBackend::Passthrough { path } = &t.backend else {
                 continue;
             };
-            let is_device =
-                std::fs::metadata(self.path(path)).is_ok_and(|m| m.file_type().is_char_device());
-            if !is_device {
+            if !self.file_type(path).is_some_and(|t| t.is_char_device()) {
                 return Err(lacks(
                     def,
                     format!(
@@ -156,12 +154,9 @@ impl Host {
     /// vhost-net device, which QEMU opens.
     fn vhost_net(&self, def: &DomainDef) -> Result<()> {
         let wants = def.devices.interfaces.iter().position(|n| {
-            matches!(
-                n.kind,
-                InterfaceType::Bridge(_) | InterfaceType::Ethernet | InterfaceType::Direct { .. }
-            ) && n
-                .driver
-                .is_some_and(|d| d.name == Some(NetDriverName::Vhost))
+            n.kind.has_host_tap()
+                && n.driver
+                    .is_some_and(|d| d.name == Some(NetDriverName::Vhost))
         });
         match wants {
             Some(i) if !self.path("dev/vhost-net").exists() => Err(lacks(

@@ -183,10 +183,7 @@ impl Core {
         let mut tap = None;
         let mut macvtap_fd = None;
         if let Device::Interface { net, .. } = device
-            && matches!(
-                net.kind,
-                InterfaceType::Bridge(_) | InterfaceType::Ethernet | InterfaceType::Direct { .. }
-            )
+            && net.kind.has_host_tap()
         {
             let mut alone = addressed.clone();
             alone.devices.interfaces =

@@ -3,29 +3,11 @@
 use super::{element, on_off, yes_no};
 use crate::model::xmlwrite::{Attrs, XmlWriter};
 use crate::model::{
-    Address, Channel, ChannelTarget, CharDevice, CharSource, Controller, Disk, DiskType, DomainDef,
-    GrabToggle, Graphics, GraphicsListen, GuestOffloads, HostOffloads, Input, InputBus, InputType,
-    Interface, InterfaceType, NetDriver, NetDriverName, NetTxMode, Rng, RngBackend, Sound, Tpm,
-    TpmBackend, Video, VirtioOptions,
+    AUDIO_SETTINGS, Address, Channel, ChannelTarget, CharDevice, CharSource, Controller, Disk,
+    DiskType, DomainDef, GrabToggle, Graphics, GraphicsListen, GuestOffloads, HostOffloads, Input,
+    InputBus, InputType, Interface, InterfaceType, NetDriver, NetDriverName, NetTxMode, Rng,
+    RngBackend, Sound, Tpm, TpmBackend, Video, VirtioOptions,
 };
-
-/// Every `<audio><input|output>` attribute besides the device or name.
-const AUDIO_STREAM_ATTRS: &[&str] = &[
-    "mixingEngine",
-    "fixedSettings",
-    "voices",
-    "bufferLength",
-    "bufferCount",
-    "tryPoll",
-    "streamName",
-    "latency",
-    "connectPorts",
-    "exactName",
-    "serverName",
-];
-
-/// The attributes of an audio stream's `<settings>`.
-const AUDIO_SETTINGS: &[&str] = &["frequency", "channels", "format"];
 
 pub(super) fn address(w: &mut XmlWriter, a: &Option<Address>) {
     let Some(a) = a else {
@@ -111,9 +93,8 @@ pub(super) fn devices(w: &mut XmlWriter, def: &DomainDef) {
             .opt("serverName", a.server_name.as_ref())
             .opt("runtimeDir", a.runtime_dir.as_ref())
             .opt("path", a.path.as_ref());
-        let key = crate::model::parse::audio_stream_key(a.kind).unwrap_or("dev");
-        let has =
-            |dev: &Option<String>, opts: &Vec<(String, String)>| dev.is_some() || !opts.is_empty();
+        let key = a.kind.stream_key().unwrap_or("dev");
+        let has = |dev: &Option<String>, opts: &[(&str, String)]| dev.is_some() || !opts.is_empty();
         let children = has(&a.input_dev, &a.input_opts) || has(&a.output_dev, &a.output_opts);
         element(w, "audio", attrs, children, |w| {
             for (name, dev, opts) in [
@@ -124,16 +105,13 @@ pub(super) fn devices(w: &mut XmlWriter, def: &DomainDef) {
                     let mut at = Attrs::new().opt(key, dev.as_ref());
                     let mut settings = Attrs::new();
                     for (k, v) in opts {
-                        // The names were read from these lists.
-                        if let Some(k) = AUDIO_STREAM_ATTRS.iter().find(|n| **n == k.as_str()) {
-                            at = at.add(k, v);
-                        } else if let Some(k) = AUDIO_SETTINGS.iter().find(|n| **n == k.as_str()) {
+                        if AUDIO_SETTINGS.contains(k) {
                             settings = settings.add(k, v);
+                        } else {
+                            at = at.add(k, v);
                         }
                     }
-                    let with_settings = opts
-                        .iter()
-                        .any(|(k, _)| AUDIO_SETTINGS.contains(&k.as_str()));
+                    let with_settings = opts.iter().any(|(k, _)| AUDIO_SETTINGS.contains(k));
                     element(w, name, at, with_settings, |w| {
                         w.empty("settings", settings)
                     });

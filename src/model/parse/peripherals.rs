@@ -5,8 +5,8 @@
 use super::devices::{address, alias, virtio_options};
 use super::el::{El, R, Radix, invalid, push, set};
 use crate::model::{
-    Audio, BalloonModel, EvdevOptions, Graphics, GraphicsListen, GraphicsType, Hub, Input,
-    InputType, Memballoon, ModelErrorKind, Panic, Rng, RngBackend, RngRate, Sound, SpiceGl,
+    AUDIO_SETTINGS, Audio, BalloonModel, EvdevOptions, Graphics, GraphicsListen, GraphicsType, Hub,
+    Input, InputType, Memballoon, ModelErrorKind, Panic, Rng, RngBackend, RngRate, Sound, SpiceGl,
     SpiceOptions, Tpm, TpmBackend, Video, Watchdog,
 };
 
@@ -294,42 +294,38 @@ pub(super) fn sound(e: El) -> R<Sound> {
     })
 }
 
+/// What an audio stream attribute holds.
+#[derive(Clone, Copy)]
+enum StreamValue {
+    Switch,
+    Number,
+    Text,
+}
+
 /// The `<input>`/`<output>` attributes each audio type takes besides
-/// its device or name attribute, and whether each is a yes/no switch
-/// (else a number, or text for the names).
-fn audio_stream_attrs(kind: crate::model::AudioType) -> Vec<(&'static str, char)> {
+/// its device or name attribute.
+fn audio_stream_attrs(kind: crate::model::AudioType) -> Vec<(&'static str, StreamValue)> {
     use crate::model::AudioType;
-    // 'b' yes/no, 'n' number, 't' text.
+    use StreamValue::{Number, Switch, Text};
     let mut v = vec![
-        ("mixingEngine", 'b'),
-        ("fixedSettings", 'b'),
-        ("voices", 'n'),
-        ("bufferLength", 'n'),
+        ("mixingEngine", Switch),
+        ("fixedSettings", Switch),
+        ("voices", Number),
+        ("bufferLength", Number),
     ];
     match kind {
-        AudioType::Oss => v.extend([("bufferCount", 'n'), ("tryPoll", 'b')]),
+        AudioType::Oss => v.extend([("bufferCount", Number), ("tryPoll", Switch)]),
         AudioType::Pulseaudio | AudioType::Pipewire => {
-            v.extend([("streamName", 't'), ("latency", 'n')]);
+            v.extend([("streamName", Text), ("latency", Number)]);
         }
         AudioType::Jack => v.extend([
-            ("serverName", 't'),
-            ("connectPorts", 't'),
-            ("exactName", 'b'),
+            ("serverName", Text),
+            ("connectPorts", Text),
+            ("exactName", Switch),
         ]),
         _ => {}
     }
     v
-}
-
-/// The attribute of `<input>`/`<output>` that names the device or stream.
-pub(crate) fn audio_stream_key(kind: crate::model::AudioType) -> Option<&'static str> {
-    use crate::model::AudioType;
-    match kind {
-        AudioType::Alsa | AudioType::Oss => Some("dev"),
-        AudioType::Pulseaudio | AudioType::Pipewire => Some("name"),
-        AudioType::Jack => Some("clientName"),
-        _ => None,
-    }
 }
 
 pub(super) fn audio(e: El) -> R<Audio> {
@@ -354,7 +350,7 @@ pub(super) fn audio(e: El) -> R<Audio> {
     a.path = e.get("path").map(str::to_string);
     a.server_name = e.get("serverName").map(str::to_string);
     a.runtime_dir = e.get("runtimeDir").map(str::to_string);
-    let key = audio_stream_key(kind);
+    let key = kind.stream_key();
     let extra = audio_stream_attrs(kind);
     let (mut input, mut output) = (None, None);
     for c in e.children()? {
@@ -377,47 +373,35 @@ pub(super) fn audio(e: El) -> R<Audio> {
                     // The stream's format, as `frequency`, `channels` and
                     // `format` entries.
                     "settings" => set(&mut settings, x, |x| {
-                        x.allow(&["frequency", "channels", "format"])?;
+                        let [frequency, channels, format] = AUDIO_SETTINGS;
+                        x.allow(&AUDIO_SETTINGS)?;
                         x.empty()?;
                         let mut s = Vec::new();
-                        for n in ["frequency", "channels"] {
+                        for n in [frequency, channels] {
                             if let Some(v) = x.u32(n, Radix::Dec)? {
-                                s.push((n.to_string(), v.to_string()));
+                                s.push((n, v.to_string()));
                             }
                         }
-                        if let Some(f) = x.choice(
-                            "format",
-                            &[
-                                ("s8", "s8"),
-                                ("u8", "u8"),
-                                ("s16", "s16"),
-                                ("u16", "u16"),
-                                ("s32", "s32"),
-                                ("u32", "u32"),
-                                ("f32", "f32"),
-                            ],
-                        )? {
-                            s.push(("format".to_string(), f.to_string()));
+                        let formats = ["s8", "u8", "s16", "u16", "s32", "u32", "f32"];
+                        if let Some(f) = x.choice(format, &formats.map(|f| (f, f)))? {
+                            s.push((format, f.to_string()));
                         }
                         Ok(s)
                     })?,
                     _ => x.skip()?,
                 }
             }
-            for (name, kind) in &extra {
-                let Some(v) = c.get(name) else { continue };
-                let v = match kind {
-                    'b' => {
-                        c.yes_no(name)?;
-                        v.to_string()
+            for (name, value) in &extra {
+                let Some(text) = c.get(name) else { continue };
+                let text = match value {
+                    StreamValue::Switch => {
+                        let on = c.yes_no(name)?.unwrap_or_default();
+                        if on { "yes" } else { "no" }.to_string()
                     }
-                    'n' => c
-                        .u32(name, Radix::Dec)?
-                        .map(|n| n.to_string())
-                        .unwrap_or_default(),
-                    _ => v.to_string(),
+                    StreamValue::Number => c.u32(name, Radix::Dec)?.unwrap_or_default().to_string(),
+                    StreamValue::Text => text.to_string(),
                 };
-                opts.push((name.to_string(), v));
+                opts.push((*name, text));
             }
             opts.extend(settings.unwrap_or_default());
             Ok((key.and_then(|k| c.get(k)).map(str::to_string), opts))

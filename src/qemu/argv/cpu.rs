@@ -259,10 +259,11 @@ fn feature_flags(cx: &Ctx<'_>, flags: &mut Vec<String>) -> Result<(), Error> {
             }
         }
     }
-    let hv_crash = cx.def.devices.panics.iter();
-    if hv_crash
-        .map(|p| p.effective_model())
-        .any(|m| m == PanicModel::Hyperv)
+    // <panic model='hyperv'> is no device: the crash MSRs of the vCPUs.
+    let panics = &cx.def.devices.panics;
+    if panics
+        .iter()
+        .any(|p| p.effective_model() == PanicModel::Hyperv)
     {
         flags.push("hv-crash=on".into());
     }

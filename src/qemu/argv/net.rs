@@ -13,45 +13,50 @@ use crate::model::{
     PortProto,
 };
 
+/// The PCI NICs whose libvirt model is QEMU's device name: the common
+/// ones, Intel's e1000 variants (macOS guests want e1000-82545em) and
+/// i8255x family, and the DEC tulip.
+const SAME_NAME_NICS: &[&str] = &[
+    "e1000",
+    "e1000e",
+    "rtl8139",
+    "ne2k_pci",
+    "pcnet",
+    "vmxnet3",
+    "e1000-82544gc",
+    "e1000-82545em",
+    "i82550",
+    "i82551",
+    "i82557a",
+    "i82557b",
+    "i82557c",
+    "i82558a",
+    "i82558b",
+    "i82559a",
+    "i82559b",
+    "i82559c",
+    "i82559er",
+    "i82562",
+    "i82801",
+    "tulip",
+];
+
 /// The QEMU device of a libvirt NIC model; libvirt compares models without
 /// regard to case (`ViRtIo` is virtio). No model means libvirt's x86
 /// default, rtl8139.
 fn nic_device(model: Option<&str>) -> Result<&'static str, Error> {
     let model = model.unwrap_or("rtl8139");
-    Ok(match model.to_ascii_lowercase().as_str() {
+    let lower = model.to_ascii_lowercase();
+    Ok(match lower.as_str() {
         "virtio" => "virtio-net-pci",
         "virtio-transitional" => "virtio-net-pci-transitional",
         "virtio-non-transitional" => "virtio-net-pci-non-transitional",
-        "e1000" => "e1000",
-        "e1000e" => "e1000e",
-        "rtl8139" => "rtl8139",
-        "ne2k_pci" => "ne2k_pci",
-        "pcnet" => "pcnet",
-        "vmxnet3" => "vmxnet3",
-        // QEMU's other PCI NICs: Intel's variants (macOS guests want
-        // e1000-82545em) and the DEC tulip.
         "e1000-82540em" => "e1000",
-        "e1000-82544gc" => "e1000-82544gc",
-        "e1000-82545em" => "e1000-82545em",
-        "i82550" => "i82550",
-        "i82551" => "i82551",
-        "i82557a" => "i82557a",
-        "i82557b" => "i82557b",
-        "i82557c" => "i82557c",
-        "i82558a" => "i82558a",
-        "i82558b" => "i82558b",
-        "i82559a" => "i82559a",
-        "i82559b" => "i82559b",
-        "i82559c" => "i82559c",
-        "i82559er" => "i82559er",
-        "i82562" => "i82562",
-        "i82801" => "i82801",
-        "tulip" => "tulip",
-        _ => {
-            return Err(unsupported(format!(
+        other => SAME_NAME_NICS.iter().find(|n| **n == other).ok_or_else(|| {
+            unsupported(format!(
                 "interface model '{model}' is not supported: use virtio, e1000, e1000e, rtl8139, ne2k_pci, pcnet, vmxnet3, or another PCI NIC QEMU has (e1000-82545em, i82559er, tulip, ...)"
-            )));
-        }
+            ))
+        })?,
     })
 }
 
@@ -109,15 +114,6 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
     Ok(())
 }
 
-/// Whether the interface's backend is a tap (or macvtap) the driver makes
-/// (bridge, ethernet, direct) rather than QEMU's user networking.
-fn is_tap(net: &Interface) -> bool {
-    matches!(
-        net.kind,
-        InterfaceType::Bridge(_) | InterfaceType::Ethernet | InterfaceType::Direct { .. }
-    )
-}
-
 /// The `-netdev` options `<driver>` asks for: the kernel data path
 /// (`vhost`) and the queue pairs of a tap.
 fn backend_driver(net: &Interface, d: &NetDriver, virtio: bool, what: &str) -> Result<Opts, Error> {
@@ -134,7 +130,7 @@ fn backend_driver(net: &Interface, d: &NetDriver, virtio: bool, what: &str) -> R
         )));
     }
     let mut o = Opts::empty();
-    if is_tap(net) {
+    if net.kind.has_host_tap() {
         match d.name {
             Some(NetDriverName::Vhost) => o = o.switch("vhost", true),
             Some(NetDriverName::Qemu) => o = o.switch("vhost", false),
