@@ -33,40 +33,24 @@ use nix::sched::sched_getaffinity;
 use nix::unistd::Pid;
 use serde_json::json;
 
-use support::{State, guest_dir, poll};
+use support::{State, poll};
 
 /// `<currentMemory>` below `<memory>` inflates the balloon by the
 /// difference: the Linux guest's balloon driver reports it to
 /// `query-balloon`. `<stats period>` is the balloon's polling interval.
 #[test]
 fn current_memory_and_stats_period_reach_the_balloon() {
-    let guest = guest_dir();
     let st = State::new("balloon");
-    let xml = format!(
-        "<domain type='qemu'>
-  <name>balloon</name>
-  <memory unit='MiB'>256</memory>
-  <currentMemory unit='MiB'>160</currentMemory>
-  <os>
-    <type arch='x86_64' machine='pc'>hvm</type>
-    <kernel>{}</kernel>
-    <initrd>{}</initrd>
-    <cmdline>console=ttyS0 quiet</cmdline>
-  </os>
-  <features><acpi/></features>
-  <devices>
-    <serial type='pty'/>
-    <memballoon model='virtio'><stats period='3'/></memballoon>
-  </devices>
-</domain>",
-        guest.join("vmlinux").display(),
-        guest.join("initrd.img").display()
-    );
-    st.start(&xml);
+    st.start(&support::linux_vm(
+        "balloon",
+        256,
+        "<currentMemory unit='MiB'>160</currentMemory>",
+        "<memballoon model='virtio'><stats period='3'/></memballoon>",
+    ));
     let mut qmp = st.qmp("balloon");
-    let period = qmp.exec(
-        "qom-get",
-        json!({"path": "/machine/peripheral/balloon0", "property": "guest-stats-polling-interval"}),
+    let period = qmp.qom_get(
+        "/machine/peripheral/balloon0",
+        "guest-stats-polling-interval",
     );
     assert_eq!(period, json!(3), "the statistics period");
     let want = 160 * 1024 * 1024;

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use qvirt::Driver;
 use qvirt::driver::ConsoleStream;
 
-use crate::support::{BOOT, Nbd, RangeServer, State, guest_dir, poll};
+use crate::support::{BOOT, Nbd, RangeServer, State, guest_dir, linux_vm, poll};
 
 /// A shell on the guest's serial console.
 struct Shell {
@@ -245,30 +245,15 @@ fn the_guest_sees_smbios_virtiofs_and_9p_shares_and_network_disks() {
 /// destroyed.
 #[test]
 fn link_states_and_a_guest_panic_through_the_pvpanic_device() {
-    let guest = guest_dir();
     let st = State::new("panic");
-    st.start(&format!(
-        "<domain type='qemu'>
-  <name>panic</name>
-  <memory unit='MiB'>192</memory>
-  <os>
-    <type arch='x86_64' machine='pc'>hvm</type>
-    <kernel>{}</kernel>
-    <initrd>{}</initrd>
-    <cmdline>console=ttyS0 quiet</cmdline>
-  </os>
-  <features><acpi/></features>
-  <on_crash>preserve</on_crash>
-  <devices>
-    <serial type='pty'/>
-    <memballoon model='none'/>
+    st.start(&linux_vm(
+        "panic",
+        192,
+        "<on_crash>preserve</on_crash>",
+        "<memballoon model='none'/>
     <panic model='isa'><address type='isa' iobase='0x505'/></panic>
     <interface type='user'><mac address='52:54:00:00:0d:01'/><model type='e1000'/><link state='down'/></interface>
-    <interface type='user'><mac address='52:54:00:00:0d:02'/><model type='e1000'/><link state='up'/></interface>
-  </devices>
-</domain>",
-        guest.join("vmlinux").display(),
-        guest.join("initrd.img").display(),
+    <interface type='user'><mac address='52:54:00:00:0d:02'/><model type='e1000'/><link state='up'/></interface>",
     ));
     let d = st.driver();
     let mut sh = Shell::open(&*d, "panic");

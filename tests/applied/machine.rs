@@ -39,7 +39,7 @@ fn memdev(qmp: &mut Qmp, id: &str) -> Value {
 /// A QOM property of the first vCPU.
 fn cpu_prop(qmp: &mut Qmp, property: &str) -> Value {
     let path = vcpus(qmp)[0]["qom-path"].as_str().unwrap().to_string();
-    qmp.exec("qom-get", json!({"path": path, "property": property}))
+    qmp.qom_get(&path, property)
 }
 
 /// `<vcpus>` with three of six vCPUs enabled, one started with the
@@ -393,12 +393,15 @@ fn hugepages_back_the_guest_memory() {
         "",
     ));
     let mut qmp = st.qmp("huge");
-    let prop = |qmp: &mut Qmp, p: &str| {
-        qmp.exec("qom-get", json!({"path": "/objects/pc.ram", "property": p}))
-    };
-    assert_eq!(prop(&mut qmp, "type"), "memory-backend-memfd");
-    assert_eq!(prop(&mut qmp, "hugetlb"), true);
-    assert_eq!(prop(&mut qmp, "hugetlbsize"), 2 * 1024 * 1024);
+    assert_eq!(
+        qmp.qom_get("/objects/pc.ram", "type"),
+        "memory-backend-memfd"
+    );
+    assert_eq!(qmp.qom_get("/objects/pc.ram", "hugetlb"), true);
+    assert_eq!(
+        qmp.qom_get("/objects/pc.ram", "hugetlbsize"),
+        2 * 1024 * 1024
+    );
     drop(qmp);
     let taken = before.saturating_sub(available());
     assert!(
@@ -428,19 +431,16 @@ fn spice_leftovers_without_a_spice_display_still_run() {
         .replace("machine='pc'", "machine='q35'"),
     );
     let mut qmp = st.qmp("leftover");
-    let get = |qmp: &mut Qmp, path: &str, p: &str| {
-        qmp.exec("qom-get", json!({"path": path, "property": p}))
-    };
     assert_eq!(
-        get(&mut qmp, "/machine/peripheral/sound0-codec0", "audiodev"),
+        qmp.qom_get("/machine/peripheral/sound0-codec0", "audiodev"),
         "audio1"
     );
     assert_eq!(
-        get(&mut qmp, "/machine/peripheral/redir0", "type"),
+        qmp.qom_get("/machine/peripheral/redir0", "type"),
         "usb-redir"
     );
     assert_eq!(
-        get(&mut qmp, "/machine/peripheral/channel0", "type"),
+        qmp.qom_get("/machine/peripheral/channel0", "type"),
         "virtserialport"
     );
     drop(qmp);
@@ -481,15 +481,12 @@ fn qemu_override_sets_device_properties() {
         ),
     );
     let mut qmp = st.qmp("ovr");
-    let get = |qmp: &mut Qmp, path: &str, p: &str| {
-        qmp.exec("qom-get", json!({"path": path, "property": p}))
-    };
     assert_eq!(
-        get(&mut qmp, "/machine/peripheral/balloon0", "deflate-on-oom"),
+        qmp.qom_get("/machine/peripheral/balloon0", "deflate-on-oom"),
         true
     );
     assert_eq!(
-        get(&mut qmp, "/machine/peripheral/net0", "mac"),
+        qmp.qom_get("/machine/peripheral/net0", "mac"),
         "52:54:00:00:0e:02"
     );
     drop(qmp);
@@ -514,19 +511,16 @@ fn sound_card_plays_through_its_audio_backend() {
         .replace("machine='pc'", "machine='q35'"),
     );
     let mut qmp = st.qmp("snd");
-    let get = |qmp: &mut Qmp, path: &str, p: &str| {
-        qmp.exec("qom-get", json!({"path": path, "property": p}))
-    };
     assert_eq!(
-        get(&mut qmp, "/machine/peripheral/sound0", "type"),
+        qmp.qom_get("/machine/peripheral/sound0", "type"),
         "ich9-intel-hda"
     );
     assert_eq!(
-        get(&mut qmp, "/machine/peripheral/sound0-codec0", "type"),
+        qmp.qom_get("/machine/peripheral/sound0-codec0", "type"),
         "hda-duplex"
     );
     assert_eq!(
-        get(&mut qmp, "/machine/peripheral/sound0-codec0", "audiodev"),
+        qmp.qom_get("/machine/peripheral/sound0-codec0", "audiodev"),
         "audio1"
     );
     drop(qmp);
@@ -552,10 +546,7 @@ fn smm_and_memory_dimms_reach_the_machine() {
         .replace("<memory unit='MiB'>64</memory>", "<memory unit='MiB'>96</memory>"),
     );
     let mut qmp = st.qmp("dimm");
-    assert_eq!(
-        qmp.exec("qom-get", json!({"path": "/machine", "property": "smm"})),
-        "on"
-    );
+    assert_eq!(qmp.qom_get("/machine", "smm"), "on");
     let dimms = qmp.exec("query-memory-devices", json!({}));
     let dimm = dimms
         .as_array()

@@ -26,6 +26,33 @@ pub fn firmware_vm(name: &str, top: &str, devices: &str) -> String {
     )
 }
 
+/// The Linux test guest as domain `name` (TCG, `pc`, ACPI, its console
+/// on a serial pty), with `top` after `<memory>` and `devices` after
+/// the serial port.
+pub fn linux_vm(name: &str, memory_mib: u32, top: &str, devices: &str) -> String {
+    let guest = guest_dir();
+    format!(
+        "<domain type='qemu'>
+  <name>{name}</name>
+  <memory unit='MiB'>{memory_mib}</memory>
+  {top}
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+    <kernel>{}</kernel>
+    <initrd>{}</initrd>
+    <cmdline>console=ttyS0 quiet</cmdline>
+  </os>
+  <features><acpi/></features>
+  <devices>
+    <serial type='pty'/>
+    {devices}
+  </devices>
+</domain>",
+        guest.join("vmlinux").display(),
+        guest.join("initrd.img").display()
+    )
+}
+
 /// How long the Linux guest may take to boot under TCG on a busy host.
 pub const BOOT: Duration = Duration::from_secs(180);
 
@@ -185,6 +212,11 @@ impl Qmp {
             Some(r) => r.clone(),
             None => panic!("{cmd}: {reply}"),
         }
+    }
+
+    /// A QOM property: `qom-get` of `property` on `path`.
+    pub fn qom_get(&mut self, path: &str, property: &str) -> Value {
+        self.exec("qom-get", json!({"path": path, "property": property}))
     }
 
     /// What the drive of device `dev` (its id, libvirt's alias:

@@ -127,23 +127,31 @@ fn iothread_ids_and_a_scsi_controller_on_one() {
         .find(|t| t["id"] == "iothread5")
         .unwrap();
     assert_eq!(affinity(five["thread-id"].as_i64().unwrap() as i32), [a]);
-    let on = qmp.exec(
-        "qom-get",
-        json!({"path": "/machine/peripheral/scsi0", "property": "iothread"}),
+    assert_eq!(
+        qmp.qom_get("/machine/peripheral/scsi0", "iothread"),
+        "/objects/iothread5"
     );
-    assert_eq!(on, "/objects/iothread5");
     // A virtio disk's queues, their size and its I/O thread.
-    let disk = |qmp: &mut crate::support::Qmp, p: &str| {
-        qmp.exec(
-            "qom-get",
-            json!({"path": "/machine/peripheral/virtio-disk0", "property": p}),
-        )
-    };
-    assert_eq!(disk(&mut qmp, "num-queues"), 2);
-    assert_eq!(disk(&mut qmp, "queue-size"), 128);
-    assert_eq!(disk(&mut qmp, "iothread"), "/objects/iothread2");
-    assert_eq!(disk(&mut qmp, "werror"), "stop");
-    assert_eq!(disk(&mut qmp, "rerror"), "report");
+    assert_eq!(
+        qmp.qom_get("/machine/peripheral/virtio-disk0", "num-queues"),
+        2
+    );
+    assert_eq!(
+        qmp.qom_get("/machine/peripheral/virtio-disk0", "queue-size"),
+        128
+    );
+    assert_eq!(
+        qmp.qom_get("/machine/peripheral/virtio-disk0", "iothread"),
+        "/objects/iothread2"
+    );
+    assert_eq!(
+        qmp.qom_get("/machine/peripheral/virtio-disk0", "werror"),
+        "stop"
+    );
+    assert_eq!(
+        qmp.qom_get("/machine/peripheral/virtio-disk0", "rerror"),
+        "report"
+    );
     drop(qmp);
     st.stop("ioids");
 }
@@ -240,11 +248,10 @@ fn memory_backing_is_the_memory_backend() {
         .unwrap_or_else(|| panic!("no pc.ram backend: {devs}"));
     assert_eq!(ram["share"], true, "{ram}");
     assert_eq!(ram["size"], 64 * 1024 * 1024, "{ram}");
-    let typ = qmp.exec(
-        "qom-get",
-        json!({"path": "/objects/pc.ram", "property": "type"}),
+    assert_eq!(
+        qmp.qom_get("/objects/pc.ram", "type"),
+        "memory-backend-memfd"
     );
-    assert_eq!(typ, "memory-backend-memfd");
     drop(qmp);
     st.stop("mem");
 }

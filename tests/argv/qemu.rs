@@ -345,6 +345,9 @@ const KERNEL: &str = "  <os>
     <interface type='user'><mac address='52:54:00:00:00:06'/><model type='ne2k_pci'/></interface>
     <interface type='user'><mac address='52:54:00:00:00:07'/><model type='pcnet'/></interface>
     <interface type='user'><mac address='52:54:00:00:00:08'/><model type='vmxnet3'/></interface>
+    <interface type='user'><mac address='52:54:00:00:00:09'/><model type='e1000-82545em'/></interface>
+    <interface type='user'><mac address='52:54:00:00:00:0a'/><model type='i82559er'/></interface>
+    <interface type='user'><mac address='52:54:00:00:00:0b'/><model type='tulip'/></interface>
     <serial type='pty'/>
     <input type='tablet' bus='virtio'/>
     <video><model type='cirrus'/></video>
