@@ -164,14 +164,19 @@ pub(crate) fn create_taps(def: &mut DomainDef) -> Result<()> {
     Ok(())
 }
 
-/// The taps of `def` that are ports of an Open vSwitch bridge.
-pub(crate) fn ovs_ports_of(def: &DomainDef) -> Vec<String> {
-    def.devices
-        .interfaces
-        .iter()
-        .filter(|n| n.virtualport.is_some())
-        .filter_map(|n| n.target_dev.clone())
-        .collect()
+/// Lets go of the host devices of interfaces `nets` that the manager
+/// made (taken out of their Open vSwitch bridge first, for those on one);
+/// returns those that could not be, with why, for the caller to log.
+pub(crate) fn release(nets: &[crate::model::Interface]) -> Vec<(String, io::Error)> {
+    let named = |ovs: bool| -> Vec<String> {
+        nets.iter()
+            .filter(|n| n.kind.has_host_tap() && (!ovs || n.virtualport.is_some()))
+            .filter_map(|n| n.target_dev.clone())
+            .collect()
+    };
+    let mut failed = super::ovs::del_ports(&named(true));
+    failed.extend(remove_taps(&named(false)));
+    failed
 }
 
 /// Target names with these prefixes on a direct interface are libvirt's

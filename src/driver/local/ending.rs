@@ -65,10 +65,8 @@ impl Core {
         if let Some(why) = super::pinning::remove_group(&run.run_dir) {
             self.log.error(&format!("domain '{name}': {why}"));
         }
-        let live = run.live_def();
         let after = format!("domain '{name}' stopped");
-        self.release_ovs_ports(&crate::sys::hostnet::ovs_ports_of(&live), &after);
-        self.release_taps(&crate::sys::hostnet::taps_of(&live), &after);
+        self.release_net(&run.live_def().devices.interfaces, &after);
         if let Err(e) = crate::sys::fsutil::remove_tree(&run.run_dir)
             && e.kind() != std::io::ErrorKind::NotFound
         {

@@ -246,16 +246,10 @@ impl Core {
         let nic = match result {
             Ok(nic) => nic,
             Err(e) => {
-                if let Some(tap) = &tap {
-                    if addressed
-                        .devices
-                        .interfaces
-                        .last()
-                        .is_some_and(|n| n.virtualport.is_some())
-                    {
-                        crate::sys::ovs::del_ports(std::slice::from_ref(tap));
-                    }
-                    hostnet::remove_taps(std::slice::from_ref(tap));
+                if tap.is_some()
+                    && let Some(net) = addressed.devices.interfaces.last()
+                {
+                    hostnet::release(std::slice::from_ref(net));
                 }
                 return Err(Error::new(
                     e.code,
@@ -370,13 +364,7 @@ impl Core {
         self.save_status(run.def.uuid, run);
         if let Some(net) = gone_net {
             let one = one_interface(&live, net);
-            for (tap, e) in crate::sys::ovs::del_ports(&hostnet::ovs_ports_of(&one)) {
-                self.log.warn(&format!(
-                    "domain '{name}': cannot take port {tap} out of Open vSwitch: {e}"
-                ));
-            }
-            let taps = hostnet::taps_of(&one);
-            for (tap, e) in hostnet::remove_taps(&taps) {
+            for (tap, e) in hostnet::release(&one.devices.interfaces) {
                 self.log
                     .warn(&format!("domain '{name}': cannot remove tap {tap}: {e}"));
             }

@@ -140,8 +140,7 @@ impl Core {
         // they are the run's, removed when it ends.
         hostnet::create_taps(&mut def)?;
         let mut taps = TapGuard {
-            names: hostnet::taps_of(&def),
-            ovs: hostnet::ovs_ports_of(&def),
+            nets: def.devices.interfaces.clone(),
             core: self,
         };
         // The runtime directory is checked again at each start, not only
@@ -179,7 +178,7 @@ impl Core {
                 return Err(e);
             }
         };
-        taps.names = hostnet::taps_of(&def);
+        taps.nets.clone_from(&def.devices.interfaces);
         paths.vnc_port = vnc_port;
         paths.incoming = opts.incoming.is_some() || opts.listen.is_some();
         // The live definition names the PCI slot each device got, as
@@ -392,8 +391,7 @@ impl Core {
                 return Err(fail(e));
             }
         }
-        taps.names.clear();
-        taps.ovs.clear();
+        taps.nets.clear();
         if let Some(t) = swtpm {
             t.keep();
         }
@@ -474,36 +472,25 @@ impl Drop for VncReservation {
 /// Removes the taps of a start that failed when dropped, unless its
 /// `names` were cleared because the start went through.
 struct TapGuard<'a> {
-    names: Vec<String>,
-    /// Those of `names` that are Open vSwitch ports.
-    ovs: Vec<String>,
+    /// The interfaces, their devices named once made.
+    nets: Vec<crate::model::Interface>,
     core: &'a Core,
 }
 
 impl Drop for TapGuard<'_> {
     fn drop(&mut self) {
-        self.core.release_ovs_ports(&self.ovs, "a failed start");
-        self.core.release_taps(&self.names, "a failed start");
+        self.core.release_net(&self.nets, "a failed start");
     }
 }
 
 impl Core {
-    /// Takes the Open vSwitch ports `names` out of their bridges, logging
-    /// those that cannot be; `after` says what ended their use.
-    pub(crate) fn release_ovs_ports(&self, names: &[String], after: &str) {
-        for (tap, e) in crate::sys::ovs::del_ports(names) {
+    /// Lets go of the host devices of interfaces `nets` (taps, macvtaps,
+    /// Open vSwitch ports), logging those that cannot be; `after` says
+    /// what ended their use, for the log.
+    pub(crate) fn release_net(&self, nets: &[crate::model::Interface], after: &str) {
+        for (tap, e) in hostnet::release(nets) {
             self.log.error(&format!(
-                "cannot take port '{tap}' out of Open vSwitch after {after}: {e}"
-            ));
-        }
-    }
-
-    /// Removes the taps `names`, logging those that cannot be removed;
-    /// `after` says what ended their use, for the log.
-    pub(crate) fn release_taps(&self, names: &[String], after: &str) {
-        for (tap, e) in hostnet::remove_taps(names) {
-            self.log.error(&format!(
-                "cannot remove tap device '{tap}' after {after}: {e}"
+                "cannot remove network device '{tap}' after {after}: {e}"
             ));
         }
     }

@@ -70,8 +70,7 @@ impl Core {
                 };
                 let _ = crate::sys::fsutil::remove_tree(&dir);
                 let after = format!("domain '{}' stopped", def.name);
-                self.release_ovs_ports(&crate::sys::hostnet::ovs_ports_of(&def), &after);
-                self.release_taps(&crate::sys::hostnet::taps_of(&def), &after);
+                self.release_net(&def.devices.interfaces, &after);
                 let mut inner = lock(&self.inner);
                 if let Some(e) = inner.entries.get_mut(&def.uuid) {
                     e.reason = reason;
