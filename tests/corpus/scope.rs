@@ -7,6 +7,24 @@
 
 use roxmltree::{Document, Node};
 
+/// The attributes of an audio backend's `<input>` and `<output>`.
+const AUDIO_STREAM: &[&str] = &[
+    "dev",
+    "name",
+    "mixingEngine",
+    "fixedSettings",
+    "voices",
+    "bufferLength",
+    "bufferCount",
+    "tryPoll",
+    "streamName",
+    "latency",
+    "serverName",
+    "clientName",
+    "connectPorts",
+    "exactName",
+];
+
 /// Elements by path from `<domain>` (a `*` matches any one name), each
 /// with the attributes it may have.
 const ELEMENTS: &[(&str, &[&str])] = &[
@@ -415,44 +433,8 @@ const ELEMENTS: &[(&str, &[&str])] = &[
         &["file", "dev"],
     ),
     ("domain/devices/disk/transient", &[]),
-    (
-        "domain/devices/audio/input",
-        &[
-            "dev",
-            "name",
-            "mixingEngine",
-            "fixedSettings",
-            "voices",
-            "bufferLength",
-            "bufferCount",
-            "tryPoll",
-            "streamName",
-            "latency",
-            "serverName",
-            "clientName",
-            "connectPorts",
-            "exactName",
-        ],
-    ),
-    (
-        "domain/devices/audio/output",
-        &[
-            "dev",
-            "name",
-            "mixingEngine",
-            "fixedSettings",
-            "voices",
-            "bufferLength",
-            "bufferCount",
-            "tryPoll",
-            "streamName",
-            "latency",
-            "serverName",
-            "clientName",
-            "connectPorts",
-            "exactName",
-        ],
-    ),
+    ("domain/devices/audio/input", AUDIO_STREAM),
+    ("domain/devices/audio/output", AUDIO_STREAM),
     (
         "domain/devices/audio/*/settings",
         &["frequency", "channels", "format"],
