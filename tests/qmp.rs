@@ -99,15 +99,23 @@ struct Vm {
 
 impl Vm {
     fn spawn() -> Vm {
+        Vm::spawn_in(TempDir::new(), |q| {
+            q.args(["-machine", "pc,accel=tcg", "-m", "16"]);
+        })
+    }
+
+    /// A QEMU in `dir`, its machine given by `machine`.
+    fn spawn_in(dir: TempDir, machine: impl FnOnce(&mut Command)) -> Vm {
         assert!(
             Path::new(QEMU).exists(),
             "{QEMU} is missing: install the qemu-system-x86 package to run these tests"
         );
-        let dir = TempDir::new();
         let sock = dir.0.join("qmp.sock");
-        let child = Command::new(QEMU)
-            .args(["-S", "-nodefaults", "-no-user-config", "-display", "none"])
-            .args(["-machine", "pc,accel=tcg", "-m", "16", "-qmp"])
+        let mut qemu = Command::new(QEMU);
+        qemu.args(["-S", "-nodefaults", "-no-user-config", "-display", "none"]);
+        machine(&mut qemu);
+        let child = qemu
+            .arg("-qmp")
             .arg(format!("unix:{},server=on,wait=off", sock.display()))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -285,6 +293,78 @@ fn getfd_then_migrate_writes_a_migration_stream() {
     assert_eq!(err.code, ErrorCode::OperationFailed, "{err}");
 }
 
+/// A client killed while QEMU's main loop saves a snapshot (a manager
+/// killed mid-snapshot): the next client is greeted at once but answered
+/// only when the save is over. It connects, even on a short deadline,
+/// and sees the job.
+#[test]
+fn a_client_connects_while_qemu_is_busy_with_a_former_clients_command() {
+    let dir = TempDir::new();
+    // Guest memory that does not compress (zero pages are skipped), so
+    // the save takes a while: a file of pseudo-random bytes shared as RAM.
+    let ram = dir.0.join("ram");
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    let bytes: Vec<u8> = (0..(256usize << 20) / 8)
+        .flat_map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x.to_le_bytes()
+        })
+        .collect();
+    std::fs::write(&ram, bytes).unwrap();
+    let disk = dir.0.join("d.qcow2");
+    let made = Command::new("qemu-img")
+        .args(["create", "-q", "-f", "qcow2"])
+        .arg(&disk)
+        .arg("16M")
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let vm = Vm::spawn_in(dir, |q| {
+        q.arg("-object")
+            .arg(format!(
+                "memory-backend-file,id=ram,size=256M,share=on,mem-path={}",
+                ram.display()
+            ))
+            .args(["-machine", "pc,accel=tcg,memory-backend=ram", "-m", "256M"])
+            .arg("-blockdev")
+            .arg(format!(
+                "driver=file,filename={},node-name=f",
+                disk.display()
+            ))
+            .args(["-blockdev", "driver=qcow2,file=f,node-name=q"]);
+    });
+    let sock = vm.sock.clone();
+
+    // The first client: negotiates, starts the save, and is gone.
+    let (first, _) = vm.connect();
+    drop(first);
+    let mut raw = UnixStream::connect(&sock).unwrap();
+    let mut greeting = String::new();
+    BufReader::new(raw.try_clone().unwrap())
+        .read_line(&mut greeting)
+        .unwrap();
+    raw.write_all(b"{\"execute\":\"qmp_capabilities\",\"id\":1}\n{\"execute\":\"snapshot-save\",\"arguments\":{\"job-id\":\"j\",\"tag\":\"t\",\"vmstate\":\"q\",\"devices\":[\"q\"]}}\n")
+        .unwrap();
+    thread::sleep(Duration::from_millis(20));
+    drop(raw);
+
+    let start = Instant::now();
+    let (sink, _events) = channel_sink();
+    let qmp = Qmp::connect(&sock, start + Duration::from_millis(50), sink)
+        .expect("a client connects to a busy QEMU that greeted it");
+    let jobs = qmp.execute("query-jobs", None, T).unwrap();
+    let job = jobs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["id"] == "j")
+        .unwrap_or_else(|| panic!("the former client's job is listed: {jobs}"));
+    assert_eq!(job["status"], "concluded", "{jobs}");
+    assert!(job.get("error").is_none(), "{jobs}");
+}
+
 #[test]
 fn connecting_where_nobody_listens_times_out_naming_the_path() {
     let dir = TempDir::new();
@@ -334,13 +414,27 @@ fn fake_monitor(
     let handle = thread::spawn(move || {
         let (mut out, _) = listener.accept().unwrap();
         let mut input = BufReader::new(out.try_clone().unwrap());
+        // As QEMU does after a client went in the middle of a command:
+        // what it still owed that client first, then the greeting.
+        writeln!(
+            out,
+            "{{\"return\": {{}}}}\n{{\"event\": \"RESUME\", \"timestamp\": {{\"seconds\": 1, \"microseconds\": 2}}}}"
+        )
+        .unwrap();
         writeln!(out, "{greeting}").unwrap();
         let mut line = String::new();
         if input.read_line(&mut line).unwrap() == 0 {
             return;
         }
         assert!(line.contains("qmp_capabilities"), "{line}");
-        out.write_all(b"{\"return\": {}}\r\n").unwrap();
+        // A late reply to the former client, then the answer, which
+        // carries the command's id.
+        let id = serde_json::from_str::<Value>(&line).unwrap()["id"].clone();
+        out.write_all(
+            b"{\"error\": {\"class\": \"GenericError\", \"desc\": \"a former client's\"}}\r\n",
+        )
+        .unwrap();
+        writeln!(out, "{}", serde_json::json!({"return": {}, "id": id})).unwrap();
         script(&mut input, &mut out);
     });
     (dir, path, handle)

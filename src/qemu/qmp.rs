@@ -613,7 +613,18 @@ fn handshake(
     reader: &mut BufReader<UnixStream>,
     deadline: Instant,
 ) -> Result<QemuVersion> {
-    let greeting = read_handshake_line(path, reader, deadline, "its QMP greeting")?;
+    // QEMU first sends what it still owed the client before this one (a
+    // manager killed while a command ran: its reply, the events that
+    // followed), then greets: those lines are the former client's.
+    let greeting = loop {
+        let line = read_handshake_line(path, reader, deadline, "its QMP greeting")?;
+        if !["event", "return", "error"]
+            .iter()
+            .any(|k| line.get(k).is_some())
+        {
+            break line;
+        }
+    };
     let version = greeting
         .get("QMP")
         .and_then(|q| q.get("version"))
@@ -628,7 +639,14 @@ fn handshake(
                 ),
             )
         })?;
-    let cmd = b"{\"execute\":\"qmp_capabilities\"}\n";
+    // The greeting comes from the monitor's own thread, the reply from
+    // QEMU's main loop, which a long command (a snapshot being saved
+    // when a manager was killed) may hold: a QEMU that greeted gets the
+    // time of any command to answer.
+    let deadline = deadline.max(Instant::now() + QMP_TIMEOUT);
+    // With an id of its own, so that no late reply to a former client
+    // passes for this one's.
+    let cmd = b"{\"execute\":\"qmp_capabilities\",\"id\":\"handshake\"}\n";
     send_line(stream.as_raw_fd(), cmd, None).map_err(|(errno, _)| {
         Error::io(
             format!("cannot send qmp_capabilities on {}", path.display()),
@@ -637,11 +655,12 @@ fn handshake(
     })?;
     loop {
         let reply = read_handshake_line(path, reader, deadline, "the qmp_capabilities reply")?;
-        if reply.get("return").is_some() || reply.get("error").is_some() {
+        if reply.get("id").and_then(Value::as_str) == Some("handshake") {
             interpret_reply("qmp_capabilities", reply)?;
             return Ok(version);
         }
-        // Anything else (no events come before negotiation) is skipped.
+        // Anything else (a former client's late reply; no events come
+        // before negotiation) is skipped.
     }
 }
 

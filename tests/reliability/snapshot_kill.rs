@@ -122,3 +122,66 @@ fn a_daemon_killed_during_a_snapshot_leaves_all_or_nothing() {
     assert_qcow2_clean(&image, "after the kills");
     eprintln!("kill-snapshot: a snapshot takes {took:?}; outcomes {outcomes:?}");
 }
+
+/// The daemon killed once QEMU has begun saving a snapshot, and QEMU
+/// stopped (SIGSTOP) before the next manager opens: that manager cannot
+/// ask QEMU whether the tag was written, so it decides nothing. The
+/// half-taken record stays, the next snapshot is refused with the reason
+/// (taking it would leave the first undecided), and a manager that can
+/// reach QEMU completes the first snapshot whole.
+#[test]
+fn a_snapshot_cut_off_while_qemu_cannot_answer_is_settled_later_not_guessed() {
+    let _heavy = heavy();
+    let dir = TestDir::new("kill-snap-mute");
+    let uri = format!("qemu:///embed?root={}", dir.path.display());
+    let image = dir.path.join("images").join("m.qcow2");
+    {
+        let daemon = Daemon::start(&dir.path, &[]);
+        let d = daemon.connect();
+        let pool = d.pool_lookup_by_name("default").unwrap();
+        d.vol_create_xml(
+            &pool,
+            "<volume><name>m.qcow2</name><capacity unit='MiB'>16</capacity>\
+             <target><format type='qcow2'/></target></volume>",
+        )
+        .unwrap();
+        let disk = "<disk type='volume' device='disk'><source pool='default' volume='m.qcow2'/>\
+                    <target dev='vda' bus='virtio'/></disk>";
+        let dom = d.define_xml(&small_vm_xml("m", "", disk)).unwrap();
+        d.start(&dom).unwrap();
+    }
+    let mut daemon =
+        Daemon::start_under(&["env", "QVIRT_CRASH_AT=snapshot-started"], &dir.path, &[]);
+    let d = daemon.connect();
+    let dom = d.lookup_by_name("m").unwrap();
+    let taken = d.snapshot_create_xml(&dom, &snap_xml("m1"), SnapshotCreateFlags::NONE);
+    assert!(taken.is_err(), "the daemon died before answering");
+    daemon.wait_exit(Duration::from_secs(30));
+    drop(d);
+
+    let qemu = nix::unistd::Pid::from_raw(qemu_pid(&dir.path, "m"));
+    nix::sys::signal::kill(qemu, Signal::SIGSTOP).unwrap();
+    let mute = qvirt::connect(&uri).unwrap();
+    let dom = mute.lookup_by_name("m").unwrap();
+    assert_eq!(
+        snapshot_leftovers(&dir.path).len(),
+        1,
+        "the half-taken record stays while QEMU cannot be asked"
+    );
+    let err = mute
+        .snapshot_create_xml(&dom, &snap_xml("m2"), SnapshotCreateFlags::NONE)
+        .unwrap_err();
+    assert!(err.message.contains("cannot be settled yet"), "{err}");
+    nix::sys::signal::kill(qemu, Signal::SIGCONT).unwrap();
+    assert!(!snapshot_names(mute.as_ref(), &dom).contains(&"m2".to_string()));
+    drop(mute);
+
+    let m = qvirt::connect(&uri).unwrap();
+    let dom = m.lookup_by_name("m").unwrap();
+    assert_eq!(m.info(&dom).unwrap().state, DomainState::Running);
+    assert_eq!(snapshot_names(m.as_ref(), &dom), ["m1"], "completed whole");
+    assert_eq!(tags(&image), ["m1"]);
+    assert!(snapshot_leftovers(&dir.path).is_empty());
+    m.destroy(&dom).unwrap();
+    assert_qcow2_clean(&image, "after the settled snapshot");
+}

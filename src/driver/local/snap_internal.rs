@@ -86,6 +86,18 @@ pub(crate) fn job_id(what: &str) -> String {
     format!("qvirt-{what}-{}", &Uuid::new_v4().simple().to_string()[..8])
 }
 
+/// QEMU's entry for job `id` (running, or concluded and not yet
+/// dismissed), if it lists one.
+fn listed_job(qmp: &Qmp, id: &str) -> Result<Option<Value>> {
+    let jobs = qmp.execute("query-jobs", None, QMP_TIMEOUT)?;
+    Ok(jobs
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|j| j.get("id").and_then(Value::as_str) == Some(id))
+        .cloned())
+}
+
 /// Waits for QEMU job `id` to conclude, publishing its progress to `job`
 /// and asking QEMU to cancel it when someone aborts `job`; dismisses it.
 /// `what` names it for errors.
@@ -108,13 +120,7 @@ pub(crate) fn wait_qemu_job(
             let _ = qmp.execute("job-cancel", Some(json!({"id": id})), QMP_TIMEOUT);
             cancelled = true;
         }
-        let jobs = qmp.execute("query-jobs", None, QMP_TIMEOUT)?;
-        let Some(j) = jobs
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|j| j.get("id").and_then(Value::as_str) == Some(id))
-        else {
+        let Some(j) = listed_job(qmp, id)? else {
             return Err(Error::new(
                 ErrorCode::OperationFailed,
                 format!("QEMU lost its job to {what}"),
@@ -490,9 +496,16 @@ impl Core {
         match run {
             Some(run) => {
                 let qmp = run.qmp()?;
-                if let Some(id) = &pending.job {
-                    // Still running, or concluded and waiting to be seen.
-                    let _ = wait_qemu_job(qmp, id, None, "take the snapshot");
+                // A job QEMU lists may still write the tag: its end is
+                // waited for (its outcome is read from the images). One it
+                // does not list was never started, or ended and was
+                // dismissed: nothing more will be written.
+                if let Some(id) = &pending.job
+                    && listed_job(qmp, id)?.is_some()
+                    && let Err(e) = wait_qemu_job(qmp, id, None, "take the snapshot")
+                    && e.code != ErrorCode::OperationFailed
+                {
+                    return Err(e);
                 }
                 for d in &pending.disks {
                     has.push(node_of(qmp, &d.path)?.1.contains(&name));

@@ -9,7 +9,8 @@
 //! middle leaves that record, and the next one settles it when it opens
 //! (see [`Core::settle_snapshots`]): the snapshot is completed when the
 //! images hold it whole, and undone otherwise, so there is a complete
-//! snapshot or none.
+//! snapshot or none. A record that cannot be settled yet stays until
+//! it can: the domain's next snapshot operation settles it first.
 
 use std::path::{Path, PathBuf};
 
@@ -237,53 +238,80 @@ impl Core {
     /// Settles the snapshots a killed manager left half taken, for every
     /// domain: completes each whose images hold it whole, undoes the
     /// others. Once, when the manager opens (after reattaching, so a
-    /// running domain's QEMU can be asked).
+    /// running domain's QEMU can be asked). A record that cannot be
+    /// settled yet (the domain's QEMU does not answer) stays, and the
+    /// next snapshot operation of its domain settles it first.
     pub(crate) fn settle_snapshots(&self) {
         let Ok(dirs) = std::fs::read_dir(&self.layout.snapshots) else {
             return;
         };
         for d in dirs.flatten() {
-            let dir = d.path();
-            clear_leftovers(&dir);
-            let Ok(uuid) = Uuid::parse_str(&d.file_name().to_string_lossy()) else {
-                continue;
-            };
-            let Ok(bytes) = std::fs::read(dir.join(PENDING)) else {
-                continue;
-            };
-            let pending: Pending = match serde_json::from_slice(&bytes) {
-                Ok(p) => p,
-                Err(e) => {
-                    self.log.error(&format!(
-                        "snapshots: {} is damaged ({e}); removing it",
-                        dir.join(PENDING).display()
-                    ));
-                    self.clear_pending(&uuid);
-                    continue;
-                }
-            };
-            let run = lock(&self.inner)
-                .entries
-                .get(&uuid)
-                .and_then(|e| e.running.clone());
-            let result = if pending.external {
-                self.settle_external(&uuid, &pending, run.as_deref())
-            } else {
-                self.settle_internal(&uuid, &pending, run.as_deref())
-            };
-            match result {
-                Ok(true) => self.log.warn(&format!(
-                    "snapshots: domain {uuid}: a snapshot taken while no manager watched was completed"
-                )),
-                Ok(false) => self.log.warn(&format!(
-                    "snapshots: domain {uuid}: a snapshot cut off before it was whole was undone"
-                )),
-                Err(e) => self.log.error(&format!(
-                    "snapshots: domain {uuid}: cannot settle a snapshot cut off: {e}"
-                )),
+            clear_leftovers(&d.path());
+            if let Ok(uuid) = Uuid::parse_str(&d.file_name().to_string_lossy()) {
+                let _ = self.settle_pending(&uuid);
             }
-            self.clear_pending(&uuid);
         }
+    }
+
+    /// Settles the half-taken snapshot of domain `uuid`, if a killed
+    /// manager left one. The record is removed only once the images
+    /// were seen to hold the snapshot whole (it is completed) or
+    /// certainly not (what they held of it is undone): deciding while
+    /// QEMU may still be writing it would leave a tag no record names.
+    pub(crate) fn settle_pending(&self, uuid: &Uuid) -> Result<()> {
+        let dir = self.snapshot_dir(uuid);
+        let bytes = match std::fs::read(dir.join(PENDING)) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => {
+                return Err(Error::io(
+                    format!("cannot read {}", dir.join(PENDING).display()),
+                    e,
+                ));
+            }
+        };
+        let pending: Pending = match serde_json::from_slice(&bytes) {
+            Ok(p) => p,
+            Err(e) => {
+                self.log.error(&format!(
+                    "snapshots: {} is damaged ({e}); removing it",
+                    dir.join(PENDING).display()
+                ));
+                self.clear_pending(uuid);
+                return Ok(());
+            }
+        };
+        let run = lock(&self.inner)
+            .entries
+            .get(uuid)
+            .and_then(|e| e.running.clone());
+        let result = if pending.external {
+            self.settle_external(uuid, &pending, run.as_deref())
+        } else {
+            self.settle_internal(uuid, &pending, run.as_deref())
+        };
+        match result {
+            Ok(true) => self.log.warn(&format!(
+                "snapshots: domain {uuid}: a snapshot taken while no manager watched was completed"
+            )),
+            Ok(false) => self.log.warn(&format!(
+                "snapshots: domain {uuid}: a snapshot cut off before it was whole was undone"
+            )),
+            Err(e) => {
+                self.log.error(&format!(
+                    "snapshots: domain {uuid}: cannot settle a snapshot cut off yet (kept for later): {e}"
+                ));
+                return Err(Error::new(
+                    e.code,
+                    format!(
+                        "a snapshot a stopped manager left half taken cannot be settled yet: {}",
+                        e.message
+                    ),
+                ));
+            }
+        }
+        self.clear_pending(uuid);
+        Ok(())
     }
 }
 

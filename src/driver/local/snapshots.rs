@@ -95,6 +95,9 @@ impl Core {
         }
         let jobs = self.jobs(dom)?;
         let job = jobs.begin_async(JobKind::Snapshot, &dom.name)?;
+        // Holding the domain's job, no snapshot of this manager is under
+        // way: a record of one is a stopped manager's.
+        self.settle_pending(&dom.uuid)?;
         let (persistent, run) = self.with_entry(dom, |e| {
             Ok((e.persistent.as_deref().cloned(), e.running.clone()))
         })?;
@@ -412,6 +415,7 @@ impl Core {
         let dom = self.resolve(&snap.domain)?;
         let jobs = self.jobs(&dom)?;
         let job = jobs.begin_async(JobKind::SnapshotRevert, &dom.name)?;
+        self.settle_pending(&dom.uuid)?;
         let (_, def) = self.snapshot_record(snap)?;
         let external = def
             .disks
@@ -440,6 +444,7 @@ impl Core {
         let dom = self.resolve(&snap.domain)?;
         let jobs = self.jobs(&dom)?;
         let job = jobs.begin_async(JobKind::SnapshotDelete, &dom.name)?;
+        self.settle_pending(&dom.uuid)?;
         let (records, def) = self.snapshot_record(snap)?;
         let metadata_only = flags.contains(SnapshotDeleteFlags::METADATA_ONLY);
         let mut doomed: Vec<String> = if flags.contains(SnapshotDeleteFlags::CHILDREN)
