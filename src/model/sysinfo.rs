@@ -137,7 +137,9 @@ impl QemuExtras {
 /// SELinux or AppArmor driver; its QEMU runs as the manager's own user and
 /// group, which is the label a dynamic DAC `<seclabel>` leaves to the
 /// manager. So `type='none'` (any model) and `type='dynamic'` for DAC are
-/// what it runs.
+/// what it runs; a dynamic label of another model is defined (as
+/// libvirt defines it on a host without that driver) and its start is
+/// refused, naming the model.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SecLabel {
     /// `type='dynamic'` (the manager chooses the label); `false` for
@@ -147,4 +149,15 @@ pub struct SecLabel {
     pub model: Option<String>,
     /// `relabel='yes|no'` of a dynamic label.
     pub relabel: Option<bool>,
+}
+
+impl SecLabel {
+    /// The security driver a start of this label needs that qvirt does
+    /// not have: `selinux` or `apparmor`, for a dynamic label.
+    pub fn driver_missing(&self) -> Option<&str> {
+        match self.model.as_deref() {
+            Some(m @ ("selinux" | "apparmor")) if self.dynamic => Some(m),
+            _ => None,
+        }
+    }
 }

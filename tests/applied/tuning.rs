@@ -417,6 +417,36 @@ fn a_missing_mediated_device_stops_the_start() {
     assert!(qemus_under(st.root()).is_empty(), "a QEMU was started");
 }
 
+/// A dump from an AppArmor or SELinux host (its `<seclabel
+/// type='dynamic' model='apparmor'>`) is defined, as libvirt defines it
+/// on a host without that driver; its start is refused before QEMU runs,
+/// naming the model, as libvirt's is.
+#[test]
+fn a_seclabel_of_a_driver_qvirt_lacks_stops_the_start() {
+    let st = State::new("seclabel");
+    for model in ["apparmor", "selinux"] {
+        let name = format!("sl-{model}");
+        let e = st
+            .try_start(&firmware_vm(
+                &name,
+                &format!("<seclabel type='dynamic' model='{model}' relabel='yes'/>"),
+                "",
+            ))
+            .unwrap_err();
+        assert_eq!(e.code, qvirt::ErrorCode::ConfigUnsupported, "{e}");
+        assert!(e.message.contains(&format!("model='{model}'")), "{e}");
+        assert!(qemus_under(st.root()).is_empty(), "a QEMU was started");
+        let d = st.driver();
+        let dom = d.lookup_by_name(&name).unwrap();
+        assert!(
+            d.xml_desc(&dom, qvirt::driver::XmlFlags::INACTIVE)
+                .unwrap()
+                .contains(&format!("model='{model}'")),
+            "the definition is kept as written"
+        );
+    }
+}
+
 /// A passed-through host TPM that is not there stops the start before
 /// QEMU runs, naming it; no swtpm is started for it.
 #[test]

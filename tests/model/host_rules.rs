@@ -228,10 +228,10 @@ fn individual_vcpus() {
     }
 }
 
-/// `<seclabel>`: one per model; dynamic DAC (the label the manager
-/// chooses: its own user) and `type='none'` are read, the labels a
-/// running domain's dump shows are dropped; SELinux, AppArmor and fixed
-/// labels are refused by name.
+/// `<seclabel>`: one per model; dynamic labels (DAC: the manager's own
+/// user; SELinux and AppArmor: defined, their start refused) and
+/// `type='none'` are read, the labels a running domain's dump shows are
+/// dropped; fixed labels are refused by name.
 #[test]
 fn seclabels() {
     let with = |labels: &str| {
@@ -247,11 +247,18 @@ fn seclabels() {
     assert_eq!(d.seclabels.len(), 2);
     assert!(d.seclabels[0].dynamic);
     assert!(!d.to_xml().contains("64055"), "the dump's label is dropped");
-    reject(
-        &with("<seclabel type='dynamic' model='apparmor' relabel='yes'/>"),
-        Unsupported,
-        "AppArmor",
-    );
+    // A dump from an AppArmor or SELinux host: defined (the chosen label
+    // dropped), its start refused for want of that driver.
+    for model in ["apparmor", "selinux"] {
+        let d = crate::accept(&with(&format!(
+            "<seclabel type='dynamic' model='{model}' relabel='yes'><label>libvirt-1</label>\
+             <imagelabel>libvirt-1</imagelabel></seclabel>"
+        )));
+        assert_eq!(d.seclabels[0].driver_missing(), Some(model));
+        let back = d.to_xml();
+        assert!(back.contains(&format!("model='{model}'")), "{back}");
+        assert!(!back.contains("libvirt-1"), "{back}");
+    }
     reject(
         &with(
             "<seclabel type='static' model='dac' relabel='no'><label>+107:+107</label></seclabel>",

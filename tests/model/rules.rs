@@ -307,7 +307,10 @@ fn errors_map_to_stable_codes() {
     let code = |xml: &str| Error::from(DomainDef::from_xml(xml).unwrap_err()).code;
     assert_eq!(code("<domain"), ErrorCode::InvalidXml);
     assert_eq!(
-        code(&doc("<seclabel model='selinux'/>", "")),
+        code(&doc(
+            "<seclabel type='static' model='dac'><label>+0:+0</label></seclabel>",
+            ""
+        )),
         ErrorCode::ConfigUnsupported
     );
     assert_eq!(code(&memory("1", "KiB")), ErrorCode::ConfigInvalid);

@@ -38,6 +38,22 @@ fn lacks(def: &DomainDef, what: String) -> Error {
     )
 }
 
+/// libvirt refuses to start a domain whose `<seclabel>` names a security
+/// model no driver of the host serves ("Unable to find security driver
+/// for model"); qvirt's only driver is DAC.
+fn security_drivers(def: &DomainDef) -> Result<()> {
+    match def.seclabels.iter().find_map(|s| s.driver_missing()) {
+        Some(model) => Err(Error::new(
+            ErrorCode::ConfigUnsupported,
+            format!(
+                "cannot start domain '{}': its <seclabel type='dynamic' model='{model}'> asks for a {model} security driver, and qvirt has none (it runs QEMU under DAC only: the manager's user and group); remove that <seclabel>, or make it type='none'",
+                def.name
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
 impl Host {
     fn path(&self, p: &str) -> PathBuf {
         self.root.join(p.trim_start_matches('/'))
@@ -45,6 +61,7 @@ impl Host {
 
     /// Runs every check; the first resource missing is the error.
     pub fn check(&self, def: &DomainDef) -> Result<()> {
+        security_drivers(def)?;
         self.hostdevs(def)?;
         self.input_devices(def)?;
         self.tpm_device(def)?;

@@ -388,7 +388,7 @@ pub(super) fn seclabel(e: El) -> R<SecLabel> {
             "<seclabel type='dynamic'> at {}: dynamic label type must use resource relabeling",
             e.at()
         ))),
-        "dynamic" if matches!(model.as_deref(), None | Some("dac")) => {
+        "dynamic" => {
             // A running domain's dump shows the label chosen; libvirt
             // chooses it again at each start and ignores what is written.
             for c in e.children()? {
@@ -400,22 +400,14 @@ pub(super) fn seclabel(e: El) -> R<SecLabel> {
                     _ => c.skip()?,
                 }
             }
+            // As libvirt, a model no driver of this host serves is
+            // defined, and refused when the domain starts.
             Ok(SecLabel {
                 dynamic: true,
-                model: Some("dac".into()),
+                model: Some(model.unwrap_or_else(|| "dac".into())),
                 relabel,
             })
         }
-        "dynamic" => Err(unsupported(format!(
-            "unsupported <seclabel type='dynamic' model='{}'> at {}: qvirt has no {} driver to confine QEMU with (its QEMU runs as the manager's user); remove this <seclabel>, or use type='none'",
-            model.as_deref().unwrap_or_default(),
-            e.at(),
-            if model.as_deref() == Some("selinux") {
-                "SELinux"
-            } else {
-                "AppArmor"
-            },
-        ))),
         other => Err(unsupported(format!(
             "unsupported <seclabel type='{other}'> at {}: qvirt runs QEMU as the manager's own user and cannot give it a fixed label; use type='dynamic' with model='dac', or type='none'",
             e.at()
