@@ -63,6 +63,16 @@ words! {
         Raw = "raw",
         /// QEMU copy-on-write v2.
         Qcow2 = "qcow2",
+        /// VMware's virtual disk.
+        Vmdk = "vmdk",
+        /// VirtualBox's virtual disk.
+        Vdi = "vdi",
+        /// Virtual PC's and Hyper-V's first virtual disk (VHD).
+        Vpc = "vpc",
+        /// Hyper-V's virtual disk (VHDX).
+        Vhdx = "vhdx",
+        /// QEMU enhanced disk.
+        Qed = "qed",
     }
 
     /// `<target bus=...>`.
@@ -257,6 +267,14 @@ words! {
         Ignore = "ignore",
         /// Pause on a full host disk, report other errors (writes only).
         Enospace = "enospace",
+    }
+}
+
+impl DiskFormat {
+    /// Whether images of this format can have a backing file (QEMU's
+    /// qcow2, qed and vmdk drivers take `backing`).
+    pub fn has_backing(self) -> bool {
+        matches!(self, DiskFormat::Qcow2 | DiskFormat::Qed | DiskFormat::Vmdk)
     }
 }
 

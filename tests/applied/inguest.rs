@@ -4,6 +4,7 @@
 //! an NBD and an HTTP `<disk type='network'>` whose blocks it reads. One
 //! guest boot carries them all, each checked by name.
 
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -101,6 +102,59 @@ fn the_guest_sees_smbios_virtiofs_and_9p_shares_and_network_disks() {
     let web_image = st.root().join("web.raw");
     std::fs::write(&web_image, vec![0xc3u8; 4 << 20]).unwrap();
     let web = RangeServer::serve(&web_image);
+    // Images in the other formats QEMU reads, each with its own byte in
+    // its first MiB; the vmdk over a vmdk base that holds the second.
+    let image_in = |format: &str, name: &str, byte: u8, backing: Option<&Path>| {
+        let path = st.root().join(name);
+        let mut create = Command::new("qemu-img");
+        create.args(["create", "-q", "-f", format]);
+        if let Some(b) = backing {
+            create.arg("-F").arg(format).arg("-b").arg(b);
+        }
+        assert!(create.arg(&path).arg("4M").status().unwrap().success());
+        let written = Command::new("qemu-io")
+            .args(["-f", format, "-c"])
+            .arg(format!(
+                "write -P {byte} {} 1M",
+                if backing.is_some() { 0 } else { 1 << 20 }
+            ))
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(written.status.success(), "{written:?}");
+        path
+    };
+    let base = image_in("vmdk", "base.vmdk", 0x22, None);
+    let formats = [
+        (
+            "vmdk",
+            image_in("vmdk", "top.vmdk", 0x11, Some(&base)),
+            0x11,
+        ),
+        ("vdi", image_in("vdi", "d.vdi", 0x33, None), 0x33),
+        ("vhdx", image_in("vhdx", "d.vhdx", 0x44, None), 0x44),
+        ("vpc", image_in("vpc", "d.vhd", 0x55, None), 0x55),
+        ("qed", image_in("qed", "d.qed", 0x66, None), 0x66),
+    ];
+    let format_disks: String = formats
+        .iter()
+        .zip(["vdc", "vdd", "vde", "vdf", "vdg"])
+        .map(|((format, path, _), dev)| {
+            let backing = if *format == "vmdk" {
+                format!(
+                    "<backingStore type='file'><format type='vmdk'/><source file='{}'/><backingStore/></backingStore>",
+                    base.display()
+                )
+            } else {
+                String::new()
+            };
+            format!(
+                "<disk type='file' device='disk'><driver name='qemu' type='{format}'/>\
+                 <source file='{}'/>{backing}<target dev='{dev}' bus='virtio'/></disk>",
+                path.display()
+            )
+        })
+        .collect();
     st.start(&format!(
         "<domain type='qemu'>
   <name>inguest</name>
@@ -137,6 +191,7 @@ fn the_guest_sees_smbios_virtiofs_and_9p_shares_and_network_disks() {
       <target dev='vdb' bus='virtio'/>
       <readonly/>
     </disk>
+    {format_disks}
     <filesystem type='mount' accessmode='passthrough'>
       <driver type='virtiofs'/>
       <source dir='{}'/>
@@ -232,6 +287,29 @@ fn the_guest_sees_smbios_virtiofs_and_9p_shares_and_network_disks() {
         web.ranged_reads.load(std::sync::atomic::Ordering::SeqCst) > 0,
         "QEMU read the HTTP disk in ranges"
     );
+    // vmdk (over its vmdk base), vdi, vhdx, vpc and qed: each disk's
+    // first MiB holds its own byte, read through QEMU's format driver;
+    // the vmdk's second MiB is its base's.
+    let mut first = |dev: &str, skip: u32| {
+        sh.run(&format!(
+            "dd if=/dev/{dev} bs=512 skip={skip} count=1 2>/dev/null | od -An -tx1 | head -n 1"
+        ))
+        .split_whitespace()
+        .map(str::to_string)
+        .collect::<Vec<_>>()
+    };
+    for (((format, _, byte), dev), skip) in formats
+        .iter()
+        .zip(["vdc", "vdd", "vde", "vdf", "vdg"])
+        .zip([0, 2048, 2048, 2048, 2048])
+    {
+        assert_eq!(
+            first(dev, skip),
+            vec![format!("{byte:02x}"); 16],
+            "the {format} disk {dev}"
+        );
+    }
+    assert_eq!(first("vdc", 2048), vec!["22"; 16], "the vmdk's base");
     sh.run("umount /mnt/h");
     drop(sh);
     drop(d);

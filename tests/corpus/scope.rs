@@ -469,7 +469,10 @@ const KINDS: &[(&str, &[&str])] = &[
     ("domain/devices/shmem/model@type", &["ivshmem-plain"]),
     ("domain/devices/memory@model", &["dimm"]),
     ("domain/devices/disk@device", &["disk", "cdrom", "floppy"]),
-    ("domain/devices/disk/driver@type", &["raw", "qcow2"]),
+    (
+        "domain/devices/disk/driver@type",
+        &["raw", "qcow2", "vmdk", "vdi", "vpc", "vhdx", "qed"],
+    ),
     (
         "domain/devices/disk/target@bus",
         &["ide", "fdc", "scsi", "virtio", "usb", "sata"],

@@ -254,10 +254,11 @@ fn tray_shut(e: &Error) -> bool {
 }
 
 /// The block nodes of a drive's medium, bottom first: the storage node,
-/// and for qcow2 the format node on it (as the command line names them).
+/// and for an image format other than raw the format node on it (as the
+/// command line names them).
 fn node_names(id: &str, disk: &Disk) -> Vec<String> {
     let mut nodes = vec![format!("{id}-storage")];
-    if disk.format == Some(DiskFormat::Qcow2) {
+    if !matches!(disk.format, None | Some(DiskFormat::Raw)) {
         nodes.push(format!("{id}-format"));
     }
     nodes

@@ -575,7 +575,7 @@ impl Core {
             }
             let format = match (base_disk.and_then(|x| x.format), base_disk.map(|x| x.kind)) {
                 (None, Some(DiskType::Volume)) => self.image_format(&base)?,
-                (f, _) => super::snapshots::volume_format(f),
+                (f, _) => super::snapshots::volume_format(f, &d.name)?,
             };
             disks.push(PlanDisk {
                 target: d.name.clone(),

@@ -16,7 +16,7 @@ use super::jobs::AsyncJobGuard;
 use super::requests::Request;
 use super::runtime::Running;
 use super::snapmeta::Pending;
-use super::snapshots::{Plan, volume_format};
+use super::snapshots::Plan;
 use crate::driver::{Domain, DomainState, SnapshotRevertFlags};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{SnapshotDef, SnapshotLocation, SnapshotState};
@@ -538,11 +538,7 @@ impl Core {
 
 /// Deletes tag `name` from a closed image, if it holds it.
 fn delete_tag_offline(path: &Path, name: &str) -> Result<()> {
-    let info = img::info(
-        path,
-        volume_format(Some(crate::model::DiskFormat::Qcow2)),
-        true,
-    )?;
+    let info = img::info(path, crate::model::VolumeFormat::Qcow2, true)?;
     if info.snapshots.iter().any(|t| t == name) {
         img::snapshot(path, SnapshotOp::Delete, name)?;
     }

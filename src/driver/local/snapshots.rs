@@ -63,11 +63,20 @@ pub(crate) fn no_snapshot(dom: &str, name: &str) -> Error {
     )
 }
 
-/// A domain disk's image format as a volume format.
-pub(crate) fn volume_format(f: Option<DiskFormat>) -> VolumeFormat {
+/// A domain disk's image format as a volume format: the formats qvirt
+/// puts overlays on and snapshots (raw, the default, and qcow2); the
+/// others (vmdk, vdi, ...) are refused, naming `target`.
+pub(crate) fn volume_format(f: Option<DiskFormat>, target: &str) -> Result<VolumeFormat> {
     match f {
-        Some(DiskFormat::Qcow2) => VolumeFormat::Qcow2,
-        _ => VolumeFormat::Raw,
+        None | Some(DiskFormat::Raw) => Ok(VolumeFormat::Raw),
+        Some(DiskFormat::Qcow2) => Ok(VolumeFormat::Qcow2),
+        Some(other) => Err(Error::new(
+            ErrorCode::ConfigUnsupported,
+            format!(
+                "disk {target} is a {} image: qvirt puts overlays and snapshots on raw and qcow2 images only (convert it with qemu-img convert -O qcow2)",
+                other.as_str()
+            ),
+        )),
     }
 }
 
@@ -255,7 +264,7 @@ impl Core {
                 let path = path.clone().expect("takes implies a path");
                 let format = match (d.format, d.kind) {
                     (None, DiskType::Volume) => self.image_format(&path)?,
-                    (f, _) => volume_format(f),
+                    (f, _) => volume_format(f, &d.target)?,
                 };
                 if location == SnapshotLocation::Internal && format != VolumeFormat::Qcow2 {
                     return Err(bad(format!(

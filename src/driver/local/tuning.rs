@@ -201,7 +201,7 @@ fn transient_overlays(def: &DomainDef, run_dir: &Path) -> Result<()> {
         let Some(source) = disk.source.as_deref().filter(|_| disk.transient) else {
             continue;
         };
-        let format = super::snapshots::volume_format(disk.format);
+        let format = super::snapshots::volume_format(disk.format, &disk.target)?;
         let size = img::info(Path::new(source), format, false)?.virtual_size;
         let opts = img::CreateOptions {
             backing: Some((source.into(), format)),

@@ -527,9 +527,10 @@ fn emit_nodes(
         _ => None,
     };
     if let Some(Some(top)) = &disk.backing {
-        if raw {
+        if let Some(f) = disk.format.filter(|f| !f.has_backing()) {
             return Err(invalid(format!(
-                "disk '{t}': a raw image has no backing store"
+                "disk '{t}': a {} image has no backing store",
+                f.as_str()
             )));
         }
         let mut chain = Vec::new();
@@ -556,7 +557,7 @@ fn emit_nodes(
                 .set("node-name", &format_node);
             let o = match (&below, end_of_chain) {
                 (Some(n), _) if !n.is_empty() => o.set("backing", n),
-                (_, true) if b.format == DiskFormat::Qcow2 => o.set("backing", ""),
+                (_, true) if b.format.has_backing() => o.set("backing", ""),
                 _ => o,
             };
             cx.arg("-blockdev", cache_opts(o).switch("read-only", true).build());
@@ -582,11 +583,12 @@ fn emit_nodes(
         storage
     } else {
         let format = format!("{}-format", info.id);
+        let driver = disk.format.unwrap_or(DiskFormat::Raw);
         let o = Opts::empty()
-            .set("driver", "qcow2")
+            .set("driver", driver.as_str())
             .set("file", &storage)
             .set("node-name", &format)
-            .maybe("backing", below);
+            .maybe("backing", below.filter(|_| driver.has_backing()));
         let o = cache_opts(o)
             .switch("read-only", readonly)
             .maybe("discard", discard)
