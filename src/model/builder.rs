@@ -137,6 +137,7 @@ impl DomainDef {
             source: CharSource::Pty { path: None },
             target_port: Some(0),
             target_type: None,
+            log: None,
         });
         self
     }

@@ -12,6 +12,19 @@ pub struct CharDevice {
     pub target_port: Option<u32>,
     /// `<target type=...>`: serial, isa-serial, virtio, ...
     pub target_type: Option<String>,
+    /// `<log file=... append=...>`: a file that keeps the device's output
+    /// (in place of the manager's console log).
+    pub log: Option<CharLog>,
+}
+
+/// `<log>` of a serial port or console.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CharLog {
+    /// `file`: an absolute path.
+    pub file: String,
+    /// `append='on|off'`: keep what the file holds (QEMU's default: off,
+    /// the file is truncated at start).
+    pub append: Option<bool>,
 }
 
 /// The host side of a character device.

@@ -69,8 +69,8 @@ words! {
         Vdi = "vdi",
         /// Virtual PC's and Hyper-V's first virtual disk (VHD).
         Vpc = "vpc",
-        /// Hyper-V's virtual disk (VHDX).
-        Vhdx = "vhdx",
+        /// Hyper-V's virtual disk, VHDX (libvirt's name: `vhd`).
+        Vhd = "vhd",
         /// QEMU enhanced disk.
         Qed = "qed",
     }
@@ -271,6 +271,15 @@ words! {
 }
 
 impl DiskFormat {
+    /// QEMU's driver for images of this format: libvirt's name, but for
+    /// `vhd`, which QEMU's `vhdx` driver reads.
+    pub fn qemu_driver(self) -> &'static str {
+        match self {
+            DiskFormat::Vhd => "vhdx",
+            other => other.as_str(),
+        }
+    }
+
     /// Whether images of this format can have a backing file (QEMU's
     /// qcow2, qed and vmdk drivers take `backing`).
     pub fn has_backing(self) -> bool {

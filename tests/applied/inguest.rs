@@ -102,6 +102,8 @@ fn the_guest_sees_smbios_virtiofs_and_9p_shares_and_network_disks() {
     let web_image = st.root().join("web.raw");
     std::fs::write(&web_image, vec![0xc3u8; 4 << 20]).unwrap();
     let web = RangeServer::serve(&web_image);
+    let serial_log = st.root().join("serial.log");
+    std::fs::write(&serial_log, "before the start\n").unwrap();
     // Images in the other formats QEMU reads, each with its own byte in
     // its first MiB; the vmdk over a vmdk base that holds the second.
     let image_in = |format: &str, name: &str, byte: u8, backing: Option<&Path>| {
@@ -132,7 +134,7 @@ fn the_guest_sees_smbios_virtiofs_and_9p_shares_and_network_disks() {
             0x11,
         ),
         ("vdi", image_in("vdi", "d.vdi", 0x33, None), 0x33),
-        ("vhdx", image_in("vhdx", "d.vhdx", 0x44, None), 0x44),
+        ("vhd", image_in("vhdx", "d.vhdx", 0x44, None), 0x44),
         ("vpc", image_in("vpc", "d.vhd", 0x55, None), 0x55),
         ("qed", image_in("qed", "d.qed", 0x66, None), 0x66),
     ];
@@ -201,7 +203,7 @@ fn the_guest_sees_smbios_virtiofs_and_9p_shares_and_network_disks() {
       <source dir='{}'/>
       <target dir='ninep'/>
     </filesystem>
-    <serial type='pty'/>
+    <serial type='pty'><log file='{}' append='off'/></serial>
     <memballoon model='none'/>
   </devices>
 </domain>",
@@ -211,9 +213,18 @@ fn the_guest_sees_smbios_virtiofs_and_9p_shares_and_network_disks() {
         web.port,
         share.display(),
         share9p.display(),
+        serial_log.display(),
     ));
     let d = st.driver();
     let mut sh = Shell::open(&*d, "inguest");
+    // The serial port's <log>: the guest's console output, the file
+    // truncated at start (append='off').
+    let logged = std::fs::read_to_string(&serial_log).unwrap();
+    assert!(logged.contains("QVIRT-GUEST-READY"), "{logged}");
+    assert!(
+        !logged.contains("before the start"),
+        "append='off' truncates"
+    );
 
     // SMBIOS: the kernel's DMI view, and the OEM string in the raw table.
     let dmi = sh.run(

@@ -224,9 +224,11 @@ const ELEMENTS: &[(&str, &[&str])] = &[
     ("domain/devices/serial/source", &["path", "mode", "append"]),
     ("domain/devices/serial/target", &["type", "port"]),
     ("domain/devices/serial/target/model", &["name"]),
+    ("domain/devices/serial/log", &["file", "append"]),
     ("domain/devices/console", &["type", "tty"]),
     ("domain/devices/console/source", &["path", "mode", "append"]),
     ("domain/devices/console/target", &["type", "port"]),
+    ("domain/devices/console/log", &["file", "append"]),
     ("domain/devices/channel", &["type"]),
     ("domain/devices/channel/source", &["path", "mode"]),
     ("domain/devices/channel/target", &["type", "name", "state"]),
@@ -471,7 +473,7 @@ const KINDS: &[(&str, &[&str])] = &[
     ("domain/devices/disk@device", &["disk", "cdrom", "floppy"]),
     (
         "domain/devices/disk/driver@type",
-        &["raw", "qcow2", "vmdk", "vdi", "vpc", "vhdx", "qed"],
+        &["raw", "qcow2", "vmdk", "vdi", "vpc", "vhd", "qed"],
     ),
     (
         "domain/devices/disk/target@bus",

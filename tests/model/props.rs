@@ -313,6 +313,10 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
             source,
             target_port: p.maybe(|_| port),
             target_type: p.maybe(|_| "isa-serial".into()),
+            log: p.maybe(|p| CharLog {
+                file: path(p),
+                append: p.maybe(|p| p.coin()),
+            }),
         });
     }
     let consoles = (0..p.below(2))
@@ -320,6 +324,7 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
             source: CharSource::Pty { path: None },
             target_port: Some(0),
             target_type: Some(p.of(&["serial", "virtio"]).to_string()),
+            log: None,
         })
         .collect();
     let mut inputs = vec![Input {

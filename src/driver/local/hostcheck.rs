@@ -66,6 +66,7 @@ impl Host {
         self.input_devices(def)?;
         self.tpm_device(def)?;
         self.shares(def)?;
+        self.chardev_logs(def)?;
         self.vhost_user_sockets(def)?;
         self.vhost_net(def)?;
         self.hugepages(def)?;
@@ -105,6 +106,35 @@ impl Host {
                         ),
                     ));
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// The directory of each serial port's and console's `<log file>`
+    /// must exist (a dump from a libvirt host names libvirt's log
+    /// directory).
+    fn chardev_logs(&self, def: &DomainDef) -> Result<()> {
+        let d = &def.devices;
+        for log in d
+            .serials
+            .iter()
+            .chain(&d.consoles)
+            .filter_map(|c| c.log.as_ref())
+        {
+            let dir = Path::new(&log.file).parent().unwrap_or(Path::new("/"));
+            if !self
+                .file_type(&dir.to_string_lossy())
+                .is_some_and(|t| t.is_dir())
+            {
+                return Err(lacks(
+                    def,
+                    format!(
+                        "the directory {} of the console log {} is not there",
+                        dir.display(),
+                        log.file
+                    ),
+                ));
             }
         }
         Ok(())

@@ -472,11 +472,17 @@ fn chardev(w: &mut XmlWriter, name: &str, c: &CharDevice) {
     let target = Attrs::new()
         .opt("type", c.target_type.as_ref())
         .opt("port", c.target_port);
-    let children = source.is_some() || !target.is_empty();
+    let children = source.is_some() || !target.is_empty() || c.log.is_some();
     let a = Attrs::new().add("type", c.source.type_name());
     element(w, name, a, children, |w| {
         if let Some(s) = source {
             w.empty("source", s);
+        }
+        if let Some(l) = &c.log {
+            let a = Attrs::new()
+                .add("file", &l.file)
+                .opt("append", l.append.map(super::on_off));
+            w.empty("log", a);
         }
         if !target.is_empty() {
             w.empty("target", target);

@@ -3,7 +3,9 @@
 
 use super::devices::{address, alias, boot_order};
 use super::el::{El, R, Radix, invalid, set};
-use crate::model::{Channel, ChannelTarget, CharDevice, CharSource, ModelErrorKind, Redirdev};
+use crate::model::{
+    Channel, ChannelTarget, CharDevice, CharLog, CharSource, ModelErrorKind, Redirdev,
+};
 
 /// The host side types a character device may have.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -83,10 +85,27 @@ pub(super) fn chardev(e: El, console: bool) -> R<CharDevice> {
     // `tty` repeats the pty path of a running domain; <source path> keeps it.
     let mut src = None;
     let mut target = None;
+    let mut log = None;
     for c in e.children()? {
         match c.name() {
             "source" if kind != Kind::Null => set(&mut src, c, |c| source(c, kind))?,
             "target" => set(&mut target, c, |c| chardev_target(c, console))?,
+            "log" => set(&mut log, c, |c| {
+                c.allow(&["file", "append"])?;
+                c.empty()?;
+                let file = c.req("file")?;
+                if !file.starts_with('/') {
+                    return Err(c.bad_value(
+                        ModelErrorKind::Invalid,
+                        "file",
+                        "not an absolute path",
+                    ));
+                }
+                Ok(CharLog {
+                    file: file.to_string(),
+                    append: c.on_off("append")?,
+                })
+            })?,
             "alias" => alias(c)?,
             _ => c.skip()?,
         }
@@ -97,6 +116,7 @@ pub(super) fn chardev(e: El, console: bool) -> R<CharDevice> {
         source,
         target_port,
         target_type,
+        log,
     })
 }
 

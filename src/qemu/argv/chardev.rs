@@ -65,7 +65,10 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
             return Err(invalid(format!("serial port {port} is used twice")));
         }
         let id = format!("charserial{n}");
-        cx.arg("-chardev", chardev(&s.source, &id, log.as_deref())?.build());
+        cx.arg(
+            "-chardev",
+            logged(chardev(&s.source, &id)?, s, log.as_deref())?.build(),
+        );
         let o = Opts::new("isa-serial")
             .set("chardev", &id)
             .set("id", format!("serial{n}"))
@@ -74,7 +77,10 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
     }
     for (k, c) in virtio.iter().enumerate() {
         let id = format!("charconsole{k}");
-        cx.arg("-chardev", chardev(&c.source, &id, log.as_deref())?.build());
+        cx.arg(
+            "-chardev",
+            logged(chardev(&c.source, &id)?, c, log.as_deref())?.build(),
+        );
         let (ctl, nr) = cx.ctrls.serial_ports.consoles[k];
         let o = Opts::new("virtconsole")
             .set("bus", format!("virtio-serial{ctl}.0"))
@@ -111,7 +117,7 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
         };
         let o = match &source {
             CharSource::SpiceVmc => Opts::new("spicevmc").set("id", &id).set("name", "vdagent"),
-            other => chardev(other, &id, None)?,
+            other => chardev(other, &id)?,
         };
         cx.arg("-chardev", o.build());
         let (ctl, nr) = at;
@@ -146,9 +152,23 @@ pub fn unnamed_socket(c: &Channel, at: (u32, u32), runtime_dir: &Path) -> Option
     Some(runtime_dir.join(file))
 }
 
-/// The `-chardev` of a backend; `log` keeps a copy of the output.
-fn chardev(source: &CharSource, id: &str, log: Option<&str>) -> Result<Opts, Error> {
-    let o = match source {
+/// A serial port's or console's backend `o` with the file that keeps its
+/// output: its own `<log>`, else the manager's console log `log`.
+fn logged(o: Opts, dev: &CharDevice, log: Option<&str>) -> Result<Opts, Error> {
+    Ok(match &dev.log {
+        Some(l) => o
+            .set_user("logfile", "character device log file", &l.file)?
+            .maybe_switch("logappend", l.append),
+        None => match log {
+            Some(log) => o.set("logfile", log).switch("logappend", true),
+            None => o,
+        },
+    })
+}
+
+/// The `-chardev` of a backend.
+fn chardev(source: &CharSource, id: &str) -> Result<Opts, Error> {
+    Ok(match source {
         CharSource::Pty { .. } => Opts::new("pty").set("id", id),
         CharSource::File { path, append } => Opts::new("file")
             .set("id", id)
@@ -175,9 +195,5 @@ fn chardev(source: &CharSource, id: &str, log: Option<&str>) -> Result<Opts, Err
                 "a spicevmc character device is only supported as a channel or USB redirection",
             ));
         }
-    };
-    Ok(match log {
-        Some(log) => o.set("logfile", log).switch("logappend", true),
-        None => o,
     })
 }

@@ -552,7 +552,7 @@ fn emit_nodes(
             cx.arg("-blockdev", cache_opts(o).switch("read-only", true).build());
             let end_of_chain = matches!(b.backing, Some(None));
             let o = Opts::empty()
-                .set("driver", b.format.as_str())
+                .set("driver", b.format.qemu_driver())
                 .set("file", &storage)
                 .set("node-name", &format_node);
             let o = match (&below, end_of_chain) {
@@ -585,7 +585,7 @@ fn emit_nodes(
         let format = format!("{}-format", info.id);
         let driver = disk.format.unwrap_or(DiskFormat::Raw);
         let o = Opts::empty()
-            .set("driver", driver.as_str())
+            .set("driver", driver.qemu_driver())
             .set("file", &storage)
             .set("node-name", &format)
             .maybe("backing", below.filter(|_| driver.has_backing()));

@@ -446,6 +446,7 @@ fn console_aliases_the_first_serial_or_creates_it() {
         source: CharSource::Pty { path: None },
         target_port: Some(0),
         target_type: Some("serial".into()),
+        log: None,
     };
     def.devices.consoles.push(console.clone());
     let args = argv(&def).unwrap();
@@ -454,6 +455,7 @@ fn console_aliases_the_first_serial_or_creates_it() {
         source: CharSource::Null,
         target_port: None,
         target_type: None,
+        log: None,
     });
     let args = argv(&def).unwrap();
     let chardevs = values(&args, "-chardev");
