@@ -147,8 +147,9 @@ fn direct_interfaces() {
 }
 
 /// What libvirt writes only in a running domain's XML (image indexes in
-/// the chain, the network port and bridge) is read and left out, as
-/// libvirt leaves it out of a definition.
+/// the chain, the network port and bridge, the network a bridge
+/// interface was made from) is read and left out, as libvirt leaves it
+/// out of a definition.
 #[test]
 fn live_only_attributes_are_dropped() {
     let d = accept(&doc(
@@ -159,12 +160,17 @@ fn live_only_attributes_are_dropped() {
          <backingStore/></backingStore>\
          <target dev='vda' bus='virtio'/></disk>\
          <interface type='network'><source network='default' portid='0c5a8c93-4f1c-4f36-9f42-1c1c5e2b6d11' bridge='virbr0'/>\
-         <model type='virtio'/></interface>",
+         <model type='virtio'/></interface>\
+         <interface type='bridge'><source network='ovs' bridge='br-int'/><model type='virtio'/></interface>",
     ));
     let xml = d.to_xml();
     assert!(
         !xml.contains("index=") && !xml.contains("portid") && !xml.contains("virbr0"),
         "{xml}"
+    );
+    assert!(
+        xml.contains("<source bridge='br-int'/>") && !xml.contains("'ovs'"),
+        "a bridge interface is its bridge: {xml}"
     );
 }
 

@@ -767,10 +767,12 @@ fn interface(e: El) -> R<Interface> {
                 let attr = if kind == 1 { "network" } else { "bridge" };
                 // A running domain's network interface shows its port and
                 // bridge: live state, which a definition does not keep.
+                // So does a bridge interface's, with the network's name,
+                // which libvirt does not read for it.
                 if kind == 1 {
                     c.allow(&["network", "portid", "bridge"])?;
                 } else {
-                    c.allow(&[attr])?;
+                    c.allow(&["network", "bridge"])?;
                 }
                 c.empty()?;
                 Ok(c.req(attr)?.to_string())
