@@ -121,6 +121,10 @@ pub struct Graphics {
     pub default_mode: Option<SpiceChannelMode>,
     /// `sharePolicy` (VNC): how clients share the display.
     pub share_policy: Option<VncSharePolicy>,
+    /// `websocket` (VNC): the TCP port of the WebSocket listener (for
+    /// browser clients such as noVNC); -1 means chosen at start, from
+    /// 5700 up.
+    pub websocket: Option<i32>,
     /// The SPICE children.
     pub spice: SpiceOptions,
 }
@@ -139,6 +143,7 @@ impl Graphics {
             keymap: None,
             default_mode: None,
             share_policy: None,
+            websocket: None,
             spice: SpiceOptions::default(),
         }
     }

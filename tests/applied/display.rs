@@ -1,6 +1,7 @@
 //! The display's settings on a running QEMU: VNC's `sharePolicy`, seen
 //! by two RFB clients on the display's UNIX socket (no network), the
-//! second asking for the display to itself.
+//! second asking for the display to itself; the WebSocket listener a
+//! browser client (noVNC) upgrades its HTTP connection on.
 
 use std::io::{ErrorKind, Read, Write};
 use std::os::unix::net::UnixStream;
@@ -101,4 +102,63 @@ fn vnc_share_policy_decides_who_stays() {
         );
         st.stop(name);
     }
+}
+
+/// VNC's `websocket='-1'`: each domain's WebSocket listener gets its own
+/// port from 5700 up, shown in the live XML (the definition keeps -1),
+/// and a browser client's upgrade request there is answered by QEMU's
+/// WebSocket server.
+#[test]
+fn vnc_websocket_ports_are_picked_and_answer_an_upgrade() {
+    let st = State::new("vncws");
+    let xml = |name: &str| {
+        format!(
+            "<domain type='qemu'>
+  <name>{name}</name>
+  <memory unit='MiB'>32</memory>
+  <os><type arch='x86_64' machine='pc'>hvm</type></os>
+  <devices>
+    <graphics type='vnc' autoport='yes' websocket='-1' listen='127.0.0.1'/>
+    <video><model type='vga'/></video>
+    <memballoon model='none'/>
+  </devices>
+</domain>"
+        )
+    };
+    let mut ports = Vec::new();
+    for name in ["ws1", "ws2"] {
+        st.start(&xml(name));
+        let live = st.live_xml(name);
+        let port: u16 = live
+            .split("websocket='")
+            .nth(1)
+            .and_then(|r| r.split('\'').next())
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("a websocket port in the live XML: {live}"));
+        assert!(port >= 5700, "{live}");
+        let d = st.driver();
+        let dom = d.lookup_by_name(name).unwrap();
+        let inactive = d.xml_desc(&dom, qvirt::driver::XmlFlags::INACTIVE).unwrap();
+        assert!(inactive.contains("websocket='-1'"), "{inactive}");
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        write!(
+            s,
+            "GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
+             Sec-WebSocket-Protocol: binary\r\nOrigin: http://127.0.0.1\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = [0u8; 64];
+        let n = s.read(&mut answer).unwrap();
+        let answer = String::from_utf8_lossy(&answer[..n]);
+        assert!(
+            answer.starts_with("HTTP/1.1 101"),
+            "{name}: the upgrade answered {answer:?}"
+        );
+        ports.push(port);
+    }
+    assert_ne!(ports[0], ports[1], "each domain its own port");
+    st.stop("ws1");
+    st.stop("ws2");
 }

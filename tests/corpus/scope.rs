@@ -258,6 +258,7 @@ const ELEMENTS: &[(&str, &[&str])] = &[
             "keymap",
             "defaultMode",
             "sharePolicy",
+            "websocket",
         ],
     ),
     (

@@ -50,6 +50,7 @@ pub fn run(ctx: &mut Ctx, format: &str, file: &Path) -> Result<()> {
     tuning::plan(&mut def, &caps, &layout, &mut paths)?;
     tuning::preview_taps(&mut def);
     paths.vnc_port = tuning::display_port(&def, &[], false)?;
+    paths.websocket_port = tuning::websocket_port(&def, &[], false)?;
     let argv = build_argv(&def, &caps, &paths)?;
     outln!("{}", shell_join(&argv))
 }

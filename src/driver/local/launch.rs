@@ -133,8 +133,8 @@ impl Core {
         let mut paths = RuntimePaths::new(self.layout.run_dir(&def.uuid));
         super::tuning::plan(&mut def, &caps, &self.layout, &mut paths)?;
         // Before the runtime dir exists, so that a taken port leaves none.
-        let vnc = self.pick_vnc_port(&def)?;
-        let vnc_port = vnc.0;
+        let ports = self.pick_display_ports(&def)?;
+        let (vnc_port, websocket_port) = (ports.vnc, ports.websocket);
         hostnet::check_forwards(&def)?;
         // The taps go again whenever this returns an error; once QEMU runs
         // they are the run's, removed when it ends.
@@ -180,6 +180,7 @@ impl Core {
         };
         taps.nets.clone_from(&def.devices.interfaces);
         paths.vnc_port = vnc_port;
+        paths.websocket_port = websocket_port;
         paths.incoming = opts.incoming.is_some() || opts.listen.is_some();
         // The live definition names the PCI slot each device got, as
         // libvirt's does, so that a device plugged in later takes a free
@@ -314,10 +315,13 @@ impl Core {
             drop(qmp);
             return Err(fail(e));
         }
-        if let Some(port) = vnc_port
-            && let Some(g) = def.devices.graphics.first_mut()
-        {
-            g.port = Some(i32::from(port));
+        if let Some(g) = def.devices.graphics.first_mut() {
+            if let Some(port) = vnc_port {
+                g.port = Some(i32::from(port));
+            }
+            if let Some(port) = websocket_port {
+                g.websocket = Some(i32::from(port));
+            }
         }
         let run = match new_running(
             id,
@@ -430,41 +434,54 @@ impl Core {
         Ok(())
     }
 
-    /// The VNC port for `def`: its fixed port, checked free, or the first
-    /// free one from 5900 for autoport; held for this start until the
-    /// reservation is dropped. `None` without VNC.
-    fn pick_vnc_port(&self, def: &DomainDef) -> Result<VncReservation> {
+    /// The display's TCP ports for `def`: the VNC port (its fixed port,
+    /// checked free, or the first free one from 5900 for autoport) and
+    /// its WebSocket listener's (fixed, or the first free from 5700); held
+    /// for this start until the reservation is dropped.
+    fn pick_display_ports(&self, def: &DomainDef) -> Result<PortReservation> {
+        let mut held = PortReservation::default();
         if def.devices.graphics.is_empty() {
-            return Ok(VncReservation(None));
+            return Ok(held);
         }
-        let mut starting = lock(&VNC_STARTING);
+        let mut starting = lock(&PORTS_STARTING);
         let taken: Vec<u16> = lock(&self.inner)
             .entries
             .values()
-            .filter_map(|e| e.running.as_ref().and_then(|r| r.vnc_port))
+            .filter_map(|e| e.running.as_ref())
+            .flat_map(|r| {
+                let ws = r.def.devices.graphics.first().and_then(|g| g.websocket);
+                [r.vnc_port, ws.and_then(|p| u16::try_from(p).ok())]
+            })
+            .flatten()
             .chain(starting.iter().copied())
             .collect();
-        let port = super::tuning::display_port(def, &taken, true)?;
-        if let Some(p) = port {
-            starting.insert(p);
-        }
-        Ok(VncReservation(port))
+        held.vnc = super::tuning::display_port(def, &taken, true)?;
+        let taken: Vec<u16> = taken.into_iter().chain(held.vnc).collect();
+        held.websocket = super::tuning::websocket_port(def, &taken, true)?;
+        starting.extend(held.vnc.iter().chain(&held.websocket));
+        Ok(held)
     }
 }
 
-/// VNC ports picked by starts in this process whose QEMU may not listen
-/// yet. Every manager of the process skips them (a program, or a test,
-/// may open several), so two starts at once never pick the same port.
-static VNC_STARTING: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+/// Display ports picked by starts in this process whose QEMU may not
+/// listen yet. Every manager of the process skips them (a program, or a
+/// test, may open several), so two starts at once never pick the same
+/// port.
+static PORTS_STARTING: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
 
-/// A VNC port held in [`VNC_STARTING`] for one start, let go when the
-/// start is over (its QEMU then listens on it, or never will).
-struct VncReservation(Option<u16>);
+/// The display ports held in [`PORTS_STARTING`] for one start, let go
+/// when the start is over (its QEMU then listens on them, or never will).
+#[derive(Default)]
+struct PortReservation {
+    vnc: Option<u16>,
+    websocket: Option<u16>,
+}
 
-impl Drop for VncReservation {
+impl Drop for PortReservation {
     fn drop(&mut self) {
-        if let Some(port) = self.0 {
-            lock(&VNC_STARTING).remove(&port);
+        let mut starting = lock(&PORTS_STARTING);
+        for p in self.vnc.iter().chain(&self.websocket) {
+            starting.remove(p);
         }
     }
 }

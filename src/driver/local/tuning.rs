@@ -96,6 +96,50 @@ pub fn display_port(def: &DomainDef, taken: &[u16], check_free: bool) -> Result<
         })
 }
 
+/// The first TCP port a VNC WebSocket listener is given (libvirt's
+/// `websocket_port_min`).
+pub const FIRST_WEBSOCKET_PORT: u16 = 5700;
+
+/// The port of a VNC display's WebSocket listener: its fixed one, or for
+/// `websocket='-1'` the first from 5700 that is not in `taken` and (with
+/// `check_free`) is free on the host. `None` without one.
+///
+/// Errors: [`ErrorCode::OperationFailed`] when the port is taken, or none
+/// is free.
+pub fn websocket_port(def: &DomainDef, taken: &[u16], check_free: bool) -> Result<Option<u16>> {
+    let Some(want) = def.devices.graphics.first().and_then(|g| g.websocket) else {
+        return Ok(None);
+    };
+    let usable = |p: u16| !taken.contains(&p) && (!check_free || port_free(p));
+    if want > 0 {
+        let port = u16::try_from(want).map_err(|_| {
+            Error::new(
+                ErrorCode::ConfigInvalid,
+                format!("VNC websocket port {want} is out of range"),
+            )
+        })?;
+        if check_free && !usable(port) {
+            return Err(Error::new(
+                ErrorCode::OperationFailed,
+                format!(
+                    "the VNC websocket port {port} of domain '{}' is already in use; pick another or use websocket='-1'",
+                    def.name
+                ),
+            ));
+        }
+        return Ok(Some(port));
+    }
+    (FIRST_WEBSOCKET_PORT..=u16::MAX)
+        .find(|p| usable(*p))
+        .map(Some)
+        .ok_or_else(|| {
+            Error::new(
+                ErrorCode::OperationFailed,
+                "no free VNC websocket port from 5700 up",
+            )
+        })
+}
+
 /// The choices every start makes for `def` before its command line is
 /// built, shared with `domxml-to-native` so the two cannot drift: the
 /// firmware of `<os firmware>` resolved into `<loader>` and `<nvram>` from

@@ -565,6 +565,7 @@ fn graphics(w: &mut XmlWriter, g: &Graphics) {
         .opt("port", g.port)
         .opt("tlsPort", g.tls_port)
         .opt("autoport", g.autoport.map(yes_no))
+        .opt("websocket", g.websocket)
         .opt("listen", g.listen.as_ref())
         .opt("keymap", g.keymap.as_ref())
         .opt("defaultMode", g.default_mode.map(|m| m.as_str()))

@@ -57,7 +57,8 @@ pub(super) fn input(e: El) -> R<Input> {
     })
 }
 
-/// A `port` or `tlsPort`: -1 (pick one at start) or a port number.
+/// A `port`, `tlsPort` or `websocket`: -1 (pick one at start) or a port
+/// number.
 fn port(e: El, name: &str) -> R<Option<i32>> {
     match e.get(name) {
         None => Ok(None),
@@ -81,6 +82,7 @@ pub(super) fn graphics(e: El) -> R<Graphics> {
             "passwd",
             "keymap",
             "sharePolicy",
+            "websocket",
         ])?,
         GraphicsType::Spice => e.allow(&[
             "type",
@@ -102,6 +104,8 @@ pub(super) fn graphics(e: El) -> R<Graphics> {
     g.keymap = e.get("keymap").map(str::to_string);
     g.default_mode = e.word("defaultMode")?;
     g.share_policy = e.word("sharePolicy")?;
+    // libvirt: 0 is no listener, and is not written back.
+    g.websocket = port(e, "websocket")?.filter(|p| *p != 0);
     let spice = kind == GraphicsType::Spice;
     let s = &mut g.spice;
     let (mut image, mut jpeg, mut zlib, mut playback) = (None, None, None, None);

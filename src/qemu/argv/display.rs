@@ -339,6 +339,25 @@ fn emit_vnc(cx: &mut Ctx<'_>, g: &Graphics) -> Result<(), Error> {
     if let Some(p) = g.share_policy {
         o = o.set("share", p.as_str());
     }
+    match g.websocket {
+        Some(-1) => {
+            let port = cx.paths.websocket_port.ok_or_else(|| {
+                Error::new(
+                    ErrorCode::InvalidArgument,
+                    "the VNC WebSocket port is chosen at start: the driver must pick a free one (RuntimePaths::websocket_port)",
+                )
+            })?;
+            o = o.set("websocket", port);
+        }
+        Some(p) => {
+            let port = u16::try_from(p)
+                .ok()
+                .filter(|p| *p > 0)
+                .ok_or_else(|| invalid(format!("VNC websocket port {p} is out of range")))?;
+            o = o.set("websocket", port);
+        }
+        None => {}
+    }
     let audiodev = super::sound::audiodev(cx.def, None)?;
     cx.arg("-vnc", o.set("audiodev", audiodev).build());
     Ok(())

@@ -107,6 +107,10 @@ pub struct RuntimePaths {
     /// Default: `None`; building the command line for such a display then
     /// fails with [`ErrorCode::InvalidArgument`].
     pub vnc_port: Option<u16>,
+    /// The TCP port picked for a VNC WebSocket listener with
+    /// `websocket='-1'`. Default: `None`; building the command line for
+    /// such a display then fails with [`ErrorCode::InvalidArgument`].
+    pub websocket_port: Option<u16>,
     /// The UEFI variable store used when `<nvram>` gives only a template,
     /// or when a read-only pflash `<loader>` has no `<nvram>` at all (as
     /// libvirt makes one per domain). Default: `None`: such a loader runs
@@ -144,6 +148,7 @@ impl RuntimePaths {
             runtime_dir,
             serial_log: None,
             vnc_port: None,
+            websocket_port: None,
             nvram: None,
             clock_base: None,
             incoming: false,
@@ -153,7 +158,7 @@ impl RuntimePaths {
     }
 
     /// Fixed paths under `dir` with every option filled in (a console log,
-    /// VNC port 5900, an nvram store, a clock that starts at
+    /// VNC port 5900, WebSocket port 5700, an nvram store, a clock that starts at
     /// 2009-02-13T23:31:30, direct interfaces' descriptors from
     /// [`NET_FD_BASE`]), for tests and command-line previews.
     pub fn for_test(dir: &str) -> RuntimePaths {
@@ -161,6 +166,7 @@ impl RuntimePaths {
         RuntimePaths {
             serial_log: Some(dir.join("console.log")),
             vnc_port: Some(5900),
+            websocket_port: Some(5700),
             nvram: Some(dir.join("VARS.fd")),
             clock_base: Some("2009-02-13T23:31:30".to_string()),
             net_fd_base: Some(NET_FD_BASE),
