@@ -162,6 +162,14 @@ pub struct Disk {
     pub shareable: bool,
     /// `<serial>`: the serial number the guest sees.
     pub serial: Option<String>,
+    /// `<wwn>`: the World Wide Name the guest sees (IDE and SCSI), 16
+    /// hexadecimal digits as written (`0x` allowed).
+    pub wwn: Option<String>,
+    /// `<vendor>` (SCSI): the vendor the guest's INQUIRY sees, up to 8
+    /// printable characters.
+    pub vendor: Option<String>,
+    /// `<product>` (SCSI): the product, up to 16 printable characters.
+    pub product: Option<String>,
     /// `<boot order=...>`: per-device boot priority, 1 first.
     pub boot_order: Option<u32>,
     /// `<address>`.
@@ -316,6 +324,9 @@ impl Disk {
             readonly: false,
             shareable: false,
             serial: None,
+            wwn: None,
+            vendor: None,
+            product: None,
             boot_order: None,
             address: None,
             volume: None,

@@ -102,6 +102,8 @@ fn the_guest_sees_smbios_virtiofs_and_9p_shares_and_network_disks() {
     let web_image = st.root().join("web.raw");
     std::fs::write(&web_image, vec![0xc3u8; 4 << 20]).unwrap();
     let web = RangeServer::serve(&web_image);
+    let scsi_image = st.root().join("scsi.raw");
+    std::fs::write(&scsi_image, vec![0u8; 1 << 20]).unwrap();
     let serial_log = st.root().join("serial.log");
     std::fs::write(&serial_log, "before the start\n").unwrap();
     // Images in the other formats QEMU reads, each with its own byte in
@@ -194,6 +196,15 @@ fn the_guest_sees_smbios_virtiofs_and_9p_shares_and_network_disks() {
       <readonly/>
     </disk>
     {format_disks}
+    <controller type='scsi' model='virtio-scsi'/>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='raw'/>
+      <source file='{}'/>
+      <target dev='sda' bus='scsi'/>
+      <wwn>0x5000c0ffee0d15c1</wwn>
+      <vendor>QVIRT</vendor>
+      <product>APPLIED DISK</product>
+    </disk>
     <filesystem type='mount' accessmode='passthrough'>
       <driver type='virtiofs'/>
       <source dir='{}'/>
@@ -211,6 +222,7 @@ fn the_guest_sees_smbios_virtiofs_and_9p_shares_and_network_disks() {
         guest.join("initrd.img").display(),
         socket.display(),
         web.port,
+        scsi_image.display(),
         share.display(),
         share9p.display(),
         serial_log.display(),
@@ -321,6 +333,17 @@ fn the_guest_sees_smbios_virtiofs_and_9p_shares_and_network_disks() {
         );
     }
     assert_eq!(first("vdc", 2048), vec!["22"; 16], "the vmdk's base");
+    // The SCSI disk's WWN, vendor and product, as the guest's INQUIRY
+    // and device identification pages report them.
+    let scsi = sh.run(
+        "for i in $(seq 100); do [ -e /sys/block/sda ] && break; sleep 0.1; done; \
+         for f in vendor model wwid; do sed 's/ *$//' /sys/block/sda/device/$f; done",
+    );
+    assert_eq!(
+        scsi.lines().collect::<Vec<_>>(),
+        ["QVIRT", "APPLIED DISK", "naa.5000c0ffee0d15c1"],
+        "the SCSI disk's identity in the guest"
+    );
     sh.run("umount /mnt/h");
     drop(sh);
     drop(d);

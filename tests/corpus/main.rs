@@ -458,6 +458,10 @@ const LIBVIRT_9_DIFFERENCES: &[(&str, &str)] = &[
         "32 vCPUs in a topology of 24 (-smp 32,sockets=1,cores=24,threads=1): QEMU 7.2 refuses a topology that does not add up",
     ),
     (
+        "disk-scsi",
+        "its controller of model 'ibmvscsi' is PowerPC's sPAPR one (spapr-vscsi), which qemu-system-x86_64 does not have",
+    ),
+    (
         "disk-ide-split",
         "libvirt puts an IDE disk at unit 2; an IDE bus has units 0 and 1 and QEMU refuses it",
     ),

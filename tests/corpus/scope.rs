@@ -136,6 +136,9 @@ const ELEMENTS: &[(&str, &[&str])] = &[
     ("domain/devices/disk/readonly", &[]),
     ("domain/devices/disk/shareable", &[]),
     ("domain/devices/disk/serial", &[]),
+    ("domain/devices/disk/wwn", &[]),
+    ("domain/devices/disk/vendor", &[]),
+    ("domain/devices/disk/product", &[]),
     ("domain/devices/disk/boot", &["order"]),
     (
         "domain/devices/controller",

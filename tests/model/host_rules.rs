@@ -457,3 +457,39 @@ fn vhostuser_interfaces() {
         "source path",
     );
 }
+
+/// `<wwn>`, `<vendor>`, `<product>` of a disk: 16 hexadecimal digits
+/// (`0x` allowed), up to 8 and 16 printable characters, kept as written.
+#[test]
+fn disk_wwn_vendor_product() {
+    let disk = |inner: &str| {
+        doc(
+            "",
+            &format!(
+                "<disk type='file' device='disk'><source file='/i.img'/><target dev='sda' bus='scsi'/>{inner}</disk>"
+            ),
+        )
+    };
+    let d = accept(&disk(
+        "<wwn>0x5000C50015EA71AC</wwn><vendor>SEAGATE</vendor><product>ST3500418AS</product>",
+    ));
+    let x = &d.devices.disks[0];
+    assert_eq!(x.wwn.as_deref(), Some("0x5000C50015EA71AC"));
+    assert!(d.to_xml().contains("<vendor>SEAGATE</vendor>"));
+    reject(
+        &disk("<wwn>0x5000c50015ea71</wwn>"),
+        Invalid,
+        "Malformed wwn",
+    );
+    reject(
+        &disk("<wwn>5000c50015ea71zz</wwn>"),
+        Invalid,
+        "Malformed wwn",
+    );
+    reject(&disk("<vendor>TOOLONGVENDOR</vendor>"), Invalid, "1 to 8");
+    reject(
+        &disk("<product>tab\tinside</product>"),
+        Invalid,
+        "printable",
+    );
+}

@@ -146,6 +146,15 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
             readonly: cdrom || (bus != DiskBus::Sata && p.coin()),
             shareable: p.coin(),
             serial: p.maybe(|_| format!("S-{seed:x} .+_{i}")),
+            wwn: (bus == DiskBus::Scsi)
+                .then(|| p.maybe(|p| format!("{}5000c50015ea71{i:02x}", p.of(&["", "0x"]))))
+                .flatten(),
+            vendor: (bus == DiskBus::Scsi)
+                .then(|| p.maybe(|_| "QVIRT".to_string()))
+                .flatten(),
+            product: (bus == DiskBus::Scsi)
+                .then(|| p.maybe(|_| format!("DISK {i}")))
+                .flatten(),
             boot_order: (per_device_boot && p.coin()).then(|| boot_orders.next().unwrap()),
             address: if bus == DiskBus::Virtio {
                 pci(&mut p)

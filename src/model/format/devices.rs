@@ -260,6 +260,15 @@ fn disk(w: &mut XmlWriter, d: &Disk) {
     if let Some(s) = &d.serial {
         w.text("serial", Attrs::new(), s);
     }
+    for (name, v) in [
+        ("wwn", &d.wwn),
+        ("vendor", &d.vendor),
+        ("product", &d.product),
+    ] {
+        if let Some(v) = v {
+            w.text(name, Attrs::new(), v);
+        }
+    }
     address(w, &d.address);
     w.close("disk");
 }

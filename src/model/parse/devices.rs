@@ -345,9 +345,20 @@ fn disk(e: El) -> R<Disk> {
     let (mut readonly, mut shareable, mut serial) = (None, None, None);
     let (mut boot, mut address_v, mut backing, mut transient) = (None, None, None, None);
     let mut auth = None;
+    let (mut wwn, mut vendor, mut product) = (None, None, None);
     for c in e.children()? {
         match c.name() {
             "driver" => set(&mut driver_v, c, disk_driver)?,
+            "wwn" => set(&mut wwn, c, |c| {
+                let w = text_only(&c)?;
+                let digits = w.strip_prefix("0x").unwrap_or(&w);
+                if digits.len() != 16 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Err(invalid(format!("Malformed wwn: {w} at {}", c.at())));
+                }
+                Ok(w)
+            })?,
+            "vendor" => set(&mut vendor, c, |c| inquiry_text(c, "vendor", 8))?,
+            "product" => set(&mut product, c, |c| inquiry_text(c, "product", 16))?,
             "source" => set(&mut source, c, |c| disk_source(c, kind))?,
             "target" => set(&mut target, c, disk_target)?,
             "readonly" => set(&mut readonly, c, flag)?,
@@ -411,10 +422,32 @@ fn disk(e: El) -> R<Disk> {
     d.readonly = readonly.unwrap_or(false);
     d.shareable = shareable.unwrap_or(false);
     d.serial = serial.flatten();
+    d.wwn = wwn;
+    d.vendor = vendor;
+    d.product = product;
     d.boot_order = boot;
     d.address = address_v;
     d.volume = volume;
     Ok(d)
+}
+
+/// The text of an element with no attributes or children.
+fn text_only(c: &El) -> R<String> {
+    c.allow(&[])?;
+    Ok(c.text()?.trim().to_string())
+}
+
+/// `<vendor>` or `<product>`: printable, at most `max` characters
+/// (libvirt's limits, the size of the SCSI INQUIRY fields).
+fn inquiry_text(c: El, what: &str, max: usize) -> R<String> {
+    let t = text_only(&c)?;
+    if t.is_empty() || t.chars().count() > max || !t.chars().all(|ch| (' '..='~').contains(&ch)) {
+        return Err(invalid(format!(
+            "disk {what} '{t}' at {} must be 1 to {max} printable characters",
+            c.at()
+        )));
+    }
+    Ok(t)
 }
 
 /// `<auth>`: credentials kept in a libvirt secret, which qvirt does not

@@ -409,6 +409,32 @@ fn emit_disk(
             "disk '{t}': a disk model, an I/O thread, queues and a queue size are only supported on virtio disks"
         )));
     }
+    // libvirt's rules (qemu_validate.c): a WWN for IDE and SCSI disks,
+    // a vendor and product for SCSI ones.
+    if let Some(w) = &disk.wwn {
+        if !matches!(info.bus, DiskBus::Ide | DiskBus::Scsi) {
+            return Err(unsupported(format!(
+                "disk '{t}': only ide and scsi disk support wwn"
+            )));
+        }
+        let digits = w.strip_prefix("0x").unwrap_or(w);
+        let n = u64::from_str_radix(digits, 16)
+            .map_err(|_| invalid(format!("disk '{t}': malformed wwn {w}")))?;
+        o = o.set("wwn", n);
+    }
+    if disk.vendor.is_some() || disk.product.is_some() {
+        if info.bus != DiskBus::Scsi {
+            return Err(unsupported(format!(
+                "disk '{t}': only scsi disk supports vendor and product"
+            )));
+        }
+        if let Some(v) = &disk.vendor {
+            o = o.set_user("vendor", "disk vendor", v)?;
+        }
+        if let Some(p) = &disk.product {
+            o = o.set_user("product", "disk product", p)?;
+        }
+    }
     if disk.removable.is_some() && info.bus != DiskBus::Usb {
         return Err(unsupported(format!(
             "disk '{t}': removable is only supported on USB disks"
