@@ -57,6 +57,8 @@ pub struct Devices {
     pub shmems: Vec<Shmem>,
     /// `<memory>` devices.
     pub memories: Vec<MemoryDevice>,
+    /// `<vsock>`.
+    pub vsock: Option<super::Vsock>,
 }
 
 /// A device's bus address, `<address type=...>`.

@@ -20,6 +20,7 @@ mod sysinfo;
 mod tuning;
 mod units;
 mod validate;
+mod vsock;
 pub mod words;
 pub(crate) mod xmlwrite;
 
@@ -35,6 +36,7 @@ pub use storage::*;
 pub use sysinfo::*;
 pub use tuning::*;
 pub use units::{parse_cpuset, parse_memory};
+pub use vsock::*;
 pub use words::Word;
 
 use std::fmt;

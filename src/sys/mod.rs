@@ -1,7 +1,8 @@
 //! Host plumbing: durable and atomic files, checked private directories
 //! and the state lock; processes, pidfds and their exit; the CPU group
-//! for QEMU; taps and bridges; the manager's log; shell quoting for
-//! messages. Knows nothing of QEMU's protocol or of domains' life.
+//! for QEMU; taps and bridges; the vhost-vsock device; the manager's
+//! log; shell quoting for messages. Knows nothing of QEMU's protocol or
+//! of domains' life.
 
 pub mod cgroup;
 pub mod fsutil;
@@ -11,3 +12,4 @@ pub(crate) mod ovs;
 pub mod process;
 pub mod shell;
 pub mod sync;
+pub mod vsock;

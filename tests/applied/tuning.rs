@@ -6,6 +6,8 @@
 //! and a host PCI device that is not there stopping the start before
 //! QEMU runs.
 
+use std::path::Path;
+
 use nix::sched::{CpuSet, sched_getaffinity};
 use nix::unistd::Pid;
 use serde_json::json;
@@ -444,6 +446,39 @@ fn a_seclabel_of_a_driver_qvirt_lacks_stops_the_start() {
                 .contains(&format!("model='{model}'")),
             "the definition is kept as written"
         );
+    }
+}
+
+/// `<vsock>` with an automatic CID: where the host has /dev/vhost-vsock,
+/// QEMU's vhost-vsock device holds the CID claimed for it (3 or more),
+/// which the live XML shows; where it has not (no vhost_vsock module),
+/// the start stops before QEMU runs, naming the device.
+#[test]
+fn a_vsock_gets_a_cid_or_names_the_missing_device() {
+    let st = State::new("vsock");
+    let xml = firmware_vm("vs", "", "<vsock model='virtio'><cid auto='yes'/></vsock>");
+    if Path::new("/dev/vhost-vsock").exists() {
+        st.start(&xml);
+        let live = st.live_xml("vs");
+        let cid: u64 = live
+            .split("<cid auto='yes' address='")
+            .nth(1)
+            .and_then(|r| r.split('\'').next())
+            .and_then(|c| c.parse().ok())
+            .unwrap_or_else(|| panic!("a CID in the live XML: {live}"));
+        assert!(cid >= 3, "{live}");
+        let mut q = st.qmp("vs");
+        assert_eq!(
+            q.qom_get("/machine/peripheral/vsock0", "guest-cid"),
+            json!(cid)
+        );
+        drop(q);
+        st.stop("vs");
+    } else {
+        let e = st.try_start(&xml).unwrap_err();
+        assert_eq!(e.code, qvirt::ErrorCode::NoSupport, "{e}");
+        assert!(e.message.contains("/dev/vhost-vsock"), "{e}");
+        assert!(qemus_under(st.root()).is_empty(), "a QEMU was started");
     }
 }
 

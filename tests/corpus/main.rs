@@ -344,6 +344,7 @@ fn run_as_started(xml: &str) -> Result<(DomainDef, Vec<String>), Error> {
     let def = DomainDef::from_xml(xml)?;
     let mut run = def.clone();
     qvirt::driver::local::tuning::preview_taps(&mut run);
+    qvirt::driver::local::tuning::preview_vsock(&mut run);
     let caps = caps();
     let machine = caps.canonical_machine(run.os.machine.as_deref().unwrap_or("pc"));
     // libvirt's test harness reads the descriptors of its

@@ -317,6 +317,12 @@ const ELEMENTS: &[(&str, &[&str])] = &[
         "domain/devices/rng/driver",
         &["iommu", "ats", "packed", "page_per_vq"],
     ),
+    ("domain/devices/vsock", &["model"]),
+    ("domain/devices/vsock/cid", &["auto", "address"]),
+    (
+        "domain/devices/vsock/driver",
+        &["iommu", "ats", "packed", "page_per_vq"],
+    ),
     // Every device may have an address and an alias.
     ("domain/devices/panic", &["model"]),
     ("domain/devices/panic/address", &["type", "iobase"]),

@@ -493,3 +493,30 @@ fn disk_wwn_vendor_product() {
         "printable",
     );
 }
+
+/// `<vsock>`: one; a CID of 3 or more; without `auto`, a CID given is
+/// fixed and none given is picked at start (libvirt's post-parse rule).
+#[test]
+fn vsock() {
+    let d = accept(&doc(
+        "",
+        "<vsock model='virtio'><cid auto='yes' address='3'/></vsock>",
+    ));
+    let v = d.devices.vsock.as_ref().unwrap();
+    assert!(v.auto_cid);
+    assert_eq!(v.cid, Some(3));
+    let d = accept(&doc(
+        "",
+        "<vsock model='virtio'><cid address='42'/></vsock>",
+    ));
+    assert!(!d.devices.vsock.as_ref().unwrap().auto_cid);
+    assert!(d.to_xml().contains("<cid auto='no' address='42'/>"));
+    let d = accept(&doc("", "<vsock/>"));
+    assert!(d.devices.vsock.as_ref().unwrap().auto_cid);
+    reject(
+        &doc("", "<vsock><cid address='2'/></vsock>"),
+        Invalid,
+        ">= 3",
+    );
+    reject(&doc("", "<vsock/><vsock/>"), Invalid, "vsock");
+}

@@ -51,6 +51,7 @@ pub fn run(ctx: &mut Ctx, format: &str, file: &Path) -> Result<()> {
     tuning::preview_taps(&mut def);
     paths.vnc_port = tuning::display_port(&def, &[], false)?;
     paths.websocket_port = tuning::websocket_port(&def, &[], false)?;
+    tuning::preview_vsock(&mut def);
     let argv = build_argv(&def, &caps, &paths)?;
     outln!("{}", shell_join(&argv))
 }

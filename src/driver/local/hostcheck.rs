@@ -67,6 +67,7 @@ impl Host {
         self.tpm_device(def)?;
         self.shares(def)?;
         self.chardev_logs(def)?;
+        self.vhost_vsock(def)?;
         self.vhost_user_sockets(def)?;
         self.vhost_net(def)?;
         self.hugepages(def)?;
@@ -107,6 +108,20 @@ impl Host {
                     ));
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// A `<vsock>` needs the host's vhost-vsock device.
+    fn vhost_vsock(&self, def: &DomainDef) -> Result<()> {
+        let dev = crate::sys::vsock::VHOST_VSOCK;
+        if def.devices.vsock.is_some() && !self.file_type(dev).is_some_and(|t| t.is_char_device()) {
+            return Err(lacks(
+                def,
+                format!(
+                    "its <vsock> needs {dev}, which this host does not have (load the vhost_vsock module)"
+                ),
+            ));
         }
         Ok(())
     }

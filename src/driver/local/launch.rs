@@ -179,6 +179,21 @@ impl Core {
             }
         };
         taps.nets.clone_from(&def.devices.interfaces);
+        // The vsock's device with the guest's CID claimed on it (a free
+        // one for auto='yes'), which the live definition then shows.
+        let vsock_fd = match def.devices.vsock.as_mut() {
+            Some(v) => match crate::sys::vsock::claim(v.cid.filter(|_| !v.auto_cid), &name) {
+                Ok((fd, cid)) => {
+                    v.cid = Some(cid);
+                    Some(fd)
+                }
+                Err(e) => {
+                    let _ = crate::sys::fsutil::remove_tree(&run_dir);
+                    return Err(e);
+                }
+            },
+            None => None,
+        };
         paths.vnc_port = vnc_port;
         paths.websocket_port = websocket_port;
         paths.incoming = opts.incoming.is_some() || opts.listen.is_some();
@@ -227,15 +242,23 @@ impl Core {
                 let _ = writeln!(f, "qvirt: {note}");
             }
         }
-        // QEMU inherits each macvtap at the number its command line names.
+        // QEMU inherits each macvtap, and the vsock device, at the number
+        // its command line names.
         let base = paths.net_fd_base.unwrap_or(crate::qemu::argv::NET_FD_BASE);
         let inherited: Vec<_> = net_fds
             .iter()
             .map(|(i, fd)| (fd.as_fd(), base + *i as i32))
+            .chain(
+                vsock_fd
+                    .as_ref()
+                    .zip(paths.vsock_fd)
+                    .map(|(f, n)| (f.as_fd(), n)),
+            )
             .collect();
         let spawned = process::spawn_with_fds(&argv, &log, &inherited);
         drop(inherited);
         drop(net_fds);
+        drop(vsock_fd);
         let pid = match spawned {
             Ok(pid) => pid,
             Err(e) => {

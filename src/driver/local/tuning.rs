@@ -173,6 +173,12 @@ pub fn plan(
     paths.clock_base = clock_base(def)?;
     paths.tpm_cancel = tpm_cancel_path(def, Path::new("/sys/class"));
     paths.net_fd_base = Some(crate::qemu::argv::NET_FD_BASE);
+    // After every interface's descriptor.
+    paths.vsock_fd = def
+        .devices
+        .vsock
+        .as_ref()
+        .map(|_| crate::qemu::argv::NET_FD_BASE + def.devices.interfaces.len() as i32);
     choose_render_node(def, Path::new("/dev/dri"))?;
     Ok(())
 }
@@ -556,6 +562,19 @@ pub(crate) fn on_watchdog(
     )?;
     qmp.execute("cont", None, QMP_TIMEOUT)?;
     Ok(Some(file))
+}
+
+/// What `domxml-to-native` shows for a `<vsock>` whose CID the start
+/// picks (auto='yes'): the first it tries, 3.
+pub fn preview_vsock(def: &mut DomainDef) {
+    if let Some(v) = def
+        .devices
+        .vsock
+        .as_mut()
+        .filter(|v| v.auto_cid || v.cid.is_none())
+    {
+        v.cid = Some(3);
+    }
 }
 
 /// What `domxml-to-native` shows for taps the start creates: the start

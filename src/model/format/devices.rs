@@ -173,6 +173,21 @@ pub(super) fn devices(w: &mut XmlWriter, def: &DomainDef) {
     for r in &d.rngs {
         rng(w, r);
     }
+    if let Some(v) = &d.vsock {
+        w.open(
+            "vsock",
+            Attrs::new().opt("model", v.model.map(|m| m.as_str())),
+        );
+        let a = Attrs::new()
+            .add("auto", yes_no(v.auto_cid))
+            .opt("address", v.cid);
+        w.empty("cid", a);
+        if !v.virtio.is_empty() {
+            w.empty("driver", virtio_attrs(Attrs::new(), &v.virtio));
+        }
+        address(w, &v.address);
+        w.close("vsock");
+    }
     for x in &d.panics {
         let a = Attrs::new().opt("model", x.model.map(|m| m.as_str()));
         element(w, "panic", a, x.iobase.is_some(), |w| {

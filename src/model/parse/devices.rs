@@ -45,6 +45,7 @@ pub(super) fn devices(e: El) -> R<Devices> {
             "panic" => push(&mut d.panics, c, peripherals::panic)?,
             "memballoon" => set(&mut d.memballoon, c, peripherals::memballoon)?,
             "rng" => push(&mut d.rngs, c, peripherals::rng)?,
+            "vsock" => set(&mut d.vsock, c, peripherals::vsock)?,
             "hostdev" => push(&mut d.hostdevs, c, hostdev::hostdev)?,
             "filesystem" => push(&mut d.filesystems, c, hostdev::filesystem)?,
             "shmem" => push(&mut d.shmems, c, hostdev::shmem)?,

@@ -7,7 +7,7 @@ use super::el::{El, R, Radix, invalid, push, set};
 use crate::model::{
     AUDIO_SETTINGS, Audio, BalloonModel, EvdevOptions, Graphics, GraphicsListen, GraphicsType, Hub,
     Input, InputType, Memballoon, ModelErrorKind, Panic, Rng, RngBackend, RngRate, Sound, SpiceGl,
-    SpiceOptions, Tpm, TpmBackend, Video, Watchdog,
+    SpiceOptions, Tpm, TpmBackend, Video, Vsock, Watchdog,
 };
 
 pub(super) fn input(e: El) -> R<Input> {
@@ -500,6 +500,43 @@ pub(super) fn panic(e: El) -> R<Panic> {
     Ok(Panic {
         model,
         iobase: iobase.flatten(),
+    })
+}
+
+/// `<vsock>`, under libvirt's rules: a CID is 3 or more; without `auto`,
+/// a CID given is fixed and none given is picked at start.
+pub(super) fn vsock(e: El) -> R<Vsock> {
+    e.allow(&["model"])?;
+    let model = e.word("model")?;
+    let (mut cid, mut driver, mut addr) = (None, None, None);
+    for c in e.children()? {
+        match c.name() {
+            "cid" => set(&mut cid, c, |c| {
+                c.allow(&["auto", "address"])?;
+                c.empty()?;
+                let address = c.u32("address", Radix::Dec)?;
+                if address.is_some_and(|a| a <= 2) {
+                    return Err(c.bad_value(
+                        ModelErrorKind::Invalid,
+                        "address",
+                        "guest CIDs must be >= 3",
+                    ));
+                }
+                Ok((c.yes_no("auto")?, address))
+            })?,
+            "driver" => set(&mut driver, c, |c| virtio_options(c, &[]))?,
+            "address" => set(&mut addr, c, address)?,
+            "alias" => alias(c)?,
+            _ => c.skip()?,
+        }
+    }
+    let (auto, cid) = cid.unwrap_or((None, None));
+    Ok(Vsock {
+        model,
+        auto_cid: auto.unwrap_or(cid.is_none()),
+        cid,
+        virtio: driver.unwrap_or_default(),
+        address: addr,
     })
 }
 

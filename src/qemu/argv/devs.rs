@@ -34,6 +34,8 @@ pub enum Dev {
     Hostdev(usize),
     /// A `<shmem>`, by position.
     Shmem(usize),
+    /// The `<vsock>`.
+    Vsock,
 }
 
 /// The controllers [`Dev::Controller`] names.

@@ -11,7 +11,7 @@ use super::usb::UsbDev;
 use super::{Ctx, Family, invalid, unsupported};
 use crate::error::Error;
 use crate::model::{
-    PanicModel, RngBackend, RngModel, TpmBackend, TpmModel, TpmVersion, WatchdogAction,
+    PanicModel, RngBackend, RngModel, TpmBackend, TpmModel, TpmVersion, VsockModel, WatchdogAction,
     WatchdogModel,
 };
 
@@ -213,6 +213,36 @@ pub fn emit_redirdevs(cx: &mut Ctx<'_>) -> Result<(), Error> {
             .maybe("bootindex", r.boot_order);
         cx.arg("-device", o.build());
     }
+    Ok(())
+}
+
+/// The `<vsock>`: a vhost-vsock device on the descriptor the driver
+/// opened, with the guest's CID claimed on it ([`RuntimePaths::vsock_fd`]).
+///
+/// [`RuntimePaths::vsock_fd`]: super::RuntimePaths::vsock_fd
+pub fn emit_vsock(cx: &mut Ctx<'_>) -> Result<(), Error> {
+    let Some(v) = &cx.def.devices.vsock else {
+        return Ok(());
+    };
+    let (Some(cid), Some(fd)) = (v.cid, cx.paths.vsock_fd) else {
+        return Err(Error::new(
+            crate::error::ErrorCode::InvalidArgument,
+            "a <vsock> needs its CID and the vhost-vsock descriptor: the driver must claim them (RuntimePaths::vsock_fd) before building the command line",
+        ));
+    };
+    let device = match v.model {
+        None | Some(VsockModel::Virtio) => "vhost-vsock-pci",
+        Some(VsockModel::VirtioTransitional) => "vhost-vsock-pci-transitional",
+        Some(VsockModel::VirtioNonTransitional) => "vhost-vsock-pci-non-transitional",
+    };
+    let placed = cx.pci.place("vsock", v.address.as_ref(), Dev::Vsock)?;
+    let o = Opts::new(device)
+        .set("id", "vsock0")
+        .set("guest-cid", cid)
+        .set("vhostfd", fd)
+        .extend(placed.opts);
+    let o = with_virtio(o, &v.virtio, true, "vsock")?;
+    cx.arg("-device", o.build());
     Ok(())
 }
 

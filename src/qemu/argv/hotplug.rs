@@ -89,6 +89,7 @@ pub fn with_pci_addresses(def: &DomainDef, caps: &QemuCaps) -> Result<DomainDef,
             Dev::Fs(i) => d.filesystems.get_mut(i).map(|f| &mut f.address),
             Dev::Hostdev(i) => d.hostdevs.get_mut(i).map(|h| &mut h.address),
             Dev::Shmem(i) => d.shmems.get_mut(i).map(|s| &mut s.address),
+            Dev::Vsock => d.vsock.as_mut().map(|v| &mut v.address),
             Dev::Video(n) => {
                 let Some((video, _)) = videos.get(n) else {
                     continue;

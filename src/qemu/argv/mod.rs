@@ -111,6 +111,11 @@ pub struct RuntimePaths {
     /// `websocket='-1'`. Default: `None`; building the command line for
     /// such a display then fails with [`ErrorCode::InvalidArgument`].
     pub websocket_port: Option<u16>,
+    /// The descriptor number QEMU inherits `/dev/vhost-vsock` at, the
+    /// guest's CID claimed on it, for a `<vsock>` (after the macvtaps).
+    /// Default: `None`; building the command line for a `<vsock>` then
+    /// fails with [`ErrorCode::InvalidArgument`].
+    pub vsock_fd: Option<i32>,
     /// The UEFI variable store used when `<nvram>` gives only a template,
     /// or when a read-only pflash `<loader>` has no `<nvram>` at all (as
     /// libvirt makes one per domain). Default: `None`: such a loader runs
@@ -149,6 +154,7 @@ impl RuntimePaths {
             serial_log: None,
             vnc_port: None,
             websocket_port: None,
+            vsock_fd: None,
             nvram: None,
             clock_base: None,
             incoming: false,
@@ -167,6 +173,7 @@ impl RuntimePaths {
             serial_log: Some(dir.join("console.log")),
             vnc_port: Some(5900),
             websocket_port: Some(5700),
+            vsock_fd: Some(NET_FD_BASE + 8),
             nvram: Some(dir.join("VARS.fd")),
             clock_base: Some("2009-02-13T23:31:30".to_string()),
             net_fd_base: Some(NET_FD_BASE),
@@ -413,6 +420,7 @@ fn emit_all(
     passthrough::emit_hostdevs(cx)?;
     display::emit_balloon(cx)?;
     extras::emit_rngs(cx)?;
+    extras::emit_vsock(cx)?;
     extras::emit_panics(cx)?;
     passthrough::emit_shmems(cx)?;
     tuning::emit_memory_devices(cx)?;

@@ -713,6 +713,14 @@ pub(super) fn wants(
             );
         }
     }
+    if let Some(v) = &d.vsock {
+        let flags = if v.model == Some(crate::model::VsockModel::VirtioTransitional) {
+            pci
+        } else {
+            pcie
+        };
+        push(Dev::Vsock, "vsock".into(), flags, v.address.as_ref());
+    }
     Ok(out)
 }
 
