@@ -520,3 +520,21 @@ fn vsock() {
     );
     reject(&doc("", "<vsock/><vsock/>"), Invalid, "vsock");
 }
+
+/// `<hyperv><vendor_id>`: at most 12 characters and no ',', as libvirt
+/// checks; an empty value (seen in passthrough guides) is taken.
+#[test]
+fn hyperv_vendor_id() {
+    let with = |v: &str| {
+        doc_os(
+            "<type arch='x86_64' machine='q35'>hvm</type>",
+            &format!("<features><hyperv mode='custom'><vendor_id state='on' value='{v}'/></hyperv></features>"),
+            "",
+        )
+    };
+    let d = accept(&with(""));
+    assert!(d.to_xml().contains("<vendor_id state='on' value=''/>"));
+    accept(&with("KVMKVMKVMKVM"));
+    reject(&with("KVMKVMKVMKVM1"), Invalid, "at most 12");
+    reject(&with("a,b"), Invalid, "without ','");
+}

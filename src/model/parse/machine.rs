@@ -315,12 +315,14 @@ fn hyperv(e: El) -> R<Hyperv> {
                 h.spinlocks_retries = Some(r);
             }
             if flag == HypervFlag::VendorId && on {
+                // libvirt's rule: at most 12 characters, no ','; an empty
+                // value is taken (QEMU then shows twelve zero bytes).
                 let v = c.req("value")?;
-                if v.is_empty() || v.len() > 12 || v.contains(',') {
+                if v.len() > 12 || v.contains(',') {
                     return Err(c.bad_value(
                         ModelErrorKind::Invalid,
                         "value",
-                        "HyperV vendor_id value must be 1 to 12 characters without ','",
+                        "HyperV vendor_id value must be at most 12 characters without ','",
                     ));
                 }
                 h.vendor_id = Some(v.to_string());
