@@ -122,6 +122,38 @@ pub struct CpuTune {
     pub emulatorpin: Option<String>,
     /// `<iothreadpin iothread= cpuset=>`, in order.
     pub iothreadpins: Vec<(u32, String)>,
+    /// `<vcpusched vcpus= scheduler= priority=>`, in order.
+    pub vcpuscheds: Vec<ThreadSched>,
+    /// `<iothreadsched iothreads= scheduler= priority=>`, in order.
+    pub iothreadscheds: Vec<ThreadSched>,
+    /// `<emulatorsched scheduler= priority=>`: QEMU's other threads.
+    pub emulatorsched: Option<(SchedPolicy, Option<i32>)>,
+}
+
+words! {
+    /// A thread's scheduling policy (`scheduler=`), as sched(7) names
+    /// them.
+    pub enum SchedPolicy {
+        /// SCHED_BATCH: CPU-bound, scheduled after interactive threads.
+        Batch = "batch",
+        /// SCHED_IDLE: only when nothing else runs.
+        Idle = "idle",
+        /// SCHED_FIFO: real time, first in first out (with a priority).
+        Fifo = "fifo",
+        /// SCHED_RR: real time, round robin (with a priority).
+        Rr = "rr",
+    }
+}
+
+/// `<vcpusched>` or `<iothreadsched>`: a policy for some threads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadSched {
+    /// `vcpus=` or `iothreads=`: which, as a list (`0-3,^2`).
+    pub ids: String,
+    /// `scheduler=`.
+    pub policy: SchedPolicy,
+    /// `priority=`: required for fifo and rr, unused by the others.
+    pub priority: Option<i32>,
 }
 
 impl CpuTune {

@@ -89,6 +89,60 @@ fn cputune_pins_vcpu_io_and_emulator_threads() {
     st.stop("pin");
 }
 
+/// A thread's scheduling policy and real-time priority, from its
+/// `/proc` stat (fields 41 and 40, after the command name).
+fn policy(pid: i32, tid: i32) -> (u32, u32) {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/stat")).unwrap();
+    let rest: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
+    // `rest` starts at field 3 (the state).
+    (rest[41 - 3].parse().unwrap(), rest[40 - 3].parse().unwrap())
+}
+
+/// `<vcpusched>`, `<iothreadsched>` and `<emulatorsched>`: each vCPU, the
+/// I/O thread and the other threads of QEMU run under their policy
+/// (SCHED_RR with its priority, SCHED_IDLE, SCHED_FIFO, SCHED_BATCH),
+/// set before the guest runs. Real-time policies need the daemon's
+/// privilege: the test runs as root.
+#[test]
+fn cputune_schedulers_reach_the_threads() {
+    assert!(
+        nix::unistd::geteuid().is_root(),
+        "real-time scheduling needs root (CAP_SYS_NICE); run the suite as root"
+    );
+    let st = State::new("cputune-sched");
+    st.start(&firmware_vm(
+        "sched",
+        "<vcpu placement='static'>2</vcpu>
+  <iothreads>1</iothreads>
+  <cputune>
+    <vcpusched vcpus='0' scheduler='rr' priority='7'/>
+    <vcpusched vcpus='1' scheduler='idle'/>
+    <iothreadsched iothreads='1' scheduler='fifo' priority='3'/>
+    <emulatorsched scheduler='batch'/>
+  </cputune>",
+        "",
+    ));
+    let pid = st.qemu_pid("sched");
+    let mut qmp = st.qmp("sched");
+    let vcpus = qmp.exec("query-cpus-fast", json!({}));
+    for v in vcpus.as_array().unwrap() {
+        let tid = v["thread-id"].as_i64().unwrap() as i32;
+        let want = if v["cpu-index"] == 0 { (2, 7) } else { (5, 0) };
+        assert_eq!(
+            policy(pid, tid),
+            want,
+            "vCPU {}: (SCHED_*, priority)",
+            v["cpu-index"]
+        );
+    }
+    let io = qmp.exec("query-iothreads", json!({}));
+    let tid = io[0]["thread-id"].as_i64().unwrap() as i32;
+    assert_eq!(policy(pid, tid), (1, 3), "the I/O thread: SCHED_FIFO 3");
+    drop(qmp);
+    assert_eq!(policy(pid, pid), (3, 0), "the main thread: SCHED_BATCH");
+    st.stop("sched");
+}
+
 /// `<iothreadids>` names the I/O threads (ids 2 and 5, and one more to
 /// make `<iothreads>` 3); a virtio-scsi controller's `<driver iothread>`
 /// puts it on one of them, and `<iothreadpin>` finds it by its id.

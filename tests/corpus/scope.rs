@@ -368,6 +368,15 @@ const ELEMENTS: &[(&str, &[&str])] = &[
     ("domain/cputune/vcpupin", &["vcpu", "cpuset"]),
     ("domain/cputune/emulatorpin", &["cpuset"]),
     ("domain/cputune/iothreadpin", &["iothread", "cpuset"]),
+    (
+        "domain/cputune/vcpusched",
+        &["vcpus", "scheduler", "priority"],
+    ),
+    (
+        "domain/cputune/iothreadsched",
+        &["iothreads", "scheduler", "priority"],
+    ),
+    ("domain/cputune/emulatorsched", &["scheduler", "priority"]),
     ("domain/numatune", &[]),
     ("domain/numatune/memory", &["mode", "nodeset", "placement"]),
     ("domain/numatune/memnode", &["cellid", "mode", "nodeset"]),

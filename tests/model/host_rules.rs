@@ -528,7 +528,9 @@ fn hyperv_vendor_id() {
     let with = |v: &str| {
         doc_os(
             "<type arch='x86_64' machine='q35'>hvm</type>",
-            &format!("<features><hyperv mode='custom'><vendor_id state='on' value='{v}'/></hyperv></features>"),
+            &format!(
+                "<features><hyperv mode='custom'><vendor_id state='on' value='{v}'/></hyperv></features>"
+            ),
             "",
         )
     };
@@ -537,4 +539,54 @@ fn hyperv_vendor_id() {
     accept(&with("KVMKVMKVMKVM"));
     reject(&with("KVMKVMKVMKVM1"), Invalid, "at most 12");
     reject(&with("a,b"), Invalid, "without ','");
+}
+
+/// `<vcpusched>`, `<iothreadsched>`, `<emulatorsched>`: a policy libvirt
+/// names, a priority for the real-time ones, lists that name threads the
+/// domain has and do not overlap.
+#[test]
+fn thread_schedulers() {
+    let with = |tune: &str| {
+        format!(
+            "<domain type='kvm'><name>t</name><memory unit='MiB'>64</memory>\
+             <vcpu>4</vcpu><iothreads>2</iothreads><cputune>{tune}</cputune>\
+             <os><type arch='x86_64' machine='q35'>hvm</type></os></domain>"
+        )
+    };
+    let d = accept(&with(
+        "<vcpusched vcpus='0-1' scheduler='fifo' priority='10'/><vcpusched vcpus='3' scheduler='batch'/>\
+         <iothreadsched iothreads='2' scheduler='idle'/><emulatorsched scheduler='rr' priority='1'/>",
+    ));
+    let t = d.cputune.as_ref().unwrap();
+    assert_eq!(t.vcpuscheds.len(), 2);
+    assert_eq!(t.vcpuscheds[0].priority, Some(10));
+    assert_eq!(
+        t.emulatorsched,
+        Some((qvirt::model::SchedPolicy::Rr, Some(1)))
+    );
+    reject(
+        &with("<vcpusched vcpus='0' scheduler='fifo'/>"),
+        Invalid,
+        "priority",
+    );
+    reject(
+        &with("<vcpusched vcpus='0' scheduler='none'/>"),
+        Unsupported,
+        "scheduler",
+    );
+    reject(
+        &with("<vcpusched vcpus='4' scheduler='idle'/>"),
+        Invalid,
+        "Invalid vcpu '4'",
+    );
+    reject(
+        &with("<vcpusched vcpus='0-2' scheduler='idle'/><vcpusched vcpus='2' scheduler='batch'/>"),
+        Invalid,
+        "must not overlap",
+    );
+    reject(
+        &with("<iothreadsched iothreads='3' scheduler='idle'/>"),
+        Invalid,
+        "iothread",
+    );
 }

@@ -2,7 +2,8 @@
 //! once the monitor answers and before the vCPUs run: `<vcpupin>` pins
 //! each vCPU thread (`query-cpus-fast` names them), `<iothreadpin>` each
 //! I/O thread (`query-iothreads`), `<emulatorpin>` every other thread of
-//! QEMU; `<shares>`, `<period>`/`<quota>` and `<emulator_period>`/
+//! QEMU, and `<vcpusched>`, `<iothreadsched>` and `<emulatorsched>` give
+//! the same threads their scheduling policy; `<shares>`, `<period>`/`<quota>` and `<emulator_period>`/
 //! `<emulator_quota>` go to a CPU cgroup of the domain's own (see
 //! [`crate::sys::cgroup::DomainGroup`]), whose path is kept in the run
 //! directory so that the group goes when the run ends.
@@ -10,12 +11,13 @@
 use std::path::Path;
 use std::time::Duration;
 
+use nix::libc;
 use nix::sched::{CpuSet, sched_setaffinity};
 use nix::unistd::Pid;
 use serde_json::Value;
 
 use crate::error::{Error, ErrorCode, Result};
-use crate::model::{DomainDef, parse_cpuset};
+use crate::model::{DomainDef, SchedPolicy, parse_cpuset};
 use crate::qemu::qmp::Qmp;
 use crate::sys::cgroup::{CpuLimits, DomainGroup};
 
@@ -67,6 +69,46 @@ pub fn set_affinity(tid: i32, set: &CpuSet, cpuset: &str) -> Result<()> {
             format!("cannot set the CPU affinity of QEMU thread {tid} to {cpuset}: {e}"),
         )
     })
+}
+
+/// The real-time priorities Linux has (sched(7): 1 to 99).
+const RT_PRIORITIES: std::ops::RangeInclusive<i32> = 1..=99;
+
+/// Sets the scheduling policy of thread `tid`, a thread of `what`.
+fn set_scheduler(tid: i32, policy: SchedPolicy, priority: Option<i32>, what: &str) -> Result<()> {
+    let (kind, prio) = match policy {
+        SchedPolicy::Batch => (libc::SCHED_BATCH, 0),
+        SchedPolicy::Idle => (libc::SCHED_IDLE, 0),
+        SchedPolicy::Fifo => (libc::SCHED_FIFO, priority.unwrap_or(0)),
+        SchedPolicy::Rr => (libc::SCHED_RR, priority.unwrap_or(0)),
+    };
+    if matches!(policy, SchedPolicy::Fifo | SchedPolicy::Rr) && !RT_PRIORITIES.contains(&prio) {
+        return Err(Error::new(
+            ErrorCode::ConfigInvalid,
+            format!(
+                "Scheduler priority {prio} out of range [{}, {}]",
+                RT_PRIORITIES.start(),
+                RT_PRIORITIES.end()
+            ),
+        ));
+    }
+    let param = libc::sched_param {
+        sched_priority: prio,
+    };
+    // SAFETY: `param` is a valid sched_param that outlives the call.
+    #[allow(unsafe_code)]
+    let rc = unsafe { libc::sched_setscheduler(tid, kind, &param) };
+    if rc != 0 {
+        let e = std::io::Error::last_os_error();
+        return Err(Error::new(
+            ErrorCode::OperationFailed,
+            format!(
+                "cannot give {what}'s QEMU thread {tid} the {} scheduler: {e}",
+                policy.as_str()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The vCPU threads, by vCPU index.
@@ -159,6 +201,25 @@ pub fn apply(qmp: &Qmp, def: &DomainDef, pid: i32, run_dir: &Path) -> Result<()>
         let set = host_cpuset("<emulatorpin>", cpuset)?;
         for tid in &emulator {
             set_affinity(*tid, &set, cpuset)?;
+        }
+    }
+    for s in &t.vcpuscheds {
+        for vcpu in parse_cpuset(&s.ids).unwrap_or_default() {
+            if let Some((_, tid)) = vcpus.iter().find(|(i, _)| *i == vcpu) {
+                set_scheduler(*tid, s.policy, s.priority, &format!("vCPU {vcpu}"))?;
+            }
+        }
+    }
+    for s in &t.iothreadscheds {
+        for id in parse_cpuset(&s.ids).unwrap_or_default() {
+            if let Some((_, tid)) = iothreads.iter().find(|(n, _)| *n == id) {
+                set_scheduler(*tid, s.policy, s.priority, &format!("I/O thread {id}"))?;
+            }
+        }
+    }
+    if let Some((policy, priority)) = t.emulatorsched {
+        for tid in &emulator {
+            set_scheduler(*tid, policy, priority, "the emulator")?;
         }
     }
     let limits = CpuLimits {

@@ -5,7 +5,7 @@
 
 use super::{element, yes_no};
 use crate::model::xmlwrite::{Attrs, XmlWriter};
-use crate::model::{DomainDef, NumaCell, QemuExtras};
+use crate::model::{DomainDef, NumaCell, QemuExtras, SchedPolicy};
 
 /// `<maxMemory>`, before `<memory>`.
 pub(super) fn max_memory(w: &mut XmlWriter, def: &DomainDef) {
@@ -103,6 +103,21 @@ pub(super) fn after_vcpu(w: &mut XmlWriter, def: &DomainDef) {
                     "iothreadpin",
                     Attrs::new().add("iothread", thread).add("cpuset", set),
                 );
+            }
+            let sched = |a: Attrs, policy: SchedPolicy, priority: Option<i32>| {
+                a.add("scheduler", policy.as_str())
+                    .opt("priority", priority)
+            };
+            for s in &t.vcpuscheds {
+                let a = sched(Attrs::new().add("vcpus", &s.ids), s.policy, s.priority);
+                w.empty("vcpusched", a);
+            }
+            for s in &t.iothreadscheds {
+                let a = sched(Attrs::new().add("iothreads", &s.ids), s.policy, s.priority);
+                w.empty("iothreadsched", a);
+            }
+            if let Some((policy, priority)) = t.emulatorsched {
+                w.empty("emulatorsched", sched(Attrs::new(), policy, priority));
             }
         });
     }

@@ -8,7 +8,7 @@ use crate::model::units::{parse_cpuset, size_to_kib};
 use crate::model::{
     CpuTune, DeviceOverride, HugePage, MaxMemory, MemNode, MemoryAllocation, MemoryBacking,
     ModelErrorKind, NumaCell, NumaMemory, NumaTune, OverrideProperty, Placement, QEMU_NAMESPACE,
-    QemuExtras, SecLabel, SmbiosBlock, Sysinfo, words::Word,
+    QemuExtras, SchedPolicy, SecLabel, SmbiosBlock, Sysinfo, ThreadSched, words::Word,
 };
 
 /// An empty marker element with no attributes.
@@ -142,11 +142,58 @@ pub(super) fn cputune(e: El) -> R<CpuTune> {
                 c.empty()?;
                 Ok(c.req("cpuset")?.to_string())
             })?,
+            "vcpusched" => super::el::push(&mut t.vcpuscheds, c, |c| thread_sched(c, "vcpus"))?,
+            "iothreadsched" => {
+                super::el::push(&mut t.iothreadscheds, c, |c| thread_sched(c, "iothreads"))?;
+            }
+            "emulatorsched" => set(&mut t.emulatorsched, c, |c| {
+                c.allow(&["scheduler", "priority"])?;
+                c.empty()?;
+                sched_attrs(&c)
+            })?,
             _ => c.skip()?,
         }
     }
     t.emulatorpin = emulatorpin;
     Ok(t)
+}
+
+/// `scheduler=` and, for the real-time policies, `priority=` (libvirt
+/// reads it for those only).
+fn sched_attrs(c: &El) -> R<(SchedPolicy, Option<i32>)> {
+    let policy: SchedPolicy = c.req_word("scheduler")?;
+    let priority =
+        match policy {
+            SchedPolicy::Fifo | SchedPolicy::Rr => {
+                let p = c.req("priority")?;
+                Some(p.trim().parse::<i32>().map_err(|_| {
+                    c.bad_value(ModelErrorKind::Invalid, "priority", "not an integer")
+                })?)
+            }
+            _ => None,
+        };
+    Ok((policy, priority))
+}
+
+/// `<vcpusched>` or `<iothreadsched>`: the threads `ids_attr` lists, not
+/// empty, and their policy.
+fn thread_sched(c: El, ids_attr: &str) -> R<ThreadSched> {
+    c.allow(&[ids_attr, "scheduler", "priority"])?;
+    c.empty()?;
+    let ids = c.req(ids_attr)?.to_string();
+    if parse_cpuset(&ids).is_none_or(|l| l.is_empty()) {
+        return Err(c.bad_value(
+            ModelErrorKind::Invalid,
+            ids_attr,
+            "not a list of numbers, or an empty one",
+        ));
+    }
+    let (policy, priority) = sched_attrs(&c)?;
+    Ok(ThreadSched {
+        ids,
+        policy,
+        priority,
+    })
 }
 
 pub(super) fn numatune(e: El) -> R<NumaTune> {

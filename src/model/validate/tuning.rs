@@ -159,7 +159,38 @@ fn cputune(def: &DomainDef) -> R {
     if let Some(set) = &t.emulatorpin {
         cpuset("cpuset", set)?;
     }
+    // libvirt's rules: each vCPU or I/O thread in one list at most, and
+    // only those the domain has.
+    let mut seen = Vec::new();
+    for s in &t.vcpuscheds {
+        for vcpu in parse_cpuset(&s.ids).unwrap_or_default() {
+            if vcpu >= def.vcpu.max {
+                return Err(invalid(format!(
+                    "Invalid vcpu '{vcpu}' in vcpusched: the domain has {} vCPUs",
+                    def.vcpu.max
+                )));
+            }
+            if seen.contains(&vcpu) {
+                return Err(invalid("'vcpusched' attributes 'vcpus' must not overlap"));
+            }
+            seen.push(vcpu);
+        }
+    }
     let threads = def.iothread_ids();
+    let mut seen = Vec::new();
+    for s in &t.iothreadscheds {
+        for id in parse_cpuset(&s.ids).unwrap_or_default() {
+            if !threads.contains(&id) {
+                return Err(invalid(format!("Cannot find 'iothread' : {id}")));
+            }
+            if seen.contains(&id) {
+                return Err(invalid(
+                    "'iothreadsched' attributes 'iothreads' must not overlap",
+                ));
+            }
+            seen.push(id);
+        }
+    }
     for (id, set) in &t.iothreadpins {
         if !threads.contains(id) {
             return Err(invalid(format!(
