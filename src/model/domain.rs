@@ -361,6 +361,9 @@ pub struct Features {
     pub acpi: bool,
     /// `<apic/>`.
     pub apic: bool,
+    /// `<apic eoi=...>`: the paravirtual end of interrupt (KVM's
+    /// `kvm-pv-eoi`).
+    pub apic_eoi: Option<bool>,
     /// `<pae/>` (always on for x86_64; kept for round trips).
     pub pae: bool,
     /// `<hap state=...>`: hardware assisted paging.

@@ -202,7 +202,7 @@ fn features(w: &mut XmlWriter, f: &Features) {
         w.empty("acpi", Attrs::new());
     }
     if f.apic {
-        w.empty("apic", Attrs::new());
+        w.empty("apic", Attrs::new().opt("eoi", f.apic_eoi.map(on_off)));
     }
     if f.pae {
         w.empty("pae", Attrs::new());

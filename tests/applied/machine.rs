@@ -172,8 +172,11 @@ fn nosharepages_and_locked_memory() {
 
 /// `<cpu mode='custom'>`: the vCPUs are of the named model, with the
 /// required feature on and the disabled one off; `<hyperv mode='custom'>`
-/// enlightenments are properties of the vCPU with their values, and so is
-/// `<panic model='hyperv'>` (the crash MSRs).
+/// enlightenments are properties of the vCPU with their values, and so are
+/// `<panic model='hyperv'>` (the crash MSRs) and `<apic eoi='off'>`
+/// (KVM's paravirtual EOI, on by default for KVM's CPU models, is a
+/// property too; under TCG only 'off' can be applied, and 'on' is
+/// refused).
 #[test]
 fn custom_cpu_model_features_and_hyperv_reach_the_vcpus() {
     let st = State::new("cpumodel");
@@ -181,6 +184,7 @@ fn custom_cpu_model_features_and_hyperv_reach_the_vcpus() {
         "model",
         "<features>
     <acpi/>
+    <apic eoi='off'/>
     <hyperv mode='custom'>
       <relaxed state='on'/>
       <vapic state='on'/>
@@ -208,6 +212,7 @@ fn custom_cpu_model_features_and_hyperv_reach_the_vcpus() {
     assert_eq!(cpu_prop(&mut qmp, "hv-vapic"), true);
     assert_eq!(cpu_prop(&mut qmp, "hv-spinlocks"), 8191);
     assert_eq!(cpu_prop(&mut qmp, "hv-vendor-id"), "QvirtHvTest");
+    assert_eq!(cpu_prop(&mut qmp, "kvm-pv-eoi"), false, "<apic eoi='off'>");
     assert_eq!(
         cpu_prop(&mut qmp, "hv-crash"),
         true,
@@ -215,6 +220,29 @@ fn custom_cpu_model_features_and_hyperv_reach_the_vcpus() {
     );
     drop(qmp);
     st.stop("model");
+}
+
+/// `<apic eoi='on'>` under KVM: the vCPUs have KVM's paravirtual end of
+/// interrupt. (Where the host has no /dev/kvm, the start stops naming
+/// KVM, before QEMU runs.)
+#[test]
+fn apic_eoi_reaches_the_vcpus_under_kvm() {
+    let st = State::new("eoi");
+    let xml = firmware_vm("eoi", "<features><acpi/><apic eoi='on'/></features>", "").replacen(
+        "type='qemu'",
+        "type='kvm'",
+        1,
+    );
+    if !std::path::Path::new("/dev/kvm").exists() {
+        let e = st.try_start(&xml).unwrap_err();
+        assert!(e.message.contains("KVM"), "{e}");
+        return;
+    }
+    st.start(&xml);
+    let mut qmp = st.qmp("eoi");
+    assert_eq!(cpu_prop(&mut qmp, "kvm-pv-eoi"), true);
+    drop(qmp);
+    st.stop("eoi");
 }
 
 /// `qemu-img create` with arguments, failing the test on error.

@@ -60,7 +60,7 @@ const ELEMENTS: &[(&str, &[&str])] = &[
     ("domain/os/cmdline", &[]),
     ("domain/features", &[]),
     ("domain/features/acpi", &[]),
-    ("domain/features/apic", &[]),
+    ("domain/features/apic", &["eoi"]),
     ("domain/features/pae", &[]),
     ("domain/features/hap", &["state"]),
     ("domain/features/pmu", &["state"]),

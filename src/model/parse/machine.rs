@@ -209,9 +209,10 @@ pub(super) fn features(e: El) -> R<Features> {
                     }
                 }
                 "apic" => {
-                    c.allow(&[])?;
+                    c.allow(&["eoi"])?;
                     c.empty()?;
                     f.apic = true;
+                    f.apic_eoi = c.on_off("eoi")?;
                 }
                 "hap" => f.hap = switch(c)?,
                 "pmu" => f.pmu = switch(c)?,

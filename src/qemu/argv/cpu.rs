@@ -221,6 +221,15 @@ fn timer_flags(cx: &Ctx<'_>, flags: &mut Vec<String>) -> Result<(), Error> {
 /// paravirtual spinlocks and the PMU.
 fn feature_flags(cx: &Ctx<'_>, flags: &mut Vec<String>) -> Result<(), Error> {
     let f = &cx.def.features;
+    if let Some(e) = f.apic_eoi {
+        // A paravirtual feature of KVM: QEMU's emulation drops it.
+        if e && !cx.kvm {
+            return Err(unsupported(
+                "<apic eoi='on'> (paravirtual end of interrupt) needs KVM: QEMU's emulation (TCG) cannot provide it; use <domain type='kvm'> or leave eoi out",
+            ));
+        }
+        flags.push(format!("kvm-pv-eoi={}", if e { "on" } else { "off" }));
+    }
     if let Some(p) = f.pvspinlock {
         flags.push(format!("kvm-pv-unhalt={}", if p { "on" } else { "off" }));
     }
