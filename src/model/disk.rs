@@ -55,6 +55,9 @@ words! {
         Cdrom = "cdrom",
         /// A floppy drive (may be empty).
         Floppy = "floppy",
+        /// A host SCSI device whose commands the guest sends through
+        /// (`scsi-block`).
+        Lun = "lun",
     }
 
     /// `<driver type=...>`: the image format.

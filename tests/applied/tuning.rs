@@ -536,6 +536,52 @@ fn a_vsock_gets_a_cid_or_names_the_missing_device() {
     }
 }
 
+/// `<disk device='lun'>` passes the guest's SCSI commands to a host SCSI
+/// device. A block device that takes none (a loop device) stops the start
+/// before QEMU runs, saying so, and so does a device that is not there.
+#[test]
+fn a_lun_needs_a_host_scsi_device() {
+    assert!(
+        nix::unistd::geteuid().is_root(),
+        "a loop device needs root; run the suite as root"
+    );
+    let st = State::new("lun");
+    let image = st.root().join("lun.img");
+    std::fs::write(&image, vec![0u8; 1 << 20]).unwrap();
+    let out = std::process::Command::new("losetup")
+        .args(["--find", "--show"])
+        .arg(&image)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "losetup: {out:?}");
+    let loop_dev = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let lun = |name: &str, dev: &str| {
+        firmware_vm(
+            name,
+            "",
+            &format!(
+                "<controller type='scsi' model='virtio-scsi'/>
+    <disk type='block' device='lun'><driver name='qemu' type='raw'/><source dev='{dev}'/><target dev='sda' bus='scsi'/></disk>"
+            ),
+        )
+    };
+    let not_scsi = st.try_start(&lun("lunloop", &loop_dev));
+    let _ = std::process::Command::new("losetup")
+        .args(["-d", &loop_dev])
+        .status();
+    let e = not_scsi.unwrap_err();
+    assert_eq!(e.code, qvirt::ErrorCode::NoSupport, "{e}");
+    assert!(
+        e.message.contains(&loop_dev) && e.message.contains("not a SCSI device"),
+        "{e}"
+    );
+    let e = st
+        .try_start(&lun("lunnone", "/dev/qvirt-no-such-disk"))
+        .unwrap_err();
+    assert!(e.message.contains("/dev/qvirt-no-such-disk"), "{e}");
+    assert!(qemus_under(st.root()).is_empty(), "a QEMU was started");
+}
+
 /// A passed-through host TPM that is not there stops the start before
 /// QEMU runs, naming it; no swtpm is started for it.
 #[test]

@@ -489,7 +489,10 @@ const KINDS: &[(&str, &[&str])] = &[
     ),
     ("domain/devices/shmem/model@type", &["ivshmem-plain"]),
     ("domain/devices/memory@model", &["dimm"]),
-    ("domain/devices/disk@device", &["disk", "cdrom", "floppy"]),
+    (
+        "domain/devices/disk@device",
+        &["disk", "cdrom", "floppy", "lun"],
+    ),
     (
         "domain/devices/disk/driver@type",
         &["raw", "qcow2", "vmdk", "vdi", "vpc", "vhd", "qed"],

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use qvirt::driver::{MediaChange, MediaFlags, XmlFlags};
-use qvirt::model::{DiskDevice, Interface, InterfaceType, PortProto};
+use qvirt::model::{Interface, InterfaceType, PortProto};
 use qvirt::{DomainDef, Error, ErrorCode, Result};
 
 use crate::query::table;
@@ -116,12 +116,7 @@ pub fn domblklist(
     let source = |s: &Option<String>| s.clone().unwrap_or_else(|| "-".to_string());
     let words = |d: &qvirt::model::Disk| {
         let kind = d.kind.as_str();
-        let device = match d.device {
-            DiskDevice::Disk => "disk",
-            DiskDevice::Cdrom => "cdrom",
-            DiskDevice::Floppy => "floppy",
-        };
-        (kind, device)
+        (kind, d.device.as_str())
     };
     if json {
         let rows: Vec<_> = def

@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{
-    DomainDef, HostdevSource, InterfaceType, MemorySourceType, NetDriverName, PciAddress,
-    Placement, UsbHostSource, parse_cpuset,
+    DiskDevice, DomainDef, HostdevSource, InterfaceType, MemorySourceType, NetDriverName,
+    PciAddress, Placement, UsbHostSource, parse_cpuset,
 };
 use crate::qemu::argv::{host_pci_name, hugepage_dir, hugepage_size};
 
@@ -36,6 +36,27 @@ fn lacks(def: &DomainDef, what: String) -> Error {
         ErrorCode::NoSupport,
         format!("cannot start domain '{}': {what}", def.name),
     )
+}
+
+/// Whether block device `path` takes SCSI commands: the SCSI generic
+/// driver's `SG_GET_VERSION_NUM` answers on it.
+fn answers_sg_io(path: &Path) -> bool {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::OpenOptionsExt;
+    const SG_GET_VERSION_NUM: nix::libc::c_ulong = 0x2282;
+    let Ok(f) = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NONBLOCK | nix::libc::O_CLOEXEC)
+        .open(path)
+    else {
+        return false;
+    };
+    let mut version: nix::libc::c_int = 0;
+    // SAFETY: the ioctl writes one int through the pointer, which lives
+    // across the call.
+    #[allow(unsafe_code)]
+    let rc = unsafe { nix::libc::ioctl(f.as_raw_fd(), SG_GET_VERSION_NUM as _, &mut version) };
+    rc == 0
 }
 
 /// libvirt refuses to start a domain whose `<seclabel>` names a security
@@ -68,6 +89,7 @@ impl Host {
         self.shares(def)?;
         self.chardev_logs(def)?;
         self.vhost_vsock(def)?;
+        self.scsi_luns(def)?;
         self.vhost_user_sockets(def)?;
         self.vhost_net(def)?;
         self.hugepages(def)?;
@@ -107,6 +129,35 @@ impl Host {
                         ),
                     ));
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// A `<disk device='lun'>` passes SCSI commands to its host device,
+    /// which must answer SG_IO (a SCSI disk, or one behind a SCSI layer
+    /// such as a SATA or USB disk); QEMU's scsi-block refuses others.
+    fn scsi_luns(&self, def: &DomainDef) -> Result<()> {
+        for d in &def.devices.disks {
+            let Some(src) = d.source.as_deref().filter(|_| d.device == DiskDevice::Lun) else {
+                continue;
+            };
+            let t = &d.target;
+            if !self.file_type(src).is_some_and(|f| f.is_block_device()) {
+                return Err(lacks(
+                    def,
+                    format!(
+                        "the host block device {src} of lun disk {t} is not present on this host"
+                    ),
+                ));
+            }
+            if !answers_sg_io(&self.path(src)) {
+                return Err(lacks(
+                    def,
+                    format!(
+                        "{src} of lun disk {t} is not a SCSI device (it does not answer SG_IO); device='lun' passes SCSI commands through: use device='disk' for other block devices"
+                    ),
+                ));
             }
         }
         Ok(())

@@ -33,19 +33,18 @@ pub(crate) fn check_paths(def: &DomainDef) -> Result<()> {
         ) {
             continue;
         }
-        let writable = !disk.readonly && disk.device == DiskDevice::Disk;
+        let writable = !disk.readonly && matches!(disk.device, DiskDevice::Disk | DiskDevice::Lun);
         let mode = if writable {
             AccessFlags::R_OK | AccessFlags::W_OK
         } else {
             AccessFlags::R_OK
         };
         access(Path::new(source), mode).map_err(|e| {
-            let kind = match disk.device {
-                DiskDevice::Disk => "disk",
-                DiskDevice::Cdrom => "cdrom",
-                DiskDevice::Floppy => "floppy",
-            };
-            fail(format!("{kind} {}", disk.target), source, e)
+            fail(
+                format!("{} {}", disk.device.as_str(), disk.target),
+                source,
+                e,
+            )
         })?;
     }
     let os = &def.os;

@@ -259,20 +259,37 @@ fn emit_disk(
 ) -> Result<(), Error> {
     let t = &disk.target;
     let bus = info.bus.as_str();
-    let media = match disk.device {
-        DiskDevice::Disk => "disk",
-        DiskDevice::Cdrom => "cdrom",
-        DiskDevice::Floppy => "floppy",
-    };
+    let media = disk.device.as_str();
     let fits = match disk.device {
         DiskDevice::Disk => info.bus != DiskBus::Fdc,
         DiskDevice::Cdrom => matches!(info.bus, DiskBus::Ide | DiskBus::Sata | DiskBus::Scsi),
         DiskDevice::Floppy => info.bus == DiskBus::Fdc,
+        // virtio-blk passes SCSI commands only in legacy virtio, which
+        // QEMU refuses beside virtio 1.0 ("set scsi=off").
+        DiskDevice::Lun => info.bus == DiskBus::Scsi,
     };
     if !fits {
         return Err(unsupported(format!(
             "disk '{t}': a {media} device on bus '{bus}' is not supported"
         )));
+    }
+    if disk.device == DiskDevice::Lun {
+        // libvirt's rules (domain_validate.c, qemu_validate.c).
+        if disk.kind != DiskType::Block {
+            return Err(unsupported(format!(
+                "disk '{t}': disk device='lun' is only valid for block type disk source"
+            )));
+        }
+        if disk.serial.is_some() {
+            return Err(unsupported(format!(
+                "disk '{t}': scsi-block 'lun' devices do not support the serial property"
+            )));
+        }
+        if disk.wwn.is_some() || disk.vendor.is_some() || disk.product.is_some() {
+            return Err(unsupported(format!(
+                "disk '{t}': setting wwn, vendor or product is not supported for lun device"
+            )));
+        }
     }
     if disk.kind == DiskType::Volume && disk.source.is_none() && disk.volume.is_some() {
         // The manager gives a volume disk its file when the domain starts.
@@ -370,7 +387,12 @@ fn emit_disk(
                 .ctrls
                 .scsi(d.controller)
                 .expect("the plan adds every SCSI controller disks use");
-            let o = Opts::new(if cd { "scsi-cd" } else { "scsi-hd" })
+            let device = match disk.device {
+                DiskDevice::Lun => "scsi-block",
+                _ if cd => "scsi-cd",
+                _ => "scsi-hd",
+            };
+            let o = Opts::new(device)
                 .set("id", &info.id)
                 .set("bus", format!("scsi{}.0", d.controller));
             if model.by_unit {
@@ -440,7 +462,11 @@ fn emit_disk(
             "disk '{t}': removable is only supported on USB disks"
         )));
     }
-    if let Some(wc) = cache_modes(disk)?.map(|c| c.2) {
+    // scsi-block passes the guest's cache flushes to the device: no
+    // write-cache setting means anything there (libvirt sets none).
+    if let Some(wc) = cache_modes(disk)?.map(|c| c.2)
+        && disk.device != DiskDevice::Lun
+    {
         o = o.switch("write-cache", wc);
     }
     // libvirt's rule: the write policy also governs reads unless one is
