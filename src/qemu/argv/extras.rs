@@ -232,8 +232,14 @@ pub fn emit_vsock(cx: &mut Ctx<'_>) -> Result<(), Error> {
     };
     let device = match v.model {
         None | Some(VsockModel::Virtio) => "vhost-vsock-pci",
-        Some(VsockModel::VirtioTransitional) => "vhost-vsock-pci-transitional",
         Some(VsockModel::VirtioNonTransitional) => "vhost-vsock-pci-non-transitional",
+        // vhost-vsock is virtio 1.0 only (libvirt names a device QEMU
+        // does not have).
+        Some(VsockModel::VirtioTransitional) => {
+            return Err(unsupported(
+                "a vsock is virtio 1.0 only: QEMU has no transitional vhost-vsock device; use model='virtio'",
+            ));
+        }
     };
     let placed = cx.pci.place("vsock", v.address.as_ref(), Dev::Vsock)?;
     let o = Opts::new(device)

@@ -121,7 +121,8 @@ impl Opts {
 ///
 /// `iommu_platform=on` is a virtio 1.0 feature that QEMU refuses on a
 /// device that also offers the legacy interface (the default on a PCI
-/// bus), so it comes with `disable-legacy=on`.
+/// bus), so it comes with `disable-legacy=on` (but for a
+/// `-non-transitional` device, which has no legacy interface).
 pub fn with_virtio(o: Opts, v: &VirtioOptions, virtio: bool, what: &str) -> Result<Opts, Error> {
     if v.is_empty() {
         return Ok(o);
@@ -131,7 +132,13 @@ pub fn with_virtio(o: Opts, v: &VirtioOptions, virtio: bool, what: &str) -> Resu
             "virtio <driver> options (iommu, ats, packed, page_per_vq) are not supported on the {what}"
         )));
     }
-    let o = if v.iommu == Some(true) {
+    // A non-transitional device has no legacy interface, nor the switch.
+    let modern_only = o
+        .text
+        .split(',')
+        .next()
+        .is_some_and(|d| d.ends_with("-non-transitional"));
+    let o = if v.iommu == Some(true) && !modern_only {
         o.switch("disable-legacy", true)
     } else {
         o
