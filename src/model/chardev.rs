@@ -55,6 +55,12 @@ pub enum CharSource {
     Null,
     /// `spicevmc`: a channel to the SPICE client.
     SpiceVmc,
+    /// `spiceport`: a named port of the SPICE session (WebDAV folder
+    /// sharing, `org.spice-space.webdav.0`, and the like).
+    SpicePort {
+        /// `<source channel=...>`: the port's name.
+        channel: String,
+    },
 }
 
 impl CharSource {
@@ -66,6 +72,7 @@ impl CharSource {
             CharSource::Unix { .. } => "unix",
             CharSource::Null => "null",
             CharSource::SpiceVmc => "spicevmc",
+            CharSource::SpicePort { .. } => "spiceport",
         }
     }
 }

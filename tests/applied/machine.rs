@@ -475,6 +475,35 @@ fn spice_leftovers_without_a_spice_display_still_run() {
     st.stop("leftover");
 }
 
+/// `<channel type='spiceport'>`: a port of the SPICE session (here the
+/// WebDAV folder sharing one) on a virtio-serial port of the same name.
+#[test]
+fn a_spiceport_channel_is_a_port_of_the_spice_session() {
+    let st = State::new("spiceport");
+    st.start(&firmware_vm(
+        "sport",
+        "",
+        "<graphics type='spice'><listen type='none'/></graphics>\
+         <channel type='spiceport'><source channel='org.spice-space.webdav.0'/>\
+         <target type='virtio' name='org.spice-space.webdav.0'/></channel>",
+    ));
+    let mut qmp = st.qmp("sport");
+    assert_eq!(
+        qmp.qom_get("/machine/peripheral/channel0", "name"),
+        "org.spice-space.webdav.0"
+    );
+    let chardevs = qmp.exec("query-chardev", serde_json::json!({}));
+    let port = chardevs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["label"] == "charchannel0")
+        .unwrap_or_else(|| panic!("charchannel0 in {chardevs}"));
+    assert_eq!(port["filename"], "spiceport", "{chardevs}");
+    drop(qmp);
+    st.stop("sport");
+}
+
 /// `<qemu:override>`: a device's properties set (a bool, an unsigned)
 /// and removed on its `-device`, seen on the running device.
 #[test]

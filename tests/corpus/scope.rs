@@ -233,7 +233,10 @@ const ELEMENTS: &[(&str, &[&str])] = &[
     ("domain/devices/console/target", &["type", "port"]),
     ("domain/devices/console/log", &["file", "append"]),
     ("domain/devices/channel", &["type"]),
-    ("domain/devices/channel/source", &["path", "mode"]),
+    (
+        "domain/devices/channel/source",
+        &["path", "mode", "channel"],
+    ),
     ("domain/devices/channel/target", &["type", "name", "state"]),
     ("domain/devices/input", &["type", "bus", "model"]),
     (
@@ -524,7 +527,10 @@ const KINDS: &[(&str, &[&str])] = &[
         "domain/devices/console@type",
         &["pty", "file", "unix", "null"],
     ),
-    ("domain/devices/channel@type", &["unix", "pty", "spicevmc"]),
+    (
+        "domain/devices/channel@type",
+        &["unix", "pty", "spicevmc", "spiceport"],
+    ),
     ("domain/devices/channel/target@type", &["virtio"]),
     (
         "domain/devices/input@type",

@@ -125,7 +125,7 @@ fn describe(source: &CharSource) -> &'static str {
         CharSource::File { .. } => "a file",
         CharSource::Unix { .. } => "a socket QEMU connects out of",
         CharSource::Null => "null",
-        CharSource::SpiceVmc => "a SPICE channel",
+        CharSource::SpiceVmc | CharSource::SpicePort { .. } => "a SPICE channel",
     }
 }
 

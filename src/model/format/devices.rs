@@ -487,6 +487,7 @@ fn source_attrs(s: &CharSource) -> Option<Attrs> {
                 .add("mode", if *listen { "bind" } else { "connect" })
                 .opt("path", path.as_ref()),
         ),
+        CharSource::SpicePort { channel } => Some(Attrs::new().add("channel", channel)),
         CharSource::Null | CharSource::SpiceVmc => None,
     }
 }

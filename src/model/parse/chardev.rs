@@ -15,6 +15,7 @@ enum Kind {
     Unix,
     Null,
     SpiceVmc,
+    SpicePort,
 }
 
 /// `type` of a character device, from the types allowed for it.
@@ -33,10 +34,17 @@ fn source(c: El, kind: Kind) -> R<Source> {
         Kind::File => c.allow(&["path", "append"])?,
         Kind::Unix => c.allow(&["path", "mode"])?,
         Kind::Null | Kind::SpiceVmc => c.allow(&[])?,
+        Kind::SpicePort => c.allow(&["channel"])?,
     }
     c.empty()?;
     let mode = c.choice("mode", &[("bind", true), ("connect", false)])?;
-    Ok((c.get("path").map(str::to_string), c.on_off("append")?, mode))
+    let path = if kind == Kind::SpicePort {
+        c.req("channel")?;
+        c.get("channel")
+    } else {
+        c.get("path")
+    };
+    Ok((path.map(str::to_string), c.on_off("append")?, mode))
 }
 
 /// Builds the source; `path_optional` lets a UNIX socket have no path.
@@ -65,6 +73,14 @@ fn make_source(e: El, kind: Kind, src: Source, path_optional: bool) -> R<CharSou
         }
         Kind::Null => CharSource::Null,
         Kind::SpiceVmc => CharSource::SpiceVmc,
+        Kind::SpicePort => CharSource::SpicePort {
+            channel: path.ok_or_else(|| {
+                invalid(format!(
+                    "missing <source channel=...> for the spiceport at {}",
+                    e.at()
+                ))
+            })?,
+        },
     })
 }
 
@@ -159,6 +175,7 @@ pub(super) fn channel(e: El) -> R<Channel> {
             ("unix", Kind::Unix),
             ("pty", Kind::Pty),
             ("spicevmc", Kind::SpiceVmc),
+            ("spiceport", Kind::SpicePort),
         ],
     )?;
     let (mut src, mut target, mut addr) = (None, None, None);

@@ -124,7 +124,8 @@ fn source_path(what: &str, s: &CharSource) -> R {
         CharSource::Pty { path: None }
         | CharSource::Unix { path: None, .. }
         | CharSource::Null
-        | CharSource::SpiceVmc => Ok(()),
+        | CharSource::SpiceVmc
+        | CharSource::SpicePort { .. } => Ok(()),
     }
 }
 

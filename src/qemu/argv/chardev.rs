@@ -90,6 +90,11 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
         cx.arg("-device", o.build());
     }
     let def = cx.def;
+    let spice = def
+        .devices
+        .graphics
+        .iter()
+        .any(|g| g.kind == crate::model::GraphicsType::Spice);
     for (k, c) in def.devices.channels.iter().enumerate() {
         let id = format!("charchannel{k}");
         let ChannelTarget::Virtio { name } = &c.target;
@@ -117,6 +122,18 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
         };
         let o = match &source {
             CharSource::SpiceVmc => Opts::new("spicevmc").set("id", &id).set("name", "vdagent"),
+            CharSource::SpicePort { channel } => {
+                if !spice {
+                    return Err(unsupported(format!(
+                        "the spiceport channel '{channel}' is a port of a SPICE session: the domain needs <graphics type='spice'>"
+                    )));
+                }
+                Opts::new("spiceport").set("id", &id).set_user(
+                    "name",
+                    "spiceport channel",
+                    channel,
+                )?
+            }
             other => chardev(other, &id)?,
         };
         cx.arg("-chardev", o.build());
@@ -190,10 +207,16 @@ fn chardev(source: &CharSource, id: &str) -> Result<Opts, Error> {
             }
         }
         CharSource::Null => Opts::new("null").set("id", id),
-        CharSource::SpiceVmc => {
-            return Err(unsupported(
-                "a spicevmc character device is only supported as a channel or USB redirection",
-            ));
+        CharSource::SpiceVmc | CharSource::SpicePort { .. } => {
+            return Err(unsupported(format!(
+                "a {} character device is only supported as a channel{}",
+                source.type_name(),
+                if matches!(source, CharSource::SpiceVmc) {
+                    " or USB redirection"
+                } else {
+                    ""
+                }
+            )));
         }
     })
 }
