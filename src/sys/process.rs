@@ -423,8 +423,11 @@ mod tests {
         let fa = File::create(&a).unwrap();
         let fb = File::create(&b).unwrap();
         let (na, nb) = (fa.as_raw_fd(), fb.as_raw_fd());
-        // Crossed: a goes where b is now, and b where a is.
-        let script = format!("echo into-a >&{nb}; echo into-b >&{na}");
+        // Crossed: a goes where b is now, and b where a is. (Through
+        // /proc: sh's `>&N` takes one digit, and the numbers may have two
+        // when other tests hold descriptors.)
+        let script =
+            format!("echo into-a >> /proc/self/fd/{nb}; echo into-b >> /proc/self/fd/{na}");
         let argv: Vec<OsString> = ["sh", "-c", &script].iter().map(OsString::from).collect();
         let id = spawn_with_fds(
             &argv,
