@@ -10,14 +10,15 @@ use std::time::Duration;
 
 use crate::support::State;
 
-fn vnc_vm(name: &str, policy: &str) -> String {
+/// A domain with VNC display `graphics` and a VGA card.
+fn vnc_vm(name: &str, graphics: &str) -> String {
     format!(
         "<domain type='qemu'>
   <name>{name}</name>
   <memory unit='MiB'>32</memory>
   <os><type arch='x86_64' machine='pc'>hvm</type></os>
   <devices>
-    <graphics type='vnc' sharePolicy='{policy}'><listen type='socket'/></graphics>
+    {graphics}
     <video><model type='vga'/></video>
     <memballoon model='none'/>
   </devices>
@@ -83,7 +84,12 @@ fn vnc_share_policy_decides_who_stays() {
         ("excl", "allow-exclusive", true),
         ("shared", "force-shared", false),
     ] {
-        st.start(&vnc_vm(name, policy));
+        st.start(&vnc_vm(
+            name,
+            &format!(
+                "<graphics type='vnc' sharePolicy='{policy}'><listen type='socket'/></graphics>"
+            ),
+        ));
         let socket = st.run_dir(name).join("vnc.sock");
         let mut first = rfb_client(&socket, true).expect("a shared client is let in");
         let alone = rfb_client(&socket, false);
@@ -111,23 +117,12 @@ fn vnc_share_policy_decides_who_stays() {
 #[test]
 fn vnc_websocket_ports_are_picked_and_answer_an_upgrade() {
     let st = State::new("vncws");
-    let xml = |name: &str| {
-        format!(
-            "<domain type='qemu'>
-  <name>{name}</name>
-  <memory unit='MiB'>32</memory>
-  <os><type arch='x86_64' machine='pc'>hvm</type></os>
-  <devices>
-    <graphics type='vnc' autoport='yes' websocket='-1' listen='127.0.0.1'/>
-    <video><model type='vga'/></video>
-    <memballoon model='none'/>
-  </devices>
-</domain>"
-        )
-    };
     let mut ports = Vec::new();
     for name in ["ws1", "ws2"] {
-        st.start(&xml(name));
+        st.start(&vnc_vm(
+            name,
+            "<graphics type='vnc' autoport='yes' websocket='-1' listen='127.0.0.1'/>",
+        ));
         let live = st.live_xml(name);
         let port: u16 = live
             .split("websocket='")

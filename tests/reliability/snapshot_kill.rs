@@ -45,6 +45,26 @@ fn snap_xml(name: &str) -> String {
     format!("<domainsnapshot><name>{name}</name></domainsnapshot>")
 }
 
+/// Defines domain `name` on a qcow2 volume `NAME.qcow2` of the default
+/// pool and starts it, through `d`.
+fn start_on_a_qcow2_volume(d: &dyn Driver, name: &str) -> qvirt::driver::Domain {
+    let pool = d.pool_lookup_by_name("default").unwrap();
+    d.vol_create_xml(
+        &pool,
+        &format!(
+            "<volume><name>{name}.qcow2</name><capacity unit='MiB'>16</capacity>\
+             <target><format type='qcow2'/></target></volume>"
+        ),
+    )
+    .unwrap();
+    let disk = format!(
+        "<disk type='volume' device='disk'><source pool='default' volume='{name}.qcow2'/>\
+         <target dev='vda' bus='virtio'/></disk>"
+    );
+    let dom = d.define_xml(&small_vm_xml(name, "", &disk)).unwrap();
+    d.start(&dom).unwrap()
+}
+
 #[test]
 fn a_daemon_killed_during_a_snapshot_leaves_all_or_nothing() {
     let _heavy = heavy();
@@ -56,17 +76,7 @@ fn a_daemon_killed_during_a_snapshot_leaves_all_or_nothing() {
     let took = {
         let daemon = Daemon::start(&dir.path, &[]);
         let d = daemon.connect();
-        let pool = d.pool_lookup_by_name("default").unwrap();
-        d.vol_create_xml(
-            &pool,
-            "<volume><name>s.qcow2</name><capacity unit='MiB'>16</capacity>\
-             <target><format type='qcow2'/></target></volume>",
-        )
-        .unwrap();
-        let disk = "<disk type='volume' device='disk'><source pool='default' volume='s.qcow2'/>\
-                    <target dev='vda' bus='virtio'/></disk>";
-        let dom = d.define_xml(&small_vm_xml("s", "", disk)).unwrap();
-        let dom = d.start(&dom).unwrap();
+        let dom = start_on_a_qcow2_volume(d.as_ref(), "s");
         let t = std::time::Instant::now();
         d.snapshot_create_xml(&dom, &snap_xml("first"), SnapshotCreateFlags::NONE)
             .unwrap();
@@ -138,17 +148,7 @@ fn a_snapshot_cut_off_while_qemu_cannot_answer_is_settled_later_not_guessed() {
     {
         let daemon = Daemon::start(&dir.path, &[]);
         let d = daemon.connect();
-        let pool = d.pool_lookup_by_name("default").unwrap();
-        d.vol_create_xml(
-            &pool,
-            "<volume><name>m.qcow2</name><capacity unit='MiB'>16</capacity>\
-             <target><format type='qcow2'/></target></volume>",
-        )
-        .unwrap();
-        let disk = "<disk type='volume' device='disk'><source pool='default' volume='m.qcow2'/>\
-                    <target dev='vda' bus='virtio'/></disk>";
-        let dom = d.define_xml(&small_vm_xml("m", "", disk)).unwrap();
-        d.start(&dom).unwrap();
+        start_on_a_qcow2_volume(d.as_ref(), "m");
     }
     let mut daemon =
         Daemon::start_under(&["env", "QVIRT_CRASH_AT=snapshot-started"], &dir.path, &[]);
