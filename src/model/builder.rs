@@ -46,6 +46,7 @@ impl DomainDef {
             numatune: None,
             partition: None,
             sysinfo: None,
+            fw_cfg: Vec::new(),
             seclabels: Vec::new(),
             qemu: Default::default(),
             vcpu: Vcpu {

@@ -57,6 +57,9 @@ pub struct DomainDef {
     /// `<sysinfo type='smbios'>`: what `<os><smbios mode='sysinfo'>`
     /// shows the guest.
     pub sysinfo: Option<Box<Sysinfo>>,
+    /// `<sysinfo type='fwcfg'>`: entries of QEMU's firmware configuration
+    /// device (`-fw_cfg`), such as a CoreOS Ignition config.
+    pub fw_cfg: Vec<super::FwCfgEntry>,
     /// `<os>`.
     pub os: Os,
     /// `<features>`.

@@ -105,6 +105,7 @@ fn domain(root: El, xml: &str) -> R<DomainDef> {
     let (mut on_poweroff, mut on_reboot, mut on_crash) = (None, None, None);
     let (mut backing, mut max_memory, mut iothreads, mut cputune) = (None, None, None, None);
     let (mut numatune, mut resource, mut sysinfo) = (None, None, None);
+    let mut fw_cfg = None;
     let mut seclabels: Vec<crate::model::SecLabel> = Vec::new();
     let mut iothread_ids: Option<Vec<u32>> = None;
     let mut qemu = QemuExtras::default();
@@ -148,6 +149,9 @@ fn domain(root: El, xml: &str) -> R<DomainDef> {
             "cputune" => set(&mut cputune, c, tuning::cputune)?,
             "numatune" => set(&mut numatune, c, tuning::numatune)?,
             "resource" => set(&mut resource, c, tuning::resource)?,
+            "sysinfo" if c.get("type") == Some("fwcfg") => {
+                set(&mut fw_cfg, c, tuning::fw_cfg)?;
+            }
             "sysinfo" => set(&mut sysinfo, c, tuning::sysinfo)?,
             "seclabel" => push(&mut seclabels, c, tuning::seclabel)?,
             _ => c.skip()?,
@@ -202,6 +206,7 @@ fn domain(root: El, xml: &str) -> R<DomainDef> {
         numatune: numatune.map(Box::new),
         partition: resource.flatten(),
         sysinfo: sysinfo.map(Box::new),
+        fw_cfg: fw_cfg.unwrap_or_default(),
         seclabels: tuning::one_per_model(seclabels)?,
         qemu,
         memory_kib: memory_kib.ok_or_else(|| missing("memory"))?,

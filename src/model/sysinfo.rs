@@ -32,6 +32,20 @@ words! {
     }
 }
 
+/// An `<entry>` of `<sysinfo type='fwcfg'>`: a named blob the guest reads
+/// from QEMU's firmware configuration device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FwCfgEntry {
+    /// `name`: `opt/...` (QEMU keeps the rest for itself).
+    pub name: String,
+    /// The text (when both are written, it wins over `file`, as on
+    /// libvirt's command line, and the file is dropped).
+    pub value: Option<String>,
+    /// `file`: an absolute path QEMU reads the blob from, when there is
+    /// no text.
+    pub file: Option<String>,
+}
+
 /// `<sysinfo type='smbios'>`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Sysinfo {

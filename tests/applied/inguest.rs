@@ -102,6 +102,8 @@ fn the_guest_sees_smbios_virtiofs_and_9p_shares_and_network_disks() {
     let web_image = st.root().join("web.raw");
     std::fs::write(&web_image, vec![0xc3u8; 4 << 20]).unwrap();
     let web = RangeServer::serve(&web_image);
+    let ignition = st.root().join("config.ign");
+    std::fs::write(&ignition, "{\"ignition\":{\"version\":\"3.4.0\"}}").unwrap();
     let scsi_image = st.root().join("scsi.raw");
     std::fs::write(&scsi_image, vec![0u8; 1 << 20]).unwrap();
     let serial_log = st.root().join("serial.log");
@@ -175,6 +177,10 @@ fn the_guest_sees_smbios_virtiofs_and_9p_shares_and_network_disks() {
     <chassis><entry name='manufacturer'>Qvirt Chassis</entry></chassis>
     <oemStrings><entry>qvirt-oem-string-one</entry></oemStrings>
   </sysinfo>
+  <sysinfo type='fwcfg'>
+    <entry name='opt/org.qvirt/text'>fw-cfg-text</entry>
+    <entry name='opt/com.coreos/config' file='{}'/>
+  </sysinfo>
   <os>
     <type arch='x86_64' machine='pc'>hvm</type>
     <kernel>{}</kernel>
@@ -218,6 +224,7 @@ fn the_guest_sees_smbios_virtiofs_and_9p_shares_and_network_disks() {
     <memballoon model='none'/>
   </devices>
 </domain>",
+        ignition.display(),
         guest.join("vmlinux").display(),
         guest.join("initrd.img").display(),
         socket.display(),
@@ -333,6 +340,17 @@ fn the_guest_sees_smbios_virtiofs_and_9p_shares_and_network_disks() {
         );
     }
     assert_eq!(first("vdc", 2048), vec!["22"; 16], "the vmdk's base");
+    // <sysinfo type='fwcfg'>: a text and a file's content, read by the
+    // guest from QEMU's firmware configuration device.
+    let fw = sh.run(
+        "cd /sys/firmware/qemu_fw_cfg/by_name/opt && cat org.qvirt/text/raw; echo; \
+         cat com.coreos/config/raw; echo; cd /",
+    );
+    assert_eq!(
+        fw.lines().collect::<Vec<_>>(),
+        ["fw-cfg-text", "{\"ignition\":{\"version\":\"3.4.0\"}}"],
+        "the fw_cfg entries in the guest"
+    );
     // The SCSI disk's WWN, vendor and product, as the guest's INQUIRY
     // and device identification pages report them.
     let scsi = sh.run(

@@ -87,6 +87,7 @@ WANTED_MODULES=(
     virtio_blk:VIRTIO_BLK:required   # virtio disks (/dev/vdX): storage tests
     virtio_scsi:SCSI_VIRTIO:required # virtio-scsi controllers
     sd_mod:BLK_DEV_SD:required       # SCSI disks (/dev/sdX): WWN, vendor, product
+    qemu_fw_cfg:FW_CFG_SYSFS:required # QEMU's fw_cfg entries in sysfs
     virtiofs:VIRTIO_FS:required      # virtiofs shares (pulls in fuse)
     pvpanic_mmio:PVPANIC_MMIO:required  # ISA pvpanic (ACPI QEMU0001): guest panics reach the host
     9pnet_virtio:NET_9P_VIRTIO:required  # 9p shares over virtio

@@ -590,3 +590,46 @@ fn thread_schedulers() {
         "iothread",
     );
 }
+
+/// `<sysinfo type='fwcfg'>` beside the SMBIOS one: entries named
+/// `opt/...` (QEMU's and the firmware's own refused), each a text or a
+/// file.
+#[test]
+fn fw_cfg_entries() {
+    let with = |entries: &str| {
+        doc(
+            "<sysinfo type='smbios'><system><entry name='serial'>S1</entry></system></sysinfo>",
+            "",
+        )
+        .replace(
+            "</devices>",
+            &format!("</devices><sysinfo type='fwcfg'>{entries}</sysinfo>"),
+        )
+    };
+    let d = accept(&with(
+        "<entry name='opt/com.coreos/config' file='/var/lib/i.ign'/><entry name='opt/x'>text</entry>",
+    ));
+    assert_eq!(d.fw_cfg.len(), 2);
+    assert!(d.sysinfo.is_some(), "the SMBIOS tables stay");
+    assert_eq!(d.fw_cfg[1].value.as_deref(), Some("text"));
+    reject(
+        &with("<entry name='etc/x'>v</entry>"),
+        Invalid,
+        "Invalid firmware name",
+    );
+    reject(
+        &with("<entry name='opt/org.qemu/x'>v</entry>"),
+        Invalid,
+        "reserved",
+    );
+    reject(
+        &with("<entry name='opt/x'/>"),
+        Invalid,
+        "either value or 'file'",
+    );
+    reject(
+        &with("<entry name='opt/x' file='rel.ign'/>"),
+        Invalid,
+        "absolute",
+    );
+}

@@ -753,6 +753,17 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
                 oem_strings: p.maybe(|p| p.of(texts).clone()).into_iter().collect(),
             })
             .map(Box::new),
+        fw_cfg: p
+            .maybe(|p| {
+                let value = p.maybe(|p| p.of(texts).clone());
+                FwCfgEntry {
+                    name: "opt/org.qvirt/x".to_string(),
+                    file: value.is_none().then(|| "/var/lib/ign.json".to_string()),
+                    value,
+                }
+            })
+            .into_iter()
+            .collect(),
         seclabels: p
             .maybe(|p| {
                 let dynamic = p.coin();

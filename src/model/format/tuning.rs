@@ -145,6 +145,17 @@ pub(super) fn after_vcpu(w: &mut XmlWriter, def: &DomainDef) {
         w.text("partition", Attrs::new(), p);
         w.close("resource");
     }
+    if !def.fw_cfg.is_empty() {
+        w.open("sysinfo", Attrs::new().add("type", "fwcfg"));
+        for f in &def.fw_cfg {
+            let a = Attrs::new().add("name", &f.name);
+            match (&f.value, &f.file) {
+                (Some(v), _) => w.text("entry", a, v),
+                (None, file) => w.empty("entry", a.opt("file", file.as_ref())),
+            }
+        }
+        w.close("sysinfo");
+    }
     if let Some(s) = &def.sysinfo {
         let children = !s.blocks.is_empty() || !s.oem_strings.is_empty();
         element(

@@ -6,9 +6,10 @@
 use super::el::{El, R, Radix, invalid, qname, set, unsupported};
 use crate::model::units::{parse_cpuset, size_to_kib};
 use crate::model::{
-    CpuTune, DeviceOverride, HugePage, MaxMemory, MemNode, MemoryAllocation, MemoryBacking,
-    ModelErrorKind, NumaCell, NumaMemory, NumaTune, OverrideProperty, Placement, QEMU_NAMESPACE,
-    QemuExtras, SchedPolicy, SecLabel, SmbiosBlock, Sysinfo, ThreadSched, words::Word,
+    CpuTune, DeviceOverride, FwCfgEntry, HugePage, MaxMemory, MemNode, MemoryAllocation,
+    MemoryBacking, ModelErrorKind, NumaCell, NumaMemory, NumaTune, OverrideProperty, Placement,
+    QEMU_NAMESPACE, QemuExtras, SchedPolicy, SecLabel, SmbiosBlock, Sysinfo, ThreadSched,
+    words::Word,
 };
 
 /// An empty marker element with no attributes.
@@ -296,6 +297,52 @@ pub(super) fn numa(e: El) -> R<Vec<NumaCell>> {
         )));
     }
     Ok(cells)
+}
+
+/// `<sysinfo type='fwcfg'>`: entries with a name under `opt/` (QEMU's
+/// own and the firmware's are refused, as libvirt refuses them) and a
+/// text or a file.
+pub(super) fn fw_cfg(e: El) -> R<Vec<FwCfgEntry>> {
+    e.allow(&["type"])?;
+    let mut list: Vec<FwCfgEntry> = Vec::new();
+    for x in e.children()? {
+        if x.name() != "entry" {
+            x.skip()?;
+            continue;
+        }
+        x.allow(&["name", "file"])?;
+        let name = x.req("name")?.to_string();
+        let why = if !name.starts_with("opt/") {
+            Some("Invalid firmware name: fw_cfg entries are named opt/...")
+        } else if name.starts_with("opt/ovmf/") || name.starts_with("opt/org.qemu/") {
+            Some("That firmware name is reserved")
+        } else if list.iter().any(|f| f.name == name) {
+            Some("a duplicate fw_cfg entry")
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            return Err(x.bad_value(ModelErrorKind::Invalid, "name", why));
+        }
+        let value = x.text()?;
+        let file = x.get("file").map(str::to_string);
+        if let Some(f) = &file
+            && !f.starts_with('/')
+        {
+            return Err(x.bad_value(ModelErrorKind::Invalid, "file", "not an absolute path"));
+        }
+        let value = (!value.is_empty()).then_some(value);
+        if value.is_none() && file.is_none() {
+            return Err(invalid(format!(
+                "Firmware entry must have either value or 'file' attribute, at {}",
+                x.at()
+            )));
+        }
+        // The text wins, as on libvirt's command line.
+        let file = file.filter(|_| value.is_none());
+        list.push(FwCfgEntry { name, value, file });
+    }
+    Ok(list)
 }
 
 pub(super) fn sysinfo(e: El) -> R<Sysinfo> {

@@ -405,6 +405,7 @@ fn emit_all(
     machine::emit_boot(cx)?;
     machine::emit_kernel(cx)?;
     tuning::emit_smbios(cx)?;
+    tuning::emit_fw_cfg(cx)?;
     pci::emit_controllers(cx)?;
     controllers::emit(cx)?;
     usb::emit_hubs(cx)?;

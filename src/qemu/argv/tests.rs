@@ -42,6 +42,7 @@ fn minimal() -> DomainDef {
         numatune: None,
         partition: None,
         sysinfo: None,
+        fw_cfg: Vec::new(),
         seclabels: Vec::new(),
         qemu: QemuExtras::default(),
     }

@@ -361,6 +361,22 @@ pub fn emit_iothreads(cx: &mut Ctx<'_>) {
     }
 }
 
+/// `-fw_cfg` for each entry of `<sysinfo type='fwcfg'>`: its text, or
+/// the file QEMU reads it from.
+pub fn emit_fw_cfg(cx: &mut Ctx<'_>) -> Result<(), Error> {
+    let def = cx.def;
+    for f in &def.fw_cfg {
+        let o = Opts::empty().set_user("name", "fw_cfg entry name", &f.name)?;
+        let o = match (&f.value, &f.file) {
+            (Some(v), _) => o.set_user("string", "fw_cfg entry", v)?,
+            (None, Some(file)) => o.set_user("file", "fw_cfg entry file", file)?,
+            (None, None) => return Err(invalid(format!("fw_cfg entry {} has no value", f.name))),
+        };
+        cx.arg("-fw_cfg", o.build());
+    }
+    Ok(())
+}
+
 /// `-smbios` for `<os><smbios mode='sysinfo'>` (the `<sysinfo>` tables)
 /// and `mode='host'` (the host's, which the driver reads into
 /// `<sysinfo>` before building, leaving its UUID out); nothing for
