@@ -47,6 +47,7 @@ impl DomainDef {
             partition: None,
             sysinfo: None,
             fw_cfg: Vec::new(),
+            genid: None,
             seclabels: Vec::new(),
             qemu: Default::default(),
             vcpu: Vcpu {

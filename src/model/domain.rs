@@ -23,6 +23,10 @@ pub struct DomainDef {
     pub name: String,
     /// `<uuid>`: generated when the document has none.
     pub uuid: Uuid,
+    /// `<genid>`: the virtual machine generation ID the guest sees
+    /// (QEMU's vmgenid); an empty `<genid/>` is given a random one when
+    /// read, as libvirt gives it.
+    pub genid: Option<Uuid>,
     /// `<title>`: a short one-line description, kept as data only.
     pub title: Option<String>,
     /// `<description>`: free text for people, kept as data only.

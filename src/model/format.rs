@@ -53,6 +53,9 @@ pub(crate) fn format_domain(def: &DomainDef) -> String {
     w.open("domain", root);
     w.text("name", Attrs::new(), &def.name);
     w.text("uuid", Attrs::new(), &def.uuid.hyphenated().to_string());
+    if let Some(g) = &def.genid {
+        w.text("genid", Attrs::new(), &g.hyphenated().to_string());
+    }
     if let Some(t) = &def.title {
         w.text("title", Attrs::new(), t);
     }

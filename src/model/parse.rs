@@ -105,6 +105,7 @@ fn domain(root: El, xml: &str) -> R<DomainDef> {
     let (mut on_poweroff, mut on_reboot, mut on_crash) = (None, None, None);
     let (mut backing, mut max_memory, mut iothreads, mut cputune) = (None, None, None, None);
     let (mut numatune, mut resource, mut sysinfo) = (None, None, None);
+    let mut genid = None;
     let mut fw_cfg = None;
     let mut seclabels: Vec<crate::model::SecLabel> = Vec::new();
     let mut iothread_ids: Option<Vec<u32>> = None;
@@ -125,6 +126,13 @@ fn domain(root: El, xml: &str) -> R<DomainDef> {
         match c.name() {
             "name" => set(&mut name, c, |c| c.plain_text())?,
             "uuid" => set(&mut uuid_v, c, uuid)?,
+            "genid" => set(&mut genid, c, |c| {
+                if c.plain_text()?.trim().is_empty() {
+                    Ok(Uuid::new_v4())
+                } else {
+                    uuid(c)
+                }
+            })?,
             "title" => set(&mut title, c, optional_text)?,
             "description" => set(&mut description, c, optional_text)?,
             "metadata" => set(&mut metadata, c, |c| raw::metadata(c, xml))?,
@@ -207,6 +215,7 @@ fn domain(root: El, xml: &str) -> R<DomainDef> {
         partition: resource.flatten(),
         sysinfo: sysinfo.map(Box::new),
         fw_cfg: fw_cfg.unwrap_or_default(),
+        genid,
         seclabels: tuning::one_per_model(seclabels)?,
         qemu,
         memory_kib: memory_kib.ok_or_else(|| missing("memory"))?,

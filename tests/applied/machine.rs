@@ -245,6 +245,35 @@ fn apic_eoi_reaches_the_vcpus_under_kvm() {
     st.stop("eoi");
 }
 
+/// `<genid/>`: the GUID drawn when the definition was read is QEMU's
+/// vmgenid device's, and the definition keeps it.
+#[test]
+fn genid_reaches_the_vmgenid_device() {
+    let st = State::new("genid");
+    st.start(&firmware_vm(
+        "gid",
+        "<genid/><features><acpi/></features>",
+        "",
+    ));
+    let d = st.driver();
+    let dom = d.lookup_by_name("gid").unwrap();
+    let inactive = d.xml_desc(&dom, qvirt::driver::XmlFlags::INACTIVE).unwrap();
+    let guid = inactive
+        .split("<genid>")
+        .nth(1)
+        .and_then(|r| r.split('<').next())
+        .unwrap_or_else(|| panic!("a genid in {inactive}"))
+        .to_string();
+    drop(d);
+    let mut qmp = st.qmp("gid");
+    assert_eq!(
+        qmp.qom_get("/machine/peripheral/vmgenid0", "guid"),
+        guid.as_str()
+    );
+    drop(qmp);
+    st.stop("gid");
+}
+
 /// `qemu-img create` with arguments, failing the test on error.
 fn qemu_img(args: &[&str]) {
     let out = Command::new("qemu-img").args(args).output().unwrap();

@@ -31,6 +31,7 @@ const ELEMENTS: &[(&str, &[&str])] = &[
     ("domain", &["type", "id"]),
     ("domain/name", &[]),
     ("domain/uuid", &[]),
+    ("domain/genid", &[]),
     ("domain/title", &[]),
     ("domain/description", &[]),
     ("domain/memory", &["unit"]),

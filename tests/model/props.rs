@@ -753,6 +753,7 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
                 oem_strings: p.maybe(|p| p.of(texts).clone()).into_iter().collect(),
             })
             .map(Box::new),
+        genid: p.maybe(|_| Uuid::from_u128(0x0123_4567_89ab_cdef_0123_4567_89ab_cdef)),
         fw_cfg: p
             .maybe(|p| {
                 let value = p.maybe(|p| p.of(texts).clone());

@@ -406,6 +406,7 @@ fn emit_all(
     machine::emit_kernel(cx)?;
     tuning::emit_smbios(cx)?;
     tuning::emit_fw_cfg(cx)?;
+    tuning::emit_genid(cx);
     pci::emit_controllers(cx)?;
     controllers::emit(cx)?;
     usb::emit_hubs(cx)?;

@@ -43,6 +43,7 @@ fn minimal() -> DomainDef {
         partition: None,
         sysinfo: None,
         fw_cfg: Vec::new(),
+        genid: None,
         seclabels: Vec::new(),
         qemu: QemuExtras::default(),
     }

@@ -361,6 +361,16 @@ pub fn emit_iothreads(cx: &mut Ctx<'_>) {
     }
 }
 
+/// `-device vmgenid` for `<genid>`.
+pub fn emit_genid(cx: &mut Ctx<'_>) {
+    if let Some(g) = cx.def.genid {
+        cx.arg(
+            "-device",
+            format!("vmgenid,guid={},id=vmgenid0", g.hyphenated()),
+        );
+    }
+}
+
 /// `-fw_cfg` for each entry of `<sysinfo type='fwcfg'>`: its text, or
 /// the file QEMU reads it from.
 pub fn emit_fw_cfg(cx: &mut Ctx<'_>) -> Result<(), Error> {
