@@ -212,6 +212,9 @@ pub struct Os {
     pub initrd: Option<String>,
     /// `<cmdline>`: the kernel command line for direct boot.
     pub cmdline: Option<String>,
+    /// `<acpi><table type='slic'>`: a file holding a software licensing
+    /// ACPI table (with its header) the guest firmware offers.
+    pub slic_table: Option<String>,
     /// `<smbios mode=...>`: the SMBIOS tables the guest sees.
     pub smbios: Option<SmbiosMode>,
 }

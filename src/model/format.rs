@@ -174,6 +174,11 @@ fn os(w: &mut XmlWriter, def: &DomainDef) {
             w.text(name, Attrs::new(), v);
         }
     }
+    if let Some(t) = &os.slic_table {
+        w.open("acpi", Attrs::new());
+        w.text("table", Attrs::new().add("type", "slic"), t);
+        w.close("acpi");
+    }
     for b in &os.boot {
         w.empty("boot", Attrs::new().add("dev", b.as_str()));
     }

@@ -102,6 +102,21 @@ fn the_guest_sees_smbios_virtiofs_and_9p_shares_and_network_disks() {
     let web_image = st.root().join("web.raw");
     std::fs::write(&web_image, vec![0xc3u8; 4 << 20]).unwrap();
     let web = RangeServer::serve(&web_image);
+    // A SLIC table: its ACPI header (QEMU fills in the length and the
+    // checksum it keeps) and a body the guest reads back.
+    let slic = st.root().join("slic.bin");
+    let mut table = Vec::new();
+    table.extend_from_slice(b"SLIC");
+    table.extend_from_slice(&(36u32 + 16).to_le_bytes());
+    table.push(1);
+    table.push(0);
+    table.extend_from_slice(b"QVIRT ");
+    table.extend_from_slice(b"QVIRTSLC");
+    table.extend_from_slice(&1u32.to_le_bytes());
+    table.extend_from_slice(b"QVRT");
+    table.extend_from_slice(&1u32.to_le_bytes());
+    table.extend_from_slice(b"QVIRT-SLIC-BODY!");
+    std::fs::write(&slic, &table).unwrap();
     let ignition = st.root().join("config.ign");
     std::fs::write(&ignition, "{\"ignition\":{\"version\":\"3.4.0\"}}").unwrap();
     let scsi_image = st.root().join("scsi.raw");
@@ -186,6 +201,7 @@ fn the_guest_sees_smbios_virtiofs_and_9p_shares_and_network_disks() {
     <kernel>{}</kernel>
     <initrd>{}</initrd>
     <cmdline>console=ttyS0 quiet</cmdline>
+    <acpi><table type='slic'>{}</table></acpi>
     <smbios mode='sysinfo'/>
   </os>
   <features><acpi/></features>
@@ -227,6 +243,7 @@ fn the_guest_sees_smbios_virtiofs_and_9p_shares_and_network_disks() {
         ignition.display(),
         guest.join("vmlinux").display(),
         guest.join("initrd.img").display(),
+        slic.display(),
         socket.display(),
         web.port,
         scsi_image.display(),
@@ -340,6 +357,10 @@ fn the_guest_sees_smbios_virtiofs_and_9p_shares_and_network_disks() {
         );
     }
     assert_eq!(first("vdc", 2048), vec!["22"; 16], "the vmdk's base");
+    // <os><acpi><table type='slic'>: the table among the guest's ACPI
+    // tables, its body as written.
+    let body = sh.run("tail -c 16 /sys/firmware/acpi/tables/SLIC; echo");
+    assert_eq!(body, "QVIRT-SLIC-BODY!", "the SLIC table in the guest");
     // <sysinfo type='fwcfg'>: a text and a file's content, read by the
     // guest from QEMU's firmware configuration device.
     let fw = sh.run(

@@ -395,6 +395,8 @@ const ELEMENTS: &[(&str, &[&str])] = &[
     ("domain/sysinfo/oemStrings", &[]),
     ("domain/sysinfo/entry", &["name", "file"]),
     ("domain/os/smbios", &["mode"]),
+    ("domain/os/acpi", &[]),
+    ("domain/os/acpi/table", &["type"]),
     ("domain/seclabel", &["type", "model", "relabel"]),
     ("domain/cpu/numa", &[]),
     (

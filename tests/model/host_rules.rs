@@ -649,3 +649,35 @@ fn genid() {
     assert_ne!(a, b, "each read of an empty genid draws its own");
     reject(&with("<genid>not-a-guid</genid>"), Invalid, "genid");
 }
+
+/// `<os><acpi><table type='slic'>`: one table, of type slic, from an
+/// absolute path.
+#[test]
+fn acpi_slic_table() {
+    let with = |acpi: &str| {
+        doc_os(
+            &format!("<type arch='x86_64' machine='pc'>hvm</type>{acpi}"),
+            "",
+            "",
+        )
+    };
+    let d = accept(&with(
+        "<acpi><table type='slic'>/var/lib/slic.dat</table></acpi>",
+    ));
+    assert_eq!(d.os.slic_table.as_deref(), Some("/var/lib/slic.dat"));
+    reject(
+        &with("<acpi><table type='slic'>slic.dat</table></acpi>"),
+        Invalid,
+        "absolute",
+    );
+    reject(
+        &with("<acpi><table type='msdm'>/m.dat</table></acpi>"),
+        Unsupported,
+        "'msdm'",
+    );
+    reject(
+        &with("<acpi><table type='slic'>/a</table><table type='slic'>/b</table></acpi>"),
+        Invalid,
+        "Only one acpi table",
+    );
+}

@@ -558,6 +558,7 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
                 .as_ref()
                 .and_then(|_| p.maybe(|p| p.of(texts).clone())),
             kernel,
+            slic_table: p.maybe(|p| path(p)),
         },
         features: Features {
             acpi: p.coin(),

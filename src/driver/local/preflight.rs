@@ -59,6 +59,7 @@ pub(crate) fn check_paths(def: &DomainDef) -> Result<()> {
             "NVRAM template",
             os.nvram.as_ref().and_then(|n| n.template.as_deref()),
         ),
+        ("ACPI table", os.slic_table.as_deref()),
     ];
     for (what, path) in files {
         if let Some(path) = path {

@@ -29,6 +29,35 @@ pub(super) fn os(e: El) -> R<Os> {
             "kernel" => set(&mut kernel, c, optional_text)?,
             "initrd" => set(&mut initrd, c, optional_text)?,
             "cmdline" => set(&mut cmdline, c, optional_text)?,
+            "acpi" => set(&mut os.slic_table, c, |c| {
+                c.allow(&[])?;
+                let mut table = None;
+                for t in c.children()? {
+                    if t.name() != "table" {
+                        t.skip()?;
+                        continue;
+                    }
+                    if table.is_some() {
+                        return Err(invalid(format!(
+                            "Only one acpi table is supported, at {}",
+                            t.at()
+                        )));
+                    }
+                    t.allow(&["type"])?;
+                    t.req("type")?;
+                    t.choice("type", &[("slic", ())])?;
+                    let path = t.text()?;
+                    if !path.starts_with('/') {
+                        return Err(t.bad_text(
+                            ModelErrorKind::Invalid,
+                            &path,
+                            "the ACPI table file must be an absolute path",
+                        ));
+                    }
+                    table = Some(path);
+                }
+                table.ok_or_else(|| invalid(format!("<acpi> at {} names no table", c.at())))
+            })?,
             "bootmenu" => set(&mut bootmenu, c, |c| {
                 c.allow(&["enable", "timeout"])?;
                 c.empty()?;

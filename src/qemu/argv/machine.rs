@@ -466,6 +466,13 @@ pub fn emit_kernel(cx: &mut Ctx<'_>) -> Result<(), Error> {
         }
         cx.arg("-append", cmdline.as_str());
     }
+    // As libvirt: after the kernel, the table file with its own header.
+    if let Some(table) = &os.slic_table {
+        let o = Opts::empty()
+            .set("sig", "SLIC")
+            .set_user("file", "ACPI table file", table)?;
+        cx.arg("-acpitable", o.build());
+    }
     Ok(())
 }
 
