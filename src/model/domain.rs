@@ -663,6 +663,24 @@ words! {
         /// No cache description.
         Disable = "disable",
     }
+
+    /// `<maxphysaddr mode=...>`.
+    pub enum PhysAddrMode {
+        /// The host's physical address width (KVM).
+        Passthrough = "passthrough",
+        /// The width `bits` gives.
+        Emulate = "emulate",
+    }
+}
+
+/// `<maxphysaddr mode= bits=>`: the physical address width the vCPUs
+/// report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MaxPhysAddr {
+    /// `mode`.
+    pub mode: PhysAddrMode,
+    /// `bits`: the width, for `emulate` (and only there).
+    pub bits: Option<u32>,
 }
 
 /// `<cpu>`.
@@ -684,6 +702,8 @@ pub struct Cpu {
     pub topology: Option<CpuTopology>,
     /// `<cache>`.
     pub cache: Option<CpuCache>,
+    /// `<maxphysaddr>`.
+    pub max_phys_addr: Option<MaxPhysAddr>,
     /// `<feature>` elements, in order.
     pub features: Vec<CpuFeature>,
     /// `<numa><cell>`: the guest's NUMA nodes.
@@ -702,6 +722,7 @@ impl Cpu {
             vendor: None,
             topology: None,
             cache: None,
+            max_phys_addr: None,
             features: Vec::new(),
             numa: Vec::new(),
         }

@@ -290,6 +290,7 @@ fn cpu(w: &mut XmlWriter, def: &DomainDef) {
         || cpu.vendor.is_some()
         || cpu.topology.is_some()
         || cpu.cache.is_some()
+        || cpu.max_phys_addr.is_some()
         || !cpu.features.is_empty()
         || !cpu.numa.is_empty();
     element(w, "cpu", a, children, |w| {
@@ -319,6 +320,12 @@ fn cpu(w: &mut XmlWriter, def: &DomainDef) {
                 .opt("level", c.level)
                 .add("mode", c.mode.as_str());
             w.empty("cache", a);
+        }
+        if let Some(m) = &cpu.max_phys_addr {
+            let a = Attrs::new()
+                .add("mode", m.mode.as_str())
+                .opt("bits", m.bits);
+            w.empty("maxphysaddr", a);
         }
         for f in &cpu.features {
             let a = Attrs::new()

@@ -274,6 +274,46 @@ fn genid_reaches_the_vmgenid_device() {
     st.stop("gid");
 }
 
+/// `<maxphysaddr>`: `emulate` gives the vCPUs the width written (under
+/// TCG here); `passthrough` the host's, from /proc/cpuinfo, under KVM
+/// (where the host has /dev/kvm).
+#[test]
+fn maxphysaddr_sets_the_vcpus_address_width() {
+    let st = State::new("physbits");
+    st.start(&firmware_vm(
+        "pemu",
+        "<cpu mode='custom'><model fallback='allow'>qemu64</model><maxphysaddr mode='emulate' bits='42'/></cpu>",
+        "",
+    ));
+    let mut qmp = st.qmp("pemu");
+    assert_eq!(cpu_prop(&mut qmp, "phys-bits"), 42);
+    drop(qmp);
+    st.stop("pemu");
+    if !std::path::Path::new("/dev/kvm").exists() {
+        return;
+    }
+    let host: u64 = std::fs::read_to_string("/proc/cpuinfo")
+        .unwrap()
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            (k.trim() == "address sizes").then(|| v.trim().split(' ').next()?.parse().ok())?
+        })
+        .expect("the host's address sizes in /proc/cpuinfo");
+    st.start(
+        &firmware_vm(
+            "ppass",
+            "<cpu mode='custom' check='none'><model fallback='allow'>qemu64</model><maxphysaddr mode='passthrough'/></cpu>",
+            "",
+        )
+        .replacen("type='qemu'", "type='kvm'", 1),
+    );
+    let mut qmp = st.qmp("ppass");
+    assert_eq!(cpu_prop(&mut qmp, "phys-bits"), host);
+    drop(qmp);
+    st.stop("ppass");
+}
+
 /// `qemu-img create` with arguments, failing the test on error.
 fn qemu_img(args: &[&str]) {
     let out = Command::new("qemu-img").args(args).output().unwrap();

@@ -85,6 +85,7 @@ const ELEMENTS: &[(&str, &[&str])] = &[
     ),
     ("domain/cpu/feature", &["policy", "name"]),
     ("domain/cpu/cache", &["level", "mode"]),
+    ("domain/cpu/maxphysaddr", &["mode", "bits"]),
     (
         "domain/clock",
         &["offset", "adjustment", "basis", "timezone", "start"],

@@ -681,3 +681,23 @@ fn acpi_slic_table() {
         "Only one acpi table",
     );
 }
+
+/// `<cpu><maxphysaddr>`: passthrough takes no bits, emulate needs them
+/// (libvirt's rules).
+#[test]
+fn cpu_maxphysaddr() {
+    let with = |m: &str| doc(&format!("<cpu mode='host-passthrough'>{m}</cpu>"), "");
+    let d = accept(&with("<maxphysaddr mode='emulate' bits='42'/>"));
+    assert_eq!(d.cpu.unwrap().max_phys_addr.unwrap().bits, Some(42));
+    accept(&with("<maxphysaddr mode='passthrough'/>"));
+    reject(
+        &with("<maxphysaddr mode='passthrough' bits='39'/>"),
+        Unsupported,
+        "passthrough",
+    );
+    reject(
+        &with("<maxphysaddr mode='emulate'/>"),
+        Invalid,
+        "bits= must be specified",
+    );
+}

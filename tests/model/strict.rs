@@ -100,9 +100,9 @@ fn unsupported_values_are_named() {
             "<interconnects>",
         ),
         (
-            "<cpu mode='maximum'><maxphysaddr mode='passthrough'/></cpu>",
+            "<cpu mode='maximum'><maxphysaddr mode='host'/></cpu>",
             "",
-            "<maxphysaddr>",
+            "'host'",
         ),
         (
             "<on_crash>coredump-destroy</on_crash>",

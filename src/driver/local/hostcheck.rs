@@ -90,6 +90,7 @@ impl Host {
         self.chardev_logs(def)?;
         self.vhost_vsock(def)?;
         self.scsi_luns(def)?;
+        self.phys_bits(def)?;
         self.vhost_user_sockets(def)?;
         self.vhost_net(def)?;
         self.hugepages(def)?;
@@ -161,6 +162,39 @@ impl Host {
             }
         }
         Ok(())
+    }
+
+    /// Under KVM, `<maxphysaddr mode='emulate' bits>` may not exceed the
+    /// host CPU's physical address width (libvirt's rule).
+    fn phys_bits(&self, def: &DomainDef) -> Result<()> {
+        let Some(bits) = def
+            .cpu
+            .as_ref()
+            .and_then(|c| c.max_phys_addr)
+            .filter(|m| m.mode == crate::model::PhysAddrMode::Emulate)
+            .and_then(|m| m.bits)
+        else {
+            return Ok(());
+        };
+        if def.virt_type != crate::model::VirtType::Kvm {
+            return Ok(());
+        }
+        let cpuinfo = std::fs::read_to_string(self.path("proc/cpuinfo")).unwrap_or_default();
+        let host = cpuinfo.lines().find_map(|l| {
+            let (key, value) = l.split_once(':')?;
+            (key.trim() == "address sizes")
+                .then(|| value.trim().split(' ').next()?.parse::<u32>().ok())?
+        });
+        match host {
+            Some(host) if bits > host => Err(Error::new(
+                ErrorCode::ConfigUnsupported,
+                format!(
+                    "cannot start domain '{}': The number of virtual CPU address bits ({bits}) cannot exceed the number supported by the host CPU ({host})",
+                    def.name
+                ),
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// A `<vsock>` needs the host's vhost-vsock device.

@@ -6,8 +6,8 @@ use super::optional_text;
 use crate::model::{
     Adjustment, BiosOptions, BootDev, BootMenu, Catchup, Clock, ClockOffset, Cpu, CpuCache,
     CpuFeature, CpuMode, CpuModel, CpuTopology, FeaturePolicy, Features, FirmwareFeatureName,
-    Hyperv, HypervFlag, KvmFeatures, KvmFlag, Loader, ModelErrorKind, Nvram, Os, Smm, Timer,
-    TimerName,
+    Hyperv, HypervFlag, KvmFeatures, KvmFlag, Loader, MaxPhysAddr, ModelErrorKind, Nvram, Os,
+    PhysAddrMode, Smm, Timer, TimerName,
 };
 
 pub(super) fn os(e: El) -> R<Os> {
@@ -593,6 +593,25 @@ pub(super) fn cpu(e: El) -> R<Cpu> {
                 })
             })?,
             "numa" => set(&mut numa, c, super::tuning::numa)?,
+            "maxphysaddr" => set(&mut cpu.max_phys_addr, c, |c| {
+                c.allow(&["mode", "bits"])?;
+                c.empty()?;
+                let mode: PhysAddrMode = c.req_word("mode")?;
+                let bits = c.u32("bits", Radix::Dec)?;
+                // libvirt's rules (qemu_validate.c).
+                match (mode, bits) {
+                    (PhysAddrMode::Passthrough, Some(_)) => Err(c.bad_value(
+                        ModelErrorKind::Unsupported,
+                        "bits",
+                        "CPU maximum physical address bits number specification cannot be used with mode='passthrough'",
+                    )),
+                    (PhysAddrMode::Emulate, None) => Err(invalid(format!(
+                        "if using CPU maximum physical address mode='emulate', bits= must be specified too, at {}",
+                        c.at()
+                    ))),
+                    _ => Ok(MaxPhysAddr { mode, bits }),
+                }
+            })?,
             "feature" => super::el::push(&mut cpu.features, c, |c| {
                 c.allow(&["policy", "name"])?;
                 c.empty()?;

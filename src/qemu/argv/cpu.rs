@@ -17,7 +17,7 @@ use super::{Ctx, invalid, unsupported};
 use crate::error::Error;
 use crate::model::{
     CpuCacheMode, CpuCheck, CpuMode, FeaturePolicy, HypervFlag, HypervMode, KvmFlag, PanicModel,
-    TimerName,
+    PhysAddrMode, TimerName,
 };
 use crate::qemu::caps::{QemuCaps, QemuVersion};
 
@@ -100,6 +100,20 @@ pub fn emit_cpu(cx: &mut Ctx<'_>, caps: &QemuCaps) -> Result<(), Error> {
     }
     timer_flags(cx, &mut flags)?;
     feature_flags(cx, &mut flags)?;
+    if let Some(m) = def.cpu.as_ref().and_then(|c| c.max_phys_addr) {
+        match (m.mode, m.bits) {
+            // TCG keeps its own width (40): the host's cannot be given.
+            (PhysAddrMode::Passthrough, _) if !kvm => {
+                return Err(unsupported(
+                    "<maxphysaddr mode='passthrough'> (the host's physical address width) needs KVM: QEMU's emulation (TCG) keeps its own; use mode='emulate' with bits",
+                ));
+            }
+            (PhysAddrMode::Passthrough, _) => flags.push("host-phys-bits=on".into()),
+            (PhysAddrMode::Emulate, bits) => {
+                flags.push(format!("phys-bits={}", bits.unwrap_or_default()));
+            }
+        }
+    }
     if let Some(cache) = def.cpu.as_ref().and_then(|c| c.cache) {
         let host_cpu = def
             .cpu
