@@ -314,6 +314,34 @@ fn maxphysaddr_sets_the_vcpus_address_width() {
     st.stop("ppass");
 }
 
+/// A QEMU that stops at start with an error it writes without its name
+/// (a kernel image it cannot load a ramdisk for) is quoted in the start's
+/// error, not a monitor that did not answer.
+#[test]
+fn qemus_own_words_explain_a_failed_start() {
+    let st = State::new("qemuwords");
+    let kernel = st.root().join("not-a-kernel");
+    std::fs::write(&kernel, vec![0u8; 64 << 10]).unwrap();
+    let initrd = st.root().join("initrd");
+    std::fs::write(&initrd, b"x").unwrap();
+    let e = st
+        .try_start(&firmware_vm("words", "", "").replace(
+            "</type></os>",
+            &format!(
+                "</type><kernel>{}</kernel><initrd>{}</initrd></os>",
+                kernel.display(),
+                initrd.display()
+            ),
+        ))
+        .unwrap_err();
+    assert_eq!(e.code, qvirt::ErrorCode::QemuFailed, "{e}");
+    assert!(
+        e.message
+            .contains("QEMU: qemu: linux kernel too old to load a ram disk"),
+        "{e}"
+    );
+}
+
 /// `qemu-img create` with arguments, failing the test on error.
 fn qemu_img(args: &[&str]) {
     let out = Command::new("qemu-img").args(args).output().unwrap();

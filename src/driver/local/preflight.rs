@@ -85,7 +85,7 @@ pub(crate) fn qemu_error_line(text: &str) -> Option<String> {
         .rfind(" starting: ")
         .and_then(|i| text[i..].find('\n').map(|n| &text[i + n..]))
         .unwrap_or(text);
-    after_start
+    let named = after_start
         .lines()
         .rev()
         .map(str::trim)
@@ -105,7 +105,23 @@ pub(crate) fn qemu_error_line(text: &str) -> Option<String> {
                 .is_some_and(|p| p.starts_with("qemu-system"))
                 .then(|| message.trim().to_string())
         })
-        .filter(|m| !m.is_empty())
+        .filter(|m| !m.is_empty());
+    // Some of QEMU's errors are written without its name (`qemu: linux
+    // kernel too old...`, `audio: Unknown audio driver...`): then its last
+    // line, but for what it says when all is well.
+    named.or_else(|| {
+        after_start
+            .lines()
+            .rev()
+            .map(str::trim)
+            .find(|l| {
+                !l.is_empty()
+                    && !l.starts_with("char device redirected")
+                    && !l.starts_with("qvirt:")
+                    && !l.contains(" starting: ")
+            })
+            .map(str::to_string)
+    })
 }
 
 #[cfg(test)]
@@ -130,6 +146,18 @@ mod tests {
         // An earlier start's error is not this one's.
         let earlier = "a starting: q\nqemu-system-x86_64: old\nb starting: q\n";
         assert_eq!(qemu_error_line(earlier), None);
+        // An error QEMU writes without its name: its last line.
+        let unnamed = "x starting: qemu\nchar device redirected to /dev/pts/0 (label charserial0)\n\
+                       qemu: linux kernel too old to load a ram disk\n";
+        assert_eq!(
+            qemu_error_line(unnamed).as_deref(),
+            Some("qemu: linux kernel too old to load a ram disk")
+        );
+        let audio = "x starting: qemu\nqemu: module audio-audio-pa not found\naudio: Unknown audio driver `pa'\n";
+        assert_eq!(
+            qemu_error_line(audio).as_deref(),
+            Some("audio: Unknown audio driver `pa'")
+        );
     }
 
     #[test]
