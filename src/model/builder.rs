@@ -125,6 +125,7 @@ impl DomainDef {
             wwn: None,
             vendor: None,
             product: None,
+            iotune: None,
             boot_order: None,
             address: None,
             network: None,

@@ -173,6 +173,8 @@ pub struct Disk {
     pub vendor: Option<String>,
     /// `<product>` (SCSI): the product, up to 16 printable characters.
     pub product: Option<String>,
+    /// `<iotune>`.
+    pub iotune: Option<Box<IoTune>>,
     /// `<boot order=...>`: per-device boot priority, 1 first.
     pub boot_order: Option<u32>,
     /// `<address>`.
@@ -281,6 +283,52 @@ words! {
     }
 }
 
+/// libvirt's `<iotune>` limits, in the order libvirt writes them (the
+/// `*_max_length` ones after `group_name`), each with the argument of
+/// QEMU's `block_set_io_throttle` it sets.
+pub const IOTUNE_LIMITS: &[(&str, &str)] = &[
+    ("total_bytes_sec", "bps"),
+    ("read_bytes_sec", "bps_rd"),
+    ("write_bytes_sec", "bps_wr"),
+    ("total_iops_sec", "iops"),
+    ("read_iops_sec", "iops_rd"),
+    ("write_iops_sec", "iops_wr"),
+    ("total_bytes_sec_max", "bps_max"),
+    ("read_bytes_sec_max", "bps_rd_max"),
+    ("write_bytes_sec_max", "bps_wr_max"),
+    ("total_iops_sec_max", "iops_max"),
+    ("read_iops_sec_max", "iops_rd_max"),
+    ("write_iops_sec_max", "iops_wr_max"),
+    ("size_iops_sec", "iops_size"),
+    ("total_bytes_sec_max_length", "bps_max_length"),
+    ("read_bytes_sec_max_length", "bps_rd_max_length"),
+    ("write_bytes_sec_max_length", "bps_wr_max_length"),
+    ("total_iops_sec_max_length", "iops_max_length"),
+    ("read_iops_sec_max_length", "iops_rd_max_length"),
+    ("write_iops_sec_max_length", "iops_wr_max_length"),
+];
+
+/// `<iotune>`: QEMU's I/O throttling of a disk, set over QMP when the
+/// domain starts.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct IoTune {
+    /// The limits set (not zero), by libvirt's name, in
+    /// [`IOTUNE_LIMITS`] order.
+    pub limits: Vec<(&'static str, u64)>,
+    /// `<group_name>`: disks of one group share their limits.
+    pub group_name: Option<String>,
+}
+
+impl IoTune {
+    /// The limit `name` (libvirt's), 0 when not set.
+    pub fn get(&self, name: &str) -> u64 {
+        self.limits
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or(0, |(_, v)| *v)
+    }
+}
+
 impl DiskFormat {
     /// QEMU's driver for images of this format: libvirt's name, but for
     /// `vhd`, which QEMU's `vhdx` driver reads.
@@ -330,6 +378,7 @@ impl Disk {
             wwn: None,
             vendor: None,
             product: None,
+            iotune: None,
             boot_order: None,
             address: None,
             volume: None,

@@ -15,6 +15,7 @@ mod chardev;
 mod devices;
 mod el;
 mod hostdev;
+mod iotune;
 mod machine;
 mod net;
 mod peripherals;

@@ -582,6 +582,77 @@ fn a_lun_needs_a_host_scsi_device() {
     assert!(qemus_under(st.root()).is_empty(), "a QEMU was started");
 }
 
+/// `<iotune>`: the limits QEMU throttles a disk with, seen in
+/// `query-block` on a disk the domain starts with (two of a group sharing
+/// theirs) and on one plugged in later.
+#[test]
+fn iotune_limits_reach_the_drives() {
+    let st = State::new("iotune");
+    let image = |n: &str| {
+        let p = st.root().join(format!("{n}.raw"));
+        std::fs::write(&p, vec![0u8; 1 << 20]).unwrap();
+        p
+    };
+    let disk = |dev: &str, tune: &str| {
+        format!(
+            "<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='{}'/>\
+             <target dev='{dev}' bus='virtio'/><iotune>{tune}</iotune></disk>",
+            image(dev).display()
+        )
+    };
+    let group = "<total_bytes_sec>2097152</total_bytes_sec><group_name>shared</group_name>";
+    st.start(&firmware_vm(
+        "tune",
+        "<features><acpi/></features>",
+        &(disk(
+            "vda",
+            "<read_bytes_sec>1048576</read_bytes_sec><write_iops_sec>50</write_iops_sec>\
+             <write_iops_sec_max>80</write_iops_sec_max><size_iops_sec>4096</size_iops_sec>",
+        ) + &disk("vdb", group)
+            + &disk("vdc", group)),
+    ));
+    let d = st.driver();
+    let dom = d.lookup_by_name("tune").unwrap();
+    d.attach_device(
+        &dom,
+        &disk("vdd", "<total_iops_sec>300</total_iops_sec>"),
+        qvirt::driver::ModifyFlags::LIVE,
+    )
+    .unwrap();
+    drop(d);
+    let mut q = st.qmp("tune");
+    let a = q.inserted("virtio-disk0");
+    assert_eq!(
+        (
+            &a["bps_rd"],
+            &a["iops_wr"],
+            &a["iops_wr_max"],
+            &a["iops_size"],
+            &a["bps"]
+        ),
+        (
+            &json!(1_048_576),
+            &json!(50),
+            &json!(80),
+            &json!(4096),
+            &json!(0)
+        ),
+        "{a}"
+    );
+    for dev in ["virtio-disk1", "virtio-disk2"] {
+        let b = q.inserted(dev);
+        assert_eq!(
+            (&b["bps"], &b["group"]),
+            (&json!(2_097_152), &json!("shared")),
+            "{b}"
+        );
+    }
+    let plugged = q.inserted("virtio-disk3");
+    assert_eq!(plugged["iops"], json!(300), "the plugged disk: {plugged}");
+    drop(q);
+    st.stop("tune");
+}
+
 /// A passed-through host TPM that is not there stops the start before
 /// QEMU runs, naming it; no swtpm is started for it.
 #[test]

@@ -141,6 +141,8 @@ const ELEMENTS: &[(&str, &[&str])] = &[
     ("domain/devices/disk/wwn", &[]),
     ("domain/devices/disk/vendor", &[]),
     ("domain/devices/disk/product", &[]),
+    ("domain/devices/disk/iotune", &[]),
+    ("domain/devices/disk/iotune/*", &[]),
     ("domain/devices/disk/boot", &["order"]),
     (
         "domain/devices/controller",

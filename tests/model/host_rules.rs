@@ -701,3 +701,54 @@ fn cpu_maxphysaddr() {
         "bits= must be specified",
     );
 }
+
+/// `<iotune>`: the limits libvirt knows, a total not beside its read and
+/// write parts, at most 10^15, a group only beside limits and with the
+/// same limits on each of its disks; zero means not set.
+#[test]
+fn disk_iotune() {
+    let disk = |dev: &str, tune: &str| {
+        format!(
+            "<disk type='file' device='disk'><source file='/i{dev}.img'/><target dev='{dev}' bus='virtio'/>\
+             <iotune>{tune}</iotune></disk>"
+        )
+    };
+    let d = accept(&doc(
+        "",
+        &disk(
+            "vda",
+            "<total_bytes_sec>1048576</total_bytes_sec><read_iops_sec>100</read_iops_sec>\
+             <write_iops_sec>0</write_iops_sec><group_name>g</group_name>\
+             <total_bytes_sec_max_length>5</total_bytes_sec_max_length>",
+        ),
+    ));
+    let t = d.devices.disks[0].iotune.as_ref().unwrap();
+    assert_eq!(t.get("total_bytes_sec"), 1_048_576);
+    assert_eq!(t.get("write_iops_sec"), 0);
+    assert_eq!(t.limits.len(), 3, "{:?}", t.limits);
+    let bad = |tune: &str, why: &str| reject(&doc("", &disk("vda", tune)), Invalid, why);
+    bad(
+        "<total_iops_sec>5</total_iops_sec><read_iops_sec>5</read_iops_sec>",
+        "cannot be set at the same time",
+    );
+    bad(
+        "<total_bytes_sec>1000000000000001</total_bytes_sec>",
+        "no more than",
+    );
+    bad("<group_name>g</group_name>", "only together with settings");
+    bad("<total_bytes_sec>-1</total_bytes_sec>", "unsigned");
+    reject(
+        &doc(
+            "",
+            &(disk(
+                "vda",
+                "<total_bytes_sec>1</total_bytes_sec><group_name>g</group_name>",
+            ) + &disk(
+                "vdb",
+                "<total_bytes_sec>2</total_bytes_sec><group_name>g</group_name>",
+            )),
+        ),
+        Unsupported,
+        "different iotunes",
+    );
+}

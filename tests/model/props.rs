@@ -155,6 +155,15 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
             product: (bus == DiskBus::Scsi)
                 .then(|| p.maybe(|_| format!("DISK {i}")))
                 .flatten(),
+            iotune: p
+                .maybe(|p| IoTune {
+                    limits: vec![
+                        ("total_bytes_sec", 1 << 20),
+                        ("read_iops_sec", 100 + u64::from(p.coin())),
+                    ],
+                    group_name: p.maybe(|_| format!("g{i}")),
+                })
+                .map(Box::new),
             boot_order: (per_device_boot && p.coin()).then(|| boot_orders.next().unwrap()),
             address: if bus == DiskBus::Virtio {
                 pci(&mut p)

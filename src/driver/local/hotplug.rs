@@ -241,6 +241,10 @@ impl Core {
             if let (Some(n), PluggedDevice::Interface(i)) = (nic, which) {
                 super::tuning::set_link(qmp, &addressed.devices.interfaces[i], &format!("net{n}"))?;
             }
+            if let PluggedDevice::Disk(i) = which {
+                let id = disk_device_ids(&addressed)?.swap_remove(i);
+                super::tuning::set_io_throttle(qmp, &addressed.devices.disks[i], &id)?;
+            }
             Ok(nic)
         })();
         let nic = match result {

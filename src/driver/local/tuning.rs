@@ -140,6 +140,61 @@ pub fn websocket_port(def: &DomainDef, taken: &[u16], check_free: bool) -> Resul
         })
 }
 
+/// `<iotune>` of each disk with a medium, as libvirt sets it: QEMU's
+/// `block_set_io_throttle` on the disk's device (the six base limits
+/// always, the others where set, and the group).
+fn set_io_throttles(qmp: &Qmp, def: &DomainDef) -> Result<()> {
+    if def.devices.disks.iter().all(|d| d.iotune.is_none()) {
+        return Ok(());
+    }
+    let ids = crate::qemu::argv::disk_device_ids(def)?;
+    for (d, id) in def.devices.disks.iter().zip(&ids) {
+        set_io_throttle(qmp, d, id)?;
+    }
+    Ok(())
+}
+
+/// `<iotune>` of disk `d`, QEMU's device `id`; nothing for a disk
+/// without one or an empty drive (which takes no throttle).
+pub(crate) fn set_io_throttle(qmp: &Qmp, d: &crate::model::Disk, id: &str) -> Result<()> {
+    let Some(t) = &d.iotune else { return Ok(()) };
+    if d.source.is_none() && d.network.is_none() {
+        return Ok(());
+    }
+    // The device holding the drive: a virtio disk's is the virtio device
+    // inside its PCI proxy (libvirt's qomName).
+    let qom = match d.effective_bus() {
+        Some(crate::model::DiskBus::Virtio) => format!("/machine/peripheral/{id}/virtio-backend"),
+        _ => format!("/machine/peripheral/{id}"),
+    };
+    let mut args = serde_json::Map::new();
+    args.insert("id".into(), json!(qom));
+    for (i, (name, qmp_name)) in crate::model::IOTUNE_LIMITS.iter().enumerate() {
+        let v = t.get(name);
+        if i < 6 || v > 0 {
+            args.insert((*qmp_name).into(), json!(v));
+        }
+    }
+    if let Some(g) = &t.group_name {
+        args.insert("group".into(), json!(g));
+    }
+    qmp.execute(
+        "block_set_io_throttle",
+        Some(serde_json::Value::Object(args)),
+        QMP_TIMEOUT,
+    )
+    .map(drop)
+    .map_err(|e| {
+        Error::new(
+            e.code,
+            format!(
+                "disk {}: QEMU refused its <iotune>: {}",
+                d.target, e.message
+            ),
+        )
+    })
+}
+
 /// The choices every start makes for `def` before its command line is
 /// built, shared with `domxml-to-native` so the two cannot drift: the
 /// firmware of `<os firmware>` resolved into `<loader>` and `<nvram>` from
@@ -380,6 +435,7 @@ pub fn after_qmp(qmp: &Qmp, def: &mut DomainDef, pid: i32, run_dir: &Path) -> Re
     for (i, net) in def.devices.interfaces.iter().enumerate() {
         set_link(qmp, net, &format!("net{i}"))?;
     }
+    set_io_throttles(qmp, def)?;
     // <vcpus>: the enabled, hotpluggable vCPUs, before any pinning.
     if let Some(ind) = &def.vcpu.individual {
         super::resize::plug_vcpus(qmp, &ind.hotplugged)?;

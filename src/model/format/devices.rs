@@ -260,6 +260,25 @@ fn disk(w: &mut XmlWriter, d: &Disk) {
         .opt("bus", d.bus.map(|b| b.as_str()))
         .opt("removable", d.removable.map(on_off));
     w.empty("target", t);
+    if let Some(t) = &d.iotune {
+        w.open("iotune", Attrs::new());
+        let (before, after) = t.limits.split_at(
+            t.limits
+                .iter()
+                .position(|(k, _)| k.ends_with("_max_length"))
+                .unwrap_or(t.limits.len()),
+        );
+        for (k, v) in before {
+            w.text(k, Attrs::new(), &v.to_string());
+        }
+        if let Some(g) = &t.group_name {
+            w.text("group_name", Attrs::new(), g);
+        }
+        for (k, v) in after {
+            w.text(k, Attrs::new(), &v.to_string());
+        }
+        w.close("iotune");
+    }
     if let Some(o) = d.boot_order {
         w.empty("boot", Attrs::new().add("order", o));
     }

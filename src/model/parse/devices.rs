@@ -346,10 +346,11 @@ fn disk(e: El) -> R<Disk> {
     let (mut readonly, mut shareable, mut serial) = (None, None, None);
     let (mut boot, mut address_v, mut backing, mut transient) = (None, None, None, None);
     let mut auth = None;
-    let (mut wwn, mut vendor, mut product) = (None, None, None);
+    let (mut wwn, mut vendor, mut product, mut iotune) = (None, None, None, None);
     for c in e.children()? {
         match c.name() {
             "driver" => set(&mut driver_v, c, disk_driver)?,
+            "iotune" => set(&mut iotune, c, super::iotune::iotune)?,
             "wwn" => set(&mut wwn, c, |c| {
                 let w = text_only(&c)?;
                 let digits = w.strip_prefix("0x").unwrap_or(&w);
@@ -426,6 +427,7 @@ fn disk(e: El) -> R<Disk> {
     d.wwn = wwn;
     d.vendor = vendor;
     d.product = product;
+    d.iotune = iotune.map(Box::new);
     d.boot_order = boot;
     d.address = address_v;
     d.volume = volume;

@@ -75,6 +75,23 @@ pub(super) fn usb_disabled(def: &DomainDef) -> bool {
 fn disks(def: &DomainDef) -> R {
     // Duplicate targets first, as libvirt reports them before addresses.
     let disks = &def.devices.disks;
+    // Disks of one throttle group have one set of limits (libvirt).
+    for (i, d) in disks.iter().enumerate() {
+        let Some(t) = d.iotune.as_ref().filter(|t| t.group_name.is_some()) else {
+            continue;
+        };
+        if let Some(other) = disks[..i].iter().find(|o| {
+            o.iotune
+                .as_ref()
+                .is_some_and(|u| u.group_name == t.group_name && u.limits != t.limits)
+        }) {
+            return Err(unsupported(format!(
+                "different iotunes for disks {} and {}",
+                show(&d.target),
+                show(&other.target)
+            )));
+        }
+    }
     let mut by_target: HashMap<&str, &Disk> = HashMap::new();
     for d in disks {
         if let Some(other) = by_target.insert(&d.target, d) {
