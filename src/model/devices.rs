@@ -59,6 +59,8 @@ pub struct Devices {
     pub memories: Vec<MemoryDevice>,
     /// `<vsock>`.
     pub vsock: Option<super::Vsock>,
+    /// `<iommu>`.
+    pub iommu: Option<super::Iommu>,
 }
 
 /// A device's bus address, `<address type=...>`.

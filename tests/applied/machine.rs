@@ -342,6 +342,29 @@ fn qemus_own_words_explain_a_failed_start() {
     );
 }
 
+/// `<iommu model='intel'>` with its switches: QEMU's VT-d device with
+/// interrupt remapping, caching mode and a 48-bit address width.
+#[test]
+fn an_intel_iommu_reaches_the_machine() {
+    let st = State::new("iommu");
+    st.start(
+        &firmware_vm(
+            "vtd",
+            "<features><acpi/><ioapic driver='qemu'/></features>",
+            "<iommu model='intel'><driver intremap='on' caching_mode='on' aw_bits='48'/></iommu>",
+        )
+        .replace("machine='pc'", "machine='q35'"),
+    );
+    let mut qmp = st.qmp("vtd");
+    let prop = |q: &mut crate::support::Qmp, p: &str| q.qom_get("/machine/peripheral/iommu0", p);
+    assert_eq!(prop(&mut qmp, "type"), "intel-iommu");
+    assert_eq!(prop(&mut qmp, "intremap"), "on");
+    assert_eq!(prop(&mut qmp, "caching-mode"), true);
+    assert_eq!(prop(&mut qmp, "aw-bits"), 48);
+    drop(qmp);
+    st.stop("vtd");
+}
+
 /// `qemu-img create` with arguments, failing the test on error.
 fn qemu_img(args: &[&str]) {
     let out = Command::new("qemu-img").args(args).output().unwrap();

@@ -325,6 +325,11 @@ const ELEMENTS: &[(&str, &[&str])] = &[
         &["iommu", "ats", "packed", "page_per_vq"],
     ),
     ("domain/devices/vsock", &["model"]),
+    ("domain/devices/iommu", &["model"]),
+    (
+        "domain/devices/iommu/driver",
+        &["intremap", "caching_mode", "eim", "iotlb", "aw_bits"],
+    ),
     ("domain/devices/vsock/cid", &["auto", "address"]),
     (
         "domain/devices/vsock/driver",
@@ -582,6 +587,7 @@ const KINDS: &[(&str, &[&str])] = &[
     ("domain/devices/redirdev@type", &["spicevmc"]),
     ("domain/devices/hub@type", &["usb"]),
     ("domain/devices/rng/backend@model", &["random", "builtin"]),
+    ("domain/devices/iommu@model", &["intel"]),
     ("domain/devices/video/driver@name", &["qemu"]),
     ("domain/devices/panic@model", &["isa", "hyperv"]),
     ("domain/devices/panic/address@type", &["isa"]),

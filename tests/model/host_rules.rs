@@ -752,3 +752,52 @@ fn disk_iotune() {
         "different iotunes",
     );
 }
+
+/// `<iommu model='intel'>`: Q35 only, no address, eim with intremap,
+/// intremap with QEMU's I/O APIC; virtio's and SMMUv3 refused by name.
+#[test]
+fn iommu() {
+    let q35 = |features: &str, devices: &str| {
+        doc_os(
+            "<type arch='x86_64' machine='q35'>hvm</type>",
+            &format!("<features>{features}</features>"),
+            devices,
+        )
+    };
+    let d = accept(&q35(
+        "<acpi/><ioapic driver='qemu'/>",
+        "<iommu model='intel'><driver intremap='on' eim='on' aw_bits='48'/></iommu>",
+    ));
+    assert_eq!(d.devices.iommu.as_ref().unwrap().aw_bits, Some(48));
+    reject(
+        &q35(
+            "<acpi/>",
+            "<iommu model='intel'><driver intremap='on'/></iommu>",
+        ),
+        Unsupported,
+        "split I/O APIC",
+    );
+    reject(
+        &q35(
+            "<acpi/><ioapic driver='qemu'/>",
+            "<iommu model='intel'><driver eim='on'/></iommu>",
+        ),
+        Invalid,
+        "eim requires interrupt remapping",
+    );
+    reject(
+        &doc("", "<iommu model='intel'/>"),
+        Unsupported,
+        "only supported with Q35",
+    );
+    reject(
+        &q35("<acpi/>", "<iommu model='virtio'/>"),
+        Unsupported,
+        "virtio-iommu",
+    );
+    reject(
+        &q35("<acpi/>", "<iommu model='smmuv3'/>"),
+        Unsupported,
+        "ARM",
+    );
+}

@@ -173,6 +173,21 @@ pub(super) fn devices(w: &mut XmlWriter, def: &DomainDef) {
     for r in &d.rngs {
         rng(w, r);
     }
+    if let Some(i) = &d.iommu {
+        let a = Attrs::new().add("model", i.model.as_str());
+        let drv = Attrs::new()
+            .opt("intremap", i.intremap.map(on_off))
+            .opt("caching_mode", i.caching_mode.map(on_off))
+            .opt("eim", i.eim.map(on_off))
+            .opt("iotlb", i.iotlb.map(on_off))
+            .opt("aw_bits", i.aw_bits);
+        element(w, "iommu", a, !drv.is_empty() || i.address.is_some(), |w| {
+            if !drv.is_empty() {
+                w.empty("driver", drv);
+            }
+            address(w, &i.address);
+        });
+    }
     if let Some(v) = &d.vsock {
         w.open(
             "vsock",

@@ -46,6 +46,7 @@ pub(super) fn devices(e: El) -> R<Devices> {
             "memballoon" => set(&mut d.memballoon, c, peripherals::memballoon)?,
             "rng" => push(&mut d.rngs, c, peripherals::rng)?,
             "vsock" => set(&mut d.vsock, c, peripherals::vsock)?,
+            "iommu" => set(&mut d.iommu, c, peripherals::iommu)?,
             "hostdev" => push(&mut d.hostdevs, c, hostdev::hostdev)?,
             "filesystem" => push(&mut d.filesystems, c, hostdev::filesystem)?,
             "shmem" => push(&mut d.shmems, c, hostdev::shmem)?,

@@ -15,6 +15,9 @@ pub(super) fn validate(def: &DomainDef) -> R {
         check_path("emulator path", e)?;
     }
     disks(def)?;
+    if let Some(i) = &d.iommu {
+        iommu(def, i)?;
+    }
     let masters: HashSet<u32> = d
         .controllers
         .iter()
@@ -70,6 +73,23 @@ pub(super) fn usb_disabled(def: &DomainDef) -> bool {
         .controllers
         .iter()
         .any(|c| c.kind == ControllerType::Usb && c.model.as_deref() == Some("none"))
+}
+
+/// libvirt's rules for `<iommu>`: Q35 only, and remapped interrupts
+/// through QEMU's own I/O APIC.
+fn iommu(def: &DomainDef, i: &crate::model::Iommu) -> R {
+    let model = i.model.as_str();
+    if !def.os.is_q35() {
+        return Err(unsupported(format!(
+            "IOMMU device: '{model}' is only supported with Q35 machines"
+        )));
+    }
+    if i.intremap == Some(true) && def.features.ioapic != Some(crate::model::IoapicDriver::Qemu) {
+        return Err(unsupported(
+            "IOMMU interrupt remapping requires split I/O APIC (ioapic driver='qemu')",
+        ));
+    }
+    Ok(())
 }
 
 fn disks(def: &DomainDef) -> R {

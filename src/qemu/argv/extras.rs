@@ -11,8 +11,8 @@ use super::usb::UsbDev;
 use super::{Ctx, Family, invalid, unsupported};
 use crate::error::Error;
 use crate::model::{
-    PanicModel, RngBackend, RngModel, TpmBackend, TpmModel, TpmVersion, VsockModel, WatchdogAction,
-    WatchdogModel,
+    IommuModel, PanicModel, RngBackend, RngModel, TpmBackend, TpmModel, TpmVersion, VsockModel,
+    WatchdogAction, WatchdogModel,
 };
 
 /// The control socket of a domain's software TPM, in its runtime
@@ -213,6 +213,32 @@ pub fn emit_redirdevs(cx: &mut Ctx<'_>) -> Result<(), Error> {
             .maybe("bootindex", r.boot_order);
         cx.arg("-device", o.build());
     }
+    Ok(())
+}
+
+/// The `<iommu>`: Intel's VT-d with its switches.
+pub fn emit_iommu(cx: &mut Ctx<'_>) -> Result<(), Error> {
+    let Some(i) = &cx.def.devices.iommu else {
+        return Ok(());
+    };
+    // The model checked the machine, ACPI and the I/O APIC.
+    let o = match i.model {
+        IommuModel::Intel => Opts::new("intel-iommu")
+            .set("id", "iommu0")
+            .maybe_switch("intremap", i.intremap)
+            .maybe_switch("caching-mode", i.caching_mode)
+            .maybe_switch("eim", i.eim)
+            .maybe_switch("device-iotlb", i.iotlb)
+            .maybe("aw-bits", i.aw_bits),
+        // Refused when read.
+        IommuModel::Virtio | IommuModel::Smmuv3 => {
+            return Err(unsupported(format!(
+                "IOMMU device: '{}' is not supported",
+                i.model.as_str()
+            )));
+        }
+    };
+    cx.arg("-device", o.build());
     Ok(())
 }
 

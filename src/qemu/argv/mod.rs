@@ -407,6 +407,8 @@ fn emit_all(
     tuning::emit_smbios(cx)?;
     tuning::emit_fw_cfg(cx)?;
     tuning::emit_genid(cx);
+    // Before the devices it translates for.
+    extras::emit_iommu(cx)?;
     pci::emit_controllers(cx)?;
     controllers::emit(cx)?;
     usb::emit_hubs(cx)?;
