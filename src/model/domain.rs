@@ -374,6 +374,9 @@ pub struct Features {
     /// `<apic eoi=...>`: the paravirtual end of interrupt (KVM's
     /// `kvm-pv-eoi`).
     pub apic_eoi: Option<bool>,
+    /// `<tcg><tb-cache>`: the size of QEMU's translation cache, in KiB
+    /// (a whole number of MiB; TCG domains only).
+    pub tcg_tb_cache_kib: Option<u64>,
     /// `<pae/>` (always on for x86_64; kept for round trips).
     pub pae: bool,
     /// `<hap state=...>`: hardware assisted paging.

@@ -212,6 +212,15 @@ fn features(w: &mut XmlWriter, f: &Features) {
     if f.apic {
         w.empty("apic", Attrs::new().opt("eoi", f.apic_eoi.map(on_off)));
     }
+    if let Some(kib) = f.tcg_tb_cache_kib {
+        w.open("tcg", Attrs::new());
+        w.text(
+            "tb-cache",
+            Attrs::new().add("unit", "KiB"),
+            &kib.to_string(),
+        );
+        w.close("tcg");
+    }
     if f.pae {
         w.empty("pae", Attrs::new());
     }

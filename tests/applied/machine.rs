@@ -365,6 +365,33 @@ fn an_intel_iommu_reaches_the_machine() {
     st.stop("vtd");
 }
 
+/// `<features><tcg><tb-cache>`: QEMU's translation buffer is the size
+/// asked (64 MiB here, less QEMU's guard pages), as QEMU reports it.
+#[test]
+fn tcg_translation_cache_size() {
+    let st = State::new("tbcache");
+    st.start(&firmware_vm(
+        "tb",
+        "<features><tcg><tb-cache unit='MiB'>64</tb-cache></tcg></features>",
+        "",
+    ));
+    let mut qmp = st.qmp("tb");
+    let jit = qmp.exec("x-query-jit", serde_json::json!({}));
+    let text = jit["human-readable-text"].as_str().unwrap().to_string();
+    drop(qmp);
+    let total: u64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("gen code size"))
+        .and_then(|r| r.trim().split('/').nth(1))
+        .and_then(|t| t.trim().parse().ok())
+        .unwrap_or_else(|| panic!("the translation buffer's size in {text}"));
+    assert!(
+        total <= 64 << 20 && total > 63 << 20,
+        "a 64 MiB translation buffer: {total} bytes"
+    );
+    st.stop("tb");
+}
+
 /// `qemu-img create` with arguments, failing the test on error.
 fn qemu_img(args: &[&str]) {
     let out = Command::new("qemu-img").args(args).output().unwrap();

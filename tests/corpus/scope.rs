@@ -62,6 +62,8 @@ const ELEMENTS: &[(&str, &[&str])] = &[
     ("domain/features", &[]),
     ("domain/features/acpi", &[]),
     ("domain/features/apic", &["eoi"]),
+    ("domain/features/tcg", &[]),
+    ("domain/features/tcg/tb-cache", &["unit"]),
     ("domain/features/pae", &[]),
     ("domain/features/hap", &["state"]),
     ("domain/features/pmu", &["state"]),

@@ -801,3 +801,31 @@ fn iommu() {
         "ARM",
     );
 }
+
+/// `<features><tcg><tb-cache>`: a whole number of MiB, for TCG domains
+/// only; zero is no setting.
+#[test]
+fn tcg_tb_cache() {
+    let with = |kind: &str, size: &str| {
+        doc("", "")
+            .replacen("type='kvm'", &format!("type='{kind}'"), 1)
+            .replace(
+                "<devices>",
+                &format!("<features><tcg><tb-cache {size}</tb-cache></tcg></features><devices>"),
+            )
+    };
+    let d = accept(&with("qemu", "unit='MiB'>128"));
+    assert_eq!(d.features.tcg_tb_cache_kib, Some(128 * 1024));
+    assert_eq!(
+        accept(&with("qemu", "unit='MiB'>0"))
+            .features
+            .tcg_tb_cache_kib,
+        None
+    );
+    reject(&with("qemu", "unit='KiB'>1000"), Invalid, "multiple of MiB");
+    reject(
+        &with("kvm", "unit='MiB'>128"),
+        Unsupported,
+        "incompatible with domain type",
+    );
+}

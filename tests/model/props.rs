@@ -572,6 +572,9 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
         features: Features {
             acpi: p.coin(),
             apic: p.coin(),
+            tcg_tb_cache_kib: (virt_type == VirtType::Qemu)
+                .then(|| p.maybe(|p| 1024 * (1 + u64::from(p.coin()))))
+                .flatten(),
             pae: p.coin(),
             vmport: p.maybe(|p| p.coin()),
             smm: p.maybe(|p| Smm {

@@ -212,6 +212,7 @@ pub(super) fn features(e: El) -> R<Features> {
                 | "ioapic"
                 | "hyperv"
                 | "kvm"
+                | "tcg"
         );
         if !known {
             c.skip()?;
@@ -256,6 +257,25 @@ pub(super) fn features(e: El) -> R<Features> {
                     f.ioapic = c.word("driver")?;
                 }
                 "hyperv" => f.hyperv = Some(Box::new(hyperv(c)?)),
+                "tcg" => {
+                    c.allow(&[])?;
+                    let mut size = None;
+                    for x in c.children()? {
+                        if x.name() == "tb-cache" {
+                            set(&mut size, x, super::memory)?;
+                        } else {
+                            x.skip()?;
+                        }
+                    }
+                    if size.is_some_and(|kib| kib % 1024 != 0) {
+                        return Err(invalid(format!(
+                            "tb-cache size must be an integer multiple of MiB, at {}",
+                            c.at()
+                        )));
+                    }
+                    // libvirt: a zero size is no setting.
+                    f.tcg_tb_cache_kib = size.filter(|kib| *kib > 0);
+                }
                 _ => f.kvm = Some(Box::new(kvm(c)?)),
             }
             Ok(())

@@ -145,6 +145,11 @@ fn firmware(def: &DomainDef) -> R {
 }
 
 fn features(def: &DomainDef) -> R {
+    if def.features.tcg_tb_cache_kib.is_some() && def.virt_type != crate::model::VirtType::Qemu {
+        return Err(unsupported(
+            "TCG features are incompatible with domain type 'kvm'",
+        ));
+    }
     let f = &def.features;
     if let Some(s) = &f.smm
         && s.tseg_kib.is_some_and(|t| t > crate::model::units::MAX_KIB)

@@ -194,7 +194,13 @@ pub fn emit_machine(cx: &mut Ctx<'_>, machine_type: &str, caps: &QemuCaps) -> Re
         machine = machine.switch("graphics", false);
     }
     cx.arg("-machine", machine.build());
-    cx.arg("-accel", if cx.kvm { "kvm" } else { "tcg" });
+    // The model keeps <tcg> to TCG domains.
+    let accel = match (cx.kvm, cx.def.features.tcg_tb_cache_kib) {
+        (true, _) => "kvm".to_string(),
+        (false, Some(kib)) => format!("tcg,tb-size={}", kib >> 10),
+        (false, None) => "tcg".to_string(),
+    };
+    cx.arg("-accel", accel);
     super::cpu::emit_cpu(cx, caps)?;
     super::tuning::emit_iothreads(cx);
     if secure {
