@@ -6,7 +6,9 @@
 //! and the command-line builder runs it again.
 
 use crate::error::Error;
-use crate::model::{Address, ControllerType, DiskBus, DomainDef, PciAddress};
+use crate::model::{
+    Address, ControllerType, DiskBus, DiskDevice, DiskType, DomainDef, PciAddress, VsockModel,
+};
 use crate::qemu::argv::{invalid, unsupported};
 
 /// Checks `def` against what QEMU's machine types build themselves.
@@ -15,7 +17,72 @@ use crate::qemu::argv::{invalid, unsupported};
 /// and the built-in function whose place it claims.
 pub fn validate(def: &DomainDef) -> Result<(), Error> {
     machine_rules(def)?;
+    device_rules(def)?;
     chipset_slots(def)
+}
+
+/// What QEMU's devices take (libvirt's `qemuValidateDomainDeviceDef*`):
+/// a SCSI LUN is `scsi-block` on a block device, with no identity of
+/// its own; a WWN is IDE's and SCSI's, a vendor and product SCSI's; VT-d
+/// is Q35's; vhost-vsock has no transitional device.
+fn device_rules(def: &DomainDef) -> Result<(), Error> {
+    for d in &def.devices.disks {
+        let t = &d.target;
+        let bus = d.effective_bus();
+        if d.device == DiskDevice::Lun {
+            // virtio-blk passes SCSI commands only in legacy virtio,
+            // which QEMU refuses beside virtio 1.0 ("set scsi=off").
+            if bus != Some(DiskBus::Scsi) {
+                return Err(unsupported(format!(
+                    "disk '{t}': disk device='lun' is only supported on bus='scsi'"
+                )));
+            }
+            if d.kind != DiskType::Block {
+                return Err(unsupported(format!(
+                    "disk '{t}': disk device='lun' is only valid for block type disk source"
+                )));
+            }
+            if d.serial.is_some() {
+                return Err(unsupported(format!(
+                    "disk '{t}': scsi-block 'lun' devices do not support the serial property"
+                )));
+            }
+            if d.wwn.is_some() || d.vendor.is_some() || d.product.is_some() {
+                return Err(unsupported(format!(
+                    "disk '{t}': setting wwn, vendor or product is not supported for lun device"
+                )));
+            }
+        }
+        if d.wwn.is_some() && !matches!(bus, Some(DiskBus::Ide | DiskBus::Scsi)) {
+            return Err(unsupported(format!(
+                "disk '{t}': only ide and scsi disk support wwn"
+            )));
+        }
+        if (d.vendor.is_some() || d.product.is_some()) && bus != Some(DiskBus::Scsi) {
+            return Err(unsupported(format!(
+                "disk '{t}': only scsi disk supports vendor and product"
+            )));
+        }
+    }
+    if let Some(i) = &def.devices.iommu
+        && !def.os.is_q35()
+    {
+        return Err(unsupported(format!(
+            "IOMMU device: '{}' is only supported with Q35 machines",
+            i.model.as_str()
+        )));
+    }
+    if def
+        .devices
+        .vsock
+        .as_ref()
+        .is_some_and(|v| v.model == Some(VsockModel::VirtioTransitional))
+    {
+        return Err(unsupported(
+            "a vsock is virtio 1.0 only: QEMU has no transitional vhost-vsock device; use model='virtio'",
+        ));
+    }
+    Ok(())
 }
 
 /// What one machine family has and the other lacks: IDE on i440FX only,

@@ -5,7 +5,7 @@
 
 use qvirt::model::ModelErrorKind;
 
-use crate::{accept, doc, doc_os, reject};
+use crate::{accept, doc, doc_os, reject, reject_at_define};
 
 use ModelErrorKind::{Invalid, Unsupported};
 
@@ -785,7 +785,7 @@ fn iommu() {
         Invalid,
         "eim requires interrupt remapping",
     );
-    reject(
+    reject_at_define(
         &doc("", "<iommu model='intel'/>"),
         Unsupported,
         "only supported with Q35",
@@ -828,4 +828,65 @@ fn tcg_tb_cache() {
         Unsupported,
         "incompatible with domain type",
     );
+}
+
+/// What QEMU's devices take, refused when the domain is defined (as
+/// libvirt's qemu_validate.c refuses it): a LUN on SCSI only, from a
+/// block device, without an identity of its own; a WWN on IDE and SCSI;
+/// a vendor and product on SCSI; no transitional vsock.
+#[test]
+fn device_rules_at_define() {
+    let disk = |kind: &str, device: &str, bus: &str, dev: &str, inner: &str| {
+        doc(
+            "",
+            &format!(
+                "<disk type='{kind}' device='{device}'><source {}='/dev/sdz'/>\
+                 <target dev='{dev}' bus='{bus}'/>{inner}</disk>",
+                if kind == "block" { "dev" } else { "file" }
+            ),
+        )
+    };
+    let ok = crate::read_for_define(&disk("block", "lun", "scsi", "sda", ""));
+    assert!(ok.is_ok(), "{ok:?}");
+    for (xml, why) in [
+        (
+            disk("block", "lun", "virtio", "vda", ""),
+            "only supported on bus='scsi'",
+        ),
+        (
+            disk("file", "lun", "scsi", "sda", ""),
+            "block type disk source",
+        ),
+        (
+            disk("block", "lun", "scsi", "sda", "<serial>S</serial>"),
+            "serial property",
+        ),
+        (
+            disk("block", "lun", "scsi", "sda", "<vendor>V</vendor>"),
+            "not supported for lun device",
+        ),
+        (
+            disk(
+                "file",
+                "disk",
+                "virtio",
+                "vda",
+                "<wwn>0x5000c50015ea71ac</wwn>",
+            ),
+            "only ide and scsi disk support wwn",
+        ),
+        (
+            disk("file", "disk", "ide", "hda", "<product>P</product>"),
+            "only scsi disk supports vendor and product",
+        ),
+        (
+            doc(
+                "",
+                "<vsock model='virtio-transitional'><cid address='5'/></vsock>",
+            ),
+            "no transitional vhost-vsock",
+        ),
+    ] {
+        reject_at_define(&xml, Unsupported, why);
+    }
 }

@@ -264,32 +264,13 @@ fn emit_disk(
         DiskDevice::Disk => info.bus != DiskBus::Fdc,
         DiskDevice::Cdrom => matches!(info.bus, DiskBus::Ide | DiskBus::Sata | DiskBus::Scsi),
         DiskDevice::Floppy => info.bus == DiskBus::Fdc,
-        // virtio-blk passes SCSI commands only in legacy virtio, which
-        // QEMU refuses beside virtio 1.0 ("set scsi=off").
+        // The rest of a LUN's rules are `qemu::validate`'s.
         DiskDevice::Lun => info.bus == DiskBus::Scsi,
     };
     if !fits {
         return Err(unsupported(format!(
             "disk '{t}': a {media} device on bus '{bus}' is not supported"
         )));
-    }
-    if disk.device == DiskDevice::Lun {
-        // libvirt's rules (domain_validate.c, qemu_validate.c).
-        if disk.kind != DiskType::Block {
-            return Err(unsupported(format!(
-                "disk '{t}': disk device='lun' is only valid for block type disk source"
-            )));
-        }
-        if disk.serial.is_some() {
-            return Err(unsupported(format!(
-                "disk '{t}': scsi-block 'lun' devices do not support the serial property"
-            )));
-        }
-        if disk.wwn.is_some() || disk.vendor.is_some() || disk.product.is_some() {
-            return Err(unsupported(format!(
-                "disk '{t}': setting wwn, vendor or product is not supported for lun device"
-            )));
-        }
     }
     if disk.kind == DiskType::Volume && disk.source.is_none() && disk.volume.is_some() {
         // The manager gives a volume disk its file when the domain starts.
@@ -431,31 +412,19 @@ fn emit_disk(
             "disk '{t}': a disk model, an I/O thread, queues and a queue size are only supported on virtio disks"
         )));
     }
-    // libvirt's rules (qemu_validate.c): a WWN for IDE and SCSI disks,
-    // a vendor and product for SCSI ones.
+    // Which buses take a WWN, a vendor and a product is
+    // `qemu::validate`'s to say.
     if let Some(w) = &disk.wwn {
-        if !matches!(info.bus, DiskBus::Ide | DiskBus::Scsi) {
-            return Err(unsupported(format!(
-                "disk '{t}': only ide and scsi disk support wwn"
-            )));
-        }
         let digits = w.strip_prefix("0x").unwrap_or(w);
         let n = u64::from_str_radix(digits, 16)
             .map_err(|_| invalid(format!("disk '{t}': malformed wwn {w}")))?;
         o = o.set("wwn", n);
     }
-    if disk.vendor.is_some() || disk.product.is_some() {
-        if info.bus != DiskBus::Scsi {
-            return Err(unsupported(format!(
-                "disk '{t}': only scsi disk supports vendor and product"
-            )));
-        }
-        if let Some(v) = &disk.vendor {
-            o = o.set_user("vendor", "disk vendor", v)?;
-        }
-        if let Some(p) = &disk.product {
-            o = o.set_user("product", "disk product", p)?;
-        }
+    if let Some(v) = &disk.vendor {
+        o = o.set_user("vendor", "disk vendor", v)?;
+    }
+    if let Some(p) = &disk.product {
+        o = o.set_user("product", "disk product", p)?;
     }
     if disk.removable.is_some() && info.bus != DiskBus::Usb {
         return Err(unsupported(format!(

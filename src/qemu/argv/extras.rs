@@ -256,16 +256,10 @@ pub fn emit_vsock(cx: &mut Ctx<'_>) -> Result<(), Error> {
             "a <vsock> needs its CID and the vhost-vsock descriptor: the driver must claim them (RuntimePaths::vsock_fd) before building the command line",
         ));
     };
+    // `qemu::validate` refused the transitional model: QEMU has none.
     let device = match v.model {
-        None | Some(VsockModel::Virtio) => "vhost-vsock-pci",
         Some(VsockModel::VirtioNonTransitional) => "vhost-vsock-pci-non-transitional",
-        // vhost-vsock is virtio 1.0 only (libvirt names a device QEMU
-        // does not have).
-        Some(VsockModel::VirtioTransitional) => {
-            return Err(unsupported(
-                "a vsock is virtio 1.0 only: QEMU has no transitional vhost-vsock device; use model='virtio'",
-            ));
-        }
+        _ => "vhost-vsock-pci",
     };
     let placed = cx.pci.place("vsock", v.address.as_ref(), Dev::Vsock)?;
     let o = Opts::new(device)
