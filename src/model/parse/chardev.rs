@@ -110,13 +110,6 @@ pub(super) fn chardev(e: El, console: bool) -> R<CharDevice> {
                 c.allow(&["file", "append"])?;
                 c.empty()?;
                 let file = c.req("file")?;
-                if !file.starts_with('/') {
-                    return Err(c.bad_value(
-                        ModelErrorKind::Invalid,
-                        "file",
-                        "not an absolute path",
-                    ));
-                }
                 Ok(CharLog {
                     file: file.to_string(),
                     append: c.on_off("append")?,

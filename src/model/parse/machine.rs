@@ -46,15 +46,7 @@ pub(super) fn os(e: El) -> R<Os> {
                     t.allow(&["type"])?;
                     t.req("type")?;
                     t.choice("type", &[("slic", ())])?;
-                    let path = t.text()?;
-                    if !path.starts_with('/') {
-                        return Err(t.bad_text(
-                            ModelErrorKind::Invalid,
-                            &path,
-                            "the ACPI table file must be an absolute path",
-                        ));
-                    }
-                    table = Some(path);
+                    table = Some(t.text()?);
                 }
                 table.ok_or_else(|| invalid(format!("<acpi> at {} names no table", c.at())))
             })?,

@@ -326,11 +326,6 @@ pub(super) fn fw_cfg(e: El) -> R<Vec<FwCfgEntry>> {
         }
         let value = x.text()?;
         let file = x.get("file").map(str::to_string);
-        if let Some(f) = &file
-            && !f.starts_with('/')
-        {
-            return Err(x.bad_value(ModelErrorKind::Invalid, "file", "not an absolute path"));
-        }
         let value = (!value.is_empty()).then_some(value);
         if value.is_none() && file.is_none() {
             return Err(invalid(format!(

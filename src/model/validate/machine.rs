@@ -47,6 +47,9 @@ fn os(def: &DomainDef) -> R {
     if let Some(k) = &os.kernel {
         check_path("kernel path", k)?;
     }
+    if let Some(t) = &os.slic_table {
+        check_path("ACPI table file", t)?;
+    }
     if let Some(i) = &os.initrd {
         check_path("initrd path", i)?;
         if os.kernel.is_none() {

@@ -100,6 +100,9 @@ fn chardev_source(what: &str, c: &CharDevice) -> R {
             "{what} of type spicevmc is not supported"
         )));
     }
+    if let Some(l) = &c.log {
+        check_path(&format!("{what} log file"), &l.file)?;
+    }
     source_path(what, &c.source)
 }
 

@@ -286,6 +286,11 @@ fn numa(def: &DomainDef) -> R {
 }
 
 fn sysinfo(def: &DomainDef) -> R {
+    for f in &def.fw_cfg {
+        if let Some(file) = &f.file {
+            check_path(&format!("fw_cfg entry {} file", f.name), file)?;
+        }
+    }
     if let Some(s) = &def.sysinfo {
         for (block, entries) in &s.blocks {
             for (name, value) in entries {
