@@ -1,6 +1,5 @@
 //! `<iommu>`: an IOMMU the guest programs for its devices' DMA.
 
-use super::devices::Address;
 use super::words::words;
 
 words! {
@@ -32,6 +31,4 @@ pub struct Iommu {
     pub iotlb: Option<bool>,
     /// `aw_bits`: the guest address width (39 or 48).
     pub aw_bits: Option<u32>,
-    /// `<address>` (virtio's; none for Intel's).
-    pub address: Option<Address>,
 }
