@@ -222,13 +222,16 @@ impl Core {
                 }
                 _ => None,
             };
-            if let PluggedDevice::Disk(i) = which {
-                // Nodes an earlier unplug of a disk under this id could not
-                // remove would clash with the new ones by name.
-                let id = disk_device_ids(&addressed)?.swap_remove(i);
-                if !has_device(qmp, &id)? {
-                    remove_nodes(qmp, &id)?;
-                }
+            let disk_id = match which {
+                PluggedDevice::Disk(i) => Some(disk_device_ids(&addressed)?.swap_remove(i)),
+                PluggedDevice::Interface(_) => None,
+            };
+            // Nodes an earlier unplug of a disk under this id could not
+            // remove would clash with the new ones by name.
+            if let Some(id) = &disk_id
+                && !has_device(qmp, id)?
+            {
+                remove_nodes(qmp, id)?;
             }
             if let Err(e) = add_to_qemu(qmp, &args) {
                 // QEMU takes a passed descriptor out of its list when it
@@ -241,9 +244,8 @@ impl Core {
             if let (Some(n), PluggedDevice::Interface(i)) = (nic, which) {
                 super::tuning::set_link(qmp, &addressed.devices.interfaces[i], &format!("net{n}"))?;
             }
-            if let PluggedDevice::Disk(i) = which {
-                let id = disk_device_ids(&addressed)?.swap_remove(i);
-                super::tuning::set_io_throttle(qmp, &addressed.devices.disks[i], &id)?;
+            if let (Some(id), PluggedDevice::Disk(i)) = (&disk_id, which) {
+                super::tuning::set_io_throttle(qmp, &addressed.devices.disks[i], id)?;
             }
             Ok(nic)
         })();

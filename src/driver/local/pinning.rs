@@ -3,8 +3,9 @@
 //! each vCPU thread (`query-cpus-fast` names them), `<iothreadpin>` each
 //! I/O thread (`query-iothreads`), `<emulatorpin>` every other thread of
 //! QEMU, and `<vcpusched>`, `<iothreadsched>` and `<emulatorsched>` give
-//! the same threads their scheduling policy; `<shares>`, `<period>`/`<quota>` and `<emulator_period>`/
-//! `<emulator_quota>` go to a CPU cgroup of the domain's own (see
+//! the same threads their scheduling policy; `<shares>`,
+//! `<period>`/`<quota>` and `<emulator_period>`/`<emulator_quota>` go to
+//! a CPU cgroup of the domain's own (see
 //! [`crate::sys::cgroup::DomainGroup`]), whose path is kept in the run
 //! directory so that the group goes when the run ends.
 

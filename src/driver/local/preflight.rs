@@ -67,7 +67,7 @@ pub(crate) fn check_paths(def: &DomainDef) -> Result<()> {
                 .map_err(|e| fail(what.to_string(), path, e))?;
         }
     }
-    for f in def.fw_cfg.iter().filter(|f| f.value.is_none()) {
+    for f in &def.fw_cfg {
         if let Some(path) = &f.file {
             access(Path::new(path), AccessFlags::R_OK)
                 .map_err(|e| fail(format!("fw_cfg entry {}", f.name), path, e))?;

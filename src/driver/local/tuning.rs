@@ -66,34 +66,62 @@ pub fn display_port(def: &DomainDef, taken: &[u16], check_free: bool) -> Result<
     if !listens_tcp || no_port {
         return Ok(None);
     }
-    if !g.wants_autoport() {
-        let port = g.port.unwrap_or(i32::from(FIRST_DISPLAY_PORT));
-        let port = u16::try_from(port).map_err(|_| {
+    let fixed = (!g.wants_autoport()).then(|| g.port.unwrap_or(i32::from(FIRST_DISPLAY_PORT)));
+    let port = PortAsk {
+        what: "display port",
+        auto: "autoport='yes'",
+        first: FIRST_DISPLAY_PORT,
+    };
+    port.pick(def, fixed, taken, check_free).map(Some)
+}
+
+/// How one kind of TCP port is given: a fixed one, checked free, or the
+/// first free from `first` (not in `taken`, and with `check_free` free on
+/// the host).
+struct PortAsk {
+    /// The port's name in messages.
+    what: &'static str,
+    /// How the definition asks for a port picked at start.
+    auto: &'static str,
+    /// Where the search for a free one starts.
+    first: u16,
+}
+
+impl PortAsk {
+    fn pick(
+        &self,
+        def: &DomainDef,
+        fixed: Option<i32>,
+        taken: &[u16],
+        check_free: bool,
+    ) -> Result<u16> {
+        let what = self.what;
+        let usable = |p: u16| !taken.contains(&p) && (!check_free || port_free(p));
+        let Some(port) = fixed else {
+            return (self.first..=u16::MAX).find(|p| usable(*p)).ok_or_else(|| {
+                Error::new(
+                    ErrorCode::OperationFailed,
+                    format!("no free {what} from {} up", self.first),
+                )
+            });
+        };
+        let port = u16::try_from(port).ok().filter(|p| *p > 0).ok_or_else(|| {
             Error::new(
                 ErrorCode::ConfigInvalid,
-                format!("display port {port} is out of range"),
+                format!("{what} {port} is out of range"),
             )
         })?;
-        if check_free && (taken.contains(&port) || !port_free(port)) {
+        if check_free && !usable(port) {
             return Err(Error::new(
                 ErrorCode::OperationFailed,
                 format!(
-                    "display port {port} of domain '{}' is already in use; pick another or use autoport='yes'",
-                    def.name
+                    "{what} {port} of domain '{}' is already in use; pick another or use {}",
+                    def.name, self.auto
                 ),
             ));
         }
-        return Ok(Some(port));
+        Ok(port)
     }
-    (FIRST_DISPLAY_PORT..=u16::MAX)
-        .find(|p| !taken.contains(p) && (!check_free || port_free(*p)))
-        .map(Some)
-        .ok_or_else(|| {
-            Error::new(
-                ErrorCode::OperationFailed,
-                "no free display port from 5900 up",
-            )
-        })
 }
 
 /// The first TCP port a VNC WebSocket listener is given (libvirt's
@@ -110,34 +138,13 @@ pub fn websocket_port(def: &DomainDef, taken: &[u16], check_free: bool) -> Resul
     let Some(want) = def.devices.graphics.first().and_then(|g| g.websocket) else {
         return Ok(None);
     };
-    let usable = |p: u16| !taken.contains(&p) && (!check_free || port_free(p));
-    if want > 0 {
-        let port = u16::try_from(want).map_err(|_| {
-            Error::new(
-                ErrorCode::ConfigInvalid,
-                format!("VNC websocket port {want} is out of range"),
-            )
-        })?;
-        if check_free && !usable(port) {
-            return Err(Error::new(
-                ErrorCode::OperationFailed,
-                format!(
-                    "the VNC websocket port {port} of domain '{}' is already in use; pick another or use websocket='-1'",
-                    def.name
-                ),
-            ));
-        }
-        return Ok(Some(port));
-    }
-    (FIRST_WEBSOCKET_PORT..=u16::MAX)
-        .find(|p| usable(*p))
+    let port = PortAsk {
+        what: "VNC websocket port",
+        auto: "websocket='-1'",
+        first: FIRST_WEBSOCKET_PORT,
+    };
+    port.pick(def, (want > 0).then_some(want), taken, check_free)
         .map(Some)
-        .ok_or_else(|| {
-            Error::new(
-                ErrorCode::OperationFailed,
-                "no free VNC websocket port from 5700 up",
-            )
-        })
 }
 
 /// `<iotune>` of each disk with a medium, as libvirt sets it: QEMU's

@@ -353,7 +353,7 @@ fn disk(e: El) -> R<Disk> {
             "driver" => set(&mut driver_v, c, disk_driver)?,
             "iotune" => set(&mut iotune, c, super::iotune::iotune)?,
             "wwn" => set(&mut wwn, c, |c| {
-                let w = text_only(&c)?;
+                let w = c.plain_text()?.trim().to_string();
                 let digits = w.strip_prefix("0x").unwrap_or(&w);
                 if digits.len() != 16 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
                     return Err(invalid(format!("Malformed wwn: {w} at {}", c.at())));
@@ -435,16 +435,10 @@ fn disk(e: El) -> R<Disk> {
     Ok(d)
 }
 
-/// The text of an element with no attributes or children.
-fn text_only(c: &El) -> R<String> {
-    c.allow(&[])?;
-    Ok(c.text()?.trim().to_string())
-}
-
 /// `<vendor>` or `<product>`: printable, at most `max` characters
 /// (libvirt's limits, the size of the SCSI INQUIRY fields).
 fn inquiry_text(c: El, what: &str, max: usize) -> R<String> {
-    let t = text_only(&c)?;
+    let t = c.plain_text()?.trim().to_string();
     if t.is_empty() || t.chars().count() > max || !t.chars().all(|ch| (' '..='~').contains(&ch)) {
         return Err(invalid(format!(
             "disk {what} '{t}' at {} must be 1 to {max} printable characters",
