@@ -337,17 +337,19 @@ fn a_client_connects_while_qemu_is_busy_with_a_former_clients_command() {
     });
     let sock = vm.sock.clone();
 
-    // The first client: negotiates, starts the save, and is gone.
-    let (first, _) = vm.connect();
-    drop(first);
+    // The first client (once QEMU listens): negotiates, starts the save,
+    // and is gone.
+    drop(vm.connect());
     let mut raw = UnixStream::connect(&sock).unwrap();
-    let mut greeting = String::new();
-    BufReader::new(raw.try_clone().unwrap())
-        .read_line(&mut greeting)
+    raw.write_all(b"{\"execute\":\"qmp_capabilities\",\"id\":1}\n{\"execute\":\"snapshot-save\",\"id\":2,\"arguments\":{\"job-id\":\"j\",\"tag\":\"t\",\"vmstate\":\"q\",\"devices\":[\"q\"]}}\n")
         .unwrap();
-    raw.write_all(b"{\"execute\":\"qmp_capabilities\",\"id\":1}\n{\"execute\":\"snapshot-save\",\"arguments\":{\"job-id\":\"j\",\"tag\":\"t\",\"vmstate\":\"q\",\"devices\":[\"q\"]}}\n")
-        .unwrap();
-    thread::sleep(Duration::from_millis(20));
+    // Gone once the save is under way (its state grows in the image),
+    // long before it is over.
+    let deadline = Instant::now() + T;
+    while std::fs::metadata(&disk).map_or(0, |m| m.len()) < 8 << 20 {
+        assert!(Instant::now() < deadline, "the save never started");
+        thread::sleep(Duration::from_millis(2));
+    }
     drop(raw);
 
     let start = Instant::now();

@@ -289,7 +289,15 @@ fn maxphysaddr_sets_the_vcpus_address_width() {
     assert_eq!(cpu_prop(&mut qmp, "phys-bits"), 42);
     drop(qmp);
     st.stop("pemu");
+    let kvm_xml = firmware_vm(
+        "ppass",
+        "<cpu mode='custom' check='none'><model fallback='allow'>qemu64</model><maxphysaddr mode='passthrough'/></cpu>",
+        "",
+    )
+    .replacen("type='qemu'", "type='kvm'", 1);
     if !std::path::Path::new("/dev/kvm").exists() {
+        let e = st.try_start(&kvm_xml).unwrap_err();
+        assert!(e.message.contains("KVM"), "{e}");
         return;
     }
     let host: u64 = std::fs::read_to_string("/proc/cpuinfo")
@@ -300,14 +308,7 @@ fn maxphysaddr_sets_the_vcpus_address_width() {
             (k.trim() == "address sizes").then(|| v.trim().split(' ').next()?.parse().ok())?
         })
         .expect("the host's address sizes in /proc/cpuinfo");
-    st.start(
-        &firmware_vm(
-            "ppass",
-            "<cpu mode='custom' check='none'><model fallback='allow'>qemu64</model><maxphysaddr mode='passthrough'/></cpu>",
-            "",
-        )
-        .replacen("type='qemu'", "type='kvm'", 1),
-    );
+    st.start(&kvm_xml);
     let mut qmp = st.qmp("ppass");
     assert_eq!(cpu_prop(&mut qmp, "phys-bits"), host);
     drop(qmp);
@@ -390,6 +391,22 @@ fn tcg_translation_cache_size() {
         "a 64 MiB translation buffer: {total} bytes"
     );
     st.stop("tb");
+}
+
+/// An empty Hyper-V `vendor_id` (as passthrough guides write it) reaches
+/// the vCPUs empty.
+#[test]
+fn an_empty_hyperv_vendor_id_reaches_the_vcpus() {
+    let st = State::new("hvempty");
+    st.start(&firmware_vm(
+        "hve",
+        "<features><hyperv mode='custom'><vendor_id state='on' value=''/></hyperv></features>",
+        "",
+    ));
+    let mut qmp = st.qmp("hve");
+    assert_eq!(cpu_prop(&mut qmp, "hv-vendor-id"), "");
+    drop(qmp);
+    st.stop("hve");
 }
 
 /// `qemu-img create` with arguments, failing the test on error.
