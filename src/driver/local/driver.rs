@@ -95,6 +95,9 @@ pub(crate) struct Inner {
     /// define, create or rescan takes them meanwhile. `names` and `entries`
     /// hold only domains that exist.
     pub reserved: Vec<(String, Uuid)>,
+    /// The host PCI devices runs hold (see `passthrough`), by host
+    /// address, with the UUID and name of the domain holding each.
+    pub pci_claims: HashMap<String, (Uuid, String)>,
 }
 
 impl Inner {

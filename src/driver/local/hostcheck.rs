@@ -378,14 +378,19 @@ impl Host {
         Ok(())
     }
 
-    fn pci_device(&self, a: &PciAddress) -> PathBuf {
-        self.path(&format!("sys/bus/pci/devices/{}", host_pci_name(a)))
-    }
-
     fn hostdevs(&self, def: &DomainDef) -> Result<()> {
+        let passed: Vec<String> = def
+            .devices
+            .hostdevs
+            .iter()
+            .filter_map(|h| match &h.source {
+                HostdevSource::Pci(a) => Some(host_pci_name(a)),
+                _ => None,
+            })
+            .collect();
         for h in &def.devices.hostdevs {
             match &h.source {
-                HostdevSource::Pci(a) => self.pci(def, a)?,
+                HostdevSource::Pci(a) => self.pci(def, a, h.managed == Some(true), &passed)?,
                 HostdevSource::Mdev(m) => {
                     let dev = format!("sys/bus/mdev/devices/{}", m.uuid);
                     if !self.path(&dev).exists() {
@@ -414,11 +419,15 @@ impl Host {
         Ok(())
     }
 
-    /// A PCI device passes through only when it exists, sits in an IOMMU
-    /// group, and is bound to vfio-pci.
-    fn pci(&self, def: &DomainDef, a: &PciAddress) -> Result<()> {
+    /// A PCI device passes through only when it exists and sits in an
+    /// IOMMU group whose other devices are free for VFIO (or passed
+    /// through too); an unmanaged one must already be on vfio-pci.
+    fn pci(&self, def: &DomainDef, a: &PciAddress, managed: bool, passed: &[String]) -> Result<()> {
         let name = host_pci_name(a);
-        let dev = self.pci_device(a);
+        let pci = crate::sys::pci::PciHost {
+            root: self.root.clone(),
+        };
+        let dev = pci.device(&name);
         if !dev.exists() {
             return Err(lacks(
                 def,
@@ -428,22 +437,28 @@ impl Host {
                 ),
             ));
         }
-        if !dev.join("iommu_group").exists() {
+        let Some(group) = pci.iommu_group(&name) else {
             return Err(lacks(
                 def,
                 format!(
                     "host PCI device {name} is in no IOMMU group: turn the IOMMU on (intel_iommu=on or amd_iommu=on) to pass it through"
                 ),
             ));
-        }
-        let driver = std::fs::read_link(dev.join("driver"))
-            .ok()
-            .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()));
-        if driver.as_deref() != Some("vfio-pci") {
+        };
+        if let Some((other, driver)) = pci.group_blocker(&name, passed) {
             return Err(lacks(
                 def,
                 format!(
-                    "host PCI device {name} is bound to {} rather than vfio-pci: bind it to vfio-pci first (qvirt does not rebind devices)",
+                    "host PCI device {name} shares IOMMU group {group} with {other}, which {driver} holds: VFIO takes a group whole, so pass {other} through as well or bind it to vfio-pci"
+                ),
+            ));
+        }
+        let driver = pci.driver(&name);
+        if !managed && driver.as_deref() != Some(crate::sys::pci::VFIO_DRIVER) {
+            return Err(lacks(
+                def,
+                format!(
+                    "unmanaged host PCI device {name} is bound to {} rather than vfio-pci: bind it to vfio-pci first, or set managed='yes' for qvirt to do it",
                     driver.as_deref().unwrap_or("no driver")
                 ),
             ));
@@ -720,24 +735,50 @@ mod tests {
     }
 
     #[test]
-    fn a_pci_device_needs_an_iommu_group_and_vfio() {
+    fn a_pci_device_needs_an_iommu_group_free_for_vfio() {
+        use std::os::unix::fs::symlink;
         let root = scratch("pci-present");
         let dev = root.join("sys/bus/pci/devices/0000:06:12.5");
         std::fs::create_dir_all(&dev).unwrap();
         let host = Host { root: root.clone() };
         let e = host.check(&def(PCI, "")).unwrap_err();
         assert!(e.message.contains("IOMMU"), "{}", e.message);
-        std::fs::create_dir_all(root.join("kernel/iommu_groups/7")).unwrap();
-        std::os::unix::fs::symlink(root.join("kernel/iommu_groups/7"), dev.join("iommu_group"))
-            .unwrap();
-        std::fs::create_dir_all(root.join("drivers/e1000e")).unwrap();
-        std::os::unix::fs::symlink(root.join("drivers/e1000e"), dev.join("driver")).unwrap();
-        let e = host.check(&def(PCI, "")).unwrap_err();
-        assert!(e.message.contains("bound to e1000e"), "{}", e.message);
-        std::fs::remove_file(dev.join("driver")).unwrap();
-        std::fs::create_dir_all(root.join("drivers/vfio-pci")).unwrap();
-        std::os::unix::fs::symlink(root.join("drivers/vfio-pci"), dev.join("driver")).unwrap();
+        let group = root.join("sys/kernel/iommu_groups/7");
+        std::fs::create_dir_all(group.join("devices")).unwrap();
+        symlink(&group, dev.join("iommu_group")).unwrap();
+        symlink(&dev, group.join("devices/0000:06:12.5")).unwrap();
+        let drivers = root.join("sys/bus/pci/drivers");
+        std::fs::create_dir_all(drivers.join("e1000e")).unwrap();
+        symlink(drivers.join("e1000e"), dev.join("driver")).unwrap();
+        // Managed: the start moves it to vfio-pci.
         host.check(&def(PCI, "")).unwrap();
+        // Unmanaged: it must be there already.
+        let unmanaged = PCI.replace("managed='yes'", "managed='no'");
+        let e = host.check(&def(&unmanaged, "")).unwrap_err();
+        assert!(
+            e.message
+                .contains("unmanaged host PCI device 0000:06:12.5 is bound to e1000e"),
+            "{}",
+            e.message
+        );
+        std::fs::remove_file(dev.join("driver")).unwrap();
+        std::fs::create_dir_all(drivers.join("vfio-pci")).unwrap();
+        symlink(drivers.join("vfio-pci"), dev.join("driver")).unwrap();
+        host.check(&def(&unmanaged, "")).unwrap();
+        // Another device of its group on a host driver: the group is not
+        // whole for VFIO, and that device is named.
+        let other = root.join("sys/bus/pci/devices/0000:06:12.6");
+        std::fs::create_dir_all(&other).unwrap();
+        std::fs::create_dir_all(drivers.join("snd_hda_intel")).unwrap();
+        symlink(drivers.join("snd_hda_intel"), other.join("driver")).unwrap();
+        symlink(&other, group.join("devices/0000:06:12.6")).unwrap();
+        let e = host.check(&def(PCI, "")).unwrap_err();
+        assert!(
+            e.message
+                .contains("shares IOMMU group 7 with 0000:06:12.6, which snd_hda_intel holds"),
+            "{}",
+            e.message
+        );
         let _ = std::fs::remove_dir_all(root);
     }
 

@@ -160,6 +160,15 @@ impl Core {
             let _ = crate::sys::fsutil::remove_tree(&run_dir);
             return Err(e);
         }
+        // The host PCI devices, moved to vfio-pci where managed; given
+        // back when this returns an error, else when the run ends.
+        let host_devices = match self.take_host_devices(&def, &run_dir) {
+            Ok(t) => t,
+            Err(e) => {
+                let _ = crate::sys::fsutil::remove_tree(&run_dir);
+                return Err(e);
+            }
+        };
         // QEMU opens the console log by name, and would follow a link
         // planted there: the file is made (or checked) here first.
         if let Some(console_log) = &paths.serial_log
@@ -423,6 +432,7 @@ impl Core {
             t.keep();
         }
         virtiofsd.keep();
+        host_devices.keep();
         Ok((run, link))
     }
 

@@ -22,6 +22,7 @@ mod media;
 mod metadata;
 mod migrate;
 mod monitor;
+mod passthrough;
 mod pinning;
 mod plug_xml;
 mod preflight;

@@ -68,6 +68,7 @@ impl Core {
                 } else {
                     StateReason::Unknown
                 };
+                self.give_back_host_devices(None, &dir);
                 let _ = crate::sys::fsutil::remove_tree(&dir);
                 let after = format!("domain '{}' stopped", def.name);
                 self.release_net(&def.devices.interfaces, &after);
@@ -213,6 +214,7 @@ impl Core {
                 dir.display()
             ));
         }
+        self.give_back_host_devices(None, dir);
         if let Err(e) = crate::sys::fsutil::remove_tree(dir) {
             self.log
                 .error(&format!("reattach: cannot remove {}: {e}", dir.display()));
@@ -229,6 +231,8 @@ impl Core {
     ) -> Option<Arc<Running>> {
         let name = def.name.clone();
         let uuid = def.uuid;
+        // Its QEMU holds its host PCI devices, adopted or not.
+        self.reclaim_host_devices(&def);
         {
             let inner = lock(&self.inner);
             if let Some(&other) = inner.names.get(&name)
