@@ -132,6 +132,8 @@ impl DomainDef {
             backing: None,
             model: None,
             transient: false,
+            snapshot: None,
+            startup_policy: None,
         });
         self
     }

@@ -193,6 +193,12 @@ pub struct Disk {
     pub model: Option<DiskModel>,
     /// `<transient/>`: writes go to a scratch overlay dropped at stop.
     pub transient: bool,
+    /// `snapshot='no|internal|external'`: where a snapshot that does not
+    /// name this disk puts it (libvirt's per-disk default).
+    pub snapshot: Option<super::SnapshotLocation>,
+    /// `<source startupPolicy=...>`: what a start does when the source
+    /// file is missing.
+    pub startup_policy: Option<StartupPolicy>,
 }
 
 /// Which volume a `<disk type='volume'>` uses.
@@ -270,6 +276,19 @@ pub struct DiskDriver {
 }
 
 words! {
+    /// `<source startupPolicy=...>` of a local disk: what a start does when
+    /// its file is missing (libvirt's `qemuDomainCheckDiskStartupPolicy`).
+    pub enum StartupPolicy {
+        /// Fail the start (the default).
+        Mandatory = "mandatory",
+        /// Fail a boot; on a restore or an incoming migration, drop the
+        /// medium (cdrom and floppy only).
+        Requisite = "requisite",
+        /// Drop the medium (cdrom, floppy) or the disk, on a boot; on a
+        /// restore or incoming migration, only a medium.
+        Optional = "optional",
+    }
+
     /// `<disk><driver error_policy=...>`.
     pub enum ErrorPolicy {
         /// Pause the guest (the manager reports the I/O error).
@@ -386,6 +405,8 @@ impl Disk {
             backing: None,
             model: None,
             transient: false,
+            snapshot: None,
+            startup_policy: None,
         }
     }
 

@@ -131,6 +131,59 @@ fn disk_rules() {
 }
 
 #[test]
+fn disk_snapshot_and_startup_policy_rules() {
+    use qvirt::model::{SnapshotLocation, StartupPolicy};
+    let d = accept(&doc(
+        "",
+        "<disk type='file' device='disk' snapshot='no'><source file='/a' startupPolicy='optional'/><target dev='vda'/></disk>\
+         <disk type='file' device='cdrom' snapshot='no'><source file='/b.iso' startupPolicy='requisite'/><target dev='hdc'/><readonly/></disk>\
+         <disk type='file' device='floppy'><source startupPolicy='mandatory'/><target dev='fda'/></disk>\
+         <disk type='volume' device='disk' snapshot='external'><source pool='p' volume='v' startupPolicy='optional'/><target dev='vdb'/></disk>",
+    ));
+    let disks = &d.devices.disks;
+    assert_eq!(disks[0].snapshot, Some(SnapshotLocation::No));
+    assert_eq!(disks[0].startup_policy, Some(StartupPolicy::Optional));
+    // A read-only disk is never in a snapshot: libvirt's default, not written.
+    assert_eq!(disks[1].snapshot, None);
+    assert_eq!(disks[1].startup_policy, Some(StartupPolicy::Requisite));
+    assert_eq!(disks[2].source, None);
+    assert_eq!(disks[2].startup_policy, Some(StartupPolicy::Mandatory));
+    assert_eq!(disks[3].snapshot, Some(SnapshotLocation::External));
+    reject(
+        &doc(
+            "",
+            "<disk device='disk'><source file='/a' startupPolicy='requisite'/><target dev='vda'/></disk>",
+        ),
+        Invalid,
+        "startupPolicy 'requisite' is allowed only for cdrom or floppy",
+    );
+    reject(
+        &doc(
+            "",
+            "<disk type='network'><source protocol='nbd' name='x' startupPolicy='optional'><host name='h'/></source><target dev='vda'/></disk>",
+        ),
+        Unsupported,
+        "startupPolicy",
+    );
+    reject(
+        &doc(
+            "",
+            "<disk snapshot='manual'><source file='/a'/><target dev='vda'/></disk>",
+        ),
+        Unsupported,
+        "'manual'",
+    );
+    reject(
+        &doc(
+            "",
+            "<disk snapshot='sideways'><source file='/a'/><target dev='vda'/></disk>",
+        ),
+        Unsupported,
+        "sideways",
+    );
+}
+
+#[test]
 fn address_rules() {
     let pci = |slot: &str, function: &str| {
         format!(

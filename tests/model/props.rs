@@ -175,6 +175,15 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
             backing: None,
             model: None,
             transient: false,
+            // ('no' on a read-only disk is libvirt's default, not written.)
+            snapshot: p.maybe(|p| *p.of(&[SnapshotLocation::Internal, SnapshotLocation::External])),
+            startup_policy: p.maybe(|p| {
+                if cdrom {
+                    *p.of(StartupPolicy::ALL)
+                } else {
+                    *p.of(&[StartupPolicy::Mandatory, StartupPolicy::Optional])
+                }
+            }),
         });
     }
     let mut controllers = vec![Controller {

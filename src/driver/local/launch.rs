@@ -122,6 +122,25 @@ impl Core {
         id: u32,
         opts: LaunchOptions<'_>,
     ) -> Result<(Arc<Running>, MonitorLink)> {
+        let cold_boot = opts.incoming.is_none() && opts.listen.is_none();
+        let dropped = super::preflight::apply_startup_policy(&mut def, cold_boot, |d| {
+            match (&d.volume, &d.source) {
+                (Some(v), _) => self.volume_path(&v.pool, &v.volume).is_err(),
+                (None, Some(p))
+                    if matches!(
+                        d.kind,
+                        crate::model::DiskType::File | crate::model::DiskType::Block
+                    ) =>
+                {
+                    !Path::new(p).exists()
+                }
+                _ => false,
+            }
+        });
+        for why in dropped {
+            self.log
+                .warn(&format!("domain '{}': startupPolicy: {why}", def.name));
+        }
         self.resolve_volume_disks(&mut def)?;
         let emulator = emulator_of(&def);
         let caps = self.caps(&emulator)?;

@@ -76,6 +76,65 @@ pub(crate) fn check_paths(def: &DomainDef) -> Result<()> {
     Ok(())
 }
 
+/// libvirt's `startupPolicy` (`qemuDomainCheckDiskStartupPolicy`): each
+/// disk of `def` whose source `missing` says is gone is dropped where its
+/// policy allows (an `optional` disk on a boot, its medium on any start;
+/// a `requisite` medium on a restore or incoming migration) and left for
+/// the path checks to refuse otherwise. Returns what was dropped, for the
+/// log.
+pub(crate) fn apply_startup_policy(
+    def: &mut DomainDef,
+    cold_boot: bool,
+    missing: impl Fn(&crate::model::Disk) -> bool,
+) -> Vec<String> {
+    use crate::model::StartupPolicy;
+    let mut dropped = Vec::new();
+    let mut i = 0;
+    while i < def.devices.disks.len() {
+        let d = &def.devices.disks[i];
+        let medium = matches!(d.device, DiskDevice::Cdrom | DiskDevice::Floppy);
+        let drop = match d.startup_policy {
+            Some(StartupPolicy::Optional) => cold_boot || medium,
+            Some(StartupPolicy::Requisite) => !cold_boot,
+            Some(StartupPolicy::Mandatory) | None => false,
+        };
+        if !drop || !missing(d) {
+            i += 1;
+            continue;
+        }
+        let what = format!(
+            "{} {} ({})",
+            d.device.as_str(),
+            d.target,
+            d.source
+                .clone()
+                .or_else(|| d
+                    .volume
+                    .as_ref()
+                    .map(|v| format!("{}/{}", v.pool, v.volume)))
+                .unwrap_or_default()
+        );
+        if medium {
+            let d = &mut def.devices.disks[i];
+            d.source = None;
+            d.volume = None;
+            if d.kind == DiskType::Volume {
+                d.kind = DiskType::File;
+            }
+            // As libvirt: the policy would be wrong for the next medium.
+            d.startup_policy = None;
+            dropped.push(format!(
+                "the medium of {what} is missing: the drive starts empty"
+            ));
+            i += 1;
+        } else {
+            def.devices.disks.remove(i);
+            dropped.push(format!("{what} is missing: the domain starts without it"));
+        }
+    }
+    dropped
+}
+
 /// QEMU's own last error line in the tail of its log (`text`): the last
 /// line it wrote under its program name after the manager's `starting:`
 /// header, without QEMU's timestamp or program name. `None` when it wrote

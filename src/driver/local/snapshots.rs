@@ -233,12 +233,20 @@ impl Core {
                 a.name == d.target || path.as_deref().and_then(|p| p.to_str()) == Some(&a.name)
             });
             let takes = d.device == DiskDevice::Disk && !d.readonly && path.is_some();
-            let default = if !takes {
-                SnapshotLocation::No
-            } else if disk_only {
+            let kind = if disk_only {
                 SnapshotLocation::External
             } else {
                 SnapshotLocation::Internal
+            };
+            // The disk's own `snapshot=` where the snapshot does not name
+            // it, as libvirt's virDomainSnapshotAlignDisks: 'no' always;
+            // 'internal' for a disk-only snapshot too (refused below);
+            // otherwise the kind of snapshot decides.
+            let default = match d.snapshot {
+                _ if !takes => SnapshotLocation::No,
+                Some(SnapshotLocation::No) => SnapshotLocation::No,
+                Some(SnapshotLocation::Internal) if disk_only => SnapshotLocation::Internal,
+                _ => kind,
             };
             let location = asked.and_then(|a| a.location).unwrap_or(default);
             if location != SnapshotLocation::No && !takes {

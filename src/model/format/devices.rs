@@ -236,7 +236,8 @@ fn disk(w: &mut XmlWriter, d: &Disk) {
     let a = Attrs::new()
         .add("type", d.kind.as_str())
         .add("device", d.device.as_str())
-        .opt("model", d.model.map(|m| m.as_str()));
+        .opt("model", d.model.map(|m| m.as_str()))
+        .opt("snapshot", d.snapshot.map(|s| s.as_str()));
     w.open("disk", a);
     if d.format.is_some() || !d.driver.is_empty() {
         let a = Attrs::new()
@@ -253,12 +254,22 @@ fn disk(w: &mut XmlWriter, d: &Disk) {
             .opt("rerror_policy", d.driver.rerror_policy.map(|p| p.as_str()));
         w.empty("driver", a);
     }
+    let policy = d.startup_policy.map(|p| p.as_str());
     match (&d.volume, &d.source) {
         (Some(v), _) => w.empty(
             "source",
-            Attrs::new().add("pool", &v.pool).add("volume", &v.volume),
+            Attrs::new()
+                .add("pool", &v.pool)
+                .add("volume", &v.volume)
+                .opt("startupPolicy", policy),
         ),
-        (None, Some(s)) => w.empty("source", Attrs::new().add(src_attr, s)),
+        (None, Some(s)) => w.empty(
+            "source",
+            Attrs::new().add(src_attr, s).opt("startupPolicy", policy),
+        ),
+        (None, None) if policy.is_some() => {
+            w.empty("source", Attrs::new().opt("startupPolicy", policy))
+        }
         (None, None) => {}
     }
     if let Some(n) = &d.network {

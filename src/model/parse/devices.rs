@@ -340,9 +340,19 @@ pub(super) fn virtio_options(e: El, also: &[&str]) -> R<VirtioOptions> {
 }
 
 fn disk(e: El) -> R<Disk> {
-    e.allow(&["type", "device", "model"])?;
+    e.allow(&["type", "device", "model", "snapshot"])?;
     let kind = e.word("type")?.unwrap_or(DiskType::File);
     let device = e.word("device")?.unwrap_or(DiskDevice::Disk);
+    let snapshot = match e.get("snapshot") {
+        Some("manual") => {
+            return Err(e.bad_value(
+                ModelErrorKind::Unsupported,
+                "snapshot",
+                "'manual' (the user snapshots the disk outside the manager) is not supported; use 'no'",
+            ));
+        }
+        _ => e.word::<crate::model::SnapshotLocation>("snapshot")?,
+    };
     let (mut driver_v, mut source, mut target) = (None, None, None);
     let (mut readonly, mut shareable, mut serial) = (None, None, None);
     let (mut boot, mut address_v, mut backing, mut transient) = (None, None, None, None);
@@ -387,12 +397,21 @@ fn disk(e: El) -> R<Disk> {
             _ => c.skip()?,
         }
     }
-    let (source, network, volume) = match source {
-        Some(DiskSource::Path(p)) => (p, None, None),
-        Some(DiskSource::Net(n)) => (None, Some(n), None),
-        Some(DiskSource::Volume(v)) => (None, None, Some(v)),
-        None => (None, None, None),
+    let (source, network, volume, startup_policy) = match source {
+        Some(DiskSource::Path(p, policy)) => (p, None, None, policy),
+        Some(DiskSource::Net(n)) => (None, Some(n), None, None),
+        Some(DiskSource::Volume(v, policy)) => (None, None, Some(v), policy),
+        None => (None, None, None, None),
     };
+    // libvirt's virDomainDiskDefValidateStartupPolicy.
+    if startup_policy == Some(crate::model::StartupPolicy::Requisite)
+        && !matches!(device, DiskDevice::Cdrom | DiskDevice::Floppy)
+    {
+        return Err(invalid(format!(
+            "disk startupPolicy 'requisite' is allowed only for cdrom or floppy, at {}",
+            e.at()
+        )));
+    }
     if kind == DiskType::Network && network.is_none() {
         // libvirt reads an empty network cdrom, then cannot run it.
         return Err(super::el::unsupported(format!(
@@ -420,9 +439,13 @@ fn disk(e: El) -> R<Disk> {
     d.backing = backing;
     d.model = e.word("model")?;
     d.transient = transient.unwrap_or(false);
+    d.startup_policy = startup_policy;
+    d.readonly = readonly.unwrap_or(false);
+    // libvirt's post-parse: a read-only disk is never in a snapshot, and
+    // that default is not written back.
+    d.snapshot = snapshot.filter(|s| !(d.readonly && *s == crate::model::SnapshotLocation::No));
     d.bus = bus;
     d.removable = removable;
-    d.readonly = readonly.unwrap_or(false);
     d.shareable = shareable.unwrap_or(false);
     d.serial = serial.flatten();
     d.wwn = wwn;
@@ -486,7 +509,13 @@ fn backing_store(e: El) -> R<Option<Box<BackingStore>>> {
             _ => c.skip()?,
         }
     }
-    let Some(DiskSource::Path(Some(path))) = source else {
+    if let Some(DiskSource::Path(_, Some(_))) = source {
+        return Err(super::el::unsupported(format!(
+            "a startupPolicy in the <source> of a <backingStore> at {} is not supported (it belongs to the disk's own source)",
+            e.at()
+        )));
+    }
+    let Some(DiskSource::Path(Some(path), _)) = source else {
         return Err(invalid(format!(
             "missing <source> in <backingStore> at {}",
             e.at()
@@ -545,12 +574,16 @@ fn disk_driver(e: El) -> R<(Option<crate::model::DiskFormat>, DiskDriver)> {
 
 /// What a disk's `<source>` names.
 enum DiskSource {
-    /// A file or block device path; `None` for an empty drive.
-    Path(Option<String>),
+    /// A file or block device path (`None` for an empty drive), with its
+    /// `startupPolicy`.
+    Path(Option<String>, Option<crate::model::StartupPolicy>),
     /// A network export.
     Net(NetworkSource),
-    /// A volume of a storage pool.
-    Volume(crate::model::VolumeSource),
+    /// A volume of a storage pool, with its `startupPolicy`.
+    Volume(
+        crate::model::VolumeSource,
+        Option<crate::model::StartupPolicy>,
+    ),
 }
 
 fn disk_source(e: El, kind: DiskType) -> R<DiskSource> {
@@ -559,21 +592,25 @@ fn disk_source(e: El, kind: DiskType) -> R<DiskSource> {
         DiskType::Block => "dev",
         DiskType::Network => return network_source(e).map(DiskSource::Net),
         DiskType::Volume => {
-            e.allow(&["pool", "volume"])?;
+            e.allow(&["pool", "volume", "startupPolicy"])?;
             e.empty()?;
-            return Ok(DiskSource::Volume(crate::model::VolumeSource {
-                pool: e.req("pool")?.to_string(),
-                volume: e.req("volume")?.to_string(),
-            }));
+            return Ok(DiskSource::Volume(
+                crate::model::VolumeSource {
+                    pool: e.req("pool")?.to_string(),
+                    volume: e.req("volume")?.to_string(),
+                },
+                e.word("startupPolicy")?,
+            ));
         }
     };
     // `index` numbers the image in a running domain's chain: libvirt
     // writes it in live XML and reads it only from its own status files.
-    e.allow(&[attr, "index"])?;
+    e.allow(&[attr, "index", "startupPolicy"])?;
     e.empty()?;
     // An empty path is libvirt's empty drive, the same as no source.
     Ok(DiskSource::Path(
         e.get(attr).filter(|p| !p.is_empty()).map(str::to_string),
+        e.word("startupPolicy")?,
     ))
 }
 
