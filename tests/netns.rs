@@ -255,10 +255,11 @@ fn taps_follow_their_domains_and_mistakes_are_named() {
     assert_eq!(ns.links(), ["br0", "lo"]);
 }
 
-/// `<driver queues='2'>` on a bridged virtio interface: a multiqueue tap
-/// with a queue pair per virtio queue pair, QEMU's device in multiqueue
-/// mode with the offloads and ROM asked for; vhost-net asked for on a
-/// host without it is refused before QEMU runs, naming the device.
+/// `<driver queues='2'>` and `<mtu>` on a bridged virtio interface: a
+/// multiqueue tap with that MTU, with a queue pair per virtio queue pair,
+/// QEMU's device in multiqueue mode with the offloads, ROM and MTU asked
+/// for; vhost-net asked for on a host without it is refused before QEMU
+/// runs, naming the device.
 #[test]
 fn interface_driver_queues_offloads_and_rom_reach_the_tap_and_device() {
     let ns = Netns::new("mq");
@@ -270,13 +271,17 @@ fn interface_driver_queues_offloads_and_rom_reach_the_tap_and_device() {
                  <driver name='qemu' queues='2' rx_queue_size='512' tx_queue_size='256' \
                  txmode='timer' ioeventfd='off' event_idx='off' rss='on'>\
                  <host csum='off' mrg_rxbuf='off'/><guest tso4='off'/></driver>\
-                 <rom enabled='no'/></interface>\
+                 <rom enabled='no'/><mtu size='1400'/></interface>\
                  <interface type='user'><model type='e1000'/><rom bar='off'/></interface>";
     let dom = d.define_xml(&firmware("fw-mq", iface)).unwrap();
     d.start(&dom).unwrap();
     let tap = taps(&*d, "fw-mq").remove(0);
     let tap_info = ns.ip(&["-d", "link", "show", &tap]);
     assert!(tap_info.contains("multi_queue"), "{tap_info}");
+    assert!(
+        tap_info.contains(" mtu 1400 "),
+        "<mtu size='1400'> on the tap: {tap_info}"
+    );
     // QEMU holds one descriptor of the tap per queue pair (the kernel
     // names the tap in each one's fdinfo).
     let qemu = support::qemu_pid(&dir.path, "fw-mq");
@@ -310,6 +315,7 @@ fn interface_driver_queues_offloads_and_rom_reach_the_tap_and_device() {
     assert_eq!(prop("ioeventfd"), false);
     assert_eq!(prop("event_idx"), false);
     assert_eq!(prop("rss"), true);
+    assert_eq!(prop("host_mtu"), 1400, "<mtu> told to the guest");
     assert_eq!(qom("net1", "rombar"), 0, "<rom bar='off'> of the e1000");
     d.destroy(&dom).unwrap();
     assert_eq!(ns.links(), ["br0", "lo"], "the multiqueue tap is removed");

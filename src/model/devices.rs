@@ -323,6 +323,9 @@ pub struct Interface {
     pub rom: Option<HostdevRom>,
     /// `<link state='up|down'>`: whether the guest sees its link up.
     pub link_up: Option<bool>,
+    /// `<mtu size=...>`: the MTU of the host tap and, on a virtio NIC,
+    /// the one the guest is told (`host_mtu`).
+    pub mtu: Option<u32>,
     /// `<virtualport type='openvswitch'>`: the bridge is Open vSwitch's.
     pub virtualport: Option<OvsPort>,
     /// `<address>`.

@@ -132,6 +132,7 @@ pub(crate) fn create_taps(def: &mut DomainDef) -> Result<()> {
             kernel_bridge,
             net.mac,
             multiqueue,
+            net.mtu,
         )
         .and_then(|tap| {
             if let (Some(port), Some(br)) = (&net.virtualport, &bridge) {
@@ -343,7 +344,9 @@ pub(crate) fn remove_taps(names: &[String]) -> Vec<(String, io::Error)> {
 /// Makes one tap for interface `index` of domain `dom`: named `wanted`
 /// (which must not exist yet) or by the kernel, with the guest's MAC
 /// (first byte 0xfe, so the bridge never takes the guest's address as its
-/// own), in `bridge` if any, and up.
+/// own), with MTU `mtu` (else the bridge's, as libvirt's
+/// `virNetDevTapAttachBridge`, so that adding it never lowers the
+/// bridge's), in `bridge` if any, and up.
 fn make_tap(
     dom: &str,
     index: usize,
@@ -351,6 +354,7 @@ fn make_tap(
     bridge: Option<&str>,
     mac: MacAddr,
     multiqueue: bool,
+    mtu: Option<u32>,
 ) -> Result<String> {
     let what = format!("interface {index} ({mac}) of domain '{dom}'");
     let sock = control_socket()?;
@@ -383,6 +387,11 @@ fn make_tap(
         let mut hw = mac.0;
         hw[0] = 0xfe;
         set_hwaddr(&sock, &tap, hw)?;
+        match (mtu, bridge) {
+            (Some(m), _) => set_mtu(&sock, &tap, m)?,
+            (None, Some(br)) => set_mtu(&sock, &tap, self::mtu(&sock, br)?)?,
+            (None, None) => {}
+        }
         if let Some(br) = bridge {
             let index = if_index(&sock, &tap)?;
             let mut ifr = ifreq(br);
@@ -522,6 +531,23 @@ fn set_hwaddr(sock: &OwnedFd, name: &str, mac: [u8; 6]) -> io::Result<()> {
     }
     ifr.ifr_ifru.ifru_hwaddr = addr;
     ifreq_ioctl(sock, libc::SIOCSIFHWADDR, &mut ifr)
+}
+
+/// The MTU of device `name`.
+fn mtu(sock: &OwnedFd, name: &str) -> io::Result<u32> {
+    let mut ifr = ifreq(name);
+    ifreq_ioctl(sock, libc::SIOCGIFMTU, &mut ifr)?;
+    // SAFETY: SIOCGIFMTU succeeded, so the kernel filled in this field.
+    #[allow(unsafe_code)]
+    let mtu = unsafe { ifr.ifr_ifru.ifru_mtu };
+    Ok(mtu as u32)
+}
+
+/// Sets the MTU of device `name`.
+fn set_mtu(sock: &OwnedFd, name: &str, mtu: u32) -> io::Result<()> {
+    let mut ifr = ifreq(name);
+    ifr.ifr_ifru.ifru_mtu = mtu as libc::c_int;
+    ifreq_ioctl(sock, libc::SIOCSIFMTU, &mut ifr)
 }
 
 /// Brings device `name` up.

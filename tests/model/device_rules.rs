@@ -131,6 +131,38 @@ fn disk_rules() {
 }
 
 #[test]
+fn interface_mtu_rules() {
+    let d = accept(&doc(
+        "",
+        "<interface type='bridge'><source bridge='br0'/><model type='virtio'/><mtu size='9000'/></interface>\
+         <interface type='network'><source network='default'/><mtu size='1400'/></interface>",
+    ));
+    assert_eq!(d.devices.interfaces[0].mtu, Some(9000));
+    assert_eq!(d.devices.interfaces[1].mtu, Some(1400));
+    reject(
+        &doc("", "<interface type='user'><mtu size='1400'/></interface>"),
+        Unsupported,
+        "setting MTU on interface type 'user' is not supported",
+    );
+    reject(
+        &doc(
+            "",
+            "<interface type='direct'><source dev='eth0'/><mtu size='1400'/></interface>",
+        ),
+        Unsupported,
+        "type 'direct'",
+    );
+    reject(
+        &doc(
+            "",
+            "<interface type='ethernet'><mtu size='20'/></interface>",
+        ),
+        Invalid,
+        "from 68 to 65535",
+    );
+}
+
+#[test]
 fn disk_snapshot_and_startup_policy_rules() {
     use qvirt::model::{SnapshotLocation, StartupPolicy};
     let d = accept(&doc(

@@ -310,6 +310,9 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
                 enabled: None,
             }),
             link_up: p.maybe(|p| p.coin()),
+            mtu: bridge
+                .then(|| p.maybe(|p| 1280 + p.below(8000) as u32))
+                .flatten(),
             virtualport: bridge
                 .then(|| OvsPort {
                     interface_id: p

@@ -492,6 +492,9 @@ fn interface(w: &mut XmlWriter, i: &Interface) {
             Attrs::new().add("state", if up { "up" } else { "down" }),
         );
     }
+    if let Some(size) = i.mtu {
+        w.empty("mtu", Attrs::new().add("size", size));
+    }
     if let Some(r) = &i.rom {
         super::hostdev::rom(w, r);
     }

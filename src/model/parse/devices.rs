@@ -789,7 +789,7 @@ fn interface(e: El) -> R<Interface> {
     let (mut target_dev, mut boot, mut address_v) = (None, None, None);
     let mut port_forwards = Vec::new();
     let (mut driver, mut rom, mut link_up) = (None, None, None);
-    let mut virtualport = None;
+    let (mut virtualport, mut mtu) = (None, None);
     for c in e.children()? {
         match c.name() {
             "virtualport" if kind == 2 => set(&mut virtualport, c, |c| {
@@ -830,6 +830,30 @@ fn interface(e: El) -> R<Interface> {
                 c.allow(&["state"])?;
                 c.empty()?;
                 c.choice("state", &[("up", true), ("down", false)])
+            })?,
+            "mtu" => set(&mut mtu, c, |c| {
+                c.allow(&["size"])?;
+                c.empty()?;
+                // libvirt's qemuDomainNetSupportsMTU: a tap, a vhost-user
+                // port or a network (QEMU's user networking has none).
+                if kind == 0 || kind == 4 {
+                    return Err(super::el::unsupported(format!(
+                        "setting MTU on interface type '{}' is not supported, at {}",
+                        e.get("type").unwrap_or_default(),
+                        c.at()
+                    )));
+                }
+                c.req("size")?;
+                let size = c.u32("size", Radix::Dec)?.unwrap_or_default();
+                // What virtio-net and a Linux tap take.
+                if !(68..=65535).contains(&size) {
+                    return Err(c.bad_value(
+                        ModelErrorKind::Invalid,
+                        "size",
+                        "an MTU is from 68 to 65535",
+                    ));
+                }
+                Ok(size)
             })?,
             "source" if kind == 1 || kind == 2 => set(&mut source, c, |c| {
                 let attr = if kind == 1 { "network" } else { "bridge" };
@@ -919,6 +943,7 @@ fn interface(e: El) -> R<Interface> {
         driver,
         rom,
         link_up: link_up.flatten(),
+        mtu,
         virtualport,
         address: address_v,
     })

@@ -250,6 +250,7 @@ const DEVICE_BOOLS: &[&str] = &[
 /// Device properties that are integers in QMP.
 const DEVICE_INTS: &[&str] = &[
     "vectors",
+    "host_mtu",
     "rx_queue_size",
     "tx_queue_size",
     "rombar",

@@ -98,7 +98,8 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
             .maybe("bootindex", cx.boot.net(i));
         let mut o = if virtio {
             with_virtio(
-                o.extend(device_driver(&driver, &what)?),
+                o.extend(device_driver(&driver, &what)?)
+                    .maybe("host_mtu", net.mtu),
                 &driver.virtio,
                 true,
                 &what,

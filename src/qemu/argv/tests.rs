@@ -67,6 +67,7 @@ fn nic(kind: InterfaceType, model: &str, last: u8) -> Interface {
         driver: None,
         rom: None,
         link_up: None,
+        mtu: None,
         virtualport: None,
         address: None,
     }
