@@ -40,6 +40,7 @@ impl DomainDef {
             current_memory_kib: None,
             max_memory: None,
             memory_backing: None,
+            memtune: None,
             iothreads: None,
             iothread_ids: None,
             cputune: None,

@@ -45,6 +45,8 @@ pub struct DomainDef {
     pub current_memory_kib: Option<u64>,
     /// `<memoryBacking>`.
     pub memory_backing: Option<Box<MemoryBacking>>,
+    /// `<memtune>`.
+    pub memtune: Option<super::MemTune>,
     /// `<vcpu>`.
     pub vcpu: Vcpu,
     /// `<iothreads>`: the number of I/O threads disks may use.

@@ -53,6 +53,25 @@ words! {
     }
 }
 
+/// `<memtune>`: limits on the host memory the domain's QEMU may use, in
+/// KiB, applied to the domain's memory cgroup. libvirt's "unlimited"
+/// (9007199254740991 KiB and above) reads as unset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MemTune {
+    /// `<hard_limit>`: QEMU's memory may not grow past it.
+    pub hard_limit_kib: Option<u64>,
+    /// `<soft_limit>`: the share it is brought back to when the host
+    /// runs short (cgroup v1's soft limit, v2's `memory.high`).
+    pub soft_limit_kib: Option<u64>,
+    /// `<swap_hard_limit>`: memory plus swap.
+    pub swap_hard_limit_kib: Option<u64>,
+}
+
+impl MemTune {
+    /// libvirt's `VIR_DOMAIN_MEMORY_PARAM_UNLIMITED`, in KiB.
+    pub const UNLIMITED_KIB: u64 = (1 << 53) - 1;
+}
+
 /// `<memoryBacking>`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct MemoryBacking {

@@ -283,6 +283,100 @@ impl DomainGroup {
     }
 }
 
+/// A domain's memory limits (libvirt's `<memtune>`), in bytes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MemoryLimits {
+    /// The hard limit.
+    pub hard: Option<u64>,
+    /// The soft limit (v2: `memory.high`).
+    pub soft: Option<u64>,
+    /// Memory plus swap.
+    pub swap_hard: Option<u64>,
+}
+
+/// Puts process `pid` into the memory cgroup `qvirt-TAG` with `limits`:
+/// beside where it sits in cgroup v1's memory hierarchy, or on cgroup
+/// v2 in its domain group (the CPU group `DomainGroup::create` made, if
+/// any, else a new one beside it). Returns the group's directory.
+pub fn limit_memory(pid: i32, tag: &str, limits: &MemoryLimits) -> Result<PathBuf, String> {
+    let own = fs::read_to_string(format!("/proc/{pid}/cgroup"))
+        .map_err(|e| format!("cannot read /proc/{pid}/cgroup: {e}"))?;
+    let name = format!("qvirt-{tag}");
+    let v1 = own.lines().find_map(|line| {
+        let mut parts = line.splitn(3, ':');
+        let (_, controllers, path) = (parts.next()?, parts.next()?, parts.next()?);
+        controllers.split(',').any(|c| c == "memory").then(|| {
+            (
+                controllers.to_string(),
+                path.trim_start_matches('/').to_string(),
+            )
+        })
+    });
+    let dir = if let Some((controllers, path)) = v1 {
+        let mount = Path::new("/sys/fs/cgroup").join(controllers);
+        if !mount.join("cgroup.procs").exists() {
+            return Err(format!(
+                "the memory controller is not mounted at {}",
+                mount.display()
+            ));
+        }
+        let dir = mount.join(path).join(&name);
+        make(&dir)?;
+        // Take along what QEMU has already used (v1 only; best effort).
+        let _ = fs::write(dir.join("memory.move_charge_at_immigrate"), "3");
+        let set = |file: &str, v: Option<u64>| match v {
+            Some(v) => write(&dir, file, &v.to_string()),
+            None => Ok(()),
+        };
+        set("memory.limit_in_bytes", limits.hard)?;
+        set("memory.soft_limit_in_bytes", limits.soft)?;
+        if limits.swap_hard.is_some() && !dir.join("memory.memsw.limit_in_bytes").exists() {
+            return Err(
+                "<swap_hard_limit> needs swap accounting, which this kernel has off (boot it with swapaccount=1)"
+                    .to_string(),
+            );
+        }
+        set("memory.memsw.limit_in_bytes", limits.swap_hard)?;
+        dir
+    } else {
+        let unified = own
+            .lines()
+            .find_map(|l| l.strip_prefix("0::"))
+            .ok_or("no cgroup holds the memory controller")?;
+        let here = PathBuf::from("/sys/fs/cgroup").join(unified.trim_start_matches('/'));
+        let dir = if here.file_name().is_some_and(|n| n == name.as_str()) {
+            here
+        } else {
+            here.join(&name)
+        };
+        let parent = dir.parent().ok_or("the cgroup root has no parent")?;
+        let _ = fs::write(parent.join("cgroup.subtree_control"), "+memory");
+        make(&dir)?;
+        if !dir.join("memory.max").exists() {
+            return Err(format!(
+                "the memory controller is not available in {} (its parent does not delegate it, or the group is threaded for per-vCPU CPU limits)",
+                dir.display()
+            ));
+        }
+        let set = |file: &str, v: Option<u64>| match v {
+            Some(v) => write(&dir, file, &v.to_string()),
+            None => Ok(()),
+        };
+        set("memory.max", limits.hard)?;
+        set("memory.high", limits.soft)?;
+        // v2 limits swap alone: what memory plus swap leaves above memory.
+        set(
+            "memory.swap.max",
+            limits
+                .swap_hard
+                .map(|s| s.saturating_sub(limits.hard.unwrap_or(0))),
+        )?;
+        dir
+    };
+    write(&dir, "cgroup.procs", &pid.to_string())?;
+    Ok(dir)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

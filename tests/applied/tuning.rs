@@ -284,6 +284,59 @@ fn cputune_shares_and_quota_reach_the_cpu_cgroup() {
     assert!(!group.exists(), "{} outlived the run", group.display());
 }
 
+/// `<memtune>` puts QEMU in a memory cgroup of the domain's own with its
+/// limits (cgroup v1: `memory.limit_in_bytes`, `soft_limit_in_bytes`,
+/// `memsw.limit_in_bytes`; v2: `memory.max`, `memory.high`,
+/// `memory.swap.max`), which goes with the run.
+#[test]
+fn memtune_limits_reach_the_memory_cgroup() {
+    let st = State::new("memtune");
+    let xml = firmware_vm(
+        "mt",
+        "<memtune><hard_limit unit='MiB'>200</hard_limit><soft_limit unit='MiB'>150</soft_limit>\
+         <swap_hard_limit unit='MiB'>300</swap_hard_limit></memtune>",
+        "",
+    );
+    let v1 = std::path::Path::new("/sys/fs/cgroup/memory/cgroup.procs").exists();
+    if let Err(e) = st.try_start(&xml) {
+        let v2 = std::fs::read_to_string("/sys/fs/cgroup/cgroup.controllers")
+            .is_ok_and(|c| c.split_whitespace().any(|c| c == "memory"));
+        assert!(!v1 && !v2, "this host has a memory controller, yet: {e}");
+        assert_eq!(e.code, qvirt::ErrorCode::NoSupport, "{e}");
+        assert!(e.message.contains("memory cgroup"), "{e}");
+        assert!(qemus_under(st.root()).is_empty(), "a QEMU was left running");
+        return;
+    }
+    let pid = st.qemu_pid("mt");
+    let group = std::fs::read_to_string(st.run_dir("mt").join("memory-cgroup")).unwrap();
+    let group = std::path::PathBuf::from(group.trim());
+    let own = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+    assert!(
+        own.lines()
+            .any(|l| l.ends_with(group.file_name().unwrap().to_str().unwrap())),
+        "QEMU is in {own}, not in {}",
+        group.display()
+    );
+    let read = |f: &str| {
+        std::fs::read_to_string(group.join(f))
+            .unwrap()
+            .trim()
+            .to_string()
+    };
+    let mib = |n: u64| (n << 20).to_string();
+    if v1 {
+        assert_eq!(read("memory.limit_in_bytes"), mib(200));
+        assert_eq!(read("memory.soft_limit_in_bytes"), mib(150));
+        assert_eq!(read("memory.memsw.limit_in_bytes"), mib(300));
+    } else {
+        assert_eq!(read("memory.max"), mib(200));
+        assert_eq!(read("memory.high"), mib(150));
+        assert_eq!(read("memory.swap.max"), mib(100));
+    }
+    st.stop("mt");
+    assert!(!group.exists(), "{} outlived the run", group.display());
+}
+
 /// A memfd-backed, shared guest RAM is the memory backend `query-memdev`
 /// lists.
 #[test]

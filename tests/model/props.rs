@@ -727,6 +727,11 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
             ..Devices::default()
         },
         max_memory: None,
+        memtune: p.maybe(|p| MemTune {
+            hard_limit_kib: Some(1 << 21),
+            soft_limit_kib: p.maybe(|p| 1 << (18 + p.below(3))),
+            swap_hard_limit_kib: p.maybe(|_| 1 << 22),
+        }),
         memory_backing: p
             .maybe(|p| MemoryBacking {
                 hugepages: p.maybe(|p| {

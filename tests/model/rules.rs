@@ -56,6 +56,43 @@ fn every_memory_unit_scales_like_libvirt() {
 }
 
 #[test]
+fn memtune_rules() {
+    let d = accept(&doc(
+        "<memtune><hard_limit unit='GiB'>2</hard_limit><soft_limit>1048576</soft_limit>\
+         <swap_hard_limit unit='KiB'>9007199254740991</swap_hard_limit></memtune>",
+        "",
+    ));
+    let m = d.memtune.unwrap();
+    assert_eq!(m.hard_limit_kib, Some(2 << 20));
+    assert_eq!(m.soft_limit_kib, Some(1 << 20), "KiB by default");
+    assert_eq!(
+        m.swap_hard_limit_kib, None,
+        "libvirt's 'unlimited' is no limit"
+    );
+    let d = accept(&doc(
+        "<memtune><hard_limit>9007199254740991</hard_limit></memtune>",
+        "",
+    ));
+    assert_eq!(
+        d.memtune, None,
+        "only unlimited values: nothing to write back"
+    );
+    reject(
+        &doc(
+            "<memtune><hard_limit>2048</hard_limit><swap_hard_limit>1024</swap_hard_limit></memtune>",
+            "",
+        ),
+        Invalid,
+        "hard_limit tunable value must be lower than or equal to swap_hard_limit",
+    );
+    reject(
+        &doc("<memtune><min_guarantee>1024</min_guarantee></memtune>", ""),
+        Unsupported,
+        "'min_guarantee' is not supported by QEMU",
+    );
+}
+
+#[test]
 fn memory_and_vcpu_rules() {
     reject(
         &memory("1023", "KiB"),

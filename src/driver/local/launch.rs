@@ -319,6 +319,8 @@ impl Core {
                 w.wait(Some(Duration::from_secs(5)));
             }
             process::reap(pid.pid);
+            // The CPU and memory cgroups made for it, now empty.
+            let _ = super::pinning::remove_group(&run_dir);
             let _ = crate::sys::fsutil::remove_tree(&run_dir);
             let tail = process::log_tail(&log, 12);
             // What failed first, in a line: QEMU's own error when it

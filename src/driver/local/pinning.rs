@@ -250,9 +250,44 @@ pub fn apply(qmp: &Qmp, def: &DomainDef, pid: i32, run_dir: &Path) -> Result<()>
     )
 }
 
-/// Removes the CPU cgroup a run of the domain made, once its QEMU is
-/// gone; what it could not remove, for the log.
+/// The file in the run directory that names the domain's memory cgroup.
+pub const MEMORY_GROUP_FILE: &str = "memory-cgroup";
+
+/// `<memtune>`: QEMU goes into a memory cgroup of the domain's own with
+/// those limits (after its CPU group, which on cgroup v2 is the same).
+pub fn apply_memtune(def: &DomainDef, pid: i32, run_dir: &Path) -> Result<()> {
+    let Some(m) = &def.memtune else {
+        return Ok(());
+    };
+    let bytes = |k: Option<u64>| k.map(|k| k.saturating_mul(1024));
+    let limits = crate::sys::cgroup::MemoryLimits {
+        hard: bytes(m.hard_limit_kib),
+        soft: bytes(m.soft_limit_kib),
+        swap_hard: bytes(m.swap_hard_limit_kib),
+    };
+    let dir =
+        crate::sys::cgroup::limit_memory(pid, &def.uuid.to_string(), &limits).map_err(|why| {
+            Error::new(
+                ErrorCode::NoSupport,
+                format!(
+                    "cannot start domain '{}': <memtune> needs a memory cgroup: {why}",
+                    def.name
+                ),
+            )
+        })?;
+    crate::sys::fsutil::write_atomic(
+        &run_dir.join(MEMORY_GROUP_FILE),
+        dir.to_string_lossy().as_bytes(),
+    )
+}
+
+/// Removes the CPU and memory cgroups a run of the domain made, once its
+/// QEMU is gone; what it could not remove, for the log.
 pub fn remove_group(run_dir: &Path) -> Option<String> {
-    let dir = std::fs::read_to_string(run_dir.join(GROUP_FILE)).ok()?;
-    DomainGroup::remove(Path::new(dir.trim())).err()
+    let why: Vec<String> = [GROUP_FILE, MEMORY_GROUP_FILE]
+        .iter()
+        .filter_map(|f| std::fs::read_to_string(run_dir.join(f)).ok())
+        .filter_map(|dir| DomainGroup::remove(Path::new(dir.trim())).err())
+        .collect();
+    (!why.is_empty()).then(|| why.join("; "))
 }

@@ -69,6 +69,9 @@ impl Core {
                     StateReason::Unknown
                 };
                 self.give_back_host_devices(None, &dir);
+                if let Some(why) = super::pinning::remove_group(&dir) {
+                    self.log.error(&format!("domain '{}': {why}", def.name));
+                }
                 let _ = crate::sys::fsutil::remove_tree(&dir);
                 let after = format!("domain '{}' stopped", def.name);
                 self.release_net(&def.devices.interfaces, &after);

@@ -15,6 +15,24 @@ pub(super) fn max_memory(w: &mut XmlWriter, def: &DomainDef) {
     }
 }
 
+/// `<memtune>`, after `<currentMemory>`.
+pub(super) fn memtune(w: &mut XmlWriter, def: &DomainDef) {
+    let Some(m) = &def.memtune else {
+        return;
+    };
+    w.open("memtune", Attrs::new());
+    for (name, v) in [
+        ("hard_limit", m.hard_limit_kib),
+        ("soft_limit", m.soft_limit_kib),
+        ("swap_hard_limit", m.swap_hard_limit_kib),
+    ] {
+        if let Some(v) = v {
+            w.text(name, Attrs::new().add("unit", "KiB"), &v.to_string());
+        }
+    }
+    w.close("memtune");
+}
+
 /// `<memoryBacking>`, after `<currentMemory>`.
 pub(super) fn memory_backing(w: &mut XmlWriter, def: &DomainDef) {
     let Some(m) = &def.memory_backing else {

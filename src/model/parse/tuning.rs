@@ -29,6 +29,41 @@ fn size_attr(e: El, name: &str, unit_attr: &str) -> R<Option<u64>> {
         .map_err(|_| e.bad_value(ModelErrorKind::Invalid, name, "expected a size"))
 }
 
+/// `<memtune>` with `size` reading one limit in KiB; `None` when every
+/// limit is unlimited. libvirt's QEMU driver refuses `<min_guarantee>`.
+pub(super) fn memtune(e: El, size: fn(El) -> R<u64>) -> R<Option<crate::model::MemTune>> {
+    e.allow(&[])?;
+    let mut t = crate::model::MemTune::default();
+    let (mut hard, mut soft, mut swap) = (None, None, None);
+    for c in e.children()? {
+        match c.name() {
+            "hard_limit" => set(&mut hard, c, size)?,
+            "soft_limit" => set(&mut soft, c, size)?,
+            "swap_hard_limit" => set(&mut swap, c, size)?,
+            "min_guarantee" => {
+                return Err(super::el::unsupported(format!(
+                    "unsupported element <min_guarantee> at {}: parameter 'min_guarantee' is not supported by QEMU",
+                    c.at()
+                )));
+            }
+            _ => c.skip()?,
+        }
+    }
+    let limit = |v: Option<u64>| v.filter(|k| *k < crate::model::MemTune::UNLIMITED_KIB);
+    t.hard_limit_kib = limit(hard);
+    t.soft_limit_kib = limit(soft);
+    t.swap_hard_limit_kib = limit(swap);
+    if let (Some(h), Some(s)) = (t.hard_limit_kib, t.swap_hard_limit_kib)
+        && h > s
+    {
+        return Err(invalid(format!(
+            "memory hard_limit tunable value must be lower than or equal to swap_hard_limit, at {}",
+            e.at()
+        )));
+    }
+    Ok((t != crate::model::MemTune::default()).then_some(t))
+}
+
 pub(super) fn memory_backing(e: El) -> R<MemoryBacking> {
     e.allow(&[])?;
     let mut m = MemoryBacking::default();

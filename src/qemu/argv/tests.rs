@@ -36,6 +36,7 @@ fn minimal() -> DomainDef {
         devices: Devices::default(),
         max_memory: None,
         memory_backing: None,
+        memtune: None,
         iothreads: None,
         iothread_ids: None,
         cputune: None,
