@@ -115,6 +115,9 @@ pub struct Graphics {
     pub listens: Vec<GraphicsListen>,
     /// `passwd`: the password (VNC uses 8 characters).
     pub passwd: Option<String>,
+    /// `passwdValidTo`: when the password expires (seconds since the
+    /// epoch, written `YYYY-MM-DDTHH:MM:SS` in UTC).
+    pub passwd_valid_to: Option<i64>,
     /// `keymap`: the keyboard layout of the server (`en-us`).
     pub keymap: Option<String>,
     /// `defaultMode` (SPICE).
@@ -140,6 +143,7 @@ impl Graphics {
             listen: None,
             listens: Vec::new(),
             passwd: None,
+            passwd_valid_to: None,
             keymap: None,
             default_mode: None,
             share_policy: None,

@@ -137,9 +137,87 @@ fn cpu_number(s: &str) -> Option<u32> {
     (n < CPUSET_LEN).then_some(n as u32)
 }
 
+/// `YYYY-MM-DDTHH:MM:SS` of a moment given in seconds since the epoch,
+/// in UTC.
+pub fn utc_datetime(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rest = secs.rem_euclid(86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+        rest / 3600,
+        (rest % 3600) / 60,
+        rest % 60
+    )
+}
+
+/// The moment `YYYY-MM-DDTHH:MM:SS` (UTC, as libvirt writes
+/// `passwdValidTo`) in seconds since the epoch; `None` when malformed.
+pub fn parse_utc_datetime(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() != 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let t = &s[r];
+        t.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| t.parse().ok())?
+    };
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hh, mm, ss) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 60 {
+        return None;
+    }
+    // Howard Hinnant's days_from_civil.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + hh * 3600 + mm * 60 + ss;
+    // A day the month lacks (2026-02-30) does not come back the same.
+    (utc_datetime(secs) == s).then_some(secs)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn datetimes_read_back_as_written() {
+        assert_eq!(parse_utc_datetime("1970-01-01T00:00:01"), Some(1));
+        assert_eq!(
+            parse_utc_datetime("2026-12-05T23:01:02"),
+            Some(1_796_511_662)
+        );
+        assert_eq!(utc_datetime(1_796_511_662), "2026-12-05T23:01:02");
+        for bad in [
+            "2026-02-30T00:00:00",
+            "2026-12-05 23:01:02",
+            "2026-13-01T00:00:00",
+            "x",
+        ] {
+            assert_eq!(parse_utc_datetime(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn units_scale_like_libvirt() {

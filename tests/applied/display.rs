@@ -1,7 +1,8 @@
 //! The display's settings on a running QEMU: VNC's `sharePolicy`, seen
 //! by two RFB clients on the display's UNIX socket (no network), the
 //! second asking for the display to itself; the WebSocket listener a
-//! browser client (noVNC) upgrades its HTTP connection on.
+//! browser client (noVNC) upgrades its HTTP connection on; the password
+//! and its expiry (`passwdValidTo`), through VNC authentication.
 
 use std::io::{ErrorKind, Read, Write};
 use std::os::unix::net::UnixStream;
@@ -156,4 +157,82 @@ fn vnc_websocket_ports_are_picked_and_answer_an_upgrade() {
     assert_ne!(ports[0], ports[1], "each domain its own port");
     st.stop("ws1");
     st.stop("ws2");
+}
+
+/// The RFB handshake with VNC authentication on `socket`: the server's
+/// 16-byte challenge encrypted with DES under `password` (VNC's key: the
+/// password's first 8 bytes, each with its bits reversed), computed by
+/// OpenSSL's legacy DES. Whether the server accepts it.
+fn vnc_auth(socket: &Path, password: &str) -> bool {
+    let mut s =
+        UnixStream::connect(socket).unwrap_or_else(|e| panic!("connect {}: {e}", socket.display()));
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut version = [0u8; 12];
+    s.read_exact(&mut version).unwrap();
+    s.write_all(b"RFB 003.008\n").unwrap();
+    let mut count = [0u8; 1];
+    s.read_exact(&mut count).unwrap();
+    let mut types = vec![0u8; usize::from(count[0])];
+    s.read_exact(&mut types).unwrap();
+    assert!(
+        types.contains(&2),
+        "no VNC authentication offered: {types:?}"
+    );
+    s.write_all(&[2]).unwrap();
+    let mut challenge = [0u8; 16];
+    s.read_exact(&mut challenge).unwrap();
+    let mut key = [0u8; 8];
+    for (k, b) in key.iter_mut().zip(password.bytes()) {
+        *k = b.reverse_bits();
+    }
+    let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+    let mut des = std::process::Command::new("openssl")
+        .args(["enc", "-des-ecb", "-nopad", "-K", &hex])
+        .args(["-provider", "legacy", "-provider", "default"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("openssl runs");
+    des.stdin.take().unwrap().write_all(&challenge).unwrap();
+    let out = des.wait_with_output().unwrap();
+    assert!(
+        out.status.success() && out.stdout.len() == 16,
+        "openssl: {out:?}"
+    );
+    s.write_all(&out.stdout).unwrap();
+    let mut result = [0u8; 4];
+    s.read_exact(&mut result).unwrap();
+    result == [0, 0, 0, 0]
+}
+
+/// `passwd` is asked for by VNC authentication, and `passwdValidTo` ends
+/// it: the right password is let in before that moment and turned away
+/// after it (QMP `expire_password`); the live XML keeps the moment.
+#[test]
+fn vnc_password_and_its_expiry_decide_who_gets_in() {
+    let st = State::new("vncpasswd");
+    for (name, valid_to, admitted) in [
+        ("valid", "2099-01-01T00:00:00", true),
+        ("expired", "2000-01-01T00:00:00", false),
+    ] {
+        st.start(&vnc_vm(
+            name,
+            &format!(
+                "<graphics type='vnc' passwd='s3cret' passwdValidTo='{valid_to}'><listen type='socket'/></graphics>"
+            ),
+        ));
+        let socket = st.run_dir(name).join("vnc.sock");
+        assert!(!vnc_auth(&socket, "wrong"), "{name}: a wrong password");
+        assert_eq!(
+            vnc_auth(&socket, "s3cret"),
+            admitted,
+            "{name}: the password"
+        );
+        let live = st.live_xml(name);
+        assert!(
+            live.contains(&format!("passwdValidTo='{valid_to}'")),
+            "{live}"
+        );
+        st.stop(name);
+    }
 }

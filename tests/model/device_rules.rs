@@ -131,6 +131,25 @@ fn disk_rules() {
 }
 
 #[test]
+fn graphics_password_expiry_rules() {
+    let d = accept(&doc(
+        "",
+        "<graphics type='spice' passwd='x' passwdValidTo='2026-12-05T23:01:02'/>",
+    ));
+    assert_eq!(d.devices.graphics[0].passwd_valid_to, Some(1_796_511_662));
+    for bad in ["2026-12-05", "2026-02-30T00:00:00", "tomorrow"] {
+        reject(
+            &doc(
+                "",
+                &format!("<graphics type='vnc' passwd='x' passwdValidTo='{bad}'/>"),
+            ),
+            Invalid,
+            "passwdValidTo",
+        );
+    }
+}
+
+#[test]
 fn interface_mtu_rules() {
     let d = accept(&doc(
         "",

@@ -415,6 +415,15 @@ pub fn after_qmp(qmp: &Qmp, def: &mut DomainDef, pid: i32, run_dir: &Path) -> Re
             Some(json!({"protocol": protocol, "password": passwd})),
             QMP_TIMEOUT,
         )?;
+        // `passwdValidTo`, as libvirt sets it: the moment, or never.
+        let time = g
+            .passwd_valid_to
+            .map_or("never".to_string(), |t| t.max(0).to_string());
+        qmp.execute(
+            "expire_password",
+            Some(json!({"protocol": protocol, "time": time})),
+            QMP_TIMEOUT,
+        )?;
     }
     let balloon = def
         .devices

@@ -638,7 +638,11 @@ fn graphics(w: &mut XmlWriter, g: &Graphics) {
         .opt("keymap", g.keymap.as_ref())
         .opt("defaultMode", g.default_mode.map(|m| m.as_str()))
         .opt("sharePolicy", g.share_policy.map(|m| m.as_str()))
-        .opt("passwd", g.passwd.as_ref());
+        .opt("passwd", g.passwd.as_ref())
+        .opt(
+            "passwdValidTo",
+            g.passwd_valid_to.map(crate::model::utc_datetime),
+        );
     let s = &g.spice;
     let children = !g.listens.is_empty() || *s != Default::default();
     element(w, "graphics", a, children, |w| {

@@ -80,6 +80,7 @@ pub(super) fn graphics(e: El) -> R<Graphics> {
             "autoport",
             "listen",
             "passwd",
+            "passwdValidTo",
             "keymap",
             "sharePolicy",
             "websocket",
@@ -91,6 +92,7 @@ pub(super) fn graphics(e: El) -> R<Graphics> {
             "autoport",
             "listen",
             "passwd",
+            "passwdValidTo",
             "keymap",
             "defaultMode",
         ])?,
@@ -101,6 +103,16 @@ pub(super) fn graphics(e: El) -> R<Graphics> {
     g.autoport = e.yes_no("autoport")?;
     g.listen = e.get("listen").map(str::to_string);
     g.passwd = e.get("passwd").map(str::to_string);
+    g.passwd_valid_to = match e.get("passwdValidTo") {
+        None => None,
+        Some(t) => Some(crate::model::parse_utc_datetime(t).ok_or_else(|| {
+            e.bad_value(
+                ModelErrorKind::Invalid,
+                "passwdValidTo",
+                "expected a UTC time YYYY-MM-DDTHH:MM:SS",
+            )
+        })?),
+    };
     g.keymap = e.get("keymap").map(str::to_string);
     g.default_mode = e.word("defaultMode")?;
     g.share_policy = e.word("sharePolicy")?;

@@ -297,7 +297,7 @@ pub fn emit_clock(cx: &mut Ctx<'_>) -> Result<(), Error> {
                     "The maximum 'start' value for <clock offset='absolute'> is 253402300799",
                 ));
             }
-            utc_datetime(*start as i64)
+            crate::model::utc_datetime(*start as i64)
         }
         Some(_) => needs_base()?,
     };
@@ -391,29 +391,6 @@ pub fn emit_clock(cx: &mut Ctx<'_>) -> Result<(), Error> {
         cx.arg("-global", format!("kvm-pit.lost_tick_policy={policy}"));
     }
     Ok(())
-}
-
-/// `YYYY-MM-DDTHH:MM:SS` of a moment given in seconds since the epoch,
-/// in UTC.
-pub fn utc_datetime(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let rest = secs.rem_euclid(86_400);
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
-        rest / 3600,
-        (rest % 3600) / 60,
-        rest % 60
-    )
 }
 
 /// `<on_poweroff>`, `<on_reboot>`, `<on_crash>`: what QEMU does by itself

@@ -74,11 +74,11 @@ use crate::error::{Error, ErrorCode};
 use crate::model::DomainDef;
 use crate::qemu::caps::QemuCaps;
 
+pub use crate::model::utc_datetime;
 pub use controllers::channel_sockets;
 pub use disks::transient_overlay;
 pub use extras::{tpm_socket, tpm_version};
 pub use hotplug::{DeviceArgs, PluggedDevice, device_args, with_pci_addresses};
-pub use machine::utc_datetime;
 pub use opts::escape;
 pub use passthrough::{host_pci_name, shared_memory, virtiofs_socket};
 pub use tuning::{hugepage_dir, hugepage_size};
