@@ -348,6 +348,65 @@ fn interface_driver_queues_offloads_and_rom_reach_the_tap_and_device() {
     assert_eq!(ns.links(), ["br0", "lo"]);
 }
 
+/// `<bandwidth>` on a bridged tap, with libvirt's `tc` recipe: the
+/// guest's inbound traffic through an HTB class on the tap's transmit
+/// side (rate, ceiling, burst), its outbound policed on the tap's
+/// receive side. On a kernel without what the recipe needs (SFQ, the fw
+/// classifier, the police action), the start is refused naming the tap
+/// and tc's words, and leaves no tap behind.
+#[test]
+fn bandwidth_shapes_the_tap_or_the_start_says_why_not() {
+    let ns = Netns::new("bw");
+    let dir = TestDir::new("bw");
+    let daemon = Daemon::start_under(&ns.exec(), &dir.path, &[]);
+    let d = daemon.connect();
+    let dom = d
+        .define_xml(&firmware(
+            "fw-bw",
+            "<interface type='bridge'><mac address='52:54:00:00:0b:01'/><source bridge='br0'/>\
+             <target dev='qvbw0'/><bandwidth><inbound average='1000' peak='2000' burst='1024'/>\
+             <outbound average='500'/></bandwidth></interface>",
+        ))
+        .unwrap();
+    let tc = |args: &[&str]| {
+        let mut all = vec!["netns", "exec", &ns.name, "tc"];
+        all.extend_from_slice(args);
+        run("ip", &all)
+    };
+    match d.start(&dom) {
+        Ok(_) => {
+            let class = tc(&["class", "show", "dev", "qvbw0"]);
+            assert!(
+                class.contains("htb 1:1")
+                    && class.contains("rate 8Mbit")
+                    && class.contains("ceil 16Mbit"),
+                "{class}"
+            );
+            let qdiscs = tc(&["qdisc", "show", "dev", "qvbw0"]);
+            assert!(
+                qdiscs.contains("sfq 2:") && qdiscs.contains("ingress"),
+                "{qdiscs}"
+            );
+            let police = tc(&["filter", "show", "dev", "qvbw0", "parent", "ffff:"]);
+            assert!(
+                police.contains("police") && police.contains("rate 4Mbit"),
+                "{police}"
+            );
+            d.destroy(&dom).unwrap();
+        }
+        Err(e) => {
+            assert!(
+                e.message.contains("cannot shape network device 'qvbw0'")
+                    && ["unknown", "not found", "Failed to load"]
+                        .iter()
+                        .any(|w| e.message.contains(w)),
+                "only a kernel without tc's modules may refuse: {e}"
+            );
+        }
+    }
+    assert_eq!(ns.links(), ["br0", "lo"], "no tap is left");
+}
+
 /// What the descriptors of process `pid` that are the character device
 /// of macvtap `index` link to (`/dev/tapINDEX`, or a node made elsewhere
 /// and unlinked).

@@ -326,10 +326,35 @@ pub struct Interface {
     /// `<mtu size=...>`: the MTU of the host tap and, on a virtio NIC,
     /// the one the guest is told (`host_mtu`).
     pub mtu: Option<u32>,
+    /// `<bandwidth>`: traffic shaping on the host device; `None` when
+    /// absent or empty.
+    pub bandwidth: Option<Bandwidth>,
     /// `<virtualport type='openvswitch'>`: the bridge is Open vSwitch's.
     pub virtualport: Option<OvsPort>,
     /// `<address>`.
     pub address: Option<Address>,
+}
+
+/// `<bandwidth>` of an interface: the guest's traffic shaped on the
+/// host device with `tc`, as libvirt does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Bandwidth {
+    /// `<inbound>`: traffic to the guest.
+    pub inbound: Option<BandwidthRate>,
+    /// `<outbound>`: traffic from the guest.
+    pub outbound: Option<BandwidthRate>,
+}
+
+/// `<inbound>` or `<outbound average= peak= burst=>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BandwidthRate {
+    /// `average`: the rate kept on average, in KiB/s.
+    pub average: u64,
+    /// `peak`: the most it may send at, in KiB/s (`<inbound>` only takes
+    /// effect as the class ceiling).
+    pub peak: Option<u64>,
+    /// `burst`: how much may go at peak speed, in KiB.
+    pub burst: Option<u64>,
 }
 
 /// `<virtualport type='openvswitch'><parameters interfaceid profileid>`.

@@ -28,6 +28,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::model::{DomainDef, InterfaceType, MacAddr, PortProto};
 
 mod macvtap;
+pub(crate) mod shaping;
 
 /// The tun/tap control device.
 const TUN_DEVICE: &str = "/dev/net/tun";
@@ -148,6 +149,12 @@ pub(crate) fn create_taps(def: &mut DomainDef) -> Result<()> {
                 }
                 ovs_made.push(tap.clone());
             }
+            if let Some(bw) = &net.bandwidth
+                && let Err(e) = shaping::shape(&tap, bw, false)
+            {
+                remove_taps(std::slice::from_ref(&tap));
+                return Err(e);
+            }
             Ok(tap)
         });
         match tap {
@@ -208,7 +215,7 @@ pub(crate) fn create_macvtaps(
             .clone()
             .filter(|t| !AUTO_MACVTAP_PREFIXES.iter().any(|p| t.starts_with(p)));
         let what = format!("direct interface {i} ({}) of domain '{name}'", net.mac);
-        match make_macvtap(
+        let made_one = make_macvtap(
             &name,
             &what,
             wanted.as_deref(),
@@ -216,7 +223,19 @@ pub(crate) fn create_macvtaps(
             mode.as_str(),
             net.mac,
             node_dir,
-        ) {
+        )
+        .and_then(|(tap, fd)| match &net.bandwidth {
+            Some(bw) => match shaping::shape(&tap, bw, true) {
+                Ok(()) => Ok((tap, fd)),
+                Err(e) => {
+                    drop(fd);
+                    remove_taps(std::slice::from_ref(&tap));
+                    Err(e)
+                }
+            },
+            None => Ok((tap, fd)),
+        });
+        match made_one {
             Ok((tap, fd)) => {
                 net.target_dev = Some(tap.clone());
                 made.push(tap);

@@ -150,6 +150,54 @@ fn graphics_password_expiry_rules() {
 }
 
 #[test]
+fn interface_bandwidth_rules() {
+    let d = accept(&doc(
+        "",
+        "<interface type='bridge'><source bridge='br0'/><bandwidth><inbound average='1000' peak='5000' burst='1024'/><outbound average='128'/></bandwidth></interface>\
+         <interface type='ethernet'><bandwidth/></interface>",
+    ));
+    let b = d.devices.interfaces[0].bandwidth.unwrap();
+    assert_eq!(b.inbound.unwrap().peak, Some(5000));
+    assert_eq!(b.outbound.unwrap().average, 128);
+    assert_eq!(
+        d.devices.interfaces[1].bandwidth, None,
+        "an empty <bandwidth/> sets nothing"
+    );
+    reject(
+        &doc(
+            "",
+            "<interface type='user'><bandwidth><inbound average='10'/></bandwidth></interface>",
+        ),
+        Unsupported,
+        "type 'user'",
+    );
+    reject(
+        &doc(
+            "",
+            "<interface type='bridge'><source bridge='br0'/><bandwidth><outbound peak='10'/></bandwidth></interface>",
+        ),
+        Invalid,
+        "Missing mandatory average",
+    );
+    reject(
+        &doc(
+            "",
+            "<interface type='bridge'><source bridge='br0'/><bandwidth><inbound average='10' floor='5'/></bandwidth></interface>",
+        ),
+        Unsupported,
+        "floor",
+    );
+    reject(
+        &doc(
+            "",
+            "<interface type='bridge'><source bridge='br0'/><virtualport type='openvswitch'/><bandwidth><inbound average='10'/></bandwidth></interface>",
+        ),
+        Unsupported,
+        "Open vSwitch",
+    );
+}
+
+#[test]
 fn interface_mtu_rules() {
     let d = accept(&doc(
         "",

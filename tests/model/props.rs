@@ -313,6 +313,7 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
             mtu: bridge
                 .then(|| p.maybe(|p| 1280 + p.below(8000) as u32))
                 .flatten(),
+            bandwidth: None,
             virtualport: bridge
                 .then(|| OvsPort {
                     interface_id: p

@@ -495,6 +495,19 @@ fn interface(w: &mut XmlWriter, i: &Interface) {
     if let Some(size) = i.mtu {
         w.empty("mtu", Attrs::new().add("size", size));
     }
+    if let Some(b) = &i.bandwidth {
+        w.open("bandwidth", Attrs::new());
+        for (name, r) in [("inbound", &b.inbound), ("outbound", &b.outbound)] {
+            if let Some(r) = r {
+                let a = Attrs::new()
+                    .add("average", r.average)
+                    .opt("peak", r.peak)
+                    .opt("burst", r.burst);
+                w.empty(name, a);
+            }
+        }
+        w.close("bandwidth");
+    }
     if let Some(r) = &i.rom {
         super::hostdev::rom(w, r);
     }

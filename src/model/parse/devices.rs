@@ -789,7 +789,7 @@ fn interface(e: El) -> R<Interface> {
     let (mut target_dev, mut boot, mut address_v) = (None, None, None);
     let mut port_forwards = Vec::new();
     let (mut driver, mut rom, mut link_up) = (None, None, None);
-    let (mut virtualport, mut mtu) = (None, None);
+    let (mut virtualport, mut mtu, mut bandwidth) = (None, None, None);
     for c in e.children()? {
         match c.name() {
             "virtualport" if kind == 2 => set(&mut virtualport, c, |c| {
@@ -830,6 +830,19 @@ fn interface(e: El) -> R<Interface> {
                 c.allow(&["state"])?;
                 c.empty()?;
                 c.choice("state", &[("up", true), ("down", false)])
+            })?,
+            "bandwidth" => set(&mut bandwidth, c, |c| {
+                // libvirt's virNetDevSupportsBandwidth: bridge, network,
+                // direct and ethernet; qvirt's only network is QEMU's user
+                // networking, which has no host device to shape.
+                if !matches!(kind, 2..=4) {
+                    return Err(super::el::unsupported(format!(
+                        "<bandwidth> at {} on an interface of type '{}' is not supported: only a tap or macvtap (type 'bridge', 'ethernet' or 'direct') is shaped",
+                        c.at(),
+                        e.get("type").unwrap_or_default()
+                    )));
+                }
+                super::net::bandwidth(c)
             })?,
             "mtu" => set(&mut mtu, c, |c| {
                 c.allow(&["size"])?;
@@ -913,6 +926,13 @@ fn interface(e: El) -> R<Interface> {
             _ => c.skip()?,
         }
     }
+    if virtualport.is_some() && bandwidth.is_some() {
+        // libvirt shapes an Open vSwitch port with OVS's own QoS.
+        return Err(super::el::unsupported(format!(
+            "<bandwidth> on an Open vSwitch port (the interface at {}) is not supported",
+            e.at()
+        )));
+    }
     let need_source = |what: &str| {
         invalid(format!(
             "missing <source {what}=...> in <interface> at {}",
@@ -944,6 +964,7 @@ fn interface(e: El) -> R<Interface> {
         rom,
         link_up: link_up.flatten(),
         mtu,
+        bandwidth: bandwidth.flatten(),
         virtualport,
         address: address_v,
     })

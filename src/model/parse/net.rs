@@ -82,3 +82,51 @@ pub(super) fn net_driver(e: El) -> R<NetDriver> {
     d.guest = guest.unwrap_or_default();
     Ok(d)
 }
+
+/// `<bandwidth>` with its `<inbound>` and `<outbound>`; `None` when it
+/// sets no rate. A rate needs its `average` (libvirt's rule; `floor`,
+/// a guarantee from a libvirt network's QoS, is refused: qvirt has no
+/// such network).
+pub(super) fn bandwidth(e: El) -> R<Option<crate::model::Bandwidth>> {
+    e.allow(&[])?;
+    let rate = |c: El, inbound: bool| -> R<crate::model::BandwidthRate> {
+        if inbound {
+            c.allow(&["average", "peak", "burst", "floor"])?;
+        } else {
+            c.allow(&["average", "peak", "burst"])?;
+        }
+        c.empty()?;
+        if c.get("floor").is_some() {
+            return Err(c.bad_value(
+                crate::model::ModelErrorKind::Unsupported,
+                "floor",
+                "a guaranteed floor needs a libvirt network with QoS, which qvirt does not have",
+            ));
+        }
+        let average = c
+            .u64("average", Radix::Dec)?
+            .filter(|a| *a > 0)
+            .ok_or_else(|| {
+                super::el::invalid(format!(
+                    "Missing mandatory average or floor attributes in <{}> at {}",
+                    c.name(),
+                    c.at()
+                ))
+            })?;
+        Ok(crate::model::BandwidthRate {
+            average,
+            peak: c.u64("peak", Radix::Dec)?,
+            burst: c.u64("burst", Radix::Dec)?,
+        })
+    };
+    let (mut inbound, mut outbound) = (None, None);
+    for c in e.children()? {
+        match c.name() {
+            "inbound" => set(&mut inbound, c, |c| rate(c, true))?,
+            "outbound" => set(&mut outbound, c, |c| rate(c, false))?,
+            _ => c.skip()?,
+        }
+    }
+    let b = crate::model::Bandwidth { inbound, outbound };
+    Ok((b != crate::model::Bandwidth::default()).then_some(b))
+}

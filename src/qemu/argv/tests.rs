@@ -69,6 +69,7 @@ fn nic(kind: InterfaceType, model: &str, last: u8) -> Interface {
         rom: None,
         link_up: None,
         mtu: None,
+        bandwidth: None,
         virtualport: None,
         address: None,
     }
