@@ -9,6 +9,8 @@
 //! the command line QEMU runs. A new driver then reattaches and stops the
 //! domain.
 
+#[path = "applied/chardev.rs"]
+mod chardev;
 #[path = "applied/disks.rs"]
 mod disks;
 #[path = "applied/display.rs"]

@@ -51,6 +51,22 @@ pub enum CharSource {
         /// `mode='bind'`: QEMU listens; `connect`: QEMU connects.
         listen: bool,
     },
+    /// `tcp`: a TCP socket, raw or with telnet's protocol.
+    Tcp {
+        /// `<source host=...>`: the address QEMU binds to (all when
+        /// absent) or connects to.
+        host: Option<String>,
+        /// `<source service=...>`: the port.
+        service: u16,
+        /// `mode='bind'`: QEMU listens; `connect` (the default): it
+        /// connects.
+        listen: bool,
+        /// `<protocol type='telnet'>` (else `raw`).
+        telnet: bool,
+        /// `<source><reconnect enabled='yes' timeout=...>`: seconds
+        /// between QEMU's tries to connect again (connect mode).
+        reconnect: Option<u32>,
+    },
     /// `null`: output discarded.
     Null,
     /// `spicevmc`: a channel to the SPICE client.
@@ -70,6 +86,7 @@ impl CharSource {
             CharSource::Pty { .. } => "pty",
             CharSource::File { .. } => "file",
             CharSource::Unix { .. } => "unix",
+            CharSource::Tcp { .. } => "tcp",
             CharSource::Null => "null",
             CharSource::SpiceVmc => "spicevmc",
             CharSource::SpicePort { .. } => "spiceport",

@@ -198,6 +198,52 @@ fn interface_bandwidth_rules() {
 }
 
 #[test]
+fn tcp_chardev_rules() {
+    let d = accept(&doc(
+        "",
+        "<serial type='tcp'><source mode='connect' host='10.0.0.1' service='9001'><reconnect enabled='yes' timeout='5'/></source><protocol type='telnet'/></serial>\
+         <serial type='tcp'><source mode='bind' service='4555'/></serial>",
+    ));
+    assert_eq!(
+        d.devices.serials[0].source,
+        qvirt::model::CharSource::Tcp {
+            host: Some("10.0.0.1".into()),
+            service: 9001,
+            listen: false,
+            telnet: true,
+            reconnect: Some(5),
+        }
+    );
+    for (bad, kind, what) in [
+        ("<source mode='bind'/>", Invalid, "service"),
+        ("<source service='0'/>", Invalid, "TCP port"),
+        ("<source service='70000'/>", Invalid, "TCP port"),
+        (
+            "<source mode='bind' service='1'><reconnect enabled='yes' timeout='5'/></source>",
+            Invalid,
+            "does not reconnect",
+        ),
+        (
+            "<source service='1'><reconnect enabled='yes'/></source>",
+            Invalid,
+            "timeout",
+        ),
+        (
+            "<source service='1'/><protocol type='tls'/>",
+            Unsupported,
+            "tls",
+        ),
+        ("<source service='1' tls='yes'/>", Unsupported, "tls"),
+    ] {
+        reject(
+            &doc("", &format!("<serial type='tcp'>{bad}</serial>")),
+            kind,
+            what,
+        );
+    }
+}
+
+#[test]
 fn interface_mtu_rules() {
     let d = accept(&doc(
         "",

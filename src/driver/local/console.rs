@@ -124,6 +124,7 @@ fn describe(source: &CharSource) -> &'static str {
         CharSource::Pty { .. } => "a pty",
         CharSource::File { .. } => "a file",
         CharSource::Unix { .. } => "a socket QEMU connects out of",
+        CharSource::Tcp { .. } => "a TCP socket",
         CharSource::Null => "null",
         CharSource::SpiceVmc | CharSource::SpicePort { .. } => "a SPICE channel",
     }

@@ -543,6 +543,17 @@ fn source_attrs(s: &CharSource) -> Option<Attrs> {
                 .add("mode", if *listen { "bind" } else { "connect" })
                 .opt("path", path.as_ref()),
         ),
+        CharSource::Tcp {
+            host,
+            service,
+            listen,
+            ..
+        } => Some(
+            Attrs::new()
+                .add("mode", if *listen { "bind" } else { "connect" })
+                .opt("host", host.as_ref())
+                .add("service", service),
+        ),
         CharSource::SpicePort { channel } => Some(Attrs::new().add("channel", channel)),
         CharSource::Null | CharSource::SpiceVmc => None,
     }
@@ -556,8 +567,29 @@ fn chardev(w: &mut XmlWriter, name: &str, c: &CharDevice) {
     let children = source.is_some() || !target.is_empty() || c.log.is_some();
     let a = Attrs::new().add("type", c.source.type_name());
     element(w, name, a, children, |w| {
-        if let Some(s) = source {
-            w.empty("source", s);
+        // A TCP source: its reconnect child, then the protocol.
+        match (source, &c.source) {
+            (
+                Some(s),
+                CharSource::Tcp {
+                    reconnect: Some(t), ..
+                },
+            ) => {
+                w.open("source", s);
+                w.empty(
+                    "reconnect",
+                    Attrs::new().add("enabled", "yes").add("timeout", t),
+                );
+                w.close("source");
+            }
+            (Some(s), _) => w.empty("source", s),
+            (None, _) => {}
+        }
+        if let CharSource::Tcp { telnet, .. } = &c.source {
+            w.empty(
+                "protocol",
+                Attrs::new().add("type", if *telnet { "telnet" } else { "raw" }),
+            );
         }
         if let Some(l) = &c.log {
             let a = Attrs::new()

@@ -13,6 +13,7 @@ enum Kind {
     Pty,
     File,
     Unix,
+    Tcp,
     Null,
     SpiceVmc,
     SpicePort,
@@ -28,12 +29,68 @@ fn kind(e: El, allowed: &[(&str, Kind)]) -> R<Kind> {
 /// whether it binds (`mode='bind'`).
 type Source = (Option<String>, Option<bool>, Option<bool>);
 
+/// `<source mode= host= service=>` of a TCP character device with its
+/// `<reconnect>`: (host, port, bind, reconnect seconds).
+type TcpSource = (Option<String>, u16, bool, Option<u32>);
+
+fn tcp_source(c: El) -> R<TcpSource> {
+    c.allow(&["mode", "host", "service"])?;
+    let listen = c
+        .choice("mode", &[("bind", true), ("connect", false)])?
+        .unwrap_or(false);
+    c.req("service")?;
+    let service = c
+        .u32("service", Radix::Dec)?
+        .and_then(|p| u16::try_from(p).ok())
+        .filter(|p| *p > 0)
+        .ok_or_else(|| c.bad_value(ModelErrorKind::Invalid, "service", "expected a TCP port"))?;
+    let mut reconnect = None;
+    for r in c.children()? {
+        match r.name() {
+            "reconnect" => set(&mut reconnect, r, |r| {
+                r.allow(&["enabled", "timeout"])?;
+                r.empty()?;
+                let on = r.yes_no("enabled")?.ok_or_else(|| {
+                    invalid(format!("missing enabled= in <reconnect> at {}", r.at()))
+                })?;
+                let timeout = r.u32("timeout", Radix::Dec)?;
+                match (on, timeout) {
+                    (true, Some(t)) if t > 0 => Ok(Some(t)),
+                    (true, _) => Err(invalid(format!(
+                        "<reconnect enabled='yes'> at {} needs a timeout of at least 1 second",
+                        r.at()
+                    ))),
+                    (false, None) => Ok(None),
+                    (false, Some(_)) => Err(invalid(format!(
+                        "<reconnect enabled='no'> at {} takes no timeout",
+                        r.at()
+                    ))),
+                }
+            })?,
+            _ => r.skip()?,
+        }
+    }
+    let reconnect = reconnect.flatten();
+    if listen && reconnect.is_some() {
+        return Err(invalid(format!(
+            "a TCP character device in mode='bind' at {} does not reconnect",
+            c.at()
+        )));
+    }
+    Ok((
+        c.get("host").map(str::to_string),
+        service,
+        listen,
+        reconnect,
+    ))
+}
+
 fn source(c: El, kind: Kind) -> R<Source> {
     match kind {
         Kind::Pty => c.allow(&["path"])?,
         Kind::File => c.allow(&["path", "append"])?,
         Kind::Unix => c.allow(&["path", "mode"])?,
-        Kind::Null | Kind::SpiceVmc => c.allow(&[])?,
+        Kind::Null | Kind::SpiceVmc | Kind::Tcp => c.allow(&[])?,
         Kind::SpicePort => c.allow(&["channel"])?,
     }
     c.empty()?;
@@ -71,6 +128,7 @@ fn make_source(e: El, kind: Kind, src: Source, path_optional: bool) -> R<CharSou
                 listen: mode.unwrap_or(false),
             }
         }
+        Kind::Tcp => unreachable!("a TCP source is read by tcp_source"),
         Kind::Null => CharSource::Null,
         Kind::SpiceVmc => CharSource::SpiceVmc,
         Kind::SpicePort => CharSource::SpicePort {
@@ -92,6 +150,7 @@ pub(super) fn chardev(e: El, console: bool) -> R<CharDevice> {
             ("pty", Kind::Pty),
             ("file", Kind::File),
             ("unix", Kind::Unix),
+            ("tcp", Kind::Tcp),
             ("null", Kind::Null),
         ],
     )?;
@@ -100,10 +159,19 @@ pub(super) fn chardev(e: El, console: bool) -> R<CharDevice> {
     }
     // `tty` repeats the pty path of a running domain; <source path> keeps it.
     let mut src = None;
+    let (mut tcp, mut telnet) = (None, None);
     let mut target = None;
     let mut log = None;
     for c in e.children()? {
         match c.name() {
+            "source" if kind == Kind::Tcp => set(&mut tcp, c, tcp_source)?,
+            "protocol" if kind == Kind::Tcp => set(&mut telnet, c, |c| {
+                c.allow(&["type"])?;
+                c.empty()?;
+                c.req("type")?;
+                Ok(c.choice("type", &[("raw", false), ("telnet", true)])?
+                    .unwrap_or(false))
+            })?,
             "source" if kind != Kind::Null => set(&mut src, c, |c| source(c, kind))?,
             "target" => set(&mut target, c, |c| chardev_target(c, console))?,
             "log" => set(&mut log, c, |c| {
@@ -119,7 +187,23 @@ pub(super) fn chardev(e: El, console: bool) -> R<CharDevice> {
             _ => c.skip()?,
         }
     }
-    let source = make_source(e, kind, src.unwrap_or((None, None, None)), false)?;
+    let source = if kind == Kind::Tcp {
+        let (host, service, listen, reconnect) = tcp.ok_or_else(|| {
+            invalid(format!(
+                "missing <source service=...> for the TCP character device at {}",
+                e.at()
+            ))
+        })?;
+        CharSource::Tcp {
+            host,
+            service,
+            listen,
+            telnet: telnet.unwrap_or(false),
+            reconnect,
+        }
+    } else {
+        make_source(e, kind, src.unwrap_or((None, None, None)), false)?
+    };
     let (target_port, target_type) = target.unwrap_or((None, None));
     Ok(CharDevice {
         source,

@@ -124,6 +124,13 @@ fn source_path(what: &str, s: &CharSource) -> R {
             }
             Ok(())
         }
+        CharSource::Tcp { host, .. } => match host {
+            Some(h) if h.is_empty() || h.contains([',', '\n', '\r']) => Err(invalid(format!(
+                "{what}: the TCP host '{}' is not an address or host name",
+                show(h)
+            ))),
+            _ => Ok(()),
+        },
         CharSource::Pty { path: None }
         | CharSource::Unix { path: None, .. }
         | CharSource::Null

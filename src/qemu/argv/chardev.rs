@@ -206,6 +206,27 @@ fn chardev(source: &CharSource, id: &str) -> Result<Opts, Error> {
                 o
             }
         }
+        CharSource::Tcp {
+            host,
+            service,
+            listen,
+            telnet,
+            reconnect,
+        } => {
+            let mut o = Opts::new("socket").set("id", id);
+            if let Some(h) = host {
+                o = o.set_user("host", "character device TCP host", h)?;
+            }
+            o = o.set("port", service);
+            if *telnet {
+                o = o.switch("telnet", true);
+            }
+            if *listen {
+                o.switch("server", true).switch("wait", false)
+            } else {
+                o.maybe("reconnect", *reconnect)
+            }
+        }
         CharSource::Null => Opts::new("null").set("id", id),
         CharSource::SpiceVmc | CharSource::SpicePort { .. } => {
             return Err(unsupported(format!(

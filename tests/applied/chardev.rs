@@ -1,0 +1,54 @@
+//! TCP character devices on a running QEMU: a serial port QEMU listens
+//! on with telnet's protocol (its option negotiation is the first thing
+//! a client reads), and one QEMU connects out of, reconnecting to a
+//! listener that comes later.
+
+use std::io::Read;
+use std::net::{TcpListener, TcpStream};
+use std::time::Duration;
+
+use crate::support::{State, firmware_vm, poll};
+
+/// A TCP port free on the loopback address now.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn tcp_serial_ports_listen_with_telnet_or_connect_out() {
+    let st = State::new("serial-tcp");
+    let (telnet, raw, out) = (free_port(), free_port(), free_port());
+    let xml = firmware_vm(
+        "stcp",
+        "",
+        &format!(
+            "<serial type='tcp'><source mode='bind' host='127.0.0.1' service='{telnet}'/><protocol type='telnet'/><target port='0'/></serial>\
+             <serial type='tcp'><source mode='bind' host='127.0.0.1' service='{raw}'/><protocol type='raw'/><target port='1'/></serial>\
+             <serial type='tcp'><source mode='connect' host='127.0.0.1' service='{out}'><reconnect enabled='yes' timeout='1'/></source><target port='2'/></serial>"
+        ),
+    );
+    // Nothing listens on `out` yet: with reconnect, QEMU starts anyway.
+    st.start(&xml);
+    let mut first = [0u8; 1];
+    let mut t = TcpStream::connect(("127.0.0.1", telnet)).unwrap();
+    t.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    t.read_exact(&mut first).unwrap();
+    assert_eq!(first[0], 0xff, "telnet's IAC opens the negotiation");
+    let mut r = TcpStream::connect(("127.0.0.1", raw)).unwrap();
+    r.set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    assert!(
+        r.read(&mut first).is_err(),
+        "a raw port sends nothing unasked"
+    );
+    let listener = TcpListener::bind(("127.0.0.1", out)).unwrap();
+    listener.set_nonblocking(true).unwrap();
+    poll("QEMU to connect out", Duration::from_secs(30), || {
+        listener.accept().ok()
+    });
+    st.stop("stcp");
+}
