@@ -326,10 +326,22 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
     }
     let mut serials = Vec::new();
     for port in 0..p.below(4) as u32 {
-        let source = match p.below(4) {
+        let source = match p.below(5) {
             0 => CharSource::Pty {
                 path: p.maybe(|p| path(p)),
             },
+            3 => {
+                let listen = p.coin();
+                CharSource::Tcp {
+                    host: p.maybe(|p| format!("10.0.{}.1", p.below(255))),
+                    service: 1 + p.below(65535) as u16,
+                    listen,
+                    telnet: p.coin(),
+                    reconnect: (!listen)
+                        .then(|| p.maybe(|p| 1 + p.below(60) as u32))
+                        .flatten(),
+                }
+            }
             1 => CharSource::File {
                 path: path(&mut p),
                 append: p.maybe(|p| p.coin()),
