@@ -347,6 +347,18 @@ pub fn resolve(
             .collect();
         let places: Vec<String> = dirs.iter().map(|p| p.display().to_string()).collect();
         if let Some(path) = def.os.loader.as_ref().and_then(|l| l.path.as_deref()) {
+            // A descriptor of that very file that does not fit: say why.
+            let own = why
+                .iter()
+                .find(|w| !w.ends_with("it describes another firmware file"));
+            if let Some(w) = own {
+                return Err(Error::new(
+                    ErrorCode::ConfigUnsupported,
+                    format!(
+                        "the firmware {path} that <loader> names for <os firmware='efi'> does not fit what the definition asks: {w}; change the <firmware> features or the <loader>, or leave the loader path out to let the firmware be chosen"
+                    ),
+                ));
+            }
             return Err(Error::new(
                 ErrorCode::NoSupport,
                 format!(

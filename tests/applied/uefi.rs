@@ -260,4 +260,23 @@ fn a_chosen_firmware_written_in_the_definition_is_kept() {
         e.message
     );
     assert!(!st.run_dir("third").exists(), "a runtime dir was left");
+    // A loader a descriptor describes, but whose features differ from
+    // what the definition asks (OVMF without secure boot, for
+    // secure-boot=yes with Microsoft's keys): the descriptor and the
+    // first difference are named.
+    let plain = "/usr/share/OVMF/OVMF_CODE_4M.fd";
+    if std::path::Path::new(plain).exists() {
+        let e = st
+            .try_start(&named("fourth", plain).replace(" secure='yes'", ""))
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::ConfigUnsupported, "{}", e.message);
+        assert!(
+            e.message.contains(plain)
+                && e.message
+                    .contains("does not fit what the definition asks: /usr/share/qemu/firmware/"),
+            "{}",
+            e.message
+        );
+        assert!(!st.run_dir("fourth").exists(), "a runtime dir was left");
+    }
 }
