@@ -31,6 +31,9 @@ pub struct Devices {
     pub tpms: Vec<Tpm>,
     /// `<graphics>`.
     pub graphics: Vec<Graphics>,
+    /// `<graphics type='egl-headless'>`: OpenGL rendering on a host GPU
+    /// with no display of its own (beside a VNC or SPICE one).
+    pub egl_headless: Option<EglHeadless>,
     /// `<sound>`.
     pub sounds: Vec<Sound>,
     /// `<audio>`.
@@ -333,6 +336,14 @@ pub struct Interface {
     pub virtualport: Option<OvsPort>,
     /// `<address>`.
     pub address: Option<Address>,
+}
+
+/// `<graphics type='egl-headless'>` with its `<gl rendernode=...>`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EglHeadless {
+    /// `<gl rendernode=...>`: the host GPU's render node; the host's
+    /// first is taken at start when absent.
+    pub rendernode: Option<String>,
 }
 
 /// `<bandwidth>` of an interface: the guest's traffic shaped on the

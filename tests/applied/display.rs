@@ -236,3 +236,45 @@ fn vnc_password_and_its_expiry_decide_who_gets_in() {
         st.stop(name);
     }
 }
+
+/// `<graphics type='egl-headless'>` beside VNC: QEMU renders on the
+/// host's first GPU render node (`-display egl-headless,rendernode=...`,
+/// read in QEMU's `/proc/PID/cmdline`); on a host without one the start
+/// is refused before QEMU runs, naming the need.
+#[test]
+fn egl_headless_needs_a_render_node() {
+    let st = State::new("egl");
+    let xml = vnc_vm(
+        "egl",
+        "<graphics type='vnc'><listen type='socket'/></graphics><graphics type='egl-headless'/>",
+    );
+    let nodes: Vec<String> = std::fs::read_dir("/dev/dri")
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with("renderD"))
+                .collect()
+        })
+        .unwrap_or_default();
+    match st.try_start(&xml) {
+        Ok(()) => {
+            assert!(!nodes.is_empty(), "started without a render node");
+            let pid = st.qemu_pid("egl");
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap();
+            let args = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+            assert!(
+                args.contains("-display egl-headless,rendernode=/dev/dri/renderD"),
+                "{args}"
+            );
+            st.stop("egl");
+        }
+        Err(e) => {
+            assert!(nodes.is_empty(), "this host has {nodes:?}, yet: {e}");
+            assert!(e.message.contains("render node"), "{e}");
+            assert!(
+                crate::support::qemus_under(st.root()).is_empty(),
+                "a QEMU was left"
+            );
+        }
+    }
+}

@@ -131,6 +131,37 @@ fn disk_rules() {
 }
 
 #[test]
+fn egl_headless_rules() {
+    let d = accept(&doc(
+        "",
+        "<graphics type='vnc'/><graphics type='egl-headless'><gl rendernode='/dev/dri/renderD128'/></graphics>",
+    ));
+    assert_eq!(
+        d.devices.egl_headless.unwrap().rendernode.as_deref(),
+        Some("/dev/dri/renderD128")
+    );
+    assert_eq!(d.devices.graphics.len(), 1);
+    let d = accept(&doc("", "<graphics type='egl-headless'/>"));
+    assert_eq!(d.devices.egl_headless.unwrap().rendernode, None);
+    reject(
+        &doc(
+            "",
+            "<graphics type='egl-headless'/><graphics type='egl-headless'/>",
+        ),
+        Invalid,
+        "graphics",
+    );
+    reject(
+        &doc(
+            "",
+            "<graphics type='egl-headless'><gl rendernode='dri/renderD128'/></graphics>",
+        ),
+        Invalid,
+        "render node",
+    );
+}
+
+#[test]
 fn graphics_password_expiry_rules() {
     let d = accept(&doc(
         "",

@@ -325,7 +325,13 @@ impl Host {
             .iter()
             .filter_map(|g| g.spice.gl.as_ref())
             .filter(|gl| gl.enable)
-            .filter_map(|gl| gl.rendernode.as_deref());
+            .filter_map(|gl| gl.rendernode.as_deref())
+            .chain(
+                def.devices
+                    .egl_headless
+                    .as_ref()
+                    .and_then(|e| e.rendernode.as_deref()),
+            );
         for node in named {
             if !self.path(node).exists() {
                 return Err(lacks(
@@ -349,7 +355,11 @@ impl Host {
                     .gl
                     .as_ref()
                     .is_some_and(|gl| gl.enable && gl.rendernode.is_none())
-            })
+            }) || def
+                .devices
+                .egl_headless
+                .as_ref()
+                .is_some_and(|e| e.rendernode.is_none())
         };
         if !wants(def) {
             return Ok(());
@@ -366,7 +376,7 @@ impl Host {
         let Some(first) = nodes.first() else {
             return Err(lacks(
                 def,
-                "<gl enable='yes'> needs a GPU render node (/dev/dri/renderD*), and this host has none; turn OpenGL off".into(),
+                "<gl enable='yes'> and <graphics type='egl-headless'> need a GPU render node (/dev/dri/renderD*), and this host has none; turn OpenGL off".into(),
             ));
         };
         let node = format!("/dev/dri/{first}");
@@ -374,6 +384,9 @@ impl Host {
             if let Some(gl) = g.spice.gl.as_mut().filter(|gl| gl.enable) {
                 gl.rendernode.get_or_insert_with(|| node.clone());
             }
+        }
+        if let Some(e) = def.devices.egl_headless.as_mut() {
+            e.rendernode.get_or_insert_with(|| node.clone());
         }
         Ok(())
     }
@@ -651,6 +664,21 @@ mod tests {
             ))
             .unwrap_err();
         assert!(e.message.contains("renderD130"), "{}", e.message);
+        // egl-headless takes the first too, or keeps and checks its own.
+        let egl = |gl: &str| {
+            def(
+                &format!("<graphics type='vnc'/><graphics type='egl-headless'>{gl}</graphics>"),
+                "",
+            )
+        };
+        let egl_node = |d: &DomainDef| d.devices.egl_headless.as_ref().unwrap().rendernode.clone();
+        let mut picked = egl("");
+        host.pick_render_nodes(&mut picked).unwrap();
+        assert_eq!(egl_node(&picked).as_deref(), Some("/dev/dri/renderD128"));
+        let e = host
+            .check(&egl("<gl rendernode='/dev/dri/renderD131'/>"))
+            .unwrap_err();
+        assert!(e.message.contains("renderD131"), "{}", e.message);
         let _ = std::fs::remove_dir_all(root);
     }
 

@@ -83,6 +83,15 @@ pub(super) fn devices(w: &mut XmlWriter, def: &DomainDef) {
     for g in &d.graphics {
         graphics(w, g);
     }
+    if let Some(egl) = &d.egl_headless {
+        let a = Attrs::new().add("type", "egl-headless");
+        element(w, "graphics", a, egl.rendernode.is_some(), |w| {
+            w.empty(
+                "gl",
+                Attrs::new().opt("rendernode", egl.rendernode.as_ref()),
+            );
+        });
+    }
     for s in &d.sounds {
         sound(w, s);
     }

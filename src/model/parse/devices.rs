@@ -35,6 +35,9 @@ pub(super) fn devices(e: El) -> R<Devices> {
             "channel" => push(&mut d.channels, c, chardev::channel)?,
             "input" => push(&mut d.inputs, c, peripherals::input)?,
             "tpm" => push(&mut d.tpms, c, peripherals::tpm)?,
+            "graphics" if c.get("type") == Some("egl-headless") => {
+                set(&mut d.egl_headless, c, peripherals::egl_headless)?;
+            }
             "graphics" => push(&mut d.graphics, c, peripherals::graphics)?,
             "sound" => push(&mut d.sounds, c, peripherals::sound)?,
             "audio" => push(&mut d.audios, c, peripherals::audio)?,

@@ -71,6 +71,25 @@ fn port(e: El, name: &str) -> R<Option<i32>> {
     }
 }
 
+/// `<graphics type='egl-headless'>`: only `<gl rendernode=...>`.
+pub(super) fn egl_headless(e: El) -> R<crate::model::EglHeadless> {
+    e.allow(&["type"])?;
+    let mut node = None;
+    for c in e.children()? {
+        match c.name() {
+            "gl" => set(&mut node, c, |c| {
+                c.allow(&["rendernode"])?;
+                c.empty()?;
+                Ok(c.get("rendernode").map(str::to_string))
+            })?,
+            _ => c.skip()?,
+        }
+    }
+    Ok(crate::model::EglHeadless {
+        rendernode: node.flatten(),
+    })
+}
+
 pub(super) fn graphics(e: El) -> R<Graphics> {
     let kind: GraphicsType = e.req_word("type")?;
     match kind {

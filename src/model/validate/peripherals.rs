@@ -16,6 +16,14 @@ pub(super) fn validate(def: &DomainDef) -> R {
     channels(def)?;
     inputs(def)?;
     graphics(def)?;
+    if let Some(node) = def
+        .devices
+        .egl_headless
+        .as_ref()
+        .and_then(|e| e.rendernode.as_deref())
+    {
+        check_path("the egl-headless <gl> render node", node)?;
+    }
     videos(def)?;
     super::extras::validate(def)
 }

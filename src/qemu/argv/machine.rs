@@ -239,8 +239,16 @@ pub fn emit_machine(cx: &mut Ctx<'_>, machine_type: &str, caps: &QemuCaps) -> Re
     let smp = super::cpu::smp(cx, caps)?;
     cx.arg("-smp", smp);
     cx.arg("-uuid", def.uuid.hyphenated().to_string());
-    if def.devices.graphics.is_empty() {
-        cx.arg("-display", "none");
+    match &def.devices.egl_headless {
+        Some(egl) => {
+            let mut o = Opts::new("egl-headless");
+            if let Some(node) = &egl.rendernode {
+                o = o.set_user("rendernode", "render node path", node)?;
+            }
+            cx.arg("-display", o.build());
+        }
+        None if def.devices.graphics.is_empty() => cx.arg("-display", "none"),
+        None => {}
     }
     Ok(())
 }
