@@ -41,6 +41,7 @@ impl DomainDef {
             max_memory: None,
             memory_backing: None,
             memtune: None,
+            blkiotune: None,
             iothreads: None,
             iothread_ids: None,
             cputune: None,

@@ -47,6 +47,8 @@ pub struct DomainDef {
     pub memory_backing: Option<Box<MemoryBacking>>,
     /// `<memtune>`.
     pub memtune: Option<super::MemTune>,
+    /// `<blkiotune>`.
+    pub blkiotune: Option<Box<super::BlkioTune>>,
     /// `<vcpu>`.
     pub vcpu: Vcpu,
     /// `<iothreads>`: the number of I/O threads disks may use.

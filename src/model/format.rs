@@ -71,6 +71,7 @@ pub(crate) fn format_domain(def: &DomainDef) -> String {
     if let Some(c) = def.current_memory_kib {
         w.text("currentMemory", kib(), &c.to_string());
     }
+    tuning::blkiotune(&mut w, def);
     tuning::memtune(&mut w, def);
     tuning::memory_backing(&mut w, def);
     let placement = def.vcpu.placement.unwrap_or(super::Placement::Static);

@@ -106,7 +106,7 @@ fn domain(root: El, xml: &str) -> R<DomainDef> {
     let (mut on_poweroff, mut on_reboot, mut on_crash) = (None, None, None);
     let (mut backing, mut max_memory, mut iothreads, mut cputune) = (None, None, None, None);
     let (mut numatune, mut resource, mut sysinfo) = (None, None, None);
-    let (mut genid, mut memtune) = (None, None);
+    let (mut genid, mut memtune, mut blkiotune) = (None, None, None);
     let mut fw_cfg = None;
     let mut seclabels: Vec<crate::model::SecLabel> = Vec::new();
     let mut iothread_ids: Option<Vec<u32>> = None;
@@ -153,6 +153,7 @@ fn domain(root: El, xml: &str) -> R<DomainDef> {
             "devices" => set(&mut devices_v, c, devices::devices)?,
             "memoryBacking" => set(&mut backing, c, tuning::memory_backing)?,
             "memtune" => set(&mut memtune, c, |c| tuning::memtune(c, memory))?,
+            "blkiotune" => set(&mut blkiotune, c, tuning::blkiotune)?,
             "maxMemory" => set(&mut max_memory, c, tuning::max_memory)?,
             "iothreads" => set(&mut iothreads, c, |c| c.u32_text())?,
             "iothreadids" => set(&mut iothread_ids, c, tuning::iothreadids)?,
@@ -207,6 +208,7 @@ fn domain(root: El, xml: &str) -> R<DomainDef> {
         max_memory,
         memory_backing: backing.map(Box::new),
         memtune: memtune.flatten(),
+        blkiotune: blkiotune.flatten().map(Box::new),
         // libvirt counts the listed threads when <iothreads> says fewer.
         iothreads: match (&iothread_ids, iothreads) {
             (Some(ids), n) if n.is_none_or(|n| (n as usize) < ids.len()) => Some(ids.len() as u32),

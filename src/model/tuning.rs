@@ -72,6 +72,33 @@ impl MemTune {
     pub const UNLIMITED_KIB: u64 = (1 << 53) - 1;
 }
 
+/// `<blkiotune>`: the domain's share of the host's block I/O, applied
+/// to its block I/O cgroup.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BlkioTune {
+    /// `<weight>`: its share against other groups (100 to 1000).
+    pub weight: Option<u32>,
+    /// `<device>`: limits on one host block device.
+    pub devices: Vec<BlkioDevice>,
+}
+
+/// `<blkiotune><device>`: `<path>` with its weight and throttles.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BlkioDevice {
+    /// `<path>`: the host block device.
+    pub path: String,
+    /// `<weight>` on that device (100 to 1000).
+    pub weight: Option<u32>,
+    /// `<read_iops_sec>`.
+    pub read_iops_sec: Option<u32>,
+    /// `<write_iops_sec>`.
+    pub write_iops_sec: Option<u32>,
+    /// `<read_bytes_sec>`.
+    pub read_bytes_sec: Option<u64>,
+    /// `<write_bytes_sec>`.
+    pub write_bytes_sec: Option<u64>,
+}
+
 /// `<memoryBacking>`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct MemoryBacking {

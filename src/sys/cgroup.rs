@@ -294,74 +294,73 @@ pub struct MemoryLimits {
     pub swap_hard: Option<u64>,
 }
 
-/// Puts process `pid` into the memory cgroup `qvirt-TAG` with `limits`:
-/// beside where it sits in cgroup v1's memory hierarchy, or on cgroup
-/// v2 in its domain group (the CPU group `DomainGroup::create` made, if
-/// any, else a new one beside it). Returns the group's directory.
-pub fn limit_memory(pid: i32, tag: &str, limits: &MemoryLimits) -> Result<PathBuf, String> {
+/// The group `qvirt-TAG` of process `pid` for a controller: beside where
+/// it sits in cgroup v1's hierarchy of `v1_name`, or on cgroup v2 its
+/// domain group (the CPU group [`DomainGroup::create`] made, if any,
+/// else a new one beside it) with `v2_name` enabled by its parent, which
+/// `v2_probe` (a file of the controller) shows. Made if missing; the
+/// directory and whether it is v2.
+fn domain_group(
+    pid: i32,
+    tag: &str,
+    (v1_name, v2_name, v2_probe): (&str, &str, &str),
+) -> Result<(PathBuf, bool), String> {
     let own = fs::read_to_string(format!("/proc/{pid}/cgroup"))
         .map_err(|e| format!("cannot read /proc/{pid}/cgroup: {e}"))?;
     let name = format!("qvirt-{tag}");
     let v1 = own.lines().find_map(|line| {
         let mut parts = line.splitn(3, ':');
         let (_, controllers, path) = (parts.next()?, parts.next()?, parts.next()?);
-        controllers.split(',').any(|c| c == "memory").then(|| {
+        controllers.split(',').any(|c| c == v1_name).then(|| {
             (
                 controllers.to_string(),
                 path.trim_start_matches('/').to_string(),
             )
         })
     });
-    let dir = if let Some((controllers, path)) = v1 {
+    if let Some((controllers, path)) = v1 {
         let mount = Path::new("/sys/fs/cgroup").join(controllers);
         if !mount.join("cgroup.procs").exists() {
             return Err(format!(
-                "the memory controller is not mounted at {}",
+                "the {v1_name} controller is not mounted at {}",
                 mount.display()
             ));
         }
         let dir = mount.join(path).join(&name);
         make(&dir)?;
-        // Take along what QEMU has already used (v1 only; best effort).
-        let _ = fs::write(dir.join("memory.move_charge_at_immigrate"), "3");
-        let set = |file: &str, v: Option<u64>| match v {
-            Some(v) => write(&dir, file, &v.to_string()),
-            None => Ok(()),
-        };
-        set("memory.limit_in_bytes", limits.hard)?;
-        set("memory.soft_limit_in_bytes", limits.soft)?;
-        if limits.swap_hard.is_some() && !dir.join("memory.memsw.limit_in_bytes").exists() {
-            return Err(
-                "<swap_hard_limit> needs swap accounting, which this kernel has off (boot it with swapaccount=1)"
-                    .to_string(),
-            );
-        }
-        set("memory.memsw.limit_in_bytes", limits.swap_hard)?;
-        dir
+        return Ok((dir, false));
+    }
+    let unified = own
+        .lines()
+        .find_map(|l| l.strip_prefix("0::"))
+        .ok_or(format!("no cgroup holds the {v2_name} controller"))?;
+    let here = PathBuf::from("/sys/fs/cgroup").join(unified.trim_start_matches('/'));
+    let dir = if here.file_name().is_some_and(|n| n == name.as_str()) {
+        here
     } else {
-        let unified = own
-            .lines()
-            .find_map(|l| l.strip_prefix("0::"))
-            .ok_or("no cgroup holds the memory controller")?;
-        let here = PathBuf::from("/sys/fs/cgroup").join(unified.trim_start_matches('/'));
-        let dir = if here.file_name().is_some_and(|n| n == name.as_str()) {
-            here
-        } else {
-            here.join(&name)
-        };
-        let parent = dir.parent().ok_or("the cgroup root has no parent")?;
-        let _ = fs::write(parent.join("cgroup.subtree_control"), "+memory");
-        make(&dir)?;
-        if !dir.join("memory.max").exists() {
-            return Err(format!(
-                "the memory controller is not available in {} (its parent does not delegate it, or the group is threaded for per-vCPU CPU limits)",
-                dir.display()
-            ));
-        }
-        let set = |file: &str, v: Option<u64>| match v {
-            Some(v) => write(&dir, file, &v.to_string()),
-            None => Ok(()),
-        };
+        here.join(&name)
+    };
+    let parent = dir.parent().ok_or("the cgroup root has no parent")?;
+    let _ = fs::write(parent.join("cgroup.subtree_control"), format!("+{v2_name}"));
+    make(&dir)?;
+    if !dir.join(v2_probe).exists() {
+        return Err(format!(
+            "the {v2_name} controller is not available in {} (its parent does not delegate it, or the group is threaded for per-vCPU CPU limits)",
+            dir.display()
+        ));
+    }
+    Ok((dir, true))
+}
+
+/// Puts process `pid` into its memory cgroup `qvirt-TAG` (see
+/// [`domain_group`]) with `limits`. Returns the group's directory.
+pub fn limit_memory(pid: i32, tag: &str, limits: &MemoryLimits) -> Result<PathBuf, String> {
+    let (dir, v2) = domain_group(pid, tag, ("memory", "memory", "memory.max"))?;
+    let set = |file: &str, v: Option<u64>| match v {
+        Some(v) => write(&dir, file, &v.to_string()),
+        None => Ok(()),
+    };
+    if v2 {
         set("memory.max", limits.hard)?;
         set("memory.high", limits.soft)?;
         // v2 limits swap alone: what memory plus swap leaves above memory.
@@ -371,8 +370,115 @@ pub fn limit_memory(pid: i32, tag: &str, limits: &MemoryLimits) -> Result<PathBu
                 .swap_hard
                 .map(|s| s.saturating_sub(limits.hard.unwrap_or(0))),
         )?;
-        dir
+    } else {
+        // Take along what QEMU has already used (v1 only; best effort).
+        let _ = fs::write(dir.join("memory.move_charge_at_immigrate"), "3");
+        set("memory.limit_in_bytes", limits.hard)?;
+        set("memory.soft_limit_in_bytes", limits.soft)?;
+        if limits.swap_hard.is_some() && !dir.join("memory.memsw.limit_in_bytes").exists() {
+            return Err(
+                "<swap_hard_limit> needs swap accounting, which this kernel has off (boot it with swapaccount=1)"
+                    .to_string(),
+            );
+        }
+        set("memory.memsw.limit_in_bytes", limits.swap_hard)?;
+    }
+    write(&dir, "cgroup.procs", &pid.to_string())?;
+    Ok(dir)
+}
+
+/// A domain's block I/O limits (libvirt's `<blkiotune>`).
+#[derive(Debug, Clone, Default)]
+pub struct BlkioLimits {
+    /// The group's weight.
+    pub weight: Option<u32>,
+    /// Per host block device, by its `major:minor`.
+    pub devices: Vec<DeviceLimits>,
+}
+
+/// The limits on one host block device.
+#[derive(Debug, Clone, Default)]
+pub struct DeviceLimits {
+    /// `major:minor`.
+    pub dev: String,
+    /// The weight on this device.
+    pub weight: Option<u32>,
+    /// Reads per second.
+    pub read_iops: Option<u32>,
+    /// Writes per second.
+    pub write_iops: Option<u32>,
+    /// Bytes read per second.
+    pub read_bps: Option<u64>,
+    /// Bytes written per second.
+    pub write_bps: Option<u64>,
+}
+
+/// The first of `files` that `dir` has.
+fn first_of<'a>(dir: &Path, files: &[&'a str]) -> Option<&'a str> {
+    files.iter().copied().find(|f| dir.join(f).exists())
+}
+
+/// Puts process `pid` into its block I/O cgroup `qvirt-TAG` (see
+/// [`domain_group`]) with `limits`, as libvirt's cgroup backends write
+/// them: v1 `blkio.weight` (or BFQ's), `blkio.weight_device` and the
+/// `blkio.throttle.*_device` files; v2 `io.weight` (or BFQ's) and
+/// `io.max`. Returns the group's directory.
+pub fn limit_blkio(pid: i32, tag: &str, limits: &BlkioLimits) -> Result<PathBuf, String> {
+    let (dir, v2) = domain_group(pid, tag, ("blkio", "io", "io.max"))?;
+    let no_weights = || {
+        "this kernel's block I/O controller has no weights (the BFQ I/O scheduler provides them)"
+            .to_string()
     };
+    if let Some(w) = limits.weight {
+        if v2 {
+            match first_of(&dir, &["io.weight", "io.bfq.weight"]) {
+                Some("io.weight") => write(&dir, "io.weight", &format!("default {w}"))?,
+                Some(f) => write(&dir, f, &w.to_string())?,
+                None => return Err(no_weights()),
+            }
+        } else {
+            let f = first_of(&dir, &["blkio.weight", "blkio.bfq.weight"]).ok_or_else(no_weights)?;
+            write(&dir, f, &w.to_string())?;
+        }
+    }
+    for d in &limits.devices {
+        if let Some(w) = d.weight {
+            let files: &[&str] = if v2 {
+                &["io.weight", "io.bfq.weight"]
+            } else {
+                &["blkio.weight_device", "blkio.bfq.weight_device"]
+            };
+            let f = first_of(&dir, files).ok_or_else(no_weights)?;
+            write(&dir, f, &format!("{} {w}", d.dev))?;
+        }
+        let throttles = [
+            ("rbps", "blkio.throttle.read_bps_device", d.read_bps),
+            ("wbps", "blkio.throttle.write_bps_device", d.write_bps),
+            (
+                "riops",
+                "blkio.throttle.read_iops_device",
+                d.read_iops.map(u64::from),
+            ),
+            (
+                "wiops",
+                "blkio.throttle.write_iops_device",
+                d.write_iops.map(u64::from),
+            ),
+        ];
+        for (key, v1_file, v) in throttles {
+            let Some(v) = v else { continue };
+            if v2 {
+                write(&dir, "io.max", &format!("{} {key}={v}", d.dev))?;
+            } else {
+                if !dir.join(v1_file).exists() {
+                    return Err(format!(
+                        "this kernel's block I/O controller has no throttling ({v1_file} is missing)"
+                    ));
+                }
+                write(&dir, v1_file, &format!("{} {v}", d.dev))?;
+            }
+        }
+    }
     write(&dir, "cgroup.procs", &pid.to_string())?;
     Ok(dir)
 }

@@ -337,6 +337,88 @@ fn memtune_limits_reach_the_memory_cgroup() {
     assert!(!group.exists(), "{} outlived the run", group.display());
 }
 
+/// `<blkiotune>` puts QEMU in a block I/O cgroup of the domain's own with
+/// its per-device throttles (v1 `blkio.throttle.*_device`, v2 `io.max`,
+/// keyed by the device's `major:minor`), which goes with the run; a
+/// weight is set where the kernel has weights (the BFQ scheduler), and
+/// otherwise the start is refused saying so.
+#[test]
+fn blkiotune_limits_reach_the_block_io_cgroup() {
+    let st = State::new("blkiotune");
+    let dev = "/dev/loop0";
+    let Ok(meta) = std::fs::metadata(dev) else {
+        panic!("{dev} is missing: the test needs a host block device to limit");
+    };
+    use std::os::unix::fs::MetadataExt;
+    let rdev = meta.rdev();
+    let majmin = format!(
+        "{}:{}",
+        nix::sys::stat::major(rdev),
+        nix::sys::stat::minor(rdev)
+    );
+    let xml = firmware_vm(
+        "bt",
+        &format!(
+            "<blkiotune><device><path>{dev}</path><read_bytes_sec>1048576</read_bytes_sec>\
+             <write_iops_sec>100</write_iops_sec></device></blkiotune>"
+        ),
+        "",
+    );
+    st.start(&xml);
+    let group = std::fs::read_to_string(st.run_dir("bt").join("blkio-cgroup")).unwrap();
+    let group = std::path::PathBuf::from(group.trim());
+    let pid = st.qemu_pid("bt");
+    let own = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+    assert!(
+        own.lines()
+            .any(|l| l.ends_with(group.file_name().unwrap().to_str().unwrap())),
+        "QEMU is in {own}, not in {}",
+        group.display()
+    );
+    let read = |f: &str| std::fs::read_to_string(group.join(f)).unwrap();
+    if group.join("io.max").exists() {
+        let max = read("io.max");
+        assert!(
+            max.contains(&format!("{majmin} rbps=1048576")) && max.contains("wiops=100"),
+            "{max}"
+        );
+    } else {
+        assert_eq!(
+            read("blkio.throttle.read_bps_device").trim(),
+            format!("{majmin} 1048576")
+        );
+        assert_eq!(
+            read("blkio.throttle.write_iops_device").trim(),
+            format!("{majmin} 100")
+        );
+    }
+    st.stop("bt");
+    assert!(!group.exists(), "{} outlived the run", group.display());
+    // A weight: applied where the kernel has weights, else refused.
+    let weighted = firmware_vm("bw", "<blkiotune><weight>300</weight></blkiotune>", "");
+    match st.try_start(&weighted) {
+        Ok(()) => {
+            let group = std::fs::read_to_string(st.run_dir("bw").join("blkio-cgroup")).unwrap();
+            let group = std::path::PathBuf::from(group.trim());
+            let w = [
+                "blkio.weight",
+                "blkio.bfq.weight",
+                "io.weight",
+                "io.bfq.weight",
+            ]
+            .iter()
+            .find_map(|f| std::fs::read_to_string(group.join(f)).ok())
+            .unwrap();
+            assert!(w.contains("300"), "{w}");
+            st.stop("bw");
+        }
+        Err(e) => {
+            assert!(e.message.contains("no weights"), "{e}");
+            assert!(qemus_under(st.root()).is_empty(), "a QEMU was left running");
+        }
+    }
+}
+
 /// A memfd-backed, shared guest RAM is the memory backend `query-memdev`
 /// lists.
 #[test]

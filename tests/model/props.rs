@@ -740,6 +740,22 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
             ..Devices::default()
         },
         max_memory: None,
+        blkiotune: p
+            .maybe(|p| BlkioTune {
+                weight: p.maybe(|p| 100 + p.below(901) as u32),
+                devices: (0..p.below(3))
+                    .map(|i| BlkioDevice {
+                        path: format!("/dev/sd{}", (b'a' + i as u8) as char),
+                        weight: p.maybe(|p| 100 + p.below(900) as u32),
+                        read_iops_sec: p.maybe(|p| 1 + p.below(1000) as u32),
+                        write_iops_sec: None,
+                        read_bytes_sec: p.maybe(|p| 1 + p.below(1 << 30)),
+                        write_bytes_sec: p.maybe(|_| 1 << 20),
+                    })
+                    .collect(),
+            })
+            .filter(|b| b.weight.is_some() || !b.devices.is_empty())
+            .map(Box::new),
         memtune: p.maybe(|p| MemTune {
             hard_limit_kib: Some(1 << 21),
             soft_limit_kib: p.maybe(|p| 1 << (18 + p.below(3))),

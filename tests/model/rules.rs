@@ -56,6 +56,51 @@ fn every_memory_unit_scales_like_libvirt() {
 }
 
 #[test]
+fn blkiotune_rules() {
+    let d = accept(&doc(
+        "<blkiotune><weight>800</weight><device><path>/dev/sda</path><weight>500</weight>\
+         <read_bytes_sec>10000</read_bytes_sec><write_iops_sec>0</write_iops_sec></device></blkiotune>",
+        "",
+    ));
+    let b = d.blkiotune.unwrap();
+    assert_eq!(b.weight, Some(800));
+    assert_eq!(b.devices[0].weight, Some(500));
+    assert_eq!(b.devices[0].read_bytes_sec, Some(10000));
+    assert_eq!(b.devices[0].write_iops_sec, None, "0 is no limit");
+    let d = accept(&doc("<blkiotune><weight>0</weight></blkiotune>", ""));
+    assert_eq!(d.blkiotune, None);
+    reject(
+        &doc("<blkiotune><weight>5000</weight></blkiotune>", ""),
+        Invalid,
+        "out of range",
+    );
+    reject(
+        &doc(
+            "<blkiotune><device><path>/dev/sda</path></device><device><path>/dev/sda</path></device></blkiotune>",
+            "",
+        ),
+        Invalid,
+        "duplicate blkio device path '/dev/sda'",
+    );
+    reject(
+        &doc(
+            "<blkiotune><device><weight>100</weight></device></blkiotune>",
+            "",
+        ),
+        Invalid,
+        "missing <path>",
+    );
+    reject(
+        &doc(
+            "<blkiotune><device><path>sda</path></device></blkiotune>",
+            "",
+        ),
+        Invalid,
+        "blkiotune device path",
+    );
+}
+
+#[test]
 fn memtune_rules() {
     let d = accept(&doc(
         "<memtune><hard_limit unit='GiB'>2</hard_limit><soft_limit>1048576</soft_limit>\

@@ -320,7 +320,7 @@ fn values_with_markup_characters_survive() {
 /// error, each with its line:column, so a user fixes them in one go.
 #[test]
 fn every_unsupported_part_is_named_at_once() {
-    let xml = "<domain type='kvm'>\n  <name>t</name>\n  <memory>65536</memory>\n  <os><type>hvm</type><bootloader/></os>\n  <devices>\n    <smartcard mode='passthrough'/>\n    <disk type='file' device='disk'>\n      <driver name='qemu' discard_no_unref='on' copy_on_read='on'/>\n      <source file='/a'/>\n      <target dev='vda'/>\n    </disk>\n    <graphics type='sdl'/>\n  </devices>\n  <blkiotune/>\n</domain>";
+    let xml = "<domain type='kvm'>\n  <name>t</name>\n  <memory>65536</memory>\n  <os><type>hvm</type><bootloader/></os>\n  <devices>\n    <smartcard mode='passthrough'/>\n    <disk type='file' device='disk'>\n      <driver name='qemu' discard_no_unref='on' copy_on_read='on'/>\n      <source file='/a'/>\n      <target dev='vda'/>\n    </disk>\n    <graphics type='sdl'/>\n  </devices>\n  <perf/>\n</domain>";
     let e = DomainDef::from_xml(xml).unwrap_err();
     assert_eq!(e.kind, Unsupported, "{}", e.message);
     for part in [
@@ -330,7 +330,7 @@ fn every_unsupported_part_is_named_at_once() {
         "unsupported attribute discard_no_unref on <disk><driver> at 8:27",
         "unsupported attribute copy_on_read on <disk><driver> at 8:49",
         "unsupported value 'sdl' for attribute type on <devices><graphics> at 12:15",
-        "unsupported element <blkiotune> in <domain> at 14:3",
+        "unsupported element <perf> in <domain> at 14:3",
     ] {
         assert!(e.message.contains(part), "'{part}' not in:\n{}", e.message);
     }

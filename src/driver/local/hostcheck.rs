@@ -95,6 +95,7 @@ impl Host {
         self.vhost_net(def)?;
         self.hugepages(def)?;
         self.numa_nodes(def)?;
+        self.blkio_devices(def)?;
         self.render_nodes(def)?;
         self.numad(def)
     }
@@ -557,6 +558,35 @@ impl Host {
                         def,
                         format!(
                             "<numatune> binds memory to host NUMA node {node}, which this host does not have (see /sys/devices/system/node)"
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The host block devices `<blkiotune>` limits must exist, and be
+    /// block devices.
+    fn blkio_devices(&self, def: &DomainDef) -> Result<()> {
+        let Some(b) = &def.blkiotune else {
+            return Ok(());
+        };
+        for d in &b.devices {
+            match self.file_type(&d.path) {
+                Some(t) if t.is_block_device() => {}
+                Some(_) => {
+                    return Err(lacks(
+                        def,
+                        format!("the <blkiotune> device {} is not a block device", d.path),
+                    ));
+                }
+                None => {
+                    return Err(lacks(
+                        def,
+                        format!(
+                            "the <blkiotune> device {} does not exist on this host",
+                            d.path
                         ),
                     ));
                 }

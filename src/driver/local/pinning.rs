@@ -281,10 +281,76 @@ pub fn apply_memtune(def: &DomainDef, pid: i32, run_dir: &Path) -> Result<()> {
     )
 }
 
-/// Removes the CPU and memory cgroups a run of the domain made, once its
-/// QEMU is gone; what it could not remove, for the log.
+/// The file in the run directory that names the domain's block I/O
+/// cgroup.
+pub const BLKIO_GROUP_FILE: &str = "blkio-cgroup";
+
+/// `<blkiotune>`: QEMU goes into a block I/O cgroup of the domain's own
+/// with that weight and those per-device limits (each device named by
+/// its path, found as a block device when the domain starts).
+pub fn apply_blkiotune(def: &DomainDef, pid: i32, run_dir: &Path) -> Result<()> {
+    let Some(b) = &def.blkiotune else {
+        return Ok(());
+    };
+    let mut limits = crate::sys::cgroup::BlkioLimits {
+        weight: b.weight,
+        devices: Vec::new(),
+    };
+    for d in &b.devices {
+        let st = nix::sys::stat::stat(Path::new(&d.path)).map_err(|e| {
+            Error::new(
+                ErrorCode::NoSupport,
+                format!(
+                    "cannot start domain '{}': the <blkiotune> device {}: {}",
+                    def.name,
+                    d.path,
+                    std::io::Error::from(e)
+                ),
+            )
+        })?;
+        if st.st_mode & libc::S_IFMT != libc::S_IFBLK {
+            return Err(Error::new(
+                ErrorCode::ConfigInvalid,
+                format!(
+                    "cannot start domain '{}': the <blkiotune> device {} is not a block device",
+                    def.name, d.path
+                ),
+            ));
+        }
+        let dev = format!(
+            "{}:{}",
+            nix::sys::stat::major(st.st_rdev),
+            nix::sys::stat::minor(st.st_rdev)
+        );
+        limits.devices.push(crate::sys::cgroup::DeviceLimits {
+            dev,
+            weight: d.weight,
+            read_iops: d.read_iops_sec,
+            write_iops: d.write_iops_sec,
+            read_bps: d.read_bytes_sec,
+            write_bps: d.write_bytes_sec,
+        });
+    }
+    let dir =
+        crate::sys::cgroup::limit_blkio(pid, &def.uuid.to_string(), &limits).map_err(|why| {
+            Error::new(
+                ErrorCode::NoSupport,
+                format!(
+                    "cannot start domain '{}': <blkiotune> needs a block I/O cgroup: {why}",
+                    def.name
+                ),
+            )
+        })?;
+    crate::sys::fsutil::write_atomic(
+        &run_dir.join(BLKIO_GROUP_FILE),
+        dir.to_string_lossy().as_bytes(),
+    )
+}
+
+/// Removes the CPU, memory and block I/O cgroups a run of the domain
+/// made, once its QEMU is gone; what it could not remove, for the log.
 pub fn remove_group(run_dir: &Path) -> Option<String> {
-    let why: Vec<String> = [GROUP_FILE, MEMORY_GROUP_FILE]
+    let why: Vec<String> = [GROUP_FILE, MEMORY_GROUP_FILE, BLKIO_GROUP_FILE]
         .iter()
         .filter_map(|f| std::fs::read_to_string(run_dir.join(f)).ok())
         .filter_map(|dir| DomainGroup::remove(Path::new(dir.trim())).err())

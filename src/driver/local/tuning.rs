@@ -462,6 +462,7 @@ pub fn after_qmp(qmp: &Qmp, def: &mut DomainDef, pid: i32, run_dir: &Path) -> Re
     // <cputune>'s pins come after <vcpu cpuset>, which they refine.
     super::pinning::apply(qmp, def, pid, run_dir)?;
     super::pinning::apply_memtune(def, pid, run_dir)?;
+    super::pinning::apply_blkiotune(def, pid, run_dir)?;
     // The live definition shows the sockets a start made up.
     if let Ok(sockets) = channel_sockets(def, run_dir) {
         for (c, socket) in def.devices.channels.iter_mut().zip(sockets) {

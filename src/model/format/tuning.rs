@@ -15,6 +15,35 @@ pub(super) fn max_memory(w: &mut XmlWriter, def: &DomainDef) {
     }
 }
 
+/// `<blkiotune>`, after `<currentMemory>`.
+pub(super) fn blkiotune(w: &mut XmlWriter, def: &DomainDef) {
+    let Some(b) = &def.blkiotune else {
+        return;
+    };
+    w.open("blkiotune", Attrs::new());
+    if let Some(v) = b.weight {
+        w.text("weight", Attrs::new(), &v.to_string());
+    }
+    for d in &b.devices {
+        w.open("device", Attrs::new());
+        w.text("path", Attrs::new(), &d.path);
+        let values = [
+            ("weight", d.weight.map(u64::from)),
+            ("read_iops_sec", d.read_iops_sec.map(u64::from)),
+            ("write_iops_sec", d.write_iops_sec.map(u64::from)),
+            ("read_bytes_sec", d.read_bytes_sec),
+            ("write_bytes_sec", d.write_bytes_sec),
+        ];
+        for (name, v) in values {
+            if let Some(v) = v {
+                w.text(name, Attrs::new(), &v.to_string());
+            }
+        }
+        w.close("device");
+    }
+    w.close("blkiotune");
+}
+
 /// `<memtune>`, after `<currentMemory>`.
 pub(super) fn memtune(w: &mut XmlWriter, def: &DomainDef) {
     let Some(m) = &def.memtune else {

@@ -29,6 +29,86 @@ fn size_attr(e: El, name: &str, unit_attr: &str) -> R<Option<u64>> {
         .map_err(|_| e.bad_value(ModelErrorKind::Invalid, name, "expected a size"))
 }
 
+/// `<blkiotune>`; `None` when it sets nothing. Weights are 100 to 1000
+/// (0, libvirt's "unset", reads as unset); a device path appears once.
+pub(super) fn blkiotune(e: El) -> R<Option<crate::model::BlkioTune>> {
+    e.allow(&[])?;
+    let weight_of = |c: El| -> R<Option<u32>> {
+        let w = c.u32_text()?;
+        match w {
+            0 => Ok(None),
+            100..=1000 => Ok(Some(w)),
+            _ => Err(invalid(format!(
+                "blkio weight {w} at {} is out of range: 100 to 1000",
+                c.at()
+            ))),
+        }
+    };
+    let u64_text = |c: El| -> R<u64> {
+        let t = c.plain_text()?;
+        t.trim().parse::<u64>().map_err(|_| {
+            c.bad_text(
+                crate::model::ModelErrorKind::Invalid,
+                &t,
+                "expected an unsigned number",
+            )
+        })
+    };
+    let mut t = crate::model::BlkioTune::default();
+    let mut weight = None;
+    for c in e.children()? {
+        match c.name() {
+            "weight" => set(&mut weight, c, weight_of)?,
+            "device" => {
+                let Some(d) = c.read(|c| {
+                    c.allow(&[])?;
+                    let mut d = crate::model::BlkioDevice::default();
+                    let (mut path, mut w, mut ri, mut wi, mut rb, mut wb) =
+                        (None, None, None, None, None, None);
+                    for x in c.children()? {
+                        match x.name() {
+                            "path" => set(&mut path, x, |x| x.plain_text())?,
+                            "weight" => set(&mut w, x, weight_of)?,
+                            "read_iops_sec" => set(&mut ri, x, |x| x.u32_text())?,
+                            "write_iops_sec" => set(&mut wi, x, |x| x.u32_text())?,
+                            "read_bytes_sec" => set(&mut rb, x, u64_text)?,
+                            "write_bytes_sec" => set(&mut wb, x, u64_text)?,
+                            _ => x.skip()?,
+                        }
+                    }
+                    d.path = path.ok_or_else(|| {
+                        invalid(format!(
+                            "missing <path> in blkiotune <device> at {}",
+                            c.at()
+                        ))
+                    })?;
+                    d.weight = w.flatten();
+                    // libvirt: 0 is "no limit".
+                    d.read_iops_sec = ri.filter(|v| *v > 0);
+                    d.write_iops_sec = wi.filter(|v| *v > 0);
+                    d.read_bytes_sec = rb.filter(|v| *v > 0);
+                    d.write_bytes_sec = wb.filter(|v| *v > 0);
+                    Ok(d)
+                })?
+                else {
+                    continue;
+                };
+                if t.devices.iter().any(|o| o.path == d.path) {
+                    return Err(invalid(format!(
+                        "duplicate blkio device path '{}' at {}",
+                        d.path,
+                        c.at()
+                    )));
+                }
+                t.devices.push(d);
+            }
+            _ => c.skip()?,
+        }
+    }
+    t.weight = weight.flatten();
+    Ok((t != crate::model::BlkioTune::default()).then_some(t))
+}
+
 /// `<memtune>` with `size` reading one limit in KiB; `None` when every
 /// limit is unlimited. libvirt's QEMU driver refuses `<min_guarantee>`.
 pub(super) fn memtune(e: El, size: fn(El) -> R<u64>) -> R<Option<crate::model::MemTune>> {

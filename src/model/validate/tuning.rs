@@ -21,6 +21,11 @@ fn cpuset(what: &str, set: &str) -> Result<Vec<u32>, crate::model::ModelError> {
 
 pub(super) fn validate(def: &DomainDef) -> R {
     memory(def)?;
+    if let Some(b) = &def.blkiotune {
+        for d in &b.devices {
+            check_path("blkiotune device path", &d.path)?;
+        }
+    }
     cputune(def)?;
     numa(def)?;
     sysinfo(def)?;

@@ -37,6 +37,7 @@ fn minimal() -> DomainDef {
         max_memory: None,
         memory_backing: None,
         memtune: None,
+        blkiotune: None,
         iothreads: None,
         iothread_ids: None,
         cputune: None,
