@@ -298,12 +298,44 @@ pub struct MemoryLimits {
 /// it sits in cgroup v1's hierarchy of `v1_name`, or on cgroup v2 its
 /// domain group (the CPU group [`DomainGroup::create`] made, if any,
 /// else a new one beside it) with `v2_name` enabled by its parent, which
-/// `v2_probe` (a file of the controller) shows. Made if missing; the
-/// directory and whether it is v2.
+/// `v2_probe` (a file of the controller) shows. Made if missing; then
+/// `fill` writes its settings, and `pid` moves in. A group made here is
+/// removed again when that fails. The directory.
 fn domain_group(
     pid: i32,
     tag: &str,
     (v1_name, v2_name, v2_probe): (&str, &str, &str),
+    fill: impl FnOnce(&Path, bool) -> Result<(), String>,
+) -> Result<PathBuf, String> {
+    let (dir, v2) = find_domain_group(pid, tag, (v1_name, v2_name, v2_probe))?;
+    let fresh = !dir.exists();
+    make(&dir)?;
+    let done = (|| {
+        if v2 && !dir.join(v2_probe).exists() {
+            return Err(format!(
+                "the {v2_name} controller is not available in {} (its parent does not delegate it, or the group is threaded for per-vCPU CPU limits)",
+                dir.display()
+            ));
+        }
+        fill(&dir, v2)?;
+        write(&dir, "cgroup.procs", &pid.to_string())
+    })();
+    match done {
+        Ok(()) => Ok(dir),
+        Err(why) => {
+            if fresh {
+                let _ = fs::remove_dir(&dir);
+            }
+            Err(why)
+        }
+    }
+}
+
+/// Where [`domain_group`] puts the group, and whether it is cgroup v2.
+fn find_domain_group(
+    pid: i32,
+    tag: &str,
+    (v1_name, v2_name, _): (&str, &str, &str),
 ) -> Result<(PathBuf, bool), String> {
     let own = fs::read_to_string(format!("/proc/{pid}/cgroup"))
         .map_err(|e| format!("cannot read /proc/{pid}/cgroup: {e}"))?;
@@ -326,9 +358,7 @@ fn domain_group(
                 mount.display()
             ));
         }
-        let dir = mount.join(path).join(&name);
-        make(&dir)?;
-        return Ok((dir, false));
+        return Ok((mount.join(path).join(&name), false));
     }
     let unified = own
         .lines()
@@ -342,22 +372,20 @@ fn domain_group(
     };
     let parent = dir.parent().ok_or("the cgroup root has no parent")?;
     let _ = fs::write(parent.join("cgroup.subtree_control"), format!("+{v2_name}"));
-    make(&dir)?;
-    if !dir.join(v2_probe).exists() {
-        return Err(format!(
-            "the {v2_name} controller is not available in {} (its parent does not delegate it, or the group is threaded for per-vCPU CPU limits)",
-            dir.display()
-        ));
-    }
     Ok((dir, true))
 }
 
 /// Puts process `pid` into its memory cgroup `qvirt-TAG` (see
 /// [`domain_group`]) with `limits`. Returns the group's directory.
 pub fn limit_memory(pid: i32, tag: &str, limits: &MemoryLimits) -> Result<PathBuf, String> {
-    let (dir, v2) = domain_group(pid, tag, ("memory", "memory", "memory.max"))?;
+    domain_group(pid, tag, ("memory", "memory", "memory.max"), |dir, v2| {
+        memory_settings(dir, v2, limits)
+    })
+}
+
+fn memory_settings(dir: &Path, v2: bool, limits: &MemoryLimits) -> Result<(), String> {
     let set = |file: &str, v: Option<u64>| match v {
-        Some(v) => write(&dir, file, &v.to_string()),
+        Some(v) => write(dir, file, &v.to_string()),
         None => Ok(()),
     };
     if v2 {
@@ -383,8 +411,7 @@ pub fn limit_memory(pid: i32, tag: &str, limits: &MemoryLimits) -> Result<PathBu
         }
         set("memory.memsw.limit_in_bytes", limits.swap_hard)?;
     }
-    write(&dir, "cgroup.procs", &pid.to_string())?;
-    Ok(dir)
+    Ok(())
 }
 
 /// A domain's block I/O limits (libvirt's `<blkiotune>`).
@@ -424,21 +451,26 @@ fn first_of<'a>(dir: &Path, files: &[&'a str]) -> Option<&'a str> {
 /// `blkio.throttle.*_device` files; v2 `io.weight` (or BFQ's) and
 /// `io.max`. Returns the group's directory.
 pub fn limit_blkio(pid: i32, tag: &str, limits: &BlkioLimits) -> Result<PathBuf, String> {
-    let (dir, v2) = domain_group(pid, tag, ("blkio", "io", "io.max"))?;
+    domain_group(pid, tag, ("blkio", "io", "io.max"), |dir, v2| {
+        blkio_settings(dir, v2, limits)
+    })
+}
+
+fn blkio_settings(dir: &Path, v2: bool, limits: &BlkioLimits) -> Result<(), String> {
     let no_weights = || {
         "this kernel's block I/O controller has no weights (the BFQ I/O scheduler provides them)"
             .to_string()
     };
     if let Some(w) = limits.weight {
         if v2 {
-            match first_of(&dir, &["io.weight", "io.bfq.weight"]) {
-                Some("io.weight") => write(&dir, "io.weight", &format!("default {w}"))?,
-                Some(f) => write(&dir, f, &w.to_string())?,
+            match first_of(dir, &["io.weight", "io.bfq.weight"]) {
+                Some("io.weight") => write(dir, "io.weight", &format!("default {w}"))?,
+                Some(f) => write(dir, f, &w.to_string())?,
                 None => return Err(no_weights()),
             }
         } else {
-            let f = first_of(&dir, &["blkio.weight", "blkio.bfq.weight"]).ok_or_else(no_weights)?;
-            write(&dir, f, &w.to_string())?;
+            let f = first_of(dir, &["blkio.weight", "blkio.bfq.weight"]).ok_or_else(no_weights)?;
+            write(dir, f, &w.to_string())?;
         }
     }
     for d in &limits.devices {
@@ -448,8 +480,8 @@ pub fn limit_blkio(pid: i32, tag: &str, limits: &BlkioLimits) -> Result<PathBuf,
             } else {
                 &["blkio.weight_device", "blkio.bfq.weight_device"]
             };
-            let f = first_of(&dir, files).ok_or_else(no_weights)?;
-            write(&dir, f, &format!("{} {w}", d.dev))?;
+            let f = first_of(dir, files).ok_or_else(no_weights)?;
+            write(dir, f, &format!("{} {w}", d.dev))?;
         }
         let throttles = [
             ("rbps", "blkio.throttle.read_bps_device", d.read_bps),
@@ -468,19 +500,18 @@ pub fn limit_blkio(pid: i32, tag: &str, limits: &BlkioLimits) -> Result<PathBuf,
         for (key, v1_file, v) in throttles {
             let Some(v) = v else { continue };
             if v2 {
-                write(&dir, "io.max", &format!("{} {key}={v}", d.dev))?;
+                write(dir, "io.max", &format!("{} {key}={v}", d.dev))?;
             } else {
                 if !dir.join(v1_file).exists() {
                     return Err(format!(
                         "this kernel's block I/O controller has no throttling ({v1_file} is missing)"
                     ));
                 }
-                write(&dir, v1_file, &format!("{} {v}", d.dev))?;
+                write(dir, v1_file, &format!("{} {v}", d.dev))?;
             }
         }
     }
-    write(&dir, "cgroup.procs", &pid.to_string())?;
-    Ok(dir)
+    Ok(())
 }
 
 #[cfg(test)]

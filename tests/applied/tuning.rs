@@ -415,6 +415,20 @@ fn blkiotune_limits_reach_the_block_io_cgroup() {
         Err(e) => {
             assert!(e.message.contains("no weights"), "{e}");
             assert!(qemus_under(st.root()).is_empty(), "a QEMU was left running");
+            // The group made for it went with the failed start.
+            let uuid = st.driver().lookup_by_name("bw").unwrap().uuid;
+            let own = std::fs::read_to_string("/proc/self/cgroup").unwrap();
+            let v1_path = own.lines().find_map(|l| {
+                let mut p = l.splitn(3, ':');
+                let (_, controllers, path) = (p.next()?, p.next()?, p.next()?);
+                (controllers == "blkio").then(|| path.to_string())
+            });
+            if let Some(path) = v1_path {
+                let left = std::path::Path::new("/sys/fs/cgroup/blkio")
+                    .join(path.trim_start_matches('/'))
+                    .join(format!("qvirt-{uuid}"));
+                assert!(!left.exists(), "{} was left", left.display());
+            }
         }
     }
 }
