@@ -161,6 +161,14 @@ pub struct CpuTune {
     pub emulator_period: Option<u64>,
     /// `<emulator_quota>`.
     pub emulator_quota: Option<i64>,
+    /// `<global_period>`: the CFS period of the whole domain.
+    pub global_period: Option<u64>,
+    /// `<global_quota>`: the whole domain's CFS quota per period.
+    pub global_quota: Option<i64>,
+    /// `<iothread_period>`: the CFS period of each I/O thread.
+    pub iothread_period: Option<u64>,
+    /// `<iothread_quota>`: each I/O thread's CFS quota per period.
+    pub iothread_quota: Option<i64>,
     /// `<vcpupin vcpu= cpuset=>`, in order.
     pub vcpupins: Vec<(u32, String)>,
     /// `<emulatorpin cpuset=>`: QEMU's threads other than vCPUs and I/O

@@ -113,6 +113,14 @@ pub struct CpuLimits {
     pub emulator_period: Option<u64>,
     /// The CFS quota of the emulator threads.
     pub emulator_quota: Option<i64>,
+    /// The CFS period of the whole domain (its group).
+    pub global_period: Option<u64>,
+    /// The CFS quota of the whole domain.
+    pub global_quota: Option<i64>,
+    /// The CFS period of each I/O thread.
+    pub iothread_period: Option<u64>,
+    /// The CFS quota of each I/O thread.
+    pub iothread_quota: Option<i64>,
 }
 
 impl CpuLimits {
@@ -123,6 +131,10 @@ impl CpuLimits {
             && self.quota.is_none()
             && self.emulator_period.is_none()
             && self.emulator_quota.is_none()
+            && self.global_period.is_none()
+            && self.global_quota.is_none()
+            && self.iothread_period.is_none()
+            && self.iothread_quota.is_none()
     }
 
     fn vcpu(&self) -> (Option<u64>, Option<i64>) {
@@ -131,6 +143,10 @@ impl CpuLimits {
 
     fn emulator(&self) -> (Option<u64>, Option<i64>) {
         (self.emulator_period, self.emulator_quota)
+    }
+
+    fn iothread(&self) -> (Option<u64>, Option<i64>) {
+        (self.iothread_period, self.iothread_quota)
     }
 }
 
@@ -189,6 +205,26 @@ fn make(dir: &Path) -> Result<(), String> {
     }
 }
 
+/// A CFS `period` and `quota` (microseconds; a negative quota is none)
+/// on group `dir`: v2 `cpu.max`, v1 `cpu.cfs_period_us`/`_quota_us`.
+fn set_cfs(dir: &Path, v2: bool, period: Option<u64>, quota: Option<i64>) -> Result<(), String> {
+    if v2 {
+        let q = quota
+            .filter(|q| *q > 0)
+            .map_or("max".to_string(), |q| q.to_string());
+        let p = period.unwrap_or(100_000);
+        write(dir, "cpu.max", &format!("{q} {p}"))
+    } else {
+        if let Some(p) = period {
+            write(dir, "cpu.cfs_period_us", &p.to_string())?;
+        }
+        if let Some(q) = quota {
+            write(dir, "cpu.cfs_quota_us", &q.max(-1).to_string())?;
+        }
+        Ok(())
+    }
+}
+
 impl DomainGroup {
     /// Makes the group `qvirt-TAG` beside QEMU process `pid`, sets
     /// `limits`, moves the process into it and, with a period or quota,
@@ -200,6 +236,7 @@ impl DomainGroup {
         limits: &CpuLimits,
         vcpus: &[i32],
         emulator: &[i32],
+        iothreads: &[(u32, i32)],
     ) -> Result<DomainGroup, String> {
         let (parent, v2) = cpu_dir_of(pid)?;
         let dir = parent.join(format!("qvirt-{tag}"));
@@ -217,6 +254,10 @@ impl DomainGroup {
                 &s.to_string(),
             )?;
         }
+        // The whole domain's limit, on the group itself.
+        if limits.global_period.is_some() || limits.global_quota.is_some() {
+            set_cfs(dir, v2, limits.global_period, limits.global_quota)?;
+        }
         write(dir, "cgroup.procs", &pid.to_string())?;
         let per_thread = [("emulator".to_string(), limits.emulator(), emulator.to_vec())]
             .into_iter()
@@ -225,6 +266,11 @@ impl DomainGroup {
                     .iter()
                     .enumerate()
                     .map(|(i, t)| (format!("vcpu{i}"), limits.vcpu(), vec![*t])),
+            )
+            .chain(
+                iothreads
+                    .iter()
+                    .map(|(id, t)| (format!("iothread{id}"), limits.iothread(), vec![*t])),
             );
         for (name, (period, quota), tids) in per_thread {
             if period.is_none() && quota.is_none() {
@@ -239,19 +285,8 @@ impl DomainGroup {
             make(&sub)?;
             if v2 {
                 write(&sub, "cgroup.type", "threaded")?;
-                let q = quota
-                    .filter(|q| *q > 0)
-                    .map_or("max".to_string(), |q| q.to_string());
-                let p = period.unwrap_or(100_000);
-                write(&sub, "cpu.max", &format!("{q} {p}"))?;
-            } else {
-                if let Some(p) = period {
-                    write(&sub, "cpu.cfs_period_us", &p.to_string())?;
-                }
-                if let Some(q) = quota {
-                    write(&sub, "cpu.cfs_quota_us", &q.max(-1).to_string())?;
-                }
             }
+            set_cfs(&sub, v2, period, quota)?;
             for tid in tids {
                 write(
                     &sub,

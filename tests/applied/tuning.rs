@@ -228,17 +228,26 @@ fn cpu_cgroup(pid: i32, tid: i32) -> String {
         .unwrap()
 }
 
+/// The thread id of I/O thread `iothread1` of `name`'s QEMU.
+fn qmp_iothread(st: &State, name: &str) -> i32 {
+    let mut qmp = st.qmp(name);
+    let threads = qmp.exec("query-iothreads", json!({}));
+    threads[0]["thread-id"].as_i64().unwrap() as i32
+}
+
 /// `<shares>`, `<period>` and `<quota>` are written to a CPU cgroup of
-/// the domain's own: the weight on the domain's group, the CFS limits on
-/// a group per vCPU holding that vCPU's thread. The group goes with the
-/// run.
+/// the domain's own: the weight and the `global_*` limits on the
+/// domain's group, the CFS limits on a group per vCPU and per I/O thread
+/// holding its thread. The group goes with the run.
 #[test]
 fn cputune_shares_and_quota_reach_the_cpu_cgroup() {
     let st = State::new("cputune-cgroup");
     let xml = firmware_vm(
         "cg",
-        "<vcpu placement='static'>1</vcpu>
-  <cputune><shares>512</shares><period>100000</period><quota>50000</quota></cputune>",
+        "<vcpu placement='static'>1</vcpu><iothreads>1</iothreads>
+  <cputune><shares>512</shares><period>100000</period><quota>50000</quota>
+  <global_period>100000</global_period><global_quota>80000</global_quota>
+  <iothread_period>100000</iothread_period><iothread_quota>30000</iothread_quota></cputune>",
         "",
     );
     if let Err(e) = st.try_start(&xml) {
@@ -276,10 +285,28 @@ fn cputune_shares_and_quota_reach_the_cpu_cgroup() {
     );
     if v2 {
         assert_eq!(read("vcpu0/cpu.max"), "50000 100000");
+        assert_eq!(read("cpu.max"), "80000 100000", "<global_quota>");
+        assert_eq!(
+            read("iothread1/cpu.max"),
+            "30000 100000",
+            "<iothread_quota>"
+        );
     } else {
         assert_eq!(read("vcpu0/cpu.cfs_quota_us"), "50000");
         assert_eq!(read("vcpu0/cpu.cfs_period_us"), "100000");
+        assert_eq!(read("cpu.cfs_quota_us"), "80000", "<global_quota>");
+        assert_eq!(
+            read("iothread1/cpu.cfs_quota_us"),
+            "30000",
+            "<iothread_quota>"
+        );
     }
+    let iothread = qmp_iothread(&st, "cg");
+    assert!(
+        cpu_cgroup(pid, iothread).ends_with("/iothread1"),
+        "{}",
+        cpu_cgroup(pid, iothread)
+    );
     st.stop("cg");
     assert!(!group.exists(), "{} outlived the run", group.display());
 }

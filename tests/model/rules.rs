@@ -56,6 +56,37 @@ fn every_memory_unit_scales_like_libvirt() {
 }
 
 #[test]
+fn cputune_period_and_quota_rules() {
+    let d = accept(&doc(
+        "<cputune><global_period>100000</global_period><global_quota>-1</global_quota>\
+         <iothread_period>50000</iothread_period><iothread_quota>20000</iothread_quota></cputune>",
+        "",
+    ));
+    let t = d.cputune.unwrap();
+    assert_eq!((t.global_period, t.global_quota), (Some(100_000), Some(-1)));
+    assert_eq!(
+        (t.iothread_period, t.iothread_quota),
+        (Some(50_000), Some(20_000))
+    );
+    for (xml, what) in [
+        ("<global_period>999</global_period>", "global_period"),
+        (
+            "<iothread_period>2000000</iothread_period>",
+            "iothread_period",
+        ),
+        ("<global_quota>10</global_quota>", "global_quota"),
+        ("<iothread_quota>999</iothread_quota>", "iothread_quota"),
+        ("<quota>5</quota>", "'quota'"),
+    ] {
+        reject(
+            &doc(&format!("<cputune>{xml}</cputune>"), ""),
+            Invalid,
+            what,
+        );
+    }
+}
+
+#[test]
 fn blkiotune_rules() {
     let d = accept(&doc(
         "<blkiotune><weight>800</weight><device><path>/dev/sda</path><weight>500</weight>\

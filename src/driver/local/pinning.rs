@@ -3,9 +3,10 @@
 //! each vCPU thread (`query-cpus-fast` names them), `<iothreadpin>` each
 //! I/O thread (`query-iothreads`), `<emulatorpin>` every other thread of
 //! QEMU, and `<vcpusched>`, `<iothreadsched>` and `<emulatorsched>` give
-//! the same threads their scheduling policy; `<shares>`,
-//! `<period>`/`<quota>` and `<emulator_period>`/`<emulator_quota>` go to
-//! a CPU cgroup of the domain's own (see
+//! the same threads their scheduling policy; `<shares>`, the CFS
+//! `<period>`/`<quota>` of each vCPU, and those of the emulator
+//! (`emulator_*`), of each I/O thread (`iothread_*`) and of the whole
+//! domain (`global_*`) go to a CPU cgroup of the domain's own (see
 //! [`crate::sys::cgroup::DomainGroup`]), whose path is kept in the run
 //! directory so that the group goes when the run ends.
 
@@ -229,12 +230,23 @@ pub fn apply(qmp: &Qmp, def: &DomainDef, pid: i32, run_dir: &Path) -> Result<()>
         quota: t.quota,
         emulator_period: t.emulator_period,
         emulator_quota: t.emulator_quota,
+        global_period: t.global_period,
+        global_quota: t.global_quota,
+        iothread_period: t.iothread_period,
+        iothread_quota: t.iothread_quota,
     };
     if limits.is_empty() {
         return Ok(());
     }
     let vcpu_tids: Vec<i32> = vcpus.iter().map(|(_, t)| *t).collect();
-    let group = DomainGroup::create(pid, &def.uuid.to_string(), &limits, &vcpu_tids, &emulator)
+    let group = DomainGroup::create(
+        pid,
+        &def.uuid.to_string(),
+        &limits,
+        &vcpu_tids,
+        &emulator,
+        &iothreads,
+    )
         .map_err(|why| {
             Error::new(
                 ErrorCode::NoSupport,

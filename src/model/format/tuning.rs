@@ -139,6 +139,17 @@ pub(super) fn after_vcpu(w: &mut XmlWriter, def: &DomainDef) {
             if let Some(q) = t.emulator_quota {
                 w.text("emulator_quota", Attrs::new(), &q.to_string());
             }
+            for (name, p, q) in [
+                ("global", t.global_period, t.global_quota),
+                ("iothread", t.iothread_period, t.iothread_quota),
+            ] {
+                if let Some(p) = p {
+                    w.text(&format!("{name}_period"), Attrs::new(), &p.to_string());
+                }
+                if let Some(q) = q {
+                    w.text(&format!("{name}_quota"), Attrs::new(), &q.to_string());
+                }
+            }
             for (vcpu, set) in &t.vcpupins {
                 w.empty("vcpupin", Attrs::new().add("vcpu", vcpu).add("cpuset", set));
             }

@@ -251,6 +251,10 @@ pub(super) fn cputune(e: El) -> R<CpuTune> {
             "quota" => set(&mut t.quota, c, signed)?,
             "emulator_period" => set(&mut t.emulator_period, c, unsigned)?,
             "emulator_quota" => set(&mut t.emulator_quota, c, signed)?,
+            "global_period" => set(&mut t.global_period, c, unsigned)?,
+            "global_quota" => set(&mut t.global_quota, c, signed)?,
+            "iothread_period" => set(&mut t.iothread_period, c, unsigned)?,
+            "iothread_quota" => set(&mut t.iothread_quota, c, signed)?,
             "vcpupin" => super::el::push(&mut t.vcpupins, c, |c| pin(c, "vcpu"))?,
             "iothreadpin" => super::el::push(&mut t.iothreadpins, c, |c| pin(c, "iothread"))?,
             "emulatorpin" => set(&mut emulatorpin, c, |c| {

@@ -127,7 +127,12 @@ fn cputune(def: &DomainDef) -> R {
             "cputune shares {s} must be in range [2, 262144]"
         )));
     }
-    for (what, p) in [("period", t.period), ("emulator_period", t.emulator_period)] {
+    for (what, p) in [
+        ("period", t.period),
+        ("emulator_period", t.emulator_period),
+        ("global_period", t.global_period),
+        ("iothread_period", t.iothread_period),
+    ] {
         if let Some(p) = p
             && p != 0
             && !(1000..=1_000_000).contains(&p)
@@ -137,7 +142,12 @@ fn cputune(def: &DomainDef) -> R {
             )));
         }
     }
-    for (what, q) in [("quota", t.quota), ("emulator_quota", t.emulator_quota)] {
+    for (what, q) in [
+        ("quota", t.quota),
+        ("emulator_quota", t.emulator_quota),
+        ("global_quota", t.global_quota),
+        ("iothread_quota", t.iothread_quota),
+    ] {
         if let Some(q) = q
             && q > 0
             && !(1000..=17_592_186_044_415).contains(&q)
