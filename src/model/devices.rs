@@ -33,7 +33,7 @@ pub struct Devices {
     pub graphics: Vec<Graphics>,
     /// `<graphics type='egl-headless'>`: OpenGL rendering on a host GPU
     /// with no display of its own (beside a VNC or SPICE one).
-    pub egl_headless: Option<EglHeadless>,
+    pub egl_headless: Option<super::EglHeadless>,
     /// `<sound>`.
     pub sounds: Vec<Sound>,
     /// `<audio>`.
@@ -331,41 +331,11 @@ pub struct Interface {
     pub mtu: Option<u32>,
     /// `<bandwidth>`: traffic shaping on the host device; `None` when
     /// absent or empty.
-    pub bandwidth: Option<Bandwidth>,
+    pub bandwidth: Option<super::Bandwidth>,
     /// `<virtualport type='openvswitch'>`: the bridge is Open vSwitch's.
     pub virtualport: Option<OvsPort>,
     /// `<address>`.
     pub address: Option<Address>,
-}
-
-/// `<graphics type='egl-headless'>` with its `<gl rendernode=...>`.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct EglHeadless {
-    /// `<gl rendernode=...>`: the host GPU's render node; the host's
-    /// first is taken at start when absent.
-    pub rendernode: Option<String>,
-}
-
-/// `<bandwidth>` of an interface: the guest's traffic shaped on the
-/// host device with `tc`, as libvirt does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Bandwidth {
-    /// `<inbound>`: traffic to the guest.
-    pub inbound: Option<BandwidthRate>,
-    /// `<outbound>`: traffic from the guest.
-    pub outbound: Option<BandwidthRate>,
-}
-
-/// `<inbound>` or `<outbound average= peak= burst=>`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BandwidthRate {
-    /// `average`: the rate kept on average, in KiB/s.
-    pub average: u64,
-    /// `peak`: the most it may send at, in KiB/s (`<inbound>` only takes
-    /// effect as the class ceiling).
-    pub peak: Option<u64>,
-    /// `burst`: how much may go at peak speed, in KiB.
-    pub burst: Option<u64>,
 }
 
 /// `<virtualport type='openvswitch'><parameters interfaceid profileid>`.

@@ -216,3 +216,11 @@ pub struct SpiceGl {
     /// `rendernode`: the DRM render node.
     pub rendernode: Option<String>,
 }
+
+/// `<graphics type='egl-headless'>` with its `<gl rendernode=...>`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EglHeadless {
+    /// `<gl rendernode=...>`: the host GPU's render node; the host's
+    /// first is taken at start when absent.
+    pub rendernode: Option<String>,
+}

@@ -1,5 +1,5 @@
-//! The `<driver>` of a network interface: the virtio-net device's
-//! options and its host backend's data path.
+//! The `<driver>` of a network interface (the virtio-net device's
+//! options and its host backend's data path) and its `<bandwidth>`.
 
 use super::VirtioOptions;
 use super::words::words;
@@ -91,4 +91,26 @@ impl NetDriver {
     pub fn queue_pairs(&self) -> u32 {
         self.queues.unwrap_or(1).max(1)
     }
+}
+
+/// `<bandwidth>` of an interface: the guest's traffic shaped on the
+/// host device with `tc`, as libvirt does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Bandwidth {
+    /// `<inbound>`: traffic to the guest.
+    pub inbound: Option<BandwidthRate>,
+    /// `<outbound>`: traffic from the guest.
+    pub outbound: Option<BandwidthRate>,
+}
+
+/// `<inbound>` or `<outbound average= peak= burst=>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BandwidthRate {
+    /// `average`: the rate kept on average, in KiB/s.
+    pub average: u64,
+    /// `peak`: the most it may send at, in KiB/s (`<inbound>` only takes
+    /// effect as the class ceiling).
+    pub peak: Option<u64>,
+    /// `burst`: how much may go at peak speed, in KiB.
+    pub burst: Option<u64>,
 }

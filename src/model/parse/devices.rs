@@ -1,16 +1,15 @@
-//! Reading `<devices>`, the addresses of its devices, disks, controllers
-//! and interfaces. Character devices are in `chardev`, the others in
-//! `peripherals`.
+//! Reading `<devices>`, the addresses of its devices, disks and
+//! controllers. Interfaces are in `net`, character devices in
+//! `chardev`, the others in `peripherals`.
 
 use std::collections::{HashMap, HashSet};
 
 use super::el::{El, R, Radix, invalid, push, set};
 use super::{chardev, hostdev, memory, optional_text, peripherals};
 use crate::model::{
-    Address, BackingStore, Controller, ControllerTarget, ControllerType, Devices, DirectMode, Disk,
-    DiskDevice, DiskDriver, DiskHost, DiskProtocol, DiskType, DriveAddress, InputType, Interface,
-    InterfaceType, MacAddr, ModelErrorKind, NetworkSource, OvsPort, PciAddress, PortForward,
-    PortRange, UsbAddress, UsbPort, VirtioOptions, VirtioSerialAddress,
+    Address, BackingStore, Controller, ControllerTarget, ControllerType, Devices, Disk, DiskDevice,
+    DiskDriver, DiskHost, DiskProtocol, DiskType, DriveAddress, InputType, ModelErrorKind,
+    NetworkSource, PciAddress, UsbAddress, UsbPort, VirtioOptions, VirtioSerialAddress,
 };
 
 pub(super) fn devices(e: El) -> R<Devices> {
@@ -29,7 +28,7 @@ pub(super) fn devices(e: El) -> R<Devices> {
                     d.controllers.push(ctl);
                 }
             }
-            "interface" => push(&mut d.interfaces, c, interface)?,
+            "interface" => push(&mut d.interfaces, c, super::net::interface)?,
             "serial" => push(&mut d.serials, c, |c| chardev::chardev(c, false))?,
             "console" => push(&mut d.consoles, c, |c| chardev::chardev(c, true))?,
             "channel" => push(&mut d.channels, c, chardev::channel)?,
@@ -761,248 +760,4 @@ fn controller_target(e: El) -> R<ControllerTarget> {
         }
     }
     Ok(t)
-}
-
-/// A random locally administered MAC in QEMU's `52:54:00` range.
-fn random_mac() -> MacAddr {
-    let r = uuid::Uuid::new_v4();
-    let b = r.as_bytes();
-    MacAddr([0x52, 0x54, 0x00, b[0], b[1], b[2]])
-}
-
-fn interface(e: El) -> R<Interface> {
-    e.allow(&["type"])?;
-    e.req("type")?;
-    let kind = e
-        .choice(
-            "type",
-            &[
-                ("user", 0),
-                ("network", 1),
-                ("bridge", 2),
-                ("ethernet", 3),
-                ("direct", 4),
-                ("vhostuser", 5),
-            ],
-        )?
-        .unwrap_or(0);
-    let (mut source, mut mac, mut model) = (None, None, None);
-    let mut direct = None;
-    let mut vhost_user = None;
-    let (mut target_dev, mut boot, mut address_v) = (None, None, None);
-    let mut port_forwards = Vec::new();
-    let (mut driver, mut rom, mut link_up) = (None, None, None);
-    let (mut virtualport, mut mtu, mut bandwidth) = (None, None, None);
-    for c in e.children()? {
-        match c.name() {
-            "virtualport" if kind == 2 => set(&mut virtualport, c, |c| {
-                c.allow(&["type"])?;
-                c.req("type")?;
-                c.choice("type", &[("openvswitch", ())])?;
-                let mut port = OvsPort::default();
-                let mut params = None;
-                for p in c.children()? {
-                    match p.name() {
-                        "parameters" => set(&mut params, p, |p| {
-                            p.allow(&["interfaceid", "profileid"])?;
-                            p.empty()?;
-                            let id = match p.get("interfaceid") {
-                                None => None,
-                                Some(t) => Some(uuid::Uuid::parse_str(t).map_err(|_| {
-                                    p.bad_value(
-                                        ModelErrorKind::Invalid,
-                                        "interfaceid",
-                                        "expected a UUID",
-                                    )
-                                })?),
-                            };
-                            Ok((id, p.get("profileid").map(str::to_string)))
-                        })?,
-                        _ => p.skip()?,
-                    }
-                }
-                if let Some((id, profile)) = params {
-                    port.interface_id = id;
-                    port.profile_id = profile;
-                }
-                Ok(port)
-            })?,
-            "driver" => set(&mut driver, c, super::net::net_driver)?,
-            "rom" => set(&mut rom, c, super::net::rom)?,
-            "link" => set(&mut link_up, c, |c| {
-                c.allow(&["state"])?;
-                c.empty()?;
-                c.choice("state", &[("up", true), ("down", false)])
-            })?,
-            "bandwidth" => set(&mut bandwidth, c, |c| {
-                // libvirt's virNetDevSupportsBandwidth: bridge, network,
-                // direct and ethernet; qvirt's only network is QEMU's user
-                // networking, which has no host device to shape.
-                if !matches!(kind, 2..=4) {
-                    return Err(super::el::unsupported(format!(
-                        "<bandwidth> at {} on an interface of type '{}' is not supported: only a tap or macvtap (type 'bridge', 'ethernet' or 'direct') is shaped",
-                        c.at(),
-                        e.get("type").unwrap_or_default()
-                    )));
-                }
-                super::net::bandwidth(c)
-            })?,
-            "mtu" => set(&mut mtu, c, |c| {
-                c.allow(&["size"])?;
-                c.empty()?;
-                // libvirt's qemuDomainNetSupportsMTU: a tap, a vhost-user
-                // port or a network (QEMU's user networking has none).
-                if kind == 0 || kind == 4 {
-                    return Err(super::el::unsupported(format!(
-                        "setting MTU on interface type '{}' is not supported, at {}",
-                        e.get("type").unwrap_or_default(),
-                        c.at()
-                    )));
-                }
-                c.req("size")?;
-                let size = c.u32("size", Radix::Dec)?.unwrap_or_default();
-                // What virtio-net and a Linux tap take.
-                if !(68..=65535).contains(&size) {
-                    return Err(c.bad_value(
-                        ModelErrorKind::Invalid,
-                        "size",
-                        "an MTU is from 68 to 65535",
-                    ));
-                }
-                Ok(size)
-            })?,
-            "source" if kind == 1 || kind == 2 => set(&mut source, c, |c| {
-                let attr = if kind == 1 { "network" } else { "bridge" };
-                // A running domain's network interface shows its port and
-                // bridge: live state, which a definition does not keep.
-                // So does a bridge interface's, with the network's name,
-                // which libvirt does not read for it.
-                if kind == 1 {
-                    c.allow(&["network", "portid", "bridge"])?;
-                } else {
-                    c.allow(&["network", "bridge"])?;
-                }
-                c.empty()?;
-                Ok(c.req(attr)?.to_string())
-            })?,
-            "source" if kind == 5 => set(&mut vhost_user, c, |c| {
-                c.allow(&["type", "path", "mode"])?;
-                c.req("type")?;
-                c.choice("type", &[("unix", ())])?;
-                for x in c.children()? {
-                    x.skip()?;
-                }
-                let server = c
-                    .choice("mode", &[("server", true), ("client", false)])?
-                    .unwrap_or(false);
-                Ok((c.req("path")?.to_string(), server))
-            })?,
-            "source" if kind == 4 => set(&mut direct, c, |c| {
-                c.allow(&["dev", "mode"])?;
-                c.empty()?;
-                let dev = c.req("dev")?.to_string();
-                let mode = c.word("mode")?.unwrap_or(DirectMode::Vepa);
-                Ok((dev, mode))
-            })?,
-            "mac" => set(&mut mac, c, |c| {
-                c.allow(&["address"])?;
-                c.empty()?;
-                let v = c.req("address")?;
-                v.parse::<MacAddr>().map_err(|_| {
-                    c.bad_value(ModelErrorKind::Invalid, "address", "expected a MAC address")
-                })
-            })?,
-            "model" => set(&mut model, c, |c| {
-                c.allow(&["type"])?;
-                c.empty()?;
-                Ok(c.req("type")?.to_string())
-            })?,
-            "target" => set(&mut target_dev, c, |c| {
-                c.allow(&["dev"])?;
-                c.empty()?;
-                Ok(c.req("dev")?.to_string())
-            })?,
-            "boot" => set(&mut boot, c, boot_order)?,
-            "portForward" => push(&mut port_forwards, c, port_forward)?,
-            "address" => set(&mut address_v, c, address)?,
-            "alias" => alias(c)?,
-            _ => c.skip()?,
-        }
-    }
-    if virtualport.is_some() && bandwidth.is_some() {
-        // libvirt shapes an Open vSwitch port with OVS's own QoS.
-        return Err(super::el::unsupported(format!(
-            "<bandwidth> on an Open vSwitch port (the interface at {}) is not supported",
-            e.at()
-        )));
-    }
-    let need_source = |what: &str| {
-        invalid(format!(
-            "missing <source {what}=...> in <interface> at {}",
-            e.at()
-        ))
-    };
-    let kind = match kind {
-        1 => InterfaceType::Network(source.ok_or_else(|| need_source("network"))?),
-        2 => InterfaceType::Bridge(source.ok_or_else(|| need_source("bridge"))?),
-        3 => InterfaceType::Ethernet,
-        4 => {
-            let (dev, mode) = direct.ok_or_else(|| need_source("dev"))?;
-            InterfaceType::Direct { dev, mode }
-        }
-        5 => {
-            let (path, server) = vhost_user.ok_or_else(|| need_source("path"))?;
-            InterfaceType::VhostUser { path, server }
-        }
-        _ => InterfaceType::User,
-    };
-    Ok(Interface {
-        kind,
-        mac: mac.unwrap_or_else(random_mac),
-        model,
-        target_dev,
-        port_forwards,
-        boot_order: boot,
-        driver,
-        rom,
-        link_up: link_up.flatten(),
-        mtu,
-        bandwidth: bandwidth.flatten(),
-        virtualport,
-        address: address_v,
-    })
-}
-
-fn port_forward(e: El) -> R<PortForward> {
-    e.allow(&["proto", "address"])?;
-    let proto = e.req_word("proto")?;
-    let address = e.get("address").map(str::to_string);
-    let mut ranges = Vec::new();
-    for c in e.children()? {
-        if c.name() != "range" {
-            c.skip()?;
-            continue;
-        }
-        c.allow(&["start", "end", "to"])?;
-        c.empty()?;
-        c.req("start")?;
-        let port = |name: &str| -> R<Option<u16>> {
-            match c.u32(name, Radix::Dec)? {
-                None => Ok(None),
-                Some(n) => u16::try_from(n).map(Some).map_err(|_| {
-                    c.bad_value(ModelErrorKind::Invalid, name, "a port is at most 65535")
-                }),
-            }
-        };
-        ranges.push(PortRange {
-            start: port("start")?.unwrap_or(0),
-            end: port("end")?,
-            to: port("to")?,
-        });
-    }
-    Ok(PortForward {
-        proto,
-        address,
-        ranges,
-    })
 }
