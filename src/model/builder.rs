@@ -136,6 +136,7 @@ impl DomainDef {
             transient: false,
             snapshot: None,
             startup_policy: None,
+            norelabel: Vec::new(),
         });
         self
     }

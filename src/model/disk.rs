@@ -199,6 +199,11 @@ pub struct Disk {
     /// `<source startupPolicy=...>`: what a start does when the source
     /// file is missing.
     pub startup_policy: Option<StartupPolicy>,
+    /// `<source><seclabel relabel='no' model=...>`: the security models
+    /// (`None`: all) told to leave the file's label alone. qvirt labels
+    /// nothing, so this is what happens anyway; a label to set is
+    /// refused by the reader.
+    pub norelabel: Vec<Option<String>>,
 }
 
 /// Which volume a `<disk type='volume'>` uses.
@@ -407,6 +412,7 @@ impl Disk {
             transient: false,
             snapshot: None,
             startup_policy: None,
+            norelabel: Vec::new(),
         }
     }
 

@@ -152,3 +152,36 @@ fn a_disk_marked_snapshot_no_is_left_out() {
     .unwrap();
     assert!(list(&skipped).contains("s2"), "{}", list(&skipped));
 }
+
+/// `<source><seclabel model='dac' relabel='no'/>`: the image keeps its
+/// owner and mode while the domain runs (qvirt relabels no file, which
+/// is what the element asks).
+#[test]
+fn a_source_marked_norelabel_keeps_its_owner_and_mode() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let st = State::new("norelabel");
+    let img = st.root().join("labelled.qcow2");
+    qemu_img(&["create", "-q", "-f", "qcow2", img.to_str().unwrap(), "16M"]);
+    nix::unistd::chown(&img, Some(nix::unistd::Uid::from_raw(4242)), None).unwrap();
+    std::fs::set_permissions(&img, std::fs::Permissions::from_mode(0o660)).unwrap();
+    let xml = firmware_vm(
+        "nr",
+        "",
+        &disk(&img, "vda", "").replacen(
+            &format!("<source file='{}'/>", img.display()),
+            &format!(
+                "<source file='{}'><seclabel model='dac' relabel='no'/></source>",
+                img.display()
+            ),
+            1,
+        ),
+    );
+    st.start(&xml);
+    let meta = std::fs::metadata(&img).unwrap();
+    assert_eq!((meta.uid(), meta.mode() & 0o777), (4242, 0o660));
+    assert!(
+        st.live_xml("nr")
+            .contains("<seclabel model='dac' relabel='no'/>")
+    );
+    st.stop("nr");
+}

@@ -341,6 +341,43 @@ fn disk_snapshot_and_startup_policy_rules() {
         Unsupported,
         "startupPolicy",
     );
+    let d = accept(&doc(
+        "",
+        "<disk><source file='/a'><seclabel model='dac' relabel='no'/><seclabel relabel='no'/></source><target dev='vda'/></disk>",
+    ));
+    assert_eq!(
+        d.devices.disks[0].norelabel,
+        [Some("dac".to_string()), None]
+    );
+    for (label, kind, what) in [
+        (
+            "<seclabel model='selinux'><label>system_u:object_r:svirt_image_t:s0</label></seclabel>",
+            Unsupported,
+            "no security driver",
+        ),
+        (
+            "<seclabel model='smack' relabel='no'/>",
+            Unsupported,
+            "security model",
+        ),
+    ] {
+        reject(
+            &doc(
+                "",
+                &format!("<disk><source file='/a'>{label}</source><target dev='vda'/></disk>"),
+            ),
+            kind,
+            what,
+        );
+    }
+    reject(
+        &doc(
+            "",
+            "<disk type='file'><source file='/o.qcow2'/><backingStore type='file'><format type='raw'/><source file='/b'><seclabel relabel='no'/></source></backingStore><target dev='vda'/></disk>",
+        ),
+        Unsupported,
+        "<backingStore>",
+    );
     reject(
         &doc(
             "",

@@ -184,6 +184,9 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
                     *p.of(&[StartupPolicy::Mandatory, StartupPolicy::Optional])
                 }
             }),
+            norelabel: p
+                .maybe(|p| vec![p.maybe(|p| p.of(&["dac", "selinux"]).to_string())])
+                .unwrap_or_default(),
         });
     }
     let mut controllers = vec![Controller {

@@ -264,21 +264,40 @@ fn disk(w: &mut XmlWriter, d: &Disk) {
         w.empty("driver", a);
     }
     let policy = d.startup_policy.map(|p| p.as_str());
+    let labels = |w: &mut XmlWriter| {
+        for m in &d.norelabel {
+            w.empty(
+                "seclabel",
+                Attrs::new().opt("model", m.as_ref()).add("relabel", "no"),
+            );
+        }
+    };
+    let has_labels = !d.norelabel.is_empty();
     match (&d.volume, &d.source) {
-        (Some(v), _) => w.empty(
+        (Some(v), _) => element(
+            w,
             "source",
             Attrs::new()
                 .add("pool", &v.pool)
                 .add("volume", &v.volume)
                 .opt("startupPolicy", policy),
+            has_labels,
+            labels,
         ),
-        (None, Some(s)) => w.empty(
+        (None, Some(s)) => element(
+            w,
             "source",
             Attrs::new().add(src_attr, s).opt("startupPolicy", policy),
+            has_labels,
+            labels,
         ),
-        (None, None) if policy.is_some() => {
-            w.empty("source", Attrs::new().opt("startupPolicy", policy))
-        }
+        (None, None) if policy.is_some() || has_labels => element(
+            w,
+            "source",
+            Attrs::new().opt("startupPolicy", policy),
+            has_labels,
+            labels,
+        ),
         (None, None) => {}
     }
     if let Some(n) = &d.network {

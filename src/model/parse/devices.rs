@@ -399,11 +399,11 @@ fn disk(e: El) -> R<Disk> {
             _ => c.skip()?,
         }
     }
-    let (source, network, volume, startup_policy) = match source {
-        Some(DiskSource::Path(p, policy)) => (p, None, None, policy),
-        Some(DiskSource::Net(n)) => (None, Some(n), None, None),
-        Some(DiskSource::Volume(v, policy)) => (None, None, Some(v), policy),
-        None => (None, None, None, None),
+    let (source, network, volume, startup_policy, norelabel) = match source {
+        Some(DiskSource::Path(p, policy, labels)) => (p, None, None, policy, labels),
+        Some(DiskSource::Net(n)) => (None, Some(n), None, None, Vec::new()),
+        Some(DiskSource::Volume(v, policy, labels)) => (None, None, Some(v), policy, labels),
+        None => (None, None, None, None, Vec::new()),
     };
     // libvirt's virDomainDiskDefValidateStartupPolicy.
     if startup_policy == Some(crate::model::StartupPolicy::Requisite)
@@ -442,6 +442,7 @@ fn disk(e: El) -> R<Disk> {
     d.model = e.word("model")?;
     d.transient = transient.unwrap_or(false);
     d.startup_policy = startup_policy;
+    d.norelabel = norelabel;
     d.readonly = readonly.unwrap_or(false);
     // libvirt's post-parse: a read-only disk is never in a snapshot, and
     // that default is not written back.
@@ -511,13 +512,15 @@ fn backing_store(e: El) -> R<Option<Box<BackingStore>>> {
             _ => c.skip()?,
         }
     }
-    if let Some(DiskSource::Path(_, Some(_))) = source {
+    if let Some(DiskSource::Path(_, policy, labels)) = &source
+        && (policy.is_some() || !labels.is_empty())
+    {
         return Err(super::el::unsupported(format!(
-            "a startupPolicy in the <source> of a <backingStore> at {} is not supported (it belongs to the disk's own source)",
+            "a startupPolicy or <seclabel> in the <source> of a <backingStore> at {} is not supported (they belong to the disk's own source)",
             e.at()
         )));
     }
-    let Some(DiskSource::Path(Some(path), _)) = source else {
+    let Some(DiskSource::Path(Some(path), _, _)) = source else {
         return Err(invalid(format!(
             "missing <source> in <backingStore> at {}",
             e.at()
@@ -577,15 +580,62 @@ fn disk_driver(e: El) -> R<(Option<crate::model::DiskFormat>, DiskDriver)> {
 /// What a disk's `<source>` names.
 enum DiskSource {
     /// A file or block device path (`None` for an empty drive), with its
-    /// `startupPolicy`.
-    Path(Option<String>, Option<crate::model::StartupPolicy>),
+    /// `startupPolicy` and `<seclabel relabel='no'>` models.
+    Path(
+        Option<String>,
+        Option<crate::model::StartupPolicy>,
+        Vec<Option<String>>,
+    ),
     /// A network export.
     Net(NetworkSource),
-    /// A volume of a storage pool, with its `startupPolicy`.
+    /// A volume of a storage pool, with its `startupPolicy` and
+    /// `<seclabel relabel='no'>` models.
     Volume(
         crate::model::VolumeSource,
         Option<crate::model::StartupPolicy>,
+        Vec<Option<String>>,
     ),
+}
+
+/// The `<seclabel>` children of a disk's `<source>`: each must say
+/// `relabel='no'` (qvirt relabels nothing; a label to apply would need a
+/// security driver it does not have); their models. libvirt's output-only
+/// `labelskip='yes'` reads as the same.
+fn no_relabels(e: El) -> R<Vec<Option<String>>> {
+    let mut models = Vec::new();
+    for c in e.children()? {
+        if c.name() != "seclabel" {
+            c.skip()?;
+            continue;
+        }
+        let model = c.read(|c| {
+            c.allow(&["model", "relabel", "labelskip"])?;
+            if let Some(m) = c.get("model")
+                && !matches!(m, "dac" | "selinux" | "apparmor" | "none")
+            {
+                return Err(c.bad_value(
+                    ModelErrorKind::Unsupported,
+                    "model",
+                    "a security model qvirt does not know",
+                ));
+            }
+            let skip = c.yes_no("labelskip")? == Some(true);
+            if c.yes_no("relabel")? != Some(false) && !skip {
+                return Err(super::el::unsupported(format!(
+                    "a device <seclabel> at {} that labels the file is not supported: qvirt has no security driver to apply it; use relabel='no'",
+                    c.at()
+                )));
+            }
+            for x in c.children()? {
+                x.skip()?;
+            }
+            Ok(c.get("model").map(str::to_string))
+        })?;
+        if let Some(m) = model {
+            models.push(m);
+        }
+    }
+    Ok(models)
 }
 
 fn disk_source(e: El, kind: DiskType) -> R<DiskSource> {
@@ -595,24 +645,26 @@ fn disk_source(e: El, kind: DiskType) -> R<DiskSource> {
         DiskType::Network => return network_source(e).map(DiskSource::Net),
         DiskType::Volume => {
             e.allow(&["pool", "volume", "startupPolicy"])?;
-            e.empty()?;
+            let labels = no_relabels(e)?;
             return Ok(DiskSource::Volume(
                 crate::model::VolumeSource {
                     pool: e.req("pool")?.to_string(),
                     volume: e.req("volume")?.to_string(),
                 },
                 e.word("startupPolicy")?,
+                labels,
             ));
         }
     };
     // `index` numbers the image in a running domain's chain: libvirt
     // writes it in live XML and reads it only from its own status files.
     e.allow(&[attr, "index", "startupPolicy"])?;
-    e.empty()?;
+    let labels = no_relabels(e)?;
     // An empty path is libvirt's empty drive, the same as no source.
     Ok(DiskSource::Path(
         e.get(attr).filter(|p| !p.is_empty()).map(str::to_string),
         e.word("startupPolicy")?,
+        labels,
     ))
 }
 
