@@ -836,11 +836,12 @@ pub struct Watchdog {
 }
 
 words! {
-    /// `<panic model=...>` on x86 (libvirt 9.0 gives the PCI `pvpanic`
-    /// model no device on x86: it is refused by the reader).
+    /// `<panic model=...>` on x86.
     pub enum PanicModel {
         /// QEMU's ISA `pvpanic` device (the x86 default).
         Isa = "isa",
+        /// QEMU's `pvpanic-pci` device (libvirt 9.1 and later).
+        Pvpanic = "pvpanic",
         /// Hyper-V's crash MSRs, a property of the vCPUs (`hv-crash`).
         Hyperv = "hyperv",
     }
@@ -854,6 +855,8 @@ pub struct Panic {
     pub model: Option<PanicModel>,
     /// `<address type='isa' iobase=...>` of an ISA device: its I/O port.
     pub iobase: Option<u16>,
+    /// `<address type='pci' ...>` of the `pvpanic` model.
+    pub address: Option<Address>,
 }
 
 impl Panic {

@@ -844,3 +844,30 @@ fn the_boot_menu_reboot_timeout_and_serial_bios_reach_the_firmware() {
     assert!(!off.contains("Press ESC for boot menu"), "{off}");
     assert!(!off.contains("Retrying in"), "{off}");
 }
+
+/// `<panic model='pvpanic'>`: QEMU's `pvpanic-pci` on the PCI bus, at the
+/// slot asked for, as `query-pci` shows it.
+#[test]
+fn a_pvpanic_model_is_a_pci_panic_device() {
+    let st = State::new("pvpanic");
+    st.start(&firmware_vm(
+        "pvp",
+        "",
+        "<panic model='pvpanic'><address type='pci' domain='0x0000' bus='0x00' slot='0x07' function='0x0'/></panic>",
+    ));
+    let mut qmp = st.qmp("pvp");
+    let pci = qmp.exec("query-pci", json!({}));
+    let dev = pci[0]["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["qdev_id"] == "panic0")
+        .unwrap_or_else(|| panic!("no panic0 in {pci}"))
+        .clone();
+    assert_eq!(dev["slot"], 7, "{dev}");
+    // QEMU's pvpanic-pci: Red Hat's vendor id, device 0x0011.
+    assert_eq!(dev["id"]["vendor"], 0x1b36, "{dev}");
+    assert_eq!(dev["id"]["device"], 0x0011, "{dev}");
+    drop(qmp);
+    st.stop("pvp");
+}

@@ -131,6 +131,32 @@ fn disk_rules() {
 }
 
 #[test]
+fn panic_address_rules() {
+    let d = accept(&doc(
+        "",
+        "<panic model='pvpanic'><address type='pci' domain='0x0000' bus='0x00' slot='0x07' function='0x0'/></panic><panic model='isa'><address type='isa' iobase='0x505'/></panic>",
+    ));
+    assert!(d.devices.panics[0].address.is_some());
+    assert_eq!(d.devices.panics[1].iobase, Some(0x505));
+    reject(
+        &doc(
+            "",
+            "<panic model='pvpanic'><address type='isa' iobase='0x505'/></panic>",
+        ),
+        Unsupported,
+        "'isa'",
+    );
+    reject(
+        &doc(
+            "",
+            "<panic><address type='pci' domain='0x0000' bus='0x00' slot='0x07' function='0x0'/></panic>",
+        ),
+        Unsupported,
+        "only an ISA address",
+    );
+}
+
+#[test]
 fn egl_headless_rules() {
     let d = accept(&doc(
         "",
@@ -657,11 +683,6 @@ fn input_and_video_rules() {
         [PanicModel::Isa, PanicModel::Hyperv, PanicModel::Isa]
     );
     assert_eq!(d.devices.panics[0].iobase, Some(0x506));
-    reject(
-        &doc("", "<panic model='pvpanic'/>"),
-        Unsupported,
-        "'pvpanic'",
-    );
     reject(&doc("", "<panic model='s390'/>"), Unsupported, "'s390'");
     reject(
         &doc("", "<panic><address type='pci' bus='0'/></panic>"),

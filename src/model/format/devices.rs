@@ -209,16 +209,23 @@ pub(super) fn devices(w: &mut XmlWriter, def: &DomainDef) {
     }
     for x in &d.panics {
         let a = Attrs::new().opt("model", x.model.map(|m| m.as_str()));
-        element(w, "panic", a, x.iobase.is_some(), |w| {
-            if let Some(port) = x.iobase {
-                w.empty(
-                    "address",
-                    Attrs::new()
-                        .add("type", "isa")
-                        .add("iobase", format!("{port:#x}")),
-                );
-            }
-        });
+        element(
+            w,
+            "panic",
+            a,
+            x.iobase.is_some() || x.address.is_some(),
+            |w| {
+                if let Some(port) = x.iobase {
+                    w.empty(
+                        "address",
+                        Attrs::new()
+                            .add("type", "isa")
+                            .add("iobase", format!("{port:#x}")),
+                    );
+                }
+                address(w, &x.address);
+            },
+        );
     }
     for s in &d.shmems {
         super::hostdev::shmem(w, s);

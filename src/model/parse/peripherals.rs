@@ -6,8 +6,8 @@ use super::devices::{address, alias, virtio_options};
 use super::el::{El, R, Radix, invalid, push, set};
 use crate::model::{
     AUDIO_SETTINGS, Audio, BalloonModel, EvdevOptions, Graphics, GraphicsListen, GraphicsType, Hub,
-    Input, InputType, Iommu, IommuModel, Memballoon, ModelErrorKind, Panic, Rng, RngBackend,
-    RngRate, Sound, SpiceGl, SpiceOptions, Tpm, TpmBackend, Video, Vsock, Watchdog,
+    Input, InputType, Iommu, IommuModel, Memballoon, ModelErrorKind, Panic, PanicModel, Rng,
+    RngBackend, RngRate, Sound, SpiceGl, SpiceOptions, Tpm, TpmBackend, Video, Vsock, Watchdog,
 };
 
 pub(super) fn input(e: El) -> R<Input> {
@@ -502,10 +502,22 @@ pub(super) fn watchdog(e: El) -> R<Watchdog> {
 
 pub(super) fn panic(e: El) -> R<Panic> {
     e.allow(&["model"])?;
-    let model = e.word("model")?;
-    let mut iobase = None;
+    let model: Option<PanicModel> = e.word("model")?;
+    let pci = model == Some(PanicModel::Pvpanic);
+    let (mut iobase, mut pci_address) = (None, None);
     for c in e.children()? {
         match c.name() {
+            "address" if pci => set(&mut pci_address, c, |c| {
+                let a = address(c)?;
+                if !matches!(a, crate::model::Address::Pci(_)) {
+                    return Err(c.bad_value(
+                        ModelErrorKind::Unsupported,
+                        "type",
+                        "a pvpanic device takes only a PCI address",
+                    ));
+                }
+                Ok(a)
+            })?,
             "address" => set(&mut iobase, c, |c| {
                 c.empty()?;
                 c.allow(&["type", "iobase"])?;
@@ -531,6 +543,7 @@ pub(super) fn panic(e: El) -> R<Panic> {
     Ok(Panic {
         model,
         iobase: iobase.flatten(),
+        address: pci_address,
     })
 }
 

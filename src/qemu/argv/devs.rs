@@ -23,6 +23,8 @@ pub enum Dev {
     Rng(usize),
     /// A `<watchdog>`, by position.
     Watchdog(usize),
+    /// A `<panic model='pvpanic'>`, by position.
+    Panic(usize),
     /// A video card, by its place in the list the display module emits
     /// (the primary first).
     Video(usize),

@@ -164,7 +164,7 @@ pub fn emit_watchdogs(cx: &mut Ctx<'_>) -> Result<(), Error> {
 pub fn emit_panics(cx: &mut Ctx<'_>) -> Result<(), Error> {
     let def = cx.def;
     let mut seen = Vec::new();
-    for p in &def.devices.panics {
+    for (i, p) in def.devices.panics.iter().enumerate() {
         let model = p.effective_model();
         if seen.contains(&model) {
             return Err(unsupported(format!(
@@ -176,6 +176,14 @@ pub fn emit_panics(cx: &mut Ctx<'_>) -> Result<(), Error> {
         match model {
             PanicModel::Isa => {
                 let o = Opts::new("pvpanic").maybe("ioport", p.iobase);
+                cx.arg("-device", o.build());
+            }
+            PanicModel::Pvpanic => {
+                let what = format!("panic device {i}");
+                let placed = cx.pci.place(&what, p.address.as_ref(), Dev::Panic(i))?;
+                let o = Opts::new("pvpanic-pci")
+                    .set("id", format!("panic{i}"))
+                    .extend(placed.opts);
                 cx.arg("-device", o.build());
             }
             PanicModel::Hyperv => {

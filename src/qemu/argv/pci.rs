@@ -30,7 +30,7 @@ use super::{Ctx, Family, invalid, unsupported};
 use crate::error::Error;
 use crate::model::{
     Address, BalloonModel, Controller, ControllerType, DiskBus, DomainDef, InputBus, InputType,
-    PciAddress, RngModel, SoundModel, VideoModel, WatchdogModel,
+    PanicModel, PciAddress, RngModel, SoundModel, VideoModel, WatchdogModel,
 };
 
 /// What kind of bus a PCI controller provides.
@@ -678,6 +678,16 @@ pub(super) fn wants(
                 "i6300esb watchdog".into(),
                 pci,
                 w.address.as_ref(),
+            );
+        }
+    }
+    for (i, p) in d.panics.iter().enumerate() {
+        if p.effective_model() == PanicModel::Pvpanic {
+            push(
+                Dev::Panic(i),
+                "pvpanic device".into(),
+                pci,
+                p.address.as_ref(),
             );
         }
     }
