@@ -23,6 +23,8 @@ pub struct Devices {
     pub serials: Vec<CharDevice>,
     /// `<console>`.
     pub consoles: Vec<CharDevice>,
+    /// `<parallel>`: ISA parallel ports.
+    pub parallels: Vec<CharDevice>,
     /// `<channel>`.
     pub channels: Vec<Channel>,
     /// `<input>`.

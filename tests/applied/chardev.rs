@@ -52,3 +52,35 @@ fn tcp_serial_ports_listen_with_telnet_or_connect_out() {
     });
     st.stop("stcp");
 }
+
+/// `<parallel>`: QEMU's `isa-parallel` on a `file` backend it opens at
+/// start, and on a pty (named in the live XML), each at its port
+/// (`qom-get` on the devices).
+#[test]
+fn parallel_ports_reach_qemu() {
+    let st = State::new("parallel");
+    let out = st.root().join("lpt.out");
+    st.start(&firmware_vm(
+        "lpt",
+        "",
+        &format!(
+            "<parallel type='file'><source path='{}'/><target port='0'/></parallel>\
+             <parallel type='pty'><target port='1'/></parallel>",
+            out.display()
+        ),
+    ));
+    assert!(out.exists(), "QEMU opened {}", out.display());
+    let mut qmp = st.qmp("lpt");
+    for (n, index) in [(0, 0), (1, 1)] {
+        let dev = format!("/machine/peripheral/parallel{n}");
+        assert_eq!(qmp.qom_get(&dev, "chardev"), format!("charparallel{n}"));
+        assert_eq!(qmp.qom_get(&dev, "index"), index);
+    }
+    drop(qmp);
+    let live = st.live_xml("lpt");
+    assert!(
+        live.contains("<parallel type='pty'>\n      <source path='/dev/pts/"),
+        "the live XML names the pty: {live}"
+    );
+    st.stop("lpt");
+}

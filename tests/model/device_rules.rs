@@ -301,6 +301,25 @@ fn tcp_chardev_rules() {
 }
 
 #[test]
+fn parallel_port_rules() {
+    let d = accept(&doc(
+        "",
+        "<parallel type='file'><source path='/tmp/lpt'/><target port='0'/></parallel><parallel type='null'/>",
+    ));
+    assert_eq!(d.devices.parallels.len(), 2);
+    reject(
+        &doc("", "<parallel type='file'><source path='lpt'/></parallel>"),
+        Invalid,
+        "parallel source path",
+    );
+    reject(
+        &doc("", "<parallel type='spicevmc'/>"),
+        Unsupported,
+        "'spicevmc'",
+    );
+}
+
+#[test]
 fn interface_mtu_rules() {
     let d = accept(&doc(
         "",

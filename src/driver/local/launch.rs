@@ -480,6 +480,7 @@ impl Core {
             .serials
             .iter()
             .chain(&def.devices.consoles)
+            .chain(&def.devices.parallels)
             .any(|c| matches!(c.source, CharSource::Pty { .. }))
         {
             let chardevs = qmp.execute("query-chardev", None, QMP_TIMEOUT)?;
@@ -675,6 +676,11 @@ fn fill_pty_paths(def: &mut DomainDef, chardevs: &Value) {
     for (i, serial) in def.devices.serials.iter_mut().enumerate() {
         if let CharSource::Pty { path } = &mut serial.source {
             *path = path_of(&format!("charserial{i}"));
+        }
+    }
+    for (i, parallel) in def.devices.parallels.iter_mut().enumerate() {
+        if let CharSource::Pty { path } = &mut parallel.source {
+            *path = path_of(&format!("charparallel{i}"));
         }
     }
     let first_serial = def.devices.serials.first().map(|s| s.source.clone());

@@ -68,6 +68,9 @@ pub(super) fn devices(w: &mut XmlWriter, def: &DomainDef) {
     for s in &d.serials {
         chardev(w, "serial", s);
     }
+    for p in &d.parallels {
+        chardev(w, "parallel", p);
+    }
     for c in &d.consoles {
         chardev(w, "console", c);
     }

@@ -31,6 +31,7 @@ pub(super) fn devices(e: El) -> R<Devices> {
             "interface" => push(&mut d.interfaces, c, super::net::interface)?,
             "serial" => push(&mut d.serials, c, |c| chardev::chardev(c, false))?,
             "console" => push(&mut d.consoles, c, |c| chardev::chardev(c, true))?,
+            "parallel" => push(&mut d.parallels, c, |c| chardev::chardev(c, false))?,
             "channel" => push(&mut d.channels, c, chardev::channel)?,
             "input" => push(&mut d.inputs, c, peripherals::input)?,
             "tpm" => push(&mut d.tpms, c, peripherals::tpm)?,

@@ -62,6 +62,9 @@ fn channels(def: &DomainDef) -> R {
 
 fn chardevs(def: &DomainDef) -> R {
     let d = &def.devices;
+    for p in &d.parallels {
+        chardev_source("parallel", p)?;
+    }
     let mut ports = HashSet::new();
     for (console, c) in d
         .serials

@@ -18,7 +18,10 @@ use crate::model::{Channel, ChannelTarget, CharDevice, CharSource};
 /// ISA serial ports the PC has (COM1..COM4).
 const MAX_ISA_SERIAL: u32 = 4;
 
-/// Emits serial ports, then virtio consoles.
+/// The ISA parallel ports a PC has (QEMU's `MAX_PARALLEL_PORTS`).
+const MAX_ISA_PARALLEL: u32 = 3;
+
+/// Emits serial ports, parallel ports, then virtio consoles.
 pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
     let d = &cx.def.devices;
     let log = match &cx.paths.serial_log {
@@ -72,6 +75,39 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
         let o = Opts::new("isa-serial")
             .set("chardev", &id)
             .set("id", format!("serial{n}"))
+            .set("index", port);
+        cx.arg("-device", o.build());
+    }
+    for (n, p) in d.parallels.iter().enumerate() {
+        if p.target_type.is_some() {
+            return Err(unsupported("a parallel port takes no target type"));
+        }
+        let port = p.target_port.unwrap_or(n as u32);
+        if port >= MAX_ISA_PARALLEL {
+            return Err(invalid(format!(
+                "parallel port {port} does not exist: a PC has ports 0 to {}",
+                MAX_ISA_PARALLEL - 1
+            )));
+        }
+        if d.parallels[..n]
+            .iter()
+            .enumerate()
+            .any(|(m, q)| q.target_port.unwrap_or(m as u32) == port)
+        {
+            return Err(invalid(format!("parallel port {port} is used twice")));
+        }
+        let id = format!("charparallel{n}");
+        let backend = chardev(&p.source, &id)?;
+        let backend = match &p.log {
+            Some(l) => backend
+                .set_user("logfile", "character device log file", &l.file)?
+                .maybe_switch("logappend", l.append),
+            None => backend,
+        };
+        cx.arg("-chardev", backend.build());
+        let o = Opts::new("isa-parallel")
+            .set("chardev", &id)
+            .set("id", format!("parallel{n}"))
             .set("index", port);
         cx.arg("-device", o.build());
     }
