@@ -181,6 +181,9 @@ pub enum GraphicsListen {
     Socket(Option<String>),
     /// `type='none'`: no network listener at all.
     None,
+    /// `type='network' network=...`: the address of a libvirt network
+    /// (its bridge's), which the host must have when the domain starts.
+    Network(String),
 }
 
 /// The children of a SPICE `<graphics>`.

@@ -278,3 +278,31 @@ fn egl_headless_needs_a_render_node() {
         }
     }
 }
+
+/// `<listen type='network'>`: the display would listen on a libvirt
+/// network's address; this host has no such network, and the start says
+/// so before QEMU runs. The definition keeps the listen as written.
+#[test]
+fn a_display_on_a_network_address_needs_that_network() {
+    let st = State::new("listen-net");
+    let xml = vnc_vm(
+        "ln",
+        "<graphics type='vnc'><listen type='network' network='ovirtmgmt'/></graphics>",
+    );
+    let e = st.try_start(&xml).unwrap_err();
+    assert!(
+        e.message.contains("network 'ovirtmgmt'") && e.message.contains("no such libvirt network"),
+        "{e}"
+    );
+    assert!(
+        crate::support::qemus_under(st.root()).is_empty(),
+        "a QEMU was left"
+    );
+    let d = st.driver();
+    let dom = d.lookup_by_name("ln").unwrap();
+    let xml = d.xml_desc(&dom, qvirt::driver::XmlFlags::INACTIVE).unwrap();
+    assert!(
+        xml.contains("<listen type='network' network='ovirtmgmt'/>"),
+        "{xml}"
+    );
+}

@@ -188,6 +188,28 @@ fn egl_headless_rules() {
 }
 
 #[test]
+fn graphics_listen_network_rules() {
+    let d = accept(&doc(
+        "",
+        "<graphics type='spice' autoport='yes'><listen type='network' network='vdsm-ovirtmgmt'/></graphics>",
+    ));
+    assert_eq!(
+        d.devices.graphics[0].listens,
+        [qvirt::model::GraphicsListen::Network(
+            "vdsm-ovirtmgmt".into()
+        )]
+    );
+    reject(
+        &doc(
+            "",
+            "<graphics type='vnc'><listen type='network'/></graphics>",
+        ),
+        Invalid,
+        "network",
+    );
+}
+
+#[test]
 fn graphics_password_expiry_rules() {
     let d = accept(&doc(
         "",
@@ -948,11 +970,6 @@ fn graphics_rules() {
         ),
         Invalid,
         "must match",
-    );
-    reject(
-        &g("", "<listen type='network' network='default'/>"),
-        Unsupported,
-        "network",
     );
     reject(
         &doc("", "<graphics type='vnc'/><graphics type='vnc'/>"),

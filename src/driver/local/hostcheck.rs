@@ -62,6 +62,24 @@ fn answers_sg_io(path: &Path) -> bool {
 /// libvirt refuses to start a domain whose `<seclabel>` names a security
 /// model no driver of the host serves ("Unable to find security driver
 /// for model"); qvirt's only driver is DAC.
+/// A display listening on a libvirt network's address needs that
+/// network, which qvirt has none of (its `default` is QEMU's user
+/// networking, with no address on the host).
+fn listen_networks(def: &DomainDef) -> Result<()> {
+    for g in &def.devices.graphics {
+        if let Some(crate::model::GraphicsListen::Network(n)) = g.listens.first() {
+            return Err(lacks(
+                def,
+                format!(
+                    "its {} display listens on the address of network '{n}', and this host has no such libvirt network: listen on an address (<listen type='address' address=...>) instead",
+                    g.kind.as_str()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn security_drivers(def: &DomainDef) -> Result<()> {
     match def.seclabels.iter().find_map(|s| s.driver_missing()) {
         Some(model) => Err(Error::new(
@@ -83,6 +101,7 @@ impl Host {
     /// Runs every check; the first resource missing is the error.
     pub fn check(&self, def: &DomainDef) -> Result<()> {
         security_drivers(def)?;
+        listen_networks(def)?;
         self.hostdevs(def)?;
         self.input_devices(def)?;
         self.tpm_device(def)?;

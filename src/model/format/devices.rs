@@ -738,6 +738,7 @@ fn graphics(w: &mut XmlWriter, g: &Graphics) {
                     .add("type", "socket")
                     .opt("socket", path.as_ref()),
                 GraphicsListen::None => Attrs::new().add("type", "none"),
+                GraphicsListen::Network(n) => Attrs::new().add("type", "network").add("network", n),
             };
             w.empty("listen", a);
         }

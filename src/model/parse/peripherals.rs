@@ -220,7 +220,10 @@ fn yes_no_attr(c: El, name: &str) -> R<bool> {
 
 fn listen(c: El) -> R<GraphicsListen> {
     c.req("type")?;
-    let t = c.choice("type", &[("address", 0), ("socket", 1), ("none", 2)])?;
+    let t = c.choice(
+        "type",
+        &[("address", 0), ("socket", 1), ("none", 2), ("network", 3)],
+    )?;
     c.empty()?;
     Ok(match t {
         Some(0) => {
@@ -230,6 +233,12 @@ fn listen(c: El) -> R<GraphicsListen> {
         Some(1) => {
             c.allow(&["type", "socket"])?;
             GraphicsListen::Socket(c.get("socket").map(str::to_string))
+        }
+        Some(3) => {
+            // A running domain's XML adds the address the network gave;
+            // it is live state, not kept.
+            c.allow(&["type", "network", "address"])?;
+            GraphicsListen::Network(c.req("network")?.to_string())
         }
         _ => {
             c.allow(&["type"])?;
