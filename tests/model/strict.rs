@@ -90,8 +90,8 @@ fn unsupported_values_are_named() {
         ("", "<controller type='ccid'/>", "'ccid'"),
         (
             "",
-            "<graphics type='vnc'><listen type='network' network='default'/></graphics>",
-            "'network'",
+            "<graphics type='vnc'><listen type='address' address='::1' addr='x'/></graphics>",
+            "addr",
         ),
         ("<cpu mode='guest'/>", "", "'guest'"),
         (
