@@ -319,7 +319,7 @@ impl Core {
                 w.wait(Some(Duration::from_secs(5)));
             }
             process::reap(pid.pid);
-            // The CPU and memory cgroups made for it, now empty.
+            // The CPU, memory and block I/O cgroups made for it, now empty.
             let _ = super::pinning::remove_group(&run_dir);
             let _ = crate::sys::fsutil::remove_tree(&run_dir);
             let tail = process::log_tail(&log, 12);
