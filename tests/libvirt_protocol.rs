@@ -36,7 +36,7 @@ fn the_handshake_of_virsh_opens_and_close_ends_the_connection() {
     let mut c = Raw::connect(&lv_socket(&dir.path));
     let auth: AuthListRet = from_bytes(&c.call(66, &()).unwrap(), "auth").unwrap();
     assert_eq!(auth.types, vec![0], "REMOTE_AUTH_NONE");
-    for (feature, supported) in [(10, 1), (8, 0), (9, 0)] {
+    for (feature, supported) in [(10, 1), (8, 0), (9, 1)] {
         let body = c.call(60, &FeatureArgs { feature }).unwrap();
         assert_eq!(int(&body), supported, "feature {feature}");
     }

@@ -709,3 +709,47 @@ fn daily_verbs_through_virsh() {
     assert_eq!(renamed.uuid, dom.uuid);
     assert!(w.qvirt.lookup_by_name("dv").is_err());
 }
+
+/// `virsh memtune` and `virsh blkiotune` without values read the
+/// definition's `<memtune>` (KiB, "unlimited" where unset) and
+/// `<blkiotune>` (the weight, and each device's settings as libvirt
+/// lists them).
+#[test]
+fn memtune_and_blkiotune_show_the_definition() {
+    let w = World::new("vtune");
+    w.define(
+        "tuned",
+        "<domain type='qemu'><name>tuned</name><memory unit='MiB'>64</memory>\
+         <memtune><hard_limit unit='MiB'>200</hard_limit><soft_limit unit='MiB'>150</soft_limit></memtune>\
+         <blkiotune><weight>800</weight><device><path>/dev/loop0</path>\
+         <read_bytes_sec>1048576</read_bytes_sec><write_iops_sec>100</write_iops_sec></device>\
+         <device><path>/dev/loop1</path><weight>300</weight></device></blkiotune>\
+         <os><type arch='x86_64' machine='pc'>hvm</type></os><devices/></domain>",
+    );
+    let field = |out: &str, name: &str| {
+        out.lines()
+            .find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                (k.trim() == name).then(|| v.trim().to_string())
+            })
+            .unwrap_or_else(|| panic!("no {name} in:\n{out}"))
+    };
+    let mem = w.virsh(&["memtune", "tuned"]);
+    assert_eq!(field(&mem, "hard_limit"), "204800", "{mem}");
+    assert_eq!(field(&mem, "soft_limit"), "153600", "{mem}");
+    assert_eq!(field(&mem, "swap_hard_limit"), "unlimited", "{mem}");
+    let blk = w.virsh(&["blkiotune", "tuned", "--config"]);
+    assert_eq!(field(&blk, "weight"), "800", "{blk}");
+    assert_eq!(field(&blk, "device_weight"), "/dev/loop1,300", "{blk}");
+    assert_eq!(
+        field(&blk, "device_read_bytes_sec"),
+        "/dev/loop0,1048576",
+        "{blk}"
+    );
+    assert_eq!(
+        field(&blk, "device_write_iops_sec"),
+        "/dev/loop0,100",
+        "{blk}"
+    );
+    assert_eq!(field(&blk, "device_read_iops_sec"), "", "{blk}");
+}

@@ -74,6 +74,16 @@ pub fn call(p: Procedure) -> Call {
             ncpus: 1,
             flags: 0,
         }),
+        P::DomainGetMemoryParameters => Call::DomainGetMemoryParameters(TunableArgs {
+            dom: dom(),
+            nparams: 3,
+            flags: 4,
+        }),
+        P::DomainGetBlkioParameters => Call::DomainGetBlkioParameters(TunableArgs {
+            dom: dom(),
+            nparams: 0,
+            flags: 6,
+        }),
         P::ConnectGetAllDomainStats => Call::ConnectGetAllDomainStats(AllDomainStatsArgs {
             doms: vec![dom()],
             stats: 0x2c,
@@ -142,6 +152,23 @@ pub fn reply(p: Procedure) -> Reply {
                 param("system_time", ParamValue::ULLong(420_000_000)),
             ],
             nparams: 3,
+        }),
+        P::DomainGetMemoryParameters => Reply::DomainGetMemoryParameters(ParamsRet {
+            params: vec![
+                param("hard_limit", ParamValue::ULLong(204_800)),
+                param("soft_limit", ParamValue::ULLong(9_007_199_254_740_991)),
+            ],
+            nparams: 0,
+        }),
+        P::DomainGetBlkioParameters => Reply::DomainGetBlkioParameters(ParamsRet {
+            params: vec![
+                param("weight", ParamValue::UInt(800)),
+                param(
+                    "device_read_bytes_sec",
+                    ParamValue::String("/dev/sda,1048576".into()),
+                ),
+            ],
+            nparams: 0,
         }),
         P::ConnectGetAllDomainStats => Reply::ConnectGetAllDomainStats(AllDomainStatsRet {
             ret_stats: vec![StatsRecord {

@@ -73,6 +73,8 @@ macro_rules! resource_procedures {
             | Procedure::DomainSetMemoryFlags
             | Procedure::DomainBlockStatsFlags
             | Procedure::DomainGetCpuStats
+            | Procedure::DomainGetMemoryParameters
+            | Procedure::DomainGetBlkioParameters
             | Procedure::ConnectGetAllDomainStats
             | Procedure::DomainSetMemoryStatsPeriod
     };

@@ -805,6 +805,8 @@ impl Handler for LvCalls<'_> {
         domain_block_stats_flags(BlockStatsFlagsArgs) -> ParamsRet = block_stats_flags;
         domain_interface_stats(InterfaceStatsArgs) -> InterfaceStatsRet = interface_stats;
         domain_get_cpu_stats(CpuStatsArgs) -> ParamsRet = cpu_stats;
+        domain_get_memory_parameters(TunableArgs) -> ParamsRet = memory_parameters;
+        domain_get_blkio_parameters(TunableArgs) -> ParamsRet = blkio_parameters;
     }
     calls_in! { domstats:
         connect_get_all_domain_stats(AllDomainStatsArgs) -> AllDomainStatsRet = all_domain_stats;

@@ -600,6 +600,10 @@ procedures! {
         243 DomainBlockStatsFlags domain_block_stats_flags(BlockStatsFlagsArgs) -> ParamsRet, ro, Prio;
         /// `virDomainGetCPUStats`: the domain's total.
         262 DomainGetCpuStats domain_get_cpu_stats(CpuStatsArgs) -> ParamsRet, ro, Prio;
+        /// `virDomainGetMemoryParameters`: the `<memtune>` limits.
+        198 DomainGetMemoryParameters domain_get_memory_parameters(TunableArgs) -> ParamsRet, ro, Prio;
+        /// `virDomainGetBlkioParameters`: the `<blkiotune>` settings.
+        206 DomainGetBlkioParameters domain_get_blkio_parameters(TunableArgs) -> ParamsRet, ro, Prio;
         /// `virConnectGetAllDomainStats` and `virDomainListGetStats`.
         344 ConnectGetAllDomainStats connect_get_all_domain_stats(AllDomainStatsArgs) -> AllDomainStatsRet, ro, Prio;
 

@@ -19,7 +19,7 @@ pub use super::nodestats::{NodeCpuStatsArgs, NodeMemoryStatsArgs, NodeStat, Node
 pub use super::resources::{
     BlockStatsArgs, BlockStatsFlagsArgs, BlockStatsRet, CpuStatsArgs, InterfaceStatsArgs,
     InterfaceStatsRet, MemoryStat, MemoryStatsArgs, MemoryStatsRet, ParamsRet, SetMemoryArgs,
-    SetMemoryFlagsArgs, SetMemoryStatsPeriodArgs, SetVcpusArgs, SetVcpusFlagsArgs,
+    SetMemoryFlagsArgs, SetMemoryStatsPeriodArgs, SetVcpusArgs, SetVcpusFlagsArgs, TunableArgs,
 };
 /// The snapshot procedures' shapes, with the others.
 pub use super::snapshots::{

@@ -250,6 +250,9 @@ pub const CONNECT_RO: u32 = 1;
 /// The protocol features (`virDrvFeature`) a client asks about.
 pub mod feature {
     #![allow(missing_docs)]
+    /// Typed parameters may be strings (the client then sets
+    /// `VIR_TYPED_PARAM_STRING_OKAY` on the calls that return them).
+    pub const TYPED_PARAM_STRING: i32 = 9;
     pub const PROGRAM_KEEPALIVE: i32 = 10;
     pub const REMOTE_EVENT_CALLBACK: i32 = 14;
     pub const REMOTE_CLOSE_CALLBACK: i32 = 15;

@@ -411,7 +411,9 @@ impl Session for LoopSession<'_> {
                 }
                 true
             }
-            feature::REMOTE_EVENT_CALLBACK | feature::REMOTE_CLOSE_CALLBACK => true,
+            feature::REMOTE_EVENT_CALLBACK
+            | feature::REMOTE_CLOSE_CALLBACK
+            | feature::TYPED_PARAM_STRING => true,
             _ => false,
         };
         Ok(FeatureRet {
