@@ -37,7 +37,7 @@ pub use snapshot::*;
 pub use storage::*;
 pub use sysinfo::*;
 pub use tuning::*;
-pub use units::{parse_cpuset, parse_memory, parse_utc_datetime, utc_datetime};
+pub use units::{civil_from_days, parse_cpuset, parse_memory, parse_utc_datetime, utc_datetime};
 pub use vsock::*;
 pub use words::Word;
 

@@ -246,28 +246,13 @@ fn time_of(secs: u64) -> String {
     // virsh prints local time; UTC keeps this free of time zone data.
     let days = secs / 86400;
     let rem = secs % 86400;
-    let (y, m, d) = civil(days as i64);
+    let (y, m, d) = qvirt::model::civil_from_days(days as i64);
     format!(
         "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} +0000",
         rem / 3600,
         rem % 3600 / 60,
         rem % 60
     )
-}
-
-/// Days since 1970-01-01 as a (year, month, day) of the proleptic
-/// Gregorian calendar (Howard Hinnant's algorithm).
-fn civil(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 fn print_tree(list: &[SnapshotInfo], parent: Option<&str>, depth: usize) -> Result<()> {
