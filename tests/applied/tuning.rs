@@ -212,6 +212,31 @@ fn iothread_ids_and_a_scsi_controller_on_one() {
     st.stop("ioids");
 }
 
+/// The cgroup that run `name` recorded in its runtime directory's `file`
+/// (`cpu-cgroup`, `memory-cgroup`, `blkio-cgroup`), checked to hold its
+/// QEMU: `/proc/PID/cgroup` names it.
+fn domain_group(st: &State, name: &str, file: &str) -> std::path::PathBuf {
+    let recorded = std::fs::read_to_string(st.run_dir(name).join(file)).unwrap();
+    let group = std::path::PathBuf::from(recorded.trim());
+    let pid = st.qemu_pid(name);
+    let own = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+    let leaf = group.file_name().unwrap().to_str().unwrap();
+    assert!(
+        own.lines().any(|l| l.ends_with(leaf)),
+        "QEMU is in {own}, not in {}",
+        group.display()
+    );
+    group
+}
+
+/// The content of `group`'s file `f`, trimmed.
+fn read_in(group: &std::path::Path, f: &str) -> String {
+    std::fs::read_to_string(group.join(f))
+        .unwrap_or_else(|e| panic!("{}: {e}", group.join(f).display()))
+        .trim()
+        .to_string()
+}
+
 /// The cgroup a thread is in for the CPU controller (v1 `cpu`, else v2).
 fn cpu_cgroup(pid: i32, tid: i32) -> String {
     let text = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/cgroup")).unwrap();
@@ -251,28 +276,20 @@ fn cputune_shares_and_quota_reach_the_cpu_cgroup() {
         "",
     );
     if let Err(e) = st.try_start(&xml) {
+        // Only a host without a CPU controller may refuse, saying so.
+        let v1 = std::path::Path::new("/sys/fs/cgroup/cpu/cgroup.procs").exists();
+        let v2 = std::fs::read_to_string("/sys/fs/cgroup/cgroup.controllers")
+            .is_ok_and(|c| c.split_whitespace().any(|c| c == "cpu"));
+        assert!(!v1 && !v2, "this host has a CPU controller, yet: {e}");
         assert_eq!(e.code, qvirt::ErrorCode::NoSupport, "{e}");
         assert!(e.message.contains("cgroup"), "{e}");
         assert!(qemus_under(st.root()).is_empty(), "a QEMU was left running");
-        eprintln!("SKIPPED: this host gives qvirt no CPU cgroup, and the start says so: {e}");
         return;
     }
     let pid = st.qemu_pid("cg");
-    let group = std::fs::read_to_string(st.run_dir("cg").join("cpu-cgroup")).unwrap();
-    let group = std::path::PathBuf::from(group.trim());
+    let group = domain_group(&st, "cg", "cpu-cgroup");
     let v2 = !group.join("cpu.shares").exists();
-    let own = cpu_cgroup(pid, pid);
-    assert!(
-        own.ends_with(group.file_name().unwrap().to_str().unwrap()),
-        "QEMU is in {own}, not in {}",
-        group.display()
-    );
-    let read = |f: &str| {
-        std::fs::read_to_string(group.join(f))
-            .unwrap()
-            .trim()
-            .to_string()
-    };
+    let read = |f: &str| read_in(&group, f);
     assert_eq!(read(if v2 { "cpu.weight" } else { "cpu.shares" }), "512");
     let mut qmp = st.qmp("cg");
     let vcpus = qmp.exec("query-cpus-fast", json!({}));
@@ -334,22 +351,8 @@ fn memtune_limits_reach_the_memory_cgroup() {
         assert!(qemus_under(st.root()).is_empty(), "a QEMU was left running");
         return;
     }
-    let pid = st.qemu_pid("mt");
-    let group = std::fs::read_to_string(st.run_dir("mt").join("memory-cgroup")).unwrap();
-    let group = std::path::PathBuf::from(group.trim());
-    let own = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
-    assert!(
-        own.lines()
-            .any(|l| l.ends_with(group.file_name().unwrap().to_str().unwrap())),
-        "QEMU is in {own}, not in {}",
-        group.display()
-    );
-    let read = |f: &str| {
-        std::fs::read_to_string(group.join(f))
-            .unwrap()
-            .trim()
-            .to_string()
-    };
+    let group = domain_group(&st, "mt", "memory-cgroup");
+    let read = |f: &str| read_in(&group, f);
     let mib = |n: u64| (n << 20).to_string();
     if v1 {
         assert_eq!(read("memory.limit_in_bytes"), mib(200));
@@ -392,17 +395,8 @@ fn blkiotune_limits_reach_the_block_io_cgroup() {
         "",
     );
     st.start(&xml);
-    let group = std::fs::read_to_string(st.run_dir("bt").join("blkio-cgroup")).unwrap();
-    let group = std::path::PathBuf::from(group.trim());
-    let pid = st.qemu_pid("bt");
-    let own = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
-    assert!(
-        own.lines()
-            .any(|l| l.ends_with(group.file_name().unwrap().to_str().unwrap())),
-        "QEMU is in {own}, not in {}",
-        group.display()
-    );
-    let read = |f: &str| std::fs::read_to_string(group.join(f)).unwrap();
+    let group = domain_group(&st, "bt", "blkio-cgroup");
+    let read = |f: &str| read_in(&group, f);
     if group.join("io.max").exists() {
         let max = read("io.max");
         assert!(
@@ -411,22 +405,30 @@ fn blkiotune_limits_reach_the_block_io_cgroup() {
         );
     } else {
         assert_eq!(
-            read("blkio.throttle.read_bps_device").trim(),
+            read("blkio.throttle.read_bps_device"),
             format!("{majmin} 1048576")
         );
         assert_eq!(
-            read("blkio.throttle.write_iops_device").trim(),
+            read("blkio.throttle.write_iops_device"),
             format!("{majmin} 100")
         );
     }
+    let weight_files: Vec<&str> = [
+        "blkio.weight",
+        "blkio.bfq.weight",
+        "io.weight",
+        "io.bfq.weight",
+    ]
+    .into_iter()
+    .filter(|f| group.join(f).exists())
+    .collect();
     st.stop("bt");
     assert!(!group.exists(), "{} outlived the run", group.display());
     // A weight: applied where the kernel has weights, else refused.
     let weighted = firmware_vm("bw", "<blkiotune><weight>300</weight></blkiotune>", "");
     match st.try_start(&weighted) {
         Ok(()) => {
-            let group = std::fs::read_to_string(st.run_dir("bw").join("blkio-cgroup")).unwrap();
-            let group = std::path::PathBuf::from(group.trim());
+            let group = domain_group(&st, "bw", "blkio-cgroup");
             let w = [
                 "blkio.weight",
                 "blkio.bfq.weight",
@@ -442,20 +444,20 @@ fn blkiotune_limits_reach_the_block_io_cgroup() {
         Err(e) => {
             assert!(e.message.contains("no weights"), "{e}");
             assert!(qemus_under(st.root()).is_empty(), "a QEMU was left running");
+            // Only a kernel without weights may refuse: the group QEMU
+            // went into for the throttles above had none.
+            for f in [
+                "blkio.weight",
+                "blkio.bfq.weight",
+                "io.weight",
+                "io.bfq.weight",
+            ] {
+                assert!(!weight_files.contains(&f), "{f} exists, yet: {e}");
+            }
             // The group made for it went with the failed start.
             let uuid = st.driver().lookup_by_name("bw").unwrap().uuid;
-            let own = std::fs::read_to_string("/proc/self/cgroup").unwrap();
-            let v1_path = own.lines().find_map(|l| {
-                let mut p = l.splitn(3, ':');
-                let (_, controllers, path) = (p.next()?, p.next()?, p.next()?);
-                (controllers == "blkio").then(|| path.to_string())
-            });
-            if let Some(path) = v1_path {
-                let left = std::path::Path::new("/sys/fs/cgroup/blkio")
-                    .join(path.trim_start_matches('/'))
-                    .join(format!("qvirt-{uuid}"));
-                assert!(!left.exists(), "{} was left", left.display());
-            }
+            let left = group.with_file_name(format!("qvirt-{uuid}"));
+            assert!(!left.exists(), "{} was left", left.display());
         }
     }
 }
