@@ -203,9 +203,7 @@ mod tests {
     #[test]
     fn a_managed_device_is_moved_for_one_run_and_given_back() {
         let k = kernel("run", &[]);
-        let host = PciHost {
-            root: k.root.clone(),
-        };
+        let host = k.host();
         let dir = scratch("run");
         let driver = LocalDriver::open_embedded(&dir.join("state")).unwrap();
         let core = &driver.core;
@@ -252,9 +250,7 @@ mod tests {
     #[test]
     fn the_next_manager_gives_back_what_a_killed_one_moved() {
         let k = kernel("crash", &[]);
-        let host = PciHost {
-            root: k.root.clone(),
-        };
+        let host = k.host();
         let dir = scratch("crash");
         let a = def("a", "11111111-2222-3333-4444-555555555555", "yes");
         {
@@ -280,9 +276,7 @@ mod tests {
     #[test]
     fn a_device_already_on_vfio_or_unmanaged_stays_where_it_is() {
         let k = kernel("stays", &[]);
-        let host = PciHost {
-            root: k.root.clone(),
-        };
+        let host = k.host();
         let dir = scratch("stays");
         let driver = LocalDriver::open_embedded(&dir.join("state")).unwrap();
         let core = &driver.core;

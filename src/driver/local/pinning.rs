@@ -239,7 +239,7 @@ pub fn apply(qmp: &Qmp, def: &DomainDef, pid: i32, run_dir: &Path) -> Result<()>
         return Ok(());
     }
     let vcpu_tids: Vec<i32> = vcpus.iter().map(|(_, t)| *t).collect();
-    let group = DomainGroup::create(
+    let made = DomainGroup::create(
         pid,
         &def.uuid.to_string(),
         &limits,
@@ -247,19 +247,33 @@ pub fn apply(qmp: &Qmp, def: &DomainDef, pid: i32, run_dir: &Path) -> Result<()>
         &emulator,
         &iothreads,
     )
-        .map_err(|why| {
-            Error::new(
-                ErrorCode::NoSupport,
-                format!(
-                    "cannot start domain '{}': <cputune> shares, period and quota need a CPU cgroup: {why}",
-                    def.name
-                ),
-            )
-        })?;
-    crate::sys::fsutil::write_atomic(
-        &run_dir.join(GROUP_FILE),
-        group.dir().to_string_lossy().as_bytes(),
+    .map(|g| g.dir().to_path_buf());
+    record_group(
+        def,
+        run_dir,
+        GROUP_FILE,
+        "<cputune> shares and CFS limits need a CPU cgroup",
+        made,
     )
+}
+
+/// Keeps the path of the cgroup `made` for the domain in the run
+/// directory's `file` (its end removes it), or says why the start cannot
+/// have it: `need` says what needed which group.
+fn record_group(
+    def: &DomainDef,
+    run_dir: &Path,
+    file: &str,
+    need: &str,
+    made: std::result::Result<std::path::PathBuf, String>,
+) -> Result<()> {
+    let dir = made.map_err(|why| {
+        Error::new(
+            ErrorCode::NoSupport,
+            format!("cannot start domain '{}': {need}: {why}", def.name),
+        )
+    })?;
+    crate::sys::fsutil::write_atomic(&run_dir.join(file), dir.to_string_lossy().as_bytes())
 }
 
 /// The file in the run directory that names the domain's memory cgroup.
@@ -277,19 +291,13 @@ pub fn apply_memtune(def: &DomainDef, pid: i32, run_dir: &Path) -> Result<()> {
         soft: bytes(m.soft_limit_kib),
         swap_hard: bytes(m.swap_hard_limit_kib),
     };
-    let dir =
-        crate::sys::cgroup::limit_memory(pid, &def.uuid.to_string(), &limits).map_err(|why| {
-            Error::new(
-                ErrorCode::NoSupport,
-                format!(
-                    "cannot start domain '{}': <memtune> needs a memory cgroup: {why}",
-                    def.name
-                ),
-            )
-        })?;
-    crate::sys::fsutil::write_atomic(
-        &run_dir.join(MEMORY_GROUP_FILE),
-        dir.to_string_lossy().as_bytes(),
+    let made = crate::sys::cgroup::limit_memory(pid, &def.uuid.to_string(), &limits);
+    record_group(
+        def,
+        run_dir,
+        MEMORY_GROUP_FILE,
+        "<memtune> needs a memory cgroup",
+        made,
     )
 }
 
@@ -309,26 +317,19 @@ pub fn apply_blkiotune(def: &DomainDef, pid: i32, run_dir: &Path) -> Result<()> 
         devices: Vec::new(),
     };
     for d in &b.devices {
-        let st = nix::sys::stat::stat(Path::new(&d.path)).map_err(|e| {
-            Error::new(
-                ErrorCode::NoSupport,
-                format!(
-                    "cannot start domain '{}': the <blkiotune> device {}: {}",
-                    def.name,
-                    d.path,
-                    std::io::Error::from(e)
-                ),
-            )
-        })?;
-        if st.st_mode & libc::S_IFMT != libc::S_IFBLK {
-            return Err(Error::new(
-                ErrorCode::ConfigInvalid,
-                format!(
-                    "cannot start domain '{}': the <blkiotune> device {} is not a block device",
-                    def.name, d.path
-                ),
-            ));
-        }
+        // The host check before QEMU ran found a block device there.
+        let st = nix::sys::stat::stat(Path::new(&d.path))
+            .ok()
+            .filter(|st| st.st_mode & libc::S_IFMT == libc::S_IFBLK)
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorCode::NoSupport,
+                    format!(
+                        "cannot start domain '{}': the <blkiotune> device {} is no longer a block device",
+                        def.name, d.path
+                    ),
+                )
+            })?;
         let dev = format!(
             "{}:{}",
             nix::sys::stat::major(st.st_rdev),
@@ -343,19 +344,13 @@ pub fn apply_blkiotune(def: &DomainDef, pid: i32, run_dir: &Path) -> Result<()> 
             write_bps: d.write_bytes_sec,
         });
     }
-    let dir =
-        crate::sys::cgroup::limit_blkio(pid, &def.uuid.to_string(), &limits).map_err(|why| {
-            Error::new(
-                ErrorCode::NoSupport,
-                format!(
-                    "cannot start domain '{}': <blkiotune> needs a block I/O cgroup: {why}",
-                    def.name
-                ),
-            )
-        })?;
-    crate::sys::fsutil::write_atomic(
-        &run_dir.join(BLKIO_GROUP_FILE),
-        dir.to_string_lossy().as_bytes(),
+    let made = crate::sys::cgroup::limit_blkio(pid, &def.uuid.to_string(), &limits);
+    record_group(
+        def,
+        run_dir,
+        BLKIO_GROUP_FILE,
+        "<blkiotune> needs a block I/O cgroup",
+        made,
     )
 }
 

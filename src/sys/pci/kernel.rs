@@ -21,6 +21,15 @@ pub struct Kernel {
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
+impl Kernel {
+    /// The host view of this tree.
+    pub fn host(&self) -> PciHost {
+        PciHost {
+            root: self.root.clone(),
+        }
+    }
+}
+
 impl Drop for Kernel {
     fn drop(&mut self) {
         // A last probe of no device ends the thread.

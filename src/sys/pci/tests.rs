@@ -6,9 +6,7 @@ use super::*;
 #[test]
 fn a_device_goes_to_vfio_and_back_to_its_driver() {
     let k = kernel("roundtrip", &[]);
-    let host = PciHost {
-        root: k.root.clone(),
-    };
+    let host = k.host();
     assert_eq!(host.driver(DEV).as_deref(), Some("e1000e"));
     assert_eq!(host.iommu_group(DEV).as_deref(), Some("7"));
     host.load_vfio().unwrap();
@@ -25,9 +23,7 @@ fn a_device_goes_to_vfio_and_back_to_its_driver() {
 #[test]
 fn a_device_not_on_vfio_is_left_on_its_driver() {
     let k = kernel("left", &[]);
-    let host = PciHost {
-        root: k.root.clone(),
-    };
+    let host = k.host();
     host.unbind_vfio(DEV).unwrap();
     assert_eq!(host.driver(DEV).as_deref(), Some("e1000e"));
     let over = std::fs::read_to_string(host.device(DEV).join("driver_override")).unwrap();
@@ -44,9 +40,7 @@ fn a_group_with_a_device_on_a_host_driver_is_named() {
             ("0000:06:00.0", "pcieport"),
         ],
     );
-    let host = PciHost {
-        root: k.root.clone(),
-    };
+    let host = k.host();
     assert_eq!(
         host.group_blocker(DEV, &[DEV.to_string()]),
         Some(("0000:06:12.6".to_string(), "snd_hda_intel".to_string()))
@@ -59,9 +53,7 @@ fn a_group_with_a_device_on_a_host_driver_is_named() {
 #[test]
 fn a_bind_without_its_device_node_is_reported_and_undone() {
     let k = kernel("nonode", &[]);
-    let host = PciHost {
-        root: k.root.clone(),
-    };
+    let host = k.host();
     std::fs::remove_dir_all(k.root.join("dev/vfio")).unwrap();
     let e = host.bind_vfio(DEV).unwrap_err();
     assert!(
