@@ -456,6 +456,14 @@ impl<'a, 'i> El<'a, 'i> {
                 self.bad_text(ModelErrorKind::Invalid, &t, "expected an unsigned number")
             })
     }
+
+    /// The element's text as an unsigned decimal 64-bit number.
+    pub(super) fn u64_text(&self) -> R<u64> {
+        let t = self.plain_text()?;
+        parse_uint(&t, Radix::Dec).ok_or_else(|| {
+            self.bad_text(ModelErrorKind::Invalid, &t, "expected an unsigned number")
+        })
+    }
 }
 
 /// Reads an element that may appear once into `slot`; a second is an

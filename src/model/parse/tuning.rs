@@ -44,16 +44,6 @@ pub(super) fn blkiotune(e: El) -> R<Option<crate::model::BlkioTune>> {
             ))),
         }
     };
-    let u64_text = |c: El| -> R<u64> {
-        let t = c.plain_text()?;
-        t.trim().parse::<u64>().map_err(|_| {
-            c.bad_text(
-                crate::model::ModelErrorKind::Invalid,
-                &t,
-                "expected an unsigned number",
-            )
-        })
-    };
     let mut t = crate::model::BlkioTune::default();
     let mut weight = None;
     for c in e.children()? {
@@ -71,8 +61,8 @@ pub(super) fn blkiotune(e: El) -> R<Option<crate::model::BlkioTune>> {
                             "weight" => set(&mut w, x, weight_of)?,
                             "read_iops_sec" => set(&mut ri, x, |x| x.u32_text())?,
                             "write_iops_sec" => set(&mut wi, x, |x| x.u32_text())?,
-                            "read_bytes_sec" => set(&mut rb, x, u64_text)?,
-                            "write_bytes_sec" => set(&mut wb, x, u64_text)?,
+                            "read_bytes_sec" => set(&mut rb, x, |x| x.u64_text())?,
+                            "write_bytes_sec" => set(&mut wb, x, |x| x.u64_text())?,
                             _ => x.skip()?,
                         }
                     }
