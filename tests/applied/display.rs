@@ -27,10 +27,9 @@ fn vnc_vm(name: &str, graphics: &str) -> String {
     )
 }
 
-/// An RFB client through the handshake (version 3.8, no security), whose
-/// ClientInit asks to share the display or to have it alone; `None` when
-/// the server closes the connection instead of its ServerInit.
-fn rfb_client(socket: &Path, shared: bool) -> Option<UnixStream> {
+/// An RFB connection to `socket` after the version exchange (3.8), with
+/// the security types the server offers.
+fn rfb_hello(socket: &Path) -> (UnixStream, Vec<u8>) {
     let mut s =
         UnixStream::connect(socket).unwrap_or_else(|e| panic!("connect {}: {e}", socket.display()));
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
@@ -42,6 +41,14 @@ fn rfb_client(socket: &Path, shared: bool) -> Option<UnixStream> {
     s.read_exact(&mut count).unwrap();
     let mut types = vec![0u8; usize::from(count[0])];
     s.read_exact(&mut types).unwrap();
+    (s, types)
+}
+
+/// An RFB client through the handshake (version 3.8, no security), whose
+/// ClientInit asks to share the display or to have it alone; `None` when
+/// the server closes the connection instead of its ServerInit.
+fn rfb_client(socket: &Path, shared: bool) -> Option<UnixStream> {
+    let (mut s, types) = rfb_hello(socket);
     assert!(types.contains(&1), "no 'None' security type: {types:?}");
     s.write_all(&[1]).unwrap();
     let mut result = [0u8; 4];
@@ -164,16 +171,7 @@ fn vnc_websocket_ports_are_picked_and_answer_an_upgrade() {
 /// password's first 8 bytes, each with its bits reversed), computed by
 /// OpenSSL's legacy DES. Whether the server accepts it.
 fn vnc_auth(socket: &Path, password: &str) -> bool {
-    let mut s =
-        UnixStream::connect(socket).unwrap_or_else(|e| panic!("connect {}: {e}", socket.display()));
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let mut version = [0u8; 12];
-    s.read_exact(&mut version).unwrap();
-    s.write_all(b"RFB 003.008\n").unwrap();
-    let mut count = [0u8; 1];
-    s.read_exact(&mut count).unwrap();
-    let mut types = vec![0u8; usize::from(count[0])];
-    s.read_exact(&mut types).unwrap();
+    let (mut s, types) = rfb_hello(socket);
     assert!(
         types.contains(&2),
         "no VNC authentication offered: {types:?}"
