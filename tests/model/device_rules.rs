@@ -296,7 +296,7 @@ fn tcp_chardev_rules() {
     for (bad, kind, what) in [
         ("<source mode='bind'/>", Invalid, "service"),
         ("<source service='0'/>", Invalid, "TCP port"),
-        ("<source service='70000'/>", Invalid, "TCP port"),
+        ("<source service='70000'/>", Invalid, "at most 65535"),
         (
             "<source mode='bind' service='1'><reconnect enabled='yes' timeout='5'/></source>",
             Invalid,

@@ -40,10 +40,9 @@ fn tcp_source(c: El) -> R<TcpSource> {
         .unwrap_or(false);
     c.req("service")?;
     let service = c
-        .u32("service", Radix::Dec)?
-        .and_then(|p| u16::try_from(p).ok())
+        .port("service")?
         .filter(|p| *p > 0)
-        .ok_or_else(|| c.bad_value(ModelErrorKind::Invalid, "service", "expected a TCP port"))?;
+        .ok_or_else(|| c.bad_value(ModelErrorKind::Invalid, "service", "port 0 is no TCP port"))?;
     let mut reconnect = None;
     for r in c.children()? {
         match r.name() {

@@ -682,12 +682,7 @@ fn network_source(e: El) -> R<NetworkSource> {
                 let unix = c
                     .choice("transport", &[("tcp", false), ("unix", true)])?
                     .unwrap_or(false);
-                let port = match c.u32("port", Radix::Dec)? {
-                    None => None,
-                    Some(p) => Some(u16::try_from(p).map_err(|_| {
-                        c.bad_value(ModelErrorKind::Invalid, "port", "a port is at most 65535")
-                    })?),
-                };
+                let port = c.port("port")?;
                 if unix {
                     c.req("socket")?;
                 } else if c.get("socket").is_some() {

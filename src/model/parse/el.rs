@@ -429,6 +429,16 @@ impl<'a, 'i> El<'a, 'i> {
         }
     }
 
+    /// A TCP or UDP port (0 to 65535).
+    pub(super) fn port(&self, name: &str) -> R<Option<u16>> {
+        match self.u64(name, Radix::Dec)? {
+            None => Ok(None),
+            Some(n) => u16::try_from(n).map(Some).map_err(|_| {
+                self.bad_value(ModelErrorKind::Invalid, name, "a port is at most 65535")
+            }),
+        }
+    }
+
     /// An error about the element's text.
     pub(super) fn bad_text(&self, kind: ModelErrorKind, text: &str, why: &str) -> ModelError {
         let word = if kind == ModelErrorKind::Unsupported {

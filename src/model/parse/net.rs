@@ -358,14 +358,7 @@ fn port_forward(e: El) -> R<PortForward> {
         c.allow(&["start", "end", "to"])?;
         c.empty()?;
         c.req("start")?;
-        let port = |name: &str| -> R<Option<u16>> {
-            match c.u32(name, Radix::Dec)? {
-                None => Ok(None),
-                Some(n) => u16::try_from(n).map(Some).map_err(|_| {
-                    c.bad_value(ModelErrorKind::Invalid, name, "a port is at most 65535")
-                }),
-            }
-        };
+        let port = |name: &str| c.port(name);
         ranges.push(PortRange {
             start: port("start")?.unwrap_or(0),
             end: port("end")?,
