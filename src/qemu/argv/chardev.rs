@@ -97,14 +97,12 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
             return Err(invalid(format!("parallel port {port} is used twice")));
         }
         let id = format!("charparallel{n}");
-        let backend = chardev(&p.source, &id)?;
-        let backend = match &p.log {
-            Some(l) => backend
-                .set_user("logfile", "character device log file", &l.file)?
-                .maybe_switch("logappend", l.append),
-            None => backend,
-        };
-        cx.arg("-chardev", backend.build());
+        // Its own <log> only: the manager's console log is the serial
+        // ports'.
+        cx.arg(
+            "-chardev",
+            logged(chardev(&p.source, &id)?, p, None)?.build(),
+        );
         let o = Opts::new("isa-parallel")
             .set("chardev", &id)
             .set("id", format!("parallel{n}"))
