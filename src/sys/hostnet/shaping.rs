@@ -24,12 +24,23 @@ fn tc(dev: &str, args: &[&str]) -> Result<()> {
             )
         })?;
     if !out.status.success() {
+        let said = String::from_utf8_lossy(&out.stderr);
+        // The kernel lacks a queueing discipline, classifier or action
+        // the recipe needs: the host cannot shape, as it cannot lack
+        // any other device a definition asks for.
+        let lacking = ["unknown", "not found", "Failed to load"]
+            .iter()
+            .any(|w| said.contains(w));
         return Err(Error::new(
-            ErrorCode::OperationFailed,
+            if lacking {
+                ErrorCode::NoSupport
+            } else {
+                ErrorCode::OperationFailed
+            },
             format!(
                 "cannot shape network device '{dev}': tc {}: {}",
                 args.join(" "),
-                String::from_utf8_lossy(&out.stderr).trim()
+                said.trim()
             ),
         ));
     }
