@@ -54,6 +54,8 @@ pub enum ErrorCode {
     NoVolume,
     /// No such snapshot of the domain.
     NoSnapshot,
+    /// No such secret (by UUID or usage), or a secret without a value.
+    NoSecret,
     /// A code sent by a newer peer that this build does not know.
     Unknown(u32),
 }
@@ -81,6 +83,7 @@ const CODES: &[(ErrorCode, u32)] = &[
     (ErrorCode::NoPool, 19),
     (ErrorCode::NoVolume, 20),
     (ErrorCode::NoSnapshot, 21),
+    (ErrorCode::NoSecret, 22),
 ];
 
 impl ErrorCode {
@@ -129,6 +132,7 @@ impl ErrorCode {
             ErrorCode::NoPool => "no-pool",
             ErrorCode::NoVolume => "no-volume",
             ErrorCode::NoSnapshot => "no-snapshot",
+            ErrorCode::NoSecret => "no-secret",
             ErrorCode::Unknown(_) => "unknown",
         }
     }

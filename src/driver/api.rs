@@ -12,9 +12,9 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use super::api_storage::{
-    BlockCommitFlags, BlockInfo, BlockJobInfo, Pool, PoolInfo, PoolSummary, ResizeFlags, Snapshot,
-    SnapshotCreateFlags, SnapshotDeleteFlags, SnapshotInfo, SnapshotRevertFlags, VolCreateFlags,
-    Volume, VolumeInfo, VolumeStream,
+    BlockCommitFlags, BlockInfo, BlockJobInfo, Pool, PoolInfo, PoolSummary, ResizeFlags, Secret,
+    Snapshot, SnapshotCreateFlags, SnapshotDeleteFlags, SnapshotInfo, SnapshotRevertFlags,
+    VolCreateFlags, Volume, VolumeInfo, VolumeStream,
 };
 use super::error::Result;
 use super::migration::{IncomingParams, IncomingReady, IncomingState, MigrateOptions};
@@ -22,7 +22,7 @@ use super::resources::{
     AddressSource, DomainStats, InterfaceAddresses, KeyCodeset, MetadataKind, ModifyFlags,
 };
 use super::values::*;
-use crate::model::DomainDef;
+use crate::model::{DomainDef, SecretUsageType};
 
 /// A live subscription to lifecycle events; dropping it unsubscribes.
 pub trait EventStream: Send {
@@ -647,6 +647,57 @@ pub trait Driver: Send + Sync {
     fn block_info(&self, dom: &Domain, disk: &str) -> Result<BlockInfo> {
         let _ = (dom, disk);
         Err(unsupported("query block devices"))
+    }
+
+    // Secrets (libvirt's secret driver): a definition (`<secret>`, what
+    // it is for) and a value of bytes kept apart from it, which a
+    // network disk's `<auth>` names and the manager hands to QEMU. A
+    // persistent secret's value is kept in a file only the manager can
+    // read; an ephemeral one lives in the manager's memory only. Unknown
+    // secrets are `NoSecret`.
+
+    /// Every secret, ordered by UUID.
+    fn list_secrets(&self) -> Result<Vec<Secret>> {
+        Err(unsupported("list secrets"))
+    }
+    /// The secret with this UUID.
+    fn secret_lookup_by_uuid(&self, uuid: Uuid) -> Result<Secret> {
+        let _ = uuid;
+        Err(unsupported("look up secrets"))
+    }
+    /// The secret for this usage (`ceph` and a client name, `iscsi` and a
+    /// target, ...).
+    fn secret_lookup_by_usage(&self, usage: SecretUsageType, id: &str) -> Result<Secret> {
+        let _ = (usage, id);
+        Err(unsupported("look up secrets"))
+    }
+    /// Defines a secret from `<secret>` XML, or redefines the one with
+    /// its UUID (same usage; a private secret stays private). Two secrets
+    /// never share a usage.
+    fn secret_define_xml(&self, xml: &str) -> Result<Secret> {
+        let _ = xml;
+        Err(unsupported("define secrets"))
+    }
+    /// The secret's `<secret>` XML (never its value).
+    fn secret_xml(&self, secret: &Secret) -> Result<String> {
+        let _ = secret;
+        Err(unsupported("describe secrets"))
+    }
+    /// Sets the secret's value (at most 64 KiB).
+    fn secret_set_value(&self, secret: &Secret, value: &[u8]) -> Result<()> {
+        let _ = (secret, value);
+        Err(unsupported("set secret values"))
+    }
+    /// The secret's value: `OperationDenied` for a private secret and on
+    /// a read-only connection, `NoSecret` when it has none yet.
+    fn secret_get_value(&self, secret: &Secret) -> Result<Vec<u8>> {
+        let _ = secret;
+        Err(unsupported("read secret values"))
+    }
+    /// Removes the secret and its value.
+    fn secret_undefine(&self, secret: &Secret) -> Result<()> {
+        let _ = secret;
+        Err(unsupported("undefine secrets"))
     }
 }
 

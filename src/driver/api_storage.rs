@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::values::Domain;
 use crate::error::Result;
-use crate::model::{SnapshotState, VolumeFormat};
+use crate::model::{SecretUsageType, SnapshotState, VolumeFormat};
 
 /// Declares a set of flags as a `u32` with libvirt's bit values: the
 /// constants, `|`, `contains`, and checked conversion from bits.
@@ -54,6 +54,19 @@ macro_rules! bit_flags {
             }
         }
     };
+}
+
+/// A handle on a secret, as libvirt's `virSecret` carries it: its UUID
+/// and usage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Secret {
+    /// Its UUID.
+    pub uuid: Uuid,
+    /// What it is for.
+    pub usage: SecretUsageType,
+    /// The usage's identifier (a Ceph client name, an iSCSI target, a
+    /// volume path); empty for usage `none`.
+    pub usage_id: String,
 }
 
 /// A handle on a storage pool.

@@ -15,6 +15,7 @@ mod hostdev;
 mod iommu;
 mod net;
 mod parse;
+mod secret;
 mod snapshot;
 mod storage;
 mod sysinfo;
@@ -33,11 +34,15 @@ pub use domain::*;
 pub use hostdev::*;
 pub use iommu::*;
 pub use net::*;
+pub use secret::*;
 pub use snapshot::*;
 pub use storage::*;
 pub use sysinfo::*;
 pub use tuning::*;
-pub use units::{civil_from_days, parse_cpuset, parse_memory, parse_utc_datetime, utc_datetime};
+pub use units::{
+    base64_decode, base64_encode, civil_from_days, parse_cpuset, parse_memory, parse_utc_datetime,
+    utc_datetime,
+};
 pub use vsock::*;
 pub use words::Word;
 

@@ -20,6 +20,7 @@ mod machine;
 mod net;
 mod peripherals;
 mod raw;
+pub(crate) mod secret;
 pub(crate) mod snapshot;
 pub(crate) mod storage;
 mod tuning;

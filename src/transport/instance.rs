@@ -135,6 +135,7 @@ fn split_layout(
         storage: state.join("storage"),
         images: state.join("images"),
         snapshots: state.join("snapshot"),
+        secrets: state.join("secrets"),
         cache: cache.to_path_buf(),
         lock: runtime.join("run/lock"),
     };

@@ -6,6 +6,7 @@ use std::path::Path;
 use uuid::Uuid;
 
 use super::driver::{LocalDriver, default_emulator};
+use crate::driver::Secret;
 use crate::driver::{
     AddressSource, BlockCommitFlags, BlockInfo, BlockJobInfo, ConsoleStream, Domain, DomainInfo,
     DomainSummary, Driver, EventStream, InterfaceAddresses, JobInfo, KeyCodeset, ListFilter,
@@ -16,7 +17,7 @@ use crate::driver::{
 use crate::driver::{DomainCapsQuery, DomainStats, ModifyFlags, StartFlags, VolCreateFlags};
 use crate::driver::{IncomingParams, IncomingReady, IncomingState, MigrateOptions};
 use crate::error::Result;
-use crate::model::DomainDef;
+use crate::model::{DomainDef, SecretUsageType};
 use crate::qemu::{domcaps, firmware, host};
 
 impl Driver for LocalDriver {
@@ -288,6 +289,38 @@ impl Driver for LocalDriver {
     }
 
     // Storage: see `storage` (pools) and `volumes`.
+
+    fn list_secrets(&self) -> Result<Vec<Secret>> {
+        self.core.list_secrets()
+    }
+
+    fn secret_lookup_by_uuid(&self, uuid: Uuid) -> Result<Secret> {
+        self.core.secret_by_uuid(uuid)
+    }
+
+    fn secret_lookup_by_usage(&self, usage: SecretUsageType, id: &str) -> Result<Secret> {
+        self.core.secret_by_usage(usage, id)
+    }
+
+    fn secret_define_xml(&self, xml: &str) -> Result<Secret> {
+        self.core.secret_define(xml)
+    }
+
+    fn secret_xml(&self, secret: &Secret) -> Result<String> {
+        self.core.secret_xml(secret)
+    }
+
+    fn secret_set_value(&self, secret: &Secret, value: &[u8]) -> Result<()> {
+        self.core.secret_set_value(secret, value)
+    }
+
+    fn secret_get_value(&self, secret: &Secret) -> Result<Vec<u8>> {
+        self.core.secret_value_for_client(secret)
+    }
+
+    fn secret_undefine(&self, secret: &Secret) -> Result<()> {
+        self.core.secret_undefine(secret)
+    }
 
     fn list_pools(&self) -> Result<Vec<PoolSummary>> {
         self.core.list_pools()

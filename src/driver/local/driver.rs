@@ -82,6 +82,8 @@ pub(crate) struct Core {
     pub closing: std::sync::atomic::AtomicBool,
     /// Storage pools and image formats, read at their first use.
     pub storage: super::storage::Storage,
+    /// Secrets and their values, read at their first use.
+    pub secrets: super::secrets::Secrets,
 }
 
 /// The table of domains.
@@ -229,6 +231,7 @@ impl LocalDriver {
             unsettled_migrations: Mutex::new(Vec::new()),
             closing: std::sync::atomic::AtomicBool::new(false),
             storage: Default::default(),
+            secrets: Default::default(),
         });
         core.reattach_all();
         core.settle_snapshots();

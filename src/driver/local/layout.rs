@@ -44,6 +44,8 @@ pub struct Layout {
     pub images: PathBuf,
     /// Snapshot metadata, a directory per domain UUID.
     pub snapshots: PathBuf,
+    /// Secrets: `UUID.xml` definitions and their `UUID.base64` values.
+    pub secrets: PathBuf,
     /// Cached probes of QEMU binaries.
     pub cache: PathBuf,
     /// The lock file that says which manager owns this state.
@@ -64,6 +66,7 @@ impl Layout {
             storage: root.join("storage"),
             images: root.join("images"),
             snapshots: root.join("snapshot"),
+            secrets: root.join("secrets"),
             cache: root.join("cache"),
             lock: root.join("run/lock"),
         }
@@ -85,6 +88,7 @@ impl Layout {
             &self.tpm,
             &self.storage,
             &self.snapshots,
+            &self.secrets,
             &self.cache,
         ] {
             ensure_private_dir(dir)?;

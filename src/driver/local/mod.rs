@@ -32,6 +32,7 @@ mod resize;
 mod runtime;
 mod saving;
 mod screen;
+mod secrets;
 mod snap_external;
 mod snap_internal;
 mod snapmeta;

@@ -164,14 +164,16 @@ fn size(e: El) -> R<u64> {
         .ok_or_else(|| e.bad_text(ModelErrorKind::Invalid, &t, "size value too large"))
 }
 
-fn uuid_text(e: El) -> R<uuid::Uuid> {
+pub(super) fn uuid_text(e: El) -> R<uuid::Uuid> {
     let t = e.plain_text()?;
-    let s = t.trim();
+    parse_uuid(t.trim()).ok_or_else(|| e.bad_text(ModelErrorKind::Invalid, &t, "expected a UUID"))
+}
+
+/// A UUID as libvirt writes it: 36 characters with hyphens, or 32 hex
+/// digits.
+pub(super) fn parse_uuid(s: &str) -> Option<uuid::Uuid> {
     let well_formed = (s.len() == 36 || s.len() == 32) && !s.starts_with('{');
-    match uuid::Uuid::parse_str(s) {
-        Ok(u) if well_formed => Ok(u),
-        _ => Err(e.bad_text(ModelErrorKind::Invalid, &t, "expected a UUID")),
-    }
+    uuid::Uuid::parse_str(s).ok().filter(|_| well_formed)
 }
 
 /// Reads a `<volume>` document.

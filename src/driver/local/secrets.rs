@@ -1,0 +1,322 @@
+//! Secrets, as libvirt's secret driver keeps them: each persistent
+//! secret's definition in the state directory's `secrets/UUID.xml` and
+//! its value beside it in `UUID.base64` (base64, mode 0600, in a
+//! directory only the manager can enter, written like definitions);
+//! ephemeral secrets and their values in memory only. Read at first use.
+//!
+//! Values leave this module in two ways only: to a client that may read
+//! them ([`Core::secret_value_for_client`]: never a private secret's), and
+//! to the domain start that hands them to QEMU
+//! ([`Core::secret_for_disk`]).
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use uuid::Uuid;
+
+use super::driver::{Core, lock};
+use crate::driver::Secret;
+use crate::error::{Error, ErrorCode, Result};
+use crate::model::{
+    DiskAuth, MAX_SECRET_VALUE, SecretDef, SecretLookup, SecretUsageType, base64_decode,
+    base64_encode,
+};
+use crate::sys::fsutil::{is_leftover_temp, remove_durable, write_atomic};
+
+/// The secrets of one manager, read from disk at first use.
+#[derive(Default)]
+pub(crate) struct Secrets {
+    state: Mutex<Option<BTreeMap<Uuid, SecretEntry>>>,
+}
+
+/// One secret: its definition and its value, if set.
+#[derive(Clone)]
+struct SecretEntry {
+    def: SecretDef,
+    value: Option<Vec<u8>>,
+}
+
+fn handle(def: &SecretDef) -> Secret {
+    Secret {
+        uuid: def.uuid,
+        usage: def.usage,
+        usage_id: def.usage_id.clone(),
+    }
+}
+
+/// The error for a secret that does not exist.
+fn no_secret(what: String) -> Error {
+    Error::new(
+        ErrorCode::NoSecret,
+        format!("no secret with matching {what} (see secret-list)"),
+    )
+}
+
+impl Core {
+    fn with_secrets<T>(
+        &self,
+        f: impl FnOnce(&mut BTreeMap<Uuid, SecretEntry>) -> Result<T>,
+    ) -> Result<T> {
+        let mut state = lock(&self.secrets.state);
+        if state.is_none() {
+            *state = Some(self.load_secrets()?);
+        }
+        f(state.as_mut().expect("loaded above"))
+    }
+
+    /// Reads every `UUID.xml` and its `UUID.base64`; a damaged one is
+    /// logged and skipped (and left in place for a person to look at).
+    fn load_secrets(&self) -> Result<BTreeMap<Uuid, SecretEntry>> {
+        let dir = &self.layout.secrets;
+        crate::sys::fsutil::ensure_private_dir(dir)?;
+        let mut map = BTreeMap::new();
+        let entries = std::fs::read_dir(dir)
+            .map_err(|e| Error::io(format!("cannot read {}", dir.display()), e))?;
+        for file in entries.flatten() {
+            let name = file.file_name().to_string_lossy().into_owned();
+            if is_leftover_temp(&name) {
+                let _ = std::fs::remove_file(file.path());
+                continue;
+            }
+            let Some(stem) = name.strip_suffix(".xml") else {
+                continue;
+            };
+            let read = || -> Result<SecretEntry> {
+                let xml = std::fs::read_to_string(file.path())
+                    .map_err(|e| Error::io(format!("cannot read {}", file.path().display()), e))?;
+                let def = SecretDef::from_xml(&xml)?;
+                if def.uuid.to_string() != stem {
+                    return Err(Error::new(
+                        ErrorCode::ConfigInvalid,
+                        format!("<uuid> does not match the file name '{name}'"),
+                    ));
+                }
+                let value_file = dir.join(format!("{stem}.base64"));
+                let value = match std::fs::read_to_string(&value_file) {
+                    Ok(text) => Some(base64_decode(text.trim()).ok_or_else(|| {
+                        Error::new(
+                            ErrorCode::ConfigInvalid,
+                            format!("{} is not base64", value_file.display()),
+                        )
+                    })?),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                    Err(e) => {
+                        return Err(Error::io(
+                            format!("cannot read {}", value_file.display()),
+                            e,
+                        ));
+                    }
+                };
+                Ok(SecretEntry { def, value })
+            };
+            match read() {
+                Ok(entry) => {
+                    map.insert(entry.def.uuid, entry);
+                }
+                Err(e) => self
+                    .log
+                    .error(&format!("secrets: skipping {}: {e}", file.path().display())),
+            }
+        }
+        Ok(map)
+    }
+
+    fn secret_files(&self, uuid: &Uuid) -> (std::path::PathBuf, std::path::PathBuf) {
+        let dir = &self.layout.secrets;
+        (
+            dir.join(format!("{uuid}.xml")),
+            dir.join(format!("{uuid}.base64")),
+        )
+    }
+
+    /// Every secret, by UUID.
+    pub(crate) fn list_secrets(&self) -> Result<Vec<Secret>> {
+        self.with_secrets(|m| Ok(m.values().map(|e| handle(&e.def)).collect()))
+    }
+
+    /// The secret with `uuid`.
+    pub(crate) fn secret_by_uuid(&self, uuid: Uuid) -> Result<Secret> {
+        self.with_secrets(|m| {
+            m.get(&uuid)
+                .map(|e| handle(&e.def))
+                .ok_or_else(|| no_secret(format!("uuid '{uuid}'")))
+        })
+    }
+
+    /// The secret for `usage` `id`.
+    pub(crate) fn secret_by_usage(&self, usage: SecretUsageType, id: &str) -> Result<Secret> {
+        self.with_secrets(|m| {
+            m.values()
+                .find(|e| {
+                    e.def.usage == usage && (usage == SecretUsageType::None || e.def.usage_id == id)
+                })
+                .map(|e| handle(&e.def))
+                .ok_or_else(|| no_secret(format!("usage '{id}'")))
+        })
+    }
+
+    /// Defines or redefines a secret (libvirt's `virSecretObjListAdd`
+    /// and `secretDefineXML`).
+    pub(crate) fn secret_define(&self, xml: &str) -> Result<Secret> {
+        let def = SecretDef::from_xml(xml)?;
+        self.with_secrets(|m| {
+            let old = m.get(&def.uuid).cloned();
+            match &old {
+                Some(old) if old.def.usage_id != def.usage_id || old.def.usage != def.usage => {
+                    return Err(Error::new(
+                        ErrorCode::OperationInvalid,
+                        format!(
+                            "a secret with UUID {} is already defined for use with {}",
+                            def.uuid,
+                            usage_text(&old.def)
+                        ),
+                    ));
+                }
+                Some(old) if old.def.private && !def.private => {
+                    return Err(Error::new(
+                        ErrorCode::OperationInvalid,
+                        "cannot change private flag on existing secret",
+                    ));
+                }
+                Some(_) => {}
+                None => {
+                    if let Some(other) = m.values().find(|e| {
+                        def.usage != SecretUsageType::None
+                            && e.def.usage == def.usage
+                            && e.def.usage_id == def.usage_id
+                    }) {
+                        return Err(Error::new(
+                            ErrorCode::OperationInvalid,
+                            format!(
+                                "a secret with UUID {} is already defined for use with {}",
+                                other.def.uuid,
+                                usage_text(&def)
+                            ),
+                        ));
+                    }
+                }
+            }
+            let value = old.as_ref().and_then(|o| o.value.clone());
+            let (xml_file, value_file) = self.secret_files(&def.uuid);
+            if def.ephemeral {
+                // Now kept in memory only: nothing of it stays on disk.
+                remove_durable(&value_file)?;
+                remove_durable(&xml_file)?;
+            } else {
+                if let Some(v) = &value
+                    && old.as_ref().is_some_and(|o| o.def.ephemeral)
+                {
+                    write_atomic(&value_file, base64_encode(v).as_bytes())?;
+                }
+                write_atomic(&xml_file, def.to_xml().as_bytes())?;
+            }
+            let h = handle(&def);
+            m.insert(def.uuid, SecretEntry { def, value });
+            Ok(h)
+        })
+    }
+
+    /// The secret's document.
+    pub(crate) fn secret_xml(&self, s: &Secret) -> Result<String> {
+        self.with_secrets(|m| Ok(entry(m, s)?.def.to_xml()))
+    }
+
+    /// Sets the secret's value, on disk first for a persistent one.
+    pub(crate) fn secret_set_value(&self, s: &Secret, value: &[u8]) -> Result<()> {
+        if value.len() > MAX_SECRET_VALUE {
+            return Err(Error::new(
+                ErrorCode::LimitExceeded,
+                format!(
+                    "a secret value is at most {MAX_SECRET_VALUE} bytes, not {}",
+                    value.len()
+                ),
+            ));
+        }
+        self.with_secrets(|m| {
+            let persistent = !entry(m, s)?.def.ephemeral;
+            if persistent {
+                let (_, value_file) = self.secret_files(&s.uuid);
+                write_atomic(&value_file, base64_encode(value).as_bytes())?;
+            }
+            m.get_mut(&s.uuid).expect("found above").value = Some(value.to_vec());
+            Ok(())
+        })
+    }
+
+    /// The value, for a client: never a private secret's (libvirt: "secret
+    /// is private"), `NoSecret` when none is set.
+    pub(crate) fn secret_value_for_client(&self, s: &Secret) -> Result<Vec<u8>> {
+        self.with_secrets(|m| {
+            let e = entry(m, s)?;
+            if e.def.private {
+                return Err(Error::new(
+                    ErrorCode::OperationDenied,
+                    format!(
+                        "secret '{}' is private: its value is never given out",
+                        s.uuid
+                    ),
+                ));
+            }
+            value_of(e)
+        })
+    }
+
+    /// Removes the secret, its definition and its value.
+    pub(crate) fn secret_undefine(&self, s: &Secret) -> Result<()> {
+        self.with_secrets(|m| {
+            entry(m, s)?;
+            let (xml_file, value_file) = self.secret_files(&s.uuid);
+            remove_durable(&xml_file)?;
+            remove_durable(&value_file)?;
+            m.remove(&s.uuid);
+            Ok(())
+        })
+    }
+
+    /// The value of the secret a disk's `<auth>` names, for QEMU: found
+    /// by UUID or by usage (of the type the disk's protocol needs, as
+    /// libvirt's `virSecretGetSecretString`), private or not.
+    pub(crate) fn secret_for_disk(
+        &self,
+        auth: &DiskAuth,
+        want: SecretUsageType,
+    ) -> Result<(Uuid, Vec<u8>)> {
+        self.with_secrets(|m| {
+            let found = match &auth.lookup {
+                SecretLookup::Uuid(u) => {
+                    m.get(u).ok_or_else(|| no_secret(format!("uuid '{u}'")))?
+                }
+                SecretLookup::Usage(id) => m
+                    .values()
+                    .find(|e| e.def.usage == want && &e.def.usage_id == id)
+                    .ok_or_else(|| no_secret(format!("{} usage '{id}'", want.as_str())))?,
+            };
+            Ok((found.def.uuid, value_of(found)?))
+        })
+    }
+}
+
+fn entry<'m>(m: &'m BTreeMap<Uuid, SecretEntry>, s: &Secret) -> Result<&'m SecretEntry> {
+    m.get(&s.uuid)
+        .ok_or_else(|| no_secret(format!("uuid '{}'", s.uuid)))
+}
+
+fn value_of(e: &SecretEntry) -> Result<Vec<u8>> {
+    e.value.clone().ok_or_else(|| {
+        Error::new(
+            ErrorCode::NoSecret,
+            format!(
+                "secret '{}' does not have a value (see secret-set-value)",
+                e.def.uuid
+            ),
+        )
+    })
+}
+
+/// What a secret is for, as libvirt's messages name it.
+fn usage_text(def: &SecretDef) -> String {
+    match def.usage {
+        SecretUsageType::None => "nothing (usage none)".to_string(),
+        _ => def.usage_id.clone(),
+    }
+}
