@@ -228,8 +228,9 @@ pub struct NetworkSource {
     pub hosts: Vec<DiskHost>,
     /// `tls='yes|no'` (nbd).
     pub tls: Option<bool>,
-    /// `<auth>`: credentials from a secret; refused until secrets exist.
-    pub auth: bool,
+    /// `<auth>` (under `<disk>` or `<source>`): the user name and the
+    /// secret holding the password or key.
+    pub auth: Option<super::DiskAuth>,
 }
 
 /// `<host name= port= transport= socket=>` of a network disk.

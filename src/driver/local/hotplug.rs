@@ -233,6 +233,9 @@ impl Core {
             {
                 remove_nodes(qmp, id)?;
             }
+            if let PluggedDevice::Disk(i) = which {
+                self.write_disk_secrets(&addressed, &run.run_dir, Some(i))?;
+            }
             if let Err(e) = add_to_qemu(qmp, &args) {
                 // QEMU takes a passed descriptor out of its list when it
                 // makes the backend; otherwise it is closed here.
@@ -364,7 +367,13 @@ impl Core {
                     .and_then(|ids| ids.iter().position(|i| i == id))
                     .map(|i| live.devices.disks[i].target.clone());
                 run.update_plugged(|p| p.disks.retain(|d| Some(&d.target) != target.as_ref()));
-                drive_released(qmp, id).and_then(|()| remove_nodes(qmp, id))
+                let removed = drive_released(qmp, id).and_then(|()| remove_nodes(qmp, id));
+                // The network disk's secret file, if it had one.
+                if removed.is_ok() {
+                    let _ =
+                        std::fs::remove_file(crate::qemu::argv::disk_secret_file(&run.run_dir, id));
+                }
+                removed
             }
         };
         self.save_status(run.def.uuid, run);
@@ -525,7 +534,7 @@ fn renumber_nic(args: &mut DeviceArgs, n: u32) {
 /// what was added.
 fn add_to_qemu(qmp: &Qmp, args: &DeviceArgs) -> Result<()> {
     let mut nodes: Vec<String> = Vec::new();
-    let undo = |nodes: &[String]| {
+    let undo_nodes = |nodes: &[String]| {
         for node in nodes.iter().rev() {
             let _ = qmp.execute(
                 "blockdev-del",
@@ -533,6 +542,23 @@ fn add_to_qemu(qmp: &Qmp, args: &DeviceArgs) -> Result<()> {
                 QMP_TIMEOUT,
             );
         }
+    };
+    let mut objects: Vec<String> = Vec::new();
+    let undo_objects = |objects: &[String]| {
+        for id in objects.iter().rev() {
+            let _ = qmp.execute("object-del", Some(json!({"id": id})), QMP_TIMEOUT);
+        }
+    };
+    for object in &args.objects {
+        if let Err(e) = qmp.execute("object-add", Some(object.clone()), QMP_TIMEOUT) {
+            undo_objects(&objects);
+            return Err(e);
+        }
+        objects.extend(object["id"].as_str().map(str::to_string));
+    }
+    let undo = |nodes: &[String]| {
+        undo_nodes(nodes);
+        undo_objects(&objects);
     };
     for node in &args.blockdevs {
         if let Err(e) = qmp.execute("blockdev-add", Some(node.clone()), QMP_TIMEOUT) {
@@ -650,5 +676,9 @@ fn remove_nodes(qmp: &Qmp, id: &str) -> Result<()> {
             }
         }
     }
+    // A network disk's secret object, once no node uses it (absent for
+    // most disks: the error then is QEMU's "not found").
+    let secret = crate::qemu::argv::disk_secret_id(id);
+    let _ = qmp.execute("object-del", Some(json!({"id": secret})), QMP_TIMEOUT);
     Ok(())
 }

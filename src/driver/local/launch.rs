@@ -240,6 +240,11 @@ impl Core {
                 return Err(e);
             }
         };
+        // The network disks' credentials, for QEMU's secret objects.
+        if let Err(e) = self.write_disk_secrets(&def, &run_dir, None) {
+            let _ = crate::sys::fsutil::remove_tree(&run_dir);
+            return Err(e);
+        }
         // The NVRAM file and the swtpm; the swtpm dies with a failed start.
         let swtpm = match super::tuning::prepare_host(&def, &self.layout, &run_dir) {
             Ok(t) => t,

@@ -296,6 +296,62 @@ impl Core {
     }
 }
 
+impl Core {
+    /// Writes the value of each network disk's `<auth>` secret to the
+    /// file the command line's `secret` object reads
+    /// ([`crate::qemu::argv::disk_secret_file`]), mode 0600 in the run
+    /// directory: before QEMU starts, and for a disk plugged in later.
+    /// A missing secret or value stops the start, naming the disk.
+    pub(crate) fn write_disk_secrets(
+        &self,
+        def: &crate::model::DomainDef,
+        run_dir: &std::path::Path,
+        only: Option<usize>,
+    ) -> Result<()> {
+        use crate::model::DiskProtocol;
+        let ids = crate::qemu::argv::disk_device_ids(def)?;
+        for (i, (disk, id)) in def.devices.disks.iter().zip(&ids).enumerate() {
+            if only.is_some_and(|o| o != i) {
+                continue;
+            }
+            let Some((n, auth)) = disk
+                .network
+                .as_ref()
+                .and_then(|n| n.auth.as_ref().map(|a| (n, a)))
+            else {
+                continue;
+            };
+            let want = match n.protocol {
+                DiskProtocol::Rbd => SecretUsageType::Ceph,
+                DiskProtocol::Iscsi => SecretUsageType::Iscsi,
+                _ => auth.secret_type.unwrap_or(SecretUsageType::Iscsi),
+            };
+            let (_, value) = self.secret_for_disk(auth, want).map_err(|e| {
+                Error::new(e.code, format!("disk '{}': {}", disk.target, e.message))
+            })?;
+            let file = crate::qemu::argv::disk_secret_file(run_dir, id);
+            write_private(&file, &value)?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes `data` to a new file only its owner can read.
+fn write_private(path: &std::path::Path, data: &[u8]) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let _ = std::fs::remove_file(path);
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(nix::libc::O_NOFOLLOW)
+        .open(path)
+        .map_err(|e| Error::io(format!("cannot create {}", path.display()), e))?;
+    f.write_all(data)
+        .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))
+}
+
 fn entry<'m>(m: &'m BTreeMap<Uuid, SecretEntry>, s: &Secret) -> Result<&'m SecretEntry> {
     m.get(&s.uuid)
         .ok_or_else(|| no_secret(format!("uuid '{}'", s.uuid)))

@@ -176,7 +176,8 @@ pub(super) fn network_source(w: &mut XmlWriter, n: &NetworkSource) {
         .opt("name", n.name.as_ref())
         .opt("query", n.query.as_ref())
         .opt("tls", n.tls.map(yes_no));
-    element(w, "source", a, !n.hosts.is_empty(), |w| {
+    let auth = n.auth.as_ref().filter(|a| a.in_source);
+    element(w, "source", a, !n.hosts.is_empty() || auth.is_some(), |w| {
         for h in &n.hosts {
             let a = Attrs::new()
                 .opt("name", h.name.as_ref())
@@ -185,7 +186,22 @@ pub(super) fn network_source(w: &mut XmlWriter, n: &NetworkSource) {
                 .opt("socket", h.socket.as_ref());
             w.empty("host", a);
         }
+        if let Some(auth) = auth {
+            disk_auth(w, auth);
+        }
     });
+}
+
+/// `<auth username=...><secret type= uuid=|usage=/></auth>`.
+pub(super) fn disk_auth(w: &mut XmlWriter, auth: &crate::model::DiskAuth) {
+    w.open("auth", Attrs::new().add("username", &auth.username));
+    let a = Attrs::new().opt("type", auth.secret_type.map(|t| t.as_str()));
+    let a = match &auth.lookup {
+        crate::model::SecretLookup::Uuid(u) => a.add("uuid", u.hyphenated()),
+        crate::model::SecretLookup::Usage(u) => a.add("usage", u),
+    };
+    w.empty("secret", a);
+    w.close("auth");
 }
 
 /// `<backingStore>`: empty, or one image and the chain below it.

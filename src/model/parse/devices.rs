@@ -392,7 +392,7 @@ fn disk(e: El) -> R<Disk> {
                 Ok(true)
             })?,
             "backingStore" => set(&mut backing, c, backing_store)?,
-            "auth" => set(&mut auth, c, auth_refused)?,
+            "auth" => set(&mut auth, c, |c| super::secret::disk_auth(c, false))?,
             "serial" => set(&mut serial, c, optional_text)?,
             "boot" => set(&mut boot, c, boot_order)?,
             "address" => set(&mut address_v, c, address)?,
@@ -400,7 +400,7 @@ fn disk(e: El) -> R<Disk> {
             _ => c.skip()?,
         }
     }
-    let (source, network, volume, startup_policy, norelabel) = match source {
+    let (source, mut network, volume, startup_policy, norelabel) = match source {
         Some(DiskSource::Path(p, policy, labels)) => (p, None, None, policy, labels),
         Some(DiskSource::Net(n)) => (None, Some(n), None, None, Vec::new()),
         Some(DiskSource::Volume(v, policy, labels)) => (None, None, Some(v), policy, labels),
@@ -414,6 +414,28 @@ fn disk(e: El) -> R<Disk> {
             "disk startupPolicy 'requisite' is allowed only for cdrom or floppy, at {}",
             e.at()
         )));
+    }
+    if let Some(auth) = auth {
+        // libvirt's virDomainDiskDefParseXML and
+        // virDomainDiskDefValidateSourceChainOne.
+        match network.as_mut() {
+            Some(n) if n.auth.is_some() => {
+                return Err(super::el::unsupported(format!(
+                    "an <auth> definition already found for disk source, at {}",
+                    e.at()
+                )));
+            }
+            Some(n) => n.auth = Some(auth),
+            None => {
+                return Err(super::el::unsupported(format!(
+                    "<auth> at {}: authentication is supported only for network backed disks",
+                    e.at()
+                )));
+            }
+        }
+    }
+    if let Some(n) = &network {
+        disk_auth_rules(n, e)?;
     }
     if kind == DiskType::Network && network.is_none() {
         // libvirt reads an empty network cdrom, then cannot run it.
@@ -473,15 +495,6 @@ fn inquiry_text(c: El, what: &str, max: usize) -> R<String> {
         )));
     }
     Ok(t)
-}
-
-/// `<auth>`: credentials kept in a libvirt secret, which qvirt does not
-/// have yet.
-fn auth_refused(e: El) -> R<()> {
-    Err(super::el::unsupported(format!(
-        "unsupported element <auth> at {}: disk credentials come from libvirt secrets, which qvirt does not support yet; serve the disk without authentication",
-        e.at()
-    )))
 }
 
 /// `<backingStore>`: empty (no backing image) or one image with its own
@@ -669,11 +682,46 @@ fn disk_source(e: El, kind: DiskType) -> R<DiskSource> {
     ))
 }
 
+/// Which protocols take `<auth>` and with which secret type (libvirt's
+/// virDomainDiskDefValidateSourceChainOne): iSCSI a CHAP password
+/// (`iscsi`), RBD a Ceph key (`ceph`), the curl protocols a password of
+/// either; no other protocol authenticates.
+fn disk_auth_rules(n: &NetworkSource, e: El) -> R<()> {
+    use crate::model::SecretUsageType as U;
+    let Some(auth) = &n.auth else {
+        return Ok(());
+    };
+    let at = e.at();
+    let Some(kind) = auth.secret_type else {
+        return Err(super::el::unsupported(format!(
+            "<auth><secret> of the disk at {at} needs type='iscsi' or type='ceph'"
+        )));
+    };
+    let fits = match n.protocol {
+        DiskProtocol::Iscsi => kind == U::Iscsi,
+        DiskProtocol::Rbd => kind == U::Ceph,
+        DiskProtocol::Http | DiskProtocol::Https | DiskProtocol::Ftp | DiskProtocol::Ftps => true,
+        DiskProtocol::Nbd => {
+            return Err(super::el::unsupported(format!(
+                "authentication is not supported for protocol 'nbd' (the disk at {at})"
+            )));
+        }
+    };
+    if !fits {
+        return Err(super::el::unsupported(format!(
+            "invalid secret type '{}' for a {} disk at {at}",
+            kind.as_str(),
+            n.protocol.as_str()
+        )));
+    }
+    Ok(())
+}
+
 fn network_source(e: El) -> R<NetworkSource> {
     e.allow(&["protocol", "name", "query", "tls", "index"])?;
     let protocol: DiskProtocol = e.req_word("protocol")?;
     let mut hosts = Vec::new();
-    let mut auth = false;
+    let mut auth = None;
     for c in e.children()? {
         match c.name() {
             "host" => push(&mut hosts, c, |c| {
@@ -698,10 +746,7 @@ fn network_source(e: El) -> R<NetworkSource> {
                     socket: c.get("socket").map(str::to_string),
                 })
             })?,
-            "auth" => {
-                c.read(auth_refused)?;
-                auth = true;
-            }
+            "auth" => set(&mut auth, c, |c| super::secret::disk_auth(c, true))?,
             _ => c.skip()?,
         }
     }

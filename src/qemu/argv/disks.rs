@@ -591,7 +591,14 @@ fn emit_nodes(
             .set("driver", file_driver(disk.kind, disk.device))
             .set_user("filename", "disk source", source)?
             .set("node-name", &storage),
-        (None, Some(net)) => network_node(net, t)?.set("node-name", &storage),
+        (None, Some(net)) => {
+            let o = network_node(net, t)?;
+            let o = match &net.auth {
+                Some(auth) => with_credentials(cx, o, net, auth, &info.id)?,
+                None => o,
+            };
+            o.set("node-name", &storage)
+        }
         (None, None) => return Err(invalid(format!("disk '{t}' has no <source>"))),
     };
     let o = cache_opts(o.maybe("aio", aio))
@@ -668,11 +675,6 @@ fn file_driver(kind: DiskType, device: DiskDevice) -> &'static str {
 /// The protocol node of a network disk, as libvirt's
 /// qemuBlockStorageSourceGetBackendProps builds it.
 fn network_node(n: &NetworkSource, t: &str) -> Result<Opts, Error> {
-    if n.auth {
-        return Err(unsupported(format!(
-            "disk '{t}': <auth> needs a libvirt secret, which qvirt does not support yet"
-        )));
-    }
     if n.tls == Some(true) {
         return Err(unsupported(format!(
             "disk '{t}': NBD over TLS (tls='yes') needs TLS certificates qvirt has no configuration for"
@@ -800,6 +802,55 @@ fn network_node(n: &NetworkSource, t: &str) -> Result<Opts, Error> {
                     .set(&format!("server.{i}.port"), h.port.unwrap_or(6789));
             }
             o
+        }
+    })
+}
+
+/// The file a network disk's secret value is handed to QEMU in: its run
+/// directory (private to the manager and QEMU), written by the manager
+/// before QEMU starts and gone with the run. Disk device id `id`.
+pub fn disk_secret_file(run_dir: &std::path::Path, id: &str) -> std::path::PathBuf {
+    run_dir.join(format!("secret-{id}"))
+}
+
+/// The id of the QEMU `secret` object of disk device `id`.
+pub fn disk_secret_id(id: &str) -> String {
+    format!("{id}-auth-secret")
+}
+
+/// A network disk's credentials, as libvirt's
+/// qemuBlockStorageSourceGetBackendProps passes them: a `secret` object
+/// that reads the value from [`disk_secret_file`] (never on the command
+/// line), and the protocol node's user and secret options.
+fn with_credentials(
+    cx: &mut Ctx<'_>,
+    o: Opts,
+    n: &NetworkSource,
+    auth: &crate::model::DiskAuth,
+    id: &str,
+) -> Result<Opts, Error> {
+    let file = disk_secret_file(&cx.paths.runtime_dir, id);
+    let secret = disk_secret_id(id);
+    let object = Opts::new("secret")
+        .set("id", &secret)
+        .set("format", "raw")
+        .set("file", super::runtime_path("disk secret", &file)?);
+    cx.arg("-object", object.build());
+    let user = |key: &str| o.clone().set_user(key, "<auth> username", &auth.username);
+    Ok(match n.protocol {
+        DiskProtocol::Iscsi => user("user")?.set("password-secret", &secret),
+        DiskProtocol::Rbd => user("user")?
+            .set("auth-client-required.0", "cephx")
+            .set("auth-client-required.1", "none")
+            .set("key-secret", &secret),
+        DiskProtocol::Http | DiskProtocol::Https | DiskProtocol::Ftp | DiskProtocol::Ftps => {
+            user("username")?.set("password-secret", &secret)
+        }
+        DiskProtocol::Nbd => {
+            return Err(unsupported(format!(
+                "disk '{}': authentication is not supported for protocol 'nbd'",
+                id
+            )));
         }
     })
 }

@@ -143,6 +143,9 @@ pub enum PluggedDevice {
 /// (`device_add`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeviceArgs {
+    /// `object-add` arguments: the objects the nodes use (a network
+    /// disk's `secret`), added before them.
+    pub objects: Vec<Value>,
     /// `blockdev-add` arguments, each node after the ones it stands on.
     pub blockdevs: Vec<Value>,
     /// `netdev_add` arguments.
@@ -185,7 +188,17 @@ pub fn device_args(
                 kv.iter()
                     .any(|(k, v)| k == "node-name" && v.starts_with(prefix.as_str()))
             })
-            .map(|kv| to_json(&kv, None, BLOCKDEV_BOOLS, &[]))
+            .map(|kv| to_json(&kv, None, BLOCKDEV_BOOLS, BLOCKDEV_INTS))
+            .collect(),
+    };
+    let objects = match &node_prefix {
+        None => Vec::new(),
+        Some(prefix) => options("-object")
+            .filter(|kv| {
+                kv.iter()
+                    .any(|(k, v)| k == "id" && v.starts_with(prefix.as_str()))
+            })
+            .map(|kv| to_json(&kv, Some("qom-type"), &[], &[]))
             .collect(),
     };
     let netdev = netdev_id.and_then(|id| {
@@ -202,6 +215,7 @@ pub fn device_args(
             ))
         })?;
     Ok(DeviceArgs {
+        objects,
         blockdevs,
         netdev,
         device,
@@ -216,6 +230,8 @@ const BLOCKDEV_BOOLS: &[&str] = &[
     "cache.direct",
     "cache.no-flush",
 ];
+/// Block node options that are integers in QMP.
+const BLOCKDEV_INTS: &[&str] = &["lun"];
 /// Network backend options that are booleans in QMP.
 const NETDEV_BOOLS: &[&str] = &["restrict", "ipv4", "ipv6", "vhost"];
 /// Network backend options that are integers in QMP.
@@ -336,7 +352,29 @@ fn to_json(kv: &[(String, String)], head: Option<&str>, bools: &[&str], ints: &[
         }
         map.insert(last.to_string(), value);
     }
-    Value::Object(out)
+    lists(Value::Object(out))
+}
+
+/// Turns each object whose keys are `0`, `1`, ... (a list written as
+/// dotted keys, `server.0.host`) into the array QMP takes.
+fn lists(v: Value) -> Value {
+    match v {
+        Value::Object(map) => {
+            let indexed =
+                !map.is_empty() && (0..map.len()).all(|i| map.contains_key(&i.to_string()));
+            if indexed {
+                let mut map = map;
+                Value::Array(
+                    (0..map.len())
+                        .map(|i| lists(map.remove(&i.to_string()).unwrap_or(Value::Null)))
+                        .collect(),
+                )
+            } else {
+                Value::Object(map.into_iter().map(|(k, v)| (k, lists(v))).collect())
+            }
+        }
+        other => other,
+    }
 }
 
 #[cfg(test)]
