@@ -10,6 +10,8 @@
 mod daily;
 #[path = "cli/hotplug.rs"]
 mod hotplug;
+#[path = "cli/secrets.rs"]
+mod secrets;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};

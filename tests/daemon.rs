@@ -22,6 +22,7 @@ use std::time::Duration;
 use nix::sys::signal::Signal;
 use qvirt::driver::XmlFlags;
 use qvirt::driver::{DomainState, EventKind, ListFilter, StateReason};
+use qvirt::model::SecretUsageType;
 use qvirt::transport::SocketDriver;
 use qvirt::transport::server::ServeOptions;
 use qvirt::transport::wire::{Call, Frame, Kind, PROTOCOL_VERSION, Reply};
@@ -573,6 +574,51 @@ fn read_only_socket_serves_queries_and_refuses_changes() {
     );
     assert!(d.list(ListFilter::ALL).unwrap().is_empty());
     assert!(!dir.path.join("state/config/fwr.xml").exists());
+}
+
+/// A read-only socket lists and describes secrets but never gives out a
+/// value (nor changes one), even one the read-write socket reads.
+#[test]
+fn read_only_socket_never_gives_secret_values() {
+    let dir = TestDir::new("ro-secret");
+    let server = InProcess::serve(&dir, ServeOptions::default());
+    let read_only = server.listen_too(
+        &dir,
+        "ro.sock",
+        ServeOptions {
+            read_only: true,
+            allowed_uid: None,
+            ..ServeOptions::default()
+        },
+    );
+    let rw = server.connect().unwrap();
+    let ro = SocketDriver::connect(&read_only, "qemu+unix:///system").unwrap();
+    let xml = "<secret ephemeral='no' private='no'>\
+               <uuid>3c2a1b6e-59d4-4f0e-9a7b-8c1d2e3f4a5b</uuid>\
+               <usage type='ceph'><name>client.ro</name></usage></secret>";
+    let s = rw.secret_define_xml(xml).unwrap();
+    rw.secret_set_value(&s, b"key\0bytes").unwrap();
+
+    assert_eq!(ro.list_secrets().unwrap(), std::slice::from_ref(&s));
+    assert_eq!(ro.secret_lookup_by_uuid(s.uuid).unwrap(), s);
+    assert_eq!(
+        ro.secret_lookup_by_usage(SecretUsageType::Ceph, "client.ro")
+            .unwrap(),
+        s
+    );
+    assert!(ro.secret_xml(&s).unwrap().contains("client.ro"));
+    let e = assert_code(ro.secret_get_value(&s), ErrorCode::OperationDenied);
+    assert!(e.message.contains("read-only"), "{e}");
+    assert!(e.message.contains("secret_get_value"), "{e}");
+    assert_code(
+        ro.secret_set_value(&s, b"other"),
+        ErrorCode::OperationDenied,
+    );
+    assert_code(ro.secret_define_xml(xml), ErrorCode::OperationDenied);
+    assert_code(ro.secret_undefine(&s), ErrorCode::OperationDenied);
+
+    assert_eq!(rw.secret_get_value(&s).unwrap(), b"key\0bytes");
+    assert_eq!(rw.list_secrets().unwrap(), [s]);
 }
 
 /// SIGHUP makes the daemon read its config directory again: a definition

@@ -13,8 +13,8 @@ use super::types::{
     WireStats, WireSummary, WireUndefineFlags, WireVersion, wire_path,
 };
 use super::types::{
-    WireBlockInfo, WireBlockJobInfo, WirePool, WirePoolInfo, WirePoolSummary, WireSnapshot,
-    WireSnapshotInfo, WireVolume, WireVolumeInfo, wire_flags,
+    WireBlockInfo, WireBlockJobInfo, WirePool, WirePoolInfo, WirePoolSummary, WireSecret,
+    WireSecretUsage, WireSnapshot, WireSnapshotInfo, WireVolume, WireVolumeInfo, wire_flags,
 };
 use super::wire::PROTOCOL_VERSION;
 use crate::driver::{
@@ -570,6 +570,43 @@ impl Handler for DriverCalls<'_> {
         let mut flags: UndefineFlags = flags.into();
         flags.snapshots_metadata = true;
         self.driver.undefine_flags(&dom(d), flags)
+    }
+
+    fn list_secrets(&mut self, (): ()) -> Result<Vec<WireSecret>> {
+        Ok(into_all(self.driver.list_secrets()?))
+    }
+
+    fn secret_lookup_by_uuid(&mut self, uuid: Uuid) -> Result<WireSecret> {
+        self.driver.secret_lookup_by_uuid(uuid).map(Into::into)
+    }
+
+    fn secret_lookup_by_usage(
+        &mut self,
+        (usage, id): (WireSecretUsage, String),
+    ) -> Result<WireSecret> {
+        self.driver
+            .secret_lookup_by_usage(usage.into(), &id)
+            .map(Into::into)
+    }
+
+    fn secret_define_xml(&mut self, xml: String) -> Result<WireSecret> {
+        self.driver.secret_define_xml(&xml).map(Into::into)
+    }
+
+    fn secret_xml(&mut self, s: WireSecret) -> Result<String> {
+        self.driver.secret_xml(&s.into())
+    }
+
+    fn secret_set_value(&mut self, (s, value): (WireSecret, Bytes)) -> Result<()> {
+        self.driver.secret_set_value(&s.into(), &value.0)
+    }
+
+    fn secret_get_value(&mut self, s: WireSecret) -> Result<Bytes> {
+        self.driver.secret_get_value(&s.into()).map(Bytes)
+    }
+
+    fn secret_undefine(&mut self, s: WireSecret) -> Result<()> {
+        self.driver.secret_undefine(&s.into())
     }
 }
 

@@ -23,8 +23,8 @@ use super::types::{
     WireStats, WireSummary, WireUndefineFlags, WireVersion,
 };
 use super::types::{
-    WireBlockInfo, WireBlockJobInfo, WirePool, WirePoolInfo, WirePoolSummary, WireSnapshot,
-    WireSnapshotInfo, WireVolume, WireVolumeInfo,
+    WireBlockInfo, WireBlockJobInfo, WirePool, WirePoolInfo, WirePoolSummary, WireSecret,
+    WireSecretUsage, WireSnapshot, WireSnapshotInfo, WireVolume, WireVolumeInfo,
 };
 use super::wire::{WireError, dec, enc};
 use crate::driver::XmlFlags;
@@ -45,7 +45,9 @@ pub enum Class {
 
 /// Declares the procedures; see the module's documentation. Each line:
 /// `NUMBER Name method(Args) -> Reply, ACCESS, CLASS;` where ACCESS is
-/// `ro` (allowed on a read-only connection), `rw` (not), or
+/// `ro` (allowed on a read-only connection), `rw` (not: it changes
+/// state), `{rw_only => "why"}` (not: it changes nothing but gives out
+/// what only a read-write connection may see), or
 /// `{ro_unless PREDICATE => "why"}` (allowed unless `PREDICATE(&args)`).
 macro_rules! procedures {
     ($(
@@ -213,6 +215,7 @@ macro_rules! procedures {
     };
     (@ro_capable ro) => { true };
     (@ro_capable rw) => { false };
+    (@ro_capable {rw_only => $why:literal}) => { false };
     (@ro_capable {ro_unless $pred:path => $why:literal}) => { true };
     (@refuse ro, $args:ident, $number:literal, $method:ident) => {{
         let _ = $args;
@@ -224,6 +227,15 @@ macro_rules! procedures {
             "procedure {} ({}) changes state; this connection is read-only (use the read-write socket as root)",
             $number,
             stringify!($method)
+        ))
+    }};
+    (@refuse {rw_only => $why:literal}, $args:ident, $number:literal, $method:ident) => {{
+        let _ = $args;
+        Some(format!(
+            "procedure {} ({}): {}; this connection is read-only (use the read-write socket as root)",
+            $number,
+            stringify!($method),
+            $why
         ))
     }};
     (@refuse {ro_unless $pred:path => $why:literal}, $args:ident, $number:literal, $method:ident) => {
@@ -443,6 +455,26 @@ procedures! {
     93 VolCreateWith vol_create_with((WirePool, String, Option<WireVolume>, u32)) -> WireVolume, rw, Job;
     /// `Driver::set_memory_stats_period` (domain, seconds, flags).
     94 SetMemoryStatsPeriod set_memory_stats_period((WireDomain, u32, WireModifyFlags)) -> (), rw, Job;
+
+    // Secrets. A value never crosses a read-only connection, either way.
+    /// `Driver::list_secrets`.
+    95 ListSecrets list_secrets(()) -> Vec<WireSecret>, ro, Job;
+    /// `Driver::secret_lookup_by_uuid`.
+    96 SecretLookupByUuid secret_lookup_by_uuid(Uuid) -> WireSecret, ro, Job;
+    /// `Driver::secret_lookup_by_usage` (usage type, usage id).
+    97 SecretLookupByUsage secret_lookup_by_usage((WireSecretUsage, String)) -> WireSecret, ro, Job;
+    /// `Driver::secret_define_xml`.
+    98 SecretDefineXml secret_define_xml(String) -> WireSecret, rw, Job;
+    /// `Driver::secret_xml`.
+    99 SecretXml secret_xml(WireSecret) -> String, ro, Job;
+    /// `Driver::secret_set_value` (secret, value).
+    100 SecretSetValue secret_set_value((WireSecret, Bytes)) -> (), rw, Job;
+    /// `Driver::secret_get_value`.
+    101 SecretGetValue secret_get_value(WireSecret) -> Bytes,
+        {rw_only => "secret values are only given on a read-write connection"},
+        Job;
+    /// `Driver::secret_undefine`.
+    102 SecretUndefine secret_undefine(WireSecret) -> (), rw, Job;
 }
 
 /// The highest procedure number this build knows (the table is numbered

@@ -12,15 +12,15 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::model::{SnapshotState, VolumeFormat};
+use crate::model::{SecretUsageType, SnapshotState, VolumeFormat};
 
 use crate::driver::{
     BalloonStats, BlockStats, CompletedJob, DomainStats, InterfaceAddresses, InterfaceStats,
     IpAddress, JobOutcome, MetadataKind, ModifyFlags, VcpuStats,
 };
 use crate::driver::{
-    BlockInfo, BlockJobInfo, BlockJobKind, Pool, PoolInfo, PoolState, PoolSummary, Snapshot,
-    SnapshotInfo, Volume, VolumeInfo,
+    BlockInfo, BlockJobInfo, BlockJobKind, Pool, PoolInfo, PoolState, PoolSummary, Secret,
+    Snapshot, SnapshotInfo, Volume, VolumeInfo,
 };
 use crate::driver::{
     Domain, DomainInfo, DomainState, DomainSummary, Event, EventKind, IncomingDisk, IncomingParams,
@@ -881,6 +881,32 @@ impl From<WireVolume> for Volume {
         }
     }
 }
+
+// Secrets (procedures 95 on).
+
+/// A [`SecretUsageType`]. Variants are append-only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub enum WireSecretUsage {
+    None,
+    Volume,
+    Ceph,
+    Iscsi,
+    Tls,
+    Vtpm,
+}
+
+/// A [`Secret`] handle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct WireSecret {
+    pub uuid: Uuid,
+    pub usage: WireSecretUsage,
+    pub usage_id: String,
+}
+
+twin_enum!(SecretUsageType <=> WireSecretUsage { None, Volume, Ceph, Iscsi, Tls, Vtpm });
+twin_struct!(Secret <=> WireSecret { uuid, usage, usage_id });
 
 /// Flags as their bits on the wire: unknown bits are refused by name.
 pub fn wire_flags<T>(bits: u32, from: fn(u32) -> Option<T>, what: &str) -> crate::Result<T> {

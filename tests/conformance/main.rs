@@ -36,6 +36,7 @@ mod cases_net;
 mod cases_reattach;
 mod cases_resources;
 mod cases_save;
+mod cases_secrets;
 mod cases_snapshots;
 mod cases_storage;
 mod cases_vnc;
@@ -200,6 +201,14 @@ macro_rules! conformance {
             cases_snapshots::snapshot_guest_revert_and_commit,
             cases_snapshots::snapshot_is_the_domains_job,
             cases_snapshots::external_revert_is_guarded,
+            // Secrets.
+            cases_secrets::secrets_define_lookup_and_list,
+            cases_secrets::secrets_redefine_rules,
+            cases_secrets::secret_values_round_trip,
+            cases_secrets::private_secret_value_is_never_given,
+            cases_secrets::secrets_persist_across_reopen,
+            cases_secrets::secret_undefine_removes_it,
+            cases_secrets::unknown_secrets_are_no_secret,
         );
     };
     (@stamp $driver:ident, $backend:expr,

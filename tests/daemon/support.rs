@@ -249,7 +249,7 @@ impl Drop for Daemon {
 /// this process with `options`; stopped on drop.
 pub struct InProcess {
     /// The server, stopped when this is dropped.
-    _server: Server,
+    server: Server,
     /// The listening socket.
     pub socket: PathBuf,
 }
@@ -263,15 +263,22 @@ impl InProcess {
         let socket = dir.path.join("s.sock");
         let listener = UnixListener::bind(&socket).expect("bind the test socket");
         server.listen(listener, options).expect("listen");
-        InProcess {
-            _server: server,
-            socket,
-        }
+        InProcess { server, socket }
     }
 
     /// A client of it.
     pub fn connect(&self) -> qvirt::Result<qvirt::transport::SocketDriver> {
         qvirt::transport::SocketDriver::connect(&self.socket, "qemu+unix:///session")
+    }
+
+    /// Serves the same driver on `dir/NAME` too, with `options` (a
+    /// read-only socket beside the read-write one, as `--system` has);
+    /// that socket's path.
+    pub fn listen_too(&self, dir: &TestDir, name: &str, options: ServeOptions) -> PathBuf {
+        let socket = dir.path.join(name);
+        let listener = UnixListener::bind(&socket).expect("bind the second socket");
+        self.server.listen(listener, options).expect("listen");
+        socket
     }
 }
 

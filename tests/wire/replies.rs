@@ -277,8 +277,47 @@ pub fn reply_for(procedure: u32) -> Reply {
         92 => Reply::DomainCapabilities("<domainCapabilities/>".into()),
         93 => Reply::VolCreateWith(vol()),
         94 => Reply::SetMemoryStatsPeriod(()),
+        95 => Reply::ListSecrets(secrets()),
+        96 => Reply::SecretLookupByUuid(secret()),
+        97 => Reply::SecretLookupByUsage(secret()),
+        98 => Reply::SecretDefineXml(secret()),
+        99 => Reply::SecretXml(SECRET_XML.into()),
+        100 => Reply::SecretSetValue(()),
+        101 => Reply::SecretGetValue(Bytes(SECRET_VALUE.to_vec())),
+        102 => Reply::SecretUndefine(()),
         n => panic!("no procedure {n}"),
     }
+}
+
+/// Every usage type, one secret each. Exhaustive on purpose.
+fn secrets() -> Vec<WireSecret> {
+    let all = [
+        (WireSecretUsage::None, ""),
+        (WireSecretUsage::Volume, "/var/lib/qvirt/images/crypt.qcow2"),
+        (WireSecretUsage::Ceph, "client.admin secret"),
+        (WireSecretUsage::Iscsi, "iqn.2013-07.com.example:t1"),
+        (WireSecretUsage::Tls, "tls-key"),
+        (WireSecretUsage::Vtpm, "vtpm-key"),
+    ];
+    // Exhaustive, so a new usage type needs a sample before this compiles.
+    for (u, _) in all {
+        match u {
+            WireSecretUsage::None
+            | WireSecretUsage::Volume
+            | WireSecretUsage::Ceph
+            | WireSecretUsage::Iscsi
+            | WireSecretUsage::Tls
+            | WireSecretUsage::Vtpm => {}
+        }
+    }
+    all.iter()
+        .enumerate()
+        .map(|(i, &(usage, usage_id))| WireSecret {
+            uuid: Uuid::from_u128(0x5ec0 + i as u128),
+            usage,
+            usage_id: usage_id.into(),
+        })
+        .collect()
 }
 
 /// A running pool's info.
@@ -385,5 +424,12 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         Reply::InterfaceAddresses(_) => "interface_addresses",
         Reply::JobCompleted(_) => "completed_job",
         Reply::Messages(_) => "messages",
+        Reply::ListSecrets(_) => "secrets",
+        Reply::SecretLookupByUuid(_)
+        | Reply::SecretLookupByUsage(_)
+        | Reply::SecretDefineXml(_) => "secret",
+        Reply::SecretXml(_) => "text",
+        Reply::SecretGetValue(_) => "bytes",
+        Reply::SecretSetValue(()) | Reply::SecretUndefine(()) => "unit",
     }
 }

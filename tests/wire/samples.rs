@@ -21,8 +21,8 @@ use qvirt::transport::wire::{
 };
 use qvirt::transport::wire::{
     WireBlockInfo, WireBlockJobInfo, WireBlockJobKind, WirePool, WirePoolInfo, WirePoolState,
-    WirePoolSummary, WireSnapshot, WireSnapshotInfo, WireSnapshotState, WireVolume,
-    WireVolumeFormat, WireVolumeInfo,
+    WirePoolSummary, WireSecret, WireSecretUsage, WireSnapshot, WireSnapshotInfo,
+    WireSnapshotState, WireVolume, WireVolumeFormat, WireVolumeInfo,
 };
 use qvirt::{Error, ErrorCode};
 use uuid::Uuid;
@@ -132,6 +132,23 @@ fn snap() -> WireSnapshot {
         name: "before-upgrade".into(),
     }
 }
+
+/// A secret handle (a Ceph client's key).
+fn secret() -> WireSecret {
+    WireSecret {
+        uuid: Uuid::from_u128(0x0a81_f5b2_8403_4b23_88d6_21cc_c2f8_0d6f),
+        usage: WireSecretUsage::Ceph,
+        usage_id: "client.admin secret".into(),
+    }
+}
+
+/// A secret's value: any bytes, NUL and 0xff among them.
+const SECRET_VALUE: &[u8] = b"AQC\x00key\xff\n";
+
+/// A `<secret>` document.
+const SECRET_XML: &str = "<secret ephemeral='no' private='no'>\
+<uuid>0a81f5b2-8403-4b23-88d6-21ccc2f80d6f</uuid>\
+<usage type='ceph'><name>client.admin secret</name></usage></secret>";
 
 /// A `<volume>` document.
 const VOL_XML: &str = "<volume><name>data.qcow2</name><capacity unit='MiB'>64</capacity>\
@@ -368,6 +385,14 @@ pub fn calls() -> Vec<Call> {
                 config: true,
             },
         )),
+        Call::ListSecrets(()),
+        Call::SecretLookupByUuid(secret().uuid),
+        Call::SecretLookupByUsage((WireSecretUsage::Iscsi, "iqn.2013-07.com.example:t1".into())),
+        Call::SecretDefineXml(SECRET_XML.into()),
+        Call::SecretXml(secret()),
+        Call::SecretSetValue((secret(), Bytes(SECRET_VALUE.to_vec()))),
+        Call::SecretGetValue(secret()),
+        Call::SecretUndefine(secret()),
     ]
 }
 
@@ -470,6 +495,14 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::DomainCapabilities(..) => "domain_capabilities",
         Call::VolCreateWith(..) => "vol_create_with",
         Call::SetMemoryStatsPeriod(..) => "set_memory_stats_period",
+        Call::ListSecrets(_) => "list_secrets",
+        Call::SecretLookupByUuid(_) => "secret_lookup_by_uuid",
+        Call::SecretLookupByUsage(..) => "secret_lookup_by_usage",
+        Call::SecretDefineXml(_) => "secret_define_xml",
+        Call::SecretXml(_) => "secret_xml",
+        Call::SecretSetValue(..) => "secret_set_value",
+        Call::SecretGetValue(_) => "secret_get_value",
+        Call::SecretUndefine(_) => "secret_undefine",
     }
 }
 
@@ -497,6 +530,7 @@ pub fn error_codes() -> Vec<ErrorCode> {
         ErrorCode::NoPool,
         ErrorCode::NoVolume,
         ErrorCode::NoSnapshot,
+        ErrorCode::NoSecret,
         ErrorCode::Unknown(4242),
     ];
     // Exhaustive, so a new code needs a sample before this compiles.
@@ -523,6 +557,7 @@ pub fn error_codes() -> Vec<ErrorCode> {
             | ErrorCode::NoPool
             | ErrorCode::NoVolume
             | ErrorCode::NoSnapshot
+            | ErrorCode::NoSecret
             | ErrorCode::Unknown(_) => {}
         }
     }

@@ -120,6 +120,9 @@ pub enum Command {
     /// Snapshots and block jobs.
     #[command(flatten)]
     Snapshot(crate::snapshots::SnapshotCommand),
+    /// Secrets and their values.
+    #[command(flatten)]
+    Secret(crate::secrets::SecretCommand),
     /// List domains (running and paused ones unless --all).
     List(ListArgs),
     /// Define (or redefine) a persistent domain from an XML file.

@@ -20,6 +20,7 @@ mod notes;
 mod output;
 mod query;
 mod resources;
+mod secrets;
 mod snapshots;
 mod storage;
 mod xpath;
@@ -158,6 +159,7 @@ fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Re
     match command {
         Command::Storage(c) => storage::run(ctx, c),
         Command::Snapshot(c) => snapshots::run(ctx, c),
+        Command::Secret(c) => secrets::run(ctx, c),
         Command::List(args) => query::list(ctx, &args),
         Command::Edit(d) => edit::run(ctx, &d.domain),
         Command::SetMem { dom, size, at } => resources::setmem(

@@ -36,7 +36,7 @@ use ssh::Tunnel;
 use streams::{Events, Local, RemoteConsole, Subscription};
 
 use super::spin::Spinner;
-use super::types::{WireSaveOptions, WireUndefineFlags};
+use super::types::{Bytes, WireSaveOptions, WireUndefineFlags};
 use super::wire::{
     Call, Caller, Frame, HEADER_LEN, Header, Kind, MAX_FRAME, PROTOCOL_VERSION, Procedure, Reply,
     StreamMsg, WireDomain, WireMedia, decode_event, decode_stream, encode_stream,
@@ -45,9 +45,9 @@ use crate::driver::{
     AddressSource, DomainStats, InterfaceAddresses, KeyCodeset, MetadataKind, ModifyFlags,
 };
 use crate::driver::{
-    BlockCommitFlags, BlockInfo, BlockJobInfo, Pool, PoolInfo, PoolSummary, ResizeFlags, Snapshot,
-    SnapshotCreateFlags, SnapshotDeleteFlags, SnapshotInfo, SnapshotRevertFlags, VolCreateFlags,
-    Volume, VolumeInfo,
+    BlockCommitFlags, BlockInfo, BlockJobInfo, Pool, PoolInfo, PoolSummary, ResizeFlags, Secret,
+    Snapshot, SnapshotCreateFlags, SnapshotDeleteFlags, SnapshotInfo, SnapshotRevertFlags,
+    VolCreateFlags, Volume, VolumeInfo,
 };
 use crate::driver::{
     ConsoleStream, Domain, DomainCapsQuery, DomainInfo, DomainSummary, Driver, EventStream,
@@ -56,6 +56,7 @@ use crate::driver::{
 };
 use crate::driver::{IncomingParams, IncomingReady, IncomingState, MigrateOptions};
 use crate::error::{Error, ErrorCode, Result};
+use crate::model::SecretUsageType;
 
 /// Bytes the read buffer keeps between frames; it grows for a larger
 /// frame and shrinks back once that frame is consumed.
@@ -855,6 +856,45 @@ impl Driver for SocketDriver {
         self.rpc()
             .block_info((wire(dom), disk.to_string()))
             .map(Into::into)
+    }
+
+    fn list_secrets(&self) -> Result<Vec<Secret>> {
+        Ok(from_all(self.rpc().list_secrets(())?))
+    }
+
+    fn secret_lookup_by_uuid(&self, uuid: Uuid) -> Result<Secret> {
+        self.rpc().secret_lookup_by_uuid(uuid).map(Into::into)
+    }
+
+    fn secret_lookup_by_usage(&self, usage: SecretUsageType, id: &str) -> Result<Secret> {
+        self.rpc()
+            .secret_lookup_by_usage((usage.into(), id.to_string()))
+            .map(Into::into)
+    }
+
+    fn secret_define_xml(&self, xml: &str) -> Result<Secret> {
+        self.rpc()
+            .secret_define_xml(xml.to_string())
+            .map(Into::into)
+    }
+
+    fn secret_xml(&self, secret: &Secret) -> Result<String> {
+        self.rpc().secret_xml(secret.clone().into())
+    }
+
+    fn secret_set_value(&self, secret: &Secret, value: &[u8]) -> Result<()> {
+        self.rpc()
+            .secret_set_value((secret.clone().into(), Bytes(value.to_vec())))
+    }
+
+    fn secret_get_value(&self, secret: &Secret) -> Result<Vec<u8>> {
+        self.rpc()
+            .secret_get_value(secret.clone().into())
+            .map(|b| b.0)
+    }
+
+    fn secret_undefine(&self, secret: &Secret) -> Result<()> {
+        self.rpc().secret_undefine(secret.clone().into())
     }
 }
 
