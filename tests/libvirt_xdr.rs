@@ -377,6 +377,41 @@ fn the_layout_quirks_are_libvirts() {
     );
 }
 
+#[test]
+fn a_secret_and_its_value_are_laid_out_as_libvirts() {
+    use qvirt::transport::libvirt::types::{SecretHandle, SecretValue, SecretValueRet};
+    // `remote_nonnull_secret`: 16 bytes of UUID with no count, the usage
+    // type as a signed word, the usage ID as a counted, padded string.
+    let h = SecretHandle {
+        uuid: uuid::Uuid::from_bytes([9; 16]),
+        usage_type: 2,
+        usage_id: "c".into(),
+    };
+    let mut want = vec![9; 16];
+    want.extend([0, 0, 0, 2, 0, 0, 0, 1, b'c', 0, 0, 0]);
+    assert_eq!(to_bytes(&h), want);
+    // `opaque value<REMOTE_SECRET_VALUE_MAX>`: counted and padded, a NUL
+    // inside kept; one byte over 64 KiB does not decode.
+    let v = SecretValueRet {
+        value: SecretValue(vec![b'a', 0, b'b']),
+    };
+    assert_eq!(to_bytes(&v), [0, 0, 0, 3, b'a', 0, b'b', 0]);
+    let mut over = (65_537u32).to_be_bytes().to_vec();
+    over.extend(vec![0; 65_540]);
+    let e = from_bytes::<SecretValueRet>(&over, "value").unwrap_err();
+    assert_eq!(e.code, ErrorCode::Protocol);
+    let mut max = (65_536u32).to_be_bytes().to_vec();
+    max.extend(vec![7; 65_536]);
+    assert_eq!(
+        from_bytes::<SecretValueRet>(&max, "value")
+            .unwrap()
+            .value
+            .0
+            .len(),
+        65_536
+    );
+}
+
 // ---------------------------------------------------------------------
 // Hostile input.
 // ---------------------------------------------------------------------

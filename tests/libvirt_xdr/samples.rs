@@ -14,6 +14,8 @@ use uuid::Uuid;
 mod block_samples;
 #[path = "resource_samples.rs"]
 mod resource_samples;
+#[path = "secret_samples.rs"]
+mod secret_samples;
 #[path = "snapshot_samples.rs"]
 mod snapshot_samples;
 #[path = "vcpu_samples.rs"]
@@ -77,6 +79,22 @@ macro_rules! resource_procedures {
             | Procedure::DomainGetBlkioParameters
             | Procedure::ConnectGetAllDomainStats
             | Procedure::DomainSetMemoryStatsPeriod
+    };
+}
+
+/// The secret procedures, whose samples are in `secret_samples.rs`.
+macro_rules! secret_procedures {
+    () => {
+        Procedure::ConnectNumOfSecrets
+            | Procedure::ConnectListSecrets
+            | Procedure::SecretLookupByUuid
+            | Procedure::SecretDefineXml
+            | Procedure::SecretGetXmlDesc
+            | Procedure::SecretSetValue
+            | Procedure::SecretGetValue
+            | Procedure::SecretUndefine
+            | Procedure::SecretLookupByUsage
+            | Procedure::ConnectListAllSecrets
     };
 }
 
@@ -241,6 +259,7 @@ fn call(p: Procedure) -> Call {
         block_job_procedures!() => block_samples::call(p),
         resource_procedures!() => resource_samples::call(p),
         vcpu_procedures!() => vcpu_samples::call(p),
+        secret_procedures!() => secret_samples::call(p),
         P::DomainCreateWithFlags => Call::DomainCreateWithFlags(DomFlagsArgs {
             dom: off(),
             flags: 0,
@@ -544,6 +563,7 @@ fn reply(p: Procedure) -> Reply {
         block_job_procedures!() => block_samples::reply(p),
         resource_procedures!() => resource_samples::reply(p),
         vcpu_procedures!() => vcpu_samples::reply(p),
+        secret_procedures!() => secret_samples::reply(p),
         P::DomainCreateWithFlags => Reply::DomainCreateWithFlags(d()),
         P::DomainOpenConsole => Reply::DomainOpenConsole(()),
         P::DomainIsUpdated => Reply::DomainIsUpdated(IntRet { value: 0 }),
@@ -708,6 +728,7 @@ pub fn all() -> Vec<(String, Vec<u8>)> {
         ErrorCode::NoPool,
         ErrorCode::NoVolume,
         ErrorCode::NoSnapshot,
+        ErrorCode::NoSecret,
     ] {
         out.push((
             format!("error.{}", code.name()),

@@ -13,7 +13,9 @@ use super::procedures::Handler;
 use super::types::*;
 use super::values::{self, check_flags};
 use super::xdr::Chars;
-use super::{blockjobs, domstats, jobstats, nodestats, resources, snapshots, storage, vcpus};
+use super::{
+    blockjobs, domstats, jobstats, nodestats, resources, secrets, snapshots, storage, vcpus,
+};
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
     AddressSource, Domain, DomainCapsQuery, DomainState, Driver, KeyCodeset, ListFilter,
@@ -810,6 +812,20 @@ impl Handler for LvCalls<'_> {
     }
     calls_in! { domstats:
         connect_get_all_domain_stats(AllDomainStatsArgs) -> AllDomainStatsRet = all_domain_stats;
+    }
+
+    // Secrets: see `secrets.rs`.
+    calls_in! { secrets:
+        connect_num_of_secrets(()) -> NumRet = num_of_secrets;
+        connect_list_secrets(ListNamesArgs) -> ListNamesRet = list_secrets;
+        connect_list_all_secrets(ListAllArgs) -> ListSecretsRet = list_all_secrets;
+        secret_lookup_by_uuid(UuidArgs) -> SecretRet = lookup_by_uuid;
+        secret_lookup_by_usage(SecretUsageArgs) -> SecretRet = lookup_by_usage;
+        secret_define_xml(XmlFlagsArgs) -> SecretRet = define_xml;
+        secret_get_xml_desc(SecretFlagsArgs) -> XmlRet = get_xml_desc;
+        secret_set_value(SecretSetValueArgs) -> () = set_value;
+        secret_get_value(SecretFlagsArgs) -> SecretValueRet = get_value;
+        secret_undefine(SecretArgs) -> () = undefine;
     }
 
     // Where vCPUs run, and the host's CPUs: see `vcpus.rs`.

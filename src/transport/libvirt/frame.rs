@@ -329,6 +329,8 @@ pub mod code {
     pub const NO_STORAGE_POOL: i32 = 49;
     pub const NO_STORAGE_VOL: i32 = 50;
     pub const OPERATION_INVALID: i32 = 55;
+    pub const INVALID_SECRET: i32 = 65;
+    pub const NO_SECRET: i32 = 66;
     pub const CONFIG_UNSUPPORTED: i32 = 67;
     pub const OPERATION_TIMEOUT: i32 = 68;
     pub const NO_DOMAIN_SNAPSHOT: i32 = 72;
@@ -352,6 +354,7 @@ pub mod from {
     pub const QEMU: i32 = 10;
     pub const STORAGE: i32 = 18;
     pub const DOMAIN: i32 = 20;
+    pub const SECRET: i32 = 30;
     pub const DOMAIN_SNAPSHOT: i32 = 35;
 }
 
@@ -407,6 +410,7 @@ const CODES: &[(ErrorCode, i32, i32)] = &[
         code::NO_DOMAIN_SNAPSHOT,
         from::DOMAIN_SNAPSHOT,
     ),
+    (ErrorCode::NoSecret, code::NO_SECRET, from::SECRET),
 ];
 
 /// libvirt codes with no qvirt twin, read by meaning.
@@ -421,7 +425,14 @@ const READ_ONLY_CODES: &[(i32, ErrorCode)] = &[
     (code::ARGUMENT_UNSUPPORTED, ErrorCode::NoSupport),
     (code::OPERATION_UNSUPPORTED, ErrorCode::NoSupport),
     (code::AGENT_UNRESPONSIVE, ErrorCode::Timeout),
+    // A daemon sends it for a private secret's value only ("secret is
+    // private"); an invalid handle is the client library's own error.
+    (code::INVALID_SECRET, ErrorCode::OperationDenied),
 ];
+
+/// The error domain of the libvirt codes qvirt sends that no qvirt code
+/// carries (see [`LibvirtCode`]), where it is not the QEMU driver.
+const LIBVIRT_ONLY_DOMAINS: &[(i32, i32)] = &[(code::INVALID_SECRET, from::SECRET)];
 
 /// The libvirt code an error is sent with, when qvirt's code does not
 /// say it (libvirt has codes for kinds of objects qvirt does not keep:
@@ -474,7 +485,11 @@ impl RemoteError {
             .as_deref()
             .and_then(|s| s.downcast_ref::<LibvirtCode>())
         {
-            return RemoteError::new(*code, from::QEMU, e.message.clone());
+            let domain = LIBVIRT_ONLY_DOMAINS
+                .iter()
+                .find(|(c, _)| c == code)
+                .map_or(from::QEMU, |(_, d)| *d);
+            return RemoteError::new(*code, domain, e.message.clone());
         }
         let (code, domain) = CODES
             .iter()
@@ -549,6 +564,25 @@ mod tests {
             assert_eq!(back.code, *c);
             assert_eq!(back.message, "x");
         }
+    }
+
+    #[test]
+    fn secrets_errors_are_the_secret_drivers() {
+        let r = RemoteError::from_error(&Error::new(ErrorCode::NoSecret, "x"));
+        assert_eq!((r.code, r.domain), (66, 30));
+        // A private secret's value: a code qvirt's does not carry, read
+        // back by meaning.
+        let e = libvirt_error(
+            code::INVALID_SECRET,
+            ErrorCode::OperationDenied,
+            "Invalid secret: secret is private",
+        );
+        let r = RemoteError::from_error(&e);
+        assert_eq!((r.code, r.domain), (65, 30));
+        assert_eq!(r.to_error().code, ErrorCode::OperationDenied);
+        // Others keep the QEMU driver's domain.
+        let r = RemoteError::from_error(&libvirt_error(80, ErrorCode::InvalidArgument, "m"));
+        assert_eq!((r.code, r.domain), (80, from::QEMU));
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub mod names;
 pub mod nodestats;
 pub mod procedures;
 pub mod resources;
+pub mod secrets;
 pub mod snapshots;
 pub(crate) mod storage;
 pub mod types;

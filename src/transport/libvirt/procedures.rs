@@ -623,6 +623,32 @@ procedures! {
         228 NodeGetMemoryStats node_get_memory_stats(NodeMemoryStatsArgs) -> NodeStatsRet, ro, Quick;
         /// `virNodeGetCPUMap`.
         293 NodeGetCpuMap node_get_cpu_map(CpuMapArgs) -> CpuMapRet, ro, Quick;
+
+        // Secrets (libvirt's secret driver), through the driver's secret
+        // calls; bodies in `secrets.rs`. High priority, as libvirt's: no
+        // domain's job holds them up. A value is written and read on a
+        // read-write connection only, as libvirt has it.
+        /// `virConnectNumOfSecrets`.
+        139 ConnectNumOfSecrets connect_num_of_secrets(()) -> NumRet, ro, Prio;
+        /// `virConnectListSecrets`: the secrets' UUIDs.
+        140 ConnectListSecrets connect_list_secrets(ListNamesArgs) -> ListNamesRet, ro, Prio;
+        /// `virSecretLookupByUUID`.
+        141 SecretLookupByUuid secret_lookup_by_uuid(UuidArgs) -> SecretRet, ro, Prio;
+        /// `virSecretDefineXML`.
+        142 SecretDefineXml secret_define_xml(XmlFlagsArgs) -> SecretRet, rw, Prio;
+        /// `virSecretGetXMLDesc`: the definition, never the value.
+        143 SecretGetXmlDesc secret_get_xml_desc(SecretFlagsArgs) -> XmlRet, ro, Prio;
+        /// `virSecretSetValue`.
+        144 SecretSetValue secret_set_value(SecretSetValueArgs) -> (), rw, Prio;
+        /// `virSecretGetValue`: never a private secret's.
+        145 SecretGetValue secret_get_value(SecretFlagsArgs) -> SecretValueRet, rw, Prio;
+        /// `virSecretUndefine`.
+        146 SecretUndefine secret_undefine(SecretArgs) -> (), rw, Prio;
+        /// `virSecretLookupByUsage`.
+        147 SecretLookupByUsage secret_lookup_by_usage(SecretUsageArgs) -> SecretRet, ro, Prio;
+        /// `virConnectListAllSecrets`, with its ephemeral and private
+        /// filters.
+        287 ConnectListAllSecrets connect_list_all_secrets(ListAllArgs) -> ListSecretsRet, ro, Prio;
     }
 }
 

@@ -21,6 +21,11 @@ pub use super::resources::{
     InterfaceStatsRet, MemoryStat, MemoryStatsArgs, MemoryStatsRet, ParamsRet, SetMemoryArgs,
     SetMemoryFlagsArgs, SetMemoryStatsPeriodArgs, SetVcpusArgs, SetVcpusFlagsArgs, TunableArgs,
 };
+/// The secret procedures' shapes, with the others.
+pub use super::secrets::{
+    ListSecretsRet, SecretArgs, SecretFlagsArgs, SecretHandle, SecretRet, SecretSetValueArgs,
+    SecretUsageArgs, SecretValue, SecretValueRet,
+};
 /// The snapshot procedures' shapes, with the others.
 pub use super::snapshots::{
     Snap, SnapChildNamesArgs, SnapChildrenArgs, SnapCreateArgs, SnapFlagsArgs, SnapListAllArgs,

@@ -9,10 +9,11 @@ use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 use super::conn::Conn;
-use super::{snapshots, storage};
+use super::{secrets, snapshots, storage};
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::uri::SshTarget;
 use crate::driver::*;
+use crate::model::SecretUsageType;
 use crate::transport::client::ssh::Tunnel;
 use crate::transport::libvirt::frame::{LibvirtCode, code};
 use crate::transport::libvirt::procedures::Caller;
@@ -700,6 +701,38 @@ impl Driver for LvDriver {
 
     fn block_info(&self, dom: &Domain, disk: &str) -> Result<BlockInfo> {
         snapshots::block_info(&self.conn, dom, disk)
+    }
+
+    fn list_secrets(&self) -> Result<Vec<Secret>> {
+        secrets::list_secrets(&self.conn)
+    }
+
+    fn secret_lookup_by_uuid(&self, uuid: Uuid) -> Result<Secret> {
+        secrets::lookup_by_uuid(&self.conn, uuid)
+    }
+
+    fn secret_lookup_by_usage(&self, usage: SecretUsageType, id: &str) -> Result<Secret> {
+        secrets::lookup_by_usage(&self.conn, usage, id)
+    }
+
+    fn secret_define_xml(&self, xml: &str) -> Result<Secret> {
+        secrets::define_xml(&self.conn, xml)
+    }
+
+    fn secret_xml(&self, secret: &Secret) -> Result<String> {
+        secrets::xml(&self.conn, secret)
+    }
+
+    fn secret_set_value(&self, secret: &Secret, value: &[u8]) -> Result<()> {
+        secrets::set_value(&self.conn, secret, value)
+    }
+
+    fn secret_get_value(&self, secret: &Secret) -> Result<Vec<u8>> {
+        secrets::get_value(&self.conn, secret)
+    }
+
+    fn secret_undefine(&self, secret: &Secret) -> Result<()> {
+        secrets::undefine(&self.conn, secret)
     }
 
     fn list_pools(&self) -> Result<Vec<PoolSummary>> {

@@ -13,6 +13,7 @@ mod conn;
 mod driver;
 mod jobs;
 mod resources;
+mod secrets;
 mod snapshots;
 mod storage;
 mod streams;
