@@ -16,6 +16,8 @@ mod host_rules;
 mod props;
 #[path = "model/rules.rs"]
 mod rules;
+#[path = "model/secrets.rs"]
+mod secrets;
 #[path = "model/strict.rs"]
 mod strict;
 

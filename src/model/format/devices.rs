@@ -273,10 +273,10 @@ fn disk(w: &mut XmlWriter, d: &Disk) {
             .opt("rerror_policy", d.driver.rerror_policy.map(|p| p.as_str()));
         w.empty("driver", a);
     }
-    if let Some(auth) = d.network.as_ref().and_then(|n| n.auth.as_ref()) {
-        if !auth.in_source {
-            super::hostdev::disk_auth(w, auth);
-        }
+    if let Some(auth) = d.network.as_ref().and_then(|n| n.auth.as_ref())
+        && !auth.in_source
+    {
+        super::hostdev::disk_auth(w, auth);
     }
     let policy = d.startup_policy.map(|p| p.as_str());
     let labels = |w: &mut XmlWriter| {
