@@ -15,6 +15,8 @@ mod chardev;
 mod disks;
 #[path = "applied/display.rs"]
 mod display;
+#[path = "applied/encryption.rs"]
+mod encryption;
 #[path = "applied/inguest.rs"]
 mod inguest;
 #[path = "applied/iscsi.rs"]

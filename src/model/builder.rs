@@ -137,6 +137,7 @@ impl DomainDef {
             snapshot: None,
             startup_policy: None,
             norelabel: Vec::new(),
+            encryption: None,
         });
         self
     }

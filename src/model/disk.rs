@@ -204,6 +204,9 @@ pub struct Disk {
     /// nothing, so this is what happens anyway; a label to set is
     /// refused by the reader.
     pub norelabel: Vec<Option<String>>,
+    /// `<encryption format='luks'>` (under `<disk>` or `<source>`): the
+    /// image is LUKS-encrypted, its passphrase a secret.
+    pub encryption: Option<super::DiskEncryption>,
 }
 
 /// Which volume a `<disk type='volume'>` uses.
@@ -414,6 +417,7 @@ impl Disk {
             snapshot: None,
             startup_policy: None,
             norelabel: Vec::new(),
+            encryption: None,
         }
     }
 

@@ -142,3 +142,18 @@ pub struct DiskAuth {
     /// rather than directly under `<disk>`; written back where it was.
     pub in_source: bool,
 }
+
+/// `<encryption format='luks'>` of a disk: the image is a LUKS volume
+/// (a raw disk: QEMU's `luks` format; a qcow2 disk: its own LUKS
+/// encryption) whose passphrase is a secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiskEncryption {
+    /// `engine='qemu'` when written (QEMU decrypts: the only engine here).
+    pub engine_written: bool,
+    /// `<secret type='passphrase' uuid=|usage=>`: a secret of usage
+    /// `volume` when found by usage (the usage id is the volume's path).
+    pub secret: SecretLookup,
+    /// Whether it was written inside `<source>` rather than under
+    /// `<disk>`; written back where it was.
+    pub in_source: bool,
+}

@@ -187,7 +187,20 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
             norelabel: p
                 .maybe(|p| vec![p.maybe(|p| p.of(&["dac", "selinux"]).to_string())])
                 .unwrap_or_default(),
+            encryption: None,
         });
+        let d = disks.last_mut().expect("pushed above");
+        if let Some(source) = d.source.clone() {
+            d.encryption = p.maybe(|p| qvirt::model::DiskEncryption {
+                engine_written: p.coin(),
+                secret: if p.coin() {
+                    qvirt::model::SecretLookup::Usage(source)
+                } else {
+                    qvirt::model::SecretLookup::Uuid(uuid::Uuid::from_u128(seed as u128))
+                },
+                in_source: p.coin(),
+            });
+        }
     }
     let mut controllers = vec![Controller {
         pcihole64_kib: p.maybe(|p| p.below(1 << 30)),

@@ -247,3 +247,132 @@ fn secret_documents_read_and_write_as_libvirt_does() {
         assert!(e.message.contains(fragment), "{bad}: {}", e.message);
     }
 }
+
+fn file_disk(format: &str, inner: &str, outer: &str) -> String {
+    doc(
+        "",
+        &format!(
+            "<disk type='file' device='disk'>
+      <driver name='qemu' type='{format}'/>
+      <source file='/var/lib/images/enc.img'>{inner}</source>
+      <target dev='vda' bus='virtio'/>
+      {outer}
+    </disk>"
+        ),
+    )
+}
+
+const LUKS: &str = "<encryption format='luks'><secret type='passphrase' usage='/var/lib/images/enc.img'/></encryption>";
+
+#[test]
+fn encryption_reads_and_writes_back_where_it_was() {
+    for (inner, outer) in [(LUKS, ""), ("", LUKS)] {
+        for format in ["raw", "qcow2"] {
+            let d = accept(&file_disk(format, inner, outer));
+            let enc = d.devices.disks[0].encryption.clone().unwrap();
+            assert_eq!(
+                enc.secret,
+                SecretLookup::Usage("/var/lib/images/enc.img".into())
+            );
+            assert_eq!(enc.in_source, !inner.is_empty());
+            let x = d.to_xml();
+            let (enc_at, target_at) = (x.find("<encryption").unwrap(), x.find("<target").unwrap());
+            assert_eq!(enc_at < target_at, enc.in_source, "{x}");
+        }
+    }
+    let with_engine = LUKS.replace("format='luks'", "format='luks' engine='qemu'");
+    let d = accept(&file_disk("raw", &with_engine, ""));
+    assert!(d.to_xml().contains("engine='qemu'"));
+    // On a network disk too, beside its <auth>.
+    let d = accept(&net_disk("iscsi", "iqn.x/1", &format!("{CHAP}{LUKS}"), ""));
+    assert!(d.devices.disks[0].encryption.as_ref().unwrap().in_source);
+}
+
+#[test]
+fn encryption_follows_libvirts_and_qemus_rules() {
+    use ModelErrorKind::{Invalid, Unsupported};
+    let cases: &[(String, ModelErrorKind, &str)] = &[
+        (file_disk("raw", LUKS, LUKS), Unsupported, "already found"),
+        (
+            file_disk("raw", "<encryption format='qcow'/>", ""),
+            Unsupported,
+            "old qcow/qcow2 encryption",
+        ),
+        (
+            file_disk("raw", "<encryption format='luks2'/>", ""),
+            Unsupported,
+            "only 'luks'",
+        ),
+        (
+            file_disk("raw", "<encryption format='luks'/>", ""),
+            Invalid,
+            "needs its passphrase",
+        ),
+        (
+            file_disk(
+                "raw",
+                &LUKS.replace("format='luks'", "format='luks' engine='librbd'"),
+                "",
+            ),
+            Unsupported,
+            "engine",
+        ),
+        (
+            file_disk(
+                "raw",
+                "<encryption format='luks'><secret type='volume' usage='x'/></encryption>",
+                "",
+            ),
+            Unsupported,
+            "passphrase",
+        ),
+        (
+            file_disk(
+                "raw",
+                &LUKS.replace(
+                    "</encryption>",
+                    "<cipher name='aes' size='256'/></encryption>",
+                ),
+                "",
+            ),
+            Unsupported,
+            "unnecessary",
+        ),
+        (
+            file_disk("vmdk", LUKS, ""),
+            Unsupported,
+            "only with 'raw' and 'qcow2'",
+        ),
+        (
+            file_disk("raw", LUKS, "<transient/>"),
+            Unsupported,
+            "<transient/> of an encrypted disk",
+        ),
+    ];
+    for (xml, kind, fragment) in cases {
+        reject(xml, *kind, fragment);
+    }
+}
+
+#[test]
+fn encryption_documents_validate_against_libvirts_schema() {
+    let dir = crate::scratch_dir("encryption-schema");
+    let files: Vec<_> = [
+        file_disk("raw", LUKS, ""),
+        file_disk("qcow2", "", LUKS),
+        file_disk(
+            "raw",
+            &LUKS.replace("format='luks'", "format='luks' engine='qemu'"),
+            "",
+        ),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, xml)| {
+        let f = dir.join(format!("enc{i}.xml"));
+        std::fs::write(&f, accept(xml).to_xml()).unwrap();
+        f
+    })
+    .collect();
+    xmllint_validate(&files);
+}

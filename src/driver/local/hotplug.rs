@@ -368,10 +368,15 @@ impl Core {
                     .map(|i| live.devices.disks[i].target.clone());
                 run.update_plugged(|p| p.disks.retain(|d| Some(&d.target) != target.as_ref()));
                 let removed = drive_released(qmp, id).and_then(|()| remove_nodes(qmp, id));
-                // The network disk's secret file, if it had one.
+                // The disk's secret files, if it had any.
                 if removed.is_ok() {
-                    let _ =
-                        std::fs::remove_file(crate::qemu::argv::disk_secret_file(&run.run_dir, id));
+                    let files = [
+                        crate::qemu::argv::disk_secret_file(&run.run_dir, id),
+                        crate::qemu::argv::disk_encryption_file(&run.run_dir, id),
+                    ];
+                    for f in files {
+                        let _ = std::fs::remove_file(f);
+                    }
                 }
                 removed
             }
@@ -676,9 +681,14 @@ fn remove_nodes(qmp: &Qmp, id: &str) -> Result<()> {
             }
         }
     }
-    // A network disk's secret object, once no node uses it (absent for
-    // most disks: the error then is QEMU's "not found").
-    let secret = crate::qemu::argv::disk_secret_id(id);
-    let _ = qmp.execute("object-del", Some(json!({"id": secret})), QMP_TIMEOUT);
+    // A network disk's credentials and a LUKS disk's passphrase, once no
+    // node uses them (absent for most disks: the error then is QEMU's
+    // "not found").
+    for secret in [
+        crate::qemu::argv::disk_secret_id(id),
+        crate::qemu::argv::disk_encryption_id(id),
+    ] {
+        let _ = qmp.execute("object-del", Some(json!({"id": secret})), QMP_TIMEOUT);
+    }
     Ok(())
 }

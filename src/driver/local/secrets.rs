@@ -18,8 +18,7 @@ use super::driver::{Core, lock};
 use crate::driver::Secret;
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{
-    DiskAuth, MAX_SECRET_VALUE, SecretDef, SecretLookup, SecretUsageType, base64_decode,
-    base64_encode,
+    MAX_SECRET_VALUE, SecretDef, SecretLookup, SecretUsageType, base64_decode, base64_encode,
 };
 use crate::sys::fsutil::{is_leftover_temp, remove_durable, write_atomic};
 
@@ -278,11 +277,11 @@ impl Core {
     /// libvirt's `virSecretGetSecretString`), private or not.
     pub(crate) fn secret_for_disk(
         &self,
-        auth: &DiskAuth,
+        lookup: &SecretLookup,
         want: SecretUsageType,
     ) -> Result<(Uuid, Vec<u8>)> {
         self.with_secrets(|m| {
-            let found = match &auth.lookup {
+            let found = match lookup {
                 SecretLookup::Uuid(u) => {
                     m.get(u).ok_or_else(|| no_secret(format!("uuid '{u}'")))?
                 }
@@ -314,23 +313,29 @@ impl Core {
             if only.is_some_and(|o| o != i) {
                 continue;
             }
-            let Some((n, auth)) = disk
+            let named =
+                |e: Error| Error::new(e.code, format!("disk '{}': {}", disk.target, e.message));
+            if let Some((n, auth)) = disk
                 .network
                 .as_ref()
                 .and_then(|n| n.auth.as_ref().map(|a| (n, a)))
-            else {
-                continue;
-            };
-            let want = match n.protocol {
-                DiskProtocol::Rbd => SecretUsageType::Ceph,
-                DiskProtocol::Iscsi => SecretUsageType::Iscsi,
-                _ => auth.secret_type.unwrap_or(SecretUsageType::Iscsi),
-            };
-            let (_, value) = self.secret_for_disk(auth, want).map_err(|e| {
-                Error::new(e.code, format!("disk '{}': {}", disk.target, e.message))
-            })?;
-            let file = crate::qemu::argv::disk_secret_file(run_dir, id);
-            write_private(&file, &value)?;
+            {
+                let want = match n.protocol {
+                    DiskProtocol::Rbd => SecretUsageType::Ceph,
+                    DiskProtocol::Iscsi => SecretUsageType::Iscsi,
+                    _ => auth.secret_type.unwrap_or(SecretUsageType::Iscsi),
+                };
+                let (_, value) = self.secret_for_disk(&auth.lookup, want).map_err(named)?;
+                let file = crate::qemu::argv::disk_secret_file(run_dir, id);
+                write_private(&file, &value)?;
+            }
+            if let Some(enc) = &disk.encryption {
+                let (_, value) = self
+                    .secret_for_disk(&enc.secret, SecretUsageType::Volume)
+                    .map_err(named)?;
+                let file = crate::qemu::argv::disk_encryption_file(run_dir, id);
+                write_private(&file, &value)?;
+            }
         }
         Ok(())
     }

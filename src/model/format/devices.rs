@@ -279,6 +279,7 @@ fn disk(w: &mut XmlWriter, d: &Disk) {
         super::hostdev::disk_auth(w, auth);
     }
     let policy = d.startup_policy.map(|p| p.as_str());
+    let source_enc = d.encryption.as_ref().filter(|e| e.in_source);
     let labels = |w: &mut XmlWriter| {
         for m in &d.norelabel {
             w.empty(
@@ -286,8 +287,13 @@ fn disk(w: &mut XmlWriter, d: &Disk) {
                 Attrs::new().opt("model", m.as_ref()).add("relabel", "no"),
             );
         }
+        if d.network.is_none()
+            && let Some(enc) = source_enc
+        {
+            super::hostdev::disk_encryption(w, enc);
+        }
     };
-    let has_labels = !d.norelabel.is_empty();
+    let has_labels = !d.norelabel.is_empty() || (d.network.is_none() && source_enc.is_some());
     match (&d.volume, &d.source) {
         (Some(v), _) => element(
             w,
@@ -316,7 +322,7 @@ fn disk(w: &mut XmlWriter, d: &Disk) {
         (None, None) => {}
     }
     if let Some(n) = &d.network {
-        super::hostdev::network_source(w, n);
+        super::hostdev::network_source(w, n, d.encryption.as_ref());
     }
     super::hostdev::backing_store(w, &d.backing);
     let t = Attrs::new()
@@ -366,6 +372,9 @@ fn disk(w: &mut XmlWriter, d: &Disk) {
         if let Some(v) = v {
             w.text(name, Attrs::new(), v);
         }
+    }
+    if let Some(enc) = d.encryption.as_ref().filter(|e| !e.in_source) {
+        super::hostdev::disk_encryption(w, enc);
     }
     address(w, &d.address);
     w.close("disk");

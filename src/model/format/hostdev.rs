@@ -170,14 +170,20 @@ pub(super) fn memory(w: &mut XmlWriter, m: &MemoryDevice) {
 }
 
 /// A network disk's `<source>` with its hosts.
-pub(super) fn network_source(w: &mut XmlWriter, n: &NetworkSource) {
+pub(super) fn network_source(
+    w: &mut XmlWriter,
+    n: &NetworkSource,
+    enc: Option<&crate::model::DiskEncryption>,
+) {
     let a = Attrs::new()
         .add("protocol", n.protocol.as_str())
         .opt("name", n.name.as_ref())
         .opt("query", n.query.as_ref())
         .opt("tls", n.tls.map(yes_no));
     let auth = n.auth.as_ref().filter(|a| a.in_source);
-    element(w, "source", a, !n.hosts.is_empty() || auth.is_some(), |w| {
+    let enc = enc.filter(|e| e.in_source);
+    let children = !n.hosts.is_empty() || auth.is_some() || enc.is_some();
+    element(w, "source", a, children, |w| {
         for h in &n.hosts {
             let a = Attrs::new()
                 .opt("name", h.name.as_ref())
@@ -189,18 +195,37 @@ pub(super) fn network_source(w: &mut XmlWriter, n: &NetworkSource) {
         if let Some(auth) = auth {
             disk_auth(w, auth);
         }
+        if let Some(enc) = enc {
+            disk_encryption(w, enc);
+        }
     });
+}
+
+/// `<encryption format='luks'><secret type='passphrase' .../></encryption>`.
+pub(super) fn disk_encryption(w: &mut XmlWriter, enc: &crate::model::DiskEncryption) {
+    let a = Attrs::new()
+        .add("format", "luks")
+        .opt("engine", enc.engine_written.then_some("qemu"));
+    w.open("encryption", a);
+    w.empty(
+        "secret",
+        secret_lookup(Attrs::new().add("type", "passphrase"), &enc.secret),
+    );
+    w.close("encryption");
+}
+
+fn secret_lookup(a: Attrs, lookup: &crate::model::SecretLookup) -> Attrs {
+    match lookup {
+        crate::model::SecretLookup::Uuid(u) => a.add("uuid", u.hyphenated()),
+        crate::model::SecretLookup::Usage(u) => a.add("usage", u),
+    }
 }
 
 /// `<auth username=...><secret type= uuid=|usage=/></auth>`.
 pub(super) fn disk_auth(w: &mut XmlWriter, auth: &crate::model::DiskAuth) {
     w.open("auth", Attrs::new().add("username", &auth.username));
     let a = Attrs::new().opt("type", auth.secret_type.map(|t| t.as_str()));
-    let a = match &auth.lookup {
-        crate::model::SecretLookup::Uuid(u) => a.add("uuid", u.hyphenated()),
-        crate::model::SecretLookup::Usage(u) => a.add("usage", u),
-    };
-    w.empty("secret", a);
+    w.empty("secret", secret_lookup(a, &auth.lookup));
     w.close("auth");
 }
 

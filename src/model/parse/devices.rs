@@ -8,8 +8,9 @@ use super::el::{El, R, Radix, invalid, push, set};
 use super::{chardev, hostdev, memory, optional_text, peripherals};
 use crate::model::{
     Address, BackingStore, Controller, ControllerTarget, ControllerType, Devices, Disk, DiskDevice,
-    DiskDriver, DiskHost, DiskProtocol, DiskType, DriveAddress, InputType, ModelErrorKind,
-    NetworkSource, PciAddress, UsbAddress, UsbPort, VirtioOptions, VirtioSerialAddress,
+    DiskDriver, DiskEncryption, DiskHost, DiskProtocol, DiskType, DriveAddress, InputType,
+    ModelErrorKind, NetworkSource, PciAddress, UsbAddress, UsbPort, VirtioOptions,
+    VirtioSerialAddress,
 };
 
 pub(super) fn devices(e: El) -> R<Devices> {
@@ -359,7 +360,7 @@ fn disk(e: El) -> R<Disk> {
     let (mut driver_v, mut source, mut target) = (None, None, None);
     let (mut readonly, mut shareable, mut serial) = (None, None, None);
     let (mut boot, mut address_v, mut backing, mut transient) = (None, None, None, None);
-    let mut auth = None;
+    let (mut auth, mut encryption) = (None, None);
     let (mut wwn, mut vendor, mut product, mut iotune) = (None, None, None, None);
     for c in e.children()? {
         match c.name() {
@@ -393,6 +394,9 @@ fn disk(e: El) -> R<Disk> {
             })?,
             "backingStore" => set(&mut backing, c, backing_store)?,
             "auth" => set(&mut auth, c, |c| super::secret::disk_auth(c, false))?,
+            "encryption" => set(&mut encryption, c, |c| {
+                super::secret::disk_encryption(c, false)
+            })?,
             "serial" => set(&mut serial, c, optional_text)?,
             "boot" => set(&mut boot, c, boot_order)?,
             "address" => set(&mut address_v, c, address)?,
@@ -400,11 +404,22 @@ fn disk(e: El) -> R<Disk> {
             _ => c.skip()?,
         }
     }
-    let (source, mut network, volume, startup_policy, norelabel) = match source {
-        Some(DiskSource::Path(p, policy, labels)) => (p, None, None, policy, labels),
-        Some(DiskSource::Net(n)) => (None, Some(n), None, None, Vec::new()),
-        Some(DiskSource::Volume(v, policy, labels)) => (None, None, Some(v), policy, labels),
-        None => (None, None, None, None, Vec::new()),
+    let (source, mut network, volume, startup_policy, norelabel, source_enc) = match source {
+        Some(DiskSource::Path(p, policy, labels, enc)) => (p, None, None, policy, labels, enc),
+        Some(DiskSource::Net(n, enc)) => (None, Some(n), None, None, Vec::new(), enc),
+        Some(DiskSource::Volume(v, policy, labels, enc)) => {
+            (None, None, Some(v), policy, labels, enc)
+        }
+        None => (None, None, None, None, Vec::new(), None),
+    };
+    let encryption = match (encryption, source_enc) {
+        (Some(_), Some(_)) => {
+            return Err(super::el::unsupported(format!(
+                "an <encryption> definition already found for disk source, at {}",
+                e.at()
+            )));
+        }
+        (a, b) => a.or(b),
     };
     // libvirt's virDomainDiskDefValidateStartupPolicy.
     if startup_policy == Some(crate::model::StartupPolicy::Requisite)
@@ -481,6 +496,25 @@ fn disk(e: El) -> R<Disk> {
     d.boot_order = boot;
     d.address = address_v;
     d.volume = volume;
+    // libvirt's qemuDomainValidateStorageSource.
+    if encryption.is_some() {
+        if !matches!(
+            d.format,
+            None | Some(crate::model::DiskFormat::Raw) | Some(crate::model::DiskFormat::Qcow2)
+        ) {
+            return Err(super::el::unsupported(format!(
+                "disk encryption at {} is supported only with 'raw' and 'qcow2' image format",
+                e.at()
+            )));
+        }
+        if d.transient {
+            return Err(super::el::unsupported(format!(
+                "<transient/> of an encrypted disk at {} is not supported",
+                e.at()
+            )));
+        }
+    }
+    d.encryption = encryption;
     Ok(d)
 }
 
@@ -526,15 +560,15 @@ fn backing_store(e: El) -> R<Option<Box<BackingStore>>> {
             _ => c.skip()?,
         }
     }
-    if let Some(DiskSource::Path(_, policy, labels)) = &source
-        && (policy.is_some() || !labels.is_empty())
+    if let Some(DiskSource::Path(_, policy, labels, enc)) = &source
+        && (policy.is_some() || !labels.is_empty() || enc.is_some())
     {
         return Err(super::el::unsupported(format!(
-            "a startupPolicy or <seclabel> in the <source> of a <backingStore> at {} is not supported (they belong to the disk's own source)",
+            "a startupPolicy, <seclabel> or <encryption> in the <source> of a <backingStore> at {} is not supported (they belong to the disk's own source)",
             e.at()
         )));
     }
-    let Some(DiskSource::Path(Some(path), _, _)) = source else {
+    let Some(DiskSource::Path(Some(path), _, _, _)) = source else {
         return Err(invalid(format!(
             "missing <source> in <backingStore> at {}",
             e.at()
@@ -599,25 +633,34 @@ enum DiskSource {
         Option<String>,
         Option<crate::model::StartupPolicy>,
         Vec<Option<String>>,
+        Option<DiskEncryption>,
     ),
     /// A network export.
-    Net(NetworkSource),
+    Net(NetworkSource, Option<DiskEncryption>),
     /// A volume of a storage pool, with its `startupPolicy` and
     /// `<seclabel relabel='no'>` models.
     Volume(
         crate::model::VolumeSource,
         Option<crate::model::StartupPolicy>,
         Vec<Option<String>>,
+        Option<DiskEncryption>,
     ),
 }
 
 /// The `<seclabel>` children of a disk's `<source>`: each must say
 /// `relabel='no'` (qvirt relabels nothing; a label to apply would need a
 /// security driver it does not have); their models. libvirt's output-only
-/// `labelskip='yes'` reads as the same.
-fn no_relabels(e: El) -> R<Vec<Option<String>>> {
+/// `labelskip='yes'` reads as the same. And its `<encryption>`.
+fn no_relabels(e: El) -> R<(Vec<Option<String>>, Option<DiskEncryption>)> {
     let mut models = Vec::new();
+    let mut encryption = None;
     for c in e.children()? {
+        if c.name() == "encryption" {
+            set(&mut encryption, c, |c| {
+                super::secret::disk_encryption(c, true)
+            })?;
+            continue;
+        }
         if c.name() != "seclabel" {
             c.skip()?;
             continue;
@@ -649,17 +692,20 @@ fn no_relabels(e: El) -> R<Vec<Option<String>>> {
             models.push(m);
         }
     }
-    Ok(models)
+    Ok((models, encryption))
 }
 
 fn disk_source(e: El, kind: DiskType) -> R<DiskSource> {
     let attr = match kind {
         DiskType::File => "file",
         DiskType::Block => "dev",
-        DiskType::Network => return network_source(e).map(DiskSource::Net),
+        DiskType::Network => {
+            let (n, enc) = network_source(e)?;
+            return Ok(DiskSource::Net(n, enc));
+        }
         DiskType::Volume => {
             e.allow(&["pool", "volume", "startupPolicy"])?;
-            let labels = no_relabels(e)?;
+            let (labels, enc) = no_relabels(e)?;
             return Ok(DiskSource::Volume(
                 crate::model::VolumeSource {
                     pool: e.req("pool")?.to_string(),
@@ -667,18 +713,20 @@ fn disk_source(e: El, kind: DiskType) -> R<DiskSource> {
                 },
                 e.word("startupPolicy")?,
                 labels,
+                enc,
             ));
         }
     };
     // `index` numbers the image in a running domain's chain: libvirt
     // writes it in live XML and reads it only from its own status files.
     e.allow(&[attr, "index", "startupPolicy"])?;
-    let labels = no_relabels(e)?;
+    let (labels, enc) = no_relabels(e)?;
     // An empty path is libvirt's empty drive, the same as no source.
     Ok(DiskSource::Path(
         e.get(attr).filter(|p| !p.is_empty()).map(str::to_string),
         e.word("startupPolicy")?,
         labels,
+        enc,
     ))
 }
 
@@ -717,11 +765,12 @@ fn disk_auth_rules(n: &NetworkSource, e: El) -> R<()> {
     Ok(())
 }
 
-fn network_source(e: El) -> R<NetworkSource> {
+fn network_source(e: El) -> R<(NetworkSource, Option<DiskEncryption>)> {
     e.allow(&["protocol", "name", "query", "tls", "index"])?;
     let protocol: DiskProtocol = e.req_word("protocol")?;
     let mut hosts = Vec::new();
     let mut auth = None;
+    let mut encryption = None;
     for c in e.children()? {
         match c.name() {
             "host" => push(&mut hosts, c, |c| {
@@ -747,17 +796,21 @@ fn network_source(e: El) -> R<NetworkSource> {
                 })
             })?,
             "auth" => set(&mut auth, c, |c| super::secret::disk_auth(c, true))?,
+            "encryption" => set(&mut encryption, c, |c| {
+                super::secret::disk_encryption(c, true)
+            })?,
             _ => c.skip()?,
         }
     }
-    Ok(NetworkSource {
+    let n = NetworkSource {
         protocol,
         name: e.get("name").map(str::to_string),
         query: e.get("query").map(str::to_string),
         hosts,
         tls: e.yes_no("tls")?,
         auth,
-    })
+    };
+    Ok((n, encryption))
 }
 
 type Target = (String, Option<crate::model::DiskBus>, Option<bool>);

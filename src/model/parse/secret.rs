@@ -3,7 +3,7 @@
 
 use super::el::{El, R, invalid, set};
 use super::storage::{parse_uuid, read_document, uuid_text};
-use crate::model::secret::{DiskAuth, SecretDef, SecretLookup, SecretUsageType};
+use crate::model::secret::{DiskAuth, DiskEncryption, SecretDef, SecretLookup, SecretUsageType};
 use crate::model::{ModelError, ModelErrorKind};
 
 /// Reads a `<secret>` document.
@@ -66,24 +66,7 @@ pub(super) fn disk_auth(e: El, in_source: bool) -> R<DiskAuth> {
                 c.allow(&["type", "uuid", "usage"])?;
                 c.empty()?;
                 let kind: Option<SecretUsageType> = c.word("type")?;
-                let lookup = match (c.get("uuid"), c.get("usage")) {
-                    (Some(_), Some(_)) => {
-                        return Err(invalid(format!(
-                            "either secret uuid or usage expected, not both, at {}",
-                            c.at()
-                        )));
-                    }
-                    (Some(u), None) => SecretLookup::Uuid(parse_uuid(u).ok_or_else(|| {
-                        c.bad_value(ModelErrorKind::Invalid, "uuid", "expected a UUID")
-                    })?),
-                    (None, Some(u)) => SecretLookup::Usage(u.to_string()),
-                    (None, None) => {
-                        return Err(invalid(format!(
-                            "missing secret uuid or usage attribute at {}",
-                            c.at()
-                        )));
-                    }
-                };
+                let lookup = lookup_of(&c)?;
                 Ok((kind, lookup))
             })?,
             _ => c.skip()?,
@@ -95,6 +78,103 @@ pub(super) fn disk_auth(e: El, in_source: bool) -> R<DiskAuth> {
         username,
         secret_type,
         lookup,
+        in_source,
+    })
+}
+
+/// The `uuid=` or `usage=` of a `<secret>` that names a secret (libvirt's
+/// virSecretLookupParseSecret).
+fn lookup_of(c: &El) -> R<SecretLookup> {
+    match (c.get("uuid"), c.get("usage")) {
+        (Some(_), Some(_)) => Err(invalid(format!(
+            "either secret uuid or usage expected, not both, at {}",
+            c.at()
+        ))),
+        (Some(u), None) => Ok(SecretLookup::Uuid(parse_uuid(u).ok_or_else(|| {
+            c.bad_value(ModelErrorKind::Invalid, "uuid", "expected a UUID")
+        })?)),
+        (None, Some(u)) => Ok(SecretLookup::Usage(u.to_string())),
+        (None, None) => Err(invalid(format!(
+            "missing secret uuid or usage attribute at {}",
+            c.at()
+        ))),
+    }
+}
+
+/// `<encryption format= engine=>` of a disk with its passphrase
+/// `<secret>` (libvirt's virStorageEncryptionParseNode and QEMU's
+/// rules: LUKS decrypted by QEMU only).
+pub(super) fn disk_encryption(e: El, in_source: bool) -> R<DiskEncryption> {
+    e.allow(&["format", "engine"])?;
+    match e.req("format")? {
+        "luks" => {}
+        "default" | "qcow" => {
+            return Err(e.bad_value(
+                ModelErrorKind::Unsupported,
+                "format",
+                "old qcow/qcow2 encryption is not supported; use 'luks'",
+            ));
+        }
+        "luks2" | "luks-any" => {
+            return Err(e.bad_value(
+                ModelErrorKind::Unsupported,
+                "format",
+                "only 'luks' is supported by QEMU's encryption engine",
+            ));
+        }
+        _ => {
+            return Err(e.bad_value(
+                ModelErrorKind::Unsupported,
+                "format",
+                "unknown volume encryption format",
+            ));
+        }
+    }
+    let engine_written = match e.get("engine") {
+        None => false,
+        Some("qemu") => true,
+        Some(_) => {
+            return Err(e.bad_value(
+                ModelErrorKind::Unsupported,
+                "engine",
+                "only 'qemu' (QEMU decrypts the image) is supported",
+            ));
+        }
+    };
+    let mut secret = None;
+    for c in e.children()? {
+        match c.name() {
+            "secret" => set(&mut secret, c, |c| {
+                c.allow(&["type", "uuid", "usage"])?;
+                c.empty()?;
+                match c.req("type")? {
+                    "passphrase" => lookup_of(&c),
+                    _ => Err(c.bad_value(
+                        ModelErrorKind::Unsupported,
+                        "type",
+                        "unknown volume encryption secret type (expected 'passphrase')",
+                    )),
+                }
+            })?,
+            "cipher" | "ivgen" => {
+                return Err(super::el::unsupported(format!(
+                    "supplying <{}> for domain disk definition is unnecessary, at {}",
+                    c.name(),
+                    c.at()
+                )));
+            }
+            _ => c.skip()?,
+        }
+    }
+    let secret = secret.ok_or_else(|| {
+        invalid(format!(
+            "<encryption format='luks'> at {} needs its passphrase: <secret type='passphrase' uuid=...|usage=.../>",
+            e.at()
+        ))
+    })?;
+    Ok(DiskEncryption {
+        engine_written,
+        secret,
         in_source,
     })
 }

@@ -540,7 +540,8 @@ fn emit_nodes(
             .switch("cache.no-flush", no_flush),
         None => o,
     };
-    let raw = matches!(disk.format, None | Some(DiskFormat::Raw));
+    // A LUKS raw image has a format node too: QEMU's `luks` driver.
+    let raw = matches!(disk.format, None | Some(DiskFormat::Raw)) && disk.encryption.is_none();
     // The backing chain, lowest image first: each a storage node and a
     // format node whose `backing` is the one below.
     let mut below: Option<String> = match &disk.backing {
@@ -612,8 +613,23 @@ fn emit_nodes(
     } else {
         let format = format!("{}-format", info.id);
         let driver = disk.format.unwrap_or(DiskFormat::Raw);
-        let o = Opts::empty()
-            .set("driver", driver.qemu_driver())
+        let o = match (&disk.encryption, driver) {
+            (None, _) => Opts::empty().set("driver", driver.qemu_driver()),
+            (Some(_), DiskFormat::Raw) => Opts::empty()
+                .set("driver", "luks")
+                .set("key-secret", encryption_secret(cx, &info.id)?),
+            (Some(_), DiskFormat::Qcow2) => Opts::empty()
+                .set("driver", "qcow2")
+                .set("encrypt.format", "luks")
+                .set("encrypt.key-secret", encryption_secret(cx, &info.id)?),
+            (Some(_), other) => {
+                return Err(unsupported(format!(
+                    "disk '{t}': encryption is supported only with 'raw' and 'qcow2' image format, not '{}'",
+                    other.as_str()
+                )));
+            }
+        };
+        let o = o
             .set("file", &storage)
             .set("node-name", &format)
             .maybe("backing", below.filter(|_| driver.has_backing()));
@@ -811,6 +827,30 @@ fn network_node(n: &NetworkSource, t: &str) -> Result<Opts, Error> {
 /// before QEMU starts and gone with the run. Disk device id `id`.
 pub fn disk_secret_file(run_dir: &std::path::Path, id: &str) -> std::path::PathBuf {
     run_dir.join(format!("secret-{id}"))
+}
+
+/// The file a LUKS disk's passphrase is handed to QEMU in, as
+/// [`disk_secret_file`] for credentials.
+pub fn disk_encryption_file(run_dir: &std::path::Path, id: &str) -> std::path::PathBuf {
+    run_dir.join(format!("secret-{id}-encryption"))
+}
+
+/// The id of the QEMU `secret` object holding a LUKS disk's passphrase.
+pub fn disk_encryption_id(id: &str) -> String {
+    format!("{id}-encryption-secret")
+}
+
+/// Adds the `secret` object that reads disk `id`'s passphrase from
+/// [`disk_encryption_file`]; its id.
+fn encryption_secret(cx: &mut Ctx<'_>, id: &str) -> Result<String, Error> {
+    let file = disk_encryption_file(&cx.paths.runtime_dir, id);
+    let secret = disk_encryption_id(id);
+    let object = Opts::new("secret")
+        .set("id", &secret)
+        .set("format", "raw")
+        .set("file", super::runtime_path("disk passphrase", &file)?);
+    cx.arg("-object", object.build());
+    Ok(secret)
 }
 
 /// The id of the QEMU `secret` object of disk device `id`.

@@ -76,7 +76,9 @@ use crate::qemu::caps::QemuCaps;
 
 pub use crate::model::utc_datetime;
 pub use controllers::channel_sockets;
-pub use disks::{disk_secret_file, disk_secret_id, transient_overlay};
+pub use disks::{
+    disk_encryption_file, disk_encryption_id, disk_secret_file, disk_secret_id, transient_overlay,
+};
 pub use extras::{tpm_socket, tpm_version};
 pub use hotplug::{DeviceArgs, PluggedDevice, device_args, with_pci_addresses};
 pub use opts::escape;
