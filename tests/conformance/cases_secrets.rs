@@ -101,6 +101,14 @@ pub fn secrets_define_lookup_and_list(cx: &mut Ctx<'_>) {
         (SecretUsageType::None, "")
     );
 
+    // As libvirt: a secret of usage `none` is found by UUID only.
+    assert_eq!(
+        d.secret_lookup_by_usage(SecretUsageType::None, "")
+            .unwrap_err()
+            .code,
+        ErrorCode::NoSecret
+    );
+    assert_eq!(d.secret_lookup_by_uuid(unused.uuid).unwrap(), unused);
     assert_eq!(d.secret_lookup_by_uuid(given.uuid).unwrap(), given);
     assert_eq!(d.secret_lookup_by_uuid(made.uuid).unwrap(), made);
     assert_eq!(

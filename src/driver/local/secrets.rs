@@ -146,8 +146,9 @@ impl Core {
     pub(crate) fn secret_by_usage(&self, usage: SecretUsageType, id: &str) -> Result<Secret> {
         self.with_secrets(|m| {
             m.values()
+                // As libvirt: a secret of usage `none` is found by UUID only.
                 .find(|e| {
-                    e.def.usage == usage && (usage == SecretUsageType::None || e.def.usage_id == id)
+                    usage != SecretUsageType::None && e.def.usage == usage && e.def.usage_id == id
                 })
                 .map(|e| handle(&e.def))
                 .ok_or_else(|| no_secret(format!("usage '{id}'")))
@@ -272,8 +273,9 @@ impl Core {
         })
     }
 
-    /// The value of the secret a disk's `<auth>` names, for QEMU: found
-    /// by UUID or by usage (of the type the disk's protocol needs, as
+    /// The value of the secret a disk's `<auth>` or `<encryption>` names,
+    /// for QEMU: found by UUID or by usage (of the type the disk needs:
+    /// its protocol's for credentials, `volume` for a passphrase; as
     /// libvirt's `virSecretGetSecretString`), private or not.
     pub(crate) fn secret_for_disk(
         &self,
