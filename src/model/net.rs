@@ -145,8 +145,28 @@ pub struct Interface {
     pub bandwidth: Option<Bandwidth>,
     /// `<virtualport type='openvswitch'>`: the bridge is Open vSwitch's.
     pub virtualport: Option<OvsPort>,
+    /// `<coalesce><rx><frames max=...>`: how many received frames the
+    /// host tap batches before it hands them on (the tap's
+    /// `rx-frames` coalescing, set with ethtool's ioctl). A bridge
+    /// interface's only; `None` when not written.
+    pub coalesce_rx_frames: Option<u32>,
+    /// `<filterref>`: the libvirt network filter the host applies to the
+    /// interface's traffic; `None` when not written.
+    pub filterref: Option<FilterRef>,
     /// `<address>`.
     pub address: Option<Address>,
+}
+
+/// `<filterref filter=...>` with its `<parameter name= value=>`
+/// children: a host's network filter (nwfilter) named, with the values
+/// of its variables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilterRef {
+    /// `filter`: the filter's name on the host.
+    pub filter: String,
+    /// The `<parameter>` children as `(name, value)`, in document order; a
+    /// name given more than once makes a list of values (several `IP`).
+    pub parameters: Vec<(String, String)>,
 }
 
 /// `<virtualport type='openvswitch'><parameters interfaceid profileid>`.
