@@ -382,7 +382,7 @@ fn coalesce(c: El, kind: u8, type_name: &str) -> R<Option<u32>> {
     let max = frames.flatten();
     if max.is_some() && kind == 1 {
         return Err(super::el::unsupported(format!(
-            "<coalesce> at {} on an interface of type 'network' is not supported: qvirt's network 'default' is QEMU's user networking, with no host tap to coalesce on; use a bridge interface",
+            "<coalesce> at {} on an interface of type 'network' is not supported: qvirt's network 'default' is user networking, with no host tap to coalesce on; use a bridge interface",
             c.at()
         )));
     }
