@@ -23,6 +23,8 @@ mod inguest;
 mod iscsi;
 #[path = "applied/machine.rs"]
 mod machine;
+#[path = "applied/net.rs"]
+mod net;
 #[allow(dead_code)]
 #[path = "common/procs.rs"]
 mod procs;

@@ -12,6 +12,8 @@ mod corpus;
 mod device_rules;
 #[path = "model/host_rules.rs"]
 mod host_rules;
+#[path = "model/net_rules.rs"]
+mod net_rules;
 #[path = "model/props.rs"]
 mod props;
 #[path = "model/rules.rs"]

@@ -14,6 +14,9 @@
 #[allow(dead_code)]
 mod support;
 
+#[path = "netns/coalesce.rs"]
+mod coalesce;
+
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;

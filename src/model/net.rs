@@ -1,8 +1,9 @@
-//! The `<driver>` of a network interface (the virtio-net device's
-//! options and its host backend's data path) and its `<bandwidth>`.
+//! Network interfaces: `<interface>` with its type and source, its
+//! `<driver>` (the virtio-net device's options and its host backend's
+//! data path) and its `<bandwidth>`.
 
-use super::VirtioOptions;
 use super::words::words;
+use super::{Address, HostdevRom, VirtioOptions};
 
 words! {
     /// `<interface><driver name=...>`: where the virtio-net data path runs.
@@ -113,4 +114,191 @@ pub struct BandwidthRate {
     pub peak: Option<u64>,
     /// `burst`: how much may go at peak speed, in KiB.
     pub burst: Option<u64>,
+}
+
+/// `<interface>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Interface {
+    /// `type` with its source.
+    pub kind: InterfaceType,
+    /// `<mac address=...>`; generated (52:54:00:xx:xx:xx) when absent.
+    pub mac: MacAddr,
+    /// `<model type=...>`, as written (virtio, e1000, rtl8139, ...).
+    pub model: Option<String>,
+    /// `<target dev=...>`: the host tap (or macvtap) device name.
+    pub target_dev: Option<String>,
+    /// `<portForward>` rules (user networking).
+    pub port_forwards: Vec<PortForward>,
+    /// `<boot order=...>`.
+    pub boot_order: Option<u32>,
+    /// `<driver>`; `None` when not written.
+    pub driver: Option<NetDriver>,
+    /// `<rom bar= file= enabled=>`: the NIC's boot ROM.
+    pub rom: Option<HostdevRom>,
+    /// `<link state='up|down'>`: whether the guest sees its link up.
+    pub link_up: Option<bool>,
+    /// `<mtu size=...>`: the MTU of the host tap and, on a virtio NIC,
+    /// the one the guest is told (`host_mtu`).
+    pub mtu: Option<u32>,
+    /// `<bandwidth>`: traffic shaping on the host device; `None` when
+    /// absent or empty.
+    pub bandwidth: Option<Bandwidth>,
+    /// `<virtualport type='openvswitch'>`: the bridge is Open vSwitch's.
+    pub virtualport: Option<OvsPort>,
+    /// `<coalesce><rx><frames max=...>`: how many received frames the
+    /// host tap batches before it hands them on (the tap's
+    /// `rx-frames` coalescing, set with ethtool's ioctl). A bridge
+    /// interface's only; `None` when not written.
+    pub coalesce_rx_frames: Option<u32>,
+    /// `<filterref>`: the libvirt network filter the host applies to the
+    /// interface's traffic; `None` when not written.
+    pub filterref: Option<FilterRef>,
+    /// `<address>`.
+    pub address: Option<Address>,
+}
+
+/// `<filterref filter=...>` with its `<parameter name= value=>`
+/// children: a host's network filter (nwfilter) named, with the values
+/// of its variables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilterRef {
+    /// `filter`: the filter's name on the host.
+    pub filter: String,
+    /// The `<parameter>` children as `(name, value)`, in document order; a
+    /// name given more than once makes a list of values (several `IP`).
+    pub parameters: Vec<(String, String)>,
+}
+
+/// `<virtualport type='openvswitch'><parameters interfaceid profileid>`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct OvsPort {
+    /// `interfaceid`: the port's `iface-id` (an SDN controller's name for
+    /// it); libvirt makes one up when absent.
+    pub interface_id: Option<uuid::Uuid>,
+    /// `profileid`: the port profile, kept as written.
+    pub profile_id: Option<String>,
+}
+
+/// `<interface type=...>` with what its `<source>` names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InterfaceType {
+    /// `user`: QEMU's own NAT (slirp).
+    User,
+    /// `network`: a libvirt managed network, `<source network=...>`.
+    Network(String),
+    /// `bridge`: a tap on a host bridge, `<source bridge=...>`.
+    Bridge(String),
+    /// `ethernet`: a tap device configured by the host.
+    Ethernet,
+    /// `direct`: a macvtap device on the host device `<source dev=...>`,
+    /// in `<source mode=...>` (default `vepa`).
+    Direct {
+        /// `dev`: the host network device the macvtap sits on.
+        dev: String,
+        /// `mode`: how the macvtap delivers packets between its siblings.
+        mode: DirectMode,
+    },
+    /// `vhostuser`: a vhost-user backend (a userspace switch such as
+    /// OVS-DPDK) on a UNIX socket, `<source type='unix' path= mode=>`.
+    VhostUser {
+        /// `path`: the socket.
+        path: String,
+        /// `mode='server'`: QEMU listens on the socket (else it connects).
+        server: bool,
+    },
+}
+
+words! {
+    /// `<interface type='direct'><source mode=...>`: the macvtap mode.
+    pub enum DirectMode {
+        /// Every packet goes out to the external switch (the default).
+        Vepa = "vepa",
+        /// As vepa, and packets from a sibling are never delivered.
+        Private = "private",
+        /// Packets between siblings in bridge mode go directly.
+        Bridge = "bridge",
+        /// The device takes over its parent (SR-IOV virtual functions).
+        Passthrough = "passthrough",
+    }
+}
+
+impl InterfaceType {
+    /// Whether the interface's backend is a tap or macvtap device on the
+    /// host that the manager makes (bridge, ethernet, direct), rather
+    /// than QEMU's own networking or a vhost-user socket.
+    pub fn has_host_tap(&self) -> bool {
+        matches!(
+            self,
+            InterfaceType::Bridge(_) | InterfaceType::Ethernet | InterfaceType::Direct { .. }
+        )
+    }
+}
+
+/// A MAC address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct MacAddr(pub [u8; 6]);
+
+impl std::fmt::Display for MacAddr {
+    /// Lower-case, colon-separated: `52:54:00:12:34:56`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let b = self.0;
+        write!(
+            f,
+            "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+            b[0], b[1], b[2], b[3], b[4], b[5]
+        )
+    }
+}
+
+impl std::str::FromStr for MacAddr {
+    type Err = ();
+
+    /// Six colon-separated pairs of hex digits, either case.
+    fn from_str(s: &str) -> Result<MacAddr, ()> {
+        let mut out = [0u8; 6];
+        let mut parts = s.split(':');
+        for byte in &mut out {
+            let p = parts.next().ok_or(())?;
+            if p.len() != 2 || !p.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(());
+            }
+            *byte = u8::from_str_radix(p, 16).map_err(|_| ())?;
+        }
+        if parts.next().is_some() {
+            return Err(());
+        }
+        Ok(MacAddr(out))
+    }
+}
+
+words! {
+    /// `<portForward proto=...>`.
+    pub enum PortProto {
+        /// TCP.
+        Tcp = "tcp",
+        /// UDP.
+        Udp = "udp",
+    }
+}
+
+/// `<portForward proto= address= dev=>` with its `<range>` children.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortForward {
+    /// `proto`.
+    pub proto: PortProto,
+    /// `address`: the host address to listen on; `None` means loopback.
+    pub address: Option<String>,
+    /// `<range start= end= to= exclude=>` children.
+    pub ranges: Vec<PortRange>,
+}
+
+/// `<range start=HOSTPORT end=HOSTPORT to=GUESTPORT/>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PortRange {
+    /// `start`: the first host port.
+    pub start: u16,
+    /// `end`: the last host port of a range; `None` for a single port.
+    pub end: Option<u16>,
+    /// `to`: the guest port `start` maps to; `None` means the same port.
+    pub to: Option<u16>,
 }

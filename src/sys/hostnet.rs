@@ -27,6 +27,7 @@ use nix::sys::socket::{AddressFamily, SockFlag, SockType, socket};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{DomainDef, InterfaceType, MacAddr, PortProto};
 
+pub(crate) mod coalesce;
 mod macvtap;
 pub(crate) mod shaping;
 
@@ -154,6 +155,17 @@ pub(crate) fn create_taps(def: &mut DomainDef) -> Result<()> {
             {
                 remove_taps(std::slice::from_ref(&tap));
                 return Err(e);
+            }
+            if let Some(frames) = net.coalesce_rx_frames {
+                match set_coalesce(&name, i, &tap, frames) {
+                    // The running definition shows what the tap took, as
+                    // libvirt's does.
+                    Ok(took) => net.coalesce_rx_frames = Some(took),
+                    Err(e) => {
+                        remove_taps(std::slice::from_ref(&tap));
+                        return Err(e);
+                    }
+                }
             }
             Ok(tap)
         });
@@ -435,6 +447,26 @@ fn make_tap(
     Ok(tap)
 }
 
+/// Sets the `rx-frames` coalescing of `tap`, interface `index` of domain
+/// `dom`, to `frames`; returns what the tap then reports. A failure
+/// fails the start, as libvirt's `virNetDevSetCoalesce` does.
+fn set_coalesce(dom: &str, index: usize, tap: &str, frames: u32) -> Result<u32> {
+    let sock = control_socket()?;
+    coalesce::set_rx_frames(&sock, tap, frames).map_err(|e| {
+        let code = match e.raw_os_error() {
+            Some(libc::EOPNOTSUPP | libc::EINVAL) => ErrorCode::NoSupport,
+            Some(libc::EPERM | libc::EACCES) => ErrorCode::OperationDenied,
+            _ => ErrorCode::OperationFailed,
+        };
+        Error::new(
+            code,
+            format!(
+                "cannot start domain '{dom}': cannot set coalesce info on '{tap}' (interface {index}, <coalesce><rx><frames max='{frames}'/>): {e}"
+            ),
+        )
+    })
+}
+
 /// The error for a tap that could not be created.
 fn tap_error(dom: &str, what: &str, e: &io::Error) -> Error {
     match e.raw_os_error() {
@@ -601,7 +633,10 @@ fn set_persist(tun: &File, on: bool) -> io::Result<()> {
 /// Runs an ioctl that takes a `struct ifreq`.
 fn ifreq_ioctl(fd: &impl AsRawFd, request: libc::c_ulong, ifr: &mut libc::ifreq) -> io::Result<()> {
     // SAFETY: `ifr` is a valid, initialised ifreq that outlives the call,
-    // and every request passed here reads or writes that struct only.
+    // and every request passed here reads or writes that struct only,
+    // except SIOCETHTOOL, which also uses the ethtool struct `ifru_data`
+    // points to: its caller (`coalesce::ethtool`) passes a live one of
+    // the size the command takes.
     #[allow(unsafe_code)]
     let rc = unsafe { libc::ioctl(fd.as_raw_fd(), request as _, ifr as *mut libc::ifreq) };
     if rc < 0 {

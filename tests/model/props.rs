@@ -269,6 +269,7 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
         };
         let user = kind == InterfaceType::User;
         let bridge = matches!(kind, InterfaceType::Bridge(_));
+        let direct = matches!(kind, InterfaceType::Direct { .. });
         let host = 1000 * (1 + i as u16);
         interfaces.push(Interface {
             port_forwards: if user && p.coin() {
@@ -337,6 +338,13 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
                     profile_id: None,
                 })
                 .filter(|_| p.coin()),
+            coalesce_rx_frames: bridge.then(|| p.maybe(|p| p.below(100) as u32)).flatten(),
+            filterref: (!user && !direct && p.coin()).then(|| FilterRef {
+                filter: "clean-traffic".into(),
+                parameters: (0..p.below(3))
+                    .map(|n| ("IP".to_string(), format!("10.0.{i}.{n}")))
+                    .collect(),
+            }),
             address: pci(&mut p),
         });
     }

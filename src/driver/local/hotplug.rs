@@ -149,6 +149,12 @@ impl Core {
                         ),
                     ));
                 }
+                if let Some(why) = super::hostcheck::missing_filter(net) {
+                    return Err(Error::new(
+                        ErrorCode::NoSupport,
+                        format!("cannot attach interface to domain '{}': {why}", dom.name),
+                    ));
+                }
                 (
                     PluggedDevice::Interface(new.devices.interfaces.len() - 1),
                     format!("interface {}", net.mac),

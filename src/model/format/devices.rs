@@ -520,6 +520,22 @@ fn interface(w: &mut XmlWriter, i: &Interface) {
     if let Some(d) = &i.driver {
         net_driver(w, d);
     }
+    if let Some(f) = &i.filterref {
+        element(
+            w,
+            "filterref",
+            Attrs::new().add("filter", &f.filter),
+            !f.parameters.is_empty(),
+            |w| {
+                for (name, value) in &f.parameters {
+                    w.empty(
+                        "parameter",
+                        Attrs::new().add("name", name).add("value", value),
+                    );
+                }
+            },
+        );
+    }
     if let Some(o) = i.boot_order {
         w.empty("boot", Attrs::new().add("order", o));
     }
@@ -559,6 +575,13 @@ fn interface(w: &mut XmlWriter, i: &Interface) {
             }
         }
         w.close("bandwidth");
+    }
+    if let Some(max) = i.coalesce_rx_frames {
+        w.open("coalesce", Attrs::new());
+        w.open("rx", Attrs::new());
+        w.empty("frames", Attrs::new().add("max", max));
+        w.close("rx");
+        w.close("coalesce");
     }
     if let Some(r) = &i.rom {
         super::hostdev::rom(w, r);

@@ -4,8 +4,8 @@
 use super::devices::{VIRTIO_ATTRS, address, alias, boot_order, virtio_attrs};
 use super::el::{El, R, Radix, invalid, push, set};
 use crate::model::{
-    DirectMode, GuestOffloads, HostOffloads, HostdevRom, Interface, InterfaceType, MacAddr,
-    ModelErrorKind, NetDriver, OvsPort, PortForward, PortRange,
+    DirectMode, FilterRef, GuestOffloads, HostOffloads, HostdevRom, Interface, InterfaceType,
+    MacAddr, ModelErrorKind, NetDriver, OvsPort, PortForward, PortRange,
 };
 
 /// `<rom bar= file= enabled=>` of a PCI device (a NIC, a host device).
@@ -165,6 +165,8 @@ pub(super) fn interface(e: El) -> R<Interface> {
     let mut port_forwards = Vec::new();
     let (mut driver, mut rom, mut link_up) = (None, None, None);
     let (mut virtualport, mut mtu, mut bandwidth) = (None, None, None);
+    let (mut coalesce_v, mut filterref_v) = (None, None);
+    let type_name = e.get("type").unwrap_or_default();
     for c in e.children()? {
         match c.name() {
             "virtualport" if kind == 2 => set(&mut virtualport, c, |c| {
@@ -294,6 +296,8 @@ pub(super) fn interface(e: El) -> R<Interface> {
                 c.empty()?;
                 Ok(c.req("dev")?.to_string())
             })?,
+            "coalesce" => set(&mut coalesce_v, c, |c| coalesce(c, kind, type_name))?,
+            "filterref" => set(&mut filterref_v, c, |c| filterref(c, kind, type_name))?,
             "boot" => set(&mut boot, c, boot_order)?,
             "portForward" => push(&mut port_forwards, c, port_forward)?,
             "address" => set(&mut address_v, c, address)?,
@@ -341,7 +345,107 @@ pub(super) fn interface(e: El) -> R<Interface> {
         mtu,
         bandwidth: bandwidth.flatten(),
         virtualport,
+        coalesce_rx_frames: coalesce_v.flatten(),
+        filterref: filterref_v,
         address: address_v,
+    })
+}
+
+/// `<coalesce><rx><frames max=N/></rx></coalesce>` of an interface of
+/// type `kind` (`type_name` as written): `None` when no `max` is given,
+/// as libvirt reads it. Set on the host tap, which only a bridge
+/// interface has among the types libvirt allows it on
+/// (qemuValidateNetSupportsCoalesce: network and bridge).
+fn coalesce(c: El, kind: u8, type_name: &str) -> R<Option<u32>> {
+    c.allow(&[])?;
+    let mut frames = None;
+    let mut rx = None;
+    for r in c.children()? {
+        match r.name() {
+            "rx" => set(&mut rx, r, |r| {
+                r.allow(&[])?;
+                for f in r.children()? {
+                    match f.name() {
+                        "frames" => set(&mut frames, f, |f| {
+                            f.allow(&["max"])?;
+                            f.empty()?;
+                            f.u32("max", Radix::Dec)
+                        })?,
+                        _ => f.skip()?,
+                    }
+                }
+                Ok(())
+            })?,
+            _ => r.skip()?,
+        }
+    }
+    let max = frames.flatten();
+    if max.is_some() && kind == 1 {
+        return Err(super::el::unsupported(format!(
+            "<coalesce> at {} on an interface of type 'network' is not supported: qvirt's network 'default' is user networking, with no host tap to coalesce on; use a bridge interface",
+            c.at()
+        )));
+    }
+    if max.is_some() && kind != 2 {
+        return Err(super::el::unsupported(format!(
+            "coalesce settings on interface type {type_name} are not supported (at {}): only a bridge or network interface's tap coalesces",
+            c.at()
+        )));
+    }
+    Ok(max)
+}
+
+/// `<filterref filter= ><parameter name= value=/>...` of an interface of
+/// type `kind`. libvirt reads it on network, bridge and ethernet
+/// interfaces only (and drops it elsewhere, which qvirt refuses rather
+/// than ignore), and skips parameters whose name or value has characters
+/// its filters cannot use: refused here by name.
+fn filterref(c: El, kind: u8, type_name: &str) -> R<FilterRef> {
+    c.allow(&["filter"])?;
+    if !matches!(kind, 1..=3) {
+        return Err(super::el::unsupported(format!(
+            "<filterref> at {} on an interface of type '{type_name}' is not supported: a network filter applies to a network, bridge or ethernet interface's tap",
+            c.at()
+        )));
+    }
+    let filter = c.req("filter")?;
+    if filter.is_empty() {
+        return Err(c.bad_value(ModelErrorKind::Invalid, "filter", "a filter's name"));
+    }
+    let mut parameters = Vec::new();
+    for p in c.children()? {
+        if p.name() != "parameter" {
+            p.skip()?;
+            continue;
+        }
+        p.allow(&["name", "value"])?;
+        p.empty()?;
+        let name = p.req("name")?;
+        let value = p.req("value")?;
+        let word = |s: &str, extra: &str| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || extra.contains(ch))
+        };
+        if !word(name, "") {
+            return Err(p.bad_value(
+                ModelErrorKind::Invalid,
+                "name",
+                "a filter variable's name is letters, digits and '_'",
+            ));
+        }
+        if !word(value, ".:") {
+            return Err(p.bad_value(
+                ModelErrorKind::Invalid,
+                "value",
+                "a filter variable's value is letters, digits, '_', '.' and ':'",
+            ));
+        }
+        parameters.push((name.to_string(), value.to_string()));
+    }
+    Ok(FilterRef {
+        filter: filter.to_string(),
+        parameters,
     })
 }
 

@@ -72,6 +72,8 @@ fn nic(kind: InterfaceType, model: &str, last: u8) -> Interface {
         mtu: None,
         bandwidth: None,
         virtualport: None,
+        coalesce_rx_frames: None,
+        filterref: None,
         address: None,
     }
 }

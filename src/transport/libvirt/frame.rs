@@ -329,6 +329,7 @@ pub mod code {
     pub const NO_STORAGE_POOL: i32 = 49;
     pub const NO_STORAGE_VOL: i32 = 50;
     pub const OPERATION_INVALID: i32 = 55;
+    pub const NO_NWFILTER: i32 = 62;
     pub const INVALID_SECRET: i32 = 65;
     pub const NO_SECRET: i32 = 66;
     pub const CONFIG_UNSUPPORTED: i32 = 67;
@@ -425,6 +426,9 @@ const READ_ONLY_CODES: &[(i32, ErrorCode)] = &[
     (code::ARGUMENT_UNSUPPORTED, ErrorCode::NoSupport),
     (code::OPERATION_UNSUPPORTED, ErrorCode::NoSupport),
     (code::AGENT_UNRESPONSIVE, ErrorCode::Timeout),
+    // A network filter the host lacks: what qvirt says of a start whose
+    // interface references one.
+    (code::NO_NWFILTER, ErrorCode::NoSupport),
     // A daemon sends it for a private secret's value only ("secret is
     // private"); an invalid handle is the client library's own error.
     (code::INVALID_SECRET, ErrorCode::OperationDenied),
@@ -583,6 +587,13 @@ mod tests {
         // Others keep the QEMU driver's domain.
         let r = RemoteError::from_error(&libvirt_error(80, ErrorCode::InvalidArgument, "m"));
         assert_eq!((r.code, r.domain), (80, from::QEMU));
+    }
+
+    #[test]
+    fn a_missing_network_filter_reads_as_a_missing_host_resource() {
+        // VIR_FROM_NWFILTER is 33.
+        let r = RemoteError::new(code::NO_NWFILTER, 33, "Network filter not found");
+        assert_eq!(r.to_error().code, ErrorCode::NoSupport);
     }
 
     #[test]
