@@ -15,6 +15,8 @@ mod chardev;
 mod disks;
 #[path = "applied/display.rs"]
 mod display;
+#[path = "applied/guest_security.rs"]
+mod guest_security;
 #[path = "applied/inguest.rs"]
 mod inguest;
 #[path = "applied/iscsi.rs"]
