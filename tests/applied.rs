@@ -17,6 +17,8 @@ mod disks;
 mod display;
 #[path = "applied/encryption.rs"]
 mod encryption;
+#[path = "applied/guest_security.rs"]
+mod guest_security;
 #[path = "applied/inguest.rs"]
 mod inguest;
 #[path = "applied/iscsi.rs"]

@@ -385,6 +385,9 @@ fn goldens_cover_every_device_kind() {
         "xio3130-downstream",
         "i82801b11-bridge",
         "pxb",
+        "usb-ccid",
+        "ccid-card-passthru",
+        "ccid-card-emulated",
     ];
     let missing: Vec<&str> = wanted
         .iter()

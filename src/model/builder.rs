@@ -51,6 +51,8 @@ impl DomainDef {
             fw_cfg: Vec::new(),
             genid: None,
             seclabels: Vec::new(),
+            launch_security: None,
+            perf: Vec::new(),
             qemu: Default::default(),
             vcpu: Vcpu {
                 max: 1,

@@ -44,6 +44,11 @@ pub struct Devices {
     pub videos: Vec<Video>,
     /// `<redirdev>`.
     pub redirdevs: Vec<Redirdev>,
+    /// `<smartcard>`.
+    pub smartcards: Vec<super::Smartcard>,
+    /// `<controller type='ccid'>`: USB smartcard readers (apart from
+    /// the other controllers, as they sit on USB, not PCI).
+    pub ccid_controllers: Vec<super::CcidController>,
     /// `<hub>`.
     pub hubs: Vec<Hub>,
     /// `<watchdog>`.

@@ -88,6 +88,10 @@ pub struct DomainDef {
     pub devices: Devices,
     /// `<seclabel>`s, one per security model at most.
     pub seclabels: Vec<SecLabel>,
+    /// `<launchSecurity>`: memory encryption by the host CPU.
+    pub launch_security: Option<super::LaunchSecurity>,
+    /// `<perf>`: the performance events named, in libvirt's order.
+    pub perf: Vec<super::PerfEvent>,
     /// The `qemu:` namespace: extra arguments, environment, device types.
     pub qemu: QemuExtras,
 }

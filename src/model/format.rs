@@ -6,6 +6,7 @@
 
 mod devices;
 mod hostdev;
+mod smartcard;
 mod tuning;
 
 pub(super) use devices::disk_xml;
@@ -122,6 +123,16 @@ pub(crate) fn format_domain(def: &DomainDef) -> String {
             }
         }
         w.close("pm");
+    }
+    if !def.perf.is_empty() {
+        w.open("perf", Attrs::new());
+        for p in &def.perf {
+            let a = Attrs::new()
+                .add("name", p.name.as_str())
+                .add("enabled", yes_no(p.enabled));
+            w.empty("event", a);
+        }
+        w.close("perf");
     }
     devices::devices(&mut w, def);
     tuning::after_devices(&mut w, def);

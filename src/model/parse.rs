@@ -16,11 +16,13 @@ mod devices;
 mod el;
 mod hostdev;
 mod iotune;
+mod launch;
 mod machine;
 mod net;
 mod peripherals;
 mod raw;
 pub(crate) mod secret;
+mod smartcard;
 pub(crate) mod snapshot;
 pub(crate) mod storage;
 mod tuning;
@@ -109,6 +111,7 @@ fn domain(root: El, xml: &str) -> R<DomainDef> {
     let (mut numatune, mut resource, mut sysinfo) = (None, None, None);
     let (mut genid, mut memtune, mut blkiotune) = (None, None, None);
     let mut fw_cfg = None;
+    let (mut launch_security, mut perf) = (None, None);
     let mut seclabels: Vec<crate::model::SecLabel> = Vec::new();
     let mut iothread_ids: Option<Vec<u32>> = None;
     let mut qemu = QemuExtras::default();
@@ -166,6 +169,8 @@ fn domain(root: El, xml: &str) -> R<DomainDef> {
             }
             "sysinfo" => set(&mut sysinfo, c, tuning::sysinfo)?,
             "seclabel" => push(&mut seclabels, c, tuning::seclabel)?,
+            "launchSecurity" => set(&mut launch_security, c, launch::launch_security)?,
+            "perf" => set(&mut perf, c, launch::perf)?,
             _ => c.skip()?,
         }
     }
@@ -223,6 +228,8 @@ fn domain(root: El, xml: &str) -> R<DomainDef> {
         fw_cfg: fw_cfg.unwrap_or_default(),
         genid,
         seclabels: tuning::one_per_model(seclabels)?,
+        launch_security,
+        perf: perf.unwrap_or_default(),
         qemu,
         memory_kib: memory_kib.ok_or_else(|| missing("memory"))?,
         current_memory_kib,

@@ -8,6 +8,7 @@ mod extras;
 mod machine;
 pub(crate) mod pci;
 mod peripherals;
+mod smartcard;
 mod tuning;
 
 use super::parse::check_metadata;
@@ -157,6 +158,7 @@ pub(crate) fn validate(def: &DomainDef) -> Result<(), ModelError> {
         ));
     }
     devices::validate(def)?;
+    smartcard::validate(def)?;
     tuning::validate(def)?;
     pci::validate(def)?;
     // Every valid definition must read back, so its text must fit the

@@ -24,7 +24,10 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::error::{Error, ErrorCode, Result};
-use crate::model::{DomainDef, FirmwareFeatureName, FirmwareKind, Loader, LoaderType, Nvram, Smm};
+use crate::model::{
+    DomainDef, FirmwareFeatureName, FirmwareKind, LaunchSecurity, Loader, LoaderType, Nvram,
+    SEV_POLICY_ES, Smm,
+};
 
 /// What a descriptor maps into the guest.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -262,6 +265,16 @@ fn mismatch(def: &DomainDef, d: &Descriptor, machine: &str, arch: &str) -> Optio
             Some(true) if !d.has(feature) => return Some(format!("it lacks {feature}")),
             Some(false) if d.has(feature) => return Some(format!("it has {feature}")),
             _ => {}
+        }
+    }
+    // libvirt's qemuFirmwareMatchDomain: an SEV guest needs a firmware
+    // that knows SEV, and SEV-ES if its policy asks for it.
+    if let Some(LaunchSecurity::Sev(s)) = &def.launch_security {
+        if !d.has("amd-sev") {
+            return Some("it lacks amd-sev, which <launchSecurity type='sev'> needs".into());
+        }
+        if s.policy & SEV_POLICY_ES != 0 && !d.has("amd-sev-es") {
+            return Some("it lacks amd-sev-es, which the SEV policy's ES bit needs".into());
         }
     }
     let loader = def.os.loader.as_ref();

@@ -415,6 +415,10 @@ const LIBVIRT_9_DIFFERENCES: &[(&str, &str)] = &[
         "migrate-numa-unaligned",
         "parsed as for an incoming migration, libvirt keeps <memory> beside unaligned NUMA cells; a fresh define takes the cells' sum, as qvirt does",
     ),
+    (
+        "launch-security-sev-missing-platform-info",
+        "libvirt 9.0 fills <cbitpos> and <reducedPhysBits> from QEMU's query-sev-capabilities on the host; qvirt reads no SEV platform data and refuses the document by name until they are written",
+    ),
     // The harness's mock host.
     (
         "hugepages-default-5M",

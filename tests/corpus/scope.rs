@@ -306,6 +306,18 @@ const ELEMENTS: &[(&str, &[&str])] = &[
         "domain/devices/video/driver",
         &["name", "iommu", "ats", "packed", "page_per_vq"],
     ),
+    ("domain/devices/smartcard", &["mode", "type"]),
+    (
+        "domain/devices/smartcard/source",
+        &["mode", "path", "host", "service", "append"],
+    ),
+    (
+        "domain/devices/smartcard/source/reconnect",
+        &["enabled", "timeout"],
+    ),
+    ("domain/devices/smartcard/protocol", &["type"]),
+    ("domain/devices/smartcard/certificate", &[]),
+    ("domain/devices/smartcard/database", &[]),
     ("domain/devices/redirdev", &["bus", "type"]),
     ("domain/devices/redirdev/boot", &["order"]),
     ("domain/devices/hub", &["type"]),
@@ -408,6 +420,14 @@ const ELEMENTS: &[(&str, &[&str])] = &[
     ("domain/os/acpi", &[]),
     ("domain/os/acpi/table", &["type"]),
     ("domain/seclabel", &["type", "model", "relabel"]),
+    ("domain/launchSecurity", &["type", "kernelHashes"]),
+    ("domain/launchSecurity/cbitpos", &[]),
+    ("domain/launchSecurity/reducedPhysBits", &[]),
+    ("domain/launchSecurity/policy", &[]),
+    ("domain/launchSecurity/dhCert", &[]),
+    ("domain/launchSecurity/session", &[]),
+    ("domain/perf", &[]),
+    ("domain/perf/event", &["name", "enabled"]),
     ("domain/cpu/numa", &[]),
     (
         "domain/cpu/numa/cell",
@@ -492,6 +512,9 @@ const KINDS: &[(&str, &[&str])] = &[
     ("domain/vcpu@placement", &["static", "auto"]),
     ("domain/sysinfo@type", &["smbios", "fwcfg"]),
     ("domain/seclabel@type", &["none"]),
+    ("domain/launchSecurity@type", &["sev"]),
+    // qvirt opens no perf counters.
+    ("domain/perf/event@enabled", &["no"]),
     ("domain/devices/hostdev@mode", &["subsystem"]),
     ("domain/devices/hostdev@type", &["pci", "usb", "mdev"]),
     ("domain/devices/hostdev@model", &["vfio-pci"]),
@@ -520,7 +543,16 @@ const KINDS: &[(&str, &[&str])] = &[
     ),
     (
         "domain/devices/controller@type",
-        &["ide", "fdc", "scsi", "sata", "virtio-serial", "usb", "pci"],
+        &[
+            "ide",
+            "fdc",
+            "scsi",
+            "sata",
+            "virtio-serial",
+            "usb",
+            "pci",
+            "ccid",
+        ],
     ),
     (
         "domain/devices/interface@type",
@@ -587,6 +619,10 @@ const KINDS: &[(&str, &[&str])] = &[
         ],
     ),
     ("domain/devices/redirdev@type", &["spicevmc"]),
+    (
+        "domain/devices/smartcard@type",
+        &["pty", "file", "unix", "tcp", "null", "spicevmc"],
+    ),
     ("domain/devices/hub@type", &["usb"]),
     ("domain/devices/rng/backend@model", &["random", "builtin"]),
     ("domain/devices/iommu@model", &["intel"]),
@@ -600,7 +636,7 @@ const KINDS: &[(&str, &[&str])] = &[
     ("domain/devices/interface/driver@name", &["qemu", "vhost"]),
     (
         "domain/devices/*/address@type",
-        &["pci", "drive", "usb", "virtio-serial", "dimm"],
+        &["pci", "drive", "usb", "virtio-serial", "dimm", "ccid"],
     ),
 ];
 

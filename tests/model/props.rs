@@ -386,6 +386,27 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
             }),
         });
     }
+    let smartcards = p
+        .maybe(|p| Smartcard {
+            mode: match p.below(3) {
+                0 => SmartcardMode::Host,
+                1 => SmartcardMode::HostCertificates {
+                    certificates: [0, 1, 2].map(|_| p.of(texts).clone()),
+                    database: p.maybe(|p| path(p)),
+                },
+                _ => SmartcardMode::Passthrough(CharSource::Unix {
+                    path: Some(path(p)),
+                    listen: p.coin(),
+                }),
+            },
+            address: p.maybe(|_| CcidAddress {
+                controller: 0,
+                slot: 0,
+            }),
+        })
+        .filter(|_| !usb_none)
+        .into_iter()
+        .collect();
     let consoles = (0..p.below(2))
         .map(|_| CharDevice {
             source: CharSource::Pty { path: None },
@@ -761,6 +782,7 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
                 })
                 .into_iter()
                 .collect(),
+            smartcards,
             ..Devices::default()
         },
         max_memory: None,
@@ -837,6 +859,24 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
             })
             .map(Box::new),
         genid: p.maybe(|_| Uuid::from_u128(0x0123_4567_89ab_cdef_0123_4567_89ab_cdef)),
+        launch_security: p.maybe(|p| {
+            LaunchSecurity::Sev(Sev {
+                cbitpos: p.below(64) as u32,
+                reduced_phys_bits: p.below(64) as u32,
+                policy: p.next() as u32,
+                dh_cert: p.maybe(|p| p.of(texts).clone()),
+                session: p.maybe(|p| p.of(texts).clone()),
+                kernel_hashes: p.maybe(|p| p.coin()),
+            })
+        }),
+        perf: PerfEventName::ALL
+            .iter()
+            .filter(|_| p.below(4) == 0)
+            .map(|&name| PerfEvent {
+                name,
+                enabled: false,
+            })
+            .collect(),
         fw_cfg: p
             .maybe(|p| {
                 let value = p.maybe(|p| p.of(texts).clone());

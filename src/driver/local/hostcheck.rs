@@ -1,8 +1,8 @@
 //! What a start checks of the host before it runs QEMU, for the parts of
 //! a definition that reach into it: the PCI and USB devices passed
 //! through, the hugetlbfs mounts huge pages come from, the host NUMA
-//! nodes memory is bound to; automatic placement (numad's advice) is
-//! refused. Each
+//! nodes memory is bound to (and, in `sev`, what SEV guests and emulated
+//! smartcards need); automatic placement (numad's advice) is refused. Each
 //! missing resource is named, with what to do; nothing is left for QEMU
 //! to fail on obscurely.
 
@@ -115,18 +115,20 @@ fn security_drivers(def: &DomainDef) -> Result<()> {
 }
 
 impl Host {
-    fn path(&self, p: &str) -> PathBuf {
+    pub(super) fn path(&self, p: &str) -> PathBuf {
         self.root.join(p.trim_start_matches('/'))
     }
 
     /// Runs every check; the first resource missing is the error.
     pub fn check(&self, def: &DomainDef) -> Result<()> {
         security_drivers(def)?;
+        self.launch_security(def)?;
         listen_networks(def)?;
         network_filters(def)?;
         self.hostdevs(def)?;
         self.input_devices(def)?;
         self.tpm_device(def)?;
+        self.smartcard_database(def)?;
         self.shares(def)?;
         self.chardev_logs(def)?;
         self.vhost_vsock(def)?;

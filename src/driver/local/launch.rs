@@ -245,6 +245,11 @@ impl Core {
             let _ = crate::sys::fsutil::remove_tree(&run_dir);
             return Err(e);
         }
+        // The SEV guest owner's certificate and session, for QEMU.
+        if let Err(e) = super::sev::write_guest_owner_files(&def, &run_dir) {
+            let _ = crate::sys::fsutil::remove_tree(&run_dir);
+            return Err(e);
+        }
         // The NVRAM file and the swtpm; the swtpm dies with a failed start.
         let swtpm = match super::tuning::prepare_host(&def, &self.layout, &run_dir) {
             Ok(t) => t,

@@ -33,6 +33,7 @@ mod runtime;
 mod saving;
 mod screen;
 mod secrets;
+mod sev;
 mod snap_external;
 mod snap_internal;
 mod snapmeta;

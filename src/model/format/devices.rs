@@ -59,12 +59,14 @@ pub(super) fn devices(w: &mut XmlWriter, def: &DomainDef) {
     for c in &d.controllers {
         controller(w, c);
     }
+    super::smartcard::ccid_controllers(w, d);
     for f in &d.filesystems {
         super::hostdev::filesystem(w, f);
     }
     for i in &d.interfaces {
         interface(w, i);
     }
+    super::smartcard::smartcards(w, d);
     for s in &d.serials {
         chardev(w, "serial", s);
     }
@@ -634,6 +636,34 @@ fn source_attrs(s: &CharSource) -> Option<Attrs> {
     }
 }
 
+/// `<source>` of a character device and, for TCP, its reconnect child
+/// and `<protocol>`.
+pub(super) fn char_source(w: &mut XmlWriter, source: &CharSource) {
+    match (source_attrs(source), source) {
+        (
+            Some(s),
+            CharSource::Tcp {
+                reconnect: Some(t), ..
+            },
+        ) => {
+            w.open("source", s);
+            w.empty(
+                "reconnect",
+                Attrs::new().add("enabled", "yes").add("timeout", t),
+            );
+            w.close("source");
+        }
+        (Some(s), _) => w.empty("source", s),
+        (None, _) => {}
+    }
+    if let CharSource::Tcp { telnet, .. } = source {
+        w.empty(
+            "protocol",
+            Attrs::new().add("type", if *telnet { "telnet" } else { "raw" }),
+        );
+    }
+}
+
 fn chardev(w: &mut XmlWriter, name: &str, c: &CharDevice) {
     let source = source_attrs(&c.source);
     let target = Attrs::new()
@@ -642,30 +672,7 @@ fn chardev(w: &mut XmlWriter, name: &str, c: &CharDevice) {
     let children = source.is_some() || !target.is_empty() || c.log.is_some();
     let a = Attrs::new().add("type", c.source.type_name());
     element(w, name, a, children, |w| {
-        // A TCP source: its reconnect child, then the protocol.
-        match (source, &c.source) {
-            (
-                Some(s),
-                CharSource::Tcp {
-                    reconnect: Some(t), ..
-                },
-            ) => {
-                w.open("source", s);
-                w.empty(
-                    "reconnect",
-                    Attrs::new().add("enabled", "yes").add("timeout", t),
-                );
-                w.close("source");
-            }
-            (Some(s), _) => w.empty("source", s),
-            (None, _) => {}
-        }
-        if let CharSource::Tcp { telnet, .. } = &c.source {
-            w.empty(
-                "protocol",
-                Attrs::new().add("type", if *telnet { "telnet" } else { "raw" }),
-            );
-        }
+        char_source(w, &c.source);
         if let Some(l) = &c.log {
             let a = Attrs::new()
                 .add("file", &l.file)

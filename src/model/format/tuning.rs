@@ -1,11 +1,11 @@
 //! Writing how the domain uses the host (`<maxMemory>`,
 //! `<memoryBacking>`, `<iothreads>`, `<cputune>`, `<numatune>`,
-//! `<resource>`), `<sysinfo>`, `<seclabel>` and the `qemu:` namespace,
-//! in libvirt's order and spelling.
+//! `<resource>`), `<sysinfo>`, `<seclabel>`, `<launchSecurity>` and the
+//! `qemu:` namespace, in libvirt's order and spelling.
 
 use super::{element, yes_no};
 use crate::model::xmlwrite::{Attrs, XmlWriter};
-use crate::model::{DomainDef, NumaCell, QemuExtras, SchedPolicy};
+use crate::model::{DomainDef, LaunchSecurity, NumaCell, QemuExtras, SchedPolicy};
 
 /// `<maxMemory>`, before `<memory>`.
 pub(super) fn max_memory(w: &mut XmlWriter, def: &DomainDef) {
@@ -268,6 +268,26 @@ pub(super) fn after_devices(w: &mut XmlWriter, def: &DomainDef) {
             .opt("model", s.model.as_ref())
             .opt("relabel", s.relabel.map(super::yes_no));
         w.empty("seclabel", a);
+    }
+    if let Some(LaunchSecurity::Sev(s)) = &def.launch_security {
+        let a = Attrs::new()
+            .add("type", "sev")
+            .opt("kernelHashes", s.kernel_hashes.map(yes_no));
+        w.open("launchSecurity", a);
+        w.text("cbitpos", Attrs::new(), &s.cbitpos.to_string());
+        w.text(
+            "reducedPhysBits",
+            Attrs::new(),
+            &s.reduced_phys_bits.to_string(),
+        );
+        w.text("policy", Attrs::new(), &format!("0x{:04x}", s.policy));
+        if let Some(d) = &s.dh_cert {
+            w.text("dhCert", Attrs::new(), d);
+        }
+        if let Some(x) = &s.session {
+            w.text("session", Attrs::new(), x);
+        }
+        w.close("launchSecurity");
     }
     qemu(w, &def.qemu);
 }

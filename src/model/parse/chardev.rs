@@ -1,5 +1,6 @@
 //! Reading character devices: `<serial>`, `<console>`, `<channel>`, and
-//! the USB redirection `<redirdev>` that shares their host side.
+//! the host side that USB redirection (`<redirdev>`) and a passed-through
+//! `<smartcard>` share with them.
 
 use super::devices::{address, alias, boot_order};
 use super::el::{El, R, Radix, invalid, set};
@@ -164,13 +165,7 @@ pub(super) fn chardev(e: El, console: bool) -> R<CharDevice> {
     for c in e.children()? {
         match c.name() {
             "source" if kind == Kind::Tcp => set(&mut tcp, c, tcp_source)?,
-            "protocol" if kind == Kind::Tcp => set(&mut telnet, c, |c| {
-                c.allow(&["type"])?;
-                c.empty()?;
-                c.req("type")?;
-                Ok(c.choice("type", &[("raw", false), ("telnet", true)])?
-                    .unwrap_or(false))
-            })?,
+            "protocol" if kind == Kind::Tcp => set(&mut telnet, c, protocol)?,
             "source" if kind != Kind::Null => set(&mut src, c, |c| source(c, kind))?,
             "target" => set(&mut target, c, |c| chardev_target(c, console))?,
             "log" => set(&mut log, c, |c| {
@@ -187,19 +182,7 @@ pub(super) fn chardev(e: El, console: bool) -> R<CharDevice> {
         }
     }
     let source = if kind == Kind::Tcp {
-        let (host, service, listen, reconnect) = tcp.ok_or_else(|| {
-            invalid(format!(
-                "missing <source service=...> for the TCP character device at {}",
-                e.at()
-            ))
-        })?;
-        CharSource::Tcp {
-            host,
-            service,
-            listen,
-            telnet: telnet.unwrap_or(false),
-            reconnect,
-        }
+        tcp_char_source(e, tcp, telnet)?
     } else {
         make_source(e, kind, src.unwrap_or((None, None, None)), false)?
     };
@@ -210,6 +193,80 @@ pub(super) fn chardev(e: El, console: bool) -> R<CharDevice> {
         target_type,
         log,
     })
+}
+
+/// `<protocol type='raw|telnet'>`: whether it is telnet.
+fn protocol(c: El) -> R<bool> {
+    c.allow(&["type"])?;
+    c.empty()?;
+    c.req("type")?;
+    Ok(c.choice("type", &[("raw", false), ("telnet", true)])?
+        .unwrap_or(false))
+}
+
+/// A TCP source from its `<source>` and `<protocol>`.
+fn tcp_char_source(e: El, tcp: Option<TcpSource>, telnet: Option<bool>) -> R<CharSource> {
+    let (host, service, listen, reconnect) = tcp.ok_or_else(|| {
+        invalid(format!(
+            "missing <source service=...> for the TCP character device at {}",
+            e.at()
+        ))
+    })?;
+    Ok(CharSource::Tcp {
+        host,
+        service,
+        listen,
+        telnet: telnet.unwrap_or(false),
+        reconnect,
+    })
+}
+
+/// The host side of a `<smartcard mode='passthrough'>`: `type` with its
+/// `<source>` and `<protocol>`; every other child is handed to `other`.
+/// A UNIX socket takes `<protocol type='raw'>` (libvirt's files write
+/// it; it means nothing there) but not telnet, which libvirt would drop.
+pub(super) fn passthrough_source<'a, 'i>(
+    e: El<'a, 'i>,
+    mut other: impl FnMut(El<'a, 'i>) -> R<()>,
+) -> R<CharSource> {
+    let kind = kind(
+        e,
+        &[
+            ("pty", Kind::Pty),
+            ("file", Kind::File),
+            ("unix", Kind::Unix),
+            ("tcp", Kind::Tcp),
+            ("null", Kind::Null),
+            ("spicevmc", Kind::SpiceVmc),
+        ],
+    )?;
+    let (mut src, mut tcp, mut telnet) = (None, None, None);
+    for c in e.children()? {
+        match c.name() {
+            "source" if kind == Kind::Tcp => set(&mut tcp, c, tcp_source)?,
+            "protocol" if kind == Kind::Tcp => set(&mut telnet, c, protocol)?,
+            "protocol" if kind == Kind::Unix => {
+                let mut t = None;
+                set(&mut t, c, protocol)?;
+                if t == Some(true) {
+                    return Err(c.bad_value(
+                        ModelErrorKind::Unsupported,
+                        "type",
+                        "telnet is a protocol of TCP character devices",
+                    ));
+                }
+            }
+            "source" if !matches!(kind, Kind::Null | Kind::SpiceVmc) => {
+                set(&mut src, c, |c| source(c, kind))?
+            }
+            _ => other(c)?,
+        }
+    }
+    if kind == Kind::Tcp {
+        tcp_char_source(e, tcp, telnet)
+    } else {
+        make_source(e, kind, src.unwrap_or((None, None, None)), false)
+    }
 }
 
 fn chardev_target(e: El, console: bool) -> R<(Option<u32>, Option<String>)> {

@@ -23,6 +23,10 @@ pub(super) fn devices(e: El) -> R<Devices> {
         match c.name() {
             "emulator" => set(&mut emulator, c, optional_text)?,
             "disk" => push(&mut d.disks, c, disk)?,
+            "controller" if c.get("type") == Some("ccid") => {
+                let ccid = c.read(|c| super::smartcard::ccid_controller(c, &d.ccid_controllers))?;
+                d.ccid_controllers.extend(ccid);
+            }
             "controller" => {
                 if let Some((ctl, has_index)) = c.read(controller)? {
                     indexed.push(has_index);
@@ -44,6 +48,7 @@ pub(super) fn devices(e: El) -> R<Devices> {
             "audio" => push(&mut d.audios, c, peripherals::audio)?,
             "video" => push(&mut d.videos, c, peripherals::video)?,
             "redirdev" => push(&mut d.redirdevs, c, chardev::redirdev)?,
+            "smartcard" => push(&mut d.smartcards, c, super::smartcard::smartcard)?,
             "hub" => push(&mut d.hubs, c, peripherals::hub)?,
             "watchdog" => push(&mut d.watchdogs, c, peripherals::watchdog)?,
             "panic" => push(&mut d.panics, c, peripherals::panic)?,

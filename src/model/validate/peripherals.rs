@@ -117,7 +117,7 @@ fn chardev_source(what: &str, c: &CharDevice) -> R {
     source_path(what, &c.source)
 }
 
-fn source_path(what: &str, s: &CharSource) -> R {
+pub(super) fn source_path(what: &str, s: &CharSource) -> R {
     match s {
         CharSource::Pty { path: Some(p) } | CharSource::File { path: p, .. } => {
             check_path(&format!("{what} source path"), p)

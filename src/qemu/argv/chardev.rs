@@ -218,7 +218,7 @@ fn logged(o: Opts, dev: &CharDevice, log: Option<&str>) -> Result<Opts, Error> {
 }
 
 /// The `-chardev` of a backend.
-fn chardev(source: &CharSource, id: &str) -> Result<Opts, Error> {
+pub(super) fn chardev(source: &CharSource, id: &str) -> Result<Opts, Error> {
     Ok(match source {
         CharSource::Pty { .. } => Opts::new("pty").set("id", id),
         CharSource::File { path, append } => Opts::new("file")
@@ -267,7 +267,7 @@ fn chardev(source: &CharSource, id: &str) -> Result<Opts, Error> {
                 "a {} character device is only supported as a channel{}",
                 source.type_name(),
                 if matches!(source, CharSource::SpiceVmc) {
-                    " or USB redirection"
+                    ", a smartcard or USB redirection"
                 } else {
                     ""
                 }

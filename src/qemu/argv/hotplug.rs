@@ -119,12 +119,29 @@ pub fn with_pci_addresses(def: &DomainDef, caps: &QemuCaps) -> Result<DomainDef,
             UsbDev::Sound(i) => d.sounds.get_mut(i).map(|x| &mut x.address),
             UsbDev::Redir(i) => d.redirdevs.get_mut(i).map(|x| &mut x.address),
             UsbDev::Host(i) => d.hostdevs.get_mut(i).map(|x| &mut x.address),
+            UsbDev::Ccid(i) => {
+                // The reader libvirt adds for a smartcard is shown too.
+                if i >= d.ccid_controllers.len() {
+                    d.ccid_controllers.push(crate::model::CcidController {
+                        index: 0,
+                        address: None,
+                    });
+                }
+                d.ccid_controllers.get_mut(i).map(|x| &mut x.address)
+            }
         };
         if let Some(place) = place
             && place.is_none()
         {
             *place = Some(address);
         }
+    }
+    // The one place a smartcard can have, as libvirt writes it.
+    for s in &mut d.smartcards {
+        s.address.get_or_insert(crate::model::CcidAddress {
+            controller: 0,
+            slot: 0,
+        });
     }
     Ok(out)
 }

@@ -187,6 +187,10 @@ pub fn emit_machine(cx: &mut Ctx<'_>, machine_type: &str, caps: &QemuCaps) -> Re
         machine = machine.switch("mem-merge", false);
     }
     machine = machine.maybe("memory-backend", super::tuning::machine_memory_backend(def));
+    machine = machine.maybe(
+        "confidential-guest-support",
+        super::sev::machine_option(def),
+    );
     if def.os.bios.and_then(|b| b.useserial) == Some(true) {
         // As libvirt 9.0 asks for it: on x86 the firmware (SeaBIOS's own
         // serial console) then writes its screen to the serial port. The

@@ -27,6 +27,9 @@
 //!   before start; the command line only names the store.
 //! - `<tpm>` with an emulator backend: the driver runs swtpm on the socket
 //!   [`tpm_socket`] names before QEMU starts.
+//! - `<launchSecurity type='sev'>`: the driver writes `<dhCert>` and
+//!   `<session>` to the files [`sev_dh_cert_file`] and
+//!   [`sev_session_file`] name before QEMU starts.
 //! - `<clock offset='variable'|'timezone'>`: the guest's start time depends
 //!   on when it starts; the driver computes it (`RuntimePaths::clock_base`).
 //! - `<on_poweroff>restart</on_poweroff>`: QEMU pauses on guest power-off
@@ -61,6 +64,8 @@ mod opts;
 mod passthrough;
 mod pci;
 mod pci_space;
+mod sev;
+mod smartcard;
 mod sound;
 #[cfg(test)]
 mod tests;
@@ -83,6 +88,7 @@ pub use extras::{tpm_socket, tpm_version};
 pub use hotplug::{DeviceArgs, PluggedDevice, device_args, with_pci_addresses};
 pub use opts::escape;
 pub use passthrough::{host_pci_name, shared_memory, virtiofs_socket};
+pub use sev::{sev_dh_cert_file, sev_session_file};
 pub use tuning::{hugepage_dir, hugepage_size};
 
 /// The first descriptor number the driver hands QEMU the macvtap devices
@@ -414,9 +420,11 @@ fn emit_all(
     pci::emit_controllers(cx)?;
     controllers::emit(cx)?;
     usb::emit_hubs(cx)?;
+    smartcard::emit_readers(cx)?;
     disks::emit(cx, disks)?;
     passthrough::emit_filesystems(cx)?;
     net::emit(cx)?;
+    smartcard::emit_smartcards(cx)?;
     chardev::emit(cx)?;
     extras::emit_tpm(cx)?;
     display::emit(cx)?;
@@ -430,6 +438,7 @@ fn emit_all(
     extras::emit_panics(cx)?;
     passthrough::emit_shmems(cx)?;
     tuning::emit_memory_devices(cx)?;
+    sev::emit(cx)?;
     if cx.paths.incoming {
         cx.arg("-incoming", "defer");
     }

@@ -47,6 +47,8 @@ fn minimal() -> DomainDef {
         fw_cfg: Vec::new(),
         genid: None,
         seclabels: Vec::new(),
+        launch_security: None,
+        perf: Vec::new(),
         qemu: QemuExtras::default(),
     }
 }

@@ -5,10 +5,10 @@
 //! libvirt's rules (qemuDomainAssignUSBAddresses): with more USB devices
 //! than the controllers have ports, hubs are added until they fit; the
 //! written addresses are reserved first; then hubs without an address,
-//! then the other devices in the order hubs, disks, inputs, sound cards,
-//! redirected devices each take the first free port, searching the
-//! controllers by index and, on a full controller, the hubs plugged into
-//! it. UHCI companions add no ports of their own.
+//! then the other devices in the order hubs, disks, smartcard readers,
+//! inputs, sound cards, redirected devices each take the first free
+//! port, searching the controllers by index and, on a full controller,
+//! the hubs plugged into it. UHCI companions add no ports of their own.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -37,6 +37,8 @@ pub enum UsbDev {
     Sound(usize),
     /// `<redirdev>` number N.
     Redir(usize),
+    /// CCID reader number N of [`super::smartcard::ccid_readers`].
+    Ccid(usize),
     /// `<hostdev type='usb'>` number N (counted among all hostdevs).
     Host(usize),
 }
@@ -159,6 +161,10 @@ fn devices(def: &DomainDef) -> Vec<(UsbDev, Option<Address>)> {
             out.push((UsbDev::Disk(i), x.address));
         }
     }
+    // libvirt's order: the smartcard readers after the disks.
+    for (i, (_, address)) in super::smartcard::ccid_readers(def).into_iter().enumerate() {
+        out.push((UsbDev::Ccid(i), address));
+    }
     for (i, x) in d.inputs.iter().enumerate() {
         if x.effective_bus() == InputBus::Usb {
             out.push((UsbDev::Input(i), x.address));
@@ -187,6 +193,7 @@ fn name(d: UsbDev) -> String {
         UsbDev::Input(i) => format!("USB input {i}"),
         UsbDev::Sound(i) => format!("USB sound device {i}"),
         UsbDev::Redir(i) => format!("USB redirection device {i}"),
+        UsbDev::Ccid(i) => format!("CCID smartcard reader {i}"),
         UsbDev::Host(i) => format!("USB host device {i}"),
     }
 }
