@@ -352,6 +352,17 @@ impl MediaChange {
                 ),
             ));
         }
+        if disk.encryption.is_some() {
+            // Its passphrase is the image's: another medium would be
+            // opened with it, or shown encrypted while it is not.
+            return Err(Error::new(
+                ErrorCode::NoSupport,
+                format!(
+                    "drive '{target}' of domain '{}' is encrypted (<encryption>): its medium cannot be changed; detach it and attach the new one",
+                    def.name
+                ),
+            ));
+        }
         match (self, &disk.source) {
             (MediaChange::Eject, None) => Err(Error::new(
                 ErrorCode::OperationInvalid,

@@ -184,8 +184,47 @@ fn luks_disks_open_with_their_passphrase_secret() {
             "{node}: the guest would not read what was written"
         );
     }
+    // An external snapshot would put a plain overlay over the encrypted
+    // image: refused, naming the disk.
+    let e = d
+        .snapshot_create_xml(
+            &dom,
+            "<domainsnapshot><name>s1</name></domainsnapshot>",
+            qvirt::driver::SnapshotCreateFlags::DISK_ONLY,
+        )
+        .unwrap_err();
+    assert_eq!(e.code, qvirt::ErrorCode::ConfigUnsupported, "{e}");
+    assert!(e.message.contains("disk vda is encrypted"), "{e}");
     // The passphrases are in private files, not on the command line.
     let cmdline = std::fs::read(format!("/proc/{}/cmdline", st.qemu_pid("luks"))).unwrap();
     assert!(!String::from_utf8_lossy(&cmdline).contains(PASSPHRASE));
     d.destroy(&dom).unwrap();
+}
+
+/// An encrypted drive's medium is the image its passphrase opens: it is
+/// not changed, whichever way the change is asked for.
+#[test]
+fn an_encrypted_drive_keeps_its_medium() {
+    use qvirt::driver::MediaChange;
+    let xml = firmware_vm(
+        "luksmedia",
+        "",
+        "<disk type='file' device='cdrom'>
+      <driver name='qemu' type='raw'/>
+      <source file='/var/lib/images/enc.iso'>
+        <encryption format='luks'><secret type='passphrase' usage='/var/lib/images/enc.iso'/></encryption>
+      </source>
+      <target dev='hdc' bus='ide'/>
+      <readonly/>
+    </disk>",
+    );
+    let def = qvirt::DomainDef::from_xml(&xml).unwrap();
+    for change in [
+        MediaChange::Eject,
+        MediaChange::Update("/var/lib/images/other.iso".into()),
+    ] {
+        let e = change.drive_in(&def, "hdc", "definition").unwrap_err();
+        assert_eq!(e.code, qvirt::ErrorCode::NoSupport, "{e}");
+        assert!(e.message.contains("encrypted"), "{e}");
+    }
 }

@@ -257,6 +257,15 @@ impl Core {
                     d.device.as_str()
                 )));
             }
+            // As libvirt: an overlay over an encrypted image would have
+            // to be encrypted too, which a snapshot's <disk> cannot ask
+            // for here; internal snapshots stay inside the qcow2 image.
+            if location == SnapshotLocation::External && d.encryption.is_some() {
+                return Err(bad(format!(
+                    "snapshot '{name}': disk {} is encrypted (<encryption>): an external snapshot of it is not supported; leave it out with <disk name='{}' snapshot='no'/>",
+                    d.target, d.target
+                )));
+            }
             if location == SnapshotLocation::Internal && disk_only {
                 return Err(bad(format!(
                     "snapshot '{name}': --disk-only snapshots are external; disk {} asks for internal",
