@@ -16,6 +16,8 @@ mod support;
 
 #[path = "netns/coalesce.rs"]
 mod coalesce;
+#[path = "netns/scripts.rs"]
+mod scripts;
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -153,8 +153,23 @@ pub struct Interface {
     /// `<filterref>`: the libvirt network filter the host applies to the
     /// interface's traffic; `None` when not written.
     pub filterref: Option<FilterRef>,
+    /// `<script path=...>` and `<downscript path=...>` (ethernet).
+    pub scripts: NetScripts,
     /// `<address>`.
     pub address: Option<Address>,
+}
+
+/// The programs the host runs for an ethernet interface's tap, as
+/// libvirt's `virNetDevRunEthernetScript` runs them: `PATH TAP`, the
+/// script once the tap is up (a failure fails the start), the downscript
+/// when the domain stops or the interface is unplugged (a failure is
+/// logged). An empty path runs nothing, as libvirt's.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NetScripts {
+    /// `<script path=...>`.
+    pub up: Option<String>,
+    /// `<downscript path=...>`.
+    pub down: Option<String>,
 }
 
 /// `<filterref filter=...>` with its `<parameter name= value=>`

@@ -112,6 +112,7 @@ pub(crate) fn create_taps(def: &mut DomainDef) -> Result<()> {
     let vm_id = def.uuid.hyphenated().to_string();
     let mut made: Vec<String> = Vec::new();
     let mut ovs_made: Vec<String> = Vec::new();
+    let mut downs: Vec<(String, String)> = Vec::new();
     for (i, net) in def.devices.interfaces.iter_mut().enumerate() {
         let bridge = match &net.kind {
             InterfaceType::Bridge(b) => Some(b.clone()),
@@ -156,6 +157,12 @@ pub(crate) fn create_taps(def: &mut DomainDef) -> Result<()> {
                 remove_taps(std::slice::from_ref(&tap));
                 return Err(e);
             }
+            if let (InterfaceType::Ethernet, Some(script)) = (&net.kind, &net.scripts.up)
+                && let Err(e) = run_script(&name, script, &tap)
+            {
+                remove_taps(std::slice::from_ref(&tap));
+                return Err(e);
+            }
             if let Some(frames) = net.coalesce_rx_frames {
                 match set_coalesce(&name, i, &tap, frames) {
                     // The running definition shows what the tap took, as
@@ -171,10 +178,17 @@ pub(crate) fn create_taps(def: &mut DomainDef) -> Result<()> {
         });
         match tap {
             Ok(tap) => {
+                if let (InterfaceType::Ethernet, Some(down)) = (&net.kind, &net.scripts.down) {
+                    downs.push((tap.clone(), down.clone()));
+                }
                 net.target_dev = Some(tap.clone());
                 made.push(tap);
             }
             Err(e) => {
+                // Those set up undone as a stop would undo them.
+                for (tap, down) in &downs {
+                    let _ = run_script("", down, tap);
+                }
                 super::ovs::del_ports(&ovs_made);
                 remove_taps(&made);
                 return Err(e);
@@ -194,9 +208,66 @@ pub(crate) fn release(nets: &[crate::model::Interface]) -> Vec<(String, io::Erro
             .filter_map(|n| n.target_dev.clone())
             .collect()
     };
-    let mut failed = super::ovs::del_ports(&named(true));
+    // An ethernet tap's downscript, while the tap is still there.
+    let mut failed: Vec<(String, io::Error)> = nets
+        .iter()
+        .filter(|n| n.kind == InterfaceType::Ethernet)
+        .filter_map(|n| Some((n.scripts.down.as_deref()?, n.target_dev.as_deref()?)))
+        .filter_map(|(script, tap)| {
+            run_script("", script, tap)
+                .err()
+                .map(|e| (tap.to_string(), io::Error::other(e.message)))
+        })
+        .collect();
+    failed.extend(super::ovs::del_ports(&named(true)));
     failed.extend(remove_taps(&named(false)));
     failed
+}
+
+/// Runs an interface's `<script>` or `<downscript>` as libvirt does:
+/// `SCRIPT TAP`, with the manager's environment; an empty path runs
+/// nothing. Its output goes with the error when it fails.
+fn run_script(domain: &str, script: &str, tap: &str) -> Result<()> {
+    if script.is_empty() {
+        return Ok(());
+    }
+    let out = std::process::Command::new(script)
+        .arg(tap)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| {
+            Error::new(
+                ErrorCode::OperationFailed,
+                format!("cannot run the interface script {script} for tap {tap}: {e}"),
+            )
+        })?;
+    if out.status.success() {
+        return Ok(());
+    }
+    let said = String::from_utf8_lossy(&out.stderr);
+    let said = said.trim();
+    let mut start = said.len().saturating_sub(512);
+    while !said.is_char_boundary(start) {
+        start += 1;
+    }
+    let tail = &said[start..];
+    Err(Error::new(
+        ErrorCode::OperationFailed,
+        format!(
+            "{}the interface script {script} {tap} failed ({}){}",
+            if domain.is_empty() {
+                String::new()
+            } else {
+                format!("cannot start domain '{domain}': ")
+            },
+            out.status,
+            if tail.is_empty() {
+                String::new()
+            } else {
+                format!(": {tail}")
+            }
+        ),
+    ))
 }
 
 /// Target names with these prefixes on a direct interface are libvirt's

@@ -247,3 +247,70 @@ fn coalesce_and_filterref_documents_validate_against_libvirts_schema() {
     .collect();
     xmllint_validate(&files);
 }
+
+fn ethernet(inner: &str) -> String {
+    doc(
+        "",
+        &format!(
+            "<interface type='ethernet'><mac address='52:54:00:00:5c:01'/>{inner}<model type='virtio'/></interface>"
+        ),
+    )
+}
+
+#[test]
+fn scripts_are_read_on_ethernet_and_written_back() {
+    let d = accept(&ethernet(
+        "<script path='/etc/qemu-ifup'/><downscript path='/etc/qemu-ifdown'/><target dev='tap7'/>",
+    ));
+    let s = &d.devices.interfaces[0].scripts;
+    assert_eq!(s.up.as_deref(), Some("/etc/qemu-ifup"));
+    assert_eq!(s.down.as_deref(), Some("/etc/qemu-ifdown"));
+    let x = d.to_xml();
+    // libvirt's order: the scripts before <target>.
+    assert!(
+        x.find("<downscript").unwrap() < x.find("<target").unwrap(),
+        "{x}"
+    );
+    // An empty path is libvirt's no-op, kept.
+    let d = accept(&ethernet("<script path=''/>"));
+    assert_eq!(d.devices.interfaces[0].scripts.up.as_deref(), Some(""));
+    let dir = crate::scratch_dir("scripts-schema");
+    let f = dir.join("scripts.xml");
+    std::fs::write(
+        &f,
+        accept(&ethernet(
+            "<script path='/etc/qemu-ifup'/><downscript path='/etc/qemu-ifdown'/>",
+        ))
+        .to_xml(),
+    )
+    .unwrap();
+    xmllint_validate(&[f]);
+}
+
+#[test]
+fn scripts_rules() {
+    // libvirt runs them for ethernet taps only (elsewhere it would only
+    // taint the domain): refused by name rather than ignored.
+    for (kind, source) in [
+        ("bridge", "<source bridge='br0'/>"),
+        ("user", ""),
+        ("network", "<source network='default'/>"),
+    ] {
+        reject(
+            &doc(
+                "",
+                &format!(
+                    "<interface type='{kind}'>{source}<script path='/etc/qemu-ifup'/></interface>"
+                ),
+            ),
+            Unsupported,
+            "scripts run for type='ethernet' taps only",
+        );
+    }
+    reject(&ethernet("<script/>"), Invalid, "path");
+    reject(
+        &ethernet("<script path='/a'/><script path='/b'/>"),
+        Invalid,
+        "script",
+    );
+}

@@ -345,6 +345,7 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
                     .map(|n| ("IP".to_string(), format!("10.0.{i}.{n}")))
                     .collect(),
             }),
+            scripts: Default::default(),
             address: pci(&mut p),
         });
     }

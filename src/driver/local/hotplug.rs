@@ -282,6 +282,18 @@ impl Core {
                 p.nic_ids.extend(nic);
             }
         });
+        // As at start: an interface script taints the run.
+        if let PluggedDevice::Interface(i) = which {
+            let s = &addressed.devices.interfaces[i].scripts;
+            if (s.up.is_some() || s.down.is_some())
+                && run.taint(super::runtime::Taint::ShellScripts)
+            {
+                self.log.warn(&format!(
+                    "domain '{}' is tainted: shell-scripts (an interface's <script> or <downscript>)",
+                    dom.name
+                ));
+            }
+        }
         self.save_status(dom.uuid, run);
         Ok(())
     }

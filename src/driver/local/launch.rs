@@ -268,12 +268,10 @@ impl Core {
             }
         };
         let log = self.layout.log_file(&name);
-        // As libvirt's taint: what <qemu:commandline> and
-        // <qemu:capabilities> change is beyond the manager's knowledge.
-        if super::runtime::Taint::of_def(&def).is_some() {
-            let note = format!(
-                "domain '{name}' is tainted: custom-argv (<qemu:commandline>, <qemu:capabilities> or <qemu:override>)"
-            );
+        // As libvirt's taint: what <qemu:commandline>, <qemu:capabilities>
+        // and interface scripts change is beyond the manager's knowledge.
+        for (taint, why) in super::runtime::Taint::of_def(&def) {
+            let note = format!("domain '{name}' is tainted: {} ({why})", taint.name());
             self.log.warn(&note);
             if let Ok(mut f) = process::open_log(&log) {
                 use std::io::Write;
@@ -718,7 +716,10 @@ pub(crate) fn new_running(
     state: (DomainState, StateReason),
     link: &mut MonitorLink,
 ) -> Result<Arc<Running>> {
-    let taints = super::runtime::Taint::of_def(&def).into_iter().collect();
+    let taints = super::runtime::Taint::of_def(&def)
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect();
     Ok(Arc::new(Running {
         id,
         process,

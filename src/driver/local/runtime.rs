@@ -117,16 +117,19 @@ pub enum Taint {
     CustomArgv,
     /// A client sent QEMU a monitor command of its own.
     CustomMonitor,
+    /// An interface's `<script>` or `<downscript>` runs on the host.
+    ShellScripts,
 }
 
 impl Taint {
-    const ALL: [Taint; 2] = [Taint::CustomArgv, Taint::CustomMonitor];
+    const ALL: [Taint; 3] = [Taint::CustomArgv, Taint::CustomMonitor, Taint::ShellScripts];
 
     /// libvirt's name (`virDomainTaint`).
     pub fn name(self) -> &'static str {
         match self {
             Taint::CustomArgv => "custom-argv",
             Taint::CustomMonitor => "custom-monitor",
+            Taint::ShellScripts => "shell-scripts",
         }
     }
 
@@ -135,6 +138,7 @@ impl Taint {
         match self {
             Taint::CustomArgv => "custom configuration parameters specified",
             Taint::CustomMonitor => "custom monitor control commands issued",
+            Taint::ShellScripts => "network configuration using opaque shell scripts",
         }
     }
 
@@ -143,15 +147,35 @@ impl Taint {
         Taint::ALL.into_iter().find(|t| t.name() == name)
     }
 
-    /// What a definition taints from the start.
-    pub fn of_def(def: &DomainDef) -> Option<Taint> {
+    /// What a definition taints from the start, with what does it.
+    pub fn of_def(def: &DomainDef) -> Vec<(Taint, &'static str)> {
         let q = &def.qemu;
         let custom = !(q.args.is_empty()
             && q.env.is_empty()
             && q.caps_add.is_empty()
             && q.caps_del.is_empty()
             && q.overrides.is_empty());
-        custom.then_some(Taint::CustomArgv)
+        let scripts = def
+            .devices
+            .interfaces
+            .iter()
+            .any(|n| n.scripts.up.is_some() || n.scripts.down.is_some());
+        [
+            (
+                custom,
+                Taint::CustomArgv,
+                "<qemu:commandline>, <qemu:capabilities> or <qemu:override>",
+            ),
+            (
+                scripts,
+                Taint::ShellScripts,
+                "an interface's <script> or <downscript>",
+            ),
+        ]
+        .into_iter()
+        .filter(|(on, _, _)| *on)
+        .map(|(_, t, why)| (t, why))
+        .collect()
     }
 }
 

@@ -513,6 +513,11 @@ fn interface(w: &mut XmlWriter, i: &Interface) {
         ),
         InterfaceType::User | InterfaceType::Ethernet => {}
     }
+    for (name, path) in [("script", &i.scripts.up), ("downscript", &i.scripts.down)] {
+        if let Some(p) = path {
+            w.empty(name, Attrs::new().add("path", p));
+        }
+    }
     if let Some(t) = &i.target_dev {
         w.empty("target", Attrs::new().add("dev", t));
     }

@@ -166,6 +166,7 @@ pub(super) fn interface(e: El) -> R<Interface> {
     let (mut driver, mut rom, mut link_up) = (None, None, None);
     let (mut virtualport, mut mtu, mut bandwidth) = (None, None, None);
     let (mut coalesce_v, mut filterref_v) = (None, None);
+    let (mut script, mut downscript) = (None, None);
     let type_name = e.get("type").unwrap_or_default();
     for c in e.children()? {
         match c.name() {
@@ -298,6 +299,8 @@ pub(super) fn interface(e: El) -> R<Interface> {
             })?,
             "coalesce" => set(&mut coalesce_v, c, |c| coalesce(c, kind, type_name))?,
             "filterref" => set(&mut filterref_v, c, |c| filterref(c, kind, type_name))?,
+            "script" => set(&mut script, c, |c| script_path(c, kind, type_name))?,
+            "downscript" => set(&mut downscript, c, |c| script_path(c, kind, type_name))?,
             "boot" => set(&mut boot, c, boot_order)?,
             "portForward" => push(&mut port_forwards, c, port_forward)?,
             "address" => set(&mut address_v, c, address)?,
@@ -347,8 +350,28 @@ pub(super) fn interface(e: El) -> R<Interface> {
         virtualport,
         coalesce_rx_frames: coalesce_v.flatten(),
         filterref: filterref_v,
+        scripts: crate::model::NetScripts {
+            up: script,
+            down: downscript,
+        },
         address: address_v,
     })
+}
+
+/// `<script path=...>` or `<downscript path=...>`: the host program run
+/// for an ethernet interface's tap. libvirt runs them for no other type
+/// (it only taints the domain), so there they are refused.
+fn script_path(c: El, kind: u8, type_name: &str) -> R<String> {
+    c.allow(&["path"])?;
+    c.empty()?;
+    if kind != 3 {
+        return Err(super::el::unsupported(format!(
+            "<{}> at {} on an interface of type '{type_name}' is not supported: scripts run for type='ethernet' taps only",
+            c.name(),
+            c.at()
+        )));
+    }
+    Ok(c.req("path")?.to_string())
 }
 
 /// `<coalesce><rx><frames max=N/></rx></coalesce>` of an interface of

@@ -76,6 +76,7 @@ fn nic(kind: InterfaceType, model: &str, last: u8) -> Interface {
         virtualport: None,
         coalesce_rx_frames: None,
         filterref: None,
+        scripts: Default::default(),
         address: None,
     }
 }
