@@ -654,6 +654,7 @@ fn an_openvswitch_virtualport_puts_the_tap_on_the_switch() {
             "fw-ovs",
             &format!(
                 "<interface type='bridge'><mac address='52:54:00:00:0a:01'/><source bridge='ovsbr'/>\
+                 <vlan trunk='yes'><tag id='42' nativeMode='untagged'/><tag id='47'/></vlan>\
                  <virtualport type='openvswitch'><parameters interfaceid='{iface_id}'/></virtualport>\
                  <model type='virtio'/></interface>"
             ),
@@ -683,6 +684,12 @@ fn an_openvswitch_virtualport_puts_the_tap_on_the_switch() {
     assert_eq!(
         vsctl(&format!("get Interface {tap} external-ids:vm-id")),
         format!("\"{}\"", dom.uuid)
+    );
+    // The <vlan>: a trunk of 42 and 47, 42 untagged.
+    let port = |col: &str| vsctl(&format!("get Port {tap} {col}"));
+    assert_eq!(
+        [port("tag"), port("trunks"), port("vlan_mode")],
+        ["42", "[42, 47]", "native-untagged"]
     );
     d.destroy(&dom).unwrap();
     assert_eq!(

@@ -192,6 +192,20 @@ pub struct OvsPort {
     pub interface_id: Option<uuid::Uuid>,
     /// `profileid`: the port profile, kept as written.
     pub profile_id: Option<String>,
+    /// The interface's `<vlan>`: the port's VLAN tags, which libvirt
+    /// applies only to Open vSwitch ports (and SR-IOV devices).
+    pub vlan: Option<Vlan>,
+}
+
+/// `<vlan trunk=...><tag id= nativeMode=/>...</vlan>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Vlan {
+    /// Each `<tag id=...>` (0 to 4095), in order.
+    pub tags: Vec<u32>,
+    /// A trunk port (more than one tag, or `trunk='yes'`).
+    pub trunk: bool,
+    /// The tag with `nativeMode` and whether it is `tagged`.
+    pub native: Option<(u32, bool)>,
 }
 
 /// `<interface type=...>` with what its `<source>` names.

@@ -145,7 +145,8 @@ pub(crate) fn create_taps(def: &mut DomainDef) -> Result<()> {
                     .unwrap_or_else(uuid::Uuid::new_v4)
                     .hyphenated()
                     .to_string();
-                if let Err(e) = super::ovs::add_port(&name, br, &tap, net.mac, &id, &vm_id) {
+                let vlan = port.vlan.as_ref();
+                if let Err(e) = super::ovs::add_port(&name, br, &tap, net.mac, &id, &vm_id, vlan) {
                     remove_taps(std::slice::from_ref(&tap));
                     return Err(e);
                 }

@@ -26,6 +26,7 @@ pub(crate) fn add_port(
     mac: MacAddr,
     iface_id: &str,
     vm_id: &str,
+    vlan: Option<&crate::model::Vlan>,
 ) -> Result<()> {
     let args: Vec<String> = [
         "--",
@@ -36,13 +37,11 @@ pub(crate) fn add_port(
         "add-port",
         bridge,
         tap,
-        "--",
-        "set",
-        "Interface",
-        tap,
     ]
     .iter()
     .map(|s| s.to_string())
+    .chain(vlan.map(vlan_settings).unwrap_or_default())
+    .chain(["--", "set", "Interface", tap].map(str::to_string))
     .chain([
         format!("external-ids:attached-mac={mac}"),
         format!("external-ids:iface-id={iface_id}"),
@@ -94,4 +93,26 @@ pub(crate) fn del_ports(taps: &[String]) -> Vec<(String, io::Error)> {
             }
         })
         .collect()
+}
+
+/// The port's VLAN columns, as libvirt's
+/// virNetDevOpenvswitchConstructVlans writes them on `add-port`.
+fn vlan_settings(v: &crate::model::Vlan) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some((tag, tagged)) = v.native {
+        let mode = if tagged {
+            "native-tagged"
+        } else {
+            "native-untagged"
+        };
+        out.push(format!("vlan_mode={mode}"));
+        out.push(format!("tag={tag}"));
+    }
+    if v.trunk {
+        let list: Vec<String> = v.tags.iter().map(u32::to_string).collect();
+        out.push(format!("trunks={}", list.join(",")));
+    } else if let (None, Some(t)) = (v.native, v.tags.first()) {
+        out.push(format!("tag={t}"));
+    }
+    out
 }

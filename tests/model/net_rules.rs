@@ -314,3 +314,88 @@ fn scripts_rules() {
         "script",
     );
 }
+
+fn ovs(vlan: &str) -> String {
+    doc(
+        "",
+        &format!(
+            "<interface type='bridge'><source bridge='ovsbr'/>{vlan}<virtualport type='openvswitch'/></interface>"
+        ),
+    )
+}
+
+#[test]
+fn vlans_are_read_on_open_vswitch_ports_and_written_back() {
+    let d = accept(&ovs(
+        "<vlan trunk='yes'><tag id='42' nativeMode='untagged'/><tag id='47'/></vlan>",
+    ));
+    let v = d.devices.interfaces[0]
+        .virtualport
+        .as_ref()
+        .unwrap()
+        .vlan
+        .clone()
+        .unwrap();
+    assert_eq!(
+        (v.tags, v.trunk, v.native),
+        (vec![42, 47], true, Some((42, false)))
+    );
+    // Two tags make a trunk; one tag does not, unless said.
+    let trunk = |xml: &str| {
+        let d = accept(&ovs(xml));
+        d.devices.interfaces[0]
+            .virtualport
+            .as_ref()
+            .unwrap()
+            .vlan
+            .as_ref()
+            .unwrap()
+            .trunk
+    };
+    assert!(trunk("<vlan><tag id='1'/><tag id='2'/></vlan>"));
+    assert!(!trunk("<vlan><tag id='7'/></vlan>"));
+    assert!(trunk("<vlan trunk='yes'><tag id='7'/></vlan>"));
+    assert!(!trunk("<vlan trunk='no'><tag id='7'/></vlan>"));
+    let dir = crate::scratch_dir("vlan-schema");
+    let f = dir.join("vlan.xml");
+    std::fs::write(
+        &f,
+        accept(&ovs(
+            "<vlan trunk='yes'><tag id='42' nativeMode='tagged'/><tag id='47'/></vlan>",
+        ))
+        .to_xml(),
+    )
+    .unwrap();
+    xmllint_validate(&[f]);
+}
+
+#[test]
+fn vlan_rules() {
+    reject(
+        &doc(
+            "",
+            "<interface type='bridge'><source bridge='br0'/><vlan><tag id='4'/></vlan></interface>",
+        ),
+        Unsupported,
+        "vlan tag is not supported for this connection type",
+    );
+    reject(
+        &ovs("<vlan><tag id='4096'/></vlan>"),
+        Invalid,
+        "maximum 4095",
+    );
+    reject(&ovs("<vlan/>"), Invalid, "at least one <tag");
+    reject(
+        &ovs("<vlan trunk='no'><tag id='1'/><tag id='2'/></vlan>"),
+        Invalid,
+        "trunk='yes' is required",
+    );
+    reject(
+        &ovs(
+            "<vlan trunk='yes'><tag id='1' nativeMode='tagged'/><tag id='2' nativeMode='untagged'/></vlan>",
+        ),
+        Invalid,
+        "duplicate native vlan",
+    );
+    reject(&ovs("<vlan><tag/></vlan>"), Invalid, "tag id");
+}

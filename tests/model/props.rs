@@ -335,7 +335,7 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
                 .then(|| OvsPort {
                     interface_id: p
                         .maybe(|_| Uuid::from_u128(0x5eed_0000_0000_4000_8000_0000_0000_0001)),
-                    profile_id: None,
+                    ..OvsPort::default()
                 })
                 .filter(|_| p.coin()),
             coalesce_rx_frames: bridge.then(|| p.maybe(|p| p.below(100) as u32)).flatten(),

@@ -546,6 +546,18 @@ fn interface(w: &mut XmlWriter, i: &Interface) {
     if let Some(o) = i.boot_order {
         w.empty("boot", Attrs::new().add("order", o));
     }
+    if let Some(vlan) = i.virtualport.as_ref().and_then(|v| v.vlan.as_ref()) {
+        w.open(
+            "vlan",
+            Attrs::new().opt("trunk", vlan.trunk.then_some("yes")),
+        );
+        for t in &vlan.tags {
+            let native = vlan.native.filter(|(n, _)| n == t);
+            let mode = native.map(|(_, tagged)| if tagged { "tagged" } else { "untagged" });
+            w.empty("tag", Attrs::new().add("id", t).opt("nativeMode", mode));
+        }
+        w.close("vlan");
+    }
     if let Some(v) = &i.virtualport {
         let params = v.interface_id.is_some() || v.profile_id.is_some();
         element(

@@ -166,7 +166,7 @@ pub(super) fn interface(e: El) -> R<Interface> {
     let (mut driver, mut rom, mut link_up) = (None, None, None);
     let (mut virtualport, mut mtu, mut bandwidth) = (None, None, None);
     let (mut coalesce_v, mut filterref_v) = (None, None);
-    let (mut script, mut downscript) = (None, None);
+    let (mut script, mut downscript, mut vlan) = (None, None, None);
     let type_name = e.get("type").unwrap_or_default();
     for c in e.children()? {
         match c.name() {
@@ -300,12 +300,26 @@ pub(super) fn interface(e: El) -> R<Interface> {
             "coalesce" => set(&mut coalesce_v, c, |c| coalesce(c, kind, type_name))?,
             "filterref" => set(&mut filterref_v, c, |c| filterref(c, kind, type_name))?,
             "script" => set(&mut script, c, |c| script_path(c, kind, type_name))?,
+            "vlan" => set(&mut vlan, c, vlan_of)?,
             "downscript" => set(&mut downscript, c, |c| script_path(c, kind, type_name))?,
             "boot" => set(&mut boot, c, boot_order)?,
             "portForward" => push(&mut port_forwards, c, port_forward)?,
             "address" => set(&mut address_v, c, address)?,
             "alias" => alias(c)?,
             _ => c.skip()?,
+        }
+    }
+    if let Some(v) = vlan {
+        // libvirt's virDomainNetDefValidate: VLANs are set on Open
+        // vSwitch ports (and SR-IOV devices, which qvirt does not have).
+        match virtualport.as_mut() {
+            Some(port) => port.vlan = Some(v),
+            None => {
+                return Err(super::el::unsupported(format!(
+                    "<vlan> at {}: a vlan tag is not supported for this connection type (only on an Open vSwitch port, <virtualport type='openvswitch'>)",
+                    e.at()
+                )));
+            }
         }
     }
     if virtualport.is_some() && bandwidth.is_some() {
@@ -355,6 +369,60 @@ pub(super) fn interface(e: El) -> R<Interface> {
             down: downscript,
         },
         address: address_v,
+    })
+}
+
+/// `<vlan>` as libvirt's virNetDevVlanParse reads it.
+fn vlan_of(e: El) -> R<crate::model::Vlan> {
+    e.allow(&["trunk"])?;
+    let mut tags = Vec::new();
+    let mut native = None;
+    for c in e.children()? {
+        if c.name() != "tag" {
+            c.skip()?;
+            continue;
+        }
+        c.allow(&["id", "nativeMode"])?;
+        c.empty()?;
+        let id = c
+            .u32("id", Radix::Dec)?
+            .ok_or_else(|| invalid(format!("missing tag id in <vlan> at {}", c.at())))?;
+        if id > 4095 {
+            return Err(c.bad_value(ModelErrorKind::Invalid, "id", "too large (maximum 4095)"));
+        }
+        if let Some(tagged) = c.choice("nativeMode", &[("tagged", true), ("untagged", false)])? {
+            if native.is_some() {
+                return Err(invalid(format!(
+                    "duplicate native vlan setting at {}",
+                    c.at()
+                )));
+            }
+            native = Some((id, tagged));
+        }
+        tags.push(id);
+    }
+    if tags.is_empty() {
+        return Err(invalid(format!(
+            "missing tag id - each <vlan> must have at least one <tag id='n'/> subelement, at {}",
+            e.at()
+        )));
+    }
+    let trunk = match e.get("trunk") {
+        None => tags.len() > 1,
+        Some(t) if t.eq_ignore_ascii_case("yes") => true,
+        Some(t) if t.eq_ignore_ascii_case("no") && tags.len() == 1 && native.is_none() => false,
+        Some(_) => {
+            return Err(e.bad_value(
+                ModelErrorKind::Invalid,
+                "trunk",
+                "trunk='yes' is required for more than one tag or a native vlan",
+            ));
+        }
+    };
+    Ok(crate::model::Vlan {
+        tags,
+        trunk,
+        native,
     })
 }
 
