@@ -67,6 +67,25 @@ pub enum CharSource {
         /// between QEMU's tries to connect again (connect mode).
         reconnect: Option<u32>,
     },
+    /// `dev`: a host terminal device (a serial port's `/dev/ttyS0`, a
+    /// pty's slave) or, for a parallel port, a host parallel port
+    /// (`/dev/parport0`).
+    Dev {
+        /// `<source path=...>`.
+        path: String,
+    },
+    /// `udp`: datagrams sent to `host`:`service` and received on the
+    /// bind address.
+    Udp {
+        /// `<source mode='bind' host=...>`: the local address.
+        bind_host: Option<String>,
+        /// `<source mode='bind' service=...>`: the local port.
+        bind_service: Option<u16>,
+        /// `<source mode='connect' host=...>`: where output goes.
+        host: Option<String>,
+        /// `<source mode='connect' service=...>`.
+        service: u16,
+    },
     /// `null`: output discarded.
     Null,
     /// `spicevmc`: a channel to the SPICE client.
@@ -87,6 +106,8 @@ impl CharSource {
             CharSource::File { .. } => "file",
             CharSource::Unix { .. } => "unix",
             CharSource::Tcp { .. } => "tcp",
+            CharSource::Dev { .. } => "dev",
+            CharSource::Udp { .. } => "udp",
             CharSource::Null => "null",
             CharSource::SpiceVmc => "spicevmc",
             CharSource::SpicePort { .. } => "spiceport",

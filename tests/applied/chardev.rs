@@ -84,3 +84,58 @@ fn parallel_ports_reach_qemu() {
     );
     st.stop("lpt");
 }
+
+/// A serial port on a host terminal (`type='dev'`: here the slave of a
+/// pty whose master the test holds) and one on UDP: QEMU opens the
+/// terminal, and binds the UDP port to receive on, which no one else can
+/// take then; `query-chardev` names both.
+#[test]
+fn serial_ports_on_a_host_terminal_and_on_udp() {
+    let st = State::new("serial-dev");
+    let pty = nix::pty::openpty(None, None).unwrap();
+    let slave = nix::unistd::ttyname(&pty.slave).unwrap();
+    let bind = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = bind.local_addr().unwrap().port();
+    drop(bind);
+    st.start(&firmware_vm(
+        "sdev",
+        "",
+        &format!(
+            "<serial type='dev'><source path='{}'/><target port='0'/></serial>\
+             <serial type='udp'><source mode='bind' host='127.0.0.1' service='{port}'/>\
+             <source mode='connect' host='127.0.0.1' service='9'/><target port='1'/></serial>",
+            slave.display()
+        ),
+    ));
+    let pid = st.qemu_pid("sdev");
+    let open: Vec<_> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .flatten()
+        .filter_map(|f| std::fs::read_link(f.path()).ok())
+        .collect();
+    assert!(
+        open.contains(&slave),
+        "QEMU holds {}: {open:?}",
+        slave.display()
+    );
+    let taken = std::net::UdpSocket::bind(("127.0.0.1", port)).unwrap_err();
+    assert_eq!(taken.kind(), std::io::ErrorKind::AddrInUse, "{taken}");
+    let mut qmp = st.qmp("sdev");
+    let chardevs = qmp.exec("query-chardev", serde_json::json!({}));
+    let filename = |label: &str| {
+        chardevs
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["label"] == label)
+            .map(|c| c["filename"].as_str().unwrap().to_string())
+            .unwrap_or_else(|| panic!("no chardev {label}: {chardevs}"))
+    };
+    // QEMU's names of the two backends.
+    assert_eq!(
+        [filename("charserial0"), filename("charserial1")],
+        ["serial", "udp"]
+    );
+    drop(qmp);
+    st.stop("sdev");
+}

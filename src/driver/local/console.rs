@@ -125,6 +125,8 @@ fn describe(source: &CharSource) -> &'static str {
         CharSource::File { .. } => "a file",
         CharSource::Unix { .. } => "a socket QEMU connects out of",
         CharSource::Tcp { .. } => "a TCP socket",
+        CharSource::Dev { .. } => "a host device",
+        CharSource::Udp { .. } => "a UDP socket",
         CharSource::Null => "null",
         CharSource::SpiceVmc | CharSource::SpicePort { .. } => "a SPICE channel",
     }

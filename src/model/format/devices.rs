@@ -627,6 +627,9 @@ fn interface(w: &mut XmlWriter, i: &Interface) {
 fn source_attrs(s: &CharSource) -> Option<Attrs> {
     match s {
         CharSource::Pty { path } => path.as_ref().map(|p| Attrs::new().add("path", p)),
+        CharSource::Dev { path } => Some(Attrs::new().add("path", path)),
+        // Its two sources are written by `chardev`.
+        CharSource::Udp { .. } => None,
         CharSource::File { path, append } => Some(
             Attrs::new()
                 .add("path", path)
@@ -671,6 +674,28 @@ pub(super) fn char_source(w: &mut XmlWriter, source: &CharSource) {
             w.close("source");
         }
         (Some(s), _) => w.empty("source", s),
+        (
+            None,
+            CharSource::Udp {
+                bind_host,
+                bind_service,
+                host,
+                service,
+            },
+        ) => {
+            if bind_host.is_some() || bind_service.is_some() {
+                let a = Attrs::new()
+                    .add("mode", "bind")
+                    .opt("host", bind_host.as_ref())
+                    .opt("service", *bind_service);
+                w.empty("source", a);
+            }
+            let a = Attrs::new()
+                .add("mode", "connect")
+                .opt("host", host.as_ref())
+                .add("service", service);
+            w.empty("source", a);
+        }
         (None, _) => {}
     }
     if let CharSource::Tcp { telnet, .. } = source {
@@ -686,7 +711,8 @@ fn chardev(w: &mut XmlWriter, name: &str, c: &CharDevice) {
     let target = Attrs::new()
         .opt("type", c.target_type.as_ref())
         .opt("port", c.target_port);
-    let children = source.is_some() || !target.is_empty() || c.log.is_some();
+    let udp = matches!(c.source, CharSource::Udp { .. });
+    let children = source.is_some() || udp || !target.is_empty() || c.log.is_some();
     let a = Attrs::new().add("type", c.source.type_name());
     element(w, name, a, children, |w| {
         char_source(w, &c.source);

@@ -15,6 +15,8 @@ enum Kind {
     File,
     Unix,
     Tcp,
+    Dev,
+    Udp,
     Null,
     SpiceVmc,
     SpicePort,
@@ -87,10 +89,10 @@ fn tcp_source(c: El) -> R<TcpSource> {
 
 fn source(c: El, kind: Kind) -> R<Source> {
     match kind {
-        Kind::Pty => c.allow(&["path"])?,
+        Kind::Pty | Kind::Dev => c.allow(&["path"])?,
         Kind::File => c.allow(&["path", "append"])?,
         Kind::Unix => c.allow(&["path", "mode"])?,
-        Kind::Null | Kind::SpiceVmc | Kind::Tcp => c.allow(&[])?,
+        Kind::Null | Kind::SpiceVmc | Kind::Tcp | Kind::Udp => c.allow(&[])?,
         Kind::SpicePort => c.allow(&["channel"])?,
     }
     c.empty()?;
@@ -128,7 +130,10 @@ fn make_source(e: El, kind: Kind, src: Source, path_optional: bool) -> R<CharSou
                 listen: mode.unwrap_or(false),
             }
         }
-        Kind::Tcp => unreachable!("a TCP source is read by tcp_source"),
+        Kind::Dev => CharSource::Dev {
+            path: path.ok_or_else(need_path)?,
+        },
+        Kind::Tcp | Kind::Udp => unreachable!("read by tcp_source and udp_source"),
         Kind::Null => CharSource::Null,
         Kind::SpiceVmc => CharSource::SpiceVmc,
         Kind::SpicePort => CharSource::SpicePort {
@@ -151,6 +156,8 @@ pub(super) fn chardev(e: El, console: bool) -> R<CharDevice> {
             ("file", Kind::File),
             ("unix", Kind::Unix),
             ("tcp", Kind::Tcp),
+            ("dev", Kind::Dev),
+            ("udp", Kind::Udp),
             ("null", Kind::Null),
         ],
     )?;
@@ -160,12 +167,23 @@ pub(super) fn chardev(e: El, console: bool) -> R<CharDevice> {
     // `tty` repeats the pty path of a running domain; <source path> keeps it.
     let mut src = None;
     let (mut tcp, mut telnet) = (None, None);
+    let (mut udp_bind, mut udp_connect) = (None, None);
     let mut target = None;
     let mut log = None;
     for c in e.children()? {
         match c.name() {
             "source" if kind == Kind::Tcp => set(&mut tcp, c, tcp_source)?,
             "protocol" if kind == Kind::Tcp => set(&mut telnet, c, protocol)?,
+            // Two sources: where it receives (bind) and sends (connect).
+            "source" if kind == Kind::Udp => {
+                let bind = c.choice("mode", &[("bind", true), ("connect", false)])?;
+                let slot = if bind == Some(true) {
+                    &mut udp_bind
+                } else {
+                    &mut udp_connect
+                };
+                set(slot, c, udp_source)?
+            }
             "source" if kind != Kind::Null => set(&mut src, c, |c| source(c, kind))?,
             "target" => set(&mut target, c, |c| chardev_target(c, console))?,
             "log" => set(&mut log, c, |c| {
@@ -183,6 +201,26 @@ pub(super) fn chardev(e: El, console: bool) -> R<CharDevice> {
     }
     let source = if kind == Kind::Tcp {
         tcp_char_source(e, tcp, telnet)?
+    } else if kind == Kind::Udp {
+        let (host, service) = udp_connect.ok_or_else(|| {
+            invalid(format!(
+                "missing <source mode='connect' service=...> for the UDP character device at {}",
+                e.at()
+            ))
+        })?;
+        let service = service.ok_or_else(|| {
+            invalid(format!(
+                "missing service= in the UDP character device's connect <source> at {}",
+                e.at()
+            ))
+        })?;
+        let (bind_host, bind_service) = udp_bind.unwrap_or((None, None));
+        CharSource::Udp {
+            bind_host,
+            bind_service,
+            host,
+            service,
+        }
     } else {
         make_source(e, kind, src.unwrap_or((None, None, None)), false)?
     };
@@ -193,6 +231,21 @@ pub(super) fn chardev(e: El, console: bool) -> R<CharDevice> {
         target_type,
         log,
     })
+}
+
+/// A `<source mode= host= service=>` of a UDP character device.
+fn udp_source(c: El) -> R<(Option<String>, Option<u16>)> {
+    c.allow(&["mode", "host", "service"])?;
+    c.empty()?;
+    let service = c.port("service")?;
+    if service == Some(0) && c.get("mode") != Some("bind") {
+        return Err(c.bad_value(
+            ModelErrorKind::Invalid,
+            "service",
+            "port 0 is no UDP port to send to",
+        ));
+    }
+    Ok((c.get("host").map(str::to_string), service))
 }
 
 /// `<protocol type='raw|telnet'>`: whether it is telnet.

@@ -119,9 +119,9 @@ fn chardev_source(what: &str, c: &CharDevice) -> R {
 
 pub(super) fn source_path(what: &str, s: &CharSource) -> R {
     match s {
-        CharSource::Pty { path: Some(p) } | CharSource::File { path: p, .. } => {
-            check_path(&format!("{what} source path"), p)
-        }
+        CharSource::Pty { path: Some(p) }
+        | CharSource::File { path: p, .. }
+        | CharSource::Dev { path: p } => check_path(&format!("{what} source path"), p),
         CharSource::Unix {
             path: Some(path), ..
         } => {
@@ -135,13 +135,13 @@ pub(super) fn source_path(what: &str, s: &CharSource) -> R {
             }
             Ok(())
         }
-        CharSource::Tcp { host, .. } => match host {
-            Some(h) if h.is_empty() || h.contains([',', '\n', '\r']) => Err(invalid(format!(
-                "{what}: the TCP host '{}' is not an address or host name",
-                show(h)
-            ))),
-            _ => Ok(()),
-        },
+        CharSource::Tcp { host, .. } => host_name(what, "TCP", host.as_deref()),
+        CharSource::Udp {
+            bind_host, host, ..
+        } => {
+            host_name(what, "UDP", bind_host.as_deref())?;
+            host_name(what, "UDP", host.as_deref())
+        }
         CharSource::Pty { path: None }
         | CharSource::Unix { path: None, .. }
         | CharSource::Null
@@ -395,4 +395,15 @@ fn videos(def: &DomainDef) -> R {
         only_pci(&what, &x.address)?;
     }
     Ok(())
+}
+
+/// A host a socket character device names, if any: an address or name.
+fn host_name(what: &str, proto: &str, host: Option<&str>) -> R {
+    match host {
+        Some(h) if h.is_empty() || h.contains([',', '\n', '\r']) => Err(invalid(format!(
+            "{what}: the {proto} host '{}' is not an address or host name",
+            show(h)
+        ))),
+        _ => Ok(()),
+    }
 }

@@ -97,12 +97,19 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
             return Err(invalid(format!("parallel port {port} is used twice")));
         }
         let id = format!("charparallel{n}");
+        // A host device is a parallel port here (QEMU's `parport`), not
+        // a terminal.
+        let backend = match &p.source {
+            CharSource::Dev { path } => Opts::new("parport").set("id", &id).set_user(
+                "path",
+                "parallel port device path",
+                path,
+            )?,
+            other => chardev(other, &id)?,
+        };
         // Its own <log> only: the manager's console log is the serial
         // ports'.
-        cx.arg(
-            "-chardev",
-            logged(chardev(&p.source, &id)?, p, None)?.build(),
-        );
+        cx.arg("-chardev", logged(backend, p, None)?.build());
         let o = Opts::new("isa-parallel")
             .set("chardev", &id)
             .set("id", format!("parallel{n}"))
@@ -260,6 +267,29 @@ pub(super) fn chardev(source: &CharSource, id: &str) -> Result<Opts, Error> {
             } else {
                 o.maybe("reconnect", *reconnect)
             }
+        }
+        CharSource::Dev { path } => {
+            Opts::new("tty")
+                .set("id", id)
+                .set_user("path", "character device path", path)?
+        }
+        CharSource::Udp {
+            bind_host,
+            bind_service,
+            host,
+            service,
+        } => {
+            // As libvirt: QEMU's defaults (localhost, any port) are
+            // written out.
+            let o = Opts::new("udp")
+                .set("id", id)
+                .set_user("host", "UDP host", host.as_deref().unwrap_or("localhost"))?
+                .set("port", service);
+            let o = match bind_host {
+                Some(h) => o.set_user("localaddr", "UDP bind address", h)?,
+                None => o,
+            };
+            o.set("localport", bind_service.unwrap_or(0))
         }
         CharSource::Null => Opts::new("null").set("id", id),
         CharSource::SpiceVmc | CharSource::SpicePort { .. } => {
