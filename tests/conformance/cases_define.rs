@@ -101,13 +101,15 @@ pub fn define_invalid_xml_fails(cx: &mut Ctx<'_>) {
 /// An element qvirt does not know is `ConfigUnsupported`.
 pub fn define_unsupported_element_fails(cx: &mut Ctx<'_>) {
     let d = cx.d();
-    let vm = Vm::firmware("fw-a").device("<smartcard mode='host'/>");
+    let vm = Vm::firmware("fw-a").device(
+        "<lease><lockspace>ls</lockspace><key>k</key><target path='/var/lib/lease'/></lease>",
+    );
     let e = expect_err(
         d.define_xml(&vm.xml()),
         ErrorCode::ConfigUnsupported,
-        "smartcard",
+        "lease",
     );
-    assert!(e.message.contains("smartcard"), "{}", e.message);
+    assert!(e.message.contains("lease"), "{}", e.message);
     let vm = Vm::firmware("fw-a").element("<frobnicate/>");
     let e = expect_err(
         d.define_xml(&vm.xml()),
