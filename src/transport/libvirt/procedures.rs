@@ -604,6 +604,10 @@ procedures! {
         198 DomainGetMemoryParameters domain_get_memory_parameters(TunableArgs) -> ParamsRet, ro, Prio;
         /// `virDomainGetBlkioParameters`: the `<blkiotune>` settings.
         206 DomainGetBlkioParameters domain_get_blkio_parameters(TunableArgs) -> ParamsRet, ro, Prio;
+        /// `virDomainSetMemoryParameters`: `<memtune>` changed.
+        197 DomainSetMemoryParameters domain_set_memory_parameters(SetTunableArgs) -> (), rw, Job;
+        /// `virDomainSetBlkioParameters`: `<blkiotune>` changed.
+        205 DomainSetBlkioParameters domain_set_blkio_parameters(SetTunableArgs) -> (), rw, Job;
         /// `virConnectGetAllDomainStats` and `virDomainListGetStats`.
         344 ConnectGetAllDomainStats connect_get_all_domain_stats(AllDomainStatsArgs) -> AllDomainStatsRet, ro, Prio;
 
