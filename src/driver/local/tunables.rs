@@ -76,14 +76,18 @@ pub(super) fn merged_memtune(
     if let Some(v) = change.swap_hard_limit_kib {
         m.swap_hard_limit_kib = limit(v);
     }
+    // As libvirt compares them: a limit not set is "unlimited", so no
+    // hard limit with a swap limit is refused too.
     let touched = change.hard_limit_kib.is_some() || change.swap_hard_limit_kib.is_some();
-    if touched
-        && let (Some(hard), Some(swap)) = (m.hard_limit_kib, m.swap_hard_limit_kib)
-        && hard > swap
-    {
+    let hard = m.hard_limit_kib.unwrap_or(MemTune::UNLIMITED_KIB);
+    let swap = m.swap_hard_limit_kib.unwrap_or(MemTune::UNLIMITED_KIB);
+    if touched && hard > swap {
+        let show = |v: Option<u64>| v.map_or("unlimited".to_string(), |k| format!("{k} KiB"));
         return Err(invalid(format!(
-            "memory hard_limit tunable value must be lower than or equal to swap_hard_limit: the {which} of domain '{}' would have {hard} KiB above {swap} KiB",
-            def.name
+            "memory hard_limit tunable value must be lower than or equal to swap_hard_limit: the {which} of domain '{}' would have {} above {}",
+            def.name,
+            show(m.hard_limit_kib),
+            show(m.swap_hard_limit_kib)
         )));
     }
     Ok((m != MemTune::default()).then_some(m))
@@ -426,6 +430,12 @@ mod tests {
         assert!(e.message.contains("swap_hard_limit"), "{e}");
         c.hard_limit_kib = Some(1000);
         assert!(merged_memtune(&d, &c, "x").is_ok());
+        // No hard limit is above any swap limit, as libvirt sees it.
+        c.hard_limit_kib = Some(MemTune::UNLIMITED_KIB);
+        let e = merged_memtune(&d, &c, "x").unwrap_err();
+        assert!(e.message.contains("unlimited above 1000 KiB"), "{e}");
+        c.swap_hard_limit_kib = Some(MemTune::UNLIMITED_KIB);
+        assert_eq!(merged_memtune(&d, &c, "x").unwrap(), None);
         let mut too_big = MemTuneChange::default();
         too_big.hard_limit_kib = Some(MemTune::UNLIMITED_KIB + 1);
         assert_eq!(
