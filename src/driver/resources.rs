@@ -379,7 +379,7 @@ impl BlkioTuneChange {
                 format!("unable to parse blkio device '{what}' '{text}': {why}"),
             )
         };
-        if fields.len() % 2 != 0 {
+        if !fields.len().is_multiple_of(2) {
             return Err(bad(
                 "it must be pairs of a device path and a value, separated by commas".into(),
             ));

@@ -407,24 +407,30 @@ mod tests {
     #[test]
     fn memtune_limits_merge_and_unlimited_removes_one() {
         let d = def("<memtune><hard_limit>1000</hard_limit><soft_limit>500</soft_limit></memtune>");
-        let mut c = MemTuneChange::default();
-        c.swap_hard_limit_kib = Some(2000);
-        c.soft_limit_kib = Some(MemTune::UNLIMITED_KIB);
+        let c = MemTuneChange {
+            swap_hard_limit_kib: Some(2000),
+            soft_limit_kib: Some(MemTune::UNLIMITED_KIB),
+            ..MemTuneChange::default()
+        };
         let m = merged_memtune(&d, &c, "x").unwrap().unwrap();
         assert_eq!(m.hard_limit_kib, Some(1000));
         assert_eq!(m.soft_limit_kib, None);
         assert_eq!(m.swap_hard_limit_kib, Some(2000));
-        let mut all = MemTuneChange::default();
-        all.hard_limit_kib = Some(MemTune::UNLIMITED_KIB);
-        all.soft_limit_kib = Some(MemTune::UNLIMITED_KIB);
+        let all = MemTuneChange {
+            hard_limit_kib: Some(MemTune::UNLIMITED_KIB),
+            soft_limit_kib: Some(MemTune::UNLIMITED_KIB),
+            ..MemTuneChange::default()
+        };
         assert_eq!(merged_memtune(&d, &all, "x").unwrap(), None);
     }
 
     #[test]
     fn a_hard_limit_above_the_swap_limit_is_refused_on_the_merged_result() {
         let d = def("<memtune><swap_hard_limit>1000</swap_hard_limit></memtune>");
-        let mut c = MemTuneChange::default();
-        c.hard_limit_kib = Some(1001);
+        let mut c = MemTuneChange {
+            hard_limit_kib: Some(1001),
+            ..MemTuneChange::default()
+        };
         let e = merged_memtune(&d, &c, "persistent definition").unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidArgument);
         assert!(e.message.contains("swap_hard_limit"), "{e}");
@@ -436,8 +442,10 @@ mod tests {
         assert!(e.message.contains("unlimited above 1000 KiB"), "{e}");
         c.swap_hard_limit_kib = Some(MemTune::UNLIMITED_KIB);
         assert_eq!(merged_memtune(&d, &c, "x").unwrap(), None);
-        let mut too_big = MemTuneChange::default();
-        too_big.hard_limit_kib = Some(MemTune::UNLIMITED_KIB + 1);
+        let too_big = MemTuneChange {
+            hard_limit_kib: Some(MemTune::UNLIMITED_KIB + 1),
+            ..MemTuneChange::default()
+        };
         assert_eq!(
             check_memtune(&too_big).unwrap_err().code,
             ErrorCode::InvalidArgument
@@ -448,11 +456,13 @@ mod tests {
     fn blkio_devices_merge_as_libvirt_merges_them() {
         let d = def("<blkiotune><weight>500</weight><device><path>/dev/a</path>\
              <read_bytes_sec>100</read_bytes_sec><write_iops_sec>7</write_iops_sec></device></blkiotune>");
-        let mut c = BlkioTuneChange::default();
         // /dev/a loses its read limit and keeps its write limit; /dev/b
         // is added; /dev/c with 0 is not.
-        c.device_read_bytes_sec = vec![("/dev/a".into(), 0), ("/dev/b".into(), 9)];
-        c.device_write_iops_sec = vec![("/dev/c".into(), 0)];
+        let c = BlkioTuneChange {
+            device_read_bytes_sec: vec![("/dev/a".into(), 0), ("/dev/b".into(), 9)],
+            device_write_iops_sec: vec![("/dev/c".into(), 0)],
+            ..BlkioTuneChange::default()
+        };
         let b = merged_blkiotune(&d, &c).unwrap();
         assert_eq!(b.weight, Some(500));
         let mut a = dev("/dev/a");
@@ -461,43 +471,55 @@ mod tests {
         bb.read_bytes_sec = Some(9);
         assert_eq!(b.devices, vec![a, bb]);
         // Removing the last settings of a device drops it.
-        let mut c = BlkioTuneChange::default();
-        c.device_write_iops_sec = vec![("/dev/a".into(), 0)];
-        c.device_read_bytes_sec = vec![("/dev/a".into(), 0)];
+        let c = BlkioTuneChange {
+            device_write_iops_sec: vec![("/dev/a".into(), 0)],
+            device_read_bytes_sec: vec![("/dev/a".into(), 0)],
+            ..BlkioTuneChange::default()
+        };
         let b = merged_blkiotune(&d, &c).unwrap();
         assert!(b.devices.is_empty(), "{b:?}");
     }
 
     #[test]
     fn blkio_values_out_of_range_are_refused() {
-        let mut c = BlkioTuneChange::default();
-        c.weight = Some(50);
+        let c = BlkioTuneChange {
+            weight: Some(50),
+            ..BlkioTuneChange::default()
+        };
         assert_eq!(
             check_blkiotune(&c).unwrap_err().code,
             ErrorCode::InvalidArgument
         );
-        let mut c = BlkioTuneChange::default();
-        c.device_weight = vec![("/dev/a".into(), 20)];
+        let c = BlkioTuneChange {
+            device_weight: vec![("/dev/a".into(), 20)],
+            ..BlkioTuneChange::default()
+        };
         assert!(
             check_blkiotune(&c)
                 .unwrap_err()
                 .message
                 .contains("device_weight")
         );
-        let mut c = BlkioTuneChange::default();
-        c.device_read_iops_sec = vec![("/dev/a".into(), 1 << 33)];
+        let c = BlkioTuneChange {
+            device_read_iops_sec: vec![("/dev/a".into(), 1 << 33)],
+            ..BlkioTuneChange::default()
+        };
         assert!(check_blkiotune(&c).is_err());
-        let mut c = BlkioTuneChange::default();
-        c.device_read_bytes_sec = vec![("sda".into(), 1)];
+        let c = BlkioTuneChange {
+            device_read_bytes_sec: vec![("sda".into(), 1)],
+            ..BlkioTuneChange::default()
+        };
         assert!(
             check_blkiotune(&c)
                 .unwrap_err()
                 .message
                 .contains("absolute")
         );
-        let mut c = BlkioTuneChange::default();
-        c.device_weight = vec![("/dev/a".into(), 0)];
-        c.device_read_bytes_sec = vec![("/dev/a".into(), 1 << 40)];
+        let c = BlkioTuneChange {
+            device_weight: vec![("/dev/a".into(), 0)],
+            device_read_bytes_sec: vec![("/dev/a".into(), 1 << 40)],
+            ..BlkioTuneChange::default()
+        };
         assert!(check_blkiotune(&c).is_ok());
     }
 

@@ -315,15 +315,19 @@ mod tests {
 
     #[test]
     fn the_client_writes_what_the_server_reads() {
-        let mut m = MemTuneChange::default();
-        m.hard_limit_kib = Some(262_144);
-        m.swap_hard_limit_kib = Some(crate::model::MemTune::UNLIMITED_KIB);
+        let m = MemTuneChange {
+            hard_limit_kib: Some(262_144),
+            swap_hard_limit_kib: Some(crate::model::MemTune::UNLIMITED_KIB),
+            ..MemTuneChange::default()
+        };
         let p = memtune_params(&m);
         assert_eq!(p.len(), 2);
         assert_eq!(p[1].field, SWAP_HARD_LIMIT);
-        let mut b = BlkioTuneChange::default();
-        b.weight = Some(500);
-        b.device_read_bytes_sec = vec![("/dev/loop0".into(), 7), ("/dev/loop1".into(), 0)];
+        let b = BlkioTuneChange {
+            weight: Some(500),
+            device_read_bytes_sec: vec![("/dev/loop0".into(), 7), ("/dev/loop1".into(), 0)],
+            ..BlkioTuneChange::default()
+        };
         let p = blkiotune_params(&b);
         assert_eq!(p.len(), 2, "{p:?}");
         assert_eq!(
