@@ -604,10 +604,6 @@ procedures! {
         198 DomainGetMemoryParameters domain_get_memory_parameters(TunableArgs) -> ParamsRet, ro, Prio;
         /// `virDomainGetBlkioParameters`: the `<blkiotune>` settings.
         206 DomainGetBlkioParameters domain_get_blkio_parameters(TunableArgs) -> ParamsRet, ro, Prio;
-        /// `virDomainSetMemoryParameters`: `<memtune>` changed.
-        197 DomainSetMemoryParameters domain_set_memory_parameters(SetTunableArgs) -> (), rw, Job;
-        /// `virDomainSetBlkioParameters`: `<blkiotune>` changed.
-        205 DomainSetBlkioParameters domain_set_blkio_parameters(SetTunableArgs) -> (), rw, Job;
         /// `virConnectGetAllDomainStats` and `virDomainListGetStats`.
         344 ConnectGetAllDomainStats connect_get_all_domain_stats(AllDomainStatsArgs) -> AllDomainStatsRet, ro, Prio;
 
@@ -653,6 +649,13 @@ procedures! {
         /// `virConnectListAllSecrets`, with its ephemeral and private
         /// filters.
         287 ConnectListAllSecrets connect_list_all_secrets(ListAllArgs) -> ListSecretsRet, ro, Prio;
+
+        // `<memtune>` and `<blkiotune>` changed; bodies in `tunables.rs`
+        // (beside the getters, which are listed with the statistics).
+        /// `virDomainSetMemoryParameters`.
+        197 DomainSetMemoryParameters domain_set_memory_parameters(SetTunableArgs) -> (), rw, Job;
+        /// `virDomainSetBlkioParameters`.
+        205 DomainSetBlkioParameters domain_set_blkio_parameters(SetTunableArgs) -> (), rw, Job;
     }
 }
 
