@@ -12,6 +12,8 @@ mod daily;
 mod hotplug;
 #[path = "cli/secrets.rs"]
 mod secrets;
+#[path = "cli/tune.rs"]
+mod tune;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};

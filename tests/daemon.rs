@@ -572,6 +572,25 @@ fn read_only_socket_serves_queries_and_refuses_changes() {
         d.create_xml(&firmware_xml("fwr")),
         ErrorCode::OperationDenied,
     );
+    // Tuning changes are refused before any domain is looked up.
+    let dom = qvirt::driver::Domain {
+        name: "fwr".into(),
+        uuid: Uuid::nil(),
+        id: None,
+    };
+    let mut mem = qvirt::driver::MemTuneChange::default();
+    mem.hard_limit_kib = Some(262_144);
+    let e = assert_code(
+        d.set_memtune(&dom, &mem, qvirt::driver::ModifyFlags::CONFIG),
+        ErrorCode::OperationDenied,
+    );
+    assert!(e.message.contains("read-only"), "{e}");
+    let mut blk = qvirt::driver::BlkioTuneChange::default();
+    blk.weight = Some(500);
+    assert_code(
+        d.set_blkiotune(&dom, &blk, qvirt::driver::ModifyFlags::CONFIG),
+        ErrorCode::OperationDenied,
+    );
     assert!(d.list(ListFilter::ALL).unwrap().is_empty());
     assert!(!dir.path.join("state/config/fwr.xml").exists());
 }

@@ -19,7 +19,8 @@ use super::api_storage::{
 use super::error::Result;
 use super::migration::{IncomingParams, IncomingReady, IncomingState, MigrateOptions};
 use super::resources::{
-    AddressSource, DomainStats, InterfaceAddresses, KeyCodeset, MetadataKind, ModifyFlags,
+    AddressSource, BlkioTuneChange, DomainStats, InterfaceAddresses, KeyCodeset, MemTuneChange,
+    MetadataKind, ModifyFlags,
 };
 use super::values::*;
 use crate::model::{DomainDef, SecretUsageType};
@@ -354,6 +355,35 @@ pub trait Driver: Send + Sync {
     ) -> Result<()> {
         let _ = (dom, seconds, flags);
         Err(unsupported("set the balloon's statistics period"))
+    }
+    /// Changes `<memtune>` (virsh's `memtune` with values): live, the
+    /// running or paused QEMU's memory cgroup (made for it if it started
+    /// without one) and the live definition; in the definition, its
+    /// `<memtune>`. See [`ModifyFlags`] for where it applies. The hard
+    /// limit may not end above the swap hard limit (`InvalidArgument`);
+    /// a limit the kernel refuses (a hard limit below what QEMU uses) is
+    /// `OperationFailed`; a host without a memory cgroup is `NoSupport`.
+    /// Nothing changes when an error is returned.
+    fn set_memtune(&self, dom: &Domain, change: &MemTuneChange, flags: ModifyFlags) -> Result<()> {
+        let _ = (dom, change, flags);
+        Err(unsupported("change memory tuning"))
+    }
+    /// Changes `<blkiotune>` (virsh's `blkiotune` with values), merged
+    /// device by device as libvirt does: live, the running or paused
+    /// QEMU's block I/O cgroup (made for it if it started without one)
+    /// and the live definition, each device named by a path that must be
+    /// a block device (`InvalidArgument`); in the definition, its
+    /// `<blkiotune>`. See [`ModifyFlags`] for where it applies. A weight
+    /// on a kernel without block I/O weights is `NoSupport`, saying so.
+    /// Nothing changes when an error is returned.
+    fn set_blkiotune(
+        &self,
+        dom: &Domain,
+        change: &BlkioTuneChange,
+        flags: ModifyFlags,
+    ) -> Result<()> {
+        let _ = (dom, change, flags);
+        Err(unsupported("change block I/O tuning"))
     }
     /// The statistics of a running or paused domain (virsh's `domstats`);
     /// of a shut-off one, only the state.

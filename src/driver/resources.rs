@@ -311,3 +311,101 @@ impl IpAddress {
         IpAddress { ipv6, addr, prefix }
     }
 }
+
+/// A change of `<memtune>` (virsh's `memtune` with values, libvirt's
+/// `virDomainSetMemoryParameters`): each limit given is set, in KiB, and
+/// [`crate::model::MemTune::UNLIMITED_KIB`] removes it; those not given
+/// stay as they are.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MemTuneChange {
+    /// `<hard_limit>`.
+    pub hard_limit_kib: Option<u64>,
+    /// `<soft_limit>`.
+    pub soft_limit_kib: Option<u64>,
+    /// `<swap_hard_limit>`.
+    pub swap_hard_limit_kib: Option<u64>,
+}
+
+impl MemTuneChange {
+    /// Whether it changes nothing.
+    pub fn is_empty(&self) -> bool {
+        *self == MemTuneChange::default()
+    }
+}
+
+/// A change of `<blkiotune>` (virsh's `blkiotune` with values, libvirt's
+/// `virDomainSetBlkioParameters`): the weight if given, and per host
+/// block device (by path) the settings listed, where a value of 0
+/// removes that setting of that device; devices and settings not listed
+/// stay as they are.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BlkioTuneChange {
+    /// `<weight>` (100 to 1000).
+    pub weight: Option<u32>,
+    /// `<device><weight>` (100 to 1000, or 0).
+    pub device_weight: Vec<(String, u64)>,
+    /// `<device><read_iops_sec>`.
+    pub device_read_iops_sec: Vec<(String, u64)>,
+    /// `<device><write_iops_sec>`.
+    pub device_write_iops_sec: Vec<(String, u64)>,
+    /// `<device><read_bytes_sec>`.
+    pub device_read_bytes_sec: Vec<(String, u64)>,
+    /// `<device><write_bytes_sec>`.
+    pub device_write_bytes_sec: Vec<(String, u64)>,
+}
+
+impl BlkioTuneChange {
+    /// Whether it changes nothing.
+    pub fn is_empty(&self) -> bool {
+        *self == BlkioTuneChange::default()
+    }
+
+    /// Reads libvirt's form of a per-device list, `PATH,VALUE,PATH,VALUE`
+    /// (virsh's `--device-read-bytes-sec /dev/sda,1048576`); an empty
+    /// string is an empty list. `what` names the list in errors.
+    ///
+    /// Errors: [`crate::ErrorCode::InvalidArgument`] for an odd number of
+    /// fields, an empty path, or a value that is not a number.
+    pub fn parse_device_list(what: &str, text: &str) -> crate::Result<Vec<(String, u64)>> {
+        if text.is_empty() {
+            return Ok(Vec::new());
+        }
+        let fields: Vec<&str> = text.split(',').collect();
+        let bad = |why: String| {
+            crate::Error::new(
+                crate::ErrorCode::InvalidArgument,
+                format!("unable to parse blkio device '{what}' '{text}': {why}"),
+            )
+        };
+        if !fields.len().is_multiple_of(2) {
+            return Err(bad(
+                "it must be pairs of a device path and a value, separated by commas".into(),
+            ));
+        }
+        fields
+            .chunks(2)
+            .map(|pair| {
+                let (path, value) = (pair[0], pair[1]);
+                if path.is_empty() {
+                    return Err(bad("a device path is empty".into()));
+                }
+                let value = value.parse::<u64>().map_err(|_| {
+                    bad(format!(
+                        "invalid value '{value}' for device '{path}': a number 0 or more"
+                    ))
+                })?;
+                Ok((path.to_string(), value))
+            })
+            .collect()
+    }
+
+    /// Writes a per-device list in libvirt's form (`PATH,VALUE,...`).
+    pub fn format_device_list(list: &[(String, u64)]) -> String {
+        list.iter()
+            .map(|(p, v)| format!("{p},{v}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}

@@ -449,6 +449,133 @@ fn memory_settings(dir: &Path, v2: bool, limits: &MemoryLimits) -> Result<(), St
     Ok(())
 }
 
+/// Why a setting of a running domain's group was not made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// This host lacks what it needs (a controller, a file of one).
+    Lacks(String),
+    /// The kernel refused the value.
+    Refused(String),
+}
+
+impl From<Refusal> for String {
+    fn from(r: Refusal) -> String {
+        match r {
+            Refusal::Lacks(why) | Refusal::Refused(why) => why,
+        }
+    }
+}
+
+/// A change of a memory group's limits, in bytes: each one given is set,
+/// to a limit or (`Some(None)`) to none.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MemoryChange {
+    /// The hard limit.
+    pub hard: Option<Option<u64>>,
+    /// The soft limit.
+    pub soft: Option<Option<u64>>,
+    /// Memory plus swap.
+    pub swap_hard: Option<Option<u64>>,
+}
+
+/// Makes `change` to the memory group `dir` of a running domain, whose
+/// limits are `merged` once it is made (`None`: no limit), in the order
+/// libvirt writes them on cgroup v1, where memory plus swap may never be
+/// below memory: the soft limit, then a hard limit that goes down before
+/// the swap limit, one that goes up after it. When a write fails, those
+/// made are undone and nothing is left changed.
+pub fn change_memory(
+    dir: &Path,
+    change: &MemoryChange,
+    merged: &MemoryLimits,
+) -> Result<(), Refusal> {
+    let v2 = dir.join("memory.max").exists();
+    let (hard_file, soft_file, swap_file) = if v2 {
+        ("memory.max", "memory.high", "memory.swap.max")
+    } else {
+        (
+            "memory.limit_in_bytes",
+            "memory.soft_limit_in_bytes",
+            "memory.memsw.limit_in_bytes",
+        )
+    };
+    let text = |v: Option<u64>| match (v, v2) {
+        (Some(v), _) => v.to_string(),
+        (None, true) => "max".to_string(),
+        (None, false) => "-1".to_string(),
+    };
+    let read = |f: &str| fs::read_to_string(dir.join(f)).map(|t| t.trim().to_string());
+    let now_hard = read(hard_file)
+        .ok()
+        .and_then(|t| t.parse::<u64>().ok())
+        .unwrap_or(u64::MAX);
+    let mut writes: Vec<(&str, String)> = Vec::new();
+    if let Some(soft) = change.soft {
+        writes.push((soft_file, text(soft)));
+    }
+    let swap = if v2 {
+        // v2 limits swap alone: what memory plus swap leaves above memory.
+        (change.swap_hard.is_some() || (change.hard.is_some() && merged.swap_hard.is_some())).then(
+            || {
+                text(
+                    merged
+                        .swap_hard
+                        .map(|s| s.saturating_sub(merged.hard.unwrap_or(0))),
+                )
+            },
+        )
+    } else {
+        change.swap_hard.map(text)
+    };
+    if swap.is_some() && !dir.join(swap_file).exists() {
+        return Err(Refusal::Lacks(
+            "<swap_hard_limit> needs swap accounting, which this kernel has off (boot it with swapaccount=1)"
+                .to_string(),
+        ));
+    }
+    let lowering = change
+        .hard
+        .is_some_and(|h| h.unwrap_or(u64::MAX) < now_hard);
+    let hard = change.hard.map(|h| (hard_file, text(h)));
+    if lowering {
+        writes.extend(hard.clone());
+    }
+    writes.extend(swap.map(|s| (swap_file, s)));
+    if !lowering {
+        writes.extend(hard);
+    }
+    let mut undo: Vec<(&str, String)> = Vec::new();
+    for (file, value) in writes {
+        let old = read(file).map_err(|e| {
+            Refusal::Lacks(format!("cannot read {}: {e}", dir.join(file).display()))
+        })?;
+        if let Err(e) = fs::write(dir.join(file), &value) {
+            for (f, v) in undo.into_iter().rev() {
+                let _ = fs::write(dir.join(f), v);
+            }
+            let used = read(if v2 {
+                "memory.current"
+            } else {
+                "memory.usage_in_bytes"
+            })
+            .ok()
+            .and_then(|t| t.parse::<u64>().ok());
+            return Err(Refusal::Refused(match (e.raw_os_error(), used) {
+                (Some(nix::libc::EBUSY), Some(used)) if file == hard_file => format!(
+                    "the kernel cannot bring what QEMU uses ({} KiB) under {} KiB",
+                    used >> 10,
+                    value
+                        .parse::<u64>()
+                        .map_or(value.clone(), |v| (v >> 10).to_string())
+                ),
+                _ => format!("cannot write {value} to {}: {e}", dir.join(file).display()),
+            }));
+        }
+        undo.push((file, old));
+    }
+    Ok(())
+}
+
 /// A domain's block I/O limits (libvirt's `<blkiotune>`).
 #[derive(Debug, Clone, Default)]
 pub struct BlkioLimits {
@@ -492,59 +619,143 @@ pub fn limit_blkio(pid: i32, tag: &str, limits: &BlkioLimits) -> Result<PathBuf,
 }
 
 fn blkio_settings(dir: &Path, v2: bool, limits: &BlkioLimits) -> Result<(), String> {
-    let no_weights = || {
-        "this kernel's block I/O controller has no weights (the BFQ I/O scheduler provides them)"
-            .to_string()
-    };
     if let Some(w) = limits.weight {
-        if v2 {
-            match first_of(dir, &["io.weight", "io.bfq.weight"]) {
-                Some("io.weight") => write(dir, "io.weight", &format!("default {w}"))?,
-                Some(f) => write(dir, f, &w.to_string())?,
-                None => return Err(no_weights()),
-            }
-        } else {
-            let f = first_of(dir, &["blkio.weight", "blkio.bfq.weight"]).ok_or_else(no_weights)?;
-            write(dir, f, &w.to_string())?;
-        }
+        set_blkio(dir, v2, None, BlkioKey::Weight, u64::from(w))?;
     }
     for d in &limits.devices {
-        if let Some(w) = d.weight {
+        let settings = [
+            (BlkioKey::Weight, d.weight.map(u64::from)),
+            (BlkioKey::ReadBps, d.read_bps),
+            (BlkioKey::WriteBps, d.write_bps),
+            (BlkioKey::ReadIops, d.read_iops.map(u64::from)),
+            (BlkioKey::WriteIops, d.write_iops.map(u64::from)),
+        ];
+        for (key, v) in settings {
+            if let Some(v) = v {
+                set_blkio(dir, v2, Some(&d.dev), key, v)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One block I/O setting: a weight, or a throttle of one device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlkioKey {
+    /// The group's weight, or its weight on one device.
+    Weight,
+    /// Bytes read per second.
+    ReadBps,
+    /// Bytes written per second.
+    WriteBps,
+    /// Reads per second.
+    ReadIops,
+    /// Writes per second.
+    WriteIops,
+}
+
+/// Sets `key` of group `dir` to `value`: the group's weight (no `dev`),
+/// or a setting of device `dev` (`major:minor`), where 0 removes it.
+fn set_blkio(
+    dir: &Path,
+    v2: bool,
+    dev: Option<&str>,
+    key: BlkioKey,
+    value: u64,
+) -> Result<(), Refusal> {
+    let no_weights = || {
+        Refusal::Lacks(
+            "this kernel's block I/O controller has no weights (the BFQ I/O scheduler provides them)"
+                .to_string(),
+        )
+    };
+    let write =
+        |dir: &Path, file: &str, value: &str| write(dir, file, value).map_err(Refusal::Refused);
+    let Some(dev) = dev else {
+        if v2 {
+            return match first_of(dir, &["io.weight", "io.bfq.weight"]) {
+                Some("io.weight") => write(dir, "io.weight", &format!("default {value}")),
+                Some(f) => write(dir, f, &value.to_string()),
+                None => Err(no_weights()),
+            };
+        }
+        let f = first_of(dir, &["blkio.weight", "blkio.bfq.weight"]).ok_or_else(no_weights)?;
+        return write(dir, f, &value.to_string());
+    };
+    let (v2_key, v1_file) = match key {
+        BlkioKey::Weight => {
             let files: &[&str] = if v2 {
                 &["io.weight", "io.bfq.weight"]
             } else {
                 &["blkio.weight_device", "blkio.bfq.weight_device"]
             };
             let f = first_of(dir, files).ok_or_else(no_weights)?;
-            write(dir, f, &format!("{} {w}", d.dev))?;
+            let v = match value {
+                0 if f == "io.weight" => "default".to_string(),
+                v => v.to_string(),
+            };
+            return write(dir, f, &format!("{dev} {v}"));
         }
-        let throttles = [
-            ("rbps", "blkio.throttle.read_bps_device", d.read_bps),
-            ("wbps", "blkio.throttle.write_bps_device", d.write_bps),
-            (
-                "riops",
-                "blkio.throttle.read_iops_device",
-                d.read_iops.map(u64::from),
-            ),
-            (
-                "wiops",
-                "blkio.throttle.write_iops_device",
-                d.write_iops.map(u64::from),
-            ),
-        ];
-        for (key, v1_file, v) in throttles {
-            let Some(v) = v else { continue };
-            if v2 {
-                write(dir, "io.max", &format!("{} {key}={v}", d.dev))?;
-            } else {
-                if !dir.join(v1_file).exists() {
-                    return Err(format!(
-                        "this kernel's block I/O controller has no throttling ({v1_file} is missing)"
-                    ));
+        BlkioKey::ReadBps => ("rbps", "blkio.throttle.read_bps_device"),
+        BlkioKey::WriteBps => ("wbps", "blkio.throttle.write_bps_device"),
+        BlkioKey::ReadIops => ("riops", "blkio.throttle.read_iops_device"),
+        BlkioKey::WriteIops => ("wiops", "blkio.throttle.write_iops_device"),
+    };
+    if v2 {
+        let v = if value == 0 {
+            "max".to_string()
+        } else {
+            value.to_string()
+        };
+        return write(dir, "io.max", &format!("{dev} {v2_key}={v}"));
+    }
+    if !dir.join(v1_file).exists() {
+        return Err(Refusal::Lacks(format!(
+            "this kernel's block I/O controller has no throttling ({v1_file} is missing)"
+        )));
+    }
+    // cgroup v1 removes a device's limit when it is given 0.
+    write(dir, v1_file, &format!("{dev} {value}"))
+}
+
+/// One change of a block I/O group, with the value it replaces (to put
+/// back when a later change fails).
+#[derive(Debug, Clone)]
+pub struct BlkioChange {
+    /// The device (`major:minor`), or none for the group's weight.
+    pub dev: Option<String>,
+    /// What changes.
+    pub key: BlkioKey,
+    /// The new value (0 removes a device's setting).
+    pub value: u64,
+    /// The value it had (0: none).
+    pub old: u64,
+}
+
+/// Makes `changes` to the block I/O group `dir` of a running domain, in
+/// order; when one fails, those made are undone (as far as the kernel
+/// lets) and nothing is left changed.
+pub fn change_blkio(dir: &Path, changes: &[BlkioChange]) -> Result<(), Refusal> {
+    let v2 = dir.join("io.max").exists();
+    let mut undo: Vec<(Option<&str>, BlkioKey, u64)> = Vec::new();
+    for c in changes {
+        let old = match c.dev {
+            // The group's weight has no "none": put back what it reads.
+            None => first_of(dir, &["blkio.weight", "blkio.bfq.weight", "io.bfq.weight"])
+                .and_then(|f| fs::read_to_string(dir.join(f)).ok())
+                .and_then(|t| t.trim().parse::<u64>().ok())
+                .unwrap_or(c.old),
+            Some(_) => c.old,
+        };
+        if let Err(why) = set_blkio(dir, v2, c.dev.as_deref(), c.key, c.value) {
+            for (dev, key, value) in undo.into_iter().rev() {
+                if dev.is_some() || value != 0 {
+                    let _ = set_blkio(dir, v2, dev, key, value);
                 }
-                write(dir, v1_file, &format!("{} {v}", d.dev))?;
             }
+            return Err(why);
         }
+        undo.push((c.dev.as_deref(), c.key, old));
     }
     Ok(())
 }

@@ -12,6 +12,7 @@ use super::types::{
     WireMetadataKind, WireMigrateOptions, WireModifyFlags, WireNode, WireSaveOptions, WireShutdown,
     WireStats, WireSummary, WireUndefineFlags, WireVersion, wire_path,
 };
+use super::types::{WireBlkioTuneChange, WireMemTuneChange};
 use super::types::{
     WireBlockInfo, WireBlockJobInfo, WirePool, WirePoolInfo, WirePoolSummary, WireSecret,
     WireSecretUsage, WireSnapshot, WireSnapshotInfo, WireVolume, WireVolumeInfo, wire_flags,
@@ -607,6 +608,22 @@ impl Handler for DriverCalls<'_> {
 
     fn secret_undefine(&mut self, s: WireSecret) -> Result<()> {
         self.driver.secret_undefine(&s.into())
+    }
+
+    fn set_memtune(
+        &mut self,
+        (d, change, flags): (WireDomain, WireMemTuneChange, WireModifyFlags),
+    ) -> Result<()> {
+        self.driver
+            .set_memtune(&dom(d), &change.into(), flags.into())
+    }
+
+    fn set_blkiotune(
+        &mut self,
+        (d, change, flags): (WireDomain, WireBlkioTuneChange, WireModifyFlags),
+    ) -> Result<()> {
+        self.driver
+            .set_blkiotune(&dom(d), &change.into(), flags.into())
     }
 }
 

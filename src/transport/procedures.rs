@@ -22,6 +22,7 @@ use super::types::{
     WireMetadataKind, WireMigrateOptions, WireModifyFlags, WireNode, WireSaveOptions, WireShutdown,
     WireStats, WireSummary, WireUndefineFlags, WireVersion,
 };
+use super::types::{WireBlkioTuneChange, WireMemTuneChange};
 use super::types::{
     WireBlockInfo, WireBlockJobInfo, WirePool, WirePoolInfo, WirePoolSummary, WireSecret,
     WireSecretUsage, WireSnapshot, WireSnapshotInfo, WireVolume, WireVolumeInfo,
@@ -475,6 +476,12 @@ procedures! {
         Job;
     /// `Driver::secret_undefine`.
     102 SecretUndefine secret_undefine(WireSecret) -> (), rw, Job;
+
+    // Memory and block I/O tuning.
+    /// `Driver::set_memtune` (domain, change, flags).
+    103 SetMemtune set_memtune((WireDomain, WireMemTuneChange, WireModifyFlags)) -> (), rw, Job;
+    /// `Driver::set_blkiotune` (domain, change, flags).
+    104 SetBlkiotune set_blkiotune((WireDomain, WireBlkioTuneChange, WireModifyFlags)) -> (), rw, Job;
 }
 
 /// The highest procedure number this build knows (the table is numbered

@@ -18,6 +18,7 @@ use crate::driver::{
     BalloonStats, BlockStats, CompletedJob, DomainStats, InterfaceAddresses, InterfaceStats,
     IpAddress, JobOutcome, MetadataKind, ModifyFlags, VcpuStats,
 };
+use crate::driver::{BlkioTuneChange, MemTuneChange};
 use crate::driver::{
     BlockInfo, BlockJobInfo, BlockJobKind, Pool, PoolInfo, PoolState, PoolSummary, Secret,
     Snapshot, SnapshotInfo, Volume, VolumeInfo,
@@ -907,6 +908,37 @@ pub struct WireSecret {
 
 twin_enum!(SecretUsageType <=> WireSecretUsage { None, Volume, Ceph, Iscsi, Tls, Vtpm });
 twin_struct!(Secret <=> WireSecret { uuid, usage, usage_id });
+
+// Memory and block I/O tuning (procedures 103 on).
+
+/// [`MemTuneChange`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct WireMemTuneChange {
+    pub hard_limit_kib: Option<u64>,
+    pub soft_limit_kib: Option<u64>,
+    pub swap_hard_limit_kib: Option<u64>,
+}
+
+/// [`BlkioTuneChange`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct WireBlkioTuneChange {
+    pub weight: Option<u32>,
+    pub device_weight: Vec<(String, u64)>,
+    pub device_read_iops_sec: Vec<(String, u64)>,
+    pub device_write_iops_sec: Vec<(String, u64)>,
+    pub device_read_bytes_sec: Vec<(String, u64)>,
+    pub device_write_bytes_sec: Vec<(String, u64)>,
+}
+
+twin_struct!(MemTuneChange <=> WireMemTuneChange {
+    hard_limit_kib, soft_limit_kib, swap_hard_limit_kib,
+});
+twin_struct!(BlkioTuneChange <=> WireBlkioTuneChange {
+    weight, device_weight, device_read_iops_sec, device_write_iops_sec, device_read_bytes_sec,
+    device_write_bytes_sec,
+});
 
 /// Flags as their bits on the wire: unknown bits are refused by name.
 pub fn wire_flags<T>(bits: u32, from: fn(u32) -> Option<T>, what: &str) -> crate::Result<T> {

@@ -39,6 +39,7 @@ mod cases_save;
 mod cases_secrets;
 mod cases_snapshots;
 mod cases_storage;
+mod cases_tuning;
 mod cases_vnc;
 mod harness;
 mod helpers;
@@ -116,6 +117,8 @@ macro_rules! conformance {
             cases_resources::live_vcpus_reach_the_guest,
             cases_resources::stats_and_monitor_command,
             cases_resources::balloon_stats_period_live_and_config,
+            cases_tuning::memtune_and_blkiotune_in_the_definition,
+            cases_tuning::memtune_live_shows_in_the_live_definition,
             // Failures, crashes, the state lock.
             cases_failures::failed_start_reports_qemu_log,
             cases_failures::missing_disk_is_named_before_qemu_runs,

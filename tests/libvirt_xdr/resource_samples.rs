@@ -84,6 +84,25 @@ pub fn call(p: Procedure) -> Call {
             nparams: 0,
             flags: 6,
         }),
+        P::DomainSetMemoryParameters => Call::DomainSetMemoryParameters(SetTunableArgs {
+            dom: dom(),
+            params: vec![
+                param("hard_limit", ParamValue::ULLong(262_144)),
+                param("swap_hard_limit", ParamValue::ULLong(9_007_199_254_740_991)),
+            ],
+            flags: 1,
+        }),
+        P::DomainSetBlkioParameters => Call::DomainSetBlkioParameters(SetTunableArgs {
+            dom: dom(),
+            params: vec![
+                param("weight", ParamValue::UInt(500)),
+                param(
+                    "device_read_bytes_sec",
+                    ParamValue::String("/dev/loop0,1048576,/dev/loop1,0".into()),
+                ),
+            ],
+            flags: 2,
+        }),
         P::ConnectGetAllDomainStats => Call::ConnectGetAllDomainStats(AllDomainStatsArgs {
             doms: vec![dom()],
             stats: 0x2c,
@@ -98,6 +117,8 @@ pub fn reply(p: Procedure) -> Reply {
     use Procedure as P;
     match p {
         P::DomainSetMemoryStatsPeriod => Reply::DomainSetMemoryStatsPeriod(()),
+        P::DomainSetMemoryParameters => Reply::DomainSetMemoryParameters(()),
+        P::DomainSetBlkioParameters => Reply::DomainSetBlkioParameters(()),
         P::DomainGetMaxVcpus => Reply::DomainGetMaxVcpus(NumRet { num: 4 }),
         P::DomainSetMaxMemory => Reply::DomainSetMaxMemory(()),
         P::DomainSetMemory => Reply::DomainSetMemory(()),

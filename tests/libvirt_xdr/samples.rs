@@ -77,6 +77,8 @@ macro_rules! resource_procedures {
             | Procedure::DomainGetCpuStats
             | Procedure::DomainGetMemoryParameters
             | Procedure::DomainGetBlkioParameters
+            | Procedure::DomainSetMemoryParameters
+            | Procedure::DomainSetBlkioParameters
             | Procedure::ConnectGetAllDomainStats
             | Procedure::DomainSetMemoryStatsPeriod
     };

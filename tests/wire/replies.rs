@@ -285,6 +285,8 @@ pub fn reply_for(procedure: u32) -> Reply {
         100 => Reply::SecretSetValue(()),
         101 => Reply::SecretGetValue(Bytes(SECRET_VALUE.to_vec())),
         102 => Reply::SecretUndefine(()),
+        103 => Reply::SetMemtune(()),
+        104 => Reply::SetBlkiotune(()),
         n => panic!("no procedure {n}"),
     }
 }
@@ -431,5 +433,6 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         Reply::SecretXml(_) => "text",
         Reply::SecretGetValue(_) => "bytes",
         Reply::SecretSetValue(()) | Reply::SecretUndefine(()) => "unit",
+        Reply::SetMemtune(()) | Reply::SetBlkiotune(()) => "unit",
     }
 }

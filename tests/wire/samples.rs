@@ -19,6 +19,7 @@ use qvirt::transport::wire::{
     WireReason, WireSaveOptions, WireShutdown, WireState, WireStats, WireSummary,
     WireUndefineFlags, WireVcpuStats, WireVersion, encode_event, encode_stream,
 };
+use qvirt::transport::wire::{WireBlkioTuneChange, WireMemTuneChange};
 use qvirt::transport::wire::{
     WireBlockInfo, WireBlockJobInfo, WireBlockJobKind, WirePool, WirePoolInfo, WirePoolState,
     WirePoolSummary, WireSecret, WireSecretUsage, WireSnapshot, WireSnapshotInfo,
@@ -393,6 +394,33 @@ pub fn calls() -> Vec<Call> {
         Call::SecretSetValue((secret(), Bytes(SECRET_VALUE.to_vec()))),
         Call::SecretGetValue(secret()),
         Call::SecretUndefine(secret()),
+        Call::SetMemtune((
+            d(),
+            WireMemTuneChange {
+                hard_limit_kib: Some(262_144),
+                soft_limit_kib: None,
+                swap_hard_limit_kib: Some((1 << 53) - 1),
+            },
+            WireModifyFlags {
+                live: true,
+                config: false,
+            },
+        )),
+        Call::SetBlkiotune((
+            d(),
+            WireBlkioTuneChange {
+                weight: Some(500),
+                device_weight: vec![("/dev/sda".into(), 300)],
+                device_read_iops_sec: vec![("/dev/sda".into(), 100), ("/dev/sdb".into(), 0)],
+                device_write_iops_sec: vec![],
+                device_read_bytes_sec: vec![("/dev/loop0".into(), 1_048_576)],
+                device_write_bytes_sec: vec![("/dev/loop0".into(), 0)],
+            },
+            WireModifyFlags {
+                live: false,
+                config: true,
+            },
+        )),
     ]
 }
 
@@ -503,6 +531,8 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::SecretSetValue(..) => "secret_set_value",
         Call::SecretGetValue(_) => "secret_get_value",
         Call::SecretUndefine(_) => "secret_undefine",
+        Call::SetMemtune(..) => "set_memtune",
+        Call::SetBlkiotune(..) => "set_blkiotune",
     }
 }
 

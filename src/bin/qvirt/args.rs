@@ -123,6 +123,9 @@ pub enum Command {
     /// Secrets and their values.
     #[command(flatten)]
     Secret(crate::secrets::SecretCommand),
+    /// Memory and block I/O tuning.
+    #[command(flatten)]
+    Tune(crate::tune::TuneCommand),
     /// List domains (running and paused ones unless --all).
     List(ListArgs),
     /// Define (or redefine) a persistent domain from an XML file.

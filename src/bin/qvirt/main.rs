@@ -23,6 +23,7 @@ mod resources;
 mod secrets;
 mod snapshots;
 mod storage;
+mod tune;
 mod xpath;
 
 use std::io::IsTerminal;
@@ -160,6 +161,7 @@ fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Re
         Command::Storage(c) => storage::run(ctx, c),
         Command::Snapshot(c) => snapshots::run(ctx, c),
         Command::Secret(c) => secrets::run(ctx, c),
+        Command::Tune(c) => tune::run(ctx, c),
         Command::List(args) => query::list(ctx, &args),
         Command::Edit(d) => edit::run(ctx, &d.domain),
         Command::SetMem { dom, size, at } => resources::setmem(

@@ -14,6 +14,7 @@ use crate::driver::{
     SaveOptions, ShutdownOptions, Snapshot, SnapshotCreateFlags, SnapshotDeleteFlags, SnapshotInfo,
     SnapshotRevertFlags, UndefineFlags, VersionInfo, Volume, VolumeInfo, VolumeStream, XmlFlags,
 };
+use crate::driver::{BlkioTuneChange, MemTuneChange};
 use crate::driver::{DomainCapsQuery, DomainStats, ModifyFlags, StartFlags, VolCreateFlags};
 use crate::driver::{IncomingParams, IncomingReady, IncomingState, MigrateOptions};
 use crate::error::Result;
@@ -505,6 +506,21 @@ impl Driver for LocalDriver {
     ) -> Result<()> {
         self.core
             .set_memory_stats_period(&self.core.resolve(dom)?, seconds, flags)
+    }
+
+    fn set_memtune(&self, dom: &Domain, change: &MemTuneChange, flags: ModifyFlags) -> Result<()> {
+        self.core
+            .set_memtune(&self.core.resolve(dom)?, change, flags)
+    }
+
+    fn set_blkiotune(
+        &self,
+        dom: &Domain,
+        change: &BlkioTuneChange,
+        flags: ModifyFlags,
+    ) -> Result<()> {
+        self.core
+            .set_blkiotune(&self.core.resolve(dom)?, change, flags)
     }
 
     fn set_max_memory(&self, dom: &Domain, kib: u64, flags: ModifyFlags) -> Result<()> {

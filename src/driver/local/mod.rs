@@ -44,6 +44,7 @@ mod storage_copy;
 mod store;
 pub mod tpm;
 mod transfer;
+mod tunables;
 pub mod tuning;
 mod virtiofs;
 mod volumes;

@@ -31,6 +31,10 @@ pub(crate) struct LiveChanges {
     pub stats_period: Option<Option<u32>>,
     /// Title, description and `<metadata>` as last set.
     pub notes: Option<super::metadata::Notes>,
+    /// `<memtune>` as last changed (`Some(None)`: no limits).
+    pub memtune: Option<Option<crate::model::MemTune>>,
+    /// `<blkiotune>` as last changed (`Some(None)`: none).
+    pub blkiotune: Option<Option<Box<crate::model::BlkioTune>>>,
 }
 
 impl LiveChanges {
@@ -47,6 +51,12 @@ impl LiveChanges {
         }
         if let Some(period) = self.stats_period {
             balloon_of(def).stats_period = period;
+        }
+        if let Some(m) = self.memtune {
+            def.memtune = m;
+        }
+        if let Some(b) = &self.blkiotune {
+            def.blkiotune.clone_from(b);
         }
     }
 }

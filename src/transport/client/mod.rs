@@ -44,6 +44,7 @@ use super::wire::{
 use crate::driver::{
     AddressSource, DomainStats, InterfaceAddresses, KeyCodeset, MetadataKind, ModifyFlags,
 };
+use crate::driver::{BlkioTuneChange, MemTuneChange};
 use crate::driver::{
     BlockCommitFlags, BlockInfo, BlockJobInfo, Pool, PoolInfo, PoolSummary, ResizeFlags, Secret,
     Snapshot, SnapshotCreateFlags, SnapshotDeleteFlags, SnapshotInfo, SnapshotRevertFlags,
@@ -895,6 +896,21 @@ impl Driver for SocketDriver {
 
     fn secret_undefine(&self, secret: &Secret) -> Result<()> {
         self.rpc().secret_undefine(secret.clone().into())
+    }
+
+    fn set_memtune(&self, dom: &Domain, change: &MemTuneChange, flags: ModifyFlags) -> Result<()> {
+        self.rpc()
+            .set_memtune((wire(dom), (*change).into(), flags.into()))
+    }
+
+    fn set_blkiotune(
+        &self,
+        dom: &Domain,
+        change: &BlkioTuneChange,
+        flags: ModifyFlags,
+    ) -> Result<()> {
+        self.rpc()
+            .set_blkiotune((wire(dom), change.clone().into(), flags.into()))
     }
 }
 

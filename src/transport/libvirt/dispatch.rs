@@ -14,7 +14,8 @@ use super::types::*;
 use super::values::{self, check_flags};
 use super::xdr::Chars;
 use super::{
-    blockjobs, domstats, jobstats, nodestats, resources, secrets, snapshots, storage, vcpus,
+    blockjobs, domstats, jobstats, nodestats, resources, secrets, snapshots, storage, tunables,
+    vcpus,
 };
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
@@ -807,9 +808,15 @@ impl Handler for LvCalls<'_> {
         domain_block_stats_flags(BlockStatsFlagsArgs) -> ParamsRet = block_stats_flags;
         domain_interface_stats(InterfaceStatsArgs) -> InterfaceStatsRet = interface_stats;
         domain_get_cpu_stats(CpuStatsArgs) -> ParamsRet = cpu_stats;
+    }
+    // `<memtune>` and `<blkiotune>`: see `tunables.rs`.
+    calls_in! { tunables:
         domain_get_memory_parameters(TunableArgs) -> ParamsRet = memory_parameters;
         domain_get_blkio_parameters(TunableArgs) -> ParamsRet = blkio_parameters;
+        domain_set_memory_parameters(SetTunableArgs) -> () = set_memory_parameters;
+        domain_set_blkio_parameters(SetTunableArgs) -> () = set_blkio_parameters;
     }
+
     calls_in! { domstats:
         connect_get_all_domain_stats(AllDomainStatsArgs) -> AllDomainStatsRet = all_domain_stats;
     }

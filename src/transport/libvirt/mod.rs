@@ -26,6 +26,7 @@ pub mod resources;
 pub mod secrets;
 pub mod snapshots;
 pub(crate) mod storage;
+pub mod tunables;
 pub mod types;
 pub mod values;
 pub mod vcpus;

@@ -649,6 +649,13 @@ procedures! {
         /// `virConnectListAllSecrets`, with its ephemeral and private
         /// filters.
         287 ConnectListAllSecrets connect_list_all_secrets(ListAllArgs) -> ListSecretsRet, ro, Prio;
+
+        // `<memtune>` and `<blkiotune>` changed; bodies in `tunables.rs`
+        // (beside the getters, which are listed with the statistics).
+        /// `virDomainSetMemoryParameters`.
+        197 DomainSetMemoryParameters domain_set_memory_parameters(SetTunableArgs) -> (), rw, Job;
+        /// `virDomainSetBlkioParameters`.
+        205 DomainSetBlkioParameters domain_set_blkio_parameters(SetTunableArgs) -> (), rw, Job;
     }
 }
 

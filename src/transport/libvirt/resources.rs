@@ -66,9 +66,6 @@ xdr_struct! {
     }
     /// `remote_domain_get_cpu_stats_args`.
     pub struct CpuStatsArgs { pub dom: Dom, pub nparams: u32, pub start_cpu: i32, pub ncpus: u32, pub flags: u32 }
-    /// `remote_domain_get_memory_parameters_args` and
-    /// `remote_domain_get_blkio_parameters_args`.
-    pub struct TunableArgs { pub dom: Dom, pub nparams: i32, pub flags: u32 }
 }
 
 /// `virDomainMemoryModFlags` and `virDomainVcpuFlags` beyond
@@ -561,88 +558,4 @@ pub fn cpu_stats(driver: &dyn Driver, a: CpuStatsArgs) -> Result<ParamsRet> {
             dom.name
         ),
     ))
-}
-
-/// The tunables `params`, or with no room for them (`nparams` 0) their
-/// number, as libvirt's remote daemon answers; a smaller room gets the
-/// first ones.
-fn tunables(mut params: Vec<TypedParam>, nparams: i32) -> Result<ParamsRet> {
-    if nparams < 0 {
-        return Err(Error::new(
-            ErrorCode::InvalidArgument,
-            format!("nparams {nparams} is negative"),
-        ));
-    }
-    if nparams == 0 {
-        return Ok(ParamsRet {
-            params: Vec::new(),
-            nparams: params.len() as i32,
-        });
-    }
-    params.truncate(nparams as usize);
-    Ok(ParamsRet { params, nparams: 0 })
-}
-
-/// `virDomainGetMemoryParameters` (virsh's `memtune`): the `<memtune>`
-/// limits of the definition `flags` names, in KiB, libvirt's "unlimited"
-/// for those not set. A running domain's are the ones its memory cgroup
-/// was given at start.
-pub fn memory_parameters(driver: &dyn Driver, a: TunableArgs) -> Result<ParamsRet> {
-    check_flags(
-        a.flags,
-        3 | flag::STRING_OKAY,
-        "virDomainGetMemoryParameters",
-    )?;
-    let def = one_def(driver, &Domain::from(&a.dom), a.flags & 3)?;
-    let m = def.memtune.unwrap_or_default();
-    let limit =
-        |v: Option<u64>| ParamValue::ULLong(v.unwrap_or(crate::model::MemTune::UNLIMITED_KIB));
-    tunables(
-        vec![
-            param("hard_limit", limit(m.hard_limit_kib)),
-            param("soft_limit", limit(m.soft_limit_kib)),
-            param("swap_hard_limit", limit(m.swap_hard_limit_kib)),
-        ],
-        a.nparams,
-    )
-}
-
-/// `virDomainGetBlkioParameters` (virsh's `blkiotune`): the `<blkiotune>`
-/// weight (0: none set) and, for a client that takes strings, each
-/// per-device setting as libvirt lists it (`path,value,path,value`).
-pub fn blkio_parameters(driver: &dyn Driver, a: TunableArgs) -> Result<ParamsRet> {
-    check_flags(
-        a.flags,
-        3 | flag::STRING_OKAY,
-        "virDomainGetBlkioParameters",
-    )?;
-    let def = one_def(driver, &Domain::from(&a.dom), a.flags & 3)?;
-    let b = def.blkiotune.map(|b| *b).unwrap_or_default();
-    let mut params = vec![param("weight", ParamValue::UInt(b.weight.unwrap_or(0)))];
-    if a.flags & flag::STRING_OKAY != 0 {
-        let list = |value: &dyn Fn(&crate::model::BlkioDevice) -> Option<u64>| {
-            b.devices
-                .iter()
-                .filter_map(|d| value(d).map(|v| format!("{},{v}", d.path)))
-                .collect::<Vec<_>>()
-                .join(",")
-        };
-        let lists = [
-            ("device_weight", list(&|d| d.weight.map(u64::from))),
-            (
-                "device_read_iops_sec",
-                list(&|d| d.read_iops_sec.map(u64::from)),
-            ),
-            (
-                "device_write_iops_sec",
-                list(&|d| d.write_iops_sec.map(u64::from)),
-            ),
-            ("device_read_bytes_sec", list(&|d| d.read_bytes_sec)),
-            ("device_write_bytes_sec", list(&|d| d.write_bytes_sec)),
-        ];
-        for (name, v) in lists {
-            params.push(param(name, ParamValue::String(v)));
-        }
-    }
-    tunables(params, a.nparams)
 }

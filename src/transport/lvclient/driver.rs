@@ -851,6 +851,14 @@ impl Driver for LvDriver {
         super::resources::set_memory_stats_period(&self.conn, d, seconds, f)
     }
 
+    fn set_memtune(&self, d: &Domain, change: &MemTuneChange, f: ModifyFlags) -> Result<()> {
+        super::resources::set_memtune(&self.conn, d, change, f)
+    }
+
+    fn set_blkiotune(&self, d: &Domain, change: &BlkioTuneChange, f: ModifyFlags) -> Result<()> {
+        super::resources::set_blkiotune(&self.conn, d, change, f)
+    }
+
     fn set_max_memory(&self, d: &Domain, kib: u64, f: ModifyFlags) -> Result<()> {
         super::resources::set_max_memory(&self.conn, d, kib, f)
     }

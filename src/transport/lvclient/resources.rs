@@ -1,7 +1,9 @@
 //! Memory, vCPUs and statistics as libvirt's calls: virsh's `setmem`
 //! and `setmaxmem` are `virDomainSetMemoryFlags` (with
 //! `VIR_DOMAIN_MEM_MAXIMUM` for the maximum), `setvcpus` is
-//! `virDomainSetVcpusFlags`, and `domstats` of one domain is
+//! `virDomainSetVcpusFlags`, `memtune` and `blkiotune` with values are
+//! `virDomainSetMemoryParameters` and `virDomainSetBlkioParameters`,
+//! and `domstats` of one domain is
 //! `virDomainListGetStats` (`CONNECT_GET_ALL_DOMAIN_STATS` naming it),
 //! read back by the same table the server writes with
 //! ([`domstats::stats_of`]).
@@ -13,12 +15,14 @@
 use super::conn::Conn;
 use super::driver::affect;
 use crate::driver::error::{Error, ErrorCode, Result};
-use crate::driver::{Domain, DomainStats, ModifyFlags};
+use crate::driver::{BlkioTuneChange, Domain, DomainStats, MemTuneChange, ModifyFlags};
 use crate::transport::libvirt::domstats::{self, flag, group};
 use crate::transport::libvirt::procedures::Caller;
 use crate::transport::libvirt::resources::flag as bits;
+use crate::transport::libvirt::tunables::{blkiotune_params, memtune_params};
 use crate::transport::libvirt::types::{
-    AllDomainStatsArgs, Dom, SetMemoryFlagsArgs, SetMemoryStatsPeriodArgs, SetVcpusFlagsArgs,
+    AllDomainStatsArgs, Dom, SetMemoryFlagsArgs, SetMemoryStatsPeriodArgs, SetTunableArgs,
+    SetVcpusFlagsArgs,
 };
 
 /// [`crate::Driver::set_memory`].
@@ -75,6 +79,34 @@ pub(super) fn set_max_vcpus(conn: &Conn, d: &Domain, count: u32, f: ModifyFlags)
         dom: Dom::from(d),
         nvcpus: count,
         flags: affect(f) | bits::VCPU_MAXIMUM,
+    })
+}
+
+/// [`crate::Driver::set_memtune`]: `virDomainSetMemoryParameters`.
+pub(super) fn set_memtune(
+    conn: &Conn,
+    d: &Domain,
+    change: &MemTuneChange,
+    f: ModifyFlags,
+) -> Result<()> {
+    conn.domain_set_memory_parameters(SetTunableArgs {
+        dom: Dom::from(d),
+        params: memtune_params(change),
+        flags: affect(f),
+    })
+}
+
+/// [`crate::Driver::set_blkiotune`]: `virDomainSetBlkioParameters`.
+pub(super) fn set_blkiotune(
+    conn: &Conn,
+    d: &Domain,
+    change: &BlkioTuneChange,
+    f: ModifyFlags,
+) -> Result<()> {
+    conn.domain_set_blkio_parameters(SetTunableArgs {
+        dom: Dom::from(d),
+        params: blkiotune_params(change),
+        flags: affect(f),
     })
 }
 

@@ -1,0 +1,236 @@
+//! `memtune` and `blkiotune`, as virsh's: with values they change
+//! `<memtune>` and `<blkiotune>` (the running domain's cgroups and its
+//! live definition, or the persistent definition, by `--live`,
+//! `--config`, `--current`); without, they show them as virsh does,
+//! one `name: value` line each.
+
+use clap::Subcommand;
+use qvirt::driver::{BlkioTuneChange, MemTuneChange, ModifyFlags, XmlFlags};
+use qvirt::model::{BlkioDevice, DomainDef, MemTune};
+use qvirt::{DomainState, Error, ErrorCode, Result};
+
+use crate::Ctx;
+use crate::args::{DomArg, WhereArgs};
+use crate::resources::{modify_flags, parse_kib};
+
+/// The tuning verbs.
+#[derive(Debug, Subcommand)]
+pub enum TuneCommand {
+    /// Show or change the domain's memory limits (`<memtune>`). Sizes are
+    /// in KiB unless they have a unit (M, GiB, ...); -1 means unlimited.
+    #[command(name = "memtune")]
+    Memtune {
+        #[command(flatten)]
+        dom: DomArg,
+        /// The most host memory QEMU may use.
+        #[arg(long, value_name = "SIZE", allow_hyphen_values = true)]
+        hard_limit: Option<String>,
+        /// What QEMU is brought back to when the host runs short.
+        #[arg(long, value_name = "SIZE", allow_hyphen_values = true)]
+        soft_limit: Option<String>,
+        /// The most memory plus swap QEMU may use.
+        #[arg(long, value_name = "SIZE", allow_hyphen_values = true)]
+        swap_hard_limit: Option<String>,
+        #[command(flatten)]
+        at: WhereArgs,
+    },
+    /// Show or change the domain's block I/O tuning (`<blkiotune>`).
+    /// Device lists are `/path/to/device,VALUE,...`; a value of 0 removes
+    /// that setting of that device.
+    #[command(name = "blkiotune")]
+    Blkiotune {
+        #[command(flatten)]
+        dom: DomArg,
+        /// The domain's I/O weight (100 to 1000).
+        #[arg(long, allow_hyphen_values = true)]
+        weight: Option<i64>,
+        /// Per-device weights.
+        #[arg(long, value_name = "LIST")]
+        device_weights: Option<String>,
+        /// Per-device reads per second.
+        #[arg(long, value_name = "LIST")]
+        device_read_iops_sec: Option<String>,
+        /// Per-device writes per second.
+        #[arg(long, value_name = "LIST")]
+        device_write_iops_sec: Option<String>,
+        /// Per-device bytes read per second.
+        #[arg(long, value_name = "LIST")]
+        device_read_bytes_sec: Option<String>,
+        /// Per-device bytes written per second.
+        #[arg(long, value_name = "LIST")]
+        device_write_bytes_sec: Option<String>,
+        #[command(flatten)]
+        at: WhereArgs,
+    },
+}
+
+/// Runs one tuning verb.
+pub fn run(ctx: &mut Ctx, command: TuneCommand) -> Result<()> {
+    match command {
+        TuneCommand::Memtune {
+            dom,
+            hard_limit,
+            soft_limit,
+            swap_hard_limit,
+            at,
+        } => {
+            let flags = modify_flags(at.live, at.config, at.current)?;
+            let mut change = MemTuneChange::default();
+            change.hard_limit_kib = hard_limit.as_deref().map(limit_kib).transpose()?;
+            change.soft_limit_kib = soft_limit.as_deref().map(limit_kib).transpose()?;
+            change.swap_hard_limit_kib = swap_hard_limit.as_deref().map(limit_kib).transpose()?;
+            if change.is_empty() {
+                return show_memtune(&shown_def(ctx, &dom.domain, flags)?);
+            }
+            let d = ctx.domain(&dom.domain)?;
+            ctx.driver()?.set_memtune(&d, &change, flags)
+        }
+        TuneCommand::Blkiotune {
+            dom,
+            weight,
+            device_weights,
+            device_read_iops_sec,
+            device_write_iops_sec,
+            device_read_bytes_sec,
+            device_write_bytes_sec,
+            at,
+        } => {
+            let flags = modify_flags(at.live, at.config, at.current)?;
+            let mut change = BlkioTuneChange::default();
+            let mut asked = false;
+            if let Some(w) = weight {
+                asked = true;
+                change.weight =
+                    Some(u32::try_from(w).ok().filter(|w| *w > 0).ok_or_else(|| {
+                        Error::new(
+                            ErrorCode::InvalidArgument,
+                            format!("Invalid value of {w} for I/O weight"),
+                        )
+                    })?);
+            }
+            let lists = [
+                ("device_weight", device_weights, &mut change.device_weight),
+                (
+                    "device_read_iops_sec",
+                    device_read_iops_sec,
+                    &mut change.device_read_iops_sec,
+                ),
+                (
+                    "device_write_iops_sec",
+                    device_write_iops_sec,
+                    &mut change.device_write_iops_sec,
+                ),
+                (
+                    "device_read_bytes_sec",
+                    device_read_bytes_sec,
+                    &mut change.device_read_bytes_sec,
+                ),
+                (
+                    "device_write_bytes_sec",
+                    device_write_bytes_sec,
+                    &mut change.device_write_bytes_sec,
+                ),
+            ];
+            for (name, text, list) in lists {
+                if let Some(text) = text {
+                    asked = true;
+                    *list = BlkioTuneChange::parse_device_list(name, &text)?;
+                }
+            }
+            if !asked {
+                return show_blkiotune(&shown_def(ctx, &dom.domain, flags)?);
+            }
+            let d = ctx.domain(&dom.domain)?;
+            ctx.driver()?.set_blkiotune(&d, &change, flags)
+        }
+    }
+}
+
+/// A memory limit as virsh's `memtune` reads it: a negative number is
+/// unlimited, else a size (KiB unless it has a unit).
+fn limit_kib(text: &str) -> Result<u64> {
+    if text.starts_with('-') {
+        return match text.parse::<i64>() {
+            Ok(_) => Ok(MemTune::UNLIMITED_KIB),
+            Err(_) => Err(Error::new(
+                ErrorCode::InvalidArgument,
+                format!("Unable to parse integer parameter '{text}'"),
+            )),
+        };
+    }
+    parse_kib(text, 1024)
+}
+
+/// The definition `flags` names for showing: the live one of a running
+/// domain (`--live`, or `--current` while it runs), else the persistent
+/// one.
+fn shown_def(ctx: &mut Ctx, arg: &str, flags: ModifyFlags) -> Result<DomainDef> {
+    if flags.live && flags.config {
+        return Err(Error::new(
+            ErrorCode::InvalidArgument,
+            "--live and --config cannot be shown together: pick one",
+        ));
+    }
+    let dom = ctx.domain(arg)?;
+    let driver = ctx.driver()?;
+    let state = driver.info(&dom)?.state;
+    let running = matches!(state, DomainState::Running | DomainState::Paused);
+    if flags.live && !running {
+        return Err(Error::new(
+            ErrorCode::OperationInvalid,
+            format!(
+                "domain '{}' is not running: it has no live settings",
+                dom.name
+            ),
+        ));
+    }
+    let xml = driver.xml_desc(&dom, XmlFlags::inactive_if(flags.config || !running))?;
+    Ok(DomainDef::from_xml(&xml)?)
+}
+
+/// virsh's `name: value` line.
+fn line(name: &str, value: &str) -> String {
+    format!("{name:<15}: {value}\n")
+}
+
+/// `memtune` without values.
+fn show_memtune(def: &DomainDef) -> Result<()> {
+    let m = def.memtune.unwrap_or_default();
+    let limit = |v: Option<u64>| v.map_or("unlimited".to_string(), |k| k.to_string());
+    let text = [
+        line("hard_limit", &limit(m.hard_limit_kib)),
+        line("soft_limit", &limit(m.soft_limit_kib)),
+        line("swap_hard_limit", &limit(m.swap_hard_limit_kib)),
+    ]
+    .concat();
+    crate::output::write(&text)
+}
+
+/// `blkiotune` without values.
+fn show_blkiotune(def: &DomainDef) -> Result<()> {
+    let b = def.blkiotune.as_deref().cloned().unwrap_or_default();
+    let list = |value: fn(&BlkioDevice) -> Option<u64>| {
+        let pairs: Vec<(String, u64)> = b
+            .devices
+            .iter()
+            .filter_map(|d| value(d).map(|v| (d.path.clone(), v)))
+            .collect();
+        BlkioTuneChange::format_device_list(&pairs)
+    };
+    let text = [
+        line("weight", &b.weight.unwrap_or(0).to_string()),
+        line("device_weight", &list(|d| d.weight.map(u64::from))),
+        line(
+            "device_read_iops_sec",
+            &list(|d| d.read_iops_sec.map(u64::from)),
+        ),
+        line(
+            "device_write_iops_sec",
+            &list(|d| d.write_iops_sec.map(u64::from)),
+        ),
+        line("device_read_bytes_sec", &list(|d| d.read_bytes_sec)),
+        line("device_write_bytes_sec", &list(|d| d.write_bytes_sec)),
+    ]
+    .concat();
+    crate::output::write(&text)
+}

@@ -1,0 +1,124 @@
+//! `<memtune>` and `<blkiotune>` changed through the driver, as virsh's
+//! `memtune` and `blkiotune` change them: in the definition, merged with
+//! libvirt's rules (unlimited removes a limit, 0 removes a device's
+//! setting), refusals leaving it as it was; and live, the running
+//! domain's definition, kept by a manager that reattaches.
+
+use qvirt::driver::{BlkioTuneChange, Domain, MemTuneChange, ModifyFlags, XmlFlags};
+use qvirt::model::{BlkioTune, MemTune};
+use qvirt::{DomainDef, Driver, ErrorCode};
+
+use super::*;
+
+/// The live or inactive definition's `<memtune>` and `<blkiotune>`.
+fn tuning(d: &dyn Driver, dom: &Domain, inactive: bool) -> (Option<MemTune>, Option<BlkioTune>) {
+    let xml = d.xml_desc(dom, XmlFlags::inactive_if(inactive)).unwrap();
+    let def = DomainDef::from_xml(&xml).unwrap();
+    (def.memtune, def.blkiotune.map(|b| *b))
+}
+
+/// The definition's limits change as asked and refusals change nothing.
+pub fn memtune_and_blkiotune_in_the_definition(cx: &mut Ctx<'_>) {
+    let d = cx.d();
+    let dom = define(d, &Vm::firmware("fw-tune"));
+    let mut mem = MemTuneChange::default();
+    mem.hard_limit_kib = Some(262_144);
+    mem.swap_hard_limit_kib = Some(524_288);
+    d.set_memtune(&dom, &mem, ModifyFlags::CONFIG).unwrap();
+    let (m, _) = tuning(d, &dom, true);
+    let m = m.expect("a <memtune>");
+    assert_eq!(
+        (m.hard_limit_kib, m.soft_limit_kib, m.swap_hard_limit_kib),
+        (Some(262_144), None, Some(524_288))
+    );
+    // Above the swap limit: refused, nothing changes.
+    let before = d.xml_desc(&dom, XmlFlags::INACTIVE).unwrap();
+    let mut above = MemTuneChange::default();
+    above.hard_limit_kib = Some(600_000);
+    let e = expect_err(
+        d.set_memtune(&dom, &above, ModifyFlags::CONFIG),
+        ErrorCode::InvalidArgument,
+        "hard limit above the swap limit",
+    );
+    assert!(e.message.contains("swap_hard_limit"), "{e}");
+    // Live, on a shut-off domain: refused.
+    expect_err(
+        d.set_memtune(&dom, &mem, ModifyFlags::LIVE),
+        ErrorCode::OperationInvalid,
+        "live memtune of a shut-off domain",
+    );
+    assert_eq!(d.xml_desc(&dom, XmlFlags::INACTIVE).unwrap(), before);
+    // Unlimited removes each; with none left there is no <memtune>.
+    let mut off = MemTuneChange::default();
+    off.hard_limit_kib = Some(MemTune::UNLIMITED_KIB);
+    off.swap_hard_limit_kib = Some(MemTune::UNLIMITED_KIB);
+    d.set_memtune(&dom, &off, ModifyFlags::CURRENT).unwrap();
+    assert_eq!(tuning(d, &dom, true).0, None);
+
+    let mut blk = BlkioTuneChange::default();
+    blk.weight = Some(500);
+    blk.device_read_bytes_sec = vec![
+        ("/dev/loop0".into(), 1_048_576),
+        ("/dev/loop1".into(), 2048),
+    ];
+    blk.device_write_iops_sec = vec![("/dev/loop1".into(), 100)];
+    d.set_blkiotune(&dom, &blk, ModifyFlags::CONFIG).unwrap();
+    // Merged device by device: /dev/loop1 loses its read limit only.
+    // Devices are added in the order libvirt takes the lists (weights,
+    // then read and write IOPS, then bytes), as virsh sends them.
+    let mut less = BlkioTuneChange::default();
+    less.device_read_bytes_sec = vec![("/dev/loop1".into(), 0), ("/dev/loop2".into(), 0)];
+    d.set_blkiotune(&dom, &less, ModifyFlags::CONFIG).unwrap();
+    let b = tuning(d, &dom, true).1.expect("a <blkiotune>");
+    assert_eq!(b.weight, Some(500));
+    let devices: Vec<_> = b
+        .devices
+        .iter()
+        .map(|d| (d.path.as_str(), d.read_bytes_sec, d.write_iops_sec))
+        .collect();
+    assert_eq!(
+        devices,
+        [
+            ("/dev/loop1", None, Some(100)),
+            ("/dev/loop0", Some(1_048_576), None),
+        ]
+    );
+    let before = d.xml_desc(&dom, XmlFlags::INACTIVE).unwrap();
+    let mut bad = BlkioTuneChange::default();
+    bad.weight = Some(5000);
+    expect_err(
+        d.set_blkiotune(&dom, &bad, ModifyFlags::CONFIG),
+        ErrorCode::InvalidArgument,
+        "a weight out of range",
+    );
+    let mut relative = BlkioTuneChange::default();
+    relative.device_weight = vec![("loop0".into(), 500)];
+    expect_err(
+        d.set_blkiotune(&dom, &relative, ModifyFlags::CONFIG),
+        ErrorCode::InvalidArgument,
+        "a device that is no path",
+    );
+    assert_eq!(d.xml_desc(&dom, XmlFlags::INACTIVE).unwrap(), before);
+}
+
+/// A running domain's memory limit shows in its live definition only,
+/// and a manager that reattaches still shows it.
+pub fn memtune_live_shows_in_the_live_definition(cx: &mut Ctx<'_>) {
+    let d = cx.d();
+    let dom = define_and_start(d, &Vm::firmware("fw-tune-live"));
+    let mut mem = MemTuneChange::default();
+    mem.hard_limit_kib = Some(262_144);
+    d.set_memtune(&dom, &mem, ModifyFlags::CURRENT).unwrap();
+    let hard =
+        |d: &dyn Driver, inactive: bool| tuning(d, &dom, inactive).0.and_then(|m| m.hard_limit_kib);
+    assert_eq!((hard(d, false), hard(d, true)), (Some(262_144), None));
+    cx.reopen();
+    let d = cx.d();
+    assert_eq!((hard(d, false), hard(d, true)), (Some(262_144), None));
+    d.destroy(&dom).unwrap();
+    assert_eq!(
+        hard(d, false),
+        None,
+        "the next run starts from the definition"
+    );
+}
