@@ -13,6 +13,7 @@
 
 mod chardev;
 mod devices;
+mod disk;
 mod el;
 mod hostdev;
 mod iotune;
