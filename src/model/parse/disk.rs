@@ -1,12 +1,12 @@
 //! Reading `<disk>`: its driver, source (a path, a network export, a
 //! pool volume), backing chain, target and the guest-visible identity.
 
-use super::devices::{address, alias, boot_order};
+use super::devices::{VIRTIO_ATTRS, address, alias, boot_order, virtio_attrs};
 use super::el::{El, R, Radix, invalid, push, set};
 use super::optional_text;
 use crate::model::{
-    BackingStore, Disk, DiskDevice, DiskDriver, DiskEncryption, DiskHost, DiskProtocol, DiskType,
-    ModelErrorKind, NetworkSource,
+    BackingStore, Disk, DiskBlockIo, DiskDevice, DiskDriver, DiskEncryption, DiskGeometry,
+    DiskHost, DiskProtocol, DiskType, ModelErrorKind, NetworkSource,
 };
 
 /// An empty marker element such as `<readonly/>`.
@@ -35,9 +35,12 @@ pub(super) fn disk(e: El) -> R<Disk> {
     let (mut boot, mut address_v, mut backing, mut transient) = (None, None, None, None);
     let (mut auth, mut encryption) = (None, None);
     let (mut wwn, mut vendor, mut product, mut iotune) = (None, None, None, None);
+    let (mut blockio, mut geometry) = (None, None);
     for c in e.children()? {
         match c.name() {
             "driver" => set(&mut driver_v, c, disk_driver)?,
+            "blockio" => set(&mut blockio, c, disk_blockio)?,
+            "geometry" => set(&mut geometry, c, disk_geometry)?,
             "iotune" => set(&mut iotune, c, super::iotune::iotune)?,
             "wwn" => set(&mut wwn, c, |c| {
                 let w = c.plain_text()?.trim().to_string();
@@ -132,7 +135,7 @@ pub(super) fn disk(e: El) -> R<Disk> {
             e.at()
         )));
     }
-    let Some((target, bus, removable)) = target else {
+    let Some((target, bus, removable, rotation_rate)) = target else {
         return Err(invalid(format!(
             "missing target information for disk {}at {}",
             source
@@ -160,6 +163,9 @@ pub(super) fn disk(e: El) -> R<Disk> {
     d.snapshot = snapshot.filter(|s| !(d.readonly && *s == crate::model::SnapshotLocation::No));
     d.bus = bus;
     d.removable = removable;
+    d.rotation_rate = rotation_rate;
+    d.blockio = blockio.unwrap_or_default();
+    d.geometry = geometry;
     d.shareable = shareable.unwrap_or(false);
     d.serial = serial.flatten();
     d.wwn = wwn;
@@ -262,7 +268,8 @@ fn backing_store(e: El) -> R<Option<Box<BackingStore>>> {
 }
 
 fn disk_driver(e: El) -> R<(Option<crate::model::DiskFormat>, DiskDriver)> {
-    e.allow(&[
+    let mut allowed = VIRTIO_ATTRS.to_vec();
+    allowed.extend([
         "name",
         "type",
         "cache",
@@ -274,7 +281,11 @@ fn disk_driver(e: El) -> R<(Option<crate::model::DiskFormat>, DiskDriver)> {
         "queue_size",
         "error_policy",
         "rerror_policy",
-    ])?;
+        "ioeventfd",
+        "event_idx",
+        "copy_on_read",
+    ]);
+    e.allow(&allowed)?;
     e.empty()?;
     e.choice("name", &[("qemu", ())])?;
     let driver = DiskDriver {
@@ -287,6 +298,10 @@ fn disk_driver(e: El) -> R<(Option<crate::model::DiskFormat>, DiskDriver)> {
         queue_size: e.u32("queue_size", Radix::Dec)?,
         error_policy: e.word("error_policy")?,
         rerror_policy: e.word("rerror_policy")?,
+        ioeventfd: e.on_off("ioeventfd")?,
+        event_idx: e.on_off("event_idx")?,
+        copy_on_read: e.on_off("copy_on_read")?,
+        virtio: virtio_attrs(e)?,
     };
     if driver.rerror_policy == Some(crate::model::ErrorPolicy::Enospace) {
         return Err(e.bad_value(
@@ -296,6 +311,49 @@ fn disk_driver(e: El) -> R<(Option<crate::model::DiskFormat>, DiskDriver)> {
         ));
     }
     Ok((e.word("type")?, driver))
+}
+
+/// A size or count that must not be 0 (the schema's positive integer;
+/// libvirt would read 0 as unset and write nothing back).
+fn positive(e: El, name: &str) -> R<Option<u32>> {
+    match e.u32(name, Radix::Dec)? {
+        Some(0) => Err(e.bad_value(ModelErrorKind::Invalid, name, "must be a positive number")),
+        n => Ok(n),
+    }
+}
+
+/// `<blockio logical_block_size= physical_block_size=
+/// discard_granularity=>`, in bytes.
+fn disk_blockio(e: El) -> R<DiskBlockIo> {
+    e.allow(&[
+        "logical_block_size",
+        "physical_block_size",
+        "discard_granularity",
+    ])?;
+    e.empty()?;
+    Ok(DiskBlockIo {
+        logical_block_size: positive(e, "logical_block_size")?,
+        physical_block_size: positive(e, "physical_block_size")?,
+        // 0 is a size here: no discard alignment.
+        discard_granularity: e.u32("discard_granularity", Radix::Dec)?,
+    })
+}
+
+/// `<geometry cyls= heads= secs= trans=>`: all three counts, as the
+/// schema requires them.
+fn disk_geometry(e: El) -> R<DiskGeometry> {
+    e.allow(&["cyls", "heads", "secs", "trans"])?;
+    e.empty()?;
+    let count = |name: &str| -> R<u32> {
+        e.req(name)?;
+        Ok(positive(e, name)?.unwrap_or(0))
+    };
+    Ok(DiskGeometry {
+        cyls: count("cyls")?,
+        heads: count("heads")?,
+        secs: count("secs")?,
+        trans: e.word("trans")?,
+    })
 }
 
 /// What a disk's `<source>` names.
@@ -486,11 +544,21 @@ fn network_source(e: El) -> R<(NetworkSource, Option<DiskEncryption>)> {
     Ok((n, encryption))
 }
 
-type Target = (String, Option<crate::model::DiskBus>, Option<bool>);
+type Target = (
+    String,
+    Option<crate::model::DiskBus>,
+    Option<bool>,
+    Option<u32>,
+);
 
 fn disk_target(e: El) -> R<Target> {
-    e.allow(&["dev", "bus", "removable"])?;
+    e.allow(&["dev", "bus", "removable", "rotation_rate"])?;
     e.empty()?;
     let dev = e.req("dev")?.to_string();
-    Ok((dev, e.word("bus")?, e.on_off("removable")?))
+    Ok((
+        dev,
+        e.word("bus")?,
+        e.on_off("removable")?,
+        positive(e, "rotation_rate")?,
+    ))
 }
