@@ -128,3 +128,41 @@ fn disk_and_filesystem_properties_reach_the_running_devices() {
     }
     st.stop("props");
 }
+
+/// External snapshots and block jobs work on the image chain, which the
+/// copy-on-read filter hides: they are refused by name, and the domain
+/// runs on unchanged.
+#[test]
+fn a_copy_on_read_disk_refuses_external_snapshots_by_name() {
+    let st = State::new("cor-snap");
+    let img = st.root().join("a.qcow2");
+    image(&img, "qcow2");
+    let xml = firmware_vm(
+        "cs",
+        "",
+        &format!(
+            "<disk type='file' device='disk'><driver name='qemu' type='qcow2' copy_on_read='on'/><source file='{}'/><target dev='vda' bus='virtio'/></disk>",
+            img.display()
+        ),
+    );
+    st.start(&xml);
+    let d = st.driver();
+    let dom = d.lookup_by_name("cs").unwrap();
+    let e = d
+        .snapshot_create_xml(
+            &dom,
+            "<domainsnapshot><name>s1</name></domainsnapshot>",
+            qvirt::driver::SnapshotCreateFlags::DISK_ONLY,
+        )
+        .expect_err("a disk-only snapshot of a copy-on-read disk");
+    assert_eq!(e.code, qvirt::ErrorCode::ConfigUnsupported, "{e}");
+    assert!(e.message.contains("copy-on-read filter"), "{e}");
+    drop(d);
+    let mut qmp = st.qmp("cs");
+    assert_eq!(
+        qmp.inserted("virtio-disk0")["node-name"],
+        "virtio-disk0-copy-on-read"
+    );
+    drop(qmp);
+    st.stop("cs");
+}
