@@ -37,6 +37,7 @@ impl DomainDef {
             description: None,
             metadata: None,
             memory_kib: memory_mib.saturating_mul(1024),
+            dump_core: None,
             current_memory_kib: None,
             max_memory: None,
             memory_backing: None,

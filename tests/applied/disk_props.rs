@@ -3,7 +3,7 @@
 //! `<geometry>`, `<target rotation_rate>`, a virtio disk's `<driver>`
 //! switches and virtio options, a 9p share's virtio options; the
 //! `copy-on-read` filter of `<driver copy_on_read='on'>` in QEMU's block
-//! graph.
+//! graph; and `<memory dumpCore>` on the machine.
 
 use std::path::Path;
 use std::process::Command;
@@ -69,7 +69,12 @@ fn disk_and_filesystem_properties_reach_the_running_devices() {
         vdb.display(),
         share.display()
     );
-    let xml = firmware_vm("props", "", &devices);
+    let xml = firmware_vm(
+        "props",
+        "<memory unit='MiB' dumpCore='on'>64</memory>",
+        &devices,
+    )
+    .replacen("<memory unit='MiB'>64</memory>", "", 1);
     st.start(&xml);
     let mut qmp = st.qmp("props");
     let mut get = |path: &str, prop: &str| -> Value {
@@ -116,6 +121,11 @@ fn disk_and_filesystem_properties_reach_the_running_devices() {
         .find(|n| n["node-name"] == "virtio-disk1-copy-on-read")
         .unwrap_or_else(|| panic!("no copy-on-read node: {nodes}"));
     assert_eq!(filter["drv"], "copy-on-read", "{filter}");
+    assert_eq!(
+        qmp.qom_get("/machine", "dump-guest-core"),
+        json!(true),
+        "<memory dumpCore='on'>"
+    );
     drop(qmp);
     let live = st.live_xml("props");
     for part in [
@@ -123,6 +133,7 @@ fn disk_and_filesystem_properties_reach_the_running_devices() {
         "rotation_rate='7200'",
         "trans='lba'",
         "discard_granularity='8192'",
+        "dumpCore='on'",
     ] {
         assert!(live.contains(part), "{part} in\n{live}");
     }

@@ -34,7 +34,7 @@ const ELEMENTS: &[(&str, &[&str])] = &[
     ("domain/genid", &[]),
     ("domain/title", &[]),
     ("domain/description", &[]),
-    ("domain/memory", &["unit"]),
+    ("domain/memory", &["unit", "dumpCore"]),
     ("domain/currentMemory", &["unit"]),
     ("domain/vcpu", &["placement", "current", "cpuset"]),
     ("domain/iothreadids", &[]),

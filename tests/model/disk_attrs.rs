@@ -1,10 +1,10 @@
 //! A disk's guest-visible attributes (`<blockio>`, `<geometry>`,
 //! `<target rotation_rate>`, the `<driver>` switches and virtio options,
-//! `copy_on_read`) and a filesystem's virtio options: read, written back,
-//! valid against libvirt's schema, and refused where libvirt or QEMU's
-//! devices refuse them.
+//! `copy_on_read`), a filesystem's virtio options and `<memory
+//! dumpCore>`: read, written back, valid against libvirt's schema, and
+//! refused where libvirt or QEMU's devices refuse them.
 
-use qvirt::model::{GeometryTrans, ModelErrorKind};
+use qvirt::model::{DomainDef, GeometryTrans, ModelErrorKind};
 
 use crate::{accept, doc, reject, reject_at_define, round_trip, scratch_dir, xmllint_validate};
 
@@ -38,8 +38,12 @@ const ALL: &str = "
 
 #[test]
 fn disk_and_filesystem_attributes_round_trip_and_are_schema_valid() {
-    let xml = doc("", ALL);
+    let xml = doc("", ALL).replace(
+        "<memory unit='MiB'>64</memory>",
+        "<memory unit='MiB' dumpCore='off'>64</memory>",
+    );
     let d = accept(&xml);
+    assert_eq!(d.dump_core, Some(false));
     let vda = &d.devices.disks[0];
     assert_eq!(vda.driver.ioeventfd, Some(true));
     assert_eq!(vda.driver.event_idx, Some(false));
@@ -58,6 +62,7 @@ fn disk_and_filesystem_attributes_round_trip_and_are_schema_valid() {
     assert_eq!(d.devices.filesystems[0].virtio.ats, Some(true));
     let written = round_trip(&d);
     for part in [
+        "dumpCore='off'",
         "copy_on_read='on'",
         "page_per_vq='off'",
         "<geometry cyls='16383' heads='16' secs='63' trans='lba'/>",
@@ -126,6 +131,12 @@ fn malformed_values_are_refused_when_read() {
             disk("", "<blockio/><blockio/>", ""),
             Invalid,
             "more than once",
+        ),
+        (
+            doc("<memory dumpCore='yes'>1</memory>", "")
+                .replace("<memory unit='MiB'>64</memory>", ""),
+            Invalid,
+            "dumpCore",
         ),
     ] {
         reject(&xml, kind, fragment);
@@ -302,4 +313,16 @@ fn what_the_disk_device_cannot_take_is_refused_at_define() {
     // What libvirt's tests write is taken: 0 is no discard alignment.
     crate::read_for_define(&d("sata", "<blockio discard_granularity='0'/>"))
         .expect("discard_granularity 0 on SATA");
+}
+
+#[test]
+fn dump_core_is_written_only_when_set() {
+    let d = accept(&doc("", ""));
+    assert_eq!(d.dump_core, None);
+    assert!(!d.to_xml().contains("dumpCore"));
+    let on = doc("", "").replace(
+        "<memory unit='MiB'>64</memory>",
+        "<memory unit='MiB' dumpCore='on'>64</memory>",
+    );
+    assert_eq!(DomainDef::from_xml(&on).unwrap().dump_core, Some(true));
 }

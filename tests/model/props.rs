@@ -591,6 +591,7 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
         description: p.maybe(|_| free.to_string()),
         metadata: p.maybe(|p| p.of(METADATA).to_string()),
         memory_kib,
+        dump_core: p.maybe(|p| p.coin()),
         current_memory_kib: p.maybe(|p| 1 + p.below(memory_kib)),
         vcpu: Vcpu {
             max,
