@@ -11,6 +11,8 @@
 
 #[path = "applied/chardev.rs"]
 mod chardev;
+#[path = "applied/disk_props.rs"]
+mod disk_props;
 #[path = "applied/disks.rs"]
 mod disks;
 #[path = "applied/display.rs"]

@@ -12,6 +12,8 @@ mod chardev_rules;
 mod corpus;
 #[path = "model/device_rules.rs"]
 mod device_rules;
+#[path = "model/disk_attrs.rs"]
+mod disk_attrs;
 #[path = "model/guest_security.rs"]
 mod guest_security;
 #[path = "model/host_rules.rs"]

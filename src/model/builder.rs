@@ -5,7 +5,7 @@
 use uuid::Uuid;
 
 use super::chardev::{CharDevice, CharSource};
-use super::disk::{Disk, DiskDevice, DiskDriver, DiskFormat, DiskType};
+use super::disk::{Disk, DiskDevice, DiskFormat};
 use super::domain::{DomainDef, LifecycleAction, Vcpu, VirtType};
 
 impl DomainDef {
@@ -37,6 +37,7 @@ impl DomainDef {
             description: None,
             metadata: None,
             memory_kib: memory_mib.saturating_mul(1024),
+            dump_core: None,
             current_memory_kib: None,
             max_memory: None,
             memory_backing: None,
@@ -113,34 +114,10 @@ impl DomainDef {
         format: DiskFormat,
         target: impl Into<String>,
     ) -> DomainDef {
-        self.devices.disks.push(Disk {
-            kind: DiskType::File,
-            device: DiskDevice::Disk,
-            format: Some(format),
-            driver: DiskDriver::default(),
-            source: Some(path.into()),
-            volume: None,
-            target: target.into(),
-            bus: None,
-            removable: None,
-            readonly: false,
-            shareable: false,
-            serial: None,
-            wwn: None,
-            vendor: None,
-            product: None,
-            iotune: None,
-            boot_order: None,
-            address: None,
-            network: None,
-            backing: None,
-            model: None,
-            transient: false,
-            snapshot: None,
-            startup_policy: None,
-            norelabel: Vec::new(),
-            encryption: None,
-        });
+        let mut disk = Disk::new(DiskDevice::Disk, target);
+        disk.format = Some(format);
+        disk.source = Some(path.into());
+        self.devices.disks.push(disk);
         self
     }
 

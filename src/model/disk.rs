@@ -1,7 +1,7 @@
 //! Disks: `<disk>` with its source (a path, a network export, a pool
 //! volume), backing chain, driver options and target.
 
-use super::devices::Address;
+use super::devices::{Address, VirtioOptions};
 use super::words::words;
 
 words! {
@@ -137,6 +137,17 @@ words! {
         /// Zero writes become discards where `discard='unmap'`.
         Unmap = "unmap",
     }
+
+    /// `<geometry trans=...>`: the BIOS translation of an IDE disk's
+    /// geometry.
+    pub enum GeometryTrans {
+        /// Chosen from the disk's size.
+        Auto = "auto",
+        /// No translation.
+        None = "none",
+        /// Logical block addressing.
+        Lba = "lba",
+    }
 }
 
 /// `<disk>`.
@@ -207,6 +218,45 @@ pub struct Disk {
     /// `<encryption format='luks'>` (under `<disk>` or `<source>`): the
     /// image is LUKS-encrypted, its passphrase a secret.
     pub encryption: Option<super::DiskEncryption>,
+    /// `<blockio>`: the block sizes the guest sees.
+    pub blockio: DiskBlockIo,
+    /// `<geometry>`: the cylinders, heads and sectors the guest sees.
+    pub geometry: Option<DiskGeometry>,
+    /// `<target rotation_rate=...>`: the rotation rate the guest sees, in
+    /// revolutions per minute (1: a solid-state disk).
+    pub rotation_rate: Option<u32>,
+}
+
+/// `<blockio>`: block sizes the guest sees, in bytes; `None` leaves the
+/// hypervisor's default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DiskBlockIo {
+    /// `logical_block_size`: the unit of addressing.
+    pub logical_block_size: Option<u32>,
+    /// `physical_block_size`: the unit the disk writes at once.
+    pub physical_block_size: Option<u32>,
+    /// `discard_granularity`: the unit of discards.
+    pub discard_granularity: Option<u32>,
+}
+
+impl DiskBlockIo {
+    /// Whether no size is set.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// `<geometry cyls= heads= secs= trans=>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DiskGeometry {
+    /// `cyls`: cylinders.
+    pub cyls: u32,
+    /// `heads`: heads per cylinder.
+    pub heads: u32,
+    /// `secs`: sectors per track.
+    pub secs: u32,
+    /// `trans`: the BIOS translation (IDE); `None` for the default.
+    pub trans: Option<GeometryTrans>,
 }
 
 /// Which volume a `<disk type='volume'>` uses.
@@ -260,7 +310,7 @@ pub struct BackingStore {
     pub backing: Option<Option<Box<BackingStore>>>,
 }
 
-/// `<disk><driver cache= io= discard= detect_zeroes=>`.
+/// `<disk><driver cache= io= discard= detect_zeroes= ...>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct DiskDriver {
     /// `cache`.
@@ -282,6 +332,17 @@ pub struct DiskDriver {
     pub error_policy: Option<ErrorPolicy>,
     /// `rerror_policy`: what a read error does.
     pub rerror_policy: Option<ErrorPolicy>,
+    /// `ioeventfd='on|off'`: a virtio disk's notifications handled off the
+    /// vCPU thread.
+    pub ioeventfd: Option<bool>,
+    /// `event_idx='on|off'`: a virtio disk's interrupt suppression.
+    pub event_idx: Option<bool>,
+    /// `copy_on_read='on|off'`: blocks read from a backing image are
+    /// copied into the top image.
+    pub copy_on_read: Option<bool>,
+    /// The virtio options (`iommu`, `ats`, `packed`, `page_per_vq`) of a
+    /// virtio disk.
+    pub virtio: VirtioOptions,
 }
 
 words! {
@@ -418,6 +479,9 @@ impl Disk {
             startup_policy: None,
             norelabel: Vec::new(),
             encryption: None,
+            blockio: DiskBlockIo::default(),
+            geometry: None,
+            rotation_rate: None,
         }
     }
 

@@ -39,6 +39,10 @@ pub struct DomainDef {
     pub max_memory: Option<MaxMemory>,
     /// `<memory>`: the maximum memory, in KiB.
     pub memory_kib: u64,
+    /// `<memory dumpCore='on|off'>`: whether the guest's memory goes into
+    /// a core dump of the emulator; `None` leaves it out (the
+    /// hypervisor's default here).
+    pub dump_core: Option<bool>,
     /// `<currentMemory>`: the memory at boot, in KiB (default:
     /// `memory_kib`); below the maximum, the balloon is inflated by the
     /// difference when the domain starts.

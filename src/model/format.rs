@@ -68,7 +68,12 @@ pub(crate) fn format_domain(def: &DomainDef) -> String {
     }
     tuning::max_memory(&mut w, def);
     let kib = || Attrs::new().add("unit", "KiB");
-    w.text("memory", kib(), &def.memory_kib.to_string());
+    let dump_core = def.dump_core.map(on_off);
+    w.text(
+        "memory",
+        kib().opt("dumpCore", dump_core),
+        &def.memory_kib.to_string(),
+    );
     if let Some(c) = def.current_memory_kib {
         w.text("currentMemory", kib(), &c.to_string());
     }

@@ -137,6 +137,8 @@ pub struct Filesystem {
     pub driver: FsDriver,
     /// `<driver queue=...>`: the virtqueue size.
     pub queue: Option<u32>,
+    /// `<driver iommu= ats= packed= page_per_vq=>`: the virtio options.
+    pub virtio: super::VirtioOptions,
     /// `<binary>`: how virtiofsd runs.
     pub binary: FsBinary,
     /// `<source dir=...>`: the host directory.

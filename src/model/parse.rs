@@ -13,6 +13,7 @@
 
 mod chardev;
 mod devices;
+mod disk;
 mod el;
 mod hostdev;
 mod iotune;
@@ -110,7 +111,7 @@ fn domain(root: El, xml: &str) -> R<DomainDef> {
     let (mut backing, mut max_memory, mut iothreads, mut cputune) = (None, None, None, None);
     let (mut numatune, mut resource, mut sysinfo) = (None, None, None);
     let (mut genid, mut memtune, mut blkiotune) = (None, None, None);
-    let mut fw_cfg = None;
+    let (mut fw_cfg, mut dump_core) = (None, None);
     let (mut launch_security, mut perf) = (None, None);
     let mut seclabels: Vec<crate::model::SecLabel> = Vec::new();
     let mut iothread_ids: Option<Vec<u32>> = None;
@@ -141,7 +142,11 @@ fn domain(root: El, xml: &str) -> R<DomainDef> {
             "title" => set(&mut title, c, optional_text)?,
             "description" => set(&mut description, c, optional_text)?,
             "metadata" => set(&mut metadata, c, |c| raw::metadata(c, xml))?,
-            "memory" => set(&mut memory_kib, c, memory)?,
+            "memory" => set(&mut memory_kib, c, |c| {
+                c.allow(&["unit", "dumpCore"])?;
+                dump_core = c.on_off("dumpCore")?;
+                memory_kib_of(c)
+            })?,
             "currentMemory" => set(&mut current_memory_kib, c, memory)?,
             "vcpu" => set(&mut vcpu_v, c, vcpu)?,
             "vcpus" if vcpus_e.is_some() => return Err(c.duplicate()),
@@ -232,6 +237,7 @@ fn domain(root: El, xml: &str) -> R<DomainDef> {
         perf: perf.unwrap_or_default(),
         qemu,
         memory_kib: memory_kib.ok_or_else(|| missing("memory"))?,
+        dump_core,
         current_memory_kib,
         vcpu: vcpu_v.unwrap_or(Vcpu {
             max: 1,
@@ -282,6 +288,11 @@ fn uuid(e: El) -> R<Uuid> {
 /// A size element with an optional `unit`, in KiB.
 fn memory(e: El) -> R<u64> {
     e.allow(&["unit"])?;
+    memory_kib_of(e)
+}
+
+/// The size of a memory element whose attributes the caller allows.
+fn memory_kib_of(e: El) -> R<u64> {
     let t = e.text()?;
     size_to_kib(&t, e.get("unit")).map_err(|why| match why {
         SizeError::UnknownUnit => e.bad_value(ModelErrorKind::Invalid, "unit", "unknown unit"),

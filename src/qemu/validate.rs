@@ -23,7 +23,8 @@ pub fn validate(def: &DomainDef) -> Result<(), Error> {
 
 /// What QEMU's devices take (libvirt's `qemuValidateDomainDeviceDef*`):
 /// a SCSI LUN is `scsi-block` on a block device, with no identity of
-/// its own; a WWN is IDE's and SCSI's, a vendor and product SCSI's; VT-d
+/// its own; a WWN is IDE's and SCSI's, a vendor and product SCSI's; block
+/// sizes, geometry and rotation rate as `argv::check_disk_props` says; VT-d
 /// is Q35's; vhost-vsock has no transitional device.
 fn device_rules(def: &DomainDef) -> Result<(), Error> {
     for d in &def.devices.disks {
@@ -62,6 +63,9 @@ fn device_rules(def: &DomainDef) -> Result<(), Error> {
             return Err(unsupported(format!(
                 "disk '{t}': only scsi disk supports vendor and product"
             )));
+        }
+        if let Some(bus) = bus {
+            crate::qemu::argv::check_disk_props(d, bus)?;
         }
     }
     if let Some(i) = &def.devices.iommu

@@ -483,6 +483,10 @@ const LIBVIRT_9_DIFFERENCES: &[(&str, &str)] = &[
         "libvirt puts an IDE disk at unit 2; an IDE bus has units 0 and 1 and QEMU refuses it",
     ),
     (
+        "disk-blockio",
+        "libvirt puts an IDE disk at unit 2; an IDE bus has units 0 and 1 and QEMU refuses it",
+    ),
+    (
         "disk-cdrom-bus-other",
         "a USB cdrom becomes a usb-storage disk (not a CD-ROM), and the empty one a usb-storage without a drive, which QEMU refuses",
     ),

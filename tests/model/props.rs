@@ -134,11 +134,8 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
                 io: p.maybe(|p| *p.of(IoMode::ALL)),
                 discard: p.maybe(|p| *p.of(DiscardMode::ALL)),
                 detect_zeroes: p.maybe(|p| *p.of(DetectZeroes::ALL)),
-                iothread: None,
-                queues: None,
-                queue_size: None,
                 error_policy: p.maybe(|p| *p.of(ErrorPolicy::ALL)),
-                rerror_policy: None,
+                ..Default::default()
             },
             target: format!("{prefix}{letter}"),
             bus: p.maybe(|_| bus),
@@ -187,7 +184,7 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
             norelabel: p
                 .maybe(|p| vec![p.maybe(|p| p.of(&["dac", "selinux"]).to_string())])
                 .unwrap_or_default(),
-            encryption: None,
+            ..Disk::new(DiskDevice::Disk, String::new())
         });
         let d = disks.last_mut().expect("pushed above");
         if let Some(source) = d.source.clone() {
@@ -595,6 +592,7 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
         description: p.maybe(|_| free.to_string()),
         metadata: p.maybe(|p| p.of(METADATA).to_string()),
         memory_kib,
+        dump_core: p.maybe(|p| p.coin()),
         current_memory_kib: p.maybe(|p| 1 + p.below(memory_kib)),
         vcpu: Vcpu {
             max,

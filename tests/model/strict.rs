@@ -28,9 +28,9 @@ fn unknown_elements_and_attributes_are_named_with_their_position() {
         "<maxMemory>",
     );
     reject(
-        &doc("", "<disk><driver copy_on_read='on'/></disk>"),
+        &doc("", "<disk rawio='yes'><driver/></disk>"),
         Unsupported,
-        "attribute copy_on_read",
+        "attribute rawio",
     );
     reject(&doc("", "<disk><mirror/></disk>"), Unsupported, "<mirror>");
     reject(
@@ -320,7 +320,7 @@ fn values_with_markup_characters_survive() {
 /// error, each with its line:column, so a user fixes them in one go.
 #[test]
 fn every_unsupported_part_is_named_at_once() {
-    let xml = "<domain type='kvm'>\n  <name>t</name>\n  <memory>65536</memory>\n  <os><type>hvm</type><bootloader/></os>\n  <devices>\n    <lease/>\n    <disk type='file' device='disk'>\n      <driver name='qemu' discard_no_unref='on' copy_on_read='on'/>\n      <source file='/a'/>\n      <target dev='vda'/>\n    </disk>\n    <graphics type='sdl'/>\n  </devices>\n  <keywrap/>\n</domain>";
+    let xml = "<domain type='kvm'>\n  <name>t</name>\n  <memory>65536</memory>\n  <os><type>hvm</type><bootloader/></os>\n  <devices>\n    <lease/>\n    <disk type='file' device='disk' rawio='yes'>\n      <driver name='qemu' discard_no_unref='on'/>\n      <source file='/a'/>\n      <target dev='vda'/>\n    </disk>\n    <graphics type='sdl'/>\n  </devices>\n  <keywrap/>\n</domain>";
     let e = DomainDef::from_xml(xml).unwrap_err();
     assert_eq!(e.kind, Unsupported, "{}", e.message);
     for part in [
@@ -328,7 +328,7 @@ fn every_unsupported_part_is_named_at_once() {
         "unsupported element <bootloader> in <os> at 4:23",
         "unsupported element <lease> in <devices> at 6:5",
         "unsupported attribute discard_no_unref on <disk><driver> at 8:27",
-        "unsupported attribute copy_on_read on <disk><driver> at 8:49",
+        "unsupported attribute rawio on <devices><disk> at 7:37",
         "unsupported value 'sdl' for attribute type on <devices><graphics> at 12:15",
         "unsupported element <keywrap> in <domain> at 14:3",
     ] {

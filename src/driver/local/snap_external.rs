@@ -74,6 +74,17 @@ pub(crate) fn tops_of<'a>(
                         format!("disk {target} of domain '{}' has no medium", def.name),
                     )
                 })?;
+            // The filter of `<driver copy_on_read='on'>` hides the image
+            // chain below it, which snapshots and block jobs work on.
+            if inserted.get("drv").and_then(Value::as_str) == Some("copy-on-read") {
+                return Err(Error::new(
+                    ErrorCode::ConfigUnsupported,
+                    format!(
+                        "disk {target} of domain '{}' reads through a copy-on-read filter (<driver copy_on_read='on'>): external snapshots and block jobs of it are not supported",
+                        def.name
+                    ),
+                ));
+            }
             let text =
                 |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or_default().to_string();
             let file = text(inserted.get("image").and_then(|i| i.get("filename")));

@@ -40,7 +40,7 @@ pub(super) fn address(w: &mut XmlWriter, a: &Option<Address>) {
     w.empty("address", attrs);
 }
 
-fn virtio_attrs(a: Attrs, v: &VirtioOptions) -> Attrs {
+pub(super) fn virtio_attrs(a: Attrs, v: &VirtioOptions) -> Attrs {
     a.opt("iommu", v.iommu.map(on_off))
         .opt("ats", v.ats.map(on_off))
         .opt("packed", v.packed.map(on_off))
@@ -272,8 +272,11 @@ fn disk(w: &mut XmlWriter, d: &Disk) {
             .opt("queues", d.driver.queues)
             .opt("queue_size", d.driver.queue_size)
             .opt("error_policy", d.driver.error_policy.map(|p| p.as_str()))
-            .opt("rerror_policy", d.driver.rerror_policy.map(|p| p.as_str()));
-        w.empty("driver", a);
+            .opt("rerror_policy", d.driver.rerror_policy.map(|p| p.as_str()))
+            .opt("ioeventfd", d.driver.ioeventfd.map(on_off))
+            .opt("event_idx", d.driver.event_idx.map(on_off))
+            .opt("copy_on_read", d.driver.copy_on_read.map(on_off));
+        w.empty("driver", virtio_attrs(a, &d.driver.virtio));
     }
     if let Some(auth) = d.network.as_ref().and_then(|n| n.auth.as_ref())
         && !auth.in_source
@@ -327,10 +330,27 @@ fn disk(w: &mut XmlWriter, d: &Disk) {
         super::hostdev::network_source(w, n, d.encryption.as_ref());
     }
     super::hostdev::backing_store(w, &d.backing);
+    if let Some(g) = &d.geometry {
+        let a = Attrs::new()
+            .add("cyls", g.cyls)
+            .add("heads", g.heads)
+            .add("secs", g.secs)
+            .opt("trans", g.trans.map(|t| t.as_str()));
+        w.empty("geometry", a);
+    }
+    if !d.blockio.is_empty() {
+        let b = &d.blockio;
+        let a = Attrs::new()
+            .opt("logical_block_size", b.logical_block_size)
+            .opt("physical_block_size", b.physical_block_size)
+            .opt("discard_granularity", b.discard_granularity);
+        w.empty("blockio", a);
+    }
     let t = Attrs::new()
         .add("dev", &d.target)
         .opt("bus", d.bus.map(|b| b.as_str()))
-        .opt("removable", d.removable.map(on_off));
+        .opt("removable", d.removable.map(on_off))
+        .opt("rotation_rate", d.rotation_rate);
     w.empty("target", t);
     if let Some(t) = &d.iotune {
         w.open("iotune", Attrs::new());

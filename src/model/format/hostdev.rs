@@ -76,12 +76,10 @@ pub(super) fn filesystem(w: &mut XmlWriter, f: &Filesystem) {
         .add("type", "mount")
         .opt("accessmode", f.accessmode.map(|m| m.as_str()));
     w.open("filesystem", a);
-    w.empty(
-        "driver",
-        Attrs::new()
-            .add("type", f.driver.as_str())
-            .opt("queue", f.queue),
-    );
+    let a = Attrs::new()
+        .add("type", f.driver.as_str())
+        .opt("queue", f.queue);
+    w.empty("driver", super::devices::virtio_attrs(a, &f.virtio));
     let b = &f.binary;
     let lock = b.posix_lock.is_some() || b.flock.is_some();
     let children = b.cache.is_some() || b.sandbox.is_some() || lock || b.thread_pool.is_some();

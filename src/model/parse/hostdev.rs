@@ -214,10 +214,9 @@ pub(super) fn filesystem(e: El) -> R<Filesystem> {
     for c in e.children()? {
         match c.name() {
             "driver" => set(&mut driver, c, |c| {
-                c.allow(&["type", "queue"])?;
-                c.empty()?;
+                let virtio = super::devices::virtio_options(c, &["type", "queue"])?;
                 let d: FsDriver = c.word("type")?.unwrap_or(FsDriver::Path);
-                Ok((d, c.u32("queue", Radix::Dec)?))
+                Ok((d, c.u32("queue", Radix::Dec)?, virtio))
             })?,
             "binary" => set(&mut binary, c, fs_binary)?,
             "source" => set(&mut source, c, |c| {
@@ -242,12 +241,13 @@ pub(super) fn filesystem(e: El) -> R<Filesystem> {
         }
     }
     // No driver is libvirt's 9p on QEMU's local file system driver.
-    let (driver, queue) = driver.unwrap_or((FsDriver::Path, None));
+    let (driver, queue, virtio) = driver.unwrap_or((FsDriver::Path, None, Default::default()));
     let missing = |what: &str| invalid(format!("missing <{what}> in <filesystem> at {}", e.at()));
     Ok(Filesystem {
         accessmode,
         driver,
         queue,
+        virtio,
         binary: binary.unwrap_or_default(),
         source_dir: source.ok_or_else(|| missing("source dir"))?,
         target_dir: target.ok_or_else(|| missing("target dir"))?,

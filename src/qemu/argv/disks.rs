@@ -287,6 +287,9 @@ fn emit_disk(
         }
         (None, None) => None,
     };
+    // Only a hard disk takes the filter (`disk_props::check`), and it has
+    // a medium.
+    let node = node.map(|n| super::disk_props::copy_on_read(cx, disk, &info.id, n));
     let cd = disk.device == DiskDevice::Cdrom;
     let d = info.drive.unwrap_or(DriveAddress {
         controller: 0,
@@ -412,6 +415,7 @@ fn emit_disk(
             "disk '{t}': a disk model, an I/O thread, queues and a queue size are only supported on virtio disks"
         )));
     }
+    o = super::disk_props::add(o, disk, info.bus)?;
     // Which buses take a WWN, a vendor and a product is
     // `qemu::validate`'s to say.
     if let Some(w) = &disk.wwn {

@@ -297,6 +297,11 @@ const DEVICE_INTS: &[&str] = &[
     "queue-size",
     "logical_block_size",
     "physical_block_size",
+    "discard_granularity",
+    "rotation_rate",
+    "cyls",
+    "heads",
+    "secs",
 ];
 
 /// Splits QEMU's `a=b,c=d` option syntax (`,,` is a comma in a value); a
@@ -408,6 +413,15 @@ mod tests {
             json!({"driver": "virtio-blk-pci", "id": "virtio-disk1", "bus": "pci.0",
                    "addr": "0x5", "serial": "a,b", "bootindex": 2, "share-rw": true,
                    "write-cache": "on"})
+        );
+        let kv = parse_keyval(
+            "ide-hd,id=ide0-0-0,discard_granularity=512,rotation_rate=1,cyls=9,heads=16,secs=63,bios-chs-trans=lba",
+        );
+        assert_eq!(
+            to_json(&kv, Some("driver"), DEVICE_BOOLS, DEVICE_INTS),
+            json!({"driver": "ide-hd", "id": "ide0-0-0", "discard_granularity": 512,
+                   "rotation_rate": 1, "cyls": 9, "heads": 16, "secs": 63,
+                   "bios-chs-trans": "lba"})
         );
         let kv = parse_keyval(
             "driver=qcow2,file=x-storage,node-name=x-format,read-only=off,cache.direct=on,backing=",

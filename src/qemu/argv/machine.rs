@@ -96,7 +96,8 @@ pub fn emit_machine(cx: &mut Ctx<'_>, machine_type: &str, caps: &QemuCaps) -> Re
     }
     let mut machine = Opts::new(machine_type)
         .switch("usb", false)
-        .switch("dump-guest-core", false);
+        // libvirt's default (its qemu.conf dump_guest_core) is off.
+        .switch("dump-guest-core", def.dump_core.unwrap_or(false));
     // Firmware in flash: the block nodes come first, the machine names them.
     if let Some(loader) = &def.os.loader
         && loader.kind == Some(LoaderType::Pflash)

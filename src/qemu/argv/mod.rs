@@ -54,6 +54,7 @@ mod chardev;
 mod controllers;
 mod cpu;
 mod devs;
+mod disk_props;
 mod disks;
 mod display;
 mod extras;
@@ -81,6 +82,8 @@ use crate::qemu::caps::QemuCaps;
 
 pub use crate::model::utc_datetime;
 pub use controllers::channel_sockets;
+pub(crate) use disk_props::check as check_disk_props;
+pub use disk_props::copy_on_read_node;
 pub use disks::{
     disk_encryption_file, disk_encryption_id, disk_secret_file, disk_secret_id, transient_overlay,
 };

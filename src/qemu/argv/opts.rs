@@ -132,12 +132,13 @@ pub fn with_virtio(o: Opts, v: &VirtioOptions, virtio: bool, what: &str) -> Resu
             "virtio <driver> options (iommu, ats, packed, page_per_vq) are not supported on the {what}"
         )));
     }
-    // A non-transitional device has no legacy interface, nor the switch.
+    // A non-transitional device has no legacy interface, nor the switch;
+    // neither has vhost-user-fs, which is virtio 1.0 only.
     let modern_only = o
         .text
         .split(',')
         .next()
-        .is_some_and(|d| d.ends_with("-non-transitional"));
+        .is_some_and(|d| d.ends_with("-non-transitional") || d == "vhost-user-fs-pci");
     let o = if v.iommu == Some(true) && !modern_only {
         o.switch("disable-legacy", true)
     } else {

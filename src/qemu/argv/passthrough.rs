@@ -160,6 +160,7 @@ pub fn emit_filesystems(cx: &mut Ctx<'_>) -> Result<(), Error> {
             .set_user("tag", "filesystem target dir", &f.target_dir)?
             .extend(placed.opts)
             .maybe("bootindex", boot);
+        let o = super::opts::with_virtio(o, &f.virtio, true, &what)?;
         cx.arg("-device", o.build());
     }
     Ok(())
@@ -232,6 +233,7 @@ fn emit_9p(
         .set_user("mount_tag", "filesystem target dir", &f.target_dir)?
         .extend(placed.opts)
         .maybe("bootindex", boot);
+    let o = super::opts::with_virtio(o, &f.virtio, true, what)?;
     cx.arg("-device", o.build());
     Ok(())
 }

@@ -13,6 +13,7 @@ fn minimal() -> DomainDef {
         description: None,
         metadata: None,
         memory_kib: 219100,
+        dump_core: None,
         current_memory_kib: None,
         vcpu: Vcpu {
             max: 1,
