@@ -254,9 +254,17 @@ fn the_guest_sees_smbios_virtiofs_and_9p_shares_and_network_disks() {
     let d = st.driver();
     let mut sh = Shell::open(&*d, "inguest");
     // The serial port's <log>: the guest's console output, the file
-    // truncated at start (append='off').
-    let logged = std::fs::read_to_string(&serial_log).unwrap();
-    assert!(logged.contains("QVIRT-GUEST-READY"), "{logged}");
+    // truncated at start (append='off'). QEMU writes the log after the
+    // pty, so the line seen on the pty may reach the file a moment later.
+    let logged = poll(
+        "the serial log to hold the guest's line",
+        Duration::from_secs(10),
+        || {
+            std::fs::read_to_string(&serial_log)
+                .ok()
+                .filter(|l| l.contains("QVIRT-GUEST-READY"))
+        },
+    );
     assert!(
         !logged.contains("before the start"),
         "append='off' truncates"
