@@ -72,7 +72,7 @@ pub fn shared_dir() -> PathBuf {
 }
 
 /// A fresh scratch folder for this test process.
-pub fn scratch_dir(tag: &str) -> PathBuf {
+pub fn scratch_dir(tag: &str) -> Scratch {
     static N: AtomicUsize = AtomicUsize::new(0);
     let dir = std::env::temp_dir().join(format!(
         "qvirt-model-{}-{tag}-{}",
@@ -81,7 +81,23 @@ pub fn scratch_dir(tag: &str) -> PathBuf {
     ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("create scratch folder");
-    dir
+    Scratch(dir)
+}
+
+/// A scratch folder, removed with what it holds when dropped.
+pub struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = PathBuf;
+    fn deref(&self) -> &PathBuf {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// Validates `files` against libvirt's domain schema with one `xmllint`
