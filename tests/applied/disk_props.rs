@@ -6,22 +6,13 @@
 //! graph; and `<memory dumpCore>` on the machine.
 
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::{Value, json};
 
-use crate::support::{State, firmware_vm};
+use crate::support::{State, firmware_vm, qemu_img};
 
 fn image(path: &Path, format: &str) {
-    let out = Command::new("qemu-img")
-        .args(["create", "-q", "-f", format, path.to_str().unwrap(), "16M"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    qemu_img(&["create", "-q", "-f", format, path.to_str().unwrap(), "16M"]);
 }
 
 #[test]

@@ -4,21 +4,10 @@
 //! left out of a snapshot, in its qcow2 image's snapshot table).
 
 use std::path::Path;
-use std::process::Command;
 
 use qvirt::driver::SnapshotCreateFlags;
 
-use crate::support::{State, firmware_vm};
-
-fn qemu_img(args: &[&str]) -> String {
-    let out = Command::new("qemu-img").args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "qemu-img {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+use crate::support::{State, firmware_vm, qemu_img};
 
 fn disk(path: &Path, dev: &str, extra: &str) -> String {
     format!(

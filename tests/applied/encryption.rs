@@ -11,19 +11,9 @@ use serde_json::{Value, json};
 
 use std::time::Duration;
 
-use crate::support::{State, firmware_vm, poll, qemus_under};
+use crate::support::{State, firmware_vm, must, poll, qemus_under};
 
 const PASSPHRASE: &str = "correct horse battery staple";
-
-fn run(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// Makes an encrypted image of `mib` MiB whose first MiB is bytes 0x5a.
 fn encrypted_image(path: &Path, qcow2: bool, mib: u32) {
@@ -64,9 +54,11 @@ fn encrypted_image(path: &Path, qcow2: bool, mib: u32) {
     } else {
         format!("driver=luks,key-secret=s0,file.filename={}", path.display())
     };
-    run(Command::new("qemu-io")
-        .args(["--object", &secret, "--image-opts", &image])
-        .args(["-c", "write -P 0x5a 0 1M"]));
+    must(
+        Command::new("qemu-io")
+            .args(["--object", &secret, "--image-opts", &image])
+            .args(["-c", "write -P 0x5a 0 1M"]),
+    );
 }
 
 #[test]

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use crate::support::{State, firmware_vm, poll, qemus_under};
+use crate::support::{State, firmware_vm, must, poll, qemus_under};
 
 const IQN: &str = "iqn.2026-12.org.qvirt:applied";
 
@@ -19,16 +19,6 @@ struct Target {
     ns: String,
     control: String,
     tgtd: Child,
-}
-
-fn must(cmd: &mut Command) {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 impl Target {
@@ -68,18 +58,7 @@ impl Target {
         must(&mut adm(&[
             "--op", "new", "--mode", "target", "--tid", "1", "-T", IQN,
         ]));
-        must(&mut adm(&[
-            "--op",
-            "new",
-            "--mode",
-            "logicalunit",
-            "--tid",
-            "1",
-            "--lun",
-            "1",
-            "-b",
-            image.to_str().unwrap(),
-        ]));
+        t.add_lun(1, image);
         must(&mut adm(&[
             "--op", "bind", "--mode", "target", "--tid", "1", "-I", "ALL",
         ]));

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::support::{Qmp, State, firmware_vm};
+use crate::support::{Qmp, State, firmware_vm, qemu_img};
 
 /// The vCPUs as `query-cpus-fast` lists them.
 fn vcpus(qmp: &mut Qmp) -> Vec<Value> {
@@ -407,16 +407,6 @@ fn an_empty_hyperv_vendor_id_reaches_the_vcpus() {
     assert_eq!(cpu_prop(&mut qmp, "hv-vendor-id"), "");
     drop(qmp);
     st.stop("hve");
-}
-
-/// `qemu-img create` with arguments, failing the test on error.
-fn qemu_img(args: &[&str]) {
-    let out = Command::new("qemu-img").args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "qemu-img {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// `<backingStore>` gives the chain as written (QEMU opens the named

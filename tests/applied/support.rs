@@ -229,6 +229,24 @@ impl Qmp {
     }
 }
 
+/// Runs `cmd`, failing the test with its error output unless it
+/// succeeds; what it printed.
+pub fn must(cmd: &mut std::process::Command) -> String {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `qemu-img ARGS`, as [`must`].
+pub fn qemu_img(args: &[&str]) -> String {
+    must(std::process::Command::new("qemu-img").args(args))
+}
+
 /// Polls `f` until it gives a value or `timeout` passes (then panics
 /// naming `what`).
 pub fn poll<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
