@@ -154,6 +154,11 @@ fn firmware(name: &str, devices: &str) -> String {
     )
 }
 
+/// [`firmware`] with ACPI, which a hot-plug needs.
+fn acpi_firmware(name: &str, devices: &str) -> String {
+    firmware(name, devices).replace("</os>", "</os><features><acpi/></features>")
+}
+
 /// Taps for ethernet and bridge interfaces are created with the names
 /// asked for (or chosen), with the guest's MAC behind 0xfe, up, in their
 /// bridge, and removed when the domain stops, also when it stopped while

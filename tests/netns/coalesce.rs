@@ -9,7 +9,7 @@ use nix::libc;
 use nix::sched::{CloneFlags, setns};
 use nix::sys::socket::{AddressFamily, SockFlag, SockType, socket};
 
-use super::{Daemon, Netns, TestDir, taps};
+use super::{Daemon, Netns, TestDir, acpi_firmware, taps};
 use qvirt::driver::{ModifyFlags, XmlFlags};
 use qvirt::{DomainDef, ErrorCode};
 
@@ -99,16 +99,6 @@ fn probe(ns: &Netns, want: u32) -> io::Result<u32> {
     });
     ns.ip(&["link", "del", "qvprobe"]);
     got
-}
-
-/// A firmware-only VM with ACPI (for hot-plug) and `devices`.
-fn acpi_firmware(name: &str, devices: &str) -> String {
-    format!(
-        "<domain type='qemu'><name>{name}</name><memory unit='MiB'>32</memory>\
-         <vcpu>1</vcpu><os><type arch='x86_64' machine='pc'>hvm</type></os>\
-         <features><acpi/></features>\
-         <devices>{devices}<memballoon model='none'/></devices></domain>"
-    )
 }
 
 /// The taps of bridge interfaces get the `rx-frames` coalescing asked

@@ -6,22 +6,13 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use super::{Daemon, Netns, TestDir, taps};
+use super::{Daemon, Netns, TestDir, acpi_firmware, taps};
 use qvirt::driver::ModifyFlags;
 
 /// Writes an executable shell script.
 fn script(path: &Path, body: &str) {
     std::fs::write(path, format!("#!/bin/sh\n{body}\n")).unwrap();
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
-}
-
-fn firmware(name: &str, devices: &str) -> String {
-    format!(
-        "<domain type='qemu'><name>{name}</name><memory unit='MiB'>32</memory>\
-         <vcpu>1</vcpu><os><type arch='x86_64' machine='pc'>hvm</type></os>\
-         <features><acpi/></features>\
-         <devices>{devices}<memballoon model='none'/></devices></domain>"
-    )
 }
 
 #[test]
@@ -64,7 +55,7 @@ fn ethernet_scripts_run_with_the_tap_and_a_failing_one_stops_the_start() {
 
     // A script that fails: the start stops with its words, no tap left.
     let dom = d
-        .define_xml(&firmware(
+        .define_xml(&acpi_firmware(
             "fw-badscr",
             &nic(1, "<target dev='qvsc9'/>", &bad),
         ))
@@ -80,7 +71,10 @@ fn ethernet_scripts_run_with_the_tap_and_a_failing_one_stops_the_start() {
     assert!(!log.exists());
 
     let dom = d
-        .define_xml(&firmware("fw-scr", &nic(2, "<target dev='qvsc0'/>", &up)))
+        .define_xml(&acpi_firmware(
+            "fw-scr",
+            &nic(2, "<target dev='qvsc0'/>", &up),
+        ))
         .unwrap();
     d.start(&dom).unwrap();
     let ran = std::fs::read_to_string(&log).unwrap();
