@@ -69,6 +69,21 @@ pub struct Secret {
     pub usage_id: String,
 }
 
+impl Secret {
+    /// Refuses a value longer than libvirt's protocol carries
+    /// ([`crate::model::MAX_SECRET_VALUE`]), before it is sent or kept.
+    pub fn check_value(value: &[u8]) -> Result<()> {
+        let max = crate::model::MAX_SECRET_VALUE;
+        if value.len() > max {
+            return Err(crate::error::Error::new(
+                crate::error::ErrorCode::LimitExceeded,
+                format!("a secret value is at most {max} bytes, not {}", value.len()),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// A handle on a storage pool.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pool {

@@ -17,10 +17,8 @@ use uuid::Uuid;
 use super::driver::{Core, lock};
 use crate::driver::Secret;
 use crate::error::{Error, ErrorCode, Result};
-use crate::model::{
-    MAX_SECRET_VALUE, SecretDef, SecretLookup, SecretUsageType, base64_decode, base64_encode,
-};
-use crate::sys::fsutil::{is_leftover_temp, remove_durable, write_atomic};
+use crate::model::{SecretDef, SecretLookup, SecretUsageType, base64_decode, base64_encode};
+use crate::sys::fsutil::{is_leftover_temp, remove_durable, replace_atomic, write_atomic};
 
 /// The secrets of one manager, read from disk at first use.
 #[derive(Default)]
@@ -223,15 +221,7 @@ impl Core {
 
     /// Sets the secret's value, on disk first for a persistent one.
     pub(crate) fn secret_set_value(&self, s: &Secret, value: &[u8]) -> Result<()> {
-        if value.len() > MAX_SECRET_VALUE {
-            return Err(Error::new(
-                ErrorCode::LimitExceeded,
-                format!(
-                    "a secret value is at most {MAX_SECRET_VALUE} bytes, not {}",
-                    value.len()
-                ),
-            ));
-        }
+        Secret::check_value(value)?;
         self.with_secrets(|m| {
             let persistent = !entry(m, s)?.def.ephemeral;
             if persistent {
@@ -301,7 +291,8 @@ impl Core {
     /// Writes the value of each network disk's `<auth>` secret to the
     /// file the command line's `secret` object reads
     /// ([`crate::qemu::argv::disk_secret_file`]), mode 0600 in the run
-    /// directory: before QEMU starts, and for a disk plugged in later.
+    /// directory (a runtime file, written as the others: 0600, by
+    /// rename): before QEMU starts, and for a disk plugged in later.
     /// A missing secret or value stops the start, naming the disk.
     pub(crate) fn write_disk_secrets(
         &self,
@@ -329,34 +320,18 @@ impl Core {
                 };
                 let (_, value) = self.secret_for_disk(&auth.lookup, want).map_err(named)?;
                 let file = crate::qemu::argv::disk_secret_file(run_dir, id);
-                write_private(&file, &value)?;
+                replace_atomic(&file, &value)?;
             }
             if let Some(enc) = &disk.encryption {
                 let (_, value) = self
                     .secret_for_disk(&enc.secret, SecretUsageType::Volume)
                     .map_err(named)?;
                 let file = crate::qemu::argv::disk_encryption_file(run_dir, id);
-                write_private(&file, &value)?;
+                replace_atomic(&file, &value)?;
             }
         }
         Ok(())
     }
-}
-
-/// Writes `data` to a new file only its owner can read.
-fn write_private(path: &std::path::Path, data: &[u8]) -> Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let _ = std::fs::remove_file(path);
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .custom_flags(nix::libc::O_NOFOLLOW)
-        .open(path)
-        .map_err(|e| Error::io(format!("cannot create {}", path.display()), e))?;
-    f.write_all(data)
-        .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))
 }
 
 fn entry<'m>(m: &'m BTreeMap<Uuid, SecretEntry>, s: &Secret) -> Result<&'m SecretEntry> {

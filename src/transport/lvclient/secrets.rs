@@ -8,8 +8,8 @@ use uuid::Uuid;
 
 use super::conn::Conn;
 use crate::driver::Secret;
-use crate::driver::error::{Error, ErrorCode, Result};
-use crate::model::{MAX_SECRET_VALUE, SecretUsageType};
+use crate::driver::error::Result;
+use crate::model::SecretUsageType;
 use crate::transport::libvirt::procedures::Caller;
 use crate::transport::libvirt::types::*;
 
@@ -71,15 +71,7 @@ pub(super) fn xml(c: &Conn, s: &Secret) -> Result<String> {
 
 /// [`crate::Driver::secret_set_value`].
 pub(super) fn set_value(c: &Conn, s: &Secret, value: &[u8]) -> Result<()> {
-    if value.len() > MAX_SECRET_VALUE {
-        return Err(Error::new(
-            ErrorCode::LimitExceeded,
-            format!(
-                "a secret value is at most {MAX_SECRET_VALUE} bytes, not {}",
-                value.len()
-            ),
-        ));
-    }
+    Secret::check_value(value)?;
     c.secret_set_value(SecretSetValueArgs {
         secret: handle(s),
         value: SecretValue(value.to_vec()),
