@@ -159,10 +159,13 @@ pub(crate) fn create_taps(def: &mut DomainDef) -> Result<()> {
                 return Err(e);
             }
             if let (InterfaceType::Ethernet, Some(script)) = (&net.kind, &net.scripts.up)
-                && let Err(e) = run_script(&name, script, &tap)
+                && let Err(e) = run_script(script, &tap)
             {
                 remove_taps(std::slice::from_ref(&tap));
-                return Err(e);
+                return Err(Error::new(
+                    e.code,
+                    format!("cannot start domain '{name}': {}", e.message),
+                ));
             }
             if let Some(frames) = net.coalesce_rx_frames {
                 match set_coalesce(&name, i, &tap, frames) {
@@ -188,7 +191,7 @@ pub(crate) fn create_taps(def: &mut DomainDef) -> Result<()> {
             Err(e) => {
                 // Those set up undone as a stop would undo them.
                 for (tap, down) in &downs {
-                    let _ = run_script("", down, tap);
+                    let _ = run_script(down, tap);
                 }
                 super::ovs::del_ports(&ovs_made);
                 remove_taps(&made);
@@ -215,7 +218,7 @@ pub(crate) fn release(nets: &[crate::model::Interface]) -> Vec<(String, io::Erro
         .filter(|n| n.kind == InterfaceType::Ethernet)
         .filter_map(|n| Some((n.scripts.down.as_deref()?, n.target_dev.as_deref()?)))
         .filter_map(|(script, tap)| {
-            run_script("", script, tap)
+            run_script(script, tap)
                 .err()
                 .map(|e| (tap.to_string(), io::Error::other(e.message)))
         })
@@ -228,7 +231,7 @@ pub(crate) fn release(nets: &[crate::model::Interface]) -> Vec<(String, io::Erro
 /// Runs an interface's `<script>` or `<downscript>` as libvirt does:
 /// `SCRIPT TAP`, with the manager's environment; an empty path runs
 /// nothing. Its output goes with the error when it fails.
-fn run_script(domain: &str, script: &str, tap: &str) -> Result<()> {
+fn run_script(script: &str, tap: &str) -> Result<()> {
     if script.is_empty() {
         return Ok(());
     }
@@ -255,12 +258,7 @@ fn run_script(domain: &str, script: &str, tap: &str) -> Result<()> {
     Err(Error::new(
         ErrorCode::OperationFailed,
         format!(
-            "{}the interface script {script} {tap} failed ({}){}",
-            if domain.is_empty() {
-                String::new()
-            } else {
-                format!("cannot start domain '{domain}': ")
-            },
+            "the interface script {script} {tap} failed ({}){}",
             out.status,
             if tail.is_empty() {
                 String::new()
