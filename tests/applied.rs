@@ -40,6 +40,8 @@ mod tpm;
 mod tuning;
 #[path = "applied/uefi.rs"]
 mod uefi;
+#[path = "applied/uefi_formats.rs"]
+mod uefi_formats;
 
 use nix::sched::sched_getaffinity;
 use nix::unistd::Pid;

@@ -14,6 +14,8 @@ mod corpus;
 mod device_rules;
 #[path = "model/disk_attrs.rs"]
 mod disk_attrs;
+#[path = "model/firmware_formats.rs"]
+mod firmware_formats;
 #[path = "model/guest_security.rs"]
 mod guest_security;
 #[path = "model/host_rules.rs"]

@@ -193,6 +193,25 @@ words! {
         /// Mapped as a parallel flash device.
         Pflash = "pflash",
     }
+
+    /// `<loader format=...>`, `<nvram format= templateFormat=>`: the
+    /// image format of a firmware file (libvirt 9.2 and later; the
+    /// template's since 10.10).
+    pub enum FirmwareFormat {
+        /// The bytes as they are mapped.
+        Raw = "raw",
+        /// A qcow2 image holding them.
+        Qcow2 = "qcow2",
+    }
+
+    /// `<nvram type=...>`: the variable store named by a `<source>`
+    /// child, as a disk's (libvirt 8.5 and later).
+    pub enum NvramType {
+        /// `<source file=...>`: a file.
+        File = "file",
+        /// `<source dev=...>`: a block device.
+        Block = "block",
+    }
 }
 
 /// `<os>`.
@@ -285,7 +304,7 @@ pub struct BiosOptions {
     pub reboot_timeout: Option<i32>,
 }
 
-/// `<loader readonly= secure= type= stateless=>PATH</loader>`.
+/// `<loader readonly= secure= type= stateless= format=>PATH</loader>`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Loader {
     /// The firmware image path; `None` leaves the choice to the firmware
@@ -299,15 +318,34 @@ pub struct Loader {
     pub kind: Option<LoaderType>,
     /// `stateless='yes|no'`: the firmware has no variable store.
     pub stateless: Option<bool>,
+    /// `format`: the image's format; `None` when not written (raw).
+    pub format: Option<FirmwareFormat>,
 }
 
-/// `<nvram template=...>PATH</nvram>`.
+impl Loader {
+    /// The image's format: as written, else raw.
+    pub fn effective_format(&self) -> FirmwareFormat {
+        self.format.unwrap_or(FirmwareFormat::Raw)
+    }
+}
+
+/// `<nvram template= templateFormat= format=>PATH</nvram>`, or with
+/// `type='file|block'` the path in a `<source file|dev=>` child.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Nvram {
     /// The variable store path; `None` lets the manager choose one.
     pub path: Option<String>,
     /// `template`: the file the store is copied from when it does not exist.
     pub template: Option<String>,
+    /// `format`: the store's image format; `None` when not written (the
+    /// loader's).
+    pub format: Option<FirmwareFormat>,
+    /// `templateFormat`: the template's image format; `None` when not
+    /// written (the store's).
+    pub template_format: Option<FirmwareFormat>,
+    /// `type`: the path is in a `<source>` child, a file or a block
+    /// device; `None` for the path as the element's text (a file).
+    pub kind: Option<NvramType>,
 }
 
 words! {

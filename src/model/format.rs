@@ -12,7 +12,7 @@ mod tuning;
 pub(super) use devices::disk_xml;
 
 use super::xmlwrite::{Attrs, XmlWriter};
-use super::{Adjustment, ClockOffset, DomainDef, Features, KvmFlag, Timer, VirtType};
+use super::{Adjustment, ClockOffset, DomainDef, Features, KvmFlag, NvramType, Timer, VirtType};
 
 pub(super) fn yes_no(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
@@ -170,17 +170,31 @@ fn os(w: &mut XmlWriter, def: &DomainDef) {
             .opt("readonly", l.readonly.map(yes_no))
             .opt("secure", l.secure.map(yes_no))
             .opt("type", l.kind.map(|k| k.as_str()))
-            .opt("stateless", l.stateless.map(yes_no));
+            .opt("stateless", l.stateless.map(yes_no))
+            .opt("format", l.format.map(|f| f.as_str()));
         match &l.path {
             Some(p) => w.text("loader", a, p),
             None => w.empty("loader", a),
         }
     }
     if let Some(n) = &os.nvram {
-        let a = Attrs::new().opt("template", n.template.as_ref());
-        match &n.path {
-            Some(p) => w.text("nvram", a, p),
-            None => w.empty("nvram", a),
+        let a = Attrs::new()
+            .opt("template", n.template.as_ref())
+            .opt("templateFormat", n.template_format.map(|f| f.as_str()))
+            .opt("format", n.format.map(|f| f.as_str()))
+            .opt("type", n.kind.map(|k| k.as_str()));
+        match (n.kind, &n.path) {
+            (Some(kind), Some(p)) => {
+                w.open("nvram", a);
+                let attr = match kind {
+                    NvramType::File => "file",
+                    NvramType::Block => "dev",
+                };
+                w.empty("source", Attrs::new().add(attr, p));
+                w.close("nvram");
+            }
+            (None, Some(p)) => w.text("nvram", a, p),
+            (_, None) => w.empty("nvram", a),
         }
     }
     for (name, v) in [

@@ -25,8 +25,8 @@ use serde_json::Value;
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{
-    DomainDef, FirmwareFeatureName, FirmwareKind, LaunchSecurity, Loader, LoaderType, Nvram,
-    SEV_POLICY_ES, Smm,
+    DomainDef, FirmwareFeatureName, FirmwareFormat, FirmwareKind, LaunchSecurity, Loader,
+    LoaderType, Nvram, SEV_POLICY_ES, Smm,
 };
 
 /// What a descriptor maps into the guest.
@@ -36,8 +36,12 @@ pub enum Mapping {
     Flash {
         /// The firmware code.
         executable: String,
+        /// Its image format.
+        executable_format: FirmwareFormat,
         /// The variable store template (split mode).
         nvram_template: Option<String>,
+        /// Its image format.
+        nvram_template_format: Option<FirmwareFormat>,
         /// `split`, `combined` or `stateless`.
         mode: String,
     },
@@ -130,24 +134,35 @@ pub fn parse(path: &Path, text: &str) -> Option<Descriptor> {
             .unwrap_or_default()
     };
     let m = v.get("mapping")?;
-    let file = |key: &str| -> Option<String> {
-        let f = m.get(key)?;
-        // Only raw images can be used as libvirt uses them.
-        if f.get("format").and_then(Value::as_str).unwrap_or("raw") != "raw" {
-            return None;
-        }
-        f.get("filename")?.as_str().map(str::to_string)
+    // A flash file in a format QEMU cannot map as libvirt maps it makes
+    // the descriptor unusable.
+    let file = |key: &str| -> Option<Option<(String, FirmwareFormat)>> {
+        let Some(f) = m.get(key) else {
+            return Some(None);
+        };
+        let format = match f.get("format").and_then(Value::as_str).unwrap_or("raw") {
+            "raw" => FirmwareFormat::Raw,
+            "qcow2" => FirmwareFormat::Qcow2,
+            _ => return None,
+        };
+        Some(Some((f.get("filename")?.as_str()?.to_string(), format)))
     };
     let mapping = match m.get("device")?.as_str()? {
-        "flash" => Mapping::Flash {
-            executable: file("executable")?,
-            nvram_template: file("nvram-template"),
-            mode: m
-                .get("mode")
-                .and_then(Value::as_str)
-                .unwrap_or("split")
-                .to_string(),
-        },
+        "flash" => {
+            let (executable, executable_format) = file("executable")??;
+            let template = file("nvram-template")?;
+            Mapping::Flash {
+                executable,
+                executable_format,
+                nvram_template_format: template.as_ref().map(|t| t.1),
+                nvram_template: template.map(|t| t.0),
+                mode: m
+                    .get("mode")
+                    .and_then(Value::as_str)
+                    .unwrap_or("split")
+                    .to_string(),
+            }
+        }
         "memory" => Mapping::Memory {
             filename: m.get("filename")?.as_str()?.to_string(),
         },
@@ -244,6 +259,36 @@ fn mismatch(def: &DomainDef, d: &Descriptor, machine: &str, arch: &str) -> Optio
         && nvram_template.as_deref() != Some(t)
     {
         return Some(format!("its variable store template is not {t}"));
+    }
+    // libvirt's qemuFirmwareMatchDomain: the formats the definition
+    // names are the descriptor's.
+    if let Mapping::Flash {
+        executable_format,
+        nvram_template_format,
+        ..
+    } = &d.mapping
+    {
+        if let Some(f) = def.os.loader.as_ref().and_then(|l| l.format)
+            && f != *executable_format
+        {
+            return Some(format!(
+                "its executable is {}, not {}",
+                executable_format.as_str(),
+                f.as_str()
+            ));
+        }
+        let nvram = def.os.nvram.as_ref();
+        if let (Some(f), Some(t)) = (
+            nvram.and_then(|n| n.template_format.or(n.format)),
+            nvram_template_format,
+        ) && f != *t
+        {
+            return Some(format!(
+                "its variable store template is {}, not {}",
+                t.as_str(),
+                f.as_str()
+            ));
+        }
     }
     if !d.interfaces.iter().any(|i| i == want) {
         return Some(format!("it has no {want} interface"));
@@ -407,15 +452,27 @@ pub fn resolve(
     match &d.mapping {
         Mapping::Flash {
             executable,
+            executable_format,
             nvram_template,
+            nvram_template_format,
             mode,
         } => {
             loader.kind = Some(LoaderType::Pflash);
             loader.readonly = Some(true);
             loader.path = Some(executable.clone());
+            if *executable_format != FirmwareFormat::Raw {
+                loader.format = Some(*executable_format);
+            }
             if mode == "split" {
                 let nvram = def.os.nvram.get_or_insert_with(Nvram::default);
                 nvram.template = nvram_template.clone();
+                // A new store is made in the template's format.
+                if nvram.format.is_none()
+                    && let Some(f) = nvram_template_format
+                    && *f != loader.effective_format()
+                {
+                    nvram.format = Some(*f);
+                }
                 if nvram.path.is_none() {
                     let p = default_nvram(nvram_dir, &def.name);
                     nvram.path = Some(p.to_string_lossy().into_owned());
@@ -497,6 +554,28 @@ pub fn ensure_nvram(def: &DomainDef, store: &Path) -> Result<()> {
             ));
         }
         return Ok(());
+    }
+    // libvirt's qemuPrepareNVRAMFile: the store is the template's copy,
+    // so both are in one format.
+    if let Some(n) = &def.os.nvram {
+        let store_format = n
+            .format
+            .or(def.os.loader.as_ref().and_then(|l| l.format))
+            .unwrap_or(FirmwareFormat::Raw);
+        if let Some(t) = n.template_format
+            && n.template.is_some()
+            && t != store_format
+        {
+            return Err(Error::new(
+                ErrorCode::ConfigUnsupported,
+                format!(
+                    "the NVRAM file {} does not exist and its template is {} while the store is to be {}: conversion of the nvram template to another target format is not supported; make the store yourself (qemu-img convert) or give both the same format",
+                    store.display(),
+                    t.as_str(),
+                    store_format.as_str()
+                ),
+            ));
+        }
     }
     let template = def
         .os

@@ -281,5 +281,13 @@ fn test_data_documents_and_their_formatting_are_schema_valid() {
         }
     }
     files.extend(formatted);
+    // Written in what libvirt added after 9.0, whose schema this is.
+    let newer = [("firmware-qcow2.xml", "libvirt 9.2's <loader format>")];
+    files.retain(|f| {
+        let name = f.file_name().unwrap().to_string_lossy();
+        !newer
+            .iter()
+            .any(|(n, _)| name == *n || name == format!("formatted-{n}"))
+    });
     xmllint_validate(&files);
 }

@@ -6,8 +6,8 @@ use super::optional_text;
 use crate::model::{
     Adjustment, BiosOptions, BootDev, BootMenu, Catchup, Clock, ClockOffset, Cpu, CpuCache,
     CpuFeature, CpuMode, CpuModel, CpuTopology, FeaturePolicy, Features, FirmwareFeatureName,
-    Hyperv, HypervFlag, KvmFeatures, KvmFlag, Loader, MaxPhysAddr, ModelErrorKind, Nvram, Os,
-    PhysAddrMode, Smm, Timer, TimerName,
+    Hyperv, HypervFlag, KvmFeatures, KvmFlag, Loader, MaxPhysAddr, ModelErrorKind, Nvram,
+    NvramType, Os, PhysAddrMode, Smm, Timer, TimerName,
 };
 
 pub(super) fn os(e: El) -> R<Os> {
@@ -163,7 +163,7 @@ fn firmware(e: El) -> R<std::collections::BTreeMap<FirmwareFeatureName, bool>> {
 }
 
 fn loader(e: El) -> R<Loader> {
-    e.allow(&["readonly", "secure", "type", "stateless"])?;
+    e.allow(&["readonly", "secure", "type", "stateless", "format"])?;
     let path = e.text()?;
     Ok(Loader {
         path: (!path.is_empty()).then_some(path),
@@ -171,16 +171,57 @@ fn loader(e: El) -> R<Loader> {
         secure: e.yes_no("secure")?,
         kind: e.word("type")?,
         stateless: e.yes_no("stateless")?,
+        format: e.word("format")?,
     })
 }
 
+/// `<nvram>`: the path as text, or with `type` in a `<source>` child
+/// (virDomainLoaderDefParseXMLNvram; the text is then not read).
 fn nvram(e: El) -> R<Nvram> {
-    e.allow(&["template"])?;
+    e.allow(&["template", "templateFormat", "format", "type"])?;
     let template = e.get("template").map(str::to_string);
-    let path = e.text()?;
+    let kind = e.word::<NvramType>("type")?;
+    let path = match kind {
+        None => {
+            let path = e.text()?;
+            (!path.is_empty()).then_some(path)
+        }
+        Some(kind) => {
+            let mut source = None;
+            for c in e.children()? {
+                if c.name() != "source" {
+                    c.skip()?;
+                    continue;
+                }
+                set(&mut source, c, |c| {
+                    let attr = match kind {
+                        NvramType::File => "file",
+                        NvramType::Block => "dev",
+                    };
+                    c.allow(&[attr])?;
+                    c.empty()?;
+                    c.req(attr)?;
+                    Ok(c.get(attr).map(str::to_string))
+                })?;
+            }
+            match source {
+                Some(path) => path,
+                None => {
+                    return Err(invalid(format!(
+                        "<nvram type='{}'> at {} needs a <source> naming the store",
+                        kind.as_str(),
+                        e.at()
+                    )));
+                }
+            }
+        }
+    };
     Ok(Nvram {
-        path: (!path.is_empty()).then_some(path),
+        path,
         template,
+        format: e.word("format")?,
+        template_format: e.word("templateFormat")?,
+        kind,
     })
 }
 

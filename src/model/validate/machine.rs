@@ -4,7 +4,9 @@
 use std::collections::HashSet;
 
 use super::{R, check_chars, check_path, invalid, pattern, show, unsupported};
-use crate::model::{CpuMode, DomainDef, FirmwareKind, LoaderType, TickPolicy, TimerName, VirtType};
+use crate::model::{
+    CpuMode, DomainDef, FirmwareFormat, FirmwareKind, LoaderType, TickPolicy, TimerName, VirtType,
+};
 
 pub(super) fn validate(def: &DomainDef) -> R {
     os(def)?;
@@ -84,6 +86,16 @@ fn firmware(def: &DomainDef) -> R {
         }
     }
     let template = os.nvram.as_ref().and_then(|n| n.template.as_ref());
+    // A ROM is mapped as its bytes: only a flash can be a qcow2 image.
+    if let Some(l) = loader
+        && l.format == Some(FirmwareFormat::Qcow2)
+        && l.kind != Some(LoaderType::Pflash)
+        && !(os.firmware.is_some() && l.kind.is_none())
+    {
+        return Err(unsupported(
+            "a qcow2 <loader> must be type='pflash': a ROM loader is always raw",
+        ));
+    }
     match os.firmware {
         Some(kind) => {
             let cannot = |what: &str| {

@@ -6,8 +6,8 @@ use super::opts::{Opts, user};
 use super::{Ctx, Family, invalid, unsupported};
 use crate::error::{Error, ErrorCode};
 use crate::model::{
-    Adjustment, ClockOffset, DomainDef, IoapicDriver, LifecycleAction, LoaderType, TickPolicy,
-    TimerName, TimerTrack, TscMode, VirtType,
+    Adjustment, ClockOffset, DomainDef, FirmwareFormat, IoapicDriver, LifecycleAction, LoaderType,
+    NvramType, TickPolicy, TimerName, TimerTrack, TscMode, VirtType,
 };
 use crate::qemu::caps::QemuCaps;
 
@@ -112,23 +112,35 @@ pub fn emit_machine(cx: &mut Ctx<'_>, machine_type: &str, caps: &QemuCaps) -> Re
             .path
             .as_deref()
             .ok_or_else(|| invalid("a pflash <loader> needs a firmware path"))?;
+        let read_only = loader.readonly == Some(true);
         let code = Opts::empty()
             .set("driver", "file")
             .set_user("filename", "loader path", path)?
             .set("node-name", "pflash0-storage")
-            .switch("read-only", loader.readonly == Some(true))
+            .switch("read-only", read_only)
             .build();
         cx.arg("-blockdev", code);
-        machine = machine.set("pflash0", "pflash0-storage");
+        let node = flash_format(cx, 0, loader.effective_format(), read_only);
+        machine = machine.set("pflash0", node);
         if let Some(vars) = nvram_path(cx)? {
+            let nvram = cx.def.os.nvram.as_ref();
+            let driver = match nvram.and_then(|n| n.kind) {
+                Some(NvramType::Block) => "host_device",
+                _ => "file",
+            };
             let store = Opts::empty()
-                .set("driver", "file")
+                .set("driver", driver)
                 .set("filename", vars)
                 .set("node-name", "pflash1-storage")
                 .switch("read-only", false)
                 .build();
             cx.arg("-blockdev", store);
-            machine = machine.set("pflash1", "pflash1-storage");
+            // The store's format is the loader's unless it says its own.
+            let format = nvram
+                .and_then(|n| n.format)
+                .unwrap_or(loader.effective_format());
+            let node = flash_format(cx, 1, format, false);
+            machine = machine.set("pflash1", node);
         }
     } else if def.os.nvram.is_some() {
         return Err(invalid(
@@ -256,6 +268,26 @@ pub fn emit_machine(cx: &mut Ctx<'_>, machine_type: &str, caps: &QemuCaps) -> Re
         None => {}
     }
     Ok(())
+}
+
+/// The node flash unit `unit` maps: its storage node itself when the
+/// image is raw (QEMU reads the bytes), else a qcow2 node over it.
+fn flash_format(cx: &mut Ctx<'_>, unit: u8, format: FirmwareFormat, read_only: bool) -> String {
+    let storage = format!("pflash{unit}-storage");
+    match format {
+        FirmwareFormat::Raw => storage,
+        FirmwareFormat::Qcow2 => {
+            let node = format!("pflash{unit}-format");
+            let opts = Opts::empty()
+                .set("node-name", &node)
+                .switch("read-only", read_only)
+                .set("driver", "qcow2")
+                .set("file", &storage)
+                .build();
+            cx.arg("-blockdev", opts);
+            node
+        }
+    }
 }
 
 /// The variable store for a pflash loader, if it has one.
