@@ -30,6 +30,8 @@ mod rules;
 mod secrets;
 #[path = "model/strict.rs"]
 mod strict;
+#[path = "model/video_rules.rs"]
+mod video_rules;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

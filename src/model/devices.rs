@@ -447,6 +447,8 @@ pub struct Video {
     pub accel3d: Option<bool>,
     /// `blob='on|off'` (virtio): blob resources.
     pub blob: Option<bool>,
+    /// `<resolution x= y=>`: the display size the card offers first.
+    pub resolution: Option<(u32, u32)>,
     /// `<driver>` virtio options.
     pub virtio: VirtioOptions,
     /// `<address>`.
@@ -466,6 +468,7 @@ impl Video {
             primary: false,
             accel3d: None,
             blob: None,
+            resolution: None,
             virtio: VirtioOptions::default(),
             address: None,
         }

@@ -2,7 +2,8 @@
 //! by two RFB clients on the display's UNIX socket (no network), the
 //! second asking for the display to itself; the WebSocket listener a
 //! browser client (noVNC) upgrades its HTTP connection on; the password
-//! and its expiry (`passwdValidTo`), through VNC authentication.
+//! and its expiry (`passwdValidTo`), through VNC authentication; the
+//! cards' initial resolution.
 
 use std::io::{ErrorKind, Read, Write};
 use std::os::unix::net::UnixStream;
@@ -303,4 +304,34 @@ fn a_display_on_a_network_address_needs_that_network() {
         xml.contains("<listen type='network' network='ovirtmgmt'/>"),
         "{xml}"
     );
+}
+
+/// `<model><resolution>`: the size each card offers its guest first
+/// (QEMU's `xres`/`yres`, read back from the running devices).
+#[test]
+fn video_resolution_reaches_the_cards() {
+    let st = State::new("videores");
+    st.start(&format!(
+        "<domain type='qemu'>
+  <name>res</name>
+  <memory unit='MiB'>64</memory>
+  <os><type arch='x86_64' machine='pc'>hvm</type></os>
+  <devices>
+    <graphics type='vnc'><listen type='socket'/></graphics>
+    <video><model type='qxl' primary='yes'><resolution x='1280' y='720'/></model></video>
+    <video><model type='virtio'><resolution x='1024' y='768'/></model></video>
+    <memballoon model='none'/>
+  </devices>
+</domain>"
+    ));
+    let mut qmp = st.qmp("res");
+    for (dev, x, y) in [("video0", 1280, 720), ("video1", 1024, 768)] {
+        let path = format!("/machine/peripheral/{dev}");
+        assert_eq!(qmp.qom_get(&path, "xres"), x, "{dev}");
+        assert_eq!(qmp.qom_get(&path, "yres"), y, "{dev}");
+    }
+    drop(qmp);
+    let live = st.live_xml("res");
+    assert!(live.contains("<resolution x='1024' y='768'/>"), "{live}");
+    st.stop("res");
 }

@@ -526,6 +526,9 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
                 ram: if qxl { p.maybe(|_| 65536) } else { None },
                 vgamem: if qxl { p.maybe(|_| 16384) } else { None },
                 heads: p.maybe(|p| 1 + p.below(4) as u32),
+                resolution: p
+                    .maybe(|p| (p.below(4096) as u32, p.below(4096) as u32))
+                    .filter(|_| model != VideoModel::Cirrus),
                 primary: i == 0 && p.coin(),
                 virtio: if virtio {
                     VirtioOptions {

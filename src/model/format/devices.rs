@@ -913,9 +913,14 @@ fn video(w: &mut XmlWriter, v: &Video) {
         .opt("heads", v.heads)
         .opt("primary", v.primary.then_some("yes"))
         .opt("blob", v.blob.map(on_off));
-    element(w, "model", m, v.accel3d.is_some(), |w| {
-        let a = Attrs::new().opt("accel3d", v.accel3d.map(yes_no));
-        w.empty("acceleration", a);
+    let children = v.accel3d.is_some() || v.resolution.is_some();
+    element(w, "model", m, children, |w| {
+        if let Some(accel) = v.accel3d {
+            w.empty("acceleration", Attrs::new().add("accel3d", yes_no(accel)));
+        }
+        if let Some((x, y)) = v.resolution {
+            w.empty("resolution", Attrs::new().add("x", x).add("y", y));
+        }
     });
     address(w, &v.address);
     w.close("video");

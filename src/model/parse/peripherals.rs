@@ -271,19 +271,27 @@ pub(super) fn video(e: El) -> R<Video> {
                 v.heads = c.u32("heads", Radix::Dec)?;
                 v.primary = c.yes_no("primary")?.unwrap_or(false);
                 v.blob = c.on_off("blob")?;
-                let mut accel = None;
+                let (mut accel, mut res) = (None, None);
                 for a in c.children()? {
-                    if a.name() != "acceleration" {
-                        a.skip()?;
-                        continue;
+                    match a.name() {
+                        "acceleration" => set(&mut accel, a, |a| {
+                            a.allow(&["accel3d"])?;
+                            a.empty()?;
+                            a.yes_no("accel3d")
+                        })?,
+                        "resolution" => set(&mut res, a, |a| {
+                            a.allow(&["x", "y"])?;
+                            a.empty()?;
+                            a.req("x")?;
+                            a.req("y")?;
+                            let x = a.u32("x", Radix::Dec)?.unwrap_or(0);
+                            Ok((x, a.u32("y", Radix::Dec)?.unwrap_or(0)))
+                        })?,
+                        _ => a.skip()?,
                     }
-                    set(&mut accel, a, |a| {
-                        a.allow(&["accel3d"])?;
-                        a.empty()?;
-                        a.yes_no("accel3d")
-                    })?;
                 }
                 v.accel3d = accel.flatten();
+                v.resolution = res;
                 Ok(v)
             })?,
             "driver" => set(&mut driver, c, |c| {

@@ -389,6 +389,17 @@ fn videos(def: &DomainDef) -> R {
                 "3d acceleration is supported only with 'virtio' video device",
             ));
         }
+        // qemu_validate.c: only these cards take an initial size.
+        if x.resolution.is_some()
+            && !matches!(
+                m,
+                VideoModel::Vga | VideoModel::Qxl | VideoModel::Virtio | VideoModel::Bochs
+            )
+        {
+            return Err(invalid(format!(
+                "{what}: model resolution is not supported"
+            )));
+        }
         if m == VideoModel::Ramfb && x.address.is_some() {
             return Err(invalid("address not supported for video type ramfb"));
         }

@@ -117,6 +117,9 @@ fn emit_video(cx: &mut Ctx<'_>, n: usize, v: &Video, primary: bool) -> Result<()
         o = o.maybe("max_outputs", v.heads);
     }
     o = o.maybe_switch("blob", v.blob);
+    if let Some((x, y)) = v.resolution {
+        o = o.set("xres", x).set("yres", y);
+    }
     match model {
         VideoModel::Vga | VideoModel::Vmvga => {
             o = o.maybe("vgamem_mb", mib("vram", v.vram)?);

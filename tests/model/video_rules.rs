@@ -1,0 +1,36 @@
+//! `<video>` rules beyond the card's kind: the initial resolution.
+
+use qvirt::model::ModelErrorKind;
+
+use crate::{accept, doc, reject};
+
+#[test]
+fn resolution_is_for_the_cards_that_take_one() {
+    for model in ["vga", "qxl", "virtio", "bochs"] {
+        let d = accept(&doc(
+            "",
+            &format!("<video><model type='{model}'><resolution x='1024' y='768'/></model></video>"),
+        ));
+        assert_eq!(d.devices.videos[0].resolution, Some((1024, 768)), "{model}");
+    }
+    for model in ["cirrus", "vmvga", "ramfb"] {
+        reject(
+            &doc(
+                "",
+                &format!(
+                    "<video><model type='{model}'><resolution x='1024' y='768'/></model></video>"
+                ),
+            ),
+            ModelErrorKind::Invalid,
+            "model resolution is not supported",
+        );
+    }
+    reject(
+        &doc(
+            "",
+            "<video><model type='qxl'><resolution x='1024'/></model></video>",
+        ),
+        ModelErrorKind::Invalid,
+        "y",
+    );
+}
