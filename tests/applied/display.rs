@@ -311,7 +311,7 @@ fn a_display_on_a_network_address_needs_that_network() {
 #[test]
 fn video_resolution_reaches_the_cards() {
     let st = State::new("videores");
-    st.start(&format!(
+    st.start(
         "<domain type='qemu'>
   <name>res</name>
   <memory unit='MiB'>64</memory>
@@ -322,8 +322,8 @@ fn video_resolution_reaches_the_cards() {
     <video><model type='virtio'><resolution x='1024' y='768'/></model></video>
     <memballoon model='none'/>
   </devices>
-</domain>"
-    ));
+</domain>",
+    );
     let mut qmp = st.qmp("res");
     for (dev, x, y) in [("video0", 1280, 720), ("video1", 1024, 768)] {
         let path = format!("/machine/peripheral/{dev}");
