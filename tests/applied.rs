@@ -42,6 +42,8 @@ mod tuning;
 mod uefi;
 #[path = "applied/uefi_formats.rs"]
 mod uefi_formats;
+#[path = "applied/usbredir.rs"]
+mod usbredir;
 
 use nix::sched::sched_getaffinity;
 use nix::unistd::Pid;

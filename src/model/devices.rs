@@ -44,6 +44,9 @@ pub struct Devices {
     pub videos: Vec<Video>,
     /// `<redirdev>`.
     pub redirdevs: Vec<Redirdev>,
+    /// `<redirfilter><usbdev>...`: which USB devices the redirection
+    /// devices accept, the first matching rule deciding.
+    pub redirfilter: Vec<UsbFilterRule>,
     /// `<smartcard>`.
     pub smartcards: Vec<super::Smartcard>,
     /// `<controller type='ccid'>`: USB smartcard readers (apart from
@@ -809,12 +812,30 @@ pub enum TpmBackend {
 /// `<redirdev bus='usb' type=...>`: a USB device of the client, forwarded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Redirdev {
-    /// `type` with its source: `spicevmc` (through the SPICE client).
+    /// `type` with its source: `spicevmc` (through the SPICE client), or
+    /// a `tcp` or `unix` socket a usbredir server speaks on.
     pub source: CharSource,
     /// `<boot order=...>`.
     pub boot_order: Option<u32>,
     /// `<address type='usb'>`.
     pub address: Option<Address>,
+}
+
+/// `<usbdev class= vendor= product= version= allow=>` of a
+/// `<redirfilter>`; `None` matches any value (libvirt's `-1`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UsbFilterRule {
+    /// `class`: the USB device class.
+    pub class: Option<u8>,
+    /// `vendor`: the vendor id.
+    pub vendor: Option<u16>,
+    /// `product`: the product id.
+    pub product: Option<u16>,
+    /// `version`: the device release as USB's binary-coded decimal
+    /// (`1.10` is 0x0110).
+    pub version: Option<u16>,
+    /// `allow='yes|no'`.
+    pub allow: bool,
 }
 
 /// `<hub type='usb'>`: a USB hub with eight ports.

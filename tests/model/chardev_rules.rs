@@ -1,5 +1,6 @@
 //! Character devices on a host terminal or parallel port (`type='dev'`)
-//! and on UDP (`type='udp'`, its two `<source>`s), as libvirt reads them.
+//! and on UDP (`type='udp'`, its two `<source>`s), as libvirt reads them;
+//! USB redirection over sockets and its filter rules.
 
 use qvirt::model::{CharSource, ModelErrorKind};
 
@@ -97,5 +98,77 @@ fn dev_and_udp_rules() {
         ),
         Invalid,
         "source",
+    );
+}
+
+#[test]
+fn usb_redirection_sockets_and_filter_rules() {
+    let d = accept(&doc(
+        "",
+        "<redirdev bus='usb' type='tcp'><source mode='connect' host='localhost' service='4000'/>\
+         <protocol type='raw'/><boot order='1'/></redirdev>\
+         <redirdev bus='usb' type='unix'><source mode='bind' path='/run/r.sock'/></redirdev>\
+         <redirfilter><usbdev class='0x08' vendor='0x15E1' product='0x2007' version='9.4' allow='yes'/>\
+         <usbdev class='-1' vendor='5601' product='-1' version='1.09' allow='no'/><usbdev allow='no'/></redirfilter>",
+    ));
+    assert!(matches!(
+        d.devices.redirdevs[0].source,
+        CharSource::Tcp {
+            service: 4000,
+            listen: false,
+            ..
+        }
+    ));
+    let r = &d.devices.redirfilter;
+    assert_eq!(r.len(), 3);
+    assert_eq!(
+        (r[0].class, r[0].vendor, r[0].version, r[0].allow),
+        (Some(8), Some(0x15e1), Some(0x0940), true)
+    );
+    assert_eq!(
+        (r[1].class, r[1].vendor, r[1].version),
+        (None, Some(5601), Some(0x0109))
+    );
+    let x = d.to_xml();
+    assert!(
+        x.contains(
+            "<usbdev class='0x08' vendor='0x15E1' product='0x2007' version='9.40' allow='yes'/>"
+        ),
+        "{x}"
+    );
+    assert!(
+        x.contains("<usbdev vendor='0x15E1' version='1.09' allow='no'/>"),
+        "{x}"
+    );
+    for (rule, attr) in [
+        ("<usbdev class='0x100' allow='yes'/>", "class"),
+        ("<usbdev vendor='0x10000' allow='yes'/>", "vendor"),
+        ("<usbdev version='1.100' allow='yes'/>", "version"),
+        ("<usbdev version='1' allow='yes'/>", "version"),
+        ("<usbdev version='x.1' allow='yes'/>", "version"),
+    ] {
+        reject(
+            &doc("", &format!("<redirfilter>{rule}</redirfilter>")),
+            ModelErrorKind::Invalid,
+            &format!("for attribute {attr} on <redirfilter><usbdev>"),
+        );
+    }
+    reject(
+        &doc("", "<redirfilter><usbdev class='8'/></redirfilter>"),
+        ModelErrorKind::Invalid,
+        "allow",
+    );
+    reject(
+        &doc(
+            "",
+            "<redirfilter><usbdev allow='no'/></redirfilter><redirfilter><usbdev allow='yes'/></redirfilter>",
+        ),
+        ModelErrorKind::Invalid,
+        "redirfilter",
+    );
+    reject(
+        &doc("", "<redirdev bus='usb' type='pty'/>"),
+        ModelErrorKind::Unsupported,
+        "'pty' for attribute type on <devices><redirdev>",
     );
 }

@@ -143,13 +143,39 @@ pub(super) fn devices(w: &mut XmlWriter, def: &DomainDef) {
         let a = Attrs::new()
             .add("bus", "usb")
             .add("type", r.source.type_name());
-        let children = r.boot_order.is_some() || r.address.is_some();
+        let children = r.boot_order.is_some()
+            || r.address.is_some()
+            || !matches!(r.source, CharSource::SpiceVmc);
         element(w, "redirdev", a, children, |w| {
+            char_source(w, &r.source);
             if let Some(o) = r.boot_order {
                 w.empty("boot", Attrs::new().add("order", o));
             }
             address(w, &r.address);
         });
+    }
+    if !d.redirfilter.is_empty() {
+        w.open("redirfilter", Attrs::new());
+        for u in &d.redirfilter {
+            let a = Attrs::new()
+                .opt("class", u.class.map(|c| format!("0x{c:02X}")))
+                .opt("vendor", u.vendor.map(|v| format!("0x{v:04X}")))
+                .opt("product", u.product.map(|p| format!("0x{p:04X}")))
+                .opt(
+                    "version",
+                    u.version.map(|v| {
+                        let digit = |shift: u16| (v >> shift) & 0xf;
+                        format!(
+                            "{}.{:02}",
+                            digit(12) * 10 + digit(8),
+                            digit(4) * 10 + digit(0)
+                        )
+                    }),
+                )
+                .add("allow", yes_no(u.allow));
+            w.empty("usbdev", a);
+        }
+        w.close("redirfilter");
     }
     for h in &d.hubs {
         element(

@@ -6,6 +6,7 @@ use super::devices::{address, alias, boot_order};
 use super::el::{El, R, Radix, invalid, set};
 use crate::model::{
     Channel, ChannelTarget, CharDevice, CharLog, CharSource, ModelErrorKind, Redirdev,
+    UsbFilterRule,
 };
 
 /// The host side types a character device may have.
@@ -280,9 +281,9 @@ fn tcp_char_source(e: El, tcp: Option<TcpSource>, telnet: Option<bool>) -> R<Cha
 /// it; it means nothing there) but not telnet, which libvirt would drop.
 pub(super) fn passthrough_source<'a, 'i>(
     e: El<'a, 'i>,
-    mut other: impl FnMut(El<'a, 'i>) -> R<()>,
+    other: impl FnMut(El<'a, 'i>) -> R<()>,
 ) -> R<CharSource> {
-    let kind = kind(
+    typed_source(
         e,
         &[
             ("pty", Kind::Pty),
@@ -292,7 +293,18 @@ pub(super) fn passthrough_source<'a, 'i>(
             ("null", Kind::Null),
             ("spicevmc", Kind::SpiceVmc),
         ],
-    )?;
+        other,
+    )
+}
+
+/// `type` from `allowed` with its `<source>` and `<protocol>`, as
+/// [`passthrough_source`].
+fn typed_source<'a, 'i>(
+    e: El<'a, 'i>,
+    allowed: &[(&str, Kind)],
+    mut other: impl FnMut(El<'a, 'i>) -> R<()>,
+) -> R<CharSource> {
+    let kind = kind(e, allowed)?;
     let (mut src, mut tcp, mut telnet) = (None, None, None);
     for c in e.children()? {
         match c.name() {
@@ -401,19 +413,96 @@ pub(super) fn channel(e: El) -> R<Channel> {
 pub(super) fn redirdev(e: El) -> R<Redirdev> {
     e.allow(&["bus", "type"])?;
     e.choice("bus", &[("usb", ())])?;
-    kind(e, &[("spicevmc", Kind::SpiceVmc)])?;
     let (mut boot, mut addr) = (None, None);
-    for c in e.children()? {
-        match c.name() {
-            "boot" => set(&mut boot, c, boot_order)?,
-            "address" => set(&mut addr, c, address)?,
-            "alias" => alias(c)?,
-            _ => c.skip()?,
-        }
-    }
+    let kinds = [
+        ("spicevmc", Kind::SpiceVmc),
+        ("tcp", Kind::Tcp),
+        ("unix", Kind::Unix),
+    ];
+    let source = typed_source(e, &kinds, |c| match c.name() {
+        "boot" => set(&mut boot, c, boot_order),
+        "address" => set(&mut addr, c, address),
+        "alias" => alias(c),
+        _ => c.skip(),
+    })?;
     Ok(Redirdev {
-        source: CharSource::SpiceVmc,
+        source,
         boot_order: boot,
         address: addr,
     })
+}
+
+/// `<redirfilter>`: its `<usbdev>` rules (virDomainRedirFilterDefParseXML).
+pub(super) fn redirfilter(e: El) -> R<Vec<UsbFilterRule>> {
+    e.allow(&[])?;
+    let mut rules = Vec::new();
+    for c in e.children()? {
+        if c.name() != "usbdev" {
+            c.skip()?;
+            continue;
+        }
+        if let Some(rule) = c.read(usb_filter_rule)? {
+            rules.push(rule);
+        }
+    }
+    Ok(rules)
+}
+
+fn usb_filter_rule(c: El) -> R<UsbFilterRule> {
+    c.allow(&["class", "vendor", "product", "version", "allow"])?;
+    c.empty()?;
+    // An integer in C's notation (0x.. hex, 0.. octal), or -1 for any.
+    let number = |name: &str, max: u32| -> R<Option<u32>> {
+        let Some(v) = c.get(name) else {
+            return Ok(None);
+        };
+        if v == "-1" {
+            return Ok(None);
+        }
+        let parsed = if let Some(h) = v.strip_prefix("0x").or_else(|| v.strip_prefix("0X")) {
+            u32::from_str_radix(h, 16).ok()
+        } else if v.len() > 1 && v.starts_with('0') {
+            u32::from_str_radix(&v[1..], 8).ok()
+        } else {
+            v.parse().ok()
+        };
+        match parsed {
+            Some(n) if n <= max => Ok(Some(n)),
+            _ => Err(c.bad_value(
+                ModelErrorKind::Invalid,
+                name,
+                &format!("a number up to {max:#x}, or -1 for any"),
+            )),
+        }
+    };
+    let version = match c.get("version") {
+        None | Some("-1") => None,
+        Some(v) => Some(usb_version(v).ok_or_else(|| {
+            c.bad_value(
+                ModelErrorKind::Invalid,
+                "version",
+                "a release such as '1.10', or -1 for any",
+            )
+        })?),
+    };
+    c.req("allow")?;
+    Ok(UsbFilterRule {
+        class: number("class", 0xff)?.map(|n| n as u8),
+        vendor: number("vendor", 0xffff)?.map(|n| n as u16),
+        product: number("product", 0xffff)?.map(|n| n as u16),
+        version,
+        allow: c.yes_no("allow")?.unwrap_or(false),
+    })
+}
+
+/// `MM.mm` as USB's binary-coded decimal; `MM.m` is `MM.m0`.
+fn usb_version(v: &str) -> Option<u16> {
+    let (major, minor) = v.split_once('.')?;
+    let digits = |s: &str| !s.is_empty() && s.len() <= 2 && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(major) || !digits(minor) {
+        return None;
+    }
+    let major: u16 = major.parse().ok()?;
+    let minor: u16 = minor.parse::<u16>().ok()? * if minor.len() == 1 { 10 } else { 1 };
+    Some((major / 10) << 12 | (major % 10) << 8 | (minor / 10) << 4 | (minor % 10))
 }

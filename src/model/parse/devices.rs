@@ -15,6 +15,7 @@ pub(super) fn devices(e: El) -> R<Devices> {
     e.allow(&[])?;
     let mut d = Devices::default();
     let mut emulator = None;
+    let mut redirfilter = None;
     // Whether each controller was written with an index.
     let mut indexed = Vec::new();
     for c in e.children()? {
@@ -46,6 +47,7 @@ pub(super) fn devices(e: El) -> R<Devices> {
             "audio" => push(&mut d.audios, c, peripherals::audio)?,
             "video" => push(&mut d.videos, c, peripherals::video)?,
             "redirdev" => push(&mut d.redirdevs, c, chardev::redirdev)?,
+            "redirfilter" => set(&mut redirfilter, c, chardev::redirfilter)?,
             "smartcard" => push(&mut d.smartcards, c, super::smartcard::smartcard)?,
             "hub" => push(&mut d.hubs, c, peripherals::hub)?,
             "watchdog" => push(&mut d.watchdogs, c, peripherals::watchdog)?,
@@ -62,6 +64,7 @@ pub(super) fn devices(e: El) -> R<Devices> {
         }
     }
     d.emulator = emulator.flatten();
+    d.redirfilter = redirfilter.unwrap_or_default();
     assign_controller_indexes(&mut d.controllers, &indexed);
     clear_unassigned(&mut d);
     Ok(d)

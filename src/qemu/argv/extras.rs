@@ -11,8 +11,8 @@ use super::usb::UsbDev;
 use super::{Ctx, Family, invalid, unsupported};
 use crate::error::Error;
 use crate::model::{
-    IommuModel, PanicModel, RngBackend, RngModel, TpmBackend, TpmModel, TpmVersion, VsockModel,
-    WatchdogAction, WatchdogModel,
+    CharSource, IommuModel, PanicModel, RngBackend, RngModel, TpmBackend, TpmModel, TpmVersion,
+    UsbFilterRule, VsockModel, WatchdogAction, WatchdogModel,
 };
 
 /// The control socket of a domain's software TPM, in its runtime
@@ -201,27 +201,53 @@ pub fn emit_panics(cx: &mut Ctx<'_>) -> Result<(), Error> {
     Ok(())
 }
 
-/// USB redirection through the SPICE client.
+/// USB redirection through the SPICE client or a usbredir socket, with
+/// the `<redirfilter>` rules on each device.
 pub fn emit_redirdevs(cx: &mut Ctx<'_>) -> Result<(), Error> {
     let def = cx.def;
+    let filter = usb_filter(&def.devices.redirfilter);
     for (i, r) in def.devices.redirdevs.iter().enumerate() {
         let chr = format!("charredir{i}");
-        cx.arg(
-            "-chardev",
-            Opts::new("spicevmc")
+        let backend = match &r.source {
+            CharSource::SpiceVmc => Opts::new("spicevmc")
                 .set("id", &chr)
-                .set("name", "usbredir")
-                .build(),
-        );
+                .set("name", "usbredir"),
+            other => super::chardev::chardev(other, &chr)?,
+        };
+        cx.arg("-chardev", backend.build());
         let port = cx.usb.port_of(UsbDev::Redir(i))?;
         let o = Opts::new("usb-redir")
             .set("chardev", &chr)
             .set("id", format!("redir{i}"))
+            .maybe("filter", filter.as_deref())
             .extend(port)
             .maybe("bootindex", r.boot_order);
         cx.arg("-device", o.build());
     }
     Ok(())
+}
+
+/// usb-redir's `filter`: `class:vendor:product:version:allow` rules
+/// joined by `|`, `-1` for any value (libvirt's spelling).
+fn usb_filter(rules: &[UsbFilterRule]) -> Option<String> {
+    if rules.is_empty() {
+        return None;
+    }
+    let any = |v: Option<String>| v.unwrap_or_else(|| "-1".into());
+    let text: Vec<String> = rules
+        .iter()
+        .map(|u| {
+            format!(
+                "{}:{}:{}:{}:{}",
+                any(u.class.map(|c| format!("0x{c:02X}"))),
+                any(u.vendor.map(|v| format!("0x{v:04X}"))),
+                any(u.product.map(|p| format!("0x{p:04X}"))),
+                any(u.version.map(|v| format!("0x{v:04X}"))),
+                u8::from(u.allow)
+            )
+        })
+        .collect();
+    Some(text.join("|"))
 }
 
 /// The `<iommu>`: Intel's VT-d with its switches.
