@@ -22,6 +22,8 @@ mod guest_security;
 mod host_rules;
 #[path = "model/net_rules.rs"]
 mod net_rules;
+#[path = "model/pick.rs"]
+mod pick;
 #[path = "model/props.rs"]
 mod props;
 #[path = "model/rules.rs"]

@@ -15,6 +15,19 @@ pub struct CharDevice {
     /// `<log file=... append=...>`: a file that keeps the device's output
     /// (in place of the manager's console log).
     pub log: Option<CharLog>,
+    /// `<address type='isa' iobase= irq=>` of an ISA serial or parallel
+    /// port or debug console.
+    pub isa: Option<IsaAddress>,
+}
+
+/// An ISA device's `<address type='isa' iobase= irq=>`; `None` leaves
+/// the device's own default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct IsaAddress {
+    /// `iobase`: the first I/O port.
+    pub iobase: Option<u16>,
+    /// `irq`: the interrupt line, 0..=15.
+    pub irq: Option<u8>,
 }
 
 /// `<log>` of a serial port or console.

@@ -1,7 +1,7 @@
 //! TCP character devices on a running QEMU: a serial port QEMU listens
 //! on with telnet's protocol (its option negotiation is the first thing
 //! a client reads), and one QEMU connects out of, reconnecting to a
-//! listener that comes later.
+//! listener that comes later; ISA addresses and the debug console.
 
 use std::io::Read;
 use std::net::{TcpListener, TcpStream};
@@ -138,4 +138,57 @@ fn serial_ports_on_a_host_terminal_and_on_udp() {
     );
     drop(qmp);
     st.stop("sdev");
+}
+
+/// ISA addresses of serial and parallel ports, and a debug console
+/// (`<target type='isa-debug'>`): SeaBIOS writes its log to I/O port
+/// 0x402, so the console's file holds it at that address and stays empty
+/// at another; the ports' I/O bases and interrupts are read back.
+#[test]
+fn isa_addresses_and_the_debug_console() {
+    let st = State::new("isa");
+    let at = |port: u16| st.root().join(format!("debug-{port:x}.log"));
+    st.start(&firmware_vm(
+        "isa",
+        "",
+        &format!(
+            "<serial type='null'><target type='isa-serial' port='0'/>\
+             <address type='isa' iobase='0x2f8' irq='0x3'/></serial>\
+             <serial type='file'><source path='{}'/><target type='isa-debug'/>\
+             <address type='isa' iobase='0x402'/></serial>\
+             <serial type='file'><source path='{}'/><target type='isa-debug'/>\
+             <address type='isa' iobase='0x403'/></serial>\
+             <parallel type='null'><target port='0'/><address type='isa' iobase='0x278' irq='0x5'/></parallel>",
+            at(0x402).display(),
+            at(0x403).display()
+        ),
+    ));
+    let log = poll(
+        "SeaBIOS on the debug console",
+        Duration::from_secs(60),
+        || {
+            let text = std::fs::read_to_string(at(0x402)).unwrap_or_default();
+            text.contains("SeaBIOS").then_some(text)
+        },
+    );
+    assert!(log.contains("SeaBIOS"), "{log}");
+    assert_eq!(
+        std::fs::read(at(0x403)).unwrap().len(),
+        0,
+        "a debug console at a port SeaBIOS does not write to got output"
+    );
+    let mut qmp = st.qmp("isa");
+    for (dev, iobase, irq) in [("serial0", 0x2f8, 3), ("parallel0", 0x278, 5)] {
+        let path = format!("/machine/peripheral/{dev}");
+        assert_eq!(qmp.qom_get(&path, "iobase"), iobase, "{dev}");
+        assert_eq!(qmp.qom_get(&path, "irq"), irq, "{dev}");
+    }
+    assert_eq!(qmp.qom_get("/machine/peripheral/serial1", "iobase"), 0x402);
+    drop(qmp);
+    let live = st.live_xml("isa");
+    assert!(
+        live.contains("<address type='isa' iobase='0x2f8' irq='0x3'/>"),
+        "{live}"
+    );
+    st.stop("isa");
 }

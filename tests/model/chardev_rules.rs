@@ -172,3 +172,48 @@ fn usb_redirection_sockets_and_filter_rules() {
         "'pty' for attribute type on <devices><redirdev>",
     );
 }
+
+#[test]
+fn isa_addresses_of_ports() {
+    let d = accept(&doc(
+        "",
+        "<serial type='pty'><target type='isa-debug'/><address type='isa' iobase='0x402'/></serial>\
+         <serial type='null'><target port='1'/><address type='isa' iobase='760' irq='3'/></serial>\
+         <parallel type='null'><address type='isa' iobase='0x278'/></parallel>",
+    ));
+    let s = &d.devices.serials;
+    assert_eq!(s[0].isa.unwrap().iobase, Some(0x402));
+    assert_eq!(
+        (s[1].isa.unwrap().iobase, s[1].isa.unwrap().irq),
+        (Some(0x2f8), Some(3))
+    );
+    assert!(
+        d.to_xml()
+            .contains("<address type='isa' iobase='0x2f8' irq='0x3'/>")
+    );
+    reject(
+        &doc(
+            "",
+            "<serial type='pty'><address type='isa' irq='16'/></serial>",
+        ),
+        ModelErrorKind::Invalid,
+        "ISA interrupts are 0 to 15",
+    );
+    reject(
+        &doc(
+            "",
+            "<serial type='pty'><address type='isa' iobase='0x10000'/></serial>",
+        ),
+        ModelErrorKind::Invalid,
+        "not an I/O port",
+    );
+    reject(
+        &doc(
+            "",
+            "<serial type='pty'><target type='pci-serial'/>\
+             <address type='pci' domain='0' bus='0' slot='4' function='0'/></serial>",
+        ),
+        ModelErrorKind::Unsupported,
+        "'pci' for attribute type on <serial><address>",
+    );
+}

@@ -8,32 +8,7 @@ use qvirt::model::*;
 use uuid::Uuid;
 
 use crate::doc;
-
-/// A small deterministic generator, so one proptest seed builds a whole
-/// definition whose parts stay consistent with each other.
-struct Pick(u64);
-
-impl Pick {
-    fn next(&mut self) -> u64 {
-        // xorshift64*
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn coin(&mut self) -> bool {
-        self.below(2) == 0
-    }
-    fn maybe<T>(&mut self, f: impl FnOnce(&mut Pick) -> T) -> Option<T> {
-        if self.coin() { Some(f(self)) } else { None }
-    }
-    fn of<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
-    }
-}
+use crate::pick::Pick;
 
 /// Text of printable characters, markup and separators included.
 fn text() -> impl Strategy<Value = String> {
@@ -382,6 +357,10 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
                 file: path(p),
                 append: p.maybe(|p| p.coin()),
             }),
+            isa: p.maybe(|p| IsaAddress {
+                iobase: p.maybe(|p| p.below(0x10000) as u16),
+                irq: p.maybe(|p| p.below(16) as u8),
+            }),
         });
     }
     let smartcards = p
@@ -411,6 +390,7 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
             target_port: Some(0),
             target_type: Some(p.of(&["serial", "virtio"]).to_string()),
             log: None,
+            isa: None,
         })
         .collect();
     let mut inputs = vec![Input {

@@ -758,7 +758,8 @@ fn chardev(w: &mut XmlWriter, name: &str, c: &CharDevice) {
         .opt("type", c.target_type.as_ref())
         .opt("port", c.target_port);
     let udp = matches!(c.source, CharSource::Udp { .. });
-    let children = source.is_some() || udp || !target.is_empty() || c.log.is_some();
+    let children =
+        source.is_some() || udp || !target.is_empty() || c.log.is_some() || c.isa.is_some();
     let a = Attrs::new().add("type", c.source.type_name());
     element(w, name, a, children, |w| {
         char_source(w, &c.source);
@@ -770,6 +771,13 @@ fn chardev(w: &mut XmlWriter, name: &str, c: &CharDevice) {
         }
         if !target.is_empty() {
             w.empty("target", target);
+        }
+        if let Some(isa) = c.isa {
+            let a = Attrs::new()
+                .add("type", "isa")
+                .opt("iobase", isa.iobase.map(|p| format!("{p:#x}")))
+                .opt("irq", isa.irq.map(|i| format!("{i:#x}")));
+            w.empty("address", a);
         }
     });
 }

@@ -5,7 +5,7 @@
 use super::devices::{address, alias, boot_order};
 use super::el::{El, R, Radix, invalid, set};
 use crate::model::{
-    Channel, ChannelTarget, CharDevice, CharLog, CharSource, ModelErrorKind, Redirdev,
+    Channel, ChannelTarget, CharDevice, CharLog, CharSource, IsaAddress, ModelErrorKind, Redirdev,
     UsbFilterRule,
 };
 
@@ -170,9 +170,10 @@ pub(super) fn chardev(e: El, console: bool) -> R<CharDevice> {
     let (mut tcp, mut telnet) = (None, None);
     let (mut udp_bind, mut udp_connect) = (None, None);
     let mut target = None;
-    let mut log = None;
+    let (mut log, mut isa) = (None, None);
     for c in e.children()? {
         match c.name() {
+            "address" => set(&mut isa, c, isa_address)?,
             "source" if kind == Kind::Tcp => set(&mut tcp, c, tcp_source)?,
             "protocol" if kind == Kind::Tcp => set(&mut telnet, c, protocol)?,
             // Two sources: where it receives (bind) and sends (connect).
@@ -231,7 +232,32 @@ pub(super) fn chardev(e: El, console: bool) -> R<CharDevice> {
         target_port,
         target_type,
         log,
+        isa,
     })
+}
+
+/// `<address type='isa' iobase= irq=>`; other address types of serial
+/// ports (PCI, USB) are not supported.
+fn isa_address(c: El) -> R<IsaAddress> {
+    c.allow(&["type", "iobase", "irq"])?;
+    c.empty()?;
+    c.req("type")?;
+    c.choice("type", &[("isa", ())])?;
+    let iobase = match c.u32("iobase", Radix::Auto)? {
+        Some(p) => Some(
+            u16::try_from(p)
+                .map_err(|_| c.bad_value(ModelErrorKind::Invalid, "iobase", "not an I/O port"))?,
+        ),
+        None => None,
+    };
+    let irq = match c.u32("irq", Radix::Auto)? {
+        Some(n) if n <= 15 => Some(n as u8),
+        Some(_) => {
+            return Err(c.bad_value(ModelErrorKind::Invalid, "irq", "ISA interrupts are 0 to 15"));
+        }
+        None => None,
+    };
+    Ok(IsaAddress { iobase, irq })
 }
 
 /// A `<source mode= host= service=>` of a UDP character device.

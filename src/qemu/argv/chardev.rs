@@ -29,12 +29,18 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
         None => None,
     };
     let mut serials: Vec<(u32, &CharDevice)> = Vec::new();
+    let mut debugcons = Vec::new();
     for (i, s) in d.serials.iter().enumerate() {
         match s.target_type.as_deref() {
             None | Some("isa-serial") | Some("serial") => {}
+            // A debug console is no COM port: it takes no port number.
+            Some("isa-debug") => {
+                debugcons.push(s);
+                continue;
+            }
             Some(other) => {
                 return Err(unsupported(format!(
-                    "serial target type '{other}' is not supported: use isa-serial"
+                    "serial target type '{other}' is not supported: use isa-serial or isa-debug"
                 )));
             }
         }
@@ -48,6 +54,11 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
                 if !serials.iter().any(|(p, _)| *p == port) {
                     serials.push((port, c));
                 }
+            }
+            Some("virtio") if c.isa.is_some() => {
+                return Err(unsupported(
+                    "a virtio console sits on a virtio-serial port: it takes no ISA address",
+                ));
             }
             Some("virtio") => virtio.push(c),
             Some(other) => {
@@ -76,7 +87,24 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
             .set("chardev", &id)
             .set("id", format!("serial{n}"))
             .set("index", port);
-        cx.arg("-device", o.build());
+        cx.arg("-device", isa(o, s).build());
+    }
+    for (k, s) in debugcons.iter().enumerate() {
+        let n = serials.len() + k;
+        let id = format!("charserial{n}");
+        cx.arg(
+            "-chardev",
+            logged(chardev(&s.source, &id)?, s, None)?.build(),
+        );
+        if s.isa.is_some_and(|a| a.irq.is_some()) {
+            return Err(unsupported(
+                "a debug console (isa-debug) has no interrupt: remove irq from its address",
+            ));
+        }
+        let o = Opts::new("isa-debugcon")
+            .set("chardev", &id)
+            .set("id", format!("serial{n}"));
+        cx.arg("-device", isa(o, s).build());
     }
     for (n, p) in d.parallels.iter().enumerate() {
         if p.target_type.is_some() {
@@ -114,7 +142,7 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
             .set("chardev", &id)
             .set("id", format!("parallel{n}"))
             .set("index", port);
-        cx.arg("-device", o.build());
+        cx.arg("-device", isa(o, p).build());
     }
     for (k, c) in virtio.iter().enumerate() {
         let id = format!("charconsole{k}");
@@ -222,6 +250,14 @@ fn logged(o: Opts, dev: &CharDevice, log: Option<&str>) -> Result<Opts, Error> {
             None => o,
         },
     })
+}
+
+/// An ISA device's written I/O base and interrupt.
+fn isa(o: Opts, c: &CharDevice) -> Opts {
+    match c.isa {
+        Some(a) => o.maybe("iobase", a.iobase).maybe("irq", a.irq),
+        None => o,
+    }
 }
 
 /// The `-chardev` of a backend.
