@@ -60,6 +60,7 @@ mod display;
 mod extras;
 mod hotplug;
 mod machine;
+mod memdev;
 mod net;
 mod opts;
 mod passthrough;
@@ -440,7 +441,7 @@ fn emit_all(
     extras::emit_vsock(cx)?;
     extras::emit_panics(cx)?;
     passthrough::emit_shmems(cx)?;
-    tuning::emit_memory_devices(cx)?;
+    memdev::emit(cx)?;
     sev::emit(cx)?;
     if cx.paths.incoming {
         cx.arg("-incoming", "defer");
