@@ -228,8 +228,8 @@ pub struct MemoryDevice {
     /// `<target><block>`, in KiB: virtio-mem's block size.
     pub block_kib: Option<u64>,
     /// `<target><requested>`, in KiB: how much of a virtio-mem device
-    /// the guest is asked to plug.
-    pub requested_kib: Option<u64>,
+    /// the guest is asked to plug; 0 when not written.
+    pub requested_kib: u64,
     /// `<address type='dimm' slot= base=>`: the slot (dimm, nvdimm).
     pub slot: Option<u32>,
     /// `base` of the DIMM address.

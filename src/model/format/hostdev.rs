@@ -176,9 +176,7 @@ pub(super) fn memory(w: &mut XmlWriter, m: &MemoryDevice) {
     }
     if let Some(b) = m.block_kib {
         kib(w, "block", b);
-        kib(w, "requested", m.requested_kib.unwrap_or(0));
-    } else if let Some(r) = m.requested_kib {
-        kib(w, "requested", r);
+        kib(w, "requested", m.requested_kib);
     }
     w.close("target");
     if m.slot.is_some() || m.base.is_some() {

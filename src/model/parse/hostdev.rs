@@ -345,7 +345,7 @@ pub(super) fn memory_device(e: El) -> R<MemoryDevice> {
         label_kib: None,
         readonly: false,
         block_kib: None,
-        requested_kib: None,
+        requested_kib: 0,
         slot: None,
         base: None,
         address: None,
@@ -459,6 +459,6 @@ fn memory_target(c: El, m: &mut MemoryDevice) -> R<()> {
     }
     m.readonly = ro.is_some();
     m.block_kib = block;
-    m.requested_kib = requested;
+    m.requested_kib = requested.unwrap_or(0);
     Ok(())
 }

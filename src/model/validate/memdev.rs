@@ -132,7 +132,7 @@ fn device(m: &MemoryDevice, cells: usize) -> R {
         }
         MemoryModel::VirtioMem => {
             let block = m.block_kib.unwrap_or(0);
-            let requested = m.requested_kib.unwrap_or(0);
+            let requested = m.requested_kib;
             if requested > m.size_kib {
                 return Err(invalid(format!(
                     "requested size must be smaller than or equal to @size ({}KiB)",

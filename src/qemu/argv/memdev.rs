@@ -264,7 +264,7 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
                 // As libvirt: nothing requested is QEMU's default, 0.
                 .maybe(
                     "requested-size",
-                    m.requested_kib.filter(|k| *k > 0).map(|k| k * 1024),
+                    (m.requested_kib > 0).then_some(m.requested_kib * 1024),
                 );
         }
         if m.readonly {
