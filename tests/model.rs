@@ -18,6 +18,8 @@ mod disk_attrs;
 mod guest_security;
 #[path = "model/host_rules.rs"]
 mod host_rules;
+#[path = "model/memdev_rules.rs"]
+mod memdev_rules;
 #[path = "model/net_rules.rs"]
 mod net_rules;
 #[path = "model/props.rs"]

@@ -46,14 +46,6 @@ pub(super) fn validate(def: &DomainDef) -> R {
             max.slots
         )));
     }
-    let plugged: u64 = mems.iter().map(|m| m.size_kib).sum();
-    let initial = def.memory_kib.saturating_sub(plugged);
-    if plugged > max.kib.saturating_sub(initial) {
-        return Err(unsupported(format!(
-            "memory device total size exceeds hotplug space: {plugged} KiB of devices, {} KiB between the initial memory and <maxMemory>",
-            max.kib.saturating_sub(initial)
-        )));
-    }
     Ok(())
 }
 
