@@ -203,6 +203,8 @@ fn backend(
     let page = hugepage_size(def, cell);
     let source = mb.source.unwrap_or(MemorySourceType::Anonymous);
     let access = access.or(mb.access);
+    let file =
+        source != MemorySourceType::Memfd && (page.is_some() || source == MemorySourceType::File);
     let mut o = match (source, page) {
         (MemorySourceType::Memfd, Some(p)) => Opts::new("memory-backend-memfd")
             .set("id", id)
@@ -245,7 +247,10 @@ fn backend(
             .unwrap_or(mb.discard),
         None => mb.discard,
     };
-    if discard {
+    // Only a file backend has data to discard (and the property): RAM
+    // and memfd memory goes with QEMU anyway, and libvirt sets it on
+    // nothing else.
+    if discard && file {
         o = o.switch("discard-data", true);
     }
     o = o.set("size", kib * 1024);
