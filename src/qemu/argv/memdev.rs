@@ -110,6 +110,20 @@ fn backing(def: &DomainDef, m: &MemoryDevice) -> Backing {
     }
 }
 
+/// The huge page size whose hugetlbfs mount memory device `m`'s backend
+/// maps, if it maps one: not for a device backed by its own file, nor
+/// with memfd (which takes huge pages from the kernel directly).
+pub fn hugetlbfs_page_kib(def: &DomainDef, m: &MemoryDevice) -> Option<u64> {
+    let memfd = def
+        .memory_backing
+        .as_ref()
+        .is_some_and(|mb| mb.source == Some(MemorySourceType::Memfd));
+    if m.path.is_some() || memfd {
+        return None;
+    }
+    backing(def, m).page_kib
+}
+
 /// The backend object `id` of memory device `m`.
 fn backend(cx: &Ctx<'_>, m: &MemoryDevice, id: &str) -> Result<(Opts, bool), Error> {
     let def = cx.def;
