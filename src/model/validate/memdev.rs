@@ -139,7 +139,7 @@ fn device(m: &MemoryDevice, cells: usize) -> R {
                     "block size too small, must be at least {MIN_VIRTIO_MEM_BLOCK_KIB}KiB"
                 )));
             }
-            if requested % block != 0 {
+            if !requested.is_multiple_of(block) {
                 return Err(invalid(
                     "requested size must be an integer multiple of block size",
                 ));
