@@ -27,6 +27,8 @@ mod inguest;
 mod iscsi;
 #[path = "applied/machine.rs"]
 mod machine;
+#[path = "applied/memdev.rs"]
+mod memdev;
 #[path = "applied/net.rs"]
 mod net;
 #[allow(dead_code)]

@@ -20,6 +20,8 @@ mod firmware_formats;
 mod guest_security;
 #[path = "model/host_rules.rs"]
 mod host_rules;
+#[path = "model/memdev_rules.rs"]
+mod memdev_rules;
 #[path = "model/net_rules.rs"]
 mod net_rules;
 #[path = "model/pick.rs"]

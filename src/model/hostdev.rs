@@ -56,6 +56,13 @@ words! {
     pub enum MemoryModel {
         /// A DIMM module, hot-pluggable up to `<maxMemory>`.
         Dimm = "dimm",
+        /// A non-volatile DIMM backed by a host file (`<source><path>`).
+        Nvdimm = "nvdimm",
+        /// A virtio persistent-memory device backed by a host file, on PCI.
+        VirtioPmem = "virtio-pmem",
+        /// A virtio memory device on PCI whose plugged part the guest
+        /// grows and shrinks in blocks, up to `<target><size>`.
+        VirtioMem = "virtio-mem",
     }
 }
 
@@ -188,23 +195,45 @@ pub struct Shmem {
     pub address: Option<Address>,
 }
 
-/// `<memory model='dimm'>`: a memory device.
+/// `<memory model=...>`: a memory device.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemoryDevice {
     /// `model`.
     pub model: MemoryModel,
     /// `access`: shared or private memory.
     pub access: Option<super::tuning::MemoryAccess>,
-    /// `<source><pagesize>`, in KiB: huge pages backing it.
+    /// `discard='yes|no'`: give freed memory back to the host; `None`
+    /// takes the guest cell's, then `<memoryBacking>`'s.
+    pub discard: Option<bool>,
+    /// `<source><pagesize>`, in KiB: huge pages backing it (dimm,
+    /// virtio-mem).
     pub pagesize_kib: Option<u64>,
-    /// `<source><nodemask>`: host NUMA nodes.
+    /// `<source><nodemask>`: host NUMA nodes (dimm, virtio-mem).
     pub nodemask: Option<String>,
+    /// `<source><path>`: the host file backing it (nvdimm, virtio-pmem).
+    pub path: Option<String>,
+    /// `<source><alignsize>`, in KiB: the mapping's alignment (nvdimm).
+    pub align_kib: Option<u64>,
+    /// `<source><pmem/>`: the file is real persistent memory (nvdimm).
+    pub pmem: bool,
     /// `<target><size>`, in KiB.
     pub size_kib: u64,
     /// `<target><node>`: the guest NUMA cell.
     pub node: Option<u32>,
-    /// `<address type='dimm' slot= base=>`.
+    /// `<target><label><size>`, in KiB: the NVDIMM's label area.
+    pub label_kib: Option<u64>,
+    /// `<target><readonly/>`: the NVDIMM is unarmed (the guest is told
+    /// writes do not persist).
+    pub readonly: bool,
+    /// `<target><block>`, in KiB: virtio-mem's block size.
+    pub block_kib: Option<u64>,
+    /// `<target><requested>`, in KiB: how much of a virtio-mem device
+    /// the guest is asked to plug; 0 when not written.
+    pub requested_kib: u64,
+    /// `<address type='dimm' slot= base=>`: the slot (dimm, nvdimm).
     pub slot: Option<u32>,
     /// `base` of the DIMM address.
     pub base: Option<u64>,
+    /// `<address type='pci'>` (virtio-pmem, virtio-mem).
+    pub address: Option<Address>,
 }

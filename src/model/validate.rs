@@ -6,6 +6,7 @@
 mod devices;
 mod extras;
 mod machine;
+mod memdev;
 pub(crate) mod pci;
 mod peripherals;
 mod smartcard;
@@ -160,6 +161,7 @@ pub(crate) fn validate(def: &DomainDef) -> Result<(), ModelError> {
     devices::validate(def)?;
     smartcard::validate(def)?;
     tuning::validate(def)?;
+    memdev::validate(def)?;
     pci::validate(def)?;
     // Every valid definition must read back, so its text must fit the
     // reader's limits (escaping can make it longer than the input was).

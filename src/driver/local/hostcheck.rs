@@ -31,7 +31,7 @@ impl Default for Host {
     }
 }
 
-fn lacks(def: &DomainDef, what: String) -> Error {
+pub(super) fn lacks(def: &DomainDef, what: String) -> Error {
     Error::new(
         ErrorCode::NoSupport,
         format!("cannot start domain '{}': {what}", def.name),
@@ -137,6 +137,7 @@ impl Host {
         self.vhost_user_sockets(def)?;
         self.vhost_net(def)?;
         self.hugepages(def)?;
+        self.memory_devices(def)?;
         self.numa_nodes(def)?;
         self.blkio_devices(def)?;
         self.render_nodes(def)?;
@@ -545,6 +546,15 @@ impl Host {
         })
     }
 
+    /// Whether hugetlbfs is mounted at `dir`.
+    pub(super) fn hugetlbfs_at(&self, dir: &str) -> bool {
+        let mounts = std::fs::read_to_string(self.path("proc/mounts")).unwrap_or_default();
+        mounts.lines().any(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            f.len() > 2 && f[1] == dir && f[2] == "hugetlbfs"
+        })
+    }
+
     fn hugepages(&self, def: &DomainDef) -> Result<()> {
         // A memfd takes its huge pages from the kernel directly: no
         // hugetlbfs mount is involved.
@@ -559,17 +569,12 @@ impl Host {
             Some(c) => c.numa.iter().map(|n| Some(n.id)).collect(),
             None => vec![None],
         };
-        let mounts = std::fs::read_to_string(self.path("proc/mounts")).unwrap_or_default();
         for cell in cells {
             let Some(size) = hugepage_size(def, cell) else {
                 continue;
             };
             let dir = hugepage_dir(size);
-            let mounted = mounts.lines().any(|l| {
-                let f: Vec<&str> = l.split_whitespace().collect();
-                f.len() > 2 && f[1] == dir && f[2] == "hugetlbfs"
-            });
-            if !mounted {
+            if !self.hugetlbfs_at(&dir) {
                 return Err(lacks(
                     def,
                     format!(

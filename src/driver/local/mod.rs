@@ -19,6 +19,7 @@ mod launch;
 pub mod layout;
 mod lifecycle;
 mod media;
+mod memcheck;
 mod metadata;
 mod migrate;
 mod monitor;

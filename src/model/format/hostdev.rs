@@ -135,26 +135,48 @@ pub(super) fn shmem(w: &mut XmlWriter, s: &Shmem) {
 pub(super) fn memory(w: &mut XmlWriter, m: &MemoryDevice) {
     let a = Attrs::new()
         .add("model", m.model.as_str())
-        .opt("access", m.access.map(|a| a.as_str()));
+        .opt("access", m.access.map(|a| a.as_str()))
+        .opt("discard", m.discard.map(yes_no));
     w.open("memory", a);
-    if m.pagesize_kib.is_some() || m.nodemask.is_some() {
+    let source = m.pagesize_kib.is_some() || m.nodemask.is_some() || m.path.is_some();
+    if source || m.align_kib.is_some() || m.pmem {
         w.open("source", Attrs::new());
+        if let Some(n) = &m.nodemask {
+            w.text("nodemask", Attrs::new(), n);
+        }
         if let Some(p) = m.pagesize_kib {
             w.text("pagesize", Attrs::new().add("unit", "KiB"), &p.to_string());
         }
-        if let Some(n) = &m.nodemask {
-            w.text("nodemask", Attrs::new(), n);
+        if let Some(p) = &m.path {
+            w.text("path", Attrs::new(), p);
+        }
+        if let Some(a) = m.align_kib {
+            w.text("alignsize", Attrs::new().add("unit", "KiB"), &a.to_string());
+        }
+        if m.pmem {
+            w.empty("pmem", Attrs::new());
         }
         w.close("source");
     }
     w.open("target", Attrs::new());
-    w.text(
-        "size",
-        Attrs::new().add("unit", "KiB"),
-        &m.size_kib.to_string(),
-    );
+    let kib = |w: &mut XmlWriter, name: &str, k: u64| {
+        w.text(name, Attrs::new().add("unit", "KiB"), &k.to_string());
+    };
+    kib(w, "size", m.size_kib);
     if let Some(n) = m.node {
         w.text("node", Attrs::new(), &n.to_string());
+    }
+    if let Some(l) = m.label_kib {
+        w.open("label", Attrs::new());
+        kib(w, "size", l);
+        w.close("label");
+    }
+    if m.readonly {
+        w.empty("readonly", Attrs::new());
+    }
+    if let Some(b) = m.block_kib {
+        kib(w, "block", b);
+        kib(w, "requested", m.requested_kib);
     }
     w.close("target");
     if m.slot.is_some() || m.base.is_some() {
@@ -164,6 +186,7 @@ pub(super) fn memory(w: &mut XmlWriter, m: &MemoryDevice) {
             .opt("base", m.base.map(|b| format!("0x{b:x}")));
         w.empty("address", a);
     }
+    address(w, &m.address);
     w.close("memory");
 }
 

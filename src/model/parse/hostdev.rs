@@ -326,65 +326,139 @@ pub(super) fn shmem(e: El) -> R<Shmem> {
     })
 }
 
+/// `<memory model=...>`. Each model reads the `<source>` and `<target>`
+/// children libvirt reads for it; any other is unsupported by name.
 pub(super) fn memory_device(e: El) -> R<MemoryDevice> {
-    e.allow(&["model", "access"])?;
+    e.allow(&["model", "access", "discard"])?;
     let model: MemoryModel = e.req_word("model")?;
+    let mut m = MemoryDevice {
+        model,
+        access: e.word("access")?,
+        discard: e.yes_no("discard")?,
+        pagesize_kib: None,
+        nodemask: None,
+        path: None,
+        align_kib: None,
+        pmem: false,
+        size_kib: 0,
+        node: None,
+        label_kib: None,
+        readonly: false,
+        block_kib: None,
+        requested_kib: 0,
+        slot: None,
+        base: None,
+        address: None,
+    };
     let (mut source, mut target, mut addr) = (None, None, None);
     for c in e.children()? {
         match c.name() {
-            "source" => set(&mut source, c, |c| {
-                c.allow(&[])?;
-                let (mut page, mut nodes) = (None, None);
-                for x in c.children()? {
-                    match x.name() {
-                        "pagesize" => set(&mut page, x, size)?,
-                        "nodemask" => set(&mut nodes, x, |x| x.plain_text())?,
-                        _ => x.skip()?,
-                    }
-                }
-                Ok((page, nodes))
-            })?,
-            "target" => set(&mut target, c, |c| {
-                c.allow(&[])?;
-                let (mut sz, mut node) = (None, None);
-                for x in c.children()? {
-                    match x.name() {
-                        "size" => set(&mut sz, x, size)?,
-                        "node" => set(&mut node, x, |x| x.u32_text())?,
-                        _ => x.skip()?,
-                    }
-                }
-                let sz = sz.ok_or_else(|| {
-                    invalid(format!(
-                        "missing <size> in the <target> of <memory> at {}",
-                        c.at()
-                    ))
-                })?;
-                Ok((sz, node))
-            })?,
+            "source" => set(&mut source, c, |c| memory_source(c, &mut m))?,
+            "target" => set(&mut target, c, |c| memory_target(c, &mut m))?,
             "address" => set(&mut addr, c, |c| {
-                c.allow(&["type", "slot", "base"])?;
-                c.empty()?;
-                c.req("type")?;
-                c.choice("type", &[("dimm", ())])?;
-                Ok((c.u32("slot", Radix::Dec)?, c.u64("base", Radix::Auto)?))
+                if c.get("type") == Some("dimm") {
+                    c.allow(&["type", "slot", "base"])?;
+                    c.empty()?;
+                    m.slot = c.u32("slot", Radix::Dec)?;
+                    m.base = c.u64("base", Radix::Auto)?;
+                } else {
+                    m.address = Some(address(c)?);
+                }
+                Ok(())
             })?,
             "alias" => alias(c)?,
             _ => c.skip()?,
         }
     }
-    let (size_kib, node) =
-        target.ok_or_else(|| invalid(format!("missing <target> in <memory> at {}", e.at())))?;
-    let (pagesize_kib, nodemask) = source.unwrap_or_default();
-    let (slot, base) = addr.unwrap_or_default();
-    Ok(MemoryDevice {
-        model,
-        access: e.word("access")?,
-        pagesize_kib,
-        nodemask,
-        size_kib,
-        node,
-        slot,
-        base,
-    })
+    if target.is_none() {
+        return Err(invalid(format!(
+            "missing <target> in <memory> at {}",
+            e.at()
+        )));
+    }
+    Ok(m)
+}
+
+fn memory_source(c: El, m: &mut MemoryDevice) -> R<()> {
+    c.allow(&[])?;
+    let (mut page, mut nodes, mut path, mut align, mut pmem) = (None, None, None, None, None);
+    let files = matches!(m.model, MemoryModel::Nvdimm | MemoryModel::VirtioPmem);
+    let nv = m.model == MemoryModel::Nvdimm;
+    for x in c.children()? {
+        match x.name() {
+            "pagesize" if !files => set(&mut page, x, size)?,
+            "nodemask" if !files => set(&mut nodes, x, |x| x.plain_text())?,
+            "path" if files => set(&mut path, x, |x| x.plain_text())?,
+            "alignsize" if nv => set(&mut align, x, size)?,
+            "pmem" if nv => set(&mut pmem, x, |x| {
+                x.allow(&[])?;
+                x.empty()
+            })?,
+            _ => x.skip()?,
+        }
+    }
+    m.pagesize_kib = page;
+    m.nodemask = nodes;
+    m.path = path;
+    m.align_kib = align;
+    m.pmem = pmem.is_some();
+    Ok(())
+}
+
+fn memory_target(c: El, m: &mut MemoryDevice) -> R<()> {
+    c.allow(&[])?;
+    let (mut sz, mut node, mut label, mut ro, mut block, mut requested) =
+        (None, None, None, None, None, None);
+    let nv = m.model == MemoryModel::Nvdimm;
+    let vmem = m.model == MemoryModel::VirtioMem;
+    for x in c.children()? {
+        match x.name() {
+            "size" => set(&mut sz, x, size)?,
+            "node" => set(&mut node, x, |x| x.u32_text())?,
+            "label" if nv => set(&mut label, x, |x| {
+                x.allow(&[])?;
+                let mut inner = None;
+                for y in x.children()? {
+                    match y.name() {
+                        "size" => set(&mut inner, y, size)?,
+                        _ => y.skip()?,
+                    }
+                }
+                Ok(inner)
+            })?,
+            "readonly" if nv => set(&mut ro, x, |x| {
+                x.allow(&[])?;
+                x.empty()
+            })?,
+            "block" if vmem => set(&mut block, x, size)?,
+            "requested" if vmem => set(&mut requested, x, size)?,
+            _ => x.skip()?,
+        }
+    }
+    m.size_kib = sz.ok_or_else(|| {
+        invalid(format!(
+            "missing <size> in the <target> of <memory> at {}",
+            c.at()
+        ))
+    })?;
+    m.node = node;
+    m.label_kib = label.flatten().filter(|k| *k > 0);
+    if let Some(l) = m.label_kib {
+        if l < 128 {
+            return Err(invalid(format!(
+                "nvdimm label must be at least 128KiB, not {l} KiB, at {}",
+                c.at()
+            )));
+        }
+        if l >= m.size_kib {
+            return Err(invalid(format!(
+                "label size must be smaller than NVDIMM size, at {}",
+                c.at()
+            )));
+        }
+    }
+    m.readonly = ro.is_some();
+    m.block_kib = block;
+    m.requested_kib = requested.unwrap_or(0);
+    Ok(())
 }

@@ -199,6 +199,9 @@ pub fn emit_machine(cx: &mut Ctx<'_>, machine_type: &str, caps: &QemuCaps) -> Re
     if def.memory_backing.as_ref().is_some_and(|m| m.nosharepages) {
         machine = machine.switch("mem-merge", false);
     }
+    if super::memdev::needs_nvdimm(def) {
+        machine = machine.switch("nvdimm", true);
+    }
     machine = machine.maybe("memory-backend", super::tuning::machine_memory_backend(def));
     machine = machine.maybe(
         "confidential-guest-support",

@@ -60,6 +60,7 @@ mod display;
 mod extras;
 mod hotplug;
 mod machine;
+mod memdev;
 mod net;
 mod opts;
 mod passthrough;
@@ -89,6 +90,7 @@ pub use disks::{
 };
 pub use extras::{tpm_socket, tpm_version};
 pub use hotplug::{DeviceArgs, PluggedDevice, device_args, with_pci_addresses};
+pub use memdev::hugetlbfs_page_kib;
 pub use opts::escape;
 pub use passthrough::{host_pci_name, shared_memory, virtiofs_socket};
 pub use sev::{sev_dh_cert_file, sev_session_file};
@@ -440,7 +442,7 @@ fn emit_all(
     extras::emit_vsock(cx)?;
     extras::emit_panics(cx)?;
     passthrough::emit_shmems(cx)?;
-    tuning::emit_memory_devices(cx)?;
+    memdev::emit(cx)?;
     sev::emit(cx)?;
     if cx.paths.incoming {
         cx.arg("-incoming", "defer");

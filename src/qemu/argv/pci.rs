@@ -30,7 +30,7 @@ use super::{Ctx, Family, invalid, unsupported};
 use crate::error::Error;
 use crate::model::{
     Address, BalloonModel, Controller, ControllerType, DiskBus, DomainDef, InputBus, InputType,
-    PanicModel, PciAddress, RngModel, SoundModel, VideoModel, WatchdogModel,
+    MemoryModel, PanicModel, PciAddress, RngModel, SoundModel, VideoModel, WatchdogModel,
 };
 
 /// What kind of bus a PCI controller provides.
@@ -730,6 +730,16 @@ pub(super) fn wants(
             pcie
         };
         push(Dev::Vsock, "vsock".into(), flags, v.address.as_ref());
+    }
+    for (i, m) in d.memories.iter().enumerate() {
+        if matches!(m.model, MemoryModel::VirtioPmem | MemoryModel::VirtioMem) {
+            push(
+                Dev::Memory(i),
+                format!("{} memory device {i}", m.model.as_str()),
+                pcie,
+                m.address.as_ref(),
+            );
+        }
     }
     Ok(out)
 }

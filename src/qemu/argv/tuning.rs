@@ -76,7 +76,11 @@ fn needs_backend(def: &DomainDef) -> bool {
 
 /// The memory hot-plugged devices add, in KiB.
 fn dimm_kib(def: &DomainDef) -> u64 {
-    def.devices.memories.iter().map(|m| m.size_kib).sum()
+    def.devices
+        .memories
+        .iter()
+        .map(super::memdev::module_kib)
+        .sum()
 }
 
 /// `-m`, with slots and a maximum when memory may be hot-plugged. The
@@ -152,8 +156,20 @@ fn numa_policy(def: &DomainDef, cell: Option<u32>, o: Opts) -> Result<Opts, Erro
     Ok(o.set("policy", policy))
 }
 
+/// The numatune mode of guest cell `cell` (its `<memnode>`, else
+/// `<memory>`), strict when none is written.
+pub(super) fn numa_mode(def: &DomainDef, cell: Option<u32>) -> NumaMode {
+    let Some(tune) = &def.numatune else {
+        return NumaMode::Strict;
+    };
+    cell.and_then(|c| tune.memnodes.iter().find(|m| m.cellid == c))
+        .and_then(|m| m.mode)
+        .or_else(|| tune.memory.as_ref().and_then(|m| m.mode))
+        .unwrap_or(NumaMode::Strict)
+}
+
 /// `0-3`, `5`: a sorted set as ranges, as QEMU lists take them.
-fn ranges(set: &[u32]) -> Vec<String> {
+pub(super) fn ranges(set: &[u32]) -> Vec<String> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < set.len() {
@@ -187,6 +203,8 @@ fn backend(
     let page = hugepage_size(def, cell);
     let source = mb.source.unwrap_or(MemorySourceType::Anonymous);
     let access = access.or(mb.access);
+    let file =
+        source != MemorySourceType::Memfd && (page.is_some() || source == MemorySourceType::File);
     let mut o = match (source, page) {
         (MemorySourceType::Memfd, Some(p)) => Opts::new("memory-backend-memfd")
             .set("id", id)
@@ -229,7 +247,10 @@ fn backend(
             .unwrap_or(mb.discard),
         None => mb.discard,
     };
-    if discard {
+    // Only a file backend has data to discard (and the property): RAM
+    // and memfd memory goes with QEMU anyway, and libvirt sets it on
+    // nothing else.
+    if discard && file {
         o = o.switch("discard-data", true);
     }
     o = o.set("size", kib * 1024);
@@ -293,63 +314,6 @@ pub fn emit_memory(cx: &mut Ctx<'_>) -> Result<(), Error> {
             }
         }
         cx.arg("-numa", n.set("memdev", id).build());
-    }
-    Ok(())
-}
-
-/// The memory devices: a backend and a `pc-dimm` each.
-pub fn emit_memory_devices(cx: &mut Ctx<'_>) -> Result<(), Error> {
-    let def = cx.def;
-    let cells = def.cpu.as_ref().map(|c| c.numa.len()).unwrap_or(0);
-    if !def.devices.memories.is_empty() && cells == 0 {
-        return Err(unsupported(
-            "At least one numa node has to be configured when enabling memory hotplug",
-        ));
-    }
-    let slots = def.max_memory.map(|m| m.slots).unwrap_or(0);
-    for (i, m) in def.devices.memories.iter().enumerate() {
-        let node = m.node.unwrap_or(0);
-        if node as usize >= cells {
-            return Err(invalid(format!(
-                "memory device {i} targets NUMA node {node}, which the domain does not have"
-            )));
-        }
-        if let Some(s) = m.slot
-            && s >= slots
-        {
-            return Err(invalid(format!(
-                "memory device slot '{s}' exceeds slots count '{slots}'"
-            )));
-        }
-        let id = format!("memdimm{i}");
-        let mut o = match m.pagesize_kib.or_else(|| hugepage_size(def, Some(node))) {
-            Some(p) => Opts::new("memory-backend-file")
-                .set("id", &id)
-                .set("mem-path", hugepage_dir(p))
-                .switch("prealloc", true),
-            None => Opts::new("memory-backend-ram").set("id", &id),
-        };
-        if let Some(a) = m.access {
-            o = o.switch("share", a == MemoryAccess::Shared);
-        }
-        o = o.set("size", m.size_kib * 1024);
-        if let Some(mask) = &m.nodemask {
-            let nodes = parse_cpuset(mask)
-                .filter(|n| !n.is_empty())
-                .ok_or_else(|| invalid(format!("memory device nodemask '{mask}'")))?;
-            for r in ranges(&nodes) {
-                o = o.set("host-nodes", r);
-            }
-            o = o.set("policy", "bind");
-        }
-        cx.arg("-object", o.build());
-        let d = Opts::new("pc-dimm")
-            .set("node", node)
-            .set("memdev", &id)
-            .set("id", format!("dimm{i}"))
-            .maybe("slot", m.slot)
-            .maybe("addr", m.base);
-        cx.arg("-device", d.build());
     }
     Ok(())
 }

@@ -1,0 +1,210 @@
+//! `<memory>` devices other than plain DIMMs (nvdimm, virtio-pmem,
+//! virtio-mem) and `discard` on any of them, as libvirt 9.0 reads and
+//! checks them.
+
+use qvirt::model::{MemoryAccess, MemoryModel, ModelErrorKind};
+
+use crate::{accept, reject, xmllint_validate};
+
+/// A domain with memory hot-plug and one NUMA cell, holding `devices`.
+fn hotplug(devices: &str) -> String {
+    format!(
+        "<domain type='qemu'>\n  <name>m</name>\n  <maxMemory slots='4' unit='MiB'>4096</maxMemory>\n  <memory unit='MiB'>512</memory>\n  <vcpu>1</vcpu>\n  <os><type arch='x86_64' machine='pc'>hvm</type></os>\n  <cpu><numa><cell id='0' cpus='0' memory='256' unit='MiB'/></numa></cpu>\n  <devices>{devices}</devices>\n</domain>\n"
+    )
+}
+
+const NVDIMM: &str = "<memory model='nvdimm' access='private'>\
+    <source><path>/var/lib/nv.img</path><alignsize unit='KiB'>2048</alignsize><pmem/></source>\
+    <target><size unit='MiB'>128</size><node>0</node><label><size unit='KiB'>256</size></label><readonly/></target>\
+    <address type='dimm' slot='2'/></memory>";
+const PMEM: &str = "<memory model='virtio-pmem' access='shared'>\
+    <source><path>/var/lib/pmem.img</path></source><target><size unit='MiB'>64</size></target>\
+    <address type='pci' domain='0x0000' bus='0x00' slot='0x09' function='0x0'/></memory>";
+const VMEM: &str = "<memory model='virtio-mem' discard='no'>\
+    <source><nodemask>0</nodemask><pagesize unit='KiB'>2048</pagesize></source>\
+    <target><size unit='GiB'>1</size><node>0</node><block unit='MiB'>2</block><requested unit='MiB'>256</requested></target></memory>";
+
+#[test]
+fn nvdimm_virtio_pmem_and_virtio_mem_read_and_write_back() {
+    let d = accept(&hotplug(&format!("{NVDIMM}{PMEM}{VMEM}")));
+    let m = &d.devices.memories;
+    assert_eq!(m[0].model, MemoryModel::Nvdimm);
+    assert_eq!(m[0].path.as_deref(), Some("/var/lib/nv.img"));
+    assert_eq!(m[0].align_kib, Some(2048));
+    assert!(m[0].pmem && m[0].readonly);
+    assert_eq!(m[0].label_kib, Some(256));
+    assert_eq!(
+        (m[0].size_kib, m[0].node, m[0].slot),
+        (131072, Some(0), Some(2))
+    );
+    assert_eq!(m[1].model, MemoryModel::VirtioPmem);
+    assert_eq!(m[1].access, Some(MemoryAccess::Shared));
+    assert!(m[1].address.is_some());
+    assert_eq!(m[2].model, MemoryModel::VirtioMem);
+    assert_eq!(m[2].discard, Some(false));
+    assert_eq!((m[2].block_kib, m[2].requested_kib), (Some(2048), 262144));
+    assert_eq!(m[2].pagesize_kib, Some(2048));
+    // The total memory is the cell's plus every device's.
+    assert_eq!(d.memory_kib, (256 + 128 + 64 + 1024) * 1024);
+    let dir = crate::scratch_dir("memdev-schema");
+    let f = dir.join("memdev.xml");
+    std::fs::write(&f, d.to_xml()).unwrap();
+    xmllint_validate(&[f]);
+}
+
+#[test]
+fn discard_is_read_on_a_dimm() {
+    let d = accept(&hotplug(
+        "<memory model='dimm' access='private' discard='yes'>\
+         <target><size unit='MiB'>64</size><node>0</node></target></memory>",
+    ));
+    assert_eq!(d.devices.memories[0].discard, Some(true));
+    assert!(d.to_xml().contains("discard='yes'"));
+}
+
+#[test]
+fn each_model_reads_only_its_own_parts() {
+    // What libvirt does not read for a model is refused by name.
+    reject(
+        &hotplug(
+            "<memory model='dimm'><source><path>/x</path></source>\
+             <target><size unit='MiB'>64</size><node>0</node></target></memory>",
+        ),
+        ModelErrorKind::Unsupported,
+        "<path>",
+    );
+    reject(
+        &hotplug(
+            "<memory model='nvdimm'><source><path>/x</path><pagesize unit='KiB'>2048</pagesize></source>\
+             <target><size unit='MiB'>64</size><node>0</node></target></memory>",
+        ),
+        ModelErrorKind::Unsupported,
+        "<pagesize>",
+    );
+    reject(
+        &hotplug(
+            "<memory model='dimm'><target><size unit='MiB'>64</size><node>0</node><block unit='MiB'>2</block></target></memory>",
+        ),
+        ModelErrorKind::Unsupported,
+        "<block>",
+    );
+    reject(
+        &hotplug(
+            "<memory model='nvdimm'><uuid>4e5a2fd1-6b7d-4b5a-9b86-2a3b0d7e1f00</uuid><source><path>/x</path></source>\
+             <target><size unit='MiB'>64</size><node>0</node></target></memory>",
+        ),
+        ModelErrorKind::Unsupported,
+        "<uuid>",
+    );
+    // No SGX here: the model is refused by name.
+    reject(
+        &hotplug(
+            "<memory model='sgx-epc'><target><size unit='MiB'>64</size><node>0</node></target></memory>",
+        ),
+        ModelErrorKind::Unsupported,
+        "sgx-epc",
+    );
+}
+
+#[test]
+fn libvirt_rules_for_each_model() {
+    let cases: &[(&str, ModelErrorKind, &str)] = &[
+        (
+            "<memory model='nvdimm'><target><size unit='MiB'>64</size><node>0</node></target></memory>",
+            ModelErrorKind::Invalid,
+            "path is required for model 'nvdimm'",
+        ),
+        (
+            "<memory model='nvdimm' discard='yes'><source><path>/x</path></source><target><size unit='MiB'>64</size><node>0</node></target></memory>",
+            ModelErrorKind::Unsupported,
+            "discard is not supported for nvdimms",
+        ),
+        (
+            "<memory model='nvdimm'><source><path>/x</path></source><target><size unit='MiB'>64</size><node>0</node><label><size unit='KiB'>64</size></label></target></memory>",
+            ModelErrorKind::Invalid,
+            "at least 128KiB",
+        ),
+        (
+            "<memory model='nvdimm'><source><path>/x</path></source><target><size unit='KiB'>256</size><node>0</node><label><size unit='KiB'>256</size></label></target></memory>",
+            ModelErrorKind::Invalid,
+            "label size must be smaller than NVDIMM size",
+        ),
+        (
+            "<memory model='nvdimm'><source><path>x.img</path></source><target><size unit='MiB'>64</size><node>0</node></target></memory>",
+            ModelErrorKind::Invalid,
+            "not an absolute path",
+        ),
+        (
+            "<memory model='virtio-pmem'><source><path>/x</path></source><target><size unit='MiB'>64</size></target></memory>",
+            ModelErrorKind::Unsupported,
+            "shared access mode required",
+        ),
+        (
+            "<memory model='virtio-pmem' access='shared'><source><path>/x</path></source><target><size unit='MiB'>64</size><node>0</node></target></memory>",
+            ModelErrorKind::Unsupported,
+            "virtio-pmem does not support NUMA nodes",
+        ),
+        (
+            "<memory model='virtio-pmem' access='shared'><source><path>/x</path></source><target><size unit='MiB'>64</size></target><address type='dimm' slot='1'/></memory>",
+            ModelErrorKind::Unsupported,
+            "only 'pci' addresses",
+        ),
+        (
+            "<memory model='nvdimm'><source><path>/x</path></source><target><size unit='MiB'>64</size><node>0</node></target><address type='pci' domain='0' bus='0' slot='9' function='0'/></memory>",
+            ModelErrorKind::Unsupported,
+            "only 'dimm' addresses",
+        ),
+        (
+            "<memory model='virtio-mem'><target><size unit='MiB'>64</size><node>0</node><block unit='KiB'>3072</block></target></memory>",
+            ModelErrorKind::Invalid,
+            "block size must be a power of two",
+        ),
+        (
+            "<memory model='virtio-mem'><target><size unit='MiB'>64</size><node>0</node></target></memory>",
+            ModelErrorKind::Invalid,
+            "block size must be a power of two",
+        ),
+        (
+            "<memory model='virtio-mem'><target><size unit='MiB'>64</size><node>0</node><block unit='KiB'>1024</block></target></memory>",
+            ModelErrorKind::Invalid,
+            "block size too small",
+        ),
+        (
+            "<memory model='virtio-mem'><target><size unit='MiB'>64</size><node>0</node><block unit='MiB'>4</block><requested unit='MiB'>128</requested></target></memory>",
+            ModelErrorKind::Invalid,
+            "requested size must be smaller than or equal",
+        ),
+        (
+            "<memory model='virtio-mem'><target><size unit='MiB'>64</size><node>0</node><block unit='MiB'>4</block><requested unit='MiB'>6</requested></target></memory>",
+            ModelErrorKind::Invalid,
+            "integer multiple of block size",
+        ),
+        (
+            "<memory model='virtio-mem'><target><size unit='MiB'>64</size><block unit='MiB'>4</block></target></memory>",
+            ModelErrorKind::Unsupported,
+            "target NUMA node needs to be specified",
+        ),
+        (
+            "<memory model='dimm'><target><size unit='MiB'>64</size><node>1</node></target></memory>",
+            ModelErrorKind::Invalid,
+            "only '1' NUMA nodes",
+        ),
+        (
+            "<memory model='dimm'><target><size unit='MiB'>64</size><node>0</node></target><address type='dimm' slot='1'/></memory>\
+             <memory model='nvdimm'><source><path>/x</path></source><target><size unit='MiB'>64</size><node>0</node></target><address type='dimm' slot='1'/></memory>",
+            ModelErrorKind::Unsupported,
+            "slot '1' is already being used",
+        ),
+    ];
+    for (devices, kind, fragment) in cases {
+        reject(&hotplug(devices), *kind, fragment);
+    }
+    let five: String = (0..5)
+        .map(|_| "<memory model='dimm'><target><size unit='MiB'>8</size><node>0</node></target></memory>")
+        .collect();
+    reject(
+        &hotplug(&five),
+        ModelErrorKind::Unsupported,
+        "memory device count '5' exceeds slots count '4'",
+    );
+}
