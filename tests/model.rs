@@ -14,6 +14,8 @@ mod corpus;
 mod device_rules;
 #[path = "model/disk_attrs.rs"]
 mod disk_attrs;
+#[path = "model/display_rules.rs"]
+mod display_rules;
 #[path = "model/firmware_formats.rs"]
 mod firmware_formats;
 #[path = "model/guest_security.rs"]
@@ -34,8 +36,6 @@ mod rules;
 mod secrets;
 #[path = "model/strict.rs"]
 mod strict;
-#[path = "model/video_rules.rs"]
-mod video_rules;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -128,6 +128,9 @@ pub struct Graphics {
     /// browser clients such as noVNC); -1 means chosen at start, from
     /// 5700 up.
     pub websocket: Option<i32>,
+    /// `powerControl='yes|no'` (VNC): clients may reset, reboot or shut
+    /// down the guest (the XVP extension).
+    pub power_control: Option<bool>,
     /// The SPICE children.
     pub spice: SpiceOptions,
 }
@@ -148,6 +151,7 @@ impl Graphics {
             default_mode: None,
             share_policy: None,
             websocket: None,
+            power_control: None,
             spice: SpiceOptions::default(),
         }
     }

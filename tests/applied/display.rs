@@ -2,8 +2,8 @@
 //! by two RFB clients on the display's UNIX socket (no network), the
 //! second asking for the display to itself; the WebSocket listener a
 //! browser client (noVNC) upgrades its HTTP connection on; the password
-//! and its expiry (`passwdValidTo`), through VNC authentication; the
-//! cards' initial resolution.
+//! and its expiry (`passwdValidTo`), through VNC authentication; power
+//! control (XVP) offered to a client; the cards' initial resolution.
 
 use std::io::{ErrorKind, Read, Write};
 use std::os::unix::net::UnixStream;
@@ -334,4 +334,40 @@ fn video_resolution_reaches_the_cards() {
     let live = st.live_xml("res");
     assert!(live.contains("<resolution x='1024' y='768'/>"), "{live}");
     st.stop("res");
+}
+
+/// `powerControl`: the server offers the XVP extension (power actions)
+/// to a client that asks for it, and only when the domain allows it.
+#[test]
+fn vnc_power_control_offers_xvp() {
+    let st = State::new("vncxvp");
+    for (name, attr, offered) in [("xvp", " powerControl='yes'", true), ("noxvp", "", false)] {
+        st.start(&vnc_vm(
+            name,
+            &format!("<graphics type='vnc'{attr}><listen type='socket'/></graphics>"),
+        ));
+        let socket = st.run_dir(name).join("vnc.sock");
+        let mut s = rfb_client(&socket, true).expect("a VNC session");
+        // SetEncodings: one encoding, XVP's pseudo-encoding (-309).
+        let mut msg = vec![2, 0, 0, 1];
+        msg.extend_from_slice(&(-309i32).to_be_bytes());
+        s.write_all(&msg).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(if offered { 10 } else { 2 })))
+            .unwrap();
+        let mut init = [0u8; 4];
+        let got = s.read_exact(&mut init);
+        if offered {
+            got.unwrap_or_else(|e| panic!("{name}: no XVP message: {e}"));
+            // ServerXvp: type 250, padding, version 1, code XVP_INIT.
+            assert_eq!(init, [250, 0, 1, 1], "{name}");
+        } else {
+            assert!(
+                got.is_err(),
+                "{name}: an XVP message {init:?} without powerControl"
+            );
+        }
+        let live = st.live_xml(name);
+        assert_eq!(live.contains("powerControl='yes'"), offered, "{live}");
+        st.stop(name);
+    }
 }

@@ -862,6 +862,7 @@ fn graphics(w: &mut XmlWriter, g: &Graphics) {
         .opt("keymap", g.keymap.as_ref())
         .opt("defaultMode", g.default_mode.map(|m| m.as_str()))
         .opt("sharePolicy", g.share_policy.map(|m| m.as_str()))
+        .opt("powerControl", g.power_control.map(yes_no))
         .opt("passwd", g.passwd.as_ref())
         .opt(
             "passwdValidTo",

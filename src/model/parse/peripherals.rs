@@ -103,6 +103,7 @@ pub(super) fn graphics(e: El) -> R<Graphics> {
             "keymap",
             "sharePolicy",
             "websocket",
+            "powerControl",
         ])?,
         GraphicsType::Spice => e.allow(&[
             "type",
@@ -135,6 +136,7 @@ pub(super) fn graphics(e: El) -> R<Graphics> {
     g.keymap = e.get("keymap").map(str::to_string);
     g.default_mode = e.word("defaultMode")?;
     g.share_policy = e.word("sharePolicy")?;
+    g.power_control = e.yes_no("powerControl")?;
     // libvirt: 0 is no listener, and is not written back.
     g.websocket = port(e, "websocket")?.filter(|p| *p != 0);
     let spice = kind == GraphicsType::Spice;

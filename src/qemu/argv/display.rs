@@ -356,6 +356,7 @@ fn emit_vnc(cx: &mut Ctx<'_>, g: &Graphics) -> Result<(), Error> {
     if let Some(p) = g.share_policy {
         o = o.set("share", p.as_str());
     }
+    o = o.maybe_switch("power-control", g.power_control);
     match g.websocket {
         Some(-1) => {
             let port = cx.paths.websocket_port.ok_or_else(|| {

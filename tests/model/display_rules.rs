@@ -1,4 +1,4 @@
-//! `<video>` rules beyond the card's kind: the initial resolution.
+//! Display rules: a video card's initial resolution, VNC's power control.
 
 use qvirt::model::ModelErrorKind;
 
@@ -32,5 +32,16 @@ fn resolution_is_for_the_cards_that_take_one() {
         ),
         ModelErrorKind::Invalid,
         "y",
+    );
+}
+
+#[test]
+fn power_control_is_vnc_s() {
+    let d = accept(&doc("", "<graphics type='vnc' powerControl='yes'/>"));
+    assert_eq!(d.devices.graphics[0].power_control, Some(true));
+    reject(
+        &doc("", "<graphics type='spice' powerControl='yes'/>"),
+        ModelErrorKind::Unsupported,
+        "attribute powerControl",
     );
 }
