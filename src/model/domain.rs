@@ -389,6 +389,12 @@ words! {
         Evmcs = "evmcs",
         /// `<avic>`: AMD AVIC support.
         Avic = "avic",
+        /// `<emsr_bitmap>`: enlightened MSR bitmap (libvirt 9.3 and
+        /// later).
+        EmsrBitmap = "emsr_bitmap",
+        /// `<xmm_input>`: hypercall input in XMM registers (libvirt 9.3
+        /// and later).
+        XmmInput = "xmm_input",
     }
 
     /// The KVM features of `<features><kvm>`, in libvirt's order.
@@ -435,6 +441,9 @@ pub struct Features {
     pub pmu: Option<bool>,
     /// `<vmport state=...>`: the VMware I/O port.
     pub vmport: Option<bool>,
+    /// `<ps2 state=...>`: the PS/2 controller (libvirt 9.2 and later;
+    /// off leaves the guest without PS/2 mouse and keyboard).
+    pub ps2: Option<bool>,
     /// `<vmcoreinfo state=...>`: the vmcoreinfo device.
     pub vmcoreinfo: Option<bool>,
     /// `<pvspinlock state=...>`: paravirtual spinlocks.

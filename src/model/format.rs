@@ -302,6 +302,9 @@ fn features(w: &mut XmlWriter, f: &Features) {
     if let Some(v) = f.vmport {
         w.empty("vmport", state(v));
     }
+    if let Some(v) = f.ps2 {
+        w.empty("ps2", state(v));
+    }
     if let Some(s) = &f.smm {
         element(w, "smm", state(s.enabled), s.tseg_kib.is_some(), |w| {
             if let Some(t) = s.tseg_kib {

@@ -190,6 +190,8 @@ fn custom_cpu_model_features_and_hyperv_reach_the_vcpus() {
       <vapic state='on'/>
       <spinlocks state='on' retries='8191'/>
       <vendor_id state='on' value='QvirtHvTest'/>
+      <emsr_bitmap state='on'/>
+      <xmm_input state='on'/>
     </hyperv>
   </features>
   <cpu mode='custom' match='exact' check='none'>
@@ -212,6 +214,8 @@ fn custom_cpu_model_features_and_hyperv_reach_the_vcpus() {
     assert_eq!(cpu_prop(&mut qmp, "hv-vapic"), true);
     assert_eq!(cpu_prop(&mut qmp, "hv-spinlocks"), 8191);
     assert_eq!(cpu_prop(&mut qmp, "hv-vendor-id"), "QvirtHvTest");
+    assert_eq!(cpu_prop(&mut qmp, "hv-emsr-bitmap"), true);
+    assert_eq!(cpu_prop(&mut qmp, "hv-xmm-input"), true);
     assert_eq!(cpu_prop(&mut qmp, "kvm-pv-eoi"), false, "<apic eoi='off'>");
     assert_eq!(
         cpu_prop(&mut qmp, "hv-crash"),
@@ -860,4 +864,28 @@ fn a_pvpanic_model_is_a_pci_panic_device() {
     assert_eq!(dev["id"]["device"], 0x0011, "{dev}");
     drop(qmp);
     st.stop("pvp");
+}
+
+/// `<ps2 state='off'/>`: the machine has no PS/2 controller, so QEMU
+/// offers no PS/2 mouse (which a machine with one does).
+#[test]
+fn ps2_off_leaves_no_ps2_mouse() {
+    let st = State::new("ps2");
+    for (name, features, ps2) in [
+        ("noi8042", "<features><ps2 state='off'/></features>", false),
+        ("i8042", "", true),
+    ] {
+        st.start(&firmware_vm(name, features, ""));
+        let mut qmp = st.qmp(name);
+        let mice = qmp.exec("query-mice", json!({}));
+        let has = mice
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["name"].as_str().is_some_and(|n| n.contains("PS/2")));
+        assert_eq!(has, ps2, "{name}: {mice}");
+        assert_eq!(qmp.qom_get("/machine", "i8042"), ps2, "{name}");
+        drop(qmp);
+        st.stop(name);
+    }
 }

@@ -1,4 +1,5 @@
-//! Display rules: a video card's initial resolution, VNC's power control.
+//! Display and input rules: a video card's initial resolution, VNC's power
+//! control, the PS/2 controller.
 
 use qvirt::model::ModelErrorKind;
 
@@ -43,5 +44,19 @@ fn power_control_is_vnc_s() {
         &doc("", "<graphics type='spice' powerControl='yes'/>"),
         ModelErrorKind::Unsupported,
         "attribute powerControl",
+    );
+}
+
+#[test]
+fn ps2_off_takes_the_ps2_inputs_away() {
+    let d = accept(&doc("<features><ps2 state='off'/></features>", ""));
+    assert_eq!(d.features.ps2, Some(false));
+    reject(
+        &doc(
+            "<features><ps2 state='off'/></features>",
+            "<input type='keyboard' bus='ps2'/>",
+        ),
+        ModelErrorKind::Invalid,
+        "no PS/2 controller",
     );
 }

@@ -239,6 +239,7 @@ pub(super) fn features(e: El) -> R<Features> {
                 | "hap"
                 | "pmu"
                 | "vmport"
+                | "ps2"
                 | "vmcoreinfo"
                 | "pvspinlock"
                 | "smm"
@@ -280,6 +281,7 @@ pub(super) fn features(e: El) -> R<Features> {
                 "hap" => f.hap = switch(c)?,
                 "pmu" => f.pmu = switch(c)?,
                 "vmport" => f.vmport = switch(c)?,
+                "ps2" => f.ps2 = switch(c)?,
                 "vmcoreinfo" => f.vmcoreinfo = switch(c)?,
                 "pvspinlock" => f.pvspinlock = switch(c)?,
                 "smm" => f.smm = Some(smm(c)?),

@@ -174,6 +174,11 @@ fn inputs(def: &DomainDef) -> R {
         if !bus_ok {
             return Err(invalid(format!("{what}: this bus is not possible for it")));
         }
+        if bus == InputBus::Ps2 && def.features.ps2 == Some(false) {
+            return Err(invalid(format!(
+                "{what}: ps2 bus inputs are not possible with <ps2 state='off'/>: the machine has no PS/2 controller"
+            )));
+        }
         if let Some(m) = &i.model {
             if !VIRTIO_MODELS.contains(&m.as_str()) {
                 return Err(unsupported(format!(

@@ -274,7 +274,8 @@ fn feature_flags(cx: &Ctx<'_>, flags: &mut Vec<String>) -> Result<(), Error> {
                     flags.push(format!("hv-vendor-id={v}"));
                 }
                 other => {
-                    flags.push(format!("hv-{}=on", other.as_str()));
+                    // QEMU's names take dashes where libvirt's take '_'.
+                    flags.push(format!("hv-{}=on", other.as_str().replace('_', "-")));
                     if *other == HypervFlag::Stimer && h.stimer_direct == Some(true) {
                         flags.push("hv-stimer-direct=on".into());
                     }

@@ -174,6 +174,9 @@ pub fn emit_machine(cx: &mut Ctx<'_>, machine_type: &str, caps: &QemuCaps) -> Re
     if let Some(v) = f.vmport {
         machine = machine.switch("vmport", v);
     }
+    if let Some(v) = f.ps2 {
+        machine = machine.switch("i8042", v);
+    }
     match f.ioapic {
         Some(IoapicDriver::Qemu) => {
             if cx.family != Family::Q35 {
