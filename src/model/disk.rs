@@ -284,6 +284,9 @@ pub struct NetworkSource {
     /// `<auth>` (under `<disk>` or `<source>`): the user name and the
     /// secret holding the password or key.
     pub auth: Option<super::DiskAuth>,
+    /// `<initiator><iqn name=...>` (iSCSI): the name QEMU's initiator
+    /// logs in with, in place of QEMU's own.
+    pub initiator: Option<String>,
 }
 
 /// `<host name= port= transport= socket=>` of a network disk.

@@ -91,6 +91,14 @@ impl Target {
         ]));
     }
 
+    /// From now on only initiator `iqn` may log in.
+    fn only_initiator(&self, iqn: &str) {
+        must(&mut self.adm(&[
+            "--op", "unbind", "--mode", "target", "--tid", "1", "-I", "ALL",
+        ]));
+        must(&mut self.adm(&["--op", "bind", "--mode", "target", "--tid", "1", "-Q", iqn]));
+    }
+
     /// Serves `image` as LUN `lun` too.
     fn add_lun(&self, lun: u32, image: &Path) {
         must(&mut self.adm(&[
@@ -323,5 +331,72 @@ fn iscsi_disk_logs_in_with_the_chap_secret() {
     assert_eq!(left, ["secret-virtio-disk0"]);
     d.destroy(&dom).unwrap();
     drop(d);
+    drop(target);
+}
+
+/// `<initiator><iqn name>`: QEMU logs in under that name. A target that
+/// admits only it turns a start without it away, and serves the LUN to
+/// one with it.
+#[test]
+fn iscsi_disk_logs_in_under_its_initiator_name() {
+    const INITIATOR: &str = "iqn.2026-12.org.qvirt:initiator-a";
+    let st = State::new("iscsi-iqn");
+    let image = st.root().join("lun.raw");
+    sparse(&image, 8);
+    let target = Target::serve(&image);
+    target.only_initiator(INITIATOR);
+    let root = format!("qemu:///embed?root={}", st.root().display());
+    let start = |name: &str| {
+        Command::new("ip")
+            .args(["netns", "exec", &target.ns])
+            .arg(env!("CARGO_BIN_EXE_qvirt"))
+            .args(["-c", &root, "start", name])
+            .output()
+            .unwrap()
+    };
+    for (name, initiator) in [
+        ("anon", String::new()),
+        (
+            "named",
+            format!("<initiator><iqn name='{INITIATOR}'/></initiator>"),
+        ),
+    ] {
+        let xml = firmware_vm(
+            name,
+            "",
+            &format!(
+                "<disk type='network' device='disk'>
+      <driver name='qemu' type='raw'/>
+      <source protocol='iscsi' name='{IQN}/1'><host name='127.0.0.1' port='3260'/>{initiator}</source>
+      <target dev='vda' bus='virtio'/>
+    </disk>"
+            ),
+        );
+        st.driver().define_xml(&xml).unwrap();
+        let out = start(name);
+        if initiator.is_empty() {
+            assert!(
+                !out.status.success(),
+                "{name}: a start with QEMU's own initiator name"
+            );
+            assert!(qemus_under(st.root()).is_empty(), "a QEMU was left");
+            continue;
+        }
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut qmp = st.qmp(name);
+        let disk = qmp.inserted("virtio-disk0");
+        assert_eq!(disk["image"]["virtual-size"], 8 * 1024 * 1024, "{disk}");
+        drop(qmp);
+        let live = st.live_xml(name);
+        assert!(
+            live.contains(&format!("<iqn name='{INITIATOR}'/>")),
+            "{live}"
+        );
+        st.stop(name);
+    }
     drop(target);
 }

@@ -326,3 +326,37 @@ fn dump_core_is_written_only_when_set() {
     );
     assert_eq!(DomainDef::from_xml(&on).unwrap().dump_core, Some(true));
 }
+
+#[test]
+fn iscsi_initiator_name() {
+    let d = accept(&doc(
+        "",
+        "<disk type='network' device='disk'><source protocol='iscsi' name='iqn.2026-12.org.x:t/1'>\
+         <host name='h'/><initiator><iqn name='iqn.2020-07.com.example:test'/></initiator></source>\
+         <target dev='vda' bus='virtio'/></disk>",
+    ));
+    let x = d.to_xml();
+    assert!(
+        x.contains("<iqn name='iqn.2020-07.com.example:test'/>"),
+        "{x}"
+    );
+    reject(
+        &doc(
+            "",
+            "<disk type='network' device='disk'><source protocol='nbd' name='e'>\
+             <host name='h'/><initiator><iqn name='iqn.2020-07.com.example:test'/></initiator></source>\
+             <target dev='vda' bus='virtio'/></disk>",
+        ),
+        ModelErrorKind::Unsupported,
+        "<initiator>",
+    );
+    reject(
+        &doc(
+            "",
+            "<disk type='network' device='disk'><source protocol='iscsi' name='iqn.2026-12.org.x:t/1'>\
+             <host name='h'/><initiator/></source><target dev='vda' bus='virtio'/></disk>",
+        ),
+        ModelErrorKind::Invalid,
+        "names no <iqn",
+    );
+}

@@ -203,7 +203,7 @@ pub(super) fn network_source(
         .opt("tls", n.tls.map(yes_no));
     let auth = n.auth.as_ref().filter(|a| a.in_source);
     let enc = enc.filter(|e| e.in_source);
-    let children = !n.hosts.is_empty() || auth.is_some() || enc.is_some();
+    let children = !n.hosts.is_empty() || auth.is_some() || enc.is_some() || n.initiator.is_some();
     element(w, "source", a, children, |w| {
         for h in &n.hosts {
             let a = Attrs::new()
@@ -212,6 +212,11 @@ pub(super) fn network_source(
                 .opt("transport", h.socket.as_ref().map(|_| "unix"))
                 .opt("socket", h.socket.as_ref());
             w.empty("host", a);
+        }
+        if let Some(iqn) = &n.initiator {
+            w.open("initiator", Attrs::new());
+            w.empty("iqn", Attrs::new().add("name", iqn));
+            w.close("initiator");
         }
         if let Some(auth) = auth {
             disk_auth(w, auth);

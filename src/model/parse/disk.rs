@@ -502,8 +502,27 @@ fn network_source(e: El) -> R<(NetworkSource, Option<DiskEncryption>)> {
     let mut hosts = Vec::new();
     let mut auth = None;
     let mut encryption = None;
+    let mut initiator = None;
     for c in e.children()? {
         match c.name() {
+            "initiator" if protocol == DiskProtocol::Iscsi => set(&mut initiator, c, |c| {
+                c.allow(&[])?;
+                let mut iqn = None;
+                for i in c.children()? {
+                    if i.name() != "iqn" {
+                        i.skip()?;
+                        continue;
+                    }
+                    set(&mut iqn, i, |i| {
+                        i.allow(&["name"])?;
+                        i.empty()?;
+                        Ok(i.req("name")?.to_string())
+                    })?;
+                }
+                iqn.ok_or_else(|| {
+                    invalid(format!("<initiator> at {} names no <iqn name=...>", c.at()))
+                })
+            })?,
             "host" => push(&mut hosts, c, |c| {
                 c.allow(&["name", "port", "transport", "socket"])?;
                 c.empty()?;
@@ -540,6 +559,7 @@ fn network_source(e: El) -> R<(NetworkSource, Option<DiskEncryption>)> {
         hosts,
         tls: e.yes_no("tls")?,
         auth,
+        initiator,
     };
     Ok((n, encryption))
 }

@@ -788,7 +788,7 @@ fn network_node(n: &NetworkSource, t: &str) -> Result<Opts, Error> {
             let lun: u32 = lun
                 .parse()
                 .map_err(|_| invalid(format!("disk '{t}': iSCSI LUN '{lun}' is not a number")))?;
-            Opts::empty()
+            let o = Opts::empty()
                 .set("driver", "iscsi")
                 .set(
                     "portal",
@@ -796,7 +796,11 @@ fn network_node(n: &NetworkSource, t: &str) -> Result<Opts, Error> {
                 )
                 .set_user("target", "iSCSI target", target)?
                 .set("lun", lun)
-                .set("transport", "tcp")
+                .set("transport", "tcp");
+            match &n.initiator {
+                Some(iqn) => o.set_user("initiator-name", "iSCSI initiator name", iqn)?,
+                None => o,
+            }
         }
         DiskProtocol::Rbd => {
             let full = name("pool/image")?;
