@@ -17,6 +17,9 @@ words! {
         /// A network block device (`<source protocol= name=>` with
         /// `<host>`s).
         Network = "network",
+        /// A disk another process serves over vhost-user (`<source
+        /// type='unix' path=...>`): QEMU has no block node for it.
+        VhostUser = "vhostuser",
     }
 
     /// `<source protocol=...>` of a network disk.
@@ -225,6 +228,20 @@ pub struct Disk {
     /// `<target rotation_rate=...>`: the rotation rate the guest sees, in
     /// revolutions per minute (1: a solid-state disk).
     pub rotation_rate: Option<u32>,
+    /// The server's socket of a `type='vhostuser'` disk.
+    pub vhost_user: Option<VhostUserSource>,
+}
+
+/// `<source type='unix' path=...>` of a `type='vhostuser'` disk, with its
+/// `<reconnect>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VhostUserSource {
+    /// `path`: the vhost-user-blk server's UNIX socket, which QEMU
+    /// connects to.
+    pub path: String,
+    /// `<reconnect enabled='yes' timeout=...>`: seconds before QEMU
+    /// connects again after the server went away.
+    pub reconnect: Option<u32>,
 }
 
 /// `<blockio>`: block sizes the guest sees, in bytes; `None` leaves the
@@ -485,6 +502,7 @@ impl Disk {
             blockio: DiskBlockIo::default(),
             geometry: None,
             rotation_rate: None,
+            vhost_user: None,
         }
     }
 

@@ -1,7 +1,8 @@
 //! What the Linux test guest itself sees of the definition: the SMBIOS
 //! tables `<sysinfo>` describes, a virtiofs and a 9p share mounted from
-//! their `<filesystem>` (both ways: a host file read, a guest file written), and
-//! an NBD and an HTTP `<disk type='network'>` whose blocks it reads. One
+//! their `<filesystem>` (both ways: a host file read, a guest file written),
+//! an NBD and an HTTP `<disk type='network'>` whose blocks it reads, and a
+//! `<disk type='vhostuser'>` qemu-storage-daemon serves (read and written). One
 //! guest boot carries them all, each checked by name.
 
 use std::path::Path;
@@ -11,7 +12,7 @@ use std::time::{Duration, Instant};
 use qvirt::Driver;
 use qvirt::driver::ConsoleStream;
 
-use crate::support::{BOOT, Nbd, RangeServer, State, guest_dir, linux_vm, poll};
+use crate::support::{BOOT, Nbd, RangeServer, State, VhostUserBlk, guest_dir, linux_vm, poll};
 
 /// A shell on the guest's serial console.
 struct Shell {
@@ -98,6 +99,11 @@ fn the_guest_sees_smbios_virtiofs_and_9p_shares_and_network_disks() {
     assert!(written.status.success(), "{written:?}");
     let socket = st.root().join("nbd.sock");
     let _server = Nbd::serve(&image, &socket, "export0");
+    // The vhost-user disk: 6 MiB of 0x7e, served by qemu-storage-daemon.
+    let vu_image = st.root().join("vhost-user.raw");
+    std::fs::write(&vu_image, vec![0x7eu8; 6 << 20]).unwrap();
+    let vu_socket = st.root().join("vu.sock");
+    let _vu = VhostUserBlk::serve(&vu_image, &vu_socket);
     // The HTTP disk: 4 MiB of 0xc3, read through QEMU's curl driver.
     let web_image = st.root().join("web.raw");
     std::fs::write(&web_image, vec![0xc3u8; 4 << 20]).unwrap();
@@ -218,6 +224,11 @@ fn the_guest_sees_smbios_virtiofs_and_9p_shares_and_network_disks() {
       <readonly/>
     </disk>
     {format_disks}
+    <disk type='vhostuser' device='disk'>
+      <driver name='qemu' type='raw'/>
+      <source type='unix' path='{}'><reconnect enabled='yes' timeout='5'/></source>
+      <target dev='vdh' bus='virtio'/>
+    </disk>
     <controller type='scsi' model='virtio-scsi'/>
     <disk type='file' device='disk'>
       <driver name='qemu' type='raw'/>
@@ -246,6 +257,7 @@ fn the_guest_sees_smbios_virtiofs_and_9p_shares_and_network_disks() {
         slic.display(),
         socket.display(),
         web.port,
+        vu_socket.display(),
         scsi_image.display(),
         share.display(),
         share9p.display(),
@@ -327,6 +339,27 @@ fn the_guest_sees_smbios_virtiofs_and_9p_shares_and_network_disks() {
         bytes.split_whitespace().collect::<Vec<_>>(),
         ["5a"; 16],
         "the last sector's first bytes"
+    );
+    // vhost-user: /dev/vdh is qemu-storage-daemon's image, both ways.
+    let size = sh.run("cat /sys/block/vdh/size");
+    assert_eq!(size, (6 * 1024 * 1024 / 512).to_string(), "vdh's sectors");
+    let bytes =
+        sh.run("dd if=/dev/vdh bs=512 skip=100 count=1 2>/dev/null | od -An -tx1 | head -n 1");
+    assert_eq!(
+        bytes.split_whitespace().collect::<Vec<_>>(),
+        ["7e"; 16],
+        "a sector of the vhost-user disk"
+    );
+    sh.run("printf vhost-user-from-guest | dd of=/dev/vdh bs=512 seek=7 conv=fsync 2>/dev/null");
+    poll(
+        "the guest's write in the served image",
+        Duration::from_secs(30),
+        || {
+            let data = std::fs::read(&vu_image).ok()?;
+            data[7 * 512..]
+                .starts_with(b"vhost-user-from-guest")
+                .then_some(())
+        },
     );
     // HTTP: /dev/vdb is the served file, read in byte ranges.
     let size = sh.run("cat /sys/block/vdb/size");

@@ -329,6 +329,43 @@ impl Drop for Nbd {
     }
 }
 
+/// A qemu-storage-daemon exporting a raw image as a vhost-user-blk
+/// server on a UNIX socket, killed when dropped.
+pub struct VhostUserBlk(std::process::Child);
+
+impl VhostUserBlk {
+    /// Serves `image`, writable, on `socket`; returns once it listens.
+    pub fn serve(image: &Path, socket: &Path) -> VhostUserBlk {
+        let child = std::process::Command::new("qemu-storage-daemon")
+            .arg("--blockdev")
+            .arg(format!(
+                "driver=file,filename={},node-name=file0",
+                image.display()
+            ))
+            .arg("--export")
+            .arg(format!(
+                "type=vhost-user-blk,id=export0,node-name=file0,writable=on,addr.type=unix,addr.path={}",
+                socket.display()
+            ))
+            .spawn()
+            .expect("qemu-storage-daemon runs (Debian package qemu-system-common)");
+        let server = VhostUserBlk(child);
+        poll(
+            "qemu-storage-daemon's socket",
+            Duration::from_secs(30),
+            || socket.exists().then_some(()),
+        );
+        server
+    }
+}
+
+impl Drop for VhostUserBlk {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// A small HTTP/1.1 server on 127.0.0.1 serving one file at `/disk.img`
 /// with byte ranges (HEAD, GET, `Range: bytes=A-B`), as QEMU's curl
 /// driver reads a disk. Counts the ranged reads; stops when dropped.

@@ -360,3 +360,54 @@ fn iscsi_initiator_name() {
         "names no <iqn",
     );
 }
+
+#[test]
+fn vhost_user_disks() {
+    let disk = |driver: &str, extra: &str, target: &str| {
+        doc(
+            "<memoryBacking><source type='memfd'/><access mode='shared'/></memoryBacking>",
+            &format!(
+                "<disk type='vhostuser' device='disk'><driver name='qemu' type='raw'{driver}/>\
+                 <source type='unix' path='/run/vu.sock'><reconnect enabled='yes' timeout='3'/></source>\
+                 <target dev='{target}'/>{extra}</disk>"
+            ),
+        )
+    };
+    let d = accept(&disk("", "", "vda"));
+    let v = d.devices.disks[0].vhost_user.as_ref().unwrap();
+    assert_eq!((v.path.as_str(), v.reconnect), ("/run/vu.sock", Some(3)));
+    assert!(
+        d.to_xml()
+            .contains("<reconnect enabled='yes' timeout='3'/>")
+    );
+    for (driver, extra, target, what) in [
+        ("", "", "sda", "only virtio bus"),
+        ("", "<readonly/>", "vda", "readonly is not supported"),
+        (" cache='none'", "", "vda", "cache is not supported"),
+        ("", "<serial>x</serial>", "vda", "serial is not supported"),
+        (
+            "",
+            "<iotune><total_bytes_sec>1000</total_bytes_sec></iotune>",
+            "vda",
+            "iotune",
+        ),
+    ] {
+        reject(&disk(driver, extra, target), Unsupported, what);
+    }
+    reject(
+        &doc(
+            "",
+            "<disk type='vhostuser' device='disk'><source type='unix'/><target dev='vda'/></disk>",
+        ),
+        Invalid,
+        "path",
+    );
+    reject(
+        &doc(
+            "",
+            "<disk type='vhostuser' device='disk'><target dev='vda'/></disk>",
+        ),
+        Invalid,
+        "needs <source type='unix'",
+    );
+}

@@ -131,6 +131,15 @@ impl Core {
         let nic_ids = run.nic_ids();
         let (which, what) = match device {
             Device::Disk(d) => {
+                if d.vhost_user.is_some() {
+                    return Err(Error::new(
+                        ErrorCode::NoSupport,
+                        format!(
+                            "cannot attach disk '{}' to domain '{}': a vhostuser disk is not hot-plugged (its socket chardev comes with the start); add it to the definition and restart",
+                            d.target, dom.name
+                        ),
+                    ));
+                }
                 super::preflight::check_paths(&new)?;
                 let disk = new.devices.disks.last().expect("the new disk");
                 refuse_unpluggable_disk(qmp, &live, disk)?;

@@ -214,8 +214,9 @@ fn swap_medium(qmp: &Qmp, id: &str, old: &Disk, new: &Disk) -> Result<()> {
             (DiskType::File | DiskType::Volume, _) => "file",
             (DiskType::Block, DiskDevice::Cdrom) => "host_cdrom",
             (DiskType::Block, _) => "host_device",
-            // A network disk has no path source: it never gets here.
-            (DiskType::Network, _) => "nbd",
+            // Network and vhost-user disks have no path source: they
+            // never get here.
+            (DiskType::Network | DiskType::VhostUser, _) => "nbd",
         };
         let nodes = node_names(id, new);
         run(

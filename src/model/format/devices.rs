@@ -276,7 +276,7 @@ pub(in crate::model) fn disk_xml(d: &Disk) -> String {
 
 fn disk(w: &mut XmlWriter, d: &Disk) {
     let src_attr = match d.kind {
-        DiskType::File | DiskType::Network => "file",
+        DiskType::File | DiskType::Network | DiskType::VhostUser => "file",
         DiskType::Block => "dev",
         DiskType::Volume => "",
     };
@@ -354,6 +354,16 @@ fn disk(w: &mut XmlWriter, d: &Disk) {
     }
     if let Some(n) = &d.network {
         super::hostdev::network_source(w, n, d.encryption.as_ref());
+    }
+    if let Some(v) = &d.vhost_user {
+        let a = Attrs::new().add("type", "unix").add("path", &v.path);
+        element(w, "source", a, v.reconnect.is_some(), |w| {
+            let t = v.reconnect.unwrap_or_default();
+            w.empty(
+                "reconnect",
+                Attrs::new().add("enabled", "yes").add("timeout", t),
+            );
+        });
     }
     super::hostdev::backing_store(w, &d.backing);
     if let Some(g) = &d.geometry {

@@ -80,8 +80,13 @@ pub(super) fn disk(e: El) -> R<Disk> {
             _ => c.skip()?,
         }
     }
+    let mut vhost_user = None;
     let (source, mut network, volume, startup_policy, norelabel, source_enc) = match source {
         Some(DiskSource::Path(p, policy, labels, enc)) => (p, None, None, policy, labels, enc),
+        Some(DiskSource::VhostUser(v)) => {
+            vhost_user = Some(v);
+            (None, None, None, None, Vec::new(), None)
+        }
         Some(DiskSource::Net(n, enc)) => (None, Some(n), None, None, Vec::new(), enc),
         Some(DiskSource::Volume(v, policy, labels, enc)) => {
             (None, None, Some(v), policy, labels, enc)
@@ -127,6 +132,12 @@ pub(super) fn disk(e: El) -> R<Disk> {
     }
     if let Some(n) = &network {
         disk_auth_rules(n, e)?;
+    }
+    if kind == DiskType::VhostUser && vhost_user.is_none() {
+        return Err(invalid(format!(
+            "a <disk type='vhostuser'> at {} needs <source type='unix' path=...>",
+            e.at()
+        )));
     }
     if kind == DiskType::Network && network.is_none() {
         // libvirt reads an empty network cdrom, then cannot run it.
@@ -175,6 +186,7 @@ pub(super) fn disk(e: El) -> R<Disk> {
     d.boot_order = boot;
     d.address = address_v;
     d.volume = volume;
+    d.vhost_user = vhost_user;
     // libvirt's qemuDomainValidateStorageSource.
     if encryption.is_some() {
         if !matches!(
@@ -368,6 +380,8 @@ enum DiskSource {
     ),
     /// A network export.
     Net(NetworkSource, Option<DiskEncryption>),
+    /// A vhost-user server's socket.
+    VhostUser(crate::model::VhostUserSource),
     /// A volume of a storage pool, with its `startupPolicy` and
     /// `<seclabel relabel='no'>` models.
     Volume(
@@ -434,6 +448,7 @@ fn disk_source(e: El, kind: DiskType) -> R<DiskSource> {
             let (n, enc) = network_source(e)?;
             return Ok(DiskSource::Net(n, enc));
         }
+        DiskType::VhostUser => return vhost_user_source(e).map(DiskSource::VhostUser),
         DiskType::Volume => {
             e.allow(&["pool", "volume", "startupPolicy"])?;
             let (labels, enc) = no_relabels(e)?;
@@ -459,6 +474,44 @@ fn disk_source(e: El, kind: DiskType) -> R<DiskSource> {
         labels,
         enc,
     ))
+}
+
+/// `<source type='unix' path=...>` of a vhost-user disk, with its
+/// `<reconnect enabled= timeout=>`.
+fn vhost_user_source(e: El) -> R<crate::model::VhostUserSource> {
+    e.allow(&["type", "path"])?;
+    e.req("type")?;
+    e.choice("type", &[("unix", ())])?;
+    let path = e.req("path")?.to_string();
+    let mut reconnect = None;
+    for c in e.children()? {
+        if c.name() != "reconnect" {
+            c.skip()?;
+            continue;
+        }
+        set(&mut reconnect, c, |r| {
+            r.allow(&["enabled", "timeout"])?;
+            r.empty()?;
+            r.req("enabled")?;
+            let timeout = r.u32("timeout", Radix::Dec)?;
+            match (r.yes_no("enabled")?.unwrap_or(false), timeout) {
+                (true, Some(t)) if t > 0 => Ok(Some(t)),
+                (true, _) => Err(invalid(format!(
+                    "<reconnect enabled='yes'> at {} needs a timeout of at least 1 second",
+                    r.at()
+                ))),
+                (false, None) => Ok(None),
+                (false, Some(_)) => Err(invalid(format!(
+                    "<reconnect enabled='no'> at {} takes no timeout",
+                    r.at()
+                ))),
+            }
+        })?;
+    }
+    Ok(crate::model::VhostUserSource {
+        path,
+        reconnect: reconnect.flatten(),
+    })
 }
 
 /// Which protocols take `<auth>` and with which secret type (libvirt's

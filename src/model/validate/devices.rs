@@ -122,6 +122,9 @@ fn disks(def: &DomainDef) -> R {
     let mut drives: HashMap<(DiskBus, DriveAddress), &str> = HashMap::new();
     let usb_off = usb_disabled(def);
     for d in disks {
+        if d.kind == DiskType::VhostUser || d.vhost_user.is_some() {
+            vhost_user_disk(d)?;
+        }
         let t = d.target.as_str();
         let prefixes = ["fd", "hd", "sd", "vd", "xvd", "ubd"];
         let known = prefixes
@@ -169,7 +172,7 @@ fn disks(def: &DomainDef) -> R {
             )));
         }
         match &d.source {
-            None if d.network.is_some() => {}
+            None if d.network.is_some() || d.vhost_user.is_some() => {}
             None if d.device == DiskDevice::Disk && d.volume.is_none() => {
                 return Err(invalid(format!("disk '{t}' has no source")));
             }
@@ -709,4 +712,72 @@ fn interfaces(def: &DomainDef) -> R {
         }
     }
     Ok(())
+}
+
+/// libvirt's virDomainDiskVhostUserValidate: a vhost-user disk is a
+/// virtio disk another process serves; QEMU has no block layer for it, so
+/// nothing of the block layer may be asked of it.
+fn vhost_user_disk(d: &Disk) -> R {
+    let no = |what: &str| unsupported(format!("{what} is not supported with vhostuser disk"));
+    if d.kind != DiskType::VhostUser || d.vhost_user.is_none() {
+        return Err(invalid(format!(
+            "disk '{}': a vhost-user source belongs to, and only to, type='vhostuser'",
+            show(&d.target)
+        )));
+    }
+    if let Some(v) = &d.vhost_user {
+        check_path("vhost-user disk socket", &v.path)?;
+    }
+    if d.effective_bus() != Some(DiskBus::Virtio) {
+        return Err(unsupported("vhostuser disk supports only virtio bus"));
+    }
+    if d.device != DiskDevice::Disk {
+        return Err(unsupported("vhostuser disk supports only device='disk'"));
+    }
+    if d.snapshot
+        .is_some_and(|s| s != crate::model::SnapshotLocation::No)
+    {
+        return Err(unsupported(
+            "only snapshot=no is supported with vhostuser disk",
+        ));
+    }
+    if d.format.is_some_and(|f| f != crate::model::DiskFormat::Raw) {
+        return Err(unsupported(
+            "vhostuser disk takes <driver type='raw'>: the server owns the image format",
+        ));
+    }
+    let dr = &d.driver;
+    let checks = [
+        (dr.cache.is_some(), "cache"),
+        (
+            dr.error_policy.is_some() || dr.rerror_policy.is_some(),
+            "error_policy",
+        ),
+        (dr.io.is_some(), "io"),
+        (dr.ioeventfd.is_some(), "ioeventfd"),
+        (dr.copy_on_read.is_some(), "copy_on_read"),
+        (dr.discard.is_some(), "discard"),
+        (dr.iothread.is_some(), "iothread"),
+        (dr.detect_zeroes.is_some(), "detect_zeroes"),
+        (d.iotune.is_some(), "iotune"),
+        (
+            d.backing.as_ref().is_some_and(|b| b.is_some()),
+            "backingStore",
+        ),
+        (d.encryption.is_some(), "encryption"),
+        (d.readonly, "readonly"),
+        (d.shareable, "shareable"),
+        (d.transient, "transient"),
+        (d.serial.is_some(), "serial"),
+        (d.wwn.is_some(), "wwn"),
+        (d.vendor.is_some(), "vendor"),
+        (d.product.is_some(), "product"),
+        (d.geometry.is_some(), "geometry"),
+        (!d.blockio.is_empty(), "blockio"),
+        (d.startup_policy.is_some(), "startupPolicy"),
+    ];
+    match checks.iter().find(|(set, _)| *set) {
+        Some((_, what)) => Err(no(what)),
+        None => Ok(()),
+    }
 }

@@ -272,6 +272,9 @@ fn emit_disk(
             "disk '{t}': a {media} device on bus '{bus}' is not supported"
         )));
     }
+    if let Some(v) = &disk.vhost_user {
+        return emit_vhost_user(cx, index, disk, info, v, bootindex);
+    }
     if disk.kind == DiskType::Volume && disk.source.is_none() && disk.volume.is_some() {
         // The manager gives a volume disk its file when the domain starts.
         return Err(unsupported(format!(
@@ -478,6 +481,55 @@ fn emit_disk(
     if info.bus != DiskBus::Fdc {
         o = o.maybe("bootindex", bootindex);
     }
+    cx.arg("-device", o.build());
+    Ok(())
+}
+
+/// A vhost-user disk: the server's socket as a chardev and a
+/// `vhost-user-blk-pci` device on it, as libvirt builds them; the guest's
+/// memory must be shared with the server.
+fn emit_vhost_user(
+    cx: &mut Ctx<'_>,
+    index: usize,
+    disk: &Disk,
+    info: &DiskInfo,
+    source: &crate::model::VhostUserSource,
+    bootindex: Option<u32>,
+) -> Result<(), Error> {
+    let t = &disk.target;
+    if !super::passthrough::shared_memory(cx.def) {
+        return Err(unsupported(format!(
+            "disk '{t}': 'vhostuser' requires shared memory: add <memoryBacking><source type='memfd'/><access mode='shared'/></memoryBacking>"
+        )));
+    }
+    if info.bus != DiskBus::Virtio || disk.model.is_some() {
+        return Err(unsupported(format!(
+            "disk '{t}': a vhostuser disk is a plain virtio disk (no model)"
+        )));
+    }
+    let chr = format!("chr-vu-{}", info.id);
+    let backend = Opts::new("socket")
+        .set("id", &chr)
+        .set_user("path", "vhost-user disk socket", &source.path)?
+        .maybe("reconnect", source.reconnect);
+    cx.arg("-chardev", backend.build());
+    let placed = cx.pci.place(
+        &format!("disk '{t}'"),
+        disk.address.as_ref(),
+        Dev::Disk(index),
+    )?;
+    if disk.driver.queues == Some(0) {
+        return Err(invalid(format!(
+            "disk '{t}': <driver queues> must be at least 1"
+        )));
+    }
+    let o = Opts::new("vhost-user-blk-pci")
+        .set("chardev", &chr)
+        .set("id", &info.id)
+        .maybe("num-queues", disk.driver.queues)
+        .maybe("queue-size", disk.driver.queue_size)
+        .extend(placed.opts);
+    let o = super::disk_props::add(o, disk, DiskBus::Virtio)?.maybe("bootindex", bootindex);
     cx.arg("-device", o.build());
     Ok(())
 }

@@ -203,6 +203,14 @@ fn backend(
     let page = hugepage_size(def, cell);
     let source = mb.source.unwrap_or(MemorySourceType::Anonymous);
     let access = access.or(mb.access);
+    // As libvirt's qemuBuildMemoryBackendProps: memory whose access is
+    // set is a file's, so that another process (a vhost-user server,
+    // virtiofsd) can map the very pages; anonymous RAM has no descriptor
+    // to hand over.
+    let source = match (source, page, access) {
+        (MemorySourceType::Anonymous, None, Some(_)) => MemorySourceType::File,
+        _ => source,
+    };
     let file =
         source != MemorySourceType::Memfd && (page.is_some() || source == MemorySourceType::File);
     let mut o = match (source, page) {
