@@ -203,12 +203,13 @@ fn backend(
     let page = hugepage_size(def, cell);
     let source = mb.source.unwrap_or(MemorySourceType::Anonymous);
     let access = access.or(mb.access);
-    // As libvirt's qemuBuildMemoryBackendProps: memory whose access is
-    // set is a file's, so that another process (a vhost-user server,
-    // virtiofsd) can map the very pages; anonymous RAM has no descriptor
-    // to hand over.
+    // Memory whose access is set must have a descriptor, so that another
+    // process (a vhost-user server, virtiofsd) can map the very pages;
+    // anonymous RAM has none. libvirt makes it a file in its memory
+    // directory; a memfd is the same shared memory without a file system
+    // whose size could run out under the guest.
     let source = match (source, page, access) {
-        (MemorySourceType::Anonymous, None, Some(_)) => MemorySourceType::File,
+        (MemorySourceType::Anonymous, None, Some(_)) => MemorySourceType::Memfd,
         _ => source,
     };
     let file =
