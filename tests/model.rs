@@ -26,6 +26,8 @@ mod host_rules;
 mod memdev_rules;
 #[path = "model/net_rules.rs"]
 mod net_rules;
+#[path = "model/net_sockets.rs"]
+mod net_sockets;
 #[path = "model/pick.rs"]
 mod pick;
 #[path = "model/props.rs"]

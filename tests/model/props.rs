@@ -318,6 +318,7 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
                     .collect(),
             }),
             scripts: Default::default(),
+            ips: Vec::new(),
             address: pci(&mut p),
         });
     }

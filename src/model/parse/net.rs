@@ -3,6 +3,7 @@
 
 use super::devices::{VIRTIO_ATTRS, address, alias, boot_order, virtio_attrs};
 use super::el::{El, R, Radix, invalid, push, set};
+use super::net_socket::{SocketKind, guest_ip, socket_source};
 use crate::model::{
     DirectMode, FilterRef, GuestOffloads, HostOffloads, HostdevRom, Interface, InterfaceType,
     MacAddr, ModelErrorKind, NetDriver, OvsPort, PortForward, PortRange,
@@ -155,12 +156,18 @@ pub(super) fn interface(e: El) -> R<Interface> {
                 ("ethernet", 3),
                 ("direct", 4),
                 ("vhostuser", 5),
+                ("server", 6),
+                ("client", 7),
+                ("mcast", 8),
+                ("udp", 9),
             ],
         )?
         .unwrap_or(0);
     let (mut source, mut mac, mut model) = (None, None, None);
     let mut direct = None;
     let mut vhost_user = None;
+    let mut socket = None;
+    let mut ips = Vec::new();
     let (mut target_dev, mut boot, mut address_v) = (None, None, None);
     let mut port_forwards = Vec::new();
     let (mut driver, mut rom, mut link_up) = (None, None, None);
@@ -226,8 +233,9 @@ pub(super) fn interface(e: El) -> R<Interface> {
                 c.allow(&["size"])?;
                 c.empty()?;
                 // libvirt's qemuDomainNetSupportsMTU: a tap, a vhost-user
-                // port or a network (QEMU's user networking has none).
-                if kind == 0 || kind == 4 {
+                // port or a network (QEMU's user networking and socket
+                // backends have none).
+                if !matches!(kind, 1 | 2 | 3 | 5) {
                     return Err(super::el::unsupported(format!(
                         "setting MTU on interface type '{}' is not supported, at {}",
                         e.get("type").unwrap_or_default(),
@@ -272,6 +280,25 @@ pub(super) fn interface(e: El) -> R<Interface> {
                     .unwrap_or(false);
                 Ok((c.req("path")?.to_string(), server))
             })?,
+            "source" if kind >= 6 => set(&mut socket, c, |c| {
+                let k = match kind {
+                    6 => SocketKind::Server,
+                    9 => SocketKind::Udp,
+                    _ => SocketKind::Peer,
+                };
+                socket_source(c, k)
+            })?,
+            "ip" => {
+                // libvirt's qemuValidateDomainDeviceDefNetwork: QEMU sets
+                // a guest's address only on user networking.
+                if kind != 0 {
+                    return Err(super::el::unsupported(format!(
+                        "<ip> at {} on an interface of type '{type_name}': Invalid attempt to set network interface guest-side IP route and/or address info, not supported by QEMU (only type='user' takes it)",
+                        c.at()
+                    )));
+                }
+                push(&mut ips, c, guest_ip)?
+            }
             "source" if kind == 4 => set(&mut direct, c, |c| {
                 c.allow(&["dev", "mode"])?;
                 c.empty()?;
@@ -347,6 +374,17 @@ pub(super) fn interface(e: El) -> R<Interface> {
             let (path, server) = vhost_user.ok_or_else(|| need_source("path"))?;
             InterfaceType::VhostUser { path, server }
         }
+        6..=9 => {
+            let (remote, local) =
+                socket.ok_or_else(|| need_source(if kind == 6 { "port" } else { "address" }))?;
+            match (kind, local) {
+                (6, _) => InterfaceType::Server(remote),
+                (7, _) => InterfaceType::Client(remote),
+                (8, _) => InterfaceType::Mcast(remote),
+                (_, Some(local)) => InterfaceType::Udp { remote, local },
+                (_, None) => return Err(need_source("address")),
+            }
+        }
         _ => InterfaceType::User,
     };
     Ok(Interface {
@@ -368,6 +406,7 @@ pub(super) fn interface(e: El) -> R<Interface> {
             up: script,
             down: downscript,
         },
+        ips,
         address: address_v,
     })
 }

@@ -9,8 +9,8 @@ use super::passthrough::rom_opts;
 use super::{Ctx, invalid, unsupported};
 use crate::error::{Error, ErrorCode};
 use crate::model::{
-    DirectMode, Interface, InterfaceType, NetDriver, NetDriverName, NetTxMode, PortForward,
-    PortProto,
+    DirectMode, Interface, InterfaceType, NetDriver, NetDriverName, NetSocket, NetTxMode,
+    PortForward, PortProto,
 };
 
 /// The PCI NICs whose libvirt model is QEMU's device name: the common
@@ -231,7 +231,7 @@ fn backend(net: &Interface, id: &str, fd: Option<i32>) -> Result<Opts, Error> {
                     "<target dev> is not supported on <interface type='user'>",
                 ));
             }
-            let mut o = Opts::new("user").set("id", id);
+            let mut o = Opts::new("user").set("id", id).extend(guest_network(net)?);
             for rule in &net.port_forwards {
                 for fwd in hostfwds(rule)? {
                     o = o.set("hostfwd", fwd);
@@ -285,10 +285,96 @@ fn backend(net: &Interface, id: &str, fd: Option<i32>) -> Result<Opts, Error> {
                 .set("host", "192.168.122.1")
                 .set("dhcpstart", "192.168.122.2"))
         }
+        InterfaceType::Server(s) => socket_backend(net, id, "listen", s, None),
+        InterfaceType::Client(s) => socket_backend(net, id, "connect", s, None),
+        InterfaceType::Mcast(s) => socket_backend(net, id, "mcast", s, None),
+        InterfaceType::Udp { remote, local } => socket_backend(net, id, "udp", remote, Some(local)),
         InterfaceType::Network(n) => Err(unsupported(format!(
             "the libvirt network '{n}' does not exist here: qvirt provides only the 'default' network (NAT); use <interface type='bridge'> for a host bridge"
         ))),
     }
+}
+
+/// The `-netdev socket` of a server, client, mcast or udp interface, as
+/// libvirt's qemuBuildHostNetProps writes it: `listen=[ADDR]:PORT`
+/// (every host address when none is given), `connect=`, `mcast=`, or
+/// `udp=` with `localaddr=`.
+fn socket_backend(
+    net: &Interface,
+    id: &str,
+    key: &str,
+    remote: &NetSocket,
+    local: Option<&NetSocket>,
+) -> Result<Opts, Error> {
+    let kind = net.kind.type_name();
+    if net.target_dev.is_some() {
+        return Err(unsupported(format!(
+            "<target dev> is not supported on <interface type='{kind}'>: a socket backend has no host device"
+        )));
+    }
+    let endpoint =
+        |s: &NetSocket| format!("{}:{}", s.address.as_deref().unwrap_or_default(), s.port);
+    let mut o =
+        Opts::new("socket")
+            .set("id", id)
+            .set_user(key, "socket address", &endpoint(remote))?;
+    if let Some(l) = local {
+        o = o.set_user("localaddr", "local socket address", &endpoint(l))?;
+    }
+    Ok(o)
+}
+
+/// The `net=` and `ipv6-prefix=` of a user interface's `<ip>`s: the
+/// network slirp serves the guest (its gateway, DNS server and DHCP
+/// range follow from it), as libvirt writes them. The rules on how many
+/// and how long are checked by [`check_guest_ips`].
+fn guest_network(net: &Interface) -> Result<Opts, Error> {
+    check_guest_ips(net)?;
+    let mut o = Opts::empty();
+    for ip in &net.ips {
+        o = match (ip.address, ip.prefix) {
+            (IpAddr::V4(a), Some(p)) => o.set("net", format!("{a}/{p}")),
+            (IpAddr::V4(a), None) => o.set("net", a),
+            (IpAddr::V6(a), p) => o.set("ipv6-prefix", a).maybe("ipv6-prefixlen", p),
+        };
+    }
+    Ok(o)
+}
+
+/// libvirt's rules for a user interface's `<ip>`s
+/// (qemuValidateDomainDeviceDefNetwork): one IPv4 network of 4 to 27
+/// bits, one IPv6 network of 64 bits.
+pub(crate) fn check_guest_ips(net: &Interface) -> Result<(), Error> {
+    let (mut v4, mut v6) = (false, false);
+    for ip in &net.ips {
+        match ip.address {
+            IpAddr::V4(a) => {
+                if std::mem::replace(&mut v4, true) {
+                    return Err(unsupported(format!(
+                        "<ip address='{a}'>: Only one IPv4 address per interface is allowed"
+                    )));
+                }
+                if let Some(p) = ip.prefix.filter(|p| !(4..=27).contains(p)) {
+                    return Err(invalid(format!(
+                        "<ip address='{a}' prefix='{p}'>: invalid prefix, must be in range of 4-27"
+                    )));
+                }
+            }
+            IpAddr::V6(a) => {
+                if std::mem::replace(&mut v6, true) {
+                    return Err(unsupported(format!(
+                        "<ip address='{a}'>: Only one IPv6 address per interface is allowed"
+                    )));
+                }
+                if let Some(p) = ip.prefix.filter(|p| *p != 64) {
+                    return Err(unsupported(format!(
+                        "<ip address='{a}'>: unsupported IPv6 address prefix='{p}' - must be 64"
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `hostfwd` rules of a `<portForward>`: one per host port, each host port

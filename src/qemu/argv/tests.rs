@@ -78,6 +78,7 @@ fn nic(kind: InterfaceType, model: &str, last: u8) -> Interface {
         coalesce_rx_frames: None,
         filterref: None,
         scripts: Default::default(),
+        ips: Vec::new(),
         address: None,
     }
 }
