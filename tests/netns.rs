@@ -18,6 +18,8 @@ mod support;
 mod coalesce;
 #[path = "netns/scripts.rs"]
 mod scripts;
+#[path = "netns/sockets.rs"]
+mod sockets;
 
 use std::path::PathBuf;
 use std::process::Command;
