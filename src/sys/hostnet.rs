@@ -30,6 +30,9 @@ use crate::model::{DomainDef, InterfaceType, MacAddr, PortProto};
 pub(crate) mod coalesce;
 mod macvtap;
 pub(crate) mod shaping;
+mod sockets;
+
+pub(crate) use sockets::check_socket_ports;
 
 /// The tun/tap control device.
 const TUN_DEVICE: &str = "/dev/net/tun";

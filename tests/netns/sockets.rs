@@ -138,6 +138,27 @@ fn socket_interfaces_join_two_guests() {
     assert_eq!(owned(&udp, "127.0.0.1:5601", pid_a).len(), 1, "{udp}");
     assert_eq!(owned(&udp, "230.0.0.1:5603", pid_a).len(), 1, "{udp}");
 
+    // A second server on A's port: refused before its QEMU runs.
+    let c = d
+        .define_xml(&super::firmware(
+            "sk-c",
+            &nic("server", "01:13", "<source port='5558'/>"),
+        ))
+        .unwrap();
+    let e = d.start(&c).unwrap_err();
+    assert_eq!(e.code, ErrorCode::ResourceBusy, "{e}");
+    assert!(
+        e.message
+            .contains("host port 5558/tcp on 0.0.0.0 of its server interface 0 is already in use"),
+        "{e}"
+    );
+    assert_eq!(
+        d.info(&c).unwrap().state,
+        qvirt::driver::DomainState::Shutoff
+    );
+    assert_eq!(owned(&sockets(&ns, "-t"), "0.0.0.0:5558", pid_a).len(), 1);
+    d.undefine(&c).unwrap();
+
     let b = d.start(&b).unwrap();
     let pid_b = support_pid(&dir, "sk-b");
     let tcp = sockets(&ns, "-t");

@@ -155,6 +155,7 @@ impl Core {
         let ports = self.pick_display_ports(&def)?;
         let (vnc_port, websocket_port) = (ports.vnc, ports.websocket);
         hostnet::check_forwards(&def)?;
+        hostnet::check_socket_ports(&def)?;
         // The taps go again whenever this returns an error; once QEMU runs
         // they are the run's, removed when it ends.
         hostnet::create_taps(&mut def)?;
