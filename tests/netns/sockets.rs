@@ -88,7 +88,9 @@ fn address_nic(console: &mut dyn ConsoleStream, mac: &str, ip: &str) {
 /// namespace as the XML says, `info network` shows each backend, and
 /// guest B reaches guest A over each link (an HTTP fetch over the TCP
 /// one, pings over the others, each link on a subnet of its own). A
-/// socket interface is not hot-plugged, as in libvirt.
+/// second server on a held port is refused before its QEMU runs. A
+/// socket interface is not hot-plugged, as in libvirt, and is unplugged
+/// as any interface is.
 #[test]
 fn socket_interfaces_join_two_guests() {
     let ns = Netns::new("sock");
@@ -246,6 +248,21 @@ fn socket_interfaces_join_two_guests() {
         "{e}"
     );
     assert!(!info_network(&*d, &a).contains("hostnet3"));
+    // Unplugged, as any interface: QEMU leaves the group.
+    d.detach_device(&a, &nic("mcast", "03:11", mcast), ModifyFlags::LIVE)
+        .unwrap();
+    assert!(
+        super::support::wait_until(Duration::from_secs(60), || owned(
+            &sockets(&ns, "-u"),
+            "230.0.0.1:5603",
+            pid_a
+        )
+        .is_empty()),
+        "{}",
+        sockets(&ns, "-u")
+    );
+    assert!(!info_network(&*d, &a).contains("hostnet2"));
+    assert_eq!(owned(&sockets(&ns, "-u"), "230.0.0.1:5603", pid_b).len(), 1);
     drop((console_a, console_b));
     d.destroy(&b).unwrap();
     d.destroy(&a).unwrap();
