@@ -16,6 +16,8 @@ mod support;
 
 #[path = "netns/coalesce.rs"]
 mod coalesce;
+#[path = "netns/passt.rs"]
+mod passt;
 #[path = "netns/scripts.rs"]
 mod scripts;
 #[path = "netns/sockets.rs"]

@@ -158,6 +158,9 @@ pub struct Interface {
     /// `<ip address= family= prefix=>`: the guest-side network of a user
     /// interface (at most one IPv4 and one IPv6), in document order.
     pub ips: Vec<GuestIp>,
+    /// `<backend type='passt'>` of a user interface; `None`: QEMU's own
+    /// user networking.
+    pub passt: Option<Passt>,
     /// `<address>`.
     pub address: Option<Address>,
 }
@@ -266,6 +269,19 @@ pub struct NetSocket {
     pub port: u16,
 }
 
+/// `<backend type='passt' logFile=>` of a user interface, with its
+/// `<source dev=>`: a passt process carries the guest's traffic through
+/// the host's own sockets, instead of QEMU's user networking.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Passt {
+    /// `logFile`: where passt logs; `None`: into the domain's log.
+    pub log_file: Option<String>,
+    /// `<source dev=...>`: the host interface passt takes its addresses
+    /// and routes from and sends through; `None`: the one with the
+    /// default route.
+    pub dev: Option<String>,
+}
+
 /// `<ip address= family= prefix=>` of a user interface.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GuestIp {
@@ -369,8 +385,11 @@ words! {
 pub struct PortForward {
     /// `proto`.
     pub proto: PortProto,
-    /// `address`: the host address to listen on; `None` means loopback.
+    /// `address`: the host address to listen on; `None` means loopback
+    /// (QEMU's user networking) or every address (passt).
     pub address: Option<String>,
+    /// `dev`: the host interface the address is on (passt only).
+    pub dev: Option<String>,
     /// `<range start= end= to= exclude=>` children.
     pub ranges: Vec<PortRange>,
 }
@@ -384,4 +403,7 @@ pub struct PortRange {
     pub end: Option<u16>,
     /// `to`: the guest port `start` maps to; `None` means the same port.
     pub to: Option<u16>,
+    /// `exclude='yes'`: these ports are taken out of the rule's other
+    /// ranges (passt only).
+    pub exclude: bool,
 }

@@ -234,12 +234,6 @@ fn user_interface_ip_rules() {
     ] {
         reject_at_define(&user(ips), kind, fragment);
     }
-    // passt is not here: its backend is refused by name.
-    reject(
-        &user("<backend type='passt'/>"),
-        Unsupported,
-        "unsupported element <backend>",
-    );
 }
 
 #[test]

@@ -12,7 +12,7 @@ use qvirt::{Domain, Driver, ErrorCode};
 
 /// The Linux guest `name` with `nics` (the first one is its `eth0`, at
 /// `ip`/24) and ACPI, for a hot-plug and the power button.
-fn guest(name: &str, cmdline: &str, nics: &str) -> String {
+pub(super) fn guest(name: &str, cmdline: &str, nics: &str) -> String {
     let dir = guest_dir();
     format!(
         "<domain type='qemu'><name>{name}</name><memory unit='MiB'>128</memory><vcpu>1</vcpu>\
@@ -36,7 +36,7 @@ fn nic(kind: &str, mac: &str, source: &str) -> String {
 }
 
 /// What HMP's `info network` says of the running domain.
-fn info_network(d: &dyn Driver, dom: &Domain) -> String {
+pub(super) fn info_network(d: &dyn Driver, dom: &Domain) -> String {
     let out = d
         .qemu_monitor_command(
             dom,
@@ -48,7 +48,7 @@ fn info_network(d: &dyn Driver, dom: &Domain) -> String {
 }
 
 /// `ss -Hanp` of `proto` (`-t`, `-u`) inside the namespace.
-fn sockets(ns: &Netns, proto: &str) -> String {
+pub(super) fn sockets(ns: &Netns, proto: &str) -> String {
     let mut args = ns.exec();
     args.extend(["ss", "-Hanp", proto]);
     run(args[0], &args[1..])
@@ -65,7 +65,7 @@ fn owned<'a>(table: &'a str, local: &str, pid: i32) -> Vec<&'a str> {
 }
 
 /// Types `command` on the console and reads until `needle`.
-fn type_in(console: &mut dyn ConsoleStream, command: &str, needle: &str) -> String {
+pub(super) fn type_in(console: &mut dyn ConsoleStream, command: &str, needle: &str) -> String {
     console.write(format!("{command}\n").as_bytes()).unwrap();
     read_until(console, needle, Duration::from_secs(60))
 }

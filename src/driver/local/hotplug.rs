@@ -167,6 +167,15 @@ impl Core {
                         ),
                     ));
                 }
+                if net.passt.is_some() {
+                    return Err(Error::new(
+                        ErrorCode::NoSupport,
+                        format!(
+                            "cannot attach interface {} to domain '{}': a user interface with the passt backend is not hot-plugged (its passt process comes with the start); add it to the definition and restart",
+                            net.mac, dom.name
+                        ),
+                    ));
+                }
                 if let Some(why) = super::hostcheck::missing_filter(net) {
                     return Err(Error::new(
                         ErrorCode::NoSupport,

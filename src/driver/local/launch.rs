@@ -268,6 +268,15 @@ impl Core {
                 return Err(e);
             }
         };
+        // A passt per passt interface, listening before QEMU connects.
+        let passt = match super::passt::start(&def, &run_dir, &self.layout.log_file(&name)) {
+            Ok(p) => p,
+            Err(e) => {
+                drop(virtiofsd);
+                let _ = crate::sys::fsutil::remove_tree(&run_dir);
+                return Err(e);
+            }
+        };
         let log = self.layout.log_file(&name);
         // As libvirt's taint: what <qemu:commandline>, <qemu:capabilities>
         // and interface scripts change is beyond the manager's knowledge.
@@ -462,6 +471,7 @@ impl Core {
             t.keep();
         }
         virtiofsd.keep();
+        passt.keep();
         host_devices.keep();
         Ok((run, link))
     }

@@ -79,7 +79,12 @@ pub(super) fn interface(w: &mut XmlWriter, i: &Interface) {
             w.empty("local", socket_attrs(local));
             w.close("source");
         }
-        InterfaceType::User | InterfaceType::Ethernet => {}
+        InterfaceType::User => {
+            if let Some(dev) = i.passt.as_ref().and_then(|p| p.dev.as_ref()) {
+                w.empty("source", Attrs::new().add("dev", dev));
+            }
+        }
+        InterfaceType::Ethernet => {}
     }
     for ip in &i.ips {
         let family = if ip.address.is_ipv6() { "ipv6" } else { "ipv4" };
@@ -104,6 +109,14 @@ pub(super) fn interface(w: &mut XmlWriter, i: &Interface) {
     }
     if let Some(d) = &i.driver {
         net_driver(w, d);
+    }
+    if let Some(p) = &i.passt {
+        w.empty(
+            "backend",
+            Attrs::new()
+                .add("type", "passt")
+                .opt("logFile", p.log_file.as_ref()),
+        );
     }
     if let Some(f) = &i.filterref {
         element(
@@ -186,13 +199,15 @@ pub(super) fn interface(w: &mut XmlWriter, i: &Interface) {
     for pf in &i.port_forwards {
         let a = Attrs::new()
             .add("proto", pf.proto.as_str())
-            .opt("address", pf.address.as_ref());
+            .opt("address", pf.address.as_ref())
+            .opt("dev", pf.dev.as_ref());
         element(w, "portForward", a, !pf.ranges.is_empty(), |w| {
             for r in &pf.ranges {
                 let a = Attrs::new()
                     .add("start", r.start)
                     .opt("end", r.end)
-                    .opt("to", r.to);
+                    .opt("to", r.to)
+                    .opt("exclude", r.exclude.then_some("yes"));
                 w.empty("range", a);
             }
         });

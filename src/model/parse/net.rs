@@ -168,6 +168,7 @@ pub(super) fn interface(e: El) -> R<Interface> {
     let mut vhost_user = None;
     let mut socket = None;
     let mut ips = Vec::new();
+    let (mut backend, mut user_dev, mut passt_only) = (None, None, None);
     let (mut target_dev, mut boot, mut address_v) = (None, None, None);
     let mut port_forwards = Vec::new();
     let (mut driver, mut rom, mut link_up) = (None, None, None);
@@ -330,7 +331,31 @@ pub(super) fn interface(e: El) -> R<Interface> {
             "vlan" => set(&mut vlan, c, vlan_of)?,
             "downscript" => set(&mut downscript, c, |c| script_path(c, kind, type_name))?,
             "boot" => set(&mut boot, c, boot_order)?,
-            "portForward" => push(&mut port_forwards, c, port_forward)?,
+            "portForward" => push(&mut port_forwards, c, |c| port_forward(c, &mut passt_only))?,
+            "backend" => set(&mut backend, c, |c| {
+                c.allow(&["type", "logFile"])?;
+                c.empty()?;
+                // libvirt's virDomainNetDefValidate.
+                if kind != 0 {
+                    return Err(super::el::unsupported(format!(
+                        "<backend> at {}: The 'passt' backend can only be used with interface type='user'",
+                        c.at()
+                    )));
+                }
+                let passt = c.choice("type", &[("passt", true), ("default", false)])?;
+                if passt != Some(true) {
+                    return Err(super::el::unsupported(format!(
+                        "<backend> at {} without type='passt': QEMU's own user networking takes no backend settings",
+                        c.at()
+                    )));
+                }
+                Ok(c.get("logFile").map(str::to_string))
+            })?,
+            "source" if kind == 0 => set(&mut user_dev, c, |c| {
+                c.allow(&["dev"])?;
+                c.empty()?;
+                Ok((c.req("dev")?.to_string(), c.at()))
+            })?,
             "address" => set(&mut address_v, c, address)?,
             "alias" => alias(c)?,
             _ => c.skip()?,
@@ -356,6 +381,20 @@ pub(super) fn interface(e: El) -> R<Interface> {
             e.at()
         )));
     }
+    if backend.is_none() {
+        let dev = user_dev
+            .as_ref()
+            .map(|(_, at)| format!("<source dev> at {at}"));
+        if let Some(what) = dev.or(passt_only) {
+            return Err(super::el::unsupported(format!(
+                "{what}: only the passt backend (<backend type='passt'>) takes it, not QEMU's user networking"
+            )));
+        }
+    }
+    let passt = backend.map(|log_file| crate::model::Passt {
+        log_file,
+        dev: user_dev.map(|(dev, _)| dev),
+    });
     let need_source = |what: &str| {
         invalid(format!(
             "missing <source {what}=...> in <interface> at {}",
@@ -407,6 +446,7 @@ pub(super) fn interface(e: El) -> R<Interface> {
             down: downscript,
         },
         ips,
+        passt,
         address: address_v,
     })
 }
@@ -579,29 +619,44 @@ fn filterref(c: El, kind: u8, type_name: &str) -> R<FilterRef> {
     })
 }
 
-fn port_forward(e: El) -> R<PortForward> {
-    e.allow(&["proto", "address"])?;
+/// `<portForward>`; `passt_only` gets where an attribute only passt
+/// applies (`dev`, `exclude`) is first used.
+fn port_forward(e: El, passt_only: &mut Option<String>) -> R<PortForward> {
+    e.allow(&["proto", "address", "dev"])?;
     let proto = e.req_word("proto")?;
     let address = e.get("address").map(str::to_string);
+    let dev = e.get("dev").map(str::to_string);
+    if dev.is_some() && passt_only.is_none() {
+        *passt_only = Some(format!("attribute dev on <portForward> at {}", e.at()));
+    }
     let mut ranges = Vec::new();
     for c in e.children()? {
         if c.name() != "range" {
             c.skip()?;
             continue;
         }
-        c.allow(&["start", "end", "to"])?;
+        c.allow(&["start", "end", "to", "exclude"])?;
         c.empty()?;
         c.req("start")?;
         let port = |name: &str| c.port(name);
+        let exclude = c.yes_no("exclude")?.unwrap_or(false);
+        if c.get("exclude").is_some() && passt_only.is_none() {
+            *passt_only = Some(format!(
+                "attribute exclude on <portForward><range> at {}",
+                c.at()
+            ));
+        }
         ranges.push(PortRange {
             start: port("start")?.unwrap_or(0),
             end: port("end")?,
             to: port("to")?,
+            exclude,
         });
     }
     Ok(PortForward {
         proto,
         address,
+        dev,
         ranges,
     })
 }

@@ -2,6 +2,7 @@
 //! driver created) and a NIC `-device` per `<interface>`.
 
 use std::net::IpAddr;
+use std::path::{Path, PathBuf};
 
 use super::devs::Dev;
 use super::opts::{Opts, with_virtio};
@@ -81,8 +82,11 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
             };
             cx.arg("-chardev", o.build());
         }
-        let backend =
-            backend(net, &netdev, fd)?.extend(backend_driver(net, &driver, virtio, &what)?);
+        let backend = match &net.passt {
+            Some(_) => passt_backend(net, &netdev, &passt_socket(&cx.paths.runtime_dir, i))?,
+            None => backend(net, &netdev, fd)?,
+        }
+        .extend(backend_driver(net, &driver, virtio, &what)?);
         cx.arg("-netdev", backend.build());
         let placed = cx.pci.place(&what, net.address.as_ref(), Dev::Net(i))?;
         let m = net.mac.0;
@@ -295,6 +299,35 @@ fn backend(net: &Interface, id: &str, fd: Option<i32>) -> Result<Opts, Error> {
     }
 }
 
+/// The UNIX socket passt listens on for interface number `index`, in the
+/// domain's runtime directory: QEMU connects to it.
+pub fn passt_socket(run_dir: &Path, index: usize) -> PathBuf {
+    run_dir.join(format!("net{index}-passt.sock"))
+}
+
+/// The `-netdev stream` of a user interface with the passt backend, as
+/// libvirt's qemuPasstAddNetProps writes it: QEMU connects to passt's
+/// socket. The port forwards and guest network are passt's own options.
+fn passt_backend(net: &Interface, id: &str, socket: &Path) -> Result<Opts, Error> {
+    if net.target_dev.is_some() {
+        return Err(unsupported(
+            "<target dev> is not supported on <interface type='user'>",
+        ));
+    }
+    check_guest_ips(net)?;
+    let path = socket.to_str().ok_or_else(|| {
+        invalid(format!(
+            "the passt socket path {} is not UTF-8",
+            socket.display()
+        ))
+    })?;
+    Opts::new("stream")
+        .set("id", id)
+        .switch("server", false)
+        .set("addr.type", "unix")
+        .set_user("addr.path", "passt socket", path)
+}
+
 /// The `-netdev socket` of a server, client, mcast or udp interface, as
 /// libvirt's qemuBuildHostNetProps writes it: `listen=[ADDR]:PORT`
 /// (every host address when none is given), `connect=`, `mcast=`, or
@@ -437,10 +470,12 @@ mod tests {
         let mut rule = PortForward {
             proto: PortProto::Tcp,
             address: Some("0.0.0.0".into()),
+            dev: None,
             ranges: vec![PortRange {
                 start: 2222,
                 end: Some(2223),
                 to: Some(22),
+                exclude: false,
             }],
         };
         assert_eq!(

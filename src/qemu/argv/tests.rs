@@ -79,6 +79,7 @@ fn nic(kind: InterfaceType, model: &str, last: u8) -> Interface {
         filterref: None,
         scripts: Default::default(),
         ips: Vec::new(),
+        passt: None,
         address: None,
     }
 }
