@@ -14,7 +14,7 @@ const PASST: &str = "<interface type='user'><mac address='00:11:22:33:44:55'/><s
      <portForward proto='tcp' address='2001:db8:ac10:fd01::1:10'>\
      <range start='1000' end='1050'/><range start='1020' exclude='yes'/></portForward>\
      <portForward proto='udp' address='1.2.3.4' dev='eth0'><range start='5000'/></portForward>\
-     <model type='virtio'/><backend type='passt' logFile='/var/log/loglaw.blog'/></interface>";
+     <model type='virtio'/><mtu size='1400'/><backend type='passt' logFile='/var/log/loglaw.blog'/></interface>";
 
 #[test]
 fn a_passt_backend_is_read_and_written_back() {
@@ -28,6 +28,8 @@ fn a_passt_backend_is_read_and_written_back() {
         })
     );
     assert!(i.port_forwards[0].ranges[1].exclude);
+    // libvirt's qemuDomainNetSupportsMTU takes passt's.
+    assert_eq!(i.mtu, Some(1400));
     assert_eq!(i.port_forwards[1].dev.as_deref(), Some("eth0"));
     let x = d.to_xml();
     for part in [
@@ -65,6 +67,10 @@ fn what_only_passt_takes_is_refused_elsewhere() {
         (
             "<interface type='user'><portForward proto='tcp'><range start='80' end='90'/><range start='85' exclude='yes'/></portForward></interface>",
             "attribute exclude on <portForward><range>",
+        ),
+        (
+            "<interface type='user'><mtu size='1400'/></interface>",
+            "only its passt backend (<backend type='passt'>) takes one",
         ),
         (
             "<interface type='user'><backend type='default' logFile='/tmp/l'/></interface>",

@@ -65,7 +65,7 @@ fn a_passt_backend_serves_the_guest_and_forwards_its_ports() {
          <ip address='10.0.9.77' family='ipv4' prefix='24'/>\
          <portForward proto='tcp'><range start='8080' to='80'/>\
          <range start='8081' end='8082'/><range start='8082' exclude='yes'/></portForward>\
-         <model type='virtio'/><backend type='passt' logFile='{}'/></interface>",
+         <model type='virtio'/><mtu size='1400'/><backend type='passt' logFile='{}'/></interface>",
         log.display()
     );
     let dom = d
@@ -103,7 +103,7 @@ fn a_passt_backend_serves_the_guest_and_forwards_its_ports() {
     read_until(&mut *console, "guest# ", Duration::from_secs(120));
     type_in(
         &mut *console,
-        "printf '#!/bin/sh\\necho \"lease-$1 $ip $subnet $router\"\\n[ \"$1\" = bound ] && ifconfig $interface $ip netmask $subnet\\n' > /tmp/dh; chmod +x /tmp/dh; echo scr''ipt-written",
+        "printf '#!/bin/sh\\necho \"lease-$1 $ip $subnet $router mtu=$mtu\"\\n[ \"$1\" = bound ] && ifconfig $interface $ip netmask $subnet\\n' > /tmp/dh; chmod +x /tmp/dh; echo scr''ipt-written",
         "script-written",
     );
     let said = type_in(
@@ -112,9 +112,9 @@ fn a_passt_backend_serves_the_guest_and_forwards_its_ports() {
         "dhcp-done",
     );
     // The address asked for, in the network asked for, the namespace's
-    // gateway as the router.
+    // gateway as the router, the MTU asked for.
     assert!(
-        said.contains("lease-bound 10.0.9.77 255.255.255.0 10.0.9.254"),
+        said.contains("lease-bound 10.0.9.77 255.255.255.0 10.0.9.254 mtu=1400"),
         "{said}"
     );
     let reply = fetch_in(&ns, 8080).unwrap();

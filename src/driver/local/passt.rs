@@ -96,6 +96,9 @@ pub fn argv(net: &Interface, socket: &Path, uid: u32, gid: u32) -> Vec<OsString>
     add(&["--foreground", "--one-off"]);
     add(&["--socket", &socket.to_string_lossy()]);
     add(&["--runas", &format!("{uid}:{gid}")]);
+    if let Some(mtu) = net.mtu {
+        add(&["--mtu", &mtu.to_string()]);
+    }
     if let Some(p) = &net.passt {
         if let Some(dev) = &p.dev {
             add(&["--interface", dev]);
@@ -211,7 +214,7 @@ mod tests {
              <portForward proto='udp' address='1.2.3.4' dev='eth0'>\
              <range start='5000' end='5020' to='6000'/><range start='5010' end='5015' exclude='yes'/></portForward>\
              <portForward proto='tcp'><range start='443' to='344'/></portForward>\
-             <backend type='passt' logFile='/var/log/loglaw.blog'/></interface></devices></domain>",
+             <mtu size='1400'/><backend type='passt' logFile='/var/log/loglaw.blog'/></interface></devices></domain>",
         )
         .unwrap();
         let argv: Vec<String> = argv(
@@ -225,7 +228,7 @@ mod tests {
         .collect();
         assert_eq!(
             argv.join(" "),
-            "/usr/bin/passt --foreground --one-off --socket /run/x/net0-passt.sock --runas 0:0 \
+            "/usr/bin/passt --foreground --one-off --socket /run/x/net0-passt.sock --runas 0:0 --mtu 1400 \
              --interface eth42 --log-file /var/log/loglaw.blog \
              --address 172.17.2.0 --netmask 24 --address 2001:db8:ac10:fd01::feed \
              --tcp-ports 2001:db8:ac10:fd01::1:10/22:2022,1000-1050,~1020,~1030-1040 \

@@ -169,6 +169,7 @@ pub(super) fn interface(e: El) -> R<Interface> {
     let mut socket = None;
     let mut ips = Vec::new();
     let (mut backend, mut user_dev, mut passt_only) = (None, None, None);
+    let mut user_mtu_at = None;
     let (mut target_dev, mut boot, mut address_v) = (None, None, None);
     let mut port_forwards = Vec::new();
     let (mut driver, mut rom, mut link_up) = (None, None, None);
@@ -234,9 +235,11 @@ pub(super) fn interface(e: El) -> R<Interface> {
                 c.allow(&["size"])?;
                 c.empty()?;
                 // libvirt's qemuDomainNetSupportsMTU: a tap, a vhost-user
-                // port or a network (QEMU's user networking and socket
-                // backends have none).
-                if !matches!(kind, 1 | 2 | 3 | 5) {
+                // port, a network or passt (QEMU's user networking and
+                // socket backends have none).
+                if kind == 0 {
+                    user_mtu_at = Some(c.at());
+                } else if !matches!(kind, 1 | 2 | 3 | 5) {
                     return Err(super::el::unsupported(format!(
                         "setting MTU on interface type '{}' is not supported, at {}",
                         e.get("type").unwrap_or_default(),
@@ -388,6 +391,11 @@ pub(super) fn interface(e: El) -> R<Interface> {
         if let Some(what) = dev.or(passt_only) {
             return Err(super::el::unsupported(format!(
                 "{what}: only the passt backend (<backend type='passt'>) takes it, not QEMU's user networking"
+            )));
+        }
+        if let Some(at) = user_mtu_at {
+            return Err(super::el::unsupported(format!(
+                "setting MTU on interface type 'user' is not supported, at {at}: only its passt backend (<backend type='passt'>) takes one"
             )));
         }
     }
