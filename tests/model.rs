@@ -24,8 +24,12 @@ mod guest_security;
 mod host_rules;
 #[path = "model/memdev_rules.rs"]
 mod memdev_rules;
+#[path = "model/net_passt.rs"]
+mod net_passt;
 #[path = "model/net_rules.rs"]
 mod net_rules;
+#[path = "model/net_sockets.rs"]
+mod net_sockets;
 #[path = "model/pick.rs"]
 mod pick;
 #[path = "model/props.rs"]

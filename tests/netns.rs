@@ -16,8 +16,12 @@ mod support;
 
 #[path = "netns/coalesce.rs"]
 mod coalesce;
+#[path = "netns/passt.rs"]
+mod passt;
 #[path = "netns/scripts.rs"]
 mod scripts;
+#[path = "netns/sockets.rs"]
+mod sockets;
 
 use std::path::PathBuf;
 use std::process::Command;

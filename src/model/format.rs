@@ -6,6 +6,7 @@
 
 mod devices;
 mod hostdev;
+mod net;
 mod smartcard;
 mod tuning;
 

@@ -155,6 +155,12 @@ pub struct Interface {
     pub filterref: Option<FilterRef>,
     /// `<script path=...>` and `<downscript path=...>` (ethernet).
     pub scripts: NetScripts,
+    /// `<ip address= family= prefix=>`: the guest-side network of a user
+    /// interface (at most one IPv4 and one IPv6), in document order.
+    pub ips: Vec<GuestIp>,
+    /// `<backend type='passt'>` of a user interface; `None`: QEMU's own
+    /// user networking.
+    pub passt: Option<Passt>,
     /// `<address>`.
     pub address: Option<Address>,
 }
@@ -235,6 +241,54 @@ pub enum InterfaceType {
         /// `mode='server'`: QEMU listens on the socket (else it connects).
         server: bool,
     },
+    /// `server`: listens on a TCP port for one `client` interface (of
+    /// another domain), whose frames it then exchanges with the guest.
+    Server(NetSocket),
+    /// `client`: connects to a `server` interface's TCP port.
+    Client(NetSocket),
+    /// `mcast`: joins a multicast group's UDP port, where every member's
+    /// frames reach every other member.
+    Mcast(NetSocket),
+    /// `udp`: sends frames to a UDP port and receives them on a local one.
+    Udp {
+        /// `<source address= port=>`: where frames are sent.
+        remote: NetSocket,
+        /// `<source><local address= port=>`: where frames arrive.
+        local: NetSocket,
+    },
+}
+
+/// `<source address= port=>` of a socket interface (server, client,
+/// mcast, udp), or its `<local>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetSocket {
+    /// `address`: a host name or IP address; always set, except on a
+    /// server, where `None` listens on every address of the host.
+    pub address: Option<String>,
+    /// `port`.
+    pub port: u16,
+}
+
+/// `<backend type='passt' logFile=>` of a user interface, with its
+/// `<source dev=>`: a passt process carries the guest's traffic through
+/// the host's own sockets, instead of QEMU's user networking.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Passt {
+    /// `logFile`: where passt logs; `None`: into the domain's log.
+    pub log_file: Option<String>,
+    /// `<source dev=...>`: the host interface passt takes its addresses
+    /// and routes from and sends through; `None`: the one with the
+    /// default route.
+    pub dev: Option<String>,
+}
+
+/// `<ip address= family= prefix=>` of a user interface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GuestIp {
+    /// `address`: the network's address (its `family` follows from it).
+    pub address: std::net::IpAddr,
+    /// `prefix`: the network's length in bits; `None` when not written.
+    pub prefix: Option<u8>,
 }
 
 words! {
@@ -252,6 +306,22 @@ words! {
 }
 
 impl InterfaceType {
+    /// libvirt's word for the type, as `<interface type=...>` writes it.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            InterfaceType::User => "user",
+            InterfaceType::Network(_) => "network",
+            InterfaceType::Bridge(_) => "bridge",
+            InterfaceType::Ethernet => "ethernet",
+            InterfaceType::Direct { .. } => "direct",
+            InterfaceType::VhostUser { .. } => "vhostuser",
+            InterfaceType::Server(_) => "server",
+            InterfaceType::Client(_) => "client",
+            InterfaceType::Mcast(_) => "mcast",
+            InterfaceType::Udp { .. } => "udp",
+        }
+    }
+
     /// Whether the interface's backend is a tap or macvtap device on the
     /// host that the manager makes (bridge, ethernet, direct), rather
     /// than QEMU's own networking or a vhost-user socket.
@@ -315,8 +385,11 @@ words! {
 pub struct PortForward {
     /// `proto`.
     pub proto: PortProto,
-    /// `address`: the host address to listen on; `None` means loopback.
+    /// `address`: the host address to listen on; `None` means loopback
+    /// (QEMU's user networking) or every address (passt).
     pub address: Option<String>,
+    /// `dev`: the host interface the address is on (passt only).
+    pub dev: Option<String>,
     /// `<range start= end= to= exclude=>` children.
     pub ranges: Vec<PortRange>,
 }
@@ -330,4 +403,7 @@ pub struct PortRange {
     pub end: Option<u16>,
     /// `to`: the guest port `start` maps to; `None` means the same port.
     pub to: Option<u16>,
+    /// `exclude='yes'`: these ports are taken out of the rule's other
+    /// ranges (passt only).
+    pub exclude: bool,
 }

@@ -20,6 +20,7 @@ mod iotune;
 mod launch;
 mod machine;
 mod net;
+mod net_socket;
 mod peripherals;
 mod raw;
 pub(crate) mod secret;

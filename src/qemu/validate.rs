@@ -27,6 +27,9 @@ pub fn validate(def: &DomainDef) -> Result<(), Error> {
 /// sizes, geometry and rotation rate as `argv::check_disk_props` says; VT-d
 /// is Q35's; vhost-vsock has no transitional device.
 fn device_rules(def: &DomainDef) -> Result<(), Error> {
+    for net in &def.devices.interfaces {
+        crate::qemu::argv::check_guest_ips(net)?;
+    }
     for d in &def.devices.disks {
         let t = &d.target;
         let bus = d.effective_bus();

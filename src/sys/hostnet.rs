@@ -30,6 +30,9 @@ use crate::model::{DomainDef, InterfaceType, MacAddr, PortProto};
 pub(crate) mod coalesce;
 mod macvtap;
 pub(crate) mod shaping;
+mod sockets;
+
+pub(crate) use sockets::check_socket_ports;
 
 /// The tun/tap control device.
 const TUN_DEVICE: &str = "/dev/net/tun";
@@ -52,15 +55,22 @@ pub(crate) fn check_forwards(def: &DomainDef) -> Result<()> {
         }
         for rule in &net.port_forwards {
             let addr = match rule.address.as_deref() {
+                // passt listens on every address, QEMU on loopback.
+                None if net.passt.is_some() => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
                 None => IpAddr::V4(Ipv4Addr::LOCALHOST),
                 Some(text) => match text.parse::<IpAddr>() {
                     Ok(a @ IpAddr::V4(_)) => a,
                     _ => continue,
                 },
             };
-            for range in &rule.ranges {
+            let excluded = |port: u16| {
+                rule.ranges
+                    .iter()
+                    .any(|r| r.exclude && (r.start..=r.end.unwrap_or(r.start)).contains(&port))
+            };
+            for range in rule.ranges.iter().filter(|r| !r.exclude) {
                 let end = range.end.unwrap_or(range.start).max(range.start);
-                for port in range.start..=end {
+                for port in (range.start..=end).filter(|p| !excluded(*p)) {
                     let guest =
                         u32::from(range.to.unwrap_or(range.start)) + u32::from(port - range.start);
                     let (proto, bound) = match rule.proto {

@@ -205,8 +205,19 @@ const ELEMENTS: &[(&str, &[&str])] = &[
     ("domain/devices/interface/mac", &["address"]),
     (
         "domain/devices/interface/source",
-        &["network", "bridge", "dev", "mode", "type", "path"],
+        &[
+            "network", "bridge", "dev", "mode", "type", "path", "address", "port",
+        ],
     ),
+    (
+        "domain/devices/interface/source/local",
+        &["address", "port"],
+    ),
+    (
+        "domain/devices/interface/ip",
+        &["address", "family", "prefix"],
+    ),
+    ("domain/devices/interface/backend", &["type", "logFile"]),
     ("domain/devices/interface/model", &["type"]),
     ("domain/devices/interface/target", &["dev"]),
     ("domain/devices/interface/boot", &["order"]),
@@ -245,11 +256,11 @@ const ELEMENTS: &[(&str, &[&str])] = &[
     ),
     (
         "domain/devices/interface/portForward",
-        &["proto", "address"],
+        &["proto", "address", "dev"],
     ),
     (
         "domain/devices/interface/portForward/range",
-        &["start", "end", "to"],
+        &["start", "end", "to", "exclude"],
     ),
     ("domain/devices/serial", &["type", "tty"]),
     ("domain/devices/serial/source", &["path", "mode", "append"]),
@@ -599,6 +610,10 @@ const KINDS: &[(&str, &[&str])] = &[
             "ethernet",
             "direct",
             "vhostuser",
+            "server",
+            "client",
+            "mcast",
+            "udp",
         ],
     ),
     (
@@ -619,6 +634,7 @@ const KINDS: &[(&str, &[&str])] = &[
         &["mouse", "tablet", "keyboard", "passthrough", "evdev"],
     ),
     ("domain/devices/input@bus", &["ps2", "usb", "virtio"]),
+    ("domain/devices/interface/backend@type", &["passt"]),
     (
         "domain/devices/tpm/backend@type",
         &["emulator", "passthrough"],

@@ -248,16 +248,19 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
                 vec![PortForward {
                     proto: *p.of(&[PortProto::Tcp, PortProto::Udp]),
                     address: p.maybe(|p| p.of(&["127.0.0.1", "::1", "0.0.0.0"]).to_string()),
+                    dev: None,
                     ranges: vec![
                         PortRange {
                             start: host,
                             end: None,
                             to: p.maybe(|_| 22),
+                            exclude: false,
                         },
                         PortRange {
                             start: host + 10,
                             end: Some(host + 20),
                             to: p.maybe(|_| 30000),
+                            exclude: false,
                         },
                     ],
                 }]
@@ -318,6 +321,8 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
                     .collect(),
             }),
             scripts: Default::default(),
+            ips: Vec::new(),
+            passt: None,
             address: pci(&mut p),
         });
     }

@@ -69,8 +69,8 @@ fn unsupported_values_are_named() {
         ("", "<interface type='vdpa'/>", "'vdpa'"),
         (
             "",
-            "<interface type='user'><backend type='passt'/></interface>",
-            "<backend>",
+            "<interface type='user'><backend type='passt' tap='/dev/net/tun'/></interface>",
+            "tap",
         ),
         (
             "",

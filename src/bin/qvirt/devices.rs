@@ -72,7 +72,17 @@ fn iface_kind_source(net: &Interface) -> (&'static str, String) {
         InterfaceType::Ethernet => ("ethernet", "-".to_string()),
         InterfaceType::Direct { dev, .. } => ("direct", dev.clone()),
         InterfaceType::VhostUser { path, .. } => ("vhostuser", path.clone()),
+        InterfaceType::Server(s) | InterfaceType::Client(s) | InterfaceType::Mcast(s) => {
+            (net.kind.type_name(), socket_text(s))
+        }
+        InterfaceType::Udp { remote, .. } => ("udp", socket_text(remote)),
     }
+}
+
+/// `ADDRESS:PORT` of a socket interface, `*:PORT` for a server on every
+/// address.
+fn socket_text(s: &qvirt::model::NetSocket) -> String {
+    format!("{}:{}", s.address.as_deref().unwrap_or("*"), s.port)
 }
 
 /// The forwarded ports of a user-networking interface, `-` for none:

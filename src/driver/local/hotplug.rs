@@ -158,6 +158,33 @@ impl Core {
                         ),
                     ));
                 }
+                if matches!(
+                    net.kind,
+                    InterfaceType::Server(_)
+                        | InterfaceType::Client(_)
+                        | InterfaceType::Mcast(_)
+                        | InterfaceType::Udp { .. }
+                ) {
+                    // As libvirt's qemuDomainAttachNetDevice.
+                    return Err(Error::new(
+                        ErrorCode::NoSupport,
+                        format!(
+                            "cannot attach interface {} to domain '{}': hotplug of interface type of {} is not implemented; add it to the definition and restart",
+                            net.mac,
+                            dom.name,
+                            net.kind.type_name()
+                        ),
+                    ));
+                }
+                if net.passt.is_some() {
+                    return Err(Error::new(
+                        ErrorCode::NoSupport,
+                        format!(
+                            "cannot attach interface {} to domain '{}': a user interface with the passt backend is not hot-plugged (its passt process comes with the start); add it to the definition and restart",
+                            net.mac, dom.name
+                        ),
+                    ));
+                }
                 if let Some(why) = super::hostcheck::missing_filter(net) {
                     return Err(Error::new(
                         ErrorCode::NoSupport,

@@ -155,6 +155,7 @@ impl Core {
         let ports = self.pick_display_ports(&def)?;
         let (vnc_port, websocket_port) = (ports.vnc, ports.websocket);
         hostnet::check_forwards(&def)?;
+        hostnet::check_socket_ports(&def)?;
         // The taps go again whenever this returns an error; once QEMU runs
         // they are the run's, removed when it ends.
         hostnet::create_taps(&mut def)?;
@@ -263,6 +264,15 @@ impl Core {
         let virtiofsd = match super::virtiofs::start(&def, &run_dir, &fs_log) {
             Ok(v) => v,
             Err(e) => {
+                let _ = crate::sys::fsutil::remove_tree(&run_dir);
+                return Err(e);
+            }
+        };
+        // A passt per passt interface, listening before QEMU connects.
+        let passt = match super::passt::start(&def, &run_dir, &self.layout.log_file(&name)) {
+            Ok(p) => p,
+            Err(e) => {
+                drop(virtiofsd);
                 let _ = crate::sys::fsutil::remove_tree(&run_dir);
                 return Err(e);
             }
@@ -461,6 +471,7 @@ impl Core {
             t.keep();
         }
         virtiofsd.keep();
+        passt.keep();
         host_devices.keep();
         Ok((run, link))
     }

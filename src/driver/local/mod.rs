@@ -23,6 +23,7 @@ mod memcheck;
 mod metadata;
 mod migrate;
 mod monitor;
+mod passt;
 mod passthrough;
 mod pinning;
 mod plug_xml;

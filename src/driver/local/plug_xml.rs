@@ -4,7 +4,7 @@
 //! user's own line numbers), and found again in a definition.
 
 use crate::error::{Error, ErrorCode, Result};
-use crate::model::{Disk, DomainDef, Interface, InterfaceType};
+use crate::model::{Disk, DomainDef, Interface};
 
 /// A device to plug in or out.
 #[derive(Debug, Clone)]
@@ -146,7 +146,7 @@ pub(crate) fn find_interface(
             }
         })
         .collect();
-    let kind = kind_name(&net.kind);
+    let kind = net.kind.type_name();
     match found.as_slice() {
         [one] => Ok(*one),
         [] if mac_given => Err(Error::new(
@@ -171,18 +171,6 @@ pub(crate) fn find_interface(
                 found.len()
             ),
         )),
-    }
-}
-
-/// libvirt's word for an interface type.
-pub(crate) fn kind_name(kind: &InterfaceType) -> &'static str {
-    match kind {
-        InterfaceType::User => "user",
-        InterfaceType::Network(_) => "network",
-        InterfaceType::Bridge(_) => "bridge",
-        InterfaceType::Ethernet => "ethernet",
-        InterfaceType::Direct { .. } => "direct",
-        InterfaceType::VhostUser { .. } => "vhostuser",
     }
 }
 

@@ -4,8 +4,7 @@ use super::{element, on_off, yes_no};
 use crate::model::xmlwrite::{Attrs, XmlWriter};
 use crate::model::{
     AUDIO_SETTINGS, Address, Channel, ChannelTarget, CharDevice, CharSource, Controller, Disk,
-    DiskType, DomainDef, GrabToggle, Graphics, GraphicsListen, GuestOffloads, HostOffloads, Input,
-    InputBus, InputType, Interface, InterfaceType, NetDriver, NetDriverName, NetTxMode, Rng,
+    DiskType, DomainDef, GrabToggle, Graphics, GraphicsListen, Input, InputBus, InputType, Rng,
     RngBackend, Sound, Tpm, TpmBackend, Video, VirtioOptions,
 };
 
@@ -64,7 +63,7 @@ pub(super) fn devices(w: &mut XmlWriter, def: &DomainDef) {
         super::hostdev::filesystem(w, f);
     }
     for i in &d.interfaces {
-        interface(w, i);
+        super::net::interface(w, i);
     }
     super::smartcard::smartcards(w, d);
     for s in &d.serials {
@@ -495,188 +494,6 @@ fn controller(w: &mut XmlWriter, c: &Controller) {
         }
         address(w, &c.address);
     });
-}
-
-fn net_driver(w: &mut XmlWriter, d: &NetDriver) {
-    let a = virtio_attrs(
-        Attrs::new()
-            .opt("name", d.name.map(NetDriverName::as_str))
-            .opt("txmode", d.txmode.map(NetTxMode::as_str))
-            .opt("ioeventfd", d.ioeventfd.map(on_off))
-            .opt("event_idx", d.event_idx.map(on_off))
-            .opt("queues", d.queues)
-            .opt("rx_queue_size", d.rx_queue_size)
-            .opt("tx_queue_size", d.tx_queue_size)
-            .opt("rss", d.rss.map(on_off))
-            .opt("rss_hash_report", d.rss_hash_report.map(on_off)),
-        &d.virtio,
-    );
-    let h = &d.host;
-    let host = Attrs::new()
-        .opt("csum", h.csum.map(on_off))
-        .opt("gso", h.gso.map(on_off))
-        .opt("tso4", h.tso4.map(on_off))
-        .opt("tso6", h.tso6.map(on_off))
-        .opt("ecn", h.ecn.map(on_off))
-        .opt("ufo", h.ufo.map(on_off))
-        .opt("mrg_rxbuf", h.mrg_rxbuf.map(on_off));
-    let g = &d.guest;
-    let guest = Attrs::new()
-        .opt("csum", g.csum.map(on_off))
-        .opt("tso4", g.tso4.map(on_off))
-        .opt("tso6", g.tso6.map(on_off))
-        .opt("ecn", g.ecn.map(on_off))
-        .opt("ufo", g.ufo.map(on_off));
-    let (has_host, has_guest) = (
-        d.host != HostOffloads::default(),
-        d.guest != GuestOffloads::default(),
-    );
-    element(w, "driver", a, has_host || has_guest, |w| {
-        if has_host {
-            w.empty("host", host);
-        }
-        if has_guest {
-            w.empty("guest", guest);
-        }
-    });
-}
-
-fn interface(w: &mut XmlWriter, i: &Interface) {
-    let kind = match &i.kind {
-        InterfaceType::User => "user",
-        InterfaceType::Network(_) => "network",
-        InterfaceType::Bridge(_) => "bridge",
-        InterfaceType::Ethernet => "ethernet",
-        InterfaceType::Direct { .. } => "direct",
-        InterfaceType::VhostUser { .. } => "vhostuser",
-    };
-    w.open("interface", Attrs::new().add("type", kind));
-    w.empty("mac", Attrs::new().add("address", i.mac));
-    match &i.kind {
-        InterfaceType::Network(n) => w.empty("source", Attrs::new().add("network", n)),
-        InterfaceType::Bridge(b) => w.empty("source", Attrs::new().add("bridge", b)),
-        // The mode is always written, as libvirt does (vepa by default).
-        InterfaceType::Direct { dev, mode } => w.empty(
-            "source",
-            Attrs::new().add("dev", dev).add("mode", mode.as_str()),
-        ),
-        InterfaceType::VhostUser { path, server } => w.empty(
-            "source",
-            Attrs::new()
-                .add("type", "unix")
-                .add("path", path)
-                .add("mode", if *server { "server" } else { "client" }),
-        ),
-        InterfaceType::User | InterfaceType::Ethernet => {}
-    }
-    for (name, path) in [("script", &i.scripts.up), ("downscript", &i.scripts.down)] {
-        if let Some(p) = path {
-            w.empty(name, Attrs::new().add("path", p));
-        }
-    }
-    if let Some(t) = &i.target_dev {
-        w.empty("target", Attrs::new().add("dev", t));
-    }
-    if let Some(m) = &i.model {
-        w.empty("model", Attrs::new().add("type", m));
-    }
-    if let Some(d) = &i.driver {
-        net_driver(w, d);
-    }
-    if let Some(f) = &i.filterref {
-        element(
-            w,
-            "filterref",
-            Attrs::new().add("filter", &f.filter),
-            !f.parameters.is_empty(),
-            |w| {
-                for (name, value) in &f.parameters {
-                    w.empty(
-                        "parameter",
-                        Attrs::new().add("name", name).add("value", value),
-                    );
-                }
-            },
-        );
-    }
-    if let Some(o) = i.boot_order {
-        w.empty("boot", Attrs::new().add("order", o));
-    }
-    if let Some(vlan) = i.virtualport.as_ref().and_then(|v| v.vlan.as_ref()) {
-        w.open(
-            "vlan",
-            Attrs::new().opt("trunk", vlan.trunk.then_some("yes")),
-        );
-        for t in &vlan.tags {
-            let native = vlan.native.filter(|(n, _)| n == t);
-            let mode = native.map(|(_, tagged)| if tagged { "tagged" } else { "untagged" });
-            w.empty("tag", Attrs::new().add("id", t).opt("nativeMode", mode));
-        }
-        w.close("vlan");
-    }
-    if let Some(v) = &i.virtualport {
-        let params = v.interface_id.is_some() || v.profile_id.is_some();
-        element(
-            w,
-            "virtualport",
-            Attrs::new().add("type", "openvswitch"),
-            params,
-            |w| {
-                let a = Attrs::new()
-                    .opt("interfaceid", v.interface_id)
-                    .opt("profileid", v.profile_id.as_ref());
-                w.empty("parameters", a);
-            },
-        );
-    }
-    if let Some(up) = i.link_up {
-        w.empty(
-            "link",
-            Attrs::new().add("state", if up { "up" } else { "down" }),
-        );
-    }
-    if let Some(size) = i.mtu {
-        w.empty("mtu", Attrs::new().add("size", size));
-    }
-    if let Some(b) = &i.bandwidth {
-        w.open("bandwidth", Attrs::new());
-        for (name, r) in [("inbound", &b.inbound), ("outbound", &b.outbound)] {
-            if let Some(r) = r {
-                let a = Attrs::new()
-                    .add("average", r.average)
-                    .opt("peak", r.peak)
-                    .opt("burst", r.burst);
-                w.empty(name, a);
-            }
-        }
-        w.close("bandwidth");
-    }
-    if let Some(max) = i.coalesce_rx_frames {
-        w.open("coalesce", Attrs::new());
-        w.open("rx", Attrs::new());
-        w.empty("frames", Attrs::new().add("max", max));
-        w.close("rx");
-        w.close("coalesce");
-    }
-    if let Some(r) = &i.rom {
-        super::hostdev::rom(w, r);
-    }
-    for pf in &i.port_forwards {
-        let a = Attrs::new()
-            .add("proto", pf.proto.as_str())
-            .opt("address", pf.address.as_ref());
-        element(w, "portForward", a, !pf.ranges.is_empty(), |w| {
-            for r in &pf.ranges {
-                let a = Attrs::new()
-                    .add("start", r.start)
-                    .opt("end", r.end)
-                    .opt("to", r.to);
-                w.empty("range", a);
-            }
-        });
-    }
-    address(w, &i.address);
-    w.close("interface");
 }
 
 /// The `<source>` attributes of a character device, if it has any.

@@ -3,6 +3,7 @@
 
 use super::devices::{VIRTIO_ATTRS, address, alias, boot_order, virtio_attrs};
 use super::el::{El, R, Radix, invalid, push, set};
+use super::net_socket::{SocketKind, guest_ip, socket_source};
 use crate::model::{
     DirectMode, FilterRef, GuestOffloads, HostOffloads, HostdevRom, Interface, InterfaceType,
     MacAddr, ModelErrorKind, NetDriver, OvsPort, PortForward, PortRange,
@@ -155,12 +156,20 @@ pub(super) fn interface(e: El) -> R<Interface> {
                 ("ethernet", 3),
                 ("direct", 4),
                 ("vhostuser", 5),
+                ("server", 6),
+                ("client", 7),
+                ("mcast", 8),
+                ("udp", 9),
             ],
         )?
         .unwrap_or(0);
     let (mut source, mut mac, mut model) = (None, None, None);
     let mut direct = None;
     let mut vhost_user = None;
+    let mut socket = None;
+    let mut ips = Vec::new();
+    let (mut backend, mut user_dev, mut passt_only) = (None, None, None);
+    let mut user_mtu_at = None;
     let (mut target_dev, mut boot, mut address_v) = (None, None, None);
     let mut port_forwards = Vec::new();
     let (mut driver, mut rom, mut link_up) = (None, None, None);
@@ -226,8 +235,11 @@ pub(super) fn interface(e: El) -> R<Interface> {
                 c.allow(&["size"])?;
                 c.empty()?;
                 // libvirt's qemuDomainNetSupportsMTU: a tap, a vhost-user
-                // port or a network (QEMU's user networking has none).
-                if kind == 0 || kind == 4 {
+                // port, a network or passt (QEMU's user networking and
+                // socket backends have none).
+                if kind == 0 {
+                    user_mtu_at = Some(c.at());
+                } else if !matches!(kind, 1 | 2 | 3 | 5) {
                     return Err(super::el::unsupported(format!(
                         "setting MTU on interface type '{}' is not supported, at {}",
                         e.get("type").unwrap_or_default(),
@@ -272,6 +284,25 @@ pub(super) fn interface(e: El) -> R<Interface> {
                     .unwrap_or(false);
                 Ok((c.req("path")?.to_string(), server))
             })?,
+            "source" if kind >= 6 => set(&mut socket, c, |c| {
+                let k = match kind {
+                    6 => SocketKind::Server,
+                    9 => SocketKind::Udp,
+                    _ => SocketKind::Peer,
+                };
+                socket_source(c, k)
+            })?,
+            "ip" => {
+                // libvirt's qemuValidateDomainDeviceDefNetwork: QEMU sets
+                // a guest's address only on user networking.
+                if kind != 0 {
+                    return Err(super::el::unsupported(format!(
+                        "<ip> at {} on an interface of type '{type_name}': Invalid attempt to set network interface guest-side IP route and/or address info, not supported by QEMU (only type='user' takes it)",
+                        c.at()
+                    )));
+                }
+                push(&mut ips, c, guest_ip)?
+            }
             "source" if kind == 4 => set(&mut direct, c, |c| {
                 c.allow(&["dev", "mode"])?;
                 c.empty()?;
@@ -303,7 +334,31 @@ pub(super) fn interface(e: El) -> R<Interface> {
             "vlan" => set(&mut vlan, c, vlan_of)?,
             "downscript" => set(&mut downscript, c, |c| script_path(c, kind, type_name))?,
             "boot" => set(&mut boot, c, boot_order)?,
-            "portForward" => push(&mut port_forwards, c, port_forward)?,
+            "portForward" => push(&mut port_forwards, c, |c| port_forward(c, &mut passt_only))?,
+            "backend" => set(&mut backend, c, |c| {
+                c.allow(&["type", "logFile"])?;
+                c.empty()?;
+                // libvirt's virDomainNetDefValidate.
+                if kind != 0 {
+                    return Err(super::el::unsupported(format!(
+                        "<backend> at {}: The 'passt' backend can only be used with interface type='user'",
+                        c.at()
+                    )));
+                }
+                let passt = c.choice("type", &[("passt", true), ("default", false)])?;
+                if passt != Some(true) {
+                    return Err(super::el::unsupported(format!(
+                        "<backend> at {} without type='passt': QEMU's own user networking takes no backend settings",
+                        c.at()
+                    )));
+                }
+                Ok(c.get("logFile").map(str::to_string))
+            })?,
+            "source" if kind == 0 => set(&mut user_dev, c, |c| {
+                c.allow(&["dev"])?;
+                c.empty()?;
+                Ok((c.req("dev")?.to_string(), c.at()))
+            })?,
             "address" => set(&mut address_v, c, address)?,
             "alias" => alias(c)?,
             _ => c.skip()?,
@@ -329,6 +384,25 @@ pub(super) fn interface(e: El) -> R<Interface> {
             e.at()
         )));
     }
+    if backend.is_none() {
+        let dev = user_dev
+            .as_ref()
+            .map(|(_, at)| format!("<source dev> at {at}"));
+        if let Some(what) = dev.or(passt_only) {
+            return Err(super::el::unsupported(format!(
+                "{what}: only the passt backend (<backend type='passt'>) takes it, not QEMU's user networking"
+            )));
+        }
+        if let Some(at) = user_mtu_at {
+            return Err(super::el::unsupported(format!(
+                "setting MTU on interface type 'user' is not supported, at {at}: only its passt backend (<backend type='passt'>) takes one"
+            )));
+        }
+    }
+    let passt = backend.map(|log_file| crate::model::Passt {
+        log_file,
+        dev: user_dev.map(|(dev, _)| dev),
+    });
     let need_source = |what: &str| {
         invalid(format!(
             "missing <source {what}=...> in <interface> at {}",
@@ -346,6 +420,17 @@ pub(super) fn interface(e: El) -> R<Interface> {
         5 => {
             let (path, server) = vhost_user.ok_or_else(|| need_source("path"))?;
             InterfaceType::VhostUser { path, server }
+        }
+        6..=9 => {
+            let (remote, local) =
+                socket.ok_or_else(|| need_source(if kind == 6 { "port" } else { "address" }))?;
+            match (kind, local) {
+                (6, _) => InterfaceType::Server(remote),
+                (7, _) => InterfaceType::Client(remote),
+                (8, _) => InterfaceType::Mcast(remote),
+                (_, Some(local)) => InterfaceType::Udp { remote, local },
+                (_, None) => return Err(need_source("address")),
+            }
         }
         _ => InterfaceType::User,
     };
@@ -368,6 +453,8 @@ pub(super) fn interface(e: El) -> R<Interface> {
             up: script,
             down: downscript,
         },
+        ips,
+        passt,
         address: address_v,
     })
 }
@@ -540,29 +627,44 @@ fn filterref(c: El, kind: u8, type_name: &str) -> R<FilterRef> {
     })
 }
 
-fn port_forward(e: El) -> R<PortForward> {
-    e.allow(&["proto", "address"])?;
+/// `<portForward>`; `passt_only` gets where an attribute only passt
+/// applies (`dev`, `exclude`) is first used.
+fn port_forward(e: El, passt_only: &mut Option<String>) -> R<PortForward> {
+    e.allow(&["proto", "address", "dev"])?;
     let proto = e.req_word("proto")?;
     let address = e.get("address").map(str::to_string);
+    let dev = e.get("dev").map(str::to_string);
+    if dev.is_some() && passt_only.is_none() {
+        *passt_only = Some(format!("attribute dev on <portForward> at {}", e.at()));
+    }
     let mut ranges = Vec::new();
     for c in e.children()? {
         if c.name() != "range" {
             c.skip()?;
             continue;
         }
-        c.allow(&["start", "end", "to"])?;
+        c.allow(&["start", "end", "to", "exclude"])?;
         c.empty()?;
         c.req("start")?;
         let port = |name: &str| c.port(name);
+        let exclude = c.yes_no("exclude")?.unwrap_or(false);
+        if c.get("exclude").is_some() && passt_only.is_none() {
+            *passt_only = Some(format!(
+                "attribute exclude on <portForward><range> at {}",
+                c.at()
+            ));
+        }
         ranges.push(PortRange {
             start: port("start")?.unwrap_or(0),
             end: port("end")?,
             to: port("to")?,
+            exclude,
         });
     }
     Ok(PortForward {
         proto,
         address,
+        dev,
         ranges,
     })
 }

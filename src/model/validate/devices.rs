@@ -695,6 +695,10 @@ fn interfaces(def: &DomainDef) -> R {
                         r.start
                     )));
                 }
+                if r.exclude {
+                    // A hole in the rule's other ranges, not a forward.
+                    continue;
+                }
                 let addr = pf.address.as_deref().unwrap_or("127.0.0.1");
                 let ranges = taken.entry((pf.proto, addr)).or_default();
                 // The ranges held do not overlap, so only the last one

@@ -91,6 +91,8 @@ pub use disks::{
 pub use extras::{tpm_socket, tpm_version};
 pub use hotplug::{DeviceArgs, PluggedDevice, device_args, with_pci_addresses};
 pub use memdev::hugetlbfs_page_kib;
+pub(crate) use net::check_guest_ips;
+pub use net::passt_socket;
 pub use opts::escape;
 pub use passthrough::{host_pci_name, shared_memory, virtiofs_socket};
 pub use sev::{sev_dh_cert_file, sev_session_file};

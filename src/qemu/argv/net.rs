@@ -2,6 +2,7 @@
 //! driver created) and a NIC `-device` per `<interface>`.
 
 use std::net::IpAddr;
+use std::path::{Path, PathBuf};
 
 use super::devs::Dev;
 use super::opts::{Opts, with_virtio};
@@ -9,8 +10,8 @@ use super::passthrough::rom_opts;
 use super::{Ctx, invalid, unsupported};
 use crate::error::{Error, ErrorCode};
 use crate::model::{
-    DirectMode, Interface, InterfaceType, NetDriver, NetDriverName, NetTxMode, PortForward,
-    PortProto,
+    DirectMode, Interface, InterfaceType, NetDriver, NetDriverName, NetSocket, NetTxMode,
+    PortForward, PortProto,
 };
 
 /// The PCI NICs whose libvirt model is QEMU's device name: the common
@@ -81,8 +82,11 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
             };
             cx.arg("-chardev", o.build());
         }
-        let backend =
-            backend(net, &netdev, fd)?.extend(backend_driver(net, &driver, virtio, &what)?);
+        let backend = match &net.passt {
+            Some(_) => passt_backend(net, &netdev, &passt_socket(&cx.paths.runtime_dir, i))?,
+            None => backend(net, &netdev, fd)?,
+        }
+        .extend(backend_driver(net, &driver, virtio, &what)?);
         cx.arg("-netdev", backend.build());
         let placed = cx.pci.place(&what, net.address.as_ref(), Dev::Net(i))?;
         let m = net.mac.0;
@@ -231,7 +235,7 @@ fn backend(net: &Interface, id: &str, fd: Option<i32>) -> Result<Opts, Error> {
                     "<target dev> is not supported on <interface type='user'>",
                 ));
             }
-            let mut o = Opts::new("user").set("id", id);
+            let mut o = Opts::new("user").set("id", id).extend(guest_network(net)?);
             for rule in &net.port_forwards {
                 for fwd in hostfwds(rule)? {
                     o = o.set("hostfwd", fwd);
@@ -285,10 +289,125 @@ fn backend(net: &Interface, id: &str, fd: Option<i32>) -> Result<Opts, Error> {
                 .set("host", "192.168.122.1")
                 .set("dhcpstart", "192.168.122.2"))
         }
+        InterfaceType::Server(s) => socket_backend(net, id, "listen", s, None),
+        InterfaceType::Client(s) => socket_backend(net, id, "connect", s, None),
+        InterfaceType::Mcast(s) => socket_backend(net, id, "mcast", s, None),
+        InterfaceType::Udp { remote, local } => socket_backend(net, id, "udp", remote, Some(local)),
         InterfaceType::Network(n) => Err(unsupported(format!(
             "the libvirt network '{n}' does not exist here: qvirt provides only the 'default' network (NAT); use <interface type='bridge'> for a host bridge"
         ))),
     }
+}
+
+/// The UNIX socket passt listens on for interface number `index`, in the
+/// domain's runtime directory: QEMU connects to it.
+pub fn passt_socket(run_dir: &Path, index: usize) -> PathBuf {
+    run_dir.join(format!("net{index}-passt.sock"))
+}
+
+/// The `-netdev stream` of a user interface with the passt backend, as
+/// libvirt's qemuPasstAddNetProps writes it: QEMU connects to passt's
+/// socket. The port forwards and guest network are passt's own options.
+fn passt_backend(net: &Interface, id: &str, socket: &Path) -> Result<Opts, Error> {
+    if net.target_dev.is_some() {
+        return Err(unsupported(
+            "<target dev> is not supported on <interface type='user'>",
+        ));
+    }
+    check_guest_ips(net)?;
+    let path = socket.to_str().ok_or_else(|| {
+        invalid(format!(
+            "the passt socket path {} is not UTF-8",
+            socket.display()
+        ))
+    })?;
+    Opts::new("stream")
+        .set("id", id)
+        .switch("server", false)
+        .set("addr.type", "unix")
+        .set_user("addr.path", "passt socket", path)
+}
+
+/// The `-netdev socket` of a server, client, mcast or udp interface, as
+/// libvirt's qemuBuildHostNetProps writes it: `listen=[ADDR]:PORT`
+/// (every host address when none is given), `connect=`, `mcast=`, or
+/// `udp=` with `localaddr=`.
+fn socket_backend(
+    net: &Interface,
+    id: &str,
+    key: &str,
+    remote: &NetSocket,
+    local: Option<&NetSocket>,
+) -> Result<Opts, Error> {
+    let kind = net.kind.type_name();
+    if net.target_dev.is_some() {
+        return Err(unsupported(format!(
+            "<target dev> is not supported on <interface type='{kind}'>: a socket backend has no host device"
+        )));
+    }
+    let endpoint =
+        |s: &NetSocket| format!("{}:{}", s.address.as_deref().unwrap_or_default(), s.port);
+    let mut o =
+        Opts::new("socket")
+            .set("id", id)
+            .set_user(key, "socket address", &endpoint(remote))?;
+    if let Some(l) = local {
+        o = o.set_user("localaddr", "local socket address", &endpoint(l))?;
+    }
+    Ok(o)
+}
+
+/// The `net=` and `ipv6-prefix=` of a user interface's `<ip>`s: the
+/// network slirp serves the guest (its gateway, DNS server and DHCP
+/// range follow from it), as libvirt writes them. The rules on how many
+/// and how long are checked by [`check_guest_ips`].
+fn guest_network(net: &Interface) -> Result<Opts, Error> {
+    check_guest_ips(net)?;
+    let mut o = Opts::empty();
+    for ip in &net.ips {
+        o = match (ip.address, ip.prefix) {
+            (IpAddr::V4(a), Some(p)) => o.set("net", format!("{a}/{p}")),
+            (IpAddr::V4(a), None) => o.set("net", a),
+            (IpAddr::V6(a), p) => o.set("ipv6-prefix", a).maybe("ipv6-prefixlen", p),
+        };
+    }
+    Ok(o)
+}
+
+/// libvirt's rules for a user interface's `<ip>`s
+/// (qemuValidateDomainDeviceDefNetwork): one IPv4 network of 4 to 27
+/// bits, one IPv6 network of 64 bits.
+pub(crate) fn check_guest_ips(net: &Interface) -> Result<(), Error> {
+    let (mut v4, mut v6) = (false, false);
+    for ip in &net.ips {
+        match ip.address {
+            IpAddr::V4(a) => {
+                if std::mem::replace(&mut v4, true) {
+                    return Err(unsupported(format!(
+                        "<ip address='{a}'>: Only one IPv4 address per interface is allowed"
+                    )));
+                }
+                if let Some(p) = ip.prefix.filter(|p| !(4..=27).contains(p)) {
+                    return Err(invalid(format!(
+                        "<ip address='{a}' prefix='{p}'>: invalid prefix, must be in range of 4-27"
+                    )));
+                }
+            }
+            IpAddr::V6(a) => {
+                if std::mem::replace(&mut v6, true) {
+                    return Err(unsupported(format!(
+                        "<ip address='{a}'>: Only one IPv6 address per interface is allowed"
+                    )));
+                }
+                if let Some(p) = ip.prefix.filter(|p| *p != 64) {
+                    return Err(unsupported(format!(
+                        "<ip address='{a}'>: unsupported IPv6 address prefix='{p}' - must be 64"
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `hostfwd` rules of a `<portForward>`: one per host port, each host port
@@ -351,10 +470,12 @@ mod tests {
         let mut rule = PortForward {
             proto: PortProto::Tcp,
             address: Some("0.0.0.0".into()),
+            dev: None,
             ranges: vec![PortRange {
                 start: 2222,
                 end: Some(2223),
                 to: Some(22),
+                exclude: false,
             }],
         };
         assert_eq!(

@@ -78,6 +78,8 @@ fn nic(kind: InterfaceType, model: &str, last: u8) -> Interface {
         coalesce_rx_frames: None,
         filterref: None,
         scripts: Default::default(),
+        ips: Vec::new(),
+        passt: None,
         address: None,
     }
 }
