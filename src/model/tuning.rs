@@ -261,4 +261,7 @@ pub struct NumaCell {
     pub mem_access: Option<MemoryAccess>,
     /// `discard='yes|no'`.
     pub discard: Option<bool>,
+    /// `<distances><sibling id= value=>`: the distance to each cell
+    /// named, as written (10 is the cell's own).
+    pub distances: Vec<(u32, u32)>,
 }

@@ -487,3 +487,33 @@ fn link_states_and_a_guest_panic_through_the_pvpanic_device() {
     drop(qmp);
     st.stop("panic");
 }
+
+/// `<numa><cell><distances>`: the guest's kernel reads the distances
+/// between its nodes from the ACPI table QEMU builds of them, the one
+/// written one way holding both ways.
+#[test]
+fn the_guest_sees_its_numa_distances() {
+    let st = State::new("numadist");
+    st.start(&linux_vm(
+        "numadist",
+        192,
+        "<vcpu>2</vcpu>
+  <cpu><numa>
+    <cell id='0' cpus='0' memory='96' unit='MiB'><distances><sibling id='1' value='23'/></distances></cell>
+    <cell id='1' cpus='1' memory='96' unit='MiB'/>
+  </numa></cpu>",
+        "<memballoon model='none'/>",
+    ));
+    let d = st.driver();
+    let mut sh = Shell::open(&*d, "numadist");
+    let distances = sh
+        .run("cat /sys/devices/system/node/node0/distance /sys/devices/system/node/node1/distance");
+    assert_eq!(
+        distances.lines().collect::<Vec<_>>(),
+        ["10 23", "23 10"],
+        "the guest's node distances"
+    );
+    drop(sh);
+    drop(d);
+    st.stop("numadist");
+}

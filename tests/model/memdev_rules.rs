@@ -4,7 +4,7 @@
 
 use qvirt::model::{MemoryAccess, MemoryModel, ModelErrorKind};
 
-use crate::{accept, reject, xmllint_validate};
+use crate::{accept, doc, reject, xmllint_validate};
 
 /// A domain with memory hot-plug and one NUMA cell, holding `devices`.
 fn hotplug(devices: &str) -> String {
@@ -207,4 +207,44 @@ fn libvirt_rules_for_each_model() {
         ModelErrorKind::Unsupported,
         "memory device count '5' exceeds slots count '4'",
     );
+}
+
+#[test]
+fn numa_distances() {
+    let cells = |d0: &str, d1: &str| {
+        doc(
+            &format!(
+                "<vcpu>2</vcpu><cpu><numa>\
+                 <cell id='0' cpus='0' memory='32' unit='MiB'>{d0}</cell>\
+                 <cell id='1' cpus='1' memory='32' unit='MiB'>{d1}</cell></numa></cpu>"
+            ),
+            "",
+        )
+    };
+    let d = accept(&cells(
+        "<distances><sibling id='0' value='10'/><sibling id='1' value='21'/></distances>",
+        "",
+    ));
+    assert_eq!(d.cpu.unwrap().numa[0].distances, vec![(0, 10), (1, 21)]);
+    for (d0, what) in [
+        (
+            "<distances><sibling id='2' value='21'/></distances>",
+            "'sibling_id 2'",
+        ),
+        (
+            "<distances><sibling id='1' value='10'/></distances>",
+            "'value 10'",
+        ),
+        (
+            "<distances><sibling id='0' value='20'/></distances>",
+            "'value 20'",
+        ),
+        (
+            "<distances><sibling id='1' value='256'/></distances>",
+            "'value 256'",
+        ),
+        ("<distances/>", "without siblings"),
+    ] {
+        reject(&cells(d0, ""), ModelErrorKind::Invalid, what);
+    }
 }

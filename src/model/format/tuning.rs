@@ -255,7 +255,17 @@ pub(super) fn numa(w: &mut XmlWriter, cells: &[NumaCell]) {
             .add("unit", "KiB")
             .opt("memAccess", c.mem_access.map(|m| m.as_str()))
             .opt("discard", c.discard.map(yes_no));
-        w.empty("cell", a);
+        if c.distances.is_empty() {
+            w.empty("cell", a);
+            continue;
+        }
+        w.open("cell", a);
+        w.open("distances", Attrs::new());
+        for (id, value) in &c.distances {
+            w.empty("sibling", Attrs::new().add("id", id).add("value", value));
+        }
+        w.close("distances");
+        w.close("cell");
     }
     w.close("numa");
 }

@@ -374,6 +374,33 @@ pub(super) fn resource(e: El) -> R<Option<String>> {
 }
 
 /// `<cpu><numa>`.
+/// `<distances>`: its `<sibling id= value=>`s (at least one).
+fn numa_distances(e: El) -> R<Vec<(u32, u32)>> {
+    e.allow(&[])?;
+    let mut out = Vec::new();
+    for s in e.children()? {
+        if s.name() != "sibling" {
+            s.skip()?;
+            continue;
+        }
+        super::el::push(&mut out, s, |s| {
+            s.allow(&["id", "value"])?;
+            s.empty()?;
+            s.req("id")?;
+            s.req("value")?;
+            let id = s.u32("id", Radix::Dec)?.unwrap_or(0);
+            Ok((id, s.u32("value", Radix::Dec)?.unwrap_or(0)))
+        })?;
+    }
+    if out.is_empty() {
+        return Err(invalid(format!(
+            "NUMA distances defined without siblings, at {}",
+            e.at()
+        )));
+    }
+    Ok(out)
+}
+
 pub(super) fn numa(e: El) -> R<Vec<NumaCell>> {
     e.allow(&[])?;
     let mut cells = Vec::new();
@@ -385,7 +412,14 @@ pub(super) fn numa(e: El) -> R<Vec<NumaCell>> {
         let next = cells.len() as u32;
         super::el::push(&mut cells, c, |c| {
             c.allow(&["id", "cpus", "memory", "unit", "memAccess", "discard"])?;
-            c.empty()?;
+            let mut distances = None;
+            for d in c.children()? {
+                if d.name() != "distances" {
+                    d.skip()?;
+                    continue;
+                }
+                set(&mut distances, d, numa_distances)?;
+            }
             c.req("memory")?;
             let id = c.u32("id", Radix::Dec)?;
             Ok(NumaCell {
@@ -394,6 +428,7 @@ pub(super) fn numa(e: El) -> R<Vec<NumaCell>> {
                 memory_kib: size_attr(c, "memory", "unit")?.unwrap_or(0),
                 mem_access: c.word("memAccess")?,
                 discard: c.yes_no("discard")?,
+                distances: distances.unwrap_or_default(),
             })
         })?;
     }

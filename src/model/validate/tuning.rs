@@ -230,6 +230,20 @@ fn numa(def: &DomainDef) -> R {
         if c.memory_kib == 0 {
             return Err(invalid(format!("NUMA cell {i} has no memory")));
         }
+        // libvirt's virDomainNumaDefNodeDistanceParseXML: 10 is a cell's
+        // own distance and no other's, 255 is unreachable.
+        for (sibling, value) in &c.distances {
+            if *sibling as usize >= cells.len() {
+                return Err(invalid(format!(
+                    "'sibling_id {sibling}' does not refer to a valid cell within NUMA 'cell id {i}'"
+                )));
+            }
+            if !(10..=255).contains(value) || ((*sibling == c.id) != (*value == 10)) {
+                return Err(invalid(format!(
+                    "'value {value}' is invalid for 'sibling id {sibling}' under NUMA 'cell id {i}'"
+                )));
+            }
+        }
         if let Some(cpus) = &c.cpus {
             for cpu in cpuset("cpus", cpus)? {
                 if cpu >= def.vcpu.max {

@@ -324,7 +324,52 @@ pub fn emit_memory(cx: &mut Ctx<'_>) -> Result<(), Error> {
         }
         cx.arg("-numa", n.set("memdev", id).build());
     }
+    for (src, dst, val) in numa_distances(&cells) {
+        cx.arg("-numa", format!("dist,src={src},dst={dst},val={val}"));
+    }
     Ok(())
+}
+
+/// The distances between NUMA cells QEMU is told, as libvirt fills them
+/// in from `<distances>`: a cell that names any has 10 to itself, and a
+/// distance written one way only holds both ways.
+fn numa_distances(cells: &[crate::model::NumaCell]) -> Vec<(usize, usize, u32)> {
+    let n = cells.len();
+    let mut m: Vec<Option<Vec<u32>>> = vec![None; n];
+    let row = |m: &mut Vec<Option<Vec<u32>>>, i: usize| {
+        if m[i].is_none() {
+            let mut r = vec![0; n];
+            r[i] = 10;
+            m[i] = Some(r);
+        }
+    };
+    for (i, c) in cells.iter().enumerate() {
+        for &(j, v) in &c.distances {
+            let j = j as usize;
+            if j >= n {
+                continue;
+            }
+            row(&mut m, i);
+            if let Some(r) = m[i].as_mut() {
+                r[j] = v;
+            }
+            row(&mut m, j);
+            if let Some(r) = m[j].as_mut()
+                && r[i] == 0
+            {
+                r[i] = v;
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (i, r) in m.iter().enumerate() {
+        for (j, v) in r.iter().flatten().enumerate() {
+            if *v != 0 {
+                out.push((i, j, *v));
+            }
+        }
+    }
+    out
 }
 
 /// `-object iothread` for each of `<iothreads>`.
