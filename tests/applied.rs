@@ -9,6 +9,8 @@
 //! the command line QEMU runs. A new driver then reattaches and stops the
 //! domain.
 
+#[path = "applied/audio.rs"]
+mod audio;
 #[path = "applied/chardev.rs"]
 mod chardev;
 #[path = "applied/disk_props.rs"]

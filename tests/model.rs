@@ -38,6 +38,8 @@ mod props;
 mod rules;
 #[path = "model/secrets.rs"]
 mod secrets;
+#[path = "model/small_attrs.rs"]
+mod small_attrs;
 #[path = "model/strict.rs"]
 mod strict;
 

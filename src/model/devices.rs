@@ -545,6 +545,9 @@ pub struct Audio {
     pub server_name: Option<String>,
     /// `runtimeDir` (pipewire): where the PipeWire socket is.
     pub runtime_dir: Option<String>,
+    /// `timerPeriod`: microseconds between two runs of the backend's
+    /// mixing timer (QEMU's default: 10000).
+    pub timer_period: Option<u32>,
     /// `<input dev=...>` (alsa, oss) or `<input name=...>` (pulseaudio,
     /// pipewire), `<input clientName=...>` (jack).
     pub input_dev: Option<String>,
@@ -586,6 +589,7 @@ impl Audio {
             path: None,
             server_name: None,
             runtime_dir: None,
+            timer_period: None,
             input_dev: None,
             output_dev: None,
             input_opts: Vec::new(),

@@ -105,7 +105,8 @@ pub(super) fn devices(w: &mut XmlWriter, def: &DomainDef) {
             .add("type", a.kind.as_str())
             .opt("serverName", a.server_name.as_ref())
             .opt("runtimeDir", a.runtime_dir.as_ref())
-            .opt("path", a.path.as_ref());
+            .opt("path", a.path.as_ref())
+            .opt("timerPeriod", a.timer_period);
         let key = a.kind.stream_key().unwrap_or("dev");
         let has = |dev: &Option<String>, opts: &[(&str, String)]| dev.is_some() || !opts.is_empty();
         let children = has(&a.input_dev, &a.input_opts) || has(&a.output_dev, &a.output_opts);

@@ -384,7 +384,14 @@ fn audio_stream_attrs(kind: crate::model::AudioType) -> Vec<(&'static str, Strea
 
 pub(super) fn audio(e: El) -> R<Audio> {
     use crate::model::AudioType;
-    e.allow(&["id", "type", "path", "serverName", "runtimeDir"])?;
+    e.allow(&[
+        "id",
+        "type",
+        "path",
+        "serverName",
+        "runtimeDir",
+        "timerPeriod",
+    ])?;
     let kind: AudioType = e.req_word("type")?;
     e.req("id")?;
     let mut a = Audio::new(e.u32("id", Radix::Dec)?.unwrap_or(0), kind);
@@ -404,6 +411,14 @@ pub(super) fn audio(e: El) -> R<Audio> {
     a.path = e.get("path").map(str::to_string);
     a.server_name = e.get("serverName").map(str::to_string);
     a.runtime_dir = e.get("runtimeDir").map(str::to_string);
+    a.timer_period = e.u32("timerPeriod", Radix::Dec)?;
+    if a.timer_period == Some(0) {
+        return Err(e.bad_value(
+            ModelErrorKind::Invalid,
+            "timerPeriod",
+            "the timer period is at least 1 microsecond",
+        ));
+    }
     let key = kind.stream_key();
     let extra = audio_stream_attrs(kind);
     let (mut input, mut output) = (None, None);
