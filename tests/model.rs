@@ -159,6 +159,15 @@ pub fn doc_os(os: &str, top: &str, devices: &str) -> String {
     )
 }
 
+/// A UNIX socket character device source that does not reconnect.
+pub fn unix_source(path: Option<String>, listen: bool) -> qvirt::model::CharSource {
+    qvirt::model::CharSource::Unix {
+        path,
+        listen,
+        reconnect: None,
+    }
+}
+
 /// Parses `xml`, expecting success, and checks the round trip.
 pub fn accept(xml: &str) -> DomainDef {
     let d = DomainDef::from_xml(xml).unwrap_or_else(|e| panic!("refused: {e}\n{xml}"));

@@ -348,10 +348,7 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
                 path: path(&mut p),
                 append: p.maybe(|p| p.coin()),
             },
-            2 => CharSource::Unix {
-                path: Some(path(&mut p)),
-                listen: p.coin(),
-            },
+            2 => crate::unix_source(Some(path(&mut p)), p.coin()),
             _ => CharSource::Null,
         };
         serials.push(CharDevice {
@@ -376,10 +373,7 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
                     certificates: [0, 1, 2].map(|_| p.of(texts).clone()),
                     database: p.maybe(|p| path(p)),
                 },
-                _ => SmartcardMode::Passthrough(CharSource::Unix {
-                    path: Some(path(p)),
-                    listen: p.coin(),
-                }),
+                _ => SmartcardMode::Passthrough(crate::unix_source(Some(path(p)), p.coin())),
             },
             address: p.maybe(|_| CcidAddress {
                 controller: 0,
@@ -725,10 +719,7 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
             memballoon,
             channels: (0..p.below(3))
                 .map(|i| Channel {
-                    source: CharSource::Unix {
-                        path: p.maybe(|p| path(p)),
-                        listen: true,
-                    },
+                    source: crate::unix_source(p.maybe(|p| path(p)), true),
                     target: ChannelTarget::Virtio {
                         name: Some(format!("org.example.{i}")),
                     },

@@ -1,8 +1,9 @@
 //! Attributes libvirt 9.0 reads on elements qvirt already knows: an
-//! audio backend's `timerPeriod`, ... as libvirt reads, checks and
+//! audio backend's `timerPeriod`, a UNIX socket's `<reconnect>` and TCP
+//! channels, ... as libvirt reads, checks and
 //! writes them back.
 
-use qvirt::model::ModelErrorKind;
+use qvirt::model::{CharSource, ModelErrorKind};
 
 use crate::{accept, doc, reject, xmllint_validate};
 
@@ -30,5 +31,68 @@ fn audio_timer_period_reads_and_writes_back() {
     let dir = crate::scratch_dir("small-attrs-schema");
     let f = dir.join("audio.xml");
     std::fs::write(&f, d.to_xml()).unwrap();
+    xmllint_validate(&[f]);
+}
+
+#[test]
+fn unix_sockets_and_tcp_channels_reconnect() {
+    let d = accept(&doc(
+        "",
+        "<channel type='tcp'><source mode='connect' host='localhost' service='1234'>\
+         <reconnect enabled='yes' timeout='10'/></source><target type='virtio' name='asdf'/></channel>\
+         <channel type='unix'><source mode='connect' path='/tmp/channel/fdsa'>\
+         <reconnect enabled='yes' timeout='3'/></source><target type='virtio' name='fdsa'/></channel>\
+         <serial type='unix'><source mode='connect' path='/tmp/s.sock'><reconnect enabled='no'/></source></serial>",
+    ));
+    let c = &d.devices.channels;
+    assert!(
+        matches!(
+            &c[0].source,
+            CharSource::Tcp {
+                reconnect: Some(10),
+                listen: false,
+                ..
+            }
+        ),
+        "{:?}",
+        c[0].source
+    );
+    assert_eq!(
+        c[1].source,
+        CharSource::Unix {
+            path: Some("/tmp/channel/fdsa".into()),
+            listen: false,
+            reconnect: Some(3),
+        }
+    );
+    assert_eq!(
+        d.devices.serials[0].source,
+        crate::unix_source(Some("/tmp/s.sock".into()), false)
+    );
+    let x = d.to_xml();
+    assert!(x.contains("<reconnect enabled='yes' timeout='3'/>"), "{x}");
+    // As libvirt: only a connecting socket reconnects, after at least a
+    // second.
+    reject(
+        &doc(
+            "",
+            "<serial type='unix'><source mode='bind' path='/tmp/s.sock'>\
+             <reconnect enabled='yes' timeout='1'/></source></serial>",
+        ),
+        ModelErrorKind::Invalid,
+        "does not reconnect",
+    );
+    reject(
+        &doc(
+            "",
+            "<channel type='unix'><source mode='connect' path='/tmp/c.sock'>\
+             <reconnect enabled='yes' timeout='0'/></source><target type='virtio'/></channel>",
+        ),
+        ModelErrorKind::Invalid,
+        "at least 1 second",
+    );
+    let dir = crate::scratch_dir("reconnect-schema");
+    let f = dir.join("reconnect.xml");
+    std::fs::write(&f, x).unwrap();
     xmllint_validate(&[f]);
 }

@@ -509,7 +509,7 @@ fn source_attrs(s: &CharSource) -> Option<Attrs> {
                 .add("path", path)
                 .opt("append", append.map(on_off)),
         ),
-        CharSource::Unix { path, listen } => Some(
+        CharSource::Unix { path, listen, .. } => Some(
             Attrs::new()
                 .add("mode", if *listen { "bind" } else { "connect" })
                 .opt("path", path.as_ref()),
@@ -537,6 +537,9 @@ pub(super) fn char_source(w: &mut XmlWriter, source: &CharSource) {
         (
             Some(s),
             CharSource::Tcp {
+                reconnect: Some(t), ..
+            }
+            | CharSource::Unix {
                 reconnect: Some(t), ..
             },
         ) => {
@@ -612,9 +615,7 @@ fn chardev(w: &mut XmlWriter, name: &str, c: &CharDevice) {
 
 fn channel(w: &mut XmlWriter, c: &Channel) {
     w.open("channel", Attrs::new().add("type", c.source.type_name()));
-    if let Some(s) = source_attrs(&c.source) {
-        w.empty("source", s);
-    }
+    char_source(w, &c.source);
     match &c.target {
         ChannelTarget::Virtio { name } => {
             let a = Attrs::new()
