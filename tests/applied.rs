@@ -36,6 +36,8 @@ mod net;
 #[allow(dead_code)]
 #[path = "common/procs.rs"]
 mod procs;
+#[path = "applied/rng.rs"]
+mod rng;
 #[path = "applied/support.rs"]
 mod support;
 #[path = "applied/tpm.rs"]

@@ -3,7 +3,7 @@
 //! channels, ... as libvirt reads, checks and
 //! writes them back.
 
-use qvirt::model::{CharSource, ModelErrorKind};
+use qvirt::model::{CharSource, ModelErrorKind, RngBackend};
 
 use crate::{accept, doc, reject, xmllint_validate};
 
@@ -94,5 +94,64 @@ fn unix_sockets_and_tcp_channels_reconnect() {
     let dir = crate::scratch_dir("reconnect-schema");
     let f = dir.join("reconnect.xml");
     std::fs::write(&f, x).unwrap();
+    xmllint_validate(&[f]);
+}
+
+#[test]
+fn egd_rng_backends_read_and_write_back() {
+    let d = accept(&doc(
+        "",
+        "<rng model='virtio'><backend model='egd' type='tcp'>\
+         <source mode='connect' host='1.2.3.4' service='1234'><reconnect enabled='yes' timeout='5'/></source>\
+         <protocol type='raw'/></backend></rng>\
+         <rng model='virtio'><backend model='egd' type='unix'>\
+         <source mode='bind' path='/tmp/rng.socket'/></backend></rng>",
+    ));
+    assert!(matches!(
+        &d.devices.rngs[0].backend,
+        RngBackend::Egd(CharSource::Tcp {
+            service: 1234,
+            reconnect: Some(5),
+            ..
+        })
+    ));
+    assert_eq!(
+        d.devices.rngs[1].backend,
+        RngBackend::Egd(CharSource::Unix {
+            path: Some("/tmp/rng.socket".into()),
+            listen: true,
+            reconnect: None,
+        })
+    );
+    // A UNIX socket needs its path (libvirt's virtio-rng-egd-crash).
+    reject(
+        &doc(
+            "",
+            "<rng model='virtio'><backend model='egd' type='unix'>\
+             <source mode='connect'/></backend></rng>",
+        ),
+        ModelErrorKind::Invalid,
+        "missing <source path=...>",
+    );
+    // Only sockets reach an EGD here.
+    reject(
+        &doc(
+            "",
+            "<rng model='virtio'><backend model='egd' type='pty'/></rng>",
+        ),
+        ModelErrorKind::Unsupported,
+        "pty",
+    );
+    reject(
+        &doc(
+            "",
+            "<rng model='virtio'><backend model='builtin' type='tcp'/></rng>",
+        ),
+        ModelErrorKind::Invalid,
+        "only an egd backend has a type",
+    );
+    let dir = crate::scratch_dir("egd-schema");
+    let f = dir.join("egd.xml");
+    std::fs::write(&f, d.to_xml()).unwrap();
     xmllint_validate(&[f]);
 }

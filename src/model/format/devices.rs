@@ -805,6 +805,14 @@ fn rng(w: &mut XmlWriter, r: &Rng) {
         RngBackend::Random(Some(p)) => w.text("backend", Attrs::new().add("model", "random"), p),
         RngBackend::Random(None) => w.empty("backend", Attrs::new().add("model", "random")),
         RngBackend::Builtin => w.empty("backend", Attrs::new().add("model", "builtin")),
+        RngBackend::Egd(source) => {
+            let a = Attrs::new()
+                .add("model", "egd")
+                .add("type", source.type_name());
+            w.open("backend", a);
+            char_source(w, source);
+            w.close("backend");
+        }
     }
     address(w, &r.address);
     w.close("rng");

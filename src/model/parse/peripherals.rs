@@ -701,9 +701,25 @@ pub(super) fn rng(e: El) -> R<Rng> {
                 })
             })?,
             "backend" => set(&mut backend, c, |c| {
-                c.allow(&["model"])?;
+                c.allow(&["model", "type"])?;
                 c.req("model")?;
-                match c.choice("model", &[("random", 0), ("builtin", 1)])? {
+                let model = c.choice("model", &[("random", 0), ("builtin", 1), ("egd", 2)])?;
+                if model == Some(2) {
+                    // An EGD speaks over a socket; the other character
+                    // device types are not offered.
+                    c.req("type")?;
+                    c.choice("type", &[("tcp", ()), ("unix", ())])?;
+                    let source = super::chardev::passthrough_source(c, |x| x.skip())?;
+                    return Ok(RngBackend::Egd(source));
+                }
+                if c.get("type").is_some() {
+                    return Err(c.bad_value(
+                        ModelErrorKind::Invalid,
+                        "type",
+                        "only an egd backend has a type",
+                    ));
+                }
+                match model {
                     Some(0) => {
                         let t = c.text()?;
                         let t = t.trim_matches(|ch: char| ch.is_ascii_whitespace());
