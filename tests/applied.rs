@@ -33,6 +33,8 @@ mod machine;
 mod memdev;
 #[path = "applied/net.rs"]
 mod net;
+#[path = "applied/pci_props.rs"]
+mod pci_props;
 #[allow(dead_code)]
 #[path = "common/procs.rs"]
 mod procs;

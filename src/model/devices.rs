@@ -455,6 +455,8 @@ pub struct Video {
     pub resolution: Option<(u32, u32)>,
     /// `<driver>` virtio options.
     pub virtio: VirtioOptions,
+    /// `<acpi index=...>`: the index the guest's firmware gives the card.
+    pub acpi_index: Option<u32>,
     /// `<address>`.
     pub address: Option<Address>,
 }
@@ -474,6 +476,7 @@ impl Video {
             blob: None,
             resolution: None,
             virtio: VirtioOptions::default(),
+            acpi_index: None,
             address: None,
         }
     }

@@ -302,6 +302,7 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
                 enabled: None,
             }),
             link_up: p.maybe(|p| p.coin()),
+            acpi_index: p.maybe(|_| 100 + i as u32),
             mtu: bridge
                 .then(|| p.maybe(|p| 1280 + p.below(8000) as u32))
                 .flatten(),
@@ -509,6 +510,7 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
                     .maybe(|p| (p.below(4096) as u32, p.below(4096) as u32))
                     .filter(|_| model != VideoModel::Cirrus),
                 primary: i == 0 && p.coin(),
+                acpi_index: p.maybe(|_| 1 + i as u32),
                 virtio: if virtio {
                     VirtioOptions {
                         ats: p.maybe(|p| p.coin()),

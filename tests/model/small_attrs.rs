@@ -5,7 +5,7 @@
 
 use qvirt::model::{CharSource, ModelErrorKind, RngBackend};
 
-use crate::{accept, doc, reject, xmllint_validate};
+use crate::{accept, doc, reject, reject_at_define, xmllint_validate};
 
 #[test]
 fn audio_timer_period_reads_and_writes_back() {
@@ -153,5 +153,74 @@ fn egd_rng_backends_read_and_write_back() {
     let dir = crate::scratch_dir("egd-schema");
     let f = dir.join("egd.xml");
     std::fs::write(&f, d.to_xml()).unwrap();
+    xmllint_validate(&[f]);
+}
+
+#[test]
+fn acpi_indexes_of_pci_devices_read_check_and_write_back() {
+    let devices = "<disk type='file' device='disk'><source file='/var/lib/a.img'/>\
+         <target dev='vda' bus='virtio'/><acpi index='1'/></disk>\
+         <interface type='user'><model type='virtio'/><acpi index='100'/>\
+         <address type='pci' domain='0x0000' bus='0x00' slot='0x05' function='0x0'/></interface>\
+         <video><model type='cirrus'/><acpi index='16383'/></video>";
+    let d = accept(&doc("", devices));
+    assert_eq!(d.devices.disks[0].acpi_index, Some(1));
+    assert_eq!(d.devices.interfaces[0].acpi_index, Some(100));
+    assert_eq!(d.devices.videos[0].acpi_index, Some(16383));
+    let x = d.to_xml();
+    assert!(
+        x.contains("<acpi index='100'/>\n      <address type='pci'"),
+        "written before the address: {x}"
+    );
+    let nic = |index: &str| {
+        doc(
+            "",
+            &format!("<interface type='user'><acpi index='{index}'/></interface>"),
+        )
+    };
+    reject(&nic("0"), ModelErrorKind::Invalid, "from 1");
+    reject(
+        &nic("16384"),
+        ModelErrorKind::Invalid,
+        "out of range 1-16383",
+    );
+    // Unique in the domain, whatever the devices.
+    reject(
+        &doc(
+            "",
+            "<interface type='user'><acpi index='7'/></interface>\
+             <video><model type='vga'/><acpi index='7'/></video>",
+        ),
+        ModelErrorKind::Invalid,
+        "already used by interface 0",
+    );
+    // Only PCI devices have one.
+    reject(
+        &doc(
+            "",
+            "<disk type='file' device='disk'><source file='/var/lib/a.img'/>\
+             <target dev='sda' bus='sata'/><acpi index='3'/>\
+             <address type='drive' controller='0' bus='0' target='0' unit='0'/></disk>",
+        ),
+        ModelErrorKind::Unsupported,
+        "only supported for PCI devices",
+    );
+    reject_at_define(
+        &doc(
+            "",
+            "<disk type='file' device='disk'><source file='/var/lib/a.img'/>\
+             <target dev='sda' bus='sata'/><acpi index='3'/></disk>",
+        ),
+        ModelErrorKind::Unsupported,
+        "a disk on bus 'sata' is not one",
+    );
+    reject_at_define(
+        &doc("", "<video><model type='ramfb'/><acpi index='3'/></video>"),
+        ModelErrorKind::Unsupported,
+        "a ramfb video device is not one",
+    );
+    let dir = crate::scratch_dir("acpi-schema");
+    let f = dir.join("acpi.xml");
+    std::fs::write(&f, x).unwrap();
     xmllint_validate(&[f]);
 }

@@ -8,6 +8,13 @@ use crate::model::{
     RngBackend, Sound, Tpm, TpmBackend, Video, VirtioOptions,
 };
 
+/// `<acpi index=...>`, written before the device's address.
+pub(super) fn acpi(w: &mut XmlWriter, index: Option<u32>) {
+    if let Some(n) = index {
+        w.empty("acpi", Attrs::new().add("index", n));
+    }
+}
+
 pub(super) fn address(w: &mut XmlWriter, a: &Option<Address>) {
     let Some(a) = a else {
         return;
@@ -434,6 +441,7 @@ fn disk(w: &mut XmlWriter, d: &Disk) {
     if let Some(enc) = d.encryption.as_ref().filter(|e| !e.in_source) {
         super::hostdev::disk_encryption(w, enc);
     }
+    acpi(w, d.acpi_index);
     address(w, &d.address);
     w.close("disk");
 }
@@ -786,6 +794,7 @@ fn video(w: &mut XmlWriter, v: &Video) {
             w.empty("resolution", Attrs::new().add("x", x).add("y", y));
         }
     });
+    acpi(w, v.acpi_index);
     address(w, &v.address);
     w.close("video");
 }

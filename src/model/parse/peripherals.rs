@@ -251,7 +251,7 @@ fn listen(c: El) -> R<GraphicsListen> {
 
 pub(super) fn video(e: El) -> R<Video> {
     e.allow(&[])?;
-    let (mut model, mut driver, mut address_v) = (None, None, None);
+    let (mut model, mut driver, mut address_v, mut acpi) = (None, None, None, None);
     for c in e.children()? {
         match c.name() {
             "model" => set(&mut model, c, |c| {
@@ -302,6 +302,7 @@ pub(super) fn video(e: El) -> R<Video> {
                 c.choice("name", &[("qemu", ())])?;
                 Ok(opts)
             })?,
+            "acpi" => set(&mut acpi, c, super::devices::acpi_index)?,
             "address" => set(&mut address_v, c, address)?,
             "alias" => alias(c)?,
             _ => c.skip()?,
@@ -314,6 +315,7 @@ pub(super) fn video(e: El) -> R<Video> {
         ))
     })?;
     v.virtio = driver.unwrap_or_default();
+    v.acpi_index = acpi;
     v.address = address_v;
     Ok(v)
 }

@@ -80,6 +80,7 @@ fn nic(kind: InterfaceType, model: &str, last: u8) -> Interface {
         scripts: Default::default(),
         ips: Vec::new(),
         passt: None,
+        acpi_index: None,
         address: None,
     }
 }
