@@ -25,6 +25,8 @@ mod encryption;
 mod guest_security;
 #[path = "applied/inguest.rs"]
 mod inguest;
+#[path = "applied/iothreads.rs"]
+mod iothreads;
 #[path = "applied/iscsi.rs"]
 mod iscsi;
 #[path = "applied/machine.rs"]

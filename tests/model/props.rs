@@ -812,6 +812,7 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
         iothread_ids: iothreads
             .filter(|n| *n > 0 && p.coin())
             .map(|n| (1..=n).collect()),
+        thread_pools: Default::default(),
         cputune: p
             .maybe(|p| CpuTune {
                 shares: p.maybe(|p| 2 + p.below(1000)),

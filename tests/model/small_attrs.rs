@@ -3,7 +3,7 @@
 //! channels, ... as libvirt reads, checks and
 //! writes them back.
 
-use qvirt::model::{CharSource, ModelErrorKind, RngBackend};
+use qvirt::model::{CharSource, ModelErrorKind, RngBackend, ThreadPool};
 
 use crate::{accept, doc, reject, reject_at_define, xmllint_validate};
 
@@ -221,6 +221,73 @@ fn acpi_indexes_of_pci_devices_read_check_and_write_back() {
     );
     let dir = crate::scratch_dir("acpi-schema");
     let f = dir.join("acpi.xml");
+    std::fs::write(&f, x).unwrap();
+    xmllint_validate(&[f]);
+}
+
+#[test]
+fn thread_pool_bounds_read_check_and_write_back() {
+    let top = |ids: &str, default: &str| {
+        doc(
+            &format!("<iothreads>2</iothreads><iothreadids>{ids}</iothreadids>{default}"),
+            "",
+        )
+    };
+    let d = accept(&top(
+        "<iothread id='2' thread_pool_min='0' thread_pool_max='60'/><iothread id='1'/>",
+        "<defaultiothread thread_pool_min='8' thread_pool_max='16'/>",
+    ));
+    let pools = &d.thread_pools;
+    assert_eq!(
+        pools.iothreads.get(&2),
+        Some(&ThreadPool {
+            min: Some(0),
+            max: Some(60)
+        })
+    );
+    assert_eq!(pools.iothreads.get(&1), None);
+    assert_eq!(
+        pools.default,
+        Some(ThreadPool {
+            min: Some(8),
+            max: Some(16)
+        })
+    );
+    let x = d.to_xml();
+    assert!(
+        x.contains(
+            "<iothread id='2' thread_pool_min='0' thread_pool_max='60'/>\n    <iothread id='1'/>\n  </iothreadids>\n  <defaultiothread thread_pool_min='8' thread_pool_max='16'/>"
+        ),
+        "{x}"
+    );
+    // A <defaultiothread> that bounds nothing is dropped, as libvirt does.
+    let plain = accept(&top("<iothread id='1'/>", "<defaultiothread/>"));
+    assert_eq!(plain.thread_pools.default, None);
+    // libvirt's rules: a maximum from 1, and a minimum only under a
+    // maximum at least as large.
+    let one = |attrs: &str| top(&format!("<iothread id='1' {attrs}/>"), "");
+    reject(
+        &one("thread_pool_max='0'"),
+        ModelErrorKind::Unsupported,
+        "thread_pool_max must be a positive integer",
+    );
+    for attrs in [
+        "thread_pool_min='4' thread_pool_max='2'",
+        "thread_pool_min='0'",
+    ] {
+        reject(
+            &one(attrs),
+            ModelErrorKind::Unsupported,
+            "thread_pool_min must be smaller or equal to thread_pool_max",
+        );
+    }
+    reject(
+        &top("", "<defaultiothread thread_pool_max='-1'/>"),
+        ModelErrorKind::Invalid,
+        "thread_pool_max",
+    );
+    let dir = crate::scratch_dir("pools-schema");
+    let f = dir.join("pools.xml");
     std::fs::write(&f, x).unwrap();
     xmllint_validate(&[f]);
 }

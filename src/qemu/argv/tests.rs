@@ -41,6 +41,7 @@ fn minimal() -> DomainDef {
         blkiotune: None,
         iothreads: None,
         iothread_ids: None,
+        thread_pools: Default::default(),
         cputune: None,
         numatune: None,
         partition: None,
