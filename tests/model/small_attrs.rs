@@ -1,9 +1,11 @@
 //! Attributes libvirt 9.0 reads on elements qvirt already knows: an
 //! audio backend's `timerPeriod`, a UNIX socket's `<reconnect>` and TCP
-//! channels, ... as libvirt reads, checks and
-//! writes them back.
+//! channels, EGD rng backends, `<acpi index>` of PCI devices, the
+//! thread pools of I/O threads and of the main loop, and 9p shares'
+//! `fmode`, `dmode` and `multidevs`: as libvirt reads, checks and writes
+//! them back.
 
-use qvirt::model::{CharSource, ModelErrorKind, RngBackend, ThreadPool};
+use qvirt::model::{CharSource, FsMultidevs, ModelErrorKind, RngBackend, ThreadPool};
 
 use crate::{accept, doc, reject, reject_at_define, xmllint_validate};
 
@@ -288,6 +290,65 @@ fn thread_pool_bounds_read_check_and_write_back() {
     );
     let dir = crate::scratch_dir("pools-schema");
     let f = dir.join("pools.xml");
+    std::fs::write(&f, x).unwrap();
+    xmllint_validate(&[f]);
+}
+
+#[test]
+fn nine_p_modes_and_multidevs_read_check_and_write_back() {
+    let fs = |attrs: &str, driver: &str| {
+        doc(
+            "",
+            &format!(
+                "<filesystem type='mount' {attrs}>{driver}<source dir='/export/fs0'/>\
+                 <target dir='fs0'/></filesystem>"
+            ),
+        )
+    };
+    let d = accept(&fs(
+        "accessmode='mapped' fmode='644' dmode='0750' multidevs='remap'",
+        "",
+    ));
+    let f = &d.devices.filesystems[0];
+    assert_eq!((f.fmode, f.dmode), (Some(0o644), Some(0o750)));
+    assert_eq!(f.multidevs, Some(FsMultidevs::Remap));
+    let x = d.to_xml();
+    assert!(
+        x.contains("multidevs='remap' fmode='0644' dmode='0750'"),
+        "{x}"
+    );
+    // libvirt's unset values: mode 0 and multidevs='default'.
+    let unset = accept(&fs("accessmode='mapped' fmode='0' multidevs='default'", ""));
+    let f = &unset.devices.filesystems[0];
+    assert_eq!((f.fmode, f.multidevs), (None, None));
+    reject(
+        &fs("accessmode='mapped' fmode='1000'", ""),
+        ModelErrorKind::Invalid,
+        "at most 0777",
+    );
+    reject(
+        &fs("accessmode='mapped' dmode='758'", ""),
+        ModelErrorKind::Invalid,
+        "dmode",
+    );
+    reject(
+        &fs("accessmode='passthrough' fmode='0644'", ""),
+        ModelErrorKind::Unsupported,
+        "fmode and dmode must be used with accessmode=mapped",
+    );
+    let virtiofs = "<driver type='virtiofs'/>";
+    reject(
+        &fs("multidevs='forbid'", virtiofs),
+        ModelErrorKind::Unsupported,
+        "virtiofs does not support multidevs",
+    );
+    reject(
+        &fs("dmode='0700'", virtiofs),
+        ModelErrorKind::Unsupported,
+        "virtiofs does not support fmode and dmode",
+    );
+    let dir = crate::scratch_dir("ninep-schema");
+    let f = dir.join("ninep.xml");
     std::fs::write(&f, x).unwrap();
     xmllint_validate(&[f]);
 }

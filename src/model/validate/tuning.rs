@@ -529,8 +529,21 @@ fn devices(def: &DomainDef) -> R {
                 ) {
                     return Err(unsupported("virtiofs only supports passthrough accessmode"));
                 }
+                if f.multidevs.is_some() {
+                    return Err(unsupported("virtiofs does not support multidevs"));
+                }
+                if f.fmode.is_some() || f.dmode.is_some() {
+                    return Err(unsupported("virtiofs does not support fmode and dmode"));
+                }
             }
             FsDriver::Path => {
+                if (f.fmode.is_some() || f.dmode.is_some())
+                    && f.accessmode != Some(FsAccessMode::Mapped)
+                {
+                    return Err(unsupported(
+                        "fmode and dmode must be used with accessmode=mapped",
+                    ));
+                }
                 if f.binary != FsBinary::default() || f.queue.is_some() {
                     return Err(invalid(format!(
                         "filesystem '{}': <binary> and a queue size are virtiofs settings, not 9p's",
