@@ -93,6 +93,15 @@ fn unix_sockets_and_tcp_channels_reconnect() {
         ModelErrorKind::Invalid,
         "at least 1 second",
     );
+    reject(
+        &doc(
+            "",
+            "<channel type='unix'><source mode='connect'><reconnect enabled='yes' timeout='2'/>\
+             </source><target type='virtio' name='org.example.0'/></channel>",
+        ),
+        ModelErrorKind::Invalid,
+        "does not reconnect",
+    );
     let dir = crate::scratch_dir("reconnect-schema");
     let f = dir.join("reconnect.xml");
     std::fs::write(&f, x).unwrap();

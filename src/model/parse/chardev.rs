@@ -143,6 +143,14 @@ fn make_source(e: El, kind: Kind, src: Source, path_optional: bool) -> R<CharSou
             if path.is_none() && !path_optional {
                 return Err(need_path());
             }
+            // libvirt: a socket made up for the channel is QEMU's to
+            // listen on.
+            if path.is_none() && reconnect.is_some() {
+                return Err(invalid(format!(
+                    "a UNIX character device without a path at {} is one QEMU listens on, and does not reconnect",
+                    e.at()
+                )));
+            }
             CharSource::Unix {
                 path,
                 listen: mode.unwrap_or(false),
