@@ -9,6 +9,8 @@
 //! the command line QEMU runs. A new driver then reattaches and stops the
 //! domain.
 
+#[path = "applied/audio.rs"]
+mod audio;
 #[path = "applied/chardev.rs"]
 mod chardev;
 #[path = "applied/disk_props.rs"]
@@ -23,6 +25,8 @@ mod encryption;
 mod guest_security;
 #[path = "applied/inguest.rs"]
 mod inguest;
+#[path = "applied/iothreads.rs"]
+mod iothreads;
 #[path = "applied/iscsi.rs"]
 mod iscsi;
 #[path = "applied/machine.rs"]
@@ -31,9 +35,13 @@ mod machine;
 mod memdev;
 #[path = "applied/net.rs"]
 mod net;
+#[path = "applied/pci_props.rs"]
+mod pci_props;
 #[allow(dead_code)]
 #[path = "common/procs.rs"]
 mod procs;
+#[path = "applied/rng.rs"]
+mod rng;
 #[path = "applied/support.rs"]
 mod support;
 #[path = "applied/tpm.rs"]

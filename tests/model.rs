@@ -38,6 +38,8 @@ mod props;
 mod rules;
 #[path = "model/secrets.rs"]
 mod secrets;
+#[path = "model/small_attrs.rs"]
+mod small_attrs;
 #[path = "model/strict.rs"]
 mod strict;
 
@@ -155,6 +157,15 @@ pub fn doc_os(os: &str, top: &str, devices: &str) -> String {
     format!(
         "<domain type='kvm'>\n  <name>t</name>\n  <memory unit='MiB'>64</memory>\n  <os>{os}</os>\n  {top}\n  <devices>{devices}</devices>\n</domain>\n"
     )
+}
+
+/// A UNIX socket character device source that does not reconnect.
+pub fn unix_source(path: Option<String>, listen: bool) -> qvirt::model::CharSource {
+    qvirt::model::CharSource::Unix {
+        path,
+        listen,
+        reconnect: None,
+    }
 }
 
 /// Parses `xml`, expecting success, and checks the round trip.

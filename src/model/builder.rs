@@ -45,6 +45,7 @@ impl DomainDef {
             blkiotune: None,
             iothreads: None,
             iothread_ids: None,
+            thread_pools: Default::default(),
             cputune: None,
             numatune: None,
             partition: None,

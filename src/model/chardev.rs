@@ -63,6 +63,9 @@ pub enum CharSource {
         path: Option<String>,
         /// `mode='bind'`: QEMU listens; `connect`: QEMU connects.
         listen: bool,
+        /// `<source><reconnect enabled='yes' timeout=...>`: seconds
+        /// between QEMU's tries to connect again (connect mode).
+        reconnect: Option<u32>,
     },
     /// `tcp`: a TCP socket, raw or with telnet's protocol.
     Tcp {

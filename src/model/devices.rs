@@ -6,6 +6,7 @@ use super::disk::Disk;
 use super::display::Graphics;
 use super::hostdev::{Filesystem, Hostdev, MemoryDevice, Shmem};
 use super::net::Interface;
+use super::rng::Rng;
 use super::words::words;
 
 /// `<devices>`, each kind in document order.
@@ -454,6 +455,8 @@ pub struct Video {
     pub resolution: Option<(u32, u32)>,
     /// `<driver>` virtio options.
     pub virtio: VirtioOptions,
+    /// `<acpi index=...>`: the index the guest's firmware gives the card.
+    pub acpi_index: Option<u32>,
     /// `<address>`.
     pub address: Option<Address>,
 }
@@ -473,6 +476,7 @@ impl Video {
             blob: None,
             resolution: None,
             virtio: VirtioOptions::default(),
+            acpi_index: None,
             address: None,
         }
     }
@@ -545,6 +549,9 @@ pub struct Audio {
     pub server_name: Option<String>,
     /// `runtimeDir` (pipewire): where the PipeWire socket is.
     pub runtime_dir: Option<String>,
+    /// `timerPeriod`: microseconds between two runs of the backend's
+    /// mixing timer (QEMU's default: 10000).
+    pub timer_period: Option<u32>,
     /// `<input dev=...>` (alsa, oss) or `<input name=...>` (pulseaudio,
     /// pipewire), `<input clientName=...>` (jack).
     pub input_dev: Option<String>,
@@ -586,6 +593,7 @@ impl Audio {
             path: None,
             server_name: None,
             runtime_dir: None,
+            timer_period: None,
             input_dev: None,
             output_dev: None,
             input_opts: Vec::new(),
@@ -710,52 +718,6 @@ impl Panic {
     pub fn effective_model(&self) -> PanicModel {
         self.model.unwrap_or(PanicModel::Isa)
     }
-}
-
-words! {
-    /// `<rng model=...>`.
-    pub enum RngModel {
-        /// virtio-rng.
-        Virtio = "virtio",
-        /// virtio-rng, transitional.
-        VirtioTransitional = "virtio-transitional",
-        /// virtio-rng, modern only.
-        VirtioNonTransitional = "virtio-non-transitional",
-    }
-}
-
-/// `<rng model=...>`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rng {
-    /// `model`.
-    pub model: RngModel,
-    /// `<rate bytes= period=>`: at most `bytes` per `period` ms.
-    pub rate: Option<RngRate>,
-    /// `<backend>`.
-    pub backend: RngBackend,
-    /// `<driver>` virtio options.
-    pub virtio: VirtioOptions,
-    /// `<address>`.
-    pub address: Option<Address>,
-}
-
-/// `<rate bytes= period=>`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RngRate {
-    /// `bytes`.
-    pub bytes: u32,
-    /// `period` in milliseconds; `None` when not written (1000).
-    pub period: Option<u32>,
-}
-
-/// `<backend model=...>` of an rng.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RngBackend {
-    /// `random`: a host device, `/dev/urandom` or `/dev/random`; `None`
-    /// when not written (`/dev/urandom`).
-    Random(Option<String>),
-    /// `builtin`: QEMU's own generator.
-    Builtin,
 }
 
 words! {

@@ -191,6 +191,9 @@ pub struct Disk {
     pub iotune: Option<Box<IoTune>>,
     /// `<boot order=...>`: per-device boot priority, 1 first.
     pub boot_order: Option<u32>,
+    /// `<acpi index=...>`: the index the guest's firmware gives the PCI
+    /// device (Linux names devices after it).
+    pub acpi_index: Option<u32>,
     /// `<address>`.
     pub address: Option<Address>,
     /// `<source pool=... volume=...>` of a `type='volume'` disk. (Its
@@ -489,6 +492,7 @@ impl Disk {
             product: None,
             iotune: None,
             boot_order: None,
+            acpi_index: None,
             address: None,
             volume: None,
             network: None,

@@ -60,6 +60,8 @@ pub struct DomainDef {
     /// `<iothreadids>`: the I/O threads' ids as written; `None` when
     /// absent (the threads are then 1 to `iothreads`).
     pub iothread_ids: Option<Vec<u32>>,
+    /// The worker pools of `<iothreadids>` and `<defaultiothread>`.
+    pub thread_pools: super::ThreadPools,
     /// `<cputune>`.
     pub cputune: Option<Box<CpuTune>>,
     /// `<numatune>`.

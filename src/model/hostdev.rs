@@ -16,6 +16,18 @@ words! {
         Path = "path",
     }
 
+    /// `<filesystem multidevs=...>`: what a 9p share does with files of
+    /// other host devices than its directory's (their inode numbers may
+    /// collide).
+    pub enum FsMultidevs {
+        /// Inode numbers are remapped to stay unique.
+        Remap = "remap",
+        /// Files of other devices are refused.
+        Forbid = "forbid",
+        /// They are served, and QEMU warns (its default).
+        Warn = "warn",
+    }
+
     /// `<filesystem accessmode=...>`.
     pub enum FsAccessMode {
         /// Files are accessed with the credentials of the guest's user.
@@ -154,6 +166,13 @@ pub struct Filesystem {
     pub target_dir: String,
     /// `<readonly/>`.
     pub readonly: bool,
+    /// `fmode` (9p, mapped): the mode of files the guest creates, on the
+    /// host (QEMU's default: 0600).
+    pub fmode: Option<u32>,
+    /// `dmode` (9p, mapped): the same of directories (0700).
+    pub dmode: Option<u32>,
+    /// `multidevs` (9p).
+    pub multidevs: Option<FsMultidevs>,
     /// `<boot order=...>`.
     pub boot_order: Option<u32>,
     /// `<address>`.

@@ -161,6 +161,9 @@ pub struct Interface {
     /// `<backend type='passt'>` of a user interface; `None`: QEMU's own
     /// user networking.
     pub passt: Option<Passt>,
+    /// `<acpi index=...>`: the index the guest's firmware gives the NIC
+    /// (Linux names it `eno<index>`).
+    pub acpi_index: Option<u32>,
     /// `<address>`.
     pub address: Option<Address>,
 }

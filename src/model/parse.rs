@@ -115,7 +115,8 @@ fn domain(root: El, xml: &str) -> R<DomainDef> {
     let (mut fw_cfg, mut dump_core) = (None, None);
     let (mut launch_security, mut perf) = (None, None);
     let mut seclabels: Vec<crate::model::SecLabel> = Vec::new();
-    let mut iothread_ids: Option<Vec<u32>> = None;
+    let mut iothread_ids: Option<(Vec<u32>, _)> = None;
+    let mut default_pool = None;
     let mut qemu = QemuExtras::default();
     let mut vcpus_e = None;
     for c in root.all_children()? {
@@ -167,6 +168,11 @@ fn domain(root: El, xml: &str) -> R<DomainDef> {
             "maxMemory" => set(&mut max_memory, c, tuning::max_memory)?,
             "iothreads" => set(&mut iothreads, c, |c| c.u32_text())?,
             "iothreadids" => set(&mut iothread_ids, c, tuning::iothreadids)?,
+            "defaultiothread" => set(&mut default_pool, c, |c| {
+                c.allow(&["thread_pool_min", "thread_pool_max"])?;
+                c.empty()?;
+                tuning::thread_pool(c)
+            })?,
             "cputune" => set(&mut cputune, c, tuning::cputune)?,
             "numatune" => set(&mut numatune, c, tuning::numatune)?,
             "resource" => set(&mut resource, c, tuning::resource)?,
@@ -223,10 +229,20 @@ fn domain(root: El, xml: &str) -> R<DomainDef> {
         blkiotune: blkiotune.flatten().map(Box::new),
         // libvirt counts the listed threads when <iothreads> says fewer.
         iothreads: match (&iothread_ids, iothreads) {
-            (Some(ids), n) if n.is_none_or(|n| (n as usize) < ids.len()) => Some(ids.len() as u32),
+            (Some((ids, _)), n) if n.is_none_or(|n| (n as usize) < ids.len()) => {
+                Some(ids.len() as u32)
+            }
             (_, n) => n,
         },
-        iothread_ids,
+        thread_pools: crate::model::ThreadPools {
+            iothreads: iothread_ids
+                .as_mut()
+                .map(|(_, pools)| std::mem::take(pools))
+                .unwrap_or_default(),
+            // libvirt drops a <defaultiothread> that sets neither bound.
+            default: default_pool.filter(|p: &crate::model::ThreadPool| *p != Default::default()),
+        },
+        iothread_ids: iothread_ids.map(|(ids, _)| ids),
         cputune: cputune.map(Box::new),
         numatune: numatune.map(Box::new),
         partition: resource.flatten(),

@@ -53,6 +53,27 @@ words! {
     }
 }
 
+/// The bounds of a pool of worker threads: `thread_pool_min` and
+/// `thread_pool_max` of an `<iothreadids><iothread>` or of
+/// `<defaultiothread>` (QEMU's defaults: 0 and 64).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ThreadPool {
+    /// `thread_pool_min`: threads kept even when idle.
+    pub min: Option<u32>,
+    /// `thread_pool_max`: at most this many threads.
+    pub max: Option<u32>,
+}
+
+/// The worker pools of the I/O threads and of the main loop.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ThreadPools {
+    /// Per I/O thread id, those written on `<iothreadids><iothread>`.
+    pub iothreads: std::collections::BTreeMap<u32, ThreadPool>,
+    /// `<defaultiothread>`: the main loop's pool (the I/O of devices
+    /// given no I/O thread); `None` when it sets neither bound.
+    pub default: Option<ThreadPool>,
+}
+
 /// `<memtune>`: limits on the host memory the domain's QEMU may use, in
 /// KiB, applied to the domain's memory cgroup. libvirt's "unlimited"
 /// (9007199254740991 KiB and above) reads as unset.

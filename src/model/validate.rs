@@ -3,6 +3,7 @@
 //! XML (the schema's patterns, characters XML cannot carry). Runs on every
 //! parsed document and on definitions built in code.
 
+mod acpi;
 mod devices;
 mod extras;
 mod machine;
@@ -159,6 +160,7 @@ pub(crate) fn validate(def: &DomainDef) -> Result<(), ModelError> {
         ));
     }
     devices::validate(def)?;
+    acpi::validate(def)?;
     smartcard::validate(def)?;
     tuning::validate(def)?;
     memdev::validate(def)?;

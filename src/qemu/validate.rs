@@ -7,7 +7,8 @@
 
 use crate::error::Error;
 use crate::model::{
-    Address, ControllerType, DiskBus, DiskDevice, DiskType, DomainDef, PciAddress, VsockModel,
+    Address, ControllerType, DiskBus, DiskDevice, DiskType, DomainDef, PciAddress, VideoModel,
+    VsockModel,
 };
 use crate::qemu::argv::{invalid, unsupported};
 
@@ -70,6 +71,24 @@ fn device_rules(def: &DomainDef) -> Result<(), Error> {
         if let Some(bus) = bus {
             crate::qemu::argv::check_disk_props(d, bus)?;
         }
+        // Only a virtio disk is a PCI device (libvirt: "ACPI index is
+        // only supported for PCI devices").
+        if d.acpi_index.is_some() && bus.is_some_and(|b| b != DiskBus::Virtio) {
+            return Err(unsupported(format!(
+                "disk '{t}': ACPI index is only supported for PCI devices, and a disk on bus '{}' is not one",
+                bus.map_or("", |b| b.as_str())
+            )));
+        }
+    }
+    if def
+        .devices
+        .videos
+        .iter()
+        .any(|v| v.model == VideoModel::Ramfb && v.acpi_index.is_some())
+    {
+        return Err(unsupported(
+            "ACPI index is only supported for PCI devices, and a ramfb video device is not one",
+        ));
     }
     if let Some(i) = &def.devices.iommu
         && !def.os.is_q35()

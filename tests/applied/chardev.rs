@@ -1,7 +1,8 @@
 //! TCP character devices on a running QEMU: a serial port QEMU listens
 //! on with telnet's protocol (its option negotiation is the first thing
 //! a client reads), and one QEMU connects out of, reconnecting to a
-//! listener that comes later; ISA addresses and the debug console.
+//! listener that comes later; ISA addresses and the debug console;
+//! channels that reconnect when their listener closes.
 
 use std::io::Read;
 use std::net::{TcpListener, TcpStream};
@@ -191,4 +192,54 @@ fn isa_addresses_and_the_debug_console() {
         "{live}"
     );
     st.stop("isa");
+}
+
+/// Channels QEMU connects out of, on a UNIX and on a TCP socket the test
+/// listens on, with `<reconnect enabled='yes' timeout='1'>`: when the
+/// test closes its side, QEMU connects again.
+#[test]
+fn channels_connect_out_and_reconnect_when_the_listener_closes() {
+    use std::os::unix::net::UnixListener;
+    let st = State::new("chan-reconnect");
+    let path = st.root().join("chan.sock");
+    let unix = UnixListener::bind(&path).unwrap();
+    unix.set_nonblocking(true).unwrap();
+    let tcp = TcpListener::bind("127.0.0.1:0").unwrap();
+    tcp.set_nonblocking(true).unwrap();
+    let port = tcp.local_addr().unwrap().port();
+    st.start(&firmware_vm(
+        "chre",
+        "",
+        &format!(
+            "<channel type='unix'><source mode='connect' path='{}'><reconnect enabled='yes' timeout='1'/></source>\
+             <target type='virtio' name='org.example.unix'/></channel>\
+             <channel type='tcp'><source mode='connect' host='127.0.0.1' service='{port}'><reconnect enabled='yes' timeout='1'/></source>\
+             <target type='virtio' name='org.example.tcp'/></channel>",
+            path.display()
+        ),
+    ));
+    let wait = Duration::from_secs(30);
+    let first = poll("QEMU to connect to the UNIX socket", wait, || {
+        unix.accept().ok()
+    });
+    let first_tcp = poll("QEMU to connect to the TCP port", wait, || {
+        tcp.accept().ok()
+    });
+    // QEMU reads a channel only while the guest has it open (the
+    // firmware never does), so it learns of a plain close only from a
+    // hang-up: a UNIX socket's peer closing is one; a TCP peer's FIN is
+    // not, its reset is.
+    let reset = nix::libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    nix::sys::socket::setsockopt(&first_tcp.0, nix::sys::socket::sockopt::Linger, &reset).unwrap();
+    drop((first, first_tcp));
+    poll("QEMU to connect to the UNIX socket again", wait, || {
+        unix.accept().ok()
+    });
+    poll("QEMU to connect to the TCP port again", wait, || {
+        tcp.accept().ok()
+    });
+    st.stop("chre");
 }

@@ -517,3 +517,90 @@ fn the_guest_sees_its_numa_distances() {
     drop(d);
     st.stop("numadist");
 }
+
+/// 9p shares' `fmode`/`dmode`: a file and a directory the guest makes
+/// have those modes on the host. `multidevs`: a share holding another
+/// host device's mount (`/dev` with its `pts`, read-only) serves that
+/// device's files with `remap` and without a word, refuses them with
+/// `forbid`, and serves them with QEMU's warning with `warn`.
+#[test]
+fn nine_p_shares_create_with_their_modes_and_treat_other_devices_as_told() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let dev = |p: &str| std::fs::metadata(p).unwrap().dev();
+    assert_ne!(
+        dev("/dev"),
+        dev("/dev/pts"),
+        "the host's /dev/pts is a mount of its own (the multidevs case needs one)"
+    );
+    let st = State::new("ninep-modes");
+    let share = st.root().join("modes");
+    std::fs::create_dir_all(&share).unwrap();
+    let devs = |tag: &str, multidevs: &str| {
+        format!(
+            "<filesystem type='mount' accessmode='mapped' multidevs='{multidevs}'>\
+             <source dir='/dev'/><target dir='{tag}'/><readonly/></filesystem>"
+        )
+    };
+    st.start(&linux_vm(
+        "ninep",
+        192,
+        "",
+        &format!(
+            "<memballoon model='none'/>\
+             <filesystem type='mount' accessmode='mapped' fmode='0640' dmode='0750'>\
+             <source dir='{}'/><target dir='modes'/></filesystem>{}{}{}",
+            share.display(),
+            devs("remap", "remap"),
+            devs("forbid", "forbid"),
+            devs("warn", "warn"),
+        ),
+    ));
+    let d = st.driver();
+    let mut sh = Shell::open(&*d, "ninep");
+    let mount = |sh: &mut Shell, tag: &str| {
+        let out = sh.run(&format!(
+            "mkdir -p /mnt/{tag} && mount -t 9p -o trans=virtio,version=9p2000.L{} {tag} /mnt/{tag} && echo mounted",
+            if tag == "modes" { "" } else { ",ro" }
+        ));
+        assert_eq!(out, "mounted", "mount {tag}");
+    };
+    mount(&mut sh, "modes");
+    sh.run("echo x > /mnt/modes/file && mkdir /mnt/modes/dir && sync");
+    let mode = |name: &str| {
+        let p = share.join(name);
+        poll(
+            &format!("{name} on the host"),
+            Duration::from_secs(30),
+            || std::fs::metadata(&p).ok(),
+        )
+        .permissions()
+        .mode()
+            & 0o777
+    };
+    assert_eq!(mode("file"), 0o640, "fmode");
+    assert_eq!(mode("dir"), 0o750, "dmode");
+
+    let log = st.root().join("log/qemu/ninep.log");
+    let read_log = || std::fs::read_to_string(&log).unwrap_or_default();
+    let forbidden = "denied due to virtfs option 'multidevs=forbid'";
+    let warned = "might lead to file ID collisions";
+    let look = "ls -a /mnt/TAG/pts >/dev/null 2>&1 && echo served || echo refused";
+    mount(&mut sh, "remap");
+    assert_eq!(sh.run(&look.replace("TAG", "remap")), "served", "remap");
+    // QEMU writes its report before it answers the guest.
+    let text = read_log();
+    assert!(
+        !text.contains(forbidden) && !text.contains(warned),
+        "remap reports nothing: {text}"
+    );
+    mount(&mut sh, "forbid");
+    assert_eq!(sh.run(&look.replace("TAG", "forbid")), "refused", "forbid");
+    assert!(read_log().contains(forbidden), "{}", read_log());
+    assert!(!read_log().contains(warned), "{}", read_log());
+    mount(&mut sh, "warn");
+    assert_eq!(sh.run(&look.replace("TAG", "warn")), "served", "warn");
+    assert!(read_log().contains(warned), "{}", read_log());
+    drop(sh);
+    drop(d);
+    st.stop("ninep");
+}

@@ -215,7 +215,8 @@ fn smartcards_of_every_mode_round_trip_and_are_schema_valid() {
         d.devices.smartcards[0].mode,
         SmartcardMode::Passthrough(CharSource::Unix {
             path: Some("/tmp/sc.sock".into()),
-            listen: true
+            listen: true,
+            reconnect: None,
         })
     );
     let d = accept(&doc("", cards[8]));

@@ -302,6 +302,7 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
                 enabled: None,
             }),
             link_up: p.maybe(|p| p.coin()),
+            acpi_index: p.maybe(|_| 100 + i as u32),
             mtu: bridge
                 .then(|| p.maybe(|p| 1280 + p.below(8000) as u32))
                 .flatten(),
@@ -348,10 +349,7 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
                 path: path(&mut p),
                 append: p.maybe(|p| p.coin()),
             },
-            2 => CharSource::Unix {
-                path: Some(path(&mut p)),
-                listen: p.coin(),
-            },
+            2 => crate::unix_source(Some(path(&mut p)), p.coin()),
             _ => CharSource::Null,
         };
         serials.push(CharDevice {
@@ -376,10 +374,7 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
                     certificates: [0, 1, 2].map(|_| p.of(texts).clone()),
                     database: p.maybe(|p| path(p)),
                 },
-                _ => SmartcardMode::Passthrough(CharSource::Unix {
-                    path: Some(path(p)),
-                    listen: p.coin(),
-                }),
+                _ => SmartcardMode::Passthrough(crate::unix_source(Some(path(p)), p.coin())),
             },
             address: p.maybe(|_| CcidAddress {
                 controller: 0,
@@ -515,6 +510,7 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
                     .maybe(|p| (p.below(4096) as u32, p.below(4096) as u32))
                     .filter(|_| model != VideoModel::Cirrus),
                 primary: i == 0 && p.coin(),
+                acpi_index: p.maybe(|_| 1 + i as u32),
                 virtio: if virtio {
                     VirtioOptions {
                         ats: p.maybe(|p| p.coin()),
@@ -725,10 +721,7 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
             memballoon,
             channels: (0..p.below(3))
                 .map(|i| Channel {
-                    source: CharSource::Unix {
-                        path: p.maybe(|p| path(p)),
-                        listen: true,
-                    },
+                    source: crate::unix_source(p.maybe(|p| path(p)), true),
                     target: ChannelTarget::Virtio {
                         name: Some(format!("org.example.{i}")),
                     },
@@ -819,6 +812,7 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
         iothread_ids: iothreads
             .filter(|n| *n > 0 && p.coin())
             .map(|n| (1..=n).collect()),
+        thread_pools: Default::default(),
         cputune: p
             .maybe(|p| CpuTune {
                 shares: p.maybe(|p| 2 + p.below(1000)),

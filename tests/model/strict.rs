@@ -296,7 +296,8 @@ fn sources_follow_the_disk_and_interface_types() {
         d.devices.serials[0].source,
         CharSource::Unix {
             path: Some("/run/s.sock".into()),
-            listen: false
+            listen: false,
+            reconnect: None,
         }
     );
 }

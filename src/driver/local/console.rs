@@ -78,6 +78,7 @@ impl Core {
             CharSource::Unix {
                 path: Some(path),
                 listen: true,
+                ..
             } => Channel::Socket(UnixStream::connect(&path).map_err(|e| {
                 Error::io(format!("cannot connect to the console socket {path}"), e)
             })?),

@@ -466,7 +466,7 @@ pub fn after_qmp(qmp: &Qmp, def: &mut DomainDef, pid: i32, run_dir: &Path) -> Re
     // The live definition shows the sockets a start made up.
     if let Ok(sockets) = channel_sockets(def, run_dir) {
         for (c, socket) in def.devices.channels.iter_mut().zip(sockets) {
-            if let (CharSource::Unix { path, listen }, Some(socket)) = (&mut c.source, socket) {
+            if let (CharSource::Unix { path, listen, .. }, Some(socket)) = (&mut c.source, socket) {
                 *path = Some(socket.to_string_lossy().into_owned());
                 *listen = true;
             }

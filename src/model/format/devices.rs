@@ -8,6 +8,13 @@ use crate::model::{
     RngBackend, Sound, Tpm, TpmBackend, Video, VirtioOptions,
 };
 
+/// `<acpi index=...>`, written before the device's address.
+pub(super) fn acpi(w: &mut XmlWriter, index: Option<u32>) {
+    if let Some(n) = index {
+        w.empty("acpi", Attrs::new().add("index", n));
+    }
+}
+
 pub(super) fn address(w: &mut XmlWriter, a: &Option<Address>) {
     let Some(a) = a else {
         return;
@@ -105,7 +112,8 @@ pub(super) fn devices(w: &mut XmlWriter, def: &DomainDef) {
             .add("type", a.kind.as_str())
             .opt("serverName", a.server_name.as_ref())
             .opt("runtimeDir", a.runtime_dir.as_ref())
-            .opt("path", a.path.as_ref());
+            .opt("path", a.path.as_ref())
+            .opt("timerPeriod", a.timer_period);
         let key = a.kind.stream_key().unwrap_or("dev");
         let has = |dev: &Option<String>, opts: &[(&str, String)]| dev.is_some() || !opts.is_empty();
         let children = has(&a.input_dev, &a.input_opts) || has(&a.output_dev, &a.output_opts);
@@ -433,6 +441,7 @@ fn disk(w: &mut XmlWriter, d: &Disk) {
     if let Some(enc) = d.encryption.as_ref().filter(|e| !e.in_source) {
         super::hostdev::disk_encryption(w, enc);
     }
+    acpi(w, d.acpi_index);
     address(w, &d.address);
     w.close("disk");
 }
@@ -508,7 +517,7 @@ fn source_attrs(s: &CharSource) -> Option<Attrs> {
                 .add("path", path)
                 .opt("append", append.map(on_off)),
         ),
-        CharSource::Unix { path, listen } => Some(
+        CharSource::Unix { path, listen, .. } => Some(
             Attrs::new()
                 .add("mode", if *listen { "bind" } else { "connect" })
                 .opt("path", path.as_ref()),
@@ -536,6 +545,9 @@ pub(super) fn char_source(w: &mut XmlWriter, source: &CharSource) {
         (
             Some(s),
             CharSource::Tcp {
+                reconnect: Some(t), ..
+            }
+            | CharSource::Unix {
                 reconnect: Some(t), ..
             },
         ) => {
@@ -611,9 +623,7 @@ fn chardev(w: &mut XmlWriter, name: &str, c: &CharDevice) {
 
 fn channel(w: &mut XmlWriter, c: &Channel) {
     w.open("channel", Attrs::new().add("type", c.source.type_name()));
-    if let Some(s) = source_attrs(&c.source) {
-        w.empty("source", s);
-    }
+    char_source(w, &c.source);
     match &c.target {
         ChannelTarget::Virtio { name } => {
             let a = Attrs::new()
@@ -784,6 +794,7 @@ fn video(w: &mut XmlWriter, v: &Video) {
             w.empty("resolution", Attrs::new().add("x", x).add("y", y));
         }
     });
+    acpi(w, v.acpi_index);
     address(w, &v.address);
     w.close("video");
 }
@@ -803,6 +814,14 @@ fn rng(w: &mut XmlWriter, r: &Rng) {
         RngBackend::Random(Some(p)) => w.text("backend", Attrs::new().add("model", "random"), p),
         RngBackend::Random(None) => w.empty("backend", Attrs::new().add("model", "random")),
         RngBackend::Builtin => w.empty("backend", Attrs::new().add("model", "builtin")),
+        RngBackend::Egd(source) => {
+            let a = Attrs::new()
+                .add("model", "egd")
+                .add("type", source.type_name());
+            w.open("backend", a);
+            char_source(w, source);
+            w.close("backend");
+        }
     }
     address(w, &r.address);
     w.close("rng");

@@ -74,7 +74,10 @@ pub(super) fn hostdev(w: &mut XmlWriter, h: &Hostdev) {
 pub(super) fn filesystem(w: &mut XmlWriter, f: &Filesystem) {
     let a = Attrs::new()
         .add("type", "mount")
-        .opt("accessmode", f.accessmode.map(|m| m.as_str()));
+        .opt("accessmode", f.accessmode.map(|m| m.as_str()))
+        .opt("multidevs", f.multidevs.map(|m| m.as_str()))
+        .opt("fmode", f.fmode.map(|m| format!("{m:04o}")))
+        .opt("dmode", f.dmode.map(|m| format!("{m:04o}")));
     w.open("filesystem", a);
     let a = Attrs::new()
         .add("type", f.driver.as_str())

@@ -110,6 +110,13 @@ pub(super) fn memory_backing(w: &mut XmlWriter, def: &DomainDef) {
     });
 }
 
+/// `thread_pool_min` and `thread_pool_max` of `pool`.
+fn pool_attrs(a: Attrs, pool: Option<crate::model::ThreadPool>) -> Attrs {
+    let pool = pool.unwrap_or_default();
+    a.opt("thread_pool_min", pool.min)
+        .opt("thread_pool_max", pool.max)
+}
+
 /// `<iothreads>`, `<cputune>`, `<numatune>` and `<resource>`, after
 /// `<vcpu>`.
 pub(super) fn after_vcpu(w: &mut XmlWriter, def: &DomainDef) {
@@ -119,9 +126,13 @@ pub(super) fn after_vcpu(w: &mut XmlWriter, def: &DomainDef) {
     if let Some(ids) = &def.iothread_ids {
         w.open("iothreadids", Attrs::new());
         for id in ids {
-            w.empty("iothread", Attrs::new().add("id", id));
+            let pool = def.thread_pools.iothreads.get(id).copied();
+            w.empty("iothread", pool_attrs(Attrs::new().add("id", id), pool));
         }
         w.close("iothreadids");
+    }
+    if let Some(pool) = def.thread_pools.default {
+        w.empty("defaultiothread", pool_attrs(Attrs::new(), Some(pool)));
     }
     if let Some(t) = &def.cputune {
         element(w, "cputune", Attrs::new(), !t.is_empty(), |w| {

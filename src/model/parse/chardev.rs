@@ -29,9 +29,9 @@ fn kind(e: El, allowed: &[(&str, Kind)]) -> R<Kind> {
     Ok(e.choice("type", allowed)?.expect("checked present"))
 }
 
-/// `<source>` of a character device of `kind`: its path, `append` and
-/// whether it binds (`mode='bind'`).
-type Source = (Option<String>, Option<bool>, Option<bool>);
+/// `<source>` of a character device of `kind`: its path, `append`,
+/// whether it binds (`mode='bind'`) and its `<reconnect>` seconds.
+type Source = (Option<String>, Option<bool>, Option<bool>, Option<u32>);
 
 /// `<source mode= host= service=>` of a TCP character device with its
 /// `<reconnect>`: (host, port, bind, reconnect seconds).
@@ -47,6 +47,18 @@ fn tcp_source(c: El) -> R<TcpSource> {
         .port("service")?
         .filter(|p| *p > 0)
         .ok_or_else(|| c.bad_value(ModelErrorKind::Invalid, "service", "port 0 is no TCP port"))?;
+    let reconnect = reconnect(c, listen, "TCP")?;
+    Ok((
+        c.get("host").map(str::to_string),
+        service,
+        listen,
+        reconnect,
+    ))
+}
+
+/// The `<reconnect>` child of a socket's `<source>`: the seconds between
+/// QEMU's tries to connect again, `None` when it does not.
+fn reconnect(c: El, listen: bool, what: &str) -> R<Option<u32>> {
     let mut reconnect = None;
     for r in c.children()? {
         match r.name() {
@@ -76,16 +88,11 @@ fn tcp_source(c: El) -> R<TcpSource> {
     let reconnect = reconnect.flatten();
     if listen && reconnect.is_some() {
         return Err(invalid(format!(
-            "a TCP character device in mode='bind' at {} does not reconnect",
+            "a {what} character device in mode='bind' at {} does not reconnect",
             c.at()
         )));
     }
-    Ok((
-        c.get("host").map(str::to_string),
-        service,
-        listen,
-        reconnect,
-    ))
+    Ok(reconnect)
 }
 
 fn source(c: El, kind: Kind) -> R<Source> {
@@ -96,20 +103,30 @@ fn source(c: El, kind: Kind) -> R<Source> {
         Kind::Null | Kind::SpiceVmc | Kind::Tcp | Kind::Udp => c.allow(&[])?,
         Kind::SpicePort => c.allow(&["channel"])?,
     }
-    c.empty()?;
     let mode = c.choice("mode", &[("bind", true), ("connect", false)])?;
+    let reconnect = if kind == Kind::Unix {
+        reconnect(c, mode.unwrap_or(false), "UNIX")?
+    } else {
+        c.empty()?;
+        None
+    };
     let path = if kind == Kind::SpicePort {
         c.req("channel")?;
         c.get("channel")
     } else {
         c.get("path")
     };
-    Ok((path.map(str::to_string), c.on_off("append")?, mode))
+    Ok((
+        path.map(str::to_string),
+        c.on_off("append")?,
+        mode,
+        reconnect,
+    ))
 }
 
 /// Builds the source; `path_optional` lets a UNIX socket have no path.
 fn make_source(e: El, kind: Kind, src: Source, path_optional: bool) -> R<CharSource> {
-    let (path, append, mode) = src;
+    let (path, append, mode, reconnect) = src;
     let need_path = || {
         invalid(format!(
             "missing <source path=...> for the character device at {}",
@@ -126,9 +143,18 @@ fn make_source(e: El, kind: Kind, src: Source, path_optional: bool) -> R<CharSou
             if path.is_none() && !path_optional {
                 return Err(need_path());
             }
+            // libvirt: a socket made up for the channel is QEMU's to
+            // listen on.
+            if path.is_none() && reconnect.is_some() {
+                return Err(invalid(format!(
+                    "a UNIX character device without a path at {} is one QEMU listens on, and does not reconnect",
+                    e.at()
+                )));
+            }
             CharSource::Unix {
                 path,
                 listen: mode.unwrap_or(false),
+                reconnect,
             }
         }
         Kind::Dev => CharSource::Dev {
@@ -224,7 +250,7 @@ pub(super) fn chardev(e: El, console: bool) -> R<CharDevice> {
             service,
         }
     } else {
-        make_source(e, kind, src.unwrap_or((None, None, None)), false)?
+        make_source(e, kind, src.unwrap_or((None, None, None, None)), false)?
     };
     let (target_port, target_type) = target.unwrap_or((None, None));
     Ok(CharDevice {
@@ -356,7 +382,7 @@ fn typed_source<'a, 'i>(
     if kind == Kind::Tcp {
         tcp_char_source(e, tcp, telnet)
     } else {
-        make_source(e, kind, src.unwrap_or((None, None, None)), false)
+        make_source(e, kind, src.unwrap_or((None, None, None, None)), false)
     }
 }
 
@@ -397,14 +423,18 @@ pub(super) fn channel(e: El) -> R<Channel> {
         e,
         &[
             ("unix", Kind::Unix),
+            ("tcp", Kind::Tcp),
             ("pty", Kind::Pty),
             ("spicevmc", Kind::SpiceVmc),
             ("spiceport", Kind::SpicePort),
         ],
     )?;
     let (mut src, mut target, mut addr) = (None, None, None);
+    let (mut tcp, mut telnet) = (None, None);
     for c in e.children()? {
         match c.name() {
+            "source" if kind == Kind::Tcp => set(&mut tcp, c, tcp_source)?,
+            "protocol" if kind == Kind::Tcp => set(&mut telnet, c, protocol)?,
             "source" if kind != Kind::SpiceVmc => set(&mut src, c, |c| source(c, kind))?,
             "target" => set(&mut target, c, |c| {
                 // `state` is what a running guest's agent reports.
@@ -428,7 +458,11 @@ pub(super) fn channel(e: El) -> R<Channel> {
             e.at()
         ))
     })?;
-    let source = make_source(e, kind, src.unwrap_or((None, None, None)), true)?;
+    let source = if kind == Kind::Tcp {
+        tcp_char_source(e, tcp, telnet)?
+    } else {
+        make_source(e, kind, src.unwrap_or((None, None, None, None)), true)?
+    };
     Ok(Channel {
         source,
         target,

@@ -229,6 +229,22 @@ fn clear_unassigned(d: &mut Devices) {
     }
 }
 
+/// `<acpi index=...>` of a PCI device: a number from 1 (libvirt reads 0
+/// as an error).
+pub(super) fn acpi_index(e: El) -> R<u32> {
+    e.allow(&["index"])?;
+    e.empty()?;
+    e.req("index")?;
+    match e.u32("index", Radix::Dec)? {
+        Some(n) if n > 0 => Ok(n),
+        _ => Err(e.bad_value(
+            ModelErrorKind::Invalid,
+            "index",
+            "an ACPI index is a number from 1",
+        )),
+    }
+}
+
 /// `<address type=...>`.
 pub(super) fn address(e: El) -> R<Address> {
     e.empty()?;

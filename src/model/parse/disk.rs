@@ -35,7 +35,7 @@ pub(super) fn disk(e: El) -> R<Disk> {
     let (mut boot, mut address_v, mut backing, mut transient) = (None, None, None, None);
     let (mut auth, mut encryption) = (None, None);
     let (mut wwn, mut vendor, mut product, mut iotune) = (None, None, None, None);
-    let (mut blockio, mut geometry) = (None, None);
+    let (mut blockio, mut geometry, mut acpi) = (None, None, None);
     for c in e.children()? {
         match c.name() {
             "driver" => set(&mut driver_v, c, disk_driver)?,
@@ -75,6 +75,7 @@ pub(super) fn disk(e: El) -> R<Disk> {
             })?,
             "serial" => set(&mut serial, c, optional_text)?,
             "boot" => set(&mut boot, c, boot_order)?,
+            "acpi" => set(&mut acpi, c, super::devices::acpi_index)?,
             "address" => set(&mut address_v, c, address)?,
             "alias" => alias(c)?,
             _ => c.skip()?,
@@ -184,6 +185,7 @@ pub(super) fn disk(e: El) -> R<Disk> {
     d.product = product;
     d.iotune = iotune.map(Box::new);
     d.boot_order = boot;
+    d.acpi_index = acpi;
     d.address = address_v;
     d.volume = volume;
     d.vhost_user = vhost_user;

@@ -56,6 +56,8 @@ pub(super) enum Radix {
     /// C's base 0, as libvirt reads PCI addresses: `0x` hex, a leading
     /// `0` octal, otherwise decimal.
     Auto,
+    /// Octal only (file modes).
+    Oct,
 }
 
 /// A short, printable rendition of a value for a message.
@@ -101,6 +103,7 @@ pub(super) fn parse_uint(v: &str, radix: Radix) -> Option<u64> {
     let v = v.trim_matches(|c: char| c.is_ascii_whitespace());
     let (digits, base) = match radix {
         Radix::Dec => (v, 10),
+        Radix::Oct => (v, 8),
         Radix::Auto => {
             if let Some(h) = v.strip_prefix("0x").or_else(|| v.strip_prefix("0X")) {
                 (h, 16)

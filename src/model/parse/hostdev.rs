@@ -198,7 +198,7 @@ fn usb_source(e: El) -> R<UsbHostSource> {
 }
 
 pub(super) fn filesystem(e: El) -> R<Filesystem> {
-    e.allow(&["type", "accessmode"])?;
+    e.allow(&["type", "accessmode", "fmode", "dmode", "multidevs"])?;
     if let Some(t) = e.get("type")
         && t != "mount"
     {
@@ -209,6 +209,22 @@ pub(super) fn filesystem(e: El) -> R<Filesystem> {
         ));
     }
     let accessmode = e.word("accessmode")?;
+    // Octal modes up to 0777; 0 (and 'default') are libvirt's unset.
+    let mode = |name: &str| -> R<Option<u32>> {
+        match e.u32(name, Radix::Oct)? {
+            Some(m) if m > 0o777 => Err(e.bad_value(
+                ModelErrorKind::Invalid,
+                name,
+                "a mode is octal, at most 0777",
+            )),
+            m => Ok(m.filter(|m| *m != 0)),
+        }
+    };
+    let (fmode, dmode) = (mode("fmode")?, mode("dmode")?);
+    let multidevs = match e.get("multidevs") {
+        Some("default") => None,
+        _ => e.word("multidevs")?,
+    };
     let (mut driver, mut binary, mut source, mut target) = (None, None, None, None);
     let (mut readonly, mut boot, mut address_v) = (None, None, None);
     for c in e.children()? {
@@ -252,6 +268,9 @@ pub(super) fn filesystem(e: El) -> R<Filesystem> {
         source_dir: source.ok_or_else(|| missing("source dir"))?,
         target_dir: target.ok_or_else(|| missing("target dir"))?,
         readonly: readonly.unwrap_or(false),
+        fmode,
+        dmode,
+        multidevs,
         boot_order: boot,
         address: address_v,
     })

@@ -175,7 +175,7 @@ pub(super) fn interface(e: El) -> R<Interface> {
     let (mut driver, mut rom, mut link_up) = (None, None, None);
     let (mut virtualport, mut mtu, mut bandwidth) = (None, None, None);
     let (mut coalesce_v, mut filterref_v) = (None, None);
-    let (mut script, mut downscript, mut vlan) = (None, None, None);
+    let (mut script, mut downscript, mut vlan, mut acpi) = (None, None, None, None);
     let type_name = e.get("type").unwrap_or_default();
     for c in e.children()? {
         match c.name() {
@@ -359,6 +359,7 @@ pub(super) fn interface(e: El) -> R<Interface> {
                 c.empty()?;
                 Ok((c.req("dev")?.to_string(), c.at()))
             })?,
+            "acpi" => set(&mut acpi, c, super::devices::acpi_index)?,
             "address" => set(&mut address_v, c, address)?,
             "alias" => alias(c)?,
             _ => c.skip()?,
@@ -455,6 +456,7 @@ pub(super) fn interface(e: El) -> R<Interface> {
         },
         ips,
         passt,
+        acpi_index: acpi,
         address: address_v,
     })
 }

@@ -251,7 +251,7 @@ fn listen(c: El) -> R<GraphicsListen> {
 
 pub(super) fn video(e: El) -> R<Video> {
     e.allow(&[])?;
-    let (mut model, mut driver, mut address_v) = (None, None, None);
+    let (mut model, mut driver, mut address_v, mut acpi) = (None, None, None, None);
     for c in e.children()? {
         match c.name() {
             "model" => set(&mut model, c, |c| {
@@ -302,6 +302,7 @@ pub(super) fn video(e: El) -> R<Video> {
                 c.choice("name", &[("qemu", ())])?;
                 Ok(opts)
             })?,
+            "acpi" => set(&mut acpi, c, super::devices::acpi_index)?,
             "address" => set(&mut address_v, c, address)?,
             "alias" => alias(c)?,
             _ => c.skip()?,
@@ -314,6 +315,7 @@ pub(super) fn video(e: El) -> R<Video> {
         ))
     })?;
     v.virtio = driver.unwrap_or_default();
+    v.acpi_index = acpi;
     v.address = address_v;
     Ok(v)
 }
@@ -384,7 +386,14 @@ fn audio_stream_attrs(kind: crate::model::AudioType) -> Vec<(&'static str, Strea
 
 pub(super) fn audio(e: El) -> R<Audio> {
     use crate::model::AudioType;
-    e.allow(&["id", "type", "path", "serverName", "runtimeDir"])?;
+    e.allow(&[
+        "id",
+        "type",
+        "path",
+        "serverName",
+        "runtimeDir",
+        "timerPeriod",
+    ])?;
     let kind: AudioType = e.req_word("type")?;
     e.req("id")?;
     let mut a = Audio::new(e.u32("id", Radix::Dec)?.unwrap_or(0), kind);
@@ -404,6 +413,14 @@ pub(super) fn audio(e: El) -> R<Audio> {
     a.path = e.get("path").map(str::to_string);
     a.server_name = e.get("serverName").map(str::to_string);
     a.runtime_dir = e.get("runtimeDir").map(str::to_string);
+    a.timer_period = e.u32("timerPeriod", Radix::Dec)?;
+    if a.timer_period == Some(0) {
+        return Err(e.bad_value(
+            ModelErrorKind::Invalid,
+            "timerPeriod",
+            "the timer period is at least 1 microsecond",
+        ));
+    }
     let key = kind.stream_key();
     let extra = audio_stream_attrs(kind);
     let (mut input, mut output) = (None, None);
@@ -686,9 +703,25 @@ pub(super) fn rng(e: El) -> R<Rng> {
                 })
             })?,
             "backend" => set(&mut backend, c, |c| {
-                c.allow(&["model"])?;
+                c.allow(&["model", "type"])?;
                 c.req("model")?;
-                match c.choice("model", &[("random", 0), ("builtin", 1)])? {
+                let model = c.choice("model", &[("random", 0), ("builtin", 1), ("egd", 2)])?;
+                if model == Some(2) {
+                    // An EGD speaks over a socket; the other character
+                    // device types are not offered.
+                    c.req("type")?;
+                    c.choice("type", &[("tcp", ()), ("unix", ())])?;
+                    let source = super::chardev::passthrough_source(c, |x| x.skip())?;
+                    return Ok(RngBackend::Egd(source));
+                }
+                if c.get("type").is_some() {
+                    return Err(c.bad_value(
+                        ModelErrorKind::Invalid,
+                        "type",
+                        "only an egd backend has a type",
+                    ));
+                }
+                match model {
                     Some(0) => {
                         let t = c.text()?;
                         let t = t.trim_matches(|ch: char| ch.is_ascii_whitespace());

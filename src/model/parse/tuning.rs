@@ -3,13 +3,15 @@
 //! `<resource>`, `<cpu><numa>`; and what it shows the guest or asks of
 //! the manager: `<sysinfo>`, `<seclabel>`, the `qemu:` namespace.
 
+use std::collections::BTreeMap;
+
 use super::el::{El, R, Radix, invalid, qname, set, unsupported};
 use crate::model::units::{parse_cpuset, size_to_kib};
 use crate::model::{
     CpuTune, DeviceOverride, FwCfgEntry, HugePage, MaxMemory, MemNode, MemoryAllocation,
     MemoryBacking, ModelErrorKind, NumaCell, NumaMemory, NumaTune, OverrideProperty, Placement,
-    QEMU_NAMESPACE, QemuExtras, SchedPolicy, SecLabel, SmbiosBlock, Sysinfo, ThreadSched,
-    words::Word,
+    QEMU_NAMESPACE, QemuExtras, SchedPolicy, SecLabel, SmbiosBlock, Sysinfo, ThreadPool,
+    ThreadSched, words::Word,
 };
 
 /// An empty marker element with no attributes.
@@ -548,16 +550,26 @@ pub(super) fn sysinfo(e: El) -> R<Sysinfo> {
     Ok(s)
 }
 
-/// `<iothreadids><iothread id=.../>`: ids from 1, each once.
-pub(super) fn iothreadids(e: El) -> R<Vec<u32>> {
+/// `thread_pool_min` and `thread_pool_max` of `e`.
+pub(super) fn thread_pool(e: El) -> R<ThreadPool> {
+    Ok(ThreadPool {
+        min: e.u32("thread_pool_min", Radix::Dec)?,
+        max: e.u32("thread_pool_max", Radix::Dec)?,
+    })
+}
+
+/// `<iothreadids><iothread id=.../>`: ids from 1, each once, with the
+/// pools of those that bound theirs.
+pub(super) fn iothreadids(e: El) -> R<(Vec<u32>, BTreeMap<u32, ThreadPool>)> {
     e.allow(&[])?;
     let mut ids = Vec::new();
+    let mut pools = BTreeMap::new();
     for c in e.children()? {
         if c.name() != "iothread" {
             c.skip()?;
             continue;
         }
-        c.allow(&["id"])?;
+        c.allow(&["id", "thread_pool_min", "thread_pool_max"])?;
         for x in c.children()? {
             x.skip()?;
         }
@@ -570,8 +582,12 @@ pub(super) fn iothreadids(e: El) -> R<Vec<u32>> {
             return Err(c.bad_value(ModelErrorKind::Invalid, "id", "a duplicate iothread id"));
         }
         ids.push(id);
+        let pool = thread_pool(c)?;
+        if pool != ThreadPool::default() {
+            pools.insert(id, pool);
+        }
     }
-    Ok(ids)
+    Ok((ids, pools))
 }
 
 /// libvirt's rule: at most one `<seclabel>` per security model.

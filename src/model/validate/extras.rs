@@ -106,8 +106,10 @@ fn rngs(def: &DomainDef) -> R {
                 return Err(invalid("rng rate period must be at least 1"));
             }
         }
-        if let RngBackend::Random(Some(p)) = &r.backend {
-            check_path("rng backend device", p)?;
+        match &r.backend {
+            RngBackend::Random(Some(p)) => check_path("rng backend device", p)?,
+            RngBackend::Egd(source) => super::peripherals::source_path("rng egd backend", source)?,
+            _ => {}
         }
         only_pci("rng", &r.address)?;
     }

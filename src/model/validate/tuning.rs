@@ -27,10 +27,28 @@ pub(super) fn validate(def: &DomainDef) -> R {
         }
     }
     cputune(def)?;
+    thread_pools(def)?;
     numa(def)?;
     sysinfo(def)?;
     qemu(def)?;
     devices(def)
+}
+
+/// libvirt's virDomainDefValidateIOThreadsThreadPool: a maximum of at
+/// least 1, and a minimum only under a maximum at least as large.
+fn thread_pools(def: &DomainDef) -> R {
+    let p = &def.thread_pools;
+    for pool in p.iothreads.values().chain(&p.default) {
+        if pool.max == Some(0) {
+            return Err(unsupported("thread_pool_max must be a positive integer"));
+        }
+        if pool.min.is_some() && pool.min > pool.max {
+            return Err(unsupported(
+                "thread_pool_min must be smaller or equal to thread_pool_max",
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn memory(def: &DomainDef) -> R {
@@ -525,8 +543,21 @@ fn devices(def: &DomainDef) -> R {
                 ) {
                     return Err(unsupported("virtiofs only supports passthrough accessmode"));
                 }
+                if f.multidevs.is_some() {
+                    return Err(unsupported("virtiofs does not support multidevs"));
+                }
+                if f.fmode.is_some() || f.dmode.is_some() {
+                    return Err(unsupported("virtiofs does not support fmode and dmode"));
+                }
             }
             FsDriver::Path => {
+                if (f.fmode.is_some() || f.dmode.is_some())
+                    && f.accessmode != Some(FsAccessMode::Mapped)
+                {
+                    return Err(unsupported(
+                        "fmode and dmode must be used with accessmode=mapped",
+                    ));
+                }
                 if f.binary != FsBinary::default() || f.queue.is_some() {
                     return Err(invalid(format!(
                         "filesystem '{}': <binary> and a queue size are virtiofs settings, not 9p's",

@@ -186,6 +186,7 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
                     text.to_string()
                 }),
                 listen: true,
+                reconnect: None,
             },
             (other, _) => other.clone(),
         };
@@ -268,7 +269,11 @@ pub(super) fn chardev(source: &CharSource, id: &str) -> Result<Opts, Error> {
             .set("id", id)
             .set_user("path", "character device file path", path)?
             .maybe_switch("append", *append),
-        CharSource::Unix { path, listen } => {
+        CharSource::Unix {
+            path,
+            listen,
+            reconnect,
+        } => {
             let path = path
                 .as_deref()
                 .ok_or_else(|| invalid("a UNIX character device needs a socket path"))?;
@@ -280,7 +285,7 @@ pub(super) fn chardev(source: &CharSource, id: &str) -> Result<Opts, Error> {
             if *listen {
                 o.switch("server", true).switch("wait", false)
             } else {
-                o
+                o.maybe("reconnect", *reconnect)
             }
         }
         CharSource::Tcp {

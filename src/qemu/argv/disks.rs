@@ -346,6 +346,7 @@ fn emit_disk(
                 .maybe("queue-size", disk.driver.queue_size)
                 .maybe("iothread", iothread)
                 .extend(placed.opts)
+                .maybe("acpi-index", disk.acpi_index)
         }
         DiskBus::Ide => {
             if cx.family == Family::Q35 {

@@ -112,7 +112,9 @@ fn emit_video(cx: &mut Ctx<'_>, n: usize, v: &Video, primary: bool) -> Result<()
         cx.arg("-device", o.build());
         return Ok(());
     }
-    o = o.extend(cx.pci.place(&what, v.address.as_ref(), Dev::Video(n))?.opts);
+    o = o
+        .extend(cx.pci.place(&what, v.address.as_ref(), Dev::Video(n))?.opts)
+        .maybe("acpi-index", v.acpi_index);
     if heads_ok {
         o = o.maybe("max_outputs", v.heads);
     }

@@ -321,6 +321,14 @@ pub fn emit_rngs(cx: &mut Ctx<'_>) -> Result<(), Error> {
                 )?
             }
             RngBackend::Builtin => Opts::new("rng-builtin").set("id", &obj),
+            RngBackend::Egd(source) => {
+                let chardev = format!("charrng{i}");
+                cx.arg(
+                    "-chardev",
+                    super::chardev::chardev(source, &chardev)?.build(),
+                );
+                Opts::new("rng-egd").set("id", &obj).set("chardev", chardev)
+            }
         };
         cx.arg("-object", backend.build());
         let device = match r.model {

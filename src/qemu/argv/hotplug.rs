@@ -290,6 +290,7 @@ const DEVICE_INTS: &[&str] = &[
     "tx_queue_size",
     "rombar",
     "bootindex",
+    "acpi-index",
     "scsi-id",
     "lun",
     "channel",

@@ -97,6 +97,7 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
         let o = Opts::new(device)
             .set("id", format!("net{i}"))
             .extend(placed.opts)
+            .maybe("acpi-index", net.acpi_index)
             .set("netdev", &netdev)
             .set("mac", mac)
             .maybe("bootindex", cx.boot.net(i));

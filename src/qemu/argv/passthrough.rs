@@ -218,7 +218,10 @@ fn emit_9p(
     let o = Opts::new("local")
         .set("id", &fsdev)
         .set_user("path", "filesystem source dir", &f.source_dir)?
-        .set("security_model", model);
+        .set("security_model", model)
+        .maybe("multidevs", f.multidevs.map(|m| m.as_str()))
+        .maybe("fmode", f.fmode.map(|m| format!("{m:04o}")))
+        .maybe("dmode", f.dmode.map(|m| format!("{m:04o}")));
     let o = if f.readonly {
         o.switch("readonly", true)
     } else {

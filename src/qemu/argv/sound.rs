@@ -89,7 +89,9 @@ pub fn emit_backends(cx: &mut Ctx<'_>) -> Result<(), Error> {
             }
             AudioType::Spice => "spice",
         };
-        let mut o = Opts::new(driver).set("id", format!("audio{id}"));
+        let mut o = Opts::new(driver)
+            .set("id", format!("audio{id}"))
+            .maybe("timer-period", a.timer_period);
         if a.kind == AudioType::File {
             let path = a
                 .path

@@ -41,6 +41,7 @@ fn minimal() -> DomainDef {
         blkiotune: None,
         iothreads: None,
         iothread_ids: None,
+        thread_pools: Default::default(),
         cputune: None,
         numatune: None,
         partition: None,
@@ -80,6 +81,7 @@ fn nic(kind: InterfaceType, model: &str, last: u8) -> Interface {
         scripts: Default::default(),
         ips: Vec::new(),
         passt: None,
+        acpi_index: None,
         address: None,
     }
 }

@@ -13,7 +13,7 @@ use super::{Ctx, invalid, unsupported};
 use crate::error::{Error, ErrorCode};
 use crate::model::{
     DomainDef, MemoryAccess, MemoryAllocationMode, MemorySourceType, NumaMode, Placement,
-    SmbiosBlock, SmbiosMode, parse_cpuset,
+    SmbiosBlock, SmbiosMode, ThreadPool, parse_cpuset,
 };
 
 /// Where hugetlbfs is mounted for a page size, as Debian mounts the
@@ -372,10 +372,26 @@ fn numa_distances(cells: &[crate::model::NumaCell]) -> Vec<(usize, usize, u32)> 
     out
 }
 
-/// `-object iothread` for each of `<iothreads>`.
+/// `-object iothread` for each of `<iothreads>`, and the main loop's
+/// object for `<defaultiothread>`, with their worker pools' bounds.
 pub fn emit_iothreads(cx: &mut Ctx<'_>) {
+    let pools = &cx.def.thread_pools;
+    let bounded = |o: Opts, pool: Option<&ThreadPool>| {
+        let pool = pool.copied().unwrap_or_default();
+        o.maybe("thread-pool-min", pool.min)
+            .maybe("thread-pool-max", pool.max)
+    };
+    let mut objects = Vec::new();
     for i in cx.def.iothread_ids() {
-        cx.arg("-object", format!("iothread,id=iothread{i}"));
+        let o = Opts::new("iothread").set("id", format!("iothread{i}"));
+        objects.push(bounded(o, pools.iothreads.get(&i)).build());
+    }
+    if let Some(pool) = &pools.default {
+        let o = Opts::new("main-loop").set("id", "main-loop");
+        objects.push(bounded(o, Some(pool)).build());
+    }
+    for o in objects {
+        cx.arg("-object", o);
     }
 }
 
