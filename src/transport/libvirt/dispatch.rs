@@ -14,8 +14,8 @@ use super::types::*;
 use super::values::{self, check_flags};
 use super::xdr::Chars;
 use super::{
-    blockjobs, domstats, jobstats, nodestats, resources, secrets, snapshots, storage, tunables,
-    vcpus,
+    absent, blockjobs, domstats, hostfacts, jobstats, nodestats, resources, secrets, snapshots,
+    storage, tunables, vcpus,
 };
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
@@ -858,6 +858,26 @@ impl Handler for LvCalls<'_> {
         nodestats::memory_stats(a)
     }
 
+    // Host facts and absent objects: see `hostfacts.rs` and `absent.rs`.
+    free_calls! {
+        connect_get_max_vcpus(MaxVcpusArgs) -> MaxVcpusRet = hostfacts::max_vcpus;
+        node_get_cells_free_memory(CellsFreeMemoryArgs) -> CellsFreeMemoryRet = hostfacts::cells_free_memory;
+        node_get_free_pages(FreePagesArgs) -> FreePagesRet = hostfacts::node_free_pages;
+        node_get_memory_parameters(NodeMemoryParamsArgs) -> ParamsRet = hostfacts::memory_parameters;
+        connect_num_of_networks(()) -> NumRet = absent::num_of_networks;
+        connect_num_of_defined_networks(()) -> NumRet = absent::num_of_networks;
+        connect_list_networks(ListNamesArgs) -> ListNamesRet = absent::list_networks;
+        connect_list_defined_networks(ListNamesArgs) -> ListNamesRet = absent::list_networks;
+        network_lookup_by_name(NameArgs) -> NetworkRet = absent::network_by_name;
+        network_lookup_by_uuid(UuidArgs) -> NetworkRet = absent::network_by_uuid;
+    }
+    calls_in! { absent:
+        domain_get_security_label(DomArgs) -> SecurityLabelRet = security_label;
+        domain_get_security_label_list(DomArgs) -> SecurityLabelListRet = security_label_list;
+        domain_list_all_checkpoints(ListCheckpointsArgs) -> ListCheckpointsRet = list_checkpoints;
+        domain_checkpoint_lookup_by_name(CheckpointLookupArgs) -> CheckpointRet = checkpoint_by_name;
+    }
+
     // Storage pools and volumes: see `storage.rs`.
     storage_calls! {
         connect_num_of_storage_pools(()) -> NumRet;
@@ -923,6 +943,19 @@ macro_rules! calls_in {
     };
 }
 use calls_in;
+
+/// [`Handler`] methods that hand their call to a function that needs no
+/// driver (it reads the host, or answers for objects qvirt does not keep).
+macro_rules! free_calls {
+    ($($method:ident($args:ty) -> $ret:ty = $function:path;)*) => {
+        $(
+            fn $method(&mut self, a: $args) -> Result<$ret> {
+                $function(a)
+            }
+        )*
+    };
+}
+use free_calls;
 
 /// `VIR_DOMAIN_AFFECT_LIVE` and `VIR_DOMAIN_AFFECT_CONFIG` (neither:
 /// `VIR_DOMAIN_AFFECT_CURRENT`) as qvirt's flags.

@@ -13,10 +13,12 @@
 //! Written from libvirt 9.0's `virnetprotocol.x`, `remote_protocol.x`
 //! and `virkeepaliveprotocol.x` (their layout, not their code).
 
+pub mod absent;
 pub mod blockjobs;
 pub mod dispatch;
 pub mod domstats;
 pub mod frame;
+pub mod hostfacts;
 pub mod jobstats;
 mod media;
 pub mod names;

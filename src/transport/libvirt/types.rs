@@ -4,12 +4,23 @@
 
 use uuid::Uuid;
 
+/// The shapes of the procedures on objects qvirt does not keep, with the
+/// others.
+pub use super::absent::{
+    Checkpoint, CheckpointLookupArgs, CheckpointRet, ListCheckpointsArgs, ListCheckpointsRet,
+    NetworkRet, SecurityLabelListRet, SecurityLabelRet,
+};
 /// The block job procedures' shapes, with the others.
 pub use super::blockjobs::{
     BlockCommitArgs, BlockInfoRet, BlockJobInfoRet, BlockPathArgs, BlockPullArgs, BlockRebaseArgs,
 };
 /// `virConnectGetAllDomainStats`'s shapes, with the others.
 pub use super::domstats::{AllDomainStatsArgs, AllDomainStatsRet, StatsRecord};
+/// The host facts procedures' shapes, with the others.
+pub use super::hostfacts::{
+    CellsFreeMemoryArgs, CellsFreeMemoryRet, FreePagesArgs, FreePagesRet, MaxVcpusArgs,
+    MaxVcpusRet, NodeMemoryParamsArgs,
+};
 /// `virDomainGetJobStats`'s shapes, with the others.
 pub use super::jobstats::{ControlInfoRet, JobStatsArgs, JobStatsRet, ParamValue, TypedParam};
 /// The host statistics procedures' shapes, with the others.
