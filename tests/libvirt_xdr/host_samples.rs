@@ -1,0 +1,126 @@
+//! The samples of the host facts procedures and of those on objects
+//! qvirt does not keep (see `samples.rs`).
+
+use qvirt::transport::libvirt::procedures::{Call, Procedure, Reply};
+use qvirt::transport::libvirt::types::*;
+use qvirt::transport::libvirt::xdr::Chars;
+use uuid::Uuid;
+
+fn net() -> Network {
+    Network {
+        name: "default".into(),
+        uuid: Uuid::from_u128(0x1f2e_3d4c_5b6a_4798_8a7b_6c5d_4e3f_2a1b),
+    }
+}
+
+fn checkpoint() -> Checkpoint {
+    Checkpoint {
+        name: "c1".into(),
+        dom: super::dom(),
+    }
+}
+
+/// The sample call of procedure `p`.
+pub fn call(p: Procedure) -> Call {
+    use Procedure as P;
+    let dom = || DomArgs { dom: super::dom() };
+    match p {
+        P::ConnectGetMaxVcpus => Call::ConnectGetMaxVcpus(MaxVcpusArgs {
+            kind: Some("kvm".into()),
+        }),
+        P::NodeGetCellsFreeMemory => Call::NodeGetCellsFreeMemory(CellsFreeMemoryArgs {
+            start_cell: 0,
+            maxcells: 2,
+        }),
+        P::NodeGetFreePages => Call::NodeGetFreePages(FreePagesArgs {
+            pages: vec![4, 2048],
+            start_cell: 0,
+            cell_count: 1,
+            flags: 0,
+        }),
+        P::NodeGetMemoryParameters => Call::NodeGetMemoryParameters(NodeMemoryParamsArgs {
+            nparams: 8,
+            flags: 4,
+        }),
+        P::ConnectListDefinedNetworks => {
+            Call::ConnectListDefinedNetworks(ListNamesArgs { maxnames: 16 })
+        }
+        P::ConnectListNetworks => Call::ConnectListNetworks(ListNamesArgs { maxnames: 16 }),
+        P::NetworkLookupByName => Call::NetworkLookupByName(NameArgs {
+            name: "default".into(),
+        }),
+        P::NetworkLookupByUuid => Call::NetworkLookupByUuid(UuidArgs { uuid: net().uuid }),
+        P::ConnectNumOfDefinedNetworks => Call::ConnectNumOfDefinedNetworks(()),
+        P::ConnectNumOfNetworks => Call::ConnectNumOfNetworks(()),
+        P::DomainGetSecurityLabel => Call::DomainGetSecurityLabel(dom()),
+        P::DomainGetSecurityLabelList => Call::DomainGetSecurityLabelList(dom()),
+        P::DomainListAllCheckpoints => Call::DomainListAllCheckpoints(ListCheckpointsArgs {
+            dom: super::dom(),
+            need_results: 1,
+            flags: 1,
+        }),
+        P::DomainCheckpointLookupByName => {
+            Call::DomainCheckpointLookupByName(CheckpointLookupArgs {
+                dom: super::dom(),
+                name: "c1".into(),
+                flags: 0,
+            })
+        }
+        other => unreachable!("{other:?} is not a host procedure"),
+    }
+}
+
+/// The sample reply of procedure `p`.
+pub fn reply(p: Procedure) -> Reply {
+    use Procedure as P;
+    match p {
+        P::ConnectGetMaxVcpus => Reply::ConnectGetMaxVcpus(MaxVcpusRet { max_vcpus: 1024 }),
+        P::NodeGetCellsFreeMemory => Reply::NodeGetCellsFreeMemory(CellsFreeMemoryRet {
+            cells: vec![3 << 30, 1 << 30],
+        }),
+        P::NodeGetFreePages => Reply::NodeGetFreePages(FreePagesRet {
+            counts: vec![788_958, 3],
+        }),
+        P::NodeGetMemoryParameters => Reply::NodeGetMemoryParameters(ParamsRet {
+            params: vec![
+                TypedParam {
+                    field: "shm_pages_to_scan".into(),
+                    value: ParamValue::UInt(100),
+                },
+                TypedParam {
+                    field: "shm_full_scans".into(),
+                    value: ParamValue::ULLong(7),
+                },
+            ],
+            nparams: 0,
+        }),
+        P::ConnectListDefinedNetworks => {
+            Reply::ConnectListDefinedNetworks(ListNamesRet { names: vec![] })
+        }
+        P::ConnectListNetworks => Reply::ConnectListNetworks(ListNamesRet { names: vec![] }),
+        P::NetworkLookupByName => Reply::NetworkLookupByName(NetworkRet { net: net() }),
+        P::NetworkLookupByUuid => Reply::NetworkLookupByUuid(NetworkRet { net: net() }),
+        P::ConnectNumOfDefinedNetworks => Reply::ConnectNumOfDefinedNetworks(NumRet { num: 0 }),
+        P::ConnectNumOfNetworks => Reply::ConnectNumOfNetworks(NumRet { num: 0 }),
+        P::DomainGetSecurityLabel => Reply::DomainGetSecurityLabel(SecurityLabelRet {
+            label: Chars("\0".into()),
+            enforcing: 0,
+        }),
+        P::DomainGetSecurityLabelList => {
+            Reply::DomainGetSecurityLabelList(SecurityLabelListRet {
+                labels: vec![],
+                ret: 0,
+            })
+        }
+        P::DomainListAllCheckpoints => Reply::DomainListAllCheckpoints(ListCheckpointsRet {
+            checkpoints: vec![checkpoint()],
+            ret: 1,
+        }),
+        P::DomainCheckpointLookupByName => {
+            Reply::DomainCheckpointLookupByName(CheckpointRet {
+                checkpoint: checkpoint(),
+            })
+        }
+        other => unreachable!("{other:?} is not a host procedure"),
+    }
+}
