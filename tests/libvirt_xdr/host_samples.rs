@@ -106,21 +106,17 @@ pub fn reply(p: Procedure) -> Reply {
             label: Chars("\0".into()),
             enforcing: 0,
         }),
-        P::DomainGetSecurityLabelList => {
-            Reply::DomainGetSecurityLabelList(SecurityLabelListRet {
-                labels: vec![],
-                ret: 0,
-            })
-        }
+        P::DomainGetSecurityLabelList => Reply::DomainGetSecurityLabelList(SecurityLabelListRet {
+            labels: vec![],
+            ret: 0,
+        }),
         P::DomainListAllCheckpoints => Reply::DomainListAllCheckpoints(ListCheckpointsRet {
             checkpoints: vec![checkpoint()],
             ret: 1,
         }),
-        P::DomainCheckpointLookupByName => {
-            Reply::DomainCheckpointLookupByName(CheckpointRet {
-                checkpoint: checkpoint(),
-            })
-        }
+        P::DomainCheckpointLookupByName => Reply::DomainCheckpointLookupByName(CheckpointRet {
+            checkpoint: checkpoint(),
+        }),
         other => unreachable!("{other:?} is not a host procedure"),
     }
 }
