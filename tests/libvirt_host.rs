@@ -14,8 +14,9 @@ mod support;
 #[path = "libvirt/lv.rs"]
 mod lv;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
 use lv::*;
 use qvirt::transport::libvirt::types::{ListNamesArgs, ListNamesRet, NameArgs};
@@ -25,7 +26,7 @@ use support::*;
 /// A daemon with its libvirt socket behind a recording proxy.
 struct World {
     dir: TestDir,
-    _daemon: Daemon,
+    daemon: Daemon,
     rec: Recorder,
 }
 
@@ -34,11 +35,7 @@ impl World {
         let dir = TestDir::new(tag);
         let daemon = Daemon::start(&dir.path, &[]);
         let rec = Recorder::new(&dir.path.join("rec.sock"), &lv_socket(&dir.path));
-        World {
-            dir,
-            _daemon: daemon,
-            rec,
-        }
+        World { dir, daemon, rec }
     }
 }
 
@@ -165,4 +162,49 @@ fn the_lists_of_networks_by_name_are_empty_and_a_name_is_not_found() {
         e.message.as_deref(),
         Some("Network not found: no network with matching name 'isolated'")
     );
+}
+
+/// How many times `text` is in the file (0 while it does not exist).
+fn count_in(file: &Path, text: &str) -> usize {
+    std::fs::read_to_string(file)
+        .map(|t| t.matches(text).count())
+        .unwrap_or(0)
+}
+
+/// What Linux prints when an NMI comes with no source it knows.
+const NMI_SEEN: &str = "NMI received for unknown reason";
+
+#[test]
+fn an_nmi_from_virsh_and_from_qvirt_reaches_the_guest_kernel() {
+    let w = World::new("lvhostnmi");
+    let s = &w.rec.socket;
+    let xml = write_file(&w.dir.path, "nmi.xml", &linux_vm("nmi"));
+    virsh_ok(s, &["define", xml.to_str().unwrap()]);
+    let err = virsh_err(s, &["inject-nmi", "nmi"]);
+    assert!(err.contains("'nmi': it is shut off"), "{err}");
+    virsh_ok(s, &["start", "nmi"]);
+    let log = w.dir.path.join("log/console/nmi.log");
+    wait_for("the guest's shell", Duration::from_secs(300), || {
+        (count_in(&log, "QVIRT-GUEST-READY") > 0).then_some(())
+    });
+    assert_eq!(count_in(&log, NMI_SEEN), 0);
+    w.rec.take();
+    virsh_ok(s, &["inject-nmi", "nmi"]);
+    assert!(
+        w.rec.take().contains(&210),
+        "virsh called virDomainInjectNMI"
+    );
+    wait_for("the guest's first NMI", Duration::from_secs(60), || {
+        (count_in(&log, NMI_SEEN) == 1).then_some(())
+    });
+    // qvirt's own command over qvirt's protocol.
+    let out = Command::new(env!("CARGO_BIN_EXE_qvirt"))
+        .args(["-c", &w.daemon.uri(), "inject-nmi", "nmi"])
+        .output()
+        .expect("run qvirt");
+    assert!(out.status.success(), "{out:?}");
+    wait_for("the guest's second NMI", Duration::from_secs(60), || {
+        (count_in(&log, NMI_SEEN) == 2).then_some(())
+    });
+    virsh_ok(s, &["destroy", "nmi"]);
 }

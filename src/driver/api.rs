@@ -210,6 +210,9 @@ pub trait Driver: Send + Sync {
     /// at most 16 keys. Running or paused.
     fn send_key(&self, dom: &Domain, codeset: KeyCodeset, hold_ms: u32, keys: &[u32])
     -> Result<()>;
+    /// Raises a non-maskable interrupt on the guest's CPUs (QEMU's
+    /// `inject-nmi`), as virsh's `inject-nmi`. Running or paused.
+    fn inject_nmi(&self, dom: &Domain) -> Result<()>;
     /// Asks the guest to power off (ACPI). Running or paused.
     fn shutdown(&self, dom: &Domain, options: ShutdownOptions) -> Result<()>;
     /// Stops the domain at once. Running, paused or crashed.

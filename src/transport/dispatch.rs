@@ -188,6 +188,10 @@ impl Handler for DriverCalls<'_> {
         self.driver.send_key(&dom(d), codeset, hold_ms, &keys)
     }
 
+    fn inject_nmi(&mut self, d: WireDomain) -> Result<()> {
+        self.driver.inject_nmi(&dom(d))
+    }
+
     fn rename(&mut self, (d, name): (WireDomain, String)) -> Result<WireDomain> {
         self.driver.rename(&dom(d), &name).map(Into::into)
     }

@@ -482,6 +482,8 @@ procedures! {
     103 SetMemtune set_memtune((WireDomain, WireMemTuneChange, WireModifyFlags)) -> (), rw, Job;
     /// `Driver::set_blkiotune` (domain, change, flags).
     104 SetBlkiotune set_blkiotune((WireDomain, WireBlkioTuneChange, WireModifyFlags)) -> (), rw, Job;
+    /// `Driver::inject_nmi`.
+    105 InjectNmi inject_nmi(WireDomain) -> (), rw, Job;
 }
 
 /// The highest procedure number this build knows (the table is numbered

@@ -1,5 +1,5 @@
-//! The samples of the host facts procedures and of those on objects
-//! qvirt does not keep (see `samples.rs`).
+//! The samples of the host facts procedures, of those on objects qvirt
+//! does not keep, and of the NMI (see `samples.rs`).
 
 use qvirt::transport::libvirt::procedures::{Call, Procedure, Reply};
 use qvirt::transport::libvirt::types::*;
@@ -66,6 +66,10 @@ pub fn call(p: Procedure) -> Call {
                 flags: 0,
             })
         }
+        P::DomainInjectNmi => Call::DomainInjectNmi(DomFlagsArgs {
+            dom: super::dom(),
+            flags: 0,
+        }),
         other => unreachable!("{other:?} is not a host procedure"),
     }
 }
@@ -117,6 +121,7 @@ pub fn reply(p: Procedure) -> Reply {
         P::DomainCheckpointLookupByName => Reply::DomainCheckpointLookupByName(CheckpointRet {
             checkpoint: checkpoint(),
         }),
+        P::DomainInjectNmi => Reply::DomainInjectNmi(()),
         other => unreachable!("{other:?} is not a host procedure"),
     }
 }

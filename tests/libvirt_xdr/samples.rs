@@ -134,6 +134,7 @@ macro_rules! host_procedures {
             | Procedure::DomainGetSecurityLabelList
             | Procedure::DomainListAllCheckpoints
             | Procedure::DomainCheckpointLookupByName
+            | Procedure::DomainInjectNmi
     };
 }
 

@@ -287,6 +287,7 @@ pub fn reply_for(procedure: u32) -> Reply {
         102 => Reply::SecretUndefine(()),
         103 => Reply::SetMemtune(()),
         104 => Reply::SetBlkiotune(()),
+        105 => Reply::InjectNmi(()),
         n => panic!("no procedure {n}"),
     }
 }
@@ -433,6 +434,6 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         Reply::SecretXml(_) => "text",
         Reply::SecretGetValue(_) => "bytes",
         Reply::SecretSetValue(()) | Reply::SecretUndefine(()) => "unit",
-        Reply::SetMemtune(()) | Reply::SetBlkiotune(()) => "unit",
+        Reply::SetMemtune(()) | Reply::SetBlkiotune(()) | Reply::InjectNmi(()) => "unit",
     }
 }

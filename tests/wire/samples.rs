@@ -421,6 +421,7 @@ pub fn calls() -> Vec<Call> {
                 config: true,
             },
         )),
+        Call::InjectNmi(d()),
     ]
 }
 
@@ -533,6 +534,7 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::SecretUndefine(_) => "secret_undefine",
         Call::SetMemtune(..) => "set_memtune",
         Call::SetBlkiotune(..) => "set_blkiotune",
+        Call::InjectNmi(..) => "inject_nmi",
     }
 }
 

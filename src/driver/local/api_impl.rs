@@ -138,6 +138,10 @@ impl Driver for LocalDriver {
             .send_key(&self.core.resolve(dom)?, codeset, hold_ms, keys)
     }
 
+    fn inject_nmi(&self, dom: &Domain) -> Result<()> {
+        self.core.inject_nmi(&self.core.resolve(dom)?)
+    }
+
     fn rename(&self, dom: &Domain, new_name: &str) -> Result<Domain> {
         self.core.rename(&self.core.resolve(dom)?, new_name)
     }

@@ -434,6 +434,10 @@ impl Driver for SocketDriver {
             .send_key((wire(dom), codeset.number(), hold_ms, keys.to_vec()))
     }
 
+    fn inject_nmi(&self, dom: &Domain) -> Result<()> {
+        self.rpc().inject_nmi(wire(dom))
+    }
+
     fn rename(&self, dom: &Domain, new_name: &str) -> Result<Domain> {
         self.rpc()
             .rename((wire(dom), new_name.to_string()))

@@ -730,6 +730,11 @@ impl Handler for LvCalls<'_> {
         Ok(IfAddrRet { ifaces })
     }
 
+    fn domain_inject_nmi(&mut self, a: DomFlagsArgs) -> Result<()> {
+        check_flags(a.flags, 0, "virDomainInjectNMI")?;
+        self.driver.inject_nmi(&Domain::from(&a.dom))
+    }
+
     fn domain_send_key(&mut self, a: SendKeyArgs) -> Result<()> {
         check_flags(a.flags, 0, "virDomainSendKey")?;
         let codeset = KeyCodeset::from_number(a.codeset).ok_or_else(|| {

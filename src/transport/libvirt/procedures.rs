@@ -691,6 +691,10 @@ procedures! {
         413 DomainListAllCheckpoints domain_list_all_checkpoints(ListCheckpointsArgs) -> ListCheckpointsRet, ro, Quick;
         /// `virDomainCheckpointLookupByName`: `VIR_ERR_NO_DOMAIN_CHECKPOINT`.
         415 DomainCheckpointLookupByName domain_checkpoint_lookup_by_name(CheckpointLookupArgs) -> CheckpointRet, ro, Quick;
+
+        // Sent to a running guest.
+        /// `virDomainInjectNMI`.
+        210 DomainInjectNmi domain_inject_nmi(DomFlagsArgs) -> (), rw, Job;
     }
 }
 

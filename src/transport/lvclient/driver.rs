@@ -428,6 +428,13 @@ impl Driver for LvDriver {
         ))
     }
 
+    fn inject_nmi(&self, d: &Domain) -> Result<()> {
+        self.conn.domain_inject_nmi(DomFlagsArgs {
+            dom: dom(d),
+            flags: 0,
+        })
+    }
+
     fn send_key(&self, d: &Domain, codeset: KeyCodeset, hold_ms: u32, keys: &[u32]) -> Result<()> {
         self.conn.domain_send_key(SendKeyArgs {
             dom: dom(d),
