@@ -7,6 +7,7 @@
 
 use std::path::PathBuf;
 
+use super::delegate::{calls_in, free_calls, storage_calls};
 use super::frame::{code, libvirt_error};
 use super::media::update_device;
 use super::procedures::Handler;
@@ -14,8 +15,8 @@ use super::types::*;
 use super::values::{self, check_flags};
 use super::xdr::Chars;
 use super::{
-    absent, blockjobs, domstats, hostfacts, jobstats, nodestats, resources, secrets, snapshots,
-    storage, tunables, vcpus,
+    absent, blockjobs, domparams, domstats, hostfacts, jobstats, nodestats, resources, secrets,
+    snapshots, storage, tunables, vcpus,
 };
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
@@ -882,6 +883,12 @@ impl Handler for LvCalls<'_> {
         domain_list_all_checkpoints(ListCheckpointsArgs) -> ListCheckpointsRet = list_checkpoints;
         domain_checkpoint_lookup_by_name(CheckpointLookupArgs) -> CheckpointRet = checkpoint_by_name;
     }
+    calls_in! { domparams:
+        domain_get_numa_parameters(TunableArgs) -> ParamsRet = numa_parameters;
+        domain_get_interface_parameters(InterfaceParamsArgs) -> ParamsRet = interface_parameters;
+        domain_get_perf_events(DomParamsArgs) -> DomParamsRet = perf_events;
+        domain_get_launch_security_info(DomParamsArgs) -> DomParamsRet = launch_security_info;
+    }
 
     // Storage pools and volumes: see `storage.rs`.
     storage_calls! {
@@ -922,45 +929,6 @@ impl Handler for LvCalls<'_> {
         storage_vol_resize(VolResizeArgs) -> ();
     }
 }
-
-/// [`Handler`] methods that hand their call to the function of the same
-/// name in [`storage`] with the driver.
-macro_rules! storage_calls {
-    ($($method:ident($args:ty) -> $ret:ty;)*) => {
-        $(
-            fn $method(&mut self, a: $args) -> Result<$ret> {
-                storage::$method(self.driver, a)
-            }
-        )*
-    };
-}
-use storage_calls;
-
-/// [`Handler`] methods that hand their call to a function of `module`
-/// with the driver.
-macro_rules! calls_in {
-    ($module:ident: $($method:ident($args:ty) -> $ret:ty = $function:ident;)*) => {
-        $(
-            fn $method(&mut self, a: $args) -> Result<$ret> {
-                $module::$function(self.driver, a)
-            }
-        )*
-    };
-}
-use calls_in;
-
-/// [`Handler`] methods that hand their call to a function that needs no
-/// driver (it reads the host, or answers for objects qvirt does not keep).
-macro_rules! free_calls {
-    ($($method:ident($args:ty) -> $ret:ty = $function:path;)*) => {
-        $(
-            fn $method(&mut self, a: $args) -> Result<$ret> {
-                $function(a)
-            }
-        )*
-    };
-}
-use free_calls;
 
 /// `VIR_DOMAIN_AFFECT_LIVE` and `VIR_DOMAIN_AFFECT_CONFIG` (neither:
 /// `VIR_DOMAIN_AFFECT_CURRENT`) as qvirt's flags.

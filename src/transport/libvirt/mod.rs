@@ -15,7 +15,9 @@
 
 pub mod absent;
 pub mod blockjobs;
+mod delegate;
 pub mod dispatch;
+pub mod domparams;
 pub mod domstats;
 pub mod frame;
 pub mod hostfacts;

@@ -14,6 +14,9 @@ pub use super::absent::{
 pub use super::blockjobs::{
     BlockCommitArgs, BlockInfoRet, BlockJobInfoRet, BlockPathArgs, BlockPullArgs, BlockRebaseArgs,
 };
+/// The shapes of the procedures that read a domain's settings as typed
+/// parameters, with the others.
+pub use super::domparams::{DomParamsArgs, DomParamsRet, InterfaceParamsArgs};
 /// `virConnectGetAllDomainStats`'s shapes, with the others.
 pub use super::domstats::{AllDomainStatsArgs, AllDomainStatsRet, StatsRecord};
 /// The host facts procedures' shapes, with the others.
