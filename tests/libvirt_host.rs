@@ -208,3 +208,80 @@ fn an_nmi_from_virsh_and_from_qvirt_reaches_the_guest_kernel() {
     });
     virsh_ok(s, &["destroy", "nmi"]);
 }
+
+#[test]
+fn virsh_reads_a_domains_numatune_bandwidth_perf_events_and_launch_security() {
+    let w = World::new("lvhostparams");
+    let s = &w.rec.socket;
+    let numa = firmware_vm("np").replace(
+        "<vcpu>1</vcpu>",
+        "<vcpu>1</vcpu><numatune><memory mode='interleave' nodeset='0'/></numatune>",
+    );
+    let bw = "<domain type='qemu'><name>bw</name><memory unit='MiB'>32</memory><vcpu>1</vcpu>\
+        <os><type arch='x86_64' machine='pc'>hvm</type></os><devices>\
+        <interface type='ethernet'><mac address='52:54:00:12:34:57'/><target dev='qvt-bw0'/>\
+        <model type='e1000'/><bandwidth><inbound average='1000' peak='5000' burst='1024'/>\
+        <outbound average='128'/></bandwidth></interface><memballoon model='none'/></devices></domain>";
+    for (name, xml) in [("np", numa.as_str()), ("bw", bw)] {
+        let file = write_file(&w.dir.path, &format!("{name}.xml"), xml);
+        virsh_ok(s, &["define", file.to_str().unwrap()]);
+    }
+    let fields = |out: &str| -> Vec<(String, String)> {
+        out.lines()
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+            .collect()
+    };
+    let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+        v.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    // <numatune>, shut off and then running (the running definition).
+    let want = pairs(&[("numa_mode", "interleave"), ("numa_nodeset", "0")]);
+    assert_eq!(fields(&virsh_ok(s, &["numatune", "np"])), want);
+    virsh_ok(s, &["start", "np"]);
+    assert_eq!(fields(&virsh_ok(s, &["numatune", "np", "--live"])), want);
+    assert_eq!(fields(&virsh_ok(s, &["numatune", "np", "--config"])), want);
+    virsh_ok(s, &["destroy", "np"]);
+    // A domain without <numatune>: strict, no nodes.
+    let plain = write_file(&w.dir.path, "plain.xml", &firmware_vm("plain"));
+    virsh_ok(s, &["define", plain.to_str().unwrap()]);
+    assert_eq!(
+        fields(&virsh_ok(s, &["numatune", "plain"])),
+        pairs(&[("numa_mode", "strict"), ("numa_nodeset", "")])
+    );
+    // <bandwidth>, by MAC address and by host device.
+    let want = pairs(&[
+        ("inbound.average", "1000"),
+        ("inbound.peak", "5000"),
+        ("inbound.burst", "1024"),
+        ("inbound.floor", "0"),
+        ("outbound.average", "128"),
+        ("outbound.peak", "0"),
+        ("outbound.burst", "0"),
+    ]);
+    for dev in ["52:54:00:12:34:57", "qvt-bw0"] {
+        assert_eq!(fields(&virsh_ok(s, &["domiftune", "bw", dev])), want);
+    }
+    let err = virsh_err(s, &["domiftune", "bw", "vnet9"]);
+    assert!(err.contains("'vnet9' is not a known interface"), "{err}");
+    // Perf events: every one libvirt knows, none enabled.
+    let out = virsh_ok(s, &["perf", "plain"]);
+    let events = fields(&out);
+    assert_eq!(
+        events.len(),
+        qvirt::model::PerfEventName::ALL.len(),
+        "{out}"
+    );
+    for ((name, _), e) in events.iter().zip(qvirt::model::PerfEventName::ALL) {
+        assert_eq!(name, e.as_str(), "libvirt's order");
+    }
+    assert!(events.iter().all(|(_, v)| v == "disabled"), "{out}");
+    // Launch security: none.
+    assert_eq!(virsh_ok(s, &["domlaunchsecinfo", "plain"]).trim(), "");
+    let calls = w.rec.take();
+    for p in [255, 257, 365, 396] {
+        assert!(calls.contains(&p), "no call of {p} in {calls:?}");
+    }
+}

@@ -1,5 +1,6 @@
 //! The samples of the host facts procedures, of those on objects qvirt
-//! does not keep, and of the NMI (see `samples.rs`).
+//! does not keep, of the NMI and of a domain's settings as typed
+//! parameters (see `samples.rs`).
 
 use qvirt::transport::libvirt::procedures::{Call, Procedure, Reply};
 use qvirt::transport::libvirt::types::*;
@@ -10,6 +11,13 @@ fn net() -> Network {
     Network {
         name: "default".into(),
         uuid: Uuid::from_u128(0x1f2e_3d4c_5b6a_4798_8a7b_6c5d_4e3f_2a1b),
+    }
+}
+
+fn param(field: &str, value: ParamValue) -> TypedParam {
+    TypedParam {
+        field: field.into(),
+        value,
     }
 }
 
@@ -70,6 +78,27 @@ pub fn call(p: Procedure) -> Call {
             dom: super::dom(),
             flags: 0,
         }),
+        P::DomainGetNumaParameters => Call::DomainGetNumaParameters(TunableArgs {
+            dom: super::dom(),
+            nparams: 2,
+            flags: 4,
+        }),
+        P::DomainGetInterfaceParameters => {
+            Call::DomainGetInterfaceParameters(InterfaceParamsArgs {
+                dom: super::dom(),
+                device: "52:54:00:12:34:57".into(),
+                nparams: 7,
+                flags: 2,
+            })
+        }
+        P::DomainGetPerfEvents => Call::DomainGetPerfEvents(DomParamsArgs {
+            dom: super::dom(),
+            flags: 1,
+        }),
+        P::DomainGetLaunchSecurityInfo => Call::DomainGetLaunchSecurityInfo(DomParamsArgs {
+            dom: super::dom(),
+            flags: 4,
+        }),
         other => unreachable!("{other:?} is not a host procedure"),
     }
 }
@@ -87,14 +116,8 @@ pub fn reply(p: Procedure) -> Reply {
         }),
         P::NodeGetMemoryParameters => Reply::NodeGetMemoryParameters(ParamsRet {
             params: vec![
-                TypedParam {
-                    field: "shm_pages_to_scan".into(),
-                    value: ParamValue::UInt(100),
-                },
-                TypedParam {
-                    field: "shm_full_scans".into(),
-                    value: ParamValue::ULLong(7),
-                },
+                param("shm_pages_to_scan", ParamValue::UInt(100)),
+                param("shm_full_scans", ParamValue::ULLong(7)),
             ],
             nparams: 0,
         }),
@@ -122,6 +145,23 @@ pub fn reply(p: Procedure) -> Reply {
             checkpoint: checkpoint(),
         }),
         P::DomainInjectNmi => Reply::DomainInjectNmi(()),
+        P::DomainGetNumaParameters => Reply::DomainGetNumaParameters(ParamsRet {
+            params: vec![
+                param("numa_mode", ParamValue::Int(2)),
+                param("numa_nodeset", ParamValue::String("0-1".into())),
+            ],
+            nparams: 0,
+        }),
+        P::DomainGetInterfaceParameters => Reply::DomainGetInterfaceParameters(ParamsRet {
+            params: vec![param("inbound.average", ParamValue::UInt(1000))],
+            nparams: 0,
+        }),
+        P::DomainGetPerfEvents => Reply::DomainGetPerfEvents(DomParamsRet {
+            params: vec![param("cmt", ParamValue::Boolean(false))],
+        }),
+        P::DomainGetLaunchSecurityInfo => {
+            Reply::DomainGetLaunchSecurityInfo(DomParamsRet { params: vec![] })
+        }
         other => unreachable!("{other:?} is not a host procedure"),
     }
 }

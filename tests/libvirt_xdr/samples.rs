@@ -135,6 +135,10 @@ macro_rules! host_procedures {
             | Procedure::DomainListAllCheckpoints
             | Procedure::DomainCheckpointLookupByName
             | Procedure::DomainInjectNmi
+            | Procedure::DomainGetNumaParameters
+            | Procedure::DomainGetInterfaceParameters
+            | Procedure::DomainGetPerfEvents
+            | Procedure::DomainGetLaunchSecurityInfo
     };
 }
 

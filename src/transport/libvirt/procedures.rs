@@ -692,6 +692,10 @@ procedures! {
         /// `virDomainCheckpointLookupByName`: `VIR_ERR_NO_DOMAIN_CHECKPOINT`.
         415 DomainCheckpointLookupByName domain_checkpoint_lookup_by_name(CheckpointLookupArgs) -> CheckpointRet, ro, Quick;
 
+        // Sent to a running guest.
+        /// `virDomainInjectNMI`.
+        210 DomainInjectNmi domain_inject_nmi(DomFlagsArgs) -> (), rw, Job;
+
         // A domain's settings as typed parameters; bodies in
         // `domparams.rs`.
         /// `virDomainGetNumaParameters`: `<numatune>`.
@@ -702,10 +706,6 @@ procedures! {
         365 DomainGetPerfEvents domain_get_perf_events(DomParamsArgs) -> DomParamsRet, ro, Prio;
         /// `virDomainGetLaunchSecurityInfo`.
         396 DomainGetLaunchSecurityInfo domain_get_launch_security_info(DomParamsArgs) -> DomParamsRet, ro, Prio;
-
-        // Sent to a running guest.
-        /// `virDomainInjectNMI`.
-        210 DomainInjectNmi domain_inject_nmi(DomFlagsArgs) -> (), rw, Job;
     }
 }
 
