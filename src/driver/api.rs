@@ -371,6 +371,13 @@ pub trait Driver: Send + Sync {
         let _ = (dom, change, flags);
         Err(unsupported("change memory tuning"))
     }
+    /// What the running QEMU holds for each disk with a drive, in the
+    /// definition's order: the I/O throttle in force (`<iotune>`, or
+    /// what QEMU was told since) and the I/O status. Running or paused.
+    fn disk_runtime(&self, dom: &Domain) -> Result<Vec<super::DiskRuntime>> {
+        let _ = dom;
+        Err(unsupported("read the drives of a running domain"))
+    }
     /// Changes `<blkiotune>` (virsh's `blkiotune` with values), merged
     /// device by device as libvirt does: live, the running or paused
     /// QEMU's block I/O cgroup (made for it if it started without one)

@@ -12,7 +12,7 @@ use super::types::{
     WireMetadataKind, WireMigrateOptions, WireModifyFlags, WireNode, WireSaveOptions, WireShutdown,
     WireStats, WireSummary, WireUndefineFlags, WireVersion, wire_path,
 };
-use super::types::{WireBlkioTuneChange, WireMemTuneChange};
+use super::types::{WireBlkioTuneChange, WireDiskRuntime, WireMemTuneChange};
 use super::types::{
     WireBlockInfo, WireBlockJobInfo, WirePool, WirePoolInfo, WirePoolSummary, WireSecret,
     WireSecretUsage, WireSnapshot, WireSnapshotInfo, WireVolume, WireVolumeInfo, wire_flags,
@@ -620,6 +620,10 @@ impl Handler for DriverCalls<'_> {
     ) -> Result<()> {
         self.driver
             .set_memtune(&dom(d), &change.into(), flags.into())
+    }
+
+    fn disk_runtime(&mut self, d: WireDomain) -> Result<Vec<WireDiskRuntime>> {
+        self.driver.disk_runtime(&dom(d)).map(into_all)
     }
 
     fn set_blkiotune(

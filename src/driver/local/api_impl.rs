@@ -8,11 +8,12 @@ use uuid::Uuid;
 use super::driver::{LocalDriver, default_emulator};
 use crate::driver::Secret;
 use crate::driver::{
-    AddressSource, BlockCommitFlags, BlockInfo, BlockJobInfo, ConsoleStream, Domain, DomainInfo,
-    DomainSummary, Driver, EventStream, InterfaceAddresses, JobInfo, KeyCodeset, ListFilter,
-    MediaChange, MediaFlags, MetadataKind, NodeInfo, Pool, PoolInfo, PoolSummary, ResizeFlags,
-    SaveOptions, ShutdownOptions, Snapshot, SnapshotCreateFlags, SnapshotDeleteFlags, SnapshotInfo,
-    SnapshotRevertFlags, UndefineFlags, VersionInfo, Volume, VolumeInfo, VolumeStream, XmlFlags,
+    AddressSource, BlockCommitFlags, BlockInfo, BlockJobInfo, ConsoleStream, DiskRuntime, Domain,
+    DomainInfo, DomainSummary, Driver, EventStream, InterfaceAddresses, JobInfo, KeyCodeset,
+    ListFilter, MediaChange, MediaFlags, MetadataKind, NodeInfo, Pool, PoolInfo, PoolSummary,
+    ResizeFlags, SaveOptions, ShutdownOptions, Snapshot, SnapshotCreateFlags, SnapshotDeleteFlags,
+    SnapshotInfo, SnapshotRevertFlags, UndefineFlags, VersionInfo, Volume, VolumeInfo,
+    VolumeStream, XmlFlags,
 };
 use crate::driver::{BlkioTuneChange, MemTuneChange};
 use crate::driver::{DomainCapsQuery, DomainStats, ModifyFlags, StartFlags, VolCreateFlags};
@@ -515,6 +516,10 @@ impl Driver for LocalDriver {
     fn set_memtune(&self, dom: &Domain, change: &MemTuneChange, flags: ModifyFlags) -> Result<()> {
         self.core
             .set_memtune(&self.core.resolve(dom)?, change, flags)
+    }
+
+    fn disk_runtime(&self, dom: &Domain) -> Result<Vec<DiskRuntime>> {
+        self.core.disk_runtime(&self.core.resolve(dom)?)
     }
 
     fn set_blkiotune(

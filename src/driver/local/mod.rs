@@ -6,6 +6,7 @@
 mod api_impl;
 mod blockjobs;
 mod console;
+mod diskstate;
 mod domains;
 mod driver;
 mod ending;

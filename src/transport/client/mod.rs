@@ -907,6 +907,10 @@ impl Driver for SocketDriver {
             .set_memtune((wire(dom), (*change).into(), flags.into()))
     }
 
+    fn disk_runtime(&self, dom: &Domain) -> Result<Vec<crate::driver::DiskRuntime>> {
+        self.rpc().disk_runtime(wire(dom)).map(from_all)
+    }
+
     fn set_blkiotune(
         &self,
         dom: &Domain,

@@ -19,6 +19,7 @@ mod delegate;
 pub mod dispatch;
 pub mod domparams;
 pub mod domstats;
+pub mod drives;
 pub mod frame;
 pub mod hostfacts;
 pub mod jobstats;

@@ -706,6 +706,13 @@ procedures! {
         365 DomainGetPerfEvents domain_get_perf_events(DomParamsArgs) -> DomParamsRet, ro, Prio;
         /// `virDomainGetLaunchSecurityInfo`.
         396 DomainGetLaunchSecurityInfo domain_get_launch_security_info(DomParamsArgs) -> DomParamsRet, ro, Prio;
+
+        // A disk's throttle and a domain's disk errors, the running QEMU's
+        // through the driver; bodies in `drives.rs`.
+        /// `virDomainGetBlockIoTune`.
+        253 DomainGetBlockIoTune domain_get_block_io_tune(BlockIoTuneArgs) -> ParamsRet, ro, Job;
+        /// `virDomainGetDiskErrors`.
+        263 DomainGetDiskErrors domain_get_disk_errors(DiskErrorsArgs) -> DiskErrorsRet, ro, Job;
     }
 }
 

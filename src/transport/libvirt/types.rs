@@ -19,6 +19,9 @@ pub use super::blockjobs::{
 pub use super::domparams::{DomParamsArgs, DomParamsRet, InterfaceParamsArgs};
 /// `virConnectGetAllDomainStats`'s shapes, with the others.
 pub use super::domstats::{AllDomainStatsArgs, AllDomainStatsRet, StatsRecord};
+/// The shapes of a disk's throttle and a domain's disk errors, with the
+/// others.
+pub use super::drives::{BlockIoTuneArgs, DiskError, DiskErrorsArgs, DiskErrorsRet};
 /// The host facts procedures' shapes, with the others.
 pub use super::hostfacts::{
     CellsFreeMemoryArgs, CellsFreeMemoryRet, FreePagesArgs, FreePagesRet, MaxVcpusArgs,

@@ -862,6 +862,10 @@ impl Driver for LvDriver {
         super::resources::set_memtune(&self.conn, d, change, f)
     }
 
+    fn disk_runtime(&self, d: &Domain) -> Result<Vec<crate::driver::DiskRuntime>> {
+        super::resources::disk_runtime(&self.conn, d)
+    }
+
     fn set_blkiotune(&self, d: &Domain, change: &BlkioTuneChange, f: ModifyFlags) -> Result<()> {
         super::resources::set_blkiotune(&self.conn, d, change, f)
     }
