@@ -99,6 +99,17 @@ pub fn call(p: Procedure) -> Call {
             dom: super::dom(),
             flags: 4,
         }),
+        P::DomainGetBlockIoTune => Call::DomainGetBlockIoTune(BlockIoTuneArgs {
+            dom: super::dom(),
+            disk: Some("vda".into()),
+            nparams: 20,
+            flags: 5,
+        }),
+        P::DomainGetDiskErrors => Call::DomainGetDiskErrors(DiskErrorsArgs {
+            dom: super::dom(),
+            maxerrors: 2,
+            flags: 0,
+        }),
         other => unreachable!("{other:?} is not a host procedure"),
     }
 }
@@ -162,6 +173,20 @@ pub fn reply(p: Procedure) -> Reply {
         P::DomainGetLaunchSecurityInfo => {
             Reply::DomainGetLaunchSecurityInfo(DomParamsRet { params: vec![] })
         }
+        P::DomainGetBlockIoTune => Reply::DomainGetBlockIoTune(ParamsRet {
+            params: vec![
+                param("total_bytes_sec", ParamValue::ULLong(1_048_576)),
+                param("group_name", ParamValue::String("gq".into())),
+            ],
+            nparams: 0,
+        }),
+        P::DomainGetDiskErrors => Reply::DomainGetDiskErrors(DiskErrorsRet {
+            errors: vec![DiskError {
+                disk: "vdb".into(),
+                error: 2,
+            }],
+            nerrors: 1,
+        }),
         other => unreachable!("{other:?} is not a host procedure"),
     }
 }

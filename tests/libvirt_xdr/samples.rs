@@ -139,6 +139,8 @@ macro_rules! host_procedures {
             | Procedure::DomainGetInterfaceParameters
             | Procedure::DomainGetPerfEvents
             | Procedure::DomainGetLaunchSecurityInfo
+            | Procedure::DomainGetBlockIoTune
+            | Procedure::DomainGetDiskErrors
     };
 }
 

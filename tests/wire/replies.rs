@@ -288,6 +288,12 @@ pub fn reply_for(procedure: u32) -> Reply {
         103 => Reply::SetMemtune(()),
         104 => Reply::SetBlkiotune(()),
         105 => Reply::InjectNmi(()),
+        106 => Reply::DiskRuntime(vec![WireDiskRuntime {
+            target: "vda".into(),
+            iotune: vec![1_048_576, 0, 0, 0, 0, 300],
+            group: Some("gq".into()),
+            io_status: "nospace".into(),
+        }]),
         n => panic!("no procedure {n}"),
     }
 }
@@ -435,5 +441,6 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         Reply::SecretGetValue(_) => "bytes",
         Reply::SecretSetValue(()) | Reply::SecretUndefine(()) => "unit",
         Reply::SetMemtune(()) | Reply::SetBlkiotune(()) | Reply::InjectNmi(()) => "unit",
+        Reply::DiskRuntime(_) => "disk_runtime",
     }
 }

@@ -19,7 +19,7 @@ use qvirt::transport::wire::{
     WireReason, WireSaveOptions, WireShutdown, WireState, WireStats, WireSummary,
     WireUndefineFlags, WireVcpuStats, WireVersion, encode_event, encode_stream,
 };
-use qvirt::transport::wire::{WireBlkioTuneChange, WireMemTuneChange};
+use qvirt::transport::wire::{WireBlkioTuneChange, WireDiskRuntime, WireMemTuneChange};
 use qvirt::transport::wire::{
     WireBlockInfo, WireBlockJobInfo, WireBlockJobKind, WirePool, WirePoolInfo, WirePoolState,
     WirePoolSummary, WireSecret, WireSecretUsage, WireSnapshot, WireSnapshotInfo,
@@ -422,6 +422,7 @@ pub fn calls() -> Vec<Call> {
             },
         )),
         Call::InjectNmi(d()),
+        Call::DiskRuntime(d()),
     ]
 }
 
@@ -535,6 +536,7 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::SetMemtune(..) => "set_memtune",
         Call::SetBlkiotune(..) => "set_blkiotune",
         Call::InjectNmi(..) => "inject_nmi",
+        Call::DiskRuntime(..) => "disk_runtime",
     }
 }
 
