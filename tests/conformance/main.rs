@@ -119,6 +119,7 @@ macro_rules! conformance {
             cases_resources::balloon_stats_period_live_and_config,
             cases_tuning::memtune_and_blkiotune_in_the_definition,
             cases_tuning::memtune_live_shows_in_the_live_definition,
+            cases_tuning::drives_show_the_throttle_in_force,
             // Failures, crashes, the state lock.
             cases_failures::failed_start_reports_qemu_log,
             cases_failures::missing_disk_is_named_before_qemu_runs,
