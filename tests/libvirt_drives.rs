@@ -4,7 +4,8 @@
 //! definition's `<iotune>` while the domain is shut off (and with
 //! `--config`), and the running QEMU's throttle otherwise, checked
 //! against QEMU's own `query-block` after QEMU was told another limit
-//! behind qvirt's back; `domblkerror` reads QEMU's I/O status.
+//! behind qvirt's back; `domblkerror` reads QEMU's I/O status. qvirt's
+//! own `blkdeviotune` and `domblkerror` say the same.
 
 #[allow(dead_code, unused_imports)]
 #[path = "daemon/support.rs"]
@@ -36,7 +37,7 @@ fn field(out: &str, name: &str) -> String {
 #[test]
 fn blkdeviotune_and_domblkerror_read_the_definition_and_the_running_qemu() {
     let dir = TestDir::new("lvdrives");
-    let _daemon = Daemon::start(&dir.path, &[]);
+    let daemon = Daemon::start(&dir.path, &[]);
     let s = &lv_socket(&dir.path);
     let image = dir.path.join("d.img");
     let out = Command::new("qemu-img")
@@ -156,5 +157,23 @@ fn blkdeviotune_and_domblkerror_read_the_definition_and_the_running_qemu() {
         String::from_utf8_lossy(&out.stdout).contains("PY-DRIVES-OK"),
         "{out:?}"
     );
+    // qvirt's own verbs over qvirt's protocol say what virsh says.
+    let qvirt = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_qvirt"))
+            .args(["-c", &daemon.uri()])
+            .args(args)
+            .output()
+            .expect("run qvirt");
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    for at in ["--live", "--config"] {
+        assert_eq!(
+            fields(&qvirt(&["blkdeviotune", "io", "vda", at])),
+            fields(&virsh_ok(s, &["blkdeviotune", "io", "vda", at])),
+            "{at}"
+        );
+    }
+    assert_eq!(qvirt(&["domblkerror", "io"]).trim(), "No errors found");
     virsh_ok(s, &["destroy", "io"]);
 }
