@@ -173,21 +173,21 @@ pub(super) fn disk_runtime(conn: &Conn, d: &Domain) -> Result<Vec<DiskRuntime>> 
             Some(_) => "failed",
             None => "ok",
         };
-        let mut r = DiskRuntime::default();
-        r.target = disk.target.clone();
-        r.iotune = IOTUNE_LIMITS
-            .iter()
-            .map(|(n, _)| match value(n) {
-                Some(ParamValue::ULLong(v)) => *v,
-                _ => 0,
-            })
-            .collect();
-        r.group = match value(GROUP_NAME) {
-            Some(ParamValue::String(g)) if !g.is_empty() => Some(g.clone()),
-            _ => None,
-        };
-        r.io_status = io_status.to_string();
-        out.push(r);
+        out.push(DiskRuntime {
+            target: disk.target.clone(),
+            iotune: IOTUNE_LIMITS
+                .iter()
+                .map(|(n, _)| match value(n) {
+                    Some(ParamValue::ULLong(v)) => *v,
+                    _ => 0,
+                })
+                .collect(),
+            group: match value(GROUP_NAME) {
+                Some(ParamValue::String(g)) if !g.is_empty() => Some(g.clone()),
+                _ => None,
+            },
+            io_status: io_status.to_string(),
+        });
     }
     Ok(out)
 }
