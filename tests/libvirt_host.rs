@@ -285,3 +285,69 @@ fn virsh_reads_a_domains_numatune_bandwidth_perf_events_and_launch_security() {
         assert!(calls.contains(&p), "no call of {p} in {calls:?}");
     }
 }
+
+#[test]
+fn cpu_models_are_qemus_and_pool_capabilities_name_directories_only() {
+    let w = World::new("lvhostcaps");
+    let s = &w.rec.socket;
+    // cpu-models: the models QEMU itself lists.
+    let out = Command::new("qemu-system-x86_64")
+        .args(["-cpu", "help"])
+        .output()
+        .expect("run qemu-system-x86_64");
+    let mut qemu: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.strip_prefix("x86 "))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .collect();
+    qemu.sort();
+    assert!(qemu.len() > 10, "QEMU lists its models: {qemu:?}");
+    let out = virsh_ok(s, &["cpu-models", "x86_64"]);
+    let mut models: Vec<String> = out
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect();
+    models.sort();
+    assert_eq!(models, qemu);
+    let err = virsh_err(s, &["cpu-models", "vax"]);
+    assert!(err.contains("cannot find architecture vax"), "{err}");
+    // pool-capabilities: libvirt's schema, directories of raw and qcow2
+    // volumes only.
+    let xml = virsh_ok(s, &["pool-capabilities"]);
+    let file = write_file(&w.dir.path, "poolcaps.xml", &xml);
+    let rng = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/libvirt-schemas/storagepoolcaps.rng");
+    let out = Command::new("xmllint")
+        .args(["--noout", "--relaxng"])
+        .arg(&rng)
+        .arg(&file)
+        .output()
+        .expect("run xmllint");
+    assert!(out.status.success(), "{out:?}\n{xml}");
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let pools: Vec<(&str, &str)> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("pool"))
+        .map(|n| {
+            (
+                n.attribute("type").unwrap(),
+                n.attribute("supported").unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(pools.len(), 14, "{xml}");
+    for (t, supported) in &pools {
+        assert_eq!(*supported, if *t == "dir" { "yes" } else { "no" }, "{xml}");
+    }
+    let formats: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("value"))
+        .filter_map(|n| n.text())
+        .collect();
+    assert_eq!(formats, ["raw", "qcow2"]);
+    let calls = w.rec.take();
+    for p in [312, 403] {
+        assert!(calls.contains(&p), "no call of {p} in {calls:?}");
+    }
+}

@@ -110,6 +110,14 @@ pub fn call(p: Procedure) -> Call {
             maxerrors: 2,
             flags: 0,
         }),
+        P::ConnectGetCpuModelNames => Call::ConnectGetCpuModelNames(CpuModelNamesArgs {
+            arch: "x86_64".into(),
+            need_results: 1,
+            flags: 0,
+        }),
+        P::ConnectGetStoragePoolCapabilities => {
+            Call::ConnectGetStoragePoolCapabilities(PoolCapsArgs { flags: 0 })
+        }
         other => unreachable!("{other:?} is not a host procedure"),
     }
 }
@@ -187,6 +195,15 @@ pub fn reply(p: Procedure) -> Reply {
             }],
             nerrors: 1,
         }),
+        P::ConnectGetCpuModelNames => Reply::ConnectGetCpuModelNames(CpuModelNamesRet {
+            models: vec!["486".into(), "qemu64".into()],
+            ret: 2,
+        }),
+        P::ConnectGetStoragePoolCapabilities => {
+            Reply::ConnectGetStoragePoolCapabilities(PoolCapsRet {
+                capabilities: "<storagepoolCapabilities/>".into(),
+            })
+        }
         other => unreachable!("{other:?} is not a host procedure"),
     }
 }

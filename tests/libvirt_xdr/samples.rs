@@ -141,6 +141,8 @@ macro_rules! host_procedures {
             | Procedure::DomainGetLaunchSecurityInfo
             | Procedure::DomainGetBlockIoTune
             | Procedure::DomainGetDiskErrors
+            | Procedure::ConnectGetCpuModelNames
+            | Procedure::ConnectGetStoragePoolCapabilities
     };
 }
 

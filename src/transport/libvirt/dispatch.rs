@@ -15,8 +15,8 @@ use super::types::*;
 use super::values::{self, check_flags};
 use super::xdr::Chars;
 use super::{
-    absent, blockjobs, domparams, domstats, drives, hostfacts, jobstats, nodestats, resources,
-    secrets, snapshots, storage, tunables, vcpus,
+    absent, blockjobs, domparams, domstats, drives, hostcaps, hostfacts, jobstats, nodestats,
+    resources, secrets, snapshots, storage, tunables, vcpus,
 };
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
@@ -888,6 +888,12 @@ impl Handler for LvCalls<'_> {
         domain_get_interface_parameters(InterfaceParamsArgs) -> ParamsRet = interface_parameters;
         domain_get_perf_events(DomParamsArgs) -> DomParamsRet = perf_events;
         domain_get_launch_security_info(DomParamsArgs) -> DomParamsRet = launch_security_info;
+    }
+    calls_in! { hostcaps:
+        connect_get_cpu_model_names(CpuModelNamesArgs) -> CpuModelNamesRet = cpu_model_names;
+    }
+    free_calls! {
+        connect_get_storage_pool_capabilities(PoolCapsArgs) -> PoolCapsRet = hostcaps::pool_capabilities;
     }
     calls_in! { drives:
         domain_get_block_io_tune(BlockIoTuneArgs) -> ParamsRet = block_io_tune;

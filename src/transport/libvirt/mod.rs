@@ -21,6 +21,7 @@ pub mod domparams;
 pub mod domstats;
 pub mod drives;
 pub mod frame;
+pub mod hostcaps;
 pub mod hostfacts;
 pub mod jobstats;
 mod media;

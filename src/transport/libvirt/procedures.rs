@@ -713,6 +713,12 @@ procedures! {
         253 DomainGetBlockIoTune domain_get_block_io_tune(BlockIoTuneArgs) -> ParamsRet, ro, Job;
         /// `virDomainGetDiskErrors`.
         263 DomainGetDiskErrors domain_get_disk_errors(DiskErrorsArgs) -> DiskErrorsRet, ro, Job;
+
+        // What the host can run; bodies in `hostcaps.rs`.
+        /// `virConnectGetCPUModelNames`: the QEMU's models.
+        312 ConnectGetCpuModelNames connect_get_cpu_model_names(CpuModelNamesArgs) -> CpuModelNamesRet, ro, Job;
+        /// `virConnectGetStoragePoolCapabilities`: directories.
+        403 ConnectGetStoragePoolCapabilities connect_get_storage_pool_capabilities(PoolCapsArgs) -> PoolCapsRet, ro, Quick;
     }
 }
 

@@ -22,6 +22,9 @@ pub use super::domstats::{AllDomainStatsArgs, AllDomainStatsRet, StatsRecord};
 /// The shapes of a disk's throttle and a domain's disk errors, with the
 /// others.
 pub use super::drives::{BlockIoTuneArgs, DiskError, DiskErrorsArgs, DiskErrorsRet};
+/// The shapes of the CPU models and pool capabilities procedures, with
+/// the others.
+pub use super::hostcaps::{CpuModelNamesArgs, CpuModelNamesRet, PoolCapsArgs, PoolCapsRet};
 /// The host facts procedures' shapes, with the others.
 pub use super::hostfacts::{
     CellsFreeMemoryArgs, CellsFreeMemoryRet, FreePagesArgs, FreePagesRet, MaxVcpusArgs,
