@@ -351,3 +351,44 @@ fn cpu_models_are_qemus_and_pool_capabilities_name_directories_only() {
         assert!(calls.contains(&p), "no call of {p} in {calls:?}");
     }
 }
+
+#[test]
+fn domxml_to_native_from_virsh_is_the_command_line_qvirt_builds() {
+    let dir = TestDir::new("lvhostnative");
+    let _daemon = Daemon::start(&dir.path, &["--read-only-socket"]);
+    let s = &lv_socket(&dir.path);
+    let xml = firmware_vm("nat").replace(
+        "<name>nat</name>",
+        "<name>nat</name><uuid>3f0e7c1a-5b2d-4e6f-8a9b-0c1d2e3f4a5b</uuid>",
+    );
+    let file = write_file(&dir.path, "nat.xml", &xml);
+    let path = file.to_str().unwrap();
+    let line = virsh_ok(s, &["domxml-to-native", "qemu-argv", path]);
+    assert!(
+        line.starts_with("/usr/bin/qemu-system-x86_64 -name guest=nat,"),
+        "{line}"
+    );
+    // The daemon's run directory, as a start under its root would use.
+    let run = dir
+        .path
+        .join("run/3f0e7c1a-5b2d-4e6f-8a9b-0c1d2e3f4a5b/qmp.sock");
+    assert!(line.contains(run.to_str().unwrap()), "{line}");
+    // qvirt's own verb, working out the same root without a daemon.
+    let out = Command::new(env!("CARGO_BIN_EXE_qvirt"))
+        .arg("-c")
+        .arg(format!("qemu:///embed?root={}", dir.path.display()))
+        .args(["domxml-to-native", "qemu-argv", path])
+        .output()
+        .expect("run qvirt");
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(line.trim(), String::from_utf8_lossy(&out.stdout).trim());
+    // Nothing was defined.
+    assert_eq!(virsh_ok(s, &["list", "--all", "--name"]).trim(), "");
+    let err = virsh_err(s, &["domxml-to-native", "xen-xm", path]);
+    assert!(err.contains("unsupported native format 'xen-xm'"), "{err}");
+    let err = virsh_err(
+        &lv_socket_ro(&dir.path),
+        &["domxml-to-native", "qemu-argv", path],
+    );
+    assert!(err.contains("read only access prevents"), "{err}");
+}

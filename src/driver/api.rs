@@ -118,6 +118,16 @@ pub trait Driver: Send + Sync {
         ))
     }
 
+    /// The QEMU command line a start of the domain XML `xml` would run
+    /// on this driver's host and state (libvirt's
+    /// `virConnectDomainXMLToNative`), shell-quoted on one line; `format`
+    /// must be `qemu-argv`. Nothing is defined or started. The default is
+    /// `NoSupport`.
+    fn domain_xml_to_native(&self, format: &str, xml: &str) -> Result<String> {
+        let _ = (format, xml);
+        Err(unsupported("turn domain XML into a QEMU command line"))
+    }
+
     /// The domains `filter` selects, sorted by name.
     fn list(&self, filter: ListFilter) -> Result<Vec<DomainSummary>>;
     /// The domain named `name`, or `NoDomain`.

@@ -622,6 +622,10 @@ impl Handler for DriverCalls<'_> {
             .set_memtune(&dom(d), &change.into(), flags.into())
     }
 
+    fn domain_xml_to_native(&mut self, (format, xml): (String, String)) -> Result<String> {
+        self.driver.domain_xml_to_native(&format, &xml)
+    }
+
     fn disk_runtime(&mut self, d: WireDomain) -> Result<Vec<WireDiskRuntime>> {
         self.driver.disk_runtime(&dom(d)).map(into_all)
     }

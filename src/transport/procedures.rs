@@ -486,6 +486,8 @@ procedures! {
     105 InjectNmi inject_nmi(WireDomain) -> (), rw, Job;
     /// `Driver::disk_runtime`.
     106 DiskRuntime disk_runtime(WireDomain) -> Vec<WireDiskRuntime>, ro, Job;
+    /// `Driver::domain_xml_to_native` (format, domain XML).
+    107 DomainXmlToNative domain_xml_to_native((String, String)) -> String, rw, Job;
 }
 
 /// The highest procedure number this build knows (the table is numbered

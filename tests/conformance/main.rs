@@ -154,6 +154,7 @@ macro_rules! conformance {
             cases_host::node_info_is_sane,
             cases_host::capabilities_are_sane,
             cases_host::uri_names_the_state,
+            cases_host::xml_to_native_is_the_start_command_line,
             // The Linux guest.
             cases_guest::guest_shutdown_waits,
             cases_guest::guest_shutdown_right_after_start,

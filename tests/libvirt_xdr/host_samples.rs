@@ -118,6 +118,11 @@ pub fn call(p: Procedure) -> Call {
         P::ConnectGetStoragePoolCapabilities => {
             Call::ConnectGetStoragePoolCapabilities(PoolCapsArgs { flags: 0 })
         }
+        P::ConnectDomainXmlToNative => Call::ConnectDomainXmlToNative(XmlToNativeArgs {
+            native_format: "qemu-argv".into(),
+            domain_xml: super::XML.into(),
+            flags: 0,
+        }),
         other => unreachable!("{other:?} is not a host procedure"),
     }
 }
@@ -204,6 +209,9 @@ pub fn reply(p: Procedure) -> Reply {
                 capabilities: "<storagepoolCapabilities/>".into(),
             })
         }
+        P::ConnectDomainXmlToNative => Reply::ConnectDomainXmlToNative(XmlToNativeRet {
+            native_config: "/usr/bin/qemu-system-x86_64 -name guest=alpha".into(),
+        }),
         other => unreachable!("{other:?} is not a host procedure"),
     }
 }

@@ -143,6 +143,7 @@ macro_rules! host_procedures {
             | Procedure::DomainGetDiskErrors
             | Procedure::ConnectGetCpuModelNames
             | Procedure::ConnectGetStoragePoolCapabilities
+            | Procedure::ConnectDomainXmlToNative
     };
 }
 
@@ -158,7 +159,8 @@ fn off() -> Dom {
     Dom { id: -1, ..dom() }
 }
 
-const XML: &str = "<domain type='qemu'><name>alpha</name><memory unit='MiB'>32</memory></domain>";
+pub const XML: &str =
+    "<domain type='qemu'><name>alpha</name><memory unit='MiB'>32</memory></domain>";
 
 fn pool() -> StoragePool {
     StoragePool {

@@ -288,6 +288,7 @@ pub fn reply_for(procedure: u32) -> Reply {
         103 => Reply::SetMemtune(()),
         104 => Reply::SetBlkiotune(()),
         105 => Reply::InjectNmi(()),
+        107 => Reply::DomainXmlToNative("/usr/bin/qemu-system-x86_64 -name guest=a".into()),
         106 => Reply::DiskRuntime(vec![WireDiskRuntime {
             target: "vda".into(),
             iotune: vec![1_048_576, 0, 0, 0, 0, 300],
@@ -442,5 +443,6 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         Reply::SecretSetValue(()) | Reply::SecretUndefine(()) => "unit",
         Reply::SetMemtune(()) | Reply::SetBlkiotune(()) | Reply::InjectNmi(()) => "unit",
         Reply::DiskRuntime(_) => "disk_runtime",
+        Reply::DomainXmlToNative(_) => "text",
     }
 }

@@ -423,6 +423,7 @@ pub fn calls() -> Vec<Call> {
         )),
         Call::InjectNmi(d()),
         Call::DiskRuntime(d()),
+        Call::DomainXmlToNative(("qemu-argv".into(), "<domain/>".into())),
     ]
 }
 
@@ -537,6 +538,7 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::SetBlkiotune(..) => "set_blkiotune",
         Call::InjectNmi(..) => "inject_nmi",
         Call::DiskRuntime(..) => "disk_runtime",
+        Call::DomainXmlToNative(..) => "domain_xml_to_native",
     }
 }
 

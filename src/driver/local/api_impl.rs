@@ -46,6 +46,14 @@ impl Driver for LocalDriver {
         Ok(host::capabilities_xml(&caps))
     }
 
+    fn domain_xml_to_native(&self, format: &str, xml: &str) -> Result<String> {
+        super::native::check_format(format)?;
+        let def = crate::model::DomainDef::from_xml(xml)?;
+        let caps = self.core.caps(&super::tuning::emulator(&def))?;
+        let argv = super::native::argv_for(def, &caps, &self.core.layout)?;
+        Ok(crate::sys::shell::shell_join(&argv))
+    }
+
     fn domain_capabilities(&self, query: &DomainCapsQuery) -> Result<String> {
         let arch = query.arch.as_deref().unwrap_or("x86_64");
         let emulator = query

@@ -24,6 +24,7 @@ mod memcheck;
 mod metadata;
 mod migrate;
 mod monitor;
+pub mod native;
 mod passthrough;
 mod pinning;
 mod plug_xml;

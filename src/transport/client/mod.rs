@@ -907,6 +907,11 @@ impl Driver for SocketDriver {
             .set_memtune((wire(dom), (*change).into(), flags.into()))
     }
 
+    fn domain_xml_to_native(&self, format: &str, xml: &str) -> Result<String> {
+        self.rpc()
+            .domain_xml_to_native((format.to_string(), xml.to_string()))
+    }
+
     fn disk_runtime(&self, dom: &Domain) -> Result<Vec<crate::driver::DiskRuntime>> {
         self.rpc().disk_runtime(wire(dom)).map(from_all)
     }

@@ -7,7 +7,9 @@
 //! - `virConnectGetStoragePoolCapabilities` (virsh's
 //!   `pool-capabilities`): each pool type libvirt knows, supported only
 //!   where qvirt has it (directories), with the volume formats qvirt
-//!   makes in it.
+//!   makes in it;
+//! - `virConnectDomainXMLToNative` (virsh's `domxml-to-native`): the
+//!   QEMU command line the driver would run for a domain XML.
 
 use super::values::check_flags;
 #[allow(unused_imports)]
@@ -22,6 +24,10 @@ xdr_struct! {
     pub struct CpuModelNamesArgs { pub arch: String, pub need_results: i32, pub flags: u32 }
     /// `remote_connect_get_cpu_model_names_ret`.
     pub struct CpuModelNamesRet { pub models: Vec<String>, pub ret: i32 }
+    /// `remote_connect_domain_xml_to_native_args`.
+    pub struct XmlToNativeArgs { pub native_format: String, pub domain_xml: String, pub flags: u32 }
+    /// `remote_connect_domain_xml_to_native_ret`.
+    pub struct XmlToNativeRet { pub native_config: String }
     /// `remote_connect_get_storage_pool_capabilities_args`.
     pub struct PoolCapsArgs { pub flags: u32 }
     /// `remote_connect_get_storage_pool_capabilities_ret`.
@@ -103,6 +109,15 @@ pub fn cpu_model_names(driver: &dyn Driver, a: CpuModelNamesArgs) -> Result<CpuM
         } else {
             Vec::new()
         },
+    })
+}
+
+/// `virConnectDomainXMLToNative`: the QEMU command line a start of the
+/// XML would run.
+pub fn xml_to_native(driver: &dyn Driver, a: XmlToNativeArgs) -> Result<XmlToNativeRet> {
+    check_flags(a.flags, 0, "virConnectDomainXMLToNative")?;
+    Ok(XmlToNativeRet {
+        native_config: driver.domain_xml_to_native(&a.native_format, &a.domain_xml)?,
     })
 }
 

@@ -719,6 +719,9 @@ procedures! {
         312 ConnectGetCpuModelNames connect_get_cpu_model_names(CpuModelNamesArgs) -> CpuModelNamesRet, ro, Job;
         /// `virConnectGetStoragePoolCapabilities`: directories.
         403 ConnectGetStoragePoolCapabilities connect_get_storage_pool_capabilities(PoolCapsArgs) -> PoolCapsRet, ro, Quick;
+        /// `virConnectDomainXMLToNative`: qemu-argv; libvirt allows it
+        /// on a read-write connection only.
+        136 ConnectDomainXmlToNative connect_domain_xml_to_native(XmlToNativeArgs) -> XmlToNativeRet, rw, Job;
     }
 }
 

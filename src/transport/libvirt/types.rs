@@ -24,7 +24,9 @@ pub use super::domstats::{AllDomainStatsArgs, AllDomainStatsRet, StatsRecord};
 pub use super::drives::{BlockIoTuneArgs, DiskError, DiskErrorsArgs, DiskErrorsRet};
 /// The shapes of the CPU models and pool capabilities procedures, with
 /// the others.
-pub use super::hostcaps::{CpuModelNamesArgs, CpuModelNamesRet, PoolCapsArgs, PoolCapsRet};
+pub use super::hostcaps::{
+    CpuModelNamesArgs, CpuModelNamesRet, PoolCapsArgs, PoolCapsRet, XmlToNativeArgs, XmlToNativeRet,
+};
 /// The host facts procedures' shapes, with the others.
 pub use super::hostfacts::{
     CellsFreeMemoryArgs, CellsFreeMemoryRet, FreePagesArgs, FreePagesRet, MaxVcpusArgs,

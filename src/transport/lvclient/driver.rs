@@ -862,6 +862,17 @@ impl Driver for LvDriver {
         super::resources::set_memtune(&self.conn, d, change, f)
     }
 
+    fn domain_xml_to_native(&self, format: &str, xml: &str) -> Result<String> {
+        Ok(self
+            .conn
+            .connect_domain_xml_to_native(XmlToNativeArgs {
+                native_format: format.to_string(),
+                domain_xml: xml.to_string(),
+                flags: 0,
+            })?
+            .native_config)
+    }
+
     fn disk_runtime(&self, d: &Domain) -> Result<Vec<crate::driver::DiskRuntime>> {
         super::resources::disk_runtime(&self.conn, d)
     }
