@@ -13,7 +13,7 @@
 //!   (`/sys/kernel/mm/ksm`) under libvirt's `shm_*` names.
 
 use std::os::fd::AsRawFd;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::jobstats::{ParamValue, TypedParam, param};
 use super::resources::ParamsRet;
@@ -158,38 +158,34 @@ fn page_kib() -> u64 {
         .map_or(4, |b| b as u64 / 1024)
 }
 
-/// The free pages of `size_kib` on node `cell` (-1: the whole host), as
-/// `virNumaGetPageInfo` counts them.
+/// The free pages of `size_kib` on node `cell`, as `virNumaGetPageInfo`
+/// counts them: the node's free memory in pages of the system's size, a
+/// huge page pool's free pages otherwise.
 fn free_pages(root: &Path, cell: i32, size_kib: u32) -> Result<u64> {
+    let node = root.join(format!("node{cell}"));
+    if !node.exists() {
+        return Err(Error::new(
+            ErrorCode::OperationFailed,
+            format!("NUMA node {cell} is not available"),
+        ));
+    }
     let system = page_kib();
     if u64::from(size_kib) == system {
-        let free = if cell < 0 {
-            meminfo_bytes(Path::new("/proc/meminfo"), "MemFree")
-        } else {
-            node_free(root, cell)
-        };
-        return free.map(|b| b / (system * 1024)).ok_or_else(|| {
-            Error::new(
-                ErrorCode::OperationFailed,
-                format!("NUMA node {cell} is not available"),
-            )
-        });
+        return node_free(root, cell)
+            .map(|b| b / (system * 1024))
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorCode::Internal,
+                    format!("no MemFree in {}/meminfo", node.display()),
+                )
+            });
     }
-    let dir = if cell < 0 {
-        PathBuf::from("/sys/kernel/mm/hugepages")
-    } else {
-        root.join(format!("node{cell}/hugepages"))
-    };
-    let file = dir.join(format!("hugepages-{size_kib}kB/free_hugepages"));
+    let file = node.join(format!("hugepages/hugepages-{size_kib}kB/free_hugepages"));
     let Ok(text) = std::fs::read_to_string(&file) else {
-        let message = if cell < 0 {
-            format!("page size {size_kib} is not available")
-        } else if !root.join(format!("node{cell}")).exists() {
-            format!("NUMA node {cell} is not available")
-        } else {
-            format!("page size {size_kib} is not available on node {cell}")
-        };
-        return Err(Error::new(ErrorCode::OperationFailed, message));
+        return Err(Error::new(
+            ErrorCode::OperationFailed,
+            format!("page size {size_kib} is not available on node {cell}"),
+        ));
     };
     text.trim().parse().map_err(|_| {
         Error::new(
@@ -214,13 +210,14 @@ fn node_free_pages_in(root: &Path, a: FreePagesArgs) -> Result<FreePagesRet> {
         ));
     }
     let last = max_node(root);
-    if a.start_cell > last {
+    if a.start_cell > last || a.start_cell < 0 {
         return Err(Error::new(
             ErrorCode::Internal,
             format!("start cell {} out of range (0-{last})", a.start_cell),
         ));
     }
-    let last = last.min(a.start_cell.saturating_add(a.cell_count as i32) - 1);
+    let count = i32::try_from(a.cell_count).unwrap_or(i32::MAX);
+    let last = last.min(a.start_cell.saturating_add(count) - 1);
     let mut counts = Vec::new();
     for cell in a.start_cell..=last {
         for size in &a.pages {
@@ -297,6 +294,8 @@ fn memory_parameters_in(dir: &Path, a: NodeMemoryParamsArgs) -> Result<ParamsRet
 
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use super::*;
 
     fn fake_nodes(tag: &str) -> PathBuf {
