@@ -118,6 +118,16 @@ pub trait Driver: Send + Sync {
         ))
     }
 
+    /// The QEMU command line a start of the domain XML `xml` would run
+    /// on this driver's host and state (libvirt's
+    /// `virConnectDomainXMLToNative`), shell-quoted on one line; `format`
+    /// must be `qemu-argv`. Nothing is defined or started. The default is
+    /// `NoSupport`.
+    fn domain_xml_to_native(&self, format: &str, xml: &str) -> Result<String> {
+        let _ = (format, xml);
+        Err(unsupported("turn domain XML into a QEMU command line"))
+    }
+
     /// The domains `filter` selects, sorted by name.
     fn list(&self, filter: ListFilter) -> Result<Vec<DomainSummary>>;
     /// The domain named `name`, or `NoDomain`.
@@ -210,6 +220,9 @@ pub trait Driver: Send + Sync {
     /// at most 16 keys. Running or paused.
     fn send_key(&self, dom: &Domain, codeset: KeyCodeset, hold_ms: u32, keys: &[u32])
     -> Result<()>;
+    /// Raises a non-maskable interrupt on the guest's CPUs (QEMU's
+    /// `inject-nmi`), as virsh's `inject-nmi`. Running or paused.
+    fn inject_nmi(&self, dom: &Domain) -> Result<()>;
     /// Asks the guest to power off (ACPI). Running or paused.
     fn shutdown(&self, dom: &Domain, options: ShutdownOptions) -> Result<()>;
     /// Stops the domain at once. Running, paused or crashed.
@@ -367,6 +380,13 @@ pub trait Driver: Send + Sync {
     fn set_memtune(&self, dom: &Domain, change: &MemTuneChange, flags: ModifyFlags) -> Result<()> {
         let _ = (dom, change, flags);
         Err(unsupported("change memory tuning"))
+    }
+    /// What the running QEMU holds for each disk with a drive, in the
+    /// definition's order: the I/O throttle in force (`<iotune>`, or
+    /// what QEMU was told since) and the I/O status. Running or paused.
+    fn disk_runtime(&self, dom: &Domain) -> Result<Vec<super::DiskRuntime>> {
+        let _ = dom;
+        Err(unsupported("read the drives of a running domain"))
     }
     /// Changes `<blkiotune>` (virsh's `blkiotune` with values), merged
     /// device by device as libvirt does: live, the running or paused

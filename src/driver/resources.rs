@@ -409,3 +409,21 @@ impl BlkioTuneChange {
             .join(",")
     }
 }
+
+/// What a running QEMU holds for one disk's drive (`query-block`), as
+/// virsh's `blkdeviotune` and `domblkerror` read it.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DiskRuntime {
+    /// The disk's `<target dev>`.
+    pub target: String,
+    /// Its I/O throttle, one limit per [`crate::model::IOTUNE_LIMITS`]
+    /// entry in that order (0: none); empty when the drive has no
+    /// medium.
+    pub iotune: Vec<u64>,
+    /// Its throttle group, when it has one.
+    pub group: Option<String>,
+    /// QEMU's I/O status of the drive: `ok`, `failed` or `nospace`;
+    /// empty when QEMU keeps none (the disk stops on no error).
+    pub io_status: String,
+}

@@ -12,7 +12,7 @@ use super::types::{
     WireMetadataKind, WireMigrateOptions, WireModifyFlags, WireNode, WireSaveOptions, WireShutdown,
     WireStats, WireSummary, WireUndefineFlags, WireVersion, wire_path,
 };
-use super::types::{WireBlkioTuneChange, WireMemTuneChange};
+use super::types::{WireBlkioTuneChange, WireDiskRuntime, WireMemTuneChange};
 use super::types::{
     WireBlockInfo, WireBlockJobInfo, WirePool, WirePoolInfo, WirePoolSummary, WireSecret,
     WireSecretUsage, WireSnapshot, WireSnapshotInfo, WireVolume, WireVolumeInfo, wire_flags,
@@ -186,6 +186,10 @@ impl Handler for DriverCalls<'_> {
             )
         })?;
         self.driver.send_key(&dom(d), codeset, hold_ms, &keys)
+    }
+
+    fn inject_nmi(&mut self, d: WireDomain) -> Result<()> {
+        self.driver.inject_nmi(&dom(d))
     }
 
     fn rename(&mut self, (d, name): (WireDomain, String)) -> Result<WireDomain> {
@@ -616,6 +620,14 @@ impl Handler for DriverCalls<'_> {
     ) -> Result<()> {
         self.driver
             .set_memtune(&dom(d), &change.into(), flags.into())
+    }
+
+    fn domain_xml_to_native(&mut self, (format, xml): (String, String)) -> Result<String> {
+        self.driver.domain_xml_to_native(&format, &xml)
+    }
+
+    fn disk_runtime(&mut self, d: WireDomain) -> Result<Vec<WireDiskRuntime>> {
+        self.driver.disk_runtime(&dom(d)).map(into_all)
     }
 
     fn set_blkiotune(

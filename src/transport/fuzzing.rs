@@ -274,6 +274,10 @@ impl Driver for StubDriver {
         self.answer("send_key", || ())
     }
 
+    fn inject_nmi(&self, _dom: &Domain) -> Result<()> {
+        self.answer("inject_nmi", || ())
+    }
+
     fn rename(&self, _dom: &Domain, _new_name: &str) -> Result<Domain> {
         self.answer("rename", || self.domain())
     }

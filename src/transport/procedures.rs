@@ -22,7 +22,7 @@ use super::types::{
     WireMetadataKind, WireMigrateOptions, WireModifyFlags, WireNode, WireSaveOptions, WireShutdown,
     WireStats, WireSummary, WireUndefineFlags, WireVersion,
 };
-use super::types::{WireBlkioTuneChange, WireMemTuneChange};
+use super::types::{WireBlkioTuneChange, WireDiskRuntime, WireMemTuneChange};
 use super::types::{
     WireBlockInfo, WireBlockJobInfo, WirePool, WirePoolInfo, WirePoolSummary, WireSecret,
     WireSecretUsage, WireSnapshot, WireSnapshotInfo, WireVolume, WireVolumeInfo,
@@ -482,6 +482,12 @@ procedures! {
     103 SetMemtune set_memtune((WireDomain, WireMemTuneChange, WireModifyFlags)) -> (), rw, Job;
     /// `Driver::set_blkiotune` (domain, change, flags).
     104 SetBlkiotune set_blkiotune((WireDomain, WireBlkioTuneChange, WireModifyFlags)) -> (), rw, Job;
+    /// `Driver::inject_nmi`.
+    105 InjectNmi inject_nmi(WireDomain) -> (), rw, Job;
+    /// `Driver::disk_runtime`.
+    106 DiskRuntime disk_runtime(WireDomain) -> Vec<WireDiskRuntime>, ro, Job;
+    /// `Driver::domain_xml_to_native` (format, domain XML).
+    107 DomainXmlToNative domain_xml_to_native((String, String)) -> String, rw, Job;
 }
 
 /// The highest procedure number this build knows (the table is numbered

@@ -18,7 +18,7 @@ use crate::driver::{
     BalloonStats, BlockStats, CompletedJob, DomainStats, InterfaceAddresses, InterfaceStats,
     IpAddress, JobOutcome, MetadataKind, ModifyFlags, VcpuStats,
 };
-use crate::driver::{BlkioTuneChange, MemTuneChange};
+use crate::driver::{BlkioTuneChange, DiskRuntime, MemTuneChange};
 use crate::driver::{
     BlockInfo, BlockJobInfo, BlockJobKind, Pool, PoolInfo, PoolState, PoolSummary, Secret,
     Snapshot, SnapshotInfo, Volume, VolumeInfo,
@@ -932,6 +932,19 @@ pub struct WireBlkioTuneChange {
     pub device_write_bytes_sec: Vec<(String, u64)>,
 }
 
+/// [`DiskRuntime`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct WireDiskRuntime {
+    pub target: String,
+    pub iotune: Vec<u64>,
+    pub group: Option<String>,
+    pub io_status: String,
+}
+
+twin_struct!(DiskRuntime <=> WireDiskRuntime {
+    target, iotune, group, io_status,
+});
 twin_struct!(MemTuneChange <=> WireMemTuneChange {
     hard_limit_kib, soft_limit_kib, swap_hard_limit_kib,
 });

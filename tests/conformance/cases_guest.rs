@@ -115,6 +115,9 @@ pub fn guest_console_echo(cx: &mut Ctx<'_>) {
     d.send_key(&dom, KeyCodeset::Linux, 50, &[56, 99, 35])
         .unwrap();
     console.read_until("sysrq: HELP", QUICK);
+    // So does a non-maskable interrupt, from no source the kernel knows.
+    d.inject_nmi(&dom).unwrap();
+    console.read_until("NMI received for unknown reason", QUICK);
     expect_err(
         d.send_key(&dom, KeyCodeset::Linux, 0, &[84]),
         ErrorCode::InvalidArgument,

@@ -90,3 +90,26 @@ pub fn uri_names_the_state(cx: &mut Ctx<'_>) {
     );
     assert!(uri.contains(&*cx.root().to_string_lossy()), "{uri}");
 }
+
+/// A domain XML turned into the QEMU command line a start would run under
+/// the driver's state directory; nothing is defined, and a format other
+/// than qemu-argv is refused by name.
+pub fn xml_to_native_is_the_start_command_line(cx: &mut Ctx<'_>) {
+    let vm = crate::Vm::firmware("fw-a");
+    let d = cx.d();
+    let line = d.domain_xml_to_native("qemu-argv", &vm.xml()).unwrap();
+    assert!(line.contains(" -name guest=fw-a,"), "{line}");
+    let qmp = format!("{}/qmp.sock", vm.uuid);
+    assert!(line.contains(&qmp), "{line}");
+    assert!(line.contains(&*cx.root().to_string_lossy()), "{line}");
+    let d = cx.d();
+    assert!(
+        d.list(qvirt::driver::ListFilter::ALL).unwrap().is_empty(),
+        "nothing defined"
+    );
+    crate::expect_err(
+        d.domain_xml_to_native("xen-xm", &vm.xml()),
+        qvirt::ErrorCode::InvalidArgument,
+        "another format",
+    );
+}

@@ -87,6 +87,7 @@ pub fn shut_off_refuses_runtime_operations(cx: &mut Ctx<'_>) {
         expect_err(d.save(&dom, &file), inv, "save"),
         expect_err(d.managed_save(&dom), inv, "managed save"),
         expect_err(d.console(&dom, false).map(|_| ()), inv, "console"),
+        expect_err(d.inject_nmi(&dom), inv, "inject NMI"),
     ];
     for e in errors {
         assert!(e.message.contains("shut off"), "{}", e.message);

@@ -122,3 +122,36 @@ pub fn memtune_live_shows_in_the_live_definition(cx: &mut Ctx<'_>) {
         "the next run starts from the definition"
     );
 }
+
+/// A running domain's drives as its QEMU holds them: a disk's
+/// `<iotune>` (limits in libvirt's order, group) and its I/O status; a
+/// shut-off domain has none to read.
+pub fn drives_show_the_throttle_in_force(cx: &mut Ctx<'_>) {
+    let img = cx.root().join("t.img");
+    std::fs::write(&img, vec![0u8; 1 << 20]).expect("write a test image");
+    let vm = Vm::firmware("fw-a").device(&format!(
+        "<disk type='file' device='disk'><driver name='qemu' type='raw'/>\
+         <source file='{}'/><target dev='vda' bus='virtio'/><iotune>\
+         <read_bytes_sec>65536</read_bytes_sec><total_iops_sec>90</total_iops_sec>\
+         <group_name>g1</group_name></iotune></disk>",
+        img.display()
+    ));
+    let d = cx.d();
+    let dom = define(d, &vm);
+    expect_err(
+        d.disk_runtime(&dom),
+        ErrorCode::OperationInvalid,
+        "a shut-off domain's drives",
+    );
+    d.start(&dom).unwrap();
+    let drives = d.disk_runtime(&dom).unwrap();
+    let targets: Vec<&str> = drives.iter().map(|r| r.target.as_str()).collect();
+    assert_eq!(targets, ["vda"], "{drives:?}");
+    let vda = &drives[0];
+    let mut want = vec![0u64; qvirt::model::IOTUNE_LIMITS.len()];
+    want[1] = 65536;
+    want[3] = 90;
+    assert_eq!(vda.iotune, want);
+    assert_eq!(vda.group.as_deref(), Some("g1"));
+    assert_eq!(vda.io_status, "ok");
+}

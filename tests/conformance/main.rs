@@ -119,6 +119,7 @@ macro_rules! conformance {
             cases_resources::balloon_stats_period_live_and_config,
             cases_tuning::memtune_and_blkiotune_in_the_definition,
             cases_tuning::memtune_live_shows_in_the_live_definition,
+            cases_tuning::drives_show_the_throttle_in_force,
             // Failures, crashes, the state lock.
             cases_failures::failed_start_reports_qemu_log,
             cases_failures::missing_disk_is_named_before_qemu_runs,
@@ -153,6 +154,7 @@ macro_rules! conformance {
             cases_host::node_info_is_sane,
             cases_host::capabilities_are_sane,
             cases_host::uri_names_the_state,
+            cases_host::xml_to_native_is_the_start_command_line,
             // The Linux guest.
             cases_guest::guest_shutdown_waits,
             cases_guest::guest_shutdown_right_after_start,

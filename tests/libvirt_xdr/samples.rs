@@ -12,6 +12,8 @@ use uuid::Uuid;
 
 #[path = "block_samples.rs"]
 mod block_samples;
+#[path = "host_samples.rs"]
+mod host_samples;
 #[path = "resource_samples.rs"]
 mod resource_samples;
 #[path = "secret_samples.rs"]
@@ -114,6 +116,37 @@ macro_rules! vcpu_procedures {
     };
 }
 
+/// The host facts procedures and those on objects qvirt does not keep,
+/// whose samples are in `host_samples.rs`.
+macro_rules! host_procedures {
+    () => {
+        Procedure::ConnectGetMaxVcpus
+            | Procedure::NodeGetCellsFreeMemory
+            | Procedure::NodeGetFreePages
+            | Procedure::NodeGetMemoryParameters
+            | Procedure::ConnectListDefinedNetworks
+            | Procedure::ConnectListNetworks
+            | Procedure::NetworkLookupByName
+            | Procedure::NetworkLookupByUuid
+            | Procedure::ConnectNumOfDefinedNetworks
+            | Procedure::ConnectNumOfNetworks
+            | Procedure::DomainGetSecurityLabel
+            | Procedure::DomainGetSecurityLabelList
+            | Procedure::DomainListAllCheckpoints
+            | Procedure::DomainCheckpointLookupByName
+            | Procedure::DomainInjectNmi
+            | Procedure::DomainGetNumaParameters
+            | Procedure::DomainGetInterfaceParameters
+            | Procedure::DomainGetPerfEvents
+            | Procedure::DomainGetLaunchSecurityInfo
+            | Procedure::DomainGetBlockIoTune
+            | Procedure::DomainGetDiskErrors
+            | Procedure::ConnectGetCpuModelNames
+            | Procedure::ConnectGetStoragePoolCapabilities
+            | Procedure::ConnectDomainXmlToNative
+    };
+}
+
 pub fn dom() -> Dom {
     Dom {
         name: "alpha".into(),
@@ -126,7 +159,8 @@ fn off() -> Dom {
     Dom { id: -1, ..dom() }
 }
 
-const XML: &str = "<domain type='qemu'><name>alpha</name><memory unit='MiB'>32</memory></domain>";
+pub const XML: &str =
+    "<domain type='qemu'><name>alpha</name><memory unit='MiB'>32</memory></domain>";
 
 fn pool() -> StoragePool {
     StoragePool {
@@ -262,6 +296,7 @@ fn call(p: Procedure) -> Call {
         resource_procedures!() => resource_samples::call(p),
         vcpu_procedures!() => vcpu_samples::call(p),
         secret_procedures!() => secret_samples::call(p),
+        host_procedures!() => host_samples::call(p),
         P::DomainCreateWithFlags => Call::DomainCreateWithFlags(DomFlagsArgs {
             dom: off(),
             flags: 0,
@@ -566,6 +601,7 @@ fn reply(p: Procedure) -> Reply {
         resource_procedures!() => resource_samples::reply(p),
         vcpu_procedures!() => vcpu_samples::reply(p),
         secret_procedures!() => secret_samples::reply(p),
+        host_procedures!() => host_samples::reply(p),
         P::DomainCreateWithFlags => Reply::DomainCreateWithFlags(d()),
         P::DomainOpenConsole => Reply::DomainOpenConsole(()),
         P::DomainIsUpdated => Reply::DomainIsUpdated(IntRet { value: 0 }),

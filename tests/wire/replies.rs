@@ -287,6 +287,14 @@ pub fn reply_for(procedure: u32) -> Reply {
         102 => Reply::SecretUndefine(()),
         103 => Reply::SetMemtune(()),
         104 => Reply::SetBlkiotune(()),
+        105 => Reply::InjectNmi(()),
+        107 => Reply::DomainXmlToNative("/usr/bin/qemu-system-x86_64 -name guest=a".into()),
+        106 => Reply::DiskRuntime(vec![WireDiskRuntime {
+            target: "vda".into(),
+            iotune: vec![1_048_576, 0, 0, 0, 0, 300],
+            group: Some("gq".into()),
+            io_status: "nospace".into(),
+        }]),
         n => panic!("no procedure {n}"),
     }
 }
@@ -433,6 +441,8 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         Reply::SecretXml(_) => "text",
         Reply::SecretGetValue(_) => "bytes",
         Reply::SecretSetValue(()) | Reply::SecretUndefine(()) => "unit",
-        Reply::SetMemtune(()) | Reply::SetBlkiotune(()) => "unit",
+        Reply::SetMemtune(()) | Reply::SetBlkiotune(()) | Reply::InjectNmi(()) => "unit",
+        Reply::DiskRuntime(_) => "disk_runtime",
+        Reply::DomainXmlToNative(_) => "text",
     }
 }

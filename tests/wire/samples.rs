@@ -19,7 +19,7 @@ use qvirt::transport::wire::{
     WireReason, WireSaveOptions, WireShutdown, WireState, WireStats, WireSummary,
     WireUndefineFlags, WireVcpuStats, WireVersion, encode_event, encode_stream,
 };
-use qvirt::transport::wire::{WireBlkioTuneChange, WireMemTuneChange};
+use qvirt::transport::wire::{WireBlkioTuneChange, WireDiskRuntime, WireMemTuneChange};
 use qvirt::transport::wire::{
     WireBlockInfo, WireBlockJobInfo, WireBlockJobKind, WirePool, WirePoolInfo, WirePoolState,
     WirePoolSummary, WireSecret, WireSecretUsage, WireSnapshot, WireSnapshotInfo,
@@ -421,6 +421,9 @@ pub fn calls() -> Vec<Call> {
                 config: true,
             },
         )),
+        Call::InjectNmi(d()),
+        Call::DiskRuntime(d()),
+        Call::DomainXmlToNative(("qemu-argv".into(), "<domain/>".into())),
     ]
 }
 
@@ -533,6 +536,9 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::SecretUndefine(_) => "secret_undefine",
         Call::SetMemtune(..) => "set_memtune",
         Call::SetBlkiotune(..) => "set_blkiotune",
+        Call::InjectNmi(..) => "inject_nmi",
+        Call::DiskRuntime(..) => "disk_runtime",
+        Call::DomainXmlToNative(..) => "domain_xml_to_native",
     }
 }
 

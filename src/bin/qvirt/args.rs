@@ -290,6 +290,9 @@ pub enum Command {
     /// Unplug the device an XML file describes.
     #[command(name = "detach-device")]
     DetachDevice(crate::hotplug::DeviceFileArgs),
+    /// Raise a non-maskable interrupt on the guest's CPUs.
+    #[command(name = "inject-nmi")]
+    InjectNmi(DomArg),
     /// Press keys together on the guest's keyboard (`KEY_LEFTALT KEY_SYSRQ
     /// KEY_H`, or numbers).
     #[command(name = "send-key")]

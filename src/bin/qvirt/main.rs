@@ -255,6 +255,7 @@ fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Re
         Command::DetachInterface(a) => hotplug::detach_interface(ctx, a),
         Command::AttachDevice(a) => hotplug::attach_device(ctx, a),
         Command::DetachDevice(a) => hotplug::detach_device(ctx, a),
+        Command::InjectNmi(dom) => notes::inject_nmi(ctx, &dom.domain),
         Command::SendKey {
             dom,
             codeset,

@@ -8,27 +8,21 @@
 use std::path::Path;
 
 use qvirt::driver::local::layout::Layout;
-use qvirt::driver::local::tuning;
+use qvirt::driver::local::{native, tuning};
 use qvirt::driver::uri::{RemoteInstance, Target, parse};
-use qvirt::qemu::argv::{RuntimePaths, build_argv};
 use qvirt::qemu::caps::QemuCaps;
 use qvirt::qemu::probe::probe;
 use qvirt::sys::shell::shell_join;
 use qvirt::transport::instance::Instance;
-use qvirt::{DomainDef, Error, ErrorCode, Result};
+use qvirt::{DomainDef, Result};
 
 use crate::{Ctx, outln, read_input};
 
 /// Runs `domxml-to-native`.
 pub fn run(ctx: &mut Ctx, format: &str, file: &Path) -> Result<()> {
-    if format != "qemu-argv" {
-        return Err(Error::new(
-            ErrorCode::InvalidArgument,
-            format!("unsupported native format '{format}': qvirt knows only qemu-argv"),
-        ));
-    }
+    native::check_format(format)?;
     let xml = read_input(file)?;
-    let mut def = DomainDef::from_xml(&xml)?;
+    let def = DomainDef::from_xml(&xml)?;
     let emulator = tuning::emulator(&def);
     let caps = if emulator.exists() {
         probe(&emulator)?
@@ -44,15 +38,7 @@ pub fn run(ctx: &mut Ctx, format: &str, file: &Path) -> Result<()> {
         caps
     };
     let layout = layout_for(&ctx.uri)?;
-    let mut paths = RuntimePaths::new(layout.run_dir(&def.uuid));
-    // The same choices a start makes: firmware, NVRAM path, clock start;
-    // the display port is the first the start would try.
-    tuning::plan(&mut def, &caps, &layout, &mut paths)?;
-    tuning::preview_taps(&mut def);
-    paths.vnc_port = tuning::display_port(&def, &[], false)?;
-    paths.websocket_port = tuning::websocket_port(&def, &[], false)?;
-    tuning::preview_vsock(&mut def);
-    let argv = build_argv(&def, &caps, &paths)?;
+    let argv = native::argv_for(def, &caps, &layout)?;
     outln!("{}", shell_join(&argv))
 }
 

@@ -132,6 +132,12 @@ pub fn metadata(
     }
 }
 
+/// `inject-nmi DOMAIN`: silent on success, as virsh.
+pub fn inject_nmi(ctx: &mut Ctx, arg: &str) -> Result<()> {
+    let dom = ctx.domain(arg)?;
+    ctx.driver()?.inject_nmi(&dom)
+}
+
 /// `send-key DOMAIN [--codeset SET] [--holdtime MS] KEYCODE...`: silent
 /// on success, as virsh.
 pub fn send_key(

@@ -2,11 +2,13 @@
 //! `<memtune>` and `<blkiotune>` (the running domain's cgroups and its
 //! live definition, or the persistent definition, by `--live`,
 //! `--config`, `--current`); without, they show them as virsh does,
-//! one `name: value` line each.
+//! one `name: value` line each. `blkdeviotune` shows a disk's throttle
+//! (the running QEMU's, or `<iotune>`) and `domblkerror` the disks QEMU
+//! stopped on an error.
 
 use clap::Subcommand;
 use qvirt::driver::{BlkioTuneChange, MemTuneChange, ModifyFlags, XmlFlags};
-use qvirt::model::{BlkioDevice, DomainDef, MemTune};
+use qvirt::model::{BlkioDevice, DomainDef, IOTUNE_LIMITS, MemTune};
 use qvirt::{DomainState, Error, ErrorCode, Result};
 
 use crate::Ctx;
@@ -61,6 +63,24 @@ pub enum TuneCommand {
         device_write_bytes_sec: Option<String>,
         #[command(flatten)]
         at: WhereArgs,
+    },
+    /// Show a disk's I/O throttle: the running QEMU's (by default while
+    /// it runs, or `--live`), else the definition's `<iotune>`.
+    #[command(name = "blkdeviotune")]
+    Blkdeviotune {
+        #[command(flatten)]
+        dom: DomArg,
+        /// The disk: its target (vda) or its file.
+        device: String,
+        #[command(flatten)]
+        at: WhereArgs,
+    },
+    /// Show the disks of a running domain whose I/O QEMU stopped on an
+    /// error.
+    #[command(name = "domblkerror")]
+    Domblkerror {
+        #[command(flatten)]
+        dom: DomArg,
     },
 }
 
@@ -143,7 +163,77 @@ pub fn run(ctx: &mut Ctx, command: TuneCommand) -> Result<()> {
             let d = ctx.domain(&dom.domain)?;
             ctx.driver()?.set_blkiotune(&d, &change, flags)
         }
+        TuneCommand::Blkdeviotune { dom, device, at } => {
+            let flags = modify_flags(at.live, at.config, at.current)?;
+            show_blkdeviotune(ctx, &dom.domain, &device, flags)
+        }
+        TuneCommand::Domblkerror { dom } => {
+            let d = ctx.domain(&dom.domain)?;
+            let drives = ctx.driver()?.disk_runtime(&d)?;
+            let text: String = drives
+                .iter()
+                .filter_map(|r| {
+                    let what = match r.io_status.as_str() {
+                        "nospace" => "no space",
+                        "failed" => "unspecified error",
+                        _ => return None,
+                    };
+                    Some(format!("{}: {what}\n", r.target))
+                })
+                .collect();
+            if text.is_empty() {
+                crate::output::write("No errors found\n")
+            } else {
+                crate::output::write(&text)
+            }
+        }
     }
+}
+
+/// `blkdeviotune DOMAIN DEVICE` without values: libvirt's parameters, in
+/// its order, one `name: value` line each.
+fn show_blkdeviotune(ctx: &mut Ctx, arg: &str, device: &str, flags: ModifyFlags) -> Result<()> {
+    let def = shown_def(ctx, arg, flags)?;
+    let Some(disk) = def
+        .devices
+        .disks
+        .iter()
+        .find(|d| d.target == device || d.source.as_deref() == Some(device))
+    else {
+        return Err(Error::new(
+            ErrorCode::InvalidArgument,
+            format!("disk '{device}' not found in domain"),
+        ));
+    };
+    let dom = ctx.domain(arg)?;
+    let driver = ctx.driver()?;
+    let running = matches!(
+        driver.info(&dom)?.state,
+        DomainState::Running | DomainState::Paused
+    );
+    let (limits, group) = if running && !flags.config {
+        let drive = driver
+            .disk_runtime(&dom)?
+            .into_iter()
+            .find(|r| r.target == disk.target)
+            .unwrap_or_default();
+        (drive.iotune, drive.group)
+    } else {
+        let t = disk.iotune.as_deref().cloned().unwrap_or_default();
+        let limits = IOTUNE_LIMITS.iter().map(|(n, _)| t.get(n)).collect();
+        (limits, t.group_name)
+    };
+    let mut text = String::new();
+    for (i, (name, _)) in IOTUNE_LIMITS.iter().enumerate() {
+        if i == 13 {
+            text.push_str(&line("group_name", group.as_deref().unwrap_or_default()));
+        }
+        text.push_str(&line(
+            name,
+            &limits.get(i).copied().unwrap_or(0).to_string(),
+        ));
+    }
+    crate::output::write(&text)
 }
 
 /// A memory limit as virsh's `memtune` reads it: a negative number is

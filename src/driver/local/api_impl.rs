@@ -8,11 +8,12 @@ use uuid::Uuid;
 use super::driver::{LocalDriver, default_emulator};
 use crate::driver::Secret;
 use crate::driver::{
-    AddressSource, BlockCommitFlags, BlockInfo, BlockJobInfo, ConsoleStream, Domain, DomainInfo,
-    DomainSummary, Driver, EventStream, InterfaceAddresses, JobInfo, KeyCodeset, ListFilter,
-    MediaChange, MediaFlags, MetadataKind, NodeInfo, Pool, PoolInfo, PoolSummary, ResizeFlags,
-    SaveOptions, ShutdownOptions, Snapshot, SnapshotCreateFlags, SnapshotDeleteFlags, SnapshotInfo,
-    SnapshotRevertFlags, UndefineFlags, VersionInfo, Volume, VolumeInfo, VolumeStream, XmlFlags,
+    AddressSource, BlockCommitFlags, BlockInfo, BlockJobInfo, ConsoleStream, DiskRuntime, Domain,
+    DomainInfo, DomainSummary, Driver, EventStream, InterfaceAddresses, JobInfo, KeyCodeset,
+    ListFilter, MediaChange, MediaFlags, MetadataKind, NodeInfo, Pool, PoolInfo, PoolSummary,
+    ResizeFlags, SaveOptions, ShutdownOptions, Snapshot, SnapshotCreateFlags, SnapshotDeleteFlags,
+    SnapshotInfo, SnapshotRevertFlags, UndefineFlags, VersionInfo, Volume, VolumeInfo,
+    VolumeStream, XmlFlags,
 };
 use crate::driver::{BlkioTuneChange, MemTuneChange};
 use crate::driver::{DomainCapsQuery, DomainStats, ModifyFlags, StartFlags, VolCreateFlags};
@@ -43,6 +44,14 @@ impl Driver for LocalDriver {
         let emulator = default_emulator("x86_64");
         let caps = self.core.caps(&emulator)?;
         Ok(host::capabilities_xml(&caps))
+    }
+
+    fn domain_xml_to_native(&self, format: &str, xml: &str) -> Result<String> {
+        super::native::check_format(format)?;
+        let def = crate::model::DomainDef::from_xml(xml)?;
+        let caps = self.core.caps(&super::tuning::emulator(&def))?;
+        let argv = super::native::argv_for(def, &caps, &self.core.layout)?;
+        Ok(crate::sys::shell::shell_join(&argv))
     }
 
     fn domain_capabilities(&self, query: &DomainCapsQuery) -> Result<String> {
@@ -136,6 +145,10 @@ impl Driver for LocalDriver {
     ) -> Result<()> {
         self.core
             .send_key(&self.core.resolve(dom)?, codeset, hold_ms, keys)
+    }
+
+    fn inject_nmi(&self, dom: &Domain) -> Result<()> {
+        self.core.inject_nmi(&self.core.resolve(dom)?)
     }
 
     fn rename(&self, dom: &Domain, new_name: &str) -> Result<Domain> {
@@ -511,6 +524,10 @@ impl Driver for LocalDriver {
     fn set_memtune(&self, dom: &Domain, change: &MemTuneChange, flags: ModifyFlags) -> Result<()> {
         self.core
             .set_memtune(&self.core.resolve(dom)?, change, flags)
+    }
+
+    fn disk_runtime(&self, dom: &Domain) -> Result<Vec<DiskRuntime>> {
+        self.core.disk_runtime(&self.core.resolve(dom)?)
     }
 
     fn set_blkiotune(

@@ -6,6 +6,7 @@
 mod api_impl;
 mod blockjobs;
 mod console;
+mod diskstate;
 mod domains;
 mod driver;
 mod ending;
@@ -23,6 +24,7 @@ mod memcheck;
 mod metadata;
 mod migrate;
 mod monitor;
+pub mod native;
 mod passt;
 mod passthrough;
 mod pinning;

@@ -1,4 +1,5 @@
-//! Screenshots: QMP `screendump` of the domain's display as PNG, which
+//! Keys and NMIs sent to a guest (QMP `send-key`, `inject-nmi`), and
+//! screenshots: QMP `screendump` of the domain's display as PNG, which
 //! QEMU writes into the domain's private runtime directory; the bytes are
 //! read back and the file removed.
 
@@ -66,6 +67,17 @@ impl Core {
             args["hold-time"] = json!(hold_ms);
         }
         run.qmp()?.execute("send-key", Some(args), QMP_TIMEOUT)?;
+        Ok(())
+    }
+
+    /// [`crate::Driver::inject_nmi`].
+    pub(crate) fn inject_nmi(&self, dom: &Domain) -> Result<()> {
+        let run = self.running_in(
+            dom,
+            "inject an NMI into",
+            &[DomainState::Running, DomainState::Paused],
+        )?;
+        run.qmp()?.execute("inject-nmi", None, QMP_TIMEOUT)?;
         Ok(())
     }
 

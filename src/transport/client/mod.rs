@@ -434,6 +434,10 @@ impl Driver for SocketDriver {
             .send_key((wire(dom), codeset.number(), hold_ms, keys.to_vec()))
     }
 
+    fn inject_nmi(&self, dom: &Domain) -> Result<()> {
+        self.rpc().inject_nmi(wire(dom))
+    }
+
     fn rename(&self, dom: &Domain, new_name: &str) -> Result<Domain> {
         self.rpc()
             .rename((wire(dom), new_name.to_string()))
@@ -901,6 +905,15 @@ impl Driver for SocketDriver {
     fn set_memtune(&self, dom: &Domain, change: &MemTuneChange, flags: ModifyFlags) -> Result<()> {
         self.rpc()
             .set_memtune((wire(dom), (*change).into(), flags.into()))
+    }
+
+    fn domain_xml_to_native(&self, format: &str, xml: &str) -> Result<String> {
+        self.rpc()
+            .domain_xml_to_native((format.to_string(), xml.to_string()))
+    }
+
+    fn disk_runtime(&self, dom: &Domain) -> Result<Vec<crate::driver::DiskRuntime>> {
+        self.rpc().disk_runtime(wire(dom)).map(from_all)
     }
 
     fn set_blkiotune(

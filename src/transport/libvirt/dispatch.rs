@@ -7,6 +7,7 @@
 
 use std::path::PathBuf;
 
+use super::delegate::{calls_in, free_calls, storage_calls};
 use super::frame::{code, libvirt_error};
 use super::media::update_device;
 use super::procedures::Handler;
@@ -14,8 +15,8 @@ use super::types::*;
 use super::values::{self, check_flags};
 use super::xdr::Chars;
 use super::{
-    blockjobs, domstats, jobstats, nodestats, resources, secrets, snapshots, storage, tunables,
-    vcpus,
+    absent, blockjobs, domparams, domstats, drives, hostcaps, hostfacts, jobstats, nodestats,
+    resources, secrets, snapshots, storage, tunables, vcpus,
 };
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
@@ -730,6 +731,11 @@ impl Handler for LvCalls<'_> {
         Ok(IfAddrRet { ifaces })
     }
 
+    fn domain_inject_nmi(&mut self, a: DomFlagsArgs) -> Result<()> {
+        check_flags(a.flags, 0, "virDomainInjectNMI")?;
+        self.driver.inject_nmi(&Domain::from(&a.dom))
+    }
+
     fn domain_send_key(&mut self, a: SendKeyArgs) -> Result<()> {
         check_flags(a.flags, 0, "virDomainSendKey")?;
         let codeset = KeyCodeset::from_number(a.codeset).ok_or_else(|| {
@@ -858,6 +864,43 @@ impl Handler for LvCalls<'_> {
         nodestats::memory_stats(a)
     }
 
+    // Host facts and absent objects: see `hostfacts.rs` and `absent.rs`.
+    free_calls! {
+        connect_get_max_vcpus(MaxVcpusArgs) -> MaxVcpusRet = hostfacts::max_vcpus;
+        node_get_cells_free_memory(CellsFreeMemoryArgs) -> CellsFreeMemoryRet = hostfacts::cells_free_memory;
+        node_get_free_pages(FreePagesArgs) -> FreePagesRet = hostfacts::node_free_pages;
+        node_get_memory_parameters(NodeMemoryParamsArgs) -> ParamsRet = hostfacts::memory_parameters;
+        connect_num_of_networks(()) -> NumRet = absent::num_of_networks;
+        connect_num_of_defined_networks(()) -> NumRet = absent::num_of_networks;
+        connect_list_networks(ListNamesArgs) -> ListNamesRet = absent::list_networks;
+        connect_list_defined_networks(ListNamesArgs) -> ListNamesRet = absent::list_networks;
+        network_lookup_by_name(NameArgs) -> NetworkRet = absent::network_by_name;
+        network_lookup_by_uuid(UuidArgs) -> NetworkRet = absent::network_by_uuid;
+    }
+    calls_in! { absent:
+        domain_get_security_label(DomArgs) -> SecurityLabelRet = security_label;
+        domain_get_security_label_list(DomArgs) -> SecurityLabelListRet = security_label_list;
+        domain_list_all_checkpoints(ListCheckpointsArgs) -> ListCheckpointsRet = list_checkpoints;
+        domain_checkpoint_lookup_by_name(CheckpointLookupArgs) -> CheckpointRet = checkpoint_by_name;
+    }
+    calls_in! { domparams:
+        domain_get_numa_parameters(TunableArgs) -> ParamsRet = numa_parameters;
+        domain_get_interface_parameters(InterfaceParamsArgs) -> ParamsRet = interface_parameters;
+        domain_get_perf_events(DomParamsArgs) -> DomParamsRet = perf_events;
+        domain_get_launch_security_info(DomParamsArgs) -> DomParamsRet = launch_security_info;
+    }
+    calls_in! { hostcaps:
+        connect_get_cpu_model_names(CpuModelNamesArgs) -> CpuModelNamesRet = cpu_model_names;
+        connect_domain_xml_to_native(XmlToNativeArgs) -> XmlToNativeRet = xml_to_native;
+    }
+    free_calls! {
+        connect_get_storage_pool_capabilities(PoolCapsArgs) -> PoolCapsRet = hostcaps::pool_capabilities;
+    }
+    calls_in! { drives:
+        domain_get_block_io_tune(BlockIoTuneArgs) -> ParamsRet = block_io_tune;
+        domain_get_disk_errors(DiskErrorsArgs) -> DiskErrorsRet = disk_errors;
+    }
+
     // Storage pools and volumes: see `storage.rs`.
     storage_calls! {
         connect_num_of_storage_pools(()) -> NumRet;
@@ -897,32 +940,6 @@ impl Handler for LvCalls<'_> {
         storage_vol_resize(VolResizeArgs) -> ();
     }
 }
-
-/// [`Handler`] methods that hand their call to the function of the same
-/// name in [`storage`] with the driver.
-macro_rules! storage_calls {
-    ($($method:ident($args:ty) -> $ret:ty;)*) => {
-        $(
-            fn $method(&mut self, a: $args) -> Result<$ret> {
-                storage::$method(self.driver, a)
-            }
-        )*
-    };
-}
-use storage_calls;
-
-/// [`Handler`] methods that hand their call to a function of `module`
-/// with the driver.
-macro_rules! calls_in {
-    ($module:ident: $($method:ident($args:ty) -> $ret:ty = $function:ident;)*) => {
-        $(
-            fn $method(&mut self, a: $args) -> Result<$ret> {
-                $module::$function(self.driver, a)
-            }
-        )*
-    };
-}
-use calls_in;
 
 /// `VIR_DOMAIN_AFFECT_LIVE` and `VIR_DOMAIN_AFFECT_CONFIG` (neither:
 /// `VIR_DOMAIN_AFFECT_CURRENT`) as qvirt's flags.

@@ -343,6 +343,7 @@ pub mod code {
     pub const AGENT_UNRESPONSIVE: i32 = 86;
     pub const RESOURCE_BUSY: i32 = 87;
     pub const ACCESS_DENIED: i32 = 88;
+    pub const NO_DOMAIN_CHECKPOINT: i32 = 103;
     pub const XML_INVALID_SCHEMA: i32 = 92;
 }
 
@@ -354,9 +355,11 @@ pub mod from {
     pub const RPC: i32 = 7;
     pub const QEMU: i32 = 10;
     pub const STORAGE: i32 = 18;
+    pub const NETWORK: i32 = 19;
     pub const DOMAIN: i32 = 20;
     pub const SECRET: i32 = 30;
     pub const DOMAIN_SNAPSHOT: i32 = 35;
+    pub const DOMAIN_CHECKPOINT: i32 = 69;
 }
 
 /// Each qvirt code with the libvirt code and domain it is sent as. A code
@@ -432,11 +435,18 @@ const READ_ONLY_CODES: &[(i32, ErrorCode)] = &[
     // A daemon sends it for a private secret's value only ("secret is
     // private"); an invalid handle is the client library's own error.
     (code::INVALID_SECRET, ErrorCode::OperationDenied),
+    // Objects qvirt does not keep: no virtual network, no checkpoint.
+    (code::NO_NETWORK, ErrorCode::NoSupport),
+    (code::NO_DOMAIN_CHECKPOINT, ErrorCode::NoSupport),
 ];
 
 /// The error domain of the libvirt codes qvirt sends that no qvirt code
 /// carries (see [`LibvirtCode`]), where it is not the QEMU driver.
-const LIBVIRT_ONLY_DOMAINS: &[(i32, i32)] = &[(code::INVALID_SECRET, from::SECRET)];
+const LIBVIRT_ONLY_DOMAINS: &[(i32, i32)] = &[
+    (code::INVALID_SECRET, from::SECRET),
+    (code::NO_NETWORK, from::NETWORK),
+    (code::NO_DOMAIN_CHECKPOINT, from::DOMAIN_CHECKPOINT),
+];
 
 /// The libvirt code an error is sent with, when qvirt's code does not
 /// say it (libvirt has codes for kinds of objects qvirt does not keep:

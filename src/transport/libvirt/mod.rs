@@ -13,10 +13,16 @@
 //! Written from libvirt 9.0's `virnetprotocol.x`, `remote_protocol.x`
 //! and `virkeepaliveprotocol.x` (their layout, not their code).
 
+pub mod absent;
 pub mod blockjobs;
+mod delegate;
 pub mod dispatch;
+pub mod domparams;
 pub mod domstats;
+pub mod drives;
 pub mod frame;
+pub mod hostcaps;
+pub mod hostfacts;
 pub mod jobstats;
 mod media;
 pub mod names;

@@ -656,6 +656,72 @@ procedures! {
         197 DomainSetMemoryParameters domain_set_memory_parameters(SetTunableArgs) -> (), rw, Job;
         /// `virDomainSetBlkioParameters`.
         205 DomainSetBlkioParameters domain_set_blkio_parameters(SetTunableArgs) -> (), rw, Job;
+
+        // Facts of the host, read from the kernel; bodies in
+        // `hostfacts.rs`.
+        /// `virConnectGetMaxVcpus`.
+        5 ConnectGetMaxVcpus connect_get_max_vcpus(MaxVcpusArgs) -> MaxVcpusRet, ro, Quick;
+        /// `virNodeGetCellsFreeMemory`.
+        101 NodeGetCellsFreeMemory node_get_cells_free_memory(CellsFreeMemoryArgs) -> CellsFreeMemoryRet, ro, Quick;
+        /// `virNodeGetFreePages`.
+        340 NodeGetFreePages node_get_free_pages(FreePagesArgs) -> FreePagesRet, ro, Quick;
+        /// `virNodeGetMemoryParameters`: same-page merging.
+        289 NodeGetMemoryParameters node_get_memory_parameters(NodeMemoryParamsArgs) -> ParamsRet, ro, Quick;
+
+        // Objects qvirt does not keep (virtual networks, security labels,
+        // checkpoints), answered as libvirt answers their absence; bodies
+        // in `absent.rs`.
+        /// `virConnectListDefinedNetworks`: none.
+        36 ConnectListDefinedNetworks connect_list_defined_networks(ListNamesArgs) -> ListNamesRet, ro, Quick;
+        /// `virConnectListNetworks`: none.
+        38 ConnectListNetworks connect_list_networks(ListNamesArgs) -> ListNamesRet, ro, Quick;
+        /// `virNetworkLookupByName`: `VIR_ERR_NO_NETWORK`.
+        46 NetworkLookupByName network_lookup_by_name(NameArgs) -> NetworkRet, ro, Quick;
+        /// `virNetworkLookupByUUID`: `VIR_ERR_NO_NETWORK`.
+        47 NetworkLookupByUuid network_lookup_by_uuid(UuidArgs) -> NetworkRet, ro, Quick;
+        /// `virConnectNumOfDefinedNetworks`: 0.
+        50 ConnectNumOfDefinedNetworks connect_num_of_defined_networks(()) -> NumRet, ro, Quick;
+        /// `virConnectNumOfNetworks`: 0.
+        52 ConnectNumOfNetworks connect_num_of_networks(()) -> NumRet, ro, Quick;
+        /// `virDomainGetSecurityLabel`: empty, not enforcing.
+        121 DomainGetSecurityLabel domain_get_security_label(DomArgs) -> SecurityLabelRet, ro, Quick;
+        /// `virDomainGetSecurityLabelList`: none.
+        278 DomainGetSecurityLabelList domain_get_security_label_list(DomArgs) -> SecurityLabelListRet, ro, Quick;
+        /// `virDomainListAllCheckpoints`: none.
+        413 DomainListAllCheckpoints domain_list_all_checkpoints(ListCheckpointsArgs) -> ListCheckpointsRet, ro, Quick;
+        /// `virDomainCheckpointLookupByName`: `VIR_ERR_NO_DOMAIN_CHECKPOINT`.
+        415 DomainCheckpointLookupByName domain_checkpoint_lookup_by_name(CheckpointLookupArgs) -> CheckpointRet, ro, Quick;
+
+        // Sent to a running guest.
+        /// `virDomainInjectNMI`.
+        210 DomainInjectNmi domain_inject_nmi(DomFlagsArgs) -> (), rw, Job;
+
+        // A domain's settings as typed parameters; bodies in
+        // `domparams.rs`.
+        /// `virDomainGetNumaParameters`: `<numatune>`.
+        255 DomainGetNumaParameters domain_get_numa_parameters(TunableArgs) -> ParamsRet, ro, Prio;
+        /// `virDomainGetInterfaceParameters`: `<bandwidth>`.
+        257 DomainGetInterfaceParameters domain_get_interface_parameters(InterfaceParamsArgs) -> ParamsRet, ro, Prio;
+        /// `virDomainGetPerfEvents`: none enabled.
+        365 DomainGetPerfEvents domain_get_perf_events(DomParamsArgs) -> DomParamsRet, ro, Prio;
+        /// `virDomainGetLaunchSecurityInfo`.
+        396 DomainGetLaunchSecurityInfo domain_get_launch_security_info(DomParamsArgs) -> DomParamsRet, ro, Prio;
+
+        // A disk's throttle and a domain's disk errors, the running QEMU's
+        // through the driver; bodies in `drives.rs`.
+        /// `virDomainGetBlockIoTune`.
+        253 DomainGetBlockIoTune domain_get_block_io_tune(BlockIoTuneArgs) -> ParamsRet, ro, Job;
+        /// `virDomainGetDiskErrors`.
+        263 DomainGetDiskErrors domain_get_disk_errors(DiskErrorsArgs) -> DiskErrorsRet, ro, Job;
+
+        // What the host can run; bodies in `hostcaps.rs`.
+        /// `virConnectGetCPUModelNames`: the QEMU's models.
+        312 ConnectGetCpuModelNames connect_get_cpu_model_names(CpuModelNamesArgs) -> CpuModelNamesRet, ro, Job;
+        /// `virConnectGetStoragePoolCapabilities`: directories.
+        403 ConnectGetStoragePoolCapabilities connect_get_storage_pool_capabilities(PoolCapsArgs) -> PoolCapsRet, ro, Quick;
+        /// `virConnectDomainXMLToNative`: qemu-argv; libvirt allows it
+        /// on a read-write connection only.
+        136 ConnectDomainXmlToNative connect_domain_xml_to_native(XmlToNativeArgs) -> XmlToNativeRet, rw, Job;
     }
 }
 

@@ -278,7 +278,7 @@ pub fn get_max_vcpus(driver: &dyn Driver, a: DomArgs) -> Result<NumRet> {
 }
 
 /// libvirt's error for a figure of a domain that does not run.
-fn not_running(dom: &Domain) -> Error {
+pub(super) fn not_running(dom: &Domain) -> Error {
     Error::new(
         ErrorCode::OperationInvalid,
         format!("domain '{}' is not running", dom.name),

@@ -201,7 +201,7 @@ pub fn blkiotune_params(change: &BlkioTuneChange) -> Vec<TypedParam> {
 /// The tunables `params`, or with no room for them (`nparams` 0) their
 /// number, as libvirt's remote daemon answers; a smaller room gets the
 /// first ones.
-fn tunables(mut params: Vec<TypedParam>, nparams: i32) -> Result<ParamsRet> {
+pub(super) fn tunables(mut params: Vec<TypedParam>, nparams: i32) -> Result<ParamsRet> {
     if nparams < 0 {
         return Err(Error::new(
             ErrorCode::InvalidArgument,

@@ -4,12 +4,34 @@
 
 use uuid::Uuid;
 
+/// The shapes of the procedures on objects qvirt does not keep, with the
+/// others.
+pub use super::absent::{
+    Checkpoint, CheckpointLookupArgs, CheckpointRet, ListCheckpointsArgs, ListCheckpointsRet,
+    NetworkRet, SecurityLabelListRet, SecurityLabelRet,
+};
 /// The block job procedures' shapes, with the others.
 pub use super::blockjobs::{
     BlockCommitArgs, BlockInfoRet, BlockJobInfoRet, BlockPathArgs, BlockPullArgs, BlockRebaseArgs,
 };
+/// The shapes of the procedures that read a domain's settings as typed
+/// parameters, with the others.
+pub use super::domparams::{DomParamsArgs, DomParamsRet, InterfaceParamsArgs};
 /// `virConnectGetAllDomainStats`'s shapes, with the others.
 pub use super::domstats::{AllDomainStatsArgs, AllDomainStatsRet, StatsRecord};
+/// The shapes of a disk's throttle and a domain's disk errors, with the
+/// others.
+pub use super::drives::{BlockIoTuneArgs, DiskError, DiskErrorsArgs, DiskErrorsRet};
+/// The shapes of the CPU models and pool capabilities procedures, with
+/// the others.
+pub use super::hostcaps::{
+    CpuModelNamesArgs, CpuModelNamesRet, PoolCapsArgs, PoolCapsRet, XmlToNativeArgs, XmlToNativeRet,
+};
+/// The host facts procedures' shapes, with the others.
+pub use super::hostfacts::{
+    CellsFreeMemoryArgs, CellsFreeMemoryRet, FreePagesArgs, FreePagesRet, MaxVcpusArgs,
+    MaxVcpusRet, NodeMemoryParamsArgs,
+};
 /// `virDomainGetJobStats`'s shapes, with the others.
 pub use super::jobstats::{ControlInfoRet, JobStatsArgs, JobStatsRet, ParamValue, TypedParam};
 /// The host statistics procedures' shapes, with the others.

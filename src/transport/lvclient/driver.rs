@@ -428,6 +428,13 @@ impl Driver for LvDriver {
         ))
     }
 
+    fn inject_nmi(&self, d: &Domain) -> Result<()> {
+        self.conn.domain_inject_nmi(DomFlagsArgs {
+            dom: dom(d),
+            flags: 0,
+        })
+    }
+
     fn send_key(&self, d: &Domain, codeset: KeyCodeset, hold_ms: u32, keys: &[u32]) -> Result<()> {
         self.conn.domain_send_key(SendKeyArgs {
             dom: dom(d),
@@ -853,6 +860,21 @@ impl Driver for LvDriver {
 
     fn set_memtune(&self, d: &Domain, change: &MemTuneChange, f: ModifyFlags) -> Result<()> {
         super::resources::set_memtune(&self.conn, d, change, f)
+    }
+
+    fn domain_xml_to_native(&self, format: &str, xml: &str) -> Result<String> {
+        Ok(self
+            .conn
+            .connect_domain_xml_to_native(XmlToNativeArgs {
+                native_format: format.to_string(),
+                domain_xml: xml.to_string(),
+                flags: 0,
+            })?
+            .native_config)
+    }
+
+    fn disk_runtime(&self, d: &Domain) -> Result<Vec<crate::driver::DiskRuntime>> {
+        super::resources::disk_runtime(&self.conn, d)
     }
 
     fn set_blkiotune(&self, d: &Domain, change: &BlkioTuneChange, f: ModifyFlags) -> Result<()> {

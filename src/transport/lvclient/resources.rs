@@ -15,14 +15,18 @@
 use super::conn::Conn;
 use super::driver::affect;
 use crate::driver::error::{Error, ErrorCode, Result};
-use crate::driver::{BlkioTuneChange, Domain, DomainStats, MemTuneChange, ModifyFlags};
+use crate::driver::{
+    BlkioTuneChange, DiskRuntime, Domain, DomainStats, MemTuneChange, ModifyFlags,
+};
+use crate::model::IOTUNE_LIMITS;
 use crate::transport::libvirt::domstats::{self, flag, group};
+use crate::transport::libvirt::jobstats::ParamValue;
 use crate::transport::libvirt::procedures::Caller;
 use crate::transport::libvirt::resources::flag as bits;
 use crate::transport::libvirt::tunables::{blkiotune_params, memtune_params};
 use crate::transport::libvirt::types::{
-    AllDomainStatsArgs, Dom, SetMemoryFlagsArgs, SetMemoryStatsPeriodArgs, SetTunableArgs,
-    SetVcpusFlagsArgs,
+    AllDomainStatsArgs, BlockIoTuneArgs, DiskErrorsArgs, Dom, DomFlagsArgs, SetMemoryFlagsArgs,
+    SetMemoryStatsPeriodArgs, SetTunableArgs, SetVcpusFlagsArgs,
 };
 
 /// [`crate::Driver::set_memory`].
@@ -130,4 +134,60 @@ pub(super) fn stats(conn: &Conn, d: &Domain) -> Result<DomainStats> {
             )
         })?;
     Ok(domstats::stats_of(&record.params))
+}
+
+/// [`crate::Driver::disk_runtime`]: each disk of the live definition's
+/// throttle (`virDomainGetBlockIoTune`, live) and error
+/// (`virDomainGetDiskErrors`); libvirt tells no I/O status but an error,
+/// so a disk without one reads `ok`.
+pub(super) fn disk_runtime(conn: &Conn, d: &Domain) -> Result<Vec<DiskRuntime>> {
+    use crate::transport::libvirt::drives::{GROUP_NAME, error_code};
+    let xml = conn
+        .domain_get_xml_desc(DomFlagsArgs {
+            dom: Dom::from(d),
+            flags: 0,
+        })?
+        .xml;
+    let def = crate::model::DomainDef::from_xml(&xml)?;
+    let disks = def.devices.disks.len() as u32;
+    let errors = conn
+        .domain_get_disk_errors(DiskErrorsArgs {
+            dom: Dom::from(d),
+            maxerrors: disks.max(1),
+            flags: 0,
+        })?
+        .errors;
+    let mut out = Vec::new();
+    for disk in &def.devices.disks {
+        let params = conn
+            .domain_get_block_io_tune(BlockIoTuneArgs {
+                dom: Dom::from(d),
+                disk: Some(disk.target.clone()),
+                nparams: 20,
+                flags: 1 | bits::STRING_OKAY,
+            })?
+            .params;
+        let value = |name: &str| params.iter().find(|p| p.field == name).map(|p| &p.value);
+        let io_status = match errors.iter().find(|e| e.disk == disk.target) {
+            Some(e) if e.error == error_code("nospace") => "nospace",
+            Some(_) => "failed",
+            None => "ok",
+        };
+        out.push(DiskRuntime {
+            target: disk.target.clone(),
+            iotune: IOTUNE_LIMITS
+                .iter()
+                .map(|(n, _)| match value(n) {
+                    Some(ParamValue::ULLong(v)) => *v,
+                    _ => 0,
+                })
+                .collect(),
+            group: match value(GROUP_NAME) {
+                Some(ParamValue::String(g)) if !g.is_empty() => Some(g.clone()),
+                _ => None,
+            },
+            io_status: io_status.to_string(),
+        });
+    }
+    Ok(out)
 }

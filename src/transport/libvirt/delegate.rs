@@ -1,0 +1,42 @@
+//! The macros that write [`Handler`](super::procedures::Handler)
+//! methods which hand their call to a function of another module (the
+//! bodies of `dispatch.rs`'s one-line methods).
+
+/// Methods that hand their call to the function of the same name in
+/// [`storage`](super::storage) with the driver.
+macro_rules! storage_calls {
+    ($($method:ident($args:ty) -> $ret:ty;)*) => {
+        $(
+            fn $method(&mut self, a: $args) -> Result<$ret> {
+                storage::$method(self.driver, a)
+            }
+        )*
+    };
+}
+pub(super) use storage_calls;
+
+/// Methods that hand their call to a function of `module` with the
+/// driver.
+macro_rules! calls_in {
+    ($module:ident: $($method:ident($args:ty) -> $ret:ty = $function:ident;)*) => {
+        $(
+            fn $method(&mut self, a: $args) -> Result<$ret> {
+                $module::$function(self.driver, a)
+            }
+        )*
+    };
+}
+pub(super) use calls_in;
+
+/// Methods that hand their call to a function that needs no
+/// driver (it reads the host, or answers for objects qvirt does not keep).
+macro_rules! free_calls {
+    ($($method:ident($args:ty) -> $ret:ty = $function:path;)*) => {
+        $(
+            fn $method(&mut self, a: $args) -> Result<$ret> {
+                $function(a)
+            }
+        )*
+    };
+}
+pub(super) use free_calls;
