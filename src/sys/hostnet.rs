@@ -87,6 +87,23 @@ pub(crate) fn check_forwards(def: &DomainDef) -> Result<()> {
     Ok(())
 }
 
+/// Why a host port cannot be bound, with the code that says so: in use,
+/// privileged, not an address of this host, or the system's words.
+fn bind_failure(e: &io::Error) -> (ErrorCode, String) {
+    match e.kind() {
+        io::ErrorKind::AddrInUse => (ErrorCode::ResourceBusy, "is already in use".to_string()),
+        io::ErrorKind::PermissionDenied => (
+            ErrorCode::OperationDenied,
+            "may not be bound by this manager (ports below 1024 need privilege)".to_string(),
+        ),
+        io::ErrorKind::AddrNotAvailable => (
+            ErrorCode::OperationFailed,
+            "is not an address of this host".to_string(),
+        ),
+        _ => (ErrorCode::OperationFailed, format!("cannot be bound ({e})")),
+    }
+}
+
 /// The error for a forwarded host port that cannot be bound.
 fn port_taken(
     def: &DomainDef,
@@ -96,14 +113,7 @@ fn port_taken(
     guest: u32,
     e: &io::Error,
 ) -> Error {
-    let (code, why) = match e.kind() {
-        io::ErrorKind::AddrInUse => (ErrorCode::ResourceBusy, "is already in use".to_string()),
-        io::ErrorKind::PermissionDenied => (
-            ErrorCode::OperationDenied,
-            "may not be bound by this manager (ports below 1024 need privilege)".to_string(),
-        ),
-        _ => (ErrorCode::OperationFailed, format!("cannot be bound ({e})")),
-    };
+    let (code, why) = bind_failure(e);
     Error::new(
         code,
         format!(

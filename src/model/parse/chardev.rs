@@ -58,7 +58,7 @@ fn tcp_source(c: El) -> R<TcpSource> {
 
 /// The `<reconnect>` child of a socket's `<source>`: the seconds between
 /// QEMU's tries to connect again, `None` when it does not.
-fn reconnect(c: El, listen: bool, what: &str) -> R<Option<u32>> {
+pub(super) fn reconnect(c: El, listen: bool, what: &str) -> R<Option<u32>> {
     let mut reconnect = None;
     for r in c.children()? {
         match r.name() {

@@ -485,35 +485,8 @@ fn vhost_user_source(e: El) -> R<crate::model::VhostUserSource> {
     e.req("type")?;
     e.choice("type", &[("unix", ())])?;
     let path = e.req("path")?.to_string();
-    let mut reconnect = None;
-    for c in e.children()? {
-        if c.name() != "reconnect" {
-            c.skip()?;
-            continue;
-        }
-        set(&mut reconnect, c, |r| {
-            r.allow(&["enabled", "timeout"])?;
-            r.empty()?;
-            r.req("enabled")?;
-            let timeout = r.u32("timeout", Radix::Dec)?;
-            match (r.yes_no("enabled")?.unwrap_or(false), timeout) {
-                (true, Some(t)) if t > 0 => Ok(Some(t)),
-                (true, _) => Err(invalid(format!(
-                    "<reconnect enabled='yes'> at {} needs a timeout of at least 1 second",
-                    r.at()
-                ))),
-                (false, None) => Ok(None),
-                (false, Some(_)) => Err(invalid(format!(
-                    "<reconnect enabled='no'> at {} takes no timeout",
-                    r.at()
-                ))),
-            }
-        })?;
-    }
-    Ok(crate::model::VhostUserSource {
-        path,
-        reconnect: reconnect.flatten(),
-    })
+    let reconnect = super::chardev::reconnect(e, false, "vhost-user")?;
+    Ok(crate::model::VhostUserSource { path, reconnect })
 }
 
 /// Which protocols take `<auth>` and with which secret type (libvirt's

@@ -6,7 +6,7 @@
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, TcpListener, UdpSocket};
 
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::{Error, Result};
 use crate::model::{DomainDef, InterfaceType, NetSocket};
 
 /// Checks that the port of every server interface of `def` and the local
@@ -50,18 +50,7 @@ fn taken(
     addr: IpAddr,
     e: &io::Error,
 ) -> Error {
-    let (code, why) = match e.kind() {
-        io::ErrorKind::AddrInUse => (ErrorCode::ResourceBusy, "is already in use".to_string()),
-        io::ErrorKind::PermissionDenied => (
-            ErrorCode::OperationDenied,
-            "may not be bound by this manager (ports below 1024 need privilege)".to_string(),
-        ),
-        io::ErrorKind::AddrNotAvailable => (
-            ErrorCode::OperationFailed,
-            "is not an address of this host".to_string(),
-        ),
-        _ => (ErrorCode::OperationFailed, format!("cannot be bound ({e})")),
-    };
+    let (code, why) = super::bind_failure(e);
     Error::new(
         code,
         format!(
@@ -74,6 +63,7 @@ fn taken(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorCode;
 
     #[test]
     fn a_held_server_or_udp_port_is_named() {
