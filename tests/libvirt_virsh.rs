@@ -567,8 +567,17 @@ fn event_loop_prints_the_lifecycle_of_qvirts_calls() {
         "event 'lifecycle' for domain 'ev': Stopped Destroyed",
         "event 'lifecycle' for domain 'ev': Undefined Removed",
     ];
-    for line in want {
-        assert_eq!(next(), line);
+    // SeaBIOS, reset after it has run, may reset the machine once more
+    // itself (its "hard reboot"): a second reboot event is the guest's.
+    let mut got = next();
+    for (i, line) in want.iter().enumerate() {
+        while i > 0 && want[i - 1].contains("'reboot'") && got == want[i - 1] && got != *line {
+            got = next();
+        }
+        assert_eq!(got, *line);
+        if i + 1 < want.len() {
+            got = next();
+        }
     }
     let _ = child.kill();
     let _ = child.wait();
