@@ -12,6 +12,7 @@ mod driver;
 mod ending;
 mod events;
 mod faults;
+mod helper_procs;
 mod hostcheck;
 mod hotplug;
 mod incoming;

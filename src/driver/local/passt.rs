@@ -7,44 +7,19 @@
 
 use std::ffi::OsString;
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{DomainDef, Interface, PortForward, PortProto};
 use crate::qemu::argv::passt_socket;
-use crate::sys::process::{self, ProcessId};
 
 /// The file in the run directory listing the passt processes.
 const PIDS_FILE: &str = "passt.pids";
 
-/// How long passt may take to listen.
-const LISTEN_DEADLINE: Duration = Duration::from_secs(20);
-
 /// Where Debian's package `passt` puts it.
 const PROGRAM: &str = "/usr/bin/passt";
 
-/// The running passt processes of a start, killed when dropped unless
-/// kept once QEMU runs.
-#[derive(Debug, Default)]
-pub struct PasstProcs {
-    procs: Vec<ProcessId>,
-}
-
-impl PasstProcs {
-    /// Lets the processes live on with QEMU.
-    pub fn keep(mut self) {
-        self.procs.clear();
-    }
-}
-
-impl Drop for PasstProcs {
-    fn drop(&mut self) {
-        for p in &self.procs {
-            process::kill_hard(*p);
-            process::reap(p.pid);
-        }
-    }
-}
+/// The running passt processes of a start.
+pub type PasstProcs = super::helper_procs::HelperProcs;
 
 /// passt's `-t`/`-u` specification of `<portForward>`, as libvirt writes
 /// it: `[ADDRESS[%DEV]/]RANGE,...`, each range `[~]START[-END][:TO[-TOEND]]`
@@ -146,55 +121,21 @@ pub fn start(def: &DomainDef, run_dir: &Path, log: &Path) -> Result<PasstProcs> 
             ));
         }
         let socket = passt_socket(run_dir, i);
-        let pid = process::spawn(&argv(net, &socket, uid.as_raw(), gid.as_raw()), log)?;
-        started.procs.push(pid);
-        let deadline = Instant::now() + LISTEN_DEADLINE;
-        while !socket.exists() {
-            if !process::is_alive(pid) || Instant::now() > deadline {
-                return Err(Error::new(
-                    ErrorCode::OperationFailed,
-                    format!(
-                        "cannot start domain '{}': passt for interface {} did not listen on {}: {}",
-                        def.name,
-                        net.mac,
-                        socket.display(),
-                        process::log_tail(log, 4).trim()
-                    ),
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        started.spawn_listening(
+            &argv(net, &socket, uid.as_raw(), gid.as_raw()),
+            &socket,
+            log,
+            &def.name,
+            &format!("passt for interface {}", net.mac),
+        )?;
     }
-    if !started.procs.is_empty() {
-        let list: String = started
-            .procs
-            .iter()
-            .map(|p| format!("{} {}\n", p.pid, p.start_time))
-            .collect();
-        crate::sys::fsutil::write_atomic(&run_dir.join(PIDS_FILE), list.as_bytes())?;
-    }
+    started.record(run_dir, PIDS_FILE)?;
     Ok(started)
 }
 
-/// Ends the passt processes of a run that is over: reaps those that
-/// exited with QEMU, stops any left.
+/// Ends the passt processes of a run that is over.
 pub fn stop(run_dir: &Path) {
-    let Ok(list) = std::fs::read_to_string(run_dir.join(PIDS_FILE)) else {
-        return;
-    };
-    for line in list.lines() {
-        let mut w = line
-            .split_whitespace()
-            .filter_map(|n| n.parse::<u64>().ok());
-        if let (Some(pid), Some(start_time)) = (w.next(), w.next()) {
-            let id = ProcessId {
-                pid: pid as i32,
-                start_time,
-            };
-            process::terminate(id);
-            process::reap(id.pid);
-        }
-    }
+    super::helper_procs::stop(run_dir, PIDS_FILE);
 }
 
 #[cfg(test)]

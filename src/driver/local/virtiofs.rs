@@ -6,45 +6,20 @@
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{DomainDef, Filesystem};
 use crate::qemu::argv::virtiofs_socket;
-use crate::sys::process::{self, ProcessId};
 
 /// The file in the run directory listing the virtiofsd processes.
 const PIDS_FILE: &str = "virtiofsd.pids";
-
-/// How long virtiofsd may take to listen.
-const LISTEN_DEADLINE: Duration = Duration::from_secs(20);
 
 /// Where Debian puts virtiofsd: the Rust one (package `virtiofsd`), then
 /// QEMU 7.2's own (package `qemu-system-common`).
 const PROGRAMS: &[&str] = &["/usr/libexec/virtiofsd", "/usr/lib/qemu/virtiofsd"];
 
-/// The running virtiofsd processes of a start, killed when dropped
-/// unless kept once QEMU runs.
-#[derive(Debug, Default)]
-pub struct Virtiofsd {
-    procs: Vec<ProcessId>,
-}
-
-impl Virtiofsd {
-    /// Lets the processes live on with QEMU.
-    pub fn keep(mut self) {
-        self.procs.clear();
-    }
-}
-
-impl Drop for Virtiofsd {
-    fn drop(&mut self) {
-        for p in &self.procs {
-            process::kill_hard(*p);
-            process::reap(p.pid);
-        }
-    }
-}
+/// The running virtiofsd processes of a start.
+pub type Virtiofsd = super::helper_procs::HelperProcs;
 
 fn program(f: &Filesystem) -> Result<PathBuf> {
     if let Some(p) = &f.binary.path {
@@ -128,52 +103,19 @@ pub fn start(def: &DomainDef, run_dir: &Path, log: &Path) -> Result<Virtiofsd> {
             ));
         }
         let socket = virtiofs_socket(run_dir, i);
-        let pid = process::spawn(&argv(f, &socket)?, log)?;
-        started.procs.push(pid);
-        let deadline = Instant::now() + LISTEN_DEADLINE;
-        while !socket.exists() {
-            if !process::is_alive(pid) || Instant::now() > deadline {
-                return Err(Error::new(
-                    ErrorCode::OperationFailed,
-                    format!(
-                        "virtiofsd for the <filesystem> '{}' did not listen on {}: {}",
-                        f.target_dir,
-                        socket.display(),
-                        process::log_tail(log, 4).trim()
-                    ),
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        started.spawn_listening(
+            &argv(f, &socket)?,
+            &socket,
+            log,
+            &def.name,
+            &format!("virtiofsd for the <filesystem> '{}'", f.target_dir),
+        )?;
     }
-    if !started.procs.is_empty() {
-        let list: String = started
-            .procs
-            .iter()
-            .map(|p| format!("{} {}\n", p.pid, p.start_time))
-            .collect();
-        crate::sys::fsutil::write_atomic(&run_dir.join(PIDS_FILE), list.as_bytes())?;
-    }
+    started.record(run_dir, PIDS_FILE)?;
     Ok(started)
 }
 
-/// Ends the virtiofsd processes of a run that is over: reaps those that
-/// exited with QEMU, stops any left.
+/// Ends the virtiofsd processes of a run that is over.
 pub fn stop(run_dir: &Path) {
-    let Ok(list) = std::fs::read_to_string(run_dir.join(PIDS_FILE)) else {
-        return;
-    };
-    for line in list.lines() {
-        let mut w = line
-            .split_whitespace()
-            .filter_map(|n| n.parse::<u64>().ok());
-        if let (Some(pid), Some(start_time)) = (w.next(), w.next()) {
-            let id = ProcessId {
-                pid: pid as i32,
-                start_time,
-            };
-            process::terminate(id);
-            process::reap(id.pid);
-        }
-    }
+    super::helper_procs::stop(run_dir, PIDS_FILE);
 }
