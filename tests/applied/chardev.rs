@@ -199,14 +199,9 @@ fn isa_addresses_and_the_debug_console() {
 /// test closes its side, QEMU connects again.
 #[test]
 fn channels_connect_out_and_reconnect_when_the_listener_closes() {
-    use std::os::unix::net::UnixListener;
     let st = State::new("chan-reconnect");
     let path = st.root().join("chan.sock");
-    let unix = UnixListener::bind(&path).unwrap();
-    unix.set_nonblocking(true).unwrap();
-    let tcp = TcpListener::bind("127.0.0.1:0").unwrap();
-    tcp.set_nonblocking(true).unwrap();
-    let port = tcp.local_addr().unwrap().port();
+    let (unix, tcp, port) = crate::support::listeners(&path);
     st.start(&firmware_vm(
         "chre",
         "",

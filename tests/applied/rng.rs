@@ -2,23 +2,17 @@
 //! and a UNIX socket the test listens on (QEMU connects to both), and
 //! QEMU's built-in generator, each an object the virtio-rng device uses.
 
-use std::net::TcpListener;
-use std::os::unix::net::UnixListener;
 use std::time::Duration;
 
 use serde_json::json;
 
-use crate::support::{State, firmware_vm, poll};
+use crate::support::{State, firmware_vm, listeners, poll};
 
 #[test]
 fn egd_and_builtin_rng_backends_feed_virtio_rng_devices() {
     let st = State::new("rng");
     let path = st.root().join("egd.sock");
-    let unix = UnixListener::bind(&path).unwrap();
-    unix.set_nonblocking(true).unwrap();
-    let tcp = TcpListener::bind("127.0.0.1:0").unwrap();
-    tcp.set_nonblocking(true).unwrap();
-    let port = tcp.local_addr().unwrap().port();
+    let (unix, tcp, port) = listeners(&path);
     st.start(&firmware_vm(
         "rng",
         "",

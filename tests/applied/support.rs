@@ -3,7 +3,7 @@
 //! polls with deadlines, and the Linux test guest.
 
 use std::io::{BufRead, BufReader, Write};
-use std::os::unix::net::UnixStream;
+use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -291,6 +291,18 @@ pub fn guest_dir() -> PathBuf {
         dir
     })
     .clone()
+}
+
+/// A UNIX socket at `path` and a TCP port on 127.0.0.1 the test listens
+/// on without blocking (for QEMU to connect to; accept them with
+/// [`poll`]), and the port.
+pub fn listeners(path: &Path) -> (UnixListener, std::net::TcpListener, u16) {
+    let unix = UnixListener::bind(path).unwrap();
+    unix.set_nonblocking(true).unwrap();
+    let tcp = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    tcp.set_nonblocking(true).unwrap();
+    let port = tcp.local_addr().unwrap().port();
+    (unix, tcp, port)
 }
 
 /// A qemu-nbd serving a raw image as one export on a UNIX socket, killed
