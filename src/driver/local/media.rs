@@ -148,7 +148,10 @@ impl Core {
             }
         };
         run.set_medium(&old.target, now);
-        self.save_status(dom.uuid, run);
+        // The change closed the tray (or left it open, if it failed).
+        if !self.refresh_trays(run) {
+            self.save_status(dom.uuid, run);
+        }
         result.map_err(|e| {
             Error::new(
                 e.code,

@@ -49,6 +49,7 @@ mod storage_copy;
 mod store;
 pub mod tpm;
 mod transfer;
+mod trays;
 mod tunables;
 pub mod tuning;
 mod virtiofs;

@@ -392,6 +392,7 @@ fn disk(w: &mut XmlWriter, d: &Disk) {
     let t = Attrs::new()
         .add("dev", &d.target)
         .opt("bus", d.bus.map(|b| b.as_str()))
+        .opt("tray", d.tray_open.then_some("open"))
         .opt("removable", d.removable.map(on_off))
         .opt("rotation_rate", d.rotation_rate);
     w.empty("target", t);
