@@ -92,6 +92,8 @@ pub fn with_pci_addresses(def: &DomainDef, caps: &QemuCaps) -> Result<DomainDef,
             Dev::Shmem(i) => d.shmems.get_mut(i).map(|s| &mut s.address),
             Dev::Vsock => d.vsock.as_mut().map(|v| &mut v.address),
             Dev::Memory(i) => d.memories.get_mut(i).map(|m| &mut m.address),
+            // A serial port's model holds an ISA address only.
+            Dev::Serial(_) => None,
             Dev::Video(n) => {
                 let Some((video, _)) = videos.get(n) else {
                     continue;

@@ -723,6 +723,11 @@ pub(super) fn wants(
             );
         }
     }
+    for (i, s) in d.serials.iter().enumerate() {
+        if s.target_type.as_deref() == Some("pci-serial") {
+            push(Dev::Serial(i), format!("serial {i}"), pci, None);
+        }
+    }
     if let Some(v) = &d.vsock {
         let flags = if v.model == Some(crate::model::VsockModel::VirtioTransitional) {
             pci
