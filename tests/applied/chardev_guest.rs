@@ -1,0 +1,152 @@
+//! What the Linux test guest sees of character devices on named pipes,
+//! a PCI serial port and a guestfwd channel: bytes written by the host
+//! into a serial port's `PATH.in` reach the guest's `/dev/ttyS1`, and
+//! what it writes there comes out of `PATH.out`; the guest's driver binds
+//! the PCI serial port and its output reaches the port's file; a TCP
+//! connection the guest makes to the guestfwd address comes out of the
+//! channel's pipe, and the host's answer goes back through it.
+
+use std::fs::OpenOptions;
+use std::io::{Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+use std::time::Duration;
+
+use crate::inguest::Shell;
+use crate::support::{State, linux_vm, poll};
+
+/// A FIFO at `path`.
+fn fifo(path: &Path) {
+    nix::unistd::mkfifo(
+        path,
+        nix::sys::stat::Mode::S_IRUSR | nix::sys::stat::Mode::S_IWUSR,
+    )
+    .unwrap_or_else(|e| panic!("mkfifo {}: {e}", path.display()));
+}
+
+/// Reads what comes out of FIFO `path` until it holds `want`.
+fn read_until(path: &Path, want: &str) -> String {
+    // QEMU holds the FIFO open for reading and writing: opening it does
+    // not block, and reading never sees an end.
+    let mut f = OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NONBLOCK)
+        .open(path)
+        .unwrap();
+    let mut got = Vec::new();
+    poll(
+        &format!("'{want}' out of {}", path.display()),
+        Duration::from_secs(60),
+        || {
+            let mut buf = [0u8; 256];
+            while let Ok(n) = f.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                got.extend_from_slice(&buf[..n]);
+            }
+            let text = String::from_utf8_lossy(&got).into_owned();
+            if text.contains(want) {
+                return Some(text);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+            None
+        },
+    )
+}
+
+#[test]
+fn the_guest_talks_through_pipes_a_pci_serial_port_and_a_guestfwd_channel() {
+    let st = State::new("chr-guest");
+    let ser = st.root().join("ser");
+    let fwd = st.root().join("fwd");
+    for p in [&ser, &fwd] {
+        fifo(&p.with_extension("in"));
+        fifo(&p.with_extension("out"));
+    }
+    let pci_out = st.root().join("pci-serial.out");
+    let xml = linux_vm(
+        "chrguest",
+        192,
+        "",
+        &format!(
+            "<serial type='pipe'><source path='{}'/><target port='1'/></serial>\
+             <serial type='file'><source path='{}'/><target type='pci-serial' port='2'/></serial>\
+             <interface type='user'><mac address='52:54:00:00:0e:01'/><model type='e1000'/></interface>\
+             <channel type='pipe'><source path='{}'/><target type='guestfwd' address='10.0.2.100' port='4600'/></channel>\
+             <memballoon model='none'/>",
+            ser.display(),
+            pci_out.display(),
+            fwd.display()
+        ),
+    )
+    .replace("console=ttyS0 quiet", "console=ttyS0 quiet guestnet");
+    st.start(&xml);
+    let d = st.driver();
+    let mut sh = Shell::open(&*d, "chrguest");
+
+    // Host to guest through ser.in: the guest reads its ttyS1 raw. The
+    // port's driver empties the UART's FIFO when the reader opens it, so
+    // the host writes again until the guest has the line.
+    sh.run("stty -F /dev/ttyS1 raw -echo && (cat /dev/ttyS1 > /tmp/ser.got &)");
+    let mut into = OpenOptions::new()
+        .write(true)
+        .open(ser.with_extension("in"))
+        .unwrap();
+    poll(
+        "the bytes on the guest's ttyS1",
+        Duration::from_secs(60),
+        || {
+            into.write_all(b"host-to-guest!\n").unwrap();
+            (sh.run("grep -c host-to-guest! /tmp/ser.got") != "0").then_some(())
+        },
+    );
+    // Guest to host through ser.out.
+    sh.run("echo guest-to-host > /dev/ttyS1");
+    read_until(&ser.with_extension("out"), "guest-to-host");
+
+    // The PCI serial port: Red Hat's 1b36:0002, bound by the guest's
+    // 8250 driver to a tty whose output reaches the port's file.
+    let tty = sh.run(
+        "for d in /sys/bus/pci/devices/*; do \
+         [ \"$(cat $d/vendor):$(cat $d/device)\" = 0x1b36:0x0002 ] && ls $d/tty; done",
+    );
+    assert!(
+        tty.starts_with("ttyS"),
+        "no tty on the PCI serial port: {tty}"
+    );
+    sh.run(&format!(
+        "stty -F /dev/{tty} raw -echo; echo through-pci-serial > /dev/{tty}"
+    ));
+    poll(
+        "the PCI serial port's output",
+        Duration::from_secs(30),
+        || {
+            std::fs::read_to_string(&pci_out)
+                .ok()
+                .filter(|t| t.contains("through-pci-serial"))
+        },
+    );
+
+    // guestfwd: the guest's connection to 10.0.2.100:4600 is the pipe.
+    sh.run("(echo guest-via-guestfwd | nc 10.0.2.100 4600 > /tmp/fwd.got &)");
+    read_until(&fwd.with_extension("out"), "guest-via-guestfwd");
+    OpenOptions::new()
+        .write(true)
+        .open(fwd.with_extension("in"))
+        .unwrap()
+        .write_all(b"host-answer\n")
+        .unwrap();
+    poll(
+        "the host's answer in the guest",
+        Duration::from_secs(60),
+        || {
+            sh.run("cat /tmp/fwd.got")
+                .contains("host-answer")
+                .then_some(())
+        },
+    );
+    drop(sh);
+    drop(d);
+    st.stop("chrguest");
+}
