@@ -1,7 +1,7 @@
 //! Character devices: serial ports, consoles and channels, and the host
 //! side (`<source>`) they all share.
 
-use super::devices::Address;
+use super::devices::{Address, PciAddress};
 
 /// `<serial>` or `<console>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,9 +15,36 @@ pub struct CharDevice {
     /// `<log file=... append=...>`: a file that keeps the device's output
     /// (in place of the manager's console log).
     pub log: Option<CharLog>,
-    /// `<address type='isa' iobase= irq=>` of an ISA serial or parallel
-    /// port or debug console.
-    pub isa: Option<IsaAddress>,
+    /// `<address>`: ISA (`type='isa' iobase= irq=`) of an ISA serial or
+    /// parallel port or debug console, PCI of a PCI serial port.
+    pub address: Option<CharAddress>,
+}
+
+impl CharDevice {
+    /// The ISA address, if the device has one.
+    pub fn isa(&self) -> Option<IsaAddress> {
+        match self.address {
+            Some(CharAddress::Isa(a)) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// The PCI address, if the device has one.
+    pub fn pci(&self) -> Option<PciAddress> {
+        match self.address {
+            Some(CharAddress::Pci(a)) => Some(a),
+            _ => None,
+        }
+    }
+}
+
+/// The `<address>` of a serial port, console or parallel port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CharAddress {
+    /// `type='isa'`.
+    Isa(IsaAddress),
+    /// `type='pci'` (a PCI serial port).
+    Pci(PciAddress),
 }
 
 /// An ISA device's `<address type='isa' iobase= irq=>`; `None` leaves

@@ -102,6 +102,18 @@ fn virtual_consoles_pci_serial_ports_and_the_vdagent() {
         "charserial1"
     );
     drop(qmp);
+    // The live definition names the slot the port got, as libvirt's does.
+    let live = st.live_xml("vc");
+    let slot = format!("slot='{:#04x}'", serial["slot"].as_u64().unwrap());
+    let port = live
+        .split("<serial type='file'>")
+        .nth(1)
+        .and_then(|s| s.split("</serial>").next())
+        .unwrap_or_else(|| panic!("no file serial port in {live}"));
+    assert!(
+        port.contains("<address type='pci'") && port.contains(&slot),
+        "{slot} not in {port}"
+    );
     // The vdagent's settings exist only as its backend's options.
     let cmdline = std::fs::read(format!("/proc/{}/cmdline", st.qemu_pid("vc"))).unwrap();
     let args: Vec<String> = cmdline

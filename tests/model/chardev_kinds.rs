@@ -158,6 +158,56 @@ fn pipe_vdagent_and_guestfwd_rules() {
     );
 }
 
+/// A PCI serial port's `<address type='pci'>`, which its serial console
+/// repeats (as libvirt writes it).
+#[test]
+fn pci_serial_addresses() {
+    let pci = "<address type='pci' domain='0x0000' bus='0x00' slot='0x04' function='0x0'/>";
+    let d = accept(&doc(
+        "",
+        &format!(
+            "<serial type='pty'><target type='pci-serial' port='0'/>{pci}</serial>\
+             <console type='pty'><target type='serial' port='0'/>{pci}</console>"
+        ),
+    ));
+    assert_eq!(d.devices.serials[0].pci().map(|a| a.slot), Some(4));
+    let out = d.to_xml();
+    assert_eq!(out.matches(pci).count(), 2, "{out}");
+    let dir = crate::scratch_dir("pci-serial");
+    let f = dir.join("pci-serial.xml");
+    std::fs::write(&f, out).unwrap();
+    xmllint_validate(&[f]);
+
+    use ModelErrorKind::{Invalid, Unsupported};
+    reject(
+        &doc(
+            "",
+            &format!("<serial type='pty'><target port='0'/>{pci}</serial>"),
+        ),
+        Unsupported,
+        "Target type 'isa-serial' requires address type 'isa'",
+    );
+    reject(
+        &doc(
+            "",
+            "<serial type='pty'><target type='pci-serial'/><address type='isa' iobase='0x3f8'/></serial>",
+        ),
+        Unsupported,
+        "Target type 'pci-serial' requires address type 'pci'",
+    );
+    reject(
+        &doc(
+            "",
+            &format!(
+                "<serial type='pty'><target type='pci-serial' port='0'/></serial>\
+                 <console type='pty'><target type='serial' port='0'/>{pci}</console>"
+            ),
+        ),
+        Invalid,
+        "not that of PCI serial port 0",
+    );
+}
+
 #[test]
 fn vnc_audio_and_socket_attribute() {
     let d = accept(&doc(

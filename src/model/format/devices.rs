@@ -613,7 +613,7 @@ fn chardev(w: &mut XmlWriter, name: &str, c: &CharDevice) {
         .opt("port", c.target_port);
     let udp = matches!(c.source, CharSource::Udp { .. });
     let children =
-        source.is_some() || udp || !target.is_empty() || c.log.is_some() || c.isa.is_some();
+        source.is_some() || udp || !target.is_empty() || c.log.is_some() || c.address.is_some();
     let a = Attrs::new().add("type", c.source.type_name());
     element(w, name, a, children, |w| {
         char_source(w, &c.source);
@@ -626,7 +626,10 @@ fn chardev(w: &mut XmlWriter, name: &str, c: &CharDevice) {
         if !target.is_empty() {
             w.empty("target", target);
         }
-        if let Some(isa) = c.isa {
+        if let Some(crate::model::CharAddress::Pci(p)) = c.address {
+            address(w, &Some(Address::Pci(p)));
+        }
+        if let Some(isa) = c.isa() {
             let a = Attrs::new()
                 .add("type", "isa")
                 .opt("iobase", isa.iobase.map(|p| format!("{p:#x}")))

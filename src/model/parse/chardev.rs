@@ -5,8 +5,8 @@
 use super::devices::{address, alias, boot_order};
 use super::el::{El, R, Radix, invalid, set};
 use crate::model::{
-    Channel, ChannelTarget, CharDevice, CharLog, CharSource, IsaAddress, ModelErrorKind, Redirdev,
-    UsbFilterRule,
+    Address, Channel, ChannelTarget, CharAddress, CharDevice, CharLog, CharSource, IsaAddress,
+    ModelErrorKind, Redirdev, UsbFilterRule,
 };
 
 /// The host side types a character device may have.
@@ -209,10 +209,10 @@ pub(super) fn chardev(e: El, console: bool) -> R<CharDevice> {
     let (mut tcp, mut telnet) = (None, None);
     let (mut udp_bind, mut udp_connect) = (None, None);
     let mut target = None;
-    let (mut log, mut isa) = (None, None);
+    let (mut log, mut addr) = (None, None);
     for c in e.children()? {
         match c.name() {
-            "address" => set(&mut isa, c, isa_address)?,
+            "address" => set(&mut addr, c, |c| char_address(c, e.name() != "parallel"))?,
             "source" if kind == Kind::Tcp => set(&mut tcp, c, tcp_source)?,
             "protocol" if kind == Kind::Tcp => set(&mut telnet, c, protocol)?,
             // Two sources: where it receives (bind) and sends (connect).
@@ -273,17 +273,28 @@ pub(super) fn chardev(e: El, console: bool) -> R<CharDevice> {
         target_port,
         target_type,
         log,
-        isa,
+        address: addr,
     })
 }
 
-/// `<address type='isa' iobase= irq=>`; other address types of serial
-/// ports (PCI, USB) are not supported.
-fn isa_address(c: El) -> R<IsaAddress> {
+/// `<address type='isa' iobase= irq=>`, or (`pci` true: of a serial
+/// port or console) `<address type='pci'>`; other address types of
+/// serial ports (USB) are not supported.
+fn char_address(c: El, pci: bool) -> R<CharAddress> {
+    c.req("type")?;
+    let types: &[(&str, bool)] = if pci {
+        &[("isa", false), ("pci", true)]
+    } else {
+        &[("isa", false)]
+    };
+    if c.choice("type", types)? == Some(true) {
+        return match address(c)? {
+            Address::Pci(p) => Ok(CharAddress::Pci(p)),
+            _ => unreachable!("a PCI address"),
+        };
+    }
     c.allow(&["type", "iobase", "irq"])?;
     c.empty()?;
-    c.req("type")?;
-    c.choice("type", &[("isa", ())])?;
     let iobase = match c.u32("iobase", Radix::Auto)? {
         Some(p) => Some(
             u16::try_from(p)
@@ -298,7 +309,7 @@ fn isa_address(c: El) -> R<IsaAddress> {
         }
         None => None,
     };
-    Ok(IsaAddress { iobase, irq })
+    Ok(CharAddress::Isa(IsaAddress { iobase, irq }))
 }
 
 /// A `<source mode= host= service=>` of a UDP character device.

@@ -108,7 +108,32 @@ fn chardevs(def: &DomainDef) -> R {
             )));
         }
         if console {
+            // A serial console is its serial port: an address it repeats
+            // must be that port's.
+            if let Some(a) = c.pci() {
+                let port = c.target_port.unwrap_or(0);
+                let same =
+                    d.serials.iter().enumerate().any(|(i, s)| {
+                        s.target_port.unwrap_or(i as u32) == port && s.pci() == Some(a)
+                    });
+                if !same {
+                    return Err(invalid(format!(
+                        "the console's PCI address is not that of PCI serial port {port}"
+                    )));
+                }
+            }
             continue;
+        }
+        let pci_target = c.target_type.as_deref() == Some("pci-serial");
+        if c.address.is_some() && pci_target != c.pci().is_some() {
+            let (t, want) = if pci_target {
+                ("pci-serial", "pci")
+            } else {
+                (c.target_type.as_deref().unwrap_or("isa-serial"), "isa")
+            };
+            return Err(unsupported(format!(
+                "Target type '{t}' requires address type '{want}'"
+            )));
         }
         if let Some(p) = c.target_port {
             let t = c.target_type.as_deref().unwrap_or("isa-serial");

@@ -42,7 +42,7 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
                 continue;
             }
             Some("pci-serial") => {
-                if s.isa.is_some() {
+                if s.isa().is_some() {
                     return Err(unsupported(
                         "Target type 'pci-serial' requires address type 'pci'",
                     ));
@@ -69,9 +69,9 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
                     added += 1;
                 }
             }
-            Some("virtio") if c.isa.is_some() => {
+            Some("virtio") if c.address.is_some() => {
                 return Err(unsupported(
-                    "a virtio console sits on a virtio-serial port: it takes no ISA address",
+                    "a virtio console sits on a virtio-serial port: it takes no address",
                 ));
             }
             Some("virtio") => virtio.push(c),
@@ -109,7 +109,7 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
             "-chardev",
             logged(chardev(&s.source, &id)?, s, None)?.build(),
         );
-        if s.isa.is_some_and(|a| a.irq.is_some()) {
+        if s.isa().is_some_and(|a| a.irq.is_some()) {
             return Err(unsupported(
                 "a debug console (isa-debug) has no interrupt: remove irq from its address",
             ));
@@ -126,7 +126,10 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
             "-chardev",
             logged(chardev(&s.source, &id)?, s, log.as_deref())?.build(),
         );
-        let placed = cx.pci.place(&format!("serial {n}"), None, Dev::Serial(n))?;
+        let written = s.pci().map(crate::model::Address::Pci);
+        let placed = cx
+            .pci
+            .place(&format!("serial {n}"), written.as_ref(), Dev::Serial(n))?;
         let o = Opts::new("pci-serial")
             .set("chardev", &id)
             .set("id", format!("serial{n}"))
@@ -299,7 +302,7 @@ fn logged(o: Opts, dev: &CharDevice, log: Option<&str>) -> Result<Opts, Error> {
 
 /// An ISA device's written I/O base and interrupt.
 fn isa(o: Opts, c: &CharDevice) -> Opts {
-    match c.isa {
+    match c.isa() {
         Some(a) => o.maybe("iobase", a.iobase).maybe("irq", a.irq),
         None => o,
     }

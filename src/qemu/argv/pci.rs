@@ -725,7 +725,8 @@ pub(super) fn wants(
     }
     for (i, s) in d.serials.iter().enumerate() {
         if s.target_type.as_deref() == Some("pci-serial") {
-            push(Dev::Serial(i), format!("serial {i}"), pci, None);
+            let written = s.pci().map(Address::Pci);
+            push(Dev::Serial(i), format!("serial {i}"), pci, written.as_ref());
         }
     }
     if let Some(v) = &d.vsock {
