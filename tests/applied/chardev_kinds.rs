@@ -33,8 +33,9 @@ fn chardev_kinds(chardevs: &Value) -> Vec<(String, String)> {
 /// `vc` backends; `<target type='pci-serial'>` is a `pci-serial` device on
 /// the PCI bus (`query-pci`: Red Hat's 1b36:0002) with its backend; the
 /// qemu-vdagent channels are QEMU's `qemu-vdagent` backends behind the
-/// virtio-serial ports they name, with the clipboard and mouse settings
-/// on QEMU's command line.
+/// virtio-serial ports they name; the one with `<mouse mode='client'>` is
+/// an absolute pointer (`query-mice`), and the clipboard settings are on
+/// QEMU's command line.
 #[test]
 fn virtual_consoles_pci_serial_ports_and_the_vdagent() {
     let st = State::new("chr-vc");
@@ -88,6 +89,17 @@ fn virtual_consoles_pci_serial_ports_and_the_vdagent() {
         assert_eq!(qmp.qom_get(&port, "chardev"), format!("charchannel{n}"));
         assert_eq!(qmp.qom_get(&port, "name"), name);
     }
+    // mode='client': the vdagent is an absolute pointer of QEMU's (one:
+    // the other channel's mode is 'server').
+    let mice = qmp.exec("query-mice", json!({}));
+    let agents: Vec<&Value> = mice
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["name"] == "vdagent mouse")
+        .collect();
+    assert_eq!(agents.len(), 1, "{mice}");
+    assert_eq!(agents[0]["absolute"], true, "{mice}");
     // The PCI serial port: a pci-serial device whose backend is the file.
     let pci = qmp.exec("query-pci", json!({}));
     let devices: Vec<&Value> = pci[0]["devices"].as_array().unwrap().iter().collect();
