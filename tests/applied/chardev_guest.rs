@@ -4,7 +4,9 @@
 //! what it writes there comes out of `PATH.out`; the guest's driver binds
 //! the PCI serial port and its output reaches the port's file; a TCP
 //! connection the guest makes to the guestfwd address comes out of the
-//! channel's pipe, and the host's answer goes back through it.
+//! channel's pipe, and the host's answer goes back through it; QEMU's
+//! vdagent answers the guest's agent with the clipboard and mouse
+//! capabilities its `<source>` turned on.
 
 use std::fs::OpenOptions;
 use std::io::{Read, Write};
@@ -55,6 +57,30 @@ fn read_until(path: &Path, want: &str) -> String {
     )
 }
 
+/// The capabilities QEMU's vdagent on the guest's virtio-serial port
+/// `name` announces, after the guest announced none and asked for them:
+/// VDIChunkHeader (port 1, size) and VDAgentMessage (protocol 1, type 6
+/// ANNOUNCE_CAPABILITIES, opaque, size) then `request`, `caps[0]`, all
+/// little-endian.
+fn vdagent_caps(sh: &mut Shell, name: &str) -> u32 {
+    let port = sh.run(&format!(
+        "grep -l '^{name}$' /sys/class/virtio-ports/*/name | cut -d/ -f5"
+    ));
+    assert!(port.starts_with("vport"), "no port {name}: {port}");
+    let announce = "\\001\\0\\0\\0\\034\\0\\0\\0\\001\\0\\0\\0\\006\\0\\0\\0\
+                    \\0\\0\\0\\0\\0\\0\\0\\0\\010\\0\\0\\0\\001\\0\\0\\0\\0\\0\\0\\0";
+    let reply = sh.run(&format!(
+        "exec 3<>/dev/{port}; printf '{announce}' >&3; head -c 36 <&3 | od -An -v -tx1; exec 3<&-"
+    ));
+    let bytes: Vec<u8> = reply
+        .split_whitespace()
+        .map(|b| u8::from_str_radix(b, 16).unwrap())
+        .collect();
+    assert_eq!(bytes.len(), 36, "{reply}");
+    assert_eq!(bytes[12], 6, "an announcement: {reply}");
+    u32::from_le_bytes(bytes[32..36].try_into().unwrap())
+}
+
 #[test]
 fn the_guest_talks_through_pipes_a_pci_serial_port_and_a_guestfwd_channel() {
     let st = State::new("chr-guest");
@@ -74,6 +100,10 @@ fn the_guest_talks_through_pipes_a_pci_serial_port_and_a_guestfwd_channel() {
              <serial type='file'><source path='{}'/><target type='pci-serial' port='2'/></serial>\
              <interface type='user'><mac address='52:54:00:00:0e:01'/><model type='e1000'/></interface>\
              <channel type='pipe'><source path='{}'/><target type='guestfwd' address='10.0.2.100' port='4600'/></channel>\
+             <channel type='qemu-vdagent'><source><clipboard copypaste='yes'/><mouse mode='client'/></source>\
+             <target type='virtio' name='com.redhat.spice.0'/></channel>\
+             <channel type='qemu-vdagent'><source><clipboard copypaste='no'/><mouse mode='server'/></source>\
+             <target type='virtio' name='org.example.vdagent'/></channel>\
              <memballoon model='none'/>",
             ser.display(),
             pci_out.display(),
@@ -146,6 +176,17 @@ fn the_guest_talks_through_pipes_a_pci_serial_port_and_a_guestfwd_channel() {
                 .then_some(())
         },
     );
+
+    // The vdagents, as the guest's agent meets them: it announces its
+    // capabilities (none) asking for QEMU's, and reads them back. With
+    // copypaste='yes' they are the clipboard's (by demand, selections:
+    // bits 5 and 6) with the mouse state (bit 0); with 'no' and
+    // mode='server', neither.
+    for (name, has) in [("com.redhat.spice.0", true), ("org.example.vdagent", false)] {
+        let caps = vdagent_caps(&mut sh, name);
+        assert_eq!(caps & 0x61 == 0x61, has, "{name}: capabilities {caps:#x}");
+        assert_eq!(caps & 0x61 == 0, !has, "{name}: capabilities {caps:#x}");
+    }
     drop(sh);
     drop(d);
     st.stop("chrguest");
