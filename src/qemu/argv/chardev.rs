@@ -119,7 +119,7 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
             .set("id", format!("serial{n}"));
         cx.arg("-device", isa(o, s).build());
     }
-    // PCI serial ports keep the console log too when a console is theirs.
+    // PCI serial ports keep the manager's console log, as ISA ones do.
     for (_, n, s) in pci {
         let id = format!("charserial{n}");
         cx.arg(
