@@ -1,7 +1,8 @@
 //! What the Linux test guest sees of character devices on named pipes,
 //! a PCI serial port and a guestfwd channel: bytes written by the host
 //! into a serial port's `PATH.in` reach the guest's `/dev/ttyS1`, and
-//! what it writes there comes out of `PATH.out`; the guest's driver binds
+//! what it writes there comes out of `PATH.out`, as what it writes to
+//! a virtio channel's port on a pipe does; the guest's driver binds
 //! the PCI serial port and its output reaches the port's file; a TCP
 //! connection the guest makes to the guestfwd address comes out of the
 //! channel's pipe, and the host's answer goes back through it; QEMU's
@@ -86,7 +87,8 @@ fn the_guest_talks_through_pipes_a_pci_serial_port_and_a_guestfwd_channel() {
     let st = State::new("chr-guest");
     let ser = st.root().join("ser");
     let fwd = st.root().join("fwd");
-    for p in [&ser, &fwd] {
+    let chan = st.root().join("chan");
+    for p in [&ser, &fwd, &chan] {
         fifo(&p.with_extension("in"));
         fifo(&p.with_extension("out"));
     }
@@ -100,6 +102,7 @@ fn the_guest_talks_through_pipes_a_pci_serial_port_and_a_guestfwd_channel() {
              <serial type='file'><source path='{}'/><target type='pci-serial' port='2'/></serial>\
              <interface type='user'><mac address='52:54:00:00:0e:01'/><model type='e1000'/></interface>\
              <channel type='pipe'><source path='{}'/><target type='guestfwd' address='10.0.2.100' port='4600'/></channel>\
+             <channel type='pipe'><source path='{}'/><target type='virtio' name='org.example.pipe'/></channel>\
              <channel type='qemu-vdagent'><source><clipboard copypaste='yes'/><mouse mode='client'/></source>\
              <target type='virtio' name='com.redhat.spice.0'/></channel>\
              <channel type='qemu-vdagent'><source><clipboard copypaste='no'/><mouse mode='server'/></source>\
@@ -107,7 +110,8 @@ fn the_guest_talks_through_pipes_a_pci_serial_port_and_a_guestfwd_channel() {
              <memballoon model='none'/>",
             ser.display(),
             pci_out.display(),
-            fwd.display()
+            fwd.display(),
+            chan.display()
         ),
     )
     .replace("console=ttyS0 quiet", "console=ttyS0 quiet guestnet");
@@ -176,6 +180,16 @@ fn the_guest_talks_through_pipes_a_pci_serial_port_and_a_guestfwd_channel() {
                 .then_some(())
         },
     );
+
+    // A virtio channel on a pipe: what the guest writes to its port comes
+    // out of chan.out.
+    let port = sh.run("grep -l '^org.example.pipe$' /sys/class/virtio-ports/*/name | cut -d/ -f5");
+    assert!(
+        port.starts_with("vport"),
+        "no port org.example.pipe: {port}"
+    );
+    sh.run(&format!("echo through-a-virtio-pipe > /dev/{port}"));
+    read_until(&chan.with_extension("out"), "through-a-virtio-pipe");
 
     // The vdagents, as the guest's agent meets them: it announces its
     // capabilities (none) asking for QEMU's, and reads them back. With

@@ -30,7 +30,7 @@ fn chardev_kinds(chardevs: &Value) -> Vec<(String, String)> {
 }
 
 /// `<serial type='vc'>` and a virtio `<console type='vc'>` are QEMU's
-/// `vc` backends; `<target type='pci-serial'>` is a `pci-serial` device on
+/// `vc` backends, a `<parallel type='pipe'>` on a single FIFO its `pipe`; `<target type='pci-serial'>` is a `pci-serial` device on
 /// the PCI bus (`query-pci`: Red Hat's 1b36:0002) with its backend; the
 /// qemu-vdagent channels are QEMU's `qemu-vdagent` backends behind the
 /// virtio-serial ports they name; the one with `<mouse mode='client'>` is
@@ -40,6 +40,9 @@ fn chardev_kinds(chardevs: &Value) -> Vec<(String, String)> {
 fn virtual_consoles_pci_serial_ports_and_the_vdagent() {
     let st = State::new("chr-vc");
     let out = st.root().join("pci-serial.out");
+    // A parallel port on one named pipe both ways.
+    let lpt = st.root().join("lpt");
+    nix::unistd::mkfifo(&lpt, nix::sys::stat::Mode::S_IRWXU).unwrap();
     st.start(&firmware_vm(
         "vc",
         "",
@@ -47,12 +50,14 @@ fn virtual_consoles_pci_serial_ports_and_the_vdagent() {
             "<serial type='vc'><target port='0'/></serial>\
              <serial type='file'><source path='{}'/><target type='pci-serial' port='1'/></serial>\
              <console type='vc'><target type='virtio' port='0'/></console>\
+             <parallel type='pipe'><source path='{}'/><target port='0'/></parallel>\
              <graphics type='vnc' socket='{}'/>\
              <channel type='qemu-vdagent'><source><clipboard copypaste='yes'/><mouse mode='client'/></source>\
              <target type='virtio' name='com.redhat.spice.0'/></channel>\
              <channel type='qemu-vdagent'><source><clipboard copypaste='no'/><mouse mode='server'/></source>\
              <target type='virtio' name='org.example.vdagent'/></channel>",
             out.display(),
+            lpt.display(),
             st.root().join("vnc.sock").display()
         ),
     ));
@@ -64,6 +69,7 @@ fn virtual_consoles_pci_serial_ports_and_the_vdagent() {
         ("charconsole0", "vc"),
         ("charchannel0", "qemu-vdagent"),
         ("charchannel1", "qemu-vdagent"),
+        ("charparallel0", "pipe"),
     ] {
         assert!(
             kinds.iter().any(|(l, k)| l == label && k == kind),
