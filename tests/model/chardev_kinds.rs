@@ -272,6 +272,11 @@ fn vnc_audio_and_socket_attribute() {
         Invalid,
         "no audio device with ID 3",
     );
+    // With no <audio> written, the domain's one backend has id 1.
+    accept(&doc(
+        "",
+        "<graphics type='vnc'><audio id='1'/></graphics><sound model='ich9'><audio id='1'/></sound>",
+    ));
     reject(
         &doc("", "<graphics type='vnc'><audio id='0'/></graphics>"),
         Invalid,

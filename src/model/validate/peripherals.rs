@@ -314,7 +314,7 @@ fn graphics(def: &DomainDef) -> R {
     for g in list {
         let kind = g.kind.as_str();
         if let Some(id) = g.audio
-            && !def.devices.audios.iter().any(|a| a.id == id)
+            && !super::extras::audio_exists(def, id)
         {
             return Err(invalid(format!("no audio device with ID {id}")));
         }
