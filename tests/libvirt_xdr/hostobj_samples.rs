@@ -19,6 +19,13 @@ fn filter() -> Nwfilter {
     }
 }
 
+fn binding() -> NwfilterBinding {
+    NwfilterBinding {
+        portdev: "vnet0".into(),
+        filtername: "clean-traffic".into(),
+    }
+}
+
 fn name(n: &str) -> NameArgs {
     NameArgs { name: n.into() }
 }
@@ -94,6 +101,66 @@ pub fn call(p: Procedure) -> Call {
         }),
         P::ConnectListAllNwfilterBindings => Call::ConnectListAllNwfilterBindings(all(0)),
         P::NwfilterBindingLookupByPortDev => Call::NwfilterBindingLookupByPortDev(name("vnet0")),
+        P::InterfaceDefineXml => Call::InterfaceDefineXml(XmlFlagsArgs {
+            xml: "<interface type='ethernet' name='eth9'/>".into(),
+            flags: 0,
+        }),
+        P::InterfaceUndefine => Call::InterfaceUndefine(IfaceArgs { iface: iface() }),
+        P::InterfaceCreate => Call::InterfaceCreate(IfaceFlagsArgs {
+            iface: iface(),
+            flags: 0,
+        }),
+        P::InterfaceDestroy => Call::InterfaceDestroy(IfaceFlagsArgs {
+            iface: iface(),
+            flags: 0,
+        }),
+        P::InterfaceChangeBegin => Call::InterfaceChangeBegin(FlagsArgs { flags: 0 }),
+        P::InterfaceChangeCommit => Call::InterfaceChangeCommit(FlagsArgs { flags: 0 }),
+        P::InterfaceChangeRollback => Call::InterfaceChangeRollback(FlagsArgs { flags: 0 }),
+        P::NodeDeviceDettach => Call::NodeDeviceDettach(name(PCI)),
+        P::NodeDeviceDetachFlags => Call::NodeDeviceDetachFlags(DetachFlagsArgs {
+            name: PCI.into(),
+            driver_name: Some("vfio".into()),
+            flags: 0,
+        }),
+        P::NodeDeviceReAttach => Call::NodeDeviceReAttach(name(PCI)),
+        P::NodeDeviceReset => Call::NodeDeviceReset(name(PCI)),
+        P::NodeDeviceCreateXml => Call::NodeDeviceCreateXml(XmlFlagsArgs {
+            xml: "<device/>".into(),
+            flags: 0,
+        }),
+        P::NodeDeviceDestroy => Call::NodeDeviceDestroy(name(PCI)),
+        P::NodeDeviceDefineXml => Call::NodeDeviceDefineXml(XmlFlagsArgs {
+            xml: "<device/>".into(),
+            flags: 1,
+        }),
+        P::NodeDeviceUndefine => Call::NodeDeviceUndefine(NameFlagsArgs {
+            name: PCI.into(),
+            flags: 0,
+        }),
+        P::NodeDeviceCreate => Call::NodeDeviceCreate(NameFlagsArgs {
+            name: PCI.into(),
+            flags: 0,
+        }),
+        P::NodeDeviceSetAutostart => Call::NodeDeviceSetAutostart(SetAutostartNameArgs {
+            name: PCI.into(),
+            autostart: 1,
+        }),
+        P::NwfilterDefineXml => Call::NwfilterDefineXml(XmlArgs {
+            xml: "<filter name='f'/>".into(),
+        }),
+        P::NwfilterDefineXmlFlags => Call::NwfilterDefineXmlFlags(XmlFlagsArgs {
+            xml: "<filter name='f'/>".into(),
+            flags: 1,
+        }),
+        P::NwfilterUndefine => Call::NwfilterUndefine(NwfilterArgs { nwfilter: filter() }),
+        P::NwfilterBindingCreateXml => Call::NwfilterBindingCreateXml(XmlFlagsArgs {
+            xml: "<filterbinding/>".into(),
+            flags: 0,
+        }),
+        P::NwfilterBindingDelete => Call::NwfilterBindingDelete(BindingArgs {
+            nwfilter: binding(),
+        }),
         other => unreachable!("{other:?} is sampled elsewhere"),
     }
 }
@@ -161,11 +228,38 @@ pub fn reply(p: Procedure) -> Reply {
             })
         }
         P::NwfilterBindingLookupByPortDev => Reply::NwfilterBindingLookupByPortDev(BindingRet {
-            nwfilter: NwfilterBinding {
-                portdev: "vnet0".into(),
-                filtername: "clean-traffic".into(),
-            },
+            nwfilter: binding(),
         }),
+        P::InterfaceDefineXml => Reply::InterfaceDefineXml(IfaceRet { iface: iface() }),
+        P::InterfaceUndefine => Reply::InterfaceUndefine(()),
+        P::InterfaceCreate => Reply::InterfaceCreate(()),
+        P::InterfaceDestroy => Reply::InterfaceDestroy(()),
+        P::InterfaceChangeBegin => Reply::InterfaceChangeBegin(()),
+        P::InterfaceChangeCommit => Reply::InterfaceChangeCommit(()),
+        P::InterfaceChangeRollback => Reply::InterfaceChangeRollback(()),
+        P::NodeDeviceDettach => Reply::NodeDeviceDettach(()),
+        P::NodeDeviceDetachFlags => Reply::NodeDeviceDetachFlags(()),
+        P::NodeDeviceReAttach => Reply::NodeDeviceReAttach(()),
+        P::NodeDeviceReset => Reply::NodeDeviceReset(()),
+        P::NodeDeviceCreateXml => Reply::NodeDeviceCreateXml(NodeDeviceRet {
+            dev: NodeDevice { name: PCI.into() },
+        }),
+        P::NodeDeviceDestroy => Reply::NodeDeviceDestroy(()),
+        P::NodeDeviceDefineXml => Reply::NodeDeviceDefineXml(NodeDeviceRet {
+            dev: NodeDevice { name: PCI.into() },
+        }),
+        P::NodeDeviceUndefine => Reply::NodeDeviceUndefine(()),
+        P::NodeDeviceCreate => Reply::NodeDeviceCreate(()),
+        P::NodeDeviceSetAutostart => Reply::NodeDeviceSetAutostart(()),
+        P::NwfilterDefineXml => Reply::NwfilterDefineXml(NwfilterRet { nwfilter: filter() }),
+        P::NwfilterDefineXmlFlags => {
+            Reply::NwfilterDefineXmlFlags(NwfilterRet { nwfilter: filter() })
+        }
+        P::NwfilterUndefine => Reply::NwfilterUndefine(()),
+        P::NwfilterBindingCreateXml => Reply::NwfilterBindingCreateXml(BindingRet {
+            nwfilter: binding(),
+        }),
+        P::NwfilterBindingDelete => Reply::NwfilterBindingDelete(()),
         other => unreachable!("{other:?} is sampled elsewhere"),
     }
 }

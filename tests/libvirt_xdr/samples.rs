@@ -162,6 +162,13 @@ macro_rules! hostobj_procedures {
             | Procedure::InterfaceLookupByMacString
             | Procedure::InterfaceGetXmlDesc
             | Procedure::InterfaceIsActive
+            | Procedure::InterfaceDefineXml
+            | Procedure::InterfaceUndefine
+            | Procedure::InterfaceCreate
+            | Procedure::InterfaceDestroy
+            | Procedure::InterfaceChangeBegin
+            | Procedure::InterfaceChangeCommit
+            | Procedure::InterfaceChangeRollback
             | Procedure::NodeNumOfDevices
             | Procedure::NodeListDevices
             | Procedure::ConnectListAllNodeDevices
@@ -173,6 +180,16 @@ macro_rules! hostobj_procedures {
             | Procedure::NodeDeviceGetAutostart
             | Procedure::NodeDeviceIsPersistent
             | Procedure::NodeDeviceIsActive
+            | Procedure::NodeDeviceDettach
+            | Procedure::NodeDeviceDetachFlags
+            | Procedure::NodeDeviceReAttach
+            | Procedure::NodeDeviceReset
+            | Procedure::NodeDeviceCreateXml
+            | Procedure::NodeDeviceDestroy
+            | Procedure::NodeDeviceDefineXml
+            | Procedure::NodeDeviceUndefine
+            | Procedure::NodeDeviceCreate
+            | Procedure::NodeDeviceSetAutostart
             | Procedure::ConnectNumOfNwfilters
             | Procedure::ConnectListNwfilters
             | Procedure::ConnectListAllNwfilters
@@ -181,6 +198,11 @@ macro_rules! hostobj_procedures {
             | Procedure::NwfilterGetXmlDesc
             | Procedure::ConnectListAllNwfilterBindings
             | Procedure::NwfilterBindingLookupByPortDev
+            | Procedure::NwfilterDefineXml
+            | Procedure::NwfilterDefineXmlFlags
+            | Procedure::NwfilterUndefine
+            | Procedure::NwfilterBindingCreateXml
+            | Procedure::NwfilterBindingDelete
     };
 }
 

@@ -18,10 +18,11 @@
 //!   interface's `<filterref>` is refused at start), so none exist; a
 //!   lookup is `VIR_ERR_NO_NWFILTER` or `VIR_ERR_NO_NWFILTER_BINDING`.
 
+use super::delegate::refusals;
 use super::frame::{code, libvirt_error};
 use super::types::{
     Dom, DomArgs, ListAllArgs, ListNamesArgs, ListNamesRet, NameArgs, Network, NumRet, UuidArgs,
-    XmlRet,
+    XmlArgs, XmlFlagsArgs, XmlRet,
 };
 use super::values::check_flags;
 #[allow(unused_imports)]
@@ -63,6 +64,10 @@ xdr_struct! {
     pub struct BindingRet { pub nwfilter: NwfilterBinding }
     /// `remote_connect_list_all_nwfilter_bindings_ret`.
     pub struct ListBindingsRet { pub bindings: Vec<NwfilterBinding>, pub ret: u32 }
+    /// `remote_nwfilter_undefine_args`.
+    pub struct NwfilterArgs { pub nwfilter: Nwfilter }
+    /// `remote_nwfilter_binding_delete_args`.
+    pub struct BindingArgs { pub nwfilter: NwfilterBinding }
 }
 
 /// `virConnectNumOfNetworks` and `virConnectNumOfDefinedNetworks`.
@@ -227,4 +232,12 @@ pub fn binding_by_port(a: NameArgs) -> Result<BindingRet> {
             a.name
         ),
     ))
+}
+refusals! {
+    why: "qvirtd has no network filter driver";
+    nwfilter_define(XmlArgs) -> NwfilterRet = "virNWFilterDefineXML";
+    nwfilter_define_flags(XmlFlagsArgs) -> NwfilterRet = "virNWFilterDefineXMLFlags";
+    nwfilter_undefine(NwfilterArgs) -> () = "virNWFilterUndefine";
+    binding_create(XmlFlagsArgs) -> BindingRet = "virNWFilterBindingCreateXML";
+    binding_delete(BindingArgs) -> () = "virNWFilterBindingDelete";
 }

@@ -19,8 +19,11 @@
 
 use std::path::PathBuf;
 
+use super::delegate::refusals;
 use super::frame::{code, libvirt_error};
-use super::types::{IntRet, ListAllArgs, ListNamesArgs, ListNamesRet, NameArgs, NumRet, XmlRet};
+use super::types::{
+    IntRet, ListAllArgs, ListNamesArgs, ListNamesRet, NameArgs, NumRet, XmlFlagsArgs, XmlRet,
+};
 use super::values::check_flags;
 #[allow(unused_imports)]
 use super::xdr::Xdr;
@@ -41,6 +44,8 @@ xdr_struct! {
     pub struct IfaceFlagsArgs { pub iface: Iface, pub flags: u32 }
     /// `remote_connect_list_all_interfaces_ret`.
     pub struct ListIfacesRet { pub ifaces: Vec<Iface>, pub ret: u32 }
+    /// `remote_interface_change_begin_args` (and `_commit`, `_rollback`).
+    pub struct FlagsArgs { pub flags: u32 }
 }
 
 /// `VIR_CONNECT_LIST_INTERFACES_INACTIVE` and `_ACTIVE`.
@@ -585,6 +590,17 @@ fn write_bond(w: &mut XmlWriter, b: &Bond) {
         write_def(w, s, false);
     }
     w.close("bond");
+}
+
+refusals! {
+    why: "qvirtd shows the host's network interfaces but does not change them: configure them on the host";
+    define_xml(XmlFlagsArgs) -> IfaceRet = "virInterfaceDefineXML";
+    undefine(IfaceArgs) -> () = "virInterfaceUndefine";
+    create(IfaceFlagsArgs) -> () = "virInterfaceCreate";
+    destroy(IfaceFlagsArgs) -> () = "virInterfaceDestroy";
+    change_begin(FlagsArgs) -> () = "virInterfaceChangeBegin";
+    change_commit(FlagsArgs) -> () = "virInterfaceChangeCommit";
+    change_rollback(FlagsArgs) -> () = "virInterfaceChangeRollback";
 }
 
 #[cfg(test)]

@@ -22,8 +22,9 @@ mod format;
 mod read;
 mod read_pci;
 
+use super::delegate::refusals;
 use super::frame::{code, libvirt_error};
-use super::types::{IntRet, ListAllArgs, ListNamesRet, NameArgs, NumRet, XmlRet};
+use super::types::{IntRet, ListAllArgs, ListNamesRet, NameArgs, NumRet, XmlFlagsArgs, XmlRet};
 use super::values::check_flags;
 #[allow(unused_imports)]
 use super::xdr::Xdr;
@@ -48,6 +49,10 @@ xdr_struct! {
     pub struct ParentRet { pub parent: Option<String> }
     /// `remote_node_device_list_caps_args`.
     pub struct ListCapsArgs { pub name: String, pub maxnames: i32 }
+    /// `remote_node_device_detach_flags_args`.
+    pub struct DetachFlagsArgs { pub name: String, pub driver_name: Option<String>, pub flags: u32 }
+    /// `remote_node_device_set_autostart_args`.
+    pub struct SetAutostartNameArgs { pub name: String, pub autostart: i32 }
 }
 
 /// `VIR_CONNECT_LIST_NODE_DEVICES_CAP_*`: the 22 capability bits libvirt
@@ -219,6 +224,20 @@ pub fn is_persistent(a: NameArgs) -> Result<IntRet> {
 pub fn is_active(a: NameArgs) -> Result<IntRet> {
     device(&DevHost::default(), &a.name)?;
     Ok(IntRet { value: 1 })
+}
+
+refusals! {
+    why: "qvirtd shows the host's devices but does not change them: a <hostdev managed='yes'> is moved to vfio-pci when its domain starts";
+    dettach(NameArgs) -> () = "virNodeDeviceDettach";
+    detach_flags(DetachFlagsArgs) -> () = "virNodeDeviceDetachFlags";
+    re_attach(NameArgs) -> () = "virNodeDeviceReAttach";
+    reset(NameArgs) -> () = "virNodeDeviceReset";
+    create_xml(XmlFlagsArgs) -> NodeDeviceRet = "virNodeDeviceCreateXML";
+    destroy(NameArgs) -> () = "virNodeDeviceDestroy";
+    define_xml(XmlFlagsArgs) -> NodeDeviceRet = "virNodeDeviceDefineXML";
+    undefine(NameFlagsArgs) -> () = "virNodeDeviceUndefine";
+    create(NameFlagsArgs) -> () = "virNodeDeviceCreate";
+    set_autostart(SetAutostartNameArgs) -> () = "virNodeDeviceSetAutostart";
 }
 
 #[cfg(test)]

@@ -514,6 +514,20 @@ procedures! {
         130 InterfaceGetXmlDesc interface_get_xml_desc(IfaceFlagsArgs) -> XmlRet, ro, Quick = super::ifaces::xml_desc;
         /// `virInterfaceIsActive`.
         156 InterfaceIsActive interface_is_active(IfaceArgs) -> IntRet, ro, Quick = super::ifaces::is_active;
+        /// `virInterfaceDefineXML`: refused.
+        131 InterfaceDefineXml interface_define_xml(XmlFlagsArgs) -> IfaceRet, rw, Quick = super::ifaces::define_xml;
+        /// `virInterfaceUndefine`: refused.
+        132 InterfaceUndefine interface_undefine(IfaceArgs) -> (), rw, Quick = super::ifaces::undefine;
+        /// `virInterfaceCreate`: refused.
+        133 InterfaceCreate interface_create(IfaceFlagsArgs) -> (), rw, Quick = super::ifaces::create;
+        /// `virInterfaceDestroy`: refused.
+        134 InterfaceDestroy interface_destroy(IfaceFlagsArgs) -> (), rw, Quick = super::ifaces::destroy;
+        /// `virInterfaceChangeBegin`: refused.
+        220 InterfaceChangeBegin interface_change_begin(FlagsArgs) -> (), rw, Quick = super::ifaces::change_begin;
+        /// `virInterfaceChangeCommit`: refused.
+        221 InterfaceChangeCommit interface_change_commit(FlagsArgs) -> (), rw, Quick = super::ifaces::change_commit;
+        /// `virInterfaceChangeRollback`: refused.
+        222 InterfaceChangeRollback interface_change_rollback(FlagsArgs) -> (), rw, Quick = super::ifaces::change_rollback;
 
         // The host's devices, as libvirt's udev node device driver shows
         // them (read-only); bodies in `nodedevs.rs`. They read sysfs and
@@ -540,6 +554,26 @@ procedures! {
         435 NodeDeviceIsPersistent node_device_is_persistent(NameArgs) -> IntRet, ro, Job = super::nodedevs::is_persistent;
         /// `virNodeDeviceIsActive`: yes, the kernel shows it.
         436 NodeDeviceIsActive node_device_is_active(NameArgs) -> IntRet, ro, Job = super::nodedevs::is_active;
+        /// `virNodeDeviceDettach`: refused.
+        118 NodeDeviceDettach node_device_dettach(NameArgs) -> (), rw, Quick = super::nodedevs::dettach;
+        /// `virNodeDeviceDetachFlags`: refused.
+        301 NodeDeviceDetachFlags node_device_detach_flags(DetachFlagsArgs) -> (), rw, Quick = super::nodedevs::detach_flags;
+        /// `virNodeDeviceReAttach`: refused.
+        119 NodeDeviceReAttach node_device_re_attach(NameArgs) -> (), rw, Quick = super::nodedevs::re_attach;
+        /// `virNodeDeviceReset`: refused.
+        120 NodeDeviceReset node_device_reset(NameArgs) -> (), rw, Quick = super::nodedevs::reset;
+        /// `virNodeDeviceCreateXML`: refused.
+        123 NodeDeviceCreateXml node_device_create_xml(XmlFlagsArgs) -> NodeDeviceRet, rw, Quick = super::nodedevs::create_xml;
+        /// `virNodeDeviceDestroy`: refused.
+        124 NodeDeviceDestroy node_device_destroy(NameArgs) -> (), rw, Quick = super::nodedevs::destroy;
+        /// `virNodeDeviceDefineXML`: refused.
+        428 NodeDeviceDefineXml node_device_define_xml(XmlFlagsArgs) -> NodeDeviceRet, rw, Quick = super::nodedevs::define_xml;
+        /// `virNodeDeviceUndefine`: refused.
+        429 NodeDeviceUndefine node_device_undefine(NameFlagsArgs) -> (), rw, Quick = super::nodedevs::undefine;
+        /// `virNodeDeviceCreate`: refused.
+        430 NodeDeviceCreate node_device_create(NameFlagsArgs) -> (), rw, Quick = super::nodedevs::create;
+        /// `virNodeDeviceSetAutostart`: refused.
+        434 NodeDeviceSetAutostart node_device_set_autostart(SetAutostartNameArgs) -> (), rw, Quick = super::nodedevs::set_autostart;
 
         // Network filters: qvirt has no filter driver, so none exist;
         // bodies in `absent.rs`.
@@ -559,6 +593,16 @@ procedures! {
         401 ConnectListAllNwfilterBindings connect_list_all_nwfilter_bindings(ListAllArgs) -> ListBindingsRet, ro, Quick = super::absent::list_all_bindings;
         /// `virNWFilterBindingLookupByPortDev`: `VIR_ERR_NO_NWFILTER_BINDING`.
         397 NwfilterBindingLookupByPortDev nwfilter_binding_lookup_by_port_dev(NameArgs) -> BindingRet, ro, Quick = super::absent::binding_by_port;
+        /// `virNWFilterDefineXML`: refused.
+        180 NwfilterDefineXml nwfilter_define_xml(XmlArgs) -> NwfilterRet, rw, Quick = super::absent::nwfilter_define;
+        /// `virNWFilterDefineXMLFlags`: refused.
+        431 NwfilterDefineXmlFlags nwfilter_define_xml_flags(XmlFlagsArgs) -> NwfilterRet, rw, Quick = super::absent::nwfilter_define_flags;
+        /// `virNWFilterUndefine`: refused.
+        181 NwfilterUndefine nwfilter_undefine(NwfilterArgs) -> (), rw, Quick = super::absent::nwfilter_undefine;
+        /// `virNWFilterBindingCreateXML`: refused.
+        399 NwfilterBindingCreateXml nwfilter_binding_create_xml(XmlFlagsArgs) -> BindingRet, rw, Quick = super::absent::binding_create;
+        /// `virNWFilterBindingDelete`: refused.
+        400 NwfilterBindingDelete nwfilter_binding_delete(BindingArgs) -> (), rw, Quick = super::absent::binding_delete;
     }
 }
 

@@ -7,8 +7,8 @@ use uuid::Uuid;
 /// The shapes of the procedures on objects qvirt does not keep, with the
 /// others.
 pub use super::absent::{
-    BindingRet, Checkpoint, CheckpointLookupArgs, CheckpointRet, ListBindingsRet,
-    ListCheckpointsArgs, ListCheckpointsRet, ListNwfiltersRet, NetworkRet, Nwfilter,
+    BindingArgs, BindingRet, Checkpoint, CheckpointLookupArgs, CheckpointRet, ListBindingsRet,
+    ListCheckpointsArgs, ListCheckpointsRet, ListNwfiltersRet, NetworkRet, Nwfilter, NwfilterArgs,
     NwfilterBinding, NwfilterFlagsArgs, NwfilterRet, SecurityLabelListRet, SecurityLabelRet,
 };
 /// The block job procedures' shapes, with the others.
@@ -35,14 +35,14 @@ pub use super::hostfacts::{
 };
 /// The host interfaces' shapes, with the others.
 pub use super::ifaces::{
-    Iface as HostIface, IfaceArgs, IfaceFlagsArgs, IfaceRet, ListIfacesRet, MacArgs,
+    FlagsArgs, Iface as HostIface, IfaceArgs, IfaceFlagsArgs, IfaceRet, ListIfacesRet, MacArgs,
 };
 /// `virDomainGetJobStats`'s shapes, with the others.
 pub use super::jobstats::{ControlInfoRet, JobStatsArgs, JobStatsRet, ParamValue, TypedParam};
 /// The node devices' shapes, with the others.
 pub use super::nodedevs::{
-    ListCapsArgs, ListNodeDevicesRet, NameFlagsArgs, NodeDevice, NodeDeviceRet, NodeListArgs,
-    NodeNumArgs, ParentRet,
+    DetachFlagsArgs, ListCapsArgs, ListNodeDevicesRet, NameFlagsArgs, NodeDevice, NodeDeviceRet,
+    NodeListArgs, NodeNumArgs, ParentRet, SetAutostartNameArgs,
 };
 /// The host statistics procedures' shapes, with the others.
 pub use super::nodestats::{NodeCpuStatsArgs, NodeMemoryStatsArgs, NodeStat, NodeStatsRet};
