@@ -52,11 +52,13 @@ fn in_ns(ns: &Netns, script: &str) -> String {
     run("ip", &["netns", "exec", &ns.name, "sh", "-c", script])
 }
 
-/// Every interface of the namespace as its sysfs shows it.
+/// Every interface of the namespace as its sysfs shows it, but taps
+/// (which libvirt leaves to their guests).
 fn seen(ns: &Netns) -> BTreeMap<String, Seen> {
     let out = in_ns(
         ns,
         "cd /sys/class/net && for d in *; do \
+           test -e $d/tun_flags && continue; \
            s=$(cat $d/speed 2>/dev/null || echo none); \
            p=$(test -e $d/brport && echo port || echo top); \
            echo $d $(cat $d/address) $(cat $d/operstate) $(cat $d/mtu) $s $p; done",

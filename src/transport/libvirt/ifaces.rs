@@ -4,15 +4,17 @@
 //! namespace:
 //!
 //! - every network device but a bridge's port (which shows inside its
-//!   bridge), named as the kernel names it, with its MAC address;
+//!   bridge) and a tap (`tun_flags`: QEMU's, of guests), named as the
+//!   kernel names it, with its MAC address;
 //! - active when its `operstate` is `up`; the counts and name lists of
 //!   active and defined interfaces take `up` and `down` as the backend
 //!   does, while the whole list calls anything not `up` inactive;
 //! - its XML: `ethernet`, `bridge` (with its ports, STP and forward
-//!   delay), `vlan` (tag and parent from `/proc/net/vlan`) or `bond`
-//!   (mode, MII or ARP monitoring and its slaves) by the device's udev
-//!   `DEVTYPE`; `<mtu>`, `<link speed state>` and `<mac>` as libvirt
-//!   writes them.
+//!   delay; a guest's `vnetN` is left out), `vlan` (tag and parent from
+//!   `/proc/net/vlan`) or `bond` (mode, MII or ARP monitoring and its
+//!   slaves) by the device's udev `DEVTYPE`, else a dot in the name
+//!   (a VLAN) or `bonding/` (a bond); `<mtu>`, `<link speed state>` and
+//!   `<mac>` as libvirt writes them.
 //!
 //! Nothing is defined, changed or removed here: those calls are not in
 //! the table, and are refused by name.
@@ -154,6 +156,12 @@ impl NetHost {
         self.dir(name).join("brport").exists()
     }
 
+    /// Whether the device is a tap (a guest's, which libvirt does not
+    /// list).
+    fn is_tap(&self, name: &str) -> bool {
+        self.dir(name).join("tun_flags").exists()
+    }
+
     /// Whether its `operstate` is `up`.
     fn is_up(&self, name: &str) -> bool {
         self.attr(name, "operstate").as_deref() == Some("up")
@@ -177,11 +185,11 @@ impl NetHost {
         Link { state, speed }
     }
 
-    /// The interfaces libvirt lists (no bridge port), sorted.
+    /// The interfaces libvirt lists (no bridge port, no tap), sorted.
     fn listed(&self) -> Vec<String> {
         self.names()
             .into_iter()
-            .filter(|n| !self.is_port(n))
+            .filter(|n| !self.is_port(n) && !self.is_tap(n))
             .collect()
     }
 
@@ -418,12 +426,18 @@ fn read_def(host: &NetHost, name: &str, depth: usize) -> Result<Def> {
             .map(|n| read_def(host, n, depth + 1))
             .collect()
     };
-    let kind = match host.devtype(name).as_deref() {
+    let devtype = host.devtype(name);
+    let kind = match devtype.as_deref() {
         Some("vlan") => vlan(host, name)?,
         Some("bridge") => {
+            // A guest's tap (`vnetN`) is left out, as libvirt leaves it.
             let mut ports: Vec<String> = std::fs::read_dir(host.dir(name).join("brif"))
                 .map(|d| {
                     d.filter_map(|e| e.ok()?.file_name().into_string().ok())
+                        .filter(|n| {
+                            !(n.starts_with("vnet")
+                                && n.as_bytes().get(4).is_some_and(u8::is_ascii_digit))
+                        })
                         .collect()
                 })
                 .unwrap_or_default();
@@ -438,7 +452,8 @@ fn read_def(host: &NetHost, name: &str, depth: usize) -> Result<Def> {
                 ports: members(ports)?,
             }
         }
-        Some("bond") => {
+        _ if devtype.as_deref() == Some("bond") || host.dir(name).join("bonding/mode").exists() => {
+            // Its slaves as the bonding driver lists them.
             let slaves = host
                 .attr(name, "bonding/slaves")
                 .unwrap_or_default()
@@ -447,6 +462,7 @@ fn read_def(host: &NetHost, name: &str, depth: usize) -> Result<Def> {
                 .collect();
             Kind::Bond(bond(host, name, members(slaves)?))
         }
+        _ if name.contains('.') => vlan(host, name)?,
         _ => Kind::Ethernet,
     };
     Ok(Def {
@@ -511,8 +527,9 @@ fn bond(host: &NetHost, name: &str, slaves: Vec<Def>) -> Bond {
             _ => None,
         },
         arp_interval: number("arp_interval"),
-        arp_target: word("arp_ip_target"),
-        arp_validate: word("arp_validate").filter(|v| v != "none"),
+        arp_target: host.attr(name, "bonding/arp_ip_target"),
+        arp_validate: word("arp_validate")
+            .filter(|v| ["active", "backup", "all"].contains(&v.as_str())),
         slaves,
     }
 }

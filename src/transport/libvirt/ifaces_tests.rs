@@ -217,3 +217,44 @@ fn a_vlan_and_a_bond_show_their_settings() {
         e.message
     );
 }
+
+#[test]
+fn taps_and_guest_ports_are_left_out_and_a_dotted_name_is_a_vlan() {
+    let t = Tree::new("taps");
+    t.dev(
+        "br1",
+        &[
+            ("uevent", "DEVTYPE=bridge\nINTERFACE=br1"),
+            ("mtu", "1500"),
+            ("operstate", "up"),
+            ("bridge/stp_state", "1"),
+            ("bridge/forward_delay", "200"),
+            ("brif/vnet0", ""),
+            ("brif/vnetx", ""),
+        ],
+    );
+    nic(&t, "vnet0", "fe:54:00:00:00:01", "up");
+    t.dev("vnet0", &[("tun_flags", "0x5002"), ("brport/state", "3")]);
+    nic(&t, "vnetx", "fe:54:00:00:00:02", "up");
+    t.dev("vnetx", &[("brport/state", "3")]);
+    nic(&t, "tap7", "fe:54:00:00:00:03", "up");
+    t.dev("tap7", &[("tun_flags", "0x5002")]);
+    nic(&t, "eth0.7", "aa:bb:cc:00:00:07", "up");
+    std::fs::write(
+        t.root.join("proc/net/vlan/eth0.7"),
+        "eth0.7  VID: 7\t REORDER_HDR: 1\nDevice: eth0\n",
+    )
+    .unwrap();
+    let host = t.host();
+    assert_eq!(host.listed(), ["br1", "eth0.7"]);
+    let xml = interface_xml(&host, "br1").unwrap();
+    assert!(xml.contains("<bridge stp='on' delay='200'>"), "{xml}");
+    assert!(
+        xml.contains("name='vnetx'") && !xml.contains("name='vnet0'"),
+        "{xml}"
+    );
+    let xml = interface_xml(&host, "eth0.7").unwrap();
+    assert!(xml.contains("<vlan tag='7'>"), "{xml}");
+    // A tap is still found by its name, as udev finds it.
+    assert!(interface_xml(&host, "tap7").is_ok());
+}
