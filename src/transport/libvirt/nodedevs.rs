@@ -5,17 +5,18 @@
 //! - `computer` (the system, with its DMI identity), the PCI devices
 //!   (`pci_0000_00_1f_2`), USB devices and their interfaces (`usb_1_2`,
 //!   `usb_1_2_1_0`), network devices that are no bridge, VLAN or bond
-//!   (`net_eth0_52_54_00_12_34_56`) and disks whose kind is known
-//!   (`block_vda`), named as libvirt names them;
+//!   (`net_eth0_52_54_00_12_34_56`), SCSI hosts, targets and devices
+//!   (`scsi_host0`, `scsi_target0_0_0`, `scsi_0_0_0_0`) and disks whose
+//!   kind is known (`block_vda`), named as libvirt names them;
 //! - each one's parent: the nearest device above it in sysfs that is
 //!   listed, else `computer`, so a client draws the same tree;
 //! - their XML as `virNodeDeviceDefFormat` writes it ([`format`]), with
 //!   PCI vendor and product names from the `pci.ids` file where the host
 //!   has one.
 //!
-//! Devices libvirt shows through other capabilities (SCSI hosts and
-//! targets, DRM, mediated devices, s390 and crypto devices) are not
-//! listed. Nothing is created, detached or removed here: those calls are
+//! Devices libvirt shows through other capabilities (SCSI generic
+//! nodes, DRM, mediated devices, vDPA, s390 and crypto devices) are not
+//! listed, nor a Fibre Channel host's extra capabilities. Nothing is created, detached or removed here: those calls are
 //! not in the table, and are refused by name.
 
 mod format;
@@ -72,6 +73,9 @@ impl Cap {
             Cap::UsbInterface(_) => "usb",
             Cap::Net(_) => "net",
             Cap::Storage(_) => "storage",
+            Cap::ScsiHost(_) => "scsi_host",
+            Cap::ScsiTarget(_) => "scsi_target",
+            Cap::Scsi(_) => "scsi",
         }
     }
 
@@ -84,6 +88,9 @@ impl Cap {
             Cap::UsbInterface(_) => 1 << 3,
             Cap::Net(_) => 1 << 4,
             Cap::Storage(_) => 1 << 8,
+            Cap::ScsiHost(_) => 1 << 5,
+            Cap::ScsiTarget(_) => 1 << 6,
+            Cap::Scsi(_) => 1 << 7,
         }
     }
 }

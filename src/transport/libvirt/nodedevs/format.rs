@@ -53,6 +53,26 @@ pub(super) fn device_xml(_host: &DevHost, d: &Device) -> String {
             w.empty("capability", Attrs::new().add("type", n.subtype));
         }
         Cap::Storage(s) => storage(&mut w, s),
+        Cap::ScsiHost(h) => {
+            w.text("host", Attrs::new(), &h.host.to_string());
+            if let Some(u) = h.unique_id.filter(|u| *u != -1) {
+                w.text("unique_id", Attrs::new(), &u.to_string());
+            }
+        }
+        Cap::ScsiTarget(t) => w.text("target", Attrs::new(), t),
+        Cap::Scsi(s) => {
+            for (name, v) in [
+                ("host", s.host),
+                ("bus", s.bus),
+                ("target", s.target),
+                ("lun", s.lun),
+            ] {
+                w.text(name, Attrs::new(), &v.to_string());
+            }
+            if let Some(k) = s.kind {
+                w.text("type", Attrs::new(), k);
+            }
+        }
     }
     w.close("capability");
     w.close("device");

@@ -53,6 +53,30 @@ pub enum Cap {
     UsbInterface(UsbInterface),
     Net(Net),
     Storage(Storage),
+    ScsiHost(ScsiHost),
+    /// A SCSI target, by its kernel name (`target0:0:0`).
+    ScsiTarget(String),
+    Scsi(Scsi),
+}
+
+/// A SCSI host adapter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub struct ScsiHost {
+    pub host: u32,
+    pub unique_id: Option<i64>,
+}
+
+/// A SCSI device (a logical unit).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub struct Scsi {
+    pub host: u32,
+    pub bus: u32,
+    pub target: u32,
+    pub lun: u32,
+    /// Its peripheral type by libvirt's name (`disk`, `cdrom`...).
+    pub kind: Option<&'static str>,
 }
 
 /// The system's DMI identity.
@@ -265,6 +289,7 @@ impl DevHost {
         found.extend(self.pci_devices());
         found.extend(self.usb_devices());
         found.extend(self.net_devices());
+        found.extend(self.scsi_devices());
         found.extend(self.disks());
         let by_dir: HashMap<PathBuf, String> = found
             .iter()
@@ -430,6 +455,51 @@ impl DevHost {
         out
     }
 
+    /// SCSI hosts, targets and devices (`/sys/bus/scsi/devices`).
+    fn scsi_devices(&self) -> Vec<Found> {
+        let bus = self.sys("bus/scsi/devices");
+        let mut out = Vec::new();
+        for sysname in entries(&bus) {
+            let dir = bus.join(&sysname);
+            let props = self.props(&dir, None);
+            let cap = match props.get("DEVTYPE").map(String::as_str) {
+                Some("scsi_host") => {
+                    let Some(host) = sysname.strip_prefix("host").and_then(|h| h.parse().ok())
+                    else {
+                        continue;
+                    };
+                    let unique_id = attr(
+                        &self.sys(&format!("class/scsi_host/{sysname}")),
+                        "unique_id",
+                    )
+                    .and_then(|u| u.trim().parse().ok());
+                    Cap::ScsiHost(ScsiHost { host, unique_id })
+                }
+                Some("scsi_target") => Cap::ScsiTarget(sysname.clone()),
+                Some("scsi_device") => {
+                    let n: Vec<u32> = sysname.split(':').filter_map(|p| p.parse().ok()).collect();
+                    let [host, bus, target, lun] = n[..] else {
+                        continue;
+                    };
+                    let kind = attr(&dir, "type")
+                        .and_then(|t| t.trim().parse::<u32>().ok())
+                        .and_then(scsi_type);
+                    Cap::Scsi(Scsi {
+                        host,
+                        bus,
+                        target,
+                        lun,
+                        kind,
+                    })
+                }
+                _ => continue,
+            };
+            let name = device_name("scsi", &sysname, None);
+            out.extend(self.found(&dir, name, &props, cap));
+        }
+        out
+    }
+
     fn net_devices(&self) -> Vec<Found> {
         let class = self.sys("class/net");
         let net = NetHost {
@@ -479,6 +549,23 @@ impl DevHost {
         }
         out
     }
+}
+
+/// libvirt's name of a SCSI peripheral type.
+fn scsi_type(t: u32) -> Option<&'static str> {
+    Some(match t {
+        0 => "disk",
+        1 => "tape",
+        3 => "processor",
+        4 => "worm",
+        5 => "cdrom",
+        6 => "scanner",
+        7 => "mod",
+        8 => "changer",
+        0x0c => "raid",
+        0x0d => "enclosure",
+        _ => return None,
+    })
 }
 
 /// An attribute's lines.

@@ -292,3 +292,100 @@ fn a_pci_express_link_is_read_from_the_configuration_space() {
         assert_eq!(p.pcie, None, "only root reads the configuration space");
     }
 }
+
+#[test]
+fn a_sata_disk_hangs_under_its_scsi_device_target_and_host() {
+    let t = Tree::new("scsi");
+    let ahci = "sys/devices/pci0000:00/0000:00:1f.2";
+    t.files(
+        ahci,
+        &[
+            ("uevent", "DRIVER=ahci\nPCI_CLASS=10601"),
+            ("vendor", "0x8086"),
+            ("device", "0x2922"),
+        ],
+    );
+    t.link("sys/bus/pci/devices/0000:00:1f.2", ahci);
+    let host = format!("{ahci}/ata1/host0");
+    t.files(&host, &[("uevent", "DEVTYPE=scsi_host")]);
+    t.link("sys/bus/scsi/devices/host0", &host);
+    t.files("sys/class/scsi_host/host0", &[("unique_id", "1")]);
+    let target = format!("{host}/target0:0:0");
+    t.files(&target, &[("uevent", "DEVTYPE=scsi_target")]);
+    t.link("sys/bus/scsi/devices/target0:0:0", &target);
+    let lun = format!("{target}/0:0:0:0");
+    t.files(
+        &lun,
+        &[
+            ("uevent", "DEVTYPE=scsi_device\nDRIVER=sd"),
+            ("type", "0"),
+            ("vendor", "ATA     "),
+            ("model", "QEMU HARDDISK   "),
+        ],
+    );
+    t.link("sys/bus/scsi/devices/0:0:0:0", &lun);
+    let sda = format!("{lun}/block/sda");
+    t.files(
+        &sda,
+        &[
+            ("uevent", "DEVNAME=sda\nDEVTYPE=disk"),
+            ("dev", "8:0"),
+            ("size", "8"),
+            ("queue/logical_block_size", "512"),
+        ],
+    );
+    t.link("sys/class/block/sda", &sda);
+    t.link(&format!("{sda}/device"), &lun);
+    // udev's database tells the disk's kind and serial.
+    t.files(
+        "run/udev/data",
+        &[(
+            "b8:0",
+            "S:disk/by-id/ata-QEMU_HARDDISK_QM00001\nE:ID_TYPE=disk\nE:ID_BUS=ata\nE:ID_SERIAL=QEMU_HARDDISK_QM00001",
+        )],
+    );
+    let host = t.host();
+    let parents: Vec<(String, Option<String>)> = host
+        .devices()
+        .into_iter()
+        .map(|d| (d.name, d.parent))
+        .collect();
+    let want = [
+        ("computer", None),
+        ("block_sda_QEMU_HARDDISK_QM00001", Some("scsi_0_0_0_0")),
+        ("pci_0000_00_1f_2", Some("computer")),
+        ("scsi_0_0_0_0", Some("scsi_target0_0_0")),
+        ("scsi_host0", Some("pci_0000_00_1f_2")),
+        ("scsi_target0_0_0", Some("scsi_host0")),
+    ];
+    let want: Vec<(String, Option<String>)> = want
+        .iter()
+        .map(|(n, p)| (n.to_string(), p.map(str::to_string)))
+        .collect();
+    assert_eq!(parents, want);
+    let xml = |n: &str| format::device_xml(&host, &device(&host, n).unwrap());
+    assert!(
+        xml("scsi_host0").contains(
+            "<capability type='scsi_host'>\n    <host>0</host>\n    <unique_id>1</unique_id>\n"
+        ),
+        "{}",
+        xml("scsi_host0")
+    );
+    assert!(xml("scsi_target0_0_0").contains("<target>target0:0:0</target>"));
+    let lun = xml("scsi_0_0_0_0");
+    assert!(
+        lun.contains("<host>0</host>\n    <bus>0</bus>\n    <target>0</target>\n    <lun>0</lun>\n    <type>disk</type>")
+            && lun.contains("<name>sd</name>"),
+        "{lun}"
+    );
+    let sda = xml("block_sda_QEMU_HARDDISK_QM00001");
+    assert!(
+        sda.contains("<devnode type='link'>/dev/disk/by-id/ata-QEMU_HARDDISK_QM00001</devnode>")
+            && sda.contains(
+                "<block>/dev/sda</block>\n    <bus>ata</bus>\n    <drive_type>disk</drive_type>\n    \
+                 <model>QEMU HARDDISK</model>\n    <vendor>ATA</vendor>\n    \
+                 <serial>QEMU_HARDDISK_QM00001</serial>\n    <size>4096</size>"
+            ),
+        "{sda}"
+    );
+}
