@@ -370,6 +370,17 @@ fn pci_seen() -> Vec<PciSeen> {
     v
 }
 
+/// The name `pci.ids` gives vendor `id` (`0x8086`), when the host has
+/// the file and the vendor is in it.
+fn pci_ids_vendor(id: &str) -> Option<String> {
+    let text = std::fs::read("/usr/share/misc/pci.ids").ok()?;
+    let text = String::from_utf8_lossy(&text);
+    let id = id.trim_start_matches("0x");
+    text.lines()
+        .find_map(|l| l.strip_prefix(id)?.strip_prefix("  "))
+        .map(|n| n.trim().to_string())
+}
+
 /// The network devices libvirt shows (no bridge, VLAN or bond): name,
 /// libvirt's device name and sysfs path.
 fn net_seen() -> Vec<(String, String, String)> {
@@ -432,10 +443,24 @@ fn virsh_shows_the_hosts_pci_devices_and_their_tree() {
             ),
             None => assert!(!xml.contains("<driver>"), "{xml}"),
         }
-        // The address a <hostdev> takes, as virsh's own nodedev-detach
-        // would read it back.
+        // The vendor's name is the host's pci.ids one, where it has one.
+        if let Some(name) = pci_ids_vendor(&p.vendor) {
+            let name = name.replace('&', "&amp;");
+            assert!(
+                xml.contains(&format!("<vendor id='{}'>{name}</vendor>", p.vendor)),
+                "no {name} in {xml}"
+            );
+        }
+        // The device is active, and (a device the kernel shows) neither
+        // persistent nor autostarted.
         let info = virsh_ok(s, &["nodedev-info", &p.name]);
-        assert!(info.contains("Active:         yes"), "{info}");
+        for line in [
+            "Active:         yes",
+            "Persistent:     no",
+            "Autostart:      no",
+        ] {
+            assert!(info.contains(line), "{info}");
+        }
     }
     // The whole list holds computer, the PCI devices and every network
     // device that is no bridge, VLAN or bond, each under its parent.
@@ -462,6 +487,11 @@ fn virsh_shows_the_hosts_pci_devices_and_their_tree() {
             p.name
         );
     }
+    let info = virsh_ok(s, &["nodedev-info", "computer"]);
+    assert!(
+        info.contains("Persistent:     yes") && info.contains("Autostart:      yes"),
+        "{info}"
+    );
     let err = virsh_err(s, &["nodedev-dumpxml", "pci_ffff_ff_1f_7"]);
     assert!(
         err.contains("Node device not found: no node device with matching name 'pci_ffff_ff_1f_7'"),

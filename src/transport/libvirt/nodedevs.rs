@@ -215,16 +215,22 @@ pub fn list_caps(a: ListCapsArgs) -> Result<ListNamesRet> {
 }
 
 /// `virNodeDeviceGetAutostart`: a device the kernel shows is not
-/// started by libvirt.
+/// started by libvirt; `computer` is, as libvirt's udev driver marks it.
 pub fn autostart(a: NameArgs) -> Result<IntRet> {
-    device(&DevHost::default(), &a.name)?;
-    Ok(IntRet { value: 0 })
+    let d = device(&DevHost::default(), &a.name)?;
+    Ok(IntRet {
+        value: i32::from(d.parent.is_none()),
+    })
 }
 
-/// `virNodeDeviceIsPersistent`: no device here has a definition.
+/// `virNodeDeviceIsPersistent`: no device the kernel shows has a
+/// definition; `computer` is persistent, as libvirt's udev driver marks
+/// it.
 pub fn is_persistent(a: NameArgs) -> Result<IntRet> {
-    device(&DevHost::default(), &a.name)?;
-    Ok(IntRet { value: 0 })
+    let d = device(&DevHost::default(), &a.name)?;
+    Ok(IntRet {
+        value: i32::from(d.parent.is_none()),
+    })
 }
 
 /// `virNodeDeviceIsActive`: every device the kernel shows is.
