@@ -370,10 +370,10 @@ fn pci_seen() -> Vec<PciSeen> {
     v
 }
 
-/// The name `pci.ids` gives vendor `id` (`0x8086`), when the host has
-/// the file and the vendor is in it.
+/// The name `pci.ids` gives vendor `id` (`0x8086`), when the vendor is
+/// in it (`scripts/deps.sh` installs the file).
 fn pci_ids_vendor(id: &str) -> Option<String> {
-    let text = std::fs::read("/usr/share/misc/pci.ids").ok()?;
+    let text = std::fs::read("/usr/share/misc/pci.ids").expect("pci.ids (scripts/deps.sh)");
     let text = String::from_utf8_lossy(&text);
     let id = id.trim_start_matches("0x");
     text.lines()
