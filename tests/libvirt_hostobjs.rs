@@ -478,6 +478,33 @@ fn virsh_shows_the_hosts_pci_devices_and_their_tree() {
             .map_or("computer", |p| p.name.as_str());
         assert!(xml.contains(&format!("<parent>{parent}</parent>")), "{xml}");
     }
+    // Virtio disks (which udev need not type: their node's name does),
+    // with the kernel's size.
+    for e in std::fs::read_dir("/sys/class/block").unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name().into_string().unwrap();
+        let uevent = read(&e.path().join("uevent"));
+        if !name.starts_with("vd") || !uevent.lines().any(|l| l == "DEVTYPE=disk") {
+            continue;
+        }
+        // (udev's serial, where it keeps one, follows the name.)
+        let dev = all
+            .iter()
+            .find(|d| **d == format!("block_{name}") || d.starts_with(&format!("block_{name}_")))
+            .unwrap_or_else(|| panic!("no block_{name} in {out}"));
+        let xml = virsh_ok(s, &["nodedev-dumpxml", dev]);
+        let sectors: u64 = read(&e.path().join("size")).parse().unwrap();
+        let lbs: u64 = read(&e.path().join("queue/logical_block_size"))
+            .parse()
+            .unwrap();
+        for part in [
+            format!("<block>/dev/{name}</block>"),
+            format!("<size>{}</size>", sectors * lbs),
+            format!("<num_blocks>{sectors}</num_blocks>"),
+        ] {
+            assert!(xml.contains(&part), "no {part} in {xml}");
+        }
+    }
     let tree = virsh_ok(s, &["nodedev-list", "--tree"]);
     assert_eq!(tree.lines().next(), Some("computer"), "{tree}");
     for p in &pci {
