@@ -31,7 +31,7 @@ pub struct Device {
     /// Its sysfs directory as the kernel names it (`/sys/devices/...`);
     /// none for `computer`.
     pub path: Option<String>,
-    /// Its `/dev` node, and udev's links to it.
+    /// Its `/dev` node.
     pub devnode: Option<String>,
     /// udev's links to the node (`/dev/disk/by-path/...`).
     pub devlinks: Vec<String>,
@@ -238,6 +238,24 @@ fn device_name(subsystem: &str, sysname: &str, extra: Option<&str>) -> String {
         .collect()
 }
 
+/// A device's properties (its uevent's, and udev's) and udev's links to
+/// its node.
+#[derive(Default)]
+struct Props {
+    map: HashMap<String, String>,
+    links: Vec<String>,
+}
+
+impl Props {
+    fn get(&self, key: &str) -> Option<&String> {
+        self.map.get(key)
+    }
+
+    fn contains_key(&self, key: &str) -> bool {
+        self.map.contains_key(key)
+    }
+}
+
 /// A found device before its parent is known: its canonical sysfs
 /// directory.
 struct Found {
@@ -250,25 +268,22 @@ impl DevHost {
         self.root.join("sys").join(p)
     }
 
-    /// A device's uevent properties, with udev's own from its database
-    /// (`/run/udev/data/ID`) where udev keeps one.
-    fn props(&self, dir: &Path, db_id: Option<String>) -> HashMap<String, String> {
-        let mut props = HashMap::new();
+    /// A device's uevent properties, with udev's own and its links from
+    /// its database (`/run/udev/data/ID`) where udev keeps one.
+    fn props(&self, dir: &Path, db_id: Option<String>) -> Props {
+        let mut props = Props::default();
         for l in attr_lines(dir, "uevent") {
             if let Some((k, v)) = l.split_once('=') {
-                props.insert(k.to_string(), v.to_string());
+                props.map.insert(k.to_string(), v.to_string());
             }
         }
         if let Some(id) = db_id {
             let db = self.root.join("run/udev/data").join(id);
             for l in std::fs::read_to_string(db).unwrap_or_default().lines() {
                 if let Some((k, v)) = l.strip_prefix("E:").and_then(|e| e.split_once('=')) {
-                    props.insert(k.to_string(), v.to_string());
+                    props.map.insert(k.to_string(), v.to_string());
                 } else if let Some(link) = l.strip_prefix("S:") {
-                    props
-                        .entry("\0links".to_string())
-                        .or_default()
-                        .push_str(&format!("/dev/{link}\n"));
+                    props.links.push(format!("/dev/{link}"));
                 }
             }
         }
@@ -346,23 +361,14 @@ impl DevHost {
 
     /// A device found at `link` (a bus's or class's entry), with what
     /// every device has.
-    fn found(
-        &self,
-        link: &Path,
-        name: String,
-        props: &HashMap<String, String>,
-        cap: Cap,
-    ) -> Option<Found> {
+    fn found(&self, link: &Path, name: String, props: &Props, cap: Cap) -> Option<Found> {
         let dir = std::fs::canonicalize(link).ok()?;
         Some(Found {
             dev: Device {
                 name,
                 path: Some(self.shown(&dir)),
                 devnode: props.get("DEVNAME").map(|n| format!("/dev/{n}")),
-                devlinks: props
-                    .get("\0links")
-                    .map(|l| l.lines().map(str::to_string).collect())
-                    .unwrap_or_default(),
+                devlinks: props.links.clone(),
                 parent: None,
                 driver: props.get("DRIVER").cloned(),
                 cap,
@@ -577,7 +583,7 @@ fn attr_lines(dir: &Path, file: &str) -> Vec<String> {
 
 /// `udevProcessStorage`: a disk whose kind udev tells (or its node's
 /// name does: `/dev/vd*` is a disk), else none.
-fn storage(dir: &Path, props: &HashMap<String, String>) -> Option<Storage> {
+fn storage(dir: &Path, props: &Props) -> Option<Storage> {
     let block = format!("/dev/{}", props.get("DEVNAME")?);
     let mut kind = props.get("ID_TYPE").cloned();
     if kind.as_deref().is_none_or(|k| k == "generic") {
