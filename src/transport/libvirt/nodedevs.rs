@@ -6,7 +6,8 @@
 //!   (`pci_0000_00_1f_2`), USB devices and their interfaces (`usb_1_2`,
 //!   `usb_1_2_1_0`), network devices that are no bridge, VLAN or bond
 //!   (`net_eth0_52_54_00_12_34_56`), SCSI hosts, targets and devices
-//!   (`scsi_host0`, `scsi_target0_0_0`, `scsi_0_0_0_0`) and disks whose
+//!   (`scsi_host0`, `scsi_target0_0_0`, `scsi_0_0_0_0`), SCSI generic
+//!   and DRM nodes (`scsi_generic_sg0`, `drm_card0`) and disks whose
 //!   kind is known (`block_vda`), named as libvirt names them;
 //! - each one's parent: the nearest device above it in sysfs that is
 //!   listed, else `computer`, so a client draws the same tree;
@@ -14,9 +15,10 @@
 //!   PCI vendor and product names from the `pci.ids` file where the host
 //!   has one.
 //!
-//! Devices libvirt shows through other capabilities (SCSI generic
-//! nodes, DRM, mediated devices, vDPA, s390 and crypto devices) are not
-//! listed, nor a Fibre Channel host's extra capabilities. Nothing is created, detached or removed here: those calls are
+//! Devices libvirt shows through other capabilities (mediated devices,
+//! vDPA, s390 and crypto devices) are not listed, nor a Fibre Channel
+//! host's extra capabilities, a network device's offload features or a
+//! PCI device's vital product data. Nothing is created, detached or removed here: those calls are
 //! not in the table, and are refused by name.
 
 mod format;
@@ -76,6 +78,8 @@ impl Cap {
             Cap::ScsiHost(_) => "scsi_host",
             Cap::ScsiTarget(_) => "scsi_target",
             Cap::Scsi(_) => "scsi",
+            Cap::ScsiGeneric(_) => "scsi_generic",
+            Cap::Drm(_) => "drm",
         }
     }
 
@@ -91,6 +95,8 @@ impl Cap {
             Cap::ScsiHost(_) => 1 << 5,
             Cap::ScsiTarget(_) => 1 << 6,
             Cap::Scsi(_) => 1 << 7,
+            Cap::ScsiGeneric(_) => 1 << 11,
+            Cap::Drm(_) => 1 << 12,
         }
     }
 }

@@ -60,6 +60,8 @@ pub(super) fn device_xml(_host: &DevHost, d: &Device) -> String {
             }
         }
         Cap::ScsiTarget(t) => w.text("target", Attrs::new(), t),
+        Cap::ScsiGeneric(node) => w.text("char", Attrs::new(), node),
+        Cap::Drm(kind) => w.text("type", Attrs::new(), kind),
         Cap::Scsi(s) => {
             for (name, v) in [
                 ("host", s.host),

@@ -57,6 +57,10 @@ pub enum Cap {
     /// A SCSI target, by its kernel name (`target0:0:0`).
     ScsiTarget(String),
     Scsi(Scsi),
+    /// A SCSI generic node, by its path (`/dev/sg0`).
+    ScsiGeneric(String),
+    /// A DRM node: `primary`, `control` or `render`.
+    Drm(&'static str),
 }
 
 /// A SCSI host adapter.
@@ -305,6 +309,7 @@ impl DevHost {
         found.extend(self.usb_devices());
         found.extend(self.net_devices());
         found.extend(self.scsi_devices());
+        found.extend(self.class_nodes());
         found.extend(self.disks());
         let by_dir: HashMap<PathBuf, String> = found
             .iter()
@@ -502,6 +507,43 @@ impl DevHost {
             };
             let name = device_name("scsi", &sysname, None);
             out.extend(self.found(&dir, name, &props, cap));
+        }
+        out
+    }
+
+    /// SCSI generic nodes (`/sys/class/scsi_generic`) and DRM minors
+    /// (`/sys/class/drm`, `DEVTYPE=drm_minor`).
+    fn class_nodes(&self) -> Vec<Found> {
+        let mut out = Vec::new();
+        let sg = self.sys("class/scsi_generic");
+        for sysname in entries(&sg) {
+            let dir = sg.join(&sysname);
+            let props = self.props(&dir, None);
+            let Some(node) = props.get("DEVNAME").map(|n| format!("/dev/{n}")) else {
+                continue;
+            };
+            let name = device_name("scsi_generic", &sysname, None);
+            out.extend(self.found(&dir, name, &props, Cap::ScsiGeneric(node)));
+        }
+        let drm = self.sys("class/drm");
+        for sysname in entries(&drm) {
+            let dir = drm.join(&sysname);
+            let props = self.props(&dir, None);
+            if props.get("DEVTYPE").map(String::as_str) != Some("drm_minor") {
+                continue;
+            }
+            let kind = match props
+                .get("MINOR")
+                .and_then(|m| m.parse::<u32>().ok())
+                .map(|m| m >> 6)
+            {
+                Some(0) => "primary",
+                Some(1) => "control",
+                Some(2) => "render",
+                _ => continue,
+            };
+            let name = device_name("drm", &sysname, None);
+            out.extend(self.found(&dir, name, &props, Cap::Drm(kind)));
         }
         out
     }

@@ -336,6 +336,29 @@ fn a_sata_disk_hangs_under_its_scsi_device_target_and_host() {
     );
     t.link("sys/class/block/sda", &sda);
     t.link(&format!("{sda}/device"), &lun);
+    let sg = format!("{lun}/scsi_generic/sg0");
+    t.files(&sg, &[("uevent", "MAJOR=21\nMINOR=0\nDEVNAME=sg0")]);
+    t.link("sys/class/scsi_generic/sg0", &sg);
+    let gpu = "sys/devices/pci0000:00/0000:00:02.0";
+    for (minor, node) in [("0", "card0"), ("128", "renderD128")] {
+        let dir = format!("{gpu}/drm/{node}");
+        t.files(
+            &dir,
+            &[(
+                "uevent",
+                &format!("MAJOR=226\nMINOR={minor}\nDEVNAME=dri/{node}\nDEVTYPE=drm_minor"),
+            )],
+        );
+        t.link(&format!("sys/class/drm/{node}"), &dir);
+    }
+    t.files(
+        &format!("{gpu}/drm/card0-HDMI-A-1"),
+        &[("uevent", "DEVTYPE=drm_connector")],
+    );
+    t.link(
+        "sys/class/drm/card0-HDMI-A-1",
+        &format!("{gpu}/drm/card0-HDMI-A-1"),
+    );
     // udev's database tells the disk's kind and serial.
     t.files(
         "run/udev/data",
@@ -353,8 +376,11 @@ fn a_sata_disk_hangs_under_its_scsi_device_target_and_host() {
     let want = [
         ("computer", None),
         ("block_sda_QEMU_HARDDISK_QM00001", Some("scsi_0_0_0_0")),
+        ("drm_card0", Some("computer")),
+        ("drm_renderD128", Some("computer")),
         ("pci_0000_00_1f_2", Some("computer")),
         ("scsi_0_0_0_0", Some("scsi_target0_0_0")),
+        ("scsi_generic_sg0", Some("scsi_0_0_0_0")),
         ("scsi_host0", Some("pci_0000_00_1f_2")),
         ("scsi_target0_0_0", Some("scsi_host0")),
     ];
@@ -372,6 +398,16 @@ fn a_sata_disk_hangs_under_its_scsi_device_target_and_host() {
         xml("scsi_host0")
     );
     assert!(xml("scsi_target0_0_0").contains("<target>target0:0:0</target>"));
+    assert!(
+        xml("scsi_generic_sg0")
+            .contains("<capability type='scsi_generic'>\n    <char>/dev/sg0</char>")
+    );
+    let render = xml("drm_renderD128");
+    assert!(
+        render.contains("<devnode type='dev'>/dev/dri/renderD128</devnode>")
+            && render.contains("<capability type='drm'>\n    <type>render</type>"),
+        "{render}"
+    );
     let lun = xml("scsi_0_0_0_0");
     assert!(
         lun.contains("<host>0</host>\n    <bus>0</bus>\n    <target>0</target>\n    <lun>0</lun>\n    <type>disk</type>")
