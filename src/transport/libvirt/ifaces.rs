@@ -453,7 +453,8 @@ fn read_def(host: &NetHost, name: &str, depth: usize) -> Result<Def> {
             }
         }
         _ if devtype.as_deref() == Some("bond") || host.dir(name).join("bonding/mode").exists() => {
-            // Its slaves as the bonding driver lists them.
+            // Its slaves as the bonding driver lists them in
+            // `bonding/slaves`.
             let slaves = host
                 .attr(name, "bonding/slaves")
                 .unwrap_or_default()
@@ -462,7 +463,12 @@ fn read_def(host: &NetHost, name: &str, depth: usize) -> Result<Def> {
                 .collect();
             Kind::Bond(bond(host, name, members(slaves)?))
         }
-        _ if name.contains('.') => vlan(host, name)?,
+        // A dotted name without a DEVTYPE is a VLAN when the kernel's VLAN
+        // table has it (libvirt assumes so and fails on a name that is
+        // not one).
+        _ if name.contains('.') && host.root.join("proc/net/vlan").join(name).exists() => {
+            vlan(host, name)?
+        }
         _ => Kind::Ethernet,
     };
     Ok(Def {
