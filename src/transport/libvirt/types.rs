@@ -7,8 +7,9 @@ use uuid::Uuid;
 /// The shapes of the procedures on objects qvirt does not keep, with the
 /// others.
 pub use super::absent::{
-    Checkpoint, CheckpointLookupArgs, CheckpointRet, ListCheckpointsArgs, ListCheckpointsRet,
-    NetworkRet, SecurityLabelListRet, SecurityLabelRet,
+    BindingArgs, BindingRet, Checkpoint, CheckpointLookupArgs, CheckpointRet, ListBindingsRet,
+    ListCheckpointsArgs, ListCheckpointsRet, ListNwfiltersRet, NetworkRet, Nwfilter, NwfilterArgs,
+    NwfilterBinding, NwfilterFlagsArgs, NwfilterRet, SecurityLabelListRet, SecurityLabelRet,
 };
 /// The block job procedures' shapes, with the others.
 pub use super::blockjobs::{
@@ -32,8 +33,17 @@ pub use super::hostfacts::{
     CellsFreeMemoryArgs, CellsFreeMemoryRet, FreePagesArgs, FreePagesRet, MaxVcpusArgs,
     MaxVcpusRet, NodeMemoryParamsArgs,
 };
+/// The host interfaces' shapes, with the others.
+pub use super::ifaces::{
+    FlagsArgs, Iface as HostIface, IfaceArgs, IfaceFlagsArgs, IfaceRet, ListIfacesRet, MacArgs,
+};
 /// `virDomainGetJobStats`'s shapes, with the others.
 pub use super::jobstats::{ControlInfoRet, JobStatsArgs, JobStatsRet, ParamValue, TypedParam};
+/// The node devices' shapes, with the others.
+pub use super::nodedevs::{
+    DetachFlagsArgs, ListCapsArgs, ListNodeDevicesRet, NameFlagsArgs, NodeDevice, NodeDeviceRet,
+    NodeListArgs, NodeNumArgs, ParentRet, SetAutostartNameArgs,
+};
 /// The host statistics procedures' shapes, with the others.
 pub use super::nodestats::{NodeCpuStatsArgs, NodeMemoryStatsArgs, NodeStat, NodeStatsRet};
 /// The shapes of the memory, vCPU and statistics procedures, with the
