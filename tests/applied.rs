@@ -15,6 +15,8 @@ mod audio;
 mod chardev;
 #[path = "applied/disk_props.rs"]
 mod disk_props;
+#[path = "applied/disk_sources.rs"]
+mod disk_sources;
 #[path = "applied/disks.rs"]
 mod disks;
 #[path = "applied/display.rs"]

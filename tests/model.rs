@@ -14,6 +14,8 @@ mod corpus;
 mod device_rules;
 #[path = "model/disk_attrs.rs"]
 mod disk_attrs;
+#[path = "model/disk_sources.rs"]
+mod disk_sources;
 #[path = "model/display_rules.rs"]
 mod display_rules;
 #[path = "model/firmware_formats.rs"]

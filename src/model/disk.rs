@@ -233,6 +233,19 @@ pub struct Disk {
     pub rotation_rate: Option<u32>,
     /// The server's socket of a `type='vhostuser'` disk.
     pub vhost_user: Option<VhostUserSource>,
+    /// `<source><slices><slice type='storage' offset= size=/>`: the guest
+    /// sees only these bytes of the source.
+    pub slice: Option<DiskSlice>,
+}
+
+/// `<slice type='storage' offset= size=>`: a range of a disk's storage,
+/// in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DiskSlice {
+    /// `offset`: where the range starts.
+    pub offset: u64,
+    /// `size`: its length.
+    pub size: u64,
 }
 
 /// `<source type='unix' path=...>` of a `type='vhostuser'` disk, with its
@@ -507,6 +520,7 @@ impl Disk {
             geometry: None,
             rotation_rate: None,
             vhost_user: None,
+            slice: None,
         }
     }
 

@@ -14,6 +14,7 @@
 mod chardev;
 mod devices;
 mod disk;
+mod disk_source;
 mod el;
 mod hostdev;
 mod iotune;

@@ -319,6 +319,15 @@ fn disk(w: &mut XmlWriter, d: &Disk) {
     let policy = d.startup_policy.map(|p| p.as_str());
     let source_enc = d.encryption.as_ref().filter(|e| e.in_source);
     let labels = |w: &mut XmlWriter| {
+        if let Some(sl) = &d.slice {
+            w.open("slices", Attrs::new());
+            let a = Attrs::new()
+                .add("type", "storage")
+                .add("offset", sl.offset)
+                .add("size", sl.size);
+            w.empty("slice", a);
+            w.close("slices");
+        }
         for m in &d.norelabel {
             w.empty(
                 "seclabel",
@@ -331,7 +340,9 @@ fn disk(w: &mut XmlWriter, d: &Disk) {
             super::hostdev::disk_encryption(w, enc);
         }
     };
-    let has_labels = !d.norelabel.is_empty() || (d.network.is_none() && source_enc.is_some());
+    let has_labels = !d.norelabel.is_empty()
+        || d.slice.is_some()
+        || (d.network.is_none() && source_enc.is_some());
     match (&d.volume, &d.source) {
         (Some(v), _) => element(
             w,

@@ -598,7 +598,10 @@ fn emit_nodes(
         None => o,
     };
     // A LUKS raw image has a format node too: QEMU's `luks` driver.
-    let raw = matches!(disk.format, None | Some(DiskFormat::Raw)) && disk.encryption.is_none();
+    // So does a sliced raw image: the slice is the raw node's offset and
+    // size (libvirt's qemuBlockStorageSourceGetFormatRawProps).
+    let raw_format = matches!(disk.format, None | Some(DiskFormat::Raw));
+    let raw = raw_format && disk.encryption.is_none() && disk.slice.is_none();
     // The backing chain, lowest image first: each a storage node and a
     // format node whose `backing` is the one below.
     let mut below: Option<String> = match &disk.backing {
@@ -665,12 +668,39 @@ fn emit_nodes(
         // A raw image has no format node: the zero detection is here.
         .maybe("detect-zeroes", if raw { detect_zeroes } else { None });
     cx.arg("-blockdev", o.build());
+    // A slice under any other format is a raw node of its own between
+    // the storage and the format (libvirt's
+    // qemuBlockStorageSourceNeedsStorageSliceLayer).
+    let storage = match disk.slice {
+        Some(sl) if !(raw_format && disk.encryption.is_none()) => {
+            let node = format!("{}-slice-storage", info.id);
+            let o = Opts::empty()
+                .set("driver", "raw")
+                .set("node-name", &node)
+                .set("offset", sl.offset)
+                .set("size", sl.size)
+                .set("file", &storage);
+            let o = cache_opts(o)
+                .switch("read-only", readonly)
+                .maybe("discard", discard);
+            cx.arg("-blockdev", o.build());
+            node
+        }
+        _ => storage,
+    };
     let top = if raw {
         storage
     } else {
         let format = format!("{}-format", info.id);
         let driver = disk.format.unwrap_or(DiskFormat::Raw);
         let o = match (&disk.encryption, driver) {
+            (None, DiskFormat::Raw) => match disk.slice {
+                Some(sl) => Opts::empty()
+                    .set("driver", "raw")
+                    .set("offset", sl.offset)
+                    .set("size", sl.size),
+                None => Opts::empty().set("driver", "raw"),
+            },
             (None, _) => Opts::empty().set("driver", driver.qemu_driver()),
             (Some(_), DiskFormat::Raw) => Opts::empty()
                 .set("driver", "luks")

@@ -249,7 +249,7 @@ const BLOCKDEV_BOOLS: &[&str] = &[
     "cache.no-flush",
 ];
 /// Block node options that are integers in QMP.
-const BLOCKDEV_INTS: &[&str] = &["lun"];
+const BLOCKDEV_INTS: &[&str] = &["lun", "offset", "size"];
 /// Network backend options that are booleans in QMP.
 const NETDEV_BOOLS: &[&str] = &["restrict", "ipv4", "ipv6", "vhost"];
 /// Network backend options that are integers in QMP.
