@@ -27,6 +27,8 @@ mod encryption;
 mod guest_security;
 #[path = "applied/inguest.rs"]
 mod inguest;
+#[path = "applied/iommu_virtio.rs"]
+mod iommu_virtio;
 #[path = "applied/iothreads.rs"]
 mod iothreads;
 #[path = "applied/iscsi.rs"]

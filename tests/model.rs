@@ -24,6 +24,8 @@ mod firmware_formats;
 mod guest_security;
 #[path = "model/host_rules.rs"]
 mod host_rules;
+#[path = "model/iommu_virtio.rs"]
+mod iommu_virtio;
 #[path = "model/memdev_rules.rs"]
 mod memdev_rules;
 #[path = "model/net_passt.rs"]

@@ -228,7 +228,13 @@ pub(super) fn devices(w: &mut XmlWriter, def: &DomainDef) {
             .opt("eim", i.eim.map(on_off))
             .opt("iotlb", i.iotlb.map(on_off))
             .opt("aw_bits", i.aw_bits);
-        element(w, "iommu", a, !drv.is_empty(), |w| w.empty("driver", drv));
+        let children = !drv.is_empty() || i.address.is_some();
+        element(w, "iommu", a, children, |w| {
+            if !drv.is_empty() {
+                w.empty("driver", drv);
+            }
+            address(w, &i.address);
+        });
     }
     if let Some(v) = &d.vsock {
         w.open(

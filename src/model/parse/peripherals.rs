@@ -584,8 +584,8 @@ pub(super) fn panic(e: El) -> R<Panic> {
 }
 
 /// `<iommu>`, under libvirt's rules: Intel's, with its `<driver>`
-/// switches (eim needs intremap) and no address; SMMUv3 is an ARM
-/// machine's, and virtio's is refused for now.
+/// switches (eim needs intremap) and no address; virtio's, with neither
+/// switches nor anything but an address; SMMUv3 is an ARM machine's.
 pub(super) fn iommu(e: El) -> R<Iommu> {
     e.allow(&["model"])?;
     let model: IommuModel = e.req_word("model")?;
@@ -597,18 +597,10 @@ pub(super) fn iommu(e: El) -> R<Iommu> {
                 "IOMMU device: 'smmuv3' is only supported with ARM Virt machines",
             ));
         }
-        // An integrated device of the root bus, which qvirt's PCI
-        // placement does not give yet.
-        IommuModel::Virtio => {
-            return Err(e.bad_value(
-                ModelErrorKind::Unsupported,
-                "model",
-                "virtio-iommu is not supported yet: use model='intel'",
-            ));
-        }
-        IommuModel::Intel => {}
+        IommuModel::Virtio | IommuModel::Intel => {}
     }
     let mut driver = None;
+    let mut addr = None;
     for c in e.children()? {
         match c.name() {
             "driver" => set(&mut driver, c, |c| {
@@ -622,6 +614,7 @@ pub(super) fn iommu(e: El) -> R<Iommu> {
                     c.u32("aw_bits", Radix::Dec)?,
                 ))
             })?,
+            "address" if model == IommuModel::Virtio => set(&mut addr, c, address)?,
             "address" => {
                 return Err(invalid(format!(
                     "iommu model 'intel' can't have address, at {}",
@@ -634,6 +627,19 @@ pub(super) fn iommu(e: El) -> R<Iommu> {
     }
     let (intremap, caching_mode, eim, iotlb, aw_bits) =
         driver.unwrap_or((None, None, None, None, None));
+    // libvirt's virDomainIOMMUDefValidate.
+    if model == IommuModel::Virtio
+        && (intremap.is_some()
+            || caching_mode.is_some()
+            || eim.is_some()
+            || iotlb.is_some()
+            || aw_bits.is_some())
+    {
+        return Err(invalid(format!(
+            "iommu model 'virtio' doesn't support additional attributes, at {}",
+            e.at()
+        )));
+    }
     if eim == Some(true) && intremap != Some(true) {
         return Err(invalid(format!(
             "IOMMU eim requires interrupt remapping to be enabled, at {}",
@@ -647,6 +653,7 @@ pub(super) fn iommu(e: El) -> R<Iommu> {
         eim,
         iotlb,
         aw_bits,
+        address: addr,
     })
 }
 

@@ -250,7 +250,8 @@ fn usb_filter(rules: &[UsbFilterRule]) -> Option<String> {
     Some(text.join("|"))
 }
 
-/// The `<iommu>`: Intel's VT-d with its switches.
+/// The `<iommu>`: Intel's VT-d with its switches, or virtio-iommu on
+/// the root bus (libvirt's qemuBuildIOMMUCommandLine).
 pub fn emit_iommu(cx: &mut Ctx<'_>) -> Result<(), Error> {
     let Some(i) = &cx.def.devices.iommu else {
         return Ok(());
@@ -264,8 +265,16 @@ pub fn emit_iommu(cx: &mut Ctx<'_>) -> Result<(), Error> {
             .maybe_switch("eim", i.eim)
             .maybe_switch("device-iotlb", i.iotlb)
             .maybe("aw-bits", i.aw_bits),
+        IommuModel::Virtio => {
+            let placed = cx
+                .pci
+                .place("iommu", i.address.as_ref(), super::pci::Dev::Iommu)?;
+            Opts::new("virtio-iommu")
+                .set("id", "iommu0")
+                .extend(placed.opts)
+        }
         // Refused when read.
-        IommuModel::Virtio | IommuModel::Smmuv3 => {
+        IommuModel::Smmuv3 => {
             return Err(unsupported(format!(
                 "IOMMU device: '{}' is not supported",
                 i.model.as_str()

@@ -91,6 +91,7 @@ pub fn with_pci_addresses(def: &DomainDef, caps: &QemuCaps) -> Result<DomainDef,
             Dev::Hostdev(i) => d.hostdevs.get_mut(i).map(|h| &mut h.address),
             Dev::Shmem(i) => d.shmems.get_mut(i).map(|s| &mut s.address),
             Dev::Vsock => d.vsock.as_mut().map(|v| &mut v.address),
+            Dev::Iommu => d.iommu.as_mut().map(|i| &mut i.address),
             Dev::Memory(i) => d.memories.get_mut(i).map(|m| &mut m.address),
             Dev::Video(n) => {
                 let Some((video, _)) = videos.get(n) else {

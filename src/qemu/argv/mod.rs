@@ -339,7 +339,7 @@ const NEEDS: &[(&str, &str, &str)] = &[
 
 /// Device names QEMU takes for another type (its qdev alias table), as
 /// libvirt writes them.
-const ALIASES: &[(&str, &str)] = &[("lsi", "lsi53c895a")];
+const ALIASES: &[(&str, &str)] = &[("lsi", "lsi53c895a"), ("virtio-iommu", "virtio-iommu-pci")];
 
 /// Every `-device` of the command line is one the binary has, when its
 /// device types were probed: QEMU would otherwise refuse to start, with
