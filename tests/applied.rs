@@ -50,6 +50,8 @@ mod rng;
 mod support;
 #[path = "applied/tpm.rs"]
 mod tpm;
+#[path = "applied/tpm_external.rs"]
+mod tpm_external;
 #[path = "applied/tuning.rs"]
 mod tuning;
 #[path = "applied/uefi.rs"]

@@ -46,6 +46,8 @@ mod secrets;
 mod small_attrs;
 #[path = "model/strict.rs"]
 mod strict;
+#[path = "model/tpm_external.rs"]
+mod tpm_external;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -22,6 +22,7 @@ mod smartcard;
 mod snapshot;
 mod storage;
 mod sysinfo;
+mod tpm;
 mod tuning;
 mod units;
 mod validate;
@@ -44,6 +45,7 @@ pub use smartcard::*;
 pub use snapshot::*;
 pub use storage::*;
 pub use sysinfo::*;
+pub use tpm::*;
 pub use tuning::*;
 pub use units::{
     base64_decode, base64_encode, civil_from_days, parse_cpuset, parse_memory, parse_utc_datetime,

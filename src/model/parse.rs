@@ -28,6 +28,7 @@ pub(crate) mod secret;
 mod smartcard;
 pub(crate) mod snapshot;
 pub(crate) mod storage;
+mod tpm;
 mod tuning;
 
 use roxmltree::{Document, ParsingOptions};

@@ -340,8 +340,8 @@ fn tpm_passthrough() {
     );
     reject(
         &doc("", "<tpm><backend type='external'/></tpm>"),
-        Unsupported,
-        "'external'",
+        Invalid,
+        "missing external TPM backend type",
     );
 }
 

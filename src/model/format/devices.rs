@@ -701,6 +701,15 @@ fn tpm(w: &mut XmlWriter, t: &Tpm) {
             w.empty("device", Attrs::new().add("path", path));
             w.close("backend");
         }
+        TpmBackend::External { path } => {
+            w.open("backend", Attrs::new().add("type", "external"));
+            let a = Attrs::new()
+                .add("type", "unix")
+                .add("mode", "connect")
+                .add("path", path);
+            w.empty("source", a);
+            w.close("backend");
+        }
     }
     w.close("tpm");
 }

@@ -7,7 +7,7 @@ use super::el::{El, R, Radix, invalid, push, set};
 use crate::model::{
     AUDIO_SETTINGS, Audio, BalloonModel, EvdevOptions, Graphics, GraphicsListen, GraphicsType, Hub,
     Input, InputType, Iommu, IommuModel, Memballoon, ModelErrorKind, Panic, PanicModel, Rng,
-    RngBackend, RngRate, Sound, SpiceGl, SpiceOptions, Tpm, TpmBackend, Video, Vsock, Watchdog,
+    RngBackend, RngRate, Sound, SpiceGl, SpiceOptions, Video, Vsock, Watchdog,
 };
 
 pub(super) fn input(e: El) -> R<Input> {
@@ -755,51 +755,6 @@ pub(super) fn rng(e: El) -> R<Rng> {
         virtio: driver.unwrap_or_default(),
         address: addr,
     })
-}
-
-pub(super) fn tpm(e: El) -> R<Tpm> {
-    e.allow(&["model"])?;
-    let model = e.word("model")?;
-    let mut backend = None;
-    for c in e.children()? {
-        match c.name() {
-            "backend" => set(&mut backend, c, |c| {
-                c.req("type")?;
-                if c.choice("type", &[("emulator", false), ("passthrough", true)])? == Some(true) {
-                    c.allow(&["type"])?;
-                    let mut path = None;
-                    for d in c.children()? {
-                        match d.name() {
-                            "device" => set(&mut path, d, |d| {
-                                d.allow(&["path"])?;
-                                d.empty()?;
-                                Ok(d.req("path")?.to_string())
-                            })?,
-                            _ => d.skip()?,
-                        }
-                    }
-                    let path = path.ok_or_else(|| {
-                        invalid(format!(
-                            "missing <device path=...> in the passthrough <backend> at {}",
-                            c.at()
-                        ))
-                    })?;
-                    return Ok(TpmBackend::Passthrough { path });
-                }
-                c.allow(&["type", "version", "persistent_state"])?;
-                c.empty()?;
-                Ok(TpmBackend::Emulator {
-                    version: c.word("version")?,
-                    persistent_state: c.yes_no("persistent_state")?,
-                })
-            })?,
-            "alias" => alias(c)?,
-            _ => c.skip()?,
-        }
-    }
-    let backend =
-        backend.ok_or_else(|| invalid(format!("missing <backend> in <tpm> at {}", e.at())))?;
-    Ok(Tpm { model, backend })
 }
 
 pub(super) fn hub(e: El) -> R<Hub> {

@@ -62,6 +62,24 @@ pub fn emit_tpm(cx: &mut Ctx<'_>) -> Result<(), Error> {
                     .build(),
             );
         }
+        // Another process's emulator: QEMU connects to its socket
+        // (libvirt's qemuBuildTPMCommandLine).
+        TpmBackend::External { path } => {
+            cx.arg(
+                "-chardev",
+                Opts::new("socket")
+                    .set("id", "chrtpm")
+                    .set_user("path", "external TPM socket", path)?
+                    .build(),
+            );
+            cx.arg(
+                "-tpmdev",
+                Opts::new("emulator")
+                    .set("id", "tpm-tpm0")
+                    .set("chardev", "chrtpm")
+                    .build(),
+            );
+        }
         TpmBackend::Passthrough { path } => {
             // The cancel file libvirt finds for the device (its sysfs
             // entry), else /dev/null; chosen by the driver at start.
