@@ -13,6 +13,8 @@
 mod audio;
 #[path = "applied/chardev.rs"]
 mod chardev;
+#[path = "applied/disk_http.rs"]
+mod disk_http;
 #[path = "applied/disk_props.rs"]
 mod disk_props;
 #[path = "applied/disk_sources.rs"]

@@ -320,6 +320,19 @@ pub struct NetworkSource {
     /// `<initiator><iqn name=...>` (iSCSI): the name QEMU's initiator
     /// logs in with, in place of QEMU's own.
     pub initiator: Option<String>,
+    /// `<cookies><cookie name=...>VALUE</cookie>` (http, https): the
+    /// cookies sent with every request, by name, in order. A secret:
+    /// written only in the XML with security information.
+    pub cookies: Vec<(String, String)>,
+    /// `<readahead size=...>` (http, https, ftp, ftps): bytes read beyond
+    /// each request; `None` for QEMU's default (256 KiB).
+    pub readahead: Option<u64>,
+    /// `<timeout seconds=...>` (http, https, ftp, ftps): how long a
+    /// request may take; `None` for QEMU's default (5 seconds).
+    pub timeout: Option<u64>,
+    /// `<ssl verify='yes|no'>` (https, ftps): whether the server's
+    /// certificate is checked; `None` for QEMU's default (checked).
+    pub ssl_verify: Option<bool>,
 }
 
 /// `<host name= port= transport= socket=>` of a network disk.

@@ -136,15 +136,27 @@ impl DomainDef {
         format::format_domain(self)
     }
 
-    /// The definition without its secrets (the VNC password), as libvirt
-    /// writes a domain's XML unless asked for its security information.
+    /// The definition without its secrets (the VNC password, a network
+    /// disk's cookies), as libvirt writes a domain's XML unless asked for
+    /// its security information.
     pub fn without_secrets(&self) -> std::borrow::Cow<'_, DomainDef> {
-        if self.devices.graphics.iter().all(|g| g.passwd.is_none()) {
+        let cookies = |d: &disk::Disk| d.network.as_ref().is_some_and(|n| !n.cookies.is_empty());
+        if self.devices.graphics.iter().all(|g| g.passwd.is_none())
+            && !self.devices.disks.iter().any(cookies)
+        {
             return std::borrow::Cow::Borrowed(self);
         }
         let mut def = self.clone();
         for g in &mut def.devices.graphics {
             g.passwd = None;
+        }
+        for n in def
+            .devices
+            .disks
+            .iter_mut()
+            .filter_map(|d| d.network.as_mut())
+        {
+            n.cookies.clear();
         }
         std::borrow::Cow::Owned(def)
     }

@@ -89,3 +89,117 @@ fn a_slice_is_refused_where_libvirt_refuses_it() {
         "<slices> in the <source> of a <backingStore>",
     );
 }
+
+fn web(protocol: &str, inside: &str) -> String {
+    doc(
+        "",
+        &format!(
+            "<disk type='network' device='disk'>
+      <driver name='qemu' type='raw'/>
+      <source protocol='{protocol}' name='test.img'>
+        <host name='example.org' port='1234'/>
+        {inside}
+      </source>
+      <target dev='vda' bus='virtio'/>
+      <readonly/>
+    </disk>"
+        ),
+    )
+}
+
+#[test]
+fn curl_options_round_trip_and_are_schema_valid() {
+    let xml = web(
+        "https",
+        "<ssl verify='no'/>
+        <cookies>
+          <cookie name='test'>testcookievalue</cookie>
+          <cookie name='test2'>&quot;blurb&quot;</cookie>
+        </cookies>
+        <readahead size='1024'/>
+        <timeout seconds='1234'/>",
+    );
+    let d = accept(&xml);
+    let n = d.devices.disks[0].network.as_ref().unwrap();
+    assert_eq!(n.ssl_verify, Some(false));
+    assert_eq!(
+        n.cookies,
+        [
+            ("test".to_string(), "testcookievalue".to_string()),
+            ("test2".to_string(), "\"blurb\"".to_string())
+        ]
+    );
+    assert_eq!((n.readahead, n.timeout), (Some(1024), Some(1234)));
+    let written = round_trip(&d);
+    // Without security information, the cookies are left out.
+    let public = d.without_secrets().to_xml();
+    assert!(!public.contains("cookie"), "{public}");
+    assert!(public.contains("<readahead size='1024'/>"), "{public}");
+    // libvirt's 0 is unset, and not written back.
+    let zero = accept(&web("ftp", "<readahead size='0'/><timeout seconds='0'/>"));
+    assert!(!round_trip(&zero).contains("readahead"));
+    let dir = scratch_dir("curl");
+    let files = [dir.join("https.xml"), dir.join("public.xml")];
+    std::fs::write(&files[0], &written).unwrap();
+    std::fs::write(&files[1], &public).unwrap();
+    xmllint_validate(&files);
+}
+
+#[test]
+fn curl_options_are_refused_where_libvirt_refuses_them() {
+    for (inside, why) in [
+        (
+            "<cookies><cookie name='a'>1</cookie><cookie name='a'>2</cookie></cookies>",
+            "duplicate cookie 'a'",
+        ),
+        (
+            "<cookies><cookie name='a b'>1</cookie></cookies>",
+            "cookie name 'a b' contains invalid characters",
+        ),
+        (
+            "<cookies><cookie name='a='>1</cookie></cookies>",
+            "cookie name 'a=' contains invalid characters",
+        ),
+        (
+            "<cookies><cookie name='a'>x;y</cookie></cookies>",
+            "value of cookie 'a' contains invalid characters",
+        ),
+        (
+            "<cookies><cookie name='a'>\"open</cookie></cookies>",
+            "value of cookie 'a' contains invalid characters",
+        ),
+        (
+            "<cookies><cookie name='a'></cookie></cookies>",
+            "missing value for cookie 'a'",
+        ),
+        (
+            "<cookies><cookie>1</cookie></cookies>",
+            "missing cookie name",
+        ),
+        (
+            "<readahead size='lots'/>",
+            "invalid readahead size or timeout",
+        ),
+        (
+            "<timeout seconds='-1'/>",
+            "invalid readahead size or timeout",
+        ),
+    ] {
+        reject(&web("http", inside), Invalid, why);
+    }
+    // Where the protocol has no such option, it is no option at all.
+    reject(&web("http", "<ssl verify='no'/>"), Unsupported, "<ssl>");
+    reject(
+        &web("ftp", "<cookies><cookie name='a'>1</cookie></cookies>"),
+        Unsupported,
+        "<cookies>",
+    );
+    let nbd = doc(
+        "",
+        "<disk type='network' device='disk'>
+      <source protocol='nbd' name='e'><host name='h'/><timeout seconds='3'/></source>
+      <target dev='vda' bus='virtio'/>
+    </disk>",
+    );
+    reject(&nbd, Unsupported, "<timeout>");
+}

@@ -573,7 +573,11 @@ fn network_source(e: El) -> R<(NetworkSource, Option<DiskEncryption>)> {
     let mut auth = None;
     let mut encryption = None;
     let mut initiator = None;
+    let mut curl = super::disk_source::CurlOptions::default();
     for c in e.children()? {
+        if super::disk_source::curl_option(&mut curl, protocol, c)? {
+            continue;
+        }
         match c.name() {
             "initiator" if protocol == DiskProtocol::Iscsi => set(&mut initiator, c, |c| {
                 c.allow(&[])?;
@@ -630,6 +634,10 @@ fn network_source(e: El) -> R<(NetworkSource, Option<DiskEncryption>)> {
         tls: e.yes_no("tls")?,
         auth,
         initiator,
+        cookies: curl.cookies.unwrap_or_default(),
+        readahead: curl.readahead.flatten(),
+        timeout: curl.timeout.flatten(),
+        ssl_verify: curl.ssl_verify.flatten(),
     };
     Ok((n, encryption))
 }

@@ -248,9 +248,10 @@ const BLOCKDEV_BOOLS: &[&str] = &[
     "force-share",
     "cache.direct",
     "cache.no-flush",
+    "sslverify",
 ];
 /// Block node options that are integers in QMP.
-const BLOCKDEV_INTS: &[&str] = &["lun", "offset", "size"];
+const BLOCKDEV_INTS: &[&str] = &["lun", "offset", "size", "timeout", "readahead"];
 /// Network backend options that are booleans in QMP.
 const NETDEV_BOOLS: &[&str] = &["restrict", "ipv4", "ipv6", "vhost"];
 /// Network backend options that are integers in QMP.

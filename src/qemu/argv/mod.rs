@@ -54,6 +54,7 @@ mod chardev;
 mod controllers;
 mod cpu;
 mod devs;
+mod disk_net;
 mod disk_props;
 mod disks;
 mod display;
@@ -83,11 +84,13 @@ use crate::qemu::caps::QemuCaps;
 
 pub use crate::model::utc_datetime;
 pub use controllers::channel_sockets;
+pub use disk_net::{
+    disk_cookie_file, disk_cookie_string, disk_encryption_file, disk_encryption_id,
+    disk_secret_file, disk_secret_id,
+};
 pub(crate) use disk_props::check as check_disk_props;
 pub use disk_props::copy_on_read_node;
-pub use disks::{
-    disk_encryption_file, disk_encryption_id, disk_secret_file, disk_secret_id, transient_overlay,
-};
+pub use disks::transient_overlay;
 pub use extras::{tpm_socket, tpm_version};
 pub use hotplug::{DeviceArgs, PluggedDevice, device_args, with_pci_addresses};
 pub use memdev::hugetlbfs_page_kib;
