@@ -13,6 +13,8 @@
 mod audio;
 #[path = "applied/chardev.rs"]
 mod chardev;
+#[path = "applied/disk_dir.rs"]
+mod disk_dir;
 #[path = "applied/disk_http.rs"]
 mod disk_http;
 #[path = "applied/disk_props.rs"]

@@ -11,6 +11,9 @@ words! {
         File = "file",
         /// A block device (`<source dev=...>`).
         Block = "block",
+        /// A host directory the guest sees as a FAT file system, read-only
+        /// (`<source dir=...>`).
+        Dir = "dir",
         /// A volume of a storage pool (`<source pool=... volume=...>`),
         /// resolved to its file when the domain starts.
         Volume = "volume",
@@ -79,6 +82,8 @@ words! {
         Vhd = "vhd",
         /// QEMU enhanced disk.
         Qed = "qed",
+        /// A FAT file system made from a directory (`type='dir'` only).
+        Fat = "fat",
     }
 
     /// `<target bus=...>`.
@@ -473,6 +478,8 @@ impl DiskFormat {
     pub fn qemu_driver(self) -> &'static str {
         match self {
             DiskFormat::Vhd => "vhdx",
+            // The FAT layer is the storage node's (vvfat): raw above it.
+            DiskFormat::Fat => "raw",
             other => other.as_str(),
         }
     }

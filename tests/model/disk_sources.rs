@@ -1,6 +1,7 @@
-//! What a disk's `<source>` may add beyond where the data is: a storage
-//! `<slices>` range. Read, written back, valid against libvirt's schema,
-//! and refused where libvirt refuses it.
+//! What a disk's `<source>` may be or add beyond a file: a storage
+//! `<slices>` range, the options of an HTTP(S)/FTP(S) source, a
+//! directory (`type='dir'`). Read, written back, valid against libvirt's
+//! schema, and refused where libvirt refuses it.
 
 use qvirt::model::{DiskSlice, ModelErrorKind};
 
@@ -202,4 +203,72 @@ fn curl_options_are_refused_where_libvirt_refuses_them() {
     </disk>",
     );
     reject(&nbd, Unsupported, "<timeout>");
+}
+
+fn dir_disk(device: &str, driver: &str, extra: &str) -> String {
+    doc(
+        "",
+        &format!(
+            "<disk type='dir' device='{device}'>
+      {driver}
+      <source dir='/var/somefiles'/>
+      <target dev='fda' bus='fdc'/>
+      {extra}
+    </disk>"
+        ),
+    )
+}
+
+#[test]
+fn a_directory_disk_round_trips_and_is_schema_valid() {
+    let d = accept(&dir_disk(
+        "floppy",
+        "<driver name='qemu' type='fat'/>",
+        "<readonly/>",
+    ));
+    let disk = &d.devices.disks[0];
+    assert_eq!(disk.kind, qvirt::model::DiskType::Dir);
+    assert_eq!(disk.source.as_deref(), Some("/var/somefiles"));
+    assert_eq!(disk.format, Some(qvirt::model::DiskFormat::Fat));
+    let written = round_trip(&d);
+    assert!(
+        written.contains("<source dir='/var/somefiles'/>"),
+        "{written}"
+    );
+    // A cdrom is read-only without saying so; the format may be left out.
+    let cdrom = round_trip(&accept(&dir_disk("cdrom", "", "").replace(
+        "<target dev='fda' bus='fdc'/>",
+        "<target dev='hdc' bus='ide'/>",
+    )));
+    let dir = scratch_dir("dir-disk");
+    let files = [dir.join("floppy.xml"), dir.join("cdrom.xml")];
+    std::fs::write(&files[0], &written).unwrap();
+    std::fs::write(&files[1], &cdrom).unwrap();
+    xmllint_validate(&files);
+}
+
+#[test]
+fn a_directory_disk_is_refused_where_libvirt_refuses_it() {
+    reject(
+        &dir_disk("floppy", "<driver name='qemu' type='fat'/>", ""),
+        Unsupported,
+        "virtual FAT storage can't be accessed in read-write mode",
+    );
+    reject(
+        &dir_disk("floppy", "<driver name='qemu' type='raw'/>", "<readonly/>"),
+        Unsupported,
+        "storage type 'dir' requires use of storage format 'fat'",
+    );
+    reject(
+        &doc(
+            "",
+            "<disk type='file' device='disk'>
+      <driver name='qemu' type='fat'/>
+      <source file='/var/lib/img/a.img'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>",
+        ),
+        Unsupported,
+        "storage format 'fat' is supported only with 'dir' storage type",
+    );
 }

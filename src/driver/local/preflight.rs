@@ -29,12 +29,22 @@ pub(crate) fn check_paths(def: &DomainDef) -> Result<()> {
         let Some(source) = &disk.source else { continue };
         if !matches!(
             disk.kind,
-            DiskType::File | DiskType::Block | DiskType::Volume
+            DiskType::File | DiskType::Block | DiskType::Volume | DiskType::Dir
         ) {
             continue;
         }
         let writable = !disk.readonly && matches!(disk.device, DiskDevice::Disk | DiskDevice::Lun);
-        let mode = if writable {
+        let mode = if disk.kind == DiskType::Dir {
+            // QEMU lists the directory and reads its files.
+            if !Path::new(source).is_dir() {
+                return Err(fail(
+                    format!("{} {}", disk.device.as_str(), disk.target),
+                    source,
+                    nix::errno::Errno::ENOTDIR,
+                ));
+            }
+            AccessFlags::R_OK | AccessFlags::X_OK
+        } else if writable {
             AccessFlags::R_OK | AccessFlags::W_OK
         } else {
             AccessFlags::R_OK

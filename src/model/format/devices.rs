@@ -291,6 +291,7 @@ fn disk(w: &mut XmlWriter, d: &Disk) {
     let src_attr = match d.kind {
         DiskType::File | DiskType::Network | DiskType::VhostUser => "file",
         DiskType::Block => "dev",
+        DiskType::Dir => "dir",
         DiskType::Volume => "",
     };
     let a = Attrs::new()

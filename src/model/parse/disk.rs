@@ -228,6 +228,7 @@ pub(super) fn disk(e: El) -> R<Disk> {
         }
     }
     d.encryption = encryption;
+    super::disk_source::fat_rules(&d, e)?;
     Ok(d)
 }
 
@@ -253,11 +254,11 @@ fn backing_store(e: El) -> R<Option<Box<BackingStore>>> {
         return Ok(None);
     }
     let kind = e.word("type")?.unwrap_or(DiskType::File);
-    if kind == DiskType::Network {
+    if matches!(kind, DiskType::Network | DiskType::Dir) {
         return Err(e.bad_value(
             ModelErrorKind::Unsupported,
             "type",
-            "a backing image on the network is not supported",
+            "a backing image on the network or of a directory is not supported",
         ));
     }
     let (mut format, mut source, mut below) = (None, None, None);
@@ -266,7 +267,15 @@ fn backing_store(e: El) -> R<Option<Box<BackingStore>>> {
             "format" => set(&mut format, c, |c| {
                 c.allow(&["type"])?;
                 c.empty()?;
-                c.req_word::<crate::model::DiskFormat>("type")
+                let f = c.req_word::<crate::model::DiskFormat>("type")?;
+                if f == crate::model::DiskFormat::Fat {
+                    return Err(c.bad_value(
+                        ModelErrorKind::Unsupported,
+                        "type",
+                        "storage format 'fat' is supported only with 'dir' storage type",
+                    ));
+                }
+                Ok(f)
             })?,
             "source" => set(&mut source, c, |c| disk_source(c, kind))?,
             "backingStore" => set(&mut below, c, backing_store)?,
@@ -486,6 +495,7 @@ fn disk_source(e: El, kind: DiskType) -> R<DiskSource> {
     let attr = match kind {
         DiskType::File => "file",
         DiskType::Block => "dev",
+        DiskType::Dir => "dir",
         DiskType::Network => {
             let (n, enc) = network_source(e)?;
             return Ok(DiskSource::Net(n, enc));

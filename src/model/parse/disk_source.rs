@@ -2,7 +2,7 @@
 //! take: the storage slice of a local image, the options of an HTTP(S)
 //! or FTP(S) source.
 
-use super::el::{El, R, Radix, invalid, set};
+use super::el::{El, R, Radix, invalid, set, unsupported};
 use crate::model::{DiskProtocol, DiskSlice};
 
 /// `<slices>` with its one `<slice type='storage' offset= size=>`
@@ -155,4 +155,39 @@ fn cookies(e: El) -> R<Vec<(String, String)>> {
         out.push((name, value));
     }
     Ok(out)
+}
+
+/// libvirt's rules for a directory as a disk (qemuDomainValidateStorageSource
+/// and its post-parse): the format is `fat` (or not written), and only a
+/// directory has it; the FAT image is read-only (a cdrom always is); it
+/// is not encrypted.
+pub(super) fn fat_rules(d: &crate::model::Disk, e: El) -> R<()> {
+    use crate::model::{DiskDevice, DiskFormat, DiskType};
+    let dir = d.kind == DiskType::Dir;
+    if d.format != Some(DiskFormat::Fat) && !dir {
+        return Ok(());
+    }
+    // Where, only once something is wrong: finding it reads the document.
+    let at = e.at();
+    if !dir {
+        return Err(unsupported(format!(
+            "storage format 'fat' is supported only with 'dir' storage type, at {at}"
+        )));
+    }
+    if !matches!(d.format, None | Some(DiskFormat::Fat)) {
+        return Err(unsupported(format!(
+            "storage type 'dir' requires use of storage format 'fat', at {at}"
+        )));
+    }
+    if !d.readonly && d.device != DiskDevice::Cdrom {
+        return Err(unsupported(format!(
+            "virtual FAT storage can't be accessed in read-write mode, at {at}"
+        )));
+    }
+    if d.encryption.is_some() {
+        return Err(unsupported(format!(
+            "disk encryption at {at} is supported only with 'raw' and 'qcow2' image format, not 'fat'"
+        )));
+    }
+    Ok(())
 }

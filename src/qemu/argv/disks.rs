@@ -601,7 +601,10 @@ fn emit_nodes(
     // A LUKS raw image has a format node too: QEMU's `luks` driver.
     // So does a sliced raw image: the slice is the raw node's offset and
     // size (libvirt's qemuBlockStorageSourceGetFormatRawProps).
-    let raw_format = matches!(disk.format, None | Some(DiskFormat::Raw));
+    let raw_format = matches!(
+        disk.format,
+        None | Some(DiskFormat::Raw) | Some(DiskFormat::Fat)
+    );
     let raw = raw_format && disk.encryption.is_none() && disk.slice.is_none();
     // The backing chain, lowest image first: each a storage node and a
     // format node whose `backing` is the one below.
@@ -649,6 +652,14 @@ fn emit_nodes(
     }
     let storage = format!("{}-storage", info.id);
     let o = match (source, &disk.network) {
+        // A directory: QEMU's vvfat makes a read-only FAT image of it
+        // (libvirt's qemuBlockStorageSourceGetVvfatProps).
+        (Some(dir), _) if disk.kind == DiskType::Dir => Opts::empty()
+            .set("driver", "vvfat")
+            .set_user("dir", "disk source directory", dir)?
+            .switch("floppy", disk.device == DiskDevice::Floppy)
+            .switch("rw", false)
+            .set("node-name", &storage),
         (Some(source), _) => Opts::empty()
             .set("driver", file_driver(disk.kind, disk.device))
             .set_user("filename", "disk source", source)?
