@@ -203,6 +203,15 @@ fn curl_options_are_refused_where_libvirt_refuses_them() {
     </disk>",
     );
     reject(&nbd, Unsupported, "<timeout>");
+    // NBD over TLS: qvirt has no client certificates to give QEMU.
+    reject(
+        &nbd.replace(
+            "name='e'>",
+            "name='e' tls='yes' tlsHostname='other.example'>",
+        ),
+        Unsupported,
+        "unsupported attribute tlsHostname",
+    );
 }
 
 fn dir_disk(device: &str, driver: &str, extra: &str) -> String {
