@@ -41,6 +41,8 @@ mod iscsi;
 mod machine;
 #[path = "applied/memdev.rs"]
 mod memdev;
+#[path = "applied/nbd_tls.rs"]
+mod nbd_tls;
 #[path = "applied/net.rs"]
 mod net;
 #[path = "applied/pci_props.rs"]

@@ -319,6 +319,9 @@ pub struct NetworkSource {
     pub hosts: Vec<DiskHost>,
     /// `tls='yes|no'` (nbd).
     pub tls: Option<bool>,
+    /// `tlsHostname` (nbd, with `tls='yes'`): the name the server's
+    /// certificate must have, in place of the host's.
+    pub tls_hostname: Option<String>,
     /// `<auth>` (under `<disk>` or `<source>`): the user name and the
     /// secret holding the password or key.
     pub auth: Option<super::DiskAuth>,

@@ -141,7 +141,16 @@ const ELEMENTS: &[(&str, &[&str])] = &[
     ),
     (
         "domain/devices/disk/source",
-        &["file", "dev", "dir", "protocol", "name", "query", "tls"],
+        &[
+            "file",
+            "dev",
+            "dir",
+            "protocol",
+            "name",
+            "query",
+            "tls",
+            "tlsHostname",
+        ],
     ),
     ("domain/devices/disk/source/slices", &[]),
     (
@@ -569,7 +578,7 @@ const KINDS: &[(&str, &[&str])] = &[
         "domain/devices/disk/source@protocol",
         &["nbd", "http", "https", "ftp", "ftps", "iscsi", "rbd"],
     ),
-    ("domain/devices/disk/source@tls", &["no"]),
+    ("domain/devices/disk/source@tls", &["no", "yes"]),
     ("domain/vcpu@placement", &["static", "auto"]),
     ("domain/sysinfo@type", &["smbios", "fwcfg"]),
     ("domain/seclabel@type", &["none"]),

@@ -203,14 +203,32 @@ fn curl_options_are_refused_where_libvirt_refuses_them() {
     </disk>",
     );
     reject(&nbd, Unsupported, "<timeout>");
-    // NBD over TLS: qvirt has no client certificates to give QEMU.
-    reject(
-        &nbd.replace(
+    // tlsHostname names the certificate of an NBD server over TLS.
+    let tls = nbd
+        .replace(
             "name='e'>",
             "name='e' tls='yes' tlsHostname='other.example'>",
-        ),
+        )
+        .replace("<timeout seconds='3'/>", "");
+    let d = accept(&tls);
+    let n = d.devices.disks[0].network.as_ref().unwrap();
+    assert_eq!(
+        (n.tls, n.tls_hostname.as_deref()),
+        (Some(true), Some("other.example"))
+    );
+    let dir = scratch_dir("nbd-tls");
+    let file = dir.join("tls.xml");
+    std::fs::write(&file, round_trip(&d)).unwrap();
+    xmllint_validate(&[file]);
+    reject(
+        &tls.replace(" tls='yes'", ""),
         Unsupported,
-        "unsupported attribute tlsHostname",
+        "only with protocol='nbd' and tls='yes'",
+    );
+    reject(
+        &web("http", "").replace("name='test.img'", "name='test.img' tlsHostname='x'"),
+        Unsupported,
+        "only with protocol='nbd' and tls='yes'",
     );
 }
 

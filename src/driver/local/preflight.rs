@@ -193,6 +193,30 @@ pub(crate) fn qemu_error_line(text: &str) -> Option<String> {
     })
 }
 
+/// A disk with NBD over TLS needs the CA certificate that checks the
+/// server's, in `dir` ([`super::layout::Layout::nbd_tls_dir`]): refused
+/// before QEMU starts, naming the disk and the file.
+pub(crate) fn check_nbd_tls(def: &DomainDef, dir: &Path) -> Result<()> {
+    let tls = def
+        .devices
+        .disks
+        .iter()
+        .find(|d| d.network.as_ref().is_some_and(|n| n.tls == Some(true)));
+    let ca = dir.join("ca-cert.pem");
+    match tls {
+        Some(d) if !ca.is_file() => Err(Error::new(
+            ErrorCode::NoSupport,
+            format!(
+                "cannot start domain '{}': disk '{}' (<source tls='yes'>) needs the CA certificate {} to check the NBD server's, and it is not there",
+                def.name,
+                d.target,
+                ca.display()
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -203,7 +203,8 @@ pub(super) fn network_source(
         .add("protocol", n.protocol.as_str())
         .opt("name", n.name.as_ref())
         .opt("query", n.query.as_ref())
-        .opt("tls", n.tls.map(yes_no));
+        .opt("tls", n.tls.map(yes_no))
+        .opt("tlsHostname", n.tls_hostname.as_ref());
     let auth = n.auth.as_ref().filter(|a| a.in_source);
     let enc = enc.filter(|e| e.in_source);
     let curl = !n.cookies.is_empty()

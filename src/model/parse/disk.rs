@@ -577,7 +577,7 @@ fn disk_auth_rules(n: &NetworkSource, e: El) -> R<()> {
 }
 
 fn network_source(e: El) -> R<(NetworkSource, Option<DiskEncryption>)> {
-    e.allow(&["protocol", "name", "query", "tls", "index"])?;
+    e.allow(&["protocol", "name", "query", "tls", "tlsHostname", "index"])?;
     let protocol: DiskProtocol = e.req_word("protocol")?;
     let mut hosts = Vec::new();
     let mut auth = None;
@@ -636,12 +636,24 @@ fn network_source(e: El) -> R<(NetworkSource, Option<DiskEncryption>)> {
             _ => c.skip()?,
         }
     }
+    // libvirt passes tlsHostname to NBD only, and QEMU uses it only
+    // with TLS.
+    if e.get("tlsHostname").is_some()
+        && (protocol != DiskProtocol::Nbd || e.yes_no("tls")? != Some(true))
+    {
+        return Err(e.bad_value(
+            ModelErrorKind::Unsupported,
+            "tlsHostname",
+            "it names the certificate of an NBD server over TLS: only with protocol='nbd' and tls='yes'",
+        ));
+    }
     let n = NetworkSource {
         protocol,
         name: e.get("name").map(str::to_string),
         query: e.get("query").map(str::to_string),
         hosts,
         tls: e.yes_no("tls")?,
+        tls_hostname: e.get("tlsHostname").map(str::to_string),
         auth,
         initiator,
         cookies: curl.cookies.unwrap_or_default(),

@@ -11,9 +11,10 @@ use crate::model::{DiskHost, DiskProtocol, NetworkSource};
 /// The protocol node of a network disk, as libvirt's
 /// qemuBlockStorageSourceGetBackendProps builds it.
 pub(super) fn network_node(n: &NetworkSource, t: &str) -> Result<Opts, Error> {
-    if n.tls == Some(true) {
+    if n.tls == Some(true) && n.protocol != DiskProtocol::Nbd {
         return Err(unsupported(format!(
-            "disk '{t}': NBD over TLS (tls='yes') needs TLS certificates qvirt has no configuration for"
+            "disk '{t}': TLS (tls='yes') is supported for protocol 'nbd' only, not '{}'",
+            n.protocol.as_str()
         )));
     }
     let host = |i: usize| -> Result<&DiskHost, Error> {
@@ -261,4 +262,42 @@ pub(super) fn curl_options(
     };
     Ok(o.maybe("timeout", n.timeout)
         .maybe("readahead", n.readahead))
+}
+
+/// NBD over TLS, as libvirt's qemuBlockStorageSourceGetNBDProps passes
+/// it: a `tls-creds-x509` client object on the certificates directory
+/// ([`super::RuntimePaths::nbd_tls_dir`]), checking the server's
+/// certificate (`verify-peer`), and `tls-hostname` when the certificate
+/// names another host than the one connected to.
+pub(super) fn tls_options(
+    cx: &mut Ctx<'_>,
+    o: Opts,
+    n: &NetworkSource,
+    id: &str,
+    target: &str,
+) -> Result<Opts, Error> {
+    if n.tls != Some(true) {
+        return Ok(o);
+    }
+    let Some(dir) = cx.paths.nbd_tls_dir.clone() else {
+        return Err(unsupported(format!(
+            "disk '{target}': NBD over TLS (tls='yes') needs the directory of the client's TLS certificates, and none is configured"
+        )));
+    };
+    let creds = format!("{id}-storage-tls0");
+    let object = Opts::new("tls-creds-x509")
+        .set("id", &creds)
+        .set_user(
+            "dir",
+            "NBD TLS certificates directory",
+            &dir.to_string_lossy(),
+        )?
+        .set("endpoint", "client")
+        .switch("verify-peer", true);
+    cx.arg("-object", object.build());
+    let o = o.set("tls-creds", &creds);
+    match &n.tls_hostname {
+        Some(h) => o.set_user("tls-hostname", "NBD tlsHostname", h),
+        None => Ok(o),
+    }
 }

@@ -670,7 +670,8 @@ fn emit_nodes(
                 Some(auth) => with_credentials(cx, o, net, auth, &info.id)?,
                 None => o,
             };
-            super::disk_net::curl_options(cx, o, net, &info.id)?.set("node-name", &storage)
+            let o = super::disk_net::curl_options(cx, o, net, &info.id)?;
+            super::disk_net::tls_options(cx, o, net, &info.id, t)?.set("node-name", &storage)
         }
         (None, None) => return Err(invalid(format!("disk '{t}' has no <source>"))),
     };

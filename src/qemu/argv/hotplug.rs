@@ -217,7 +217,7 @@ pub fn device_args(
                 kv.iter()
                     .any(|(k, v)| k == "id" && v.starts_with(prefix.as_str()))
             })
-            .map(|kv| to_json(&kv, Some("qom-type"), &[], &[]))
+            .map(|kv| to_json(&kv, Some("qom-type"), &["verify-peer"], &[]))
             .collect(),
     };
     let netdev = netdev_id.and_then(|id| {

@@ -152,6 +152,13 @@ pub struct RuntimePaths {
     /// The cancel file of a passed-through host TPM, as libvirt finds it
     /// in sysfs. Default: `None`, `/dev/null` (what libvirt falls back to).
     pub tpm_cancel: Option<PathBuf>,
+    /// The directory of the x509 certificates QEMU uses as the client of
+    /// an NBD server over TLS (libvirt's `nbd_tls_x509_cert_dir`):
+    /// `ca-cert.pem`, and `client-cert.pem` with `client-key.pem` where
+    /// the server asks for them. Default: `None`; building the command
+    /// line for a disk with `tls='yes'` then fails with
+    /// [`ErrorCode::ConfigUnsupported`].
+    pub nbd_tls_dir: Option<PathBuf>,
     /// Where QEMU finds the macvtap devices of direct interfaces: the
     /// driver opens each one and hands it to QEMU as an inherited
     /// descriptor, interface `i`'s at number `net_fd_base + i`
@@ -177,6 +184,7 @@ impl RuntimePaths {
             clock_base: None,
             incoming: false,
             tpm_cancel: None,
+            nbd_tls_dir: None,
             net_fd_base: None,
         }
     }
@@ -184,7 +192,8 @@ impl RuntimePaths {
     /// Fixed paths under `dir` with every option filled in (a console log,
     /// VNC port 5900, WebSocket port 5700, an nvram store, a clock that starts at
     /// 2009-02-13T23:31:30, direct interfaces' descriptors from
-    /// [`NET_FD_BASE`]), for tests and command-line previews.
+    /// [`NET_FD_BASE`], NBD's TLS certificates in `pki-nbd`), for tests
+    /// and command-line previews.
     pub fn for_test(dir: &str) -> RuntimePaths {
         let dir = Path::new(dir);
         RuntimePaths {
@@ -195,6 +204,7 @@ impl RuntimePaths {
             nvram: Some(dir.join("VARS.fd")),
             clock_base: Some("2009-02-13T23:31:30".to_string()),
             net_fd_base: Some(NET_FD_BASE),
+            nbd_tls_dir: Some(dir.join("pki-nbd")),
             ..RuntimePaths::new(dir)
         }
     }
