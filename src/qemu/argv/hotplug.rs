@@ -249,6 +249,8 @@ const BLOCKDEV_BOOLS: &[&str] = &[
     "cache.direct",
     "cache.no-flush",
     "sslverify",
+    "floppy",
+    "rw",
 ];
 /// Block node options that are integers in QMP.
 const BLOCKDEV_INTS: &[&str] = &["lun", "offset", "size", "timeout", "readahead"];
@@ -434,6 +436,32 @@ mod tests {
             to_json(&kv, None, BLOCKDEV_BOOLS, &[]),
             json!({"driver": "qcow2", "file": "x-storage", "node-name": "x-format",
                    "read-only": false, "cache": {"direct": true}, "backing": null})
+        );
+        // The options of slices, QEMU's curl and vvfat drivers, and the
+        // TLS credentials of NBD.
+        let kv = parse_keyval(
+            "driver=https,url=https://h/d,sslverify=off,timeout=20,readahead=65536,node-name=n",
+        );
+        assert_eq!(
+            to_json(&kv, None, BLOCKDEV_BOOLS, BLOCKDEV_INTS),
+            json!({"driver": "https", "url": "https://h/d", "sslverify": false,
+                   "timeout": 20, "readahead": 65536, "node-name": "n"})
+        );
+        let kv = parse_keyval("driver=raw,offset=512,size=1024,file=x-storage");
+        assert_eq!(
+            to_json(&kv, None, BLOCKDEV_BOOLS, BLOCKDEV_INTS),
+            json!({"driver": "raw", "offset": 512, "size": 1024, "file": "x-storage"})
+        );
+        let kv = parse_keyval("driver=vvfat,dir=/d,floppy=on,rw=off");
+        assert_eq!(
+            to_json(&kv, None, BLOCKDEV_BOOLS, BLOCKDEV_INTS),
+            json!({"driver": "vvfat", "dir": "/d", "floppy": true, "rw": false})
+        );
+        let kv = parse_keyval("tls-creds-x509,id=t,dir=/p,endpoint=client,verify-peer=on");
+        assert_eq!(
+            to_json(&kv, Some("qom-type"), &["verify-peer"], &[]),
+            json!({"qom-type": "tls-creds-x509", "id": "t", "dir": "/p",
+                   "endpoint": "client", "verify-peer": true})
         );
         let kv = parse_keyval(
             "user,id=hostnet1,hostfwd=tcp:127.0.0.1:2222-:22,hostfwd=udp:127.0.0.1:53-:53",
