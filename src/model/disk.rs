@@ -161,7 +161,7 @@ words! {
 /// `<disk>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Disk {
-    /// `type='file|block'`: where the source lives.
+    /// `type='file|block|dir|...'`: where the source lives.
     pub kind: DiskType,
     /// `device='disk|cdrom|floppy'`.
     pub device: DiskDevice,
@@ -169,8 +169,8 @@ pub struct Disk {
     pub format: Option<DiskFormat>,
     /// The other `<driver>` attributes.
     pub driver: DiskDriver,
-    /// `<source file=...>` or `<source dev=...>`; `None` for an empty
-    /// cdrom or floppy drive.
+    /// `<source file=...>`, `<source dev=...>` or `<source dir=...>`;
+    /// `None` for an empty cdrom or floppy drive.
     pub source: Option<String>,
     /// `<target dev=...>`: the guest-visible name (hda, sdb, vdc, fda).
     pub target: String,
