@@ -65,7 +65,8 @@ fn http_disk_options_reach_the_web_server() {
     };
     let xml = firmware_vm(
         "http",
-        "",
+        // PCI hot-plug on pc goes through ACPI.
+        "<features><acpi/></features>",
         &(disk(
             tuned.port,
             "vda",
@@ -102,6 +103,26 @@ fn http_disk_options_reach_the_web_server() {
     let out = guest_read(&*d, &dom, &log, "virtio-disk0-storage", 3 << 20);
     assert!(out.contains("read 512/512 bytes"), "{out}");
     assert_eq!(taken(&tuned)[0].range.0, 3 << 20);
+    // A disk with cookies plugged in while the domain runs: the same.
+    tuned.delay_ms.store(0, Ordering::SeqCst);
+    let plugged = disk(
+        tuned.port,
+        "vdc",
+        "<cookies><cookie name='plugged'>yes</cookie></cookies>",
+    );
+    d.attach_device(&dom, &plugged, qvirt::driver::ModifyFlags::LIVE)
+        .unwrap();
+    taken(&tuned);
+    let out = guest_read(&*d, &dom, &log, "virtio-disk2-storage", 2 << 20);
+    assert!(out.contains("read 512/512 bytes"), "{out}");
+    let reads = taken(&tuned);
+    assert!(!reads.is_empty(), "no ranged read reached the server");
+    assert!(
+        reads
+            .iter()
+            .all(|r| r.cookie.as_deref() == Some("plugged=yes")),
+        "{reads:?}"
+    );
     // The cookies: in a private file, not on QEMU's command line, and
     // in the XML only with security information.
     let file = qvirt::qemu::argv::disk_cookie_file(&st.run_dir("http"), "virtio-disk0");

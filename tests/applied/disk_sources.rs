@@ -97,7 +97,8 @@ fn a_sliced_source_shows_only_its_bytes() {
     std::fs::write(&container, &c).unwrap();
     let xml = firmware_vm(
         "slices",
-        "",
+        // PCI hot-plug on pc goes through ACPI.
+        "<features><acpi/></features>",
         &format!(
             "<disk type='file' device='disk'>
       <driver name='qemu' type='raw'/>
@@ -160,6 +161,27 @@ fn a_sliced_source_shows_only_its_bytes() {
     let seen = read_node(&*d, &dom, st.root(), "virtio-disk1-format", 1 << 20);
     assert!(seen[..64 << 10].iter().all(|&b| b == 0x6b));
     assert!(seen[64 << 10..].iter().all(|&b| b == 0));
+    // A sliced disk plugged in while the domain runs is the same nodes.
+    let (at, len) = (196608u64, 131072u64);
+    let copy = st.root().join("copy.img");
+    std::fs::write(&copy, &bytes).unwrap();
+    let plugged = format!(
+        "<disk type='file' device='disk'>
+      <driver name='qemu' type='raw'/>
+      <source file='{}'>
+        <slices><slice type='storage' offset='{at}' size='{len}'/></slices>
+      </source>
+      <target dev='vdc' bus='virtio'/>
+    </disk>",
+        copy.display()
+    );
+    d.attach_device(&dom, &plugged, qvirt::driver::ModifyFlags::LIVE)
+        .unwrap();
+    let seen = read_node(&*d, &dom, st.root(), "virtio-disk2-format", len);
+    assert!(
+        seen == bytes[at as usize..(at + len) as usize],
+        "the plugged vdc does not read its slice's bytes"
+    );
     // Written back as read.
     let live = st.live_xml("slices");
     assert!(
