@@ -352,6 +352,17 @@ impl MediaChange {
                 ),
             ));
         }
+        if disk.slice.is_some() || disk.kind == crate::model::DiskType::Dir {
+            // The slice is the image's; a directory's FAT image is made
+            // by the storage node, which a new file would not have.
+            return Err(Error::new(
+                ErrorCode::NoSupport,
+                format!(
+                    "drive '{target}' of domain '{}' holds a storage slice or a directory (<slices>, type='dir'): its medium cannot be changed; detach it and attach the new one",
+                    def.name
+                ),
+            ));
+        }
         if disk.encryption.is_some() {
             // Its passphrase is the image's: another medium would be
             // opened with it, or shown encrypted while it is not.

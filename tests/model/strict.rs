@@ -65,7 +65,6 @@ fn unsupported_values_are_named() {
     let cases: &[(&str, &str, &str)] = &[
         ("", "<graphics type='sdl'/>", "'sdl'"),
         ("", "<disk type='nvme'/>", "'nvme'"),
-        ("", "<disk type='dir' device='disk'/>", "'dir'"),
         ("", "<interface type='vdpa'/>", "'vdpa'"),
         (
             "",

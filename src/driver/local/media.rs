@@ -217,9 +217,9 @@ fn swap_medium(qmp: &Qmp, id: &str, old: &Disk, new: &Disk) -> Result<()> {
             (DiskType::File | DiskType::Volume, _) => "file",
             (DiskType::Block, DiskDevice::Cdrom) => "host_cdrom",
             (DiskType::Block, _) => "host_device",
-            // Network and vhost-user disks have no path source: they
-            // never get here.
-            (DiskType::Network | DiskType::VhostUser, _) => "nbd",
+            // Network and vhost-user disks have no path source, and a
+            // directory's medium is not changed: they never get here.
+            (DiskType::Network | DiskType::VhostUser | DiskType::Dir, _) => "nbd",
         };
         let nodes = node_names(id, new);
         run(

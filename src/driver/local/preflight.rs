@@ -29,12 +29,22 @@ pub(crate) fn check_paths(def: &DomainDef) -> Result<()> {
         let Some(source) = &disk.source else { continue };
         if !matches!(
             disk.kind,
-            DiskType::File | DiskType::Block | DiskType::Volume
+            DiskType::File | DiskType::Block | DiskType::Volume | DiskType::Dir
         ) {
             continue;
         }
         let writable = !disk.readonly && matches!(disk.device, DiskDevice::Disk | DiskDevice::Lun);
-        let mode = if writable {
+        let mode = if disk.kind == DiskType::Dir {
+            // QEMU lists the directory and reads its files.
+            if !Path::new(source).is_dir() {
+                return Err(fail(
+                    format!("{} {}", disk.device.as_str(), disk.target),
+                    source,
+                    nix::errno::Errno::ENOTDIR,
+                ));
+            }
+            AccessFlags::R_OK | AccessFlags::X_OK
+        } else if writable {
             AccessFlags::R_OK | AccessFlags::W_OK
         } else {
             AccessFlags::R_OK
@@ -202,6 +212,30 @@ pub(crate) fn qemu_error_line(text: &str) -> Option<String> {
             })
             .map(str::to_string)
     })
+}
+
+/// A disk with NBD over TLS needs the CA certificate that checks the
+/// server's, in `dir` ([`super::layout::Layout::nbd_tls_dir`]): refused
+/// before QEMU starts, naming the disk and the file.
+pub(crate) fn check_nbd_tls(def: &DomainDef, dir: &Path) -> Result<()> {
+    let tls = def
+        .devices
+        .disks
+        .iter()
+        .find(|d| d.network.as_ref().is_some_and(|n| n.tls == Some(true)));
+    let ca = dir.join("ca-cert.pem");
+    match tls {
+        Some(d) if !ca.is_file() => Err(Error::new(
+            ErrorCode::NoSupport,
+            format!(
+                "cannot start domain '{}': disk '{}' (<source tls='yes'>) needs the CA certificate {} to check the NBD server's, and it is not there",
+                def.name,
+                d.target,
+                ca.display()
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]

@@ -228,7 +228,13 @@ pub(super) fn devices(w: &mut XmlWriter, def: &DomainDef) {
             .opt("eim", i.eim.map(on_off))
             .opt("iotlb", i.iotlb.map(on_off))
             .opt("aw_bits", i.aw_bits);
-        element(w, "iommu", a, !drv.is_empty(), |w| w.empty("driver", drv));
+        let children = !drv.is_empty() || i.address.is_some();
+        element(w, "iommu", a, children, |w| {
+            if !drv.is_empty() {
+                w.empty("driver", drv);
+            }
+            address(w, &i.address);
+        });
     }
     if let Some(v) = &d.vsock {
         w.open(
@@ -285,6 +291,7 @@ fn disk(w: &mut XmlWriter, d: &Disk) {
     let src_attr = match d.kind {
         DiskType::File | DiskType::Network | DiskType::VhostUser => "file",
         DiskType::Block => "dev",
+        DiskType::Dir => "dir",
         DiskType::Volume => "",
     };
     let a = Attrs::new()
@@ -319,6 +326,15 @@ fn disk(w: &mut XmlWriter, d: &Disk) {
     let policy = d.startup_policy.map(|p| p.as_str());
     let source_enc = d.encryption.as_ref().filter(|e| e.in_source);
     let labels = |w: &mut XmlWriter| {
+        if let Some(sl) = &d.slice {
+            w.open("slices", Attrs::new());
+            let a = Attrs::new()
+                .add("type", "storage")
+                .add("offset", sl.offset)
+                .add("size", sl.size);
+            w.empty("slice", a);
+            w.close("slices");
+        }
         for m in &d.norelabel {
             w.empty(
                 "seclabel",
@@ -331,7 +347,9 @@ fn disk(w: &mut XmlWriter, d: &Disk) {
             super::hostdev::disk_encryption(w, enc);
         }
     };
-    let has_labels = !d.norelabel.is_empty() || (d.network.is_none() && source_enc.is_some());
+    let has_labels = !d.norelabel.is_empty()
+        || d.slice.is_some()
+        || (d.network.is_none() && source_enc.is_some());
     match (&d.volume, &d.source) {
         (Some(v), _) => element(
             w,
@@ -708,6 +726,15 @@ fn tpm(w: &mut XmlWriter, t: &Tpm) {
         TpmBackend::Passthrough { path } => {
             w.open("backend", Attrs::new().add("type", "passthrough"));
             w.empty("device", Attrs::new().add("path", path));
+            w.close("backend");
+        }
+        TpmBackend::External { path } => {
+            w.open("backend", Attrs::new().add("type", "external"));
+            let a = Attrs::new()
+                .add("type", "unix")
+                .add("mode", "connect")
+                .add("path", path);
+            w.empty("source", a);
             w.close("backend");
         }
     }

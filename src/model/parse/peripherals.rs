@@ -7,7 +7,7 @@ use super::el::{El, R, Radix, invalid, push, set};
 use crate::model::{
     AUDIO_SETTINGS, Audio, BalloonModel, EvdevOptions, Graphics, GraphicsListen, GraphicsType, Hub,
     Input, InputType, Iommu, IommuModel, Memballoon, ModelErrorKind, Panic, PanicModel, Rng,
-    RngBackend, RngRate, Sound, SpiceGl, SpiceOptions, Tpm, TpmBackend, Video, Vsock, Watchdog,
+    RngBackend, RngRate, Sound, SpiceGl, SpiceOptions, Video, Vsock, Watchdog,
 };
 
 pub(super) fn input(e: El) -> R<Input> {
@@ -634,8 +634,8 @@ pub(super) fn panic(e: El) -> R<Panic> {
 }
 
 /// `<iommu>`, under libvirt's rules: Intel's, with its `<driver>`
-/// switches (eim needs intremap) and no address; SMMUv3 is an ARM
-/// machine's, and virtio's is refused for now.
+/// switches (eim needs intremap) and no address; virtio's, with neither
+/// switches nor anything but an address; SMMUv3 is an ARM machine's.
 pub(super) fn iommu(e: El) -> R<Iommu> {
     e.allow(&["model"])?;
     let model: IommuModel = e.req_word("model")?;
@@ -647,18 +647,10 @@ pub(super) fn iommu(e: El) -> R<Iommu> {
                 "IOMMU device: 'smmuv3' is only supported with ARM Virt machines",
             ));
         }
-        // An integrated device of the root bus, which qvirt's PCI
-        // placement does not give yet.
-        IommuModel::Virtio => {
-            return Err(e.bad_value(
-                ModelErrorKind::Unsupported,
-                "model",
-                "virtio-iommu is not supported yet: use model='intel'",
-            ));
-        }
-        IommuModel::Intel => {}
+        IommuModel::Virtio | IommuModel::Intel => {}
     }
     let mut driver = None;
+    let mut addr = None;
     for c in e.children()? {
         match c.name() {
             "driver" => set(&mut driver, c, |c| {
@@ -672,6 +664,7 @@ pub(super) fn iommu(e: El) -> R<Iommu> {
                     c.u32("aw_bits", Radix::Dec)?,
                 ))
             })?,
+            "address" if model == IommuModel::Virtio => set(&mut addr, c, address)?,
             "address" => {
                 return Err(invalid(format!(
                     "iommu model 'intel' can't have address, at {}",
@@ -684,6 +677,19 @@ pub(super) fn iommu(e: El) -> R<Iommu> {
     }
     let (intremap, caching_mode, eim, iotlb, aw_bits) =
         driver.unwrap_or((None, None, None, None, None));
+    // libvirt's virDomainIOMMUDefValidate.
+    if model == IommuModel::Virtio
+        && (intremap.is_some()
+            || caching_mode.is_some()
+            || eim.is_some()
+            || iotlb.is_some()
+            || aw_bits.is_some())
+    {
+        return Err(invalid(format!(
+            "iommu model 'virtio' doesn't support additional attributes, at {}",
+            e.at()
+        )));
+    }
     if eim == Some(true) && intremap != Some(true) {
         return Err(invalid(format!(
             "IOMMU eim requires interrupt remapping to be enabled, at {}",
@@ -697,6 +703,7 @@ pub(super) fn iommu(e: El) -> R<Iommu> {
         eim,
         iotlb,
         aw_bits,
+        address: addr,
     })
 }
 
@@ -798,51 +805,6 @@ pub(super) fn rng(e: El) -> R<Rng> {
         virtio: driver.unwrap_or_default(),
         address: addr,
     })
-}
-
-pub(super) fn tpm(e: El) -> R<Tpm> {
-    e.allow(&["model"])?;
-    let model = e.word("model")?;
-    let mut backend = None;
-    for c in e.children()? {
-        match c.name() {
-            "backend" => set(&mut backend, c, |c| {
-                c.req("type")?;
-                if c.choice("type", &[("emulator", false), ("passthrough", true)])? == Some(true) {
-                    c.allow(&["type"])?;
-                    let mut path = None;
-                    for d in c.children()? {
-                        match d.name() {
-                            "device" => set(&mut path, d, |d| {
-                                d.allow(&["path"])?;
-                                d.empty()?;
-                                Ok(d.req("path")?.to_string())
-                            })?,
-                            _ => d.skip()?,
-                        }
-                    }
-                    let path = path.ok_or_else(|| {
-                        invalid(format!(
-                            "missing <device path=...> in the passthrough <backend> at {}",
-                            c.at()
-                        ))
-                    })?;
-                    return Ok(TpmBackend::Passthrough { path });
-                }
-                c.allow(&["type", "version", "persistent_state"])?;
-                c.empty()?;
-                Ok(TpmBackend::Emulator {
-                    version: c.word("version")?,
-                    persistent_state: c.yes_no("persistent_state")?,
-                })
-            })?,
-            "alias" => alias(c)?,
-            _ => c.skip()?,
-        }
-    }
-    let backend =
-        backend.ok_or_else(|| invalid(format!("missing <backend> in <tpm> at {}", e.at())))?;
-    Ok(Tpm { model, backend })
 }
 
 pub(super) fn hub(e: El) -> R<Hub> {

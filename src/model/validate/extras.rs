@@ -144,6 +144,7 @@ fn tpms(def: &DomainDef) -> R {
                 }
             }
             TpmBackend::Passthrough { path } => check_path("TPM device path", path)?,
+            TpmBackend::External { path } => check_path("external TPM socket path", path)?,
         }
     }
     Ok(())

@@ -40,6 +40,8 @@ pub enum Dev {
     Shmem(usize),
     /// The `<vsock>`.
     Vsock,
+    /// A virtio `<iommu>`.
+    Iommu,
     /// A virtio `<memory>` device, by position.
     Memory(usize),
 }
