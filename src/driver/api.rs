@@ -405,6 +405,28 @@ pub trait Driver: Send + Sync {
         let _ = (dom, change, flags);
         Err(unsupported("change block I/O tuning"))
     }
+    /// Changes disk `disk`'s I/O throttle (by target or file; virsh's
+    /// `blkdeviotune` with values), merged with the one it has as
+    /// libvirt merges it ([`BlockIoTuneChange`]): live, the running or
+    /// paused QEMU's throttle (`block_set_io_throttle`; an empty drive
+    /// gets it with its next medium) and the live definition; in the
+    /// definition, its `<iotune>`; disks of the same group take the same
+    /// limits. See [`ModifyFlags`] for where it applies. Refused with
+    /// libvirt's rules: an unknown limit or one above 10^15, a total with
+    /// its read or write part (`InvalidArgument`), a `_max` without its
+    /// base or below it, a new group with no limit, a vhost-user disk
+    /// (`ConfigUnsupported`), a disk the definition lacks
+    /// (`InvalidArgument`). Nothing changes when an error is returned.
+    fn set_block_iotune(
+        &self,
+        dom: &Domain,
+        disk: &str,
+        change: &super::BlockIoTuneChange,
+        flags: ModifyFlags,
+    ) -> Result<()> {
+        let _ = (dom, disk, change, flags);
+        Err(unsupported("change a disk's I/O throttle"))
+    }
     /// The statistics of a running or paused domain (virsh's `domstats`);
     /// of a shut-off one, only the state.
     fn stats(&self, dom: &Domain) -> Result<DomainStats>;

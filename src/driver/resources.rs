@@ -410,6 +410,29 @@ impl BlkioTuneChange {
     }
 }
 
+/// A change of one disk's `<iotune>` (virsh's `blkdeviotune` with
+/// values, libvirt's `virDomainSetBlockIoTune`): the limits given, by
+/// libvirt's names ([`crate::model::IOTUNE_LIMITS`]), and the group. As
+/// libvirt merges it, a family of limits not given (the three
+/// `*_bytes_sec`, the three `*_iops_sec`, their `_max`, their
+/// `_max_length`, `size_iops_sec`) and a group not given stay as they
+/// are; all limits 0 removes the throttle (and the group).
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BlockIoTuneChange {
+    /// The limits given, each once (0: none).
+    pub limits: Vec<(String, u64)>,
+    /// `<group_name>`: disks of one group share their limits.
+    pub group_name: Option<String>,
+}
+
+impl BlockIoTuneChange {
+    /// A change of `limits` (libvirt's names) and `group_name`.
+    pub fn new(limits: Vec<(String, u64)>, group_name: Option<String>) -> BlockIoTuneChange {
+        BlockIoTuneChange { limits, group_name }
+    }
+}
+
 /// What a running QEMU holds for one disk's drive (`query-block`), as
 /// virsh's `blkdeviotune` and `domblkerror` read it.
 #[non_exhaustive]

@@ -637,6 +637,21 @@ impl Handler for DriverCalls<'_> {
         self.driver
             .set_blkiotune(&dom(d), &change.into(), flags.into())
     }
+
+    fn set_block_iotune(
+        &mut self,
+        (d, disk, limits, group, flags): (
+            WireDomain,
+            String,
+            Vec<(String, u64)>,
+            Option<String>,
+            WireModifyFlags,
+        ),
+    ) -> Result<()> {
+        let change = crate::driver::BlockIoTuneChange::new(limits, group);
+        self.driver
+            .set_block_iotune(&dom(d), &disk, &change, flags.into())
+    }
 }
 
 /// Each value converted to its wire twin.

@@ -488,6 +488,9 @@ procedures! {
     106 DiskRuntime disk_runtime(WireDomain) -> Vec<WireDiskRuntime>, ro, Job;
     /// `Driver::domain_xml_to_native` (format, domain XML).
     107 DomainXmlToNative domain_xml_to_native((String, String)) -> String, rw, Job;
+    /// `Driver::set_block_iotune` (domain, disk, limits by libvirt's
+    /// name, group name, flags).
+    108 SetBlockIotune set_block_iotune((WireDomain, String, Vec<(String, u64)>, Option<String>, WireModifyFlags)) -> (), rw, Job;
 }
 
 /// The highest procedure number this build knows (the table is numbered

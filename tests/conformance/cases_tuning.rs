@@ -4,7 +4,9 @@
 //! setting), refusals leaving it as it was; and live, the running
 //! domain's definition, kept by a manager that reattaches.
 
-use qvirt::driver::{BlkioTuneChange, Domain, MemTuneChange, ModifyFlags, XmlFlags};
+use qvirt::driver::{
+    BlkioTuneChange, BlockIoTuneChange, Domain, MemTuneChange, ModifyFlags, XmlFlags,
+};
 use qvirt::model::{BlkioTune, MemTune};
 use qvirt::{DomainDef, Driver, ErrorCode};
 
@@ -154,4 +156,64 @@ pub fn drives_show_the_throttle_in_force(cx: &mut Ctx<'_>) {
     assert_eq!(vda.iotune, want);
     assert_eq!(vda.group.as_deref(), Some("g1"));
     assert_eq!(vda.io_status, "ok");
+}
+
+/// A disk's throttle changed live reaches the running QEMU (its drive's
+/// limits) and the live definition, which a manager that reattaches
+/// still shows, with the families not given kept; in the definition it
+/// changes `<iotune>` only; libvirt's refusals change nothing.
+pub fn a_disk_throttle_changes_live_and_in_the_definition(cx: &mut Ctx<'_>) {
+    let img = cx.root().join("t.img");
+    std::fs::write(&img, vec![0u8; 1 << 20]).expect("write a test image");
+    let vm = Vm::firmware("fw-iotune").device(&format!(
+        "<disk type='file' device='disk'><driver name='qemu' type='raw'/>\
+         <source file='{}'/><target dev='vda' bus='virtio'/><iotune>\
+         <read_bytes_sec>65536</read_bytes_sec><total_iops_sec>90</total_iops_sec>\
+         </iotune></disk>",
+        img.display()
+    ));
+    let d = cx.d();
+    let dom = define_and_start(d, &vm);
+    let set = |d: &dyn Driver, limits: &[(&str, u64)], flags| {
+        let limits = limits.iter().map(|(n, v)| (n.to_string(), *v)).collect();
+        d.set_block_iotune(&dom, "vda", &BlockIoTuneChange::new(limits, None), flags)
+    };
+    set(d, &[("read_bytes_sec", 131_072)], ModifyFlags::LIVE).unwrap();
+    let iotune = |d: &dyn Driver, inactive: bool| {
+        let xml = d.xml_desc(&dom, XmlFlags::inactive_if(inactive)).unwrap();
+        let def = DomainDef::from_xml(&xml).unwrap();
+        let t = def.devices.disks[0].iotune.clone().unwrap_or_default();
+        (t.get("read_bytes_sec"), t.get("total_iops_sec"))
+    };
+    let drive = d.disk_runtime(&dom).unwrap().remove(0);
+    assert_eq!((drive.iotune[1], drive.iotune[3]), (131_072, 90));
+    assert_eq!(iotune(d, false), (131_072, 90));
+    assert_eq!(iotune(d, true), (65536, 90));
+    let e = expect_err(
+        set(
+            d,
+            &[("total_bytes_sec", 5), ("read_bytes_sec", 5)],
+            ModifyFlags::CURRENT,
+        ),
+        ErrorCode::InvalidArgument,
+        "a total beside its read part",
+    );
+    assert!(e.message.contains("cannot be set at the same time"), "{e}");
+    expect_err(
+        set(
+            d,
+            &[("total_iops_sec_max", 10), ("total_iops_sec", 0)],
+            ModifyFlags::LIVE,
+        ),
+        ErrorCode::ConfigUnsupported,
+        "a _max without its base",
+    );
+    set(d, &[("total_iops_sec", 45)], ModifyFlags::CONFIG).unwrap();
+    assert_eq!(iotune(d, true), (65536, 45));
+    cx.reopen();
+    let d = cx.d();
+    assert_eq!(iotune(d, false), (131_072, 90));
+    let drive = d.disk_runtime(&dom).unwrap().remove(0);
+    assert_eq!((drive.iotune[1], drive.iotune[3]), (131_072, 90));
+    d.destroy(&dom).unwrap();
 }

@@ -288,6 +288,7 @@ pub fn reply_for(procedure: u32) -> Reply {
         103 => Reply::SetMemtune(()),
         104 => Reply::SetBlkiotune(()),
         105 => Reply::InjectNmi(()),
+        108 => Reply::SetBlockIotune(()),
         107 => Reply::DomainXmlToNative("/usr/bin/qemu-system-x86_64 -name guest=a".into()),
         106 => Reply::DiskRuntime(vec![WireDiskRuntime {
             target: "vda".into(),
@@ -442,6 +443,7 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         Reply::SecretGetValue(_) => "bytes",
         Reply::SecretSetValue(()) | Reply::SecretUndefine(()) => "unit",
         Reply::SetMemtune(()) | Reply::SetBlkiotune(()) | Reply::InjectNmi(()) => "unit",
+        Reply::SetBlockIotune(()) => "unit",
         Reply::DiskRuntime(_) => "disk_runtime",
         Reply::DomainXmlToNative(_) => "text",
     }

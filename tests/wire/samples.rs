@@ -424,6 +424,19 @@ pub fn calls() -> Vec<Call> {
         Call::InjectNmi(d()),
         Call::DiskRuntime(d()),
         Call::DomainXmlToNative(("qemu-argv".into(), "<domain/>".into())),
+        Call::SetBlockIotune((
+            d(),
+            "vda".into(),
+            vec![
+                ("total_bytes_sec".into(), 1_048_576),
+                ("write_iops_sec".into(), 0),
+            ],
+            Some("g1".into()),
+            WireModifyFlags {
+                live: true,
+                config: true,
+            },
+        )),
     ]
 }
 
@@ -539,6 +552,7 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::InjectNmi(..) => "inject_nmi",
         Call::DiskRuntime(..) => "disk_runtime",
         Call::DomainXmlToNative(..) => "domain_xml_to_native",
+        Call::SetBlockIotune(..) => "set_block_iotune",
     }
 }
 

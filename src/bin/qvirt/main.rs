@@ -13,6 +13,7 @@ mod devices;
 mod edit;
 mod event;
 mod hotplug;
+mod iotune;
 mod jobs;
 mod lifecycle;
 mod native;

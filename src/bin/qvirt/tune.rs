@@ -2,8 +2,8 @@
 //! `<memtune>` and `<blkiotune>` (the running domain's cgroups and its
 //! live definition, or the persistent definition, by `--live`,
 //! `--config`, `--current`); without, they show them as virsh does,
-//! one `name: value` line each. `blkdeviotune` shows a disk's throttle
-//! (the running QEMU's, or `<iotune>`) and `domblkerror` the disks QEMU
+//! one `name: value` line each. `blkdeviotune` shows or changes a disk's
+//! throttle (the running QEMU's, or `<iotune>`) and `domblkerror` the disks QEMU
 //! stopped on an error.
 
 use clap::Subcommand;
@@ -64,14 +64,18 @@ pub enum TuneCommand {
         #[command(flatten)]
         at: WhereArgs,
     },
-    /// Show a disk's I/O throttle: the running QEMU's (by default while
-    /// it runs, or `--live`), else the definition's `<iotune>`.
+    /// Show or change a disk's I/O throttle: the running QEMU's (by
+    /// default while it runs, or `--live`), else the definition's
+    /// `<iotune>`. A family of limits not given keeps its values; all 0
+    /// removes the throttle.
     #[command(name = "blkdeviotune")]
     Blkdeviotune {
         #[command(flatten)]
         dom: DomArg,
         /// The disk: its target (vda) or its file.
         device: String,
+        #[command(flatten)]
+        limits: Box<crate::iotune::IoTuneArgs>,
         #[command(flatten)]
         at: WhereArgs,
     },
@@ -163,9 +167,20 @@ pub fn run(ctx: &mut Ctx, command: TuneCommand) -> Result<()> {
             let d = ctx.domain(&dom.domain)?;
             ctx.driver()?.set_blkiotune(&d, &change, flags)
         }
-        TuneCommand::Blkdeviotune { dom, device, at } => {
+        TuneCommand::Blkdeviotune {
+            dom,
+            device,
+            limits,
+            at,
+        } => {
             let flags = modify_flags(at.live, at.config, at.current)?;
-            show_blkdeviotune(ctx, &dom.domain, &device, flags)
+            match limits.change() {
+                None => show_blkdeviotune(ctx, &dom.domain, &device, flags),
+                Some(change) => {
+                    let d = ctx.domain(&dom.domain)?;
+                    ctx.driver()?.set_block_iotune(&d, &device, &change, flags)
+                }
+            }
         }
         TuneCommand::Domblkerror { dom } => {
             let d = ctx.domain(&dom.domain)?;

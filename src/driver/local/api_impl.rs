@@ -540,6 +540,17 @@ impl Driver for LocalDriver {
             .set_blkiotune(&self.core.resolve(dom)?, change, flags)
     }
 
+    fn set_block_iotune(
+        &self,
+        dom: &Domain,
+        disk: &str,
+        change: &crate::driver::BlockIoTuneChange,
+        flags: ModifyFlags,
+    ) -> Result<()> {
+        self.core
+            .set_block_iotune(&self.core.resolve(dom)?, disk, change, flags)
+    }
+
     fn set_max_memory(&self, dom: &Domain, kib: u64, flags: ModifyFlags) -> Result<()> {
         self.core
             .set_max_memory(&self.core.resolve(dom)?, kib, flags)

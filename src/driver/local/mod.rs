@@ -16,6 +16,7 @@ mod helper_procs;
 mod hostcheck;
 mod hotplug;
 mod incoming;
+mod iotune;
 mod jobs;
 mod launch;
 pub mod layout;

@@ -925,6 +925,18 @@ impl Driver for SocketDriver {
         self.rpc()
             .set_blkiotune((wire(dom), change.clone().into(), flags.into()))
     }
+
+    fn set_block_iotune(
+        &self,
+        dom: &Domain,
+        disk: &str,
+        change: &crate::driver::BlockIoTuneChange,
+        flags: ModifyFlags,
+    ) -> Result<()> {
+        let (limits, group) = (change.limits.clone(), change.group_name.clone());
+        self.rpc()
+            .set_block_iotune((wire(dom), disk.into(), limits, group, flags.into()))
+    }
 }
 
 /// Each wire value converted to its API twin.

@@ -898,6 +898,7 @@ impl Handler for LvCalls<'_> {
     }
     calls_in! { drives:
         domain_get_block_io_tune(BlockIoTuneArgs) -> ParamsRet = block_io_tune;
+        domain_set_block_io_tune(SetBlockIoTuneArgs) -> () = set_block_io_tune;
         domain_get_disk_errors(DiskErrorsArgs) -> DiskErrorsRet = disk_errors;
     }
 

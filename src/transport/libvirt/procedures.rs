@@ -722,6 +722,12 @@ procedures! {
         /// `virConnectDomainXMLToNative`: qemu-argv; libvirt allows it
         /// on a read-write connection only.
         136 ConnectDomainXmlToNative connect_domain_xml_to_native(XmlToNativeArgs) -> XmlToNativeRet, rw, Job;
+
+        // A disk's throttle changed, the domain's threads, its scheduler,
+        // the host's SMBIOS, the migration speed, and peeks; bodies in
+        // `drives.rs` and `threads.rs`.
+        /// `virDomainSetBlockIoTune`.
+        252 DomainSetBlockIoTune domain_set_block_io_tune(SetBlockIoTuneArgs) -> (), rw, Job;
     }
 }
 

@@ -881,6 +881,16 @@ impl Driver for LvDriver {
         super::resources::set_blkiotune(&self.conn, d, change, f)
     }
 
+    fn set_block_iotune(
+        &self,
+        d: &Domain,
+        disk: &str,
+        change: &crate::driver::BlockIoTuneChange,
+        f: ModifyFlags,
+    ) -> Result<()> {
+        super::resources::set_block_iotune(&self.conn, d, disk, change, f)
+    }
+
     fn set_max_memory(&self, d: &Domain, kib: u64, f: ModifyFlags) -> Result<()> {
         super::resources::set_max_memory(&self.conn, d, kib, f)
     }
