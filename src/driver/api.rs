@@ -427,6 +427,14 @@ pub trait Driver: Send + Sync {
         let _ = (dom, disk, change, flags);
         Err(unsupported("change a disk's I/O throttle"))
     }
+    /// The I/O threads of a running or paused domain as its QEMU lists
+    /// them (`query-iothreads`), each with the host CPUs the kernel lets
+    /// its thread run on (what `<iothreadpin>` set, or another pinning
+    /// since).
+    fn iothreads(&self, dom: &Domain) -> Result<Vec<super::IoThreadInfo>> {
+        let _ = dom;
+        Err(unsupported("list the I/O threads of a running domain"))
+    }
     /// The statistics of a running or paused domain (virsh's `domstats`);
     /// of a shut-off one, only the state.
     fn stats(&self, dom: &Domain) -> Result<DomainStats>;

@@ -433,6 +433,24 @@ impl BlockIoTuneChange {
     }
 }
 
+/// One I/O thread of a running domain (virsh's `iothreadinfo`): its
+/// id (of `<iothreadids>`) and the host CPUs its thread may run on.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct IoThreadInfo {
+    /// The id.
+    pub id: u32,
+    /// The host CPUs it may run on, ascending.
+    pub cpus: Vec<u32>,
+}
+
+impl IoThreadInfo {
+    /// I/O thread `id`, which may run on `cpus`.
+    pub fn new(id: u32, cpus: Vec<u32>) -> IoThreadInfo {
+        IoThreadInfo { id, cpus }
+    }
+}
+
 /// What a running QEMU holds for one disk's drive (`query-block`), as
 /// virsh's `blkdeviotune` and `domblkerror` read it.
 #[non_exhaustive]

@@ -638,6 +638,11 @@ impl Handler for DriverCalls<'_> {
             .set_blkiotune(&dom(d), &change.into(), flags.into())
     }
 
+    fn iothreads(&mut self, d: WireDomain) -> Result<Vec<(u32, Vec<u32>)>> {
+        let threads = self.driver.iothreads(&dom(d))?;
+        Ok(threads.into_iter().map(|t| (t.id, t.cpus)).collect())
+    }
+
     fn set_block_iotune(
         &mut self,
         (d, disk, limits, group, flags): (

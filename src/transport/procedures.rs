@@ -491,6 +491,8 @@ procedures! {
     /// `Driver::set_block_iotune` (domain, disk, limits by libvirt's
     /// name, group name, flags).
     108 SetBlockIotune set_block_iotune((WireDomain, String, Vec<(String, u64)>, Option<String>, WireModifyFlags)) -> (), rw, Job;
+    /// `Driver::iothreads`: each I/O thread's id and host CPUs.
+    109 Iothreads iothreads(WireDomain) -> Vec<(u32, Vec<u32>)>, ro, Job;
 }
 
 /// The highest procedure number this build knows (the table is numbered

@@ -217,3 +217,27 @@ pub fn a_disk_throttle_changes_live_and_in_the_definition(cx: &mut Ctx<'_>) {
     assert_eq!((drive.iotune[1], drive.iotune[3]), (131_072, 90));
     d.destroy(&dom).unwrap();
 }
+
+/// A running domain's I/O threads, each with host CPUs it may run on:
+/// the one `<iothreadpin>` names for a pinned thread; a shut-off domain
+/// has none to list.
+pub fn iothreads_of_a_running_domain(cx: &mut Ctx<'_>) {
+    let vm = Vm::firmware("fw-iothreads").element(
+        "<iothreads>2</iothreads><cputune><iothreadpin iothread='2' cpuset='0'/></cputune>",
+    );
+    let d = cx.d();
+    let dom = define(d, &vm);
+    expect_err(
+        d.iothreads(&dom),
+        ErrorCode::OperationInvalid,
+        "a shut-off domain's I/O threads",
+    );
+    d.start(&dom).unwrap();
+    let mut threads = d.iothreads(&dom).unwrap();
+    threads.sort_by_key(|t| t.id);
+    let ids: Vec<u32> = threads.iter().map(|t| t.id).collect();
+    assert_eq!(ids, [1, 2], "{threads:?}");
+    assert!(!threads[0].cpus.is_empty(), "{threads:?}");
+    assert_eq!(threads[1].cpus, [0], "{threads:?}");
+    d.destroy(&dom).unwrap();
+}

@@ -122,7 +122,7 @@ macro_rules! vcpu_procedures {
 /// `tuning_samples.rs`.
 macro_rules! tuning_procedures {
     () => {
-        Procedure::DomainSetBlockIoTune
+        Procedure::DomainSetBlockIoTune | Procedure::DomainGetIothreadInfo
     };
 }
 

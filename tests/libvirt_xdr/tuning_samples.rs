@@ -3,6 +3,7 @@
 
 use qvirt::transport::libvirt::procedures::{Call, Procedure, Reply};
 use qvirt::transport::libvirt::types::*;
+use qvirt::transport::libvirt::xdr::Opaque;
 
 fn param(field: &str, value: ParamValue) -> TypedParam {
     TypedParam {
@@ -24,6 +25,10 @@ pub fn call(p: Procedure) -> Call {
             ],
             flags: 1,
         }),
+        P::DomainGetIothreadInfo => Call::DomainGetIothreadInfo(IoThreadInfoArgs {
+            dom: super::dom(),
+            flags: 1,
+        }),
         other => panic!("{other:?} has no sample here"),
     }
 }
@@ -33,6 +38,19 @@ pub fn reply(p: Procedure) -> Reply {
     use Procedure as P;
     match p {
         P::DomainSetBlockIoTune => Reply::DomainSetBlockIoTune(()),
+        P::DomainGetIothreadInfo => Reply::DomainGetIothreadInfo(IoThreadInfoRet {
+            info: vec![
+                IoThread {
+                    iothread_id: 1,
+                    cpumap: Opaque(vec![3]),
+                },
+                IoThread {
+                    iothread_id: 4,
+                    cpumap: Opaque(vec![0, 1]),
+                },
+            ],
+            ret: 2,
+        }),
         other => panic!("{other:?} has no sample here"),
     }
 }

@@ -289,6 +289,7 @@ pub fn reply_for(procedure: u32) -> Reply {
         104 => Reply::SetBlkiotune(()),
         105 => Reply::InjectNmi(()),
         108 => Reply::SetBlockIotune(()),
+        109 => Reply::Iothreads(vec![(1, vec![0, 1]), (3, vec![1])]),
         107 => Reply::DomainXmlToNative("/usr/bin/qemu-system-x86_64 -name guest=a".into()),
         106 => Reply::DiskRuntime(vec![WireDiskRuntime {
             target: "vda".into(),
@@ -444,6 +445,7 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         Reply::SecretSetValue(()) | Reply::SecretUndefine(()) => "unit",
         Reply::SetMemtune(()) | Reply::SetBlkiotune(()) | Reply::InjectNmi(()) => "unit",
         Reply::SetBlockIotune(()) => "unit",
+        Reply::Iothreads(_) => "iothreads",
         Reply::DiskRuntime(_) => "disk_runtime",
         Reply::DomainXmlToNative(_) => "text",
     }

@@ -437,6 +437,7 @@ pub fn calls() -> Vec<Call> {
                 config: true,
             },
         )),
+        Call::Iothreads(d()),
     ]
 }
 
@@ -553,6 +554,7 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::DiskRuntime(..) => "disk_runtime",
         Call::DomainXmlToNative(..) => "domain_xml_to_native",
         Call::SetBlockIotune(..) => "set_block_iotune",
+        Call::Iothreads(..) => "iothreads",
     }
 }
 

@@ -540,6 +540,10 @@ impl Driver for LocalDriver {
             .set_blkiotune(&self.core.resolve(dom)?, change, flags)
     }
 
+    fn iothreads(&self, dom: &Domain) -> Result<Vec<crate::driver::IoThreadInfo>> {
+        self.core.iothreads(&self.core.resolve(dom)?)
+    }
+
     fn set_block_iotune(
         &self,
         dom: &Domain,

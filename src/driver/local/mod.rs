@@ -48,6 +48,7 @@ mod stats;
 mod storage;
 mod storage_copy;
 mod store;
+mod threads;
 pub mod tpm;
 mod transfer;
 mod tunables;

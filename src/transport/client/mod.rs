@@ -926,6 +926,14 @@ impl Driver for SocketDriver {
             .set_blkiotune((wire(dom), change.clone().into(), flags.into()))
     }
 
+    fn iothreads(&self, dom: &Domain) -> Result<Vec<crate::driver::IoThreadInfo>> {
+        let threads = self.rpc().iothreads(wire(dom))?;
+        Ok(threads
+            .into_iter()
+            .map(|(id, cpus)| crate::driver::IoThreadInfo::new(id, cpus))
+            .collect())
+    }
+
     fn set_block_iotune(
         &self,
         dom: &Domain,

@@ -16,7 +16,7 @@ use super::values::{self, check_flags};
 use super::xdr::Chars;
 use super::{
     absent, blockjobs, domparams, domstats, drives, hostcaps, hostfacts, jobstats, nodestats,
-    resources, secrets, snapshots, storage, tunables, vcpus,
+    resources, secrets, snapshots, storage, threads, tunables, vcpus,
 };
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
@@ -900,6 +900,9 @@ impl Handler for LvCalls<'_> {
         domain_get_block_io_tune(BlockIoTuneArgs) -> ParamsRet = block_io_tune;
         domain_set_block_io_tune(SetBlockIoTuneArgs) -> () = set_block_io_tune;
         domain_get_disk_errors(DiskErrorsArgs) -> DiskErrorsRet = disk_errors;
+    }
+    calls_in! { threads:
+        domain_get_iothread_info(IoThreadInfoArgs) -> IoThreadInfoRet = get_iothread_info;
     }
 
     // Storage pools and volumes: see `storage.rs`.

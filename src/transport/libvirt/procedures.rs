@@ -728,6 +728,8 @@ procedures! {
         // `drives.rs` and `threads.rs`.
         /// `virDomainSetBlockIoTune`.
         252 DomainSetBlockIoTune domain_set_block_io_tune(SetBlockIoTuneArgs) -> (), rw, Job;
+        /// `virDomainGetIOThreadInfo`.
+        351 DomainGetIothreadInfo domain_get_iothread_info(IoThreadInfoArgs) -> IoThreadInfoRet, ro, Job;
     }
 }
 

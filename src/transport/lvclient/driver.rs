@@ -881,6 +881,10 @@ impl Driver for LvDriver {
         super::resources::set_blkiotune(&self.conn, d, change, f)
     }
 
+    fn iothreads(&self, d: &Domain) -> Result<Vec<crate::driver::IoThreadInfo>> {
+        super::resources::iothreads(&self.conn, d)
+    }
+
     fn set_block_iotune(
         &self,
         d: &Domain,

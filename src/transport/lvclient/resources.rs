@@ -114,6 +114,20 @@ pub(super) fn set_blkiotune(
     })
 }
 
+/// [`crate::Driver::iothreads`]: `virDomainGetIOThreadInfo`, live.
+pub(super) fn iothreads(conn: &Conn, d: &Domain) -> Result<Vec<crate::driver::IoThreadInfo>> {
+    use crate::transport::libvirt::threads::{IoThreadInfoArgs, cpus_of};
+    let ret = conn.domain_get_iothread_info(IoThreadInfoArgs {
+        dom: Dom::from(d),
+        flags: affect(ModifyFlags::LIVE),
+    })?;
+    Ok(ret
+        .info
+        .into_iter()
+        .map(|t| crate::driver::IoThreadInfo::new(t.iothread_id, cpus_of(&t.cpumap.0)))
+        .collect())
+}
+
 /// [`crate::Driver::set_block_iotune`]: `virDomainSetBlockIoTune`.
 pub(super) fn set_block_iotune(
     conn: &Conn,
