@@ -24,6 +24,7 @@ mod lifecycle;
 mod media;
 mod memcheck;
 mod metadata;
+mod migratable;
 mod migrate;
 mod monitor;
 pub mod native;

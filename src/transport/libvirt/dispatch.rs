@@ -152,14 +152,18 @@ impl Handler for LvCalls<'_> {
     }
 
     fn domain_get_xml_desc(&mut self, a: DomFlagsArgs) -> Result<XmlRet> {
+        use values::xml as x;
         check_flags(
             a.flags,
-            values::xml::SECURE | values::xml::INACTIVE,
+            x::SECURE | x::INACTIVE | x::MIGRATABLE,
             "virDomainGetXMLDesc",
         )?;
-        let mut flags = XmlFlags::inactive_if(a.flags & values::xml::INACTIVE != 0);
-        if a.flags & values::xml::SECURE != 0 {
+        let mut flags = XmlFlags::inactive_if(a.flags & x::INACTIVE != 0);
+        if a.flags & x::SECURE != 0 {
             flags = flags | XmlFlags::SECURE;
+        }
+        if a.flags & x::MIGRATABLE != 0 {
+            flags = flags | XmlFlags::MIGRATABLE;
         }
         Ok(XmlRet {
             xml: self.driver.xml_desc(&a.dom.into(), flags)?,

@@ -611,6 +611,9 @@ impl Driver for LvDriver {
         if flags.secure() {
             bits |= values::xml::SECURE;
         }
+        if flags.migratable() {
+            bits |= values::xml::MIGRATABLE;
+        }
         Ok(self.conn.domain_get_xml_desc(dom_flags(d, bits))?.xml)
     }
 
