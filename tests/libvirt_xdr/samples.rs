@@ -122,7 +122,9 @@ macro_rules! vcpu_procedures {
 /// `tuning_samples.rs`.
 macro_rules! tuning_procedures {
     () => {
-        Procedure::DomainSetBlockIoTune | Procedure::DomainGetIothreadInfo
+        Procedure::DomainSetBlockIoTune
+            | Procedure::DomainGetIothreadInfo
+            | Procedure::ConnectGetSysinfo
     };
 }
 

@@ -29,6 +29,7 @@ pub fn call(p: Procedure) -> Call {
             dom: super::dom(),
             flags: 1,
         }),
+        P::ConnectGetSysinfo => Call::ConnectGetSysinfo(SysinfoArgs { flags: 0 }),
         other => panic!("{other:?} has no sample here"),
     }
 }
@@ -50,6 +51,9 @@ pub fn reply(p: Procedure) -> Reply {
                 },
             ],
             ret: 2,
+        }),
+        P::ConnectGetSysinfo => Reply::ConnectGetSysinfo(SysinfoRet {
+            sysinfo: "<sysinfo type='smbios'>\n  <bios>\n    <entry name='vendor'>SeaBIOS</entry>\n  </bios>\n</sysinfo>\n".into(),
         }),
         other => panic!("{other:?} has no sample here"),
     }

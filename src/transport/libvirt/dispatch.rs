@@ -899,6 +899,7 @@ impl Handler for LvCalls<'_> {
     }
     free_calls! {
         connect_get_storage_pool_capabilities(PoolCapsArgs) -> PoolCapsRet = hostcaps::pool_capabilities;
+        connect_get_sysinfo(SysinfoArgs) -> SysinfoRet = super::sysinfo::get_sysinfo;
     }
     calls_in! { drives:
         domain_get_block_io_tune(BlockIoTuneArgs) -> ParamsRet = block_io_tune;

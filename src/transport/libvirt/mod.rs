@@ -32,6 +32,7 @@ pub mod resources;
 pub mod secrets;
 pub mod snapshots;
 pub(crate) mod storage;
+pub mod sysinfo;
 pub mod threads;
 pub mod tunables;
 pub mod types;

@@ -730,6 +730,8 @@ procedures! {
         252 DomainSetBlockIoTune domain_set_block_io_tune(SetBlockIoTuneArgs) -> (), rw, Job;
         /// `virDomainGetIOThreadInfo`.
         351 DomainGetIothreadInfo domain_get_iothread_info(IoThreadInfoArgs) -> IoThreadInfoRet, ro, Job;
+        /// `virConnectGetSysinfo`: the host's SMBIOS.
+        203 ConnectGetSysinfo connect_get_sysinfo(SysinfoArgs) -> SysinfoRet, ro, Job;
     }
 }
 
@@ -777,9 +779,9 @@ mod tests {
 
     #[test]
     fn unknown_procedures_are_named() {
-        let e = Call::decode(203, &[]).unwrap_err();
+        let e = Call::decode(68, &[]).unwrap_err();
         assert_eq!(e.code, ErrorCode::NoSupport);
-        assert!(e.message.contains("CONNECT_GET_SYSINFO"), "{}", e.message);
+        assert!(e.message.contains("AUTH_SASL_START"), "{}", e.message);
         assert!(
             Call::decode(9999, &[])
                 .unwrap_err()

@@ -56,6 +56,7 @@ pub use super::snapshots::{
     SnapListRet, SnapLookupArgs, SnapNamesArgs, SnapRet,
 };
 /// The `<memtune>` and `<blkiotune>` procedures' shapes, with the others.
+pub use super::sysinfo::{SysinfoArgs, SysinfoRet};
 pub use super::threads::{IoThread, IoThreadInfoArgs, IoThreadInfoRet};
 pub use super::tunables::{SetTunableArgs, TunableArgs};
 /// The shapes of the vCPU placement and host CPU procedures, with the
