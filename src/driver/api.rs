@@ -435,6 +435,24 @@ pub trait Driver: Send + Sync {
         let _ = dom;
         Err(unsupported("list the I/O threads of a running domain"))
     }
+    /// The most MiB/s a migration of the domain may use when it does not
+    /// say (virsh's `migrate-getspeed`): what
+    /// [`Driver::migrate_set_max_speed`] set while this manager runs, else
+    /// [`MIGRATE_SPEED_UNLIMITED`](super::MIGRATE_SPEED_UNLIMITED).
+    fn migrate_max_speed(&self, dom: &Domain) -> Result<u64> {
+        let _ = dom;
+        Err(unsupported("read the migration speed"))
+    }
+    /// Sets the most MiB/s a migration of the domain may use when it does
+    /// not say (virsh's `migrate-setspeed`): of a running or paused
+    /// domain, also QEMU's `max-bandwidth` at once (a migration under way
+    /// slows down or speeds up). Above
+    /// [`MIGRATE_SPEED_UNLIMITED`](super::MIGRATE_SPEED_UNLIMITED):
+    /// `LimitExceeded`.
+    fn migrate_set_max_speed(&self, dom: &Domain, mib_s: u64) -> Result<()> {
+        let _ = (dom, mib_s);
+        Err(unsupported("set the migration speed"))
+    }
     /// The statistics of a running or paused domain (virsh's `domstats`);
     /// of a shut-off one, only the state.
     fn stats(&self, dom: &Domain) -> Result<DomainStats>;

@@ -638,6 +638,14 @@ impl Handler for DriverCalls<'_> {
             .set_blkiotune(&dom(d), &change.into(), flags.into())
     }
 
+    fn migrate_max_speed(&mut self, d: WireDomain) -> Result<u64> {
+        self.driver.migrate_max_speed(&dom(d))
+    }
+
+    fn migrate_set_max_speed(&mut self, (d, mib_s): (WireDomain, u64)) -> Result<()> {
+        self.driver.migrate_set_max_speed(&dom(d), mib_s)
+    }
+
     fn iothreads(&mut self, d: WireDomain) -> Result<Vec<(u32, Vec<u32>)>> {
         let threads = self.driver.iothreads(&dom(d))?;
         Ok(threads.into_iter().map(|t| (t.id, t.cpus)).collect())

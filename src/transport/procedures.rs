@@ -493,6 +493,10 @@ procedures! {
     108 SetBlockIotune set_block_iotune((WireDomain, String, Vec<(String, u64)>, Option<String>, WireModifyFlags)) -> (), rw, Job;
     /// `Driver::iothreads`: each I/O thread's id and host CPUs.
     109 Iothreads iothreads(WireDomain) -> Vec<(u32, Vec<u32>)>, ro, Job;
+    /// `Driver::migrate_max_speed`.
+    110 MigrateMaxSpeed migrate_max_speed(WireDomain) -> u64, ro, Job;
+    /// `Driver::migrate_set_max_speed` (domain, MiB/s).
+    111 MigrateSetMaxSpeed migrate_set_max_speed((WireDomain, u64)) -> (), rw, Job;
 }
 
 /// The highest procedure number this build knows (the table is numbered

@@ -241,3 +241,30 @@ pub fn iothreads_of_a_running_domain(cx: &mut Ctx<'_>) {
     assert_eq!(threads[1].cpus, [0], "{threads:?}");
     d.destroy(&dom).unwrap();
 }
+
+/// A domain's migration speed: unlimited until set, kept while shut off,
+/// and given to a running QEMU at once (its `max-bandwidth`); above
+/// libvirt's limit it is refused.
+pub fn migration_speed_is_kept_and_reaches_qemu(cx: &mut Ctx<'_>) {
+    use qvirt::driver::MIGRATE_SPEED_UNLIMITED;
+    let d = cx.d();
+    let dom = define(d, &Vm::firmware("fw-migspeed"));
+    assert_eq!(d.migrate_max_speed(&dom).unwrap(), MIGRATE_SPEED_UNLIMITED);
+    d.migrate_set_max_speed(&dom, 300).unwrap();
+    assert_eq!(d.migrate_max_speed(&dom).unwrap(), 300);
+    d.start(&dom).unwrap();
+    d.migrate_set_max_speed(&dom, 64).unwrap();
+    assert_eq!(d.migrate_max_speed(&dom).unwrap(), 64);
+    let out = d
+        .qemu_monitor_command(&dom, r#"{"execute":"query-migrate-parameters"}"#)
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["return"]["max-bandwidth"].as_u64(), Some(64 << 20), "{v}");
+    expect_err(
+        d.migrate_set_max_speed(&dom, MIGRATE_SPEED_UNLIMITED + 1),
+        ErrorCode::LimitExceeded,
+        "a speed above the limit",
+    );
+    assert_eq!(d.migrate_max_speed(&dom).unwrap(), 64);
+    d.destroy(&dom).unwrap();
+}

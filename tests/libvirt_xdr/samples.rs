@@ -125,6 +125,8 @@ macro_rules! tuning_procedures {
         Procedure::DomainSetBlockIoTune
             | Procedure::DomainGetIothreadInfo
             | Procedure::ConnectGetSysinfo
+            | Procedure::DomainMigrateSetMaxSpeed
+            | Procedure::DomainMigrateGetMaxSpeed
     };
 }
 

@@ -30,6 +30,15 @@ pub fn call(p: Procedure) -> Call {
             flags: 1,
         }),
         P::ConnectGetSysinfo => Call::ConnectGetSysinfo(SysinfoArgs { flags: 0 }),
+        P::DomainMigrateSetMaxSpeed => Call::DomainMigrateSetMaxSpeed(SetMaxSpeedArgs {
+            dom: super::dom(),
+            bandwidth: 64,
+            flags: 0,
+        }),
+        P::DomainMigrateGetMaxSpeed => Call::DomainMigrateGetMaxSpeed(MaxSpeedArgs {
+            dom: super::dom(),
+            flags: 0,
+        }),
         other => panic!("{other:?} has no sample here"),
     }
 }
@@ -51,6 +60,10 @@ pub fn reply(p: Procedure) -> Reply {
                 },
             ],
             ret: 2,
+        }),
+        P::DomainMigrateSetMaxSpeed => Reply::DomainMigrateSetMaxSpeed(()),
+        P::DomainMigrateGetMaxSpeed => Reply::DomainMigrateGetMaxSpeed(MaxSpeedRet {
+            bandwidth: 8_796_093_022_207,
         }),
         P::ConnectGetSysinfo => Reply::ConnectGetSysinfo(SysinfoRet {
             sysinfo: "<sysinfo type='smbios'>\n  <bios>\n    <entry name='vendor'>SeaBIOS</entry>\n  </bios>\n</sysinfo>\n".into(),

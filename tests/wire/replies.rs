@@ -290,6 +290,8 @@ pub fn reply_for(procedure: u32) -> Reply {
         105 => Reply::InjectNmi(()),
         108 => Reply::SetBlockIotune(()),
         109 => Reply::Iothreads(vec![(1, vec![0, 1]), (3, vec![1])]),
+        110 => Reply::MigrateMaxSpeed(8_796_093_022_207),
+        111 => Reply::MigrateSetMaxSpeed(()),
         107 => Reply::DomainXmlToNative("/usr/bin/qemu-system-x86_64 -name guest=a".into()),
         106 => Reply::DiskRuntime(vec![WireDiskRuntime {
             target: "vda".into(),
@@ -446,6 +448,8 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         Reply::SetMemtune(()) | Reply::SetBlkiotune(()) | Reply::InjectNmi(()) => "unit",
         Reply::SetBlockIotune(()) => "unit",
         Reply::Iothreads(_) => "iothreads",
+        Reply::MigrateMaxSpeed(_) => "speed",
+        Reply::MigrateSetMaxSpeed(()) => "unit",
         Reply::DiskRuntime(_) => "disk_runtime",
         Reply::DomainXmlToNative(_) => "text",
     }

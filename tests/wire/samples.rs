@@ -438,6 +438,8 @@ pub fn calls() -> Vec<Call> {
             },
         )),
         Call::Iothreads(d()),
+        Call::MigrateMaxSpeed(d()),
+        Call::MigrateSetMaxSpeed((d(), 64)),
     ]
 }
 
@@ -555,6 +557,8 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::DomainXmlToNative(..) => "domain_xml_to_native",
         Call::SetBlockIotune(..) => "set_block_iotune",
         Call::Iothreads(..) => "iothreads",
+        Call::MigrateMaxSpeed(..) => "migrate_max_speed",
+        Call::MigrateSetMaxSpeed(..) => "migrate_set_max_speed",
     }
 }
 

@@ -215,9 +215,22 @@ impl Driver for LocalDriver {
         self.core.save_domain(&dom, &image, true, options)
     }
 
-    fn migrate(&self, dom: &Domain, dest_uri: &str, options: MigrateOptions) -> Result<()> {
+    fn migrate(&self, dom: &Domain, dest_uri: &str, mut options: MigrateOptions) -> Result<()> {
+        let dom = self.core.resolve(dom)?;
+        // Without its own bandwidth, a migration takes the domain's.
+        if options.bandwidth_mib_s.is_none() {
+            options.bandwidth_mib_s = self.core.with_entry(&dom, |e| Ok(e.migrate_speed))?;
+        }
+        self.core.migrate_out(&dom, dest_uri, options)
+    }
+
+    fn migrate_max_speed(&self, dom: &Domain) -> Result<u64> {
+        self.core.migrate_max_speed(&self.core.resolve(dom)?)
+    }
+
+    fn migrate_set_max_speed(&self, dom: &Domain, mib_s: u64) -> Result<()> {
         self.core
-            .migrate_out(&self.core.resolve(dom)?, dest_uri, options)
+            .migrate_set_max_speed(&self.core.resolve(dom)?, mib_s)
     }
 
     fn migrate_incoming(&self, params: IncomingParams) -> Result<IncomingReady> {

@@ -26,6 +26,7 @@ mod memcheck;
 mod metadata;
 mod migratable;
 mod migrate;
+mod migspeed;
 mod monitor;
 pub mod native;
 mod passt;

@@ -926,6 +926,14 @@ impl Driver for SocketDriver {
             .set_blkiotune((wire(dom), change.clone().into(), flags.into()))
     }
 
+    fn migrate_max_speed(&self, dom: &Domain) -> Result<u64> {
+        self.rpc().migrate_max_speed(wire(dom))
+    }
+
+    fn migrate_set_max_speed(&self, dom: &Domain, mib_s: u64) -> Result<()> {
+        self.rpc().migrate_set_max_speed((wire(dom), mib_s))
+    }
+
     fn iothreads(&self, dom: &Domain) -> Result<Vec<crate::driver::IoThreadInfo>> {
         let threads = self.rpc().iothreads(wire(dom))?;
         Ok(threads

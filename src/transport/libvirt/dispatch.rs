@@ -15,8 +15,8 @@ use super::types::*;
 use super::values::{self, check_flags};
 use super::xdr::Chars;
 use super::{
-    absent, blockjobs, domparams, domstats, drives, hostcaps, hostfacts, jobstats, nodestats,
-    resources, secrets, snapshots, storage, threads, tunables, vcpus,
+    absent, blockjobs, domparams, domstats, drives, hostcaps, hostfacts, jobstats, migspeed,
+    nodestats, resources, secrets, snapshots, storage, threads, tunables, vcpus,
 };
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
@@ -908,6 +908,10 @@ impl Handler for LvCalls<'_> {
     }
     calls_in! { threads:
         domain_get_iothread_info(IoThreadInfoArgs) -> IoThreadInfoRet = get_iothread_info;
+    }
+    calls_in! { migspeed:
+        domain_migrate_set_max_speed(SetMaxSpeedArgs) -> () = set_max_speed;
+        domain_migrate_get_max_speed(MaxSpeedArgs) -> MaxSpeedRet = get_max_speed;
     }
 
     // Storage pools and volumes: see `storage.rs`.

@@ -25,6 +25,7 @@ pub mod hostcaps;
 pub mod hostfacts;
 pub mod jobstats;
 mod media;
+pub mod migspeed;
 pub mod names;
 pub mod nodestats;
 pub mod procedures;

@@ -732,6 +732,11 @@ procedures! {
         351 DomainGetIothreadInfo domain_get_iothread_info(IoThreadInfoArgs) -> IoThreadInfoRet, ro, Job;
         /// `virConnectGetSysinfo`: the host's SMBIOS.
         203 ConnectGetSysinfo connect_get_sysinfo(SysinfoArgs) -> SysinfoRet, ro, Job;
+        /// `virDomainMigrateSetMaxSpeed`.
+        207 DomainMigrateSetMaxSpeed domain_migrate_set_max_speed(SetMaxSpeedArgs) -> (), rw, Prio;
+        /// `virDomainMigrateGetMaxSpeed`; libvirt allows it on a
+        /// read-write connection only.
+        242 DomainMigrateGetMaxSpeed domain_migrate_get_max_speed(MaxSpeedArgs) -> MaxSpeedRet, rw, Quick;
     }
 }
 

@@ -36,6 +36,8 @@ pub use super::hostfacts::{
 };
 /// `virDomainGetJobStats`'s shapes, with the others.
 pub use super::jobstats::{ControlInfoRet, JobStatsArgs, JobStatsRet, ParamValue, TypedParam};
+/// The `<memtune>` and `<blkiotune>` procedures' shapes, with the others.
+pub use super::migspeed::{MaxSpeedArgs, MaxSpeedRet, SetMaxSpeedArgs};
 /// The host statistics procedures' shapes, with the others.
 pub use super::nodestats::{NodeCpuStatsArgs, NodeMemoryStatsArgs, NodeStat, NodeStatsRet};
 /// The shapes of the memory, vCPU and statistics procedures, with the
@@ -55,7 +57,6 @@ pub use super::snapshots::{
     Snap, SnapChildNamesArgs, SnapChildrenArgs, SnapCreateArgs, SnapFlagsArgs, SnapListAllArgs,
     SnapListRet, SnapLookupArgs, SnapNamesArgs, SnapRet,
 };
-/// The `<memtune>` and `<blkiotune>` procedures' shapes, with the others.
 pub use super::sysinfo::{SysinfoArgs, SysinfoRet};
 pub use super::threads::{IoThread, IoThreadInfoArgs, IoThreadInfoRet};
 pub use super::tunables::{SetTunableArgs, TunableArgs};

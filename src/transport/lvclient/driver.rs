@@ -884,6 +884,24 @@ impl Driver for LvDriver {
         super::resources::set_blkiotune(&self.conn, d, change, f)
     }
 
+    fn migrate_max_speed(&self, d: &Domain) -> Result<u64> {
+        use crate::transport::libvirt::migspeed::MaxSpeedArgs;
+        let args = MaxSpeedArgs {
+            dom: Dom::from(d),
+            flags: 0,
+        };
+        Ok(self.conn.domain_migrate_get_max_speed(args)?.bandwidth)
+    }
+
+    fn migrate_set_max_speed(&self, d: &Domain, mib_s: u64) -> Result<()> {
+        use crate::transport::libvirt::migspeed::SetMaxSpeedArgs;
+        self.conn.domain_migrate_set_max_speed(SetMaxSpeedArgs {
+            dom: Dom::from(d),
+            bandwidth: mib_s,
+            flags: 0,
+        })
+    }
+
     fn iothreads(&self, d: &Domain) -> Result<Vec<crate::driver::IoThreadInfo>> {
         super::resources::iothreads(&self.conn, d)
     }
