@@ -127,6 +127,11 @@ macro_rules! tuning_procedures {
             | Procedure::ConnectGetSysinfo
             | Procedure::DomainMigrateSetMaxSpeed
             | Procedure::DomainMigrateGetMaxSpeed
+            | Procedure::DomainGetSchedulerType
+            | Procedure::DomainGetSchedulerParameters
+            | Procedure::DomainGetSchedulerParametersFlags
+            | Procedure::DomainSetSchedulerParameters
+            | Procedure::DomainSetSchedulerParametersFlags
     };
 }
 

@@ -30,6 +30,29 @@ pub fn call(p: Procedure) -> Call {
             flags: 1,
         }),
         P::ConnectGetSysinfo => Call::ConnectGetSysinfo(SysinfoArgs { flags: 0 }),
+        P::DomainGetSchedulerType => Call::DomainGetSchedulerType(DomArgs { dom: super::dom() }),
+        P::DomainGetSchedulerParameters => Call::DomainGetSchedulerParameters(SchedParamsArgs {
+            dom: super::dom(),
+            nparams: 9,
+        }),
+        P::DomainGetSchedulerParametersFlags => {
+            Call::DomainGetSchedulerParametersFlags(SchedParamsFlagsArgs {
+                dom: super::dom(),
+                nparams: 9,
+                flags: 2,
+            })
+        }
+        P::DomainSetSchedulerParameters => Call::DomainSetSchedulerParameters(SetSchedArgs {
+            dom: super::dom(),
+            params: vec![param("cpu_shares", ParamValue::ULLong(2048))],
+        }),
+        P::DomainSetSchedulerParametersFlags => {
+            Call::DomainSetSchedulerParametersFlags(SetSchedFlagsArgs {
+                dom: super::dom(),
+                params: vec![param("vcpu_quota", ParamValue::LLong(-1))],
+                flags: 2,
+            })
+        }
         P::DomainMigrateSetMaxSpeed => Call::DomainMigrateSetMaxSpeed(SetMaxSpeedArgs {
             dom: super::dom(),
             bandwidth: 64,
@@ -62,6 +85,23 @@ pub fn reply(p: Procedure) -> Reply {
             ret: 2,
         }),
         P::DomainMigrateSetMaxSpeed => Reply::DomainMigrateSetMaxSpeed(()),
+        P::DomainGetSchedulerType => Reply::DomainGetSchedulerType(SchedTypeRet {
+            kind: "posix".into(),
+            nparams: 9,
+        }),
+        P::DomainGetSchedulerParameters => {
+            Reply::DomainGetSchedulerParameters(SchedParamsRet {
+                params: vec![
+                    param("cpu_shares", ParamValue::ULLong(512)),
+                    param("vcpu_quota", ParamValue::LLong(50000)),
+                ],
+            })
+        }
+        P::DomainGetSchedulerParametersFlags => {
+            Reply::DomainGetSchedulerParametersFlags(SchedParamsRet { params: vec![] })
+        }
+        P::DomainSetSchedulerParameters => Reply::DomainSetSchedulerParameters(()),
+        P::DomainSetSchedulerParametersFlags => Reply::DomainSetSchedulerParametersFlags(()),
         P::DomainMigrateGetMaxSpeed => Reply::DomainMigrateGetMaxSpeed(MaxSpeedRet {
             bandwidth: 8_796_093_022_207,
         }),

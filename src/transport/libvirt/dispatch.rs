@@ -16,7 +16,7 @@ use super::values::{self, check_flags};
 use super::xdr::Chars;
 use super::{
     absent, blockjobs, domparams, domstats, drives, hostcaps, hostfacts, jobstats, migspeed,
-    nodestats, resources, secrets, snapshots, storage, threads, tunables, vcpus,
+    nodestats, resources, sched, secrets, snapshots, storage, threads, tunables, vcpus,
 };
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
@@ -908,6 +908,13 @@ impl Handler for LvCalls<'_> {
     }
     calls_in! { threads:
         domain_get_iothread_info(IoThreadInfoArgs) -> IoThreadInfoRet = get_iothread_info;
+    }
+    calls_in! { sched:
+        domain_get_scheduler_type(DomArgs) -> SchedTypeRet = scheduler_type;
+        domain_get_scheduler_parameters(SchedParamsArgs) -> SchedParamsRet = parameters;
+        domain_get_scheduler_parameters_flags(SchedParamsFlagsArgs) -> SchedParamsRet = parameters_flags;
+        domain_set_scheduler_parameters(SetSchedArgs) -> () = set_parameters;
+        domain_set_scheduler_parameters_flags(SetSchedFlagsArgs) -> () = set_parameters_flags;
     }
     calls_in! { migspeed:
         domain_migrate_set_max_speed(SetMaxSpeedArgs) -> () = set_max_speed;

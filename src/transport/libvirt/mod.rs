@@ -30,6 +30,7 @@ pub mod names;
 pub mod nodestats;
 pub mod procedures;
 pub mod resources;
+pub mod sched;
 pub mod secrets;
 pub mod snapshots;
 pub(crate) mod storage;

@@ -732,6 +732,16 @@ procedures! {
         351 DomainGetIothreadInfo domain_get_iothread_info(IoThreadInfoArgs) -> IoThreadInfoRet, ro, Job;
         /// `virConnectGetSysinfo`: the host's SMBIOS.
         203 ConnectGetSysinfo connect_get_sysinfo(SysinfoArgs) -> SysinfoRet, ro, Job;
+        /// `virDomainGetSchedulerType`: "posix".
+        56 DomainGetSchedulerType domain_get_scheduler_type(DomArgs) -> SchedTypeRet, ro, Quick;
+        /// `virDomainGetSchedulerParameters`.
+        57 DomainGetSchedulerParameters domain_get_scheduler_parameters(SchedParamsArgs) -> SchedParamsRet, ro, Prio;
+        /// `virDomainSetSchedulerParameters`.
+        58 DomainSetSchedulerParameters domain_set_scheduler_parameters(SetSchedArgs) -> (), rw, Job;
+        /// `virDomainSetSchedulerParametersFlags`.
+        219 DomainSetSchedulerParametersFlags domain_set_scheduler_parameters_flags(SetSchedFlagsArgs) -> (), rw, Job;
+        /// `virDomainGetSchedulerParametersFlags`.
+        223 DomainGetSchedulerParametersFlags domain_get_scheduler_parameters_flags(SchedParamsFlagsArgs) -> SchedParamsRet, ro, Prio;
         /// `virDomainMigrateSetMaxSpeed`.
         207 DomainMigrateSetMaxSpeed domain_migrate_set_max_speed(SetMaxSpeedArgs) -> (), rw, Prio;
         /// `virDomainMigrateGetMaxSpeed`; libvirt allows it on a

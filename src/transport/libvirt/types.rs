@@ -47,6 +47,10 @@ pub use super::resources::{
     InterfaceStatsRet, MemoryStat, MemoryStatsArgs, MemoryStatsRet, ParamsRet, SetMemoryArgs,
     SetMemoryFlagsArgs, SetMemoryStatsPeriodArgs, SetVcpusArgs, SetVcpusFlagsArgs,
 };
+pub use super::sched::{
+    SchedParamsArgs, SchedParamsFlagsArgs, SchedParamsRet, SchedTypeRet, SetSchedArgs,
+    SetSchedFlagsArgs,
+};
 /// The secret procedures' shapes, with the others.
 pub use super::secrets::{
     ListSecretsRet, SecretArgs, SecretFlagsArgs, SecretHandle, SecretRet, SecretSetValueArgs,
