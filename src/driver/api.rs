@@ -435,6 +435,28 @@ pub trait Driver: Send + Sync {
         let _ = dom;
         Err(unsupported("list the I/O threads of a running domain"))
     }
+    /// `size` bytes of disk `disk` (its target or file) from `offset`
+    /// (libvirt's `virDomainBlockPeek`), read from its source on the
+    /// host: raw images only (`NoSupport` for another format); fewer
+    /// bytes there is `InvalidArgument`.
+    fn block_peek(&self, dom: &Domain, disk: &str, offset: u64, size: usize) -> Result<Vec<u8>> {
+        let _ = (dom, disk, offset, size);
+        Err(unsupported("read a disk's bytes"))
+    }
+    /// `size` bytes of a running or paused domain's memory from `offset`
+    /// (libvirt's `virDomainMemoryPeek`): a guest physical address, or
+    /// a virtual one as vCPU 0 maps it; QEMU saves them (`pmemsave`,
+    /// `memsave`).
+    fn memory_peek(
+        &self,
+        dom: &Domain,
+        offset: u64,
+        size: usize,
+        physical: bool,
+    ) -> Result<Vec<u8>> {
+        let _ = (dom, offset, size, physical);
+        Err(unsupported("read a domain's memory"))
+    }
     /// The most MiB/s a migration of the domain may use when it does not
     /// say (virsh's `migrate-getspeed`): what
     /// [`Driver::migrate_set_max_speed`] set while this manager runs, else

@@ -638,6 +638,26 @@ impl Handler for DriverCalls<'_> {
             .set_blkiotune(&dom(d), &change.into(), flags.into())
     }
 
+    fn block_peek(
+        &mut self,
+        (d, disk, offset, size): (WireDomain, String, u64, u64),
+    ) -> Result<Bytes> {
+        let size = usize::try_from(size).unwrap_or(usize::MAX);
+        self.driver
+            .block_peek(&dom(d), &disk, offset, size)
+            .map(Bytes)
+    }
+
+    fn memory_peek(
+        &mut self,
+        (d, offset, size, physical): (WireDomain, u64, u64, bool),
+    ) -> Result<Bytes> {
+        let size = usize::try_from(size).unwrap_or(usize::MAX);
+        self.driver
+            .memory_peek(&dom(d), offset, size, physical)
+            .map(Bytes)
+    }
+
     fn migrate_max_speed(&mut self, d: WireDomain) -> Result<u64> {
         self.driver.migrate_max_speed(&dom(d))
     }

@@ -497,6 +497,10 @@ procedures! {
     110 MigrateMaxSpeed migrate_max_speed(WireDomain) -> u64, ro, Job;
     /// `Driver::migrate_set_max_speed` (domain, MiB/s).
     111 MigrateSetMaxSpeed migrate_set_max_speed((WireDomain, u64)) -> (), rw, Job;
+    /// `Driver::block_peek` (domain, disk, offset, size).
+    112 BlockPeek block_peek((WireDomain, String, u64, u64)) -> Bytes, rw, Job;
+    /// `Driver::memory_peek` (domain, offset, size, physical).
+    113 MemoryPeek memory_peek((WireDomain, u64, u64, bool)) -> Bytes, rw, Job;
 }
 
 /// The highest procedure number this build knows (the table is numbered

@@ -268,3 +268,33 @@ pub fn migration_speed_is_kept_and_reaches_qemu(cx: &mut Ctx<'_>) {
     assert_eq!(d.migrate_max_speed(&dom).unwrap(), 64);
     d.destroy(&dom).unwrap();
 }
+
+/// A raw disk's bytes, read from its image (a read past the end
+/// refused), and a paused guest's memory as QEMU saves it.
+pub fn disk_and_memory_peek(cx: &mut Ctx<'_>) {
+    let img = cx.root().join("p.img");
+    let mut data = vec![0u8; 1 << 16];
+    data[512..520].copy_from_slice(b"PEEKMARK");
+    std::fs::write(&img, &data).expect("write a test image");
+    let vm = Vm::firmware("fw-peek").device(&format!(
+        "<disk type='file' device='disk'><driver name='qemu' type='raw'/>\
+         <source file='{}'/><target dev='vda' bus='virtio'/></disk>",
+        img.display()
+    ));
+    let d = cx.d();
+    let dom = define(d, &vm);
+    assert_eq!(d.block_peek(&dom, "vda", 512, 8).unwrap(), b"PEEKMARK");
+    expect_err(
+        d.block_peek(&dom, "vda", (1 << 16) - 2, 8),
+        ErrorCode::InvalidArgument,
+        "a read past the end",
+    );
+    // Paused before its first instruction, the guest's memory stands
+    // still; the reset vector holds SeaBIOS's far jump.
+    d.start_paused(&dom).unwrap();
+    let phys = d.memory_peek(&dom, 0xffff0, 16, true).unwrap();
+    assert_eq!(phys.len(), 16);
+    assert_eq!(phys[0], 0xea, "{phys:?}");
+    assert_eq!(d.memory_peek(&dom, 0xffff0, 16, false).unwrap(), phys);
+    d.destroy(&dom).unwrap();
+}

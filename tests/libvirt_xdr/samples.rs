@@ -128,6 +128,8 @@ macro_rules! tuning_procedures {
             | Procedure::DomainMigrateSetMaxSpeed
             | Procedure::DomainMigrateGetMaxSpeed
             | Procedure::DomainGetSchedulerType
+            | Procedure::DomainBlockPeek
+            | Procedure::DomainMemoryPeek
             | Procedure::DomainGetSchedulerParameters
             | Procedure::DomainGetSchedulerParametersFlags
             | Procedure::DomainSetSchedulerParameters

@@ -30,6 +30,19 @@ pub fn call(p: Procedure) -> Call {
             flags: 1,
         }),
         P::ConnectGetSysinfo => Call::ConnectGetSysinfo(SysinfoArgs { flags: 0 }),
+        P::DomainBlockPeek => Call::DomainBlockPeek(BlockPeekArgs {
+            dom: super::dom(),
+            path: "vda".into(),
+            offset: 510,
+            size: 2,
+            flags: 0,
+        }),
+        P::DomainMemoryPeek => Call::DomainMemoryPeek(MemoryPeekArgs {
+            dom: super::dom(),
+            offset: 0xf0000,
+            size: 3,
+            flags: 2,
+        }),
         P::DomainGetSchedulerType => Call::DomainGetSchedulerType(DomArgs { dom: super::dom() }),
         P::DomainGetSchedulerParameters => Call::DomainGetSchedulerParameters(SchedParamsArgs {
             dom: super::dom(),
@@ -85,6 +98,12 @@ pub fn reply(p: Procedure) -> Reply {
             ret: 2,
         }),
         P::DomainMigrateSetMaxSpeed => Reply::DomainMigrateSetMaxSpeed(()),
+        P::DomainBlockPeek => Reply::DomainBlockPeek(PeekRet {
+            buffer: Opaque(vec![0x55, 0xaa]),
+        }),
+        P::DomainMemoryPeek => Reply::DomainMemoryPeek(PeekRet {
+            buffer: Opaque(vec![1, 2, 3]),
+        }),
         P::DomainGetSchedulerType => Reply::DomainGetSchedulerType(SchedTypeRet {
             kind: "posix".into(),
             nparams: 9,

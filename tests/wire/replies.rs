@@ -292,6 +292,8 @@ pub fn reply_for(procedure: u32) -> Reply {
         109 => Reply::Iothreads(vec![(1, vec![0, 1]), (3, vec![1])]),
         110 => Reply::MigrateMaxSpeed(8_796_093_022_207),
         111 => Reply::MigrateSetMaxSpeed(()),
+        112 => Reply::BlockPeek(Bytes(vec![0x55, 0xaa])),
+        113 => Reply::MemoryPeek(Bytes(vec![1, 2, 3])),
         107 => Reply::DomainXmlToNative("/usr/bin/qemu-system-x86_64 -name guest=a".into()),
         106 => Reply::DiskRuntime(vec![WireDiskRuntime {
             target: "vda".into(),
@@ -450,6 +452,7 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         Reply::Iothreads(_) => "iothreads",
         Reply::MigrateMaxSpeed(_) => "speed",
         Reply::MigrateSetMaxSpeed(()) => "unit",
+        Reply::BlockPeek(_) | Reply::MemoryPeek(_) => "bytes",
         Reply::DiskRuntime(_) => "disk_runtime",
         Reply::DomainXmlToNative(_) => "text",
     }

@@ -440,6 +440,8 @@ pub fn calls() -> Vec<Call> {
         Call::Iothreads(d()),
         Call::MigrateMaxSpeed(d()),
         Call::MigrateSetMaxSpeed((d(), 64)),
+        Call::BlockPeek((d(), "vda".into(), 512, 16)),
+        Call::MemoryPeek((d(), 0x1000, 16, true)),
     ]
 }
 
@@ -559,6 +561,8 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::Iothreads(..) => "iothreads",
         Call::MigrateMaxSpeed(..) => "migrate_max_speed",
         Call::MigrateSetMaxSpeed(..) => "migrate_set_max_speed",
+        Call::BlockPeek(..) => "block_peek",
+        Call::MemoryPeek(..) => "memory_peek",
     }
 }
 

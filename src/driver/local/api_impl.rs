@@ -224,6 +224,22 @@ impl Driver for LocalDriver {
         self.core.migrate_out(&dom, dest_uri, options)
     }
 
+    fn block_peek(&self, dom: &Domain, disk: &str, offset: u64, size: usize) -> Result<Vec<u8>> {
+        self.core
+            .block_peek(&self.core.resolve(dom)?, disk, offset, size)
+    }
+
+    fn memory_peek(
+        &self,
+        dom: &Domain,
+        offset: u64,
+        size: usize,
+        physical: bool,
+    ) -> Result<Vec<u8>> {
+        self.core
+            .memory_peek(&self.core.resolve(dom)?, offset, size, physical)
+    }
+
     fn migrate_max_speed(&self, dom: &Domain) -> Result<u64> {
         self.core.migrate_max_speed(&self.core.resolve(dom)?)
     }

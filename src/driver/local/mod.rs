@@ -31,6 +31,7 @@ mod monitor;
 pub mod native;
 mod passt;
 mod passthrough;
+mod peek;
 mod pinning;
 mod plug_xml;
 mod preflight;

@@ -926,6 +926,22 @@ impl Driver for SocketDriver {
             .set_blkiotune((wire(dom), change.clone().into(), flags.into()))
     }
 
+    fn block_peek(&self, dom: &Domain, disk: &str, offset: u64, size: usize) -> Result<Vec<u8>> {
+        let args = (wire(dom), disk.to_string(), offset, size as u64);
+        self.rpc().block_peek(args).map(|b| b.0)
+    }
+
+    fn memory_peek(
+        &self,
+        dom: &Domain,
+        offset: u64,
+        size: usize,
+        physical: bool,
+    ) -> Result<Vec<u8>> {
+        let args = (wire(dom), offset, size as u64, physical);
+        self.rpc().memory_peek(args).map(|b| b.0)
+    }
+
     fn migrate_max_speed(&self, dom: &Domain) -> Result<u64> {
         self.rpc().migrate_max_speed(wire(dom))
     }

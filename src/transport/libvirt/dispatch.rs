@@ -16,7 +16,7 @@ use super::values::{self, check_flags};
 use super::xdr::Chars;
 use super::{
     absent, blockjobs, domparams, domstats, drives, hostcaps, hostfacts, jobstats, migspeed,
-    nodestats, resources, sched, secrets, snapshots, storage, threads, tunables, vcpus,
+    nodestats, peek, resources, sched, secrets, snapshots, storage, threads, tunables, vcpus,
 };
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
@@ -915,6 +915,10 @@ impl Handler for LvCalls<'_> {
         domain_get_scheduler_parameters_flags(SchedParamsFlagsArgs) -> SchedParamsRet = parameters_flags;
         domain_set_scheduler_parameters(SetSchedArgs) -> () = set_parameters;
         domain_set_scheduler_parameters_flags(SetSchedFlagsArgs) -> () = set_parameters_flags;
+    }
+    calls_in! { peek:
+        domain_block_peek(BlockPeekArgs) -> PeekRet = block_peek;
+        domain_memory_peek(MemoryPeekArgs) -> PeekRet = memory_peek;
     }
     calls_in! { migspeed:
         domain_migrate_set_max_speed(SetMaxSpeedArgs) -> () = set_max_speed;

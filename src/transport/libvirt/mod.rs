@@ -28,6 +28,7 @@ mod media;
 pub mod migspeed;
 pub mod names;
 pub mod nodestats;
+pub mod peek;
 pub mod procedures;
 pub mod resources;
 pub mod sched;

@@ -742,6 +742,11 @@ procedures! {
         219 DomainSetSchedulerParametersFlags domain_set_scheduler_parameters_flags(SetSchedFlagsArgs) -> (), rw, Job;
         /// `virDomainGetSchedulerParametersFlags`.
         223 DomainGetSchedulerParametersFlags domain_get_scheduler_parameters_flags(SchedParamsFlagsArgs) -> SchedParamsRet, ro, Prio;
+        /// `virDomainBlockPeek`; libvirt allows it on a read-write
+        /// connection only, as the memory's.
+        103 DomainBlockPeek domain_block_peek(BlockPeekArgs) -> PeekRet, rw, Job;
+        /// `virDomainMemoryPeek`.
+        104 DomainMemoryPeek domain_memory_peek(MemoryPeekArgs) -> PeekRet, rw, Job;
         /// `virDomainMigrateSetMaxSpeed`.
         207 DomainMigrateSetMaxSpeed domain_migrate_set_max_speed(SetMaxSpeedArgs) -> (), rw, Prio;
         /// `virDomainMigrateGetMaxSpeed`; libvirt allows it on a

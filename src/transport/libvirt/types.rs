@@ -40,6 +40,7 @@ pub use super::jobstats::{ControlInfoRet, JobStatsArgs, JobStatsRet, ParamValue,
 pub use super::migspeed::{MaxSpeedArgs, MaxSpeedRet, SetMaxSpeedArgs};
 /// The host statistics procedures' shapes, with the others.
 pub use super::nodestats::{NodeCpuStatsArgs, NodeMemoryStatsArgs, NodeStat, NodeStatsRet};
+pub use super::peek::{BlockPeekArgs, MemoryPeekArgs, PeekRet};
 /// The shapes of the memory, vCPU and statistics procedures, with the
 /// others.
 pub use super::resources::{

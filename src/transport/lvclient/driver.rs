@@ -884,6 +884,29 @@ impl Driver for LvDriver {
         super::resources::set_blkiotune(&self.conn, d, change, f)
     }
 
+    fn block_peek(&self, d: &Domain, disk: &str, offset: u64, size: usize) -> Result<Vec<u8>> {
+        use crate::transport::libvirt::peek::BlockPeekArgs;
+        let args = BlockPeekArgs {
+            dom: Dom::from(d),
+            path: disk.to_string(),
+            offset,
+            size: u32::try_from(size).unwrap_or(u32::MAX),
+            flags: 0,
+        };
+        Ok(self.conn.domain_block_peek(args)?.buffer.0)
+    }
+
+    fn memory_peek(&self, d: &Domain, offset: u64, size: usize, physical: bool) -> Result<Vec<u8>> {
+        use crate::transport::libvirt::peek::MemoryPeekArgs;
+        let args = MemoryPeekArgs {
+            dom: Dom::from(d),
+            offset,
+            size: u32::try_from(size).unwrap_or(u32::MAX),
+            flags: if physical { 2 } else { 1 },
+        };
+        Ok(self.conn.domain_memory_peek(args)?.buffer.0)
+    }
+
     fn migrate_max_speed(&self, d: &Domain) -> Result<u64> {
         use crate::transport::libvirt::migspeed::MaxSpeedArgs;
         let args = MaxSpeedArgs {
