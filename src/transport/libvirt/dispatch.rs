@@ -15,13 +15,14 @@ use super::types::*;
 use super::values::{self, check_flags};
 use super::xdr::Chars;
 use super::{
-    absent, blockjobs, domparams, domstats, drives, hostcaps, hostfacts, jobstats, migspeed,
-    nodestats, peek, resources, sched, secrets, snapshots, storage, threads, tunables, vcpus,
+    absent, blockjobs, domlist, domparams, domstats, drives, hostcaps, hostfacts, jobstats,
+    migspeed, nodestats, peek, resources, sched, secrets, snapshots, storage, threads, tunables,
+    vcpus,
 };
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
-    AddressSource, Domain, DomainCapsQuery, DomainState, Driver, KeyCodeset, ListFilter,
-    MetadataKind, ModifyFlags, ShutdownOptions, StartFlags, UndefineFlags, XmlFlags,
+    Domain, DomainCapsQuery, DomainState, Driver, KeyCodeset, ListFilter, MetadataKind,
+    ModifyFlags, ShutdownOptions, StartFlags, UndefineFlags, XmlFlags,
 };
 use crate::transport::dispatch::{DriverCalls, Opened};
 
@@ -637,45 +638,6 @@ impl Handler for LvCalls<'_> {
             .shutdown(&a.dom.into(), ShutdownOptions::NO_WAIT)
     }
 
-    fn connect_list_all_domains(&mut self, a: ListAllArgs) -> Result<ListAllRet> {
-        use values::list as l;
-        // Snapshots and checkpoints: qvirt keeps none, so "has none"
-        // passes every domain and "has some" none.
-        check_flags(
-            a.flags,
-            l::KNOWN | l::HAS_SNAPSHOT | l::NO_SNAPSHOT | l::HAS_CHECKPOINT | l::NO_CHECKPOINT,
-            "virConnectListAllDomains",
-        )?;
-        let wants_some = (a.flags & l::HAS_SNAPSHOT != 0 && a.flags & l::NO_SNAPSHOT == 0)
-            || (a.flags & l::HAS_CHECKPOINT != 0 && a.flags & l::NO_CHECKPOINT == 0);
-        let mut domains = Vec::new();
-        if !wants_some {
-            let filtered = a.flags & l::KNOWN != 0;
-            for s in self.driver.list(ListFilter::ALL)? {
-                // Without a filter every domain passes: no info to read
-                // (a list of thousands stays one snapshot).
-                if !filtered {
-                    domains.push(Dom::from(&s.domain));
-                    continue;
-                }
-                let info = match self.driver.info(&s.domain) {
-                    Ok(i) => i,
-                    // Gone since the list was taken.
-                    Err(e) if e.code == ErrorCode::NoDomain => continue,
-                    Err(e) => return Err(e),
-                };
-                if values::list_filter(a.flags, &info) {
-                    domains.push(Dom::from(&s.domain));
-                }
-            }
-        }
-        let ret = domains.len() as u32;
-        if a.need_results == 0 {
-            domains.clear();
-        }
-        Ok(ListAllRet { domains, ret })
-    }
-
     fn connect_list_all_networks(&mut self, a: ListAllArgs) -> Result<ListNetworksRet> {
         // qvirt keeps no virtual networks (libvirt's default network is
         // QEMU's user networking, defined by no object).
@@ -704,35 +666,6 @@ impl Handler for LvCalls<'_> {
         Ok(DomRet {
             dom: self.driver.define_xml(&a.xml)?.into(),
         })
-    }
-
-    fn domain_interface_addresses(&mut self, a: IfAddrArgs) -> Result<IfAddrRet> {
-        check_flags(a.flags, 0, "virDomainInterfaceAddresses")?;
-        let source = AddressSource::from_number(a.source).ok_or_else(|| {
-            Error::new(
-                ErrorCode::InvalidArgument,
-                format!("unknown address source {}", a.source),
-            )
-        })?;
-        let ifaces = self
-            .driver
-            .interface_addresses(&Domain::from(&a.dom), source)?
-            .into_iter()
-            .map(|i| Iface {
-                name: i.name,
-                hwaddr: Some(i.mac),
-                addrs: i
-                    .addrs
-                    .into_iter()
-                    .map(|a| IpAddr {
-                        kind: i32::from(a.ipv6),
-                        addr: a.addr,
-                        prefix: a.prefix,
-                    })
-                    .collect(),
-            })
-            .collect();
-        Ok(IfAddrRet { ifaces })
     }
 
     fn domain_inject_nmi(&mut self, a: DomFlagsArgs) -> Result<()> {
@@ -915,6 +848,10 @@ impl Handler for LvCalls<'_> {
         domain_get_scheduler_parameters_flags(SchedParamsFlagsArgs) -> SchedParamsRet = parameters_flags;
         domain_set_scheduler_parameters(SetSchedArgs) -> () = set_parameters;
         domain_set_scheduler_parameters_flags(SetSchedFlagsArgs) -> () = set_parameters_flags;
+    }
+    calls_in! { domlist:
+        connect_list_all_domains(ListAllArgs) -> ListAllRet = list_all;
+        domain_interface_addresses(IfAddrArgs) -> IfAddrRet = interface_addresses;
     }
     calls_in! { peek:
         domain_block_peek(BlockPeekArgs) -> PeekRet = block_peek;

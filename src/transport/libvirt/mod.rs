@@ -17,6 +17,7 @@ pub mod absent;
 pub mod blockjobs;
 mod delegate;
 pub mod dispatch;
+pub mod domlist;
 pub mod domparams;
 pub mod domstats;
 pub mod drives;
