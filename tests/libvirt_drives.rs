@@ -363,8 +363,20 @@ fn blkdeviotune_with_values_changes_the_running_qemu_and_the_definition() {
         "{d}"
     );
 
-    // qvirt's own verb over qvirt's protocol; all limits 0 removes the
-    // throttle and the group.
+    // qvirt's own verb over qvirt's protocol, a byte rate scaled as
+    // virsh scales it; all limits 0 removes the throttle and the group.
+    let out = Command::new(env!("CARGO_BIN_EXE_qvirt"))
+        .args(["-c", &daemon.uri(), "blkdeviotune", "io", "vdb", "--live"])
+        .args(["--read-bytes-sec", "1M"])
+        .output()
+        .expect("run qvirt");
+    assert!(out.status.success(), "{out:?}");
+    let b = vdb();
+    assert_eq!(
+        (b["bps"].as_u64(), b["bps_rd"].as_u64()),
+        (Some(0), Some(1 << 20)),
+        "{b}"
+    );
     let out = Command::new(env!("CARGO_BIN_EXE_qvirt"))
         .args(["-c", &daemon.uri(), "blkdeviotune", "io", "vdb", "--live"])
         .args(["--total-bytes-sec", "0", "--total-iops-sec", "0"])

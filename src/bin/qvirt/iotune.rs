@@ -4,6 +4,39 @@
 
 use clap::Args;
 use qvirt::driver::BlockIoTuneChange;
+use qvirt::{Error, ErrorCode, Result};
+
+/// A limit as virsh reads it: a byte rate is a scaled integer (`10M`,
+/// `1GiB`; bytes by default), every other limit a plain number.
+fn limit(name: &str, text: &str) -> Result<u64> {
+    let bad = || {
+        Error::new(
+            ErrorCode::InvalidArgument,
+            format!("Unable to parse integer parameter '{name}' value '{text}'"),
+        )
+    };
+    let scaled = name.contains("bytes_sec") && !name.ends_with("_length");
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (num, unit) = text.split_at(split);
+    let n: u64 = num.parse().map_err(|_| bad())?;
+    let per: u64 = match unit {
+        "" => 1,
+        _ if !scaled => return Err(bad()),
+        "b" | "B" | "bytes" => 1,
+        "k" | "K" | "KiB" => 1 << 10,
+        "KB" | "kB" => 1000,
+        "m" | "M" | "MiB" => 1 << 20,
+        "MB" => 1_000_000,
+        "g" | "G" | "GiB" => 1 << 30,
+        "GB" => 1_000_000_000,
+        "t" | "T" | "TiB" => 1 << 40,
+        "TB" => 1_000_000_000_000,
+        _ => return Err(bad()),
+    };
+    n.checked_mul(per).ok_or_else(bad)
+}
 
 /// Declares the limit options with libvirt's names, in its order.
 macro_rules! limit_options {
@@ -14,7 +47,7 @@ macro_rules! limit_options {
             $(
                 #[doc = $doc]
                 #[arg(long, value_name = "N")]
-                pub $field: Option<u64>,
+                pub $field: Option<String>,
             )*
             /// The throttle group the disk shares its limits with.
             #[arg(long, value_name = "NAME")]
@@ -27,15 +60,17 @@ macro_rules! limit_options {
 
         impl IoTuneArgs {
             /// The change the options ask for; `None` when none is given.
-            pub fn change(&self) -> Option<BlockIoTuneChange> {
-                let limits: Vec<(String, u64)> = [$((stringify!($field), self.$field),)*]
-                    .into_iter()
-                    .filter_map(|(n, v)| v.map(|v| (n.to_string(), v)))
-                    .collect();
-                if limits.is_empty() && self.group_name.is_none() {
-                    return None;
+            pub fn change(&self) -> Result<Option<BlockIoTuneChange>> {
+                let mut limits = Vec::new();
+                for (name, text) in [$((stringify!($field), &self.$field),)*] {
+                    if let Some(text) = text {
+                        limits.push((name.to_string(), limit(name, text)?));
+                    }
                 }
-                Some(BlockIoTuneChange::new(limits, self.group_name.clone()))
+                if limits.is_empty() && self.group_name.is_none() {
+                    return Ok(None);
+                }
+                Ok(Some(BlockIoTuneChange::new(limits, self.group_name.clone())))
             }
         }
     };
@@ -72,5 +107,14 @@ mod tests {
             .map(|(n, _)| *n)
             .collect();
         assert_eq!(super::NAMES, names.as_slice());
+    }
+
+    #[test]
+    fn byte_rates_are_scaled_as_virsh_reads_them() {
+        assert_eq!(super::limit("total_bytes_sec", "10M").unwrap(), 10 << 20);
+        assert_eq!(super::limit("read_bytes_sec_max", "2KB").unwrap(), 2000);
+        assert_eq!(super::limit("write_iops_sec", "30").unwrap(), 30);
+        assert!(super::limit("write_iops_sec", "30K").is_err());
+        assert!(super::limit("total_bytes_sec_max_length", "1M").is_err());
     }
 }

@@ -174,7 +174,7 @@ pub fn run(ctx: &mut Ctx, command: TuneCommand) -> Result<()> {
             at,
         } => {
             let flags = modify_flags(at.live, at.config, at.current)?;
-            match limits.change() {
+            match limits.change()? {
                 None => show_blkdeviotune(ctx, &dom.domain, &device, flags),
                 Some(change) => {
                     let d = ctx.domain(&dom.domain)?;
