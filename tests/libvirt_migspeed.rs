@@ -4,7 +4,8 @@
 //! its QEMU at once (`query-migrate-parameters`' `max-bandwidth`),
 //! `migrate-getspeed` reads it back; a shut-off domain keeps it; libvirt's
 //! limit, the post-copy speed and a read-only connection are refused as
-//! libvirt refuses them.
+//! libvirt refuses them. qvirt's own `migrate-setspeed` and
+//! `migrate-getspeed` do the same over qvirt's protocol.
 
 #[allow(dead_code, unused_imports)]
 #[path = "daemon/support.rs"]
@@ -37,7 +38,7 @@ fn qemu_max_bandwidth(s: &std::path::Path, dom: &str) -> u64 {
 #[test]
 fn migrate_setspeed_reaches_qemu_and_getspeed_reads_it() {
     let dir = TestDir::new("lvmigspeed");
-    let _daemon = Daemon::start(&dir.path, &["--read-only-socket"]);
+    let daemon = Daemon::start(&dir.path, &["--read-only-socket"]);
     let s = &lv_socket(&dir.path);
     let file = write_file(&dir.path, "sp.xml", &firmware_vm("sp"));
     virsh_ok(s, &["define", file.to_str().unwrap()]);
@@ -87,6 +88,20 @@ fn migrate_setspeed_reaches_qemu_and_getspeed_reads_it() {
         "{out:?}"
     );
     assert_eq!(qemu_max_bandwidth(s, "sp"), 128 << 20);
+    // qvirt's own verbs over qvirt's protocol.
+    let qvirt = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_qvirt"))
+            .args(["-c", &daemon.uri()])
+            .args(args)
+            .output()
+            .expect("run qvirt");
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    assert_eq!(qvirt(&["migrate-getspeed", "sp"]), "128");
+    qvirt(&["migrate-setspeed", "sp", "256"]);
+    assert_eq!(qemu_max_bandwidth(s, "sp"), 256 << 20);
+    assert_eq!(virsh_ok(s, &["migrate-getspeed", "sp"]).trim(), "256");
     // The daemon refuses a read-only connection itself, too.
     let uuid = virsh_ok(s, &["domuuid", "sp"]).trim().parse().unwrap();
     let dom = Dom {
@@ -105,6 +120,6 @@ fn migrate_setspeed_reaches_qemu_and_getspeed_reads_it() {
     assert_eq!(e.code, code::OPERATION_DENIED);
     let e = r.call(242, &MaxSpeedArgs { dom, flags: 0 }).unwrap_err();
     assert_eq!(e.code, code::OPERATION_DENIED);
-    assert_eq!(qemu_max_bandwidth(s, "sp"), 128 << 20);
+    assert_eq!(qemu_max_bandwidth(s, "sp"), 256 << 20);
     virsh_ok(s, &["destroy", "sp"]);
 }

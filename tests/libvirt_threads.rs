@@ -4,7 +4,8 @@
 //! `<iothreadpin>` (else the host's online CPUs); of a running one, each
 //! I/O thread QEMU runs with the CPUs the kernel lets its thread run on,
 //! checked against `/proc/PID/task/TID/status` and followed after the
-//! thread was pinned elsewhere behind qvirt's back (`taskset`).
+//! thread was pinned elsewhere behind qvirt's back (`taskset`); qvirt's
+//! own `iothreadinfo` says the same.
 
 #[allow(dead_code, unused_imports)]
 #[path = "daemon/support.rs"]
@@ -70,7 +71,7 @@ fn iothreadinfo_reads_the_definition_and_the_running_threads() {
     let all = online();
     let last = *all.last().unwrap();
     let dir = TestDir::new("lvthreads");
-    let _daemon = Daemon::start(&dir.path, &[]);
+    let daemon = Daemon::start(&dir.path, &[]);
     let s = &lv_socket(&dir.path);
     let xml = firmware_vm("th").replace(
         "<os>",
@@ -125,5 +126,12 @@ fn iothreadinfo_reads_the_definition_and_the_running_threads() {
         String::from_utf8_lossy(&out.stdout).trim(),
         format!("[(1, [{first}]), (2, [{last}])]")
     );
+    // qvirt's own verb over qvirt's protocol says what virsh says.
+    let out = Command::new(env!("CARGO_BIN_EXE_qvirt"))
+        .args(["-c", &daemon.uri(), "iothreadinfo", "th"])
+        .output()
+        .expect("run qvirt");
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(rows(&String::from_utf8_lossy(&out.stdout)), rows_now);
     virsh_ok(s, &["destroy", "th"]);
 }
