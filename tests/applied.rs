@@ -13,6 +13,10 @@
 mod audio;
 #[path = "applied/chardev.rs"]
 mod chardev;
+#[path = "applied/chardev_guest.rs"]
+mod chardev_guest;
+#[path = "applied/chardev_kinds.rs"]
+mod chardev_kinds;
 #[path = "applied/disk_props.rs"]
 mod disk_props;
 #[path = "applied/disks.rs"]

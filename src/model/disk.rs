@@ -173,6 +173,10 @@ pub struct Disk {
     pub bus: Option<DiskBus>,
     /// `<target removable='on|off'>` (USB disks).
     pub removable: Option<bool>,
+    /// `<target tray='open'>`: the tray of a cdrom or floppy drive is
+    /// open. A status QEMU reports while the domain runs; a start opens
+    /// the tray of a drive whose definition says so.
+    pub tray_open: bool,
     /// `<readonly/>`.
     pub readonly: bool,
     /// `<shareable/>`.
@@ -484,6 +488,7 @@ impl Disk {
             target: target.into(),
             bus: None,
             removable: None,
+            tray_open: false,
             readonly: false,
             shareable: false,
             serial: None,

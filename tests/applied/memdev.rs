@@ -189,27 +189,39 @@ fn virtio_mem_is_plugged_with_its_sizes() {
     st.stop("vm");
 }
 
-/// `discard` on a DIMM: with `discard='yes'` its file backend (private,
-/// from `access`) discards the memory's content when QEMU ends; a cell's
-/// `discard` reaches a DIMM that does not say, and the DIMM's own
-/// `discard='no'` overrides it. The odd size is rounded up to 2 MiB.
+/// `discard` on file-backed memory (`<source type='file'/>`): the
+/// backends of a cell and of its DIMMs discard the memory's content when
+/// QEMU ends; a cell's `discard` reaches a DIMM that does not say, and
+/// the DIMM's own `discard='no'` overrides it. The odd size is rounded
+/// up to 2 MiB. Without a file source, the same memory with an access
+/// mode is a memfd for the cell and the DIMMs alike, whose content goes
+/// with QEMU itself.
 #[test]
 fn dimm_discard_reaches_its_backend() {
     let st = State::new("dimmdiscard");
-    let xml = firmware_vm(
-        "dd",
-        "<maxMemory slots='4' unit='MiB'>1024</maxMemory>
-  <vcpu placement='static'>1</vcpu>
+    let vm = |name: &str, backing: &str| {
+        firmware_vm(
+            name,
+            &format!(
+                "<maxMemory slots='4' unit='MiB'>1024</maxMemory>
+  <vcpu placement='static'>1</vcpu>{backing}
   <features><acpi/></features>
-  <cpu><numa><cell id='0' cpus='0' memory='64' unit='MiB' memAccess='private' discard='yes'/></numa></cpu>",
-        "<memory model='dimm' access='private' discard='yes'><target><size unit='KiB'>32767</size><node>0</node></target></memory>
+  <cpu><numa><cell id='0' cpus='0' memory='64' unit='MiB' memAccess='private' discard='yes'/></numa></cpu>"
+            ),
+            "<memory model='dimm' access='private' discard='yes'><target><size unit='KiB'>32767</size><node>0</node></target></memory>
 <memory model='dimm'><target><size unit='MiB'>16</size><node>0</node></target></memory>
 <memory model='dimm' discard='no'><target><size unit='MiB'>16</size><node>0</node></target></memory>",
-    );
-    st.start(&xml);
+        )
+    };
+    let ids = ["ram-node0", "memdimm0", "memdimm1", "memdimm2"];
+    st.start(&vm(
+        "dd",
+        "<memoryBacking><source type='file'/></memoryBacking>",
+    ));
     let mut qmp = st.qmp("dd");
-    for (id, discard) in [("memdimm0", true), ("memdimm1", true), ("memdimm2", false)] {
+    for (id, discard) in ids.into_iter().zip([true, true, true, false]) {
         let o = format!("/objects/{id}");
+        assert_eq!(qmp.qom_get(&o, "type"), "memory-backend-file", "{id}");
         assert_eq!(qmp.qom_get(&o, "discard-data"), discard, "{id}");
         assert_eq!(qmp.qom_get(&o, "share"), false, "{id}");
     }
@@ -217,6 +229,16 @@ fn dimm_discard_reaches_its_backend() {
     assert_eq!(memory_device(&all, "dimm0")["data"]["size"], 32 * MIB);
     drop(qmp);
     st.stop("dd");
+
+    st.start(&vm("dm", ""));
+    let mut qmp = st.qmp("dm");
+    for id in ids {
+        let o = format!("/objects/{id}");
+        assert_eq!(qmp.qom_get(&o, "type"), "memory-backend-memfd", "{id}");
+        assert_eq!(qmp.qom_get(&o, "share"), false, "{id}");
+    }
+    drop(qmp);
+    st.stop("dm");
 }
 
 /// A memory device whose host resources are missing is refused at start,

@@ -65,7 +65,7 @@ fn pair(list: &[(String, Option<String>)]) -> (String, String) {
 
 /// Runs one QMP command on the socket of a domain no manager holds (the
 /// driver closed), the way an outside observer checks QEMU's view.
-fn qmp_now(socket: &Path, command: &str) -> Value {
+fn qmp_now(socket: &Path, command: &str, arguments: Value) -> Value {
     let stream =
         UnixStream::connect(socket).unwrap_or_else(|e| panic!("connect {}: {e}", socket.display()));
     stream
@@ -75,8 +75,13 @@ fn qmp_now(socket: &Path, command: &str) -> Value {
     let mut writer = stream;
     let mut line = String::new();
     reader.read_line(&mut line).expect("the QMP greeting");
-    let mut run = |cmd: &str| -> Value {
-        writeln!(writer, "{}", json!({ "execute": cmd })).unwrap();
+    let mut run = |cmd: &str, arguments: Value| -> Value {
+        writeln!(
+            writer,
+            "{}",
+            json!({ "execute": cmd, "arguments": arguments })
+        )
+        .unwrap();
         loop {
             let mut line = String::new();
             reader.read_line(&mut line).expect("a QMP reply");
@@ -86,8 +91,8 @@ fn qmp_now(socket: &Path, command: &str) -> Value {
             }
         }
     };
-    run("qmp_capabilities");
-    run(command)["return"].clone()
+    run("qmp_capabilities", json!({}));
+    run(command, arguments)["return"].clone()
 }
 
 /// The file in QEMU's drive `qdev`, from `query-block`.
@@ -151,7 +156,11 @@ pub fn media_change_live_and_config(cx: &mut Ctx<'_>) {
     );
     // QEMU says the same, and so does the next manager.
     cx.close();
-    let blocks = qmp_now(&cx.run_dir("fw-media").join("qmp.sock"), "query-block");
+    let blocks = qmp_now(
+        &cx.run_dir("fw-media").join("qmp.sock"),
+        "query-block",
+        json!({}),
+    );
     assert_eq!(qemu_medium(&blocks, "ide0-1-0"), iso2_s);
     assert_eq!(qemu_medium(&blocks, "fdc0-0-0"), floppy_s);
     cx.reopen();
@@ -180,6 +189,118 @@ pub fn media_change_live_and_config(cx: &mut Ctx<'_>) {
     let dom = d.start(&dom).unwrap();
     assert_eq!(pair(&sources(d, &dom, false)), (iso2_s, floppy_s));
     assert_eq!(info(d, &dom).state, DomainState::Running);
+}
+
+/// Whether QEMU has the tray of drive `qdev` open, from `query-block`.
+fn qemu_tray_open(blocks: &Value, qdev: &str) -> bool {
+    blocks
+        .as_array()
+        .expect("query-block returns a list")
+        .iter()
+        .find(|b| b["qdev"].as_str().is_some_and(|q| q == qdev))
+        .and_then(|b| b["tray_open"].as_bool())
+        .unwrap_or_else(|| panic!("no tray for {qdev} in {blocks}"))
+}
+
+/// Whether the (live or inactive) XML of `dom` says hdc's tray is open.
+fn tray_open(d: &dyn Driver, dom: &qvirt::Domain, inactive: bool) -> bool {
+    let def =
+        DomainDef::from_xml(&d.xml_desc(dom, XmlFlags::inactive_if(inactive)).unwrap()).unwrap();
+    def.devices
+        .disks
+        .iter()
+        .find(|disk| disk.target == "hdc")
+        .expect("hdc")
+        .tray_open
+}
+
+/// QEMU's answer to one QMP command sent through the driver.
+fn monitor(d: &dyn Driver, dom: &qvirt::Domain, command: &str, arguments: Value) -> Value {
+    let cmd = json!({"execute": command, "arguments": arguments}).to_string();
+    let reply = d.qemu_monitor_command(dom, &cmd).unwrap();
+    serde_json::from_str::<Value>(&reply).unwrap()["return"].clone()
+}
+
+/// Waits until the live XML of `dom` says hdc's tray is `open`.
+fn wait_tray(d: &dyn Driver, dom: &qvirt::Domain, open: bool, why: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while tray_open(d, dom, false) != open {
+        assert!(
+            Instant::now() < deadline,
+            "{why}: the live XML never said the tray is {}",
+            if open { "open" } else { "closed" }
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// `<target tray='open'>`: a start opens the tray its definition says is
+/// open (QEMU has it open before the guest runs); the live XML then
+/// follows QEMU's tray wherever it moves: moved in QEMU itself (as the
+/// guest's eject and load do), closed by a media change, moved while no
+/// manager watched (found by the next one). The definition keeps what
+/// the user wrote, and the next start applies it again. The domain stays
+/// paused, so that only these commands move the tray: a running firmware
+/// closes an open tray as it probes the drive for a disc to boot.
+pub fn cdrom_tray_follows_qemu(cx: &mut Ctx<'_>) {
+    let iso = image(cx, "tray.iso", 64);
+    let iso2 = image(cx, "tray2.iso", 64);
+    let d = cx.d();
+    let vm = Vm::firmware("fw-tray").device(&format!(
+        "<disk type='file' device='cdrom'><source file='{}'/><target dev='hdc' bus='ide' tray='open'/><readonly/></disk>",
+        iso.display()
+    ));
+    let dom = d.start_paused(&define(d, &vm)).unwrap();
+    assert!(qemu_tray_open(
+        &monitor(d, &dom, "query-block", json!({})),
+        "ide0-1-0"
+    ));
+    assert!(tray_open(d, &dom, false), "the live XML says open");
+    assert!(tray_open(d, &dom, true), "the definition says open");
+    // QEMU closes it, then opens it: the live XML follows each move.
+    monitor(d, &dom, "blockdev-close-tray", json!({"id": "ide0-1-0"}));
+    wait_tray(d, &dom, false, "closed in QEMU");
+    monitor(
+        d,
+        &dom,
+        "blockdev-open-tray",
+        json!({"id": "ide0-1-0", "force": true}),
+    );
+    wait_tray(d, &dom, true, "opened in QEMU");
+    // A media change closes it, reported as soon as the change returns.
+    d.change_media(&dom, "hdc", MediaChange::Update(iso2.clone()), LIVE)
+        .unwrap();
+    assert!(!tray_open(d, &dom, false), "closed by the media change");
+    assert!(!qemu_tray_open(
+        &monitor(d, &dom, "query-block", json!({})),
+        "ide0-1-0"
+    ));
+    assert!(tray_open(d, &dom, true), "the definition still says open");
+    // Opened while no manager watched: the next manager finds it open.
+    cx.close();
+    let sock = cx.run_dir("fw-tray").join("qmp.sock");
+    qmp_now(
+        &sock,
+        "blockdev-open-tray",
+        json!({"id": "ide0-1-0", "force": true}),
+    );
+    assert!(qemu_tray_open(
+        &qmp_now(&sock, "query-block", json!({})),
+        "ide0-1-0"
+    ));
+    cx.reopen();
+    let d = cx.d();
+    let dom = d.lookup_by_name("fw-tray").unwrap();
+    assert!(tray_open(d, &dom, false), "found open by the next manager");
+    // The next start applies the definition again.
+    d.destroy(&dom).unwrap();
+    let dom = d.start_paused(&dom).unwrap();
+    assert!(tray_open(d, &dom, false));
+    assert!(qemu_tray_open(
+        &monitor(d, &dom, "query-block", json!({})),
+        "ide0-1-0"
+    ));
+    d.destroy(&dom).unwrap();
 }
 
 /// Changes that cannot apply are refused with the promised codes and

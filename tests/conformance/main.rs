@@ -191,6 +191,7 @@ macro_rules! conformance {
             // Removable media and screenshots.
             cases_media::media_change_live_and_config,
             cases_media::media_change_refusals,
+            cases_media::cdrom_tray_follows_qemu,
             cases_media::screenshot_of_firmware_vga,
             cases_media::screenshot_refusals,
             // Autostart (a daemon starts marked domains; an embedded

@@ -3,7 +3,7 @@
 #
 # Usage: tests/guest/build-guest.sh [OUTDIR]
 #
-#   OUTDIR defaults to ${QVIRT_GUEST_DIR:-$HOME/.cache/qvirt/test-guest-3}. It
+#   OUTDIR defaults to ${QVIRT_GUEST_DIR:-$HOME/.cache/qvirt/test-guest-4}. It
 #   must lie outside the source tree (the kernel alone is ~70 MB).
 #
 # Produces in OUTDIR:
@@ -67,7 +67,7 @@ log() { echo "$PROG: $*" >&2; }
 
 SCRIPT_PATH=$(readlink -f "${BASH_SOURCE[0]}")
 SCRIPT_DIR=$(dirname "$SCRIPT_PATH")
-OUT=${1:-${QVIRT_GUEST_DIR:-$HOME/.cache/qvirt/test-guest-3}}
+OUT=${1:-${QVIRT_GUEST_DIR:-$HOME/.cache/qvirt/test-guest-4}}
 KERNEL_META=linux-image-amd64
 BUSYBOX_PKG=busybox-static
 INITRD_GZIP=${QVIRT_GUEST_INITRD_GZIP:-0}
@@ -92,6 +92,7 @@ WANTED_MODULES=(
     pvpanic_mmio:PVPANIC_MMIO:required  # ISA pvpanic (ACPI QEMU0001): guest panics reach the host
     9pnet_virtio:NET_9P_VIRTIO:required  # 9p shares over virtio
     9p:9P_FS:required                # the 9p file system
+    virtio_console:VIRTIO_CONSOLE:required  # virtio-serial ports (/dev/vportNpM)
 )
 
 # --------------------------------------------------------------------------

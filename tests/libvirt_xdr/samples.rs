@@ -14,6 +14,8 @@ use uuid::Uuid;
 mod block_samples;
 #[path = "host_samples.rs"]
 mod host_samples;
+#[path = "hostobj_samples.rs"]
+mod hostobj_samples;
 #[path = "resource_samples.rs"]
 mod resource_samples;
 #[path = "secret_samples.rs"]
@@ -168,6 +170,63 @@ macro_rules! host_procedures {
     };
 }
 
+/// The host's interfaces, devices and network filters, whose samples
+/// are in `hostobj_samples.rs`.
+macro_rules! hostobj_procedures {
+    () => {
+        Procedure::ConnectNumOfInterfaces
+            | Procedure::ConnectListInterfaces
+            | Procedure::ConnectNumOfDefinedInterfaces
+            | Procedure::ConnectListDefinedInterfaces
+            | Procedure::ConnectListAllInterfaces
+            | Procedure::InterfaceLookupByName
+            | Procedure::InterfaceLookupByMacString
+            | Procedure::InterfaceGetXmlDesc
+            | Procedure::InterfaceIsActive
+            | Procedure::InterfaceDefineXml
+            | Procedure::InterfaceUndefine
+            | Procedure::InterfaceCreate
+            | Procedure::InterfaceDestroy
+            | Procedure::InterfaceChangeBegin
+            | Procedure::InterfaceChangeCommit
+            | Procedure::InterfaceChangeRollback
+            | Procedure::NodeNumOfDevices
+            | Procedure::NodeListDevices
+            | Procedure::ConnectListAllNodeDevices
+            | Procedure::NodeDeviceLookupByName
+            | Procedure::NodeDeviceGetXmlDesc
+            | Procedure::NodeDeviceGetParent
+            | Procedure::NodeDeviceNumOfCaps
+            | Procedure::NodeDeviceListCaps
+            | Procedure::NodeDeviceGetAutostart
+            | Procedure::NodeDeviceIsPersistent
+            | Procedure::NodeDeviceIsActive
+            | Procedure::NodeDeviceDettach
+            | Procedure::NodeDeviceDetachFlags
+            | Procedure::NodeDeviceReAttach
+            | Procedure::NodeDeviceReset
+            | Procedure::NodeDeviceCreateXml
+            | Procedure::NodeDeviceDestroy
+            | Procedure::NodeDeviceDefineXml
+            | Procedure::NodeDeviceUndefine
+            | Procedure::NodeDeviceCreate
+            | Procedure::NodeDeviceSetAutostart
+            | Procedure::ConnectNumOfNwfilters
+            | Procedure::ConnectListNwfilters
+            | Procedure::ConnectListAllNwfilters
+            | Procedure::NwfilterLookupByName
+            | Procedure::NwfilterLookupByUuid
+            | Procedure::NwfilterGetXmlDesc
+            | Procedure::ConnectListAllNwfilterBindings
+            | Procedure::NwfilterBindingLookupByPortDev
+            | Procedure::NwfilterDefineXml
+            | Procedure::NwfilterDefineXmlFlags
+            | Procedure::NwfilterUndefine
+            | Procedure::NwfilterBindingCreateXml
+            | Procedure::NwfilterBindingDelete
+    };
+}
+
 pub fn dom() -> Dom {
     Dom {
         name: "alpha".into(),
@@ -319,6 +378,7 @@ fn call(p: Procedure) -> Call {
         secret_procedures!() => secret_samples::call(p),
         host_procedures!() => host_samples::call(p),
         tuning_procedures!() => tuning_samples::call(p),
+        hostobj_procedures!() => hostobj_samples::call(p),
         P::DomainCreateWithFlags => Call::DomainCreateWithFlags(DomFlagsArgs {
             dom: off(),
             flags: 0,
@@ -625,6 +685,7 @@ fn reply(p: Procedure) -> Reply {
         secret_procedures!() => secret_samples::reply(p),
         host_procedures!() => host_samples::reply(p),
         tuning_procedures!() => tuning_samples::reply(p),
+        hostobj_procedures!() => hostobj_samples::reply(p),
         P::DomainCreateWithFlags => Reply::DomainCreateWithFlags(d()),
         P::DomainOpenConsole => Reply::DomainOpenConsole(()),
         P::DomainIsUpdated => Reply::DomainIsUpdated(IntRet { value: 0 }),

@@ -411,3 +411,51 @@ fn vhost_user_disks() {
         "needs <source type='unix'",
     );
 }
+
+/// `<target tray>` (libvirt's removable drives' tray status): an open
+/// cdrom tray is read and written back; closed is the default and is not
+/// written; a tray on a hard disk, and an open floppy (QEMU's floppy
+/// drives have none), are refused by name.
+#[test]
+fn cdrom_trays_are_read_and_refused_where_there_is_none() {
+    let cd = |tray: &str| {
+        doc(
+            "",
+            &format!(
+                "<disk type='file' device='cdrom'><source file='/srv/a.iso'/><target dev='hdc' bus='ide' tray='{tray}'/><readonly/></disk>"
+            ),
+        )
+    };
+    let open = accept(&cd("open"));
+    assert!(open.devices.disks[0].tray_open);
+    let written = open.to_xml();
+    assert!(written.contains("tray='open'"), "{written}");
+    let dir = scratch_dir("disk-tray");
+    let file = dir.join("tray.xml");
+    std::fs::write(&file, &written).unwrap();
+    xmllint_validate(&[file]);
+    let closed = accept(&cd("closed"));
+    assert!(!closed.devices.disks[0].tray_open);
+    assert!(!closed.to_xml().contains("tray="));
+    reject(&cd("ajar"), Invalid, "expected 'open' or 'closed'");
+    reject(
+        &doc(
+            "",
+            "<disk type='file' device='disk'><source file='/srv/a.img'/><target dev='vda' bus='virtio' tray='open'/></disk>",
+        ),
+        Invalid,
+        "a disk has no tray",
+    );
+    reject(
+        &doc(
+            "",
+            "<disk type='file' device='floppy'><source file='/srv/f.img'/><target dev='fda' tray='open'/></disk>",
+        ),
+        Unsupported,
+        "floppy drives have no tray",
+    );
+    accept(&doc(
+        "",
+        "<disk type='file' device='floppy'><source file='/srv/f.img'/><target dev='fda' tray='closed'/></disk>",
+    ));
+}

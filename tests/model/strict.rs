@@ -85,7 +85,7 @@ fn unsupported_values_are_named() {
         ("", "<video><model type='xen'/></video>", "'xen'"),
         ("", "<audio id='1' type='coreaudio'/>", "'coreaudio'"),
         ("", "<memballoon model='xen'/>", "'xen'"),
-        ("", "<serial type='vc'/>", "'vc'"),
+        ("", "<serial type='stdio'/>", "'stdio'"),
         ("", "<input type='joystick'/>", "'joystick'"),
         ("", "<controller type='xenbus'/>", "'xenbus'"),
         (

@@ -597,21 +597,28 @@ impl Host {
             .filter_map(|m| m.nodeset.as_deref())
             .chain(t.memnodes.iter().map(|m| m.nodeset.as_str()));
         for set in sets {
-            for node in parse_cpuset(set).unwrap_or_default() {
-                if !self
-                    .path(&format!("sys/devices/system/node/node{node}"))
-                    .exists()
-                {
-                    return Err(lacks(
-                        def,
-                        format!(
-                            "<numatune> binds memory to host NUMA node {node}, which this host does not have (see /sys/devices/system/node)"
-                        ),
-                    ));
-                }
+            if let Some(node) = self.missing_numa_node(set) {
+                return Err(lacks(
+                    def,
+                    format!(
+                        "<numatune> binds memory to host NUMA node {node}, which this host does not have (see /sys/devices/system/node)"
+                    ),
+                ));
             }
         }
         Ok(())
+    }
+
+    /// The first node of the node set `set` this host does not have.
+    pub(super) fn missing_numa_node(&self, set: &str) -> Option<u32> {
+        parse_cpuset(set)
+            .unwrap_or_default()
+            .into_iter()
+            .find(|node| {
+                !self
+                    .path(&format!("sys/devices/system/node/node{node}"))
+                    .exists()
+            })
     }
 
     /// The host block devices `<blkiotune>` limits must exist, and be

@@ -378,6 +378,11 @@ impl Core {
         if let Err(e) = self
             .prepare_guest(&qmp, &mut def, opts.incoming, opts.job)
             .and_then(|()| super::tuning::after_qmp(&qmp, &mut def, pid.pid, &run_dir))
+            .and_then(|()| match (opts.incoming, &opts.listen) {
+                // A saved or migrated state brings its trays with it.
+                (None, None) => super::trays::open_trays(&qmp, &def),
+                _ => Ok(()),
+            })
             .and_then(|()| match &opts.listen {
                 Some(uri) => listen_for_migration(&qmp, uri),
                 None => Ok(()),
@@ -748,6 +753,7 @@ pub(crate) fn new_running(
         ended: link.ended(),
         console_owner: Default::default(),
         media: Mutex::new(Vec::new()),
+        trays: Mutex::new(Vec::new()),
         disks: Mutex::new(Vec::new()),
         live: Mutex::new(Default::default()),
         taints: Mutex::new(taints),

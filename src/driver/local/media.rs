@@ -148,7 +148,10 @@ impl Core {
             }
         };
         run.set_medium(&old.target, now);
-        self.save_status(dom.uuid, run);
+        // The change closed the tray (or left it open, if it failed).
+        if !self.refresh_trays(run) {
+            self.save_status(dom.uuid, run);
+        }
         result.map_err(|e| {
             Error::new(
                 e.code,
@@ -274,6 +277,14 @@ fn inserted(qmp: &Qmp, id: &str) -> Result<Option<String>> {
 /// What each removable drive (cdrom, floppy) of `def` holds, by target,
 /// as `blocks` (a `query-block` reply) reports it.
 pub(crate) fn media_in_drives(def: &DomainDef, blocks: &Value) -> Vec<(String, Option<String>)> {
+    removable_drives(def)
+        .into_iter()
+        .map(|(d, id)| (d.target.clone(), inserted_in(blocks, &id)))
+        .collect()
+}
+
+/// The removable drives (cdrom, floppy) of `def` with their device ids.
+pub(crate) fn removable_drives(def: &DomainDef) -> Vec<(&Disk, String)> {
     let Ok(ids) = disk_device_ids(def) else {
         return Vec::new();
     };
@@ -282,7 +293,6 @@ pub(crate) fn media_in_drives(def: &DomainDef, blocks: &Value) -> Vec<(String, O
         .iter()
         .zip(ids)
         .filter(|(d, _)| matches!(d.device, DiskDevice::Cdrom | DiskDevice::Floppy))
-        .map(|(d, id)| (d.target.clone(), inserted_in(blocks, &id)))
         .collect()
 }
 

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use super::hostcheck::{Host, lacks};
 use crate::error::Result;
-use crate::model::{DomainDef, parse_cpuset};
+use crate::model::DomainDef;
 use crate::qemu::argv::{hugepage_dir, hugetlbfs_page_kib};
 
 impl Host {
@@ -26,19 +26,17 @@ impl Host {
                     ));
                 }
             }
-            let nodes = m.nodemask.as_deref().and_then(parse_cpuset);
-            for node in nodes.unwrap_or_default() {
-                if !self
-                    .path(&format!("sys/devices/system/node/node{node}"))
-                    .exists()
-                {
-                    return Err(lacks(
-                        def,
-                        format!(
-                            "{what} binds its memory to host NUMA node {node} (<nodemask>), which this host does not have (see /sys/devices/system/node)"
-                        ),
-                    ));
-                }
+            if let Some(node) = m
+                .nodemask
+                .as_deref()
+                .and_then(|n| self.missing_numa_node(n))
+            {
+                return Err(lacks(
+                    def,
+                    format!(
+                        "{what} binds its memory to host NUMA node {node} (<nodemask>), which this host does not have (see /sys/devices/system/node)"
+                    ),
+                ));
             }
             if let Some(path) = &m.path {
                 let folder = Path::new(path).parent().unwrap_or(Path::new("/"));

@@ -54,6 +54,7 @@ mod store;
 mod threads;
 pub mod tpm;
 mod transfer;
+mod trays;
 mod tunables;
 pub mod tuning;
 mod virtiofs;

@@ -8,7 +8,7 @@ use std::path::Path;
 use nix::unistd::{AccessFlags, access};
 
 use crate::error::{Error, ErrorCode, Result};
-use crate::model::{DiskDevice, DiskType, DomainDef};
+use crate::model::{CharSource, DiskDevice, DiskType, DomainDef};
 
 /// Checks that every file `def` names for QEMU to open exists and can be
 /// opened as QEMU will: disk images (for writing unless read-only),
@@ -73,7 +73,28 @@ pub(crate) fn check_paths(def: &DomainDef) -> Result<()> {
                 .map_err(|e| fail(format!("fw_cfg entry {}", f.name), path, e))?;
         }
     }
+    let d = &def.devices;
+    let chardevs = (d.serials.iter().map(|c| ("serial", &c.source)))
+        .chain(d.consoles.iter().map(|c| ("console", &c.source)))
+        .chain(d.parallels.iter().map(|c| ("parallel", &c.source)))
+        .chain(d.channels.iter().map(|c| ("channel", &c.source)));
+    for (what, source) in chardevs {
+        if let CharSource::Pipe { path } = source {
+            pipe(path)
+                .map_err(|e| fail(format!("{what} pipe (nor {path}.in and .out)"), path, e))?;
+        }
+    }
     Ok(())
+}
+
+/// Whether QEMU can open the named pipes of a `pipe` character device:
+/// `PATH.in` and `PATH.out` both, else `PATH` (QEMU opens them for
+/// reading and writing).
+fn pipe(path: &str) -> nix::Result<()> {
+    let rw = AccessFlags::R_OK | AccessFlags::W_OK;
+    let pair = access(Path::new(&format!("{path}.in")), rw)
+        .and_then(|()| access(Path::new(&format!("{path}.out")), rw));
+    pair.or_else(|_| access(Path::new(path), rw))
 }
 
 /// libvirt's `startupPolicy` (`qemuDomainCheckDiskStartupPolicy`): each

@@ -225,6 +225,9 @@ pub struct Running {
     /// Media changed since QEMU started, by disk target: the source now
     /// in the drive (`None`: empty). [`Running::live_def`] applies them.
     pub(crate) media: Mutex<Vec<(String, Option<String>)>>,
+    /// Trays moved since QEMU started, by disk target: whether it is
+    /// open now. [`Running::live_def`] applies them.
+    pub(crate) trays: Mutex<Vec<(String, bool)>>,
     /// Disks whose image changed since QEMU started (an external
     /// snapshot's overlay, a block commit's pivot), whole, by target.
     /// [`Running::live_def`] puts them in place.
@@ -320,6 +323,11 @@ impl Running {
                 disk.source.clone_from(source);
             }
         }
+        for (target, open) in crate::sys::sync::lock(&self.trays).iter() {
+            if let Some(disk) = def.devices.disks.iter_mut().find(|d| d.target == *target) {
+                disk.tray_open = *open;
+            }
+        }
         for changed in crate::sys::sync::lock(&self.disks).iter() {
             if let Some(disk) = def
                 .devices
@@ -369,6 +377,7 @@ impl Running {
         change(&mut plugged);
         let has = |t: &str| plugged.disks.iter().any(|d| d.target == t);
         crate::sys::sync::lock(&self.media).retain(|(t, _)| has(t));
+        crate::sys::sync::lock(&self.trays).retain(|(t, _)| has(t));
         crate::sys::sync::lock(&self.disks).retain(|d| has(&d.target));
         *guard = Some(plugged);
     }
@@ -386,6 +395,13 @@ impl Running {
         let mut media = crate::sys::sync::lock(&self.media);
         media.retain(|(t, _)| t != target);
         media.push((target.to_string(), source));
+    }
+
+    /// Records that the tray of drive `target` is now open or shut.
+    pub(crate) fn set_tray(&self, target: &str, open: bool) {
+        let mut trays = crate::sys::sync::lock(&self.trays);
+        trays.retain(|(t, _)| t != target);
+        trays.push((target.to_string(), open));
     }
 
     /// The monitor, or the error that says why there is none.

@@ -392,6 +392,7 @@ fn disk(w: &mut XmlWriter, d: &Disk) {
     let t = Attrs::new()
         .add("dev", &d.target)
         .opt("bus", d.bus.map(|b| b.as_str()))
+        .opt("tray", d.tray_open.then_some("open"))
         .opt("removable", d.removable.map(on_off))
         .opt("rotation_rate", d.rotation_rate);
     w.empty("target", t);
@@ -534,7 +535,10 @@ fn source_attrs(s: &CharSource) -> Option<Attrs> {
                 .add("service", service),
         ),
         CharSource::SpicePort { channel } => Some(Attrs::new().add("channel", channel)),
-        CharSource::Null | CharSource::SpiceVmc => None,
+        CharSource::Pipe { path } => Some(Attrs::new().add("path", path)),
+        // Its source has children, written by `char_source`.
+        CharSource::QemuVdagent { .. } => None,
+        CharSource::Null | CharSource::SpiceVmc | CharSource::Vc => None,
     }
 }
 
@@ -581,6 +585,18 @@ pub(super) fn char_source(w: &mut XmlWriter, source: &CharSource) {
                 .add("service", service);
             w.empty("source", a);
         }
+        (None, CharSource::QemuVdagent { clipboard, mouse }) => {
+            if clipboard.is_some() || mouse.is_some() {
+                w.open("source", Attrs::new());
+                if let Some(c) = clipboard {
+                    w.empty("clipboard", Attrs::new().add("copypaste", yes_no(*c)));
+                }
+                if let Some(m) = mouse {
+                    w.empty("mouse", Attrs::new().add("mode", m.as_str()));
+                }
+                w.close("source");
+            }
+        }
         (None, _) => {}
     }
     if let CharSource::Tcp { telnet, .. } = source {
@@ -598,7 +614,7 @@ fn chardev(w: &mut XmlWriter, name: &str, c: &CharDevice) {
         .opt("port", c.target_port);
     let udp = matches!(c.source, CharSource::Udp { .. });
     let children =
-        source.is_some() || udp || !target.is_empty() || c.log.is_some() || c.isa.is_some();
+        source.is_some() || udp || !target.is_empty() || c.log.is_some() || c.address.is_some();
     let a = Attrs::new().add("type", c.source.type_name());
     element(w, name, a, children, |w| {
         char_source(w, &c.source);
@@ -611,7 +627,10 @@ fn chardev(w: &mut XmlWriter, name: &str, c: &CharDevice) {
         if !target.is_empty() {
             w.empty("target", target);
         }
-        if let Some(isa) = c.isa {
+        if let Some(crate::model::CharAddress::Pci(p)) = c.address {
+            address(w, &Some(Address::Pci(p)));
+        }
+        if let Some(isa) = c.isa() {
             let a = Attrs::new()
                 .add("type", "isa")
                 .opt("iobase", isa.iobase.map(|p| format!("{p:#x}")))
@@ -629,6 +648,13 @@ fn channel(w: &mut XmlWriter, c: &Channel) {
             let a = Attrs::new()
                 .add("type", "virtio")
                 .opt("name", name.as_ref());
+            w.empty("target", a);
+        }
+        ChannelTarget::Guestfwd { address, port } => {
+            let a = Attrs::new()
+                .add("type", "guestfwd")
+                .add("address", address)
+                .add("port", port);
             w.empty("target", a);
         }
     }
@@ -689,8 +715,16 @@ fn tpm(w: &mut XmlWriter, t: &Tpm) {
 }
 
 fn graphics(w: &mut XmlWriter, g: &Graphics) {
+    // libvirt repeats a VNC display's first socket as `socket`.
+    let socket = match g.listens.first() {
+        Some(GraphicsListen::Socket(Some(p))) if g.kind == crate::model::GraphicsType::Vnc => {
+            Some(p)
+        }
+        _ => None,
+    };
     let a = Attrs::new()
         .add("type", g.kind.as_str())
+        .opt("socket", socket)
         .opt("port", g.port)
         .opt("tlsPort", g.tls_port)
         .opt("autoport", g.autoport.map(yes_no))
@@ -706,7 +740,7 @@ fn graphics(w: &mut XmlWriter, g: &Graphics) {
             g.passwd_valid_to.map(crate::model::utc_datetime),
         );
     let s = &g.spice;
-    let children = !g.listens.is_empty() || *s != Default::default();
+    let children = !g.listens.is_empty() || g.audio.is_some() || *s != Default::default();
     element(w, "graphics", a, children, |w| {
         for l in &g.listens {
             let a = match l {
@@ -720,6 +754,9 @@ fn graphics(w: &mut XmlWriter, g: &Graphics) {
                 GraphicsListen::Network(n) => Attrs::new().add("type", "network").add("network", n),
             };
             w.empty("listen", a);
+        }
+        if let Some(id) = g.audio {
+            w.empty("audio", Attrs::new().add("id", id));
         }
         for (name, mode) in &s.channels {
             let a = Attrs::new()

@@ -147,7 +147,7 @@ pub(super) fn disk(e: El) -> R<Disk> {
             e.at()
         )));
     }
-    let Some((target, bus, removable, rotation_rate)) = target else {
+    let Some((target, bus, removable, rotation_rate, tray_open)) = target else {
         return Err(invalid(format!(
             "missing target information for disk {}at {}",
             source
@@ -176,6 +176,24 @@ pub(super) fn disk(e: El) -> R<Disk> {
     d.bus = bus;
     d.removable = removable;
     d.rotation_rate = rotation_rate;
+    // libvirt reads `tray` on any disk and writes it back only for a
+    // drive that has one; qvirt says so instead of dropping it.
+    if tray_open && !matches!(device, DiskDevice::Cdrom | DiskDevice::Floppy) {
+        return Err(invalid(format!(
+            "disk '{}': tray='open' at {} is for a cdrom or floppy drive; a {} has no tray",
+            d.target,
+            e.at(),
+            device.as_str()
+        )));
+    }
+    if tray_open && device == DiskDevice::Floppy {
+        return Err(super::el::unsupported(format!(
+            "disk '{}': tray='open' at {} is not supported: QEMU's floppy drives have no tray to open",
+            d.target,
+            e.at()
+        )));
+    }
+    d.tray_open = tray_open;
     d.blockio = blockio.unwrap_or_default();
     d.geometry = geometry;
     d.shareable = shareable.unwrap_or(false);
@@ -597,10 +615,11 @@ type Target = (
     Option<crate::model::DiskBus>,
     Option<bool>,
     Option<u32>,
+    bool,
 );
 
 fn disk_target(e: El) -> R<Target> {
-    e.allow(&["dev", "bus", "removable", "rotation_rate"])?;
+    e.allow(&["dev", "bus", "removable", "rotation_rate", "tray"])?;
     e.empty()?;
     let dev = e.req("dev")?.to_string();
     Ok((
@@ -608,5 +627,6 @@ fn disk_target(e: El) -> R<Target> {
         e.word("bus")?,
         e.on_off("removable")?,
         positive(e, "rotation_rate")?,
+        e.bool_words("tray", "open", "closed")?.unwrap_or(false),
     ))
 }

@@ -399,7 +399,7 @@ impl<'a, 'i> El<'a, 'i> {
         self.bool_words(name, "on", "off")
     }
 
-    fn bool_words(&self, name: &str, t: &str, f: &str) -> R<Option<bool>> {
+    pub(super) fn bool_words(&self, name: &str, t: &str, f: &str) -> R<Option<bool>> {
         match self.get(name) {
             None => Ok(None),
             Some(v) if v == t => Ok(Some(true)),

@@ -104,6 +104,7 @@ pub(super) fn graphics(e: El) -> R<Graphics> {
             "sharePolicy",
             "websocket",
             "powerControl",
+            "socket",
         ])?,
         GraphicsType::Spice => e.allow(&[
             "type",
@@ -143,9 +144,22 @@ pub(super) fn graphics(e: El) -> R<Graphics> {
     let s = &mut g.spice;
     let (mut image, mut jpeg, mut zlib, mut playback) = (None, None, None, None);
     let (mut streaming, mut clipboard, mut mouse, mut filetransfer) = (None, None, None, None);
-    let mut gl = None;
+    let (mut gl, mut audio) = (None, None);
     for c in e.children()? {
         match c.name() {
+            "audio" if !spice => set(&mut audio, c, |c| {
+                c.allow(&["id"])?;
+                c.empty()?;
+                c.req("id")?;
+                match c.u32("id", Radix::Dec)? {
+                    Some(id) if id > 0 => Ok(id),
+                    _ => Err(c.bad_value(
+                        ModelErrorKind::Invalid,
+                        "id",
+                        "an audio id is a number from 1",
+                    )),
+                }
+            })?,
             "listen" => {
                 // Without an address this is the default listen address,
                 // which libvirt writes out; it says nothing more than its
@@ -190,6 +204,10 @@ pub(super) fn graphics(e: El) -> R<Graphics> {
             _ => c.skip()?,
         }
     }
+    g.audio = audio;
+    if let Some(path) = e.get("socket") {
+        vnc_socket(e, &mut g, path)?;
+    }
     g.spice = SpiceOptions {
         channels: std::mem::take(&mut g.spice.channels),
         image_compression: image,
@@ -203,6 +221,38 @@ pub(super) fn graphics(e: El) -> R<Graphics> {
         gl,
     };
     Ok(g)
+}
+
+/// VNC's `socket` attribute, libvirt's older way to write a first
+/// `<listen type='socket'>` (virDomainGraphicsListensParseXML): it takes
+/// the place of a first address or network listen, fills in a socket
+/// listen without a path, and must match one with a path.
+fn vnc_socket(e: El, g: &mut Graphics, path: &str) -> R<()> {
+    let socket = GraphicsListen::Socket(Some(path.to_string()));
+    match g.listens.first_mut() {
+        None => g.listens.push(socket),
+        Some(first @ (GraphicsListen::Address(_) | GraphicsListen::Network(_))) => *first = socket,
+        Some(first @ GraphicsListen::Socket(None)) => *first = socket,
+        Some(GraphicsListen::Socket(Some(p))) if p == path => {}
+        Some(GraphicsListen::Socket(Some(p))) => {
+            return Err(e.bad_value(
+                ModelErrorKind::Unsupported,
+                "socket",
+                &format!(
+                    "it must match the 'socket' attribute of the first listen element ('{}')",
+                    super::el::show(p)
+                ),
+            ));
+        }
+        Some(GraphicsListen::None) => {
+            return Err(e.bad_value(
+                ModelErrorKind::Unsupported,
+                "socket",
+                "a socket cannot go with <listen type='none'>",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// An element with one required word attribute `name`.

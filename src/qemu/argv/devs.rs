@@ -30,6 +30,8 @@ pub enum Dev {
     Video(usize),
     /// An `<input>`, by position.
     Input(usize),
+    /// A `<serial>` with `<target type='pci-serial'>`, by position.
+    Serial(usize),
     /// A `<filesystem>`, by position.
     Fs(usize),
     /// A PCI `<hostdev>`, by position among all hostdevs.

@@ -34,13 +34,22 @@ pub fn with_pci_addresses(def: &DomainDef, caps: &QemuCaps) -> Result<DomainDef,
     }
     let d = &mut out.devices;
     for (dev, &(bus, slot, function)) in pci.chosen() {
-        let address = Address::Pci(PciAddress {
+        let at = PciAddress {
             domain: 0,
             bus,
             slot,
             function,
             multifunction: None,
-        });
+        };
+        if let Dev::Serial(i) = *dev {
+            if let Some(s) = d.serials.get_mut(i)
+                && s.address.is_none()
+            {
+                s.address = Some(crate::model::CharAddress::Pci(at));
+            }
+            continue;
+        }
+        let address = Address::Pci(at);
         let place = match *dev {
             Dev::PciController(i) => d
                 .controllers
@@ -92,6 +101,7 @@ pub fn with_pci_addresses(def: &DomainDef, caps: &QemuCaps) -> Result<DomainDef,
             Dev::Shmem(i) => d.shmems.get_mut(i).map(|s| &mut s.address),
             Dev::Vsock => d.vsock.as_mut().map(|v| &mut v.address),
             Dev::Memory(i) => d.memories.get_mut(i).map(|m| &mut m.address),
+            Dev::Serial(_) => None,
             Dev::Video(n) => {
                 let Some((video, _)) = videos.get(n) else {
                     continue;

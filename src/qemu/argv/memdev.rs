@@ -134,17 +134,23 @@ fn backend(cx: &Ctx<'_>, m: &MemoryDevice, id: &str) -> Result<(Opts, bool), Err
         .and_then(|mb| mb.source)
         .unwrap_or(MemorySourceType::Anonymous);
     let share = |o: Opts| o.maybe_switch("share", b.access.map(|a| a == MemoryAccess::Shared));
-    let mut o = if m.path.is_none() && source == MemorySourceType::Memfd {
+    // Anonymous memory whose access is set needs a descriptor another
+    // process can map: a memfd, as for the guest's RAM and its cells
+    // (tuning.rs), not a file in the runtime directory, whose file
+    // system could fill up under the guest. Its content goes with the
+    // last mapping, so `discard` holds without `discard-data`.
+    let memfd = m.path.is_none()
+        && (source == MemorySourceType::Memfd
+            || (source == MemorySourceType::Anonymous
+                && b.page_kib.is_none()
+                && b.access.is_some()));
+    let mut o = if memfd {
         let mut o = Opts::new("memory-backend-memfd").set("id", id);
         if let Some(p) = b.page_kib {
             o = o.switch("hugetlb", true).set("hugetlbsize", p * 1024);
         }
         share(o)
-    } else if b.page_kib.is_some()
-        || m.path.is_some()
-        || b.access.is_some()
-        || source == MemorySourceType::File
-    {
+    } else if b.page_kib.is_some() || m.path.is_some() || source == MemorySourceType::File {
         let o = Opts::new("memory-backend-file").set("id", id);
         let o = match (&m.path, b.page_kib) {
             (Some(p), _) => o.set("mem-path", user("memory device path", p)?),

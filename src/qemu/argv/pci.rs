@@ -723,6 +723,12 @@ pub(super) fn wants(
             );
         }
     }
+    for (i, s) in d.serials.iter().enumerate() {
+        if s.target_type.as_deref() == Some("pci-serial") {
+            let written = s.pci().map(Address::Pci);
+            push(Dev::Serial(i), format!("serial {i}"), pci, written.as_ref());
+        }
+    }
     if let Some(v) = &d.vsock {
         let flags = if v.model == Some(crate::model::VsockModel::VirtioTransitional) {
             pci

@@ -15,6 +15,7 @@
 
 pub mod absent;
 pub mod blockjobs;
+mod declare;
 mod delegate;
 pub mod dispatch;
 pub mod domlist;
@@ -24,10 +25,12 @@ pub mod drives;
 pub mod frame;
 pub mod hostcaps;
 pub mod hostfacts;
+pub mod ifaces;
 pub mod jobstats;
 mod media;
 pub mod migspeed;
 pub mod names;
+pub mod nodedevs;
 pub mod nodestats;
 pub mod peek;
 pub mod procedures;

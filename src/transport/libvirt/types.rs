@@ -7,8 +7,9 @@ use uuid::Uuid;
 /// The shapes of the procedures on objects qvirt does not keep, with the
 /// others.
 pub use super::absent::{
-    Checkpoint, CheckpointLookupArgs, CheckpointRet, ListCheckpointsArgs, ListCheckpointsRet,
-    NetworkRet, SecurityLabelListRet, SecurityLabelRet,
+    BindingArgs, BindingRet, Checkpoint, CheckpointLookupArgs, CheckpointRet, ListBindingsRet,
+    ListCheckpointsArgs, ListCheckpointsRet, ListNwfiltersRet, NetworkRet, Nwfilter, NwfilterArgs,
+    NwfilterBinding, NwfilterFlagsArgs, NwfilterRet, SecurityLabelListRet, SecurityLabelRet,
 };
 /// The block job procedures' shapes, with the others.
 pub use super::blockjobs::{
@@ -34,12 +35,22 @@ pub use super::hostfacts::{
     CellsFreeMemoryArgs, CellsFreeMemoryRet, FreePagesArgs, FreePagesRet, MaxVcpusArgs,
     MaxVcpusRet, NodeMemoryParamsArgs,
 };
+/// The host interfaces' shapes, with the others.
+pub use super::ifaces::{
+    FlagsArgs, Iface as HostIface, IfaceArgs, IfaceFlagsArgs, IfaceRet, ListIfacesRet, MacArgs,
+};
 /// `virDomainGetJobStats`'s shapes, with the others.
 pub use super::jobstats::{ControlInfoRet, JobStatsArgs, JobStatsRet, ParamValue, TypedParam};
-/// The `<memtune>` and `<blkiotune>` procedures' shapes, with the others.
+/// The migration speed procedures' shapes, with the others.
 pub use super::migspeed::{MaxSpeedArgs, MaxSpeedRet, SetMaxSpeedArgs};
+/// The node devices' shapes, with the others.
+pub use super::nodedevs::{
+    DetachFlagsArgs, ListCapsArgs, ListNodeDevicesRet, NameFlagsArgs, NodeDevice, NodeDeviceRet,
+    NodeListArgs, NodeNumArgs, ParentRet, SetAutostartNameArgs,
+};
 /// The host statistics procedures' shapes, with the others.
 pub use super::nodestats::{NodeCpuStatsArgs, NodeMemoryStatsArgs, NodeStat, NodeStatsRet};
+/// The disk and memory peeks' shapes, with the others.
 pub use super::peek::{BlockPeekArgs, MemoryPeekArgs, PeekRet};
 /// The shapes of the memory, vCPU and statistics procedures, with the
 /// others.
@@ -48,6 +59,7 @@ pub use super::resources::{
     InterfaceStatsRet, MemoryStat, MemoryStatsArgs, MemoryStatsRet, ParamsRet, SetMemoryArgs,
     SetMemoryFlagsArgs, SetMemoryStatsPeriodArgs, SetVcpusArgs, SetVcpusFlagsArgs,
 };
+/// The scheduler procedures' shapes, with the others.
 pub use super::sched::{
     SchedParamsArgs, SchedParamsFlagsArgs, SchedParamsRet, SchedTypeRet, SetSchedArgs,
     SetSchedFlagsArgs,
@@ -62,8 +74,11 @@ pub use super::snapshots::{
     Snap, SnapChildNamesArgs, SnapChildrenArgs, SnapCreateArgs, SnapFlagsArgs, SnapListAllArgs,
     SnapListRet, SnapLookupArgs, SnapNamesArgs, SnapRet,
 };
+/// The host SMBIOS procedure's shapes, with the others.
 pub use super::sysinfo::{SysinfoArgs, SysinfoRet};
+/// The I/O thread procedure's shapes, with the others.
 pub use super::threads::{IoThread, IoThreadInfoArgs, IoThreadInfoRet};
+/// The `<memtune>` and `<blkiotune>` procedures' shapes, with the others.
 pub use super::tunables::{SetTunableArgs, TunableArgs};
 /// The shapes of the vCPU placement and host CPU procedures, with the
 /// others.
