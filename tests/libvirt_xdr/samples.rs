@@ -22,6 +22,8 @@ mod resource_samples;
 mod secret_samples;
 #[path = "snapshot_samples.rs"]
 mod snapshot_samples;
+#[path = "tuning_samples.rs"]
+mod tuning_samples;
 #[path = "vcpu_samples.rs"]
 mod vcpu_samples;
 
@@ -115,6 +117,25 @@ macro_rules! vcpu_procedures {
             | Procedure::NodeGetCpuMap
             | Procedure::NodeGetCpuStats
             | Procedure::NodeGetMemoryStats
+    };
+}
+
+/// The tuning and thread procedures, whose samples are in
+/// `tuning_samples.rs`.
+macro_rules! tuning_procedures {
+    () => {
+        Procedure::DomainSetBlockIoTune
+            | Procedure::DomainGetIothreadInfo
+            | Procedure::ConnectGetSysinfo
+            | Procedure::DomainMigrateSetMaxSpeed
+            | Procedure::DomainMigrateGetMaxSpeed
+            | Procedure::DomainGetSchedulerType
+            | Procedure::DomainBlockPeek
+            | Procedure::DomainMemoryPeek
+            | Procedure::DomainGetSchedulerParameters
+            | Procedure::DomainGetSchedulerParametersFlags
+            | Procedure::DomainSetSchedulerParameters
+            | Procedure::DomainSetSchedulerParametersFlags
     };
 }
 
@@ -356,6 +377,7 @@ fn call(p: Procedure) -> Call {
         vcpu_procedures!() => vcpu_samples::call(p),
         secret_procedures!() => secret_samples::call(p),
         host_procedures!() => host_samples::call(p),
+        tuning_procedures!() => tuning_samples::call(p),
         hostobj_procedures!() => hostobj_samples::call(p),
         P::DomainCreateWithFlags => Call::DomainCreateWithFlags(DomFlagsArgs {
             dom: off(),
@@ -662,6 +684,7 @@ fn reply(p: Procedure) -> Reply {
         vcpu_procedures!() => vcpu_samples::reply(p),
         secret_procedures!() => secret_samples::reply(p),
         host_procedures!() => host_samples::reply(p),
+        tuning_procedures!() => tuning_samples::reply(p),
         hostobj_procedures!() => hostobj_samples::reply(p),
         P::DomainCreateWithFlags => Reply::DomainCreateWithFlags(d()),
         P::DomainOpenConsole => Reply::DomainOpenConsole(()),

@@ -22,7 +22,9 @@ pub use super::domparams::{DomParamsArgs, DomParamsRet, InterfaceParamsArgs};
 pub use super::domstats::{AllDomainStatsArgs, AllDomainStatsRet, StatsRecord};
 /// The shapes of a disk's throttle and a domain's disk errors, with the
 /// others.
-pub use super::drives::{BlockIoTuneArgs, DiskError, DiskErrorsArgs, DiskErrorsRet};
+pub use super::drives::{
+    BlockIoTuneArgs, DiskError, DiskErrorsArgs, DiskErrorsRet, SetBlockIoTuneArgs,
+};
 /// The shapes of the CPU models and pool capabilities procedures, with
 /// the others.
 pub use super::hostcaps::{
@@ -39,6 +41,8 @@ pub use super::ifaces::{
 };
 /// `virDomainGetJobStats`'s shapes, with the others.
 pub use super::jobstats::{ControlInfoRet, JobStatsArgs, JobStatsRet, ParamValue, TypedParam};
+/// The migration speed procedures' shapes, with the others.
+pub use super::migspeed::{MaxSpeedArgs, MaxSpeedRet, SetMaxSpeedArgs};
 /// The node devices' shapes, with the others.
 pub use super::nodedevs::{
     DetachFlagsArgs, ListCapsArgs, ListNodeDevicesRet, NameFlagsArgs, NodeDevice, NodeDeviceRet,
@@ -46,12 +50,19 @@ pub use super::nodedevs::{
 };
 /// The host statistics procedures' shapes, with the others.
 pub use super::nodestats::{NodeCpuStatsArgs, NodeMemoryStatsArgs, NodeStat, NodeStatsRet};
+/// The disk and memory peeks' shapes, with the others.
+pub use super::peek::{BlockPeekArgs, MemoryPeekArgs, PeekRet};
 /// The shapes of the memory, vCPU and statistics procedures, with the
 /// others.
 pub use super::resources::{
     BlockStatsArgs, BlockStatsFlagsArgs, BlockStatsRet, CpuStatsArgs, InterfaceStatsArgs,
     InterfaceStatsRet, MemoryStat, MemoryStatsArgs, MemoryStatsRet, ParamsRet, SetMemoryArgs,
     SetMemoryFlagsArgs, SetMemoryStatsPeriodArgs, SetVcpusArgs, SetVcpusFlagsArgs,
+};
+/// The scheduler procedures' shapes, with the others.
+pub use super::sched::{
+    SchedParamsArgs, SchedParamsFlagsArgs, SchedParamsRet, SchedTypeRet, SetSchedArgs,
+    SetSchedFlagsArgs,
 };
 /// The secret procedures' shapes, with the others.
 pub use super::secrets::{
@@ -63,6 +74,10 @@ pub use super::snapshots::{
     Snap, SnapChildNamesArgs, SnapChildrenArgs, SnapCreateArgs, SnapFlagsArgs, SnapListAllArgs,
     SnapListRet, SnapLookupArgs, SnapNamesArgs, SnapRet,
 };
+/// The host SMBIOS procedure's shapes, with the others.
+pub use super::sysinfo::{SysinfoArgs, SysinfoRet};
+/// The I/O thread procedure's shapes, with the others.
+pub use super::threads::{IoThread, IoThreadInfoArgs, IoThreadInfoRet};
 /// The `<memtune>` and `<blkiotune>` procedures' shapes, with the others.
 pub use super::tunables::{SetTunableArgs, TunableArgs};
 /// The shapes of the vCPU placement and host CPU procedures, with the
