@@ -15,14 +15,15 @@
 # the iSCSI disk test runs inside a namespace, like Open vSwitch's daemons
 # for the virtualport test; their services are kept from
 # starting too), passt (the backend of user interfaces with
-# <backend type='passt'>), and pci.ids (the PCI vendor and product names
-# the libvirt socket shows with host devices, as libvirt does).
+# <backend type='passt'>), pci.ids (the PCI vendor and product names
+# the libvirt socket shows with host devices, as libvirt does) and
+# dmidecode (which reads the host's SMBIOS for virsh sysinfo, as libvirt's).
 # Does nothing when all of it is already there.
 set -euo pipefail
 
 packages=(qemu-system-x86 qemu-system-common qemu-utils qemu-block-extra ovmf swtpm swtpm-tools libxml2-utils busybox-static cpio xz-utils gzip iproute2
   libvirt-clients python3-libvirt virtinst util-linux openssh-server openssh-client tgt
-  openvswitch-switch passt pci.ids)
+  openvswitch-switch passt pci.ids dmidecode)
 find_missing() {
   missing=()
   for p in "${packages[@]}"; do
