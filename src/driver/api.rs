@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
+use super::agent_types::{AgentAnswer, AgentCall};
 use super::api_storage::{
     BlockCommitFlags, BlockInfo, BlockJobInfo, Pool, PoolInfo, PoolSummary, ResizeFlags, Secret,
     Snapshot, SnapshotCreateFlags, SnapshotDeleteFlags, SnapshotInfo, SnapshotRevertFlags,
@@ -208,13 +209,19 @@ pub trait Driver: Send + Sync {
     /// The addresses of a running domain's interfaces, from `source`
     /// (virsh's `domifaddr`): with `Arp`, the host's neighbour table by
     /// each interface's MAC (bridged guests that spoke to the host);
-    /// `Lease` finds none (qvirt has no virtual networks); `Agent` is
-    /// `NoSupport`.
+    /// `Lease` finds none (qvirt has no virtual networks); `Agent` asks
+    /// the QEMU guest agent (running only).
     fn interface_addresses(
         &self,
         dom: &Domain,
         source: AddressSource,
     ) -> Result<Vec<InterfaceAddresses>>;
+    /// One call answered by the QEMU guest agent; [`GuestAgent`] has
+    /// them as methods.
+    fn agent_call(&self, dom: &Domain, call: AgentCall) -> Result<AgentAnswer> {
+        let _ = (dom, call);
+        Err(unsupported("talk to the guest agent"))
+    }
     /// Presses `keys` together on the guest's keyboard and lets them go
     /// after `hold_ms` (QEMU's default when 0), as virsh's `send-key`;
     /// at most 16 keys. Running or paused.
@@ -748,6 +755,52 @@ pub trait Driver: Send + Sync {
     fn secret_undefine(&self, secret: &Secret) -> Result<()> {
         let _ = secret;
         Err(unsupported("undefine secrets"))
+    }
+}
+
+/// The calls the QEMU guest agent answers, on a running domain with a
+/// `<channel>` to `org.qemu.guest_agent.0`: `ArgumentUnsupported`
+/// without one, `AgentUnresponsive` when the agent does not answer in
+/// time. Calls on one domain take turns; other calls never wait for them.
+pub trait GuestAgent {
+    /// The guest's host name (virsh's `domhostname`).
+    fn guest_hostname(&self, dom: &Domain) -> Result<String>;
+    /// The guest's clock: seconds and nanoseconds since the epoch (virsh's
+    /// `domtime`).
+    fn guest_time(&self, dom: &Domain) -> Result<(i64, u32)>;
+    /// Sets the guest's clock to `time` (seconds, nanoseconds), or with
+    /// `None` from its own hardware clock (virsh's `domtime --sync`).
+    fn set_guest_time(&self, dom: &Domain, time: Option<(i64, u32)>) -> Result<()>;
+    /// Freezes the guest's file systems (those at `mountpoints`, all when
+    /// empty); the number frozen (virsh's `domfsfreeze`).
+    fn fs_freeze(&self, dom: &Domain, mountpoints: &[String]) -> Result<u32>;
+    /// Thaws every frozen file system; the number thawed (`domfsthaw`).
+    fn fs_thaw(&self, dom: &Domain) -> Result<u32>;
+    /// Asks the guest to power off, or with `reboot` to reboot, from
+    /// inside (virsh's `shutdown --mode agent`, `reboot --mode agent`).
+    fn agent_power(&self, dom: &Domain, reboot: bool) -> Result<()>;
+}
+
+impl<T: Driver + ?Sized> GuestAgent for T {
+    fn guest_hostname(&self, dom: &Domain) -> Result<String> {
+        self.agent_call(dom, AgentCall::Hostname)?.string()
+    }
+    fn guest_time(&self, dom: &Domain) -> Result<(i64, u32)> {
+        self.agent_call(dom, AgentCall::GetTime)?.time()
+    }
+    fn set_guest_time(&self, dom: &Domain, time: Option<(i64, u32)>) -> Result<()> {
+        self.agent_call(dom, AgentCall::SetTime(time)).map(|_| ())
+    }
+    fn fs_freeze(&self, dom: &Domain, mountpoints: &[String]) -> Result<u32> {
+        self.agent_call(dom, AgentCall::FsFreeze(mountpoints.to_vec()))?
+            .count()
+    }
+    fn fs_thaw(&self, dom: &Domain) -> Result<u32> {
+        self.agent_call(dom, AgentCall::FsThaw)?.count()
+    }
+    fn agent_power(&self, dom: &Domain, reboot: bool) -> Result<()> {
+        self.agent_call(dom, AgentCall::Power { reboot })
+            .map(|_| ())
     }
 }
 

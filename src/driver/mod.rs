@@ -3,6 +3,7 @@
 //!
 //! Depends on `model`; knows nothing of the wire.
 
+mod agent_types;
 mod api;
 mod api_storage;
 pub(crate) mod autodestroy;
@@ -14,6 +15,7 @@ pub use crate::error;
 pub mod local;
 pub mod uri;
 
+pub use agent_types::*;
 pub use api::*;
 pub use api_storage::*;
 pub use migration::*;

@@ -289,6 +289,7 @@ pub fn reply_for(procedure: u32) -> Reply {
         104 => Reply::SetBlkiotune(()),
         105 => Reply::InjectNmi(()),
         107 => Reply::DomainXmlToNative("/usr/bin/qemu-system-x86_64 -name guest=a".into()),
+        108 => Reply::AgentCall(WireAgentAnswer::Time(1_796_546_087, 250_000_000)),
         106 => Reply::DiskRuntime(vec![WireDiskRuntime {
             target: "vda".into(),
             iotune: vec![1_048_576, 0, 0, 0, 0, 300],
@@ -444,5 +445,6 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         Reply::SetMemtune(()) | Reply::SetBlkiotune(()) | Reply::InjectNmi(()) => "unit",
         Reply::DiskRuntime(_) => "disk_runtime",
         Reply::DomainXmlToNative(_) => "text",
+        Reply::AgentCall(_) => "agent_answer",
     }
 }

@@ -19,6 +19,7 @@ use qvirt::transport::wire::{
     WireReason, WireSaveOptions, WireShutdown, WireState, WireStats, WireSummary,
     WireUndefineFlags, WireVcpuStats, WireVersion, encode_event, encode_stream,
 };
+use qvirt::transport::types_agent::{WireAgentAnswer, WireAgentCall};
 use qvirt::transport::wire::{WireBlkioTuneChange, WireDiskRuntime, WireMemTuneChange};
 use qvirt::transport::wire::{
     WireBlockInfo, WireBlockJobInfo, WireBlockJobKind, WirePool, WirePoolInfo, WirePoolState,
@@ -424,6 +425,7 @@ pub fn calls() -> Vec<Call> {
         Call::InjectNmi(d()),
         Call::DiskRuntime(d()),
         Call::DomainXmlToNative(("qemu-argv".into(), "<domain/>".into())),
+        Call::AgentCall((d(), WireAgentCall::FsFreeze(vec!["/mnt/d".into()]))),
     ]
 }
 
@@ -539,6 +541,7 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::InjectNmi(..) => "inject_nmi",
         Call::DiskRuntime(..) => "disk_runtime",
         Call::DomainXmlToNative(..) => "domain_xml_to_native",
+        Call::AgentCall(..) => "agent_call",
     }
 }
 
@@ -567,6 +570,8 @@ pub fn error_codes() -> Vec<ErrorCode> {
         ErrorCode::NoVolume,
         ErrorCode::NoSnapshot,
         ErrorCode::NoSecret,
+        ErrorCode::AgentUnresponsive,
+        ErrorCode::ArgumentUnsupported,
         ErrorCode::Unknown(4242),
     ];
     // Exhaustive, so a new code needs a sample before this compiles.
@@ -594,6 +599,8 @@ pub fn error_codes() -> Vec<ErrorCode> {
             | ErrorCode::NoVolume
             | ErrorCode::NoSnapshot
             | ErrorCode::NoSecret
+            | ErrorCode::AgentUnresponsive
+            | ErrorCode::ArgumentUnsupported
             | ErrorCode::Unknown(_) => {}
         }
     }

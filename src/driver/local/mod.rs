@@ -3,6 +3,8 @@
 //! media, consoles. What QEMU is lives in `crate::qemu`, host plumbing in
 //! `crate::sys`; this module puts them together.
 
+mod agent;
+mod agent_calls;
 mod api_impl;
 mod blockjobs;
 mod console;

@@ -15,8 +15,8 @@ use super::types::*;
 use super::values::{self, check_flags};
 use super::xdr::Chars;
 use super::{
-    absent, blockjobs, domparams, domstats, drives, hostcaps, hostfacts, jobstats, nodestats,
-    resources, secrets, snapshots, storage, tunables, vcpus,
+    absent, agent, blockjobs, domparams, domstats, drives, hostcaps, hostfacts, jobstats,
+    nodestats, resources, secrets, snapshots, storage, tunables, vcpus,
 };
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
@@ -237,12 +237,6 @@ impl Handler for LvCalls<'_> {
         Ok(NumRet {
             num: self.driver.list(ListFilter::INACTIVE)?.len() as i32,
         })
-    }
-
-    fn domain_reboot(&mut self, a: DomFlagsArgs) -> Result<()> {
-        // The ACPI power button is how qvirt asks a guest to reboot.
-        check_flags(a.flags, 1, "virDomainReboot")?;
-        self.driver.reboot(&a.dom.into())
     }
 
     fn domain_resume(&mut self, a: DomArgs) -> Result<()> {
@@ -627,12 +621,6 @@ impl Handler for LvCalls<'_> {
         self.driver.reset(&a.dom.into())
     }
 
-    fn domain_shutdown_flags(&mut self, a: DomFlagsArgs) -> Result<()> {
-        check_flags(a.flags, 1, "virDomainShutdownFlags")?;
-        self.driver
-            .shutdown(&a.dom.into(), ShutdownOptions::NO_WAIT)
-    }
-
     fn connect_list_all_domains(&mut self, a: ListAllArgs) -> Result<ListAllRet> {
         use values::list as l;
         // Snapshots and checkpoints: qvirt keeps none, so "has none"
@@ -895,6 +883,16 @@ impl Handler for LvCalls<'_> {
     }
     free_calls! {
         connect_get_storage_pool_capabilities(PoolCapsArgs) -> PoolCapsRet = hostcaps::pool_capabilities;
+    }
+    // What the guest agent answers: see `agent.rs`.
+    calls_in! { agent:
+        domain_reboot(DomFlagsArgs) -> () = reboot;
+        domain_shutdown_flags(DomFlagsArgs) -> () = shutdown_flags;
+        domain_get_hostname(DomFlagsArgs) -> HostnameRet = get_hostname;
+        domain_get_time(DomFlagsArgs) -> TimeRet = get_time;
+        domain_set_time(SetTimeArgs) -> () = set_time;
+        domain_fsfreeze(FsFreezeArgs) -> FsCountRet = fs_freeze;
+        domain_fsthaw(FsFreezeArgs) -> FsCountRet = fs_thaw;
     }
     calls_in! { drives:
         domain_get_block_io_tune(BlockIoTuneArgs) -> ParamsRet = block_io_tune;

@@ -707,6 +707,18 @@ procedures! {
         /// `virDomainGetLaunchSecurityInfo`.
         396 DomainGetLaunchSecurityInfo domain_get_launch_security_info(DomParamsArgs) -> DomParamsRet, ro, Prio;
 
+        // What the guest agent answers; bodies in `agent.rs`.
+        /// `virDomainGetHostname`.
+        277 DomainGetHostname domain_get_hostname(DomFlagsArgs) -> HostnameRet, ro, Job;
+        /// `virDomainFSFreeze`.
+        335 DomainFsfreeze domain_fsfreeze(FsFreezeArgs) -> FsCountRet, rw, Job;
+        /// `virDomainFSThaw`.
+        336 DomainFsthaw domain_fsthaw(FsFreezeArgs) -> FsCountRet, rw, Job;
+        /// `virDomainGetTime`.
+        337 DomainGetTime domain_get_time(DomFlagsArgs) -> TimeRet, rw, Job;
+        /// `virDomainSetTime`.
+        338 DomainSetTime domain_set_time(SetTimeArgs) -> (), rw, Job;
+
         // A disk's throttle and a domain's disk errors, the running QEMU's
         // through the driver; bodies in `drives.rs`.
         /// `virDomainGetBlockIoTune`.

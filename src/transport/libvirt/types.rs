@@ -10,6 +10,8 @@ pub use super::absent::{
     Checkpoint, CheckpointLookupArgs, CheckpointRet, ListCheckpointsArgs, ListCheckpointsRet,
     NetworkRet, SecurityLabelListRet, SecurityLabelRet,
 };
+/// The guest agent procedures' shapes, with the others.
+pub use super::agent::{FsCountRet, FsFreezeArgs, SetTimeArgs, TimeRet};
 /// The block job procedures' shapes, with the others.
 pub use super::blockjobs::{
     BlockCommitArgs, BlockInfoRet, BlockJobInfoRet, BlockPathArgs, BlockPullArgs, BlockRebaseArgs,

@@ -1,0 +1,94 @@
+//! The wire twins of the guest agent's call and answer
+//! ([`AgentCall`], [`AgentAnswer`]). Variants are append-only, as in
+//! [`super::types`].
+
+use serde::{Deserialize, Serialize};
+
+use crate::driver::{AgentAnswer, AgentCall};
+use crate::error::{Error, ErrorCode, Result};
+
+/// An [`AgentCall`].
+#[allow(missing_docs)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WireAgentCall {
+    Hostname,
+    GetTime,
+    SetTime(Option<(i64, u32)>),
+    FsFreeze(Vec<String>),
+    FsThaw,
+    Power { reboot: bool },
+}
+
+/// An [`AgentAnswer`].
+#[allow(missing_docs)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WireAgentAnswer {
+    Done,
+    Text(String),
+    Time(i64, u32),
+    Count(u32),
+}
+
+impl TryFrom<AgentCall> for WireAgentCall {
+    type Error = Error;
+    fn try_from(c: AgentCall) -> Result<WireAgentCall> {
+        #[allow(unreachable_patterns)]
+        Ok(match c {
+            AgentCall::Hostname => WireAgentCall::Hostname,
+            AgentCall::GetTime => WireAgentCall::GetTime,
+            AgentCall::SetTime(t) => WireAgentCall::SetTime(t),
+            AgentCall::FsFreeze(m) => WireAgentCall::FsFreeze(m),
+            AgentCall::FsThaw => WireAgentCall::FsThaw,
+            AgentCall::Power { reboot } => WireAgentCall::Power { reboot },
+            other => {
+                return Err(Error::new(
+                    ErrorCode::NoSupport,
+                    format!("the protocol cannot carry the guest agent call {other:?}"),
+                ));
+            }
+        })
+    }
+}
+
+impl From<WireAgentCall> for AgentCall {
+    fn from(c: WireAgentCall) -> AgentCall {
+        match c {
+            WireAgentCall::Hostname => AgentCall::Hostname,
+            WireAgentCall::GetTime => AgentCall::GetTime,
+            WireAgentCall::SetTime(t) => AgentCall::SetTime(t),
+            WireAgentCall::FsFreeze(m) => AgentCall::FsFreeze(m),
+            WireAgentCall::FsThaw => AgentCall::FsThaw,
+            WireAgentCall::Power { reboot } => AgentCall::Power { reboot },
+        }
+    }
+}
+
+impl TryFrom<AgentAnswer> for WireAgentAnswer {
+    type Error = Error;
+    fn try_from(a: AgentAnswer) -> Result<WireAgentAnswer> {
+        #[allow(unreachable_patterns)]
+        Ok(match a {
+            AgentAnswer::Done => WireAgentAnswer::Done,
+            AgentAnswer::Text(s) => WireAgentAnswer::Text(s),
+            AgentAnswer::Time(s, n) => WireAgentAnswer::Time(s, n),
+            AgentAnswer::Count(n) => WireAgentAnswer::Count(n),
+            other => {
+                return Err(Error::new(
+                    ErrorCode::NoSupport,
+                    format!("the protocol cannot carry the guest agent answer {other:?}"),
+                ));
+            }
+        })
+    }
+}
+
+impl From<WireAgentAnswer> for AgentAnswer {
+    fn from(a: WireAgentAnswer) -> AgentAnswer {
+        match a {
+            WireAgentAnswer::Done => AgentAnswer::Done,
+            WireAgentAnswer::Text(s) => AgentAnswer::Text(s),
+            WireAgentAnswer::Time(s, n) => AgentAnswer::Time(s, n),
+            WireAgentAnswer::Count(n) => AgentAnswer::Count(n),
+        }
+    }
+}

@@ -1,0 +1,50 @@
+//! The samples of the guest agent procedures (see `samples.rs`).
+
+use qvirt::transport::libvirt::procedures::{Call, Procedure, Reply};
+use qvirt::transport::libvirt::types::*;
+
+use super::{dom, flags};
+
+/// The sample call of guest agent procedure `p`.
+pub fn call(p: Procedure) -> Call {
+    use Procedure as P;
+    let fs = || FsFreezeArgs {
+        dom: dom(),
+        mountpoints: vec!["/".into(), "/home".into()],
+        flags: 0,
+    };
+    match p {
+        P::DomainGetHostname => Call::DomainGetHostname(flags(2)),
+        P::DomainFsfreeze => Call::DomainFsfreeze(fs()),
+        P::DomainFsthaw => Call::DomainFsthaw(FsFreezeArgs {
+            mountpoints: Vec::new(),
+            ..fs()
+        }),
+        P::DomainGetTime => Call::DomainGetTime(flags(0)),
+        P::DomainSetTime => Call::DomainSetTime(SetTimeArgs {
+            dom: dom(),
+            seconds: 2_000_000_000,
+            nseconds: 500,
+            flags: 0,
+        }),
+        _ => unreachable!("{p:?} is not a guest agent procedure"),
+    }
+}
+
+/// The sample successful reply of guest agent procedure `p`.
+pub fn reply(p: Procedure) -> Reply {
+    use Procedure as P;
+    match p {
+        P::DomainGetHostname => Reply::DomainGetHostname(HostnameRet {
+            hostname: "guest".into(),
+        }),
+        P::DomainFsfreeze => Reply::DomainFsfreeze(FsCountRet { filesystems: 2 }),
+        P::DomainFsthaw => Reply::DomainFsthaw(FsCountRet { filesystems: 2 }),
+        P::DomainGetTime => Reply::DomainGetTime(TimeRet {
+            seconds: 2_000_000_000,
+            nseconds: 500,
+        }),
+        P::DomainSetTime => Reply::DomainSetTime(()),
+        _ => unreachable!("{p:?} is not a guest agent procedure"),
+    }
+}
