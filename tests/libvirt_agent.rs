@@ -169,6 +169,19 @@ fn python(socket: &Path, name: &str, body: &str) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
+/// `virsh guestinfo NAME ARGS` as (field, value) pairs, in order.
+fn guestinfo(s: &Path, name: &str, args: &[&str]) -> Vec<(String, String)> {
+    let mut all = vec!["guestinfo", name];
+    all.extend_from_slice(args);
+    virsh_ok(s, &all)
+        .lines()
+        .filter_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            Some((k.trim().to_string(), v.trim().to_string()))
+        })
+        .collect()
+}
+
 /// `Time: SECONDS` of `virsh domtime` as seconds.
 fn domtime(s: &Path, name: &str) -> i64 {
     let out = virsh_ok(s, &["domtime", name]);
@@ -223,6 +236,33 @@ fn virsh_talks_to_the_guest_agent() {
         "agent-named-guest"
     );
 
+    // guestinfo: the guest's OS (its /etc/os-release and uname), time
+    // zone, host name and file systems as the guest has them.
+    let info = guestinfo(&s, "lx-ga", &[]);
+    let get = |k: &str| {
+        info.iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("no {k} in {info:?}"))
+    };
+    assert_eq!(get("hostname"), "agent-named-guest");
+    assert_eq!(get("os.id"), g.run(". /etc/os-release; echo $ID"));
+    assert_eq!(
+        get("os.pretty-name"),
+        g.run(". /etc/os-release; echo $PRETTY_NAME")
+    );
+    assert_eq!(get("os.kernel-release"), g.run("uname -r"));
+    assert_eq!(get("os.machine"), g.run("uname -m"));
+    assert_eq!(get("timezone.offset"), "0");
+    assert_eq!(get("user.count"), "0");
+    assert_eq!(get("if.count"), "2");
+    // Only the groups asked for.
+    let only = guestinfo(&s, "lx-ga", &["--hostname"]);
+    assert_eq!(
+        only,
+        [("hostname".to_string(), "agent-named-guest".to_string())]
+    );
+
     // domtime: between two readings of the guest's own clock.
     let before: i64 = g.run("date +%s").parse().unwrap();
     let t = domtime(&s, "lx-ga");
@@ -246,6 +286,22 @@ fn virsh_talks_to_the_guest_agent() {
     // itself says so), then thawed.
     g.run("mke2fs -q /dev/vda && mkdir -p /mnt/d && mount -t ext4 /dev/vda /mnt/d");
     assert!(g.run("grep -c ' /mnt/d ' /proc/mounts") == "1");
+    // guestinfo --filesystem: the mount, as the guest's mounts and df
+    // have it.
+    let fs = guestinfo(&s, "lx-ga", &["--filesystem"]);
+    let fs_get = |k: &str| fs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    assert_eq!(fs_get("fs.count").as_deref(), Some("1"), "{fs:?}");
+    assert_eq!(fs_get("fs.0.mountpoint").as_deref(), Some("/mnt/d"));
+    assert_eq!(fs_get("fs.0.name").as_deref(), Some("vda"));
+    assert_eq!(fs_get("fs.0.fstype").as_deref(), Some("ext4"));
+    // (qemu-ga's total is what df calls used plus available: the
+    // blocks reserved for root are not counted)
+    let df_kib: u64 = g
+        .run("df -k /mnt/d | tail -1 | awk '{print $3 + $4}'")
+        .parse()
+        .unwrap();
+    let total: u64 = fs_get("fs.0.total-bytes").unwrap().parse().unwrap();
+    assert_eq!(total / 1024, df_kib);
     let agent = agent_socket(&s, "lx-ga");
     assert_eq!(ask_agent(&agent, "guest-fsfreeze-status"), "thawed");
     let out = virsh_ok(&s, &["domfsfreeze", "lx-ga"]);
@@ -256,6 +312,15 @@ fn virsh_talks_to_the_guest_agent() {
     assert_eq!(ask_agent(&agent, "guest-fsfreeze-status"), "thawed");
     g.run("echo written > /mnt/d/f && sync");
     assert_eq!(g.run("cat /mnt/d/f"), "written");
+
+    // reboot --mode agent: the guest reboots through qemu-ga, and comes
+    // back (same QEMU).
+    let pid = virsh_ok(&s, &["domid", "lx-ga"]);
+    virsh_ok(&s, &["reboot", "lx-ga", "--mode", "agent"]);
+    g.read_until("qvirt-guest: shutdown", QUICK, false);
+    g.read_until("QVIRT-GUEST-READY", BOOT, false);
+    g.read_until("guest# ", QUICK, true);
+    assert_eq!(virsh_ok(&s, &["domid", "lx-ga"]), pid);
 
     // shutdown --mode agent: the guest powers itself off (through
     // qemu-ga's shutdown), and the domain shuts off.

@@ -26,6 +26,43 @@ pub enum AgentCall {
         /// Reboot rather than power off.
         reboot: bool,
     },
+    /// What the guest says of itself, in the groups of these
+    /// [`guest_info`] bits (every group the agent answers when 0), as
+    /// libvirt names the fields: [`AgentAnswer::Fields`].
+    GuestInfo(u32),
+}
+
+/// The groups of [`AgentCall::GuestInfo`], with libvirt's bit values
+/// (`VIR_DOMAIN_GUEST_INFO_*`).
+pub mod guest_info {
+    /// `user.*`: the users logged in.
+    pub const USERS: u32 = 1;
+    /// `os.*`: the operating system.
+    pub const OS: u32 = 2;
+    /// `timezone.*`.
+    pub const TIMEZONE: u32 = 4;
+    /// `hostname`.
+    pub const HOSTNAME: u32 = 8;
+    /// `fs.*`: the mounted file systems.
+    pub const FILESYSTEM: u32 = 16;
+    /// `disk.*`: the guest's disks (not served: refused by name).
+    pub const DISKS: u32 = 32;
+    /// `if.*`: the network interfaces and their addresses.
+    pub const INTERFACES: u32 = 64;
+}
+
+/// A value of [`AgentAnswer::Fields`], typed as libvirt types it.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GuestValue {
+    /// A text.
+    Text(String),
+    /// A signed number (a time zone's offset in seconds).
+    Int(i32),
+    /// A count or a prefix length.
+    UInt(u32),
+    /// A size in bytes or a time in milliseconds.
+    ULLong(u64),
 }
 
 /// What an [`AgentCall`] returns.
@@ -40,6 +77,8 @@ pub enum AgentAnswer {
     Time(i64, u32),
     /// A number of file systems.
     Count(u32),
+    /// Named, typed fields, in the order libvirt gives them.
+    Fields(Vec<(String, GuestValue)>),
 }
 
 impl AgentAnswer {
@@ -54,6 +93,13 @@ impl AgentAnswer {
     pub fn time(self) -> Result<(i64, u32)> {
         match self {
             AgentAnswer::Time(s, n) => Ok((s, n)),
+            other => Err(mismatch(&other)),
+        }
+    }
+    /// The fields of [`AgentAnswer::Fields`].
+    pub fn fields(self) -> Result<Vec<(String, GuestValue)>> {
+        match self {
+            AgentAnswer::Fields(f) => Ok(f),
             other => Err(mismatch(&other)),
         }
     }

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
-use super::agent_types::{AgentAnswer, AgentCall};
+use super::agent_types::{AgentAnswer, AgentCall, GuestValue};
 use super::api_storage::{
     BlockCommitFlags, BlockInfo, BlockJobInfo, Pool, PoolInfo, PoolSummary, ResizeFlags, Secret,
     Snapshot, SnapshotCreateFlags, SnapshotDeleteFlags, SnapshotInfo, SnapshotRevertFlags,
@@ -779,6 +779,10 @@ pub trait GuestAgent {
     /// Asks the guest to power off, or with `reboot` to reboot, from
     /// inside (virsh's `shutdown --mode agent`, `reboot --mode agent`).
     fn agent_power(&self, dom: &Domain, reboot: bool) -> Result<()>;
+    /// What the guest says of itself in the groups of `types`
+    /// ([`super::guest_info`] bits; 0: all it answers), as libvirt's
+    /// fields (virsh's `guestinfo`).
+    fn guest_info(&self, dom: &Domain, types: u32) -> Result<Vec<(String, GuestValue)>>;
 }
 
 impl<T: Driver + ?Sized> GuestAgent for T {
@@ -801,6 +805,9 @@ impl<T: Driver + ?Sized> GuestAgent for T {
     fn agent_power(&self, dom: &Domain, reboot: bool) -> Result<()> {
         self.agent_call(dom, AgentCall::Power { reboot })
             .map(|_| ())
+    }
+    fn guest_info(&self, dom: &Domain, types: u32) -> Result<Vec<(String, GuestValue)>> {
+        self.agent_call(dom, AgentCall::GuestInfo(types))?.fields()
     }
 }
 

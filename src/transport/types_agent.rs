@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::driver::{AgentAnswer, AgentCall};
+use crate::driver::{AgentAnswer, AgentCall, GuestValue};
 use crate::error::{Error, ErrorCode, Result};
 
 /// An [`AgentCall`].
@@ -17,6 +17,17 @@ pub enum WireAgentCall {
     FsFreeze(Vec<String>),
     FsThaw,
     Power { reboot: bool },
+    GuestInfo(u32),
+}
+
+/// A [`GuestValue`].
+#[allow(missing_docs)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WireGuestValue {
+    Text(String),
+    Int(i32),
+    UInt(u32),
+    ULLong(u64),
 }
 
 /// An [`AgentAnswer`].
@@ -27,6 +38,7 @@ pub enum WireAgentAnswer {
     Text(String),
     Time(i64, u32),
     Count(u32),
+    Fields(Vec<(String, WireGuestValue)>),
 }
 
 impl TryFrom<AgentCall> for WireAgentCall {
@@ -40,6 +52,7 @@ impl TryFrom<AgentCall> for WireAgentCall {
             AgentCall::FsFreeze(m) => WireAgentCall::FsFreeze(m),
             AgentCall::FsThaw => WireAgentCall::FsThaw,
             AgentCall::Power { reboot } => WireAgentCall::Power { reboot },
+            AgentCall::GuestInfo(t) => WireAgentCall::GuestInfo(t),
             other => {
                 return Err(Error::new(
                     ErrorCode::NoSupport,
@@ -59,6 +72,7 @@ impl From<WireAgentCall> for AgentCall {
             WireAgentCall::FsFreeze(m) => AgentCall::FsFreeze(m),
             WireAgentCall::FsThaw => AgentCall::FsThaw,
             WireAgentCall::Power { reboot } => AgentCall::Power { reboot },
+            WireAgentCall::GuestInfo(t) => AgentCall::GuestInfo(t),
         }
     }
 }
@@ -72,6 +86,11 @@ impl TryFrom<AgentAnswer> for WireAgentAnswer {
             AgentAnswer::Text(s) => WireAgentAnswer::Text(s),
             AgentAnswer::Time(s, n) => WireAgentAnswer::Time(s, n),
             AgentAnswer::Count(n) => WireAgentAnswer::Count(n),
+            AgentAnswer::Fields(f) => WireAgentAnswer::Fields(
+                f.into_iter()
+                    .map(|(k, v)| Ok((k, v.try_into()?)))
+                    .collect::<Result<_>>()?,
+            ),
             other => {
                 return Err(Error::new(
                     ErrorCode::NoSupport,
@@ -89,6 +108,39 @@ impl From<WireAgentAnswer> for AgentAnswer {
             WireAgentAnswer::Text(s) => AgentAnswer::Text(s),
             WireAgentAnswer::Time(s, n) => AgentAnswer::Time(s, n),
             WireAgentAnswer::Count(n) => AgentAnswer::Count(n),
+            WireAgentAnswer::Fields(f) => {
+                AgentAnswer::Fields(f.into_iter().map(|(k, v)| (k, v.into())).collect())
+            }
+        }
+    }
+}
+
+impl TryFrom<GuestValue> for WireGuestValue {
+    type Error = Error;
+    fn try_from(v: GuestValue) -> Result<WireGuestValue> {
+        #[allow(unreachable_patterns)]
+        Ok(match v {
+            GuestValue::Text(s) => WireGuestValue::Text(s),
+            GuestValue::Int(n) => WireGuestValue::Int(n),
+            GuestValue::UInt(n) => WireGuestValue::UInt(n),
+            GuestValue::ULLong(n) => WireGuestValue::ULLong(n),
+            other => {
+                return Err(Error::new(
+                    ErrorCode::NoSupport,
+                    format!("the protocol cannot carry the guest value {other:?}"),
+                ));
+            }
+        })
+    }
+}
+
+impl From<WireGuestValue> for GuestValue {
+    fn from(v: WireGuestValue) -> GuestValue {
+        match v {
+            WireGuestValue::Text(s) => GuestValue::Text(s),
+            WireGuestValue::Int(n) => GuestValue::Int(n),
+            WireGuestValue::UInt(n) => GuestValue::UInt(n),
+            WireGuestValue::ULLong(n) => GuestValue::ULLong(n),
         }
     }
 }

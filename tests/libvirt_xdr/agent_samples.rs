@@ -21,6 +21,11 @@ pub fn call(p: Procedure) -> Call {
             ..fs()
         }),
         P::DomainGetTime => Call::DomainGetTime(flags(0)),
+        P::DomainGetGuestInfo => Call::DomainGetGuestInfo(GuestInfoArgs {
+            dom: dom(),
+            types: 8,
+            flags: 0,
+        }),
         P::DomainSetTime => Call::DomainSetTime(SetTimeArgs {
             dom: dom(),
             seconds: 2_000_000_000,
@@ -45,6 +50,12 @@ pub fn reply(p: Procedure) -> Reply {
             nseconds: 500,
         }),
         P::DomainSetTime => Reply::DomainSetTime(()),
+        P::DomainGetGuestInfo => Reply::DomainGetGuestInfo(GuestInfoRet {
+            params: vec![TypedParam {
+                field: "hostname".into(),
+                value: ParamValue::String("guest".into()),
+            }],
+        }),
         _ => unreachable!("{p:?} is not a guest agent procedure"),
     }
 }

@@ -112,6 +112,7 @@ macro_rules! agent_procedures {
             | Procedure::DomainFsthaw
             | Procedure::DomainGetTime
             | Procedure::DomainSetTime
+            | Procedure::DomainGetGuestInfo
     };
 }
 

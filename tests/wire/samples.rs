@@ -10,6 +10,7 @@ use std::time::Duration;
 mod replies;
 pub use replies::{reply_for, reply_shape};
 
+use qvirt::transport::types_agent::{WireAgentAnswer, WireAgentCall};
 use qvirt::transport::wire::{
     Bytes, Call, Frame, Header, Kind, PROTOCOL_VERSION, Procedure, Reply, StreamMsg,
     WireBalloonStats, WireBlockStats, WireCompletedJob, WireDomain, WireError, WireEvent,
@@ -19,7 +20,6 @@ use qvirt::transport::wire::{
     WireReason, WireSaveOptions, WireShutdown, WireState, WireStats, WireSummary,
     WireUndefineFlags, WireVcpuStats, WireVersion, encode_event, encode_stream,
 };
-use qvirt::transport::types_agent::{WireAgentAnswer, WireAgentCall};
 use qvirt::transport::wire::{WireBlkioTuneChange, WireDiskRuntime, WireMemTuneChange};
 use qvirt::transport::wire::{
     WireBlockInfo, WireBlockJobInfo, WireBlockJobKind, WirePool, WirePoolInfo, WirePoolState,

@@ -36,6 +36,7 @@ impl Core {
                 self.agent_power(dom, reboot)?;
                 AgentAnswer::Done
             }
+            AgentCall::GuestInfo(types) => AgentAnswer::Fields(self.guest_info(dom, types)?),
         })
     }
 
@@ -44,39 +45,10 @@ impl Core {
     }
 
     /// [`crate::Driver::interface_addresses`] with `Agent`: what the
-    /// guest reports (`guest-network-get-interfaces`), aliases (`eth0:1`)
-    /// merged into their interface, as libvirt does.
+    /// guest reports (`guest-network-get-interfaces`).
     pub(crate) fn agent_interfaces(&self, run: &Running) -> Result<Vec<InterfaceAddresses>> {
         let reply = Agent::open(run)?.execute("guest-network-get-interfaces", None)?;
-        let mut out: Vec<InterfaceAddresses> = Vec::new();
-        for iface in reply.as_array().into_iter().flatten() {
-            let Some(full) = iface.get("name").and_then(Value::as_str) else {
-                continue;
-            };
-            let name = full.split(':').next().unwrap_or(full).to_string();
-            let mac = iface
-                .get("hardware-address")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string();
-            let addrs: Vec<IpAddress> = iface
-                .get("ip-addresses")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(|a| {
-                    let addr = a.get("ip-address")?.as_str()?.to_string();
-                    let ipv6 = a.get("ip-address-type")?.as_str()? == "ipv6";
-                    let prefix = a.get("prefix").and_then(Value::as_u64).unwrap_or(0) as u32;
-                    Some(IpAddress::new(ipv6, addr, prefix))
-                })
-                .collect();
-            match out.iter_mut().find(|i| i.name == name) {
-                Some(i) => i.addrs.extend(addrs),
-                None => out.push(InterfaceAddresses::new(name, mac, addrs)),
-            }
-        }
-        Ok(out)
+        Ok(interfaces(&reply))
     }
 
     /// [`crate::driver::GuestAgent::guest_hostname`].
@@ -180,4 +152,38 @@ fn malformed(command: &str) -> Error {
         ErrorCode::OperationFailed,
         format!("the guest agent's reply to '{command}' is malformed"),
     )
+}
+
+/// The interfaces of a `guest-network-get-interfaces` reply, aliases
+/// (`eth0:1`) merged into their interface, as libvirt does.
+pub(crate) fn interfaces(reply: &Value) -> Vec<InterfaceAddresses> {
+    let mut out: Vec<InterfaceAddresses> = Vec::new();
+    for iface in reply.as_array().into_iter().flatten() {
+        let Some(full) = iface.get("name").and_then(Value::as_str) else {
+            continue;
+        };
+        let name = full.split(':').next().unwrap_or(full).to_string();
+        let mac = iface
+            .get("hardware-address")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let addrs: Vec<IpAddress> = iface
+            .get("ip-addresses")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|a| {
+                let addr = a.get("ip-address")?.as_str()?.to_string();
+                let ipv6 = a.get("ip-address-type")?.as_str()? == "ipv6";
+                let prefix = a.get("prefix").and_then(Value::as_u64).unwrap_or(0) as u32;
+                Some(IpAddress::new(ipv6, addr, prefix))
+            })
+            .collect();
+        match out.iter_mut().find(|i| i.name == name) {
+            Some(i) => i.addrs.extend(addrs),
+            None => out.push(InterfaceAddresses::new(name, mac, addrs)),
+        }
+    }
+    out
 }

@@ -5,6 +5,7 @@
 
 mod agent;
 mod agent_calls;
+mod agent_info;
 mod api_impl;
 mod blockjobs;
 mod console;

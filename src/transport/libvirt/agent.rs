@@ -4,13 +4,14 @@
 //! absence and silence reach the client as libvirt's
 //! `VIR_ERR_ARGUMENT_UNSUPPORTED` and `VIR_ERR_AGENT_UNRESPONSIVE`.
 
+use super::jobstats::{ParamValue, TypedParam};
 use super::types::{DomFlagsArgs, HostnameRet};
 use super::values::check_flags;
 #[allow(unused_imports)]
 use super::xdr::Xdr;
 use super::xdr::xdr_struct;
 use crate::driver::error::{Error, ErrorCode, Result};
-use crate::driver::{Domain, Driver, GuestAgent, ShutdownOptions};
+use crate::driver::{Domain, Driver, GuestAgent, GuestValue, ShutdownOptions};
 
 xdr_struct! {
     /// `remote_domain_get_time_ret`.
@@ -21,6 +22,10 @@ xdr_struct! {
     pub struct FsFreezeArgs { pub dom: super::types::Dom, pub mountpoints: Vec<String>, pub flags: u32 }
     /// `remote_domain_fsfreeze_ret` and `remote_domain_fsthaw_ret`.
     pub struct FsCountRet { pub filesystems: i32 }
+    /// `remote_domain_get_guest_info_args`.
+    pub struct GuestInfoArgs { pub dom: super::types::Dom, pub types: u32, pub flags: u32 }
+    /// `remote_domain_get_guest_info_ret`.
+    pub struct GuestInfoRet { pub params: Vec<TypedParam> }
 }
 
 /// `VIR_DOMAIN_GET_HOSTNAME_LEASE` and `_AGENT`.
@@ -97,6 +102,28 @@ pub fn fs_thaw(driver: &dyn Driver, a: FsFreezeArgs) -> Result<FsCountRet> {
     Ok(FsCountRet {
         filesystems: i32::try_from(n).unwrap_or(i32::MAX),
     })
+}
+
+/// `virDomainGetGuestInfo`: the fields of the groups `types` names
+/// (every group when 0), as libvirt's typed parameters.
+pub fn guest_info(driver: &dyn Driver, a: GuestInfoArgs) -> Result<GuestInfoRet> {
+    check_flags(a.flags, 0, "virDomainGetGuestInfo")?;
+    let params = driver
+        .guest_info(&Domain::from(&a.dom), a.types)?
+        .into_iter()
+        .map(|(field, v)| {
+            #[allow(unreachable_patterns)]
+            let value = match v {
+                GuestValue::Text(s) => ParamValue::String(s),
+                GuestValue::Int(n) => ParamValue::Int(n),
+                GuestValue::UInt(n) => ParamValue::UInt(n),
+                GuestValue::ULLong(n) => ParamValue::ULLong(n),
+                other => ParamValue::String(format!("{other:?}")),
+            };
+            TypedParam { field, value }
+        })
+        .collect();
+    Ok(GuestInfoRet { params })
 }
 
 /// `virDomainShutdownFlags`: the ACPI power button (no flag, or

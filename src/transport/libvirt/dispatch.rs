@@ -893,6 +893,7 @@ impl Handler for LvCalls<'_> {
         domain_set_time(SetTimeArgs) -> () = set_time;
         domain_fsfreeze(FsFreezeArgs) -> FsCountRet = fs_freeze;
         domain_fsthaw(FsFreezeArgs) -> FsCountRet = fs_thaw;
+        domain_get_guest_info(GuestInfoArgs) -> GuestInfoRet = guest_info;
     }
     calls_in! { drives:
         domain_get_block_io_tune(BlockIoTuneArgs) -> ParamsRet = block_io_tune;

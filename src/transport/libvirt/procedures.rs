@@ -718,6 +718,8 @@ procedures! {
         337 DomainGetTime domain_get_time(DomFlagsArgs) -> TimeRet, rw, Job;
         /// `virDomainSetTime`.
         338 DomainSetTime domain_set_time(SetTimeArgs) -> (), rw, Job;
+        /// `virDomainGetGuestInfo`.
+        418 DomainGetGuestInfo domain_get_guest_info(GuestInfoArgs) -> GuestInfoRet, rw, Job;
 
         // A disk's throttle and a domain's disk errors, the running QEMU's
         // through the driver; bodies in `drives.rs`.

@@ -11,7 +11,9 @@ pub use super::absent::{
     NetworkRet, SecurityLabelListRet, SecurityLabelRet,
 };
 /// The guest agent procedures' shapes, with the others.
-pub use super::agent::{FsCountRet, FsFreezeArgs, SetTimeArgs, TimeRet};
+pub use super::agent::{
+    FsCountRet, FsFreezeArgs, GuestInfoArgs, GuestInfoRet, SetTimeArgs, TimeRet,
+};
 /// The block job procedures' shapes, with the others.
 pub use super::blockjobs::{
     BlockCommitArgs, BlockInfoRet, BlockJobInfoRet, BlockPathArgs, BlockPullArgs, BlockRebaseArgs,
