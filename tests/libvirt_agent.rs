@@ -262,6 +262,30 @@ fn virsh_talks_to_the_guest_agent() {
         only,
         [("hostname".to_string(), "agent-named-guest".to_string())]
     );
+    // qvirt's own verbs, over qvirt's protocol, say what virsh says.
+    let qvirt = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_qvirt"))
+            .args(["-c", &daemon.uri()])
+            .args(args)
+            .output()
+            .expect("run qvirt");
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert_eq!(qvirt(&["domhostname", "lx-ga"]), "agent-named-guest\n");
+    for args in [
+        &["--hostname"][..],
+        &["--os", "--timezone"],
+        &["--interface"],
+    ] {
+        let mut all = vec!["guestinfo", "lx-ga"];
+        all.extend_from_slice(args);
+        assert_eq!(
+            qvirt(&all).trim_end(),
+            virsh_ok(&s, &all).trim_end(),
+            "{args:?}"
+        );
+    }
 
     // domtime: between two readings of the guest's own clock.
     let before: i64 = g.run("date +%s").parse().unwrap();
@@ -279,6 +303,16 @@ fn virsh_talks_to_the_guest_agent() {
         &s,
         &["domtime", "lx-ga", "--time", &format!("{}", now_secs())],
     );
+    let now: i64 = g.run("date +%s").parse().unwrap();
+    assert!((now - now_secs()).abs() < 60, "{now}");
+    // qvirt's domtime: sets and reads the same clock.
+    assert_eq!(qvirt(&["domtime", "lx-ga", "--time", "1900000000"]), "");
+    let t = qvirt(&["domtime", "lx-ga"]);
+    let t: i64 = t.trim().strip_prefix("Time: ").unwrap().parse().unwrap();
+    assert!((1_900_000_000..1_900_000_000 + 60).contains(&t), "{t}");
+    let now: i64 = g.run("date +%s").parse().unwrap();
+    assert!((1_900_000_000..1_900_000_000 + 60).contains(&now), "{now}");
+    qvirt(&["domtime", "lx-ga", "--now"]);
     let now: i64 = g.run("date +%s").parse().unwrap();
     assert!((now - now_secs()).abs() < 60, "{now}");
 
@@ -309,6 +343,14 @@ fn virsh_talks_to_the_guest_agent() {
     assert_eq!(ask_agent(&agent, "guest-fsfreeze-status"), "frozen");
     let out = virsh_ok(&s, &["domfsthaw", "lx-ga"]);
     assert!(out.contains("Thawed 1 filesystem(s)"), "{out}");
+    assert_eq!(ask_agent(&agent, "guest-fsfreeze-status"), "thawed");
+    // The same through qvirt's verbs, by mount point.
+    assert_eq!(
+        qvirt(&["domfsfreeze", "lx-ga", "--mountpoint", "/mnt/d"]),
+        "Froze 1 filesystem(s)\n"
+    );
+    assert_eq!(ask_agent(&agent, "guest-fsfreeze-status"), "frozen");
+    assert_eq!(qvirt(&["domfsthaw", "lx-ga"]), "Thawed 1 filesystem(s)\n");
     assert_eq!(ask_agent(&agent, "guest-fsfreeze-status"), "thawed");
     g.run("echo written > /mnt/d/f && sync");
     assert_eq!(g.run("cat /mnt/d/f"), "written");
