@@ -355,6 +355,62 @@ fn virsh_talks_to_the_guest_agent() {
     g.run("echo written > /mnt/d/f && sync");
     assert_eq!(g.run("cat /mnt/d/f"), "written");
 
+    // set-user-password --encrypted: the hash lands in the guest's
+    // password file (busybox's chpasswd, run by qemu-ga).
+    let hash = "$6$qvirtsalt$Zq0uE9d3r6Yp1nA2b3c4d5e6f7g8h9i0j";
+    virsh_ok(
+        &s,
+        &["set-user-password", "lx-ga", "root", hash, "--encrypted"],
+    );
+    assert_eq!(g.run("grep ^root: /etc/passwd | cut -d: -f2"), hash);
+
+    // set-user-sshkeys / get-user-sshkeys: root's authorized_keys in the
+    // guest, added to, read, taken from, replaced.
+    let k1 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIQvirtKeyOne one@host";
+    let k2 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIQvirtKeyTwo two@host";
+    let keys = write_file(&dir.path, "keys", &format!("{k1}\n{k2}\n"));
+    let keys = keys.to_str().unwrap();
+    virsh_ok(&s, &["set-user-sshkeys", "lx-ga", "root", "--file", keys]);
+    assert_eq!(
+        g.run("cat /root/.ssh/authorized_keys"),
+        format!("{k1}\n{k2}")
+    );
+    // (qemu-ga lists them last first; virsh prints them unseparated)
+    let got = virsh_ok(&s, &["get-user-sshkeys", "lx-ga", "root"]);
+    assert_eq!(got.trim_end(), format!("{k2}{k1}"));
+    let got = python(
+        &s,
+        "lx-ga",
+        "print('\\n'.join(sorted(dom.authorizedSSHKeysGet('root'))))",
+    );
+    assert_eq!(got, format!("{k1}\n{k2}"));
+    let one = write_file(&dir.path, "one", &format!("{k1}\n"));
+    let one = one.to_str().unwrap();
+    virsh_ok(
+        &s,
+        &[
+            "set-user-sshkeys",
+            "lx-ga",
+            "root",
+            "--remove",
+            "--file",
+            one,
+        ],
+    );
+    assert_eq!(g.run("cat /root/.ssh/authorized_keys"), k2);
+    virsh_ok(
+        &s,
+        &[
+            "set-user-sshkeys",
+            "lx-ga",
+            "root",
+            "--reset",
+            "--file",
+            one,
+        ],
+    );
+    assert_eq!(g.run("cat /root/.ssh/authorized_keys"), k1);
+
     // reboot --mode agent: the guest reboots through qemu-ga, and comes
     // back (same QEMU).
     let pid = virsh_ok(&s, &["domid", "lx-ga"]);

@@ -30,6 +30,31 @@ pub enum AgentCall {
     /// [`guest_info`] bits (every group the agent answers when 0), as
     /// libvirt names the fields: [`AgentAnswer::Fields`].
     GuestInfo(u32),
+    /// Sets a guest user's password (given as is, or as a crypt(3) hash
+    /// with `crypted`): [`AgentAnswer::Done`].
+    SetUserPassword {
+        /// The user.
+        user: String,
+        /// The password, or its hash.
+        password: String,
+        /// `password` is a hash.
+        crypted: bool,
+    },
+    /// A guest user's SSH authorized keys: [`AgentAnswer::Texts`].
+    SshKeys(String),
+    /// Changes a guest user's SSH authorized keys: replaces them with
+    /// `keys`, adds `keys` with `append`, or takes `keys` away with
+    /// `remove`: [`AgentAnswer::Done`].
+    SetSshKeys {
+        /// The user.
+        user: String,
+        /// The keys, one line each.
+        keys: Vec<String>,
+        /// Add the keys to those there.
+        append: bool,
+        /// Take the keys away.
+        remove: bool,
+    },
 }
 
 /// The groups of [`AgentCall::GuestInfo`], with libvirt's bit values
@@ -79,6 +104,8 @@ pub enum AgentAnswer {
     Count(u32),
     /// Named, typed fields, in the order libvirt gives them.
     Fields(Vec<(String, GuestValue)>),
+    /// Texts (SSH keys).
+    Texts(Vec<String>),
 }
 
 impl AgentAnswer {
@@ -100,6 +127,13 @@ impl AgentAnswer {
     pub fn fields(self) -> Result<Vec<(String, GuestValue)>> {
         match self {
             AgentAnswer::Fields(f) => Ok(f),
+            other => Err(mismatch(&other)),
+        }
+    }
+    /// The texts of [`AgentAnswer::Texts`].
+    pub fn texts(self) -> Result<Vec<String>> {
+        match self {
+            AgentAnswer::Texts(t) => Ok(t),
             other => Err(mismatch(&other)),
         }
     }

@@ -783,6 +783,27 @@ pub trait GuestAgent {
     /// ([`super::guest_info`] bits; 0: all it answers), as libvirt's
     /// fields (virsh's `guestinfo`).
     fn guest_info(&self, dom: &Domain, types: u32) -> Result<Vec<(String, GuestValue)>>;
+    /// Sets `user`'s password in the guest (`crypted`: `password` is a
+    /// crypt(3) hash), as virsh's `set-user-password`.
+    fn set_user_password(
+        &self,
+        dom: &Domain,
+        user: &str,
+        password: &str,
+        crypted: bool,
+    ) -> Result<()>;
+    /// `user`'s SSH authorized keys in the guest (`get-user-sshkeys`).
+    fn ssh_keys(&self, dom: &Domain, user: &str) -> Result<Vec<String>>;
+    /// Replaces `user`'s SSH authorized keys with `keys`, or adds them
+    /// (`append`), or takes them away (`remove`) (`set-user-sshkeys`).
+    fn set_ssh_keys(
+        &self,
+        dom: &Domain,
+        user: &str,
+        keys: &[String],
+        append: bool,
+        remove: bool,
+    ) -> Result<()>;
 }
 
 impl<T: Driver + ?Sized> GuestAgent for T {
@@ -808,6 +829,40 @@ impl<T: Driver + ?Sized> GuestAgent for T {
     }
     fn guest_info(&self, dom: &Domain, types: u32) -> Result<Vec<(String, GuestValue)>> {
         self.agent_call(dom, AgentCall::GuestInfo(types))?.fields()
+    }
+    fn set_user_password(
+        &self,
+        dom: &Domain,
+        user: &str,
+        password: &str,
+        crypted: bool,
+    ) -> Result<()> {
+        let call = AgentCall::SetUserPassword {
+            user: user.to_string(),
+            password: password.to_string(),
+            crypted,
+        };
+        self.agent_call(dom, call).map(|_| ())
+    }
+    fn ssh_keys(&self, dom: &Domain, user: &str) -> Result<Vec<String>> {
+        self.agent_call(dom, AgentCall::SshKeys(user.to_string()))?
+            .texts()
+    }
+    fn set_ssh_keys(
+        &self,
+        dom: &Domain,
+        user: &str,
+        keys: &[String],
+        append: bool,
+        remove: bool,
+    ) -> Result<()> {
+        let call = AgentCall::SetSshKeys {
+            user: user.to_string(),
+            keys: keys.to_vec(),
+            append,
+            remove,
+        };
+        self.agent_call(dom, call).map(|_| ())
     }
 }
 

@@ -16,8 +16,22 @@ pub enum WireAgentCall {
     SetTime(Option<(i64, u32)>),
     FsFreeze(Vec<String>),
     FsThaw,
-    Power { reboot: bool },
+    Power {
+        reboot: bool,
+    },
     GuestInfo(u32),
+    SetUserPassword {
+        user: String,
+        password: String,
+        crypted: bool,
+    },
+    SshKeys(String),
+    SetSshKeys {
+        user: String,
+        keys: Vec<String>,
+        append: bool,
+        remove: bool,
+    },
 }
 
 /// A [`GuestValue`].
@@ -39,6 +53,7 @@ pub enum WireAgentAnswer {
     Time(i64, u32),
     Count(u32),
     Fields(Vec<(String, WireGuestValue)>),
+    Texts(Vec<String>),
 }
 
 impl TryFrom<AgentCall> for WireAgentCall {
@@ -53,6 +68,27 @@ impl TryFrom<AgentCall> for WireAgentCall {
             AgentCall::FsThaw => WireAgentCall::FsThaw,
             AgentCall::Power { reboot } => WireAgentCall::Power { reboot },
             AgentCall::GuestInfo(t) => WireAgentCall::GuestInfo(t),
+            AgentCall::SetUserPassword {
+                user,
+                password,
+                crypted,
+            } => WireAgentCall::SetUserPassword {
+                user,
+                password,
+                crypted,
+            },
+            AgentCall::SshKeys(u) => WireAgentCall::SshKeys(u),
+            AgentCall::SetSshKeys {
+                user,
+                keys,
+                append,
+                remove,
+            } => WireAgentCall::SetSshKeys {
+                user,
+                keys,
+                append,
+                remove,
+            },
             other => {
                 return Err(Error::new(
                     ErrorCode::NoSupport,
@@ -73,6 +109,27 @@ impl From<WireAgentCall> for AgentCall {
             WireAgentCall::FsThaw => AgentCall::FsThaw,
             WireAgentCall::Power { reboot } => AgentCall::Power { reboot },
             WireAgentCall::GuestInfo(t) => AgentCall::GuestInfo(t),
+            WireAgentCall::SetUserPassword {
+                user,
+                password,
+                crypted,
+            } => AgentCall::SetUserPassword {
+                user,
+                password,
+                crypted,
+            },
+            WireAgentCall::SshKeys(u) => AgentCall::SshKeys(u),
+            WireAgentCall::SetSshKeys {
+                user,
+                keys,
+                append,
+                remove,
+            } => AgentCall::SetSshKeys {
+                user,
+                keys,
+                append,
+                remove,
+            },
         }
     }
 }
@@ -91,6 +148,7 @@ impl TryFrom<AgentAnswer> for WireAgentAnswer {
                     .map(|(k, v)| Ok((k, v.try_into()?)))
                     .collect::<Result<_>>()?,
             ),
+            AgentAnswer::Texts(t) => WireAgentAnswer::Texts(t),
             other => {
                 return Err(Error::new(
                     ErrorCode::NoSupport,
@@ -111,6 +169,7 @@ impl From<WireAgentAnswer> for AgentAnswer {
             WireAgentAnswer::Fields(f) => {
                 AgentAnswer::Fields(f.into_iter().map(|(k, v)| (k, v.into())).collect())
             }
+            WireAgentAnswer::Texts(t) => AgentAnswer::Texts(t),
         }
     }
 }

@@ -21,6 +21,23 @@ pub fn call(p: Procedure) -> Call {
             ..fs()
         }),
         P::DomainGetTime => Call::DomainGetTime(flags(0)),
+        P::DomainSetUserPassword => Call::DomainSetUserPassword(SetUserPasswordArgs {
+            dom: dom(),
+            user: Some("root".into()),
+            password: Some("$6$salt$hash".into()),
+            flags: 1,
+        }),
+        P::DomainAuthorizedSshKeysGet => Call::DomainAuthorizedSshKeysGet(SshKeysGetArgs {
+            dom: dom(),
+            user: "root".into(),
+            flags: 0,
+        }),
+        P::DomainAuthorizedSshKeysSet => Call::DomainAuthorizedSshKeysSet(SshKeysSetArgs {
+            dom: dom(),
+            user: "root".into(),
+            keys: vec!["ssh-ed25519 AAAA k1".into()],
+            flags: 1,
+        }),
         P::DomainGetGuestInfo => Call::DomainGetGuestInfo(GuestInfoArgs {
             dom: dom(),
             types: 8,
@@ -50,6 +67,11 @@ pub fn reply(p: Procedure) -> Reply {
             nseconds: 500,
         }),
         P::DomainSetTime => Reply::DomainSetTime(()),
+        P::DomainSetUserPassword => Reply::DomainSetUserPassword(()),
+        P::DomainAuthorizedSshKeysGet => Reply::DomainAuthorizedSshKeysGet(SshKeysRet {
+            keys: vec!["ssh-ed25519 AAAA k1".into()],
+        }),
+        P::DomainAuthorizedSshKeysSet => Reply::DomainAuthorizedSshKeysSet(()),
         P::DomainGetGuestInfo => Reply::DomainGetGuestInfo(GuestInfoRet {
             params: vec![TypedParam {
                 field: "hostname".into(),

@@ -113,6 +113,9 @@ macro_rules! agent_procedures {
             | Procedure::DomainGetTime
             | Procedure::DomainSetTime
             | Procedure::DomainGetGuestInfo
+            | Procedure::DomainSetUserPassword
+            | Procedure::DomainAuthorizedSshKeysGet
+            | Procedure::DomainAuthorizedSshKeysSet
     };
 }
 

@@ -37,7 +37,68 @@ impl Core {
                 AgentAnswer::Done
             }
             AgentCall::GuestInfo(types) => AgentAnswer::Fields(self.guest_info(dom, types)?),
+            AgentCall::SetUserPassword {
+                user,
+                password,
+                crypted,
+            } => {
+                let args = json!({
+                    "username": user,
+                    "password": crate::model::base64_encode(password.as_bytes()),
+                    "crypted": crypted,
+                });
+                self.agent_command(
+                    dom,
+                    "set a user's password in",
+                    "guest-set-user-password",
+                    args,
+                )?;
+                AgentAnswer::Done
+            }
+            AgentCall::SshKeys(user) => {
+                let reply = self.agent_command(
+                    dom,
+                    "read the SSH keys in",
+                    "guest-ssh-get-authorized-keys",
+                    json!({ "username": user }),
+                )?;
+                let keys = reply
+                    .get("keys")
+                    .and_then(Value::as_array)
+                    .ok_or_else(|| malformed("guest-ssh-get-authorized-keys"))?;
+                AgentAnswer::Texts(
+                    keys.iter()
+                        .filter_map(|k| k.as_str().map(str::to_string))
+                        .collect(),
+                )
+            }
+            AgentCall::SetSshKeys {
+                user,
+                keys,
+                append,
+                remove,
+            } => {
+                let (command, args) = if remove {
+                    (
+                        "guest-ssh-remove-authorized-keys",
+                        json!({ "username": user, "keys": keys }),
+                    )
+                } else {
+                    (
+                        "guest-ssh-add-authorized-keys",
+                        json!({ "username": user, "keys": keys, "reset": !append }),
+                    )
+                };
+                self.agent_command(dom, "change the SSH keys in", command, args)?;
+                AgentAnswer::Done
+            }
         })
+    }
+
+    /// Runs `command` with `args` on the running domain's agent.
+    fn agent_command(&self, dom: &Domain, what: &str, command: &str, args: Value) -> Result<Value> {
+        let run = self.agent_run(dom, what)?;
+        Agent::open(&run)?.execute(command, Some(args))
     }
 
     fn agent_run(&self, dom: &Domain, what: &str) -> Result<std::sync::Arc<Running>> {

@@ -26,6 +26,68 @@ xdr_struct! {
     pub struct GuestInfoArgs { pub dom: super::types::Dom, pub types: u32, pub flags: u32 }
     /// `remote_domain_get_guest_info_ret`.
     pub struct GuestInfoRet { pub params: Vec<TypedParam> }
+    /// `remote_domain_set_user_password_args`.
+    pub struct SetUserPasswordArgs { pub dom: super::types::Dom, pub user: Option<String>, pub password: Option<String>, pub flags: u32 }
+    /// `remote_domain_authorized_ssh_keys_get_args`.
+    pub struct SshKeysGetArgs { pub dom: super::types::Dom, pub user: String, pub flags: u32 }
+    /// `remote_domain_authorized_ssh_keys_get_ret`.
+    pub struct SshKeysRet { pub keys: Vec<String> }
+    /// `remote_domain_authorized_ssh_keys_set_args`.
+    pub struct SshKeysSetArgs { pub dom: super::types::Dom, pub user: String, pub keys: Vec<String>, pub flags: u32 }
+}
+
+/// `VIR_DOMAIN_PASSWORD_ENCRYPTED`.
+const PASSWORD_ENCRYPTED: u32 = 1;
+/// `VIR_DOMAIN_AUTHORIZED_SSH_KEYS_SET_APPEND` and `_REMOVE`.
+const KEYS_APPEND: u32 = 1;
+const KEYS_REMOVE: u32 = 2;
+/// `REMOTE_DOMAIN_AUTHORIZED_SSH_KEYS_MAX`.
+const KEYS_MAX: usize = 2048;
+
+/// `virDomainSetUserPassword`.
+pub fn set_user_password(driver: &dyn Driver, a: SetUserPasswordArgs) -> Result<()> {
+    check_flags(a.flags, PASSWORD_ENCRYPTED, "virDomainSetUserPassword")?;
+    let (Some(user), Some(password)) = (a.user, a.password) else {
+        return Err(Error::new(
+            ErrorCode::InvalidArgument,
+            "virDomainSetUserPassword needs a user and a password",
+        ));
+    };
+    driver.set_user_password(
+        &Domain::from(&a.dom),
+        &user,
+        &password,
+        a.flags & PASSWORD_ENCRYPTED != 0,
+    )
+}
+
+/// `virDomainAuthorizedSSHKeysGet`.
+pub fn ssh_keys_get(driver: &dyn Driver, a: SshKeysGetArgs) -> Result<SshKeysRet> {
+    check_flags(a.flags, 0, "virDomainAuthorizedSSHKeysGet")?;
+    let keys = driver.ssh_keys(&Domain::from(&a.dom), &a.user)?;
+    if keys.len() > KEYS_MAX {
+        return Err(Error::new(
+            ErrorCode::LimitExceeded,
+            format!("the guest has {} keys, more than {KEYS_MAX}", keys.len()),
+        ));
+    }
+    Ok(SshKeysRet { keys })
+}
+
+/// `virDomainAuthorizedSSHKeysSet`: replace, `APPEND` or `REMOVE`.
+pub fn ssh_keys_set(driver: &dyn Driver, a: SshKeysSetArgs) -> Result<()> {
+    check_flags(
+        a.flags,
+        KEYS_APPEND | KEYS_REMOVE,
+        "virDomainAuthorizedSSHKeysSet",
+    )?;
+    driver.set_ssh_keys(
+        &Domain::from(&a.dom),
+        &a.user,
+        &a.keys,
+        a.flags & KEYS_APPEND != 0,
+        a.flags & KEYS_REMOVE != 0,
+    )
 }
 
 /// `VIR_DOMAIN_GET_HOSTNAME_LEASE` and `_AGENT`.

@@ -720,6 +720,12 @@ procedures! {
         338 DomainSetTime domain_set_time(SetTimeArgs) -> (), rw, Job;
         /// `virDomainGetGuestInfo`.
         418 DomainGetGuestInfo domain_get_guest_info(GuestInfoArgs) -> GuestInfoRet, rw, Job;
+        /// `virDomainSetUserPassword`.
+        357 DomainSetUserPassword domain_set_user_password(SetUserPasswordArgs) -> (), rw, Job;
+        /// `virDomainAuthorizedSSHKeysGet`.
+        424 DomainAuthorizedSshKeysGet domain_authorized_ssh_keys_get(SshKeysGetArgs) -> SshKeysRet, rw, Job;
+        /// `virDomainAuthorizedSSHKeysSet`.
+        425 DomainAuthorizedSshKeysSet domain_authorized_ssh_keys_set(SshKeysSetArgs) -> (), rw, Job;
 
         // A disk's throttle and a domain's disk errors, the running QEMU's
         // through the driver; bodies in `drives.rs`.
