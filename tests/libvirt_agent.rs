@@ -315,6 +315,12 @@ fn virsh_talks_to_the_guest_agent() {
     qvirt(&["domtime", "lx-ga", "--now"]);
     let now: i64 = g.run("date +%s").parse().unwrap();
     assert!((now - now_secs()).abs() < 60, "{now}");
+    // --sync: the guest's system clock, moved away, comes back from its
+    // hardware clock (which --now set too).
+    g.run("date -s @2000000000");
+    virsh_ok(&s, &["domtime", "lx-ga", "--sync"]);
+    let now: i64 = g.run("date +%s").parse().unwrap();
+    assert!((now - now_secs()).abs() < 60, "{now}");
 
     // domfsfreeze: an ext2 file system on the disk is frozen (qemu-ga
     // itself says so), then thawed.
@@ -336,6 +342,14 @@ fn virsh_talks_to_the_guest_agent() {
         .unwrap();
     let total: u64 = fs_get("fs.0.total-bytes").unwrap().parse().unwrap();
     assert_eq!(total / 1024, df_kib);
+    // domfsinfo: the mount with the domain's disk under it, by target.
+    let out = virsh_ok(&s, &["domfsinfo", "lx-ga"]);
+    let row = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("/mnt/d"))
+        .unwrap_or_else(|| panic!("no /mnt/d in {out}"));
+    let words: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(words, ["/mnt/d", "vda", "ext4", "vda"], "{out}");
     let agent = agent_socket(&s, "lx-ga");
     assert_eq!(ask_agent(&agent, "guest-fsfreeze-status"), "thawed");
     let out = virsh_ok(&s, &["domfsfreeze", "lx-ga"]);

@@ -40,6 +40,8 @@ pub enum AgentCall {
         /// `password` is a hash.
         crypted: bool,
     },
+    /// The guest's mounted file systems: [`AgentAnswer::FileSystems`].
+    FsInfo,
     /// A guest user's SSH authorized keys: [`AgentAnswer::Texts`].
     SshKeys(String),
     /// Changes a guest user's SSH authorized keys: replaces them with
@@ -106,6 +108,40 @@ pub enum AgentAnswer {
     Fields(Vec<(String, GuestValue)>),
     /// Texts (SSH keys).
     Texts(Vec<String>),
+    /// The guest's mounted file systems.
+    FileSystems(Vec<GuestFsInfo>),
+}
+
+/// A file system mounted in the guest (virsh's `domfsinfo`).
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuestFsInfo {
+    /// Where it is mounted in the guest.
+    pub mountpoint: String,
+    /// The guest's name of its device (`vda1`).
+    pub name: String,
+    /// Its type (`ext4`).
+    pub fstype: String,
+    /// The targets of the domain's disks under it (`vda`), as the
+    /// definition names them.
+    pub disks: Vec<String>,
+}
+
+impl GuestFsInfo {
+    /// A file system.
+    pub fn new(
+        mountpoint: String,
+        name: String,
+        fstype: String,
+        disks: Vec<String>,
+    ) -> GuestFsInfo {
+        GuestFsInfo {
+            mountpoint,
+            name,
+            fstype,
+            disks,
+        }
+    }
 }
 
 impl AgentAnswer {
@@ -127,6 +163,13 @@ impl AgentAnswer {
     pub fn fields(self) -> Result<Vec<(String, GuestValue)>> {
         match self {
             AgentAnswer::Fields(f) => Ok(f),
+            other => Err(mismatch(&other)),
+        }
+    }
+    /// The file systems of [`AgentAnswer::FileSystems`].
+    pub fn file_systems(self) -> Result<Vec<GuestFsInfo>> {
+        match self {
+            AgentAnswer::FileSystems(f) => Ok(f),
             other => Err(mismatch(&other)),
         }
     }

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
-use super::agent_types::{AgentAnswer, AgentCall, GuestValue};
+use super::agent_types::{AgentAnswer, AgentCall, GuestFsInfo, GuestValue};
 use super::api_storage::{
     BlockCommitFlags, BlockInfo, BlockJobInfo, Pool, PoolInfo, PoolSummary, ResizeFlags, Secret,
     Snapshot, SnapshotCreateFlags, SnapshotDeleteFlags, SnapshotInfo, SnapshotRevertFlags,
@@ -792,6 +792,9 @@ pub trait GuestAgent {
         password: &str,
         crypted: bool,
     ) -> Result<()>;
+    /// The guest's mounted file systems and the domain's disks under
+    /// them (virsh's `domfsinfo`).
+    fn fs_info(&self, dom: &Domain) -> Result<Vec<GuestFsInfo>>;
     /// `user`'s SSH authorized keys in the guest (`get-user-sshkeys`).
     fn ssh_keys(&self, dom: &Domain, user: &str) -> Result<Vec<String>>;
     /// Replaces `user`'s SSH authorized keys with `keys`, or adds them
@@ -843,6 +846,9 @@ impl<T: Driver + ?Sized> GuestAgent for T {
             crypted,
         };
         self.agent_call(dom, call).map(|_| ())
+    }
+    fn fs_info(&self, dom: &Domain) -> Result<Vec<GuestFsInfo>> {
+        self.agent_call(dom, AgentCall::FsInfo)?.file_systems()
     }
     fn ssh_keys(&self, dom: &Domain, user: &str) -> Result<Vec<String>> {
         self.agent_call(dom, AgentCall::SshKeys(user.to_string()))?

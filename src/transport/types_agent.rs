@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::driver::{AgentAnswer, AgentCall, GuestValue};
+use crate::driver::{AgentAnswer, AgentCall, GuestFsInfo, GuestValue};
 use crate::error::{Error, ErrorCode, Result};
 
 /// An [`AgentCall`].
@@ -26,6 +26,7 @@ pub enum WireAgentCall {
         crypted: bool,
     },
     SshKeys(String),
+    FsInfo,
     SetSshKeys {
         user: String,
         keys: Vec<String>,
@@ -54,6 +55,8 @@ pub enum WireAgentAnswer {
     Count(u32),
     Fields(Vec<(String, WireGuestValue)>),
     Texts(Vec<String>),
+    /// (mount point, name, type, disk targets) of each file system.
+    FileSystems(Vec<(String, String, String, Vec<String>)>),
 }
 
 impl TryFrom<AgentCall> for WireAgentCall {
@@ -78,6 +81,7 @@ impl TryFrom<AgentCall> for WireAgentCall {
                 crypted,
             },
             AgentCall::SshKeys(u) => WireAgentCall::SshKeys(u),
+            AgentCall::FsInfo => WireAgentCall::FsInfo,
             AgentCall::SetSshKeys {
                 user,
                 keys,
@@ -119,6 +123,7 @@ impl From<WireAgentCall> for AgentCall {
                 crypted,
             },
             WireAgentCall::SshKeys(u) => AgentCall::SshKeys(u),
+            WireAgentCall::FsInfo => AgentCall::FsInfo,
             WireAgentCall::SetSshKeys {
                 user,
                 keys,
@@ -149,6 +154,11 @@ impl TryFrom<AgentAnswer> for WireAgentAnswer {
                     .collect::<Result<_>>()?,
             ),
             AgentAnswer::Texts(t) => WireAgentAnswer::Texts(t),
+            AgentAnswer::FileSystems(f) => WireAgentAnswer::FileSystems(
+                f.into_iter()
+                    .map(|f| (f.mountpoint, f.name, f.fstype, f.disks))
+                    .collect(),
+            ),
             other => {
                 return Err(Error::new(
                     ErrorCode::NoSupport,
@@ -170,6 +180,11 @@ impl From<WireAgentAnswer> for AgentAnswer {
                 AgentAnswer::Fields(f.into_iter().map(|(k, v)| (k, v.into())).collect())
             }
             WireAgentAnswer::Texts(t) => AgentAnswer::Texts(t),
+            WireAgentAnswer::FileSystems(f) => AgentAnswer::FileSystems(
+                f.into_iter()
+                    .map(|(m, n, t, d)| GuestFsInfo::new(m, n, t, d))
+                    .collect(),
+            ),
         }
     }
 }

@@ -21,6 +21,7 @@ pub fn call(p: Procedure) -> Call {
             ..fs()
         }),
         P::DomainGetTime => Call::DomainGetTime(flags(0)),
+        P::DomainGetFsinfo => Call::DomainGetFsinfo(flags(0)),
         P::DomainSetUserPassword => Call::DomainSetUserPassword(SetUserPasswordArgs {
             dom: dom(),
             user: Some("root".into()),
@@ -67,6 +68,15 @@ pub fn reply(p: Procedure) -> Reply {
             nseconds: 500,
         }),
         P::DomainSetTime => Reply::DomainSetTime(()),
+        P::DomainGetFsinfo => Reply::DomainGetFsinfo(FsInfoRet {
+            info: vec![FsInfo {
+                mountpoint: "/".into(),
+                name: "vda1".into(),
+                fstype: "ext4".into(),
+                dev_aliases: vec!["vda".into()],
+            }],
+            ret: 1,
+        }),
         P::DomainSetUserPassword => Reply::DomainSetUserPassword(()),
         P::DomainAuthorizedSshKeysGet => Reply::DomainAuthorizedSshKeysGet(SshKeysRet {
             keys: vec!["ssh-ed25519 AAAA k1".into()],

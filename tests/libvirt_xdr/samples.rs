@@ -113,6 +113,7 @@ macro_rules! agent_procedures {
             | Procedure::DomainGetTime
             | Procedure::DomainSetTime
             | Procedure::DomainGetGuestInfo
+            | Procedure::DomainGetFsinfo
             | Procedure::DomainSetUserPassword
             | Procedure::DomainAuthorizedSshKeysGet
             | Procedure::DomainAuthorizedSshKeysSet

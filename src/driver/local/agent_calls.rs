@@ -55,6 +55,7 @@ impl Core {
                 )?;
                 AgentAnswer::Done
             }
+            AgentCall::FsInfo => AgentAnswer::FileSystems(self.fs_info(dom)?),
             AgentCall::SshKeys(user) => {
                 let reply = self.agent_command(
                     dom,

@@ -2,13 +2,14 @@
 //! system, time zone, host name, file systems, interfaces), as libvirt's
 //! fields (`user.count`, `os.id`, `fs.0.mountpoint`, ...), in libvirt's
 //! order and with its types. With no group named, a group the agent does
-//! not know is left out, as libvirt leaves it.
+//! not know is left out, as libvirt leaves it. And `domfsinfo`: the
+//! file systems with the domain's disks under them.
 
 use serde_json::Value;
 
 use super::agent::Agent;
 use super::driver::Core;
-use crate::driver::{Domain, DomainState, GuestValue, guest_info as g};
+use crate::driver::{Domain, DomainState, GuestFsInfo, GuestValue, guest_info as g};
 use crate::error::{Error, ErrorCode, Result};
 
 /// Every group qvirt serves.
@@ -157,6 +158,72 @@ fn file_systems(out: &mut Fields, fs: &[Value]) {
         for (j, d) in disks.iter().enumerate() {
             text(out, format!("fs.{i}.disk.{j}.serial"), d.get("serial"));
             text(out, format!("fs.{i}.disk.{j}.device"), d.get("dev"));
+        }
+    }
+}
+
+impl Core {
+    /// [`crate::driver::GuestAgent::fs_info`]: `guest-get-fsinfo`, each
+    /// disk the agent names by its PCI address matched to the domain's
+    /// disk there (QEMU's `query-pci` names the device at that address).
+    pub(crate) fn fs_info(&self, dom: &Domain) -> Result<Vec<GuestFsInfo>> {
+        let run = self.running_in(dom, "read the file systems of", &[DomainState::Running])?;
+        let reply = Agent::open(&run)?.execute("guest-get-fsinfo", None)?;
+        let def = run.live_def();
+        let ids = crate::qemu::argv::disk_device_ids(&def).unwrap_or_default();
+        let pci = run
+            .qmp()?
+            .execute("query-pci", None, crate::qemu::qmp::QMP_TIMEOUT)?;
+        // (bus, slot, function) -> QEMU device id, on every PCI bus.
+        let mut at: Vec<((u64, u64, u64), String)> = Vec::new();
+        for bus in pci.as_array().into_iter().flatten() {
+            collect_devices(bus.get("devices"), &mut at);
+        }
+        let target = |d: &Value| -> Option<String> {
+            let c = d.get("pci-controller")?;
+            let key = (
+                c.get("bus")?.as_u64()?,
+                c.get("slot")?.as_u64()?,
+                c.get("function")?.as_u64()?,
+            );
+            let id = &at.iter().find(|(k, _)| *k == key)?.1;
+            let i = ids.iter().position(|x| x == id)?;
+            Some(def.devices.disks.get(i)?.target.clone())
+        };
+        Ok(reply
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|f| {
+                let s = |k: &str| f.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+                let mut disks: Vec<String> = f
+                    .get("disk")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(target)
+                    .collect();
+                disks.dedup();
+                GuestFsInfo::new(s("mountpoint"), s("name"), s("type"), disks)
+            })
+            .collect())
+    }
+}
+
+/// The devices of a `query-pci` bus, and of the buses behind its
+/// bridges, by (bus, slot, function).
+fn collect_devices(devices: Option<&Value>, out: &mut Vec<((u64, u64, u64), String)>) {
+    for d in devices.and_then(Value::as_array).into_iter().flatten() {
+        let key = (
+            d.get("bus").and_then(Value::as_u64).unwrap_or(0),
+            d.get("slot").and_then(Value::as_u64).unwrap_or(0),
+            d.get("function").and_then(Value::as_u64).unwrap_or(0),
+        );
+        if let Some(id) = d.get("qdev_id").and_then(Value::as_str) {
+            out.push((key, id.to_string()));
+        }
+        if let Some(bridge) = d.get("pci_bridge") {
+            collect_devices(bridge.get("devices"), out);
         }
     }
 }

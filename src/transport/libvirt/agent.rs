@@ -26,6 +26,10 @@ xdr_struct! {
     pub struct GuestInfoArgs { pub dom: super::types::Dom, pub types: u32, pub flags: u32 }
     /// `remote_domain_get_guest_info_ret`.
     pub struct GuestInfoRet { pub params: Vec<TypedParam> }
+    /// `remote_domain_fsinfo`.
+    pub struct FsInfo { pub mountpoint: String, pub name: String, pub fstype: String, pub dev_aliases: Vec<String> }
+    /// `remote_domain_get_fsinfo_ret`.
+    pub struct FsInfoRet { pub info: Vec<FsInfo>, pub ret: u32 }
     /// `remote_domain_set_user_password_args`.
     pub struct SetUserPasswordArgs { pub dom: super::types::Dom, pub user: Option<String>, pub password: Option<String>, pub flags: u32 }
     /// `remote_domain_authorized_ssh_keys_get_args`.
@@ -43,6 +47,38 @@ const KEYS_APPEND: u32 = 1;
 const KEYS_REMOVE: u32 = 2;
 /// `REMOTE_DOMAIN_AUTHORIZED_SSH_KEYS_MAX`.
 const KEYS_MAX: usize = 2048;
+
+/// `REMOTE_DOMAIN_FSINFO_MAX`.
+const FSINFO_MAX: usize = 256;
+
+/// `virDomainGetFSInfo`: the guest's file systems with the targets of
+/// the domain's disks under them.
+pub fn fs_info(driver: &dyn Driver, a: DomFlagsArgs) -> Result<FsInfoRet> {
+    check_flags(a.flags, 0, "virDomainGetFSInfo")?;
+    let info: Vec<FsInfo> = driver
+        .fs_info(&Domain::from(&a.dom))?
+        .into_iter()
+        .map(|f| FsInfo {
+            mountpoint: f.mountpoint,
+            name: f.name,
+            fstype: f.fstype,
+            dev_aliases: f.disks,
+        })
+        .collect();
+    if info.len() > FSINFO_MAX {
+        return Err(Error::new(
+            ErrorCode::LimitExceeded,
+            format!(
+                "the guest has {} file systems, more than {FSINFO_MAX}",
+                info.len()
+            ),
+        ));
+    }
+    Ok(FsInfoRet {
+        ret: info.len() as u32,
+        info,
+    })
+}
 
 /// `virDomainSetUserPassword`.
 pub fn set_user_password(driver: &dyn Driver, a: SetUserPasswordArgs) -> Result<()> {

@@ -894,6 +894,7 @@ impl Handler for LvCalls<'_> {
         domain_fsfreeze(FsFreezeArgs) -> FsCountRet = fs_freeze;
         domain_fsthaw(FsFreezeArgs) -> FsCountRet = fs_thaw;
         domain_get_guest_info(GuestInfoArgs) -> GuestInfoRet = guest_info;
+        domain_get_fsinfo(DomFlagsArgs) -> FsInfoRet = fs_info;
         domain_set_user_password(SetUserPasswordArgs) -> () = set_user_password;
         domain_authorized_ssh_keys_get(SshKeysGetArgs) -> SshKeysRet = ssh_keys_get;
         domain_authorized_ssh_keys_set(SshKeysSetArgs) -> () = ssh_keys_set;

@@ -718,6 +718,8 @@ procedures! {
         337 DomainGetTime domain_get_time(DomFlagsArgs) -> TimeRet, rw, Job;
         /// `virDomainSetTime`.
         338 DomainSetTime domain_set_time(SetTimeArgs) -> (), rw, Job;
+        /// `virDomainGetFSInfo`.
+        349 DomainGetFsinfo domain_get_fsinfo(DomFlagsArgs) -> FsInfoRet, rw, Job;
         /// `virDomainGetGuestInfo`.
         418 DomainGetGuestInfo domain_get_guest_info(GuestInfoArgs) -> GuestInfoRet, rw, Job;
         /// `virDomainSetUserPassword`.

@@ -12,8 +12,8 @@ pub use super::absent::{
 };
 /// The guest agent procedures' shapes, with the others.
 pub use super::agent::{
-    FsCountRet, FsFreezeArgs, GuestInfoArgs, GuestInfoRet, SetTimeArgs, SetUserPasswordArgs,
-    SshKeysGetArgs, SshKeysRet, SshKeysSetArgs, TimeRet,
+    FsCountRet, FsFreezeArgs, FsInfo, FsInfoRet, GuestInfoArgs, GuestInfoRet, SetTimeArgs,
+    SetUserPasswordArgs, SshKeysGetArgs, SshKeysRet, SshKeysSetArgs, TimeRet,
 };
 /// The block job procedures' shapes, with the others.
 pub use super::blockjobs::{
