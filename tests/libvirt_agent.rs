@@ -15,12 +15,14 @@ mod support;
 mod lv;
 
 use std::io::{Read, Write};
+use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use lv::*;
+use nix::sys::socket::{AddressFamily, SockFlag, SockType, UnixAddr, connect, socket};
 use qvirt::Driver;
 use qvirt::driver::{ConsoleStream, Domain};
 use support::*;
@@ -484,10 +486,10 @@ fn agent_calls_without_an_agent_are_refused_as_libvirt_refuses_them() {
     let dom = qvirt.lookup_by_name("lx-noga").unwrap();
     let mut g = Guest::open(&*qvirt, &dom);
     assert_eq!(g.run("pidof qemu-ga || echo none"), "none");
-    let socket = s.clone();
+    let virsh_socket = s.clone();
     let slow = std::thread::spawn(move || {
         let started = Instant::now();
-        let err = virsh_err(&socket, &["domtime", "lx-noga"]);
+        let err = virsh_err(&virsh_socket, &["domtime", "lx-noga"]);
         (err, started.elapsed())
     });
     // Meanwhile the domain answers other calls.
@@ -504,6 +506,33 @@ fn agent_calls_without_an_agent_are_refused_as_libvirt_refuses_them() {
         "try:\n    dom.hostname()\nexcept libvirt.libvirtError as e:\n    print(e.get_error_code())",
     );
     assert_eq!(code, libvirt_code("VIR_ERR_AGENT_UNRESPONSIVE"));
+
+    // Another client holds the channel and QEMU's backlog is full: the
+    // call still ends, unresponsive, instead of waiting in connect.
+    let addr = UnixAddr::new(agent_socket(&s, "lx-noga").as_str()).unwrap();
+    let mut held = Vec::new();
+    loop {
+        let fd = socket(
+            AddressFamily::Unix,
+            SockType::Stream,
+            SockFlag::SOCK_NONBLOCK,
+            None,
+        )
+        .unwrap();
+        match connect(fd.as_raw_fd(), &addr) {
+            Ok(()) => held.push(fd),
+            Err(nix::errno::Errno::EAGAIN) => break,
+            Err(e) => panic!("connect to the agent's socket: {e}"),
+        }
+        assert!(held.len() < 64, "the socket's backlog never fills");
+    }
+    let started = Instant::now();
+    let err = virsh_err(&s, &["domhostname", "lx-noga"]);
+    // (QEMU may take one of the held clients meanwhile, freeing a place
+    // in the backlog: then the connect succeeds and the sync times out)
+    assert!(err.contains("Guest agent is not responding"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(20));
+    drop(held);
     virsh_ok(&s, &["destroy", "lx-noga"]);
     virsh_ok(&s, &["destroy", "fw-ga"]);
 }

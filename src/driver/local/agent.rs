@@ -54,6 +54,43 @@ pub(crate) fn socket(def: &DomainDef, run_dir: &std::path::Path) -> Result<PathB
     ))
 }
 
+/// Connects to `path` before `deadline`. QEMU takes one client at a
+/// time on the channel's socket and queues the others in a short
+/// backlog: a blocking connect to a full backlog would wait for as long
+/// as the client before it stays, so the connect does not block.
+fn connect(path: &std::path::Path, deadline: Instant) -> std::io::Result<UnixStream> {
+    use nix::errno::Errno;
+    use nix::sys::socket::{AddressFamily, SockFlag, SockType, UnixAddr, socket};
+    use std::os::fd::AsRawFd;
+    let addr = UnixAddr::new(path)?;
+    loop {
+        let fd = socket(
+            AddressFamily::Unix,
+            SockType::Stream,
+            SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
+            None,
+        )?;
+        match nix::sys::socket::connect(fd.as_raw_fd(), &addr) {
+            Ok(()) => {
+                let stream = UnixStream::from(fd);
+                stream.set_nonblocking(false)?;
+                return Ok(stream);
+            }
+            // The backlog is full: another client holds the agent.
+            Err(Errno::EAGAIN) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(Errno::EAGAIN) => {
+                return Err(std::io::Error::new(
+                    ErrorKind::TimedOut,
+                    "another client holds the channel",
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
 /// The agent did not answer.
 fn unresponsive(what: impl std::fmt::Display) -> Error {
     Error::new(
@@ -75,7 +112,7 @@ impl<'a> Agent<'a> {
     pub(crate) fn open(run: &'a Running) -> Result<Agent<'a>> {
         let path = socket(&run.live_def(), &run.run_dir)?;
         let turn = crate::sys::sync::lock(&run.agent);
-        let stream = UnixStream::connect(&path)
+        let stream = connect(&path, Instant::now() + SYNC_TIMEOUT)
             .map_err(|e| unresponsive(format_args!("QEMU guest agent is not connected ({e})")))?;
         let mut agent = Agent {
             stream,
