@@ -275,11 +275,16 @@ fn virsh_talks_to_the_guest_agent() {
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     assert_eq!(qvirt(&["domhostname", "lx-ga"]), "agent-named-guest\n");
-    for args in [
-        &["--hostname"][..],
-        &["--os", "--timezone"],
-        &["--interface"],
-    ] {
+    let out = qvirt(&["domifaddr", "lx-ga", "--source", "agent"]);
+    assert!(
+        out.lines().any(|l| l
+            .split_whitespace()
+            .eq(["eth0", &guest_mac, "ipv4", &guest_ip])),
+        "{out}"
+    );
+    // (not the interfaces: the guest may gain an IPv6 address between
+    // the two calls)
+    for args in [&["--hostname"][..], &["--os", "--timezone"], &["--user"]] {
         let mut all = vec!["guestinfo", "lx-ga"];
         all.extend_from_slice(args);
         assert_eq!(
@@ -352,6 +357,12 @@ fn virsh_talks_to_the_guest_agent() {
         .unwrap_or_else(|| panic!("no /mnt/d in {out}"));
     let words: Vec<&str> = row.split_whitespace().collect();
     assert_eq!(words, ["/mnt/d", "vda", "ext4", "vda"], "{out}");
+    let out = qvirt(&["domfsinfo", "lx-ga"]);
+    assert!(
+        out.lines()
+            .any(|l| l.split_whitespace().eq(["/mnt/d", "vda", "ext4", "vda"])),
+        "{out}"
+    );
     let agent = agent_socket(&s, "lx-ga");
     assert_eq!(ask_agent(&agent, "guest-fsfreeze-status"), "thawed");
     let out = virsh_ok(&s, &["domfsfreeze", "lx-ga"]);
@@ -426,6 +437,29 @@ fn virsh_talks_to_the_guest_agent() {
         ],
     );
     assert_eq!(g.run("cat /root/.ssh/authorized_keys"), k1);
+    // The same through qvirt's verbs.
+    assert_eq!(
+        qvirt(&["get-user-sshkeys", "lx-ga", "root"]),
+        format!("{k1}\n")
+    );
+    qvirt(&["set-user-sshkeys", "lx-ga", "root", "--file", keys]);
+    // (qemu-ga 7.2 leaves an empty line where its last list ended)
+    assert_eq!(
+        g.run("grep -v '^$' /root/.ssh/authorized_keys"),
+        format!("{k1}\n{k2}")
+    );
+    let mut got: Vec<String> = qvirt(&["get-user-sshkeys", "lx-ga", "root"])
+        .lines()
+        .map(str::to_string)
+        .collect();
+    got.sort();
+    assert_eq!(got, [k1, k2]);
+    let hash2 = "$6$othersalt$Yq1uE9d3r6Yp1nA2b3c4d5e6f7g8h9i0k";
+    assert_eq!(
+        qvirt(&["set-user-password", "lx-ga", "root", hash2, "--encrypted"]),
+        "Password set successfully for root in lx-ga\n"
+    );
+    assert_eq!(g.run("grep ^root: /etc/passwd | cut -d: -f2"), hash2);
 
     // reboot --mode agent: the guest reboots through qemu-ga, and comes
     // back (same QEMU).

@@ -1,5 +1,7 @@
 //! The guest agent verbs, as virsh's: `domhostname`, `domtime`,
-//! `domfsfreeze`, `domfsthaw` and `guestinfo`, each answered by the QEMU
+//! `domfsfreeze`, `domfsthaw`, `domfsinfo`, `guestinfo`,
+//! `set-user-password`, `get-user-sshkeys` and `set-user-sshkeys`, each
+//! answered by the QEMU
 //! guest agent in the running guest (`shutdown --mode agent` and
 //! `reboot --mode agent` are with the lifecycle verbs).
 
@@ -43,6 +45,50 @@ pub enum AgentCommand {
         /// A mount point to freeze (repeatable).
         #[arg(long = "mountpoint", value_name = "PATH")]
         mountpoints: Vec<String>,
+    },
+    /// List the guest's mounted file systems and the domain's disks under
+    /// them.
+    #[command(name = "domfsinfo")]
+    FsInfo(DomArg),
+    /// Set a guest user's password.
+    #[command(name = "set-user-password")]
+    SetUserPassword {
+        #[command(flatten)]
+        dom: DomArg,
+        /// The user.
+        user: String,
+        /// The password (with --encrypted, its crypt(3) hash).
+        password: String,
+        /// The password is already a crypt(3) hash.
+        #[arg(long)]
+        encrypted: bool,
+    },
+    /// Print a guest user's SSH authorized keys, one a line.
+    #[command(name = "get-user-sshkeys")]
+    GetSshKeys {
+        #[command(flatten)]
+        dom: DomArg,
+        /// The user.
+        user: String,
+    },
+    /// Add keys to a guest user's SSH authorized keys (or replace them
+    /// with --reset, or take them away with --remove).
+    #[command(name = "set-user-sshkeys")]
+    SetSshKeys {
+        #[command(flatten)]
+        dom: DomArg,
+        /// The user.
+        user: String,
+        /// A file of keys, one a line (`-` reads stdin); none with
+        /// --reset empties the list.
+        #[arg(long)]
+        file: Option<std::path::PathBuf>,
+        /// Replace the keys rather than add to them.
+        #[arg(long, conflicts_with = "remove")]
+        reset: bool,
+        /// Take the keys away.
+        #[arg(long)]
+        remove: bool,
     },
     /// Thaw the guest's frozen file systems.
     #[command(name = "domfsthaw")]
@@ -113,6 +159,62 @@ pub fn run(ctx: &mut Ctx, command: AgentCommand) -> Result<()> {
             let dom = ctx.domain(&dom.domain)?;
             let n = ctx.driver()?.fs_freeze(&dom, &mountpoints)?;
             outln!("Froze {n} filesystem(s)")
+        }
+        AgentCommand::FsInfo(d) => {
+            let dom = ctx.domain(&d.domain)?;
+            let mut rows = vec![[
+                "Mountpoint".to_string(),
+                "Name".into(),
+                "Type".into(),
+                "Target".into(),
+            ]];
+            for f in ctx.driver()?.fs_info(&dom)? {
+                rows.push([f.mountpoint, f.name, f.fstype, f.disks.join(",")]);
+            }
+            crate::output::write(&crate::query::table(&rows))
+        }
+        AgentCommand::SetUserPassword {
+            dom,
+            user,
+            password,
+            encrypted,
+        } => {
+            let d = ctx.domain(&dom.domain)?;
+            ctx.driver()?
+                .set_user_password(&d, &user, &password, encrypted)?;
+            outln!("Password set successfully for {user} in {}", d.name)
+        }
+        AgentCommand::GetSshKeys { dom, user } => {
+            let d = ctx.domain(&dom.domain)?;
+            for key in ctx.driver()?.ssh_keys(&d, &user)? {
+                outln!("{key}")?;
+            }
+            Ok(())
+        }
+        AgentCommand::SetSshKeys {
+            dom,
+            user,
+            file,
+            reset,
+            remove,
+        } => {
+            let keys: Vec<String> = match &file {
+                Some(f) => crate::read_input(f)?
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                    .map(str::to_string)
+                    .collect(),
+                None if reset => Vec::new(),
+                None => {
+                    return Err(Error::new(
+                        ErrorCode::InvalidArgument,
+                        "set-user-sshkeys needs --file (or --reset alone to remove every key)",
+                    ));
+                }
+            };
+            let d = ctx.domain(&dom.domain)?;
+            ctx.driver()?.set_ssh_keys(&d, &user, &keys, !reset, remove)
         }
         AgentCommand::FsThaw(d) => {
             let dom = ctx.domain(&d.domain)?;
