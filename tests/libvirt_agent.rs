@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 use lv::*;
 use nix::sys::socket::{AddressFamily, SockFlag, SockType, UnixAddr, connect, socket};
 use qvirt::Driver;
+use qvirt::driver::GuestAgent;
 use qvirt::driver::{ConsoleStream, Domain};
 use support::*;
 
@@ -275,6 +276,24 @@ fn virsh_talks_to_the_guest_agent() {
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     assert_eq!(qvirt(&["domhostname", "lx-ga"]), "agent-named-guest\n");
+    // And qvirt's libvirt client, over libvirt's protocol.
+    let lv = qvirt::connect(&format!(
+        "qemu+unix:///session?socket={}&proto=libvirt",
+        s.display()
+    ))
+    .unwrap();
+    let lvdom = lv.lookup_by_name("lx-ga").unwrap();
+    assert_eq!(lv.guest_hostname(&lvdom).unwrap(), "agent-named-guest");
+    let fields = lv
+        .guest_info(&lvdom, qvirt::driver::guest_info::OS)
+        .unwrap();
+    assert!(
+        fields.contains(&(
+            "os.id".to_string(),
+            qvirt::driver::GuestValue::Text("qvirt-guest".into())
+        )),
+        "{fields:?}"
+    );
     let out = qvirt(&["domifaddr", "lx-ga", "--source", "agent"]);
     assert!(
         out.lines().any(|l| l
@@ -357,6 +376,12 @@ fn virsh_talks_to_the_guest_agent() {
         .unwrap_or_else(|| panic!("no /mnt/d in {out}"));
     let words: Vec<&str> = row.split_whitespace().collect();
     assert_eq!(words, ["/mnt/d", "vda", "ext4", "vda"], "{out}");
+    let fs = lv.fs_info(&lvdom).unwrap();
+    assert!(
+        fs.iter()
+            .any(|f| f.mountpoint == "/mnt/d" && f.disks == ["vda"]),
+        "{fs:?}"
+    );
     let out = qvirt(&["domfsinfo", "lx-ga"]);
     assert!(
         out.lines()
