@@ -14,14 +14,15 @@
 # package's own service is kept from starting), and tgt (an iSCSI target
 # the iSCSI disk test runs inside a namespace, like Open vSwitch's daemons
 # for the virtualport test; their services are kept from
-# starting too), and passt (the backend of user interfaces with
-# <backend type='passt'>).
+# starting too), passt (the backend of user interfaces with
+# <backend type='passt'>), and pci.ids (the PCI vendor and product names
+# the libvirt socket shows with host devices, as libvirt does).
 # Does nothing when all of it is already there.
 set -euo pipefail
 
 packages=(qemu-system-x86 qemu-system-common qemu-utils qemu-block-extra ovmf swtpm swtpm-tools libxml2-utils busybox-static cpio xz-utils gzip iproute2
   libvirt-clients python3-libvirt virtinst util-linux openssh-server openssh-client tgt
-  openvswitch-switch passt)
+  openvswitch-switch passt pci.ids)
 find_missing() {
   missing=()
   for p in "${packages[@]}"; do

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Which common libvirt client calls a daemon answers.
 
-Defines and starts a small TCG domain on the daemon URI names, makes 117
+Defines and starts a small TCG domain on the daemon URI names, makes 123
 calls that management tools (virsh, virt-manager, Ansible's and
 Terraform's libvirt modules) make, prints OK or the error of each, then
 destroys and undefines the domain. Any libvirt URI works, so the same
@@ -96,7 +96,14 @@ def main(uri):
         "getFreePages": lambda: c.getFreePages([4, 2048], 0, 1), "getSEVInfo": c.getSEVInfo,
         "getStoragePoolCapabilities": lambda: len(c.getStoragePoolCapabilities()),
         "findStoragePoolSources": lambda: c.findStoragePoolSources("logical", None),
-        "interfaceLookupByName": lambda: c.interfaceLookupByName("lo"),
+        "interfaceLookupByName": lambda: c.interfaceLookupByName("lo").name(),
+        "interface.XMLDesc": lambda: len(c.interfaceLookupByName("lo").XMLDesc()),
+        "listInterfaces": c.listInterfaces, "listDefinedInterfaces": c.listDefinedInterfaces,
+        "numOfInterfaces": c.numOfInterfaces,
+        "nodeDeviceLookupByName": lambda: c.nodeDeviceLookupByName("computer").name(),
+        "nodeDevice.XMLDesc": lambda: len(c.nodeDeviceLookupByName("computer").XMLDesc()),
+        "numOfDevices": lambda: c.numOfDevices(None, 0),
+        "listNWFilters": c.listNWFilters, "listAllNWFilterBindings": c.listAllNWFilterBindings,
         "networkLookupByName": lambda: c.networkLookupByName("default"),
         "domainXMLFromNative": lambda: c.domainXMLFromNative("qemu-argv", "qemu-system-x86_64 -m 64", 0),
         "domainXMLToNative": lambda: len(c.domainXMLToNative("qemu-argv", d.XMLDesc(), 0)),

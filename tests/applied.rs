@@ -13,8 +13,18 @@
 mod audio;
 #[path = "applied/chardev.rs"]
 mod chardev;
+#[path = "applied/chardev_guest.rs"]
+mod chardev_guest;
+#[path = "applied/chardev_kinds.rs"]
+mod chardev_kinds;
+#[path = "applied/disk_dir.rs"]
+mod disk_dir;
+#[path = "applied/disk_http.rs"]
+mod disk_http;
 #[path = "applied/disk_props.rs"]
 mod disk_props;
+#[path = "applied/disk_sources.rs"]
+mod disk_sources;
 #[path = "applied/disks.rs"]
 mod disks;
 #[path = "applied/display.rs"]
@@ -25,6 +35,8 @@ mod encryption;
 mod guest_security;
 #[path = "applied/inguest.rs"]
 mod inguest;
+#[path = "applied/iommu_virtio.rs"]
+mod iommu_virtio;
 #[path = "applied/iothreads.rs"]
 mod iothreads;
 #[path = "applied/iscsi.rs"]
@@ -33,6 +45,8 @@ mod iscsi;
 mod machine;
 #[path = "applied/memdev.rs"]
 mod memdev;
+#[path = "applied/nbd_tls.rs"]
+mod nbd_tls;
 #[path = "applied/net.rs"]
 mod net;
 #[path = "applied/pci_props.rs"]
@@ -46,6 +60,8 @@ mod rng;
 mod support;
 #[path = "applied/tpm.rs"]
 mod tpm;
+#[path = "applied/tpm_external.rs"]
+mod tpm_external;
 #[path = "applied/tuning.rs"]
 mod tuning;
 #[path = "applied/uefi.rs"]

@@ -117,7 +117,7 @@ fn unknown_procedures_get_no_support_by_name_and_the_connection_goes_on() {
     let mut c = Raw::connect(&lv_socket(&dir.path));
     c.open(false, 0);
     for (proc, name) in [
-        (203, "CONNECT_GET_SYSINFO"),
+        (68, "AUTH_SASL_START"),
         (250, "NODE_SUSPEND_FOR_DURATION"),
         (9999, "#9999"),
         (-3, "#-3"),

@@ -6,6 +6,8 @@
 //! `../shared` next to the crate, or at `$QVIRT_SHARED_DIR`. Schema checks
 //! need `xmllint`; without it they fail and say to install libxml2-utils.
 
+#[path = "model/chardev_kinds.rs"]
+mod chardev_kinds;
 #[path = "model/chardev_rules.rs"]
 mod chardev_rules;
 #[path = "model/corpus.rs"]
@@ -14,6 +16,8 @@ mod corpus;
 mod device_rules;
 #[path = "model/disk_attrs.rs"]
 mod disk_attrs;
+#[path = "model/disk_sources.rs"]
+mod disk_sources;
 #[path = "model/display_rules.rs"]
 mod display_rules;
 #[path = "model/firmware_formats.rs"]
@@ -22,6 +26,8 @@ mod firmware_formats;
 mod guest_security;
 #[path = "model/host_rules.rs"]
 mod host_rules;
+#[path = "model/iommu_virtio.rs"]
+mod iommu_virtio;
 #[path = "model/memdev_rules.rs"]
 mod memdev_rules;
 #[path = "model/net_passt.rs"]
@@ -42,6 +48,8 @@ mod secrets;
 mod small_attrs;
 #[path = "model/strict.rs"]
 mod strict;
+#[path = "model/tpm_external.rs"]
+mod tpm_external;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

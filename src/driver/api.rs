@@ -412,6 +412,76 @@ pub trait Driver: Send + Sync {
         let _ = (dom, change, flags);
         Err(unsupported("change block I/O tuning"))
     }
+    /// Changes disk `disk`'s I/O throttle (by target or file; virsh's
+    /// `blkdeviotune` with values), merged with the one it has as
+    /// libvirt merges it ([`BlockIoTuneChange`]): live, the running or
+    /// paused QEMU's throttle (`block_set_io_throttle`; an empty drive
+    /// gets it with its next medium) and the live definition; in the
+    /// definition, its `<iotune>`; disks of the same group take the same
+    /// limits. See [`ModifyFlags`] for where it applies. Refused with
+    /// libvirt's rules: an unknown limit or one above 10^15, a total with
+    /// its read or write part (`InvalidArgument`), a `_max` without its
+    /// base or below it, a new group with no limit, a vhost-user disk
+    /// (`ConfigUnsupported`), a disk the definition lacks
+    /// (`InvalidArgument`). Nothing changes when an error is returned.
+    fn set_block_iotune(
+        &self,
+        dom: &Domain,
+        disk: &str,
+        change: &super::BlockIoTuneChange,
+        flags: ModifyFlags,
+    ) -> Result<()> {
+        let _ = (dom, disk, change, flags);
+        Err(unsupported("change a disk's I/O throttle"))
+    }
+    /// The I/O threads of a running or paused domain as its QEMU lists
+    /// them (`query-iothreads`), each with the host CPUs the kernel lets
+    /// its thread run on (what `<iothreadpin>` set, or another pinning
+    /// since).
+    fn iothreads(&self, dom: &Domain) -> Result<Vec<super::IoThreadInfo>> {
+        let _ = dom;
+        Err(unsupported("list the I/O threads of a running domain"))
+    }
+    /// `size` bytes of disk `disk` (its target or file) from `offset`
+    /// (libvirt's `virDomainBlockPeek`), read from its source on the
+    /// host: raw images only (`NoSupport` for another format); fewer
+    /// bytes there is `InvalidArgument`.
+    fn block_peek(&self, dom: &Domain, disk: &str, offset: u64, size: usize) -> Result<Vec<u8>> {
+        let _ = (dom, disk, offset, size);
+        Err(unsupported("read a disk's bytes"))
+    }
+    /// `size` bytes of a running or paused domain's memory from `offset`
+    /// (libvirt's `virDomainMemoryPeek`): a guest physical address, or
+    /// a virtual one as vCPU 0 maps it; QEMU saves them (`pmemsave`,
+    /// `memsave`).
+    fn memory_peek(
+        &self,
+        dom: &Domain,
+        offset: u64,
+        size: usize,
+        physical: bool,
+    ) -> Result<Vec<u8>> {
+        let _ = (dom, offset, size, physical);
+        Err(unsupported("read a domain's memory"))
+    }
+    /// The most MiB/s a migration of the domain may use when it does not
+    /// say (virsh's `migrate-getspeed`): what
+    /// [`Driver::migrate_set_max_speed`] set while this manager runs, else
+    /// [`MIGRATE_SPEED_UNLIMITED`](super::MIGRATE_SPEED_UNLIMITED).
+    fn migrate_max_speed(&self, dom: &Domain) -> Result<u64> {
+        let _ = dom;
+        Err(unsupported("read the migration speed"))
+    }
+    /// Sets the most MiB/s a migration of the domain may use when it does
+    /// not say (virsh's `migrate-setspeed`): of a running or paused
+    /// domain, also QEMU's `max-bandwidth` at once (a migration under way
+    /// slows down or speeds up). Above
+    /// [`MIGRATE_SPEED_UNLIMITED`](super::MIGRATE_SPEED_UNLIMITED):
+    /// `LimitExceeded`.
+    fn migrate_set_max_speed(&self, dom: &Domain, mib_s: u64) -> Result<()> {
+        let _ = (dom, mib_s);
+        Err(unsupported("set the migration speed"))
+    }
     /// The statistics of a running or paused domain (virsh's `domstats`);
     /// of a shut-off one, only the state.
     fn stats(&self, dom: &Domain) -> Result<DomainStats>;

@@ -5,6 +5,11 @@
 
 use std::time::Duration;
 
+/// The largest migration speed, MiB/s, which means unlimited: the most
+/// bytes per second QEMU takes (`i64::MAX`), in MiB (libvirt's
+/// `QEMU_DOMAIN_MIG_BANDWIDTH_MAX`).
+pub const MIGRATE_SPEED_UNLIMITED: u64 = (i64::MAX as u64) / (1 << 20);
+
 /// How [`crate::Driver::migrate`] moves a domain (virsh `migrate`'s
 /// options). Default: not live (the vCPUs stop first), the destination
 /// domain transient, the source definition kept, storage shared.

@@ -410,6 +410,47 @@ impl BlkioTuneChange {
     }
 }
 
+/// A change of one disk's `<iotune>` (virsh's `blkdeviotune` with
+/// values, libvirt's `virDomainSetBlockIoTune`): the limits given, by
+/// libvirt's names ([`crate::model::IOTUNE_LIMITS`]), and the group. As
+/// libvirt merges it, a family of limits not given (the three
+/// `*_bytes_sec`, the three `*_iops_sec`, their `_max`, their
+/// `_max_length`, `size_iops_sec`) and a group not given stay as they
+/// are; all limits 0 removes the throttle (and the group).
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BlockIoTuneChange {
+    /// The limits given, each once (0: none).
+    pub limits: Vec<(String, u64)>,
+    /// `<group_name>`: disks of one group share their limits.
+    pub group_name: Option<String>,
+}
+
+impl BlockIoTuneChange {
+    /// A change of `limits` (libvirt's names) and `group_name`.
+    pub fn new(limits: Vec<(String, u64)>, group_name: Option<String>) -> BlockIoTuneChange {
+        BlockIoTuneChange { limits, group_name }
+    }
+}
+
+/// One I/O thread of a running domain (virsh's `iothreadinfo`): its
+/// id (of `<iothreadids>`) and the host CPUs its thread may run on.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct IoThreadInfo {
+    /// The id.
+    pub id: u32,
+    /// The host CPUs it may run on, ascending.
+    pub cpus: Vec<u32>,
+}
+
+impl IoThreadInfo {
+    /// I/O thread `id`, which may run on `cpus`.
+    pub fn new(id: u32, cpus: Vec<u32>) -> IoThreadInfo {
+        IoThreadInfo { id, cpus }
+    }
+}
+
 /// What a running QEMU holds for one disk's drive (`query-block`), as
 /// virsh's `blkdeviotune` and `domblkerror` read it.
 #[non_exhaustive]

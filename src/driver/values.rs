@@ -352,6 +352,17 @@ impl MediaChange {
                 ),
             ));
         }
+        if disk.slice.is_some() || disk.kind == crate::model::DiskType::Dir {
+            // The slice is the image's; a directory's FAT image is made
+            // by the storage node, which a new file would not have.
+            return Err(Error::new(
+                ErrorCode::NoSupport,
+                format!(
+                    "drive '{target}' of domain '{}' holds a storage slice or a directory (<slices>, type='dir'): its medium cannot be changed; detach it and attach the new one",
+                    def.name
+                ),
+            ));
+        }
         if disk.encryption.is_some() {
             // Its passphrase is the image's: another medium would be
             // opened with it, or shown encrypted while it is not.
@@ -400,6 +411,12 @@ impl XmlFlags {
     /// `--security-info`, libvirt's `VIR_DOMAIN_XML_SECURE`). Refused
     /// (`OperationDenied`) on a read-only connection.
     pub const SECURE: XmlFlags = XmlFlags(2);
+    /// Fit for another manager to start (virsh's `--migratable`,
+    /// libvirt's `VIR_DOMAIN_XML_MIGRATABLE`): without what qvirt adds
+    /// by itself anyway (the default USB controller and pci-root of an
+    /// i440fx machine, a PS/2 keyboard, the socket paths it picks for
+    /// virtio channels).
+    pub const MIGRATABLE: XmlFlags = XmlFlags(4);
 
     /// [`XmlFlags::INACTIVE`] when `inactive`, else [`XmlFlags::NONE`].
     pub const fn inactive_if(inactive: bool) -> XmlFlags {
@@ -415,6 +432,11 @@ impl XmlFlags {
         self.0 & XmlFlags::INACTIVE.0 != 0
     }
 
+    /// Whether the migratable form is asked for.
+    pub const fn migratable(self) -> bool {
+        self.0 & XmlFlags::MIGRATABLE.0 != 0
+    }
+
     /// Whether secrets are asked for.
     pub const fn secure(self) -> bool {
         self.0 & XmlFlags::SECURE.0 != 0
@@ -427,7 +449,7 @@ impl XmlFlags {
 
     /// The flags of `bits`; `None` when a bit is unknown to this build.
     pub const fn from_bits(bits: u32) -> Option<XmlFlags> {
-        if bits & !(XmlFlags::INACTIVE.0 | XmlFlags::SECURE.0) == 0 {
+        if bits & !(XmlFlags::INACTIVE.0 | XmlFlags::SECURE.0 | XmlFlags::MIGRATABLE.0) == 0 {
             Some(XmlFlags(bits))
         } else {
             None

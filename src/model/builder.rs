@@ -130,7 +130,7 @@ impl DomainDef {
             target_port: Some(0),
             target_type: None,
             log: None,
-            isa: None,
+            address: None,
         });
         self
     }

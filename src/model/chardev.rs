@@ -1,7 +1,7 @@
 //! Character devices: serial ports, consoles and channels, and the host
 //! side (`<source>`) they all share.
 
-use super::devices::Address;
+use super::devices::{Address, PciAddress};
 
 /// `<serial>` or `<console>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,9 +15,36 @@ pub struct CharDevice {
     /// `<log file=... append=...>`: a file that keeps the device's output
     /// (in place of the manager's console log).
     pub log: Option<CharLog>,
-    /// `<address type='isa' iobase= irq=>` of an ISA serial or parallel
-    /// port or debug console.
-    pub isa: Option<IsaAddress>,
+    /// `<address>`: ISA (`type='isa' iobase= irq=`) of an ISA serial or
+    /// parallel port or debug console, PCI of a PCI serial port.
+    pub address: Option<CharAddress>,
+}
+
+impl CharDevice {
+    /// The ISA address, if the device has one.
+    pub fn isa(&self) -> Option<IsaAddress> {
+        match self.address {
+            Some(CharAddress::Isa(a)) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// The PCI address, if the device has one.
+    pub fn pci(&self) -> Option<PciAddress> {
+        match self.address {
+            Some(CharAddress::Pci(a)) => Some(a),
+            _ => None,
+        }
+    }
+}
+
+/// The `<address>` of a serial port, console or parallel port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CharAddress {
+    /// `type='isa'`.
+    Isa(IsaAddress),
+    /// `type='pci'` (a PCI serial port).
+    Pci(PciAddress),
 }
 
 /// An ISA device's `<address type='isa' iobase= irq=>`; `None` leaves
@@ -112,6 +139,26 @@ pub enum CharSource {
         /// `<source channel=...>`: the port's name.
         channel: String,
     },
+    /// `pipe`: named pipes on the host, `PATH.in` (read by the guest's
+    /// side) and `PATH.out` (written by it), or `PATH` both ways when
+    /// the pair does not exist.
+    Pipe {
+        /// `<source path=...>`.
+        path: String,
+    },
+    /// `vc`: a virtual console of the emulator's own display.
+    Vc,
+    /// `qemu-vdagent`: the SPICE agent's protocol spoken by the emulator
+    /// itself, for VNC clients: clipboard sharing and an absolute pointer.
+    QemuVdagent {
+        /// `<source><clipboard copypaste='yes|no'>`; `None` leaves the
+        /// emulator's default (off).
+        clipboard: Option<bool>,
+        /// `<source><mouse mode='client|server'>`: `client` moves the
+        /// guest's pointer to where the client's is; `None` leaves the
+        /// emulator's default (client).
+        mouse: Option<super::SpiceMouseMode>,
+    },
 }
 
 impl CharSource {
@@ -127,6 +174,9 @@ impl CharSource {
             CharSource::Null => "null",
             CharSource::SpiceVmc => "spicevmc",
             CharSource::SpicePort { .. } => "spiceport",
+            CharSource::Pipe { .. } => "pipe",
+            CharSource::Vc => "vc",
+            CharSource::QemuVdagent { .. } => "qemu-vdagent",
         }
     }
 }
@@ -142,6 +192,13 @@ pub struct Channel {
     pub address: Option<Address>,
 }
 
+impl Channel {
+    /// Whether the channel is a port of a virtio-serial controller.
+    pub fn is_virtio(&self) -> bool {
+        matches!(self.target, ChannelTarget::Virtio { .. })
+    }
+}
+
 /// `<channel><target type=...>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChannelTarget {
@@ -150,6 +207,14 @@ pub enum ChannelTarget {
         /// `name`: what the guest sees the port as
         /// (`org.qemu.guest_agent.0`, `com.redhat.spice.0`).
         name: Option<String>,
+    },
+    /// `guestfwd`: TCP connections the guest makes to `address`:`port`
+    /// (through user-mode networking) reach the channel's host side.
+    Guestfwd {
+        /// `address`: an IPv4 address on the user-mode network.
+        address: std::net::Ipv4Addr,
+        /// `port`.
+        port: u16,
     },
 }
 

@@ -7,6 +7,7 @@ use super::display::Graphics;
 use super::hostdev::{Filesystem, Hostdev, MemoryDevice, Shmem};
 use super::net::Interface;
 use super::rng::Rng;
+use super::tpm::Tpm;
 use super::words::words;
 
 /// `<devices>`, each kind in document order.
@@ -718,57 +719,6 @@ impl Panic {
     pub fn effective_model(&self) -> PanicModel {
         self.model.unwrap_or(PanicModel::Isa)
     }
-}
-
-words! {
-    /// `<tpm model=...>`.
-    pub enum TpmModel {
-        /// TPM Interface Specification device.
-        TpmTis = "tpm-tis",
-        /// Command Response Buffer device.
-        TpmCrb = "tpm-crb",
-        /// The pSeries vTPM.
-        TpmSpapr = "tpm-spapr",
-        /// The pSeries TPM proxy.
-        SpaprTpmProxy = "spapr-tpm-proxy",
-    }
-
-    /// `<backend version=...>` of an emulated TPM.
-    pub enum TpmVersion {
-        /// TPM 1.2.
-        V1_2 = "1.2",
-        /// TPM 2.0.
-        V2_0 = "2.0",
-    }
-}
-
-/// `<tpm model=...>`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Tpm {
-    /// `model`; `None` when not written (tpm-tis on x86).
-    pub model: Option<TpmModel>,
-    /// `<backend>`.
-    pub backend: TpmBackend,
-}
-
-/// `<backend type=...>` of a TPM.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TpmBackend {
-    /// `emulator`: a software TPM (swtpm) run by the manager, with its
-    /// state kept per domain.
-    Emulator {
-        /// `version`; `None` when not written (2.0 for tpm-crb, else 1.2
-        /// as libvirt 9.0).
-        version: Option<TpmVersion>,
-        /// `persistent_state='yes|no'`: keep the state of a transient
-        /// domain after it stops.
-        persistent_state: Option<bool>,
-    },
-    /// `passthrough`: the host's TPM, `<device path=...>`.
-    Passthrough {
-        /// `<device path=...>`: the host's TPM character device.
-        path: String,
-    },
 }
 
 /// `<redirdev bus='usb' type=...>`: a USB device of the client, forwarded.

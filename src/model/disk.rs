@@ -11,6 +11,9 @@ words! {
         File = "file",
         /// A block device (`<source dev=...>`).
         Block = "block",
+        /// A host directory the guest sees as a FAT file system, read-only
+        /// (`<source dir=...>`).
+        Dir = "dir",
         /// A volume of a storage pool (`<source pool=... volume=...>`),
         /// resolved to its file when the domain starts.
         Volume = "volume",
@@ -79,6 +82,8 @@ words! {
         Vhd = "vhd",
         /// QEMU enhanced disk.
         Qed = "qed",
+        /// A FAT file system made from a directory (`type='dir'` only).
+        Fat = "fat",
     }
 
     /// `<target bus=...>`.
@@ -156,7 +161,7 @@ words! {
 /// `<disk>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Disk {
-    /// `type='file|block'`: where the source lives.
+    /// `type='file|block|dir|...'`: where the source lives.
     pub kind: DiskType,
     /// `device='disk|cdrom|floppy'`.
     pub device: DiskDevice,
@@ -164,8 +169,8 @@ pub struct Disk {
     pub format: Option<DiskFormat>,
     /// The other `<driver>` attributes.
     pub driver: DiskDriver,
-    /// `<source file=...>` or `<source dev=...>`; `None` for an empty
-    /// cdrom or floppy drive.
+    /// `<source file=...>`, `<source dev=...>` or `<source dir=...>`;
+    /// `None` for an empty cdrom or floppy drive.
     pub source: Option<String>,
     /// `<target dev=...>`: the guest-visible name (hda, sdb, vdc, fda).
     pub target: String,
@@ -237,6 +242,19 @@ pub struct Disk {
     pub rotation_rate: Option<u32>,
     /// The server's socket of a `type='vhostuser'` disk.
     pub vhost_user: Option<VhostUserSource>,
+    /// `<source><slices><slice type='storage' offset= size=/>`: the guest
+    /// sees only these bytes of the source.
+    pub slice: Option<DiskSlice>,
+}
+
+/// `<slice type='storage' offset= size=>`: a range of a disk's storage,
+/// in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DiskSlice {
+    /// `offset`: where the range starts.
+    pub offset: u64,
+    /// `size`: its length.
+    pub size: u64,
 }
 
 /// `<source type='unix' path=...>` of a `type='vhostuser'` disk, with its
@@ -305,12 +323,28 @@ pub struct NetworkSource {
     pub hosts: Vec<DiskHost>,
     /// `tls='yes|no'` (nbd).
     pub tls: Option<bool>,
+    /// `tlsHostname` (nbd, with `tls='yes'`): the name the server's
+    /// certificate must have, in place of the host's.
+    pub tls_hostname: Option<String>,
     /// `<auth>` (under `<disk>` or `<source>`): the user name and the
     /// secret holding the password or key.
     pub auth: Option<super::DiskAuth>,
     /// `<initiator><iqn name=...>` (iSCSI): the name QEMU's initiator
     /// logs in with, in place of QEMU's own.
     pub initiator: Option<String>,
+    /// `<cookies><cookie name=...>VALUE</cookie>` (http, https): the
+    /// cookies sent with every request, by name, in order. A secret:
+    /// written only in the XML with security information.
+    pub cookies: Vec<(String, String)>,
+    /// `<readahead size=...>` (http, https, ftp, ftps): bytes read beyond
+    /// each request; `None` for QEMU's default (256 KiB).
+    pub readahead: Option<u64>,
+    /// `<timeout seconds=...>` (http, https, ftp, ftps): how long a
+    /// request may take; `None` for QEMU's default (5 seconds).
+    pub timeout: Option<u64>,
+    /// `<ssl verify='yes|no'>` (https, ftps): whether the server's
+    /// certificate is checked; `None` for QEMU's default (checked).
+    pub ssl_verify: Option<bool>,
 }
 
 /// `<host name= port= transport= socket=>` of a network disk.
@@ -451,6 +485,8 @@ impl DiskFormat {
     pub fn qemu_driver(self) -> &'static str {
         match self {
             DiskFormat::Vhd => "vhdx",
+            // The FAT layer is the storage node's (vvfat): raw above it.
+            DiskFormat::Fat => "raw",
             other => other.as_str(),
         }
     }
@@ -512,6 +548,7 @@ impl Disk {
             geometry: None,
             rotation_rate: None,
             vhost_user: None,
+            slice: None,
         }
     }
 

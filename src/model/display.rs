@@ -131,6 +131,9 @@ pub struct Graphics {
     /// `powerControl='yes|no'` (VNC): clients may reset, reboot or shut
     /// down the guest (the XVP extension).
     pub power_control: Option<bool>,
+    /// `<audio id=...>` (VNC): the `<audio>` backend whose sound VNC
+    /// clients hear; `None` takes the first backend.
+    pub audio: Option<u32>,
     /// The SPICE children.
     pub spice: SpiceOptions,
 }
@@ -152,6 +155,7 @@ impl Graphics {
             share_policy: None,
             websocket: None,
             power_control: None,
+            audio: None,
             spice: SpiceOptions::default(),
         }
     }

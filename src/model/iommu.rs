@@ -7,15 +7,15 @@ words! {
     pub enum IommuModel {
         /// Intel VT-d (`intel-iommu`), on Q35.
         Intel = "intel",
-        /// virtio-iommu, an integrated PCI device (refused: qvirt's PCI
-        /// placement does not make root-bus-only devices yet).
+        /// virtio-iommu, an integrated PCI device of the root bus (Q35).
         Virtio = "virtio",
         /// ARM's SMMUv3 (refused: an ARM machine's).
         Smmuv3 = "smmuv3",
     }
 }
 
-/// `<iommu>` with its `<driver>` switches (Intel's only).
+/// `<iommu>` with its `<driver>` switches (Intel's only) and its PCI
+/// address (virtio's only).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Iommu {
     /// `model`.
@@ -31,4 +31,6 @@ pub struct Iommu {
     pub iotlb: Option<bool>,
     /// `aw_bits`: the guest address width (39 or 48).
     pub aw_bits: Option<u32>,
+    /// `<address>` (virtio): where the device sits on the root bus.
+    pub address: Option<super::Address>,
 }

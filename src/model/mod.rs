@@ -22,6 +22,7 @@ mod smartcard;
 mod snapshot;
 mod storage;
 mod sysinfo;
+mod tpm;
 mod tuning;
 mod units;
 mod validate;
@@ -44,6 +45,7 @@ pub use smartcard::*;
 pub use snapshot::*;
 pub use storage::*;
 pub use sysinfo::*;
+pub use tpm::*;
 pub use tuning::*;
 pub use units::{
     base64_decode, base64_encode, civil_from_days, parse_cpuset, parse_memory, parse_utc_datetime,
@@ -134,15 +136,27 @@ impl DomainDef {
         format::format_domain(self)
     }
 
-    /// The definition without its secrets (the VNC password), as libvirt
-    /// writes a domain's XML unless asked for its security information.
+    /// The definition without its secrets (the VNC password, a network
+    /// disk's cookies), as libvirt writes a domain's XML unless asked for
+    /// its security information.
     pub fn without_secrets(&self) -> std::borrow::Cow<'_, DomainDef> {
-        if self.devices.graphics.iter().all(|g| g.passwd.is_none()) {
+        let cookies = |d: &disk::Disk| d.network.as_ref().is_some_and(|n| !n.cookies.is_empty());
+        if self.devices.graphics.iter().all(|g| g.passwd.is_none())
+            && !self.devices.disks.iter().any(cookies)
+        {
             return std::borrow::Cow::Borrowed(self);
         }
         let mut def = self.clone();
         for g in &mut def.devices.graphics {
             g.passwd = None;
+        }
+        for n in def
+            .devices
+            .disks
+            .iter_mut()
+            .filter_map(|d| d.network.as_mut())
+        {
+            n.cookies.clear();
         }
         std::borrow::Cow::Owned(def)
     }

@@ -14,6 +14,7 @@
 mod chardev;
 mod devices;
 mod disk;
+mod disk_source;
 mod el;
 mod hostdev;
 mod iotune;
@@ -27,6 +28,7 @@ pub(crate) mod secret;
 mod smartcard;
 pub(crate) mod snapshot;
 pub(crate) mod storage;
+mod tpm;
 mod tuning;
 
 use roxmltree::{Document, ParsingOptions};

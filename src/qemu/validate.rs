@@ -90,13 +90,8 @@ fn device_rules(def: &DomainDef) -> Result<(), Error> {
             "ACPI index is only supported for PCI devices, and a ramfb video device is not one",
         ));
     }
-    if let Some(i) = &def.devices.iommu
-        && !def.os.is_q35()
-    {
-        return Err(unsupported(format!(
-            "IOMMU device: '{}' is only supported with Q35 machines",
-            i.model.as_str()
-        )));
+    if let Some(i) = &def.devices.iommu {
+        iommu(def, i)?;
     }
     if def
         .devices
@@ -107,6 +102,38 @@ fn device_rules(def: &DomainDef) -> Result<(), Error> {
         return Err(unsupported(
             "a vsock is virtio 1.0 only: QEMU has no transitional vhost-vsock device; use model='virtio'",
         ));
+    }
+    Ok(())
+}
+
+/// libvirt's qemuValidateDomainDeviceDefIOMMU: Intel's and virtio's
+/// IOMMU are Q35's (virtio's also ARM Virt's, which is not an x86
+/// machine); virtio's needs ACPI (its topology reaches the guest in the
+/// VIOT table) and, where it is placed, a PCI address.
+fn iommu(def: &DomainDef, i: &crate::model::Iommu) -> Result<(), Error> {
+    use crate::model::IommuModel;
+    let name = i.model.as_str();
+    if i.model == IommuModel::Virtio {
+        if !def.os.is_q35() {
+            return Err(unsupported(format!(
+                "IOMMU device: '{name}' is only supported with Q35 and ARM Virt machines"
+            )));
+        }
+        if !def.features.acpi {
+            return Err(unsupported(format!("IOMMU device: '{name}' requires ACPI")));
+        }
+        if i.address
+            .as_ref()
+            .is_some_and(|a| !matches!(a, crate::model::Address::Pci(_)))
+        {
+            return Err(unsupported(format!(
+                "IOMMU device: '{name}' needs a PCI address"
+            )));
+        }
+    } else if !def.os.is_q35() {
+        return Err(unsupported(format!(
+            "IOMMU device: '{name}' is only supported with Q35 machines"
+        )));
     }
     Ok(())
 }

@@ -644,6 +644,54 @@ impl Handler for DriverCalls<'_> {
         self.driver
             .set_blkiotune(&dom(d), &change.into(), flags.into())
     }
+
+    fn block_peek(
+        &mut self,
+        (d, disk, offset, size): (WireDomain, String, u64, u64),
+    ) -> Result<Bytes> {
+        let size = usize::try_from(size).unwrap_or(usize::MAX);
+        self.driver
+            .block_peek(&dom(d), &disk, offset, size)
+            .map(Bytes)
+    }
+
+    fn memory_peek(
+        &mut self,
+        (d, offset, size, physical): (WireDomain, u64, u64, bool),
+    ) -> Result<Bytes> {
+        let size = usize::try_from(size).unwrap_or(usize::MAX);
+        self.driver
+            .memory_peek(&dom(d), offset, size, physical)
+            .map(Bytes)
+    }
+
+    fn migrate_max_speed(&mut self, d: WireDomain) -> Result<u64> {
+        self.driver.migrate_max_speed(&dom(d))
+    }
+
+    fn migrate_set_max_speed(&mut self, (d, mib_s): (WireDomain, u64)) -> Result<()> {
+        self.driver.migrate_set_max_speed(&dom(d), mib_s)
+    }
+
+    fn iothreads(&mut self, d: WireDomain) -> Result<Vec<(u32, Vec<u32>)>> {
+        let threads = self.driver.iothreads(&dom(d))?;
+        Ok(threads.into_iter().map(|t| (t.id, t.cpus)).collect())
+    }
+
+    fn set_block_iotune(
+        &mut self,
+        (d, disk, limits, group, flags): (
+            WireDomain,
+            String,
+            Vec<(String, u64)>,
+            Option<String>,
+            WireModifyFlags,
+        ),
+    ) -> Result<()> {
+        let change = crate::driver::BlockIoTuneChange::new(limits, group);
+        self.driver
+            .set_block_iotune(&dom(d), &disk, &change, flags.into())
+    }
 }
 
 /// Each value converted to its wire twin.

@@ -489,9 +489,22 @@ procedures! {
     106 DiskRuntime disk_runtime(WireDomain) -> Vec<WireDiskRuntime>, ro, Job;
     /// `Driver::domain_xml_to_native` (format, domain XML).
     107 DomainXmlToNative domain_xml_to_native((String, String)) -> String, rw, Job;
+    /// `Driver::set_block_iotune` (domain, disk, limits by libvirt's
+    /// name, group name, flags).
+    108 SetBlockIotune set_block_iotune((WireDomain, String, Vec<(String, u64)>, Option<String>, WireModifyFlags)) -> (), rw, Job;
+    /// `Driver::iothreads`: each I/O thread's id and host CPUs.
+    109 Iothreads iothreads(WireDomain) -> Vec<(u32, Vec<u32>)>, ro, Job;
+    /// `Driver::migrate_max_speed`.
+    110 MigrateMaxSpeed migrate_max_speed(WireDomain) -> u64, ro, Job;
+    /// `Driver::migrate_set_max_speed` (domain, MiB/s).
+    111 MigrateSetMaxSpeed migrate_set_max_speed((WireDomain, u64)) -> (), rw, Job;
+    /// `Driver::block_peek` (domain, disk, offset, size).
+    112 BlockPeek block_peek((WireDomain, String, u64, u64)) -> Bytes, rw, Job;
+    /// `Driver::memory_peek` (domain, offset, size, physical).
+    113 MemoryPeek memory_peek((WireDomain, u64, u64, bool)) -> Bytes, rw, Job;
     /// `Driver::agent_call` (domain, call). Read-only only for reading
     /// calls, as libvirt's agent calls.
-    108 AgentCall agent_call((WireDomain, WireAgentCall)) -> WireAgentAnswer, {ro_unless agent_changes => "guest agent calls other than the host name need a read-write connection"}, Job;
+    114 AgentCall agent_call((WireDomain, WireAgentCall)) -> WireAgentAnswer, {ro_unless agent_changes => "guest agent calls other than the host name need a read-write connection"}, Job;
 }
 
 /// The highest procedure number this build knows (the table is numbered

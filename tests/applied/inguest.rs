@@ -15,14 +15,15 @@ use qvirt::driver::ConsoleStream;
 use crate::support::{BOOT, Nbd, RangeServer, State, VhostUserBlk, guest_dir, linux_vm, poll};
 
 /// A shell on the guest's serial console.
-struct Shell {
+pub struct Shell {
     stream: Box<dyn ConsoleStream>,
     seen: String,
     commands: u32,
 }
 
 impl Shell {
-    fn open(d: &dyn Driver, name: &str) -> Shell {
+    /// Waits for the guest's ready marker on `name`'s console.
+    pub fn open(d: &dyn Driver, name: &str) -> Shell {
         let dom = d.lookup_by_name(name).unwrap();
         let stream = d.console(&dom, false).expect("the console opens");
         let mut shell = Shell {
@@ -55,7 +56,7 @@ impl Shell {
     }
 
     /// Runs `command` in the guest; its output (without the echoed line).
-    fn run(&mut self, command: &str) -> String {
+    pub fn run(&mut self, command: &str) -> String {
         self.commands += 1;
         // The marker is split in the typed line, whole only in the output.
         let n = self.commands;

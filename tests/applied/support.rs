@@ -380,11 +380,32 @@ impl Drop for VhostUserBlk {
 
 /// A small HTTP/1.1 server on 127.0.0.1 serving one file at `/disk.img`
 /// with byte ranges (HEAD, GET, `Range: bytes=A-B`), as QEMU's curl
-/// driver reads a disk. Counts the ranged reads; stops when dropped.
+/// driver reads a disk. Counts the ranged reads and keeps each one's
+/// range and `Cookie` header; answers them after `delay_ms` (0 at
+/// first); stops when dropped.
 pub struct RangeServer {
     pub port: u16,
     pub ranged_reads: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    pub requests: std::sync::Arc<std::sync::Mutex<Vec<RangedRead>>>,
+    pub delay_ms: std::sync::Arc<std::sync::atomic::AtomicU64>,
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// One ranged read a [`RangeServer`] answered.
+#[derive(Debug, Clone)]
+pub struct RangedRead {
+    /// The first and last byte asked for.
+    pub range: (usize, usize),
+    /// The `Cookie` header, if the request had one.
+    pub cookie: Option<String>,
+}
+
+/// What a [`RangeServer`]'s connections share.
+#[derive(Clone)]
+struct RangeLog {
+    ranged: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    requests: std::sync::Arc<std::sync::Mutex<Vec<RangedRead>>>,
+    delay_ms: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl RangeServer {
@@ -395,33 +416,35 @@ impl RangeServer {
         let port = listener.local_addr().unwrap().port();
         let data = Arc::new(std::fs::read(file).unwrap());
         let stop = Arc::new(AtomicBool::new(false));
-        let ranged_reads = Arc::new(AtomicUsize::new(0));
-        let (s, r) = (stop.clone(), ranged_reads.clone());
+        let log = RangeLog {
+            ranged: Arc::new(AtomicUsize::new(0)),
+            requests: Arc::new(std::sync::Mutex::new(Vec::new())),
+            delay_ms: Arc::new(std::sync::atomic::AtomicU64::new(0)),
+        };
+        let (s, l) = (stop.clone(), log.clone());
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 if s.load(Ordering::SeqCst) {
                     break;
                 }
                 let Ok(conn) = conn else { continue };
-                let (data, r) = (data.clone(), r.clone());
+                let (data, l) = (data.clone(), l.clone());
                 std::thread::spawn(move || {
-                    let _ = serve_connection(conn, &data, &r);
+                    let _ = serve_connection(conn, &data, &l);
                 });
             }
         });
         RangeServer {
             port,
-            ranged_reads,
+            ranged_reads: log.ranged,
+            requests: log.requests,
+            delay_ms: log.delay_ms,
             stop,
         }
     }
 }
 
-fn serve_connection(
-    conn: std::net::TcpStream,
-    data: &[u8],
-    ranged: &std::sync::atomic::AtomicUsize,
-) -> std::io::Result<()> {
+fn serve_connection(conn: std::net::TcpStream, data: &[u8], log: &RangeLog) -> std::io::Result<()> {
     let mut reader = BufReader::new(conn.try_clone()?);
     let mut out = conn;
     loop {
@@ -430,12 +453,18 @@ fn serve_connection(
             return Ok(());
         }
         let mut range = None;
+        let mut cookie = None;
         loop {
             let mut h = String::new();
             reader.read_line(&mut h)?;
             let h = h.trim_end();
             if h.is_empty() {
                 break;
+            }
+            if let Some((name, value)) = h.split_once(':')
+                && name.eq_ignore_ascii_case("cookie")
+            {
+                cookie = Some(value.trim().to_string());
             }
             if let Some((name, value)) = h.split_once(':')
                 && name.eq_ignore_ascii_case("range")
@@ -454,7 +483,13 @@ fn serve_connection(
         }
         let (status, body, extra) = match range {
             Some((a, b)) if a <= b && b < data.len() => {
-                ranged.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                log.ranged.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                log.requests.lock().unwrap().push(RangedRead {
+                    range: (a, b),
+                    cookie: cookie.clone(),
+                });
+                let delay = log.delay_ms.load(std::sync::atomic::Ordering::SeqCst);
+                std::thread::sleep(Duration::from_millis(delay));
                 (
                     "206 Partial Content",
                     &data[a..=b],

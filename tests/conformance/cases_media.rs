@@ -239,7 +239,9 @@ fn wait_tray(d: &dyn Driver, dom: &qvirt::Domain, open: bool, why: &str) {
 /// follows QEMU's tray wherever it moves: moved in QEMU itself (as the
 /// guest's eject and load do), closed by a media change, moved while no
 /// manager watched (found by the next one). The definition keeps what
-/// the user wrote, and the next start applies it again.
+/// the user wrote, and the next start applies it again. The domain stays
+/// paused, so that only these commands move the tray: a running firmware
+/// closes an open tray as it probes the drive for a disc to boot.
 pub fn cdrom_tray_follows_qemu(cx: &mut Ctx<'_>) {
     let iso = image(cx, "tray.iso", 64);
     let iso2 = image(cx, "tray2.iso", 64);
@@ -248,7 +250,7 @@ pub fn cdrom_tray_follows_qemu(cx: &mut Ctx<'_>) {
         "<disk type='file' device='cdrom'><source file='{}'/><target dev='hdc' bus='ide' tray='open'/><readonly/></disk>",
         iso.display()
     ));
-    let dom = define_and_start(d, &vm);
+    let dom = d.start_paused(&define(d, &vm)).unwrap();
     assert!(qemu_tray_open(
         &monitor(d, &dom, "query-block", json!({})),
         "ide0-1-0"
@@ -292,7 +294,7 @@ pub fn cdrom_tray_follows_qemu(cx: &mut Ctx<'_>) {
     assert!(tray_open(d, &dom, false), "found open by the next manager");
     // The next start applies the definition again.
     d.destroy(&dom).unwrap();
-    let dom = d.start(&dom).unwrap();
+    let dom = d.start_paused(&dom).unwrap();
     assert!(tray_open(d, &dom, false));
     assert!(qemu_tray_open(
         &monitor(d, &dom, "query-block", json!({})),

@@ -4,7 +4,9 @@
 //! setting), refusals leaving it as it was; and live, the running
 //! domain's definition, kept by a manager that reattaches.
 
-use qvirt::driver::{BlkioTuneChange, Domain, MemTuneChange, ModifyFlags, XmlFlags};
+use qvirt::driver::{
+    BlkioTuneChange, BlockIoTuneChange, Domain, MemTuneChange, ModifyFlags, XmlFlags,
+};
 use qvirt::model::{BlkioTune, MemTune};
 use qvirt::{DomainDef, Driver, ErrorCode};
 
@@ -154,4 +156,145 @@ pub fn drives_show_the_throttle_in_force(cx: &mut Ctx<'_>) {
     assert_eq!(vda.iotune, want);
     assert_eq!(vda.group.as_deref(), Some("g1"));
     assert_eq!(vda.io_status, "ok");
+}
+
+/// A disk's throttle changed live reaches the running QEMU (its drive's
+/// limits) and the live definition, which a manager that reattaches
+/// still shows, with the families not given kept; in the definition it
+/// changes `<iotune>` only; libvirt's refusals change nothing.
+pub fn a_disk_throttle_changes_live_and_in_the_definition(cx: &mut Ctx<'_>) {
+    let img = cx.root().join("t.img");
+    std::fs::write(&img, vec![0u8; 1 << 20]).expect("write a test image");
+    let vm = Vm::firmware("fw-iotune").device(&format!(
+        "<disk type='file' device='disk'><driver name='qemu' type='raw'/>\
+         <source file='{}'/><target dev='vda' bus='virtio'/><iotune>\
+         <read_bytes_sec>65536</read_bytes_sec><total_iops_sec>90</total_iops_sec>\
+         </iotune></disk>",
+        img.display()
+    ));
+    let d = cx.d();
+    let dom = define_and_start(d, &vm);
+    let set = |d: &dyn Driver, limits: &[(&str, u64)], flags| {
+        let limits = limits.iter().map(|(n, v)| (n.to_string(), *v)).collect();
+        d.set_block_iotune(&dom, "vda", &BlockIoTuneChange::new(limits, None), flags)
+    };
+    set(d, &[("read_bytes_sec", 131_072)], ModifyFlags::LIVE).unwrap();
+    let iotune = |d: &dyn Driver, inactive: bool| {
+        let xml = d.xml_desc(&dom, XmlFlags::inactive_if(inactive)).unwrap();
+        let def = DomainDef::from_xml(&xml).unwrap();
+        let t = def.devices.disks[0].iotune.clone().unwrap_or_default();
+        (t.get("read_bytes_sec"), t.get("total_iops_sec"))
+    };
+    let drive = d.disk_runtime(&dom).unwrap().remove(0);
+    assert_eq!((drive.iotune[1], drive.iotune[3]), (131_072, 90));
+    assert_eq!(iotune(d, false), (131_072, 90));
+    assert_eq!(iotune(d, true), (65536, 90));
+    let e = expect_err(
+        set(
+            d,
+            &[("total_bytes_sec", 5), ("read_bytes_sec", 5)],
+            ModifyFlags::CURRENT,
+        ),
+        ErrorCode::InvalidArgument,
+        "a total beside its read part",
+    );
+    assert!(e.message.contains("cannot be set at the same time"), "{e}");
+    expect_err(
+        set(
+            d,
+            &[("total_iops_sec_max", 10), ("total_iops_sec", 0)],
+            ModifyFlags::LIVE,
+        ),
+        ErrorCode::ConfigUnsupported,
+        "a _max without its base",
+    );
+    set(d, &[("total_iops_sec", 45)], ModifyFlags::CONFIG).unwrap();
+    assert_eq!(iotune(d, true), (65536, 45));
+    cx.reopen();
+    let d = cx.d();
+    assert_eq!(iotune(d, false), (131_072, 90));
+    let drive = d.disk_runtime(&dom).unwrap().remove(0);
+    assert_eq!((drive.iotune[1], drive.iotune[3]), (131_072, 90));
+    d.destroy(&dom).unwrap();
+}
+
+/// A running domain's I/O threads, each with host CPUs it may run on:
+/// the one `<iothreadpin>` names for a pinned thread; a shut-off domain
+/// has none to list.
+pub fn iothreads_of_a_running_domain(cx: &mut Ctx<'_>) {
+    let vm = Vm::firmware("fw-iothreads").element(
+        "<iothreads>2</iothreads><cputune><iothreadpin iothread='2' cpuset='0'/></cputune>",
+    );
+    let d = cx.d();
+    let dom = define(d, &vm);
+    expect_err(
+        d.iothreads(&dom),
+        ErrorCode::OperationInvalid,
+        "a shut-off domain's I/O threads",
+    );
+    d.start(&dom).unwrap();
+    let mut threads = d.iothreads(&dom).unwrap();
+    threads.sort_by_key(|t| t.id);
+    let ids: Vec<u32> = threads.iter().map(|t| t.id).collect();
+    assert_eq!(ids, [1, 2], "{threads:?}");
+    assert!(!threads[0].cpus.is_empty(), "{threads:?}");
+    assert_eq!(threads[1].cpus, [0], "{threads:?}");
+    d.destroy(&dom).unwrap();
+}
+
+/// A domain's migration speed: unlimited until set, kept while shut off,
+/// and given to a running QEMU at once (its `max-bandwidth`); above
+/// libvirt's limit it is refused.
+pub fn migration_speed_is_kept_and_reaches_qemu(cx: &mut Ctx<'_>) {
+    use qvirt::driver::MIGRATE_SPEED_UNLIMITED;
+    let d = cx.d();
+    let dom = define(d, &Vm::firmware("fw-migspeed"));
+    assert_eq!(d.migrate_max_speed(&dom).unwrap(), MIGRATE_SPEED_UNLIMITED);
+    d.migrate_set_max_speed(&dom, 300).unwrap();
+    assert_eq!(d.migrate_max_speed(&dom).unwrap(), 300);
+    d.start(&dom).unwrap();
+    d.migrate_set_max_speed(&dom, 64).unwrap();
+    assert_eq!(d.migrate_max_speed(&dom).unwrap(), 64);
+    let out = d
+        .qemu_monitor_command(&dom, r#"{"execute":"query-migrate-parameters"}"#)
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["return"]["max-bandwidth"].as_u64(), Some(64 << 20), "{v}");
+    expect_err(
+        d.migrate_set_max_speed(&dom, MIGRATE_SPEED_UNLIMITED + 1),
+        ErrorCode::LimitExceeded,
+        "a speed above the limit",
+    );
+    assert_eq!(d.migrate_max_speed(&dom).unwrap(), 64);
+    d.destroy(&dom).unwrap();
+}
+
+/// A raw disk's bytes, read from its image (a read past the end
+/// refused), and a paused guest's memory as QEMU saves it.
+pub fn disk_and_memory_peek(cx: &mut Ctx<'_>) {
+    let img = cx.root().join("p.img");
+    let mut data = vec![0u8; 1 << 16];
+    data[512..520].copy_from_slice(b"PEEKMARK");
+    std::fs::write(&img, &data).expect("write a test image");
+    let vm = Vm::firmware("fw-peek").device(&format!(
+        "<disk type='file' device='disk'><driver name='qemu' type='raw'/>\
+         <source file='{}'/><target dev='vda' bus='virtio'/></disk>",
+        img.display()
+    ));
+    let d = cx.d();
+    let dom = define(d, &vm);
+    assert_eq!(d.block_peek(&dom, "vda", 512, 8).unwrap(), b"PEEKMARK");
+    expect_err(
+        d.block_peek(&dom, "vda", (1 << 16) - 2, 8),
+        ErrorCode::InvalidArgument,
+        "a read past the end",
+    );
+    // Paused before its first instruction, the guest's memory stands
+    // still; the reset vector holds SeaBIOS's far jump.
+    d.start_paused(&dom).unwrap();
+    let phys = d.memory_peek(&dom, 0xffff0, 16, true).unwrap();
+    assert_eq!(phys.len(), 16);
+    assert_eq!(phys[0], 0xea, "{phys:?}");
+    assert_eq!(d.memory_peek(&dom, 0xffff0, 16, false).unwrap(), phys);
+    d.destroy(&dom).unwrap();
 }

@@ -141,8 +141,27 @@ const ELEMENTS: &[(&str, &[&str])] = &[
     ),
     (
         "domain/devices/disk/source",
-        &["file", "dev", "protocol", "name", "query", "tls"],
+        &[
+            "file",
+            "dev",
+            "dir",
+            "protocol",
+            "name",
+            "query",
+            "tls",
+            "tlsHostname",
+        ],
     ),
+    ("domain/devices/disk/source/slices", &[]),
+    (
+        "domain/devices/disk/source/slices/slice",
+        &["type", "offset", "size"],
+    ),
+    ("domain/devices/disk/source/cookies", &[]),
+    ("domain/devices/disk/source/cookies/cookie", &["name"]),
+    ("domain/devices/disk/source/readahead", &["size"]),
+    ("domain/devices/disk/source/timeout", &["seconds"]),
+    ("domain/devices/disk/source/ssl", &["verify"]),
     (
         "domain/devices/disk/target",
         &["dev", "bus", "removable", "rotation_rate"],
@@ -496,6 +515,10 @@ const ELEMENTS: &[(&str, &[&str])] = &[
     ("domain/devices/filesystem/readonly", &[]),
     ("domain/devices/filesystem/boot", &["order"]),
     ("domain/devices/tpm/backend/device", &["path"]),
+    (
+        "domain/devices/tpm/backend/source",
+        &["type", "mode", "path"],
+    ),
     ("domain/devices/shmem", &["name", "role"]),
     ("domain/devices/shmem/model", &["type"]),
     ("domain/devices/shmem/size", &["unit"]),
@@ -547,12 +570,15 @@ const ELEMENTS: &[(&str, &[&str])] = &[
 const KINDS: &[(&str, &[&str])] = &[
     ("domain@type", &["kvm", "qemu"]),
     ("domain/os/type@arch", &["x86_64", "i686"]),
-    ("domain/devices/disk@type", &["file", "block", "network"]),
+    (
+        "domain/devices/disk@type",
+        &["file", "block", "network", "dir"],
+    ),
     (
         "domain/devices/disk/source@protocol",
         &["nbd", "http", "https", "ftp", "ftps", "iscsi", "rbd"],
     ),
-    ("domain/devices/disk/source@tls", &["no"]),
+    ("domain/devices/disk/source@tls", &["no", "yes"]),
     ("domain/vcpu@placement", &["static", "auto"]),
     ("domain/sysinfo@type", &["smbios", "fwcfg"]),
     ("domain/seclabel@type", &["none"]),
@@ -637,7 +663,7 @@ const KINDS: &[(&str, &[&str])] = &[
     ("domain/devices/interface/backend@type", &["passt"]),
     (
         "domain/devices/tpm/backend@type",
-        &["emulator", "passthrough"],
+        &["emulator", "passthrough", "external"],
     ),
     ("domain/devices/graphics@type", &["vnc", "spice"]),
     // SPICE over TLS needs certificates qvirt has no configuration for
@@ -677,7 +703,7 @@ const KINDS: &[(&str, &[&str])] = &[
     ),
     ("domain/devices/hub@type", &["usb"]),
     ("domain/devices/rng/backend@model", &["random", "builtin"]),
-    ("domain/devices/iommu@model", &["intel"]),
+    ("domain/devices/iommu@model", &["intel", "virtio"]),
     ("domain/devices/video/driver@name", &["qemu"]),
     ("domain/devices/panic@model", &["isa", "hyperv"]),
     ("domain/devices/panic/address@type", &["isa"]),

@@ -3,7 +3,7 @@
 #
 # Usage: tests/guest/build-guest.sh [OUTDIR]
 #
-#   OUTDIR defaults to ${QVIRT_GUEST_DIR:-$HOME/.cache/qvirt/test-guest-4}. It
+#   OUTDIR defaults to ${QVIRT_GUEST_DIR:-$HOME/.cache/qvirt/test-guest-5}. It
 #   must lie outside the source tree (the kernel alone is ~70 MB).
 #
 # Produces in OUTDIR:
@@ -33,8 +33,7 @@
 #                       is "qvirt-guest-http-ok".
 #   guestip=A.B.C.D/NN  eth0 address (default 10.0.2.15/24, QEMU user net)
 #   guestgw=A.B.C.D     default gateway (default 10.0.2.2)
-#   guestagent          load virtio_console (and ext4, for the agent's
-#                       fsfreeze) and start the QEMU guest agent (qemu-ga)
+#   guestagent          load ext4 (for the agent's fsfreeze) and start the QEMU guest agent (qemu-ga)
 #                       on the virtio port named org.qemu.guest_agent.0
 #                       (/sbin/shutdown and /usr/sbin/chpasswd are small
 #                       scripts over busybox for its shutdown and password
@@ -73,7 +72,7 @@ log() { echo "$PROG: $*" >&2; }
 
 SCRIPT_PATH=$(readlink -f "${BASH_SOURCE[0]}")
 SCRIPT_DIR=$(dirname "$SCRIPT_PATH")
-OUT=${1:-${QVIRT_GUEST_DIR:-$HOME/.cache/qvirt/test-guest-4}}
+OUT=${1:-${QVIRT_GUEST_DIR:-$HOME/.cache/qvirt/test-guest-5}}
 KERNEL_META=linux-image-amd64
 BUSYBOX_PKG=busybox-static
 # The QEMU guest agent and the libraries it loads (its Depends, recursively:
@@ -105,10 +104,10 @@ WANTED_MODULES=(
     pvpanic_mmio:PVPANIC_MMIO:required  # ISA pvpanic (ACPI QEMU0001): guest panics reach the host
     9pnet_virtio:NET_9P_VIRTIO:required  # 9p shares over virtio
     9p:9P_FS:required                # the 9p file system
+    virtio_console:VIRTIO_CONSOLE:required  # virtio-serial ports (/dev/vportNpM)
 )
 # Loaded by /init only with `guestagent`, so other guests do not change.
 AGENT_MODULES=(
-    virtio_console:VIRTIO_CONSOLE:required  # virtio-serial ports (/dev/vportNpM)
     crc32c_generic:CRYPTO_CRC32C:required  # ext4's checksums (a soft dependency)
     ext4:EXT4_FS:required            # a freezable file system (mke2fs + mount)
 )

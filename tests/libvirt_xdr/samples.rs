@@ -16,12 +16,16 @@ mod agent_samples;
 mod block_samples;
 #[path = "host_samples.rs"]
 mod host_samples;
+#[path = "hostobj_samples.rs"]
+mod hostobj_samples;
 #[path = "resource_samples.rs"]
 mod resource_samples;
 #[path = "secret_samples.rs"]
 mod secret_samples;
 #[path = "snapshot_samples.rs"]
 mod snapshot_samples;
+#[path = "tuning_samples.rs"]
+mod tuning_samples;
 #[path = "vcpu_samples.rs"]
 mod vcpu_samples;
 
@@ -134,6 +138,25 @@ macro_rules! vcpu_procedures {
     };
 }
 
+/// The tuning and thread procedures, whose samples are in
+/// `tuning_samples.rs`.
+macro_rules! tuning_procedures {
+    () => {
+        Procedure::DomainSetBlockIoTune
+            | Procedure::DomainGetIothreadInfo
+            | Procedure::ConnectGetSysinfo
+            | Procedure::DomainMigrateSetMaxSpeed
+            | Procedure::DomainMigrateGetMaxSpeed
+            | Procedure::DomainGetSchedulerType
+            | Procedure::DomainBlockPeek
+            | Procedure::DomainMemoryPeek
+            | Procedure::DomainGetSchedulerParameters
+            | Procedure::DomainGetSchedulerParametersFlags
+            | Procedure::DomainSetSchedulerParameters
+            | Procedure::DomainSetSchedulerParametersFlags
+    };
+}
+
 /// The host facts procedures and those on objects qvirt does not keep,
 /// whose samples are in `host_samples.rs`.
 macro_rules! host_procedures {
@@ -162,6 +185,63 @@ macro_rules! host_procedures {
             | Procedure::ConnectGetCpuModelNames
             | Procedure::ConnectGetStoragePoolCapabilities
             | Procedure::ConnectDomainXmlToNative
+    };
+}
+
+/// The host's interfaces, devices and network filters, whose samples
+/// are in `hostobj_samples.rs`.
+macro_rules! hostobj_procedures {
+    () => {
+        Procedure::ConnectNumOfInterfaces
+            | Procedure::ConnectListInterfaces
+            | Procedure::ConnectNumOfDefinedInterfaces
+            | Procedure::ConnectListDefinedInterfaces
+            | Procedure::ConnectListAllInterfaces
+            | Procedure::InterfaceLookupByName
+            | Procedure::InterfaceLookupByMacString
+            | Procedure::InterfaceGetXmlDesc
+            | Procedure::InterfaceIsActive
+            | Procedure::InterfaceDefineXml
+            | Procedure::InterfaceUndefine
+            | Procedure::InterfaceCreate
+            | Procedure::InterfaceDestroy
+            | Procedure::InterfaceChangeBegin
+            | Procedure::InterfaceChangeCommit
+            | Procedure::InterfaceChangeRollback
+            | Procedure::NodeNumOfDevices
+            | Procedure::NodeListDevices
+            | Procedure::ConnectListAllNodeDevices
+            | Procedure::NodeDeviceLookupByName
+            | Procedure::NodeDeviceGetXmlDesc
+            | Procedure::NodeDeviceGetParent
+            | Procedure::NodeDeviceNumOfCaps
+            | Procedure::NodeDeviceListCaps
+            | Procedure::NodeDeviceGetAutostart
+            | Procedure::NodeDeviceIsPersistent
+            | Procedure::NodeDeviceIsActive
+            | Procedure::NodeDeviceDettach
+            | Procedure::NodeDeviceDetachFlags
+            | Procedure::NodeDeviceReAttach
+            | Procedure::NodeDeviceReset
+            | Procedure::NodeDeviceCreateXml
+            | Procedure::NodeDeviceDestroy
+            | Procedure::NodeDeviceDefineXml
+            | Procedure::NodeDeviceUndefine
+            | Procedure::NodeDeviceCreate
+            | Procedure::NodeDeviceSetAutostart
+            | Procedure::ConnectNumOfNwfilters
+            | Procedure::ConnectListNwfilters
+            | Procedure::ConnectListAllNwfilters
+            | Procedure::NwfilterLookupByName
+            | Procedure::NwfilterLookupByUuid
+            | Procedure::NwfilterGetXmlDesc
+            | Procedure::ConnectListAllNwfilterBindings
+            | Procedure::NwfilterBindingLookupByPortDev
+            | Procedure::NwfilterDefineXml
+            | Procedure::NwfilterDefineXmlFlags
+            | Procedure::NwfilterUndefine
+            | Procedure::NwfilterBindingCreateXml
+            | Procedure::NwfilterBindingDelete
     };
 }
 
@@ -316,6 +396,8 @@ fn call(p: Procedure) -> Call {
         agent_procedures!() => agent_samples::call(p),
         secret_procedures!() => secret_samples::call(p),
         host_procedures!() => host_samples::call(p),
+        tuning_procedures!() => tuning_samples::call(p),
+        hostobj_procedures!() => hostobj_samples::call(p),
         P::DomainCreateWithFlags => Call::DomainCreateWithFlags(DomFlagsArgs {
             dom: off(),
             flags: 0,
@@ -622,6 +704,8 @@ fn reply(p: Procedure) -> Reply {
         agent_procedures!() => agent_samples::reply(p),
         secret_procedures!() => secret_samples::reply(p),
         host_procedures!() => host_samples::reply(p),
+        tuning_procedures!() => tuning_samples::reply(p),
+        hostobj_procedures!() => hostobj_samples::reply(p),
         P::DomainCreateWithFlags => Reply::DomainCreateWithFlags(d()),
         P::DomainOpenConsole => Reply::DomainOpenConsole(()),
         P::DomainIsUpdated => Reply::DomainIsUpdated(IntRet { value: 0 }),

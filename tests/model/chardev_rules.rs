@@ -182,9 +182,9 @@ fn isa_addresses_of_ports() {
          <parallel type='null'><address type='isa' iobase='0x278'/></parallel>",
     ));
     let s = &d.devices.serials;
-    assert_eq!(s[0].isa.unwrap().iobase, Some(0x402));
+    assert_eq!(s[0].isa().unwrap().iobase, Some(0x402));
     assert_eq!(
-        (s[1].isa.unwrap().iobase, s[1].isa.unwrap().irq),
+        (s[1].isa().unwrap().iobase, s[1].isa().unwrap().irq),
         (Some(0x2f8), Some(3))
     );
     assert!(
@@ -210,10 +210,10 @@ fn isa_addresses_of_ports() {
     reject(
         &doc(
             "",
-            "<serial type='pty'><target type='pci-serial'/>\
-             <address type='pci' domain='0' bus='0' slot='4' function='0'/></serial>",
+            "<parallel type='pty'>\
+             <address type='pci' domain='0' bus='0' slot='4' function='0'/></parallel>",
         ),
         ModelErrorKind::Unsupported,
-        "'pci' for attribute type on <serial><address>",
+        "'pci' for attribute type on <parallel><address>",
     );
 }

@@ -360,9 +360,11 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
                 file: path(p),
                 append: p.maybe(|p| p.coin()),
             }),
-            isa: p.maybe(|p| IsaAddress {
-                iobase: p.maybe(|p| p.below(0x10000) as u16),
-                irq: p.maybe(|p| p.below(16) as u8),
+            address: p.maybe(|p| {
+                CharAddress::Isa(IsaAddress {
+                    iobase: p.maybe(|p| p.below(0x10000) as u16),
+                    irq: p.maybe(|p| p.below(16) as u8),
+                })
             }),
         });
     }
@@ -390,7 +392,7 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
             target_port: Some(0),
             target_type: Some(p.of(&["serial", "virtio"]).to_string()),
             log: None,
-            isa: None,
+            address: None,
         })
         .collect();
     let mut inputs = vec![Input {

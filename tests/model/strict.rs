@@ -65,7 +65,6 @@ fn unsupported_values_are_named() {
     let cases: &[(&str, &str, &str)] = &[
         ("", "<graphics type='sdl'/>", "'sdl'"),
         ("", "<disk type='nvme'/>", "'nvme'"),
-        ("", "<disk type='dir' device='disk'/>", "'dir'"),
         ("", "<interface type='vdpa'/>", "'vdpa'"),
         (
             "",
@@ -85,7 +84,7 @@ fn unsupported_values_are_named() {
         ("", "<video><model type='xen'/></video>", "'xen'"),
         ("", "<audio id='1' type='coreaudio'/>", "'coreaudio'"),
         ("", "<memballoon model='xen'/>", "'xen'"),
-        ("", "<serial type='vc'/>", "'vc'"),
+        ("", "<serial type='stdio'/>", "'stdio'"),
         ("", "<input type='joystick'/>", "'joystick'"),
         ("", "<controller type='xenbus'/>", "'xenbus'"),
         (

@@ -425,6 +425,24 @@ pub fn calls() -> Vec<Call> {
         Call::InjectNmi(d()),
         Call::DiskRuntime(d()),
         Call::DomainXmlToNative(("qemu-argv".into(), "<domain/>".into())),
+        Call::SetBlockIotune((
+            d(),
+            "vda".into(),
+            vec![
+                ("total_bytes_sec".into(), 1_048_576),
+                ("write_iops_sec".into(), 0),
+            ],
+            Some("g1".into()),
+            WireModifyFlags {
+                live: true,
+                config: true,
+            },
+        )),
+        Call::Iothreads(d()),
+        Call::MigrateMaxSpeed(d()),
+        Call::MigrateSetMaxSpeed((d(), 64)),
+        Call::BlockPeek((d(), "vda".into(), 512, 16)),
+        Call::MemoryPeek((d(), 0x1000, 16, true)),
         Call::AgentCall((d(), WireAgentCall::FsFreeze(vec!["/mnt/d".into()]))),
     ]
 }
@@ -541,6 +559,12 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::InjectNmi(..) => "inject_nmi",
         Call::DiskRuntime(..) => "disk_runtime",
         Call::DomainXmlToNative(..) => "domain_xml_to_native",
+        Call::SetBlockIotune(..) => "set_block_iotune",
+        Call::Iothreads(..) => "iothreads",
+        Call::MigrateMaxSpeed(..) => "migrate_max_speed",
+        Call::MigrateSetMaxSpeed(..) => "migrate_set_max_speed",
+        Call::BlockPeek(..) => "block_peek",
+        Call::MemoryPeek(..) => "memory_peek",
         Call::AgentCall(..) => "agent_call",
     }
 }

@@ -581,6 +581,11 @@ pub enum Command {
         /// connection.
         #[arg(long)]
         security_info: bool,
+        /// Leave out what qvirt adds by itself (the default USB
+        /// controller and pci-root of an i440fx machine, a PS/2 keyboard,
+        /// the socket paths it chose), as libvirt's migratable XML.
+        #[arg(long)]
+        migratable: bool,
         /// Print only what an XPath expression selects (location paths
         /// with predicates: `//disk/source/@file`).
         #[arg(long, value_name = "EXPRESSION")]

@@ -14,6 +14,7 @@ mod devices;
 mod edit;
 mod event;
 mod hotplug;
+mod iotune;
 mod jobs;
 mod lifecycle;
 mod native;
@@ -32,6 +33,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use clap::error::ErrorKind;
+use qvirt::driver::XmlFlags;
 use qvirt::{Domain, Driver, Error, ErrorCode, Result};
 use uuid::Uuid;
 
@@ -334,16 +336,19 @@ fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Re
             dom,
             inactive,
             security_info,
+            migratable,
             xpath,
             wrap,
-        } => query::dumpxml(
-            ctx,
-            &dom.domain,
-            inactive,
-            security_info,
-            xpath.as_deref(),
-            wrap,
-        ),
+        } => {
+            let mut flags = XmlFlags::inactive_if(inactive);
+            if security_info {
+                flags = flags | XmlFlags::SECURE;
+            }
+            if migratable {
+                flags = flags | XmlFlags::MIGRATABLE;
+            }
+            query::dumpxml(ctx, &dom.domain, flags, xpath.as_deref(), wrap)
+        }
         Command::VncDisplay { dom, json } => query::vncdisplay(ctx, &dom.domain, json),
         Command::NodeInfo { json } => query::nodeinfo(ctx, json),
         Command::Version => query::version(ctx),

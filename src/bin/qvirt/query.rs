@@ -311,20 +311,16 @@ pub fn domname(ctx: &mut Ctx, arg: &str) -> Result<()> {
 }
 
 /// `dumpxml`: the live XML, or the persistent one with `--inactive`;
-/// secrets (the VNC password) only with `--security-info`.
+/// secrets (the VNC password) only with `--security-info`; the
+/// migratable form with `--migratable`.
 pub fn dumpxml(
     ctx: &mut Ctx,
     arg: &str,
-    inactive: bool,
-    security_info: bool,
+    flags: XmlFlags,
     xpath: Option<&str>,
     wrap: bool,
 ) -> Result<()> {
     let dom = ctx.domain(arg)?;
-    let mut flags = XmlFlags::inactive_if(inactive);
-    if security_info {
-        flags = flags | XmlFlags::SECURE;
-    }
     let mut xml = ctx.driver()?.xml_desc(&dom, flags)?;
     if let Some(expr) = xpath {
         return crate::output::write(&crate::xpath::select(&xml, expr, wrap)?);

@@ -2,8 +2,10 @@
 //! `<memtune>` and `<blkiotune>` (the running domain's cgroups and its
 //! live definition, or the persistent definition, by `--live`,
 //! `--config`, `--current`); without, they show them as virsh does,
-//! one `name: value` line each. `blkdeviotune` shows a disk's throttle
-//! (the running QEMU's, or `<iotune>`) and `domblkerror` the disks QEMU
+//! one `name: value` line each. `blkdeviotune` shows or changes a disk's
+//! throttle (the running QEMU's, or `<iotune>`), `iothreadinfo` a running
+//! domain's I/O threads, `migrate-setspeed` and `migrate-getspeed` its
+//! migration speed, and `domblkerror` the disks QEMU
 //! stopped on an error.
 
 use clap::Subcommand;
@@ -64,8 +66,10 @@ pub enum TuneCommand {
         #[command(flatten)]
         at: WhereArgs,
     },
-    /// Show a disk's I/O throttle: the running QEMU's (by default while
-    /// it runs, or `--live`), else the definition's `<iotune>`.
+    /// Show or change a disk's I/O throttle: the running QEMU's (by
+    /// default while it runs, or `--live`), else the definition's
+    /// `<iotune>`. A family of limits not given keeps its values; all 0
+    /// removes the throttle.
     #[command(name = "blkdeviotune")]
     Blkdeviotune {
         #[command(flatten)]
@@ -73,7 +77,31 @@ pub enum TuneCommand {
         /// The disk: its target (vda) or its file.
         device: String,
         #[command(flatten)]
+        limits: Box<crate::iotune::IoTuneArgs>,
+        #[command(flatten)]
         at: WhereArgs,
+    },
+    /// Show a running domain's I/O threads and the host CPUs each may
+    /// run on.
+    #[command(name = "iothreadinfo")]
+    Iothreadinfo {
+        #[command(flatten)]
+        dom: DomArg,
+    },
+    /// Set the most MiB/s a migration of the domain may use when it
+    /// does not say (a running QEMU takes it at once).
+    #[command(name = "migrate-setspeed")]
+    MigrateSetspeed {
+        #[command(flatten)]
+        dom: DomArg,
+        /// MiB/s.
+        bandwidth: u64,
+    },
+    /// Show the most MiB/s a migration of the domain may use.
+    #[command(name = "migrate-getspeed")]
+    MigrateGetspeed {
+        #[command(flatten)]
+        dom: DomArg,
     },
     /// Show the disks of a running domain whose I/O QEMU stopped on an
     /// error.
@@ -163,9 +191,39 @@ pub fn run(ctx: &mut Ctx, command: TuneCommand) -> Result<()> {
             let d = ctx.domain(&dom.domain)?;
             ctx.driver()?.set_blkiotune(&d, &change, flags)
         }
-        TuneCommand::Blkdeviotune { dom, device, at } => {
+        TuneCommand::Blkdeviotune {
+            dom,
+            device,
+            limits,
+            at,
+        } => {
             let flags = modify_flags(at.live, at.config, at.current)?;
-            show_blkdeviotune(ctx, &dom.domain, &device, flags)
+            match limits.change()? {
+                None => show_blkdeviotune(ctx, &dom.domain, &device, flags),
+                Some(change) => {
+                    let d = ctx.domain(&dom.domain)?;
+                    ctx.driver()?.set_block_iotune(&d, &device, &change, flags)
+                }
+            }
+        }
+        TuneCommand::Iothreadinfo { dom } => {
+            let d = ctx.domain(&dom.domain)?;
+            let mut text =
+                String::from(" IOThread ID   CPU Affinity\n-----------------------------\n");
+            for t in ctx.driver()?.iothreads(&d)? {
+                text.push_str(&format!(" {:<13} {}\n", t.id, cpu_ranges(&t.cpus)));
+            }
+            text.push('\n');
+            crate::output::write(&text)
+        }
+        TuneCommand::MigrateSetspeed { dom, bandwidth } => {
+            let d = ctx.domain(&dom.domain)?;
+            ctx.driver()?.migrate_set_max_speed(&d, bandwidth)
+        }
+        TuneCommand::MigrateGetspeed { dom } => {
+            let d = ctx.domain(&dom.domain)?;
+            let speed = ctx.driver()?.migrate_max_speed(&d)?;
+            crate::output::write(&format!("{speed}\n"))
         }
         TuneCommand::Domblkerror { dom } => {
             let d = ctx.domain(&dom.domain)?;
@@ -234,6 +292,27 @@ fn show_blkdeviotune(ctx: &mut Ctx, arg: &str, device: &str, flags: ModifyFlags)
         ));
     }
     crate::output::write(&text)
+}
+
+/// CPUs as virsh writes them: ascending runs as `A-B`, joined by commas.
+fn cpu_ranges(cpus: &[u32]) -> String {
+    let mut runs: Vec<(u32, u32)> = Vec::new();
+    for &c in cpus {
+        match runs.last_mut() {
+            Some((_, end)) if *end + 1 == c => *end = c,
+            _ => runs.push((c, c)),
+        }
+    }
+    runs.iter()
+        .map(|(a, b)| {
+            if a == b {
+                a.to_string()
+            } else {
+                format!("{a}-{b}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// A memory limit as virsh's `memtune` reads it: a negative number is

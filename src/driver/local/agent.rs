@@ -35,7 +35,9 @@ const MAX_REPLY: usize = 16 << 20;
 pub(crate) fn socket(def: &DomainDef, run_dir: &std::path::Path) -> Result<PathBuf> {
     let sockets = crate::qemu::argv::channel_sockets(def, run_dir).unwrap_or_default();
     for (i, c) in def.devices.channels.iter().enumerate() {
-        let ChannelTarget::Virtio { name } = &c.target;
+        let ChannelTarget::Virtio { name } = &c.target else {
+            continue;
+        };
         if name.as_deref() != Some(GUEST_AGENT_CHANNEL) {
             continue;
         }

@@ -223,9 +223,38 @@ impl Driver for LocalDriver {
         self.core.save_domain(&dom, &image, true, options)
     }
 
-    fn migrate(&self, dom: &Domain, dest_uri: &str, options: MigrateOptions) -> Result<()> {
+    fn migrate(&self, dom: &Domain, dest_uri: &str, mut options: MigrateOptions) -> Result<()> {
+        let dom = self.core.resolve(dom)?;
+        // Without its own bandwidth, a migration takes the domain's.
+        if options.bandwidth_mib_s.is_none() {
+            options.bandwidth_mib_s = self.core.with_entry(&dom, |e| Ok(e.migrate_speed))?;
+        }
+        self.core.migrate_out(&dom, dest_uri, options)
+    }
+
+    fn block_peek(&self, dom: &Domain, disk: &str, offset: u64, size: usize) -> Result<Vec<u8>> {
         self.core
-            .migrate_out(&self.core.resolve(dom)?, dest_uri, options)
+            .block_peek(&self.core.resolve(dom)?, disk, offset, size)
+    }
+
+    fn memory_peek(
+        &self,
+        dom: &Domain,
+        offset: u64,
+        size: usize,
+        physical: bool,
+    ) -> Result<Vec<u8>> {
+        self.core
+            .memory_peek(&self.core.resolve(dom)?, offset, size, physical)
+    }
+
+    fn migrate_max_speed(&self, dom: &Domain) -> Result<u64> {
+        self.core.migrate_max_speed(&self.core.resolve(dom)?)
+    }
+
+    fn migrate_set_max_speed(&self, dom: &Domain, mib_s: u64) -> Result<()> {
+        self.core
+            .migrate_set_max_speed(&self.core.resolve(dom)?, mib_s)
     }
 
     fn migrate_incoming(&self, params: IncomingParams) -> Result<IncomingReady> {
@@ -546,6 +575,21 @@ impl Driver for LocalDriver {
     ) -> Result<()> {
         self.core
             .set_blkiotune(&self.core.resolve(dom)?, change, flags)
+    }
+
+    fn iothreads(&self, dom: &Domain) -> Result<Vec<crate::driver::IoThreadInfo>> {
+        self.core.iothreads(&self.core.resolve(dom)?)
+    }
+
+    fn set_block_iotune(
+        &self,
+        dom: &Domain,
+        disk: &str,
+        change: &crate::driver::BlockIoTuneChange,
+        flags: ModifyFlags,
+    ) -> Result<()> {
+        self.core
+            .set_block_iotune(&self.core.resolve(dom)?, disk, change, flags)
     }
 
     fn set_max_memory(&self, dom: &Domain, kib: u64, flags: ModifyFlags) -> Result<()> {

@@ -130,6 +130,9 @@ fn describe(source: &CharSource) -> &'static str {
         CharSource::Udp { .. } => "a UDP socket",
         CharSource::Null => "null",
         CharSource::SpiceVmc | CharSource::SpicePort { .. } => "a SPICE channel",
+        CharSource::Pipe { .. } => "named pipes",
+        CharSource::Vc => "a virtual console of QEMU's display",
+        CharSource::QemuVdagent { .. } => "QEMU's vdagent",
     }
 }
 

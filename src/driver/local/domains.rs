@@ -324,19 +324,23 @@ impl Core {
         Ok(info)
     }
 
-    /// The live or persistent XML, without secrets unless asked.
+    /// The live or persistent XML, without secrets unless asked, in the
+    /// migratable form when asked.
     pub fn domain_xml(&self, dom: &Domain, flags: crate::driver::XmlFlags) -> Result<String> {
         let inner = lock(&self.inner);
         let entry = Core::find(&inner, dom)?;
-        let live;
-        let def = match (&entry.persistent, &entry.running, flags.inactive()) {
-            (Some(def), _, true) => def,
+        let mut run_dir = None;
+        let mut def = match (&entry.persistent, &entry.running, flags.inactive()) {
+            (Some(def), _, true) => std::borrow::Cow::Borrowed(&**def),
             (_, Some(run), _) => {
-                live = run.live_def();
-                &live
+                run_dir = Some(run.run_dir.clone());
+                std::borrow::Cow::Owned(run.live_def())
             }
-            _ => entry.def(),
+            _ => std::borrow::Cow::Borrowed(entry.def()),
         };
+        if flags.migratable() {
+            super::migratable::migratable(def.to_mut(), run_dir.as_deref());
+        }
         Ok(if flags.secure() {
             def.to_xml()
         } else {

@@ -131,6 +131,10 @@ pub(crate) struct Entry {
     pub autostart: bool,
     /// Whether a managed save image exists (its file does).
     pub managed_save: bool,
+    /// The most MiB/s a migration may use when it does not say (virsh's
+    /// `migrate-setspeed`); `None`: unlimited. Kept while the manager
+    /// runs, as libvirt keeps it.
+    pub migrate_speed: Option<u64>,
 }
 
 impl Entry {
@@ -157,6 +161,7 @@ impl Entry {
             running: None,
             reason,
             job: Arc::default(),
+            migrate_speed: None,
         }
     }
 

@@ -324,9 +324,19 @@ impl Host {
     }
 
     /// A passed-through TPM (`<backend type='passthrough'>`) must exist,
-    /// as a character device.
+    /// as a character device; an external one's socket, as a socket.
     fn tpm_device(&self, def: &DomainDef) -> Result<()> {
         for t in &def.devices.tpms {
+            if let crate::model::TpmBackend::External { path } = &t.backend
+                && !self.file_type(path).is_some_and(|t| t.is_socket())
+            {
+                return Err(lacks(
+                    def,
+                    format!(
+                        "the socket {path} of <tpm><backend type='external'> is not a UNIX socket on this host (is its TPM emulator running?)"
+                    ),
+                ));
+            }
             let crate::model::TpmBackend::Passthrough { path } = &t.backend else {
                 continue;
             };

@@ -427,6 +427,7 @@ impl Core {
                     let files = [
                         crate::qemu::argv::disk_secret_file(&run.run_dir, id),
                         crate::qemu::argv::disk_encryption_file(&run.run_dir, id),
+                        crate::qemu::argv::disk_cookie_file(&run.run_dir, id),
                     ];
                     for f in files {
                         let _ = std::fs::remove_file(f);

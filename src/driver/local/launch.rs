@@ -145,6 +145,7 @@ impl Core {
         let emulator = emulator_of(&def);
         let caps = self.caps(&emulator)?;
         super::preflight::check_paths(&def)?;
+        super::preflight::check_nbd_tls(&def, &self.layout.nbd_tls_dir())?;
         let host = super::hostcheck::Host::default();
         host.check(&def)?;
         host.pick_render_nodes(&mut def)?;

@@ -72,6 +72,15 @@ impl Layout {
         }
     }
 
+    /// The x509 certificates QEMU uses as an NBD client over TLS
+    /// (`ca-cert.pem`, and `client-cert.pem` with `client-key.pem` where
+    /// the server asks for them): `pki/nbd` beside the definitions,
+    /// libvirt's `nbd_tls_x509_cert_dir` for this state. Made by the
+    /// administrator, not by the manager.
+    pub fn nbd_tls_dir(&self) -> PathBuf {
+        self.config.join("pki/nbd")
+    }
+
     /// Creates every directory (mode 0700) and checks each is private,
     /// and that no directory above it lets another user swap it (see
     /// [`ensure_private_dir`]); checks that QEMU's sockets fit under `run`.

@@ -242,6 +242,7 @@ impl Core {
                 job: jobs.clone(),
                 autostart: false,
                 managed_save: false,
+                migrate_speed: None,
             };
             let handle = entry.handle();
             inner.entries.insert(uuid, entry);

@@ -217,9 +217,9 @@ fn swap_medium(qmp: &Qmp, id: &str, old: &Disk, new: &Disk) -> Result<()> {
             (DiskType::File | DiskType::Volume, _) => "file",
             (DiskType::Block, DiskDevice::Cdrom) => "host_cdrom",
             (DiskType::Block, _) => "host_device",
-            // Network and vhost-user disks have no path source: they
-            // never get here.
-            (DiskType::Network | DiskType::VhostUser, _) => "nbd",
+            // Network and vhost-user disks have no path source, and a
+            // directory's medium is not changed: they never get here.
+            (DiskType::Network | DiskType::VhostUser | DiskType::Dir, _) => "nbd",
         };
         let nodes = node_names(id, new);
         run(
@@ -277,6 +277,14 @@ fn inserted(qmp: &Qmp, id: &str) -> Result<Option<String>> {
 /// What each removable drive (cdrom, floppy) of `def` holds, by target,
 /// as `blocks` (a `query-block` reply) reports it.
 pub(crate) fn media_in_drives(def: &DomainDef, blocks: &Value) -> Vec<(String, Option<String>)> {
+    removable_drives(def)
+        .into_iter()
+        .map(|(d, id)| (d.target.clone(), inserted_in(blocks, &id)))
+        .collect()
+}
+
+/// The removable drives (cdrom, floppy) of `def` with their device ids.
+pub(crate) fn removable_drives(def: &DomainDef) -> Vec<(&Disk, String)> {
     let Ok(ids) = disk_device_ids(def) else {
         return Vec::new();
     };
@@ -285,7 +293,6 @@ pub(crate) fn media_in_drives(def: &DomainDef, blocks: &Value) -> Vec<(String, O
         .iter()
         .zip(ids)
         .filter(|(d, _)| matches!(d.device, DiskDevice::Cdrom | DiskDevice::Floppy))
-        .map(|(d, id)| (d.target.clone(), inserted_in(blocks, &id)))
         .collect()
 }
 

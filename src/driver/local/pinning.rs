@@ -131,7 +131,7 @@ fn vcpu_threads(qmp: &Qmp) -> Result<Vec<(u32, i32)>> {
 }
 
 /// The I/O threads, by the number of `<iothreads>` (`iothreadN`).
-fn io_threads(qmp: &Qmp) -> Result<Vec<(u32, i32)>> {
+pub(crate) fn io_threads(qmp: &Qmp) -> Result<Vec<(u32, i32)>> {
     let v = qmp.execute("query-iothreads", None, QMP_TIMEOUT)?;
     Ok(v.as_array()
         .map(|a| {

@@ -8,7 +8,7 @@ use std::path::Path;
 use nix::unistd::{AccessFlags, access};
 
 use crate::error::{Error, ErrorCode, Result};
-use crate::model::{DiskDevice, DiskType, DomainDef};
+use crate::model::{CharSource, DiskDevice, DiskType, DomainDef};
 
 /// Checks that every file `def` names for QEMU to open exists and can be
 /// opened as QEMU will: disk images (for writing unless read-only),
@@ -29,12 +29,22 @@ pub(crate) fn check_paths(def: &DomainDef) -> Result<()> {
         let Some(source) = &disk.source else { continue };
         if !matches!(
             disk.kind,
-            DiskType::File | DiskType::Block | DiskType::Volume
+            DiskType::File | DiskType::Block | DiskType::Volume | DiskType::Dir
         ) {
             continue;
         }
         let writable = !disk.readonly && matches!(disk.device, DiskDevice::Disk | DiskDevice::Lun);
-        let mode = if writable {
+        let mode = if disk.kind == DiskType::Dir {
+            // QEMU lists the directory and reads its files.
+            if !Path::new(source).is_dir() {
+                return Err(fail(
+                    format!("{} {}", disk.device.as_str(), disk.target),
+                    source,
+                    nix::errno::Errno::ENOTDIR,
+                ));
+            }
+            AccessFlags::R_OK | AccessFlags::X_OK
+        } else if writable {
             AccessFlags::R_OK | AccessFlags::W_OK
         } else {
             AccessFlags::R_OK
@@ -73,7 +83,28 @@ pub(crate) fn check_paths(def: &DomainDef) -> Result<()> {
                 .map_err(|e| fail(format!("fw_cfg entry {}", f.name), path, e))?;
         }
     }
+    let d = &def.devices;
+    let chardevs = (d.serials.iter().map(|c| ("serial", &c.source)))
+        .chain(d.consoles.iter().map(|c| ("console", &c.source)))
+        .chain(d.parallels.iter().map(|c| ("parallel", &c.source)))
+        .chain(d.channels.iter().map(|c| ("channel", &c.source)));
+    for (what, source) in chardevs {
+        if let CharSource::Pipe { path } = source {
+            pipe(path)
+                .map_err(|e| fail(format!("{what} pipe (nor {path}.in and .out)"), path, e))?;
+        }
+    }
     Ok(())
+}
+
+/// Whether QEMU can open the named pipes of a `pipe` character device:
+/// `PATH.in` and `PATH.out` both, else `PATH` (QEMU opens them for
+/// reading and writing).
+fn pipe(path: &str) -> nix::Result<()> {
+    let rw = AccessFlags::R_OK | AccessFlags::W_OK;
+    let pair = access(Path::new(&format!("{path}.in")), rw)
+        .and_then(|()| access(Path::new(&format!("{path}.out")), rw));
+    pair.or_else(|_| access(Path::new(path), rw))
 }
 
 /// libvirt's `startupPolicy` (`qemuDomainCheckDiskStartupPolicy`): each
@@ -181,6 +212,30 @@ pub(crate) fn qemu_error_line(text: &str) -> Option<String> {
             })
             .map(str::to_string)
     })
+}
+
+/// A disk with NBD over TLS needs the CA certificate that checks the
+/// server's, in `dir` ([`super::layout::Layout::nbd_tls_dir`]): refused
+/// before QEMU starts, naming the disk and the file.
+pub(crate) fn check_nbd_tls(def: &DomainDef, dir: &Path) -> Result<()> {
+    let tls = def
+        .devices
+        .disks
+        .iter()
+        .find(|d| d.network.as_ref().is_some_and(|n| n.tls == Some(true)));
+    let ca = dir.join("ca-cert.pem");
+    match tls {
+        Some(d) if !ca.is_file() => Err(Error::new(
+            ErrorCode::NoSupport,
+            format!(
+                "cannot start domain '{}': disk '{}' (<source tls='yes'>) needs the CA certificate {} to check the NBD server's, and it is not there",
+                def.name,
+                d.target,
+                ca.display()
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]

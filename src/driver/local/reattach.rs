@@ -353,6 +353,7 @@ impl Core {
                 job: Arc::default(),
                 autostart: false,
                 managed_save: false,
+                migrate_speed: None,
             });
             entry.running = Some(run.clone());
         }

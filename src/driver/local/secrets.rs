@@ -322,6 +322,16 @@ impl Core {
                 let file = crate::qemu::argv::disk_secret_file(run_dir, id);
                 replace_atomic(&file, &value)?;
             }
+            // An HTTP(S) disk's cookies: not the store's secrets, but
+            // handed over the same way.
+            if let Some(cookies) = disk
+                .network
+                .as_ref()
+                .and_then(crate::qemu::argv::disk_cookie_string)
+            {
+                let file = crate::qemu::argv::disk_cookie_file(run_dir, id);
+                replace_atomic(&file, cookies.as_bytes())?;
+            }
             if let Some(enc) = &disk.encryption {
                 let (_, value) = self
                     .secret_for_disk(&enc.secret, SecretUsageType::Volume)

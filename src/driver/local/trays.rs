@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::driver::Core;
 use super::runtime::Running;
 use crate::error::Result;
-use crate::model::{DiskDevice, DomainDef};
+use crate::model::DomainDef;
 use crate::qemu::argv::disk_device_ids;
 use crate::qemu::qmp::{QMP_TIMEOUT, Qmp, device_entry};
 
@@ -30,17 +30,11 @@ pub(crate) fn open_trays(qmp: &Qmp, def: &DomainDef) -> Result<()> {
     Ok(())
 }
 
-/// The drives of `def` whose tray `query-block` (`blocks`) reports, with
-/// whether it is open.
+/// The drives of `def` whose tray `query-block` (`blocks`) reports (a
+/// floppy drive has none), with whether it is open.
 fn trays_in(def: &DomainDef, blocks: &Value) -> Vec<(String, bool)> {
-    let Ok(ids) = disk_device_ids(def) else {
-        return Vec::new();
-    };
-    def.devices
-        .disks
-        .iter()
-        .zip(ids)
-        .filter(|(d, _)| d.device == DiskDevice::Cdrom)
+    super::media::removable_drives(def)
+        .into_iter()
         .filter_map(|(d, id)| {
             let open = device_entry(blocks, &id)?.get("tray_open")?.as_bool()?;
             Some((d.target.clone(), open))

@@ -168,6 +168,17 @@ pub(crate) fn set_io_throttle(qmp: &Qmp, d: &crate::model::Disk, id: &str) -> Re
     if d.source.is_none() && d.network.is_none() {
         return Ok(());
     }
+    send_io_throttle(qmp, d, id, t)
+}
+
+/// Sets throttle `t` (all limits 0: none) on disk `d`, QEMU's device
+/// `id`, which must hold a medium.
+pub(crate) fn send_io_throttle(
+    qmp: &Qmp,
+    d: &crate::model::Disk,
+    id: &str,
+    t: &crate::model::IoTune,
+) -> Result<()> {
     // The device holding the drive: a virtio disk's is the virtio device
     // inside its PCI proxy (libvirt's qomName).
     let qom = match d.effective_bus() {
@@ -234,6 +245,7 @@ pub fn plan(
     paths.serial_log = Some(layout.console_log_file(&def.name));
     paths.clock_base = clock_base(def)?;
     paths.tpm_cancel = tpm_cancel_path(def, Path::new("/sys/class"));
+    paths.nbd_tls_dir = Some(layout.nbd_tls_dir());
     paths.net_fd_base = Some(crate::qemu::argv::NET_FD_BASE);
     // After every interface's descriptor.
     paths.vsock_fd = def

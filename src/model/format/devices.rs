@@ -228,7 +228,13 @@ pub(super) fn devices(w: &mut XmlWriter, def: &DomainDef) {
             .opt("eim", i.eim.map(on_off))
             .opt("iotlb", i.iotlb.map(on_off))
             .opt("aw_bits", i.aw_bits);
-        element(w, "iommu", a, !drv.is_empty(), |w| w.empty("driver", drv));
+        let children = !drv.is_empty() || i.address.is_some();
+        element(w, "iommu", a, children, |w| {
+            if !drv.is_empty() {
+                w.empty("driver", drv);
+            }
+            address(w, &i.address);
+        });
     }
     if let Some(v) = &d.vsock {
         w.open(
@@ -285,6 +291,7 @@ fn disk(w: &mut XmlWriter, d: &Disk) {
     let src_attr = match d.kind {
         DiskType::File | DiskType::Network | DiskType::VhostUser => "file",
         DiskType::Block => "dev",
+        DiskType::Dir => "dir",
         DiskType::Volume => "",
     };
     let a = Attrs::new()
@@ -319,6 +326,15 @@ fn disk(w: &mut XmlWriter, d: &Disk) {
     let policy = d.startup_policy.map(|p| p.as_str());
     let source_enc = d.encryption.as_ref().filter(|e| e.in_source);
     let labels = |w: &mut XmlWriter| {
+        if let Some(sl) = &d.slice {
+            w.open("slices", Attrs::new());
+            let a = Attrs::new()
+                .add("type", "storage")
+                .add("offset", sl.offset)
+                .add("size", sl.size);
+            w.empty("slice", a);
+            w.close("slices");
+        }
         for m in &d.norelabel {
             w.empty(
                 "seclabel",
@@ -331,7 +347,9 @@ fn disk(w: &mut XmlWriter, d: &Disk) {
             super::hostdev::disk_encryption(w, enc);
         }
     };
-    let has_labels = !d.norelabel.is_empty() || (d.network.is_none() && source_enc.is_some());
+    let has_labels = !d.norelabel.is_empty()
+        || d.slice.is_some()
+        || (d.network.is_none() && source_enc.is_some());
     match (&d.volume, &d.source) {
         (Some(v), _) => element(
             w,
@@ -535,7 +553,10 @@ fn source_attrs(s: &CharSource) -> Option<Attrs> {
                 .add("service", service),
         ),
         CharSource::SpicePort { channel } => Some(Attrs::new().add("channel", channel)),
-        CharSource::Null | CharSource::SpiceVmc => None,
+        CharSource::Pipe { path } => Some(Attrs::new().add("path", path)),
+        // Its source has children, written by `char_source`.
+        CharSource::QemuVdagent { .. } => None,
+        CharSource::Null | CharSource::SpiceVmc | CharSource::Vc => None,
     }
 }
 
@@ -582,6 +603,18 @@ pub(super) fn char_source(w: &mut XmlWriter, source: &CharSource) {
                 .add("service", service);
             w.empty("source", a);
         }
+        (None, CharSource::QemuVdagent { clipboard, mouse }) => {
+            if clipboard.is_some() || mouse.is_some() {
+                w.open("source", Attrs::new());
+                if let Some(c) = clipboard {
+                    w.empty("clipboard", Attrs::new().add("copypaste", yes_no(*c)));
+                }
+                if let Some(m) = mouse {
+                    w.empty("mouse", Attrs::new().add("mode", m.as_str()));
+                }
+                w.close("source");
+            }
+        }
         (None, _) => {}
     }
     if let CharSource::Tcp { telnet, .. } = source {
@@ -599,7 +632,7 @@ fn chardev(w: &mut XmlWriter, name: &str, c: &CharDevice) {
         .opt("port", c.target_port);
     let udp = matches!(c.source, CharSource::Udp { .. });
     let children =
-        source.is_some() || udp || !target.is_empty() || c.log.is_some() || c.isa.is_some();
+        source.is_some() || udp || !target.is_empty() || c.log.is_some() || c.address.is_some();
     let a = Attrs::new().add("type", c.source.type_name());
     element(w, name, a, children, |w| {
         char_source(w, &c.source);
@@ -612,7 +645,10 @@ fn chardev(w: &mut XmlWriter, name: &str, c: &CharDevice) {
         if !target.is_empty() {
             w.empty("target", target);
         }
-        if let Some(isa) = c.isa {
+        if let Some(crate::model::CharAddress::Pci(p)) = c.address {
+            address(w, &Some(Address::Pci(p)));
+        }
+        if let Some(isa) = c.isa() {
             let a = Attrs::new()
                 .add("type", "isa")
                 .opt("iobase", isa.iobase.map(|p| format!("{p:#x}")))
@@ -630,6 +666,13 @@ fn channel(w: &mut XmlWriter, c: &Channel) {
             let a = Attrs::new()
                 .add("type", "virtio")
                 .opt("name", name.as_ref());
+            w.empty("target", a);
+        }
+        ChannelTarget::Guestfwd { address, port } => {
+            let a = Attrs::new()
+                .add("type", "guestfwd")
+                .add("address", address)
+                .add("port", port);
             w.empty("target", a);
         }
     }
@@ -685,13 +728,30 @@ fn tpm(w: &mut XmlWriter, t: &Tpm) {
             w.empty("device", Attrs::new().add("path", path));
             w.close("backend");
         }
+        TpmBackend::External { path } => {
+            w.open("backend", Attrs::new().add("type", "external"));
+            let a = Attrs::new()
+                .add("type", "unix")
+                .add("mode", "connect")
+                .add("path", path);
+            w.empty("source", a);
+            w.close("backend");
+        }
     }
     w.close("tpm");
 }
 
 fn graphics(w: &mut XmlWriter, g: &Graphics) {
+    // libvirt repeats a VNC display's first socket as `socket`.
+    let socket = match g.listens.first() {
+        Some(GraphicsListen::Socket(Some(p))) if g.kind == crate::model::GraphicsType::Vnc => {
+            Some(p)
+        }
+        _ => None,
+    };
     let a = Attrs::new()
         .add("type", g.kind.as_str())
+        .opt("socket", socket)
         .opt("port", g.port)
         .opt("tlsPort", g.tls_port)
         .opt("autoport", g.autoport.map(yes_no))
@@ -707,7 +767,7 @@ fn graphics(w: &mut XmlWriter, g: &Graphics) {
             g.passwd_valid_to.map(crate::model::utc_datetime),
         );
     let s = &g.spice;
-    let children = !g.listens.is_empty() || *s != Default::default();
+    let children = !g.listens.is_empty() || g.audio.is_some() || *s != Default::default();
     element(w, "graphics", a, children, |w| {
         for l in &g.listens {
             let a = match l {
@@ -721,6 +781,9 @@ fn graphics(w: &mut XmlWriter, g: &Graphics) {
                 GraphicsListen::Network(n) => Attrs::new().add("type", "network").add("network", n),
             };
             w.empty("listen", a);
+        }
+        if let Some(id) = g.audio {
+            w.empty("audio", Attrs::new().add("id", id));
         }
         for (name, mode) in &s.channels {
             let a = Attrs::new()

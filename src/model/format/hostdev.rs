@@ -203,10 +203,16 @@ pub(super) fn network_source(
         .add("protocol", n.protocol.as_str())
         .opt("name", n.name.as_ref())
         .opt("query", n.query.as_ref())
-        .opt("tls", n.tls.map(yes_no));
+        .opt("tls", n.tls.map(yes_no))
+        .opt("tlsHostname", n.tls_hostname.as_ref());
     let auth = n.auth.as_ref().filter(|a| a.in_source);
     let enc = enc.filter(|e| e.in_source);
-    let children = !n.hosts.is_empty() || auth.is_some() || enc.is_some() || n.initiator.is_some();
+    let curl = !n.cookies.is_empty()
+        || n.readahead.is_some()
+        || n.timeout.is_some()
+        || n.ssl_verify.is_some();
+    let children =
+        !n.hosts.is_empty() || auth.is_some() || enc.is_some() || n.initiator.is_some() || curl;
     element(w, "source", a, children, |w| {
         for h in &n.hosts {
             let a = Attrs::new()
@@ -221,6 +227,7 @@ pub(super) fn network_source(
             w.empty("iqn", Attrs::new().add("name", iqn));
             w.close("initiator");
         }
+        curl_options(w, n);
         if let Some(auth) = auth {
             disk_auth(w, auth);
         }
@@ -228,6 +235,26 @@ pub(super) fn network_source(
             disk_encryption(w, enc);
         }
     });
+}
+
+/// The options of an HTTP(S) or FTP(S) source, in libvirt's order.
+fn curl_options(w: &mut XmlWriter, n: &NetworkSource) {
+    if let Some(v) = n.ssl_verify {
+        w.empty("ssl", Attrs::new().add("verify", yes_no(v)));
+    }
+    if !n.cookies.is_empty() {
+        w.open("cookies", Attrs::new());
+        for (name, value) in &n.cookies {
+            w.text("cookie", Attrs::new().add("name", name), value);
+        }
+        w.close("cookies");
+    }
+    if let Some(size) = n.readahead {
+        w.empty("readahead", Attrs::new().add("size", size));
+    }
+    if let Some(s) = n.timeout {
+        w.empty("timeout", Attrs::new().add("seconds", s));
+    }
 }
 
 /// `<encryption format='luks'><secret type='passphrase' .../></encryption>`.

@@ -5,8 +5,8 @@
 use super::devices::{address, alias, boot_order};
 use super::el::{El, R, Radix, invalid, set};
 use crate::model::{
-    Channel, ChannelTarget, CharDevice, CharLog, CharSource, IsaAddress, ModelErrorKind, Redirdev,
-    UsbFilterRule,
+    Address, Channel, ChannelTarget, CharAddress, CharDevice, CharLog, CharSource, IsaAddress,
+    ModelErrorKind, Redirdev, UsbFilterRule,
 };
 
 /// The host side types a character device may have.
@@ -21,6 +21,9 @@ enum Kind {
     Null,
     SpiceVmc,
     SpicePort,
+    Pipe,
+    Vc,
+    QemuVdagent,
 }
 
 /// `type` of a character device, from the types allowed for it.
@@ -97,10 +100,12 @@ pub(super) fn reconnect(c: El, listen: bool, what: &str) -> R<Option<u32>> {
 
 fn source(c: El, kind: Kind) -> R<Source> {
     match kind {
-        Kind::Pty | Kind::Dev => c.allow(&["path"])?,
+        Kind::Pty | Kind::Dev | Kind::Pipe => c.allow(&["path"])?,
         Kind::File => c.allow(&["path", "append"])?,
         Kind::Unix => c.allow(&["path", "mode"])?,
-        Kind::Null | Kind::SpiceVmc | Kind::Tcp | Kind::Udp => c.allow(&[])?,
+        Kind::Null | Kind::SpiceVmc | Kind::Tcp | Kind::Udp | Kind::Vc | Kind::QemuVdagent => {
+            c.allow(&[])?
+        }
         Kind::SpicePort => c.allow(&["channel"])?,
     }
     let mode = c.choice("mode", &[("bind", true), ("connect", false)])?;
@@ -160,7 +165,13 @@ fn make_source(e: El, kind: Kind, src: Source, path_optional: bool) -> R<CharSou
         Kind::Dev => CharSource::Dev {
             path: path.ok_or_else(need_path)?,
         },
-        Kind::Tcp | Kind::Udp => unreachable!("read by tcp_source and udp_source"),
+        Kind::Tcp | Kind::Udp | Kind::QemuVdagent => {
+            unreachable!("read by tcp_source, udp_source and vdagent_source")
+        }
+        Kind::Pipe => CharSource::Pipe {
+            path: path.ok_or_else(need_path)?,
+        },
+        Kind::Vc => CharSource::Vc,
         Kind::Null => CharSource::Null,
         Kind::SpiceVmc => CharSource::SpiceVmc,
         Kind::SpicePort => CharSource::SpicePort {
@@ -186,6 +197,8 @@ pub(super) fn chardev(e: El, console: bool) -> R<CharDevice> {
             ("dev", Kind::Dev),
             ("udp", Kind::Udp),
             ("null", Kind::Null),
+            ("pipe", Kind::Pipe),
+            ("vc", Kind::Vc),
         ],
     )?;
     if kind != Kind::Pty && e.get("tty").is_some() {
@@ -196,10 +209,10 @@ pub(super) fn chardev(e: El, console: bool) -> R<CharDevice> {
     let (mut tcp, mut telnet) = (None, None);
     let (mut udp_bind, mut udp_connect) = (None, None);
     let mut target = None;
-    let (mut log, mut isa) = (None, None);
+    let (mut log, mut addr) = (None, None);
     for c in e.children()? {
         match c.name() {
-            "address" => set(&mut isa, c, isa_address)?,
+            "address" => set(&mut addr, c, |c| char_address(c, e.name() != "parallel"))?,
             "source" if kind == Kind::Tcp => set(&mut tcp, c, tcp_source)?,
             "protocol" if kind == Kind::Tcp => set(&mut telnet, c, protocol)?,
             // Two sources: where it receives (bind) and sends (connect).
@@ -212,7 +225,9 @@ pub(super) fn chardev(e: El, console: bool) -> R<CharDevice> {
                 };
                 set(slot, c, udp_source)?
             }
-            "source" if kind != Kind::Null => set(&mut src, c, |c| source(c, kind))?,
+            "source" if !matches!(kind, Kind::Null | Kind::Vc) => {
+                set(&mut src, c, |c| source(c, kind))?
+            }
             "target" => set(&mut target, c, |c| chardev_target(c, console))?,
             "log" => set(&mut log, c, |c| {
                 c.allow(&["file", "append"])?;
@@ -258,17 +273,28 @@ pub(super) fn chardev(e: El, console: bool) -> R<CharDevice> {
         target_port,
         target_type,
         log,
-        isa,
+        address: addr,
     })
 }
 
-/// `<address type='isa' iobase= irq=>`; other address types of serial
-/// ports (PCI, USB) are not supported.
-fn isa_address(c: El) -> R<IsaAddress> {
+/// `<address type='isa' iobase= irq=>`, or (`pci` true: of a serial
+/// port or console) `<address type='pci'>`; other address types of
+/// serial ports (USB) are not supported.
+fn char_address(c: El, pci: bool) -> R<CharAddress> {
+    c.req("type")?;
+    let types: &[(&str, bool)] = if pci {
+        &[("isa", false), ("pci", true)]
+    } else {
+        &[("isa", false)]
+    };
+    if c.choice("type", types)? == Some(true) {
+        return match address(c)? {
+            Address::Pci(p) => Ok(CharAddress::Pci(p)),
+            _ => unreachable!("a PCI address"),
+        };
+    }
     c.allow(&["type", "iobase", "irq"])?;
     c.empty()?;
-    c.req("type")?;
-    c.choice("type", &[("isa", ())])?;
     let iobase = match c.u32("iobase", Radix::Auto)? {
         Some(p) => Some(
             u16::try_from(p)
@@ -283,7 +309,7 @@ fn isa_address(c: El) -> R<IsaAddress> {
         }
         None => None,
     };
-    Ok(IsaAddress { iobase, irq })
+    Ok(CharAddress::Isa(IsaAddress { iobase, irq }))
 }
 
 /// A `<source mode= host= service=>` of a UDP character device.
@@ -427,26 +453,19 @@ pub(super) fn channel(e: El) -> R<Channel> {
             ("pty", Kind::Pty),
             ("spicevmc", Kind::SpiceVmc),
             ("spiceport", Kind::SpicePort),
+            ("pipe", Kind::Pipe),
+            ("qemu-vdagent", Kind::QemuVdagent),
         ],
     )?;
     let (mut src, mut target, mut addr) = (None, None, None);
-    let (mut tcp, mut telnet) = (None, None);
+    let (mut tcp, mut telnet, mut vdagent) = (None, None, None);
     for c in e.children()? {
         match c.name() {
             "source" if kind == Kind::Tcp => set(&mut tcp, c, tcp_source)?,
             "protocol" if kind == Kind::Tcp => set(&mut telnet, c, protocol)?,
+            "source" if kind == Kind::QemuVdagent => set(&mut vdagent, c, vdagent_source)?,
             "source" if kind != Kind::SpiceVmc => set(&mut src, c, |c| source(c, kind))?,
-            "target" => set(&mut target, c, |c| {
-                // `state` is what a running guest's agent reports.
-                c.allow(&["type", "name", "state"])?;
-                c.empty()?;
-                c.req("type")?;
-                c.choice("type", &[("virtio", ())])?;
-                c.choice("state", &[("connected", ()), ("disconnected", ())])?;
-                Ok(ChannelTarget::Virtio {
-                    name: c.get("name").map(str::to_string),
-                })
-            })?,
+            "target" => set(&mut target, c, channel_target)?,
             "address" => set(&mut addr, c, address)?,
             "alias" => alias(c)?,
             _ => c.skip()?,
@@ -460,14 +479,85 @@ pub(super) fn channel(e: El) -> R<Channel> {
     })?;
     let source = if kind == Kind::Tcp {
         tcp_char_source(e, tcp, telnet)?
+    } else if kind == Kind::QemuVdagent {
+        vdagent.unwrap_or(CharSource::QemuVdagent {
+            clipboard: None,
+            mouse: None,
+        })
     } else {
-        make_source(e, kind, src.unwrap_or((None, None, None, None)), true)?
+        // Only a virtio port's UNIX socket may go without a path.
+        let path_optional = matches!(target, ChannelTarget::Virtio { .. });
+        make_source(
+            e,
+            kind,
+            src.unwrap_or((None, None, None, None)),
+            path_optional,
+        )?
     };
     Ok(Channel {
         source,
         target,
         address: addr,
     })
+}
+
+/// `<channel><target>`: a virtio-serial port, or a guestfwd forward.
+fn channel_target(c: El) -> R<ChannelTarget> {
+    c.req("type")?;
+    let guestfwd = c
+        .choice("type", &[("virtio", false), ("guestfwd", true)])?
+        .unwrap_or(false);
+    c.empty()?;
+    if guestfwd {
+        c.allow(&["type", "address", "port"])?;
+        let address = c.req("address")?;
+        let address = match address.parse::<std::net::IpAddr>() {
+            Ok(std::net::IpAddr::V4(a)) => a,
+            Ok(std::net::IpAddr::V6(_)) => {
+                return Err(c.bad_value(
+                    ModelErrorKind::Unsupported,
+                    "address",
+                    "guestfwd channel only supports IPv4 addresses",
+                ));
+            }
+            Err(_) => {
+                return Err(c.bad_value(ModelErrorKind::Invalid, "address", "not an IP address"));
+            }
+        };
+        c.req("port")?;
+        let port = c.port("port")?.expect("checked present");
+        return Ok(ChannelTarget::Guestfwd { address, port });
+    }
+    // `state` is what a running guest's agent reports.
+    c.allow(&["type", "name", "state"])?;
+    c.choice("state", &[("connected", ()), ("disconnected", ())])?;
+    Ok(ChannelTarget::Virtio {
+        name: c.get("name").map(str::to_string),
+    })
+}
+
+/// `<source>` of a qemu-vdagent channel: `<clipboard copypaste=>` and
+/// `<mouse mode=>` (virDomainChrSourceDefParseQemuVdagent).
+fn vdagent_source(c: El) -> R<CharSource> {
+    c.allow(&[])?;
+    let (mut clipboard, mut mouse) = (None, None);
+    for k in c.children()? {
+        match k.name() {
+            "clipboard" => set(&mut clipboard, k, |k| {
+                k.allow(&["copypaste"])?;
+                k.empty()?;
+                k.req("copypaste")?;
+                Ok(k.yes_no("copypaste")?.expect("checked present"))
+            })?,
+            "mouse" => set(&mut mouse, k, |k| {
+                k.allow(&["mode"])?;
+                k.empty()?;
+                k.req_word("mode")
+            })?,
+            _ => k.skip()?,
+        }
+    }
+    Ok(CharSource::QemuVdagent { clipboard, mouse })
 }
 
 pub(super) fn redirdev(e: El) -> R<Redirdev> {

@@ -38,7 +38,7 @@ pub(super) fn devices(e: El) -> R<Devices> {
             "parallel" => push(&mut d.parallels, c, |c| chardev::chardev(c, false))?,
             "channel" => push(&mut d.channels, c, chardev::channel)?,
             "input" => push(&mut d.inputs, c, peripherals::input)?,
-            "tpm" => push(&mut d.tpms, c, peripherals::tpm)?,
+            "tpm" => push(&mut d.tpms, c, super::tpm::tpm)?,
             "graphics" if c.get("type") == Some("egl-headless") => {
                 set(&mut d.egl_headless, c, peripherals::egl_headless)?;
             }

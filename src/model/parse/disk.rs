@@ -82,18 +82,37 @@ pub(super) fn disk(e: El) -> R<Disk> {
         }
     }
     let mut vhost_user = None;
-    let (source, mut network, volume, startup_policy, norelabel, source_enc) = match source {
-        Some(DiskSource::Path(p, policy, labels, enc)) => (p, None, None, policy, labels, enc),
+    let (source, mut network, volume, extras) = match source {
+        Some(DiskSource::Path(p, extras)) => (p, None, None, extras),
         Some(DiskSource::VhostUser(v)) => {
             vhost_user = Some(v);
-            (None, None, None, None, Vec::new(), None)
+            (None, None, None, SourceExtras::default())
         }
-        Some(DiskSource::Net(n, enc)) => (None, Some(n), None, None, Vec::new(), enc),
-        Some(DiskSource::Volume(v, policy, labels, enc)) => {
-            (None, None, Some(v), policy, labels, enc)
-        }
-        None => (None, None, None, None, Vec::new(), None),
+        Some(DiskSource::Net(n, enc)) => (
+            None,
+            Some(n),
+            None,
+            SourceExtras {
+                encryption: enc,
+                ..SourceExtras::default()
+            },
+        ),
+        Some(DiskSource::Volume(v, extras)) => (None, None, Some(v), extras),
+        None => (None, None, None, SourceExtras::default()),
     };
+    let SourceExtras {
+        policy: startup_policy,
+        labels: norelabel,
+        encryption: source_enc,
+        slice,
+    } = extras;
+    // libvirt's virDomainDiskDefValidateSourceChainOne.
+    if slice.is_some() && device == DiskDevice::Lun {
+        return Err(super::el::unsupported(format!(
+            "disk device 'lun' at {} doesn't support storage slice",
+            e.at()
+        )));
+    }
     let encryption = match (encryption, source_enc) {
         (Some(_), Some(_)) => {
             return Err(super::el::unsupported(format!(
@@ -207,6 +226,7 @@ pub(super) fn disk(e: El) -> R<Disk> {
     d.address = address_v;
     d.volume = volume;
     d.vhost_user = vhost_user;
+    d.slice = slice;
     // libvirt's qemuDomainValidateStorageSource.
     if encryption.is_some() {
         if !matches!(
@@ -226,6 +246,7 @@ pub(super) fn disk(e: El) -> R<Disk> {
         }
     }
     d.encryption = encryption;
+    super::disk_source::fat_rules(&d, e)?;
     Ok(d)
 }
 
@@ -251,11 +272,11 @@ fn backing_store(e: El) -> R<Option<Box<BackingStore>>> {
         return Ok(None);
     }
     let kind = e.word("type")?.unwrap_or(DiskType::File);
-    if kind == DiskType::Network {
+    if matches!(kind, DiskType::Network | DiskType::Dir) {
         return Err(e.bad_value(
             ModelErrorKind::Unsupported,
             "type",
-            "a backing image on the network is not supported",
+            "a backing image on the network or of a directory is not supported",
         ));
     }
     let (mut format, mut source, mut below) = (None, None, None);
@@ -264,22 +285,38 @@ fn backing_store(e: El) -> R<Option<Box<BackingStore>>> {
             "format" => set(&mut format, c, |c| {
                 c.allow(&["type"])?;
                 c.empty()?;
-                c.req_word::<crate::model::DiskFormat>("type")
+                let f = c.req_word::<crate::model::DiskFormat>("type")?;
+                if f == crate::model::DiskFormat::Fat {
+                    return Err(c.bad_value(
+                        ModelErrorKind::Unsupported,
+                        "type",
+                        "storage format 'fat' is supported only with 'dir' storage type",
+                    ));
+                }
+                Ok(f)
             })?,
             "source" => set(&mut source, c, |c| disk_source(c, kind))?,
             "backingStore" => set(&mut below, c, backing_store)?,
             _ => c.skip()?,
         }
     }
-    if let Some(DiskSource::Path(_, policy, labels, enc)) = &source
-        && (policy.is_some() || !labels.is_empty() || enc.is_some())
+    if let Some(DiskSource::Path(_, x)) = &source
+        && (x.policy.is_some() || !x.labels.is_empty() || x.encryption.is_some())
     {
         return Err(super::el::unsupported(format!(
             "a startupPolicy, <seclabel> or <encryption> in the <source> of a <backingStore> at {} is not supported (they belong to the disk's own source)",
             e.at()
         )));
     }
-    let Some(DiskSource::Path(Some(path), _, _, _)) = source else {
+    if let Some(DiskSource::Path(_, x)) = &source
+        && x.slice.is_some()
+    {
+        return Err(super::el::unsupported(format!(
+            "<slices> in the <source> of a <backingStore> at {} is not supported (only the disk's own source takes a slice)",
+            e.at()
+        )));
+    }
+    let Some(DiskSource::Path(Some(path), _)) = source else {
         return Err(invalid(format!(
             "missing <source> in <backingStore> at {}",
             e.at()
@@ -390,40 +427,47 @@ fn disk_geometry(e: El) -> R<DiskGeometry> {
 
 /// What a disk's `<source>` names.
 enum DiskSource {
-    /// A file or block device path (`None` for an empty drive), with its
-    /// `startupPolicy` and `<seclabel relabel='no'>` models.
-    Path(
-        Option<String>,
-        Option<crate::model::StartupPolicy>,
-        Vec<Option<String>>,
-        Option<DiskEncryption>,
-    ),
+    /// A file or block device path (`None` for an empty drive).
+    Path(Option<String>, SourceExtras),
     /// A network export.
     Net(NetworkSource, Option<DiskEncryption>),
     /// A vhost-user server's socket.
     VhostUser(crate::model::VhostUserSource),
-    /// A volume of a storage pool, with its `startupPolicy` and
-    /// `<seclabel relabel='no'>` models.
-    Volume(
-        crate::model::VolumeSource,
-        Option<crate::model::StartupPolicy>,
-        Vec<Option<String>>,
-        Option<DiskEncryption>,
-    ),
+    /// A volume of a storage pool.
+    Volume(crate::model::VolumeSource, SourceExtras),
+}
+
+/// What a local source (a path or a volume) says besides where it is.
+#[derive(Default)]
+struct SourceExtras {
+    /// `startupPolicy`.
+    policy: Option<crate::model::StartupPolicy>,
+    /// The `<seclabel relabel='no'>` models.
+    labels: Vec<Option<String>>,
+    /// `<encryption>`.
+    encryption: Option<DiskEncryption>,
+    /// `<slices>`.
+    slice: Option<crate::model::DiskSlice>,
 }
 
 /// The `<seclabel>` children of a disk's `<source>`: each must say
 /// `relabel='no'` (qvirt relabels nothing; a label to apply would need a
 /// security driver it does not have); their models. libvirt's output-only
-/// `labelskip='yes'` reads as the same. And its `<encryption>`.
-fn no_relabels(e: El) -> R<(Vec<Option<String>>, Option<DiskEncryption>)> {
+/// `labelskip='yes'` reads as the same. And its `<encryption>` and
+/// `<slices>`; `startupPolicy` is the caller's.
+fn no_relabels(e: El) -> R<SourceExtras> {
     let mut models = Vec::new();
     let mut encryption = None;
+    let mut slice = None;
     for c in e.children()? {
         if c.name() == "encryption" {
             set(&mut encryption, c, |c| {
                 super::secret::disk_encryption(c, true)
             })?;
+            continue;
+        }
+        if c.name() == "slices" {
+            set(&mut slice, c, super::disk_source::slices)?;
             continue;
         }
         if c.name() != "seclabel" {
@@ -457,13 +501,19 @@ fn no_relabels(e: El) -> R<(Vec<Option<String>>, Option<DiskEncryption>)> {
             models.push(m);
         }
     }
-    Ok((models, encryption))
+    Ok(SourceExtras {
+        policy: None,
+        labels: models,
+        encryption,
+        slice,
+    })
 }
 
 fn disk_source(e: El, kind: DiskType) -> R<DiskSource> {
     let attr = match kind {
         DiskType::File => "file",
         DiskType::Block => "dev",
+        DiskType::Dir => "dir",
         DiskType::Network => {
             let (n, enc) = network_source(e)?;
             return Ok(DiskSource::Net(n, enc));
@@ -471,28 +521,30 @@ fn disk_source(e: El, kind: DiskType) -> R<DiskSource> {
         DiskType::VhostUser => return vhost_user_source(e).map(DiskSource::VhostUser),
         DiskType::Volume => {
             e.allow(&["pool", "volume", "startupPolicy"])?;
-            let (labels, enc) = no_relabels(e)?;
+            let extras = SourceExtras {
+                policy: e.word("startupPolicy")?,
+                ..no_relabels(e)?
+            };
             return Ok(DiskSource::Volume(
                 crate::model::VolumeSource {
                     pool: e.req("pool")?.to_string(),
                     volume: e.req("volume")?.to_string(),
                 },
-                e.word("startupPolicy")?,
-                labels,
-                enc,
+                extras,
             ));
         }
     };
     // `index` numbers the image in a running domain's chain: libvirt
     // writes it in live XML and reads it only from its own status files.
     e.allow(&[attr, "index", "startupPolicy"])?;
-    let (labels, enc) = no_relabels(e)?;
+    let extras = SourceExtras {
+        policy: e.word("startupPolicy")?,
+        ..no_relabels(e)?
+    };
     // An empty path is libvirt's empty drive, the same as no source.
     Ok(DiskSource::Path(
         e.get(attr).filter(|p| !p.is_empty()).map(str::to_string),
-        e.word("startupPolicy")?,
-        labels,
-        enc,
+        extras,
     ))
 }
 
@@ -543,13 +595,17 @@ fn disk_auth_rules(n: &NetworkSource, e: El) -> R<()> {
 }
 
 fn network_source(e: El) -> R<(NetworkSource, Option<DiskEncryption>)> {
-    e.allow(&["protocol", "name", "query", "tls", "index"])?;
+    e.allow(&["protocol", "name", "query", "tls", "tlsHostname", "index"])?;
     let protocol: DiskProtocol = e.req_word("protocol")?;
     let mut hosts = Vec::new();
     let mut auth = None;
     let mut encryption = None;
     let mut initiator = None;
+    let mut curl = super::disk_source::CurlOptions::default();
     for c in e.children()? {
+        if super::disk_source::curl_option(&mut curl, protocol, c)? {
+            continue;
+        }
         match c.name() {
             "initiator" if protocol == DiskProtocol::Iscsi => set(&mut initiator, c, |c| {
                 c.allow(&[])?;
@@ -598,14 +654,30 @@ fn network_source(e: El) -> R<(NetworkSource, Option<DiskEncryption>)> {
             _ => c.skip()?,
         }
     }
+    // libvirt passes tlsHostname to NBD only, and QEMU uses it only
+    // with TLS.
+    if e.get("tlsHostname").is_some()
+        && (protocol != DiskProtocol::Nbd || e.yes_no("tls")? != Some(true))
+    {
+        return Err(e.bad_value(
+            ModelErrorKind::Unsupported,
+            "tlsHostname",
+            "it names the certificate of an NBD server over TLS: only with protocol='nbd' and tls='yes'",
+        ));
+    }
     let n = NetworkSource {
         protocol,
         name: e.get("name").map(str::to_string),
         query: e.get("query").map(str::to_string),
         hosts,
         tls: e.yes_no("tls")?,
+        tls_hostname: e.get("tlsHostname").map(str::to_string),
         auth,
         initiator,
+        cookies: curl.cookies.unwrap_or_default(),
+        readahead: curl.readahead.flatten(),
+        timeout: curl.timeout.flatten(),
+        ssl_verify: curl.ssl_verify.flatten(),
     };
     Ok((n, encryption))
 }

@@ -7,7 +7,7 @@ use super::el::{El, R, Radix, invalid, push, set};
 use crate::model::{
     AUDIO_SETTINGS, Audio, BalloonModel, EvdevOptions, Graphics, GraphicsListen, GraphicsType, Hub,
     Input, InputType, Iommu, IommuModel, Memballoon, ModelErrorKind, Panic, PanicModel, Rng,
-    RngBackend, RngRate, Sound, SpiceGl, SpiceOptions, Tpm, TpmBackend, Video, Vsock, Watchdog,
+    RngBackend, RngRate, Sound, SpiceGl, SpiceOptions, Video, Vsock, Watchdog,
 };
 
 pub(super) fn input(e: El) -> R<Input> {
@@ -104,6 +104,7 @@ pub(super) fn graphics(e: El) -> R<Graphics> {
             "sharePolicy",
             "websocket",
             "powerControl",
+            "socket",
         ])?,
         GraphicsType::Spice => e.allow(&[
             "type",
@@ -143,9 +144,22 @@ pub(super) fn graphics(e: El) -> R<Graphics> {
     let s = &mut g.spice;
     let (mut image, mut jpeg, mut zlib, mut playback) = (None, None, None, None);
     let (mut streaming, mut clipboard, mut mouse, mut filetransfer) = (None, None, None, None);
-    let mut gl = None;
+    let (mut gl, mut audio) = (None, None);
     for c in e.children()? {
         match c.name() {
+            "audio" if !spice => set(&mut audio, c, |c| {
+                c.allow(&["id"])?;
+                c.empty()?;
+                c.req("id")?;
+                match c.u32("id", Radix::Dec)? {
+                    Some(id) if id > 0 => Ok(id),
+                    _ => Err(c.bad_value(
+                        ModelErrorKind::Invalid,
+                        "id",
+                        "an audio id is a number from 1",
+                    )),
+                }
+            })?,
             "listen" => {
                 // Without an address this is the default listen address,
                 // which libvirt writes out; it says nothing more than its
@@ -190,6 +204,10 @@ pub(super) fn graphics(e: El) -> R<Graphics> {
             _ => c.skip()?,
         }
     }
+    g.audio = audio;
+    if let Some(path) = e.get("socket") {
+        vnc_socket(e, &mut g, path)?;
+    }
     g.spice = SpiceOptions {
         channels: std::mem::take(&mut g.spice.channels),
         image_compression: image,
@@ -203,6 +221,38 @@ pub(super) fn graphics(e: El) -> R<Graphics> {
         gl,
     };
     Ok(g)
+}
+
+/// VNC's `socket` attribute, libvirt's older way to write a first
+/// `<listen type='socket'>` (virDomainGraphicsListensParseXML): it takes
+/// the place of a first address or network listen, fills in a socket
+/// listen without a path, and must match one with a path.
+fn vnc_socket(e: El, g: &mut Graphics, path: &str) -> R<()> {
+    let socket = GraphicsListen::Socket(Some(path.to_string()));
+    match g.listens.first_mut() {
+        None => g.listens.push(socket),
+        Some(first @ (GraphicsListen::Address(_) | GraphicsListen::Network(_))) => *first = socket,
+        Some(first @ GraphicsListen::Socket(None)) => *first = socket,
+        Some(GraphicsListen::Socket(Some(p))) if p == path => {}
+        Some(GraphicsListen::Socket(Some(p))) => {
+            return Err(e.bad_value(
+                ModelErrorKind::Unsupported,
+                "socket",
+                &format!(
+                    "it must match the 'socket' attribute of the first listen element ('{}')",
+                    super::el::show(p)
+                ),
+            ));
+        }
+        Some(GraphicsListen::None) => {
+            return Err(e.bad_value(
+                ModelErrorKind::Unsupported,
+                "socket",
+                "a socket cannot go with <listen type='none'>",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// An element with one required word attribute `name`.
@@ -584,8 +634,8 @@ pub(super) fn panic(e: El) -> R<Panic> {
 }
 
 /// `<iommu>`, under libvirt's rules: Intel's, with its `<driver>`
-/// switches (eim needs intremap) and no address; SMMUv3 is an ARM
-/// machine's, and virtio's is refused for now.
+/// switches (eim needs intremap) and no address; virtio's, with neither
+/// switches nor anything but an address; SMMUv3 is an ARM machine's.
 pub(super) fn iommu(e: El) -> R<Iommu> {
     e.allow(&["model"])?;
     let model: IommuModel = e.req_word("model")?;
@@ -597,18 +647,10 @@ pub(super) fn iommu(e: El) -> R<Iommu> {
                 "IOMMU device: 'smmuv3' is only supported with ARM Virt machines",
             ));
         }
-        // An integrated device of the root bus, which qvirt's PCI
-        // placement does not give yet.
-        IommuModel::Virtio => {
-            return Err(e.bad_value(
-                ModelErrorKind::Unsupported,
-                "model",
-                "virtio-iommu is not supported yet: use model='intel'",
-            ));
-        }
-        IommuModel::Intel => {}
+        IommuModel::Virtio | IommuModel::Intel => {}
     }
     let mut driver = None;
+    let mut addr = None;
     for c in e.children()? {
         match c.name() {
             "driver" => set(&mut driver, c, |c| {
@@ -622,6 +664,7 @@ pub(super) fn iommu(e: El) -> R<Iommu> {
                     c.u32("aw_bits", Radix::Dec)?,
                 ))
             })?,
+            "address" if model == IommuModel::Virtio => set(&mut addr, c, address)?,
             "address" => {
                 return Err(invalid(format!(
                     "iommu model 'intel' can't have address, at {}",
@@ -634,6 +677,19 @@ pub(super) fn iommu(e: El) -> R<Iommu> {
     }
     let (intremap, caching_mode, eim, iotlb, aw_bits) =
         driver.unwrap_or((None, None, None, None, None));
+    // libvirt's virDomainIOMMUDefValidate.
+    if model == IommuModel::Virtio
+        && (intremap.is_some()
+            || caching_mode.is_some()
+            || eim.is_some()
+            || iotlb.is_some()
+            || aw_bits.is_some())
+    {
+        return Err(invalid(format!(
+            "iommu model 'virtio' doesn't support additional attributes, at {}",
+            e.at()
+        )));
+    }
     if eim == Some(true) && intremap != Some(true) {
         return Err(invalid(format!(
             "IOMMU eim requires interrupt remapping to be enabled, at {}",
@@ -647,6 +703,7 @@ pub(super) fn iommu(e: El) -> R<Iommu> {
         eim,
         iotlb,
         aw_bits,
+        address: addr,
     })
 }
 
@@ -748,51 +805,6 @@ pub(super) fn rng(e: El) -> R<Rng> {
         virtio: driver.unwrap_or_default(),
         address: addr,
     })
-}
-
-pub(super) fn tpm(e: El) -> R<Tpm> {
-    e.allow(&["model"])?;
-    let model = e.word("model")?;
-    let mut backend = None;
-    for c in e.children()? {
-        match c.name() {
-            "backend" => set(&mut backend, c, |c| {
-                c.req("type")?;
-                if c.choice("type", &[("emulator", false), ("passthrough", true)])? == Some(true) {
-                    c.allow(&["type"])?;
-                    let mut path = None;
-                    for d in c.children()? {
-                        match d.name() {
-                            "device" => set(&mut path, d, |d| {
-                                d.allow(&["path"])?;
-                                d.empty()?;
-                                Ok(d.req("path")?.to_string())
-                            })?,
-                            _ => d.skip()?,
-                        }
-                    }
-                    let path = path.ok_or_else(|| {
-                        invalid(format!(
-                            "missing <device path=...> in the passthrough <backend> at {}",
-                            c.at()
-                        ))
-                    })?;
-                    return Ok(TpmBackend::Passthrough { path });
-                }
-                c.allow(&["type", "version", "persistent_state"])?;
-                c.empty()?;
-                Ok(TpmBackend::Emulator {
-                    version: c.word("version")?,
-                    persistent_state: c.yes_no("persistent_state")?,
-                })
-            })?,
-            "alias" => alias(c)?,
-            _ => c.skip()?,
-        }
-    }
-    let backend =
-        backend.ok_or_else(|| invalid(format!("missing <backend> in <tpm> at {}", e.at())))?;
-    Ok(Tpm { model, backend })
 }
 
 pub(super) fn hub(e: El) -> R<Hub> {

@@ -17,6 +17,13 @@ pub(super) fn validate(def: &DomainDef) -> R {
     usb_devices(def)
 }
 
+/// Whether `<audio id>` names a backend: one written, or with none
+/// written, the one (id 1) a domain with sound or a display is given.
+pub(super) fn audio_exists(def: &DomainDef, id: u32) -> bool {
+    let audios = &def.devices.audios;
+    audios.iter().any(|a| a.id == id) || (audios.is_empty() && id == 1)
+}
+
 fn sound(def: &DomainDef) -> R {
     let d = &def.devices;
     let mut ids = HashSet::new();
@@ -40,7 +47,7 @@ fn sound(def: &DomainDef) -> R {
             )));
         }
         if let Some(id) = s.audio_id
-            && !ids.contains(&id)
+            && !audio_exists(def, id)
         {
             return Err(invalid(format!("{what}: no audio backend with id '{id}'")));
         }
@@ -137,6 +144,7 @@ fn tpms(def: &DomainDef) -> R {
                 }
             }
             TpmBackend::Passthrough { path } => check_path("TPM device path", path)?,
+            TpmBackend::External { path } => check_path("external TPM socket path", path)?,
         }
     }
     Ok(())

@@ -33,7 +33,27 @@ fn channels(def: &DomainDef) -> R {
     for c in &def.devices.channels {
         let what = "channel";
         source_path(what, &c.source)?;
-        let ChannelTarget::Virtio { name } = &c.target;
+        let name = match &c.target {
+            ChannelTarget::Virtio { name } => name,
+            ChannelTarget::Guestfwd { .. } => {
+                if let CharSource::SpiceVmc
+                | CharSource::SpicePort { .. }
+                | CharSource::QemuVdagent { .. } = c.source
+                {
+                    return Err(unsupported(format!(
+                        "a {} channel is a virtio-serial port: it cannot be a guestfwd target",
+                        c.source.type_name()
+                    )));
+                }
+                if c.address.is_some() {
+                    return Err(invalid(
+                        "a guestfwd channel is no virtio-serial port: it takes no <address>"
+                            .to_string(),
+                    ));
+                }
+                continue;
+            }
+        };
         if let Some(n) = name {
             if n.is_empty() || !pattern(n, "._-") {
                 return Err(invalid(format!(
@@ -88,7 +108,32 @@ fn chardevs(def: &DomainDef) -> R {
             )));
         }
         if console {
+            // A serial console is its serial port: an address it repeats
+            // must be that port's.
+            if let Some(a) = c.pci() {
+                let port = c.target_port.unwrap_or(0);
+                let same =
+                    d.serials.iter().enumerate().any(|(i, s)| {
+                        s.target_port.unwrap_or(i as u32) == port && s.pci() == Some(a)
+                    });
+                if !same {
+                    return Err(invalid(format!(
+                        "the console's PCI address is not that of PCI serial port {port}"
+                    )));
+                }
+            }
             continue;
+        }
+        let pci_target = c.target_type.as_deref() == Some("pci-serial");
+        if c.address.is_some() && pci_target != c.pci().is_some() {
+            let (t, want) = if pci_target {
+                ("pci-serial", "pci")
+            } else {
+                (c.target_type.as_deref().unwrap_or("isa-serial"), "isa")
+            };
+            return Err(unsupported(format!(
+                "Target type '{t}' requires address type '{want}'"
+            )));
         }
         if let Some(p) = c.target_port {
             let t = c.target_type.as_deref().unwrap_or("isa-serial");
@@ -121,7 +166,8 @@ pub(super) fn source_path(what: &str, s: &CharSource) -> R {
     match s {
         CharSource::Pty { path: Some(p) }
         | CharSource::File { path: p, .. }
-        | CharSource::Dev { path: p } => check_path(&format!("{what} source path"), p),
+        | CharSource::Dev { path: p }
+        | CharSource::Pipe { path: p } => check_path(&format!("{what} source path"), p),
         CharSource::Unix {
             path: Some(path), ..
         } => {
@@ -146,7 +192,9 @@ pub(super) fn source_path(what: &str, s: &CharSource) -> R {
         | CharSource::Unix { path: None, .. }
         | CharSource::Null
         | CharSource::SpiceVmc
-        | CharSource::SpicePort { .. } => Ok(()),
+        | CharSource::SpicePort { .. }
+        | CharSource::Vc
+        | CharSource::QemuVdagent { .. } => Ok(()),
     }
 }
 
@@ -265,6 +313,11 @@ fn graphics(def: &DomainDef) -> R {
     }
     for g in list {
         let kind = g.kind.as_str();
+        if let Some(id) = g.audio
+            && !super::extras::audio_exists(def, id)
+        {
+            return Err(invalid(format!("no audio device with ID {id}")));
+        }
         let port_ok = |p: i32| p == -1 || (5900..=65535).contains(&p);
         match g.port {
             Some(p) if !port_ok(p) => {

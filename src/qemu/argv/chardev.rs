@@ -10,10 +10,11 @@
 
 use std::path::{Path, PathBuf};
 
+use super::devs::Dev;
 use super::opts::Opts;
 use super::{Ctx, invalid, unsupported};
 use crate::error::Error;
-use crate::model::{Channel, ChannelTarget, CharDevice, CharSource};
+use crate::model::{Channel, ChannelTarget, CharDevice, CharSource, SpiceMouseMode};
 
 /// ISA serial ports the PC has (COM1..COM4).
 const MAX_ISA_SERIAL: u32 = 4;
@@ -28,36 +29,49 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
         Some(p) => Some(super::runtime_path("serial log", p)?),
         None => None,
     };
-    let mut serials: Vec<(u32, &CharDevice)> = Vec::new();
-    let mut debugcons = Vec::new();
+    // (port, number of its ids, device): a serial port of the definition
+    // is numbered by its place there, one a console adds after them.
+    let mut serials: Vec<(u32, usize, &CharDevice)> = Vec::new();
+    let (mut debugcons, mut pci) = (Vec::new(), Vec::new());
     for (i, s) in d.serials.iter().enumerate() {
         match s.target_type.as_deref() {
             None | Some("isa-serial") | Some("serial") => {}
             // A debug console is no COM port: it takes no port number.
             Some("isa-debug") => {
-                debugcons.push(s);
+                debugcons.push((i, s));
+                continue;
+            }
+            Some("pci-serial") => {
+                if s.isa().is_some() {
+                    return Err(unsupported(
+                        "Target type 'pci-serial' requires address type 'pci'",
+                    ));
+                }
+                pci.push((s.target_port.unwrap_or(i as u32), i, s));
                 continue;
             }
             Some(other) => {
                 return Err(unsupported(format!(
-                    "serial target type '{other}' is not supported: use isa-serial or isa-debug"
+                    "serial target type '{other}' is not supported: use isa-serial, pci-serial or isa-debug"
                 )));
             }
         }
-        serials.push((s.target_port.unwrap_or(i as u32), s));
+        serials.push((s.target_port.unwrap_or(i as u32), i, s));
     }
     let mut virtio = Vec::new();
+    let mut added = d.serials.len();
     for c in &d.consoles {
         match c.target_type.as_deref() {
             None | Some("serial") => {
                 let port = c.target_port.unwrap_or(0);
-                if !serials.iter().any(|(p, _)| *p == port) {
-                    serials.push((port, c));
+                if !serials.iter().chain(&pci).any(|(p, _, _)| *p == port) {
+                    serials.push((port, added, c));
+                    added += 1;
                 }
             }
-            Some("virtio") if c.isa.is_some() => {
+            Some("virtio") if c.address.is_some() => {
                 return Err(unsupported(
-                    "a virtio console sits on a virtio-serial port: it takes no ISA address",
+                    "a virtio console sits on a virtio-serial port: it takes no address",
                 ));
             }
             Some("virtio") => virtio.push(c),
@@ -68,14 +82,14 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
             }
         }
     }
-    for (n, (port, s)) in serials.iter().enumerate() {
+    for (k, (port, n, s)) in serials.iter().enumerate() {
         if *port >= MAX_ISA_SERIAL {
             return Err(invalid(format!(
                 "serial port {port} does not exist: a PC has ports 0 to {}",
                 MAX_ISA_SERIAL - 1
             )));
         }
-        if serials[..n].iter().any(|(p, _)| p == port) {
+        if serials[..k].iter().any(|(p, _, _)| p == port) {
             return Err(invalid(format!("serial port {port} is used twice")));
         }
         let id = format!("charserial{n}");
@@ -89,14 +103,13 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
             .set("index", port);
         cx.arg("-device", isa(o, s).build());
     }
-    for (k, s) in debugcons.iter().enumerate() {
-        let n = serials.len() + k;
+    for (n, s) in debugcons {
         let id = format!("charserial{n}");
         cx.arg(
             "-chardev",
             logged(chardev(&s.source, &id)?, s, None)?.build(),
         );
-        if s.isa.is_some_and(|a| a.irq.is_some()) {
+        if s.isa().is_some_and(|a| a.irq.is_some()) {
             return Err(unsupported(
                 "a debug console (isa-debug) has no interrupt: remove irq from its address",
             ));
@@ -105,6 +118,23 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
             .set("chardev", &id)
             .set("id", format!("serial{n}"));
         cx.arg("-device", isa(o, s).build());
+    }
+    // PCI serial ports keep the manager's console log, as ISA ones do.
+    for (_, n, s) in pci {
+        let id = format!("charserial{n}");
+        cx.arg(
+            "-chardev",
+            logged(chardev(&s.source, &id)?, s, log.as_deref())?.build(),
+        );
+        let written = s.pci().map(crate::model::Address::Pci);
+        let placed = cx
+            .pci
+            .place(&format!("serial {n}"), written.as_ref(), Dev::Serial(n))?;
+        let o = Opts::new("pci-serial")
+            .set("chardev", &id)
+            .set("id", format!("serial{n}"))
+            .extend(placed.opts);
+        cx.arg("-device", o.build());
     }
     for (n, p) in d.parallels.iter().enumerate() {
         if p.target_type.is_some() {
@@ -166,8 +196,23 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
         .any(|g| g.kind == crate::model::GraphicsType::Spice);
     for (k, c) in def.devices.channels.iter().enumerate() {
         let id = format!("charchannel{k}");
-        let ChannelTarget::Virtio { name } = &c.target;
-        let at = cx.ctrls.serial_ports.channels[k];
+        let (name, at) = match (&c.target, cx.ctrls.serial_ports.channels[k]) {
+            (ChannelTarget::Virtio { name }, Some(at)) => (name, at),
+            (ChannelTarget::Guestfwd { .. }, _) => {
+                // The forward itself is a rule of the user-mode network's
+                // backend (see `net::guestfwds`).
+                if super::net::guestfwd_interface(def).is_none() {
+                    return Err(unsupported(
+                        "a guestfwd <channel> forwards from QEMU's user-mode network: the domain needs an <interface type='user'> (without a passt backend)",
+                    ));
+                }
+                cx.arg("-chardev", chardev(&c.source, &id)?.build());
+                continue;
+            }
+            (ChannelTarget::Virtio { .. }, None) => {
+                return Err(invalid("a virtio channel has no virtio-serial port"));
+            }
+        };
         let source = match (&c.source, unnamed_socket(c, at, &cx.paths.runtime_dir)) {
             // A socket made up here is QEMU's to listen on (libvirt:
             // no path implies mode='bind').
@@ -229,7 +274,9 @@ pub fn unnamed_socket(c: &Channel, at: (u32, u32), runtime_dir: &Path) -> Option
     let CharSource::Unix { path: None, .. } = c.source else {
         return None;
     };
-    let ChannelTarget::Virtio { name } = &c.target;
+    let ChannelTarget::Virtio { name } = &c.target else {
+        return None;
+    };
     let file = match name {
         // Short, so that the socket path fits in a UNIX address; the
         // prefix keeps a channel's name from meeting QEMU's own sockets.
@@ -255,7 +302,7 @@ fn logged(o: Opts, dev: &CharDevice, log: Option<&str>) -> Result<Opts, Error> {
 
 /// An ISA device's written I/O base and interrupt.
 fn isa(o: Opts, c: &CharDevice) -> Opts {
-    match c.isa {
+    match c.isa() {
         Some(a) => o.maybe("iobase", a.iobase).maybe("irq", a.irq),
         None => o,
     }
@@ -333,6 +380,18 @@ pub(super) fn chardev(source: &CharSource, id: &str) -> Result<Opts, Error> {
             o.set("localport", bind_service.unwrap_or(0))
         }
         CharSource::Null => Opts::new("null").set("id", id),
+        // QEMU opens PATH.in and PATH.out, else PATH both ways.
+        CharSource::Pipe { path } => {
+            Opts::new("pipe")
+                .set("id", id)
+                .set_user("path", "character device pipe path", path)?
+        }
+        CharSource::Vc => Opts::new("vc").set("id", id),
+        CharSource::QemuVdagent { clipboard, mouse } => Opts::new("qemu-vdagent")
+            .set("id", id)
+            .set("name", "vdagent")
+            .maybe_switch("clipboard", *clipboard)
+            .maybe_switch("mouse", mouse.map(|m| m == SpiceMouseMode::Client)),
         CharSource::SpiceVmc | CharSource::SpicePort { .. } => {
             return Err(unsupported(format!(
                 "a {} character device is only supported as a channel{}",

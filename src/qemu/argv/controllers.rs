@@ -217,21 +217,27 @@ fn add_implied_virtio_serial(def: &DomainDef, controllers: &mut BTreeMap<u32, De
         .iter()
         .filter(|c| c.target_type.as_deref() == Some("virtio"))
         .map(|_| 0);
-    let channels = def.devices.channels.iter().map(|c| match c.address {
-        Some(Address::VirtioSerial(a)) => a.controller,
-        _ => 0,
-    });
+    let channels = def
+        .devices
+        .channels
+        .iter()
+        .filter(|c| c.is_virtio())
+        .map(|c| match c.address {
+            Some(Address::VirtioSerial(a)) => a.controller,
+            _ => 0,
+        });
     for i in channels.chain(consoles) {
         controllers.entry(i).or_default();
     }
 }
 
 /// The virtio-serial controller and port of each virtio console (in the
-/// order of `<console target type='virtio'>`) and channel.
+/// order of `<console target type='virtio'>`) and channel (`None` for a
+/// guestfwd channel, which is no port).
 #[derive(Debug, Default)]
 pub struct SerialPorts {
     pub consoles: Vec<(u32, u32)>,
-    pub channels: Vec<(u32, u32)>,
+    pub channels: Vec<Option<(u32, u32)>>,
 }
 
 /// The ports of a virtio-serial controller without `ports`: QEMU's 31.
@@ -308,9 +314,10 @@ fn assign_serial_ports(
     }
     for c in &def.devices.channels {
         let port = match channel_addr(c) {
-            Some(a) if a.port != 0 => (a.controller, a.port),
-            Some(a) => next(Some(a.controller), 1)?,
-            None => next(None, 1)?,
+            _ if !c.is_virtio() => None,
+            Some(a) if a.port != 0 => Some((a.controller, a.port)),
+            Some(a) => Some(next(Some(a.controller), 1)?),
+            None => Some(next(None, 1)?),
         };
         out.channels.push(port);
     }
@@ -337,7 +344,7 @@ pub fn channel_sockets(
         .channels
         .iter()
         .zip(&ports.channels)
-        .map(|(c, at)| super::chardev::unnamed_socket(c, *at, runtime_dir))
+        .map(|(c, at)| at.and_then(|at| super::chardev::unnamed_socket(c, at, runtime_dir)))
         .collect())
 }
 

@@ -30,6 +30,8 @@ pub enum Dev {
     Video(usize),
     /// An `<input>`, by position.
     Input(usize),
+    /// A `<serial>` with `<target type='pci-serial'>`, by position.
+    Serial(usize),
     /// A `<filesystem>`, by position.
     Fs(usize),
     /// A PCI `<hostdev>`, by position among all hostdevs.
@@ -38,6 +40,8 @@ pub enum Dev {
     Shmem(usize),
     /// The `<vsock>`.
     Vsock,
+    /// A virtio `<iommu>`.
+    Iommu,
     /// A virtio `<memory>` device, by position.
     Memory(usize),
 }

@@ -10,13 +10,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::devs::Dev;
+use super::disk_net::{encryption_secret, network_node, with_credentials};
 use super::opts::Opts;
 use super::usb::UsbDev;
 use super::{Ctx, Family, invalid, unsupported};
 use crate::error::Error;
 use crate::model::{
-    Address, CacheMode, DetectZeroes, DiscardMode, Disk, DiskBus, DiskDevice, DiskFormat, DiskHost,
-    DiskModel, DiskProtocol, DiskType, DomainDef, DriveAddress, ErrorPolicy, IoMode, NetworkSource,
+    Address, CacheMode, DetectZeroes, DiscardMode, Disk, DiskBus, DiskDevice, DiskFormat,
+    DiskModel, DiskType, DomainDef, DriveAddress, ErrorPolicy, IoMode,
 };
 
 /// What libvirt derives for one disk.
@@ -598,7 +599,13 @@ fn emit_nodes(
         None => o,
     };
     // A LUKS raw image has a format node too: QEMU's `luks` driver.
-    let raw = matches!(disk.format, None | Some(DiskFormat::Raw)) && disk.encryption.is_none();
+    // So does a sliced raw image: the slice is the raw node's offset and
+    // size (libvirt's qemuBlockStorageSourceGetFormatRawProps).
+    let raw_format = matches!(
+        disk.format,
+        None | Some(DiskFormat::Raw) | Some(DiskFormat::Fat)
+    );
+    let raw = raw_format && disk.encryption.is_none() && disk.slice.is_none();
     // The backing chain, lowest image first: each a storage node and a
     // format node whose `backing` is the one below.
     let mut below: Option<String> = match &disk.backing {
@@ -645,6 +652,14 @@ fn emit_nodes(
     }
     let storage = format!("{}-storage", info.id);
     let o = match (source, &disk.network) {
+        // A directory: QEMU's vvfat makes a read-only FAT image of it
+        // (libvirt's qemuBlockStorageSourceGetVvfatProps).
+        (Some(dir), _) if disk.kind == DiskType::Dir => Opts::empty()
+            .set("driver", "vvfat")
+            .set_user("dir", "disk source directory", dir)?
+            .switch("floppy", disk.device == DiskDevice::Floppy)
+            .switch("rw", false)
+            .set("node-name", &storage),
         (Some(source), _) => Opts::empty()
             .set("driver", file_driver(disk.kind, disk.device))
             .set_user("filename", "disk source", source)?
@@ -655,7 +670,8 @@ fn emit_nodes(
                 Some(auth) => with_credentials(cx, o, net, auth, &info.id)?,
                 None => o,
             };
-            o.set("node-name", &storage)
+            let o = super::disk_net::curl_options(cx, o, net, &info.id)?;
+            super::disk_net::tls_options(cx, o, net, &info.id, t)?.set("node-name", &storage)
         }
         (None, None) => return Err(invalid(format!("disk '{t}' has no <source>"))),
     };
@@ -665,12 +681,39 @@ fn emit_nodes(
         // A raw image has no format node: the zero detection is here.
         .maybe("detect-zeroes", if raw { detect_zeroes } else { None });
     cx.arg("-blockdev", o.build());
+    // A slice under any other format is a raw node of its own between
+    // the storage and the format (libvirt's
+    // qemuBlockStorageSourceNeedsStorageSliceLayer).
+    let storage = match disk.slice {
+        Some(sl) if !(raw_format && disk.encryption.is_none()) => {
+            let node = format!("{}-slice-storage", info.id);
+            let o = Opts::empty()
+                .set("driver", "raw")
+                .set("node-name", &node)
+                .set("offset", sl.offset)
+                .set("size", sl.size)
+                .set("file", &storage);
+            let o = cache_opts(o)
+                .switch("read-only", readonly)
+                .maybe("discard", discard);
+            cx.arg("-blockdev", o.build());
+            node
+        }
+        _ => storage,
+    };
     let top = if raw {
         storage
     } else {
         let format = format!("{}-format", info.id);
         let driver = disk.format.unwrap_or(DiskFormat::Raw);
         let o = match (&disk.encryption, driver) {
+            (None, DiskFormat::Raw) => match disk.slice {
+                Some(sl) => Opts::empty()
+                    .set("driver", "raw")
+                    .set("offset", sl.offset)
+                    .set("size", sl.size),
+                None => Opts::empty().set("driver", "raw"),
+            },
             (None, _) => Opts::empty().set("driver", driver.qemu_driver()),
             (Some(_), DiskFormat::Raw) => Opts::empty()
                 .set("driver", "luks")
@@ -743,217 +786,6 @@ fn file_driver(kind: DiskType, device: DiskDevice) -> &'static str {
         (DiskType::Block, _) => "host_device",
         _ => "file",
     }
-}
-
-/// The protocol node of a network disk, as libvirt's
-/// qemuBlockStorageSourceGetBackendProps builds it.
-fn network_node(n: &NetworkSource, t: &str) -> Result<Opts, Error> {
-    if n.tls == Some(true) {
-        return Err(unsupported(format!(
-            "disk '{t}': NBD over TLS (tls='yes') needs TLS certificates qvirt has no configuration for"
-        )));
-    }
-    let host = |i: usize| -> Result<&DiskHost, Error> {
-        n.hosts.get(i).ok_or_else(|| {
-            invalid(format!(
-                "disk '{t}': a {} disk needs a <host>",
-                n.protocol.as_str()
-            ))
-        })
-    };
-    let name = |what: &str| -> Result<&str, Error> {
-        n.name.as_deref().filter(|s| !s.is_empty()).ok_or_else(|| {
-            invalid(format!(
-                "disk '{t}': a {} disk needs a name ({what})",
-                n.protocol.as_str()
-            ))
-        })
-    };
-    let tcp_name = |h: &DiskHost| -> Result<String, Error> {
-        h.name
-            .clone()
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| invalid(format!("disk '{t}': its <host> needs a name")))
-    };
-    Ok(match n.protocol {
-        DiskProtocol::Nbd => {
-            if n.hosts.len() != 1 {
-                return Err(invalid(format!(
-                    "disk '{t}': protocol 'nbd' accepts only one host"
-                )));
-            }
-            let h = host(0)?;
-            let o = Opts::empty().set("driver", "nbd");
-            let o = match &h.socket {
-                Some(sock) => {
-                    o.set("server.type", "unix")
-                        .set_user("server.path", "NBD socket", sock)?
-                }
-                None => o
-                    .set("server.type", "inet")
-                    .set_user("server.host", "NBD host", &tcp_name(h)?)?
-                    .set("server.port", h.port.unwrap_or(10809)),
-            };
-            match n.name.as_deref().filter(|s| !s.is_empty()) {
-                Some(export) => o.set_user("export", "NBD export", export)?,
-                None => o,
-            }
-        }
-        DiskProtocol::Http | DiskProtocol::Https | DiskProtocol::Ftp | DiskProtocol::Ftps => {
-            if n.hosts.len() != 1 {
-                return Err(invalid(format!(
-                    "disk '{t}': protocol '{}' accepts only one host",
-                    n.protocol.as_str()
-                )));
-            }
-            let h = host(0)?;
-            if h.socket.is_some() {
-                return Err(invalid(format!(
-                    "disk '{t}': protocol '{}' takes a TCP host, not a socket",
-                    n.protocol.as_str()
-                )));
-            }
-            let scheme = n.protocol.as_str();
-            let mut url = format!("{scheme}://{}", tcp_name(h)?);
-            if let Some(p) = h.port {
-                url.push_str(&format!(":{p}"));
-            }
-            let path = name("the path")?;
-            if !path.starts_with('/') {
-                url.push('/');
-            }
-            url.push_str(path);
-            if let Some(q) = &n.query {
-                url.push('?');
-                url.push_str(q);
-            }
-            Opts::empty()
-                .set("driver", scheme)
-                .set_user("url", "disk URL", &url)?
-        }
-        DiskProtocol::Iscsi => {
-            let h = host(0)?;
-            let full = name("target/LUN")?;
-            let (target, lun) = match full.rsplit_once('/') {
-                Some((target, lun)) => (target, lun),
-                None => (full, "0"),
-            };
-            let lun: u32 = lun
-                .parse()
-                .map_err(|_| invalid(format!("disk '{t}': iSCSI LUN '{lun}' is not a number")))?;
-            let o = Opts::empty()
-                .set("driver", "iscsi")
-                .set(
-                    "portal",
-                    format!("{}:{}", tcp_name(h)?, h.port.unwrap_or(3260)),
-                )
-                .set_user("target", "iSCSI target", target)?
-                .set("lun", lun)
-                .set("transport", "tcp");
-            match &n.initiator {
-                Some(iqn) => o.set_user("initiator-name", "iSCSI initiator name", iqn)?,
-                None => o,
-            }
-        }
-        DiskProtocol::Rbd => {
-            let full = name("pool/image")?;
-            let (pool, image) = full.split_once('/').ok_or_else(|| {
-                invalid(format!(
-                    "disk '{t}': an RBD name is 'pool/image', not '{full}'"
-                ))
-            })?;
-            let (namespace, image) = match image.split_once('/') {
-                Some((ns, img)) => (Some(ns), img),
-                None => (None, image),
-            };
-            let mut o = Opts::empty()
-                .set("driver", "rbd")
-                .set_user("pool", "RBD pool", pool)?;
-            if let Some(ns) = namespace {
-                o = o.set_user("namespace", "RBD namespace", ns)?;
-            }
-            o = o.set_user("image", "RBD image", image)?;
-            for (i, h) in n.hosts.iter().enumerate() {
-                o = o
-                    .set_user(&format!("server.{i}.host"), "RBD host", &tcp_name(h)?)?
-                    .set(&format!("server.{i}.port"), h.port.unwrap_or(6789));
-            }
-            o
-        }
-    })
-}
-
-/// The file a network disk's secret value is handed to QEMU in: its run
-/// directory (private to the manager and QEMU), written by the manager
-/// before QEMU starts and gone with the run. Disk device id `id`.
-pub fn disk_secret_file(run_dir: &std::path::Path, id: &str) -> std::path::PathBuf {
-    run_dir.join(format!("secret-{id}"))
-}
-
-/// The file a LUKS disk's passphrase is handed to QEMU in, as
-/// [`disk_secret_file`] for credentials.
-pub fn disk_encryption_file(run_dir: &std::path::Path, id: &str) -> std::path::PathBuf {
-    run_dir.join(format!("secret-{id}-encryption"))
-}
-
-/// The id of the QEMU `secret` object holding a LUKS disk's passphrase.
-pub fn disk_encryption_id(id: &str) -> String {
-    format!("{id}-encryption-secret")
-}
-
-/// Adds the `secret` object that reads disk `id`'s passphrase from
-/// [`disk_encryption_file`]; its id.
-fn encryption_secret(cx: &mut Ctx<'_>, id: &str) -> Result<String, Error> {
-    let file = disk_encryption_file(&cx.paths.runtime_dir, id);
-    let secret = disk_encryption_id(id);
-    let object = Opts::new("secret")
-        .set("id", &secret)
-        .set("format", "raw")
-        .set("file", super::runtime_path("disk passphrase", &file)?);
-    cx.arg("-object", object.build());
-    Ok(secret)
-}
-
-/// The id of the QEMU `secret` object of disk device `id`.
-pub fn disk_secret_id(id: &str) -> String {
-    format!("{id}-auth-secret")
-}
-
-/// A network disk's credentials, as libvirt's
-/// qemuBlockStorageSourceGetBackendProps passes them: a `secret` object
-/// that reads the value from [`disk_secret_file`] (never on the command
-/// line), and the protocol node's user and secret options.
-fn with_credentials(
-    cx: &mut Ctx<'_>,
-    o: Opts,
-    n: &NetworkSource,
-    auth: &crate::model::DiskAuth,
-    id: &str,
-) -> Result<Opts, Error> {
-    let file = disk_secret_file(&cx.paths.runtime_dir, id);
-    let secret = disk_secret_id(id);
-    let object = Opts::new("secret")
-        .set("id", &secret)
-        .set("format", "raw")
-        .set("file", super::runtime_path("disk secret", &file)?);
-    cx.arg("-object", object.build());
-    let user = |key: &str| o.clone().set_user(key, "<auth> username", &auth.username);
-    Ok(match n.protocol {
-        DiskProtocol::Iscsi => user("user")?.set("password-secret", &secret),
-        DiskProtocol::Rbd => user("user")?
-            .set("auth-client-required.0", "cephx")
-            .set("auth-client-required.1", "none")
-            .set("key-secret", &secret),
-        DiskProtocol::Http | DiskProtocol::Https | DiskProtocol::Ftp | DiskProtocol::Ftps => {
-            user("username")?.set("password-secret", &secret)
-        }
-        DiskProtocol::Nbd => {
-            return Err(unsupported(format!(
-                "disk '{}': authentication is not supported for protocol 'nbd'",
-                id
-            )));
-        }
-    })
 }
 
 /// The SATA bus of a port: Q35's built-in AHCI controller names its ports

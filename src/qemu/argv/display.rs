@@ -378,7 +378,7 @@ fn emit_vnc(cx: &mut Ctx<'_>, g: &Graphics) -> Result<(), Error> {
         }
         None => {}
     }
-    let audiodev = super::sound::audiodev(cx.def, None)?;
+    let audiodev = super::sound::audiodev(cx.def, g.audio)?;
     cx.arg("-vnc", o.set("audiodev", audiodev).build());
     Ok(())
 }

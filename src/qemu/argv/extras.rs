@@ -62,6 +62,24 @@ pub fn emit_tpm(cx: &mut Ctx<'_>) -> Result<(), Error> {
                     .build(),
             );
         }
+        // Another process's emulator: QEMU connects to its socket
+        // (libvirt's qemuBuildTPMCommandLine).
+        TpmBackend::External { path } => {
+            cx.arg(
+                "-chardev",
+                Opts::new("socket")
+                    .set("id", "chrtpm")
+                    .set_user("path", "external TPM socket", path)?
+                    .build(),
+            );
+            cx.arg(
+                "-tpmdev",
+                Opts::new("emulator")
+                    .set("id", "tpm-tpm0")
+                    .set("chardev", "chrtpm")
+                    .build(),
+            );
+        }
         TpmBackend::Passthrough { path } => {
             // The cancel file libvirt finds for the device (its sysfs
             // entry), else /dev/null; chosen by the driver at start.
@@ -250,7 +268,8 @@ fn usb_filter(rules: &[UsbFilterRule]) -> Option<String> {
     Some(text.join("|"))
 }
 
-/// The `<iommu>`: Intel's VT-d with its switches.
+/// The `<iommu>`: Intel's VT-d with its switches, or virtio-iommu on
+/// the root bus (libvirt's qemuBuildIOMMUCommandLine).
 pub fn emit_iommu(cx: &mut Ctx<'_>) -> Result<(), Error> {
     let Some(i) = &cx.def.devices.iommu else {
         return Ok(());
@@ -264,8 +283,16 @@ pub fn emit_iommu(cx: &mut Ctx<'_>) -> Result<(), Error> {
             .maybe_switch("eim", i.eim)
             .maybe_switch("device-iotlb", i.iotlb)
             .maybe("aw-bits", i.aw_bits),
+        IommuModel::Virtio => {
+            let placed = cx
+                .pci
+                .place("iommu", i.address.as_ref(), super::pci::Dev::Iommu)?;
+            Opts::new("virtio-iommu")
+                .set("id", "iommu0")
+                .extend(placed.opts)
+        }
         // Refused when read.
-        IommuModel::Virtio | IommuModel::Smmuv3 => {
+        IommuModel::Smmuv3 => {
             return Err(unsupported(format!(
                 "IOMMU device: '{}' is not supported",
                 i.model.as_str()

@@ -34,13 +34,22 @@ pub fn with_pci_addresses(def: &DomainDef, caps: &QemuCaps) -> Result<DomainDef,
     }
     let d = &mut out.devices;
     for (dev, &(bus, slot, function)) in pci.chosen() {
-        let address = Address::Pci(PciAddress {
+        let at = PciAddress {
             domain: 0,
             bus,
             slot,
             function,
             multifunction: None,
-        });
+        };
+        if let Dev::Serial(i) = *dev {
+            if let Some(s) = d.serials.get_mut(i)
+                && s.address.is_none()
+            {
+                s.address = Some(crate::model::CharAddress::Pci(at));
+            }
+            continue;
+        }
+        let address = Address::Pci(at);
         let place = match *dev {
             Dev::PciController(i) => d
                 .controllers
@@ -91,7 +100,9 @@ pub fn with_pci_addresses(def: &DomainDef, caps: &QemuCaps) -> Result<DomainDef,
             Dev::Hostdev(i) => d.hostdevs.get_mut(i).map(|h| &mut h.address),
             Dev::Shmem(i) => d.shmems.get_mut(i).map(|s| &mut s.address),
             Dev::Vsock => d.vsock.as_mut().map(|v| &mut v.address),
+            Dev::Iommu => d.iommu.as_mut().map(|i| &mut i.address),
             Dev::Memory(i) => d.memories.get_mut(i).map(|m| &mut m.address),
+            Dev::Serial(_) => None,
             Dev::Video(n) => {
                 let Some((video, _)) = videos.get(n) else {
                     continue;
@@ -216,7 +227,7 @@ pub fn device_args(
                 kv.iter()
                     .any(|(k, v)| k == "id" && v.starts_with(prefix.as_str()))
             })
-            .map(|kv| to_json(&kv, Some("qom-type"), &[], &[]))
+            .map(|kv| to_json(&kv, Some("qom-type"), &["verify-peer"], &[]))
             .collect(),
     };
     let netdev = netdev_id.and_then(|id| {
@@ -247,9 +258,12 @@ const BLOCKDEV_BOOLS: &[&str] = &[
     "force-share",
     "cache.direct",
     "cache.no-flush",
+    "sslverify",
+    "floppy",
+    "rw",
 ];
 /// Block node options that are integers in QMP.
-const BLOCKDEV_INTS: &[&str] = &["lun"];
+const BLOCKDEV_INTS: &[&str] = &["lun", "offset", "size", "timeout", "readahead"];
 /// Network backend options that are booleans in QMP.
 const NETDEV_BOOLS: &[&str] = &["restrict", "ipv4", "ipv6", "vhost"];
 /// Network backend options that are integers in QMP.
@@ -432,6 +446,32 @@ mod tests {
             to_json(&kv, None, BLOCKDEV_BOOLS, &[]),
             json!({"driver": "qcow2", "file": "x-storage", "node-name": "x-format",
                    "read-only": false, "cache": {"direct": true}, "backing": null})
+        );
+        // The options of slices, QEMU's curl and vvfat drivers, and the
+        // TLS credentials of NBD.
+        let kv = parse_keyval(
+            "driver=https,url=https://h/d,sslverify=off,timeout=20,readahead=65536,node-name=n",
+        );
+        assert_eq!(
+            to_json(&kv, None, BLOCKDEV_BOOLS, BLOCKDEV_INTS),
+            json!({"driver": "https", "url": "https://h/d", "sslverify": false,
+                   "timeout": 20, "readahead": 65536, "node-name": "n"})
+        );
+        let kv = parse_keyval("driver=raw,offset=512,size=1024,file=x-storage");
+        assert_eq!(
+            to_json(&kv, None, BLOCKDEV_BOOLS, BLOCKDEV_INTS),
+            json!({"driver": "raw", "offset": 512, "size": 1024, "file": "x-storage"})
+        );
+        let kv = parse_keyval("driver=vvfat,dir=/d,floppy=on,rw=off");
+        assert_eq!(
+            to_json(&kv, None, BLOCKDEV_BOOLS, BLOCKDEV_INTS),
+            json!({"driver": "vvfat", "dir": "/d", "floppy": true, "rw": false})
+        );
+        let kv = parse_keyval("tls-creds-x509,id=t,dir=/p,endpoint=client,verify-peer=on");
+        assert_eq!(
+            to_json(&kv, Some("qom-type"), &["verify-peer"], &[]),
+            json!({"qom-type": "tls-creds-x509", "id": "t", "dir": "/p",
+                   "endpoint": "client", "verify-peer": true})
         );
         let kv = parse_keyval(
             "user,id=hostnet1,hostfwd=tcp:127.0.0.1:2222-:22,hostfwd=udp:127.0.0.1:53-:53",

@@ -54,6 +54,7 @@ mod chardev;
 mod controllers;
 mod cpu;
 mod devs;
+mod disk_net;
 mod disk_props;
 mod disks;
 mod display;
@@ -83,11 +84,13 @@ use crate::qemu::caps::QemuCaps;
 
 pub use crate::model::utc_datetime;
 pub use controllers::channel_sockets;
+pub use disk_net::{
+    disk_cookie_file, disk_cookie_string, disk_encryption_file, disk_encryption_id,
+    disk_secret_file, disk_secret_id,
+};
 pub(crate) use disk_props::check as check_disk_props;
 pub use disk_props::copy_on_read_node;
-pub use disks::{
-    disk_encryption_file, disk_encryption_id, disk_secret_file, disk_secret_id, transient_overlay,
-};
+pub use disks::transient_overlay;
 pub use extras::{tpm_socket, tpm_version};
 pub use hotplug::{DeviceArgs, PluggedDevice, device_args, with_pci_addresses};
 pub use memdev::hugetlbfs_page_kib;
@@ -149,6 +152,13 @@ pub struct RuntimePaths {
     /// The cancel file of a passed-through host TPM, as libvirt finds it
     /// in sysfs. Default: `None`, `/dev/null` (what libvirt falls back to).
     pub tpm_cancel: Option<PathBuf>,
+    /// The directory of the x509 certificates QEMU uses as the client of
+    /// an NBD server over TLS (libvirt's `nbd_tls_x509_cert_dir`):
+    /// `ca-cert.pem`, and `client-cert.pem` with `client-key.pem` where
+    /// the server asks for them. Default: `None`; building the command
+    /// line for a disk with `tls='yes'` then fails with
+    /// [`ErrorCode::ConfigUnsupported`].
+    pub nbd_tls_dir: Option<PathBuf>,
     /// Where QEMU finds the macvtap devices of direct interfaces: the
     /// driver opens each one and hands it to QEMU as an inherited
     /// descriptor, interface `i`'s at number `net_fd_base + i`
@@ -174,6 +184,7 @@ impl RuntimePaths {
             clock_base: None,
             incoming: false,
             tpm_cancel: None,
+            nbd_tls_dir: None,
             net_fd_base: None,
         }
     }
@@ -181,7 +192,8 @@ impl RuntimePaths {
     /// Fixed paths under `dir` with every option filled in (a console log,
     /// VNC port 5900, WebSocket port 5700, an nvram store, a clock that starts at
     /// 2009-02-13T23:31:30, direct interfaces' descriptors from
-    /// [`NET_FD_BASE`]), for tests and command-line previews.
+    /// [`NET_FD_BASE`], NBD's TLS certificates in `pki-nbd`), for tests
+    /// and command-line previews.
     pub fn for_test(dir: &str) -> RuntimePaths {
         let dir = Path::new(dir);
         RuntimePaths {
@@ -192,6 +204,7 @@ impl RuntimePaths {
             nvram: Some(dir.join("VARS.fd")),
             clock_base: Some("2009-02-13T23:31:30".to_string()),
             net_fd_base: Some(NET_FD_BASE),
+            nbd_tls_dir: Some(dir.join("pki-nbd")),
             ..RuntimePaths::new(dir)
         }
     }
@@ -339,7 +352,7 @@ const NEEDS: &[(&str, &str, &str)] = &[
 
 /// Device names QEMU takes for another type (its qdev alias table), as
 /// libvirt writes them.
-const ALIASES: &[(&str, &str)] = &[("lsi", "lsi53c895a")];
+const ALIASES: &[(&str, &str)] = &[("lsi", "lsi53c895a"), ("virtio-iommu", "virtio-iommu-pci")];
 
 /// Every `-device` of the command line is one the binary has, when its
 /// device types were probed: QEMU would otherwise refuse to start, with

@@ -10,8 +10,8 @@ use super::passthrough::rom_opts;
 use super::{Ctx, invalid, unsupported};
 use crate::error::{Error, ErrorCode};
 use crate::model::{
-    DirectMode, Interface, InterfaceType, NetDriver, NetDriverName, NetSocket, NetTxMode,
-    PortForward, PortProto,
+    ChannelTarget, DirectMode, Interface, InterfaceType, NetDriver, NetDriverName, NetSocket,
+    NetTxMode, PortForward, PortProto,
 };
 
 /// The PCI NICs whose libvirt model is QEMU's device name: the common
@@ -61,6 +61,43 @@ fn nic_device(model: Option<&str>) -> Result<&'static str, Error> {
     })
 }
 
+/// The interface whose user-mode network (QEMU's slirp) carries the
+/// guestfwd channels' forwards: the first `<interface type='user'>` (or
+/// on the `default` network) without a passt backend.
+///
+/// libvirt 9.0 gives the forwards a `-netdev user` of their own, which
+/// no NIC is connected to, so that no guest packet ever reaches them;
+/// here they go where the guest's connections arrive.
+pub(super) fn guestfwd_interface(def: &crate::model::DomainDef) -> Option<usize> {
+    def.devices.interfaces.iter().position(|n| {
+        n.passt.is_none()
+            && match &n.kind {
+                InterfaceType::User => true,
+                InterfaceType::Network(name) => name == "default",
+                _ => false,
+            }
+    })
+}
+
+/// `guestfwd` rules of the guestfwd channels, for the backend of
+/// interface `i`: `tcp:ADDR:PORT-chardev:charchannelK`.
+fn guestfwds(def: &crate::model::DomainDef, i: usize) -> Vec<String> {
+    if guestfwd_interface(def) != Some(i) {
+        return Vec::new();
+    }
+    def.devices
+        .channels
+        .iter()
+        .enumerate()
+        .filter_map(|(k, c)| match c.target {
+            ChannelTarget::Guestfwd { address, port } => {
+                Some(format!("tcp:{address}:{port}-chardev:charchannel{k}"))
+            }
+            ChannelTarget::Virtio { .. } => None,
+        })
+        .collect()
+}
+
 /// Emits each interface's backend and NIC.
 pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
     for (i, net) in cx.def.devices.interfaces.iter().enumerate() {
@@ -87,6 +124,9 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
             None => backend(net, &netdev, fd)?,
         }
         .extend(backend_driver(net, &driver, virtio, &what)?);
+        let backend = guestfwds(cx.def, i)
+            .into_iter()
+            .fold(backend, |o, rule| o.set("guestfwd", rule));
         cx.arg("-netdev", backend.build());
         let placed = cx.pci.place(&what, net.address.as_ref(), Dev::Net(i))?;
         let m = net.mac.0;

@@ -177,6 +177,9 @@ pub(super) const TYPES: u32 = (1 << 10) - 1;
 pub(super) const AUTO: u32 = 1 << 10;
 /// Devices that share a slot as its functions (pcie-root-ports).
 pub(super) const AGGREGATE: u32 = 1 << 11;
+/// A device integrated in the root complex: bus 0 only, even where the
+/// root bus gives no addresses to ordinary devices.
+pub(super) const INTEGRATED: u32 = 1 << 12;
 
 /// A device's place on a bus: the `bus=...,addr=...` options and the slot.
 #[derive(Debug, Clone)]
@@ -722,6 +725,24 @@ pub(super) fn wants(
                 input.address.as_ref(),
             );
         }
+    }
+    for (i, s) in d.serials.iter().enumerate() {
+        if s.target_type.as_deref() == Some("pci-serial") {
+            let written = s.pci().map(Address::Pci);
+            push(Dev::Serial(i), format!("serial {i}"), pci, written.as_ref());
+        }
+    }
+    if let Some(i) = d
+        .iommu
+        .as_ref()
+        .filter(|i| i.model == crate::model::IommuModel::Virtio)
+    {
+        push(
+            Dev::Iommu,
+            "virtio iommu".into(),
+            pcie | INTEGRATED,
+            i.address.as_ref(),
+        );
     }
     if let Some(v) = &d.vsock {
         let flags = if v.model == Some(crate::model::VsockModel::VirtioTransitional) {

@@ -111,7 +111,12 @@ impl Space {
     pub(super) fn next(&self, flags: u32, function: Option<u32>) -> Option<(u32, u32, u32)> {
         for (i, bus) in self.buses.iter().enumerate() {
             let Some(bus) = bus else { continue };
-            if !Self::compatible(bus, flags) {
+            let fits = if flags & INTEGRATED != 0 {
+                i == 0 && flags & bus.flags & TYPES != 0
+            } else {
+                Self::compatible(bus, flags)
+            };
+            if !fits {
                 continue;
             }
             for slot in bus.min..=bus.max {
@@ -145,7 +150,8 @@ impl Space {
             self.reserve(what, at, flags)?;
             return Ok(at);
         }
-        if !self.counting {
+        // An added bus is no place for an integrated device.
+        if !self.counting || flags & INTEGRATED != 0 {
             return Err(unsupported(format!(
                 "No more available PCI slots for the {what}"
             )));
@@ -218,6 +224,13 @@ impl Space {
         for w in controllers.iter().chain(wants) {
             let Some(a) = w.explicit else { continue };
             check_range(&w.what, &a)?;
+            // libvirt's virDomainPCIAddressFlagsCompatible.
+            if w.flags & INTEGRATED != 0 && a.bus != 0 {
+                return Err(invalid(format!(
+                    "The device at PCI address {} needs to be an integrated device (bus=0)",
+                    show(&a)
+                )));
+            }
             let chipset = a.bus == 0 && (a.slot == 0 || a.slot == builtin as u32);
             if chipset {
                 if builtin_ok(w, family, &a) {

@@ -463,7 +463,7 @@ fn console_aliases_the_first_serial_or_creates_it() {
         target_port: Some(0),
         target_type: Some("serial".into()),
         log: None,
-        isa: None,
+        address: None,
     };
     def.devices.consoles.push(console.clone());
     let args = argv(&def).unwrap();
@@ -473,7 +473,7 @@ fn console_aliases_the_first_serial_or_creates_it() {
         target_port: None,
         target_type: None,
         log: None,
-        isa: None,
+        address: None,
     });
     let args = argv(&def).unwrap();
     let chardevs = values(&args, "-chardev");

@@ -935,6 +935,50 @@ impl Driver for SocketDriver {
         self.rpc()
             .set_blkiotune((wire(dom), change.clone().into(), flags.into()))
     }
+
+    fn block_peek(&self, dom: &Domain, disk: &str, offset: u64, size: usize) -> Result<Vec<u8>> {
+        let args = (wire(dom), disk.to_string(), offset, size as u64);
+        self.rpc().block_peek(args).map(|b| b.0)
+    }
+
+    fn memory_peek(
+        &self,
+        dom: &Domain,
+        offset: u64,
+        size: usize,
+        physical: bool,
+    ) -> Result<Vec<u8>> {
+        let args = (wire(dom), offset, size as u64, physical);
+        self.rpc().memory_peek(args).map(|b| b.0)
+    }
+
+    fn migrate_max_speed(&self, dom: &Domain) -> Result<u64> {
+        self.rpc().migrate_max_speed(wire(dom))
+    }
+
+    fn migrate_set_max_speed(&self, dom: &Domain, mib_s: u64) -> Result<()> {
+        self.rpc().migrate_set_max_speed((wire(dom), mib_s))
+    }
+
+    fn iothreads(&self, dom: &Domain) -> Result<Vec<crate::driver::IoThreadInfo>> {
+        let threads = self.rpc().iothreads(wire(dom))?;
+        Ok(threads
+            .into_iter()
+            .map(|(id, cpus)| crate::driver::IoThreadInfo::new(id, cpus))
+            .collect())
+    }
+
+    fn set_block_iotune(
+        &self,
+        dom: &Domain,
+        disk: &str,
+        change: &crate::driver::BlockIoTuneChange,
+        flags: ModifyFlags,
+    ) -> Result<()> {
+        let (limits, group) = (change.limits.clone(), change.group_name.clone());
+        self.rpc()
+            .set_block_iotune((wire(dom), disk.into(), limits, group, flags.into()))
+    }
 }
 
 /// Each wire value converted to its API twin.

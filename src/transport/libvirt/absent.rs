@@ -14,10 +14,15 @@
 //!   (one per security driver) is empty.
 //! - Checkpoints: qvirt makes none; a domain's list is empty and a lookup
 //!   is `VIR_ERR_NO_DOMAIN_CHECKPOINT`.
+//! - Network filters and their bindings: qvirt has no filter driver (an
+//!   interface's `<filterref>` is refused at start), so none exist; a
+//!   lookup is `VIR_ERR_NO_NWFILTER` or `VIR_ERR_NO_NWFILTER_BINDING`.
 
+use super::delegate::refusals;
 use super::frame::{code, libvirt_error};
 use super::types::{
-    Dom, DomArgs, ListNamesArgs, ListNamesRet, NameArgs, Network, NumRet, UuidArgs,
+    Dom, DomArgs, ListAllArgs, ListNamesArgs, ListNamesRet, NameArgs, Network, NumRet, UuidArgs,
+    XmlArgs, XmlFlagsArgs, XmlRet,
 };
 use super::values::check_flags;
 #[allow(unused_imports)]
@@ -25,6 +30,7 @@ use super::xdr::Xdr;
 use super::xdr::{Chars, xdr_struct};
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{Domain, Driver};
+use uuid::Uuid;
 
 xdr_struct! {
     /// `remote_network_lookup_by_name_ret` and
@@ -44,6 +50,24 @@ xdr_struct! {
     pub struct CheckpointLookupArgs { pub dom: Dom, pub name: String, pub flags: u32 }
     /// `remote_domain_checkpoint_lookup_by_name_ret`.
     pub struct CheckpointRet { pub checkpoint: Checkpoint }
+    /// `remote_nonnull_nwfilter`.
+    pub struct Nwfilter { pub name: String, pub uuid: Uuid }
+    /// `remote_nwfilter_lookup_by_name_ret` and `_by_uuid_ret`.
+    pub struct NwfilterRet { pub nwfilter: Nwfilter }
+    /// `remote_nwfilter_get_xml_desc_args`.
+    pub struct NwfilterFlagsArgs { pub nwfilter: Nwfilter, pub flags: u32 }
+    /// `remote_connect_list_all_nwfilters_ret`.
+    pub struct ListNwfiltersRet { pub filters: Vec<Nwfilter>, pub ret: u32 }
+    /// `remote_nonnull_nwfilter_binding`.
+    pub struct NwfilterBinding { pub portdev: String, pub filtername: String }
+    /// `remote_nwfilter_binding_lookup_by_port_dev_ret`.
+    pub struct BindingRet { pub nwfilter: NwfilterBinding }
+    /// `remote_connect_list_all_nwfilter_bindings_ret`.
+    pub struct ListBindingsRet { pub bindings: Vec<NwfilterBinding>, pub ret: u32 }
+    /// `remote_nwfilter_undefine_args`.
+    pub struct NwfilterArgs { pub nwfilter: Nwfilter }
+    /// `remote_nwfilter_binding_delete_args`.
+    pub struct BindingArgs { pub nwfilter: NwfilterBinding }
 }
 
 /// `virConnectNumOfNetworks` and `virConnectNumOfDefinedNetworks`.
@@ -141,4 +165,79 @@ pub fn checkpoint_by_name(driver: &dyn Driver, a: CheckpointLookupArgs) -> Resul
             a.name
         ),
     ))
+}
+
+/// `virConnectNumOfNWFilters`.
+pub fn num_of_nwfilters((): ()) -> Result<NumRet> {
+    Ok(NumRet { num: 0 })
+}
+
+/// `virConnectListNWFilters`.
+pub fn list_nwfilters(a: ListNamesArgs) -> Result<ListNamesRet> {
+    list_networks(a)
+}
+
+/// `virConnectListAllNWFilters` (which has no flags).
+pub fn list_all_nwfilters(a: ListAllArgs) -> Result<ListNwfiltersRet> {
+    check_flags(a.flags, 0, "virConnectListAllNWFilters")?;
+    Ok(ListNwfiltersRet::default())
+}
+
+/// libvirt's error for a network filter that does not exist.
+fn no_nwfilter(what: String) -> Error {
+    libvirt_error(
+        code::NO_NWFILTER,
+        ErrorCode::NoSupport,
+        format!("Network filter not found: {what}"),
+    )
+}
+
+/// `virNWFilterLookupByName`.
+pub fn nwfilter_by_name(a: NameArgs) -> Result<NwfilterRet> {
+    Err(no_nwfilter(format!(
+        "no nwfilter with matching name '{}'",
+        a.name
+    )))
+}
+
+/// `virNWFilterLookupByUUID`.
+pub fn nwfilter_by_uuid(a: UuidArgs) -> Result<NwfilterRet> {
+    Err(no_nwfilter(format!(
+        "no nwfilter with matching uuid '{}'",
+        a.uuid
+    )))
+}
+
+/// `virNWFilterGetXMLDesc`: of a filter that cannot exist here.
+pub fn nwfilter_xml(a: NwfilterFlagsArgs) -> Result<XmlRet> {
+    Err(no_nwfilter(format!(
+        "no nwfilter with matching uuid '{}' ({})",
+        a.nwfilter.uuid, a.nwfilter.name
+    )))
+}
+
+/// `virConnectListAllNWFilterBindings` (which has no flags).
+pub fn list_all_bindings(a: ListAllArgs) -> Result<ListBindingsRet> {
+    check_flags(a.flags, 0, "virConnectListAllNWFilterBindings")?;
+    Ok(ListBindingsRet::default())
+}
+
+/// `virNWFilterBindingLookupByPortDev`.
+pub fn binding_by_port(a: NameArgs) -> Result<BindingRet> {
+    Err(libvirt_error(
+        code::NO_NWFILTER_BINDING,
+        ErrorCode::NoSupport,
+        format!(
+            "Network filter binding not found: no nwfilter binding for port dev '{}'",
+            a.name
+        ),
+    ))
+}
+refusals! {
+    why: "qvirtd has no network filter driver";
+    nwfilter_define(XmlArgs) -> NwfilterRet = "virNWFilterDefineXML";
+    nwfilter_define_flags(XmlFlagsArgs) -> NwfilterRet = "virNWFilterDefineXMLFlags";
+    nwfilter_undefine(NwfilterArgs) -> () = "virNWFilterUndefine";
+    binding_create(XmlFlagsArgs) -> BindingRet = "virNWFilterBindingCreateXML";
+    binding_delete(BindingArgs) -> () = "virNWFilterBindingDelete";
 }

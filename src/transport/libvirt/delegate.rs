@@ -40,3 +40,24 @@ macro_rules! free_calls {
     };
 }
 pub(super) use free_calls;
+
+/// Functions that refuse a call which would change what qvirt only
+/// shows, each naming libvirt's function: `name(Args) -> Ret = "virName";`
+/// after `why: EXPR;`, the reason every refusal gives.
+macro_rules! refusals {
+    (why: $why:expr; $($name:ident($args:ty) -> $ret:ty = $api:literal;)*) => {
+        $(
+            #[doc = concat!("`", $api, "`: refused, ", stringify!($why), ".")]
+            pub fn $name(_: $args) -> Result<$ret> {
+                Err(Error::new(
+                    ErrorCode::NoSupport,
+                    format!(
+                        "this function is not supported by the connection driver: {} ({})",
+                        $api, $why
+                    ),
+                ))
+            }
+        )*
+    };
+}
+pub(super) use refusals;

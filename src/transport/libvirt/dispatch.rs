@@ -15,13 +15,14 @@ use super::types::*;
 use super::values::{self, check_flags};
 use super::xdr::Chars;
 use super::{
-    absent, agent, blockjobs, domparams, domstats, drives, hostcaps, hostfacts, jobstats,
-    nodestats, resources, secrets, snapshots, storage, tunables, vcpus,
+    absent, agent, blockjobs, domlist, domparams, domstats, drives, hostcaps, hostfacts, jobstats,
+    migspeed, nodestats, peek, resources, sched, secrets, snapshots, storage, threads, tunables,
+    vcpus,
 };
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
-    AddressSource, Domain, DomainCapsQuery, DomainState, Driver, KeyCodeset, ListFilter,
-    MetadataKind, ModifyFlags, ShutdownOptions, StartFlags, UndefineFlags, XmlFlags,
+    Domain, DomainCapsQuery, DomainState, Driver, KeyCodeset, ListFilter, MetadataKind,
+    ModifyFlags, ShutdownOptions, StartFlags, UndefineFlags, XmlFlags,
 };
 use crate::transport::dispatch::{DriverCalls, Opened};
 
@@ -152,14 +153,18 @@ impl Handler for LvCalls<'_> {
     }
 
     fn domain_get_xml_desc(&mut self, a: DomFlagsArgs) -> Result<XmlRet> {
+        use values::xml as x;
         check_flags(
             a.flags,
-            values::xml::SECURE | values::xml::INACTIVE,
+            x::SECURE | x::INACTIVE | x::MIGRATABLE,
             "virDomainGetXMLDesc",
         )?;
-        let mut flags = XmlFlags::inactive_if(a.flags & values::xml::INACTIVE != 0);
-        if a.flags & values::xml::SECURE != 0 {
+        let mut flags = XmlFlags::inactive_if(a.flags & x::INACTIVE != 0);
+        if a.flags & x::SECURE != 0 {
             flags = flags | XmlFlags::SECURE;
+        }
+        if a.flags & x::MIGRATABLE != 0 {
+            flags = flags | XmlFlags::MIGRATABLE;
         }
         Ok(XmlRet {
             xml: self.driver.xml_desc(&a.dom.into(), flags)?,
@@ -621,45 +626,6 @@ impl Handler for LvCalls<'_> {
         self.driver.reset(&a.dom.into())
     }
 
-    fn connect_list_all_domains(&mut self, a: ListAllArgs) -> Result<ListAllRet> {
-        use values::list as l;
-        // Snapshots and checkpoints: qvirt keeps none, so "has none"
-        // passes every domain and "has some" none.
-        check_flags(
-            a.flags,
-            l::KNOWN | l::HAS_SNAPSHOT | l::NO_SNAPSHOT | l::HAS_CHECKPOINT | l::NO_CHECKPOINT,
-            "virConnectListAllDomains",
-        )?;
-        let wants_some = (a.flags & l::HAS_SNAPSHOT != 0 && a.flags & l::NO_SNAPSHOT == 0)
-            || (a.flags & l::HAS_CHECKPOINT != 0 && a.flags & l::NO_CHECKPOINT == 0);
-        let mut domains = Vec::new();
-        if !wants_some {
-            let filtered = a.flags & l::KNOWN != 0;
-            for s in self.driver.list(ListFilter::ALL)? {
-                // Without a filter every domain passes: no info to read
-                // (a list of thousands stays one snapshot).
-                if !filtered {
-                    domains.push(Dom::from(&s.domain));
-                    continue;
-                }
-                let info = match self.driver.info(&s.domain) {
-                    Ok(i) => i,
-                    // Gone since the list was taken.
-                    Err(e) if e.code == ErrorCode::NoDomain => continue,
-                    Err(e) => return Err(e),
-                };
-                if values::list_filter(a.flags, &info) {
-                    domains.push(Dom::from(&s.domain));
-                }
-            }
-        }
-        let ret = domains.len() as u32;
-        if a.need_results == 0 {
-            domains.clear();
-        }
-        Ok(ListAllRet { domains, ret })
-    }
-
     fn connect_list_all_networks(&mut self, a: ListAllArgs) -> Result<ListNetworksRet> {
         // qvirt keeps no virtual networks (libvirt's default network is
         // QEMU's user networking, defined by no object).
@@ -688,35 +654,6 @@ impl Handler for LvCalls<'_> {
         Ok(DomRet {
             dom: self.driver.define_xml(&a.xml)?.into(),
         })
-    }
-
-    fn domain_interface_addresses(&mut self, a: IfAddrArgs) -> Result<IfAddrRet> {
-        check_flags(a.flags, 0, "virDomainInterfaceAddresses")?;
-        let source = AddressSource::from_number(a.source).ok_or_else(|| {
-            Error::new(
-                ErrorCode::InvalidArgument,
-                format!("unknown address source {}", a.source),
-            )
-        })?;
-        let ifaces = self
-            .driver
-            .interface_addresses(&Domain::from(&a.dom), source)?
-            .into_iter()
-            .map(|i| Iface {
-                name: i.name,
-                hwaddr: Some(i.mac),
-                addrs: i
-                    .addrs
-                    .into_iter()
-                    .map(|a| IpAddr {
-                        kind: i32::from(a.ipv6),
-                        addr: a.addr,
-                        prefix: a.prefix,
-                    })
-                    .collect(),
-            })
-            .collect();
-        Ok(IfAddrRet { ifaces })
     }
 
     fn domain_inject_nmi(&mut self, a: DomFlagsArgs) -> Result<()> {
@@ -883,6 +820,7 @@ impl Handler for LvCalls<'_> {
     }
     free_calls! {
         connect_get_storage_pool_capabilities(PoolCapsArgs) -> PoolCapsRet = hostcaps::pool_capabilities;
+        connect_get_sysinfo(SysinfoArgs) -> SysinfoRet = super::sysinfo::get_sysinfo;
     }
     // What the guest agent answers: see `agent.rs`.
     calls_in! { agent:
@@ -901,7 +839,30 @@ impl Handler for LvCalls<'_> {
     }
     calls_in! { drives:
         domain_get_block_io_tune(BlockIoTuneArgs) -> ParamsRet = block_io_tune;
+        domain_set_block_io_tune(SetBlockIoTuneArgs) -> () = set_block_io_tune;
         domain_get_disk_errors(DiskErrorsArgs) -> DiskErrorsRet = disk_errors;
+    }
+    calls_in! { threads:
+        domain_get_iothread_info(IoThreadInfoArgs) -> IoThreadInfoRet = get_iothread_info;
+    }
+    calls_in! { sched:
+        domain_get_scheduler_type(DomArgs) -> SchedTypeRet = scheduler_type;
+        domain_get_scheduler_parameters(SchedParamsArgs) -> SchedParamsRet = parameters;
+        domain_get_scheduler_parameters_flags(SchedParamsFlagsArgs) -> SchedParamsRet = parameters_flags;
+        domain_set_scheduler_parameters(SetSchedArgs) -> () = set_parameters;
+        domain_set_scheduler_parameters_flags(SetSchedFlagsArgs) -> () = set_parameters_flags;
+    }
+    calls_in! { domlist:
+        connect_list_all_domains(ListAllArgs) -> ListAllRet = list_all;
+        domain_interface_addresses(IfAddrArgs) -> IfAddrRet = interface_addresses;
+    }
+    calls_in! { peek:
+        domain_block_peek(BlockPeekArgs) -> PeekRet = block_peek;
+        domain_memory_peek(MemoryPeekArgs) -> PeekRet = memory_peek;
+    }
+    calls_in! { migspeed:
+        domain_migrate_set_max_speed(SetMaxSpeedArgs) -> () = set_max_speed;
+        domain_migrate_get_max_speed(MaxSpeedArgs) -> MaxSpeedRet = get_max_speed;
     }
 
     // Storage pools and volumes: see `storage.rs`.

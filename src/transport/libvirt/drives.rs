@@ -1,7 +1,8 @@
 //! A disk's I/O throttle and a domain's disk errors, as libvirt's calls
 //! give them (virsh's `blkdeviotune` without values and `domblkerror`):
 //! a running domain's from its QEMU ([`Driver::disk_runtime`], QEMU's
-//! `query-block`), a definition's from its `<iotune>`.
+//! `query-block`), a definition's from its `<iotune>`; virsh's
+//! `blkdeviotune` with values changes it ([`Driver::set_block_iotune`]).
 
 use super::jobstats::{ParamValue, TypedParam, param};
 use super::resources::{ParamsRet, flag, not_running, one_def};
@@ -11,12 +12,14 @@ use super::values::check_flags;
 use super::xdr::Xdr;
 use super::xdr::xdr_struct;
 use crate::driver::error::{Error, ErrorCode, Result};
-use crate::driver::{DiskRuntime, Domain, DomainState, Driver};
+use crate::driver::{BlockIoTuneChange, DiskRuntime, Domain, DomainState, Driver, ModifyFlags};
 use crate::model::{DomainDef, IOTUNE_LIMITS};
 
 xdr_struct! {
     /// `remote_domain_get_block_io_tune_args`.
     pub struct BlockIoTuneArgs { pub dom: Dom, pub disk: Option<String>, pub nparams: i32, pub flags: u32 }
+    /// `remote_domain_set_block_io_tune_args`.
+    pub struct SetBlockIoTuneArgs { pub dom: Dom, pub disk: String, pub params: Vec<TypedParam>, pub flags: u32 }
     /// `remote_domain_get_disk_errors_args`.
     pub struct DiskErrorsArgs { pub dom: Dom, pub maxerrors: u32, pub flags: u32 }
     /// `remote_domain_disk_error`.
@@ -31,6 +34,10 @@ const IOTUNE_PARAMS: usize = 20;
 const GROUP_AT: usize = 13;
 /// `VIR_DOMAIN_BLOCK_IOTUNE_GROUP_NAME`.
 pub const GROUP_NAME: &str = "group_name";
+/// `REMOTE_DOMAIN_BLOCK_IO_TUNE_PARAMETERS_MAX`.
+const IOTUNE_PARAMETERS_MAX: usize = 32;
+/// `QEMU_BLOCK_IOTUNE_MAX`.
+const IOTUNE_MAX: u64 = 1_000_000_000_000_000;
 /// `REMOTE_DOMAIN_DISK_ERRORS_MAX`.
 const DISK_ERRORS_MAX: u32 = 256;
 
@@ -114,6 +121,49 @@ pub fn block_io_tune(driver: &dyn Driver, a: BlockIoTuneArgs) -> Result<ParamsRe
     };
     params.truncate(a.nparams as usize);
     Ok(ParamsRet { params, nparams: 0 })
+}
+
+/// `virDomainSetBlockIoTune` (virsh's `blkdeviotune` with values): the
+/// limits (unsigned long long) and the group name (a string), each
+/// once, checked as libvirt checks them before the driver merges them.
+pub fn set_block_io_tune(driver: &dyn Driver, a: SetBlockIoTuneArgs) -> Result<()> {
+    check_flags(a.flags, 3, "virDomainSetBlockIoTune")?;
+    let mut allowed: Vec<(&str, &str)> =
+        IOTUNE_LIMITS.iter().map(|(n, _)| (*n, "ullong")).collect();
+    allowed.push((GROUP_NAME, "string"));
+    super::tunables::validate_upto(&a.params, &allowed, IOTUNE_PARAMETERS_MAX)?;
+    let mut limits = Vec::new();
+    let mut group = None;
+    for p in a.params {
+        match p.value {
+            ParamValue::ULLong(v) if v > IOTUNE_MAX => {
+                return Err(super::frame::libvirt_error(
+                    super::frame::code::ARGUMENT_UNSUPPORTED,
+                    ErrorCode::NoSupport,
+                    format!("block I/O throttle limit value must be no more than {IOTUNE_MAX}"),
+                ));
+            }
+            ParamValue::ULLong(v) => limits.push((p.field, v)),
+            ParamValue::String(g) => group = Some(g),
+            _ => {}
+        }
+    }
+    let flags = ModifyFlags::new(a.flags & 1 != 0, a.flags & 2 != 0);
+    let change = BlockIoTuneChange::new(limits, group);
+    driver.set_block_iotune(&Domain::from(&a.dom), &a.disk, &change, flags)
+}
+
+/// The parameters of `virDomainSetBlockIoTune` for `change`.
+pub fn set_block_io_tune_params(change: &BlockIoTuneChange) -> Vec<TypedParam> {
+    let mut params: Vec<TypedParam> = change
+        .limits
+        .iter()
+        .map(|(n, v)| param(n, ParamValue::ULLong(*v)))
+        .collect();
+    if let Some(g) = &change.group_name {
+        params.push(param(GROUP_NAME, ParamValue::String(g.clone())));
+    }
+    params
 }
 
 /// libvirt's code of QEMU's I/O status (`virDomainDiskErrorCode`): 0

@@ -328,7 +328,10 @@ pub mod code {
     pub const AUTH_FAILED: i32 = 45;
     pub const NO_STORAGE_POOL: i32 = 49;
     pub const NO_STORAGE_VOL: i32 = 50;
+    pub const NO_NODE_DEVICE: i32 = 53;
     pub const OPERATION_INVALID: i32 = 55;
+    pub const NO_INTERFACE: i32 = 57;
+    pub const MULTIPLE_INTERFACES: i32 = 59;
     pub const NO_NWFILTER: i32 = 62;
     pub const INVALID_SECRET: i32 = 65;
     pub const NO_SECRET: i32 = 66;
@@ -343,6 +346,7 @@ pub mod code {
     pub const AGENT_UNRESPONSIVE: i32 = 86;
     pub const RESOURCE_BUSY: i32 = 87;
     pub const ACCESS_DENIED: i32 = 88;
+    pub const NO_NWFILTER_BINDING: i32 = 101;
     pub const NO_DOMAIN_CHECKPOINT: i32 = 103;
     pub const XML_INVALID_SCHEMA: i32 = 92;
 }
@@ -357,7 +361,10 @@ pub mod from {
     pub const STORAGE: i32 = 18;
     pub const NETWORK: i32 = 19;
     pub const DOMAIN: i32 = 20;
+    pub const NODEDEV: i32 = 22;
+    pub const INTERFACE: i32 = 26;
     pub const SECRET: i32 = 30;
+    pub const NWFILTER: i32 = 33;
     pub const DOMAIN_SNAPSHOT: i32 = 35;
     pub const DOMAIN_CHECKPOINT: i32 = 69;
 }
@@ -446,6 +453,12 @@ const READ_ONLY_CODES: &[(i32, ErrorCode)] = &[
     // Objects qvirt does not keep: no virtual network, no checkpoint.
     (code::NO_NETWORK, ErrorCode::NoSupport),
     (code::NO_DOMAIN_CHECKPOINT, ErrorCode::NoSupport),
+    // Host objects qvirt shows but does not manage: a name the host does
+    // not have, a filter binding (qvirt makes none).
+    (code::NO_INTERFACE, ErrorCode::NoSupport),
+    (code::MULTIPLE_INTERFACES, ErrorCode::InvalidArgument),
+    (code::NO_NODE_DEVICE, ErrorCode::NoSupport),
+    (code::NO_NWFILTER_BINDING, ErrorCode::NoSupport),
 ];
 
 /// The error domain of the libvirt codes qvirt sends that no qvirt code
@@ -454,6 +467,11 @@ const LIBVIRT_ONLY_DOMAINS: &[(i32, i32)] = &[
     (code::INVALID_SECRET, from::SECRET),
     (code::NO_NETWORK, from::NETWORK),
     (code::NO_DOMAIN_CHECKPOINT, from::DOMAIN_CHECKPOINT),
+    (code::NO_NODE_DEVICE, from::NODEDEV),
+    (code::NO_INTERFACE, from::INTERFACE),
+    (code::MULTIPLE_INTERFACES, from::INTERFACE),
+    (code::NO_NWFILTER, from::NWFILTER),
+    (code::NO_NWFILTER_BINDING, from::NWFILTER),
 ];
 
 /// The libvirt code an error is sent with, when qvirt's code does not

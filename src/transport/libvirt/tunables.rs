@@ -60,11 +60,20 @@ fn type_name(v: &ParamValue) -> &'static str {
 /// Checks `params` as `virTypedParamsValidate` does: at most libvirt's
 /// number, each named in `allowed` (name, type) once and of its type.
 fn validate(params: &[TypedParam], allowed: &[(&str, &str)]) -> Result<()> {
-    if params.len() > PARAMETERS_MAX {
+    validate_upto(params, allowed, PARAMETERS_MAX)
+}
+
+/// [`validate`] with the protocol's limit `max`.
+pub(super) fn validate_upto(
+    params: &[TypedParam],
+    allowed: &[(&str, &str)],
+    max: usize,
+) -> Result<()> {
+    if params.len() > max {
         return Err(Error::new(
             ErrorCode::LimitExceeded,
             format!(
-                "{} parameters are more than libvirt's protocol carries ({PARAMETERS_MAX})",
+                "{} parameters are more than libvirt's protocol carries ({max})",
                 params.len()
             ),
         ));

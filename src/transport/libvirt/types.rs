@@ -7,8 +7,9 @@ use uuid::Uuid;
 /// The shapes of the procedures on objects qvirt does not keep, with the
 /// others.
 pub use super::absent::{
-    Checkpoint, CheckpointLookupArgs, CheckpointRet, ListCheckpointsArgs, ListCheckpointsRet,
-    NetworkRet, SecurityLabelListRet, SecurityLabelRet,
+    BindingArgs, BindingRet, Checkpoint, CheckpointLookupArgs, CheckpointRet, ListBindingsRet,
+    ListCheckpointsArgs, ListCheckpointsRet, ListNwfiltersRet, NetworkRet, Nwfilter, NwfilterArgs,
+    NwfilterBinding, NwfilterFlagsArgs, NwfilterRet, SecurityLabelListRet, SecurityLabelRet,
 };
 /// The guest agent procedures' shapes, with the others.
 pub use super::agent::{
@@ -26,7 +27,9 @@ pub use super::domparams::{DomParamsArgs, DomParamsRet, InterfaceParamsArgs};
 pub use super::domstats::{AllDomainStatsArgs, AllDomainStatsRet, StatsRecord};
 /// The shapes of a disk's throttle and a domain's disk errors, with the
 /// others.
-pub use super::drives::{BlockIoTuneArgs, DiskError, DiskErrorsArgs, DiskErrorsRet};
+pub use super::drives::{
+    BlockIoTuneArgs, DiskError, DiskErrorsArgs, DiskErrorsRet, SetBlockIoTuneArgs,
+};
 /// The shapes of the CPU models and pool capabilities procedures, with
 /// the others.
 pub use super::hostcaps::{
@@ -37,16 +40,34 @@ pub use super::hostfacts::{
     CellsFreeMemoryArgs, CellsFreeMemoryRet, FreePagesArgs, FreePagesRet, MaxVcpusArgs,
     MaxVcpusRet, NodeMemoryParamsArgs,
 };
+/// The host interfaces' shapes, with the others.
+pub use super::ifaces::{
+    FlagsArgs, Iface as HostIface, IfaceArgs, IfaceFlagsArgs, IfaceRet, ListIfacesRet, MacArgs,
+};
 /// `virDomainGetJobStats`'s shapes, with the others.
 pub use super::jobstats::{ControlInfoRet, JobStatsArgs, JobStatsRet, ParamValue, TypedParam};
+/// The migration speed procedures' shapes, with the others.
+pub use super::migspeed::{MaxSpeedArgs, MaxSpeedRet, SetMaxSpeedArgs};
+/// The node devices' shapes, with the others.
+pub use super::nodedevs::{
+    DetachFlagsArgs, ListCapsArgs, ListNodeDevicesRet, NameFlagsArgs, NodeDevice, NodeDeviceRet,
+    NodeListArgs, NodeNumArgs, ParentRet, SetAutostartNameArgs,
+};
 /// The host statistics procedures' shapes, with the others.
 pub use super::nodestats::{NodeCpuStatsArgs, NodeMemoryStatsArgs, NodeStat, NodeStatsRet};
+/// The disk and memory peeks' shapes, with the others.
+pub use super::peek::{BlockPeekArgs, MemoryPeekArgs, PeekRet};
 /// The shapes of the memory, vCPU and statistics procedures, with the
 /// others.
 pub use super::resources::{
     BlockStatsArgs, BlockStatsFlagsArgs, BlockStatsRet, CpuStatsArgs, InterfaceStatsArgs,
     InterfaceStatsRet, MemoryStat, MemoryStatsArgs, MemoryStatsRet, ParamsRet, SetMemoryArgs,
     SetMemoryFlagsArgs, SetMemoryStatsPeriodArgs, SetVcpusArgs, SetVcpusFlagsArgs,
+};
+/// The scheduler procedures' shapes, with the others.
+pub use super::sched::{
+    SchedParamsArgs, SchedParamsFlagsArgs, SchedParamsRet, SchedTypeRet, SetSchedArgs,
+    SetSchedFlagsArgs,
 };
 /// The secret procedures' shapes, with the others.
 pub use super::secrets::{
@@ -58,6 +79,10 @@ pub use super::snapshots::{
     Snap, SnapChildNamesArgs, SnapChildrenArgs, SnapCreateArgs, SnapFlagsArgs, SnapListAllArgs,
     SnapListRet, SnapLookupArgs, SnapNamesArgs, SnapRet,
 };
+/// The host SMBIOS procedure's shapes, with the others.
+pub use super::sysinfo::{SysinfoArgs, SysinfoRet};
+/// The I/O thread procedure's shapes, with the others.
+pub use super::threads::{IoThread, IoThreadInfoArgs, IoThreadInfoRet};
 /// The `<memtune>` and `<blkiotune>` procedures' shapes, with the others.
 pub use super::tunables::{SetTunableArgs, TunableArgs};
 /// The shapes of the vCPU placement and host CPU procedures, with the

@@ -227,6 +227,7 @@ pub mod xml {
     #![allow(missing_docs)]
     pub const SECURE: u32 = 1 << 0;
     pub const INACTIVE: u32 = 1 << 1;
+    pub const MIGRATABLE: u32 = 1 << 3;
 }
 
 /// `virDomainModificationImpact` and `virDomainDeviceModifyFlags`.

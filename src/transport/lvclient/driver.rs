@@ -615,6 +615,9 @@ impl Driver for LvDriver {
         if flags.secure() {
             bits |= values::xml::SECURE;
         }
+        if flags.migratable() {
+            bits |= values::xml::MIGRATABLE;
+        }
         Ok(self.conn.domain_get_xml_desc(dom_flags(d, bits))?.xml)
     }
 
@@ -883,6 +886,61 @@ impl Driver for LvDriver {
 
     fn set_blkiotune(&self, d: &Domain, change: &BlkioTuneChange, f: ModifyFlags) -> Result<()> {
         super::resources::set_blkiotune(&self.conn, d, change, f)
+    }
+
+    fn block_peek(&self, d: &Domain, disk: &str, offset: u64, size: usize) -> Result<Vec<u8>> {
+        use crate::transport::libvirt::peek::BlockPeekArgs;
+        let args = BlockPeekArgs {
+            dom: Dom::from(d),
+            path: disk.to_string(),
+            offset,
+            size: u32::try_from(size).unwrap_or(u32::MAX),
+            flags: 0,
+        };
+        Ok(self.conn.domain_block_peek(args)?.buffer.0)
+    }
+
+    fn memory_peek(&self, d: &Domain, offset: u64, size: usize, physical: bool) -> Result<Vec<u8>> {
+        use crate::transport::libvirt::peek::MemoryPeekArgs;
+        let args = MemoryPeekArgs {
+            dom: Dom::from(d),
+            offset,
+            size: u32::try_from(size).unwrap_or(u32::MAX),
+            flags: if physical { 2 } else { 1 },
+        };
+        Ok(self.conn.domain_memory_peek(args)?.buffer.0)
+    }
+
+    fn migrate_max_speed(&self, d: &Domain) -> Result<u64> {
+        use crate::transport::libvirt::migspeed::MaxSpeedArgs;
+        let args = MaxSpeedArgs {
+            dom: Dom::from(d),
+            flags: 0,
+        };
+        Ok(self.conn.domain_migrate_get_max_speed(args)?.bandwidth)
+    }
+
+    fn migrate_set_max_speed(&self, d: &Domain, mib_s: u64) -> Result<()> {
+        use crate::transport::libvirt::migspeed::SetMaxSpeedArgs;
+        self.conn.domain_migrate_set_max_speed(SetMaxSpeedArgs {
+            dom: Dom::from(d),
+            bandwidth: mib_s,
+            flags: 0,
+        })
+    }
+
+    fn iothreads(&self, d: &Domain) -> Result<Vec<crate::driver::IoThreadInfo>> {
+        super::resources::iothreads(&self.conn, d)
+    }
+
+    fn set_block_iotune(
+        &self,
+        d: &Domain,
+        disk: &str,
+        change: &crate::driver::BlockIoTuneChange,
+        f: ModifyFlags,
+    ) -> Result<()> {
+        super::resources::set_block_iotune(&self.conn, d, disk, change, f)
     }
 
     fn set_max_memory(&self, d: &Domain, kib: u64, f: ModifyFlags) -> Result<()> {

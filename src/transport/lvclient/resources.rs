@@ -114,6 +114,37 @@ pub(super) fn set_blkiotune(
     })
 }
 
+/// [`crate::Driver::iothreads`]: `virDomainGetIOThreadInfo`, live.
+pub(super) fn iothreads(conn: &Conn, d: &Domain) -> Result<Vec<crate::driver::IoThreadInfo>> {
+    use crate::transport::libvirt::threads::{IoThreadInfoArgs, cpus_of};
+    let ret = conn.domain_get_iothread_info(IoThreadInfoArgs {
+        dom: Dom::from(d),
+        flags: affect(ModifyFlags::LIVE),
+    })?;
+    Ok(ret
+        .info
+        .into_iter()
+        .map(|t| crate::driver::IoThreadInfo::new(t.iothread_id, cpus_of(&t.cpumap.0)))
+        .collect())
+}
+
+/// [`crate::Driver::set_block_iotune`]: `virDomainSetBlockIoTune`.
+pub(super) fn set_block_iotune(
+    conn: &Conn,
+    d: &Domain,
+    disk: &str,
+    change: &crate::driver::BlockIoTuneChange,
+    f: ModifyFlags,
+) -> Result<()> {
+    use crate::transport::libvirt::drives::{SetBlockIoTuneArgs, set_block_io_tune_params};
+    conn.domain_set_block_io_tune(SetBlockIoTuneArgs {
+        dom: Dom::from(d),
+        disk: disk.to_string(),
+        params: set_block_io_tune_params(change),
+        flags: affect(f),
+    })
+}
+
 /// [`crate::Driver::stats`]: the groups qvirt's statistics hold, which a
 /// daemon must serve (`ENFORCE_STATS`).
 pub(super) fn stats(conn: &Conn, d: &Domain) -> Result<DomainStats> {

@@ -1,0 +1,300 @@
+//! Character devices on named pipes (`type='pipe'`), on a virtual
+//! console (`type='vc'`), QEMU's vdagent (`type='qemu-vdagent'`), guestfwd
+//! channels and PCI serial ports; a VNC display's `<audio>` and its
+//! `socket` attribute: as libvirt reads and writes them.
+
+use std::net::Ipv4Addr;
+
+use qvirt::model::{ChannelTarget, CharSource, GraphicsListen, ModelErrorKind, SpiceMouseMode};
+
+use crate::{accept, doc, reject, xmllint_validate};
+
+#[test]
+fn pipe_vc_vdagent_and_guestfwd_read_and_write_back() {
+    let d = accept(&doc(
+        "",
+        "<serial type='pipe'><source path='/tmp/s'/><target port='0'/></serial>\
+         <serial type='vc'><target type='pci-serial' port='1'><model name='pci-serial'/></target></serial>\
+         <console type='vc'><target type='virtio' port='0'/></console>\
+         <parallel type='pipe'><source path='/tmp/p'/><target port='0'/></parallel>\
+         <interface type='user'><mac address='52:54:00:11:22:33'/></interface>\
+         <channel type='pipe'><source path='/tmp/g'/><target type='guestfwd' address='10.0.2.1' port='4600'/></channel>\
+         <channel type='qemu-vdagent'><source><clipboard copypaste='yes'/><mouse mode='client'/></source>\
+         <target type='virtio' name='com.redhat.spice.0'/></channel>\
+         <channel type='qemu-vdagent'><target type='virtio' name='org.example.vda'/></channel>\
+         <channel type='pipe'><source path='/tmp/c'/><target type='virtio' name='org.example.pipe'/></channel>",
+    ));
+    let dv = &d.devices;
+    assert_eq!(
+        dv.serials[0].source,
+        CharSource::Pipe {
+            path: "/tmp/s".into()
+        }
+    );
+    assert_eq!(dv.serials[1].source, CharSource::Vc);
+    assert_eq!(dv.serials[1].target_type.as_deref(), Some("pci-serial"));
+    assert_eq!(dv.consoles[0].source, CharSource::Vc);
+    assert_eq!(
+        dv.channels[0].target,
+        ChannelTarget::Guestfwd {
+            address: Ipv4Addr::new(10, 0, 2, 1),
+            port: 4600
+        }
+    );
+    assert_eq!(
+        dv.channels[1].source,
+        CharSource::QemuVdagent {
+            clipboard: Some(true),
+            mouse: Some(SpiceMouseMode::Client)
+        }
+    );
+    assert_eq!(
+        dv.channels[2].source,
+        CharSource::QemuVdagent {
+            clipboard: None,
+            mouse: None
+        }
+    );
+    let out = d.to_xml();
+    for written in [
+        "<serial type='vc'>",
+        "<target type='guestfwd' address='10.0.2.1' port='4600'/>",
+        "<clipboard copypaste='yes'/>",
+        "<mouse mode='client'/>",
+        "<channel type='qemu-vdagent'>\n      <target",
+    ] {
+        assert!(out.contains(written), "{written} not written:\n{out}");
+    }
+    let dir = crate::scratch_dir("chardev-kinds");
+    let f = dir.join("kinds.xml");
+    std::fs::write(&f, out).unwrap();
+    xmllint_validate(&[f]);
+}
+
+#[test]
+fn pipe_vdagent_and_guestfwd_rules() {
+    use ModelErrorKind::{Invalid, Unsupported};
+    reject(
+        &doc("", "<serial type='pipe'><target port='0'/></serial>"),
+        Invalid,
+        "missing <source path=",
+    );
+    // Only a virtio port's socket may be made up.
+    reject(
+        &doc(
+            "",
+            "<channel type='unix'><target type='guestfwd' address='10.0.2.1' port='1'/></channel>",
+        ),
+        Invalid,
+        "missing <source path=",
+    );
+    reject(
+        &doc(
+            "",
+            "<channel type='pipe'><source path='/tmp/g'/><target type='guestfwd' address='fe80::1' port='1'/></channel>",
+        ),
+        Unsupported,
+        "only supports IPv4",
+    );
+    reject(
+        &doc(
+            "",
+            "<channel type='pipe'><source path='/tmp/g'/><target type='guestfwd' address='10.0.2.1'/></channel>",
+        ),
+        Invalid,
+        "port",
+    );
+    reject(
+        &doc(
+            "",
+            "<channel type='pipe'><source path='/tmp/g'/><target type='guestfwd' address='10.0.2.1' port='1' name='x'/></channel>",
+        ),
+        Unsupported,
+        "name",
+    );
+    reject(
+        &doc(
+            "",
+            "<channel type='qemu-vdagent'><target type='guestfwd' address='10.0.2.1' port='1'/></channel>",
+        ),
+        Unsupported,
+        "cannot be a guestfwd target",
+    );
+    reject(
+        &doc(
+            "",
+            "<channel type='pipe'><source path='/tmp/g'/><target type='guestfwd' address='10.0.2.1' port='1'/>\
+             <address type='virtio-serial' controller='0' bus='0' port='2'/></channel>",
+        ),
+        Invalid,
+        "takes no <address>",
+    );
+    reject(
+        &doc(
+            "",
+            "<channel type='qemu-vdagent'><source><mouse mode='tablet'/></source><target type='virtio'/></channel>",
+        ),
+        Unsupported,
+        "'tablet'",
+    );
+    reject(
+        &doc(
+            "",
+            "<channel type='qemu-vdagent'><source><clipboard/></source><target type='virtio'/></channel>",
+        ),
+        Invalid,
+        "copypaste",
+    );
+    // The vdagent speaks over a virtio port only.
+    reject(
+        &doc("", "<serial type='qemu-vdagent'/>"),
+        Unsupported,
+        "'qemu-vdagent'",
+    );
+    reject(
+        &doc("", "<serial type='vc'><source path='/x'/></serial>"),
+        Unsupported,
+        "<source>",
+    );
+}
+
+/// A PCI serial port's `<address type='pci'>`, which its serial console
+/// repeats (as libvirt writes it).
+#[test]
+fn pci_serial_addresses() {
+    let pci = "<address type='pci' domain='0x0000' bus='0x00' slot='0x04' function='0x0'/>";
+    let d = accept(&doc(
+        "",
+        &format!(
+            "<serial type='pty'><target type='pci-serial' port='0'/>{pci}</serial>\
+             <console type='pty'><target type='serial' port='0'/>{pci}</console>"
+        ),
+    ));
+    assert_eq!(d.devices.serials[0].pci().map(|a| a.slot), Some(4));
+    let out = d.to_xml();
+    assert_eq!(out.matches(pci).count(), 2, "{out}");
+    let dir = crate::scratch_dir("pci-serial");
+    let f = dir.join("pci-serial.xml");
+    std::fs::write(&f, out).unwrap();
+    xmllint_validate(&[f]);
+
+    use ModelErrorKind::{Invalid, Unsupported};
+    reject(
+        &doc(
+            "",
+            &format!("<serial type='pty'><target port='0'/>{pci}</serial>"),
+        ),
+        Unsupported,
+        "Target type 'isa-serial' requires address type 'isa'",
+    );
+    reject(
+        &doc(
+            "",
+            "<serial type='pty'><target type='pci-serial'/><address type='isa' iobase='0x3f8'/></serial>",
+        ),
+        Unsupported,
+        "Target type 'pci-serial' requires address type 'pci'",
+    );
+    reject(
+        &doc(
+            "",
+            &format!(
+                "<serial type='pty'><target type='pci-serial' port='0'/></serial>\
+                 <console type='pty'><target type='serial' port='0'/>{pci}</console>"
+            ),
+        ),
+        Invalid,
+        "not that of PCI serial port 0",
+    );
+}
+
+#[test]
+fn vnc_audio_and_socket_attribute() {
+    let d = accept(&doc(
+        "",
+        "<graphics type='vnc' socket='/tmp/vnc.sock'><audio id='2'/></graphics>\
+         <audio id='1' type='none'/><audio id='2' type='none'/>",
+    ));
+    let g = &d.devices.graphics[0];
+    assert_eq!(g.audio, Some(2));
+    assert_eq!(
+        g.listens,
+        [GraphicsListen::Socket(Some("/tmp/vnc.sock".into()))]
+    );
+    let out = d.to_xml();
+    assert!(
+        out.contains("<graphics type='vnc' socket='/tmp/vnc.sock'>")
+            && out.contains("<listen type='socket' socket='/tmp/vnc.sock'/>")
+            && out.contains("<audio id='2'/>"),
+        "{out}"
+    );
+    // The attribute takes the place of a first address listen, and fills
+    // in a socket listen without a path.
+    for listen in [
+        "<listen type='address' address='127.0.0.1'/>",
+        "<listen type='socket'/>",
+        "<listen type='socket' socket='/tmp/vnc.sock'/>",
+    ] {
+        let d = accept(&doc(
+            "",
+            &format!("<graphics type='vnc' socket='/tmp/vnc.sock'>{listen}</graphics>"),
+        ));
+        assert_eq!(
+            d.devices.graphics[0].listens,
+            [GraphicsListen::Socket(Some("/tmp/vnc.sock".into()))],
+            "{listen}"
+        );
+    }
+    let dir = crate::scratch_dir("vnc-audio-socket");
+    let f = dir.join("vnc.xml");
+    std::fs::write(&f, out).unwrap();
+    xmllint_validate(&[f]);
+
+    use ModelErrorKind::{Invalid, Unsupported};
+    reject(
+        &doc(
+            "",
+            "<graphics type='vnc' socket='/tmp/a'><listen type='socket' socket='/tmp/b'/></graphics>",
+        ),
+        Unsupported,
+        "must match",
+    );
+    reject(
+        &doc(
+            "",
+            "<graphics type='vnc' socket='/tmp/a'><listen type='none'/></graphics>",
+        ),
+        Unsupported,
+        "<listen type='none'>",
+    );
+    reject(
+        &doc("", "<graphics type='vnc'><audio id='3'/></graphics>"),
+        Invalid,
+        "no audio device with ID 3",
+    );
+    // With no <audio> written, the domain's one backend has id 1.
+    accept(&doc(
+        "",
+        "<graphics type='vnc'><audio id='1'/></graphics><sound model='ich9'><audio id='1'/></sound>",
+    ));
+    reject(
+        &doc("", "<graphics type='vnc'><audio id='0'/></graphics>"),
+        Invalid,
+        "from 1",
+    );
+    // SPICE carries the domain's sound itself; libvirt reads no <audio>
+    // there, nor a socket attribute.
+    reject(
+        &doc(
+            "",
+            "<graphics type='spice'><audio id='1'/></graphics><audio id='1' type='none'/>",
+        ),
+        Unsupported,
+        "<audio>",
+    );
+    reject(
+        &doc("", "<graphics type='spice' socket='/tmp/s'/>"),
+        Unsupported,
+        "socket",
+    );
+}
