@@ -56,6 +56,12 @@ pub enum ErrorCode {
     NoSnapshot,
     /// No such secret (by UUID or usage), or a secret without a value.
     NoSecret,
+    /// The QEMU guest agent did not answer in time (or is not running in
+    /// the guest).
+    AgentUnresponsive,
+    /// An argument names something the domain is not set up for (a guest
+    /// agent call on a domain without the agent's channel).
+    ArgumentUnsupported,
     /// A code sent by a newer peer that this build does not know.
     Unknown(u32),
 }
@@ -84,6 +90,8 @@ const CODES: &[(ErrorCode, u32)] = &[
     (ErrorCode::NoVolume, 20),
     (ErrorCode::NoSnapshot, 21),
     (ErrorCode::NoSecret, 22),
+    (ErrorCode::AgentUnresponsive, 23),
+    (ErrorCode::ArgumentUnsupported, 24),
 ];
 
 impl ErrorCode {
@@ -133,6 +141,8 @@ impl ErrorCode {
             ErrorCode::NoVolume => "no-volume",
             ErrorCode::NoSnapshot => "no-snapshot",
             ErrorCode::NoSecret => "no-secret",
+            ErrorCode::AgentUnresponsive => "agent-unresponsive",
+            ErrorCode::ArgumentUnsupported => "argument-unsupported",
             ErrorCode::Unknown(_) => "unknown",
         }
     }

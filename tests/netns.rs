@@ -758,7 +758,7 @@ fn two_guests_on_a_bridge_reach_each_other() {
             d.interface_addresses(dom, AddressSource::Agent)
                 .unwrap_err()
                 .code,
-            qvirt::ErrorCode::NoSupport
+            qvirt::ErrorCode::ArgumentUnsupported
         );
     }
     drop((console_a, console_b));

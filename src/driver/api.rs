@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
+use super::agent_types::{AgentAnswer, AgentCall};
 use super::api_storage::{
     BlockCommitFlags, BlockInfo, BlockJobInfo, Pool, PoolInfo, PoolSummary, ResizeFlags, Secret,
     Snapshot, SnapshotCreateFlags, SnapshotDeleteFlags, SnapshotInfo, SnapshotRevertFlags,
@@ -208,13 +209,19 @@ pub trait Driver: Send + Sync {
     /// The addresses of a running domain's interfaces, from `source`
     /// (virsh's `domifaddr`): with `Arp`, the host's neighbour table by
     /// each interface's MAC (bridged guests that spoke to the host);
-    /// `Lease` finds none (qvirt has no virtual networks); `Agent` is
-    /// `NoSupport`.
+    /// `Lease` finds none (qvirt has no virtual networks); `Agent` asks
+    /// the QEMU guest agent (running only).
     fn interface_addresses(
         &self,
         dom: &Domain,
         source: AddressSource,
     ) -> Result<Vec<InterfaceAddresses>>;
+    /// One call answered by the QEMU guest agent; [`super::GuestAgent`] has
+    /// them as methods.
+    fn agent_call(&self, dom: &Domain, call: AgentCall) -> Result<AgentAnswer> {
+        let _ = (dom, call);
+        Err(unsupported("talk to the guest agent"))
+    }
     /// Presses `keys` together on the guest's keyboard and lets them go
     /// after `hold_ms` (QEMU's default when 0), as virsh's `send-key`;
     /// at most 16 keys. Running or paused.

@@ -3,9 +3,11 @@
 //!
 //! Depends on `model`; knows nothing of the wire.
 
+mod agent_types;
 mod api;
 mod api_storage;
 pub(crate) mod autodestroy;
+mod guest_agent;
 mod migration;
 mod resources;
 mod values;
@@ -14,8 +16,10 @@ pub use crate::error;
 pub mod local;
 pub mod uri;
 
+pub use agent_types::*;
 pub use api::*;
 pub use api_storage::*;
+pub use guest_agent::*;
 pub use migration::*;
 pub use resources::*;
 pub use values::*;

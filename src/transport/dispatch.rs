@@ -188,6 +188,13 @@ impl Handler for DriverCalls<'_> {
         self.driver.send_key(&dom(d), codeset, hold_ms, &keys)
     }
 
+    fn agent_call(
+        &mut self,
+        (d, call): (WireDomain, super::types_agent::WireAgentCall),
+    ) -> Result<super::types_agent::WireAgentAnswer> {
+        self.driver.agent_call(&dom(d), call.into())?.try_into()
+    }
+
     fn inject_nmi(&mut self, d: WireDomain) -> Result<()> {
         self.driver.inject_nmi(&dom(d))
     }

@@ -274,6 +274,14 @@ impl Driver for StubDriver {
         self.answer("send_key", || ())
     }
 
+    fn agent_call(
+        &self,
+        _dom: &Domain,
+        _call: crate::driver::AgentCall,
+    ) -> Result<crate::driver::AgentAnswer> {
+        self.answer("agent_call", || crate::driver::AgentAnswer::Count(1))
+    }
+
     fn inject_nmi(&self, _dom: &Domain) -> Result<()> {
         self.answer("inject_nmi", || ())
     }

@@ -19,6 +19,7 @@ pub mod proxy;
 pub mod server;
 mod spin;
 pub mod types;
+pub mod types_agent;
 pub mod wire;
 
 pub use client::SocketDriver;

@@ -27,6 +27,7 @@ use super::types::{
     WireBlockInfo, WireBlockJobInfo, WirePool, WirePoolInfo, WirePoolSummary, WireSecret,
     WireSecretUsage, WireSnapshot, WireSnapshotInfo, WireVolume, WireVolumeInfo,
 };
+use super::types_agent::{WireAgentAnswer, WireAgentCall};
 use super::wire::{WireError, dec, enc};
 use crate::driver::XmlFlags;
 use crate::error::{Error, ErrorCode, Result};
@@ -501,11 +502,20 @@ procedures! {
     112 BlockPeek block_peek((WireDomain, String, u64, u64)) -> Bytes, rw, Job;
     /// `Driver::memory_peek` (domain, offset, size, physical).
     113 MemoryPeek memory_peek((WireDomain, u64, u64, bool)) -> Bytes, rw, Job;
+    /// `Driver::agent_call` (domain, call). Read-only only for reading
+    /// calls, as libvirt's agent calls.
+    114 AgentCall agent_call((WireDomain, WireAgentCall)) -> WireAgentAnswer, {ro_unless agent_changes => "guest agent calls other than the host name need a read-write connection"}, Job;
 }
 
 /// The highest procedure number this build knows (the table is numbered
 /// from 1 without gaps, as a test checks).
 pub const LAST_PROCEDURE: u32 = Procedure::ALL.len() as u32;
+
+/// Whether a guest agent call changes the guest or reads more than its
+/// name (libvirt allows only `virDomainGetHostname` read-only).
+fn agent_changes((_, call): &(WireDomain, WireAgentCall)) -> bool {
+    !matches!(call, WireAgentCall::Hostname)
+}
 
 /// Whether an `xml_desc` call asks for secrets.
 fn xml_secure((_, flags): &(WireDomain, u32)) -> bool {

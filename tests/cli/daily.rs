@@ -418,8 +418,13 @@ fn virsh_flags_of_daily_verbs() {
     root.ok(&["console", "f", "--devname", "serial0"]);
     let err = root.fails(&["console", "f", "--devname", "serial1"]);
     assert!(err.contains("serial0"), "{err}");
+    // No agent channel: the agent's verbs are refused by name.
     let err = root.fails(&["shutdown", "f", "--mode", "agent"]);
-    assert!(err.contains("not built yet"), "{err}");
+    assert!(err.contains("guest agent is not configured"), "{err}");
+    let err = root.fails(&["reboot", "f", "--mode", "agent"]);
+    assert!(err.contains("guest agent is not configured"), "{err}");
+    let err = root.fails(&["domtime", "f"]);
+    assert!(err.contains("guest agent is not configured"), "{err}");
     let err = root.fails(&["shutdown", "f", "--mode", "bogus"]);
     assert!(err.contains("acpi or agent"), "{err}");
     root.ok(&["shutdown", "f", "--mode", "acpi"]);

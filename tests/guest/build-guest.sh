@@ -3,7 +3,7 @@
 #
 # Usage: tests/guest/build-guest.sh [OUTDIR]
 #
-#   OUTDIR defaults to ${QVIRT_GUEST_DIR:-$HOME/.cache/qvirt/test-guest-4}. It
+#   OUTDIR defaults to ${QVIRT_GUEST_DIR:-$HOME/.cache/qvirt/test-guest-5}. It
 #   must lie outside the source tree (the kernel alone is ~70 MB).
 #
 # Produces in OUTDIR:
@@ -33,6 +33,11 @@
 #                       is "qvirt-guest-http-ok".
 #   guestip=A.B.C.D/NN  eth0 address (default 10.0.2.15/24, QEMU user net)
 #   guestgw=A.B.C.D     default gateway (default 10.0.2.2)
+#   guestagent          load ext4 (for the agent's fsfreeze) and start the QEMU guest agent (qemu-ga)
+#                       on the virtio port named org.qemu.guest_agent.0
+#                       (/sbin/shutdown and /usr/sbin/chpasswd are small
+#                       scripts over busybox for its shutdown and password
+#                       commands)
 # /init prints the line QVIRT-GUEST-READY on the console once the power
 # button handler (and, with guestnet, the network and HTTP server) is up,
 # then runs a shell (prompt "guest# ") on the console, in a loop.
@@ -67,9 +72,16 @@ log() { echo "$PROG: $*" >&2; }
 
 SCRIPT_PATH=$(readlink -f "${BASH_SOURCE[0]}")
 SCRIPT_DIR=$(dirname "$SCRIPT_PATH")
-OUT=${1:-${QVIRT_GUEST_DIR:-$HOME/.cache/qvirt/test-guest-4}}
+OUT=${1:-${QVIRT_GUEST_DIR:-$HOME/.cache/qvirt/test-guest-5}}
 KERNEL_META=linux-image-amd64
 BUSYBOX_PKG=busybox-static
+# The QEMU guest agent and the libraries it loads (its Depends, recursively:
+# `apt-cache depends --recurse` lists the same); the loader of libc6 finds
+# which of their files qemu-ga needs.
+AGENT_PKG=qemu-guest-agent
+AGENT_LIB_PKGS=(libc6 libgcc-s1 gcc-12-base libglib2.0-0 libnuma1 libudev1
+                liburing2 libblkid1 libffi8 libmount1 libpcre2-8-0
+                libselinux1 zlib1g)
 INITRD_GZIP=${QVIRT_GUEST_INITRD_GZIP:-0}
 
 # Kernel modules wanted in the initramfs, as "module:CONFIG_SYMBOL:need".
@@ -93,6 +105,11 @@ WANTED_MODULES=(
     9pnet_virtio:NET_9P_VIRTIO:required  # 9p shares over virtio
     9p:9P_FS:required                # the 9p file system
     virtio_console:VIRTIO_CONSOLE:required  # virtio-serial ports (/dev/vportNpM)
+)
+# Loaded by /init only with `guestagent`, so other guests do not change.
+AGENT_MODULES=(
+    crc32c_generic:CRYPTO_CRC32C:required  # ext4's checksums (a soft dependency)
+    ext4:EXT4_FS:required            # a freezable file system (mke2fs + mount)
 )
 
 # --------------------------------------------------------------------------
@@ -140,7 +157,8 @@ fi
 declare -A CANDIDATE=()
 while read -r pkg ver; do
     [[ $ver == "(none)" ]] || CANDIDATE[$pkg]=$ver
-done < <(apt-cache policy "$KPKG" "$BUSYBOX_PKG" 2>/dev/null | awk '
+done < <(apt-cache policy "$KPKG" "$BUSYBOX_PKG" "$AGENT_PKG" "${AGENT_LIB_PKGS[@]}" \
+    2>/dev/null | awk '
     /^[^ ]/ { pkg = $1; sub(/:$/, "", pkg) }
     $1 == "Candidate:" { print pkg, $2 }')
 
@@ -159,6 +177,14 @@ if [[ -z $BVER ]]; then
     BVER=${BB_INSTALLED#*|}
 fi
 
+AVERS=
+for p in "$AGENT_PKG" "${AGENT_LIB_PKGS[@]}"; do
+    [[ -n ${CANDIDATE[$p]:-} ]] ||
+        die "no installable version of $p; has 'apt-get update' been run?"
+    AVERS+="$p=${CANDIDATE[$p]} "
+done
+AVERS=${AVERS% }
+
 SCRIPT_SHA=$(sha256sum "$SCRIPT_PATH" | cut -d' ' -f1)
 
 # --------------------------------------------------------------------------
@@ -173,6 +199,7 @@ if [[ -s $OUT/manifest && -s $OUT/vmlinux && -s $OUT/vmlinuz &&
       $(manifest_get kernel_package) == "$KPKG" &&
       $(manifest_get kernel_version) == "$KVER" &&
       $(manifest_get busybox_version) == "$BVER" &&
+      $(manifest_get agent_packages) == "$AVERS" &&
       $(manifest_get initrd_gzip) == "$INITRD_GZIP" &&
       $(manifest_get script_sha256) == "$SCRIPT_SHA" ]]; then
     log "up to date ($KPKG $KVER, $BUSYBOX_PKG $BVER)"
@@ -185,13 +212,14 @@ log "building into $OUT ($KPKG $KVER, $BUSYBOX_PKG $BVER)"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/qvirt-guest.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 trap 'exit 130' INT TERM
-mkdir -p "$TMP/debs" "$TMP/kernel" "$TMP/busybox" "$TMP/root" "$TMP/out"
+mkdir -p "$TMP/debs" "$TMP/kernel" "$TMP/busybox" "$TMP/root" "$TMP/out" \
+         "$TMP/agent"
 
 # apt-get download, quietly; the full log is shown only on failure.
 # (As root, apt would warn that its sandbox user cannot write to our private
 # temp dir and fall back to downloading unsandboxed; that is fine here.)
-apt_download() { # PKG=VERSION
-    if ! (cd "$TMP/debs" && apt-get download "$1") >"$TMP/apt.log" 2>&1; then
+apt_download() { # PKG=VERSION...
+    if ! (cd "$TMP/debs" && apt-get download "$@") >"$TMP/apt.log" 2>&1; then
         cat "$TMP/apt.log" >&2
         return 1
     fi
@@ -361,6 +389,92 @@ done
 printf '%s\n' "${MODORDER[@]}" >"$R/lib/modules/load-order"
 log "modules: ${MODORDER[*]}${BUILTIN[*]:+ (built in: ${BUILTIN[*]})}"
 
+# The agent's modules: those the list above already loads are not repeated.
+BASE_MODULES=("${MODORDER[@]}")
+MODORDER=()
+for spec in "${AGENT_MODULES[@]}"; do
+    IFS=: read -r mod sym need <<<"$spec"
+    val=$(sed -n "s/^CONFIG_$sym=//p" "$KCONFIG" | head -n1)
+    case $val in
+        y) BUILTIN+=("$mod") ;;
+        m) add_module "$mod" ;;
+        *) die "CONFIG_$sym is '${val:-unset}' in $KREL; need =y or =m" ;;
+    esac
+done
+printf '%s\n' "${MODORDER[@]}" >"$R/lib/modules/load-order-agent"
+log "agent modules: ${MODORDER[*]}"
+AGENT_MODORDER=("${MODORDER[@]}")
+MODORDER=("${BASE_MODULES[@]}")
+
+# --------------------------------------------------------------------------
+# QEMU guest agent: unpack qemu-ga and its libraries (no install), and copy
+# qemu-ga with the shared objects the libc6 loader resolves for it, each at
+# its own path, plus the loader itself.
+
+read -r -a agent_args <<<"$AVERS"
+apt_download "${agent_args[@]}" || die "apt-get download of $AVERS failed"
+for deb in "$TMP"/debs/*.deb; do
+    dpkg -x "$deb" "$TMP/agent" || die "dpkg -x $deb failed"
+done
+rm -f "$TMP"/debs/*.deb
+A=$TMP/agent
+QGA=$A/usr/sbin/qemu-ga
+[[ -x $QGA ]] || die "$AGENT_PKG contains no /usr/sbin/qemu-ga"
+LDSO=$A/lib64/ld-linux-x86-64.so.2
+[[ -e $LDSO ]] || die "libc6 contains no /lib64/ld-linux-x86-64.so.2"
+mkdir -p "$R/lib64"
+cp -L "$LDSO" "$R/lib64/ld-linux-x86-64.so.2"
+cp "$QGA" "$R/usr/sbin/qemu-ga"
+libpath=$A/lib/x86_64-linux-gnu:$A/usr/lib/x86_64-linux-gnu
+"$LDSO" --library-path "$libpath" --list "$QGA" >"$TMP/qga.ldd" ||
+    die "the libc6 loader cannot resolve the libraries of qemu-ga"
+while read -r name arrow path _; do
+    [[ $arrow == "=>" ]] || continue
+    case $path in
+        "$A"/*) ;;
+        *) die "qemu-ga needs $name, which no unpacked package has ($path)" ;;
+    esac
+    mkdir -p "$R/$(dirname "${path#"$A"/}")"
+    cp -L "$path" "$R/${path#"$A"/}"
+done <"$TMP/qga.ldd"
+log "qemu-ga: $(grep -c '=>' "$TMP/qga.ldd") shared libraries"
+# qemu-ga's guest-shutdown runs `/sbin/shutdown -P|-H|-r +0 MESSAGE`, which
+# busybox does not have: map it onto busybox's poweroff, halt and reboot.
+cat >"$R/sbin/shutdown" <<'EOF'
+#!/bin/sh
+# /sbin/shutdown for qemu-ga (generated by tests/guest/build-guest.sh).
+echo "qvirt-guest: shutdown $*" >/dev/console
+sync
+case " $* " in
+    *" -r "*) reboot -f ;;
+    *" -H "*) halt -f ;;
+    *) poweroff -f ;;
+esac
+EOF
+chmod 0755 "$R/sbin/shutdown"
+# guest-set-user-password runs `chpasswd [-e]` with USER:PASSWORD on its
+# stdin; Debian's busybox has no chpasswd applet: set the field of
+# /etc/passwd (hashing with busybox's mkpasswd unless -e says it is one).
+cat >"$R/usr/sbin/chpasswd" <<'EOF'
+#!/bin/sh
+# chpasswd for qemu-ga (generated by tests/guest/build-guest.sh).
+enc=0
+[ "$1" = -e ] && enc=1
+while IFS=: read -r user pass; do
+    [ $enc = 1 ] || pass=$(mkpasswd -m sha512 "$pass") || exit 1
+    awk -F: -v OFS=: -v u="$user" -v p="$pass" \
+        '$1 == u { $2 = p; found = 1 } { print } END { exit !found }' \
+        /etc/passwd >/etc/passwd.new && mv /etc/passwd.new /etc/passwd || exit 1
+done
+EOF
+chmod 0755 "$R/usr/sbin/chpasswd"
+cat >"$R/etc/os-release" <<'EOF'
+NAME="qvirt test guest"
+ID=qvirt-guest
+VERSION_ID=1
+PRETTY_NAME="qvirt test guest 1"
+EOF
+
 # Power button handler. busybox acpid reads /dev/input/event* and maps a
 # KEY_POWER press to the event "PWRF/00000080", which it runs relative to
 # its config directory (/etc/acpi): a directory there would be handed to
@@ -403,11 +517,12 @@ while read -r m; do
 done </lib/modules/load-order
 
 # Kernel command line options.
-net=0 ip=10.0.2.15/24 gw=10.0.2.2
+net=0 agent=0 ip=10.0.2.15/24 gw=10.0.2.2
 read -r cmdline </proc/cmdline
 for w in $cmdline; do
     case $w in
         guestnet) net=1 ;;
+        guestagent) agent=1 ;;
         guestip=*) ip=${w#guestip=} ;;
         guestgw=*) gw=${w#guestgw=} ;;
     esac
@@ -456,6 +571,30 @@ if [ $net = 1 ]; then
     fi
 fi
 
+if [ $agent = 1 ]; then
+    while read -r m; do
+        insmod "/lib/modules/$m.ko" || echo "qvirt-guest: insmod $m failed"
+    done </lib/modules/load-order-agent
+    # No udev here to make /dev/virtio-ports/NAME: find the port by name.
+    port=
+    i=0
+    while [ -z "$port" ] && [ $i -lt 250 ]; do
+        for d in /sys/class/virtio-ports/vport*; do
+            [ "$(cat "$d/name" 2>/dev/null)" = org.qemu.guest_agent.0 ] &&
+                [ -e "/dev/${d##*/}" ] && port=/dev/${d##*/}
+        done
+        [ -n "$port" ] || { i=$((i + 1)); usleep 20000; }
+    done
+    if [ -n "$port" ]; then
+        mkdir -p /var/run/qemu-ga
+        qemu-ga -m virtio-serial -p "$port" -t /var/run/qemu-ga \
+            -l /var/log/qemu-ga.log &
+        echo "qvirt-guest: qemu-ga on $port"
+    else
+        echo "qvirt-guest: guestagent: no port org.qemu.guest_agent.0"
+    fi
+fi
+
 echo QVIRT-GUEST-READY
 
 # An interactive shell on the console, restarted whenever it exits.
@@ -500,6 +639,8 @@ BB_BANNER=$("$R/bin/busybox" 2>/dev/null | head -n1 || true)
     echo "busybox_banner=$BB_BANNER"
     echo "modules=${MODORDER[*]}"
     echo "modules_builtin=${BUILTIN[*]}"
+    echo "agent_modules=${AGENT_MODORDER[*]}"
+    echo "agent_packages=$AVERS"
     echo "initrd_gzip=$INITRD_GZIP"
     echo "script_sha256=$SCRIPT_SHA"
     echo "built_utc=$(date -u +%Y-%m-%dT%H:%M:%SZ)"

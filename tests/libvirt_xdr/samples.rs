@@ -10,6 +10,8 @@ use qvirt::transport::libvirt::xdr::{Chars, to_bytes};
 use qvirt::{Error, ErrorCode};
 use uuid::Uuid;
 
+#[path = "agent_samples.rs"]
+mod agent_samples;
 #[path = "block_samples.rs"]
 mod block_samples;
 #[path = "host_samples.rs"]
@@ -103,6 +105,22 @@ macro_rules! secret_procedures {
             | Procedure::SecretUndefine
             | Procedure::SecretLookupByUsage
             | Procedure::ConnectListAllSecrets
+    };
+}
+
+/// The guest agent procedures, whose samples are in `agent_samples.rs`.
+macro_rules! agent_procedures {
+    () => {
+        Procedure::DomainGetHostname
+            | Procedure::DomainFsfreeze
+            | Procedure::DomainFsthaw
+            | Procedure::DomainGetTime
+            | Procedure::DomainSetTime
+            | Procedure::DomainGetGuestInfo
+            | Procedure::DomainGetFsinfo
+            | Procedure::DomainSetUserPassword
+            | Procedure::DomainAuthorizedSshKeysGet
+            | Procedure::DomainAuthorizedSshKeysSet
     };
 }
 
@@ -375,6 +393,7 @@ fn call(p: Procedure) -> Call {
         block_job_procedures!() => block_samples::call(p),
         resource_procedures!() => resource_samples::call(p),
         vcpu_procedures!() => vcpu_samples::call(p),
+        agent_procedures!() => agent_samples::call(p),
         secret_procedures!() => secret_samples::call(p),
         host_procedures!() => host_samples::call(p),
         tuning_procedures!() => tuning_samples::call(p),
@@ -682,6 +701,7 @@ fn reply(p: Procedure) -> Reply {
         block_job_procedures!() => block_samples::reply(p),
         resource_procedures!() => resource_samples::reply(p),
         vcpu_procedures!() => vcpu_samples::reply(p),
+        agent_procedures!() => agent_samples::reply(p),
         secret_procedures!() => secret_samples::reply(p),
         host_procedures!() => host_samples::reply(p),
         tuning_procedures!() => tuning_samples::reply(p),

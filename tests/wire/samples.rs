@@ -10,6 +10,7 @@ use std::time::Duration;
 mod replies;
 pub use replies::{reply_for, reply_shape};
 
+use qvirt::transport::types_agent::{WireAgentAnswer, WireAgentCall};
 use qvirt::transport::wire::{
     Bytes, Call, Frame, Header, Kind, PROTOCOL_VERSION, Procedure, Reply, StreamMsg,
     WireBalloonStats, WireBlockStats, WireCompletedJob, WireDomain, WireError, WireEvent,
@@ -442,6 +443,7 @@ pub fn calls() -> Vec<Call> {
         Call::MigrateSetMaxSpeed((d(), 64)),
         Call::BlockPeek((d(), "vda".into(), 512, 16)),
         Call::MemoryPeek((d(), 0x1000, 16, true)),
+        Call::AgentCall((d(), WireAgentCall::FsFreeze(vec!["/mnt/d".into()]))),
     ]
 }
 
@@ -563,6 +565,7 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::MigrateSetMaxSpeed(..) => "migrate_set_max_speed",
         Call::BlockPeek(..) => "block_peek",
         Call::MemoryPeek(..) => "memory_peek",
+        Call::AgentCall(..) => "agent_call",
     }
 }
 
@@ -591,6 +594,8 @@ pub fn error_codes() -> Vec<ErrorCode> {
         ErrorCode::NoVolume,
         ErrorCode::NoSnapshot,
         ErrorCode::NoSecret,
+        ErrorCode::AgentUnresponsive,
+        ErrorCode::ArgumentUnsupported,
         ErrorCode::Unknown(4242),
     ];
     // Exhaustive, so a new code needs a sample before this compiles.
@@ -618,6 +623,8 @@ pub fn error_codes() -> Vec<ErrorCode> {
             | ErrorCode::NoVolume
             | ErrorCode::NoSnapshot
             | ErrorCode::NoSecret
+            | ErrorCode::AgentUnresponsive
+            | ErrorCode::ArgumentUnsupported
             | ErrorCode::Unknown(_) => {}
         }
     }

@@ -123,6 +123,9 @@ pub enum Command {
     /// Secrets and their values.
     #[command(flatten)]
     Secret(crate::secrets::SecretCommand),
+    /// What the guest agent answers.
+    #[command(flatten)]
+    Agent(crate::agent::AgentCommand),
     /// Memory and block I/O tuning.
     #[command(flatten)]
     Tune(crate::tune::TuneCommand),
@@ -423,15 +426,24 @@ pub enum Command {
         /// Seconds to wait (implies --wait). Default: 300 with --wait.
         #[arg(long, value_name = "SECONDS")]
         timeout: Option<u64>,
-        /// How to ask: `acpi` (the power button, the default); `agent`
-        /// (the guest agent) is not built yet.
+        /// How to ask: `acpi` (the power button, the default) or `agent`
+        /// (the QEMU guest agent powers the guest off from inside);
+        /// `agent,acpi` tries the agent, then the button.
         #[arg(long, value_name = "MODE")]
         mode: Option<String>,
     },
     /// Stop a domain at once.
     Destroy(DomArg),
     /// Ask a domain's guest to reboot (ACPI).
-    Reboot(DomArg),
+    Reboot {
+        #[command(flatten)]
+        dom: DomArg,
+        /// How to ask: `acpi` (the power button, the default) or `agent`
+        /// (the QEMU guest agent reboots the guest from inside);
+        /// `agent,acpi` tries the agent, then the button.
+        #[arg(long, value_name = "MODE")]
+        mode: Option<String>,
+    },
     /// Reset a domain, like pressing its reset button.
     Reset(DomArg),
     /// Pause a running domain.

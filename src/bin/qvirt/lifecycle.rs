@@ -4,11 +4,42 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use qvirt::driver::{ShutdownOptions, StartFlags};
+use qvirt::driver::{GuestAgent, ShutdownOptions, StartFlags};
 use qvirt::{Error, ErrorCode, Result};
 
 use crate::args::Command;
 use crate::{Ctx, outln, read_input};
+
+/// `--mode`'s list (`acpi`, `agent`, or both, comma-separated): whether
+/// to ask the agent, and whether the power button is used (alone, or
+/// when the agent is missing or silent).
+fn modes(mode: Option<&str>, verb: &str) -> Result<(bool, bool)> {
+    let Some(list) = mode else {
+        return Ok((false, true));
+    };
+    let (mut agent, mut acpi) = (false, false);
+    for m in list.split(',') {
+        match m {
+            "acpi" => acpi = true,
+            "agent" => agent = true,
+            other => {
+                return Err(Error::new(
+                    ErrorCode::InvalidArgument,
+                    format!("unknown {verb} mode '{other}': acpi or agent"),
+                ));
+            }
+        }
+    }
+    Ok((agent, acpi || !agent))
+}
+
+/// Whether the guest agent is missing or silent (not whether it refused).
+fn agent_unavailable(e: &Error) -> bool {
+    matches!(
+        e.code,
+        ErrorCode::ArgumentUnsupported | ErrorCode::AgentUnresponsive
+    )
+}
 
 /// How long `shutdown --wait` waits when no `--timeout` is given.
 const DEFAULT_SHUTDOWN_WAIT: Duration = Duration::from_secs(300);
@@ -85,22 +116,23 @@ pub fn run(ctx: &mut Ctx, command: Command) -> Result<()> {
             timeout,
             mode,
         } => {
-            match mode.as_deref() {
-                None | Some("acpi") => {}
-                Some("agent") => {
-                    return Err(Error::new(
-                        ErrorCode::NoSupport,
-                        "shutdown --mode agent is not built yet; the default (acpi) presses the power button",
-                    ));
-                }
-                Some(other) => {
+            let (agent, acpi) = modes(mode.as_deref(), "shutdown")?;
+            let d = ctx.domain(&dom.domain)?;
+            if agent {
+                if wait || timeout.is_some() {
                     return Err(Error::new(
                         ErrorCode::InvalidArgument,
-                        format!("unknown shutdown mode '{other}': acpi or agent"),
+                        "shutdown --mode agent does not wait; use domstate to follow it",
                     ));
                 }
+                match ctx.driver()?.agent_power(&d, false) {
+                    Err(e) if acpi && agent_unavailable(&e) => {}
+                    other => {
+                        other?;
+                        return outln!("Domain '{}' is being shutdown", d.name);
+                    }
+                }
             }
-            let d = ctx.domain(&dom.domain)?;
             let wait = match (wait, timeout) {
                 (_, Some(secs)) => Some(Duration::from_secs(secs)),
                 (true, None) => Some(DEFAULT_SHUTDOWN_WAIT),
@@ -138,9 +170,21 @@ pub fn run(ctx: &mut Ctx, command: Command) -> Result<()> {
             ctx.driver()?.destroy(&dom)?;
             outln!("Domain '{}' destroyed", dom.name)
         }
-        Command::Reboot(d) => {
+        Command::Reboot { dom: d, mode } => {
+            let (agent, acpi) = modes(mode.as_deref(), "reboot")?;
             let dom = ctx.domain(&d.domain)?;
-            ctx.driver()?.reboot(&dom)?;
+            let driver = ctx.driver()?;
+            let by_agent = if agent {
+                match driver.agent_power(&dom, true) {
+                    Err(e) if acpi && agent_unavailable(&e) => false,
+                    other => other.map(|()| true)?,
+                }
+            } else {
+                false
+            };
+            if !by_agent {
+                driver.reboot(&dom)?;
+            }
             outln!("Domain '{}' is being rebooted", dom.name)
         }
         Command::Reset(d) => {

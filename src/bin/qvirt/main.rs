@@ -7,6 +7,7 @@
 //!
 //! Depends only on the library's public API.
 
+mod agent;
 mod args;
 mod console;
 mod devices;
@@ -163,6 +164,7 @@ fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Re
         Command::Storage(c) => storage::run(ctx, c),
         Command::Snapshot(c) => snapshots::run(ctx, c),
         Command::Secret(c) => secrets::run(ctx, c),
+        Command::Agent(c) => agent::run(ctx, c),
         Command::Tune(c) => tune::run(ctx, c),
         Command::List(args) => query::list(ctx, &args),
         Command::Edit(d) => edit::run(ctx, &d.domain),

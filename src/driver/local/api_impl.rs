@@ -147,6 +147,14 @@ impl Driver for LocalDriver {
             .send_key(&self.core.resolve(dom)?, codeset, hold_ms, keys)
     }
 
+    fn agent_call(
+        &self,
+        dom: &Domain,
+        call: crate::driver::AgentCall,
+    ) -> Result<crate::driver::AgentAnswer> {
+        self.core.agent_call(&self.core.resolve(dom)?, call)
+    }
+
     fn inject_nmi(&self, dom: &Domain) -> Result<()> {
         self.core.inject_nmi(&self.core.resolve(dom)?)
     }

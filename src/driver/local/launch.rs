@@ -753,6 +753,7 @@ pub(crate) fn new_running(
         control: Mutex::new(Some(link.control()?)),
         ended: link.ended(),
         console_owner: Default::default(),
+        agent: Mutex::new(()),
         media: Mutex::new(Vec::new()),
         trays: Mutex::new(Vec::new()),
         disks: Mutex::new(Vec::new()),

@@ -3,6 +3,9 @@
 //! media, consoles. What QEMU is lives in `crate::qemu`, host plumbing in
 //! `crate::sys`; this module puts them together.
 
+mod agent;
+mod agent_calls;
+mod agent_info;
 mod api_impl;
 mod blockjobs;
 mod console;

@@ -246,6 +246,8 @@ pub struct Running {
     /// The disks' top nodes in QEMU as the last external snapshot left
     /// them; see [`TopsSeen`].
     pub(crate) tops: Mutex<Option<TopsSeen>>,
+    /// The guest agent's turn: held by the one call talking to it.
+    pub(crate) agent: Mutex<()>,
 }
 
 /// Each disk's top image and node in QEMU, as this manager's own

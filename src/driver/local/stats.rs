@@ -10,7 +10,7 @@ use crate::driver::{
     AddressSource, BalloonStats, BlockStats, Domain, DomainState, DomainStats, InterfaceAddresses,
     InterfaceStats, IpAddress, VcpuStats,
 };
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::{Error, Result};
 use crate::model::{BalloonModel, DomainDef};
 use crate::qemu::argv::disk_device_ids;
 use crate::qemu::qmp::{QMP_TIMEOUT, device_entry};
@@ -233,10 +233,16 @@ impl Core {
             // No virtual networks, so no leases: libvirt's answer for
             // interfaces on none of its networks.
             AddressSource::Lease => Ok(Vec::new()),
-            AddressSource::Agent => Err(Error::new(
-                ErrorCode::NoSupport,
-                "domifaddr --source agent needs the QEMU guest agent, which qvirt does not talk to yet; use --source arp for bridged interfaces",
-            )),
+            AddressSource::Agent => {
+                if run.run_state().state != DomainState::Running {
+                    return Err(Core::wrong_state(
+                        dom,
+                        "ask the guest agent of",
+                        run.run_state().state,
+                    ));
+                }
+                self.agent_interfaces(&run)
+            }
             AddressSource::Arp => {
                 let table = crate::sys::hostnet::arp_table()
                     .map_err(|e| Error::io("cannot read /proc/net/arp", e))?;

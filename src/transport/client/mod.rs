@@ -434,6 +434,16 @@ impl Driver for SocketDriver {
             .send_key((wire(dom), codeset.number(), hold_ms, keys.to_vec()))
     }
 
+    fn agent_call(
+        &self,
+        dom: &Domain,
+        call: crate::driver::AgentCall,
+    ) -> Result<crate::driver::AgentAnswer> {
+        self.rpc()
+            .agent_call((wire(dom), call.try_into()?))
+            .map(Into::into)
+    }
+
     fn inject_nmi(&self, dom: &Domain) -> Result<()> {
         self.rpc().inject_nmi(wire(dom))
     }

@@ -15,7 +15,7 @@ use super::types::*;
 use super::values::{self, check_flags};
 use super::xdr::Chars;
 use super::{
-    absent, blockjobs, domlist, domparams, domstats, drives, hostcaps, hostfacts, jobstats,
+    absent, agent, blockjobs, domlist, domparams, domstats, drives, hostcaps, hostfacts, jobstats,
     migspeed, nodestats, peek, resources, sched, secrets, snapshots, storage, threads, tunables,
     vcpus,
 };
@@ -242,12 +242,6 @@ impl Handler for LvCalls<'_> {
         Ok(NumRet {
             num: self.driver.list(ListFilter::INACTIVE)?.len() as i32,
         })
-    }
-
-    fn domain_reboot(&mut self, a: DomFlagsArgs) -> Result<()> {
-        // The ACPI power button is how qvirt asks a guest to reboot.
-        check_flags(a.flags, 1, "virDomainReboot")?;
-        self.driver.reboot(&a.dom.into())
     }
 
     fn domain_resume(&mut self, a: DomArgs) -> Result<()> {
@@ -632,12 +626,6 @@ impl Handler for LvCalls<'_> {
         self.driver.reset(&a.dom.into())
     }
 
-    fn domain_shutdown_flags(&mut self, a: DomFlagsArgs) -> Result<()> {
-        check_flags(a.flags, 1, "virDomainShutdownFlags")?;
-        self.driver
-            .shutdown(&a.dom.into(), ShutdownOptions::NO_WAIT)
-    }
-
     fn connect_list_all_networks(&mut self, a: ListAllArgs) -> Result<ListNetworksRet> {
         // qvirt keeps no virtual networks (libvirt's default network is
         // QEMU's user networking, defined by no object).
@@ -833,6 +821,21 @@ impl Handler for LvCalls<'_> {
     free_calls! {
         connect_get_storage_pool_capabilities(PoolCapsArgs) -> PoolCapsRet = hostcaps::pool_capabilities;
         connect_get_sysinfo(SysinfoArgs) -> SysinfoRet = super::sysinfo::get_sysinfo;
+    }
+    // What the guest agent answers: see `agent.rs`.
+    calls_in! { agent:
+        domain_reboot(DomFlagsArgs) -> () = reboot;
+        domain_shutdown_flags(DomFlagsArgs) -> () = shutdown_flags;
+        domain_get_hostname(DomFlagsArgs) -> HostnameRet = get_hostname;
+        domain_get_time(DomFlagsArgs) -> TimeRet = get_time;
+        domain_set_time(SetTimeArgs) -> () = set_time;
+        domain_fsfreeze(FsFreezeArgs) -> FsCountRet = fs_freeze;
+        domain_fsthaw(FsFreezeArgs) -> FsCountRet = fs_thaw;
+        domain_get_guest_info(GuestInfoArgs) -> GuestInfoRet = guest_info;
+        domain_get_fsinfo(DomFlagsArgs) -> FsInfoRet = fs_info;
+        domain_set_user_password(SetUserPasswordArgs) -> () = set_user_password;
+        domain_authorized_ssh_keys_get(SshKeysGetArgs) -> SshKeysRet = ssh_keys_get;
+        domain_authorized_ssh_keys_set(SshKeysSetArgs) -> () = ssh_keys_set;
     }
     calls_in! { drives:
         domain_get_block_io_tune(BlockIoTuneArgs) -> ParamsRet = block_io_tune;

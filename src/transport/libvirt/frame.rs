@@ -422,6 +422,16 @@ const CODES: &[(ErrorCode, i32, i32)] = &[
         from::DOMAIN_SNAPSHOT,
     ),
     (ErrorCode::NoSecret, code::NO_SECRET, from::SECRET),
+    (
+        ErrorCode::AgentUnresponsive,
+        code::AGENT_UNRESPONSIVE,
+        from::QEMU,
+    ),
+    (
+        ErrorCode::ArgumentUnsupported,
+        code::ARGUMENT_UNSUPPORTED,
+        from::QEMU,
+    ),
 ];
 
 /// libvirt codes with no qvirt twin, read by meaning.
@@ -433,9 +443,7 @@ const READ_ONLY_CODES: &[(i32, ErrorCode)] = &[
     (code::XML_INVALID_SCHEMA, ErrorCode::ConfigInvalid),
     (code::AUTH_FAILED, ErrorCode::OperationDenied),
     (code::ACCESS_DENIED, ErrorCode::OperationDenied),
-    (code::ARGUMENT_UNSUPPORTED, ErrorCode::NoSupport),
     (code::OPERATION_UNSUPPORTED, ErrorCode::NoSupport),
-    (code::AGENT_UNRESPONSIVE, ErrorCode::Timeout),
     // A network filter the host lacks: what qvirt says of a start whose
     // interface references one.
     (code::NO_NWFILTER, ErrorCode::NoSupport),

@@ -14,6 +14,7 @@
 //! and `virkeepaliveprotocol.x` (their layout, not their code).
 
 pub mod absent;
+pub mod agent;
 pub mod blockjobs;
 mod declare;
 mod delegate;

@@ -477,6 +477,28 @@ procedures! {
         /// `virDomainGetLaunchSecurityInfo`.
         396 DomainGetLaunchSecurityInfo domain_get_launch_security_info(DomParamsArgs) -> DomParamsRet, ro, Prio;
 
+        // What the guest agent answers; bodies in `agent.rs`.
+        /// `virDomainGetHostname`.
+        277 DomainGetHostname domain_get_hostname(DomFlagsArgs) -> HostnameRet, ro, Job;
+        /// `virDomainFSFreeze`.
+        335 DomainFsfreeze domain_fsfreeze(FsFreezeArgs) -> FsCountRet, rw, Job;
+        /// `virDomainFSThaw`.
+        336 DomainFsthaw domain_fsthaw(FsFreezeArgs) -> FsCountRet, rw, Job;
+        /// `virDomainGetTime`.
+        337 DomainGetTime domain_get_time(DomFlagsArgs) -> TimeRet, rw, Job;
+        /// `virDomainSetTime`.
+        338 DomainSetTime domain_set_time(SetTimeArgs) -> (), rw, Job;
+        /// `virDomainGetFSInfo`.
+        349 DomainGetFsinfo domain_get_fsinfo(DomFlagsArgs) -> FsInfoRet, rw, Job;
+        /// `virDomainGetGuestInfo`.
+        418 DomainGetGuestInfo domain_get_guest_info(GuestInfoArgs) -> GuestInfoRet, rw, Job;
+        /// `virDomainSetUserPassword`.
+        357 DomainSetUserPassword domain_set_user_password(SetUserPasswordArgs) -> (), rw, Job;
+        /// `virDomainAuthorizedSSHKeysGet`.
+        424 DomainAuthorizedSshKeysGet domain_authorized_ssh_keys_get(SshKeysGetArgs) -> SshKeysRet, rw, Job;
+        /// `virDomainAuthorizedSSHKeysSet`.
+        425 DomainAuthorizedSshKeysSet domain_authorized_ssh_keys_set(SshKeysSetArgs) -> (), rw, Job;
+
         // A disk's throttle and a domain's disk errors, the running QEMU's
         // through the driver; bodies in `drives.rs`.
         /// `virDomainGetBlockIoTune`.

@@ -11,6 +11,11 @@ pub use super::absent::{
     ListCheckpointsArgs, ListCheckpointsRet, ListNwfiltersRet, NetworkRet, Nwfilter, NwfilterArgs,
     NwfilterBinding, NwfilterFlagsArgs, NwfilterRet, SecurityLabelListRet, SecurityLabelRet,
 };
+/// The guest agent procedures' shapes, with the others.
+pub use super::agent::{
+    FsCountRet, FsFreezeArgs, FsInfo, FsInfoRet, GuestInfoArgs, GuestInfoRet, SetTimeArgs,
+    SetUserPasswordArgs, SshKeysGetArgs, SshKeysRet, SshKeysSetArgs, TimeRet,
+};
 /// The block job procedures' shapes, with the others.
 pub use super::blockjobs::{
     BlockCommitArgs, BlockInfoRet, BlockJobInfoRet, BlockPathArgs, BlockPullArgs, BlockRebaseArgs,

@@ -428,6 +428,10 @@ impl Driver for LvDriver {
         ))
     }
 
+    fn agent_call(&self, d: &Domain, call: AgentCall) -> Result<AgentAnswer> {
+        super::agent::agent_call(&self.conn, d, call)
+    }
+
     fn inject_nmi(&self, d: &Domain) -> Result<()> {
         self.conn.domain_inject_nmi(DomFlagsArgs {
             dom: dom(d),

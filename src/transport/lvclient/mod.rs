@@ -9,6 +9,7 @@
 //!
 //! Depends on `driver` and the codec in `transport::libvirt`.
 
+mod agent;
 mod conn;
 mod driver;
 mod jobs;

@@ -1,0 +1,251 @@
+//! The calls the guest agent answers (libvirt's agent-backed domain
+//! calls): the guest's addresses, host name and clock, file system
+//! freeze and thaw, shutdown and reboot from inside the guest. Each takes
+//! the domain's running state once and talks to the agent through
+//! [`Agent`]; the domain must be running (not paused: a paused guest's
+//! agent cannot answer).
+
+use serde_json::{Value, json};
+
+use super::agent::Agent;
+use super::driver::Core;
+use super::runtime::Running;
+use crate::driver::{AgentAnswer, AgentCall, Domain, DomainState, InterfaceAddresses, IpAddress};
+use crate::error::{Error, ErrorCode, Result};
+
+/// How long an agent shutdown or reboot waits for the agent to refuse it
+/// (it never answers one it carries out).
+const POWER_REFUSAL_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+impl Core {
+    /// [`crate::Driver::agent_call`].
+    pub(crate) fn agent_call(&self, dom: &Domain, call: AgentCall) -> Result<AgentAnswer> {
+        Ok(match call {
+            AgentCall::Hostname => AgentAnswer::Text(self.guest_hostname(dom)?),
+            AgentCall::GetTime => {
+                let (s, n) = self.guest_time(dom)?;
+                AgentAnswer::Time(s, n)
+            }
+            AgentCall::SetTime(t) => {
+                self.set_guest_time(dom, t)?;
+                AgentAnswer::Done
+            }
+            AgentCall::FsFreeze(m) => AgentAnswer::Count(self.fs_freeze(dom, &m)?),
+            AgentCall::FsThaw => AgentAnswer::Count(self.fs_thaw(dom)?),
+            AgentCall::Power { reboot } => {
+                self.agent_power(dom, reboot)?;
+                AgentAnswer::Done
+            }
+            AgentCall::GuestInfo(types) => AgentAnswer::Fields(self.guest_info(dom, types)?),
+            AgentCall::SetUserPassword {
+                user,
+                password,
+                crypted,
+            } => {
+                let args = json!({
+                    "username": user,
+                    "password": crate::model::base64_encode(password.as_bytes()),
+                    "crypted": crypted,
+                });
+                self.agent_command(
+                    dom,
+                    "set a user's password in",
+                    "guest-set-user-password",
+                    args,
+                )?;
+                AgentAnswer::Done
+            }
+            AgentCall::FsInfo => AgentAnswer::FileSystems(self.fs_info(dom)?),
+            AgentCall::SshKeys(user) => {
+                let reply = self.agent_command(
+                    dom,
+                    "read the SSH keys in",
+                    "guest-ssh-get-authorized-keys",
+                    json!({ "username": user }),
+                )?;
+                let keys = reply
+                    .get("keys")
+                    .and_then(Value::as_array)
+                    .ok_or_else(|| malformed("guest-ssh-get-authorized-keys"))?;
+                AgentAnswer::Texts(
+                    keys.iter()
+                        .filter_map(|k| k.as_str().map(str::to_string))
+                        .collect(),
+                )
+            }
+            AgentCall::SetSshKeys {
+                user,
+                keys,
+                append,
+                remove,
+            } => {
+                let (command, args) = if remove {
+                    (
+                        "guest-ssh-remove-authorized-keys",
+                        json!({ "username": user, "keys": keys }),
+                    )
+                } else {
+                    (
+                        "guest-ssh-add-authorized-keys",
+                        json!({ "username": user, "keys": keys, "reset": !append }),
+                    )
+                };
+                self.agent_command(dom, "change the SSH keys in", command, args)?;
+                AgentAnswer::Done
+            }
+        })
+    }
+
+    /// Runs `command` with `args` on the running domain's agent.
+    fn agent_command(&self, dom: &Domain, what: &str, command: &str, args: Value) -> Result<Value> {
+        let run = self.agent_run(dom, what)?;
+        Agent::open(&run)?.execute(command, Some(args))
+    }
+
+    fn agent_run(&self, dom: &Domain, what: &str) -> Result<std::sync::Arc<Running>> {
+        self.running_in(dom, what, &[DomainState::Running])
+    }
+
+    /// [`crate::Driver::interface_addresses`] with `Agent`: what the
+    /// guest reports (`guest-network-get-interfaces`).
+    pub(crate) fn agent_interfaces(&self, run: &Running) -> Result<Vec<InterfaceAddresses>> {
+        let reply = Agent::open(run)?.execute("guest-network-get-interfaces", None)?;
+        Ok(interfaces(&reply))
+    }
+
+    /// [`crate::driver::GuestAgent::guest_hostname`].
+    fn guest_hostname(&self, dom: &Domain) -> Result<String> {
+        let run = self.agent_run(dom, "read the host name of")?;
+        let reply = Agent::open(&run)?.execute("guest-get-host-name", None)?;
+        reply
+            .get("host-name")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| malformed("guest-get-host-name"))
+    }
+
+    /// [`crate::driver::GuestAgent::guest_time`].
+    fn guest_time(&self, dom: &Domain) -> Result<(i64, u32)> {
+        let run = self.agent_run(dom, "read the clock of")?;
+        let ns = Agent::open(&run)?
+            .execute("guest-get-time", None)?
+            .as_i64()
+            .ok_or_else(|| malformed("guest-get-time"))?;
+        Ok((
+            ns.div_euclid(1_000_000_000),
+            ns.rem_euclid(1_000_000_000) as u32,
+        ))
+    }
+
+    /// [`crate::driver::GuestAgent::set_guest_time`].
+    fn set_guest_time(&self, dom: &Domain, time: Option<(i64, u32)>) -> Result<()> {
+        let run = self.agent_run(dom, "set the clock of")?;
+        let args = match time {
+            Some((secs, ns)) => {
+                if ns >= 1_000_000_000 {
+                    return Err(Error::new(
+                        ErrorCode::InvalidArgument,
+                        format!("nseconds {ns} is not below one second"),
+                    ));
+                }
+                let total = secs
+                    .checked_mul(1_000_000_000)
+                    .and_then(|t| t.checked_add(i64::from(ns)))
+                    .ok_or_else(|| {
+                        Error::new(
+                            ErrorCode::InvalidArgument,
+                            format!("time {secs}s is out of range"),
+                        )
+                    })?;
+                Some(json!({ "time": total }))
+            }
+            None => None,
+        };
+        Agent::open(&run)?.execute("guest-set-time", args)?;
+        Ok(())
+    }
+
+    /// [`crate::driver::GuestAgent::fs_freeze`].
+    fn fs_freeze(&self, dom: &Domain, mountpoints: &[String]) -> Result<u32> {
+        let run = self.agent_run(dom, "freeze the file systems of")?;
+        let mut agent = Agent::open(&run)?;
+        let reply = if mountpoints.is_empty() {
+            agent.execute("guest-fsfreeze-freeze", None)?
+        } else {
+            agent.execute(
+                "guest-fsfreeze-freeze-list",
+                Some(json!({ "mountpoints": mountpoints })),
+            )?
+        };
+        count(&reply, "guest-fsfreeze-freeze")
+    }
+
+    /// [`crate::driver::GuestAgent::fs_thaw`].
+    fn fs_thaw(&self, dom: &Domain) -> Result<u32> {
+        let run = self.agent_run(dom, "thaw the file systems of")?;
+        let reply = Agent::open(&run)?.execute("guest-fsfreeze-thaw", None)?;
+        count(&reply, "guest-fsfreeze-thaw")
+    }
+
+    /// [`crate::driver::GuestAgent::agent_power`]: `guest-shutdown` in mode
+    /// `powerdown` or `reboot`.
+    fn agent_power(&self, dom: &Domain, reboot: bool) -> Result<()> {
+        let what = if reboot { "reboot" } else { "shut down" };
+        let run = self.agent_run(dom, what)?;
+        let mode = if reboot { "reboot" } else { "powerdown" };
+        Agent::open(&run)?.execute_no_reply(
+            "guest-shutdown",
+            Some(json!({ "mode": mode })),
+            POWER_REFUSAL_WAIT,
+        )
+    }
+}
+
+/// A count of file systems, as the freeze and thaw commands return.
+fn count(reply: &Value, command: &str) -> Result<u32> {
+    reply
+        .as_u64()
+        .map(|n| n as u32)
+        .ok_or_else(|| malformed(command))
+}
+
+fn malformed(command: &str) -> Error {
+    Error::new(
+        ErrorCode::OperationFailed,
+        format!("the guest agent's reply to '{command}' is malformed"),
+    )
+}
+
+/// The interfaces of a `guest-network-get-interfaces` reply, aliases
+/// (`eth0:1`) merged into their interface, as libvirt does.
+pub(crate) fn interfaces(reply: &Value) -> Vec<InterfaceAddresses> {
+    let mut out: Vec<InterfaceAddresses> = Vec::new();
+    for iface in reply.as_array().into_iter().flatten() {
+        let Some(full) = iface.get("name").and_then(Value::as_str) else {
+            continue;
+        };
+        let name = full.split(':').next().unwrap_or(full).to_string();
+        let mac = iface
+            .get("hardware-address")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let addrs: Vec<IpAddress> = iface
+            .get("ip-addresses")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|a| {
+                let addr = a.get("ip-address")?.as_str()?.to_string();
+                let ipv6 = a.get("ip-address-type")?.as_str()? == "ipv6";
+                let prefix = a.get("prefix").and_then(Value::as_u64).unwrap_or(0) as u32;
+                Some(IpAddress::new(ipv6, addr, prefix))
+            })
+            .collect();
+        match out.iter_mut().find(|i| i.name == name) {
+            Some(i) => i.addrs.extend(addrs),
+            None => out.push(InterfaceAddresses::new(name, mac, addrs)),
+        }
+    }
+    out
+}
