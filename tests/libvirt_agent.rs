@@ -14,6 +14,9 @@ mod support;
 #[path = "libvirt/lv.rs"]
 mod lv;
 
+#[path = "libvirt/guest_shell.rs"]
+mod guest_shell;
+
 use std::io::{Read, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
@@ -21,11 +24,10 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use guest_shell::Guest;
 use lv::*;
 use nix::sys::socket::{AddressFamily, SockFlag, SockType, UnixAddr, connect, socket};
-use qvirt::Driver;
 use qvirt::driver::GuestAgent;
-use qvirt::driver::{ConsoleStream, Domain};
 use support::*;
 
 const BOOT: Duration = Duration::from_secs(180);
@@ -57,62 +59,6 @@ fn agent_vm(name: &str, disk: &Path, cmdline: &str) -> String {
         g.join("initrd.img").display(),
         disk.display()
     )
-}
-
-/// The guest's shell, through qvirt's own console of it.
-struct Guest {
-    console: Box<dyn ConsoleStream>,
-    pending: String,
-}
-
-impl Guest {
-    /// Opens the console of `dom` and waits for the shell's prompt.
-    fn open(d: &dyn Driver, dom: &Domain) -> Guest {
-        let console = d.console(dom, false).expect("open the guest's console");
-        let mut g = Guest {
-            console,
-            pending: String::new(),
-        };
-        g.read_until("guest# ", BOOT, true);
-        g
-    }
-
-    fn read_until(&mut self, needle: &str, within: Duration, nudge: bool) -> String {
-        let deadline = Instant::now() + within;
-        loop {
-            if let Some(i) = self.pending.find(needle) {
-                let end = i + needle.len();
-                let head = self.pending[..end].to_string();
-                self.pending.drain(..end);
-                return head;
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            assert!(
-                !left.is_zero(),
-                "no '{needle}' on the console within {within:?}:\n{}",
-                self.pending
-            );
-            let chunk = self
-                .console
-                .read(left.min(Duration::from_secs(5)))
-                .expect("read the console");
-            if chunk.is_empty() && nudge {
-                self.console.write(b"\n").expect("write the console");
-            }
-            self.pending.push_str(&String::from_utf8_lossy(&chunk));
-        }
-    }
-
-    /// Runs `command` in the guest's shell; its output.
-    fn run(&mut self, command: &str) -> String {
-        self.console
-            .write(format!("{command}; echo END''OF''OUT\n").as_bytes())
-            .expect("write the console");
-        let text = self.read_until("ENDOFOUT", QUICK, false);
-        let body = text.rsplit_once("ENDOFOUT").map_or("", |(b, _)| b);
-        let after = body.rsplit_once("END''OF''OUT").map_or(body, |(_, a)| a);
-        after.replace('\r', "").trim().to_string()
-    }
 }
 
 /// The host socket of the agent's channel, from the live XML.

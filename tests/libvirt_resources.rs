@@ -15,16 +15,19 @@ mod support;
 #[path = "libvirt/lv.rs"]
 mod lv;
 
+#[path = "libvirt/guest_shell.rs"]
+mod guest_shell;
+
 use std::collections::BTreeMap;
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use guest_shell::Guest;
 use lv::*;
 use qvirt::driver::local::LocalDriver;
-use qvirt::driver::{ConsoleStream, Domain};
 use qvirt::transport::libvirt::frame::{RemoteError, Type, code};
 use qvirt::transport::libvirt::types::{AllDomainStatsArgs, AllDomainStatsRet, DeviceArgs, Dom};
 use qvirt::transport::libvirt::xdr::from_bytes;
@@ -34,6 +37,17 @@ use support::*;
 
 const BOOT: Duration = Duration::from_secs(180);
 const QUICK: Duration = Duration::from_secs(30);
+
+impl Guest {
+    /// MemTotal, KiB.
+    fn mem_total(&mut self) -> u64 {
+        let out = self.run("grep MemTotal /proc/meminfo");
+        out.split_whitespace()
+            .nth(1)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no MemTotal in {out:?}"))
+    }
+}
 
 /// The Linux guest with a balloon (reporting every second) and one of two
 /// vCPUs online, with `devices` and `cmdline` words added.
@@ -64,74 +78,6 @@ fn disk(path: &Path) -> String {
          <source file='{}'/><target dev='vda' bus='virtio'/></disk>",
         path.display()
     )
-}
-
-/// The guest's shell, through qvirt's own console of it.
-struct Guest {
-    console: Box<dyn ConsoleStream>,
-    pending: String,
-}
-
-impl Guest {
-    /// Opens the console of `dom` and waits for the shell's prompt
-    /// (pressing Enter when the guest is silent: the marker may have gone
-    /// by before the console opened).
-    fn open(d: &dyn Driver, dom: &Domain) -> Guest {
-        let console = d.console(dom, false).expect("open the guest's console");
-        let mut g = Guest {
-            console,
-            pending: String::new(),
-        };
-        g.read_until("guest# ", BOOT, true);
-        g
-    }
-
-    fn read_until(&mut self, needle: &str, within: Duration, nudge: bool) -> String {
-        let deadline = Instant::now() + within;
-        loop {
-            if let Some(i) = self.pending.find(needle) {
-                let end = i + needle.len();
-                let head = self.pending[..end].to_string();
-                self.pending.drain(..end);
-                return head;
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            assert!(
-                !left.is_zero(),
-                "no '{needle}' on the console within {within:?}:\n{}",
-                self.pending
-            );
-            let chunk = self
-                .console
-                .read(left.min(Duration::from_secs(5)))
-                .expect("read the console");
-            if chunk.is_empty() && nudge {
-                self.console.write(b"\n").expect("write the console");
-            }
-            self.pending.push_str(&String::from_utf8_lossy(&chunk));
-        }
-    }
-
-    /// Runs `command` in the guest's shell; its output.
-    fn run(&mut self, command: &str) -> String {
-        self.console
-            .write(format!("{command}; echo END''OF''OUT\n").as_bytes())
-            .expect("write the console");
-        let text = self.read_until("ENDOFOUT", QUICK, false);
-        // The echoed command line holds END''OF''OUT, not ENDOFOUT.
-        let body = text.rsplit_once("ENDOFOUT").map_or("", |(b, _)| b);
-        let after = body.rsplit_once("END''OF''OUT").map_or(body, |(_, a)| a);
-        after.replace('\r', "").trim().to_string()
-    }
-
-    /// MemTotal, KiB.
-    fn mem_total(&mut self) -> u64 {
-        let out = self.run("grep MemTotal /proc/meminfo");
-        out.split_whitespace()
-            .nth(1)
-            .and_then(|v| v.parse().ok())
-            .unwrap_or_else(|| panic!("no MemTotal in {out:?}"))
-    }
 }
 
 /// virsh's `NAME VALUE` lines (`dommemstat`, `domblkstat`, `domifstat`)
