@@ -185,6 +185,42 @@ fn virsh_talks_to_the_guest_agent() {
         "agent-named-guest"
     );
 
+    // qemu-agent-command: the caller's own command and the agent's whole
+    // reply, through virsh, python3-libvirt's libvirt_qemu and qvirt; the
+    // domain is tainted as libvirt taints it.
+    let own = r#"{"execute":"guest-get-host-name"}"#;
+    let reply = virsh_ok(&s, &["qemu-agent-command", "lx-ga", own]);
+    let v: serde_json::Value = serde_json::from_str(reply.trim()).expect("JSON");
+    assert_eq!(v["return"]["host-name"], "agent-named-guest", "{reply}");
+    let py = python(
+        &s,
+        "lx-ga",
+        &format!("import libvirt_qemu\nprint(libvirt_qemu.qemuAgentCommand(dom, {own:?}, 10, 0))"),
+    );
+    let v: serde_json::Value = serde_json::from_str(&py).expect("JSON");
+    assert_eq!(v["return"]["host-name"], "agent-named-guest", "{py}");
+    let ping = r#"{"execute":"guest-ping"}"#;
+    // Sent without waiting: libvirt's answer is its "not available for
+    // now", as virsh takes a missing reply for an error anyway.
+    let err = virsh_err(&s, &["qemu-agent-command", "--async", "lx-ga", ping]);
+    assert!(err.contains("sent without waiting"), "{err}");
+    let err = virsh_err(
+        &s,
+        &[
+            "qemu-agent-command",
+            "lx-ga",
+            r#"{"execute":"guest-no-such-command"}"#,
+        ],
+    );
+    assert!(err.contains("guest-no-such-command"), "{err}");
+    let err = virsh_err(&s, &["qemu-agent-command", "lx-ga", "{not json"]);
+    assert!(err.contains("cannot parse json"), "{err}");
+    let messages = python(&s, "lx-ga", "print(dom.messages(0))");
+    assert!(
+        messages.contains("custom guest agent control commands issued"),
+        "{messages}"
+    );
+
     // guestinfo: the guest's OS (its /etc/os-release and uname), time
     // zone, host name and file systems as the guest has them.
     let info = guestinfo(&s, "lx-ga", &[]);
@@ -222,6 +258,10 @@ fn virsh_talks_to_the_guest_agent() {
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     assert_eq!(qvirt(&["domhostname", "lx-ga"]), "agent-named-guest\n");
+    let reply = qvirt(&["qemu-agent-command", "lx-ga", own]);
+    let v: serde_json::Value = serde_json::from_str(reply.trim()).expect("JSON");
+    assert_eq!(v["return"]["host-name"], "agent-named-guest", "{reply}");
+    assert_eq!(qvirt(&["qemu-agent-command", "--async", "lx-ga", ping]), "");
     // And qvirt's libvirt client, over libvirt's protocol.
     let lv = qvirt::connect(&format!(
         "qemu+unix:///session?socket={}&proto=libvirt",
@@ -230,6 +270,16 @@ fn virsh_talks_to_the_guest_agent() {
     .unwrap();
     let lvdom = lv.lookup_by_name("lx-ga").unwrap();
     assert_eq!(lv.guest_hostname(&lvdom).unwrap(), "agent-named-guest");
+    let call = qvirt::driver::AgentCall::Command {
+        json: own.to_string(),
+        timeout: 10,
+    };
+    match lv.agent_call(&lvdom, call).unwrap() {
+        qvirt::driver::AgentAnswer::Reply(Some(r)) => {
+            assert!(r.contains("agent-named-guest"), "{r}")
+        }
+        other => panic!("{other:?}"),
+    }
     let fields = lv
         .guest_info(&lvdom, qvirt::driver::guest_info::OS)
         .unwrap();

@@ -489,3 +489,57 @@ fn a_decoded_call_needs_every_byte() {
     assert_eq!(e.code, ErrorCode::Protocol);
     assert!(e.message.contains("stray"), "{}", e.message);
 }
+
+#[test]
+fn the_qemu_programs_commands_are_laid_out_as_libvirts() {
+    use qvirt::transport::libvirt::types::{
+        AgentCommandArgs, AgentCommandRet, MonitorCommandArgs, MonitorCommandRet,
+    };
+    let dom = || Dom {
+        name: "vm".into(),
+        uuid: uuid::Uuid::from_bytes([5; 16]),
+        id: 3,
+    };
+    let mut dom_bytes = vec![0, 0, 0, 2, b'v', b'm', 0, 0];
+    dom_bytes.extend([5; 16]);
+    dom_bytes.extend([0, 0, 0, 3]);
+    // `qemu_domain_monitor_command_args`: the domain, the command, flags.
+    let m = MonitorCommandArgs {
+        dom: dom(),
+        cmd: "{}".into(),
+        flags: 1,
+    };
+    let mut want = dom_bytes.clone();
+    want.extend([0, 0, 0, 2, b'{', b'}', 0, 0, 0, 0, 0, 1]);
+    assert_eq!(to_bytes(&m), want);
+    // `..._ret`: a non-null string.
+    let r = MonitorCommandRet {
+        result: "ok".into(),
+    };
+    assert_eq!(to_bytes(&r), [0, 0, 0, 2, b'o', b'k', 0, 0]);
+    // `qemu_domain_agent_command_args`: the domain, the command, the
+    // timeout as a signed word (-1: the default), flags.
+    let a = AgentCommandArgs {
+        dom: dom(),
+        cmd: "{}".into(),
+        timeout: -1,
+        flags: 0,
+    };
+    let mut want = dom_bytes;
+    want.extend([0, 0, 0, 2, b'{', b'}', 0, 0]);
+    want.extend([0xff; 4]);
+    want.extend([0; 4]);
+    assert_eq!(to_bytes(&a), want);
+    assert_eq!(
+        qvirt::transport::libvirt::xdr::from_bytes::<AgentCommandArgs>(&to_bytes(&a), "args")
+            .unwrap()
+            .timeout,
+        -1
+    );
+    // `..._ret`: an optional string (`remote_string`).
+    let r = AgentCommandRet {
+        result: Some("x".into()),
+    };
+    assert_eq!(to_bytes(&r), [0, 0, 0, 1, 0, 0, 0, 1, b'x', 0, 0, 0]);
+    assert_eq!(to_bytes(&AgentCommandRet { result: None }), [0, 0, 0, 0]);
+}

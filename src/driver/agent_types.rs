@@ -57,6 +57,18 @@ pub enum AgentCall {
         /// Take the keys away.
         remove: bool,
     },
+    /// Any command, as JSON (`{"execute": ...}`), answered with the
+    /// agent's whole reply as JSON: [`AgentAnswer::Reply`] (virsh's
+    /// `qemu-agent-command`; the domain is tainted `custom-ga-command`).
+    Command {
+        /// The command.
+        json: String,
+        /// Seconds to wait for the reply, or libvirt's
+        /// `VIR_DOMAIN_QEMU_AGENT_COMMAND_*`: -2 block (up to the agent's
+        /// command timeout, a minute), -1 default (5 seconds, as
+        /// libvirt's), 0 do not wait.
+        timeout: i32,
+    },
 }
 
 /// The groups of [`AgentCall::GuestInfo`], with libvirt's bit values
@@ -110,6 +122,9 @@ pub enum AgentAnswer {
     Texts(Vec<String>),
     /// The guest's mounted file systems.
     FileSystems(Vec<GuestFsInfo>),
+    /// The agent's reply to [`AgentCall::Command`], as JSON; `None` when
+    /// the call did not wait for it.
+    Reply(Option<String>),
 }
 
 /// A file system mounted in the guest (virsh's `domfsinfo`).

@@ -33,6 +33,10 @@ pub enum WireAgentCall {
         append: bool,
         remove: bool,
     },
+    Command {
+        json: String,
+        timeout: i32,
+    },
 }
 
 /// A [`GuestValue`].
@@ -57,6 +61,7 @@ pub enum WireAgentAnswer {
     Texts(Vec<String>),
     /// (mount point, name, type, disk targets) of each file system.
     FileSystems(Vec<(String, String, String, Vec<String>)>),
+    Reply(Option<String>),
 }
 
 impl TryFrom<AgentCall> for WireAgentCall {
@@ -93,6 +98,7 @@ impl TryFrom<AgentCall> for WireAgentCall {
                 append,
                 remove,
             },
+            AgentCall::Command { json, timeout } => WireAgentCall::Command { json, timeout },
             other => {
                 return Err(Error::new(
                     ErrorCode::NoSupport,
@@ -135,6 +141,7 @@ impl From<WireAgentCall> for AgentCall {
                 append,
                 remove,
             },
+            WireAgentCall::Command { json, timeout } => AgentCall::Command { json, timeout },
         }
     }
 }
@@ -159,6 +166,7 @@ impl TryFrom<AgentAnswer> for WireAgentAnswer {
                     .map(|f| (f.mountpoint, f.name, f.fstype, f.disks))
                     .collect(),
             ),
+            AgentAnswer::Reply(r) => WireAgentAnswer::Reply(r),
             other => {
                 return Err(Error::new(
                     ErrorCode::NoSupport,
@@ -185,6 +193,7 @@ impl From<WireAgentAnswer> for AgentAnswer {
                     .map(|(m, n, t, d)| GuestFsInfo::new(m, n, t, d))
                     .collect(),
             ),
+            WireAgentAnswer::Reply(r) => AgentAnswer::Reply(r),
         }
     }
 }

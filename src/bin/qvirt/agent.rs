@@ -1,12 +1,13 @@
 //! The guest agent verbs, as virsh's: `domhostname`, `domtime`,
 //! `domfsfreeze`, `domfsthaw`, `domfsinfo`, `guestinfo`,
-//! `set-user-password`, `get-user-sshkeys` and `set-user-sshkeys`, each
+//! `set-user-password`, `get-user-sshkeys`, `set-user-sshkeys` and
+//! `qemu-agent-command` (a command of the caller's own), each
 //! answered by the QEMU
 //! guest agent in the running guest (`shutdown --mode agent` and
 //! `reboot --mode agent` are with the lifecycle verbs).
 
 use clap::Subcommand;
-use qvirt::driver::{GuestAgent, GuestValue, guest_info};
+use qvirt::driver::{AgentAnswer, AgentCall, GuestAgent, GuestValue, guest_info};
 use qvirt::{Error, ErrorCode, Result};
 
 use crate::args::DomArg;
@@ -90,6 +91,24 @@ pub enum AgentCommand {
         #[arg(long)]
         remove: bool,
     },
+    /// Send the guest agent a command of your own (JSON, `{"execute":
+    /// ...}`) and print its reply (the domain is tainted, as libvirt's).
+    #[command(name = "qemu-agent-command")]
+    Command {
+        #[command(flatten)]
+        dom: DomArg,
+        /// The command, as JSON.
+        command: String,
+        /// Seconds to wait for the reply.
+        #[arg(long, conflicts_with_all = ["block", "async"])]
+        timeout: Option<u32>,
+        /// Do not wait for the reply.
+        #[arg(long = "async")]
+        r#async: bool,
+        /// Wait as long as any agent command may take (the default).
+        #[arg(long)]
+        block: bool,
+    },
     /// Thaw the guest's frozen file systems.
     #[command(name = "domfsthaw")]
     FsThaw(DomArg),
@@ -153,6 +172,33 @@ pub fn run(ctx: &mut Ctx, command: AgentCommand) -> Result<()> {
                 )
             } else {
                 outln!("Time: {secs}")
+            }
+        }
+        AgentCommand::Command {
+            dom,
+            command,
+            timeout,
+            r#async,
+            block,
+        } => {
+            let dom = ctx.domain(&dom.domain)?;
+            let timeout = match (timeout, r#async, block) {
+                (Some(t), _, _) => i32::try_from(t).unwrap_or(i32::MAX),
+                (None, true, _) => 0,
+                (None, false, true) => -2,
+                (None, false, false) => -1,
+            };
+            let call = AgentCall::Command {
+                json: command,
+                timeout,
+            };
+            match ctx.driver()?.agent_call(&dom, call)? {
+                AgentAnswer::Reply(Some(reply)) => outln!("{reply}"),
+                AgentAnswer::Reply(None) => Ok(()),
+                other => Err(Error::new(
+                    ErrorCode::Protocol,
+                    format!("the agent command was answered with {other:?}"),
+                )),
             }
         }
         AgentCommand::FsFreeze { dom, mountpoints } => {

@@ -184,6 +184,30 @@ impl<'a> Agent<'a> {
         }
     }
 
+    /// Sends a command of the caller's own (a JSON object with
+    /// `execute`) and returns the agent's whole reply; `None` without
+    /// waiting for it when `wait` is `None`. An error reply is an error.
+    pub(crate) fn execute_raw(
+        &mut self,
+        command: &Value,
+        wait: Option<Duration>,
+    ) -> Result<Option<Value>> {
+        let name = command
+            .get("execute")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let mut msg = command.to_string().into_bytes();
+        msg.push(b'\n');
+        self.write(&msg, Instant::now() + SYNC_TIMEOUT)?;
+        let Some(wait) = wait else {
+            return Ok(None);
+        };
+        let reply = self.line(Instant::now() + wait)?;
+        check(&name, reply.clone())?;
+        Ok(Some(reply))
+    }
+
     fn send(&mut self, command: &str, args: Option<Value>, deadline: Instant) -> Result<()> {
         let mut cmd = json!({ "execute": command });
         if let Some(a) = args {

@@ -93,7 +93,51 @@ impl Core {
                 self.agent_command(dom, "change the SSH keys in", command, args)?;
                 AgentAnswer::Done
             }
+            AgentCall::Command { json, timeout } => {
+                AgentAnswer::Reply(self.agent_own_command(dom, &json, timeout)?)
+            }
         })
+    }
+
+    /// [`AgentCall::Command`]: the caller's own command, as libvirt's
+    /// `virDomainQemuAgentCommand` (the same timeout values; the domain is
+    /// tainted `custom-ga-command`).
+    fn agent_own_command(&self, dom: &Domain, json: &str, timeout: i32) -> Result<Option<String>> {
+        let wait = match timeout {
+            // Block: as long as any agent command may take (libvirt waits
+            // for ever); the default: libvirt's QEMU_AGENT_WAIT_TIME.
+            -2 => Some(super::agent::COMMAND_TIMEOUT),
+            -1 => Some(super::agent::SYNC_TIMEOUT),
+            0 => None,
+            n if n > 0 => Some(std::time::Duration::from_secs(n as u64)),
+            n => {
+                return Err(Error::new(
+                    ErrorCode::InvalidArgument,
+                    format!("guest agent timeout '{n}' is less than the minimum '-2'"),
+                ));
+            }
+        };
+        let command: Value = serde_json::from_str(json).map_err(|e| {
+            Error::new(
+                ErrorCode::InvalidArgument,
+                format!("cannot parse json {json}: {e}"),
+            )
+        })?;
+        let Some(execute) = command.get("execute").and_then(Value::as_str) else {
+            return Err(Error::new(
+                ErrorCode::InvalidArgument,
+                "the guest agent command must be a JSON object with \"execute\"",
+            ));
+        };
+        let run = self.agent_run(dom, "send a guest agent command to")?;
+        let mut agent = Agent::open(&run)?;
+        self.taint_by_client(
+            dom,
+            &run,
+            super::runtime::Taint::CustomGaCommand,
+            &format!("guest agent command '{execute}' sent by a client"),
+        );
+        Ok(agent.execute_raw(&command, wait)?.map(|r| r.to_string()))
     }
 
     /// Runs `command` with `args` on the running domain's agent.

@@ -426,11 +426,34 @@ impl Core {
             .ok_or_else(|| {
                 Core::wrong_state(dom, "send a monitor command to", DomainState::Shutoff)
             })?;
-        // As libvirt's taint: what the command changed is beyond the
-        // manager's knowledge; say so where the domain's story is told.
-        if run.taint(super::runtime::Taint::CustomMonitor) {
-            let persistent = self.with_entry(dom, |e| Ok(e.persistent.is_some()))?;
-            if let Err(e) = super::launch::write_status(&run, persistent) {
+        self.taint_by_client(
+            dom,
+            &run,
+            super::runtime::Taint::CustomMonitor,
+            &format!("QMP '{execute}' sent by a client"),
+        );
+        let reply = run.qmp()?.execute(execute, args, QMP_TIMEOUT)?;
+        Ok(json!({"return": reply}).to_string())
+    }
+}
+
+impl Core {
+    /// Marks `run` tainted by a client's own command (`taint`, with what
+    /// was sent), as libvirt does: what the command changed is beyond
+    /// the manager's knowledge, so the status file, the manager's log and
+    /// the domain's log say so.
+    pub(crate) fn taint_by_client(
+        &self,
+        dom: &Domain,
+        run: &Running,
+        taint: super::runtime::Taint,
+        what: &str,
+    ) {
+        if run.taint(taint) {
+            let persistent = self
+                .with_entry(dom, |e| Ok(e.persistent.is_some()))
+                .unwrap_or(false);
+            if let Err(e) = super::launch::write_status(run, persistent) {
                 self.log.warn(&format!(
                     "domain '{}': cannot record the taint in its status file: {e}",
                     dom.name
@@ -438,16 +461,15 @@ impl Core {
             }
         }
         let note = format!(
-            "domain '{}' is tainted: custom-monitor (QMP '{execute}' sent by a client)",
-            dom.name
+            "domain '{}' is tainted: {} ({what})",
+            dom.name,
+            taint.name()
         );
         self.log.warn(&note);
         if let Ok(mut f) = crate::sys::process::open_log(&self.layout.log_file(&dom.name)) {
             use std::io::Write;
             let _ = writeln!(f, "qvirt: {note}");
         }
-        let reply = run.qmp()?.execute(execute, args, QMP_TIMEOUT)?;
-        Ok(json!({"return": reply}).to_string())
     }
 }
 

@@ -117,18 +117,26 @@ pub enum Taint {
     CustomArgv,
     /// A client sent QEMU a monitor command of its own.
     CustomMonitor,
+    /// A client sent the guest agent a command of its own.
+    CustomGaCommand,
     /// An interface's `<script>` or `<downscript>` runs on the host.
     ShellScripts,
 }
 
 impl Taint {
-    const ALL: [Taint; 3] = [Taint::CustomArgv, Taint::CustomMonitor, Taint::ShellScripts];
+    const ALL: [Taint; 4] = [
+        Taint::CustomArgv,
+        Taint::CustomMonitor,
+        Taint::CustomGaCommand,
+        Taint::ShellScripts,
+    ];
 
     /// libvirt's name (`virDomainTaint`).
     pub fn name(self) -> &'static str {
         match self {
             Taint::CustomArgv => "custom-argv",
             Taint::CustomMonitor => "custom-monitor",
+            Taint::CustomGaCommand => "custom-ga-command",
             Taint::ShellScripts => "shell-scripts",
         }
     }
@@ -138,6 +146,7 @@ impl Taint {
         match self {
             Taint::CustomArgv => "custom configuration parameters specified",
             Taint::CustomMonitor => "custom monitor control commands issued",
+            Taint::CustomGaCommand => "custom guest agent control commands issued",
             Taint::ShellScripts => "network configuration using opaque shell scripts",
         }
     }

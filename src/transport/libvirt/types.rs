@@ -226,6 +226,10 @@ xdr_struct! {
     pub struct MonitorCommandArgs { pub dom: Dom, pub cmd: String, pub flags: u32 }
     /// `qemu_domain_monitor_command_ret`.
     pub struct MonitorCommandRet { pub result: String }
+    /// `qemu_domain_agent_command_args`.
+    pub struct AgentCommandArgs { pub dom: Dom, pub cmd: String, pub timeout: i32, pub flags: u32 }
+    /// `qemu_domain_agent_command_ret`.
+    pub struct AgentCommandRet { pub result: Option<String> }
     /// `remote_domain_ip_addr`.
     pub struct IpAddr { pub kind: i32, pub addr: String, pub prefix: u32 }
     /// `remote_domain_interface`.

@@ -1,7 +1,7 @@
 //! The guest agent's calls as libvirt's calls, the ones virsh makes for
 //! `domhostname`, `domtime`, `domfsfreeze`, `domfsthaw`, `domfsinfo`,
-//! `guestinfo`, `set-user-password`, `*-user-sshkeys` and the agent
-//! modes of `shutdown` and `reboot`.
+//! `guestinfo`, `set-user-password`, `*-user-sshkeys`,
+//! `qemu-agent-command` and the agent modes of `shutdown` and `reboot`.
 
 use super::conn::Conn;
 use crate::driver::error::{Error, ErrorCode, Result};
@@ -10,6 +10,8 @@ use crate::transport::libvirt::jobstats::ParamValue;
 use crate::transport::libvirt::procedures::Caller;
 use crate::transport::libvirt::types::*;
 
+/// `QEMU_PROC_DOMAIN_AGENT_COMMAND` (libvirt's `qemu` program).
+const AGENT_COMMAND: i32 = 3;
 /// `VIR_DOMAIN_SHUTDOWN_GUEST_AGENT` / `VIR_DOMAIN_REBOOT_GUEST_AGENT`.
 const MODE_AGENT: u32 = 2;
 
@@ -124,6 +126,23 @@ pub(super) fn agent_call(c: &Conn, d: &Domain, call: AgentCall) -> Result<AgentA
                 flags: u32::from(append) | (u32::from(remove) << 1),
             })?;
             AgentAnswer::Done
+        }
+        AgentCall::Command { json, timeout } => {
+            let args = AgentCommandArgs {
+                dom: dom.clone(),
+                cmd: json,
+                timeout,
+                flags: 0,
+            };
+            let (body, _) = c.call_raw(
+                super::conn::QEMU_PROGRAM,
+                AGENT_COMMAND,
+                &crate::transport::libvirt::xdr::to_bytes(&args),
+                None,
+            )?;
+            let ret: AgentCommandRet =
+                crate::transport::libvirt::xdr::from_bytes(&body, "reply to the agent command")?;
+            AgentAnswer::Reply(ret.result)
         }
         other => {
             return Err(Error::new(

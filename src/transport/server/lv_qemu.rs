@@ -1,9 +1,10 @@
 //! libvirt's second program, `qemu` (`src/remote/qemu_protocol.x`), on the
-//! libvirt socket: `virsh qemu-monitor-command` sends its one call,
-//! `QEMU_PROC_DOMAIN_MONITOR_COMMAND`, there. It runs as qvirt's own
-//! [`crate::Driver::qemu_monitor_command`] (QMP, tainting the domain);
-//! the human monitor (`--hmp`) and the program's other procedures are
-//! refused by name. Replies and errors go out in the program's own
+//! libvirt socket: `virsh qemu-monitor-command` sends
+//! `QEMU_PROC_DOMAIN_MONITOR_COMMAND` there, which runs as qvirt's own
+//! [`crate::Driver::qemu_monitor_command`] (QMP, tainting the domain), and
+//! `virsh qemu-agent-command` sends `QEMU_PROC_DOMAIN_AGENT_COMMAND`, which
+//! runs as [`crate::driver::AgentCall::Command`]; the human monitor
+//! (`--hmp`) and the program's other procedures are refused by name. Replies and errors go out in the program's own
 //! header, which is how the client matches them.
 
 use std::time::Instant;
@@ -11,10 +12,12 @@ use std::time::Instant;
 use super::calls::{Done, Step, has_place, run_guarded, submit};
 use super::conn::Conn;
 use super::reactor::Cx;
-use crate::driver::Domain;
 use crate::driver::error::{Error, ErrorCode};
+use crate::driver::{AgentAnswer, AgentCall, Domain};
 use crate::transport::libvirt::frame::{self, Header, Status, Type};
-use crate::transport::libvirt::types::{MonitorCommandArgs, MonitorCommandRet};
+use crate::transport::libvirt::types::{
+    AgentCommandArgs, AgentCommandRet, MonitorCommandArgs, MonitorCommandRet,
+};
 use crate::transport::libvirt::xdr::{from_bytes, to_bytes};
 
 /// `QEMU_PROGRAM`.
@@ -23,6 +26,8 @@ pub const QEMU_PROGRAM: u32 = 0x2000_8087;
 pub const QEMU_VERSION: u32 = 1;
 /// `QEMU_PROC_DOMAIN_MONITOR_COMMAND`.
 const MONITOR_COMMAND: i32 = 1;
+/// `QEMU_PROC_DOMAIN_AGENT_COMMAND`.
+const AGENT_COMMAND: i32 = 3;
 /// `VIR_DOMAIN_QEMU_MONITOR_COMMAND_HMP`.
 const HMP: u32 = 1;
 
@@ -62,15 +67,25 @@ pub(super) fn call(
         );
         return refuse(conn, &h, &e);
     }
-    if h.proc != MONITOR_COMMAND {
+    if h.proc != MONITOR_COMMAND && h.proc != AGENT_COMMAND {
         let e = Error::new(
             ErrorCode::NoSupport,
             format!(
-                "procedure {} of libvirt's qemu program is not served by qvirtd (only the monitor command is)",
+                "procedure {} of libvirt's qemu program is not served by qvirtd (only the monitor and agent commands are)",
                 h.proc
             ),
         );
         return refuse(conn, &h, &e);
+    }
+    if read_only && h.proc == AGENT_COMMAND {
+        let e = Error::new(
+            ErrorCode::OperationDenied,
+            "operation forbidden: read only access prevents virDomainQemuAgentCommand",
+        );
+        return refuse(conn, &h, &e);
+    }
+    if h.proc == AGENT_COMMAND {
+        return agent_command(cx, conn, h, body);
     }
     if read_only {
         let e = Error::new(
@@ -118,6 +133,79 @@ pub(super) fn call(
                 reply.vers = QEMU_VERSION;
                 frame::message(&reply, &to_bytes(&MonitorCommandRet { result: answer }))
             }
+            Err(e) => frame::error_reply_in(QEMU_PROGRAM, QEMU_VERSION, h.proc, h.serial, &e),
+        };
+        shared.finish(Done {
+            token,
+            uid,
+            frame,
+            opened: None,
+            console_over: None,
+            wrote: None,
+            stream_failed: None,
+        });
+    });
+    Step::Handled
+}
+
+/// `QEMU_PROC_DOMAIN_AGENT_COMMAND`: the client's own guest agent command.
+fn agent_command(cx: &mut Cx, conn: &mut Conn, h: Header, body: &[u8]) -> Step {
+    let args: AgentCommandArgs = match from_bytes(body, "qemu_domain_agent_command_args") {
+        Ok(a) => a,
+        Err(e) => return refuse(conn, &h, &e),
+    };
+    if args.flags != 0 {
+        let e = Error::new(
+            ErrorCode::InvalidArgument,
+            format!(
+                "unsupported flags (0x{:x}) in virDomainQemuAgentCommand",
+                args.flags
+            ),
+        );
+        return refuse(conn, &h, &e);
+    }
+    if !has_place(cx, conn) {
+        return Step::Stall;
+    }
+    let (token, uid) = (conn.token, conn.peer.uid);
+    let shared = cx.shared.clone();
+    submit(cx, conn, false, move || {
+        let call = AgentCall::Command {
+            json: args.cmd.clone(),
+            timeout: args.timeout,
+        };
+        let result = run_guarded("qemu_domain_agent_command", || {
+            shared.driver.agent_call(&Domain::from(&args.dom), call)
+        });
+        let frame = match result {
+            // libvirt's own answer when it did not wait: its client
+            // takes a missing result for an error anyway.
+            Ok(AgentAnswer::Reply(None)) => frame::error_reply_in(
+                QEMU_PROGRAM,
+                QEMU_VERSION,
+                h.proc,
+                h.serial,
+                &Error::new(
+                    ErrorCode::AgentUnresponsive,
+                    "Guest agent not available for now: the command was sent without waiting for its reply",
+                ),
+            ),
+            Ok(AgentAnswer::Reply(result)) => {
+                let mut reply = Header::remote(h.proc, Type::Reply, h.serial, Status::Ok);
+                reply.prog = QEMU_PROGRAM;
+                reply.vers = QEMU_VERSION;
+                frame::message(&reply, &to_bytes(&AgentCommandRet { result }))
+            }
+            Ok(other) => frame::error_reply_in(
+                QEMU_PROGRAM,
+                QEMU_VERSION,
+                h.proc,
+                h.serial,
+                &Error::new(
+                    ErrorCode::Internal,
+                    format!("the agent command was answered with {other:?}"),
+                ),
+            ),
             Err(e) => frame::error_reply_in(QEMU_PROGRAM, QEMU_VERSION, h.proc, h.serial, &e),
         };
         shared.finish(Done {
