@@ -115,23 +115,33 @@ pub(super) fn call(
         );
         return refuse(conn, &h, &e);
     }
+    answer(cx, conn, h, "qemu_domain_monitor_command", move |driver| {
+        let result = driver.qemu_monitor_command(&Domain::from(&args.dom), &args.cmd)?;
+        Ok(to_bytes(&MonitorCommandRet { result }))
+    })
+}
+
+/// Runs `work` (the call's body to reply with) on a worker, and replies
+/// in the qemu program's header.
+fn answer(
+    cx: &mut Cx,
+    conn: &mut Conn,
+    h: Header,
+    name: &'static str,
+    work: impl FnOnce(&dyn crate::Driver) -> crate::driver::error::Result<Vec<u8>> + Send + 'static,
+) -> Step {
     if !has_place(cx, conn) {
         return Step::Stall;
     }
     let (token, uid) = (conn.token, conn.peer.uid);
     let shared = cx.shared.clone();
     submit(cx, conn, false, move || {
-        let result = run_guarded("qemu_domain_monitor_command", || {
-            shared
-                .driver
-                .qemu_monitor_command(&Domain::from(&args.dom), &args.cmd)
-        });
-        let frame = match result {
-            Ok(answer) => {
+        let frame = match run_guarded(name, || work(&*shared.driver)) {
+            Ok(body) => {
                 let mut reply = Header::remote(h.proc, Type::Reply, h.serial, Status::Ok);
                 reply.prog = QEMU_PROGRAM;
                 reply.vers = QEMU_VERSION;
-                frame::message(&reply, &to_bytes(&MonitorCommandRet { result: answer }))
+                frame::message(&reply, &body)
             }
             Err(e) => frame::error_reply_in(QEMU_PROGRAM, QEMU_VERSION, h.proc, h.serial, &e),
         };
@@ -164,59 +174,23 @@ fn agent_command(cx: &mut Cx, conn: &mut Conn, h: Header, body: &[u8]) -> Step {
         );
         return refuse(conn, &h, &e);
     }
-    if !has_place(cx, conn) {
-        return Step::Stall;
-    }
-    let (token, uid) = (conn.token, conn.peer.uid);
-    let shared = cx.shared.clone();
-    submit(cx, conn, false, move || {
+    answer(cx, conn, h, "qemu_domain_agent_command", move |driver| {
         let call = AgentCall::Command {
             json: args.cmd.clone(),
             timeout: args.timeout,
         };
-        let result = run_guarded("qemu_domain_agent_command", || {
-            shared.driver.agent_call(&Domain::from(&args.dom), call)
-        });
-        let frame = match result {
-            // libvirt's own answer when it did not wait: its client
-            // takes a missing result for an error anyway.
-            Ok(AgentAnswer::Reply(None)) => frame::error_reply_in(
-                QEMU_PROGRAM,
-                QEMU_VERSION,
-                h.proc,
-                h.serial,
-                &Error::new(
-                    ErrorCode::AgentUnresponsive,
-                    "Guest agent not available for now: the command was sent without waiting for its reply",
-                ),
-            ),
-            Ok(AgentAnswer::Reply(result)) => {
-                let mut reply = Header::remote(h.proc, Type::Reply, h.serial, Status::Ok);
-                reply.prog = QEMU_PROGRAM;
-                reply.vers = QEMU_VERSION;
-                frame::message(&reply, &to_bytes(&AgentCommandRet { result }))
-            }
-            Ok(other) => frame::error_reply_in(
-                QEMU_PROGRAM,
-                QEMU_VERSION,
-                h.proc,
-                h.serial,
-                &Error::new(
-                    ErrorCode::Internal,
-                    format!("the agent command was answered with {other:?}"),
-                ),
-            ),
-            Err(e) => frame::error_reply_in(QEMU_PROGRAM, QEMU_VERSION, h.proc, h.serial, &e),
-        };
-        shared.finish(Done {
-            token,
-            uid,
-            frame,
-            opened: None,
-            console_over: None,
-            wrote: None,
-            stream_failed: None,
-        });
-    });
-    Step::Handled
+        match driver.agent_call(&Domain::from(&args.dom), call)? {
+            // libvirt's own answer when it did not wait: its client takes
+            // a missing result for an error anyway.
+            AgentAnswer::Reply(None) => Err(Error::new(
+                ErrorCode::AgentUnresponsive,
+                "Guest agent not available for now: the command was sent without waiting for its reply",
+            )),
+            AgentAnswer::Reply(result) => Ok(to_bytes(&AgentCommandRet { result })),
+            other => Err(Error::new(
+                ErrorCode::Internal,
+                format!("the agent command was answered with {other:?}"),
+            )),
+        }
+    })
 }
