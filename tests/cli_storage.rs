@@ -335,8 +335,11 @@ fn snapshots_and_blockcommit_on(way: Way) {
     assert!(r.fails(&["snapshot-create-as", "d", "s1"]).contains("s1"));
     assert!(
         r.fails(&["snapshot-create-as", "d", "q", "--quiesce"])
-            .contains("agent")
+            .contains("--quiesce needs --disk-only")
     );
+    // A shut-off guest has no agent to freeze its file systems.
+    let off = r.fails(&["snapshot-create-as", "d", "q", "--quiesce", "--disk-only"]);
+    assert!(off.contains("quiesce") && off.contains("shut"), "{off}");
     let tags: Vec<String> = image_info(&image)["snapshots"]
         .as_array()
         .unwrap()

@@ -403,6 +403,41 @@ fn virsh_talks_to_the_guest_agent() {
     g.run("echo written > /mnt/d/f && sync");
     assert_eq!(g.run("cat /mnt/d/f"), "written");
 
+    // snapshot-create-as --disk-only --quiesce: the guest's file systems
+    // are frozen while the disk is taken, which writes what the guest's
+    // page cache still holds into the image that becomes the snapshot's
+    // base. The guest's periodic writeback is off, so without the freeze
+    // the marker would stay in its page cache.
+    g.run("echo 0 > /proc/sys/vm/dirty_writeback_centisecs");
+    g.run("echo quiesce-marker-7c1 > /mnt/d/q");
+    let img = dir.path.join("d.img");
+    let in_image = || {
+        let bytes = std::fs::read(&img).unwrap();
+        bytes.windows(18).any(|w| w == b"quiesce-marker-7c1")
+    };
+    assert!(
+        !in_image(),
+        "the marker reached the image before the snapshot: the freeze's flush cannot be told"
+    );
+    let err = virsh_err(&s, &["snapshot-create-as", "lx-ga", "q0", "--quiesce"]);
+    assert!(err.contains("DISK_ONLY"), "{err}");
+    virsh_ok(
+        &s,
+        &[
+            "snapshot-create-as",
+            "lx-ga",
+            "q1",
+            "--disk-only",
+            "--quiesce",
+        ],
+    );
+    assert!(
+        in_image(),
+        "the freeze flushed the guest's file into the base"
+    );
+    assert_eq!(ask_agent(&agent, "guest-fsfreeze-status"), "thawed");
+    assert_eq!(g.run("cat /mnt/d/q"), "quiesce-marker-7c1");
+
     // set-user-password --encrypted: the hash lands in the guest's
     // password file (busybox's chpasswd, run by qemu-ga).
     let hash = "$6$qvirtsalt$Zq0uE9d3r6Yp1nA2b3c4d5e6f7g8h9i0j";

@@ -322,8 +322,9 @@ bit_flags! {
     pub struct SnapshotCreateFlags {
         /// `--disk-only`: disks only, as external overlays.
         const DISK_ONLY = 16;
-        /// `--quiesce`: freeze the guest's file systems first (needs a
-        /// guest agent, which qvirt does not drive: refused).
+        /// `--quiesce`: the guest's file systems frozen through its
+        /// agent while the disks are taken (with `DISK_ONLY`, on a
+        /// running domain with a guest agent channel).
         const QUIESCE = 64;
         /// `--atomic`: all disks or none (qvirt's snapshots always are).
         const ATOMIC = 128;

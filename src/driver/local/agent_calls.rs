@@ -210,7 +210,7 @@ impl Core {
     }
 
     /// [`crate::driver::GuestAgent::fs_freeze`].
-    fn fs_freeze(&self, dom: &Domain, mountpoints: &[String]) -> Result<u32> {
+    pub(crate) fn fs_freeze(&self, dom: &Domain, mountpoints: &[String]) -> Result<u32> {
         let run = self.agent_run(dom, "freeze the file systems of")?;
         let mut agent = Agent::open(&run)?;
         let reply = if mountpoints.is_empty() {
@@ -225,7 +225,7 @@ impl Core {
     }
 
     /// [`crate::driver::GuestAgent::fs_thaw`].
-    fn fs_thaw(&self, dom: &Domain) -> Result<u32> {
+    pub(crate) fn fs_thaw(&self, dom: &Domain) -> Result<u32> {
         let run = self.agent_run(dom, "thaw the file systems of")?;
         let reply = Agent::open(&run)?.execute("guest-fsfreeze-thaw", None)?;
         count(&reply, "guest-fsfreeze-thaw")

@@ -96,10 +96,12 @@ impl Core {
         flags: SnapshotCreateFlags,
     ) -> Result<Snapshot> {
         let request = SnapshotDef::from_xml(xml)?;
-        if flags.contains(SnapshotCreateFlags::QUIESCE) {
+        let quiesce = flags.contains(SnapshotCreateFlags::QUIESCE);
+        if quiesce && !flags.contains(SnapshotCreateFlags::DISK_ONLY) {
+            // libvirt's VIR_REQUIRE_FLAG_RET, in its words.
             return Err(Error::new(
-                ErrorCode::NoSupport,
-                "--quiesce freezes the guest's file systems through a guest agent, which qvirt does not drive; take the snapshot without it",
+                ErrorCode::InvalidArgument,
+                "Flag 'VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY' is required by flag 'VIR_DOMAIN_SNAPSHOT_CREATE_QUIESCE' (--quiesce needs --disk-only)",
             ));
         }
         let jobs = self.jobs(dom)?;
@@ -134,12 +136,35 @@ impl Core {
             None => persistent,
         };
         let plan = self.plan_snapshot(dom, &request, flags, &def_now, state)?;
-        match (plan.external, &run) {
-            (false, Some(run)) => self.internal_live(dom, run, &plan, &job)?,
-            (false, None) => self.internal_offline(dom, &plan, &job)?,
-            (true, Some(run)) => self.external_live(dom, run, &plan, &job)?,
-            (true, None) => self.external_offline(dom, &plan)?,
+        // Quiesced: the guest's file systems are frozen through its agent
+        // (which flushes what the guest holds back) while the disks are
+        // taken, and thawed whatever the snapshot's outcome, as libvirt
+        // does; a guest that is not running has no agent to ask.
+        let frozen = if quiesce {
+            if state != DomainState::Running {
+                return Err(Core::wrong_state(dom, "quiesce the file systems of", state));
+            }
+            self.fs_freeze(dom, &[])?
+        } else {
+            0
+        };
+        let taken = match (plan.external, &run) {
+            (false, Some(run)) => self.internal_live(dom, run, &plan, &job),
+            (false, None) => self.internal_offline(dom, &plan, &job),
+            (true, Some(run)) => self.external_live(dom, run, &plan, &job),
+            (true, None) => self.external_offline(dom, &plan),
+        };
+        if frozen > 0 {
+            match (self.fs_thaw(dom), &taken) {
+                (Err(e), Ok(())) => return Err(e),
+                (Err(e), Err(_)) => self.log.error(&format!(
+                    "domain '{}': thawing the file systems after a failed snapshot: {e}",
+                    dom.name
+                )),
+                (Ok(_), _) => {}
+            }
         }
+        taken?;
         self.log.info(&format!(
             "domain '{}': took {} snapshot '{}'",
             dom.name,
