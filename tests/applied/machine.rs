@@ -804,8 +804,11 @@ fn seabios_log(st: &State, name: &str, os: &str, devices: &str) -> String {
         "SeaBIOS to find no bootable device",
         Duration::from_secs(60),
         || {
+            // The whole line: SeaBIOS writes what it does next ("Retrying
+            // in N seconds") after the words, a character at a time.
             let t = std::fs::read_to_string(&log).ok()?;
-            t.contains("No bootable device").then_some(t)
+            let at = t.find("No bootable device")?;
+            t[at..].contains('\n').then_some(t)
         },
     );
     st.stop(name);
