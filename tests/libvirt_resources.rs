@@ -18,6 +18,10 @@ mod lv;
 #[path = "libvirt/guest_shell.rs"]
 mod guest_shell;
 
+#[allow(dead_code)]
+#[path = "common/netns.rs"]
+mod ns;
+
 use std::collections::BTreeMap;
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
@@ -277,81 +281,17 @@ fn virsh_resizes_a_running_guest() {
     qvirt.destroy(&dom).unwrap();
 }
 
-/// A network namespace with a bridge `br0` (10.0.3.1/24); its processes
-/// are killed and it is removed on drop.
-struct Netns {
-    name: String,
-}
-
-impl Netns {
-    fn new(tag: &str) -> Netns {
-        let name = format!("qvr-{}-{tag}", std::process::id());
-        let _ = Command::new("ip").args(["netns", "del", &name]).status();
-        let ns = Netns { name };
-        ns.run(&["ip", "netns", "add", &ns.name]);
-        for args in [
-            &["link", "set", "lo", "up"][..],
-            &["link", "add", "br0", "type", "bridge"],
-            &["addr", "add", "10.0.3.1/24", "dev", "br0"],
-            &["link", "set", "br0", "up"],
-        ] {
-            let mut all = vec!["ip", "netns", "exec", &ns.name, "ip"];
-            all.extend_from_slice(args);
-            ns.run(&all);
-        }
-        ns
-    }
-
-    fn run(&self, args: &[&str]) -> String {
-        let out = Command::new(args[0])
-            .args(&args[1..])
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run {args:?} (iproute2): {e}"));
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn exec(&self) -> Vec<&str> {
-        vec!["ip", "netns", "exec", &self.name]
-    }
-
+impl ns::Netns {
     /// A counter of network device `dev` in the namespace
     /// (`/sys/class/net/DEV/statistics/NAME`).
     fn counter(&self, dev: &str, name: &str) -> u64 {
         let path = format!("/sys/class/net/{dev}/statistics/{name}");
-        self.run(&["ip", "netns", "exec", &self.name, "cat", &path])
+        let mut all = self.exec();
+        all.extend(["cat", &path]);
+        ns::run(all[0], &all[1..])
             .trim()
             .parse()
             .expect("a counter")
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let pids = Command::new("ip")
-            .args(["netns", "pids", &self.name])
-            .output()
-            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-            .unwrap_or_default();
-        for pid in pids.split_whitespace().filter_map(|p| p.parse().ok()) {
-            let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(pid),
-                nix::sys::signal::Signal::SIGKILL,
-            );
-        }
-        let _ = wait_until(Duration::from_secs(5), || {
-            Command::new("ip")
-                .args(["netns", "pids", &self.name])
-                .output()
-                .is_ok_and(|o| o.stdout.is_empty())
-        });
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.name])
-            .status();
     }
 }
 
@@ -387,7 +327,7 @@ fn virsh_reads_a_running_guests_statistics() {
         nix::unistd::geteuid().is_root(),
         "this test makes a network namespace and a tap: it needs root"
     );
-    let ns = Netns::new("io");
+    let ns = ns::Netns::new("io");
     let dir = TestDir::new("lvres-io");
     let daemon = Daemon::start_under(&ns.exec(), &dir.path, &[]);
     let qvirt = daemon.connect();
