@@ -582,11 +582,27 @@ fn agent_calls_without_an_agent_are_refused_as_libvirt_refuses_them() {
         let err = virsh_err(&virsh_socket, &["domtime", "lx-noga"]);
         (err, started.elapsed())
     });
-    // Meanwhile the domain answers other calls.
-    std::thread::sleep(Duration::from_millis(500));
-    let started = Instant::now();
+    // Meanwhile the domain answers other calls: once the agent call holds
+    // the channel (QEMU's chardev is connected), domstate is done while
+    // the agent call still waits for the agent's sync (5 s).
+    let connected = wait_until(Duration::from_secs(10), || {
+        let reply = qvirt
+            .qemu_monitor_command(&dom, r#"{"execute":"query-chardev"}"#)
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_str(&reply).unwrap();
+        v["return"].as_array().unwrap().iter().any(|c| {
+            c["label"] == "charchannel0"
+                && c["filename"]
+                    .as_str()
+                    .is_some_and(|f| !f.starts_with("disconnected"))
+        })
+    });
+    assert!(connected, "the agent call never connected to the channel");
     assert!(virsh_ok(&s, &["domstate", "lx-noga"]).contains("running"));
-    assert!(started.elapsed() < Duration::from_secs(3));
+    assert!(
+        !slow.is_finished(),
+        "domstate waited for the agent call to end"
+    );
     let (err, took) = slow.join().unwrap();
     assert!(err.contains("Guest agent is not responding"), "{err}");
     assert!(took < Duration::from_secs(20), "{took:?}");
