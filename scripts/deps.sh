@@ -17,13 +17,15 @@
 # starting too), passt (the backend of user interfaces with
 # <backend type='passt'>), pci.ids (the PCI vendor and product names
 # the libvirt socket shows with host devices, as libvirt does) and
-# dmidecode (which reads the host's SMBIOS for virsh sysinfo, as libvirt's).
+# dmidecode (which reads the host's SMBIOS for virsh sysinfo, as libvirt's),
+# openssl (test certificates) and socat (the TLS front of the HTTPS disk
+# test's web server).
 # Does nothing when all of it is already there.
 set -euo pipefail
 
 packages=(qemu-system-x86 qemu-system-common qemu-utils qemu-block-extra ovmf swtpm swtpm-tools libxml2-utils busybox-static cpio xz-utils gzip iproute2
   libvirt-clients python3-libvirt virtinst util-linux openssh-server openssh-client tgt
-  openvswitch-switch passt pci.ids dmidecode)
+  openvswitch-switch passt pci.ids dmidecode socat openssl)
 find_missing() {
   missing=()
   for p in "${packages[@]}"; do
