@@ -782,3 +782,142 @@ fn virt_install_makes_the_default_pool_when_there_is_none() {
     remove_vm(&w.rec.socket, "vd");
     assert!(!vol.path.exists());
 }
+
+/// Runs `cmd`, which must succeed: its stdout.
+#[track_caller]
+fn run_ok(cmd: &mut Command) -> String {
+    let out = cmd.env("LC_ALL", "C").output().expect("run the command");
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn an_image_copied_into_a_pool_is_imported_and_cloned_as_what_it_is() {
+    let w = World::new("lvforeign", &[]);
+    let dir = w.path("vms");
+    w.virsh(&[
+        "pool-define-as",
+        "vms",
+        "dir",
+        "--target",
+        dir.to_str().unwrap(),
+    ]);
+    w.virsh(&["pool-build", "vms"]);
+    w.virsh(&["pool-start", "vms"]);
+    // A qcow2 image qvirt did not make (a downloaded cloud image, say),
+    // with data of its own, and a raw volume qvirt made whose guest has
+    // written a qcow2 header into it.
+    let cloud = dir.join("cloud.qcow2");
+    run_ok(
+        Command::new("qemu-img")
+            .args(["create", "-q", "-f", "qcow2"])
+            .arg(&cloud)
+            .arg("32M"),
+    );
+    run_ok(
+        Command::new("qemu-io")
+            .args(["-f", "qcow2", "-c", "write -P 0x5a 1M 64k"])
+            .arg(&cloud),
+    );
+    w.virsh(&["vol-create-as", "vms", "made.raw", "1M", "--format", "raw"]);
+    let header = std::fs::read(&cloud).unwrap()[..512].to_vec();
+    let made = dir.join("made.raw");
+    let mut bytes = std::fs::read(&made).unwrap();
+    bytes[..512].copy_from_slice(&header);
+    std::fs::write(&made, &bytes).unwrap();
+    w.virsh(&["pool-refresh", "vms"]);
+    // The pool reports the copied image as the qcow2 it is, with its
+    // virtual size, as libvirt's pool refresh does; the volume qvirt
+    // made stays raw whatever its guest wrote.
+    let (xml, _) = w.virsh(&["vol-dumpxml", "--pool", "vms", "cloud.qcow2"]);
+    let vol = VolumeDef::from_xml(&xml).unwrap();
+    assert_eq!(
+        (vol.format, vol.capacity),
+        (VolumeFormat::Qcow2, 32 << 20),
+        "{xml}"
+    );
+    let (xml, _) = w.virsh(&["vol-dumpxml", "--pool", "vms", "made.raw"]);
+    let vol = VolumeDef::from_xml(&xml).unwrap();
+    assert_eq!(
+        (vol.format, vol.capacity),
+        (VolumeFormat::Raw, 1 << 20),
+        "{xml}"
+    );
+
+    // virt-install --import of the copied image: its disk is qcow2, and
+    // QEMU opens it as qcow2.
+    virt_install_ok(
+        &w.rec.socket,
+        &[
+            "--name",
+            "cloud",
+            "--disk",
+            &format!("path={}", cloud.display()),
+        ],
+        &[],
+    );
+    assert_eq!(disk_of(&*w.qvirt, "cloud"), cloud);
+    let dom = w.qvirt.lookup_by_name("cloud").unwrap();
+    let def =
+        qvirt::DomainDef::from_xml(&w.qvirt.xml_desc(&dom, XmlFlags::INACTIVE).unwrap()).unwrap();
+    assert_eq!(
+        def.devices.disks[0].format,
+        Some(qvirt::model::DiskFormat::Qcow2)
+    );
+    let (blocks, _) = w.virsh(&[
+        "qemu-monitor-command",
+        "cloud",
+        r#"{"execute":"query-named-block-nodes","arguments":{"flat":true}}"#,
+    ]);
+    assert!(blocks.contains(r#""drv":"qcow2""#), "{blocks}");
+    w.virsh(&["destroy", "cloud"]);
+
+    // virt-clone copies it into a new qcow2 volume of the same pool with
+    // the same contents, for a domain of its own.
+    run_ok(
+        Command::new("virt-clone")
+            .arg("--connect")
+            .arg(uri(&w.rec.socket))
+            .args(["--original", "cloud", "--auto-clone"]),
+    );
+    let clone = dir.join("cloud-clone.qcow2");
+    let pool = w.pool("vms");
+    let cv = w
+        .qvirt
+        .vol_lookup_by_name(&pool, "cloud-clone.qcow2")
+        .unwrap();
+    assert_eq!(cv.path, clone);
+    assert_eq!(image_info(&clone)["format"], "qcow2");
+    run_ok(
+        Command::new("qemu-img")
+            .args(["compare", "-f", "qcow2", "-F", "qcow2"])
+            .arg(&cloud)
+            .arg(&clone),
+    );
+    let cdom = w.qvirt.lookup_by_name("cloud-clone").unwrap();
+    let cdef =
+        qvirt::DomainDef::from_xml(&w.qvirt.xml_desc(&cdom, XmlFlags::INACTIVE).unwrap()).unwrap();
+    assert_eq!(cdef.devices.disks[0].source.as_deref(), clone.to_str());
+    assert_eq!(
+        cdef.devices.disks[0].format,
+        Some(qvirt::model::DiskFormat::Qcow2)
+    );
+
+    // A domain naming the copied image as a volume of the pool, its
+    // format stated: it starts on it as qcow2.
+    let xml = "<domain type='qemu'><name>byvol</name><memory unit='MiB'>64</memory>\
+         <os><type arch='x86_64' machine='pc'>hvm</type></os><devices>\
+         <disk type='volume' device='disk'><driver name='qemu' type='qcow2'/>\
+         <source pool='vms' volume='cloud.qcow2'/><target dev='vda' bus='virtio'/></disk>\
+         </devices></domain>";
+    let byvol = w.qvirt.define_xml(xml).unwrap();
+    w.qvirt.start(&byvol).unwrap();
+    let live = w.qvirt.xml_desc(&byvol, XmlFlags::NONE).unwrap();
+    assert!(live.contains("type='qcow2'"), "{live}");
+    w.qvirt.destroy(&byvol).unwrap();
+}

@@ -155,8 +155,9 @@ pub struct VolumeDef {
     /// `<capacity>`: the virtual size in bytes.
     pub capacity: u64,
     /// `<allocation>`: bytes allocated on the host. For a new raw volume,
-    /// that many bytes are allocated up front (the rest is sparse); a new
-    /// qcow2 volume takes 0 or its capacity (preallocated). `None`: 0.
+    /// that many bytes (at most its capacity) are allocated up front, the
+    /// rest is sparse; a new qcow2 volume is preallocated when this is
+    /// at least its capacity, else sparse. `None`: 0.
     pub allocation: Option<u64>,
     /// `<physical>`: the file's size, as a manager reports it; ignored
     /// when creating a volume.
@@ -211,14 +212,6 @@ impl VolumeDef {
     /// store (only under qcow2, with an absolute path).
     pub fn validate(&self) -> Result<(), ModelError> {
         check_name("volume name", &self.name)?;
-        if let Some(a) = self.allocation
-            && a > self.capacity
-        {
-            return Err(invalid(format!(
-                "volume '{}': allocation {a} is larger than its capacity {}",
-                self.name, self.capacity
-            )));
-        }
         if self.compat.is_some() && self.format != VolumeFormat::Qcow2 {
             return Err(invalid(format!(
                 "volume '{}': <compat> applies to qcow2 volumes only",

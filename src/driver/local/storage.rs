@@ -7,10 +7,14 @@
 //! marked autostart and built the first time a manager uses storage on a
 //! state directory; undefining it later sticks.
 //!
-//! Formats: qvirt never probes an image's format. Each image it makes (a
-//! volume, a snapshot overlay) has its format recorded in
-//! `storage/formats.json`, by path; any other file is raw. See
-//! [`Core::image_format`].
+//! Formats: a domain never gets a format read from an image. Each image
+//! qvirt makes (a volume, a snapshot overlay) has its format recorded in
+//! `storage/formats.json`, by path; a disk on any other file is raw
+//! unless its definition says otherwise (see [`Core::image_format`]).
+//! What a pool *reports* of a file qvirt did not make (a cloud image
+//! copied into it) is read from its header, as libvirt's pool refresh
+//! does, so that tools reading the volume (virt-install, virt-clone)
+//! see a qcow2 image as one (see [`Core::volume_format`]).
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
@@ -491,6 +495,24 @@ impl Core {
     /// did not make. Never read from the image.
     pub(crate) fn image_format(&self, path: &Path) -> Result<VolumeFormat> {
         Ok(self.recorded_format(path)?.unwrap_or(VolumeFormat::Raw))
+    }
+
+    /// The format a pool reports for the file at `path`: the recorded
+    /// one if qvirt made it (a guest that writes a qcow2 header into a
+    /// raw volume does not change it), else qcow2 when the file starts
+    /// with qcow2's magic, else raw. For the pool's own calls (volume
+    /// XML and sizes, clone, resize), never for a domain's disk.
+    pub(crate) fn volume_format(&self, path: &Path) -> Result<VolumeFormat> {
+        if let Some(f) = self.recorded_format(path)? {
+            return Ok(f);
+        }
+        let mut magic = [0u8; 4];
+        let read = std::fs::File::open(path)
+            .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic));
+        Ok(match read {
+            Ok(()) if magic == *b"QFI\xfb" => VolumeFormat::Qcow2,
+            _ => VolumeFormat::Raw,
+        })
     }
 
     /// The format recorded for the image at `path`, if qvirt made it.

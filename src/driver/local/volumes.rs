@@ -120,23 +120,17 @@ impl Core {
                 ));
             }
         }
+        // A qcow2 volume is preallocated when asked for all of its
+        // capacity; a smaller allocation (virt-clone copies the source's)
+        // leaves it sparse, as libvirt does without the metadata flag.
         let preallocate = match (vol_def.format, vol_def.allocation) {
-            (VolumeFormat::Qcow2, Some(a)) if a != 0 && a != vol_def.capacity => {
-                return Err(Error::new(
-                    ErrorCode::ConfigUnsupported,
-                    format!(
-                        "volume '{}': a qcow2 volume's allocation is 0 (sparse) or its capacity (preallocated), not {a}",
-                        vol_def.name
-                    ),
-                ));
-            }
-            (VolumeFormat::Qcow2, Some(a)) => a != 0,
+            (VolumeFormat::Qcow2, Some(a)) => a >= vol_def.capacity,
             _ => false,
         };
         let source = match from {
             Some(f) => {
                 self.check_unused(&f.path, "clone")?;
-                Some((f.path.clone(), self.image_format(&f.path)?))
+                Some((f.path.clone(), self.volume_format(&f.path)?))
             }
             None => None,
         };
@@ -212,8 +206,14 @@ impl Core {
                     .as_ref()
                     .map(|b| (PathBuf::from(&b.path), b.format));
                 img::create(&vol.path, def.format, def.capacity, &opts)?;
+                // At most the capacity: an allocation beyond it (a raw
+                // file's last block rounded up, copied by virt-clone)
+                // allocates the whole file.
                 if def.format == VolumeFormat::Raw
-                    && let Some(a) = def.allocation.filter(|a| *a > 0)
+                    && let Some(a) = def
+                        .allocation
+                        .filter(|a| *a > 0)
+                        .map(|a| a.min(def.capacity))
                 {
                     let file = OpenOptions::new()
                         .write(true)
@@ -319,7 +319,7 @@ impl Core {
     pub(crate) fn inspect(&self, path: &Path) -> Result<(VolumeInfo, ImageDetails)> {
         let meta = std::fs::metadata(path)
             .map_err(|e| Error::io(format!("cannot inspect {}", path.display()), e))?;
-        let format = self.image_format(path)?;
+        let format = self.volume_format(path)?;
         let allocation = meta.blocks() * 512;
         let (capacity, details) = match format {
             VolumeFormat::Raw => (meta.len(), ImageDetails::default()),
@@ -500,7 +500,14 @@ impl Core {
                     ),
                 )
             })?;
-            let format = match self.image_format(&path)? {
+            // A file qvirt did not make: the format the disk states, raw
+            // when it states none (never read from the image).
+            let Some(recorded) = self.recorded_format(&path)? else {
+                disk.format.get_or_insert(DiskFormat::Raw);
+                disk.source = Some(path.to_string_lossy().into_owned());
+                continue;
+            };
+            let format = match recorded {
                 VolumeFormat::Raw => DiskFormat::Raw,
                 VolumeFormat::Qcow2 => DiskFormat::Qcow2,
             };
