@@ -775,6 +775,15 @@ pub trait Driver: Send + Sync {
         let _ = (dom, disk);
         Err(unsupported("query block devices"))
     }
+    /// Resizes the image under disk `disk` (a target or a source path)
+    /// of a running or paused domain to `bytes` (virsh's `blockresize`):
+    /// the file grows or shrinks and the guest sees the new size at
+    /// once; a qcow2 size is rounded up to 512 bytes. An empty or
+    /// read-only disk: `OperationInvalid`.
+    fn block_resize(&self, dom: &Domain, disk: &str, bytes: u64) -> Result<()> {
+        let _ = (dom, disk, bytes);
+        Err(unsupported("resize a disk"))
+    }
 
     // Secrets (libvirt's secret driver): a definition (`<secret>`, what
     // it is for) and a value of bytes kept apart from it, which a

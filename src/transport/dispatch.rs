@@ -578,6 +578,10 @@ impl Handler for DriverCalls<'_> {
         self.driver.block_info(&dom(d), &disk).map(Into::into)
     }
 
+    fn block_resize(&mut self, (d, disk, bytes): (WireDomain, String, u64)) -> Result<()> {
+        self.driver.block_resize(&dom(d), &disk, bytes)
+    }
+
     fn undefine_snapshots(&mut self, (d, flags): (WireDomain, WireUndefineFlags)) -> Result<()> {
         let mut flags: UndefineFlags = flags.into();
         flags.snapshots_metadata = true;

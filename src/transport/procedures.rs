@@ -505,6 +505,8 @@ procedures! {
     /// `Driver::agent_call` (domain, call). Read-only only for reading
     /// calls, as libvirt's agent calls.
     114 AgentCall agent_call((WireDomain, WireAgentCall)) -> WireAgentAnswer, {ro_unless agent_changes => "guest agent calls other than the host name need a read-write connection"}, Job;
+    /// `Driver::block_resize` (domain, disk, bytes).
+    115 BlockResize block_resize((WireDomain, String, u64)) -> (), rw, Job;
 }
 
 /// The highest procedure number this build knows (the table is numbered

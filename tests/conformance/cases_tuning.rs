@@ -218,6 +218,59 @@ pub fn a_disk_throttle_changes_live_and_in_the_definition(cx: &mut Ctx<'_>) {
     d.destroy(&dom).unwrap();
 }
 
+/// A running domain's disk resized: QEMU's image has the new size (a
+/// qcow2 one rounded up to 512 bytes) and so has the file; a read-only
+/// or unknown disk and a shut-off domain are refused.
+pub fn a_running_disk_is_resized(cx: &mut Ctx<'_>) {
+    let (raw, qcow2) = (cx.root().join("r.img"), cx.root().join("q.qcow2"));
+    std::fs::write(&raw, vec![0u8; 1 << 20]).expect("write a test image");
+    let out = std::process::Command::new("qemu-img")
+        .args(["create", "-q", "-f", "qcow2"])
+        .arg(&qcow2)
+        .arg("1M")
+        .output()
+        .expect("run qemu-img");
+    assert!(out.status.success(), "{out:?}");
+    let disk = |path: &std::path::Path, format: &str, dev: &str, extra: &str| {
+        format!(
+            "<disk type='file' device='disk'><driver name='qemu' type='{format}'/>\
+             <source file='{}'/><target dev='{dev}' bus='virtio'/>{extra}</disk>",
+            path.display()
+        )
+    };
+    let vm = Vm::firmware("fw-resize")
+        .device(&disk(&raw, "raw", "vda", ""))
+        .device(&disk(&qcow2, "qcow2", "vdb", ""))
+        .device(&disk(&raw, "raw", "vdc", "<readonly/><shareable/>"));
+    let d = cx.d();
+    let dom = define(d, &vm);
+    expect_err(
+        d.block_resize(&dom, "vda", 2 << 20),
+        ErrorCode::OperationInvalid,
+        "a shut-off domain",
+    );
+    d.start(&dom).unwrap();
+    d.block_resize(&dom, "vda", 3 << 20).unwrap();
+    assert_eq!(d.block_info(&dom, "vda").unwrap().capacity, 3 << 20);
+    assert_eq!(std::fs::metadata(&raw).unwrap().len(), 3 << 20);
+    d.block_resize(&dom, qcow2.to_str().unwrap(), (2 << 20) + 1)
+        .unwrap();
+    assert_eq!(d.block_info(&dom, "vdb").unwrap().capacity, (2 << 20) + 512);
+    let e = expect_err(
+        d.block_resize(&dom, "vdc", 4 << 20),
+        ErrorCode::OperationInvalid,
+        "a read-only disk",
+    );
+    assert!(e.message.contains("readonly disk 'vdc'"), "{e}");
+    expect_err(
+        d.block_resize(&dom, "vdz", 4 << 20),
+        ErrorCode::InvalidArgument,
+        "an unknown disk",
+    );
+    assert_eq!(std::fs::metadata(&raw).unwrap().len(), 3 << 20);
+    d.destroy(&dom).unwrap();
+}
+
 /// A running domain's I/O threads, each with host CPUs it may run on:
 /// the one `<iothreadpin>` names for a pinned thread; a shut-off domain
 /// has none to list.

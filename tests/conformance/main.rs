@@ -121,6 +121,7 @@ macro_rules! conformance {
             cases_tuning::memtune_live_shows_in_the_live_definition,
             cases_tuning::drives_show_the_throttle_in_force,
             cases_tuning::a_disk_throttle_changes_live_and_in_the_definition,
+            cases_tuning::a_running_disk_is_resized,
             cases_tuning::iothreads_of_a_running_domain,
             cases_tuning::migration_speed_is_kept_and_reaches_qemu,
             cases_tuning::disk_and_memory_peek,

@@ -143,6 +143,7 @@ macro_rules! vcpu_procedures {
 macro_rules! tuning_procedures {
     () => {
         Procedure::DomainSetBlockIoTune
+            | Procedure::DomainBlockResize
             | Procedure::DomainGetIothreadInfo
             | Procedure::ConnectGetSysinfo
             | Procedure::DomainMigrateSetMaxSpeed

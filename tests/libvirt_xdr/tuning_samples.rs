@@ -30,6 +30,12 @@ pub fn call(p: Procedure) -> Call {
             flags: 1,
         }),
         P::ConnectGetSysinfo => Call::ConnectGetSysinfo(SysinfoArgs { flags: 0 }),
+        P::DomainBlockResize => Call::DomainBlockResize(BlockResizeArgs {
+            dom: super::dom(),
+            disk: "vda".into(),
+            size: 16 << 20,
+            flags: 1,
+        }),
         P::DomainBlockPeek => Call::DomainBlockPeek(BlockPeekArgs {
             dom: super::dom(),
             path: "vda".into(),
@@ -98,6 +104,7 @@ pub fn reply(p: Procedure) -> Reply {
             ret: 2,
         }),
         P::DomainMigrateSetMaxSpeed => Reply::DomainMigrateSetMaxSpeed(()),
+        P::DomainBlockResize => Reply::DomainBlockResize(()),
         P::DomainBlockPeek => Reply::DomainBlockPeek(PeekRet {
             buffer: Opaque(vec![0x55, 0xaa]),
         }),

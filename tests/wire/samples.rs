@@ -444,6 +444,7 @@ pub fn calls() -> Vec<Call> {
         Call::BlockPeek((d(), "vda".into(), 512, 16)),
         Call::MemoryPeek((d(), 0x1000, 16, true)),
         Call::AgentCall((d(), WireAgentCall::FsFreeze(vec!["/mnt/d".into()]))),
+        Call::BlockResize((d(), "vda".into(), 16 << 20)),
     ]
 }
 
@@ -566,6 +567,7 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::BlockPeek(..) => "block_peek",
         Call::MemoryPeek(..) => "memory_peek",
         Call::AgentCall(..) => "agent_call",
+        Call::BlockResize(..) => "block_resize",
     }
 }
 

@@ -11,6 +11,11 @@ use crate::{Ctx, outln};
 /// Reads virsh's scaled integers (`1024`, `512M`, `2GiB`, `1000KB`)
 /// into KiB; a bare number is in `default_unit` bytes per unit.
 pub fn parse_kib(text: &str, default_unit: u64) -> Result<u64> {
+    Ok(parse_bytes(text, default_unit)?.div_ceil(1024))
+}
+
+/// [`parse_kib`] in bytes.
+pub fn parse_bytes(text: &str, default_unit: u64) -> Result<u64> {
     let bad = || {
         Error::new(
             ErrorCode::InvalidArgument,
@@ -35,8 +40,7 @@ pub fn parse_kib(text: &str, default_unit: u64) -> Result<u64> {
         "TB" => 1_000_000_000_000,
         _ => return Err(bad()),
     };
-    let bytes = n.checked_mul(bytes_per).ok_or_else(bad)?;
-    Ok(bytes.div_ceil(1024))
+    n.checked_mul(bytes_per).ok_or_else(bad)
 }
 
 /// virsh's `--live`, `--config`, `--current` (which is neither).

@@ -81,6 +81,18 @@ pub enum TuneCommand {
         #[command(flatten)]
         at: WhereArgs,
     },
+    /// Resize a running domain's disk: its image grows (or shrinks) and
+    /// the guest sees the new size at once.
+    #[command(name = "blockresize")]
+    Blockresize {
+        #[command(flatten)]
+        dom: DomArg,
+        /// The disk: its target (vda) or its file.
+        path: String,
+        /// The new size: a scaled integer (`10G`, `512MiB`; a bare number
+        /// is KiB, as virsh reads it).
+        size: String,
+    },
     /// Show a running domain's I/O threads and the host CPUs each may
     /// run on.
     #[command(name = "iothreadinfo")]
@@ -215,6 +227,12 @@ pub fn run(ctx: &mut Ctx, command: TuneCommand) -> Result<()> {
             }
             text.push('\n');
             crate::output::write(&text)
+        }
+        TuneCommand::Blockresize { dom, path, size } => {
+            let bytes = crate::resources::parse_bytes(&size, 1024)?;
+            let d = ctx.domain(&dom.domain)?;
+            ctx.driver()?.block_resize(&d, &path, bytes)?;
+            crate::output::write(&format!("Block device '{path}' is resized\n"))
         }
         TuneCommand::MigrateSetspeed { dom, bandwidth } => {
             let d = ctx.domain(&dom.domain)?;

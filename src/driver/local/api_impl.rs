@@ -544,6 +544,11 @@ impl Driver for LocalDriver {
         self.core.block_info(&self.core.resolve(dom)?, disk)
     }
 
+    fn block_resize(&self, dom: &Domain, disk: &str, bytes: u64) -> Result<()> {
+        self.core
+            .block_resize(&self.core.resolve(dom)?, disk, bytes)
+    }
+
     fn set_memory(&self, dom: &Domain, kib: u64, flags: ModifyFlags) -> Result<()> {
         self.core.set_memory(&self.core.resolve(dom)?, kib, flags)
     }

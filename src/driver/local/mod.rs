@@ -8,6 +8,7 @@ mod agent_calls;
 mod agent_info;
 mod api_impl;
 mod blockjobs;
+mod blockresize;
 mod console;
 mod diskstate;
 mod domains;

@@ -813,6 +813,11 @@ impl Driver for SocketDriver {
             .map(Into::into)
     }
 
+    fn block_resize(&self, dom: &Domain, disk: &str, bytes: u64) -> Result<()> {
+        self.rpc()
+            .block_resize((wire(dom), disk.to_string(), bytes))
+    }
+
     fn list_secrets(&self) -> Result<Vec<Secret>> {
         Ok(from_all(self.rpc().list_secrets(())?))
     }

@@ -841,6 +841,7 @@ impl Handler for LvCalls<'_> {
         domain_get_block_io_tune(BlockIoTuneArgs) -> ParamsRet = block_io_tune;
         domain_set_block_io_tune(SetBlockIoTuneArgs) -> () = set_block_io_tune;
         domain_get_disk_errors(DiskErrorsArgs) -> DiskErrorsRet = disk_errors;
+        domain_block_resize(BlockResizeArgs) -> () = block_resize;
     }
     calls_in! { threads:
         domain_get_iothread_info(IoThreadInfoArgs) -> IoThreadInfoRet = get_iothread_info;

@@ -3,6 +3,8 @@
 //! a running domain's from its QEMU ([`Driver::disk_runtime`], QEMU's
 //! `query-block`), a definition's from its `<iotune>`; virsh's
 //! `blkdeviotune` with values changes it ([`Driver::set_block_iotune`]).
+//! virsh's `blockresize` resizes a running domain's disk
+//! ([`Driver::block_resize`]).
 
 use super::jobstats::{ParamValue, TypedParam, param};
 use super::resources::{ParamsRet, flag, not_running, one_def};
@@ -26,6 +28,28 @@ xdr_struct! {
     pub struct DiskError { pub disk: String, pub error: i32 }
     /// `remote_domain_get_disk_errors_ret`.
     pub struct DiskErrorsRet { pub errors: Vec<DiskError>, pub nerrors: i32 }
+    /// `remote_domain_block_resize_args`.
+    pub struct BlockResizeArgs { pub dom: Dom, pub disk: String, pub size: u64, pub flags: u32 }
+}
+
+/// `VIR_DOMAIN_BLOCK_RESIZE_BYTES`: the size is in bytes, not KiB.
+pub const RESIZE_BYTES: u32 = 1;
+
+/// `virDomainBlockResize`: the size in KiB unless in bytes, as libvirt's
+/// `qemuDomainBlockResize` reads it.
+pub fn block_resize(driver: &dyn Driver, a: BlockResizeArgs) -> Result<()> {
+    check_flags(a.flags, RESIZE_BYTES, "virDomainBlockResize")?;
+    let bytes = if a.flags & RESIZE_BYTES != 0 {
+        a.size
+    } else {
+        a.size.checked_mul(1024).ok_or_else(|| {
+            Error::new(
+                ErrorCode::LimitExceeded,
+                format!("size must be less than {}", u64::MAX / 1024),
+            )
+        })?
+    };
+    driver.block_resize(&Domain::from(&a.dom), &a.disk, bytes)
 }
 
 /// `QEMU_NB_BLOCK_IO_TUNE_ALL_PARAMS`: the limits and the group name.

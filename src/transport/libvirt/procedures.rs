@@ -520,6 +520,8 @@ procedures! {
         // `drives.rs` and `threads.rs`.
         /// `virDomainSetBlockIoTune`.
         252 DomainSetBlockIoTune domain_set_block_io_tune(SetBlockIoTuneArgs) -> (), rw, Job;
+        /// `virDomainBlockResize`.
+        251 DomainBlockResize domain_block_resize(BlockResizeArgs) -> (), rw, Job;
         /// `virDomainGetIOThreadInfo`.
         351 DomainGetIothreadInfo domain_get_iothread_info(IoThreadInfoArgs) -> IoThreadInfoRet, ro, Job;
         /// `virConnectGetSysinfo`: the host's SMBIOS.

@@ -28,7 +28,7 @@ pub use super::domstats::{AllDomainStatsArgs, AllDomainStatsRet, StatsRecord};
 /// The shapes of a disk's throttle and a domain's disk errors, with the
 /// others.
 pub use super::drives::{
-    BlockIoTuneArgs, DiskError, DiskErrorsArgs, DiskErrorsRet, SetBlockIoTuneArgs,
+    BlockIoTuneArgs, BlockResizeArgs, DiskError, DiskErrorsArgs, DiskErrorsRet, SetBlockIoTuneArgs,
 };
 /// The shapes of the CPU models and pool capabilities procedures, with
 /// the others.

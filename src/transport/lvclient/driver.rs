@@ -717,6 +717,10 @@ impl Driver for LvDriver {
         snapshots::block_info(&self.conn, dom, disk)
     }
 
+    fn block_resize(&self, dom: &Domain, disk: &str, bytes: u64) -> Result<()> {
+        snapshots::block_resize(&self.conn, dom, disk, bytes)
+    }
+
     fn list_secrets(&self) -> Result<Vec<Secret>> {
         secrets::list_secrets(&self.conn)
     }

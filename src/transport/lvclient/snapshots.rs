@@ -227,3 +227,14 @@ pub(super) fn block_info(c: &Conn, dom: &Domain, disk: &str) -> Result<BlockInfo
     })?;
     Ok(BlockInfo::new(ret.capacity, ret.allocation, ret.physical))
 }
+
+/// [`crate::Driver::block_resize`], in bytes.
+pub(super) fn block_resize(c: &Conn, dom: &Domain, disk: &str, bytes: u64) -> Result<()> {
+    use crate::transport::libvirt::drives::RESIZE_BYTES;
+    c.domain_block_resize(BlockResizeArgs {
+        dom: Dom::from(dom),
+        disk: disk.to_string(),
+        size: bytes,
+        flags: RESIZE_BYTES,
+    })
+}
