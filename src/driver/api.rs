@@ -251,6 +251,17 @@ pub trait Driver: Send + Sync {
     }
     /// [`Driver::save`] with options.
     fn save_with(&self, dom: &Domain, path: &Path, options: SaveOptions) -> Result<()>;
+    /// Writes a core dump of a running or paused domain to `path`
+    /// (virsh's `dump`): its memory as an ELF (or kdump) file with
+    /// `memory_only`, else its whole state as QEMU's migration stream.
+    /// The guest is paused meanwhile unless `live`; afterwards it runs
+    /// on as it did, is reset (`reset`) or stopped as crashed (`crash`).
+    /// An asynchronous job ([`Driver::job_info`] follows it); a failed
+    /// dump leaves no file.
+    fn core_dump(&self, dom: &Domain, path: &Path, options: DumpOptions) -> Result<()> {
+        let _ = (dom, path, options);
+        Err(unsupported("dump a domain's core"))
+    }
     /// Starts a domain from a file written by `save`.
     fn restore(&self, path: &Path) -> Result<Domain>;
     /// Saves the state into the manager's own store; the next `start`

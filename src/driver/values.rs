@@ -546,6 +546,8 @@ pub enum JobKind {
     SnapshotDelete,
     /// A migration, on the destination (its completed record only).
     IncomingMigration,
+    /// `dump` (a core dump).
+    Dump,
 }
 
 impl JobKind {
@@ -560,6 +562,7 @@ impl JobKind {
             JobKind::SnapshotRevert => "snapshot revert",
             JobKind::SnapshotDelete => "snapshot delete",
             JobKind::IncomingMigration => "incoming migration",
+            JobKind::Dump => "dump",
         }
     }
 }
@@ -667,6 +670,93 @@ pub struct SaveOptions {
     /// `--bandwidth`), so that a large guest need not saturate the disk;
     /// `None` (the default): as fast as it goes.
     pub bandwidth_mib_s: Option<u64>,
+}
+
+/// The format of a core dump (virsh's `dump --format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum DumpFormat {
+    /// Without `memory_only`, QEMU's migration stream (libvirt's raw
+    /// dump); with it, an ELF core file.
+    #[default]
+    Raw,
+    /// kdump's compressed format, zlib.
+    KdumpZlib,
+    /// kdump's compressed format, LZO.
+    KdumpLzo,
+    /// kdump's compressed format, snappy.
+    KdumpSnappy,
+    /// A Windows crash dump (a Windows guest with its crash dump support).
+    WinDmp,
+}
+
+impl DumpFormat {
+    /// The name virsh and QEMU give it (`raw` is `elf` to QEMU).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DumpFormat::Raw => "raw",
+            DumpFormat::KdumpZlib => "kdump-zlib",
+            DumpFormat::KdumpLzo => "kdump-lzo",
+            DumpFormat::KdumpSnappy => "kdump-snappy",
+            DumpFormat::WinDmp => "win-dmp",
+        }
+    }
+
+    /// The format named `name` (`elf` is `raw`).
+    pub fn from_name(name: &str) -> Option<DumpFormat> {
+        Some(match name {
+            "raw" | "elf" => DumpFormat::Raw,
+            "kdump-zlib" => DumpFormat::KdumpZlib,
+            "kdump-lzo" => DumpFormat::KdumpLzo,
+            "kdump-snappy" => DumpFormat::KdumpSnappy,
+            "win-dmp" => DumpFormat::WinDmp,
+            _ => return None,
+        })
+    }
+}
+
+/// How `core_dump` dumps a domain (virsh's `dump` flags).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct DumpOptions {
+    /// The file's format.
+    pub format: DumpFormat,
+    /// Only the guest's memory, through QEMU's `dump-guest-memory`
+    /// (`--memory-only`), not its whole state.
+    pub memory_only: bool,
+    /// Leaves the guest running while it is dumped (`--live`).
+    pub live: bool,
+    /// Stops the domain afterwards, as crashed (`--crash`).
+    pub crash: bool,
+    /// Resets the guest afterwards (`--reset`).
+    pub reset: bool,
+}
+
+impl DumpOptions {
+    /// Only the guest's memory (`--memory-only`), in `format`.
+    pub fn memory_only(mut self, format: DumpFormat) -> DumpOptions {
+        self.memory_only = true;
+        self.format = format;
+        self
+    }
+
+    /// Leaves the guest running while it is dumped (`--live`).
+    pub fn live(mut self) -> DumpOptions {
+        self.live = true;
+        self
+    }
+
+    /// Stops the domain afterwards, as crashed (`--crash`).
+    pub fn crash(mut self) -> DumpOptions {
+        self.crash = true;
+        self
+    }
+
+    /// Resets the guest afterwards (`--reset`).
+    pub fn reset(mut self) -> DumpOptions {
+        self.reset = true;
+        self
+    }
 }
 
 impl SaveOptions {

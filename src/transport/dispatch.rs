@@ -7,10 +7,11 @@ use uuid::Uuid;
 
 use super::procedures::Handler;
 use super::types::{
-    Bytes, WireCompletedJob, WireDomain, WireIncomingParams, WireIncomingReady, WireIncomingState,
-    WireInfo, WireInterfaceAddresses, WireJobInfo, WireListFilter, WireMedia, WireMediaFlags,
-    WireMetadataKind, WireMigrateOptions, WireModifyFlags, WireNode, WireSaveOptions, WireShutdown,
-    WireStats, WireSummary, WireUndefineFlags, WireVersion, wire_path,
+    Bytes, WireCompletedJob, WireDomain, WireDumpOptions, WireIncomingParams, WireIncomingReady,
+    WireIncomingState, WireInfo, WireInterfaceAddresses, WireJobInfo, WireListFilter, WireMedia,
+    WireMediaFlags, WireMetadataKind, WireMigrateOptions, WireModifyFlags, WireNode,
+    WireSaveOptions, WireShutdown, WireStats, WireSummary, WireUndefineFlags, WireVersion,
+    wire_path,
 };
 use super::types::{WireBlkioTuneChange, WireDiskRuntime, WireMemTuneChange};
 use super::types::{
@@ -309,6 +310,14 @@ impl Handler for DriverCalls<'_> {
     ) -> Result<()> {
         self.driver
             .save_with(&dom(d), &wire_path(path), options.into())
+    }
+
+    fn core_dump(
+        &mut self,
+        (d, path, options): (WireDomain, Vec<u8>, WireDumpOptions),
+    ) -> Result<()> {
+        self.driver
+            .core_dump(&dom(d), &wire_path(path), options.into())
     }
 
     fn managed_save_with(&mut self, (d, options): (WireDomain, WireSaveOptions)) -> Result<()> {

@@ -17,10 +17,10 @@
 use uuid::Uuid;
 
 use super::types::{
-    Bytes, WireCompletedJob, WireDomain, WireIncomingParams, WireIncomingReady, WireIncomingState,
-    WireInfo, WireInterfaceAddresses, WireJobInfo, WireListFilter, WireMedia, WireMediaFlags,
-    WireMetadataKind, WireMigrateOptions, WireModifyFlags, WireNode, WireSaveOptions, WireShutdown,
-    WireStats, WireSummary, WireUndefineFlags, WireVersion,
+    Bytes, WireCompletedJob, WireDomain, WireDumpOptions, WireIncomingParams, WireIncomingReady,
+    WireIncomingState, WireInfo, WireInterfaceAddresses, WireJobInfo, WireListFilter, WireMedia,
+    WireMediaFlags, WireMetadataKind, WireMigrateOptions, WireModifyFlags, WireNode,
+    WireSaveOptions, WireShutdown, WireStats, WireSummary, WireUndefineFlags, WireVersion,
 };
 use super::types::{WireBlkioTuneChange, WireDiskRuntime, WireMemTuneChange};
 use super::types::{
@@ -507,6 +507,8 @@ procedures! {
     114 AgentCall agent_call((WireDomain, WireAgentCall)) -> WireAgentAnswer, {ro_unless agent_changes => "guest agent calls other than the host name need a read-write connection"}, Job;
     /// `Driver::block_resize` (domain, disk, bytes).
     115 BlockResize block_resize((WireDomain, String, u64)) -> (), rw, Job;
+    /// `Driver::core_dump`, with the path's bytes.
+    116 CoreDump core_dump((WireDomain, Vec<u8>, WireDumpOptions)) -> (), rw, Job;
 }
 
 /// The highest procedure number this build knows (the table is numbered

@@ -29,6 +29,7 @@ use crate::driver::{
     MigrateOptions, NodeInfo, SaveOptions, ShutdownOptions, StateReason, UndefineFlags,
     VersionInfo,
 };
+use crate::driver::{DumpFormat, DumpOptions};
 
 /// A [`Domain`] handle.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -99,6 +100,7 @@ pub enum WireJobKind {
     SnapshotRevert,
     SnapshotDelete,
     IncomingMigration,
+    Dump,
 }
 
 /// [`JobInfo`].
@@ -365,6 +367,28 @@ pub struct WireSaveOptions {
     pub bandwidth_mib_s: Option<u64>,
 }
 
+/// [`DumpFormat`]. Variants are append-only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub enum WireDumpFormat {
+    Raw,
+    KdumpZlib,
+    KdumpLzo,
+    KdumpSnappy,
+    WinDmp,
+}
+
+/// [`DumpOptions`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct WireDumpOptions {
+    pub format: WireDumpFormat,
+    pub memory_only: bool,
+    pub live: bool,
+    pub crash: bool,
+    pub reset: bool,
+}
+
 /// [`ListFilter`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[allow(missing_docs)]
@@ -511,7 +535,7 @@ twin_enum!(DomainState <=> WireState {
 
 twin_enum!(JobKind <=> WireJobKind {
     Save, ManagedSave, Restore, Migration, Snapshot, SnapshotRevert, SnapshotDelete,
-    IncomingMigration,
+    IncomingMigration, Dump,
 });
 
 twin_enum!(StateReason <=> WireReason {
@@ -552,6 +576,8 @@ twin_struct!(JobInfo <=> WireJobInfo {
     kind, elapsed, data_total, data_processed, data_remaining, speed,
 });
 twin_struct!(SaveOptions <=> WireSaveOptions { bandwidth_mib_s });
+twin_enum!(DumpFormat <=> WireDumpFormat { Raw, KdumpZlib, KdumpLzo, KdumpSnappy, WinDmp });
+twin_struct!(DumpOptions <=> WireDumpOptions { format, memory_only, live, crash, reset });
 twin_struct!(MigrateOptions <=> WireMigrateOptions {
     live, persistent, undefine_source, copy_storage_all, migrate_uri, dest_xml, bandwidth_mib_s,
     timeout, timeout_postcopy,

@@ -207,3 +207,39 @@ pub fn save_to_unwritable_path_keeps_running(cx: &mut Ctx<'_>) {
     d.destroy(&dom).unwrap();
     assert_eq!(info(d, &dom).reason, StateReason::Destroyed);
 }
+
+/// Core dumps of the running firmware VM: an ELF core of its memory and
+/// its whole state as a migration stream, after each of which it runs
+/// on; a paused one stays paused; `crash` stops it as crashed. A dump
+/// into a directory that does not exist fails and leaves it running.
+pub fn core_dumps_leave_the_domain_as_asked(cx: &mut Ctx<'_>) {
+    use qvirt::driver::DumpOptions;
+    let d = cx.d();
+    let dom = define_and_start(d, &Vm::firmware("fw-dump"));
+    let head = |p: &std::path::Path| std::fs::read(p).unwrap()[..4].to_vec();
+    let elf = cx.root().join("d.elf");
+    let memory = DumpOptions::default().memory_only(qvirt::driver::DumpFormat::Raw);
+    d.core_dump(&dom, &elf, memory).unwrap();
+    assert_eq!(head(&elf), b"\x7fELF");
+    assert_eq!(info(d, &dom).state, DomainState::Running);
+    let raw = cx.root().join("d.raw");
+    d.core_dump(&dom, &raw, DumpOptions::default()).unwrap();
+    assert_eq!(head(&raw), b"QEVM");
+    assert_eq!(info(d, &dom).state, DomainState::Running);
+    d.suspend(&dom).unwrap();
+    d.core_dump(&dom, &cx.root().join("p.elf"), memory).unwrap();
+    assert_eq!(info(d, &dom).state, DomainState::Paused);
+    d.resume(&dom).unwrap();
+    let nowhere = cx.root().join("no/such/dir/d.elf");
+    assert!(d.core_dump(&dom, &nowhere, memory).is_err());
+    assert!(!nowhere.exists());
+    assert_eq!(info(d, &dom).state, DomainState::Running);
+    let crash = DumpOptions::default().crash();
+    d.core_dump(&dom, &cx.root().join("c.raw"), crash).unwrap();
+    let i = info(d, &dom);
+    assert_eq!(
+        (i.state, i.reason),
+        (DomainState::Shutoff, StateReason::Crashed)
+    );
+    assert_eq!(processes_under(cx.root()), Vec::<i32>::new());
+}

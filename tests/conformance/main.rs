@@ -145,6 +145,7 @@ macro_rules! conformance {
             cases_save::save_paused_restores_paused,
             cases_save::restore_rejects_bad_files,
             cases_save::save_to_unwritable_path_keeps_running,
+            cases_save::core_dumps_leave_the_domain_as_asked,
             // Jobs.
             cases_jobs::start_undefine_define_race,
             cases_jobs::job_info_and_completed_over_a_save,

@@ -144,6 +144,8 @@ macro_rules! tuning_procedures {
     () => {
         Procedure::DomainSetBlockIoTune
             | Procedure::DomainBlockResize
+            | Procedure::DomainCoreDump
+            | Procedure::DomainCoreDumpWithFormat
             | Procedure::DomainGetIothreadInfo
             | Procedure::ConnectGetSysinfo
             | Procedure::DomainMigrateSetMaxSpeed

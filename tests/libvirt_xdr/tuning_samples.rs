@@ -30,6 +30,17 @@ pub fn call(p: Procedure) -> Call {
             flags: 1,
         }),
         P::ConnectGetSysinfo => Call::ConnectGetSysinfo(SysinfoArgs { flags: 0 }),
+        P::DomainCoreDump => Call::DomainCoreDump(CoreDumpArgs {
+            dom: super::dom(),
+            to: "/var/tmp/a.core".into(),
+            flags: 2,
+        }),
+        P::DomainCoreDumpWithFormat => Call::DomainCoreDumpWithFormat(CoreDumpFormatArgs {
+            dom: super::dom(),
+            to: "/var/tmp/a.kdump".into(),
+            dumpformat: 1,
+            flags: 16,
+        }),
         P::DomainBlockResize => Call::DomainBlockResize(BlockResizeArgs {
             dom: super::dom(),
             disk: "vda".into(),
@@ -105,6 +116,8 @@ pub fn reply(p: Procedure) -> Reply {
         }),
         P::DomainMigrateSetMaxSpeed => Reply::DomainMigrateSetMaxSpeed(()),
         P::DomainBlockResize => Reply::DomainBlockResize(()),
+        P::DomainCoreDump => Reply::DomainCoreDump(()),
+        P::DomainCoreDumpWithFormat => Reply::DomainCoreDumpWithFormat(()),
         P::DomainBlockPeek => Reply::DomainBlockPeek(PeekRet {
             buffer: Opaque(vec![0x55, 0xaa]),
         }),

@@ -26,6 +26,7 @@ use qvirt::transport::wire::{
     WirePoolSummary, WireSecret, WireSecretUsage, WireSnapshot, WireSnapshotInfo,
     WireSnapshotState, WireVolume, WireVolumeFormat, WireVolumeInfo,
 };
+use qvirt::transport::wire::{WireDumpFormat, WireDumpOptions};
 use qvirt::{Error, ErrorCode};
 use uuid::Uuid;
 
@@ -445,6 +446,17 @@ pub fn calls() -> Vec<Call> {
         Call::MemoryPeek((d(), 0x1000, 16, true)),
         Call::AgentCall((d(), WireAgentCall::FsFreeze(vec!["/mnt/d".into()]))),
         Call::BlockResize((d(), "vda".into(), 16 << 20)),
+        Call::CoreDump((
+            d(),
+            b"/var/tmp/a.core".to_vec(),
+            WireDumpOptions {
+                format: WireDumpFormat::KdumpZlib,
+                memory_only: true,
+                live: false,
+                crash: false,
+                reset: true,
+            },
+        )),
     ]
 }
 
@@ -568,6 +580,7 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::MemoryPeek(..) => "memory_peek",
         Call::AgentCall(..) => "agent_call",
         Call::BlockResize(..) => "block_resize",
+        Call::CoreDump(..) => "core_dump",
     }
 }
 

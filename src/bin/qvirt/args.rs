@@ -460,6 +460,31 @@ pub enum Command {
         #[arg(long, value_name = "MiB/s")]
         bandwidth: Option<u64>,
     },
+    /// Write a core dump of a running domain: its whole state as QEMU's
+    /// migration stream, or with --memory-only its memory as an ELF core
+    /// (or a kdump file). The guest is paused meanwhile unless --live.
+    Dump {
+        #[command(flatten)]
+        dom: DomArg,
+        /// The file to write.
+        file: PathBuf,
+        /// Leave the guest running while it is dumped.
+        #[arg(long)]
+        live: bool,
+        /// Stop the domain afterwards, as crashed.
+        #[arg(long, conflicts_with = "reset")]
+        crash: bool,
+        /// Reset the guest afterwards.
+        #[arg(long)]
+        reset: bool,
+        /// Only the guest's memory (QEMU's dump-guest-memory).
+        #[arg(long)]
+        memory_only: bool,
+        /// With --memory-only: elf (the default), kdump-zlib, kdump-lzo,
+        /// kdump-snappy or win-dmp.
+        #[arg(long, value_name = "FORMAT")]
+        format: Option<String>,
+    },
     /// Start a domain from a file written by `save`.
     Restore {
         /// The saved state file.

@@ -98,6 +98,20 @@ pub fn save(
     outln!("Domain '{}' saved to {}", dom.name, file.display())
 }
 
+/// `dump DOMAIN FILE [--live] [--crash|--reset] [--memory-only]
+/// [--format F]`.
+pub fn dump(
+    ctx: &mut Ctx,
+    arg: &str,
+    file: &std::path::Path,
+    o: qvirt::driver::DumpOptions,
+) -> Result<()> {
+    let dom = ctx.domain(arg)?;
+    let driver = ctx.driver()?;
+    with_progress(driver, &dom, "Dump", || driver.core_dump(&dom, file, o))?;
+    outln!("Domain '{}' dumped to {}", dom.name, file.display())
+}
+
 /// `managedsave DOMAIN [--bandwidth MiB/s]`.
 pub fn managed_save(ctx: &mut Ctx, arg: &str, bandwidth: Option<u64>) -> Result<()> {
     let dom = ctx.domain(arg)?;

@@ -293,6 +293,27 @@ fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Re
             file,
             bandwidth,
         } => jobs::save(ctx, &dom.domain, &file, bandwidth),
+        Command::Dump {
+            dom,
+            file,
+            live,
+            crash,
+            reset,
+            memory_only,
+            format,
+        } => {
+            let mut o = qvirt::driver::DumpOptions::default();
+            (o.live, o.crash, o.reset, o.memory_only) = (live, crash, reset, memory_only);
+            if let Some(f) = format {
+                o.format = qvirt::driver::DumpFormat::from_name(&f).ok_or_else(|| {
+                    Error::new(
+                        ErrorCode::InvalidArgument,
+                        format!("unknown dump format '{f}'"),
+                    )
+                })?;
+            }
+            jobs::dump(ctx, &dom.domain, &file, o)
+        }
         Command::ManagedSave { dom, bandwidth } => jobs::managed_save(ctx, &dom.domain, bandwidth),
         Command::DomJobInfo {
             dom,

@@ -15,7 +15,7 @@ use crate::driver::{
     SnapshotInfo, SnapshotRevertFlags, UndefineFlags, VersionInfo, Volume, VolumeInfo,
     VolumeStream, XmlFlags,
 };
-use crate::driver::{BlkioTuneChange, MemTuneChange};
+use crate::driver::{BlkioTuneChange, DumpOptions, MemTuneChange};
 use crate::driver::{DomainCapsQuery, DomainStats, ModifyFlags, StartFlags, VolCreateFlags};
 use crate::driver::{IncomingParams, IncomingReady, IncomingState, MigrateOptions};
 use crate::error::Result;
@@ -211,6 +211,10 @@ impl Driver for LocalDriver {
     fn save_with(&self, dom: &Domain, path: &Path, options: SaveOptions) -> Result<()> {
         self.core
             .save_domain(&self.core.resolve(dom)?, path, false, options)
+    }
+
+    fn core_dump(&self, dom: &Domain, path: &Path, options: DumpOptions) -> Result<()> {
+        self.core.core_dump(&self.core.resolve(dom)?, path, options)
     }
 
     fn restore(&self, path: &Path) -> Result<Domain> {

@@ -10,6 +10,7 @@ mod api_impl;
 mod blockjobs;
 mod blockresize;
 mod console;
+mod coredump;
 mod diskstate;
 mod domains;
 mod driver;

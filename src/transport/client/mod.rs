@@ -38,7 +38,7 @@ use ssh::Tunnel;
 use streams::{Events, Local, RemoteConsole, Subscription};
 
 use super::spin::Spinner;
-use super::types::{Bytes, WireSaveOptions, WireUndefineFlags};
+use super::types::{Bytes, WireDumpOptions, WireSaveOptions, WireUndefineFlags};
 use super::wire::{
     Call, Caller, Frame, HEADER_LEN, Header, Kind, MAX_FRAME, PROTOCOL_VERSION, Procedure, Reply,
     StreamMsg, WireDomain, WireMedia, encode_stream,
@@ -46,7 +46,7 @@ use super::wire::{
 use crate::driver::{
     AddressSource, DomainStats, InterfaceAddresses, KeyCodeset, MetadataKind, ModifyFlags,
 };
-use crate::driver::{BlkioTuneChange, MemTuneChange};
+use crate::driver::{BlkioTuneChange, DumpOptions, MemTuneChange};
 use crate::driver::{
     BlockCommitFlags, BlockInfo, BlockJobInfo, Pool, PoolInfo, PoolSummary, ResizeFlags, Secret,
     Snapshot, SnapshotCreateFlags, SnapshotDeleteFlags, SnapshotInfo, SnapshotRevertFlags,
@@ -421,6 +421,11 @@ impl Driver for SocketDriver {
     fn save_with(&self, dom: &Domain, path: &Path, options: SaveOptions) -> Result<()> {
         self.rpc()
             .save_with((wire(dom), path_bytes(path)?, WireSaveOptions::from(options)))
+    }
+
+    fn core_dump(&self, dom: &Domain, path: &Path, options: DumpOptions) -> Result<()> {
+        self.rpc()
+            .core_dump((wire(dom), path_bytes(path)?, WireDumpOptions::from(options)))
     }
 
     fn restore(&self, path: &Path) -> Result<Domain> {

@@ -15,9 +15,9 @@ use super::types::*;
 use super::values::{self, check_flags};
 use super::xdr::Chars;
 use super::{
-    absent, agent, blockjobs, domlist, domparams, domstats, drives, hostcaps, hostfacts, jobstats,
-    migspeed, nodestats, peek, resources, sched, secrets, snapshots, storage, threads, tunables,
-    vcpus,
+    absent, agent, blockjobs, coredump, domlist, domparams, domstats, drives, hostcaps, hostfacts,
+    jobstats, migspeed, nodestats, peek, resources, sched, secrets, snapshots, storage, threads,
+    tunables, vcpus,
 };
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
@@ -842,6 +842,10 @@ impl Handler for LvCalls<'_> {
         domain_set_block_io_tune(SetBlockIoTuneArgs) -> () = set_block_io_tune;
         domain_get_disk_errors(DiskErrorsArgs) -> DiskErrorsRet = disk_errors;
         domain_block_resize(BlockResizeArgs) -> () = block_resize;
+    }
+    calls_in! { coredump:
+        domain_core_dump(CoreDumpArgs) -> () = core_dump;
+        domain_core_dump_with_format(CoreDumpFormatArgs) -> () = core_dump_with_format;
     }
     calls_in! { threads:
         domain_get_iothread_info(IoThreadInfoArgs) -> IoThreadInfoRet = get_iothread_info;

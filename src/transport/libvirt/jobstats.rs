@@ -109,6 +109,7 @@ fn operation(k: JobKind) -> i32 {
         JobKind::Snapshot => 6,
         JobKind::SnapshotRevert => 7,
         JobKind::SnapshotDelete => 10,
+        JobKind::Dump => 8,
     }
 }
 
@@ -116,7 +117,7 @@ fn operation(k: JobKind) -> i32 {
 /// daemon's figures: the inverse of [`operation`], but that libvirt's
 /// one `SAVE` stands for both a save and a managed save (read as a
 /// save). `None` for the operations qvirt has no job of (`START`,
-/// `DUMP`, `BACKUP`, unknown).
+/// `BACKUP`, unknown).
 fn kind_of(op: i32) -> Option<JobKind> {
     Some(match op {
         2 => JobKind::Save,
@@ -125,6 +126,7 @@ fn kind_of(op: i32) -> Option<JobKind> {
         5 => JobKind::Migration,
         6 => JobKind::Snapshot,
         7 => JobKind::SnapshotRevert,
+        8 => JobKind::Dump,
         10 => JobKind::SnapshotDelete,
         _ => return None,
     })
@@ -320,13 +322,13 @@ mod tests {
         let done = CompletedJob::new(JobOutcome::Cancelled, info, Some(Duration::from_millis(9)));
         assert_eq!(completed_of(&completed(done.clone())).unwrap(), Some(done));
         assert_eq!(completed_of(&JobStatsRet::default()).unwrap(), None);
-        let dump = JobStatsRet {
+        let backup = JobStatsRet {
             kind: kind::UNBOUNDED,
-            params: vec![param("operation", ParamValue::Int(8))],
+            params: vec![param("operation", ParamValue::Int(9))],
         };
-        let e = running_of(&dump).unwrap_err();
+        let e = running_of(&backup).unwrap_err();
         assert_eq!(e.code, ErrorCode::NoSupport);
-        assert!(e.message.contains("operation 8"), "{e}");
+        assert!(e.message.contains("operation 9"), "{e}");
     }
 
     #[test]

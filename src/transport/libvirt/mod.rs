@@ -16,6 +16,7 @@
 pub mod absent;
 pub mod agent;
 pub mod blockjobs;
+pub mod coredump;
 mod declare;
 mod delegate;
 pub mod dispatch;

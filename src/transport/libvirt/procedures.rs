@@ -522,6 +522,10 @@ procedures! {
         252 DomainSetBlockIoTune domain_set_block_io_tune(SetBlockIoTuneArgs) -> (), rw, Job;
         /// `virDomainBlockResize`.
         251 DomainBlockResize domain_block_resize(BlockResizeArgs) -> (), rw, Job;
+        /// `virDomainCoreDump`.
+        53 DomainCoreDump domain_core_dump(CoreDumpArgs) -> (), rw, Job;
+        /// `virDomainCoreDumpWithFormat`.
+        334 DomainCoreDumpWithFormat domain_core_dump_with_format(CoreDumpFormatArgs) -> (), rw, Job;
         /// `virDomainGetIOThreadInfo`.
         351 DomainGetIothreadInfo domain_get_iothread_info(IoThreadInfoArgs) -> IoThreadInfoRet, ro, Job;
         /// `virConnectGetSysinfo`: the host's SMBIOS.

@@ -20,6 +20,8 @@ pub use super::agent::{
 pub use super::blockjobs::{
     BlockCommitArgs, BlockInfoRet, BlockJobInfoRet, BlockPathArgs, BlockPullArgs, BlockRebaseArgs,
 };
+/// The core dump procedures' shapes, with the others.
+pub use super::coredump::{CoreDumpArgs, CoreDumpFormatArgs};
 /// The shapes of the procedures that read a domain's settings as typed
 /// parameters, with the others.
 pub use super::domparams::{DomParamsArgs, DomParamsRet, InterfaceParamsArgs};

@@ -516,6 +516,10 @@ impl Driver for LvDriver {
         })
     }
 
+    fn core_dump(&self, d: &Domain, path: &Path, options: DumpOptions) -> Result<()> {
+        super::jobs::core_dump(&self.conn, d, path, options)
+    }
+
     fn restore(&self, path: &Path) -> Result<Domain> {
         // libvirt's restore names no domain: the one that runs after it
         // and did not before is the one restored.

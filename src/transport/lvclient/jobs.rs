@@ -92,3 +92,19 @@ pub(super) fn change_media(
         flags,
     })
 }
+
+/// [`crate::Driver::core_dump`]: `virDomainCoreDumpWithFormat`.
+pub(super) fn core_dump(
+    c: &Conn,
+    dom: &Domain,
+    path: &std::path::Path,
+    options: crate::driver::DumpOptions,
+) -> Result<()> {
+    use crate::transport::libvirt::coredump::{CoreDumpFormatArgs, flags_of, format_number};
+    c.domain_core_dump_with_format(CoreDumpFormatArgs {
+        dom: Dom::from(dom),
+        to: path.display().to_string(),
+        dumpformat: format_number(options.format),
+        flags: flags_of(&options),
+    })
+}
