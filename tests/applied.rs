@@ -41,6 +41,8 @@ mod iommu_virtio;
 mod iothreads;
 #[path = "applied/iscsi.rs"]
 mod iscsi;
+#[path = "applied/iscsi_lun.rs"]
+mod iscsi_lun;
 #[path = "applied/machine.rs"]
 mod machine;
 #[path = "applied/memdev.rs"]

@@ -106,13 +106,6 @@ pub(super) fn disk(e: El) -> R<Disk> {
         encryption: source_enc,
         slice,
     } = extras;
-    // libvirt's virDomainDiskDefValidateSourceChainOne.
-    if slice.is_some() && device == DiskDevice::Lun {
-        return Err(super::el::unsupported(format!(
-            "disk device 'lun' at {} doesn't support storage slice",
-            e.at()
-        )));
-    }
     let encryption = match (encryption, source_enc) {
         (Some(_), Some(_)) => {
             return Err(super::el::unsupported(format!(
@@ -247,6 +240,7 @@ pub(super) fn disk(e: El) -> R<Disk> {
     }
     d.encryption = encryption;
     super::disk_source::fat_rules(&d, e)?;
+    super::disk_source::lun_rules(&d, e)?;
     Ok(d)
 }
 
