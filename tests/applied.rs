@@ -70,6 +70,8 @@ mod tuning;
 mod uefi;
 #[path = "applied/uefi_formats.rs"]
 mod uefi_formats;
+#[path = "applied/uefi_network.rs"]
+mod uefi_network;
 #[path = "applied/usbredir.rs"]
 mod usbredir;
 

@@ -76,7 +76,7 @@ impl Target {
     }
 
     /// From now on an initiator must log in with CHAP as `user`.
-    fn require_chap(&self, user: &str, password: &str) {
+    pub(crate) fn require_chap(&self, user: &str, password: &str) {
         must(&mut self.adm(&[
             "--op",
             "new",

@@ -340,7 +340,33 @@ impl Core {
                 replace_atomic(&file, &value)?;
             }
         }
+        if only.is_none() {
+            self.write_nvram_secret(def, run_dir)?;
+        }
         Ok(())
+    }
+
+    /// The CHAP password of an iSCSI `<nvram type='network'>` store,
+    /// handed over as a disk's ([`Core::write_disk_secrets`]).
+    fn write_nvram_secret(
+        &self,
+        def: &crate::model::DomainDef,
+        run_dir: &std::path::Path,
+    ) -> Result<()> {
+        let Some(auth) = def
+            .os
+            .nvram
+            .as_ref()
+            .and_then(|n| n.network.as_ref())
+            .and_then(|n| n.auth.as_ref())
+        else {
+            return Ok(());
+        };
+        let (_, value) = self
+            .secret_for_disk(&auth.lookup, SecretUsageType::Iscsi)
+            .map_err(|e| Error::new(e.code, format!("<nvram>: {}", e.message)))?;
+        let id = crate::qemu::argv::NVRAM_STORE_ID;
+        replace_atomic(&crate::qemu::argv::disk_secret_file(run_dir, id), &value)
     }
 }
 

@@ -563,13 +563,15 @@ pub fn undefine_plan(
             "cannot both keep and delete TPM",
         ));
     }
+    // A network store is its server's: an undefine leaves it alone.
+    let network = def.os.nvram.as_ref().is_some_and(|n| n.is_network());
     let nvram = firmware::nvram_file(def, &layout.nvram)
         .or_else(|| {
             // A domain whose firmware is chosen at start has its store at
             // the default path.
             def.os.is_uefi().then(|| layout.nvram_file(&def.name))
         })
-        .filter(|p| p.exists());
+        .filter(|p| !network && p.exists());
     let nvram = match nvram {
         Some(p) if flags.nvram => Some(p),
         Some(_) if flags.keep_nvram => None,

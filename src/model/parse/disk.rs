@@ -588,6 +588,34 @@ fn disk_auth_rules(n: &NetworkSource, e: El) -> R<()> {
     Ok(())
 }
 
+/// The `<source>` of `<nvram type='network'>`: a network disk's, for
+/// the protocols QEMU's firmware flash is written through (NBD, iSCSI),
+/// without TLS or an encryption layer.
+pub(super) fn nvram_network_source(e: El) -> R<NetworkSource> {
+    let (n, enc) = network_source(e)?;
+    let at = e.at();
+    if !matches!(n.protocol, DiskProtocol::Nbd | DiskProtocol::Iscsi) {
+        return Err(super::el::unsupported(format!(
+            "a network NVRAM store over protocol '{}' at {at} is not supported: use 'nbd' or 'iscsi'",
+            n.protocol.as_str()
+        )));
+    }
+    if n.tls == Some(true) {
+        return Err(e.bad_value(
+            ModelErrorKind::Unsupported,
+            "tls",
+            "TLS to a network NVRAM store is not supported",
+        ));
+    }
+    if enc.is_some() {
+        return Err(super::el::unsupported(format!(
+            "<encryption> of a network NVRAM store at {at} is not supported"
+        )));
+    }
+    disk_auth_rules(&n, e)?;
+    Ok(n)
+}
+
 fn network_source(e: El) -> R<(NetworkSource, Option<DiskEncryption>)> {
     e.allow(&["protocol", "name", "query", "tls", "tlsHostname", "index"])?;
     let protocol: DiskProtocol = e.req_word("protocol")?;
