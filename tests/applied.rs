@@ -64,6 +64,8 @@ mod support;
 mod tpm;
 #[path = "applied/tpm_external.rs"]
 mod tpm_external;
+#[path = "applied/tpm_state.rs"]
+mod tpm_state;
 #[path = "applied/tuning.rs"]
 mod tuning;
 #[path = "applied/uefi.rs"]

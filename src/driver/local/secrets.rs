@@ -346,6 +346,21 @@ impl Core {
         Ok(())
     }
 
+    /// The value of the secret (usage `vtpm`) that keys the state of the
+    /// domain's emulated TPM, if `<encryption secret>` names one; a
+    /// missing secret or value stops the start, naming the TPM.
+    pub(crate) fn tpm_key(&self, def: &crate::model::DomainDef) -> Result<Option<Vec<u8>>> {
+        let Some(uuid) = super::tpm::encryption_secret(def) else {
+            return Ok(None);
+        };
+        let (_, value) = self
+            .secret_for_disk(&SecretLookup::Uuid(uuid), SecretUsageType::Vtpm)
+            .map_err(|e| {
+                Error::new(e.code, format!("the TPM's state encryption: {}", e.message))
+            })?;
+        Ok(Some(value))
+    }
+
     /// The CHAP password of an iSCSI `<nvram type='network'>` store,
     /// handed over as a disk's ([`Core::write_disk_secrets`]).
     fn write_nvram_secret(
