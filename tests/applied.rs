@@ -41,6 +41,8 @@ mod iommu_virtio;
 mod iothreads;
 #[path = "applied/iscsi.rs"]
 mod iscsi;
+#[path = "applied/iscsi_lun.rs"]
+mod iscsi_lun;
 #[path = "applied/machine.rs"]
 mod machine;
 #[path = "applied/memdev.rs"]
@@ -62,12 +64,16 @@ mod support;
 mod tpm;
 #[path = "applied/tpm_external.rs"]
 mod tpm_external;
+#[path = "applied/tpm_state.rs"]
+mod tpm_state;
 #[path = "applied/tuning.rs"]
 mod tuning;
 #[path = "applied/uefi.rs"]
 mod uefi;
 #[path = "applied/uefi_formats.rs"]
 mod uefi_formats;
+#[path = "applied/uefi_network.rs"]
+mod uefi_network;
 #[path = "applied/usbredir.rs"]
 mod usbredir;
 

@@ -48,6 +48,8 @@ mod secrets;
 mod small_attrs;
 #[path = "model/strict.rs"]
 mod strict;
+#[path = "model/tpm_emulator.rs"]
+mod tpm_emulator;
 #[path = "model/tpm_external.rs"]
 mod tpm_external;
 

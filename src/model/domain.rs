@@ -213,6 +213,9 @@ words! {
         File = "file",
         /// `<source dev=...>`: a block device.
         Block = "block",
+        /// `<source protocol=...>` with its `<host>`: a block device a
+        /// server exports (NBD, iSCSI), as a network disk's.
+        Network = "network",
     }
 }
 
@@ -332,7 +335,8 @@ impl Loader {
 }
 
 /// `<nvram template= templateFormat= format=>PATH</nvram>`, or with
-/// `type='file|block'` the path in a `<source file|dev=>` child.
+/// `type='file|block'` the path in a `<source file|dev=>` child, or with
+/// `type='network'` a network disk's `<source protocol=>`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Nvram {
     /// The variable store path; `None` lets the manager choose one.
@@ -348,6 +352,17 @@ pub struct Nvram {
     /// `type`: the path is in a `<source>` child, a file or a block
     /// device; `None` for the path as the element's text (a file).
     pub kind: Option<NvramType>,
+    /// The export of a `type='network'` store (then `path` is `None`):
+    /// the store lives on the server, never made from a template.
+    pub network: Option<super::NetworkSource>,
+}
+
+impl Nvram {
+    /// Whether the store is a network export (`type='network'`), which
+    /// the manager neither makes nor removes.
+    pub fn is_network(&self) -> bool {
+        self.network.is_some()
+    }
 }
 
 words! {

@@ -185,11 +185,18 @@ fn os(w: &mut XmlWriter, def: &DomainDef) {
             .opt("format", n.format.map(|f| f.as_str()))
             .opt("type", n.kind.map(|k| k.as_str()));
         match (n.kind, &n.path) {
+            (Some(NvramType::Network), _) => {
+                w.open("nvram", a);
+                if let Some(net) = &n.network {
+                    hostdev::network_source(w, net, None);
+                }
+                w.close("nvram");
+            }
             (Some(kind), Some(p)) => {
                 w.open("nvram", a);
                 let attr = match kind {
-                    NvramType::File => "file",
                     NvramType::Block => "dev",
+                    _ => "file",
                 };
                 w.empty("source", Attrs::new().add(attr, p));
                 w.close("nvram");

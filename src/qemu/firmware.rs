@@ -371,7 +371,11 @@ pub fn resolve(
             .loader
             .as_ref()
             .is_some_and(|l| l.kind == Some(LoaderType::Pflash) && l.readonly == Some(true))
-        && def.os.nvram.as_ref().is_none_or(|n| n.template.is_none());
+        && def
+            .os
+            .nvram
+            .as_ref()
+            .is_none_or(|n| n.template.is_none() && !n.is_network());
     if def.os.firmware.is_none() && !old_style {
         return Ok(());
     }
@@ -463,7 +467,9 @@ pub fn resolve(
             if *executable_format != FirmwareFormat::Raw {
                 loader.format = Some(*executable_format);
             }
-            if mode == "split" {
+            // A network store is the server's: neither made from the
+            // template nor given a file (libvirt's qemuFirmwareFillDomain).
+            if mode == "split" && !def.os.nvram.as_ref().is_some_and(Nvram::is_network) {
                 let nvram = def.os.nvram.get_or_insert_with(Nvram::default);
                 nvram.template = nvram_template.clone();
                 // A new store is made in the template's format.
@@ -639,10 +645,14 @@ pub fn ensure_nvram(def: &DomainDef, store: &Path) -> Result<()> {
 }
 
 /// The variable store file of a domain, if its firmware has one: the
-/// `<nvram>` path, or the manager's default for a read-only pflash loader.
+/// `<nvram>` path, or the manager's default for a read-only pflash loader;
+/// none for a network store, which lives on its server.
 pub fn nvram_file(def: &DomainDef, nvram_dir: &Path) -> Option<PathBuf> {
     let loader: &Loader = def.os.loader.as_ref()?;
-    if loader.kind != Some(LoaderType::Pflash) || loader.stateless == Some(true) {
+    if loader.kind != Some(LoaderType::Pflash)
+        || loader.stateless == Some(true)
+        || def.os.nvram.as_ref().is_some_and(Nvram::is_network)
+    {
         return None;
     }
     match def.os.nvram.as_ref().and_then(|n| n.path.as_ref()) {

@@ -18,12 +18,7 @@ use crate::model::{QcowCompat, VolumeFormat};
 
 /// The qemu-img binary: the first in `$PATH`, else Debian's.
 pub fn binary() -> PathBuf {
-    std::env::var_os("PATH")
-        .and_then(|paths| {
-            std::env::split_paths(&paths)
-                .map(|p| p.join("qemu-img"))
-                .find(|p| p.is_file())
-        })
+    crate::sys::process::find_program("qemu-img")
         .unwrap_or_else(|| PathBuf::from("/usr/bin/qemu-img"))
 }
 

@@ -7,8 +7,7 @@
 
 use crate::error::Error;
 use crate::model::{
-    Address, ControllerType, DiskBus, DiskDevice, DiskType, DomainDef, PciAddress, VideoModel,
-    VsockModel,
+    Address, ControllerType, DiskBus, DiskDevice, DomainDef, PciAddress, VideoModel, VsockModel,
 };
 use crate::qemu::argv::{invalid, unsupported};
 
@@ -23,8 +22,8 @@ pub fn validate(def: &DomainDef) -> Result<(), Error> {
 }
 
 /// What QEMU's devices take (libvirt's `qemuValidateDomainDeviceDef*`):
-/// a SCSI LUN is `scsi-block` on a block device, with no identity of
-/// its own; a WWN is IDE's and SCSI's, a vendor and product SCSI's; block
+/// a SCSI LUN is `scsi-block` (its source is the model's rule), with no
+/// identity of its own; a WWN is IDE's and SCSI's, a vendor and product SCSI's; block
 /// sizes, geometry and rotation rate as `argv::check_disk_props` says; VT-d
 /// is Q35's; vhost-vsock has no transitional device.
 fn device_rules(def: &DomainDef) -> Result<(), Error> {
@@ -40,11 +39,6 @@ fn device_rules(def: &DomainDef) -> Result<(), Error> {
             if bus != Some(DiskBus::Scsi) {
                 return Err(unsupported(format!(
                     "disk '{t}': disk device='lun' is only supported on bus='scsi'"
-                )));
-            }
-            if d.kind != DiskType::Block {
-                return Err(unsupported(format!(
-                    "disk '{t}': disk device='lun' is only valid for block type disk source"
                 )));
             }
             if d.serial.is_some() {

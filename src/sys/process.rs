@@ -103,6 +103,15 @@ pub fn open_log(path: &Path) -> Result<File> {
     Ok(file)
 }
 
+/// The first program called `name` in `$PATH`.
+pub fn find_program(name: &str) -> Option<std::path::PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(name))
+            .find(|p| p.is_file())
+    })
+}
+
 /// Runs `argv` (`argv[0]` looked up in `$PATH` when it has no slash)
 /// with this process's environment, in a new session, with stdin on
 /// /dev/null, stdout and stderr on `out`, each of `fds` at its number,

@@ -11,12 +11,13 @@ use std::time::Duration;
 
 use crate::support::{State, firmware_vm, must, poll, qemus_under};
 
-const IQN: &str = "iqn.2026-12.org.qvirt:applied";
+pub(crate) const IQN: &str = "iqn.2026-12.org.qvirt:applied";
 
 /// A network namespace with loopback up, and `tgtd` serving in it;
 /// everything in it killed and the namespace deleted on drop.
-struct Target {
-    ns: String,
+pub(crate) struct Target {
+    /// The network namespace the target serves in.
+    pub(crate) ns: String,
     control: String,
     tgtd: Child,
 }
@@ -24,7 +25,7 @@ struct Target {
 impl Target {
     /// Serves `image` as LUN 1 of target [`IQN`] on 127.0.0.1:3260 inside
     /// a new namespace.
-    fn serve(image: &Path) -> Target {
+    pub(crate) fn serve(image: &Path) -> Target {
         assert!(
             nix::unistd::geteuid().is_root(),
             "the iSCSI test needs root (a network namespace and tgtd)"
@@ -75,7 +76,7 @@ impl Target {
     }
 
     /// From now on an initiator must log in with CHAP as `user`.
-    fn require_chap(&self, user: &str, password: &str) {
+    pub(crate) fn require_chap(&self, user: &str, password: &str) {
         must(&mut self.adm(&[
             "--op",
             "new",
@@ -100,7 +101,7 @@ impl Target {
     }
 
     /// Serves `image` as LUN `lun` too.
-    fn add_lun(&self, lun: u32, image: &Path) {
+    pub(crate) fn add_lun(&self, lun: u32, image: &Path) {
         must(&mut self.adm(&[
             "--op",
             "new",

@@ -12,12 +12,12 @@ use serde_json::{Value, json};
 
 use super::support::{BOOT, State, must, poll, qemu_img, qemus_under};
 
-const CODE: &str = "/usr/share/OVMF/OVMF_CODE_4M.fd";
-const VARS: &str = "/usr/share/OVMF/OVMF_VARS_4M.fd";
+pub(crate) const CODE: &str = "/usr/share/OVMF/OVMF_CODE_4M.fd";
+pub(crate) const VARS: &str = "/usr/share/OVMF/OVMF_VARS_4M.fd";
 
 /// A UEFI domain on q35 with `os` after its `<type>`, its serial port
 /// written to `serial`.
-fn efi_vm(name: &str, os: &str, serial: &Path) -> String {
+pub(crate) fn efi_vm(name: &str, os: &str, serial: &Path) -> String {
     format!(
         "<domain type='qemu'>
   <name>{name}</name>
@@ -37,13 +37,13 @@ fn efi_vm(name: &str, os: &str, serial: &Path) -> String {
 }
 
 /// Whether `bytes` hold `name` as UEFI writes variable names (UTF-16LE).
-fn has_variable(bytes: &[u8], name: &str) -> bool {
+pub(crate) fn has_variable(bytes: &[u8], name: &str) -> bool {
     let wide: Vec<u8> = name.encode_utf16().flat_map(u16::to_le_bytes).collect();
     bytes.windows(wide.len()).any(|w| w == wide)
 }
 
 /// Waits until OVMF has reached its boot manager on the serial port.
-fn wait_for_shell(serial: &Path) {
+pub(crate) fn wait_for_shell(serial: &Path) {
     poll("OVMF's boot manager on the serial port", BOOT, || {
         let text = std::fs::read(serial).unwrap_or_default();
         String::from_utf8_lossy(&text)
@@ -53,7 +53,7 @@ fn wait_for_shell(serial: &Path) {
 }
 
 /// The block nodes QEMU has, by node name: (driver, file name).
-fn nodes(st: &State, name: &str) -> Vec<(String, String, String)> {
+pub(crate) fn nodes(st: &State, name: &str) -> Vec<(String, String, String)> {
     let mut qmp = st.qmp(name);
     let v = qmp.exec("query-named-block-nodes", json!({}));
     v.as_array()
@@ -66,7 +66,10 @@ fn nodes(st: &State, name: &str) -> Vec<(String, String, String)> {
         .collect()
 }
 
-fn node<'a>(all: &'a [(String, String, String)], name: &str) -> &'a (String, String, String) {
+pub(crate) fn node<'a>(
+    all: &'a [(String, String, String)],
+    name: &str,
+) -> &'a (String, String, String) {
     all.iter()
         .find(|n| n.0 == name)
         .unwrap_or_else(|| panic!("no node {name} in {all:?}"))

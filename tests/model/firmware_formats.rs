@@ -1,6 +1,6 @@
 //! The image formats of firmware files (`<loader format>`, `<nvram
 //! format templateFormat>`, libvirt 9.2 and 10.10) and the variable store
-//! named by a `<source>` (`<nvram type='file|block'>`, libvirt 8.5).
+//! named by a `<source>` (`<nvram type='file|block|network'>`, libvirt 8.5).
 
 use qvirt::model::{FirmwareFormat, ModelErrorKind, NvramType};
 
@@ -75,12 +75,63 @@ fn a_store_named_by_its_source() {
         Unsupported,
         "attribute file on <nvram><source>",
     );
-    // Network stores (iSCSI, NBD) are not supported.
+}
+
+/// `<nvram type='network'>` (libvirt 8.5): a network disk's `<source>`,
+/// NBD or iSCSI (with its CHAP `<auth>`), written back as read; what the
+/// firmware's flash cannot be written through is refused where it is.
+#[test]
+fn a_store_on_a_network_export() {
+    let loader = "<loader readonly='yes' type='pflash'>/fw/CODE.fd</loader>";
+    let net = |attrs: &str, source: &str| {
+        os(&format!(
+            "{loader}<nvram type='network'{attrs}>{source}</nvram>"
+        ))
+    };
+    let nbd = "<source protocol='nbd' name='vars'><host name='nbd.example' port='10810'/></source>";
+    let d = accept(&net("", nbd));
+    let n = d.os.nvram.as_ref().unwrap();
+    assert_eq!(n.kind, Some(NvramType::Network));
+    assert_eq!(n.path, None);
+    let src = n.network.as_ref().unwrap();
+    assert_eq!(src.protocol, qvirt::model::DiskProtocol::Nbd);
+    assert_eq!(src.name.as_deref(), Some("vars"));
+    assert_eq!(src.hosts[0].port, Some(10810));
+    let iscsi = "<source protocol='iscsi' name='iqn.2013-07.com.example:vars/1'>\
+                 <host name='example.com' port='6000'/>\
+                 <auth username='me'><secret type='iscsi' usage='vars'/></auth></source>";
+    let d = accept(&net("", iscsi));
+    let x = d.to_xml();
+    assert!(
+        x.contains("<auth username='me'>") && x.contains("<nvram type='network'>"),
+        "{x}"
+    );
+    reject(&net("", ""), Invalid, "needs a <source protocol=...>");
     reject(
-        &os("<loader readonly='yes' type='pflash'>/fw/CODE.fd</loader>\
-             <nvram type='network'><source protocol='nbd' name='vars'/></nvram>"),
+        &net(
+            "",
+            "<source protocol='http' name='/vars.fd'><host name='h'/></source>",
+        ),
         Unsupported,
-        "'network' for attribute type on <os><nvram>",
+        "protocol 'http' at 4:130 is not supported",
+    );
+    reject(
+        &net("", &nbd.replace("name='vars'", "name='vars' tls='yes'")),
+        Unsupported,
+        "TLS to a network NVRAM store",
+    );
+    reject(
+        &net(" template='/fw/VARS.fd'", nbd),
+        Unsupported,
+        "not made from a template",
+    );
+    reject(
+        &net(
+            "",
+            &iscsi.replace("type='iscsi' usage", "type='ceph' usage"),
+        ),
+        Unsupported,
+        "invalid secret type 'ceph'",
     );
 }
 

@@ -5,7 +5,7 @@
 
 use qvirt::model::ModelErrorKind;
 
-use crate::{accept, doc, doc_os, reject, reject_at_define};
+use crate::{accept, doc, doc_os, reject, reject_at_define, round_trip};
 
 use ModelErrorKind::{Invalid, Unsupported};
 
@@ -827,8 +827,8 @@ fn tcg_tb_cache() {
 }
 
 /// What QEMU's devices take, refused when the domain is defined (as
-/// libvirt's qemu_validate.c refuses it): a LUN on SCSI only, from a
-/// block device, without an identity of its own; a WWN on IDE and SCSI;
+/// libvirt's qemu_validate.c refuses it): a LUN on SCSI only, without
+/// an identity of its own; a WWN on IDE and SCSI;
 /// a vendor and product on SCSI; no transitional vsock.
 #[test]
 fn device_rules_at_define() {
@@ -848,10 +848,6 @@ fn device_rules_at_define() {
         (
             disk("block", "lun", "virtio", "vda", ""),
             "only supported on bus='scsi'",
-        ),
-        (
-            disk("file", "lun", "scsi", "sda", ""),
-            "block type disk source",
         ),
         (
             disk("block", "lun", "scsi", "sda", "<serial>S</serial>"),
@@ -885,4 +881,58 @@ fn device_rules_at_define() {
     ] {
         reject_at_define(&xml, Unsupported, why);
     }
+}
+
+/// libvirt's virDomainDiskDefSourceLUNValidate, a rule of the model: a
+/// LUN's SCSI commands go to a host block device or an iSCSI target,
+/// its bytes the device's own (raw, no slice, no encryption); any other
+/// source is refused where the disk is.
+#[test]
+fn lun_sources() {
+    let net = |protocol: &str, name: &str, inner: &str| {
+        doc(
+            "",
+            &format!(
+                "<controller type='scsi' model='virtio-scsi'/>\
+                 <disk type='network' device='lun'>{inner}\
+                 <source protocol='{protocol}' name='{name}'><host name='127.0.0.1' port='3260'/></source>\
+                 <target dev='sda' bus='scsi'/></disk>"
+            ),
+        )
+    };
+    let iscsi = net("iscsi", "iqn.2026-12.org.qvirt:t/1", "");
+    let d = accept(&iscsi);
+    assert_eq!(d.devices.disks[0].device, qvirt::model::DiskDevice::Lun);
+    assert!(crate::read_for_define(&iscsi).is_ok());
+    assert!(round_trip(&d).contains("<disk type='network' device='lun'>"));
+    for (xml, why) in [
+        (
+            net("nbd", "export", ""),
+            "not supported for protocol='nbd', at 6:",
+        ),
+        (
+            net(
+                "iscsi",
+                "iqn.2026-12.org.qvirt:t/1",
+                "<driver name='qemu' type='qcow2'/>",
+            ),
+            "must use 'raw' format, at 6:",
+        ),
+        (
+            doc(
+                "",
+                "<disk type='file' device='lun'><source file='/var/lib/x.img'/>\
+                 <target dev='sda' bus='scsi'/></disk>",
+            ),
+            "only valid for block type disk source (or an iSCSI network source), not type='file', at 6:",
+        ),
+    ] {
+        reject(&xml, Unsupported, why);
+    }
+    // On virtio-blk, an iSCSI LUN is refused as a block one is.
+    reject_at_define(
+        &iscsi.replace("dev='sda' bus='scsi'", "dev='vda' bus='virtio'"),
+        Unsupported,
+        "only supported on bus='scsi'",
+    );
 }

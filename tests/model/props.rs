@@ -760,6 +760,19 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
                     backend: TpmBackend::Emulator {
                         version: Some(TpmVersion::V2_0),
                         persistent_state: p.maybe(|p| p.coin()),
+                        encryption: p.maybe(|_| Uuid::from_u128(u128::from(seed))),
+                        // A set in libvirt's order, as the reader keeps it.
+                        active_pcr_banks: p.maybe(|p| {
+                            let mut banks: Vec<_> = TpmPcrBank::ALL
+                                .iter()
+                                .copied()
+                                .filter(|_| p.coin())
+                                .collect();
+                            banks.push(*p.of(TpmPcrBank::ALL));
+                            banks.sort();
+                            banks.dedup();
+                            banks
+                        }),
                     },
                 })
                 .into_iter()

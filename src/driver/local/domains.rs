@@ -247,7 +247,13 @@ impl Core {
         let mut def = old.clone();
         // The default store is named after the domain: keep its file.
         let store = self.layout.nvram_file(&old.name);
-        if old.os.nvram.as_ref().is_none_or(|n| n.path.is_none()) && store.exists() {
+        if old
+            .os
+            .nvram
+            .as_ref()
+            .is_none_or(|n| n.path.is_none() && !n.is_network())
+            && store.exists()
+        {
             let nvram = def.os.nvram.get_or_insert_with(Default::default);
             nvram.path = Some(store.to_string_lossy().into_owned());
         }

@@ -611,14 +611,5 @@ pub(crate) fn default_emulator(arch: &str) -> PathBuf {
     } else {
         "qemu-system-x86_64"
     };
-    find_in_path(bin).unwrap_or_else(|| PathBuf::from("/usr/bin").join(bin))
-}
-
-/// The first `name` in `$PATH`.
-fn find_in_path(name: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|p| p.join(name))
-            .find(|p| p.is_file())
-    })
+    crate::sys::process::find_program(bin).unwrap_or_else(|| PathBuf::from("/usr/bin").join(bin))
 }

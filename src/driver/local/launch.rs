@@ -253,7 +253,18 @@ impl Core {
             return Err(e);
         }
         // The NVRAM file and the swtpm; the swtpm dies with a failed start.
-        let swtpm = match super::tuning::prepare_host(&def, &self.layout, &run_dir) {
+        let tpm_key = match self.tpm_key(&def) {
+            Ok(k) => k,
+            Err(e) => {
+                let _ = crate::sys::fsutil::remove_tree(&run_dir);
+                return Err(e);
+            }
+        };
+        let tpm = super::tpm::TpmStart {
+            key: tpm_key.as_deref(),
+            incoming: paths.incoming,
+        };
+        let swtpm = match super::tuning::prepare_host(&def, &self.layout, &run_dir, &tpm) {
             Ok(t) => t,
             Err(e) => {
                 let _ = crate::sys::fsutil::remove_tree(&run_dir);

@@ -340,7 +340,48 @@ impl Core {
                 replace_atomic(&file, &value)?;
             }
         }
+        if only.is_none() {
+            self.write_nvram_secret(def, run_dir)?;
+        }
         Ok(())
+    }
+
+    /// The value of the secret (usage `vtpm`) that keys the state of the
+    /// domain's emulated TPM, if `<encryption secret>` names one; a
+    /// missing secret or value stops the start, naming the TPM.
+    pub(crate) fn tpm_key(&self, def: &crate::model::DomainDef) -> Result<Option<Vec<u8>>> {
+        let Some(uuid) = super::tpm::encryption_secret(def) else {
+            return Ok(None);
+        };
+        let (_, value) = self
+            .secret_for_disk(&SecretLookup::Uuid(uuid), SecretUsageType::Vtpm)
+            .map_err(|e| {
+                Error::new(e.code, format!("the TPM's state encryption: {}", e.message))
+            })?;
+        Ok(Some(value))
+    }
+
+    /// The CHAP password of an iSCSI `<nvram type='network'>` store,
+    /// handed over as a disk's ([`Core::write_disk_secrets`]).
+    fn write_nvram_secret(
+        &self,
+        def: &crate::model::DomainDef,
+        run_dir: &std::path::Path,
+    ) -> Result<()> {
+        let Some(auth) = def
+            .os
+            .nvram
+            .as_ref()
+            .and_then(|n| n.network.as_ref())
+            .and_then(|n| n.auth.as_ref())
+        else {
+            return Ok(());
+        };
+        let (_, value) = self
+            .secret_for_disk(&auth.lookup, SecretUsageType::Iscsi)
+            .map_err(|e| Error::new(e.code, format!("<nvram>: {}", e.message)))?;
+        let id = crate::qemu::argv::NVRAM_STORE_ID;
+        replace_atomic(&crate::qemu::argv::disk_secret_file(run_dir, id), &value)
     }
 }
 

@@ -307,12 +307,23 @@ pub fn choose_render_node(def: &mut DomainDef, dri: &Path) -> Result<()> {
 /// Prepares what must exist before QEMU starts: the NVRAM file (copied
 /// from its template at the first start) and the software TPM. The
 /// returned swtpm is killed when dropped, unless kept once QEMU runs.
-pub fn prepare_host(def: &DomainDef, layout: &Layout, run_dir: &Path) -> Result<Option<Swtpm>> {
+pub fn prepare_host(
+    def: &DomainDef,
+    layout: &Layout,
+    run_dir: &Path,
+    tpm: &tpm::TpmStart<'_>,
+) -> Result<Option<Swtpm>> {
     if let Some(store) = firmware::nvram_file(def, &layout.nvram) {
         firmware::ensure_nvram(def, &store)?;
     }
     transient_overlays(def, run_dir)?;
-    tpm::start(&layout.tpm, def, run_dir, &layout.tpm_log_file(&def.name))
+    tpm::start(
+        &layout.tpm,
+        def,
+        run_dir,
+        &layout.tpm_log_file(&def.name),
+        tpm,
+    )
 }
 
 /// Makes the overlay each `<transient/>` disk writes to (in the run
@@ -563,13 +574,15 @@ pub fn undefine_plan(
             "cannot both keep and delete TPM",
         ));
     }
+    // A network store is its server's: an undefine leaves it alone.
+    let network = def.os.nvram.as_ref().is_some_and(|n| n.is_network());
     let nvram = firmware::nvram_file(def, &layout.nvram)
         .or_else(|| {
             // A domain whose firmware is chosen at start has its store at
             // the default path.
             def.os.is_uefi().then(|| layout.nvram_file(&def.name))
         })
-        .filter(|p| p.exists());
+        .filter(|p| !network && p.exists());
     let nvram = match nvram {
         Some(p) if flags.nvram => Some(p),
         Some(_) if flags.keep_nvram => None,

@@ -716,12 +716,26 @@ fn tpm(w: &mut XmlWriter, t: &Tpm) {
         TpmBackend::Emulator {
             version,
             persistent_state,
+            encryption,
+            active_pcr_banks,
         } => {
             let a = Attrs::new()
                 .add("type", "emulator")
                 .opt("version", version.map(|v| v.as_str()))
                 .opt("persistent_state", persistent_state.map(yes_no));
-            w.empty("backend", a);
+            let children = encryption.is_some() || active_pcr_banks.is_some();
+            element(w, "backend", a, children, |w| {
+                if let Some(u) = encryption {
+                    w.empty("encryption", Attrs::new().add("secret", u.hyphenated()));
+                }
+                if let Some(banks) = active_pcr_banks {
+                    w.open("active_pcr_banks", Attrs::new());
+                    for b in banks {
+                        w.empty(b.as_str(), Attrs::new());
+                    }
+                    w.close("active_pcr_banks");
+                }
+            });
         }
         TpmBackend::Passthrough { path } => {
             w.open("backend", Attrs::new().add("type", "passthrough"));

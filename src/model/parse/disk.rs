@@ -106,13 +106,6 @@ pub(super) fn disk(e: El) -> R<Disk> {
         encryption: source_enc,
         slice,
     } = extras;
-    // libvirt's virDomainDiskDefValidateSourceChainOne.
-    if slice.is_some() && device == DiskDevice::Lun {
-        return Err(super::el::unsupported(format!(
-            "disk device 'lun' at {} doesn't support storage slice",
-            e.at()
-        )));
-    }
     let encryption = match (encryption, source_enc) {
         (Some(_), Some(_)) => {
             return Err(super::el::unsupported(format!(
@@ -247,6 +240,7 @@ pub(super) fn disk(e: El) -> R<Disk> {
     }
     d.encryption = encryption;
     super::disk_source::fat_rules(&d, e)?;
+    super::disk_source::lun_rules(&d, e)?;
     Ok(d)
 }
 
@@ -592,6 +586,34 @@ fn disk_auth_rules(n: &NetworkSource, e: El) -> R<()> {
         )));
     }
     Ok(())
+}
+
+/// The `<source>` of `<nvram type='network'>`: a network disk's, for
+/// the protocols QEMU's firmware flash is written through (NBD, iSCSI),
+/// without TLS or an encryption layer.
+pub(super) fn nvram_network_source(e: El) -> R<NetworkSource> {
+    let (n, enc) = network_source(e)?;
+    let at = e.at();
+    if !matches!(n.protocol, DiskProtocol::Nbd | DiskProtocol::Iscsi) {
+        return Err(super::el::unsupported(format!(
+            "a network NVRAM store over protocol '{}' at {at} is not supported: use 'nbd' or 'iscsi'",
+            n.protocol.as_str()
+        )));
+    }
+    if n.tls == Some(true) {
+        return Err(e.bad_value(
+            ModelErrorKind::Unsupported,
+            "tls",
+            "TLS to a network NVRAM store is not supported",
+        ));
+    }
+    if enc.is_some() {
+        return Err(super::el::unsupported(format!(
+            "<encryption> of a network NVRAM store at {at} is not supported"
+        )));
+    }
+    disk_auth_rules(&n, e)?;
+    Ok(n)
 }
 
 fn network_source(e: El) -> R<(NetworkSource, Option<DiskEncryption>)> {

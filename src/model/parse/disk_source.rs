@@ -191,3 +191,46 @@ pub(super) fn fat_rules(d: &crate::model::Disk, e: El) -> R<()> {
     }
     Ok(())
 }
+
+/// libvirt's virDomainDiskDefSourceLUNValidate: a `device='lun'` disk
+/// passes the guest's SCSI commands to a host block device (its SG_IO)
+/// or to an iSCSI target (through QEMU's initiator), so its bytes are the
+/// device's own: no image format, slice or encryption layer between.
+pub(super) fn lun_rules(d: &crate::model::Disk, e: El) -> R<()> {
+    use crate::model::{DiskDevice, DiskFormat, DiskType};
+    if d.device != DiskDevice::Lun {
+        return Ok(());
+    }
+    let at = e.at();
+    match (d.kind, d.network.as_ref().map(|n| n.protocol)) {
+        (DiskType::Block, _) | (DiskType::Network, Some(DiskProtocol::Iscsi)) => {}
+        (DiskType::Network, Some(p)) => {
+            return Err(unsupported(format!(
+                "disk device='lun' is not supported for protocol='{}', at {at}: only an iSCSI network disk passes SCSI commands",
+                p.as_str()
+            )));
+        }
+        (kind, _) => {
+            return Err(unsupported(format!(
+                "disk device='lun' is only valid for block type disk source (or an iSCSI network source), not type='{}', at {at}",
+                kind.as_str()
+            )));
+        }
+    }
+    if d.format.is_some_and(|f| f != DiskFormat::Raw) {
+        return Err(unsupported(format!(
+            "disk device 'lun' must use 'raw' format, at {at}"
+        )));
+    }
+    if d.slice.is_some() {
+        return Err(unsupported(format!(
+            "disk device 'lun' at {at} doesn't support storage slice"
+        )));
+    }
+    if d.encryption.is_some() {
+        return Err(unsupported(format!(
+            "disk device 'lun' at {at} doesn't support encryption"
+        )));
+    }
+    Ok(())
+}

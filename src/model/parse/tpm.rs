@@ -3,7 +3,8 @@
 
 use super::devices::alias;
 use super::el::{El, R, invalid, set};
-use crate::model::{Tpm, TpmBackend};
+use super::storage::parse_uuid;
+use crate::model::{ModelErrorKind, Tpm, TpmBackend, TpmModel, TpmPcrBank, TpmVersion, Word};
 
 pub(super) fn tpm(e: El) -> R<Tpm> {
     e.allow(&["model"])?;
@@ -11,7 +12,7 @@ pub(super) fn tpm(e: El) -> R<Tpm> {
     let mut backend = None;
     for c in e.children()? {
         match c.name() {
-            "backend" => set(&mut backend, c, backend_of)?,
+            "backend" => set(&mut backend, c, |c| backend_of(c, model))?,
             "alias" => alias(c)?,
             _ => c.skip()?,
         }
@@ -21,7 +22,7 @@ pub(super) fn tpm(e: El) -> R<Tpm> {
     Ok(Tpm { model, backend })
 }
 
-fn backend_of(c: El) -> R<TpmBackend> {
+fn backend_of(c: El, model: Option<TpmModel>) -> R<TpmBackend> {
     c.req("type")?;
     let kind = c.choice(
         "type",
@@ -30,15 +31,72 @@ fn backend_of(c: El) -> R<TpmBackend> {
     match kind {
         Some(1) => passthrough(c),
         Some(2) => external(c),
-        _ => {
-            c.allow(&["type", "version", "persistent_state"])?;
-            c.empty()?;
-            Ok(TpmBackend::Emulator {
-                version: c.word("version")?,
-                persistent_state: c.yes_no("persistent_state")?,
-            })
+        _ => emulator(c, model),
+    }
+}
+
+/// `<backend type='emulator' version= persistent_state=>` with its
+/// `<encryption secret=UUID>` and `<active_pcr_banks>` (libvirt's
+/// virDomainTPMDefParseXML).
+fn emulator(c: El, model: Option<TpmModel>) -> R<TpmBackend> {
+    c.allow(&["type", "version", "persistent_state"])?;
+    let version = c.word("version")?;
+    let (mut encryption, mut banks) = (None, None);
+    for d in c.children()? {
+        match d.name() {
+            "encryption" => set(&mut encryption, d, |d| {
+                d.allow(&["secret"])?;
+                d.empty()?;
+                parse_uuid(d.req("secret")?).ok_or_else(|| {
+                    d.bad_value(
+                        ModelErrorKind::Invalid,
+                        "secret",
+                        "expected a secret's UUID",
+                    )
+                })
+            })?,
+            "active_pcr_banks" => set(&mut banks, d, pcr_banks)?,
+            _ => d.skip()?,
         }
     }
+    let active_pcr_banks = banks.flatten();
+    // virDomainTPMDevValidate: PCR banks are TPM 2.0's.
+    let effective = version.unwrap_or(crate::model::Tpm::default_version(model));
+    if active_pcr_banks.is_some() && effective != TpmVersion::V2_0 {
+        return Err(invalid(format!(
+            "<active_pcr_banks/> requires TPM version '2.0', and the TPM at {} is a {} one",
+            c.at(),
+            effective.as_str()
+        )));
+    }
+    Ok(TpmBackend::Emulator {
+        version,
+        persistent_state: c.yes_no("persistent_state")?,
+        encryption,
+        active_pcr_banks,
+    })
+}
+
+/// `<active_pcr_banks>`: each child names a bank (`<sha256/>`); the set,
+/// in libvirt's order; `None` when it names none.
+fn pcr_banks(e: El) -> R<Option<Vec<TpmPcrBank>>> {
+    e.allow(&[])?;
+    let mut banks = Vec::new();
+    for b in e.children()? {
+        let bank = TpmPcrBank::from_word(b.name()).ok_or_else(|| {
+            super::el::unsupported(format!(
+                "Unsupported PCR banks '{}' at {}: use sha1, sha256, sha384 or sha512",
+                b.name(),
+                b.at()
+            ))
+        })?;
+        b.allow(&[])?;
+        b.empty()?;
+        banks.push(bank);
+    }
+    banks.sort();
+    banks.dedup();
+    Ok((!banks.is_empty()).then_some(banks))
 }
 
 fn passthrough(c: El) -> R<TpmBackend> {

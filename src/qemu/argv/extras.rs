@@ -111,11 +111,7 @@ pub fn emit_tpm(cx: &mut Ctx<'_>) -> Result<(), Error> {
 /// The TPM version of a domain's TPM: the written one, or libvirt's
 /// choice (2.0 for tpm-crb, else 1.2).
 pub fn tpm_version(model: Option<TpmModel>, version: Option<TpmVersion>) -> TpmVersion {
-    version.unwrap_or(if model == Some(TpmModel::TpmCrb) {
-        TpmVersion::V2_0
-    } else {
-        TpmVersion::V1_2
-    })
+    version.unwrap_or(crate::model::Tpm::default_version(model))
 }
 
 /// Watchdog devices and what QEMU does when one fires.

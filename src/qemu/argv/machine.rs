@@ -122,18 +122,8 @@ pub fn emit_machine(cx: &mut Ctx<'_>, machine_type: &str, caps: &QemuCaps) -> Re
         cx.arg("-blockdev", code);
         let node = flash_format(cx, 0, loader.effective_format(), read_only);
         machine = machine.set("pflash0", node);
-        if let Some(vars) = nvram_path(cx)? {
+        if let Some(store) = nvram_storage(cx)? {
             let nvram = cx.def.os.nvram.as_ref();
-            let driver = match nvram.and_then(|n| n.kind) {
-                Some(NvramType::Block) => "host_device",
-                _ => "file",
-            };
-            let store = Opts::empty()
-                .set("driver", driver)
-                .set("filename", vars)
-                .set("node-name", "pflash1-storage")
-                .switch("read-only", false)
-                .build();
             cx.arg("-blockdev", store);
             // The store's format is the loader's unless it says its own.
             let format = nvram
@@ -295,6 +285,41 @@ fn flash_format(cx: &mut Ctx<'_>, unit: u8, format: FirmwareFormat, read_only: b
         }
     }
 }
+
+/// The variable store's storage node (`pflash1-storage`), if the pflash
+/// loader has a store: a file or host block device, or, for
+/// `<nvram type='network'>`, the protocol node a network disk of that
+/// source has (libvirt's qemuBlockStorageSourceGetBackendProps), its
+/// credentials in a `secret` object reading
+/// `disk_secret_file(run_dir, NVRAM_STORE_ID)`.
+fn nvram_storage(cx: &mut Ctx<'_>) -> Result<Option<String>, Error> {
+    let def = cx.def;
+    let storage = |o: Opts| {
+        o.set("node-name", "pflash1-storage")
+            .switch("read-only", false)
+    };
+    if let Some(n) = def.os.nvram.as_ref().and_then(|n| n.network.as_ref()) {
+        let o = super::disk_net::network_node(n, "nvram")?;
+        let o = match &n.auth {
+            Some(auth) => super::disk_net::with_credentials(cx, o, n, auth, NVRAM_STORE_ID)?,
+            None => o,
+        };
+        return Ok(Some(storage(o).build()));
+    }
+    let Some(vars) = nvram_path(cx)? else {
+        return Ok(None);
+    };
+    let driver = match def.os.nvram.as_ref().and_then(|n| n.kind) {
+        Some(NvramType::Block) => "host_device",
+        _ => "file",
+    };
+    let o = Opts::empty().set("driver", driver).set("filename", vars);
+    Ok(Some(storage(o).build()))
+}
+
+/// The id under which a network NVRAM store's credentials are handed to
+/// QEMU, as a network disk's are under its device id.
+pub const NVRAM_STORE_ID: &str = "pflash1";
 
 /// The variable store for a pflash loader, if it has one.
 fn nvram_path(cx: &Ctx<'_>) -> Result<Option<String>, Error> {

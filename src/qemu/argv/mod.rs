@@ -93,6 +93,7 @@ pub use disk_props::copy_on_read_node;
 pub use disks::transient_overlay;
 pub use extras::{tpm_socket, tpm_version};
 pub use hotplug::{DeviceArgs, PluggedDevice, device_args, with_pci_addresses};
+pub use machine::NVRAM_STORE_ID;
 pub use memdev::hugetlbfs_page_kib;
 pub(crate) use net::check_guest_ips;
 pub use net::passt_socket;
