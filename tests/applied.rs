@@ -54,6 +54,8 @@ mod pci_props;
 #[allow(dead_code)]
 #[path = "common/procs.rs"]
 mod procs;
+#[path = "applied/qemu_ns.rs"]
+mod qemu_ns;
 #[path = "applied/rng.rs"]
 mod rng;
 #[path = "applied/support.rs"]

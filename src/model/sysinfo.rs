@@ -30,6 +30,20 @@ words! {
         /// `<chassis>`: SMBIOS type 3.
         Chassis = "chassis",
     }
+
+    /// `<qemu:deprecation behavior=...>`: what QEMU does with deprecated
+    /// commands and fields of its monitor.
+    pub enum DeprecationBehavior {
+        /// QEMU accepts and reports deprecated fields and commands (its
+        /// default).
+        None = "none",
+        /// QEMU leaves deprecated fields out of what it reports.
+        Omit = "omit",
+        /// As `omit`, and QEMU refuses deprecated commands and arguments.
+        Reject = "reject",
+        /// As `omit`, and QEMU aborts on a deprecated command or argument.
+        Crash = "crash",
+    }
 }
 
 /// An `<entry>` of `<sysinfo type='fwcfg'>`: a named blob the guest reads
@@ -118,6 +132,11 @@ pub struct QemuExtras {
     /// `<qemu:override><qemu:device alias=...>`: properties of a device's
     /// `-device`, set or removed.
     pub overrides: Vec<DeviceOverride>,
+    /// `<qemu:deprecation behavior=...>`. Default: `None`, QEMU's own
+    /// behaviour (libvirt's `deprecation_behavior` of qemu.conf, `none`).
+    /// Unlike the rest of the namespace it does not taint the domain, as
+    /// in libvirt: it only makes QEMU stricter.
+    pub deprecation: Option<DeprecationBehavior>,
 }
 
 /// `<qemu:device alias=...><qemu:frontend>`: properties of one device.

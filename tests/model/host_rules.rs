@@ -1,7 +1,7 @@
 //! One test per validation rule of what tuned, passed-through and dumped
 //! definitions carry: interface drivers and ports, direct interfaces,
 //! live-only attributes, vCPU lists, security labels, mediated devices,
-//! TPM passthrough, QEMU overrides.
+//! TPM passthrough, QEMU overrides and deprecation behavior.
 
 use qvirt::model::ModelErrorKind;
 
@@ -374,6 +374,39 @@ fn qemu_override() {
         &with("<qemu:property name='x' type='remove' value='1'/>"),
         Invalid,
         "no value",
+    );
+}
+
+/// `<qemu:deprecation behavior>`: libvirt's four words, read and written
+/// back; another word, a second element or a missing value is refused
+/// where it is written.
+#[test]
+fn qemu_deprecation() {
+    use qvirt::model::DeprecationBehavior;
+    let with = |inner: &str| {
+        format!(
+            "<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'><name>t</name>\
+             <memory unit='MiB'>64</memory><os><type arch='x86_64' machine='pc'>hvm</type></os><devices/>\
+             {inner}</domain>"
+        )
+    };
+    for b in DeprecationBehavior::ALL {
+        let d = accept(&with(&format!(
+            "<qemu:deprecation behavior='{}'/>",
+            b.as_str()
+        )));
+        assert_eq!(d.qemu.deprecation, Some(*b));
+    }
+    reject(
+        &with("<qemu:deprecation behavior='warn'/>"),
+        Unsupported,
+        "'warn' for attribute behavior on <qemu:deprecation> at 1:",
+    );
+    reject(&with("<qemu:deprecation/>"), Invalid, "behavior");
+    reject(
+        &with("<qemu:deprecation behavior='omit'/><qemu:deprecation behavior='crash'/>"),
+        Invalid,
+        "more than once",
     );
 }
 

@@ -354,4 +354,7 @@ fn qemu(w: &mut XmlWriter, q: &QemuExtras) {
         }
         w.close("qemu:override");
     }
+    if let Some(b) = q.deprecation {
+        w.empty("qemu:deprecation", Attrs::new().add("behavior", b.as_str()));
+    }
 }

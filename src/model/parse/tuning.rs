@@ -667,7 +667,12 @@ pub(super) fn seclabel(e: El) -> R<SecLabel> {
 /// A child of `<domain>` in the `qemu:` namespace, read into `q`. Any
 /// other element of that namespace is refused by name.
 pub(super) fn qemu_element(e: El, q: &mut QemuExtras) -> R<()> {
-    e.allow(&[])?;
+    let attrs: &[&str] = if e.name() == "deprecation" {
+        &["behavior"]
+    } else {
+        &[]
+    };
+    e.allow(attrs)?;
     let in_ns = |c: &El| c.node.tag_name().namespace() == Some(QEMU_NAMESPACE);
     match e.name() {
         "commandline" => {
@@ -789,9 +794,16 @@ pub(super) fn qemu_element(e: El, q: &mut QemuExtras) -> R<()> {
                 q.overrides.push(DeviceOverride { alias, props });
             }
         }
+        "deprecation" => {
+            e.empty()?;
+            if q.deprecation.is_some() {
+                return Err(e.duplicate());
+            }
+            q.deprecation = Some(e.req_word("behavior")?);
+        }
         _ => {
             return Err(unsupported(format!(
-                "unsupported element <{}> at {}: of libvirt's QEMU namespace, qvirt reads qemu:commandline, qemu:capabilities and qemu:override",
+                "unsupported element <{}> at {}: of libvirt's QEMU namespace, qvirt reads qemu:commandline, qemu:capabilities, qemu:override and qemu:deprecation",
                 qname(e.node),
                 e.at()
             )));

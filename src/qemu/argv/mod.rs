@@ -412,6 +412,7 @@ fn emit_all(
             .set("debug-threads", "on")
             .build(),
     );
+    tuning::emit_compat(cx);
     cx.flag("-S");
     cx.flag("-no-user-config");
     cx.flag("-nodefaults");

@@ -12,8 +12,8 @@ use super::opts::{Opts, user};
 use super::{Ctx, invalid, unsupported};
 use crate::error::{Error, ErrorCode};
 use crate::model::{
-    DomainDef, MemoryAccess, MemoryAllocationMode, MemorySourceType, NumaMode, Placement,
-    SmbiosBlock, SmbiosMode, ThreadPool, parse_cpuset,
+    DeprecationBehavior, DomainDef, MemoryAccess, MemoryAllocationMode, MemorySourceType, NumaMode,
+    Placement, SmbiosBlock, SmbiosMode, ThreadPool, parse_cpuset,
 };
 
 /// Where hugetlbfs is mounted for a page size, as Debian mounts the
@@ -563,6 +563,23 @@ pub fn apply_overrides(cx: &mut Ctx<'_>) -> Result<(), Error> {
         cx.argv[at] = opts.build();
     }
     Ok(())
+}
+
+/// `<qemu:deprecation>` as libvirt's `-compat`: every behavior but
+/// `none` hides deprecated output; `reject` and `crash` also set what
+/// QEMU does with deprecated input (QEMU 6.0+, below qvirt's oldest).
+pub fn emit_compat(cx: &mut Ctx<'_>) {
+    let input = match cx.def.qemu.deprecation {
+        None | Some(DeprecationBehavior::None) => return,
+        Some(DeprecationBehavior::Omit) => None,
+        Some(DeprecationBehavior::Reject) => Some("reject"),
+        Some(DeprecationBehavior::Crash) => Some("crash"),
+    };
+    let mut o = Opts::empty().set("deprecated-output", "hide");
+    if let Some(i) = input {
+        o = o.set("deprecated-input", i);
+    }
+    cx.arg("-compat", o.build());
 }
 
 /// The `qemu:commandline` arguments, exactly as written, at the end.
