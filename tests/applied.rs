@@ -58,6 +58,8 @@ mod procs;
 mod qemu_ns;
 #[path = "applied/rng.rs"]
 mod rng;
+#[path = "applied/smbios.rs"]
+mod smbios;
 #[path = "applied/support.rs"]
 mod support;
 #[path = "applied/tpm.rs"]

@@ -65,7 +65,8 @@ pub struct FwCfgEntry {
 pub struct Sysinfo {
     /// `<bios>`, `<system>`, `<baseBoard>`, `<chassis>`: each block that
     /// is written, in libvirt's order, with its `<entry name=...>TEXT`
-    /// children in document order.
+    /// children in document order. `<baseBoard>` may come several times
+    /// (in document order), the others once.
     pub blocks: Vec<(SmbiosBlock, Vec<(String, String)>)>,
     /// `<oemStrings><entry>`: SMBIOS type 11, in order.
     pub oem_strings: Vec<String>,

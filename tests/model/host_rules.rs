@@ -624,6 +624,36 @@ fn thread_schedulers() {
     );
 }
 
+/// Several `<baseBoard>`s are read and written back in document order,
+/// as libvirt keeps them; a second `<bios>` is refused where it is.
+#[test]
+fn several_base_boards() {
+    use qvirt::model::SmbiosBlock;
+    let board = |m: &str| format!("<baseBoard><entry name='manufacturer'>{m}</entry></baseBoard>");
+    let d = accept(&doc(
+        &format!(
+            "<sysinfo type='smbios'>{}<bios><entry name='vendor'>V</entry></bios>{}</sysinfo>",
+            board("First"),
+            board("Second")
+        ),
+        "",
+    ));
+    let s = d.sysinfo.as_ref().unwrap();
+    let boards: Vec<&str> = s
+        .blocks
+        .iter()
+        .filter(|(b, _)| *b == SmbiosBlock::BaseBoard)
+        .map(|(_, e)| e[0].1.as_str())
+        .collect();
+    assert_eq!(boards, ["First", "Second"]);
+    assert_eq!(s.blocks[0].0, SmbiosBlock::Bios, "libvirt's order");
+    reject(
+        &doc("<sysinfo type='smbios'><bios/><bios/></sysinfo>", ""),
+        Invalid,
+        "element <bios> given more than once, again at 5:",
+    );
+}
+
 /// `<sysinfo type='fwcfg'>` beside the SMBIOS one: entries named
 /// `opt/...` (QEMU's and the firmware's own refused), each a text or a
 /// file.

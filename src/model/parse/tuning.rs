@@ -512,7 +512,9 @@ pub(super) fn sysinfo(e: El) -> R<Sysinfo> {
             c.skip()?;
             continue;
         };
-        if s.blocks.iter().any(|(b, _)| *b == block) {
+        // libvirt keeps every <baseBoard> (SMBIOS allows several type 2
+        // tables); the other blocks are one each.
+        if block != SmbiosBlock::BaseBoard && s.blocks.iter().any(|(b, _)| *b == block) {
             return Err(c.duplicate());
         }
         let entries = c.read(|c| {

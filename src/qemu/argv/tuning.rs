@@ -445,6 +445,17 @@ pub fn emit_smbios(cx: &mut Ctx<'_>) -> Result<(), Error> {
             ))
         });
     };
+    // QEMU keeps one set of type 2 fields: a second -smbios type=2
+    // would silently replace the first.
+    let boards = info
+        .blocks
+        .iter()
+        .filter(|(b, _)| *b == SmbiosBlock::BaseBoard);
+    if boards.count() > 1 {
+        return Err(unsupported(
+            "qemu does not support more than one entry to Type 2 in SMBIOS table: keep one <baseBoard> in <sysinfo>",
+        ));
+    }
     let keys: [(SmbiosBlock, u32, &[&str]); 4] = [
         (
             SmbiosBlock::Bios,
