@@ -31,6 +31,8 @@ mod disks;
 mod display;
 #[path = "applied/encryption.rs"]
 mod encryption;
+#[path = "applied/fs_models.rs"]
+mod fs_models;
 #[path = "applied/guest_security.rs"]
 mod guest_security;
 #[path = "applied/inguest.rs"]

@@ -546,6 +546,9 @@ fn devices(def: &DomainDef) -> R {
                 if f.multidevs.is_some() {
                     return Err(unsupported("virtiofs does not support multidevs"));
                 }
+                if f.model.is_some() {
+                    return Err(unsupported("virtiofs does not support model"));
+                }
                 if f.fmode.is_some() || f.dmode.is_some() {
                     return Err(unsupported("virtiofs does not support fmode and dmode"));
                 }
