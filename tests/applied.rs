@@ -35,6 +35,8 @@ mod encryption;
 mod fs_models;
 #[path = "applied/guest_security.rs"]
 mod guest_security;
+#[path = "applied/hmat.rs"]
+mod hmat;
 #[path = "applied/inguest.rs"]
 mod inguest;
 #[path = "applied/iommu_virtio.rs"]

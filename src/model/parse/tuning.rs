@@ -9,7 +9,7 @@ use super::el::{El, R, Radix, invalid, qname, set, unsupported};
 use crate::model::units::{parse_cpuset, size_to_kib};
 use crate::model::{
     CpuTune, DeviceOverride, FwCfgEntry, HugePage, MaxMemory, MemNode, MemoryAllocation,
-    MemoryBacking, ModelErrorKind, NumaCell, NumaMemory, NumaTune, OverrideProperty, Placement,
+    MemoryBacking, ModelErrorKind, NumaMemory, NumaTune, OverrideProperty, Placement,
     QEMU_NAMESPACE, QemuExtras, SchedPolicy, SecLabel, SmbiosBlock, Sysinfo, ThreadPool,
     ThreadSched, words::Word,
 };
@@ -22,7 +22,7 @@ fn marker(e: El) -> R<bool> {
 }
 
 /// A size attribute with a unit attribute beside it, in KiB.
-fn size_attr(e: El, name: &str, unit_attr: &str) -> R<Option<u64>> {
+pub(super) fn size_attr(e: El, name: &str, unit_attr: &str) -> R<Option<u64>> {
     let Some(v) = e.get(name) else {
         return Ok(None);
     };
@@ -373,76 +373,6 @@ pub(super) fn resource(e: El) -> R<Option<String>> {
         }
     }
     Ok(partition)
-}
-
-/// `<cpu><numa>`.
-/// `<distances>`: its `<sibling id= value=>`s (at least one).
-fn numa_distances(e: El) -> R<Vec<(u32, u32)>> {
-    e.allow(&[])?;
-    let mut out = Vec::new();
-    for s in e.children()? {
-        if s.name() != "sibling" {
-            s.skip()?;
-            continue;
-        }
-        super::el::push(&mut out, s, |s| {
-            s.allow(&["id", "value"])?;
-            s.empty()?;
-            s.req("id")?;
-            s.req("value")?;
-            let id = s.u32("id", Radix::Dec)?.unwrap_or(0);
-            Ok((id, s.u32("value", Radix::Dec)?.unwrap_or(0)))
-        })?;
-    }
-    if out.is_empty() {
-        return Err(invalid(format!(
-            "NUMA distances defined without siblings, at {}",
-            e.at()
-        )));
-    }
-    Ok(out)
-}
-
-pub(super) fn numa(e: El) -> R<Vec<NumaCell>> {
-    e.allow(&[])?;
-    let mut cells = Vec::new();
-    for c in e.children()? {
-        if c.name() != "cell" {
-            c.skip()?;
-            continue;
-        }
-        let next = cells.len() as u32;
-        super::el::push(&mut cells, c, |c| {
-            c.allow(&["id", "cpus", "memory", "unit", "memAccess", "discard"])?;
-            let mut distances = None;
-            for d in c.children()? {
-                if d.name() != "distances" {
-                    d.skip()?;
-                    continue;
-                }
-                set(&mut distances, d, numa_distances)?;
-            }
-            c.req("memory")?;
-            let id = c.u32("id", Radix::Dec)?;
-            Ok(NumaCell {
-                id: id.unwrap_or(next),
-                cpus: c.get("cpus").map(str::to_string),
-                memory_kib: size_attr(c, "memory", "unit")?.unwrap_or(0),
-                mem_access: c.word("memAccess")?,
-                discard: c.yes_no("discard")?,
-                distances: distances.unwrap_or_default(),
-            })
-        })?;
-    }
-    // libvirt keeps the cells by id, whatever order they are written in.
-    cells.sort_by_key(|c: &NumaCell| c.id);
-    if cells.is_empty() && e.children()?.is_empty() {
-        return Err(invalid(format!(
-            "<numa> at {} needs at least one <cell>",
-            e.at()
-        )));
-    }
-    Ok(cells)
 }
 
 /// `<sysinfo type='fwcfg'>`: entries with a name under `opt/` (QEMU's

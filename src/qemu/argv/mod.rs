@@ -59,6 +59,7 @@ mod disk_props;
 mod disks;
 mod display;
 mod extras;
+mod hmat;
 mod hotplug;
 mod machine;
 mod memdev;

@@ -289,6 +289,17 @@ pub fn emit_memory(cx: &mut Ctx<'_>) -> Result<(), Error> {
     if def.memory_backing.as_ref().is_some_and(|m| m.locked) {
         cx.arg("-overcommit", "mem-lock=on");
     }
+    let links = def
+        .cpu
+        .as_ref()
+        .map(|c| c.interconnects.clone())
+        .unwrap_or_default();
+    let hmat = super::hmat::has_hmat(def);
+    let initiators = if hmat {
+        super::hmat::initiators(&cells, &links)?
+    } else {
+        Vec::new()
+    };
     for (i, cell) in cells.iter().enumerate() {
         if cell.id as usize != i {
             return Err(invalid(format!(
@@ -322,10 +333,16 @@ pub fn emit_memory(cx: &mut Ctx<'_>) -> Result<(), Error> {
                 n = n.set("cpus", r);
             }
         }
+        if let Some(initiator) = initiators.get(i) {
+            n = n.set("initiator", initiator);
+        }
         cx.arg("-numa", n.set("memdev", id).build());
     }
     for (src, dst, val) in numa_distances(&cells) {
         cx.arg("-numa", format!("dist,src={src},dst={dst},val={val}"));
+    }
+    if hmat {
+        super::hmat::emit(cx, &cells, &links);
     }
     Ok(())
 }
