@@ -214,7 +214,7 @@ pub(super) fn chardev(e: El, console: bool) -> R<CharDevice> {
         match c.name() {
             "address" => set(&mut addr, c, |c| char_address(c, e.name() != "parallel"))?,
             "source" if kind == Kind::Tcp => set(&mut tcp, c, tcp_source)?,
-            "protocol" if kind == Kind::Tcp => set(&mut telnet, c, protocol)?,
+            "protocol" => protocol_of(c, kind, &mut telnet)?,
             // Two sources: where it receives (bind) and sends (connect).
             "source" if kind == Kind::Udp => {
                 let bind = c.choice("mode", &[("bind", true), ("connect", false)])?;
@@ -336,6 +336,24 @@ fn protocol(c: El) -> R<bool> {
         .unwrap_or(false))
 }
 
+/// The `<protocol>` of any character device (serial, parallel, console,
+/// channel or a device's host side), read once: a TCP device's sets
+/// `telnet`; libvirt reads one on every other type and uses it on none,
+/// so there `raw`, what runs, is taken (and not written back, as
+/// libvirt drops it) and `telnet` is refused by name.
+fn protocol_of(c: El, kind: Kind, telnet: &mut Option<bool>) -> R<()> {
+    let at = c.clone();
+    set(telnet, c, protocol)?;
+    if kind != Kind::Tcp && *telnet == Some(true) {
+        return Err(at.bad_value(
+            ModelErrorKind::Unsupported,
+            "type",
+            "telnet is a protocol of TCP character devices",
+        ));
+    }
+    Ok(())
+}
+
 /// A TCP source from its `<source>` and `<protocol>`.
 fn tcp_char_source(e: El, tcp: Option<TcpSource>, telnet: Option<bool>) -> R<CharSource> {
     let (host, service, listen, reconnect) = tcp.ok_or_else(|| {
@@ -387,18 +405,7 @@ fn typed_source<'a, 'i>(
     for c in e.children()? {
         match c.name() {
             "source" if kind == Kind::Tcp => set(&mut tcp, c, tcp_source)?,
-            "protocol" if kind == Kind::Tcp => set(&mut telnet, c, protocol)?,
-            "protocol" if kind == Kind::Unix => {
-                let mut t = None;
-                set(&mut t, c, protocol)?;
-                if t == Some(true) {
-                    return Err(c.bad_value(
-                        ModelErrorKind::Unsupported,
-                        "type",
-                        "telnet is a protocol of TCP character devices",
-                    ));
-                }
-            }
+            "protocol" => protocol_of(c, kind, &mut telnet)?,
             "source" if !matches!(kind, Kind::Null | Kind::SpiceVmc) => {
                 set(&mut src, c, |c| source(c, kind))?
             }
@@ -462,7 +469,7 @@ pub(super) fn channel(e: El) -> R<Channel> {
     for c in e.children()? {
         match c.name() {
             "source" if kind == Kind::Tcp => set(&mut tcp, c, tcp_source)?,
-            "protocol" if kind == Kind::Tcp => set(&mut telnet, c, protocol)?,
+            "protocol" => protocol_of(c, kind, &mut telnet)?,
             "source" if kind == Kind::QemuVdagent => set(&mut vdagent, c, vdagent_source)?,
             "source" if kind != Kind::SpiceVmc => set(&mut src, c, |c| source(c, kind))?,
             "target" => set(&mut target, c, channel_target)?,
