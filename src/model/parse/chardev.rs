@@ -342,10 +342,9 @@ fn protocol(c: El) -> R<bool> {
 /// so there `raw`, what runs, is taken (and not written back, as
 /// libvirt drops it) and `telnet` is refused by name.
 fn protocol_of(c: El, kind: Kind, telnet: &mut Option<bool>) -> R<()> {
-    let at = c.clone();
     set(telnet, c, protocol)?;
     if kind != Kind::Tcp && *telnet == Some(true) {
-        return Err(at.bad_value(
+        return Err(c.bad_value(
             ModelErrorKind::Unsupported,
             "type",
             "telnet is a protocol of TCP character devices",
