@@ -17,6 +17,8 @@ mod chardev;
 mod chardev_guest;
 #[path = "applied/chardev_kinds.rs"]
 mod chardev_kinds;
+#[path = "applied/chardev_tls.rs"]
+mod chardev_tls;
 #[path = "applied/disk_dir.rs"]
 mod disk_dir;
 #[path = "applied/disk_http.rs"]

@@ -268,3 +268,39 @@ fn protocols_on_parallel_ports_and_channels() {
         "element <protocol> given more than once",
     );
 }
+
+/// `<source tls='yes|no'>` of a TCP character device: read and written
+/// back; another word, or the attribute on another type, is refused
+/// where it is written.
+#[test]
+fn tls_on_tcp_sources() {
+    let serial = |source: &str| {
+        doc(
+            "",
+            &format!("<serial type='tcp'>{source}<target port='0'/></serial>"),
+        )
+    };
+    for (word, tls) in [("yes", Some(true)), ("no", Some(false))] {
+        let d = accept(&serial(&format!(
+            "<source mode='connect' host='127.0.0.1' service='5555' tls='{word}'/>"
+        )));
+        assert!(
+            matches!(&d.devices.serials[0].source, CharSource::Tcp { tls: t, .. } if *t == tls),
+            "{word}"
+        );
+        assert!(d.to_xml().contains(&format!("tls='{word}'")));
+    }
+    reject(
+        &serial("<source mode='bind' service='5555' tls='maybe'/>"),
+        ModelErrorKind::Invalid,
+        "tls",
+    );
+    reject(
+        &doc(
+            "",
+            "<serial type='unix'><source mode='bind' path='/tmp/s.sock' tls='yes'/></serial>",
+        ),
+        ModelErrorKind::Unsupported,
+        "unsupported attribute tls on <serial><source> at 6:",
+    );
+}

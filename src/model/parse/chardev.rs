@@ -38,10 +38,10 @@ type Source = (Option<String>, Option<bool>, Option<bool>, Option<u32>);
 
 /// `<source mode= host= service=>` of a TCP character device with its
 /// `<reconnect>`: (host, port, bind, reconnect seconds).
-type TcpSource = (Option<String>, u16, bool, Option<u32>);
+type TcpSource = (Option<String>, u16, bool, Option<u32>, Option<bool>);
 
 fn tcp_source(c: El) -> R<TcpSource> {
-    c.allow(&["mode", "host", "service"])?;
+    c.allow(&["mode", "host", "service", "tls"])?;
     let listen = c
         .choice("mode", &[("bind", true), ("connect", false)])?
         .unwrap_or(false);
@@ -56,6 +56,7 @@ fn tcp_source(c: El) -> R<TcpSource> {
         service,
         listen,
         reconnect,
+        c.yes_no("tls")?,
     ))
 }
 
@@ -355,7 +356,7 @@ fn protocol_of(c: El, kind: Kind, telnet: &mut Option<bool>) -> R<()> {
 
 /// A TCP source from its `<source>` and `<protocol>`.
 fn tcp_char_source(e: El, tcp: Option<TcpSource>, telnet: Option<bool>) -> R<CharSource> {
-    let (host, service, listen, reconnect) = tcp.ok_or_else(|| {
+    let (host, service, listen, reconnect, tls) = tcp.ok_or_else(|| {
         invalid(format!(
             "missing <source service=...> for the TCP character device at {}",
             e.at()
@@ -367,6 +368,7 @@ fn tcp_char_source(e: El, tcp: Option<TcpSource>, telnet: Option<bool>) -> R<Cha
         listen,
         telnet: telnet.unwrap_or(false),
         reconnect,
+        tls,
     })
 }
 
