@@ -1,7 +1,8 @@
 //! Reading how the domain uses the host: `<memoryBacking>`,
 //! `<maxMemory>`, `<iothreads>`, `<cputune>`, `<numatune>`,
-//! `<resource>`, `<cpu><numa>`; and what it shows the guest or asks of
-//! the manager: `<sysinfo>`, `<seclabel>`, the `qemu:` namespace.
+//! `<resource>` (`<cpu><numa>` is `numa`'s); and what it shows the guest
+//! or asks of the manager: `<sysinfo>`, `<seclabel>`, the `qemu:`
+//! namespace.
 
 use std::collections::BTreeMap;
 

@@ -354,6 +354,8 @@ fn numa(def: &DomainDef) -> R {
             }
         }
     }
+    // After the cells' ids are checked: interconnects name cells by id.
+    hmat(cells, links)?;
     if let Some(t) = &def.numatune {
         if let Some(m) = &t.memory {
             match (&m.nodeset, m.placement) {
