@@ -17,6 +17,8 @@ mod chardev;
 mod chardev_guest;
 #[path = "applied/chardev_kinds.rs"]
 mod chardev_kinds;
+#[path = "applied/chardev_tls.rs"]
+mod chardev_tls;
 #[path = "applied/disk_dir.rs"]
 mod disk_dir;
 #[path = "applied/disk_http.rs"]
@@ -31,8 +33,12 @@ mod disks;
 mod display;
 #[path = "applied/encryption.rs"]
 mod encryption;
+#[path = "applied/fs_models.rs"]
+mod fs_models;
 #[path = "applied/guest_security.rs"]
 mod guest_security;
+#[path = "applied/hmat.rs"]
+mod hmat;
 #[path = "applied/inguest.rs"]
 mod inguest;
 #[path = "applied/iommu_virtio.rs"]
@@ -56,8 +62,12 @@ mod pci_props;
 #[allow(dead_code)]
 #[path = "common/procs.rs"]
 mod procs;
+#[path = "applied/qemu_ns.rs"]
+mod qemu_ns;
 #[path = "applied/rng.rs"]
 mod rng;
+#[path = "applied/smbios.rs"]
+mod smbios;
 #[path = "applied/support.rs"]
 mod support;
 #[path = "applied/tpm.rs"]

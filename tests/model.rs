@@ -36,6 +36,8 @@ mod net_passt;
 mod net_rules;
 #[path = "model/net_sockets.rs"]
 mod net_sockets;
+#[path = "model/numa_hmat.rs"]
+mod numa_hmat;
 #[path = "model/pick.rs"]
 mod pick;
 #[path = "model/props.rs"]

@@ -109,6 +109,12 @@ pub enum CharSource {
         /// `<source><reconnect enabled='yes' timeout=...>`: seconds
         /// between QEMU's tries to connect again (connect mode).
         reconnect: Option<u32>,
+        /// `<source tls='yes|no'>`: whether QEMU speaks TLS on the
+        /// socket, with the x509 certificates the manager keeps for
+        /// character devices (libvirt's `chardev_tls_x509_cert_dir`).
+        /// Default: `None`, not written: no TLS (libvirt's default
+        /// `chardev_tls = 0`).
+        tls: Option<bool>,
     },
     /// `dev`: a host terminal device (a serial port's `/dev/ttyS0`, a
     /// pty's slave) or, for a parallel port, a host parallel port

@@ -787,6 +787,9 @@ pub struct Cpu {
     pub features: Vec<CpuFeature>,
     /// `<numa><cell>`: the guest's NUMA nodes.
     pub numa: Vec<NumaCell>,
+    /// `<numa><interconnects>`: latencies and bandwidths between the
+    /// cells, in document order.
+    pub interconnects: Vec<super::NumaInterconnect>,
 }
 
 impl Cpu {
@@ -804,6 +807,7 @@ impl Cpu {
             max_phys_addr: None,
             features: Vec::new(),
             numa: Vec::new(),
+            interconnects: Vec::new(),
         }
     }
 }

@@ -385,7 +385,7 @@ fn cpu(w: &mut XmlWriter, def: &DomainDef) {
                 .add("name", &f.name);
             w.empty("feature", a);
         }
-        tuning::numa(w, &cpu.numa);
+        tuning::numa(w, &cpu.numa, &cpu.interconnects);
     });
 }
 

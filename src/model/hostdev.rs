@@ -28,6 +28,16 @@ words! {
         Warn = "warn",
     }
 
+    /// `<filesystem model=...>`: which virtio PCI device a 9p share is.
+    pub enum FsModel {
+        /// Transitional or modern as the bus decides (libvirt's default).
+        Virtio = "virtio",
+        /// Legacy and modern interfaces, on a conventional PCI slot.
+        VirtioTransitional = "virtio-transitional",
+        /// The modern interface only.
+        VirtioNonTransitional = "virtio-non-transitional",
+    }
+
     /// `<filesystem accessmode=...>`.
     pub enum FsAccessMode {
         /// Files are accessed with the credentials of the guest's user.
@@ -173,6 +183,8 @@ pub struct Filesystem {
     pub dmode: Option<u32>,
     /// `multidevs` (9p).
     pub multidevs: Option<FsMultidevs>,
+    /// `model` (9p; virtiofs has none). Default: `None`, as `virtio`.
+    pub model: Option<FsModel>,
     /// `<boot order=...>`.
     pub boot_order: Option<u32>,
     /// `<address>`.

@@ -22,6 +22,7 @@ mod launch;
 mod machine;
 mod net;
 mod net_socket;
+mod numa;
 mod peripherals;
 mod raw;
 pub(crate) mod secret;

@@ -30,6 +30,20 @@ words! {
         /// `<chassis>`: SMBIOS type 3.
         Chassis = "chassis",
     }
+
+    /// `<qemu:deprecation behavior=...>`: what QEMU does with deprecated
+    /// commands and fields of its monitor.
+    pub enum DeprecationBehavior {
+        /// QEMU accepts and reports deprecated fields and commands (its
+        /// default).
+        None = "none",
+        /// QEMU leaves deprecated fields out of what it reports.
+        Omit = "omit",
+        /// As `omit`, and QEMU refuses deprecated commands and arguments.
+        Reject = "reject",
+        /// As `omit`, and QEMU aborts on a deprecated command or argument.
+        Crash = "crash",
+    }
 }
 
 /// An `<entry>` of `<sysinfo type='fwcfg'>`: a named blob the guest reads
@@ -51,7 +65,8 @@ pub struct FwCfgEntry {
 pub struct Sysinfo {
     /// `<bios>`, `<system>`, `<baseBoard>`, `<chassis>`: each block that
     /// is written, in libvirt's order, with its `<entry name=...>TEXT`
-    /// children in document order.
+    /// children in document order. `<baseBoard>` may come several times
+    /// (in document order), the others once.
     pub blocks: Vec<(SmbiosBlock, Vec<(String, String)>)>,
     /// `<oemStrings><entry>`: SMBIOS type 11, in order.
     pub oem_strings: Vec<String>,
@@ -118,6 +133,11 @@ pub struct QemuExtras {
     /// `<qemu:override><qemu:device alias=...>`: properties of a device's
     /// `-device`, set or removed.
     pub overrides: Vec<DeviceOverride>,
+    /// `<qemu:deprecation behavior=...>`. Default: `None`, QEMU's own
+    /// behaviour (libvirt's `deprecation_behavior` of qemu.conf, `none`).
+    /// Unlike the rest of the namespace it does not taint the domain, as
+    /// in libvirt: it only makes QEMU stricter.
+    pub deprecation: Option<DeprecationBehavior>,
 }
 
 /// `<qemu:device alias=...><qemu:frontend>`: properties of one device.

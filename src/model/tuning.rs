@@ -285,4 +285,6 @@ pub struct NumaCell {
     /// `<distances><sibling id= value=>`: the distance to each cell
     /// named, as written (10 is the cell's own).
     pub distances: Vec<(u32, u32)>,
+    /// `<cache>`: the cell's memory side caches, in document order.
+    pub caches: Vec<super::NumaCache>,
 }

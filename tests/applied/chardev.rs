@@ -2,7 +2,8 @@
 //! on with telnet's protocol (its option negotiation is the first thing
 //! a client reads), and one QEMU connects out of, reconnecting to a
 //! listener that comes later; ISA addresses and the debug console;
-//! channels that reconnect when their listener closes.
+//! channels that reconnect when their listener closes; `<protocol>` on
+//! parallel ports and channels.
 
 use std::io::Read;
 use std::net::{TcpListener, TcpStream};
@@ -237,4 +238,69 @@ fn channels_connect_out_and_reconnect_when_the_listener_closes() {
         tcp.accept().ok()
     });
     st.stop("chre");
+}
+
+/// `<protocol>` on parallel ports and channels, read as on serial ports:
+/// telnet on a TCP parallel port and channel (`query-chardev` names them
+/// `telnet:`, and telnet's IAC is the first byte a client reads), raw on
+/// UNIX sockets (plain `unix:` listeners a client connects to); all
+/// waiting for their client.
+#[test]
+fn parallel_ports_and_channels_take_their_protocol() {
+    let st = State::new("protocols");
+    let (lpt, chan) = (free_port(), free_port());
+    let lpt_sock = st.root().join("lpt.sock");
+    let chan_sock = st.root().join("chan.sock");
+    st.start(&firmware_vm(
+        "proto",
+        "",
+        &format!(
+            "<parallel type='unix'><source mode='bind' path='{}'/><protocol type='raw'/><target port='0'/></parallel>\
+             <parallel type='tcp'><source mode='bind' host='127.0.0.1' service='{lpt}'/><protocol type='telnet'/><target port='1'/></parallel>\
+             <channel type='unix'><source mode='bind' path='{}'/><protocol type='raw'/><target type='virtio' name='org.example.raw'/></channel>\
+             <channel type='tcp'><source mode='bind' host='127.0.0.1' service='{chan}'/><protocol type='telnet'/><target type='virtio' name='org.example.telnet'/></channel>",
+            lpt_sock.display(),
+            chan_sock.display()
+        ),
+    ));
+    let mut qmp = st.qmp("proto");
+    let chardevs = qmp.exec("query-chardev", serde_json::json!({}));
+    let filename = |label: &str| {
+        chardevs
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["label"] == label)
+            .unwrap_or_else(|| panic!("no {label}: {chardevs}"))["filename"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(
+        [
+            filename("charparallel0"),
+            filename("charparallel1"),
+            filename("charchannel0"),
+            filename("charchannel1")
+        ],
+        [
+            format!("disconnected:unix:{},server=on", lpt_sock.display()),
+            format!("disconnected:telnet:127.0.0.1:{lpt},server=on"),
+            format!("disconnected:unix:{},server=on", chan_sock.display()),
+            format!("disconnected:telnet:127.0.0.1:{chan},server=on"),
+        ]
+    );
+    drop(qmp);
+    for port in [lpt, chan] {
+        let mut first = [0u8; 1];
+        let mut t = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        t.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        t.read_exact(&mut first).unwrap();
+        assert_eq!(first[0], 0xff, "telnet's IAC opens the negotiation");
+    }
+    for path in [&lpt_sock, &chan_sock] {
+        std::os::unix::net::UnixStream::connect(path)
+            .unwrap_or_else(|e| panic!("QEMU listens on {}: {e}", path.display()));
+    }
+    st.stop("proto");
 }

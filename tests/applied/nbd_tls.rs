@@ -17,7 +17,7 @@ use crate::support::{State, firmware_vm, must, poll, qemus_under};
 const SERVER_NAME: &str = "other.example";
 
 /// The QEMUs (not qemu-nbd) running under `root`.
-fn vms_under(root: &Path) -> Vec<i32> {
+pub fn vms_under(root: &Path) -> Vec<i32> {
     qemus_under(root)
         .into_iter()
         .filter(|pid| {
@@ -27,9 +27,10 @@ fn vms_under(root: &Path) -> Vec<i32> {
         .collect()
 }
 
-/// A CA and a server certificate for [`SERVER_NAME`] signed by it, in
-/// `dir` as QEMU's x509 credentials name them.
-fn certificates(dir: &Path) {
+/// A CA and a server certificate for `alt_name` (`DNS:NAME` or
+/// `IP:ADDRESS`) signed by it, in `dir` as QEMU's x509 credentials name
+/// them.
+pub fn certificates(dir: &Path, alt_name: &str) {
     std::fs::create_dir_all(dir).unwrap();
     let at = |f: &str| dir.join(f).to_string_lossy().into_owned();
     must(Command::new("openssl").args([
@@ -53,7 +54,7 @@ fn certificates(dir: &Path) {
         "rsa:2048",
         "-nodes",
         "-subj",
-        &format!("/CN={SERVER_NAME}"),
+        "/CN=qvirt test server",
         "-keyout",
         &at("server-key.pem"),
         "-out",
@@ -62,7 +63,7 @@ fn certificates(dir: &Path) {
     std::fs::write(
         dir.join("ext.cnf"),
         format!(
-            "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:{SERVER_NAME}\n"
+            "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName={alt_name}\n"
         ),
     )
     .unwrap();
@@ -150,7 +151,7 @@ fn nbd_disk(name: &str, port: u16, hostname: Option<&str>) -> String {
 fn nbd_over_tls_checks_the_server_certificate_against_tls_hostname() {
     let st = State::new("nbd-tls");
     let server_dir = st.root().join("server-pki");
-    certificates(&server_dir);
+    certificates(&server_dir, &format!("DNS:{SERVER_NAME}"));
     let image = st.root().join("export.img");
     std::fs::write(&image, vec![0x3cu8; 1 << 20]).unwrap();
     let (_server, port) = TlsNbd::serve(&image, &server_dir);

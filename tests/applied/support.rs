@@ -205,12 +205,25 @@ impl Qmp {
 
     /// Runs `cmd`; its `return`, or a panic with the error.
     pub fn exec(&mut self, cmd: &str, args: Value) -> Value {
+        self.try_exec(cmd, args)
+            .unwrap_or_else(|e| panic!("{cmd}: {e}"))
+    }
+
+    /// Sends `cmd` without waiting for a reply (for a command QEMU may
+    /// not live to answer).
+    pub fn send(&mut self, cmd: &str, args: Value) {
         let msg = json!({"execute": cmd, "arguments": args});
         writeln!(self.writer, "{msg}").unwrap();
+    }
+
+    /// Runs `cmd`; its `return`, or the `error` QEMU replied with.
+    pub fn try_exec(&mut self, cmd: &str, args: Value) -> Result<Value, Value> {
+        self.send(cmd, args);
         let reply = self.read();
-        match reply.get("return") {
-            Some(r) => r.clone(),
-            None => panic!("{cmd}: {reply}"),
+        match (reply.get("return"), reply.get("error")) {
+            (Some(r), _) => Ok(r.clone()),
+            (None, Some(e)) => Err(e.clone()),
+            (None, None) => panic!("{cmd}: neither a return nor an error: {reply}"),
         }
     }
 

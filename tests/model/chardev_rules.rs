@@ -1,6 +1,7 @@
 //! Character devices on a host terminal or parallel port (`type='dev'`)
 //! and on UDP (`type='udp'`, its two `<source>`s), as libvirt reads them;
-//! USB redirection over sockets and its filter rules.
+//! USB redirection over sockets and its filter rules; `<protocol>` on
+//! parallel ports and channels.
 
 use qvirt::model::{CharSource, ModelErrorKind};
 
@@ -215,5 +216,91 @@ fn isa_addresses_of_ports() {
         ),
         ModelErrorKind::Unsupported,
         "'pci' for attribute type on <parallel><address>",
+    );
+}
+
+/// `<protocol>` on every character device, as libvirt reads it: a TCP
+/// parallel port or channel takes telnet as a serial port does; on other
+/// types `raw` (what runs) is taken and not written back, `telnet` is
+/// refused where it is written, and a second `<protocol>` is refused.
+#[test]
+fn protocols_on_parallel_ports_and_channels() {
+    let d = accept(&doc(
+        "",
+        "<parallel type='unix'><source mode='bind' path='/tmp/parport0.socket'/><protocol type='raw'/><target port='0'/></parallel>\
+         <parallel type='tcp'><source mode='bind' host='127.0.0.1' service='4555'/><protocol type='telnet'/><target port='1'/></parallel>\
+         <channel type='unix'><source mode='bind' path='/tmp/ch.sock'/><protocol type='raw'/><target type='virtio' name='org.example.raw'/></channel>\
+         <channel type='tcp'><source mode='bind' host='127.0.0.1' service='4556'/><protocol type='telnet'/><target type='virtio' name='org.example.telnet'/></channel>",
+    ));
+    assert!(matches!(
+        d.devices.parallels[1].source,
+        CharSource::Tcp { telnet: true, .. }
+    ));
+    assert!(matches!(
+        d.devices.channels[1].source,
+        CharSource::Tcp { telnet: true, .. }
+    ));
+    let x = d.to_xml();
+    assert_eq!(x.matches("<protocol type='telnet'/>").count(), 2, "{x}");
+    assert!(!x.contains("<protocol type='raw'/>"), "{x}");
+    reject(
+        &doc(
+            "",
+            "<parallel type='unix'><source mode='bind' path='/tmp/p.sock'/><protocol type='telnet'/></parallel>",
+        ),
+        ModelErrorKind::Unsupported,
+        "'telnet' for attribute type on <parallel><protocol> at 6:",
+    );
+    reject(
+        &doc(
+            "",
+            "<channel type='pty'><protocol type='telnet'/><target type='virtio' name='a.b'/></channel>",
+        ),
+        ModelErrorKind::Unsupported,
+        "telnet is a protocol of TCP character devices",
+    );
+    reject(
+        &doc(
+            "",
+            "<parallel type='unix'><source mode='bind' path='/tmp/p.sock'/><protocol type='raw'/><protocol type='raw'/></parallel>",
+        ),
+        ModelErrorKind::Invalid,
+        "element <protocol> given more than once",
+    );
+}
+
+/// `<source tls='yes|no'>` of a TCP character device: read and written
+/// back; another word, or the attribute on another type, is refused
+/// where it is written.
+#[test]
+fn tls_on_tcp_sources() {
+    let serial = |source: &str| {
+        doc(
+            "",
+            &format!("<serial type='tcp'>{source}<target port='0'/></serial>"),
+        )
+    };
+    for (word, tls) in [("yes", Some(true)), ("no", Some(false))] {
+        let d = accept(&serial(&format!(
+            "<source mode='connect' host='127.0.0.1' service='5555' tls='{word}'/>"
+        )));
+        assert!(
+            matches!(&d.devices.serials[0].source, CharSource::Tcp { tls: t, .. } if *t == tls),
+            "{word}"
+        );
+        assert!(d.to_xml().contains(&format!("tls='{word}'")));
+    }
+    reject(
+        &serial("<source mode='bind' service='5555' tls='maybe'/>"),
+        ModelErrorKind::Invalid,
+        "tls",
+    );
+    reject(
+        &doc(
+            "",
+            "<serial type='unix'><source mode='bind' path='/tmp/s.sock' tls='yes'/></serial>",
+        ),
+        ModelErrorKind::Unsupported,
+        "unsupported attribute tls on <serial><source> at 6:",
     );
 }

@@ -291,6 +291,7 @@ fn tcp_chardev_rules() {
             listen: false,
             telnet: true,
             reconnect: Some(5),
+            tls: None,
         }
     );
     for (bad, kind, what) in [
@@ -312,7 +313,6 @@ fn tcp_chardev_rules() {
             Unsupported,
             "tls",
         ),
-        ("<source service='1' tls='yes'/>", Unsupported, "tls"),
     ] {
         reject(
             &doc("", &format!("<serial type='tcp'>{bad}</serial>")),

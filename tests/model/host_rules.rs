@@ -1,7 +1,7 @@
 //! One test per validation rule of what tuned, passed-through and dumped
 //! definitions carry: interface drivers and ports, direct interfaces,
 //! live-only attributes, vCPU lists, security labels, mediated devices,
-//! TPM passthrough, QEMU overrides.
+//! TPM passthrough, QEMU overrides and deprecation behavior.
 
 use qvirt::model::ModelErrorKind;
 
@@ -377,6 +377,39 @@ fn qemu_override() {
     );
 }
 
+/// `<qemu:deprecation behavior>`: libvirt's four words, read and written
+/// back; another word, a second element or a missing value is refused
+/// where it is written.
+#[test]
+fn qemu_deprecation() {
+    use qvirt::model::DeprecationBehavior;
+    let with = |inner: &str| {
+        format!(
+            "<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'><name>t</name>\
+             <memory unit='MiB'>64</memory><os><type arch='x86_64' machine='pc'>hvm</type></os><devices/>\
+             {inner}</domain>"
+        )
+    };
+    for b in DeprecationBehavior::ALL {
+        let d = accept(&with(&format!(
+            "<qemu:deprecation behavior='{}'/>",
+            b.as_str()
+        )));
+        assert_eq!(d.qemu.deprecation, Some(*b));
+    }
+    reject(
+        &with("<qemu:deprecation behavior='warn'/>"),
+        Unsupported,
+        "'warn' for attribute behavior on <qemu:deprecation> at 1:",
+    );
+    reject(&with("<qemu:deprecation/>"), Invalid, "behavior");
+    reject(
+        &with("<qemu:deprecation behavior='omit'/><qemu:deprecation behavior='crash'/>"),
+        Invalid,
+        "more than once",
+    );
+}
+
 /// A `<boot dev>` given twice is the same device, as libvirt reads it;
 /// `<cpu><model vendor_id>` is twelve characters.
 #[test]
@@ -588,6 +621,36 @@ fn thread_schedulers() {
         &with("<iothreadsched iothreads='3' scheduler='idle'/>"),
         Invalid,
         "iothread",
+    );
+}
+
+/// Several `<baseBoard>`s are read and written back in document order,
+/// as libvirt keeps them; a second `<bios>` is refused where it is.
+#[test]
+fn several_base_boards() {
+    use qvirt::model::SmbiosBlock;
+    let board = |m: &str| format!("<baseBoard><entry name='manufacturer'>{m}</entry></baseBoard>");
+    let d = accept(&doc(
+        &format!(
+            "<sysinfo type='smbios'>{}<bios><entry name='vendor'>V</entry></bios>{}</sysinfo>",
+            board("First"),
+            board("Second")
+        ),
+        "",
+    ));
+    let s = d.sysinfo.as_ref().unwrap();
+    let boards: Vec<&str> = s
+        .blocks
+        .iter()
+        .filter(|(b, _)| *b == SmbiosBlock::BaseBoard)
+        .map(|(_, e)| e[0].1.as_str())
+        .collect();
+    assert_eq!(boards, ["First", "Second"]);
+    assert_eq!(s.blocks[0].0, SmbiosBlock::Bios, "libvirt's order");
+    reject(
+        &doc("<sysinfo type='smbios'><bios/><bios/></sysinfo>", ""),
+        Invalid,
+        "element <bios> given more than once, again at 5:",
     );
 }
 

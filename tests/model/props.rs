@@ -343,6 +343,7 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
                     reconnect: (!listen)
                         .then(|| p.maybe(|p| 1 + p.below(60) as u32))
                         .flatten(),
+                    tls: p.maybe(|p| p.coin()),
                 }
             }
             1 => CharSource::File {

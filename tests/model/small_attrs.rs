@@ -356,8 +356,41 @@ fn nine_p_modes_and_multidevs_read_check_and_write_back() {
         ModelErrorKind::Unsupported,
         "virtiofs does not support fmode and dmode",
     );
+    reject(
+        &fs("model='virtio-transitional'", virtiofs),
+        ModelErrorKind::Unsupported,
+        "virtiofs does not support model",
+    );
     let dir = crate::scratch_dir("ninep-schema");
     let f = dir.join("ninep.xml");
     std::fs::write(&f, x).unwrap();
     xmllint_validate(&[f]);
+}
+
+/// A 9p share's `model`: libvirt's three virtio words read and written
+/// back ('default' is not written), another word refused where it is.
+#[test]
+fn nine_p_models_read_and_write_back() {
+    use qvirt::model::FsModel;
+    let fs = |model: &str| {
+        doc(
+            "",
+            &format!(
+                "<filesystem type='mount' model='{model}'><source dir='/export/fs0'/>\
+                 <target dir='fs0'/></filesystem>"
+            ),
+        )
+    };
+    for m in FsModel::ALL {
+        let d = accept(&fs(m.as_str()));
+        assert_eq!(d.devices.filesystems[0].model, Some(*m));
+        assert!(d.to_xml().contains(&format!("model='{}'", m.as_str())));
+    }
+    let d = accept(&fs("default"));
+    assert_eq!(d.devices.filesystems[0].model, None);
+    reject(
+        &fs("virtio-legacy"),
+        ModelErrorKind::Unsupported,
+        "'virtio-legacy' for attribute model on <devices><filesystem> at 6:",
+    );
 }

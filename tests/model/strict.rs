@@ -96,7 +96,7 @@ fn unsupported_values_are_named() {
         (
             "<cpu mode='host-passthrough'><numa><interconnects/></numa></cpu>",
             "",
-            "<interconnects>",
+            "needs at least one <cell>",
         ),
         (
             "<cpu mode='maximum'><maxphysaddr mode='host'/></cpu>",

@@ -146,6 +146,7 @@ impl Core {
         let caps = self.caps(&emulator)?;
         super::preflight::check_paths(&def)?;
         super::preflight::check_nbd_tls(&def, &self.layout.nbd_tls_dir())?;
+        super::preflight::check_chardev_tls(&def, &self.layout.chardev_tls_dir())?;
         let host = super::hostcheck::Host::default();
         host.check(&def)?;
         host.pick_render_nodes(&mut def)?;

@@ -81,6 +81,17 @@ impl Layout {
         self.config.join("pki/nbd")
     }
 
+    /// The x509 certificates QEMU uses for TCP character devices with
+    /// `tls='yes'` (`ca-cert.pem`; `server-cert.pem` and
+    /// `server-key.pem` for a listener; `client-cert.pem` and
+    /// `client-key.pem` for a client a server asks them of):
+    /// `pki/chardev` beside the definitions, libvirt's
+    /// `chardev_tls_x509_cert_dir` for this state. Made by the
+    /// administrator, not by the manager.
+    pub fn chardev_tls_dir(&self) -> PathBuf {
+        self.config.join("pki/chardev")
+    }
+
     /// Creates every directory (mode 0700) and checks each is private,
     /// and that no directory above it lets another user swap it (see
     /// [`ensure_private_dir`]); checks that QEMU's sockets fit under `run`.

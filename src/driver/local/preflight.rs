@@ -83,15 +83,64 @@ pub(crate) fn check_paths(def: &DomainDef) -> Result<()> {
                 .map_err(|e| fail(format!("fw_cfg entry {}", f.name), path, e))?;
         }
     }
-    let d = &def.devices;
-    let chardevs = (d.serials.iter().map(|c| ("serial", &c.source)))
-        .chain(d.consoles.iter().map(|c| ("console", &c.source)))
-        .chain(d.parallels.iter().map(|c| ("parallel", &c.source)))
-        .chain(d.channels.iter().map(|c| ("channel", &c.source)));
-    for (what, source) in chardevs {
+    for (what, source) in char_sources(def) {
         if let CharSource::Pipe { path } = source {
             pipe(path)
                 .map_err(|e| fail(format!("{what} pipe (nor {path}.in and .out)"), path, e))?;
+        }
+    }
+    Ok(())
+}
+
+/// The backend of every character device, with what the device is.
+fn char_sources(def: &DomainDef) -> impl Iterator<Item = (&'static str, &CharSource)> {
+    let d = &def.devices;
+    let smartcards = d.smartcards.iter().filter_map(|s| match &s.mode {
+        crate::model::SmartcardMode::Passthrough(c) => Some(("smartcard", c)),
+        _ => None,
+    });
+    let rngs = d.rngs.iter().filter_map(|r| match &r.backend {
+        crate::model::RngBackend::Egd(c) => Some(("rng", c)),
+        _ => None,
+    });
+    (d.serials.iter().map(|c| ("serial", &c.source)))
+        .chain(d.consoles.iter().map(|c| ("console", &c.source)))
+        .chain(d.parallels.iter().map(|c| ("parallel", &c.source)))
+        .chain(d.channels.iter().map(|c| ("channel", &c.source)))
+        .chain(d.redirdevs.iter().map(|r| ("redirdev", &r.source)))
+        .chain(smartcards)
+        .chain(rngs)
+}
+
+/// A TCP character device with `tls='yes'` needs, in `dir`
+/// ([`super::layout::Layout::chardev_tls_dir`]), the CA certificate
+/// that checks its peer's and, where QEMU listens, the server's
+/// certificate and key: refused before QEMU starts, naming the device
+/// and the file.
+pub(crate) fn check_chardev_tls(def: &DomainDef, dir: &Path) -> Result<()> {
+    for (what, source) in char_sources(def) {
+        let CharSource::Tcp {
+            listen,
+            tls: Some(true),
+            service,
+            ..
+        } = source
+        else {
+            continue;
+        };
+        let mut need = vec!["ca-cert.pem"];
+        if *listen {
+            need.extend(["server-cert.pem", "server-key.pem"]);
+        }
+        if let Some(missing) = need.iter().map(|f| dir.join(f)).find(|f| !f.is_file()) {
+            return Err(Error::new(
+                ErrorCode::NoSupport,
+                format!(
+                    "cannot start domain '{}': the TCP {what} on port {service} (<source tls='yes'>) needs the certificate file {}, and it is not there",
+                    def.name,
+                    missing.display()
+                ),
+            ));
         }
     }
     Ok(())

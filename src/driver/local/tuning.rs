@@ -246,6 +246,7 @@ pub fn plan(
     paths.clock_base = clock_base(def)?;
     paths.tpm_cancel = tpm_cancel_path(def, Path::new("/sys/class"));
     paths.nbd_tls_dir = Some(layout.nbd_tls_dir());
+    paths.chardev_tls_dir = Some(layout.chardev_tls_dir());
     paths.net_fd_base = Some(crate::qemu::argv::NET_FD_BASE);
     // After every interface's descriptor.
     paths.vsock_fd = def

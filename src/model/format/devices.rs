@@ -545,12 +545,14 @@ fn source_attrs(s: &CharSource) -> Option<Attrs> {
             host,
             service,
             listen,
+            tls,
             ..
         } => Some(
             Attrs::new()
                 .add("mode", if *listen { "bind" } else { "connect" })
                 .opt("host", host.as_ref())
-                .add("service", service),
+                .add("service", service)
+                .opt("tls", tls.map(super::yes_no)),
         ),
         CharSource::SpicePort { channel } => Some(Attrs::new().add("channel", channel)),
         CharSource::Pipe { path } => Some(Attrs::new().add("path", path)),

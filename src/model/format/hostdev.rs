@@ -75,6 +75,7 @@ pub(super) fn filesystem(w: &mut XmlWriter, f: &Filesystem) {
     let a = Attrs::new()
         .add("type", "mount")
         .opt("accessmode", f.accessmode.map(|m| m.as_str()))
+        .opt("model", f.model.map(|m| m.as_str()))
         .opt("multidevs", f.multidevs.map(|m| m.as_str()))
         .opt("fmode", f.fmode.map(|m| format!("{m:04o}")))
         .opt("dmode", f.dmode.map(|m| format!("{m:04o}")));

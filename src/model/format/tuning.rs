@@ -5,7 +5,10 @@
 
 use super::{element, yes_no};
 use crate::model::xmlwrite::{Attrs, XmlWriter};
-use crate::model::{DomainDef, LaunchSecurity, NumaCell, QemuExtras, SchedPolicy};
+use crate::model::{
+    DomainDef, LaunchSecurity, NumaCell, NumaInterconnect, NumaInterconnectKind, QemuExtras,
+    SchedPolicy,
+};
 
 /// `<maxMemory>`, before `<memory>`.
 pub(super) fn max_memory(w: &mut XmlWriter, def: &DomainDef) {
@@ -252,8 +255,9 @@ pub(super) fn after_vcpu(w: &mut XmlWriter, def: &DomainDef) {
     }
 }
 
-/// `<cpu><numa>`.
-pub(super) fn numa(w: &mut XmlWriter, cells: &[NumaCell]) {
+/// `<cpu><numa>`: the cells with their distances and caches, then the
+/// interconnects.
+pub(super) fn numa(w: &mut XmlWriter, cells: &[NumaCell], links: &[NumaInterconnect]) {
     if cells.is_empty() {
         return;
     }
@@ -266,17 +270,51 @@ pub(super) fn numa(w: &mut XmlWriter, cells: &[NumaCell]) {
             .add("unit", "KiB")
             .opt("memAccess", c.mem_access.map(|m| m.as_str()))
             .opt("discard", c.discard.map(yes_no));
-        if c.distances.is_empty() {
+        if c.distances.is_empty() && c.caches.is_empty() {
             w.empty("cell", a);
             continue;
         }
         w.open("cell", a);
-        w.open("distances", Attrs::new());
-        for (id, value) in &c.distances {
-            w.empty("sibling", Attrs::new().add("id", id).add("value", value));
+        if !c.distances.is_empty() {
+            w.open("distances", Attrs::new());
+            for (id, value) in &c.distances {
+                w.empty("sibling", Attrs::new().add("id", id).add("value", value));
+            }
+            w.close("distances");
         }
-        w.close("distances");
+        for k in &c.caches {
+            let a = Attrs::new()
+                .add("level", k.level)
+                .add("associativity", k.associativity.as_str())
+                .add("policy", k.policy.as_str());
+            w.open("cache", a);
+            w.empty(
+                "size",
+                Attrs::new().add("value", k.size_kib).add("unit", "KiB"),
+            );
+            w.empty(
+                "line",
+                Attrs::new().add("value", k.line_bytes).add("unit", "B"),
+            );
+            w.close("cache");
+        }
         w.close("cell");
+    }
+    if !links.is_empty() {
+        w.open("interconnects", Attrs::new());
+        for l in links {
+            let a = Attrs::new()
+                .add("initiator", l.initiator)
+                .add("target", l.target)
+                .opt("cache", l.cache)
+                .add("type", l.access.as_str())
+                .add("value", l.value);
+            match l.kind {
+                NumaInterconnectKind::Latency => w.empty("latency", a),
+                NumaInterconnectKind::Bandwidth => w.empty("bandwidth", a.add("unit", "KiB")),
+            }
+        }
+        w.close("interconnects");
     }
     w.close("numa");
 }
@@ -353,5 +391,8 @@ fn qemu(w: &mut XmlWriter, q: &QemuExtras) {
             w.close("qemu:device");
         }
         w.close("qemu:override");
+    }
+    if let Some(b) = q.deprecation {
+        w.empty("qemu:deprecation", Attrs::new().add("behavior", b.as_str()));
     }
 }

@@ -38,10 +38,10 @@ type Source = (Option<String>, Option<bool>, Option<bool>, Option<u32>);
 
 /// `<source mode= host= service=>` of a TCP character device with its
 /// `<reconnect>`: (host, port, bind, reconnect seconds).
-type TcpSource = (Option<String>, u16, bool, Option<u32>);
+type TcpSource = (Option<String>, u16, bool, Option<u32>, Option<bool>);
 
 fn tcp_source(c: El) -> R<TcpSource> {
-    c.allow(&["mode", "host", "service"])?;
+    c.allow(&["mode", "host", "service", "tls"])?;
     let listen = c
         .choice("mode", &[("bind", true), ("connect", false)])?
         .unwrap_or(false);
@@ -56,6 +56,7 @@ fn tcp_source(c: El) -> R<TcpSource> {
         service,
         listen,
         reconnect,
+        c.yes_no("tls")?,
     ))
 }
 
@@ -214,7 +215,7 @@ pub(super) fn chardev(e: El, console: bool) -> R<CharDevice> {
         match c.name() {
             "address" => set(&mut addr, c, |c| char_address(c, e.name() != "parallel"))?,
             "source" if kind == Kind::Tcp => set(&mut tcp, c, tcp_source)?,
-            "protocol" if kind == Kind::Tcp => set(&mut telnet, c, protocol)?,
+            "protocol" => protocol_of(c, kind, &mut telnet)?,
             // Two sources: where it receives (bind) and sends (connect).
             "source" if kind == Kind::Udp => {
                 let bind = c.choice("mode", &[("bind", true), ("connect", false)])?;
@@ -336,9 +337,26 @@ fn protocol(c: El) -> R<bool> {
         .unwrap_or(false))
 }
 
+/// The `<protocol>` of any character device (serial, parallel, console,
+/// channel or a device's host side), read once: a TCP device's sets
+/// `telnet`; libvirt reads one on every other type and uses it on none,
+/// so there `raw`, what runs, is taken (and not written back, as
+/// libvirt drops it) and `telnet` is refused by name.
+fn protocol_of(c: El, kind: Kind, telnet: &mut Option<bool>) -> R<()> {
+    set(telnet, c, protocol)?;
+    if kind != Kind::Tcp && *telnet == Some(true) {
+        return Err(c.bad_value(
+            ModelErrorKind::Unsupported,
+            "type",
+            "telnet is a protocol of TCP character devices",
+        ));
+    }
+    Ok(())
+}
+
 /// A TCP source from its `<source>` and `<protocol>`.
 fn tcp_char_source(e: El, tcp: Option<TcpSource>, telnet: Option<bool>) -> R<CharSource> {
-    let (host, service, listen, reconnect) = tcp.ok_or_else(|| {
+    let (host, service, listen, reconnect, tls) = tcp.ok_or_else(|| {
         invalid(format!(
             "missing <source service=...> for the TCP character device at {}",
             e.at()
@@ -350,6 +368,7 @@ fn tcp_char_source(e: El, tcp: Option<TcpSource>, telnet: Option<bool>) -> R<Cha
         listen,
         telnet: telnet.unwrap_or(false),
         reconnect,
+        tls,
     })
 }
 
@@ -387,18 +406,7 @@ fn typed_source<'a, 'i>(
     for c in e.children()? {
         match c.name() {
             "source" if kind == Kind::Tcp => set(&mut tcp, c, tcp_source)?,
-            "protocol" if kind == Kind::Tcp => set(&mut telnet, c, protocol)?,
-            "protocol" if kind == Kind::Unix => {
-                let mut t = None;
-                set(&mut t, c, protocol)?;
-                if t == Some(true) {
-                    return Err(c.bad_value(
-                        ModelErrorKind::Unsupported,
-                        "type",
-                        "telnet is a protocol of TCP character devices",
-                    ));
-                }
-            }
+            "protocol" => protocol_of(c, kind, &mut telnet)?,
             "source" if !matches!(kind, Kind::Null | Kind::SpiceVmc) => {
                 set(&mut src, c, |c| source(c, kind))?
             }
@@ -462,7 +470,7 @@ pub(super) fn channel(e: El) -> R<Channel> {
     for c in e.children()? {
         match c.name() {
             "source" if kind == Kind::Tcp => set(&mut tcp, c, tcp_source)?,
-            "protocol" if kind == Kind::Tcp => set(&mut telnet, c, protocol)?,
+            "protocol" => protocol_of(c, kind, &mut telnet)?,
             "source" if kind == Kind::QemuVdagent => set(&mut vdagent, c, vdagent_source)?,
             "source" if kind != Kind::SpiceVmc => set(&mut src, c, |c| source(c, kind))?,
             "target" => set(&mut target, c, channel_target)?,

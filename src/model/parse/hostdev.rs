@@ -198,7 +198,7 @@ fn usb_source(e: El) -> R<UsbHostSource> {
 }
 
 pub(super) fn filesystem(e: El) -> R<Filesystem> {
-    e.allow(&["type", "accessmode", "fmode", "dmode", "multidevs"])?;
+    e.allow(&["type", "accessmode", "fmode", "dmode", "multidevs", "model"])?;
     if let Some(t) = e.get("type")
         && t != "mount"
     {
@@ -224,6 +224,11 @@ pub(super) fn filesystem(e: El) -> R<Filesystem> {
     let multidevs = match e.get("multidevs") {
         Some("default") => None,
         _ => e.word("multidevs")?,
+    };
+    // 'default' is libvirt's word for not written.
+    let model = match e.get("model") {
+        Some("default") => None,
+        _ => e.word("model")?,
     };
     let (mut driver, mut binary, mut source, mut target) = (None, None, None, None);
     let (mut readonly, mut boot, mut address_v) = (None, None, None);
@@ -271,6 +276,7 @@ pub(super) fn filesystem(e: El) -> R<Filesystem> {
         fmode,
         dmode,
         multidevs,
+        model,
         boot_order: boot,
         address: address_v,
     })

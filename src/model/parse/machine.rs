@@ -682,7 +682,7 @@ pub(super) fn cpu(e: El) -> R<Cpu> {
                     mode: c.req_word("mode")?,
                 })
             })?,
-            "numa" => set(&mut numa, c, super::tuning::numa)?,
+            "numa" => set(&mut numa, c, super::numa::numa)?,
             "maxphysaddr" => set(&mut cpu.max_phys_addr, c, |c| {
                 c.allow(&["mode", "bits"])?;
                 c.empty()?;
@@ -718,7 +718,7 @@ pub(super) fn cpu(e: El) -> R<Cpu> {
     cpu.vendor = vendor.flatten();
     cpu.topology = topology;
     cpu.cache = cache;
-    cpu.numa = numa.unwrap_or_default();
+    (cpu.numa, cpu.interconnects) = numa.unwrap_or_default();
     let named = cpu.model.as_ref().is_some_and(|m| m.name.is_some());
     if named && cpu.mode != CpuMode::Custom {
         return Err(invalid(format!(

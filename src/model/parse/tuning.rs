@@ -1,7 +1,8 @@
 //! Reading how the domain uses the host: `<memoryBacking>`,
 //! `<maxMemory>`, `<iothreads>`, `<cputune>`, `<numatune>`,
-//! `<resource>`, `<cpu><numa>`; and what it shows the guest or asks of
-//! the manager: `<sysinfo>`, `<seclabel>`, the `qemu:` namespace.
+//! `<resource>` (`<cpu><numa>` is `numa`'s); and what it shows the guest
+//! or asks of the manager: `<sysinfo>`, `<seclabel>`, the `qemu:`
+//! namespace.
 
 use std::collections::BTreeMap;
 
@@ -9,7 +10,7 @@ use super::el::{El, R, Radix, invalid, qname, set, unsupported};
 use crate::model::units::{parse_cpuset, size_to_kib};
 use crate::model::{
     CpuTune, DeviceOverride, FwCfgEntry, HugePage, MaxMemory, MemNode, MemoryAllocation,
-    MemoryBacking, ModelErrorKind, NumaCell, NumaMemory, NumaTune, OverrideProperty, Placement,
+    MemoryBacking, ModelErrorKind, NumaMemory, NumaTune, OverrideProperty, Placement,
     QEMU_NAMESPACE, QemuExtras, SchedPolicy, SecLabel, SmbiosBlock, Sysinfo, ThreadPool,
     ThreadSched, words::Word,
 };
@@ -22,7 +23,7 @@ fn marker(e: El) -> R<bool> {
 }
 
 /// A size attribute with a unit attribute beside it, in KiB.
-fn size_attr(e: El, name: &str, unit_attr: &str) -> R<Option<u64>> {
+pub(super) fn size_attr(e: El, name: &str, unit_attr: &str) -> R<Option<u64>> {
     let Some(v) = e.get(name) else {
         return Ok(None);
     };
@@ -375,76 +376,6 @@ pub(super) fn resource(e: El) -> R<Option<String>> {
     Ok(partition)
 }
 
-/// `<cpu><numa>`.
-/// `<distances>`: its `<sibling id= value=>`s (at least one).
-fn numa_distances(e: El) -> R<Vec<(u32, u32)>> {
-    e.allow(&[])?;
-    let mut out = Vec::new();
-    for s in e.children()? {
-        if s.name() != "sibling" {
-            s.skip()?;
-            continue;
-        }
-        super::el::push(&mut out, s, |s| {
-            s.allow(&["id", "value"])?;
-            s.empty()?;
-            s.req("id")?;
-            s.req("value")?;
-            let id = s.u32("id", Radix::Dec)?.unwrap_or(0);
-            Ok((id, s.u32("value", Radix::Dec)?.unwrap_or(0)))
-        })?;
-    }
-    if out.is_empty() {
-        return Err(invalid(format!(
-            "NUMA distances defined without siblings, at {}",
-            e.at()
-        )));
-    }
-    Ok(out)
-}
-
-pub(super) fn numa(e: El) -> R<Vec<NumaCell>> {
-    e.allow(&[])?;
-    let mut cells = Vec::new();
-    for c in e.children()? {
-        if c.name() != "cell" {
-            c.skip()?;
-            continue;
-        }
-        let next = cells.len() as u32;
-        super::el::push(&mut cells, c, |c| {
-            c.allow(&["id", "cpus", "memory", "unit", "memAccess", "discard"])?;
-            let mut distances = None;
-            for d in c.children()? {
-                if d.name() != "distances" {
-                    d.skip()?;
-                    continue;
-                }
-                set(&mut distances, d, numa_distances)?;
-            }
-            c.req("memory")?;
-            let id = c.u32("id", Radix::Dec)?;
-            Ok(NumaCell {
-                id: id.unwrap_or(next),
-                cpus: c.get("cpus").map(str::to_string),
-                memory_kib: size_attr(c, "memory", "unit")?.unwrap_or(0),
-                mem_access: c.word("memAccess")?,
-                discard: c.yes_no("discard")?,
-                distances: distances.unwrap_or_default(),
-            })
-        })?;
-    }
-    // libvirt keeps the cells by id, whatever order they are written in.
-    cells.sort_by_key(|c: &NumaCell| c.id);
-    if cells.is_empty() && e.children()?.is_empty() {
-        return Err(invalid(format!(
-            "<numa> at {} needs at least one <cell>",
-            e.at()
-        )));
-    }
-    Ok(cells)
-}
-
 /// `<sysinfo type='fwcfg'>`: entries with a name under `opt/` (QEMU's
 /// own and the firmware's are refused, as libvirt refuses them) and a
 /// text or a file.
@@ -512,7 +443,9 @@ pub(super) fn sysinfo(e: El) -> R<Sysinfo> {
             c.skip()?;
             continue;
         };
-        if s.blocks.iter().any(|(b, _)| *b == block) {
+        // libvirt keeps every <baseBoard> (SMBIOS allows several type 2
+        // tables); the other blocks are one each.
+        if block != SmbiosBlock::BaseBoard && s.blocks.iter().any(|(b, _)| *b == block) {
             return Err(c.duplicate());
         }
         let entries = c.read(|c| {
@@ -667,7 +600,12 @@ pub(super) fn seclabel(e: El) -> R<SecLabel> {
 /// A child of `<domain>` in the `qemu:` namespace, read into `q`. Any
 /// other element of that namespace is refused by name.
 pub(super) fn qemu_element(e: El, q: &mut QemuExtras) -> R<()> {
-    e.allow(&[])?;
+    let attrs: &[&str] = if e.name() == "deprecation" {
+        &["behavior"]
+    } else {
+        &[]
+    };
+    e.allow(attrs)?;
     let in_ns = |c: &El| c.node.tag_name().namespace() == Some(QEMU_NAMESPACE);
     match e.name() {
         "commandline" => {
@@ -789,9 +727,16 @@ pub(super) fn qemu_element(e: El, q: &mut QemuExtras) -> R<()> {
                 q.overrides.push(DeviceOverride { alias, props });
             }
         }
+        "deprecation" => {
+            e.empty()?;
+            if q.deprecation.is_some() {
+                return Err(e.duplicate());
+            }
+            q.deprecation = Some(e.req_word("behavior")?);
+        }
         _ => {
             return Err(unsupported(format!(
-                "unsupported element <{}> at {}: of libvirt's QEMU namespace, qvirt reads qemu:commandline, qemu:capabilities and qemu:override",
+                "unsupported element <{}> at {}: of libvirt's QEMU namespace, qvirt reads qemu:commandline, qemu:capabilities, qemu:override and qemu:deprecation",
                 qname(e.node),
                 e.at()
             )));

@@ -5,8 +5,8 @@
 use super::{R, check_chars, check_path, invalid, show, unsupported};
 use crate::model::units::parse_cpuset;
 use crate::model::{
-    Address, DiskType, DomainDef, FsAccessMode, FsBinary, FsDriver, HostdevSource, NumaMode,
-    Placement, SmbiosBlock, SmbiosMode,
+    Address, DiskType, DomainDef, FsAccessMode, FsBinary, FsDriver, HostdevSource, NumaCell,
+    NumaInterconnect, NumaMode, Placement, SmbiosBlock, SmbiosMode,
 };
 
 fn cpuset(what: &str, set: &str) -> Result<Vec<u32>, crate::model::ModelError> {
@@ -235,8 +235,83 @@ fn cputune(def: &DomainDef) -> R {
     Ok(())
 }
 
+/// libvirt's virDomainNumaDefValidate for HMAT: cache levels 1 to 3,
+/// each once per cell; an interconnect links existing cells, from one
+/// with CPUs, to a cache level its target has, and says each thing once.
+fn hmat(cells: &[NumaCell], links: &[NumaInterconnect]) -> R {
+    for c in cells {
+        let mut seen = Vec::new();
+        for k in &c.caches {
+            if k.level > 3 {
+                return Err(invalid(format!(
+                    "Ain't nobody heard of that much cache level: level {} of NUMA cell {} (at most 3)",
+                    k.level, c.id
+                )));
+            }
+            if seen.contains(&k.level) {
+                return Err(invalid(format!(
+                    "Cache level '{}' already defined in NUMA cell {}",
+                    k.level, c.id
+                )));
+            }
+            seen.push(k.level);
+        }
+    }
+    for (i, l) in links.iter().enumerate() {
+        let Some(initiator) = cells.get(l.initiator as usize) else {
+            return Err(invalid(format!(
+                "'initiator' refers to a non-existent NUMA node: {}",
+                l.initiator
+            )));
+        };
+        let Some(target) = cells.get(l.target as usize) else {
+            return Err(invalid(format!(
+                "'target' refers to a non-existent NUMA node: {}",
+                l.target
+            )));
+        };
+        if initiator.cpus.is_none() {
+            return Err(invalid(format!(
+                "NUMA nodes without CPUs can't be initiator: cell {}",
+                l.initiator
+            )));
+        }
+        if let Some(level) = l.cache
+            && !target.caches.iter().any(|k| k.level == level)
+        {
+            return Err(invalid(format!(
+                "'cache' refers to a non-existent NUMA node cache: cell {} has no level {level}",
+                l.target
+            )));
+        }
+        for ll in &links[..i] {
+            let same = (ll.kind, ll.initiator, ll.target, ll.cache, ll.access)
+                == (l.kind, l.initiator, l.target, l.cache, l.access);
+            if same {
+                return Err(invalid(format!(
+                    "Duplicate info for NUMA latencies: initiator {} target {}",
+                    l.initiator, l.target
+                )));
+            }
+            if l.initiator != l.target && l.initiator == ll.target && l.target == ll.initiator {
+                return Err(invalid(format!(
+                    "Link already defined: between cells {} and {}",
+                    l.initiator, l.target
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn numa(def: &DomainDef) -> R {
     let cells = def.cpu.as_ref().map(|c| c.numa.as_slice()).unwrap_or(&[]);
+    let links = def
+        .cpu
+        .as_ref()
+        .map(|c| c.interconnects.as_slice())
+        .unwrap_or(&[]);
+    hmat(cells, links)?;
     let mut cpus_seen: Vec<u32> = Vec::new();
     for (i, c) in cells.iter().enumerate() {
         if c.id as usize != i {
@@ -279,6 +354,8 @@ fn numa(def: &DomainDef) -> R {
             }
         }
     }
+    // After the cells' ids are checked: interconnects name cells by id.
+    hmat(cells, links)?;
     if let Some(t) = &def.numatune {
         if let Some(m) = &t.memory {
             match (&m.nodeset, m.placement) {
@@ -545,6 +622,9 @@ fn devices(def: &DomainDef) -> R {
                 }
                 if f.multidevs.is_some() {
                     return Err(unsupported("virtiofs does not support multidevs"));
+                }
+                if f.model.is_some() {
+                    return Err(unsupported("virtiofs does not support model"));
                 }
                 if f.fmode.is_some() || f.dmode.is_some() {
                     return Err(unsupported("virtiofs does not support fmode and dmode"));

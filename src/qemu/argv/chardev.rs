@@ -93,10 +93,8 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
             return Err(invalid(format!("serial port {port} is used twice")));
         }
         let id = format!("charserial{n}");
-        cx.arg(
-            "-chardev",
-            logged(chardev(&s.source, &id)?, s, log.as_deref())?.build(),
-        );
+        let backend = chardev(cx, &s.source, &id)?;
+        cx.arg("-chardev", logged(backend, s, log.as_deref())?.build());
         let o = Opts::new("isa-serial")
             .set("chardev", &id)
             .set("id", format!("serial{n}"))
@@ -105,10 +103,8 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
     }
     for (n, s) in debugcons {
         let id = format!("charserial{n}");
-        cx.arg(
-            "-chardev",
-            logged(chardev(&s.source, &id)?, s, None)?.build(),
-        );
+        let backend = chardev(cx, &s.source, &id)?;
+        cx.arg("-chardev", logged(backend, s, None)?.build());
         if s.isa().is_some_and(|a| a.irq.is_some()) {
             return Err(unsupported(
                 "a debug console (isa-debug) has no interrupt: remove irq from its address",
@@ -122,10 +118,8 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
     // PCI serial ports keep the manager's console log, as ISA ones do.
     for (_, n, s) in pci {
         let id = format!("charserial{n}");
-        cx.arg(
-            "-chardev",
-            logged(chardev(&s.source, &id)?, s, log.as_deref())?.build(),
-        );
+        let backend = chardev(cx, &s.source, &id)?;
+        cx.arg("-chardev", logged(backend, s, log.as_deref())?.build());
         let written = s.pci().map(crate::model::Address::Pci);
         let placed = cx
             .pci
@@ -163,7 +157,7 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
                 "parallel port device path",
                 path,
             )?,
-            other => chardev(other, &id)?,
+            other => chardev(cx, other, &id)?,
         };
         // Its own <log> only: the manager's console log is the serial
         // ports'.
@@ -176,10 +170,8 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
     }
     for (k, c) in virtio.iter().enumerate() {
         let id = format!("charconsole{k}");
-        cx.arg(
-            "-chardev",
-            logged(chardev(&c.source, &id)?, c, log.as_deref())?.build(),
-        );
+        let backend = chardev(cx, &c.source, &id)?;
+        cx.arg("-chardev", logged(backend, c, log.as_deref())?.build());
         let (ctl, nr) = cx.ctrls.serial_ports.consoles[k];
         let o = Opts::new("virtconsole")
             .set("bus", format!("virtio-serial{ctl}.0"))
@@ -206,7 +198,8 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
                         "a guestfwd <channel> forwards from QEMU's user-mode network: the domain needs an <interface type='user'> (without a passt backend)",
                     ));
                 }
-                cx.arg("-chardev", chardev(&c.source, &id)?.build());
+                let backend = chardev(cx, &c.source, &id)?;
+                cx.arg("-chardev", backend.build());
                 continue;
             }
             (ChannelTarget::Virtio { .. }, None) => {
@@ -249,7 +242,7 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
                     channel,
                 )?
             }
-            other => chardev(other, &id)?,
+            other => chardev(cx, other, &id)?,
         };
         cx.arg("-chardev", o.build());
         let (ctl, nr) = at;
@@ -308,8 +301,29 @@ fn isa(o: Opts, c: &CharDevice) -> Opts {
     }
 }
 
+/// The TLS credentials of TCP character device `id` (libvirt's
+/// `obj<alias>_tls0`), on the manager's certificates for character
+/// devices ([`super::RuntimePaths::chardev_tls_dir`]): the server's end
+/// when QEMU listens, the client's when it connects.
+fn tls_creds(cx: &mut Ctx<'_>, id: &str, listen: bool) -> Result<String, Error> {
+    let Some(dir) = cx.paths.chardev_tls_dir.clone() else {
+        return Err(unsupported(format!(
+            "character device '{id}': TLS (tls='yes') needs the directory of the character devices' TLS certificates, and none is configured"
+        )));
+    };
+    let creds = format!("obj{id}_tls0");
+    let object = super::opts::tls_creds_x509(
+        &creds,
+        &dir,
+        "character device TLS certificates directory",
+        listen,
+    )?;
+    cx.arg("-object", object.build());
+    Ok(creds)
+}
+
 /// The `-chardev` of a backend.
-pub(super) fn chardev(source: &CharSource, id: &str) -> Result<Opts, Error> {
+pub(super) fn chardev(cx: &mut Ctx<'_>, source: &CharSource, id: &str) -> Result<Opts, Error> {
     Ok(match source {
         CharSource::Pty { .. } => Opts::new("pty").set("id", id),
         CharSource::File { path, append } => Opts::new("file")
@@ -341,12 +355,16 @@ pub(super) fn chardev(source: &CharSource, id: &str) -> Result<Opts, Error> {
             listen,
             telnet,
             reconnect,
+            tls,
         } => {
             let mut o = Opts::new("socket").set("id", id);
             if let Some(h) = host {
                 o = o.set_user("host", "character device TCP host", h)?;
             }
             o = o.set("port", service);
+            if *tls == Some(true) {
+                o = o.set("tls-creds", tls_creds(cx, id, *listen)?);
+            }
             if *telnet {
                 o = o.switch("telnet", true);
             }

@@ -285,15 +285,8 @@ pub(super) fn tls_options(
         )));
     };
     let creds = format!("{id}-storage-tls0");
-    let object = Opts::new("tls-creds-x509")
-        .set("id", &creds)
-        .set_user(
-            "dir",
-            "NBD TLS certificates directory",
-            &dir.to_string_lossy(),
-        )?
-        .set("endpoint", "client")
-        .switch("verify-peer", true);
+    let object =
+        super::opts::tls_creds_x509(&creds, &dir, "NBD TLS certificates directory", false)?;
     cx.arg("-object", object.build());
     let o = o.set("tls-creds", &creds);
     match &n.tls_hostname {

@@ -226,7 +226,7 @@ pub fn emit_redirdevs(cx: &mut Ctx<'_>) -> Result<(), Error> {
             CharSource::SpiceVmc => Opts::new("spicevmc")
                 .set("id", &chr)
                 .set("name", "usbredir"),
-            other => super::chardev::chardev(other, &chr)?,
+            other => super::chardev::chardev(cx, other, &chr)?,
         };
         cx.arg("-chardev", backend.build());
         let port = cx.usb.port_of(UsbDev::Redir(i))?;
@@ -346,10 +346,8 @@ pub fn emit_rngs(cx: &mut Ctx<'_>) -> Result<(), Error> {
             RngBackend::Builtin => Opts::new("rng-builtin").set("id", &obj),
             RngBackend::Egd(source) => {
                 let chardev = format!("charrng{i}");
-                cx.arg(
-                    "-chardev",
-                    super::chardev::chardev(source, &chardev)?.build(),
-                );
+                let o = super::chardev::chardev(cx, source, &chardev)?;
+                cx.arg("-chardev", o.build());
                 Opts::new("rng-egd").set("id", &obj).set("chardev", chardev)
             }
         };

@@ -138,6 +138,9 @@ pub fn emit_machine(cx: &mut Ctx<'_>, machine_type: &str, caps: &QemuCaps) -> Re
         ));
     }
     machine = machine.switch("acpi", def.features.acpi);
+    if super::hmat::has_hmat(def) {
+        machine = machine.switch("hmat", true);
+    }
     if let Some(clock) = &def.clock
         && let Some(hpet) = clock.timers.iter().find(|t| t.name == TimerName::Hpet)
         && let Some(present) = hpet.present

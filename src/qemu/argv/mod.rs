@@ -59,6 +59,7 @@ mod disk_props;
 mod disks;
 mod display;
 mod extras;
+mod hmat;
 mod hotplug;
 mod machine;
 mod memdev;
@@ -160,6 +161,15 @@ pub struct RuntimePaths {
     /// line for a disk with `tls='yes'` then fails with
     /// [`ErrorCode::ConfigUnsupported`].
     pub nbd_tls_dir: Option<PathBuf>,
+    /// The directory of the x509 certificates QEMU uses for TCP
+    /// character devices with `tls='yes'` (libvirt's
+    /// `chardev_tls_x509_cert_dir`): `ca-cert.pem`, with
+    /// `server-cert.pem` and `server-key.pem` where QEMU listens, and
+    /// `client-cert.pem` with `client-key.pem` where it connects to a
+    /// server that asks for them. Default: `None`; building the command
+    /// line for such a device then fails with
+    /// [`ErrorCode::ConfigUnsupported`].
+    pub chardev_tls_dir: Option<PathBuf>,
     /// Where QEMU finds the macvtap devices of direct interfaces: the
     /// driver opens each one and hands it to QEMU as an inherited
     /// descriptor, interface `i`'s at number `net_fd_base + i`
@@ -186,6 +196,7 @@ impl RuntimePaths {
             incoming: false,
             tpm_cancel: None,
             nbd_tls_dir: None,
+            chardev_tls_dir: None,
             net_fd_base: None,
         }
     }
@@ -193,7 +204,8 @@ impl RuntimePaths {
     /// Fixed paths under `dir` with every option filled in (a console log,
     /// VNC port 5900, WebSocket port 5700, an nvram store, a clock that starts at
     /// 2009-02-13T23:31:30, direct interfaces' descriptors from
-    /// [`NET_FD_BASE`], NBD's TLS certificates in `pki-nbd`), for tests
+    /// [`NET_FD_BASE`], NBD's TLS certificates in `pki-nbd`, character
+    /// devices' in `pki-chardev`), for tests
     /// and command-line previews.
     pub fn for_test(dir: &str) -> RuntimePaths {
         let dir = Path::new(dir);
@@ -206,6 +218,7 @@ impl RuntimePaths {
             clock_base: Some("2009-02-13T23:31:30".to_string()),
             net_fd_base: Some(NET_FD_BASE),
             nbd_tls_dir: Some(dir.join("pki-nbd")),
+            chardev_tls_dir: Some(dir.join("pki-chardev")),
             ..RuntimePaths::new(dir)
         }
     }
@@ -413,6 +426,7 @@ fn emit_all(
             .set("debug-threads", "on")
             .build(),
     );
+    tuning::emit_compat(cx);
     cx.flag("-S");
     cx.flag("-no-user-config");
     cx.flag("-nodefaults");

@@ -150,6 +150,23 @@ pub fn with_virtio(o: Opts, v: &VirtioOptions, virtio: bool, what: &str) -> Resu
         .maybe_switch("page-per-vq", v.page_per_vq))
 }
 
+/// A `tls-creds-x509` object `id` on the certificates in `dir` (what
+/// names the directory in errors), as libvirt's
+/// qemuBuildTLSx509CommandLine makes it: the server's end for a
+/// listener, the client's otherwise, checking the peer's certificate.
+pub fn tls_creds_x509(
+    id: &str,
+    dir: &std::path::Path,
+    what: &str,
+    server: bool,
+) -> Result<Opts, Error> {
+    Ok(Opts::new("tls-creds-x509")
+        .set("id", id)
+        .set_user("dir", what, &dir.to_string_lossy())?
+        .set("endpoint", if server { "server" } else { "client" })
+        .switch("verify-peer", true))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,7 +15,7 @@ use super::usb::UsbDev;
 use super::{Ctx, invalid};
 use crate::error::Error;
 use crate::model::{
-    DomainDef, FsAccessMode, FsDriver, HostdevRom, HostdevSource, MemoryAccess, PciAddress,
+    DomainDef, FsAccessMode, FsDriver, FsModel, HostdevRom, HostdevSource, MemoryAccess, PciAddress,
 };
 
 /// `DDDD:BB:SS.F`, as sysfs and QEMU's `host=` spell a host PCI address.
@@ -141,6 +141,7 @@ pub fn emit_filesystems(cx: &mut Ctx<'_>) -> Result<(), Error> {
                 "the {what}: virtiofs does not support read-only shares (libvirt's rule)"
             )));
         }
+
         let socket = virtiofs_socket(&cx.paths.runtime_dir, i);
         let socket = super::runtime_path("virtiofs socket", &socket)?;
         let chardev = format!("chr-vu-fs{i}");
@@ -230,7 +231,12 @@ fn emit_9p(
     cx.arg("-fsdev", o.build());
     let placed = cx.pci.place(what, f.address.as_ref(), Dev::Fs(i))?;
     let boot = cx.boot.filesystem(i);
-    let o = Opts::new("virtio-9p-pci")
+    let device = match f.model {
+        None | Some(FsModel::Virtio) => "virtio-9p-pci",
+        Some(FsModel::VirtioTransitional) => "virtio-9p-pci-transitional",
+        Some(FsModel::VirtioNonTransitional) => "virtio-9p-pci-non-transitional",
+    };
+    let o = Opts::new(device)
         .set("id", format!("fs{i}"))
         .set("fsdev", fsdev)
         .set_user("mount_tag", "filesystem target dir", &f.target_dir)?

@@ -496,10 +496,12 @@ pub(super) fn wants(
         });
     };
     for (i, f) in d.filesystems.iter().enumerate() {
+        // A transitional device works in a conventional PCI slot only.
+        let transitional = f.model == Some(crate::model::FsModel::VirtioTransitional);
         push(
             Dev::Fs(i),
             format!("filesystem '{}'", f.target_dir),
-            pcie,
+            if transitional { pci } else { pcie },
             f.address.as_ref(),
         );
     }

@@ -87,7 +87,7 @@ pub fn emit_smartcards(cx: &mut Ctx<'_>) -> Result<(), Error> {
                             .set("id", &chr)
                             .set("name", "smartcard")
                     }
-                    other => super::chardev::chardev(other, &chr)?,
+                    other => super::chardev::chardev(cx, other, &chr)?,
                 };
                 cx.arg("-chardev", backend.build());
                 Opts::new("ccid-card-passthru").set("chardev", chr)

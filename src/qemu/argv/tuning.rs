@@ -12,8 +12,8 @@ use super::opts::{Opts, user};
 use super::{Ctx, invalid, unsupported};
 use crate::error::{Error, ErrorCode};
 use crate::model::{
-    DomainDef, MemoryAccess, MemoryAllocationMode, MemorySourceType, NumaMode, Placement,
-    SmbiosBlock, SmbiosMode, ThreadPool, parse_cpuset,
+    DeprecationBehavior, DomainDef, MemoryAccess, MemoryAllocationMode, MemorySourceType, NumaMode,
+    Placement, SmbiosBlock, SmbiosMode, ThreadPool, parse_cpuset,
 };
 
 /// Where hugetlbfs is mounted for a page size, as Debian mounts the
@@ -289,6 +289,17 @@ pub fn emit_memory(cx: &mut Ctx<'_>) -> Result<(), Error> {
     if def.memory_backing.as_ref().is_some_and(|m| m.locked) {
         cx.arg("-overcommit", "mem-lock=on");
     }
+    let links = def
+        .cpu
+        .as_ref()
+        .map(|c| c.interconnects.clone())
+        .unwrap_or_default();
+    let hmat = super::hmat::has_hmat(def);
+    let initiators = if hmat {
+        super::hmat::initiators(&cells, &links)?
+    } else {
+        Vec::new()
+    };
     for (i, cell) in cells.iter().enumerate() {
         if cell.id as usize != i {
             return Err(invalid(format!(
@@ -322,10 +333,16 @@ pub fn emit_memory(cx: &mut Ctx<'_>) -> Result<(), Error> {
                 n = n.set("cpus", r);
             }
         }
+        if let Some(initiator) = initiators.get(i) {
+            n = n.set("initiator", initiator);
+        }
         cx.arg("-numa", n.set("memdev", id).build());
     }
     for (src, dst, val) in numa_distances(&cells) {
         cx.arg("-numa", format!("dist,src={src},dst={dst},val={val}"));
+    }
+    if hmat {
+        super::hmat::emit(cx, &cells, &links);
     }
     Ok(())
 }
@@ -445,6 +462,17 @@ pub fn emit_smbios(cx: &mut Ctx<'_>) -> Result<(), Error> {
             ))
         });
     };
+    // QEMU keeps one set of type 2 fields: a second -smbios type=2
+    // would silently replace the first.
+    let boards = info
+        .blocks
+        .iter()
+        .filter(|(b, _)| *b == SmbiosBlock::BaseBoard);
+    if boards.count() > 1 {
+        return Err(unsupported(
+            "qemu does not support more than one entry to Type 2 in SMBIOS table: keep one <baseBoard> in <sysinfo>",
+        ));
+    }
     let keys: [(SmbiosBlock, u32, &[&str]); 4] = [
         (
             SmbiosBlock::Bios,
@@ -563,6 +591,23 @@ pub fn apply_overrides(cx: &mut Ctx<'_>) -> Result<(), Error> {
         cx.argv[at] = opts.build();
     }
     Ok(())
+}
+
+/// `<qemu:deprecation>` as libvirt's `-compat`: every behavior but
+/// `none` hides deprecated output; `reject` and `crash` also set what
+/// QEMU does with deprecated input (QEMU 6.0+, below qvirt's oldest).
+pub fn emit_compat(cx: &mut Ctx<'_>) {
+    let input = match cx.def.qemu.deprecation {
+        None | Some(DeprecationBehavior::None) => return,
+        Some(DeprecationBehavior::Omit) => None,
+        Some(DeprecationBehavior::Reject) => Some("reject"),
+        Some(DeprecationBehavior::Crash) => Some("crash"),
+    };
+    let mut o = Opts::empty().set("deprecated-output", "hide");
+    if let Some(i) = input {
+        o = o.set("deprecated-input", i);
+    }
+    cx.arg("-compat", o.build());
 }
 
 /// The `qemu:commandline` arguments, exactly as written, at the end.
