@@ -31,6 +31,7 @@ pub(crate) mod coalesce;
 mod macvtap;
 pub(crate) mod shaping;
 mod sockets;
+mod tap_host;
 
 pub(crate) use sockets::check_socket_ports;
 
@@ -126,19 +127,39 @@ fn port_taken(
 /// Creates a tap for each bridge and ethernet interface of `def` and
 /// writes its name into the interface's `target_dev` (a name the
 /// definition gives is used, unless it is a `vnet` name, which is chosen
-/// afresh). On failure the taps made so far are removed again.
+/// afresh); an ethernet interface's tap made beforehand by the user
+/// (`<target managed='no'>`) is checked and used as it is. On failure the
+/// taps made so far are removed again.
 pub(crate) fn create_taps(def: &mut DomainDef) -> Result<()> {
     let name = def.name.clone();
     let vm_id = def.uuid.hyphenated().to_string();
     let mut made: Vec<String> = Vec::new();
     let mut ovs_made: Vec<String> = Vec::new();
     let mut downs: Vec<(String, String)> = Vec::new();
+    let mut users: Vec<crate::model::Interface> = Vec::new();
     for (i, net) in def.devices.interfaces.iter_mut().enumerate() {
         let bridge = match &net.kind {
             InterfaceType::Bridge(b) => Some(b.clone()),
             InterfaceType::Ethernet => None,
             _ => continue,
         };
+        if !net.tap.is_managed() {
+            match use_users_tap(&name, i, net) {
+                Ok(()) => {
+                    users.push(net.clone());
+                    continue;
+                }
+                Err(e) => {
+                    release(&users);
+                    for (tap, down) in &downs {
+                        let _ = run_script(down, tap);
+                    }
+                    super::ovs::del_ports(&ovs_made);
+                    remove_taps(&made);
+                    return Err(e);
+                }
+            }
+        }
         let wanted = net
             .target_dev
             .clone()
@@ -178,9 +199,26 @@ pub(crate) fn create_taps(def: &mut DomainDef) -> Result<()> {
                 remove_taps(std::slice::from_ref(&tap));
                 return Err(e);
             }
+            if let Some(isolated) = net.tap.isolated
+                && let Err(e) = tap_host::set_isolated(&tap, isolated)
+            {
+                remove_taps(std::slice::from_ref(&tap));
+                return Err(Error::new(
+                    e.code,
+                    format!("cannot start domain '{name}': {}", e.message),
+                ));
+            }
             if let (InterfaceType::Ethernet, Some(script)) = (&net.kind, &net.scripts.up)
                 && let Err(e) = run_script(script, &tap)
             {
+                remove_taps(std::slice::from_ref(&tap));
+                return Err(Error::new(
+                    e.code,
+                    format!("cannot start domain '{name}': {}", e.message),
+                ));
+            }
+            // A tap that is removed takes its addresses and routes along.
+            if let Err(e) = tap_host::add_addresses(&tap, &net.tap) {
                 remove_taps(std::slice::from_ref(&tap));
                 return Err(Error::new(
                     e.code,
@@ -210,6 +248,7 @@ pub(crate) fn create_taps(def: &mut DomainDef) -> Result<()> {
             }
             Err(e) => {
                 // Those set up undone as a stop would undo them.
+                release(&users);
                 for (tap, down) in &downs {
                     let _ = run_script(down, tap);
                 }
@@ -228,7 +267,8 @@ pub(crate) fn create_taps(def: &mut DomainDef) -> Result<()> {
 pub(crate) fn release(nets: &[crate::model::Interface]) -> Vec<(String, io::Error)> {
     let named = |ovs: bool| -> Vec<String> {
         nets.iter()
-            .filter(|n| n.kind.has_host_tap() && (!ovs || n.virtualport.is_some()))
+            .filter(|n| n.kind.has_host_tap() && n.tap.is_managed())
+            .filter(|n| !ovs || n.virtualport.is_some())
             .filter_map(|n| n.target_dev.clone())
             .collect()
     };
@@ -243,9 +283,63 @@ pub(crate) fn release(nets: &[crate::model::Interface]) -> Vec<(String, io::Erro
                 .map(|e| (tap.to_string(), io::Error::other(e.message)))
         })
         .collect();
+    // The user's taps stay, without what the manager gave them.
+    for n in nets.iter().filter(|n| !n.tap.is_managed()) {
+        if let Some(tap) = &n.target_dev {
+            failed.extend(
+                tap_host::remove_addresses(tap, &n.tap)
+                    .into_iter()
+                    .map(|e| (tap.clone(), io::Error::other(e.message))),
+            );
+        }
+    }
     failed.extend(super::ovs::del_ports(&named(true)));
     failed.extend(remove_taps(&named(false)));
     failed
+}
+
+/// Sets up interface `index` of domain `dom`, whose tap (`<target dev
+/// managed='no'>`) the user made: it must exist and be a tap; the
+/// manager only runs its script and gives it its addresses and routes
+/// (as libvirt's `qemuInterfaceEthernetConnect` and
+/// `qemuInterfaceStartDevice` do), and QEMU opens it by name.
+fn use_users_tap(dom: &str, index: usize, net: &crate::model::Interface) -> Result<()> {
+    let tap = net.target_dev.as_deref().unwrap_or_default();
+    let what = format!(
+        "tap '{tap}' of interface {index} ({}) of domain '{dom}' (<target dev='{tap}' managed='no'>)",
+        net.mac
+    );
+    let sys = std::path::Path::new("/sys/class/net").join(tap);
+    if !sys.exists() {
+        return Err(Error::new(
+            ErrorCode::OperationFailed,
+            format!(
+                "cannot start domain '{dom}': the {what} does not exist on this host; with managed='no' it is made beforehand (e.g. `ip tuntap add {tap} mode tap`), or leave managed out for qvirt to make it"
+            ),
+        ));
+    }
+    if !sys.join("tun_flags").exists() {
+        return Err(Error::new(
+            ErrorCode::OperationFailed,
+            format!(
+                "cannot start domain '{dom}': the {what} is not a tap device (a tun/tap device made with `ip tuntap add {tap} mode tap`)"
+            ),
+        ));
+    }
+    let started = |e: Error| {
+        Error::new(
+            e.code,
+            format!("cannot start domain '{dom}': {}", e.message),
+        )
+    };
+    if let Some(script) = &net.scripts.up {
+        run_script(script, tap).map_err(started)?;
+    }
+    if let Err(e) = tap_host::add_addresses(tap, &net.tap) {
+        let _ = tap_host::remove_addresses(tap, &net.tap);
+        return Err(started(e));
+    }
+    Ok(())
 }
 
 /// Runs an interface's `<script>` or `<downscript>` as libvirt does:

@@ -324,6 +324,7 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
             scripts: Default::default(),
             ips: Vec::new(),
             passt: None,
+            tap: Default::default(),
             address: pci(&mut p),
         });
     }

@@ -286,12 +286,14 @@ impl Host {
     }
 
     /// A vhost-user interface QEMU connects to (mode 'client') needs its
-    /// backend's socket; in mode 'server' QEMU makes it.
+    /// backend's socket; in mode 'server' QEMU makes it, and with
+    /// `<reconnect>` QEMU waits for it, trying again every so often.
     fn vhost_user_sockets(&self, def: &DomainDef) -> Result<()> {
         for (i, n) in def.devices.interfaces.iter().enumerate() {
             if let InterfaceType::VhostUser {
                 path,
                 server: false,
+                reconnect: None,
             } = &n.kind
                 && !self.file_type(path).is_some_and(|t| t.is_socket())
             {

@@ -108,10 +108,16 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
         let virtio = device.starts_with("virtio-net");
         let fd = cx.paths.net_fd_base.map(|base| base + i as i32);
         // A vhost-user backend talks over a socket chardev of its own.
-        if let InterfaceType::VhostUser { path, server } = &net.kind {
+        if let InterfaceType::VhostUser {
+            path,
+            server,
+            reconnect,
+        } = &net.kind
+        {
             let o = Opts::new("socket")
                 .set("id", format!("charnet{i}"))
-                .set_user("path", "vhost-user socket", path)?;
+                .set_user("path", "vhost-user socket", path)?
+                .maybe("reconnect", *reconnect);
             let o = if *server {
                 o.switch("server", true).switch("wait", false)
             } else {
