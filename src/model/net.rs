@@ -191,6 +191,15 @@ pub struct TapSettings {
     /// `<source><route>` of an ethernet interface: the routes the host
     /// adds through the tap, in document order.
     pub routes: Vec<HostRoute>,
+    /// `<backend tap=...>` (bridge and ethernet): the tun/tap control
+    /// device the tap is made and opened through (default
+    /// `/dev/net/tun`); QEMU then gets the tap as a descriptor.
+    pub tun_path: Option<String>,
+    /// `<backend vhost=...>` (virtio bridge and ethernet NICs): the
+    /// vhost-net device QEMU's kernel data path opens (default
+    /// `/dev/vhost-net`); it turns vhost-net on, unless `<driver
+    /// name='qemu'>` (then refused).
+    pub vhost_path: Option<String>,
 }
 
 impl TapSettings {

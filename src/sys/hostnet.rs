@@ -32,6 +32,10 @@ mod macvtap;
 pub(crate) mod shaping;
 mod sockets;
 mod tap_host;
+mod tap_open;
+
+pub(crate) use tap_open::open_custom_taps;
+use tap_open::use_users_tap;
 
 pub(crate) use sockets::check_socket_ports;
 
@@ -177,6 +181,7 @@ pub(crate) fn create_taps(def: &mut DomainDef) -> Result<()> {
             net.mac,
             multiqueue,
             net.mtu,
+            net.tap.tun_path.as_deref().unwrap_or(TUN_DEVICE),
         )
         .and_then(|tap| {
             if let (Some(port), Some(br)) = (&net.virtualport, &bridge) {
@@ -296,50 +301,6 @@ pub(crate) fn release(nets: &[crate::model::Interface]) -> Vec<(String, io::Erro
     failed.extend(super::ovs::del_ports(&named(true)));
     failed.extend(remove_taps(&named(false)));
     failed
-}
-
-/// Sets up interface `index` of domain `dom`, whose tap (`<target dev
-/// managed='no'>`) the user made: it must exist and be a tap; the
-/// manager only runs its script and gives it its addresses and routes
-/// (as libvirt's `qemuInterfaceEthernetConnect` and
-/// `qemuInterfaceStartDevice` do), and QEMU opens it by name.
-fn use_users_tap(dom: &str, index: usize, net: &crate::model::Interface) -> Result<()> {
-    let tap = net.target_dev.as_deref().unwrap_or_default();
-    let what = format!(
-        "tap '{tap}' of interface {index} ({}) of domain '{dom}' (<target dev='{tap}' managed='no'>)",
-        net.mac
-    );
-    let sys = std::path::Path::new("/sys/class/net").join(tap);
-    if !sys.exists() {
-        return Err(Error::new(
-            ErrorCode::OperationFailed,
-            format!(
-                "cannot start domain '{dom}': the {what} does not exist on this host; with managed='no' it is made beforehand (e.g. `ip tuntap add {tap} mode tap`), or leave managed out for qvirt to make it"
-            ),
-        ));
-    }
-    if !sys.join("tun_flags").exists() {
-        return Err(Error::new(
-            ErrorCode::OperationFailed,
-            format!(
-                "cannot start domain '{dom}': the {what} is not a tap device (a tun/tap device made with `ip tuntap add {tap} mode tap`)"
-            ),
-        ));
-    }
-    let started = |e: Error| {
-        Error::new(
-            e.code,
-            format!("cannot start domain '{dom}': {}", e.message),
-        )
-    };
-    if let Some(script) = &net.scripts.up {
-        run_script(script, tap).map_err(started)?;
-    }
-    if let Err(e) = tap_host::add_addresses(tap, &net.tap) {
-        let _ = tap_host::remove_addresses(tap, &net.tap);
-        return Err(started(e));
-    }
-    Ok(())
 }
 
 /// Runs an interface's `<script>` or `<downscript>` as libvirt does:
@@ -561,7 +522,9 @@ pub(crate) fn remove_taps(names: &[String]) -> Vec<(String, io::Error)> {
 /// (first byte 0xfe, so the bridge never takes the guest's address as its
 /// own), with MTU `mtu` (else the bridge's, as libvirt's
 /// `virNetDevTapAttachBridge`, so that adding it never lowers the
-/// bridge's), in `bridge` if any, and up.
+/// bridge's), in `bridge` if any, and up; made through tun/tap control
+/// device `tun`.
+#[allow(clippy::too_many_arguments)]
 fn make_tap(
     dom: &str,
     index: usize,
@@ -570,6 +533,7 @@ fn make_tap(
     mac: MacAddr,
     multiqueue: bool,
     mtu: Option<u32>,
+    tun: &str,
 ) -> Result<String> {
     let what = format!("interface {index} ({mac}) of domain '{dom}'");
     let sock = control_socket()?;
@@ -596,8 +560,8 @@ fn make_tap(
             ),
         ));
     }
-    let tap =
-        open_tap(wanted.unwrap_or(AUTO_TAP), multiqueue).map_err(|e| tap_error(dom, &what, &e))?;
+    let tap = open_tap(wanted.unwrap_or(AUTO_TAP), multiqueue, tun)
+        .map_err(|e| tap_error(dom, &what, tun, &e))?;
     let configured = (|| -> io::Result<()> {
         let mut hw = mac.0;
         hw[0] = 0xfe;
@@ -651,8 +615,8 @@ fn set_coalesce(dom: &str, index: usize, tap: &str, frames: u32) -> Result<u32> 
     })
 }
 
-/// The error for a tap that could not be created.
-fn tap_error(dom: &str, what: &str, e: &io::Error) -> Error {
+/// The error for a tap that could not be created through `tun`.
+fn tap_error(dom: &str, what: &str, tun: &str, e: &io::Error) -> Error {
     match e.raw_os_error() {
         Some(libc::EPERM | libc::EACCES) => Error::new(
             ErrorCode::OperationDenied,
@@ -663,7 +627,7 @@ fn tap_error(dom: &str, what: &str, e: &io::Error) -> Error {
         Some(libc::ENOENT) => Error::new(
             ErrorCode::NoSupport,
             format!(
-                "cannot start domain '{dom}': {TUN_DEVICE} does not exist, so the tap device of {what} cannot be made (load the tun module)"
+                "cannot start domain '{dom}': {tun} does not exist, so the tap device of {what} cannot be made (load the tun module, or name an existing tun device in <backend tap>)"
             ),
         ),
         _ => Error::new(
@@ -676,8 +640,8 @@ fn tap_error(dom: &str, what: &str, e: &io::Error) -> Error {
 /// Creates the persistent tap `name` (a `%d` in it is filled in by the
 /// kernel), with several queues when `multiqueue` (QEMU opens one per
 /// queue pair); returns its name.
-fn open_tap(name: &str, multiqueue: bool) -> io::Result<String> {
-    let tun = tun_device()?;
+fn open_tap(name: &str, multiqueue: bool, tun: &str) -> io::Result<String> {
+    let tun = tun_device(tun)?;
     let mut ifr = ifreq(name);
     let mq = if multiqueue { libc::IFF_MULTI_QUEUE } else { 0 };
     ifr.ifr_ifru.ifru_flags = (libc::IFF_TAP | libc::IFF_NO_PI | mq) as libc::c_short;
@@ -699,7 +663,7 @@ fn open_tap(name: &str, multiqueue: bool) -> io::Result<String> {
 fn delete_tap(name: &str) -> io::Result<()> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
     loop {
-        let tun = tun_device()?;
+        let tun = tun_device(TUN_DEVICE)?;
         let mut ifr = ifreq(name);
         ifr.ifr_ifru.ifru_flags = (libc::IFF_TAP | libc::IFF_NO_PI) as libc::c_short;
         let mut attached = ifreq_ioctl(&tun, libc::TUNSETIFF as libc::c_ulong, &mut ifr);
@@ -726,13 +690,13 @@ fn delete_tap(name: &str) -> io::Result<()> {
     }
 }
 
-/// Opens the tun/tap control device.
-fn tun_device() -> io::Result<File> {
+/// Opens the tun/tap control device at `path`.
+fn tun_device(path: &str) -> io::Result<File> {
     OpenOptions::new()
         .read(true)
         .write(true)
         .custom_flags(libc::O_CLOEXEC)
-        .open(TUN_DEVICE)
+        .open(path)
 }
 
 /// A socket to address network-device ioctls to.

@@ -236,7 +236,10 @@ const ELEMENTS: &[(&str, &[&str])] = &[
         "domain/devices/interface/ip",
         &["address", "family", "prefix"],
     ),
-    ("domain/devices/interface/backend", &["type", "logFile"]),
+    (
+        "domain/devices/interface/backend",
+        &["type", "logFile", "tap", "vhost"],
+    ),
     ("domain/devices/interface/model", &["type"]),
     ("domain/devices/interface/target", &["dev", "managed"]),
     ("domain/devices/interface/port", &["isolated"]),

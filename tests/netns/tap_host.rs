@@ -207,3 +207,129 @@ fn an_ethernet_taps_host_addresses_and_routes_are_set() {
     assert_eq!(ns.links(), ["br0", "lo"], "no tap is left");
     assert!(support::processes_under(&dir.path.join("run")).is_empty());
 }
+
+/// What descriptors of process `pid` attached to tap `tap` were opened
+/// through (the device node each one links to).
+fn tap_nodes(pid: i32, tap: &str) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(format!("/proc/{pid}/fdinfo"))
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            std::fs::read_to_string(e.path())
+                .is_ok_and(|t| t.lines().any(|l| l == format!("iff:\t{tap}")))
+        })
+        .filter_map(|e| {
+            std::fs::read_link(format!(
+                "/proc/{pid}/fd/{}",
+                e.file_name().to_string_lossy()
+            ))
+            .ok()
+        })
+        .collect()
+}
+
+/// A character device node at `path` for the device of `like`.
+fn node_like(path: &std::path::Path, like: &str) {
+    use std::os::unix::fs::MetadataExt;
+    let rdev = std::fs::metadata(like)
+        .unwrap_or_else(|e| panic!("{like}: {e} (load the tun module)"))
+        .rdev();
+    let (major, minor) = (nix::sys::stat::major(rdev), nix::sys::stat::minor(rdev));
+    run(
+        "mknod",
+        &[
+            path.to_str().unwrap(),
+            "c",
+            &major.to_string(),
+            &minor.to_string(),
+        ],
+    );
+}
+
+/// `<backend tap=...>`: the tap is made, and handed to QEMU, through the
+/// tun/tap device node named (a copy of /dev/net/tun made for the
+/// test); `<backend vhost=...>` names the vhost-net device QEMU opens.
+/// A node that is not there is named by the refusal, before QEMU runs.
+#[test]
+fn a_tap_is_made_and_opened_through_the_tun_device_named() {
+    let ns = Netns::new("tunpath");
+    let dir = TestDir::new("tunpath");
+    let nodes = dir.path.join("dev");
+    std::fs::create_dir_all(&nodes).unwrap();
+    let tun = nodes.join("my-tun");
+    node_like(&tun, "/dev/net/tun");
+    let daemon = Daemon::start_under(&ns.exec(), &dir.path, &[]);
+    let d = daemon.connect();
+    let nic = |name: &str, backend: &str| {
+        firmware(
+            name,
+            &format!(
+                "<interface type='bridge'><mac address='52:54:00:00:1c:01'/><source bridge='br0'/>\
+                 <model type='virtio'/>{backend}</interface>"
+            ),
+        )
+    };
+    let backend = format!("<backend tap='{}'/>", tun.display());
+    let dom = d.define_xml(&nic("fw-tun", &backend)).unwrap();
+    d.start(&dom).unwrap();
+    let tap = taps(&*d, "fw-tun").remove(0);
+    let qemu = support::qemu_pid(&dir.path, "fw-tun");
+    assert_eq!(
+        tap_nodes(qemu, &tap),
+        std::slice::from_ref(&tun),
+        "QEMU's descriptor of {tap} came through the node named"
+    );
+    let link = ns.ip(&["link", "show", &tap]);
+    assert!(
+        link.contains("master br0") && link.contains("LOWER_UP"),
+        "{link}"
+    );
+    let live = d.xml_desc(&dom, XmlFlags::NONE).unwrap();
+    assert!(live.contains(&backend), "{live}");
+    // Not plugged in live: its descriptor comes with a start only.
+    let e = d
+        .attach_device(
+            &dom,
+            &format!("<interface type='ethernet'><model type='virtio'/>{backend}</interface>"),
+            ModifyFlags::LIVE,
+        )
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::ConfigUnsupported, "{e}");
+    d.destroy(&dom).unwrap();
+    assert_eq!(ns.links(), ["br0", "lo"]);
+
+    // vhost-net through a node of its own, where the host has it.
+    if std::path::Path::new("/dev/vhost-net").exists() {
+        let vhost = nodes.join("my-vhost");
+        node_like(&vhost, "/dev/vhost-net");
+        let dom = d
+            .define_xml(&nic(
+                "fw-vhostdev",
+                &format!("<backend vhost='{}'/>", vhost.display()),
+            ))
+            .unwrap();
+        d.start(&dom).unwrap();
+        let qemu = support::qemu_pid(&dir.path, "fw-vhostdev");
+        let holds = std::fs::read_dir(format!("/proc/{qemu}/fd"))
+            .unwrap()
+            .flatten()
+            .any(|e| std::fs::read_link(e.path()).is_ok_and(|l| l == vhost));
+        assert!(holds, "QEMU holds {}", vhost.display());
+        d.destroy(&dom).unwrap();
+    }
+
+    // Missing nodes: refused by name, nothing left.
+    for (name, attr) in [("fw-notun", "tap"), ("fw-novhost", "vhost")] {
+        let missing = nodes.join(format!("no-{attr}"));
+        let dom = d
+            .define_xml(&nic(
+                name,
+                &format!("<backend {attr}='{}'/>", missing.display()),
+            ))
+            .unwrap();
+        let e = assert_code(d.start(&dom), ErrorCode::NoSupport);
+        assert!(e.message.contains(&missing.display().to_string()), "{e}");
+    }
+    assert_eq!(ns.links(), ["br0", "lo"], "failed starts leave no tap");
+    assert!(support::processes_under(&dir.path.join("run")).is_empty());
+}

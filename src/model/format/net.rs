@@ -122,6 +122,14 @@ pub(super) fn interface(w: &mut XmlWriter, i: &Interface) {
     if let Some(d) = &i.driver {
         net_driver(w, d);
     }
+    if i.tap.tun_path.is_some() || i.tap.vhost_path.is_some() {
+        w.empty(
+            "backend",
+            Attrs::new()
+                .opt("tap", i.tap.tun_path.as_ref())
+                .opt("vhost", i.tap.vhost_path.as_ref()),
+        );
+    }
     if let Some(p) = &i.passt {
         w.empty(
             "backend",

@@ -349,23 +349,7 @@ pub(super) fn interface(e: El) -> R<Interface> {
             "boot" => set(&mut boot, c, boot_order)?,
             "portForward" => push(&mut port_forwards, c, |c| port_forward(c, &mut passt_only))?,
             "backend" => set(&mut backend, c, |c| {
-                c.allow(&["type", "logFile"])?;
-                c.empty()?;
-                // libvirt's virDomainNetDefValidate.
-                if kind != 0 {
-                    return Err(super::el::unsupported(format!(
-                        "<backend> at {}: The 'passt' backend can only be used with interface type='user'",
-                        c.at()
-                    )));
-                }
-                let passt = c.choice("type", &[("passt", true), ("default", false)])?;
-                if passt != Some(true) {
-                    return Err(super::el::unsupported(format!(
-                        "<backend> at {} without type='passt': QEMU's own user networking takes no backend settings",
-                        c.at()
-                    )));
-                }
-                Ok(c.get("logFile").map(str::to_string))
+                super::net_host::backend(c, kind, type_name)
             })?,
             "source" if kind == 0 => set(&mut user_dev, c, |c| {
                 c.allow(&["dev"])?;
@@ -411,6 +395,20 @@ pub(super) fn interface(e: El) -> R<Interface> {
             e.at()
         )));
     }
+    let (backend, tun_path, vhost_path) = match backend {
+        Some(super::net_host::Backend::Passt(log)) => (Some(log), None, None),
+        Some(super::net_host::Backend::Tap { tun, vhost, at }) => {
+            // libvirt's virDomainNetBackendParseXML drops it elsewhere.
+            let model = model.as_deref().unwrap_or("rtl8139");
+            if vhost.is_some() && !model.to_ascii_lowercase().starts_with("virtio") {
+                return Err(super::el::unsupported(format!(
+                    "attribute vhost on <backend> at {at} is not supported with model '{model}': vhost-net serves virtio NICs only"
+                )));
+            }
+            (None, tun, vhost)
+        }
+        None => (None, None, None),
+    };
     if backend.is_none() {
         let dev = user_dev
             .as_ref()
@@ -494,6 +492,8 @@ pub(super) fn interface(e: El) -> R<Interface> {
                 isolated: port_v.flatten(),
                 ips,
                 routes,
+                tun_path,
+                vhost_path,
             }
         },
         address: address_v,

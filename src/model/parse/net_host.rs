@@ -192,3 +192,82 @@ pub(super) fn port(c: El, kind: u8, type_name: &str) -> R<Option<bool>> {
     }
     Ok(isolated)
 }
+
+/// What an interface's `<backend>` says.
+pub(super) enum Backend {
+    /// `type='passt'` of a user interface, with its `logFile`.
+    Passt(Option<String>),
+    /// `tap=` and `vhost=` of a bridge or ethernet interface, and where
+    /// the element is.
+    Tap {
+        /// `tap`: the tun/tap control device.
+        tun: Option<String>,
+        /// `vhost`: the vhost-net device.
+        vhost: Option<String>,
+        /// `line:column` of the element.
+        at: String,
+    },
+}
+
+/// `<backend type= logFile= tap= vhost=>` of an interface of type `kind`
+/// (as written: `type_name`): passt for a user interface (libvirt's
+/// virDomainNetDefValidate), the device paths of a tap for a bridge or
+/// ethernet one (qemuDomainValidateActualNetDef; a network's tap too in
+/// libvirt, but qvirt's only network is user networking, with none).
+pub(super) fn backend(c: El, kind: u8, type_name: &str) -> R<Backend> {
+    c.allow(&["type", "logFile", "tap", "vhost"])?;
+    c.empty()?;
+    let passt = c.choice("type", &[("passt", true), ("default", false)])?;
+    let path = |name: &str| -> R<Option<String>> {
+        match c.get(name) {
+            None => Ok(None),
+            Some(p) if p.starts_with('/') => Ok(Some(p.to_string())),
+            Some(_) => Err(c.bad_value(ModelErrorKind::Invalid, name, "an absolute path")),
+        }
+    };
+    let (tun, vhost) = (path("tap")?, path("vhost")?);
+    if kind == 0 {
+        if let Some(what) = ["tap", "vhost"].into_iter().find(|a| c.get(a).is_some()) {
+            return Err(unsupported(format!(
+                "attribute {what} on <backend> at {}: a custom tap or vhost device path is not supported for network interfaces of type user",
+                c.at()
+            )));
+        }
+        if passt != Some(true) {
+            return Err(unsupported(format!(
+                "<backend> at {} without type='passt': QEMU's own user networking takes no backend settings",
+                c.at()
+            )));
+        }
+        return Ok(Backend::Passt(c.get("logFile").map(str::to_string)));
+    }
+    if passt == Some(true) {
+        return Err(unsupported(format!(
+            "<backend> at {}: The 'passt' backend can only be used with interface type='user'",
+            c.at()
+        )));
+    }
+    if c.get("logFile").is_some() {
+        return Err(unsupported(format!(
+            "attribute logFile on <backend> at {}: only the passt backend of a user interface logs",
+            c.at()
+        )));
+    }
+    if kind == 1 && (tun.is_some() || vhost.is_some()) {
+        return Err(unsupported(format!(
+            "<backend tap/vhost> at {} on an interface of type 'network' is not supported: qvirt's network 'default' is user networking, with no tap; use a bridge interface",
+            c.at()
+        )));
+    }
+    if kind != 2 && kind != 3 && (tun.is_some() || vhost.is_some()) {
+        return Err(unsupported(format!(
+            "<backend> at {}: a custom tap or vhost device path is not supported for network interfaces of type {type_name} (only bridge and ethernet taps)",
+            c.at()
+        )));
+    }
+    Ok(Backend::Tap {
+        tun,
+        vhost,
+        at: c.at(),
+    })
+}
