@@ -632,7 +632,9 @@ fn tap_error(dom: &str, what: &str, tun: &str, e: &io::Error) -> Error {
         ),
         _ => Error::new(
             ErrorCode::OperationFailed,
-            format!("cannot start domain '{dom}': cannot create the tap device of {what}: {e}"),
+            format!(
+                "cannot start domain '{dom}': cannot create the tap device of {what} through {tun}: {e}"
+            ),
         ),
     }
 }

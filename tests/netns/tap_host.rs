@@ -330,6 +330,13 @@ fn a_tap_is_made_and_opened_through_the_tun_device_named() {
         let e = assert_code(d.start(&dom), ErrorCode::NoSupport);
         assert!(e.message.contains(&missing.display().to_string()), "{e}");
     }
+    // A device that is not a tun/tap one (libvirt's tap-vhost test
+    // names /dev/null): the tap cannot be made through it.
+    let dom = d
+        .define_xml(&nic("fw-nulltun", "<backend tap='/dev/null'/>"))
+        .unwrap();
+    let e = assert_code(d.start(&dom), ErrorCode::OperationFailed);
+    assert!(e.message.contains("through /dev/null"), "{e}");
     assert_eq!(ns.links(), ["br0", "lo"], "failed starts leave no tap");
     assert!(support::processes_under(&dir.path.join("run")).is_empty());
 }
