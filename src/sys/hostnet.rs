@@ -154,12 +154,7 @@ pub(crate) fn create_taps(def: &mut DomainDef) -> Result<()> {
                     continue;
                 }
                 Err(e) => {
-                    release(&users);
-                    for (tap, down) in &downs {
-                        let _ = run_script(down, tap);
-                    }
-                    super::ovs::del_ports(&ovs_made);
-                    remove_taps(&made);
+                    undo_taps(&users, &downs, &ovs_made, &made);
                     return Err(e);
                 }
             }
@@ -252,18 +247,30 @@ pub(crate) fn create_taps(def: &mut DomainDef) -> Result<()> {
                 made.push(tap);
             }
             Err(e) => {
-                // Those set up undone as a stop would undo them.
-                release(&users);
-                for (tap, down) in &downs {
-                    let _ = run_script(down, tap);
-                }
-                super::ovs::del_ports(&ovs_made);
-                remove_taps(&made);
+                undo_taps(&users, &downs, &ovs_made, &made);
                 return Err(e);
             }
         }
     }
     Ok(())
+}
+
+/// Undoes what [`create_taps`] set up before it failed, as a stop would:
+/// the user's taps `users` released, the downscripts `downs` (tap,
+/// script) run, the Open vSwitch ports `ovs_made` and the taps `made`
+/// removed.
+fn undo_taps(
+    users: &[crate::model::Interface],
+    downs: &[(String, String)],
+    ovs_made: &[String],
+    made: &[String],
+) {
+    release(users);
+    for (tap, down) in downs {
+        let _ = run_script(down, tap);
+    }
+    super::ovs::del_ports(ovs_made);
+    remove_taps(made);
 }
 
 /// Lets go of the host devices of interfaces `nets` that the manager
