@@ -139,8 +139,29 @@ fn a_users_tap_is_opened_as_it_is_and_kept() {
             "{e}"
         );
     }
+    // A macvtap the user made (on a veth, as a host NIC would be).
+    ns.ip(&[
+        "link", "add", "eth9", "type", "veth", "peer", "name", "eth9p",
+    ]);
+    ns.ip(&[
+        "link", "add", "link", "eth9", "name", "mymvt0", "type", "macvtap",
+    ]);
+    let dom = d
+        .define_xml(&firmware(
+            "fw-mvtap",
+            "<interface type='ethernet'><target dev='mymvt0' managed='no'/></interface>",
+        ))
+        .unwrap();
+    let e = assert_code(d.start(&dom), ErrorCode::ConfigUnsupported);
+    assert!(
+        e.message.contains("'mymvt0'") && e.message.contains("is a macvtap"),
+        "{e}"
+    );
     assert!(support::processes_under(&dir.path.join("run")).is_empty());
-    assert_eq!(ns.links(), ["br0", "lo", "mytap0"]);
+    assert_eq!(
+        ns.links(),
+        ["br0", "eth9", "eth9p", "lo", "mymvt0", "mytap0"]
+    );
 }
 
 /// libvirt's net-eth-hostip: the host side of a point-to-point link to

@@ -31,6 +31,16 @@ pub(super) fn use_users_tap(dom: &str, index: usize, net: &crate::model::Interfa
             ),
         ));
     }
+    if sys.join("macvtap").exists() {
+        // libvirt opens such a one's character device; qvirt does that
+        // only for the macvtaps of direct interfaces, which it makes.
+        return Err(Error::new(
+            ErrorCode::ConfigUnsupported,
+            format!(
+                "cannot start domain '{dom}': the {what} is a macvtap, which qvirt does not take as a tap made beforehand; use <interface type='direct'> for a macvtap qvirt makes"
+            ),
+        ));
+    }
     if !sys.join("tun_flags").exists() {
         return Err(Error::new(
             ErrorCode::OperationFailed,
