@@ -119,6 +119,22 @@ fn a_users_tap_is_opened_as_it_is_and_kept() {
         assert!(ns.ip(&["route", "show", "dev", "mytap0"]).trim().is_empty());
     }
 
+    // Plugged in live: QEMU opens it too, and it stays after the domain.
+    let plug = d.define_xml(&acpi_firmware("fw-uplug", "")).unwrap();
+    d.start(&plug).unwrap();
+    d.attach_device(
+        &plug,
+        "<interface type='ethernet'><mac address='52:54:00:00:1d:01'/>\
+         <target dev='mytap0' managed='no'/><model type='e1000'/></interface>",
+        ModifyFlags::LIVE,
+    )
+    .unwrap();
+    let qemu = support::qemu_pid(&dir.path, "fw-uplug");
+    assert_eq!(held_tap(qemu, "mytap0"), 1, "QEMU holds the plugged mytap0");
+    assert_eq!(mac_of(&link()), users_mac);
+    d.destroy(&plug).unwrap();
+    assert_eq!(ns.links(), ["br0", "lo", "mytap0"], "the user's tap stays");
+
     // A tap that is not there, or a device that is no tap: the start is
     // refused naming it, before QEMU runs.
     for (name, dev, fragment) in [
