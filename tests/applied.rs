@@ -57,6 +57,8 @@ mod memdev;
 mod nbd_tls;
 #[path = "applied/net.rs"]
 mod net;
+#[path = "applied/net_vhostuser.rs"]
+mod net_vhostuser;
 #[path = "applied/pci_props.rs"]
 mod pci_props;
 #[allow(dead_code)]

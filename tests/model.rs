@@ -30,6 +30,8 @@ mod host_rules;
 mod iommu_virtio;
 #[path = "model/memdev_rules.rs"]
 mod memdev_rules;
+#[path = "model/net_host.rs"]
+mod net_host;
 #[path = "model/net_passt.rs"]
 mod net_passt;
 #[path = "model/net_rules.rs"]

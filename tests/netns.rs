@@ -25,6 +25,8 @@ mod passt;
 mod scripts;
 #[path = "netns/sockets.rs"]
 mod sockets;
+#[path = "netns/tap_host.rs"]
+mod tap_host;
 
 use std::path::PathBuf;
 use std::process::Command;

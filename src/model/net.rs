@@ -164,8 +164,130 @@ pub struct Interface {
     /// `<acpi index=...>`: the index the guest's firmware gives the NIC
     /// (Linux names it `eno<index>`).
     pub acpi_index: Option<u32>,
+    /// How the host sets up the interface's tap: whose it is, its bridge
+    /// port's isolation, the addresses and routes it gets.
+    pub tap: TapSettings,
     /// `<address>`.
     pub address: Option<Address>,
+}
+
+/// The host side of a bridge or ethernet interface's tap, as libvirt's
+/// `virDomainNetDef` keeps it (`managed_tap`, `isolatedPort`, `hostIP`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TapSettings {
+    /// `<target managed=...>` (ethernet only): `Some(false)` when the tap
+    /// named by `<target dev>` is the user's, made before the domain
+    /// starts: the host then neither creates, configures (MAC, MTU, up)
+    /// nor removes it, and QEMU only opens it. `None` when not written
+    /// (the host makes the tap, as with `yes`).
+    pub managed: Option<bool>,
+    /// `<port isolated=...>` (bridge only): `Some(true)` makes the tap an
+    /// isolated port of its bridge, which forwards nothing between two
+    /// isolated ports. `None` when not written (not isolated).
+    pub isolated: Option<bool>,
+    /// `<source><ip>` of an ethernet interface: the addresses the host
+    /// gives the tap, in document order.
+    pub ips: Vec<HostIp>,
+    /// `<source><route>` of an ethernet interface: the routes the host
+    /// adds through the tap, in document order.
+    pub routes: Vec<HostRoute>,
+    /// `<backend tap=...>` (bridge and ethernet): the tun/tap control
+    /// device the tap is made and opened through (default
+    /// `/dev/net/tun`); QEMU then gets the tap as a descriptor.
+    pub tun_path: Option<String>,
+    /// `<backend vhost=...>` (virtio bridge and ethernet NICs): the
+    /// vhost-net device QEMU's kernel data path opens (default
+    /// `/dev/vhost-net`); it turns vhost-net on, unless `<driver
+    /// name='qemu'>` (then refused).
+    pub vhost_path: Option<String>,
+}
+
+impl TapSettings {
+    /// Whether the host made the tap (not `<target managed='no'>`).
+    pub fn is_managed(&self) -> bool {
+        self.managed != Some(false)
+    }
+}
+
+/// `<source><ip address= prefix= peer=>` of an ethernet interface: an
+/// address the host gives the tap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HostIp {
+    /// `address` (its `family` follows from it).
+    pub address: std::net::IpAddr,
+    /// `prefix`: the network's length in bits; `None` when not written
+    /// (then the class of an IPv4 address gives it, and 64 an IPv6
+    /// one's, as libvirt's `virSocketAddrGetIPPrefix`).
+    pub prefix: Option<u8>,
+    /// `peer`: the address at the other end of a point-to-point link (the
+    /// guest's), of the same family.
+    pub peer: Option<std::net::IpAddr>,
+}
+
+impl HostIp {
+    /// The prefix the host gives the address: the one written, else
+    /// libvirt's default (see [`natural_prefix`]).
+    pub fn effective_prefix(&self) -> Option<u8> {
+        self.prefix.or_else(|| natural_prefix(self.address))
+    }
+}
+
+/// libvirt's `virSocketAddrGetIPPrefix` without a prefix or netmask: 0
+/// for the unspecified address, an IPv4 address's class (8, 16 or 24),
+/// 64 for IPv6; `None` for a class D or E address, which has none.
+pub fn natural_prefix(address: std::net::IpAddr) -> Option<u8> {
+    match address {
+        a if a.is_unspecified() => Some(0),
+        std::net::IpAddr::V6(_) => Some(64),
+        std::net::IpAddr::V4(a) => match a.octets()[0] {
+            o if o & 0x80 == 0 => Some(8),
+            o if o & 0xc0 == 0x80 => Some(16),
+            o if o & 0xe0 == 0xc0 => Some(24),
+            _ => None,
+        },
+    }
+}
+
+words! {
+    /// `family=...` of an address: IPv4 or IPv6.
+    pub enum IpFamily {
+        /// IPv4.
+        Ipv4 = "ipv4",
+        /// IPv6.
+        Ipv6 = "ipv6",
+    }
+}
+
+/// `<source><route family= address= prefix= netmask= gateway= metric=>`
+/// of an ethernet interface: a route the host adds through the tap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HostRoute {
+    /// `family`, as written (`None`: IPv4).
+    pub family: Option<IpFamily>,
+    /// `address`: the destination network's address.
+    pub address: std::net::IpAddr,
+    /// `prefix`: the destination's length in bits, as written.
+    pub prefix: Option<u8>,
+    /// `netmask` (IPv4 only, instead of `prefix`).
+    pub netmask: Option<std::net::Ipv4Addr>,
+    /// `gateway`: the next hop.
+    pub gateway: std::net::IpAddr,
+    /// `metric`: the route's priority (1 or more); `None`: the kernel's.
+    pub metric: Option<u32>,
+}
+
+impl HostRoute {
+    /// The destination's length, as libvirt's `virNetDevIPRouteGetPrefix`
+    /// finds it: `prefix` (when above 0), else the netmask's bits, else
+    /// 0 for the default route, else the address's class.
+    pub fn effective_prefix(&self) -> Option<u8> {
+        match (self.prefix, self.netmask) {
+            (Some(p), _) if p > 0 => Some(p),
+            (_, Some(m)) => Some(u32::from(m).count_ones() as u8),
+            (Some(0), None) => Some(0),
+            _ => natural_prefix(self.address),
+        }
+    }
 }
 
 /// The programs the host runs for an ethernet interface's tap, as
@@ -243,6 +365,10 @@ pub enum InterfaceType {
         path: String,
         /// `mode='server'`: QEMU listens on the socket (else it connects).
         server: bool,
+        /// `<reconnect enabled='yes' timeout=...>` (client mode): the
+        /// seconds between QEMU's tries to reach the backend again, from
+        /// its start on; `None` when it does not.
+        reconnect: Option<u32>,
     },
     /// `server`: listens on a TCP port for one `client` interface (of
     /// another domain), whose frames it then exchanges with the guest.

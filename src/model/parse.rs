@@ -21,6 +21,7 @@ mod iotune;
 mod launch;
 mod machine;
 mod net;
+mod net_host;
 mod net_socket;
 mod numa;
 mod peripherals;

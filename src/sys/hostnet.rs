@@ -31,6 +31,11 @@ pub(crate) mod coalesce;
 mod macvtap;
 pub(crate) mod shaping;
 mod sockets;
+mod tap_host;
+mod tap_open;
+
+pub(crate) use tap_open::open_custom_taps;
+use tap_open::use_users_tap;
 
 pub(crate) use sockets::check_socket_ports;
 
@@ -126,19 +131,34 @@ fn port_taken(
 /// Creates a tap for each bridge and ethernet interface of `def` and
 /// writes its name into the interface's `target_dev` (a name the
 /// definition gives is used, unless it is a `vnet` name, which is chosen
-/// afresh). On failure the taps made so far are removed again.
+/// afresh); an ethernet interface's tap made beforehand by the user
+/// (`<target managed='no'>`) is checked and used as it is. On failure the
+/// taps made so far are removed again.
 pub(crate) fn create_taps(def: &mut DomainDef) -> Result<()> {
     let name = def.name.clone();
     let vm_id = def.uuid.hyphenated().to_string();
     let mut made: Vec<String> = Vec::new();
     let mut ovs_made: Vec<String> = Vec::new();
     let mut downs: Vec<(String, String)> = Vec::new();
+    let mut users: Vec<crate::model::Interface> = Vec::new();
     for (i, net) in def.devices.interfaces.iter_mut().enumerate() {
         let bridge = match &net.kind {
             InterfaceType::Bridge(b) => Some(b.clone()),
             InterfaceType::Ethernet => None,
             _ => continue,
         };
+        if !net.tap.is_managed() {
+            match use_users_tap(&name, i, net) {
+                Ok(()) => {
+                    users.push(net.clone());
+                    continue;
+                }
+                Err(e) => {
+                    undo_taps(&users, &downs, &ovs_made, &made);
+                    return Err(e);
+                }
+            }
+        }
         let wanted = net
             .target_dev
             .clone()
@@ -156,6 +176,7 @@ pub(crate) fn create_taps(def: &mut DomainDef) -> Result<()> {
             net.mac,
             multiqueue,
             net.mtu,
+            net.tap.tun_path.as_deref().unwrap_or(TUN_DEVICE),
         )
         .and_then(|tap| {
             if let (Some(port), Some(br)) = (&net.virtualport, &bridge) {
@@ -178,9 +199,26 @@ pub(crate) fn create_taps(def: &mut DomainDef) -> Result<()> {
                 remove_taps(std::slice::from_ref(&tap));
                 return Err(e);
             }
+            if let Some(isolated) = net.tap.isolated
+                && let Err(e) = tap_host::set_isolated(&tap, isolated)
+            {
+                remove_taps(std::slice::from_ref(&tap));
+                return Err(Error::new(
+                    e.code,
+                    format!("cannot start domain '{name}': {}", e.message),
+                ));
+            }
             if let (InterfaceType::Ethernet, Some(script)) = (&net.kind, &net.scripts.up)
                 && let Err(e) = run_script(script, &tap)
             {
+                remove_taps(std::slice::from_ref(&tap));
+                return Err(Error::new(
+                    e.code,
+                    format!("cannot start domain '{name}': {}", e.message),
+                ));
+            }
+            // A tap that is removed takes its addresses and routes along.
+            if let Err(e) = tap_host::add_addresses(&tap, &net.tap) {
                 remove_taps(std::slice::from_ref(&tap));
                 return Err(Error::new(
                     e.code,
@@ -209,17 +247,30 @@ pub(crate) fn create_taps(def: &mut DomainDef) -> Result<()> {
                 made.push(tap);
             }
             Err(e) => {
-                // Those set up undone as a stop would undo them.
-                for (tap, down) in &downs {
-                    let _ = run_script(down, tap);
-                }
-                super::ovs::del_ports(&ovs_made);
-                remove_taps(&made);
+                undo_taps(&users, &downs, &ovs_made, &made);
                 return Err(e);
             }
         }
     }
     Ok(())
+}
+
+/// Undoes what [`create_taps`] set up before it failed, as a stop would:
+/// the user's taps `users` released, the downscripts `downs` (tap,
+/// script) run, the Open vSwitch ports `ovs_made` and the taps `made`
+/// removed.
+fn undo_taps(
+    users: &[crate::model::Interface],
+    downs: &[(String, String)],
+    ovs_made: &[String],
+    made: &[String],
+) {
+    release(users);
+    for (tap, down) in downs {
+        let _ = run_script(down, tap);
+    }
+    super::ovs::del_ports(ovs_made);
+    remove_taps(made);
 }
 
 /// Lets go of the host devices of interfaces `nets` that the manager
@@ -228,7 +279,8 @@ pub(crate) fn create_taps(def: &mut DomainDef) -> Result<()> {
 pub(crate) fn release(nets: &[crate::model::Interface]) -> Vec<(String, io::Error)> {
     let named = |ovs: bool| -> Vec<String> {
         nets.iter()
-            .filter(|n| n.kind.has_host_tap() && (!ovs || n.virtualport.is_some()))
+            .filter(|n| n.kind.has_host_tap() && n.tap.is_managed())
+            .filter(|n| !ovs || n.virtualport.is_some())
             .filter_map(|n| n.target_dev.clone())
             .collect()
     };
@@ -243,6 +295,16 @@ pub(crate) fn release(nets: &[crate::model::Interface]) -> Vec<(String, io::Erro
                 .map(|e| (tap.to_string(), io::Error::other(e.message)))
         })
         .collect();
+    // The user's taps stay, without what the manager gave them.
+    for n in nets.iter().filter(|n| !n.tap.is_managed()) {
+        if let Some(tap) = &n.target_dev {
+            failed.extend(
+                tap_host::remove_addresses(tap, &n.tap)
+                    .into_iter()
+                    .map(|e| (tap.clone(), io::Error::other(e.message))),
+            );
+        }
+    }
     failed.extend(super::ovs::del_ports(&named(true)));
     failed.extend(remove_taps(&named(false)));
     failed
@@ -467,7 +529,9 @@ pub(crate) fn remove_taps(names: &[String]) -> Vec<(String, io::Error)> {
 /// (first byte 0xfe, so the bridge never takes the guest's address as its
 /// own), with MTU `mtu` (else the bridge's, as libvirt's
 /// `virNetDevTapAttachBridge`, so that adding it never lowers the
-/// bridge's), in `bridge` if any, and up.
+/// bridge's), in `bridge` if any, and up; made through tun/tap control
+/// device `tun`.
+#[allow(clippy::too_many_arguments)]
 fn make_tap(
     dom: &str,
     index: usize,
@@ -476,6 +540,7 @@ fn make_tap(
     mac: MacAddr,
     multiqueue: bool,
     mtu: Option<u32>,
+    tun: &str,
 ) -> Result<String> {
     let what = format!("interface {index} ({mac}) of domain '{dom}'");
     let sock = control_socket()?;
@@ -502,8 +567,8 @@ fn make_tap(
             ),
         ));
     }
-    let tap =
-        open_tap(wanted.unwrap_or(AUTO_TAP), multiqueue).map_err(|e| tap_error(dom, &what, &e))?;
+    let tap = open_tap(wanted.unwrap_or(AUTO_TAP), multiqueue, tun)
+        .map_err(|e| tap_error(dom, &what, tun, &e))?;
     let configured = (|| -> io::Result<()> {
         let mut hw = mac.0;
         hw[0] = 0xfe;
@@ -557,8 +622,8 @@ fn set_coalesce(dom: &str, index: usize, tap: &str, frames: u32) -> Result<u32> 
     })
 }
 
-/// The error for a tap that could not be created.
-fn tap_error(dom: &str, what: &str, e: &io::Error) -> Error {
+/// The error for a tap that could not be created through `tun`.
+fn tap_error(dom: &str, what: &str, tun: &str, e: &io::Error) -> Error {
     match e.raw_os_error() {
         Some(libc::EPERM | libc::EACCES) => Error::new(
             ErrorCode::OperationDenied,
@@ -569,12 +634,14 @@ fn tap_error(dom: &str, what: &str, e: &io::Error) -> Error {
         Some(libc::ENOENT) => Error::new(
             ErrorCode::NoSupport,
             format!(
-                "cannot start domain '{dom}': {TUN_DEVICE} does not exist, so the tap device of {what} cannot be made (load the tun module)"
+                "cannot start domain '{dom}': {tun} does not exist, so the tap device of {what} cannot be made (load the tun module, or name an existing tun device in <backend tap>)"
             ),
         ),
         _ => Error::new(
             ErrorCode::OperationFailed,
-            format!("cannot start domain '{dom}': cannot create the tap device of {what}: {e}"),
+            format!(
+                "cannot start domain '{dom}': cannot create the tap device of {what} through {tun}: {e}"
+            ),
         ),
     }
 }
@@ -582,8 +649,8 @@ fn tap_error(dom: &str, what: &str, e: &io::Error) -> Error {
 /// Creates the persistent tap `name` (a `%d` in it is filled in by the
 /// kernel), with several queues when `multiqueue` (QEMU opens one per
 /// queue pair); returns its name.
-fn open_tap(name: &str, multiqueue: bool) -> io::Result<String> {
-    let tun = tun_device()?;
+fn open_tap(name: &str, multiqueue: bool, tun: &str) -> io::Result<String> {
+    let tun = tun_device(tun)?;
     let mut ifr = ifreq(name);
     let mq = if multiqueue { libc::IFF_MULTI_QUEUE } else { 0 };
     ifr.ifr_ifru.ifru_flags = (libc::IFF_TAP | libc::IFF_NO_PI | mq) as libc::c_short;
@@ -605,7 +672,7 @@ fn open_tap(name: &str, multiqueue: bool) -> io::Result<String> {
 fn delete_tap(name: &str) -> io::Result<()> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
     loop {
-        let tun = tun_device()?;
+        let tun = tun_device(TUN_DEVICE)?;
         let mut ifr = ifreq(name);
         ifr.ifr_ifru.ifru_flags = (libc::IFF_TAP | libc::IFF_NO_PI) as libc::c_short;
         let mut attached = ifreq_ioctl(&tun, libc::TUNSETIFF as libc::c_ulong, &mut ifr);
@@ -632,13 +699,13 @@ fn delete_tap(name: &str) -> io::Result<()> {
     }
 }
 
-/// Opens the tun/tap control device.
-fn tun_device() -> io::Result<File> {
+/// Opens the tun/tap control device at `path`.
+fn tun_device(path: &str) -> io::Result<File> {
     OpenOptions::new()
         .read(true)
         .write(true)
         .custom_flags(libc::O_CLOEXEC)
-        .open(TUN_DEVICE)
+        .open(path)
 }
 
 /// A socket to address network-device ioctls to.

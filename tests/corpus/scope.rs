@@ -236,9 +236,27 @@ const ELEMENTS: &[(&str, &[&str])] = &[
         "domain/devices/interface/ip",
         &["address", "family", "prefix"],
     ),
-    ("domain/devices/interface/backend", &["type", "logFile"]),
+    (
+        "domain/devices/interface/backend",
+        &["type", "logFile", "tap", "vhost"],
+    ),
     ("domain/devices/interface/model", &["type"]),
-    ("domain/devices/interface/target", &["dev"]),
+    ("domain/devices/interface/target", &["dev", "managed"]),
+    ("domain/devices/interface/port", &["isolated"]),
+    (
+        "domain/devices/interface/source/ip",
+        &["address", "family", "prefix", "peer"],
+    ),
+    (
+        "domain/devices/interface/source/route",
+        &[
+            "family", "address", "prefix", "netmask", "gateway", "metric",
+        ],
+    ),
+    (
+        "domain/devices/interface/source/reconnect",
+        &["enabled", "timeout"],
+    ),
     ("domain/devices/interface/boot", &["order"]),
     (
         "domain/devices/interface/driver",

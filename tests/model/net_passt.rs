@@ -78,7 +78,7 @@ fn what_only_passt_takes_is_refused_elsewhere() {
         ),
         (
             "<interface type='user'><backend type='passt' tap='/dev/net/tun'/></interface>",
-            "unsupported attribute tap",
+            "attribute tap on <backend> at 6:",
         ),
     ] {
         reject(&doc("", iface), Unsupported, fragment);

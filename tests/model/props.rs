@@ -42,6 +42,39 @@ fn mac(p: &mut Pick) -> MacAddr {
 }
 
 /// Builds a valid definition from a seed and pools of strings.
+/// The host side of tap interface number `i` (bridge or ethernet):
+/// port isolation off an Open vSwitch port, a tun device, a user's tap,
+/// host addresses and routes.
+fn tap_settings(p: &mut Pick, net: &mut Interface, i: u64) {
+    let bridge = matches!(net.kind, InterfaceType::Bridge(_));
+    let ethernet = net.kind == InterfaceType::Ethernet;
+    if bridge && net.virtualport.is_none() {
+        net.tap.isolated = p.maybe(|p| p.coin());
+    }
+    if (bridge || ethernet) && p.coin() {
+        net.tap.tun_path = Some("/dev/net/tun".into());
+    }
+    if ethernet && net.target_dev.is_some() {
+        net.tap.managed = p.maybe(|p| p.coin());
+    }
+    if ethernet && p.coin() {
+        let gateway: std::net::IpAddr = format!("10.{i}.0.2").parse().unwrap();
+        net.tap.ips = vec![HostIp {
+            address: format!("10.{i}.0.1").parse().unwrap(),
+            prefix: Some(24),
+            peer: p.maybe(|_| gateway),
+        }];
+        net.tap.routes = vec![HostRoute {
+            family: p.maybe(|_| IpFamily::Ipv4),
+            address: "10.200.0.0".parse().unwrap(),
+            prefix: Some(16),
+            netmask: None,
+            gateway,
+            metric: p.maybe(|p| 1 + p.below(10) as u32),
+        }];
+    }
+}
+
 fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: &str) -> DomainDef {
     let mut p = Pick(seed | 1);
     let q35 = p.coin();
@@ -324,8 +357,10 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
             scripts: Default::default(),
             ips: Vec::new(),
             passt: None,
+            tap: Default::default(),
             address: pci(&mut p),
         });
+        tap_settings(&mut p, interfaces.last_mut().expect("pushed"), i);
     }
     let mut serials = Vec::new();
     for port in 0..p.below(4) as u32 {

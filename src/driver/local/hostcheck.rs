@@ -11,10 +11,12 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{
-    DiskDevice, DomainDef, HostdevSource, InterfaceType, MemorySourceType, NetDriverName,
-    PciAddress, Placement, UsbHostSource, parse_cpuset,
+    DiskDevice, DomainDef, HostdevSource, MemorySourceType, PciAddress, Placement, UsbHostSource,
+    parse_cpuset,
 };
 use crate::qemu::argv::{host_pci_name, hugepage_dir, hugepage_size};
+
+mod net;
 
 /// Where the checks look: `/` on a real host, a scratch tree in tests.
 #[derive(Debug, Clone)]
@@ -135,6 +137,7 @@ impl Host {
         self.scsi_luns(def)?;
         self.phys_bits(def)?;
         self.vhost_user_sockets(def)?;
+        self.net_backend_devices(def)?;
         self.vhost_net(def)?;
         self.hugepages(def)?;
         self.memory_devices(def)?;
@@ -285,27 +288,6 @@ impl Host {
         Ok(())
     }
 
-    /// A vhost-user interface QEMU connects to (mode 'client') needs its
-    /// backend's socket; in mode 'server' QEMU makes it.
-    fn vhost_user_sockets(&self, def: &DomainDef) -> Result<()> {
-        for (i, n) in def.devices.interfaces.iter().enumerate() {
-            if let InterfaceType::VhostUser {
-                path,
-                server: false,
-            } = &n.kind
-                && !self.file_type(path).is_some_and(|t| t.is_socket())
-            {
-                return Err(lacks(
-                    def,
-                    format!(
-                        "the vhost-user socket {path} of interface {i} is not there: its backend (a userspace switch such as OVS-DPDK) must listen on it first"
-                    ),
-                ));
-            }
-        }
-        Ok(())
-    }
-
     /// The directory a 9p share serves must exist (virtiofsd checks its
     /// own when it starts).
     fn shares(&self, def: &DomainDef) -> Result<()> {
@@ -350,25 +332,6 @@ impl Host {
             }
         }
         Ok(())
-    }
-
-    /// `<driver name='vhost'>` on a tap interface needs the host's
-    /// vhost-net device, which QEMU opens.
-    fn vhost_net(&self, def: &DomainDef) -> Result<()> {
-        let wants = def.devices.interfaces.iter().position(|n| {
-            n.kind.has_host_tap()
-                && n.driver
-                    .is_some_and(|d| d.name == Some(NetDriverName::Vhost))
-        });
-        match wants {
-            Some(i) if !self.path("dev/vhost-net").exists() => Err(lacks(
-                def,
-                format!(
-                    "interface {i} asks for vhost-net (<driver name='vhost'>) and this host has no /dev/vhost-net (load the vhost_net module, or use <driver name='qemu'>)"
-                ),
-            )),
-            _ => Ok(()),
-        }
     }
 
     /// SPICE's OpenGL (`<gl enable='yes'>`) renders on a GPU's render

@@ -149,6 +149,15 @@ impl Core {
                 )
             }
             Device::Interface { net, .. } => {
+                if let Some(tun) = &net.tap.tun_path {
+                    return Err(Error::new(
+                        ErrorCode::ConfigUnsupported,
+                        format!(
+                            "cannot attach interface {} to domain '{}': a tap made through another tun device (<backend tap='{tun}'>) is not hot-plugged; add it to the definition and restart",
+                            net.mac, dom.name
+                        ),
+                    ));
+                }
                 if matches!(net.kind, InterfaceType::VhostUser { .. }) {
                     return Err(Error::new(
                         ErrorCode::NoSupport,

@@ -202,7 +202,7 @@ impl Core {
         // The macvtaps of direct interfaces, once the runtime directory
         // exists (their device nodes may have to be made there); the
         // guard removes them with the taps.
-        let net_fds = match hostnet::create_macvtaps(&mut def, &run_dir) {
+        let mut net_fds = match hostnet::create_macvtaps(&mut def, &run_dir) {
             Ok(fds) => fds,
             Err(e) => {
                 let _ = crate::sys::fsutil::remove_tree(&run_dir);
@@ -210,6 +210,15 @@ impl Core {
             }
         };
         taps.nets.clone_from(&def.devices.interfaces);
+        // And the taps that reach QEMU as descriptors opened through
+        // another tun/tap device (<backend tap>).
+        match hostnet::open_custom_taps(&def) {
+            Ok(fds) => net_fds.extend(fds),
+            Err(e) => {
+                let _ = crate::sys::fsutil::remove_tree(&run_dir);
+                return Err(e);
+            }
+        }
         // The vsock's device with the guest's CID claimed on it (a free
         // one for auto='yes'), which the live definition then shows.
         let vsock_fd = match def.devices.vsock.as_mut() {

@@ -5,7 +5,7 @@ use super::{element, on_off};
 use crate::model::xmlwrite::{Attrs, XmlWriter};
 use crate::model::{
     GuestOffloads, HostOffloads, Interface, InterfaceType, NetDriver, NetDriverName, NetSocket,
-    NetTxMode,
+    NetTxMode, TapSettings,
 };
 
 fn net_driver(w: &mut XmlWriter, d: &NetDriver) {
@@ -64,13 +64,24 @@ pub(super) fn interface(w: &mut XmlWriter, i: &Interface) {
             "source",
             Attrs::new().add("dev", dev).add("mode", mode.as_str()),
         ),
-        InterfaceType::VhostUser { path, server } => w.empty(
-            "source",
-            Attrs::new()
+        InterfaceType::VhostUser {
+            path,
+            server,
+            reconnect,
+        } => {
+            let a = Attrs::new()
                 .add("type", "unix")
                 .add("path", path)
-                .add("mode", if *server { "server" } else { "client" }),
-        ),
+                .add("mode", if *server { "server" } else { "client" });
+            element(w, "source", a, reconnect.is_some(), |w| {
+                w.empty(
+                    "reconnect",
+                    Attrs::new()
+                        .add("enabled", "yes")
+                        .add("timeout", reconnect.unwrap_or_default()),
+                );
+            });
+        }
         InterfaceType::Server(s) | InterfaceType::Client(s) | InterfaceType::Mcast(s) => {
             w.empty("source", socket_attrs(s));
         }
@@ -84,7 +95,7 @@ pub(super) fn interface(w: &mut XmlWriter, i: &Interface) {
                 w.empty("source", Attrs::new().add("dev", dev));
             }
         }
-        InterfaceType::Ethernet => {}
+        InterfaceType::Ethernet => host_source(w, &i.tap),
     }
     for ip in &i.ips {
         let family = if ip.address.is_ipv6() { "ipv6" } else { "ipv4" };
@@ -102,13 +113,22 @@ pub(super) fn interface(w: &mut XmlWriter, i: &Interface) {
         }
     }
     if let Some(t) = &i.target_dev {
-        w.empty("target", Attrs::new().add("dev", t));
+        let managed = i.tap.managed.map(|m| if m { "yes" } else { "no" });
+        w.empty("target", Attrs::new().add("dev", t).opt("managed", managed));
     }
     if let Some(m) = &i.model {
         w.empty("model", Attrs::new().add("type", m));
     }
     if let Some(d) = &i.driver {
         net_driver(w, d);
+    }
+    if i.tap.tun_path.is_some() || i.tap.vhost_path.is_some() {
+        w.empty(
+            "backend",
+            Attrs::new()
+                .opt("tap", i.tap.tun_path.as_ref())
+                .opt("vhost", i.tap.vhost_path.as_ref()),
+        );
     }
     if let Some(p) = &i.passt {
         w.empty(
@@ -162,6 +182,12 @@ pub(super) fn interface(w: &mut XmlWriter, i: &Interface) {
                     .opt("profileid", v.profile_id.as_ref());
                 w.empty("parameters", a);
             },
+        );
+    }
+    if let Some(isolated) = i.tap.isolated {
+        w.empty(
+            "port",
+            Attrs::new().add("isolated", if isolated { "yes" } else { "no" }),
         );
     }
     if let Some(up) = i.link_up {
@@ -222,4 +248,37 @@ fn socket_attrs(s: &NetSocket) -> Attrs {
     Attrs::new()
         .opt("address", s.address.as_ref())
         .add("port", s.port)
+}
+
+/// `<source>` of an ethernet interface, with the addresses and routes
+/// the host gives its tap; nothing when it has none.
+fn host_source(w: &mut XmlWriter, tap: &TapSettings) {
+    if tap.ips.is_empty() && tap.routes.is_empty() {
+        return;
+    }
+    w.open("source", Attrs::new());
+    for ip in &tap.ips {
+        let family = if ip.address.is_ipv6() { "ipv6" } else { "ipv4" };
+        w.empty(
+            "ip",
+            Attrs::new()
+                .add("address", ip.address)
+                .add("family", family)
+                .opt("prefix", ip.prefix)
+                .opt("peer", ip.peer),
+        );
+    }
+    for r in &tap.routes {
+        w.empty(
+            "route",
+            Attrs::new()
+                .opt("family", r.family.map(|f| f.as_str()))
+                .add("address", r.address)
+                .opt("netmask", r.netmask)
+                .opt("prefix", r.prefix)
+                .add("gateway", r.gateway)
+                .opt("metric", r.metric),
+        );
+    }
+    w.close("source");
 }

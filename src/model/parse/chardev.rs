@@ -92,7 +92,7 @@ pub(super) fn reconnect(c: El, listen: bool, what: &str) -> R<Option<u32>> {
     let reconnect = reconnect.flatten();
     if listen && reconnect.is_some() {
         return Err(invalid(format!(
-            "a {what} character device in mode='bind' at {} does not reconnect",
+            "a {what} socket that QEMU listens on (mode='bind' or 'server') at {} does not reconnect",
             c.at()
         )));
     }

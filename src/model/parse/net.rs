@@ -176,6 +176,7 @@ pub(super) fn interface(e: El) -> R<Interface> {
     let (mut virtualport, mut mtu, mut bandwidth) = (None, None, None);
     let (mut coalesce_v, mut filterref_v) = (None, None);
     let (mut script, mut downscript, mut vlan, mut acpi) = (None, None, None, None);
+    let (mut port_v, mut host_side, mut managed_at) = (None, None, None);
     let type_name = e.get("type").unwrap_or_default();
     for c in e.children()? {
         match c.name() {
@@ -276,13 +277,16 @@ pub(super) fn interface(e: El) -> R<Interface> {
                 c.allow(&["type", "path", "mode"])?;
                 c.req("type")?;
                 c.choice("type", &[("unix", ())])?;
-                for x in c.children()? {
-                    x.skip()?;
-                }
                 let server = c
                     .choice("mode", &[("server", true), ("client", false)])?
                     .unwrap_or(false);
-                Ok((c.req("path")?.to_string(), server))
+                // As a UNIX character device's (QEMU's socket chardev).
+                let reconnect = super::chardev::reconnect(c, server, "vhost-user")?;
+                Ok((c.req("path")?.to_string(), server, reconnect))
+            })?,
+            "source" if kind == 3 => set(&mut host_side, c, super::net_host::host_source)?,
+            "port" => set(&mut port_v, c, |c| {
+                super::net_host::port(c, kind, type_name)
             })?,
             "source" if kind >= 6 => set(&mut socket, c, |c| {
                 let k = match kind {
@@ -324,8 +328,17 @@ pub(super) fn interface(e: El) -> R<Interface> {
                 Ok(c.req("type")?.to_string())
             })?,
             "target" => set(&mut target_dev, c, |c| {
-                c.allow(&["dev"])?;
+                c.allow(&["dev", "managed"])?;
                 c.empty()?;
+                let managed = c.yes_no("managed")?;
+                // libvirt's virDomainNetDefValidate.
+                if managed == Some(false) && kind != 3 {
+                    return Err(super::el::unsupported(format!(
+                        "<target managed='no'> at {}: unmanaged target dev is not supported on interfaces of type '{type_name}' (only type='ethernet' uses a tap made beforehand)",
+                        c.at()
+                    )));
+                }
+                managed_at = managed.map(|m| (m, c.at()));
                 Ok(c.req("dev")?.to_string())
             })?,
             "coalesce" => set(&mut coalesce_v, c, |c| coalesce(c, kind, type_name))?,
@@ -336,23 +349,7 @@ pub(super) fn interface(e: El) -> R<Interface> {
             "boot" => set(&mut boot, c, boot_order)?,
             "portForward" => push(&mut port_forwards, c, |c| port_forward(c, &mut passt_only))?,
             "backend" => set(&mut backend, c, |c| {
-                c.allow(&["type", "logFile"])?;
-                c.empty()?;
-                // libvirt's virDomainNetDefValidate.
-                if kind != 0 {
-                    return Err(super::el::unsupported(format!(
-                        "<backend> at {}: The 'passt' backend can only be used with interface type='user'",
-                        c.at()
-                    )));
-                }
-                let passt = c.choice("type", &[("passt", true), ("default", false)])?;
-                if passt != Some(true) {
-                    return Err(super::el::unsupported(format!(
-                        "<backend> at {} without type='passt': QEMU's own user networking takes no backend settings",
-                        c.at()
-                    )));
-                }
-                Ok(c.get("logFile").map(str::to_string))
+                super::net_host::backend(c, kind, type_name)
             })?,
             "source" if kind == 0 => set(&mut user_dev, c, |c| {
                 c.allow(&["dev"])?;
@@ -378,6 +375,19 @@ pub(super) fn interface(e: El) -> R<Interface> {
             }
         }
     }
+    let managed = managed_at.as_ref().map(|(m, _)| *m);
+    if let (Some((false, at)), Some(Some(_))) = (&managed_at, &bandwidth) {
+        // The shaping would stay on the user's tap after the domain.
+        return Err(super::el::unsupported(format!(
+            "<bandwidth> with <target managed='no'> (at {at}) is not supported: qvirt shapes only the taps it makes and removes"
+        )));
+    }
+    if port_v.flatten() == Some(true) && virtualport.is_some() {
+        return Err(super::el::unsupported(format!(
+            "<port isolated='yes'/> on an Open vSwitch port (the interface at {}) is not supported for network interfaces with virtualport type='openvswitch'",
+            e.at()
+        )));
+    }
     if virtualport.is_some() && bandwidth.is_some() {
         // libvirt shapes an Open vSwitch port with OVS's own QoS.
         return Err(super::el::unsupported(format!(
@@ -385,6 +395,20 @@ pub(super) fn interface(e: El) -> R<Interface> {
             e.at()
         )));
     }
+    let (backend, tun_path, vhost_path) = match backend {
+        Some(super::net_host::Backend::Passt(log)) => (Some(log), None, None),
+        Some(super::net_host::Backend::Tap { tun, vhost, at }) => {
+            // libvirt's virDomainNetBackendParseXML drops it elsewhere.
+            let model = model.as_deref().unwrap_or("rtl8139");
+            if vhost.is_some() && !model.to_ascii_lowercase().starts_with("virtio") {
+                return Err(super::el::unsupported(format!(
+                    "attribute vhost on <backend> at {at} is not supported with model '{model}': vhost-net serves virtio NICs only"
+                )));
+            }
+            (None, tun, vhost)
+        }
+        None => (None, None, None),
+    };
     if backend.is_none() {
         let dev = user_dev
             .as_ref()
@@ -419,8 +443,12 @@ pub(super) fn interface(e: El) -> R<Interface> {
             InterfaceType::Direct { dev, mode }
         }
         5 => {
-            let (path, server) = vhost_user.ok_or_else(|| need_source("path"))?;
-            InterfaceType::VhostUser { path, server }
+            let (path, server, reconnect) = vhost_user.ok_or_else(|| need_source("path"))?;
+            InterfaceType::VhostUser {
+                path,
+                server,
+                reconnect,
+            }
         }
         6..=9 => {
             let (remote, local) =
@@ -457,6 +485,17 @@ pub(super) fn interface(e: El) -> R<Interface> {
         ips,
         passt,
         acpi_index: acpi,
+        tap: {
+            let (ips, routes) = host_side.unwrap_or_default();
+            crate::model::TapSettings {
+                managed,
+                isolated: port_v.flatten(),
+                ips,
+                routes,
+                tun_path,
+                vhost_path,
+            }
+        },
         address: address_v,
     })
 }

@@ -60,13 +60,21 @@ fn endpoint(c: El, need_address: bool) -> R<NetSocket> {
     })
 }
 
-/// `<ip address= family= prefix=>` of an interface: the address in its
-/// family (given, or that of the address), a prefix no longer than the
-/// family's addresses. A `peer` (a point-to-point guest address) is
-/// QEMU's nowhere, so it is refused by name.
+/// `<ip address= family= prefix=>` of a user interface: the guest's
+/// network. A `peer` (a point-to-point guest address) is QEMU's nowhere,
+/// so it is refused by name.
 pub(super) fn guest_ip(c: El) -> R<GuestIp> {
     c.allow(&["address", "family", "prefix"])?;
     c.empty()?;
+    let (address, prefix) = ip_address(c)?;
+    Ok(GuestIp { address, prefix })
+}
+
+/// `address`, `family` and `prefix` of an `<ip>`, as libvirt's
+/// `virDomainNetIPParseXML` reads them: the address in its family (given,
+/// or that of the address), a prefix no longer than the family's
+/// addresses; no prefix (or 0) is `None`.
+pub(super) fn ip_address(c: El) -> R<(IpAddr, Option<u8>)> {
     let text = c.req("address")?;
     let address: IpAddr = text
         .parse()
@@ -96,8 +104,5 @@ pub(super) fn guest_ip(c: El) -> R<GuestIp> {
         },
     };
     // libvirt keeps no prefix as 0 and writes none back.
-    Ok(GuestIp {
-        address,
-        prefix: prefix.filter(|p| *p > 0),
-    })
+    Ok((address, prefix.filter(|p| *p > 0)))
 }

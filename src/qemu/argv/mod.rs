@@ -170,9 +170,10 @@ pub struct RuntimePaths {
     /// line for such a device then fails with
     /// [`ErrorCode::ConfigUnsupported`].
     pub chardev_tls_dir: Option<PathBuf>,
-    /// Where QEMU finds the macvtap devices of direct interfaces: the
-    /// driver opens each one and hands it to QEMU as an inherited
-    /// descriptor, interface `i`'s at number `net_fd_base + i`
+    /// Where QEMU finds the macvtap devices of direct interfaces (and
+    /// the taps of interfaces with `<backend tap>`): the driver opens
+    /// each one and hands it to QEMU as an inherited descriptor,
+    /// interface `i`'s at number `net_fd_base + i`
     /// (`-netdev tap,fd=N`). Default: `None`; building the command line
     /// for a direct interface then fails with
     /// [`ErrorCode::InvalidArgument`].

@@ -108,10 +108,16 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
         let virtio = device.starts_with("virtio-net");
         let fd = cx.paths.net_fd_base.map(|base| base + i as i32);
         // A vhost-user backend talks over a socket chardev of its own.
-        if let InterfaceType::VhostUser { path, server } = &net.kind {
+        if let InterfaceType::VhostUser {
+            path,
+            server,
+            reconnect,
+        } = &net.kind
+        {
             let o = Opts::new("socket")
                 .set("id", format!("charnet{i}"))
-                .set_user("path", "vhost-user socket", path)?;
+                .set_user("path", "vhost-user socket", path)?
+                .maybe("reconnect", *reconnect);
             let o = if *server {
                 o.switch("server", true).switch("wait", false)
             } else {
@@ -177,10 +183,29 @@ fn backend_driver(net: &Interface, d: &NetDriver, virtio: bool, what: &str) -> R
     }
     let mut o = Opts::empty();
     if net.kind.has_host_tap() {
-        match d.name {
-            Some(NetDriverName::Vhost) => o = o.switch("vhost", true),
-            Some(NetDriverName::Qemu) => o = o.switch("vhost", false),
-            None => {}
+        match (d.name, &net.tap.vhost_path) {
+            (Some(NetDriverName::Qemu), Some(path)) => {
+                return Err(invalid(format!(
+                    "{what}: <backend vhost='{path}'> names the vhost-net device, which <driver name='qemu'> does not use"
+                )));
+            }
+            // QEMU opens the device named (`vhostdev`), as it opens
+            // /dev/vhost-net by default.
+            (_, Some(path)) => {
+                o = o
+                    .switch("vhost", true)
+                    .set_user("vhostdev", "vhost-net device path", path)?;
+            }
+            (Some(NetDriverName::Vhost), None) => o = o.switch("vhost", true),
+            (Some(NetDriverName::Qemu), None) => o = o.switch("vhost", false),
+            (None, None) => {}
+        }
+        if queues > 1 && net.tap.tun_path.is_some() {
+            // The driver opens one descriptor of the tap, not one per
+            // queue.
+            return Err(unsupported(format!(
+                "{what}: multiqueue (<driver queues='{queues}'>) with a custom tap device (<backend tap>) is not supported; use one queue, or the default /dev/net/tun"
+            )));
         }
         if queues > 1 && matches!(net.kind, InterfaceType::Direct { .. }) {
             // Each queue of a macvtap is one more open of its character
@@ -293,6 +318,17 @@ fn backend(net: &Interface, id: &str, fd: Option<i32>) -> Result<Opts, Error> {
                     "a bridge or ethernet interface needs its tap device name in <target dev>: the driver must create the tap and fill it in before building the command line",
                 )
             })?;
+            // Made through another tun/tap device, the tap reaches QEMU
+            // as a descriptor the driver opened through it, as a macvtap.
+            if net.tap.tun_path.is_some() {
+                let fd = fd.ok_or_else(|| {
+                    Error::new(
+                        ErrorCode::InvalidArgument,
+                        "an interface with <backend tap> needs the descriptor of its tap: the driver must open it and choose its number (RuntimePaths::net_fd_base) before building the command line",
+                    )
+                })?;
+                return Ok(Opts::new("tap").set("id", id).set("fd", fd));
+            }
             Opts::new("tap")
                 .set("id", id)
                 .set_user("ifname", "tap device name", tap)

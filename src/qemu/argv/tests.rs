@@ -82,6 +82,7 @@ fn nic(kind: InterfaceType, model: &str, last: u8) -> Interface {
         ips: Vec::new(),
         passt: None,
         acpi_index: None,
+        tap: Default::default(),
         address: None,
     }
 }
