@@ -76,19 +76,13 @@ fn a_running_guest_sees_its_disks_resized_by_virsh_python_and_qvirt() {
             path.display()
         )
     };
-    let g = guest_dir();
-    let xml = format!(
-        "<domain type='qemu'><name>lx-br</name><memory unit='MiB'>256</memory><vcpu>1</vcpu>\
-         <os><type arch='x86_64' machine='pc'>hvm</type><kernel>{}</kernel><initrd>{}</initrd>\
-         <cmdline>console=ttyS0 quiet no_timer_check</cmdline></os><features><acpi/></features>\
-         <devices>{}{}{}<serial type='pty'><target port='0'/></serial>\
-         <console type='pty'><target type='serial' port='0'/></console></devices></domain>",
-        g.join("vmlinux").display(),
-        g.join("initrd.img").display(),
+    let disks = [
         disk(&raw, "raw", "vda", ""),
         disk(&qcow2, "qcow2", "vdb", ""),
         disk(&ro, "raw", "vdc", "<readonly/>"),
-    );
+    ]
+    .concat();
+    let xml = linux_vm("lx-br").replace("<devices>", &format!("<devices>{disks}"));
     let f = write_file(&dir.path, "lx.xml", &xml);
     virsh_ok(s, &["define", f.to_str().unwrap()]);
     // Shut off: nothing to resize.
@@ -121,17 +115,9 @@ fn a_running_guest_sees_its_disks_resized_by_virsh_python_and_qvirt() {
         ro = libvirt.openReadOnly(sys.argv[2])\n\
         try:\n    ro.lookupByName('lx-br').blockResize('vda', 32768, 0)\n    print('ro resized')\n\
         except libvirt.libvirtError as e:\n    print('ro', e.get_error_code())\n";
-    let out = Command::new(PYTHON)
-        .args(["-c", script])
-        .arg(uri(s))
-        .arg(uri(&lv_socket_ro(&dir.path)))
-        .output()
-        .expect("run python3-libvirt");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
+    let text = python_ok(
+        script,
+        &[uri(s).as_ref(), uri(&lv_socket_ro(&dir.path)).as_ref()],
     );
     // VIR_ERR_OPERATION_INVALID (55) for the read-only disk, libvirt's
     // words; VIR_ERR_OPERATION_DENIED (29) on the read-only socket.

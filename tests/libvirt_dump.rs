@@ -45,16 +45,7 @@ fn dumps_hold_the_guests_memory_and_leave_it_as_asked() {
     let _daemon = Daemon::start(&dir.path, &[]);
     let qvirt = _daemon.connect();
     let s = &lv_socket(&dir.path);
-    let g = guest_dir();
-    let xml = format!(
-        "<domain type='qemu'><name>lx-dump</name><memory unit='MiB'>128</memory><vcpu>1</vcpu>\
-         <os><type arch='x86_64' machine='pc'>hvm</type><kernel>{}</kernel><initrd>{}</initrd>\
-         <cmdline>console=ttyS0 quiet no_timer_check</cmdline></os>\
-         <devices><serial type='pty'><target port='0'/></serial>\
-         <console type='pty'><target type='serial' port='0'/></console></devices></domain>",
-        g.join("vmlinux").display(),
-        g.join("initrd.img").display(),
-    );
+    let xml = linux_vm("lx-dump");
     let f = write_file(&dir.path, "lx.xml", &xml);
     virsh_ok(s, &["define", f.to_str().unwrap()]);
     // A shut-off domain has nothing to dump, and no file is left.
@@ -113,19 +104,7 @@ fn dumps_hold_the_guests_memory_and_leave_it_as_asked() {
         \x20   except libvirt.libvirtError as e:\n\
         \x20       print('refused:', e.get_error_message())\n\
         print(d.state()[0] == libvirt.VIR_DOMAIN_RUNNING)\n";
-    let out = Command::new(PYTHON)
-        .args(["-c", script])
-        .arg(uri(s))
-        .arg(&raw)
-        .arg(&bad)
-        .output()
-        .expect("run python3-libvirt");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = python_ok(script, &[uri(s).as_ref(), raw.as_ref(), bad.as_ref()]);
     assert!(
         text.contains("refused: kdump-compressed format is only supported with memory-only dump"),
         "{text}"

@@ -321,6 +321,24 @@ pub fn linux_vm(name: &str) -> String {
     )
 }
 
+/// Runs the python3-libvirt program `script` (`python3 -c`) with `args`,
+/// which must succeed: its output.
+#[track_caller]
+pub fn python_ok(script: &str, args: &[&std::ffi::OsStr]) -> String {
+    let out = Command::new(PYTHON)
+        .args(["-c", script])
+        .args(args)
+        .output()
+        .expect("run python3-libvirt (Debian's python3-libvirt)");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
+
 /// `virt-install --connect URI ARGS` with `env`: in the C locale, an
 /// `--import` of 128 MiB under TCG (as every test guest), with no
 /// console, display or network.
