@@ -53,6 +53,8 @@ mod iscsi_lun;
 mod machine;
 #[path = "applied/memdev.rs"]
 mod memdev;
+#[path = "applied/metadata_cache.rs"]
+mod metadata_cache;
 #[path = "applied/nbd_tls.rs"]
 mod nbd_tls;
 #[path = "applied/net.rs"]

@@ -369,6 +369,9 @@ pub struct BackingStore {
     pub source: String,
     /// The next image below, as for [`Disk::backing`].
     pub backing: Option<Option<Box<BackingStore>>>,
+    /// `<format><metadata_cache><max_size>` (qcow2): the most memory, in
+    /// bytes, QEMU's caches of this image's metadata may use.
+    pub metadata_cache_max_size: Option<u64>,
 }
 
 /// `<disk><driver cache= io= discard= detect_zeroes= ...>`.
@@ -404,6 +407,11 @@ pub struct DiskDriver {
     /// The virtio options (`iommu`, `ats`, `packed`, `page_per_vq`) of a
     /// virtio disk.
     pub virtio: VirtioOptions,
+    /// `<metadata_cache><max_size>` (qcow2): the most memory, in bytes,
+    /// QEMU's caches of the image's metadata (L2 and refcount tables) may
+    /// use; `None` leaves QEMU's default (enough for the whole image, up
+    /// to 32 MiB).
+    pub metadata_cache_max_size: Option<u64>,
 }
 
 words! {

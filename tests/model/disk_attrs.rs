@@ -1,6 +1,6 @@
 //! A disk's guest-visible attributes (`<blockio>`, `<geometry>`,
 //! `<target rotation_rate>`, the `<driver>` switches and virtio options,
-//! `copy_on_read`), a filesystem's virtio options and `<memory
+//! `copy_on_read`, `<metadata_cache>`), a filesystem's virtio options and `<memory
 //! dumpCore>`: read, written back, valid against libvirt's schema, and
 //! refused where libvirt or QEMU's devices refuse them.
 
@@ -458,4 +458,63 @@ fn cdrom_trays_are_read_and_refused_where_there_is_none() {
         "",
         "<disk type='file' device='floppy'><source file='/srv/f.img'/><target dev='fda' tray='closed'/></disk>",
     ));
+}
+
+/// `<metadata_cache><max_size>` of a qcow2 image, the disk's own (in
+/// `<driver>`) and a backing image's (in `<format>`): bytes, scaled by
+/// its unit, written back in bytes as libvirt writes it; refused for
+/// other formats and for nothing at all.
+#[test]
+fn metadata_cache_sizes() {
+    let with = |format: &str, cache: &str, backing: &str| {
+        doc(
+            "",
+            &format!(
+                "<disk type='file' device='disk'><driver name='qemu' type='{format}'>{cache}</driver>\
+                 <source file='/var/lib/a.img'/>{backing}<target dev='vda' bus='virtio'/></disk>"
+            ),
+        )
+    };
+    let cache =
+        |size: &str| format!("<metadata_cache><max_size {size}</max_size></metadata_cache>");
+    let backing = format!(
+        "<backingStore type='file'><format type='qcow2'>{}</format>\
+         <source file='/var/lib/b.qcow2'/><backingStore/></backingStore>",
+        cache("unit='KiB'>1024")
+    );
+    let d = accept(&with("qcow2", &cache(">12345"), &backing));
+    let disk = &d.devices.disks[0];
+    assert_eq!(disk.driver.metadata_cache_max_size, Some(12345));
+    let b = disk.backing.as_ref().unwrap().as_ref().unwrap();
+    assert_eq!(b.metadata_cache_max_size, Some(1024 * 1024));
+    let x = round_trip(&d);
+    assert!(
+        x.contains("<max_size unit='bytes'>12345</max_size>")
+            && x.contains("<max_size unit='bytes'>1048576</max_size>"),
+        "{x}"
+    );
+    let dir = scratch_dir("metadata-cache");
+    let file = dir.join("disk.xml");
+    std::fs::write(&file, x).unwrap();
+    xmllint_validate(&[file]);
+    reject(
+        &with("raw", &cache(">4096"), ""),
+        Unsupported,
+        "supported only with qcow2 images (the image at 6:",
+    );
+    reject(
+        &with(
+            "qcow2",
+            "",
+            &backing.replace("<format type='qcow2'>", "<format type='raw'>"),
+        ),
+        Unsupported,
+        "supported only with qcow2 images",
+    );
+    reject(&with("qcow2", &cache(">0"), ""), Invalid, "at least 1 byte");
+    reject(
+        &with("qcow2", &cache("unit='parsecs'>1"), ""),
+        Invalid,
+        "unknown unit",
+    );
 }

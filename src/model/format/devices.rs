@@ -316,7 +316,16 @@ fn disk(w: &mut XmlWriter, d: &Disk) {
             .opt("ioeventfd", d.driver.ioeventfd.map(on_off))
             .opt("event_idx", d.driver.event_idx.map(on_off))
             .opt("copy_on_read", d.driver.copy_on_read.map(on_off));
-        w.empty("driver", virtio_attrs(a, &d.driver.virtio));
+        let max = d.driver.metadata_cache_max_size;
+        element(
+            w,
+            "driver",
+            virtio_attrs(a, &d.driver.virtio),
+            max.is_some(),
+            |w| {
+                super::hostdev::metadata_cache(w, max);
+            },
+        );
     }
     if let Some(auth) = d.network.as_ref().and_then(|n| n.auth.as_ref())
         && !auth.in_source

@@ -286,6 +286,19 @@ pub(super) fn disk_auth(w: &mut XmlWriter, auth: &crate::model::DiskAuth) {
     w.close("auth");
 }
 
+/// `<metadata_cache><max_size unit='bytes'>` (libvirt writes bytes).
+pub(super) fn metadata_cache(w: &mut XmlWriter, max: Option<u64>) {
+    if let Some(n) = max {
+        w.open("metadata_cache", Attrs::new());
+        w.text(
+            "max_size",
+            Attrs::new().add("unit", "bytes"),
+            &n.to_string(),
+        );
+        w.close("metadata_cache");
+    }
+}
+
 /// `<backingStore>`: empty, or one image and the chain below it.
 pub(super) fn backing_store(w: &mut XmlWriter, b: &Option<Option<Box<BackingStore>>>) {
     match b {
@@ -293,7 +306,9 @@ pub(super) fn backing_store(w: &mut XmlWriter, b: &Option<Option<Box<BackingStor
         Some(None) => w.empty("backingStore", Attrs::new()),
         Some(Some(b)) => {
             w.open("backingStore", Attrs::new().add("type", b.kind.as_str()));
-            w.empty("format", Attrs::new().add("type", b.format.as_str()));
+            let a = Attrs::new().add("type", b.format.as_str());
+            let max = b.metadata_cache_max_size;
+            super::element(w, "format", a, max.is_some(), |w| metadata_cache(w, max));
             let attr = if b.kind == DiskType::Block {
                 "dev"
             } else {

@@ -241,6 +241,7 @@ pub(super) fn disk(e: El) -> R<Disk> {
     d.encryption = encryption;
     super::disk_source::fat_rules(&d, e)?;
     super::disk_source::lun_rules(&d, e)?;
+    metadata_cache_rule(d.driver.metadata_cache_max_size, d.format, e)?;
     Ok(d)
 }
 
@@ -278,7 +279,6 @@ fn backing_store(e: El) -> R<Option<Box<BackingStore>>> {
         match c.name() {
             "format" => set(&mut format, c, |c| {
                 c.allow(&["type"])?;
-                c.empty()?;
                 let f = c.req_word::<crate::model::DiskFormat>("type")?;
                 if f == crate::model::DiskFormat::Fat {
                     return Err(c.bad_value(
@@ -287,7 +287,16 @@ fn backing_store(e: El) -> R<Option<Box<BackingStore>>> {
                         "storage format 'fat' is supported only with 'dir' storage type",
                     ));
                 }
-                Ok(f)
+                let mut cache = None;
+                for m in c.children()? {
+                    match m.name() {
+                        "metadata_cache" => set(&mut cache, m, metadata_cache)?,
+                        _ => m.skip()?,
+                    }
+                }
+                let cache = cache.flatten();
+                metadata_cache_rule(cache, Some(f), c)?;
+                Ok((f, cache))
             })?,
             "source" => set(&mut source, c, |c| disk_source(c, kind))?,
             "backingStore" => set(&mut below, c, backing_store)?,
@@ -316,7 +325,7 @@ fn backing_store(e: El) -> R<Option<Box<BackingStore>>> {
             e.at()
         )));
     };
-    let format = format.ok_or_else(|| {
+    let (format, metadata_cache_max_size) = format.ok_or_else(|| {
         invalid(format!(
             "missing <format type=...> in <backingStore> at {}",
             e.at()
@@ -327,6 +336,7 @@ fn backing_store(e: El) -> R<Option<Box<BackingStore>>> {
         format,
         source: path,
         backing: below,
+        metadata_cache_max_size,
     })))
 }
 
@@ -349,8 +359,14 @@ fn disk_driver(e: El) -> R<(Option<crate::model::DiskFormat>, DiskDriver)> {
         "copy_on_read",
     ]);
     e.allow(&allowed)?;
-    e.empty()?;
     e.choice("name", &[("qemu", ())])?;
+    let mut cache = None;
+    for c in e.children()? {
+        match c.name() {
+            "metadata_cache" => set(&mut cache, c, metadata_cache)?,
+            _ => c.skip()?,
+        }
+    }
     let driver = DiskDriver {
         cache: e.word("cache")?,
         io: e.word("io")?,
@@ -365,6 +381,7 @@ fn disk_driver(e: El) -> R<(Option<crate::model::DiskFormat>, DiskDriver)> {
         event_idx: e.on_off("event_idx")?,
         copy_on_read: e.on_off("copy_on_read")?,
         virtio: virtio_attrs(e)?,
+        metadata_cache_max_size: cache.flatten(),
     };
     if driver.rerror_policy == Some(crate::model::ErrorPolicy::Enospace) {
         return Err(e.bad_value(
@@ -374,6 +391,42 @@ fn disk_driver(e: El) -> R<(Option<crate::model::DiskFormat>, DiskDriver)> {
         ));
     }
     Ok((e.word("type")?, driver))
+}
+
+/// `<metadata_cache>` with its `<max_size unit=>` in bytes (libvirt's
+/// scaled value, bytes without a unit, at least 1); `None` without one.
+fn metadata_cache(e: El) -> R<Option<u64>> {
+    e.allow(&[])?;
+    let mut max = None;
+    for c in e.children()? {
+        match c.name() {
+            "max_size" => set(&mut max, c, |c| {
+                let n = super::storage::size(c)?;
+                if n == 0 {
+                    return Err(c.bad_text(
+                        ModelErrorKind::Invalid,
+                        "0",
+                        "must be at least 1 byte",
+                    ));
+                }
+                Ok(n)
+            })?,
+            _ => c.skip()?,
+        }
+    }
+    Ok(max)
+}
+
+/// libvirt's qemuDomainValidateStorageSource: only QEMU's qcow2 driver
+/// has metadata caches to size.
+fn metadata_cache_rule(max: Option<u64>, format: Option<crate::model::DiskFormat>, e: El) -> R<()> {
+    if max.is_some() && format != Some(crate::model::DiskFormat::Qcow2) {
+        return Err(super::el::unsupported(format!(
+            "metadata cache max size control is supported only with qcow2 images (the image at {})",
+            e.at()
+        )));
+    }
+    Ok(())
 }
 
 /// A size or count that must not be 0 (the schema's positive integer;

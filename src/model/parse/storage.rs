@@ -149,7 +149,7 @@ fn permissions(e: El) -> R<Permissions> {
 
 /// A size element in bytes, with an optional `unit` (bytes when absent,
 /// as libvirt reads storage sizes).
-fn size(e: El) -> R<u64> {
+pub(super) fn size(e: El) -> R<u64> {
     e.allow(&["unit"])?;
     let t = e.text()?;
     let scale = match e.get("unit") {

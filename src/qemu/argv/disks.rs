@@ -639,6 +639,7 @@ fn emit_nodes(
             let end_of_chain = matches!(b.backing, Some(None));
             let o = Opts::empty()
                 .set("driver", b.format.qemu_driver())
+                .maybe("cache-size", b.metadata_cache_max_size)
                 .set("file", &storage)
                 .set("node-name", &format_node);
             let o = match (&below, end_of_chain) {
@@ -729,7 +730,10 @@ fn emit_nodes(
                 )));
             }
         };
+        // libvirt's qemuBlockStorageSourceGetFormatQcow2Props: the
+        // combined size of the L2 and refcount caches.
         let o = o
+            .maybe("cache-size", disk.driver.metadata_cache_max_size)
             .set("file", &storage)
             .set("node-name", &format)
             .maybe("backing", below.filter(|_| driver.has_backing()));

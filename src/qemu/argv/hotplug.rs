@@ -263,7 +263,14 @@ const BLOCKDEV_BOOLS: &[&str] = &[
     "rw",
 ];
 /// Block node options that are integers in QMP.
-const BLOCKDEV_INTS: &[&str] = &["lun", "offset", "size", "timeout", "readahead"];
+const BLOCKDEV_INTS: &[&str] = &[
+    "lun",
+    "offset",
+    "size",
+    "timeout",
+    "readahead",
+    "cache-size",
+];
 /// Network backend options that are booleans in QMP.
 const NETDEV_BOOLS: &[&str] = &["restrict", "ipv4", "ipv6", "vhost"];
 /// Network backend options that are integers in QMP.
