@@ -32,6 +32,8 @@ mod iommu_virtio;
 mod memdev_rules;
 #[path = "model/net_host.rs"]
 mod net_host;
+#[path = "model/net_kinds.rs"]
+mod net_kinds;
 #[path = "model/net_passt.rs"]
 mod net_passt;
 #[path = "model/net_rules.rs"]
