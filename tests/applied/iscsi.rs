@@ -68,6 +68,20 @@ impl Target {
 }
 
 impl Target {
+    /// `qvirt -c qemu:///embed?root=ROOT start NAME` run inside this
+    /// target's namespace, so that the QEMU it starts is born there (its
+    /// traffic stays in it): the command's output.
+    pub(crate) fn start_in(&self, root: &Path, name: &str) -> std::process::Output {
+        Command::new("ip")
+            .args(["netns", "exec", &self.ns])
+            .arg(env!("CARGO_BIN_EXE_qvirt"))
+            .arg("-c")
+            .arg(format!("qemu:///embed?root={}", root.display()))
+            .args(["start", name])
+            .output()
+            .expect("run ip netns exec qvirt")
+    }
+
     /// `tgtadm` on this target's control socket.
     fn adm(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new("tgtadm");
@@ -160,13 +174,8 @@ fn iscsi_network_disk_is_opened_by_qemu() {
     );
     st.driver().define_xml(&xml).unwrap();
     // Started from inside the namespace: QEMU is born there.
-    let root = format!("qemu:///embed?root={}", st.root().display());
-    must(
-        Command::new("ip")
-            .args(["netns", "exec", &target.ns])
-            .arg(env!("CARGO_BIN_EXE_qvirt"))
-            .args(["-c", &root, "start", "iscsi"]),
-    );
+    let out = target.start_in(st.root(), "iscsi");
+    assert!(out.status.success(), "{out:?}");
     let mut qmp = st.qmp("iscsi");
     let disk = qmp.inserted("virtio-disk0");
     let file = disk["file"].as_str().unwrap();
@@ -234,15 +243,7 @@ fn iscsi_disk_logs_in_with_the_chap_secret() {
         )
         .unwrap();
     drop(d);
-    let root = format!("qemu:///embed?root={}", st.root().display());
-    let start = || {
-        Command::new("ip")
-            .args(["netns", "exec", &target.ns])
-            .arg(env!("CARGO_BIN_EXE_qvirt"))
-            .args(["-c", &root, "start", "iscsichap"])
-            .output()
-            .unwrap()
-    };
+    let start = || target.start_in(st.root(), "iscsichap");
     // No value yet: refused before QEMU, naming the disk and the secret.
     let out = start();
     let err = String::from_utf8_lossy(&out.stderr);
@@ -346,15 +347,7 @@ fn iscsi_disk_logs_in_under_its_initiator_name() {
     sparse(&image, 8);
     let target = Target::serve(&image);
     target.only_initiator(INITIATOR);
-    let root = format!("qemu:///embed?root={}", st.root().display());
-    let start = |name: &str| {
-        Command::new("ip")
-            .args(["netns", "exec", &target.ns])
-            .arg(env!("CARGO_BIN_EXE_qvirt"))
-            .args(["-c", &root, "start", name])
-            .output()
-            .unwrap()
-    };
+    let start = |name: &str| target.start_in(st.root(), name);
     for (name, initiator) in [
         ("anon", String::new()),
         (

@@ -5,13 +5,11 @@
 //! plain disk on the same target, and a LUN plugged in while it runs is
 //! the target's too.
 
-use std::process::Command;
-
 use qvirt::driver::ModifyFlags;
 
 use crate::inguest::Shell;
 use crate::iscsi::{IQN, Target};
-use crate::support::{State, linux_vm, must};
+use crate::support::{State, linux_vm};
 
 /// An iSCSI disk of LUN `lun` of the target, as `device` on `dev`.
 fn iscsi_disk(device: &str, lun: u32, dev: &str) -> String {
@@ -59,13 +57,8 @@ fn an_iscsi_lun_passes_the_guests_scsi_commands_to_the_target() {
         ),
     );
     st.driver().define_xml(&xml).unwrap();
-    let root = format!("qemu:///embed?root={}", st.root().display());
-    must(
-        Command::new("ip")
-            .args(["netns", "exec", &target.ns])
-            .arg(env!("CARGO_BIN_EXE_qvirt"))
-            .args(["-c", &root, "start", "iscsilun"]),
-    );
+    let out = target.start_in(st.root(), "iscsilun");
+    assert!(out.status.success(), "{out:?}");
     let d = st.driver();
     let dom = d.lookup_by_name("iscsilun").unwrap();
     let mut sh = Shell::open(&*d, "iscsilun");

@@ -90,15 +90,7 @@ fn ovmf_keeps_its_variables_on_an_iscsi_lun_behind_chap() {
         )
         .unwrap();
     drop(d);
-    let root = format!("qemu:///embed?root={}", st.root().display());
-    let start = || {
-        Command::new("ip")
-            .args(["netns", "exec", &target.ns])
-            .arg(env!("CARGO_BIN_EXE_qvirt"))
-            .args(["-c", &root, "start", "i"])
-            .output()
-            .unwrap()
-    };
+    let start = || target.start_in(st.root(), "i");
     // No value: refused before QEMU, naming the store.
     let out = start();
     let err = String::from_utf8_lossy(&out.stderr);
