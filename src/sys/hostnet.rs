@@ -50,6 +50,26 @@ const AUTO_TAP: &str = "vnet%d";
 /// made afresh at every start, as libvirt does.
 const AUTO_PREFIX: &str = "vnet";
 
+/// Runs iproute2's `tool` (`ip`, `tc`) with `args`, its input empty: its
+/// output, whatever its status. A host without the tool is `NoSupport`,
+/// naming what needed it (`for_what`) and the package.
+pub(crate) fn iproute2<S: AsRef<std::ffi::OsStr>>(
+    tool: &str,
+    args: &[S],
+    for_what: &str,
+) -> Result<std::process::Output> {
+    std::process::Command::new(tool)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| {
+            Error::new(
+                ErrorCode::NoSupport,
+                format!("{for_what} needs {tool} (Debian package iproute2): {e}"),
+            )
+        })
+}
+
 /// Checks that every host port the user-networking interfaces of `def`
 /// forward can be bound now; `ResourceBusy` names the first that cannot.
 /// Addresses QEMU cannot use are left for the command line to refuse.

@@ -98,14 +98,7 @@ pub(super) fn interface(w: &mut XmlWriter, i: &Interface) {
         InterfaceType::Ethernet => host_source(w, &i.tap),
     }
     for ip in &i.ips {
-        let family = if ip.address.is_ipv6() { "ipv6" } else { "ipv4" };
-        w.empty(
-            "ip",
-            Attrs::new()
-                .add("address", ip.address)
-                .add("family", family)
-                .opt("prefix", ip.prefix),
-        );
+        ip_element(w, ip.address, ip.prefix, None);
     }
     for (name, path) in [("script", &i.scripts.up), ("downscript", &i.scripts.down)] {
         if let Some(p) = path {
@@ -250,6 +243,25 @@ fn socket_attrs(s: &NetSocket) -> Attrs {
         .add("port", s.port)
 }
 
+/// An `<ip address family prefix peer>` (the guest's, or the host
+/// tap's).
+fn ip_element(
+    w: &mut XmlWriter,
+    address: std::net::IpAddr,
+    prefix: Option<u8>,
+    peer: Option<std::net::IpAddr>,
+) {
+    let family = if address.is_ipv6() { "ipv6" } else { "ipv4" };
+    w.empty(
+        "ip",
+        Attrs::new()
+            .add("address", address)
+            .add("family", family)
+            .opt("prefix", prefix)
+            .opt("peer", peer),
+    );
+}
+
 /// `<source>` of an ethernet interface, with the addresses and routes
 /// the host gives its tap; nothing when it has none.
 fn host_source(w: &mut XmlWriter, tap: &TapSettings) {
@@ -258,15 +270,7 @@ fn host_source(w: &mut XmlWriter, tap: &TapSettings) {
     }
     w.open("source", Attrs::new());
     for ip in &tap.ips {
-        let family = if ip.address.is_ipv6() { "ipv6" } else { "ipv4" };
-        w.empty(
-            "ip",
-            Attrs::new()
-                .add("address", ip.address)
-                .add("family", family)
-                .opt("prefix", ip.prefix)
-                .opt("peer", ip.peer),
-        );
+        ip_element(w, ip.address, ip.prefix, ip.peer);
     }
     for r in &tap.routes {
         w.empty(

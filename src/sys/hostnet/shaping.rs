@@ -5,24 +5,15 @@
 //! MTU) with an SFQ below it; its receive side policed at the average
 //! rate, dropping the excess. The rules go with the device.
 
-use std::process::Command;
-
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{Bandwidth, BandwidthRate};
 
 fn tc(dev: &str, args: &[&str]) -> Result<()> {
-    let out = Command::new("tc")
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .map_err(|e| {
-            Error::new(
-                ErrorCode::NoSupport,
-                format!(
-                    "<bandwidth> of network device '{dev}' needs tc (Debian package iproute2): {e}"
-                ),
-            )
-        })?;
+    let out = super::iproute2(
+        "tc",
+        args,
+        &format!("<bandwidth> of network device '{dev}'"),
+    )?;
     if !out.status.success() {
         let said = String::from_utf8_lossy(&out.stderr);
         // The kernel lacks a queueing discipline, classifier or action

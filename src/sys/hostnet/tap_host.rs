@@ -4,8 +4,6 @@
 //! ethernet interface's `<source>` (`ip`, as libvirt's
 //! `virNetDevIPInfoAddToDev` adds them over netlink).
 
-use std::process::Command;
-
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{HostIp, HostRoute, TapSettings};
 
@@ -73,16 +71,7 @@ fn route_args(tap: &str, verb: &str, route: &HostRoute) -> Vec<String> {
 
 /// Runs `ip ARGS`; the error names the device and `ip`'s words.
 fn ip(tap: &str, args: &[String]) -> Result<()> {
-    let out = Command::new("ip")
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .map_err(|e| {
-            Error::new(
-                ErrorCode::NoSupport,
-                format!("the host addresses of tap '{tap}' need ip (Debian package iproute2): {e}"),
-            )
-        })?;
+    let out = super::iproute2("ip", args, &format!("the host addresses of tap '{tap}'"))?;
     if out.status.success() {
         return Ok(());
     }
