@@ -69,6 +69,22 @@ impl World {
         self.dir.path.join(name)
     }
 
+    /// A directory pool `name` under the test's directory, defined,
+    /// built and started with virsh: its directory.
+    fn dir_pool(&self, name: &str) -> PathBuf {
+        let dir = self.path(name);
+        self.virsh(&[
+            "pool-define-as",
+            name,
+            "dir",
+            "--target",
+            dir.to_str().unwrap(),
+        ]);
+        self.virsh(&["pool-build", name]);
+        self.virsh(&["pool-start", name]);
+        dir
+    }
+
     fn pool(&self, name: &str) -> qvirt::driver::Pool {
         self.qvirt.pool_lookup_by_name(name).unwrap()
     }
@@ -668,16 +684,7 @@ fn remove_vm(socket: &Path, name: &str) {
 #[test]
 fn virt_install_makes_its_disk_a_volume_of_a_qvirt_pool() {
     let w = World::new("lvvip", &[]);
-    let dir = w.path("vms");
-    w.virsh(&[
-        "pool-define-as",
-        "vms",
-        "dir",
-        "--target",
-        dir.to_str().unwrap(),
-    ]);
-    w.virsh(&["pool-build", "vms"]);
-    w.virsh(&["pool-start", "vms"]);
+    let dir = w.dir_pool("vms");
     w.rec.take();
     virt_install_ok(
         &w.rec.socket,
@@ -799,16 +806,7 @@ fn run_ok(cmd: &mut Command) -> String {
 #[test]
 fn an_image_copied_into_a_pool_is_imported_and_cloned_as_what_it_is() {
     let w = World::new("lvforeign", &[]);
-    let dir = w.path("vms");
-    w.virsh(&[
-        "pool-define-as",
-        "vms",
-        "dir",
-        "--target",
-        dir.to_str().unwrap(),
-    ]);
-    w.virsh(&["pool-build", "vms"]);
-    w.virsh(&["pool-start", "vms"]);
+    let dir = w.dir_pool("vms");
     // A qcow2 image qvirt did not make (a downloaded cloud image, say),
     // with data of its own, and a raw volume qvirt made whose guest has
     // written a qcow2 header into it.

@@ -123,15 +123,12 @@ fn serial_ports_on_a_host_terminal_and_on_udp() {
     let taken = std::net::UdpSocket::bind(("127.0.0.1", port)).unwrap_err();
     assert_eq!(taken.kind(), std::io::ErrorKind::AddrInUse, "{taken}");
     let mut qmp = st.qmp("sdev");
-    let chardevs = qmp.exec("query-chardev", serde_json::json!({}));
+    let chardevs = qmp.chardev_filenames();
     let filename = |label: &str| {
         chardevs
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["label"] == label)
-            .map(|c| c["filename"].as_str().unwrap().to_string())
-            .unwrap_or_else(|| panic!("no chardev {label}: {chardevs}"))
+            .get(label)
+            .cloned()
+            .unwrap_or_else(|| panic!("no chardev {label}: {chardevs:?}"))
     };
     // QEMU's names of the two backends.
     assert_eq!(
@@ -264,17 +261,12 @@ fn parallel_ports_and_channels_take_their_protocol() {
         ),
     ));
     let mut qmp = st.qmp("proto");
-    let chardevs = qmp.exec("query-chardev", serde_json::json!({}));
+    let chardevs = qmp.chardev_filenames();
     let filename = |label: &str| {
         chardevs
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["label"] == label)
-            .unwrap_or_else(|| panic!("no {label}: {chardevs}"))["filename"]
-            .as_str()
-            .unwrap()
-            .to_string()
+            .get(label)
+            .cloned()
+            .unwrap_or_else(|| panic!("no chardev {label}: {chardevs:?}"))
     };
     assert_eq!(
         [

@@ -12,23 +12,6 @@ use serde_json::{Value, json};
 
 use crate::support::{State, firmware_vm, poll};
 
-/// `query-chardev`'s name of each backend, by label.
-fn chardev_kinds(chardevs: &Value) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = chardevs
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                c["label"].as_str().unwrap().to_string(),
-                c["filename"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    out.sort();
-    out
-}
-
 /// `<serial type='vc'>` and a virtio `<console type='vc'>` are QEMU's
 /// `vc` backends, a `<parallel type='pipe'>` on a single FIFO its `pipe`; `<target type='pci-serial'>` is a `pci-serial` device on
 /// the PCI bus (`query-pci`: Red Hat's 1b36:0002) with its backend; the
@@ -63,7 +46,7 @@ fn virtual_consoles_pci_serial_ports_and_the_vdagent() {
     ));
     assert!(out.exists(), "QEMU opened {}", out.display());
     let mut qmp = st.qmp("vc");
-    let kinds = chardev_kinds(&qmp.exec("query-chardev", json!({})));
+    let kinds = qmp.chardev_filenames().into_iter().collect::<Vec<_>>();
     for (label, kind) in [
         ("charserial0", "vc"),
         ("charconsole0", "vc"),

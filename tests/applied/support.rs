@@ -232,6 +232,22 @@ impl Qmp {
         self.exec("qom-get", json!({"path": path, "property": property}))
     }
 
+    /// `query-chardev`'s name of each backend (`filename`), by label.
+    pub fn chardev_filenames(&mut self) -> std::collections::BTreeMap<String, String> {
+        let chardevs = self.exec("query-chardev", json!({}));
+        chardevs
+            .as_array()
+            .unwrap_or_else(|| panic!("query-chardev: {chardevs}"))
+            .iter()
+            .map(|c| {
+                (
+                    c["label"].as_str().unwrap().to_string(),
+                    c["filename"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    }
+
     /// What the drive of device `dev` (its id, libvirt's alias:
     /// `virtio-disk0`) has inserted, from `query-block`.
     pub fn inserted(&mut self, dev: &str) -> Value {
