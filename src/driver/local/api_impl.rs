@@ -291,7 +291,18 @@ impl Driver for LocalDriver {
     }
 
     fn job_abort(&self, dom: &Domain) -> Result<()> {
-        match self.core.jobs(dom)?.request_abort() {
+        let jobs = self.core.jobs(dom)?;
+        if let Some((kind, false)) = jobs.abortable() {
+            return Err(crate::Error::new(
+                crate::ErrorCode::OperationInvalid,
+                format!(
+                    "cannot abort the {} of domain '{}': QEMU cannot stop a memory-only dump once started",
+                    kind.as_str(),
+                    dom.name
+                ),
+            ));
+        }
+        match jobs.request_abort() {
             Some(_) => Ok(()),
             None => Err(crate::Error::new(
                 crate::ErrorCode::OperationInvalid,

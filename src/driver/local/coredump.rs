@@ -158,6 +158,8 @@ fn dump_memory(
         }
     }
     qmp.getfd("dump", image.file.as_fd(), QMP_TIMEOUT)?;
+    // As libvirt, a memory-only dump cannot be aborted: QEMU has no way.
+    job.forbid_abort();
     qmp.execute(
         "dump-guest-memory",
         Some(json!({"paging": false, "protocol": "fd:dump", "format": name, "detach": true})),

@@ -51,6 +51,9 @@ struct AsyncJob {
     started: Instant,
     info: JobInfo,
     abort: bool,
+    /// Whether a user's abort can stop it (QEMU cannot stop a
+    /// memory-only dump once started).
+    abortable: bool,
     /// Set by [`AsyncJobGuard::finish`]: whether it did what it was asked.
     succeeded: bool,
     downtime: Option<Duration>,
@@ -105,6 +108,7 @@ impl Jobs {
                     started: Instant::now(),
                     info: JobInfo::new(kind),
                     abort: false,
+                    abortable: true,
                     succeeded: false,
                     downtime: None,
                     total_downtime: None,
@@ -185,6 +189,15 @@ impl Jobs {
     /// runs. The job itself notices (see [`AsyncJobGuard::aborted`]) and
     /// the caller does what makes it notice at once (cancels QEMU's
     /// migration).
+    /// The running asynchronous job's kind and whether a user's abort
+    /// can stop it; `None` when none runs.
+    pub fn abortable(&self) -> Option<(JobKind, bool)> {
+        self.lock()
+            .async_job
+            .as_ref()
+            .map(|j| (j.kind, j.abortable))
+    }
+
     pub fn request_abort(&self) -> Option<JobKind> {
         let mut st = self.lock();
         let job = st.async_job.as_mut()?;
@@ -220,6 +233,13 @@ pub(crate) struct AsyncJobGuard<'a> {
 }
 
 impl AsyncJobGuard<'_> {
+    /// From now on a user's abort is refused: what runs cannot stop.
+    pub fn forbid_abort(&self) {
+        if let Some(job) = self.jobs.lock().async_job.as_mut() {
+            job.abortable = false;
+        }
+    }
+
     /// Publishes the job's progress.
     pub fn progress(&self, update: impl FnOnce(&mut JobInfo)) {
         if let Some(job) = self.jobs.lock().async_job.as_mut() {
@@ -396,6 +416,12 @@ mod tests {
         drop(save);
         assert!(jobs.info().is_none());
         assert_eq!(jobs.request_abort(), None);
+        assert_eq!(jobs.abortable(), None);
+        // A job that cannot stop says so to a user's abort.
+        let dump = jobs.begin_async(JobKind::Dump, "a").unwrap();
+        assert_eq!(jobs.abortable(), Some((JobKind::Dump, true)));
+        dump.forbid_abort();
+        assert_eq!(jobs.abortable(), Some((JobKind::Dump, false)));
     }
 
     #[test]
