@@ -902,6 +902,18 @@ pub fn all() -> Vec<(String, Vec<u8>)> {
             }),
         ),
     ));
+    out.push((
+        "event.tray-change.open".into(),
+        event(
+            328,
+            to_bytes(&TrayChangeMsg {
+                callback_id: 3,
+                dom: dom(),
+                dev_alias: "ide0-1-0".into(),
+                reason: 0,
+            }),
+        ),
+    ));
     out.push(("keepalive.ping".into(), frame::keepalive(1)));
     out.push(("keepalive.pong".into(), frame::keepalive(2)));
     let stream = |status: Status, body: &[u8]| {

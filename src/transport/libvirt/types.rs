@@ -337,6 +337,9 @@ xdr_struct! {
     pub struct LifecycleMsg { pub callback_id: i32, pub dom: Dom, pub event: i32, pub detail: i32 }
     /// `remote_domain_event_callback_reboot_msg`.
     pub struct RebootMsg { pub callback_id: i32, pub dom: Dom }
+    /// `remote_domain_event_callback_tray_change_msg`: `reason` is a
+    /// `virDomainEventTrayChangeType`.
+    pub struct TrayChangeMsg { pub callback_id: i32, pub dom: Dom, pub dev_alias: String, pub reason: i32 }
 }
 
 impl From<&Domain> for Dom {
