@@ -526,8 +526,29 @@ fn virsh_talks_to_the_guest_agent() {
     g.read_until("guest# ", QUICK, true);
     assert_eq!(virsh_ok(&s, &["domid", "lx-ga"]), pid);
 
-    // shutdown --mode agent: the guest powers itself off (through
-    // qemu-ga's shutdown), and the domain shuts off.
+    // shutdown --mode agent completes as libvirt's: once QEMU reports the
+    // guest's power-off. A guest whose shutdown does nothing (the
+    // /sbin/shutdown qemu-ga runs made a no-op) is not powering off: the
+    // call fails after libvirt's 60 seconds, with its code and words,
+    // and the domain runs on.
+    g.run("mv /sbin/shutdown /sbin/shutdown.real");
+    g.run("printf '#!/bin/sh\\nexit 0\\n' >/sbin/shutdown && chmod 0755 /sbin/shutdown");
+    let code = python(
+        &s,
+        "lx-ga",
+        "try:\n    dom.shutdownFlags(libvirt.VIR_DOMAIN_SHUTDOWN_GUEST_AGENT)\n    print('done')\nexcept libvirt.libvirtError as e:\n    print(e.get_error_code(), e.get_error_message())",
+    );
+    assert!(
+        code.starts_with(&format!(
+            "{} Guest agent is not responding: Guest agent not available for now",
+            libvirt_code("VIR_ERR_AGENT_UNRESPONSIVE")
+        )),
+        "{code}"
+    );
+    assert!(virsh_ok(&s, &["domstate", "lx-ga"]).contains("running"));
+    g.run("mv /sbin/shutdown.real /sbin/shutdown");
+    // The guest's own: virsh returns once QEMU has reported the power-off
+    // and the domain shuts off as the guest shut it down.
     virsh_ok(&s, &["shutdown", "lx-ga", "--mode", "agent"]);
     g.read_until("qvirt-guest: shutdown", QUICK, false);
     wait_for("the domain to shut off", QUICK, || {

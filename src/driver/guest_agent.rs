@@ -25,7 +25,10 @@ pub trait GuestAgent {
     /// Thaws every frozen file system; the number thawed (`domfsthaw`).
     fn fs_thaw(&self, dom: &Domain) -> Result<u32>;
     /// Asks the guest to power off, or with `reboot` to reboot, from
-    /// inside (virsh's `shutdown --mode agent`, `reboot --mode agent`).
+    /// inside (virsh's `shutdown --mode agent`, `reboot --mode agent`),
+    /// and returns once QEMU reports the power-off or reset, as libvirt
+    /// does: `AgentUnresponsive` when that does not come within 60
+    /// seconds. The domain must be running.
     fn agent_power(&self, dom: &Domain, reboot: bool) -> Result<()>;
     /// What the guest says of itself in the groups of `types`
     /// ([`super::guest_info`] bits; 0: all it answers), as libvirt's

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use super::runtime::Running;
+use crate::driver::{Event, EventStream};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{ChannelTarget, CharSource, DomainDef, GUEST_AGENT_CHANNEL};
 
@@ -167,21 +168,77 @@ impl<'a> Agent<'a> {
     }
 
     /// Sends `command`, which the agent answers only when it fails
-    /// (`guest-shutdown`): an error that comes within `wait` is returned.
-    pub(crate) fn execute_no_reply(
+    /// (`guest-shutdown`), and waits, as libvirt's agent does, up to
+    /// `wait` for an event of `events` that `done` says shows it carried
+    /// out (QEMU's SHUTDOWN or RESET, the domain stopping). An error reply
+    /// is returned; no event in time is libvirt's "not available for now".
+    /// The channel closing (QEMU exiting as the guest powers off) ends
+    /// only the reading of replies: the event that follows decides.
+    pub(crate) fn execute_awaiting(
         &mut self,
         command: &str,
         args: Option<Value>,
         wait: Duration,
+        events: &mut dyn EventStream,
+        done: impl Fn(&Event) -> bool,
     ) -> Result<()> {
         let deadline = Instant::now() + wait;
         self.send(command, args, Instant::now() + SYNC_TIMEOUT)?;
-        match self.line(deadline) {
-            Ok(reply) => check(command, reply).map(|_| ()),
-            // Silence, or the guest going away, is success.
-            Err(e) if e.code == ErrorCode::AgentUnresponsive => Ok(()),
-            Err(e) => Err(e),
+        let mut closed = None;
+        loop {
+            while let Some(event) = events.next(Duration::ZERO)? {
+                if done(&event) {
+                    return Ok(());
+                }
+            }
+            if let Some(reply) = self.take_line() {
+                return check(command, reply).map(|_| ());
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(closed.unwrap_or_else(|| {
+                    unresponsive(format_args!(
+                        "Guest agent not available for now ('{command}' was not carried out within {} seconds)",
+                        wait.as_secs()
+                    ))
+                }));
+            }
+            if self.wait_readable(closed.is_none(), events, left)?
+                && let Err(e) = self.fill(deadline)
+            {
+                if e.code != ErrorCode::AgentUnresponsive {
+                    return Err(e);
+                }
+                closed = Some(e);
+            }
         }
+    }
+
+    /// Waits up to `left` for the agent's channel (when `agent`) or the
+    /// bell of `events` to have something to read: whether the channel
+    /// does. Without a bell, the events are looked at every 100 ms.
+    fn wait_readable(&self, agent: bool, events: &dyn EventStream, left: Duration) -> Result<bool> {
+        use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+        use std::os::fd::AsFd;
+        let bell = events.ready_fd();
+        let left = if bell.is_some() {
+            left
+        } else {
+            left.min(Duration::from_millis(100))
+        };
+        let mut fds = Vec::new();
+        if agent {
+            fds.push(PollFd::new(self.stream.as_fd(), PollFlags::POLLIN));
+        }
+        if let Some(b) = bell {
+            fds.push(PollFd::new(b, PollFlags::POLLIN));
+        }
+        let timeout = PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX);
+        match poll(&mut fds, timeout) {
+            Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+            Err(e) => return Err(Error::io("cannot wait for the guest agent", e.into())),
+        }
+        Ok(agent && fds.first().is_some_and(|f| f.any().unwrap_or(false)))
     }
 
     /// Sends a command of the caller's own (a JSON object with
@@ -263,14 +320,23 @@ impl<'a> Agent<'a> {
     /// skipped.
     fn line(&mut self, deadline: Instant) -> Result<Value> {
         loop {
-            while let Some(end) = self.buf.iter().position(|&b| b == b'\n') {
-                let line: Vec<u8> = self.buf.drain(..=end).collect();
-                if let Ok(v @ Value::Object(_)) = serde_json::from_slice::<Value>(&line) {
-                    return Ok(v);
-                }
+            if let Some(v) = self.take_line() {
+                return Ok(v);
             }
             self.fill(deadline)?;
         }
+    }
+
+    /// The first JSON object among the whole lines read so far; lines
+    /// that are not one are dropped.
+    fn take_line(&mut self) -> Option<Value> {
+        while let Some(end) = self.buf.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = self.buf.drain(..=end).collect();
+            if let Ok(v @ Value::Object(_)) = serde_json::from_slice::<Value>(&line) {
+                return Some(v);
+            }
+        }
+        None
     }
 }
 

@@ -10,12 +10,15 @@ use serde_json::{Value, json};
 use super::agent::Agent;
 use super::driver::Core;
 use super::runtime::Running;
-use crate::driver::{AgentAnswer, AgentCall, Domain, DomainState, InterfaceAddresses, IpAddress};
+use crate::driver::{
+    AgentAnswer, AgentCall, Domain, DomainState, Event, EventKind, InterfaceAddresses, IpAddress,
+};
 use crate::error::{Error, ErrorCode, Result};
 
-/// How long an agent shutdown or reboot waits for the agent to refuse it
-/// (it never answers one it carries out).
-const POWER_REFUSAL_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+/// How long an agent shutdown or reboot waits for QEMU to report it
+/// carried out (libvirt's `VIR_DOMAIN_QEMU_AGENT_COMMAND_SHUTDOWN`): the
+/// agent never answers one it carries out.
+const POWER_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl Core {
     /// [`crate::Driver::agent_call`].
@@ -232,15 +235,30 @@ impl Core {
     }
 
     /// [`crate::driver::GuestAgent::agent_power`]: `guest-shutdown` in mode
-    /// `powerdown` or `reboot`.
+    /// `powerdown` or `reboot`, done once QEMU reports the guest's
+    /// power-off (SHUTDOWN) or reset (RESET), as libvirt's agent waits for
+    /// them, or the domain stops; within [`POWER_WAIT`].
     fn agent_power(&self, dom: &Domain, reboot: bool) -> Result<()> {
         let what = if reboot { "reboot" } else { "shut down" };
         let run = self.agent_run(dom, what)?;
         let mode = if reboot { "reboot" } else { "powerdown" };
-        Agent::open(&run)?.execute_no_reply(
+        // Subscribed before the command goes: its event cannot be missed.
+        let mut events = self.events.subscribe();
+        let uuid = run.def.uuid;
+        let done = |e: &Event| {
+            e.domain.uuid == uuid
+                && match e.kind {
+                    EventKind::Stopped(_) | EventKind::Shutdown => true,
+                    EventKind::Reset => reboot,
+                    _ => false,
+                }
+        };
+        Agent::open(&run)?.execute_awaiting(
             "guest-shutdown",
             Some(json!({ "mode": mode })),
-            POWER_REFUSAL_WAIT,
+            POWER_WAIT,
+            &mut events,
+            done,
         )
     }
 }
