@@ -258,6 +258,30 @@ fn virsh_talks_to_the_guest_agent() {
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     assert_eq!(qvirt(&["domhostname", "lx-ga"]), "agent-named-guest\n");
+
+    // guest-agent-timeout: with 0 (libvirt's NOWAIT) even this answering
+    // agent's calls fail at once, unresponsive, as libvirt's do; -1
+    // (libvirt's 5 seconds) and the default (block) wait for it again.
+    let hostname_code = "try:\n    print(dom.hostname())\nexcept libvirt.libvirtError as e:\n    print(e.get_error_code())";
+    virsh_ok(&s, &["guest-agent-timeout", "lx-ga", "--timeout", "0"]);
+    let err = virsh_err(&s, &["domhostname", "lx-ga"]);
+    assert!(err.contains("Guest agent is not responding"), "{err}");
+    assert_eq!(
+        python(&s, "lx-ga", hostname_code),
+        libvirt_code("VIR_ERR_AGENT_UNRESPONSIVE")
+    );
+    python(&s, "lx-ga", "assert dom.agentSetResponseTimeout(-1) == 0");
+    assert_eq!(python(&s, "lx-ga", hostname_code), "agent-named-guest");
+    qvirt(&["guest-agent-timeout", "lx-ga", "--timeout", "0"]);
+    let err = virsh_err(&s, &["domhostname", "lx-ga"]);
+    assert!(err.contains("Guest agent is not responding"), "{err}");
+    qvirt(&["guest-agent-timeout", "lx-ga"]);
+    assert_eq!(qvirt(&["domhostname", "lx-ga"]), "agent-named-guest\n");
+    let err = virsh_err(&s, &["guest-agent-timeout", "lx-ga", "--timeout", "-3"]);
+    assert!(
+        err.contains("guest agent timeout '-3' is less than the minimum '-2'"),
+        "{err}"
+    );
     let reply = qvirt(&["qemu-agent-command", "lx-ga", own]);
     let v: serde_json::Value = serde_json::from_str(reply.trim()).expect("JSON");
     assert_eq!(v["return"]["host-name"], "agent-named-guest", "{reply}");
@@ -633,6 +657,13 @@ fn agent_calls_without_an_agent_are_refused_as_libvirt_refuses_them() {
         "try:\n    dom.hostname()\nexcept libvirt.libvirtError as e:\n    print(e.get_error_code())",
     );
     assert_eq!(code, libvirt_code("VIR_ERR_AGENT_UNRESPONSIVE"));
+    // A short agent timeout (virsh's guest-agent-timeout, here a
+    // second) ends the wait for the absent agent, as libvirt's does;
+    // the default (block) again afterwards.
+    virsh_ok(&s, &["guest-agent-timeout", "lx-noga", "--timeout", "1"]);
+    let err = virsh_err(&s, &["domhostname", "lx-noga"]);
+    assert!(err.contains("Guest agent is not responding"), "{err}");
+    virsh_ok(&s, &["guest-agent-timeout", "lx-noga"]);
 
     // Another client holds the channel and QEMU's backlog is full: the
     // call still ends, unresponsive, instead of waiting in connect.

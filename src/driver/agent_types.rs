@@ -69,6 +69,13 @@ pub enum AgentCall {
         /// libvirt's), 0 do not wait.
         timeout: i32,
     },
+    /// Sets how long the domain's agent calls wait for the agent's reply,
+    /// as libvirt's `virDomainAgentSetResponseTimeout`: seconds, or -2
+    /// block (up to a minute), -1 libvirt's default (5 seconds), 0 do not
+    /// wait (every call fails at once); below -2 `InvalidArgument`. Kept
+    /// while the manager runs, for the domain's runs to come too; a
+    /// shut-off domain takes it: [`AgentAnswer::Done`].
+    SetResponseTimeout(i32),
 }
 
 /// The groups of [`AgentCall::GuestInfo`], with libvirt's bit values

@@ -37,6 +37,7 @@ pub enum WireAgentCall {
         json: String,
         timeout: i32,
     },
+    SetResponseTimeout(i32),
 }
 
 /// A [`GuestValue`].
@@ -99,6 +100,7 @@ impl TryFrom<AgentCall> for WireAgentCall {
                 remove,
             },
             AgentCall::Command { json, timeout } => WireAgentCall::Command { json, timeout },
+            AgentCall::SetResponseTimeout(t) => WireAgentCall::SetResponseTimeout(t),
             other => {
                 return Err(Error::new(
                     ErrorCode::NoSupport,
@@ -142,6 +144,7 @@ impl From<WireAgentCall> for AgentCall {
                 remove,
             },
             WireAgentCall::Command { json, timeout } => AgentCall::Command { json, timeout },
+            WireAgentCall::SetResponseTimeout(t) => AgentCall::SetResponseTimeout(t),
         }
     }
 }

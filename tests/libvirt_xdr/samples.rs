@@ -117,6 +117,7 @@ macro_rules! agent_procedures {
             | Procedure::DomainGetTime
             | Procedure::DomainSetTime
             | Procedure::DomainGetGuestInfo
+            | Procedure::DomainAgentSetResponseTimeout
             | Procedure::DomainGetFsinfo
             | Procedure::DomainSetUserPassword
             | Procedure::DomainAuthorizedSshKeysGet

@@ -2,8 +2,8 @@
 //! `domfsfreeze`, `domfsthaw`, `domfsinfo`, `guestinfo`,
 //! `set-user-password`, `get-user-sshkeys`, `set-user-sshkeys` and
 //! `qemu-agent-command` (a command of the caller's own), each
-//! answered by the QEMU
-//! guest agent in the running guest (`shutdown --mode agent` and
+//! answered by the QEMU guest agent in the running guest, and
+//! `guest-agent-timeout`, how long they wait for it (`shutdown --mode agent` and
 //! `reboot --mode agent` are with the lifecycle verbs).
 
 use clap::Subcommand;
@@ -108,6 +108,16 @@ pub enum AgentCommand {
         /// Wait as long as any agent command may take (the default).
         #[arg(long)]
         block: bool,
+    },
+    /// Set how long the domain's agent calls wait for the agent's reply.
+    #[command(name = "guest-agent-timeout")]
+    Timeout {
+        #[command(flatten)]
+        dom: DomArg,
+        /// Seconds, or -2 block (the default), -1 libvirt's default (5
+        /// seconds), 0 do not wait.
+        #[arg(long, allow_negative_numbers = true, default_value_t = -2)]
+        timeout: i32,
     },
     /// Thaw the guest's frozen file systems.
     #[command(name = "domfsthaw")]
@@ -229,6 +239,10 @@ pub fn run(ctx: &mut Ctx, command: AgentCommand) -> Result<()> {
             ctx.driver()?
                 .set_user_password(&d, &user, &password, encrypted)?;
             outln!("Password set successfully for {user} in {}", d.name)
+        }
+        AgentCommand::Timeout { dom, timeout } => {
+            let d = ctx.domain(&dom.domain)?;
+            ctx.driver()?.set_agent_timeout(&d, timeout)
         }
         AgentCommand::GetSshKeys { dom, user } => {
             let d = ctx.domain(&dom.domain)?;

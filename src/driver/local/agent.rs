@@ -30,6 +30,29 @@ pub(crate) const SYNC_TIMEOUT: Duration = Duration::from_secs(5);
 pub(crate) const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 /// The most bytes of one reply (a file system list of a large guest fits).
 const MAX_REPLY: usize = 16 << 20;
+/// libvirt's `VIR_DOMAIN_AGENT_RESPONSE_TIMEOUT_BLOCK`: a domain's agent
+/// timeout until one is set.
+pub(crate) const TIMEOUT_BLOCK: i32 = -2;
+
+/// How long to wait for the agent's reply under libvirt's timeout
+/// `timeout`: -2 block (as long as [`COMMAND_TIMEOUT`], where libvirt
+/// waits for ever), -1 libvirt's default ([`SYNC_TIMEOUT`]), 0 not at
+/// all (`None`), else that many seconds; below -2, `InvalidArgument` in
+/// libvirt's words.
+pub(crate) fn response_wait(timeout: i32) -> Result<Option<Duration>> {
+    Ok(match timeout {
+        -2 => Some(COMMAND_TIMEOUT),
+        -1 => Some(SYNC_TIMEOUT),
+        0 => None,
+        n if n > 0 => Some(Duration::from_secs(n as u64)),
+        n => {
+            return Err(Error::new(
+                ErrorCode::InvalidArgument,
+                format!("guest agent timeout '{n}' is less than the minimum '-2'"),
+            ));
+        }
+    })
+}
 
 /// The host socket of the domain's guest agent channel:
 /// `ArgumentUnsupported` when the domain has none.
@@ -106,30 +129,39 @@ fn unresponsive(what: impl std::fmt::Display) -> Error {
 pub(crate) struct Agent<'a> {
     stream: UnixStream,
     buf: Vec<u8>,
+    /// How long a command waits for its reply: the domain's agent
+    /// timeout ([`response_wait`]; zero: not at all).
+    wait: Duration,
     _turn: MutexGuard<'a, ()>,
 }
 
 impl<'a> Agent<'a> {
     /// Connects to `run`'s agent (after the calls before it) and brings
-    /// it in sync.
+    /// it in sync, waiting as the domain's agent timeout says.
     pub(crate) fn open(run: &'a Running) -> Result<Agent<'a>> {
         let path = socket(&run.live_def(), &run.run_dir)?;
+        let timeout = run.agent_timeout.load(std::sync::atomic::Ordering::Relaxed);
+        let wait = response_wait(timeout)?.unwrap_or(Duration::ZERO);
         let turn = crate::sys::sync::lock(&run.agent);
         let stream = connect(&path, Instant::now() + SYNC_TIMEOUT)
             .map_err(|e| unresponsive(format_args!("QEMU guest agent is not connected ({e})")))?;
         let mut agent = Agent {
             stream,
             buf: Vec::new(),
+            wait,
             _turn: turn,
         };
-        agent.sync()?;
+        // libvirt's rule: a timeout shorter than the sync's own wait
+        // shortens the sync too.
+        agent.sync(wait.min(SYNC_TIMEOUT))?;
         Ok(agent)
     }
 
-    /// `guest-sync-delimited` with a fresh id: everything before the
-    /// agent's 0xFF is stale, then the reply with our id.
-    fn sync(&mut self) -> Result<()> {
-        let deadline = Instant::now() + SYNC_TIMEOUT;
+    /// `guest-sync-delimited` with a fresh id, answered within `wait`:
+    /// everything before the agent's 0xFF is stale, then the reply with
+    /// our id.
+    fn sync(&mut self, wait: Duration) -> Result<()> {
+        let deadline = Instant::now() + wait;
         let id = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos() as u64 & ((1 << 53) - 1))
@@ -159,9 +191,10 @@ impl<'a> Agent<'a> {
         }
     }
 
-    /// Runs `command` and returns its `return` value.
+    /// Runs `command` and returns its `return` value, waiting for it as
+    /// the domain's agent timeout says.
     pub(crate) fn execute(&mut self, command: &str, args: Option<Value>) -> Result<Value> {
-        let deadline = Instant::now() + COMMAND_TIMEOUT;
+        let deadline = Instant::now() + self.wait;
         self.send(command, args, deadline)?;
         let reply = self.line(deadline)?;
         check(command, reply)
@@ -328,11 +361,15 @@ impl<'a> Agent<'a> {
     }
 
     /// The first JSON object among the whole lines read so far; lines
-    /// that are not one are dropped.
+    /// that are not one are dropped. A line may begin with the 0xFF of a
+    /// sync: the stale one an earlier client left unread (its call timed
+    /// out) is the first 0xFF [`Agent::sync`] finds, and ours then
+    /// starts the line of our reply.
     fn take_line(&mut self) -> Option<Value> {
         while let Some(end) = self.buf.iter().position(|&b| b == b'\n') {
             let line: Vec<u8> = self.buf.drain(..=end).collect();
-            if let Ok(v @ Value::Object(_)) = serde_json::from_slice::<Value>(&line) {
+            let start = line.iter().position(|&b| b != 0xff).unwrap_or(line.len());
+            if let Ok(v @ Value::Object(_)) = serde_json::from_slice::<Value>(&line[start..]) {
                 return Some(v);
             }
         }

@@ -99,27 +99,39 @@ impl Core {
             AgentCall::Command { json, timeout } => {
                 AgentAnswer::Reply(self.agent_own_command(dom, &json, timeout)?)
             }
+            AgentCall::SetResponseTimeout(timeout) => {
+                self.set_agent_timeout(dom, timeout)?;
+                AgentAnswer::Done
+            }
         })
+    }
+
+    /// [`AgentCall::SetResponseTimeout`]: kept in the domain's entry for
+    /// its runs to come and given to the current run, as libvirt keeps it
+    /// in the domain object and gives it to the agent. No job: a call
+    /// under way keeps the wait it began with.
+    fn set_agent_timeout(&self, dom: &Domain, timeout: i32) -> Result<()> {
+        super::agent::response_wait(timeout)?;
+        self.with_entry(dom, |e| {
+            e.agent_timeout = timeout;
+            if let Some(run) = &e.running {
+                run.agent_timeout
+                    .store(timeout, std::sync::atomic::Ordering::Relaxed);
+            }
+            Ok(())
+        })?;
+        self.log.info(&format!(
+            "domain '{}': guest agent timeout {timeout}",
+            dom.name
+        ));
+        Ok(())
     }
 
     /// [`AgentCall::Command`]: the caller's own command, as libvirt's
     /// `virDomainQemuAgentCommand` (the same timeout values; the domain is
     /// tainted `custom-ga-command`).
     fn agent_own_command(&self, dom: &Domain, json: &str, timeout: i32) -> Result<Option<String>> {
-        let wait = match timeout {
-            // Block: as long as any agent command may take (libvirt waits
-            // for ever); the default: libvirt's QEMU_AGENT_WAIT_TIME.
-            -2 => Some(super::agent::COMMAND_TIMEOUT),
-            -1 => Some(super::agent::SYNC_TIMEOUT),
-            0 => None,
-            n if n > 0 => Some(std::time::Duration::from_secs(n as u64)),
-            n => {
-                return Err(Error::new(
-                    ErrorCode::InvalidArgument,
-                    format!("guest agent timeout '{n}' is less than the minimum '-2'"),
-                ));
-            }
-        };
+        let wait = super::agent::response_wait(timeout)?;
         let command: Value = serde_json::from_str(json).map_err(|e| {
             Error::new(
                 ErrorCode::InvalidArgument,

@@ -135,6 +135,10 @@ pub(crate) struct Entry {
     /// `migrate-setspeed`); `None`: unlimited. Kept while the manager
     /// runs, as libvirt keeps it.
     pub migrate_speed: Option<u64>,
+    /// The guest agent's response timeout (libvirt's
+    /// `virDomainAgentSetResponseTimeout`; block until set), kept while
+    /// the manager runs and given to each run as it starts.
+    pub agent_timeout: i32,
 }
 
 impl Entry {
@@ -162,6 +166,7 @@ impl Entry {
             reason,
             job: Arc::default(),
             migrate_speed: None,
+            agent_timeout: super::agent::TIMEOUT_BLOCK,
         }
     }
 

@@ -354,6 +354,7 @@ impl Core {
                 autostart: false,
                 managed_save: false,
                 migrate_speed: None,
+                agent_timeout: super::agent::TIMEOUT_BLOCK,
             });
             entry.running = Some(run.clone());
         }

@@ -257,6 +257,10 @@ pub struct Running {
     pub(crate) tops: Mutex<Option<TopsSeen>>,
     /// The guest agent's turn: held by the one call talking to it.
     pub(crate) agent: Mutex<()>,
+    /// How long agent calls wait for the agent's reply, in libvirt's
+    /// terms (see [`super::agent::response_wait`]); set by
+    /// `virDomainAgentSetResponseTimeout`.
+    pub(crate) agent_timeout: std::sync::atomic::AtomicI32,
 }
 
 /// Each disk's top image and node in QEMU, as this manager's own

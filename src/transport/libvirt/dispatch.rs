@@ -836,6 +836,7 @@ impl Handler for LvCalls<'_> {
         domain_set_user_password(SetUserPasswordArgs) -> () = set_user_password;
         domain_authorized_ssh_keys_get(SshKeysGetArgs) -> SshKeysRet = ssh_keys_get;
         domain_authorized_ssh_keys_set(SshKeysSetArgs) -> () = ssh_keys_set;
+        domain_agent_set_response_timeout(AgentTimeoutArgs) -> AgentTimeoutRet = set_response_timeout;
     }
     calls_in! { drives:
         domain_get_block_io_tune(BlockIoTuneArgs) -> ParamsRet = block_io_tune;

@@ -498,6 +498,8 @@ procedures! {
         424 DomainAuthorizedSshKeysGet domain_authorized_ssh_keys_get(SshKeysGetArgs) -> SshKeysRet, rw, Job;
         /// `virDomainAuthorizedSSHKeysSet`.
         425 DomainAuthorizedSshKeysSet domain_authorized_ssh_keys_set(SshKeysSetArgs) -> (), rw, Job;
+        /// `virDomainAgentSetResponseTimeout`: no agent call, so no job.
+        420 DomainAgentSetResponseTimeout domain_agent_set_response_timeout(AgentTimeoutArgs) -> AgentTimeoutRet, rw, Prio;
 
         // A disk's throttle and a domain's disk errors, the running QEMU's
         // through the driver; bodies in `drives.rs`.

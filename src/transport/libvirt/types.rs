@@ -13,8 +13,9 @@ pub use super::absent::{
 };
 /// The guest agent procedures' shapes, with the others.
 pub use super::agent::{
-    FsCountRet, FsFreezeArgs, FsInfo, FsInfoRet, GuestInfoArgs, GuestInfoRet, SetTimeArgs,
-    SetUserPasswordArgs, SshKeysGetArgs, SshKeysRet, SshKeysSetArgs, TimeRet,
+    AgentTimeoutArgs, AgentTimeoutRet, FsCountRet, FsFreezeArgs, FsInfo, FsInfoRet, GuestInfoArgs,
+    GuestInfoRet, SetTimeArgs, SetUserPasswordArgs, SshKeysGetArgs, SshKeysRet, SshKeysSetArgs,
+    TimeRet,
 };
 /// The block job procedures' shapes, with the others.
 pub use super::blockjobs::{
