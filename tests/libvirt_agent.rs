@@ -34,7 +34,8 @@ const BOOT: Duration = Duration::from_secs(180);
 const QUICK: Duration = Duration::from_secs(30);
 
 /// The Linux guest with the agent's channel, user networking on a
-/// virtio NIC and an 8 MiB virtio disk at `disk`; `cmdline` words added
+/// virtio NIC and an 8 MiB virtio disk at `disk` (serial `qvirt-vda`);
+/// `cmdline` words added
 /// (`guestagent` starts qemu-ga).
 fn agent_vm(name: &str, disk: &Path, cmdline: &str) -> String {
     std::fs::File::create(disk)
@@ -48,7 +49,7 @@ fn agent_vm(name: &str, disk: &Path, cmdline: &str) -> String {
          <cmdline>console=ttyS0 quiet no_timer_check guestnet{cmdline}</cmdline></os>\
          <features><acpi/></features><devices>\
          <disk type='file' device='disk'><driver name='qemu' type='raw'/>\
-         <source file='{}'/><target dev='vda' bus='virtio'/></disk>\
+         <source file='{}'/><target dev='vda' bus='virtio'/><serial>qvirt-vda</serial></disk>\
          <interface type='user'><mac address='52:54:00:aa:bb:01'/><model type='virtio'/></interface>\
          <channel type='unix'><source mode='bind'/>\
          <target type='virtio' name='org.qemu.guest_agent.0'/></channel>\
@@ -247,6 +248,21 @@ fn virsh_talks_to_the_guest_agent() {
         only,
         [("hostname".to_string(), "agent-named-guest".to_string())]
     );
+    // --disk: the guest's disks as the guest itself lists them (its
+    // /sys/block; the disk has no partition), the virtio one matched to
+    // the domain's vda by its PCI address.
+    let blocks = g.run("ls /sys/block");
+    let blocks: Vec<&str> = blocks.split_whitespace().collect();
+    assert!(blocks.contains(&"vda"), "{blocks:?}");
+    let mut want = vec![("disk.count".to_string(), blocks.len().to_string())];
+    for (i, b) in blocks.iter().enumerate() {
+        want.push((format!("disk.{i}.name"), format!("/dev/{b}")));
+        want.push((format!("disk.{i}.partition"), "no".into()));
+        if *b == "vda" {
+            want.push((format!("disk.{i}.alias"), "vda".into()));
+        }
+    }
+    assert_eq!(guestinfo(&s, "lx-ga", &["--disk"]), want);
     // qvirt's own verbs, over qvirt's protocol, say what virsh says.
     let qvirt = |args: &[&str]| {
         let out = Command::new(env!("CARGO_BIN_EXE_qvirt"))
@@ -323,7 +339,12 @@ fn virsh_talks_to_the_guest_agent() {
     );
     // (not the interfaces: the guest may gain an IPv6 address between
     // the two calls)
-    for args in [&["--hostname"][..], &["--os", "--timezone"], &["--user"]] {
+    for args in [
+        &["--hostname"][..],
+        &["--os", "--timezone"],
+        &["--user"],
+        &["--disk"],
+    ] {
         let mut all = vec!["guestinfo", "lx-ga"];
         all.extend_from_slice(args);
         assert_eq!(

@@ -91,7 +91,7 @@ pub mod guest_info {
     pub const HOSTNAME: u32 = 8;
     /// `fs.*`: the mounted file systems.
     pub const FILESYSTEM: u32 = 16;
-    /// `disk.*`: the guest's disks (not served: refused by name).
+    /// `disk.*`: the guest's disks (block devices and partitions).
     pub const DISKS: u32 = 32;
     /// `if.*`: the network interfaces and their addresses.
     pub const INTERFACES: u32 = 64;
@@ -109,6 +109,8 @@ pub enum GuestValue {
     UInt(u32),
     /// A size in bytes or a time in milliseconds.
     ULLong(u64),
+    /// A yes or no (whether a disk is a partition).
+    Bool(bool),
 }
 
 /// What an [`AgentCall`] returns.

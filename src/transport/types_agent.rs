@@ -48,6 +48,7 @@ pub enum WireGuestValue {
     Int(i32),
     UInt(u32),
     ULLong(u64),
+    Bool(bool),
 }
 
 /// An [`AgentAnswer`].
@@ -210,6 +211,7 @@ impl TryFrom<GuestValue> for WireGuestValue {
             GuestValue::Int(n) => WireGuestValue::Int(n),
             GuestValue::UInt(n) => WireGuestValue::UInt(n),
             GuestValue::ULLong(n) => WireGuestValue::ULLong(n),
+            GuestValue::Bool(b) => WireGuestValue::Bool(b),
             other => {
                 return Err(Error::new(
                     ErrorCode::NoSupport,
@@ -227,6 +229,7 @@ impl From<WireGuestValue> for GuestValue {
             WireGuestValue::Int(n) => GuestValue::Int(n),
             WireGuestValue::UInt(n) => GuestValue::UInt(n),
             WireGuestValue::ULLong(n) => GuestValue::ULLong(n),
+            WireGuestValue::Bool(b) => GuestValue::Bool(b),
         }
     }
 }

@@ -143,6 +143,9 @@ pub enum AgentCommand {
         /// The mounted file systems.
         #[arg(long)]
         filesystem: bool,
+        /// The disks (block devices and partitions).
+        #[arg(long)]
+        disk: bool,
         /// The network interfaces.
         #[arg(long)]
         interface: bool,
@@ -288,6 +291,7 @@ pub fn run(ctx: &mut Ctx, command: AgentCommand) -> Result<()> {
             timezone,
             hostname,
             filesystem,
+            disk,
             interface,
         } => {
             let dom = ctx.domain(&dom.domain)?;
@@ -297,6 +301,7 @@ pub fn run(ctx: &mut Ctx, command: AgentCommand) -> Result<()> {
                 (timezone, guest_info::TIMEZONE),
                 (hostname, guest_info::HOSTNAME),
                 (filesystem, guest_info::FILESYSTEM),
+                (disk, guest_info::DISKS),
                 (interface, guest_info::INTERFACES),
             ]
             .iter()
@@ -309,6 +314,8 @@ pub fn run(ctx: &mut Ctx, command: AgentCommand) -> Result<()> {
                     GuestValue::Int(n) => n.to_string(),
                     GuestValue::UInt(n) => n.to_string(),
                     GuestValue::ULLong(n) => n.to_string(),
+                    // As virsh prints a boolean typed parameter.
+                    GuestValue::Bool(b) => if b { "yes" } else { "no" }.to_string(),
                     other => {
                         return Err(Error::new(
                             ErrorCode::Protocol,

@@ -227,6 +227,7 @@ pub fn guest_info(driver: &dyn Driver, a: GuestInfoArgs) -> Result<GuestInfoRet>
                 GuestValue::Int(n) => ParamValue::Int(n),
                 GuestValue::UInt(n) => ParamValue::UInt(n),
                 GuestValue::ULLong(n) => ParamValue::ULLong(n),
+                GuestValue::Bool(b) => ParamValue::Boolean(b),
                 other => ParamValue::String(format!("{other:?}")),
             };
             TypedParam { field, value }

@@ -79,6 +79,7 @@ pub(super) fn agent_call(c: &Conn, d: &Domain, call: AgentCall) -> Result<AgentA
                             ParamValue::Int(n) => GuestValue::Int(n),
                             ParamValue::UInt(n) => GuestValue::UInt(n),
                             ParamValue::ULLong(n) => GuestValue::ULLong(n),
+                            ParamValue::Boolean(b) => GuestValue::Bool(b),
                             other => GuestValue::Text(format!("{other:?}")),
                         };
                         (p.field, v)
