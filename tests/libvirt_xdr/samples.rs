@@ -186,6 +186,7 @@ macro_rules! host_procedures {
             | Procedure::ConnectGetCpuModelNames
             | Procedure::ConnectGetStoragePoolCapabilities
             | Procedure::ConnectDomainXmlToNative
+            | Procedure::NodeGetSevInfo
     };
 }
 

@@ -817,6 +817,7 @@ impl Handler for LvCalls<'_> {
     calls_in! { hostcaps:
         connect_get_cpu_model_names(CpuModelNamesArgs) -> CpuModelNamesRet = cpu_model_names;
         connect_domain_xml_to_native(XmlToNativeArgs) -> XmlToNativeRet = xml_to_native;
+        node_get_sev_info(SevInfoArgs) -> SevInfoRet = sev_info;
     }
     free_calls! {
         connect_get_storage_pool_capabilities(PoolCapsArgs) -> PoolCapsRet = hostcaps::pool_capabilities;

@@ -516,6 +516,8 @@ procedures! {
         /// `virConnectDomainXMLToNative`: qemu-argv; libvirt allows it
         /// on a read-write connection only.
         136 ConnectDomainXmlToNative connect_domain_xml_to_native(XmlToNativeArgs) -> XmlToNativeRet, rw, Job;
+        /// `virNodeGetSEVInfo`.
+        395 NodeGetSevInfo node_get_sev_info(SevInfoArgs) -> SevInfoRet, ro, Job;
 
         // A disk's throttle changed, the domain's threads, its scheduler,
         // the host's SMBIOS, the migration speed, and peeks; bodies in

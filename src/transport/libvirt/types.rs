@@ -34,7 +34,8 @@ pub use super::drives::{
 /// The shapes of the CPU models and pool capabilities procedures, with
 /// the others.
 pub use super::hostcaps::{
-    CpuModelNamesArgs, CpuModelNamesRet, PoolCapsArgs, PoolCapsRet, XmlToNativeArgs, XmlToNativeRet,
+    CpuModelNamesArgs, CpuModelNamesRet, PoolCapsArgs, PoolCapsRet, SevInfoArgs, SevInfoRet,
+    XmlToNativeArgs, XmlToNativeRet,
 };
 /// The host facts procedures' shapes, with the others.
 pub use super::hostfacts::{
