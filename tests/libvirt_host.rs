@@ -3,8 +3,8 @@
 //! python3-libvirt 9.0 (Debian's) against a `qvirtd --root DIR`. Each
 //! host fact is checked against the host's own files (NUMA nodes, huge
 //! page pools, KSM) and `/dev/kvm`, read by the test; what qvirt does not
-//! keep or the host lacks (networks, labels, checkpoints, SEV) against libvirt's codes and
-//! words. The procedures each client called are seen through a recording
+//! keep or the host lacks (networks, labels, checkpoints, SEV) against
+//! libvirt's codes and words. The procedures each client called are seen through a recording
 //! proxy.
 
 #[allow(dead_code, unused_imports)]
