@@ -310,6 +310,22 @@ fn virsh_talks_to_the_guest_agent() {
     .unwrap();
     let lvdom = lv.lookup_by_name("lx-ga").unwrap();
     assert_eq!(lv.guest_hostname(&lvdom).unwrap(), "agent-named-guest");
+    // Its agent timeout and disk fields (a partition flag is libvirt's
+    // boolean typed parameter) cross libvirt's protocol too.
+    lv.set_agent_timeout(&lvdom, 0).unwrap();
+    let e = lv.guest_hostname(&lvdom).unwrap_err();
+    assert_eq!(e.code, qvirt::ErrorCode::AgentUnresponsive, "{e}");
+    lv.set_agent_timeout(&lvdom, -2).unwrap();
+    let disks = lv
+        .guest_info(&lvdom, qvirt::driver::guest_info::DISKS)
+        .unwrap();
+    assert!(
+        disks.contains(&(
+            "disk.0.partition".to_string(),
+            qvirt::driver::GuestValue::Bool(false)
+        )),
+        "{disks:?}"
+    );
     let call = qvirt::driver::AgentCall::Command {
         json: own.to_string(),
         timeout: 10,
