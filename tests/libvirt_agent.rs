@@ -741,3 +741,43 @@ fn libvirt_code(name: &str) -> String {
         .expect("run python3");
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
+
+/// The agent timeout a client set outlives the daemon, as libvirt keeps
+/// it in the domain's status: after qvirtd is killed and started again
+/// (reattaching to the running QEMU), the timeout 0 still fails the calls
+/// of an agent that answers; -1 then lets them through again.
+#[test]
+fn the_agent_timeout_outlives_a_daemon_restart() {
+    let dir = TestDir::new("lvgatimeout");
+    let daemon = Daemon::start(&dir.path, &[]);
+    let s = lv_socket(&dir.path);
+    let xml = agent_vm("lx-gt", &dir.path.join("d.img"), " guestagent");
+    let f = write_file(&dir.path, "lx.xml", &xml);
+    virsh_ok(&s, &["define", f.to_str().unwrap()]);
+    virsh_ok(&s, &["start", "lx-gt"]);
+    {
+        let qvirt = daemon.connect();
+        let dom = qvirt.lookup_by_name("lx-gt").unwrap();
+        let mut g = Guest::open(&*qvirt, &dom);
+        assert!(
+            g.run("pidof qemu-ga").parse::<u32>().is_ok(),
+            "qemu-ga runs in the guest"
+        );
+    }
+    wait_for("the agent to answer", QUICK, || {
+        virsh(&s, &["domhostname", "lx-gt"])
+            .status
+            .success()
+            .then_some(())
+    });
+    virsh_ok(&s, &["guest-agent-timeout", "lx-gt", "--timeout", "0"]);
+    // Killed (SIGKILL): nothing of it is written on the way out.
+    drop(daemon);
+    let _daemon = Daemon::start(&dir.path, &[]);
+    assert!(virsh_ok(&s, &["domstate", "lx-gt"]).contains("running"));
+    let err = virsh_err(&s, &["domhostname", "lx-gt"]);
+    assert!(err.contains("Guest agent is not responding"), "{err}");
+    virsh_ok(&s, &["guest-agent-timeout", "lx-gt", "--timeout", "-1"]);
+    assert!(!virsh_ok(&s, &["domhostname", "lx-gt"]).trim().is_empty());
+    virsh_ok(&s, &["destroy", "lx-gt"]);
+}

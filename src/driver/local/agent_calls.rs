@@ -107,19 +107,21 @@ impl Core {
     }
 
     /// [`AgentCall::SetResponseTimeout`]: kept in the domain's entry for
-    /// its runs to come and given to the current run, as libvirt keeps it
-    /// in the domain object and gives it to the agent. No job: a call
-    /// under way keeps the wait it began with.
+    /// its runs to come and given to the current run, whose status file
+    /// keeps it for a manager that reattaches, as libvirt keeps it in the
+    /// domain object and its status. No job: a call under way keeps the
+    /// wait it began with.
     fn set_agent_timeout(&self, dom: &Domain, timeout: i32) -> Result<()> {
         super::agent::response_wait(timeout)?;
-        self.with_entry(dom, |e| {
+        let running = self.with_entry(dom, |e| {
             e.agent_timeout = timeout;
-            if let Some(run) = &e.running {
-                run.agent_timeout
-                    .store(timeout, std::sync::atomic::Ordering::Relaxed);
-            }
-            Ok(())
+            Ok(e.running.clone())
         })?;
+        if let Some(run) = running {
+            run.agent_timeout
+                .store(timeout, std::sync::atomic::Ordering::Relaxed);
+            self.save_status(run.def.uuid, &run);
+        }
         self.log.info(&format!(
             "domain '{}': guest agent timeout {timeout}",
             dom.name

@@ -52,6 +52,10 @@ pub struct Status {
     /// they are numbered from 0 in that order (nothing was unplugged).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nic_ids: Option<Vec<u32>>,
+    /// The guest agent's response timeout, as libvirt keeps it in its
+    /// status; absent: block (libvirt's default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_timeout: Option<i32>,
 }
 
 impl Status {
@@ -104,6 +108,8 @@ impl Status {
                 let plain = ids.iter().enumerate().all(|(i, n)| *n as usize == i);
                 (!plain).then_some(ids)
             },
+            agent_timeout: Some(run.agent_timeout.load(std::sync::atomic::Ordering::Relaxed))
+                .filter(|t| *t != super::agent::TIMEOUT_BLOCK),
         }
     }
 }
