@@ -73,8 +73,9 @@ pub enum AgentCall {
     /// as libvirt's `virDomainAgentSetResponseTimeout`: seconds, or -2
     /// block (up to a minute), -1 libvirt's default (5 seconds), 0 do not
     /// wait (every call fails at once); below -2 `InvalidArgument`. Kept
-    /// while the manager runs, for the domain's runs to come too; a
-    /// shut-off domain takes it: [`AgentAnswer::Done`].
+    /// while the manager runs, for the domain's runs to come too (a
+    /// shut-off domain takes it), and by a running domain's status across
+    /// a restart of the manager: [`AgentAnswer::Done`].
     SetResponseTimeout(i32),
 }
 

@@ -137,7 +137,8 @@ pub(crate) struct Entry {
     pub migrate_speed: Option<u64>,
     /// The guest agent's response timeout (libvirt's
     /// `virDomainAgentSetResponseTimeout`; block until set), kept while
-    /// the manager runs and given to each run as it starts.
+    /// the manager runs and given to each run as it starts (a run's
+    /// status file keeps it across managers).
     pub agent_timeout: i32,
 }
 
