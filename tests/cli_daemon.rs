@@ -230,6 +230,15 @@ fn events_and_device_verbs_over_the_daemon() {
     let bytes = std::fs::read(&png).unwrap();
     assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
 
+    // Each media change opened the cdrom's tray and closed it again.
+    for _ in 0..2 {
+        for how in ["opened", "closed"] {
+            assert_eq!(
+                events.line(),
+                format!("event 'tray-change' for domain 'fw' disk ide0-1-0: {how}\n")
+            );
+        }
+    }
     ok(&uri, &["destroy", "fw"]);
     assert_eq!(
         events.line(),

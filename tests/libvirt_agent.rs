@@ -34,7 +34,8 @@ const BOOT: Duration = Duration::from_secs(180);
 const QUICK: Duration = Duration::from_secs(30);
 
 /// The Linux guest with the agent's channel, user networking on a
-/// virtio NIC and an 8 MiB virtio disk at `disk`; `cmdline` words added
+/// virtio NIC and an 8 MiB virtio disk at `disk` (serial `qvirt-vda`);
+/// `cmdline` words added
 /// (`guestagent` starts qemu-ga).
 fn agent_vm(name: &str, disk: &Path, cmdline: &str) -> String {
     std::fs::File::create(disk)
@@ -48,7 +49,7 @@ fn agent_vm(name: &str, disk: &Path, cmdline: &str) -> String {
          <cmdline>console=ttyS0 quiet no_timer_check guestnet{cmdline}</cmdline></os>\
          <features><acpi/></features><devices>\
          <disk type='file' device='disk'><driver name='qemu' type='raw'/>\
-         <source file='{}'/><target dev='vda' bus='virtio'/></disk>\
+         <source file='{}'/><target dev='vda' bus='virtio'/><serial>qvirt-vda</serial></disk>\
          <interface type='user'><mac address='52:54:00:aa:bb:01'/><model type='virtio'/></interface>\
          <channel type='unix'><source mode='bind'/>\
          <target type='virtio' name='org.qemu.guest_agent.0'/></channel>\
@@ -247,6 +248,21 @@ fn virsh_talks_to_the_guest_agent() {
         only,
         [("hostname".to_string(), "agent-named-guest".to_string())]
     );
+    // --disk: the guest's disks as the guest itself lists them (its
+    // /sys/block; the disk has no partition), the virtio one matched to
+    // the domain's vda by its PCI address.
+    let blocks = g.run("ls /sys/block");
+    let blocks: Vec<&str> = blocks.split_whitespace().collect();
+    assert!(blocks.contains(&"vda"), "{blocks:?}");
+    let mut want = vec![("disk.count".to_string(), blocks.len().to_string())];
+    for (i, b) in blocks.iter().enumerate() {
+        want.push((format!("disk.{i}.name"), format!("/dev/{b}")));
+        want.push((format!("disk.{i}.partition"), "no".into()));
+        if *b == "vda" {
+            want.push((format!("disk.{i}.alias"), "vda".into()));
+        }
+    }
+    assert_eq!(guestinfo(&s, "lx-ga", &["--disk"]), want);
     // qvirt's own verbs, over qvirt's protocol, say what virsh says.
     let qvirt = |args: &[&str]| {
         let out = Command::new(env!("CARGO_BIN_EXE_qvirt"))
@@ -258,6 +274,30 @@ fn virsh_talks_to_the_guest_agent() {
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     assert_eq!(qvirt(&["domhostname", "lx-ga"]), "agent-named-guest\n");
+
+    // guest-agent-timeout: with 0 (libvirt's NOWAIT) even this answering
+    // agent's calls fail at once, unresponsive, as libvirt's do; -1
+    // (libvirt's 5 seconds) and the default (block) wait for it again.
+    let hostname_code = "try:\n    print(dom.hostname())\nexcept libvirt.libvirtError as e:\n    print(e.get_error_code())";
+    virsh_ok(&s, &["guest-agent-timeout", "lx-ga", "--timeout", "0"]);
+    let err = virsh_err(&s, &["domhostname", "lx-ga"]);
+    assert!(err.contains("Guest agent is not responding"), "{err}");
+    assert_eq!(
+        python(&s, "lx-ga", hostname_code),
+        libvirt_code("VIR_ERR_AGENT_UNRESPONSIVE")
+    );
+    python(&s, "lx-ga", "assert dom.agentSetResponseTimeout(-1) == 0");
+    assert_eq!(python(&s, "lx-ga", hostname_code), "agent-named-guest");
+    qvirt(&["guest-agent-timeout", "lx-ga", "--timeout", "0"]);
+    let err = virsh_err(&s, &["domhostname", "lx-ga"]);
+    assert!(err.contains("Guest agent is not responding"), "{err}");
+    qvirt(&["guest-agent-timeout", "lx-ga"]);
+    assert_eq!(qvirt(&["domhostname", "lx-ga"]), "agent-named-guest\n");
+    let err = virsh_err(&s, &["guest-agent-timeout", "lx-ga", "--timeout", "-3"]);
+    assert!(
+        err.contains("guest agent timeout '-3' is less than the minimum '-2'"),
+        "{err}"
+    );
     let reply = qvirt(&["qemu-agent-command", "lx-ga", own]);
     let v: serde_json::Value = serde_json::from_str(reply.trim()).expect("JSON");
     assert_eq!(v["return"]["host-name"], "agent-named-guest", "{reply}");
@@ -270,6 +310,22 @@ fn virsh_talks_to_the_guest_agent() {
     .unwrap();
     let lvdom = lv.lookup_by_name("lx-ga").unwrap();
     assert_eq!(lv.guest_hostname(&lvdom).unwrap(), "agent-named-guest");
+    // Its agent timeout and disk fields (a partition flag is libvirt's
+    // boolean typed parameter) cross libvirt's protocol too.
+    lv.set_agent_timeout(&lvdom, 0).unwrap();
+    let e = lv.guest_hostname(&lvdom).unwrap_err();
+    assert_eq!(e.code, qvirt::ErrorCode::AgentUnresponsive, "{e}");
+    lv.set_agent_timeout(&lvdom, -2).unwrap();
+    let disks = lv
+        .guest_info(&lvdom, qvirt::driver::guest_info::DISKS)
+        .unwrap();
+    assert!(
+        disks.contains(&(
+            "disk.0.partition".to_string(),
+            qvirt::driver::GuestValue::Bool(false)
+        )),
+        "{disks:?}"
+    );
     let call = qvirt::driver::AgentCall::Command {
         json: own.to_string(),
         timeout: 10,
@@ -299,7 +355,12 @@ fn virsh_talks_to_the_guest_agent() {
     );
     // (not the interfaces: the guest may gain an IPv6 address between
     // the two calls)
-    for args in [&["--hostname"][..], &["--os", "--timezone"], &["--user"]] {
+    for args in [
+        &["--hostname"][..],
+        &["--os", "--timezone"],
+        &["--user"],
+        &["--disk"],
+    ] {
         let mut all = vec!["guestinfo", "lx-ga"];
         all.extend_from_slice(args);
         assert_eq!(
@@ -526,8 +587,29 @@ fn virsh_talks_to_the_guest_agent() {
     g.read_until("guest# ", QUICK, true);
     assert_eq!(virsh_ok(&s, &["domid", "lx-ga"]), pid);
 
-    // shutdown --mode agent: the guest powers itself off (through
-    // qemu-ga's shutdown), and the domain shuts off.
+    // shutdown --mode agent completes as libvirt's: once QEMU reports the
+    // guest's power-off. A guest whose shutdown does nothing (the
+    // /sbin/shutdown qemu-ga runs made a no-op) is not powering off: the
+    // call fails after libvirt's 60 seconds, with its code and words,
+    // and the domain runs on.
+    g.run("mv /sbin/shutdown /sbin/shutdown.real");
+    g.run("printf '#!/bin/sh\\nexit 0\\n' >/sbin/shutdown && chmod 0755 /sbin/shutdown");
+    let code = python(
+        &s,
+        "lx-ga",
+        "try:\n    dom.shutdownFlags(libvirt.VIR_DOMAIN_SHUTDOWN_GUEST_AGENT)\n    print('done')\nexcept libvirt.libvirtError as e:\n    print(e.get_error_code(), e.get_error_message())",
+    );
+    assert!(
+        code.starts_with(&format!(
+            "{} Guest agent is not responding: Guest agent not available for now",
+            libvirt_code("VIR_ERR_AGENT_UNRESPONSIVE")
+        )),
+        "{code}"
+    );
+    assert!(virsh_ok(&s, &["domstate", "lx-ga"]).contains("running"));
+    g.run("mv /sbin/shutdown.real /sbin/shutdown");
+    // The guest's own: virsh returns once QEMU has reported the power-off
+    // and the domain shuts off as the guest shut it down.
     virsh_ok(&s, &["shutdown", "lx-ga", "--mode", "agent"]);
     g.read_until("qvirt-guest: shutdown", QUICK, false);
     wait_for("the domain to shut off", QUICK, || {
@@ -612,6 +694,13 @@ fn agent_calls_without_an_agent_are_refused_as_libvirt_refuses_them() {
         "try:\n    dom.hostname()\nexcept libvirt.libvirtError as e:\n    print(e.get_error_code())",
     );
     assert_eq!(code, libvirt_code("VIR_ERR_AGENT_UNRESPONSIVE"));
+    // A short agent timeout (virsh's guest-agent-timeout, here a
+    // second) ends the wait for the absent agent, as libvirt's does;
+    // the default (block) again afterwards.
+    virsh_ok(&s, &["guest-agent-timeout", "lx-noga", "--timeout", "1"]);
+    let err = virsh_err(&s, &["domhostname", "lx-noga"]);
+    assert!(err.contains("Guest agent is not responding"), "{err}");
+    virsh_ok(&s, &["guest-agent-timeout", "lx-noga"]);
 
     // Another client holds the channel and QEMU's backlog is full: the
     // call still ends, unresponsive, instead of waiting in connect.
@@ -651,4 +740,44 @@ fn libvirt_code(name: &str) -> String {
         .output()
         .expect("run python3");
     String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// The agent timeout a client set outlives the daemon, as libvirt keeps
+/// it in the domain's status: after qvirtd is killed and started again
+/// (reattaching to the running QEMU), the timeout 0 still fails the calls
+/// of an agent that answers; -1 then lets them through again.
+#[test]
+fn the_agent_timeout_outlives_a_daemon_restart() {
+    let dir = TestDir::new("lvgatimeout");
+    let daemon = Daemon::start(&dir.path, &[]);
+    let s = lv_socket(&dir.path);
+    let xml = agent_vm("lx-gt", &dir.path.join("d.img"), " guestagent");
+    let f = write_file(&dir.path, "lx.xml", &xml);
+    virsh_ok(&s, &["define", f.to_str().unwrap()]);
+    virsh_ok(&s, &["start", "lx-gt"]);
+    {
+        let qvirt = daemon.connect();
+        let dom = qvirt.lookup_by_name("lx-gt").unwrap();
+        let mut g = Guest::open(&*qvirt, &dom);
+        assert!(
+            g.run("pidof qemu-ga").parse::<u32>().is_ok(),
+            "qemu-ga runs in the guest"
+        );
+    }
+    wait_for("the agent to answer", QUICK, || {
+        virsh(&s, &["domhostname", "lx-gt"])
+            .status
+            .success()
+            .then_some(())
+    });
+    virsh_ok(&s, &["guest-agent-timeout", "lx-gt", "--timeout", "0"]);
+    // Killed (SIGKILL): nothing of it is written on the way out.
+    drop(daemon);
+    let _daemon = Daemon::start(&dir.path, &[]);
+    assert!(virsh_ok(&s, &["domstate", "lx-gt"]).contains("running"));
+    let err = virsh_err(&s, &["domhostname", "lx-gt"]);
+    assert!(err.contains("Guest agent is not responding"), "{err}");
+    virsh_ok(&s, &["guest-agent-timeout", "lx-gt", "--timeout", "-1"]);
+    assert!(!virsh_ok(&s, &["domhostname", "lx-gt"]).trim().is_empty());
+    virsh_ok(&s, &["destroy", "lx-gt"]);
 }

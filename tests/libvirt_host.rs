@@ -3,8 +3,8 @@
 //! python3-libvirt 9.0 (Debian's) against a `qvirtd --root DIR`. Each
 //! host fact is checked against the host's own files (NUMA nodes, huge
 //! page pools, KSM) and `/dev/kvm`, read by the test; what qvirt does not
-//! keep (networks, labels, checkpoints) against libvirt's codes and
-//! words. The procedures each client called are seen through a recording
+//! keep or the host lacks (networks, labels, checkpoints, SEV) against
+//! libvirt's codes and words. The procedures each client called are seen through a recording
 //! proxy.
 
 #[allow(dead_code, unused_imports)]
@@ -391,4 +391,61 @@ fn domxml_to_native_from_virsh_is_the_command_line_qvirt_builds() {
         &["domxml-to-native", "qemu-argv", path],
     );
     assert!(err.contains("read only access prevents"), "{err}");
+}
+
+/// SEV on a host without it, as libvirt 9.0 answers: `nodesevinfo` is
+/// `VIR_ERR_OPERATION_UNSUPPORTED` "QEMU does not support SEV guest"
+/// (qvirt's domain capabilities say `<sev supported='no'/>`, as libvirt's
+/// QEMU capability is off), and `domlaunchsecinfo` of a SEV domain that
+/// cannot run here is `VIR_ERR_OPERATION_INVALID` "domain is not
+/// running", to virsh and python alike.
+#[test]
+fn sev_queries_on_a_host_without_sev_are_answered_as_libvirt_answers_them() {
+    assert!(
+        !Path::new("/dev/sev").exists(),
+        "this test needs a host without AMD SEV (/dev/sev exists)"
+    );
+    let w = World::new("lvsev");
+    let s = &w.rec.socket;
+    let caps = virsh_ok(s, &["domcapabilities"]);
+    assert!(caps.contains("<sev supported='no'/>"), "{caps}");
+    let err = virsh_err(s, &["nodesevinfo"]);
+    assert!(
+        err.contains("error: Operation not supported: QEMU does not support SEV guest"),
+        "{err}"
+    );
+    let sev = firmware_vm("sev").replace(
+        "</devices>",
+        "</devices><launchSecurity type='sev'><cbitpos>47</cbitpos>\
+         <reducedPhysBits>1</reducedPhysBits><policy>0x0003</policy></launchSecurity>",
+    );
+    let f = write_file(&w.dir.path, "sev.xml", &sev);
+    virsh_ok(s, &["define", f.to_str().unwrap()]);
+    let err = virsh_err(s, &["domlaunchsecinfo", "sev"]);
+    assert!(
+        err.contains("error: Requested operation is not valid: domain is not running"),
+        "{err}"
+    );
+    let out = Command::new(PYTHON)
+        .arg("-c")
+        .arg(format!(
+            "import libvirt\nc = libvirt.open({:?})\n\
+             def code(call):\n    try:\n        call()\n    except libvirt.libvirtError as e:\n        return e.get_error_code()\n\
+             assert code(lambda: c.getSEVInfo()) == libvirt.VIR_ERR_OPERATION_UNSUPPORTED\n\
+             d = c.lookupByName('sev')\n\
+             assert code(lambda: d.launchSecurityInfo()) == libvirt.VIR_ERR_OPERATION_INVALID\n\
+             print('PY-OK')",
+            uri(&lv_socket(&w.dir.path))
+        ))
+        .output()
+        .expect("run python3");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("PY-OK"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let calls = w.rec.take();
+    for p in [395, 396] {
+        assert!(calls.contains(&p), "no call of {p} in {calls:?}");
+    }
 }

@@ -28,7 +28,7 @@ use qvirt::transport::libvirt::frame::{
     Status, Type,
 };
 use qvirt::transport::libvirt::procedures::{Call, Procedure, Reply};
-use qvirt::transport::libvirt::types::{Dom, LifecycleMsg, RebootMsg};
+use qvirt::transport::libvirt::types::{Dom, LifecycleMsg, RebootMsg, TrayChangeMsg};
 use qvirt::transport::libvirt::xdr::{Chars, from_bytes, to_bytes};
 
 fn data(name: &str) -> PathBuf {
@@ -131,6 +131,10 @@ fn a_real_libvirt_session_decodes_and_encodes_back_byte_for_byte() {
                     }
                     319 => {
                         let m: RebootMsg = from_bytes(body, "event").unwrap();
+                        assert_eq!(to_bytes(&m), body);
+                    }
+                    328 => {
+                        let m: TrayChangeMsg = from_bytes(body, "event").unwrap();
                         assert_eq!(to_bytes(&m), body);
                     }
                     p => panic!("an event qvirt does not know: {p}"),
@@ -445,6 +449,7 @@ proptest! {
         let _ = RemoteError::decode(&body);
         let _ = Header::parse(&body);
         let _ = from_bytes::<LifecycleMsg>(&body, "event");
+        let _ = from_bytes::<TrayChangeMsg>(&body, "event");
     }
 
     /// Values round-trip through the codec, whatever their text.

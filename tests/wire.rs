@@ -624,6 +624,7 @@ fn arb_event() -> impl Strategy<Value = WireEvent> {
         Just(WireEventKind::Shutdown),
         arb_reason().prop_map(WireEventKind::Stopped),
         Just(WireEventKind::Reset),
+        (".*", any::<bool>()).prop_map(|(alias, open)| WireEventKind::TrayMoved { alias, open }),
     ];
     (arb_domain(), kind).prop_map(|(domain, kind)| WireEvent { domain, kind })
 }

@@ -69,6 +69,14 @@ pub enum AgentCall {
         /// libvirt's), 0 do not wait.
         timeout: i32,
     },
+    /// Sets how long the domain's agent calls wait for the agent's reply,
+    /// as libvirt's `virDomainAgentSetResponseTimeout`: seconds, or -2
+    /// block (up to a minute), -1 libvirt's default (5 seconds), 0 do not
+    /// wait (every call fails at once); below -2 `InvalidArgument`. Kept
+    /// while the manager runs, for the domain's runs to come too (a
+    /// shut-off domain takes it), and by a running domain's status across
+    /// a restart of the manager: [`AgentAnswer::Done`].
+    SetResponseTimeout(i32),
 }
 
 /// The groups of [`AgentCall::GuestInfo`], with libvirt's bit values
@@ -84,7 +92,7 @@ pub mod guest_info {
     pub const HOSTNAME: u32 = 8;
     /// `fs.*`: the mounted file systems.
     pub const FILESYSTEM: u32 = 16;
-    /// `disk.*`: the guest's disks (not served: refused by name).
+    /// `disk.*`: the guest's disks (block devices and partitions).
     pub const DISKS: u32 = 32;
     /// `if.*`: the network interfaces and their addresses.
     pub const INTERFACES: u32 = 64;
@@ -102,6 +110,8 @@ pub enum GuestValue {
     UInt(u32),
     /// A size in bytes or a time in milliseconds.
     ULLong(u64),
+    /// A yes or no (whether a disk is a partition).
+    Bool(bool),
 }
 
 /// What an [`AgentCall`] returns.

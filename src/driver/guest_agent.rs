@@ -25,8 +25,14 @@ pub trait GuestAgent {
     /// Thaws every frozen file system; the number thawed (`domfsthaw`).
     fn fs_thaw(&self, dom: &Domain) -> Result<u32>;
     /// Asks the guest to power off, or with `reboot` to reboot, from
-    /// inside (virsh's `shutdown --mode agent`, `reboot --mode agent`).
+    /// inside (virsh's `shutdown --mode agent`, `reboot --mode agent`),
+    /// and returns once QEMU reports the power-off or reset, as libvirt
+    /// does: `AgentUnresponsive` when that does not come within 60
+    /// seconds. The domain must be running.
     fn agent_power(&self, dom: &Domain, reboot: bool) -> Result<()>;
+    /// Sets how long the domain's agent calls wait for a reply (virsh's
+    /// `guest-agent-timeout`); see [`AgentCall::SetResponseTimeout`].
+    fn set_agent_timeout(&self, dom: &Domain, timeout: i32) -> Result<()>;
     /// What the guest says of itself in the groups of `types`
     /// ([`super::guest_info`] bits; 0: all it answers), as libvirt's
     /// fields (virsh's `guestinfo`).
@@ -76,6 +82,10 @@ impl<T: Driver + ?Sized> GuestAgent for T {
     }
     fn agent_power(&self, dom: &Domain, reboot: bool) -> Result<()> {
         self.agent_call(dom, AgentCall::Power { reboot })
+            .map(|_| ())
+    }
+    fn set_agent_timeout(&self, dom: &Domain, timeout: i32) -> Result<()> {
+        self.agent_call(dom, AgentCall::SetResponseTimeout(timeout))
             .map(|_| ())
     }
     fn guest_info(&self, dom: &Domain, types: u32) -> Result<Vec<(String, GuestValue)>> {

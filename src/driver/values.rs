@@ -252,9 +252,10 @@ impl Event {
     }
 }
 
-/// What happened to a domain.
+/// What happened to a domain. Not `Copy`: some events carry the name of
+/// the device they concern.
 #[non_exhaustive]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum EventKind {
     /// A persistent definition was added or changed.
     Defined,
@@ -272,6 +273,14 @@ pub enum EventKind {
     Stopped(StateReason),
     /// The guest was reset (reboot).
     Reset,
+    /// The tray of a removable drive (cdrom) opened or closed: the guest
+    /// ejected or loaded it, or a media change moved it.
+    TrayMoved {
+        /// The drive's device alias (`ide0-1-0`, `sata0-0-2`).
+        alias: String,
+        /// Whether the tray is now open.
+        open: bool,
+    },
 }
 
 /// The version numbers `version` reports.

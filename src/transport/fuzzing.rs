@@ -123,10 +123,15 @@ impl StubDriver {
             Shutdown,
             Stopped(self.reason(i + 2)),
             Reset,
+            TrayMoved {
+                alias: "ide0-1-0".into(),
+                open: self.byte(i + 3).is_multiple_of(2),
+            },
         ];
+        let n = usize::from(self.byte(i)) % kinds.len();
         Event {
             domain: self.domain(),
-            kind: kinds[usize::from(self.byte(i)) % kinds.len()],
+            kind: kinds.into_iter().nth(n).unwrap_or(Reset),
         }
     }
 }

@@ -422,7 +422,7 @@ pub struct WireEvent {
 }
 
 /// [`EventKind`]. Variants are append-only.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[allow(missing_docs)]
 pub enum WireEventKind {
     Defined,
@@ -433,6 +433,7 @@ pub enum WireEventKind {
     Shutdown,
     Stopped(WireReason),
     Reset,
+    TrayMoved { alias: String, open: bool },
 }
 
 /// [`VersionInfo`].
@@ -706,6 +707,7 @@ impl From<EventKind> for WireEventKind {
             EventKind::Shutdown => WireEventKind::Shutdown,
             EventKind::Stopped(r) => WireEventKind::Stopped(r.into()),
             EventKind::Reset => WireEventKind::Reset,
+            EventKind::TrayMoved { alias, open } => WireEventKind::TrayMoved { alias, open },
         }
     }
 }
@@ -721,6 +723,7 @@ impl From<WireEventKind> for EventKind {
             WireEventKind::Shutdown => EventKind::Shutdown,
             WireEventKind::Stopped(r) => EventKind::Stopped(r.into()),
             WireEventKind::Reset => EventKind::Reset,
+            WireEventKind::TrayMoved { alias, open } => EventKind::TrayMoved { alias, open },
         }
     }
 }

@@ -37,6 +37,7 @@ pub enum WireAgentCall {
         json: String,
         timeout: i32,
     },
+    SetResponseTimeout(i32),
 }
 
 /// A [`GuestValue`].
@@ -47,6 +48,7 @@ pub enum WireGuestValue {
     Int(i32),
     UInt(u32),
     ULLong(u64),
+    Bool(bool),
 }
 
 /// An [`AgentAnswer`].
@@ -99,6 +101,7 @@ impl TryFrom<AgentCall> for WireAgentCall {
                 remove,
             },
             AgentCall::Command { json, timeout } => WireAgentCall::Command { json, timeout },
+            AgentCall::SetResponseTimeout(t) => WireAgentCall::SetResponseTimeout(t),
             other => {
                 return Err(Error::new(
                     ErrorCode::NoSupport,
@@ -142,6 +145,7 @@ impl From<WireAgentCall> for AgentCall {
                 remove,
             },
             WireAgentCall::Command { json, timeout } => AgentCall::Command { json, timeout },
+            WireAgentCall::SetResponseTimeout(t) => AgentCall::SetResponseTimeout(t),
         }
     }
 }
@@ -207,6 +211,7 @@ impl TryFrom<GuestValue> for WireGuestValue {
             GuestValue::Int(n) => WireGuestValue::Int(n),
             GuestValue::UInt(n) => WireGuestValue::UInt(n),
             GuestValue::ULLong(n) => WireGuestValue::ULLong(n),
+            GuestValue::Bool(b) => WireGuestValue::Bool(b),
             other => {
                 return Err(Error::new(
                     ErrorCode::NoSupport,
@@ -224,6 +229,7 @@ impl From<WireGuestValue> for GuestValue {
             WireGuestValue::Int(n) => GuestValue::Int(n),
             WireGuestValue::UInt(n) => GuestValue::UInt(n),
             WireGuestValue::ULLong(n) => GuestValue::ULLong(n),
+            WireGuestValue::Bool(b) => GuestValue::Bool(b),
         }
     }
 }

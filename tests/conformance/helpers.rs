@@ -284,19 +284,19 @@ impl Watch {
         for w in want {
             match self.next_of(uuid, QUICK) {
                 Some(ev) => {
-                    let kind = ev.kind;
+                    let kind = ev.kind.clone();
                     got.push(ev);
                     assert_eq!(
                         kind,
                         *w,
                         "event {} of {uuid}: want {want:?}, got so far {:?}",
                         got.len(),
-                        got.iter().map(|e| e.kind).collect::<Vec<_>>()
+                        got.iter().map(|e| e.kind.clone()).collect::<Vec<_>>()
                     );
                 }
                 None => panic!(
                     "no event of {uuid} within {QUICK:?}: want {want:?}, got {:?}",
-                    got.iter().map(|e| e.kind).collect::<Vec<_>>()
+                    got.iter().map(|e| e.kind.clone()).collect::<Vec<_>>()
                 ),
             }
         }
@@ -315,7 +315,7 @@ impl Watch {
                 panic!("no event of {uuid} within {QUICK:?}: want {want:?}, got {got:?}");
             };
             let repeat = ev.kind == EventKind::Reset && got.last() == Some(&EventKind::Reset);
-            got.push(ev.kind);
+            got.push(ev.kind.clone());
             if repeat {
                 continue;
             }

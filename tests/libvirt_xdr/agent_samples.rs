@@ -50,6 +50,11 @@ pub fn call(p: Procedure) -> Call {
             nseconds: 500,
             flags: 0,
         }),
+        P::DomainAgentSetResponseTimeout => Call::DomainAgentSetResponseTimeout(AgentTimeoutArgs {
+            dom: dom(),
+            timeout: -2,
+            flags: 0,
+        }),
         _ => unreachable!("{p:?} is not a guest agent procedure"),
     }
 }
@@ -88,6 +93,9 @@ pub fn reply(p: Procedure) -> Reply {
                 value: ParamValue::String("guest".into()),
             }],
         }),
+        P::DomainAgentSetResponseTimeout => {
+            Reply::DomainAgentSetResponseTimeout(AgentTimeoutRet { result: 0 })
+        }
         _ => unreachable!("{p:?} is not a guest agent procedure"),
     }
 }

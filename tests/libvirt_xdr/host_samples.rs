@@ -123,6 +123,10 @@ pub fn call(p: Procedure) -> Call {
             domain_xml: super::XML.into(),
             flags: 0,
         }),
+        P::NodeGetSevInfo => Call::NodeGetSevInfo(SevInfoArgs {
+            nparams: 0,
+            flags: 4,
+        }),
         other => unreachable!("{other:?} is not a host procedure"),
     }
 }
@@ -211,6 +215,13 @@ pub fn reply(p: Procedure) -> Reply {
         }
         P::ConnectDomainXmlToNative => Reply::ConnectDomainXmlToNative(XmlToNativeRet {
             native_config: "/usr/bin/qemu-system-x86_64 -name guest=alpha".into(),
+        }),
+        P::NodeGetSevInfo => Reply::NodeGetSevInfo(SevInfoRet {
+            params: vec![TypedParam {
+                field: "cbitpos".into(),
+                value: ParamValue::UInt(47),
+            }],
+            nparams: 1,
         }),
         other => unreachable!("{other:?} is not a host procedure"),
     }

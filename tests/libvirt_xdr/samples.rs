@@ -117,6 +117,7 @@ macro_rules! agent_procedures {
             | Procedure::DomainGetTime
             | Procedure::DomainSetTime
             | Procedure::DomainGetGuestInfo
+            | Procedure::DomainAgentSetResponseTimeout
             | Procedure::DomainGetFsinfo
             | Procedure::DomainSetUserPassword
             | Procedure::DomainAuthorizedSshKeysGet
@@ -188,6 +189,7 @@ macro_rules! host_procedures {
             | Procedure::ConnectGetCpuModelNames
             | Procedure::ConnectGetStoragePoolCapabilities
             | Procedure::ConnectDomainXmlToNative
+            | Procedure::NodeGetSevInfo
     };
 }
 
@@ -902,6 +904,18 @@ pub fn all() -> Vec<(String, Vec<u8>)> {
             to_bytes(&RebootMsg {
                 callback_id: 2,
                 dom: dom(),
+            }),
+        ),
+    ));
+    out.push((
+        "event.tray-change.open".into(),
+        event(
+            328,
+            to_bytes(&TrayChangeMsg {
+                callback_id: 3,
+                dom: dom(),
+                dev_alias: "ide0-1-0".into(),
+                reason: 0,
             }),
         ),
     ));

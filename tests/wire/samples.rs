@@ -686,6 +686,10 @@ pub fn event_kinds() -> Vec<(String, WireEventKind)> {
         WireEventKind::Shutdown,
         WireEventKind::Stopped(WireReason::Destroyed),
         WireEventKind::Reset,
+        WireEventKind::TrayMoved {
+            alias: "ide0-1-0".into(),
+            open: true,
+        },
     ] {
         match kind {
             WireEventKind::Started(_) | WireEventKind::Stopped(_) => {
@@ -705,6 +709,7 @@ pub fn event_kinds() -> Vec<(String, WireEventKind)> {
             WireEventKind::Resumed => kinds.push(("resumed".into(), kind)),
             WireEventKind::Shutdown => kinds.push(("shutdown".into(), kind)),
             WireEventKind::Reset => kinds.push(("reset".into(), kind)),
+            WireEventKind::TrayMoved { .. } => kinds.push(("tray_moved".into(), kind)),
         }
     }
     kinds

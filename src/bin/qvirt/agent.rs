@@ -2,8 +2,8 @@
 //! `domfsfreeze`, `domfsthaw`, `domfsinfo`, `guestinfo`,
 //! `set-user-password`, `get-user-sshkeys`, `set-user-sshkeys` and
 //! `qemu-agent-command` (a command of the caller's own), each
-//! answered by the QEMU
-//! guest agent in the running guest (`shutdown --mode agent` and
+//! answered by the QEMU guest agent in the running guest, and
+//! `guest-agent-timeout`, how long they wait for it (`shutdown --mode agent` and
 //! `reboot --mode agent` are with the lifecycle verbs).
 
 use clap::Subcommand;
@@ -109,6 +109,16 @@ pub enum AgentCommand {
         #[arg(long)]
         block: bool,
     },
+    /// Set how long the domain's agent calls wait for the agent's reply.
+    #[command(name = "guest-agent-timeout")]
+    Timeout {
+        #[command(flatten)]
+        dom: DomArg,
+        /// Seconds, or -2 block (the default), -1 libvirt's default (5
+        /// seconds), 0 do not wait.
+        #[arg(long, allow_negative_numbers = true, default_value_t = -2)]
+        timeout: i32,
+    },
     /// Thaw the guest's frozen file systems.
     #[command(name = "domfsthaw")]
     FsThaw(DomArg),
@@ -133,6 +143,9 @@ pub enum AgentCommand {
         /// The mounted file systems.
         #[arg(long)]
         filesystem: bool,
+        /// The disks (block devices and partitions).
+        #[arg(long)]
+        disk: bool,
         /// The network interfaces.
         #[arg(long)]
         interface: bool,
@@ -230,6 +243,10 @@ pub fn run(ctx: &mut Ctx, command: AgentCommand) -> Result<()> {
                 .set_user_password(&d, &user, &password, encrypted)?;
             outln!("Password set successfully for {user} in {}", d.name)
         }
+        AgentCommand::Timeout { dom, timeout } => {
+            let d = ctx.domain(&dom.domain)?;
+            ctx.driver()?.set_agent_timeout(&d, timeout)
+        }
         AgentCommand::GetSshKeys { dom, user } => {
             let d = ctx.domain(&dom.domain)?;
             for key in ctx.driver()?.ssh_keys(&d, &user)? {
@@ -274,6 +291,7 @@ pub fn run(ctx: &mut Ctx, command: AgentCommand) -> Result<()> {
             timezone,
             hostname,
             filesystem,
+            disk,
             interface,
         } => {
             let dom = ctx.domain(&dom.domain)?;
@@ -283,6 +301,7 @@ pub fn run(ctx: &mut Ctx, command: AgentCommand) -> Result<()> {
                 (timezone, guest_info::TIMEZONE),
                 (hostname, guest_info::HOSTNAME),
                 (filesystem, guest_info::FILESYSTEM),
+                (disk, guest_info::DISKS),
                 (interface, guest_info::INTERFACES),
             ]
             .iter()
@@ -295,6 +314,8 @@ pub fn run(ctx: &mut Ctx, command: AgentCommand) -> Result<()> {
                     GuestValue::Int(n) => n.to_string(),
                     GuestValue::UInt(n) => n.to_string(),
                     GuestValue::ULLong(n) => n.to_string(),
+                    // As virsh prints a boolean typed parameter.
+                    GuestValue::Bool(b) => if b { "yes" } else { "no" }.to_string(),
                     other => {
                         return Err(Error::new(
                             ErrorCode::Protocol,

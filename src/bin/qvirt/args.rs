@@ -684,7 +684,7 @@ pub enum Command {
         /// Only events of this domain.
         #[arg(long, value_name = "DOMAIN")]
         domain: Option<String>,
-        /// The event type; only `lifecycle` (which includes reboots) exists.
+        /// The event type: `lifecycle`, `reboot` or `tray-change`.
         #[arg(long, value_name = "EVENT")]
         event: Option<String>,
         /// Accepted for virsh compatibility: every event type is shown.

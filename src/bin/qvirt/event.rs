@@ -1,4 +1,4 @@
-//! `event`: prints lifecycle events as they come, in virsh's words
+//! `event`: prints lifecycle, reboot and tray change events as they come, in virsh's words
 //! (`event 'lifecycle' for domain 'demo': Started Booted`), or as one JSON
 //! object per line.
 //!
@@ -20,7 +20,7 @@ const POLL: Duration = Duration::from_secs(3600);
 pub struct Options {
     /// `--domain`: only this domain's events.
     pub domain: Option<String>,
-    /// `--event`: the event type (only `lifecycle` exists).
+    /// `--event`: the event type (`lifecycle`, `reboot`, `tray-change`).
     pub event: Option<String>,
     /// `--loop`: keep going after the first event.
     pub keep: bool,
@@ -33,12 +33,14 @@ pub struct Options {
 /// Runs `event`.
 pub fn run(ctx: &mut Ctx, opts: Options) -> Result<()> {
     if let Some(kind) = opts.event.as_deref()
-        && kind != "lifecycle"
-        && kind != "reboot"
+        && !TYPES.contains(&kind)
     {
         return Err(Error::new(
             ErrorCode::InvalidArgument,
-            format!("unknown event type '{kind}': qvirt reports 'lifecycle' and 'reboot' events"),
+            format!(
+                "unknown event type '{kind}': qvirt reports {} events",
+                TYPES.join(", ")
+            ),
         ));
     }
     let only = match opts.domain.as_deref() {
@@ -73,7 +75,7 @@ pub fn run(ctx: &mut Ctx, opts: Options) -> Result<()> {
             continue;
         }
         if let Some(kind) = opts.event.as_deref()
-            && (kind == "reboot") != (event.kind == EventKind::Reset)
+            && kind != words(&event.kind).0
         {
             continue;
         }
@@ -93,10 +95,22 @@ pub fn run(ctx: &mut Ctx, opts: Options) -> Result<()> {
     Ok(())
 }
 
-/// virsh's event type, and for lifecycle events its two words: what
-/// happened and why.
-fn words(kind: EventKind) -> (&'static str, Option<(&'static str, &'static str)>) {
-    let lifecycle = |a, b| ("lifecycle", Some((a, b)));
+/// The event types `--event` accepts, in virsh's names.
+const TYPES: [&str; 3] = ["lifecycle", "reboot", "tray-change"];
+
+/// What virsh says of an event beyond its type and domain.
+enum Detail {
+    /// Nothing (a reboot).
+    None,
+    /// A lifecycle event's two words: what happened and why.
+    Lifecycle(&'static str, &'static str),
+    /// A tray change: the drive's alias and `opened` or `closed`.
+    Tray(String, &'static str),
+}
+
+/// virsh's event type, and what it says of the event.
+fn words(kind: &EventKind) -> (&'static str, Detail) {
+    let lifecycle = |a, b| ("lifecycle", Detail::Lifecycle(a, b));
     match kind {
         EventKind::Defined => lifecycle("Defined", "Added"),
         EventKind::Undefined => lifecycle("Undefined", "Removed"),
@@ -116,39 +130,55 @@ fn words(kind: EventKind) -> (&'static str, Option<(&'static str, &'static str)>
             },
         ),
         // virsh shows a reset as its own event type.
-        EventKind::Reset => ("reboot", None),
-        // A kind newer than this program: named, without virsh's words.
-        _ => ("lifecycle", Some(("Unknown", "Unknown"))),
-    }
-}
-
-/// `event 'lifecycle' for domain 'NAME': Started Booted`, or
-/// `event 'reboot' for domain 'NAME'`.
-fn to_text(event: &Event) -> String {
-    let (kind, detail) = words(event.kind);
-    match detail {
-        Some((what, why)) => format!(
-            "event '{kind}' for domain '{}': {what} {why}",
-            event.domain.name
+        EventKind::Reset => ("reboot", Detail::None),
+        EventKind::TrayMoved { alias, open } => (
+            "tray-change",
+            Detail::Tray(alias.clone(), if *open { "opened" } else { "closed" }),
         ),
-        None => format!("event '{kind}' for domain '{}'", event.domain.name),
+        // A kind newer than this program: named, without virsh's words.
+        _ => lifecycle("Unknown", "Unknown"),
     }
 }
 
-/// One event as a JSON object: `event` (`lifecycle` or `reboot`), the
-/// domain's `domain` name, `uuid` and `id`, and for lifecycle events
-/// `type` and `detail` in virsh's words.
+/// `event 'lifecycle' for domain 'NAME': Started Booted`,
+/// `event 'reboot' for domain 'NAME'` or
+/// `event 'tray-change' for domain 'NAME' disk ALIAS: opened`.
+fn to_text(event: &Event) -> String {
+    let (kind, detail) = words(&event.kind);
+    let name = &event.domain.name;
+    match detail {
+        Detail::Lifecycle(what, why) => {
+            format!("event '{kind}' for domain '{name}': {what} {why}")
+        }
+        Detail::Tray(alias, how) => {
+            format!("event '{kind}' for domain '{name}' disk {alias}: {how}")
+        }
+        Detail::None => format!("event '{kind}' for domain '{name}'"),
+    }
+}
+
+/// One event as a JSON object: `event` (`lifecycle`, `reboot`,
+/// `tray-change`), the domain's `domain` name, `uuid` and `id`, for
+/// lifecycle events `type` and `detail` in virsh's words, for a tray
+/// change the drive's `alias` and `tray` (`opened`, `closed`).
 fn to_json(event: &Event) -> serde_json::Value {
-    let (kind, detail) = words(event.kind);
+    let (kind, detail) = words(&event.kind);
     let mut value = json!({
         "event": kind,
         "domain": event.domain.name,
         "uuid": event.domain.uuid.to_string(),
         "id": event.domain.id,
     });
-    if let Some((what, why)) = detail {
-        value["type"] = json!(what);
-        value["detail"] = json!(why);
+    match detail {
+        Detail::Lifecycle(what, why) => {
+            value["type"] = json!(what);
+            value["detail"] = json!(why);
+        }
+        Detail::Tray(alias, how) => {
+            value["alias"] = json!(alias);
+            value["tray"] = json!(how);
+        }
+        Detail::None => {}
     }
     value
 }
@@ -182,6 +212,14 @@ mod tests {
         assert_eq!(
             to_text(&event(EventKind::Reset)),
             "event 'reboot' for domain 'demo'"
+        );
+        let tray = EventKind::TrayMoved {
+            alias: "ide0-1-0".to_string(),
+            open: true,
+        };
+        assert_eq!(
+            to_text(&event(tray)),
+            "event 'tray-change' for domain 'demo' disk ide0-1-0: opened"
         );
         let j = to_json(&event(EventKind::Suspended));
         assert_eq!(j["type"], "Suspended");

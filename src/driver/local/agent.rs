@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use super::runtime::Running;
+use crate::driver::{Event, EventStream};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{ChannelTarget, CharSource, DomainDef, GUEST_AGENT_CHANNEL};
 
@@ -29,6 +30,29 @@ pub(crate) const SYNC_TIMEOUT: Duration = Duration::from_secs(5);
 pub(crate) const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 /// The most bytes of one reply (a file system list of a large guest fits).
 const MAX_REPLY: usize = 16 << 20;
+/// libvirt's `VIR_DOMAIN_AGENT_RESPONSE_TIMEOUT_BLOCK`: a domain's agent
+/// timeout until one is set.
+pub(crate) const TIMEOUT_BLOCK: i32 = -2;
+
+/// How long to wait for the agent's reply under libvirt's timeout
+/// `timeout`: -2 block (as long as [`COMMAND_TIMEOUT`], where libvirt
+/// waits for ever), -1 libvirt's default ([`SYNC_TIMEOUT`]), 0 not at
+/// all (`None`), else that many seconds; below -2, `InvalidArgument` in
+/// libvirt's words.
+pub(crate) fn response_wait(timeout: i32) -> Result<Option<Duration>> {
+    Ok(match timeout {
+        -2 => Some(COMMAND_TIMEOUT),
+        -1 => Some(SYNC_TIMEOUT),
+        0 => None,
+        n if n > 0 => Some(Duration::from_secs(n as u64)),
+        n => {
+            return Err(Error::new(
+                ErrorCode::InvalidArgument,
+                format!("guest agent timeout '{n}' is less than the minimum '-2'"),
+            ));
+        }
+    })
+}
 
 /// The host socket of the domain's guest agent channel:
 /// `ArgumentUnsupported` when the domain has none.
@@ -105,30 +129,39 @@ fn unresponsive(what: impl std::fmt::Display) -> Error {
 pub(crate) struct Agent<'a> {
     stream: UnixStream,
     buf: Vec<u8>,
+    /// How long a command waits for its reply: the domain's agent
+    /// timeout ([`response_wait`]; zero: not at all).
+    wait: Duration,
     _turn: MutexGuard<'a, ()>,
 }
 
 impl<'a> Agent<'a> {
     /// Connects to `run`'s agent (after the calls before it) and brings
-    /// it in sync.
+    /// it in sync, waiting as the domain's agent timeout says.
     pub(crate) fn open(run: &'a Running) -> Result<Agent<'a>> {
         let path = socket(&run.live_def(), &run.run_dir)?;
+        let timeout = run.agent_timeout.load(std::sync::atomic::Ordering::Relaxed);
+        let wait = response_wait(timeout)?.unwrap_or(Duration::ZERO);
         let turn = crate::sys::sync::lock(&run.agent);
         let stream = connect(&path, Instant::now() + SYNC_TIMEOUT)
             .map_err(|e| unresponsive(format_args!("QEMU guest agent is not connected ({e})")))?;
         let mut agent = Agent {
             stream,
             buf: Vec::new(),
+            wait,
             _turn: turn,
         };
-        agent.sync()?;
+        // libvirt's rule: a timeout shorter than the sync's own wait
+        // shortens the sync too.
+        agent.sync(wait.min(SYNC_TIMEOUT))?;
         Ok(agent)
     }
 
-    /// `guest-sync-delimited` with a fresh id: everything before the
-    /// agent's 0xFF is stale, then the reply with our id.
-    fn sync(&mut self) -> Result<()> {
-        let deadline = Instant::now() + SYNC_TIMEOUT;
+    /// `guest-sync-delimited` with a fresh id, answered within `wait`:
+    /// everything before the agent's 0xFF is stale, then the reply with
+    /// our id.
+    fn sync(&mut self, wait: Duration) -> Result<()> {
+        let deadline = Instant::now() + wait;
         let id = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos() as u64 & ((1 << 53) - 1))
@@ -158,30 +191,87 @@ impl<'a> Agent<'a> {
         }
     }
 
-    /// Runs `command` and returns its `return` value.
+    /// Runs `command` and returns its `return` value, waiting for it as
+    /// the domain's agent timeout says.
     pub(crate) fn execute(&mut self, command: &str, args: Option<Value>) -> Result<Value> {
-        let deadline = Instant::now() + COMMAND_TIMEOUT;
+        let deadline = Instant::now() + self.wait;
         self.send(command, args, deadline)?;
         let reply = self.line(deadline)?;
         check(command, reply)
     }
 
     /// Sends `command`, which the agent answers only when it fails
-    /// (`guest-shutdown`): an error that comes within `wait` is returned.
-    pub(crate) fn execute_no_reply(
+    /// (`guest-shutdown`), and waits, as libvirt's agent does, up to
+    /// `wait` for an event of `events` that `done` says shows it carried
+    /// out (QEMU's SHUTDOWN or RESET, the domain stopping). An error reply
+    /// is returned; no event in time is libvirt's "not available for now".
+    /// The channel closing (QEMU exiting as the guest powers off) ends
+    /// only the reading of replies: the event that follows decides.
+    pub(crate) fn execute_awaiting(
         &mut self,
         command: &str,
         args: Option<Value>,
         wait: Duration,
+        events: &mut dyn EventStream,
+        done: impl Fn(&Event) -> bool,
     ) -> Result<()> {
         let deadline = Instant::now() + wait;
         self.send(command, args, Instant::now() + SYNC_TIMEOUT)?;
-        match self.line(deadline) {
-            Ok(reply) => check(command, reply).map(|_| ()),
-            // Silence, or the guest going away, is success.
-            Err(e) if e.code == ErrorCode::AgentUnresponsive => Ok(()),
-            Err(e) => Err(e),
+        let mut closed = None;
+        loop {
+            while let Some(event) = events.next(Duration::ZERO)? {
+                if done(&event) {
+                    return Ok(());
+                }
+            }
+            if let Some(reply) = self.take_line() {
+                return check(command, reply).map(|_| ());
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(closed.unwrap_or_else(|| {
+                    unresponsive(format_args!(
+                        "Guest agent not available for now ('{command}' was not carried out within {} seconds)",
+                        wait.as_secs()
+                    ))
+                }));
+            }
+            if self.wait_readable(closed.is_none(), events, left)?
+                && let Err(e) = self.fill(deadline)
+            {
+                if e.code != ErrorCode::AgentUnresponsive {
+                    return Err(e);
+                }
+                closed = Some(e);
+            }
         }
+    }
+
+    /// Waits up to `left` for the agent's channel (when `agent`) or the
+    /// bell of `events` to have something to read: whether the channel
+    /// does. Without a bell, the events are looked at every 100 ms.
+    fn wait_readable(&self, agent: bool, events: &dyn EventStream, left: Duration) -> Result<bool> {
+        use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+        use std::os::fd::AsFd;
+        let bell = events.ready_fd();
+        let left = if bell.is_some() {
+            left
+        } else {
+            left.min(Duration::from_millis(100))
+        };
+        let mut fds = Vec::new();
+        if agent {
+            fds.push(PollFd::new(self.stream.as_fd(), PollFlags::POLLIN));
+        }
+        if let Some(b) = bell {
+            fds.push(PollFd::new(b, PollFlags::POLLIN));
+        }
+        let timeout = PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX);
+        match poll(&mut fds, timeout) {
+            Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+            Err(e) => return Err(Error::io("cannot wait for the guest agent", e.into())),
+        }
+        Ok(agent && fds.first().is_some_and(|f| f.any().unwrap_or(false)))
     }
 
     /// Sends a command of the caller's own (a JSON object with
@@ -263,14 +353,27 @@ impl<'a> Agent<'a> {
     /// skipped.
     fn line(&mut self, deadline: Instant) -> Result<Value> {
         loop {
-            while let Some(end) = self.buf.iter().position(|&b| b == b'\n') {
-                let line: Vec<u8> = self.buf.drain(..=end).collect();
-                if let Ok(v @ Value::Object(_)) = serde_json::from_slice::<Value>(&line) {
-                    return Ok(v);
-                }
+            if let Some(v) = self.take_line() {
+                return Ok(v);
             }
             self.fill(deadline)?;
         }
+    }
+
+    /// The first JSON object among the whole lines read so far; lines
+    /// that are not one are dropped. A line may begin with the 0xFF of a
+    /// sync: the stale one an earlier client left unread (its call timed
+    /// out) is the first 0xFF [`Agent::sync`] finds, and ours then
+    /// starts the line of our reply.
+    fn take_line(&mut self) -> Option<Value> {
+        while let Some(end) = self.buf.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = self.buf.drain(..=end).collect();
+            let start = line.iter().position(|&b| b != 0xff).unwrap_or(line.len());
+            if let Ok(v @ Value::Object(_)) = serde_json::from_slice::<Value>(&line[start..]) {
+                return Some(v);
+            }
+        }
+        None
     }
 }
 

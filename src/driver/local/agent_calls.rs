@@ -10,12 +10,15 @@ use serde_json::{Value, json};
 use super::agent::Agent;
 use super::driver::Core;
 use super::runtime::Running;
-use crate::driver::{AgentAnswer, AgentCall, Domain, DomainState, InterfaceAddresses, IpAddress};
+use crate::driver::{
+    AgentAnswer, AgentCall, Domain, DomainState, Event, EventKind, InterfaceAddresses, IpAddress,
+};
 use crate::error::{Error, ErrorCode, Result};
 
-/// How long an agent shutdown or reboot waits for the agent to refuse it
-/// (it never answers one it carries out).
-const POWER_REFUSAL_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+/// How long an agent shutdown or reboot waits for QEMU to report it
+/// carried out (libvirt's `VIR_DOMAIN_QEMU_AGENT_COMMAND_SHUTDOWN`): the
+/// agent never answers one it carries out.
+const POWER_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl Core {
     /// [`crate::Driver::agent_call`].
@@ -96,27 +99,41 @@ impl Core {
             AgentCall::Command { json, timeout } => {
                 AgentAnswer::Reply(self.agent_own_command(dom, &json, timeout)?)
             }
+            AgentCall::SetResponseTimeout(timeout) => {
+                self.set_agent_timeout(dom, timeout)?;
+                AgentAnswer::Done
+            }
         })
+    }
+
+    /// [`AgentCall::SetResponseTimeout`]: kept in the domain's entry for
+    /// its runs to come and given to the current run, whose status file
+    /// keeps it for a manager that reattaches, as libvirt keeps it in the
+    /// domain object and its status. No job: a call under way keeps the
+    /// wait it began with.
+    fn set_agent_timeout(&self, dom: &Domain, timeout: i32) -> Result<()> {
+        super::agent::response_wait(timeout)?;
+        let running = self.with_entry(dom, |e| {
+            e.agent_timeout = timeout;
+            Ok(e.running.clone())
+        })?;
+        if let Some(run) = running {
+            run.agent_timeout
+                .store(timeout, std::sync::atomic::Ordering::Relaxed);
+            self.save_status(run.def.uuid, &run);
+        }
+        self.log.info(&format!(
+            "domain '{}': guest agent timeout {timeout}",
+            dom.name
+        ));
+        Ok(())
     }
 
     /// [`AgentCall::Command`]: the caller's own command, as libvirt's
     /// `virDomainQemuAgentCommand` (the same timeout values; the domain is
     /// tainted `custom-ga-command`).
     fn agent_own_command(&self, dom: &Domain, json: &str, timeout: i32) -> Result<Option<String>> {
-        let wait = match timeout {
-            // Block: as long as any agent command may take (libvirt waits
-            // for ever); the default: libvirt's QEMU_AGENT_WAIT_TIME.
-            -2 => Some(super::agent::COMMAND_TIMEOUT),
-            -1 => Some(super::agent::SYNC_TIMEOUT),
-            0 => None,
-            n if n > 0 => Some(std::time::Duration::from_secs(n as u64)),
-            n => {
-                return Err(Error::new(
-                    ErrorCode::InvalidArgument,
-                    format!("guest agent timeout '{n}' is less than the minimum '-2'"),
-                ));
-            }
-        };
+        let wait = super::agent::response_wait(timeout)?;
         let command: Value = serde_json::from_str(json).map_err(|e| {
             Error::new(
                 ErrorCode::InvalidArgument,
@@ -232,15 +249,30 @@ impl Core {
     }
 
     /// [`crate::driver::GuestAgent::agent_power`]: `guest-shutdown` in mode
-    /// `powerdown` or `reboot`.
+    /// `powerdown` or `reboot`, done once QEMU reports the guest's
+    /// power-off (SHUTDOWN) or reset (RESET), as libvirt's agent waits for
+    /// them, or the domain stops; within [`POWER_WAIT`].
     fn agent_power(&self, dom: &Domain, reboot: bool) -> Result<()> {
         let what = if reboot { "reboot" } else { "shut down" };
         let run = self.agent_run(dom, what)?;
         let mode = if reboot { "reboot" } else { "powerdown" };
-        Agent::open(&run)?.execute_no_reply(
+        // Subscribed before the command goes: its event cannot be missed.
+        let mut events = self.events.subscribe();
+        let uuid = run.def.uuid;
+        let done = |e: &Event| {
+            e.domain.uuid == uuid
+                && match e.kind {
+                    EventKind::Stopped(_) | EventKind::Shutdown => true,
+                    EventKind::Reset => reboot,
+                    _ => false,
+                }
+        };
+        Agent::open(&run)?.execute_awaiting(
             "guest-shutdown",
             Some(json!({ "mode": mode })),
-            POWER_REFUSAL_WAIT,
+            POWER_WAIT,
+            &mut events,
+            done,
         )
     }
 }

@@ -1,5 +1,5 @@
 //! `guestinfo`: what the guest agent says of the guest (users, operating
-//! system, time zone, host name, file systems, interfaces), as libvirt's
+//! system, time zone, host name, file systems, disks, interfaces), as libvirt's
 //! fields (`user.count`, `os.id`, `fs.0.mountpoint`, ...), in libvirt's
 //! order and with its types. With no group named, a group the agent does
 //! not know is left out, as libvirt leaves it. And `domfsinfo`: the
@@ -13,7 +13,8 @@ use crate::driver::{Domain, DomainState, GuestFsInfo, GuestValue, guest_info as 
 use crate::error::{Error, ErrorCode, Result};
 
 /// Every group qvirt serves.
-const SERVED: u32 = g::USERS | g::OS | g::TIMEZONE | g::HOSTNAME | g::FILESYSTEM | g::INTERFACES;
+const SERVED: u32 =
+    g::USERS | g::OS | g::TIMEZONE | g::HOSTNAME | g::FILESYSTEM | g::DISKS | g::INTERFACES;
 /// The `guest-get-osinfo` members and libvirt's names for them.
 const OS_FIELDS: &[(&str, &str)] = &[
     ("id", "os.id"),
@@ -51,12 +52,6 @@ impl Core {
                     "unsupported guest information types '0x{:x}'",
                     types & !(all | g::INTERFACES)
                 ),
-            ));
-        }
-        if types & g::DISKS != 0 {
-            return Err(Error::new(
-                ErrorCode::NoSupport,
-                "guest information of type disks (VIR_DOMAIN_GUEST_INFO_DISKS) is not served by qvirt",
             ));
         }
         let every = types == 0;
@@ -111,6 +106,13 @@ impl Core {
         if let Some(fs) = ask(g::FILESYSTEM, "guest-get-fsinfo")? {
             file_systems(&mut out, fs.as_array().map(Vec::as_slice).unwrap_or(&[]));
         }
+        if let Some(reply) = ask(g::DISKS, "guest-get-disks")? {
+            let disks = reply.as_array().map(Vec::as_slice).unwrap_or(&[]);
+            // libvirt leaves the group out when the guest has no disk.
+            if !disks.is_empty() {
+                guest_disks(&mut out, disks, &DiskByPci::new(&run)?)?;
+            }
+        }
         if let Some(reply) = ask(g::INTERFACES, "guest-network-get-interfaces")? {
             let ifaces = super::agent_calls::interfaces(&reply);
             count(&mut out, "if.count".into(), ifaces.len());
@@ -162,6 +164,93 @@ fn file_systems(out: &mut Fields, fs: &[Value]) {
     }
 }
 
+/// `disk.*` of a `guest-get-disks` reply, as libvirt's
+/// `qemuAgentDiskInfoFormatParams`: each disk's guest device name,
+/// whether it is a partition, what it is built on (`dependency.*`, a
+/// partition's disk), its serial, the domain's disk it is (`alias`: the
+/// target, for a disk the agent places at a PCI device of its own) and
+/// the guest's other name for it (`guest_alias`).
+fn guest_disks(out: &mut Fields, disks: &[Value], by_pci: &DiskByPci) -> Result<()> {
+    let missing = |what: &str| {
+        Error::new(
+            ErrorCode::OperationFailed,
+            format!("'{what}' missing in reply of guest-get-disks"),
+        )
+    };
+    count(out, "disk.count".into(), disks.len());
+    for (i, d) in disks.iter().enumerate() {
+        let name = d
+            .get("name")
+            .and_then(Value::as_str)
+            .ok_or_else(|| missing("name"))?;
+        let partition = d
+            .get("partition")
+            .and_then(Value::as_bool)
+            .ok_or_else(|| missing("partition"))?;
+        out.push((format!("disk.{i}.name"), GuestValue::Text(name.into())));
+        out.push((format!("disk.{i}.partition"), GuestValue::Bool(partition)));
+        let deps = d
+            .get("dependencies")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        if !deps.is_empty() {
+            count(out, format!("disk.{i}.dependency.count"), deps.len());
+        }
+        for (j, dep) in deps.iter().enumerate() {
+            text(out, format!("disk.{i}.dependency.{j}.name"), Some(dep));
+        }
+        if let Some(addr) = d.get("address") {
+            text(out, format!("disk.{i}.serial"), addr.get("serial"));
+            if let Some(target) = by_pci.target(addr) {
+                out.push((format!("disk.{i}.alias"), GuestValue::Text(target)));
+            }
+        }
+        text(out, format!("disk.{i}.guest_alias"), d.get("alias"));
+    }
+    Ok(())
+}
+
+/// The running domain's disks by the PCI address of their device (QEMU's
+/// `query-pci` names the device at each address), for the disk addresses
+/// the guest agent gives: a disk on a controller (IDE, SATA, SCSI) shares
+/// the controller's address and is not matched.
+struct DiskByPci {
+    def: crate::model::DomainDef,
+    ids: Vec<String>,
+    /// (bus, slot, function) -> QEMU device id, on every PCI bus.
+    at: Vec<((u64, u64, u64), String)>,
+}
+
+impl DiskByPci {
+    fn new(run: &super::runtime::Running) -> Result<DiskByPci> {
+        let def = run.live_def();
+        let ids = crate::qemu::argv::disk_device_ids(&def).unwrap_or_default();
+        let pci = run
+            .qmp()?
+            .execute("query-pci", None, crate::qemu::qmp::QMP_TIMEOUT)?;
+        let mut at = Vec::new();
+        for bus in pci.as_array().into_iter().flatten() {
+            collect_devices(bus.get("devices"), &mut at);
+        }
+        Ok(DiskByPci { def, ids, at })
+    }
+
+    /// The target of the disk at agent address `addr` (its
+    /// `pci-controller`).
+    fn target(&self, addr: &Value) -> Option<String> {
+        let c = addr.get("pci-controller")?;
+        let key = (
+            c.get("bus")?.as_u64()?,
+            c.get("slot")?.as_u64()?,
+            c.get("function")?.as_u64()?,
+        );
+        let id = &self.at.iter().find(|(k, _)| *k == key)?.1;
+        let i = self.ids.iter().position(|x| x == id)?;
+        Some(self.def.devices.disks.get(i)?.target.clone())
+    }
+}
+
 impl Core {
     /// [`crate::driver::GuestAgent::fs_info`]: `guest-get-fsinfo`, each
     /// disk the agent names by its PCI address matched to the domain's
@@ -169,27 +258,8 @@ impl Core {
     pub(crate) fn fs_info(&self, dom: &Domain) -> Result<Vec<GuestFsInfo>> {
         let run = self.running_in(dom, "read the file systems of", &[DomainState::Running])?;
         let reply = Agent::open(&run)?.execute("guest-get-fsinfo", None)?;
-        let def = run.live_def();
-        let ids = crate::qemu::argv::disk_device_ids(&def).unwrap_or_default();
-        let pci = run
-            .qmp()?
-            .execute("query-pci", None, crate::qemu::qmp::QMP_TIMEOUT)?;
-        // (bus, slot, function) -> QEMU device id, on every PCI bus.
-        let mut at: Vec<((u64, u64, u64), String)> = Vec::new();
-        for bus in pci.as_array().into_iter().flatten() {
-            collect_devices(bus.get("devices"), &mut at);
-        }
-        let target = |d: &Value| -> Option<String> {
-            let c = d.get("pci-controller")?;
-            let key = (
-                c.get("bus")?.as_u64()?,
-                c.get("slot")?.as_u64()?,
-                c.get("function")?.as_u64()?,
-            );
-            let id = &at.iter().find(|(k, _)| *k == key)?.1;
-            let i = ids.iter().position(|x| x == id)?;
-            Some(def.devices.disks.get(i)?.target.clone())
-        };
+        let by_pci = DiskByPci::new(&run)?;
+        let target = |d: &Value| by_pci.target(d);
         Ok(reply
             .as_array()
             .into_iter()

@@ -135,6 +135,11 @@ pub(crate) struct Entry {
     /// `migrate-setspeed`); `None`: unlimited. Kept while the manager
     /// runs, as libvirt keeps it.
     pub migrate_speed: Option<u64>,
+    /// The guest agent's response timeout (libvirt's
+    /// `virDomainAgentSetResponseTimeout`; block until set), kept while
+    /// the manager runs and given to each run as it starts (a run's
+    /// status file keeps it across managers).
+    pub agent_timeout: i32,
 }
 
 impl Entry {
@@ -162,6 +167,7 @@ impl Entry {
             reason,
             job: Arc::default(),
             migrate_speed: None,
+            agent_timeout: super::agent::TIMEOUT_BLOCK,
         }
     }
 

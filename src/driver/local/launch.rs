@@ -775,6 +775,7 @@ pub(crate) fn new_running(
         ended: link.ended(),
         console_owner: Default::default(),
         agent: Mutex::new(()),
+        agent_timeout: super::agent::TIMEOUT_BLOCK.into(),
         media: Mutex::new(Vec::new()),
         trays: Mutex::new(Vec::new()),
         disks: Mutex::new(Vec::new()),

@@ -46,6 +46,8 @@ impl Core {
         let handle = {
             let mut inner = lock(&self.inner);
             inner.entries.get_mut(&uuid).map(|entry| {
+                run.agent_timeout
+                    .store(entry.agent_timeout, std::sync::atomic::Ordering::Relaxed);
                 entry.running = Some(run.clone());
                 entry.handle()
             })
@@ -243,6 +245,7 @@ impl Core {
                 autostart: false,
                 managed_save: false,
                 migrate_speed: None,
+                agent_timeout: super::agent::TIMEOUT_BLOCK,
             };
             let handle = entry.handle();
             inner.entries.insert(uuid, entry);

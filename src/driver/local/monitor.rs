@@ -156,7 +156,7 @@ pub(crate) fn watch(
 }
 
 /// A run's handle, as events name it.
-fn handle_of(uuid: Uuid, run: &Running) -> Domain {
+pub(crate) fn handle_of(uuid: Uuid, run: &Running) -> Domain {
     Domain {
         name: run.def.name.clone(),
         uuid,

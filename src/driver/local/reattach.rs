@@ -332,6 +332,9 @@ impl Core {
                 nic_ids: ids.clone(),
             });
         }
+        let agent_timeout = status.agent_timeout.unwrap_or(super::agent::TIMEOUT_BLOCK);
+        run.agent_timeout
+            .store(agent_timeout, std::sync::atomic::Ordering::Relaxed);
         for t in &status.tainted {
             match super::runtime::Taint::from_name(t) {
                 Some(t) => {
@@ -354,7 +357,9 @@ impl Core {
                 autostart: false,
                 managed_save: false,
                 migrate_speed: None,
+                agent_timeout,
             });
+            entry.agent_timeout = agent_timeout;
             entry.running = Some(run.clone());
         }
         monitor::watch(self, uuid, &run, link, None);

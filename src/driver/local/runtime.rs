@@ -52,6 +52,10 @@ pub struct Status {
     /// they are numbered from 0 in that order (nothing was unplugged).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nic_ids: Option<Vec<u32>>,
+    /// The guest agent's response timeout, as libvirt keeps it in its
+    /// status; absent: block (libvirt's default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_timeout: Option<i32>,
 }
 
 impl Status {
@@ -104,6 +108,8 @@ impl Status {
                 let plain = ids.iter().enumerate().all(|(i, n)| *n as usize == i);
                 (!plain).then_some(ids)
             },
+            agent_timeout: Some(run.agent_timeout.load(std::sync::atomic::Ordering::Relaxed))
+                .filter(|t| *t != super::agent::TIMEOUT_BLOCK),
         }
     }
 }
@@ -257,6 +263,10 @@ pub struct Running {
     pub(crate) tops: Mutex<Option<TopsSeen>>,
     /// The guest agent's turn: held by the one call talking to it.
     pub(crate) agent: Mutex<()>,
+    /// How long agent calls wait for the agent's reply, in libvirt's
+    /// terms (see [`super::agent::response_wait`]); set by
+    /// `virDomainAgentSetResponseTimeout`.
+    pub(crate) agent_timeout: std::sync::atomic::AtomicI32,
 }
 
 /// Each disk's top image and node in QEMU, as this manager's own

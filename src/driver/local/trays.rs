@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use super::driver::Core;
 use super::runtime::Running;
+use crate::driver::EventKind;
 use crate::error::Result;
 use crate::model::DomainDef;
 use crate::qemu::argv::disk_device_ids;
@@ -42,6 +43,20 @@ fn trays_in(def: &DomainDef, blocks: &Value) -> Vec<(String, bool)> {
         .collect()
 }
 
+/// The alias of the drive a `DEVICE_TRAY_MOVED` event (`data`) is about
+/// and whether its tray opened. QEMU names the device by its id or, for
+/// a device without one, by its QOM path; a drive of no disk of `def`
+/// gives `None`, as libvirt ignores an event for a disk it does not know.
+fn tray_move(def: &DomainDef, data: &Value) -> Option<(String, bool)> {
+    let open = data.get("tray-open")?.as_bool()?;
+    let id = data.get("id")?.as_str()?;
+    let id = id.strip_prefix("/machine/peripheral/").unwrap_or(id);
+    let (_, alias) = super::media::removable_drives(def)
+        .into_iter()
+        .find(|(_, alias)| alias == id)?;
+    Some((alias, open))
+}
+
 impl Core {
     /// Takes the trays of `run`'s drives from QEMU; whether any differed
     /// from what the live definition said (the status file is then
@@ -70,11 +85,20 @@ impl Core {
         changed
     }
 
-    /// QEMU's `DEVICE_TRAY_MOVED`. The state is read back from QEMU
-    /// rather than taken from the event, so that an event handled late
-    /// (after a media change that opened and closed the tray) cannot
-    /// leave a tray reported open that QEMU has closed.
-    pub(crate) fn on_tray_moved(&self, run: &Running, _data: &Value) {
+    /// QEMU's `DEVICE_TRAY_MOVED`: subscribers hear of each move, as
+    /// libvirt's tray change event tells of each (an eject followed by
+    /// an insert is an open then a close). The state is read back from
+    /// QEMU rather than taken from the event, so that an event handled
+    /// late (after a media change that opened and closed the tray)
+    /// cannot leave a tray reported open that QEMU has closed.
+    pub(crate) fn on_tray_moved(&self, run: &Running, data: &Value) {
+        let moved = tray_move(&run.live_def(), data);
         self.refresh_trays(run);
+        // After the refresh, as libvirt updates the drive before it
+        // queues the event: a client told of the move reads it back.
+        if let Some((alias, open)) = moved {
+            let domain = super::monitor::handle_of(run.def.uuid, run);
+            self.emit(domain, EventKind::TrayMoved { alias, open });
+        }
     }
 }

@@ -36,6 +36,10 @@ xdr_struct! {
     pub struct SshKeysGetArgs { pub dom: super::types::Dom, pub user: String, pub flags: u32 }
     /// `remote_domain_authorized_ssh_keys_get_ret`.
     pub struct SshKeysRet { pub keys: Vec<String> }
+    /// `remote_domain_agent_set_response_timeout_args`.
+    pub struct AgentTimeoutArgs { pub dom: super::types::Dom, pub timeout: i32, pub flags: u32 }
+    /// `remote_domain_agent_set_response_timeout_ret` (`result` 0).
+    pub struct AgentTimeoutRet { pub result: i32 }
     /// `remote_domain_authorized_ssh_keys_set_args`.
     pub struct SshKeysSetArgs { pub dom: super::types::Dom, pub user: String, pub keys: Vec<String>, pub flags: u32 }
 }
@@ -95,6 +99,13 @@ pub fn set_user_password(driver: &dyn Driver, a: SetUserPasswordArgs) -> Result<
         &password,
         a.flags & PASSWORD_ENCRYPTED != 0,
     )
+}
+
+/// `virDomainAgentSetResponseTimeout`.
+pub fn set_response_timeout(driver: &dyn Driver, a: AgentTimeoutArgs) -> Result<AgentTimeoutRet> {
+    check_flags(a.flags, 0, "virDomainAgentSetResponseTimeout")?;
+    driver.set_agent_timeout(&Domain::from(&a.dom), a.timeout)?;
+    Ok(AgentTimeoutRet { result: 0 })
 }
 
 /// `virDomainAuthorizedSSHKeysGet`.
@@ -216,6 +227,7 @@ pub fn guest_info(driver: &dyn Driver, a: GuestInfoArgs) -> Result<GuestInfoRet>
                 GuestValue::Int(n) => ParamValue::Int(n),
                 GuestValue::UInt(n) => ParamValue::UInt(n),
                 GuestValue::ULLong(n) => ParamValue::ULLong(n),
+                GuestValue::Bool(b) => ParamValue::Boolean(b),
                 other => ParamValue::String(format!("{other:?}")),
             };
             TypedParam { field, value }

@@ -817,6 +817,7 @@ impl Handler for LvCalls<'_> {
     calls_in! { hostcaps:
         connect_get_cpu_model_names(CpuModelNamesArgs) -> CpuModelNamesRet = cpu_model_names;
         connect_domain_xml_to_native(XmlToNativeArgs) -> XmlToNativeRet = xml_to_native;
+        node_get_sev_info(SevInfoArgs) -> SevInfoRet = sev_info;
     }
     free_calls! {
         connect_get_storage_pool_capabilities(PoolCapsArgs) -> PoolCapsRet = hostcaps::pool_capabilities;
@@ -836,6 +837,7 @@ impl Handler for LvCalls<'_> {
         domain_set_user_password(SetUserPasswordArgs) -> () = set_user_password;
         domain_authorized_ssh_keys_get(SshKeysGetArgs) -> SshKeysRet = ssh_keys_get;
         domain_authorized_ssh_keys_set(SshKeysSetArgs) -> () = ssh_keys_set;
+        domain_agent_set_response_timeout(AgentTimeoutArgs) -> AgentTimeoutRet = set_response_timeout;
     }
     calls_in! { drives:
         domain_get_block_io_tune(BlockIoTuneArgs) -> ParamsRet = block_io_tune;

@@ -21,7 +21,7 @@ use super::values::check_flags;
 use super::xdr::Xdr;
 use super::xdr::xdr_struct;
 use crate::driver::error::{Error, ErrorCode, Result};
-use crate::driver::{Domain, Driver};
+use crate::driver::{Domain, DomainState, Driver};
 use crate::model::{BandwidthRate, NumaMode, PerfEventName, parse_cpuset};
 
 xdr_struct! {
@@ -141,10 +141,19 @@ pub fn perf_events(driver: &dyn Driver, a: DomParamsArgs) -> Result<DomParamsRet
 }
 
 /// `virDomainGetLaunchSecurityInfo`: nothing for a domain without
-/// `<launchSecurity>`; a SEV guest's launch measurement is not read.
+/// `<launchSecurity>`; of a SEV domain that is not running, libvirt's
+/// `VIR_ERR_OPERATION_INVALID` "domain is not running"; a running SEV
+/// guest's launch measurement is not read.
 pub fn launch_security_info(driver: &dyn Driver, a: DomParamsArgs) -> Result<DomParamsRet> {
     check_flags(a.flags, flag::STRING_OKAY, "virDomainGetLaunchSecurityInfo")?;
-    let def = one_def(driver, &Domain::from(&a.dom), 0)?;
+    let dom = Domain::from(&a.dom);
+    let def = one_def(driver, &dom, 0)?;
+    if def.launch_security.is_some() && driver.info(&dom)?.state == DomainState::Shutoff {
+        return Err(Error::new(
+            ErrorCode::OperationInvalid,
+            "Requested operation is not valid: domain is not running",
+        ));
+    }
     if def.launch_security.is_some() {
         return Err(Error::new(
             ErrorCode::NoSupport,

@@ -498,6 +498,8 @@ procedures! {
         424 DomainAuthorizedSshKeysGet domain_authorized_ssh_keys_get(SshKeysGetArgs) -> SshKeysRet, rw, Job;
         /// `virDomainAuthorizedSSHKeysSet`.
         425 DomainAuthorizedSshKeysSet domain_authorized_ssh_keys_set(SshKeysSetArgs) -> (), rw, Job;
+        /// `virDomainAgentSetResponseTimeout`: no agent call, so no job.
+        420 DomainAgentSetResponseTimeout domain_agent_set_response_timeout(AgentTimeoutArgs) -> AgentTimeoutRet, rw, Prio;
 
         // A disk's throttle and a domain's disk errors, the running QEMU's
         // through the driver; bodies in `drives.rs`.
@@ -514,6 +516,8 @@ procedures! {
         /// `virConnectDomainXMLToNative`: qemu-argv; libvirt allows it
         /// on a read-write connection only.
         136 ConnectDomainXmlToNative connect_domain_xml_to_native(XmlToNativeArgs) -> XmlToNativeRet, rw, Job;
+        /// `virNodeGetSEVInfo`.
+        395 NodeGetSevInfo node_get_sev_info(SevInfoArgs) -> SevInfoRet, ro, Job;
 
         // A disk's throttle changed, the domain's threads, its scheduler,
         // the host's SMBIOS, the migration speed, and peeks; bodies in

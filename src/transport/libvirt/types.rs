@@ -13,8 +13,9 @@ pub use super::absent::{
 };
 /// The guest agent procedures' shapes, with the others.
 pub use super::agent::{
-    FsCountRet, FsFreezeArgs, FsInfo, FsInfoRet, GuestInfoArgs, GuestInfoRet, SetTimeArgs,
-    SetUserPasswordArgs, SshKeysGetArgs, SshKeysRet, SshKeysSetArgs, TimeRet,
+    AgentTimeoutArgs, AgentTimeoutRet, FsCountRet, FsFreezeArgs, FsInfo, FsInfoRet, GuestInfoArgs,
+    GuestInfoRet, SetTimeArgs, SetUserPasswordArgs, SshKeysGetArgs, SshKeysRet, SshKeysSetArgs,
+    TimeRet,
 };
 /// The block job procedures' shapes, with the others.
 pub use super::blockjobs::{
@@ -35,7 +36,8 @@ pub use super::drives::{
 /// The shapes of the CPU models and pool capabilities procedures, with
 /// the others.
 pub use super::hostcaps::{
-    CpuModelNamesArgs, CpuModelNamesRet, PoolCapsArgs, PoolCapsRet, XmlToNativeArgs, XmlToNativeRet,
+    CpuModelNamesArgs, CpuModelNamesRet, PoolCapsArgs, PoolCapsRet, SevInfoArgs, SevInfoRet,
+    XmlToNativeArgs, XmlToNativeRet,
 };
 /// The host facts procedures' shapes, with the others.
 pub use super::hostfacts::{
@@ -339,6 +341,9 @@ xdr_struct! {
     pub struct LifecycleMsg { pub callback_id: i32, pub dom: Dom, pub event: i32, pub detail: i32 }
     /// `remote_domain_event_callback_reboot_msg`.
     pub struct RebootMsg { pub callback_id: i32, pub dom: Dom }
+    /// `remote_domain_event_callback_tray_change_msg`: `reason` is a
+    /// `virDomainEventTrayChangeType`.
+    pub struct TrayChangeMsg { pub callback_id: i32, pub dom: Dom, pub dev_alias: String, pub reason: i32 }
 }
 
 impl From<&Domain> for Dom {

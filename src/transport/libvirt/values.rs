@@ -85,11 +85,29 @@ pub mod event_id {
     #![allow(missing_docs)]
     pub const LIFECYCLE: i32 = 0;
     pub const REBOOT: i32 = 1;
+    pub const TRAY_CHANGE: i32 = 10;
     /// The events qvirtd sends: a subscription to another is refused
     /// rather than left silent.
-    pub const SENT: [i32; 2] = [LIFECYCLE, REBOOT];
+    pub const SENT: [i32; 3] = [LIFECYCLE, REBOOT, TRAY_CHANGE];
     /// One past the last event id libvirt 9.0 knows.
     pub const LAST: i32 = 27;
+}
+
+/// The procedures of the event messages sent to a callback
+/// (`REMOTE_PROC_DOMAIN_EVENT_CALLBACK_*`), for the server that sends
+/// them and the client that reads them.
+pub mod event_proc {
+    #![allow(missing_docs)]
+    pub const LIFECYCLE: i32 = 318;
+    pub const REBOOT: i32 = 319;
+    pub const TRAY_CHANGE: i32 = 328;
+}
+
+/// `virDomainEventTrayChangeType`.
+pub mod tray {
+    #![allow(missing_docs)]
+    pub const OPEN: i32 = 0;
+    pub const CLOSE: i32 = 1;
 }
 
 /// `virDomainEventType`s.
@@ -117,21 +135,26 @@ const STOPPED: &[(StateReason, i32)] = &[
 /// The start details (`virDomainEventStartedDetailType`).
 const STARTED: &[(StateReason, i32)] = &[(StateReason::Booted, 0), (StateReason::Restored, 2)];
 
-/// What a lifecycle event is in libvirt's terms: the event id of the
-/// callback it goes to, then `(event, detail)` for a lifecycle event.
-pub fn event_code(kind: EventKind) -> (i32, i32, i32) {
+/// What an event is in libvirt's terms: the event id of the callback it
+/// goes to, then `(event, detail)` for a lifecycle event, or the reason
+/// (`tray::OPEN`, `tray::CLOSE`) and 0 for a tray change.
+pub fn event_code(kind: &EventKind) -> (i32, i32, i32) {
     let detail = |table: &[(StateReason, i32)], r: StateReason| {
         table.iter().find(|(x, _)| *x == r).map_or(0, |(_, n)| *n)
     };
     match kind {
         EventKind::Defined => (event_id::LIFECYCLE, event::DEFINED, 0),
         EventKind::Undefined => (event_id::LIFECYCLE, event::UNDEFINED, 0),
-        EventKind::Started(r) => (event_id::LIFECYCLE, event::STARTED, detail(STARTED, r)),
+        EventKind::Started(r) => (event_id::LIFECYCLE, event::STARTED, detail(STARTED, *r)),
         EventKind::Suspended => (event_id::LIFECYCLE, event::SUSPENDED, 0),
         EventKind::Resumed => (event_id::LIFECYCLE, event::RESUMED, 0),
         EventKind::Shutdown => (event_id::LIFECYCLE, event::SHUTDOWN, 0),
-        EventKind::Stopped(r) => (event_id::LIFECYCLE, event::STOPPED, detail(STOPPED, r)),
+        EventKind::Stopped(r) => (event_id::LIFECYCLE, event::STOPPED, detail(STOPPED, *r)),
         EventKind::Reset => (event_id::REBOOT, 0, 0),
+        EventKind::TrayMoved { open, .. } => {
+            let reason = if *open { tray::OPEN } else { tray::CLOSE };
+            (event_id::TRAY_CHANGE, reason, 0)
+        }
     }
 }
 
@@ -313,10 +336,10 @@ mod tests {
             EventKind::Stopped(Saved),
             EventKind::Stopped(Failed),
         ] {
-            let (id, e, d) = event_code(k);
+            let (id, e, d) = event_code(&k);
             assert_eq!(id, event_id::LIFECYCLE);
             assert_eq!(lifecycle_kind(e, d), Some(k));
         }
-        assert_eq!(event_code(EventKind::Reset).0, event_id::REBOOT);
+        assert_eq!(event_code(&EventKind::Reset).0, event_id::REBOOT);
     }
 }

@@ -1,7 +1,8 @@
 //! The guest agent's calls as libvirt's calls, the ones virsh makes for
 //! `domhostname`, `domtime`, `domfsfreeze`, `domfsthaw`, `domfsinfo`,
 //! `guestinfo`, `set-user-password`, `*-user-sshkeys`,
-//! `qemu-agent-command` and the agent modes of `shutdown` and `reboot`.
+//! `qemu-agent-command`, `guest-agent-timeout` and the agent modes of
+//! `shutdown` and `reboot`.
 
 use super::conn::Conn;
 use crate::driver::error::{Error, ErrorCode, Result};
@@ -78,6 +79,7 @@ pub(super) fn agent_call(c: &Conn, d: &Domain, call: AgentCall) -> Result<AgentA
                             ParamValue::Int(n) => GuestValue::Int(n),
                             ParamValue::UInt(n) => GuestValue::UInt(n),
                             ParamValue::ULLong(n) => GuestValue::ULLong(n),
+                            ParamValue::Boolean(b) => GuestValue::Bool(b),
                             other => GuestValue::Text(format!("{other:?}")),
                         };
                         (p.field, v)
@@ -143,6 +145,14 @@ pub(super) fn agent_call(c: &Conn, d: &Domain, call: AgentCall) -> Result<AgentA
             let ret: AgentCommandRet =
                 crate::transport::libvirt::xdr::from_bytes(&body, "reply to the agent command")?;
             AgentAnswer::Reply(ret.result)
+        }
+        AgentCall::SetResponseTimeout(timeout) => {
+            c.domain_agent_set_response_timeout(AgentTimeoutArgs {
+                dom: dom.clone(),
+                timeout,
+                flags: 0,
+            })?;
+            AgentAnswer::Done
         }
         other => {
             return Err(Error::new(

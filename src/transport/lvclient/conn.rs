@@ -22,17 +22,12 @@ use crate::transport::libvirt::frame::{
     LibvirtCode, MAX_MESSAGE, REMOTE_PROGRAM, RemoteError, Status, Type, code,
 };
 use crate::transport::libvirt::procedures::{Call, Caller, Reply};
-use crate::transport::libvirt::types::{LifecycleMsg, RebootMsg};
-use crate::transport::libvirt::values::lifecycle_kind;
+use crate::transport::libvirt::types::{LifecycleMsg, RebootMsg, TrayChangeMsg};
+use crate::transport::libvirt::values::{event_proc, lifecycle_kind, tray};
 use crate::transport::libvirt::xdr::from_bytes;
 
 /// `QEMU_PROGRAM`: libvirt's program of QEMU-specific calls.
 pub const QEMU_PROGRAM: u32 = 0x2000_8087;
-
-/// `REMOTE_PROC_DOMAIN_EVENT_CALLBACK_LIFECYCLE`.
-const EVENT_LIFECYCLE: i32 = 318;
-/// `REMOTE_PROC_DOMAIN_EVENT_CALLBACK_REBOOT`.
-const EVENT_REBOOT: i32 = 319;
 
 /// A poison-safe lock: a panicked holder leaves plain data behind.
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -297,18 +292,28 @@ fn remote_error(body: &[u8]) -> Error {
 /// Hands an event message to its callback's subscriber.
 fn deliver_event(shared: &Shared, proc: i32, body: &[u8]) {
     let (id, event) = match proc {
-        EVENT_LIFECYCLE => match from_bytes::<LifecycleMsg>(body, "lifecycle event") {
+        event_proc::LIFECYCLE => match from_bytes::<LifecycleMsg>(body, "lifecycle event") {
             Ok(m) => match lifecycle_kind(m.event, m.detail) {
                 Some(kind) => (m.callback_id, Event::new(Domain::from(m.dom), kind)),
                 None => return,
             },
             Err(_) => return,
         },
-        EVENT_REBOOT => match from_bytes::<RebootMsg>(body, "reboot event") {
+        event_proc::REBOOT => match from_bytes::<RebootMsg>(body, "reboot event") {
             Ok(m) => (
                 m.callback_id,
                 Event::new(Domain::from(m.dom), EventKind::Reset),
             ),
+            Err(_) => return,
+        },
+        event_proc::TRAY_CHANGE => match from_bytes::<TrayChangeMsg>(body, "tray change event") {
+            Ok(m) => {
+                let kind = EventKind::TrayMoved {
+                    alias: m.dev_alias,
+                    open: m.reason == tray::OPEN,
+                };
+                (m.callback_id, Event::new(Domain::from(m.dom), kind))
+            }
             Err(_) => return,
         },
         _ => return,

@@ -628,7 +628,7 @@ impl Driver for LvDriver {
     fn events(&self) -> Result<Box<dyn EventStream>> {
         let (tx, rx) = channel();
         let mut ids = Vec::new();
-        for event_id in [event_id::LIFECYCLE, event_id::REBOOT] {
+        for event_id in event_id::SENT {
             let id = self
                 .conn
                 .connect_domain_event_callback_register_any(EventRegisterArgs {

@@ -30,8 +30,8 @@ use super::conn::Conn;
 use super::lv_vol::VolSlot;
 use super::reactor::Cx;
 use super::streams::{Pending, SharedConsole, Sub};
-use crate::driver::Event;
 use crate::driver::error::{Error, ErrorCode, Result};
+use crate::driver::{Event, EventKind};
 use crate::transport::libvirt::dispatch::LvCalls;
 use crate::transport::libvirt::frame::{
     self, HEADER_LEN, Header, KEEPALIVE_PING, KEEPALIVE_PONG, KEEPALIVE_PROGRAM, KEEPALIVE_VERSION,
@@ -40,7 +40,7 @@ use crate::transport::libvirt::frame::{
 use crate::transport::libvirt::procedures::{Call, Class, Procedure, Reply, Session, dispatch};
 use crate::transport::libvirt::storage::sparse_stream;
 use crate::transport::libvirt::types::*;
-use crate::transport::libvirt::values::{self, CONNECT_RO, event_id, feature};
+use crate::transport::libvirt::values::{self, CONNECT_RO, event_id, event_proc, feature};
 use crate::transport::libvirt::xdr::{from_bytes, to_bytes};
 
 /// Bytes of console input one console may hold while a write is in
@@ -451,7 +451,7 @@ impl Session for LoopSession<'_> {
             return Err(Error::new(
                 ErrorCode::NoSupport,
                 format!(
-                    "qvirtd sends lifecycle and reboot events only, not events of ID {}",
+                    "qvirtd sends lifecycle, reboot and tray change events only, not events of ID {}",
                     a.event_id
                 ),
             ));
@@ -702,7 +702,7 @@ pub(super) fn deliver(conn: &mut Conn, events: &[Event], limit: usize) -> bool {
         return true;
     };
     for event in events {
-        let (id, kind, detail) = values::event_code(event.kind);
+        let (id, kind, detail) = values::event_code(&event.kind);
         let dom = Dom::from(&event.domain);
         for (cb, c) in &state.callbacks {
             if c.event != id || c.dom.is_some_and(|u| u != event.domain.uuid) {
@@ -711,31 +711,45 @@ pub(super) fn deliver(conn: &mut Conn, events: &[Event], limit: usize) -> bool {
             if sub.len() >= limit {
                 return false;
             }
-            let (proc, body) = if id == event_id::LIFECYCLE {
-                (
-                    318,
-                    to_bytes(&LifecycleMsg {
-                        callback_id: *cb,
-                        dom: dom.clone(),
-                        event: kind,
-                        detail,
-                    }),
-                )
-            } else {
-                (
-                    319,
-                    to_bytes(&RebootMsg {
-                        callback_id: *cb,
-                        dom: dom.clone(),
-                    }),
-                )
-            };
+            let (proc, body) = event_message(*cb, dom.clone(), &event.kind, kind, detail);
             // libvirtd sends events with serial 1.
             let msg = frame::message(&Header::remote(proc, Type::Message, 1, Status::Ok), &body);
             sub.push_frame(Pending::Frame(Arc::from(msg)));
         }
     }
     true
+}
+
+/// The procedure and body of the message that tells callback `cb` of an
+/// event of `kind` to `dom`, whose libvirt code is `(code, detail)`.
+fn event_message(cb: i32, dom: Dom, kind: &EventKind, code: i32, detail: i32) -> (i32, Vec<u8>) {
+    match kind {
+        EventKind::Reset => (
+            event_proc::REBOOT,
+            to_bytes(&RebootMsg {
+                callback_id: cb,
+                dom,
+            }),
+        ),
+        EventKind::TrayMoved { alias, .. } => (
+            event_proc::TRAY_CHANGE,
+            to_bytes(&TrayChangeMsg {
+                callback_id: cb,
+                dom,
+                dev_alias: alias.clone(),
+                reason: code,
+            }),
+        ),
+        _ => (
+            event_proc::LIFECYCLE,
+            to_bytes(&LifecycleMsg {
+                callback_id: cb,
+                dom,
+                event: code,
+                detail,
+            }),
+        ),
+    }
 }
 
 /// The keepalive deadline of `conn` passed: PING it, or, when its PINGs

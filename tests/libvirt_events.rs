@@ -1,0 +1,214 @@
+//! Domain events beyond the lifecycle, heard by unmodified clients
+//! (Debian's virsh and python3-libvirt 9.0) on a real qvirtd's libvirt
+//! socket: each cdrom tray move of a running VM, whether a media change
+//! made it or a QMP command, reaches `virsh event --event tray-change`
+//! and python's `VIR_DOMAIN_EVENT_ID_TRAY_CHANGE` callback with the
+//! drive's alias and libvirt's reason, as it reaches `qvirt event` over
+//! qvirt's own protocol, and QEMU's own `query-block` agrees with what
+//! they were told.
+
+#[allow(dead_code, unused_imports)]
+#[path = "daemon/support.rs"]
+mod support;
+
+#[path = "libvirt/lv.rs"]
+mod lv;
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::time::Duration;
+
+use lv::*;
+use support::*;
+
+const QUICK: Duration = Duration::from_secs(30);
+
+/// `REMOTE_PROC_CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY`.
+const REGISTER_ANY: i32 = 316;
+
+/// The lines a child prints, as they come.
+fn lines_of(child: &mut Child) -> Receiver<String> {
+    let stdout = child.stdout.take().expect("a piped stdout");
+    let (tx, rx) = channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    rx
+}
+
+/// Whether QEMU reports the tray of `alias` open, by `query-block`
+/// through virsh's `qemu-monitor-command`.
+fn tray_open(socket: &std::path::Path, dom: &str, alias: &str) -> bool {
+    let out = virsh_ok(
+        socket,
+        &["qemu-monitor-command", dom, r#"{"execute":"query-block"}"#],
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).expect("QMP's JSON");
+    v["return"]
+        .as_array()
+        .expect("query-block's list")
+        .iter()
+        .find(|b| b["qdev"] == alias)
+        .and_then(|b| b["tray_open"].as_bool())
+        .expect("the drive's tray state")
+}
+
+/// The listeners of one test: virsh's `event` loop, the python program
+/// and `qvirt event` on qvirt's socket, each with the lines it prints.
+struct Listeners {
+    qvirt: Child,
+    qvirt_lines: Receiver<String>,
+    virsh: Child,
+    virsh_lines: Receiver<String>,
+    python: Child,
+    python_in: Option<ChildStdin>,
+    python_lines: Receiver<String>,
+}
+
+impl Listeners {
+    /// Both listen to `dom`'s tray changes once this returns: virsh's
+    /// registration was seen to pass to the daemon (which takes it before
+    /// any later call of another client), python's call has returned.
+    fn start(daemon: &Daemon, dir: &std::path::Path, dom: &str) -> Listeners {
+        let mut qvirt = Command::new(QVIRT)
+            .args(["-v", "-c", &daemon.uri(), "event", "--domain", dom])
+            .args(["--event", "tray-change", "--loop"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("qvirt event");
+        // It says so on stderr once it listens; the rest is drained.
+        let stderr = BufReader::new(qvirt.stderr.take().expect("a piped stderr"));
+        let (tx, listening) = channel();
+        std::thread::spawn(move || {
+            for line in stderr.lines().map_while(Result::ok) {
+                if line.contains("waiting for events") {
+                    let _ = tx.send(());
+                }
+            }
+        });
+        listening.recv_timeout(QUICK).expect("qvirt event listens");
+        let qvirt_lines = lines_of(&mut qvirt);
+        let recorder = Recorder::new(&dir.join("rec.sock"), &lv_socket(dir));
+        let mut virsh = Command::new("virsh")
+            .arg("-c")
+            .arg(uri(&recorder.socket))
+            .args(["event", "--domain", dom, "--event", "tray-change", "--loop"])
+            .env("LC_ALL", "C")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("virsh event");
+        let virsh_lines = lines_of(&mut virsh);
+        wait_for("virsh's registration", QUICK, || {
+            recorder.take().contains(&REGISTER_ANY).then_some(())
+        });
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/libvirt/trays.py");
+        let mut python = Command::new(PYTHON)
+            .arg(script)
+            .arg(uri(&lv_socket(dir)))
+            .arg(dom)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("run the python3-libvirt program");
+        let python_in = python.stdin.take();
+        let python_lines = lines_of(&mut python);
+        let ready = python_lines.recv_timeout(QUICK).expect("python's READY");
+        assert_eq!(ready, "READY");
+        Listeners {
+            qvirt,
+            qvirt_lines,
+            virsh,
+            virsh_lines,
+            python,
+            python_in,
+            python_lines,
+        }
+    }
+
+    /// Checks that the next events both heard are `moves` (alias, open).
+    fn expect(&self, dom: &str, moves: &[(&str, bool)]) {
+        for (alias, open) in moves {
+            let how = if *open { "opened" } else { "closed" };
+            let line = self
+                .virsh_lines
+                .recv_timeout(QUICK)
+                .expect("virsh's event line");
+            assert_eq!(
+                line,
+                format!("event 'tray-change' for domain '{dom}' disk {alias}: {how}")
+            );
+            let line = self
+                .python_lines
+                .recv_timeout(QUICK)
+                .expect("python's event line");
+            assert_eq!(line, format!("TRAY {alias} {}", i32::from(!*open)));
+            let line = self
+                .qvirt_lines
+                .recv_timeout(QUICK)
+                .expect("qvirt's event line");
+            assert_eq!(
+                line,
+                format!("event 'tray-change' for domain '{dom}' disk {alias}: {how}")
+            );
+        }
+    }
+}
+
+impl Drop for Listeners {
+    fn drop(&mut self) {
+        for child in [&mut self.virsh, &mut self.qvirt] {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        drop(self.python_in.take());
+        let status = self.python.wait().expect("python's exit");
+        if !std::thread::panicking() {
+            assert!(status.success(), "the python program failed");
+        }
+    }
+}
+
+#[test]
+fn tray_moves_reach_virsh_and_python() {
+    let dir = TestDir::new("lvtray");
+    let daemon = Daemon::start(&dir.path, &[]);
+    let socket = lv_socket(&dir.path);
+    let xml = write_file(&dir.path, "tv.xml", &firmware_vm("tv"));
+    virsh_ok(&socket, &["create", xml.to_str().unwrap()]);
+    let iso = dir.path.join("medium.iso");
+    std::fs::write(&iso, vec![0u8; 1 << 20]).unwrap();
+    let iso = iso.to_str().unwrap();
+    let listeners = Listeners::start(&daemon, &dir.path, "tv");
+    // The firmware VM's cdrom is the IDE drive hdc: libvirt's alias
+    // ide0-1-0. A media change opens its tray and closes it again.
+    let drive = "ide0-1-0";
+    virsh_ok(&socket, &["change-media", "tv", "hdc", iso, "--insert"]);
+    listeners.expect("tv", &[(drive, true), (drive, false)]);
+    assert!(!tray_open(&socket, "tv", drive));
+    virsh_ok(&socket, &["change-media", "tv", "hdc", "--eject"]);
+    listeners.expect("tv", &[(drive, true), (drive, false)]);
+    // A move no call of qvirt's made, as a guest's eject would be.
+    let qmp = |cmd: &str| {
+        let json = format!(r#"{{"execute":"{cmd}","arguments":{{"id":"{drive}"}}}}"#);
+        virsh_ok(&socket, &["qemu-monitor-command", "tv", &json]);
+    };
+    qmp("blockdev-open-tray");
+    listeners.expect("tv", &[(drive, true)]);
+    assert!(tray_open(&socket, "tv", drive));
+    let live = virsh_ok(&socket, &["dumpxml", "tv"]);
+    assert!(live.contains("tray='open'"), "{live}");
+    qmp("blockdev-close-tray");
+    listeners.expect("tv", &[(drive, false)]);
+    assert!(!tray_open(&socket, "tv", drive));
+    drop(listeners);
+    virsh_ok(&socket, &["destroy", "tv"]);
+    drop(daemon);
+}
