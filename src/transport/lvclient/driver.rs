@@ -3,7 +3,6 @@
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
 use uuid::Uuid;
@@ -18,7 +17,7 @@ use crate::transport::client::ssh::Tunnel;
 use crate::transport::libvirt::frame::{LibvirtCode, code};
 use crate::transport::libvirt::procedures::Caller;
 use crate::transport::libvirt::types::*;
-use crate::transport::libvirt::values::{self, event_id, state_of};
+use crate::transport::libvirt::values::{self, state_of};
 
 /// `VIR_DRV_FEATURE_*` numbers the handshake asks about.
 const FEATURE_PROGRAM_KEEPALIVE: i32 = values::feature::PROGRAM_KEEPALIVE;
@@ -181,39 +180,6 @@ impl Drop for LvDriver {
         self.conn.shutdown();
         if let Some(t) = &self.tunnel {
             t.close();
-        }
-    }
-}
-
-/// Lifecycle events from libvirt's event callbacks.
-struct LvEvents {
-    conn: Arc<Conn>,
-    ids: Vec<i32>,
-    rx: Receiver<crate::driver::Event>,
-}
-
-impl EventStream for LvEvents {
-    fn next(&mut self, timeout: Duration) -> Result<Option<crate::driver::Event>> {
-        match self.rx.recv_timeout(timeout) {
-            Ok(e) => Ok(Some(e)),
-            Err(RecvTimeoutError::Timeout) => Ok(None),
-            Err(RecvTimeoutError::Disconnected) => Err(Error::new(
-                ErrorCode::Protocol,
-                "the event stream ended: the connection to the daemon closed",
-            )),
-        }
-    }
-}
-
-impl Drop for LvEvents {
-    fn drop(&mut self) {
-        for id in &self.ids {
-            self.conn.unsubscribe(*id);
-            let _ = self
-                .conn
-                .connect_domain_event_callback_deregister_any(EventDeregisterArgs {
-                    callback_id: *id,
-                });
         }
     }
 }
@@ -622,24 +588,7 @@ impl Driver for LvDriver {
     }
 
     fn events(&self) -> Result<Box<dyn EventStream>> {
-        let (tx, rx) = channel();
-        let mut ids = Vec::new();
-        for event_id in [event_id::LIFECYCLE, event_id::REBOOT] {
-            let id = self
-                .conn
-                .connect_domain_event_callback_register_any(EventRegisterArgs {
-                    event_id,
-                    dom: None,
-                })?
-                .callback_id;
-            self.conn.subscribe(id, tx.clone());
-            ids.push(id);
-        }
-        Ok(Box::new(LvEvents {
-            conn: Arc::clone(&self.conn),
-            ids,
-            rx,
-        }))
+        super::events::subscribe(&self.conn)
     }
 
     fn console(&self, d: &Domain, force: bool) -> Result<Box<dyn ConsoleStream>> {

@@ -12,6 +12,7 @@
 mod agent;
 mod conn;
 mod driver;
+mod events;
 mod jobs;
 mod resources;
 mod secrets;
