@@ -442,6 +442,23 @@ pub trait Driver: Send + Sync {
         let _ = dom;
         Err(unsupported("list the I/O threads of a running domain"))
     }
+    /// Adds, removes, pins or tunes an I/O thread of the running domain
+    /// (Running or Paused: QMP `object-add`/`object-del`, the thread's
+    /// CPU affinity, `qom-set`) and/or of its definition (`<iothreads>`,
+    /// `<iothreadids>`, `<iothreadpin>`), with libvirt's refusals: id 0,
+    /// an id in use or unknown, a thread a disk or controller uses, an
+    /// empty CPU set (`InvalidArgument`); polling settings in the
+    /// definition (`NoSupport`). Nothing changes when an error is
+    /// returned.
+    fn change_iothread(
+        &self,
+        dom: &Domain,
+        change: &super::IoThreadChange,
+        flags: ModifyFlags,
+    ) -> Result<()> {
+        let _ = (dom, change, flags);
+        Err(unsupported("change the I/O threads of a domain"))
+    }
     /// `size` bytes of disk `disk` (its target or file) from `offset`
     /// (libvirt's `virDomainBlockPeek`), read from its source on the
     /// host: raw images only (`NoSupport` for another format); fewer

@@ -468,3 +468,65 @@ pub struct DiskRuntime {
     /// empty when QEMU keeps none (the disk stops on no error).
     pub io_status: String,
 }
+
+/// A change of a domain's I/O threads (virsh's `iothreadadd`,
+/// `iothreaddel`, `iothreadpin` and `iothreadset`), by thread id.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IoThreadChange {
+    /// Adds I/O thread `id`.
+    Add(u32),
+    /// Removes I/O thread `id`; no disk or controller may use it.
+    Remove(u32),
+    /// Lets I/O thread `id` run on the host CPUs given only
+    /// (`<iothreadpin>`).
+    Pin(u32, Vec<u32>),
+    /// Tunes I/O thread `id`'s event loop and worker pool.
+    Tune(u32, IoThreadParams),
+}
+
+impl IoThreadChange {
+    /// The thread the change is about.
+    pub fn id(&self) -> u32 {
+        match self {
+            IoThreadChange::Add(id)
+            | IoThreadChange::Remove(id)
+            | IoThreadChange::Pin(id, _)
+            | IoThreadChange::Tune(id, _) => *id,
+        }
+    }
+}
+
+/// The settings of an I/O thread that `iothreadset` changes (libvirt's
+/// `VIR_DOMAIN_IOTHREAD_*`); `None` leaves one as it is. The polling
+/// settings exist only in the running QEMU; the pool bounds are
+/// `<iothread thread_pool_min thread_pool_max>` as well (-1: QEMU's
+/// default, in the definition only).
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct IoThreadParams {
+    /// `poll-max-ns`: the longest a polling interval may be (0: no
+    /// polling).
+    pub poll_max_ns: Option<u64>,
+    /// `poll-grow`: the factor a polling interval grows by (0: QEMU's).
+    pub poll_grow: Option<u32>,
+    /// `poll-shrink`: the divisor a polling interval shrinks by (0:
+    /// QEMU's).
+    pub poll_shrink: Option<u32>,
+    /// `thread-pool-min`: worker threads kept when idle.
+    pub thread_pool_min: Option<i32>,
+    /// `thread-pool-max`: the most worker threads.
+    pub thread_pool_max: Option<i32>,
+}
+
+impl IoThreadParams {
+    /// Whether it changes nothing.
+    pub fn is_empty(&self) -> bool {
+        *self == IoThreadParams::default()
+    }
+
+    /// Whether it changes what only the running QEMU holds.
+    pub fn polls(&self) -> bool {
+        self.poll_max_ns.is_some() || self.poll_grow.is_some() || self.poll_shrink.is_some()
+    }
+}

@@ -678,6 +678,18 @@ impl Handler for DriverCalls<'_> {
         Ok(threads.into_iter().map(|t| (t.id, t.cpus)).collect())
     }
 
+    fn change_iothread(
+        &mut self,
+        (d, change, flags): (
+            WireDomain,
+            super::types_threads::WireIoThreadChange,
+            WireModifyFlags,
+        ),
+    ) -> Result<()> {
+        self.driver
+            .change_iothread(&dom(d), &change.into(), flags.into())
+    }
+
     fn set_block_iotune(
         &mut self,
         (d, disk, limits, group, flags): (

@@ -28,6 +28,7 @@ use super::types::{
     WireSecretUsage, WireSnapshot, WireSnapshotInfo, WireVolume, WireVolumeInfo,
 };
 use super::types_agent::{WireAgentAnswer, WireAgentCall};
+use super::types_threads::WireIoThreadChange;
 use super::wire::{WireError, dec, enc};
 use crate::driver::XmlFlags;
 use crate::error::{Error, ErrorCode, Result};
@@ -505,6 +506,8 @@ procedures! {
     /// `Driver::agent_call` (domain, call). Read-only only for reading
     /// calls, as libvirt's agent calls.
     114 AgentCall agent_call((WireDomain, WireAgentCall)) -> WireAgentAnswer, {ro_unless agent_changes => "guest agent calls other than the host name need a read-write connection"}, Job;
+    /// `Driver::change_iothread` (domain, change, flags).
+    115 ChangeIothread change_iothread((WireDomain, WireIoThreadChange, WireModifyFlags)) -> (), rw, Job;
 }
 
 /// The highest procedure number this build knows (the table is numbered

@@ -296,6 +296,7 @@ pub fn reply_for(procedure: u32) -> Reply {
         113 => Reply::MemoryPeek(Bytes(vec![1, 2, 3])),
         107 => Reply::DomainXmlToNative("/usr/bin/qemu-system-x86_64 -name guest=a".into()),
         114 => Reply::AgentCall(WireAgentAnswer::Time(1_796_546_087, 250_000_000)),
+        115 => Reply::ChangeIothread(()),
         106 => Reply::DiskRuntime(vec![WireDiskRuntime {
             target: "vda".into(),
             iotune: vec![1_048_576, 0, 0, 0, 0, 300],
@@ -457,5 +458,6 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         Reply::DiskRuntime(_) => "disk_runtime",
         Reply::DomainXmlToNative(_) => "text",
         Reply::AgentCall(_) => "agent_answer",
+        Reply::ChangeIothread(()) => "unit",
     }
 }

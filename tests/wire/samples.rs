@@ -11,6 +11,7 @@ mod replies;
 pub use replies::{reply_for, reply_shape};
 
 use qvirt::transport::types_agent::{WireAgentAnswer, WireAgentCall};
+use qvirt::transport::types_threads::WireIoThreadChange;
 use qvirt::transport::wire::{
     Bytes, Call, Frame, Header, Kind, PROTOCOL_VERSION, Procedure, Reply, StreamMsg,
     WireBalloonStats, WireBlockStats, WireCompletedJob, WireDomain, WireError, WireEvent,
@@ -444,6 +445,14 @@ pub fn calls() -> Vec<Call> {
         Call::BlockPeek((d(), "vda".into(), 512, 16)),
         Call::MemoryPeek((d(), 0x1000, 16, true)),
         Call::AgentCall((d(), WireAgentCall::FsFreeze(vec!["/mnt/d".into()]))),
+        Call::ChangeIothread((
+            d(),
+            WireIoThreadChange::Pin(2, vec![0, 3]),
+            WireModifyFlags {
+                live: true,
+                config: false,
+            },
+        )),
     ]
 }
 
@@ -566,6 +575,7 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::BlockPeek(..) => "block_peek",
         Call::MemoryPeek(..) => "memory_peek",
         Call::AgentCall(..) => "agent_call",
+        Call::ChangeIothread(..) => "change_iothread",
     }
 }
 

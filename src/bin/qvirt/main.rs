@@ -25,6 +25,7 @@ mod resources;
 mod secrets;
 mod snapshots;
 mod storage;
+mod threads;
 mod tune;
 mod xpath;
 
@@ -166,6 +167,7 @@ fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Re
         Command::Secret(c) => secrets::run(ctx, c),
         Command::Agent(c) => agent::run(ctx, c),
         Command::Tune(c) => tune::run(ctx, c),
+        Command::Thread(c) => threads::run(ctx, c),
         Command::List(args) => query::list(ctx, &args),
         Command::Edit(d) => edit::run(ctx, &d.domain),
         Command::SetMem { dom, size, at } => resources::setmem(

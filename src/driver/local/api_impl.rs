@@ -581,6 +581,16 @@ impl Driver for LocalDriver {
         self.core.iothreads(&self.core.resolve(dom)?)
     }
 
+    fn change_iothread(
+        &self,
+        dom: &Domain,
+        change: &crate::driver::IoThreadChange,
+        flags: ModifyFlags,
+    ) -> Result<()> {
+        self.core
+            .change_iothread(&self.core.resolve(dom)?, change, flags)
+    }
+
     fn set_block_iotune(
         &self,
         dom: &Domain,

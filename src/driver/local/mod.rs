@@ -19,6 +19,7 @@ mod helper_procs;
 mod hostcheck;
 mod hotplug;
 mod incoming;
+mod iothreads;
 mod iotune;
 mod jobs;
 mod launch;

@@ -908,6 +908,17 @@ impl Driver for SocketDriver {
             .collect())
     }
 
+    fn change_iothread(
+        &self,
+        dom: &Domain,
+        change: &crate::driver::IoThreadChange,
+        flags: ModifyFlags,
+    ) -> Result<()> {
+        let change = change.clone().into();
+        self.rpc()
+            .change_iothread((wire(dom), change, flags.into()))
+    }
+
     fn set_block_iotune(
         &self,
         dom: &Domain,

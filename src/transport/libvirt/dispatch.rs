@@ -844,6 +844,10 @@ impl Handler for LvCalls<'_> {
     }
     calls_in! { threads:
         domain_get_iothread_info(IoThreadInfoArgs) -> IoThreadInfoRet = get_iothread_info;
+        domain_add_iothread(IoThreadIdArgs) -> () = add_iothread;
+        domain_del_iothread(IoThreadIdArgs) -> () = del_iothread;
+        domain_pin_iothread(PinIoThreadArgs) -> () = pin_iothread;
+        domain_set_iothread_params(SetIoThreadParamsArgs) -> () = set_iothread_params;
     }
     calls_in! { sched:
         domain_get_scheduler_type(DomArgs) -> SchedTypeRet = scheduler_type;

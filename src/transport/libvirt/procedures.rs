@@ -544,6 +544,16 @@ procedures! {
         /// `virDomainMigrateGetMaxSpeed`; libvirt allows it on a
         /// read-write connection only.
         242 DomainMigrateGetMaxSpeed domain_migrate_get_max_speed(MaxSpeedArgs) -> MaxSpeedRet, rw, Quick;
+
+        // A domain's I/O threads changed; bodies in `threads.rs`.
+        /// `virDomainAddIOThread`.
+        355 DomainAddIothread domain_add_iothread(IoThreadIdArgs) -> (), rw, Job;
+        /// `virDomainDelIOThread`.
+        356 DomainDelIothread domain_del_iothread(IoThreadIdArgs) -> (), rw, Job;
+        /// `virDomainPinIOThread`.
+        352 DomainPinIothread domain_pin_iothread(PinIoThreadArgs) -> (), rw, Job;
+        /// `virDomainSetIOThreadParams`.
+        402 DomainSetIothreadParams domain_set_iothread_params(SetIoThreadParamsArgs) -> (), rw, Job;
     }
     host {
         // The host's network interfaces, as libvirt's udev interface

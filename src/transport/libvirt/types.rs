@@ -82,7 +82,10 @@ pub use super::snapshots::{
 /// The host SMBIOS procedure's shapes, with the others.
 pub use super::sysinfo::{SysinfoArgs, SysinfoRet};
 /// The I/O thread procedure's shapes, with the others.
-pub use super::threads::{IoThread, IoThreadInfoArgs, IoThreadInfoRet};
+pub use super::threads::{
+    IoThread, IoThreadIdArgs, IoThreadInfoArgs, IoThreadInfoRet, PinIoThreadArgs,
+    SetIoThreadParamsArgs,
+};
 /// The `<memtune>` and `<blkiotune>` procedures' shapes, with the others.
 pub use super::tunables::{SetTunableArgs, TunableArgs};
 /// The shapes of the vCPU placement and host CPU procedures, with the

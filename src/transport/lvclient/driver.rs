@@ -882,6 +882,10 @@ impl Driver for LvDriver {
         super::resources::iothreads(&self.conn, d)
     }
 
+    fn change_iothread(&self, d: &Domain, c: &IoThreadChange, f: ModifyFlags) -> Result<()> {
+        super::resources::change_iothread(&self.conn, d, c, f)
+    }
+
     fn set_block_iotune(
         &self,
         d: &Domain,

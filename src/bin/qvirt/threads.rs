@@ -1,0 +1,125 @@
+//! `iothreadadd`, `iothreaddel`, `iothreadpin` and `iothreadset`, as
+//! virsh's: each changes the running domain (QEMU's I/O thread objects
+//! and threads) and/or its definition by `--live`, `--config`,
+//! `--current`.
+
+use clap::Subcommand;
+use qvirt::driver::{IoThreadChange, IoThreadParams};
+use qvirt::model::parse_cpuset;
+use qvirt::{Error, ErrorCode, Result};
+
+use crate::Ctx;
+use crate::args::{DomArg, WhereArgs};
+use crate::resources::modify_flags;
+
+/// The I/O thread verbs.
+#[derive(Debug, Subcommand)]
+pub enum ThreadCommand {
+    /// Add an I/O thread to the domain.
+    #[command(name = "iothreadadd")]
+    Iothreadadd {
+        #[command(flatten)]
+        dom: DomArg,
+        /// The new thread's id (1 or more, unused).
+        id: u32,
+        #[command(flatten)]
+        at: WhereArgs,
+    },
+    /// Remove an I/O thread no disk or controller uses.
+    #[command(name = "iothreaddel")]
+    Iothreaddel {
+        #[command(flatten)]
+        dom: DomArg,
+        /// The thread's id.
+        id: u32,
+        #[command(flatten)]
+        at: WhereArgs,
+    },
+    /// Let an I/O thread run on the given host CPUs only.
+    #[command(name = "iothreadpin")]
+    Iothreadpin {
+        #[command(flatten)]
+        dom: DomArg,
+        /// The thread's id.
+        iothread: u32,
+        /// The host CPUs, as a list (`0-3,^2`).
+        cpulist: String,
+        #[command(flatten)]
+        at: WhereArgs,
+    },
+    /// Tune an I/O thread: its polling (running QEMU only) and its pool
+    /// of worker threads.
+    #[command(name = "iothreadset")]
+    Iothreadset {
+        #[command(flatten)]
+        dom: DomArg,
+        /// The thread's id.
+        id: u32,
+        /// The longest polling interval, in ns (0: no polling).
+        #[arg(long)]
+        poll_max_ns: Option<u64>,
+        /// The factor a polling interval grows by (0: QEMU's).
+        #[arg(long)]
+        poll_grow: Option<u32>,
+        /// The divisor a polling interval shrinks by (0: QEMU's).
+        #[arg(long)]
+        poll_shrink: Option<u32>,
+        /// Worker threads kept when idle (-1: QEMU's default).
+        #[arg(long, allow_hyphen_values = true)]
+        thread_pool_min: Option<i32>,
+        /// The most worker threads (-1: QEMU's default).
+        #[arg(long, allow_hyphen_values = true)]
+        thread_pool_max: Option<i32>,
+        #[command(flatten)]
+        at: WhereArgs,
+    },
+}
+
+/// Runs one I/O thread verb.
+pub fn run(ctx: &mut Ctx, command: ThreadCommand) -> Result<()> {
+    let (dom, change, at) = match command {
+        ThreadCommand::Iothreadadd { dom, id, at } => (dom, IoThreadChange::Add(id), at),
+        ThreadCommand::Iothreaddel { dom, id, at } => (dom, IoThreadChange::Remove(id), at),
+        ThreadCommand::Iothreadpin {
+            dom,
+            iothread,
+            cpulist,
+            at,
+        } => {
+            let cpus = parse_cpuset(&cpulist).ok_or_else(|| {
+                Error::new(
+                    ErrorCode::InvalidArgument,
+                    format!("cpulist '{cpulist}' is not a CPU list (0-3,^2)"),
+                )
+            })?;
+            (dom, IoThreadChange::Pin(iothread, cpus), at)
+        }
+        ThreadCommand::Iothreadset {
+            dom,
+            id,
+            poll_max_ns,
+            poll_grow,
+            poll_shrink,
+            thread_pool_min,
+            thread_pool_max,
+            at,
+        } => {
+            let mut p = IoThreadParams::default();
+            p.poll_max_ns = poll_max_ns;
+            p.poll_grow = poll_grow;
+            p.poll_shrink = poll_shrink;
+            p.thread_pool_min = thread_pool_min;
+            p.thread_pool_max = thread_pool_max;
+            if p.is_empty() {
+                return Err(Error::new(
+                    ErrorCode::InvalidArgument,
+                    "iothreadset needs at least one setting to change",
+                ));
+            }
+            (dom, IoThreadChange::Tune(id, p), at)
+        }
+    };
+    let flags = modify_flags(at.live, at.config, at.current)?;
+    let d = ctx.domain(&dom.domain)?;
+    ctx.driver()?.change_iothread(&d, &change, flags)
+}

@@ -1,0 +1,67 @@
+//! The wire twin of a change of I/O threads ([`IoThreadChange`]).
+//! Variants are append-only, as in [`super::types`].
+
+use serde::{Deserialize, Serialize};
+
+use crate::driver::{IoThreadChange, IoThreadParams};
+
+/// An [`IoThreadParams`].
+#[allow(missing_docs)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireIoThreadParams {
+    pub poll_max_ns: Option<u64>,
+    pub poll_grow: Option<u32>,
+    pub poll_shrink: Option<u32>,
+    pub thread_pool_min: Option<i32>,
+    pub thread_pool_max: Option<i32>,
+}
+
+/// An [`IoThreadChange`].
+#[allow(missing_docs)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WireIoThreadChange {
+    Add(u32),
+    Remove(u32),
+    Pin(u32, Vec<u32>),
+    Tune(u32, WireIoThreadParams),
+}
+
+impl From<IoThreadChange> for WireIoThreadChange {
+    fn from(c: IoThreadChange) -> WireIoThreadChange {
+        match c {
+            IoThreadChange::Add(id) => WireIoThreadChange::Add(id),
+            IoThreadChange::Remove(id) => WireIoThreadChange::Remove(id),
+            IoThreadChange::Pin(id, cpus) => WireIoThreadChange::Pin(id, cpus),
+            IoThreadChange::Tune(id, p) => WireIoThreadChange::Tune(
+                id,
+                WireIoThreadParams {
+                    poll_max_ns: p.poll_max_ns,
+                    poll_grow: p.poll_grow,
+                    poll_shrink: p.poll_shrink,
+                    thread_pool_min: p.thread_pool_min,
+                    thread_pool_max: p.thread_pool_max,
+                },
+            ),
+        }
+    }
+}
+
+impl From<WireIoThreadChange> for IoThreadChange {
+    fn from(c: WireIoThreadChange) -> IoThreadChange {
+        match c {
+            WireIoThreadChange::Add(id) => IoThreadChange::Add(id),
+            WireIoThreadChange::Remove(id) => IoThreadChange::Remove(id),
+            WireIoThreadChange::Pin(id, cpus) => IoThreadChange::Pin(id, cpus),
+            WireIoThreadChange::Tune(id, p) => IoThreadChange::Tune(
+                id,
+                IoThreadParams {
+                    poll_max_ns: p.poll_max_ns,
+                    poll_grow: p.poll_grow,
+                    poll_shrink: p.poll_shrink,
+                    thread_pool_min: p.thread_pool_min,
+                    thread_pool_max: p.thread_pool_max,
+                },
+            ),
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//! The samples of the calls that change a domain's I/O threads and its
+//! lifecycle actions (see `samples.rs`).
+
+use qvirt::transport::libvirt::procedures::{Call, Procedure, Reply};
+use qvirt::transport::libvirt::types::*;
+use qvirt::transport::libvirt::xdr::Opaque;
+
+/// The procedures whose samples are here.
+macro_rules! change_procedures {
+    () => {
+        Procedure::DomainAddIothread
+            | Procedure::DomainDelIothread
+            | Procedure::DomainPinIothread
+            | Procedure::DomainSetIothreadParams
+    };
+}
+pub(crate) use change_procedures;
+
+/// The sample call of procedure `p`.
+pub fn call(p: Procedure) -> Call {
+    use Procedure as P;
+    let id = |iothread_id| IoThreadIdArgs {
+        dom: super::dom(),
+        iothread_id,
+        flags: 3,
+    };
+    match p {
+        P::DomainAddIothread => Call::DomainAddIothread(id(4)),
+        P::DomainDelIothread => Call::DomainDelIothread(id(2)),
+        P::DomainPinIothread => Call::DomainPinIothread(PinIoThreadArgs {
+            dom: super::dom(),
+            iothreads_id: 1,
+            cpumap: Opaque(vec![5]),
+            flags: 1,
+        }),
+        P::DomainSetIothreadParams => Call::DomainSetIothreadParams(SetIoThreadParamsArgs {
+            dom: super::dom(),
+            iothread_id: 1,
+            params: vec![TypedParam {
+                field: "poll_max_ns".into(),
+                value: ParamValue::ULLong(32768),
+            }],
+            flags: 1,
+        }),
+        other => panic!("{other:?} has no sample here"),
+    }
+}
+
+/// The sample reply to procedure `p`.
+pub fn reply(p: Procedure) -> Reply {
+    use Procedure as P;
+    match p {
+        P::DomainAddIothread => Reply::DomainAddIothread(()),
+        P::DomainDelIothread => Reply::DomainDelIothread(()),
+        P::DomainPinIothread => Reply::DomainPinIothread(()),
+        P::DomainSetIothreadParams => Reply::DomainSetIothreadParams(()),
+        other => panic!("{other:?} has no sample here"),
+    }
+}
