@@ -459,6 +459,22 @@ pub trait Driver: Send + Sync {
         let _ = (dom, change, flags);
         Err(unsupported("change the I/O threads of a domain"))
     }
+    /// Sets what the guest's power-off, reboot or crash does (virsh's
+    /// `set-lifecycle-action`) in the running domain (Running or Paused:
+    /// QEMU's `set-action` and the manager's handling of its events)
+    /// and/or in its definition. A combination the definition would
+    /// refuse (on_reboot destroy with on_poweroff restart) is
+    /// `ConfigUnsupported`; nothing changes when an error is returned.
+    fn set_lifecycle_action(
+        &self,
+        dom: &Domain,
+        event: super::LifecycleEvent,
+        action: crate::model::LifecycleAction,
+        flags: ModifyFlags,
+    ) -> Result<()> {
+        let _ = (dom, event, action, flags);
+        Err(unsupported("change the lifecycle actions of a domain"))
+    }
     /// `size` bytes of disk `disk` (its target or file) from `offset`
     /// (libvirt's `virDomainBlockPeek`), read from its source on the
     /// host: raw images only (`NoSupport` for another format); fewer

@@ -530,3 +530,27 @@ impl IoThreadParams {
         self.poll_max_ns.is_some() || self.poll_grow.is_some() || self.poll_shrink.is_some()
     }
 }
+
+/// What happens to a guest that `set-lifecycle-action` gives an action
+/// to (`<on_poweroff>`, `<on_reboot>`, `<on_crash>`).
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LifecycleEvent {
+    /// The guest powers off.
+    Poweroff,
+    /// The guest reboots.
+    Reboot,
+    /// The guest crashes (a panic device reports it).
+    Crash,
+}
+
+impl LifecycleEvent {
+    /// Its element's name without `on_` (libvirt's word).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LifecycleEvent::Poweroff => "poweroff",
+            LifecycleEvent::Reboot => "reboot",
+            LifecycleEvent::Crash => "crash",
+        }
+    }
+}

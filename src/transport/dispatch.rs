@@ -690,6 +690,22 @@ impl Handler for DriverCalls<'_> {
             .change_iothread(&dom(d), &change.into(), flags.into())
     }
 
+    fn set_lifecycle_action(
+        &mut self,
+        (d, event, action, flags): (WireDomain, u32, String, WireModifyFlags),
+    ) -> Result<()> {
+        use crate::model::Word;
+        let event = super::types_threads::lifecycle_event(event)?;
+        let action = crate::model::LifecycleAction::from_word(&action).ok_or_else(|| {
+            Error::new(
+                ErrorCode::InvalidArgument,
+                format!("unknown lifecycle action '{action}': destroy, restart or preserve"),
+            )
+        })?;
+        self.driver
+            .set_lifecycle_action(&dom(d), event, action, flags.into())
+    }
+
     fn set_block_iotune(
         &mut self,
         (d, disk, limits, group, flags): (

@@ -508,6 +508,9 @@ procedures! {
     114 AgentCall agent_call((WireDomain, WireAgentCall)) -> WireAgentAnswer, {ro_unless agent_changes => "guest agent calls other than the host name need a read-write connection"}, Job;
     /// `Driver::change_iothread` (domain, change, flags).
     115 ChangeIothread change_iothread((WireDomain, WireIoThreadChange, WireModifyFlags)) -> (), rw, Job;
+    /// `Driver::set_lifecycle_action` (domain, event: 0 power-off,
+    /// 1 reboot, 2 crash, the action's word, flags).
+    116 SetLifecycleAction set_lifecycle_action((WireDomain, u32, String, WireModifyFlags)) -> (), rw, Job;
 }
 
 /// The highest procedure number this build knows (the table is numbered

@@ -1,9 +1,11 @@
-//! The wire twin of a change of I/O threads ([`IoThreadChange`]).
-//! Variants are append-only, as in [`super::types`].
+//! The wire twins of a change of I/O threads ([`IoThreadChange`]) and
+//! of a lifecycle event ([`LifecycleEvent`]). Variants are append-only,
+//! as in [`super::types`].
 
 use serde::{Deserialize, Serialize};
 
-use crate::driver::{IoThreadChange, IoThreadParams};
+use crate::driver::{IoThreadChange, IoThreadParams, LifecycleEvent};
+use crate::error::{Error, ErrorCode, Result};
 
 /// An [`IoThreadParams`].
 #[allow(missing_docs)]
@@ -63,5 +65,27 @@ impl From<WireIoThreadChange> for IoThreadChange {
                 },
             ),
         }
+    }
+}
+
+/// The number of lifecycle event `e` (libvirt's `virDomainLifecycle`).
+pub fn lifecycle_event_number(e: LifecycleEvent) -> u32 {
+    match e {
+        LifecycleEvent::Poweroff => 0,
+        LifecycleEvent::Reboot => 1,
+        LifecycleEvent::Crash => 2,
+    }
+}
+
+/// The lifecycle event of number `n`.
+pub fn lifecycle_event(n: u32) -> Result<LifecycleEvent> {
+    match n {
+        0 => Ok(LifecycleEvent::Poweroff),
+        1 => Ok(LifecycleEvent::Reboot),
+        2 => Ok(LifecycleEvent::Crash),
+        n => Err(Error::new(
+            ErrorCode::InvalidArgument,
+            format!("unknown lifecycle event {n}: 0 power-off, 1 reboot, 2 crash"),
+        )),
     }
 }

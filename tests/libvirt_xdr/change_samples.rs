@@ -12,6 +12,7 @@ macro_rules! change_procedures {
             | Procedure::DomainDelIothread
             | Procedure::DomainPinIothread
             | Procedure::DomainSetIothreadParams
+            | Procedure::DomainSetLifecycleAction
     };
 }
 pub(crate) use change_procedures;
@@ -42,6 +43,12 @@ pub fn call(p: Procedure) -> Call {
             }],
             flags: 1,
         }),
+        P::DomainSetLifecycleAction => Call::DomainSetLifecycleAction(SetLifecycleActionArgs {
+            dom: super::dom(),
+            kind: 1,
+            action: 0,
+            flags: 3,
+        }),
         other => panic!("{other:?} has no sample here"),
     }
 }
@@ -54,6 +61,7 @@ pub fn reply(p: Procedure) -> Reply {
         P::DomainDelIothread => Reply::DomainDelIothread(()),
         P::DomainPinIothread => Reply::DomainPinIothread(()),
         P::DomainSetIothreadParams => Reply::DomainSetIothreadParams(()),
+        P::DomainSetLifecycleAction => Reply::DomainSetLifecycleAction(()),
         other => panic!("{other:?} has no sample here"),
     }
 }

@@ -297,6 +297,7 @@ pub fn reply_for(procedure: u32) -> Reply {
         107 => Reply::DomainXmlToNative("/usr/bin/qemu-system-x86_64 -name guest=a".into()),
         114 => Reply::AgentCall(WireAgentAnswer::Time(1_796_546_087, 250_000_000)),
         115 => Reply::ChangeIothread(()),
+        116 => Reply::SetLifecycleAction(()),
         106 => Reply::DiskRuntime(vec![WireDiskRuntime {
             target: "vda".into(),
             iotune: vec![1_048_576, 0, 0, 0, 0, 300],
@@ -458,6 +459,6 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         Reply::DiskRuntime(_) => "disk_runtime",
         Reply::DomainXmlToNative(_) => "text",
         Reply::AgentCall(_) => "agent_answer",
-        Reply::ChangeIothread(()) => "unit",
+        Reply::ChangeIothread(()) | Reply::SetLifecycleAction(()) => "unit",
     }
 }

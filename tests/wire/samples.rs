@@ -453,6 +453,15 @@ pub fn calls() -> Vec<Call> {
                 config: false,
             },
         )),
+        Call::SetLifecycleAction((
+            d(),
+            1,
+            "destroy".into(),
+            WireModifyFlags {
+                live: true,
+                config: true,
+            },
+        )),
     ]
 }
 
@@ -576,6 +585,7 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::MemoryPeek(..) => "memory_peek",
         Call::AgentCall(..) => "agent_call",
         Call::ChangeIothread(..) => "change_iothread",
+        Call::SetLifecycleAction(..) => "set_lifecycle_action",
     }
 }
 

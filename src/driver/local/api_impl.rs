@@ -591,6 +591,17 @@ impl Driver for LocalDriver {
             .change_iothread(&self.core.resolve(dom)?, change, flags)
     }
 
+    fn set_lifecycle_action(
+        &self,
+        dom: &Domain,
+        event: crate::driver::LifecycleEvent,
+        action: crate::model::LifecycleAction,
+        flags: ModifyFlags,
+    ) -> Result<()> {
+        self.core
+            .set_lifecycle_action(&self.core.resolve(dom)?, event, action, flags)
+    }
+
     fn set_block_iotune(
         &self,
         dom: &Domain,

@@ -3,6 +3,7 @@
 //! media, consoles. What QEMU is lives in `crate::qemu`, host plumbing in
 //! `crate::sys`; this module puts them together.
 
+mod actions;
 mod agent;
 mod agent_calls;
 mod agent_info;

@@ -37,6 +37,8 @@ pub(crate) struct LiveChanges {
     pub blkiotune: Option<Option<Box<crate::model::BlkioTune>>>,
     /// The I/O threads as last changed.
     pub iothreads: Option<super::iothreads::LiveIoThreads>,
+    /// The lifecycle actions as last set.
+    pub actions: Option<super::actions::Actions>,
 }
 
 impl LiveChanges {
@@ -62,6 +64,9 @@ impl LiveChanges {
         }
         if let Some(t) = &self.iothreads {
             t.apply(def);
+        }
+        if let Some(a) = &self.actions {
+            a.apply(def);
         }
     }
 }

@@ -919,6 +919,18 @@ impl Driver for SocketDriver {
             .change_iothread((wire(dom), change, flags.into()))
     }
 
+    fn set_lifecycle_action(
+        &self,
+        dom: &Domain,
+        event: crate::driver::LifecycleEvent,
+        action: crate::model::LifecycleAction,
+        flags: ModifyFlags,
+    ) -> Result<()> {
+        let event = super::types_threads::lifecycle_event_number(event);
+        let args = (wire(dom), event, action.as_str().to_string(), flags.into());
+        self.rpc().set_lifecycle_action(args)
+    }
+
     fn set_block_iotune(
         &self,
         dom: &Domain,

@@ -16,8 +16,8 @@ use super::values::{self, check_flags};
 use super::xdr::Chars;
 use super::{
     absent, agent, blockjobs, domlist, domparams, domstats, drives, hostcaps, hostfacts, jobstats,
-    migspeed, nodestats, peek, resources, sched, secrets, snapshots, storage, threads, tunables,
-    vcpus,
+    lifecycle, migspeed, nodestats, peek, resources, sched, secrets, snapshots, storage, threads,
+    tunables, vcpus,
 };
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
@@ -848,6 +848,9 @@ impl Handler for LvCalls<'_> {
         domain_del_iothread(IoThreadIdArgs) -> () = del_iothread;
         domain_pin_iothread(PinIoThreadArgs) -> () = pin_iothread;
         domain_set_iothread_params(SetIoThreadParamsArgs) -> () = set_iothread_params;
+    }
+    calls_in! { lifecycle:
+        domain_set_lifecycle_action(SetLifecycleActionArgs) -> () = set_lifecycle_action;
     }
     calls_in! { sched:
         domain_get_scheduler_type(DomArgs) -> SchedTypeRet = scheduler_type;

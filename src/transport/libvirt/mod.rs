@@ -28,6 +28,7 @@ pub mod hostcaps;
 pub mod hostfacts;
 pub mod ifaces;
 pub mod jobstats;
+pub mod lifecycle;
 mod media;
 pub mod migspeed;
 pub mod names;

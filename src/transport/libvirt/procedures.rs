@@ -554,6 +554,8 @@ procedures! {
         352 DomainPinIothread domain_pin_iothread(PinIoThreadArgs) -> (), rw, Job;
         /// `virDomainSetIOThreadParams`.
         402 DomainSetIothreadParams domain_set_iothread_params(SetIoThreadParamsArgs) -> (), rw, Job;
+        /// `virDomainSetLifecycleAction`; body in `lifecycle.rs`.
+        390 DomainSetLifecycleAction domain_set_lifecycle_action(SetLifecycleActionArgs) -> (), rw, Job;
     }
     host {
         // The host's network interfaces, as libvirt's udev interface

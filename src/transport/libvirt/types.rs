@@ -46,6 +46,8 @@ pub use super::ifaces::{
 };
 /// `virDomainGetJobStats`'s shapes, with the others.
 pub use super::jobstats::{ControlInfoRet, JobStatsArgs, JobStatsRet, ParamValue, TypedParam};
+/// The lifecycle action procedure's shape, with the others.
+pub use super::lifecycle::SetLifecycleActionArgs;
 /// The migration speed procedures' shapes, with the others.
 pub use super::migspeed::{MaxSpeedArgs, MaxSpeedRet, SetMaxSpeedArgs};
 /// The node devices' shapes, with the others.

@@ -886,6 +886,16 @@ impl Driver for LvDriver {
         super::resources::change_iothread(&self.conn, d, c, f)
     }
 
+    fn set_lifecycle_action(
+        &self,
+        d: &Domain,
+        event: LifecycleEvent,
+        action: crate::model::LifecycleAction,
+        f: ModifyFlags,
+    ) -> Result<()> {
+        super::resources::set_lifecycle_action(&self.conn, d, event, action, f)
+    }
+
     fn set_block_iotune(
         &self,
         d: &Domain,

@@ -184,6 +184,28 @@ pub(super) fn change_iothread(
     }
 }
 
+/// [`crate::Driver::set_lifecycle_action`]:
+/// `virDomainSetLifecycleAction`, with libvirt's numbers.
+pub(super) fn set_lifecycle_action(
+    conn: &Conn,
+    d: &Domain,
+    event: crate::driver::LifecycleEvent,
+    action: crate::model::LifecycleAction,
+    f: ModifyFlags,
+) -> Result<()> {
+    use crate::model::LifecycleAction as A;
+    conn.domain_set_lifecycle_action(crate::transport::libvirt::types::SetLifecycleActionArgs {
+        dom: Dom::from(d),
+        kind: crate::transport::types_threads::lifecycle_event_number(event),
+        action: match action {
+            A::Destroy => 0,
+            A::Restart => 1,
+            A::Preserve => 3,
+        },
+        flags: affect(f),
+    })
+}
+
 /// [`crate::Driver::set_block_iotune`]: `virDomainSetBlockIoTune`.
 pub(super) fn set_block_iotune(
     conn: &Conn,

@@ -1,20 +1,21 @@
-//! `iothreadadd`, `iothreaddel`, `iothreadpin` and `iothreadset`, as
-//! virsh's: each changes the running domain (QEMU's I/O thread objects
-//! and threads) and/or its definition by `--live`, `--config`,
+//! `iothreadadd`, `iothreaddel`, `iothreadpin`, `iothreadset` and
+//! `set-lifecycle-action`, as virsh's: each changes the running domain
+//! (QEMU's I/O thread objects and threads, what its guest's power-off,
+//! reboot or crash does) and/or its definition by `--live`, `--config`,
 //! `--current`.
 
 use clap::Subcommand;
-use qvirt::driver::{IoThreadChange, IoThreadParams};
-use qvirt::model::parse_cpuset;
+use qvirt::driver::{IoThreadChange, IoThreadParams, LifecycleEvent};
+use qvirt::model::{LifecycleAction, Word, parse_cpuset};
 use qvirt::{Error, ErrorCode, Result};
 
 use crate::Ctx;
 use crate::args::{DomArg, WhereArgs};
 use crate::resources::modify_flags;
 
-/// The I/O thread verbs.
+/// The I/O thread and lifecycle action verbs.
 #[derive(Debug, Subcommand)]
-pub enum ThreadCommand {
+pub enum ChangeCommand {
     /// Add an I/O thread to the domain.
     #[command(name = "iothreadadd")]
     Iothreadadd {
@@ -73,14 +74,56 @@ pub enum ThreadCommand {
         #[command(flatten)]
         at: WhereArgs,
     },
+    /// Set what the guest's power-off, reboot or crash does.
+    #[command(name = "set-lifecycle-action")]
+    SetLifecycleAction {
+        #[command(flatten)]
+        dom: DomArg,
+        /// poweroff, reboot or crash.
+        kind: String,
+        /// destroy, restart or preserve.
+        action: String,
+        #[command(flatten)]
+        at: WhereArgs,
+    },
 }
 
-/// Runs one I/O thread verb.
-pub fn run(ctx: &mut Ctx, command: ThreadCommand) -> Result<()> {
+/// The event of virsh's word `kind`.
+fn event_of(kind: &str) -> Result<LifecycleEvent> {
+    match kind {
+        "poweroff" => Ok(LifecycleEvent::Poweroff),
+        "reboot" => Ok(LifecycleEvent::Reboot),
+        "crash" => Ok(LifecycleEvent::Crash),
+        _ => Err(Error::new(
+            ErrorCode::InvalidArgument,
+            format!("Invalid lifecycle type '{kind}': poweroff, reboot or crash"),
+        )),
+    }
+}
+
+/// Runs one verb.
+pub fn run(ctx: &mut Ctx, command: ChangeCommand) -> Result<()> {
     let (dom, change, at) = match command {
-        ThreadCommand::Iothreadadd { dom, id, at } => (dom, IoThreadChange::Add(id), at),
-        ThreadCommand::Iothreaddel { dom, id, at } => (dom, IoThreadChange::Remove(id), at),
-        ThreadCommand::Iothreadpin {
+        ChangeCommand::SetLifecycleAction {
+            dom,
+            kind,
+            action,
+            at,
+        } => {
+            let event = event_of(&kind)?;
+            let action = LifecycleAction::from_word(&action).ok_or_else(|| {
+                Error::new(
+                    ErrorCode::InvalidArgument,
+                    format!("Invalid lifecycle action '{action}': destroy, restart or preserve"),
+                )
+            })?;
+            let flags = modify_flags(at.live, at.config, at.current)?;
+            let d = ctx.domain(&dom.domain)?;
+            return ctx.driver()?.set_lifecycle_action(&d, event, action, flags);
+        }
+        ChangeCommand::Iothreadadd { dom, id, at } => (dom, IoThreadChange::Add(id), at),
+        ChangeCommand::Iothreaddel { dom, id, at } => (dom, IoThreadChange::Remove(id), at),
+        ChangeCommand::Iothreadpin {
             dom,
             iothread,
             cpulist,
@@ -94,7 +137,7 @@ pub fn run(ctx: &mut Ctx, command: ThreadCommand) -> Result<()> {
             })?;
             (dom, IoThreadChange::Pin(iothread, cpus), at)
         }
-        ThreadCommand::Iothreadset {
+        ChangeCommand::Iothreadset {
             dom,
             id,
             poll_max_ns,
