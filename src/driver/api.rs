@@ -475,6 +475,28 @@ pub trait Driver: Send + Sync {
         let _ = (dom, event, action, flags);
         Err(unsupported("change the lifecycle actions of a domain"))
     }
+    /// The definition a save image holds, which its restore starts
+    /// (without secrets unless `secure`). A file that is not a save
+    /// image is `InvalidArgument`; a domain without a managed save
+    /// image `OperationInvalid`.
+    fn save_image_xml(&self, image: &super::SaveImage, secure: bool) -> Result<String> {
+        let _ = (image, secure);
+        Err(unsupported("read the definition of a save image"))
+    }
+    /// Replaces the definition a save image holds (its restore then
+    /// starts `xml`), and, when `running` is given, whether the restore
+    /// lets the vCPUs run. `xml` must describe the same machine
+    /// (`InvalidArgument`) and fit in the image's header
+    /// (`OperationFailed`); the image is otherwise unchanged.
+    fn save_image_define(
+        &self,
+        image: &super::SaveImage,
+        xml: &str,
+        running: Option<bool>,
+    ) -> Result<()> {
+        let _ = (image, xml, running);
+        Err(unsupported("change the definition of a save image"))
+    }
     /// `size` bytes of disk `disk` (its target or file) from `offset`
     /// (libvirt's `virDomainBlockPeek`), read from its source on the
     /// host: raw images only (`NoSupport` for another format); fewer

@@ -554,3 +554,15 @@ impl LifecycleEvent {
         }
     }
 }
+
+/// A save image (`save`'s file or a domain's managed save), whose
+/// definition `save-image-dumpxml` and `save-image-define` read and
+/// change.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SaveImage {
+    /// The file `save` wrote.
+    File(std::path::PathBuf),
+    /// The managed save image of a shut-off domain.
+    Managed(super::Domain),
+}

@@ -682,7 +682,7 @@ impl Handler for DriverCalls<'_> {
         &mut self,
         (d, change, flags): (
             WireDomain,
-            super::types_threads::WireIoThreadChange,
+            super::types_changes::WireIoThreadChange,
             WireModifyFlags,
         ),
     ) -> Result<()> {
@@ -695,7 +695,7 @@ impl Handler for DriverCalls<'_> {
         (d, event, action, flags): (WireDomain, u32, String, WireModifyFlags),
     ) -> Result<()> {
         use crate::model::Word;
-        let event = super::types_threads::lifecycle_event(event)?;
+        let event = super::types_changes::lifecycle_event(event)?;
         let action = crate::model::LifecycleAction::from_word(&action).ok_or_else(|| {
             Error::new(
                 ErrorCode::InvalidArgument,
@@ -704,6 +704,20 @@ impl Handler for DriverCalls<'_> {
         })?;
         self.driver
             .set_lifecycle_action(&dom(d), event, action, flags.into())
+    }
+
+    fn save_image_xml(
+        &mut self,
+        (image, secure): (super::types_changes::WireSaveImage, bool),
+    ) -> Result<String> {
+        self.driver.save_image_xml(&image.into(), secure)
+    }
+
+    fn save_image_define(
+        &mut self,
+        (image, xml, running): (super::types_changes::WireSaveImage, String, Option<bool>),
+    ) -> Result<()> {
+        self.driver.save_image_define(&image.into(), &xml, running)
     }
 
     fn set_block_iotune(

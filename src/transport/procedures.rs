@@ -28,7 +28,7 @@ use super::types::{
     WireSecretUsage, WireSnapshot, WireSnapshotInfo, WireVolume, WireVolumeInfo,
 };
 use super::types_agent::{WireAgentAnswer, WireAgentCall};
-use super::types_threads::WireIoThreadChange;
+use super::types_changes::{WireIoThreadChange, WireSaveImage};
 use super::wire::{WireError, dec, enc};
 use crate::driver::XmlFlags;
 use crate::error::{Error, ErrorCode, Result};
@@ -511,6 +511,11 @@ procedures! {
     /// `Driver::set_lifecycle_action` (domain, event: 0 power-off,
     /// 1 reboot, 2 crash, the action's word, flags).
     116 SetLifecycleAction set_lifecycle_action((WireDomain, u32, String, WireModifyFlags)) -> (), rw, Job;
+    /// `Driver::save_image_xml` (image, secure); a read of a host file
+    /// by its path, so read-write only.
+    117 SaveImageXml save_image_xml((WireSaveImage, bool)) -> String, rw, Job;
+    /// `Driver::save_image_define` (image, XML, running).
+    118 SaveImageDefine save_image_define((WireSaveImage, String, Option<bool>)) -> (), rw, Job;
 }
 
 /// The highest procedure number this build knows (the table is numbered

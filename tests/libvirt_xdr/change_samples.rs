@@ -13,6 +13,10 @@ macro_rules! change_procedures {
             | Procedure::DomainPinIothread
             | Procedure::DomainSetIothreadParams
             | Procedure::DomainSetLifecycleAction
+            | Procedure::DomainSaveImageGetXmlDesc
+            | Procedure::DomainSaveImageDefineXml
+            | Procedure::DomainManagedSaveGetXmlDesc
+            | Procedure::DomainManagedSaveDefineXml
     };
 }
 pub(crate) use change_procedures;
@@ -49,6 +53,24 @@ pub fn call(p: Procedure) -> Call {
             action: 0,
             flags: 3,
         }),
+        P::DomainSaveImageGetXmlDesc => Call::DomainSaveImageGetXmlDesc(SaveImageXmlArgs {
+            file: "/tmp/a.save".into(),
+            flags: 1,
+        }),
+        P::DomainSaveImageDefineXml => Call::DomainSaveImageDefineXml(SaveImageDefineArgs {
+            file: "/tmp/a.save".into(),
+            dxml: "<domain/>".into(),
+            flags: 4,
+        }),
+        P::DomainManagedSaveGetXmlDesc => Call::DomainManagedSaveGetXmlDesc(DomFlagsArgs {
+            dom: super::dom(),
+            flags: 0,
+        }),
+        P::DomainManagedSaveDefineXml => Call::DomainManagedSaveDefineXml(ManagedSaveDefineArgs {
+            dom: super::dom(),
+            dxml: None,
+            flags: 2,
+        }),
         other => panic!("{other:?} has no sample here"),
     }
 }
@@ -62,6 +84,14 @@ pub fn reply(p: Procedure) -> Reply {
         P::DomainPinIothread => Reply::DomainPinIothread(()),
         P::DomainSetIothreadParams => Reply::DomainSetIothreadParams(()),
         P::DomainSetLifecycleAction => Reply::DomainSetLifecycleAction(()),
+        P::DomainSaveImageGetXmlDesc => Reply::DomainSaveImageGetXmlDesc(XmlRet {
+            xml: "<domain type='qemu'/>".into(),
+        }),
+        P::DomainManagedSaveGetXmlDesc => Reply::DomainManagedSaveGetXmlDesc(XmlRet {
+            xml: "<domain type='qemu'/>".into(),
+        }),
+        P::DomainSaveImageDefineXml => Reply::DomainSaveImageDefineXml(()),
+        P::DomainManagedSaveDefineXml => Reply::DomainManagedSaveDefineXml(()),
         other => panic!("{other:?} has no sample here"),
     }
 }

@@ -298,6 +298,8 @@ pub fn reply_for(procedure: u32) -> Reply {
         114 => Reply::AgentCall(WireAgentAnswer::Time(1_796_546_087, 250_000_000)),
         115 => Reply::ChangeIothread(()),
         116 => Reply::SetLifecycleAction(()),
+        117 => Reply::SaveImageXml("<domain type='qemu'/>".into()),
+        118 => Reply::SaveImageDefine(()),
         106 => Reply::DiskRuntime(vec![WireDiskRuntime {
             target: "vda".into(),
             iotune: vec![1_048_576, 0, 0, 0, 0, 300],
@@ -460,5 +462,7 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         Reply::DomainXmlToNative(_) => "text",
         Reply::AgentCall(_) => "agent_answer",
         Reply::ChangeIothread(()) | Reply::SetLifecycleAction(()) => "unit",
+        Reply::SaveImageXml(_) => "text",
+        Reply::SaveImageDefine(()) => "unit",
     }
 }

@@ -11,7 +11,7 @@ mod replies;
 pub use replies::{reply_for, reply_shape};
 
 use qvirt::transport::types_agent::{WireAgentAnswer, WireAgentCall};
-use qvirt::transport::types_threads::WireIoThreadChange;
+use qvirt::transport::types_changes::{WireIoThreadChange, WireSaveImage};
 use qvirt::transport::wire::{
     Bytes, Call, Frame, Header, Kind, PROTOCOL_VERSION, Procedure, Reply, StreamMsg,
     WireBalloonStats, WireBlockStats, WireCompletedJob, WireDomain, WireError, WireEvent,
@@ -462,6 +462,8 @@ pub fn calls() -> Vec<Call> {
                 config: true,
             },
         )),
+        Call::SaveImageXml((WireSaveImage::File("/tmp/a.save".into()), false)),
+        Call::SaveImageDefine((WireSaveImage::Managed(d()), "<domain/>".into(), Some(false))),
     ]
 }
 
@@ -586,6 +588,8 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::AgentCall(..) => "agent_call",
         Call::ChangeIothread(..) => "change_iothread",
         Call::SetLifecycleAction(..) => "set_lifecycle_action",
+        Call::SaveImageXml(..) => "save_image_xml",
+        Call::SaveImageDefine(..) => "save_image_define",
     }
 }
 

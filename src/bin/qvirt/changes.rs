@@ -2,7 +2,9 @@
 //! `set-lifecycle-action`, as virsh's: each changes the running domain
 //! (QEMU's I/O thread objects and threads, what its guest's power-off,
 //! reboot or crash does) and/or its definition by `--live`, `--config`,
-//! `--current`.
+//! `--current`. `save-image-dumpxml`, `save-image-define`,
+//! `managedsave-dumpxml` and `managedsave-define` read and replace the
+//! definition a save image's restore starts.
 
 use clap::Subcommand;
 use qvirt::driver::{IoThreadChange, IoThreadParams, LifecycleEvent};
@@ -74,6 +76,44 @@ pub enum ChangeCommand {
         #[command(flatten)]
         at: WhereArgs,
     },
+    /// Show the definition a save file holds.
+    #[command(name = "save-image-dumpxml")]
+    SaveImageDumpxml {
+        /// The file `save` wrote.
+        file: std::path::PathBuf,
+        /// With secrets (passwords).
+        #[arg(long)]
+        security_info: bool,
+    },
+    /// Replace the definition a save file's restore starts.
+    #[command(name = "save-image-define")]
+    SaveImageDefine {
+        /// The file `save` wrote.
+        file: std::path::PathBuf,
+        /// The new definition (`-` reads stdin).
+        xml: std::path::PathBuf,
+        #[command(flatten)]
+        state: RestoreState,
+    },
+    /// Show the definition the domain's managed save image holds.
+    #[command(name = "managedsave-dumpxml")]
+    ManagedsaveDumpxml {
+        #[command(flatten)]
+        dom: DomArg,
+        /// With secrets (passwords).
+        #[arg(long)]
+        security_info: bool,
+    },
+    /// Replace the definition the domain's managed save image restores.
+    #[command(name = "managedsave-define")]
+    ManagedsaveDefine {
+        #[command(flatten)]
+        dom: DomArg,
+        /// The new definition (`-` reads stdin).
+        xml: std::path::PathBuf,
+        #[command(flatten)]
+        state: RestoreState,
+    },
     /// Set what the guest's power-off, reboot or crash does.
     #[command(name = "set-lifecycle-action")]
     SetLifecycleAction {
@@ -86,6 +126,56 @@ pub enum ChangeCommand {
         #[command(flatten)]
         at: WhereArgs,
     },
+}
+
+/// Whether the restore lets the vCPUs run (neither: as saved).
+#[derive(Debug, clap::Args)]
+pub struct RestoreState {
+    /// The restore lets the vCPUs run.
+    #[arg(long, conflicts_with = "paused")]
+    running: bool,
+    /// The restore leaves the vCPUs paused.
+    #[arg(long)]
+    paused: bool,
+}
+
+impl RestoreState {
+    fn running(&self) -> Option<bool> {
+        (self.running || self.paused).then_some(self.running)
+    }
+}
+
+/// Runs a save image verb, `true`, or leaves it, `false`.
+fn run_image(ctx: &mut Ctx, command: &ChangeCommand) -> Result<bool> {
+    use qvirt::driver::SaveImage;
+    let xml_of = |image: SaveImage, secure: bool, ctx: &mut Ctx| -> Result<()> {
+        let xml = ctx.driver()?.save_image_xml(&image, secure)?;
+        crate::output::write(&xml)
+    };
+    match command {
+        ChangeCommand::SaveImageDumpxml {
+            file,
+            security_info,
+        } => xml_of(SaveImage::File(file.clone()), *security_info, ctx)?,
+        ChangeCommand::ManagedsaveDumpxml { dom, security_info } => {
+            let d = ctx.domain(&dom.domain)?;
+            xml_of(SaveImage::Managed(d), *security_info, ctx)?;
+        }
+        ChangeCommand::SaveImageDefine { file, xml, state } => {
+            let xml = crate::read_input(xml)?;
+            let image = SaveImage::File(file.clone());
+            ctx.driver()?
+                .save_image_define(&image, &xml, state.running())?;
+        }
+        ChangeCommand::ManagedsaveDefine { dom, xml, state } => {
+            let xml = crate::read_input(xml)?;
+            let image = SaveImage::Managed(ctx.domain(&dom.domain)?);
+            ctx.driver()?
+                .save_image_define(&image, &xml, state.running())?;
+        }
+        _ => return Ok(false),
+    }
+    Ok(true)
 }
 
 /// The event of virsh's word `kind`.
@@ -103,6 +193,9 @@ fn event_of(kind: &str) -> Result<LifecycleEvent> {
 
 /// Runs one verb.
 pub fn run(ctx: &mut Ctx, command: ChangeCommand) -> Result<()> {
+    if run_image(ctx, &command)? {
+        return Ok(());
+    }
     let (dom, change, at) = match command {
         ChangeCommand::SetLifecycleAction {
             dom,
@@ -161,6 +254,10 @@ pub fn run(ctx: &mut Ctx, command: ChangeCommand) -> Result<()> {
             }
             (dom, IoThreadChange::Tune(id, p), at)
         }
+        ChangeCommand::SaveImageDumpxml { .. }
+        | ChangeCommand::SaveImageDefine { .. }
+        | ChangeCommand::ManagedsaveDumpxml { .. }
+        | ChangeCommand::ManagedsaveDefine { .. } => return Ok(()),
     };
     let flags = modify_flags(at.live, at.config, at.current)?;
     let d = ctx.domain(&dom.domain)?;

@@ -602,6 +602,21 @@ impl Driver for LocalDriver {
             .set_lifecycle_action(&self.core.resolve(dom)?, event, action, flags)
     }
 
+    fn save_image_xml(&self, image: &crate::driver::SaveImage, secure: bool) -> Result<String> {
+        self.core
+            .save_image_xml(&self.resolve_image(image)?, secure)
+    }
+
+    fn save_image_define(
+        &self,
+        image: &crate::driver::SaveImage,
+        xml: &str,
+        running: Option<bool>,
+    ) -> Result<()> {
+        self.core
+            .save_image_define(&self.resolve_image(image)?, xml, running)
+    }
+
     fn set_block_iotune(
         &self,
         dom: &Domain,

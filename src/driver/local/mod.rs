@@ -44,6 +44,7 @@ mod reattach;
 mod requests;
 mod resize;
 mod runtime;
+mod saveimage;
 mod saving;
 mod screen;
 mod secrets;

@@ -926,9 +926,23 @@ impl Driver for SocketDriver {
         action: crate::model::LifecycleAction,
         flags: ModifyFlags,
     ) -> Result<()> {
-        let event = super::types_threads::lifecycle_event_number(event);
+        let event = super::types_changes::lifecycle_event_number(event);
         let args = (wire(dom), event, action.as_str().to_string(), flags.into());
         self.rpc().set_lifecycle_action(args)
+    }
+
+    fn save_image_xml(&self, image: &crate::driver::SaveImage, secure: bool) -> Result<String> {
+        self.rpc().save_image_xml((image.try_into()?, secure))
+    }
+
+    fn save_image_define(
+        &self,
+        image: &crate::driver::SaveImage,
+        xml: &str,
+        running: Option<bool>,
+    ) -> Result<()> {
+        let args = (image.try_into()?, xml.to_string(), running);
+        self.rpc().save_image_define(args)
     }
 
     fn set_block_iotune(

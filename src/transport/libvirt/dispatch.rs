@@ -16,8 +16,8 @@ use super::values::{self, check_flags};
 use super::xdr::Chars;
 use super::{
     absent, agent, blockjobs, domlist, domparams, domstats, drives, hostcaps, hostfacts, jobstats,
-    lifecycle, migspeed, nodestats, peek, resources, sched, secrets, snapshots, storage, threads,
-    tunables, vcpus,
+    lifecycle, migspeed, nodestats, peek, resources, saveimage, sched, secrets, snapshots, storage,
+    threads, tunables, vcpus,
 };
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
@@ -851,6 +851,12 @@ impl Handler for LvCalls<'_> {
     }
     calls_in! { lifecycle:
         domain_set_lifecycle_action(SetLifecycleActionArgs) -> () = set_lifecycle_action;
+    }
+    calls_in! { saveimage:
+        domain_save_image_get_xml_desc(SaveImageXmlArgs) -> XmlRet = save_image_xml;
+        domain_save_image_define_xml(SaveImageDefineArgs) -> () = save_image_define;
+        domain_managed_save_get_xml_desc(DomFlagsArgs) -> XmlRet = managed_save_xml;
+        domain_managed_save_define_xml(ManagedSaveDefineArgs) -> () = managed_save_define;
     }
     calls_in! { sched:
         domain_get_scheduler_type(DomArgs) -> SchedTypeRet = scheduler_type;

@@ -37,6 +37,7 @@ pub mod nodestats;
 pub mod peek;
 pub mod procedures;
 pub mod resources;
+pub mod saveimage;
 pub mod sched;
 pub mod secrets;
 pub mod snapshots;

@@ -66,6 +66,8 @@ pub use super::resources::{
     InterfaceStatsRet, MemoryStat, MemoryStatsArgs, MemoryStatsRet, ParamsRet, SetMemoryArgs,
     SetMemoryFlagsArgs, SetMemoryStatsPeriodArgs, SetVcpusArgs, SetVcpusFlagsArgs,
 };
+/// The save image procedures' shapes, with the others.
+pub use super::saveimage::{ManagedSaveDefineArgs, SaveImageDefineArgs, SaveImageXmlArgs};
 /// The scheduler procedures' shapes, with the others.
 pub use super::sched::{
     SchedParamsArgs, SchedParamsFlagsArgs, SchedParamsRet, SchedTypeRet, SetSchedArgs,

@@ -896,6 +896,14 @@ impl Driver for LvDriver {
         super::resources::set_lifecycle_action(&self.conn, d, event, action, f)
     }
 
+    fn save_image_xml(&self, image: &SaveImage, secure: bool) -> Result<String> {
+        super::saveimage::xml(&self.conn, image, secure)
+    }
+
+    fn save_image_define(&self, image: &SaveImage, xml: &str, run: Option<bool>) -> Result<()> {
+        super::saveimage::define(&self.conn, image, xml, run)
+    }
+
     fn set_block_iotune(
         &self,
         d: &Domain,

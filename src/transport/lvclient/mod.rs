@@ -15,6 +15,7 @@ mod driver;
 mod events;
 mod jobs;
 mod resources;
+mod saveimage;
 mod secrets;
 mod snapshots;
 mod storage;

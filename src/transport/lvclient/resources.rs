@@ -196,7 +196,7 @@ pub(super) fn set_lifecycle_action(
     use crate::model::LifecycleAction as A;
     conn.domain_set_lifecycle_action(crate::transport::libvirt::types::SetLifecycleActionArgs {
         dom: Dom::from(d),
-        kind: crate::transport::types_threads::lifecycle_event_number(event),
+        kind: crate::transport::types_changes::lifecycle_event_number(event),
         action: match action {
             A::Destroy => 0,
             A::Restart => 1,

@@ -1,10 +1,11 @@
-//! The wire twins of a change of I/O threads ([`IoThreadChange`]) and
-//! of a lifecycle event ([`LifecycleEvent`]). Variants are append-only,
-//! as in [`super::types`].
+//! The wire twins of a change of I/O threads ([`IoThreadChange`]), of
+//! a lifecycle event ([`LifecycleEvent`]) and of a save image
+//! ([`SaveImage`]). Variants are append-only, as in [`super::types`].
 
 use serde::{Deserialize, Serialize};
 
-use crate::driver::{IoThreadChange, IoThreadParams, LifecycleEvent};
+use super::types::WireDomain;
+use crate::driver::{IoThreadChange, IoThreadParams, LifecycleEvent, SaveImage};
 use crate::error::{Error, ErrorCode, Result};
 
 /// An [`IoThreadParams`].
@@ -87,5 +88,40 @@ pub fn lifecycle_event(n: u32) -> Result<LifecycleEvent> {
             ErrorCode::InvalidArgument,
             format!("unknown lifecycle event {n}: 0 power-off, 1 reboot, 2 crash"),
         )),
+    }
+}
+
+/// A [`SaveImage`].
+#[allow(missing_docs)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WireSaveImage {
+    File(String),
+    Managed(WireDomain),
+}
+
+impl TryFrom<&SaveImage> for WireSaveImage {
+    type Error = Error;
+    fn try_from(image: &SaveImage) -> Result<WireSaveImage> {
+        match image {
+            SaveImage::File(path) => path
+                .to_str()
+                .map(|p| WireSaveImage::File(p.to_string()))
+                .ok_or_else(|| {
+                    Error::new(
+                        ErrorCode::InvalidArgument,
+                        format!("save image path {} is not UTF-8", path.display()),
+                    )
+                }),
+            SaveImage::Managed(dom) => Ok(WireSaveImage::Managed(dom.clone().into())),
+        }
+    }
+}
+
+impl From<WireSaveImage> for SaveImage {
+    fn from(image: WireSaveImage) -> SaveImage {
+        match image {
+            WireSaveImage::File(path) => SaveImage::File(path.into()),
+            WireSaveImage::Managed(dom) => SaveImage::Managed(dom.into()),
+        }
     }
 }
