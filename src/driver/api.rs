@@ -497,6 +497,24 @@ pub trait Driver: Send + Sync {
         let _ = (image, xml, running);
         Err(unsupported("change the definition of a save image"))
     }
+    /// Starts measuring how fast the running domain's guest dirties its
+    /// memory, over `seconds` (1 to 60, else `ConfigUnsupported`), by
+    /// `mode` (dirty-ring needs KVM's dirty ring: `NoSupport`);
+    /// [`Driver::dirty_rate`] reads the result.
+    fn dirty_rate_calc(
+        &self,
+        dom: &Domain,
+        seconds: i32,
+        mode: super::DirtyRateMode,
+    ) -> Result<()> {
+        let _ = (dom, seconds, mode);
+        Err(unsupported("measure the dirty page rate of a domain"))
+    }
+    /// The last dirty page rate measurement of a running domain.
+    fn dirty_rate(&self, dom: &Domain) -> Result<super::DirtyRate> {
+        let _ = dom;
+        Err(unsupported("read the dirty page rate of a domain"))
+    }
     /// `size` bytes of disk `disk` (its target or file) from `offset`
     /// (libvirt's `virDomainBlockPeek`), read from its source on the
     /// host: raw images only (`NoSupport` for another format); fewer

@@ -566,3 +566,53 @@ pub enum SaveImage {
     /// The managed save image of a shut-off domain.
     Managed(super::Domain),
 }
+
+/// How QEMU measures the rate at which the guest dirties its memory
+/// (libvirt's `VIR_DOMAIN_DIRTYRATE_MODE_*`).
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DirtyRateMode {
+    /// Hashes of sampled pages compared (the default).
+    #[default]
+    PageSampling,
+    /// The dirty bitmap of all memory.
+    DirtyBitmap,
+    /// KVM's dirty ring, per vCPU.
+    DirtyRing,
+}
+
+impl DirtyRateMode {
+    /// QEMU's and libvirt's word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DirtyRateMode::PageSampling => "page-sampling",
+            DirtyRateMode::DirtyBitmap => "dirty-bitmap",
+            DirtyRateMode::DirtyRing => "dirty-ring",
+        }
+    }
+
+    /// The mode of word `w`.
+    pub fn from_word(w: &str) -> Option<DirtyRateMode> {
+        [Self::PageSampling, Self::DirtyBitmap, Self::DirtyRing]
+            .into_iter()
+            .find(|m| m.as_str() == w)
+    }
+}
+
+/// The last dirty page rate measurement of a running domain
+/// (`query-dirty-rate`, libvirt's `dirtyrate.*` statistics).
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DirtyRate {
+    /// 0 never started, 1 measuring, 2 measured (libvirt's
+    /// `virDomainDirtyRateStatus`).
+    pub status: u32,
+    /// When the measurement started, seconds on QEMU's clock.
+    pub start_time: i64,
+    /// How long it measures, seconds.
+    pub period: i32,
+    /// How it measures.
+    pub mode: DirtyRateMode,
+    /// MiB dirtied per second, once measured.
+    pub mib_per_s: Option<i64>,
+}

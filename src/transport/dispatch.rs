@@ -706,6 +706,22 @@ impl Handler for DriverCalls<'_> {
             .set_lifecycle_action(&dom(d), event, action, flags.into())
     }
 
+    fn dirty_rate_calc(&mut self, (d, seconds, mode): (WireDomain, i32, String)) -> Result<()> {
+        let mode = crate::driver::DirtyRateMode::from_word(&mode).ok_or_else(|| {
+            Error::new(
+                ErrorCode::InvalidArgument,
+                format!("unknown dirty rate mode '{mode}'"),
+            )
+        })?;
+        self.driver.dirty_rate_calc(&dom(d), seconds, mode)
+    }
+
+    fn dirty_rate(&mut self, d: WireDomain) -> Result<(u32, i64, i32, String, Option<i64>)> {
+        let r = self.driver.dirty_rate(&dom(d))?;
+        let mode = r.mode.as_str().to_string();
+        Ok((r.status, r.start_time, r.period, mode, r.mib_per_s))
+    }
+
     fn save_image_xml(
         &mut self,
         (image, secure): (super::types_changes::WireSaveImage, bool),

@@ -516,6 +516,11 @@ procedures! {
     117 SaveImageXml save_image_xml((WireSaveImage, bool)) -> String, rw, Job;
     /// `Driver::save_image_define` (image, XML, running).
     118 SaveImageDefine save_image_define((WireSaveImage, String, Option<bool>)) -> (), rw, Job;
+    /// `Driver::dirty_rate_calc` (domain, seconds, mode's word).
+    119 DirtyRateCalc dirty_rate_calc((WireDomain, i32, String)) -> (), rw, Job;
+    /// `Driver::dirty_rate`: (status, start time, period, mode's word,
+    /// MiB/s).
+    120 DirtyRate dirty_rate(WireDomain) -> (u32, i64, i32, String, Option<i64>), ro, Job;
 }
 
 /// The highest procedure number this build knows (the table is numbered

@@ -17,6 +17,7 @@ macro_rules! change_procedures {
             | Procedure::DomainSaveImageDefineXml
             | Procedure::DomainManagedSaveGetXmlDesc
             | Procedure::DomainManagedSaveDefineXml
+            | Procedure::DomainStartDirtyRateCalc
     };
 }
 pub(crate) use change_procedures;
@@ -71,6 +72,11 @@ pub fn call(p: Procedure) -> Call {
             dxml: None,
             flags: 2,
         }),
+        P::DomainStartDirtyRateCalc => Call::DomainStartDirtyRateCalc(DirtyRateCalcArgs {
+            dom: super::dom(),
+            seconds: 1,
+            flags: 1,
+        }),
         other => panic!("{other:?} has no sample here"),
     }
 }
@@ -92,6 +98,7 @@ pub fn reply(p: Procedure) -> Reply {
         }),
         P::DomainSaveImageDefineXml => Reply::DomainSaveImageDefineXml(()),
         P::DomainManagedSaveDefineXml => Reply::DomainManagedSaveDefineXml(()),
+        P::DomainStartDirtyRateCalc => Reply::DomainStartDirtyRateCalc(()),
         other => panic!("{other:?} has no sample here"),
     }
 }

@@ -300,6 +300,8 @@ pub fn reply_for(procedure: u32) -> Reply {
         116 => Reply::SetLifecycleAction(()),
         117 => Reply::SaveImageXml("<domain type='qemu'/>".into()),
         118 => Reply::SaveImageDefine(()),
+        119 => Reply::DirtyRateCalc(()),
+        120 => Reply::DirtyRate((2, 1_796_546_087, 1, "page-sampling".into(), Some(12))),
         106 => Reply::DiskRuntime(vec![WireDiskRuntime {
             target: "vda".into(),
             iotune: vec![1_048_576, 0, 0, 0, 0, 300],
@@ -463,6 +465,7 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         Reply::AgentCall(_) => "agent_answer",
         Reply::ChangeIothread(()) | Reply::SetLifecycleAction(()) => "unit",
         Reply::SaveImageXml(_) => "text",
-        Reply::SaveImageDefine(()) => "unit",
+        Reply::SaveImageDefine(()) | Reply::DirtyRateCalc(()) => "unit",
+        Reply::DirtyRate(_) => "dirty_rate",
     }
 }

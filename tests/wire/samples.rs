@@ -464,6 +464,8 @@ pub fn calls() -> Vec<Call> {
         )),
         Call::SaveImageXml((WireSaveImage::File("/tmp/a.save".into()), false)),
         Call::SaveImageDefine((WireSaveImage::Managed(d()), "<domain/>".into(), Some(false))),
+        Call::DirtyRateCalc((d(), 1, "page-sampling".into())),
+        Call::DirtyRate(d()),
     ]
 }
 
@@ -590,6 +592,8 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::SetLifecycleAction(..) => "set_lifecycle_action",
         Call::SaveImageXml(..) => "save_image_xml",
         Call::SaveImageDefine(..) => "save_image_define",
+        Call::DirtyRateCalc(..) => "dirty_rate_calc",
+        Call::DirtyRate(..) => "dirty_rate",
     }
 }
 

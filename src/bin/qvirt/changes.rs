@@ -114,6 +114,19 @@ pub enum ChangeCommand {
         #[command(flatten)]
         state: RestoreState,
     },
+    /// Start measuring how fast the guest dirties its memory; `domstats`
+    /// shows the result.
+    #[command(name = "domdirtyrate-calc")]
+    DomdirtyrateCalc {
+        #[command(flatten)]
+        dom: DomArg,
+        /// How long to measure (1 to 60).
+        #[arg(long, default_value_t = 1, allow_hyphen_values = true)]
+        seconds: i32,
+        /// page-sampling, dirty-bitmap or dirty-ring.
+        #[arg(long, default_value = "page-sampling")]
+        mode: String,
+    },
     /// Set what the guest's power-off, reboot or crash does.
     #[command(name = "set-lifecycle-action")]
     SetLifecycleAction {
@@ -145,7 +158,8 @@ impl RestoreState {
     }
 }
 
-/// Runs a save image verb, `true`, or leaves it, `false`.
+/// Runs a save image or dirty rate verb, `true`, or leaves it,
+/// `false`.
 fn run_image(ctx: &mut Ctx, command: &ChangeCommand) -> Result<bool> {
     use qvirt::driver::SaveImage;
     let xml_of = |image: SaveImage, secure: bool, ctx: &mut Ctx| -> Result<()> {
@@ -172,6 +186,16 @@ fn run_image(ctx: &mut Ctx, command: &ChangeCommand) -> Result<bool> {
             let image = SaveImage::Managed(ctx.domain(&dom.domain)?);
             ctx.driver()?
                 .save_image_define(&image, &xml, state.running())?;
+        }
+        ChangeCommand::DomdirtyrateCalc { dom, seconds, mode } => {
+            let mode = qvirt::driver::DirtyRateMode::from_word(mode).ok_or_else(|| {
+                Error::new(
+                    ErrorCode::InvalidArgument,
+                    format!("Invalid mode '{mode}': page-sampling, dirty-bitmap or dirty-ring"),
+                )
+            })?;
+            let d = ctx.domain(&dom.domain)?;
+            ctx.driver()?.dirty_rate_calc(&d, *seconds, mode)?;
         }
         _ => return Ok(false),
     }
@@ -257,7 +281,8 @@ pub fn run(ctx: &mut Ctx, command: ChangeCommand) -> Result<()> {
         ChangeCommand::SaveImageDumpxml { .. }
         | ChangeCommand::SaveImageDefine { .. }
         | ChangeCommand::ManagedsaveDumpxml { .. }
-        | ChangeCommand::ManagedsaveDefine { .. } => return Ok(()),
+        | ChangeCommand::ManagedsaveDefine { .. }
+        | ChangeCommand::DomdirtyrateCalc { .. } => return Ok(()),
     };
     let flags = modify_flags(at.live, at.config, at.current)?;
     let d = ctx.domain(&dom.domain)?;

@@ -602,6 +602,20 @@ impl Driver for LocalDriver {
             .set_lifecycle_action(&self.core.resolve(dom)?, event, action, flags)
     }
 
+    fn dirty_rate_calc(
+        &self,
+        dom: &Domain,
+        seconds: i32,
+        mode: crate::driver::DirtyRateMode,
+    ) -> Result<()> {
+        self.core
+            .dirty_rate_calc(&self.core.resolve(dom)?, seconds, mode)
+    }
+
+    fn dirty_rate(&self, dom: &Domain) -> Result<crate::driver::DirtyRate> {
+        self.core.dirty_rate(&self.core.resolve(dom)?)
+    }
+
     fn save_image_xml(&self, image: &crate::driver::SaveImage, secure: bool) -> Result<String> {
         self.core
             .save_image_xml(&self.resolve_image(image)?, secure)

@@ -10,6 +10,7 @@ mod agent_info;
 mod api_impl;
 mod blockjobs;
 mod console;
+mod dirtyrate;
 mod diskstate;
 mod domains;
 mod driver;

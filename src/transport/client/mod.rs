@@ -931,6 +931,24 @@ impl Driver for SocketDriver {
         self.rpc().set_lifecycle_action(args)
     }
 
+    fn dirty_rate_calc(
+        &self,
+        dom: &Domain,
+        seconds: i32,
+        mode: crate::driver::DirtyRateMode,
+    ) -> Result<()> {
+        let args = (wire(dom), seconds, mode.as_str().to_string());
+        self.rpc().dirty_rate_calc(args)
+    }
+
+    fn dirty_rate(&self, dom: &Domain) -> Result<crate::driver::DirtyRate> {
+        let (status, start_time, period, mode, mib_per_s) = self.rpc().dirty_rate(wire(dom))?;
+        let mut r = crate::driver::DirtyRate::default();
+        (r.status, r.start_time, r.period, r.mib_per_s) = (status, start_time, period, mib_per_s);
+        r.mode = crate::driver::DirtyRateMode::from_word(&mode).unwrap_or_default();
+        Ok(r)
+    }
+
     fn save_image_xml(&self, image: &crate::driver::SaveImage, secure: bool) -> Result<String> {
         self.rpc().save_image_xml((image.try_into()?, secure))
     }

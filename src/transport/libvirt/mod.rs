@@ -18,6 +18,7 @@ pub mod agent;
 pub mod blockjobs;
 mod declare;
 mod delegate;
+pub mod dirtyrate;
 pub mod dispatch;
 pub mod domlist;
 pub mod domparams;

@@ -567,6 +567,8 @@ procedures! {
             {ro_unless xml_secure => "a managed save image's XML with secrets (VIR_DOMAIN_SAVE_IMAGE_XML_SECURE)"}, Job;
         /// `virDomainManagedSaveDefineXML`.
         389 DomainManagedSaveDefineXml domain_managed_save_define_xml(ManagedSaveDefineArgs) -> (), rw, Job;
+        /// `virDomainStartDirtyRateCalc`; body in `dirtyrate.rs`.
+        427 DomainStartDirtyRateCalc domain_start_dirty_rate_calc(DirtyRateCalcArgs) -> (), rw, Job;
     }
     host {
         // The host's network interfaces, as libvirt's udev interface

@@ -20,6 +20,8 @@ pub use super::agent::{
 pub use super::blockjobs::{
     BlockCommitArgs, BlockInfoRet, BlockJobInfoRet, BlockPathArgs, BlockPullArgs, BlockRebaseArgs,
 };
+/// The dirty page rate procedure's shape, with the others.
+pub use super::dirtyrate::DirtyRateCalcArgs;
 /// The shapes of the procedures that read a domain's settings as typed
 /// parameters, with the others.
 pub use super::domparams::{DomParamsArgs, DomParamsRet, InterfaceParamsArgs};

@@ -896,6 +896,22 @@ impl Driver for LvDriver {
         super::resources::set_lifecycle_action(&self.conn, d, event, action, f)
     }
 
+    fn dirty_rate_calc(&self, d: &Domain, seconds: i32, mode: DirtyRateMode) -> Result<()> {
+        // VIR_DOMAIN_DIRTYRATE_MODE_DIRTY_BITMAP, _DIRTY_RING.
+        let flags = match mode {
+            DirtyRateMode::DirtyBitmap => 1,
+            DirtyRateMode::DirtyRing => 2,
+            _ => 0,
+        };
+        let dom = dom(d);
+        let args = DirtyRateCalcArgs {
+            dom,
+            seconds,
+            flags,
+        };
+        self.conn.domain_start_dirty_rate_calc(args)
+    }
+
     fn save_image_xml(&self, image: &SaveImage, secure: bool) -> Result<String> {
         super::saveimage::xml(&self.conn, image, secure)
     }
