@@ -453,6 +453,79 @@ pub trait Driver: Send + Sync {
         let _ = dom;
         Err(unsupported("list the I/O threads of a running domain"))
     }
+    /// Adds, removes, pins or tunes an I/O thread of the running domain
+    /// (Running or Paused: QMP `object-add`/`object-del`, the thread's
+    /// CPU affinity, `qom-set`) and/or of its definition (`<iothreads>`,
+    /// `<iothreadids>`, `<iothreadpin>`), with libvirt's refusals: id 0,
+    /// an id in use or unknown, a thread a disk or controller uses, an
+    /// empty CPU set (`InvalidArgument`); polling settings in the
+    /// definition (`NoSupport`). Nothing changes when an error is
+    /// returned.
+    fn change_iothread(
+        &self,
+        dom: &Domain,
+        change: &super::IoThreadChange,
+        flags: ModifyFlags,
+    ) -> Result<()> {
+        let _ = (dom, change, flags);
+        Err(unsupported("change the I/O threads of a domain"))
+    }
+    /// Sets what the guest's power-off, reboot or crash does (virsh's
+    /// `set-lifecycle-action`) in the running domain (Running or Paused:
+    /// QEMU's `set-action` and the manager's handling of its events)
+    /// and/or in its definition. A combination the definition would
+    /// refuse (on_reboot destroy with on_poweroff restart) is
+    /// `ConfigUnsupported`; nothing changes when an error is returned.
+    fn set_lifecycle_action(
+        &self,
+        dom: &Domain,
+        event: super::LifecycleEvent,
+        action: crate::model::LifecycleAction,
+        flags: ModifyFlags,
+    ) -> Result<()> {
+        let _ = (dom, event, action, flags);
+        Err(unsupported("change the lifecycle actions of a domain"))
+    }
+    /// The definition a save image holds, which its restore starts
+    /// (without secrets unless `secure`). A file that is not a save
+    /// image is `InvalidArgument`; a domain without a managed save
+    /// image `OperationInvalid`.
+    fn save_image_xml(&self, image: &super::SaveImage, secure: bool) -> Result<String> {
+        let _ = (image, secure);
+        Err(unsupported("read the definition of a save image"))
+    }
+    /// Replaces the definition a save image holds (its restore then
+    /// starts `xml`), and, when `running` is given, whether the restore
+    /// lets the vCPUs run. `xml` must describe the same machine
+    /// (`InvalidArgument`) and fit in the image's header
+    /// (`OperationFailed`); the image is otherwise unchanged.
+    fn save_image_define(
+        &self,
+        image: &super::SaveImage,
+        xml: &str,
+        running: Option<bool>,
+    ) -> Result<()> {
+        let _ = (image, xml, running);
+        Err(unsupported("change the definition of a save image"))
+    }
+    /// Starts measuring how fast the running domain's guest dirties its
+    /// memory, over `seconds` (1 to 60, else `ConfigUnsupported`), by
+    /// `mode` (dirty-ring needs KVM's dirty ring: `NoSupport`);
+    /// [`Driver::dirty_rate`] reads the result.
+    fn dirty_rate_calc(
+        &self,
+        dom: &Domain,
+        seconds: i32,
+        mode: super::DirtyRateMode,
+    ) -> Result<()> {
+        let _ = (dom, seconds, mode);
+        Err(unsupported("measure the dirty page rate of a domain"))
+    }
+    /// The last dirty page rate measurement of a running domain.
+    fn dirty_rate(&self, dom: &Domain) -> Result<super::DirtyRate> {
+        let _ = dom;
+        Err(unsupported("read the dirty page rate of a domain"))
+    }
     /// `size` bytes of disk `disk` (its target or file) from `offset`
     /// (libvirt's `virDomainBlockPeek`), read from its source on the
     /// host: raw images only (`NoSupport` for another format); fewer

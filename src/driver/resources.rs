@@ -468,3 +468,151 @@ pub struct DiskRuntime {
     /// empty when QEMU keeps none (the disk stops on no error).
     pub io_status: String,
 }
+
+/// A change of a domain's I/O threads (virsh's `iothreadadd`,
+/// `iothreaddel`, `iothreadpin` and `iothreadset`), by thread id.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IoThreadChange {
+    /// Adds I/O thread `id`.
+    Add(u32),
+    /// Removes I/O thread `id`; no disk or controller may use it.
+    Remove(u32),
+    /// Lets I/O thread `id` run on the host CPUs given only
+    /// (`<iothreadpin>`).
+    Pin(u32, Vec<u32>),
+    /// Tunes I/O thread `id`'s event loop and worker pool.
+    Tune(u32, IoThreadParams),
+}
+
+impl IoThreadChange {
+    /// The thread the change is about.
+    pub fn id(&self) -> u32 {
+        match self {
+            IoThreadChange::Add(id)
+            | IoThreadChange::Remove(id)
+            | IoThreadChange::Pin(id, _)
+            | IoThreadChange::Tune(id, _) => *id,
+        }
+    }
+}
+
+/// The settings of an I/O thread that `iothreadset` changes (libvirt's
+/// `VIR_DOMAIN_IOTHREAD_*`); `None` leaves one as it is. The polling
+/// settings exist only in the running QEMU; the pool bounds are
+/// `<iothread thread_pool_min thread_pool_max>` as well (-1: QEMU's
+/// default, in the definition only).
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct IoThreadParams {
+    /// `poll-max-ns`: the longest a polling interval may be (0: no
+    /// polling).
+    pub poll_max_ns: Option<u64>,
+    /// `poll-grow`: the factor a polling interval grows by (0: QEMU's).
+    pub poll_grow: Option<u32>,
+    /// `poll-shrink`: the divisor a polling interval shrinks by (0:
+    /// QEMU's).
+    pub poll_shrink: Option<u32>,
+    /// `thread-pool-min`: worker threads kept when idle.
+    pub thread_pool_min: Option<i32>,
+    /// `thread-pool-max`: the most worker threads.
+    pub thread_pool_max: Option<i32>,
+}
+
+impl IoThreadParams {
+    /// Whether it changes nothing.
+    pub fn is_empty(&self) -> bool {
+        *self == IoThreadParams::default()
+    }
+
+    /// Whether it changes what only the running QEMU holds.
+    pub fn polls(&self) -> bool {
+        self.poll_max_ns.is_some() || self.poll_grow.is_some() || self.poll_shrink.is_some()
+    }
+}
+
+/// What happens to a guest that `set-lifecycle-action` gives an action
+/// to (`<on_poweroff>`, `<on_reboot>`, `<on_crash>`).
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LifecycleEvent {
+    /// The guest powers off.
+    Poweroff,
+    /// The guest reboots.
+    Reboot,
+    /// The guest crashes (a panic device reports it).
+    Crash,
+}
+
+impl LifecycleEvent {
+    /// Its element's name without `on_` (libvirt's word).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LifecycleEvent::Poweroff => "poweroff",
+            LifecycleEvent::Reboot => "reboot",
+            LifecycleEvent::Crash => "crash",
+        }
+    }
+}
+
+/// A save image (`save`'s file or a domain's managed save), whose
+/// definition `save-image-dumpxml` and `save-image-define` read and
+/// change.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SaveImage {
+    /// The file `save` wrote.
+    File(std::path::PathBuf),
+    /// The managed save image of a shut-off domain.
+    Managed(super::Domain),
+}
+
+/// How QEMU measures the rate at which the guest dirties its memory
+/// (libvirt's `VIR_DOMAIN_DIRTYRATE_MODE_*`).
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DirtyRateMode {
+    /// Hashes of sampled pages compared (the default).
+    #[default]
+    PageSampling,
+    /// The dirty bitmap of all memory.
+    DirtyBitmap,
+    /// KVM's dirty ring, per vCPU.
+    DirtyRing,
+}
+
+impl DirtyRateMode {
+    /// QEMU's and libvirt's word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DirtyRateMode::PageSampling => "page-sampling",
+            DirtyRateMode::DirtyBitmap => "dirty-bitmap",
+            DirtyRateMode::DirtyRing => "dirty-ring",
+        }
+    }
+
+    /// The mode of word `w`.
+    pub fn from_word(w: &str) -> Option<DirtyRateMode> {
+        [Self::PageSampling, Self::DirtyBitmap, Self::DirtyRing]
+            .into_iter()
+            .find(|m| m.as_str() == w)
+    }
+}
+
+/// The last dirty page rate measurement of a running domain
+/// (`query-dirty-rate`, libvirt's `dirtyrate.*` statistics).
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DirtyRate {
+    /// 0 never started, 1 measuring, 2 measured (libvirt's
+    /// `virDomainDirtyRateStatus`).
+    pub status: u32,
+    /// When the measurement started, seconds on QEMU's clock.
+    pub start_time: i64,
+    /// How long it measures, seconds.
+    pub period: i32,
+    /// How it measures.
+    pub mode: DirtyRateMode,
+    /// MiB dirtied per second, once measured.
+    pub mib_per_s: Option<i64>,
+}

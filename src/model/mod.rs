@@ -50,8 +50,8 @@ pub use sysinfo::*;
 pub use tpm::*;
 pub use tuning::*;
 pub use units::{
-    base64_decode, base64_encode, civil_from_days, parse_cpuset, parse_memory, parse_utc_datetime,
-    utc_datetime,
+    base64_decode, base64_encode, civil_from_days, format_cpuset, parse_cpuset, parse_memory,
+    parse_utc_datetime, utc_datetime,
 };
 pub use vsock::*;
 pub use words::Word;

@@ -88,6 +88,28 @@ pub fn parse_memory(value: &str, unit: Option<&str>) -> Option<u64> {
 /// `VIR_DOMAIN_CPUMASK_LEN`).
 pub(crate) const CPUSET_LEN: u64 = 16384;
 
+/// CPUs as libvirt writes a CPU list (`virBitmapFormat`): ascending runs
+/// as `A-B`, joined by commas; the inverse of [`parse_cpuset`].
+pub fn format_cpuset(cpus: &[u32]) -> String {
+    let mut runs: Vec<(u32, u32)> = Vec::new();
+    for &c in cpus {
+        match runs.last_mut() {
+            Some((_, end)) if *end + 1 == c => *end = c,
+            _ => runs.push((c, c)),
+        }
+    }
+    runs.iter()
+        .map(|(a, b)| {
+            if a == b {
+                a.to_string()
+            } else {
+                format!("{a}-{b}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// Reads libvirt's CPU list syntax (`0-3,^2,8`) into the CPUs it names, in
 /// ascending order. `None` when it is not well-formed, names a CPU at or
 /// past [`CPUSET_LEN`], or has a range whose start is after its end. The

@@ -691,6 +691,64 @@ impl Handler for DriverCalls<'_> {
         Ok(threads.into_iter().map(|t| (t.id, t.cpus)).collect())
     }
 
+    fn change_iothread(
+        &mut self,
+        (d, change, flags): (
+            WireDomain,
+            super::types_changes::WireIoThreadChange,
+            WireModifyFlags,
+        ),
+    ) -> Result<()> {
+        self.driver
+            .change_iothread(&dom(d), &change.into(), flags.into())
+    }
+
+    fn set_lifecycle_action(
+        &mut self,
+        (d, event, action, flags): (WireDomain, u32, String, WireModifyFlags),
+    ) -> Result<()> {
+        use crate::model::Word;
+        let event = super::types_changes::lifecycle_event(event)?;
+        let action = crate::model::LifecycleAction::from_word(&action).ok_or_else(|| {
+            Error::new(
+                ErrorCode::InvalidArgument,
+                format!("unknown lifecycle action '{action}': destroy, restart or preserve"),
+            )
+        })?;
+        self.driver
+            .set_lifecycle_action(&dom(d), event, action, flags.into())
+    }
+
+    fn dirty_rate_calc(&mut self, (d, seconds, mode): (WireDomain, i32, String)) -> Result<()> {
+        let mode = crate::driver::DirtyRateMode::from_word(&mode).ok_or_else(|| {
+            Error::new(
+                ErrorCode::InvalidArgument,
+                format!("unknown dirty rate mode '{mode}'"),
+            )
+        })?;
+        self.driver.dirty_rate_calc(&dom(d), seconds, mode)
+    }
+
+    fn dirty_rate(&mut self, d: WireDomain) -> Result<(u32, i64, i32, String, Option<i64>)> {
+        let r = self.driver.dirty_rate(&dom(d))?;
+        let mode = r.mode.as_str().to_string();
+        Ok((r.status, r.start_time, r.period, mode, r.mib_per_s))
+    }
+
+    fn save_image_xml(
+        &mut self,
+        (image, secure): (super::types_changes::WireSaveImage, bool),
+    ) -> Result<String> {
+        self.driver.save_image_xml(&image.into(), secure)
+    }
+
+    fn save_image_define(
+        &mut self,
+        (image, xml, running): (super::types_changes::WireSaveImage, String, Option<bool>),
+    ) -> Result<()> {
+        self.driver.save_image_define(&image.into(), &xml, running)
+    }
+
     fn set_block_iotune(
         &mut self,
         (d, disk, limits, group, flags): (

@@ -20,6 +20,7 @@ pub mod server;
 mod spin;
 pub mod types;
 pub mod types_agent;
+pub mod types_changes;
 pub mod wire;
 
 pub use client::SocketDriver;

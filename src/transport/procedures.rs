@@ -28,6 +28,7 @@ use super::types::{
     WireSecretUsage, WireSnapshot, WireSnapshotInfo, WireVolume, WireVolumeInfo,
 };
 use super::types_agent::{WireAgentAnswer, WireAgentCall};
+use super::types_changes::{WireIoThreadChange, WireSaveImage};
 use super::wire::{WireError, dec, enc};
 use crate::driver::XmlFlags;
 use crate::error::{Error, ErrorCode, Result};
@@ -509,6 +510,21 @@ procedures! {
     115 BlockResize block_resize((WireDomain, String, u64)) -> (), rw, Job;
     /// `Driver::core_dump`, with the path's bytes.
     116 CoreDump core_dump((WireDomain, Vec<u8>, WireDumpOptions)) -> (), rw, Job;
+    /// `Driver::change_iothread` (domain, change, flags).
+    117 ChangeIothread change_iothread((WireDomain, WireIoThreadChange, WireModifyFlags)) -> (), rw, Job;
+    /// `Driver::set_lifecycle_action` (domain, event: 0 power-off,
+    /// 1 reboot, 2 crash, the action's word, flags).
+    118 SetLifecycleAction set_lifecycle_action((WireDomain, u32, String, WireModifyFlags)) -> (), rw, Job;
+    /// `Driver::save_image_xml` (image, secure); a read of a host file
+    /// by its path, so read-write only.
+    119 SaveImageXml save_image_xml((WireSaveImage, bool)) -> String, rw, Job;
+    /// `Driver::save_image_define` (image, XML, running).
+    120 SaveImageDefine save_image_define((WireSaveImage, String, Option<bool>)) -> (), rw, Job;
+    /// `Driver::dirty_rate_calc` (domain, seconds, mode's word).
+    121 DirtyRateCalc dirty_rate_calc((WireDomain, i32, String)) -> (), rw, Job;
+    /// `Driver::dirty_rate`: (status, start time, period, mode's word,
+    /// MiB/s).
+    122 DirtyRate dirty_rate(WireDomain) -> (u32, i64, i32, String, Option<i64>), ro, Job;
 }
 
 /// The highest procedure number this build knows (the table is numbered

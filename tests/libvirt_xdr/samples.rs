@@ -14,6 +14,8 @@ use uuid::Uuid;
 mod agent_samples;
 #[path = "block_samples.rs"]
 mod block_samples;
+#[path = "change_samples.rs"]
+mod change_samples;
 #[path = "host_samples.rs"]
 mod host_samples;
 #[path = "hostobj_samples.rs"]
@@ -402,6 +404,7 @@ fn call(p: Procedure) -> Call {
         secret_procedures!() => secret_samples::call(p),
         host_procedures!() => host_samples::call(p),
         tuning_procedures!() => tuning_samples::call(p),
+        change_samples::change_procedures!() => change_samples::call(p),
         hostobj_procedures!() => hostobj_samples::call(p),
         P::DomainCreateWithFlags => Call::DomainCreateWithFlags(DomFlagsArgs {
             dom: off(),
@@ -710,6 +713,7 @@ fn reply(p: Procedure) -> Reply {
         secret_procedures!() => secret_samples::reply(p),
         host_procedures!() => host_samples::reply(p),
         tuning_procedures!() => tuning_samples::reply(p),
+        change_samples::change_procedures!() => change_samples::reply(p),
         hostobj_procedures!() => hostobj_samples::reply(p),
         P::DomainCreateWithFlags => Reply::DomainCreateWithFlags(d()),
         P::DomainOpenConsole => Reply::DomainOpenConsole(()),

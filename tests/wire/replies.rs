@@ -298,6 +298,12 @@ pub fn reply_for(procedure: u32) -> Reply {
         114 => Reply::AgentCall(WireAgentAnswer::Time(1_796_546_087, 250_000_000)),
         115 => Reply::BlockResize(()),
         116 => Reply::CoreDump(()),
+        117 => Reply::ChangeIothread(()),
+        118 => Reply::SetLifecycleAction(()),
+        119 => Reply::SaveImageXml("<domain type='qemu'/>".into()),
+        120 => Reply::SaveImageDefine(()),
+        121 => Reply::DirtyRateCalc(()),
+        122 => Reply::DirtyRate((2, 1_796_546_087, 1, "page-sampling".into(), Some(12))),
         106 => Reply::DiskRuntime(vec![WireDiskRuntime {
             target: "vda".into(),
             iotune: vec![1_048_576, 0, 0, 0, 0, 300],
@@ -460,5 +466,9 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         Reply::DomainXmlToNative(_) => "text",
         Reply::AgentCall(_) => "agent_answer",
         Reply::BlockResize(()) | Reply::CoreDump(()) => "unit",
+        Reply::ChangeIothread(()) | Reply::SetLifecycleAction(()) => "unit",
+        Reply::SaveImageXml(_) => "text",
+        Reply::SaveImageDefine(()) | Reply::DirtyRateCalc(()) => "unit",
+        Reply::DirtyRate(_) => "dirty_rate",
     }
 }

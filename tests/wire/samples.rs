@@ -11,6 +11,7 @@ mod replies;
 pub use replies::{reply_for, reply_shape};
 
 use qvirt::transport::types_agent::{WireAgentAnswer, WireAgentCall};
+use qvirt::transport::types_changes::{WireIoThreadChange, WireSaveImage};
 use qvirt::transport::wire::{
     Bytes, Call, Frame, Header, Kind, PROTOCOL_VERSION, Procedure, Reply, StreamMsg,
     WireBalloonStats, WireBlockStats, WireCompletedJob, WireDomain, WireError, WireEvent,
@@ -457,6 +458,27 @@ pub fn calls() -> Vec<Call> {
                 reset: true,
             },
         )),
+        Call::ChangeIothread((
+            d(),
+            WireIoThreadChange::Pin(2, vec![0, 3]),
+            WireModifyFlags {
+                live: true,
+                config: false,
+            },
+        )),
+        Call::SetLifecycleAction((
+            d(),
+            1,
+            "destroy".into(),
+            WireModifyFlags {
+                live: true,
+                config: true,
+            },
+        )),
+        Call::SaveImageXml((WireSaveImage::File("/tmp/a.save".into()), false)),
+        Call::SaveImageDefine((WireSaveImage::Managed(d()), "<domain/>".into(), Some(false))),
+        Call::DirtyRateCalc((d(), 1, "page-sampling".into())),
+        Call::DirtyRate(d()),
     ]
 }
 
@@ -581,6 +603,12 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::AgentCall(..) => "agent_call",
         Call::BlockResize(..) => "block_resize",
         Call::CoreDump(..) => "core_dump",
+        Call::ChangeIothread(..) => "change_iothread",
+        Call::SetLifecycleAction(..) => "set_lifecycle_action",
+        Call::SaveImageXml(..) => "save_image_xml",
+        Call::SaveImageDefine(..) => "save_image_define",
+        Call::DirtyRateCalc(..) => "dirty_rate_calc",
+        Call::DirtyRate(..) => "dirty_rate",
     }
 }
 

@@ -129,6 +129,9 @@ pub enum Command {
     /// Memory and block I/O tuning.
     #[command(flatten)]
     Tune(crate::tune::TuneCommand),
+    /// I/O threads and lifecycle actions changed.
+    #[command(flatten)]
+    Change(crate::changes::ChangeCommand),
     /// List domains (running and paused ones unless --all).
     List(ListArgs),
     /// Define (or redefine) a persistent domain from an XML file.

@@ -9,6 +9,7 @@
 
 mod agent;
 mod args;
+mod changes;
 mod console;
 mod devices;
 mod edit;
@@ -166,6 +167,7 @@ fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Re
         Command::Secret(c) => secrets::run(ctx, c),
         Command::Agent(c) => agent::run(ctx, c),
         Command::Tune(c) => tune::run(ctx, c),
+        Command::Change(c) => changes::run(ctx, c),
         Command::List(args) => query::list(ctx, &args),
         Command::Edit(d) => edit::run(ctx, &d.domain),
         Command::SetMem { dom, size, at } => resources::setmem(

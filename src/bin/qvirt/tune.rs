@@ -223,7 +223,11 @@ pub fn run(ctx: &mut Ctx, command: TuneCommand) -> Result<()> {
             let mut text =
                 String::from(" IOThread ID   CPU Affinity\n-----------------------------\n");
             for t in ctx.driver()?.iothreads(&d)? {
-                text.push_str(&format!(" {:<13} {}\n", t.id, cpu_ranges(&t.cpus)));
+                text.push_str(&format!(
+                    " {:<13} {}\n",
+                    t.id,
+                    qvirt::model::format_cpuset(&t.cpus)
+                ));
             }
             text.push('\n');
             crate::output::write(&text)
@@ -310,27 +314,6 @@ fn show_blkdeviotune(ctx: &mut Ctx, arg: &str, device: &str, flags: ModifyFlags)
         ));
     }
     crate::output::write(&text)
-}
-
-/// CPUs as virsh writes them: ascending runs as `A-B`, joined by commas.
-fn cpu_ranges(cpus: &[u32]) -> String {
-    let mut runs: Vec<(u32, u32)> = Vec::new();
-    for &c in cpus {
-        match runs.last_mut() {
-            Some((_, end)) if *end + 1 == c => *end = c,
-            _ => runs.push((c, c)),
-        }
-    }
-    runs.iter()
-        .map(|(a, b)| {
-            if a == b {
-                a.to_string()
-            } else {
-                format!("{a}-{b}")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(",")
 }
 
 /// A memory limit as virsh's `memtune` reads it: a negative number is

@@ -601,6 +601,56 @@ impl Driver for LocalDriver {
         self.core.iothreads(&self.core.resolve(dom)?)
     }
 
+    fn change_iothread(
+        &self,
+        dom: &Domain,
+        change: &crate::driver::IoThreadChange,
+        flags: ModifyFlags,
+    ) -> Result<()> {
+        self.core
+            .change_iothread(&self.core.resolve(dom)?, change, flags)
+    }
+
+    fn set_lifecycle_action(
+        &self,
+        dom: &Domain,
+        event: crate::driver::LifecycleEvent,
+        action: crate::model::LifecycleAction,
+        flags: ModifyFlags,
+    ) -> Result<()> {
+        self.core
+            .set_lifecycle_action(&self.core.resolve(dom)?, event, action, flags)
+    }
+
+    fn dirty_rate_calc(
+        &self,
+        dom: &Domain,
+        seconds: i32,
+        mode: crate::driver::DirtyRateMode,
+    ) -> Result<()> {
+        self.core
+            .dirty_rate_calc(&self.core.resolve(dom)?, seconds, mode)
+    }
+
+    fn dirty_rate(&self, dom: &Domain) -> Result<crate::driver::DirtyRate> {
+        self.core.dirty_rate(&self.core.resolve(dom)?)
+    }
+
+    fn save_image_xml(&self, image: &crate::driver::SaveImage, secure: bool) -> Result<String> {
+        self.core
+            .save_image_xml(&self.resolve_image(image)?, secure)
+    }
+
+    fn save_image_define(
+        &self,
+        image: &crate::driver::SaveImage,
+        xml: &str,
+        running: Option<bool>,
+    ) -> Result<()> {
+        self.core
+            .save_image_define(&self.resolve_image(image)?, xml, running)
+    }
+
     fn set_block_iotune(
         &self,
         dom: &Domain,

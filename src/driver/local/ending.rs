@@ -88,7 +88,7 @@ impl Core {
         // Closing the run's wake-up end stops its monitor thread, unless
         // that thread is the one running this.
         drop(run.control.lock().map(|mut s| s.take()));
-        if persistent && wants_restart(&run.def, reason) {
+        if persistent && wants_restart(&run.live_def(), reason) {
             let me = self.me.clone();
             self.spawn("restart", move || {
                 if let Some(core) = me.upgrade()

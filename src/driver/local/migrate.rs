@@ -96,7 +96,7 @@ impl Core {
         let def = match &options.dest_xml {
             Some(xml) => {
                 let other = DomainDef::from_xml(xml)?;
-                same_machine(&run.def, &other)?;
+                same_machine(&run.def, &other, "the destination's definition")?;
                 other
             }
             None => migratable(&run.live_def()),
@@ -597,14 +597,15 @@ fn migratable(live: &DomainDef) -> DomainDef {
     def
 }
 
-/// Checks that `other` (from `--xml`) describes the same machine as
-/// `live`: the same identity, memory, vCPUs and devices, where only
-/// paths and host-side details may differ.
-fn same_machine(live: &DomainDef, other: &DomainDef) -> Result<()> {
+/// Checks that `other` (a migration's `--xml`, a save image's new
+/// definition; `which` in errors) describes the same machine as `live`:
+/// the same identity, memory, vCPUs and devices, where only paths and
+/// host-side details may differ.
+pub(super) fn same_machine(live: &DomainDef, other: &DomainDef, which: &str) -> Result<()> {
     let differ = |what: &str| {
         Err(Error::new(
             ErrorCode::InvalidArgument,
-            format!("the destination's definition describes another machine: its {what} differs"),
+            format!("{which} describes another machine: its {what} differs"),
         ))
     };
     if live.uuid != other.uuid || live.name != other.name {

@@ -3,6 +3,7 @@
 //! media, consoles. What QEMU is lives in `crate::qemu`, host plumbing in
 //! `crate::sys`; this module puts them together.
 
+mod actions;
 mod agent;
 mod agent_calls;
 mod agent_info;
@@ -11,6 +12,7 @@ mod blockjobs;
 mod blockresize;
 mod console;
 mod coredump;
+mod dirtyrate;
 mod diskstate;
 mod domains;
 mod driver;
@@ -21,6 +23,7 @@ mod helper_procs;
 mod hostcheck;
 mod hotplug;
 mod incoming;
+mod iothreads;
 mod iotune;
 mod jobs;
 mod launch;
@@ -44,6 +47,7 @@ mod reattach;
 mod requests;
 mod resize;
 mod runtime;
+mod saveimage;
 mod saving;
 mod screen;
 mod secrets;

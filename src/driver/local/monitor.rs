@@ -393,14 +393,15 @@ impl Monitor {
         // restart resets and runs on in the same process (as libvirt does),
         // the pause being the cue, as for a reboot; destroy ends QEMU;
         // preserve keeps the pause.
-        let def = &run.def;
+        // The actions as they are now: set-lifecycle-action may have
+        // changed them since the start.
+        let actions = super::actions::Actions::of(run);
         let action = if reason == "guest-reset" {
-            def.on_reboot
+            actions.reboot
         } else {
-            def.on_poweroff
+            actions.poweroff
         };
-        let qemu_pauses = def.on_poweroff != LifecycleAction::Destroy
-            || def.on_reboot == LifecycleAction::Preserve;
+        let qemu_pauses = actions.qemu_pauses();
         let restart = guest && qemu_pauses && action == LifecycleAction::Restart;
         let destroy = guest && qemu_pauses && action == LifecycleAction::Destroy;
         let owned = &mut self.owned;
@@ -438,9 +439,7 @@ impl Monitor {
         let Ok(qmp) = run.qmp() else { return };
         // Back to what the command line set (argv's emit_actions):
         // -no-shutdown, i.e. pause, unless power-off simply destroys.
-        let action = if run.def.on_poweroff != LifecycleAction::Destroy
-            || run.def.on_reboot == LifecycleAction::Preserve
-        {
+        let action = if super::actions::Actions::of(run).qemu_pauses() {
             "pause"
         } else {
             "poweroff"
@@ -458,7 +457,7 @@ impl Monitor {
 
     /// The guest reported a panic: apply on_crash.
     fn on_panic(&mut self, core: &Core, run: &Arc<Running>) {
-        match run.def.on_crash {
+        match super::actions::Actions::of(run).crash {
             LifecycleAction::Preserve => {
                 run.set_state(DomainState::Crashed, StateReason::Crashed);
                 core.save_status(self.uuid, run);

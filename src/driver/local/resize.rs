@@ -35,6 +35,10 @@ pub(crate) struct LiveChanges {
     pub memtune: Option<Option<crate::model::MemTune>>,
     /// `<blkiotune>` as last changed (`Some(None)`: none).
     pub blkiotune: Option<Option<Box<crate::model::BlkioTune>>>,
+    /// The I/O threads as last changed.
+    pub iothreads: Option<super::iothreads::LiveIoThreads>,
+    /// The lifecycle actions as last set.
+    pub actions: Option<super::actions::Actions>,
 }
 
 impl LiveChanges {
@@ -57,6 +61,12 @@ impl LiveChanges {
         }
         if let Some(b) = &self.blkiotune {
             def.blkiotune.clone_from(b);
+        }
+        if let Some(t) = &self.iothreads {
+            t.apply(def);
+        }
+        if let Some(a) = &self.actions {
+            a.apply(def);
         }
     }
 }

@@ -43,18 +43,28 @@ pub(crate) struct SaveHeader {
     pub data_offset: u64,
 }
 
-/// Writes the header for `def` at the start of `file`, leaving the file
-/// positioned where QEMU's stream goes.
-fn write_header(file: &mut File, def: &DomainDef, was_running: bool) -> std::io::Result<()> {
-    let xml = def.to_xml();
+/// The header for `xml`, padded with zeros to `size` bytes, or to the
+/// next 4 KiB boundary when `size` is `None`; `None` when it does not
+/// fit in `size`.
+pub(super) fn header_bytes(xml: &str, was_running: bool, size: Option<u64>) -> Option<Vec<u8>> {
     let mut head = Vec::with_capacity(ALIGN as usize);
     head.extend_from_slice(MAGIC);
     head.extend_from_slice(&VERSION.to_le_bytes());
     head.extend_from_slice(&(xml.len() as u32).to_le_bytes());
     head.extend_from_slice(&u32::from(was_running).to_le_bytes());
     head.extend_from_slice(xml.as_bytes());
-    let padded = (head.len() as u64).div_ceil(ALIGN) * ALIGN;
+    let padded = size.unwrap_or((head.len() as u64).div_ceil(ALIGN) * ALIGN);
+    if head.len() as u64 > padded {
+        return None;
+    }
     head.resize(padded as usize, 0);
+    Some(head)
+}
+
+/// Writes the header for `def` at the start of `file`, leaving the file
+/// positioned where QEMU's stream goes.
+fn write_header(file: &mut File, def: &DomainDef, was_running: bool) -> std::io::Result<()> {
+    let head = header_bytes(&def.to_xml(), was_running, None).unwrap_or_default();
     file.write_all(&head)
 }
 

@@ -17,12 +17,11 @@
 //! why a connection ended.
 
 use std::collections::{HashMap, VecDeque};
-use std::io::{BufWriter, Write};
+use std::io::BufWriter;
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::sync::atomic::AtomicU32;
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::Instant;
 
 use uuid::Uuid;
 
@@ -31,17 +30,18 @@ mod read;
 mod route;
 pub mod ssh;
 mod streams;
+mod wait;
 
 use read::{Pending, ReadSide};
-use route::{end, route};
 use ssh::Tunnel;
 use streams::{Events, Local, RemoteConsole, Subscription};
+use wait::Wait;
 
 use super::spin::Spinner;
 use super::types::{Bytes, WireDumpOptions, WireSaveOptions, WireUndefineFlags};
 use super::wire::{
-    Call, Caller, Frame, HEADER_LEN, Header, Kind, MAX_FRAME, PROTOCOL_VERSION, Procedure, Reply,
-    StreamMsg, WireDomain, WireMedia, encode_stream,
+    Call, Caller, Frame, HEADER_LEN, Header, Kind, MAX_FRAME, PROTOCOL_VERSION, Reply, StreamMsg,
+    WireDomain, WireMedia,
 };
 use crate::driver::{
     AddressSource, DomainStats, InterfaceAddresses, KeyCodeset, MetadataKind, ModifyFlags,
@@ -106,89 +106,7 @@ struct ConnState {
     closed: Option<(ErrorCode, String)>,
 }
 
-/// What a wait on the connection ended with.
-enum Wait<T> {
-    Got(T),
-    TimedOut,
-    Closed(ErrorCode, String),
-}
-
 use crate::sys::sync::lock;
-
-impl Conn {
-    /// Waits until `take` finds what this thread wants in the state, the
-    /// connection ends, or `deadline` passes. If no other thread is
-    /// reading the socket, this one does, for everyone.
-    fn wait<T>(
-        &self,
-        deadline: Option<Instant>,
-        mut take: impl FnMut(&mut ConnState) -> Option<T>,
-    ) -> Wait<T> {
-        let mut st = lock(&self.state);
-        loop {
-            if let Some(t) = take(&mut st) {
-                return Wait::Got(t);
-            }
-            if let Some((code, why)) = &st.closed {
-                return Wait::Closed(*code, why.clone());
-            }
-            let now = Instant::now();
-            if deadline.is_some_and(|d| now >= d) {
-                return Wait::TimedOut;
-            }
-            if !st.reading {
-                st.reading = true;
-                drop(st);
-                let read = lock(&self.read).read_frames(deadline);
-                // Outside the state lock: ssh's last words may take a moment.
-                let read = read.map_err(|why| match &self.tunnel {
-                    Some(t) => t.explain(why),
-                    None => why,
-                });
-                st = lock(&self.state);
-                st.reading = false;
-                match read {
-                    Ok(frames) => {
-                        for frame in frames {
-                            route(&mut st, frame);
-                        }
-                    }
-                    Err(why) => end(&mut st, why),
-                }
-                self.changed.notify_all();
-            } else {
-                st = match deadline {
-                    None => self.changed.wait(st).unwrap_or_else(|p| p.into_inner()),
-                    Some(d) => {
-                        self.changed
-                            .wait_timeout(st, d - now)
-                            .unwrap_or_else(|p| p.into_inner())
-                            .0
-                    }
-                };
-            }
-        }
-    }
-}
-
-impl Conn {
-    /// Writes a stream frame of the stream opened by call `serial`.
-    fn send_stream(&self, serial: u32, procedure: Procedure, msg: &StreamMsg) -> Result<()> {
-        let frame = Frame {
-            header: Header {
-                version: PROTOCOL_VERSION,
-                kind: Kind::Stream,
-                procedure: procedure.number(),
-                serial,
-            },
-            body: encode_stream(msg),
-        };
-        let mut w = lock(&self.writer);
-        frame.write(&mut *w)?;
-        w.flush()
-            .map_err(|e| Error::io("cannot write to the connection", e))
-    }
-}
 
 /// Refuses a daemon socket served by anyone but this user or root
 /// (`SO_PEERCRED`), before anything is sent to it: in a shared
@@ -916,6 +834,61 @@ impl Driver for SocketDriver {
             .into_iter()
             .map(|(id, cpus)| crate::driver::IoThreadInfo::new(id, cpus))
             .collect())
+    }
+
+    fn change_iothread(
+        &self,
+        dom: &Domain,
+        change: &crate::driver::IoThreadChange,
+        flags: ModifyFlags,
+    ) -> Result<()> {
+        let change = change.clone().into();
+        self.rpc()
+            .change_iothread((wire(dom), change, flags.into()))
+    }
+
+    fn set_lifecycle_action(
+        &self,
+        dom: &Domain,
+        event: crate::driver::LifecycleEvent,
+        action: crate::model::LifecycleAction,
+        flags: ModifyFlags,
+    ) -> Result<()> {
+        let event = super::types_changes::lifecycle_event_number(event);
+        let args = (wire(dom), event, action.as_str().to_string(), flags.into());
+        self.rpc().set_lifecycle_action(args)
+    }
+
+    fn dirty_rate_calc(
+        &self,
+        dom: &Domain,
+        seconds: i32,
+        mode: crate::driver::DirtyRateMode,
+    ) -> Result<()> {
+        let args = (wire(dom), seconds, mode.as_str().to_string());
+        self.rpc().dirty_rate_calc(args)
+    }
+
+    fn dirty_rate(&self, dom: &Domain) -> Result<crate::driver::DirtyRate> {
+        let (status, start_time, period, mode, mib_per_s) = self.rpc().dirty_rate(wire(dom))?;
+        let mut r = crate::driver::DirtyRate::default();
+        (r.status, r.start_time, r.period, r.mib_per_s) = (status, start_time, period, mib_per_s);
+        r.mode = crate::driver::DirtyRateMode::from_word(&mode).unwrap_or_default();
+        Ok(r)
+    }
+
+    fn save_image_xml(&self, image: &crate::driver::SaveImage, secure: bool) -> Result<String> {
+        self.rpc().save_image_xml((image.try_into()?, secure))
+    }
+
+    fn save_image_define(
+        &self,
+        image: &crate::driver::SaveImage,
+        xml: &str,
+        running: Option<bool>,
+    ) -> Result<()> {
+        let args = (image.try_into()?, xml.to_string(), running);
+        self.rpc().save_image_define(args)
     }
 
     fn set_block_iotune(

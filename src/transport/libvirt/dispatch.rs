@@ -15,9 +15,9 @@ use super::types::*;
 use super::values::{self, check_flags};
 use super::xdr::Chars;
 use super::{
-    absent, agent, blockjobs, coredump, domlist, domparams, domstats, drives, hostcaps, hostfacts,
-    jobstats, migspeed, nodestats, peek, resources, sched, secrets, snapshots, storage, threads,
-    tunables, vcpus,
+    absent, agent, blockjobs, coredump, dirtyrate, domlist, domparams, domstats, drives, hostcaps,
+    hostfacts, jobstats, lifecycle, migspeed, nodestats, peek, resources, saveimage, sched,
+    secrets, snapshots, storage, threads, tunables, vcpus,
 };
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
@@ -851,6 +851,22 @@ impl Handler for LvCalls<'_> {
     }
     calls_in! { threads:
         domain_get_iothread_info(IoThreadInfoArgs) -> IoThreadInfoRet = get_iothread_info;
+        domain_add_iothread(IoThreadIdArgs) -> () = add_iothread;
+        domain_del_iothread(IoThreadIdArgs) -> () = del_iothread;
+        domain_pin_iothread(PinIoThreadArgs) -> () = pin_iothread;
+        domain_set_iothread_params(SetIoThreadParamsArgs) -> () = set_iothread_params;
+    }
+    calls_in! { lifecycle:
+        domain_set_lifecycle_action(SetLifecycleActionArgs) -> () = set_lifecycle_action;
+    }
+    calls_in! { dirtyrate:
+        domain_start_dirty_rate_calc(DirtyRateCalcArgs) -> () = start_dirty_rate_calc;
+    }
+    calls_in! { saveimage:
+        domain_save_image_get_xml_desc(SaveImageXmlArgs) -> XmlRet = save_image_xml;
+        domain_save_image_define_xml(SaveImageDefineArgs) -> () = save_image_define;
+        domain_managed_save_get_xml_desc(DomFlagsArgs) -> XmlRet = managed_save_xml;
+        domain_managed_save_define_xml(ManagedSaveDefineArgs) -> () = managed_save_define;
     }
     calls_in! { sched:
         domain_get_scheduler_type(DomArgs) -> SchedTypeRet = scheduler_type;

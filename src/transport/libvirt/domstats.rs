@@ -8,7 +8,7 @@
 //! server and qvirt's libvirt client agree.
 //!
 //! Only what qvirt knows is said. Of libvirt's groups, `perf`,
-//! `iothread`, `memory`, `dirtyrate` and `vm` are not served (dropped
+//! `iothread`, `memory` and `vm` are not served (dropped
 //! from a request, or refused with `ENFORCE_STATS`, as libvirt does with
 //! groups a daemon lacks); within a group, fields qvirt has no figure for
 //! are left out (a vCPU's `wait`, `delay` and `halted`; a disk's
@@ -52,8 +52,9 @@ pub mod group {
     pub const VCPU: u32 = 1 << 3;
     pub const INTERFACE: u32 = 1 << 4;
     pub const BLOCK: u32 = 1 << 5;
+    pub const DIRTYRATE: u32 = 1 << 9;
     /// Every group qvirt serves.
-    pub const SERVED: u32 = (1 << 6) - 1;
+    pub const SERVED: u32 = ((1 << 6) - 1) | DIRTYRATE;
 }
 
 /// `virConnectGetAllDomainStatsFlags`.
@@ -78,11 +79,13 @@ pub struct Extra {
     /// with its host device if it has one (`net.count`, and the index of
     /// each `net.N`).
     pub nets: Vec<Option<String>>,
+    /// The last dirty page rate measurement of the running domain.
+    pub dirty: Option<crate::driver::DirtyRate>,
 }
 
 /// The typed parameters of `s` in `groups`, in libvirt's order.
 pub fn params_of(s: &DomainStats, groups: u32, extra: &Extra) -> Vec<TypedParam> {
-    use ParamValue::{Int, String as Str, UInt, ULLong};
+    use ParamValue::{Int, LLong, String as Str, UInt, ULLong};
     let active = s.state != DomainState::Shutoff;
     let mut out = Vec::new();
     let mut put = |field: String, v: ParamValue| out.push(param(&field, v));
@@ -175,6 +178,19 @@ pub fn params_of(s: &DomainStats, groups: u32, extra: &Extra) -> Vec<TypedParam>
                     put(format!("block.{i}.{k}"), ULLong(v));
                 }
             }
+        }
+    }
+    if let Some(r) = extra
+        .dirty
+        .as_ref()
+        .filter(|_| groups & group::DIRTYRATE != 0)
+    {
+        put("dirtyrate.calc_status".into(), Int(r.status as i32));
+        put("dirtyrate.calc_start_time".into(), LLong(r.start_time));
+        put("dirtyrate.calc_period".into(), Int(r.period));
+        put("dirtyrate.calc_mode".into(), Str(r.mode.as_str().into()));
+        if let Some(v) = r.mib_per_s {
+            put("dirtyrate.megabytes_per_second".into(), LLong(v));
         }
     }
     out
@@ -295,6 +311,14 @@ fn extra_of(driver: &dyn Driver, dom: &Domain, s: &DomainStats, groups: u32) -> 
             .iter()
             .map(|n| n.target_dev.clone())
             .collect();
+    }
+    if groups & group::DIRTYRATE != 0 && active {
+        extra.dirty = match driver.dirty_rate(dom) {
+            Ok(r) => Some(r),
+            // A driver that cannot say leaves the group out.
+            Err(e) if e.code == ErrorCode::NoSupport => None,
+            Err(e) => return Err(e),
+        };
     }
     Ok(extra)
 }
@@ -451,6 +475,7 @@ mod tests {
         let extra = Extra {
             vcpu_current: None,
             nets: vec![None, Some("vnet3".into())],
+            dirty: None,
         };
         let params = params_of(&s, group::SERVED, &extra);
         let field = |name: &str| {
@@ -489,6 +514,7 @@ mod tests {
         let extra = Extra {
             vcpu_current: Some(3),
             nets: Vec::new(),
+            dirty: None,
         };
         let params = params_of(&s, group::SERVED, &extra);
         let fields: Vec<&str> = params.iter().map(|p| p.field.as_str()).collect();

@@ -554,6 +554,31 @@ procedures! {
         /// `virDomainMigrateGetMaxSpeed`; libvirt allows it on a
         /// read-write connection only.
         242 DomainMigrateGetMaxSpeed domain_migrate_get_max_speed(MaxSpeedArgs) -> MaxSpeedRet, rw, Quick;
+
+        // A domain's I/O threads changed; bodies in `threads.rs`.
+        /// `virDomainAddIOThread`.
+        355 DomainAddIothread domain_add_iothread(IoThreadIdArgs) -> (), rw, Job;
+        /// `virDomainDelIOThread`.
+        356 DomainDelIothread domain_del_iothread(IoThreadIdArgs) -> (), rw, Job;
+        /// `virDomainPinIOThread`.
+        352 DomainPinIothread domain_pin_iothread(PinIoThreadArgs) -> (), rw, Job;
+        /// `virDomainSetIOThreadParams`.
+        402 DomainSetIothreadParams domain_set_iothread_params(SetIoThreadParamsArgs) -> (), rw, Job;
+        /// `virDomainSetLifecycleAction`; body in `lifecycle.rs`.
+        390 DomainSetLifecycleAction domain_set_lifecycle_action(SetLifecycleActionArgs) -> (), rw, Job;
+        // The definition in a save image; bodies in `saveimage.rs`.
+        /// `virDomainSaveImageGetXMLDesc`: a host file by its path,
+        /// read-write only as libvirt has it.
+        235 DomainSaveImageGetXmlDesc domain_save_image_get_xml_desc(SaveImageXmlArgs) -> XmlRet, rw, Job;
+        /// `virDomainSaveImageDefineXML`.
+        236 DomainSaveImageDefineXml domain_save_image_define_xml(SaveImageDefineArgs) -> (), rw, Job;
+        /// `virDomainManagedSaveGetXMLDesc`.
+        388 DomainManagedSaveGetXmlDesc domain_managed_save_get_xml_desc(DomFlagsArgs) -> XmlRet,
+            {ro_unless xml_secure => "a managed save image's XML with secrets (VIR_DOMAIN_SAVE_IMAGE_XML_SECURE)"}, Job;
+        /// `virDomainManagedSaveDefineXML`.
+        389 DomainManagedSaveDefineXml domain_managed_save_define_xml(ManagedSaveDefineArgs) -> (), rw, Job;
+        /// `virDomainStartDirtyRateCalc`; body in `dirtyrate.rs`.
+        427 DomainStartDirtyRateCalc domain_start_dirty_rate_calc(DirtyRateCalcArgs) -> (), rw, Job;
     }
     host {
         // The host's network interfaces, as libvirt's udev interface

@@ -4,8 +4,12 @@
 //! ([`Driver::iothreads`]), a definition's from `<iothreadids>` (or
 //! `<iothreads>`) with `<iothreadpin>`, else `<vcpu cpuset>`, else the
 //! host's online CPUs. Each CPU map is as long as its last CPU needs, as
-//! libvirt's `virBitmapToData` makes it.
+//! libvirt's `virBitmapToData` makes it. `virDomainAddIOThread`,
+//! `virDomainDelIOThread`, `virDomainPinIOThread` and
+//! `virDomainSetIOThreadParams` (virsh's `iothreadadd`, `iothreaddel`,
+//! `iothreadpin`, `iothreadset`) go to [`Driver::change_iothread`].
 
+use super::jobstats::{ParamValue, TypedParam};
 use super::resources::not_running;
 use super::types::Dom;
 use super::values::{affect, check_flags};
@@ -13,7 +17,9 @@ use super::values::{affect, check_flags};
 use super::xdr::Xdr;
 use super::xdr::{Opaque, xdr_struct};
 use crate::driver::error::{Error, ErrorCode, Result};
-use crate::driver::{Domain, DomainState, Driver, XmlFlags};
+use crate::driver::{
+    Domain, DomainState, Driver, IoThreadChange, IoThreadParams, ModifyFlags, XmlFlags,
+};
 use crate::model::{DomainDef, parse_cpuset};
 
 xdr_struct! {
@@ -23,6 +29,86 @@ xdr_struct! {
     pub struct IoThread { pub iothread_id: u32, pub cpumap: Opaque }
     /// `remote_domain_get_iothread_info_ret`.
     pub struct IoThreadInfoRet { pub info: Vec<IoThread>, pub ret: u32 }
+    /// `remote_domain_pin_iothread_args`.
+    pub struct PinIoThreadArgs { pub dom: Dom, pub iothreads_id: u32, pub cpumap: Opaque, pub flags: u32 }
+    /// `remote_domain_add_iothread_args` and
+    /// `remote_domain_del_iothread_args`.
+    pub struct IoThreadIdArgs { pub dom: Dom, pub iothread_id: u32, pub flags: u32 }
+    /// `remote_domain_set_iothread_params_args`.
+    pub struct SetIoThreadParamsArgs { pub dom: Dom, pub iothread_id: u32, pub params: Vec<TypedParam>, pub flags: u32 }
+}
+
+/// `REMOTE_CPUMAP_MAX`.
+const CPUMAP_MAX: usize = 2048;
+
+/// `REMOTE_DOMAIN_IOTHREAD_PARAMS_MAX`.
+const IOTHREAD_PARAMS_MAX: usize = 64;
+
+/// `VIR_DOMAIN_AFFECT_LIVE` and `_CONFIG` of `flags`, checked to be no
+/// others for `function`.
+fn affected(flags: u32, function: &str) -> Result<ModifyFlags> {
+    check_flags(flags, affect::LIVE | affect::CONFIG, function)?;
+    Ok(ModifyFlags::new(
+        flags & affect::LIVE != 0,
+        flags & affect::CONFIG != 0,
+    ))
+}
+
+/// `virDomainAddIOThread`.
+pub fn add_iothread(driver: &dyn Driver, a: IoThreadIdArgs) -> Result<()> {
+    let flags = affected(a.flags, "virDomainAddIOThread")?;
+    let change = IoThreadChange::Add(a.iothread_id);
+    driver.change_iothread(&Domain::from(&a.dom), &change, flags)
+}
+
+/// `virDomainDelIOThread`.
+pub fn del_iothread(driver: &dyn Driver, a: IoThreadIdArgs) -> Result<()> {
+    let flags = affected(a.flags, "virDomainDelIOThread")?;
+    let change = IoThreadChange::Remove(a.iothread_id);
+    driver.change_iothread(&Domain::from(&a.dom), &change, flags)
+}
+
+/// `virDomainPinIOThread`: the CPUs of libvirt's map.
+pub fn pin_iothread(driver: &dyn Driver, a: PinIoThreadArgs) -> Result<()> {
+    let flags = affected(a.flags, "virDomainPinIOThread")?;
+    if a.cpumap.0.len() > CPUMAP_MAX {
+        return Err(Error::new(
+            ErrorCode::Protocol,
+            format!(
+                "a CPU map of {} bytes is more than libvirt's protocol carries ({CPUMAP_MAX})",
+                a.cpumap.0.len()
+            ),
+        ));
+    }
+    let change = IoThreadChange::Pin(a.iothreads_id, cpus_of(&a.cpumap.0));
+    driver.change_iothread(&Domain::from(&a.dom), &change, flags)
+}
+
+/// `virDomainSetIOThreadParams`: typed parameters checked as
+/// `virTypedParamsValidate` checks them.
+pub fn set_iothread_params(driver: &dyn Driver, a: SetIoThreadParamsArgs) -> Result<()> {
+    let flags = affected(a.flags, "virDomainSetIOThreadParams")?;
+    let allowed = [
+        ("poll_max_ns", "ullong"),
+        ("poll_grow", "uint"),
+        ("poll_shrink", "uint"),
+        ("thread_pool_min", "int"),
+        ("thread_pool_max", "int"),
+    ];
+    super::tunables::validate_upto(&a.params, &allowed, IOTHREAD_PARAMS_MAX)?;
+    let mut p = IoThreadParams::default();
+    for param in &a.params {
+        match (param.field.as_str(), &param.value) {
+            ("poll_max_ns", ParamValue::ULLong(v)) => p.poll_max_ns = Some(*v),
+            ("poll_grow", ParamValue::UInt(v)) => p.poll_grow = Some(*v),
+            ("poll_shrink", ParamValue::UInt(v)) => p.poll_shrink = Some(*v),
+            ("thread_pool_min", ParamValue::Int(v)) => p.thread_pool_min = Some(*v),
+            ("thread_pool_max", ParamValue::Int(v)) => p.thread_pool_max = Some(*v),
+            _ => {}
+        }
+    }
+    let change = IoThreadChange::Tune(a.iothread_id, p);
+    driver.change_iothread(&Domain::from(&a.dom), &change, flags)
 }
 
 /// `REMOTE_IOTHREAD_INFO_MAX`.

@@ -23,6 +23,8 @@ pub use super::blockjobs::{
 };
 /// The core dump procedures' shapes, with the others.
 pub use super::coredump::{CoreDumpArgs, CoreDumpFormatArgs};
+/// The dirty page rate procedure's shape, with the others.
+pub use super::dirtyrate::DirtyRateCalcArgs;
 /// The shapes of the procedures that read a domain's settings as typed
 /// parameters, with the others.
 pub use super::domparams::{DomParamsArgs, DomParamsRet, InterfaceParamsArgs};
@@ -50,6 +52,8 @@ pub use super::ifaces::{
 };
 /// `virDomainGetJobStats`'s shapes, with the others.
 pub use super::jobstats::{ControlInfoRet, JobStatsArgs, JobStatsRet, ParamValue, TypedParam};
+/// The lifecycle action procedure's shape, with the others.
+pub use super::lifecycle::SetLifecycleActionArgs;
 /// The migration speed procedures' shapes, with the others.
 pub use super::migspeed::{MaxSpeedArgs, MaxSpeedRet, SetMaxSpeedArgs};
 /// The node devices' shapes, with the others.
@@ -68,6 +72,8 @@ pub use super::resources::{
     InterfaceStatsRet, MemoryStat, MemoryStatsArgs, MemoryStatsRet, ParamsRet, SetMemoryArgs,
     SetMemoryFlagsArgs, SetMemoryStatsPeriodArgs, SetVcpusArgs, SetVcpusFlagsArgs,
 };
+/// The save image procedures' shapes, with the others.
+pub use super::saveimage::{ManagedSaveDefineArgs, SaveImageDefineArgs, SaveImageXmlArgs};
 /// The scheduler procedures' shapes, with the others.
 pub use super::sched::{
     SchedParamsArgs, SchedParamsFlagsArgs, SchedParamsRet, SchedTypeRet, SetSchedArgs,
@@ -86,7 +92,10 @@ pub use super::snapshots::{
 /// The host SMBIOS procedure's shapes, with the others.
 pub use super::sysinfo::{SysinfoArgs, SysinfoRet};
 /// The I/O thread procedure's shapes, with the others.
-pub use super::threads::{IoThread, IoThreadInfoArgs, IoThreadInfoRet};
+pub use super::threads::{
+    IoThread, IoThreadIdArgs, IoThreadInfoArgs, IoThreadInfoRet, PinIoThreadArgs,
+    SetIoThreadParamsArgs,
+};
 /// The `<memtune>` and `<blkiotune>` procedures' shapes, with the others.
 pub use super::tunables::{SetTunableArgs, TunableArgs};
 /// The shapes of the vCPU placement and host CPU procedures, with the

@@ -3,7 +3,6 @@
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
 use uuid::Uuid;
@@ -18,7 +17,7 @@ use crate::transport::client::ssh::Tunnel;
 use crate::transport::libvirt::frame::{LibvirtCode, code};
 use crate::transport::libvirt::procedures::Caller;
 use crate::transport::libvirt::types::*;
-use crate::transport::libvirt::values::{self, event_id, state_of};
+use crate::transport::libvirt::values::{self, state_of};
 
 /// `VIR_DRV_FEATURE_*` numbers the handshake asks about.
 const FEATURE_PROGRAM_KEEPALIVE: i32 = values::feature::PROGRAM_KEEPALIVE;
@@ -181,39 +180,6 @@ impl Drop for LvDriver {
         self.conn.shutdown();
         if let Some(t) = &self.tunnel {
             t.close();
-        }
-    }
-}
-
-/// Lifecycle events from libvirt's event callbacks.
-struct LvEvents {
-    conn: Arc<Conn>,
-    ids: Vec<i32>,
-    rx: Receiver<crate::driver::Event>,
-}
-
-impl EventStream for LvEvents {
-    fn next(&mut self, timeout: Duration) -> Result<Option<crate::driver::Event>> {
-        match self.rx.recv_timeout(timeout) {
-            Ok(e) => Ok(Some(e)),
-            Err(RecvTimeoutError::Timeout) => Ok(None),
-            Err(RecvTimeoutError::Disconnected) => Err(Error::new(
-                ErrorCode::Protocol,
-                "the event stream ended: the connection to the daemon closed",
-            )),
-        }
-    }
-}
-
-impl Drop for LvEvents {
-    fn drop(&mut self) {
-        for id in &self.ids {
-            self.conn.unsubscribe(*id);
-            let _ = self
-                .conn
-                .connect_domain_event_callback_deregister_any(EventDeregisterArgs {
-                    callback_id: *id,
-                });
         }
     }
 }
@@ -626,24 +592,7 @@ impl Driver for LvDriver {
     }
 
     fn events(&self) -> Result<Box<dyn EventStream>> {
-        let (tx, rx) = channel();
-        let mut ids = Vec::new();
-        for event_id in event_id::SENT {
-            let id = self
-                .conn
-                .connect_domain_event_callback_register_any(EventRegisterArgs {
-                    event_id,
-                    dom: None,
-                })?
-                .callback_id;
-            self.conn.subscribe(id, tx.clone());
-            ids.push(id);
-        }
-        Ok(Box::new(LvEvents {
-            conn: Arc::clone(&self.conn),
-            ids,
-            rx,
-        }))
+        super::events::subscribe(&self.conn)
     }
 
     fn console(&self, d: &Domain, force: bool) -> Result<Box<dyn ConsoleStream>> {
@@ -939,6 +888,44 @@ impl Driver for LvDriver {
 
     fn iothreads(&self, d: &Domain) -> Result<Vec<crate::driver::IoThreadInfo>> {
         super::resources::iothreads(&self.conn, d)
+    }
+
+    fn change_iothread(&self, d: &Domain, c: &IoThreadChange, f: ModifyFlags) -> Result<()> {
+        super::resources::change_iothread(&self.conn, d, c, f)
+    }
+
+    fn set_lifecycle_action(
+        &self,
+        d: &Domain,
+        event: LifecycleEvent,
+        action: crate::model::LifecycleAction,
+        f: ModifyFlags,
+    ) -> Result<()> {
+        super::resources::set_lifecycle_action(&self.conn, d, event, action, f)
+    }
+
+    fn dirty_rate_calc(&self, d: &Domain, seconds: i32, mode: DirtyRateMode) -> Result<()> {
+        // VIR_DOMAIN_DIRTYRATE_MODE_DIRTY_BITMAP, _DIRTY_RING.
+        let flags = match mode {
+            DirtyRateMode::DirtyBitmap => 1,
+            DirtyRateMode::DirtyRing => 2,
+            _ => 0,
+        };
+        let dom = dom(d);
+        let args = DirtyRateCalcArgs {
+            dom,
+            seconds,
+            flags,
+        };
+        self.conn.domain_start_dirty_rate_calc(args)
+    }
+
+    fn save_image_xml(&self, image: &SaveImage, secure: bool) -> Result<String> {
+        super::saveimage::xml(&self.conn, image, secure)
+    }
+
+    fn save_image_define(&self, image: &SaveImage, xml: &str, run: Option<bool>) -> Result<()> {
+        super::saveimage::define(&self.conn, image, xml, run)
     }
 
     fn set_block_iotune(

@@ -12,8 +12,10 @@
 mod agent;
 mod conn;
 mod driver;
+mod events;
 mod jobs;
 mod resources;
+mod saveimage;
 mod secrets;
 mod snapshots;
 mod storage;

@@ -128,6 +128,84 @@ pub(super) fn iothreads(conn: &Conn, d: &Domain) -> Result<Vec<crate::driver::Io
         .collect())
 }
 
+/// [`crate::Driver::change_iothread`]: `virDomainAddIOThread`,
+/// `virDomainDelIOThread`, `virDomainPinIOThread` or
+/// `virDomainSetIOThreadParams`.
+pub(super) fn change_iothread(
+    conn: &Conn,
+    d: &Domain,
+    c: &crate::driver::IoThreadChange,
+    f: ModifyFlags,
+) -> Result<()> {
+    use crate::driver::IoThreadChange as C;
+    use crate::transport::libvirt::jobstats::{ParamValue as V, TypedParam};
+    use crate::transport::libvirt::threads::cpumap;
+    use crate::transport::libvirt::types::{
+        IoThreadIdArgs, PinIoThreadArgs, SetIoThreadParamsArgs,
+    };
+    let id_args = |iothread_id| IoThreadIdArgs {
+        dom: Dom::from(d),
+        iothread_id,
+        flags: affect(f),
+    };
+    match c {
+        C::Add(id) => conn.domain_add_iothread(id_args(*id)),
+        C::Remove(id) => conn.domain_del_iothread(id_args(*id)),
+        C::Pin(id, cpus) => conn.domain_pin_iothread(PinIoThreadArgs {
+            dom: Dom::from(d),
+            iothreads_id: *id,
+            cpumap: crate::transport::libvirt::xdr::Opaque(cpumap(cpus)),
+            flags: affect(f),
+        }),
+        C::Tune(id, p) => {
+            let values = [
+                ("poll_max_ns", p.poll_max_ns.map(V::ULLong)),
+                ("poll_grow", p.poll_grow.map(V::UInt)),
+                ("poll_shrink", p.poll_shrink.map(V::UInt)),
+                ("thread_pool_min", p.thread_pool_min.map(V::Int)),
+                ("thread_pool_max", p.thread_pool_max.map(V::Int)),
+            ];
+            let params = values
+                .into_iter()
+                .filter_map(|(field, v)| {
+                    Some(TypedParam {
+                        field: field.to_string(),
+                        value: v?,
+                    })
+                })
+                .collect();
+            conn.domain_set_iothread_params(SetIoThreadParamsArgs {
+                dom: Dom::from(d),
+                iothread_id: *id,
+                params,
+                flags: affect(f),
+            })
+        }
+    }
+}
+
+/// [`crate::Driver::set_lifecycle_action`]:
+/// `virDomainSetLifecycleAction`, with libvirt's numbers.
+pub(super) fn set_lifecycle_action(
+    conn: &Conn,
+    d: &Domain,
+    event: crate::driver::LifecycleEvent,
+    action: crate::model::LifecycleAction,
+    f: ModifyFlags,
+) -> Result<()> {
+    use crate::model::LifecycleAction as A;
+    conn.domain_set_lifecycle_action(crate::transport::libvirt::types::SetLifecycleActionArgs {
+        dom: Dom::from(d),
+        kind: crate::transport::types_changes::lifecycle_event_number(event),
+        action: match action {
+            A::Destroy => 0,
+            A::Restart => 1,
+            A::Preserve => 3,
+        },
+        flags: affect(f),
+    })
+}
+
 /// [`crate::Driver::set_block_iotune`]: `virDomainSetBlockIoTune`.
 pub(super) fn set_block_iotune(
     conn: &Conn,

@@ -1,0 +1,104 @@
+//! The samples of the calls that change a domain's I/O threads and its
+//! lifecycle actions (see `samples.rs`).
+
+use qvirt::transport::libvirt::procedures::{Call, Procedure, Reply};
+use qvirt::transport::libvirt::types::*;
+use qvirt::transport::libvirt::xdr::Opaque;
+
+/// The procedures whose samples are here.
+macro_rules! change_procedures {
+    () => {
+        Procedure::DomainAddIothread
+            | Procedure::DomainDelIothread
+            | Procedure::DomainPinIothread
+            | Procedure::DomainSetIothreadParams
+            | Procedure::DomainSetLifecycleAction
+            | Procedure::DomainSaveImageGetXmlDesc
+            | Procedure::DomainSaveImageDefineXml
+            | Procedure::DomainManagedSaveGetXmlDesc
+            | Procedure::DomainManagedSaveDefineXml
+            | Procedure::DomainStartDirtyRateCalc
+    };
+}
+pub(crate) use change_procedures;
+
+/// The sample call of procedure `p`.
+pub fn call(p: Procedure) -> Call {
+    use Procedure as P;
+    let id = |iothread_id| IoThreadIdArgs {
+        dom: super::dom(),
+        iothread_id,
+        flags: 3,
+    };
+    match p {
+        P::DomainAddIothread => Call::DomainAddIothread(id(4)),
+        P::DomainDelIothread => Call::DomainDelIothread(id(2)),
+        P::DomainPinIothread => Call::DomainPinIothread(PinIoThreadArgs {
+            dom: super::dom(),
+            iothreads_id: 1,
+            cpumap: Opaque(vec![5]),
+            flags: 1,
+        }),
+        P::DomainSetIothreadParams => Call::DomainSetIothreadParams(SetIoThreadParamsArgs {
+            dom: super::dom(),
+            iothread_id: 1,
+            params: vec![TypedParam {
+                field: "poll_max_ns".into(),
+                value: ParamValue::ULLong(32768),
+            }],
+            flags: 1,
+        }),
+        P::DomainSetLifecycleAction => Call::DomainSetLifecycleAction(SetLifecycleActionArgs {
+            dom: super::dom(),
+            kind: 1,
+            action: 0,
+            flags: 3,
+        }),
+        P::DomainSaveImageGetXmlDesc => Call::DomainSaveImageGetXmlDesc(SaveImageXmlArgs {
+            file: "/tmp/a.save".into(),
+            flags: 1,
+        }),
+        P::DomainSaveImageDefineXml => Call::DomainSaveImageDefineXml(SaveImageDefineArgs {
+            file: "/tmp/a.save".into(),
+            dxml: "<domain/>".into(),
+            flags: 4,
+        }),
+        P::DomainManagedSaveGetXmlDesc => Call::DomainManagedSaveGetXmlDesc(DomFlagsArgs {
+            dom: super::dom(),
+            flags: 0,
+        }),
+        P::DomainManagedSaveDefineXml => Call::DomainManagedSaveDefineXml(ManagedSaveDefineArgs {
+            dom: super::dom(),
+            dxml: None,
+            flags: 2,
+        }),
+        P::DomainStartDirtyRateCalc => Call::DomainStartDirtyRateCalc(DirtyRateCalcArgs {
+            dom: super::dom(),
+            seconds: 1,
+            flags: 1,
+        }),
+        other => panic!("{other:?} has no sample here"),
+    }
+}
+
+/// The sample reply to procedure `p`.
+pub fn reply(p: Procedure) -> Reply {
+    use Procedure as P;
+    match p {
+        P::DomainAddIothread => Reply::DomainAddIothread(()),
+        P::DomainDelIothread => Reply::DomainDelIothread(()),
+        P::DomainPinIothread => Reply::DomainPinIothread(()),
+        P::DomainSetIothreadParams => Reply::DomainSetIothreadParams(()),
+        P::DomainSetLifecycleAction => Reply::DomainSetLifecycleAction(()),
+        P::DomainSaveImageGetXmlDesc => Reply::DomainSaveImageGetXmlDesc(XmlRet {
+            xml: "<domain type='qemu'/>".into(),
+        }),
+        P::DomainManagedSaveGetXmlDesc => Reply::DomainManagedSaveGetXmlDesc(XmlRet {
+            xml: "<domain type='qemu'/>".into(),
+        }),
+        P::DomainSaveImageDefineXml => Reply::DomainSaveImageDefineXml(()),
+        P::DomainManagedSaveDefineXml => Reply::DomainManagedSaveDefineXml(()),
+        P::DomainStartDirtyRateCalc => Reply::DomainStartDirtyRateCalc(()),
+        other => panic!("{other:?} has no sample here"),
+    }
+}
