@@ -81,14 +81,20 @@ const ARCHES: &[&str] = &[
     "xtensaeb",
 ];
 
-/// The custom CPU models of a `<domainCapabilities>` document.
-fn custom_models(caps: &str) -> Result<Vec<String>> {
-    let doc = roxmltree::Document::parse(caps).map_err(|e| {
+/// A `<domainCapabilities>` document the driver wrote; one that does not
+/// parse is the driver's fault, so an internal error.
+fn parse_caps(caps: &str) -> Result<roxmltree::Document<'_>> {
+    roxmltree::Document::parse(caps).map_err(|e| {
         Error::new(
             ErrorCode::Internal,
             format!("the domain capabilities do not parse: {e}"),
         )
-    })?;
+    })
+}
+
+/// The custom CPU models of a `<domainCapabilities>` document.
+fn custom_models(caps: &str) -> Result<Vec<String>> {
+    let doc = parse_caps(caps)?;
     Ok(doc
         .descendants()
         .filter(|n| n.has_tag_name("mode") && n.attribute("name") == Some("custom"))
@@ -121,12 +127,7 @@ pub fn cpu_model_names(driver: &dyn Driver, a: CpuModelNamesArgs) -> Result<CpuM
 /// Whether domain capabilities `caps` offer SEV guests
 /// (`<features><sev supported='yes'>`).
 fn offers_sev(caps: &str) -> Result<bool> {
-    let doc = roxmltree::Document::parse(caps).map_err(|e| {
-        Error::new(
-            ErrorCode::Internal,
-            format!("the domain capabilities do not parse: {e}"),
-        )
-    })?;
+    let doc = parse_caps(caps)?;
     Ok(doc
         .descendants()
         .any(|n| n.has_tag_name("sev") && n.attribute("supported") == Some("yes")))
