@@ -64,8 +64,7 @@ fn a_reboot_ends_or_restarts_the_guest_as_the_action_set_says() {
     let dir = TestDir::new("lvactions");
     let daemon = Daemon::start(&dir.path, &[]);
     let s = &lv_socket(&dir.path);
-    let file = write_file(&dir.path, "ra.xml", &rebooting_vm("ra"));
-    virsh_ok(s, &["define", file.to_str().unwrap()]);
+    virsh_define(s, &dir.path, "ra.xml", &rebooting_vm("ra"));
     virsh_ok(s, &["start", "ra"]);
 
     // on_reboot restart: the guest reboots and runs on.

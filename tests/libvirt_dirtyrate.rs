@@ -53,8 +53,7 @@ fn a_dirty_rate_is_measured_by_qemu_and_shown_in_domstats() {
     let dir = TestDir::new("lvdirtyrate");
     let daemon = Daemon::start(&dir.path, &[]);
     let s = &lv_socket(&dir.path);
-    let file = write_file(&dir.path, "dr.xml", &firmware_vm("dr"));
-    virsh_ok(s, &["define", file.to_str().unwrap()]);
+    virsh_define(s, &dir.path, "dr.xml", &firmware_vm("dr"));
     let err = virsh_err(s, &["domdirtyrate-calc", "dr"]);
     assert!(err.contains("it is shut off"), "{err}");
     virsh_ok(s, &["start", "dr"]);

@@ -60,8 +60,7 @@ fn blkdeviotune_and_domblkerror_read_the_definition_and_the_running_qemu() {
             image.display()
         ),
     );
-    let file = write_file(&dir.path, "io.xml", &xml);
-    virsh_ok(s, &["define", file.to_str().unwrap()]);
+    virsh_define(s, &dir.path, "io.xml", &xml);
 
     // Shut off: the definition, every limit libvirt names, in its order.
     let out = virsh_ok(s, &["blkdeviotune", "io", "vda"]);
@@ -227,8 +226,7 @@ fn blkdeviotune_with_values_changes_the_running_qemu_and_the_definition() {
         ));
     }
     let xml = firmware_vm("io").replace("<devices>", &format!("<devices>{disks}"));
-    let file = write_file(&dir.path, "io.xml", &xml);
-    virsh_ok(s, &["define", file.to_str().unwrap()]);
+    virsh_define(s, &dir.path, "io.xml", &xml);
     virsh_ok(s, &["start", "io"]);
     let vda = || qemu_drive(s, "io", "virtio-disk0");
     let vdb = || qemu_drive(s, "io", "virtio-disk1");

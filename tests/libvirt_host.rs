@@ -223,8 +223,7 @@ fn virsh_reads_a_domains_numatune_bandwidth_perf_events_and_launch_security() {
         <model type='e1000'/><bandwidth><inbound average='1000' peak='5000' burst='1024'/>\
         <outbound average='128'/></bandwidth></interface><memballoon model='none'/></devices></domain>";
     for (name, xml) in [("np", numa.as_str()), ("bw", bw)] {
-        let file = write_file(&w.dir.path, &format!("{name}.xml"), xml);
-        virsh_ok(s, &["define", file.to_str().unwrap()]);
+        virsh_define(s, &w.dir.path, &format!("{name}.xml"), xml);
     }
     let fields = |out: &str| -> Vec<(String, String)> {
         out.lines()

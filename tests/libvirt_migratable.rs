@@ -54,8 +54,7 @@ fn migratable_xml_drops_what_qvirt_adds_and_starts_the_same_machine() {
          <channel type='unix'><source mode='bind'/>\
          <target type='virtio' name='org.qemu.guest_agent.0'/></channel>",
     );
-    let file = write_file(&dir.path, "mx.xml", &xml);
-    virsh_ok(s, &["define", file.to_str().unwrap()]);
+    virsh_define(s, &dir.path, "mx.xml", &xml);
     virsh_ok(s, &["start", "mx"]);
 
     let full = virsh_ok(s, &["dumpxml", "mx"]);

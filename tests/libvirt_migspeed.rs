@@ -40,8 +40,7 @@ fn migrate_setspeed_reaches_qemu_and_getspeed_reads_it() {
     let dir = TestDir::new("lvmigspeed");
     let daemon = Daemon::start(&dir.path, &["--read-only-socket"]);
     let s = &lv_socket(&dir.path);
-    let file = write_file(&dir.path, "sp.xml", &firmware_vm("sp"));
-    virsh_ok(s, &["define", file.to_str().unwrap()]);
+    virsh_define(s, &dir.path, "sp.xml", &firmware_vm("sp"));
     // Unlimited until set, as libvirt's.
     assert_eq!(
         virsh_ok(s, &["migrate-getspeed", "sp"]).trim(),

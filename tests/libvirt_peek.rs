@@ -76,8 +76,7 @@ fn block_and_memory_peek_read_the_disk_and_the_guest() {
             qcow.display()
         ),
     );
-    let file = write_file(&dir.path, "pk.xml", &xml);
-    virsh_ok(s, &["define", file.to_str().unwrap()]);
+    virsh_define(s, &dir.path, "pk.xml", &xml);
 
     let script = format!(
         "import libvirt, sys\n\

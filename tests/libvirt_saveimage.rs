@@ -31,8 +31,7 @@ fn a_save_images_definition_is_shown_replaced_and_restored() {
     let dir = TestDir::new("lvsaveimage");
     let daemon = Daemon::start(&dir.path, &[]);
     let s = &lv_socket(&dir.path);
-    let file = write_file(&dir.path, "si.xml", &firmware_vm("si"));
-    virsh_ok(s, &["define", file.to_str().unwrap()]);
+    virsh_define(s, &dir.path, "si.xml", &firmware_vm("si"));
     virsh_ok(s, &["start", "si"]);
     assert!(!qemu_has_arg(&dir.path, "si", "-no-reboot"));
     let image = dir.path.join("si.save");

@@ -70,8 +70,7 @@ fn schedinfo_reads_cputune_and_changes_the_definition() {
         "<cputune><shares>512</shares><period>100000</period><quota>50000</quota>\
          <global_quota>-1</global_quota></cputune><os>",
     );
-    let file = write_file(&dir.path, "sc.xml", &xml);
-    virsh_ok(s, &["define", file.to_str().unwrap()]);
+    virsh_define(s, &dir.path, "sc.xml", &xml);
 
     let out = virsh_ok(s, &["schedinfo", "sc"]);
     assert_eq!(field(&out, "Scheduler"), "posix");

@@ -83,8 +83,7 @@ fn iothreadinfo_reads_the_definition_and_the_running_threads() {
             "<iothreads>2</iothreads><cputune><iothreadpin iothread='2' cpuset='{last}'/></cputune><os>"
         ),
     );
-    let file = write_file(&dir.path, "th.xml", &xml);
-    virsh_ok(s, &["define", file.to_str().unwrap()]);
+    virsh_define(s, &dir.path, "th.xml", &xml);
 
     // Shut off: the definition's.
     let want = vec![(1, all.clone()), (2, vec![last])];
@@ -206,8 +205,7 @@ fn iothreads_are_added_pinned_tuned_and_removed_live_and_in_the_definition() {
     let xml = firmware_vm("io")
         .replace("<os>", "<iothreads>1</iothreads><os>")
         .replacen("<interface", &disk, 1);
-    let file = write_file(&dir.path, "io.xml", &xml);
-    virsh_ok(s, &["define", file.to_str().unwrap()]);
+    virsh_define(s, &dir.path, "io.xml", &xml);
     virsh_ok(s, &["start", "io"]);
     assert_eq!(qemu_iothreads(s, "io"), vec![1]);
 

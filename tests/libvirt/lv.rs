@@ -296,6 +296,12 @@ pub fn write_file(dir: &Path, name: &str, text: &str) -> PathBuf {
     p
 }
 
+/// Defines `xml` through virsh on `socket`, from a file `dir/name`.
+pub fn virsh_define(socket: &Path, dir: &Path, name: &str, xml: &str) {
+    let file = write_file(dir, name, xml);
+    virsh_ok(socket, &["define", file.to_str().unwrap()]);
+}
+
 /// The Linux test guest's directory (built once by `build-guest.sh`).
 pub fn guest_dir() -> PathBuf {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/guest/build-guest.sh");
