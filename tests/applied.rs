@@ -70,6 +70,8 @@ mod procs;
 mod qemu_ns;
 #[path = "applied/rng.rs"]
 mod rng;
+#[path = "applied/shmem.rs"]
+mod shmem;
 #[path = "applied/smbios.rs"]
 mod smbios;
 #[path = "applied/support.rs"]

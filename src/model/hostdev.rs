@@ -70,8 +70,19 @@ words! {
 
     /// `<shmem><model type=...>`.
     pub enum ShmemModel {
-        /// ivshmem without interrupts.
+        /// ivshmem without interrupts: the memory is a file in `/dev/shm`.
         IvshmemPlain = "ivshmem-plain",
+        /// ivshmem with interrupts between peers: the memory and the
+        /// peers' event descriptors come from an ivshmem server.
+        IvshmemDoorbell = "ivshmem-doorbell",
+    }
+
+    /// `<shmem role=...>`: whether the memory migrates with the domain.
+    pub enum ShmemRole {
+        /// The memory migrates with the domain (QEMU's `master=on`).
+        Master = "master",
+        /// The memory stays; QEMU refuses to migrate (`master=off`).
+        Peer = "peer",
     }
 
     /// `<memory model=...>`: a memory device.
@@ -218,12 +229,39 @@ pub struct Shmem {
     pub name: String,
     /// `<model type=...>`; `None` when not written (ivshmem-plain).
     pub model: Option<ShmemModel>,
-    /// `<size>`, in KiB; `None`: 4 MiB.
+    /// `<size>`, in KiB; `None`: 4 MiB (the server's size for
+    /// ivshmem-doorbell, which takes no size).
     pub size_kib: Option<u64>,
-    /// `role`: libvirt's `master|peer` migration role (kept as written).
-    pub role: Option<String>,
+    /// `role`; `None`: QEMU's default (the memory does not migrate).
+    pub role: Option<ShmemRole>,
+    /// `<server path=...>`: the ivshmem server's socket (doorbell only);
+    /// `Some(None)` for a `<server/>` without a path, which is libvirt's
+    /// `/var/lib/libvirt/shmem-NAME-sock`.
+    pub server: Option<Option<String>>,
+    /// `<msi vectors= ioeventfd=>` (doorbell only).
+    pub msi: Option<ShmemMsi>,
     /// `<address>`.
     pub address: Option<Address>,
+}
+
+/// `<shmem><msi>`: the doorbell's interrupts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ShmemMsi {
+    /// `vectors`: interrupt vectors; `None`: QEMU's default (1).
+    pub vectors: Option<u32>,
+    /// `ioeventfd`; `None`: on, as libvirt defaults it.
+    pub ioeventfd: Option<bool>,
+}
+
+impl Shmem {
+    /// The ivshmem server's socket: the one given, or libvirt's default
+    /// for the name (so a server set up for libvirt is found).
+    pub fn server_path(&self) -> Option<String> {
+        self.server.as_ref().map(|p| {
+            p.clone()
+                .unwrap_or_else(|| format!("/var/lib/libvirt/shmem-{}-sock", self.name))
+        })
+    }
 }
 
 /// `<memory model=...>`: a memory device.

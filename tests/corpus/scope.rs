@@ -540,6 +540,8 @@ const ELEMENTS: &[(&str, &[&str])] = &[
     ("domain/devices/shmem", &["name", "role"]),
     ("domain/devices/shmem/model", &["type"]),
     ("domain/devices/shmem/size", &["unit"]),
+    ("domain/devices/shmem/server", &["path"]),
+    ("domain/devices/shmem/msi", &["vectors", "ioeventfd"]),
     ("domain/devices/memory", &["model", "access", "discard"]),
     ("domain/devices/memory/source", &[]),
     ("domain/devices/memory/source/pagesize", &["unit"]),
@@ -615,7 +617,10 @@ const KINDS: &[(&str, &[&str])] = &[
         "domain/devices/filesystem@accessmode",
         &["passthrough", "mapped", "squash"],
     ),
-    ("domain/devices/shmem/model@type", &["ivshmem-plain"]),
+    (
+        "domain/devices/shmem/model@type",
+        &["ivshmem-plain", "ivshmem-doorbell"],
+    ),
     (
         "domain/devices/memory@model",
         &["dimm", "nvdimm", "virtio-pmem", "virtio-mem"],

@@ -1,8 +1,8 @@
 //! `<memory>` devices other than plain DIMMs (nvdimm, virtio-pmem,
-//! virtio-mem) and `discard` on any of them, as libvirt 9.0 reads and
-//! checks them.
+//! virtio-mem) and `discard` on any of them, and shared memory
+//! (`<shmem>`), as libvirt 9.0 reads and checks them.
 
-use qvirt::model::{MemoryAccess, MemoryModel, ModelErrorKind};
+use qvirt::model::{MemoryAccess, MemoryModel, ModelErrorKind, ShmemModel, ShmemRole};
 
 use crate::{accept, doc, reject, xmllint_validate};
 
@@ -246,5 +246,84 @@ fn numa_distances() {
         ("<distances/>", "without siblings"),
     ] {
         reject(&cells(d0, ""), ModelErrorKind::Invalid, what);
+    }
+}
+
+#[test]
+fn a_shmem_is_plain_without_a_server_and_a_doorbell_with_one() {
+    let xml = doc(
+        "",
+        "<shmem name='lg' role='master'><model type='ivshmem-plain'/><size unit='M'>32</size></shmem>\
+         <shmem name='db'><model type='ivshmem-doorbell'/><server path='/run/ivshmem.sock'/>\
+           <msi vectors='4' ioeventfd='off'/></shmem>\
+         <shmem name='dflt'><model type='ivshmem-doorbell'/><server/></shmem>",
+    );
+    let d = accept(&xml);
+    let [lg, db, dflt] = &d.devices.shmems[..] else {
+        panic!("three shmems")
+    };
+    assert_eq!(lg.role, Some(ShmemRole::Master));
+    assert_eq!(lg.size_kib, Some(32 * 1024));
+    assert_eq!(db.model, Some(ShmemModel::IvshmemDoorbell));
+    assert_eq!(db.server_path().as_deref(), Some("/run/ivshmem.sock"));
+    assert_eq!(
+        (db.msi.unwrap().vectors, db.msi.unwrap().ioeventfd),
+        (Some(4), Some(false))
+    );
+    // libvirt's default socket, so a server set up for libvirt is found.
+    assert_eq!(
+        dflt.server_path().as_deref(),
+        Some("/var/lib/libvirt/shmem-dflt-sock")
+    );
+    let again = accept(&d.to_xml());
+    assert_eq!(again.devices.shmems, d.devices.shmems);
+}
+
+#[test]
+fn a_shmem_breaking_libvirts_rules_is_refused() {
+    let cases = [
+        (
+            "<shmem name='a'><model type='ivshmem-doorbell'/></shmem>",
+            ModelErrorKind::Unsupported,
+            "only with server option enabled",
+        ),
+        (
+            "<shmem name='a'><model type='ivshmem-plain'/><server path='/s'/></shmem>",
+            ModelErrorKind::Unsupported,
+            "only with server option disabled",
+        ),
+        (
+            "<shmem name='a'><server path='/s'/><size unit='M'>4</size></shmem>",
+            ModelErrorKind::Unsupported,
+            "does not support size",
+        ),
+        (
+            "<shmem name='a'><msi vectors='2'/></shmem>",
+            ModelErrorKind::Invalid,
+            "msi option is only supported with a server",
+        ),
+        (
+            "<shmem name='..'/>",
+            ModelErrorKind::Unsupported,
+            "not a file name",
+        ),
+        (
+            "<shmem name='a'/><shmem name='a'/>",
+            ModelErrorKind::Invalid,
+            "used twice",
+        ),
+        (
+            "<shmem name='a'><server path='relative'/></shmem>",
+            ModelErrorKind::Invalid,
+            "not an absolute path",
+        ),
+        (
+            "<shmem name='a' role='boss'/>",
+            ModelErrorKind::Unsupported,
+            "role",
+        ),
+    ];
+    for (devices, kind, fragment) in cases {
+        reject(&doc("", devices), kind, fragment);
     }
 }

@@ -124,13 +124,22 @@ pub(super) fn filesystem(w: &mut XmlWriter, f: &Filesystem) {
 pub(super) fn shmem(w: &mut XmlWriter, s: &Shmem) {
     let a = Attrs::new()
         .add("name", &s.name)
-        .opt("role", s.role.as_ref());
+        .opt("role", s.role.map(|r| r.as_str()));
     w.open("shmem", a);
     if let Some(m) = s.model {
         w.empty("model", Attrs::new().add("type", m.as_str()));
     }
     if let Some(k) = s.size_kib {
         w.text("size", Attrs::new().add("unit", "KiB"), &k.to_string());
+    }
+    if let Some(path) = &s.server {
+        w.empty("server", Attrs::new().opt("path", path.as_ref()));
+    }
+    if let Some(m) = s.msi {
+        let a = Attrs::new()
+            .opt("vectors", m.vectors)
+            .opt("ioeventfd", m.ioeventfd.map(on_off));
+        w.empty("msi", a);
     }
     address(w, &s.address);
     w.close("shmem");

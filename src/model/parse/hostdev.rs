@@ -6,7 +6,7 @@ use super::el::{El, R, Radix, invalid, set};
 use crate::model::units::size_to_kib;
 use crate::model::{
     Filesystem, FsBinary, FsDriver, Hostdev, HostdevSource, MdevSource, MemoryDevice, MemoryModel,
-    ModelErrorKind, PciAddress, Shmem, UsbHostSource,
+    ModelErrorKind, PciAddress, Shmem, ShmemMsi, UsbHostSource,
 };
 
 /// A size element (`<size unit=>N</size>`), in KiB.
@@ -327,6 +327,7 @@ pub(super) fn shmem(e: El) -> R<Shmem> {
     e.allow(&["name", "role"])?;
     let name = e.req("name")?.to_string();
     let (mut model, mut size_v, mut address_v) = (None, None, None);
+    let (mut server, mut msi) = (None, None);
     for c in e.children()? {
         match c.name() {
             "model" => set(&mut model, c, |c| {
@@ -335,6 +336,19 @@ pub(super) fn shmem(e: El) -> R<Shmem> {
                 c.req_word("type")
             })?,
             "size" => set(&mut size_v, c, size)?,
+            "server" => set(&mut server, c, |c| {
+                c.allow(&["path"])?;
+                c.empty()?;
+                Ok(c.get("path").map(str::to_string))
+            })?,
+            "msi" => set(&mut msi, c, |c| {
+                c.allow(&["vectors", "ioeventfd"])?;
+                c.empty()?;
+                Ok(ShmemMsi {
+                    vectors: c.u32("vectors", Radix::Dec)?,
+                    ioeventfd: c.on_off("ioeventfd")?,
+                })
+            })?,
             "address" => set(&mut address_v, c, address)?,
             "alias" => alias(c)?,
             _ => c.skip()?,
@@ -344,9 +358,9 @@ pub(super) fn shmem(e: El) -> R<Shmem> {
         name,
         model,
         size_kib: size_v,
-        role: e
-            .choice("role", &[("master", "master"), ("peer", "peer")])?
-            .map(str::to_string),
+        role: e.word("role")?,
+        server,
+        msi,
         address: address_v,
     })
 }

@@ -649,10 +649,10 @@ fn devices(def: &DomainDef) -> R {
     }
     let mut names = Vec::new();
     for s in &d.shmems {
-        check_chars("shmem name", &s.name, false)?;
-        if s.name.is_empty() || names.contains(&&s.name) {
+        shmem(s)?;
+        if names.contains(&&s.name) {
             return Err(invalid(format!(
-                "shmem name '{}' is empty or used twice",
+                "shmem name '{}' is used twice",
                 show(&s.name)
             )));
         }
@@ -695,4 +695,37 @@ fn devices(def: &DomainDef) -> R {
         }
     }
     Ok(())
+}
+
+/// A `<shmem>`: libvirt's `virDomainShmemDefValidate` (the name is a file
+/// name in `/dev/shm`) and `qemuDomainShmemDefPostParse` (the plain model
+/// has no server, the doorbell has one and takes its size from it, MSI
+/// only with a server).
+fn shmem(s: &crate::model::Shmem) -> R {
+    use crate::model::ShmemModel;
+    check_chars("shmem name", &s.name, false)?;
+    if s.name.is_empty() || s.name.contains('/') || s.name == "." || s.name == ".." {
+        return Err(unsupported(format!(
+            "shmem name '{}' is not a file name (no '/', not '.' or '..')",
+            show(&s.name)
+        )));
+    }
+    if s.msi.is_some() && s.server.is_none() {
+        return Err(invalid("msi option is only supported with a server"));
+    }
+    match (s.model, s.server.is_some()) {
+        (Some(ShmemModel::IvshmemDoorbell), false) => Err(unsupported(
+            "shmem model 'ivshmem-doorbell' is supported only with server option enabled",
+        )),
+        (Some(ShmemModel::IvshmemPlain), true) => Err(unsupported(
+            "shmem model 'ivshmem-plain' is supported only with server option disabled",
+        )),
+        (_, true) if s.size_kib.is_some() => Err(unsupported(
+            "shmem model 'ivshmem-doorbell' does not support size setting (the server sets it)",
+        )),
+        _ => match &s.server {
+            Some(Some(path)) => check_path("shmem server path", path),
+            _ => Ok(()),
+        },
+    }
 }

@@ -15,7 +15,8 @@ use super::usb::UsbDev;
 use super::{Ctx, invalid};
 use crate::error::Error;
 use crate::model::{
-    DomainDef, FsAccessMode, FsDriver, FsModel, HostdevRom, HostdevSource, MemoryAccess, PciAddress,
+    DomainDef, FsAccessMode, FsDriver, FsModel, HostdevRom, HostdevSource, MemoryAccess,
+    PciAddress, ShmemRole,
 };
 
 /// `DDDD:BB:SS.F`, as sysfs and QEMU's `host=` spell a host PCI address.
@@ -167,36 +168,57 @@ pub fn emit_filesystems(cx: &mut Ctx<'_>) -> Result<(), Error> {
     Ok(())
 }
 
-/// A shared memory file in `/dev/shm` and `ivshmem-plain` for each
-/// `<shmem>`.
+/// Each `<shmem>`, as libvirt 9.0 builds it: ivshmem-plain on a shared
+/// file in `/dev/shm`, or ivshmem-doorbell on a socket to the ivshmem
+/// server, which hands QEMU the memory and the peers' event descriptors.
+/// A `<shmem>` without a model is the plain one without a server and the
+/// doorbell with one (QEMU 7.2 has no legacy `ivshmem` device).
 pub fn emit_shmems(cx: &mut Ctx<'_>) -> Result<(), Error> {
     let def = cx.def;
     for (i, s) in def.devices.shmems.iter().enumerate() {
-        let kib = s.size_kib.unwrap_or(4096);
-        if !kib.is_power_of_two() || kib < 1024 {
-            return Err(invalid(format!(
-                "shmem '{}': the size must be a power of two of at least 1 MiB",
-                s.name
-            )));
-        }
         let name = user("shmem name", &s.name)?;
         if name.contains('/') || name == "." || name == ".." {
             return Err(invalid(format!("shmem name '{name}' is not a file name")));
         }
-        let mem = format!("shmmem-shmem{i}");
-        let o = Opts::new("memory-backend-file")
-            .set("id", &mem)
-            .set("mem-path", format!("/dev/shm/{name}"))
-            .set("size", kib * 1024)
-            .switch("share", true);
-        cx.arg("-object", o.build());
+        let id = format!("shmem{i}");
+        let master = s.role.map(|r| r == ShmemRole::Master);
+        let o = match s.server_path() {
+            None => {
+                let kib = s.size_kib.unwrap_or(4096);
+                if !kib.is_power_of_two() || kib < 1024 {
+                    return Err(invalid(format!(
+                        "shmem '{name}': the size must be a power of two of at least 1 MiB"
+                    )));
+                }
+                let mem = format!("shmmem-{id}");
+                let o = Opts::new("memory-backend-file")
+                    .set("id", &mem)
+                    .set("mem-path", format!("/dev/shm/{name}"))
+                    .set("size", kib * 1024)
+                    .switch("share", true);
+                cx.arg("-object", o.build());
+                Opts::new("ivshmem-plain")
+                    .set("id", &id)
+                    .set("memdev", mem)
+                    .maybe_switch("master", master)
+            }
+            Some(path) => {
+                let chardev = format!("char{id}");
+                let path = user("shmem server path", &path)?;
+                let c = Opts::new("socket").set("id", &chardev).set("path", path);
+                cx.arg("-chardev", c.build());
+                let msi = s.msi.unwrap_or_default();
+                Opts::new("ivshmem-doorbell")
+                    .set("id", &id)
+                    .set("chardev", chardev)
+                    .maybe_switch("master", master)
+                    .maybe("vectors", msi.vectors)
+                    .switch("ioeventfd", msi.ioeventfd.unwrap_or(true))
+            }
+        };
         let what = format!("shmem '{name}'");
         let placed = cx.pci.place(&what, s.address.as_ref(), Dev::Shmem(i))?;
-        let o = Opts::new("ivshmem-plain")
-            .set("id", format!("shmem{i}"))
-            .set("memdev", mem)
-            .extend(placed.opts);
-        cx.arg("-device", o.build());
+        cx.arg("-device", o.extend(placed.opts).build());
     }
     Ok(())
 }
