@@ -575,7 +575,7 @@ fn an_openvswitch_virtualport_puts_the_tap_on_the_switch() {
             &format!(
                 "<interface type='bridge'><mac address='52:54:00:00:0a:01'/><source bridge='ovsbr'/>\
                  <vlan trunk='yes'><tag id='42' nativeMode='untagged'/><tag id='47'/></vlan>\
-                 <virtualport type='openvswitch'><parameters interfaceid='{iface_id}'/></virtualport>\
+                 <virtualport type='openvswitch'><parameters interfaceid='{iface_id}' profileid='gold'/></virtualport>\
                  <model type='virtio'/></interface>"
             ),
         ))
@@ -604,6 +604,10 @@ fn an_openvswitch_virtualport_puts_the_tap_on_the_switch() {
     assert_eq!(
         vsctl(&format!("get Interface {tap} external-ids:vm-id")),
         format!("\"{}\"", dom.uuid)
+    );
+    assert_eq!(
+        vsctl(&format!("get Interface {tap} external-ids:port-profile")),
+        "gold"
     );
     // The <vlan>: a trunk of 42 and 47, 42 untagged.
     let port = |col: &str| vsctl(&format!("get Port {tap} {col}"));

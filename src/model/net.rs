@@ -321,7 +321,8 @@ pub struct OvsPort {
     /// `interfaceid`: the port's `iface-id` (an SDN controller's name for
     /// it); libvirt makes one up when absent.
     pub interface_id: Option<uuid::Uuid>,
-    /// `profileid`: the port profile, kept as written.
+    /// `profileid`: the port profile, set as the port's
+    /// `external-ids:port-profile`, as libvirt sets it.
     pub profile_id: Option<String>,
     /// The interface's `<vlan>`: the port's VLAN tags, which libvirt
     /// applies only to Open vSwitch ports (and SR-IOV devices).

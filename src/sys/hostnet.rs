@@ -206,8 +206,7 @@ pub(crate) fn create_taps(def: &mut DomainDef) -> Result<()> {
                     .unwrap_or_else(uuid::Uuid::new_v4)
                     .hyphenated()
                     .to_string();
-                let vlan = port.vlan.as_ref();
-                if let Err(e) = super::ovs::add_port(&name, br, &tap, net.mac, &id, &vm_id, vlan) {
+                if let Err(e) = super::ovs::add_port(&name, br, &tap, net.mac, port, &id, &vm_id) {
                     remove_taps(std::slice::from_ref(&tap));
                     return Err(e);
                 }

@@ -2,7 +2,7 @@
 //! type='openvswitch'>`: the tap qvirt made is added to the Open vSwitch
 //! bridge (and taken out again) with `ovs-vsctl`, as libvirt does, with
 //! the external ids an SDN controller reads (`attached-mac`, `iface-id`,
-//! `vm-id`, `iface-status`).
+//! `vm-id`, `iface-status`, and `port-profile` when the port has one).
 
 use std::io;
 use std::process::Command;
@@ -18,15 +18,16 @@ fn ovs_vsctl(args: &[String]) -> io::Result<std::process::Output> {
 }
 
 /// Adds tap `tap` to Open vSwitch bridge `bridge` (replacing a stale port
-/// of that name), with the interface's ids.
+/// of that name), with the interface's ids (`iface_id`: the port's, or
+/// the one made up for it) and `port`'s VLAN tags.
 pub(crate) fn add_port(
     dom: &str,
     bridge: &str,
     tap: &str,
     mac: MacAddr,
+    port: &crate::model::OvsPort,
     iface_id: &str,
     vm_id: &str,
-    vlan: Option<&crate::model::Vlan>,
 ) -> Result<()> {
     let args: Vec<String> = [
         "--",
@@ -40,14 +41,21 @@ pub(crate) fn add_port(
     ]
     .iter()
     .map(|s| s.to_string())
-    .chain(vlan.map(vlan_settings).unwrap_or_default())
+    .chain(port.vlan.as_ref().map(vlan_settings).unwrap_or_default())
     .chain(["--", "set", "Interface", tap].map(str::to_string))
     .chain([
         format!("external-ids:attached-mac={mac}"),
         format!("external-ids:iface-id={iface_id}"),
         format!("external-ids:vm-id={vm_id}"),
-        "external-ids:iface-status=active".to_string(),
     ])
+    // Quoted as libvirt quotes it, so that any profile name is one
+    // ovs-vsctl value.
+    .chain(
+        port.profile_id
+            .as_ref()
+            .map(|p| format!("external-ids:port-profile=\"{p}\"")),
+    )
+    .chain(["external-ids:iface-status=active".to_string()])
     .collect();
     let out = ovs_vsctl(&args).map_err(|e| {
         if e.kind() == io::ErrorKind::NotFound {
