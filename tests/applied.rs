@@ -33,6 +33,8 @@ mod disks;
 mod display;
 #[path = "applied/encryption.rs"]
 mod encryption;
+#[path = "applied/features.rs"]
+mod features;
 #[path = "applied/fs_models.rs"]
 mod fs_models;
 #[path = "applied/guest_security.rs"]

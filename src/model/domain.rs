@@ -504,7 +504,8 @@ pub struct Hyperv {
 pub struct KvmFeatures {
     /// Each feature written, with its `state`.
     pub flags: BTreeMap<KvmFlag, bool>,
-    /// `<dirty-ring size=...>`.
+    /// `<dirty-ring size=...>`: KVM's dirty ring, in entries per vCPU
+    /// (`-accel kvm,dirty-ring-size=`; refused under TCG).
     pub dirty_ring_size: Option<u32>,
 }
 

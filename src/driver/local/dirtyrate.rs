@@ -34,13 +34,21 @@ impl Core {
                 ),
             ));
         }
-        if mode == DirtyRateMode::DirtyRing {
+        let run = self.running_in(dom, "measure the dirty page rate of", ACTIVE)?;
+        // As libvirt: the ring is there only when the domain asked KVM
+        // for it (and a TCG domain with one does not start).
+        let ring = run
+            .def
+            .features
+            .kvm
+            .as_ref()
+            .and_then(|k| k.dirty_ring_size);
+        if mode == DirtyRateMode::DirtyRing && ring.is_none() {
             return Err(Error::new(
                 ErrorCode::NoSupport,
                 "dirty-ring calculation mode requires dirty-ring feature enabled.",
             ));
         }
-        let run = self.running_in(dom, "measure the dirty page rate of", ACTIVE)?;
         // QEMU 7.2 under TCG exits on a dirty-bitmap measurement: it is
         // refused rather than let it take the domain down.
         if mode == DirtyRateMode::DirtyBitmap && run.def.virt_type == VirtType::Qemu {

@@ -211,10 +211,18 @@ pub fn emit_machine(cx: &mut Ctx<'_>, machine_type: &str, caps: &QemuCaps) -> Re
     }
     cx.arg("-machine", machine.build());
     // The model keeps <tcg> to TCG domains.
-    let accel = match (cx.kvm, cx.def.features.tcg_tb_cache_kib) {
-        (true, _) => "kvm".to_string(),
-        (false, Some(kib)) => format!("tcg,tb-size={}", kib >> 10),
-        (false, None) => "tcg".to_string(),
+    let dirty_ring = cx.def.features.kvm.as_ref().and_then(|k| k.dirty_ring_size);
+    let accel = match (cx.kvm, cx.def.features.tcg_tb_cache_kib, dirty_ring) {
+        (true, _, Some(entries)) => format!("kvm,dirty-ring-size={entries}"),
+        (true, _, None) => "kvm".to_string(),
+        // libvirt drops it under TCG; qvirt says so instead.
+        (false, _, Some(_)) => {
+            return Err(unsupported(
+                "<kvm><dirty-ring> is a KVM feature, and this domain (type='qemu') runs under TCG, which has no dirty ring: use type='kvm' or remove it",
+            ));
+        }
+        (false, Some(kib), None) => format!("tcg,tb-size={}", kib >> 10),
+        (false, None, None) => "tcg".to_string(),
     };
     cx.arg("-accel", accel);
     super::cpu::emit_cpu(cx, caps)?;

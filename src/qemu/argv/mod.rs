@@ -470,6 +470,11 @@ fn emit_all(
     passthrough::emit_hostdevs(cx)?;
     display::emit_balloon(cx)?;
     extras::emit_rngs(cx)?;
+    if cx.def.features.vmcoreinfo == Some(true) {
+        // fw_cfg's etc/vmcoreinfo, where the guest kernel leaves what a
+        // dump of its memory needs to be read.
+        cx.arg("-device", "vmcoreinfo");
+    }
     extras::emit_vsock(cx)?;
     extras::emit_panics(cx)?;
     passthrough::emit_shmems(cx)?;
