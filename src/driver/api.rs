@@ -370,6 +370,15 @@ pub trait Driver: Send + Sync {
     /// CPU hot-plug (`device_add`; removing a vCPU needs the guest to let
     /// it go), in the definition as `<vcpu current>`.
     fn set_vcpus(&self, dom: &Domain, count: u32, flags: ModifyFlags) -> Result<()>;
+    /// Brings vCPUs `ids` online (`enable`) or takes them away (virsh's
+    /// `setvcpu`): live, one vCPU hot-plugged into its own slot or
+    /// unplugged (a vCPU that came with the machine cannot be); in the
+    /// definition, their `<vcpus>` entries, hotpluggable from then on.
+    /// vCPU 0 is never changed (`InvalidArgument`).
+    fn set_vcpu(&self, dom: &Domain, ids: &[u32], enable: bool, flags: ModifyFlags) -> Result<()> {
+        let _ = (dom, ids, enable, flags);
+        Err(unsupported("change one vCPU"))
+    }
     /// Sets `<vcpu>`'s maximum: in the definition only (`OperationInvalid`
     /// for `live`); the online count is lowered to fit.
     fn set_max_vcpus(&self, dom: &Domain, count: u32, flags: ModifyFlags) -> Result<()>;

@@ -149,6 +149,33 @@ impl Vcpu {
         online.saturating_sub(plugged as u32).max(1)
     }
 
+    /// The vCPUs online by id: `0..boot_count` and those plugged in.
+    pub fn online_ids(&self) -> Vec<u32> {
+        let boot = self.boot_count();
+        let mut ids: Vec<u32> = (0..boot).collect();
+        if let Some(i) = &self.individual {
+            ids.extend(i.hotplugged.iter().copied().filter(|id| *id >= boot));
+        } else {
+            ids.extend(boot..self.current.unwrap_or(self.max).max(boot));
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    /// Records the vCPUs online by id, those below `boot` being the
+    /// ones that cannot be unplugged: written as the plain count when
+    /// they are `0..n` and all came with the machine, else one by one.
+    pub fn set_online(&mut self, ids: &[u32], boot: u32) {
+        let online = ids.len() as u32;
+        self.current = (online < self.max).then_some(online);
+        let hot: Vec<u32> = ids.iter().copied().filter(|id| *id >= boot).collect();
+        self.individual = (!hot.is_empty()).then_some(IndividualVcpus {
+            ordered: false,
+            hotplugged: hot,
+        });
+    }
+
     /// Sets how many vCPUs are online; a vCPU list that no longer says
     /// the same gives way to the plain count.
     pub fn set_current(&mut self, online: u32) {

@@ -395,6 +395,13 @@ impl Handler for DriverCalls<'_> {
         self.driver.set_vcpus(&dom(d), n, flags.into())
     }
 
+    fn set_vcpu(
+        &mut self,
+        (d, ids, enable, flags): (WireDomain, Vec<u32>, bool, WireModifyFlags),
+    ) -> Result<()> {
+        self.driver.set_vcpu(&dom(d), &ids, enable, flags.into())
+    }
+
     fn set_max_vcpus(&mut self, (d, n, flags): (WireDomain, u32, WireModifyFlags)) -> Result<()> {
         self.driver.set_max_vcpus(&dom(d), n, flags.into())
     }

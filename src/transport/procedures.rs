@@ -525,6 +525,8 @@ procedures! {
     /// `Driver::dirty_rate`: (status, start time, period, mode's word,
     /// MiB/s).
     122 DirtyRate dirty_rate(WireDomain) -> (u32, i64, i32, String, Option<i64>), ro, Job;
+    /// `Driver::set_vcpu` (domain, vCPU ids, enable, flags).
+    123 SetVcpu set_vcpu((WireDomain, Vec<u32>, bool, WireModifyFlags)) -> (), rw, Job;
 }
 
 /// The highest procedure number this build knows (the table is numbered

@@ -55,6 +55,12 @@ pub fn call(p: Procedure) -> Call {
             nvcpus: 4,
             flags: 6,
         }),
+        P::DomainSetVcpu => Call::DomainSetVcpu(SetVcpuArgs {
+            dom: dom(),
+            cpumap: "2-3".into(),
+            state: 1,
+            flags: 1,
+        }),
         P::DomainGetVcpusFlags => Call::DomainGetVcpusFlags(flags(5)),
         P::DomainSetMemoryFlags => Call::DomainSetMemoryFlags(SetMemoryFlagsArgs {
             dom: dom(),
@@ -157,6 +163,7 @@ pub fn reply(p: Procedure) -> Reply {
             ],
         }),
         P::DomainSetVcpusFlags => Reply::DomainSetVcpusFlags(()),
+        P::DomainSetVcpu => Reply::DomainSetVcpu(()),
         P::DomainGetVcpusFlags => Reply::DomainGetVcpusFlags(NumRet { num: 2 }),
         P::DomainSetMemoryFlags => Reply::DomainSetMemoryFlags(()),
         P::DomainBlockStatsFlags => Reply::DomainBlockStatsFlags(ParamsRet {

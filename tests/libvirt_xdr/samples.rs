@@ -81,6 +81,7 @@ macro_rules! resource_procedures {
             | Procedure::DomainInterfaceStats
             | Procedure::DomainMemoryStats
             | Procedure::DomainSetVcpusFlags
+            | Procedure::DomainSetVcpu
             | Procedure::DomainGetVcpusFlags
             | Procedure::DomainSetMemoryFlags
             | Procedure::DomainBlockStatsFlags

@@ -479,6 +479,15 @@ pub fn calls() -> Vec<Call> {
         Call::SaveImageDefine((WireSaveImage::Managed(d()), "<domain/>".into(), Some(false))),
         Call::DirtyRateCalc((d(), 1, "page-sampling".into())),
         Call::DirtyRate(d()),
+        Call::SetVcpu((
+            d(),
+            vec![2, 3],
+            true,
+            WireModifyFlags {
+                live: true,
+                config: false,
+            },
+        )),
     ]
 }
 
@@ -609,6 +618,7 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::SaveImageDefine(..) => "save_image_define",
         Call::DirtyRateCalc(..) => "dirty_rate_calc",
         Call::DirtyRate(..) => "dirty_rate",
+        Call::SetVcpu(..) => "set_vcpu",
     }
 }
 

@@ -178,6 +178,23 @@ pub enum Command {
         #[command(flatten)]
         at: WhereArgs,
     },
+    /// Bring vCPUs online by id or take them away (one at a time in a
+    /// running domain, by CPU hot-plug; vCPU 0 stays).
+    #[command(name = "setvcpu")]
+    SetVcpu {
+        #[command(flatten)]
+        dom: DomArg,
+        /// The vCPU ids, as a list (`1`, `2-3`, `1,3`).
+        vcpulist: String,
+        /// Bring them online.
+        #[arg(long, conflicts_with = "disable", required_unless_present = "disable")]
+        enable: bool,
+        /// Take them away.
+        #[arg(long)]
+        disable: bool,
+        #[command(flatten)]
+        at: WhereArgs,
+    },
     /// Show a domain's memory statistics (KiB), as the balloon reports them;
     /// with --period, set how often the guest reports them instead.
     #[command(name = "dommemstat")]

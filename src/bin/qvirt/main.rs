@@ -194,6 +194,19 @@ fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Re
             maximum,
             resources::modify_flags(at.live, at.config, at.current)?,
         ),
+        Command::SetVcpu {
+            dom,
+            vcpulist,
+            enable,
+            at,
+            ..
+        } => resources::setvcpu(
+            ctx,
+            &dom.domain,
+            &vcpulist,
+            enable,
+            resources::modify_flags(at.live, at.config, at.current)?,
+        ),
         Command::DomMemStat {
             dom,
             json,

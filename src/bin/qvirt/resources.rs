@@ -84,6 +84,26 @@ pub fn setvcpus(
     }
 }
 
+/// `setvcpu DOMAIN LIST --enable|--disable`.
+pub fn setvcpu(
+    ctx: &mut Ctx,
+    arg: &str,
+    list: &str,
+    enable: bool,
+    flags: ModifyFlags,
+) -> Result<()> {
+    let ids = qvirt::model::parse_cpuset(list)
+        .filter(|ids| !ids.is_empty())
+        .ok_or_else(|| {
+            Error::new(
+                ErrorCode::InvalidArgument,
+                format!("'{list}' is not a vCPU list (such as 1, 2-3 or 1,3)"),
+            )
+        })?;
+    let dom = ctx.domain(arg)?;
+    ctx.driver()?.set_vcpu(&dom, &ids, enable, flags)
+}
+
 /// libvirt's number for a state (`virDomainState`).
 fn state_number(s: DomainState) -> u32 {
     match s {

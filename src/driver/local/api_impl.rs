@@ -671,6 +671,11 @@ impl Driver for LocalDriver {
         self.core.set_vcpus(&self.core.resolve(dom)?, count, flags)
     }
 
+    fn set_vcpu(&self, dom: &Domain, ids: &[u32], enable: bool, flags: ModifyFlags) -> Result<()> {
+        self.core
+            .set_vcpu(&self.core.resolve(dom)?, ids, enable, flags)
+    }
+
     fn set_max_vcpus(&self, dom: &Domain, count: u32, flags: ModifyFlags) -> Result<()> {
         self.core
             .set_max_vcpus(&self.core.resolve(dom)?, count, flags)

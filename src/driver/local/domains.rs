@@ -307,7 +307,10 @@ impl Core {
                 .as_ref()
                 .map(|r| {
                     let live = lock(&r.live);
-                    (live.current_memory_kib, live.vcpus)
+                    (
+                        live.current_memory_kib,
+                        live.vcpus.as_ref().map(|v| v.0.len() as u32),
+                    )
                 })
                 .unwrap_or_default();
             let info = DomainInfo {

@@ -66,6 +66,7 @@ mod transfer;
 mod trays;
 mod tunables;
 pub mod tuning;
+mod vcpuset;
 mod virtiofs;
 mod volumes;
 

@@ -25,8 +25,9 @@ const VCPU_UNPLUG_WAIT: Duration = Duration::from_secs(15);
 pub(crate) struct LiveChanges {
     /// `<currentMemory>` as last asked of the balloon, KiB.
     pub current_memory_kib: Option<u64>,
-    /// vCPUs online.
-    pub vcpus: Option<u32>,
+    /// The vCPUs online by id, as QEMU last listed them, and how many
+    /// came with the machine (ids below it cannot be unplugged).
+    pub vcpus: Option<(Vec<u32>, u32)>,
     /// The balloon's statistics period as last set (`Some(None)`: off).
     pub stats_period: Option<Option<u32>>,
     /// Title, description and `<metadata>` as last set.
@@ -47,8 +48,8 @@ impl LiveChanges {
         if let Some(kib) = self.current_memory_kib {
             def.current_memory_kib = Some(kib);
         }
-        if let Some(n) = self.vcpus {
-            def.vcpu.set_current(n);
+        if let Some((ids, boot)) = &self.vcpus {
+            def.vcpu.set_online(ids, *boot);
         }
         if let Some(notes) = &self.notes {
             notes.apply(def);
@@ -348,10 +349,7 @@ impl Core {
         if let Some(run) = &run {
             let result = hotplug_vcpus(run, count);
             // Whatever happened, record what QEMU has now.
-            if let Ok(online) = online_vcpus(run) {
-                lock(&run.live).vcpus = Some(online);
-                self.save_status(dom.uuid, run);
-            }
+            self.record_vcpus(dom, run);
             result.map_err(|e| {
                 Error::new(
                     e.code,
@@ -487,6 +485,46 @@ impl Core {
 fn online_vcpus(run: &Running) -> Result<u32> {
     let cpus = run.qmp()?.execute("query-cpus-fast", None, QMP_TIMEOUT)?;
     Ok(cpus.as_array().map_or(0, |a| a.len()) as u32)
+}
+
+/// The vCPU slots of `query-hotpluggable-cpus` by vCPU index (QEMU lists
+/// them from the highest index down), each with the QOM path of the vCPU
+/// in it, if any.
+pub(crate) fn vcpu_slots(qmp: &Qmp) -> Result<Vec<(u32, Option<String>)>> {
+    let slots = qmp.execute("query-hotpluggable-cpus", None, QMP_TIMEOUT)?;
+    let slots = slots.as_array().cloned().unwrap_or_default();
+    let total = slots.len() as u32;
+    let mut out: Vec<(u32, Option<String>)> = slots
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let path = s
+                .get("qom-path")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            (total - 1 - i as u32, path)
+        })
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
+impl Core {
+    /// Records the vCPUs QEMU has online now in the live definition and
+    /// the status file (after any change, whether or not it all went
+    /// through).
+    pub(crate) fn record_vcpus(&self, dom: &Domain, run: &Running) {
+        let Ok(slots) = run.qmp().and_then(vcpu_slots) else {
+            return;
+        };
+        let ids = slots
+            .iter()
+            .filter(|(_, p)| p.is_some())
+            .map(|(id, _)| *id)
+            .collect();
+        lock(&run.live).vcpus = Some((ids, run.def.vcpu.boot_count()));
+        self.save_status(dom.uuid, run);
+    }
 }
 
 /// Plugs the vCPUs of indexes `ids` into their slots of

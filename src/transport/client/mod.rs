@@ -526,6 +526,11 @@ impl Driver for SocketDriver {
         self.rpc().set_vcpus((wire(dom), count, flags.into()))
     }
 
+    fn set_vcpu(&self, dom: &Domain, ids: &[u32], enable: bool, flags: ModifyFlags) -> Result<()> {
+        self.rpc()
+            .set_vcpu((wire(dom), ids.to_vec(), enable, flags.into()))
+    }
+
     fn set_max_vcpus(&self, dom: &Domain, count: u32, flags: ModifyFlags) -> Result<()> {
         self.rpc().set_max_vcpus((wire(dom), count, flags.into()))
     }

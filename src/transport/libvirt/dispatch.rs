@@ -732,6 +732,7 @@ impl Handler for LvCalls<'_> {
         domain_set_max_memory(SetMemoryArgs) -> () = set_max_memory;
         domain_set_vcpus_flags(SetVcpusFlagsArgs) -> () = set_vcpus_flags;
         domain_set_vcpus(SetVcpusArgs) -> () = set_vcpus;
+        domain_set_vcpu(SetVcpuArgs) -> () = set_vcpu;
         domain_get_vcpus_flags(DomFlagsArgs) -> NumRet = get_vcpus_flags;
         domain_get_max_vcpus(DomArgs) -> NumRet = get_max_vcpus;
         domain_memory_stats(MemoryStatsArgs) -> MemoryStatsRet = memory_stats;

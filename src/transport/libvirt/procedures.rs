@@ -358,6 +358,8 @@ procedures! {
         159 DomainMemoryStats domain_memory_stats(MemoryStatsArgs) -> MemoryStatsRet, ro, Prio;
         /// `virDomainSetVcpusFlags`.
         199 DomainSetVcpusFlags domain_set_vcpus_flags(SetVcpusFlagsArgs) -> (), rw, Job;
+        /// `virDomainSetVcpu`: vCPUs by id.
+        384 DomainSetVcpu domain_set_vcpu(SetVcpuArgs) -> (), rw, Job;
         /// `virDomainGetVcpusFlags`; libvirt asks the guest only on a
         /// read-write connection.
         200 DomainGetVcpusFlags domain_get_vcpus_flags(DomFlagsArgs) -> NumRet,

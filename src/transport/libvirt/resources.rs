@@ -35,6 +35,8 @@ xdr_struct! {
     pub struct SetVcpusArgs { pub dom: Dom, pub nvcpus: u32 }
     /// `remote_domain_set_vcpus_flags_args`.
     pub struct SetVcpusFlagsArgs { pub dom: Dom, pub nvcpus: u32, pub flags: u32 }
+    /// `remote_domain_set_vcpu_args`.
+    pub struct SetVcpuArgs { pub dom: Dom, pub cpumap: String, pub state: i32, pub flags: u32 }
     /// `remote_domain_memory_stats_args`.
     pub struct MemoryStatsArgs { pub dom: Dom, pub max_stats: u32, pub flags: u32 }
     /// `remote_domain_memory_stat`: a `virDomainMemoryStatTags` and its
@@ -206,6 +208,31 @@ pub fn set_vcpus_flags(driver: &dyn Driver, a: SetVcpusFlagsArgs) -> Result<()> 
     } else {
         driver.set_vcpus(&dom, a.nvcpus, modify(a.flags))
     }
+}
+
+/// `virDomainSetVcpu`: the vCPUs of a libvirt cpumap (`1-3,^2`) online
+/// (`state` 1) or away (0).
+pub fn set_vcpu(driver: &dyn Driver, a: SetVcpuArgs) -> Result<()> {
+    check_flags(a.flags, affect::LIVE | affect::CONFIG, "virDomainSetVcpu")?;
+    if a.state != 0 && a.state != 1 {
+        return Err(Error::new(
+            ErrorCode::InvalidArgument,
+            format!("unsupported state value {}", a.state),
+        ));
+    }
+    let ids = crate::model::parse_cpuset(&a.cpumap).ok_or_else(|| {
+        Error::new(
+            ErrorCode::InvalidArgument,
+            format!("Failed to parse bitmap '{}'", a.cpumap),
+        )
+    })?;
+    if ids.is_empty() {
+        return Err(Error::new(
+            ErrorCode::InvalidArgument,
+            "no vcpus selected for modification",
+        ));
+    }
+    driver.set_vcpu(&Domain::from(&a.dom), &ids, a.state == 1, modify(a.flags))
 }
 
 /// `virDomainSetVcpus`: the running domain's vCPUs.

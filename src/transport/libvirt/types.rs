@@ -70,7 +70,7 @@ pub use super::peek::{BlockPeekArgs, MemoryPeekArgs, PeekRet};
 pub use super::resources::{
     BlockStatsArgs, BlockStatsFlagsArgs, BlockStatsRet, CpuStatsArgs, InterfaceStatsArgs,
     InterfaceStatsRet, MemoryStat, MemoryStatsArgs, MemoryStatsRet, ParamsRet, SetMemoryArgs,
-    SetMemoryFlagsArgs, SetMemoryStatsPeriodArgs, SetVcpusArgs, SetVcpusFlagsArgs,
+    SetMemoryFlagsArgs, SetMemoryStatsPeriodArgs, SetVcpuArgs, SetVcpusArgs, SetVcpusFlagsArgs,
 };
 /// The save image procedures' shapes, with the others.
 pub use super::saveimage::{ManagedSaveDefineArgs, SaveImageDefineArgs, SaveImageXmlArgs};

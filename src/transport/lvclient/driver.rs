@@ -946,6 +946,10 @@ impl Driver for LvDriver {
         super::resources::set_vcpus(&self.conn, d, count, f)
     }
 
+    fn set_vcpu(&self, d: &Domain, ids: &[u32], enable: bool, f: ModifyFlags) -> Result<()> {
+        super::resources::set_vcpu(&self.conn, d, ids, enable, f)
+    }
+
     fn set_max_vcpus(&self, d: &Domain, count: u32, f: ModifyFlags) -> Result<()> {
         super::resources::set_max_vcpus(&self.conn, d, count, f)
     }

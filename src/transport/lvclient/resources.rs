@@ -26,7 +26,7 @@ use crate::transport::libvirt::resources::flag as bits;
 use crate::transport::libvirt::tunables::{blkiotune_params, memtune_params};
 use crate::transport::libvirt::types::{
     AllDomainStatsArgs, BlockIoTuneArgs, DiskErrorsArgs, Dom, DomFlagsArgs, SetMemoryFlagsArgs,
-    SetMemoryStatsPeriodArgs, SetTunableArgs, SetVcpusFlagsArgs,
+    SetMemoryStatsPeriodArgs, SetTunableArgs, SetVcpuArgs, SetVcpusFlagsArgs,
 };
 
 /// [`crate::Driver::set_memory`].
@@ -73,6 +73,22 @@ pub(super) fn set_vcpus(conn: &Conn, d: &Domain, count: u32, f: ModifyFlags) -> 
     conn.domain_set_vcpus_flags(SetVcpusFlagsArgs {
         dom: Dom::from(d),
         nvcpus: count,
+        flags: affect(f),
+    })
+}
+
+/// [`crate::Driver::set_vcpu`], the ids as libvirt's cpumap.
+pub(super) fn set_vcpu(
+    conn: &Conn,
+    d: &Domain,
+    ids: &[u32],
+    enable: bool,
+    f: ModifyFlags,
+) -> Result<()> {
+    conn.domain_set_vcpu(SetVcpuArgs {
+        dom: Dom::from(d),
+        cpumap: crate::model::format_cpuset(ids),
+        state: i32::from(enable),
         flags: affect(f),
     })
 }
