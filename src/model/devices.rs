@@ -271,6 +271,9 @@ pub struct Controller {
     pub iothread: Option<u32>,
     /// `<address>`.
     pub address: Option<Address>,
+    /// `<alias name=...>` of a USB controller: a user alias (`ua-...`),
+    /// its QEMU id (and its bus's name) in place of `usb`, `usb1`...
+    pub alias: Option<String>,
 }
 
 impl Controller {
@@ -294,6 +297,7 @@ impl Controller {
             ioeventfd: None,
             iothread: None,
             address: None,
+            alias: None,
         }
     }
 }
@@ -755,4 +759,17 @@ pub struct UsbFilterRule {
 pub struct Hub {
     /// `<address type='usb'>`.
     pub address: Option<Address>,
+}
+
+/// Whether `name` is a user alias as libvirt has them
+/// (virDomainDeviceAliasIsUserAlias and the characters
+/// virDomainDeviceInfoParseXML allows): `ua-` followed by ASCII letters,
+/// digits, `_` and `-`. Only such an alias is a definition's: it becomes
+/// the device's QEMU id; other aliases are names a running domain's
+/// devices get.
+pub fn is_user_alias(name: &str) -> bool {
+    name.starts_with("ua-")
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }

@@ -415,9 +415,24 @@ impl Usb {
             ))
         })?;
         Ok(Opts::empty()
-            .set("bus", format!("{}.0", usb_id(*bus)))
+            .set("bus", format!("{}.0", self.bus_id(*bus)))
             .set("port", port))
     }
+
+    /// The QEMU id of USB controller `index` (its master's, whose bus is
+    /// `ID.0`): the master's user alias, else libvirt's `usb`, `usb1`...
+    pub(super) fn bus_id(&self, index: u32) -> String {
+        group_id(index, self.groups.get(&index).map_or(&[], Vec::as_slice))
+    }
+}
+
+/// The QEMU id of USB controller `index` whose master and companions are
+/// `group`: the master's user alias, else [`usb_id`].
+pub(super) fn group_id(index: u32, group: &[Controller]) -> String {
+    group
+        .first()
+        .and_then(|c| c.alias.clone())
+        .unwrap_or_else(|| usb_id(index))
 }
 
 /// libvirt's alias of a USB controller: `usb`, then `usb1`, `usb2`...
