@@ -479,6 +479,14 @@ pub fn calls() -> Vec<Call> {
         Call::SaveImageDefine((WireSaveImage::Managed(d()), "<domain/>".into(), Some(false))),
         Call::DirtyRateCalc((d(), 1, "page-sampling".into())),
         Call::DirtyRate(d()),
+        Call::DetachDeviceAlias((
+            d(),
+            "ua-disk1".into(),
+            WireModifyFlags {
+                live: true,
+                config: false,
+            },
+        )),
     ]
 }
 
@@ -609,6 +617,7 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::SaveImageDefine(..) => "save_image_define",
         Call::DirtyRateCalc(..) => "dirty_rate_calc",
         Call::DirtyRate(..) => "dirty_rate",
+        Call::DetachDeviceAlias(..) => "detach_device_alias",
     }
 }
 
