@@ -1,8 +1,9 @@
 //! Device aliases against a `qvirtd --root DIR`, with unmodified virsh
 //! 9.0 and python3-libvirt 9.0 (Debian's), on the running Linux test
 //! guest: a user alias (`ua-...`) of a disk and of an interface is the
-//! QEMU id of the device (QEMU's `query-pci` lists it); the running
-//! domain's XML shows every disk, interface and serial port's alias, the
+//! QEMU id of the device (QEMU's `query-pci` lists it), and a device
+//! plugged in may not take one the domain has; the running domain's XML
+//! shows every disk, interface and serial port's alias, the
 //! definition only the user's; `detach-device-alias` (virsh) unplugs a
 //! hot-plugged disk by the alias the live XML gave it, and the guest and
 //! QEMU lose it; `detachDeviceAlias` (python) unplugs the interface by
@@ -119,6 +120,19 @@ fn user_aliases_are_qemu_ids_and_detach_device_alias_unplugs_by_alias() {
     );
     let inactive = virsh_ok(s, &["dumpxml", "al", "--inactive"]);
     assert_eq!(aliases(&inactive), ["ua-data", "ua-uplink"], "{inactive}");
+
+    // A device plugged in may not take an alias the domain has.
+    let dup = write_file(
+        &dir.path,
+        "dup.xml",
+        &format!(
+            "<disk type='file' device='disk'><source file='{}'/>\
+             <target dev='vdc' bus='virtio'/><alias name='ua-data'/></disk>",
+            b.display()
+        ),
+    );
+    let err = virsh_err(s, &["attach-device", "al", dup.to_str().unwrap()]);
+    assert!(err.contains("non unique alias detected: ua-data"), "{err}");
 
     // A disk plugged in gets its alias from its target; detached by it,
     // the guest and QEMU lose it.

@@ -78,6 +78,23 @@ pub struct Devices {
     pub iommu: Option<super::Iommu>,
 }
 
+impl Devices {
+    /// The user aliases of the devices that carry one (disks,
+    /// interfaces, serial ports, consoles, USB controllers).
+    pub fn user_aliases(&self) -> Vec<&str> {
+        let disks = self.disks.iter().map(|d| &d.alias);
+        let nets = self.interfaces.iter().map(|n| &n.alias);
+        let chars = self.serials.iter().chain(&self.consoles).map(|c| &c.alias);
+        let ctls = self.controllers.iter().map(|c| &c.alias);
+        disks
+            .chain(nets)
+            .chain(chars)
+            .chain(ctls)
+            .filter_map(|a| a.as_deref())
+            .collect()
+    }
+}
+
 /// A device's bus address, `<address type=...>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Address {
