@@ -1,13 +1,14 @@
 //! Device aliases against a `qvirtd --root DIR`, with unmodified virsh
 //! 9.0 and python3-libvirt 9.0 (Debian's), on the running Linux test
-//! guest: a user alias (`ua-...`) of a disk and of an interface is the
-//! QEMU id of the device (QEMU's `query-pci` lists it), and a device
-//! plugged in may not take one the domain has; the running domain's XML
-//! shows every disk, interface and serial port's alias, the
-//! definition only the user's; `detach-device-alias` (virsh) unplugs a
-//! hot-plugged disk by the alias the live XML gave it, and the guest and
-//! QEMU lose it; `detachDeviceAlias` (python) unplugs the interface by
-//! its user alias; an alias no device has is libvirt's error.
+//! guest: a user alias (`ua-...`) of a disk, an interface and a USB
+//! controller is the QEMU id of the device (QEMU's `query-pci` lists
+//! it), and a device plugged in may not take one the domain has; the
+//! running domain's XML shows every disk, interface, USB controller and
+//! serial port's alias, the definition only the user's;
+//! `detach-device-alias` (virsh) unplugs a hot-plugged disk by the alias
+//! the live XML gave it, and the guest and QEMU lose it;
+//! `detachDeviceAlias` (python) unplugs the interface by its user alias;
+//! an alias no device has is libvirt's error.
 
 #[allow(dead_code, unused_imports)]
 #[path = "daemon/support.rs"]
@@ -87,7 +88,9 @@ fn user_aliases_are_qemu_ids_and_detach_device_alias_unplugs_by_alias() {
         "<disk type='file' device='disk'><driver name='qemu' type='raw'/>\
          <source file='{}'/><target dev='vda' bus='virtio'/><alias name='ua-data'/></disk>\
          <interface type='user'><mac address='52:54:00:a1:1a:01'/><model type='virtio'/>\
-         <alias name='ua-uplink'/></interface>",
+         <alias name='ua-uplink'/></interface>\
+         <controller type='usb' index='0' model='piix3-uhci'><alias name='ua-usb'/></controller>\
+         <controller type='usb' index='1' model='piix3-uhci'/>",
         a.display()
     );
     let xml = linux_vm("al")
@@ -100,14 +103,18 @@ fn user_aliases_are_qemu_ids_and_detach_device_alias_unplugs_by_alias() {
     let file = write_file(&dir.path, "al.xml", &xml);
     virsh_ok(s, &["define", file.to_str().unwrap()]);
     let inactive = virsh_ok(s, &["dumpxml", "al", "--inactive"]);
-    assert_eq!(aliases(&inactive), ["ua-data", "ua-uplink"], "{inactive}");
+    assert_eq!(
+        aliases(&inactive),
+        ["ua-data", "ua-usb", "ua-uplink"],
+        "{inactive}"
+    );
     virsh_ok(s, &["start", "al"]);
     let dom = qvirt.lookup_by_name("al").unwrap();
     let mut guest = Guest::open(qvirt.as_ref(), &dom);
 
     // The user aliases are QEMU's ids of the devices.
     let ids = pci_ids(s, "al");
-    for id in ["ua-data", "ua-uplink"] {
+    for id in ["ua-data", "ua-uplink", "ua-usb", "usb1"] {
         assert!(ids.iter().any(|i| i == id), "QEMU has {id}: {ids:?}");
     }
     // The running domain shows every alias (the console is serial0),
@@ -115,11 +122,22 @@ fn user_aliases_are_qemu_ids_and_detach_device_alias_unplugs_by_alias() {
     let live = virsh_ok(s, &["dumpxml", "al"]);
     assert_eq!(
         aliases(&live),
-        ["ua-data", "ua-uplink", "serial0", "serial0"],
+        [
+            "ua-data",
+            "ua-usb",
+            "usb1",
+            "ua-uplink",
+            "serial0",
+            "serial0"
+        ],
         "{live}"
     );
     let inactive = virsh_ok(s, &["dumpxml", "al", "--inactive"]);
-    assert_eq!(aliases(&inactive), ["ua-data", "ua-uplink"], "{inactive}");
+    assert_eq!(
+        aliases(&inactive),
+        ["ua-data", "ua-usb", "ua-uplink"],
+        "{inactive}"
+    );
 
     // A device plugged in may not take an alias the domain has.
     let dup = write_file(

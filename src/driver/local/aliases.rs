@@ -1,16 +1,18 @@
 //! Device aliases of a running domain, as libvirt shows them: every
-//! disk, interface, serial port and console of the live XML carries the
-//! id QEMU knows it by (`virtio-disk0`, `net1`, `serial0`, or the user's
-//! `ua-...`), while the persistent definition keeps user aliases only.
-//! `detach-device-alias` finds a device by them.
+//! disk, interface, serial port, console and USB controller of the live
+//! XML carries the id QEMU knows it by (`virtio-disk0`, `net1`,
+//! `serial0`, `usb`, or the user's `ua-...`), while the persistent
+//! definition keeps user aliases only. `detach-device-alias` finds a
+//! device by them.
 
 use super::driver::Core;
 use super::hotplug::Found;
 use super::runtime::Running;
 use crate::driver::{Domain, ModifyFlags};
 use crate::error::{Error, ErrorCode, Result};
+use crate::model::ControllerType;
 use crate::model::DomainDef;
-use crate::qemu::argv::{console_id, disk_device_ids, nic_id, serial_id};
+use crate::qemu::argv::{console_id, disk_device_ids, nic_id, serial_id, usb_controller_id};
 
 /// Gives every disk, interface, serial port and console of a running
 /// domain's definition `def` its QEMU id as alias; `nic_ids` numbers the
@@ -23,7 +25,22 @@ pub(crate) fn with_live_aliases(def: &mut DomainDef, nic_ids: &[u32]) {
             disk.alias = Some(id);
         }
     }
+    let usb: Vec<Option<String>> = def
+        .devices
+        .controllers
+        .iter()
+        .map(|c| {
+            (c.kind == ControllerType::Usb)
+                .then(|| usb_controller_id(def, c))
+                .flatten()
+        })
+        .collect();
     let d = &mut def.devices;
+    for (c, id) in d.controllers.iter_mut().zip(usb) {
+        if id.is_some() {
+            c.alias = id;
+        }
+    }
     for (i, net) in d.interfaces.iter_mut().enumerate() {
         let n = nic_ids.get(i).copied().unwrap_or(i as u32);
         net.alias = Some(nic_id(net, n));

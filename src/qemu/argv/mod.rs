@@ -103,6 +103,7 @@ pub use opts::escape;
 pub use passthrough::{host_pci_name, shared_memory, virtiofs_socket};
 pub use sev::{sev_dh_cert_file, sev_session_file};
 pub use tuning::{hugepage_dir, hugepage_size};
+pub use usb::usb_controller_id;
 
 /// The first descriptor number the driver hands QEMU the macvtap devices
 /// of direct interfaces at ([`RuntimePaths::net_fd_base`]): the first
