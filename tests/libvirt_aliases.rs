@@ -194,6 +194,14 @@ fn user_aliases_are_qemu_ids_and_detach_device_alias_unplugs_by_alias() {
         "{err}"
     );
     assert!(pci_ids(s, "al").contains(&"ua-data".to_string()));
+    // A device qvirt does not unplug is refused by name.
+    let err = virsh_err(s, &["detach-device-alias", "al", "usb1"]);
+    assert!(
+        err.contains(
+            "device 'usb1' is a controller: qvirt detaches <disk> and <interface> devices only"
+        ),
+        "{err}"
+    );
 
     // python3-libvirt: the interface goes by its user alias, from the
     // running domain only.

@@ -87,11 +87,17 @@ fn find_by_alias(def: &DomainDef, alias: &str, run: Option<&Running>) -> Result<
     if let Some(i) = d.interfaces.iter().position(|x| has(&x.alias)) {
         return Ok(Found::Interface(i));
     }
-    if d.serials.iter().chain(&d.consoles).any(|x| has(&x.alias)) {
+    let chardev = d.serials.iter().chain(&d.consoles).any(|x| has(&x.alias));
+    if chardev || d.controllers.iter().any(|x| has(&x.alias)) {
         return Err(Error::new(
             ErrorCode::ConfigUnsupported,
             format!(
-                "device '{alias}' is a serial port or console: qvirt detaches <disk> and <interface> devices only"
+                "device '{alias}' is a {}: qvirt detaches <disk> and <interface> devices only",
+                if chardev {
+                    "serial port or console"
+                } else {
+                    "controller"
+                }
             ),
         ));
     }
