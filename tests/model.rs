@@ -6,6 +6,8 @@
 //! `../shared` next to the crate, or at `$QVIRT_SHARED_DIR`. Schema checks
 //! need `xmllint`; without it they fail and say to install libxml2-utils.
 
+#[path = "model/alias_rules.rs"]
+mod alias_rules;
 #[path = "model/chardev_kinds.rs"]
 mod chardev_kinds;
 #[path = "model/chardev_rules.rs"]

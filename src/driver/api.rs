@@ -614,6 +614,15 @@ pub trait Driver: Send + Sync {
     /// it (QEMU's `DEVICE_DELETED` then finishes the unplug). A device
     /// the domain does not have is `InvalidArgument`.
     fn detach_device(&self, dom: &Domain, xml: &str, flags: ModifyFlags) -> Result<()>;
+    /// Unplugs the device whose alias is `alias`, as libvirt's
+    /// `virDomainDetachDeviceAlias`: live, any alias the running domain's
+    /// XML shows (`virtio-disk1`, `net0`, a user's `ua-...`); in the
+    /// definition, a user alias. The device goes as with
+    /// [`Driver::detach_device`] (a disk or an interface; other devices
+    /// are `ConfigUnsupported`). An alias no device has is
+    /// `Internal` "internal error: no device found with alias ...",
+    /// libvirt's error.
+    fn detach_device_alias(&self, dom: &Domain, alias: &str, flags: ModifyFlags) -> Result<()>;
     // Storage pools. A pool is a directory of volumes; `default` (under
     // the state directory's `images/`) exists from the first call of any
     // of these. Unknown pools are `NoPool`.

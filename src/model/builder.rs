@@ -131,6 +131,7 @@ impl DomainDef {
             target_type: None,
             log: None,
             address: None,
+            alias: None,
         });
         self
     }

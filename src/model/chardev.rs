@@ -18,6 +18,9 @@ pub struct CharDevice {
     /// `<address>`: ISA (`type='isa' iobase= irq=`) of an ISA serial or
     /// parallel port or debug console, PCI of a PCI serial port.
     pub address: Option<CharAddress>,
+    /// `<alias name=...>`: a user alias (`ua-...`), the port's QEMU id (and
+    /// `char` + it its chardev's) in place of `serialN`.
+    pub alias: Option<String>,
 }
 
 impl CharDevice {

@@ -78,6 +78,23 @@ pub struct Devices {
     pub iommu: Option<super::Iommu>,
 }
 
+impl Devices {
+    /// The user aliases of the devices that carry one (disks,
+    /// interfaces, serial ports, consoles, USB controllers).
+    pub fn user_aliases(&self) -> Vec<&str> {
+        let disks = self.disks.iter().map(|d| &d.alias);
+        let nets = self.interfaces.iter().map(|n| &n.alias);
+        let chars = self.serials.iter().chain(&self.consoles).map(|c| &c.alias);
+        let ctls = self.controllers.iter().map(|c| &c.alias);
+        disks
+            .chain(nets)
+            .chain(chars)
+            .chain(ctls)
+            .filter_map(|a| a.as_deref())
+            .collect()
+    }
+}
+
 /// A device's bus address, `<address type=...>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Address {
@@ -271,6 +288,9 @@ pub struct Controller {
     pub iothread: Option<u32>,
     /// `<address>`.
     pub address: Option<Address>,
+    /// `<alias name=...>` of a USB controller: a user alias (`ua-...`),
+    /// its QEMU id (and its bus's name) in place of `usb`, `usb1`...
+    pub alias: Option<String>,
 }
 
 impl Controller {
@@ -294,6 +314,7 @@ impl Controller {
             ioeventfd: None,
             iothread: None,
             address: None,
+            alias: None,
         }
     }
 }
@@ -755,4 +776,17 @@ pub struct UsbFilterRule {
 pub struct Hub {
     /// `<address type='usb'>`.
     pub address: Option<Address>,
+}
+
+/// Whether `name` is a user alias as libvirt has them
+/// (virDomainDeviceAliasIsUserAlias and the characters
+/// virDomainDeviceInfoParseXML allows): `ua-` followed by ASCII letters,
+/// digits, `_` and `-`. Only such an alias is a definition's: it becomes
+/// the device's QEMU id; other aliases are names a running domain's
+/// devices get.
+pub fn is_user_alias(name: &str) -> bool {
+    name.starts_with("ua-")
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }

@@ -205,6 +205,10 @@ pub struct Disk {
     pub acpi_index: Option<u32>,
     /// `<address>`.
     pub address: Option<Address>,
+    /// `<alias name=...>`: a user alias (`ua-...`), the disk's QEMU id in
+    /// place of the one derived from its target; see
+    /// [`is_user_alias`](super::is_user_alias).
+    pub alias: Option<String>,
     /// `<source pool=... volume=...>` of a `type='volume'` disk. (Its
     /// `source` is then the volume's file once the domain runs, never
     /// written.)
@@ -543,6 +547,7 @@ impl Disk {
             boot_order: None,
             acpi_index: None,
             address: None,
+            alias: None,
             volume: None,
             network: None,
             backing: None,

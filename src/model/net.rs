@@ -169,6 +169,9 @@ pub struct Interface {
     pub tap: TapSettings,
     /// `<address>`.
     pub address: Option<Address>,
+    /// `<alias name=...>`: a user alias (`ua-...`), the NIC's QEMU id (and
+    /// `host` + it its backend's) in place of `netN`.
+    pub alias: Option<String>,
 }
 
 /// The host side of a bridge or ethernet interface's tap, as libvirt's

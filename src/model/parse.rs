@@ -5,11 +5,12 @@
 //! never silently describes a different VM than the one qvirt runs. It
 //! notes every such part and carries on, so that one error names them
 //! all. The exceptions are `<metadata>` (kept verbatim) and a few values
-//! libvirt writes that change nothing for the guest (device `<alias>`,
-//! the running `id` of a domain, the pty `tty` attribute, the default
-//! serial target `<model>`, an address-less `<listen type='address'/>`,
-//! `name='qemu'` on a `<driver>`, a channel's running `state`); each is
-//! noted where it is read. Limits are checked before any parsing.
+//! libvirt writes that change nothing for the guest (a running device's
+//! `<alias>` other than a user's `ua-` one, the running `id` of a
+//! domain, the pty `tty` attribute, the default serial target `<model>`,
+//! an address-less `<listen type='address'/>`, `name='qemu'` on a
+//! `<driver>`, a channel's running `state`); each is noted where it is
+//! read. Limits are checked before any parsing.
 
 mod chardev;
 mod devices;

@@ -4,6 +4,7 @@
 //! parsed document and on definitions built in code.
 
 mod acpi;
+mod aliases;
 mod devices;
 mod extras;
 mod machine;
@@ -161,6 +162,7 @@ pub(crate) fn validate(def: &DomainDef) -> Result<(), ModelError> {
     }
     devices::validate(def)?;
     acpi::validate(def)?;
+    aliases::validate(def)?;
     smartcard::validate(def)?;
     tuning::validate(def)?;
     memdev::validate(def)?;

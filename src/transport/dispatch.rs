@@ -432,6 +432,14 @@ impl Handler for DriverCalls<'_> {
         self.driver.detach_device(&dom(d), &xml, flags.into())
     }
 
+    fn detach_device_alias(
+        &mut self,
+        (d, alias, flags): (WireDomain, String, WireModifyFlags),
+    ) -> Result<()> {
+        self.driver
+            .detach_device_alias(&dom(d), &alias, flags.into())
+    }
+
     fn list_pools(&mut self, (): ()) -> Result<Vec<WirePoolSummary>> {
         Ok(into_all(self.driver.list_pools()?))
     }

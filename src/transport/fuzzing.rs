@@ -471,6 +471,10 @@ impl Driver for StubDriver {
         self.answer("detach_device", || ())
     }
 
+    fn detach_device_alias(&self, _dom: &Domain, _alias: &str, _flags: ModifyFlags) -> Result<()> {
+        self.answer("detach_device_alias", || ())
+    }
+
     fn messages(&self, _dom: &Domain) -> Result<Vec<String>> {
         self.answer("messages", || {
             vec![String::from_utf8_lossy(&self.seed).into_owned()]

@@ -527,6 +527,8 @@ procedures! {
     122 DirtyRate dirty_rate(WireDomain) -> (u32, i64, i32, String, Option<i64>), ro, Job;
     /// `Driver::set_vcpu` (domain, vCPU ids, enable, flags).
     123 SetVcpu set_vcpu((WireDomain, Vec<u32>, bool, WireModifyFlags)) -> (), rw, Job;
+    /// `Driver::detach_device_alias` (domain, alias, flags).
+    124 DetachDeviceAlias detach_device_alias((WireDomain, String, WireModifyFlags)) -> (), rw, Job;
 }
 
 /// The highest procedure number this build knows (the table is numbered

@@ -179,3 +179,35 @@ fn hotplug_verbs_say_what_virsh_says() {
     assert!(!nodes.contains("virtio-disk4"), "{nodes}");
     assert_eq!(blk_targets(&root, "h", false), ["vdb", "vdc"]);
 }
+
+/// `detach-device-alias` in the definition (`--config`, or the default
+/// of a domain that does not run): a disk goes by its user alias, a
+/// running domain's alias is no definition's, and an unknown alias is
+/// libvirt's error.
+#[test]
+fn detach_device_alias_finds_user_aliases_in_the_definition() {
+    let root = Root::new("hpalias");
+    let img = root.file("b.img", &"\0".repeat(1 << 20));
+    let xml = acpi_firmware_xml("ha").replace(
+        "</devices>",
+        &format!(
+            "<disk type='file' device='disk'><source file='{img}'/>\
+             <target dev='vdb' bus='virtio'/><alias name='ua-spare'/></disk></devices>"
+        ),
+    );
+    let file = root.file("ha.xml", &xml);
+    root.ok(&["define", &file]);
+    assert_eq!(blk_targets(&root, "ha", true), ["vdb"]);
+    let err = root.fails(&["detach-device-alias", "ha", "virtio-disk1"]);
+    assert!(
+        err.contains("internal error: no device found with alias virtio-disk1"),
+        "{err}"
+    );
+    assert_eq!(
+        root.ok(&["detach-device-alias", "ha", "ua-spare", "--config"]),
+        "Device detach request sent successfully\n"
+    );
+    assert!(blk_targets(&root, "ha", true).is_empty());
+    let err = root.fails(&["detach-device-alias", "ha", "ua-spare", "--live"]);
+    assert!(err.contains("it is shut off"), "{err}");
+}

@@ -365,6 +365,18 @@ fn run_as_started(xml: &str) -> Result<(DomainDef, Vec<String>), Error> {
 /// the test harness or on a choice qvirt makes differently, and why.
 const LIBVIRT_9_DIFFERENCES: &[(&str, &str)] = &[
     (
+        "user-aliases",
+        "user aliases on the PCI root, IDE and CCID controllers: qvirt makes a user alias the device's QEMU id, on disks, interfaces, serial ports, consoles and USB controllers, and refuses one it would not apply (QEMU names the built-in PCI root and IDE buses itself)",
+    ),
+    (
+        "user-aliases2",
+        "a user alias on the built-in pcie-root, which QEMU names pcie.0 whatever the alias: qvirt refuses a user alias it would not apply",
+    ),
+    (
+        "video-none-device",
+        "a user alias on <video>: qvirt makes user aliases QEMU ids of disks, interfaces, serial ports, consoles and USB controllers only",
+    ),
+    (
         "audio-file-full",
         "a relative WAV path ('audio.wav') lands in QEMU's working directory; qvirt asks for an absolute path",
     ),
@@ -517,7 +529,7 @@ const PLACEMENT_DIFFERENCES: &[(&str, &str)] = &[
     ),
     (
         "user-aliases-usb",
-        "the same places: qvirt names the USB controllers usb and usb1, libvirt by the user's ua- aliases",
+        "the same places: qvirt gives the UHCI companions their user aliases as ids, libvirt gives them no id",
     ),
     (
         "q35",

@@ -1,5 +1,5 @@
-//! The samples of the calls that change a domain's I/O threads and its
-//! lifecycle actions (see `samples.rs`).
+//! The samples of the calls that change a domain's I/O threads, its
+//! lifecycle actions and its devices by alias (see `samples.rs`).
 
 use qvirt::transport::libvirt::procedures::{Call, Procedure, Reply};
 use qvirt::transport::libvirt::types::*;
@@ -13,6 +13,7 @@ macro_rules! change_procedures {
             | Procedure::DomainPinIothread
             | Procedure::DomainSetIothreadParams
             | Procedure::DomainSetLifecycleAction
+            | Procedure::DomainDetachDeviceAlias
             | Procedure::DomainSaveImageGetXmlDesc
             | Procedure::DomainSaveImageDefineXml
             | Procedure::DomainManagedSaveGetXmlDesc
@@ -54,6 +55,11 @@ pub fn call(p: Procedure) -> Call {
             action: 0,
             flags: 3,
         }),
+        P::DomainDetachDeviceAlias => Call::DomainDetachDeviceAlias(DetachAliasArgs {
+            dom: super::dom(),
+            alias: "ua-disk1".into(),
+            flags: 1,
+        }),
         P::DomainSaveImageGetXmlDesc => Call::DomainSaveImageGetXmlDesc(SaveImageXmlArgs {
             file: "/tmp/a.save".into(),
             flags: 1,
@@ -90,6 +96,7 @@ pub fn reply(p: Procedure) -> Reply {
         P::DomainPinIothread => Reply::DomainPinIothread(()),
         P::DomainSetIothreadParams => Reply::DomainSetIothreadParams(()),
         P::DomainSetLifecycleAction => Reply::DomainSetLifecycleAction(()),
+        P::DomainDetachDeviceAlias => Reply::DomainDetachDeviceAlias(()),
         P::DomainSaveImageGetXmlDesc => Reply::DomainSaveImageGetXmlDesc(XmlRet {
             xml: "<domain type='qemu'/>".into(),
         }),

@@ -268,6 +268,7 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
                     irq: p.maybe(|p| p.below(16) as u8),
                 })
             }),
+            alias: p.maybe(|_| format!("ua-serial-{}", serials.len())),
         });
     }
     let smartcards = p
@@ -295,6 +296,7 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
             target_type: Some(p.of(&["serial", "virtio"]).to_string()),
             log: None,
             address: None,
+            alias: None,
         })
         .collect();
     let mut inputs = vec![Input {

@@ -152,6 +152,7 @@ pub fn interfaces(
             passt: None,
             tap: Default::default(),
             address: pci(p),
+            alias: p.maybe(|_| format!("ua-nic{i}")),
         });
         tap_settings(p, interfaces.last_mut().expect("pushed"), i);
     }

@@ -156,7 +156,7 @@ fn unsupported_values_are_named() {
 fn harmless_libvirt_values_are_accepted_and_dropped() {
     let xml = doc(
         "<cpu mode='host-passthrough' migratable='on'/>",
-        "<disk><source file='/a'/><target dev='vda'/><alias name='ua-disk'/></disk>\
+        "<disk><source file='/a'/><target dev='vda'/><alias name='virtio-disk0'/></disk>\
          <serial type='pty'><source path='/dev/pts/3'/><target type='isa-serial' port='0'><model name='isa-serial'/></target><alias name='serial0'/></serial>\
          <console type='pty' tty='/dev/pts/3'><source path='/dev/pts/3'/><target type='serial' port='0'/></console>\
          <graphics type='vnc' port='-1' autoport='yes'><listen type='address'/></graphics>\

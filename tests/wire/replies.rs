@@ -305,6 +305,7 @@ pub fn reply_for(procedure: u32) -> Reply {
         121 => Reply::DirtyRateCalc(()),
         122 => Reply::DirtyRate((2, 1_796_546_087, 1, "page-sampling".into(), Some(12))),
         123 => Reply::SetVcpu(()),
+        124 => Reply::DetachDeviceAlias(()),
         106 => Reply::DiskRuntime(vec![WireDiskRuntime {
             target: "vda".into(),
             iotune: vec![1_048_576, 0, 0, 0, 0, 300],
@@ -472,5 +473,6 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         Reply::SaveImageDefine(()) | Reply::DirtyRateCalc(()) => "unit",
         Reply::DirtyRate(_) => "dirty_rate",
         Reply::SetVcpu(()) => "unit",
+        Reply::DetachDeviceAlias(()) => "unit",
     }
 }

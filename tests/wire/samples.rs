@@ -488,6 +488,14 @@ pub fn calls() -> Vec<Call> {
                 config: false,
             },
         )),
+        Call::DetachDeviceAlias((
+            d(),
+            "ua-disk1".into(),
+            WireModifyFlags {
+                live: true,
+                config: false,
+            },
+        )),
     ]
 }
 
@@ -619,6 +627,7 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::DirtyRateCalc(..) => "dirty_rate_calc",
         Call::DirtyRate(..) => "dirty_rate",
         Call::SetVcpu(..) => "set_vcpu",
+        Call::DetachDeviceAlias(..) => "detach_device_alias",
     }
 }
 

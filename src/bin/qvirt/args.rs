@@ -313,6 +313,9 @@ pub enum Command {
     /// Unplug the device an XML file describes.
     #[command(name = "detach-device")]
     DetachDevice(crate::hotplug::DeviceFileArgs),
+    /// Unplug the device with an alias (as the domain's XML shows it).
+    #[command(name = "detach-device-alias")]
+    DetachDeviceAlias(crate::hotplug::DeviceAliasArgs),
     /// Raise a non-maskable interrupt on the guest's CPUs.
     #[command(name = "inject-nmi")]
     InjectNmi(DomArg),

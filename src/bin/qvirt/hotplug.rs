@@ -1,6 +1,6 @@
 //! Device hot-plug verbs, as virsh's: `attach-disk`, `detach-disk`,
 //! `attach-interface`, `detach-interface`, `attach-device`,
-//! `detach-device`. The disk and interface verbs write the device XML
+//! `detach-device`, `detach-device-alias`. The disk and interface verbs write the device XML
 //! (attach) or take the device's own XML from the domain's (detach), as
 //! virsh does, and call `attach_device` / `detach_device`.
 
@@ -127,6 +127,18 @@ pub struct DeviceFileArgs {
     pub file: PathBuf,
     #[command(flatten)]
     pub at: PlugFlags,
+}
+
+/// `detach-device-alias`'s arguments: virsh's `--live`, `--config`,
+/// `--current` (the default).
+#[derive(Debug, clap::Args)]
+pub struct DeviceAliasArgs {
+    #[command(flatten)]
+    pub dom: DomArg,
+    /// The device's alias (`virtio-disk1`, `net0`, `ua-...`).
+    pub alias: String,
+    #[command(flatten)]
+    pub at: crate::args::WhereArgs,
 }
 
 /// The flags for `dom`, as virsh computes them: `--persistent` is the
@@ -364,6 +376,14 @@ pub fn attach_device(ctx: &mut Ctx, a: DeviceFileArgs) -> Result<()> {
     let flags = flags(ctx, &dom, &a.at)?;
     ctx.driver()?.attach_device(&dom, &xml, flags)?;
     outln!("Device attached successfully")
+}
+
+/// `detach-device-alias DOMAIN ALIAS`.
+pub fn detach_device_alias(ctx: &mut Ctx, a: DeviceAliasArgs) -> Result<()> {
+    let dom = ctx.domain(&a.dom.domain)?;
+    let flags = crate::resources::modify_flags(a.at.live, a.at.config, a.at.current)?;
+    ctx.driver()?.detach_device_alias(&dom, &a.alias, flags)?;
+    outln!("Device detach request sent successfully")
 }
 
 /// `detach-device DOMAIN FILE`.

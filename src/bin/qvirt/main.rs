@@ -274,6 +274,7 @@ fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Re
         Command::DetachInterface(a) => hotplug::detach_interface(ctx, a),
         Command::AttachDevice(a) => hotplug::attach_device(ctx, a),
         Command::DetachDevice(a) => hotplug::detach_device(ctx, a),
+        Command::DetachDeviceAlias(a) => hotplug::detach_device_alias(ctx, a),
         Command::InjectNmi(dom) => notes::inject_nmi(ctx, &dom.domain),
         Command::SendKey {
             dom,

@@ -700,6 +700,11 @@ impl Driver for LocalDriver {
             .detach_device(&self.core.resolve(dom)?, xml, flags)
     }
 
+    fn detach_device_alias(&self, dom: &Domain, alias: &str, flags: ModifyFlags) -> Result<()> {
+        self.core
+            .detach_device_alias(&self.core.resolve(dom)?, alias, flags)
+    }
+
     fn messages(&self, dom: &Domain) -> Result<Vec<String>> {
         let run = self
             .core

@@ -343,7 +343,9 @@ impl Core {
             (Some(def), _, true) => std::borrow::Cow::Borrowed(&**def),
             (_, Some(run), _) => {
                 run_dir = Some(run.run_dir.clone());
-                std::borrow::Cow::Owned(run.live_def())
+                let mut live = run.live_def();
+                super::aliases::with_live_aliases(&mut live, &run.nic_ids());
+                std::borrow::Cow::Owned(live)
             }
             _ => std::borrow::Cow::Borrowed(entry.def()),
         };

@@ -26,7 +26,8 @@ use crate::driver::{Domain, ModifyFlags};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{ControllerType, DiskBus, DiskDevice, DomainDef, InterfaceType};
 use crate::qemu::argv::{
-    DeviceArgs, PluggedDevice, RuntimePaths, device_args, disk_device_ids, with_pci_addresses,
+    DeviceArgs, PluggedDevice, RuntimePaths, device_args, disk_device_ids, nic_id,
+    with_pci_addresses,
 };
 use crate::qemu::qmp::{QMP_TIMEOUT, Qmp};
 use crate::sys::hostnet;
@@ -77,34 +78,52 @@ impl Core {
     /// [`crate::Driver::detach_device`].
     pub(crate) fn detach_device(&self, dom: &Domain, xml: &str, flags: ModifyFlags) -> Result<()> {
         let device = read_device(xml)?;
+        self.detach_found(dom, flags, &|def, which, _| match &device {
+            Device::Disk(d) => find_disk(def, d, which).map(Found::Disk),
+            Device::Interface { net, mac_given } => {
+                find_interface(def, net, *mac_given, which).map(Found::Interface)
+            }
+        })
+    }
+
+    /// Detaches the device `find` finds in the running domain (given its
+    /// run) and in the persistent definition, as `flags` say; every
+    /// lookup comes first, so that a refused detach changes nothing.
+    pub(crate) fn detach_found(
+        &self,
+        dom: &Domain,
+        flags: ModifyFlags,
+        find: &FindDevice<'_>,
+    ) -> Result<()> {
         let jobs = self.jobs(dom)?;
         let _job = jobs.begin(super::jobs::SyncKind::Modify, &dom.name)?;
         let (run, config) = self.targets(dom, flags, "detach a device from")?;
-        let find = |def: &DomainDef, which: &str| match &device {
-            Device::Disk(d) => find_disk(def, d, which),
-            Device::Interface { net, mac_given } => find_interface(def, net, *mac_given, which),
-        };
+        let mut what = None;
         if let Some(run) = &run {
-            find(&run.live_def(), "running domain")?;
+            let live = run.live_def();
+            what = Some(find(&live, "running domain", Some(run))?.describe(&live));
         }
         if config {
             self.with_entry(dom, |e| match &e.persistent {
-                Some(def) => find(def, "persistent definition").map(|_| ()),
+                Some(def) => {
+                    let found = find(def, "persistent definition", None)?;
+                    what.get_or_insert_with(|| found.describe(def));
+                    Ok(())
+                }
                 None => Ok(()),
             })?;
         }
         if let Some(run) = &run {
-            let index = find(&run.live_def(), "running domain")?;
-            self.unplug(dom, run, &device, index)?;
+            let found = find(&run.live_def(), "running domain", Some(run))?;
+            self.unplug(dom, run, found)?;
         }
         if config {
             self.edit_config(dom, &|def, which| {
-                let index = find(def, which)?;
-                match &device {
-                    Device::Disk(_) => {
+                match find(def, which, None)? {
+                    Found::Disk(index) => {
                         def.devices.disks.remove(index);
                     }
-                    Device::Interface { .. } => {
+                    Found::Interface(index) => {
                         def.devices.interfaces.remove(index);
                     }
                 }
@@ -114,7 +133,7 @@ impl Core {
         self.log.info(&format!(
             "domain '{}': detached {}{}{}",
             dom.name,
-            describe(&device),
+            what.unwrap_or_default(),
             if run.is_some() { " (live)" } else { "" },
             if config { " (config)" } else { "" }
         ));
@@ -257,9 +276,9 @@ impl Core {
             paths.qmp_socket = run.run_dir.join("qmp.sock");
             let mut args = device_args(&addressed, &caps, &paths, which)?;
             let nic = match which {
-                PluggedDevice::Interface(_) => {
+                PluggedDevice::Interface(i) => {
                     let n = (0..).find(|n| !nic_ids.contains(n)).expect("a free id");
-                    renumber_nic(&mut args, n);
+                    renumber_nic(&mut args, &addressed.devices.interfaces[i], n);
                     Some(n)
                 }
                 PluggedDevice::Disk(_) => None,
@@ -296,7 +315,8 @@ impl Core {
                 return Err(e);
             }
             if let (Some(n), PluggedDevice::Interface(i)) = (nic, which) {
-                super::tuning::set_link(qmp, &addressed.devices.interfaces[i], &format!("net{n}"))?;
+                let net = &addressed.devices.interfaces[i];
+                super::tuning::set_link(qmp, net, &nic_id(net, n))?;
             }
             if let (Some(id), PluggedDevice::Disk(i)) = (&disk_id, which) {
                 super::tuning::set_io_throttle(qmp, &addressed.devices.disks[i], id)?;
@@ -348,18 +368,15 @@ impl Core {
     /// When the guest does not let go in time, the device is left
     /// pending: QEMU's `DEVICE_DELETED`, if it comes later, finishes the
     /// unplug ([`Core::on_device_deleted`]).
-    fn unplug(&self, dom: &Domain, run: &Running, device: &Device, index: usize) -> Result<()> {
+    fn unplug(&self, dom: &Domain, run: &Running, found: Found) -> Result<()> {
         let live = run.live_def();
         let qmp = run.qmp()?;
-        let (id, what) = match device {
-            Device::Disk(_) => (
-                disk_device_ids(&live)?.swap_remove(index),
-                format!("disk '{}'", live.devices.disks[index].target),
-            ),
-            Device::Interface { .. } => (
-                format!("net{}", run.nic_ids()[index]),
-                format!("interface {}", live.devices.interfaces[index].mac),
-            ),
+        let what = found.describe(&live);
+        let id = match found {
+            Found::Disk(index) => disk_device_ids(&live)?.swap_remove(index),
+            Found::Interface(index) => {
+                nic_id(&live.devices.interfaces[index], run.nic_ids()[index])
+            }
         };
         // This call waits for the device itself now.
         lock(&run.unplugging).retain(|i| *i != id);
@@ -407,12 +424,17 @@ impl Core {
         let name = &run.def.name;
         let live = run.live_def();
         let Ok(qmp) = run.qmp() else { return };
-        let nic = id.strip_prefix("net").and_then(|n| n.parse::<u32>().ok());
+        let is_nic = |p: &super::runtime::Plugged| {
+            p.interfaces
+                .iter()
+                .zip(&p.nic_ids)
+                .position(|(net, n)| nic_id(net, *n) == id)
+        };
         let mut gone_net = None;
-        let backend = match nic {
-            Some(n) => {
+        let backend = match is_nic(&run.plugged()) {
+            Some(_) => {
                 run.update_plugged(|p| {
-                    if let Some(i) = p.nic_ids.iter().position(|x| *x == n) {
+                    if let Some(i) = is_nic(p) {
                         gone_net = Some(p.interfaces.remove(i));
                         p.nic_ids.remove(i);
                     }
@@ -483,6 +505,29 @@ fn describe(device: &Device) -> String {
     match device {
         Device::Disk(d) => format!("disk '{}'", d.target),
         Device::Interface { net, .. } => format!("interface {}", net.mac),
+    }
+}
+
+/// How a detach finds its device in a definition: given the definition,
+/// what it is (for messages) and, for the running domain's, the run.
+pub(crate) type FindDevice<'a> = dyn Fn(&DomainDef, &str, Option<&Running>) -> Result<Found> + 'a;
+
+/// The device of a definition a detach removes: its kind and place.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Found {
+    /// `def.devices.disks[i]`.
+    Disk(usize),
+    /// `def.devices.interfaces[i]`.
+    Interface(usize),
+}
+
+impl Found {
+    /// The device as messages and the log name it.
+    fn describe(self, def: &DomainDef) -> String {
+        match self {
+            Found::Disk(i) => format!("disk '{}'", def.devices.disks[i].target),
+            Found::Interface(i) => format!("interface {}", def.devices.interfaces[i].mac),
+        }
     }
 }
 
@@ -590,12 +635,14 @@ fn has_device(qmp: &Qmp, id: &str) -> Result<bool> {
         .any(|p| p.get("name").and_then(Value::as_str) == Some(id)))
 }
 
-/// Gives a NIC's options the ids `netN` and `hostnetN`.
-fn renumber_nic(args: &mut DeviceArgs, n: u32) {
-    args.device["id"] = json!(format!("net{n}"));
-    args.device["netdev"] = json!(format!("hostnet{n}"));
+/// Gives a NIC's options the ids of number `n` (`netN` and `hostnetN`
+/// unless it has a user alias).
+fn renumber_nic(args: &mut DeviceArgs, net: &crate::model::Interface, n: u32) {
+    let id = nic_id(net, n);
+    args.device["id"] = json!(id);
+    args.device["netdev"] = json!(format!("host{id}"));
     if let Some(netdev) = &mut args.netdev {
-        netdev["id"] = json!(format!("hostnet{n}"));
+        netdev["id"] = json!(format!("host{id}"));
     }
 }
 

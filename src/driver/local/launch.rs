@@ -720,8 +720,9 @@ fn fill_pty_paths(def: &mut DomainDef, chardevs: &Value) {
             .map(str::to_string)
     };
     for (i, serial) in def.devices.serials.iter_mut().enumerate() {
+        let label = format!("char{}", crate::qemu::argv::serial_id(serial, i));
         if let CharSource::Pty { path } = &mut serial.source {
-            *path = path_of(&format!("charserial{i}"));
+            *path = path_of(&label);
         }
     }
     for (i, parallel) in def.devices.parallels.iter_mut().enumerate() {
@@ -730,13 +731,20 @@ fn fill_pty_paths(def: &mut DomainDef, chardevs: &Value) {
         }
     }
     let first_serial = def.devices.serials.first().map(|s| s.source.clone());
+    // Virtio consoles are numbered among themselves, as the command line
+    // numbers them.
+    let mut virtio = 0;
     for (i, console) in def.devices.consoles.iter_mut().enumerate() {
+        let label = format!("char{}", crate::qemu::argv::console_id(console, virtio));
+        if console.target_type.as_deref() == Some("virtio") {
+            virtio += 1;
+        }
         if let CharSource::Pty { path } = &mut console.source {
             let serial_alias =
                 i == 0 && console.target_type.as_deref().is_none_or(|t| t == "serial");
             *path = match (&first_serial, serial_alias) {
                 (Some(CharSource::Pty { path: p }), true) => p.clone(),
-                _ => path_of(&format!("charconsole{i}")),
+                _ => path_of(&label),
             };
         }
     }

@@ -7,6 +7,7 @@ mod actions;
 mod agent;
 mod agent_calls;
 mod agent_info;
+mod aliases;
 mod api_impl;
 mod blockjobs;
 mod blockresize;

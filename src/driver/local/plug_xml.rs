@@ -177,6 +177,19 @@ pub(crate) fn find_interface(
 /// Refuses a device `def` has already: a disk's target, an interface's
 /// MAC address.
 pub(crate) fn check_new(def: &DomainDef, device: &Device, which: &str) -> Result<()> {
+    let alias = match device {
+        Device::Disk(d) => d.alias.as_deref(),
+        Device::Interface { net, .. } => net.alias.as_deref(),
+    };
+    // libvirt's virDomainDeviceValidateAliasForHotplug.
+    if let Some(a) = alias
+        && def.devices.user_aliases().contains(&a)
+    {
+        return Err(Error::new(
+            ErrorCode::ConfigUnsupported,
+            format!("non unique alias detected: {a}"),
+        ));
+    }
     let clash = match device {
         Device::Disk(disk) => def
             .devices

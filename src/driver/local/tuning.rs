@@ -473,7 +473,7 @@ pub fn after_qmp(qmp: &Qmp, def: &mut DomainDef, pid: i32, run_dir: &Path) -> Re
         }
     }
     for (i, net) in def.devices.interfaces.iter().enumerate() {
-        set_link(qmp, net, &format!("net{i}"))?;
+        set_link(qmp, net, &crate::qemu::argv::nic_id(net, i as u32))?;
     }
     set_io_throttles(qmp, def)?;
     // <vcpus>: the enabled, hotpluggable vCPUs, before any pinning.

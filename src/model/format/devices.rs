@@ -8,6 +8,14 @@ use crate::model::{
     RngBackend, Sound, Tpm, TpmBackend, Video, VirtioOptions,
 };
 
+/// `<alias name=...>`, written before `<acpi>` and the address, as
+/// libvirt's virDomainDeviceInfoFormat writes it.
+pub(super) fn alias(w: &mut XmlWriter, name: &Option<String>) {
+    if let Some(n) = name {
+        w.empty("alias", Attrs::new().add("name", n));
+    }
+}
+
 /// `<acpi index=...>`, written before the device's address.
 pub(super) fn acpi(w: &mut XmlWriter, index: Option<u32>) {
     if let Some(n) = index {
@@ -469,6 +477,7 @@ fn disk(w: &mut XmlWriter, d: &Disk) {
     if let Some(enc) = d.encryption.as_ref().filter(|e| !e.in_source) {
         super::hostdev::disk_encryption(w, enc);
     }
+    alias(w, &d.alias);
     acpi(w, d.acpi_index);
     address(w, &d.address);
     w.close("disk");
@@ -492,7 +501,8 @@ fn controller(w: &mut XmlWriter, c: &Controller) {
         || c.model_name.is_some()
         || c.target.is_some()
         || c.pcihole64_kib.is_some()
-        || c.address.is_some();
+        || c.address.is_some()
+        || c.alias.is_some();
     element(w, "controller", a, children, |w| {
         if driver {
             let a = Attrs::new()
@@ -503,6 +513,7 @@ fn controller(w: &mut XmlWriter, c: &Controller) {
                 .opt("iothread", c.iothread);
             w.empty("driver", virtio_attrs(a, &c.virtio));
         }
+        alias(w, &c.alias);
         if let Some(p) = c.master_startport {
             w.empty("master", Attrs::new().add("startport", p));
         }
@@ -642,8 +653,12 @@ fn chardev(w: &mut XmlWriter, name: &str, c: &CharDevice) {
         .opt("type", c.target_type.as_ref())
         .opt("port", c.target_port);
     let udp = matches!(c.source, CharSource::Udp { .. });
-    let children =
-        source.is_some() || udp || !target.is_empty() || c.log.is_some() || c.address.is_some();
+    let children = source.is_some()
+        || udp
+        || !target.is_empty()
+        || c.log.is_some()
+        || c.address.is_some()
+        || c.alias.is_some();
     let a = Attrs::new().add("type", c.source.type_name());
     element(w, name, a, children, |w| {
         char_source(w, &c.source);
@@ -656,6 +671,7 @@ fn chardev(w: &mut XmlWriter, name: &str, c: &CharDevice) {
         if !target.is_empty() {
             w.empty("target", target);
         }
+        alias(w, &c.alias);
         if let Some(crate::model::CharAddress::Pci(p)) = c.address {
             address(w, &Some(Address::Pci(p)));
         }

@@ -1,6 +1,6 @@
 //! Writing `<interface>`, in the order libvirt writes its children.
 
-use super::devices::{acpi, address, virtio_attrs};
+use super::devices::{acpi, address, alias, virtio_attrs};
 use super::{element, on_off};
 use crate::model::xmlwrite::{Attrs, XmlWriter};
 use crate::model::{
@@ -231,6 +231,7 @@ pub(super) fn interface(w: &mut XmlWriter, i: &Interface) {
             }
         });
     }
+    alias(w, &i.alias);
     acpi(w, i.acpi_index);
     address(w, &i.address);
     w.close("interface");

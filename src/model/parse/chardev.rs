@@ -2,7 +2,7 @@
 //! the host side that USB redirection (`<redirdev>`) and a passed-through
 //! `<smartcard>` share with them.
 
-use super::devices::{address, alias, boot_order};
+use super::devices::{address, alias, alias_unused, boot_order};
 use super::el::{El, R, Radix, invalid, set};
 use crate::model::{
     Address, Channel, ChannelTarget, CharAddress, CharDevice, CharLog, CharSource, IsaAddress,
@@ -210,7 +210,7 @@ pub(super) fn chardev(e: El, console: bool) -> R<CharDevice> {
     let (mut tcp, mut telnet) = (None, None);
     let (mut udp_bind, mut udp_connect) = (None, None);
     let mut target = None;
-    let (mut log, mut addr) = (None, None);
+    let (mut log, mut addr, mut user_alias) = (None, None, None);
     for c in e.children()? {
         match c.name() {
             "address" => set(&mut addr, c, |c| char_address(c, e.name() != "parallel"))?,
@@ -239,7 +239,9 @@ pub(super) fn chardev(e: El, console: bool) -> R<CharDevice> {
                     append: c.on_off("append")?,
                 })
             })?,
-            "alias" => alias(c)?,
+            // A parallel port's QEMU id is not taken from a user.
+            "alias" if e.name() == "parallel" => alias_unused(c)?,
+            "alias" => set(&mut user_alias, c, alias)?,
             _ => c.skip()?,
         }
     }
@@ -275,6 +277,7 @@ pub(super) fn chardev(e: El, console: bool) -> R<CharDevice> {
         target_type,
         log,
         address: addr,
+        alias: user_alias.flatten(),
     })
 }
 
@@ -475,7 +478,7 @@ pub(super) fn channel(e: El) -> R<Channel> {
             "source" if kind != Kind::SpiceVmc => set(&mut src, c, |c| source(c, kind))?,
             "target" => set(&mut target, c, channel_target)?,
             "address" => set(&mut addr, c, address)?,
-            "alias" => alias(c)?,
+            "alias" => alias_unused(c)?,
             _ => c.skip()?,
         }
     }
@@ -580,7 +583,7 @@ pub(super) fn redirdev(e: El) -> R<Redirdev> {
     let source = typed_source(e, &kinds, |c| match c.name() {
         "boot" => set(&mut boot, c, boot_order),
         "address" => set(&mut addr, c, address),
-        "alias" => alias(c),
+        "alias" => alias_unused(c),
         _ => c.skip(),
     })?;
     Ok(Redirdev {

@@ -316,13 +316,33 @@ fn usb_port(e: El) -> R<Option<UsbPort>> {
     UsbPort::new(&path).map(Some).ok_or_else(bad)
 }
 
-/// `<alias name=...>`: the management name of a device. It is not seen by
-/// the guest, so it is read and dropped.
-pub(super) fn alias(e: El) -> R<()> {
+/// `<alias name=...>` of a device that carries a user's alias: the name
+/// kept when it is a user alias (`ua-` and libvirt's letters, digits,
+/// `_` and `-`). Any other alias is the name a manager gave a running
+/// device, which a definition does not keep: libvirt drops it when it
+/// reads a definition (virDomainDeviceInfoParseXML without
+/// VIR_DOMAIN_DEF_PARSE_INACTIVE's exception), and so does qvirt.
+pub(super) fn alias(e: El) -> R<Option<String>> {
     e.allow(&["name"])?;
     e.empty()?;
-    e.req("name")?;
-    Ok(())
+    let name = e.req("name")?;
+    Ok(crate::model::is_user_alias(name).then(|| name.to_string()))
+}
+
+/// `<alias name=...>` of a device whose QEMU id qvirt does not take from
+/// a user: a manager's alias is dropped (see [`alias`]), a user alias is
+/// refused by name, since the device would not carry it.
+pub(super) fn alias_unused(e: El) -> R<()> {
+    match alias(e)? {
+        None => Ok(()),
+        Some(name) => Err(e.bad_value(
+            ModelErrorKind::Unsupported,
+            "name",
+            &format!(
+                "qvirt gives user aliases such as '{name}' to <disk>, <interface>, <serial>, <console> and USB <controller> only"
+            ),
+        )),
+    }
 }
 
 /// `<boot order=N/>`.
@@ -365,7 +385,7 @@ fn controller(e: El) -> R<(Controller, bool)> {
     let mut c = Controller::new(kind, index.unwrap_or(0), e.get("model").map(str::to_string));
     c.ports = e.u32("ports", Radix::Dec)?;
     c.vectors = e.u32("vectors", Radix::Dec)?;
-    let mut driver = None;
+    let (mut driver, mut user_alias) = (None, None);
     for x in e.children()? {
         match x.name() {
             "model" => set(&mut c.model_name, x, |x| {
@@ -402,10 +422,14 @@ fn controller(e: El) -> R<(Controller, bool)> {
                 ))
             })?,
             "address" => set(&mut c.address, x, address)?,
-            "alias" => alias(x)?,
+            // A USB controller's id is the user's; other controllers'
+            // names are QEMU's or derived from their index.
+            "alias" if kind == ControllerType::Usb => set(&mut user_alias, x, alias)?,
+            "alias" => alias_unused(x)?,
             _ => x.skip()?,
         }
     }
+    c.alias = user_alias.flatten();
     if let Some((virtio, queues, cmd_per_lun, max_sectors, ioeventfd, iothread)) = driver {
         c.iothread = iothread;
         c.virtio = virtio;

@@ -36,6 +36,7 @@ pub(super) fn disk(e: El) -> R<Disk> {
     let (mut auth, mut encryption) = (None, None);
     let (mut wwn, mut vendor, mut product, mut iotune) = (None, None, None, None);
     let (mut blockio, mut geometry, mut acpi) = (None, None, None);
+    let mut user_alias = None;
     for c in e.children()? {
         match c.name() {
             "driver" => set(&mut driver_v, c, disk_driver)?,
@@ -77,7 +78,7 @@ pub(super) fn disk(e: El) -> R<Disk> {
             "boot" => set(&mut boot, c, boot_order)?,
             "acpi" => set(&mut acpi, c, super::devices::acpi_index)?,
             "address" => set(&mut address_v, c, address)?,
-            "alias" => alias(c)?,
+            "alias" => set(&mut user_alias, c, alias)?,
             _ => c.skip()?,
         }
     }
@@ -217,6 +218,7 @@ pub(super) fn disk(e: El) -> R<Disk> {
     d.boot_order = boot;
     d.acpi_index = acpi;
     d.address = address_v;
+    d.alias = user_alias.flatten();
     d.volume = volume;
     d.vhost_user = vhost_user;
     d.slice = slice;

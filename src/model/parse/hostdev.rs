@@ -1,7 +1,7 @@
 //! Reading the devices that reach into the host: `<hostdev>`,
 //! `<filesystem>`, `<shmem>` and `<memory>` devices.
 
-use super::devices::{address, alias, boot_order};
+use super::devices::{address, alias_unused, boot_order};
 use super::el::{El, R, Radix, invalid, set};
 use crate::model::units::size_to_kib;
 use crate::model::{
@@ -65,7 +65,7 @@ pub(super) fn hostdev(e: El) -> R<Hostdev> {
             "rom" if pci => set(&mut rom, c, super::net::rom)?,
             "boot" => set(&mut boot, c, boot_order)?,
             "address" => set(&mut address_v, c, address)?,
-            "alias" => alias(c)?,
+            "alias" => alias_unused(c)?,
             _ => c.skip()?,
         }
     }
@@ -257,7 +257,7 @@ pub(super) fn filesystem(e: El) -> R<Filesystem> {
             })?,
             "boot" => set(&mut boot, c, boot_order)?,
             "address" => set(&mut address_v, c, address)?,
-            "alias" => alias(c)?,
+            "alias" => alias_unused(c)?,
             _ => c.skip()?,
         }
     }
@@ -350,7 +350,7 @@ pub(super) fn shmem(e: El) -> R<Shmem> {
                 })
             })?,
             "address" => set(&mut address_v, c, address)?,
-            "alias" => alias(c)?,
+            "alias" => alias_unused(c)?,
             _ => c.skip()?,
         }
     }
@@ -405,7 +405,7 @@ pub(super) fn memory_device(e: El) -> R<MemoryDevice> {
                 }
                 Ok(())
             })?,
-            "alias" => alias(c)?,
+            "alias" => alias_unused(c)?,
             _ => c.skip()?,
         }
     }

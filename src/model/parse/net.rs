@@ -176,6 +176,7 @@ pub(super) fn interface(e: El) -> R<Interface> {
     let (mut virtualport, mut mtu, mut bandwidth) = (None, None, None);
     let (mut coalesce_v, mut filterref_v) = (None, None);
     let (mut script, mut downscript, mut vlan, mut acpi) = (None, None, None, None);
+    let mut user_alias = None;
     let (mut port_v, mut host_side, mut managed_at) = (None, None, None);
     let type_name = e.get("type").unwrap_or_default();
     for c in e.children()? {
@@ -358,7 +359,7 @@ pub(super) fn interface(e: El) -> R<Interface> {
             })?,
             "acpi" => set(&mut acpi, c, super::devices::acpi_index)?,
             "address" => set(&mut address_v, c, address)?,
-            "alias" => alias(c)?,
+            "alias" => set(&mut user_alias, c, alias)?,
             _ => c.skip()?,
         }
     }
@@ -497,6 +498,7 @@ pub(super) fn interface(e: El) -> R<Interface> {
             }
         },
         address: address_v,
+        alias: user_alias.flatten(),
     })
 }
 

@@ -2,7 +2,7 @@
 //! graphics, video, sound, the balloon, watchdog, random number
 //! generator, TPM and USB hubs.
 
-use super::devices::{address, alias, virtio_options};
+use super::devices::{address, alias_unused, virtio_options};
 use super::el::{El, R, Radix, invalid, push, set};
 use crate::model::{
     AUDIO_SETTINGS, Audio, BalloonModel, EvdevOptions, Graphics, GraphicsListen, GraphicsType, Hub,
@@ -41,7 +41,7 @@ pub(super) fn input(e: El) -> R<Input> {
             })?,
             "driver" => set(&mut virtio, c, |c| virtio_options(c, &[]))?,
             "address" => set(&mut address_v, c, address)?,
-            "alias" => alias(c)?,
+            "alias" => alias_unused(c)?,
             _ => c.skip()?,
         }
     }
@@ -354,7 +354,7 @@ pub(super) fn video(e: El) -> R<Video> {
             })?,
             "acpi" => set(&mut acpi, c, super::devices::acpi_index)?,
             "address" => set(&mut address_v, c, address)?,
-            "alias" => alias(c)?,
+            "alias" => alias_unused(c)?,
             _ => c.skip()?,
         }
     }
@@ -388,7 +388,7 @@ pub(super) fn sound(e: El) -> R<Sound> {
                 Ok(c.u32("id", Radix::Dec)?.unwrap_or(0))
             })?,
             "address" => set(&mut addr, c, address)?,
-            "alias" => alias(c)?,
+            "alias" => alias_unused(c)?,
             _ => c.skip()?,
         }
     }
@@ -553,7 +553,7 @@ pub(super) fn memballoon(e: El) -> R<Memballoon> {
             })?,
             "driver" => set(&mut virtio, c, |c| virtio_options(c, &[]))?,
             "address" => set(&mut address_v, c, address)?,
-            "alias" => alias(c)?,
+            "alias" => alias_unused(c)?,
             _ => c.skip()?,
         }
     }
@@ -575,7 +575,7 @@ pub(super) fn watchdog(e: El) -> R<Watchdog> {
     for c in e.children()? {
         match c.name() {
             "address" => set(&mut addr, c, address)?,
-            "alias" => alias(c)?,
+            "alias" => alias_unused(c)?,
             _ => c.skip()?,
         }
     }
@@ -622,7 +622,7 @@ pub(super) fn panic(e: El) -> R<Panic> {
                 })
                 .transpose()
             })?,
-            "alias" => alias(c)?,
+            "alias" => alias_unused(c)?,
             _ => c.skip()?,
         }
     }
@@ -671,7 +671,7 @@ pub(super) fn iommu(e: El) -> R<Iommu> {
                     c.at()
                 )));
             }
-            "alias" => alias(c)?,
+            "alias" => alias_unused(c)?,
             _ => c.skip()?,
         }
     }
@@ -730,7 +730,7 @@ pub(super) fn vsock(e: El) -> R<Vsock> {
             })?,
             "driver" => set(&mut driver, c, |c| virtio_options(c, &[]))?,
             "address" => set(&mut addr, c, address)?,
-            "alias" => alias(c)?,
+            "alias" => alias_unused(c)?,
             _ => c.skip()?,
         }
     }
@@ -792,7 +792,7 @@ pub(super) fn rng(e: El) -> R<Rng> {
             })?,
             "driver" => set(&mut driver, c, |c| virtio_options(c, &[]))?,
             "address" => set(&mut addr, c, address)?,
-            "alias" => alias(c)?,
+            "alias" => alias_unused(c)?,
             _ => c.skip()?,
         }
     }
@@ -815,7 +815,7 @@ pub(super) fn hub(e: El) -> R<Hub> {
     for c in e.children()? {
         match c.name() {
             "address" => set(&mut addr, c, address)?,
-            "alias" => alias(c)?,
+            "alias" => alias_unused(c)?,
             _ => c.skip()?,
         }
     }

@@ -2,7 +2,7 @@
 //! `<controller type='ccid'>`.
 
 use super::chardev::passthrough_source;
-use super::devices::{address, alias};
+use super::devices::{address, alias_unused};
 use super::el::{El, R, Radix, invalid, set};
 use crate::model::{
     CcidAddress, CcidController, ModelErrorKind, SMARTCARD_CERTIFICATES, Smartcard, SmartcardMode,
@@ -38,7 +38,7 @@ pub(super) fn smartcard(e: El) -> R<Smartcard> {
         }
         let source = passthrough_source(e, |c| match c.name() {
             "address" => set(&mut addr, c, ccid_address),
-            "alias" => alias(c),
+            "alias" => alias_unused(c),
             _ => c.skip(),
         })?;
         return Ok(Smartcard {
@@ -59,7 +59,7 @@ pub(super) fn smartcard(e: El) -> R<Smartcard> {
                 Ok(t)
             })?,
             "address" => set(&mut addr, c, ccid_address)?,
-            "alias" => alias(c)?,
+            "alias" => alias_unused(c)?,
             _ => c.skip()?,
         }
     }
@@ -120,7 +120,7 @@ pub(super) fn ccid_controller(e: El, before: &[CcidController]) -> R<CcidControl
     for c in e.children()? {
         match c.name() {
             "address" => set(&mut addr, c, address)?,
-            "alias" => alias(c)?,
+            "alias" => alias_unused(c)?,
             _ => c.skip()?,
         }
     }

@@ -1,7 +1,7 @@
 //! Reading `<tpm>`: its model and backend (an emulator the manager runs,
 //! the host's TPM, or an emulator another process runs).
 
-use super::devices::alias;
+use super::devices::alias_unused;
 use super::el::{El, R, invalid, set};
 use super::storage::parse_uuid;
 use crate::model::{ModelErrorKind, Tpm, TpmBackend, TpmModel, TpmPcrBank, TpmVersion, Word};
@@ -13,7 +13,7 @@ pub(super) fn tpm(e: El) -> R<Tpm> {
     for c in e.children()? {
         match c.name() {
             "backend" => set(&mut backend, c, |c| backend_of(c, model))?,
-            "alias" => alias(c)?,
+            "alias" => alias_unused(c)?,
             _ => c.skip()?,
         }
     }

@@ -22,6 +22,19 @@ const MAX_ISA_SERIAL: u32 = 4;
 /// The ISA parallel ports a PC has (QEMU's `MAX_PARALLEL_PORTS`).
 const MAX_ISA_PARALLEL: u32 = 3;
 
+/// The QEMU id of serial port `n` (numbered by its place, or after the
+/// serial ports for one a console adds): its user alias, else `serialN`.
+/// Its chardev is `char` + it, as libvirt names them.
+pub fn serial_id(s: &CharDevice, n: usize) -> String {
+    s.alias.clone().unwrap_or_else(|| format!("serial{n}"))
+}
+
+/// The QEMU id of the `k`th virtio console: its user alias, else
+/// `consoleK`; its chardev is `char` + it.
+pub fn console_id(c: &CharDevice, k: usize) -> String {
+    c.alias.clone().unwrap_or_else(|| format!("console{k}"))
+}
+
 /// Emits serial ports, parallel ports, then virtio consoles.
 pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
     let d = &cx.def.devices;
@@ -92,17 +105,19 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
         if serials[..k].iter().any(|(p, _, _)| p == port) {
             return Err(invalid(format!("serial port {port} is used twice")));
         }
-        let id = format!("charserial{n}");
+        let dev_id = serial_id(s, *n);
+        let id = format!("char{dev_id}");
         let backend = chardev(cx, &s.source, &id)?;
         cx.arg("-chardev", logged(backend, s, log.as_deref())?.build());
         let o = Opts::new("isa-serial")
             .set("chardev", &id)
-            .set("id", format!("serial{n}"))
+            .set("id", &dev_id)
             .set("index", port);
         cx.arg("-device", isa(o, s).build());
     }
     for (n, s) in debugcons {
-        let id = format!("charserial{n}");
+        let dev_id = serial_id(s, n);
+        let id = format!("char{dev_id}");
         let backend = chardev(cx, &s.source, &id)?;
         cx.arg("-chardev", logged(backend, s, None)?.build());
         if s.isa().is_some_and(|a| a.irq.is_some()) {
@@ -112,12 +127,13 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
         }
         let o = Opts::new("isa-debugcon")
             .set("chardev", &id)
-            .set("id", format!("serial{n}"));
+            .set("id", &dev_id);
         cx.arg("-device", isa(o, s).build());
     }
     // PCI serial ports keep the manager's console log, as ISA ones do.
     for (_, n, s) in pci {
-        let id = format!("charserial{n}");
+        let dev_id = serial_id(s, n);
+        let id = format!("char{dev_id}");
         let backend = chardev(cx, &s.source, &id)?;
         cx.arg("-chardev", logged(backend, s, log.as_deref())?.build());
         let written = s.pci().map(crate::model::Address::Pci);
@@ -126,7 +142,7 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
             .place(&format!("serial {n}"), written.as_ref(), Dev::Serial(n))?;
         let o = Opts::new("pci-serial")
             .set("chardev", &id)
-            .set("id", format!("serial{n}"))
+            .set("id", &dev_id)
             .extend(placed.opts);
         cx.arg("-device", o.build());
     }
@@ -169,7 +185,8 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
         cx.arg("-device", isa(o, p).build());
     }
     for (k, c) in virtio.iter().enumerate() {
-        let id = format!("charconsole{k}");
+        let dev_id = console_id(c, k);
+        let id = format!("char{dev_id}");
         let backend = chardev(cx, &c.source, &id)?;
         cx.arg("-chardev", logged(backend, c, log.as_deref())?.build());
         let (ctl, nr) = cx.ctrls.serial_ports.consoles[k];
@@ -177,7 +194,7 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
             .set("bus", format!("virtio-serial{ctl}.0"))
             .set("nr", nr)
             .set("chardev", &id)
-            .set("id", format!("console{k}"));
+            .set("id", &dev_id);
         cx.arg("-device", o.build());
     }
     let def = cx.def;

@@ -9,7 +9,7 @@ use super::devs::{CtlKind, Dev};
 use super::disks::{DiskBusKey, Disks};
 use super::opts::Opts;
 use super::opts::with_virtio;
-use super::usb::{usb_device, usb_id};
+use super::usb::usb_device;
 use super::{Ctx, Family, invalid, unsupported};
 use crate::error::Error;
 use crate::model::{
@@ -444,7 +444,7 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
 /// One USB controller, or an EHCI master with its companions on one slot.
 fn emit_usb_group(cx: &mut Ctx<'_>, index: u32, group: &[Controller]) -> Result<(), Error> {
     let what = format!("usb controller with index='{index}'");
-    let id = usb_id(index);
+    let id = super::usb::group_id(index, group);
     let master = &group[0];
     let master_model = master.model.as_deref().unwrap_or_default();
     for c in group {
@@ -485,7 +485,11 @@ fn emit_usb_group(cx: &mut Ctx<'_>, index: u32, group: &[Controller]) -> Result<
             .place(&what, c.address.as_ref(), Dev::Usb(index, k))?;
         let o = match companion {
             None => Opts::new(device).set("id", &id),
+            // A companion has no id but the user's (libvirt gives it
+            // none on the command line, which would leave its alias a
+            // name QEMU does not know).
             Some((_, first)) => Opts::new(device)
+                .maybe("id", c.alias.as_ref())
                 .set("masterbus", format!("{id}.0"))
                 .set("firstport", c.master_startport.unwrap_or(first)),
         };

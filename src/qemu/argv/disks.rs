@@ -150,7 +150,10 @@ pub fn resolve(def: &DomainDef) -> Result<Disks, Error> {
                 )));
             }
         }
+        // A user alias is the id, as libvirt's qemuAssignDeviceDiskAlias
+        // keeps it.
         let id = match (bus, drive) {
+            _ if disk.alias.is_some() => disk.alias.clone().unwrap_or_default(),
             (DiskBus::Virtio, _) => format!("virtio-disk{index}"),
             (DiskBus::Usb, _) => format!("usb-disk{index}"),
             (DiskBus::Scsi, Some(d)) => {

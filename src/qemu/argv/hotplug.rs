@@ -203,7 +203,11 @@ pub fn device_args(
             let prefix = format!("{id}-");
             (id, Some(prefix), None)
         }
-        PluggedDevice::Interface(i) => (format!("net{i}"), None, Some(format!("hostnet{i}"))),
+        PluggedDevice::Interface(i) => {
+            let id = super::net::nic_id(&def.devices.interfaces[i], i as u32);
+            let netdev = format!("host{id}");
+            (id, None, Some(netdev))
+        }
     };
     let options = |option: &'static str| {
         argv.windows(2)

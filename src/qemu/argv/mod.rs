@@ -84,6 +84,7 @@ use crate::model::DomainDef;
 use crate::qemu::caps::QemuCaps;
 
 pub use crate::model::utc_datetime;
+pub use chardev::{console_id, serial_id};
 pub use controllers::channel_sockets;
 pub use disk_net::{
     disk_cookie_file, disk_cookie_string, disk_encryption_file, disk_encryption_id,
@@ -97,11 +98,12 @@ pub use hotplug::{DeviceArgs, PluggedDevice, device_args, with_pci_addresses};
 pub use machine::NVRAM_STORE_ID;
 pub use memdev::hugetlbfs_page_kib;
 pub(crate) use net::check_guest_ips;
-pub use net::passt_socket;
+pub use net::{nic_id, passt_socket};
 pub use opts::escape;
 pub use passthrough::{host_pci_name, shared_memory, virtiofs_socket};
 pub use sev::{sev_dh_cert_file, sev_session_file};
 pub use tuning::{hugepage_dir, hugepage_size};
+pub use usb::usb_controller_id;
 
 /// The first descriptor number the driver hands QEMU the macvtap devices
 /// of direct interfaces at ([`RuntimePaths::net_fd_base`]): the first

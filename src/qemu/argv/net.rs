@@ -98,11 +98,20 @@ fn guestfwds(def: &crate::model::DomainDef, i: usize) -> Vec<String> {
         .collect()
 }
 
+/// The QEMU id of a NIC whose ids are numbered `n` (its place at the
+/// start, or the number a hot-plug gave it): its user alias, else `netN`.
+/// Its backend is `host` + it and a vhost-user socket `char` + it, as
+/// libvirt names them.
+pub fn nic_id(net: &Interface, n: u32) -> String {
+    net.alias.clone().unwrap_or_else(|| format!("net{n}"))
+}
+
 /// Emits each interface's backend and NIC.
 pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
     for (i, net) in cx.def.devices.interfaces.iter().enumerate() {
         let device = nic_device(net.model.as_deref())?;
-        let netdev = format!("hostnet{i}");
+        let id = nic_id(net, i as u32);
+        let netdev = format!("host{id}");
         let driver = net.driver.unwrap_or_default();
         let what = format!("interface {i}");
         let virtio = device.starts_with("virtio-net");
@@ -115,7 +124,7 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
         } = &net.kind
         {
             let o = Opts::new("socket")
-                .set("id", format!("charnet{i}"))
+                .set("id", format!("char{id}"))
                 .set_user("path", "vhost-user socket", path)?
                 .maybe("reconnect", *reconnect);
             let o = if *server {
@@ -141,7 +150,7 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
             m[0], m[1], m[2], m[3], m[4], m[5]
         );
         let o = Opts::new(device)
-            .set("id", format!("net{i}"))
+            .set("id", &id)
             .extend(placed.opts)
             .maybe("acpi-index", net.acpi_index)
             .set("netdev", &netdev)
@@ -290,7 +299,7 @@ fn backend(net: &Interface, id: &str, fd: Option<i32>) -> Result<Opts, Error> {
     }
     match &net.kind {
         InterfaceType::VhostUser { .. } => {
-            let chardev = id.replace("hostnet", "charnet");
+            let chardev = format!("char{}", id.strip_prefix("host").unwrap_or(id));
             Ok(Opts::new("vhost-user")
                 .set("id", id)
                 .set("chardev", chardev))

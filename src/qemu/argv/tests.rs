@@ -84,6 +84,7 @@ fn nic(kind: InterfaceType, model: &str, last: u8) -> Interface {
         acpi_index: None,
         tap: Default::default(),
         address: None,
+        alias: None,
     }
 }
 
@@ -465,6 +466,7 @@ fn console_aliases_the_first_serial_or_creates_it() {
         target_type: Some("serial".into()),
         log: None,
         address: None,
+        alias: None,
     };
     def.devices.consoles.push(console.clone());
     let args = argv(&def).unwrap();
@@ -475,6 +477,7 @@ fn console_aliases_the_first_serial_or_creates_it() {
         target_type: None,
         log: None,
         address: None,
+        alias: None,
     });
     let args = argv(&def).unwrap();
     let chardevs = values(&args, "-chardev");

@@ -415,9 +415,46 @@ impl Usb {
             ))
         })?;
         Ok(Opts::empty()
-            .set("bus", format!("{}.0", usb_id(*bus)))
+            .set("bus", format!("{}.0", self.bus_id(*bus)))
             .set("port", port))
     }
+
+    /// The QEMU id of USB controller `index` (its master's, whose bus is
+    /// `ID.0`): the master's user alias, else libvirt's `usb`, `usb1`...
+    pub(super) fn bus_id(&self, index: u32) -> String {
+        group_id(index, self.groups.get(&index).map_or(&[], Vec::as_slice))
+    }
+}
+
+/// The QEMU id of USB controller `c` of `def` as the command line gives
+/// it: its user alias; else, for a master (or a controller alone),
+/// libvirt's `usb`, `usb1`...; a UHCI companion beside its master has
+/// none, and neither has `model='none'`.
+pub fn usb_controller_id(def: &DomainDef, c: &Controller) -> Option<String> {
+    if c.alias.is_some() {
+        return c.alias.clone();
+    }
+    let model = c.model.as_deref().unwrap_or_default();
+    let companion = |m: Option<&str>| {
+        usb_device(m.unwrap_or_default()).is_ok_and(|(_, companion)| companion.is_some())
+    };
+    let has_master = def.devices.controllers.iter().any(|o| {
+        o.kind == ControllerType::Usb && o.index == c.index && !companion(o.model.as_deref())
+    });
+    match model {
+        "none" => None,
+        _ if companion(c.model.as_deref()) && has_master => None,
+        _ => Some(usb_id(c.index)),
+    }
+}
+
+/// The QEMU id of USB controller `index` whose master and companions are
+/// `group`: the master's user alias, else [`usb_id`].
+pub(super) fn group_id(index: u32, group: &[Controller]) -> String {
+    group
+        .first()
+        .and_then(|c| c.alias.clone())
+        .unwrap_or_else(|| usb_id(index))
 }
 
 /// libvirt's alias of a USB controller: `usb`, then `usb1`, `usb2`...

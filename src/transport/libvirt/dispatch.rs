@@ -15,9 +15,9 @@ use super::types::*;
 use super::values::{self, check_flags};
 use super::xdr::Chars;
 use super::{
-    absent, agent, blockjobs, coredump, dirtyrate, domlist, domparams, domstats, drives, hostcaps,
-    hostfacts, jobstats, lifecycle, migspeed, nodestats, peek, resources, saveimage, sched,
-    secrets, snapshots, storage, threads, tunables, vcpus,
+    absent, agent, blockjobs, coredump, devalias, dirtyrate, domlist, domparams, domstats, drives,
+    hostcaps, hostfacts, jobstats, lifecycle, migspeed, nodestats, peek, resources, saveimage,
+    sched, secrets, snapshots, storage, threads, tunables, vcpus,
 };
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
@@ -859,6 +859,9 @@ impl Handler for LvCalls<'_> {
     }
     calls_in! { lifecycle:
         domain_set_lifecycle_action(SetLifecycleActionArgs) -> () = set_lifecycle_action;
+    }
+    calls_in! { devalias:
+        domain_detach_device_alias(DetachAliasArgs) -> () = detach_device_alias;
     }
     calls_in! { dirtyrate:
         domain_start_dirty_rate_calc(DirtyRateCalcArgs) -> () = start_dirty_rate_calc;

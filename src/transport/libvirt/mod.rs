@@ -19,6 +19,7 @@ pub mod blockjobs;
 pub mod coredump;
 mod declare;
 mod delegate;
+pub mod devalias;
 pub mod dirtyrate;
 pub mod dispatch;
 pub mod domlist;

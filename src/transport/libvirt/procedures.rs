@@ -568,6 +568,8 @@ procedures! {
         402 DomainSetIothreadParams domain_set_iothread_params(SetIoThreadParamsArgs) -> (), rw, Job;
         /// `virDomainSetLifecycleAction`; body in `lifecycle.rs`.
         390 DomainSetLifecycleAction domain_set_lifecycle_action(SetLifecycleActionArgs) -> (), rw, Job;
+        /// `virDomainDetachDeviceAlias`; body in `devalias.rs`.
+        392 DomainDetachDeviceAlias domain_detach_device_alias(DetachAliasArgs) -> (), rw, Job;
         // The definition in a save image; bodies in `saveimage.rs`.
         /// `virDomainSaveImageGetXMLDesc`: a host file by its path,
         /// read-write only as libvirt has it.

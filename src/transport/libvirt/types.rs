@@ -23,6 +23,8 @@ pub use super::blockjobs::{
 };
 /// The core dump procedures' shapes, with the others.
 pub use super::coredump::{CoreDumpArgs, CoreDumpFormatArgs};
+/// The device alias procedure's shape, with the others.
+pub use super::devalias::DetachAliasArgs;
 /// The dirty page rate procedure's shape, with the others.
 pub use super::dirtyrate::DirtyRateCalcArgs;
 /// The shapes of the procedures that read a domain's settings as typed

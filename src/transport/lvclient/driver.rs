@@ -981,4 +981,8 @@ impl Driver for LvDriver {
             flags: affect(flags),
         })
     }
+
+    fn detach_device_alias(&self, d: &Domain, alias: &str, flags: ModifyFlags) -> Result<()> {
+        super::resources::detach_device_alias(&self.conn, d, alias, flags)
+    }
 }

@@ -200,6 +200,20 @@ pub(super) fn change_iothread(
     }
 }
 
+/// [`crate::Driver::detach_device_alias`]: `virDomainDetachDeviceAlias`.
+pub(super) fn detach_device_alias(
+    conn: &Conn,
+    d: &Domain,
+    alias: &str,
+    f: ModifyFlags,
+) -> Result<()> {
+    conn.domain_detach_device_alias(crate::transport::libvirt::types::DetachAliasArgs {
+        dom: Dom::from(d),
+        alias: alias.to_string(),
+        flags: affect(f),
+    })
+}
+
 /// [`crate::Driver::set_lifecycle_action`]:
 /// `virDomainSetLifecycleAction`, with libvirt's numbers.
 pub(super) fn set_lifecycle_action(

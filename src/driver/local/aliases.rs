@@ -1,0 +1,121 @@
+//! Device aliases of a running domain, as libvirt shows them: every
+//! disk, interface, serial port, console and USB controller of the live
+//! XML carries the id QEMU knows it by (`virtio-disk0`, `net1`,
+//! `serial0`, `usb`, or the user's `ua-...`), while the persistent
+//! definition keeps user aliases only. `detach-device-alias` finds a
+//! device by them.
+
+use super::driver::Core;
+use super::hotplug::Found;
+use super::runtime::Running;
+use crate::driver::{Domain, ModifyFlags};
+use crate::error::{Error, ErrorCode, Result};
+use crate::model::ControllerType;
+use crate::model::DomainDef;
+use crate::qemu::argv::{console_id, disk_device_ids, nic_id, serial_id, usb_controller_id};
+
+/// Gives every disk, interface, serial port and console of a running
+/// domain's definition `def` its QEMU id as alias; `nic_ids` numbers the
+/// interfaces' ids as the run does (hot-plugged ones keep theirs).
+pub(crate) fn with_live_aliases(def: &mut DomainDef, nic_ids: &[u32]) {
+    // The ids are the command line's; a definition that could not build
+    // one (it runs, so it did) keeps its user aliases.
+    if let Ok(ids) = disk_device_ids(def) {
+        for (disk, id) in def.devices.disks.iter_mut().zip(ids) {
+            disk.alias = Some(id);
+        }
+    }
+    let usb: Vec<Option<String>> = def
+        .devices
+        .controllers
+        .iter()
+        .map(|c| {
+            (c.kind == ControllerType::Usb)
+                .then(|| usb_controller_id(def, c))
+                .flatten()
+        })
+        .collect();
+    let d = &mut def.devices;
+    for (c, id) in d.controllers.iter_mut().zip(usb) {
+        if id.is_some() {
+            c.alias = id;
+        }
+    }
+    for (i, net) in d.interfaces.iter_mut().enumerate() {
+        let n = nic_ids.get(i).copied().unwrap_or(i as u32);
+        net.alias = Some(nic_id(net, n));
+    }
+    let mut ports = Vec::new();
+    for (i, s) in d.serials.iter_mut().enumerate() {
+        s.alias = Some(serial_id(s, i));
+        ports.push((s.target_port.unwrap_or(i as u32), s.alias.clone()));
+    }
+    let (mut added, mut virtio) = (d.serials.len(), 0);
+    for c in &mut d.consoles {
+        if c.target_type.as_deref() == Some("virtio") {
+            c.alias = Some(console_id(c, virtio));
+            virtio += 1;
+            continue;
+        }
+        // A serial console is the serial port with its number, or makes
+        // one after the others.
+        let port = c.target_port.unwrap_or(0);
+        c.alias = match ports.iter().find(|(p, _)| *p == port) {
+            Some((_, alias)) => alias.clone(),
+            None => {
+                added += 1;
+                Some(serial_id(c, added - 1))
+            }
+        };
+    }
+}
+
+/// The device `alias` names in `def`: in a running domain's (`run`
+/// given), by the aliases its live XML shows; in a persistent
+/// definition, by user alias. libvirt's virDomainDefFindDevice error
+/// when none has it.
+fn find_by_alias(def: &DomainDef, alias: &str, run: Option<&Running>) -> Result<Found> {
+    let mut def = def.clone();
+    if let Some(run) = run {
+        with_live_aliases(&mut def, &run.nic_ids());
+    }
+    let d = &def.devices;
+    let has = |a: &Option<String>| a.as_deref() == Some(alias);
+    if let Some(i) = d.disks.iter().position(|x| has(&x.alias)) {
+        return Ok(Found::Disk(i));
+    }
+    if let Some(i) = d.interfaces.iter().position(|x| has(&x.alias)) {
+        return Ok(Found::Interface(i));
+    }
+    let chardev = d.serials.iter().chain(&d.consoles).any(|x| has(&x.alias));
+    if chardev || d.controllers.iter().any(|x| has(&x.alias)) {
+        return Err(Error::new(
+            ErrorCode::ConfigUnsupported,
+            format!(
+                "device '{alias}' is a {}: qvirt detaches <disk> and <interface> devices only",
+                if chardev {
+                    "serial port or console"
+                } else {
+                    "controller"
+                }
+            ),
+        ));
+    }
+    // libvirt's message as virsh prints it, its code's words first.
+    Err(Error::new(
+        ErrorCode::Internal,
+        format!("internal error: no device found with alias {alias}"),
+    ))
+}
+
+impl Core {
+    /// [`crate::Driver::detach_device_alias`].
+    pub(crate) fn detach_device_alias(
+        &self,
+        dom: &Domain,
+        alias: &str,
+        flags: ModifyFlags,
+    ) -> Result<()> {
+        self.detach_found(dom, flags, &|def, _, run| find_by_alias(def, alias, run))
+    }
+}
