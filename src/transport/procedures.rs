@@ -525,6 +525,8 @@ procedures! {
     /// `Driver::dirty_rate`: (status, start time, period, mode's word,
     /// MiB/s).
     122 DirtyRate dirty_rate(WireDomain) -> (u32, i64, i32, String, Option<i64>), ro, Job;
+    /// `Driver::pm_wakeup`.
+    123 PmWakeup pm_wakeup(WireDomain) -> (), rw, Job;
 }
 
 /// The highest procedure number this build knows (the table is numbered

@@ -479,6 +479,7 @@ pub fn calls() -> Vec<Call> {
         Call::SaveImageDefine((WireSaveImage::Managed(d()), "<domain/>".into(), Some(false))),
         Call::DirtyRateCalc((d(), 1, "page-sampling".into())),
         Call::DirtyRate(d()),
+        Call::PmWakeup(d()),
     ]
 }
 
@@ -609,6 +610,7 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::SaveImageDefine(..) => "save_image_define",
         Call::DirtyRateCalc(..) => "dirty_rate_calc",
         Call::DirtyRate(..) => "dirty_rate",
+        Call::PmWakeup(..) => "pm_wakeup",
     }
 }
 
@@ -691,12 +693,13 @@ pub fn reasons() -> Vec<(&'static str, WireReason)> {
         ("shutting_down", ShuttingDown),
         ("migrating", Migrating),
         ("migrated", Migrated),
+        ("wakeup", Wakeup),
     ];
     // Exhaustive, so a new reason needs a sample before this compiles.
     for (_, r) in &all {
         match r {
             Unknown | User | Booted | Restored | Unpaused | Shutdown | Destroyed | Crashed
-            | Saved | Failed | ShuttingDown | Migrating | Migrated => {}
+            | Saved | Failed | ShuttingDown | Migrating | Migrated | Wakeup => {}
         }
     }
     all
@@ -718,6 +721,7 @@ pub fn event_kinds() -> Vec<(String, WireEventKind)> {
             alias: "ide0-1-0".into(),
             open: true,
         },
+        WireEventKind::PmSuspended { disk: true },
     ] {
         match kind {
             WireEventKind::Started(_) | WireEventKind::Stopped(_) => {
@@ -738,6 +742,7 @@ pub fn event_kinds() -> Vec<(String, WireEventKind)> {
             WireEventKind::Shutdown => kinds.push(("shutdown".into(), kind)),
             WireEventKind::Reset => kinds.push(("reset".into(), kind)),
             WireEventKind::TrayMoved { .. } => kinds.push(("tray_moved".into(), kind)),
+            WireEventKind::PmSuspended { .. } => kinds.push(("pm_suspended".into(), kind)),
         }
     }
     kinds
