@@ -24,6 +24,7 @@ use std::time::Duration;
 
 use guest_shell::Guest;
 use lv::*;
+use qvirt::driver::GuestAgent;
 use support::*;
 
 const BOOT: Duration = Duration::from_secs(180);
@@ -141,6 +142,13 @@ fn domfstrim_discards_the_guests_free_blocks_in_the_host_image() {
         .unwrap();
     assert!(out.status.success(), "{out:?}");
     assert!(allocated(&image) + (12 << 20) <= before);
+    // And qvirt's libvirt client, over libvirt's protocol.
+    write_and_delete(&mut g);
+    let before = allocated(&image);
+    let lv = libvirt_client(&s);
+    lv.fs_trim(&lv.lookup_by_name("lx-trim").unwrap(), 0)
+        .unwrap();
+    assert!(allocated(&image) + (12 << 20) <= before);
     virsh_ok(&s, &["destroy", "lx-trim"]);
 }
 
@@ -213,6 +221,25 @@ fn guestvcpus_takes_a_vcpu_offline_in_the_guest() {
     );
     virsh_ok(&s, &["guestvcpus", "lx-cpu", "--cpulist", "1", "--enable"]);
     assert_eq!(g.run(online), "1");
+    // And qvirt's libvirt client, over libvirt's protocol.
+    let lv = libvirt_client(&s);
+    let lvdom = lv.lookup_by_name("lx-cpu").unwrap();
+    lv.set_guest_vcpus(&lvdom, "1", false).unwrap();
+    assert_eq!(g.run(online), "0");
+    let fields = lv.guest_vcpus(&lvdom).unwrap();
+    let text = |v: &str| qvirt::driver::GuestValue::Text(v.into());
+    assert_eq!(
+        fields,
+        [
+            ("vcpus".to_string(), text("0-1")),
+            ("online".to_string(), text("0")),
+            ("offlinable".to_string(), text("1")),
+        ]
+    );
+    let e = lv.set_guest_vcpus(&lvdom, "0", false).unwrap_err();
+    assert_eq!(e.code, qvirt::ErrorCode::NoSupport, "{e}");
+    lv.set_guest_vcpus(&lvdom, "1", true).unwrap();
+    assert_eq!(g.run(online), "1");
 
     // The refusals, as libvirt's.
     let err = virsh_err(&s, &["guestvcpus", "lx-cpu", "--cpulist", "0", "--disable"]);
@@ -242,6 +269,15 @@ fn guestvcpus_takes_a_vcpu_offline_in_the_guest() {
     // Nothing changed by a refusal.
     assert_eq!(g.run(online), "1");
     virsh_ok(&s, &["destroy", "lx-cpu"]);
+}
+
+/// qvirt's own client of libvirt's protocol on `socket`.
+fn libvirt_client(socket: &Path) -> Box<dyn qvirt::Driver> {
+    qvirt::connect(&format!(
+        "qemu+unix:///session?socket={}&proto=libvirt",
+        socket.display()
+    ))
+    .unwrap()
 }
 
 /// QEMU's run state of `dom` (`query-status`).
@@ -288,9 +324,15 @@ fn dompmsuspend_and_dompmwakeup_put_the_guest_to_sleep_and_wake_it() {
     let dom = qvirt.lookup_by_name("lx-pm").unwrap();
     assert!(g.run("cat /sys/power/state").contains("mem"));
 
-    // Not asleep: QEMU will not wake it.
+    // Not asleep: QEMU will not wake it (nor for qvirt's libvirt
+    // client, whose call crosses libvirt's protocol).
     let err = virsh_err(&s, &["dompmwakeup", "lx-pm"]);
     assert!(err.contains("not in suspended state"), "{err}");
+    let lv = libvirt_client(&s);
+    let e = lv
+        .pm_wakeup(&lv.lookup_by_name("lx-pm").unwrap())
+        .unwrap_err();
+    assert!(e.message.contains("not in suspended state"), "{e}");
     // libvirt's own refusals of the arguments.
     let err = virsh_err(&s, &["dompmsuspend", "lx-pm", "mem", "--duration", "5"]);
     assert!(
