@@ -308,7 +308,8 @@ fn start_with_agent(s: &Path, d: &dyn qvirt::Driver, name: &str) -> Guest {
 /// libvirt's started/wakeup event. (The test guest's own resume does not
 /// come back under TCG: SeaBIOS jumps to the kernel's wake vector and the
 /// guest resets there, over and over, so the guest's shell is not asked
-/// after the wake-up.) A running guest is not woken and a shut-off
+/// after the wake-up.) A qvirtd killed and started again while the
+/// guest sleeps finds it pmsuspended. A running guest is not woken and a shut-off
 /// domain is refused, as libvirt refuses them.
 #[test]
 fn dompmsuspend_and_dompmwakeup_put_the_guest_to_sleep_and_wake_it() {
@@ -371,23 +372,30 @@ fn dompmsuspend_and_dompmwakeup_put_the_guest_to_sleep_and_wake_it() {
     assert_ne!(qemu_status(&*qvirt, &dom), "suspended");
     assert!(virsh_ok(&s, &["domstate", "lx-pm", "--reason"]).contains("running (event wakeup)"));
 
-    // Again through qvirt's own verbs over qvirt's protocol.
+    // Again through qvirt's own verbs over qvirt's protocol, with a
+    // restart of qvirtd while the guest sleeps: the new one reads QEMU's
+    // suspended state as pmsuspended.
     virsh_ok(&s, &["destroy", "lx-pm"]);
     drop(g);
     let _g = start_with_agent(&s, &*qvirt, "lx-pm");
-    let dom = qvirt.lookup_by_name("lx-pm").unwrap();
-    let qvirt_cli = |args: &[&str]| {
+    let qvirt_cli = |uri: &str, args: &[&str]| {
         let out = Command::new(QVIRT)
-            .args(["-c", &daemon.uri()])
+            .args(["-c", uri])
             .args(args)
             .output()
             .unwrap();
         assert!(out.status.success(), "{out:?}");
     };
-    qvirt_cli(&["dompmsuspend", "lx-pm", "mem"]);
+    qvirt_cli(&daemon.uri(), &["dompmsuspend", "lx-pm", "mem"]);
+    let dom = qvirt.lookup_by_name("lx-pm").unwrap();
     assert_eq!(qemu_status(&*qvirt, &dom), "suspended");
     assert_eq!(virsh_ok(&s, &["domstate", "lx-pm"]).trim(), "pmsuspended");
-    qvirt_cli(&["dompmwakeup", "lx-pm"]);
+    // Killed (SIGKILL) and started again.
+    drop((events, _g, qvirt));
+    drop(daemon);
+    let daemon = Daemon::start(&dir.path, &[]);
+    assert_eq!(virsh_ok(&s, &["domstate", "lx-pm"]).trim(), "pmsuspended");
+    qvirt_cli(&daemon.uri(), &["dompmwakeup", "lx-pm"]);
     wait_for("the domain to run again", QUICK, || {
         (virsh_ok(&s, &["domstate", "lx-pm"]).trim() == "running").then_some(())
     });
