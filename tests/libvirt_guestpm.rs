@@ -410,10 +410,11 @@ fn dompmsuspend_and_dompmwakeup_put_the_guest_to_sleep_and_wake_it() {
 }
 
 /// Without an agent channel the agent's verbs are libvirt's
-/// VIR_ERR_ARGUMENT_UNSUPPORTED, and the read-only socket refuses all
-/// five calls with VIR_ERR_OPERATION_DENIED.
+/// VIR_ERR_ARGUMENT_UNSUPPORTED, the read-only socket refuses all five
+/// calls with VIR_ERR_OPERATION_DENIED, and a suspend is refused where
+/// the machine cannot wake or the definition turns the sleep state off.
 #[test]
-fn guest_pm_calls_without_an_agent_or_read_only_are_refused() {
+fn guest_pm_calls_are_refused_as_libvirt_refuses_them() {
     let dir = TestDir::new("lvpmrefused");
     let _daemon = Daemon::start(&dir.path, &["--read-only-socket"]);
     let s = lv_socket(&dir.path);
@@ -455,4 +456,44 @@ fn guest_pm_calls_without_an_agent_or_read_only_are_refused() {
     let err = virsh_err(&ro, &["dompmwakeup", "fw-pm"]);
     assert!(err.contains("read only"), "{err}");
     virsh_ok(&s, &["destroy", "fw-pm"]);
+
+    // With an agent's channel (no agent need answer: these come first),
+    // a machine that cannot wake (no ACPI: QEMU's query-current-machine
+    // says so) and sleep states the definition turns off (<pm>) are
+    // refused as libvirt refuses them.
+    let with_channel = |name: &str, after_os: &str| {
+        firmware_vm(name)
+            .replace("</os>", &format!("</os>{after_os}"))
+            .replace(
+                "</devices>",
+                "<channel type='unix'><source mode='bind'/>\
+                 <target type='virtio' name='org.qemu.guest_agent.0'/></channel></devices>",
+            )
+    };
+    let f = write_file(&dir.path, "noacpi.xml", &with_channel("fw-noacpi", ""));
+    virsh_ok(&s, &["create", f.to_str().unwrap()]);
+    let err = virsh_err(&s, &["dompmsuspend", "fw-noacpi", "mem"]);
+    assert!(
+        err.contains("Domain does not have suspend support"),
+        "{err}"
+    );
+    assert_eq!(
+        py_code(&s, "fw-noacpi", "dom.pMSuspendForDuration(0, 0, 0)"),
+        libvirt_code("VIR_ERR_OPERATION_UNSUPPORTED")
+    );
+    virsh_ok(&s, &["destroy", "fw-noacpi"]);
+    let pm = "<features><acpi/></features><pm><suspend-to-mem enabled='no'/>\
+              <suspend-to-disk enabled='no'/></pm>";
+    let f = write_file(&dir.path, "nos3.xml", &with_channel("fw-nos3", pm));
+    virsh_ok(&s, &["create", f.to_str().unwrap()]);
+    for (target, state) in [("mem", "S3"), ("hybrid", "S3"), ("disk", "S4")] {
+        let err = virsh_err(&s, &["dompmsuspend", "fw-nos3", target]);
+        let want = format!("{state} state is disabled for this domain");
+        assert!(err.contains(&want), "{target}: {err}");
+    }
+    assert_eq!(
+        py_code(&s, "fw-nos3", "dom.pMSuspendForDuration(0, 0, 0)"),
+        libvirt_code("VIR_ERR_INTERNAL_ERROR")
+    );
+    virsh_ok(&s, &["destroy", "fw-nos3"]);
 }
