@@ -33,35 +33,6 @@ use support::*;
 const BOOT: Duration = Duration::from_secs(180);
 const QUICK: Duration = Duration::from_secs(30);
 
-/// The Linux guest with the agent's channel, user networking on a
-/// virtio NIC and an 8 MiB virtio disk at `disk` (serial `qvirt-vda`);
-/// `cmdline` words added
-/// (`guestagent` starts qemu-ga).
-fn agent_vm(name: &str, disk: &Path, cmdline: &str) -> String {
-    std::fs::File::create(disk)
-        .unwrap()
-        .set_len(8 << 20)
-        .unwrap();
-    let g = guest_dir();
-    format!(
-        "<domain type='qemu'><name>{name}</name><memory unit='MiB'>256</memory><vcpu>1</vcpu>\
-         <os><type arch='x86_64' machine='pc'>hvm</type><kernel>{}</kernel><initrd>{}</initrd>\
-         <cmdline>console=ttyS0 quiet no_timer_check guestnet{cmdline}</cmdline></os>\
-         <features><acpi/></features><devices>\
-         <disk type='file' device='disk'><driver name='qemu' type='raw'/>\
-         <source file='{}'/><target dev='vda' bus='virtio'/><serial>qvirt-vda</serial></disk>\
-         <interface type='user'><mac address='52:54:00:aa:bb:01'/><model type='virtio'/></interface>\
-         <channel type='unix'><source mode='bind'/>\
-         <target type='virtio' name='org.qemu.guest_agent.0'/></channel>\
-         <serial type='pty'><target port='0'/></serial>\
-         <console type='pty'><target type='serial' port='0'/></console>\
-         <memballoon model='none'/></devices></domain>",
-        g.join("vmlinux").display(),
-        g.join("initrd.img").display(),
-        disk.display()
-    )
-}
-
 /// The host socket of the agent's channel, from the live XML.
 fn agent_socket(s: &Path, name: &str) -> String {
     let xml = virsh_ok(s, &["dumpxml", name]);
@@ -96,27 +67,6 @@ fn ask_agent(socket: &str, command: &str) -> serde_json::Value {
             return v["return"].clone();
         }
     }
-}
-
-/// Runs a python3-libvirt snippet with `conn` and `dom` bound; its
-/// stdout.
-fn python(socket: &Path, name: &str, body: &str) -> String {
-    let script = format!(
-        "import libvirt, sys\nconn = libvirt.open({:?})\ndom = conn.lookupByName({name:?})\n{body}\n",
-        uri(socket)
-    );
-    let out = Command::new(PYTHON)
-        .arg("-c")
-        .arg(script)
-        .output()
-        .expect("run python3");
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 /// `virsh guestinfo NAME ARGS` as (field, value) pairs, in order.
@@ -730,16 +680,6 @@ fn agent_calls_without_an_agent_are_refused_as_libvirt_refuses_them() {
     drop(held);
     virsh_ok(&s, &["destroy", "lx-noga"]);
     virsh_ok(&s, &["destroy", "fw-ga"]);
-}
-
-/// The number python3-libvirt gives a libvirt constant.
-fn libvirt_code(name: &str) -> String {
-    let out = Command::new(PYTHON)
-        .arg("-c")
-        .arg(format!("import libvirt; print(libvirt.{name})"))
-        .output()
-        .expect("run python3");
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 /// The agent timeout a client set outlives the daemon, as libvirt keeps

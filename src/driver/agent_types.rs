@@ -77,6 +77,69 @@ pub enum AgentCall {
     /// shut-off domain takes it), and by a running domain's status across
     /// a restart of the manager: [`AgentAnswer::Done`].
     SetResponseTimeout(i32),
+    /// Discards the unused blocks of the guest's mounted file systems
+    /// (`guest-fstrim`), those of at least `minimum` bytes only (0: the
+    /// file system's own minimum), as virsh's `domfstrim`:
+    /// [`AgentAnswer::Done`].
+    FsTrim {
+        /// The smallest free range to discard, bytes.
+        minimum: u64,
+    },
+    /// The guest's vCPUs as its kernel has them (virsh's `guestvcpus`):
+    /// [`AgentAnswer::Fields`] `vcpus`, `online` and `offlinable`, each a
+    /// list of vCPU numbers in libvirt's form (`0-1,3`).
+    GuestVcpus,
+    /// Takes the guest's vCPUs in `cpumap` (libvirt's list form, `1,3-4`)
+    /// online, or offline without `enable`, inside the guest, as
+    /// libvirt's `virDomainSetGuestVcpus`: every one must be the guest's
+    /// (`InvalidArgument` otherwise) and, to go offline, offlinable
+    /// (`OperationUnsupported`): [`AgentAnswer::Done`].
+    SetGuestVcpus {
+        /// The vCPUs.
+        cpumap: String,
+        /// Online rather than offline.
+        enable: bool,
+    },
+    /// Suspends the guest from inside (`guest-suspend-ram`, `-disk` or
+    /// `-hybrid`), as virsh's `dompmsuspend`, and returns once QEMU
+    /// reports it suspended (the domain is then `pmsuspended`) or, to
+    /// disk, gone: [`AgentAnswer::Done`].
+    PmSuspend(PmTarget),
+}
+
+/// Where [`AgentCall::PmSuspend`] suspends the guest to, with libvirt's
+/// numbers (`VIR_NODE_SUSPEND_TARGET_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PmTarget {
+    /// Memory (S3): `mem`.
+    Mem = 0,
+    /// Disk (S4): `disk`.
+    Disk = 1,
+    /// Both: `hybrid`.
+    Hybrid = 2,
+}
+
+impl PmTarget {
+    /// The target of libvirt's number; `InvalidArgument` for another.
+    pub fn from_number(n: u32) -> Result<PmTarget> {
+        match n {
+            0 => Ok(PmTarget::Mem),
+            1 => Ok(PmTarget::Disk),
+            2 => Ok(PmTarget::Hybrid),
+            _ => Err(Error::new(
+                ErrorCode::InvalidArgument,
+                format!("Unknown suspend target: {n}"),
+            )),
+        }
+    }
+    /// virsh's word for it (`mem`, `disk`, `hybrid`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PmTarget::Mem => "mem",
+            PmTarget::Disk => "disk",
+            PmTarget::Hybrid => "hybrid",
+        }
+    }
 }
 
 /// The groups of [`AgentCall::GuestInfo`], with libvirt's bit values

@@ -222,6 +222,15 @@ pub trait Driver: Send + Sync {
         let _ = (dom, call);
         Err(unsupported("talk to the guest agent"))
     }
+    /// Wakes a guest that suspended itself (`pmsuspended`) with QMP's
+    /// `system_wakeup`, as virsh's `dompmwakeup`: the domain must be
+    /// active (`OperationInvalid` "domain is not running" otherwise), and
+    /// QEMU refuses a guest that is not suspended. It runs again once
+    /// QEMU reports the wake-up (state running, reason wakeup).
+    fn pm_wakeup(&self, dom: &Domain) -> Result<()> {
+        let _ = dom;
+        Err(unsupported("wake up a domain"))
+    }
     /// Presses `keys` together on the guest's keyboard and lets them go
     /// after `hold_ms` (QEMU's default when 0), as virsh's `send-key`;
     /// at most 16 keys. Running or paused.

@@ -2,7 +2,7 @@
 //! [`Driver::agent_call`], for every driver.
 
 use super::Driver;
-use super::agent_types::{AgentCall, GuestFsInfo, GuestValue};
+use super::agent_types::{AgentCall, GuestFsInfo, GuestValue, PmTarget};
 use super::error::Result;
 use super::values::Domain;
 
@@ -61,6 +61,18 @@ pub trait GuestAgent {
         append: bool,
         remove: bool,
     ) -> Result<()>;
+    /// Discards the unused blocks of the guest's file systems, free
+    /// ranges of `minimum` bytes or more (virsh's `domfstrim`).
+    fn fs_trim(&self, dom: &Domain, minimum: u64) -> Result<()>;
+    /// The guest's vCPUs, those online and those that may go offline,
+    /// each in libvirt's list form (virsh's `guestvcpus`).
+    fn guest_vcpus(&self, dom: &Domain) -> Result<Vec<(String, GuestValue)>>;
+    /// Takes the guest's vCPUs of `cpumap` online (`enable`) or offline
+    /// (virsh's `guestvcpus --cpulist --enable|--disable`).
+    fn set_guest_vcpus(&self, dom: &Domain, cpumap: &str, enable: bool) -> Result<()>;
+    /// Suspends the guest from inside to `target`; back when it is
+    /// `pmsuspended` (virsh's `dompmsuspend`).
+    fn pm_suspend(&self, dom: &Domain, target: PmTarget) -> Result<()>;
 }
 
 impl<T: Driver + ?Sized> GuestAgent for T {
@@ -127,5 +139,23 @@ impl<T: Driver + ?Sized> GuestAgent for T {
             remove,
         };
         self.agent_call(dom, call).map(|_| ())
+    }
+    fn fs_trim(&self, dom: &Domain, minimum: u64) -> Result<()> {
+        self.agent_call(dom, AgentCall::FsTrim { minimum })
+            .map(|_| ())
+    }
+    fn guest_vcpus(&self, dom: &Domain) -> Result<Vec<(String, GuestValue)>> {
+        self.agent_call(dom, AgentCall::GuestVcpus)?.fields()
+    }
+    fn set_guest_vcpus(&self, dom: &Domain, cpumap: &str, enable: bool) -> Result<()> {
+        let call = AgentCall::SetGuestVcpus {
+            cpumap: cpumap.to_string(),
+            enable,
+        };
+        self.agent_call(dom, call).map(|_| ())
+    }
+    fn pm_suspend(&self, dom: &Domain, target: PmTarget) -> Result<()> {
+        self.agent_call(dom, AgentCall::PmSuspend(target))
+            .map(|_| ())
     }
 }

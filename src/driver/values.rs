@@ -86,6 +86,8 @@ pub enum StateReason {
     Migrating,
     /// Shut off: moved to another host by a migration.
     Migrated,
+    /// Running: woken up from a suspend to RAM (`pmsuspended`).
+    Wakeup,
 }
 
 impl StateReason {
@@ -105,11 +107,12 @@ impl StateReason {
             StateReason::ShuttingDown => "shutting down",
             StateReason::Migrating => "migrating",
             StateReason::Migrated => "migrated",
+            StateReason::Wakeup => "wakeup",
         }
     }
 
     /// Every reason, for parsing the words back.
-    pub const ALL: [StateReason; 13] = [
+    pub const ALL: [StateReason; 14] = [
         StateReason::Unknown,
         StateReason::User,
         StateReason::Booted,
@@ -123,6 +126,7 @@ impl StateReason {
         StateReason::ShuttingDown,
         StateReason::Migrating,
         StateReason::Migrated,
+        StateReason::Wakeup,
     ];
 
     /// The reason [`StateReason::as_str`] names.
@@ -280,6 +284,12 @@ pub enum EventKind {
         alias: String,
         /// Whether the tray is now open.
         open: bool,
+    },
+    /// The guest suspended itself (`pmsuspended`): to RAM, or with
+    /// `disk` to disk.
+    PmSuspended {
+        /// Suspended to disk (S4) rather than RAM (S3).
+        disk: bool,
     },
 }
 

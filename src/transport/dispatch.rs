@@ -193,7 +193,9 @@ impl Handler for DriverCalls<'_> {
         &mut self,
         (d, call): (WireDomain, super::types_agent::WireAgentCall),
     ) -> Result<super::types_agent::WireAgentAnswer> {
-        self.driver.agent_call(&dom(d), call.into())?.try_into()
+        self.driver
+            .agent_call(&dom(d), call.try_into()?)?
+            .try_into()
     }
 
     fn inject_nmi(&mut self, d: WireDomain) -> Result<()> {
@@ -742,6 +744,10 @@ impl Handler for DriverCalls<'_> {
             )
         })?;
         self.driver.dirty_rate_calc(&dom(d), seconds, mode)
+    }
+
+    fn pm_wakeup(&mut self, d: WireDomain) -> Result<()> {
+        self.driver.pm_wakeup(&dom(d))
     }
 
     fn dirty_rate(&mut self, d: WireDomain) -> Result<(u32, i64, i32, String, Option<i64>)> {

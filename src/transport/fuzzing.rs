@@ -127,6 +127,9 @@ impl StubDriver {
                 alias: "ide0-1-0".into(),
                 open: self.byte(i + 3).is_multiple_of(2),
             },
+            PmSuspended {
+                disk: self.byte(i + 4).is_multiple_of(2),
+            },
         ];
         let n = usize::from(self.byte(i)) % kinds.len();
         Event {

@@ -529,6 +529,8 @@ procedures! {
     123 SetVcpu set_vcpu((WireDomain, Vec<u32>, bool, WireModifyFlags)) -> (), rw, Job;
     /// `Driver::detach_device_alias` (domain, alias, flags).
     124 DetachDeviceAlias detach_device_alias((WireDomain, String, WireModifyFlags)) -> (), rw, Job;
+    /// `Driver::pm_wakeup`.
+    125 PmWakeup pm_wakeup(WireDomain) -> (), rw, Job;
 }
 
 /// The highest procedure number this build knows (the table is numbered

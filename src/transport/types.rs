@@ -71,6 +71,7 @@ pub enum WireReason {
     ShuttingDown,
     Migrating,
     Migrated,
+    Wakeup,
 }
 
 /// [`DomainInfo`].
@@ -434,6 +435,7 @@ pub enum WireEventKind {
     Stopped(WireReason),
     Reset,
     TrayMoved { alias: String, open: bool },
+    PmSuspended { disk: bool },
 }
 
 /// [`VersionInfo`].
@@ -541,7 +543,7 @@ twin_enum!(JobKind <=> WireJobKind {
 
 twin_enum!(StateReason <=> WireReason {
     Unknown, User, Booted, Restored, Unpaused, Shutdown, Destroyed, Crashed, Saved, Failed,
-    ShuttingDown, Migrating, Migrated,
+    ShuttingDown, Migrating, Migrated, Wakeup,
 });
 
 /// Converts both ways between an API struct and its wire twin, field by
@@ -708,6 +710,7 @@ impl From<EventKind> for WireEventKind {
             EventKind::Stopped(r) => WireEventKind::Stopped(r.into()),
             EventKind::Reset => WireEventKind::Reset,
             EventKind::TrayMoved { alias, open } => WireEventKind::TrayMoved { alias, open },
+            EventKind::PmSuspended { disk } => WireEventKind::PmSuspended { disk },
         }
     }
 }
@@ -724,6 +727,7 @@ impl From<WireEventKind> for EventKind {
             WireEventKind::Stopped(r) => EventKind::Stopped(r.into()),
             WireEventKind::Reset => EventKind::Reset,
             WireEventKind::TrayMoved { alias, open } => EventKind::TrayMoved { alias, open },
+            WireEventKind::PmSuspended { disk } => EventKind::PmSuspended { disk },
         }
     }
 }

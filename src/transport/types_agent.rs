@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::driver::{AgentAnswer, AgentCall, GuestFsInfo, GuestValue};
+use crate::driver::{AgentAnswer, AgentCall, GuestFsInfo, GuestValue, PmTarget};
 use crate::error::{Error, ErrorCode, Result};
 
 /// An [`AgentCall`].
@@ -38,6 +38,16 @@ pub enum WireAgentCall {
         timeout: i32,
     },
     SetResponseTimeout(i32),
+    FsTrim {
+        minimum: u64,
+    },
+    GuestVcpus,
+    SetGuestVcpus {
+        cpumap: String,
+        enable: bool,
+    },
+    /// libvirt's number of the target (`VIR_NODE_SUSPEND_TARGET_*`).
+    PmSuspend(u32),
 }
 
 /// A [`GuestValue`].
@@ -102,6 +112,12 @@ impl TryFrom<AgentCall> for WireAgentCall {
             },
             AgentCall::Command { json, timeout } => WireAgentCall::Command { json, timeout },
             AgentCall::SetResponseTimeout(t) => WireAgentCall::SetResponseTimeout(t),
+            AgentCall::FsTrim { minimum } => WireAgentCall::FsTrim { minimum },
+            AgentCall::GuestVcpus => WireAgentCall::GuestVcpus,
+            AgentCall::SetGuestVcpus { cpumap, enable } => {
+                WireAgentCall::SetGuestVcpus { cpumap, enable }
+            }
+            AgentCall::PmSuspend(t) => WireAgentCall::PmSuspend(t as u32),
             other => {
                 return Err(Error::new(
                     ErrorCode::NoSupport,
@@ -112,9 +128,10 @@ impl TryFrom<AgentCall> for WireAgentCall {
     }
 }
 
-impl From<WireAgentCall> for AgentCall {
-    fn from(c: WireAgentCall) -> AgentCall {
-        match c {
+impl TryFrom<WireAgentCall> for AgentCall {
+    type Error = Error;
+    fn try_from(c: WireAgentCall) -> Result<AgentCall> {
+        Ok(match c {
             WireAgentCall::Hostname => AgentCall::Hostname,
             WireAgentCall::GetTime => AgentCall::GetTime,
             WireAgentCall::SetTime(t) => AgentCall::SetTime(t),
@@ -146,7 +163,13 @@ impl From<WireAgentCall> for AgentCall {
             },
             WireAgentCall::Command { json, timeout } => AgentCall::Command { json, timeout },
             WireAgentCall::SetResponseTimeout(t) => AgentCall::SetResponseTimeout(t),
-        }
+            WireAgentCall::FsTrim { minimum } => AgentCall::FsTrim { minimum },
+            WireAgentCall::GuestVcpus => AgentCall::GuestVcpus,
+            WireAgentCall::SetGuestVcpus { cpumap, enable } => {
+                AgentCall::SetGuestVcpus { cpumap, enable }
+            }
+            WireAgentCall::PmSuspend(t) => AgentCall::PmSuspend(PmTarget::from_number(t)?),
+        })
     }
 }
 

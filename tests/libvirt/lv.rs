@@ -327,6 +327,76 @@ pub fn linux_vm(name: &str) -> String {
     )
 }
 
+/// The Linux guest with the agent's channel, user networking on a
+/// virtio NIC and an 8 MiB virtio disk at `disk` (serial `qvirt-vda`);
+/// `cmdline` words added (`guestagent` starts qemu-ga).
+pub fn agent_vm(name: &str, disk: &Path, cmdline: &str) -> String {
+    agent_vm_with(name, disk, cmdline, 1, 8 << 20, "")
+}
+
+/// [`agent_vm`] with `vcpus`, a disk of `disk_bytes` (sparse) and
+/// `driver` attributes on the disk's `<driver>` (`discard='unmap'`).
+pub fn agent_vm_with(
+    name: &str,
+    disk: &Path,
+    cmdline: &str,
+    vcpus: u32,
+    disk_bytes: u64,
+    driver: &str,
+) -> String {
+    std::fs::File::create(disk)
+        .unwrap()
+        .set_len(disk_bytes)
+        .unwrap();
+    let g = guest_dir();
+    format!(
+        "<domain type='qemu'><name>{name}</name><memory unit='MiB'>256</memory><vcpu>{vcpus}</vcpu>\
+         <os><type arch='x86_64' machine='pc'>hvm</type><kernel>{}</kernel><initrd>{}</initrd>\
+         <cmdline>console=ttyS0 quiet no_timer_check guestnet{cmdline}</cmdline></os>\
+         <features><acpi/></features><devices>\
+         <disk type='file' device='disk'><driver name='qemu' type='raw'{driver}/>\
+         <source file='{}'/><target dev='vda' bus='virtio'/><serial>qvirt-vda</serial></disk>\
+         <interface type='user'><mac address='52:54:00:aa:bb:01'/><model type='virtio'/></interface>\
+         <channel type='unix'><source mode='bind'/>\
+         <target type='virtio' name='org.qemu.guest_agent.0'/></channel>\
+         <serial type='pty'><target port='0'/></serial>\
+         <console type='pty'><target type='serial' port='0'/></console>\
+         <memballoon model='none'/></devices></domain>",
+        g.join("vmlinux").display(),
+        g.join("initrd.img").display(),
+        disk.display()
+    )
+}
+
+#[track_caller]
+/// Runs a python3-libvirt snippet with `conn` and `dom` bound; its
+/// stdout.
+pub fn python(socket: &Path, name: &str, body: &str) -> String {
+    let script = format!(
+        "import libvirt, sys\nconn = libvirt.open({:?})\ndom = conn.lookupByName({name:?})\n{body}\n",
+        uri(socket)
+    );
+    let out = Command::new(PYTHON)
+        .arg("-c")
+        .arg(script)
+        .output()
+        .expect("run python3");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// The number python3-libvirt gives a libvirt constant.
+pub fn libvirt_code(name: &str) -> String {
+    python_ok(&format!("import libvirt; print(libvirt.{name})"), &[])
+        .trim()
+        .to_string()
+}
+
 /// Runs the python3-libvirt program `script` (`python3 -c`) with `args`,
 /// which must succeed: its output.
 #[track_caller]

@@ -55,6 +55,26 @@ pub fn call(p: Procedure) -> Call {
             timeout: -2,
             flags: 0,
         }),
+        P::DomainFstrim => Call::DomainFstrim(FsTrimArgs {
+            dom: dom(),
+            mount_point: None,
+            minimum: 1 << 20,
+            flags: 0,
+        }),
+        P::DomainGetGuestVcpus => Call::DomainGetGuestVcpus(flags(0)),
+        P::DomainSetGuestVcpus => Call::DomainSetGuestVcpus(SetGuestVcpusArgs {
+            dom: dom(),
+            cpumap: "1,3-4".into(),
+            state: 0,
+            flags: 0,
+        }),
+        P::DomainPmSuspendForDuration => Call::DomainPmSuspendForDuration(PmSuspendArgs {
+            dom: dom(),
+            target: 0,
+            duration: 0,
+            flags: 0,
+        }),
+        P::DomainPmWakeup => Call::DomainPmWakeup(flags(0)),
         _ => unreachable!("{p:?} is not a guest agent procedure"),
     }
 }
@@ -96,6 +116,19 @@ pub fn reply(p: Procedure) -> Reply {
         P::DomainAgentSetResponseTimeout => {
             Reply::DomainAgentSetResponseTimeout(AgentTimeoutRet { result: 0 })
         }
+        P::DomainFstrim => Reply::DomainFstrim(()),
+        P::DomainGetGuestVcpus => Reply::DomainGetGuestVcpus(GuestVcpusRet {
+            params: ["vcpus", "online", "offlinable"]
+                .iter()
+                .map(|f| TypedParam {
+                    field: f.to_string(),
+                    value: ParamValue::String("0-1".into()),
+                })
+                .collect(),
+        }),
+        P::DomainSetGuestVcpus => Reply::DomainSetGuestVcpus(()),
+        P::DomainPmSuspendForDuration => Reply::DomainPmSuspendForDuration(()),
+        P::DomainPmWakeup => Reply::DomainPmWakeup(()),
         _ => unreachable!("{p:?} is not a guest agent procedure"),
     }
 }

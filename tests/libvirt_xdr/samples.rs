@@ -125,6 +125,11 @@ macro_rules! agent_procedures {
             | Procedure::DomainSetUserPassword
             | Procedure::DomainAuthorizedSshKeysGet
             | Procedure::DomainAuthorizedSshKeysSet
+            | Procedure::DomainFstrim
+            | Procedure::DomainGetGuestVcpus
+            | Procedure::DomainSetGuestVcpus
+            | Procedure::DomainPmSuspendForDuration
+            | Procedure::DomainPmWakeup
     };
 }
 

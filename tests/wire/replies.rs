@@ -306,6 +306,7 @@ pub fn reply_for(procedure: u32) -> Reply {
         122 => Reply::DirtyRate((2, 1_796_546_087, 1, "page-sampling".into(), Some(12))),
         123 => Reply::SetVcpu(()),
         124 => Reply::DetachDeviceAlias(()),
+        125 => Reply::PmWakeup(()),
         106 => Reply::DiskRuntime(vec![WireDiskRuntime {
             target: "vda".into(),
             iotune: vec![1_048_576, 0, 0, 0, 0, 300],
@@ -470,7 +471,7 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         Reply::BlockResize(()) | Reply::CoreDump(()) => "unit",
         Reply::ChangeIothread(()) | Reply::SetLifecycleAction(()) => "unit",
         Reply::SaveImageXml(_) => "text",
-        Reply::SaveImageDefine(()) | Reply::DirtyRateCalc(()) => "unit",
+        Reply::SaveImageDefine(()) | Reply::DirtyRateCalc(()) | Reply::PmWakeup(()) => "unit",
         Reply::DirtyRate(_) => "dirty_rate",
         Reply::SetVcpu(()) => "unit",
         Reply::DetachDeviceAlias(()) => "unit",

@@ -496,6 +496,7 @@ pub fn calls() -> Vec<Call> {
                 config: false,
             },
         )),
+        Call::PmWakeup(d()),
     ]
 }
 
@@ -628,6 +629,7 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::DirtyRate(..) => "dirty_rate",
         Call::SetVcpu(..) => "set_vcpu",
         Call::DetachDeviceAlias(..) => "detach_device_alias",
+        Call::PmWakeup(..) => "pm_wakeup",
     }
 }
 
@@ -710,12 +712,13 @@ pub fn reasons() -> Vec<(&'static str, WireReason)> {
         ("shutting_down", ShuttingDown),
         ("migrating", Migrating),
         ("migrated", Migrated),
+        ("wakeup", Wakeup),
     ];
     // Exhaustive, so a new reason needs a sample before this compiles.
     for (_, r) in &all {
         match r {
             Unknown | User | Booted | Restored | Unpaused | Shutdown | Destroyed | Crashed
-            | Saved | Failed | ShuttingDown | Migrating | Migrated => {}
+            | Saved | Failed | ShuttingDown | Migrating | Migrated | Wakeup => {}
         }
     }
     all
@@ -737,6 +740,7 @@ pub fn event_kinds() -> Vec<(String, WireEventKind)> {
             alias: "ide0-1-0".into(),
             open: true,
         },
+        WireEventKind::PmSuspended { disk: true },
     ] {
         match kind {
             WireEventKind::Started(_) | WireEventKind::Stopped(_) => {
@@ -757,6 +761,7 @@ pub fn event_kinds() -> Vec<(String, WireEventKind)> {
             WireEventKind::Shutdown => kinds.push(("shutdown".into(), kind)),
             WireEventKind::Reset => kinds.push(("reset".into(), kind)),
             WireEventKind::TrayMoved { .. } => kinds.push(("tray_moved".into(), kind)),
+            WireEventKind::PmSuspended { .. } => kinds.push(("pm_suspended".into(), kind)),
         }
     }
     kinds

@@ -126,6 +126,9 @@ pub enum Command {
     /// What the guest agent answers.
     #[command(flatten)]
     Agent(crate::agent::AgentCommand),
+    /// The guest's trim, vCPUs and power.
+    #[command(flatten)]
+    GuestPm(crate::guestpm::GuestPmCommand),
     /// Memory and block I/O tuning.
     #[command(flatten)]
     Tune(crate::tune::TuneCommand),

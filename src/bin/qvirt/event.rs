@@ -115,6 +115,7 @@ fn words(kind: &EventKind) -> (&'static str, Detail) {
         EventKind::Defined => lifecycle("Defined", "Added"),
         EventKind::Undefined => lifecycle("Undefined", "Removed"),
         EventKind::Started(StateReason::Restored) => lifecycle("Started", "Restored"),
+        EventKind::Started(StateReason::Wakeup) => lifecycle("Started", "Wakeup"),
         EventKind::Started(_) => lifecycle("Started", "Booted"),
         EventKind::Suspended => lifecycle("Suspended", "Paused"),
         EventKind::Resumed => lifecycle("Resumed", "Unpaused"),
@@ -135,6 +136,8 @@ fn words(kind: &EventKind) -> (&'static str, Detail) {
             "tray-change",
             Detail::Tray(alias.clone(), if *open { "opened" } else { "closed" }),
         ),
+        EventKind::PmSuspended { disk: false } => lifecycle("PMSuspended", "Memory"),
+        EventKind::PmSuspended { disk: true } => lifecycle("PMSuspended", "Disk"),
         // A kind newer than this program: named, without virsh's words.
         _ => lifecycle("Unknown", "Unknown"),
     }

@@ -14,6 +14,7 @@ mod console;
 mod devices;
 mod edit;
 mod event;
+mod guestpm;
 mod hotplug;
 mod iotune;
 mod jobs;
@@ -166,6 +167,7 @@ fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Re
         Command::Snapshot(c) => snapshots::run(ctx, c),
         Command::Secret(c) => secrets::run(ctx, c),
         Command::Agent(c) => agent::run(ctx, c),
+        Command::GuestPm(c) => guestpm::run(ctx, c),
         Command::Tune(c) => tune::run(ctx, c),
         Command::Change(c) => changes::run(ctx, c),
         Command::List(args) => query::list(ctx, &args),

@@ -124,6 +124,7 @@ fn reason_number(s: DomainState, r: StateReason) -> u32 {
         (DomainState::Running, StateReason::Migrated) => 2,
         (DomainState::Running, StateReason::Restored) => 3,
         (DomainState::Running, StateReason::Unpaused) => 5,
+        (DomainState::Running, StateReason::Wakeup) => 8,
         (DomainState::Paused, StateReason::User) => 1,
         (DomainState::Paused, StateReason::Migrating) => 2,
         (DomainState::Paused, StateReason::ShuttingDown) => 8,

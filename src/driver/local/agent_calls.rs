@@ -103,6 +103,12 @@ impl Core {
                 self.set_agent_timeout(dom, timeout)?;
                 AgentAnswer::Done
             }
+            AgentCall::FsTrim { minimum } => self.fs_trim(dom, minimum).map(done)?,
+            AgentCall::GuestVcpus => AgentAnswer::Fields(self.guest_vcpus(dom)?),
+            AgentCall::SetGuestVcpus { cpumap, enable } => {
+                self.set_guest_vcpus(dom, &cpumap, enable).map(done)?
+            }
+            AgentCall::PmSuspend(target) => self.pm_suspend(dom, target).map(done)?,
         })
     }
 
@@ -163,7 +169,9 @@ impl Core {
         Agent::open(&run)?.execute(command, Some(args))
     }
 
-    fn agent_run(&self, dom: &Domain, what: &str) -> Result<std::sync::Arc<Running>> {
+    /// The domain's run, for an agent call: running (a paused guest's
+    /// agent cannot answer).
+    pub(super) fn agent_run(&self, dom: &Domain, what: &str) -> Result<std::sync::Arc<Running>> {
         self.running_in(dom, what, &[DomainState::Running])
     }
 
@@ -275,6 +283,11 @@ impl Core {
             done,
         )
     }
+}
+
+/// [`AgentAnswer::Done`] for a call that returns nothing more.
+fn done(_: ()) -> AgentAnswer {
+    AgentAnswer::Done
 }
 
 /// A count of file systems, as the freeze and thaw commands return.

@@ -147,6 +147,10 @@ impl Driver for LocalDriver {
             .send_key(&self.core.resolve(dom)?, codeset, hold_ms, keys)
     }
 
+    fn pm_wakeup(&self, dom: &Domain) -> Result<()> {
+        self.core.pm_wakeup(&self.core.resolve(dom)?)
+    }
+
     fn agent_call(
         &self,
         dom: &Domain,

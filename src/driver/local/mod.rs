@@ -6,6 +6,7 @@
 mod actions;
 mod agent;
 mod agent_calls;
+mod agent_cpus;
 mod agent_info;
 mod aliases;
 mod api_impl;
@@ -43,6 +44,7 @@ mod passthrough;
 mod peek;
 mod pinning;
 mod plug_xml;
+mod pm;
 mod preflight;
 mod reattach;
 mod requests;

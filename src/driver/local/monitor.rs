@@ -115,6 +115,8 @@ struct Owned {
     /// The guest powered off for a reboot; the pause that follows is
     /// turned into a reset and `cont`.
     reboot_armed: bool,
+    /// The guest's last sleep was to disk (SUSPEND_DISK), not RAM.
+    suspended_to_disk: bool,
 }
 
 /// Starts the monitor thread of `run`, the run of domain `uuid`. With
@@ -327,9 +329,14 @@ impl Monitor {
         }
         run.set_state(state, reason);
         core.save_status(self.uuid, run);
-        let kind = match state {
-            DomainState::Running => EventKind::Resumed,
-            DomainState::Paused => EventKind::Suspended,
+        // As libvirt tells them: a wake-up is a start (detail wakeup).
+        let kind = match (state, reason) {
+            (DomainState::Running, StateReason::Wakeup) => EventKind::Started(reason),
+            (DomainState::Running, _) => EventKind::Resumed,
+            (DomainState::Paused, _) => EventKind::Suspended,
+            (DomainState::PmSuspended, _) => EventKind::PmSuspended {
+                disk: self.owned.suspended_to_disk,
+            },
             _ => return,
         };
         core.emit(handle_of(self.uuid, run), kind);
@@ -359,6 +366,14 @@ impl Monitor {
             }
             "RESUME" => {
                 self.set_state(&core, &run, DomainState::Running, StateReason::Unpaused);
+            }
+            // The guest's own sleep: pmsuspended until QEMU wakes it.
+            "SUSPEND" | "SUSPEND_DISK" => {
+                self.owned.suspended_to_disk = ev.name == "SUSPEND_DISK";
+                self.set_state(&core, &run, DomainState::PmSuspended, StateReason::Unknown);
+            }
+            "WAKEUP" => {
+                self.set_state(&core, &run, DomainState::Running, StateReason::Wakeup);
             }
             "RESET" => core.emit(handle_of(self.uuid, &run), EventKind::Reset),
             "SHUTDOWN" => self.on_shutdown(&core, &run, ev),

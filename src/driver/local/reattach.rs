@@ -285,6 +285,9 @@ impl Core {
                     Ok((status, false)) if status == "shutdown" => {
                         (DomainState::Paused, StateReason::ShuttingDown)
                     }
+                    Ok((status, false)) if status == "suspended" => {
+                        (DomainState::PmSuspended, StateReason::Unknown)
+                    }
                     Ok((status, false)) if status == "guest-panicked" => {
                         (DomainState::Crashed, StateReason::Crashed)
                     }

@@ -879,6 +879,10 @@ impl Driver for SocketDriver {
         self.rpc().dirty_rate_calc(args)
     }
 
+    fn pm_wakeup(&self, dom: &Domain) -> Result<()> {
+        self.rpc().pm_wakeup(wire(dom))
+    }
+
     fn dirty_rate(&self, dom: &Domain) -> Result<crate::driver::DirtyRate> {
         let (status, start_time, period, mode, mib_per_s) = self.rpc().dirty_rate(wire(dom))?;
         let mut r = crate::driver::DirtyRate::default();

@@ -16,8 +16,8 @@ use super::values::{self, check_flags};
 use super::xdr::Chars;
 use super::{
     absent, agent, blockjobs, coredump, devalias, dirtyrate, domlist, domparams, domstats, drives,
-    hostcaps, hostfacts, jobstats, lifecycle, migspeed, nodestats, peek, resources, saveimage,
-    sched, secrets, snapshots, storage, threads, tunables, vcpus,
+    guestpm, hostcaps, hostfacts, jobstats, lifecycle, migspeed, nodestats, peek, resources,
+    saveimage, sched, secrets, snapshots, storage, threads, tunables, vcpus,
 };
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
@@ -823,6 +823,13 @@ impl Handler for LvCalls<'_> {
     free_calls! {
         connect_get_storage_pool_capabilities(PoolCapsArgs) -> PoolCapsRet = hostcaps::pool_capabilities;
         connect_get_sysinfo(SysinfoArgs) -> SysinfoRet = super::sysinfo::get_sysinfo;
+    }
+    calls_in! { guestpm:
+        domain_fstrim(FsTrimArgs) -> () = fs_trim;
+        domain_get_guest_vcpus(DomFlagsArgs) -> GuestVcpusRet = get_guest_vcpus;
+        domain_set_guest_vcpus(SetGuestVcpusArgs) -> () = set_guest_vcpus;
+        domain_pm_suspend_for_duration(PmSuspendArgs) -> () = pm_suspend;
+        domain_pm_wakeup(DomFlagsArgs) -> () = pm_wakeup;
     }
     // What the guest agent answers: see `agent.rs`.
     calls_in! { agent:

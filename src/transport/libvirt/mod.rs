@@ -27,6 +27,7 @@ pub mod domparams;
 pub mod domstats;
 pub mod drives;
 pub mod frame;
+pub mod guestpm;
 pub mod hostcaps;
 pub mod hostfacts;
 pub mod ifaces;

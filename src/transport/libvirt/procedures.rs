@@ -500,6 +500,17 @@ procedures! {
         424 DomainAuthorizedSshKeysGet domain_authorized_ssh_keys_get(SshKeysGetArgs) -> SshKeysRet, rw, Job;
         /// `virDomainAuthorizedSSHKeysSet`.
         425 DomainAuthorizedSshKeysSet domain_authorized_ssh_keys_set(SshKeysSetArgs) -> (), rw, Job;
+        // The guest's trim, vCPUs and power; bodies in `guestpm.rs`.
+        /// `virDomainFSTrim`.
+        294 DomainFstrim domain_fstrim(FsTrimArgs) -> (), rw, Job;
+        /// `virDomainGetGuestVcpus`.
+        371 DomainGetGuestVcpus domain_get_guest_vcpus(DomFlagsArgs) -> GuestVcpusRet, rw, Job;
+        /// `virDomainSetGuestVcpus`.
+        372 DomainSetGuestVcpus domain_set_guest_vcpus(SetGuestVcpusArgs) -> (), rw, Job;
+        /// `virDomainPMSuspendForDuration`.
+        261 DomainPmSuspendForDuration domain_pm_suspend_for_duration(PmSuspendArgs) -> (), rw, Job;
+        /// `virDomainPMWakeup`.
+        267 DomainPmWakeup domain_pm_wakeup(DomFlagsArgs) -> (), rw, Job;
         /// `virDomainAgentSetResponseTimeout`: no agent call, so no job.
         420 DomainAgentSetResponseTimeout domain_agent_set_response_timeout(AgentTimeoutArgs) -> AgentTimeoutRet, rw, Prio;
 

@@ -37,6 +37,8 @@ pub use super::domstats::{AllDomainStatsArgs, AllDomainStatsRet, StatsRecord};
 pub use super::drives::{
     BlockIoTuneArgs, BlockResizeArgs, DiskError, DiskErrorsArgs, DiskErrorsRet, SetBlockIoTuneArgs,
 };
+/// The guest's trim, vCPU and power procedures' shapes, with the others.
+pub use super::guestpm::{FsTrimArgs, GuestVcpusRet, PmSuspendArgs, SetGuestVcpusArgs};
 /// The shapes of the CPU models and pool capabilities procedures, with
 /// the others.
 pub use super::hostcaps::{

@@ -51,6 +51,7 @@ const REASONS: &[(DomainState, StateReason, i32)] = &[
     (DomainState::Running, StateReason::Booted, 1),
     (DomainState::Running, StateReason::Restored, 3),
     (DomainState::Running, StateReason::Unpaused, 5),
+    (DomainState::Running, StateReason::Wakeup, 8),
     (DomainState::Paused, StateReason::User, 1),
     (DomainState::Paused, StateReason::Saved, 3),
     (DomainState::Paused, StateReason::ShuttingDown, 8),
@@ -120,6 +121,7 @@ pub mod event {
     pub const RESUMED: i32 = 4;
     pub const STOPPED: i32 = 5;
     pub const SHUTDOWN: i32 = 6;
+    pub const PMSUSPENDED: i32 = 7;
 }
 
 /// The stop details (`virDomainEventStoppedDetailType`) with qvirt's
@@ -133,7 +135,11 @@ const STOPPED: &[(StateReason, i32)] = &[
 ];
 
 /// The start details (`virDomainEventStartedDetailType`).
-const STARTED: &[(StateReason, i32)] = &[(StateReason::Booted, 0), (StateReason::Restored, 2)];
+const STARTED: &[(StateReason, i32)] = &[
+    (StateReason::Booted, 0),
+    (StateReason::Restored, 2),
+    (StateReason::Wakeup, 3),
+];
 
 /// What an event is in libvirt's terms: the event id of the callback it
 /// goes to, then `(event, detail)` for a lifecycle event, or the reason
@@ -155,6 +161,9 @@ pub fn event_code(kind: &EventKind) -> (i32, i32, i32) {
             let reason = if *open { tray::OPEN } else { tray::CLOSE };
             (event_id::TRAY_CHANGE, reason, 0)
         }
+        EventKind::PmSuspended { disk } => {
+            (event_id::LIFECYCLE, event::PMSUSPENDED, i32::from(*disk))
+        }
     }
 }
 
@@ -175,6 +184,7 @@ pub fn lifecycle_kind(event: i32, detail: i32) -> Option<EventKind> {
         event::RESUMED => EventKind::Resumed,
         event::STOPPED => EventKind::Stopped(reason(STOPPED)),
         event::SHUTDOWN => EventKind::Shutdown,
+        event::PMSUSPENDED => EventKind::PmSuspended { disk: detail == 1 },
         _ => return None,
     })
 }
@@ -327,6 +337,9 @@ mod tests {
             EventKind::Undefined,
             EventKind::Started(Booted),
             EventKind::Started(Restored),
+            EventKind::Started(Wakeup),
+            EventKind::PmSuspended { disk: false },
+            EventKind::PmSuspended { disk: true },
             EventKind::Suspended,
             EventKind::Resumed,
             EventKind::Shutdown,

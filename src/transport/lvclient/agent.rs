@@ -1,7 +1,8 @@
 //! The guest agent's calls as libvirt's calls, the ones virsh makes for
 //! `domhostname`, `domtime`, `domfsfreeze`, `domfsthaw`, `domfsinfo`,
 //! `guestinfo`, `set-user-password`, `*-user-sshkeys`,
-//! `qemu-agent-command`, `guest-agent-timeout` and the agent modes of
+//! `qemu-agent-command`, `guest-agent-timeout`, `domfstrim`,
+//! `guestvcpus`, `dompmsuspend`, `dompmwakeup` and the agent modes of
 //! `shutdown` and `reboot`.
 
 use super::conn::Conn;
@@ -73,17 +74,7 @@ pub(super) fn agent_call(c: &Conn, d: &Domain, call: AgentCall) -> Result<AgentA
             AgentAnswer::Fields(
                 r.params
                     .into_iter()
-                    .map(|p| {
-                        let v = match p.value {
-                            ParamValue::String(s) => GuestValue::Text(s),
-                            ParamValue::Int(n) => GuestValue::Int(n),
-                            ParamValue::UInt(n) => GuestValue::UInt(n),
-                            ParamValue::ULLong(n) => GuestValue::ULLong(n),
-                            ParamValue::Boolean(b) => GuestValue::Bool(b),
-                            other => GuestValue::Text(format!("{other:?}")),
-                        };
-                        (p.field, v)
-                    })
+                    .map(|p| (p.field, guest_value(p.value)))
                     .collect(),
             )
         }
@@ -146,6 +137,40 @@ pub(super) fn agent_call(c: &Conn, d: &Domain, call: AgentCall) -> Result<AgentA
                 crate::transport::libvirt::xdr::from_bytes(&body, "reply to the agent command")?;
             AgentAnswer::Reply(ret.result)
         }
+        AgentCall::FsTrim { minimum } => {
+            c.domain_fstrim(FsTrimArgs {
+                dom: dom.clone(),
+                mount_point: None,
+                minimum,
+                flags: 0,
+            })?;
+            AgentAnswer::Done
+        }
+        AgentCall::GuestVcpus => AgentAnswer::Fields(
+            c.domain_get_guest_vcpus(flags(0))?
+                .params
+                .into_iter()
+                .map(|p| (p.field, guest_value(p.value)))
+                .collect(),
+        ),
+        AgentCall::SetGuestVcpus { cpumap, enable } => {
+            c.domain_set_guest_vcpus(SetGuestVcpusArgs {
+                dom: dom.clone(),
+                cpumap,
+                state: i32::from(enable),
+                flags: 0,
+            })?;
+            AgentAnswer::Done
+        }
+        AgentCall::PmSuspend(target) => {
+            c.domain_pm_suspend_for_duration(PmSuspendArgs {
+                dom: dom.clone(),
+                target: target as u32,
+                duration: 0,
+                flags: 0,
+            })?;
+            AgentAnswer::Done
+        }
         AgentCall::SetResponseTimeout(timeout) => {
             c.domain_agent_set_response_timeout(AgentTimeoutArgs {
                 dom: dom.clone(),
@@ -160,5 +185,25 @@ pub(super) fn agent_call(c: &Conn, d: &Domain, call: AgentCall) -> Result<AgentA
                 format!("qvirt's libvirt client does not make the guest agent call {other:?}"),
             ));
         }
+    })
+}
+
+/// A typed parameter of the guest's answers as a [`GuestValue`].
+fn guest_value(v: ParamValue) -> GuestValue {
+    match v {
+        ParamValue::String(s) => GuestValue::Text(s),
+        ParamValue::Int(n) => GuestValue::Int(n),
+        ParamValue::UInt(n) => GuestValue::UInt(n),
+        ParamValue::ULLong(n) => GuestValue::ULLong(n),
+        ParamValue::Boolean(b) => GuestValue::Bool(b),
+        other => GuestValue::Text(format!("{other:?}")),
+    }
+}
+
+/// [`crate::Driver::pm_wakeup`]: `virDomainPMWakeup`.
+pub(super) fn pm_wakeup(c: &Conn, d: &Domain) -> Result<()> {
+    c.domain_pm_wakeup(DomFlagsArgs {
+        dom: Dom::from(d),
+        flags: 0,
     })
 }

@@ -398,6 +398,10 @@ impl Driver for LvDriver {
         super::agent::agent_call(&self.conn, d, call)
     }
 
+    fn pm_wakeup(&self, d: &Domain) -> Result<()> {
+        super::agent::pm_wakeup(&self.conn, d)
+    }
+
     fn inject_nmi(&self, d: &Domain) -> Result<()> {
         self.conn.domain_inject_nmi(DomFlagsArgs {
             dom: dom(d),
