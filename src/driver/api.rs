@@ -566,6 +566,36 @@ pub trait Driver: Send + Sync {
         let _ = (dom, mib_s);
         Err(unsupported("set the migration speed"))
     }
+    /// The most milliseconds the switchover of a migration of the
+    /// running or paused domain may stop the guest (virsh's
+    /// `migrate-getmaxdowntime`): QEMU's `downtime-limit`, which QEMU
+    /// keeps until it ends.
+    fn migrate_max_downtime(&self, dom: &Domain) -> Result<u64> {
+        let _ = dom;
+        Err(unsupported("read the migration downtime"))
+    }
+    /// Sets the most milliseconds the switchover of a migration of the
+    /// running or paused domain may stop the guest (virsh's
+    /// `migrate-setmaxdowntime`), also for a migration under way. Above
+    /// QEMU's bound (2000 s): QEMU's refusal, `OperationFailed`.
+    fn migrate_set_max_downtime(&self, dom: &Domain, ms: u64) -> Result<()> {
+        let _ = (dom, ms);
+        Err(unsupported("set the migration downtime"))
+    }
+    /// The bytes of the XBZRLE cache a compressed migration of the running
+    /// or paused domain uses (virsh's `migrate-compcache`): QEMU's
+    /// `xbzrle-cache-size`.
+    fn migrate_compression_cache(&self, dom: &Domain) -> Result<u64> {
+        let _ = dom;
+        Err(unsupported("read the migration compression cache"))
+    }
+    /// Sets the bytes of the XBZRLE cache (virsh's `migrate-compcache
+    /// --size`); QEMU refuses a size that is not a power of two of at
+    /// least a page (`OperationFailed`).
+    fn migrate_set_compression_cache(&self, dom: &Domain, bytes: u64) -> Result<()> {
+        let _ = (dom, bytes);
+        Err(unsupported("set the migration compression cache"))
+    }
     /// The statistics of a running or paused domain (virsh's `domstats`);
     /// of a shut-off one, only the state.
     fn stats(&self, dom: &Domain) -> Result<DomainStats>;

@@ -525,6 +525,14 @@ procedures! {
     /// `Driver::dirty_rate`: (status, start time, period, mode's word,
     /// MiB/s).
     122 DirtyRate dirty_rate(WireDomain) -> (u32, i64, i32, String, Option<i64>), ro, Job;
+    /// `Driver::migrate_max_downtime`: milliseconds.
+    123 MigrateMaxDowntime migrate_max_downtime(WireDomain) -> u64, ro, Job;
+    /// `Driver::migrate_set_max_downtime` (domain, milliseconds).
+    124 MigrateSetMaxDowntime migrate_set_max_downtime((WireDomain, u64)) -> (), rw, Job;
+    /// `Driver::migrate_compression_cache`: bytes.
+    125 MigrateCompressionCache migrate_compression_cache(WireDomain) -> u64, ro, Job;
+    /// `Driver::migrate_set_compression_cache` (domain, bytes).
+    126 MigrateSetCompressionCache migrate_set_compression_cache((WireDomain, u64)) -> (), rw, Job;
 }
 
 /// The highest procedure number this build knows (the table is numbered

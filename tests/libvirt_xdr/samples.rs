@@ -20,6 +20,8 @@ mod change_samples;
 mod host_samples;
 #[path = "hostobj_samples.rs"]
 mod hostobj_samples;
+#[path = "migtune_samples.rs"]
+mod migtune_samples;
 #[path = "resource_samples.rs"]
 mod resource_samples;
 #[path = "secret_samples.rs"]
@@ -405,6 +407,7 @@ fn call(p: Procedure) -> Call {
         host_procedures!() => host_samples::call(p),
         tuning_procedures!() => tuning_samples::call(p),
         change_samples::change_procedures!() => change_samples::call(p),
+        migtune_samples::migtune_procedures!() => migtune_samples::call(p),
         hostobj_procedures!() => hostobj_samples::call(p),
         P::DomainCreateWithFlags => Call::DomainCreateWithFlags(DomFlagsArgs {
             dom: off(),
@@ -714,6 +717,7 @@ fn reply(p: Procedure) -> Reply {
         host_procedures!() => host_samples::reply(p),
         tuning_procedures!() => tuning_samples::reply(p),
         change_samples::change_procedures!() => change_samples::reply(p),
+        migtune_samples::migtune_procedures!() => migtune_samples::reply(p),
         hostobj_procedures!() => hostobj_samples::reply(p),
         P::DomainCreateWithFlags => Reply::DomainCreateWithFlags(d()),
         P::DomainOpenConsole => Reply::DomainOpenConsole(()),

@@ -304,6 +304,10 @@ pub fn reply_for(procedure: u32) -> Reply {
         120 => Reply::SaveImageDefine(()),
         121 => Reply::DirtyRateCalc(()),
         122 => Reply::DirtyRate((2, 1_796_546_087, 1, "page-sampling".into(), Some(12))),
+        123 => Reply::MigrateMaxDowntime(300),
+        124 => Reply::MigrateSetMaxDowntime(()),
+        125 => Reply::MigrateCompressionCache(64 << 20),
+        126 => Reply::MigrateSetCompressionCache(()),
         106 => Reply::DiskRuntime(vec![WireDiskRuntime {
             target: "vda".into(),
             iotune: vec![1_048_576, 0, 0, 0, 0, 300],
@@ -470,5 +474,8 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         Reply::SaveImageXml(_) => "text",
         Reply::SaveImageDefine(()) | Reply::DirtyRateCalc(()) => "unit",
         Reply::DirtyRate(_) => "dirty_rate",
+        Reply::MigrateMaxDowntime(_) => "downtime",
+        Reply::MigrateCompressionCache(_) => "compcache",
+        Reply::MigrateSetMaxDowntime(()) | Reply::MigrateSetCompressionCache(()) => "unit",
     }
 }

@@ -479,6 +479,10 @@ pub fn calls() -> Vec<Call> {
         Call::SaveImageDefine((WireSaveImage::Managed(d()), "<domain/>".into(), Some(false))),
         Call::DirtyRateCalc((d(), 1, "page-sampling".into())),
         Call::DirtyRate(d()),
+        Call::MigrateMaxDowntime(d()),
+        Call::MigrateSetMaxDowntime((d(), 250)),
+        Call::MigrateCompressionCache(d()),
+        Call::MigrateSetCompressionCache((d(), 8 << 20)),
     ]
 }
 
@@ -609,6 +613,10 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::SaveImageDefine(..) => "save_image_define",
         Call::DirtyRateCalc(..) => "dirty_rate_calc",
         Call::DirtyRate(..) => "dirty_rate",
+        Call::MigrateMaxDowntime(..) => "migrate_max_downtime",
+        Call::MigrateSetMaxDowntime(..) => "migrate_set_max_downtime",
+        Call::MigrateCompressionCache(..) => "migrate_compression_cache",
+        Call::MigrateSetCompressionCache(..) => "migrate_set_compression_cache",
     }
 }
 

@@ -132,6 +132,9 @@ pub enum Command {
     /// I/O threads and lifecycle actions changed.
     #[command(flatten)]
     Change(crate::changes::ChangeCommand),
+    /// A running domain's migration parameters.
+    #[command(flatten)]
+    MigTune(crate::migtune::MigTuneCommand),
     /// List domains (running and paused ones unless --all).
     List(ListArgs),
     /// Define (or redefine) a persistent domain from an XML file.

@@ -18,6 +18,7 @@ mod hotplug;
 mod iotune;
 mod jobs;
 mod lifecycle;
+mod migtune;
 mod native;
 mod notes;
 mod output;
@@ -168,6 +169,7 @@ fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Re
         Command::Agent(c) => agent::run(ctx, c),
         Command::Tune(c) => tune::run(ctx, c),
         Command::Change(c) => changes::run(ctx, c),
+        Command::MigTune(c) => migtune::run(ctx, c),
         Command::List(args) => query::list(ctx, &args),
         Command::Edit(d) => edit::run(ctx, &d.domain),
         Command::SetMem { dom, size, at } => resources::setmem(

@@ -261,6 +261,25 @@ impl Driver for LocalDriver {
             .migrate_set_max_speed(&self.core.resolve(dom)?, mib_s)
     }
 
+    fn migrate_max_downtime(&self, dom: &Domain) -> Result<u64> {
+        self.core.migrate_max_downtime(&self.core.resolve(dom)?)
+    }
+
+    fn migrate_set_max_downtime(&self, dom: &Domain, ms: u64) -> Result<()> {
+        self.core
+            .migrate_set_max_downtime(&self.core.resolve(dom)?, ms)
+    }
+
+    fn migrate_compression_cache(&self, dom: &Domain) -> Result<u64> {
+        self.core
+            .migrate_compression_cache(&self.core.resolve(dom)?)
+    }
+
+    fn migrate_set_compression_cache(&self, dom: &Domain, bytes: u64) -> Result<()> {
+        self.core
+            .migrate_set_compression_cache(&self.core.resolve(dom)?, bytes)
+    }
+
     fn migrate_incoming(&self, params: IncomingParams) -> Result<IncomingReady> {
         self.core.incoming_prepare(params)
     }

@@ -32,6 +32,7 @@ mod lifecycle;
 mod media;
 mod memcheck;
 mod metadata;
+mod migparams;
 mod migratable;
 mod migrate;
 mod migspeed;

@@ -16,8 +16,8 @@ use super::values::{self, check_flags};
 use super::xdr::Chars;
 use super::{
     absent, agent, blockjobs, coredump, dirtyrate, domlist, domparams, domstats, drives, hostcaps,
-    hostfacts, jobstats, lifecycle, migspeed, nodestats, peek, resources, saveimage, sched,
-    secrets, snapshots, storage, threads, tunables, vcpus,
+    hostfacts, jobstats, lifecycle, migparams, migspeed, nodestats, peek, resources, saveimage,
+    sched, secrets, snapshots, storage, threads, tunables, vcpus,
 };
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
@@ -886,6 +886,12 @@ impl Handler for LvCalls<'_> {
     calls_in! { migspeed:
         domain_migrate_set_max_speed(SetMaxSpeedArgs) -> () = set_max_speed;
         domain_migrate_get_max_speed(MaxSpeedArgs) -> MaxSpeedRet = get_max_speed;
+    }
+    calls_in! { migparams:
+        domain_migrate_set_max_downtime(SetMaxDowntimeArgs) -> () = set_max_downtime;
+        domain_migrate_get_max_downtime(MaxDowntimeArgs) -> MaxDowntimeRet = get_max_downtime;
+        domain_migrate_get_compression_cache(CompressionCacheArgs) -> CompressionCacheRet = get_compression_cache;
+        domain_migrate_set_compression_cache(SetCompressionCacheArgs) -> () = set_compression_cache;
     }
 
     // Storage pools and volumes: see `storage.rs`.

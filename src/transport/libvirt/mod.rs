@@ -32,6 +32,7 @@ pub mod ifaces;
 pub mod jobstats;
 pub mod lifecycle;
 mod media;
+pub mod migparams;
 pub mod migspeed;
 pub mod names;
 pub mod nodedevs;

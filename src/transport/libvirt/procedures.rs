@@ -554,6 +554,15 @@ procedures! {
         /// `virDomainMigrateGetMaxSpeed`; libvirt allows it on a
         /// read-write connection only.
         242 DomainMigrateGetMaxSpeed domain_migrate_get_max_speed(MaxSpeedArgs) -> MaxSpeedRet, rw, Quick;
+        /// `virDomainMigrateSetMaxDowntime`.
+        166 DomainMigrateSetMaxDowntime domain_migrate_set_max_downtime(SetMaxDowntimeArgs) -> (), rw, Job;
+        /// `virDomainMigrateGetMaxDowntime`; allowed on a read-only
+        /// connection, as libvirt allows it.
+        387 DomainMigrateGetMaxDowntime domain_migrate_get_max_downtime(MaxDowntimeArgs) -> MaxDowntimeRet, ro, Job;
+        /// `virDomainMigrateGetCompressionCache`; read-only too.
+        299 DomainMigrateGetCompressionCache domain_migrate_get_compression_cache(CompressionCacheArgs) -> CompressionCacheRet, ro, Job;
+        /// `virDomainMigrateSetCompressionCache`.
+        300 DomainMigrateSetCompressionCache domain_migrate_set_compression_cache(SetCompressionCacheArgs) -> (), rw, Job;
 
         // A domain's I/O threads changed; bodies in `threads.rs`.
         /// `virDomainAddIOThread`.

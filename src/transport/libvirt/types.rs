@@ -54,6 +54,11 @@ pub use super::ifaces::{
 pub use super::jobstats::{ControlInfoRet, JobStatsArgs, JobStatsRet, ParamValue, TypedParam};
 /// The lifecycle action procedure's shape, with the others.
 pub use super::lifecycle::SetLifecycleActionArgs;
+/// The migration parameters' shapes, with the others.
+pub use super::migparams::{
+    CompressionCacheArgs, CompressionCacheRet, MaxDowntimeArgs, MaxDowntimeRet,
+    SetCompressionCacheArgs, SetMaxDowntimeArgs,
+};
 /// The migration speed procedures' shapes, with the others.
 pub use super::migspeed::{MaxSpeedArgs, MaxSpeedRet, SetMaxSpeedArgs};
 /// The node devices' shapes, with the others.

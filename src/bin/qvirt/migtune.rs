@@ -1,0 +1,71 @@
+//! `migrate-setmaxdowntime`, `migrate-getmaxdowntime` and
+//! `migrate-compcache`, as virsh's: the migration parameters a running
+//! domain's QEMU keeps (the most downtime of a switchover, the XBZRLE
+//! cache of a compressed migration).
+
+use clap::Subcommand;
+use qvirt::{Error, ErrorCode, Result};
+
+use crate::Ctx;
+use crate::args::DomArg;
+
+/// The migration tuning verbs.
+#[derive(Debug, Subcommand)]
+pub enum MigTuneCommand {
+    /// Set the most milliseconds the switchover of a migration of the
+    /// running domain may stop it (also for one under way).
+    #[command(name = "migrate-setmaxdowntime")]
+    SetMaxDowntime {
+        #[command(flatten)]
+        dom: DomArg,
+        /// Milliseconds (1 or more).
+        downtime: u64,
+    },
+    /// Show the most milliseconds the switchover of a migration of the
+    /// running domain may stop it.
+    #[command(name = "migrate-getmaxdowntime")]
+    GetMaxDowntime {
+        #[command(flatten)]
+        dom: DomArg,
+    },
+    /// Show, or with --size set, the XBZRLE cache of a compressed
+    /// migration of the running domain.
+    #[command(name = "migrate-compcache")]
+    Compcache {
+        #[command(flatten)]
+        dom: DomArg,
+        /// The cache's size in bytes.
+        #[arg(long)]
+        size: Option<u64>,
+    },
+}
+
+/// Runs a migration tuning verb.
+pub fn run(ctx: &mut Ctx, command: MigTuneCommand) -> Result<()> {
+    match command {
+        MigTuneCommand::SetMaxDowntime { dom, downtime } => {
+            if downtime < 1 {
+                return Err(Error::new(
+                    ErrorCode::InvalidArgument,
+                    "migrate: Invalid downtime",
+                ));
+            }
+            let d = ctx.domain(&dom.domain)?;
+            ctx.driver()?.migrate_set_max_downtime(&d, downtime)
+        }
+        MigTuneCommand::GetMaxDowntime { dom } => {
+            let d = ctx.domain(&dom.domain)?;
+            let ms = ctx.driver()?.migrate_max_downtime(&d)?;
+            crate::output::write(&format!("{ms}\n"))
+        }
+        MigTuneCommand::Compcache { dom, size } => {
+            let d = ctx.domain(&dom.domain)?;
+            let driver = ctx.driver()?;
+            if let Some(bytes) = size {
+                driver.migrate_set_compression_cache(&d, bytes)?;
+            }
+            let (value, unit) = crate::storage::capacity(driver.migrate_compression_cache(&d)?);
+            crate::output::write(&format!("Compression cache: {value:.3} {unit}\n"))
+        }
+    }
+}
