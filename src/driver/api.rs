@@ -898,6 +898,15 @@ pub trait Driver: Send + Sync {
         let _ = (dom, disk, bytes);
         Err(unsupported("resize a disk"))
     }
+    /// Sets the write threshold of disk `dev` (its target) of a running
+    /// or paused domain to `bytes` (virsh's `domblkthreshold`): once a
+    /// write reaches past it in the image's file, subscribers hear
+    /// [`EventKind::BlockThreshold`](super::EventKind::BlockThreshold)
+    /// once; 0 clears it. An unknown disk: `InvalidArgument`.
+    fn set_block_threshold(&self, dom: &Domain, dev: &str, bytes: u64) -> Result<()> {
+        let _ = (dom, dev, bytes);
+        Err(unsupported("set a block threshold"))
+    }
 
     // Secrets (libvirt's secret driver): a definition (`<secret>`, what
     // it is for) and a value of bytes kept apart from it, which a

@@ -686,6 +686,10 @@ impl Handler for DriverCalls<'_> {
         self.driver.migrate_set_max_speed(&dom(d), mib_s)
     }
 
+    fn set_block_threshold(&mut self, (d, dev, bytes): (WireDomain, String, u64)) -> Result<()> {
+        self.driver.set_block_threshold(&dom(d), &dev, bytes)
+    }
+
     fn migrate_max_downtime(&mut self, d: WireDomain) -> Result<u64> {
         self.driver.migrate_max_downtime(&dom(d))
     }

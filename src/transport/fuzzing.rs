@@ -127,6 +127,12 @@ impl StubDriver {
                 alias: "ide0-1-0".into(),
                 open: self.byte(i + 3).is_multiple_of(2),
             },
+            BlockThreshold {
+                dev: "vda".into(),
+                path: None,
+                threshold: u64::from(self.byte(i + 4)) << 20,
+                excess: u64::from(self.byte(i + 5)),
+            },
         ];
         let n = usize::from(self.byte(i)) % kinds.len();
         Event {

@@ -533,6 +533,8 @@ procedures! {
     125 MigrateCompressionCache migrate_compression_cache(WireDomain) -> u64, ro, Job;
     /// `Driver::migrate_set_compression_cache` (domain, bytes).
     126 MigrateSetCompressionCache migrate_set_compression_cache((WireDomain, u64)) -> (), rw, Job;
+    /// `Driver::set_block_threshold` (domain, disk's target, bytes).
+    127 SetBlockThreshold set_block_threshold((WireDomain, String, u64)) -> (), rw, Job;
 }
 
 /// The highest procedure number this build knows (the table is numbered

@@ -433,7 +433,16 @@ pub enum WireEventKind {
     Shutdown,
     Stopped(WireReason),
     Reset,
-    TrayMoved { alias: String, open: bool },
+    TrayMoved {
+        alias: String,
+        open: bool,
+    },
+    BlockThreshold {
+        dev: String,
+        path: Option<String>,
+        threshold: u64,
+        excess: u64,
+    },
 }
 
 /// [`VersionInfo`].
@@ -708,6 +717,17 @@ impl From<EventKind> for WireEventKind {
             EventKind::Stopped(r) => WireEventKind::Stopped(r.into()),
             EventKind::Reset => WireEventKind::Reset,
             EventKind::TrayMoved { alias, open } => WireEventKind::TrayMoved { alias, open },
+            EventKind::BlockThreshold {
+                dev,
+                path,
+                threshold,
+                excess,
+            } => WireEventKind::BlockThreshold {
+                dev,
+                path,
+                threshold,
+                excess,
+            },
         }
     }
 }
@@ -724,6 +744,17 @@ impl From<WireEventKind> for EventKind {
             WireEventKind::Stopped(r) => EventKind::Stopped(r.into()),
             WireEventKind::Reset => EventKind::Reset,
             WireEventKind::TrayMoved { alias, open } => EventKind::TrayMoved { alias, open },
+            WireEventKind::BlockThreshold {
+                dev,
+                path,
+                threshold,
+                excess,
+            } => EventKind::BlockThreshold {
+                dev,
+                path,
+                threshold,
+                excess,
+            },
         }
     }
 }

@@ -1,5 +1,5 @@
 //! The samples of the calls on a running domain's migration parameters
-//! (see `samples.rs`).
+//! and its disks' write thresholds (see `samples.rs`).
 
 use qvirt::transport::libvirt::procedures::{Call, Procedure, Reply};
 use qvirt::transport::libvirt::types::*;
@@ -11,6 +11,7 @@ macro_rules! migtune_procedures {
             | Procedure::DomainMigrateGetMaxDowntime
             | Procedure::DomainMigrateGetCompressionCache
             | Procedure::DomainMigrateSetCompressionCache
+            | Procedure::DomainSetBlockThreshold
     };
 }
 pub(crate) use migtune_procedures;
@@ -41,6 +42,12 @@ pub fn call(p: Procedure) -> Call {
                 flags: 0,
             })
         }
+        P::DomainSetBlockThreshold => Call::DomainSetBlockThreshold(SetBlockThresholdArgs {
+            dom: super::dom(),
+            dev: "vda".into(),
+            threshold: 1 << 20,
+            flags: 0,
+        }),
         other => panic!("{other:?} has no sample here"),
     }
 }
@@ -59,6 +66,7 @@ pub fn reply(p: Procedure) -> Reply {
             })
         }
         P::DomainMigrateSetCompressionCache => Reply::DomainMigrateSetCompressionCache(()),
+        P::DomainSetBlockThreshold => Reply::DomainSetBlockThreshold(()),
         other => panic!("{other:?} has no sample here"),
     }
 }

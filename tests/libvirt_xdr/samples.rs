@@ -927,6 +927,20 @@ pub fn all() -> Vec<(String, Vec<u8>)> {
             }),
         ),
     ));
+    out.push((
+        "event.block-threshold".into(),
+        event(
+            385,
+            to_bytes(&BlockThresholdMsg {
+                callback_id: 4,
+                dom: dom(),
+                dev: "vda".into(),
+                path: Some("/var/lib/qvirt/images/a.qcow2".into()),
+                threshold: 1 << 20,
+                excess: 4096,
+            }),
+        ),
+    ));
     out.push(("keepalive.ping".into(), frame::keepalive(1)));
     out.push(("keepalive.pong".into(), frame::keepalive(2)));
     let stream = |status: Status, body: &[u8]| {

@@ -308,6 +308,7 @@ pub fn reply_for(procedure: u32) -> Reply {
         124 => Reply::MigrateSetMaxDowntime(()),
         125 => Reply::MigrateCompressionCache(64 << 20),
         126 => Reply::MigrateSetCompressionCache(()),
+        127 => Reply::SetBlockThreshold(()),
         106 => Reply::DiskRuntime(vec![WireDiskRuntime {
             target: "vda".into(),
             iotune: vec![1_048_576, 0, 0, 0, 0, 300],
@@ -476,6 +477,8 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         Reply::DirtyRate(_) => "dirty_rate",
         Reply::MigrateMaxDowntime(_) => "downtime",
         Reply::MigrateCompressionCache(_) => "compcache",
-        Reply::MigrateSetMaxDowntime(()) | Reply::MigrateSetCompressionCache(()) => "unit",
+        Reply::MigrateSetMaxDowntime(())
+        | Reply::MigrateSetCompressionCache(())
+        | Reply::SetBlockThreshold(()) => "unit",
     }
 }

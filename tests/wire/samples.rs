@@ -483,6 +483,7 @@ pub fn calls() -> Vec<Call> {
         Call::MigrateSetMaxDowntime((d(), 250)),
         Call::MigrateCompressionCache(d()),
         Call::MigrateSetCompressionCache((d(), 8 << 20)),
+        Call::SetBlockThreshold((d(), "vda".into(), 1 << 20)),
     ]
 }
 
@@ -617,6 +618,7 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::MigrateSetMaxDowntime(..) => "migrate_set_max_downtime",
         Call::MigrateCompressionCache(..) => "migrate_compression_cache",
         Call::MigrateSetCompressionCache(..) => "migrate_set_compression_cache",
+        Call::SetBlockThreshold(..) => "set_block_threshold",
     }
 }
 
@@ -726,6 +728,12 @@ pub fn event_kinds() -> Vec<(String, WireEventKind)> {
             alias: "ide0-1-0".into(),
             open: true,
         },
+        WireEventKind::BlockThreshold {
+            dev: "vda".into(),
+            path: Some("/i/a.qcow2".into()),
+            threshold: 1 << 20,
+            excess: 4096,
+        },
     ] {
         match kind {
             WireEventKind::Started(_) | WireEventKind::Stopped(_) => {
@@ -746,6 +754,7 @@ pub fn event_kinds() -> Vec<(String, WireEventKind)> {
             WireEventKind::Shutdown => kinds.push(("shutdown".into(), kind)),
             WireEventKind::Reset => kinds.push(("reset".into(), kind)),
             WireEventKind::TrayMoved { .. } => kinds.push(("tray_moved".into(), kind)),
+            WireEventKind::BlockThreshold { .. } => kinds.push(("block_threshold".into(), kind)),
         }
     }
     kinds

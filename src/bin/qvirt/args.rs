@@ -132,7 +132,7 @@ pub enum Command {
     /// I/O threads and lifecycle actions changed.
     #[command(flatten)]
     Change(crate::changes::ChangeCommand),
-    /// A running domain's migration parameters.
+    /// A running domain's migration parameters and disk thresholds.
     #[command(flatten)]
     MigTune(crate::migtune::MigTuneCommand),
     /// List domains (running and paused ones unless --all).
@@ -690,7 +690,8 @@ pub enum Command {
         /// Only events of this domain.
         #[arg(long, value_name = "DOMAIN")]
         domain: Option<String>,
-        /// The event type: `lifecycle`, `reboot` or `tray-change`.
+        /// The event type: `lifecycle`, `reboot`, `tray-change` or
+        /// `block-threshold`.
         #[arg(long, value_name = "EVENT")]
         event: Option<String>,
         /// Accepted for virsh compatibility: every event type is shown.

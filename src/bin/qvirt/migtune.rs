@@ -1,7 +1,8 @@
 //! `migrate-setmaxdowntime`, `migrate-getmaxdowntime` and
 //! `migrate-compcache`, as virsh's: the migration parameters a running
 //! domain's QEMU keeps (the most downtime of a switchover, the XBZRLE
-//! cache of a compressed migration).
+//! cache of a compressed migration); and `domblkthreshold`, the write
+//! threshold of a running domain's disk, as QEMU keeps it too.
 
 use clap::Subcommand;
 use qvirt::{Error, ErrorCode, Result};
@@ -38,6 +39,17 @@ pub enum MigTuneCommand {
         #[arg(long)]
         size: Option<u64>,
     },
+    /// Set the write threshold of a running domain's disk: a write past
+    /// it in the image's file raises a block-threshold event once.
+    #[command(name = "domblkthreshold")]
+    Domblkthreshold {
+        #[command(flatten)]
+        dom: DomArg,
+        /// The disk's target (`vda`).
+        dev: String,
+        /// Bytes, or a size with a unit (`512M`); 0 clears it.
+        threshold: String,
+    },
 }
 
 /// Runs a migration tuning verb.
@@ -66,6 +78,15 @@ pub fn run(ctx: &mut Ctx, command: MigTuneCommand) -> Result<()> {
             }
             let (value, unit) = crate::storage::capacity(driver.migrate_compression_cache(&d)?);
             crate::output::write(&format!("Compression cache: {value:.3} {unit}\n"))
+        }
+        MigTuneCommand::Domblkthreshold {
+            dom,
+            dev,
+            threshold,
+        } => {
+            let bytes = crate::resources::parse_bytes(&threshold, 1)?;
+            let d = ctx.domain(&dom.domain)?;
+            ctx.driver()?.set_block_threshold(&d, &dev, bytes)
         }
     }
 }

@@ -261,6 +261,11 @@ impl Driver for LocalDriver {
             .migrate_set_max_speed(&self.core.resolve(dom)?, mib_s)
     }
 
+    fn set_block_threshold(&self, dom: &Domain, dev: &str, bytes: u64) -> Result<()> {
+        self.core
+            .set_block_threshold(&self.core.resolve(dom)?, dev, bytes)
+    }
+
     fn migrate_max_downtime(&self, dom: &Domain) -> Result<u64> {
         self.core.migrate_max_downtime(&self.core.resolve(dom)?)
     }

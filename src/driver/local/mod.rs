@@ -10,6 +10,7 @@ mod agent_info;
 mod api_impl;
 mod blockjobs;
 mod blockresize;
+mod blockthreshold;
 mod console;
 mod coredump;
 mod dirtyrate;

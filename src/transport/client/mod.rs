@@ -828,6 +828,11 @@ impl Driver for SocketDriver {
         self.rpc().migrate_set_max_speed((wire(dom), mib_s))
     }
 
+    fn set_block_threshold(&self, dom: &Domain, dev: &str, bytes: u64) -> Result<()> {
+        self.rpc()
+            .set_block_threshold((wire(dom), dev.to_string(), bytes))
+    }
+
     fn migrate_max_downtime(&self, dom: &Domain) -> Result<u64> {
         self.rpc().migrate_max_downtime(wire(dom))
     }

@@ -844,6 +844,7 @@ impl Handler for LvCalls<'_> {
         domain_set_block_io_tune(SetBlockIoTuneArgs) -> () = set_block_io_tune;
         domain_get_disk_errors(DiskErrorsArgs) -> DiskErrorsRet = disk_errors;
         domain_block_resize(BlockResizeArgs) -> () = block_resize;
+        domain_set_block_threshold(SetBlockThresholdArgs) -> () = set_block_threshold;
     }
     calls_in! { coredump:
         domain_core_dump(CoreDumpArgs) -> () = core_dump;

@@ -85,5 +85,6 @@ pub fn fuzz_xdr_decode(data: &[u8]) {
         let _ = RemoteError::decode(body);
         let _ = xdr::from_bytes::<types::LifecycleMsg>(body, "event");
         let _ = xdr::from_bytes::<types::TrayChangeMsg>(body, "event");
+        let _ = xdr::from_bytes::<types::BlockThresholdMsg>(body, "event");
     }
 }

@@ -526,6 +526,8 @@ procedures! {
         252 DomainSetBlockIoTune domain_set_block_io_tune(SetBlockIoTuneArgs) -> (), rw, Job;
         /// `virDomainBlockResize`.
         251 DomainBlockResize domain_block_resize(BlockResizeArgs) -> (), rw, Job;
+        /// `virDomainSetBlockThreshold`.
+        386 DomainSetBlockThreshold domain_set_block_threshold(SetBlockThresholdArgs) -> (), rw, Job;
         /// `virDomainCoreDump`.
         53 DomainCoreDump domain_core_dump(CoreDumpArgs) -> (), rw, Job;
         /// `virDomainCoreDumpWithFormat`.

@@ -34,6 +34,7 @@ pub use super::domstats::{AllDomainStatsArgs, AllDomainStatsRet, StatsRecord};
 /// others.
 pub use super::drives::{
     BlockIoTuneArgs, BlockResizeArgs, DiskError, DiskErrorsArgs, DiskErrorsRet, SetBlockIoTuneArgs,
+    SetBlockThresholdArgs,
 };
 /// The shapes of the CPU models and pool capabilities procedures, with
 /// the others.
@@ -358,6 +359,8 @@ xdr_struct! {
     /// `remote_domain_event_callback_tray_change_msg`: `reason` is a
     /// `virDomainEventTrayChangeType`.
     pub struct TrayChangeMsg { pub callback_id: i32, pub dom: Dom, pub dev_alias: String, pub reason: i32 }
+    /// `remote_domain_event_block_threshold_msg`.
+    pub struct BlockThresholdMsg { pub callback_id: i32, pub dom: Dom, pub dev: String, pub path: Option<String>, pub threshold: u64, pub excess: u64 }
 }
 
 impl From<&Domain> for Dom {

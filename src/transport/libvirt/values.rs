@@ -86,9 +86,10 @@ pub mod event_id {
     pub const LIFECYCLE: i32 = 0;
     pub const REBOOT: i32 = 1;
     pub const TRAY_CHANGE: i32 = 10;
+    pub const BLOCK_THRESHOLD: i32 = 24;
     /// The events qvirtd sends: a subscription to another is refused
     /// rather than left silent.
-    pub const SENT: [i32; 3] = [LIFECYCLE, REBOOT, TRAY_CHANGE];
+    pub const SENT: [i32; 4] = [LIFECYCLE, REBOOT, TRAY_CHANGE, BLOCK_THRESHOLD];
     /// One past the last event id libvirt 9.0 knows.
     pub const LAST: i32 = 27;
 }
@@ -101,6 +102,9 @@ pub mod event_proc {
     pub const LIFECYCLE: i32 = 318;
     pub const REBOOT: i32 = 319;
     pub const TRAY_CHANGE: i32 = 328;
+    /// `REMOTE_PROC_DOMAIN_EVENT_BLOCK_THRESHOLD`: libvirt has no
+    /// separate callback form of it, the message names its callback.
+    pub const BLOCK_THRESHOLD: i32 = 385;
 }
 
 /// `virDomainEventTrayChangeType`.
@@ -137,7 +141,8 @@ const STARTED: &[(StateReason, i32)] = &[(StateReason::Booted, 0), (StateReason:
 
 /// What an event is in libvirt's terms: the event id of the callback it
 /// goes to, then `(event, detail)` for a lifecycle event, or the reason
-/// (`tray::OPEN`, `tray::CLOSE`) and 0 for a tray change.
+/// (`tray::OPEN`, `tray::CLOSE`) and 0 for a tray change, 0 and 0 for a
+/// block threshold (its message carries the rest).
 pub fn event_code(kind: &EventKind) -> (i32, i32, i32) {
     let detail = |table: &[(StateReason, i32)], r: StateReason| {
         table.iter().find(|(x, _)| *x == r).map_or(0, |(_, n)| *n)
@@ -155,6 +160,7 @@ pub fn event_code(kind: &EventKind) -> (i32, i32, i32) {
             let reason = if *open { tray::OPEN } else { tray::CLOSE };
             (event_id::TRAY_CHANGE, reason, 0)
         }
+        EventKind::BlockThreshold { .. } => (event_id::BLOCK_THRESHOLD, 0, 0),
     }
 }
 

@@ -674,6 +674,10 @@ impl Driver for LvDriver {
         snapshots::block_resize(&self.conn, dom, disk, bytes)
     }
 
+    fn set_block_threshold(&self, dom: &Domain, dev: &str, bytes: u64) -> Result<()> {
+        snapshots::set_block_threshold(&self.conn, dom, dev, bytes)
+    }
+
     fn list_secrets(&self) -> Result<Vec<Secret>> {
         secrets::list_secrets(&self.conn)
     }

@@ -731,6 +731,22 @@ fn event_message(cb: i32, dom: Dom, kind: &EventKind, code: i32, detail: i32) ->
                 dom,
             }),
         ),
+        EventKind::BlockThreshold {
+            dev,
+            path,
+            threshold,
+            excess,
+        } => (
+            event_proc::BLOCK_THRESHOLD,
+            to_bytes(&BlockThresholdMsg {
+                callback_id: cb,
+                dom,
+                dev: dev.clone(),
+                path: path.clone(),
+                threshold: *threshold,
+                excess: *excess,
+            }),
+        ),
         EventKind::TrayMoved { alias, .. } => (
             event_proc::TRAY_CHANGE,
             to_bytes(&TrayChangeMsg {
