@@ -596,6 +596,15 @@ pub trait Driver: Send + Sync {
         let _ = (dom, bytes);
         Err(unsupported("set the migration compression cache"))
     }
+    /// Switches the outgoing migration of the domain, started with
+    /// [`MigrateOptions::postcopy`](super::MigrateOptions::postcopy), to
+    /// post-copy (virsh's `migrate-postcopy`): the destination runs the
+    /// guest while the rest of its memory follows. No migration under
+    /// way, or one without `postcopy`: `OperationInvalid`.
+    fn migrate_start_postcopy(&self, dom: &Domain) -> Result<()> {
+        let _ = dom;
+        Err(unsupported("switch a migration to post-copy"))
+    }
     /// The statistics of a running or paused domain (virsh's `domstats`);
     /// of a shut-off one, only the state.
     fn stats(&self, dom: &Domain) -> Result<DomainStats>;

@@ -690,6 +690,10 @@ impl Handler for DriverCalls<'_> {
         self.driver.set_block_threshold(&dom(d), &dev, bytes)
     }
 
+    fn migrate_start_postcopy(&mut self, d: WireDomain) -> Result<()> {
+        self.driver.migrate_start_postcopy(&dom(d))
+    }
+
     fn migrate_max_downtime(&mut self, d: WireDomain) -> Result<u64> {
         self.driver.migrate_max_downtime(&dom(d))
     }

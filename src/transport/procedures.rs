@@ -535,6 +535,8 @@ procedures! {
     126 MigrateSetCompressionCache migrate_set_compression_cache((WireDomain, u64)) -> (), rw, Job;
     /// `Driver::set_block_threshold` (domain, disk's target, bytes).
     127 SetBlockThreshold set_block_threshold((WireDomain, String, u64)) -> (), rw, Job;
+    /// `Driver::migrate_start_postcopy`.
+    128 MigrateStartPostcopy migrate_start_postcopy(WireDomain) -> (), rw, Job;
 }
 
 /// The highest procedure number this build knows (the table is numbered

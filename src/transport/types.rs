@@ -323,6 +323,7 @@ pub struct WireMigrateOptions {
     pub bandwidth_mib_s: Option<u64>,
     pub timeout: Option<Duration>,
     pub timeout_postcopy: bool,
+    pub postcopy: bool,
 }
 
 /// [`IncomingDisk`].
@@ -590,7 +591,7 @@ twin_enum!(DumpFormat <=> WireDumpFormat { Raw, KdumpZlib, KdumpLzo, KdumpSnappy
 twin_struct!(DumpOptions <=> WireDumpOptions { format, memory_only, live, crash, reset });
 twin_struct!(MigrateOptions <=> WireMigrateOptions {
     live, persistent, undefine_source, copy_storage_all, migrate_uri, dest_xml, bandwidth_mib_s,
-    timeout, timeout_postcopy,
+    timeout, timeout_postcopy, postcopy,
 });
 twin_struct!(IncomingDisk <=> WireIncomingDisk { target, size });
 twin_struct!(IncomingReady <=> WireIncomingReady { port, nbd_port });

@@ -12,6 +12,7 @@ macro_rules! migtune_procedures {
             | Procedure::DomainMigrateGetCompressionCache
             | Procedure::DomainMigrateSetCompressionCache
             | Procedure::DomainSetBlockThreshold
+            | Procedure::DomainMigrateStartPostCopy
     };
 }
 pub(crate) use migtune_procedures;
@@ -42,6 +43,10 @@ pub fn call(p: Procedure) -> Call {
                 flags: 0,
             })
         }
+        P::DomainMigrateStartPostCopy => Call::DomainMigrateStartPostCopy(StartPostCopyArgs {
+            dom: super::dom(),
+            flags: 0,
+        }),
         P::DomainSetBlockThreshold => Call::DomainSetBlockThreshold(SetBlockThresholdArgs {
             dom: super::dom(),
             dev: "vda".into(),
@@ -67,6 +72,7 @@ pub fn reply(p: Procedure) -> Reply {
         }
         P::DomainMigrateSetCompressionCache => Reply::DomainMigrateSetCompressionCache(()),
         P::DomainSetBlockThreshold => Reply::DomainSetBlockThreshold(()),
+        P::DomainMigrateStartPostCopy => Reply::DomainMigrateStartPostCopy(()),
         other => panic!("{other:?} has no sample here"),
     }
 }

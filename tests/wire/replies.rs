@@ -309,6 +309,7 @@ pub fn reply_for(procedure: u32) -> Reply {
         125 => Reply::MigrateCompressionCache(64 << 20),
         126 => Reply::MigrateSetCompressionCache(()),
         127 => Reply::SetBlockThreshold(()),
+        128 => Reply::MigrateStartPostcopy(()),
         106 => Reply::DiskRuntime(vec![WireDiskRuntime {
             target: "vda".into(),
             iotune: vec![1_048_576, 0, 0, 0, 0, 300],
@@ -479,6 +480,7 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         Reply::MigrateCompressionCache(_) => "compcache",
         Reply::MigrateSetMaxDowntime(())
         | Reply::MigrateSetCompressionCache(())
-        | Reply::SetBlockThreshold(()) => "unit",
+        | Reply::SetBlockThreshold(())
+        | Reply::MigrateStartPostcopy(()) => "unit",
     }
 }

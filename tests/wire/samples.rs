@@ -247,6 +247,7 @@ pub fn calls() -> Vec<Call> {
                 bandwidth_mib_s: Some(100),
                 timeout: Some(Duration::from_secs(30)),
                 timeout_postcopy: false,
+                postcopy: true,
             },
         )),
         Call::MigrateIncoming(WireIncomingParams {
@@ -484,6 +485,7 @@ pub fn calls() -> Vec<Call> {
         Call::MigrateCompressionCache(d()),
         Call::MigrateSetCompressionCache((d(), 8 << 20)),
         Call::SetBlockThreshold((d(), "vda".into(), 1 << 20)),
+        Call::MigrateStartPostcopy(d()),
     ]
 }
 
@@ -619,6 +621,7 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::MigrateCompressionCache(..) => "migrate_compression_cache",
         Call::MigrateSetCompressionCache(..) => "migrate_set_compression_cache",
         Call::SetBlockThreshold(..) => "set_block_threshold",
+        Call::MigrateStartPostcopy(..) => "migrate_start_postcopy",
     }
 }
 

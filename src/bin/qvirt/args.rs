@@ -537,6 +537,9 @@ pub enum Command {
         /// With --timeout: switch to post-copy instead.
         #[arg(long)]
         timeout_postcopy: bool,
+        /// Let the migration switch to post-copy (migrate-postcopy asks).
+        #[arg(long)]
+        postcopy: bool,
         #[command(flatten)]
         dom: DomArg,
         /// The destination's URI (qemu+ssh://HOST/system, ...).

@@ -336,6 +336,7 @@ fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Re
             timeout,
             timeout_suspend: _,
             timeout_postcopy,
+            postcopy,
             dom,
             dest,
         } => {
@@ -349,6 +350,7 @@ fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Re
             options.bandwidth_mib_s = bandwidth;
             options.timeout = timeout.map(std::time::Duration::from_secs);
             options.timeout_postcopy = timeout_postcopy;
+            options.postcopy = postcopy;
             // -v/--verbose (global) shows the progress, as virsh's.
             let verbose = ctx.verbose;
             jobs::migrate(ctx, &dom.domain, &dest, options, verbose)

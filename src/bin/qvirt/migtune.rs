@@ -1,7 +1,8 @@
 //! `migrate-setmaxdowntime`, `migrate-getmaxdowntime` and
 //! `migrate-compcache`, as virsh's: the migration parameters a running
 //! domain's QEMU keeps (the most downtime of a switchover, the XBZRLE
-//! cache of a compressed migration); and `domblkthreshold`, the write
+//! cache of a compressed migration); `migrate-postcopy`, the switch of
+//! its outgoing migration to post-copy; and `domblkthreshold`, the write
 //! threshold of a running domain's disk, as QEMU keeps it too.
 
 use clap::Subcommand;
@@ -38,6 +39,13 @@ pub enum MigTuneCommand {
         /// The cache's size in bytes.
         #[arg(long)]
         size: Option<u64>,
+    },
+    /// Switch the outgoing migration of the domain, started with
+    /// --postcopy, to post-copy.
+    #[command(name = "migrate-postcopy")]
+    MigratePostcopy {
+        #[command(flatten)]
+        dom: DomArg,
     },
     /// Set the write threshold of a running domain's disk: a write past
     /// it in the image's file raises a block-threshold event once.
@@ -78,6 +86,10 @@ pub fn run(ctx: &mut Ctx, command: MigTuneCommand) -> Result<()> {
             }
             let (value, unit) = crate::storage::capacity(driver.migrate_compression_cache(&d)?);
             crate::output::write(&format!("Compression cache: {value:.3} {unit}\n"))
+        }
+        MigTuneCommand::MigratePostcopy { dom } => {
+            let d = ctx.domain(&dom.domain)?;
+            ctx.driver()?.migrate_start_postcopy(&d)
         }
         MigTuneCommand::Domblkthreshold {
             dom,

@@ -266,6 +266,10 @@ impl Driver for LocalDriver {
             .set_block_threshold(&self.core.resolve(dom)?, dev, bytes)
     }
 
+    fn migrate_start_postcopy(&self, dom: &Domain) -> Result<()> {
+        self.core.migrate_start_postcopy(&self.core.resolve(dom)?)
+    }
+
     fn migrate_max_downtime(&self, dom: &Domain) -> Result<u64> {
         self.core.migrate_max_downtime(&self.core.resolve(dom)?)
     }

@@ -5,13 +5,15 @@
 //! `downtime-limit`) and the XBZRLE cache (virsh's `migrate-compcache`,
 //! QEMU's `xbzrle-cache-size`). Unlike the migration speed, libvirt keeps
 //! no copy of them: QEMU holds them, so they last as long as the QEMU
-//! process, and a migration qvirt starts leaves them as they are.
+//! process, and a migration qvirt starts leaves them as they are. And
+//! the switch of an outgoing migration to post-copy (virsh's
+//! `migrate-postcopy`), a command to the same QEMU while it migrates.
 
 use serde_json::{Value, json};
 
 use super::driver::Core;
 use super::runtime::Running;
-use crate::driver::{Domain, DomainState};
+use crate::driver::{Domain, DomainState, JobKind};
 use crate::error::{Error, ErrorCode, Result};
 use crate::qemu::qmp::QMP_TIMEOUT;
 use std::sync::Arc;
@@ -79,6 +81,35 @@ impl Core {
         let what = "set the migration compression cache of";
         self.check_xbzrle(dom, what)?;
         self.set_migration_param(dom, what, XBZRLE_CACHE, bytes)
+    }
+
+    /// [`crate::Driver::migrate_start_postcopy`]: as libvirt's, only of
+    /// an outgoing migration started with `--postcopy`; the migration
+    /// itself then sees QEMU switch and hands the guest over.
+    pub(crate) fn migrate_start_postcopy(&self, dom: &Domain) -> Result<()> {
+        let run = self.migration_params_of(dom, "switch to post-copy the migration of")?;
+        match self.jobs(dom)?.postcopy_allowed() {
+            Some((JobKind::Migration, true)) => {}
+            Some((JobKind::Migration, false)) => {
+                return Err(Error::new(
+                    ErrorCode::OperationInvalid,
+                    "switching to post-copy requires migration to be started with VIR_MIGRATE_POSTCOPY flag",
+                ));
+            }
+            _ => {
+                return Err(Error::new(
+                    ErrorCode::OperationInvalid,
+                    "post-copy can only be started while outgoing migration is in progress",
+                ));
+            }
+        }
+        run.qmp()?
+            .execute("migrate-start-postcopy", None, QMP_TIMEOUT)?;
+        self.log.info(&format!(
+            "domain '{}': switching its migration to post-copy",
+            dom.name
+        ));
+        Ok(())
     }
 
     /// Refuses the compression cache, as libvirt does, when `dom`'s QEMU

@@ -833,6 +833,10 @@ impl Driver for SocketDriver {
             .set_block_threshold((wire(dom), dev.to_string(), bytes))
     }
 
+    fn migrate_start_postcopy(&self, dom: &Domain) -> Result<()> {
+        self.rpc().migrate_start_postcopy(wire(dom))
+    }
+
     fn migrate_max_downtime(&self, dom: &Domain) -> Result<u64> {
         self.rpc().migrate_max_downtime(wire(dom))
     }

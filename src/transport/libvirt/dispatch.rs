@@ -893,6 +893,7 @@ impl Handler for LvCalls<'_> {
         domain_migrate_get_max_downtime(MaxDowntimeArgs) -> MaxDowntimeRet = get_max_downtime;
         domain_migrate_get_compression_cache(CompressionCacheArgs) -> CompressionCacheRet = get_compression_cache;
         domain_migrate_set_compression_cache(SetCompressionCacheArgs) -> () = set_compression_cache;
+        domain_migrate_start_post_copy(StartPostCopyArgs) -> () = start_post_copy;
     }
 
     // Storage pools and volumes: see `storage.rs`.

@@ -1,7 +1,8 @@
 //! A running domain's migration parameters as libvirt's calls give and
 //! set them (virsh's `migrate-setmaxdowntime`, `migrate-getmaxdowntime`
 //! and `migrate-compcache`), through [`Driver::migrate_max_downtime`] and
-//! its siblings. libvirt knows no flags for any of them.
+//! its siblings, and the switch of a migration to post-copy
+//! (`migrate-postcopy`). libvirt knows no flags for any of them.
 
 use super::types::Dom;
 use super::values::check_flags;
@@ -24,6 +25,8 @@ xdr_struct! {
     pub struct CompressionCacheArgs { pub dom: Dom, pub flags: u32 }
     /// `remote_domain_migrate_get_compression_cache_ret`.
     pub struct CompressionCacheRet { pub cache_size: u64 }
+    /// `remote_domain_migrate_start_post_copy_args`.
+    pub struct StartPostCopyArgs { pub dom: Dom, pub flags: u32 }
 }
 
 /// `virDomainMigrateGetMaxDowntime`: milliseconds.
@@ -55,4 +58,10 @@ pub fn get_compression_cache(
 pub fn set_compression_cache(driver: &dyn Driver, a: SetCompressionCacheArgs) -> Result<()> {
     check_flags(a.flags, 0, "virDomainMigrateSetCompressionCache")?;
     driver.migrate_set_compression_cache(&Domain::from(&a.dom), a.cache_size)
+}
+
+/// `virDomainMigrateStartPostCopy`.
+pub fn start_post_copy(driver: &dyn Driver, a: StartPostCopyArgs) -> Result<()> {
+    check_flags(a.flags, 0, "virDomainMigrateStartPostCopy")?;
+    driver.migrate_start_postcopy(&Domain::from(&a.dom))
 }

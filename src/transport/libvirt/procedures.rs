@@ -565,6 +565,8 @@ procedures! {
         299 DomainMigrateGetCompressionCache domain_migrate_get_compression_cache(CompressionCacheArgs) -> CompressionCacheRet, ro, Job;
         /// `virDomainMigrateSetCompressionCache`.
         300 DomainMigrateSetCompressionCache domain_migrate_set_compression_cache(SetCompressionCacheArgs) -> (), rw, Job;
+        /// `virDomainMigrateStartPostCopy`.
+        364 DomainMigrateStartPostCopy domain_migrate_start_post_copy(StartPostCopyArgs) -> (), rw, Job;
 
         // A domain's I/O threads changed; bodies in `threads.rs`.
         /// `virDomainAddIOThread`.

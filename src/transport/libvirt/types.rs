@@ -58,7 +58,7 @@ pub use super::lifecycle::SetLifecycleActionArgs;
 /// The migration parameters' shapes, with the others.
 pub use super::migparams::{
     CompressionCacheArgs, CompressionCacheRet, MaxDowntimeArgs, MaxDowntimeRet,
-    SetCompressionCacheArgs, SetMaxDowntimeArgs,
+    SetCompressionCacheArgs, SetMaxDowntimeArgs, StartPostCopyArgs,
 };
 /// The migration speed procedures' shapes, with the others.
 pub use super::migspeed::{MaxSpeedArgs, MaxSpeedRet, SetMaxSpeedArgs};

@@ -880,6 +880,10 @@ impl Driver for LvDriver {
         super::migparams::set_max_speed(&self.conn, d, mib_s)
     }
 
+    fn migrate_start_postcopy(&self, d: &Domain) -> Result<()> {
+        super::migparams::start_postcopy(&self.conn, d)
+    }
+
     fn migrate_max_downtime(&self, d: &Domain) -> Result<u64> {
         super::migparams::max_downtime(&self.conn, d)
     }

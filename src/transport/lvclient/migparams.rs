@@ -61,3 +61,11 @@ pub(super) fn set_compression_cache(conn: &Conn, d: &Domain, bytes: u64) -> Resu
         flags: 0,
     })
 }
+
+/// `virDomainMigrateStartPostCopy`.
+pub(super) fn start_postcopy(conn: &Conn, d: &Domain) -> Result<()> {
+    conn.domain_migrate_start_post_copy(StartPostCopyArgs {
+        dom: Dom::from(d),
+        flags: 0,
+    })
+}
