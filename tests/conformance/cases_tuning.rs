@@ -322,6 +322,42 @@ pub fn migration_speed_is_kept_and_reaches_qemu(cx: &mut Ctx<'_>) {
     d.destroy(&dom).unwrap();
 }
 
+/// A running QEMU's migration parameters: the downtime limit and the
+/// XBZRLE cache set and read back as QEMU keeps them; a shut-off domain
+/// has none, and without an outgoing migration there is nothing to
+/// switch to post-copy.
+pub fn migration_parameters_reach_qemu(cx: &mut Ctx<'_>) {
+    let d = cx.d();
+    let dom = define(d, &Vm::firmware("fw-migparams"));
+    expect_err(
+        d.migrate_max_downtime(&dom),
+        ErrorCode::OperationInvalid,
+        "the downtime of a shut-off domain",
+    );
+    d.start(&dom).unwrap();
+    d.migrate_set_max_downtime(&dom, 420).unwrap();
+    assert_eq!(d.migrate_max_downtime(&dom).unwrap(), 420);
+    d.migrate_set_compression_cache(&dom, 16 << 20).unwrap();
+    assert_eq!(d.migrate_compression_cache(&dom).unwrap(), 16 << 20);
+    let out = d
+        .qemu_monitor_command(&dom, r#"{"execute":"query-migrate-parameters"}"#)
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["return"]["downtime-limit"].as_u64(), Some(420), "{v}");
+    assert_eq!(
+        v["return"]["xbzrle-cache-size"].as_u64(),
+        Some(16 << 20),
+        "{v}"
+    );
+    let e = expect_err(
+        d.migrate_start_postcopy(&dom),
+        ErrorCode::OperationInvalid,
+        "post-copy without a migration",
+    );
+    assert!(e.message.contains("outgoing migration"), "{e}");
+    d.destroy(&dom).unwrap();
+}
+
 /// A raw disk's bytes, read from its image (a read past the end
 /// refused), and a paused guest's memory as QEMU saves it.
 pub fn disk_and_memory_peek(cx: &mut Ctx<'_>) {

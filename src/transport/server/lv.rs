@@ -451,7 +451,7 @@ impl Session for LoopSession<'_> {
             return Err(Error::new(
                 ErrorCode::NoSupport,
                 format!(
-                    "qvirtd sends lifecycle, reboot and tray change events only, not events of ID {}",
+                    "qvirtd sends lifecycle, reboot, tray change and block threshold events only, not events of ID {}",
                     a.event_id
                 ),
             ));
