@@ -5,7 +5,7 @@
 //! domain's definition, kept by a manager that reattaches.
 
 use qvirt::driver::{
-    BlkioTuneChange, BlockIoTuneChange, Domain, MemTuneChange, ModifyFlags, XmlFlags,
+    BlkioTuneChange, BlockIoTuneChange, Domain, EventKind, MemTuneChange, ModifyFlags, XmlFlags,
 };
 use qvirt::model::{BlkioTune, MemTune};
 use qvirt::{DomainDef, Driver, ErrorCode};
@@ -355,6 +355,54 @@ pub fn migration_parameters_reach_qemu(cx: &mut Ctx<'_>) {
         "post-copy without a migration",
     );
     assert!(e.message.contains("outgoing migration"), "{e}");
+    d.destroy(&dom).unwrap();
+}
+
+/// A disk's write threshold: set on a running disk, QEMU has it on the
+/// image's file node; a write past it (QEMU's own `qemu-io` on the
+/// virtio device's backend, through the monitor, as a guest's would be) is heard as a block threshold event
+/// naming the disk, its file and QEMU's excess, and QEMU clears it.
+pub fn a_write_past_the_block_threshold_is_an_event(cx: &mut Ctx<'_>) {
+    let img = cx.root().join("th.img");
+    std::fs::write(&img, vec![0u8; 8 << 20]).unwrap();
+    let file = img.to_str().unwrap().to_string();
+    let d = cx.d();
+    let vm = Vm::firmware("fw-threshold").device(&format!(
+        "<disk type='file' device='disk'><driver name='qemu' type='raw'/>\
+         <source file='{file}'/><target dev='vda' bus='virtio'/></disk>"
+    ));
+    let dom = define_and_start(d, &vm);
+    let mut watch = Watch::new(d);
+    expect_err(
+        d.set_block_threshold(&dom, "vdz", 1),
+        ErrorCode::InvalidArgument,
+        "an unknown disk",
+    );
+    d.set_block_threshold(&dom, "vda", 4 << 20).unwrap();
+    let threshold = |d: &dyn Driver| {
+        let q = r#"{"execute":"query-named-block-nodes","arguments":{"flat":true}}"#;
+        let v: serde_json::Value =
+            serde_json::from_str(&d.qemu_monitor_command(&dom, q).unwrap()).unwrap();
+        v["return"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["drv"] == "file" && n["file"] == file.as_str())
+            .and_then(|n| n["write_threshold"].as_u64())
+            .unwrap_or_else(|| panic!("no file node: {v}"))
+    };
+    assert_eq!(threshold(d), 4 << 20);
+    let write = r#"{"execute":"human-monitor-command","arguments":{"command-line":"qemu-io -d /machine/peripheral/virtio-disk0/virtio-backend \"write 6M 4k\""}}"#;
+    let said = d.qemu_monitor_command(&dom, write).unwrap();
+    assert!(!said.contains("Error"), "{said}");
+    let want = EventKind::BlockThreshold {
+        dev: "vda".into(),
+        path: Some(file.clone()),
+        threshold: 4 << 20,
+        excess: (2 << 20) + 4096,
+    };
+    watch.wait_for(dom.uuid, want, QUICK);
+    assert_eq!(threshold(d), 0);
     d.destroy(&dom).unwrap();
 }
 
