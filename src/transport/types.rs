@@ -14,6 +14,8 @@ use uuid::Uuid;
 
 use crate::model::{SecretUsageType, SnapshotState, VolumeFormat};
 
+/// What happened to a domain, with the other wire types.
+pub use super::types_events::WireEventKind;
 use crate::driver::{
     BalloonStats, BlockStats, CompletedJob, DomainStats, InterfaceAddresses, InterfaceStats,
     IpAddress, JobOutcome, MetadataKind, ModifyFlags, VcpuStats,
@@ -24,7 +26,7 @@ use crate::driver::{
     Snapshot, SnapshotInfo, Volume, VolumeInfo,
 };
 use crate::driver::{
-    Domain, DomainInfo, DomainState, DomainSummary, Event, EventKind, IncomingDisk, IncomingParams,
+    Domain, DomainInfo, DomainState, DomainSummary, Event, IncomingDisk, IncomingParams,
     IncomingReady, IncomingState, JobInfo, JobKind, ListFilter, MediaChange, MediaFlags,
     MigrateOptions, NodeInfo, SaveOptions, ShutdownOptions, StateReason, UndefineFlags,
     VersionInfo,
@@ -422,30 +424,6 @@ pub struct WireEvent {
     pub kind: WireEventKind,
 }
 
-/// [`EventKind`]. Variants are append-only.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[allow(missing_docs)]
-pub enum WireEventKind {
-    Defined,
-    Undefined,
-    Started(WireReason),
-    Suspended,
-    Resumed,
-    Shutdown,
-    Stopped(WireReason),
-    Reset,
-    TrayMoved {
-        alias: String,
-        open: bool,
-    },
-    BlockThreshold {
-        dev: String,
-        path: Option<String>,
-        threshold: u64,
-        excess: u64,
-    },
-}
-
 /// [`VersionInfo`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[allow(missing_docs)]
@@ -703,60 +681,6 @@ impl From<WireStats> for DomainStats {
         d.blocks = s.blocks.into_iter().map(Into::into).collect();
         d.interfaces = s.interfaces.into_iter().map(Into::into).collect();
         d
-    }
-}
-
-impl From<EventKind> for WireEventKind {
-    fn from(k: EventKind) -> WireEventKind {
-        match k {
-            EventKind::Defined => WireEventKind::Defined,
-            EventKind::Undefined => WireEventKind::Undefined,
-            EventKind::Started(r) => WireEventKind::Started(r.into()),
-            EventKind::Suspended => WireEventKind::Suspended,
-            EventKind::Resumed => WireEventKind::Resumed,
-            EventKind::Shutdown => WireEventKind::Shutdown,
-            EventKind::Stopped(r) => WireEventKind::Stopped(r.into()),
-            EventKind::Reset => WireEventKind::Reset,
-            EventKind::TrayMoved { alias, open } => WireEventKind::TrayMoved { alias, open },
-            EventKind::BlockThreshold {
-                dev,
-                path,
-                threshold,
-                excess,
-            } => WireEventKind::BlockThreshold {
-                dev,
-                path,
-                threshold,
-                excess,
-            },
-        }
-    }
-}
-
-impl From<WireEventKind> for EventKind {
-    fn from(k: WireEventKind) -> EventKind {
-        match k {
-            WireEventKind::Defined => EventKind::Defined,
-            WireEventKind::Undefined => EventKind::Undefined,
-            WireEventKind::Started(r) => EventKind::Started(r.into()),
-            WireEventKind::Suspended => EventKind::Suspended,
-            WireEventKind::Resumed => EventKind::Resumed,
-            WireEventKind::Shutdown => EventKind::Shutdown,
-            WireEventKind::Stopped(r) => EventKind::Stopped(r.into()),
-            WireEventKind::Reset => EventKind::Reset,
-            WireEventKind::TrayMoved { alias, open } => EventKind::TrayMoved { alias, open },
-            WireEventKind::BlockThreshold {
-                dev,
-                path,
-                threshold,
-                excess,
-            } => EventKind::BlockThreshold {
-                dev,
-                path,
-                threshold,
-                excess,
-            },
-        }
     }
 }
 
