@@ -359,17 +359,28 @@ pub fn migration_parameters_reach_qemu(cx: &mut Ctx<'_>) {
 }
 
 /// A disk's write threshold: set on a running disk, QEMU has it on the
-/// image's file node; a write past it (QEMU's own `qemu-io` on the
-/// virtio device's backend, through the monitor, as a guest's would be) is heard as a block threshold event
-/// naming the disk, its file and QEMU's excess, and QEMU clears it.
+/// node of the image's file (of a qcow2 image too, not its format node);
+/// a write past it (QEMU's own `qemu-io` on the virtio device's backend,
+/// through the monitor, as a guest's would be) is heard as a block
+/// threshold event naming the disk, its file and QEMU's excess, and QEMU
+/// clears it.
 pub fn a_write_past_the_block_threshold_is_an_event(cx: &mut Ctx<'_>) {
-    let img = cx.root().join("th.img");
+    let (img, qcow2) = (cx.root().join("th.img"), cx.root().join("th.qcow2"));
     std::fs::write(&img, vec![0u8; 8 << 20]).unwrap();
-    let file = img.to_str().unwrap().to_string();
+    let out = std::process::Command::new("qemu-img")
+        .args(["create", "-q", "-f", "qcow2"])
+        .arg(&qcow2)
+        .arg("8M")
+        .output()
+        .expect("run qemu-img (Debian package qemu-utils)");
+    assert!(out.status.success(), "{out:?}");
+    let (file, qfile) = (img.to_str().unwrap(), qcow2.to_str().unwrap());
     let d = cx.d();
     let vm = Vm::firmware("fw-threshold").device(&format!(
         "<disk type='file' device='disk'><driver name='qemu' type='raw'/>\
-         <source file='{file}'/><target dev='vda' bus='virtio'/></disk>"
+         <source file='{file}'/><target dev='vda' bus='virtio'/></disk>\
+         <disk type='file' device='disk'><driver name='qemu' type='qcow2'/>\
+         <source file='{qfile}'/><target dev='vdb' bus='virtio'/></disk>"
     ));
     let dom = define_and_start(d, &vm);
     let mut watch = Watch::new(d);
@@ -378,8 +389,8 @@ pub fn a_write_past_the_block_threshold_is_an_event(cx: &mut Ctx<'_>) {
         ErrorCode::InvalidArgument,
         "an unknown disk",
     );
-    d.set_block_threshold(&dom, "vda", 4 << 20).unwrap();
-    let threshold = |d: &dyn Driver| {
+    // QEMU's threshold on the node of driver `drv` over `file`.
+    let threshold = |drv: &str, file: &str| {
         let q = r#"{"execute":"query-named-block-nodes","arguments":{"flat":true}}"#;
         let v: serde_json::Value =
             serde_json::from_str(&d.qemu_monitor_command(&dom, q).unwrap()).unwrap();
@@ -387,22 +398,51 @@ pub fn a_write_past_the_block_threshold_is_an_event(cx: &mut Ctx<'_>) {
             .as_array()
             .unwrap()
             .iter()
-            .find(|n| n["drv"] == "file" && n["file"] == file.as_str())
+            .find(|n| n["drv"] == drv && n["file"] == file)
             .and_then(|n| n["write_threshold"].as_u64())
-            .unwrap_or_else(|| panic!("no file node: {v}"))
+            .unwrap_or_else(|| panic!("no {drv} node on {file}: {v}"))
     };
-    assert_eq!(threshold(d), 4 << 20);
-    let write = r#"{"execute":"human-monitor-command","arguments":{"command-line":"qemu-io -d /machine/peripheral/virtio-disk0/virtio-backend \"write 6M 4k\""}}"#;
-    let said = d.qemu_monitor_command(&dom, write).unwrap();
-    assert!(!said.contains("Error"), "{said}");
+    let write = |device: &str, what: &str| {
+        let cmd = format!(
+            r#"{{"execute":"human-monitor-command","arguments":{{"command-line":"qemu-io -d /machine/peripheral/{device}/virtio-backend \"{what}\""}}}}"#
+        );
+        let said = d.qemu_monitor_command(&dom, &cmd).unwrap();
+        assert!(!said.contains("Error"), "{said}");
+    };
+    d.set_block_threshold(&dom, "vda", 4 << 20).unwrap();
+    assert_eq!(threshold("file", file), 4 << 20);
+    write("virtio-disk0", "write 6M 4k");
     let want = EventKind::BlockThreshold {
         dev: "vda".into(),
-        path: Some(file.clone()),
+        path: Some(file.to_string()),
         threshold: 4 << 20,
         excess: (2 << 20) + 4096,
     };
     watch.wait_for(dom.uuid, want, QUICK);
-    assert_eq!(threshold(d), 0);
+    assert_eq!(threshold("file", file), 0);
+
+    d.set_block_threshold(&dom, "vdb", 1 << 20).unwrap();
+    assert_eq!(threshold("file", qfile), 1 << 20);
+    assert_eq!(threshold("qcow2", qfile), 0);
+    // 2 MiB of data grow the qcow2 file past 1 MiB, wherever it puts them.
+    write("virtio-disk1", "write 0 2M");
+    let ev = watch
+        .next_of(dom.uuid, QUICK)
+        .expect("the qcow2 disk's event");
+    match ev.kind {
+        EventKind::BlockThreshold {
+            dev,
+            path,
+            threshold,
+            excess,
+        } => {
+            assert_eq!((dev.as_str(), path.as_deref()), ("vdb", Some(qfile)));
+            assert_eq!(threshold, 1 << 20);
+            assert!(excess > 0, "{excess}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(threshold("file", qfile), 0);
     d.destroy(&dom).unwrap();
 }
 
