@@ -5,7 +5,10 @@
 //! and python's `VIR_DOMAIN_EVENT_ID_TRAY_CHANGE` callback with the
 //! drive's alias and libvirt's reason, as it reaches `qvirt event` over
 //! qvirt's own protocol, and QEMU's own `query-block` agrees with what
-//! they were told.
+//! they were told. A guest's write past a disk's write threshold
+//! (`domblkthreshold`) reaches them as `block-threshold` once, with
+//! QEMU's own measure of how far it went, and QEMU's
+//! `query-named-block-nodes` shows the threshold set, then cleared.
 
 #[allow(dead_code, unused_imports)]
 #[path = "daemon/support.rs"]
@@ -13,6 +16,9 @@ mod support;
 
 #[path = "libvirt/lv.rs"]
 mod lv;
+
+#[path = "libvirt/guest_shell.rs"]
+mod guest_shell;
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -24,6 +30,7 @@ use lv::*;
 use support::*;
 
 const QUICK: Duration = Duration::from_secs(30);
+const BOOT: Duration = Duration::from_secs(180);
 
 /// `REMOTE_PROC_CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY`.
 const REGISTER_ANY: i32 = 316;
@@ -72,13 +79,14 @@ struct Listeners {
 }
 
 impl Listeners {
-    /// Both listen to `dom`'s tray changes once this returns: virsh's
-    /// registration was seen to pass to the daemon (which takes it before
-    /// any later call of another client), python's call has returned.
-    fn start(daemon: &Daemon, dir: &std::path::Path, dom: &str) -> Listeners {
+    /// All listen to `dom`'s events of type `event` (virsh's name) once
+    /// this returns: virsh's registration was seen to pass to the daemon
+    /// (which takes it before any later call of another client),
+    /// python's call has returned, qvirt said it waits.
+    fn start(daemon: &Daemon, dir: &std::path::Path, dom: &str, event: &str) -> Listeners {
         let mut qvirt = Command::new(QVIRT)
             .args(["-v", "-c", &daemon.uri(), "event", "--domain", dom])
-            .args(["--event", "tray-change", "--loop"])
+            .args(["--event", event, "--loop"])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -99,7 +107,7 @@ impl Listeners {
         let mut virsh = Command::new("virsh")
             .arg("-c")
             .arg(uri(&recorder.socket))
-            .args(["event", "--domain", dom, "--event", "tray-change", "--loop"])
+            .args(["event", "--domain", dom, "--event", event, "--loop"])
             .env("LC_ALL", "C")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -109,7 +117,8 @@ impl Listeners {
         wait_for("virsh's registration", QUICK, || {
             recorder.take().contains(&REGISTER_ANY).then_some(())
         });
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/libvirt/trays.py");
+        let script =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/libvirt/domain_events.py");
         let mut python = Command::new(PYTHON)
             .arg(script)
             .arg(uri(&lv_socket(dir)))
@@ -162,6 +171,25 @@ impl Listeners {
     }
 }
 
+impl Listeners {
+    /// Checks that the next event all heard is a block threshold of
+    /// `dev` (file `path`) at `threshold`, exceeded by `excess` bytes.
+    fn expect_threshold(&self, dom: &str, dev: &str, path: &str, threshold: u64, excess: u64) {
+        let words = format!(
+            "event 'block-threshold' for domain '{dom}': dev: {dev}({path}) {threshold} {excess}"
+        );
+        let line = self.virsh_lines.recv_timeout(QUICK).expect("virsh's event");
+        assert_eq!(line, words);
+        let line = self.qvirt_lines.recv_timeout(QUICK).expect("qvirt's event");
+        assert_eq!(line, words);
+        let line = self
+            .python_lines
+            .recv_timeout(QUICK)
+            .expect("python's event");
+        assert_eq!(line, format!("THRESHOLD {dev} {path} {threshold} {excess}"));
+    }
+}
+
 impl Drop for Listeners {
     fn drop(&mut self) {
         for child in [&mut self.virsh, &mut self.qvirt] {
@@ -186,7 +214,7 @@ fn tray_moves_reach_virsh_and_python() {
     let iso = dir.path.join("medium.iso");
     std::fs::write(&iso, vec![0u8; 1 << 20]).unwrap();
     let iso = iso.to_str().unwrap();
-    let listeners = Listeners::start(&daemon, &dir.path, "tv");
+    let listeners = Listeners::start(&daemon, &dir.path, "tv", "tray-change");
     // The firmware VM's cdrom is the IDE drive hdc: libvirt's alias
     // ide0-1-0. A media change opens its tray and closes it again.
     let drive = "ide0-1-0";
@@ -210,5 +238,108 @@ fn tray_moves_reach_virsh_and_python() {
     assert!(!tray_open(&socket, "tv", drive));
     drop(listeners);
     virsh_ok(&socket, &["destroy", "tv"]);
+    drop(daemon);
+}
+
+/// QEMU's write threshold of the storage node on `file`, by
+/// `query-named-block-nodes` through virsh's `qemu-monitor-command`.
+fn write_threshold(socket: &std::path::Path, dom: &str, file: &str) -> u64 {
+    let out = virsh_ok(
+        socket,
+        &[
+            "qemu-monitor-command",
+            dom,
+            r#"{"execute":"query-named-block-nodes","arguments":{"flat":true}}"#,
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).expect("QMP's JSON");
+    v["return"]
+        .as_array()
+        .expect("the nodes")
+        .iter()
+        .find(|n| n["drv"] == "file" && n["file"] == file)
+        .and_then(|n| n["write_threshold"].as_u64())
+        .unwrap_or_else(|| panic!("no file node on {file}: {out}"))
+}
+
+#[test]
+fn a_guest_write_past_the_threshold_reaches_virsh_python_and_qvirt() {
+    let dir = TestDir::new("lvthreshold");
+    let daemon = Daemon::start(&dir.path, &["--read-only-socket"]);
+    let socket = lv_socket(&dir.path);
+    let image = dir.path.join("th.raw");
+    let out = Command::new("qemu-img")
+        .args(["create", "-q", "-f", "raw"])
+        .arg(&image)
+        .arg("8M")
+        .output()
+        .expect("run qemu-img (Debian package qemu-utils)");
+    assert!(out.status.success(), "{out:?}");
+    let file = image.to_str().unwrap();
+    let disk = format!(
+        "<disk type='file' device='disk'><driver name='qemu' type='raw'/>\
+         <source file='{file}'/><target dev='vda' bus='virtio'/></disk>"
+    );
+    let xml = linux_vm("th").replace("<devices>", &format!("<devices>{disk}"));
+    let f = write_file(&dir.path, "th.xml", &xml);
+    virsh_ok(&socket, &["define", f.to_str().unwrap()]);
+    let e = virsh_err(&socket, &["domblkthreshold", "th", "vda", "4M"]);
+    assert!(e.contains("it is shut off"), "{e}");
+    virsh_ok(&socket, &["start", "th"]);
+    let qvirt = daemon.connect();
+    let dom = qvirt.lookup_by_name("th").unwrap();
+    let mut g = guest_shell::Guest::open(&*qvirt, &dom);
+    let listeners = Listeners::start(&daemon, &dir.path, "th", "block-threshold");
+
+    virsh_ok(&socket, &["domblkthreshold", "th", "vda", "4M"]);
+    assert_eq!(write_threshold(&socket, "th", file), 4 << 20);
+    // One page at 6 MiB: QEMU measures the write's end past 4 MiB.
+    g.run("dd if=/dev/zero of=/dev/vda bs=4096 count=1 seek=1536 conv=fsync");
+    listeners.expect_threshold("th", "vda", file, 4 << 20, (2 << 20) + 4096);
+    // QEMU cleared it: the event fires once.
+    assert_eq!(write_threshold(&socket, "th", file), 0);
+
+    // python3-libvirt sets it, qvirt's verb too; a write below it is
+    // heard by no one, the next one past it is.
+    let script = "import libvirt, sys\n\
+        d = libvirt.open(sys.argv[1]).lookupByName('th')\n\
+        d.setBlockThreshold('vda', 7 << 20, 0)\n\
+        for dev, code in (('vdz', libvirt.VIR_ERR_INVALID_ARG), ('vda[1]', libvirt.VIR_ERR_ARGUMENT_UNSUPPORTED)):\n\
+        \x20   try:\n\
+        \x20       d.setBlockThreshold(dev, 1, 0)\n\
+        \x20       raise SystemExit(dev + ' taken')\n\
+        \x20   except libvirt.libvirtError as e:\n\
+        \x20       assert e.get_error_code() == code, (dev, e)\n\
+        r = libvirt.openReadOnly(sys.argv[2]).lookupByName('th')\n\
+        try:\n\
+        \x20   r.setBlockThreshold('vda', 1, 0)\n\
+        \x20   raise SystemExit('read-only call')\n\
+        except libvirt.libvirtError as e:\n\
+        \x20   assert e.get_error_code() == libvirt.VIR_ERR_OPERATION_DENIED, e\n\
+        print('PY-THRESHOLD-OK')\n";
+    let out = python_ok(
+        script,
+        &[
+            uri(&socket).as_ref(),
+            uri(&lv_socket_ro(&dir.path)).as_ref(),
+        ],
+    );
+    assert!(out.contains("PY-THRESHOLD-OK"), "{out}");
+    assert_eq!(write_threshold(&socket, "th", file), 7 << 20);
+    let e = virsh_err(&socket, &["domblkthreshold", "th", "vdz", "1"]);
+    assert!(e.contains("failed to find disk 'vdz'"), "{e}");
+    let out = Command::new(QVIRT)
+        .args(["-c", &daemon.uri(), "domblkthreshold", "th", "vda", "5M"])
+        .output()
+        .expect("run qvirt");
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(write_threshold(&socket, "th", file), 5 << 20);
+    g.run("dd if=/dev/zero of=/dev/vda bs=4096 count=1 seek=256 conv=fsync");
+    assert_eq!(write_threshold(&socket, "th", file), 5 << 20);
+    g.run("dd if=/dev/zero of=/dev/vda bs=4096 count=2 seek=1280 conv=fsync");
+    listeners.expect_threshold("th", "vda", file, 5 << 20, 8192);
+    assert_eq!(write_threshold(&socket, "th", file), 0);
+    drop(listeners);
+    virsh_ok(&socket, &["destroy", "th"]);
     drop(daemon);
 }

@@ -28,7 +28,9 @@ use qvirt::transport::libvirt::frame::{
     Status, Type,
 };
 use qvirt::transport::libvirt::procedures::{Call, Procedure, Reply};
-use qvirt::transport::libvirt::types::{Dom, LifecycleMsg, RebootMsg, TrayChangeMsg};
+use qvirt::transport::libvirt::types::{
+    BlockThresholdMsg, Dom, LifecycleMsg, RebootMsg, TrayChangeMsg,
+};
 use qvirt::transport::libvirt::xdr::{Chars, from_bytes, to_bytes};
 
 fn data(name: &str) -> PathBuf {
@@ -135,6 +137,10 @@ fn a_real_libvirt_session_decodes_and_encodes_back_byte_for_byte() {
                     }
                     328 => {
                         let m: TrayChangeMsg = from_bytes(body, "event").unwrap();
+                        assert_eq!(to_bytes(&m), body);
+                    }
+                    385 => {
+                        let m: BlockThresholdMsg = from_bytes(body, "event").unwrap();
                         assert_eq!(to_bytes(&m), body);
                     }
                     p => panic!("an event qvirt does not know: {p}"),
@@ -450,6 +456,7 @@ proptest! {
         let _ = Header::parse(&body);
         let _ = from_bytes::<LifecycleMsg>(&body, "event");
         let _ = from_bytes::<TrayChangeMsg>(&body, "event");
+        let _ = from_bytes::<BlockThresholdMsg>(&body, "event");
     }
 
     /// Values round-trip through the codec, whatever their text.

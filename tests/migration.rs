@@ -11,6 +11,9 @@
 #[path = "daemon/support.rs"]
 mod support;
 
+#[path = "libvirt/lv.rs"]
+mod lv;
+
 use std::time::{Duration, Instant};
 
 use qvirt::driver::{ConsoleStream, DomainState, JobKind, JobOutcome, MigrateOptions, StateReason};
@@ -303,6 +306,65 @@ fn a_migration_that_cannot_converge_switches_to_postcopy() {
     b.destroy(&there).unwrap();
 }
 
+/// A migration started with `--postcopy` stays pre-copy (the guest
+/// dirtying faster than 1 MiB/s, it never converges) until virsh's
+/// `migrate-postcopy` on the source's libvirt socket switches it: the
+/// guest then runs on B and the migration completes. Without a
+/// migration, python3-libvirt's `migrateStartPostCopy` is refused as
+/// libvirt refuses it. The downtime a user set stays QEMU's through the
+/// migration qvirt drives.
+#[test]
+fn migrate_postcopy_switches_a_postcopy_migration_on_request() {
+    let _heavy = heavy();
+    let hosts = Hosts::new("migpc");
+    let (a, b) = (hosts.a.connect(), hosts.b.connect());
+    let socket = lv::lv_socket(&hosts._dirs.0.path);
+    let (dom, mut console) = boot(&*a, "lx-pc", 128);
+    let before = console.uptime();
+    let script = "import libvirt, sys\n\
+        d = libvirt.open(sys.argv[1]).lookupByName('lx-pc')\n\
+        try:\n\
+        \x20   d.migrateStartPostCopy(0)\n\
+        \x20   raise SystemExit('switched without a migration')\n\
+        except libvirt.libvirtError as e:\n\
+        \x20   assert e.get_error_code() == libvirt.VIR_ERR_OPERATION_INVALID, e\n\
+        \x20   assert 'outgoing migration is in progress' in e.get_error_message(), e\n\
+        print('PY-POSTCOPY-OK')\n";
+    let out = lv::python_ok(script, &[lv::uri(&socket).as_ref()]);
+    assert!(out.contains("PY-POSTCOPY-OK"), "{out}");
+    lv::virsh_ok(&socket, &["migrate-setmaxdowntime", "lx-pc", "1500"]);
+    keep_dirtying(&mut console);
+    drop(console);
+    let dest = hosts.b.uri();
+    std::thread::scope(|s| {
+        let job = s.spawn(|| {
+            let options = MigrateOptions::default().live().bandwidth(1).postcopy();
+            hosts.a.connect().migrate(&dom, &dest, options)
+        });
+        wait_migrating(&*a, &dom);
+        let downtime = lv::virsh_ok(&socket, &["migrate-getmaxdowntime", "lx-pc"]);
+        assert_eq!(downtime.trim(), "1500");
+        lv::virsh_ok(&socket, &["migrate-postcopy", "lx-pc"]);
+        job.join().unwrap().expect("the post-copy migration");
+    });
+    let log = std::fs::read_to_string(hosts._dirs.0.path.join("log/qvirt.log")).unwrap();
+    assert!(
+        log.contains("domain 'lx-pc' switched to post-copy"),
+        "the source never switched to post-copy:\n{log}"
+    );
+    assert!(running(&*a).is_empty(), "nothing runs on A any more");
+    let there = b.lookup_by_name("lx-pc").unwrap();
+    assert_eq!(b.info(&there).unwrap().state, DomainState::Running);
+    let mut console = Console::open(&*b, &there);
+    let after = console.uptime();
+    assert!(
+        after > before,
+        "the guest went on counting: {before} then {after}"
+    );
+    drop(console);
+    b.destroy(&there).unwrap();
+}
+
 #[test]
 fn an_aborted_migration_leaves_the_guest_running_on_the_source() {
     let _heavy = heavy();
@@ -319,6 +381,10 @@ fn an_aborted_migration_leaves_the_guest_running_on_the_source() {
                 .migrate(&dom, &dest, MigrateOptions::default().live().bandwidth(1))
         });
         wait_migrating(&*a, &dom);
+        // Started without --postcopy: no switch, as libvirt refuses it.
+        let e = a.migrate_start_postcopy(&dom).unwrap_err();
+        assert_eq!(e.code, ErrorCode::OperationInvalid, "{e}");
+        assert!(e.message.contains("VIR_MIGRATE_POSTCOPY"), "{e}");
         a.job_abort(&dom).unwrap();
         let e = job.join().unwrap().unwrap_err();
         assert_eq!(e.code, ErrorCode::OperationAborted, "{e}");

@@ -241,8 +241,8 @@ fn every_procedure_has_one_call_sample_and_a_reply_shape() {
     let procedures: Vec<u32> = samples::calls().iter().map(|c| c.encode().0).collect();
     let expected: Vec<u32> = (1..=LAST_PROCEDURE).collect();
     assert_eq!(procedures, expected, "one call per procedure, in order");
-    assert_eq!(LAST_PROCEDURE, 125);
-    assert_eq!(Procedure::ALL.len(), 125);
+    assert_eq!(LAST_PROCEDURE, 131);
+    assert_eq!(Procedure::ALL.len(), 131);
     for p in 1..=LAST_PROCEDURE {
         let body = Reply::encode(&Ok(samples::reply_for(p)));
         let decoded = Reply::decode(p, &body).unwrap().unwrap();
@@ -625,6 +625,14 @@ fn arb_event() -> impl Strategy<Value = WireEvent> {
         arb_reason().prop_map(WireEventKind::Stopped),
         Just(WireEventKind::Reset),
         (".*", any::<bool>()).prop_map(|(alias, open)| WireEventKind::TrayMoved { alias, open }),
+        (".*", proptest::option::of(".*"), any::<u64>(), any::<u64>()).prop_map(
+            |(dev, path, threshold, excess)| WireEventKind::BlockThreshold {
+                dev,
+                path,
+                threshold,
+                excess
+            }
+        ),
     ];
     (arb_domain(), kind).prop_map(|(domain, kind)| WireEvent { domain, kind })
 }

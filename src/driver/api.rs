@@ -584,6 +584,45 @@ pub trait Driver: Send + Sync {
         let _ = (dom, mib_s);
         Err(unsupported("set the migration speed"))
     }
+    /// The most milliseconds the switchover of a migration of the
+    /// running or paused domain may stop the guest (virsh's
+    /// `migrate-getmaxdowntime`): QEMU's `downtime-limit`, which QEMU
+    /// keeps until it ends.
+    fn migrate_max_downtime(&self, dom: &Domain) -> Result<u64> {
+        let _ = dom;
+        Err(unsupported("read the migration downtime"))
+    }
+    /// Sets the most milliseconds the switchover of a migration of the
+    /// running or paused domain may stop the guest (virsh's
+    /// `migrate-setmaxdowntime`), also for a migration under way. Above
+    /// QEMU's bound (2000 s): QEMU's refusal, `OperationFailed`.
+    fn migrate_set_max_downtime(&self, dom: &Domain, ms: u64) -> Result<()> {
+        let _ = (dom, ms);
+        Err(unsupported("set the migration downtime"))
+    }
+    /// The bytes of the XBZRLE cache a compressed migration of the running
+    /// or paused domain uses (virsh's `migrate-compcache`): QEMU's
+    /// `xbzrle-cache-size`.
+    fn migrate_compression_cache(&self, dom: &Domain) -> Result<u64> {
+        let _ = dom;
+        Err(unsupported("read the migration compression cache"))
+    }
+    /// Sets the bytes of the XBZRLE cache (virsh's `migrate-compcache
+    /// --size`); QEMU refuses a size that is not a power of two of at
+    /// least a page (`OperationFailed`).
+    fn migrate_set_compression_cache(&self, dom: &Domain, bytes: u64) -> Result<()> {
+        let _ = (dom, bytes);
+        Err(unsupported("set the migration compression cache"))
+    }
+    /// Switches the outgoing migration of the domain, started with
+    /// [`MigrateOptions::postcopy`](super::MigrateOptions::postcopy), to
+    /// post-copy (virsh's `migrate-postcopy`): the destination runs the
+    /// guest while the rest of its memory follows. No migration under
+    /// way, or one without `postcopy`: `OperationInvalid`.
+    fn migrate_start_postcopy(&self, dom: &Domain) -> Result<()> {
+        let _ = dom;
+        Err(unsupported("switch a migration to post-copy"))
+    }
     /// The statistics of a running or paused domain (virsh's `domstats`);
     /// of a shut-off one, only the state.
     fn stats(&self, dom: &Domain) -> Result<DomainStats>;
@@ -894,6 +933,15 @@ pub trait Driver: Send + Sync {
     fn block_resize(&self, dom: &Domain, disk: &str, bytes: u64) -> Result<()> {
         let _ = (dom, disk, bytes);
         Err(unsupported("resize a disk"))
+    }
+    /// Sets the write threshold of disk `dev` (its target) of a running
+    /// or paused domain to `bytes` (virsh's `domblkthreshold`): once a
+    /// write reaches past it in the image's file, subscribers hear
+    /// [`EventKind::BlockThreshold`](super::EventKind::BlockThreshold)
+    /// once; 0 clears it. An unknown disk: `InvalidArgument`.
+    fn set_block_threshold(&self, dom: &Domain, dev: &str, bytes: u64) -> Result<()> {
+        let _ = (dom, dev, bytes);
+        Err(unsupported("set a block threshold"))
     }
 
     // Secrets (libvirt's secret driver): a definition (`<secret>`, what

@@ -39,6 +39,10 @@ pub struct MigrateOptions {
     pub timeout: Option<Duration>,
     /// `--timeout-postcopy` instead of `--timeout-suspend`.
     pub timeout_postcopy: bool,
+    /// `--postcopy`: both QEMUs may switch to post-copy, which happens
+    /// when asked ([`crate::Driver::migrate_start_postcopy`], virsh's
+    /// `migrate-postcopy`) or at the timeout with `timeout_postcopy`.
+    pub postcopy: bool,
 }
 
 impl MigrateOptions {
@@ -81,6 +85,12 @@ impl MigrateOptions {
     /// `--bandwidth`.
     pub fn bandwidth(mut self, mib_s: u64) -> MigrateOptions {
         self.bandwidth_mib_s = Some(mib_s);
+        self
+    }
+
+    /// `--postcopy`.
+    pub fn postcopy(mut self) -> MigrateOptions {
+        self.postcopy = true;
         self
     }
 

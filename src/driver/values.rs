@@ -291,6 +291,19 @@ pub enum EventKind {
         /// Suspended to disk (S4) rather than RAM (S3).
         disk: bool,
     },
+    /// A disk's image grew past the write threshold set on it
+    /// ([`Driver::set_block_threshold`](super::Driver::set_block_threshold)),
+    /// which QEMU then clears: it fires once.
+    BlockThreshold {
+        /// The disk's target (`vda`).
+        dev: String,
+        /// The image's file, for a local one.
+        path: Option<String>,
+        /// The threshold, bytes.
+        threshold: u64,
+        /// How far the write went past it, bytes.
+        excess: u64,
+    },
 }
 
 /// The version numbers `version` reports.

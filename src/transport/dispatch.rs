@@ -703,6 +703,30 @@ impl Handler for DriverCalls<'_> {
         self.driver.migrate_set_max_speed(&dom(d), mib_s)
     }
 
+    fn set_block_threshold(&mut self, (d, dev, bytes): (WireDomain, String, u64)) -> Result<()> {
+        self.driver.set_block_threshold(&dom(d), &dev, bytes)
+    }
+
+    fn migrate_start_postcopy(&mut self, d: WireDomain) -> Result<()> {
+        self.driver.migrate_start_postcopy(&dom(d))
+    }
+
+    fn migrate_max_downtime(&mut self, d: WireDomain) -> Result<u64> {
+        self.driver.migrate_max_downtime(&dom(d))
+    }
+
+    fn migrate_set_max_downtime(&mut self, (d, ms): (WireDomain, u64)) -> Result<()> {
+        self.driver.migrate_set_max_downtime(&dom(d), ms)
+    }
+
+    fn migrate_compression_cache(&mut self, d: WireDomain) -> Result<u64> {
+        self.driver.migrate_compression_cache(&dom(d))
+    }
+
+    fn migrate_set_compression_cache(&mut self, (d, bytes): (WireDomain, u64)) -> Result<()> {
+        self.driver.migrate_set_compression_cache(&dom(d), bytes)
+    }
+
     fn iothreads(&mut self, d: WireDomain) -> Result<Vec<(u32, Vec<u32>)>> {
         let threads = self.driver.iothreads(&dom(d))?;
         Ok(threads.into_iter().map(|t| (t.id, t.cpus)).collect())

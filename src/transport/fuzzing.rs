@@ -130,6 +130,12 @@ impl StubDriver {
             PmSuspended {
                 disk: self.byte(i + 4).is_multiple_of(2),
             },
+            BlockThreshold {
+                dev: "vda".into(),
+                path: None,
+                threshold: u64::from(self.byte(i + 4)) << 20,
+                excess: u64::from(self.byte(i + 5)),
+            },
         ];
         let n = usize::from(self.byte(i)) % kinds.len();
         Event {

@@ -21,6 +21,7 @@ mod spin;
 pub mod types;
 pub mod types_agent;
 pub mod types_changes;
+pub mod types_events;
 pub mod wire;
 
 pub use client::SocketDriver;

@@ -531,6 +531,18 @@ procedures! {
     124 DetachDeviceAlias detach_device_alias((WireDomain, String, WireModifyFlags)) -> (), rw, Job;
     /// `Driver::pm_wakeup`.
     125 PmWakeup pm_wakeup(WireDomain) -> (), rw, Job;
+    /// `Driver::migrate_max_downtime`: milliseconds.
+    126 MigrateMaxDowntime migrate_max_downtime(WireDomain) -> u64, ro, Job;
+    /// `Driver::migrate_set_max_downtime` (domain, milliseconds).
+    127 MigrateSetMaxDowntime migrate_set_max_downtime((WireDomain, u64)) -> (), rw, Job;
+    /// `Driver::migrate_compression_cache`: bytes.
+    128 MigrateCompressionCache migrate_compression_cache(WireDomain) -> u64, ro, Job;
+    /// `Driver::migrate_set_compression_cache` (domain, bytes).
+    129 MigrateSetCompressionCache migrate_set_compression_cache((WireDomain, u64)) -> (), rw, Job;
+    /// `Driver::set_block_threshold` (domain, disk's target, bytes).
+    130 SetBlockThreshold set_block_threshold((WireDomain, String, u64)) -> (), rw, Job;
+    /// `Driver::migrate_start_postcopy`.
+    131 MigrateStartPostcopy migrate_start_postcopy(WireDomain) -> (), rw, Job;
 }
 
 /// The highest procedure number this build knows (the table is numbered

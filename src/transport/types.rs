@@ -14,6 +14,8 @@ use uuid::Uuid;
 
 use crate::model::{SecretUsageType, SnapshotState, VolumeFormat};
 
+/// What happened to a domain, with the other wire types.
+pub use super::types_events::WireEventKind;
 use crate::driver::{
     BalloonStats, BlockStats, CompletedJob, DomainStats, InterfaceAddresses, InterfaceStats,
     IpAddress, JobOutcome, MetadataKind, ModifyFlags, VcpuStats,
@@ -24,7 +26,7 @@ use crate::driver::{
     Snapshot, SnapshotInfo, Volume, VolumeInfo,
 };
 use crate::driver::{
-    Domain, DomainInfo, DomainState, DomainSummary, Event, EventKind, IncomingDisk, IncomingParams,
+    Domain, DomainInfo, DomainState, DomainSummary, Event, IncomingDisk, IncomingParams,
     IncomingReady, IncomingState, JobInfo, JobKind, ListFilter, MediaChange, MediaFlags,
     MigrateOptions, NodeInfo, SaveOptions, ShutdownOptions, StateReason, UndefineFlags,
     VersionInfo,
@@ -324,6 +326,7 @@ pub struct WireMigrateOptions {
     pub bandwidth_mib_s: Option<u64>,
     pub timeout: Option<Duration>,
     pub timeout_postcopy: bool,
+    pub postcopy: bool,
 }
 
 /// [`IncomingDisk`].
@@ -420,22 +423,6 @@ pub struct WireShutdown {
 pub struct WireEvent {
     pub domain: WireDomain,
     pub kind: WireEventKind,
-}
-
-/// [`EventKind`]. Variants are append-only.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[allow(missing_docs)]
-pub enum WireEventKind {
-    Defined,
-    Undefined,
-    Started(WireReason),
-    Suspended,
-    Resumed,
-    Shutdown,
-    Stopped(WireReason),
-    Reset,
-    TrayMoved { alias: String, open: bool },
-    PmSuspended { disk: bool },
 }
 
 /// [`VersionInfo`].
@@ -583,7 +570,7 @@ twin_enum!(DumpFormat <=> WireDumpFormat { Raw, KdumpZlib, KdumpLzo, KdumpSnappy
 twin_struct!(DumpOptions <=> WireDumpOptions { format, memory_only, live, crash, reset });
 twin_struct!(MigrateOptions <=> WireMigrateOptions {
     live, persistent, undefine_source, copy_storage_all, migrate_uri, dest_xml, bandwidth_mib_s,
-    timeout, timeout_postcopy,
+    timeout, timeout_postcopy, postcopy,
 });
 twin_struct!(IncomingDisk <=> WireIncomingDisk { target, size });
 twin_struct!(IncomingReady <=> WireIncomingReady { port, nbd_port });
@@ -695,40 +682,6 @@ impl From<WireStats> for DomainStats {
         d.blocks = s.blocks.into_iter().map(Into::into).collect();
         d.interfaces = s.interfaces.into_iter().map(Into::into).collect();
         d
-    }
-}
-
-impl From<EventKind> for WireEventKind {
-    fn from(k: EventKind) -> WireEventKind {
-        match k {
-            EventKind::Defined => WireEventKind::Defined,
-            EventKind::Undefined => WireEventKind::Undefined,
-            EventKind::Started(r) => WireEventKind::Started(r.into()),
-            EventKind::Suspended => WireEventKind::Suspended,
-            EventKind::Resumed => WireEventKind::Resumed,
-            EventKind::Shutdown => WireEventKind::Shutdown,
-            EventKind::Stopped(r) => WireEventKind::Stopped(r.into()),
-            EventKind::Reset => WireEventKind::Reset,
-            EventKind::TrayMoved { alias, open } => WireEventKind::TrayMoved { alias, open },
-            EventKind::PmSuspended { disk } => WireEventKind::PmSuspended { disk },
-        }
-    }
-}
-
-impl From<WireEventKind> for EventKind {
-    fn from(k: WireEventKind) -> EventKind {
-        match k {
-            WireEventKind::Defined => EventKind::Defined,
-            WireEventKind::Undefined => EventKind::Undefined,
-            WireEventKind::Started(r) => EventKind::Started(r.into()),
-            WireEventKind::Suspended => EventKind::Suspended,
-            WireEventKind::Resumed => EventKind::Resumed,
-            WireEventKind::Shutdown => EventKind::Shutdown,
-            WireEventKind::Stopped(r) => EventKind::Stopped(r.into()),
-            WireEventKind::Reset => EventKind::Reset,
-            WireEventKind::TrayMoved { alias, open } => EventKind::TrayMoved { alias, open },
-            WireEventKind::PmSuspended { disk } => EventKind::PmSuspended { disk },
-        }
     }
 }
 

@@ -5,7 +5,7 @@
 //! domain's definition, kept by a manager that reattaches.
 
 use qvirt::driver::{
-    BlkioTuneChange, BlockIoTuneChange, Domain, MemTuneChange, ModifyFlags, XmlFlags,
+    BlkioTuneChange, BlockIoTuneChange, Domain, EventKind, MemTuneChange, ModifyFlags, XmlFlags,
 };
 use qvirt::model::{BlkioTune, MemTune};
 use qvirt::{DomainDef, Driver, ErrorCode};
@@ -319,6 +319,130 @@ pub fn migration_speed_is_kept_and_reaches_qemu(cx: &mut Ctx<'_>) {
         "a speed above the limit",
     );
     assert_eq!(d.migrate_max_speed(&dom).unwrap(), 64);
+    d.destroy(&dom).unwrap();
+}
+
+/// A running QEMU's migration parameters: the downtime limit and the
+/// XBZRLE cache set and read back as QEMU keeps them; a shut-off domain
+/// has none, and without an outgoing migration there is nothing to
+/// switch to post-copy.
+pub fn migration_parameters_reach_qemu(cx: &mut Ctx<'_>) {
+    let d = cx.d();
+    let dom = define(d, &Vm::firmware("fw-migparams"));
+    expect_err(
+        d.migrate_max_downtime(&dom),
+        ErrorCode::OperationInvalid,
+        "the downtime of a shut-off domain",
+    );
+    d.start(&dom).unwrap();
+    d.migrate_set_max_downtime(&dom, 420).unwrap();
+    assert_eq!(d.migrate_max_downtime(&dom).unwrap(), 420);
+    d.migrate_set_compression_cache(&dom, 16 << 20).unwrap();
+    assert_eq!(d.migrate_compression_cache(&dom).unwrap(), 16 << 20);
+    let out = d
+        .qemu_monitor_command(&dom, r#"{"execute":"query-migrate-parameters"}"#)
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["return"]["downtime-limit"].as_u64(), Some(420), "{v}");
+    assert_eq!(
+        v["return"]["xbzrle-cache-size"].as_u64(),
+        Some(16 << 20),
+        "{v}"
+    );
+    let e = expect_err(
+        d.migrate_start_postcopy(&dom),
+        ErrorCode::OperationInvalid,
+        "post-copy without a migration",
+    );
+    assert!(e.message.contains("outgoing migration"), "{e}");
+    d.destroy(&dom).unwrap();
+}
+
+/// A disk's write threshold: set on a running disk, QEMU has it on the
+/// node of the image's file (of a qcow2 image too, not its format node);
+/// a write past it (QEMU's own `qemu-io` on the virtio device's backend,
+/// through the monitor, as a guest's would be) is heard as a block
+/// threshold event naming the disk, its file and QEMU's excess, and QEMU
+/// clears it.
+pub fn a_write_past_the_block_threshold_is_an_event(cx: &mut Ctx<'_>) {
+    let (img, qcow2) = (cx.root().join("th.img"), cx.root().join("th.qcow2"));
+    std::fs::write(&img, vec![0u8; 8 << 20]).unwrap();
+    let out = std::process::Command::new("qemu-img")
+        .args(["create", "-q", "-f", "qcow2"])
+        .arg(&qcow2)
+        .arg("8M")
+        .output()
+        .expect("run qemu-img (Debian package qemu-utils)");
+    assert!(out.status.success(), "{out:?}");
+    let (file, qfile) = (img.to_str().unwrap(), qcow2.to_str().unwrap());
+    let d = cx.d();
+    let vm = Vm::firmware("fw-threshold").device(&format!(
+        "<disk type='file' device='disk'><driver name='qemu' type='raw'/>\
+         <source file='{file}'/><target dev='vda' bus='virtio'/></disk>\
+         <disk type='file' device='disk'><driver name='qemu' type='qcow2'/>\
+         <source file='{qfile}'/><target dev='vdb' bus='virtio'/></disk>"
+    ));
+    let dom = define_and_start(d, &vm);
+    let mut watch = Watch::new(d);
+    expect_err(
+        d.set_block_threshold(&dom, "vdz", 1),
+        ErrorCode::InvalidArgument,
+        "an unknown disk",
+    );
+    // QEMU's threshold on the node of driver `drv` over `file`.
+    let threshold = |drv: &str, file: &str| {
+        let q = r#"{"execute":"query-named-block-nodes","arguments":{"flat":true}}"#;
+        let v: serde_json::Value =
+            serde_json::from_str(&d.qemu_monitor_command(&dom, q).unwrap()).unwrap();
+        v["return"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["drv"] == drv && n["file"] == file)
+            .and_then(|n| n["write_threshold"].as_u64())
+            .unwrap_or_else(|| panic!("no {drv} node on {file}: {v}"))
+    };
+    let write = |device: &str, what: &str| {
+        let cmd = format!(
+            r#"{{"execute":"human-monitor-command","arguments":{{"command-line":"qemu-io -d /machine/peripheral/{device}/virtio-backend \"{what}\""}}}}"#
+        );
+        let said = d.qemu_monitor_command(&dom, &cmd).unwrap();
+        assert!(!said.contains("Error"), "{said}");
+    };
+    d.set_block_threshold(&dom, "vda", 4 << 20).unwrap();
+    assert_eq!(threshold("file", file), 4 << 20);
+    write("virtio-disk0", "write 6M 4k");
+    let want = EventKind::BlockThreshold {
+        dev: "vda".into(),
+        path: Some(file.to_string()),
+        threshold: 4 << 20,
+        excess: (2 << 20) + 4096,
+    };
+    watch.wait_for(dom.uuid, want, QUICK);
+    assert_eq!(threshold("file", file), 0);
+
+    d.set_block_threshold(&dom, "vdb", 1 << 20).unwrap();
+    assert_eq!(threshold("file", qfile), 1 << 20);
+    assert_eq!(threshold("qcow2", qfile), 0);
+    // 2 MiB of data grow the qcow2 file past 1 MiB, wherever it puts them.
+    write("virtio-disk1", "write 0 2M");
+    let ev = watch
+        .next_of(dom.uuid, QUICK)
+        .expect("the qcow2 disk's event");
+    match ev.kind {
+        EventKind::BlockThreshold {
+            dev,
+            path,
+            threshold,
+            excess,
+        } => {
+            assert_eq!((dev.as_str(), path.as_deref()), ("vdb", Some(qfile)));
+            assert_eq!(threshold, 1 << 20);
+            assert!(excess > 0, "{excess}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(threshold("file", qfile), 0);
     d.destroy(&dom).unwrap();
 }
 

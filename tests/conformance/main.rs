@@ -124,6 +124,8 @@ macro_rules! conformance {
             cases_tuning::a_running_disk_is_resized,
             cases_tuning::iothreads_of_a_running_domain,
             cases_tuning::migration_speed_is_kept_and_reaches_qemu,
+            cases_tuning::migration_parameters_reach_qemu,
+            cases_tuning::a_write_past_the_block_threshold_is_an_event,
             cases_tuning::disk_and_memory_peek,
             // Failures, crashes, the state lock.
             cases_failures::failed_start_reports_qemu_log,

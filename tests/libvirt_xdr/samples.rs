@@ -20,6 +20,8 @@ mod change_samples;
 mod host_samples;
 #[path = "hostobj_samples.rs"]
 mod hostobj_samples;
+#[path = "migtune_samples.rs"]
+mod migtune_samples;
 #[path = "resource_samples.rs"]
 mod resource_samples;
 #[path = "secret_samples.rs"]
@@ -411,6 +413,7 @@ fn call(p: Procedure) -> Call {
         host_procedures!() => host_samples::call(p),
         tuning_procedures!() => tuning_samples::call(p),
         change_samples::change_procedures!() => change_samples::call(p),
+        migtune_samples::migtune_procedures!() => migtune_samples::call(p),
         hostobj_procedures!() => hostobj_samples::call(p),
         P::DomainCreateWithFlags => Call::DomainCreateWithFlags(DomFlagsArgs {
             dom: off(),
@@ -720,6 +723,7 @@ fn reply(p: Procedure) -> Reply {
         host_procedures!() => host_samples::reply(p),
         tuning_procedures!() => tuning_samples::reply(p),
         change_samples::change_procedures!() => change_samples::reply(p),
+        migtune_samples::migtune_procedures!() => migtune_samples::reply(p),
         hostobj_procedures!() => hostobj_samples::reply(p),
         P::DomainCreateWithFlags => Reply::DomainCreateWithFlags(d()),
         P::DomainOpenConsole => Reply::DomainOpenConsole(()),
@@ -926,6 +930,20 @@ pub fn all() -> Vec<(String, Vec<u8>)> {
                 dom: dom(),
                 dev_alias: "ide0-1-0".into(),
                 reason: 0,
+            }),
+        ),
+    ));
+    out.push((
+        "event.block-threshold".into(),
+        event(
+            385,
+            to_bytes(&BlockThresholdMsg {
+                callback_id: 4,
+                dom: dom(),
+                dev: "vda".into(),
+                path: Some("/var/lib/qvirt/images/a.qcow2".into()),
+                threshold: 1 << 20,
+                excess: 4096,
             }),
         ),
     ));

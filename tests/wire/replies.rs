@@ -307,6 +307,12 @@ pub fn reply_for(procedure: u32) -> Reply {
         123 => Reply::SetVcpu(()),
         124 => Reply::DetachDeviceAlias(()),
         125 => Reply::PmWakeup(()),
+        126 => Reply::MigrateMaxDowntime(300),
+        127 => Reply::MigrateSetMaxDowntime(()),
+        128 => Reply::MigrateCompressionCache(64 << 20),
+        129 => Reply::MigrateSetCompressionCache(()),
+        130 => Reply::SetBlockThreshold(()),
+        131 => Reply::MigrateStartPostcopy(()),
         106 => Reply::DiskRuntime(vec![WireDiskRuntime {
             target: "vda".into(),
             iotune: vec![1_048_576, 0, 0, 0, 0, 300],
@@ -475,5 +481,11 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         Reply::DirtyRate(_) => "dirty_rate",
         Reply::SetVcpu(()) => "unit",
         Reply::DetachDeviceAlias(()) => "unit",
+        Reply::MigrateMaxDowntime(_) => "downtime",
+        Reply::MigrateCompressionCache(_) => "compcache",
+        Reply::MigrateSetMaxDowntime(())
+        | Reply::MigrateSetCompressionCache(())
+        | Reply::SetBlockThreshold(())
+        | Reply::MigrateStartPostcopy(()) => "unit",
     }
 }

@@ -247,6 +247,7 @@ pub fn calls() -> Vec<Call> {
                 bandwidth_mib_s: Some(100),
                 timeout: Some(Duration::from_secs(30)),
                 timeout_postcopy: false,
+                postcopy: true,
             },
         )),
         Call::MigrateIncoming(WireIncomingParams {
@@ -497,6 +498,12 @@ pub fn calls() -> Vec<Call> {
             },
         )),
         Call::PmWakeup(d()),
+        Call::MigrateMaxDowntime(d()),
+        Call::MigrateSetMaxDowntime((d(), 250)),
+        Call::MigrateCompressionCache(d()),
+        Call::MigrateSetCompressionCache((d(), 8 << 20)),
+        Call::SetBlockThreshold((d(), "vda".into(), 1 << 20)),
+        Call::MigrateStartPostcopy(d()),
     ]
 }
 
@@ -630,6 +637,12 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::SetVcpu(..) => "set_vcpu",
         Call::DetachDeviceAlias(..) => "detach_device_alias",
         Call::PmWakeup(..) => "pm_wakeup",
+        Call::MigrateMaxDowntime(..) => "migrate_max_downtime",
+        Call::MigrateSetMaxDowntime(..) => "migrate_set_max_downtime",
+        Call::MigrateCompressionCache(..) => "migrate_compression_cache",
+        Call::MigrateSetCompressionCache(..) => "migrate_set_compression_cache",
+        Call::SetBlockThreshold(..) => "set_block_threshold",
+        Call::MigrateStartPostcopy(..) => "migrate_start_postcopy",
     }
 }
 
@@ -741,6 +754,12 @@ pub fn event_kinds() -> Vec<(String, WireEventKind)> {
             open: true,
         },
         WireEventKind::PmSuspended { disk: true },
+        WireEventKind::BlockThreshold {
+            dev: "vda".into(),
+            path: Some("/i/a.qcow2".into()),
+            threshold: 1 << 20,
+            excess: 4096,
+        },
     ] {
         match kind {
             WireEventKind::Started(_) | WireEventKind::Stopped(_) => {
@@ -762,6 +781,7 @@ pub fn event_kinds() -> Vec<(String, WireEventKind)> {
             WireEventKind::Reset => kinds.push(("reset".into(), kind)),
             WireEventKind::TrayMoved { .. } => kinds.push(("tray_moved".into(), kind)),
             WireEventKind::PmSuspended { .. } => kinds.push(("pm_suspended".into(), kind)),
+            WireEventKind::BlockThreshold { .. } => kinds.push(("block_threshold".into(), kind)),
         }
     }
     kinds

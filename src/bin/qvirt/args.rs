@@ -135,6 +135,9 @@ pub enum Command {
     /// I/O threads and lifecycle actions changed.
     #[command(flatten)]
     Change(crate::changes::ChangeCommand),
+    /// A running domain's migration parameters and disk thresholds.
+    #[command(flatten)]
+    MigTune(crate::migtune::MigTuneCommand),
     /// List domains (running and paused ones unless --all).
     List(ListArgs),
     /// Define (or redefine) a persistent domain from an XML file.
@@ -557,6 +560,9 @@ pub enum Command {
         /// With --timeout: switch to post-copy instead.
         #[arg(long)]
         timeout_postcopy: bool,
+        /// Let the migration switch to post-copy (migrate-postcopy asks).
+        #[arg(long)]
+        postcopy: bool,
         #[command(flatten)]
         dom: DomArg,
         /// The destination's URI (qemu+ssh://HOST/system, ...).
@@ -710,7 +716,8 @@ pub enum Command {
         /// Only events of this domain.
         #[arg(long, value_name = "DOMAIN")]
         domain: Option<String>,
-        /// The event type: `lifecycle`, `reboot` or `tray-change`.
+        /// The event type: `lifecycle`, `reboot`, `tray-change` or
+        /// `block-threshold`.
         #[arg(long, value_name = "EVENT")]
         event: Option<String>,
         /// Accepted for virsh compatibility: every event type is shown.

@@ -1,4 +1,5 @@
-//! `event`: prints lifecycle, reboot and tray change events as they come, in virsh's words
+//! `event`: prints lifecycle, reboot, tray change and block threshold
+//! events as they come, in virsh's words
 //! (`event 'lifecycle' for domain 'demo': Started Booted`), or as one JSON
 //! object per line.
 //!
@@ -20,7 +21,8 @@ const POLL: Duration = Duration::from_secs(3600);
 pub struct Options {
     /// `--domain`: only this domain's events.
     pub domain: Option<String>,
-    /// `--event`: the event type (`lifecycle`, `reboot`, `tray-change`).
+    /// `--event`: the event type (`lifecycle`, `reboot`, `tray-change`,
+    /// `block-threshold`).
     pub event: Option<String>,
     /// `--loop`: keep going after the first event.
     pub keep: bool,
@@ -96,7 +98,7 @@ pub fn run(ctx: &mut Ctx, opts: Options) -> Result<()> {
 }
 
 /// The event types `--event` accepts, in virsh's names.
-const TYPES: [&str; 3] = ["lifecycle", "reboot", "tray-change"];
+const TYPES: [&str; 4] = ["lifecycle", "reboot", "tray-change", "block-threshold"];
 
 /// What virsh says of an event beyond its type and domain.
 enum Detail {
@@ -106,6 +108,9 @@ enum Detail {
     Lifecycle(&'static str, &'static str),
     /// A tray change: the drive's alias and `opened` or `closed`.
     Tray(String, &'static str),
+    /// A block threshold: the disk, its file, the threshold and how far
+    /// a write went past it.
+    Threshold(String, Option<String>, u64, u64),
 }
 
 /// virsh's event type, and what it says of the event.
@@ -138,6 +143,15 @@ fn words(kind: &EventKind) -> (&'static str, Detail) {
         ),
         EventKind::PmSuspended { disk: false } => lifecycle("PMSuspended", "Memory"),
         EventKind::PmSuspended { disk: true } => lifecycle("PMSuspended", "Disk"),
+        EventKind::BlockThreshold {
+            dev,
+            path,
+            threshold,
+            excess,
+        } => (
+            "block-threshold",
+            Detail::Threshold(dev.clone(), path.clone(), *threshold, *excess),
+        ),
         // A kind newer than this program: named, without virsh's words.
         _ => lifecycle("Unknown", "Unknown"),
     }
@@ -145,7 +159,8 @@ fn words(kind: &EventKind) -> (&'static str, Detail) {
 
 /// `event 'lifecycle' for domain 'NAME': Started Booted`,
 /// `event 'reboot' for domain 'NAME'` or
-/// `event 'tray-change' for domain 'NAME' disk ALIAS: opened`.
+/// `event 'tray-change' for domain 'NAME' disk ALIAS: opened` or
+/// `event 'block-threshold' for domain 'NAME': dev: vda(PATH) 1048576 512`.
 fn to_text(event: &Event) -> String {
     let (kind, detail) = words(&event.kind);
     let name = &event.domain.name;
@@ -156,6 +171,10 @@ fn to_text(event: &Event) -> String {
         Detail::Tray(alias, how) => {
             format!("event '{kind}' for domain '{name}' disk {alias}: {how}")
         }
+        Detail::Threshold(dev, path, threshold, excess) => format!(
+            "event '{kind}' for domain '{name}': dev: {dev}({}) {threshold} {excess}",
+            path.as_deref().unwrap_or("<null>")
+        ),
         Detail::None => format!("event '{kind}' for domain '{name}'"),
     }
 }
@@ -163,7 +182,8 @@ fn to_text(event: &Event) -> String {
 /// One event as a JSON object: `event` (`lifecycle`, `reboot`,
 /// `tray-change`), the domain's `domain` name, `uuid` and `id`, for
 /// lifecycle events `type` and `detail` in virsh's words, for a tray
-/// change the drive's `alias` and `tray` (`opened`, `closed`).
+/// change the drive's `alias` and `tray` (`opened`, `closed`), for a
+/// block threshold the disk's `dev`, `path`, `threshold` and `excess`.
 fn to_json(event: &Event) -> serde_json::Value {
     let (kind, detail) = words(&event.kind);
     let mut value = json!({
@@ -180,6 +200,12 @@ fn to_json(event: &Event) -> serde_json::Value {
         Detail::Tray(alias, how) => {
             value["alias"] = json!(alias);
             value["tray"] = json!(how);
+        }
+        Detail::Threshold(dev, path, threshold, excess) => {
+            value["dev"] = json!(dev);
+            value["path"] = json!(path);
+            value["threshold"] = json!(threshold);
+            value["excess"] = json!(excess);
         }
         Detail::None => {}
     }
@@ -223,6 +249,16 @@ mod tests {
         assert_eq!(
             to_text(&event(tray)),
             "event 'tray-change' for domain 'demo' disk ide0-1-0: opened"
+        );
+        let threshold = EventKind::BlockThreshold {
+            dev: "vda".to_string(),
+            path: Some("/i/a.qcow2".to_string()),
+            threshold: 1 << 20,
+            excess: 512,
+        };
+        assert_eq!(
+            to_text(&event(threshold)),
+            "event 'block-threshold' for domain 'demo': dev: vda(/i/a.qcow2) 1048576 512"
         );
         let j = to_json(&event(EventKind::Suspended));
         assert_eq!(j["type"], "Suspended");

@@ -19,6 +19,7 @@ mod hotplug;
 mod iotune;
 mod jobs;
 mod lifecycle;
+mod migtune;
 mod native;
 mod notes;
 mod output;
@@ -170,6 +171,7 @@ fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Re
         Command::GuestPm(c) => guestpm::run(ctx, c),
         Command::Tune(c) => tune::run(ctx, c),
         Command::Change(c) => changes::run(ctx, c),
+        Command::MigTune(c) => migtune::run(ctx, c),
         Command::List(args) => query::list(ctx, &args),
         Command::Edit(d) => edit::run(ctx, &d.domain),
         Command::SetMem { dom, size, at } => resources::setmem(
@@ -350,6 +352,7 @@ fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Re
             timeout,
             timeout_suspend: _,
             timeout_postcopy,
+            postcopy,
             dom,
             dest,
         } => {
@@ -363,6 +366,7 @@ fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Re
             options.bandwidth_mib_s = bandwidth;
             options.timeout = timeout.map(std::time::Duration::from_secs);
             options.timeout_postcopy = timeout_postcopy;
+            options.postcopy = postcopy;
             // -v/--verbose (global) shows the progress, as virsh's.
             let verbose = ctx.verbose;
             jobs::migrate(ctx, &dom.domain, &dest, options, verbose)

@@ -514,6 +514,15 @@ pub fn run(ctx: &mut Ctx, command: StorageCommand) -> Result<()> {
 
 /// A size as virsh prints it: `1.50 GiB`.
 fn human(bytes: u64) -> String {
+    match capacity(bytes) {
+        (_, "B") => format!("{bytes} B"),
+        (value, unit) => format!("{value:.2} {unit}"),
+    }
+}
+
+/// A size in the largest binary unit below it, as virsh's
+/// `vshPrettyCapacity`: `(1.5, "GiB")`.
+pub fn capacity(bytes: u64) -> (f64, &'static str) {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut value = bytes as f64;
     let mut unit = 0;
@@ -521,9 +530,5 @@ fn human(bytes: u64) -> String {
         value /= 1024.0;
         unit += 1;
     }
-    if unit == 0 {
-        format!("{bytes} {}", UNITS[0])
-    } else {
-        format!("{value:.2} {}", UNITS[unit])
-    }
+    (value, UNITS[unit])
 }

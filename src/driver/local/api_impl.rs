@@ -265,6 +265,34 @@ impl Driver for LocalDriver {
             .migrate_set_max_speed(&self.core.resolve(dom)?, mib_s)
     }
 
+    fn set_block_threshold(&self, dom: &Domain, dev: &str, bytes: u64) -> Result<()> {
+        self.core
+            .set_block_threshold(&self.core.resolve(dom)?, dev, bytes)
+    }
+
+    fn migrate_start_postcopy(&self, dom: &Domain) -> Result<()> {
+        self.core.migrate_start_postcopy(&self.core.resolve(dom)?)
+    }
+
+    fn migrate_max_downtime(&self, dom: &Domain) -> Result<u64> {
+        self.core.migrate_max_downtime(&self.core.resolve(dom)?)
+    }
+
+    fn migrate_set_max_downtime(&self, dom: &Domain, ms: u64) -> Result<()> {
+        self.core
+            .migrate_set_max_downtime(&self.core.resolve(dom)?, ms)
+    }
+
+    fn migrate_compression_cache(&self, dom: &Domain) -> Result<u64> {
+        self.core
+            .migrate_compression_cache(&self.core.resolve(dom)?)
+    }
+
+    fn migrate_set_compression_cache(&self, dom: &Domain, bytes: u64) -> Result<()> {
+        self.core
+            .migrate_set_compression_cache(&self.core.resolve(dom)?, bytes)
+    }
+
     fn migrate_incoming(&self, params: IncomingParams) -> Result<IncomingReady> {
         self.core.incoming_prepare(params)
     }

@@ -58,6 +58,10 @@ struct AsyncJob {
     succeeded: bool,
     downtime: Option<Duration>,
     total_downtime: Option<Duration>,
+    /// An outgoing migration started with `--postcopy`: a user may
+    /// switch it to post-copy (libvirt's `VIR_MIGRATE_POSTCOPY` in the
+    /// job's flags).
+    postcopy: bool,
 }
 
 #[derive(Debug, Default)]
@@ -112,6 +116,7 @@ impl Jobs {
                     succeeded: false,
                     downtime: None,
                     total_downtime: None,
+                    postcopy: false,
                 }))
             },
         )?;
@@ -185,10 +190,6 @@ impl Jobs {
         self.lock().completed = Some(Box::new(done));
     }
 
-    /// Asks the asynchronous job to stop; its kind, or `None` when none
-    /// runs. The job itself notices (see [`AsyncJobGuard::aborted`]) and
-    /// the caller does what makes it notice at once (cancels QEMU's
-    /// migration).
     /// The running asynchronous job's kind and whether a user's abort
     /// can stop it; `None` when none runs.
     pub fn abortable(&self) -> Option<(JobKind, bool)> {
@@ -198,6 +199,16 @@ impl Jobs {
             .map(|j| (j.kind, j.abortable))
     }
 
+    /// The running asynchronous job's kind and whether it is a
+    /// migration a user may switch to post-copy; `None` when none runs.
+    pub fn postcopy_allowed(&self) -> Option<(JobKind, bool)> {
+        self.lock().async_job.as_ref().map(|j| (j.kind, j.postcopy))
+    }
+
+    /// Asks the asynchronous job to stop; its kind, or `None` when none
+    /// runs. The job itself notices (see [`AsyncJobGuard::aborted`]) and
+    /// the caller does what makes it notice at once (cancels QEMU's
+    /// migration).
     pub fn request_abort(&self) -> Option<JobKind> {
         let mut st = self.lock();
         let job = st.async_job.as_mut()?;
@@ -237,6 +248,13 @@ impl AsyncJobGuard<'_> {
     pub fn forbid_abort(&self) {
         if let Some(job) = self.jobs.lock().async_job.as_mut() {
             job.abortable = false;
+        }
+    }
+
+    /// Lets a user switch this migration to post-copy.
+    pub fn allow_postcopy(&self) {
+        if let Some(job) = self.jobs.lock().async_job.as_mut() {
+            job.postcopy = true;
         }
     }
 

@@ -71,6 +71,9 @@ impl Core {
         let connect = self.peers()?;
         let jobs = self.jobs(dom)?;
         let job = jobs.begin_async(JobKind::Migration, &dom.name)?;
+        if options.postcopy {
+            job.allow_postcopy();
+        }
         let result = self.migrate_in_job(dom, dest_uri, &options, connect, &job);
         job.finish(&result);
         drop(job);
@@ -281,7 +284,7 @@ impl Core {
             Some(json!({"capabilities": [
                 {"capability": "events", "state": true},
                 {"capability": "pause-before-switchover", "state": true},
-                {"capability": "postcopy-ram", "state": options.timeout_postcopy},
+                {"capability": "postcopy-ram", "state": options.postcopy || options.timeout_postcopy},
             ]})),
             QMP_TIMEOUT,
         )?;

@@ -380,6 +380,7 @@ impl Monitor {
             "GUEST_PANICKED" => self.on_panic(&core, &run),
             "DEVICE_DELETED" => core.on_device_deleted(&run, &ev.data),
             "DEVICE_TRAY_MOVED" => core.on_tray_moved(&run, &ev.data),
+            "BLOCK_WRITE_THRESHOLD" => core.on_block_threshold(&run, &ev.data),
             "WATCHDOG" => match super::tuning::on_watchdog(&run, &ev.data, &core.layout.save) {
                 Ok(Some(file)) => core.log.info(&format!(
                     "domain '{}': watchdog fired, memory dumped to {}",

@@ -838,6 +838,31 @@ impl Driver for SocketDriver {
         self.rpc().migrate_set_max_speed((wire(dom), mib_s))
     }
 
+    fn set_block_threshold(&self, dom: &Domain, dev: &str, bytes: u64) -> Result<()> {
+        self.rpc()
+            .set_block_threshold((wire(dom), dev.to_string(), bytes))
+    }
+
+    fn migrate_start_postcopy(&self, dom: &Domain) -> Result<()> {
+        self.rpc().migrate_start_postcopy(wire(dom))
+    }
+
+    fn migrate_max_downtime(&self, dom: &Domain) -> Result<u64> {
+        self.rpc().migrate_max_downtime(wire(dom))
+    }
+
+    fn migrate_set_max_downtime(&self, dom: &Domain, ms: u64) -> Result<()> {
+        self.rpc().migrate_set_max_downtime((wire(dom), ms))
+    }
+
+    fn migrate_compression_cache(&self, dom: &Domain) -> Result<u64> {
+        self.rpc().migrate_compression_cache(wire(dom))
+    }
+
+    fn migrate_set_compression_cache(&self, dom: &Domain, bytes: u64) -> Result<()> {
+        self.rpc().migrate_set_compression_cache((wire(dom), bytes))
+    }
+
     fn iothreads(&self, dom: &Domain) -> Result<Vec<crate::driver::IoThreadInfo>> {
         let threads = self.rpc().iothreads(wire(dom))?;
         Ok(threads

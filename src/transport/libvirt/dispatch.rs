@@ -16,8 +16,8 @@ use super::values::{self, check_flags};
 use super::xdr::Chars;
 use super::{
     absent, agent, blockjobs, coredump, devalias, dirtyrate, domlist, domparams, domstats, drives,
-    guestpm, hostcaps, hostfacts, jobstats, lifecycle, migspeed, nodestats, peek, resources,
-    saveimage, sched, secrets, snapshots, storage, threads, tunables, vcpus,
+    guestpm, hostcaps, hostfacts, jobstats, lifecycle, migparams, migspeed, nodestats, peek,
+    resources, saveimage, sched, secrets, snapshots, storage, threads, tunables, vcpus,
 };
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
@@ -852,6 +852,7 @@ impl Handler for LvCalls<'_> {
         domain_set_block_io_tune(SetBlockIoTuneArgs) -> () = set_block_io_tune;
         domain_get_disk_errors(DiskErrorsArgs) -> DiskErrorsRet = disk_errors;
         domain_block_resize(BlockResizeArgs) -> () = block_resize;
+        domain_set_block_threshold(SetBlockThresholdArgs) -> () = set_block_threshold;
     }
     calls_in! { coredump:
         domain_core_dump(CoreDumpArgs) -> () = core_dump;
@@ -897,6 +898,13 @@ impl Handler for LvCalls<'_> {
     calls_in! { migspeed:
         domain_migrate_set_max_speed(SetMaxSpeedArgs) -> () = set_max_speed;
         domain_migrate_get_max_speed(MaxSpeedArgs) -> MaxSpeedRet = get_max_speed;
+    }
+    calls_in! { migparams:
+        domain_migrate_set_max_downtime(SetMaxDowntimeArgs) -> () = set_max_downtime;
+        domain_migrate_get_max_downtime(MaxDowntimeArgs) -> MaxDowntimeRet = get_max_downtime;
+        domain_migrate_get_compression_cache(CompressionCacheArgs) -> CompressionCacheRet = get_compression_cache;
+        domain_migrate_set_compression_cache(SetCompressionCacheArgs) -> () = set_compression_cache;
+        domain_migrate_start_post_copy(StartPostCopyArgs) -> () = start_post_copy;
     }
 
     // Storage pools and volumes: see `storage.rs`.

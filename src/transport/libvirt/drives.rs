@@ -4,7 +4,8 @@
 //! `query-block`), a definition's from its `<iotune>`; virsh's
 //! `blkdeviotune` with values changes it ([`Driver::set_block_iotune`]).
 //! virsh's `blockresize` resizes a running domain's disk
-//! ([`Driver::block_resize`]).
+//! ([`Driver::block_resize`]), `domblkthreshold` sets a disk's write
+//! threshold ([`Driver::set_block_threshold`]).
 
 use super::jobstats::{ParamValue, TypedParam, param};
 use super::resources::{ParamsRet, flag, not_running, one_def};
@@ -30,10 +31,18 @@ xdr_struct! {
     pub struct DiskErrorsRet { pub errors: Vec<DiskError>, pub nerrors: i32 }
     /// `remote_domain_block_resize_args`.
     pub struct BlockResizeArgs { pub dom: Dom, pub disk: String, pub size: u64, pub flags: u32 }
+    /// `remote_domain_set_block_threshold_args`.
+    pub struct SetBlockThresholdArgs { pub dom: Dom, pub dev: String, pub threshold: u64, pub flags: u32 }
 }
 
 /// `VIR_DOMAIN_BLOCK_RESIZE_BYTES`: the size is in bytes, not KiB.
 pub const RESIZE_BYTES: u32 = 1;
+
+/// `virDomainSetBlockThreshold`: bytes, no flags.
+pub fn set_block_threshold(driver: &dyn Driver, a: SetBlockThresholdArgs) -> Result<()> {
+    check_flags(a.flags, 0, "virDomainSetBlockThreshold")?;
+    driver.set_block_threshold(&Domain::from(&a.dom), &a.dev, a.threshold)
+}
 
 /// `virDomainBlockResize`: the size in KiB unless in bytes, as libvirt's
 /// `qemuDomainBlockResize` reads it.

@@ -34,6 +34,7 @@ pub mod ifaces;
 pub mod jobstats;
 pub mod lifecycle;
 mod media;
+pub mod migparams;
 pub mod migspeed;
 pub mod names;
 pub mod nodedevs;
@@ -86,5 +87,6 @@ pub fn fuzz_xdr_decode(data: &[u8]) {
         let _ = RemoteError::decode(body);
         let _ = xdr::from_bytes::<types::LifecycleMsg>(body, "event");
         let _ = xdr::from_bytes::<types::TrayChangeMsg>(body, "event");
+        let _ = xdr::from_bytes::<types::BlockThresholdMsg>(body, "event");
     }
 }

@@ -539,6 +539,8 @@ procedures! {
         252 DomainSetBlockIoTune domain_set_block_io_tune(SetBlockIoTuneArgs) -> (), rw, Job;
         /// `virDomainBlockResize`.
         251 DomainBlockResize domain_block_resize(BlockResizeArgs) -> (), rw, Job;
+        /// `virDomainSetBlockThreshold`.
+        386 DomainSetBlockThreshold domain_set_block_threshold(SetBlockThresholdArgs) -> (), rw, Job;
         /// `virDomainCoreDump`.
         53 DomainCoreDump domain_core_dump(CoreDumpArgs) -> (), rw, Job;
         /// `virDomainCoreDumpWithFormat`.
@@ -567,6 +569,17 @@ procedures! {
         /// `virDomainMigrateGetMaxSpeed`; libvirt allows it on a
         /// read-write connection only.
         242 DomainMigrateGetMaxSpeed domain_migrate_get_max_speed(MaxSpeedArgs) -> MaxSpeedRet, rw, Quick;
+        /// `virDomainMigrateSetMaxDowntime`.
+        166 DomainMigrateSetMaxDowntime domain_migrate_set_max_downtime(SetMaxDowntimeArgs) -> (), rw, Job;
+        /// `virDomainMigrateGetMaxDowntime`; allowed on a read-only
+        /// connection, as libvirt allows it.
+        387 DomainMigrateGetMaxDowntime domain_migrate_get_max_downtime(MaxDowntimeArgs) -> MaxDowntimeRet, ro, Job;
+        /// `virDomainMigrateGetCompressionCache`; read-only too.
+        299 DomainMigrateGetCompressionCache domain_migrate_get_compression_cache(CompressionCacheArgs) -> CompressionCacheRet, ro, Job;
+        /// `virDomainMigrateSetCompressionCache`.
+        300 DomainMigrateSetCompressionCache domain_migrate_set_compression_cache(SetCompressionCacheArgs) -> (), rw, Job;
+        /// `virDomainMigrateStartPostCopy`.
+        364 DomainMigrateStartPostCopy domain_migrate_start_post_copy(StartPostCopyArgs) -> (), rw, Job;
 
         // A domain's I/O threads changed; bodies in `threads.rs`.
         /// `virDomainAddIOThread`.

@@ -36,6 +36,7 @@ pub use super::domstats::{AllDomainStatsArgs, AllDomainStatsRet, StatsRecord};
 /// others.
 pub use super::drives::{
     BlockIoTuneArgs, BlockResizeArgs, DiskError, DiskErrorsArgs, DiskErrorsRet, SetBlockIoTuneArgs,
+    SetBlockThresholdArgs,
 };
 /// The guest's trim, vCPU and power procedures' shapes, with the others.
 pub use super::guestpm::{FsTrimArgs, GuestVcpusRet, PmSuspendArgs, SetGuestVcpusArgs};
@@ -58,6 +59,11 @@ pub use super::ifaces::{
 pub use super::jobstats::{ControlInfoRet, JobStatsArgs, JobStatsRet, ParamValue, TypedParam};
 /// The lifecycle action procedure's shape, with the others.
 pub use super::lifecycle::SetLifecycleActionArgs;
+/// The migration parameters' shapes, with the others.
+pub use super::migparams::{
+    CompressionCacheArgs, CompressionCacheRet, MaxDowntimeArgs, MaxDowntimeRet,
+    SetCompressionCacheArgs, SetMaxDowntimeArgs, StartPostCopyArgs,
+};
 /// The migration speed procedures' shapes, with the others.
 pub use super::migspeed::{MaxSpeedArgs, MaxSpeedRet, SetMaxSpeedArgs};
 /// The node devices' shapes, with the others.
@@ -357,6 +363,8 @@ xdr_struct! {
     /// `remote_domain_event_callback_tray_change_msg`: `reason` is a
     /// `virDomainEventTrayChangeType`.
     pub struct TrayChangeMsg { pub callback_id: i32, pub dom: Dom, pub dev_alias: String, pub reason: i32 }
+    /// `remote_domain_event_block_threshold_msg`.
+    pub struct BlockThresholdMsg { pub callback_id: i32, pub dom: Dom, pub dev: String, pub path: Option<String>, pub threshold: u64, pub excess: u64 }
 }
 
 impl From<&Domain> for Dom {

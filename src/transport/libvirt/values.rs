@@ -87,9 +87,10 @@ pub mod event_id {
     pub const LIFECYCLE: i32 = 0;
     pub const REBOOT: i32 = 1;
     pub const TRAY_CHANGE: i32 = 10;
+    pub const BLOCK_THRESHOLD: i32 = 24;
     /// The events qvirtd sends: a subscription to another is refused
     /// rather than left silent.
-    pub const SENT: [i32; 3] = [LIFECYCLE, REBOOT, TRAY_CHANGE];
+    pub const SENT: [i32; 4] = [LIFECYCLE, REBOOT, TRAY_CHANGE, BLOCK_THRESHOLD];
     /// One past the last event id libvirt 9.0 knows.
     pub const LAST: i32 = 27;
 }
@@ -102,6 +103,9 @@ pub mod event_proc {
     pub const LIFECYCLE: i32 = 318;
     pub const REBOOT: i32 = 319;
     pub const TRAY_CHANGE: i32 = 328;
+    /// `REMOTE_PROC_DOMAIN_EVENT_BLOCK_THRESHOLD`: libvirt has no
+    /// separate callback form of it, the message names its callback.
+    pub const BLOCK_THRESHOLD: i32 = 385;
 }
 
 /// `virDomainEventTrayChangeType`.
@@ -143,7 +147,8 @@ const STARTED: &[(StateReason, i32)] = &[
 
 /// What an event is in libvirt's terms: the event id of the callback it
 /// goes to, then `(event, detail)` for a lifecycle event, or the reason
-/// (`tray::OPEN`, `tray::CLOSE`) and 0 for a tray change.
+/// (`tray::OPEN`, `tray::CLOSE`) and 0 for a tray change, 0 and 0 for a
+/// block threshold (its message carries the rest).
 pub fn event_code(kind: &EventKind) -> (i32, i32, i32) {
     let detail = |table: &[(StateReason, i32)], r: StateReason| {
         table.iter().find(|(x, _)| *x == r).map_or(0, |(_, n)| *n)
@@ -164,6 +169,7 @@ pub fn event_code(kind: &EventKind) -> (i32, i32, i32) {
         EventKind::PmSuspended { disk } => {
             (event_id::LIFECYCLE, event::PMSUSPENDED, i32::from(*disk))
         }
+        EventKind::BlockThreshold { .. } => (event_id::BLOCK_THRESHOLD, 0, 0),
     }
 }
 

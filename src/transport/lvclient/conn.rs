@@ -22,7 +22,7 @@ use crate::transport::libvirt::frame::{
     LibvirtCode, MAX_MESSAGE, REMOTE_PROGRAM, RemoteError, Status, Type, code,
 };
 use crate::transport::libvirt::procedures::{Call, Caller, Reply};
-use crate::transport::libvirt::types::{LifecycleMsg, RebootMsg, TrayChangeMsg};
+use crate::transport::libvirt::types::{BlockThresholdMsg, LifecycleMsg, RebootMsg, TrayChangeMsg};
 use crate::transport::libvirt::values::{event_proc, lifecycle_kind, tray};
 use crate::transport::libvirt::xdr::from_bytes;
 
@@ -316,6 +316,20 @@ fn deliver_event(shared: &Shared, proc: i32, body: &[u8]) {
             }
             Err(_) => return,
         },
+        event_proc::BLOCK_THRESHOLD => {
+            match from_bytes::<BlockThresholdMsg>(body, "block threshold event") {
+                Ok(m) => {
+                    let kind = EventKind::BlockThreshold {
+                        dev: m.dev,
+                        path: m.path,
+                        threshold: m.threshold,
+                        excess: m.excess,
+                    };
+                    (m.callback_id, Event::new(Domain::from(m.dom), kind))
+                }
+                Err(_) => return,
+            }
+        }
         _ => return,
     };
     let mut events = lock(&shared.events);

@@ -678,6 +678,10 @@ impl Driver for LvDriver {
         snapshots::block_resize(&self.conn, dom, disk, bytes)
     }
 
+    fn set_block_threshold(&self, dom: &Domain, dev: &str, bytes: u64) -> Result<()> {
+        snapshots::set_block_threshold(&self.conn, dom, dev, bytes)
+    }
+
     fn list_secrets(&self) -> Result<Vec<Secret>> {
         secrets::list_secrets(&self.conn)
     }
@@ -873,21 +877,31 @@ impl Driver for LvDriver {
     }
 
     fn migrate_max_speed(&self, d: &Domain) -> Result<u64> {
-        use crate::transport::libvirt::migspeed::MaxSpeedArgs;
-        let args = MaxSpeedArgs {
-            dom: Dom::from(d),
-            flags: 0,
-        };
-        Ok(self.conn.domain_migrate_get_max_speed(args)?.bandwidth)
+        super::migparams::max_speed(&self.conn, d)
     }
 
     fn migrate_set_max_speed(&self, d: &Domain, mib_s: u64) -> Result<()> {
-        use crate::transport::libvirt::migspeed::SetMaxSpeedArgs;
-        self.conn.domain_migrate_set_max_speed(SetMaxSpeedArgs {
-            dom: Dom::from(d),
-            bandwidth: mib_s,
-            flags: 0,
-        })
+        super::migparams::set_max_speed(&self.conn, d, mib_s)
+    }
+
+    fn migrate_start_postcopy(&self, d: &Domain) -> Result<()> {
+        super::migparams::start_postcopy(&self.conn, d)
+    }
+
+    fn migrate_max_downtime(&self, d: &Domain) -> Result<u64> {
+        super::migparams::max_downtime(&self.conn, d)
+    }
+
+    fn migrate_set_max_downtime(&self, d: &Domain, ms: u64) -> Result<()> {
+        super::migparams::set_max_downtime(&self.conn, d, ms)
+    }
+
+    fn migrate_compression_cache(&self, d: &Domain) -> Result<u64> {
+        super::migparams::compression_cache(&self.conn, d)
+    }
+
+    fn migrate_set_compression_cache(&self, d: &Domain, bytes: u64) -> Result<()> {
+        super::migparams::set_compression_cache(&self.conn, d, bytes)
     }
 
     fn iothreads(&self, d: &Domain) -> Result<Vec<crate::driver::IoThreadInfo>> {

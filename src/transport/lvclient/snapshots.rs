@@ -228,6 +228,16 @@ pub(super) fn block_info(c: &Conn, dom: &Domain, disk: &str) -> Result<BlockInfo
     Ok(BlockInfo::new(ret.capacity, ret.allocation, ret.physical))
 }
 
+/// `virDomainSetBlockThreshold`.
+pub(super) fn set_block_threshold(c: &Conn, dom: &Domain, dev: &str, bytes: u64) -> Result<()> {
+    c.domain_set_block_threshold(SetBlockThresholdArgs {
+        dom: Dom::from(dom),
+        dev: dev.to_string(),
+        threshold: bytes,
+        flags: 0,
+    })
+}
+
 /// [`crate::Driver::block_resize`], in bytes.
 pub(super) fn block_resize(c: &Conn, dom: &Domain, disk: &str, bytes: u64) -> Result<()> {
     use crate::transport::libvirt::drives::RESIZE_BYTES;

@@ -451,7 +451,7 @@ impl Session for LoopSession<'_> {
             return Err(Error::new(
                 ErrorCode::NoSupport,
                 format!(
-                    "qvirtd sends lifecycle, reboot and tray change events only, not events of ID {}",
+                    "qvirtd sends lifecycle, reboot, tray change and block threshold events only, not events of ID {}",
                     a.event_id
                 ),
             ));
@@ -729,6 +729,22 @@ fn event_message(cb: i32, dom: Dom, kind: &EventKind, code: i32, detail: i32) ->
             to_bytes(&RebootMsg {
                 callback_id: cb,
                 dom,
+            }),
+        ),
+        EventKind::BlockThreshold {
+            dev,
+            path,
+            threshold,
+            excess,
+        } => (
+            event_proc::BLOCK_THRESHOLD,
+            to_bytes(&BlockThresholdMsg {
+                callback_id: cb,
+                dom,
+                dev: dev.clone(),
+                path: path.clone(),
+                threshold: *threshold,
+                excess: *excess,
             }),
         ),
         EventKind::TrayMoved { alias, .. } => (

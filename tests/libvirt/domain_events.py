@@ -1,0 +1,45 @@
+#!/usr/bin/python3
+"""domain_events.py URI NAME — a python3-libvirt program that listens for
+the tray change and block threshold events of domain NAME. It prints
+READY once its callbacks are registered (the calls have returned: the
+daemon has them), then one line per event: `TRAY <alias> <reason>`
+(reason: libvirt's number, 0 open, 1 close) or `THRESHOLD <dev> <path>
+<threshold> <excess>`, and exits when its standard input closes.
+"""
+import sys
+import threading
+
+import libvirt
+
+uri, name = sys.argv[1], sys.argv[2]
+libvirt.virEventRegisterDefaultImpl()
+
+
+def loop():
+    while True:
+        libvirt.virEventRunDefaultImpl()
+
+
+threading.Thread(target=loop, daemon=True).start()
+
+
+def on_tray(_conn, dom, alias, reason, _opaque):
+    assert dom.name() == name, dom.name()
+    print(f"TRAY {alias} {reason}", flush=True)
+
+
+def on_threshold(_conn, dom, dev, path, threshold, excess, _opaque):
+    assert dom.name() == name, dom.name()
+    print(f"THRESHOLD {dev} {path} {threshold} {excess}", flush=True)
+
+
+c = libvirt.open(uri)
+dom = c.lookupByName(name)
+c.domainEventRegisterAny(dom, libvirt.VIR_DOMAIN_EVENT_ID_TRAY_CHANGE, on_tray, None)
+c.domainEventRegisterAny(
+    dom, libvirt.VIR_DOMAIN_EVENT_ID_BLOCK_THRESHOLD, on_threshold, None
+)
+assert libvirt.VIR_DOMAIN_EVENT_TRAY_CHANGE_OPEN == 0
+assert libvirt.VIR_DOMAIN_EVENT_TRAY_CHANGE_CLOSE == 1
+print("READY", flush=True)
+sys.stdin.read()
