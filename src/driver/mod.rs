@@ -10,6 +10,7 @@ pub(crate) mod autodestroy;
 mod guest_agent;
 mod migration;
 mod resources;
+mod streams;
 mod values;
 /// The error type, at its old place too.
 pub use crate::error;
@@ -22,4 +23,5 @@ pub use api_storage::*;
 pub use guest_agent::*;
 pub use migration::*;
 pub use resources::*;
+pub use streams::*;
 pub use values::*;

@@ -3,7 +3,6 @@
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use uuid::Uuid;
 
@@ -21,9 +20,6 @@ use crate::transport::libvirt::values::{self, state_of};
 
 /// `VIR_DRV_FEATURE_*` numbers the handshake asks about.
 const FEATURE_PROGRAM_KEEPALIVE: i32 = values::feature::PROGRAM_KEEPALIVE;
-
-/// How often a waiting shutdown asks the guest again.
-const SHUTDOWN_AGAIN: Duration = Duration::from_secs(2);
 
 /// A connection to a daemon over libvirt's protocol.
 pub struct LvDriver {
@@ -78,7 +74,7 @@ fn dom(d: &Domain) -> Dom {
     Dom::from(d)
 }
 
-fn dom_args(d: &Domain) -> DomArgs {
+pub(super) fn dom_args(d: &Domain) -> DomArgs {
     DomArgs { dom: dom(d) }
 }
 
@@ -421,38 +417,9 @@ impl Driver for LvDriver {
 
     fn shutdown(&self, d: &Domain, options: ShutdownOptions) -> Result<()> {
         self.conn.domain_shutdown(dom_args(d))?;
-        let Some(wait) = options.wait else {
-            return Ok(());
-        };
-        // libvirt's shutdown never waits: poll the state until the
-        // deadline, and ask again now and then, as qvirt's own waiting
-        // shutdown does (a guest early in its boot does not hear the
-        // first press of the power button).
-        let deadline = Instant::now() + wait;
-        let mut asked = Instant::now();
-        loop {
-            if asked.elapsed() >= SHUTDOWN_AGAIN {
-                asked = Instant::now();
-                // The domain may be stopping already: only the state
-                // read below says how it went.
-                let _ = self.conn.domain_shutdown(dom_args(d));
-            }
-            match self.state(d) {
-                Ok(DomainState::Shutoff) => return Ok(()),
-                Err(e) if e.code == ErrorCode::NoDomain => return Ok(()),
-                Err(e) => return Err(e),
-                Ok(_) => {}
-            }
-            if Instant::now() >= deadline {
-                if options.destroy_on_timeout {
-                    return self.destroy(d);
-                }
-                return Err(Error::new(
-                    ErrorCode::Timeout,
-                    format!("domain '{}' did not shut down within {wait:?}", d.name),
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(50));
+        match options.wait {
+            Some(wait) => super::lifecycle::wait_shutdown(self, &self.conn, d, wait, options),
+            None => Ok(()),
         }
     }
 
@@ -491,32 +458,7 @@ impl Driver for LvDriver {
     }
 
     fn restore(&self, path: &Path) -> Result<Domain> {
-        // libvirt's restore names no domain: the one that runs after it
-        // and did not before is the one restored.
-        let before: Vec<Uuid> = self
-            .list(ListFilter::ACTIVE)?
-            .into_iter()
-            .map(|s| s.domain.uuid)
-            .collect();
-        self.conn.domain_restore(RestoreArgs {
-            from: path.display().to_string(),
-        })?;
-        let mut new: Vec<Domain> = self
-            .list(ListFilter::ACTIVE)?
-            .into_iter()
-            .map(|s| s.domain)
-            .filter(|d| !before.contains(&d.uuid))
-            .collect();
-        match new.len() {
-            1 => Ok(new.remove(0)),
-            n => Err(Error::new(
-                ErrorCode::OperationFailed,
-                format!(
-                    "{} was restored, but libvirt's reply names no domain and {n} domains started meanwhile",
-                    path.display()
-                ),
-            )),
-        }
+        super::lifecycle::restore(self, &self.conn, path)
     }
 
     fn managed_save_with(&self, d: &Domain, options: SaveOptions) -> Result<()> {

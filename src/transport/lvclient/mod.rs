@@ -14,6 +14,7 @@ mod conn;
 mod driver;
 mod events;
 mod jobs;
+mod lifecycle;
 mod migparams;
 mod resources;
 mod saveimage;
