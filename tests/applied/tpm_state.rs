@@ -80,6 +80,22 @@ fn an_encrypted_tpm_state_and_its_active_pcr_banks() {
         )
         .unwrap();
     let uuid = secret.uuid.hyphenated().to_string();
+    // A secret for another use (a volume's passphrase), named by its
+    // UUID: libvirt's refusal, before anything runs.
+    let volume = d
+        .secret_define_xml("<secret><usage type='volume'><volume>/v.img</volume></usage></secret>")
+        .unwrap();
+    d.secret_set_value(&volume, PASSPHRASE).unwrap();
+    let other = d
+        .define_xml(&vm(&volume.uuid.hyphenated().to_string(), ""))
+        .unwrap();
+    let e = d.start(&other).unwrap_err();
+    assert!(
+        e.message
+            .contains("is of type 'volume' not expected 'vtpm' type"),
+        "{e}"
+    );
+    assert!(qemus_under(st.root()).is_empty());
     let dom = d
         .define_xml(&vm(
             &uuid,

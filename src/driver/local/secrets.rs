@@ -266,7 +266,8 @@ impl Core {
     /// The value of the secret a disk's `<auth>` or `<encryption>` names,
     /// for QEMU: found by UUID or by usage (of the type the disk needs:
     /// its protocol's for credentials, `volume` for a passphrase; as
-    /// libvirt's `virSecretGetSecretString`), private or not.
+    /// libvirt's `virSecretGetSecretString`, which also refuses a secret
+    /// named by UUID whose usage is another's), private or not.
     pub(crate) fn secret_for_disk(
         &self,
         lookup: &SecretLookup,
@@ -275,7 +276,21 @@ impl Core {
         self.with_secrets(|m| {
             let found = match lookup {
                 SecretLookup::Uuid(u) => {
-                    m.get(u).ok_or_else(|| no_secret(format!("uuid '{u}'")))?
+                    let found = m.get(u).ok_or_else(|| no_secret(format!("uuid '{u}'")))?;
+                    // As libvirt: one named by UUID must be for this use
+                    // (or for none).
+                    let usage = found.def.usage;
+                    if usage != SecretUsageType::None && usage != want {
+                        return Err(Error::new(
+                            ErrorCode::InvalidArgument,
+                            format!(
+                                "secret with uuid {u} is of type '{}' not expected '{}' type",
+                                usage.as_str(),
+                                want.as_str()
+                            ),
+                        ));
+                    }
+                    found
                 }
                 SecretLookup::Usage(id) => m
                     .values()
