@@ -170,6 +170,31 @@ impl Hosts {
 }
 
 /// The domains running on `d`, by name.
+impl Hosts {
+    /// After a migration of `name` from A to B (`a` and `b` connected to
+    /// them) that switched to
+    /// post-copy: A's log says so, nothing runs on A, and the guest runs
+    /// on B with its uptime past `before`; then it is destroyed there.
+    fn ended_in_postcopy(&self, a: &dyn Driver, b: &dyn Driver, name: &str, before: u64) {
+        let log = std::fs::read_to_string(self._dirs.0.path.join("log/qvirt.log")).unwrap();
+        assert!(
+            log.contains(&format!("domain '{name}' switched to post-copy")),
+            "the source never switched to post-copy:\n{log}"
+        );
+        assert!(running(a).is_empty(), "nothing runs on A any more");
+        let there = b.lookup_by_name(name).unwrap();
+        assert_eq!(b.info(&there).unwrap().state, DomainState::Running);
+        let mut console = Console::open(b, &there);
+        let after = console.uptime();
+        assert!(
+            after > before,
+            "the guest went on counting: {before} then {after}"
+        );
+        drop(console);
+        b.destroy(&there).unwrap();
+    }
+}
+
 fn running(d: &dyn Driver) -> Vec<String> {
     d.list(qvirt::driver::ListFilter::ACTIVE)
         .unwrap()
@@ -288,22 +313,7 @@ fn a_migration_that_cannot_converge_switches_to_postcopy() {
         .timeout(Duration::from_secs(3), true);
     a.migrate(&dom, &hosts.b.uri(), options)
         .expect("a post-copy migration");
-    let log = std::fs::read_to_string(hosts._dirs.0.path.join("log/qvirt.log")).unwrap();
-    assert!(
-        log.contains("domain 'lx-post' switched to post-copy"),
-        "the source never switched to post-copy:\n{log}"
-    );
-    assert!(running(&*a).is_empty(), "nothing runs on A any more");
-    let there = b.lookup_by_name("lx-post").unwrap();
-    assert_eq!(b.info(&there).unwrap().state, DomainState::Running);
-    let mut console = Console::open(&*b, &there);
-    let after = console.uptime();
-    assert!(
-        after > before,
-        "the guest went on counting: {before} then {after}"
-    );
-    drop(console);
-    b.destroy(&there).unwrap();
+    hosts.ended_in_postcopy(&*a, &*b, "lx-post", before);
 }
 
 /// A migration started with `--postcopy` stays pre-copy (the guest
@@ -347,22 +357,7 @@ fn migrate_postcopy_switches_a_postcopy_migration_on_request() {
         lv::virsh_ok(&socket, &["migrate-postcopy", "lx-pc"]);
         job.join().unwrap().expect("the post-copy migration");
     });
-    let log = std::fs::read_to_string(hosts._dirs.0.path.join("log/qvirt.log")).unwrap();
-    assert!(
-        log.contains("domain 'lx-pc' switched to post-copy"),
-        "the source never switched to post-copy:\n{log}"
-    );
-    assert!(running(&*a).is_empty(), "nothing runs on A any more");
-    let there = b.lookup_by_name("lx-pc").unwrap();
-    assert_eq!(b.info(&there).unwrap().state, DomainState::Running);
-    let mut console = Console::open(&*b, &there);
-    let after = console.uptime();
-    assert!(
-        after > before,
-        "the guest went on counting: {before} then {after}"
-    );
-    drop(console);
-    b.destroy(&there).unwrap();
+    hosts.ended_in_postcopy(&*a, &*b, "lx-pc", before);
 }
 
 #[test]
