@@ -85,14 +85,7 @@ fn the_guest_shares_a_dev_shm_file_with_the_host_and_its_role_is_applied() {
              <memballoon model='none'/>"
         ),
     ));
-    let mut qmp = st.qmp("shm");
-    for (id, master) in [("shmem0", true), ("shmem1", false)] {
-        assert_eq!(
-            qmp.qom_get(&format!("/machine/peripheral/{id}"), "master"),
-            json!(if master { "on" } else { "off" }),
-            "{id}'s master switch"
-        );
-    }
+    // The guest first: its ready line comes once.
     let d = st.driver();
     let mut sh = Shell::open(&*d, "shm");
     let devices = ivshmem_devices(&mut sh);
@@ -111,6 +104,16 @@ fn the_guest_shares_a_dev_shm_file_with_the_host_and_its_role_is_applied() {
     );
     drop(sh);
     drop(d);
+    // QEMU's monitor serves one client: the driver's went first.
+    let mut qmp = st.qmp("shm");
+    for (id, master) in [("shmem0", true), ("shmem1", false)] {
+        assert_eq!(
+            qmp.qom_get(&format!("/machine/peripheral/{id}"), "master"),
+            json!(if master { "on" } else { "off" }),
+            "{id}'s master switch"
+        );
+    }
+    drop(qmp);
     st.stop("shm");
     let _ = std::fs::remove_file(&path);
     let _ = std::fs::remove_file(Path::new("/dev/shm").join(&peer));
@@ -172,11 +175,6 @@ fn a_doorbell_takes_its_memory_and_peers_from_the_ivshmem_server() {
         ),
     ));
     let peer = server.join().unwrap();
-    let mut qmp = st.qmp("db");
-    assert_eq!(
-        qmp.qom_get("/machine/peripheral/shmem0", "vectors"),
-        json!(1)
-    );
     let d = st.driver();
     let mut sh = Shell::open(&*d, "db");
     let devices = ivshmem_devices(&mut sh);
@@ -203,6 +201,12 @@ fn a_doorbell_takes_its_memory_and_peers_from_the_ivshmem_server() {
     assert_eq!(rung, 1, "one ring of peer {PEER}'s vector 0");
     drop(sh);
     drop(d);
+    let mut qmp = st.qmp("db");
+    assert_eq!(
+        qmp.qom_get("/machine/peripheral/shmem0", "vectors"),
+        json!(1)
+    );
+    drop(qmp);
     st.stop("db");
 }
 
