@@ -427,7 +427,9 @@ fn vcpus(e: El, vcpu: &mut Vcpu) -> R<()> {
     }
     // Plugged in their order (by id where none is given).
     plugged.sort();
-    vcpu.current = Some((boot + plugged.len()) as u32);
+    // As libvirt writes it: no `current` when all of them are online.
+    let online = (boot + plugged.len()) as u32;
+    vcpu.current = (online < vcpu.max).then_some(online);
     vcpu.individual = Some(IndividualVcpus {
         ordered,
         hotplugged: plugged.into_iter().map(|(_, id)| id).collect(),
