@@ -309,7 +309,7 @@ impl Core {
                     let live = lock(&r.live);
                     (
                         live.current_memory_kib,
-                        live.vcpus.as_ref().map(|v| v.0.len() as u32),
+                        live.vcpus.as_ref().map(|v| v.len() as u32),
                     )
                 })
                 .unwrap_or_default();

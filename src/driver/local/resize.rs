@@ -25,9 +25,8 @@ const VCPU_UNPLUG_WAIT: Duration = Duration::from_secs(15);
 pub(crate) struct LiveChanges {
     /// `<currentMemory>` as last asked of the balloon, KiB.
     pub current_memory_kib: Option<u64>,
-    /// The vCPUs online by id, as QEMU last listed them, and how many
-    /// came with the machine (ids below it cannot be unplugged).
-    pub vcpus: Option<(Vec<u32>, u32)>,
+    /// The vCPUs online by id, as QEMU last listed them.
+    pub vcpus: Option<Vec<u32>>,
     /// The balloon's statistics period as last set (`Some(None)`: off).
     pub stats_period: Option<Option<u32>>,
     /// Title, description and `<metadata>` as last set.
@@ -48,8 +47,11 @@ impl LiveChanges {
         if let Some(kib) = self.current_memory_kib {
             def.current_memory_kib = Some(kib);
         }
-        if let Some((ids, boot)) = &self.vcpus {
-            def.vcpu.set_online(ids, *boot);
+        if let Some(ids) = &self.vcpus {
+            // `def` is the definition the run started with: its first
+            // vCPUs came with the machine.
+            let boot = def.vcpu.boot_count();
+            def.vcpu.set_online(ids, boot);
         }
         if let Some(notes) = &self.notes {
             notes.apply(def);
@@ -481,12 +483,6 @@ impl Core {
     }
 }
 
-/// The vCPUs QEMU has now.
-fn online_vcpus(run: &Running) -> Result<u32> {
-    let cpus = run.qmp()?.execute("query-cpus-fast", None, QMP_TIMEOUT)?;
-    Ok(cpus.as_array().map_or(0, |a| a.len()) as u32)
-}
-
 /// The vCPU slots of `query-hotpluggable-cpus` by vCPU index (QEMU lists
 /// them from the highest index down), each with the QOM path of the vCPU
 /// in it, if any.
@@ -522,7 +518,7 @@ impl Core {
             .filter(|(_, p)| p.is_some())
             .map(|(id, _)| *id)
             .collect();
-        lock(&run.live).vcpus = Some((ids, run.def.vcpu.boot_count()));
+        lock(&run.live).vcpus = Some(ids);
         self.save_status(dom.uuid, run);
     }
 }
@@ -564,36 +560,28 @@ pub(crate) fn plug_vcpus(qmp: &Qmp, ids: &[u32]) -> Result<()> {
 /// for the guest to let them go.
 fn hotplug_vcpus(run: &Running, count: u32) -> Result<()> {
     let qmp = run.qmp()?;
-    let slots = qmp.execute("query-hotpluggable-cpus", None, QMP_TIMEOUT)?;
-    let slots = slots.as_array().cloned().unwrap_or_default();
-    let online = slots.iter().filter(|s| s.get("qom-path").is_some()).count() as u32;
-    // QEMU lists the slots from the highest vCPU index down.
-    let total = slots.len();
-    let indexed: Vec<(usize, &Value)> = slots
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (total - 1 - i, s))
-        .collect();
+    let slots = vcpu_slots(qmp)?;
+    let online = slots.iter().filter(|(_, p)| p.is_some()).count() as u32;
     if count > online {
-        let mut free: Vec<u32> = indexed
+        let free: Vec<u32> = slots
             .iter()
-            .filter(|(_, s)| s.get("qom-path").is_none())
-            .map(|(i, _)| *i as u32)
+            .filter(|(_, p)| p.is_none())
+            .map(|(id, _)| *id)
+            .take((count - online) as usize)
             .collect();
-        free.sort();
-        free.truncate((count - online) as usize);
         return plug_vcpus(qmp, &free);
     }
     if count < online {
-        let mut added: Vec<(usize, String)> = indexed
+        let mut added: Vec<String> = slots
             .iter()
-            .filter_map(|(index, s)| {
-                let path = s.get("qom-path")?.as_str()?;
-                let id = path.strip_prefix("/machine/peripheral/")?;
-                Some((*index, id.to_string()))
+            .filter_map(|(_, p)| {
+                Some(
+                    p.as_deref()?
+                        .strip_prefix("/machine/peripheral/")?
+                        .to_string(),
+                )
             })
             .collect();
-        added.sort();
         let remove = (online - count) as usize;
         if added.len() < remove {
             return Err(Error::new(
@@ -604,28 +592,38 @@ fn hotplug_vcpus(run: &Running, count: u32) -> Result<()> {
                 ),
             ));
         }
-        let going: Vec<String> = added
-            .split_off(added.len() - remove)
-            .into_iter()
-            .map(|(_, id)| id)
-            .collect();
-        for id in &going {
-            qmp.execute("device_del", Some(json!({"id": id})), QMP_TIMEOUT)?;
+        let going = added.split_off(added.len() - remove);
+        return unplug_vcpus(qmp, &going);
+    }
+    Ok(())
+}
+
+/// Unplugs the vCPU devices `ids` (`vcpuN`) and waits, up to a deadline,
+/// for the guest to let them go (QEMU empties their slots).
+pub(crate) fn unplug_vcpus(qmp: &Qmp, ids: &[String]) -> Result<()> {
+    for id in ids {
+        qmp.execute("device_del", Some(json!({"id": id})), QMP_TIMEOUT)?;
+    }
+    let paths: Vec<String> = ids
+        .iter()
+        .map(|id| format!("/machine/peripheral/{id}"))
+        .collect();
+    let deadline = Instant::now() + VCPU_UNPLUG_WAIT;
+    while vcpu_slots(qmp)?
+        .iter()
+        .any(|(_, p)| p.as_ref().is_some_and(|p| paths.contains(p)))
+    {
+        if Instant::now() >= deadline {
+            return Err(Error::new(
+                ErrorCode::Timeout,
+                format!(
+                    "the guest did not release vCPU(s) {} within {}s (does it handle ACPI CPU hot-unplug?)",
+                    ids.join(", "),
+                    VCPU_UNPLUG_WAIT.as_secs()
+                ),
+            ));
         }
-        let deadline = Instant::now() + VCPU_UNPLUG_WAIT;
-        while online_vcpus(run)? > count {
-            if Instant::now() >= deadline {
-                return Err(Error::new(
-                    ErrorCode::Timeout,
-                    format!(
-                        "the guest did not release vCPU(s) {} within {}s (does it handle ACPI CPU hot-unplug?)",
-                        going.join(", "),
-                        VCPU_UNPLUG_WAIT.as_secs()
-                    ),
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        std::thread::sleep(Duration::from_millis(100));
     }
     Ok(())
 }

@@ -6,20 +6,12 @@
 //! one vCPU (QEMU's hot-plug unit on x86 with one thread a core) changes
 //! at a time in the running domain.
 
-use std::time::{Duration, Instant};
-
-use serde_json::json;
-
 use super::driver::Core;
-use super::resize::{plug_vcpus, vcpu_slots};
+use super::resize::{plug_vcpus, unplug_vcpus, vcpu_slots};
 use super::runtime::Running;
 use crate::driver::{Domain, ModifyFlags};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::Vcpu;
-use crate::qemu::qmp::QMP_TIMEOUT;
-
-/// How long a guest has to let go of the vCPU being removed.
-const UNPLUG_WAIT: Duration = Duration::from_secs(15);
 
 fn bad(message: String) -> Error {
     Error::new(ErrorCode::InvalidArgument, message)
@@ -133,36 +125,10 @@ fn check_live(run: &Running, id: u32, enable: bool) -> Result<()> {
 fn change_live(run: &Running, id: u32, enable: bool) -> Result<()> {
     let qmp = run.qmp()?;
     if enable {
-        return plug_vcpus(qmp, &[id]);
+        plug_vcpus(qmp, &[id])
+    } else {
+        unplug_vcpus(qmp, &[format!("vcpu{id}")])
     }
-    let device = slot_device(run, id)?;
-    qmp.execute("device_del", Some(json!({"id": device})), QMP_TIMEOUT)?;
-    let deadline = Instant::now() + UNPLUG_WAIT;
-    while vcpu_slots(qmp)?
-        .iter()
-        .any(|(i, p)| *i == id && p.is_some())
-    {
-        if Instant::now() >= deadline {
-            return Err(Error::new(
-                ErrorCode::Timeout,
-                format!(
-                    "the guest did not release vCPU {id} within {}s (does it handle ACPI CPU hot-unplug?)",
-                    UNPLUG_WAIT.as_secs()
-                ),
-            ));
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Ok(())
-}
-
-/// The device id of the vCPU in slot `id` (`/machine/peripheral/ID`).
-fn slot_device(run: &Running, id: u32) -> Result<String> {
-    vcpu_slots(run.qmp()?)?
-        .into_iter()
-        .find(|(i, _)| *i == id)
-        .and_then(|(_, p)| Some(p?.strip_prefix("/machine/peripheral/")?.to_string()))
-        .ok_or_else(|| bad(format!("vcpu '{id}' can't be hotunplugged")))
 }
 
 /// The definition's vCPUs online and the count that come with the
