@@ -384,6 +384,21 @@ pub fn kill_hard(id: ProcessId) {
     }
 }
 
+/// Kills `id` (SIGKILL) and waits up to `grace` for it to be gone, then
+/// reaps it if it is our child: when this returns `true`, nothing of it
+/// runs any more. `false` when it outlived the wait (stuck in the kernel).
+pub fn kill_and_wait(id: ProcessId, grace: Duration) -> bool {
+    let gone = match ExitWatch::open(id) {
+        None => true,
+        Some(exit) => {
+            kill_hard(id);
+            exit.wait(Some(grace))
+        }
+    };
+    reap(id.pid);
+    gone
+}
+
 /// Sends SIGTERM to `id` if it is still that process.
 pub fn terminate(id: ProcessId) {
     if is_alive(id) {

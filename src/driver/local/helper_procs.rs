@@ -75,8 +75,7 @@ impl HelperProcs {
 impl Drop for HelperProcs {
     fn drop(&mut self) {
         for p in &self.procs {
-            process::kill_hard(*p);
-            process::reap(p.pid);
+            process::kill_and_wait(*p, Duration::from_secs(5));
         }
     }
 }

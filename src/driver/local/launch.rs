@@ -354,11 +354,7 @@ impl Core {
             // error that caused on our side (often a reset QMP socket).
             // (The socket can close a moment before the process is gone.)
             let exited = ExitWatch::open(pid).is_none_or(|w| w.wait(Some(Duration::from_secs(1))));
-            process::kill_hard(pid);
-            if let Some(w) = ExitWatch::open(pid) {
-                w.wait(Some(Duration::from_secs(5)));
-            }
-            process::reap(pid.pid);
+            process::kill_and_wait(pid, Duration::from_secs(5));
             // The CPU, memory and block I/O cgroups made for it, now empty.
             let _ = super::pinning::remove_group(&run_dir);
             let _ = crate::sys::fsutil::remove_tree(&run_dir);

@@ -53,11 +53,7 @@ impl Core {
             })
         };
         let Some(handle) = handle else {
-            process::kill_hard(run.process);
-            if let Some(exit) = ExitWatch::open(run.process) {
-                exit.wait(Some(TERM_GRACE));
-            }
-            process::reap(run.process.pid);
+            process::kill_and_wait(run.process, TERM_GRACE);
             let _ = crate::sys::fsutil::remove_tree(&run.run_dir);
             return Err(Error::new(
                 ErrorCode::NoDomain,

@@ -211,11 +211,7 @@ impl Core {
                 dir.display(),
                 id.pid
             ));
-            if let Some(exit) = process::ExitWatch::open(*id) {
-                process::kill_hard(*id);
-                exit.wait(Some(Duration::from_secs(5)));
-            }
-            process::reap(id.pid);
+            process::kill_and_wait(*id, Duration::from_secs(5));
         }
         if strays.is_empty() {
             self.log.warn(&format!(

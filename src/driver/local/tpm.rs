@@ -17,7 +17,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{Signal, kill};
+use nix::sys::signal::Signal;
 use nix::unistd::Pid;
 
 use std::ffi::OsString;
@@ -94,8 +94,14 @@ impl Swtpm {
 
 impl Drop for Swtpm {
     fn drop(&mut self) {
-        if let Some(pid) = self.pid {
-            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+        // Waited for: a failed start leaves nothing running behind it.
+        if let Some(id) = self.pid.and_then(|pid| {
+            Some(crate::sys::process::ProcessId {
+                pid,
+                start_time: crate::sys::process::start_time(pid)?,
+            })
+        }) {
+            crate::sys::process::kill_and_wait(id, std::time::Duration::from_secs(5));
         }
     }
 }
