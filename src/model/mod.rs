@@ -189,6 +189,13 @@ impl DomainDef {
         }
     }
 
+    /// Reads a domain document without the checks of a whole definition
+    /// (for a device read on its own, which is checked once it is in the
+    /// definition it joins).
+    pub(crate) fn from_xml_unchecked(xml: &str) -> Result<DomainDef, ModelError> {
+        parse::parse_domain(xml)
+    }
+
     /// Checks the definition as [`DomainDef::from_xml`] does; for values
     /// built in code.
     pub fn validate(&self) -> Result<(), ModelError> {

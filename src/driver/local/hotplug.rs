@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use super::driver::{Core, emulator_of, lock};
-use super::plug_xml::{Device, check_new, find_disk, find_interface, read_device};
+use super::plug_xml::{Device, Named, check_new, find_disk, find_interface, read_device};
 use super::runtime::Running;
 use crate::driver::{Domain, ModifyFlags};
 use crate::error::{Error, ErrorCode, Result};
@@ -38,7 +38,10 @@ const UNPLUG_WAIT: Duration = Duration::from_secs(20);
 impl Core {
     /// [`crate::Driver::attach_device`].
     pub(crate) fn attach_device(&self, dom: &Domain, xml: &str, flags: ModifyFlags) -> Result<()> {
-        let device = read_device(xml)?;
+        let device = match read_device(xml)? {
+            Named::Hot(d) => *d,
+            Named::Cold(d) => return self.attach_cold(dom, &d, flags),
+        };
         let jobs = self.jobs(dom)?;
         let _job = jobs.begin(super::jobs::SyncKind::Modify, &dom.name)?;
         let (run, config) = self.targets(dom, flags, "attach a device to")?;
@@ -77,7 +80,10 @@ impl Core {
 
     /// [`crate::Driver::detach_device`].
     pub(crate) fn detach_device(&self, dom: &Domain, xml: &str, flags: ModifyFlags) -> Result<()> {
-        let device = read_device(xml)?;
+        let device = match read_device(xml)? {
+            Named::Hot(d) => *d,
+            Named::Cold(d) => return self.detach_cold(dom, &d, flags),
+        };
         self.detach_found(dom, flags, &|def, which, _| match &device {
             Device::Disk(d) => find_disk(def, d, which).map(Found::Disk),
             Device::Interface { net, mac_given } => {

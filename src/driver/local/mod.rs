@@ -45,6 +45,7 @@ mod passt;
 mod passthrough;
 mod peek;
 mod pinning;
+mod plug_config;
 mod plug_xml;
 mod pm;
 mod preflight;

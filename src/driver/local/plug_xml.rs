@@ -1,8 +1,11 @@
-//! The device XML of attach and detach: one `<disk>` or `<interface>`
-//! element, read by the domain reader (inside a domain document of its
-//! own, so the rules and errors are the same as a define's, with the
-//! user's own line numbers), and found again in a definition.
+//! The device XML of attach and detach: one device element, read by the
+//! domain reader (inside a domain document of its own, so the rules and
+//! errors are the same as a define's, with the user's own line numbers),
+//! and found again in a definition. Disks and interfaces plug into a
+//! running domain; the other types libvirt attaches change the
+//! definition only (`plug_config`).
 
+use super::plug_config::{ColdDevice, NEVER_PLUGGED};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{Disk, DomainDef, Interface};
 
@@ -21,15 +24,25 @@ pub(crate) enum Device {
     },
 }
 
+/// A device an attach or detach names.
+#[derive(Debug, Clone)]
+pub(crate) enum Named {
+    /// A disk or an interface, plugged in and out of a running domain.
+    Hot(Box<Device>),
+    /// A device of another type, which changes the persistent
+    /// definition only.
+    Cold(Box<ColdDevice>),
+}
+
 /// What precedes the device in the document it is read in (one line, so
 /// that the device's own lines keep their numbers once one is taken off).
 const HEAD: &str = "<domain type='qemu'><name>device</name><memory>65536</memory><os><type>hvm</type></os><devices>\n";
 const TAIL: &str = "\n</devices></domain>";
 
-/// Reads the device of `xml`. A device other than a disk or an
-/// interface is refused by name (`ConfigUnsupported`), as is XML that
-/// is not one element.
-pub(crate) fn read_device(xml: &str) -> Result<Device> {
+/// Reads the device of `xml`. A device type libvirt never attaches (a
+/// video card, a display, ...) is refused by name (`ConfigUnsupported`),
+/// as is XML that is not one element.
+pub(crate) fn read_device(xml: &str) -> Result<Named> {
     let opts = roxmltree::ParsingOptions {
         allow_dtd: false,
         ..Default::default()
@@ -50,40 +63,56 @@ pub(crate) fn read_device(xml: &str) -> Result<Device> {
     let root = doc.root_element();
     let name = root.tag_name().name();
     let mac_given = root.children().any(|c| c.has_tag_name("mac"));
-    match name {
-        "disk" | "interface" => {}
-        "controller" => {
-            return Err(Error::new(
-                ErrorCode::ConfigUnsupported,
-                "a <controller> cannot be attached: qvirt plugs in disks and interfaces only; add the controller to the definition (edit) and restart the domain",
-            ));
-        }
-        other => {
-            return Err(Error::new(
-                ErrorCode::ConfigUnsupported,
-                format!(
-                    "attaching or detaching a <{other}> device is not supported: qvirt plugs in <disk> and <interface> only; change the definition (edit) and restart the domain"
-                ),
-            ));
-        }
+    // Whether the element gave what a definition otherwise fills in: a
+    // controller's index, a character device's target port.
+    let given = match name {
+        "controller" => root.has_attribute("index"),
+        _ => root
+            .children()
+            .any(|c| c.has_tag_name("target") && c.has_attribute("port")),
+    };
+    let cold = !matches!(name, "disk" | "interface");
+    if NEVER_PLUGGED.contains(&name) {
+        return Err(Error::new(
+            ErrorCode::ConfigUnsupported,
+            format!(
+                "attaching or detaching device '{name}' is not supported, as in libvirt: change the <{name}> in the definition (edit) and restart the domain"
+            ),
+        ));
     }
     // Only the element itself goes into the document, without any XML
     // declaration before it.
     let element = &xml[root.range()];
     let document = format!("{HEAD}{element}{TAIL}");
-    let def = DomainDef::from_xml(&document).map_err(|e| {
+    let parsed = if cold {
+        // Checked once it is in the definition it joins (a memory
+        // device needs the definition's <maxMemory>, ...).
+        DomainDef::from_xml_unchecked(&document)
+    } else {
+        DomainDef::from_xml(&document)
+    };
+    let mut def = parsed.map_err(|e| {
         let e = Error::from(e);
         let offset = root.range().start;
         let first_line = xml[..offset].matches('\n').count();
         Error::new(e.code, shift_lines(&e.message, first_line))
     })?;
+    def.drop_runtime_values();
     let mut d = def.devices;
     Ok(match name {
-        "disk" => Device::Disk(d.disks.remove(0)),
-        _ => Device::Interface {
+        "disk" => Named::Hot(Box::new(Device::Disk(d.disks.remove(0)))),
+        "interface" => Named::Hot(Box::new(Device::Interface {
             net: d.interfaces.remove(0),
             mac_given,
-        },
+        })),
+        _ => Named::Cold(Box::new(ColdDevice::take(name, d, given).ok_or_else(|| {
+            Error::new(
+                ErrorCode::ConfigUnsupported,
+                format!(
+                    "attaching or detaching a <{name}> device is not supported: change the definition (edit) and restart the domain"
+                ),
+            )
+        })?)),
     })
 }
 
@@ -220,22 +249,45 @@ mod tests {
     #[test]
     fn devices_are_read_with_the_users_line_numbers() {
         let d = read_device("<disk type='file' device='disk'><source file='/x.img'/><target dev='vdb' bus='virtio'/></disk>").unwrap();
-        assert!(matches!(d, Device::Disk(ref x) if x.target == "vdb"));
+        assert!(
+            matches!(d, Named::Hot(ref x) if matches!(**x, Device::Disk(ref x) if x.target == "vdb"))
+        );
         let e = read_device(
             "<disk type='file'>\n  <source file='/x'/>\n  <bogus/>\n  <target dev='vdb'/>\n</disk>",
         )
         .unwrap_err();
         assert_eq!(e.code, ErrorCode::ConfigUnsupported);
         assert!(e.message.contains("at 3:3"), "{}", e.message);
-        let e = read_device("<controller type='scsi' model='virtio-scsi'/>").unwrap_err();
+        let cold = |xml: &str| match read_device(xml).unwrap() {
+            Named::Cold(d) => *d,
+            Named::Hot(d) => panic!("{d:?}"),
+        };
+        let ColdDevice::Controller(c, given) =
+            cold("<controller type='scsi' model='virtio-scsi'/>")
+        else {
+            panic!("not a controller")
+        };
+        assert_eq!(c.model.as_deref(), Some("virtio-scsi"));
+        assert!(!given);
+        let ColdDevice::Serial(c, given) = cold("<serial type='pty'>\n<target port='2'/></serial>")
+        else {
+            panic!("not a serial port")
+        };
+        assert_eq!(c.target_port, Some(2));
+        assert!(given);
+        let e = read_device("<video><model type='vga'/></video>").unwrap_err();
         assert_eq!(e.code, ErrorCode::ConfigUnsupported);
-        assert!(e.message.contains("<controller>"), "{}", e.message);
-        let e = read_device("<hostdev mode='subsystem' type='pci'/>").unwrap_err();
-        assert!(e.message.contains("<hostdev>"), "{}", e.message);
+        assert!(e.message.contains("device 'video'"), "{}", e.message);
         let e = read_device("<disk").unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidXml);
         match read_device("<interface type='user'><model type='virtio'/></interface>").unwrap() {
-            Device::Interface { mac_given, .. } => assert!(!mac_given),
+            Named::Hot(d) => assert!(matches!(
+                *d,
+                Device::Interface {
+                    mac_given: false,
+                    ..
+                }
+            )),
             _ => panic!("not an interface"),
         }
     }

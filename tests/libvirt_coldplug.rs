@@ -1,0 +1,247 @@
+//! `attach-device --config` and `detach-device --config` for the device
+//! types libvirt changes in a definition besides disks and interfaces,
+//! with unmodified virsh 9.0 and python3-libvirt 9.0 (Debian's) against
+//! a `qvirtd --root DIR`: each device joins the definition (a controller
+//! without an index and a serial port without a port get the next free
+//! one; a memory module adds to the memory), the next start makes it (QEMU
+//! has the device), libvirt's refusals of a device already there, of
+//! device types never attached, and of a running domain's live change
+//! (nothing changed); a detach finds the device as libvirt finds it, and
+//! the next start no longer has it.
+
+#[allow(dead_code, unused_imports)]
+#[path = "daemon/support.rs"]
+mod support;
+
+#[path = "libvirt/lv.rs"]
+mod lv;
+
+use std::path::Path;
+
+use lv::*;
+use support::*;
+
+/// The devices attached, each with the file name it is written to and
+/// the QEMU device type (QOM) a start makes of it.
+const DEVICES: &[(&str, &str, &str)] = &[
+    (
+        "rng",
+        "<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>",
+        "virtio-rng-pci",
+    ),
+    (
+        "tablet",
+        "<input type='tablet' bus='virtio'/>",
+        "virtio-tablet-pci",
+    ),
+    (
+        "watchdog",
+        "<watchdog model='i6300esb' action='reset'/>",
+        "i6300esb",
+    ),
+    (
+        "scsi",
+        "<controller type='scsi' model='virtio-scsi'/>",
+        "virtio-scsi-pci",
+    ),
+    (
+        "agent",
+        "<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>",
+        "virtserialport",
+    ),
+    (
+        "serial",
+        "<serial type='pty'><target type='isa-serial'/></serial>",
+        "isa-serial",
+    ),
+    (
+        "dimm",
+        "<memory model='dimm'><target><size unit='MiB'>128</size><node>0</node></target></memory>",
+        "pc-dimm",
+    ),
+];
+
+/// The firmware-only VM with room for memory modules (which need
+/// ACPI) and one serial port.
+fn vm() -> String {
+    firmware_vm("cp")
+        .replace(
+            "<memory unit='MiB'>32</memory>",
+            "<maxMemory slots='2' unit='MiB'>512</maxMemory><memory unit='MiB'>32</memory>",
+        )
+        .replace(
+            "<os>",
+            "<cpu><numa><cell id='0' cpus='0' memory='32' unit='MiB'/></numa></cpu><os>",
+        )
+        .replace("</os>", "</os><features><acpi/></features>")
+        .replace(
+            "<memballoon",
+            "<serial type='pty'><target type='isa-serial' port='0'/></serial><memballoon",
+        )
+}
+
+/// The QOM types of QEMU's devices (named and anonymous).
+fn qemu_devices(s: &Path, dom: &str) -> Vec<String> {
+    let mut types = Vec::new();
+    for path in ["/machine/peripheral", "/machine/peripheral-anon"] {
+        let cmd = format!(r#"{{"execute":"qom-list","arguments":{{"path":"{path}"}}}}"#);
+        let out = virsh_ok(s, &["qemu-monitor-command", dom, &cmd]);
+        let v: serde_json::Value = serde_json::from_str(out.trim()).expect("qom-list's JSON");
+        for p in v["return"].as_array().expect("properties") {
+            if let Some(t) = p["type"].as_str().and_then(|t| t.strip_prefix("child<")) {
+                types.push(t.trim_end_matches('>').to_string());
+            }
+        }
+    }
+    types
+}
+
+/// The `<memory unit='KiB'>` of a domain's XML.
+fn memory_kib(xml: &str) -> u64 {
+    let doc = roxmltree::Document::parse(xml).unwrap();
+    let m = doc
+        .root_element()
+        .children()
+        .find(|n| n.has_tag_name("memory"))
+        .expect("<memory>");
+    assert_eq!(m.attribute("unit"), Some("KiB"));
+    m.text().unwrap().trim().parse().unwrap()
+}
+
+#[test]
+fn devices_attach_and_detach_in_the_definition_and_the_next_start_has_them() {
+    let dir = TestDir::new("lvcoldplug");
+    let _daemon = Daemon::start(&dir.path, &[]);
+    let s = &lv_socket(&dir.path);
+    virsh_define(s, &dir.path, "cp.xml", &vm());
+    let before = virsh_ok(s, &["dumpxml", "cp", "--inactive"]);
+    let files: Vec<String> = DEVICES
+        .iter()
+        .map(|(name, xml, _)| {
+            write_file(&dir.path, &format!("{name}.xml"), xml)
+                .display()
+                .to_string()
+        })
+        .collect();
+    for f in &files {
+        assert_eq!(
+            virsh_ok(s, &["attach-device", "cp", f, "--config"]),
+            "Device attached successfully\n\n"
+        );
+    }
+    let kept = virsh_ok(s, &["dumpxml", "cp", "--inactive"]);
+    for needle in [
+        "<rng model='virtio'>",
+        "<input type='tablet' bus='virtio'/>",
+        "<watchdog model='i6300esb' action='reset'/>",
+        "<controller type='scsi' index='0' model='virtio-scsi'/>",
+        "name='org.qemu.guest_agent.0'",
+        "<target type='isa-serial' port='1'/>",
+        "<memory model='dimm'>",
+    ] {
+        assert!(kept.contains(needle), "{needle} in {kept}");
+    }
+    // The module's 128 MiB joined the memory, as libvirt counts it.
+    assert_eq!(memory_kib(&kept), memory_kib(&before) + 128 * 1024);
+
+    // libvirt's refusals; none changes the definition.
+    let refusals = [
+        ("watchdog", "domain already has a watchdog"),
+        ("agent", "chardev already exists"),
+    ];
+    for (name, message) in refusals {
+        let f = dir.path.join(format!("{name}.xml"));
+        let e = virsh_err(s, &["attach-device", "cp", f.to_str().unwrap(), "--config"]);
+        assert!(e.contains(message), "{e}");
+    }
+    let scsi0 = write_file(
+        &dir.path,
+        "scsi0.xml",
+        "<controller type='scsi' index='0' model='virtio-scsi'/>",
+    );
+    let e = virsh_err(
+        s,
+        &["attach-device", "cp", scsi0.to_str().unwrap(), "--config"],
+    );
+    assert!(e.contains("controller index='0' already exists"), "{e}");
+    let video = write_file(&dir.path, "video.xml", "<video><model type='vga'/></video>");
+    let e = virsh_err(
+        s,
+        &["attach-device", "cp", video.to_str().unwrap(), "--config"],
+    );
+    assert!(e.contains("device 'video' is not supported"), "{e}");
+    // A third memory module finds no slot (two were allowed).
+    let dimm = &files[DEVICES.len() - 1];
+    virsh_ok(s, &["attach-device", "cp", dimm, "--config"]);
+    let e = virsh_err(s, &["attach-device", "cp", dimm, "--config"]);
+    assert!(e.contains("no free memory device slot available"), "{e}");
+    virsh_ok(s, &["detach-device", "cp", dimm, "--config"]);
+    assert_eq!(virsh_ok(s, &["dumpxml", "cp", "--inactive"]), kept);
+
+    // The next start makes every device.
+    virsh_ok(s, &["start", "cp"]);
+    let made = qemu_devices(s, "cp");
+    for (_, _, qom) in DEVICES {
+        assert!(made.iter().any(|t| t == qom), "{qom} in {made:?}");
+    }
+    // Live, the device is refused by name, and nothing changes.
+    let e = virsh_err(s, &["attach-device", "cp", &files[0]]);
+    assert!(
+        e.contains("live attach of device 'rng' is not supported"),
+        "{e}"
+    );
+    let e = virsh_err(s, &["detach-device", "cp", &files[1], "--persistent"]);
+    assert!(
+        e.contains("live detach of device 'input' is not supported"),
+        "{e}"
+    );
+    assert_eq!(virsh_ok(s, &["dumpxml", "cp", "--inactive"]), kept);
+    // --config while it runs changes the definition only.
+    virsh_ok(s, &["detach-device", "cp", &files[2], "--config"]);
+    assert!(virsh_ok(s, &["dumpxml", "cp"]).contains("<watchdog"));
+    assert!(!virsh_ok(s, &["dumpxml", "cp", "--inactive"]).contains("<watchdog"));
+    virsh_ok(s, &["destroy", "cp"]);
+
+    // Each detach finds its device; the serial port without a port is
+    // one of two of its source and type, so it needs the port it got.
+    let e = virsh_err(s, &["detach-device", "cp", &files[5], "--config"]);
+    assert!(e.contains("name one by its <target port=...>"), "{e}");
+    let serial1 = write_file(
+        &dir.path,
+        "serial1.xml",
+        "<serial type='pty'><target type='isa-serial' port='1'/></serial>",
+    );
+    virsh_ok(
+        s,
+        &["detach-device", "cp", serial1.to_str().unwrap(), "--config"],
+    );
+    // The definition is the first one again.
+    for f in files
+        .iter()
+        .filter(|f| !f.ends_with("watchdog.xml") && !f.ends_with("serial.xml"))
+    {
+        assert_eq!(
+            virsh_ok(s, &["detach-device", "cp", f, "--config"]),
+            "Device detached successfully\n\n"
+        );
+    }
+    assert_eq!(virsh_ok(s, &["dumpxml", "cp", "--inactive"]), before);
+    let e = virsh_err(s, &["detach-device", "cp", &files[0], "--config"]);
+    assert!(e.contains("no matching RNG device was found"), "{e}");
+    let e = virsh_err(s, &["detach-device", "cp", &files[2], "--config"]);
+    assert!(e.contains("domain has no watchdog"), "{e}");
+
+    // python3-libvirt's attachDeviceFlags / detachDeviceFlags with
+    // VIR_DOMAIN_AFFECT_CONFIG.
+    let out = python(
+        s,
+        "cp",
+        "xml = \"<input type='keyboard' bus='usb'/>\"\n\
+         dom.attachDeviceFlags(xml, libvirt.VIR_DOMAIN_AFFECT_CONFIG)\n\
+         print(\"<input type='keyboard' bus='usb'\" in dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))\n\
+         dom.detachDeviceFlags(xml, libvirt.VIR_DOMAIN_AFFECT_CONFIG)\n\
+         print(\"<input type='keyboard' bus='usb'\" in dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))\n",
+    );
+    assert_eq!(out, "True\nFalse");
+    virsh_ok(s, &["undefine", "cp"]);
+}
