@@ -448,3 +448,139 @@ fn sev_queries_on_a_host_without_sev_are_answered_as_libvirt_answers_them() {
         assert!(calls.contains(&p), "no call of {p} in {calls:?}");
     }
 }
+
+/// The numbers of a kernel CPU list (`0-3,8`).
+fn cpu_list(text: &str) -> Vec<u32> {
+    text.trim()
+        .split(',')
+        .filter(|p| !p.is_empty())
+        .flat_map(|p| match p.split_once('-') {
+            Some((a, b)) => (a.parse().unwrap()..=b.parse().unwrap()).collect::<Vec<u32>>(),
+            None => vec![p.parse().unwrap()],
+        })
+        .collect()
+}
+
+#[test]
+fn capabilities_show_the_hosts_numa_cells_cpus_and_pages_and_freecell_reads_each_cell() {
+    let w = World::new("lvhosttopo");
+    let s = &w.rec.socket;
+    let xml = virsh_ok(s, &["capabilities"]);
+    // libvirt's own schema of the document (Debian's libvirt0 has it).
+    let rng = Path::new("/usr/share/libvirt/schemas/capability.rng");
+    assert!(
+        rng.exists(),
+        "{} is missing (Debian package libvirt0)",
+        rng.display()
+    );
+    let file = write_file(&w.dir.path, "caps.xml", &xml);
+    let out = Command::new("xmllint")
+        .args(["--noout", "--relaxng"])
+        .arg(rng)
+        .arg(&file)
+        .output()
+        .expect("run xmllint");
+    assert!(out.status.success(), "{out:?}\n{xml}");
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let host = doc
+        .descendants()
+        .find(|n| n.has_tag_name("host"))
+        .expect("<host>");
+    // The cells are the kernel's NUMA nodes, each with its memory and
+    // its online CPUs.
+    let sys = Path::new("/sys/devices/system");
+    let mut nodes: Vec<u32> = std::fs::read_dir(sys.join("node"))
+        .expect("the kernel's NUMA nodes")
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.strip_prefix("node")?.parse().ok())
+        .collect();
+    nodes.sort_unstable();
+    let online = cpu_list(&std::fs::read_to_string(sys.join("cpu/online")).unwrap());
+    let cells: Vec<roxmltree::Node> = host
+        .descendants()
+        .filter(|n| n.has_tag_name("cell"))
+        .collect();
+    let ids: Vec<u32> = cells
+        .iter()
+        .map(|c| c.attribute("id").unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(ids, nodes, "{xml}");
+    let mut all_cpus = Vec::new();
+    for (cell, n) in cells.iter().zip(&nodes) {
+        let dir = sys.join(format!("node/node{n}"));
+        let meminfo = std::fs::read_to_string(dir.join("meminfo")).unwrap();
+        let total = meminfo
+            .lines()
+            .find(|l| l.contains("MemTotal:"))
+            .and_then(|l| l.split_whitespace().rev().nth(1))
+            .unwrap();
+        let memory = cell.children().find(|c| c.has_tag_name("memory")).unwrap();
+        assert_eq!(memory.text(), Some(total), "{xml}");
+        let mine: Vec<u32> = cpu_list(&std::fs::read_to_string(dir.join("cpulist")).unwrap())
+            .into_iter()
+            .filter(|c| online.contains(c))
+            .collect();
+        let cpus: Vec<u32> = cell
+            .descendants()
+            .filter(|c| c.has_tag_name("cpu"))
+            .map(|c| c.attribute("id").unwrap().parse().unwrap())
+            .collect();
+        assert_eq!(cpus, mine, "{xml}");
+        all_cpus.extend(cpus);
+    }
+    assert_eq!(all_cpus, online);
+    // The host CPU's page sizes: the system's, then each huge page pool.
+    let mut sizes: Vec<u64> = std::fs::read_dir("/sys/kernel/mm/hugepages")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            name.strip_prefix("hugepages-")?
+                .strip_suffix("kB")?
+                .parse()
+                .ok()
+        })
+        .collect();
+    sizes.sort_unstable();
+    sizes.insert(0, 4);
+    let cpu = host.children().find(|n| n.has_tag_name("cpu")).unwrap();
+    let pages: Vec<u64> = cpu
+        .children()
+        .filter(|n| n.has_tag_name("pages"))
+        .map(|n| n.attribute("size").unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(pages, sizes, "{xml}");
+    // nodeinfo counts the same cells and CPUs.
+    let info = virsh_ok(s, &["nodeinfo"]);
+    let field = |name: &str| -> u32 {
+        info.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{name} in {info}"))
+    };
+    assert_eq!(field("NUMA cell(s):") as usize, nodes.len(), "{info}");
+    assert_eq!(
+        field("CPU socket(s):")
+            * field("Core(s) per socket:")
+            * field("Thread(s) per core:")
+            * nodes.len() as u32,
+        field("CPU(s):"),
+        "{info}"
+    );
+    // freecell --all asks each cell for its free memory, then sums.
+    let out = virsh_ok(s, &["freecell", "--all"]);
+    let listed: Vec<u32> = out
+        .lines()
+        .filter_map(|l| l.trim().split_once(':'))
+        .filter_map(|(n, _)| n.parse().ok())
+        .collect();
+    assert_eq!(listed, nodes, "{out}");
+    assert!(out.contains("Total:"), "{out}");
+    // python3-libvirt reads the same document.
+    let py = python_ok(
+        "import libvirt, sys\nprint(libvirt.open(sys.argv[1]).getCapabilities(), end='')",
+        &[std::ffi::OsStr::new(&uri(s))],
+    );
+    assert_eq!(py.trim_end(), xml.trim_end());
+}

@@ -7,6 +7,7 @@
 pub mod cgroup;
 pub mod fsutil;
 pub mod hostnet;
+pub mod hosttopo;
 pub mod logger;
 pub(crate) mod ovs;
 pub mod pci;

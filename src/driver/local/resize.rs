@@ -15,8 +15,10 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::model::{BalloonModel, DomainDef};
 use crate::qemu::qmp::{QMP_TIMEOUT, Qmp};
 
-/// How long a guest has to let go of a vCPU being removed.
-const VCPU_UNPLUG_WAIT: Duration = Duration::from_secs(15);
+/// How long a guest has to let go of a vCPU being removed: the guest
+/// stops every CPU to take one offline, which an emulated (TCG) guest on
+/// a busy host can take many seconds to do.
+const VCPU_UNPLUG_WAIT: Duration = Duration::from_secs(30);
 
 /// What the running domain changed since it started, beside media: the
 /// balloon's target and the vCPUs online. [`Running::live_def`] applies

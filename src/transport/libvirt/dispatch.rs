@@ -109,15 +109,18 @@ impl Handler for LvCalls<'_> {
     fn node_get_info(&mut self, (): ()) -> Result<NodeInfoRet> {
         let n = self.driver.node_info()?;
         let cpus = i32::try_from(n.cpus).unwrap_or(i32::MAX);
+        // The daemon's own host, as its capabilities' <topology> shows it.
+        let t = crate::sys::hosttopo::Topology::host();
+        let int = |v: u32| i32::try_from(v).unwrap_or(i32::MAX);
         Ok(NodeInfoRet {
             model: Chars(n.arch),
             memory: n.memory_kib,
             cpus,
             mhz: i32::try_from(n.mhz).unwrap_or(0),
-            nodes: 1,
-            sockets: 1,
-            cores: cpus,
-            threads: 1,
+            nodes: int(t.cells.len() as u32),
+            sockets: int(t.sockets),
+            cores: int(t.dies * t.cores),
+            threads: int(t.threads),
         })
     }
 

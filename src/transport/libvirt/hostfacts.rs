@@ -22,6 +22,7 @@ use super::values::check_flags;
 use super::xdr::Xdr;
 use super::xdr::xdr_struct;
 use crate::driver::error::{Error, ErrorCode, Result};
+use crate::sys::hosttopo::page_kib;
 
 xdr_struct! {
     /// `remote_connect_get_max_vcpus_args`.
@@ -148,14 +149,6 @@ fn cells_free_memory_in(root: &Path, a: CellsFreeMemoryArgs) -> Result<CellsFree
             .map(|n| node_free(root, n).unwrap_or(0))
             .collect(),
     })
-}
-
-/// The system's page size in KiB.
-fn page_kib() -> u64 {
-    nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
-        .ok()
-        .flatten()
-        .map_or(4, |b| b as u64 / 1024)
 }
 
 /// The free pages of `size_kib` on node `cell`, as `virNumaGetPageInfo`
