@@ -7,7 +7,9 @@
 //! has the device), libvirt's refusals of a device already there, of
 //! device types never attached, and of a running domain's live change
 //! (nothing changed); a detach finds the device as libvirt finds it, and
-//! the next start no longer has it.
+//! the next start no longer has it. `domif-setlink` (virsh's
+//! update-device of an interface) takes the running Linux guest's link
+//! down and up again, and with `--config` the definition's.
 
 #[allow(dead_code, unused_imports)]
 #[path = "daemon/support.rs"]
@@ -16,10 +18,17 @@ mod support;
 #[path = "libvirt/lv.rs"]
 mod lv;
 
+#[path = "libvirt/guest_shell.rs"]
+mod guest_shell;
+
 use std::path::Path;
+use std::time::Duration;
 
 use lv::*;
 use support::*;
+
+const BOOT: Duration = Duration::from_secs(180);
+const QUICK: Duration = Duration::from_secs(30);
 
 /// The devices attached, each with the file name it is written to and
 /// the QEMU device type (QOM) a start makes of it.
@@ -244,4 +253,70 @@ fn devices_attach_and_detach_in_the_definition_and_the_next_start_has_them() {
     );
     assert_eq!(out, "True\nFalse");
     virsh_ok(s, &["undefine", "cp"]);
+}
+
+/// The guest's carrier on the NIC with MAC address `mac` (brought up
+/// first), once it reads `want` or after a while.
+fn carrier(g: &mut guest_shell::Guest, mac: &str, want: u8) -> String {
+    g.run(&format!(
+        "n=$(grep -l {mac} /sys/class/net/eth*/address); n=${{n%/address}}; \
+         ip link set ${{n##*/}} up; \
+         for t in $(seq 100); do [ \"$(cat $n/carrier)\" = {want} ] && break; sleep 0.1; done; \
+         cat $n/carrier"
+    ))
+}
+
+#[test]
+fn domif_setlink_takes_the_guests_link_down_and_up() {
+    let dir = TestDir::new("lvsetlink");
+    let daemon = Daemon::start(&dir.path, &[]);
+    let s = &lv_socket(&dir.path);
+    let mac = "52:54:00:ab:cd:01";
+    let xml = linux_vm("lk").replace(
+        "<memballoon",
+        &format!("<interface type='user'><mac address='{mac}'/><model type='virtio'/></interface><memballoon"),
+    );
+    virsh_define(s, &dir.path, "lk.xml", &xml);
+    virsh_ok(s, &["start", "lk"]);
+    let qvirt = daemon.connect();
+    let dom = qvirt.lookup_by_name("lk").unwrap();
+    let mut g = guest_shell::Guest::open(&*qvirt, &dom);
+    assert_eq!(carrier(&mut g, mac, 1), "1");
+    assert_eq!(
+        virsh_ok(s, &["domif-setlink", "lk", mac, "down"]),
+        "Device updated successfully\n\n"
+    );
+    assert_eq!(carrier(&mut g, mac, 0), "0", "the guest lost its link");
+    assert_eq!(
+        virsh_ok(s, &["domif-getlink", "lk", mac]),
+        format!("{mac} down\n")
+    );
+    assert!(virsh_ok(s, &["dumpxml", "lk"]).contains("<link state='down'/>"));
+    // Live only: the definition keeps its link.
+    assert!(!virsh_ok(s, &["dumpxml", "lk", "--inactive"]).contains("<link state="));
+    virsh_ok(s, &["domif-setlink", "lk", mac, "up"]);
+    assert_eq!(carrier(&mut g, mac, 1), "1", "the guest's link is back");
+    // --config: the next start has the link down.
+    virsh_ok(s, &["domif-setlink", "lk", mac, "down", "--config"]);
+    assert!(virsh_ok(s, &["dumpxml", "lk", "--inactive"]).contains("<link state='down'/>"));
+    assert_eq!(
+        carrier(&mut g, mac, 1),
+        "1",
+        "the running guest's link stays"
+    );
+    // An update that changes more than the link is refused by name.
+    let other = write_file(
+        &dir.path,
+        "model.xml",
+        &format!("<interface type='user'><mac address='{mac}'/><model type='e1000'/></interface>"),
+    );
+    let e = virsh_err(s, &["update-device", "lk", other.to_str().unwrap()]);
+    assert!(e.contains("changes its model"), "{e}");
+    drop(g);
+    virsh_ok(s, &["destroy", "lk"]);
+    virsh_ok(s, &["start", "lk"]);
+    let mut g = guest_shell::Guest::open(&*qvirt, &dom);
+    assert_eq!(carrier(&mut g, mac, 0), "0", "started with its link down");
+    drop(g);
+    virsh_ok(s, &["destroy", "lk"]);
 }

@@ -569,8 +569,13 @@ pub trait Driver: Send + Sync {
     /// [`Driver::qemu_monitor_command`]); empty for a shut-off domain.
     /// Kept across a manager restart, gone when the domain stops.
     fn messages(&self, dom: &Domain) -> Result<Vec<String>>;
-    /// Plugs in the device `xml` describes (one `<disk>` or
-    /// `<interface>` element, as libvirt's `virDomainAttachDeviceFlags`).
+    /// Plugs in the device `xml` describes (one device element, as
+    /// libvirt's `virDomainAttachDeviceFlags`). A `<disk>` or an
+    /// `<interface>` plugs into a running domain; the other types libvirt
+    /// attaches (controllers, serial ports and channels, inputs, RNGs,
+    /// memory modules, watchdogs, ...) change the persistent definition
+    /// only, under libvirt's rules, and their live attach is
+    /// `ConfigUnsupported` naming them.
     /// Live (running or paused): the device is added to the running QEMU
     /// (`blockdev-add`, `netdev_add`, `device_add`) on a free
     /// hot-pluggable PCI slot (pci.0 or a bridge on i440fx, a free
@@ -602,6 +607,18 @@ pub trait Driver: Send + Sync {
     /// `Internal` "internal error: no device found with alias ...",
     /// libvirt's error.
     fn detach_device_alias(&self, dom: &Domain, alias: &str, flags: ModifyFlags) -> Result<()>;
+    /// Changes a device in place, as libvirt's
+    /// `virDomainUpdateDeviceFlags`: the medium of a cdrom or floppy
+    /// `<disk>` (as [`Driver::change_media`]), the `<link state>` of an
+    /// `<interface>` (QEMU's `set_link`, found by MAC address), or the
+    /// password and `passwdValidTo` of a `<graphics>` (QEMU's
+    /// `set_password` and `expire_password`; a password left out is
+    /// cleared, as libvirt clears it). Live and in the definition as
+    /// [`ModifyFlags`] say. Any other change of the element is
+    /// `NoSupport` naming what would change; a device the domain does not
+    /// have is `InvalidArgument`. Nothing changes when an error is
+    /// returned.
+    fn update_device(&self, dom: &Domain, xml: &str, flags: ModifyFlags) -> Result<()>;
     // Storage pools. A pool is a directory of volumes; `default` (under
     // the state directory's `images/`) exists from the first call of any
     // of these. Unknown pools are `NoPool`.

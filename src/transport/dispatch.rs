@@ -442,6 +442,13 @@ impl Handler for DriverCalls<'_> {
             .detach_device_alias(&dom(d), &alias, flags.into())
     }
 
+    fn update_device(
+        &mut self,
+        (d, xml, flags): (WireDomain, String, WireModifyFlags),
+    ) -> Result<()> {
+        self.driver.update_device(&dom(d), &xml, flags.into())
+    }
+
     fn list_pools(&mut self, (): ()) -> Result<Vec<WirePoolSummary>> {
         Ok(into_all(self.driver.list_pools()?))
     }

@@ -484,6 +484,10 @@ impl Driver for StubDriver {
         self.answer("detach_device_alias", || ())
     }
 
+    fn update_device(&self, _dom: &Domain, _xml: &str, _flags: ModifyFlags) -> Result<()> {
+        self.answer("update_device", || ())
+    }
+
     fn messages(&self, _dom: &Domain) -> Result<Vec<String>> {
         self.answer("messages", || {
             vec![String::from_utf8_lossy(&self.seed).into_owned()]

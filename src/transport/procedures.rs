@@ -543,6 +543,8 @@ procedures! {
     130 SetBlockThreshold set_block_threshold((WireDomain, String, u64)) -> (), rw, Job;
     /// `Driver::migrate_start_postcopy`.
     131 MigrateStartPostcopy migrate_start_postcopy(WireDomain) -> (), rw, Job;
+    /// `Driver::update_device` (domain, device XML, flags).
+    132 UpdateDevice update_device((WireDomain, String, WireModifyFlags)) -> (), rw, Job;
 }
 
 /// The highest procedure number this build knows (the table is numbered

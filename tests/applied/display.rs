@@ -236,6 +236,56 @@ fn vnc_password_and_its_expiry_decide_who_gets_in() {
     }
 }
 
+/// `update-device` of the display: a new password lets its holder in and
+/// turns the old one away at once, a moment in the past ends it, both in
+/// the running QEMU and in the definition; a change of anything else
+/// (the port) is refused by name and changes nothing.
+#[test]
+fn a_vnc_password_changes_while_the_domain_runs() {
+    let st = State::new("vncupdate");
+    st.start(&vnc_vm(
+        "vncup",
+        "<graphics type='vnc' passwd='s3cret'><listen type='socket'/></graphics>",
+    ));
+    let socket = st.run_dir("vncup").join("vnc.sock");
+    assert!(vnc_auth(&socket, "s3cret"));
+    let d = st.driver();
+    let dom = d.lookup_by_name("vncup").unwrap();
+    let both = qvirt::driver::ModifyFlags::new(true, true);
+    let graphics =
+        |attrs: &str| format!("<graphics type='vnc' {attrs}><listen type='socket'/></graphics>");
+    d.update_device(&dom, &graphics("passwd='n3w0ne'"), both)
+        .unwrap();
+    assert!(!vnc_auth(&socket, "s3cret"), "the old password");
+    assert!(vnc_auth(&socket, "n3w0ne"), "the new password");
+    use qvirt::driver::XmlFlags;
+    for flags in [XmlFlags::SECURE, XmlFlags::SECURE | XmlFlags::INACTIVE] {
+        let xml = d.xml_desc(&dom, flags).unwrap();
+        assert!(xml.contains("passwd='n3w0ne'"), "{xml}");
+    }
+    // The port is not the password's to change.
+    let e = d
+        .update_device(
+            &dom,
+            &graphics("port='5999' autoport='no' passwd='x'"),
+            both,
+        )
+        .unwrap_err();
+    assert_eq!(e.code, qvirt::ErrorCode::NoSupport, "{e}");
+    assert!(e.message.contains("cannot change port settings"), "{e}");
+    assert!(vnc_auth(&socket, "n3w0ne"), "unchanged");
+    // Expired: nobody gets in any more.
+    d.update_device(
+        &dom,
+        &graphics("passwd='n3w0ne' passwdValidTo='2000-01-01T00:00:00'"),
+        qvirt::driver::ModifyFlags::LIVE,
+    )
+    .unwrap();
+    assert!(!vnc_auth(&socket, "n3w0ne"), "an expired password");
+    drop(d);
+    st.stop("vncup");
+}
+
 /// `<graphics type='egl-headless'>` beside VNC: QEMU renders on the
 /// host's first GPU render node (`-display egl-headless,rendernode=...`,
 /// read in QEMU's `/proc/PID/cmdline`); on a host without one the start

@@ -313,6 +313,7 @@ pub fn reply_for(procedure: u32) -> Reply {
         129 => Reply::MigrateSetCompressionCache(()),
         130 => Reply::SetBlockThreshold(()),
         131 => Reply::MigrateStartPostcopy(()),
+        132 => Reply::UpdateDevice(()),
         106 => Reply::DiskRuntime(vec![WireDiskRuntime {
             target: "vda".into(),
             iotune: vec![1_048_576, 0, 0, 0, 0, 300],
@@ -486,6 +487,7 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         Reply::MigrateSetMaxDowntime(())
         | Reply::MigrateSetCompressionCache(())
         | Reply::SetBlockThreshold(())
-        | Reply::MigrateStartPostcopy(()) => "unit",
+        | Reply::MigrateStartPostcopy(())
+        | Reply::UpdateDevice(()) => "unit",
     }
 }

@@ -504,6 +504,15 @@ pub fn calls() -> Vec<Call> {
         Call::MigrateSetCompressionCache((d(), 8 << 20)),
         Call::SetBlockThreshold((d(), "vda".into(), 1 << 20)),
         Call::MigrateStartPostcopy(d()),
+        Call::UpdateDevice((
+            d(),
+            "<interface type='user'><mac address='52:54:00:12:34:56'/><link state='down'/></interface>"
+                .into(),
+            WireModifyFlags {
+                live: true,
+                config: true,
+            },
+        )),
     ]
 }
 
@@ -643,6 +652,7 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::MigrateSetCompressionCache(..) => "migrate_set_compression_cache",
         Call::SetBlockThreshold(..) => "set_block_threshold",
         Call::MigrateStartPostcopy(..) => "migrate_start_postcopy",
+        Call::UpdateDevice(..) => "update_device",
     }
 }
 

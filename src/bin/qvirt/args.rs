@@ -313,7 +313,8 @@ pub enum Command {
     /// Unplug a network interface, by type (and MAC address).
     #[command(name = "detach-interface")]
     DetachInterface(crate::hotplug::DetachInterfaceArgs),
-    /// Plug in the device an XML file describes (<disk>, <interface>).
+    /// Plug in the device an XML file describes (<disk>, <interface> live;
+    /// other devices with --config).
     #[command(name = "attach-device")]
     AttachDevice(crate::hotplug::DeviceFileArgs),
     /// Unplug the device an XML file describes.
@@ -322,6 +323,10 @@ pub enum Command {
     /// Unplug the device with an alias (as the domain's XML shows it).
     #[command(name = "detach-device-alias")]
     DetachDeviceAlias(crate::hotplug::DeviceAliasArgs),
+    /// Change a device in place from an XML file: a cdrom's medium, an
+    /// interface's link state, a display's password.
+    #[command(name = "update-device")]
+    UpdateDevice(crate::hotplug::DeviceFileArgs),
     /// Raise a non-maskable interrupt on the guest's CPUs.
     #[command(name = "inject-nmi")]
     InjectNmi(DomArg),

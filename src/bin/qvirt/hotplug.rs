@@ -394,3 +394,12 @@ pub fn detach_device(ctx: &mut Ctx, a: DeviceFileArgs) -> Result<()> {
     ctx.driver()?.detach_device(&dom, &xml, flags)?;
     outln!("Device detached successfully")
 }
+
+/// `update-device DOMAIN FILE`.
+pub fn update_device(ctx: &mut Ctx, a: DeviceFileArgs) -> Result<()> {
+    let xml = read_file(&a.file)?;
+    let dom = ctx.domain(&a.dom.domain)?;
+    let flags = flags(ctx, &dom, &a.at)?;
+    ctx.driver()?.update_device(&dom, &xml, flags)?;
+    outln!("Device updated successfully")
+}

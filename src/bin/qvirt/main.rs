@@ -279,6 +279,7 @@ fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Re
         Command::AttachDevice(a) => hotplug::attach_device(ctx, a),
         Command::DetachDevice(a) => hotplug::detach_device(ctx, a),
         Command::DetachDeviceAlias(a) => hotplug::detach_device_alias(ctx, a),
+        Command::UpdateDevice(a) => hotplug::update_device(ctx, a),
         Command::InjectNmi(dom) => notes::inject_nmi(ctx, &dom.domain),
         Command::SendKey {
             dom,

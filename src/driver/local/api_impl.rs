@@ -737,6 +737,10 @@ impl Driver for LocalDriver {
             .detach_device_alias(&self.core.resolve(dom)?, alias, flags)
     }
 
+    fn update_device(&self, dom: &Domain, xml: &str, flags: ModifyFlags) -> Result<()> {
+        super::update::update_device(self, &self.core.resolve(dom)?, xml, flags)
+    }
+
     fn messages(&self, dom: &Domain) -> Result<Vec<String>> {
         let run = self
             .core

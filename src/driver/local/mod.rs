@@ -72,6 +72,7 @@ mod transfer;
 mod trays;
 mod tunables;
 pub mod tuning;
+mod update;
 mod vcpuset;
 mod virtiofs;
 mod volumes;

@@ -41,6 +41,8 @@ pub(crate) struct LiveChanges {
     pub iothreads: Option<super::iothreads::LiveIoThreads>,
     /// The lifecycle actions as last set.
     pub actions: Option<super::actions::Actions>,
+    /// A display's password and its expiry as last set.
+    pub graphics_passwd: Option<(crate::model::GraphicsType, Option<String>, Option<i64>)>,
 }
 
 impl LiveChanges {
@@ -72,6 +74,12 @@ impl LiveChanges {
         }
         if let Some(a) = &self.actions {
             a.apply(def);
+        }
+        if let Some((kind, passwd, valid_to)) = &self.graphics_passwd {
+            for g in def.devices.graphics.iter_mut().filter(|g| g.kind == *kind) {
+                g.passwd.clone_from(passwd);
+                g.passwd_valid_to = *valid_to;
+            }
         }
     }
 }

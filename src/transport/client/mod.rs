@@ -563,6 +563,11 @@ impl Driver for SocketDriver {
             .detach_device_alias((wire(dom), alias.to_string(), flags.into()))
     }
 
+    fn update_device(&self, dom: &Domain, xml: &str, flags: ModifyFlags) -> Result<()> {
+        self.rpc()
+            .update_device((wire(dom), xml.to_string(), flags.into()))
+    }
+
     // Storage, snapshots and block jobs. Volume uploads and downloads
     // are streams qvirt's protocol does not carry yet: the trait's
     // default refuses them with `NoSupport`.

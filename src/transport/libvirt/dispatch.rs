@@ -9,7 +9,6 @@ use std::path::PathBuf;
 
 use super::delegate::{calls_in, free_calls, storage_calls};
 use super::frame::{code, libvirt_error};
-use super::media::update_device;
 use super::procedures::Handler;
 use super::types::*;
 use super::values::{self, check_flags};
@@ -368,7 +367,10 @@ impl Handler for LvCalls<'_> {
     }
 
     fn domain_update_device_flags(&mut self, a: DeviceArgs) -> Result<()> {
-        update_device(self.driver, &a.dom.into(), &a.xml, a.flags)
+        // FORCE (4): qvirt always opens a tray by force, as libvirt's
+        // force does.
+        let flags = affect(a.flags & !4, "virDomainUpdateDeviceFlags")?;
+        self.driver.update_device(&a.dom.into(), &a.xml, flags)
     }
 
     fn domain_managed_save(&mut self, a: DomFlagsArgs) -> Result<()> {

@@ -33,7 +33,6 @@ pub mod hostfacts;
 pub mod ifaces;
 pub mod jobstats;
 pub mod lifecycle;
-mod media;
 pub mod migparams;
 pub mod migspeed;
 pub mod names;

@@ -945,4 +945,12 @@ impl Driver for LvDriver {
     fn detach_device_alias(&self, d: &Domain, alias: &str, flags: ModifyFlags) -> Result<()> {
         super::resources::detach_device_alias(&self.conn, d, alias, flags)
     }
+
+    fn update_device(&self, d: &Domain, xml: &str, flags: ModifyFlags) -> Result<()> {
+        self.conn.domain_update_device_flags(DeviceArgs {
+            dom: dom(d),
+            xml: xml.to_string(),
+            flags: affect(flags),
+        })
+    }
 }

@@ -1,0 +1,396 @@
+//! `update_device` (virsh `update-device`, `domif-setlink`,
+//! `change-media`): a device changed in place, as libvirt's
+//! qemuDomainUpdateDeviceLive / qemuDomainUpdateDeviceConfig do it for
+//! what qvirt can change: a cdrom or floppy's medium, an interface's link
+//! state, a display's password and its expiry. Every other change of the
+//! element is refused naming what would change, so that nothing is
+//! silently dropped; settings the element leaves out are the device's
+//! own, as libvirt reads an update.
+
+use std::path::PathBuf;
+
+use serde_json::json;
+
+use super::driver::{Core, LocalDriver};
+use super::plug_xml::{Device, Named, find_interface, read_device};
+use crate::driver::{Domain, DomainState, Driver, MediaChange, MediaFlags, ModifyFlags, XmlFlags};
+use crate::error::{Error, ErrorCode, Result};
+use crate::model::{Disk, DomainDef, Graphics, GraphicsType, Interface};
+use crate::qemu::qmp::QMP_TIMEOUT;
+
+/// [`crate::Driver::update_device`].
+pub(super) fn update_device(
+    d: &LocalDriver,
+    dom: &Domain,
+    xml: &str,
+    flags: ModifyFlags,
+) -> Result<()> {
+    match element_name(xml)?.as_str() {
+        "graphics" => {
+            let g = read_graphics(xml)?;
+            d.core.update_graphics(dom, &g, flags)
+        }
+        _ => match read_device(xml)? {
+            Named::Hot(dev) => match *dev {
+                Device::Disk(disk) => update_disk(d, dom, disk, flags),
+                Device::Interface { net, mac_given } => {
+                    d.core.update_interface(dom, &net, mac_given, flags)
+                }
+            },
+            Named::Cold(c) => Err(Error::new(
+                ErrorCode::NoSupport,
+                format!(
+                    "updating device '{}' is not supported: qvirt changes a <disk>'s medium, an <interface>'s link state and a <graphics>'s password",
+                    c.type_name()
+                ),
+            )),
+        },
+    }
+}
+
+/// The name of the root element of `xml`.
+fn element_name(xml: &str) -> Result<String> {
+    let doc = roxmltree::Document::parse(xml).map_err(|e| {
+        Error::new(
+            ErrorCode::InvalidXml,
+            format!("the device XML is not well-formed: {e}"),
+        )
+    })?;
+    Ok(doc.root_element().tag_name().name().to_string())
+}
+
+/// The one `<graphics>` of `xml`, read with qvirt's own reader.
+fn read_graphics(xml: &str) -> Result<Graphics> {
+    let wrapped = format!(
+        "<domain type='qemu'><name>device-update</name><memory unit='MiB'>16</memory>\
+         <os><type arch='x86_64' machine='pc'>hvm</type></os><devices>{xml}</devices></domain>"
+    );
+    let def = DomainDef::from_xml(&wrapped).map_err(Error::from)?;
+    let [g] = <[Graphics; 1]>::try_from(def.devices.graphics).map_err(|_| {
+        Error::new(
+            ErrorCode::InvalidXml,
+            "the device XML must hold exactly one <graphics>",
+        )
+    })?;
+    Ok(g)
+}
+
+/// A cdrom or floppy's medium, through [`crate::Driver::change_media`].
+fn update_disk(d: &LocalDriver, dom: &Domain, new: Disk, flags: ModifyFlags) -> Result<()> {
+    let running = d.info(dom)?.state != DomainState::Shutoff;
+    // The definition the change is checked against: the running one
+    // unless only the persistent one changes.
+    let inactive = !flags.live && (flags.config || !running);
+    let current = DomainDef::from_xml(&d.xml_desc(dom, XmlFlags::inactive_if(inactive))?)
+        .map_err(Error::from)?;
+    let Some(cur) = current
+        .devices
+        .disks
+        .iter()
+        .find(|x| x.target == new.target)
+    else {
+        return Err(Error::new(
+            ErrorCode::InvalidArgument,
+            format!(
+                "domain '{}' has no disk with target '{}'",
+                dom.name, new.target
+            ),
+        ));
+    };
+    if let Some(what) = other_disk_change(&new, cur) {
+        return Err(Error::new(
+            ErrorCode::NoSupport,
+            format!(
+                "the update of disk '{}' changes its {what}: qvirt changes only the medium of a cdrom or floppy drive",
+                new.target
+            ),
+        ));
+    }
+    let change = match new.source {
+        None => MediaChange::Eject,
+        Some(p) => MediaChange::Update(PathBuf::from(p)),
+    };
+    d.change_media(
+        dom,
+        &new.target,
+        change,
+        MediaFlags::new(flags.live, flags.config),
+    )
+}
+
+/// Takes `cur`'s value for what `new` leaves out.
+fn keep<T: Clone>(new: &mut Option<T>, cur: &Option<T>) {
+    if new.is_none() {
+        new.clone_from(cur);
+    }
+}
+
+/// What in `new` differs from `current` beyond the medium; `None` when
+/// only the medium does. The comparison is of the whole disk, so a
+/// setting this function does not name still counts.
+fn other_disk_change(new: &Disk, current: &Disk) -> Option<&'static str> {
+    let mut merged = new.clone();
+    keep(&mut merged.format, &current.format);
+    keep(&mut merged.bus, &current.bus);
+    keep(&mut merged.removable, &current.removable);
+    keep(&mut merged.serial, &current.serial);
+    keep(&mut merged.boot_order, &current.boot_order);
+    keep(&mut merged.address, &current.address);
+    keep(&mut merged.alias, &current.alias);
+    keep(&mut merged.driver.cache, &current.driver.cache);
+    keep(&mut merged.driver.io, &current.driver.io);
+    keep(&mut merged.driver.discard, &current.driver.discard);
+    keep(
+        &mut merged.driver.detect_zeroes,
+        &current.driver.detect_zeroes,
+    );
+    // A cdrom is read-only whether the element says so or not.
+    if merged.readonly != current.readonly && !merged.readonly {
+        merged.readonly = current.readonly;
+    }
+    merged.source.clone_from(&current.source);
+    if merged == *current {
+        return None;
+    }
+    Some(if merged.device != current.device {
+        "device"
+    } else if merged.kind != current.kind {
+        "type"
+    } else if merged.format != current.format {
+        "driver type"
+    } else if merged.driver != current.driver {
+        "driver options"
+    } else if merged.bus != current.bus {
+        "target bus"
+    } else if merged.readonly != current.readonly {
+        "readonly"
+    } else if merged.shareable != current.shareable {
+        "shareable"
+    } else if merged.address != current.address {
+        "address"
+    } else {
+        "other settings"
+    })
+}
+
+/// Refuses an interface update that changes more than the link state
+/// (libvirt's qemuDomainChangeNet changes more; qvirt names what it
+/// would have to drop).
+fn check_link_only(new: &Interface, cur: &Interface) -> Result<()> {
+    let mut merged = new.clone();
+    keep(&mut merged.model, &cur.model);
+    keep(&mut merged.target_dev, &cur.target_dev);
+    keep(&mut merged.address, &cur.address);
+    keep(&mut merged.alias, &cur.alias);
+    merged.link_up = cur.link_up;
+    if merged == *cur {
+        return Ok(());
+    }
+    let what = if merged.kind != cur.kind {
+        "type or source"
+    } else if merged.model != cur.model {
+        "model"
+    } else if merged.address != cur.address {
+        "address"
+    } else if merged.bandwidth != cur.bandwidth {
+        "bandwidth"
+    } else if merged.filterref != cur.filterref {
+        "filterref"
+    } else {
+        "settings"
+    };
+    Err(Error::new(
+        ErrorCode::NoSupport,
+        format!(
+            "the update of interface {} changes its {what}: qvirt changes only the link state of an interface",
+            cur.mac
+        ),
+    ))
+}
+
+/// Refuses a display update that changes more than the password, its
+/// expiry and `connected`.
+fn check_password_only(new: &Graphics, cur: &Graphics) -> Result<()> {
+    let mut merged = new.clone();
+    keep(&mut merged.port, &cur.port);
+    keep(&mut merged.tls_port, &cur.tls_port);
+    keep(&mut merged.autoport, &cur.autoport);
+    keep(&mut merged.listen, &cur.listen);
+    keep(&mut merged.keymap, &cur.keymap);
+    keep(&mut merged.default_mode, &cur.default_mode);
+    keep(&mut merged.share_policy, &cur.share_policy);
+    keep(&mut merged.websocket, &cur.websocket);
+    keep(&mut merged.power_control, &cur.power_control);
+    keep(&mut merged.audio, &cur.audio);
+    if merged.listens.is_empty() {
+        merged.listens.clone_from(&cur.listens);
+    }
+    merged.passwd.clone_from(&cur.passwd);
+    merged.passwd_valid_to = cur.passwd_valid_to;
+    if merged == *cur {
+        return Ok(());
+    }
+    let what = if merged.port != cur.port || merged.autoport != cur.autoport {
+        "port settings"
+    } else if merged.listen != cur.listen || merged.listens != cur.listens {
+        "listen address setting"
+    } else if merged.keymap != cur.keymap {
+        "keymap setting"
+    } else {
+        "settings"
+    };
+    Err(Error::new(
+        ErrorCode::NoSupport,
+        format!(
+            "cannot change {what} on {} graphics: qvirt changes only the password and its expiry",
+            kind_name(cur.kind)
+        ),
+    ))
+}
+
+/// The protocol name QEMU and libvirt give a display type.
+fn kind_name(kind: GraphicsType) -> &'static str {
+    match kind {
+        GraphicsType::Vnc => "vnc",
+        GraphicsType::Spice => "spice",
+    }
+}
+
+/// The display of `def` an update of `new` changes.
+fn find_graphics(def: &DomainDef, new: &Graphics, which: &str) -> Result<usize> {
+    def.devices
+        .graphics
+        .iter()
+        .position(|g| g.kind == new.kind)
+        .ok_or_else(|| {
+            Error::new(
+                ErrorCode::InvalidArgument,
+                format!(
+                    "cannot find existing graphics device to modify: domain '{}' has no {} display in its {which}",
+                    def.name,
+                    kind_name(new.kind)
+                ),
+            )
+        })
+}
+
+impl Core {
+    /// An interface's link state, live (QEMU's `set_link`) and in the
+    /// definition.
+    fn update_interface(
+        &self,
+        dom: &Domain,
+        net: &Interface,
+        mac_given: bool,
+        flags: ModifyFlags,
+    ) -> Result<()> {
+        let jobs = self.jobs(dom)?;
+        let _job = jobs.begin(super::jobs::SyncKind::Modify, &dom.name)?;
+        let (run, config) = self.targets(dom, flags, "update an interface of")?;
+        let check = |def: &DomainDef, which: &str| -> Result<usize> {
+            let i = find_interface(def, net, mac_given, which)?;
+            check_link_only(net, &def.devices.interfaces[i])?;
+            Ok(i)
+        };
+        if let Some(run) = &run {
+            check(&run.live_def(), "running domain")?;
+        }
+        if config {
+            self.with_entry(dom, |e| match &e.persistent {
+                Some(def) => check(def, "persistent definition").map(drop),
+                None => Ok(()),
+            })?;
+        }
+        if let Some(run) = &run {
+            let live = run.live_def();
+            let i = check(&live, "running domain")?;
+            let id = crate::qemu::argv::nic_id(&live.devices.interfaces[i], run.nic_ids()[i]);
+            run.qmp()?.execute(
+                "set_link",
+                Some(json!({"name": id, "up": net.link_up != Some(false)})),
+                QMP_TIMEOUT,
+            )?;
+            run.update_plugged(|p| p.interfaces[i].link_up = net.link_up);
+            self.save_status(dom.uuid, run);
+        }
+        if config {
+            self.edit_config(dom, &|def, which| {
+                let i = check(def, which)?;
+                def.devices.interfaces[i].link_up = net.link_up;
+                Ok(())
+            })?;
+        }
+        self.log.info(&format!(
+            "domain '{}': link of interface {} set {}",
+            dom.name,
+            net.mac,
+            if net.link_up == Some(false) {
+                "down"
+            } else {
+                "up"
+            }
+        ));
+        Ok(())
+    }
+
+    /// A display's password and its expiry, live (QEMU's `set_password`
+    /// and `expire_password`) and in the definition.
+    fn update_graphics(&self, dom: &Domain, new: &Graphics, flags: ModifyFlags) -> Result<()> {
+        let jobs = self.jobs(dom)?;
+        let _job = jobs.begin(super::jobs::SyncKind::Modify, &dom.name)?;
+        let (run, config) = self.targets(dom, flags, "update the display of")?;
+        let check = |def: &DomainDef, which: &str| -> Result<usize> {
+            let i = find_graphics(def, new, which)?;
+            check_password_only(new, &def.devices.graphics[i])?;
+            Ok(i)
+        };
+        if let Some(run) = &run {
+            check(&run.live_def(), "running domain")?;
+        }
+        if config {
+            self.with_entry(dom, |e| match &e.persistent {
+                Some(def) => check(def, "persistent definition").map(drop),
+                None => Ok(()),
+            })?;
+        }
+        if let Some(run) = &run {
+            // As libvirt: a password left out is cleared.
+            let protocol = kind_name(new.kind);
+            let qmp = run.qmp()?;
+            qmp.execute(
+                "set_password",
+                Some(json!({
+                    "protocol": protocol,
+                    "password": new.passwd.as_deref().unwrap_or(""),
+                })),
+                QMP_TIMEOUT,
+            )?;
+            let time = new
+                .passwd_valid_to
+                .map_or("never".to_string(), |t| t.max(0).to_string());
+            qmp.execute(
+                "expire_password",
+                Some(json!({"protocol": protocol, "time": time})),
+                QMP_TIMEOUT,
+            )?;
+            crate::sys::sync::lock(&run.live).graphics_passwd =
+                Some((new.kind, new.passwd.clone(), new.passwd_valid_to));
+            self.save_status(dom.uuid, run);
+        }
+        if config {
+            self.edit_config(dom, &|def, which| {
+                let i = check(def, which)?;
+                let g = &mut def.devices.graphics[i];
+                g.passwd.clone_from(&new.passwd);
+                g.passwd_valid_to = new.passwd_valid_to;
+                Ok(())
+            })?;
+        }
+        self.log.info(&format!(
+            "domain '{}': the {} password changed",
+            dom.name,
+            kind_name(new.kind)
+        ));
+        Ok(())
+    }
+}
