@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use qvirt::driver::XmlFlags;
-use qvirt::driver::{DomainState, MediaChange, MediaFlags};
+use qvirt::driver::{DomainState, EventKind, MediaChange, MediaFlags, StateReason};
 use qvirt::{DomainDef, Driver, ErrorCode};
 use serde_json::{Value, json};
 
@@ -301,6 +301,56 @@ pub fn cdrom_tray_follows_qemu(cx: &mut Ctx<'_>) {
         "ide0-1-0"
     ));
     d.destroy(&dom).unwrap();
+}
+
+/// Each move of a tray is told once, when its state changes, and the
+/// live XML follows QEMU's tray throughout. A machine reset shuts the
+/// tray without `DEVICE_TRAY_MOVED` (QEMU's reset of the drive clears its
+/// tray flag), so QEMU says "opened" twice in a row when the tray is
+/// opened again: the shutting is told at the reset, and the second
+/// "opened" is the one move it is. The domain stays paused, so that only
+/// these commands move the tray.
+pub fn tray_moves_are_told_once_each(cx: &mut Ctx<'_>) {
+    let iso = image(cx, "once.iso", 64);
+    let d = cx.d();
+    let vm = Vm::firmware("fw-once").device(&format!(
+        "<disk type='file' device='cdrom'><source file='{}'/><target dev='hdc' bus='ide'/><readonly/></disk>",
+        iso.display()
+    ));
+    let dom = d.start_paused(&define(d, &vm)).unwrap();
+    let mut w = Watch::new(d);
+    let moved = |open| EventKind::TrayMoved {
+        alias: "ide0-1-0".into(),
+        open,
+    };
+    let tray = |cmd: &str, args: Value| {
+        monitor(d, &dom, cmd, args);
+    };
+    let both_say = |open: bool, why: &str| {
+        let qemu = qemu_tray_open(&monitor(d, &dom, "query-block", json!({})), "ide0-1-0");
+        assert_eq!((qemu, tray_open(d, &dom, false)), (open, open), "{why}");
+    };
+    tray(
+        "blockdev-open-tray",
+        json!({"id": "ide0-1-0", "force": true}),
+    );
+    w.expect(vm.uuid, &[moved(true)]);
+    both_say(true, "opened in QEMU");
+    d.reset(&dom).unwrap();
+    w.expect(vm.uuid, &[EventKind::Reset, moved(false)]);
+    both_say(false, "shut by the reset");
+    tray(
+        "blockdev-open-tray",
+        json!({"id": "ide0-1-0", "force": true}),
+    );
+    w.expect(vm.uuid, &[moved(true)]);
+    both_say(true, "opened again");
+    tray("blockdev-close-tray", json!({"id": "ide0-1-0"}));
+    w.expect(vm.uuid, &[moved(false)]);
+    both_say(false, "closed in QEMU");
+    d.destroy(&dom).unwrap();
+    w.expect(vm.uuid, &[EventKind::Stopped(StateReason::Destroyed)]);
+    w.expect_none(vm.uuid, Duration::from_millis(300));
 }
 
 /// Changes that cannot apply are refused with the promised codes and

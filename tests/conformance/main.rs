@@ -196,6 +196,7 @@ macro_rules! conformance {
             cases_media::media_change_live_and_config,
             cases_media::media_change_refusals,
             cases_media::cdrom_tray_follows_qemu,
+            cases_media::tray_moves_are_told_once_each,
             cases_media::screenshot_of_firmware_vga,
             cases_media::screenshot_refusals,
             // Autostart (a daemon starts marked domains; an embedded

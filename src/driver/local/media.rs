@@ -148,10 +148,13 @@ impl Core {
             }
         };
         run.set_medium(&old.target, now);
-        // The change closed the tray (or left it open, if it failed).
-        if !self.refresh_trays(run) {
-            self.save_status(dom.uuid, run);
-        }
+        self.save_status(dom.uuid, run);
+        // The change closed the tray (or left it open, if it failed). The
+        // monitor takes the trays from QEMU after the events the change
+        // caused, telling each move once: a guest that reset its IDE
+        // channel meanwhile (firmware probing the drive) shut the tray
+        // with no event, so QEMU's events alone can miss that move.
+        let _ = run.ask(super::requests::Request::RefreshTrays);
         result.map_err(|e| {
             Error::new(
                 e.code,
@@ -190,9 +193,10 @@ fn medium_path(path: &Path, target: &str) -> Result<String> {
 /// be) over QMP.
 fn swap_medium(qmp: &Qmp, id: &str, old: &Disk, new: &Disk) -> Result<()> {
     let run = |cmd: &str, args: Value| qmp.execute(cmd, Some(args), QMP_TIMEOUT).map(|_| ());
-    // A running guest may close the tray between two commands (firmware
-    // probing the drive sends START STOP UNIT), so each step that needs
-    // it open opens it again when QEMU finds it shut.
+    // A running guest may shut the tray between two commands (firmware
+    // probing the drive resets the IDE channel, and QEMU's reset of the
+    // drive shuts its tray), so each step that needs it open opens it
+    // again when QEMU finds it shut.
     let with_tray_open = |cmd: &str, args: Value| {
         let mut attempt = 0;
         loop {

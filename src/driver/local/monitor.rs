@@ -302,6 +302,14 @@ impl Monitor {
                 self.handle_events(events);
                 Ok(())
             }
+            Request::RefreshTrays => {
+                let blocks = run.qmp()?.execute("query-block", None, QMP_TIMEOUT)?;
+                // The events QEMU sent before its reply are handled
+                // first: the reply is newer than any of them.
+                self.handle_events(events);
+                core.take_trays(&run, &blocks);
+                Ok(())
+            }
             Request::Reboot => {
                 let qmp = run.qmp()?;
                 self.owned.reboot_pending = true;
@@ -375,7 +383,11 @@ impl Monitor {
             "WAKEUP" => {
                 self.set_state(&core, &run, DomainState::Running, StateReason::Wakeup);
             }
-            "RESET" => core.emit(handle_of(self.uuid, &run), EventKind::Reset),
+            "RESET" => {
+                core.emit(handle_of(self.uuid, &run), EventKind::Reset);
+                // The reset shut every tray, and QEMU says nothing of it.
+                core.refresh_trays(&run);
+            }
             "SHUTDOWN" => self.on_shutdown(&core, &run, ev),
             "GUEST_PANICKED" => self.on_panic(&core, &run),
             "DEVICE_DELETED" => core.on_device_deleted(&run, &ev.data),

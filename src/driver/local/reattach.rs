@@ -120,12 +120,8 @@ impl Core {
             }
             self.drop_stale_image(&handle);
             self.reconcile_media(&run);
-            if self.refresh_trays(&run) {
-                self.log.warn(&format!(
-                    "reattach: domain '{}': a drive's tray moved while no manager watched",
-                    run.def.name
-                ));
-            }
+            // A tray moved while no manager watched is told (and logged).
+            let _ = run.ask(super::requests::Request::RefreshTrays);
         }
     }
 

@@ -26,6 +26,10 @@ pub(crate) enum Request {
     /// (`set-action shutdown=pause`), which the monitor turns into a reset
     /// and `cont`, so the QEMU process stays.
     Reboot,
+    /// Take the trays of the drives from QEMU (`query-block`), after the
+    /// events QEMU sent before its reply, telling each move it made
+    /// without an event (see `trays`).
+    RefreshTrays,
     /// The QEMU is about to be stopped on purpose (a destroy, a save):
     /// its exit is recorded with this reason, not as a crash. `None`
     /// withdraws it (the stop did not happen).
