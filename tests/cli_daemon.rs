@@ -194,6 +194,20 @@ fn events_and_device_verbs_over_the_daemon() {
         ]
     );
 
+    // update-device over qvirt's own protocol: the interface as the
+    // live XML has it, its link taken down.
+    let live = ok(&uri, &["dumpxml", "fw"]);
+    let nic = &live[live.find("<interface").unwrap()
+        ..live.find("</interface>").unwrap() + "</interface>".len()];
+    let down = nic.replace("</interface>", "<link state='down'/></interface>");
+    let down = file(&dir.path, "down.xml", down.as_bytes());
+    assert_eq!(
+        ok(&uri, &["update-device", "fw", &down]),
+        "Device updated successfully\n"
+    );
+    assert!(ok(&uri, &["dumpxml", "fw"]).contains("<link state='down'/>"));
+    assert!(!ok(&uri, &["dumpxml", "fw", "--inactive"]).contains("<link state="));
+
     let iso = file(&dir.path, "disc.iso", &[0u8; 64 * 1024]);
     assert_eq!(
         ok(&uri, &["domblklist", "fw"]),
