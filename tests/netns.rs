@@ -17,8 +17,13 @@ mod support;
 #[path = "common/netns.rs"]
 mod ns;
 
+#[path = "libvirt/lv.rs"]
+mod lv;
+
 #[path = "netns/coalesce.rs"]
 mod coalesce;
+#[path = "netns/iftune.rs"]
+mod iftune;
 #[path = "netns/passt.rs"]
 mod passt;
 #[path = "netns/scripts.rs"]

@@ -610,7 +610,8 @@ pub trait Driver: Send + Sync {
     /// Changes a device in place, as libvirt's
     /// `virDomainUpdateDeviceFlags`: the medium of a cdrom or floppy
     /// `<disk>` (as [`Driver::change_media`]), the `<link state>` of an
-    /// `<interface>` (QEMU's `set_link`, found by MAC address), or the
+    /// `<interface>` (QEMU's `set_link`, found by MAC address) and its
+    /// `<bandwidth>` (its tap shaped again with `tc`), or the
     /// password and `passwdValidTo` of a `<graphics>` (QEMU's
     /// `set_password` and `expire_password`; a password left out is
     /// cleared, as libvirt clears it). Live and in the definition as

@@ -41,6 +41,13 @@ pub(super) fn element(
     }
 }
 
+/// Formats one `<interface>` element, as it stands in a domain document.
+pub(crate) fn format_interface(i: &crate::model::Interface) -> String {
+    let mut w = XmlWriter::new();
+    net::interface(&mut w, i);
+    w.finish()
+}
+
 /// Formats a domain document.
 pub(crate) fn format_domain(def: &DomainDef) -> String {
     let mut w = XmlWriter::new();

@@ -107,6 +107,14 @@ impl fmt::Display for ModelError {
 
 impl std::error::Error for ModelError {}
 
+impl Interface {
+    /// The `<interface>` element as a domain's XML writes it (for a
+    /// device update made of a definition's device).
+    pub(crate) fn to_xml(&self) -> String {
+        format::format_interface(self)
+    }
+}
+
 impl DomainDef {
     /// The ids of the domain's I/O threads: those `<iothreadids>` lists,
     /// then, as libvirt fills them up to `<iothreads>`, the lowest unused.

@@ -1,5 +1,6 @@
 //! The samples of the calls that change a domain's I/O threads, its
-//! lifecycle actions and its devices by alias (see `samples.rs`).
+//! lifecycle actions, its devices by alias and an interface's bandwidth
+//! (see `samples.rs`).
 
 use qvirt::transport::libvirt::procedures::{Call, Procedure, Reply};
 use qvirt::transport::libvirt::types::*;
@@ -19,6 +20,7 @@ macro_rules! change_procedures {
             | Procedure::DomainManagedSaveGetXmlDesc
             | Procedure::DomainManagedSaveDefineXml
             | Procedure::DomainStartDirtyRateCalc
+            | Procedure::DomainSetInterfaceParameters
     };
 }
 pub(crate) use change_procedures;
@@ -83,6 +85,21 @@ pub fn call(p: Procedure) -> Call {
             seconds: 1,
             flags: 1,
         }),
+        P::DomainSetInterfaceParameters => Call::DomainSetInterfaceParameters(SetIfParamsArgs {
+            dom: super::dom(),
+            device: "vnet0".into(),
+            params: vec![
+                TypedParam {
+                    field: "inbound.average".into(),
+                    value: ParamValue::UInt(1000),
+                },
+                TypedParam {
+                    field: "inbound.peak".into(),
+                    value: ParamValue::UInt(2000),
+                },
+            ],
+            flags: 2,
+        }),
         other => panic!("{other:?} has no sample here"),
     }
 }
@@ -106,6 +123,7 @@ pub fn reply(p: Procedure) -> Reply {
         P::DomainSaveImageDefineXml => Reply::DomainSaveImageDefineXml(()),
         P::DomainManagedSaveDefineXml => Reply::DomainManagedSaveDefineXml(()),
         P::DomainStartDirtyRateCalc => Reply::DomainStartDirtyRateCalc(()),
+        P::DomainSetInterfaceParameters => Reply::DomainSetInterfaceParameters(()),
         other => panic!("{other:?} has no sample here"),
     }
 }

@@ -1,8 +1,9 @@
 //! `update_device` (virsh `update-device`, `domif-setlink`,
-//! `change-media`): a device changed in place, as libvirt's
-//! qemuDomainUpdateDeviceLive / qemuDomainUpdateDeviceConfig do it for
-//! what qvirt can change: a cdrom or floppy's medium, an interface's link
-//! state, a display's password and its expiry. Every other change of the
+//! `change-media`, and `domiftune` through it): a device changed in
+//! place, as libvirt's qemuDomainUpdateDeviceLive /
+//! qemuDomainUpdateDeviceConfig do it for what qvirt can change: a cdrom
+//! or floppy's medium, an interface's link state and bandwidth (its tap
+//! shaped again with `tc`), a display's password and its expiry. Every other change of the
 //! element is refused naming what would change, so that nothing is
 //! silently dropped; settings the element leaves out are the device's
 //! own, as libvirt reads an update.
@@ -173,16 +174,17 @@ fn other_disk_change(new: &Disk, current: &Disk) -> Option<&'static str> {
     })
 }
 
-/// Refuses an interface update that changes more than the link state
-/// (libvirt's qemuDomainChangeNet changes more; qvirt names what it
-/// would have to drop).
-fn check_link_only(new: &Interface, cur: &Interface) -> Result<()> {
+/// Refuses an interface update that changes more than the link state and
+/// the bandwidth (libvirt's qemuDomainChangeNet changes more; qvirt names
+/// what it would have to drop).
+fn check_interface_update(new: &Interface, cur: &Interface) -> Result<()> {
     let mut merged = new.clone();
     keep(&mut merged.model, &cur.model);
     keep(&mut merged.target_dev, &cur.target_dev);
     keep(&mut merged.address, &cur.address);
     keep(&mut merged.alias, &cur.alias);
     merged.link_up = cur.link_up;
+    merged.bandwidth = cur.bandwidth;
     if merged == *cur {
         return Ok(());
     }
@@ -192,8 +194,6 @@ fn check_link_only(new: &Interface, cur: &Interface) -> Result<()> {
         "model"
     } else if merged.address != cur.address {
         "address"
-    } else if merged.bandwidth != cur.bandwidth {
-        "bandwidth"
     } else if merged.filterref != cur.filterref {
         "filterref"
     } else {
@@ -202,10 +202,36 @@ fn check_link_only(new: &Interface, cur: &Interface) -> Result<()> {
     Err(Error::new(
         ErrorCode::NoSupport,
         format!(
-            "the update of interface {} changes its {what}: qvirt changes only the link state of an interface",
+            "the update of interface {} changes its {what}: qvirt changes only the link state and the bandwidth of an interface",
             cur.mac
         ),
     ))
+}
+
+/// Shapes the host device of running interface `cur` as `new` asks, as
+/// libvirt's virDomainSetInterfaceParameters does it live: only a tap or
+/// macvtap qvirt made can be shaped.
+fn reshape(cur: &Interface, new: &Interface) -> Result<()> {
+    let dev = cur
+        .target_dev
+        .as_deref()
+        .filter(|_| cur.kind.has_host_tap())
+        .ok_or_else(|| {
+            Error::new(
+                ErrorCode::ConfigUnsupported,
+                format!(
+                    "setting bandwidth on interfaces of type '{}' is not implemented yet",
+                    cur.kind.type_name()
+                ),
+            )
+        })?;
+    let host_view = matches!(cur.kind, crate::model::InterfaceType::Direct { .. });
+    crate::sys::hostnet::shaping::reshape(
+        dev,
+        new.bandwidth.as_ref(),
+        cur.bandwidth.as_ref(),
+        host_view,
+    )
 }
 
 /// Refuses a display update that changes more than the password, its
@@ -289,7 +315,7 @@ impl Core {
         let (run, config) = self.targets(dom, flags, "update an interface of")?;
         let check = |def: &DomainDef, which: &str| -> Result<usize> {
             let i = find_interface(def, net, mac_given, which)?;
-            check_link_only(net, &def.devices.interfaces[i])?;
+            check_interface_update(net, &def.devices.interfaces[i])?;
             Ok(i)
         };
         if let Some(run) = &run {
@@ -304,30 +330,52 @@ impl Core {
         if let Some(run) = &run {
             let live = run.live_def();
             let i = check(&live, "running domain")?;
-            let id = crate::qemu::argv::nic_id(&live.devices.interfaces[i], run.nic_ids()[i]);
-            run.qmp()?.execute(
-                "set_link",
-                Some(json!({"name": id, "up": net.link_up != Some(false)})),
-                QMP_TIMEOUT,
-            )?;
-            run.update_plugged(|p| p.interfaces[i].link_up = net.link_up);
+            let cur = &live.devices.interfaces[i];
+            if net.bandwidth != cur.bandwidth {
+                reshape(cur, net)?;
+            }
+            let id = crate::qemu::argv::nic_id(cur, run.nic_ids()[i]);
+            let link = run.qmp().and_then(|q| {
+                q.execute(
+                    "set_link",
+                    Some(json!({"name": id, "up": net.link_up != Some(false)})),
+                    QMP_TIMEOUT,
+                )
+            });
+            if let Err(e) = link {
+                // The device's own bandwidth again.
+                if net.bandwidth != cur.bandwidth {
+                    let _ = reshape(cur, cur);
+                }
+                return Err(e);
+            }
+            run.update_plugged(|p| {
+                p.interfaces[i].link_up = net.link_up;
+                p.interfaces[i].bandwidth = net.bandwidth;
+            });
             self.save_status(dom.uuid, run);
         }
         if config {
             self.edit_config(dom, &|def, which| {
                 let i = check(def, which)?;
                 def.devices.interfaces[i].link_up = net.link_up;
+                def.devices.interfaces[i].bandwidth = net.bandwidth;
                 Ok(())
             })?;
         }
         self.log.info(&format!(
-            "domain '{}': link of interface {} set {}",
+            "domain '{}': interface {} updated: link {}, bandwidth {}",
             dom.name,
             net.mac,
             if net.link_up == Some(false) {
                 "down"
             } else {
                 "up"
+            },
+            if net.bandwidth.is_some() {
+                "set"
+            } else {
+                "none"
             }
         ));
         Ok(())

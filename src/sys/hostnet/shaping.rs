@@ -108,6 +108,36 @@ pub(crate) fn shape(dev: &str, bw: &Bandwidth, host_view: bool) -> Result<()> {
     Ok(())
 }
 
+/// Takes every rule of [`shape`] off `dev` (the root and ingress queueing
+/// disciplines, with the classes and filters under them); a device
+/// without them is left as it is.
+pub(crate) fn clear(dev: &str) {
+    for parent in ["root", "ingress"] {
+        let what = format!("<bandwidth> of network device '{dev}'");
+        let _ = super::iproute2("tc", &["qdisc", "del", "dev", dev, parent], &what);
+    }
+}
+
+/// Replaces the shaping of `dev` with `bw` (none: unshaped). When the new
+/// rules cannot be set, `old` is set again and the error returned.
+pub(crate) fn reshape(
+    dev: &str,
+    bw: Option<&Bandwidth>,
+    old: Option<&Bandwidth>,
+    host_view: bool,
+) -> Result<()> {
+    clear(dev);
+    let Some(bw) = bw else { return Ok(()) };
+    let result = shape(dev, bw, host_view);
+    if result.is_err() {
+        clear(dev);
+        if let Some(old) = old {
+            let _ = shape(dev, old, host_view);
+        }
+    }
+    result
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,8 +15,8 @@ use super::values::{self, check_flags};
 use super::xdr::Chars;
 use super::{
     absent, agent, blockjobs, coredump, devalias, dirtyrate, domlist, domparams, domstats, drives,
-    guestpm, hostcaps, hostfacts, jobstats, lifecycle, migparams, migspeed, nodestats, peek,
-    resources, saveimage, sched, secrets, snapshots, storage, threads, tunables, vcpus,
+    guestpm, hostcaps, hostfacts, iftune, jobstats, lifecycle, migparams, migspeed, nodestats,
+    peek, resources, saveimage, sched, secrets, snapshots, storage, threads, tunables, vcpus,
 };
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
@@ -858,6 +858,9 @@ impl Handler for LvCalls<'_> {
         domain_get_disk_errors(DiskErrorsArgs) -> DiskErrorsRet = disk_errors;
         domain_block_resize(BlockResizeArgs) -> () = block_resize;
         domain_set_block_threshold(SetBlockThresholdArgs) -> () = set_block_threshold;
+    }
+    calls_in! { iftune:
+        domain_set_interface_parameters(SetIfParamsArgs) -> () = set;
     }
     calls_in! { coredump:
         domain_core_dump(CoreDumpArgs) -> () = core_dump;

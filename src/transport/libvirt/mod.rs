@@ -31,6 +31,7 @@ pub mod guestpm;
 pub mod hostcaps;
 pub mod hostfacts;
 pub mod ifaces;
+pub mod iftune;
 pub mod jobstats;
 pub mod lifecycle;
 pub mod migparams;

@@ -537,6 +537,8 @@ procedures! {
         // `drives.rs` and `threads.rs`.
         /// `virDomainSetBlockIoTune`.
         252 DomainSetBlockIoTune domain_set_block_io_tune(SetBlockIoTuneArgs) -> (), rw, Job;
+        /// `virDomainSetInterfaceParameters`; its body in `iftune.rs`.
+        256 DomainSetInterfaceParameters domain_set_interface_parameters(SetIfParamsArgs) -> (), rw, Job;
         /// `virDomainBlockResize`.
         251 DomainBlockResize domain_block_resize(BlockResizeArgs) -> (), rw, Job;
         /// `virDomainSetBlockThreshold`.

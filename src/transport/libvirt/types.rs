@@ -55,6 +55,8 @@ pub use super::hostfacts::{
 pub use super::ifaces::{
     FlagsArgs, Iface as HostIface, IfaceArgs, IfaceFlagsArgs, IfaceRet, ListIfacesRet, MacArgs,
 };
+/// The shape of an interface's bandwidth change, with the others.
+pub use super::iftune::SetIfParamsArgs;
 /// `virDomainGetJobStats`'s shapes, with the others.
 pub use super::jobstats::{ControlInfoRet, JobStatsArgs, JobStatsRet, ParamValue, TypedParam};
 /// The lifecycle action procedure's shape, with the others.
