@@ -165,15 +165,17 @@ pub enum PluggedDevice {
     Disk(usize),
     /// The `<interface>` at this position.
     Interface(usize),
+    /// The `<rng>` at this position (its backend is the one object).
+    Rng(usize),
 }
 
-/// One device as QMP arguments: the block nodes (`blockdev-add`, lowest
-/// first), the network backend (`netdev_add`) and the device
-/// (`device_add`).
+/// One device as QMP arguments: the objects (`object-add`), the block
+/// nodes (`blockdev-add`, lowest first), the network backend
+/// (`netdev_add`) and the device (`device_add`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeviceArgs {
     /// `object-add` arguments: the objects the nodes use (a network
-    /// disk's `secret`), added before them.
+    /// disk's `secret`), or an rng's backend, added first.
     pub objects: Vec<Value>,
     /// `blockdev-add` arguments, each node after the ones it stands on.
     pub blockdevs: Vec<Value>,
@@ -184,7 +186,7 @@ pub struct DeviceArgs {
 }
 
 /// The QMP arguments that make `which` as a start of `def` would make it
-/// (the options of its `-blockdev`, `-netdev` and `-device`). `paths`
+/// (the options of its `-object`, `-blockdev`, `-netdev` and `-device`). `paths`
 /// only has to be complete enough for the command line to build.
 pub fn device_args(
     def: &DomainDef,
@@ -197,16 +199,22 @@ pub fn device_args(
         .into_iter()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
-    let (device_id, node_prefix, netdev_id) = match which {
+    // The device's id, the prefix of its nodes and objects' ids, its
+    // network backend's id and the id of its one object.
+    let (device_id, node_prefix, netdev_id, object_id) = match which {
         PluggedDevice::Disk(i) => {
             let id = disks::device_ids(def)?.swap_remove(i);
             let prefix = format!("{id}-");
-            (id, Some(prefix), None)
+            (id, Some(prefix), None, None)
         }
         PluggedDevice::Interface(i) => {
             let id = super::net::nic_id(&def.devices.interfaces[i], i as u32);
             let netdev = format!("host{id}");
-            (id, None, Some(netdev))
+            (id, None, Some(netdev), None)
+        }
+        PluggedDevice::Rng(i) => {
+            let (id, object) = super::extras::rng_ids(i as u32);
+            (id, None, None, Some(object))
         }
     };
     let options = |option: &'static str| {
@@ -224,16 +232,15 @@ pub fn device_args(
             .map(|kv| to_json(&kv, None, BLOCKDEV_BOOLS, BLOCKDEV_INTS))
             .collect(),
     };
-    let objects = match &node_prefix {
-        None => Vec::new(),
-        Some(prefix) => options("-object")
-            .filter(|kv| {
-                kv.iter()
-                    .any(|(k, v)| k == "id" && v.starts_with(prefix.as_str()))
-            })
-            .map(|kv| to_json(&kv, Some("qom-type"), &["verify-peer"], &[]))
-            .collect(),
+    let wanted = |id: &str| match (&node_prefix, &object_id) {
+        (Some(prefix), _) => id.starts_with(prefix.as_str()),
+        (None, Some(object)) => id == object,
+        (None, None) => false,
     };
+    let objects = options("-object")
+        .filter(|kv| kv.iter().any(|(k, v)| k == "id" && wanted(v)))
+        .map(|kv| to_json(&kv, Some("qom-type"), &["verify-peer"], &[]))
+        .collect();
     let netdev = netdev_id.and_then(|id| {
         options("-netdev")
             .find(|kv| kv.iter().any(|(k, v)| k == "id" && *v == id))
@@ -329,6 +336,8 @@ const DEVICE_INTS: &[&str] = &[
     "cyls",
     "heads",
     "secs",
+    "max-bytes",
+    "period",
 ];
 
 /// Splits QEMU's `a=b,c=d` option syntax (`,,` is a comma in a value); a
@@ -429,6 +438,32 @@ fn lists(v: Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_rng_is_its_backend_object_and_its_device() {
+        let def = crate::model::DomainDef::from_xml(
+            "<domain type='qemu'><name>r</name><memory>65536</memory><os><type arch='x86_64' machine='pc'>hvm</type></os><devices>\
+             <rng model='virtio'><backend model='builtin'/></rng>\
+             <rng model='virtio'><rate bytes='1024'/><backend model='random'>/dev/urandom</backend></rng>\
+             </devices></domain>",
+        )
+        .unwrap();
+        let caps = QemuCaps::assumed("/usr/bin/qemu-system-x86_64");
+        let paths = RuntimePaths::for_test("/run/r");
+        let args = device_args(&def, &caps, &paths, PluggedDevice::Rng(1)).unwrap();
+        assert_eq!(
+            args.objects,
+            [json!({"qom-type": "rng-random", "id": "objrng1", "filename": "/dev/urandom"})]
+        );
+        assert!(args.blockdevs.is_empty() && args.netdev.is_none());
+        let d = &args.device;
+        assert_eq!(d["driver"], "virtio-rng-pci");
+        assert_eq!((&d["id"], &d["rng"]), (&json!("rng1"), &json!("objrng1")));
+        assert_eq!(
+            (&d["max-bytes"], &d["period"]),
+            (&json!(1024), &json!(1000))
+        );
+    }
 
     #[test]
     fn options_become_typed_qmp_objects() {

@@ -1,0 +1,269 @@
+//! Live hot-plug of `<rng>` devices with unmodified virsh 9.0 against a
+//! `qvirtd --root DIR`, looked at in QEMU (`query-pci`, `qom-list`) and
+//! in the running Linux guest (its kernel's hw_random devices, bytes
+//! read from `/dev/hwrng`): `attach-device --live` of the `random` and
+//! `builtin` backends, `detach-device --live`, a second attach after an
+//! unplug in the middle of the list (no id clash), a detach after qvirtd
+//! was restarted (the right QEMU device goes), `--persistent`, and
+//! refusals that change nothing.
+
+#[allow(dead_code, unused_imports)]
+#[path = "daemon/support.rs"]
+mod support;
+
+#[path = "libvirt/lv.rs"]
+mod lv;
+
+#[path = "libvirt/guest_shell.rs"]
+mod guest_shell;
+
+use std::path::Path;
+use std::time::Duration;
+
+use guest_shell::Guest;
+use lv::*;
+use support::*;
+
+const BOOT: Duration = Duration::from_secs(180);
+const QUICK: Duration = Duration::from_secs(30);
+
+const RANDOM: &str = "<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>";
+const BUILTIN: &str = "<rng model='virtio'><backend model='builtin'/></rng>";
+
+/// What QOM path `path` of domain `dom` holds: (name, type) of each
+/// child (`child<virtio-rng-pci>` is `virtio-rng-pci`).
+fn qom_children(s: &Path, dom: &str, path: &str) -> Vec<(String, String)> {
+    let cmd = format!(r#"{{"execute":"qom-list","arguments":{{"path":"{path}"}}}}"#);
+    let out = virsh_ok(s, &["qemu-monitor-command", dom, &cmd]);
+    let v: serde_json::Value = serde_json::from_str(out.trim()).expect("qom-list's JSON");
+    v["return"]
+        .as_array()
+        .expect("properties")
+        .iter()
+        .filter_map(|p| {
+            let t = p["type"].as_str()?.strip_prefix("child<")?;
+            Some((
+                p["name"].as_str()?.to_string(),
+                t.trim_end_matches('>').to_string(),
+            ))
+        })
+        .collect()
+}
+
+/// QEMU's rng devices and backends, as `id:type` sorted: `rng0:virtio-rng-pci`,
+/// `objrng0:rng-random`.
+fn qemu_rngs(s: &Path, dom: &str) -> Vec<String> {
+    let mut out: Vec<String> = ["/machine/peripheral", "/objects"]
+        .iter()
+        .flat_map(|path| qom_children(s, dom, path))
+        .filter(|(_, t)| t.starts_with("virtio-rng") || t.starts_with("rng-"))
+        .map(|(n, t)| format!("{n}:{t}"))
+        .collect();
+    out.sort();
+    out
+}
+
+/// The PCI slot of QEMU device `id` on bus 0 (`query-pci`).
+fn pci_slot(s: &Path, dom: &str, id: &str) -> Option<u64> {
+    let out = virsh_ok(
+        s,
+        &["qemu-monitor-command", dom, r#"{"execute":"query-pci"}"#],
+    );
+    let v: serde_json::Value = serde_json::from_str(out.trim()).expect("query-pci's JSON");
+    v["return"][0]["devices"]
+        .as_array()
+        .expect("the devices of bus 0")
+        .iter()
+        .find(|d| d["qdev_id"] == id)
+        .and_then(|d| d["slot"].as_u64())
+}
+
+/// The slots of the `<rng>`s of a domain's XML, in document order.
+fn xml_rng_slots(xml: &str) -> Vec<u64> {
+    let doc = roxmltree::Document::parse(xml).unwrap();
+    doc.descendants()
+        .filter(|n| n.has_tag_name("rng"))
+        .map(|r| {
+            let a = r
+                .children()
+                .find(|c| c.has_tag_name("address"))
+                .expect("the rng's <address>");
+            assert_eq!(a.attribute("type"), Some("pci"));
+            let slot = a.attribute("slot").expect("slot");
+            u64::from_str_radix(slot.trim_start_matches("0x"), 16).unwrap()
+        })
+        .collect()
+}
+
+/// The number of virtio RNGs the guest's kernel has, once it is `want`
+/// (the guest takes a moment to see a device come or go), or after a
+/// while; their names.
+fn guest_rngs(g: &mut Guest, want: usize) -> Vec<String> {
+    let f = "/sys/class/misc/hw_random/rng_available";
+    let out = g.run(&format!(
+        "for t in $(seq 150); do [ $(tr ' ' '\\n' < {f} | grep -c virtio_rng) = {want} ] && break; sleep 0.2; done; cat {f}"
+    ));
+    out.split_whitespace()
+        .filter(|n| n.starts_with("virtio_rng."))
+        .map(str::to_string)
+        .collect()
+}
+
+/// How many bytes the guest reads from `/dev/hwrng` when asking for 16.
+fn hwrng_bytes(g: &mut Guest) -> String {
+    g.run("dd if=/dev/hwrng bs=16 count=1 2>/dev/null | wc -c")
+}
+
+#[test]
+fn rngs_plug_into_and_out_of_the_running_guest() {
+    let dir = TestDir::new("lvrng");
+    let daemon = Daemon::start(&dir.path, &[]);
+    let s = &lv_socket(&dir.path);
+    virsh_define(s, &dir.path, "rg.xml", &linux_vm("rg"));
+    virsh_ok(s, &["start", "rg"]);
+    let random = write_file(&dir.path, "random.xml", RANDOM);
+    let builtin = write_file(&dir.path, "builtin.xml", BUILTIN);
+    let (random, builtin) = (random.to_str().unwrap(), builtin.to_str().unwrap());
+    let inactive = virsh_ok(s, &["dumpxml", "rg", "--inactive"]);
+    {
+        let qvirt = daemon.connect();
+        let dom = qvirt.lookup_by_name("rg").unwrap();
+        let mut g = Guest::open(&*qvirt, &dom);
+        assert_eq!(guest_rngs(&mut g, 0), Vec::<String>::new());
+        assert_eq!(hwrng_bytes(&mut g), "0", "no RNG before the attach");
+
+        // The random backend: QEMU has the device and its backend, on
+        // the slot the live XML shows; the guest reads from it.
+        assert_eq!(
+            virsh_ok(s, &["attach-device", "rg", random, "--live"]),
+            "Device attached successfully\n\n"
+        );
+        assert_eq!(
+            qemu_rngs(s, "rg"),
+            ["objrng0:rng-random", "rng0:virtio-rng-pci"]
+        );
+        let live = virsh_ok(s, &["dumpxml", "rg"]);
+        assert!(
+            live.contains("<backend model='random'>/dev/urandom</backend>"),
+            "{live}"
+        );
+        assert_eq!(xml_rng_slots(&live), [pci_slot(s, "rg", "rng0").unwrap()]);
+        assert_eq!(guest_rngs(&mut g, 1), ["virtio_rng.0"]);
+        assert_eq!(hwrng_bytes(&mut g), "16");
+        // Live only: the definition has no rng.
+        assert_eq!(virsh_ok(s, &["dumpxml", "rg", "--inactive"]), inactive);
+
+        // The builtin backend beside it, on another slot.
+        virsh_ok(s, &["attach-device", "rg", builtin, "--live"]);
+        assert_eq!(
+            qemu_rngs(s, "rg"),
+            [
+                "objrng0:rng-random",
+                "objrng1:rng-builtin",
+                "rng0:virtio-rng-pci",
+                "rng1:virtio-rng-pci"
+            ]
+        );
+        let live = virsh_ok(s, &["dumpxml", "rg"]);
+        assert_eq!(
+            xml_rng_slots(&live),
+            [
+                pci_slot(s, "rg", "rng0").unwrap(),
+                pci_slot(s, "rg", "rng1").unwrap()
+            ]
+        );
+        assert_eq!(guest_rngs(&mut g, 2).len(), 2);
+
+        // The first one out (the guest lets go), the builtin stays.
+        assert_eq!(
+            virsh_ok(s, &["detach-device", "rg", random, "--live"]),
+            "Device detached successfully\n\n"
+        );
+        assert_eq!(
+            qemu_rngs(s, "rg"),
+            ["objrng1:rng-builtin", "rng1:virtio-rng-pci"]
+        );
+        let live = virsh_ok(s, &["dumpxml", "rg"]);
+        assert!(!live.contains("model='random'"), "{live}");
+        assert!(live.contains("<backend model='builtin'/>"), "{live}");
+        assert_eq!(guest_rngs(&mut g, 1).len(), 1);
+        assert_eq!(hwrng_bytes(&mut g), "16");
+
+        // In again: it takes a number QEMU has free, after the builtin
+        // in the list.
+        virsh_ok(s, &["attach-device", "rg", random, "--live"]);
+        assert_eq!(
+            qemu_rngs(s, "rg"),
+            [
+                "objrng0:rng-random",
+                "objrng1:rng-builtin",
+                "rng0:virtio-rng-pci",
+                "rng1:virtio-rng-pci"
+            ]
+        );
+        let live = virsh_ok(s, &["dumpxml", "rg"]);
+        assert_eq!(
+            xml_rng_slots(&live),
+            [
+                pci_slot(s, "rg", "rng1").unwrap(),
+                pci_slot(s, "rg", "rng0").unwrap()
+            ]
+        );
+        assert_eq!(guest_rngs(&mut g, 2).len(), 2);
+    }
+
+    // A restarted qvirtd (the first one killed) finds each rng's QEMU
+    // device: the builtin, first in the list, is rng1.
+    drop(daemon);
+    let daemon = Daemon::start(&dir.path, &[]);
+    assert!(virsh_ok(s, &["domstate", "rg"]).contains("running"));
+    virsh_ok(s, &["detach-device", "rg", builtin, "--live"]);
+    assert_eq!(
+        qemu_rngs(s, "rg"),
+        ["objrng0:rng-random", "rng0:virtio-rng-pci"]
+    );
+    let qvirt = daemon.connect();
+    let dom = qvirt.lookup_by_name("rg").unwrap();
+    let mut g = Guest::open(&*qvirt, &dom);
+    assert_eq!(guest_rngs(&mut g, 1).len(), 1);
+    assert_eq!(hwrng_bytes(&mut g), "16");
+
+    // Refusals change nothing, in QEMU or in either definition: an egd
+    // backend live, a detach of an rng the domain does not have, and of
+    // one the definition does not have (--persistent).
+    let live = virsh_ok(s, &["dumpxml", "rg"]);
+    let egd = write_file(
+        &dir.path,
+        "egd.xml",
+        "<rng model='virtio'><backend model='egd' type='unix'><source mode='connect' path='/nonexistent.sock'/></backend></rng>",
+    );
+    let e = virsh_err(s, &["attach-device", "rg", egd.to_str().unwrap(), "--live"]);
+    assert!(e.contains("egd backend is not hot-plugged"), "{e}");
+    let e = virsh_err(s, &["detach-device", "rg", builtin, "--live"]);
+    assert!(
+        e.contains("model 'virtio' RNG device not present in domain configuration"),
+        "{e}"
+    );
+    let e = virsh_err(s, &["detach-device", "rg", random, "--persistent"]);
+    assert!(e.contains("no matching RNG device was found"), "{e}");
+    assert_eq!(virsh_ok(s, &["dumpxml", "rg"]), live);
+    assert_eq!(virsh_ok(s, &["dumpxml", "rg", "--inactive"]), inactive);
+    assert_eq!(
+        qemu_rngs(s, "rg"),
+        ["objrng0:rng-random", "rng0:virtio-rng-pci"]
+    );
+
+    // --persistent: the running guest and the definition get it, and
+    // both lose it again.
+    virsh_ok(s, &["attach-device", "rg", builtin, "--persistent"]);
+    assert!(virsh_ok(s, &["dumpxml", "rg", "--inactive"]).contains("<backend model='builtin'/>"));
+    assert!(virsh_ok(s, &["dumpxml", "rg"]).contains("<backend model='builtin'/>"));
+    assert_eq!(guest_rngs(&mut g, 2).len(), 2);
+    assert_eq!(qemu_rngs(s, "rg").len(), 4);
+    virsh_ok(s, &["detach-device", "rg", builtin, "--persistent"]);
+    assert_eq!(virsh_ok(s, &["dumpxml", "rg", "--inactive"]), inactive);
+    assert_eq!(virsh_ok(s, &["dumpxml", "rg"]), live);
+    assert_eq!(guest_rngs(&mut g, 1).len(), 1);
+    drop(g);
+    virsh_ok(s, &["destroy", "rg"]);
+}
