@@ -4,8 +4,9 @@
 //! read from `/dev/hwrng`): `attach-device --live` of the `random` and
 //! `builtin` backends, `detach-device --live`, a second attach after an
 //! unplug in the middle of the list (no id clash), a detach after qvirtd
-//! was restarted (the right QEMU device goes), `--persistent`, and
-//! refusals that change nothing.
+//! was restarted (the right QEMU device goes), `--persistent`,
+//! refusals that change nothing, and a guest that keeps the device (the
+//! detach times out; QEMU's `DEVICE_DELETED` finishes it later).
 
 #[allow(dead_code, unused_imports)]
 #[path = "daemon/support.rs"]
@@ -266,4 +267,57 @@ fn rngs_plug_into_and_out_of_the_running_guest() {
     assert_eq!(guest_rngs(&mut g, 1).len(), 1);
     drop(g);
     virsh_ok(s, &["destroy", "rg"]);
+}
+
+/// A guest that does not let go of the rng (the firmware alone, which
+/// handles no ACPI unplug request): the detach fails with `Timeout` and
+/// the rng stays, in QEMU and in the live XML; the reset that makes
+/// QEMU eject it (its `DEVICE_DELETED`) finishes the unplug, backend
+/// included.
+#[test]
+fn an_rng_the_guest_keeps_is_unplugged_when_qemu_lets_go() {
+    let dir = TestDir::new("lvrngwait");
+    let _daemon = Daemon::start(&dir.path, &[]);
+    let s = &lv_socket(&dir.path);
+    let xml = firmware_vm("rw").replace("</os>", "</os><features><acpi/></features>");
+    virsh_define(s, &dir.path, "rw.xml", &xml);
+    virsh_ok(s, &["start", "rw"]);
+    let builtin = write_file(&dir.path, "builtin.xml", BUILTIN);
+    let builtin = builtin.to_str().unwrap();
+    virsh_ok(s, &["attach-device", "rw", builtin, "--live"]);
+    assert_eq!(
+        qemu_rngs(s, "rw"),
+        ["objrng0:rng-builtin", "rng0:virtio-rng-pci"]
+    );
+    let e = virsh_err(s, &["detach-device", "rw", builtin, "--live"]);
+    assert!(e.contains("did not release device 'rng0'"), "{e}");
+    assert!(virsh_ok(s, &["dumpxml", "rw"]).contains("<backend model='builtin'/>"));
+    assert_eq!(qemu_rngs(s, "rw").len(), 2);
+    virsh_ok(s, &["reset", "rw"]);
+    // The live XML follows QEMU first, the backend goes then.
+    wait_for("the unplug to finish", QUICK, || {
+        let gone = !virsh_ok(s, &["dumpxml", "rw"]).contains("<rng");
+        (gone && qemu_rngs(s, "rw").is_empty()).then_some(())
+    });
+    // Plugged in again under the same ids.
+    virsh_ok(s, &["attach-device", "rw", builtin, "--live"]);
+    assert_eq!(
+        qemu_rngs(s, "rw"),
+        ["objrng0:rng-builtin", "rng0:virtio-rng-pci"]
+    );
+    virsh_ok(s, &["destroy", "rw"]);
+
+    // Without ACPI a pc machine's bus has no hot-plug: refused by name,
+    // nothing changed.
+    virsh_define(s, &dir.path, "rn.xml", &firmware_vm("rn"));
+    virsh_ok(s, &["start", "rn"]);
+    let live = virsh_ok(s, &["dumpxml", "rn"]);
+    let e = virsh_err(s, &["attach-device", "rn", builtin, "--live"]);
+    assert!(
+        e.contains("without ACPI a pc machine's PCI bus has no hot-plug"),
+        "{e}"
+    );
+    assert_eq!(virsh_ok(s, &["dumpxml", "rn"]), live);
+    assert_eq!(qemu_rngs(s, "rn"), Vec::<String>::new());
+    virsh_ok(s, &["destroy", "rn"]);
 }
