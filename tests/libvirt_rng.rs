@@ -321,3 +321,65 @@ fn an_rng_the_guest_keeps_is_unplugged_when_qemu_lets_go() {
     assert_eq!(qemu_rngs(s, "rn"), Vec::<String>::new());
     virsh_ok(s, &["destroy", "rn"]);
 }
+
+/// On q35 an rng takes a free `pcie-root-port` (the live XML puts it on
+/// that port's bus; no USB controller takes it at the start); with none
+/// left the attach is refused by name, nothing changed, as buses are not
+/// plugged in.
+#[test]
+fn on_q35_an_rng_takes_a_free_root_port() {
+    let dir = TestDir::new("lvrngq35");
+    let _daemon = Daemon::start(&dir.path, &[]);
+    let s = &lv_socket(&dir.path);
+    let xml = "<domain type='qemu'><name>rq</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>\
+               <os><type arch='x86_64' machine='q35'>hvm</type></os><devices>\
+               <controller type='pci' model='pcie-root'/>\
+               <controller type='pci' model='pcie-root-port'/>\
+               <controller type='usb' model='none'/>\
+               <memballoon model='none'/></devices></domain>";
+    virsh_define(s, &dir.path, "rq.xml", xml);
+    virsh_ok(s, &["start", "rq"]);
+    let builtin = write_file(&dir.path, "builtin.xml", BUILTIN);
+    let builtin = builtin.to_str().unwrap();
+    virsh_ok(s, &["attach-device", "rq", builtin, "--live"]);
+    assert_eq!(
+        qemu_rngs(s, "rq"),
+        ["objrng0:rng-builtin", "rng0:virtio-rng-pci"]
+    );
+    let live = virsh_ok(s, &["dumpxml", "rq"]);
+    let doc = roxmltree::Document::parse(&live).unwrap();
+    let bus = |n: roxmltree::Node| -> String {
+        let a = n.children().find(|c| c.has_tag_name("address")).unwrap();
+        a.attribute("bus").unwrap().to_string()
+    };
+    let rng = doc.descendants().find(|n| n.has_tag_name("rng")).unwrap();
+    let port = doc
+        .descendants()
+        .find(|n| n.attribute("model") == Some("pcie-root-port"))
+        .unwrap();
+    let index: u32 = port.attribute("index").unwrap().parse().unwrap();
+    assert_eq!(bus(rng), format!("0x{index:02x}"), "{live}");
+    // QEMU put it behind that port: on the bus of root port `pci.N`.
+    let out = virsh_ok(
+        s,
+        &["qemu-monitor-command", "rq", r#"{"execute":"query-pci"}"#],
+    );
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    let port_id = format!("pci.{index}");
+    let behind: Vec<&str> = v["return"][0]["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["qdev_id"] == port_id.as_str())
+        .and_then(|d| d["pci_bridge"]["devices"].as_array())
+        .expect("the root port's bus")
+        .iter()
+        .filter_map(|d| d["qdev_id"].as_str())
+        .collect();
+    assert_eq!(behind, ["rng0"], "{out}");
+    let e = virsh_err(s, &["attach-device", "rq", builtin, "--live"]);
+    assert!(e.contains("no free hot-pluggable port"), "{e}");
+    assert_eq!(virsh_ok(s, &["dumpxml", "rq"]), live);
+    assert_eq!(qemu_rngs(s, "rq").len(), 2);
+    virsh_ok(s, &["destroy", "rq"]);
+}
