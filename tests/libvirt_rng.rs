@@ -383,3 +383,46 @@ fn on_q35_an_rng_takes_a_free_root_port() {
     assert_eq!(qemu_rngs(s, "rq").len(), 2);
     virsh_ok(s, &["destroy", "rq"]);
 }
+
+/// An rng the start made unplugs as a plugged one does (its ids are the
+/// start's), and its number is free again afterwards.
+#[test]
+fn an_rng_of_the_start_unplugs_from_the_running_guest() {
+    let dir = TestDir::new("lvrngstart");
+    let daemon = Daemon::start(&dir.path, &[]);
+    let s = &lv_socket(&dir.path);
+    let xml = linux_vm("rs").replace("<memballoon", &format!("{RANDOM}<memballoon"));
+    virsh_define(s, &dir.path, "rs.xml", &xml);
+    virsh_ok(s, &["start", "rs"]);
+    let qvirt = daemon.connect();
+    let dom = qvirt.lookup_by_name("rs").unwrap();
+    let mut g = Guest::open(&*qvirt, &dom);
+    assert_eq!(guest_rngs(&mut g, 1), ["virtio_rng.0"]);
+    assert_eq!(
+        qemu_rngs(s, "rs"),
+        ["objrng0:rng-random", "rng0:virtio-rng-pci"]
+    );
+    let random = write_file(&dir.path, "random.xml", RANDOM);
+    virsh_ok(
+        s,
+        &["detach-device", "rs", random.to_str().unwrap(), "--live"],
+    );
+    assert_eq!(qemu_rngs(s, "rs"), Vec::<String>::new());
+    assert!(!virsh_ok(s, &["dumpxml", "rs"]).contains("<rng"));
+    assert_eq!(guest_rngs(&mut g, 0), Vec::<String>::new());
+    // The definition keeps it (live only).
+    assert!(virsh_ok(s, &["dumpxml", "rs", "--inactive"]).contains("<rng"));
+    let builtin = write_file(&dir.path, "builtin.xml", BUILTIN);
+    virsh_ok(
+        s,
+        &["attach-device", "rs", builtin.to_str().unwrap(), "--live"],
+    );
+    assert_eq!(
+        qemu_rngs(s, "rs"),
+        ["objrng0:rng-builtin", "rng0:virtio-rng-pci"]
+    );
+    assert_eq!(guest_rngs(&mut g, 1).len(), 1);
+    assert_eq!(hwrng_bytes(&mut g), "16");
+    drop(g);
+    virsh_ok(s, &["destroy", "rs"]);
+}
