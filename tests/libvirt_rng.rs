@@ -5,8 +5,9 @@
 //! `builtin` backends, `detach-device --live`, a second attach after an
 //! unplug in the middle of the list (no id clash), a detach after qvirtd
 //! was restarted (the right QEMU device goes), `--persistent`,
-//! refusals that change nothing, and a guest that keeps the device (the
-//! detach times out; QEMU's `DEVICE_DELETED` finishes it later).
+//! refusals that change nothing, a guest that keeps the device (the
+//! detach times out; QEMU's `DEVICE_DELETED` finishes it later), and an
+//! egd backend whose socket is plugged in and out with it.
 
 #[allow(dead_code, unused_imports)]
 #[path = "daemon/support.rs"]
@@ -18,7 +19,11 @@ mod lv;
 #[path = "libvirt/guest_shell.rs"]
 mod guest_shell;
 
+use std::io::{Read, Write};
+use std::os::unix::net::UnixListener;
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use guest_shell::Guest;
@@ -230,8 +235,9 @@ fn rngs_plug_into_and_out_of_the_running_guest() {
     assert_eq!(hwrng_bytes(&mut g), "16");
 
     // Refusals change nothing, in QEMU or in either definition: an egd
-    // backend live, a detach of an rng the domain does not have, and of
-    // one the definition does not have (--persistent).
+    // backend whose daemon is not there (QEMU cannot connect), a detach
+    // of an rng the domain does not have, and of one the definition does
+    // not have (--persistent).
     let live = virsh_ok(s, &["dumpxml", "rg"]);
     let egd = write_file(
         &dir.path,
@@ -239,7 +245,10 @@ fn rngs_plug_into_and_out_of_the_running_guest() {
         "<rng model='virtio'><backend model='egd' type='unix'><source mode='connect' path='/nonexistent.sock'/></backend></rng>",
     );
     let e = virsh_err(s, &["attach-device", "rg", egd.to_str().unwrap(), "--live"]);
-    assert!(e.contains("egd backend is not hot-plugged"), "{e}");
+    assert!(
+        e.contains("cannot attach rng") && e.contains("/nonexistent.sock"),
+        "{e}"
+    );
     let e = virsh_err(s, &["detach-device", "rg", builtin, "--live"]);
     assert!(
         e.contains("model 'virtio' RNG device not present in domain configuration"),
@@ -425,4 +434,99 @@ fn an_rng_of_the_start_unplugs_from_the_running_guest() {
     assert_eq!(hwrng_bytes(&mut g), "16");
     drop(g);
     virsh_ok(s, &["destroy", "rs"]);
+}
+
+/// The chardev labels QEMU has (`query-chardev`).
+fn qemu_chardevs(s: &Path, dom: &str) -> Vec<String> {
+    let out = virsh_ok(
+        s,
+        &[
+            "qemu-monitor-command",
+            dom,
+            r#"{"execute":"query-chardev"}"#,
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    v["return"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["label"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// An Entropy Gathering Daemon on `socket` for one client: each request
+/// (`0x02 LEN`, a blocking read) is answered with LEN bytes. Counts the
+/// requests served; `closed` once the client hung up.
+fn egd_daemon(
+    socket: &Path,
+    served: Arc<AtomicUsize>,
+    closed: Arc<AtomicBool>,
+) -> std::thread::JoinHandle<()> {
+    let listener = UnixListener::bind(socket).expect("bind the egd socket");
+    std::thread::spawn(move || {
+        let (mut c, _) = listener.accept().expect("QEMU connects");
+        let mut request = [0u8; 2];
+        while c.read_exact(&mut request).is_ok() {
+            assert_eq!(request[0], 2, "a blocking read");
+            if c.write_all(&vec![0x5a; request[1] as usize]).is_err() {
+                break;
+            }
+            served.fetch_add(1, Ordering::SeqCst);
+        }
+        closed.store(true, Ordering::SeqCst);
+    })
+}
+
+/// An egd backend: its socket (`chardev-add`) connects to the daemon,
+/// whose bytes the guest reads from `/dev/hwrng`; the detach removes
+/// the device, the backend and the socket (the daemon sees QEMU hang
+/// up).
+#[test]
+fn an_egd_rng_plugs_in_with_its_socket() {
+    let dir = TestDir::new("lvrngegd");
+    let daemon = Daemon::start(&dir.path, &[]);
+    let s = &lv_socket(&dir.path);
+    virsh_define(s, &dir.path, "re.xml", &linux_vm("re"));
+    virsh_ok(s, &["start", "re"]);
+    let socket = dir.path.join("egd.sock");
+    let served = Arc::new(AtomicUsize::new(0));
+    let closed = Arc::new(AtomicBool::new(false));
+    let server = egd_daemon(&socket, served.clone(), closed.clone());
+    let egd = write_file(
+        &dir.path,
+        "egd.xml",
+        &format!(
+            "<rng model='virtio'><backend model='egd' type='unix'><source mode='connect' path='{}'/></backend></rng>",
+            socket.display()
+        ),
+    );
+    let egd = egd.to_str().unwrap();
+    let qvirt = daemon.connect();
+    let dom = qvirt.lookup_by_name("re").unwrap();
+    let mut g = Guest::open(&*qvirt, &dom);
+    virsh_ok(s, &["attach-device", "re", egd, "--live"]);
+    assert_eq!(
+        qemu_rngs(s, "re"),
+        ["objrng0:rng-egd", "rng0:virtio-rng-pci"]
+    );
+    assert!(qemu_chardevs(s, "re").contains(&"charrng0".to_string()));
+    assert!(virsh_ok(s, &["dumpxml", "re"]).contains("<backend model='egd' type='unix'>"));
+    assert_eq!(guest_rngs(&mut g, 1), ["virtio_rng.0"]);
+    assert_eq!(
+        g.run("dd if=/dev/hwrng bs=16 count=1 2>/dev/null | od -An -tx1 | tr -d ' \\n'"),
+        "5a".repeat(16),
+        "the guest reads the daemon's bytes"
+    );
+    assert!(served.load(Ordering::SeqCst) > 0);
+    virsh_ok(s, &["detach-device", "re", egd, "--live"]);
+    assert_eq!(qemu_rngs(s, "re"), Vec::<String>::new());
+    assert!(!qemu_chardevs(s, "re").contains(&"charrng0".to_string()));
+    wait_for("QEMU to hang up on the daemon", QUICK, || {
+        closed.load(Ordering::SeqCst).then_some(())
+    });
+    server.join().unwrap();
+    assert_eq!(guest_rngs(&mut g, 0), Vec::<String>::new());
+    drop(g);
+    virsh_ok(s, &["destroy", "re"]);
 }

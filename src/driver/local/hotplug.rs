@@ -429,13 +429,26 @@ impl Core {
         let plugged = run.plugged();
         let backend = match (is_nic(&plugged), is_rng(&plugged)) {
             (_, Some(_)) => {
+                let mut gone = None;
                 run.update_plugged(|p| {
                     if let Some(i) = is_rng(p) {
-                        p.rngs.remove(i);
+                        gone = Some(p.rngs.remove(i));
                         p.rng_ids.remove(i);
                     }
                 });
-                remove_object(qmp, &format!("obj{id}"))
+                // An egd backend's socket goes after the backend.
+                remove_object(qmp, &format!("obj{id}")).and_then(|()| {
+                    match gone.map(|r| r.backend) {
+                        Some(RngBackend::Egd(_)) => qmp
+                            .execute(
+                                "chardev-remove",
+                                Some(json!({"id": format!("char{id}")})),
+                                QMP_TIMEOUT,
+                            )
+                            .map(|_| ()),
+                        _ => Ok(()),
+                    }
+                })
             }
             (Some(_), None) => {
                 run.update_plugged(|p| {
@@ -717,9 +730,27 @@ fn renumber_nic(args: &mut DeviceArgs, net: &crate::model::Interface, n: u32) {
     }
 }
 
-/// Adds the nodes, the backend and the device; on failure takes back
-/// what was added.
+/// Adds the character devices, the objects, the nodes, the backend and
+/// the device; on failure takes back what was added.
 pub(super) fn add_to_qemu(qmp: &Qmp, args: &DeviceArgs) -> Result<()> {
+    let mut added: Vec<String> = Vec::new();
+    let undo = |added: &[String]| {
+        for id in added.iter().rev() {
+            let _ = qmp.execute("chardev-remove", Some(json!({ "id": id })), QMP_TIMEOUT);
+        }
+    };
+    for chardev in &args.chardevs {
+        if let Err(e) = qmp.execute("chardev-add", Some(chardev.clone()), QMP_TIMEOUT) {
+            undo(&added);
+            return Err(e);
+        }
+        added.extend(chardev["id"].as_str().map(str::to_string));
+    }
+    add_backends_and_device(qmp, args).inspect_err(|_| undo(&added))
+}
+
+/// The part of [`add_to_qemu`] after the character devices.
+fn add_backends_and_device(qmp: &Qmp, args: &DeviceArgs) -> Result<()> {
     let mut nodes: Vec<String> = Vec::new();
     let undo_nodes = |nodes: &[String]| {
         for node in nodes.iter().rev() {

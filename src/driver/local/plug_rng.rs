@@ -1,8 +1,9 @@
 //! Live hot-plug of `<rng>` devices, as libvirt's
-//! qemuDomainAttachRNGDevice and qemuDomainDetachPrepRNG: the backend
-//! (`object-add`) and the virtio-rng device (`device_add`), made exactly
-//! as a start makes them, on a free hot-pluggable PCI slot; out again by
-//! `device_del` (with the guest's consent, as disks) and `object-del`.
+//! qemuDomainAttachRNGDevice and qemuDomainDetachPrepRNG: an egd
+//! backend's socket (`chardev-add`), the backend (`object-add`) and the
+//! virtio-rng device (`device_add`), made exactly as a start makes them,
+//! on a free hot-pluggable PCI slot; out again by `device_del` (with the
+//! guest's consent, as disks), `object-del` and `chardev-remove`.
 //!
 //! A start numbers the rngs' QEMU ids in order (`rng0`, `objrng0`, ...);
 //! after an unplug in the middle of the list that order no longer
@@ -16,9 +17,9 @@ use super::plug_config::find_rng;
 use super::runtime::Running;
 use crate::driver::Domain;
 use crate::error::{Error, ErrorCode, Result};
-use crate::model::{DomainDef, Rng, RngBackend};
+use crate::model::{DomainDef, Rng};
 use crate::qemu::argv::{PluggedDevice, RuntimePaths, device_args, rng_ids};
-use crate::qemu::qmp::Qmp;
+use crate::qemu::qmp::{QMP_TIMEOUT, Qmp};
 
 impl Core {
     /// Plugs `rng` into the running domain and records it (with its PCI
@@ -27,15 +28,6 @@ impl Core {
     /// the backend back.
     pub(crate) fn plug_rng(&self, dom: &Domain, run: &Running, rng: &Rng) -> Result<()> {
         let what = rng_name(rng);
-        if let RngBackend::Egd(_) = rng.backend {
-            return Err(Error::new(
-                ErrorCode::ConfigUnsupported,
-                format!(
-                    "cannot attach {what} to domain '{}': an rng with the egd backend is not hot-plugged (its chardev comes with the start); attach it with --config and restart the domain",
-                    dom.name
-                ),
-            ));
-        }
         let live = run.live_def();
         let mut new = live.clone();
         new.devices.rngs.push(rng.clone());
@@ -49,10 +41,17 @@ impl Core {
             let mut args = device_args(&addressed, &caps, &paths, PluggedDevice::Rng(index))?;
             let n = free_number(qmp, &run.plugged().rng_ids)?;
             let (id, object) = rng_ids(n);
+            let chardev = format!("char{id}");
             args.device["id"] = id.into();
             args.device["rng"] = object.clone().into();
             for o in &mut args.objects {
                 o["id"] = object.clone().into();
+                if o.get("chardev").is_some() {
+                    o["chardev"] = chardev.clone().into();
+                }
+            }
+            for c in &mut args.chardevs {
+                c["id"] = chardev.clone().into();
             }
             add_to_qemu(qmp, &args)?;
             Ok(n)
@@ -97,15 +96,26 @@ pub(crate) fn live_rng(live: &DomainDef, rng: &Rng) -> Result<usize> {
 }
 
 /// The lowest rng number the run does not use (`taken`) and QEMU has
-/// neither a device nor an object of (a backend an earlier unplug left
-/// behind).
+/// neither a device, an object nor a chardev of (what an earlier unplug
+/// could not remove).
 fn free_number(qmp: &Qmp, taken: &[u32]) -> Result<u32> {
     let devices = qom_children(qmp, "/machine/peripheral")?;
     let objects = qom_children(qmp, "/objects")?;
+    let chardevs = qmp.execute("query-chardev", None, QMP_TIMEOUT)?;
+    let chardevs: Vec<&str> = chardevs
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c.get("label").and_then(serde_json::Value::as_str))
+        .collect();
     Ok((0..)
         .find(|n| {
             let (id, object) = rng_ids(*n);
-            !taken.contains(n) && !devices.contains(&id) && !objects.contains(&object)
+            let chardev = format!("char{id}");
+            !taken.contains(n)
+                && !devices.contains(&id)
+                && !objects.contains(&object)
+                && !chardevs.contains(&chardev.as_str())
         })
         .expect("a free number"))
 }

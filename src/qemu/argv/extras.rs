@@ -331,7 +331,7 @@ pub fn emit_vsock(cx: &mut Ctx<'_>) -> Result<(), Error> {
 
 /// The QEMU ids of rng number `n` (a start numbers them in order): the
 /// device's (`rngN`) and its backend object's (`objrngN`), as libvirt
-/// names them.
+/// names them; an egd backend's chardev is `char` and the device's id.
 pub fn rng_ids(n: u32) -> (String, String) {
     (format!("rng{n}"), format!("objrng{n}"))
 }
@@ -352,7 +352,7 @@ pub fn emit_rngs(cx: &mut Ctx<'_>) -> Result<(), Error> {
             }
             RngBackend::Builtin => Opts::new("rng-builtin").set("id", &obj),
             RngBackend::Egd(source) => {
-                let chardev = format!("charrng{i}");
+                let chardev = format!("char{id}");
                 let o = super::chardev::chardev(cx, source, &chardev)?;
                 cx.arg("-chardev", o.build());
                 Opts::new("rng-egd").set("id", &obj).set("chardev", chardev)
