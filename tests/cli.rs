@@ -502,7 +502,7 @@ fn linux_guest() -> Option<PathBuf> {
     let dir = std::env::var_os("QVIRT_GUEST_DIR")
         .map(PathBuf::from)
         .or_else(|| {
-            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/qvirt/test-guest-5"))
+            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/qvirt/test-guest-6"))
         })?;
     (dir.join("vmlinux").is_file() && dir.join("initrd.img").is_file()).then_some(dir)
 }

@@ -3,7 +3,7 @@
 #
 # Usage: tests/guest/build-guest.sh [OUTDIR]
 #
-#   OUTDIR defaults to ${QVIRT_GUEST_DIR:-$HOME/.cache/qvirt/test-guest-5}. It
+#   OUTDIR defaults to ${QVIRT_GUEST_DIR:-$HOME/.cache/qvirt/test-guest-6}. It
 #   must lie outside the source tree (the kernel alone is ~70 MB).
 #
 # Produces in OUTDIR:
@@ -72,7 +72,7 @@ log() { echo "$PROG: $*" >&2; }
 
 SCRIPT_PATH=$(readlink -f "${BASH_SOURCE[0]}")
 SCRIPT_DIR=$(dirname "$SCRIPT_PATH")
-OUT=${1:-${QVIRT_GUEST_DIR:-$HOME/.cache/qvirt/test-guest-5}}
+OUT=${1:-${QVIRT_GUEST_DIR:-$HOME/.cache/qvirt/test-guest-6}}
 KERNEL_META=linux-image-amd64
 BUSYBOX_PKG=busybox-static
 # The QEMU guest agent and the libraries it loads (its Depends, recursively:
@@ -105,6 +105,7 @@ WANTED_MODULES=(
     9pnet_virtio:NET_9P_VIRTIO:required  # 9p shares over virtio
     9p:9P_FS:required                # the 9p file system
     virtio_console:VIRTIO_CONSOLE:required  # virtio-serial ports (/dev/vportNpM)
+    virtio_rng:HW_RANDOM_VIRTIO:required  # virtio RNGs (/dev/hwrng), plugged in live
 )
 # Loaded by /init only with `guestagent`, so other guests do not change.
 AGENT_MODULES=(

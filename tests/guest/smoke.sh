@@ -3,7 +3,7 @@
 # check that it works. Meant to be run by hand after changing the guest.
 #
 # Usage: tests/guest/smoke.sh [GUEST_DIR]
-#   GUEST_DIR defaults to ${QVIRT_GUEST_DIR:-$HOME/.cache/qvirt/test-guest-5}.
+#   GUEST_DIR defaults to ${QVIRT_GUEST_DIR:-$HOME/.cache/qvirt/test-guest-6}.
 #   QEMU=/path/to/qemu-system-x86_64 overrides the emulator.
 #
 # Checks:
@@ -20,7 +20,7 @@
 
 set -euo pipefail
 
-GUEST=${1:-${QVIRT_GUEST_DIR:-$HOME/.cache/qvirt/test-guest-5}}
+GUEST=${1:-${QVIRT_GUEST_DIR:-$HOME/.cache/qvirt/test-guest-6}}
 QEMU=${QEMU:-qemu-system-x86_64}
 MARKER=QVIRT-GUEST-READY
 BOOT_TIMEOUT=60        # s, QEMU start -> marker (TCG on a loaded host)

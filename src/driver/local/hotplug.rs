@@ -24,9 +24,9 @@ use super::plug_xml::{Device, Named, check_new, find_disk, find_interface, read_
 use super::runtime::Running;
 use crate::driver::{Domain, ModifyFlags};
 use crate::error::{Error, ErrorCode, Result};
-use crate::model::{ControllerType, DiskBus, DiskDevice, DomainDef, InterfaceType};
+use crate::model::{ControllerType, DiskBus, DiskDevice, DomainDef, InterfaceType, RngBackend};
 use crate::qemu::argv::{
-    DeviceArgs, PluggedDevice, RuntimePaths, device_args, disk_device_ids, nic_id,
+    DeviceArgs, PluggedDevice, RuntimePaths, device_args, disk_device_ids, nic_id, rng_ids,
     with_pci_addresses,
 };
 use crate::qemu::qmp::{QMP_TIMEOUT, Qmp};
@@ -132,6 +132,9 @@ impl Core {
                     Found::Interface(index) => {
                         def.devices.interfaces.remove(index);
                     }
+                    Found::Rng(index) => {
+                        def.devices.rngs.remove(index);
+                    }
                 }
                 Ok(())
             })?;
@@ -231,26 +234,7 @@ impl Core {
                 )
             }
         };
-        if !live.features.acpi && !is_q35(&live) {
-            return Err(Error::new(
-                ErrorCode::OperationInvalid,
-                format!(
-                    "cannot attach {what} to domain '{}': without ACPI a pc machine's PCI bus has no hot-plug; add <features><acpi/></features> to the definition and restart the domain",
-                    dom.name
-                ),
-            ));
-        }
-        let addressed = with_pci_addresses(&new, &caps)?;
-        let buses = |d: &DomainDef| {
-            d.devices
-                .controllers
-                .iter()
-                .filter(|c| c.kind == ControllerType::Pci)
-                .count()
-        };
-        if buses(&addressed) > buses(&new) {
-            return Err(no_free_slot(&live, &what));
-        }
+        let addressed = hot_pluggable_slot(&live, &new, &caps, &what)?;
         // A tap for a bridge or ethernet interface, or a macvtap for a
         // direct one, named in the definition before the options are
         // made, as at a start. A macvtap's device reaches QEMU over QMP
@@ -287,7 +271,7 @@ impl Core {
                     renumber_nic(&mut args, &addressed.devices.interfaces[i], n);
                     Some(n)
                 }
-                PluggedDevice::Disk(_) => None,
+                PluggedDevice::Disk(_) | PluggedDevice::Rng(_) => None,
             };
             let fd_name = match (&macvtap_fd, &mut args.netdev) {
                 (Some(fd), Some(netdev)) => {
@@ -300,7 +284,7 @@ impl Core {
             };
             let disk_id = match which {
                 PluggedDevice::Disk(i) => Some(disk_device_ids(&addressed)?.swap_remove(i)),
-                PluggedDevice::Interface(_) => None,
+                PluggedDevice::Interface(_) | PluggedDevice::Rng(_) => None,
             };
             // Nodes an earlier unplug of a disk under this id could not
             // remove would clash with the new ones by name.
@@ -352,6 +336,8 @@ impl Core {
                 p.interfaces.push(addressed.devices.interfaces[i].clone());
                 p.nic_ids.extend(nic);
             }
+            // Plugged in by `plug_rng`.
+            PluggedDevice::Rng(_) => {}
         });
         // As at start: an interface script taints the run.
         if let PluggedDevice::Interface(i) = which {
@@ -374,7 +360,7 @@ impl Core {
     /// When the guest does not let go in time, the device is left
     /// pending: QEMU's `DEVICE_DELETED`, if it comes later, finishes the
     /// unplug ([`Core::on_device_deleted`]).
-    fn unplug(&self, dom: &Domain, run: &Running, found: Found) -> Result<()> {
+    pub(super) fn unplug(&self, dom: &Domain, run: &Running, found: Found) -> Result<()> {
         let live = run.live_def();
         let qmp = run.qmp()?;
         let what = found.describe(&live);
@@ -383,6 +369,7 @@ impl Core {
             Found::Interface(index) => {
                 nic_id(&live.devices.interfaces[index], run.nic_ids()[index])
             }
+            Found::Rng(index) => rng_ids(run.plugged().rng_ids[index]).0,
         };
         // This call waits for the device itself now.
         lock(&run.unplugging).retain(|i| *i != id);
@@ -436,9 +423,34 @@ impl Core {
                 .zip(&p.nic_ids)
                 .position(|(net, n)| nic_id(net, *n) == id)
         };
+        let is_rng =
+            |p: &super::runtime::Plugged| p.rng_ids.iter().position(|n| rng_ids(*n).0 == id);
         let mut gone_net = None;
-        let backend = match is_nic(&run.plugged()) {
-            Some(_) => {
+        let plugged = run.plugged();
+        let backend = match (is_nic(&plugged), is_rng(&plugged)) {
+            (_, Some(_)) => {
+                let mut gone = None;
+                run.update_plugged(|p| {
+                    if let Some(i) = is_rng(p) {
+                        gone = Some(p.rngs.remove(i));
+                        p.rng_ids.remove(i);
+                    }
+                });
+                // An egd backend's socket goes after the backend.
+                remove_object(qmp, &format!("obj{id}")).and_then(|()| {
+                    match gone.map(|r| r.backend) {
+                        Some(RngBackend::Egd(_)) => qmp
+                            .execute(
+                                "chardev-remove",
+                                Some(json!({"id": format!("char{id}")})),
+                                QMP_TIMEOUT,
+                            )
+                            .map(|_| ()),
+                        _ => Ok(()),
+                    }
+                })
+            }
+            (Some(_), None) => {
                 run.update_plugged(|p| {
                     if let Some(i) = is_nic(p) {
                         gone_net = Some(p.interfaces.remove(i));
@@ -452,7 +464,7 @@ impl Core {
                 )
                 .map(|_| ())
             }
-            None => {
+            (None, None) => {
                 let target = disk_device_ids(&live)
                     .ok()
                     .and_then(|ids| ids.iter().position(|i| i == id))
@@ -525,6 +537,8 @@ pub(crate) enum Found {
     Disk(usize),
     /// `def.devices.interfaces[i]`.
     Interface(usize),
+    /// `def.devices.rngs[i]`.
+    Rng(usize),
 }
 
 impl Found {
@@ -533,8 +547,53 @@ impl Found {
         match self {
             Found::Disk(i) => format!("disk '{}'", def.devices.disks[i].target),
             Found::Interface(i) => format!("interface {}", def.devices.interfaces[i].mac),
+            Found::Rng(i) => rng_name(&def.devices.rngs[i]),
         }
     }
+}
+
+/// A plugged-in rng as messages and the log name it: its model and
+/// backend.
+pub(super) fn rng_name(rng: &crate::model::Rng) -> String {
+    let backend = match &rng.backend {
+        RngBackend::Random(path) => path.as_deref().unwrap_or("/dev/urandom"),
+        RngBackend::Builtin => "builtin",
+        RngBackend::Egd(_) => "egd",
+    };
+    format!("rng (model '{}', backend {backend})", rng.model.as_str())
+}
+
+/// `new` (the live definition `live` with a device added) with the PCI
+/// address the command line gives the device: on a free hot-pluggable
+/// slot, or refused, as buses cannot be plugged in (no ACPI on a pc
+/// machine, no free slot or `pcie-root-port`).
+pub(super) fn hot_pluggable_slot(
+    live: &DomainDef,
+    new: &DomainDef,
+    caps: &crate::qemu::caps::QemuCaps,
+    what: &str,
+) -> Result<DomainDef> {
+    if !live.features.acpi && !is_q35(live) {
+        return Err(Error::new(
+            ErrorCode::OperationInvalid,
+            format!(
+                "cannot attach {what} to domain '{}': without ACPI a pc machine's PCI bus has no hot-plug; add <features><acpi/></features> to the definition and restart the domain",
+                live.name
+            ),
+        ));
+    }
+    let addressed = with_pci_addresses(new, caps)?;
+    let buses = |d: &DomainDef| {
+        d.devices
+            .controllers
+            .iter()
+            .filter(|c| c.kind == ControllerType::Pci)
+            .count()
+    };
+    if buses(&addressed) > buses(new) {
+        return Err(no_free_slot(live, what));
+    }
+    Ok(addressed)
 }
 
 /// The error for a device that finds no free hot-pluggable slot.
@@ -628,17 +687,36 @@ fn refuse_unpluggable_disk(qmp: &Qmp, live: &DomainDef, disk: &crate::model::Dis
 }
 
 /// Whether QEMU has a device with id `id`.
-fn has_device(qmp: &Qmp, id: &str) -> Result<bool> {
-    let list = qmp.execute(
-        "qom-list",
-        Some(json!({"path": "/machine/peripheral"})),
-        QMP_TIMEOUT,
-    )?;
+pub(super) fn has_device(qmp: &Qmp, id: &str) -> Result<bool> {
+    Ok(qom_children(qmp, "/machine/peripheral")?
+        .iter()
+        .any(|c| c == id))
+}
+
+/// The names of what QOM path `path` holds (devices with an id under
+/// `/machine/peripheral`, objects under `/objects`).
+pub(super) fn qom_children(qmp: &Qmp, path: &str) -> Result<Vec<String>> {
+    let list = qmp.execute("qom-list", Some(json!({ "path": path })), QMP_TIMEOUT)?;
     Ok(list
         .as_array()
         .into_iter()
         .flatten()
-        .any(|p| p.get("name").and_then(Value::as_str) == Some(id)))
+        .filter_map(|p| p.get("name").and_then(Value::as_str))
+        .map(str::to_string)
+        .collect())
+}
+
+/// Deletes object `id` (an unplugged device's backend), asked again
+/// until the deadline while the device that used it is being freed.
+fn remove_object(qmp: &Qmp, id: &str) -> Result<()> {
+    let deadline = Instant::now() + UNPLUG_WAIT;
+    loop {
+        match qmp.execute("object-del", Some(json!({ "id": id })), QMP_TIMEOUT) {
+            Ok(_) => return Ok(()),
+            Err(e) if Instant::now() >= deadline => return Err(e),
+            Err(_) => std::thread::sleep(Duration::from_millis(50)),
+        }
+    }
 }
 
 /// Gives a NIC's options the ids of number `n` (`netN` and `hostnetN`
@@ -652,9 +730,27 @@ fn renumber_nic(args: &mut DeviceArgs, net: &crate::model::Interface, n: u32) {
     }
 }
 
-/// Adds the nodes, the backend and the device; on failure takes back
-/// what was added.
-fn add_to_qemu(qmp: &Qmp, args: &DeviceArgs) -> Result<()> {
+/// Adds the character devices, the objects, the nodes, the backend and
+/// the device; on failure takes back what was added.
+pub(super) fn add_to_qemu(qmp: &Qmp, args: &DeviceArgs) -> Result<()> {
+    let mut added: Vec<String> = Vec::new();
+    let undo = |added: &[String]| {
+        for id in added.iter().rev() {
+            let _ = qmp.execute("chardev-remove", Some(json!({ "id": id })), QMP_TIMEOUT);
+        }
+    };
+    for chardev in &args.chardevs {
+        if let Err(e) = qmp.execute("chardev-add", Some(chardev.clone()), QMP_TIMEOUT) {
+            undo(&added);
+            return Err(e);
+        }
+        added.extend(chardev["id"].as_str().map(str::to_string));
+    }
+    add_backends_and_device(qmp, args).inspect_err(|_| undo(&added))
+}
+
+/// The part of [`add_to_qemu`] after the character devices.
+fn add_backends_and_device(qmp: &Qmp, args: &DeviceArgs) -> Result<()> {
     let mut nodes: Vec<String> = Vec::new();
     let undo_nodes = |nodes: &[String]| {
         for node in nodes.iter().rev() {

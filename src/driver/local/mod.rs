@@ -46,6 +46,7 @@ mod passthrough;
 mod peek;
 mod pinning;
 mod plug_config;
+mod plug_rng;
 mod plug_xml;
 mod pm;
 mod preflight;

@@ -1,10 +1,11 @@
 //! Devices that attach and detach change in the persistent definition
-//! only (`--config`): every type libvirt's qemuDomainAttachDeviceConfig
+//! (`--config`): every type libvirt's qemuDomainAttachDeviceConfig
 //! and qemuDomainDetachDeviceConfig take besides disks and interfaces,
 //! with libvirt's rules for a device already there and its way of
 //! finding the device a detach names. The device comes into effect at
-//! the domain's next start, made as a start makes it; a running domain
-//! does not get it plugged in (that is refused by name, nothing
+//! the domain's next start, made as a start makes it. Of these types,
+//! an `<rng>` is plugged into and out of a running domain too
+//! (`plug_rng`); the others are not (that is refused by name, nothing
 //! changed).
 
 use super::driver::Core;
@@ -308,14 +309,9 @@ impl ColdDevice {
                 d.filesystems.remove(i);
             }
             ColdDevice::Rng(r) => {
-                let i = position(&d.rngs, |o| {
-                    o.model == r.model
-                        && o.backend == r.backend
-                        && o.rate == r.rate
-                        && same_address(&r.address, &o.address)
-                })
-                .ok_or_else(|| missing("no matching RNG device was found"))?;
-                d.rngs.remove(i);
+                let i =
+                    find_rng(def, r).ok_or_else(|| missing("no matching RNG device was found"))?;
+                def.devices.rngs.remove(i);
             }
             ColdDevice::Memory(m) => {
                 let i = position(&d.memories, |o| memory_matches(o, m))
@@ -402,6 +398,18 @@ fn same_address(given: &Option<Address>, other: &Option<Address>) -> bool {
     given.is_none() || given == other
 }
 
+/// The position of the rng of `def` that `rng` names, as libvirt's
+/// virDomainRNGFind: the same model, backend (with its source) and rate,
+/// and the address when one is given.
+pub(crate) fn find_rng(def: &DomainDef, rng: &Rng) -> Option<usize> {
+    position(&def.devices.rngs, |o| {
+        o.model == rng.model
+            && o.backend == rng.backend
+            && o.rate == rng.rate
+            && same_address(&rng.address, &o.address)
+    })
+}
+
 /// virDomainChrEquals for serial ports, consoles and parallel ports: the
 /// same source, target type and port.
 fn chr_matches(o: &CharDevice, c: &CharDevice) -> bool {
@@ -446,8 +454,8 @@ fn memory_matches(o: &MemoryDevice, m: &MemoryDevice) -> bool {
 }
 
 impl Core {
-    /// Attaches `device` to the persistent definition; a running domain
-    /// (live, or the default for one) is refused.
+    /// Attaches `device` to the persistent definition, or an rng to the
+    /// running domain too; another type is refused live.
     pub(crate) fn attach_cold(
         &self,
         dom: &Domain,
@@ -457,8 +465,8 @@ impl Core {
         self.change_cold(dom, device, flags, "attach", &|d, def| d.insert(def))
     }
 
-    /// Detaches `device` from the persistent definition; a running
-    /// domain (live, or the default for one) is refused.
+    /// Detaches `device` from the persistent definition, or an rng from
+    /// the running domain too; another type is refused live.
     pub(crate) fn detach_cold(
         &self,
         dom: &Domain,
@@ -471,7 +479,9 @@ impl Core {
     /// The shared steps of [`Core::attach_cold`] and
     /// [`Core::detach_cold`]: the definition changes only if the whole
     /// result reads back as a valid definition, which it is then (as a
-    /// define of its XML would make it).
+    /// define of its XML would make it). Every check comes first (the
+    /// definition's change tried on a copy, the live device found), then
+    /// the live plug, then the definition: a refusal changes nothing.
     fn change_cold(
         &self,
         dom: &Domain,
@@ -482,19 +492,39 @@ impl Core {
     ) -> Result<()> {
         let jobs = self.jobs(dom)?;
         let _job = jobs.begin(super::jobs::SyncKind::Modify, &dom.name)?;
-        let (run, _) = self.targets(dom, flags, &format!("{verb} a device to"))?;
-        if run.is_some() {
-            return Err(live_refused(dom, device, verb));
-        }
-        self.edit_config(dom, &|def, _| {
+        let (run, config) = self.targets(dom, flags, &format!("{verb} a device to"))?;
+        let live_rng = match (&run, device) {
+            (None, _) => None,
+            (Some(_), ColdDevice::Rng(r)) => Some(r),
+            (Some(_), _) => return Err(live_refused(dom, device, verb)),
+        };
+        let changed = |def: &mut DomainDef| -> Result<()> {
             change(device, def)?;
             *def = DomainDef::from_xml(&def.to_xml()).map_err(Error::from)?;
             Ok(())
-        })?;
+        };
+        if config && run.is_some() {
+            self.with_entry(dom, |e| match &e.persistent {
+                Some(def) => changed(&mut def.as_ref().clone()),
+                None => Ok(()),
+            })?;
+        }
+        if let (Some(run), Some(rng)) = (&run, live_rng) {
+            if verb == "attach" {
+                self.plug_rng(dom, run, rng)?;
+            } else {
+                self.unplug_rng(dom, run, rng)?;
+            }
+        }
+        if config {
+            self.edit_config(dom, &|def, _| changed(def))?;
+        }
         self.log.info(&format!(
-            "domain '{}': {verb}ed a {} device (config)",
+            "domain '{}': {verb}ed a {} device{}{}",
             dom.name,
-            device.type_name()
+            device.type_name(),
+            if run.is_some() { " (live)" } else { "" },
+            if config { " (config)" } else { "" }
         ));
         Ok(())
     }
@@ -505,7 +535,7 @@ fn live_refused(dom: &Domain, device: &ColdDevice, verb: &str) -> Error {
     Error::new(
         ErrorCode::ConfigUnsupported,
         format!(
-            "cannot {verb} a <{}> {} running domain '{}': live {verb} of device '{}' is not supported (qvirt plugs <disk> and <interface> in and out); {verb} it with --config, and it changes with the next start",
+            "cannot {verb} a <{}> {} running domain '{}': live {verb} of device '{}' is not supported (qvirt plugs <disk>, <interface> and <rng> in and out); {verb} it with --config, and it changes with the next start",
             element_name(device),
             if verb == "attach" { "to" } else { "from" },
             dom.name,

@@ -318,14 +318,12 @@ impl Core {
                 return None;
             }
         };
-        if let Some(ids) = &status.nic_ids
-            && ids.len() == def.devices.interfaces.len()
-        {
-            run.set_plugged(super::runtime::Plugged {
-                disks: def.devices.disks.clone(),
-                interfaces: def.devices.interfaces.clone(),
-                nic_ids: ids.clone(),
-            });
+        if status.nic_ids.is_some() || status.rng_ids.is_some() {
+            run.set_plugged(super::runtime::Plugged::of(
+                &def,
+                status.nic_ids.as_deref(),
+                status.rng_ids.as_deref(),
+            ));
         }
         let agent_timeout = status.agent_timeout.unwrap_or(super::agent::TIMEOUT_BLOCK);
         run.agent_timeout

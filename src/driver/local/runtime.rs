@@ -52,6 +52,11 @@ pub struct Status {
     /// they are numbered from 0 in that order (nothing was unplugged).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nic_ids: Option<Vec<u32>>,
+    /// The number `N` of each rng's QEMU ids (`rngN`, `objrngN`), in the
+    /// order of the live definition's rngs; absent when they are
+    /// numbered from 0 in that order (nothing was unplugged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rng_ids: Option<Vec<u32>>,
     /// The guest agent's response timeout, as libvirt keeps it in its
     /// status; absent: block (libvirt's default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -103,15 +108,19 @@ impl Status {
             vnc_port: run.vnc_port,
             reason: Some(run.run_state().reason.as_str().to_string()),
             tainted: run.taints().iter().map(|t| t.name().to_string()).collect(),
-            nic_ids: {
-                let ids = run.nic_ids();
-                let plain = ids.iter().enumerate().all(|(i, n)| *n as usize == i);
-                (!plain).then_some(ids)
-            },
+            nic_ids: unless_plain(run.nic_ids()),
+            rng_ids: unless_plain(run.plugged().rng_ids),
             agent_timeout: Some(run.agent_timeout.load(std::sync::atomic::Ordering::Relaxed))
                 .filter(|t| *t != super::agent::TIMEOUT_BLOCK),
         }
     }
+}
+
+/// Device id numbers, unless they are 0, 1, ... in order (what a start
+/// gives them).
+fn unless_plain(ids: Vec<u32>) -> Option<Vec<u32>> {
+    let plain = ids.iter().enumerate().all(|(i, n)| *n as usize == i);
+    (!plain).then_some(ids)
 }
 
 /// Why the manager cannot vouch for what a running domain is, as
@@ -252,8 +261,8 @@ pub struct Running {
     pub(crate) live: Mutex<super::resize::LiveChanges>,
     /// What the manager cannot vouch for, in [`Taint`]'s order.
     pub(crate) taints: Mutex<Vec<Taint>>,
-    /// The disks and interfaces since a device was plugged in or out
-    /// (`None`: those of `def`). [`Running::live_def`] puts them in place.
+    /// The disks, interfaces and rngs since a device was plugged in or
+    /// out (`None`: those of `def`). [`Running::live_def`] puts them in place.
     pub(crate) plugged: Mutex<Option<Plugged>>,
     /// The QEMU ids of devices whose unplug the guest has not done within
     /// the wait: QEMU's `DEVICE_DELETED` for one of them finishes it.
@@ -281,7 +290,7 @@ pub(crate) struct TopsSeen {
     pub tops: Vec<(String, std::path::PathBuf, String)>,
 }
 
-/// The disks and interfaces of a running domain after hot-plug.
+/// The disks, interfaces and rngs of a running domain after hot-plug.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Plugged {
     /// `<disk>`s, as the live definition lists them.
@@ -290,6 +299,32 @@ pub(crate) struct Plugged {
     pub interfaces: Vec<crate::model::Interface>,
     /// The number of each interface's QEMU ids (`netN`, `hostnetN`).
     pub nic_ids: Vec<u32>,
+    /// `<rng>`s, as the live definition lists them.
+    pub rngs: Vec<crate::model::Rng>,
+    /// The number of each rng's QEMU ids (`rngN`, `objrngN`): a start
+    /// numbers them in order, a plugged one takes a number QEMU has
+    /// free.
+    pub rng_ids: Vec<u32>,
+}
+
+impl Plugged {
+    /// The devices of `def` as a start makes them, with `nic_ids` and
+    /// `rng_ids` (when given and one for each device) instead of the
+    /// start's numbers.
+    pub(crate) fn of(def: &DomainDef, nic_ids: Option<&[u32]>, rng_ids: Option<&[u32]>) -> Plugged {
+        let ids = |given: Option<&[u32]>, n: usize| match given {
+            Some(ids) if ids.len() == n => ids.to_vec(),
+            _ => (0..n as u32).collect(),
+        };
+        let d = &def.devices;
+        Plugged {
+            disks: d.disks.clone(),
+            interfaces: d.interfaces.clone(),
+            nic_ids: ids(nic_ids, d.interfaces.len()),
+            rngs: d.rngs.clone(),
+            rng_ids: ids(rng_ids, d.rngs.len()),
+        }
+    }
 }
 
 impl Running {
@@ -336,6 +371,7 @@ impl Running {
         if let Some(p) = crate::sys::sync::lock(&self.plugged).as_ref() {
             def.devices.disks.clone_from(&p.disks);
             def.devices.interfaces.clone_from(&p.interfaces);
+            def.devices.rngs.clone_from(&p.rngs);
         }
         crate::sys::sync::lock(&self.live).apply(&mut def);
         let media = crate::sys::sync::lock(&self.media);
@@ -362,16 +398,12 @@ impl Running {
         def
     }
 
-    /// The disks, interfaces and interface ids the domain has now.
+    /// The disks, interfaces, rngs and their ids the domain has now.
     pub(crate) fn plugged(&self) -> Plugged {
         if let Some(p) = crate::sys::sync::lock(&self.plugged).as_ref() {
             return p.clone();
         }
-        Plugged {
-            disks: self.def.devices.disks.clone(),
-            interfaces: self.def.devices.interfaces.clone(),
-            nic_ids: (0..self.def.devices.interfaces.len() as u32).collect(),
-        }
+        Plugged::of(&self.def, None, None)
     }
 
     /// The number of each interface's QEMU ids, in the live order.
@@ -390,11 +422,9 @@ impl Running {
     /// one step (see [`Running::set_plugged`]).
     pub(crate) fn update_plugged(&self, change: impl FnOnce(&mut Plugged)) {
         let mut guard = crate::sys::sync::lock(&self.plugged);
-        let mut plugged = guard.clone().unwrap_or_else(|| Plugged {
-            disks: self.def.devices.disks.clone(),
-            interfaces: self.def.devices.interfaces.clone(),
-            nic_ids: (0..self.def.devices.interfaces.len() as u32).collect(),
-        });
+        let mut plugged = guard
+            .clone()
+            .unwrap_or_else(|| Plugged::of(&self.def, None, None));
         change(&mut plugged);
         let has = |t: &str| plugged.disks.iter().any(|d| d.target == t);
         crate::sys::sync::lock(&self.media).retain(|(t, _)| has(t));

@@ -329,11 +329,18 @@ pub fn emit_vsock(cx: &mut Ctx<'_>) -> Result<(), Error> {
     Ok(())
 }
 
+/// The QEMU ids of rng number `n` (a start numbers them in order): the
+/// device's (`rngN`) and its backend object's (`objrngN`), as libvirt
+/// names them; an egd backend's chardev is `char` and the device's id.
+pub fn rng_ids(n: u32) -> (String, String) {
+    (format!("rng{n}"), format!("objrng{n}"))
+}
+
 /// Random number generators: a backend object and a virtio-rng device.
 pub fn emit_rngs(cx: &mut Ctx<'_>) -> Result<(), Error> {
     let def = cx.def;
     for (i, r) in def.devices.rngs.iter().enumerate() {
-        let obj = format!("objrng{i}");
+        let (id, obj) = rng_ids(i as u32);
         let backend = match &r.backend {
             RngBackend::Random(path) => {
                 let path = path.as_deref().unwrap_or("/dev/urandom");
@@ -345,7 +352,7 @@ pub fn emit_rngs(cx: &mut Ctx<'_>) -> Result<(), Error> {
             }
             RngBackend::Builtin => Opts::new("rng-builtin").set("id", &obj),
             RngBackend::Egd(source) => {
-                let chardev = format!("charrng{i}");
+                let chardev = format!("char{id}");
                 let o = super::chardev::chardev(cx, source, &chardev)?;
                 cx.arg("-chardev", o.build());
                 Opts::new("rng-egd").set("id", &obj).set("chardev", chardev)
@@ -359,9 +366,7 @@ pub fn emit_rngs(cx: &mut Ctx<'_>) -> Result<(), Error> {
         };
         let what = "rng device";
         let placed = cx.pci.place(what, r.address.as_ref(), Dev::Rng(i))?;
-        let mut o = Opts::new(device)
-            .set("rng", &obj)
-            .set("id", format!("rng{i}"));
+        let mut o = Opts::new(device).set("rng", &obj).set("id", id);
         if let Some(rate) = &r.rate {
             o = o
                 .set("max-bytes", rate.bytes)

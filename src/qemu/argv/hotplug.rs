@@ -165,15 +165,20 @@ pub enum PluggedDevice {
     Disk(usize),
     /// The `<interface>` at this position.
     Interface(usize),
+    /// The `<rng>` at this position (its backend is the one object).
+    Rng(usize),
 }
 
-/// One device as QMP arguments: the block nodes (`blockdev-add`, lowest
+/// One device as QMP arguments: the character devices (`chardev-add`),
+/// the objects (`object-add`), the block nodes (`blockdev-add`, lowest
 /// first), the network backend (`netdev_add`) and the device
 /// (`device_add`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeviceArgs {
+    /// `chardev-add` arguments: an egd rng's socket, added first.
+    pub chardevs: Vec<Value>,
     /// `object-add` arguments: the objects the nodes use (a network
-    /// disk's `secret`), added before them.
+    /// disk's `secret`), or an rng's backend, added first.
     pub objects: Vec<Value>,
     /// `blockdev-add` arguments, each node after the ones it stands on.
     pub blockdevs: Vec<Value>,
@@ -184,7 +189,8 @@ pub struct DeviceArgs {
 }
 
 /// The QMP arguments that make `which` as a start of `def` would make it
-/// (the options of its `-blockdev`, `-netdev` and `-device`). `paths`
+/// (the options of its `-chardev`, `-object`, `-blockdev`, `-netdev` and
+/// `-device`). `paths`
 /// only has to be complete enough for the command line to build.
 pub fn device_args(
     def: &DomainDef,
@@ -197,16 +203,22 @@ pub fn device_args(
         .into_iter()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
-    let (device_id, node_prefix, netdev_id) = match which {
+    // The device's id, the prefix of its nodes and objects' ids, its
+    // network backend's id and the id of its one object.
+    let (device_id, node_prefix, netdev_id, object_id) = match which {
         PluggedDevice::Disk(i) => {
             let id = disks::device_ids(def)?.swap_remove(i);
             let prefix = format!("{id}-");
-            (id, Some(prefix), None)
+            (id, Some(prefix), None, None)
         }
         PluggedDevice::Interface(i) => {
             let id = super::net::nic_id(&def.devices.interfaces[i], i as u32);
             let netdev = format!("host{id}");
-            (id, None, Some(netdev))
+            (id, None, Some(netdev), None)
+        }
+        PluggedDevice::Rng(i) => {
+            let (id, object) = super::extras::rng_ids(i as u32);
+            (id, None, None, Some(object))
         }
     };
     let options = |option: &'static str| {
@@ -224,15 +236,24 @@ pub fn device_args(
             .map(|kv| to_json(&kv, None, BLOCKDEV_BOOLS, BLOCKDEV_INTS))
             .collect(),
     };
-    let objects = match &node_prefix {
+    let wanted = |id: &str| match (&node_prefix, &object_id) {
+        (Some(prefix), _) => id.starts_with(prefix.as_str()),
+        (None, Some(object)) => id == object,
+        (None, None) => false,
+    };
+    let objects = options("-object")
+        .filter(|kv| kv.iter().any(|(k, v)| k == "id" && wanted(v)))
+        .map(|kv| to_json(&kv, Some("qom-type"), &["verify-peer"], &[]))
+        .collect();
+    let chardevs = match &object_id {
         None => Vec::new(),
-        Some(prefix) => options("-object")
-            .filter(|kv| {
-                kv.iter()
-                    .any(|(k, v)| k == "id" && v.starts_with(prefix.as_str()))
-            })
-            .map(|kv| to_json(&kv, Some("qom-type"), &["verify-peer"], &[]))
-            .collect(),
+        Some(_) => {
+            let id = format!("char{device_id}");
+            options("-chardev")
+                .filter(|kv| kv.iter().any(|(k, v)| k == "id" && *v == id))
+                .map(|kv| chardev_add(&kv))
+                .collect::<Result<_, _>>()?
+        }
     };
     let netdev = netdev_id.and_then(|id| {
         options("-netdev")
@@ -248,11 +269,55 @@ pub fn device_args(
             ))
         })?;
     Ok(DeviceArgs {
+        chardevs,
         objects,
         blockdevs,
         netdev,
         device,
     })
+}
+
+/// A `-chardev` as `chardev-add` arguments (QMP's nested `backend`): a
+/// UNIX or TCP socket, listening or connecting; any other backend or
+/// option (TLS credentials) is refused by name.
+fn chardev_add(kv: &[(String, String)]) -> Result<Value, Error> {
+    let get = |key: &str| kv.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+    let kind = get("").unwrap_or_default();
+    if kind != "socket" {
+        return Err(unsupported(format!(
+            "a '{kind}' character device is not hot-plugged"
+        )));
+    }
+    let addr = match (get("path"), get("port")) {
+        (Some(path), _) => json!({"type": "unix", "data": {"path": path}}),
+        (None, Some(port)) => json!({"type": "inet", "data": {
+            "host": get("host").unwrap_or_default(), "port": port}}),
+        (None, None) => return Err(unsupported("a socket chardev without an address")),
+    };
+    // QMP's socket listens unless told not to, the command line's
+    // connects unless told to listen.
+    let mut data = json!({ "addr": addr, "server": false });
+    for (k, v) in kv {
+        match k.as_str() {
+            "" | "id" | "path" | "host" | "port" => {}
+            "server" | "wait" | "telnet" => data[k] = json!(v == "on"),
+            "reconnect" => {
+                let n: i64 = v
+                    .parse()
+                    .map_err(|_| unsupported(format!("reconnect={v} is not a number")))?;
+                data[k] = json!(n);
+            }
+            other => {
+                return Err(unsupported(format!(
+                    "a character device with '{other}' is not hot-plugged; attach it with --config and restart the domain"
+                )));
+            }
+        }
+    }
+    Ok(json!({
+        "id": get("id").unwrap_or_default(),
+        "backend": {"type": "socket", "data": data},
+    }))
 }
 
 /// Block node options that are booleans in QMP.
@@ -329,6 +394,8 @@ const DEVICE_INTS: &[&str] = &[
     "cyls",
     "heads",
     "secs",
+    "max-bytes",
+    "period",
 ];
 
 /// Splits QEMU's `a=b,c=d` option syntax (`,,` is a comma in a value); a
@@ -429,6 +496,82 @@ fn lists(v: Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_rng_is_its_backend_object_and_its_device() {
+        let def = crate::model::DomainDef::from_xml(
+            "<domain type='qemu'><name>r</name><memory>65536</memory><os><type arch='x86_64' machine='pc'>hvm</type></os><devices>\
+             <rng model='virtio'><backend model='builtin'/></rng>\
+             <rng model='virtio'><rate bytes='1024'/><backend model='random'>/dev/urandom</backend></rng>\
+             </devices></domain>",
+        )
+        .unwrap();
+        let caps = QemuCaps::assumed("/usr/bin/qemu-system-x86_64");
+        let paths = RuntimePaths::for_test("/run/r");
+        let args = device_args(&def, &caps, &paths, PluggedDevice::Rng(1)).unwrap();
+        assert_eq!(
+            args.objects,
+            [json!({"qom-type": "rng-random", "id": "objrng1", "filename": "/dev/urandom"})]
+        );
+        assert!(args.blockdevs.is_empty() && args.netdev.is_none());
+        let d = &args.device;
+        assert_eq!(d["driver"], "virtio-rng-pci");
+        assert_eq!((&d["id"], &d["rng"]), (&json!("rng1"), &json!("objrng1")));
+        assert_eq!(
+            (&d["max-bytes"], &d["period"]),
+            (&json!(1024), &json!(1000))
+        );
+        assert!(args.chardevs.is_empty());
+    }
+
+    #[test]
+    fn an_egd_rng_adds_its_socket_chardev() {
+        let def = crate::model::DomainDef::from_xml(
+            "<domain type='qemu'><name>r</name><memory>65536</memory><os><type arch='x86_64' machine='pc'>hvm</type></os><devices>\
+             <rng model='virtio'><backend model='egd' type='unix'><source mode='connect' path='/run/egd.sock'/></backend></rng>\
+             <rng model='virtio'><backend model='egd' type='tcp'><source mode='bind' host='127.0.0.1' service='1024'/></backend></rng>\
+             </devices></domain>",
+        )
+        .unwrap();
+        let caps = QemuCaps::assumed("/usr/bin/qemu-system-x86_64");
+        let paths = RuntimePaths::for_test("/run/r");
+        let args = device_args(&def, &caps, &paths, PluggedDevice::Rng(0)).unwrap();
+        assert_eq!(
+            args.chardevs,
+            [
+                json!({"id": "charrng0", "backend": {"type": "socket", "data": {
+                "addr": {"type": "unix", "data": {"path": "/run/egd.sock"}},
+                "server": false}}})
+            ]
+        );
+        assert_eq!(
+            args.objects,
+            [json!({"qom-type": "rng-egd", "id": "objrng0", "chardev": "charrng0"})]
+        );
+        let args = device_args(&def, &caps, &paths, PluggedDevice::Rng(1)).unwrap();
+        assert_eq!(
+            args.chardevs,
+            [
+                json!({"id": "charrng1", "backend": {"type": "socket", "data": {
+                "addr": {"type": "inet", "data": {"host": "127.0.0.1", "port": "1024"}},
+                "server": true, "wait": false}}})
+            ]
+        );
+    }
+
+    #[test]
+    fn an_egd_rng_over_tls_is_not_hot_plugged() {
+        let def = crate::model::DomainDef::from_xml(
+            "<domain type='qemu'><name>r</name><memory>65536</memory><os><type arch='x86_64' machine='pc'>hvm</type></os><devices>\
+             <rng model='virtio'><backend model='egd' type='tcp'><source mode='connect' host='h' service='1024' tls='yes'/></backend></rng>\
+             </devices></domain>",
+        )
+        .unwrap();
+        let caps = QemuCaps::assumed("/usr/bin/qemu-system-x86_64");
+        let paths = RuntimePaths::for_test("/run/r");
+        let e = device_args(&def, &caps, &paths, PluggedDevice::Rng(0)).unwrap_err();
+        assert!(e.message.contains("'tls-creds' is not hot-plugged"), "{e}");
+    }
 
     #[test]
     fn options_become_typed_qmp_objects() {

@@ -93,7 +93,7 @@ pub use disk_net::{
 pub(crate) use disk_props::check as check_disk_props;
 pub use disk_props::copy_on_read_node;
 pub use disks::transient_overlay;
-pub use extras::{tpm_socket, tpm_version};
+pub use extras::{rng_ids, tpm_socket, tpm_version};
 pub use hotplug::{DeviceArgs, PluggedDevice, device_args, with_pci_addresses};
 pub use machine::NVRAM_STORE_ID;
 pub use memdev::hugetlbfs_page_kib;

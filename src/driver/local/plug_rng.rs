@@ -1,0 +1,121 @@
+//! Live hot-plug of `<rng>` devices, as libvirt's
+//! qemuDomainAttachRNGDevice and qemuDomainDetachPrepRNG: an egd
+//! backend's socket (`chardev-add`), the backend (`object-add`) and the
+//! virtio-rng device (`device_add`), made exactly as a start makes them,
+//! on a free hot-pluggable PCI slot; out again by `device_del` (with the
+//! guest's consent, as disks), `object-del` and `chardev-remove`.
+//!
+//! A start numbers the rngs' QEMU ids in order (`rng0`, `objrng0`, ...);
+//! after an unplug in the middle of the list that order no longer
+//! holds, so each rng's number is kept with the run (and in the status
+//! file a restarted manager reattaches from), and a plugged one takes a
+//! number neither the run nor QEMU uses.
+
+use super::driver::{Core, emulator_of};
+use super::hotplug::{Found, add_to_qemu, hot_pluggable_slot, qom_children, rng_name};
+use super::plug_config::find_rng;
+use super::runtime::Running;
+use crate::driver::Domain;
+use crate::error::{Error, ErrorCode, Result};
+use crate::model::{DomainDef, Rng};
+use crate::qemu::argv::{PluggedDevice, RuntimePaths, device_args, rng_ids};
+use crate::qemu::qmp::{QMP_TIMEOUT, Qmp};
+
+impl Core {
+    /// Plugs `rng` into the running domain and records it (with its PCI
+    /// address) in the live definition and the status file. Every check
+    /// comes before QEMU is asked anything; a failed `device_add` takes
+    /// the backend back.
+    pub(crate) fn plug_rng(&self, dom: &Domain, run: &Running, rng: &Rng) -> Result<()> {
+        let what = rng_name(rng);
+        let live = run.live_def();
+        let mut new = live.clone();
+        new.devices.rngs.push(rng.clone());
+        let index = new.devices.rngs.len() - 1;
+        let caps = self.caps(&emulator_of(&live))?;
+        let addressed = hot_pluggable_slot(&live, &new, &caps, &what)?;
+        let qmp = run.qmp()?;
+        let result = (|| -> Result<u32> {
+            let mut paths = RuntimePaths::for_test(&run.run_dir.to_string_lossy());
+            paths.qmp_socket = run.run_dir.join("qmp.sock");
+            let mut args = device_args(&addressed, &caps, &paths, PluggedDevice::Rng(index))?;
+            let n = free_number(qmp, &run.plugged().rng_ids)?;
+            let (id, object) = rng_ids(n);
+            let chardev = format!("char{id}");
+            args.device["id"] = id.into();
+            args.device["rng"] = object.clone().into();
+            for o in &mut args.objects {
+                o["id"] = object.clone().into();
+                if o.get("chardev").is_some() {
+                    o["chardev"] = chardev.clone().into();
+                }
+            }
+            for c in &mut args.chardevs {
+                c["id"] = chardev.clone().into();
+            }
+            add_to_qemu(qmp, &args)?;
+            Ok(n)
+        })();
+        let n = result.map_err(|e| {
+            Error::new(
+                e.code,
+                format!(
+                    "cannot attach {what} to domain '{}': {}",
+                    dom.name, e.message
+                ),
+            )
+        })?;
+        run.update_plugged(|p| {
+            p.rngs.push(addressed.devices.rngs[index].clone());
+            p.rng_ids.push(n);
+        });
+        self.save_status(dom.uuid, run);
+        Ok(())
+    }
+
+    /// Unplugs the rng of the running domain that `rng` names (found by
+    /// libvirt's virDomainRNGFind), as a disk is unplugged.
+    pub(crate) fn unplug_rng(&self, dom: &Domain, run: &Running, rng: &Rng) -> Result<()> {
+        let index = live_rng(&run.live_def(), rng)?;
+        self.unplug(dom, run, Found::Rng(index))
+    }
+}
+
+/// The position of the rng of the running domain's definition `live`
+/// that `rng` names; libvirt's error when there is none.
+pub(crate) fn live_rng(live: &DomainDef, rng: &Rng) -> Result<usize> {
+    find_rng(live, rng).ok_or_else(|| {
+        Error::new(
+            ErrorCode::InvalidArgument,
+            format!(
+                "model '{}' RNG device not present in domain configuration",
+                rng.model.as_str()
+            ),
+        )
+    })
+}
+
+/// The lowest rng number the run does not use (`taken`) and QEMU has
+/// neither a device, an object nor a chardev of (what an earlier unplug
+/// could not remove).
+fn free_number(qmp: &Qmp, taken: &[u32]) -> Result<u32> {
+    let devices = qom_children(qmp, "/machine/peripheral")?;
+    let objects = qom_children(qmp, "/objects")?;
+    let chardevs = qmp.execute("query-chardev", None, QMP_TIMEOUT)?;
+    let chardevs: Vec<&str> = chardevs
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c.get("label").and_then(serde_json::Value::as_str))
+        .collect();
+    Ok((0..)
+        .find(|n| {
+            let (id, object) = rng_ids(*n);
+            let chardev = format!("char{id}");
+            !taken.contains(n)
+                && !devices.contains(&id)
+                && !objects.contains(&object)
+                && !chardevs.contains(&chardev.as_str())
+        })
+        .expect("a free number"))
+}
