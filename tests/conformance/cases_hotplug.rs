@@ -2,7 +2,8 @@
 //! running Linux guest, seen by the guest itself (its console) and by
 //! QEMU (`query-block`, `query-pci`); virsh's `--live`, `--config` and
 //! both; a plugged device kept across a manager restart; free PCI slots
-//! and ports; bad input refused with its code, changing nothing.
+//! and ports; bad input refused with its code, changing nothing; an
+//! interface's link state updated in place.
 
 use std::path::PathBuf;
 
@@ -550,4 +551,35 @@ pub fn a_late_release_finishes_the_unplug(cx: &mut Ctx<'_>) {
     wait_until("the guest to lose the disk", QUICK, || {
         (guest_run(&mut console, "ls /sys/block | grep -c vd") == "0").then_some(())
     });
+}
+
+/// `update_device` of an interface: its link goes down live (the live XML
+/// says so, the definition does not), then down in the definition only;
+/// a change of anything else (the model) is refused by name and changes
+/// neither.
+pub fn an_interface_update_changes_its_link_state(cx: &mut Ctx<'_>) {
+    let d = cx.d();
+    let nic = "<interface type='user'><mac address='52:54:00:12:34:56'/><model type='e1000'/></interface>";
+    let dom = define_and_start(d, &Vm::firmware("fw-ifup").device(nic));
+    let down = nic.replace("</interface>", "<link state='down'/></interface>");
+    let link = |inactive: bool| def_of(d, &dom, inactive).devices.interfaces[0].link_up;
+    d.update_device(&dom, &down, CURRENT).unwrap();
+    assert_eq!((link(false), link(true)), (Some(false), None));
+    d.update_device(&dom, &down, CONFIG).unwrap();
+    assert_eq!(link(true), Some(false));
+    let up = nic.replace("</interface>", "<link state='up'/></interface>");
+    d.update_device(&dom, &up, LIVE).unwrap();
+    assert_eq!((link(false), link(true)), (Some(true), Some(false)));
+    let (live, kept) = (
+        d.xml_desc(&dom, XmlFlags::NONE).unwrap(),
+        d.xml_desc(&dom, XmlFlags::INACTIVE).unwrap(),
+    );
+    let e = d
+        .update_device(&dom, &down.replace("e1000", "virtio"), both())
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::NoSupport, "{e}");
+    assert!(e.message.contains("changes its model"), "{e}");
+    assert_eq!(d.xml_desc(&dom, XmlFlags::NONE).unwrap(), live);
+    assert_eq!(d.xml_desc(&dom, XmlFlags::INACTIVE).unwrap(), kept);
+    d.destroy(&dom).unwrap();
 }
