@@ -64,6 +64,11 @@ const DEVICES: &[(&str, &str, &str)] = &[
         "isa-serial",
     ),
     (
+        "bridge",
+        "<controller type='pci' model='pci-bridge'/>",
+        "pci-bridge",
+    ),
+    (
         "dimm",
         "<memory model='dimm'><target><size unit='MiB'>128</size><node>0</node></target></memory>",
         "pc-dimm",
@@ -144,6 +149,8 @@ fn devices_attach_and_detach_in_the_definition_and_the_next_start_has_them() {
         "<input type='tablet' bus='virtio'/>",
         "<watchdog model='i6300esb' action='reset'/>",
         "<controller type='scsi' index='0' model='virtio-scsi'/>",
+        // Index 0 is the machine's PCI root.
+        "<controller type='pci' index='1' model='pci-bridge'/>",
         "name='org.qemu.guest_agent.0'",
         "<target type='isa-serial' port='1'/>",
         "<memory model='dimm'>",
@@ -225,11 +232,22 @@ fn devices_attach_and_detach_in_the_definition_and_the_next_start_has_them() {
         s,
         &["detach-device", "cp", serial1.to_str().unwrap(), "--config"],
     );
+    // A controller is found by its index, which the bridge was given.
+    let e = virsh_err(s, &["detach-device", "cp", &files[6], "--config"]);
+    assert!(e.contains("name the controller by its index"), "{e}");
+    let bridge1 = write_file(
+        &dir.path,
+        "bridge1.xml",
+        "<controller type='pci' index='1' model='pci-bridge'/>",
+    );
+    virsh_ok(
+        s,
+        &["detach-device", "cp", bridge1.to_str().unwrap(), "--config"],
+    );
     // The definition is the first one again.
-    for f in files
-        .iter()
-        .filter(|f| !f.ends_with("watchdog.xml") && !f.ends_with("serial.xml"))
-    {
+    for f in files.iter().filter(|f| {
+        !f.ends_with("watchdog.xml") && !f.ends_with("serial.xml") && !f.ends_with("bridge.xml")
+    }) {
         assert_eq!(
             virsh_ok(s, &["detach-device", "cp", f, "--config"]),
             "Device detached successfully\n\n"

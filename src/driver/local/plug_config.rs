@@ -12,9 +12,9 @@ use super::driver::Core;
 use crate::driver::{Domain, ModifyFlags};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{
-    Address, CcidController, Channel, CharDevice, CharSource, Controller, Devices, DomainDef,
-    Filesystem, Hostdev, Input, InputType, MemoryDevice, Redirdev, Rng, Shmem, Sound, Vsock,
-    Watchdog,
+    Address, CcidController, Channel, CharDevice, CharSource, Controller, ControllerType, Devices,
+    DomainDef, Filesystem, Hostdev, Input, InputType, MemoryDevice, Redirdev, Rng, Shmem, Sound,
+    Vsock, Watchdog,
 };
 
 /// A device of a type that changes the persistent definition only.
@@ -145,7 +145,10 @@ impl ColdDevice {
                     )));
                 }
                 if !*given {
-                    c.index = (0..).find(|i| !taken(*i)).expect("a free index");
+                    // Index 0 of the PCI controllers is the machine's root
+                    // bus, there whether the definition writes it or not.
+                    let first = u32::from(c.kind == ControllerType::Pci);
+                    c.index = (first..).find(|i| !taken(*i)).expect("a free index");
                 }
                 d.controllers.push(c);
             }
@@ -256,9 +259,15 @@ impl ColdDevice {
                 let i = position(&d.hostdevs, |o| o.source == h.source).ok_or_else(not_present)?;
                 d.hostdevs.remove(i);
             }
-            ColdDevice::Controller(c, _) => {
+            ColdDevice::Controller(c, given) => {
+                // As libvirt's virDomainControllerFind: by type and index.
                 let i = position(&d.controllers, |o| o.kind == c.kind && o.index == c.index)
-                    .ok_or_else(not_present)?;
+                    .ok_or_else(|| match given {
+                        true => not_present(),
+                        false => missing(
+                            "device not present in domain configuration: name the controller by its index",
+                        ),
+                    })?;
                 d.controllers.remove(i);
             }
             ColdDevice::Ccid(c) => {
