@@ -39,10 +39,24 @@ pub(crate) enum Named {
 const HEAD: &str = "<domain type='qemu'><name>device</name><memory>65536</memory><os><type>hvm</type></os><devices>\n";
 const TAIL: &str = "\n</devices></domain>";
 
-/// Reads the device of `xml`. A device type libvirt never attaches (a
-/// video card, a display, ...) is refused by name (`ConfigUnsupported`),
-/// as is XML that is not one element.
-pub(crate) fn read_device(xml: &str) -> Result<Named> {
+/// One device element, read in a domain document of its own.
+pub(crate) struct Element {
+    /// The element's name (`disk`, `graphics`, ...).
+    pub name: String,
+    /// The document's devices: the one read.
+    pub devices: crate::model::Devices,
+    /// Whether the element names a `<mac>`.
+    mac_given: bool,
+    /// Whether the element gave what a definition otherwise fills in: a
+    /// controller's index, a character device's target port.
+    given: bool,
+}
+
+/// Reads the one element of `xml` with the domain reader, errors at the
+/// user's own line numbers. A disk, an interface or a display is checked
+/// as a definition would be; another device once it is in the
+/// definition it joins (a memory device needs its `<maxMemory>`, ...).
+pub(crate) fn read_element(xml: &str) -> Result<Element> {
     let opts = roxmltree::ParsingOptions {
         allow_dtd: false,
         ..Default::default()
@@ -62,16 +76,44 @@ pub(crate) fn read_device(xml: &str) -> Result<Named> {
     })?;
     let root = doc.root_element();
     let name = root.tag_name().name();
-    let mac_given = root.children().any(|c| c.has_tag_name("mac"));
-    // Whether the element gave what a definition otherwise fills in: a
-    // controller's index, a character device's target port.
     let given = match name {
         "controller" => root.has_attribute("index"),
         _ => root
             .children()
             .any(|c| c.has_tag_name("target") && c.has_attribute("port")),
     };
-    let cold = !matches!(name, "disk" | "interface");
+    // Only the element itself goes into the document, without any XML
+    // declaration before it.
+    let document = format!("{HEAD}{}{TAIL}", &xml[root.range()]);
+    let parsed = if matches!(name, "disk" | "interface" | "graphics") {
+        DomainDef::from_xml(&document)
+    } else {
+        DomainDef::from_xml_unchecked(&document)
+    };
+    let mut def = parsed.map_err(|e| {
+        let e = Error::from(e);
+        let first_line = xml[..root.range().start].matches('\n').count();
+        Error::new(e.code, shift_lines(&e.message, first_line))
+    })?;
+    def.drop_runtime_values();
+    Ok(Element {
+        name: name.to_string(),
+        devices: def.devices,
+        mac_given: root.children().any(|c| c.has_tag_name("mac")),
+        given,
+    })
+}
+
+/// Reads the device of `xml`. A device type libvirt never attaches (a
+/// video card, a display, ...) is refused by name (`ConfigUnsupported`),
+/// as is XML that is not one element.
+pub(crate) fn read_device(xml: &str) -> Result<Named> {
+    named(read_element(xml)?)
+}
+
+/// The device of an element read (see [`read_device`]).
+pub(crate) fn named(el: Element) -> Result<Named> {
+    let name = el.name.as_str();
     if NEVER_PLUGGED.contains(&name) {
         return Err(Error::new(
             ErrorCode::ConfigUnsupported,
@@ -80,32 +122,14 @@ pub(crate) fn read_device(xml: &str) -> Result<Named> {
             ),
         ));
     }
-    // Only the element itself goes into the document, without any XML
-    // declaration before it.
-    let element = &xml[root.range()];
-    let document = format!("{HEAD}{element}{TAIL}");
-    let parsed = if cold {
-        // Checked once it is in the definition it joins (a memory
-        // device needs the definition's <maxMemory>, ...).
-        DomainDef::from_xml_unchecked(&document)
-    } else {
-        DomainDef::from_xml(&document)
-    };
-    let mut def = parsed.map_err(|e| {
-        let e = Error::from(e);
-        let offset = root.range().start;
-        let first_line = xml[..offset].matches('\n').count();
-        Error::new(e.code, shift_lines(&e.message, first_line))
-    })?;
-    def.drop_runtime_values();
-    let mut d = def.devices;
+    let mut d = el.devices;
     Ok(match name {
         "disk" => Named::Hot(Box::new(Device::Disk(d.disks.remove(0)))),
         "interface" => Named::Hot(Box::new(Device::Interface {
             net: d.interfaces.remove(0),
-            mac_given,
+            mac_given: el.mac_given,
         })),
-        _ => Named::Cold(Box::new(ColdDevice::take(name, d, given).ok_or_else(|| {
+        _ => Named::Cold(Box::new(ColdDevice::take(name, d, el.given).ok_or_else(|| {
             Error::new(
                 ErrorCode::ConfigUnsupported,
                 format!(

@@ -421,6 +421,37 @@ pub fn clock_base(def: &DomainDef) -> Result<Option<String>> {
     Ok(Some(utc_datetime(now + offset + adjust)))
 }
 
+/// The protocol name QEMU and libvirt give a display type.
+pub fn protocol_name(kind: GraphicsType) -> &'static str {
+    match kind {
+        GraphicsType::Vnc => "vnc",
+        GraphicsType::Spice => "spice",
+    }
+}
+
+/// Sets the display's password and its expiry (`passwdValidTo`, as
+/// libvirt sets it: the moment, or never).
+pub fn set_display_password(
+    qmp: &Qmp,
+    kind: GraphicsType,
+    passwd: &str,
+    valid_to: Option<i64>,
+) -> Result<()> {
+    let protocol = protocol_name(kind);
+    qmp.execute(
+        "set_password",
+        Some(json!({"protocol": protocol, "password": passwd})),
+        QMP_TIMEOUT,
+    )?;
+    let time = valid_to.map_or("never".to_string(), |t| t.max(0).to_string());
+    qmp.execute(
+        "expire_password",
+        Some(json!({"protocol": protocol, "time": time})),
+        QMP_TIMEOUT,
+    )?;
+    Ok(())
+}
+
 /// Everything set over QMP between the monitor coming up and `cont`:
 /// display passwords, the balloon target (`<currentMemory>`) and its
 /// statistics period, the CPUs QEMU's threads may run on (`<vcpu
@@ -430,24 +461,7 @@ pub fn after_qmp(qmp: &Qmp, def: &mut DomainDef, pid: i32, run_dir: &Path) -> Re
     if let Some(g) = def.devices.graphics.first()
         && let Some(passwd) = &g.passwd
     {
-        let protocol = match g.kind {
-            GraphicsType::Vnc => "vnc",
-            GraphicsType::Spice => "spice",
-        };
-        qmp.execute(
-            "set_password",
-            Some(json!({"protocol": protocol, "password": passwd})),
-            QMP_TIMEOUT,
-        )?;
-        // `passwdValidTo`, as libvirt sets it: the moment, or never.
-        let time = g
-            .passwd_valid_to
-            .map_or("never".to_string(), |t| t.max(0).to_string());
-        qmp.execute(
-            "expire_password",
-            Some(json!({"protocol": protocol, "time": time})),
-            QMP_TIMEOUT,
-        )?;
+        set_display_password(qmp, g.kind, passwd, g.passwd_valid_to)?;
     }
     let balloon = def
         .devices

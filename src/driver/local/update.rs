@@ -13,10 +13,11 @@ use std::path::PathBuf;
 use serde_json::json;
 
 use super::driver::{Core, LocalDriver};
-use super::plug_xml::{Device, Named, find_interface, read_device};
+use super::plug_xml::{Device, Named, find_interface, named, read_element};
+use super::tuning::{protocol_name as kind_name, set_display_password};
 use crate::driver::{Domain, DomainState, Driver, MediaChange, MediaFlags, ModifyFlags, XmlFlags};
 use crate::error::{Error, ErrorCode, Result};
-use crate::model::{Disk, DomainDef, Graphics, GraphicsType, Interface};
+use crate::model::{Disk, DomainDef, Graphics, Interface};
 use crate::qemu::qmp::QMP_TIMEOUT;
 
 /// [`crate::Driver::update_device`].
@@ -26,54 +27,31 @@ pub(super) fn update_device(
     xml: &str,
     flags: ModifyFlags,
 ) -> Result<()> {
-    match element_name(xml)?.as_str() {
-        "graphics" => {
-            let g = read_graphics(xml)?;
-            d.core.update_graphics(dom, &g, flags)
-        }
-        _ => match read_device(xml)? {
-            Named::Hot(dev) => match *dev {
-                Device::Disk(disk) => update_disk(d, dom, disk, flags),
-                Device::Interface { net, mac_given } => {
-                    d.core.update_interface(dom, &net, mac_given, flags)
-                }
-            },
-            Named::Cold(c) => Err(Error::new(
-                ErrorCode::NoSupport,
-                format!(
-                    "updating device '{}' is not supported: qvirt changes a <disk>'s medium, an <interface>'s link state and a <graphics>'s password",
-                    c.type_name()
-                ),
-            )),
-        },
+    let el = read_element(xml)?;
+    if el.name == "graphics" {
+        let g = el.devices.graphics.into_iter().next().ok_or_else(|| {
+            Error::new(
+                ErrorCode::InvalidXml,
+                "the device XML must hold exactly one <graphics>",
+            )
+        })?;
+        return d.core.update_graphics(dom, &g, flags);
     }
-}
-
-/// The name of the root element of `xml`.
-fn element_name(xml: &str) -> Result<String> {
-    let doc = roxmltree::Document::parse(xml).map_err(|e| {
-        Error::new(
-            ErrorCode::InvalidXml,
-            format!("the device XML is not well-formed: {e}"),
-        )
-    })?;
-    Ok(doc.root_element().tag_name().name().to_string())
-}
-
-/// The one `<graphics>` of `xml`, read with qvirt's own reader.
-fn read_graphics(xml: &str) -> Result<Graphics> {
-    let wrapped = format!(
-        "<domain type='qemu'><name>device-update</name><memory unit='MiB'>16</memory>\
-         <os><type arch='x86_64' machine='pc'>hvm</type></os><devices>{xml}</devices></domain>"
-    );
-    let def = DomainDef::from_xml(&wrapped).map_err(Error::from)?;
-    let [g] = <[Graphics; 1]>::try_from(def.devices.graphics).map_err(|_| {
-        Error::new(
-            ErrorCode::InvalidXml,
-            "the device XML must hold exactly one <graphics>",
-        )
-    })?;
-    Ok(g)
+    match named(el)? {
+        Named::Hot(dev) => match *dev {
+            Device::Disk(disk) => update_disk(d, dom, disk, flags),
+            Device::Interface { net, mac_given } => {
+                d.core.update_interface(dom, &net, mac_given, flags)
+            }
+        },
+        Named::Cold(c) => Err(Error::new(
+            ErrorCode::NoSupport,
+            format!(
+                "updating device '{}' is not supported: qvirt changes a <disk>'s medium, an <interface>'s link state and bandwidth, and a <graphics>'s password",
+                c.type_name()
+            ),
+        )),
+    }
 }
 
 /// A cdrom or floppy's medium, through [`crate::Driver::change_media`].
@@ -274,14 +252,6 @@ fn check_password_only(new: &Graphics, cur: &Graphics) -> Result<()> {
     ))
 }
 
-/// The protocol name QEMU and libvirt give a display type.
-fn kind_name(kind: GraphicsType) -> &'static str {
-    match kind {
-        GraphicsType::Vnc => "vnc",
-        GraphicsType::Spice => "spice",
-    }
-}
-
 /// The display of `def` an update of `new` changes.
 fn find_graphics(def: &DomainDef, new: &Graphics, which: &str) -> Result<usize> {
     def.devices
@@ -301,6 +271,28 @@ fn find_graphics(def: &DomainDef, new: &Graphics, which: &str) -> Result<usize> 
 }
 
 impl Core {
+    /// Runs `check` on the running domain's definition (given its run)
+    /// and, when `config`, on the persistent one: every check of an
+    /// update comes before anything changes.
+    fn check_targets(
+        &self,
+        dom: &Domain,
+        run: Option<&super::runtime::Running>,
+        config: bool,
+        check: &dyn Fn(&DomainDef, &str) -> Result<usize>,
+    ) -> Result<()> {
+        if let Some(run) = run {
+            check(&run.live_def(), "running domain")?;
+        }
+        if config {
+            self.with_entry(dom, |e| match &e.persistent {
+                Some(def) => check(def, "persistent definition").map(drop),
+                None => Ok(()),
+            })?;
+        }
+        Ok(())
+    }
+
     /// An interface's link state, live (QEMU's `set_link`) and in the
     /// definition.
     fn update_interface(
@@ -318,15 +310,7 @@ impl Core {
             check_interface_update(net, &def.devices.interfaces[i])?;
             Ok(i)
         };
-        if let Some(run) = &run {
-            check(&run.live_def(), "running domain")?;
-        }
-        if config {
-            self.with_entry(dom, |e| match &e.persistent {
-                Some(def) => check(def, "persistent definition").map(drop),
-                None => Ok(()),
-            })?;
-        }
+        self.check_targets(dom, run.as_deref(), config, &check)?;
         if let Some(run) = &run {
             let live = run.live_def();
             let i = check(&live, "running domain")?;
@@ -392,34 +376,14 @@ impl Core {
             check_password_only(new, &def.devices.graphics[i])?;
             Ok(i)
         };
-        if let Some(run) = &run {
-            check(&run.live_def(), "running domain")?;
-        }
-        if config {
-            self.with_entry(dom, |e| match &e.persistent {
-                Some(def) => check(def, "persistent definition").map(drop),
-                None => Ok(()),
-            })?;
-        }
+        self.check_targets(dom, run.as_deref(), config, &check)?;
         if let Some(run) = &run {
             // As libvirt: a password left out is cleared.
-            let protocol = kind_name(new.kind);
-            let qmp = run.qmp()?;
-            qmp.execute(
-                "set_password",
-                Some(json!({
-                    "protocol": protocol,
-                    "password": new.passwd.as_deref().unwrap_or(""),
-                })),
-                QMP_TIMEOUT,
-            )?;
-            let time = new
-                .passwd_valid_to
-                .map_or("never".to_string(), |t| t.max(0).to_string());
-            qmp.execute(
-                "expire_password",
-                Some(json!({"protocol": protocol, "time": time})),
-                QMP_TIMEOUT,
+            set_display_password(
+                run.qmp()?,
+                new.kind,
+                new.passwd.as_deref().unwrap_or(""),
+                new.passwd_valid_to,
             )?;
             crate::sys::sync::lock(&run.live).graphics_passwd =
                 Some((new.kind, new.passwd.clone(), new.passwd_valid_to));
