@@ -183,7 +183,7 @@ fn counts(cpus: &[HostCpu], nodes: usize) -> (u32, u32, u32, u32) {
 }
 
 /// The numbers of the NUMA nodes under `dir`, in order.
-fn node_numbers(dir: &Path) -> Vec<u32> {
+pub(crate) fn node_numbers(dir: &Path) -> Vec<u32> {
     let mut v: Vec<u32> = std::fs::read_dir(dir)
         .into_iter()
         .flatten()
@@ -223,7 +223,7 @@ pub fn page_kib() -> u64 {
 
 /// A `Key: N kB` line of a meminfo file (a node's lines start with
 /// `Node N `), in KiB.
-fn meminfo_kib(file: &Path, key: &str) -> Option<u64> {
+pub(crate) fn meminfo_kib(file: &Path, key: &str) -> Option<u64> {
     let text = std::fs::read_to_string(file).ok()?;
     text.lines().find_map(|l| {
         let (name, rest) = l.split_once(':')?;

@@ -22,7 +22,7 @@ use super::values::check_flags;
 use super::xdr::Xdr;
 use super::xdr::xdr_struct;
 use crate::driver::error::{Error, ErrorCode, Result};
-use crate::sys::hosttopo::page_kib;
+use crate::sys::hosttopo::{meminfo_kib, node_numbers, page_kib};
 
 xdr_struct! {
     /// `remote_connect_get_max_vcpus_args`.
@@ -95,32 +95,15 @@ fn kvm_max_vcpus() -> Result<i32> {
 /// The highest NUMA node number the kernel shows (libnuma's
 /// `numa_max_node`); 0 on a kernel without NUMA.
 fn max_node(root: &Path) -> i32 {
-    std::fs::read_dir(root)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.strip_prefix("node")?.parse().ok())
-        .max()
-        .unwrap_or(0)
-}
-
-/// A `Key: N kB` line of a meminfo file, in bytes (a node's lines start
-/// with `Node N `).
-fn meminfo_bytes(file: &Path, key: &str) -> Option<u64> {
-    let text = std::fs::read_to_string(file).ok()?;
-    text.lines().find_map(|l| {
-        let (name, rest) = l.split_once(':')?;
-        (name.split_whitespace().last()? == key)
-            .then(|| rest.split_whitespace().next()?.parse::<u64>().ok())
-            .flatten()
-            .map(|kib| kib * 1024)
-    })
+    node_numbers(root)
+        .last()
+        .map_or(0, |n| i32::try_from(*n).unwrap_or(i32::MAX))
 }
 
 /// Node `n`'s free memory in bytes; `None` when the node does not exist
 /// (libvirt then counts 0).
 fn node_free(root: &Path, n: i32) -> Option<u64> {
-    meminfo_bytes(&root.join(format!("node{n}/meminfo")), "MemFree")
+    meminfo_kib(&root.join(format!("node{n}/meminfo")), "MemFree").map(|k| k * 1024)
 }
 
 /// `virNodeGetCellsFreeMemory`: the free memory of nodes `start_cell`
