@@ -674,3 +674,105 @@ fn a_storage_copy_given_up_leaves_no_disk_behind() {
     assert!(!dst.exists(), "the disk made for the copy is gone");
     a.destroy(&dom).unwrap();
 }
+
+/// libvirt's own clients migrate between two qvirtds peer to peer:
+/// `virsh migrate --p2p` against A's libvirt socket names B's libvirt
+/// socket (A reaches B on the qvirt socket beside it), python3-libvirt's
+/// `migrateToURI3` brings the guest back, and qvirt's own client over
+/// libvirt's protocol moves it once more. What qvirt does not offer (a
+/// migration the client drives, `--tunnelled`, `--dname`, an unknown
+/// parameter) is refused by name with the guest left running where it
+/// was.
+#[test]
+fn libvirt_clients_migrate_peer_to_peer() {
+    let _heavy = heavy();
+    let hosts = Hosts::new("miglv");
+    let (a, b) = (hosts.a.connect(), hosts.b.connect());
+    let (sa, sb) = (
+        lv::lv_socket(&hosts._dirs.0.path),
+        lv::lv_socket(&hosts._dirs.1.path),
+    );
+    let (dom, mut console) = boot(&*a, "lx-lv", 128);
+    let before = console.uptime();
+    drop(console);
+    let to_b = lv::uri(&sb);
+    for (args, says) in [
+        (vec!["--live"], "use virsh migrate --p2p"),
+        (
+            vec!["--live", "--p2p", "--tunnelled"],
+            "VIR_MIGRATE_TUNNELLED",
+        ),
+        (vec!["--live", "--p2p", "--dname", "other"], "--dname"),
+        (vec!["--live", "--p2p", "--offline"], "--offline"),
+    ] {
+        let mut argv = vec!["migrate"];
+        argv.extend(args);
+        argv.extend(["lx-lv", to_b.as_str()]);
+        let err = lv::virsh_err(&sa, &argv);
+        assert!(err.contains(says), "virsh {argv:?}: {err}");
+    }
+    assert_eq!(running(&*a), ["lx-lv"], "refused: the guest stays on A");
+    assert_eq!(a.info(&dom).unwrap().state, DomainState::Running);
+    assert!(running(&*b).is_empty(), "refused: nothing on B");
+
+    lv::virsh_ok(
+        &sa,
+        &[
+            "migrate",
+            "--live",
+            "--p2p",
+            "--persistent",
+            "--verbose",
+            "--bandwidth",
+            "1000",
+            "lx-lv",
+            &to_b,
+        ],
+    );
+    assert!(running(&*a).is_empty(), "nothing runs on A any more");
+    let there = b.lookup_by_name("lx-lv").unwrap();
+    let info = b.info(&there).unwrap();
+    assert_eq!(info.state, DomainState::Running);
+    assert!(info.persistent, "--persistent defined it on B");
+    assert_eq!(lv::virsh_ok(&sb, &["domstate", "lx-lv"]).trim(), "running");
+    let mut console = Console::open(&*b, &there);
+    let after = console.uptime();
+    assert!(after > before, "the guest went on: {before} then {after}");
+    drop(console);
+
+    // Back to A with python3-libvirt, naming A's qvirt socket; an unknown
+    // parameter first, refused with libvirt's code.
+    let script = "import libvirt, sys\n\
+        d = libvirt.open(sys.argv[1]).lookupByName('lx-lv')\n\
+        flags = libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER\n\
+        try:\n\
+        \x20   d.migrateToURI3(sys.argv[2], {libvirt.VIR_MIGRATE_PARAM_TLS_DESTINATION: 'a'}, flags)\n\
+        \x20   raise SystemExit('an unknown parameter was taken')\n\
+        except libvirt.libvirtError as e:\n\
+        \x20   assert e.get_error_code() == libvirt.VIR_ERR_NO_SUPPORT, e\n\
+        \x20   assert 'tls.destination' in e.get_error_message(), e\n\
+        d.migrateToURI3(sys.argv[2], {libvirt.VIR_MIGRATE_PARAM_BANDWIDTH: 2000}, flags)\n\
+        assert d.state()[0] == libvirt.VIR_DOMAIN_SHUTOFF, d.state()\n\
+        print('PY-MIGRATED')\n";
+    let out = lv::python_ok(script, &[lv::uri(&sb).as_ref(), hosts.a.uri().as_ref()]);
+    assert!(out.contains("PY-MIGRATED"), "{out}");
+    let back = a.lookup_by_name("lx-lv").unwrap();
+    assert_eq!(a.info(&back).unwrap().state, DomainState::Running);
+    let left = b.info(&there).unwrap();
+    assert_eq!(
+        (left.state, left.reason),
+        (DomainState::Shutoff, StateReason::Migrated),
+        "B keeps its definition, shut off"
+    );
+
+    // qvirt's own client over libvirt's protocol.
+    let over_lv = qvirt::connect(&lv::uri(&sa)).expect("A over libvirt's protocol");
+    over_lv
+        .migrate(&back, &to_b, MigrateOptions::default().live())
+        .expect("migrate over libvirt's protocol");
+    assert!(running(&*a).is_empty());
+    let mut console = Console::open(&*b, &there);
+    assert!(console.uptime() > after, "still the same boot");
+    drop(console);
+    b.destroy(&there).unwrap();
+}

@@ -277,6 +277,76 @@ pub fn parse(uri: &str) -> Result<Target> {
     }
 }
 
+/// The URI of the same daemon over qvirt's protocol, for a URI that
+/// names a qvirtd over libvirt's (a migration's destination, as a libvirt
+/// client names it): `socket=DIR/libvirt-sock` becomes `DIR/qvirt-sock`,
+/// the qvirt socket beside it, and `proto=libvirt` goes. Any other URI is
+/// returned as it is. A read-only socket is refused: a migration changes
+/// the destination.
+pub fn own_protocol_uri(uri: &str) -> Result<String> {
+    let libvirt = match parse(uri)? {
+        Target::Libvirt(_) => true,
+        Target::Ssh(t) => {
+            t.proto == Proto::Libvirt
+                || t.socket.as_ref().is_some_and(|p| {
+                    p.file_name()
+                        .is_some_and(|n| n == "libvirt-sock" || n == "libvirt-sock-ro")
+                })
+        }
+        _ => false,
+    };
+    if !libvirt {
+        return Ok(uri.to_string());
+    }
+    let (head, query) = uri.split_once('?').unwrap_or((uri, ""));
+    let mut kept = Vec::new();
+    for param in query.split('&').filter(|p| !p.is_empty()) {
+        match param.split_once('=') {
+            Some(("proto", _)) => {}
+            Some(("socket", v)) => {
+                let path = percent_decode(v).map_err(|e| {
+                    Error::new(
+                        ErrorCode::InvalidArgument,
+                        format!("cannot use URI '{uri}': {e}"),
+                    )
+                })?;
+                let path = if let Some(dir) = path.strip_suffix("/libvirt-sock") {
+                    format!("{dir}/qvirt-sock")
+                } else if path.ends_with("/libvirt-sock-ro") {
+                    return Err(Error::new(
+                        ErrorCode::InvalidArgument,
+                        format!(
+                            "cannot use URI '{uri}' for a migration: it names a read-only socket, and a migration changes the destination"
+                        ),
+                    ));
+                } else {
+                    return Err(Error::new(
+                        ErrorCode::NoSupport,
+                        format!(
+                            "cannot use URI '{uri}' for a migration: it speaks libvirt's protocol on a socket qvirt cannot match to a qvirt manager; qvirt migrates between qvirt managers (name the destination's qvirt-sock or libvirt-sock)"
+                        ),
+                    ));
+                };
+                kept.push(format!("socket={}", percent_encode(path.as_bytes())));
+            }
+            _ => kept.push(param.to_string()),
+        }
+    }
+    let own = if kept.is_empty() {
+        head.to_string()
+    } else {
+        format!("{head}?{}", kept.join("&"))
+    };
+    // A socket qvirt's protocol is spoken on, checked.
+    match parse(&own)? {
+        Target::Libvirt(_) => Err(Error::new(
+            ErrorCode::Internal,
+            format!("'{own}' still names libvirt's protocol"),
+        )),
+        _ => Ok(own),
+    }
+}
+
 /// `proto=`'s value.
 fn parse_proto(v: &str) -> std::result::Result<Proto, String> {
     match v {
@@ -451,6 +521,37 @@ pub fn default_uri() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_migration_reaches_a_qvirtd_named_by_its_libvirt_socket_on_its_own() {
+        let own = |u: &str| own_protocol_uri(u).unwrap();
+        assert_eq!(
+            own("qemu+unix:///system?socket=/run/b/libvirt-sock"),
+            "qemu+unix:///system?socket=/run/b/qvirt-sock"
+        );
+        assert_eq!(own("qemu:///session?proto=libvirt"), "qemu:///session");
+        assert_eq!(
+            own("qemu+ssh://root@h/system?socket=/run/qvirt/libvirt-sock&no_verify=1"),
+            "qemu+ssh://root@h/system?socket=/run/qvirt/qvirt-sock&no_verify=1"
+        );
+        assert_eq!(
+            own("qemu+ssh://h:2222/system?proto=libvirt"),
+            "qemu+ssh://h:2222/system"
+        );
+        for same in [
+            "qemu+unix:///session?socket=/tmp/x/qvirt-sock",
+            "qemu+ssh://h/system",
+            "qemu:///system",
+        ] {
+            assert_eq!(own(same), same);
+        }
+        let err =
+            own_protocol_uri("qemu+unix:///system?socket=/run/b/libvirt-sock-ro").unwrap_err();
+        assert!(err.message.contains("read-only"), "{err}");
+        let err =
+            own_protocol_uri("qemu+unix:///system?socket=/run/b/other&proto=libvirt").unwrap_err();
+        assert_eq!(err.code, ErrorCode::NoSupport, "{err}");
+    }
 
     #[test]
     fn proto_libvirt_picks_libvirts_protocol() {

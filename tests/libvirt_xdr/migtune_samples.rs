@@ -1,8 +1,10 @@
-//! The samples of the calls on a running domain's migration parameters
-//! and its disks' write thresholds (see `samples.rs`).
+//! The samples of the calls on a running domain's migration parameters,
+//! its disks' write thresholds and its peer-to-peer migration (see
+//! `samples.rs`).
 
 use qvirt::transport::libvirt::procedures::{Call, Procedure, Reply};
 use qvirt::transport::libvirt::types::*;
+use qvirt::transport::libvirt::xdr::Opaque;
 
 /// The procedures whose samples are here.
 macro_rules! migtune_procedures {
@@ -13,6 +15,8 @@ macro_rules! migtune_procedures {
             | Procedure::DomainMigrateSetCompressionCache
             | Procedure::DomainSetBlockThreshold
             | Procedure::DomainMigrateStartPostCopy
+            | Procedure::DomainMigratePerform3Params
+            | Procedure::DomainMigrateBegin3Params
     };
 }
 pub(crate) use migtune_procedures;
@@ -47,6 +51,30 @@ pub fn call(p: Procedure) -> Call {
             dom: super::dom(),
             flags: 0,
         }),
+        P::DomainMigratePerform3Params => {
+            Call::DomainMigratePerform3Params(Perform3ParamsArgs {
+                dom: super::dom(),
+                dconnuri: Some("qemu+ssh://root@10.0.0.2/system".into()),
+                params: vec![
+                    TypedParam {
+                        field: "migrate_uri".into(),
+                        value: ParamValue::String("tcp:10.0.0.2:49152".into()),
+                    },
+                    TypedParam {
+                        field: "bandwidth".into(),
+                        value: ParamValue::ULLong(100),
+                    },
+                ],
+                cookie_in: Opaque(Vec::new()),
+                // LIVE | PEER2PEER | PERSIST_DEST
+                flags: 0b1011,
+            })
+        }
+        P::DomainMigrateBegin3Params => Call::DomainMigrateBegin3Params(Begin3ParamsArgs {
+            dom: super::dom(),
+            params: Vec::new(),
+            flags: 1,
+        }),
         P::DomainSetBlockThreshold => Call::DomainSetBlockThreshold(SetBlockThresholdArgs {
             dom: super::dom(),
             dev: "vda".into(),
@@ -73,6 +101,13 @@ pub fn reply(p: Procedure) -> Reply {
         P::DomainMigrateSetCompressionCache => Reply::DomainMigrateSetCompressionCache(()),
         P::DomainSetBlockThreshold => Reply::DomainSetBlockThreshold(()),
         P::DomainMigrateStartPostCopy => Reply::DomainMigrateStartPostCopy(()),
+        P::DomainMigratePerform3Params => Reply::DomainMigratePerform3Params(Perform3ParamsRet {
+            cookie_out: Opaque(Vec::new()),
+        }),
+        P::DomainMigrateBegin3Params => Reply::DomainMigrateBegin3Params(Begin3ParamsRet {
+            cookie_out: Opaque(b"c".to_vec()),
+            xml: "<domain/>".into(),
+        }),
         other => panic!("{other:?} has no sample here"),
     }
 }

@@ -69,6 +69,9 @@ impl Core {
         options: MigrateOptions,
     ) -> Result<()> {
         let connect = self.peers()?;
+        // A destination named over libvirt's protocol (a libvirt client's
+        // URI) is reached on its qvirt socket.
+        let dest_uri = &crate::driver::uri::own_protocol_uri(dest_uri)?;
         let jobs = self.jobs(dom)?;
         let job = jobs.begin_async(JobKind::Migration, &dom.name)?;
         if options.postcopy {

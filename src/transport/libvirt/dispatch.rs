@@ -15,8 +15,9 @@ use super::values::{self, check_flags};
 use super::xdr::Chars;
 use super::{
     absent, agent, blockjobs, coredump, devalias, dirtyrate, domlist, domparams, domstats, drives,
-    guestpm, hostcaps, hostfacts, iftune, jobstats, lifecycle, migparams, migspeed, nodestats,
-    peek, resources, saveimage, sched, secrets, snapshots, storage, threads, tunables, vcpus,
+    guestpm, hostcaps, hostfacts, iftune, jobstats, lifecycle, migparams, migrate, migspeed,
+    nodestats, peek, resources, saveimage, sched, secrets, snapshots, storage, threads, tunables,
+    vcpus,
 };
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
@@ -906,6 +907,10 @@ impl Handler for LvCalls<'_> {
     calls_in! { migspeed:
         domain_migrate_set_max_speed(SetMaxSpeedArgs) -> () = set_max_speed;
         domain_migrate_get_max_speed(MaxSpeedArgs) -> MaxSpeedRet = get_max_speed;
+    }
+    calls_in! { migrate:
+        domain_migrate_perform3_params(Perform3ParamsArgs) -> Perform3ParamsRet = perform;
+        domain_migrate_begin3_params(Begin3ParamsArgs) -> Begin3ParamsRet = begin;
     }
     calls_in! { migparams:
         domain_migrate_set_max_downtime(SetMaxDowntimeArgs) -> () = set_max_downtime;

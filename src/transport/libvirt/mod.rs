@@ -35,6 +35,7 @@ pub mod iftune;
 pub mod jobstats;
 pub mod lifecycle;
 pub mod migparams;
+pub mod migrate;
 pub mod migspeed;
 pub mod names;
 pub mod nodedevs;

@@ -582,6 +582,12 @@ procedures! {
         300 DomainMigrateSetCompressionCache domain_migrate_set_compression_cache(SetCompressionCacheArgs) -> (), rw, Job;
         /// `virDomainMigrateStartPostCopy`.
         364 DomainMigrateStartPostCopy domain_migrate_start_post_copy(StartPostCopyArgs) -> (), rw, Job;
+        /// `virDomainMigratePerform3Params`: peer to peer (`virsh
+        /// migrate --p2p`), the whole migration (`migrate.rs`).
+        305 DomainMigratePerform3Params domain_migrate_perform3_params(Perform3ParamsArgs) -> Perform3ParamsRet, rw, Job;
+        /// `virDomainMigrateBegin3Params`: a migration the client drives,
+        /// refused naming `--p2p`.
+        302 DomainMigrateBegin3Params domain_migrate_begin3_params(Begin3ParamsArgs) -> Begin3ParamsRet, rw, Quick;
 
         // A domain's I/O threads changed; bodies in `threads.rs`.
         /// `virDomainAddIOThread`.

@@ -45,7 +45,7 @@ const DEVICE_READ_BPS: &str = "device_read_bytes_sec";
 const DEVICE_WRITE_BPS: &str = "device_write_bytes_sec";
 
 /// libvirt's name of a typed parameter's type.
-fn type_name(v: &ParamValue) -> &'static str {
+pub(super) fn type_name(v: &ParamValue) -> &'static str {
     match v {
         ParamValue::Int(_) => "int",
         ParamValue::UInt(_) => "uint",

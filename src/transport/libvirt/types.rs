@@ -66,6 +66,10 @@ pub use super::migparams::{
     CompressionCacheArgs, CompressionCacheRet, MaxDowntimeArgs, MaxDowntimeRet,
     SetCompressionCacheArgs, SetMaxDowntimeArgs, StartPostCopyArgs,
 };
+/// Migration peer to peer: see `migrate.rs`.
+pub use super::migrate::{
+    Begin3ParamsArgs, Begin3ParamsRet, Perform3ParamsArgs, Perform3ParamsRet,
+};
 /// The migration speed procedures' shapes, with the others.
 pub use super::migspeed::{MaxSpeedArgs, MaxSpeedRet, SetMaxSpeedArgs};
 /// The node devices' shapes, with the others.

@@ -292,6 +292,11 @@ pub mod feature {
     #![allow(missing_docs)]
     /// Typed parameters may be strings (the client then sets
     /// `VIR_TYPED_PARAM_STRING_OKAY` on the calls that return them).
+    /// The source's manager drives the destination's itself (`virsh
+    /// migrate --p2p`).
+    pub const MIGRATION_P2P: i32 = 4;
+    /// Migration calls with typed parameters (`...3Params`).
+    pub const MIGRATION_PARAMS: i32 = 13;
     pub const TYPED_PARAM_STRING: i32 = 9;
     pub const PROGRAM_KEEPALIVE: i32 = 10;
     pub const REMOTE_EVENT_CALLBACK: i32 = 14;

@@ -468,8 +468,8 @@ impl Driver for LvDriver {
         self.conn.domain_managed_save(dom_flags(d, 0))
     }
 
-    fn migrate(&self, _: &Domain, _: &str, _: MigrateOptions) -> Result<()> {
-        Err(not_made("migrate", "DOMAIN_MIGRATE_PERFORM3_PARAMS"))
+    fn migrate(&self, d: &Domain, dest_uri: &str, options: MigrateOptions) -> Result<()> {
+        super::migparams::migrate(&self.conn, d, dest_uri, &options)
     }
 
     fn migrate_incoming(&self, _: IncomingParams) -> Result<IncomingReady> {

@@ -69,3 +69,22 @@ pub(super) fn start_postcopy(conn: &Conn, d: &Domain) -> Result<()> {
         flags: 0,
     })
 }
+
+/// `virDomainMigrateToURI3` peer to peer: the source's daemon drives the
+/// destination named by `dest_uri` itself.
+pub(super) fn migrate(
+    conn: &Conn,
+    d: &Domain,
+    dest_uri: &str,
+    options: &crate::driver::MigrateOptions,
+) -> Result<()> {
+    let (flags, params) = crate::transport::libvirt::migrate::request_of(options)?;
+    conn.domain_migrate_perform3_params(Perform3ParamsArgs {
+        dom: Dom::from(d),
+        dconnuri: Some(dest_uri.to_string()),
+        params,
+        cookie_in: crate::transport::libvirt::xdr::Opaque(Vec::new()),
+        flags,
+    })
+    .map(drop)
+}

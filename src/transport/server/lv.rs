@@ -413,7 +413,9 @@ impl Session for LoopSession<'_> {
             }
             feature::REMOTE_EVENT_CALLBACK
             | feature::REMOTE_CLOSE_CALLBACK
-            | feature::TYPED_PARAM_STRING => true,
+            | feature::TYPED_PARAM_STRING
+            | feature::MIGRATION_P2P
+            | feature::MIGRATION_PARAMS => true,
             _ => false,
         };
         Ok(FeatureRet {
