@@ -11,7 +11,9 @@
 //! checks which of libvirt's calls virsh made. And `dommemstat
 //! --period` (python3-libvirt's `setMemoryStatsPeriod`) sets how often
 //! the guest's balloon reports, checked in QEMU (`qom-get`) and in the
-//! definition.
+//! definition. `vcpupin` and `emulatorpin` with a CPU list (and
+//! python3-libvirt's `pinVcpuFlags`, `pinEmulator`, qvirt's own verbs)
+//! pin the running threads, checked in the kernel, and the definition.
 
 #[allow(dead_code, unused_imports)]
 #[path = "daemon/support.rs"]
@@ -332,4 +334,159 @@ fn virsh_and_python_set_the_balloons_statistics_period() {
     virsh_ok(&s, &["destroy", "bp"]);
     let err = virsh_err(&s, &["domcontrol", "bp"]);
     assert!(err.contains("not running"), "{err}");
+}
+
+/// `qvirt -c URI ARGS...`, which must succeed.
+fn qvirt_ok(uri: &str, args: &[&str]) {
+    let out = Command::new(env!("CARGO_BIN_EXE_qvirt"))
+        .arg("-c")
+        .arg(uri)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "qvirt {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn virsh_python_and_qvirt_pin_vcpus_and_the_emulator() {
+    let online = sys_cpus("online");
+    assert!(
+        online.len() >= 2,
+        "pins can be told apart on two host CPUs or more; this host has {online:?}"
+    );
+    let (first, last) = (online[0], *online.last().unwrap());
+    let all: Vec<u32> = online.clone();
+    let dir = TestDir::new("lv-pins");
+    let daemon = Daemon::start(&dir.path, &[]);
+    let qvirt = daemon.connect();
+    let s = lv_socket(&dir.path);
+    let xml = "<domain type='qemu'><name>vp</name><memory unit='MiB'>64</memory>\
+               <vcpu current='2'>3</vcpu><os><type arch='x86_64' machine='pc'>hvm</type></os>\
+               <devices><memballoon model='none'/></devices></domain>";
+    let f = write_file(&dir.path, "vp.xml", xml);
+    virsh_ok(&s, &["define", f.to_str().unwrap()]);
+    virsh_ok(&s, &["start", "vp"]);
+    let dom = qvirt.lookup_by_name("vp").unwrap();
+    let threads: Vec<i32> = qvirt
+        .stats(&dom)
+        .unwrap()
+        .vcpus
+        .iter()
+        .map(|v| v.thread_id)
+        .collect();
+    let pid = qemu_pid(&dir.path, "vp");
+    assert_eq!(allowed(threads[1]), all, "unpinned at first");
+
+    // virsh, live (the default on a running domain): the thread moves,
+    // the live definition says so, the persistent one does not.
+    virsh_ok(&s, &["vcpupin", "vp", "1", &last.to_string()]);
+    assert_eq!(allowed(threads[1]), vec![last], "vCPU 1's thread");
+    assert_eq!(allowed(threads[0]), all, "vCPU 0 untouched");
+    let pins = pin_table(&virsh_ok(&s, &["vcpupin", "vp"]));
+    assert_eq!(pins[&1], vec![last]);
+    let live = virsh_ok(&s, &["dumpxml", "vp"]);
+    assert!(
+        live.contains(&format!("<vcpupin vcpu='1' cpuset='{last}'/>")),
+        "{live}"
+    );
+    let inactive = virsh_ok(&s, &["dumpxml", "--inactive", "vp"]);
+    assert!(!inactive.contains("<vcpupin"), "{inactive}");
+    // emulatorpin: QEMU's main thread moves, the vCPUs do not.
+    virsh_ok(&s, &["emulatorpin", "vp", &first.to_string()]);
+    assert_eq!(allowed(pid), vec![first], "QEMU's main thread");
+    assert_eq!(allowed(threads[1]), vec![last], "vCPU 1 stays");
+    let emu = virsh_ok(&s, &["emulatorpin", "vp"]);
+    assert!(emu.contains(&format!("*: {first}")), "{emu}");
+    // Refusals, with libvirt's words; nothing changes.
+    let err = virsh_err(&s, &["vcpupin", "vp", "3", "0"]);
+    assert!(
+        err.contains("vcpu 3 is out of range of live cpu count 3"),
+        "{err}"
+    );
+    assert_eq!(allowed(threads[1]), vec![last]);
+
+    // python3-libvirt: both definitions at once, and an empty map.
+    let out = python(
+        &s,
+        "vp",
+        &format!(
+            "flags = libvirt.VIR_DOMAIN_AFFECT_LIVE | libvirt.VIR_DOMAIN_AFFECT_CONFIG\n\
+             cpus = conn.getCPUMap()[0]\n\
+             dom.pinVcpuFlags(0, tuple(c == {last} for c in range(cpus)), flags)\n\
+             dom.pinEmulator(tuple(c == {last} for c in range(cpus)), libvirt.VIR_DOMAIN_AFFECT_CONFIG)\n\
+             try:\n\
+             \x20   dom.pinVcpuFlags(1, tuple(False for c in range(cpus)), 0)\n\
+             \x20   raise SystemExit('an empty map was taken')\n\
+             except libvirt.libvirtError as e:\n\
+             \x20   assert e.get_error_code() == libvirt.VIR_ERR_INVALID_ARG, e\n\
+             \x20   assert 'Empty cpu list for pinning' in e.get_error_message(), e\n\
+             print('PY-PINNED')\n"
+        ),
+    );
+    assert!(out.contains("PY-PINNED"), "{out}");
+    assert_eq!(allowed(threads[0]), vec![last], "vCPU 0, live");
+    assert_eq!(
+        allowed(pid),
+        vec![first],
+        "the emulator's pin was --config only"
+    );
+    let inactive = virsh_ok(&s, &["dumpxml", "--inactive", "vp"]);
+    assert!(
+        inactive.contains(&format!("<vcpupin vcpu='0' cpuset='{last}'/>"))
+            && inactive.contains(&format!("<emulatorpin cpuset='{last}'/>")),
+        "{inactive}"
+    );
+
+    // qvirt's own verbs, in the definition; the next start applies it all.
+    qvirt_ok(
+        &daemon.uri(),
+        &["vcpupin", "vp", "1", &first.to_string(), "--config"],
+    );
+    virsh_ok(&s, &["destroy", "vp"]);
+    virsh_ok(&s, &["start", "vp"]);
+    let threads: Vec<i32> = qvirt
+        .stats(&dom)
+        .unwrap()
+        .vcpus
+        .iter()
+        .map(|v| v.thread_id)
+        .collect();
+    let pid = qemu_pid(&dir.path, "vp");
+    assert_eq!(
+        allowed(threads[0]),
+        vec![last],
+        "vCPU 0 from the definition"
+    );
+    assert_eq!(
+        allowed(threads[1]),
+        vec![first],
+        "vCPU 1 from the definition"
+    );
+    assert_eq!(allowed(pid), vec![last], "the emulator from the definition");
+    qvirt_ok(&daemon.uri(), &["emulatorpin", "vp", &all_list(&all)]);
+    assert_eq!(allowed(pid), all, "qvirt emulatorpin, live");
+    // An offline vCPU's pin waits for it: plugged in, its new thread
+    // (born of QEMU's, which may run anywhere) is pinned.
+    virsh_ok(&s, &["vcpupin", "vp", "2", &first.to_string()]);
+    virsh_ok(&s, &["setvcpus", "vp", "3", "--live"]);
+    let vcpus = qvirt.stats(&dom).unwrap().vcpus;
+    assert_eq!(vcpus.len(), 3, "{vcpus:?}");
+    assert_eq!(
+        allowed(vcpus[2].thread_id),
+        vec![first],
+        "the plugged vCPU 2"
+    );
+    virsh_ok(&s, &["destroy", "vp"]);
+}
+
+/// `0,1,...` of `cpus`.
+fn all_list(cpus: &[u32]) -> String {
+    cpus.iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
 }

@@ -419,6 +419,24 @@ pub trait Driver: Send + Sync {
         let _ = (dom, change, flags);
         Err(unsupported("change the I/O threads of a domain"))
     }
+    /// Lets vCPU `n`'s thread, or QEMU's other threads, run on the host
+    /// CPUs `cpus` only (virsh's `vcpupin` and `emulatorpin` with a CPU
+    /// list): in the running domain (Running or Paused: the threads'
+    /// affinity, the threads QEMU names in `query-cpus-fast`) and/or in
+    /// its definition (`<vcpupin>`, `<emulatorpin>`), with libvirt's
+    /// refusals: an empty list, a vCPU that is not online (live) or past
+    /// the maximum (config), a list of no host CPU (`InvalidArgument`).
+    /// Nothing changes when an error is returned.
+    fn pin_cpus(
+        &self,
+        dom: &Domain,
+        target: super::PinTarget,
+        cpus: &[u32],
+        flags: ModifyFlags,
+    ) -> Result<()> {
+        let _ = (dom, target, cpus, flags);
+        Err(unsupported("pin a domain's vCPUs or emulator threads"))
+    }
     /// Sets what the guest's power-off, reboot or crash does (virsh's
     /// `set-lifecycle-action`) in the running domain (Running or Paused:
     /// QEMU's `set-action` and the manager's handling of its events)

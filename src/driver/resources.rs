@@ -469,6 +469,18 @@ pub struct DiskRuntime {
     pub io_status: String,
 }
 
+/// What a pinning is about (virsh's `vcpupin` and `emulatorpin` with a
+/// CPU list).
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PinTarget {
+    /// vCPU `n`'s thread (`<vcpupin vcpu='n'>`).
+    Vcpu(u32),
+    /// QEMU's threads other than its vCPUs and I/O threads
+    /// (`<emulatorpin>`).
+    Emulator,
+}
+
 /// A change of a domain's I/O threads (virsh's `iothreadadd`,
 /// `iothreaddel`, `iothreadpin` and `iothreadset`), by thread id.
 #[non_exhaustive]

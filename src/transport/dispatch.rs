@@ -449,6 +449,16 @@ impl Handler for DriverCalls<'_> {
         self.driver.update_device(&dom(d), &xml, flags.into())
     }
 
+    fn pin_cpus(
+        &mut self,
+        (d, vcpu, cpus, flags): (WireDomain, Option<u32>, Vec<u32>, WireModifyFlags),
+    ) -> Result<()> {
+        let target = vcpu.map_or(crate::driver::PinTarget::Emulator, |n| {
+            crate::driver::PinTarget::Vcpu(n)
+        });
+        self.driver.pin_cpus(&dom(d), target, &cpus, flags.into())
+    }
+
     fn list_pools(&mut self, (): ()) -> Result<Vec<WirePoolSummary>> {
         Ok(into_all(self.driver.list_pools()?))
     }

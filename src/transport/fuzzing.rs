@@ -488,6 +488,16 @@ impl Driver for StubDriver {
         self.answer("update_device", || ())
     }
 
+    fn pin_cpus(
+        &self,
+        _dom: &Domain,
+        _target: crate::driver::PinTarget,
+        _cpus: &[u32],
+        _flags: ModifyFlags,
+    ) -> Result<()> {
+        self.answer("pin_cpus", || ())
+    }
+
     fn messages(&self, _dom: &Domain) -> Result<Vec<String>> {
         self.answer("messages", || {
             vec![String::from_utf8_lossy(&self.seed).into_owned()]

@@ -545,6 +545,9 @@ procedures! {
     131 MigrateStartPostcopy migrate_start_postcopy(WireDomain) -> (), rw, Job;
     /// `Driver::update_device` (domain, device XML, flags).
     132 UpdateDevice update_device((WireDomain, String, WireModifyFlags)) -> (), rw, Job;
+    /// `Driver::pin_cpus` (domain, the vCPU or `None` for the emulator,
+    /// host CPUs, flags).
+    133 PinCpus pin_cpus((WireDomain, Option<u32>, Vec<u32>, WireModifyFlags)) -> (), rw, Job;
 }
 
 /// The highest procedure number this build knows (the table is numbered

@@ -5,7 +5,8 @@
 //! domain's definition, kept by a manager that reattaches.
 
 use qvirt::driver::{
-    BlkioTuneChange, BlockIoTuneChange, Domain, EventKind, MemTuneChange, ModifyFlags, XmlFlags,
+    BlkioTuneChange, BlockIoTuneChange, Domain, EventKind, MemTuneChange, ModifyFlags, PinTarget,
+    XmlFlags,
 };
 use qvirt::model::{BlkioTune, MemTune};
 use qvirt::{DomainDef, Driver, ErrorCode};
@@ -293,6 +294,51 @@ pub fn iothreads_of_a_running_domain(cx: &mut Ctx<'_>) {
     assert!(!threads[0].cpus.is_empty(), "{threads:?}");
     assert_eq!(threads[1].cpus, [0], "{threads:?}");
     d.destroy(&dom).unwrap();
+}
+
+/// The live and inactive definitions' `<vcpupin>`s and `<emulatorpin>`.
+fn pins(d: &dyn Driver, dom: &Domain, inactive: bool) -> (Vec<(u32, String)>, Option<String>) {
+    let xml = d.xml_desc(dom, XmlFlags::inactive_if(inactive)).unwrap();
+    let def = DomainDef::from_xml(&xml).unwrap();
+    def.cputune
+        .map(|t| (t.vcpupins, t.emulatorpin))
+        .unwrap_or_default()
+}
+
+/// vCPUs and the emulator pinned (virsh's `vcpupin`, `emulatorpin`):
+/// live in the running definition (kept by a manager that reattaches),
+/// in the persistent one with `CONFIG`; refusals change nothing.
+pub fn vcpu_and_emulator_pins_live_and_in_the_definition(cx: &mut Ctx<'_>) {
+    let d = cx.d();
+    let dom = define_and_start(d, &Vm::firmware("fw-pins").vcpus(2));
+    d.pin_cpus(&dom, PinTarget::Vcpu(1), &[0], ModifyFlags::CURRENT)
+        .unwrap();
+    d.pin_cpus(&dom, PinTarget::Emulator, &[0], ModifyFlags::CONFIG)
+        .unwrap();
+    let vcpu1 = vec![(1, "0".to_string())];
+    assert_eq!(pins(d, &dom, false), (vcpu1.clone(), None));
+    assert_eq!(pins(d, &dom, true), (vec![], Some("0".to_string())));
+    let e = expect_err(
+        d.pin_cpus(&dom, PinTarget::Vcpu(2), &[0], ModifyFlags::LIVE),
+        ErrorCode::InvalidArgument,
+        "a vCPU past the maximum",
+    );
+    assert!(e.message.contains("out of range"), "{e}");
+    expect_err(
+        d.pin_cpus(&dom, PinTarget::Vcpu(0), &[], ModifyFlags::LIVE),
+        ErrorCode::InvalidArgument,
+        "an empty CPU list",
+    );
+    cx.reopen();
+    let d = cx.d();
+    assert_eq!(pins(d, &dom, false), (vcpu1, None));
+    d.destroy(&dom).unwrap();
+    assert_eq!(pins(d, &dom, false), (vec![], Some("0".to_string())));
+    expect_err(
+        d.pin_cpus(&dom, PinTarget::Emulator, &[0], ModifyFlags::LIVE),
+        ErrorCode::OperationInvalid,
+        "a live pin of a shut-off domain",
+    );
 }
 
 /// A domain's migration speed: unlimited until set, kept while shut off,

@@ -123,6 +123,7 @@ macro_rules! conformance {
             cases_tuning::a_disk_throttle_changes_live_and_in_the_definition,
             cases_tuning::a_running_disk_is_resized,
             cases_tuning::iothreads_of_a_running_domain,
+            cases_tuning::vcpu_and_emulator_pins_live_and_in_the_definition,
             cases_tuning::migration_speed_is_kept_and_reaches_qemu,
             cases_tuning::migration_parameters_reach_qemu,
             cases_tuning::a_write_past_the_block_threshold_is_an_event,

@@ -1,5 +1,5 @@
 //! The samples of the calls that change a domain's I/O threads, its
-//! lifecycle actions, its devices by alias and an interface's bandwidth
+//! pinning, its lifecycle actions, its devices by alias and an interface's bandwidth
 //! (see `samples.rs`).
 
 use qvirt::transport::libvirt::procedures::{Call, Procedure, Reply};
@@ -21,6 +21,9 @@ macro_rules! change_procedures {
             | Procedure::DomainManagedSaveDefineXml
             | Procedure::DomainStartDirtyRateCalc
             | Procedure::DomainSetInterfaceParameters
+            | Procedure::DomainPinVcpu
+            | Procedure::DomainPinVcpuFlags
+            | Procedure::DomainPinEmulator
     };
 }
 pub(crate) use change_procedures;
@@ -100,6 +103,22 @@ pub fn call(p: Procedure) -> Call {
             ],
             flags: 2,
         }),
+        P::DomainPinVcpu => Call::DomainPinVcpu(PinVcpuArgs {
+            dom: super::dom(),
+            vcpu: 1,
+            cpumap: Opaque(vec![2]),
+        }),
+        P::DomainPinVcpuFlags => Call::DomainPinVcpuFlags(PinVcpuFlagsArgs {
+            dom: super::dom(),
+            vcpu: 0,
+            cpumap: Opaque(vec![3]),
+            flags: 2,
+        }),
+        P::DomainPinEmulator => Call::DomainPinEmulator(PinEmulatorArgs {
+            dom: super::dom(),
+            cpumap: Opaque(vec![1, 0x80]),
+            flags: 1,
+        }),
         other => panic!("{other:?} has no sample here"),
     }
 }
@@ -124,6 +143,9 @@ pub fn reply(p: Procedure) -> Reply {
         P::DomainManagedSaveDefineXml => Reply::DomainManagedSaveDefineXml(()),
         P::DomainStartDirtyRateCalc => Reply::DomainStartDirtyRateCalc(()),
         P::DomainSetInterfaceParameters => Reply::DomainSetInterfaceParameters(()),
+        P::DomainPinVcpu => Reply::DomainPinVcpu(()),
+        P::DomainPinVcpuFlags => Reply::DomainPinVcpuFlags(()),
+        P::DomainPinEmulator => Reply::DomainPinEmulator(()),
         other => panic!("{other:?} has no sample here"),
     }
 }

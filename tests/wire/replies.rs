@@ -314,6 +314,7 @@ pub fn reply_for(procedure: u32) -> Reply {
         130 => Reply::SetBlockThreshold(()),
         131 => Reply::MigrateStartPostcopy(()),
         132 => Reply::UpdateDevice(()),
+        133 => Reply::PinCpus(()),
         106 => Reply::DiskRuntime(vec![WireDiskRuntime {
             target: "vda".into(),
             iotune: vec![1_048_576, 0, 0, 0, 0, 300],
@@ -488,6 +489,7 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         | Reply::MigrateSetCompressionCache(())
         | Reply::SetBlockThreshold(())
         | Reply::MigrateStartPostcopy(())
-        | Reply::UpdateDevice(()) => "unit",
+        | Reply::UpdateDevice(())
+        | Reply::PinCpus(()) => "unit",
     }
 }

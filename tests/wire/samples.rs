@@ -513,6 +513,15 @@ pub fn calls() -> Vec<Call> {
                 config: true,
             },
         )),
+        Call::PinCpus((
+            d(),
+            Some(1),
+            vec![0, 2, 3],
+            WireModifyFlags {
+                live: true,
+                config: false,
+            },
+        )),
     ]
 }
 
@@ -653,6 +662,7 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::SetBlockThreshold(..) => "set_block_threshold",
         Call::MigrateStartPostcopy(..) => "migrate_start_postcopy",
         Call::UpdateDevice(..) => "update_device",
+        Call::PinCpus(..) => "pin_cpus",
     }
 }
 

@@ -7,7 +7,7 @@
 //! definition a save image's restore starts.
 
 use clap::Subcommand;
-use qvirt::driver::{IoThreadChange, IoThreadParams, LifecycleEvent};
+use qvirt::driver::{IoThreadChange, IoThreadParams, LifecycleEvent, PinTarget};
 use qvirt::model::{LifecycleAction, Word, parse_cpuset};
 use qvirt::{Error, ErrorCode, Result};
 
@@ -45,6 +45,29 @@ pub enum ChangeCommand {
         dom: DomArg,
         /// The thread's id.
         iothread: u32,
+        /// The host CPUs, as a list (`0-3,^2`).
+        cpulist: String,
+        #[command(flatten)]
+        at: WhereArgs,
+    },
+    /// Let a vCPU's thread run on the given host CPUs only.
+    #[command(name = "vcpupin")]
+    Vcpupin {
+        #[command(flatten)]
+        dom: DomArg,
+        /// The vCPU's number.
+        vcpu: u32,
+        /// The host CPUs, as a list (`0-3,^2`).
+        cpulist: String,
+        #[command(flatten)]
+        at: WhereArgs,
+    },
+    /// Let QEMU's threads other than vCPUs and I/O threads run on the
+    /// given host CPUs only.
+    #[command(name = "emulatorpin")]
+    Emulatorpin {
+        #[command(flatten)]
+        dom: DomArg,
         /// The host CPUs, as a list (`0-3,^2`).
         cpulist: String,
         #[command(flatten)]
@@ -215,6 +238,30 @@ fn event_of(kind: &str) -> Result<LifecycleEvent> {
     }
 }
 
+/// The CPUs of a list (`0-3,^2`).
+fn cpu_list(cpulist: &str) -> Result<Vec<u32>> {
+    parse_cpuset(cpulist).ok_or_else(|| {
+        Error::new(
+            ErrorCode::InvalidArgument,
+            format!("cpulist '{cpulist}' is not a CPU list (0-3,^2)"),
+        )
+    })
+}
+
+/// `vcpupin` and `emulatorpin`.
+fn pin(
+    ctx: &mut Ctx,
+    dom: &DomArg,
+    target: PinTarget,
+    cpulist: &str,
+    at: &WhereArgs,
+) -> Result<()> {
+    let cpus = cpu_list(cpulist)?;
+    let flags = modify_flags(at.live, at.config, at.current)?;
+    let d = ctx.domain(&dom.domain)?;
+    ctx.driver()?.pin_cpus(&d, target, &cpus, flags)
+}
+
 /// Runs one verb.
 pub fn run(ctx: &mut Ctx, command: ChangeCommand) -> Result<()> {
     if run_image(ctx, &command)? {
@@ -238,6 +285,15 @@ pub fn run(ctx: &mut Ctx, command: ChangeCommand) -> Result<()> {
             let d = ctx.domain(&dom.domain)?;
             return ctx.driver()?.set_lifecycle_action(&d, event, action, flags);
         }
+        ChangeCommand::Vcpupin {
+            dom,
+            vcpu,
+            cpulist,
+            at,
+        } => return pin(ctx, &dom, PinTarget::Vcpu(vcpu), &cpulist, &at),
+        ChangeCommand::Emulatorpin { dom, cpulist, at } => {
+            return pin(ctx, &dom, PinTarget::Emulator, &cpulist, &at);
+        }
         ChangeCommand::Iothreadadd { dom, id, at } => (dom, IoThreadChange::Add(id), at),
         ChangeCommand::Iothreaddel { dom, id, at } => (dom, IoThreadChange::Remove(id), at),
         ChangeCommand::Iothreadpin {
@@ -245,15 +301,7 @@ pub fn run(ctx: &mut Ctx, command: ChangeCommand) -> Result<()> {
             iothread,
             cpulist,
             at,
-        } => {
-            let cpus = parse_cpuset(&cpulist).ok_or_else(|| {
-                Error::new(
-                    ErrorCode::InvalidArgument,
-                    format!("cpulist '{cpulist}' is not a CPU list (0-3,^2)"),
-                )
-            })?;
-            (dom, IoThreadChange::Pin(iothread, cpus), at)
-        }
+        } => (dom, IoThreadChange::Pin(iothread, cpu_list(&cpulist)?), at),
         ChangeCommand::Iothreadset {
             dom,
             id,

@@ -643,6 +643,17 @@ impl Driver for LocalDriver {
             .change_iothread(&self.core.resolve(dom)?, change, flags)
     }
 
+    fn pin_cpus(
+        &self,
+        dom: &Domain,
+        target: crate::driver::PinTarget,
+        cpus: &[u32],
+        flags: ModifyFlags,
+    ) -> Result<()> {
+        self.core
+            .pin_cpus(&self.core.resolve(dom)?, target, cpus, flags)
+    }
+
     fn set_lifecycle_action(
         &self,
         dom: &Domain,

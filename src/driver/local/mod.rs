@@ -15,6 +15,7 @@ mod blockresize;
 mod blockthreshold;
 mod console;
 mod coredump;
+mod cpupin;
 mod dirtyrate;
 mod diskstate;
 mod domains;

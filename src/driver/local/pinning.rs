@@ -114,7 +114,7 @@ fn set_scheduler(tid: i32, policy: SchedPolicy, priority: Option<i32>, what: &st
 }
 
 /// The vCPU threads, by vCPU index.
-fn vcpu_threads(qmp: &Qmp) -> Result<Vec<(u32, i32)>> {
+pub(crate) fn vcpu_threads(qmp: &Qmp) -> Result<Vec<(u32, i32)>> {
     let v = qmp.execute("query-cpus-fast", None, QMP_TIMEOUT)?;
     Ok(v.as_array()
         .map(|a| {
@@ -128,6 +128,26 @@ fn vcpu_threads(qmp: &Qmp) -> Result<Vec<(u32, i32)>> {
                 .collect()
         })
         .unwrap_or_default())
+}
+
+/// Pins the threads of vCPUs `ids`, just plugged in while the domain
+/// runs, as a start pins its vCPUs (libvirt's `qemuProcessSetupVcpu`):
+/// to their `<vcpupin>`, else to `<vcpu cpuset>`.
+pub(crate) fn pin_plugged(qmp: &Qmp, def: &DomainDef, ids: &[u32]) -> Result<()> {
+    let threads = vcpu_threads(qmp)?;
+    for id in ids {
+        let cpuset = def
+            .cputune
+            .as_deref()
+            .and_then(|t| t.vcpupins.iter().find(|(v, _)| v == id))
+            .map(|(_, c)| c.clone())
+            .or_else(|| def.vcpu.cpuset.clone());
+        if let (Some(cpuset), Some((_, tid))) = (cpuset, threads.iter().find(|(i, _)| i == id)) {
+            let set = host_cpuset(&format!("<vcpupin vcpu='{id}'>"), &cpuset)?;
+            set_affinity(*tid, &set, &cpuset)?;
+        }
+    }
+    Ok(())
 }
 
 /// The I/O threads, by the number of `<iothreads>` (`iothreadN`).
@@ -151,7 +171,7 @@ pub(crate) fn io_threads(qmp: &Qmp) -> Result<Vec<(u32, i32)>> {
 }
 
 /// Every thread of process `pid`.
-fn all_threads(pid: i32) -> Vec<i32> {
+pub(crate) fn all_threads(pid: i32) -> Vec<i32> {
     std::fs::read_dir(format!("/proc/{pid}/task"))
         .map(|d| {
             d.flatten()

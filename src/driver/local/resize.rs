@@ -43,6 +43,8 @@ pub(crate) struct LiveChanges {
     pub actions: Option<super::actions::Actions>,
     /// A display's password and its expiry as last set.
     pub graphics_passwd: Option<(crate::model::GraphicsType, Option<String>, Option<i64>)>,
+    /// `<vcpupin>`s and `<emulatorpin>` as last changed.
+    pub pins: Option<super::cpupin::LivePins>,
 }
 
 impl LiveChanges {
@@ -74,6 +76,9 @@ impl LiveChanges {
         }
         if let Some(a) = &self.actions {
             a.apply(def);
+        }
+        if let Some(p) = &self.pins {
+            p.apply(def);
         }
         if let Some((kind, passwd, valid_to)) = &self.graphics_passwd {
             for g in def.devices.graphics.iter_mut().filter(|g| g.kind == *kind) {
@@ -579,7 +584,8 @@ fn hotplug_vcpus(run: &Running, count: u32) -> Result<()> {
             .map(|(id, _)| *id)
             .take((count - online) as usize)
             .collect();
-        return plug_vcpus(qmp, &free);
+        plug_vcpus(qmp, &free)?;
+        return super::pinning::pin_plugged(qmp, &run.live_def(), &free);
     }
     if count < online {
         let mut added: Vec<String> = slots

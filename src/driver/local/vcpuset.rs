@@ -125,7 +125,8 @@ fn check_live(run: &Running, id: u32, enable: bool) -> Result<()> {
 fn change_live(run: &Running, id: u32, enable: bool) -> Result<()> {
     let qmp = run.qmp()?;
     if enable {
-        plug_vcpus(qmp, &[id])
+        plug_vcpus(qmp, &[id])?;
+        super::pinning::pin_plugged(qmp, &run.live_def(), &[id])
     } else {
         unplug_vcpus(qmp, &[format!("vcpu{id}")])
     }

@@ -563,6 +563,21 @@ impl Driver for SocketDriver {
             .detach_device_alias((wire(dom), alias.to_string(), flags.into()))
     }
 
+    fn pin_cpus(
+        &self,
+        dom: &Domain,
+        target: crate::driver::PinTarget,
+        cpus: &[u32],
+        flags: ModifyFlags,
+    ) -> Result<()> {
+        let vcpu = match target {
+            crate::driver::PinTarget::Vcpu(n) => Some(n),
+            crate::driver::PinTarget::Emulator => None,
+        };
+        self.rpc()
+            .pin_cpus((wire(dom), vcpu, cpus.to_vec(), flags.into()))
+    }
+
     fn update_device(&self, dom: &Domain, xml: &str, flags: ModifyFlags) -> Result<()> {
         self.rpc()
             .update_device((wire(dom), xml.to_string(), flags.into()))

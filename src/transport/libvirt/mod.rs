@@ -41,6 +41,7 @@ pub mod names;
 pub mod nodedevs;
 pub mod nodestats;
 pub mod peek;
+pub mod pins;
 pub mod procedures;
 pub mod resources;
 pub mod saveimage;

@@ -589,6 +589,14 @@ procedures! {
         /// refused naming `--p2p`.
         302 DomainMigrateBegin3Params domain_migrate_begin3_params(Begin3ParamsArgs) -> Begin3ParamsRet, rw, Quick;
 
+        // vCPUs and the emulator pinned; bodies in `pins.rs`.
+        /// `virDomainPinVcpu`.
+        26 DomainPinVcpu domain_pin_vcpu(PinVcpuArgs) -> (), rw, Job;
+        /// `virDomainPinVcpuFlags`.
+        225 DomainPinVcpuFlags domain_pin_vcpu_flags(PinVcpuFlagsArgs) -> (), rw, Job;
+        /// `virDomainPinEmulator`.
+        279 DomainPinEmulator domain_pin_emulator(PinEmulatorArgs) -> (), rw, Job;
+
         // A domain's I/O threads changed; bodies in `threads.rs`.
         /// `virDomainAddIOThread`.
         355 DomainAddIothread domain_add_iothread(IoThreadIdArgs) -> (), rw, Job;

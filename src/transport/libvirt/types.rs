@@ -81,6 +81,8 @@ pub use super::nodedevs::{
 pub use super::nodestats::{NodeCpuStatsArgs, NodeMemoryStatsArgs, NodeStat, NodeStatsRet};
 /// The disk and memory peeks' shapes, with the others.
 pub use super::peek::{BlockPeekArgs, MemoryPeekArgs, PeekRet};
+/// vCPU and emulator pinning: see `pins.rs`.
+pub use super::pins::{PinEmulatorArgs, PinVcpuArgs, PinVcpuFlagsArgs};
 /// The shapes of the memory, vCPU and statistics procedures, with the
 /// others.
 pub use super::resources::{

@@ -854,6 +854,16 @@ impl Driver for LvDriver {
         super::resources::change_iothread(&self.conn, d, c, f)
     }
 
+    fn pin_cpus(
+        &self,
+        d: &Domain,
+        target: crate::driver::PinTarget,
+        cpus: &[u32],
+        f: ModifyFlags,
+    ) -> Result<()> {
+        super::resources::pin_cpus(&self.conn, d, target, cpus, f)
+    }
+
     fn set_lifecycle_action(
         &self,
         d: &Domain,

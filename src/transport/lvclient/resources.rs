@@ -330,3 +330,30 @@ pub(super) fn disk_runtime(conn: &Conn, d: &Domain) -> Result<Vec<DiskRuntime>> 
     }
     Ok(out)
 }
+
+/// [`crate::Driver::pin_cpus`]: `virDomainPinVcpuFlags` or
+/// `virDomainPinEmulator`.
+pub(super) fn pin_cpus(
+    conn: &Conn,
+    d: &Domain,
+    target: crate::driver::PinTarget,
+    cpus: &[u32],
+    f: ModifyFlags,
+) -> Result<()> {
+    use crate::transport::libvirt::threads::cpumap;
+    use crate::transport::libvirt::types::{PinEmulatorArgs, PinVcpuFlagsArgs};
+    use crate::transport::libvirt::xdr::Opaque;
+    match target {
+        crate::driver::PinTarget::Vcpu(vcpu) => conn.domain_pin_vcpu_flags(PinVcpuFlagsArgs {
+            dom: Dom::from(d),
+            vcpu,
+            cpumap: Opaque(cpumap(cpus)),
+            flags: affect(f),
+        }),
+        crate::driver::PinTarget::Emulator => conn.domain_pin_emulator(PinEmulatorArgs {
+            dom: Dom::from(d),
+            cpumap: Opaque(cpumap(cpus)),
+            flags: affect(f),
+        }),
+    }
+}
