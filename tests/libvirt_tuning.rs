@@ -6,8 +6,11 @@
 //! definition alone; and what libvirt refuses (a hard limit above the
 //! swap limit or below what QEMU uses, `min_guarantee`, a weight on a
 //! kernel without block I/O weights, the read-only socket) changes
-//! nothing. Runs as root, with QEMU, on a host with memory and block I/O
-//! cgroups and `/dev/loop0`.
+//! nothing. `numatune --mode --nodeset --config`
+//! (`virDomainSetNumaParameters`) binds the next start's memory backend
+//! (QEMU's `policy` and `host-nodes`); a running domain's binding is
+//! refused by name. Runs as root, with QEMU, on a host with memory and
+//! block I/O cgroups and `/dev/loop0`.
 
 #[allow(dead_code, unused_imports)]
 #[path = "daemon/support.rs"]
@@ -24,6 +27,7 @@ use support::*;
 /// libvirt's procedure numbers virsh is expected to call.
 const SET_MEMORY_PARAMETERS: i32 = 197;
 const SET_BLKIO_PARAMETERS: i32 = 205;
+const SET_NUMA_PARAMETERS: i32 = 254;
 
 /// The value of `name` in virsh's `name: value` lines.
 fn field(out: &str, name: &str) -> String {
@@ -271,4 +275,71 @@ fn virsh_blkiotune_throttles_a_block_device_and_says_why_a_weight_cannot_be() {
     );
     virsh_ok(&s, &["destroy", "bt"]);
     assert!(!blkio.exists(), "{} outlived the run", blkio.display());
+}
+
+/// QOM property `property` of QEMU object `path`, through virsh.
+fn qom(s: &Path, name: &str, path: &str, property: &str) -> String {
+    let cmd = format!(
+        r#"{{"execute":"qom-get","arguments":{{"path":"{path}","property":"{property}"}}}}"#
+    );
+    virsh_ok(s, &["qemu-monitor-command", name, &cmd])
+}
+
+#[test]
+fn virsh_numatune_binds_the_next_starts_memory() {
+    let dir = TestDir::new("lv-numatune");
+    let _daemon = Daemon::start(&dir.path, &[]);
+    let rec = Recorder::new(&dir.path.join("rec.sock"), &lv_socket(&dir.path));
+    let s = rec.socket.clone();
+    let f = write_file(&dir.path, "nt.xml", &firmware_vm("nt"));
+    virsh_ok(&s, &["define", f.to_str().unwrap()]);
+    rec.take();
+    // A mode alone: libvirt's refusal, nothing changes.
+    let err = virsh_err(&s, &["numatune", "nt", "--mode", "interleave", "--config"]);
+    assert!(
+        err.contains("nodeset for NUMA memory tuning must be set"),
+        "{err}"
+    );
+    assert!(!virsh_ok(&s, &["dumpxml", "nt", "--inactive"]).contains("<numatune>"));
+    virsh_ok(
+        &s,
+        &[
+            "numatune",
+            "nt",
+            "--mode",
+            "interleave",
+            "--nodeset",
+            "0",
+            "--config",
+        ],
+    );
+    assert!(rec.take().contains(&SET_NUMA_PARAMETERS));
+    let shown = virsh_ok(&s, &["numatune", "nt", "--config"]);
+    assert_eq!(field(&shown, "numa_mode"), "interleave", "{shown}");
+    assert_eq!(field(&shown, "numa_nodeset"), "0", "{shown}");
+    let inactive = virsh_ok(&s, &["dumpxml", "nt", "--inactive"]);
+    assert!(
+        inactive.contains("<memory mode='interleave' nodeset='0'/>"),
+        "{inactive}"
+    );
+    // The next start binds QEMU's RAM backend so.
+    virsh_ok(&s, &["start", "nt"]);
+    let policy = qom(&s, "nt", "/objects/pc.ram", "policy");
+    assert!(policy.contains("\"interleave\""), "{policy}");
+    let nodes = qom(&s, "nt", "/objects/pc.ram", "host-nodes");
+    assert!(nodes.contains("[0]"), "{nodes}");
+    // Live: refused by name, the definition unchanged.
+    let err = virsh_err(
+        &s,
+        &["numatune", "nt", "--mode", "strict", "--nodeset", "0"],
+    );
+    assert!(err.contains("--config"), "{err}");
+    let err = virsh_err(&s, &["numatune", "nt", "--nodeset", "0", "--live"]);
+    assert!(
+        err.contains("memory binding of running domain 'nt'"),
+        "{err}"
+    );
+    let shown = virsh_ok(&s, &["numatune", "nt", "--config"]);
+    assert_eq!(field(&shown, "numa_mode"), "interleave", "{shown}");
+    virsh_ok(&s, &["destroy", "nt"]);
 }

@@ -24,6 +24,7 @@ macro_rules! change_procedures {
             | Procedure::DomainPinVcpu
             | Procedure::DomainPinVcpuFlags
             | Procedure::DomainPinEmulator
+            | Procedure::DomainSetNumaParameters
     };
 }
 pub(crate) use change_procedures;
@@ -119,6 +120,20 @@ pub fn call(p: Procedure) -> Call {
             cpumap: Opaque(vec![1, 0x80]),
             flags: 1,
         }),
+        P::DomainSetNumaParameters => Call::DomainSetNumaParameters(SetNumaArgs {
+            dom: super::dom(),
+            params: vec![
+                TypedParam {
+                    field: "numa_mode".into(),
+                    value: ParamValue::Int(2),
+                },
+                TypedParam {
+                    field: "numa_nodeset".into(),
+                    value: ParamValue::String("0-1".into()),
+                },
+            ],
+            flags: 2,
+        }),
         other => panic!("{other:?} has no sample here"),
     }
 }
@@ -146,6 +161,7 @@ pub fn reply(p: Procedure) -> Reply {
         P::DomainPinVcpu => Reply::DomainPinVcpu(()),
         P::DomainPinVcpuFlags => Reply::DomainPinVcpuFlags(()),
         P::DomainPinEmulator => Reply::DomainPinEmulator(()),
+        P::DomainSetNumaParameters => Reply::DomainSetNumaParameters(()),
         other => panic!("{other:?} has no sample here"),
     }
 }

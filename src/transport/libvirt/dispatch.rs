@@ -16,8 +16,8 @@ use super::xdr::Chars;
 use super::{
     absent, agent, blockjobs, coredump, devalias, dirtyrate, domlist, domparams, domstats, drives,
     guestpm, hostcaps, hostfacts, iftune, jobstats, lifecycle, migparams, migrate, migspeed,
-    nodestats, peek, pins, resources, saveimage, sched, secrets, snapshots, storage, threads,
-    tunables, vcpus,
+    nodestats, numatune, peek, pins, resources, saveimage, sched, secrets, snapshots, storage,
+    threads, tunables, vcpus,
 };
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
@@ -907,6 +907,9 @@ impl Handler for LvCalls<'_> {
     calls_in! { migspeed:
         domain_migrate_set_max_speed(SetMaxSpeedArgs) -> () = set_max_speed;
         domain_migrate_get_max_speed(MaxSpeedArgs) -> MaxSpeedRet = get_max_speed;
+    }
+    calls_in! { numatune:
+        domain_set_numa_parameters(SetNumaArgs) -> () = set;
     }
     calls_in! { pins:
         domain_pin_vcpu(PinVcpuArgs) -> () = pin_vcpu;

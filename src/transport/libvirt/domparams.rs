@@ -73,7 +73,7 @@ pub fn interface_parameters(driver: &dyn Driver, a: InterfaceParamsArgs) -> Resu
 }
 
 /// libvirt's number of a NUMA memory mode (`virDomainNumatuneMemMode`).
-fn mode_number(m: NumaMode) -> i32 {
+pub(super) fn mode_number(m: NumaMode) -> i32 {
     match m {
         NumaMode::Strict => 0,
         NumaMode::Preferred => 1,

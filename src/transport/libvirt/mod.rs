@@ -40,6 +40,7 @@ pub mod migspeed;
 pub mod names;
 pub mod nodedevs;
 pub mod nodestats;
+pub mod numatune;
 pub mod peek;
 pub mod pins;
 pub mod procedures;

@@ -472,6 +472,9 @@ procedures! {
         // `domparams.rs`.
         /// `virDomainGetNumaParameters`: `<numatune>`.
         255 DomainGetNumaParameters domain_get_numa_parameters(TunableArgs) -> ParamsRet, ro, Prio;
+        /// `virDomainSetNumaParameters`: `<numatune>` in the definition
+        /// (`numatune.rs`).
+        254 DomainSetNumaParameters domain_set_numa_parameters(SetNumaArgs) -> (), rw, Job;
         /// `virDomainGetInterfaceParameters`: `<bandwidth>`.
         257 DomainGetInterfaceParameters domain_get_interface_parameters(InterfaceParamsArgs) -> ParamsRet, ro, Prio;
         /// `virDomainGetPerfEvents`: none enabled.

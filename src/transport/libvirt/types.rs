@@ -79,6 +79,8 @@ pub use super::nodedevs::{
 };
 /// The host statistics procedures' shapes, with the others.
 pub use super::nodestats::{NodeCpuStatsArgs, NodeMemoryStatsArgs, NodeStat, NodeStatsRet};
+/// The memory binding changed: see `numatune.rs`.
+pub use super::numatune::SetNumaArgs;
 /// The disk and memory peeks' shapes, with the others.
 pub use super::peek::{BlockPeekArgs, MemoryPeekArgs, PeekRet};
 /// vCPU and emulator pinning: see `pins.rs`.
