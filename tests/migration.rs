@@ -776,3 +776,62 @@ fn libvirt_clients_migrate_peer_to_peer() {
     drop(console);
     b.destroy(&there).unwrap();
 }
+
+/// virsh's own `--timeout` (the client watches the job and suspends the
+/// guest, libvirt's `virDomainSuspend`, when the time is up): the
+/// suspend is served while the migration runs, and the copy of the
+/// paused guest converges (once the test lifts the 1 MiB/s limit with
+/// `migrate-setspeed`); the guest runs on B, the same boot.
+#[test]
+fn virsh_migrate_timeout_suspends_the_guest_mid_way() {
+    let _heavy = heavy();
+    let hosts = Hosts::new("migto");
+    let (a, b) = (hosts.a.connect(), hosts.b.connect());
+    let sa = lv::lv_socket(&hosts._dirs.0.path);
+    let (dom, mut console) = boot(&*a, "lx-to", 128);
+    let before = console.uptime();
+    keep_dirtying(&mut console);
+    drop(console);
+    let dest = hosts.b.uri();
+    std::thread::scope(|s| {
+        let job = s.spawn(|| {
+            lv::virsh(
+                &sa,
+                &[
+                    "migrate",
+                    "--live",
+                    "--p2p",
+                    "--timeout",
+                    "2",
+                    "--bandwidth",
+                    "1",
+                    "lx-to",
+                    &dest,
+                ],
+            )
+        });
+        wait_for(
+            "virsh to suspend the guest at its timeout",
+            Duration::from_secs(60),
+            || (a.info(&dom).unwrap().state == DomainState::Paused).then_some(()),
+        );
+        assert!(
+            a.job_info(&dom).unwrap().is_some(),
+            "suspended while the migration runs"
+        );
+        lv::virsh_ok(&sa, &["migrate-setspeed", "lx-to", "8000"]);
+        let out = job.join().unwrap();
+        assert!(
+            out.status.success(),
+            "virsh migrate --timeout: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    });
+    assert!(running(&*a).is_empty(), "nothing runs on A any more");
+    let there = b.lookup_by_name("lx-to").unwrap();
+    assert_eq!(b.info(&there).unwrap().state, DomainState::Running);
+    let mut console = Console::open(&*b, &there);
+    assert!(console.uptime() > before, "the same boot goes on");
+    drop(console);
+    b.destroy(&there).unwrap();
+}

@@ -9,7 +9,8 @@
 //! it can be aborted. While it runs, other changes wait for it (up to
 //! [`WAIT_LIMIT`], then fail naming it), except a destroy, which always
 //! runs at once: it stops the QEMU under the asynchronous job, which then
-//! fails and cleans up after itself.
+//! fails and cleans up after itself, and a suspend under an outgoing
+//! migration, which then carries on with the guest paused.
 //!
 //! When an entry leaves the domain table, its `Jobs` is marked removed:
 //! whoever waits on it, or comes to it with a stale handle, gets
@@ -33,6 +34,10 @@ pub(crate) enum SyncKind {
     /// Stopping the QEMU at once (a destroy), or recording that it has
     /// stopped: runs even under an asynchronous job.
     Destroy,
+    /// Pausing the vCPUs: runs even under an outgoing migration, as
+    /// libvirt lets it (virsh's `migrate --timeout` pauses the guest so
+    /// that the copy converges).
+    Suspend,
 }
 
 impl SyncKind {
@@ -40,6 +45,7 @@ impl SyncKind {
         match self {
             SyncKind::Modify => "a change",
             SyncKind::Destroy => "a destroy",
+            SyncKind::Suspend => "a suspend",
         }
     }
 }
@@ -90,11 +96,19 @@ impl Jobs {
 
     /// Takes a synchronous job of `kind` on domain `name`: waits while
     /// another runs, and while an asynchronous job runs unless `kind` is
-    /// [`SyncKind::Destroy`].
+    /// [`SyncKind::Destroy`], or [`SyncKind::Suspend`] under an outgoing
+    /// migration.
     pub fn begin(&self, kind: SyncKind, name: &str) -> Result<SyncJob<'_>> {
         self.wait_then(
             name,
-            |st| st.sync.is_none() && (st.async_job.is_none() || kind == SyncKind::Destroy),
+            |st| {
+                st.sync.is_none()
+                    && match &st.async_job {
+                        None => true,
+                        Some(_) if kind == SyncKind::Destroy => true,
+                        Some(j) => kind == SyncKind::Suspend && j.kind == JobKind::Migration,
+                    }
+            },
             |st| st.sync = Some(kind),
         )?;
         Ok(SyncJob { jobs: self })

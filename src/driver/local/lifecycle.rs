@@ -407,7 +407,7 @@ impl Core {
     /// Stops the vCPUs.
     pub(crate) fn suspend_domain(&self, dom: &Domain) -> Result<()> {
         let jobs = self.jobs(dom)?;
-        let _job = jobs.begin(SyncKind::Modify, &dom.name)?;
+        let _job = jobs.begin(SyncKind::Suspend, &dom.name)?;
         let run = self.running_in(dom, "suspend", &[DomainState::Running])?;
         run.ask(Request::Suspend)
     }
