@@ -439,13 +439,9 @@ impl Core {
                 // An egd backend's socket goes after the backend.
                 remove_object(qmp, &format!("obj{id}")).and_then(|()| {
                     match gone.map(|r| r.backend) {
-                        Some(RngBackend::Egd(_)) => qmp
-                            .execute(
-                                "chardev-remove",
-                                Some(json!({"id": format!("char{id}")})),
-                                QMP_TIMEOUT,
-                            )
-                            .map(|_| ()),
+                        Some(RngBackend::Egd(_)) => {
+                            super::plug_rng::remove_chardev(qmp, &format!("char{id}"))
+                        }
                         _ => Ok(()),
                     }
                 })

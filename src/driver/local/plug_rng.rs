@@ -119,3 +119,25 @@ fn free_number(qmp: &Qmp, taken: &[u32]) -> Result<u32> {
         })
         .expect("a free number"))
 }
+
+/// `chardev-remove` of `id`, asked again while QEMU still holds it: the
+/// backend an `object-del` let go of is finalised a moment later (after
+/// the unplugged device that referred to it), and until then its socket
+/// is busy. Any other refusal, or a socket still held after two seconds,
+/// is the error.
+pub(super) fn remove_chardev(qmp: &Qmp, id: &str) -> Result<()> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        match qmp.execute(
+            "chardev-remove",
+            Some(serde_json::json!({"id": id})),
+            QMP_TIMEOUT,
+        ) {
+            Ok(_) => return Ok(()),
+            Err(e) if e.message.contains("busy") && std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
