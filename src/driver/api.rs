@@ -235,6 +235,30 @@ pub trait Driver: Send + Sync {
     /// Gives up an incoming migration of `uuid` that has not finished:
     /// its QEMU is stopped. `OperationInvalid` once it has finished.
     fn migrate_abort_incoming(&self, uuid: Uuid) -> Result<()>;
+    /// The source's part of a migration its client drives step by step
+    /// (libvirt's Perform without `--p2p`): streams the running domain to
+    /// `uri` (`tcp:HOST:PORT`, where a destination prepared with
+    /// [`Driver::migrate_incoming`] listens) and returns once the stream
+    /// has completed, the guest paused here under the migration's job
+    /// until [`Driver::migrate_confirm`] says how it ended. On an error
+    /// the guest runs here again.
+    fn migrate_perform(&self, dom: &Domain, uri: &str, options: MigrateOptions) -> Result<()> {
+        let _ = (dom, uri, options);
+        Err(unsupported("perform a migration its client drives"))
+    }
+    /// Ends the migration [`Driver::migrate_perform`] left waiting: the
+    /// copy here stops (`Done`; the definition removed with
+    /// `undefine_source`), the guest runs here again (`Cancelled`), or
+    /// stays paused (`Abandoned`).
+    fn migrate_confirm(
+        &self,
+        dom: &Domain,
+        how: super::migration::Confirmation,
+        undefine_source: bool,
+    ) -> Result<()> {
+        let _ = (dom, how, undefine_source);
+        Err(unsupported("confirm a migration its client drives"))
+    }
     /// What this manager holds of domain `uuid` in a migration (see
     /// [`IncomingState`]).
     fn migrate_incoming_state(&self, uuid: Uuid) -> Result<IncomingState>;

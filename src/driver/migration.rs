@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+use crate::error::{Error, ErrorCode, Result};
+
 /// The largest migration speed, MiB/s, which means unlimited: the most
 /// bytes per second QEMU takes (`i64::MAX`), in MiB (libvirt's
 /// `QEMU_DOMAIN_MIG_BANDWIDTH_MAX`).
@@ -178,4 +180,67 @@ pub enum IncomingState {
     Incoming,
     /// The domain runs there as its own: the migration finished.
     Owned,
+}
+
+/// How the client of a migration it drives ends it on the source
+/// (libvirt's Confirm step, or the client gone).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Confirmation {
+    /// The destination runs the guest: the source's copy ends.
+    Done,
+    /// The migration failed or was cancelled: the guest runs here again.
+    Cancelled,
+    /// The client went away without saying: the guest stays paused here,
+    /// since the destination may run it.
+    Abandoned,
+}
+
+/// Where the destination QEMU listens, as `(host, port)`: from
+/// `--migrateuri` (`tcp://ADDR[:PORT]` or `tcp:ADDR:PORT`), else the
+/// destination URI's host, else loopback (a manager on this host).
+pub(crate) fn stream_address(
+    dest_uri: &str,
+    migrate_uri: Option<&str>,
+) -> Result<(String, Option<u16>)> {
+    if let Some(m) = migrate_uri {
+        let rest = m
+            .strip_prefix("tcp://")
+            .or_else(|| m.strip_prefix("tcp:"))
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorCode::InvalidArgument,
+                    format!("--migrateuri {m}: only tcp://ADDR[:PORT] is supported"),
+                )
+            })?;
+        let rest = rest.trim_end_matches('/');
+        let (host, port) = match rest.rsplit_once(':') {
+            Some((h, p)) if !h.is_empty() && !h.ends_with(':') => {
+                let port = p.parse::<u16>().map_err(|_| {
+                    Error::new(
+                        ErrorCode::InvalidArgument,
+                        format!("--migrateuri {m}: '{p}' is not a port"),
+                    )
+                })?;
+                (h, Some(port))
+            }
+            _ => (rest, None),
+        };
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        return Ok((host.to_string(), port));
+    }
+    // qemu+ssh://[user@]host[:port]/...: the host.
+    if let Some(rest) = dest_uri.split_once("://").map(|(_, r)| r) {
+        let authority = rest.split('/').next().unwrap_or("");
+        let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        let host = match host.rsplit_once(':') {
+            Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) && !h.contains(':') => h,
+            _ => host,
+        };
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        if !host.is_empty() {
+            return Ok((host.to_string(), None));
+        }
+    }
+    Ok(("127.0.0.1".to_string(), None))
 }

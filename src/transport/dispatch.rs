@@ -40,6 +40,12 @@ pub enum Opened {
     /// A domain started with `autodestroy`: the server destroys it when
     /// the connection ends (see [`DriverCalls::start_tied`]).
     Tied(Domain),
+    /// An incoming migration prepared for a client that drives it: the
+    /// connection keeps its lease, and gives it up when it ends first.
+    IncomingLease(uuid::Uuid),
+    /// An outgoing migration waiting for the client's confirmation: left
+    /// paused when the connection ends first.
+    AwaitingConfirm(Domain),
 }
 
 /// Runs calls on a driver.
@@ -279,6 +285,18 @@ impl Handler for DriverCalls<'_> {
         (d, uri, options): (WireDomain, String, WireMigrateOptions),
     ) -> Result<()> {
         self.driver.migrate(&dom(d), &uri, options.into())
+    }
+
+    fn migrate_perform(
+        &mut self,
+        (d, uri, options): (WireDomain, String, WireMigrateOptions),
+    ) -> Result<()> {
+        self.driver.migrate_perform(&dom(d), &uri, options.into())
+    }
+
+    fn migrate_confirm(&mut self, (d, how, undefine): (WireDomain, u32, bool)) -> Result<()> {
+        let how = crate::transport::types::confirmation_of(how)?;
+        self.driver.migrate_confirm(&dom(d), how, undefine)
     }
 
     fn migrate_incoming(&mut self, params: WireIncomingParams) -> Result<WireIncomingReady> {

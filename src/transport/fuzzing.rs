@@ -344,6 +344,19 @@ impl Driver for StubDriver {
         self.answer("migrate", || ())
     }
 
+    fn migrate_perform(&self, _dom: &Domain, _uri: &str, _options: MigrateOptions) -> Result<()> {
+        self.answer("migrate_perform", || ())
+    }
+
+    fn migrate_confirm(
+        &self,
+        _dom: &Domain,
+        _how: crate::driver::Confirmation,
+        _undefine_source: bool,
+    ) -> Result<()> {
+        self.answer("migrate_confirm", || ())
+    }
+
     fn migrate_incoming(&self, _params: IncomingParams) -> Result<IncomingReady> {
         self.answer("migrate_incoming", || IncomingReady::new(49152, None))
     }
@@ -570,7 +583,7 @@ pub fn fuzz_dispatch(data: &[u8]) {
             }
             // A domain to destroy when the connection ends: the stub
             // runs none.
-            Some(Opened::Tied(_)) => {}
+            Some(Opened::Tied(_) | Opened::IncomingLease(_) | Opened::AwaitingConfirm(_)) => {}
             // Only libvirt's protocol opens volume streams.
             Some(Opened::Volume(_)) => unreachable!("qvirt's protocol opens no volume stream"),
         }

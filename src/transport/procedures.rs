@@ -548,6 +548,11 @@ procedures! {
     /// `Driver::pin_cpus` (domain, the vCPU or `None` for the emulator,
     /// host CPUs, flags).
     133 PinCpus pin_cpus((WireDomain, Option<u32>, Vec<u32>, WireModifyFlags)) -> (), rw, Job;
+    /// `Driver::migrate_perform` (domain, `tcp:HOST:PORT`, options).
+    134 MigratePerform migrate_perform((WireDomain, String, WireMigrateOptions)) -> (), rw, Job;
+    /// `Driver::migrate_confirm` (domain, 0 done / 1 cancelled / 2
+    /// abandoned, undefine the source).
+    135 MigrateConfirm migrate_confirm((WireDomain, u32, bool)) -> (), rw, Job;
 }
 
 /// The highest procedure number this build knows (the table is numbered

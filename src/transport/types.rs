@@ -948,3 +948,27 @@ pub fn wire_flags<T>(bits: u32, from: fn(u32) -> Option<T>, what: &str) -> crate
         )
     })
 }
+
+/// The wire number of a [`crate::driver::Confirmation`].
+pub fn confirmation_number(how: crate::driver::Confirmation) -> u32 {
+    match how {
+        crate::driver::Confirmation::Done => 0,
+        crate::driver::Confirmation::Cancelled => 1,
+        crate::driver::Confirmation::Abandoned => 2,
+    }
+}
+
+/// The [`crate::driver::Confirmation`] of wire number `n`.
+pub fn confirmation_of(n: u32) -> crate::driver::error::Result<crate::driver::Confirmation> {
+    Ok(match n {
+        0 => crate::driver::Confirmation::Done,
+        1 => crate::driver::Confirmation::Cancelled,
+        2 => crate::driver::Confirmation::Abandoned,
+        n => {
+            return Err(crate::driver::error::Error::new(
+                crate::driver::error::ErrorCode::Protocol,
+                format!("unknown migration confirmation {n}"),
+            ));
+        }
+    })
+}

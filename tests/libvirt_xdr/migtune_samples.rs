@@ -17,6 +17,9 @@ macro_rules! migtune_procedures {
             | Procedure::DomainMigrateStartPostCopy
             | Procedure::DomainMigratePerform3Params
             | Procedure::DomainMigrateBegin3Params
+            | Procedure::DomainMigratePrepare3Params
+            | Procedure::DomainMigrateFinish3Params
+            | Procedure::DomainMigrateConfirm3Params
     };
 }
 pub(crate) use migtune_procedures;
@@ -75,6 +78,27 @@ pub fn call(p: Procedure) -> Call {
             params: Vec::new(),
             flags: 1,
         }),
+        P::DomainMigratePrepare3Params => Call::DomainMigratePrepare3Params(Prepare3ParamsArgs {
+            params: vec![TypedParam {
+                field: "destination_xml".into(),
+                value: ParamValue::String("<domain/>".into()),
+            }],
+            cookie_in: Opaque(Vec::new()),
+            flags: 1,
+        }),
+        P::DomainMigrateFinish3Params => Call::DomainMigrateFinish3Params(Finish3ParamsArgs {
+            params: Vec::new(),
+            cookie_in: Opaque(b"{}".to_vec()),
+            flags: 1,
+            cancelled: 0,
+        }),
+        P::DomainMigrateConfirm3Params => Call::DomainMigrateConfirm3Params(Confirm3ParamsArgs {
+            dom: super::dom(),
+            params: Vec::new(),
+            cookie_in: Opaque(Vec::new()),
+            flags: 1,
+            cancelled: 1,
+        }),
         P::DomainSetBlockThreshold => Call::DomainSetBlockThreshold(SetBlockThresholdArgs {
             dom: super::dom(),
             dev: "vda".into(),
@@ -108,6 +132,15 @@ pub fn reply(p: Procedure) -> Reply {
             cookie_out: Opaque(b"c".to_vec()),
             xml: "<domain/>".into(),
         }),
+        P::DomainMigratePrepare3Params => Reply::DomainMigratePrepare3Params(Prepare3ParamsRet {
+            cookie_out: Opaque(Vec::new()),
+            uri_out: Some("tcp:host-b:49152".into()),
+        }),
+        P::DomainMigrateFinish3Params => Reply::DomainMigrateFinish3Params(Finish3ParamsRet {
+            dom: super::dom(),
+            cookie_out: Opaque(Vec::new()),
+        }),
+        P::DomainMigrateConfirm3Params => Reply::DomainMigrateConfirm3Params(()),
         other => panic!("{other:?} has no sample here"),
     }
 }

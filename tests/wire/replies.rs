@@ -315,6 +315,8 @@ pub fn reply_for(procedure: u32) -> Reply {
         131 => Reply::MigrateStartPostcopy(()),
         132 => Reply::UpdateDevice(()),
         133 => Reply::PinCpus(()),
+        134 => Reply::MigratePerform(()),
+        135 => Reply::MigrateConfirm(()),
         106 => Reply::DiskRuntime(vec![WireDiskRuntime {
             target: "vda".into(),
             iotune: vec![1_048_576, 0, 0, 0, 0, 300],
@@ -490,6 +492,8 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         | Reply::SetBlockThreshold(())
         | Reply::MigrateStartPostcopy(())
         | Reply::UpdateDevice(())
-        | Reply::PinCpus(()) => "unit",
+        | Reply::PinCpus(())
+        | Reply::MigratePerform(())
+        | Reply::MigrateConfirm(()) => "unit",
     }
 }

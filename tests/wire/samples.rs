@@ -522,6 +522,23 @@ pub fn calls() -> Vec<Call> {
                 config: false,
             },
         )),
+        Call::MigratePerform((
+            d(),
+            "tcp:10.0.3.2:49153".into(),
+            WireMigrateOptions {
+                live: true,
+                persistent: false,
+                undefine_source: false,
+                copy_storage_all: false,
+                migrate_uri: None,
+                dest_xml: None,
+                bandwidth_mib_s: Some(64),
+                timeout: None,
+                timeout_postcopy: false,
+                postcopy: false,
+            },
+        )),
+        Call::MigrateConfirm((d(), 1, false)),
     ]
 }
 
@@ -663,6 +680,8 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::MigrateStartPostcopy(..) => "migrate_start_postcopy",
         Call::UpdateDevice(..) => "update_device",
         Call::PinCpus(..) => "pin_cpus",
+        Call::MigratePerform(..) => "migrate_perform",
+        Call::MigrateConfirm(..) => "migrate_confirm",
     }
 }
 

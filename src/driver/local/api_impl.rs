@@ -256,6 +256,21 @@ impl Driver for LocalDriver {
             .memory_peek(&self.core.resolve(dom)?, offset, size, physical)
     }
 
+    fn migrate_perform(&self, dom: &Domain, uri: &str, options: MigrateOptions) -> Result<()> {
+        self.core
+            .migrate_perform(&self.core.resolve(dom)?, uri, options)
+    }
+
+    fn migrate_confirm(
+        &self,
+        dom: &Domain,
+        how: crate::driver::Confirmation,
+        undefine_source: bool,
+    ) -> Result<()> {
+        self.core
+            .migrate_confirm(&self.core.resolve(dom)?, how, undefine_source)
+    }
+
     fn migrate_max_speed(&self, dom: &Domain) -> Result<u64> {
         self.core.migrate_max_speed(&self.core.resolve(dom)?)
     }

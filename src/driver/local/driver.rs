@@ -78,6 +78,9 @@ pub(crate) struct Core {
     /// Running domains a killed manager left in the middle of an
     /// outgoing migration, resolved once `peers` is known.
     pub unsettled_migrations: Mutex<Vec<Domain>>,
+    /// Outgoing migrations a client drives that wait for its
+    /// confirmation, by domain (see `migrate_steps`).
+    pub awaiting: Mutex<HashMap<uuid::Uuid, super::migrate_steps::Confirmer>>,
     /// Set when the driver is being dropped: nothing new is started.
     pub closing: std::sync::atomic::AtomicBool,
     /// Storage pools and image formats, read at their first use.
@@ -240,6 +243,7 @@ impl LocalDriver {
             threads: Mutex::new(Vec::new()),
             peers: std::sync::OnceLock::new(),
             unsettled_migrations: Mutex::new(Vec::new()),
+            awaiting: Mutex::new(HashMap::new()),
             closing: std::sync::atomic::AtomicBool::new(false),
             storage: Default::default(),
             secrets: Default::default(),

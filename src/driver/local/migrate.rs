@@ -21,6 +21,7 @@ use super::jobs::{AsyncJobGuard, migration_progress};
 use super::requests::Request;
 use super::runtime::Running;
 use super::storage_copy;
+use crate::driver::migration::stream_address;
 use crate::driver::{
     Domain, DomainState, Driver, IncomingDisk, IncomingParams, IncomingState, JobKind,
     MigrateOptions, StateReason,
@@ -272,7 +273,7 @@ impl Core {
     /// Sends the memory stream to `uri` and waits for it to complete,
     /// publishing progress, honouring an abort and the timeout; at the
     /// switchover, the storage mirrors complete first.
-    fn perform(
+    pub(super) fn perform(
         &self,
         run: &Running,
         uri: &str,
@@ -317,7 +318,7 @@ impl Core {
     }
 
     /// After a failed migration the guest runs here again as it did.
-    fn resume_after_failure(&self, run: &Running, was_running: bool) {
+    pub(super) fn resume_after_failure(&self, run: &Running, was_running: bool) {
         if let Ok(qmp) = run.qmp() {
             let _ = qmp.execute("migrate_cancel", None, QMP_TIMEOUT);
         }
@@ -334,7 +335,7 @@ impl Core {
 
     /// `e`, or `OperationAborted` when the job was aborted (a
     /// `job_abort` or a destroy).
-    fn aborted_or(&self, e: Error, job: &AsyncJobGuard<'_>, dom: &Domain) -> Error {
+    pub(super) fn aborted_or(&self, e: Error, job: &AsyncJobGuard<'_>, dom: &Domain) -> Error {
         if job.aborted() && e.code != ErrorCode::OperationAborted {
             Error::new(
                 ErrorCode::OperationAborted,
@@ -429,7 +430,7 @@ fn heartbeat(dest: &dyn Driver, uuid: uuid::Uuid, stop: &std::sync::atomic::Atom
 }
 
 /// Writes the migration record durably.
-fn write_record(run: &Running, record: &MigrationRecord) -> Result<()> {
+pub(super) fn write_record(run: &Running, record: &MigrationRecord) -> Result<()> {
     let bytes = serde_json::to_vec(record)
         .map_err(|e| Error::new(ErrorCode::Internal, format!("cannot encode a record: {e}")))?;
     crate::sys::fsutil::write_atomic(&run.run_dir.join(MIGRATE_RECORD), &bytes)
@@ -583,7 +584,7 @@ fn wait_postcopy(qmp: &Qmp, job: &AsyncJobGuard<'_>) -> Result<()> {
 
 /// The definition a destination starts from: the live one without what
 /// is this host's alone (pty paths, autoport ports).
-fn migratable(live: &DomainDef) -> DomainDef {
+pub(super) fn migratable(live: &DomainDef) -> DomainDef {
     let mut def = live.clone();
     for c in def
         .devices
@@ -636,52 +637,6 @@ pub(super) fn same_machine(live: &DomainDef, other: &DomainDef, which: &str) -> 
         return differ("machine type");
     }
     Ok(())
-}
-
-/// Where the destination QEMU listens, as `(host, port)`: from
-/// `--migrateuri` (`tcp://ADDR[:PORT]` or `tcp:ADDR:PORT`), else the
-/// destination URI's host, else loopback (a manager on this host).
-fn stream_address(dest_uri: &str, migrate_uri: Option<&str>) -> Result<(String, Option<u16>)> {
-    if let Some(m) = migrate_uri {
-        let rest = m
-            .strip_prefix("tcp://")
-            .or_else(|| m.strip_prefix("tcp:"))
-            .ok_or_else(|| {
-                Error::new(
-                    ErrorCode::InvalidArgument,
-                    format!("--migrateuri {m}: only tcp://ADDR[:PORT] is supported"),
-                )
-            })?;
-        let rest = rest.trim_end_matches('/');
-        let (host, port) = match rest.rsplit_once(':') {
-            Some((h, p)) if !h.is_empty() && !h.ends_with(':') => {
-                let port = p.parse::<u16>().map_err(|_| {
-                    Error::new(
-                        ErrorCode::InvalidArgument,
-                        format!("--migrateuri {m}: '{p}' is not a port"),
-                    )
-                })?;
-                (h, Some(port))
-            }
-            _ => (rest, None),
-        };
-        let host = host.trim_start_matches('[').trim_end_matches(']');
-        return Ok((host.to_string(), port));
-    }
-    // qemu+ssh://[user@]host[:port]/...: the host.
-    if let Some(rest) = dest_uri.split_once("://").map(|(_, r)| r) {
-        let authority = rest.split('/').next().unwrap_or("");
-        let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-        let host = match host.rsplit_once(':') {
-            Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) && !h.contains(':') => h,
-            _ => host,
-        };
-        let host = host.trim_start_matches('[').trim_end_matches(']');
-        if !host.is_empty() {
-            return Ok((host.to_string(), None));
-        }
-    }
-    Ok(("127.0.0.1".to_string(), None))
 }
 
 #[cfg(test)]

@@ -39,6 +39,7 @@ mod metadata;
 mod migparams;
 mod migratable;
 mod migrate;
+mod migrate_steps;
 mod migspeed;
 mod monitor;
 pub mod native;

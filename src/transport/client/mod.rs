@@ -378,6 +378,22 @@ impl Driver for SocketDriver {
             .migrate((wire(dom), dest_uri.to_string(), options.into()))
     }
 
+    fn migrate_perform(&self, dom: &Domain, uri: &str, options: MigrateOptions) -> Result<()> {
+        self.rpc()
+            .migrate_perform((wire(dom), uri.to_string(), options.into()))
+    }
+
+    fn migrate_confirm(
+        &self,
+        dom: &Domain,
+        how: crate::driver::Confirmation,
+        undefine_source: bool,
+    ) -> Result<()> {
+        let how = crate::transport::types::confirmation_number(how);
+        self.rpc()
+            .migrate_confirm((wire(dom), how, undefine_source))
+    }
+
     fn migrate_incoming(&self, params: IncomingParams) -> Result<IncomingReady> {
         self.rpc().migrate_incoming(params.into()).map(Into::into)
     }

@@ -28,6 +28,19 @@ macro_rules! calls_in {
 }
 pub(super) use calls_in;
 
+/// Methods that hand their call, and the slot for what the call leaves
+/// tied to its connection, to a function in `$module`.
+macro_rules! opening_calls_in {
+    ($module:ident: $($method:ident($args:ty) -> $ret:ty = $function:ident;)*) => {
+        $(
+            fn $method(&mut self, a: $args) -> Result<$ret> {
+                $module::$function(self.driver, a, &mut self.opened)
+            }
+        )*
+    };
+}
+pub(super) use opening_calls_in;
+
 /// Methods that hand their call to a function that needs no
 /// driver (it reads the host, or answers for objects qvirt does not keep).
 macro_rules! free_calls {

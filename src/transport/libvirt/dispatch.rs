@@ -7,7 +7,7 @@
 
 use std::path::PathBuf;
 
-use super::delegate::{calls_in, free_calls, storage_calls};
+use super::delegate::{calls_in, free_calls, opening_calls_in, storage_calls};
 use super::frame::{code, libvirt_error};
 use super::procedures::Handler;
 use super::types::*;
@@ -21,8 +21,8 @@ use super::{
 };
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
-    Domain, DomainCapsQuery, DomainState, Driver, KeyCodeset, ListFilter, MetadataKind,
-    ModifyFlags, ShutdownOptions, StartFlags, UndefineFlags, XmlFlags,
+    Domain, DomainCapsQuery, DomainState, Driver, KeyCodeset, ListFilter, ModifyFlags,
+    ShutdownOptions, StartFlags, UndefineFlags, XmlFlags,
 };
 use crate::transport::dispatch::{DriverCalls, Opened};
 
@@ -78,7 +78,7 @@ pub fn version_number(text: &str) -> u64 {
 }
 
 /// The host's name, as the kernel has it.
-fn hostname() -> Result<String> {
+pub(super) fn hostname() -> Result<String> {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|s| s.trim().to_string())
         .map_err(|e| Error::io("cannot read the host name", e))
@@ -685,7 +685,7 @@ impl Handler for LvCalls<'_> {
     fn domain_set_metadata(&mut self, a: SetMetadataArgs) -> Result<()> {
         // VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG.
         check_flags(a.flags, 3, "virDomainSetMetadata")?;
-        let kind = metadata_kind(a.kind, a.uri, a.key)?;
+        let kind = values::metadata_kind(a.kind, a.uri, a.key)?;
         let flags = ModifyFlags::new(a.flags & 1 != 0, a.flags & 2 != 0);
         self.driver
             .set_metadata(&Domain::from(&a.dom), &kind, a.metadata.as_deref(), flags)
@@ -693,7 +693,7 @@ impl Handler for LvCalls<'_> {
 
     fn domain_get_metadata(&mut self, a: GetMetadataArgs) -> Result<GetMetadataRet> {
         check_flags(a.flags, 3, "virDomainGetMetadata")?;
-        let kind = metadata_kind(a.kind, a.uri, None)?;
+        let kind = values::metadata_kind(a.kind, a.uri, None)?;
         let metadata = self
             .driver
             .metadata(&Domain::from(&a.dom), &kind, a.flags & 2 != 0)?
@@ -916,9 +916,14 @@ impl Handler for LvCalls<'_> {
         domain_pin_vcpu_flags(PinVcpuFlagsArgs) -> () = pin_vcpu_flags;
         domain_pin_emulator(PinEmulatorArgs) -> () = pin_emulator;
     }
-    calls_in! { migrate:
+    opening_calls_in! { migrate:
         domain_migrate_perform3_params(Perform3ParamsArgs) -> Perform3ParamsRet = perform;
+        domain_migrate_prepare3_params(Prepare3ParamsArgs) -> Prepare3ParamsRet = prepare;
+    }
+    calls_in! { migrate:
         domain_migrate_begin3_params(Begin3ParamsArgs) -> Begin3ParamsRet = begin;
+        domain_migrate_finish3_params(Finish3ParamsArgs) -> Finish3ParamsRet = finish;
+        domain_migrate_confirm3_params(Confirm3ParamsArgs) -> () = confirm;
     }
     calls_in! { migparams:
         domain_migrate_set_max_downtime(SetMaxDowntimeArgs) -> () = set_max_downtime;
@@ -973,25 +978,4 @@ impl Handler for LvCalls<'_> {
 fn affect(flags: u32, function: &str) -> Result<ModifyFlags> {
     check_flags(flags, 3, function)?;
     Ok(ModifyFlags::new(flags & 1 != 0, flags & 2 != 0))
-}
-
-/// libvirt's `virDomainMetadataType`: 0 description, 1 title, 2 element.
-fn metadata_kind(kind: i32, uri: Option<String>, key: Option<String>) -> Result<MetadataKind> {
-    match kind {
-        0 => Ok(MetadataKind::Description),
-        1 => Ok(MetadataKind::Title),
-        2 => Ok(MetadataKind::Element {
-            uri: uri.ok_or_else(|| {
-                Error::new(
-                    ErrorCode::InvalidArgument,
-                    "a metadata element needs a namespace URI",
-                )
-            })?,
-            key,
-        }),
-        n => Err(Error::new(
-            ErrorCode::InvalidArgument,
-            format!("unknown metadata type {n}"),
-        )),
-    }
 }

@@ -5,12 +5,15 @@
 //! ([`Driver::migrate`]). Each flag and parameter is one of
 //! [`MigrateOptions`] or refused by name.
 //!
-//! A migration the client drives (virsh without `--p2p`: Begin, Prepare,
-//! Perform, Finish and Confirm, each called by the client on one of the
-//! two daemons) is refused at its first step, naming `--p2p`: qvirt's
-//! source keeps the destination's lease and settles a cut-off migration
-//! by asking the destination, which only a source that reaches the
-//! destination itself can do.
+//! A migration the client drives (virsh without `--p2p`: Begin here,
+//! Prepare on the destination, Perform here, Finish there, Confirm here)
+//! maps each step to qvirt's: Prepare is [`Driver::migrate_incoming`],
+//! its lease kept by the client's connection; Perform is
+//! [`Driver::migrate_perform`], the guest left paused under the job
+//! until Confirm ([`Driver::migrate_confirm`]); Finish is
+//! [`Driver::migrate_finish`]. A connection that ends between the steps
+//! gives up the destination's copy (before its Finish) or leaves the
+//! source's guest paused (after its Perform), as libvirt does.
 
 use super::jobstats::{ParamValue, TypedParam};
 use super::types::Dom;
@@ -18,7 +21,12 @@ use super::types::Dom;
 use super::xdr::Xdr;
 use super::xdr::{Opaque, xdr_struct};
 use crate::driver::error::{Error, ErrorCode, Result};
-use crate::driver::{Domain, Driver, MigrateOptions};
+use crate::driver::stream_address;
+use crate::driver::{
+    Confirmation, Domain, DomainState, Driver, IncomingParams, MigrateOptions, XmlFlags,
+};
+use crate::model::DomainDef;
+use crate::transport::dispatch::Opened;
 
 xdr_struct! {
     /// `remote_domain_migrate_perform3_params_args`.
@@ -35,6 +43,16 @@ xdr_struct! {
     pub struct Begin3ParamsArgs { pub dom: Dom, pub params: Vec<TypedParam>, pub flags: u32 }
     /// `remote_domain_migrate_begin3_params_ret`.
     pub struct Begin3ParamsRet { pub cookie_out: Opaque, pub xml: String }
+    /// `remote_domain_migrate_prepare3_params_args`.
+    pub struct Prepare3ParamsArgs { pub params: Vec<TypedParam>, pub cookie_in: Opaque, pub flags: u32 }
+    /// `remote_domain_migrate_prepare3_params_ret`.
+    pub struct Prepare3ParamsRet { pub cookie_out: Opaque, pub uri_out: Option<String> }
+    /// `remote_domain_migrate_finish3_params_args`.
+    pub struct Finish3ParamsArgs { pub params: Vec<TypedParam>, pub cookie_in: Opaque, pub flags: u32, pub cancelled: i32 }
+    /// `remote_domain_migrate_finish3_params_ret`.
+    pub struct Finish3ParamsRet { pub dom: Dom, pub cookie_out: Opaque }
+    /// `remote_domain_migrate_confirm3_params_args`.
+    pub struct Confirm3ParamsArgs { pub dom: Dom, pub params: Vec<TypedParam>, pub cookie_in: Opaque, pub flags: u32, pub cancelled: i32 }
 }
 
 /// `virDomainMigrateFlags`.
@@ -241,36 +259,199 @@ pub fn request_of(options: &MigrateOptions) -> Result<(u32, Vec<TypedParam>)> {
     Ok((flags, params))
 }
 
-/// `virDomainMigratePerform3Params`: peer to peer only (see the module).
-pub fn perform(driver: &dyn Driver, a: Perform3ParamsArgs) -> Result<Perform3ParamsRet> {
-    if a.flags & flag::PEER2PEER == 0 {
-        return Err(client_driven());
+/// What the source's Perform tells the destination's Finish (libvirt's
+/// cookie, opaque to the client): the domain, whether its guest ran, and
+/// the definition to keep there with `VIR_MIGRATE_PERSIST_DEST`.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct PerformCookie {
+    uuid: uuid::Uuid,
+    was_running: bool,
+    persistent_xml: Option<String>,
+}
+
+/// The options of a step of a migration the client drives: as
+/// [`options_of`], and whether the guest stays paused on the destination
+/// (`VIR_MIGRATE_PAUSED`, which libvirt's client sets for a paused guest).
+fn step_options(flags: u32, params: &[TypedParam], name: &str) -> Result<(MigrateOptions, bool)> {
+    let paused = flags & flag::PAUSED != 0;
+    let options = options_of(flags & !flag::PAUSED, params, name)?;
+    if options.copy_storage_all || options.postcopy {
+        return Err(Error::new(
+            ErrorCode::NoSupport,
+            "a storage copy (--copy-storage-all) or post-copy (--postcopy) needs a peer-to-peer migration (virsh migrate --p2p)",
+        ));
     }
-    let dconnuri = a.dconnuri.ok_or_else(|| {
+    Ok((options, paused))
+}
+
+/// A string parameter.
+fn string_param<'a>(params: &'a [TypedParam], field: &str) -> Option<&'a str> {
+    params.iter().find_map(|p| match &p.value {
+        ParamValue::String(v) if p.field == field => Some(v.as_str()),
+        _ => None,
+    })
+}
+
+/// `virDomainMigratePerform3Params`: peer to peer, the whole migration;
+/// otherwise the stream of a migration the client drives, left waiting
+/// for its Confirm (tied to the connection: left paused if it ends first).
+pub fn perform(
+    driver: &dyn Driver,
+    a: Perform3ParamsArgs,
+    opened: &mut Option<Opened>,
+) -> Result<Perform3ParamsRet> {
+    let dom = Domain::from(&a.dom);
+    if a.flags & flag::PEER2PEER != 0 {
+        let dconnuri = a.dconnuri.ok_or_else(|| {
+            Error::new(
+                ErrorCode::InvalidArgument,
+                "a peer-to-peer migration needs the destination's URI (dconnuri)",
+            )
+        })?;
+        let options = options_of(a.flags, &a.params, &a.dom.name)?;
+        driver.migrate(&dom, &dconnuri, options)?;
+        return Ok(Perform3ParamsRet {
+            cookie_out: Opaque(Vec::new()),
+        });
+    }
+    let (options, _) = step_options(a.flags, &a.params, &a.dom.name)?;
+    let uri = options.migrate_uri.clone().ok_or_else(|| {
         Error::new(
             ErrorCode::InvalidArgument,
-            "a peer-to-peer migration needs the destination's URI (dconnuri)",
+            "the stream's address (migrate_uri, the destination's Prepare gives it) is missing",
         )
     })?;
-    let options = options_of(a.flags, &a.params, &a.dom.name)?;
-    driver.migrate(&Domain::from(&a.dom), &dconnuri, options)?;
+    let info = driver.info(&dom)?;
+    let persistent_xml = if options.persistent {
+        Some(match (&options.dest_xml, info.persistent) {
+            (_, true) => driver.xml_desc(&dom, XmlFlags::INACTIVE | XmlFlags::SECURE)?,
+            (Some(xml), false) => xml.clone(),
+            (None, false) => driver.xml_desc(&dom, XmlFlags::MIGRATABLE | XmlFlags::SECURE)?,
+        })
+    } else {
+        None
+    };
+    let cookie = PerformCookie {
+        uuid: dom.uuid,
+        was_running: info.state == DomainState::Running,
+        persistent_xml,
+    };
+    driver.migrate_perform(&dom, &uri, options)?;
+    *opened = Some(Opened::AwaitingConfirm(dom));
     Ok(Perform3ParamsRet {
-        cookie_out: Opaque(Vec::new()),
+        cookie_out: Opaque(serde_json::to_vec(&cookie).unwrap_or_default()),
     })
 }
 
 /// `virDomainMigrateBegin3Params`, the first step of a migration the
-/// client drives: refused, naming the peer-to-peer way.
-pub fn begin(_: &dyn Driver, _: Begin3ParamsArgs) -> Result<Begin3ParamsRet> {
-    Err(client_driven())
+/// client drives: the definition the destination is to start.
+pub fn begin(driver: &dyn Driver, a: Begin3ParamsArgs) -> Result<Begin3ParamsRet> {
+    if a.flags & flag::PEER2PEER != 0 {
+        return Err(Error::new(
+            ErrorCode::InvalidArgument,
+            "a peer-to-peer migration has no Begin step here: use virDomainMigrateToURI3",
+        ));
+    }
+    let (options, _) = step_options(a.flags, &a.params, &a.dom.name)?;
+    let dom = Domain::from(&a.dom);
+    let info = driver.info(&dom)?;
+    if !matches!(info.state, DomainState::Running | DomainState::Paused) {
+        return Err(Error::new(
+            ErrorCode::OperationInvalid,
+            format!("domain '{}' is not running", dom.name),
+        ));
+    }
+    let xml = match options.dest_xml {
+        Some(xml) => xml,
+        None => driver.xml_desc(&dom, XmlFlags::MIGRATABLE | XmlFlags::SECURE)?,
+    };
+    Ok(Begin3ParamsRet {
+        cookie_out: Opaque(Vec::new()),
+        xml,
+    })
 }
 
-/// The refusal of a migration the client drives.
-fn client_driven() -> Error {
-    Error::new(
-        ErrorCode::NoSupport,
-        "qvirtd migrates peer to peer: the source's manager drives the destination's itself; use virsh migrate --p2p (virDomainMigrateToURI3 with VIR_MIGRATE_PEER2PEER)",
-    )
+/// `virDomainMigratePrepare3Params` on the destination: QEMU waits for
+/// the stream on the address `migrate_uri` names (every address, told as
+/// this host's name, when none), and the connection keeps the copy's
+/// lease until the Finish.
+pub fn prepare(
+    driver: &dyn Driver,
+    a: Prepare3ParamsArgs,
+    opened: &mut Option<Opened>,
+) -> Result<Prepare3ParamsRet> {
+    let xml = string_param(&a.params, "destination_xml").ok_or_else(|| {
+        Error::new(
+            ErrorCode::InvalidArgument,
+            "the domain's definition (destination_xml, from the source's Begin) is missing",
+        )
+    })?;
+    let def = DomainDef::from_xml(xml)?;
+    let (options, _) = step_options(a.flags, &a.params, &def.name)?;
+    let mut params = IncomingParams::new(xml);
+    let told = match options.migrate_uri.as_deref() {
+        Some(uri) => {
+            let (host, port) = stream_address("", Some(uri))?;
+            params.listen = Some(host.clone());
+            params.port = port;
+            host
+        }
+        None => super::dispatch::hostname()?,
+    };
+    let ready = driver.migrate_incoming(params)?;
+    *opened = Some(Opened::IncomingLease(def.uuid));
+    let host = if told.contains(':') {
+        format!("[{told}]")
+    } else {
+        told
+    };
+    Ok(Prepare3ParamsRet {
+        cookie_out: Opaque(Vec::new()),
+        uri_out: Some(format!("tcp:{host}:{}", ready.port)),
+    })
+}
+
+/// `virDomainMigrateFinish3Params` on the destination: the guest runs
+/// here (`cancelled`: the copy is given up).
+pub fn finish(driver: &dyn Driver, a: Finish3ParamsArgs) -> Result<Finish3ParamsRet> {
+    let cookie: PerformCookie = serde_json::from_slice(&a.cookie_in.0).map_err(|e| {
+        Error::new(
+            ErrorCode::InvalidArgument,
+            format!(
+                "the source's migration cookie cannot be read ({e}): the source is not a qvirtd"
+            ),
+        )
+    })?;
+    if a.cancelled != 0 {
+        let _ = driver.migrate_abort_incoming(cookie.uuid);
+        return Err(Error::new(
+            ErrorCode::OperationFailed,
+            "the migration was cancelled on the source: the copy here is given up",
+        ));
+    }
+    let resume = cookie.was_running && a.flags & flag::PAUSED == 0;
+    let persistent_xml = if a.flags & flag::PERSIST_DEST != 0 {
+        cookie.persistent_xml
+    } else {
+        None
+    };
+    let dom = driver.migrate_finish(cookie.uuid, resume, persistent_xml)?;
+    Ok(Finish3ParamsRet {
+        dom: dom.into(),
+        cookie_out: Opaque(Vec::new()),
+    })
+}
+
+/// `virDomainMigrateConfirm3Params` on the source: the copy here stops,
+/// or (`cancelled`) the guest runs here again.
+pub fn confirm(driver: &dyn Driver, a: Confirm3ParamsArgs) -> Result<()> {
+    let how = if a.cancelled != 0 {
+        Confirmation::Cancelled
+    } else {
+        Confirmation::Done
+    };
+    let undefine = a.flags & flag::UNDEFINE_SOURCE != 0;
+    driver.migrate_confirm(&Domain::from(&a.dom), how, undefine)
 }
 
 #[cfg(test)]

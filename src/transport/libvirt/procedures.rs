@@ -588,9 +588,15 @@ procedures! {
         /// `virDomainMigratePerform3Params`: peer to peer (`virsh
         /// migrate --p2p`), the whole migration (`migrate.rs`).
         305 DomainMigratePerform3Params domain_migrate_perform3_params(Perform3ParamsArgs) -> Perform3ParamsRet, rw, Job;
-        /// `virDomainMigrateBegin3Params`: a migration the client drives,
-        /// refused naming `--p2p`.
-        302 DomainMigrateBegin3Params domain_migrate_begin3_params(Begin3ParamsArgs) -> Begin3ParamsRet, rw, Quick;
+        /// `virDomainMigrateBegin3Params`, the first step of a migration
+        /// the client drives (`migrate.rs`), on the source.
+        302 DomainMigrateBegin3Params domain_migrate_begin3_params(Begin3ParamsArgs) -> Begin3ParamsRet, rw, Job;
+        /// `virDomainMigratePrepare3Params`, on the destination.
+        303 DomainMigratePrepare3Params domain_migrate_prepare3_params(Prepare3ParamsArgs) -> Prepare3ParamsRet, rw, Job;
+        /// `virDomainMigrateFinish3Params`, on the destination.
+        306 DomainMigrateFinish3Params domain_migrate_finish3_params(Finish3ParamsArgs) -> Finish3ParamsRet, rw, Job;
+        /// `virDomainMigrateConfirm3Params`, on the source.
+        307 DomainMigrateConfirm3Params domain_migrate_confirm3_params(Confirm3ParamsArgs) -> (), rw, Job;
 
         // vCPUs and the emulator pinned; bodies in `pins.rs`.
         /// `virDomainPinVcpu`.

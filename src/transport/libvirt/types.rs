@@ -68,7 +68,8 @@ pub use super::migparams::{
 };
 /// Migration peer to peer: see `migrate.rs`.
 pub use super::migrate::{
-    Begin3ParamsArgs, Begin3ParamsRet, Perform3ParamsArgs, Perform3ParamsRet,
+    Begin3ParamsArgs, Begin3ParamsRet, Confirm3ParamsArgs, Finish3ParamsArgs, Finish3ParamsRet,
+    Perform3ParamsArgs, Perform3ParamsRet, Prepare3ParamsArgs, Prepare3ParamsRet,
 };
 /// The migration speed procedures' shapes, with the others.
 pub use super::migspeed::{MaxSpeedArgs, MaxSpeedRet, SetMaxSpeedArgs};

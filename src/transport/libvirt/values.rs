@@ -328,6 +328,31 @@ pub fn check_flags(flags: u32, known: u32, function: &str) -> crate::driver::err
     }
 }
 
+/// libvirt's `virDomainMetadataType`: 0 description, 1 title, 2 element.
+pub fn metadata_kind(
+    kind: i32,
+    uri: Option<String>,
+    key: Option<String>,
+) -> crate::driver::error::Result<crate::driver::MetadataKind> {
+    match kind {
+        0 => Ok(crate::driver::MetadataKind::Description),
+        1 => Ok(crate::driver::MetadataKind::Title),
+        2 => Ok(crate::driver::MetadataKind::Element {
+            uri: uri.ok_or_else(|| {
+                crate::driver::error::Error::new(
+                    crate::driver::error::ErrorCode::InvalidArgument,
+                    "a metadata element needs a namespace URI",
+                )
+            })?,
+            key,
+        }),
+        n => Err(crate::driver::error::Error::new(
+            crate::driver::error::ErrorCode::InvalidArgument,
+            format!("unknown metadata type {n}"),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

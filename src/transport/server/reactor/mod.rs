@@ -27,7 +27,7 @@ use super::conn::{Conn, Input};
 use super::limits::Uids;
 use super::pool::Pool;
 use super::streams::{self, ConsoleRead, ConsoleSlot, Drained, Source};
-use super::tied::Tied;
+use super::tied::{Tied, TiedKind};
 use super::{Command, Shared};
 use crate::error::{Error, ErrorCode, Result};
 use crate::transport::dispatch::Opened;
@@ -507,12 +507,12 @@ impl Loop {
         // A domain started with autodestroy is tied to its connection,
         // or destroyed at once when the connection is already gone.
         let (opened, tied) = match d.opened {
-            Some((_, Opened::Tied(dom))) => {
-                let tied = Tied::new(dom, self.cx.shared.clone(), self.cx.pool.submitter());
-                (None, Some(tied))
-            }
+            Some((_, Opened::Tied(dom))) => (None, Some(TiedKind::Autodestroy(dom))),
+            Some((_, Opened::IncomingLease(uuid))) => (None, Some(TiedKind::Incoming(uuid))),
+            Some((_, Opened::AwaitingConfirm(dom))) => (None, Some(TiedKind::AwaitingConfirm(dom))),
             other => (other, None),
         };
+        let tied = tied.map(|k| Tied::new(k, self.cx.shared.clone(), self.cx.pool.submitter()));
         let Some(conn) = self.conns.get_mut(&d.token) else {
             return;
         };
