@@ -973,8 +973,12 @@ fn the_api_drives_a_migration_step_by_step() {
     };
     // Cancelled after the stream: B gives its copy up, A runs on.
     let port = prepare(&*b);
-    a.migrate_perform(&dom, &format!("tcp:127.0.0.1:{port}"), MigrateOptions::default().live())
-        .expect("perform on A");
+    a.migrate_perform(
+        &dom,
+        &format!("tcp:127.0.0.1:{port}"),
+        MigrateOptions::default().live(),
+    )
+    .expect("perform on A");
     assert_eq!(a.info(&dom).unwrap().state, DomainState::Paused);
     assert!(a.job_info(&dom).unwrap().is_some(), "A's job waits");
     b.migrate_abort_incoming(dom.uuid).unwrap();
@@ -982,10 +986,33 @@ fn the_api_drives_a_migration_step_by_step() {
         .unwrap();
     assert_eq!(a.info(&dom).unwrap().state, DomainState::Running);
     assert!(running(&*b).is_empty());
+    // The client gone after the stream: the guest stays paused on A, its
+    // job over; whoever looks decides (here: B's copy goes, A resumes).
+    let port = prepare(&*b);
+    let gone = hosts.a.connect();
+    gone.migrate_perform(
+        &dom,
+        &format!("tcp:127.0.0.1:{port}"),
+        MigrateOptions::default().live(),
+    )
+    .expect("perform on A");
+    drop(gone);
+    wait_for(
+        "A to end the job of the abandoned migration",
+        Duration::from_secs(10),
+        || a.job_info(&dom).unwrap().is_none().then_some(()),
+    );
+    assert_eq!(a.info(&dom).unwrap().state, DomainState::Paused);
+    b.migrate_abort_incoming(dom.uuid).unwrap();
+    a.resume(&dom).unwrap();
     // Done: B runs the guest, A's copy ends.
     let port = prepare(&*b);
-    a.migrate_perform(&dom, &format!("tcp:127.0.0.1:{port}"), MigrateOptions::default().live())
-        .expect("perform on A");
+    a.migrate_perform(
+        &dom,
+        &format!("tcp:127.0.0.1:{port}"),
+        MigrateOptions::default().live(),
+    )
+    .expect("perform on A");
     let there = b.migrate_finish(dom.uuid, true, None).expect("finish on B");
     a.migrate_confirm(&dom, qvirt::driver::Confirmation::Done, false)
         .unwrap();
@@ -993,7 +1020,11 @@ fn the_api_drives_a_migration_step_by_step() {
     let e = a
         .migrate_confirm(&dom, qvirt::driver::Confirmation::Done, false)
         .unwrap_err();
-    assert_eq!(e.code, ErrorCode::NoDomain, "a transient domain is gone: {e}");
+    assert_eq!(
+        e.code,
+        ErrorCode::NoDomain,
+        "a transient domain is gone: {e}"
+    );
     let mut console = Console::open(&*b, &there);
     assert!(console.uptime() > before, "the same boot");
     drop(console);

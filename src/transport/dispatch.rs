@@ -291,7 +291,11 @@ impl Handler for DriverCalls<'_> {
         &mut self,
         (d, uri, options): (WireDomain, String, WireMigrateOptions),
     ) -> Result<()> {
-        self.driver.migrate_perform(&dom(d), &uri, options.into())
+        let d = dom(d);
+        self.driver.migrate_perform(&d, &uri, options.into())?;
+        // Left paused if this connection ends before the confirmation.
+        self.opened = Some(Opened::AwaitingConfirm(d));
+        Ok(())
     }
 
     fn migrate_confirm(&mut self, (d, how, undefine): (WireDomain, u32, bool)) -> Result<()> {
