@@ -224,5 +224,10 @@ fn snapshot_verbs_through_virsh() {
     );
     let err = virsh_err(&socket, &["blockcommit", "sv", "vda", "--bandwidth", "5"]);
     assert!(err.contains("bandwidth"), "{err}");
+    // A copy is refused by name, and no file is made.
+    let copy = dir.path.join("copy.img");
+    let err = virsh_err(&socket, &["blockcopy", "sv", "vda", copy.to_str().unwrap()]);
+    assert!(err.contains("VIR_DOMAIN_BLOCK_REBASE_COPY"), "{err}");
+    assert!(!copy.exists());
     virsh(&["destroy", "sv"]);
 }

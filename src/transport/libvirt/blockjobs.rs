@@ -85,6 +85,13 @@ pub fn pull(driver: &dyn Driver, a: BlockPullArgs) -> Result<()> {
 
 /// `virDomainBlockRebase` without a base: a pull of the whole chain.
 pub fn rebase(driver: &dyn Driver, a: BlockRebaseArgs) -> Result<()> {
+    // VIR_DOMAIN_BLOCK_REBASE_COPY: virsh's blockcopy.
+    if a.flags & 8 != 0 {
+        return Err(Error::new(
+            ErrorCode::NoSupport,
+            "virDomainBlockRebase: qvirt does not copy a running disk to a new image (VIR_DOMAIN_BLOCK_REBASE_COPY, virsh's blockcopy); it pulls (blockpull) and commits (blockcommit --active)",
+        ));
+    }
     check_flags(a.flags, 0, "virDomainBlockRebase")?;
     no_bandwidth(a.bandwidth, "virDomainBlockRebase")?;
     if a.base.is_some() {
