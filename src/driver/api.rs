@@ -911,6 +911,13 @@ pub trait Driver: Send + Sync {
         let _ = (dom, disk, pivot);
         Err(unsupported("end block jobs"))
     }
+    /// Limits the disk's block job to `bytes_per_s` (0: no limit), at
+    /// once (QEMU's `block-job-set-speed`). Running or paused; a disk
+    /// without a job: `OperationInvalid`.
+    fn block_job_set_speed(&self, dom: &Domain, disk: &str, bytes_per_s: u64) -> Result<()> {
+        let _ = (dom, disk, bytes_per_s);
+        Err(unsupported("limit block jobs"))
+    }
     /// The disk's sizes. Any state.
     fn block_info(&self, dom: &Domain, disk: &str) -> Result<BlockInfo> {
         let _ = (dom, disk);

@@ -400,17 +400,26 @@ pub struct BlockJobInfo {
     pub end: u64,
     /// Whether an active commit is ready to pivot.
     pub ready: bool,
+    /// Its speed limit, bytes a second (0: none).
+    pub bandwidth: u64,
 }
 
 impl BlockJobInfo {
-    /// A job of `kind` at `cur` of `end`.
+    /// A job of `kind` at `cur` of `end`, without a speed limit.
     pub fn new(kind: BlockJobKind, cur: u64, end: u64, ready: bool) -> BlockJobInfo {
         BlockJobInfo {
             kind,
             cur,
             end,
             ready,
+            bandwidth: 0,
         }
+    }
+
+    /// With the speed limit `bytes_per_s` (0: none).
+    pub fn with_bandwidth(mut self, bytes_per_s: u64) -> BlockJobInfo {
+        self.bandwidth = bytes_per_s;
+        self
     }
 }
 

@@ -639,6 +639,10 @@ impl Handler for DriverCalls<'_> {
         self.driver.block_job_abort(&dom(d), &disk, pivot)
     }
 
+    fn block_job_set_speed(&mut self, (d, disk, speed): (WireDomain, String, u64)) -> Result<()> {
+        self.driver.block_job_set_speed(&dom(d), &disk, speed)
+    }
+
     fn block_info(&mut self, (d, disk): (WireDomain, String)) -> Result<WireBlockInfo> {
         self.driver.block_info(&dom(d), &disk).map(Into::into)
     }

@@ -553,6 +553,8 @@ procedures! {
     /// `Driver::migrate_confirm` (domain, 0 done / 1 cancelled / 2
     /// abandoned, undefine the source).
     135 MigrateConfirm migrate_confirm((WireDomain, u32, bool)) -> (), rw, Job;
+    /// `Driver::block_job_set_speed` (domain, disk, bytes a second).
+    136 BlockJobSetSpeed block_job_set_speed((WireDomain, String, u64)) -> (), rw, Job;
 }
 
 /// The highest procedure number this build knows (the table is numbered

@@ -820,6 +820,7 @@ pub struct WireBlockJobInfo {
     pub cur: u64,
     pub end: u64,
     pub ready: bool,
+    pub bandwidth: u64,
 }
 
 /// [`BlockInfo`].
@@ -845,7 +846,7 @@ twin_struct!(SnapshotInfo <=> WireSnapshotInfo {
     name, parent, creation_time, state, external, current, description, children,
 });
 twin_enum!(BlockJobKind <=> WireBlockJobKind { Pull, Commit, ActiveCommit });
-twin_struct!(BlockJobInfo <=> WireBlockJobInfo { kind, cur, end, ready });
+twin_struct!(BlockJobInfo <=> WireBlockJobInfo { kind, cur, end, ready, bandwidth });
 twin_struct!(BlockInfo <=> WireBlockInfo { capacity, allocation, physical });
 
 impl From<Volume> for WireVolume {

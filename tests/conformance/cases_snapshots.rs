@@ -211,7 +211,19 @@ pub fn snapshot_guest_revert_and_commit(cx: &mut Ctx<'_>) {
     wait_until("the commit is ready", QUICK, || {
         d.block_job_info(&dom, "vda").unwrap().filter(|j| j.ready)
     });
+    assert_eq!(d.block_job_info(&dom, "vda").unwrap().unwrap().bandwidth, 0);
+    d.block_job_set_speed(&dom, "vda", 4 << 20).unwrap();
+    assert_eq!(
+        d.block_job_info(&dom, "vda").unwrap().unwrap().bandwidth,
+        4 << 20,
+        "the limit as QEMU has it"
+    );
     d.block_job_abort(&dom, "vda", true).unwrap();
+    expect_err(
+        d.block_job_set_speed(&dom, "vda", 1 << 20),
+        ErrorCode::OperationInvalid,
+        "a disk without a job",
+    );
     assert_eq!(d.block_job_info(&dom, "vda").unwrap(), None);
     let live = d.xml_desc(&dom, XmlFlags::NONE).unwrap();
     assert!(

@@ -20,6 +20,12 @@ pub fn call(p: Procedure) -> Call {
     match p {
         P::DomainGetBlockInfo => Call::DomainGetBlockInfo(path(0)),
         P::DomainBlockJobAbort => Call::DomainBlockJobAbort(path(2)),
+        P::DomainBlockJobSetSpeed => Call::DomainBlockJobSetSpeed(BlockJobSetSpeedArgs {
+            dom: super::dom(),
+            path: "vda".into(),
+            bandwidth: 5,
+            flags: 0,
+        }),
         P::DomainGetBlockJobInfo => Call::DomainGetBlockJobInfo(path(0)),
         P::DomainBlockPull => Call::DomainBlockPull(BlockPullArgs {
             dom: dom(),
@@ -61,6 +67,7 @@ pub fn reply(p: Procedure) -> Reply {
             physical: 262_144,
         }),
         P::DomainBlockJobAbort => Reply::DomainBlockJobAbort(()),
+        P::DomainBlockJobSetSpeed => Reply::DomainBlockJobSetSpeed(()),
         P::DomainGetBlockJobInfo => Reply::DomainGetBlockJobInfo(BlockJobInfoRet {
             found: 1,
             kind: 4,

@@ -62,6 +62,7 @@ macro_rules! block_job_procedures {
     () => {
         Procedure::DomainGetBlockInfo
             | Procedure::DomainBlockJobAbort
+            | Procedure::DomainBlockJobSetSpeed
             | Procedure::DomainGetBlockJobInfo
             | Procedure::DomainBlockPull
             | Procedure::DomainBlockRebase

@@ -237,6 +237,7 @@ pub fn reply_for(procedure: u32) -> Reply {
             cur: 1 << 20,
             end: 1 << 20,
             ready: true,
+            bandwidth: 5 << 20,
         })),
         78 => Reply::BlockJobAbort(()),
         79 => Reply::BlockInfo(WireBlockInfo {
@@ -317,6 +318,7 @@ pub fn reply_for(procedure: u32) -> Reply {
         133 => Reply::PinCpus(()),
         134 => Reply::MigratePerform(()),
         135 => Reply::MigrateConfirm(()),
+        136 => Reply::BlockJobSetSpeed(()),
         106 => Reply::DiskRuntime(vec![WireDiskRuntime {
             target: "vda".into(),
             iotune: vec![1_048_576, 0, 0, 0, 0, 300],
@@ -494,6 +496,7 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         | Reply::UpdateDevice(())
         | Reply::PinCpus(())
         | Reply::MigratePerform(())
-        | Reply::MigrateConfirm(()) => "unit",
+        | Reply::MigrateConfirm(())
+        | Reply::BlockJobSetSpeed(()) => "unit",
     }
 }

@@ -539,6 +539,7 @@ pub fn calls() -> Vec<Call> {
             },
         )),
         Call::MigrateConfirm((d(), 1, false)),
+        Call::BlockJobSetSpeed((d(), "vda".into(), 8 << 20)),
     ]
 }
 
@@ -682,6 +683,7 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::PinCpus(..) => "pin_cpus",
         Call::MigratePerform(..) => "migrate_perform",
         Call::MigrateConfirm(..) => "migrate_confirm",
+        Call::BlockJobSetSpeed(..) => "block_job_set_speed",
     }
 }
 

@@ -602,6 +602,11 @@ impl Driver for LocalDriver {
             .block_job_abort(&self.core.resolve(dom)?, disk, pivot)
     }
 
+    fn block_job_set_speed(&self, dom: &Domain, disk: &str, bytes_per_s: u64) -> Result<()> {
+        self.core
+            .block_job_set_speed(&self.core.resolve(dom)?, disk, bytes_per_s)
+    }
+
     fn block_info(&self, dom: &Domain, disk: &str) -> Result<BlockInfo> {
         self.core.block_info(&self.core.resolve(dom)?, disk)
     }

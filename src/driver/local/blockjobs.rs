@@ -62,7 +62,51 @@ fn find_job(qmp: &Qmp, target: &str) -> Result<Option<Value>> {
         .cloned())
 }
 
+/// The speed limit of QEMU block job `id` (`query-block-jobs`' `speed`,
+/// bytes a second; 0: none).
+fn job_speed(qmp: &Qmp, id: &str) -> Result<u64> {
+    let jobs = qmp.execute("query-block-jobs", None, QMP_TIMEOUT)?;
+    Ok(jobs
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|j| j.get("device").and_then(Value::as_str) == Some(id))
+        .and_then(|j| j.get("speed").and_then(Value::as_u64))
+        .unwrap_or(0))
+}
+
 impl Core {
+    /// `Driver::block_job_set_speed`.
+    pub(crate) fn block_job_set_speed(
+        &self,
+        dom: &Domain,
+        disk: &str,
+        bytes_per_s: u64,
+    ) -> Result<()> {
+        let (run, _, target) = self.block_run(dom, disk, "limit the block jobs of")?;
+        let qmp = run.qmp()?;
+        let id = find_job(qmp, &target)?
+            .and_then(|j| j.get("id").and_then(Value::as_str).map(str::to_string))
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorCode::OperationInvalid,
+                    format!("disk {target} of domain '{}' has no block job", dom.name),
+                )
+            })?;
+        let speed = i64::try_from(bytes_per_s).map_err(|_| {
+            Error::new(
+                ErrorCode::InvalidArgument,
+                format!("bandwidth {bytes_per_s} bytes/s is more than QEMU takes"),
+            )
+        })?;
+        qmp.execute(
+            "block-job-set-speed",
+            Some(json!({"device": id, "speed": speed})),
+            QMP_TIMEOUT,
+        )?;
+        Ok(())
+    }
+
     /// The run of `dom` with the live definition and the disk's target.
     fn block_run(
         &self,
@@ -204,16 +248,19 @@ impl Core {
             .get("total-progress")
             .and_then(Value::as_u64)
             .unwrap_or(0);
-        Ok(Some(BlockJobInfo::new(
-            if pull {
-                BlockJobKind::Pull
-            } else {
-                BlockJobKind::ActiveCommit
-            },
-            cur,
-            end,
-            status == "ready",
-        )))
+        Ok(Some(
+            BlockJobInfo::new(
+                if pull {
+                    BlockJobKind::Pull
+                } else {
+                    BlockJobKind::ActiveCommit
+                },
+                cur,
+                end,
+                status == "ready",
+            )
+            .with_bandwidth(job_speed(qmp, &id)?),
+        ))
     }
 
     /// `Driver::block_job_abort`.

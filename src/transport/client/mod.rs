@@ -776,6 +776,11 @@ impl Driver for SocketDriver {
             .block_job_abort((wire(dom), disk.to_string(), pivot))
     }
 
+    fn block_job_set_speed(&self, dom: &Domain, disk: &str, bytes_per_s: u64) -> Result<()> {
+        self.rpc()
+            .block_job_set_speed((wire(dom), disk.to_string(), bytes_per_s))
+    }
+
     fn block_info(&self, dom: &Domain, disk: &str) -> Result<BlockInfo> {
         self.rpc()
             .block_info((wire(dom), disk.to_string()))

@@ -33,6 +33,8 @@ xdr_struct! {
         pub flags: u32,
     }
     /// `remote_domain_block_job_abort_args`, `remote_domain_get_block_job_info_args`,
+    /// `remote_domain_block_job_set_speed_args`.
+    pub struct BlockJobSetSpeedArgs { pub dom: Dom, pub path: String, pub bandwidth: u64, pub flags: u32 }
     /// `remote_domain_get_block_info_args`: a disk of a domain, with flags.
     pub struct BlockPathArgs { pub dom: Dom, pub path: String, pub flags: u32 }
     /// `remote_domain_get_block_job_info_ret`.
@@ -48,39 +50,66 @@ const ABORT_ASYNC: u32 = 1;
 const ABORT_PIVOT: u32 = 2;
 /// `VIR_DOMAIN_BLOCK_JOB_INFO_BANDWIDTH_BYTES`.
 const INFO_BYTES: u32 = 1;
+/// `VIR_DOMAIN_BLOCK_JOB_SPEED_BANDWIDTH_BYTES`.
+const SPEED_BYTES: u32 = 1;
+/// `VIR_DOMAIN_BLOCK_PULL_BANDWIDTH_BYTES` (and `_REBASE_`).
+const PULL_BYTES: u32 = 1 << 6;
+/// `VIR_DOMAIN_BLOCK_COMMIT_BANDWIDTH_BYTES`.
+const COMMIT_BYTES: u32 = 1 << 4;
 
-/// qvirt's block jobs run at full speed: a bandwidth limit is refused
-/// rather than ignored.
-fn no_bandwidth(bandwidth: u64, function: &str) -> Result<()> {
-    if bandwidth == 0 {
+/// libvirt's bandwidth in bytes a second: as given with `bytes` (the
+/// call's `..._BANDWIDTH_BYTES` flag), else MiB/s.
+fn bytes_of(bandwidth: u64, bytes: bool) -> Result<u64> {
+    if bytes {
+        return Ok(bandwidth);
+    }
+    bandwidth
+        .checked_mul(1 << 20)
+        .filter(|b| *b <= i64::MAX as u64)
+        .ok_or_else(|| {
+            Error::new(
+                ErrorCode::InvalidArgument,
+                format!("bandwidth must be less than {}", (i64::MAX as u64) >> 20),
+            )
+        })
+}
+
+/// Gives the job just started on `disk` its speed limit, if one was
+/// asked for (QEMU's `block-job-set-speed`, before any data moved that a
+/// limit would hold back: the job's first turn waits on the monitor).
+fn limit(driver: &dyn Driver, dom: &Dom, disk: &str, bytes_per_s: u64) -> Result<()> {
+    if bytes_per_s == 0 {
         return Ok(());
     }
-    Err(Error::new(
-        ErrorCode::NoSupport,
-        format!("{function}: qvirt's block jobs have no bandwidth limit; ask for none (0)"),
-    ))
+    driver.block_job_set_speed(&dom.into(), disk, bytes_per_s)
 }
 
 /// `virDomainBlockCommit`: an active commit of the whole chain into its
 /// base, the only commit qvirt makes.
 pub fn commit(driver: &dyn Driver, a: BlockCommitArgs) -> Result<()> {
-    check_flags(a.flags, COMMIT_ACTIVE, "virDomainBlockCommit")?;
-    no_bandwidth(a.bandwidth, "virDomainBlockCommit")?;
+    check_flags(
+        a.flags,
+        COMMIT_ACTIVE | COMMIT_BYTES,
+        "virDomainBlockCommit",
+    )?;
+    let speed = bytes_of(a.bandwidth, a.flags & COMMIT_BYTES != 0)?;
     if a.base.is_some() || a.top.is_some() {
         return Err(Error::new(
             ErrorCode::NoSupport,
             "virDomainBlockCommit: qvirt commits the whole chain into its base image; give neither base nor top",
         ));
     }
-    let flags = BlockCommitFlags::from_bits(a.flags).unwrap_or_default();
-    driver.block_commit(&a.dom.into(), &a.disk, flags)
+    let flags = BlockCommitFlags::from_bits(a.flags & !COMMIT_BYTES).unwrap_or_default();
+    driver.block_commit(&a.dom.clone().into(), &a.disk, flags)?;
+    limit(driver, &a.dom, &a.disk, speed)
 }
 
 /// `virDomainBlockPull`.
 pub fn pull(driver: &dyn Driver, a: BlockPullArgs) -> Result<()> {
-    check_flags(a.flags, 0, "virDomainBlockPull")?;
-    no_bandwidth(a.bandwidth, "virDomainBlockPull")?;
-    driver.block_pull(&a.dom.into(), &a.path)
+    check_flags(a.flags, PULL_BYTES, "virDomainBlockPull")?;
+    let speed = bytes_of(a.bandwidth, a.flags & PULL_BYTES != 0)?;
+    driver.block_pull(&a.dom.clone().into(), &a.path)?;
+    limit(driver, &a.dom, &a.path, speed)
 }
 
 /// `virDomainBlockRebase` without a base: a pull of the whole chain.
@@ -92,15 +121,24 @@ pub fn rebase(driver: &dyn Driver, a: BlockRebaseArgs) -> Result<()> {
             "virDomainBlockRebase: qvirt does not copy a running disk to a new image (VIR_DOMAIN_BLOCK_REBASE_COPY, virsh's blockcopy); it pulls (blockpull) and commits (blockcommit --active)",
         ));
     }
-    check_flags(a.flags, 0, "virDomainBlockRebase")?;
-    no_bandwidth(a.bandwidth, "virDomainBlockRebase")?;
+    check_flags(a.flags, PULL_BYTES, "virDomainBlockRebase")?;
+    let speed = bytes_of(a.bandwidth, a.flags & PULL_BYTES != 0)?;
     if a.base.is_some() {
         return Err(Error::new(
             ErrorCode::NoSupport,
             "virDomainBlockRebase: qvirt pulls the whole chain into the active layer; give no base",
         ));
     }
-    driver.block_pull(&a.dom.into(), &a.path)
+    driver.block_pull(&a.dom.clone().into(), &a.path)?;
+    limit(driver, &a.dom, &a.path, speed)
+}
+
+/// `virDomainBlockJobSetSpeed`: MiB/s, or bytes a second with
+/// `VIR_DOMAIN_BLOCK_JOB_SPEED_BANDWIDTH_BYTES`.
+pub fn set_speed(driver: &dyn Driver, a: BlockJobSetSpeedArgs) -> Result<()> {
+    check_flags(a.flags, SPEED_BYTES, "virDomainBlockJobSetSpeed")?;
+    let speed = bytes_of(a.bandwidth, a.flags & SPEED_BYTES != 0)?;
+    driver.block_job_set_speed(&a.dom.into(), &a.path, speed)
 }
 
 /// `virDomainGetBlockJobInfo`, with libvirt's rule for two-phase jobs:
@@ -117,10 +155,16 @@ pub fn job_info(driver: &dyn Driver, a: BlockPathArgs) -> Result<BlockJobInfoRet
     };
     let end = job.end.max(1);
     let cur = if job.ready { end } else { job.cur.min(end - 1) };
+    // libvirt's MiB/s unless bytes were asked for.
+    let bandwidth = if a.flags & INFO_BYTES != 0 {
+        job.bandwidth
+    } else {
+        job.bandwidth >> 20
+    };
     Ok(BlockJobInfoRet {
         found: 1,
         kind,
-        bandwidth: 0,
+        bandwidth,
         cur,
         end,
     })

@@ -417,6 +417,10 @@ impl Handler for LvCalls<'_> {
         blockjobs::abort(self.driver, a)
     }
 
+    fn domain_block_job_set_speed(&mut self, a: BlockJobSetSpeedArgs) -> Result<()> {
+        blockjobs::set_speed(self.driver, a)
+    }
+
     fn domain_get_block_job_info(&mut self, a: BlockPathArgs) -> Result<BlockJobInfoRet> {
         blockjobs::job_info(self.driver, a)
     }

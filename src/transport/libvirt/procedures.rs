@@ -195,6 +195,8 @@ procedures! {
         194 DomainGetBlockInfo domain_get_block_info(BlockPathArgs) -> BlockInfoRet, ro, Job;
         /// `virDomainBlockJobAbort` (a cancel, or a pivot).
         237 DomainBlockJobAbort domain_block_job_abort(BlockPathArgs) -> (), rw, Job;
+        /// `virDomainBlockJobSetSpeed`.
+        239 DomainBlockJobSetSpeed domain_block_job_set_speed(BlockJobSetSpeedArgs) -> (), rw, Job;
         /// `virDomainGetBlockJobInfo`.
         238 DomainGetBlockJobInfo domain_get_block_job_info(BlockPathArgs) -> BlockJobInfoRet, ro, Job;
         /// `virDomainBlockPull`.

@@ -19,7 +19,8 @@ pub use super::agent::{
 };
 /// The block job procedures' shapes, with the others.
 pub use super::blockjobs::{
-    BlockCommitArgs, BlockInfoRet, BlockJobInfoRet, BlockPathArgs, BlockPullArgs, BlockRebaseArgs,
+    BlockCommitArgs, BlockInfoRet, BlockJobInfoRet, BlockJobSetSpeedArgs, BlockPathArgs,
+    BlockPullArgs, BlockRebaseArgs,
 };
 /// The core dump procedures' shapes, with the others.
 pub use super::coredump::{CoreDumpArgs, CoreDumpFormatArgs};

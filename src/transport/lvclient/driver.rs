@@ -612,6 +612,10 @@ impl Driver for LvDriver {
         snapshots::block_job_abort(&self.conn, dom, disk, pivot)
     }
 
+    fn block_job_set_speed(&self, dom: &Domain, disk: &str, bytes: u64) -> Result<()> {
+        snapshots::block_job_set_speed(&self.conn, dom, disk, bytes)
+    }
+
     fn block_info(&self, dom: &Domain, disk: &str) -> Result<BlockInfo> {
         snapshots::block_info(&self.conn, dom, disk)
     }

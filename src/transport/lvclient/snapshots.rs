@@ -201,12 +201,21 @@ pub(super) fn block_job_info(c: &Conn, dom: &Domain, disk: &str) -> Result<Optio
             ));
         }
     };
-    Ok(Some(BlockJobInfo::new(
-        kind,
-        ret.cur,
-        ret.end,
-        ret.end > 0 && ret.cur == ret.end,
-    )))
+    Ok(Some(
+        BlockJobInfo::new(kind, ret.cur, ret.end, ret.end > 0 && ret.cur == ret.end)
+            .with_bandwidth(ret.bandwidth),
+    ))
+}
+
+/// [`crate::Driver::block_job_set_speed`]: `virDomainBlockJobSetSpeed`
+/// in bytes a second.
+pub(super) fn block_job_set_speed(c: &Conn, dom: &Domain, disk: &str, bytes: u64) -> Result<()> {
+    c.domain_block_job_set_speed(crate::transport::libvirt::types::BlockJobSetSpeedArgs {
+        dom: Dom::from(dom),
+        path: disk.to_string(),
+        bandwidth: bytes,
+        flags: 1,
+    })
 }
 
 /// [`crate::Driver::block_job_abort`].
