@@ -235,13 +235,11 @@ pub trait Driver: Send + Sync {
     /// Gives up an incoming migration of `uuid` that has not finished:
     /// its QEMU is stopped. `OperationInvalid` once it has finished.
     fn migrate_abort_incoming(&self, uuid: Uuid) -> Result<()>;
-    /// The source's part of a migration its client drives step by step
-    /// (libvirt's Perform without `--p2p`): streams the running domain to
-    /// `uri` (`tcp:HOST:PORT`, where a destination prepared with
-    /// [`Driver::migrate_incoming`] listens) and returns once the stream
-    /// has completed, the guest paused here under the migration's job
-    /// until [`Driver::migrate_confirm`] says how it ended. On an error
-    /// the guest runs here again.
+    /// The source's part of a migration its client drives (libvirt's
+    /// Perform without `--p2p`): streams the domain to `uri` (`tcp:HOST:
+    /// PORT` of a destination's [`Driver::migrate_incoming`]); the guest
+    /// then waits paused under the job for [`Driver::migrate_confirm`].
+    /// On an error the guest runs here again.
     fn migrate_perform(&self, dom: &Domain, uri: &str, options: MigrateOptions) -> Result<()> {
         let _ = (dom, uri, options);
         Err(unsupported("perform a migration its client drives"))
@@ -911,9 +909,8 @@ pub trait Driver: Send + Sync {
         let _ = (dom, disk, pivot);
         Err(unsupported("end block jobs"))
     }
-    /// Limits the disk's block job to `bytes_per_s` (0: no limit), at
-    /// once (QEMU's `block-job-set-speed`). Running or paused; a disk
-    /// without a job: `OperationInvalid`.
+    /// Limits the disk's block job to `bytes_per_s` (0: none), at once.
+    /// Running or paused; a disk without a job: `OperationInvalid`.
     fn block_job_set_speed(&self, dom: &Domain, disk: &str, bytes_per_s: u64) -> Result<()> {
         let _ = (dom, disk, bytes_per_s);
         Err(unsupported("limit block jobs"))

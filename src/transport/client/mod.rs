@@ -46,7 +46,7 @@ use super::wire::{
 use crate::driver::{
     AddressSource, DomainStats, InterfaceAddresses, KeyCodeset, MetadataKind, ModifyFlags,
 };
-use crate::driver::{BlkioTuneChange, DumpOptions, MemTuneChange};
+use crate::driver::{BlkioTuneChange, Confirmation, DumpOptions, MemTuneChange, PinTarget};
 use crate::driver::{
     BlockCommitFlags, BlockInfo, BlockJobInfo, Pool, PoolInfo, PoolSummary, ResizeFlags, Secret,
     Snapshot, SnapshotCreateFlags, SnapshotDeleteFlags, SnapshotInfo, SnapshotRevertFlags,
@@ -383,15 +383,9 @@ impl Driver for SocketDriver {
             .migrate_perform((wire(dom), uri.to_string(), options.into()))
     }
 
-    fn migrate_confirm(
-        &self,
-        dom: &Domain,
-        how: crate::driver::Confirmation,
-        undefine_source: bool,
-    ) -> Result<()> {
+    fn migrate_confirm(&self, dom: &Domain, how: Confirmation, undefine: bool) -> Result<()> {
         let how = crate::transport::types::confirmation_number(how);
-        self.rpc()
-            .migrate_confirm((wire(dom), how, undefine_source))
+        self.rpc().migrate_confirm((wire(dom), how, undefine))
     }
 
     fn migrate_incoming(&self, params: IncomingParams) -> Result<IncomingReady> {
@@ -582,16 +576,16 @@ impl Driver for SocketDriver {
     fn pin_cpus(
         &self,
         dom: &Domain,
-        target: crate::driver::PinTarget,
+        target: PinTarget,
         cpus: &[u32],
-        flags: ModifyFlags,
+        f: ModifyFlags,
     ) -> Result<()> {
         let vcpu = match target {
-            crate::driver::PinTarget::Vcpu(n) => Some(n),
-            crate::driver::PinTarget::Emulator => None,
+            PinTarget::Vcpu(n) => Some(n),
+            PinTarget::Emulator => None,
         };
         self.rpc()
-            .pin_cpus((wire(dom), vcpu, cpus.to_vec(), flags.into()))
+            .pin_cpus((wire(dom), vcpu, cpus.to_vec(), f.into()))
     }
 
     fn update_device(&self, dom: &Domain, xml: &str, flags: ModifyFlags) -> Result<()> {
