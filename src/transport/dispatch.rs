@@ -46,6 +46,9 @@ pub enum Opened {
     /// An outgoing migration waiting for the client's confirmation: left
     /// paused when the connection ends first.
     AwaitingConfirm(Domain),
+    /// The confirmation came: what the connection held for it
+    /// ([`Opened::AwaitingConfirm`]) is let go without a word.
+    Confirmed(Domain),
 }
 
 /// Runs calls on a driver.
@@ -300,7 +303,10 @@ impl Handler for DriverCalls<'_> {
 
     fn migrate_confirm(&mut self, (d, how, undefine): (WireDomain, u32, bool)) -> Result<()> {
         let how = crate::transport::types::confirmation_of(how)?;
-        self.driver.migrate_confirm(&dom(d), how, undefine)
+        let d = dom(d);
+        self.driver.migrate_confirm(&d, how, undefine)?;
+        self.opened = Some(Opened::Confirmed(d));
+        Ok(())
     }
 
     fn migrate_incoming(&mut self, params: WireIncomingParams) -> Result<WireIncomingReady> {

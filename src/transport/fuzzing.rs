@@ -583,7 +583,12 @@ pub fn fuzz_dispatch(data: &[u8]) {
             }
             // A domain to destroy when the connection ends: the stub
             // runs none.
-            Some(Opened::Tied(_) | Opened::IncomingLease(_) | Opened::AwaitingConfirm(_)) => {}
+            Some(
+                Opened::Tied(_)
+                | Opened::IncomingLease(_)
+                | Opened::AwaitingConfirm(_)
+                | Opened::Confirmed(_),
+            ) => {}
             // Only libvirt's protocol opens volume streams.
             Some(Opened::Volume(_)) => unreachable!("qvirt's protocol opens no volume stream"),
         }

@@ -307,18 +307,23 @@ fn the_api_drives_a_migration_step_by_step() {
         params.listen = Some("127.0.0.1".into());
         d.migrate_incoming(params).expect("prepare on B").port
     };
-    // Cancelled after the stream: B gives its copy up, A runs on.
+    // Cancelled after the stream: B gives its copy up, A runs on. (On a
+    // connection of its own, kept open: its confirmed wait must not
+    // touch a later migration when it ends.)
+    let first = hosts.a.connect();
     let port = prepare(&*b);
-    a.migrate_perform(
-        &dom,
-        &format!("tcp:127.0.0.1:{port}"),
-        MigrateOptions::default().live(),
-    )
-    .expect("perform on A");
+    first
+        .migrate_perform(
+            &dom,
+            &format!("tcp:127.0.0.1:{port}"),
+            MigrateOptions::default().live(),
+        )
+        .expect("perform on A");
     assert_eq!(a.info(&dom).unwrap().state, DomainState::Paused);
     assert!(a.job_info(&dom).unwrap().is_some(), "A's job waits");
     b.migrate_abort_incoming(dom.uuid).unwrap();
-    a.migrate_confirm(&dom, qvirt::driver::Confirmation::Cancelled, false)
+    first
+        .migrate_confirm(&dom, qvirt::driver::Confirmation::Cancelled, false)
         .unwrap();
     assert_eq!(a.info(&dom).unwrap().state, DomainState::Running);
     assert!(running(&*b).is_empty());
@@ -349,6 +354,9 @@ fn the_api_drives_a_migration_step_by_step() {
         MigrateOptions::default().live(),
     )
     .expect("perform on A");
+    drop(first);
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(a.job_info(&dom).unwrap().is_some(), "A's job still waits");
     let there = b.migrate_finish(dom.uuid, true, None).expect("finish on B");
     a.migrate_confirm(&dom, qvirt::driver::Confirmation::Done, false)
         .unwrap();

@@ -923,11 +923,11 @@ impl Handler for LvCalls<'_> {
     opening_calls_in! { migrate:
         domain_migrate_perform3_params(Perform3ParamsArgs) -> Perform3ParamsRet = perform;
         domain_migrate_prepare3_params(Prepare3ParamsArgs) -> Prepare3ParamsRet = prepare;
+        domain_migrate_confirm3_params(Confirm3ParamsArgs) -> () = confirm;
     }
     calls_in! { migrate:
         domain_migrate_begin3_params(Begin3ParamsArgs) -> Begin3ParamsRet = begin;
         domain_migrate_finish3_params(Finish3ParamsArgs) -> Finish3ParamsRet = finish;
-        domain_migrate_confirm3_params(Confirm3ParamsArgs) -> () = confirm;
     }
     calls_in! { migparams:
         domain_migrate_set_max_downtime(SetMaxDowntimeArgs) -> () = set_max_downtime;

@@ -443,15 +443,23 @@ pub fn finish(driver: &dyn Driver, a: Finish3ParamsArgs) -> Result<Finish3Params
 }
 
 /// `virDomainMigrateConfirm3Params` on the source: the copy here stops,
-/// or (`cancelled`) the guest runs here again.
-pub fn confirm(driver: &dyn Driver, a: Confirm3ParamsArgs) -> Result<()> {
+/// or (`cancelled`) the guest runs here again; the connection no longer
+/// holds the wait for it.
+pub fn confirm(
+    driver: &dyn Driver,
+    a: Confirm3ParamsArgs,
+    opened: &mut Option<Opened>,
+) -> Result<()> {
     let how = if a.cancelled != 0 {
         Confirmation::Cancelled
     } else {
         Confirmation::Done
     };
     let undefine = a.flags & flag::UNDEFINE_SOURCE != 0;
-    driver.migrate_confirm(&Domain::from(&a.dom), how, undefine)
+    let dom = Domain::from(&a.dom);
+    driver.migrate_confirm(&dom, how, undefine)?;
+    *opened = Some(Opened::Confirmed(dom));
+    Ok(())
 }
 
 #[cfg(test)]

@@ -33,6 +33,8 @@ pub(in crate::transport) enum TiedKind {
     Incoming(uuid::Uuid),
     /// An outgoing migration waiting for the client's Confirm.
     AwaitingConfirm(Domain),
+    /// Nothing left to do (a confirmation came).
+    Settled,
 }
 
 /// Something tied to a connection.
@@ -58,6 +60,18 @@ impl Tied {
             workers,
             keeper,
         }
+    }
+}
+
+impl Tied {
+    /// Whether this is the wait for `dom`'s confirmation, which came:
+    /// then it is let go without a word when dropped.
+    pub(super) fn settle_confirmed(&mut self, dom: &Domain) -> bool {
+        let settled = matches!(&self.kind, TiedKind::AwaitingConfirm(d) if d.uuid == dom.uuid);
+        if settled {
+            self.kind = TiedKind::Settled;
+        }
+        settled
     }
 }
 
@@ -95,6 +109,7 @@ impl Drop for Tied {
         }
         let shared = self.shared.clone();
         let job: Box<dyn FnOnce() + Send> = match &self.kind {
+            TiedKind::Settled => return,
             TiedKind::Autodestroy(dom) => {
                 let dom = dom.clone();
                 Box::new(move || match destroy_if_same_run(&*shared.driver, &dom) {

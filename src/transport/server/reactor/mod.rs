@@ -512,10 +512,17 @@ impl Loop {
             Some((_, Opened::AwaitingConfirm(dom))) => (None, Some(TiedKind::AwaitingConfirm(dom))),
             other => (other, None),
         };
+        let (opened, confirmed) = match opened {
+            Some((_, Opened::Confirmed(dom))) => (None, Some(dom)),
+            other => (other, None),
+        };
         let tied = tied.map(|k| Tied::new(k, self.cx.shared.clone(), self.cx.pool.submitter()));
         let Some(conn) = self.conns.get_mut(&d.token) else {
             return;
         };
+        if let Some(dom) = confirmed {
+            conn.tied.retain_mut(|t| !t.settle_confirmed(&dom));
+        }
         conn.tied.extend(tied);
         conn.in_flight -= 1;
         if !conn.broken {
