@@ -9,13 +9,14 @@
 
 use super::domparams::mode_number;
 use super::jobstats::{ParamValue, TypedParam};
+use super::resources::{not_running, redefine};
 use super::types::Dom;
 use super::values::{affect, check_flags};
 #[allow(unused_imports)]
 use super::xdr::Xdr;
 use super::xdr::xdr_struct;
 use crate::driver::error::{Error, ErrorCode, Result};
-use crate::driver::{Domain, DomainState, Driver, XmlFlags};
+use crate::driver::{Domain, DomainState, Driver};
 use crate::model::{DomainDef, NumaMemory, NumaMode, Placement, parse_cpuset};
 
 xdr_struct! {
@@ -77,16 +78,11 @@ pub fn set(driver: &dyn Driver, a: SetNumaArgs) -> Result<()> {
     let dom = Domain::from(&a.dom);
     let info = driver.info(&dom)?;
     let active = info.state != DomainState::Shutoff;
-    let (live, config) = match (a.flags & affect::LIVE != 0, a.flags & affect::CONFIG != 0) {
-        (false, false) => (active, !active),
-        both => both,
-    };
+    // Neither flag: the running domain's, else the definition.
+    let live = a.flags & affect::LIVE != 0 || (a.flags & affect::CONFIG == 0 && active);
     if live {
         if !active {
-            return Err(Error::new(
-                ErrorCode::OperationInvalid,
-                format!("domain '{}' is not running", dom.name),
-            ));
+            return Err(not_running(&dom));
         }
         return Err(Error::new(
             ErrorCode::NoSupport,
@@ -96,19 +92,9 @@ pub fn set(driver: &dyn Driver, a: SetNumaArgs) -> Result<()> {
             ),
         ));
     }
-    if config && !info.persistent {
-        return Err(Error::new(
-            ErrorCode::OperationInvalid,
-            format!(
-                "domain '{}' is transient: transient domains do not have any persistent config",
-                dom.name
-            ),
-        ));
-    }
-    let xml = driver.xml_desc(&dom, XmlFlags::INACTIVE | XmlFlags::SECURE)?;
-    let mut def = DomainDef::from_xml(&xml)?;
-    merge(&mut def, mode, nodeset)?;
-    driver.define_xml(&def.to_xml()).map(drop)
+    redefine(driver, &dom, info.persistent, |def| {
+        merge(def, mode, nodeset)
+    })
 }
 
 /// `virDomainNumatuneSet`: a mode and/or host nodes over what `def` has;

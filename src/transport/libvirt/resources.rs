@@ -257,13 +257,7 @@ pub(super) fn one_def(driver: &dyn Driver, dom: &Domain, flags: u32) -> Result<D
         return Err(not_running(dom));
     }
     if config && !info.persistent {
-        return Err(Error::new(
-            ErrorCode::OperationInvalid,
-            format!(
-                "domain '{}' is transient: transient domains do not have any persistent config",
-                dom.name
-            ),
-        ));
+        return Err(transient(dom));
     }
     let xml = driver.xml_desc(dom, XmlFlags::inactive_if(config || !active))?;
     DomainDef::from_xml(&xml).map_err(Error::from)
@@ -302,6 +296,35 @@ pub fn get_max_vcpus(driver: &dyn Driver, a: DomArgs) -> Result<NumRet> {
             flags: affect::LIVE | flag::VCPU_MAXIMUM,
         },
     )
+}
+
+/// libvirt's error for the persistent definition of a transient domain.
+pub(super) fn transient(dom: &Domain) -> Error {
+    Error::new(
+        ErrorCode::OperationInvalid,
+        format!(
+            "domain '{}' is transient: transient domains do not have any persistent config",
+            dom.name
+        ),
+    )
+}
+
+/// Changes the persistent definition of `dom` (`persistent`: whether it
+/// has one) with `edit`, and defines it again: libvirt's config-only
+/// changes of what qvirt applies when a domain starts.
+pub(super) fn redefine(
+    driver: &dyn Driver,
+    dom: &Domain,
+    persistent: bool,
+    edit: impl FnOnce(&mut DomainDef) -> Result<()>,
+) -> Result<()> {
+    if !persistent {
+        return Err(transient(dom));
+    }
+    let xml = driver.xml_desc(dom, XmlFlags::INACTIVE | XmlFlags::SECURE)?;
+    let mut def = DomainDef::from_xml(&xml)?;
+    edit(&mut def)?;
+    driver.define_xml(&def.to_xml()).map(drop)
 }
 
 /// libvirt's error for a figure of a domain that does not run.

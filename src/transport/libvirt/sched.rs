@@ -170,50 +170,41 @@ pub fn set_parameters_flags(driver: &dyn Driver, a: SetSchedFlagsArgs) -> Result
             ),
         ));
     }
-    if !info.persistent {
-        return Err(Error::new(
-            ErrorCode::OperationInvalid,
-            format!(
-                "domain '{}' is transient: transient domains do not have any persistent config",
-                dom.name
-            ),
-        ));
-    }
-    let xml = driver.xml_desc(&dom, XmlFlags::INACTIVE | XmlFlags::SECURE)?;
-    let mut def = DomainDef::from_xml(&xml)?;
-    let t = def.cputune.get_or_insert_with(Box::default);
-    for p in &a.params {
-        let v = match p.value {
-            ParamValue::ULLong(v) => i64::try_from(v).unwrap_or(i64::MAX),
-            ParamValue::LLong(v) => v,
-            _ => continue,
-        };
-        let range = match p.field.as_str() {
-            "cpu_shares" => None,
-            f if f.ends_with("_period") => Some(PERIOD),
-            _ => Some(QUOTA),
-        };
-        if let Some((min, max)) = range
-            && ((v > 0 && v < min) || v > max)
-        {
-            return Err(Error::new(
-                ErrorCode::InvalidArgument,
-                format!("value of '{}' is out of range [{min}, {max}]", p.field),
-            ));
+    super::resources::redefine(driver, &dom, info.persistent, |def| {
+        let t = def.cputune.get_or_insert_with(Box::default);
+        for p in &a.params {
+            let v = match p.value {
+                ParamValue::ULLong(v) => i64::try_from(v).unwrap_or(i64::MAX),
+                ParamValue::LLong(v) => v,
+                _ => continue,
+            };
+            let range = match p.field.as_str() {
+                "cpu_shares" => None,
+                f if f.ends_with("_period") => Some(PERIOD),
+                _ => Some(QUOTA),
+            };
+            if let Some((min, max)) = range
+                && ((v > 0 && v < min) || v > max)
+            {
+                return Err(Error::new(
+                    ErrorCode::InvalidArgument,
+                    format!("value of '{}' is out of range [{min}, {max}]", p.field),
+                ));
+            }
+            let period = (v != 0).then_some(v as u64);
+            let quota = (v != 0).then_some(v);
+            match p.field.as_str() {
+                "cpu_shares" => t.shares = Some(v as u64),
+                "vcpu_period" => t.period = period,
+                "vcpu_quota" => t.quota = quota,
+                "emulator_period" => t.emulator_period = period,
+                "emulator_quota" => t.emulator_quota = quota,
+                "global_period" => t.global_period = period,
+                "global_quota" => t.global_quota = quota,
+                "iothread_period" => t.iothread_period = period,
+                _ => t.iothread_quota = quota,
+            }
         }
-        let period = (v != 0).then_some(v as u64);
-        let quota = (v != 0).then_some(v);
-        match p.field.as_str() {
-            "cpu_shares" => t.shares = Some(v as u64),
-            "vcpu_period" => t.period = period,
-            "vcpu_quota" => t.quota = quota,
-            "emulator_period" => t.emulator_period = period,
-            "emulator_quota" => t.emulator_quota = quota,
-            "global_period" => t.global_period = period,
-            "global_quota" => t.global_quota = quota,
-            "iothread_period" => t.iothread_period = period,
-            _ => t.iothread_quota = quota,
-        }
-    }
-    driver.define_xml(&def.to_xml()).map(drop)
+        Ok(())
+    })
 }

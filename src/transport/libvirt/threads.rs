@@ -188,13 +188,7 @@ pub fn get_iothread_info(driver: &dyn Driver, a: IoThreadInfoArgs) -> Result<IoT
     let config = a.flags & affect::CONFIG != 0 || (a.flags & affect::LIVE == 0 && !active);
     let threads = if config {
         if !info.persistent {
-            return Err(Error::new(
-                ErrorCode::OperationInvalid,
-                format!(
-                    "domain '{}' is transient: transient domains do not have any persistent config",
-                    dom.name
-                ),
-            ));
+            return Err(super::resources::transient(&dom));
         }
         let xml = driver.xml_desc(&dom, XmlFlags::INACTIVE)?;
         config_threads(&DomainDef::from_xml(&xml)?)?
