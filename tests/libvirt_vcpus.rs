@@ -62,6 +62,13 @@ fn allowed(tid: i32) -> Vec<u32> {
     parse_cpuset(list.trim()).unwrap()
 }
 
+/// The host threads of `dom`'s vCPUs, by vCPU, as qvirt's statistics
+/// name them.
+fn vcpu_threads(qvirt: &dyn qvirt::Driver, dom: &qvirt::Domain) -> Vec<i32> {
+    let stats = qvirt.stats(dom).unwrap();
+    stats.vcpus.iter().map(|v| v.thread_id).collect()
+}
+
 /// `virsh vcpuinfo`'s blocks: vCPU number -> its `Key: value` lines.
 fn vcpuinfo(text: &str) -> BTreeMap<u32, BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
@@ -129,13 +136,7 @@ fn virsh_and_python_see_where_the_vcpus_run() {
     // Running: each vCPU's thread, as the kernel has it.
     virsh_ok(&s, &["start", "vc"]);
     let dom = qvirt.lookup_by_name("vc").unwrap();
-    let threads: Vec<i32> = qvirt
-        .stats(&dom)
-        .unwrap()
-        .vcpus
-        .iter()
-        .map(|v| v.thread_id)
-        .collect();
+    let threads = vcpu_threads(&*qvirt, &dom);
     assert_eq!(threads.len(), 2);
     let info = vcpuinfo(&virsh_ok(&s, &["vcpuinfo", "vc"]));
     for (v, tid) in threads.iter().enumerate() {
@@ -371,13 +372,7 @@ fn virsh_python_and_qvirt_pin_vcpus_and_the_emulator() {
     virsh_ok(&s, &["define", f.to_str().unwrap()]);
     virsh_ok(&s, &["start", "vp"]);
     let dom = qvirt.lookup_by_name("vp").unwrap();
-    let threads: Vec<i32> = qvirt
-        .stats(&dom)
-        .unwrap()
-        .vcpus
-        .iter()
-        .map(|v| v.thread_id)
-        .collect();
+    let threads = vcpu_threads(&*qvirt, &dom);
     let pid = qemu_pid(&dir.path, "vp");
     assert_eq!(allowed(threads[1]), all, "unpinned at first");
 
@@ -448,13 +443,7 @@ fn virsh_python_and_qvirt_pin_vcpus_and_the_emulator() {
     );
     virsh_ok(&s, &["destroy", "vp"]);
     virsh_ok(&s, &["start", "vp"]);
-    let threads: Vec<i32> = qvirt
-        .stats(&dom)
-        .unwrap()
-        .vcpus
-        .iter()
-        .map(|v| v.thread_id)
-        .collect();
+    let threads = vcpu_threads(&*qvirt, &dom);
     let pid = qemu_pid(&dir.path, "vp");
     assert_eq!(
         allowed(threads[0]),
@@ -473,13 +462,9 @@ fn virsh_python_and_qvirt_pin_vcpus_and_the_emulator() {
     // (born of QEMU's, which may run anywhere) is pinned.
     virsh_ok(&s, &["vcpupin", "vp", "2", &first.to_string()]);
     virsh_ok(&s, &["setvcpus", "vp", "3", "--live"]);
-    let vcpus = qvirt.stats(&dom).unwrap().vcpus;
-    assert_eq!(vcpus.len(), 3, "{vcpus:?}");
-    assert_eq!(
-        allowed(vcpus[2].thread_id),
-        vec![first],
-        "the plugged vCPU 2"
-    );
+    let threads = vcpu_threads(&*qvirt, &dom);
+    assert_eq!(threads.len(), 3, "{threads:?}");
+    assert_eq!(allowed(threads[2]), vec![first], "the plugged vCPU 2");
     virsh_ok(&s, &["destroy", "vp"]);
 }
 
