@@ -244,3 +244,33 @@ pub(crate) fn stream_address(
     }
     Ok(("127.0.0.1".to_string(), None))
 }
+
+/// How long a destination keeps an incoming copy nobody asks about
+/// (the source's manager, or the client that prepared it).
+pub const INCOMING_LEASE: Duration = Duration::from_secs(30);
+
+/// Keeps the destination's lease on incoming migration `uuid`: asks
+/// `dest` about it every sixth of [`INCOMING_LEASE`] until `stop` is set
+/// (the caller then unparks this thread, so nothing waits for the next
+/// beat), or until `dest` answers that the copy is incoming no more.
+pub fn keep_lease(
+    dest: &dyn crate::Driver,
+    uuid: uuid::Uuid,
+    stop: &std::sync::atomic::AtomicBool,
+) {
+    use std::sync::atomic::Ordering::SeqCst;
+    let every = INCOMING_LEASE / 6;
+    let mut last = std::time::Instant::now();
+    while !stop.load(SeqCst) {
+        // A spurious wake-up only loops.
+        std::thread::park_timeout(every.saturating_sub(last.elapsed()));
+        if !stop.load(SeqCst) && last.elapsed() >= every {
+            if let Ok(state) = dest.migrate_incoming_state(uuid)
+                && state != IncomingState::Incoming
+            {
+                return;
+            }
+            last = std::time::Instant::now();
+        }
+    }
+}

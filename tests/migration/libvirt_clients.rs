@@ -355,6 +355,9 @@ fn the_api_drives_a_migration_step_by_step() {
     )
     .expect("perform on A");
     drop(first);
+    // What must not happen (the wait given up) cannot be polled for: the
+    // server hands a closed connection's ties to a worker, so give it
+    // time to do wrong before looking.
     std::thread::sleep(Duration::from_millis(500));
     assert!(a.job_info(&dom).unwrap().is_some(), "A's job still waits");
     let there = b.migrate_finish(dom.uuid, true, None).expect("finish on B");

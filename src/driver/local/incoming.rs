@@ -43,7 +43,7 @@ const ARRIVAL: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// How long an incoming copy waits without word from its source
 /// manager before it is given up.
-pub(crate) const LEASE: std::time::Duration = std::time::Duration::from_secs(30);
+pub(crate) const LEASE: std::time::Duration = crate::driver::INCOMING_LEASE;
 
 /// The ports an incoming migration listens on, as libvirt's
 /// `migration_port_min`/`max`.

@@ -149,7 +149,7 @@ impl Core {
         // seconds until this ends (see `incoming`).
         let stop = std::sync::atomic::AtomicBool::new(false);
         std::thread::scope(|s| {
-            let beat = s.spawn(|| heartbeat(&*dest, dom.uuid, &stop));
+            let beat = s.spawn(|| crate::driver::keep_lease(&*dest, dom.uuid, &stop));
             let result = (|| -> Result<bool> {
                 let uri = if host.contains(':') {
                     format!("tcp:[{host}]:{}", ready.port)
@@ -408,23 +408,6 @@ impl Core {
                 self.resume_after_failure(run, record.was_running);
                 let _ = crate::sys::fsutil::remove_runtime(&file);
             }
-        }
-    }
-}
-
-/// Asks `dest` about the incoming copy of `uuid` every
-/// [`super::incoming::LEASE`] / 6 until `stop`, which keeps the
-/// destination's lease on it.
-fn heartbeat(dest: &dyn Driver, uuid: uuid::Uuid, stop: &std::sync::atomic::AtomicBool) {
-    let every = super::incoming::LEASE / 6;
-    let mut last = Instant::now();
-    while !stop.load(std::sync::atomic::Ordering::SeqCst) {
-        // Parked until the next beat, or unparked when the migration ends
-        // (a spurious wake-up only loops).
-        std::thread::park_timeout(every.saturating_sub(last.elapsed()));
-        if !stop.load(std::sync::atomic::Ordering::SeqCst) && last.elapsed() >= every {
-            let _ = dest.migrate_incoming_state(uuid);
-            last = Instant::now();
         }
     }
 }

@@ -14,16 +14,11 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use super::Shared;
 use super::pool::Submitter;
 use crate::driver::autodestroy::destroy_if_same_run;
 use crate::driver::{Confirmation, Domain, IncomingState};
-
-/// How often a connection asks about the incoming migration it holds:
-/// the destination gives up a copy nobody asked about for 30 s.
-const LEASE_BEAT: Duration = Duration::from_secs(5);
 
 /// What a connection holds.
 pub(in crate::transport) enum TiedKind {
@@ -75,8 +70,8 @@ impl Tied {
     }
 }
 
-/// Asks about incoming migration `uuid` every [`LEASE_BEAT`] until told
-/// to stop or the migration is no longer incoming.
+/// Keeps the lease on incoming migration `uuid` on a thread of its own
+/// (see [`crate::driver::keep_lease`]); the flag and thread stop it.
 fn keep_lease(
     uuid: uuid::Uuid,
     shared: Arc<Shared>,
@@ -85,18 +80,7 @@ fn keep_lease(
     let flag = stop.clone();
     let handle = std::thread::Builder::new()
         .name("qvirtd-lease".into())
-        .spawn(move || {
-            while !flag.load(Ordering::SeqCst) {
-                std::thread::park_timeout(LEASE_BEAT);
-                if flag.load(Ordering::SeqCst) {
-                    break;
-                }
-                match shared.driver.migrate_incoming_state(uuid) {
-                    Ok(IncomingState::Incoming) => {}
-                    _ => break,
-                }
-            }
-        })
+        .spawn(move || crate::driver::keep_lease(&*shared.driver, uuid, &flag))
         .ok()?;
     Some((stop, handle.thread().clone()))
 }
