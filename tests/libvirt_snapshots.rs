@@ -3,7 +3,9 @@
 //! running domain taken, listed as a tree, described, reverted to and
 //! deleted, an external disk-only snapshot, and the block verbs that
 //! merge overlays (`blockcommit --active --pivot`, `blockpull`,
-//! `blockjob`, `domblkinfo`), each checked against what qvirt's own
+//! `blockjob`, `domblkinfo`), and `blockcopy` (python3-libvirt's
+//! `blockCopy`, qvirt's own verb) with writes through the guest's disk
+//! while the copy is mirrored, each checked against what qvirt's own
 //! client of the same daemon sees and against the images. Runs as root,
 //! with QEMU.
 
@@ -245,10 +247,231 @@ fn snapshot_verbs_through_virsh() {
         !live.contains("<backingStore type"),
         "no backing chain left: {live}"
     );
-    // A copy is refused by name, and no file is made.
+    // A persistent domain's copy that is not a transient job is refused
+    // (libvirt's rule), and no file is made.
     let copy = dir.path.join("copy.img");
     let err = virsh_err(&socket, &["blockcopy", "sv", "vda", copy.to_str().unwrap()]);
-    assert!(err.contains("VIR_DOMAIN_BLOCK_REBASE_COPY"), "{err}");
+    assert!(err.contains("domain is not transient"), "{err}");
     assert!(!copy.exists());
     virsh(&["destroy", "sv"]);
+}
+
+/// A raw image of 16 MiB with 64 KiB of 0x5a at 4 MiB.
+fn raw_image(path: &std::path::Path) {
+    let mut data = vec![0u8; 16 << 20];
+    data[4 << 20..(4 << 20) + (64 << 10)].fill(0x5a);
+    std::fs::write(path, data).unwrap();
+}
+
+/// The bytes the guest sees in image `path` (qcow2 with its backing, or
+/// raw), read with `qemu-img convert` while QEMU holds it.
+fn guest_bytes(path: &std::path::Path, work: &std::path::Path) -> Vec<u8> {
+    let out = work.join("read.raw");
+    let status = Command::new("qemu-img")
+        .args(["convert", "-U", "-O", "raw"])
+        .arg(path)
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::fs::read(out).unwrap()
+}
+
+/// Whether 64 KiB at `offset` of `data` are all `byte`.
+fn holds(data: &[u8], offset: usize, byte: u8) -> bool {
+    data[offset..offset + (64 << 10)].iter().all(|b| *b == byte)
+}
+
+#[test]
+fn blockcopy_through_virsh_python_and_qvirt() {
+    let dir = TestDir::new("lvcopy");
+    let _daemon = Daemon::start(&dir.path, &[]);
+    let socket = lv_socket(&dir.path);
+    let virsh = |args: &[&str]| virsh_ok(&socket, args);
+    let original = dir.path.join("bc.raw");
+    raw_image(&original);
+    let vm = |name: &str, image: &std::path::Path| {
+        vm_with_disk(name, image.to_str().unwrap()).replace("type='qcow2'", "type='raw'")
+    };
+    let xml = write_file(&dir.path, "bc.xml", &vm("bc", &original));
+    virsh(&["define", xml.to_str().unwrap()]);
+    virsh(&["start", "bc"]);
+    // Writes through the guest's disk device, as the guest's own would.
+    let write = |dom: &str, byte: u8, offset: &str| {
+        let cmd = format!(
+            r#"{{"execute":"human-monitor-command","arguments":{{"command-line":"qemu-io -d /machine/peripheral/virtio-disk0/virtio-backend \"write -P {byte:#x} {offset} 64k\""}}}}"#
+        );
+        let out = virsh(&["qemu-monitor-command", dom, &cmd]);
+        assert!(out.contains(r#""return":"""#), "{out}");
+    };
+
+    // A full copy into qcow2, mirrored, pivoted onto.
+    let copy = dir.path.join("copy.qcow2");
+    let c = copy.to_str().unwrap();
+    let out = virsh(&[
+        "blockcopy",
+        "bc",
+        "vda",
+        c,
+        "--format",
+        "qcow2",
+        "--transient-job",
+        "--wait",
+    ]);
+    assert!(out.contains("Now in mirroring phase"), "{out}");
+    // virsh prints a job's progress on stderr.
+    let info = lv::virsh(&socket, &["blockjob", "bc", "vda", "--info"]);
+    let progress = String::from_utf8_lossy(&info.stderr);
+    assert!(progress.contains("Block Copy: [100 %]"), "{info:?}");
+    write("bc", 0xab, "1M");
+    assert!(
+        virsh(&["blockjob", "bc", "vda", "--pivot"])
+            .trim()
+            .is_empty()
+    );
+    write("bc", 0xcd, "2M");
+    assert!(virsh(&["domblklist", "bc"]).contains(c));
+    let inactive = virsh(&["dumpxml", "bc", "--inactive"]);
+    assert!(inactive.contains(original.to_str().unwrap()) && !inactive.contains(c));
+    let data = guest_bytes(&copy, &dir.path);
+    assert!(
+        holds(&data, 4 << 20, 0x5a) && holds(&data, 1 << 20, 0xab) && holds(&data, 2 << 20, 0xcd)
+    );
+    let data = std::fs::read(&original).unwrap();
+    assert!(
+        holds(&data, 1 << 20, 0xab),
+        "mirrored writes reached the disk too"
+    );
+    assert!(
+        holds(&data, 2 << 20, 0),
+        "writes after the pivot go to the copy only"
+    );
+    let nodes = virsh(&[
+        "qemu-monitor-command",
+        "bc",
+        r#"{"execute":"query-named-block-nodes","arguments":{"flat":true}}"#,
+    ]);
+    assert!(
+        !nodes.contains(original.to_str().unwrap()),
+        "QEMU let go of the original: {nodes}"
+    );
+
+    // A shallow copy of an overlay, finished without a pivot: it has the
+    // overlay's backing, the writes up to its end, and the disk stays.
+    virsh(&["snapshot-create-as", "bc", "s1", "--disk-only"]);
+    let overlay = virsh(&["domblklist", "bc"]);
+    write("bc", 0xee, "3M");
+    let shallow = dir.path.join("shallow.qcow2");
+    let out = virsh(&[
+        "blockcopy",
+        "bc",
+        "vda",
+        shallow.to_str().unwrap(),
+        "--shallow",
+        "--transient-job",
+        "--wait",
+        "--finish",
+    ]);
+    assert!(out.contains("Successfully copied"), "{out}");
+    assert_eq!(virsh(&["domblklist", "bc"]), overlay);
+    write("bc", 0x11, "5M");
+    let backing = Command::new("qemu-img")
+        .args(["info", "-U"])
+        .arg(&shallow)
+        .output()
+        .unwrap();
+    let backing = String::from_utf8_lossy(&backing.stdout);
+    assert!(backing.contains(&format!("backing file: {c}")), "{backing}");
+    let data = guest_bytes(&shallow, &dir.path);
+    assert!(holds(&data, 3 << 20, 0xee) && holds(&data, 1 << 20, 0xab));
+    assert!(holds(&data, 5 << 20, 0), "the copy ended at --finish");
+    virsh(&["destroy", "bc"]);
+
+    // A transient domain: virsh's plain form (virDomainBlockRebase with
+    // VIR_DOMAIN_BLOCK_REBASE_COPY), then python3-libvirt's blockCopy.
+    let image = dir.path.join("tc.raw");
+    raw_image(&image);
+    let xml = write_file(&dir.path, "tc.xml", &vm("tc", &image));
+    virsh(&["create", xml.to_str().unwrap()]);
+    let t = dir.path.join("tc-copy.raw");
+    let out = virsh(&[
+        "blockcopy",
+        "tc",
+        "vda",
+        t.to_str().unwrap(),
+        "--raw",
+        "--wait",
+        "--pivot",
+        "--bandwidth",
+        "100",
+    ]);
+    assert!(out.contains("Successfully pivoted"), "{out}");
+    assert!(virsh(&["domblklist", "tc"]).contains(t.to_str().unwrap()));
+    let p = dir.path.join("tc-py.qcow2");
+    let out = python(
+        &socket,
+        "tc",
+        &format!(
+            r#"import time
+dom.blockCopy("vda", "<disk type='file'><source file='{}'/><driver type='qcow2'/></disk>",
+              {{"bandwidth": 1 << 30, "granularity": 65536}}, 0)
+while True:
+    i = dom.blockJobInfo("vda", 0)
+    if i and i["cur"] == i["end"]:
+        break
+    time.sleep(0.1)
+print("type", i["type"] == libvirt.VIR_DOMAIN_BLOCK_JOB_TYPE_COPY)
+dom.blockJobAbort("vda", libvirt.VIR_DOMAIN_BLOCK_JOB_ABORT_PIVOT)
+print("after", dom.blockJobInfo("vda", 0))
+for xml, params in [("<disk type='network'><source protocol='nbd' name='x'/></disk>", None),
+                    ("<disk><source file='/tmp/x.qcow2'/></disk>", {{"foo": 1}})]:
+    try:
+        dom.blockCopy("vda", xml, params, 0)
+    except libvirt.libvirtError as e:
+        print("refused", e.get_error_code(), e.get_error_message())"#,
+            p.display()
+        ),
+    );
+    assert!(
+        out.contains("type True") && out.contains("after {}"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "refused {} 1:1: <disk type='network'>",
+            libvirt_code("VIR_ERR_CONFIG_UNSUPPORTED")
+        )),
+        "{out}"
+    );
+    assert!(out.contains("parameter 'foo' not supported"), "{out}");
+    assert!(virsh(&["domblklist", "tc"]).contains(p.to_str().unwrap()));
+
+    // qvirt's own verb, on the same daemon: a copy finished, the disk
+    // left on python's copy.
+    let q = dir.path.join("tc-qvirt.qcow2");
+    let out = Command::new(env!("CARGO_BIN_EXE_qvirt"))
+        .args([
+            "-c",
+            &format!(
+                "qemu+unix:///session?socket={}",
+                dir.path.join("run/qvirt-sock").display()
+            ),
+        ])
+        .args([
+            "blockcopy",
+            "tc",
+            "vda",
+            q.to_str().unwrap(),
+            "--wait",
+            "--finish",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("Successfully copied"),
+        "{out:?}"
+    );
+    assert!(virsh(&["domblklist", "tc"]).contains(p.to_str().unwrap()));
+    assert_eq!(guest_bytes(&q, &dir.path), guest_bytes(&p, &dir.path));
+    virsh(&["destroy", "tc"]);
 }

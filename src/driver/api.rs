@@ -11,8 +11,8 @@ use uuid::Uuid;
 
 use super::agent_types::{AgentAnswer, AgentCall};
 use super::api_storage::{
-    BlockCommitFlags, BlockInfo, BlockJobInfo, Pool, PoolInfo, PoolSummary, ResizeFlags, Secret,
-    Snapshot, SnapshotCreateFlags, SnapshotDeleteFlags, SnapshotInfo, SnapshotRevertFlags,
+    BlockCommitFlags, BlockCopy, BlockInfo, BlockJobInfo, Pool, PoolInfo, PoolSummary, ResizeFlags,
+    Secret, Snapshot, SnapshotCreateFlags, SnapshotDeleteFlags, SnapshotInfo, SnapshotRevertFlags,
     VolCreateFlags, Volume, VolumeInfo, VolumeStream,
 };
 use super::error::Result;
@@ -44,10 +44,7 @@ pub trait Driver: Send + Sync {
     /// them may ask for. The default is `NoSupport`.
     fn domain_capabilities(&self, query: &DomainCapsQuery) -> Result<String> {
         let _ = query;
-        Err(super::error::Error::new(
-            super::error::ErrorCode::NoSupport,
-            "this connection cannot describe domain capabilities",
-        ))
+        Err(unsupported("describe domain capabilities"))
     }
 
     /// The QEMU command line a start of the domain XML `xml` would run
@@ -896,6 +893,13 @@ pub trait Driver: Send + Sync {
         let _ = (dom, disk);
         Err(unsupported("pull block jobs"))
     }
+    /// Copies the disk to `copy.dest`, then mirrors the guest's writes
+    /// there until `block_job_abort`: a pivot moves the disk onto the copy
+    /// (live definition only). Running or paused.
+    fn block_copy(&self, dom: &Domain, disk: &str, copy: &BlockCopy) -> Result<()> {
+        let _ = (dom, disk, copy);
+        Err(unsupported("copy disks"))
+    }
     /// The disk's block job, `None` when none runs (a finished pull has
     /// then been settled). Running or paused.
     fn block_job_info(&self, dom: &Domain, disk: &str) -> Result<Option<BlockJobInfo>> {
@@ -920,11 +924,9 @@ pub trait Driver: Send + Sync {
         let _ = (dom, disk);
         Err(unsupported("query block devices"))
     }
-    /// Resizes the image under disk `disk` (a target or a source path)
-    /// of a running or paused domain to `bytes` (virsh's `blockresize`):
-    /// the file grows or shrinks and the guest sees the new size at
-    /// once; a qcow2 size is rounded up to 512 bytes. An empty or
-    /// read-only disk: `OperationInvalid`.
+    /// Resizes the disk's image to `bytes` (`blockresize`; qcow2 rounded
+    /// up to 512), seen by the guest at once. Running or paused; an
+    /// empty or read-only disk: `OperationInvalid`.
     fn block_resize(&self, dom: &Domain, disk: &str, bytes: u64) -> Result<()> {
         let _ = (dom, disk, bytes);
         Err(unsupported("resize a disk"))
@@ -955,8 +957,7 @@ pub trait Driver: Send + Sync {
         let _ = uuid;
         Err(unsupported("look up secrets"))
     }
-    /// The secret for this usage (`ceph` and a client name, `iscsi` and a
-    /// target, ...).
+    /// The secret for this usage (`ceph` and a client name, ...).
     fn secret_lookup_by_usage(&self, usage: SecretUsageType, id: &str) -> Result<Secret> {
         let _ = (usage, id);
         Err(unsupported("look up secrets"))
@@ -993,8 +994,6 @@ pub trait Driver: Send + Sync {
 
 /// The error of a call a driver does not offer.
 fn unsupported(what: &str) -> super::error::Error {
-    super::error::Error::new(
-        super::error::ErrorCode::NoSupport,
-        format!("this connection cannot {what}"),
-    )
+    let message = format!("this connection cannot {what}");
+    super::error::Error::new(super::error::ErrorCode::NoSupport, message)
 }

@@ -365,6 +365,41 @@ bit_flags! {
     }
 }
 
+bit_flags! {
+    /// How `blockcopy` copies (libvirt's `VIR_DOMAIN_BLOCK_COPY_*`).
+    pub struct BlockCopyFlags {
+        /// `--shallow`: only the active layer; the copy gets the disk's
+        /// backing image as its own.
+        const SHALLOW = 1;
+        /// `--reuse-external`: the destination exists and is used as
+        /// it is (not created).
+        const REUSE_EXT = 2;
+        /// `--transient-job`: the copy is a job of the running domain
+        /// only; a persistent domain's copy needs it (libvirt's rule).
+        const TRANSIENT_JOB = 4;
+        /// `--synchronous-writes`: the guest's writes complete only once
+        /// they reached the copy too.
+        const SYNCHRONOUS_WRITES = 8;
+    }
+}
+
+/// Where and how `blockcopy` copies a disk.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BlockCopy {
+    /// The copy: an absolute path of a file or a block device.
+    pub dest: std::path::PathBuf,
+    /// Its format; `None`: the disk's, or a reused image's own.
+    pub format: Option<crate::model::VolumeFormat>,
+    /// Bytes a second the copy may move (0: no limit).
+    pub bandwidth: u64,
+    /// The granularity of the dirty bitmap, bytes (0: QEMU's choice).
+    pub granularity: u32,
+    /// The most bytes in flight (0: QEMU's choice).
+    pub buf_size: u64,
+    /// How.
+    pub flags: BlockCopyFlags,
+}
+
 /// What a block job does (virsh's words).
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -375,6 +410,8 @@ pub enum BlockJobKind {
     Commit,
     /// `blockcommit --active`.
     ActiveCommit,
+    /// `blockcopy`: the disk copied, then mirrored until the job ends.
+    Copy,
 }
 
 impl BlockJobKind {
@@ -384,6 +421,7 @@ impl BlockJobKind {
             BlockJobKind::Pull => "Block Pull",
             BlockJobKind::Commit => "Block Commit",
             BlockJobKind::ActiveCommit => "Active Block Commit",
+            BlockJobKind::Copy => "Block Copy",
         }
     }
 }
@@ -398,7 +436,7 @@ pub struct BlockJobInfo {
     pub cur: u64,
     /// Progress at the end.
     pub end: u64,
-    /// Whether an active commit is ready to pivot.
+    /// Whether an active commit or a copy is ready to pivot.
     pub ready: bool,
     /// Its speed limit, bytes a second (0: none).
     pub bandwidth: u64,

@@ -24,8 +24,8 @@ use crate::driver::{
     StartFlags, VolumeStream, XmlFlags,
 };
 use crate::driver::{
-    BlockCommitFlags, ResizeFlags, SnapshotCreateFlags, SnapshotDeleteFlags, SnapshotRevertFlags,
-    UndefineFlags, VolCreateFlags,
+    BlockCommitFlags, BlockCopy, BlockCopyFlags, ResizeFlags, SnapshotCreateFlags,
+    SnapshotDeleteFlags, SnapshotRevertFlags, UndefineFlags, VolCreateFlags,
 };
 use crate::error::{Error, ErrorCode, Result};
 
@@ -628,6 +628,21 @@ impl Handler for DriverCalls<'_> {
     fn block_commit(&mut self, (d, disk, bits): (WireDomain, String, u32)) -> Result<()> {
         let flags = wire_flags(bits, BlockCommitFlags::from_bits, "block commit")?;
         self.driver.block_commit(&dom(d), &disk, flags)
+    }
+
+    fn block_copy(
+        &mut self,
+        (d, disk, c): (WireDomain, String, super::types_changes::WireBlockCopy),
+    ) -> Result<()> {
+        let copy = BlockCopy {
+            dest: wire_path(c.dest),
+            format: c.format.map(Into::into),
+            bandwidth: c.bandwidth,
+            granularity: c.granularity,
+            buf_size: c.buf_size,
+            flags: wire_flags(c.flags, BlockCopyFlags::from_bits, "block copy")?,
+        };
+        self.driver.block_copy(&dom(d), &disk, &copy)
     }
 
     fn block_pull(&mut self, (d, disk): (WireDomain, String)) -> Result<()> {

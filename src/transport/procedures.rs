@@ -28,7 +28,7 @@ use super::types::{
     WireSecretUsage, WireSnapshot, WireSnapshotInfo, WireVolume, WireVolumeInfo,
 };
 use super::types_agent::{WireAgentAnswer, WireAgentCall};
-use super::types_changes::{WireIoThreadChange, WireSaveImage};
+use super::types_changes::{WireBlockCopy, WireIoThreadChange, WireSaveImage};
 use super::wire::{WireError, dec, enc};
 use crate::driver::XmlFlags;
 use crate::error::{Error, ErrorCode, Result};
@@ -555,6 +555,8 @@ procedures! {
     135 MigrateConfirm migrate_confirm((WireDomain, u32, bool)) -> (), rw, Job;
     /// `Driver::block_job_set_speed` (domain, disk, bytes a second).
     136 BlockJobSetSpeed block_job_set_speed((WireDomain, String, u64)) -> (), rw, Job;
+    /// `Driver::block_copy` (domain, disk, the copy).
+    137 BlockCopy block_copy((WireDomain, String, WireBlockCopy)) -> (), rw, Job;
 }
 
 /// The highest procedure number this build knows (the table is numbered

@@ -810,6 +810,7 @@ pub enum WireBlockJobKind {
     Pull,
     Commit,
     ActiveCommit,
+    Copy,
 }
 
 /// [`BlockJobInfo`].
@@ -845,7 +846,7 @@ twin_enum!(SnapshotState <=> WireSnapshotState { Running, Paused, Shutoff, DiskS
 twin_struct!(SnapshotInfo <=> WireSnapshotInfo {
     name, parent, creation_time, state, external, current, description, children,
 });
-twin_enum!(BlockJobKind <=> WireBlockJobKind { Pull, Commit, ActiveCommit });
+twin_enum!(BlockJobKind <=> WireBlockJobKind { Pull, Commit, ActiveCommit, Copy });
 twin_struct!(BlockJobInfo <=> WireBlockJobInfo { kind, cur, end, ready, bandwidth });
 twin_struct!(BlockInfo <=> WireBlockInfo { capacity, allocation, physical });
 

@@ -1,11 +1,12 @@
 //! The wire twins of a change of I/O threads ([`IoThreadChange`]), of
-//! a lifecycle event ([`LifecycleEvent`]) and of a save image
-//! ([`SaveImage`]). Variants are append-only, as in [`super::types`].
+//! a lifecycle event ([`LifecycleEvent`]), of a save image
+//! ([`SaveImage`]) and of a block copy ([`BlockCopy`]). Variants are
+//! append-only, as in [`super::types`].
 
 use serde::{Deserialize, Serialize};
 
-use super::types::WireDomain;
-use crate::driver::{IoThreadChange, IoThreadParams, LifecycleEvent, SaveImage};
+use super::types::{WireDomain, WireVolumeFormat};
+use crate::driver::{BlockCopy, IoThreadChange, IoThreadParams, LifecycleEvent, SaveImage};
 use crate::error::{Error, ErrorCode, Result};
 
 /// An [`IoThreadParams`].
@@ -122,6 +123,32 @@ impl From<WireSaveImage> for SaveImage {
         match image {
             WireSaveImage::File(path) => SaveImage::File(path.into()),
             WireSaveImage::Managed(dom) => SaveImage::Managed(dom.into()),
+        }
+    }
+}
+
+/// A [`BlockCopy`], the path as its bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct WireBlockCopy {
+    pub dest: Vec<u8>,
+    pub format: Option<WireVolumeFormat>,
+    pub bandwidth: u64,
+    pub granularity: u32,
+    pub buf_size: u64,
+    pub flags: u32,
+}
+
+impl From<BlockCopy> for WireBlockCopy {
+    fn from(c: BlockCopy) -> WireBlockCopy {
+        use std::os::unix::ffi::OsStringExt;
+        WireBlockCopy {
+            dest: c.dest.into_os_string().into_vec(),
+            format: c.format.map(Into::into),
+            bandwidth: c.bandwidth,
+            granularity: c.granularity,
+            buf_size: c.buf_size,
+            flags: c.flags.bits(),
         }
     }
 }

@@ -4,16 +4,16 @@
 //! `qemu-io`; a running Linux guest's internal snapshot with memory,
 //! reverted while it runs (a disk block and a file in its RAM go back); an external disk-only snapshot onto a qcow2 overlay
 //! merged back by an active block commit and a pivot, leaving one image
-//! with every write.
+//! with every write; a running disk copied and pivoted onto the copy.
 
 use std::path::Path;
 use std::process::Command;
 
 use qvirt::driver::{
-    BlockCommitFlags, SnapshotCreateFlags, SnapshotDeleteFlags, SnapshotRevertFlags, UndefineFlags,
-    XmlFlags,
+    BlockCommitFlags, BlockCopy, BlockCopyFlags, BlockJobKind, SnapshotCreateFlags,
+    SnapshotDeleteFlags, SnapshotRevertFlags, UndefineFlags, XmlFlags,
 };
-use qvirt::model::SnapshotState;
+use qvirt::model::{SnapshotState, VolumeFormat};
 use qvirt::{DomainState, ErrorCode};
 
 use crate::cases_storage::{image_info, make_volume, qemu_img, vm_with_volume};
@@ -320,4 +320,100 @@ pub fn external_revert_is_guarded(cx: &mut Ctx<'_>) {
     // The domain runs again under a new id: compare by name.
     let current = d.snapshot_current(&dom).unwrap().map(|s| s.name);
     assert_eq!(current.as_deref(), Some(e2.name.as_str()));
+}
+
+/// A running disk copied (`blockcopy`): refused for a persistent domain
+/// without a transient job (nothing made) and for a relative path; with
+/// one, the copy gets ready, a second job on the disk is refused, and a
+/// pivot moves the live disk onto the copy while the definition keeps
+/// the volume. A second copy (raw) ended without a pivot leaves the disk
+/// where it is; a save or a snapshot while it runs is refused; both
+/// copies hold the disk's data.
+pub fn block_copy_pivots_the_live_disk(cx: &mut Ctx<'_>) {
+    let d = cx.d();
+    let vol = make_volume(d, "bc.qcow2", 16, "qcow2");
+    assert!(qemu_io(&vol.path, "write -P 0x61 1M 64k"));
+    let dom = define_and_start(d, &vm_with_volume("bc", "bc.qcow2"));
+    let dest = vol.path.with_file_name("bc-copy.qcow2");
+    let mut copy = BlockCopy {
+        dest: dest.clone(),
+        ..BlockCopy::default()
+    };
+    expect_err(
+        d.block_copy(&dom, "vda", &copy),
+        ErrorCode::OperationInvalid,
+        "a persistent domain's copy without a transient job",
+    );
+    assert!(!dest.exists(), "nothing made");
+    copy.flags = BlockCopyFlags::TRANSIENT_JOB;
+    let relative = BlockCopy {
+        dest: "bc-copy.qcow2".into(),
+        ..copy.clone()
+    };
+    expect_err(
+        d.block_copy(&dom, "vda", &relative),
+        ErrorCode::InvalidArgument,
+        "a relative destination",
+    );
+    d.block_copy(&dom, "vda", &copy).unwrap();
+    let ready = |what: &str| {
+        wait_until(what, QUICK, || {
+            d.block_job_info(&dom, "vda").unwrap().filter(|j| j.ready)
+        })
+    };
+    assert_eq!(ready("the copy is ready").kind, BlockJobKind::Copy);
+    expect_err(
+        d.block_copy(&dom, "vda", &copy),
+        ErrorCode::OperationInvalid,
+        "a second job on the disk",
+    );
+    d.block_job_abort(&dom, "vda", true).unwrap();
+    assert_eq!(d.block_job_info(&dom, "vda").unwrap(), None);
+    let on_copy = format!("<source file='{}'", dest.display());
+    let live = d.xml_desc(&dom, XmlFlags::NONE).unwrap();
+    assert!(live.contains(&on_copy), "the live disk is the copy: {live}");
+    let inactive = d.xml_desc(&dom, XmlFlags::INACTIVE).unwrap();
+    assert!(!inactive.contains("bc-copy"), "{inactive}");
+
+    let raw = vol.path.with_file_name("bc-2.raw");
+    let second = BlockCopy {
+        dest: raw.clone(),
+        format: Some(VolumeFormat::Raw),
+        ..copy.clone()
+    };
+    d.block_copy(&dom, "vda", &second).unwrap();
+    ready("the second copy is ready");
+    // What would lose the job is refused while it runs (libvirt's rule).
+    let image = vol.path.with_file_name("bc.save");
+    let e = expect_err(
+        d.save(&dom, &image),
+        ErrorCode::OperationInvalid,
+        "a save during a copy",
+    );
+    assert!(e.message.contains("active block job"), "{e}");
+    assert!(!image.exists());
+    let snap = d.snapshot_create_xml(&dom, &snap_xml("during"), SnapshotCreateFlags::DISK_ONLY);
+    expect_err(
+        snap,
+        ErrorCode::OperationInvalid,
+        "a snapshot during a copy",
+    );
+    d.block_job_abort(&dom, "vda", false).unwrap();
+    assert_eq!(d.block_job_info(&dom, "vda").unwrap(), None);
+    let live = d.xml_desc(&dom, XmlFlags::NONE).unwrap();
+    assert!(live.contains(&on_copy), "still on the first copy: {live}");
+    d.destroy(&dom).unwrap();
+    assert!(
+        qemu_io(&dest, "read -P 0x61 1M 64k"),
+        "the copy holds the disk's data"
+    );
+    qemu_img(&[
+        "compare",
+        "-f",
+        "qcow2",
+        "-F",
+        "raw",
+        dest.to_str().unwrap(),
+        raw.to_str().unwrap(),
+    ]);
 }

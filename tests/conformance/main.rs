@@ -218,6 +218,7 @@ macro_rules! conformance {
             cases_snapshots::snapshot_guest_revert_and_commit,
             cases_snapshots::snapshot_is_the_domains_job,
             cases_snapshots::external_revert_is_guarded,
+            cases_snapshots::block_copy_pivots_the_live_disk,
             // Secrets.
             cases_secrets::secrets_define_lookup_and_list,
             cases_secrets::secrets_redefine_rules,

@@ -1,4 +1,4 @@
-//! The samples of the block job procedures and of
+//! The samples of the block job and block copy procedures and of
 //! `virDomainGetJobStats` (see `samples.rs`).
 
 use qvirt::transport::libvirt::procedures::{Call, Procedure, Reply};
@@ -53,6 +53,18 @@ pub fn call(p: Procedure) -> Call {
             bandwidth: 0,
             flags: 4,
         }),
+        P::DomainBlockCopy => Call::DomainBlockCopy(BlockCopyArgs {
+            dom: dom(),
+            path: "vda".into(),
+            destxml:
+                "<disk type='file'><source file='/srv/copy.qcow2'/><driver type='qcow2'/></disk>"
+                    .into(),
+            params: vec![TypedParam {
+                field: "granularity".into(),
+                value: ParamValue::UInt(65536),
+            }],
+            flags: 4,
+        }),
         other => unreachable!("{other:?} is not a block job procedure"),
     }
 }
@@ -78,6 +90,7 @@ pub fn reply(p: Procedure) -> Reply {
         P::DomainBlockPull => Reply::DomainBlockPull(()),
         P::DomainBlockRebase => Reply::DomainBlockRebase(()),
         P::DomainBlockCommit => Reply::DomainBlockCommit(()),
+        P::DomainBlockCopy => Reply::DomainBlockCopy(()),
         P::DomainGetControlInfo => Reply::DomainGetControlInfo(ControlInfoRet {
             state: 1,
             details: 0,

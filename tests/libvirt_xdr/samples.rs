@@ -67,6 +67,7 @@ macro_rules! block_job_procedures {
             | Procedure::DomainBlockPull
             | Procedure::DomainBlockRebase
             | Procedure::DomainBlockCommit
+            | Procedure::DomainBlockCopy
             | Procedure::DomainGetJobStats
             | Procedure::DomainGetControlInfo
     };

@@ -319,6 +319,7 @@ pub fn reply_for(procedure: u32) -> Reply {
         134 => Reply::MigratePerform(()),
         135 => Reply::MigrateConfirm(()),
         136 => Reply::BlockJobSetSpeed(()),
+        137 => Reply::BlockCopy(()),
         106 => Reply::DiskRuntime(vec![WireDiskRuntime {
             target: "vda".into(),
             iotune: vec![1_048_576, 0, 0, 0, 0, 300],
@@ -497,6 +498,7 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         | Reply::PinCpus(())
         | Reply::MigratePerform(())
         | Reply::MigrateConfirm(())
-        | Reply::BlockJobSetSpeed(()) => "unit",
+        | Reply::BlockJobSetSpeed(())
+        | Reply::BlockCopy(()) => "unit",
     }
 }

@@ -11,7 +11,7 @@ mod replies;
 pub use replies::{reply_for, reply_shape};
 
 use qvirt::transport::types_agent::{WireAgentAnswer, WireAgentCall};
-use qvirt::transport::types_changes::{WireIoThreadChange, WireSaveImage};
+use qvirt::transport::types_changes::{WireBlockCopy, WireIoThreadChange, WireSaveImage};
 use qvirt::transport::wire::{
     Bytes, Call, Frame, Header, Kind, PROTOCOL_VERSION, Procedure, Reply, StreamMsg,
     WireBalloonStats, WireBlockStats, WireCompletedJob, WireDomain, WireError, WireEvent,
@@ -540,6 +540,18 @@ pub fn calls() -> Vec<Call> {
         )),
         Call::MigrateConfirm((d(), 1, false)),
         Call::BlockJobSetSpeed((d(), "vda".into(), 8 << 20)),
+        Call::BlockCopy((
+            d(),
+            "vda".into(),
+            WireBlockCopy {
+                dest: b"/var/lib/qvirt/images/copy.qcow2".to_vec(),
+                format: Some(WireVolumeFormat::Qcow2),
+                bandwidth: 1 << 20,
+                granularity: 65536,
+                buf_size: 0,
+                flags: 1 | 4,
+            },
+        )),
     ]
 }
 
@@ -684,6 +696,7 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::MigratePerform(..) => "migrate_perform",
         Call::MigrateConfirm(..) => "migrate_confirm",
         Call::BlockJobSetSpeed(..) => "block_job_set_speed",
+        Call::BlockCopy(..) => "block_copy",
     }
 }
 

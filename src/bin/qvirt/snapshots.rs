@@ -7,10 +7,10 @@ use std::time::{Duration, Instant};
 
 use clap::Subcommand;
 use qvirt::driver::{
-    BlockCommitFlags, Snapshot, SnapshotCreateFlags, SnapshotDeleteFlags, SnapshotInfo,
-    SnapshotRevertFlags,
+    BlockCommitFlags, BlockCopy, BlockCopyFlags, Driver, Snapshot, SnapshotCreateFlags,
+    SnapshotDeleteFlags, SnapshotInfo, SnapshotRevertFlags,
 };
-use qvirt::model::{SnapshotDef, SnapshotDisk, SnapshotLocation, Word};
+use qvirt::model::{SnapshotDef, SnapshotDisk, SnapshotLocation, VolumeFormat, Word};
 use qvirt::{Domain, Error, ErrorCode, Result};
 
 use crate::{Ctx, outln};
@@ -174,6 +174,62 @@ pub enum SnapshotCommand {
         #[arg(long)]
         timeout: Option<u64>,
     },
+    /// Copy a running disk to a new image, kept in step until pivoted.
+    #[command(name = "blockcopy")]
+    BlockCopy {
+        /// The domain.
+        domain: String,
+        /// The disk: its target (vda) or source path.
+        path: String,
+        /// The copy: an absolute path of a file or a block device.
+        dest: String,
+        /// Copy only the active layer, over the same backing image.
+        #[arg(long)]
+        shallow: bool,
+        /// Use the existing destination as it is.
+        #[arg(long)]
+        reuse_external: bool,
+        /// The copy is raw (as --format raw).
+        #[arg(long)]
+        raw: bool,
+        /// The copy's format (raw, qcow2); default: the disk's.
+        #[arg(long, conflicts_with = "raw")]
+        format: Option<String>,
+        /// MiB/s the copy may move (bytes/s with --bytes).
+        #[arg(long)]
+        bandwidth: Option<u64>,
+        /// --bandwidth is in bytes a second.
+        #[arg(long)]
+        bytes: bool,
+        /// The dirty bitmap's granularity, bytes (a power of two).
+        #[arg(long)]
+        granularity: Option<u32>,
+        /// The most bytes in flight.
+        #[arg(long)]
+        buf_size: Option<u64>,
+        /// A job of the running domain only (needed for a persistent one).
+        #[arg(long)]
+        transient_job: bool,
+        /// Guest writes complete once they reached the copy too.
+        #[arg(long)]
+        synchronous_writes: bool,
+        /// Wait until the copy is in step.
+        #[arg(long)]
+        wait: bool,
+        /// Show progress while waiting.
+        #[arg(long)]
+        verbose: bool,
+        /// Give up waiting after this many seconds (the job goes on).
+        #[arg(long)]
+        timeout: Option<u64>,
+        /// Once in step, move the disk onto the copy (implies --wait).
+        #[arg(long)]
+        pivot: bool,
+        /// Once in step, end the job leaving the disk where it is and the
+        /// copy consistent (implies --wait).
+        #[arg(long, conflicts_with = "pivot")]
+        finish: bool,
+    },
     /// Copy a disk's backing data into its active layer.
     #[command(name = "blockpull")]
     BlockPull {
@@ -201,7 +257,8 @@ pub enum SnapshotCommand {
         /// Cancel it.
         #[arg(long)]
         abort: bool,
-        /// Complete a ready active commit onto the base image.
+        /// Complete a ready active commit onto the base image, or a ready
+        /// copy onto the copy.
         #[arg(long)]
         pivot: bool,
     },
@@ -476,33 +533,7 @@ pub fn run(ctx: &mut Ctx, command: SnapshotCommand) -> Result<()> {
             if !(wait || pivot || keep_overlay) {
                 return outln!("Active Block Commit started");
             }
-            let deadline = timeout.map(|t| Instant::now() + Duration::from_secs(t));
-            loop {
-                let job = d.block_job_info(&dom, &path)?;
-                let Some(job) = job else {
-                    return Err(Error::new(
-                        ErrorCode::OperationFailed,
-                        format!("the commit of disk {path} ended before it was ready"),
-                    ));
-                };
-                if verbose {
-                    let pct = (job.cur * 100).checked_div(job.end).unwrap_or(0);
-                    eprint!("\rBlock commit: [{pct:3} %]");
-                }
-                if job.ready {
-                    break;
-                }
-                if deadline.is_some_and(|t| Instant::now() >= t) {
-                    return Err(Error::new(
-                        ErrorCode::OperationFailed,
-                        format!("the commit of disk {path} was not ready in time; it goes on"),
-                    ));
-                }
-                std::thread::sleep(Duration::from_millis(100));
-            }
-            if verbose {
-                eprintln!();
-            }
+            wait_ready(d, &dom, &path, "commit", verbose, timeout)?;
             if pivot {
                 d.block_job_abort(&dom, &path, true)?;
                 outln!("Successfully pivoted")
@@ -511,6 +542,79 @@ pub fn run(ctx: &mut Ctx, command: SnapshotCommand) -> Result<()> {
                 outln!("Commit complete, overlay image kept")
             } else {
                 outln!("Now in synchronized phase")
+            }
+        }
+        C::BlockCopy {
+            domain,
+            path,
+            dest,
+            shallow,
+            reuse_external,
+            raw,
+            format,
+            bandwidth,
+            bytes,
+            granularity,
+            buf_size,
+            transient_job,
+            synchronous_writes,
+            wait,
+            verbose,
+            timeout,
+            pivot,
+            finish,
+        } => {
+            let format = match (raw, format) {
+                (true, _) => Some(VolumeFormat::Raw),
+                (false, Some(f)) => Some(VolumeFormat::from_word(&f).ok_or_else(|| {
+                    Error::new(
+                        ErrorCode::InvalidArgument,
+                        format!("unknown copy format '{f}' (raw, qcow2)"),
+                    )
+                })?),
+                (false, None) => None,
+            };
+            let bandwidth = match (bandwidth, bytes) {
+                (None, _) => 0,
+                (Some(b), true) => b,
+                (Some(b), false) => b.checked_mul(1 << 20).ok_or_else(|| {
+                    Error::new(ErrorCode::InvalidArgument, "bandwidth is too large")
+                })?,
+            };
+            let mut flags = BlockCopyFlags::NONE;
+            for (on, flag) in [
+                (shallow, BlockCopyFlags::SHALLOW),
+                (reuse_external, BlockCopyFlags::REUSE_EXT),
+                (transient_job, BlockCopyFlags::TRANSIENT_JOB),
+                (synchronous_writes, BlockCopyFlags::SYNCHRONOUS_WRITES),
+            ] {
+                if on {
+                    flags = flags | flag;
+                }
+            }
+            let copy = BlockCopy {
+                dest: PathBuf::from(dest),
+                format,
+                bandwidth,
+                granularity: granularity.unwrap_or(0),
+                buf_size: buf_size.unwrap_or(0),
+                flags,
+            };
+            let dom = ctx.domain(&domain)?;
+            let d = ctx.driver()?;
+            d.block_copy(&dom, &path, &copy)?;
+            if !(wait || pivot || finish) {
+                return outln!("Block Copy started");
+            }
+            wait_ready(d, &dom, &path, "copy", verbose, timeout)?;
+            if pivot {
+                d.block_job_abort(&dom, &path, true)?;
+                outln!("Successfully pivoted")
+            } else if finish {
+                d.block_job_abort(&dom, &path, false)?;
+                outln!("Successfully copied")
+            } else {
+                outln!("Now in mirroring phase")
             }
         }
         C::BlockPull {
@@ -561,6 +665,45 @@ pub fn run(ctx: &mut Ctx, command: SnapshotCommand) -> Result<()> {
                 None => outln!("No current block job for {path}"),
             }
         }
+    }
+}
+
+/// Waits until the disk's two-phase job (a `what`: commit, copy) is
+/// ready, showing its progress with `verbose`, for at most `timeout`
+/// seconds (the job goes on after).
+fn wait_ready(
+    d: &dyn Driver,
+    dom: &Domain,
+    path: &str,
+    what: &str,
+    verbose: bool,
+    timeout: Option<u64>,
+) -> Result<()> {
+    let deadline = timeout.map(|t| Instant::now() + Duration::from_secs(t));
+    loop {
+        let Some(job) = d.block_job_info(dom, path)? else {
+            return Err(Error::new(
+                ErrorCode::OperationFailed,
+                format!("the {what} of disk {path} ended before it was ready"),
+            ));
+        };
+        if verbose {
+            let pct = (job.cur * 100).checked_div(job.end).unwrap_or(0);
+            eprint!("\rBlock {what}: [{pct:3} %]");
+        }
+        if job.ready {
+            if verbose {
+                eprintln!();
+            }
+            return Ok(());
+        }
+        if deadline.is_some_and(|t| Instant::now() >= t) {
+            return Err(Error::new(
+                ErrorCode::OperationFailed,
+                format!("the {what} of disk {path} was not ready in time; it goes on"),
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(100));
     }
 }
 

@@ -8,12 +8,12 @@ use uuid::Uuid;
 use super::driver::{LocalDriver, default_emulator};
 use crate::driver::Secret;
 use crate::driver::{
-    AddressSource, BlockCommitFlags, BlockInfo, BlockJobInfo, ConsoleStream, DiskRuntime, Domain,
-    DomainInfo, DomainSummary, Driver, EventStream, InterfaceAddresses, JobInfo, KeyCodeset,
-    ListFilter, MediaChange, MediaFlags, MetadataKind, NodeInfo, Pool, PoolInfo, PoolSummary,
-    ResizeFlags, SaveOptions, ShutdownOptions, Snapshot, SnapshotCreateFlags, SnapshotDeleteFlags,
-    SnapshotInfo, SnapshotRevertFlags, UndefineFlags, VersionInfo, Volume, VolumeInfo,
-    VolumeStream, XmlFlags,
+    AddressSource, BlockCommitFlags, BlockCopy, BlockInfo, BlockJobInfo, ConsoleStream,
+    DiskRuntime, Domain, DomainInfo, DomainSummary, Driver, EventStream, InterfaceAddresses,
+    JobInfo, KeyCodeset, ListFilter, MediaChange, MediaFlags, MetadataKind, NodeInfo, Pool,
+    PoolInfo, PoolSummary, ResizeFlags, SaveOptions, ShutdownOptions, Snapshot,
+    SnapshotCreateFlags, SnapshotDeleteFlags, SnapshotInfo, SnapshotRevertFlags, UndefineFlags,
+    VersionInfo, Volume, VolumeInfo, VolumeStream, XmlFlags,
 };
 use crate::driver::{BlkioTuneChange, DumpOptions, MemTuneChange};
 use crate::driver::{DomainCapsQuery, DomainStats, ModifyFlags, StartFlags, VolCreateFlags};
@@ -591,6 +591,10 @@ impl Driver for LocalDriver {
 
     fn block_pull(&self, dom: &Domain, disk: &str) -> Result<()> {
         self.core.block_pull(&self.core.resolve(dom)?, disk)
+    }
+
+    fn block_copy(&self, dom: &Domain, disk: &str, copy: &BlockCopy) -> Result<()> {
+        self.core.block_copy(&self.core.resolve(dom)?, disk, copy)
     }
 
     fn block_job_info(&self, dom: &Domain, disk: &str) -> Result<Option<BlockJobInfo>> {

@@ -42,14 +42,14 @@ fn target_of(core: &Core, def: &DomainDef, disk: &str) -> Result<String> {
 }
 
 /// The QEMU job id of disk `target`'s block job of `kind`.
-fn job_name(kind: &str, target: &str) -> String {
+pub(super) fn job_name(kind: &str, target: &str) -> String {
     format!("qvirt-{kind}-{target}")
 }
 
 /// The QEMU job (`query-jobs` entry) of disk `target`, if any.
-fn find_job(qmp: &Qmp, target: &str) -> Result<Option<Value>> {
+pub(super) fn find_job(qmp: &Qmp, target: &str) -> Result<Option<Value>> {
     let jobs = qmp.execute("query-jobs", None, QMP_TIMEOUT)?;
-    let ids = [job_name("commit", target), job_name("pull", target)];
+    let ids = ["commit", "pull", "copy"].map(|kind| job_name(kind, target));
     Ok(jobs
         .as_array()
         .into_iter()
@@ -108,7 +108,7 @@ impl Core {
     }
 
     /// The run of `dom` with the live definition and the disk's target.
-    fn block_run(
+    pub(super) fn block_run(
         &self,
         dom: &Domain,
         disk: &str,
@@ -248,18 +248,16 @@ impl Core {
             .get("total-progress")
             .and_then(Value::as_u64)
             .unwrap_or(0);
+        let kind = if pull {
+            BlockJobKind::Pull
+        } else if id.starts_with("qvirt-copy-") {
+            BlockJobKind::Copy
+        } else {
+            BlockJobKind::ActiveCommit
+        };
         Ok(Some(
-            BlockJobInfo::new(
-                if pull {
-                    BlockJobKind::Pull
-                } else {
-                    BlockJobKind::ActiveCommit
-                },
-                cur,
-                end,
-                status == "ready",
-            )
-            .with_bandwidth(job_speed(qmp, &id)?),
+            BlockJobInfo::new(kind, cur, end, status == "ready")
+                .with_bandwidth(job_speed(qmp, &id)?),
         ))
     }
 
@@ -284,8 +282,13 @@ impl Core {
             .get("status")
             .and_then(Value::as_str)
             .unwrap_or_default();
+        let copy = id.starts_with("qvirt-copy-");
         if !pivot {
-            if status != "concluded" {
+            // A copy in step ends consistent (QEMU's cancel without
+            // force); any other job is dropped where it is.
+            if status != "concluded" && copy {
+                qmp.execute("block-job-cancel", Some(json!({"device": id})), QMP_TIMEOUT)?;
+            } else if status != "concluded" {
                 qmp.execute("job-cancel", Some(json!({"id": id})), QMP_TIMEOUT)?;
             }
             wait_concluded(qmp, &id)?;
@@ -315,7 +318,8 @@ impl Core {
                 ),
             ));
         }
-        // The disk now writes to the base: the definitions follow.
+        // The disk now writes to the base or the copy: the definitions
+        // follow (a copy's, only the live one).
         let (new_top, _, inserted) = top_of(qmp, &live, &target)?;
         let format = inserted
             .get("image")
@@ -332,12 +336,19 @@ impl Core {
         let moved = disk_on(disk, &new_top, format);
         run.set_disk(moved.clone());
         self.save_status(dom.uuid, &run);
-        self.update_persistent_disk(dom, &target, &old_top, &moved)?;
+        if !copy {
+            self.update_persistent_disk(dom, &target, &old_top, &moved)?;
+        }
         self.close_unused_nodes(qmp, &live);
         self.log.info(&format!(
-            "domain '{}': disk {target} now uses {} (committed from {})",
+            "domain '{}': disk {target} now uses {} ({} {})",
             dom.name,
             new_top.display(),
+            if copy {
+                "copied from"
+            } else {
+                "committed from"
+            },
             old_top.display()
         ));
         Ok(())
@@ -369,12 +380,15 @@ impl Core {
             ) else {
                 continue;
             };
+            // A raw disk's top is its protocol node (`-storage`), which
+            // a copy's pivot leaves unused.
             let ours = name
                 .strip_suffix("-format")
+                .or_else(|| name.strip_suffix("-storage"))
                 .is_some_and(|stem| disk_ids.iter().any(|id| id == stem))
                 || (name.starts_with("qv") && name.ends_with("-f"));
             if ours
-                && matches!(drv, "qcow2" | "raw")
+                && matches!(drv, "qcow2" | "raw" | "file" | "host_device")
                 && !in_use.contains(&PathBuf::from(file))
                 && qmp
                     .execute(
@@ -455,8 +469,34 @@ fn wait_concluded(qmp: &Qmp, id: &str) -> Result<Option<String>> {
     }
 }
 
+/// Refuses what would leave a block job behind (a save, a migration, a
+/// snapshot) while one runs on a disk of `dom`, as libvirt does: its
+/// mirror or commit would be lost, half done, with the QEMU that ran it.
+pub(super) fn no_block_jobs(qmp: &Qmp, dom: &str) -> Result<()> {
+    let jobs = qmp.execute("query-jobs", None, QMP_TIMEOUT)?;
+    let running = jobs.as_array().into_iter().flatten().find_map(|j| {
+        if j.get("status").and_then(Value::as_str) == Some("concluded") {
+            return None;
+        }
+        let id = j.get("id")?.as_str()?;
+        let disk = ["commit", "pull", "copy"]
+            .iter()
+            .find_map(|k| id.strip_prefix(&format!("qvirt-{k}-")))?;
+        Some(disk.to_string())
+    });
+    match running {
+        Some(disk) => Err(Error::new(
+            ErrorCode::OperationInvalid,
+            format!(
+                "domain has active block job: disk {disk} of domain '{dom}' (end it with blockjob --abort or --pivot first)"
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// The error for a disk that has a block job already.
-fn busy(dom: &Domain, target: &str) -> Error {
+pub(super) fn busy(dom: &Domain, target: &str) -> Error {
     Error::new(
         ErrorCode::OperationInvalid,
         format!(

@@ -99,6 +99,7 @@ impl Core {
     ) -> Result<bool> {
         let options = options.clone();
         let run = self.running_in(dom, "migrate", &[DomainState::Running, DomainState::Paused])?;
+        super::blockjobs::no_block_jobs(run.qmp()?, &dom.name)?;
         let persistent = self.with_entry(dom, |e| Ok(e.persistent.as_deref().cloned()))?;
         let def = match &options.dest_xml {
             Some(xml) => {

@@ -106,15 +106,20 @@ impl Core {
                 return;
             }
         };
-        let run =
-            match self.running_in(dom, "migrate", &[DomainState::Running, DomainState::Paused]) {
-                Ok(r) => r,
-                Err(e) => {
-                    job.finish(&Err::<(), _>(Error::new(e.code, e.message.clone())));
-                    let _ = ready.send(Err(e));
-                    return;
-                }
-            };
+        let run = self
+            .running_in(dom, "migrate", &[DomainState::Running, DomainState::Paused])
+            .and_then(|r| {
+                super::blockjobs::no_block_jobs(r.qmp()?, &dom.name)?;
+                Ok(r)
+            });
+        let run = match run {
+            Ok(r) => r,
+            Err(e) => {
+                job.finish(&Err::<(), _>(Error::new(e.code, e.message.clone())));
+                let _ = ready.send(Err(e));
+                return;
+            }
+        };
         let was_running = run.run_state().state == DomainState::Running;
         let mut record = MigrationRecord {
             dest_uri: String::new(),

@@ -10,6 +10,7 @@ mod agent_cpus;
 mod agent_info;
 mod aliases;
 mod api_impl;
+mod blockcopy;
 mod blockjobs;
 mod blockresize;
 mod blockthreshold;

@@ -175,6 +175,7 @@ impl Core {
             ));
         }
         let qmp = run.qmp()?;
+        super::blockjobs::no_block_jobs(qmp, &dom.name)?;
         let was_running = run.run_state().state == DomainState::Running;
         let mut image = PendingFile::create(path, "the save image")?;
         let record = SaveRecord {

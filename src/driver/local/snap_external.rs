@@ -110,7 +110,7 @@ pub(crate) fn no_disk(dom: &str, disk: &str) -> Error {
 /// because QEMU 7.2 reads its monitor one byte per main-loop turn (about
 /// 3.7 µs a byte here): every byte of a command is time. The block jobs
 /// close the `qv*-f` nodes no disk uses any more.
-fn fresh_node() -> String {
+pub(crate) fn fresh_node() -> String {
     let bits = Uuid::new_v4().as_u128() as u32;
     format!("qv{bits:08x}-f")
 }

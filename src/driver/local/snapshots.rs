@@ -127,6 +127,7 @@ impl Core {
                 if !matches!(s, DomainState::Running | DomainState::Paused) {
                     return Err(Core::wrong_state(dom, "take a snapshot of", s));
                 }
+                super::blockjobs::no_block_jobs(r.qmp()?, &dom.name)?;
                 s
             }
             None => DomainState::Shutoff,

@@ -2,19 +2,16 @@
 //! daemon. Each method encodes its call, sends it, waits for the reply
 //! with its serial, and matches one reply variant.
 //!
-//! There is no reader thread: a thread that waits for something from the
-//! daemon (a reply, an event, console output) reads the socket itself if
-//! no other thread is reading, and hands whatever else arrives (replies to
-//! other callers, events, console bytes) to the state the others wait on.
-//! A call thus costs two thread wake-ups (the daemon's, then the
-//! caller's) instead of three, and the reader first polls briefly
-//! ([`spin`](super::spin)) before it sleeps. Any number of threads may
-//! call at once.
+//! No reader thread: a thread waiting for a reply, an event or console
+//! output reads the socket itself if no other thread is, and hands what
+//! else arrives to the state the others wait on. A call costs two thread
+//! wake-ups (the daemon's, the caller's), not three, and the reader
+//! polls briefly ([`spin`](super::spin)) before it sleeps. Any number of
+//! threads may call at once.
 //!
-//! The stream is a UNIX socket: to a daemon's socket, or, for
-//! `qemu+ssh://`, one end of a socket pair whose other end is the stdin
-//! and stdout of an `ssh` process ([`ssh`]), which then also explains
-//! why a connection ended.
+//! The stream is a UNIX socket: a daemon's, or for `qemu+ssh://` one end
+//! of a pair whose other end is an `ssh` process's stdin and stdout
+//! ([`ssh`]), which then also explains why a connection ended.
 
 use std::collections::{HashMap, VecDeque};
 use std::io::BufWriter;
@@ -48,8 +45,8 @@ use crate::driver::{
 };
 use crate::driver::{BlkioTuneChange, Confirmation, DumpOptions, MemTuneChange, PinTarget};
 use crate::driver::{
-    BlockCommitFlags, BlockInfo, BlockJobInfo, Pool, PoolInfo, PoolSummary, ResizeFlags, Secret,
-    Snapshot, SnapshotCreateFlags, SnapshotDeleteFlags, SnapshotInfo, SnapshotRevertFlags,
+    BlockCommitFlags, BlockCopy, BlockInfo, BlockJobInfo, Pool, PoolInfo, PoolSummary, ResizeFlags,
+    Secret, Snapshot, SnapshotCreateFlags, SnapshotDeleteFlags, SnapshotInfo, SnapshotRevertFlags,
     VolCreateFlags, Volume, VolumeInfo,
 };
 use crate::driver::{
@@ -756,6 +753,11 @@ impl Driver for SocketDriver {
 
     fn block_pull(&self, dom: &Domain, disk: &str) -> Result<()> {
         self.rpc().block_pull((wire(dom), disk.to_string()))
+    }
+
+    fn block_copy(&self, dom: &Domain, disk: &str, copy: &BlockCopy) -> Result<()> {
+        let args = (wire(dom), disk.to_string(), copy.clone().into());
+        self.rpc().block_copy(args)
     }
 
     fn block_job_info(&self, dom: &Domain, disk: &str) -> Result<Option<BlockJobInfo>> {

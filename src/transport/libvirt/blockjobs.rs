@@ -112,14 +112,12 @@ pub fn pull(driver: &dyn Driver, a: BlockPullArgs) -> Result<()> {
     limit(driver, &a.dom, &a.path, speed)
 }
 
-/// `virDomainBlockRebase` without a base: a pull of the whole chain.
+/// `virDomainBlockRebase` without a base: a pull of the whole chain; with
+/// `VIR_DOMAIN_BLOCK_REBASE_COPY`, a copy (`blockcopy`).
 pub fn rebase(driver: &dyn Driver, a: BlockRebaseArgs) -> Result<()> {
     // VIR_DOMAIN_BLOCK_REBASE_COPY: virsh's blockcopy.
-    if a.flags & 8 != 0 {
-        return Err(Error::new(
-            ErrorCode::NoSupport,
-            "virDomainBlockRebase: qvirt does not copy a running disk to a new image (VIR_DOMAIN_BLOCK_REBASE_COPY, virsh's blockcopy); it pulls (blockpull) and commits (blockcommit --active)",
-        ));
+    if a.flags & super::blockcopy::REBASE_COPY != 0 {
+        return super::blockcopy::rebase_copy(driver, a.dom, &a.path, a.base, a.bandwidth, a.flags);
     }
     check_flags(a.flags, PULL_BYTES, "virDomainBlockRebase")?;
     let speed = bytes_of(a.bandwidth, a.flags & PULL_BYTES != 0)?;
@@ -150,6 +148,7 @@ pub fn job_info(driver: &dyn Driver, a: BlockPathArgs) -> Result<BlockJobInfoRet
     };
     let kind = match job.kind {
         BlockJobKind::Pull => 1,
+        BlockJobKind::Copy => 2,
         BlockJobKind::Commit => 3,
         BlockJobKind::ActiveCommit => 4,
     };
@@ -171,7 +170,7 @@ pub fn job_info(driver: &dyn Driver, a: BlockPathArgs) -> Result<BlockJobInfoRet
 }
 
 /// `virDomainBlockJobAbort`: a cancel, or with `PIVOT` the switch of a
-/// ready active commit to its base; qvirt's ends are synchronous, so
+/// ready active commit to its base or of a ready copy to the copy; qvirt's ends are synchronous, so
 /// `ASYNC` asks for nothing more.
 pub fn abort(driver: &dyn Driver, a: BlockPathArgs) -> Result<()> {
     check_flags(a.flags, ABORT_ASYNC | ABORT_PIVOT, "virDomainBlockJobAbort")?;

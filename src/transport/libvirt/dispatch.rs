@@ -14,10 +14,10 @@ use super::types::*;
 use super::values::{self, check_flags};
 use super::xdr::Chars;
 use super::{
-    absent, agent, blockjobs, coredump, devalias, dirtyrate, domlist, domparams, domstats, drives,
-    guestpm, hostcaps, hostfacts, iftune, jobstats, lifecycle, migparams, migrate, migspeed,
-    nodestats, numatune, peek, pins, resources, saveimage, sched, secrets, snapshots, storage,
-    threads, tunables, vcpus,
+    absent, agent, blockcopy, blockjobs, coredump, devalias, dirtyrate, domlist, domparams,
+    domstats, drives, guestpm, hostcaps, hostfacts, iftune, jobstats, lifecycle, migparams,
+    migrate, migspeed, nodestats, numatune, peek, pins, resources, saveimage, sched, secrets,
+    snapshots, storage, threads, tunables, vcpus,
 };
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
@@ -435,6 +435,10 @@ impl Handler for LvCalls<'_> {
 
     fn domain_block_commit(&mut self, a: BlockCommitArgs) -> Result<()> {
         blockjobs::commit(self.driver, a)
+    }
+
+    fn domain_block_copy(&mut self, a: BlockCopyArgs) -> Result<()> {
+        blockcopy::copy(self.driver, a)
     }
 
     fn domain_snapshot_create_xml(&mut self, a: SnapCreateArgs) -> Result<SnapRet> {

@@ -15,6 +15,7 @@
 
 pub mod absent;
 pub mod agent;
+pub mod blockcopy;
 pub mod blockjobs;
 pub mod coredump;
 mod declare;

@@ -205,6 +205,8 @@ procedures! {
         266 DomainBlockRebase domain_block_rebase(BlockRebaseArgs) -> (), rw, Job;
         /// `virDomainBlockCommit` (active, of the whole chain).
         290 DomainBlockCommit domain_block_commit(BlockCommitArgs) -> (), rw, Job;
+        /// `virDomainBlockCopy`.
+        345 DomainBlockCopy domain_block_copy(BlockCopyArgs) -> (), rw, Job;
         /// `virDomainCreateWithFlags`.
         196 DomainCreateWithFlags domain_create_with_flags(DomFlagsArgs) -> DomRet, rw, Job;
         /// `virDomainOpenConsole`: console bytes then travel as stream

@@ -17,6 +17,8 @@ pub use super::agent::{
     GuestInfoRet, SetTimeArgs, SetUserPasswordArgs, SshKeysGetArgs, SshKeysRet, SshKeysSetArgs,
     TimeRet,
 };
+/// The block copy procedure's shape, with the others.
+pub use super::blockcopy::BlockCopyArgs;
 /// The block job procedures' shapes, with the others.
 pub use super::blockjobs::{
     BlockCommitArgs, BlockInfoRet, BlockJobInfoRet, BlockJobSetSpeedArgs, BlockPathArgs,

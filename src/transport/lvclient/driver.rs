@@ -604,6 +604,10 @@ impl Driver for LvDriver {
         snapshots::block_pull(&self.conn, dom, disk)
     }
 
+    fn block_copy(&self, dom: &Domain, disk: &str, copy: &BlockCopy) -> Result<()> {
+        snapshots::block_copy(&self.conn, dom, disk, copy)
+    }
+
     fn block_job_info(&self, dom: &Domain, disk: &str) -> Result<Option<BlockJobInfo>> {
         snapshots::block_job_info(&self.conn, dom, disk)
     }

@@ -8,9 +8,10 @@
 use super::conn::Conn;
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
-    BlockCommitFlags, BlockInfo, BlockJobInfo, BlockJobKind, Domain, Snapshot, SnapshotCreateFlags,
-    SnapshotDeleteFlags, SnapshotInfo, SnapshotRevertFlags,
+    BlockCommitFlags, BlockCopy, BlockInfo, BlockJobInfo, BlockJobKind, Domain, Snapshot,
+    SnapshotCreateFlags, SnapshotDeleteFlags, SnapshotInfo, SnapshotRevertFlags,
 };
+use crate::model::xmlwrite::{Attrs, XmlWriter};
 use crate::model::{SnapshotDef, SnapshotLocation, SnapshotState};
 use crate::transport::libvirt::blockjobs::{BlockCommitArgs, BlockPathArgs, BlockPullArgs};
 use crate::transport::libvirt::procedures::Caller;
@@ -177,6 +178,50 @@ pub(super) fn block_pull(c: &Conn, dom: &Domain, disk: &str) -> Result<()> {
     })
 }
 
+/// [`crate::Driver::block_copy`]: `virDomainBlockCopy`, the destination
+/// as `<disk>` XML and the limits as typed parameters.
+pub(super) fn block_copy(c: &Conn, dom: &Domain, disk: &str, copy: &BlockCopy) -> Result<()> {
+    use crate::transport::libvirt::jobstats::{ParamValue, TypedParam};
+    let device = std::fs::metadata(&copy.dest)
+        .is_ok_and(|m| std::os::unix::fs::FileTypeExt::is_block_device(&m.file_type()));
+    let mut w = XmlWriter::new();
+    let (kind, attr) = if device {
+        ("block", "dev")
+    } else {
+        ("file", "file")
+    };
+    w.open("disk", Attrs::new().add("type", kind));
+    let path = copy.dest.to_string_lossy();
+    w.empty("source", Attrs::new().add(attr, &path));
+    if let Some(f) = copy.format {
+        w.empty("driver", Attrs::new().add("type", f.as_str()));
+    }
+    w.close("disk");
+    let mut params = Vec::new();
+    let mut param = |field: &str, value| {
+        params.push(TypedParam {
+            field: field.to_string(),
+            value,
+        });
+    };
+    if copy.bandwidth > 0 {
+        param("bandwidth", ParamValue::ULLong(copy.bandwidth));
+    }
+    if copy.granularity > 0 {
+        param("granularity", ParamValue::UInt(copy.granularity));
+    }
+    if copy.buf_size > 0 {
+        param("buf-size", ParamValue::ULLong(copy.buf_size));
+    }
+    c.domain_block_copy(BlockCopyArgs {
+        dom: Dom::from(dom),
+        path: disk.to_string(),
+        destxml: w.finish(),
+        params,
+        flags: copy.flags.bits(),
+    })
+}
+
 /// [`crate::Driver::block_job_info`]: libvirt's rule for two-phase jobs
 /// read back, `cur == end` once the job is ready.
 pub(super) fn block_job_info(c: &Conn, dom: &Domain, disk: &str) -> Result<Option<BlockJobInfo>> {
@@ -190,6 +235,7 @@ pub(super) fn block_job_info(c: &Conn, dom: &Domain, disk: &str) -> Result<Optio
     }
     let kind = match ret.kind {
         1 => BlockJobKind::Pull,
+        2 => BlockJobKind::Copy,
         3 => BlockJobKind::Commit,
         4 => BlockJobKind::ActiveCommit,
         k => {
