@@ -4,8 +4,8 @@
 //! deleted, an external disk-only snapshot, and the block verbs that
 //! merge overlays (`blockcommit --active --pivot`, `blockpull`,
 //! `blockjob`, `domblkinfo`), and `blockcopy` (python3-libvirt's
-//! `blockCopy`, qvirt's own verb) with writes through the guest's disk
-//! while the copy is mirrored, each checked against what qvirt's own
+//! `blockCopy` with its block job events, qvirt's own verb) with writes
+//! through the guest's disk while the copy is mirrored, each checked against what qvirt's own
 //! client of the same daemon sees and against the images. Runs as root,
 //! with QEMU.
 
@@ -412,16 +412,23 @@ fn blockcopy_through_virsh_python_and_qvirt() {
         &socket,
         "tc",
         &format!(
-            r#"import time
-dom.blockCopy("vda", "<disk type='file'><source file='{}'/><driver type='qcow2'/></disk>",
+            r#"import queue, threading
+libvirt.virEventRegisterDefaultImpl()
+threading.Thread(target=lambda: [libvirt.virEventRunDefaultImpl() for _ in iter(int, 1)],
+                 daemon=True).start()
+watcher = libvirt.open({uri:?})
+seen = queue.Queue()
+watcher.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_BLOCK_JOB_2,
+                               lambda c, d, disk, t, st, o: seen.put((disk, t, st)), None)
+dom.blockCopy("vda", "<disk type='file'><source file='{path}'/><driver type='qcow2'/></disk>",
               {{"bandwidth": 1 << 30, "granularity": 65536}}, 0)
-while True:
-    i = dom.blockJobInfo("vda", 0)
-    if i and i["cur"] == i["end"]:
-        break
-    time.sleep(0.1)
-print("type", i["type"] == libvirt.VIR_DOMAIN_BLOCK_JOB_TYPE_COPY)
+print("ready", seen.get(timeout=30) == ("vda", libvirt.VIR_DOMAIN_BLOCK_JOB_TYPE_COPY,
+                                        libvirt.VIR_DOMAIN_BLOCK_JOB_READY))
+i = dom.blockJobInfo("vda", 0)
+print("type", i["type"] == libvirt.VIR_DOMAIN_BLOCK_JOB_TYPE_COPY, i["cur"] == i["end"])
 dom.blockJobAbort("vda", libvirt.VIR_DOMAIN_BLOCK_JOB_ABORT_PIVOT)
+print("completed", seen.get(timeout=30) == ("vda", libvirt.VIR_DOMAIN_BLOCK_JOB_TYPE_COPY,
+                                            libvirt.VIR_DOMAIN_BLOCK_JOB_COMPLETED))
 print("after", dom.blockJobInfo("vda", 0))
 for xml, params in [("<disk type='network'><source protocol='nbd' name='x'/></disk>", None),
                     ("<disk><source file='/tmp/x.qcow2'/></disk>", {{"foo": 1}})]:
@@ -429,13 +436,13 @@ for xml, params in [("<disk type='network'><source protocol='nbd' name='x'/></di
         dom.blockCopy("vda", xml, params, 0)
     except libvirt.libvirtError as e:
         print("refused", e.get_error_code(), e.get_error_message())"#,
-            p.display()
+            uri = uri(&socket),
+            path = p.display()
         ),
     );
-    assert!(
-        out.contains("type True") && out.contains("after {}"),
-        "{out}"
-    );
+    for line in ["ready True", "type True True", "completed True", "after {}"] {
+        assert!(out.contains(line), "{line}: {out}");
+    }
     assert!(
         out.contains(&format!(
             "refused {} 1:1: <disk type='network'>",

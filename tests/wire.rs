@@ -23,6 +23,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
+use qvirt::transport::types_events::WireBlockJobStatus;
+use qvirt::transport::wire::WireBlockJobKind;
 use qvirt::transport::wire::{
     Bytes, Call, Frame, HEADER_LEN, Header, Kind, LAST_PROCEDURE, MAX_FRAME, PROTOCOL_VERSION,
     Procedure, Reply, StreamMsg, WireDomain, WireError, WireEvent, WireEventKind, WireInfo,
@@ -633,6 +635,27 @@ fn arb_event() -> impl Strategy<Value = WireEvent> {
                 excess
             }
         ),
+        (
+            ".*",
+            proptest::option::of(".*"),
+            prop_oneof![
+                Just(WireBlockJobKind::Pull),
+                Just(WireBlockJobKind::ActiveCommit),
+                Just(WireBlockJobKind::Copy),
+            ],
+            prop_oneof![
+                Just(WireBlockJobStatus::Completed),
+                Just(WireBlockJobStatus::Failed),
+                Just(WireBlockJobStatus::Cancelled),
+                Just(WireBlockJobStatus::Ready),
+            ],
+        )
+            .prop_map(|(dev, path, kind, status)| WireEventKind::BlockJob {
+                dev,
+                path,
+                kind,
+                status
+            }),
     ];
     (arb_domain(), kind).prop_map(|(domain, kind)| WireEvent { domain, kind })
 }

@@ -426,6 +426,34 @@ impl BlockJobKind {
     }
 }
 
+/// How a block job went, as its events tell (libvirt's
+/// `virConnectDomainEventBlockJobStatus`).
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BlockJobStatus {
+    /// It ended: a pull or a pivot done.
+    Completed,
+    /// It ended with an error.
+    Failed,
+    /// It was ended without finishing (`blockjob --abort`; a copy's
+    /// `--finish`).
+    Cancelled,
+    /// A commit or a copy is in step, ready to pivot.
+    Ready,
+}
+
+impl BlockJobStatus {
+    /// virsh's words.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BlockJobStatus::Completed => "completed",
+            BlockJobStatus::Failed => "failed",
+            BlockJobStatus::Cancelled => "canceled",
+            BlockJobStatus::Ready => "ready",
+        }
+    }
+}
+
 /// What `blockjob --info` shows.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq)]

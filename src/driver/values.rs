@@ -304,6 +304,18 @@ pub enum EventKind {
         /// How far the write went past it, bytes.
         excess: u64,
     },
+    /// A disk's block job ([`Driver::block_copy`](super::Driver::block_copy),
+    /// a commit, a pull) got ready or ended.
+    BlockJob {
+        /// The disk's target (`vda`).
+        dev: String,
+        /// The disk's image file, for a local one.
+        path: Option<String>,
+        /// The job.
+        kind: super::BlockJobKind,
+        /// What happened.
+        status: super::BlockJobStatus,
+    },
 }
 
 /// The version numbers `version` reports.

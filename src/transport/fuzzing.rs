@@ -136,6 +136,12 @@ impl StubDriver {
                 threshold: u64::from(self.byte(i + 4)) << 20,
                 excess: u64::from(self.byte(i + 5)),
             },
+            BlockJob {
+                dev: "vda".into(),
+                path: Some("/i/a.qcow2".into()),
+                kind: crate::driver::BlockJobKind::Copy,
+                status: crate::driver::BlockJobStatus::Ready,
+            },
         ];
         let n = usize::from(self.byte(i)) % kinds.len();
         Event {

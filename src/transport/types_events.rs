@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::types::WireReason;
-use crate::driver::EventKind;
+use super::types::{WireBlockJobKind, WireReason};
+use crate::driver::{BlockJobStatus, EventKind};
 
 /// [`EventKind`]. Variants are append-only.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,6 +31,44 @@ pub enum WireEventKind {
         threshold: u64,
         excess: u64,
     },
+    BlockJob {
+        dev: String,
+        path: Option<String>,
+        kind: WireBlockJobKind,
+        status: WireBlockJobStatus,
+    },
+}
+
+/// A [`BlockJobStatus`]. Variants are append-only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub enum WireBlockJobStatus {
+    Completed,
+    Failed,
+    Cancelled,
+    Ready,
+}
+
+impl From<BlockJobStatus> for WireBlockJobStatus {
+    fn from(s: BlockJobStatus) -> WireBlockJobStatus {
+        match s {
+            BlockJobStatus::Completed => WireBlockJobStatus::Completed,
+            BlockJobStatus::Failed => WireBlockJobStatus::Failed,
+            BlockJobStatus::Cancelled => WireBlockJobStatus::Cancelled,
+            BlockJobStatus::Ready => WireBlockJobStatus::Ready,
+        }
+    }
+}
+
+impl From<WireBlockJobStatus> for BlockJobStatus {
+    fn from(s: WireBlockJobStatus) -> BlockJobStatus {
+        match s {
+            WireBlockJobStatus::Completed => BlockJobStatus::Completed,
+            WireBlockJobStatus::Failed => BlockJobStatus::Failed,
+            WireBlockJobStatus::Cancelled => BlockJobStatus::Cancelled,
+            WireBlockJobStatus::Ready => BlockJobStatus::Ready,
+        }
+    }
 }
 
 impl From<EventKind> for WireEventKind {
@@ -56,6 +94,17 @@ impl From<EventKind> for WireEventKind {
                 path,
                 threshold,
                 excess,
+            },
+            EventKind::BlockJob {
+                dev,
+                path,
+                kind,
+                status,
+            } => WireEventKind::BlockJob {
+                dev,
+                path,
+                kind: kind.into(),
+                status: status.into(),
             },
         }
     }
@@ -84,6 +133,17 @@ impl From<WireEventKind> for EventKind {
                 path,
                 threshold,
                 excess,
+            },
+            WireEventKind::BlockJob {
+                dev,
+                path,
+                kind,
+                status,
+            } => EventKind::BlockJob {
+                dev,
+                path,
+                kind: kind.into(),
+                status: status.into(),
             },
         }
     }

@@ -10,8 +10,8 @@ use std::path::Path;
 use std::process::Command;
 
 use qvirt::driver::{
-    BlockCommitFlags, BlockCopy, BlockCopyFlags, BlockJobKind, SnapshotCreateFlags,
-    SnapshotDeleteFlags, SnapshotRevertFlags, UndefineFlags, XmlFlags,
+    BlockCommitFlags, BlockCopy, BlockCopyFlags, BlockJobKind, BlockJobStatus, EventKind,
+    SnapshotCreateFlags, SnapshotDeleteFlags, SnapshotRevertFlags, UndefineFlags, XmlFlags,
 };
 use qvirt::model::{SnapshotState, VolumeFormat};
 use qvirt::{DomainState, ErrorCode};
@@ -328,12 +328,21 @@ pub fn external_revert_is_guarded(cx: &mut Ctx<'_>) {
 /// pivot moves the live disk onto the copy while the definition keeps
 /// the volume. A second copy (raw) ended without a pivot leaves the disk
 /// where it is; a save or a snapshot while it runs is refused; both
-/// copies hold the disk's data.
+/// copies hold the disk's data. Each job tells when it is ready and how
+/// it ended (completed by the pivot, cancelled by the abort), once.
 pub fn block_copy_pivots_the_live_disk(cx: &mut Ctx<'_>) {
     let d = cx.d();
     let vol = make_volume(d, "bc.qcow2", 16, "qcow2");
     assert!(qemu_io(&vol.path, "write -P 0x61 1M 64k"));
     let dom = define_and_start(d, &vm_with_volume("bc", "bc.qcow2"));
+    let mut watch = Watch::new(d);
+    // The next block job event: (disk, job, status).
+    let mut job_event = || match watch.next_of(dom.uuid, QUICK).map(|e| e.kind) {
+        Some(EventKind::BlockJob {
+            dev, kind, status, ..
+        }) => (dev, kind, status),
+        other => panic!("want a block job event, got {other:?}"),
+    };
     let dest = vol.path.with_file_name("bc-copy.qcow2");
     let mut copy = BlockCopy {
         dest: dest.clone(),
@@ -362,12 +371,22 @@ pub fn block_copy_pivots_the_live_disk(cx: &mut Ctx<'_>) {
         })
     };
     assert_eq!(ready("the copy is ready").kind, BlockJobKind::Copy);
+    let vda = || "vda".to_string();
+    assert_eq!(
+        job_event(),
+        (vda(), BlockJobKind::Copy, BlockJobStatus::Ready)
+    );
     expect_err(
         d.block_copy(&dom, "vda", &copy),
         ErrorCode::OperationInvalid,
         "a second job on the disk",
     );
     d.block_job_abort(&dom, "vda", true).unwrap();
+    assert_eq!(
+        job_event(),
+        (vda(), BlockJobKind::Copy, BlockJobStatus::Completed),
+        "a pivot completes the job"
+    );
     assert_eq!(d.block_job_info(&dom, "vda").unwrap(), None);
     let on_copy = format!("<source file='{}'", dest.display());
     let live = d.xml_desc(&dom, XmlFlags::NONE).unwrap();
@@ -398,11 +417,24 @@ pub fn block_copy_pivots_the_live_disk(cx: &mut Ctx<'_>) {
         ErrorCode::OperationInvalid,
         "a snapshot during a copy",
     );
+    assert_eq!(
+        job_event(),
+        (vda(), BlockJobKind::Copy, BlockJobStatus::Ready)
+    );
     d.block_job_abort(&dom, "vda", false).unwrap();
+    assert_eq!(
+        job_event(),
+        (vda(), BlockJobKind::Copy, BlockJobStatus::Cancelled),
+        "an abort cancels it, told once"
+    );
     assert_eq!(d.block_job_info(&dom, "vda").unwrap(), None);
     let live = d.xml_desc(&dom, XmlFlags::NONE).unwrap();
     assert!(live.contains(&on_copy), "still on the first copy: {live}");
     d.destroy(&dom).unwrap();
+    match watch.next_of(dom.uuid, QUICK).map(|e| e.kind) {
+        Some(EventKind::Stopped(_)) => {}
+        other => panic!("the stop comes next, no block job event again: {other:?}"),
+    }
     assert!(
         qemu_io(&dest, "read -P 0x61 1M 64k"),
         "the copy holds the disk's data"

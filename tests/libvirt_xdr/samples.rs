@@ -949,6 +949,24 @@ pub fn all() -> Vec<(String, Vec<u8>)> {
             }),
         ),
     ));
+    for (name, proc, disk) in [
+        ("event.block-job", 326, "/var/lib/qvirt/images/a.qcow2"),
+        ("event.block-job-2", 339, "vda"),
+    ] {
+        out.push((
+            name.into(),
+            event(
+                proc,
+                to_bytes(&BlockJobMsg {
+                    callback_id: 5,
+                    dom: dom(),
+                    disk: disk.into(),
+                    kind: 2,
+                    status: 3,
+                }),
+            ),
+        ));
+    }
     out.push(("keepalive.ping".into(), frame::keepalive(1)));
     out.push(("keepalive.pong".into(), frame::keepalive(2)));
     let stream = |status: Status, body: &[u8]| {

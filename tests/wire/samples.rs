@@ -814,6 +814,12 @@ pub fn event_kinds() -> Vec<(String, WireEventKind)> {
             threshold: 1 << 20,
             excess: 4096,
         },
+        WireEventKind::BlockJob {
+            dev: "vda".into(),
+            path: Some("/i/a.qcow2".into()),
+            kind: WireBlockJobKind::Copy,
+            status: qvirt::transport::types_events::WireBlockJobStatus::Ready,
+        },
     ] {
         match kind {
             WireEventKind::Started(_) | WireEventKind::Stopped(_) => {
@@ -836,6 +842,7 @@ pub fn event_kinds() -> Vec<(String, WireEventKind)> {
             WireEventKind::TrayMoved { .. } => kinds.push(("tray_moved".into(), kind)),
             WireEventKind::PmSuspended { .. } => kinds.push(("pm_suspended".into(), kind)),
             WireEventKind::BlockThreshold { .. } => kinds.push(("block_threshold".into(), kind)),
+            WireEventKind::BlockJob { .. } => kinds.push(("block_job".into(), kind)),
         }
     }
     kinds

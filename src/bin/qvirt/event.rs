@@ -1,5 +1,5 @@
-//! `event`: prints lifecycle, reboot, tray change and block threshold
-//! events as they come, in virsh's words
+//! `event`: prints lifecycle, reboot, tray change, block threshold and
+//! block job events as they come, in virsh's words
 //! (`event 'lifecycle' for domain 'demo': Started Booted`), or as one JSON
 //! object per line.
 //!
@@ -22,7 +22,7 @@ pub struct Options {
     /// `--domain`: only this domain's events.
     pub domain: Option<String>,
     /// `--event`: the event type (`lifecycle`, `reboot`, `tray-change`,
-    /// `block-threshold`).
+    /// `block-threshold`, `block-job-2`).
     pub event: Option<String>,
     /// `--loop`: keep going after the first event.
     pub keep: bool,
@@ -98,7 +98,13 @@ pub fn run(ctx: &mut Ctx, opts: Options) -> Result<()> {
 }
 
 /// The event types `--event` accepts, in virsh's names.
-const TYPES: [&str; 4] = ["lifecycle", "reboot", "tray-change", "block-threshold"];
+const TYPES: [&str; 5] = [
+    "lifecycle",
+    "reboot",
+    "tray-change",
+    "block-threshold",
+    "block-job-2",
+];
 
 /// What virsh says of an event beyond its type and domain.
 enum Detail {
@@ -111,6 +117,8 @@ enum Detail {
     /// A block threshold: the disk, its file, the threshold and how far
     /// a write went past it.
     Threshold(String, Option<String>, u64, u64),
+    /// A block job: the job's and the status's words, and the disk.
+    Job(&'static str, &'static str, String),
 }
 
 /// virsh's event type, and what it says of the event.
@@ -152,6 +160,12 @@ fn words(kind: &EventKind) -> (&'static str, Detail) {
             "block-threshold",
             Detail::Threshold(dev.clone(), path.clone(), *threshold, *excess),
         ),
+        EventKind::BlockJob {
+            dev, kind, status, ..
+        } => (
+            "block-job-2",
+            Detail::Job(kind.as_str(), status.as_str(), dev.clone()),
+        ),
         // A kind newer than this program: named, without virsh's words.
         _ => lifecycle("Unknown", "Unknown"),
     }
@@ -160,7 +174,8 @@ fn words(kind: &EventKind) -> (&'static str, Detail) {
 /// `event 'lifecycle' for domain 'NAME': Started Booted`,
 /// `event 'reboot' for domain 'NAME'` or
 /// `event 'tray-change' for domain 'NAME' disk ALIAS: opened` or
-/// `event 'block-threshold' for domain 'NAME': dev: vda(PATH) 1048576 512`.
+/// `event 'block-threshold' for domain 'NAME': dev: vda(PATH) 1048576 512` or
+/// `event 'block-job-2' for domain 'NAME': Block Copy for vda ready`.
 fn to_text(event: &Event) -> String {
     let (kind, detail) = words(&event.kind);
     let name = &event.domain.name;
@@ -175,6 +190,9 @@ fn to_text(event: &Event) -> String {
             "event '{kind}' for domain '{name}': dev: {dev}({}) {threshold} {excess}",
             path.as_deref().unwrap_or("<null>")
         ),
+        Detail::Job(job, status, dev) => {
+            format!("event '{kind}' for domain '{name}': {job} for {dev} {status}")
+        }
         Detail::None => format!("event '{kind}' for domain '{name}'"),
     }
 }
@@ -183,7 +201,8 @@ fn to_text(event: &Event) -> String {
 /// `tray-change`), the domain's `domain` name, `uuid` and `id`, for
 /// lifecycle events `type` and `detail` in virsh's words, for a tray
 /// change the drive's `alias` and `tray` (`opened`, `closed`), for a
-/// block threshold the disk's `dev`, `path`, `threshold` and `excess`.
+/// block threshold the disk's `dev`, `path`, `threshold` and `excess`,
+/// for a block job the `job`, its `status` and the disk's `dev`.
 fn to_json(event: &Event) -> serde_json::Value {
     let (kind, detail) = words(&event.kind);
     let mut value = json!({
@@ -206,6 +225,11 @@ fn to_json(event: &Event) -> serde_json::Value {
             value["path"] = json!(path);
             value["threshold"] = json!(threshold);
             value["excess"] = json!(excess);
+        }
+        Detail::Job(job, status, dev) => {
+            value["job"] = json!(job);
+            value["status"] = json!(status);
+            value["dev"] = json!(dev);
         }
         Detail::None => {}
     }
@@ -259,6 +283,16 @@ mod tests {
         assert_eq!(
             to_text(&event(threshold)),
             "event 'block-threshold' for domain 'demo': dev: vda(/i/a.qcow2) 1048576 512"
+        );
+        let job = EventKind::BlockJob {
+            dev: "vda".to_string(),
+            path: None,
+            kind: qvirt::driver::BlockJobKind::Copy,
+            status: qvirt::driver::BlockJobStatus::Ready,
+        };
+        assert_eq!(
+            to_text(&event(job)),
+            "event 'block-job-2' for domain 'demo': Block Copy for vda ready"
         );
         let j = to_json(&event(EventKind::Suspended));
         assert_eq!(j["type"], "Suspended");

@@ -22,10 +22,14 @@ use super::driver::Core;
 use super::jobs::SyncKind;
 use super::runtime::Running;
 use super::snap_external::{disk_on, no_disk, top_of};
-use crate::driver::{BlockCommitFlags, BlockInfo, BlockJobInfo, BlockJobKind, Domain, DomainState};
+use crate::driver::{
+    BlockCommitFlags, BlockInfo, BlockJobInfo, BlockJobKind, BlockJobStatus, Domain, DomainState,
+    EventKind,
+};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{DomainDef, VolumeFormat, Word};
 use crate::qemu::qmp::{QMP_TIMEOUT, Qmp};
+use crate::sys::sync::lock;
 
 /// How long a pivot may take to finish once asked.
 const PIVOT_LIMIT: Duration = Duration::from_secs(60);
@@ -44,6 +48,40 @@ fn target_of(core: &Core, def: &DomainDef, disk: &str) -> Result<String> {
 /// The QEMU job id of disk `target`'s block job of `kind`.
 pub(super) fn job_name(kind: &str, target: &str) -> String {
     format!("qvirt-{kind}-{target}")
+}
+
+/// The kind and disk target of qvirt's QEMU block job `id`.
+fn job_of(id: &str) -> Option<(BlockJobKind, &str)> {
+    let rest = id.strip_prefix("qvirt-")?;
+    [
+        ("commit-", BlockJobKind::ActiveCommit),
+        ("pull-", BlockJobKind::Pull),
+        ("copy-", BlockJobKind::Copy),
+    ]
+    .into_iter()
+    .find_map(|(prefix, kind)| Some((kind, rest.strip_prefix(prefix)?)))
+}
+
+/// Marks QEMU job `id` as being ended by this manager while it lives.
+struct Ending<'a> {
+    run: &'a Running,
+    id: String,
+}
+
+impl<'a> Ending<'a> {
+    fn new(run: &'a Running, id: &str) -> Ending<'a> {
+        lock(&run.block_endings).push(id.to_string());
+        Ending {
+            run,
+            id: id.to_string(),
+        }
+    }
+}
+
+impl Drop for Ending<'_> {
+    fn drop(&mut self) {
+        lock(&self.run.block_endings).retain(|e| *e != self.id);
+    }
 }
 
 /// The QEMU job (`query-jobs` entry) of disk `target`, if any.
@@ -261,6 +299,55 @@ impl Core {
         ))
     }
 
+    /// QEMU's event of a block job (`BLOCK_JOB_READY`, `_COMPLETED`,
+    /// `_CANCELLED`) told as [`EventKind::BlockJob`], unless this manager
+    /// is ending the job itself (it tells that end).
+    pub(crate) fn on_block_job(&self, run: &Running, event: &str, data: &Value) {
+        let Some(id) = data.get("device").and_then(Value::as_str) else {
+            return;
+        };
+        let Some((kind, target)) = job_of(id) else {
+            return;
+        };
+        if lock(&run.block_endings).iter().any(|e| e == id) {
+            return;
+        }
+        let status = match event {
+            "BLOCK_JOB_READY" => BlockJobStatus::Ready,
+            "BLOCK_JOB_COMPLETED" if data.get("error").is_some() => BlockJobStatus::Failed,
+            "BLOCK_JOB_COMPLETED" => BlockJobStatus::Completed,
+            _ => BlockJobStatus::Cancelled,
+        };
+        self.tell_block_job(run, target, kind, status);
+    }
+
+    /// Tells subscribers that the block job of `kind` on disk `target`
+    /// reached `status`, naming the disk's file as the live definition
+    /// has it now.
+    fn tell_block_job(
+        &self,
+        run: &Running,
+        target: &str,
+        kind: BlockJobKind,
+        status: BlockJobStatus,
+    ) {
+        let def = run.live_def();
+        let path = def
+            .devices
+            .disks
+            .iter()
+            .find(|d| d.target == target && d.network.is_none())
+            .and_then(|d| self.disk_path(d))
+            .map(|p| p.to_string_lossy().into_owned());
+        let kind = EventKind::BlockJob {
+            dev: target.to_string(),
+            path,
+            kind,
+            status,
+        };
+        self.emit(super::monitor::handle_of(run.def.uuid, run), kind);
+    }
+
     /// `Driver::block_job_abort`.
     pub(crate) fn block_job_abort(&self, dom: &Domain, disk: &str, pivot: bool) -> Result<()> {
         let jobs = self.jobs(dom)?;
@@ -283,6 +370,8 @@ impl Core {
             .and_then(Value::as_str)
             .unwrap_or_default();
         let copy = id.starts_with("qvirt-copy-");
+        let kind = job_of(&id).map_or(BlockJobKind::ActiveCommit, |(k, _)| k);
+        let _ending = Ending::new(&run, &id);
         if !pivot {
             // A copy in step ends consistent (QEMU's cancel without
             // force); any other job is dropped where it is.
@@ -294,6 +383,10 @@ impl Core {
             wait_concluded(qmp, &id)?;
             let _ = qmp.execute("job-dismiss", Some(json!({"id": id})), QMP_TIMEOUT);
             self.close_unused_nodes(qmp, &live);
+            // A job that had ended already was told when it ended.
+            if status != "concluded" {
+                self.tell_block_job(&run, &target, kind, BlockJobStatus::Cancelled);
+            }
             return Ok(());
         }
         if status != "ready" {
@@ -310,6 +403,7 @@ impl Core {
         let outcome = wait_concluded(qmp, &id);
         let _ = qmp.execute("job-dismiss", Some(json!({"id": id})), QMP_TIMEOUT);
         if let Some(e) = outcome? {
+            self.tell_block_job(&run, &target, kind, BlockJobStatus::Failed);
             return Err(Error::new(
                 ErrorCode::OperationFailed,
                 format!(
@@ -340,6 +434,7 @@ impl Core {
             self.update_persistent_disk(dom, &target, &old_top, &moved)?;
         }
         self.close_unused_nodes(qmp, &live);
+        self.tell_block_job(&run, &target, kind, BlockJobStatus::Completed);
         self.log.info(&format!(
             "domain '{}': disk {target} now uses {} ({} {})",
             dom.name,

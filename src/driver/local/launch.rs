@@ -788,6 +788,7 @@ pub(crate) fn new_running(
         plugged: Mutex::new(None),
         unplugging: Mutex::new(Vec::new()),
         tops: Mutex::new(None),
+        block_endings: Mutex::new(Vec::new()),
     }))
 }
 

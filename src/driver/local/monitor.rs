@@ -393,6 +393,9 @@ impl Monitor {
             "DEVICE_DELETED" => core.on_device_deleted(&run, &ev.data),
             "DEVICE_TRAY_MOVED" => core.on_tray_moved(&run, &ev.data),
             "BLOCK_WRITE_THRESHOLD" => core.on_block_threshold(&run, &ev.data),
+            "BLOCK_JOB_READY" | "BLOCK_JOB_COMPLETED" | "BLOCK_JOB_CANCELLED" => {
+                core.on_block_job(&run, &ev.name, &ev.data)
+            }
             "WATCHDOG" => match super::tuning::on_watchdog(&run, &ev.data, &core.layout.save) {
                 Ok(Some(file)) => core.log.info(&format!(
                     "domain '{}': watchdog fired, memory dumped to {}",

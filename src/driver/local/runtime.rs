@@ -270,6 +270,10 @@ pub struct Running {
     /// The disks' top nodes in QEMU as the last external snapshot left
     /// them; see [`TopsSeen`].
     pub(crate) tops: Mutex<Option<TopsSeen>>,
+    /// The block jobs (QEMU job ids) this manager is ending itself (a
+    /// pivot, an abort): it tells their end once the definitions agree,
+    /// so QEMU's own events for them are not passed on.
+    pub(crate) block_endings: Mutex<Vec<String>>,
     /// The guest agent's turn: held by the one call talking to it.
     pub(crate) agent: Mutex<()>,
     /// How long agent calls wait for the agent's reply, in libvirt's

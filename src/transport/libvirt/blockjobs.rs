@@ -10,7 +10,7 @@ use super::values::check_flags;
 use super::xdr::Xdr;
 use super::xdr::xdr_struct;
 use crate::driver::error::{Error, ErrorCode, Result};
-use crate::driver::{BlockCommitFlags, BlockJobKind, Driver};
+use crate::driver::{BlockCommitFlags, Driver};
 
 xdr_struct! {
     /// `remote_domain_block_commit_args`.
@@ -146,12 +146,7 @@ pub fn job_info(driver: &dyn Driver, a: BlockPathArgs) -> Result<BlockJobInfoRet
     let Some(job) = driver.block_job_info(&a.dom.into(), &a.path)? else {
         return Ok(BlockJobInfoRet::default());
     };
-    let kind = match job.kind {
-        BlockJobKind::Pull => 1,
-        BlockJobKind::Copy => 2,
-        BlockJobKind::Commit => 3,
-        BlockJobKind::ActiveCommit => 4,
-    };
+    let kind = super::values::job_type(job.kind);
     let end = job.end.max(1);
     let cur = if job.ready { end } else { job.cur.min(end - 1) };
     // libvirt's MiB/s unless bytes were asked for.

@@ -379,6 +379,10 @@ xdr_struct! {
     pub struct TrayChangeMsg { pub callback_id: i32, pub dom: Dom, pub dev_alias: String, pub reason: i32 }
     /// `remote_domain_event_block_threshold_msg`.
     pub struct BlockThresholdMsg { pub callback_id: i32, pub dom: Dom, pub dev: String, pub path: Option<String>, pub threshold: u64, pub excess: u64 }
+    /// `remote_domain_event_callback_block_job_msg` (the disk by its
+    /// file) and `remote_domain_event_block_job_2_msg` (by its target):
+    /// one layout.
+    pub struct BlockJobMsg { pub callback_id: i32, pub dom: Dom, pub disk: String, pub kind: i32, pub status: i32 }
 }
 
 impl From<&Domain> for Dom {

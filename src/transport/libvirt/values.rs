@@ -3,7 +3,9 @@
 //! `virConnectListAllDomains`, and the flag bits of the calls qvirt
 //! serves. Both ways, so that the server and the client agree.
 
-use crate::driver::{DomainInfo, DomainState, EventKind, StateReason};
+use crate::driver::{
+    BlockJobKind, BlockJobStatus, DomainInfo, DomainState, EventKind, StateReason,
+};
 
 /// `virDomainState`.
 pub mod state {
@@ -87,10 +89,19 @@ pub mod event_id {
     pub const LIFECYCLE: i32 = 0;
     pub const REBOOT: i32 = 1;
     pub const TRAY_CHANGE: i32 = 10;
+    pub const BLOCK_JOB: i32 = 8;
+    pub const BLOCK_JOB_2: i32 = 16;
     pub const BLOCK_THRESHOLD: i32 = 24;
     /// The events qvirtd sends: a subscription to another is refused
     /// rather than left silent.
-    pub const SENT: [i32; 4] = [LIFECYCLE, REBOOT, TRAY_CHANGE, BLOCK_THRESHOLD];
+    pub const SENT: [i32; 6] = [
+        LIFECYCLE,
+        REBOOT,
+        BLOCK_JOB,
+        BLOCK_JOB_2,
+        TRAY_CHANGE,
+        BLOCK_THRESHOLD,
+    ];
     /// One past the last event id libvirt 9.0 knows.
     pub const LAST: i32 = 27;
 }
@@ -103,6 +114,8 @@ pub mod event_proc {
     pub const LIFECYCLE: i32 = 318;
     pub const REBOOT: i32 = 319;
     pub const TRAY_CHANGE: i32 = 328;
+    pub const BLOCK_JOB: i32 = 326;
+    pub const BLOCK_JOB_2: i32 = 339;
     /// `REMOTE_PROC_DOMAIN_EVENT_BLOCK_THRESHOLD`: libvirt has no
     /// separate callback form of it, the message names its callback.
     pub const BLOCK_THRESHOLD: i32 = 385;
@@ -170,7 +183,54 @@ pub fn event_code(kind: &EventKind) -> (i32, i32, i32) {
             (event_id::LIFECYCLE, event::PMSUSPENDED, i32::from(*disk))
         }
         EventKind::BlockThreshold { .. } => (event_id::BLOCK_THRESHOLD, 0, 0),
+        EventKind::BlockJob { kind, status, .. } => {
+            (event_id::BLOCK_JOB_2, job_type(*kind), job_status(*status))
+        }
     }
+}
+
+/// libvirt's `virDomainBlockJobType` of a qvirt block job.
+pub fn job_type(kind: BlockJobKind) -> i32 {
+    match kind {
+        BlockJobKind::Pull => 1,
+        BlockJobKind::Copy => 2,
+        BlockJobKind::Commit => 3,
+        BlockJobKind::ActiveCommit => 4,
+    }
+}
+
+/// The qvirt block job of libvirt's `virDomainBlockJobType`.
+pub fn job_kind(t: i32) -> Option<BlockJobKind> {
+    [
+        BlockJobKind::Pull,
+        BlockJobKind::Copy,
+        BlockJobKind::Commit,
+        BlockJobKind::ActiveCommit,
+    ]
+    .into_iter()
+    .find(|k| job_type(*k) == t)
+}
+
+/// libvirt's `virConnectDomainEventBlockJobStatus` of a qvirt one.
+pub fn job_status(status: BlockJobStatus) -> i32 {
+    match status {
+        BlockJobStatus::Completed => 0,
+        BlockJobStatus::Failed => 1,
+        BlockJobStatus::Cancelled => 2,
+        BlockJobStatus::Ready => 3,
+    }
+}
+
+/// The qvirt status of libvirt's `virConnectDomainEventBlockJobStatus`.
+pub fn status_of_job(s: i32) -> Option<BlockJobStatus> {
+    [
+        BlockJobStatus::Completed,
+        BlockJobStatus::Failed,
+        BlockJobStatus::Cancelled,
+        BlockJobStatus::Ready,
+    ]
+    .into_iter()
+    .find(|x| job_status(*x) == s)
 }
 
 /// The qvirt event a libvirt lifecycle event is; `None` for one qvirt has

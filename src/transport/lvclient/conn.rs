@@ -22,8 +22,12 @@ use crate::transport::libvirt::frame::{
     LibvirtCode, MAX_MESSAGE, REMOTE_PROGRAM, RemoteError, Status, Type, code,
 };
 use crate::transport::libvirt::procedures::{Call, Caller, Reply};
-use crate::transport::libvirt::types::{BlockThresholdMsg, LifecycleMsg, RebootMsg, TrayChangeMsg};
-use crate::transport::libvirt::values::{event_proc, lifecycle_kind, tray};
+use crate::transport::libvirt::types::{
+    BlockJobMsg, BlockThresholdMsg, LifecycleMsg, RebootMsg, TrayChangeMsg,
+};
+use crate::transport::libvirt::values::{
+    event_proc, job_kind, lifecycle_kind, status_of_job, tray,
+};
 use crate::transport::libvirt::xdr::from_bytes;
 
 /// `QEMU_PROGRAM`: libvirt's program of QEMU-specific calls.
@@ -311,6 +315,21 @@ fn deliver_event(shared: &Shared, proc: i32, body: &[u8]) {
                 let kind = EventKind::TrayMoved {
                     alias: m.dev_alias,
                     open: m.reason == tray::OPEN,
+                };
+                (m.callback_id, Event::new(Domain::from(m.dom), kind))
+            }
+            Err(_) => return,
+        },
+        event_proc::BLOCK_JOB_2 => match from_bytes::<BlockJobMsg>(body, "block job event") {
+            Ok(m) => {
+                let (Some(kind), Some(status)) = (job_kind(m.kind), status_of_job(m.status)) else {
+                    return;
+                };
+                let kind = EventKind::BlockJob {
+                    dev: m.disk,
+                    path: None,
+                    kind,
+                    status,
                 };
                 (m.callback_id, Event::new(Domain::from(m.dom), kind))
             }

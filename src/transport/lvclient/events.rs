@@ -16,7 +16,12 @@ use crate::transport::libvirt::values::event_id;
 pub(super) fn subscribe(conn: &Arc<Conn>) -> Result<Box<dyn EventStream>> {
     let (tx, rx) = channel();
     let mut ids = Vec::new();
-    for event_id in event_id::SENT {
+    // A block job's event by its disk's file repeats the one by its
+    // target: only the latter is asked for.
+    for event_id in event_id::SENT
+        .into_iter()
+        .filter(|id| *id != event_id::BLOCK_JOB)
+    {
         let id = conn
             .connect_domain_event_callback_register_any(EventRegisterArgs {
                 event_id,

@@ -453,7 +453,7 @@ impl Session for LoopSession<'_> {
             return Err(Error::new(
                 ErrorCode::NoSupport,
                 format!(
-                    "qvirtd sends lifecycle, reboot, tray change and block threshold events only, not events of ID {}",
+                    "qvirtd sends lifecycle, reboot, block job, tray change and block threshold events only, not events of ID {}",
                     a.event_id
                 ),
             ));
@@ -705,15 +705,23 @@ pub(super) fn deliver(conn: &mut Conn, events: &[Event], limit: usize) -> bool {
     };
     for event in events {
         let (id, kind, detail) = values::event_code(&event.kind);
+        // A block job's is told twice, as libvirt does: by the disk's
+        // target, and by its file for a local one.
+        let also = match &event.kind {
+            EventKind::BlockJob { path: Some(_), .. } => Some(event_id::BLOCK_JOB),
+            _ => None,
+        };
         let dom = Dom::from(&event.domain);
         for (cb, c) in &state.callbacks {
-            if c.event != id || c.dom.is_some_and(|u| u != event.domain.uuid) {
+            if (c.event != id && Some(c.event) != also)
+                || c.dom.is_some_and(|u| u != event.domain.uuid)
+            {
                 continue;
             }
             if sub.len() >= limit {
                 return false;
             }
-            let (proc, body) = event_message(*cb, dom.clone(), &event.kind, kind, detail);
+            let (proc, body) = event_message(*cb, c.event, dom.clone(), &event.kind, kind, detail);
             // libvirtd sends events with serial 1.
             let msg = frame::message(&Header::remote(proc, Type::Message, 1, Status::Ok), &body);
             sub.push_frame(Pending::Frame(Arc::from(msg)));
@@ -722,10 +730,33 @@ pub(super) fn deliver(conn: &mut Conn, events: &[Event], limit: usize) -> bool {
     true
 }
 
-/// The procedure and body of the message that tells callback `cb` of an
-/// event of `kind` to `dom`, whose libvirt code is `(code, detail)`.
-fn event_message(cb: i32, dom: Dom, kind: &EventKind, code: i32, detail: i32) -> (i32, Vec<u8>) {
+/// The procedure and body of the message that tells callback `cb` (for
+/// libvirt's event `id`) of an event of `kind` to `dom`, whose libvirt
+/// code is `(code, detail)`.
+fn event_message(
+    cb: i32,
+    id: i32,
+    dom: Dom,
+    kind: &EventKind,
+    code: i32,
+    detail: i32,
+) -> (i32, Vec<u8>) {
     match kind {
+        EventKind::BlockJob { dev, path, .. } => {
+            let (proc, disk) = if id == event_id::BLOCK_JOB {
+                (event_proc::BLOCK_JOB, path.clone().unwrap_or_default())
+            } else {
+                (event_proc::BLOCK_JOB_2, dev.clone())
+            };
+            let msg = BlockJobMsg {
+                callback_id: cb,
+                dom,
+                disk,
+                kind: code,
+                status: detail,
+            };
+            (proc, to_bytes(&msg))
+        }
         EventKind::Reset => (
             event_proc::REBOOT,
             to_bytes(&RebootMsg {
