@@ -8,7 +8,9 @@
 //! they were told. A guest's write past a disk's write threshold
 //! (`domblkthreshold`) reaches them as `block-threshold` once, with
 //! QEMU's own measure of how far it went, and QEMU's
-//! `query-named-block-nodes` shows the threshold set, then cleared.
+//! `query-named-block-nodes` shows the threshold set, then cleared. A
+//! disk plugged into the running VM and out again (SCSI: no guest needed)
+//! reaches them as `device-added` and `device-removed` with its alias.
 
 #[allow(dead_code, unused_imports)]
 #[path = "daemon/support.rs"]
@@ -341,5 +343,61 @@ fn a_guest_write_past_the_threshold_reaches_virsh_python_and_qvirt() {
     assert_eq!(write_threshold(&socket, "th", file), 0);
     drop(listeners);
     virsh_ok(&socket, &["destroy", "th"]);
+    drop(daemon);
+}
+
+#[test]
+fn devices_plugged_in_and_out_reach_virsh_python_and_qvirt() {
+    let dir = TestDir::new("lvdevices");
+    let daemon = Daemon::start(&dir.path, &[]);
+    let socket = lv_socket(&dir.path);
+    let xml = firmware_vm("dv").replace(
+        "<devices>",
+        "<devices><controller type='scsi' index='0' model='virtio-scsi'/>",
+    );
+    let f = write_file(&dir.path, "dv.xml", &xml);
+    virsh_ok(&socket, &["create", f.to_str().unwrap()]);
+    let image = dir.path.join("sd.raw");
+    std::fs::write(&image, vec![0u8; 1 << 20]).unwrap();
+    let disk = write_file(
+        &dir.path,
+        "sd.xml",
+        &format!(
+            "<disk type='file' device='disk'><driver name='qemu' type='raw'/>\
+             <source file='{}'/><target dev='sda' bus='scsi'/></disk>",
+            image.display()
+        ),
+    );
+    let disk = disk.to_str().unwrap();
+    let alias = "scsi0-0-0-0";
+    for (event, verb, python) in [
+        ("device-added", "attach-device", "ADDED"),
+        ("device-removed", "detach-device", "REMOVED"),
+    ] {
+        let listeners = Listeners::start(&daemon, &dir.path, "dv", event);
+        virsh_ok(&socket, &[verb, "dv", disk, "--live"]);
+        let words = format!("event '{event}' for domain 'dv': {alias}");
+        let line = listeners
+            .virsh_lines
+            .recv_timeout(QUICK)
+            .expect("virsh's event");
+        assert_eq!(line, words);
+        let line = listeners
+            .qvirt_lines
+            .recv_timeout(QUICK)
+            .expect("qvirt's event");
+        assert_eq!(line, words);
+        let line = listeners
+            .python_lines
+            .recv_timeout(QUICK)
+            .expect("python's event");
+        assert_eq!(line, format!("{python} {alias}"));
+        drop(listeners);
+        // The next listeners' recorder binds its socket afresh.
+        let _ = std::fs::remove_file(dir.path.join("rec.sock"));
+    }
+    let live = virsh_ok(&socket, &["dumpxml", "dv"]);
+    assert!(!live.contains("sda"), "{live}");
+    virsh_ok(&socket, &["destroy", "dv"]);
     drop(daemon);
 }

@@ -29,7 +29,7 @@ use qvirt::transport::libvirt::frame::{
 };
 use qvirt::transport::libvirt::procedures::{Call, Procedure, Reply};
 use qvirt::transport::libvirt::types::{
-    BlockJobMsg, BlockThresholdMsg, Dom, LifecycleMsg, RebootMsg, TrayChangeMsg,
+    BlockJobMsg, BlockThresholdMsg, DeviceMsg, Dom, LifecycleMsg, RebootMsg, TrayChangeMsg,
 };
 use qvirt::transport::libvirt::xdr::{Chars, from_bytes, to_bytes};
 
@@ -145,6 +145,10 @@ fn a_real_libvirt_session_decodes_and_encodes_back_byte_for_byte() {
                     }
                     326 | 339 => {
                         let m: BlockJobMsg = from_bytes(body, "event").unwrap();
+                        assert_eq!(to_bytes(&m), body);
+                    }
+                    333 | 354 => {
+                        let m: DeviceMsg = from_bytes(body, "event").unwrap();
                         assert_eq!(to_bytes(&m), body);
                     }
                     p => panic!("an event qvirt does not know: {p}"),
@@ -462,6 +466,7 @@ proptest! {
         let _ = from_bytes::<TrayChangeMsg>(&body, "event");
         let _ = from_bytes::<BlockThresholdMsg>(&body, "event");
         let _ = from_bytes::<BlockJobMsg>(&body, "event");
+        let _ = from_bytes::<DeviceMsg>(&body, "event");
     }
 
     /// Values round-trip through the codec, whatever their text.

@@ -656,6 +656,8 @@ fn arb_event() -> impl Strategy<Value = WireEvent> {
                 kind,
                 status
             }),
+        ".*".prop_map(|alias| WireEventKind::DeviceAdded { alias }),
+        ".*".prop_map(|alias| WireEventKind::DeviceRemoved { alias }),
     ];
     (arb_domain(), kind).prop_map(|(domain, kind)| WireEvent { domain, kind })
 }

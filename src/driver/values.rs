@@ -316,6 +316,18 @@ pub enum EventKind {
         /// What happened.
         status: super::BlockJobStatus,
     },
+    /// A device was plugged into the running domain: its alias
+    /// (`virtio-disk1`, `net1`, `rng0`, or the user's `ua-...`).
+    DeviceAdded {
+        /// The device's alias.
+        alias: String,
+    },
+    /// A device left the running domain (the guest let it go): its
+    /// alias.
+    DeviceRemoved {
+        /// The device's alias.
+        alias: String,
+    },
 }
 
 /// The version numbers `version` reports.

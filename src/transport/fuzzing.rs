@@ -142,6 +142,12 @@ impl StubDriver {
                 kind: crate::driver::BlockJobKind::Copy,
                 status: crate::driver::BlockJobStatus::Ready,
             },
+            DeviceAdded {
+                alias: "virtio-disk1".into(),
+            },
+            DeviceRemoved {
+                alias: "net1".into(),
+            },
         ];
         let n = usize::from(self.byte(i)) % kinds.len();
         Event {

@@ -37,6 +37,12 @@ pub enum WireEventKind {
         kind: WireBlockJobKind,
         status: WireBlockJobStatus,
     },
+    DeviceAdded {
+        alias: String,
+    },
+    DeviceRemoved {
+        alias: String,
+    },
 }
 
 /// A [`BlockJobStatus`]. Variants are append-only.
@@ -106,6 +112,8 @@ impl From<EventKind> for WireEventKind {
                 kind: kind.into(),
                 status: status.into(),
             },
+            EventKind::DeviceAdded { alias } => WireEventKind::DeviceAdded { alias },
+            EventKind::DeviceRemoved { alias } => WireEventKind::DeviceRemoved { alias },
         }
     }
 }
@@ -145,6 +153,8 @@ impl From<WireEventKind> for EventKind {
                 kind: kind.into(),
                 status: status.into(),
             },
+            WireEventKind::DeviceAdded { alias } => EventKind::DeviceAdded { alias },
+            WireEventKind::DeviceRemoved { alias } => EventKind::DeviceRemoved { alias },
         }
     }
 }

@@ -7,7 +7,7 @@
 
 use std::path::PathBuf;
 
-use qvirt::driver::{ModifyFlags, XmlFlags};
+use qvirt::driver::{EventKind, ModifyFlags, XmlFlags};
 use qvirt::model::Address;
 use qvirt::{DomainDef, Driver, ErrorCode};
 use serde_json::Value;
@@ -142,13 +142,17 @@ fn pci_of_disk(def: &DomainDef, target: &str) -> (u32, u32, u32) {
 /// guest (as its first virtio disk, `vda`: a guest names disks its own
 /// way; its first bytes are the image's) and in QEMU, with a PCI
 /// address in the live XML only; unplugged, it is gone from the guest,
-/// from QEMU and from the live XML.
+/// from QEMU and from the live XML. Each plug is a device added or
+/// removed event naming the disk's alias.
 pub fn disk_live_attach_and_detach_reach_the_guest(cx: &mut Ctx<'_>) {
     let d = cx.d();
     let img = image(cx, "hot.img");
     let (dom, mut console) = boot_guest(d, &Vm::linux("lx-hotdisk"));
     assert_eq!(guest_run(&mut console, "ls /sys/block | grep -c vd"), "0");
+    let mut watch = Watch::new(d);
+    let alias = || "virtio-disk1".to_string();
     d.attach_device(&dom, &disk_xml(&img, "vdb"), LIVE).unwrap();
+    watch.expect(dom.uuid, &[EventKind::DeviceAdded { alias: alias() }]);
     wait_until("the guest to see the disk", QUICK, || {
         (guest_run(&mut console, "head -c 21 /dev/vda 2>/dev/null") == PATTERN).then_some(())
     });
@@ -163,6 +167,7 @@ pub fn disk_live_attach_and_detach_reach_the_guest(cx: &mut Ctx<'_>) {
     );
     assert_eq!(targets(&def_of(d, &dom, true)), Vec::<String>::new());
     d.detach_device(&dom, &disk_xml(&img, "vdb"), LIVE).unwrap();
+    watch.expect(dom.uuid, &[EventKind::DeviceRemoved { alias: alias() }]);
     assert!(!qemu_drives(d, &dom).contains(&"virtio-disk1".to_string()));
     assert_eq!(targets(&def_of(d, &dom, false)), Vec::<String>::new());
     wait_until("the guest to lose the disk", QUICK, || {
@@ -171,6 +176,7 @@ pub fn disk_live_attach_and_detach_reach_the_guest(cx: &mut Ctx<'_>) {
     // Plugged in again under the same target, it is the same disk.
     d.attach_device(&dom, &disk_xml(&img, "vdb"), CURRENT)
         .unwrap();
+    watch.expect(dom.uuid, &[EventKind::DeviceAdded { alias: alias() }]);
     wait_until("the guest to see the disk again", QUICK, || {
         (guest_run(&mut console, "head -c 21 /dev/vda 2>/dev/null") == PATTERN).then_some(())
     });
@@ -527,6 +533,7 @@ pub fn a_late_release_finishes_the_unplug(cx: &mut Ctx<'_>) {
     let d = cx.d();
     let img = image(cx, "late.img");
     let (dom, mut console) = boot_guest(d, &Vm::linux("lx-hotlate"));
+    let mut watch = Watch::new(d);
     d.attach_device(&dom, &disk_xml(&img, "vdb"), LIVE).unwrap();
     wait_until("the guest to see the disk", QUICK, || {
         (guest_run(&mut console, "head -c 21 /dev/vda 2>/dev/null") == PATTERN).then_some(())
@@ -539,6 +546,11 @@ pub fn a_late_release_finishes_the_unplug(cx: &mut Ctx<'_>) {
     );
     assert_eq!(targets(&def_of(d, &dom, false)), ["vdb"]);
     d.resume(&dom).unwrap();
+    // The guest's late release is when the device is removed.
+    let gone = EventKind::DeviceRemoved {
+        alias: "virtio-disk1".into(),
+    };
+    watch.wait_for(dom.uuid, gone, QUICK);
     wait_until("the unplug to finish", QUICK, || {
         targets(&def_of(d, &dom, false)).is_empty().then_some(())
     });

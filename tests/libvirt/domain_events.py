@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """domain_events.py URI NAME — a python3-libvirt program that listens for
-the tray change and block threshold events of domain NAME. It prints
-READY once its callbacks are registered (the calls have returned: the
-daemon has them), then one line per event: `TRAY <alias> <reason>`
-(reason: libvirt's number, 0 open, 1 close) or `THRESHOLD <dev> <path>
-<threshold> <excess>`, and exits when its standard input closes.
+the tray change, block threshold and device added and removed events of
+domain NAME. It prints READY once its callbacks are registered (the
+calls have returned: the daemon has them), then one line per event:
+`TRAY <alias> <reason>` (reason: libvirt's number, 0 open, 1 close),
+`THRESHOLD <dev> <path> <threshold> <excess>`, `ADDED <alias>` or
+`REMOVED <alias>`, and exits when its standard input closes.
 """
 import sys
 import threading
@@ -33,12 +34,25 @@ def on_threshold(_conn, dom, dev, path, threshold, excess, _opaque):
     print(f"THRESHOLD {dev} {path} {threshold} {excess}", flush=True)
 
 
+def on_device(what):
+    def callback(_conn, dom, alias, _opaque):
+        assert dom.name() == name, dom.name()
+        print(f"{what} {alias}", flush=True)
+
+    return callback
+
+
 c = libvirt.open(uri)
 dom = c.lookupByName(name)
 c.domainEventRegisterAny(dom, libvirt.VIR_DOMAIN_EVENT_ID_TRAY_CHANGE, on_tray, None)
 c.domainEventRegisterAny(
     dom, libvirt.VIR_DOMAIN_EVENT_ID_BLOCK_THRESHOLD, on_threshold, None
 )
+for event, what in (
+    (libvirt.VIR_DOMAIN_EVENT_ID_DEVICE_ADDED, "ADDED"),
+    (libvirt.VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED, "REMOVED"),
+):
+    c.domainEventRegisterAny(dom, event, on_device(what), None)
 assert libvirt.VIR_DOMAIN_EVENT_TRAY_CHANGE_OPEN == 0
 assert libvirt.VIR_DOMAIN_EVENT_TRAY_CHANGE_CLOSE == 1
 print("READY", flush=True)

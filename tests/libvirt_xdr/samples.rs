@@ -967,6 +967,19 @@ pub fn all() -> Vec<(String, Vec<u8>)> {
             ),
         ));
     }
+    for (name, proc) in [("event.device-added", 354), ("event.device-removed", 333)] {
+        out.push((
+            name.into(),
+            event(
+                proc,
+                to_bytes(&DeviceMsg {
+                    callback_id: 6,
+                    dom: dom(),
+                    dev_alias: "virtio-disk1".into(),
+                }),
+            ),
+        ));
+    }
     out.push(("keepalive.ping".into(), frame::keepalive(1)));
     out.push(("keepalive.pong".into(), frame::keepalive(2)));
     let stream = |status: Status, body: &[u8]| {

@@ -820,6 +820,12 @@ pub fn event_kinds() -> Vec<(String, WireEventKind)> {
             kind: WireBlockJobKind::Copy,
             status: qvirt::transport::types_events::WireBlockJobStatus::Ready,
         },
+        WireEventKind::DeviceAdded {
+            alias: "virtio-disk1".into(),
+        },
+        WireEventKind::DeviceRemoved {
+            alias: "net1".into(),
+        },
     ] {
         match kind {
             WireEventKind::Started(_) | WireEventKind::Stopped(_) => {
@@ -843,6 +849,8 @@ pub fn event_kinds() -> Vec<(String, WireEventKind)> {
             WireEventKind::PmSuspended { .. } => kinds.push(("pm_suspended".into(), kind)),
             WireEventKind::BlockThreshold { .. } => kinds.push(("block_threshold".into(), kind)),
             WireEventKind::BlockJob { .. } => kinds.push(("block_job".into(), kind)),
+            WireEventKind::DeviceAdded { .. } => kinds.push(("device_added".into(), kind)),
+            WireEventKind::DeviceRemoved { .. } => kinds.push(("device_removed".into(), kind)),
         }
     }
     kinds

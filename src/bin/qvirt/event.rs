@@ -1,5 +1,5 @@
-//! `event`: prints lifecycle, reboot, tray change, block threshold and
-//! block job events as they come, in virsh's words
+//! `event`: prints lifecycle, reboot, tray change, block threshold,
+//! block job and device added or removed events as they come, in virsh's words
 //! (`event 'lifecycle' for domain 'demo': Started Booted`), or as one JSON
 //! object per line.
 //!
@@ -22,7 +22,7 @@ pub struct Options {
     /// `--domain`: only this domain's events.
     pub domain: Option<String>,
     /// `--event`: the event type (`lifecycle`, `reboot`, `tray-change`,
-    /// `block-threshold`, `block-job-2`).
+    /// `block-threshold`, `block-job-2`, `device-added`, `device-removed`).
     pub event: Option<String>,
     /// `--loop`: keep going after the first event.
     pub keep: bool,
@@ -98,12 +98,14 @@ pub fn run(ctx: &mut Ctx, opts: Options) -> Result<()> {
 }
 
 /// The event types `--event` accepts, in virsh's names.
-const TYPES: [&str; 5] = [
+const TYPES: [&str; 7] = [
     "lifecycle",
     "reboot",
     "tray-change",
     "block-threshold",
     "block-job-2",
+    "device-added",
+    "device-removed",
 ];
 
 /// What virsh says of an event beyond its type and domain.
@@ -119,6 +121,8 @@ enum Detail {
     Threshold(String, Option<String>, u64, u64),
     /// A block job: the job's and the status's words, and the disk.
     Job(&'static str, &'static str, String),
+    /// A device plugged in or out: its alias.
+    Device(String),
 }
 
 /// virsh's event type, and what it says of the event.
@@ -166,6 +170,8 @@ fn words(kind: &EventKind) -> (&'static str, Detail) {
             "block-job-2",
             Detail::Job(kind.as_str(), status.as_str(), dev.clone()),
         ),
+        EventKind::DeviceAdded { alias } => ("device-added", Detail::Device(alias.clone())),
+        EventKind::DeviceRemoved { alias } => ("device-removed", Detail::Device(alias.clone())),
         // A kind newer than this program: named, without virsh's words.
         _ => lifecycle("Unknown", "Unknown"),
     }
@@ -175,7 +181,8 @@ fn words(kind: &EventKind) -> (&'static str, Detail) {
 /// `event 'reboot' for domain 'NAME'` or
 /// `event 'tray-change' for domain 'NAME' disk ALIAS: opened` or
 /// `event 'block-threshold' for domain 'NAME': dev: vda(PATH) 1048576 512` or
-/// `event 'block-job-2' for domain 'NAME': Block Copy for vda ready`.
+/// `event 'block-job-2' for domain 'NAME': Block Copy for vda ready` or
+/// `event 'device-removed' for domain 'NAME': virtio-disk1`.
 fn to_text(event: &Event) -> String {
     let (kind, detail) = words(&event.kind);
     let name = &event.domain.name;
@@ -193,6 +200,7 @@ fn to_text(event: &Event) -> String {
         Detail::Job(job, status, dev) => {
             format!("event '{kind}' for domain '{name}': {job} for {dev} {status}")
         }
+        Detail::Device(alias) => format!("event '{kind}' for domain '{name}': {alias}"),
         Detail::None => format!("event '{kind}' for domain '{name}'"),
     }
 }
@@ -202,7 +210,8 @@ fn to_text(event: &Event) -> String {
 /// lifecycle events `type` and `detail` in virsh's words, for a tray
 /// change the drive's `alias` and `tray` (`opened`, `closed`), for a
 /// block threshold the disk's `dev`, `path`, `threshold` and `excess`,
-/// for a block job the `job`, its `status` and the disk's `dev`.
+/// for a block job the `job`, its `status` and the disk's `dev`, for a
+/// device plugged in or out its `alias`.
 fn to_json(event: &Event) -> serde_json::Value {
     let (kind, detail) = words(&event.kind);
     let mut value = json!({
@@ -231,6 +240,7 @@ fn to_json(event: &Event) -> serde_json::Value {
             value["status"] = json!(status);
             value["dev"] = json!(dev);
         }
+        Detail::Device(alias) => value["alias"] = json!(alias),
         Detail::None => {}
     }
     value
@@ -293,6 +303,13 @@ mod tests {
         assert_eq!(
             to_text(&event(job)),
             "event 'block-job-2' for domain 'demo': Block Copy for vda ready"
+        );
+        let gone = EventKind::DeviceRemoved {
+            alias: "virtio-disk1".to_string(),
+        };
+        assert_eq!(
+            to_text(&event(gone)),
+            "event 'device-removed' for domain 'demo': virtio-disk1"
         );
         let j = to_json(&event(EventKind::Suspended));
         assert_eq!(j["type"], "Suspended");

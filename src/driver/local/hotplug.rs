@@ -22,7 +22,7 @@ use serde_json::{Value, json};
 use super::driver::{Core, emulator_of, lock};
 use super::plug_xml::{Device, Named, check_new, find_disk, find_interface, read_device};
 use super::runtime::Running;
-use crate::driver::{Domain, ModifyFlags};
+use crate::driver::{Domain, EventKind, ModifyFlags};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{ControllerType, DiskBus, DiskDevice, DomainDef, InterfaceType, RngBackend};
 use crate::qemu::argv::{
@@ -234,7 +234,8 @@ impl Core {
                 )
             }
         };
-        let addressed = hot_pluggable_slot(&live, &new, &caps, &what)?;
+        let pci = !matches!(device, Device::Disk(d) if matches!(disk_bus(d), DiskBus::Scsi | DiskBus::Usb));
+        let addressed = hot_pluggable_slot(&live, &new, &caps, &what, pci)?;
         // A tap for a bridge or ethernet interface, or a macvtap for a
         // direct one, named in the definition before the options are
         // made, as at a start. A macvtap's device reaches QEMU over QMP
@@ -352,6 +353,18 @@ impl Core {
             }
         }
         self.save_status(dom.uuid, run);
+        let alias = match which {
+            PluggedDevice::Disk(i) => disk_device_ids(&addressed)?.swap_remove(i),
+            PluggedDevice::Interface(i) => nic_id(
+                &addressed.devices.interfaces[i],
+                nic.expect("an interface's number"),
+            ),
+            PluggedDevice::Rng(_) => return Ok(()),
+        };
+        self.emit(
+            super::monitor::handle_of(run.def.uuid, run),
+            EventKind::DeviceAdded { alias },
+        );
         Ok(())
     }
 
@@ -494,6 +507,11 @@ impl Core {
                 "domain '{name}': device '{id}' is unplugged, but its backend stays in QEMU: {e}"
             ));
         }
+        let alias = id.to_string();
+        self.emit(
+            super::monitor::handle_of(run.def.uuid, run),
+            EventKind::DeviceRemoved { alias },
+        );
     }
 }
 
@@ -562,14 +580,16 @@ pub(super) fn rng_name(rng: &crate::model::Rng) -> String {
 /// `new` (the live definition `live` with a device added) with the PCI
 /// address the command line gives the device: on a free hot-pluggable
 /// slot, or refused, as buses cannot be plugged in (no ACPI on a pc
-/// machine, no free slot or `pcie-root-port`).
+/// machine, no free slot or `pcie-root-port`). A device on a bus of its
+/// own (`pci` false: a SCSI or USB disk) needs no slot.
 pub(super) fn hot_pluggable_slot(
     live: &DomainDef,
     new: &DomainDef,
     caps: &crate::qemu::caps::QemuCaps,
     what: &str,
+    pci: bool,
 ) -> Result<DomainDef> {
-    if !live.features.acpi && !is_q35(live) {
+    if pci && !live.features.acpi && !is_q35(live) {
         return Err(Error::new(
             ErrorCode::OperationInvalid,
             format!(
@@ -615,13 +635,11 @@ fn is_q35(def: &DomainDef) -> bool {
     def.os.machine.as_deref().is_some_and(|m| m.contains("q35"))
 }
 
-/// Refuses a disk that cannot be plugged into this running domain: one
-/// on a bus without hot-plug (IDE, SATA, floppy), or on a SCSI or USB
-/// controller QEMU does not have.
-fn refuse_unpluggable_disk(qmp: &Qmp, live: &DomainDef, disk: &crate::model::Disk) -> Result<()> {
-    // The bus a target name implies, as the command line derives it.
+/// The bus of `disk`: as given, else the one its target's name implies,
+/// as the command line derives it.
+fn disk_bus(disk: &crate::model::Disk) -> DiskBus {
     let t = disk.target.as_str();
-    let bus = disk.bus.unwrap_or(
+    disk.bus.unwrap_or(
         if disk.device == DiskDevice::Floppy || t.starts_with("fd") {
             DiskBus::Fdc
         } else if t.starts_with("hd") {
@@ -631,7 +649,15 @@ fn refuse_unpluggable_disk(qmp: &Qmp, live: &DomainDef, disk: &crate::model::Dis
         } else {
             DiskBus::Virtio
         },
-    );
+    )
+}
+
+/// Refuses a disk that cannot be plugged into this running domain: one
+/// on a bus without hot-plug (IDE, SATA, floppy), or on a SCSI or USB
+/// controller QEMU does not have.
+fn refuse_unpluggable_disk(qmp: &Qmp, live: &DomainDef, disk: &crate::model::Disk) -> Result<()> {
+    // The bus a target name implies, as the command line derives it.
+    let bus = disk_bus(disk);
     let refuse = |why: String| {
         Err(Error::new(
             ErrorCode::ConfigUnsupported,

@@ -33,7 +33,7 @@ impl Core {
         new.devices.rngs.push(rng.clone());
         let index = new.devices.rngs.len() - 1;
         let caps = self.caps(&emulator_of(&live))?;
-        let addressed = hot_pluggable_slot(&live, &new, &caps, &what)?;
+        let addressed = hot_pluggable_slot(&live, &new, &caps, &what, true)?;
         let qmp = run.qmp()?;
         let result = (|| -> Result<u32> {
             let mut paths = RuntimePaths::for_test(&run.run_dir.to_string_lossy());
@@ -70,6 +70,11 @@ impl Core {
             p.rng_ids.push(n);
         });
         self.save_status(dom.uuid, run);
+        let alias = rng_ids(n).0;
+        self.emit(
+            super::monitor::handle_of(run.def.uuid, run),
+            crate::driver::EventKind::DeviceAdded { alias },
+        );
         Ok(())
     }
 

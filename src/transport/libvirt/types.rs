@@ -383,6 +383,9 @@ xdr_struct! {
     /// file) and `remote_domain_event_block_job_2_msg` (by its target):
     /// one layout.
     pub struct BlockJobMsg { pub callback_id: i32, pub dom: Dom, pub disk: String, pub kind: i32, pub status: i32 }
+    /// `remote_domain_event_callback_device_added_msg` and
+    /// `_device_removed_msg`: one layout.
+    pub struct DeviceMsg { pub callback_id: i32, pub dom: Dom, pub dev_alias: String }
 }
 
 impl From<&Domain> for Dom {

@@ -90,16 +90,20 @@ pub mod event_id {
     pub const REBOOT: i32 = 1;
     pub const TRAY_CHANGE: i32 = 10;
     pub const BLOCK_JOB: i32 = 8;
+    pub const DEVICE_REMOVED: i32 = 15;
     pub const BLOCK_JOB_2: i32 = 16;
+    pub const DEVICE_ADDED: i32 = 19;
     pub const BLOCK_THRESHOLD: i32 = 24;
     /// The events qvirtd sends: a subscription to another is refused
     /// rather than left silent.
-    pub const SENT: [i32; 6] = [
+    pub const SENT: [i32; 8] = [
         LIFECYCLE,
         REBOOT,
         BLOCK_JOB,
-        BLOCK_JOB_2,
         TRAY_CHANGE,
+        DEVICE_REMOVED,
+        BLOCK_JOB_2,
+        DEVICE_ADDED,
         BLOCK_THRESHOLD,
     ];
     /// One past the last event id libvirt 9.0 knows.
@@ -116,6 +120,8 @@ pub mod event_proc {
     pub const TRAY_CHANGE: i32 = 328;
     pub const BLOCK_JOB: i32 = 326;
     pub const BLOCK_JOB_2: i32 = 339;
+    pub const DEVICE_REMOVED: i32 = 333;
+    pub const DEVICE_ADDED: i32 = 354;
     /// `REMOTE_PROC_DOMAIN_EVENT_BLOCK_THRESHOLD`: libvirt has no
     /// separate callback form of it, the message names its callback.
     pub const BLOCK_THRESHOLD: i32 = 385;
@@ -186,6 +192,8 @@ pub fn event_code(kind: &EventKind) -> (i32, i32, i32) {
         EventKind::BlockJob { kind, status, .. } => {
             (event_id::BLOCK_JOB_2, job_type(*kind), job_status(*status))
         }
+        EventKind::DeviceAdded { .. } => (event_id::DEVICE_ADDED, 0, 0),
+        EventKind::DeviceRemoved { .. } => (event_id::DEVICE_REMOVED, 0, 0),
     }
 }
 

@@ -23,7 +23,7 @@ use crate::transport::libvirt::frame::{
 };
 use crate::transport::libvirt::procedures::{Call, Caller, Reply};
 use crate::transport::libvirt::types::{
-    BlockJobMsg, BlockThresholdMsg, LifecycleMsg, RebootMsg, TrayChangeMsg,
+    BlockJobMsg, BlockThresholdMsg, DeviceMsg, LifecycleMsg, RebootMsg, TrayChangeMsg,
 };
 use crate::transport::libvirt::values::{
     event_proc, job_kind, lifecycle_kind, status_of_job, tray,
@@ -335,6 +335,20 @@ fn deliver_event(shared: &Shared, proc: i32, body: &[u8]) {
             }
             Err(_) => return,
         },
+        event_proc::DEVICE_ADDED | event_proc::DEVICE_REMOVED => {
+            match from_bytes::<DeviceMsg>(body, "device event") {
+                Ok(m) => {
+                    let alias = m.dev_alias;
+                    let kind = if proc == event_proc::DEVICE_ADDED {
+                        EventKind::DeviceAdded { alias }
+                    } else {
+                        EventKind::DeviceRemoved { alias }
+                    };
+                    (m.callback_id, Event::new(Domain::from(m.dom), kind))
+                }
+                Err(_) => return,
+            }
+        }
         event_proc::BLOCK_THRESHOLD => {
             match from_bytes::<BlockThresholdMsg>(body, "block threshold event") {
                 Ok(m) => {

@@ -453,7 +453,7 @@ impl Session for LoopSession<'_> {
             return Err(Error::new(
                 ErrorCode::NoSupport,
                 format!(
-                    "qvirtd sends lifecycle, reboot, block job, tray change and block threshold events only, not events of ID {}",
+                    "qvirtd sends lifecycle, reboot, block job, tray change, device added and removed and block threshold events only, not events of ID {}",
                     a.event_id
                 ),
             ));
@@ -754,6 +754,19 @@ fn event_message(
                 disk,
                 kind: code,
                 status: detail,
+            };
+            (proc, to_bytes(&msg))
+        }
+        EventKind::DeviceAdded { alias } | EventKind::DeviceRemoved { alias } => {
+            let proc = if matches!(kind, EventKind::DeviceAdded { .. }) {
+                event_proc::DEVICE_ADDED
+            } else {
+                event_proc::DEVICE_REMOVED
+            };
+            let msg = DeviceMsg {
+                callback_id: cb,
+                dom,
+                dev_alias: alias.clone(),
             };
             (proc, to_bytes(&msg))
         }
