@@ -10,7 +10,11 @@
 //! QEMU's own measure of how far it went, and QEMU's
 //! `query-named-block-nodes` shows the threshold set, then cleared. A
 //! disk plugged into the running VM and out again (SCSI: no guest needed)
-//! reaches them as `device-added` and `device-removed` with its alias.
+//! reaches them as `device-added` and `device-removed` with its alias. A
+//! guest writing to a disk whose host storage is full is paused by QEMU
+//! (its error policy): all three hear `io-error-reason` (`enospc`), the
+//! state says `paused (I/O error)`, and once there is room a resume lets
+//! the guest's write finish.
 
 #[allow(dead_code, unused_imports)]
 #[path = "daemon/support.rs"]
@@ -399,5 +403,108 @@ fn devices_plugged_in_and_out_reach_virsh_python_and_qvirt() {
     let live = virsh_ok(&socket, &["dumpxml", "dv"]);
     assert!(!live.contains("sda"), "{live}");
     virsh_ok(&socket, &["destroy", "dv"]);
+    drop(daemon);
+}
+
+/// A tmpfs mounted on a directory for a test, unmounted (lazily: a QEMU
+/// may still hold a file) when dropped.
+struct Tmpfs(std::path::PathBuf);
+
+impl Tmpfs {
+    fn mount(dir: &std::path::Path, size: &str) -> Tmpfs {
+        std::fs::create_dir_all(dir).unwrap();
+        let status = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir)
+            .status()
+            .expect("run mount");
+        assert!(status.success(), "mount a tmpfs on {}", dir.display());
+        Tmpfs(dir.to_path_buf())
+    }
+
+    fn resize(&self, size: &str) {
+        let status = Command::new("mount")
+            .args(["-o", &format!("remount,size={size}")])
+            .arg(&self.0)
+            .status()
+            .expect("run mount");
+        assert!(status.success());
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_full_disk_pauses_the_guest_with_an_io_error_heard_by_all() {
+    let dir = TestDir::new("lvioerr");
+    // 2 MiB of host storage under an 8 MiB image: the guest's writes
+    // fill it.
+    let small = Tmpfs::mount(&dir.path.join("small"), "2M");
+    let daemon = Daemon::start(&dir.path, &[]);
+    let socket = lv_socket(&dir.path);
+    let image = small.0.join("full.raw");
+    std::fs::File::create(&image)
+        .unwrap()
+        .set_len(8 << 20)
+        .unwrap();
+    let file = image.to_str().unwrap();
+    let disk = format!(
+        "<disk type='file' device='disk'><driver name='qemu' type='raw'/>\
+         <source file='{file}'/><target dev='vda' bus='virtio'/></disk>"
+    );
+    let xml = linux_vm("io").replace("<devices>", &format!("<devices>{disk}"));
+    let f = write_file(&dir.path, "io.xml", &xml);
+    virsh_ok(&socket, &["define", f.to_str().unwrap()]);
+    virsh_ok(&socket, &["start", "io"]);
+    let qvirt = daemon.connect();
+    let dom = qvirt.lookup_by_name("io").unwrap();
+    let mut g = guest_shell::Guest::open(&*qvirt, &dom);
+    let listeners = Listeners::start(&daemon, &dir.path, "io", "io-error-reason");
+
+    // In the background: the write stops the guest until there is room.
+    g.run(
+        "(dd if=/dev/zero of=/dev/vda bs=1M count=4 conv=fsync 2>/dev/null; echo DD''-DONE) & true",
+    );
+    let words = format!(
+        "event 'io-error-reason' for domain 'io': {file} (virtio-disk0) pause due to enospc"
+    );
+    let line = listeners
+        .virsh_lines
+        .recv_timeout(BOOT)
+        .expect("virsh's event");
+    assert_eq!(line, words);
+    let line = listeners
+        .qvirt_lines
+        .recv_timeout(QUICK)
+        .expect("qvirt's event");
+    assert_eq!(line, words);
+    let line = listeners
+        .python_lines
+        .recv_timeout(QUICK)
+        .expect("python's event");
+    assert_eq!(line, format!("IOERROR {file} virtio-disk0 1 enospc"));
+    let state = virsh_ok(&socket, &["domstate", "io", "--reason"]);
+    assert_eq!(state.trim(), "paused (I/O error)");
+    let state = qvirt.info(&dom).unwrap();
+    assert_eq!(
+        (state.state, state.reason),
+        (
+            qvirt::driver::DomainState::Paused,
+            qvirt::driver::StateReason::IoError
+        )
+    );
+
+    // Room again: the resumed guest's write finishes.
+    small.resize("16M");
+    virsh_ok(&socket, &["resume", "io"]);
+    g.read_until("DD-DONE", BOOT, false);
+    let state = virsh_ok(&socket, &["domstate", "io", "--reason"]);
+    assert_eq!(state.trim(), "running (unpaused)");
+    drop(listeners);
+    virsh_ok(&socket, &["destroy", "io"]);
     drop(daemon);
 }

@@ -29,7 +29,8 @@ use qvirt::transport::libvirt::frame::{
 };
 use qvirt::transport::libvirt::procedures::{Call, Procedure, Reply};
 use qvirt::transport::libvirt::types::{
-    BlockJobMsg, BlockThresholdMsg, DeviceMsg, Dom, LifecycleMsg, RebootMsg, TrayChangeMsg,
+    BlockJobMsg, BlockThresholdMsg, DeviceMsg, Dom, IoErrorMsg, IoErrorReasonMsg, LifecycleMsg,
+    RebootMsg, TrayChangeMsg,
 };
 use qvirt::transport::libvirt::xdr::{Chars, from_bytes, to_bytes};
 
@@ -149,6 +150,14 @@ fn a_real_libvirt_session_decodes_and_encodes_back_byte_for_byte() {
                     }
                     333 | 354 => {
                         let m: DeviceMsg = from_bytes(body, "event").unwrap();
+                        assert_eq!(to_bytes(&m), body);
+                    }
+                    322 => {
+                        let m: IoErrorMsg = from_bytes(body, "event").unwrap();
+                        assert_eq!(to_bytes(&m), body);
+                    }
+                    324 => {
+                        let m: IoErrorReasonMsg = from_bytes(body, "event").unwrap();
                         assert_eq!(to_bytes(&m), body);
                     }
                     p => panic!("an event qvirt does not know: {p}"),
@@ -467,6 +476,7 @@ proptest! {
         let _ = from_bytes::<BlockThresholdMsg>(&body, "event");
         let _ = from_bytes::<BlockJobMsg>(&body, "event");
         let _ = from_bytes::<DeviceMsg>(&body, "event");
+        let _ = from_bytes::<IoErrorReasonMsg>(&body, "event");
     }
 
     /// Values round-trip through the codec, whatever their text.

@@ -23,7 +23,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
-use qvirt::transport::types_events::WireBlockJobStatus;
+use qvirt::transport::types_events::{WireBlockJobStatus, WireIoErrorAction};
 use qvirt::transport::wire::WireBlockJobKind;
 use qvirt::transport::wire::{
     Bytes, Call, Frame, HEADER_LEN, Header, Kind, LAST_PROCEDURE, MAX_FRAME, PROTOCOL_VERSION,
@@ -658,6 +658,22 @@ fn arb_event() -> impl Strategy<Value = WireEvent> {
             }),
         ".*".prop_map(|alias| WireEventKind::DeviceAdded { alias }),
         ".*".prop_map(|alias| WireEventKind::DeviceRemoved { alias }),
+        (
+            ".*",
+            proptest::option::of(".*"),
+            prop_oneof![
+                Just(WireIoErrorAction::None),
+                Just(WireIoErrorAction::Pause),
+                Just(WireIoErrorAction::Report),
+            ],
+            ".*",
+        )
+            .prop_map(|(alias, path, action, reason)| WireEventKind::IoError {
+                alias,
+                path,
+                action,
+                reason
+            }),
     ];
     (arb_domain(), kind).prop_map(|(domain, kind)| WireEvent { domain, kind })
 }

@@ -88,6 +88,9 @@ pub enum StateReason {
     Migrated,
     /// Running: woken up from a suspend to RAM (`pmsuspended`).
     Wakeup,
+    /// Paused: a disk's I/O failed and its error policy stops the guest
+    /// (QEMU's default for a full disk), until it is resumed.
+    IoError,
 }
 
 impl StateReason {
@@ -108,11 +111,12 @@ impl StateReason {
             StateReason::Migrating => "migrating",
             StateReason::Migrated => "migrated",
             StateReason::Wakeup => "wakeup",
+            StateReason::IoError => "I/O error",
         }
     }
 
     /// Every reason, for parsing the words back.
-    pub const ALL: [StateReason; 14] = [
+    pub const ALL: [StateReason; 15] = [
         StateReason::Unknown,
         StateReason::User,
         StateReason::Booted,
@@ -127,6 +131,7 @@ impl StateReason {
         StateReason::Migrating,
         StateReason::Migrated,
         StateReason::Wakeup,
+        StateReason::IoError,
     ];
 
     /// The reason [`StateReason::as_str`] names.
@@ -328,6 +333,42 @@ pub enum EventKind {
         /// The device's alias.
         alias: String,
     },
+    /// A disk's read or write failed in QEMU.
+    IoError {
+        /// The disk's alias (`virtio-disk1`).
+        alias: String,
+        /// The disk's image file, for a local one.
+        path: Option<String>,
+        /// What the disk's error policy did.
+        action: IoErrorAction,
+        /// `enospc` when the host's storage is full, else empty.
+        reason: String,
+    },
+}
+
+/// What a disk's error policy did with a failed read or write
+/// (libvirt's `virDomainEventIOErrorAction`).
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IoErrorAction {
+    /// Nothing: the error was ignored.
+    None,
+    /// The guest's vCPUs were paused (state paused, reason
+    /// [`StateReason::IoError`]).
+    Pause,
+    /// The error was passed to the guest.
+    Report,
+}
+
+impl IoErrorAction {
+    /// virsh's word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IoErrorAction::None => "none",
+            IoErrorAction::Pause => "pause",
+            IoErrorAction::Report => "report",
+        }
+    }
 }
 
 /// The version numbers `version` reports.

@@ -148,6 +148,12 @@ impl StubDriver {
             DeviceRemoved {
                 alias: "net1".into(),
             },
+            IoError {
+                alias: "virtio-disk0".into(),
+                path: None,
+                action: crate::driver::IoErrorAction::Pause,
+                reason: "enospc".into(),
+            },
         ];
         let n = usize::from(self.byte(i)) % kinds.len();
         Event {

@@ -74,6 +74,7 @@ pub enum WireReason {
     Migrating,
     Migrated,
     Wakeup,
+    IoError,
 }
 
 /// [`DomainInfo`].
@@ -530,7 +531,7 @@ twin_enum!(JobKind <=> WireJobKind {
 
 twin_enum!(StateReason <=> WireReason {
     Unknown, User, Booted, Restored, Unpaused, Shutdown, Destroyed, Crashed, Saved, Failed,
-    ShuttingDown, Migrating, Migrated, Wakeup,
+    ShuttingDown, Migrating, Migrated, Wakeup, IoError,
 });
 
 /// Converts both ways between an API struct and its wire twin, field by

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::types::{WireBlockJobKind, WireReason};
-use crate::driver::{BlockJobStatus, EventKind};
+use crate::driver::{BlockJobStatus, EventKind, IoErrorAction};
 
 /// [`EventKind`]. Variants are append-only.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,6 +43,41 @@ pub enum WireEventKind {
     DeviceRemoved {
         alias: String,
     },
+    IoError {
+        alias: String,
+        path: Option<String>,
+        action: WireIoErrorAction,
+        reason: String,
+    },
+}
+
+/// An [`IoErrorAction`]. Variants are append-only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub enum WireIoErrorAction {
+    None,
+    Pause,
+    Report,
+}
+
+impl From<IoErrorAction> for WireIoErrorAction {
+    fn from(a: IoErrorAction) -> WireIoErrorAction {
+        match a {
+            IoErrorAction::None => WireIoErrorAction::None,
+            IoErrorAction::Pause => WireIoErrorAction::Pause,
+            IoErrorAction::Report => WireIoErrorAction::Report,
+        }
+    }
+}
+
+impl From<WireIoErrorAction> for IoErrorAction {
+    fn from(a: WireIoErrorAction) -> IoErrorAction {
+        match a {
+            WireIoErrorAction::None => IoErrorAction::None,
+            WireIoErrorAction::Pause => IoErrorAction::Pause,
+            WireIoErrorAction::Report => IoErrorAction::Report,
+        }
+    }
 }
 
 /// A [`BlockJobStatus`]. Variants are append-only.
@@ -114,6 +149,17 @@ impl From<EventKind> for WireEventKind {
             },
             EventKind::DeviceAdded { alias } => WireEventKind::DeviceAdded { alias },
             EventKind::DeviceRemoved { alias } => WireEventKind::DeviceRemoved { alias },
+            EventKind::IoError {
+                alias,
+                path,
+                action,
+                reason,
+            } => WireEventKind::IoError {
+                alias,
+                path,
+                action: action.into(),
+                reason,
+            },
         }
     }
 }
@@ -155,6 +201,17 @@ impl From<WireEventKind> for EventKind {
             },
             WireEventKind::DeviceAdded { alias } => EventKind::DeviceAdded { alias },
             WireEventKind::DeviceRemoved { alias } => EventKind::DeviceRemoved { alias },
+            WireEventKind::IoError {
+                alias,
+                path,
+                action,
+                reason,
+            } => EventKind::IoError {
+                alias,
+                path,
+                action: action.into(),
+                reason,
+            },
         }
     }
 }

@@ -4,8 +4,9 @@ the tray change, block threshold and device added and removed events of
 domain NAME. It prints READY once its callbacks are registered (the
 calls have returned: the daemon has them), then one line per event:
 `TRAY <alias> <reason>` (reason: libvirt's number, 0 open, 1 close),
-`THRESHOLD <dev> <path> <threshold> <excess>`, `ADDED <alias>` or
-`REMOVED <alias>`, and exits when its standard input closes.
+`THRESHOLD <dev> <path> <threshold> <excess>`, `ADDED <alias>`,
+`REMOVED <alias>` or `IOERROR <path> <alias> <action> <reason>`, and
+exits when its standard input closes.
 """
 import sys
 import threading
@@ -42,6 +43,11 @@ def on_device(what):
     return callback
 
 
+def on_io_error(_conn, dom, path, alias, action, reason, _opaque):
+    assert dom.name() == name, dom.name()
+    print(f"IOERROR {path} {alias} {action} {reason}", flush=True)
+
+
 c = libvirt.open(uri)
 dom = c.lookupByName(name)
 c.domainEventRegisterAny(dom, libvirt.VIR_DOMAIN_EVENT_ID_TRAY_CHANGE, on_tray, None)
@@ -53,6 +59,10 @@ for event, what in (
     (libvirt.VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED, "REMOVED"),
 ):
     c.domainEventRegisterAny(dom, event, on_device(what), None)
+c.domainEventRegisterAny(
+    dom, libvirt.VIR_DOMAIN_EVENT_ID_IO_ERROR_REASON, on_io_error, None
+)
+assert libvirt.VIR_DOMAIN_EVENT_IO_ERROR_PAUSE == 1
 assert libvirt.VIR_DOMAIN_EVENT_TRAY_CHANGE_OPEN == 0
 assert libvirt.VIR_DOMAIN_EVENT_TRAY_CHANGE_CLOSE == 1
 print("READY", flush=True)

@@ -980,6 +980,33 @@ pub fn all() -> Vec<(String, Vec<u8>)> {
             ),
         ));
     }
+    out.push((
+        "event.io-error".into(),
+        event(
+            322,
+            to_bytes(&IoErrorMsg {
+                callback_id: 7,
+                dom: dom(),
+                src_path: "/var/lib/qvirt/images/a.raw".into(),
+                dev_alias: "virtio-disk0".into(),
+                action: 1,
+            }),
+        ),
+    ));
+    out.push((
+        "event.io-error-reason".into(),
+        event(
+            324,
+            to_bytes(&IoErrorReasonMsg {
+                callback_id: 8,
+                dom: dom(),
+                src_path: "/var/lib/qvirt/images/a.raw".into(),
+                dev_alias: "virtio-disk0".into(),
+                action: 1,
+                reason: "enospc".into(),
+            }),
+        ),
+    ));
     out.push(("keepalive.ping".into(), frame::keepalive(1)));
     out.push(("keepalive.pong".into(), frame::keepalive(2)));
     let stream = |status: Status, body: &[u8]| {

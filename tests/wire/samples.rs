@@ -780,12 +780,13 @@ pub fn reasons() -> Vec<(&'static str, WireReason)> {
         ("migrating", Migrating),
         ("migrated", Migrated),
         ("wakeup", Wakeup),
+        ("io_error", IoError),
     ];
     // Exhaustive, so a new reason needs a sample before this compiles.
     for (_, r) in &all {
         match r {
             Unknown | User | Booted | Restored | Unpaused | Shutdown | Destroyed | Crashed
-            | Saved | Failed | ShuttingDown | Migrating | Migrated | Wakeup => {}
+            | Saved | Failed | ShuttingDown | Migrating | Migrated | Wakeup | IoError => {}
         }
     }
     all
@@ -826,6 +827,12 @@ pub fn event_kinds() -> Vec<(String, WireEventKind)> {
         WireEventKind::DeviceRemoved {
             alias: "net1".into(),
         },
+        WireEventKind::IoError {
+            alias: "virtio-disk0".into(),
+            path: Some("/i/a.raw".into()),
+            action: qvirt::transport::types_events::WireIoErrorAction::Pause,
+            reason: "enospc".into(),
+        },
     ] {
         match kind {
             WireEventKind::Started(_) | WireEventKind::Stopped(_) => {
@@ -851,6 +858,7 @@ pub fn event_kinds() -> Vec<(String, WireEventKind)> {
             WireEventKind::BlockJob { .. } => kinds.push(("block_job".into(), kind)),
             WireEventKind::DeviceAdded { .. } => kinds.push(("device_added".into(), kind)),
             WireEventKind::DeviceRemoved { .. } => kinds.push(("device_removed".into(), kind)),
+            WireEventKind::IoError { .. } => kinds.push(("io_error".into(), kind)),
         }
     }
     kinds

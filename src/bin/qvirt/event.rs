@@ -1,5 +1,5 @@
-//! `event`: prints lifecycle, reboot, tray change, block threshold,
-//! block job and device added or removed events as they come, in virsh's words
+//! `event`: prints lifecycle, reboot, I/O error, tray change, block
+//! threshold, block job and device added or removed events as they come, in virsh's words
 //! (`event 'lifecycle' for domain 'demo': Started Booted`), or as one JSON
 //! object per line.
 //!
@@ -21,8 +21,9 @@ const POLL: Duration = Duration::from_secs(3600);
 pub struct Options {
     /// `--domain`: only this domain's events.
     pub domain: Option<String>,
-    /// `--event`: the event type (`lifecycle`, `reboot`, `tray-change`,
-    /// `block-threshold`, `block-job-2`, `device-added`, `device-removed`).
+    /// `--event`: the event type (`lifecycle`, `reboot`, `io-error-reason`,
+    /// `tray-change`, `block-threshold`, `block-job-2`, `device-added`,
+    /// `device-removed`).
     pub event: Option<String>,
     /// `--loop`: keep going after the first event.
     pub keep: bool,
@@ -98,9 +99,10 @@ pub fn run(ctx: &mut Ctx, opts: Options) -> Result<()> {
 }
 
 /// The event types `--event` accepts, in virsh's names.
-const TYPES: [&str; 7] = [
+const TYPES: [&str; 8] = [
     "lifecycle",
     "reboot",
+    "io-error-reason",
     "tray-change",
     "block-threshold",
     "block-job-2",
@@ -123,6 +125,8 @@ enum Detail {
     Job(&'static str, &'static str, String),
     /// A device plugged in or out: its alias.
     Device(String),
+    /// A disk's I/O error: its file, alias, the action and the reason.
+    IoError(Option<String>, String, &'static str, String),
 }
 
 /// virsh's event type, and what it says of the event.
@@ -170,6 +174,15 @@ fn words(kind: &EventKind) -> (&'static str, Detail) {
             "block-job-2",
             Detail::Job(kind.as_str(), status.as_str(), dev.clone()),
         ),
+        EventKind::IoError {
+            alias,
+            path,
+            action,
+            reason,
+        } => (
+            "io-error-reason",
+            Detail::IoError(path.clone(), alias.clone(), action.as_str(), reason.clone()),
+        ),
         EventKind::DeviceAdded { alias } => ("device-added", Detail::Device(alias.clone())),
         EventKind::DeviceRemoved { alias } => ("device-removed", Detail::Device(alias.clone())),
         // A kind newer than this program: named, without virsh's words.
@@ -201,6 +214,10 @@ fn to_text(event: &Event) -> String {
             format!("event '{kind}' for domain '{name}': {job} for {dev} {status}")
         }
         Detail::Device(alias) => format!("event '{kind}' for domain '{name}': {alias}"),
+        Detail::IoError(path, alias, action, reason) => format!(
+            "event '{kind}' for domain '{name}': {} ({alias}) {action} due to {reason}",
+            path.as_deref().unwrap_or("")
+        ),
         Detail::None => format!("event '{kind}' for domain '{name}'"),
     }
 }
@@ -211,7 +228,8 @@ fn to_text(event: &Event) -> String {
 /// change the drive's `alias` and `tray` (`opened`, `closed`), for a
 /// block threshold the disk's `dev`, `path`, `threshold` and `excess`,
 /// for a block job the `job`, its `status` and the disk's `dev`, for a
-/// device plugged in or out its `alias`.
+/// device plugged in or out its `alias`, for an I/O error the disk's
+/// `path` and `alias`, the `action` and the `reason`.
 fn to_json(event: &Event) -> serde_json::Value {
     let (kind, detail) = words(&event.kind);
     let mut value = json!({
@@ -241,6 +259,12 @@ fn to_json(event: &Event) -> serde_json::Value {
             value["dev"] = json!(dev);
         }
         Detail::Device(alias) => value["alias"] = json!(alias),
+        Detail::IoError(path, alias, action, reason) => {
+            value["path"] = json!(path);
+            value["alias"] = json!(alias);
+            value["action"] = json!(action);
+            value["reason"] = json!(reason);
+        }
         Detail::None => {}
     }
     value
@@ -310,6 +334,16 @@ mod tests {
         assert_eq!(
             to_text(&event(gone)),
             "event 'device-removed' for domain 'demo': virtio-disk1"
+        );
+        let io = EventKind::IoError {
+            alias: "virtio-disk1".to_string(),
+            path: Some("/i/b.raw".to_string()),
+            action: qvirt::driver::IoErrorAction::Pause,
+            reason: "enospc".to_string(),
+        };
+        assert_eq!(
+            to_text(&event(io)),
+            "event 'io-error-reason' for domain 'demo': /i/b.raw (virtio-disk1) pause due to enospc"
         );
         let j = to_json(&event(EventKind::Suspended));
         assert_eq!(j["type"], "Suspended");

@@ -127,6 +127,7 @@ fn reason_number(s: DomainState, r: StateReason) -> u32 {
         (DomainState::Running, StateReason::Wakeup) => 8,
         (DomainState::Paused, StateReason::User) => 1,
         (DomainState::Paused, StateReason::Migrating) => 2,
+        (DomainState::Paused, StateReason::IoError) => 5,
         (DomainState::Paused, StateReason::ShuttingDown) => 8,
         (DomainState::Shutdown, StateReason::User) => 1,
         (DomainState::Shutoff, StateReason::Shutdown) => 1,

@@ -5,14 +5,16 @@
 //! When a write goes past it, QEMU clears it and says
 //! `BLOCK_WRITE_THRESHOLD`, which subscribers hear as
 //! [`EventKind::BlockThreshold`] naming the disk's target, as libvirt's
-//! block threshold event.
+//! block threshold event. A failed read or write (QEMU's
+//! `BLOCK_IO_ERROR`) is told the same way, as [`EventKind::IoError`]
+//! naming the disk's alias, as libvirt's I/O error events.
 
 use serde_json::{Value, json};
 
 use super::driver::Core;
 use super::jobs::SyncKind;
 use super::runtime::Running;
-use crate::driver::{Domain, DomainState, EventKind};
+use crate::driver::{Domain, DomainState, EventKind, IoErrorAction};
 use crate::error::{Error, ErrorCode, Result};
 use crate::qemu::argv::disk_device_ids;
 use crate::qemu::qmp::{QMP_TIMEOUT, Qmp, device_entry};
@@ -160,5 +162,78 @@ impl Core {
             excess,
         };
         self.emit(super::monitor::handle_of(run.def.uuid, run), kind);
+    }
+}
+
+impl Core {
+    /// QEMU's `BLOCK_IO_ERROR`: tells subscribers which disk failed,
+    /// what its error policy did and whether the host's storage is full
+    /// (`nospace`: libvirt's reason `enospc`). The action, so that the
+    /// monitor knows the pause that follows a stop is the error's.
+    pub(crate) fn on_io_error(&self, run: &Running, data: &Value) -> IoErrorAction {
+        let action = match data.get("action").and_then(Value::as_str) {
+            Some("stop") => IoErrorAction::Pause,
+            Some("report") => IoErrorAction::Report,
+            _ => IoErrorAction::None,
+        };
+        let node = data.get("node-name").and_then(Value::as_str);
+        // The device whose drive has that node on top: QEMU names the
+        // node, not the device, of a drive made with -blockdev.
+        let qdev = node.and_then(|node| {
+            let blocks = run
+                .qmp()
+                .ok()?
+                .execute("query-block", None, QMP_TIMEOUT)
+                .ok()?;
+            blocks
+                .as_array()?
+                .iter()
+                .find(|b| {
+                    b.get("inserted")
+                        .and_then(|i| i.get("node-name"))
+                        .and_then(Value::as_str)
+                        == Some(node)
+                })?
+                .get("qdev")?
+                .as_str()
+                .map(str::to_string)
+        });
+        let alias = qdev
+            .as_deref()
+            .map(|q| {
+                let id = q.strip_prefix("/machine/peripheral/").unwrap_or(q);
+                id.split('/').next().unwrap_or(id).to_string()
+            })
+            .or_else(|| {
+                data.get("device")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            })
+            .unwrap_or_default();
+        let def = run.live_def();
+        let path = disk_device_ids(&def)
+            .ok()
+            .and_then(|ids| ids.iter().position(|id| *id == alias))
+            .map(|i| &def.devices.disks[i])
+            .filter(|d| d.network.is_none())
+            .and_then(|d| self.disk_path(d))
+            .map(|p| p.to_string_lossy().into_owned());
+        let nospace = data.get("nospace").and_then(Value::as_bool) == Some(true);
+        self.log.warn(&format!(
+            "domain '{}': I/O error on disk {alias} ({}), {}",
+            run.def.name,
+            data.get("reason")
+                .and_then(Value::as_str)
+                .unwrap_or("no reason given"),
+            action.as_str()
+        ));
+        let kind = EventKind::IoError {
+            alias,
+            path,
+            action,
+            reason: if nospace { "enospc" } else { "" }.to_string(),
+        };
+        self.emit(super::monitor::handle_of(run.def.uuid, run), kind);
+        action
     }
 }

@@ -27,7 +27,7 @@ use uuid::Uuid;
 use super::driver::Core;
 use super::requests::{Control, Ended, Pending, Request};
 use super::runtime::Running;
-use crate::driver::{Domain, DomainState, EventKind, StateReason};
+use crate::driver::{Domain, DomainState, EventKind, IoErrorAction, StateReason};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::LifecycleAction;
 use crate::qemu::qmp::QMP_TIMEOUT;
@@ -117,6 +117,9 @@ struct Owned {
     reboot_armed: bool,
     /// The guest's last sleep was to disk (SUSPEND_DISK), not RAM.
     suspended_to_disk: bool,
+    /// A disk's I/O error stopped the guest: the pause that follows is
+    /// for it.
+    io_error_stop: bool,
 }
 
 /// Starts the monitor thread of `run`, the run of domain `uuid`. With
@@ -363,9 +366,12 @@ impl Monitor {
                     self.finish_reboot(&core, &run);
                     return;
                 }
+                let io_error = std::mem::take(&mut self.owned.io_error_stop);
                 if run.run_state().state == DomainState::Running {
                     let reason = if self.owned.guest_shutdown {
                         StateReason::ShuttingDown
+                    } else if io_error {
+                        StateReason::IoError
                     } else {
                         StateReason::User
                     };
@@ -373,6 +379,9 @@ impl Monitor {
                 }
             }
             "RESUME" => {
+                // An error told while paused was for a request the resume
+                // retries; a new one is told again.
+                self.owned.io_error_stop = false;
                 self.set_state(&core, &run, DomainState::Running, StateReason::Unpaused);
             }
             // The guest's own sleep: pmsuspended until QEMU wakes it.
@@ -393,6 +402,10 @@ impl Monitor {
             "DEVICE_DELETED" => core.on_device_deleted(&run, &ev.data),
             "DEVICE_TRAY_MOVED" => core.on_tray_moved(&run, &ev.data),
             "BLOCK_WRITE_THRESHOLD" => core.on_block_threshold(&run, &ev.data),
+            "BLOCK_IO_ERROR" => {
+                let action = core.on_io_error(&run, &ev.data);
+                self.owned.io_error_stop |= action == IoErrorAction::Pause;
+            }
             "BLOCK_JOB_READY" | "BLOCK_JOB_COMPLETED" | "BLOCK_JOB_CANCELLED" => {
                 core.on_block_job(&run, &ev.name, &ev.data)
             }

@@ -277,6 +277,9 @@ impl Core {
                     Ok((status, false)) if status == "shutdown" => {
                         (DomainState::Paused, StateReason::ShuttingDown)
                     }
+                    Ok((status, false)) if status == "io-error" => {
+                        (DomainState::Paused, StateReason::IoError)
+                    }
                     Ok((status, false)) if status == "suspended" => {
                         (DomainState::PmSuspended, StateReason::Unknown)
                     }

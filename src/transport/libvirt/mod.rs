@@ -94,5 +94,6 @@ pub fn fuzz_xdr_decode(data: &[u8]) {
         let _ = xdr::from_bytes::<types::BlockThresholdMsg>(body, "event");
         let _ = xdr::from_bytes::<types::BlockJobMsg>(body, "event");
         let _ = xdr::from_bytes::<types::DeviceMsg>(body, "event");
+        let _ = xdr::from_bytes::<types::IoErrorReasonMsg>(body, "event");
     }
 }

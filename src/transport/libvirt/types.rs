@@ -386,6 +386,10 @@ xdr_struct! {
     /// `remote_domain_event_callback_device_added_msg` and
     /// `_device_removed_msg`: one layout.
     pub struct DeviceMsg { pub callback_id: i32, pub dom: Dom, pub dev_alias: String }
+    /// `remote_domain_event_callback_io_error_msg`.
+    pub struct IoErrorMsg { pub callback_id: i32, pub dom: Dom, pub src_path: String, pub dev_alias: String, pub action: i32 }
+    /// `remote_domain_event_callback_io_error_reason_msg`.
+    pub struct IoErrorReasonMsg { pub callback_id: i32, pub dom: Dom, pub src_path: String, pub dev_alias: String, pub action: i32, pub reason: String }
 }
 
 impl From<&Domain> for Dom {

@@ -4,7 +4,7 @@
 //! serves. Both ways, so that the server and the client agree.
 
 use crate::driver::{
-    BlockJobKind, BlockJobStatus, DomainInfo, DomainState, EventKind, StateReason,
+    BlockJobKind, BlockJobStatus, DomainInfo, DomainState, EventKind, IoErrorAction, StateReason,
 };
 
 /// `virDomainState`.
@@ -56,6 +56,7 @@ const REASONS: &[(DomainState, StateReason, i32)] = &[
     (DomainState::Running, StateReason::Wakeup, 8),
     (DomainState::Paused, StateReason::User, 1),
     (DomainState::Paused, StateReason::Saved, 3),
+    (DomainState::Paused, StateReason::IoError, 5),
     (DomainState::Paused, StateReason::ShuttingDown, 8),
     (DomainState::Paused, StateReason::Crashed, 10),
     (DomainState::Shutdown, StateReason::User, 1),
@@ -89,6 +90,8 @@ pub mod event_id {
     pub const LIFECYCLE: i32 = 0;
     pub const REBOOT: i32 = 1;
     pub const TRAY_CHANGE: i32 = 10;
+    pub const IO_ERROR: i32 = 4;
+    pub const IO_ERROR_REASON: i32 = 6;
     pub const BLOCK_JOB: i32 = 8;
     pub const DEVICE_REMOVED: i32 = 15;
     pub const BLOCK_JOB_2: i32 = 16;
@@ -96,9 +99,11 @@ pub mod event_id {
     pub const BLOCK_THRESHOLD: i32 = 24;
     /// The events qvirtd sends: a subscription to another is refused
     /// rather than left silent.
-    pub const SENT: [i32; 8] = [
+    pub const SENT: [i32; 10] = [
         LIFECYCLE,
         REBOOT,
+        IO_ERROR,
+        IO_ERROR_REASON,
         BLOCK_JOB,
         TRAY_CHANGE,
         DEVICE_REMOVED,
@@ -122,6 +127,8 @@ pub mod event_proc {
     pub const BLOCK_JOB_2: i32 = 339;
     pub const DEVICE_REMOVED: i32 = 333;
     pub const DEVICE_ADDED: i32 = 354;
+    pub const IO_ERROR: i32 = 322;
+    pub const IO_ERROR_REASON: i32 = 324;
     /// `REMOTE_PROC_DOMAIN_EVENT_BLOCK_THRESHOLD`: libvirt has no
     /// separate callback form of it, the message names its callback.
     pub const BLOCK_THRESHOLD: i32 = 385;
@@ -194,6 +201,25 @@ pub fn event_code(kind: &EventKind) -> (i32, i32, i32) {
         }
         EventKind::DeviceAdded { .. } => (event_id::DEVICE_ADDED, 0, 0),
         EventKind::DeviceRemoved { .. } => (event_id::DEVICE_REMOVED, 0, 0),
+        EventKind::IoError { action, .. } => (event_id::IO_ERROR_REASON, io_action(*action), 0),
+    }
+}
+
+/// libvirt's `virDomainEventIOErrorAction` of a qvirt one.
+pub fn io_action(action: IoErrorAction) -> i32 {
+    match action {
+        IoErrorAction::None => 0,
+        IoErrorAction::Pause => 1,
+        IoErrorAction::Report => 2,
+    }
+}
+
+/// The qvirt action of libvirt's `virDomainEventIOErrorAction`.
+pub fn io_action_of(n: i32) -> IoErrorAction {
+    match n {
+        1 => IoErrorAction::Pause,
+        2 => IoErrorAction::Report,
+        _ => IoErrorAction::None,
     }
 }
 

@@ -23,10 +23,11 @@ use crate::transport::libvirt::frame::{
 };
 use crate::transport::libvirt::procedures::{Call, Caller, Reply};
 use crate::transport::libvirt::types::{
-    BlockJobMsg, BlockThresholdMsg, DeviceMsg, LifecycleMsg, RebootMsg, TrayChangeMsg,
+    BlockJobMsg, BlockThresholdMsg, DeviceMsg, IoErrorReasonMsg, LifecycleMsg, RebootMsg,
+    TrayChangeMsg,
 };
 use crate::transport::libvirt::values::{
-    event_proc, job_kind, lifecycle_kind, status_of_job, tray,
+    event_proc, io_action_of, job_kind, lifecycle_kind, status_of_job, tray,
 };
 use crate::transport::libvirt::xdr::from_bytes;
 
@@ -335,6 +336,20 @@ fn deliver_event(shared: &Shared, proc: i32, body: &[u8]) {
             }
             Err(_) => return,
         },
+        event_proc::IO_ERROR_REASON => {
+            match from_bytes::<IoErrorReasonMsg>(body, "I/O error event") {
+                Ok(m) => {
+                    let kind = EventKind::IoError {
+                        alias: m.dev_alias,
+                        path: Some(m.src_path).filter(|p| !p.is_empty()),
+                        action: io_action_of(m.action),
+                        reason: m.reason,
+                    };
+                    (m.callback_id, Event::new(Domain::from(m.dom), kind))
+                }
+                Err(_) => return,
+            }
+        }
         event_proc::DEVICE_ADDED | event_proc::DEVICE_REMOVED => {
             match from_bytes::<DeviceMsg>(body, "device event") {
                 Ok(m) => {

@@ -17,10 +17,12 @@ pub(super) fn subscribe(conn: &Arc<Conn>) -> Result<Box<dyn EventStream>> {
     let (tx, rx) = channel();
     let mut ids = Vec::new();
     // A block job's event by its disk's file repeats the one by its
-    // target: only the latter is asked for.
+    // target, an I/O error's without its reason the one with it: only
+    // the latter are asked for.
+    let repeats = [event_id::BLOCK_JOB, event_id::IO_ERROR];
     for event_id in event_id::SENT
         .into_iter()
-        .filter(|id| *id != event_id::BLOCK_JOB)
+        .filter(|id| !repeats.contains(id))
     {
         let id = conn
             .connect_domain_event_callback_register_any(EventRegisterArgs {

@@ -453,7 +453,7 @@ impl Session for LoopSession<'_> {
             return Err(Error::new(
                 ErrorCode::NoSupport,
                 format!(
-                    "qvirtd sends lifecycle, reboot, block job, tray change, device added and removed and block threshold events only, not events of ID {}",
+                    "qvirtd sends lifecycle, reboot, I/O error, block job, tray change, device added and removed and block threshold events only, not events of ID {}",
                     a.event_id
                 ),
             ));
@@ -709,6 +709,7 @@ pub(super) fn deliver(conn: &mut Conn, events: &[Event], limit: usize) -> bool {
         // target, and by its file for a local one.
         let also = match &event.kind {
             EventKind::BlockJob { path: Some(_), .. } => Some(event_id::BLOCK_JOB),
+            EventKind::IoError { .. } => Some(event_id::IO_ERROR),
             _ => None,
         };
         let dom = Dom::from(&event.domain);
@@ -756,6 +757,35 @@ fn event_message(
                 status: detail,
             };
             (proc, to_bytes(&msg))
+        }
+        EventKind::IoError {
+            alias,
+            path,
+            reason,
+            ..
+        } => {
+            let src_path = path.clone().unwrap_or_default();
+            let dev_alias = alias.clone();
+            if id == event_id::IO_ERROR {
+                let msg = IoErrorMsg {
+                    callback_id: cb,
+                    dom,
+                    src_path,
+                    dev_alias,
+                    action: code,
+                };
+                (event_proc::IO_ERROR, to_bytes(&msg))
+            } else {
+                let msg = IoErrorReasonMsg {
+                    callback_id: cb,
+                    dom,
+                    src_path,
+                    dev_alias,
+                    action: code,
+                    reason: reason.clone(),
+                };
+                (event_proc::IO_ERROR_REASON, to_bytes(&msg))
+            }
         }
         EventKind::DeviceAdded { alias } | EventKind::DeviceRemoved { alias } => {
             let proc = if matches!(kind, EventKind::DeviceAdded { .. }) {
