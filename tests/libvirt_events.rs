@@ -14,7 +14,9 @@
 //! guest writing to a disk whose host storage is full is paused by QEMU
 //! (its error policy): all three hear `io-error-reason` (`enospc`), the
 //! state says `paused (I/O error)`, and once there is room a resume lets
-//! the guest's write finish.
+//! the guest's write finish. The guest agent connecting and leaving, the
+//! balloon reaching a new size, the guest setting its clock and a note
+//! changed reach python's callbacks (and virsh and qvirt the agent's).
 
 #[allow(dead_code, unused_imports)]
 #[path = "daemon/support.rs"]
@@ -506,5 +508,74 @@ fn a_full_disk_pauses_the_guest_with_an_io_error_heard_by_all() {
     assert_eq!(state.trim(), "running (unpaused)");
     drop(listeners);
     virsh_ok(&socket, &["destroy", "io"]);
+    drop(daemon);
+}
+
+/// The next of `lines` that `wanted` accepts, within `within` (others
+/// skipped).
+fn line_where(lines: &Receiver<String>, within: Duration, wanted: impl Fn(&str) -> bool) -> String {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let line = lines
+            .recv_timeout(left)
+            .unwrap_or_else(|_| panic!("no line wanted within {within:?}"));
+        if wanted(&line) {
+            return line;
+        }
+    }
+}
+
+#[test]
+fn agent_balloon_clock_and_notes_reach_the_clients() {
+    let dir = TestDir::new("lvguestev");
+    let daemon = Daemon::start(&dir.path, &[]);
+    let socket = lv_socket(&dir.path);
+    let xml = agent_vm("ge", &dir.path.join("ge.raw"), " guestagent")
+        .replace("<memballoon model='none'/>", "<memballoon model='virtio'/>");
+    let f = write_file(&dir.path, "ge.xml", &xml);
+    virsh_ok(&socket, &["define", f.to_str().unwrap()]);
+    let listeners = Listeners::start(&daemon, &dir.path, "ge", "agent-lifecycle");
+    virsh_ok(&socket, &["start", "ge"]);
+    let connected =
+        "event 'agent-lifecycle' for domain 'ge': state: 'connected' reason: 'channel event'";
+    let line = listeners
+        .virsh_lines
+        .recv_timeout(BOOT)
+        .expect("virsh's event");
+    assert_eq!(line, connected);
+    let line = listeners
+        .qvirt_lines
+        .recv_timeout(QUICK)
+        .expect("qvirt's event");
+    assert_eq!(line, connected);
+    line_where(&listeners.python_lines, QUICK, |l| l == "AGENT 1 2");
+    let qvirt = daemon.connect();
+    let dom = qvirt.lookup_by_name("ge").unwrap();
+    let mut g = guest_shell::Guest::open(&*qvirt, &dom);
+
+    // The balloon takes 56 MiB: its last size is told.
+    virsh_ok(&socket, &["setmem", "ge", "200M", "--live"]);
+    line_where(&listeners.python_lines, BOOT, |l| l == "BALLOON 204800");
+    // The guest sets its clock an hour ahead.
+    g.run("date -s @$(( $(date +%s) + 3600 )) >/dev/null && hwclock -w -u");
+    let rtc = line_where(&listeners.python_lines, QUICK, |l| l.starts_with("RTC "));
+    let offset: i64 = rtc[4..].parse().unwrap();
+    assert!((3590..=3610).contains(&offset), "{rtc}");
+    // A note changed.
+    virsh_ok(&socket, &["desc", "ge", "--live", "a new description"]);
+    line_where(&listeners.python_lines, QUICK, |l| l == "METADATA 0 None");
+    // The agent leaves.
+    g.run("killall qemu-ga");
+    let gone =
+        "event 'agent-lifecycle' for domain 'ge': state: 'disconnected' reason: 'channel event'";
+    let line = listeners
+        .virsh_lines
+        .recv_timeout(QUICK)
+        .expect("virsh's event");
+    assert_eq!(line, gone);
+    line_where(&listeners.python_lines, QUICK, |l| l == "AGENT 2 2");
+    drop(listeners);
+    virsh_ok(&socket, &["destroy", "ge"]);
     drop(daemon);
 }

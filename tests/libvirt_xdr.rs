@@ -29,8 +29,9 @@ use qvirt::transport::libvirt::frame::{
 };
 use qvirt::transport::libvirt::procedures::{Call, Procedure, Reply};
 use qvirt::transport::libvirt::types::{
-    BlockJobMsg, BlockThresholdMsg, DeviceMsg, Dom, IoErrorMsg, IoErrorReasonMsg, LifecycleMsg,
-    RebootMsg, TrayChangeMsg,
+    AgentLifecycleMsg, BalloonChangeMsg, BlockJobMsg, BlockThresholdMsg, DeviceMsg, Dom,
+    IoErrorMsg, IoErrorReasonMsg, LifecycleMsg, MetadataChangeMsg, RebootMsg, RtcChangeMsg,
+    TrayChangeMsg,
 };
 use qvirt::transport::libvirt::xdr::{Chars, from_bytes, to_bytes};
 
@@ -154,6 +155,22 @@ fn a_real_libvirt_session_decodes_and_encodes_back_byte_for_byte() {
                     }
                     322 => {
                         let m: IoErrorMsg = from_bytes(body, "event").unwrap();
+                        assert_eq!(to_bytes(&m), body);
+                    }
+                    320 => {
+                        let m: RtcChangeMsg = from_bytes(body, "event").unwrap();
+                        assert_eq!(to_bytes(&m), body);
+                    }
+                    331 => {
+                        let m: BalloonChangeMsg = from_bytes(body, "event").unwrap();
+                        assert_eq!(to_bytes(&m), body);
+                    }
+                    348 => {
+                        let m: AgentLifecycleMsg = from_bytes(body, "event").unwrap();
+                        assert_eq!(to_bytes(&m), body);
+                    }
+                    379 => {
+                        let m: MetadataChangeMsg = from_bytes(body, "event").unwrap();
                         assert_eq!(to_bytes(&m), body);
                     }
                     324 => {
@@ -477,6 +494,8 @@ proptest! {
         let _ = from_bytes::<BlockJobMsg>(&body, "event");
         let _ = from_bytes::<DeviceMsg>(&body, "event");
         let _ = from_bytes::<IoErrorReasonMsg>(&body, "event");
+        let _ = from_bytes::<RtcChangeMsg>(&body, "event");
+        let _ = from_bytes::<MetadataChangeMsg>(&body, "event");
     }
 
     /// Values round-trip through the codec, whatever their text.

@@ -674,6 +674,12 @@ fn arb_event() -> impl Strategy<Value = WireEvent> {
                 action,
                 reason
             }),
+        any::<i64>().prop_map(|offset| WireEventKind::RtcChange { offset }),
+        any::<u64>().prop_map(|actual_kib| WireEventKind::BalloonChange { actual_kib }),
+        any::<bool>().prop_map(|connected| WireEventKind::AgentLifecycle { connected }),
+        Just(WireEventKind::MetadataChange(
+            qvirt::transport::wire::WireMetadataKind::Title
+        )),
     ];
     (arb_domain(), kind).prop_map(|(domain, kind)| WireEvent { domain, kind })
 }

@@ -174,7 +174,7 @@ impl DomainStats {
 /// Which of a domain's own notes [`crate::Driver::set_metadata`] and
 /// [`crate::Driver::metadata`] work on (libvirt's
 /// `virDomainMetadataType`). Kept as data: nothing of the guest changes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum MetadataKind {
     /// `<description>`.
     Description,

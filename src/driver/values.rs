@@ -344,6 +344,25 @@ pub enum EventKind {
         /// `enospc` when the host's storage is full, else empty.
         reason: String,
     },
+    /// The guest set its real-time clock: its offset from the host's
+    /// UTC, seconds.
+    RtcChange {
+        /// Seconds ahead of (or, negative, behind) the host's UTC.
+        offset: i64,
+    },
+    /// The guest's balloon reached a new size: the memory it has now.
+    BalloonChange {
+        /// KiB.
+        actual_kib: u64,
+    },
+    /// The guest agent connected to its channel, or left it.
+    AgentLifecycle {
+        /// Connected (else disconnected).
+        connected: bool,
+    },
+    /// A note of the domain changed ([`Driver::set_metadata`](super::Driver::set_metadata)):
+    /// which one (an element's namespace, without its prefix).
+    MetadataChange(super::MetadataKind),
 }
 
 /// What a disk's error policy did with a failed read or write

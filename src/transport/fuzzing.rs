@@ -154,6 +154,16 @@ impl StubDriver {
                 action: crate::driver::IoErrorAction::Pause,
                 reason: "enospc".into(),
             },
+            RtcChange {
+                offset: i64::from(self.byte(i + 2)) - 128,
+            },
+            BalloonChange {
+                actual_kib: u64::from(self.byte(i + 3)) << 10,
+            },
+            AgentLifecycle {
+                connected: self.byte(i + 4).is_multiple_of(2),
+            },
+            MetadataChange(crate::driver::MetadataKind::Title),
         ];
         let n = usize::from(self.byte(i)) % kinds.len();
         Event {

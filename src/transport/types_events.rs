@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::types::{WireBlockJobKind, WireReason};
+use super::types::{WireBlockJobKind, WireMetadataKind, WireReason};
 use crate::driver::{BlockJobStatus, EventKind, IoErrorAction};
 
 /// [`EventKind`]. Variants are append-only.
@@ -49,6 +49,16 @@ pub enum WireEventKind {
         action: WireIoErrorAction,
         reason: String,
     },
+    RtcChange {
+        offset: i64,
+    },
+    BalloonChange {
+        actual_kib: u64,
+    },
+    AgentLifecycle {
+        connected: bool,
+    },
+    MetadataChange(WireMetadataKind),
 }
 
 /// An [`IoErrorAction`]. Variants are append-only.
@@ -160,6 +170,10 @@ impl From<EventKind> for WireEventKind {
                 action: action.into(),
                 reason,
             },
+            EventKind::RtcChange { offset } => WireEventKind::RtcChange { offset },
+            EventKind::BalloonChange { actual_kib } => WireEventKind::BalloonChange { actual_kib },
+            EventKind::AgentLifecycle { connected } => WireEventKind::AgentLifecycle { connected },
+            EventKind::MetadataChange(k) => WireEventKind::MetadataChange(k.into()),
         }
     }
 }
@@ -212,6 +226,10 @@ impl From<WireEventKind> for EventKind {
                 action: action.into(),
                 reason,
             },
+            WireEventKind::RtcChange { offset } => EventKind::RtcChange { offset },
+            WireEventKind::BalloonChange { actual_kib } => EventKind::BalloonChange { actual_kib },
+            WireEventKind::AgentLifecycle { connected } => EventKind::AgentLifecycle { connected },
+            WireEventKind::MetadataChange(k) => EventKind::MetadataChange(k.into()),
         }
     }
 }

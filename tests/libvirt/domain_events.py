@@ -5,8 +5,9 @@ domain NAME. It prints READY once its callbacks are registered (the
 calls have returned: the daemon has them), then one line per event:
 `TRAY <alias> <reason>` (reason: libvirt's number, 0 open, 1 close),
 `THRESHOLD <dev> <path> <threshold> <excess>`, `ADDED <alias>`,
-`REMOVED <alias>` or `IOERROR <path> <alias> <action> <reason>`, and
-exits when its standard input closes.
+`REMOVED <alias>`, `IOERROR <path> <alias> <action> <reason>`,
+`RTC <offset>`, `BALLOON <KiB>`, `AGENT <state> <reason>` or `METADATA
+<type> <uri>`, and exits when its standard input closes.
 """
 import sys
 import threading
@@ -62,6 +63,19 @@ for event, what in (
 c.domainEventRegisterAny(
     dom, libvirt.VIR_DOMAIN_EVENT_ID_IO_ERROR_REASON, on_io_error, None
 )
+for event, callback in (
+    (libvirt.VIR_DOMAIN_EVENT_ID_RTC_CHANGE,
+     lambda _c, _d, offset, _o: print(f"RTC {offset}", flush=True)),
+    (libvirt.VIR_DOMAIN_EVENT_ID_BALLOON_CHANGE,
+     lambda _c, _d, actual, _o: print(f"BALLOON {actual}", flush=True)),
+    (libvirt.VIR_DOMAIN_EVENT_ID_AGENT_LIFECYCLE,
+     lambda _c, _d, state, reason, _o: print(f"AGENT {state} {reason}", flush=True)),
+    (libvirt.VIR_DOMAIN_EVENT_ID_METADATA_CHANGE,
+     lambda _c, _d, kind, uri, _o: print(f"METADATA {kind} {uri}", flush=True)),
+):
+    c.domainEventRegisterAny(dom, event, callback, None)
+assert libvirt.VIR_CONNECT_DOMAIN_EVENT_AGENT_LIFECYCLE_STATE_CONNECTED == 1
+assert libvirt.VIR_CONNECT_DOMAIN_EVENT_AGENT_LIFECYCLE_REASON_CHANNEL == 2
 assert libvirt.VIR_DOMAIN_EVENT_IO_ERROR_PAUSE == 1
 assert libvirt.VIR_DOMAIN_EVENT_TRAY_CHANGE_OPEN == 0
 assert libvirt.VIR_DOMAIN_EVENT_TRAY_CHANGE_CLOSE == 1

@@ -1007,6 +1007,52 @@ pub fn all() -> Vec<(String, Vec<u8>)> {
             }),
         ),
     ));
+    out.push((
+        "event.rtc-change".into(),
+        event(
+            320,
+            to_bytes(&RtcChangeMsg {
+                callback_id: 9,
+                dom: dom(),
+                offset: -3600,
+            }),
+        ),
+    ));
+    out.push((
+        "event.balloon-change".into(),
+        event(
+            331,
+            to_bytes(&BalloonChangeMsg {
+                callback_id: 10,
+                dom: dom(),
+                actual: 204800,
+            }),
+        ),
+    ));
+    out.push((
+        "event.agent-lifecycle".into(),
+        event(
+            348,
+            to_bytes(&AgentLifecycleMsg {
+                callback_id: 11,
+                dom: dom(),
+                state: 1,
+                reason: 2,
+            }),
+        ),
+    ));
+    out.push((
+        "event.metadata-change".into(),
+        event(
+            379,
+            to_bytes(&MetadataChangeMsg {
+                callback_id: 12,
+                dom: dom(),
+                kind: 2,
+                nsuri: Some("http://example.org/app".into()),
+            }),
+        ),
+    ));
     out.push(("keepalive.ping".into(), frame::keepalive(1)));
     out.push(("keepalive.pong".into(), frame::keepalive(2)));
     let stream = |status: Status, body: &[u8]| {

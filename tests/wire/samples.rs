@@ -833,6 +833,13 @@ pub fn event_kinds() -> Vec<(String, WireEventKind)> {
             action: qvirt::transport::types_events::WireIoErrorAction::Pause,
             reason: "enospc".into(),
         },
+        WireEventKind::RtcChange { offset: -3600 },
+        WireEventKind::BalloonChange { actual_kib: 204800 },
+        WireEventKind::AgentLifecycle { connected: true },
+        WireEventKind::MetadataChange(WireMetadataKind::Element {
+            uri: "http://example.org/app".into(),
+            key: None,
+        }),
     ] {
         match kind {
             WireEventKind::Started(_) | WireEventKind::Stopped(_) => {
@@ -859,6 +866,10 @@ pub fn event_kinds() -> Vec<(String, WireEventKind)> {
             WireEventKind::DeviceAdded { .. } => kinds.push(("device_added".into(), kind)),
             WireEventKind::DeviceRemoved { .. } => kinds.push(("device_removed".into(), kind)),
             WireEventKind::IoError { .. } => kinds.push(("io_error".into(), kind)),
+            WireEventKind::RtcChange { .. } => kinds.push(("rtc_change".into(), kind)),
+            WireEventKind::BalloonChange { .. } => kinds.push(("balloon_change".into(), kind)),
+            WireEventKind::AgentLifecycle { .. } => kinds.push(("agent_lifecycle".into(), kind)),
+            WireEventKind::MetadataChange(_) => kinds.push(("metadata_change".into(), kind)),
         }
     }
     kinds

@@ -1,4 +1,5 @@
-//! `event`: prints lifecycle, reboot, I/O error, tray change, block
+//! `event`: prints lifecycle, reboot, RTC change, I/O error, tray
+//! change, balloon change, agent lifecycle, metadata change, block
 //! threshold, block job and device added or removed events as they come, in virsh's words
 //! (`event 'lifecycle' for domain 'demo': Started Booted`), or as one JSON
 //! object per line.
@@ -8,7 +9,7 @@
 
 use std::time::{Duration, Instant};
 
-use qvirt::driver::{Event, EventKind, StateReason};
+use qvirt::driver::{Event, EventKind, MetadataKind, StateReason};
 use qvirt::{Error, ErrorCode, Result};
 use serde_json::json;
 
@@ -21,9 +22,8 @@ const POLL: Duration = Duration::from_secs(3600);
 pub struct Options {
     /// `--domain`: only this domain's events.
     pub domain: Option<String>,
-    /// `--event`: the event type (`lifecycle`, `reboot`, `io-error-reason`,
-    /// `tray-change`, `block-threshold`, `block-job-2`, `device-added`,
-    /// `device-removed`).
+    /// `--event`: the event type, in virsh's names (`lifecycle`,
+    /// `reboot`, `io-error-reason`, `block-job-2`, ...).
     pub event: Option<String>,
     /// `--loop`: keep going after the first event.
     pub keep: bool,
@@ -99,10 +99,14 @@ pub fn run(ctx: &mut Ctx, opts: Options) -> Result<()> {
 }
 
 /// The event types `--event` accepts, in virsh's names.
-const TYPES: [&str; 8] = [
+const TYPES: [&str; 12] = [
     "lifecycle",
     "reboot",
+    "rtc-change",
     "io-error-reason",
+    "balloon-change",
+    "agent-lifecycle",
+    "metadata-change",
     "tray-change",
     "block-threshold",
     "block-job-2",
@@ -127,6 +131,8 @@ enum Detail {
     Device(String),
     /// A disk's I/O error: its file, alias, the action and the reason.
     IoError(Option<String>, String, &'static str, String),
+    /// What virsh prints after the domain, whole (`-5`, `524288KiB`).
+    Text(String),
 }
 
 /// virsh's event type, and what it says of the event.
@@ -183,6 +189,32 @@ fn words(kind: &EventKind) -> (&'static str, Detail) {
             "io-error-reason",
             Detail::IoError(path.clone(), alias.clone(), action.as_str(), reason.clone()),
         ),
+        EventKind::RtcChange { offset } => ("rtc-change", Detail::Text(format!(": {offset}"))),
+        EventKind::BalloonChange { actual_kib } => {
+            ("balloon-change", Detail::Text(format!(": {actual_kib}KiB")))
+        }
+        EventKind::AgentLifecycle { connected } => (
+            "agent-lifecycle",
+            Detail::Text(format!(
+                ": state: '{}' reason: 'channel event'",
+                if *connected {
+                    "connected"
+                } else {
+                    "disconnected"
+                }
+            )),
+        ),
+        EventKind::MetadataChange(kind) => {
+            let (what, uri) = match kind {
+                MetadataKind::Description => ("description", "<null>"),
+                MetadataKind::Title => ("title", "<null>"),
+                MetadataKind::Element { uri, .. } => ("element", uri.as_str()),
+            };
+            (
+                "metadata-change",
+                Detail::Text(format!(": type {what}, uri {uri}")),
+            )
+        }
         EventKind::DeviceAdded { alias } => ("device-added", Detail::Device(alias.clone())),
         EventKind::DeviceRemoved { alias } => ("device-removed", Detail::Device(alias.clone())),
         // A kind newer than this program: named, without virsh's words.
@@ -214,6 +246,7 @@ fn to_text(event: &Event) -> String {
             format!("event '{kind}' for domain '{name}': {job} for {dev} {status}")
         }
         Detail::Device(alias) => format!("event '{kind}' for domain '{name}': {alias}"),
+        Detail::Text(text) => format!("event '{kind}' for domain '{name}'{text}"),
         Detail::IoError(path, alias, action, reason) => format!(
             "event '{kind}' for domain '{name}': {} ({alias}) {action} due to {reason}",
             path.as_deref().unwrap_or("")
@@ -229,7 +262,8 @@ fn to_text(event: &Event) -> String {
 /// block threshold the disk's `dev`, `path`, `threshold` and `excess`,
 /// for a block job the `job`, its `status` and the disk's `dev`, for a
 /// device plugged in or out its `alias`, for an I/O error the disk's
-/// `path` and `alias`, the `action` and the `reason`.
+/// `path` and `alias`, the `action` and the `reason`, for the others
+/// virsh's words as `detail`.
 fn to_json(event: &Event) -> serde_json::Value {
     let (kind, detail) = words(&event.kind);
     let mut value = json!({
@@ -259,6 +293,7 @@ fn to_json(event: &Event) -> serde_json::Value {
             value["dev"] = json!(dev);
         }
         Detail::Device(alias) => value["alias"] = json!(alias),
+        Detail::Text(text) => value["detail"] = json!(text.trim_start_matches(": ")),
         Detail::IoError(path, alias, action, reason) => {
             value["path"] = json!(path);
             value["alias"] = json!(alias);
@@ -345,6 +380,26 @@ mod tests {
             to_text(&event(io)),
             "event 'io-error-reason' for domain 'demo': /i/b.raw (virtio-disk1) pause due to enospc"
         );
+        for (kind, text) in [
+            (
+                EventKind::RtcChange { offset: -5 },
+                "event 'rtc-change' for domain 'demo': -5",
+            ),
+            (
+                EventKind::BalloonChange { actual_kib: 524288 },
+                "event 'balloon-change' for domain 'demo': 524288KiB",
+            ),
+            (
+                EventKind::AgentLifecycle { connected: true },
+                "event 'agent-lifecycle' for domain 'demo': state: 'connected' reason: 'channel event'",
+            ),
+            (
+                EventKind::MetadataChange(MetadataKind::Title),
+                "event 'metadata-change' for domain 'demo': type title, uri <null>",
+            ),
+        ] {
+            assert_eq!(to_text(&event(kind)), text);
+        }
         let j = to_json(&event(EventKind::Suspended));
         assert_eq!(j["type"], "Suspended");
         assert_eq!(j["detail"], "Paused");

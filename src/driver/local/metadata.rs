@@ -53,6 +53,15 @@ impl Core {
             let persistent = self.with_entry(dom, |e| Ok(e.persistent.is_some()))?;
             super::launch::write_status(&run, persistent)?;
         }
+        // As libvirt tells it: which note, an element by its namespace.
+        let told = match kind {
+            MetadataKind::Element { uri, .. } => MetadataKind::Element {
+                uri: uri.clone(),
+                key: None,
+            },
+            other => other.clone(),
+        };
+        self.emit(dom.clone(), crate::driver::EventKind::MetadataChange(told));
         Ok(())
     }
 

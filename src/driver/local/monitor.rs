@@ -402,6 +402,29 @@ impl Monitor {
             "DEVICE_DELETED" => core.on_device_deleted(&run, &ev.data),
             "DEVICE_TRAY_MOVED" => core.on_tray_moved(&run, &ev.data),
             "BLOCK_WRITE_THRESHOLD" => core.on_block_threshold(&run, &ev.data),
+            "RTC_CHANGE" => {
+                if let Some(offset) = ev.data.get("offset").and_then(Value::as_i64) {
+                    core.emit(handle_of(self.uuid, &run), EventKind::RtcChange { offset });
+                }
+            }
+            "BALLOON_CHANGE" => {
+                if let Some(actual) = ev.data.get("actual").and_then(Value::as_u64) {
+                    let kind = EventKind::BalloonChange {
+                        actual_kib: actual >> 10,
+                    };
+                    core.emit(handle_of(self.uuid, &run), kind);
+                }
+            }
+            "VSERPORT_CHANGE" => {
+                let id = ev.data.get("id").and_then(Value::as_str);
+                let open = ev.data.get("open").and_then(Value::as_bool);
+                if let (Some(id), Some(connected)) = (id, open)
+                    && Some(id) == agent_port(&run.def).as_deref()
+                {
+                    let kind = EventKind::AgentLifecycle { connected };
+                    core.emit(handle_of(self.uuid, &run), kind);
+                }
+            }
             "BLOCK_IO_ERROR" => {
                 let action = core.on_io_error(&run, &ev.data);
                 self.owned.io_error_stop |= action == IoErrorAction::Pause;
@@ -512,4 +535,20 @@ impl Monitor {
             }
         }
     }
+}
+
+/// The QEMU id of the virtio-serial port of `def`'s guest agent channel
+/// (`channelN`, N its place among the channels), if it has one.
+fn agent_port(def: &crate::model::DomainDef) -> Option<String> {
+    def.devices
+        .channels
+        .iter()
+        .position(|c| {
+            matches!(
+                &c.target,
+                crate::model::ChannelTarget::Virtio { name: Some(n) }
+                    if n == crate::model::GUEST_AGENT_CHANNEL
+            )
+        })
+        .map(|k| format!("channel{k}"))
 }

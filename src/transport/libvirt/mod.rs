@@ -95,5 +95,9 @@ pub fn fuzz_xdr_decode(data: &[u8]) {
         let _ = xdr::from_bytes::<types::BlockJobMsg>(body, "event");
         let _ = xdr::from_bytes::<types::DeviceMsg>(body, "event");
         let _ = xdr::from_bytes::<types::IoErrorReasonMsg>(body, "event");
+        let _ = xdr::from_bytes::<types::RtcChangeMsg>(body, "event");
+        let _ = xdr::from_bytes::<types::BalloonChangeMsg>(body, "event");
+        let _ = xdr::from_bytes::<types::AgentLifecycleMsg>(body, "event");
+        let _ = xdr::from_bytes::<types::MetadataChangeMsg>(body, "event");
     }
 }

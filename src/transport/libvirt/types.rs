@@ -386,6 +386,14 @@ xdr_struct! {
     /// `remote_domain_event_callback_device_added_msg` and
     /// `_device_removed_msg`: one layout.
     pub struct DeviceMsg { pub callback_id: i32, pub dom: Dom, pub dev_alias: String }
+    /// `remote_domain_event_callback_rtc_change_msg`.
+    pub struct RtcChangeMsg { pub callback_id: i32, pub dom: Dom, pub offset: i64 }
+    /// `remote_domain_event_callback_balloon_change_msg`: KiB.
+    pub struct BalloonChangeMsg { pub callback_id: i32, pub dom: Dom, pub actual: u64 }
+    /// `remote_domain_event_callback_agent_lifecycle_msg`.
+    pub struct AgentLifecycleMsg { pub callback_id: i32, pub dom: Dom, pub state: i32, pub reason: i32 }
+    /// `remote_domain_event_callback_metadata_change_msg`.
+    pub struct MetadataChangeMsg { pub callback_id: i32, pub dom: Dom, pub kind: i32, pub nsuri: Option<String> }
     /// `remote_domain_event_callback_io_error_msg`.
     pub struct IoErrorMsg { pub callback_id: i32, pub dom: Dom, pub src_path: String, pub dev_alias: String, pub action: i32 }
     /// `remote_domain_event_callback_io_error_reason_msg`.

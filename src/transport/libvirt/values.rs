@@ -90,25 +90,33 @@ pub mod event_id {
     pub const LIFECYCLE: i32 = 0;
     pub const REBOOT: i32 = 1;
     pub const TRAY_CHANGE: i32 = 10;
+    pub const RTC_CHANGE: i32 = 2;
     pub const IO_ERROR: i32 = 4;
     pub const IO_ERROR_REASON: i32 = 6;
     pub const BLOCK_JOB: i32 = 8;
+    pub const BALLOON_CHANGE: i32 = 13;
     pub const DEVICE_REMOVED: i32 = 15;
     pub const BLOCK_JOB_2: i32 = 16;
+    pub const AGENT_LIFECYCLE: i32 = 18;
     pub const DEVICE_ADDED: i32 = 19;
+    pub const METADATA_CHANGE: i32 = 23;
     pub const BLOCK_THRESHOLD: i32 = 24;
     /// The events qvirtd sends: a subscription to another is refused
     /// rather than left silent.
-    pub const SENT: [i32; 10] = [
+    pub const SENT: [i32; 14] = [
         LIFECYCLE,
         REBOOT,
+        RTC_CHANGE,
         IO_ERROR,
         IO_ERROR_REASON,
         BLOCK_JOB,
         TRAY_CHANGE,
+        BALLOON_CHANGE,
         DEVICE_REMOVED,
         BLOCK_JOB_2,
+        AGENT_LIFECYCLE,
         DEVICE_ADDED,
+        METADATA_CHANGE,
         BLOCK_THRESHOLD,
     ];
     /// One past the last event id libvirt 9.0 knows.
@@ -128,6 +136,10 @@ pub mod event_proc {
     pub const DEVICE_REMOVED: i32 = 333;
     pub const DEVICE_ADDED: i32 = 354;
     pub const IO_ERROR: i32 = 322;
+    pub const RTC_CHANGE: i32 = 320;
+    pub const BALLOON_CHANGE: i32 = 331;
+    pub const AGENT_LIFECYCLE: i32 = 348;
+    pub const METADATA_CHANGE: i32 = 379;
     pub const IO_ERROR_REASON: i32 = 324;
     /// `REMOTE_PROC_DOMAIN_EVENT_BLOCK_THRESHOLD`: libvirt has no
     /// separate callback form of it, the message names its callback.
@@ -202,6 +214,20 @@ pub fn event_code(kind: &EventKind) -> (i32, i32, i32) {
         EventKind::DeviceAdded { .. } => (event_id::DEVICE_ADDED, 0, 0),
         EventKind::DeviceRemoved { .. } => (event_id::DEVICE_REMOVED, 0, 0),
         EventKind::IoError { action, .. } => (event_id::IO_ERROR_REASON, io_action(*action), 0),
+        EventKind::RtcChange { .. } => (event_id::RTC_CHANGE, 0, 0),
+        EventKind::BalloonChange { .. } => (event_id::BALLOON_CHANGE, 0, 0),
+        // State 1 connected, 2 disconnected; reason 2: the channel.
+        EventKind::AgentLifecycle { connected } => {
+            (event_id::AGENT_LIFECYCLE, if *connected { 1 } else { 2 }, 2)
+        }
+        EventKind::MetadataChange(kind) => {
+            let code = match kind {
+                crate::driver::MetadataKind::Description => 0,
+                crate::driver::MetadataKind::Title => 1,
+                crate::driver::MetadataKind::Element { .. } => 2,
+            };
+            (event_id::METADATA_CHANGE, code, 0)
+        }
     }
 }
 

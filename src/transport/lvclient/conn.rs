@@ -23,8 +23,8 @@ use crate::transport::libvirt::frame::{
 };
 use crate::transport::libvirt::procedures::{Call, Caller, Reply};
 use crate::transport::libvirt::types::{
-    BlockJobMsg, BlockThresholdMsg, DeviceMsg, IoErrorReasonMsg, LifecycleMsg, RebootMsg,
-    TrayChangeMsg,
+    AgentLifecycleMsg, BalloonChangeMsg, BlockJobMsg, BlockThresholdMsg, DeviceMsg,
+    IoErrorReasonMsg, LifecycleMsg, MetadataChangeMsg, RebootMsg, RtcChangeMsg, TrayChangeMsg,
 };
 use crate::transport::libvirt::values::{
     event_proc, io_action_of, job_kind, lifecycle_kind, status_of_job, tray,
@@ -336,6 +336,52 @@ fn deliver_event(shared: &Shared, proc: i32, body: &[u8]) {
             }
             Err(_) => return,
         },
+        event_proc::RTC_CHANGE => match from_bytes::<RtcChangeMsg>(body, "RTC change event") {
+            Ok(m) => {
+                let kind = EventKind::RtcChange { offset: m.offset };
+                (m.callback_id, Event::new(Domain::from(m.dom), kind))
+            }
+            Err(_) => return,
+        },
+        event_proc::BALLOON_CHANGE => {
+            match from_bytes::<BalloonChangeMsg>(body, "balloon change event") {
+                Ok(m) => {
+                    let kind = EventKind::BalloonChange {
+                        actual_kib: m.actual,
+                    };
+                    (m.callback_id, Event::new(Domain::from(m.dom), kind))
+                }
+                Err(_) => return,
+            }
+        }
+        event_proc::AGENT_LIFECYCLE => {
+            match from_bytes::<AgentLifecycleMsg>(body, "agent lifecycle event") {
+                Ok(m) => {
+                    let kind = EventKind::AgentLifecycle {
+                        connected: m.state == 1,
+                    };
+                    (m.callback_id, Event::new(Domain::from(m.dom), kind))
+                }
+                Err(_) => return,
+            }
+        }
+        event_proc::METADATA_CHANGE => {
+            match from_bytes::<MetadataChangeMsg>(body, "metadata change event") {
+                Ok(m) => {
+                    let kind = match (m.kind, m.nsuri) {
+                        (0, _) => crate::driver::MetadataKind::Description,
+                        (1, _) => crate::driver::MetadataKind::Title,
+                        (_, uri) => crate::driver::MetadataKind::Element {
+                            uri: uri.unwrap_or_default(),
+                            key: None,
+                        },
+                    };
+                    let kind = EventKind::MetadataChange(kind);
+                    (m.callback_id, Event::new(Domain::from(m.dom), kind))
+                }
+                Err(_) => return,
+            }
+        }
         event_proc::IO_ERROR_REASON => {
             match from_bytes::<IoErrorReasonMsg>(body, "I/O error event") {
                 Ok(m) => {

@@ -453,7 +453,7 @@ impl Session for LoopSession<'_> {
             return Err(Error::new(
                 ErrorCode::NoSupport,
                 format!(
-                    "qvirtd sends lifecycle, reboot, I/O error, block job, tray change, device added and removed and block threshold events only, not events of ID {}",
+                    "qvirtd sends lifecycle, reboot, RTC change, I/O error, block job, tray change, balloon change, device added and removed, agent lifecycle, metadata change and block threshold events only, not events of ID {}",
                     a.event_id
                 ),
             ));
@@ -786,6 +786,44 @@ fn event_message(
                 };
                 (event_proc::IO_ERROR_REASON, to_bytes(&msg))
             }
+        }
+        EventKind::RtcChange { offset } => (
+            event_proc::RTC_CHANGE,
+            to_bytes(&RtcChangeMsg {
+                callback_id: cb,
+                dom,
+                offset: *offset,
+            }),
+        ),
+        EventKind::BalloonChange { actual_kib } => (
+            event_proc::BALLOON_CHANGE,
+            to_bytes(&BalloonChangeMsg {
+                callback_id: cb,
+                dom,
+                actual: *actual_kib,
+            }),
+        ),
+        EventKind::AgentLifecycle { .. } => (
+            event_proc::AGENT_LIFECYCLE,
+            to_bytes(&AgentLifecycleMsg {
+                callback_id: cb,
+                dom,
+                state: code,
+                reason: detail,
+            }),
+        ),
+        EventKind::MetadataChange(kind) => {
+            let nsuri = match kind {
+                crate::driver::MetadataKind::Element { uri, .. } => Some(uri.clone()),
+                _ => None,
+            };
+            let msg = MetadataChangeMsg {
+                callback_id: cb,
+                dom,
+                kind: code,
+                nsuri,
+            };
+            (event_proc::METADATA_CHANGE, to_bytes(&msg))
         }
         EventKind::DeviceAdded { alias } | EventKind::DeviceRemoved { alias } => {
             let proc = if matches!(kind, EventKind::DeviceAdded { .. }) {
