@@ -109,6 +109,7 @@ impl Core {
             };
             img::create(dest, format, size, &opts)?;
         }
+        super::blockjobs::forget_ending(&run, &job_name("copy", &target));
         let started = self.start_mirror(qmp, &node, copy, shallow, format, speed, &target);
         if let Err(e) = started {
             if !existing {

@@ -62,10 +62,15 @@ fn job_of(id: &str) -> Option<(BlockJobKind, &str)> {
     .find_map(|(prefix, kind)| Some((kind, rest.strip_prefix(prefix)?)))
 }
 
-/// Marks QEMU job `id` as being ended by this manager while it lives.
+/// Marks QEMU job `id` as ended by this manager, which tells its end
+/// itself: QEMU's own event of that end, which may come after the call
+/// returned, is then not passed on (the monitor takes the mark with it).
+/// Unless [`Ending::sent`] says QEMU was asked to end the job, dropping
+/// it takes the mark back.
 struct Ending<'a> {
     run: &'a Running,
     id: String,
+    sent: bool,
 }
 
 impl<'a> Ending<'a> {
@@ -74,14 +79,34 @@ impl<'a> Ending<'a> {
         Ending {
             run,
             id: id.to_string(),
+            sent: false,
         }
+    }
+
+    /// QEMU was asked to end the job: its end event will come.
+    fn sent(&mut self) {
+        self.sent = true;
+    }
+
+    /// The end could not be seen (the wait failed): QEMU's event, when
+    /// it comes, is told after all.
+    fn unseen(&mut self) {
+        self.sent = false;
     }
 }
 
 impl Drop for Ending<'_> {
     fn drop(&mut self) {
-        lock(&self.run.block_endings).retain(|e| *e != self.id);
+        if !self.sent {
+            forget_ending(self.run, &self.id);
+        }
     }
+}
+
+/// Takes back the mark of an end of job `id` (a new job of that name
+/// starts, or the end was not asked after all).
+pub(super) fn forget_ending(run: &Running, id: &str) {
+    lock(&run.block_endings).retain(|e| e != id);
 }
 
 /// The QEMU job (`query-jobs` entry) of disk `target`, if any.
@@ -224,9 +249,11 @@ impl Core {
                 ),
             ));
         }
+        let id = job_name(job.kind, &target);
+        forget_ending(&run, &id);
         qmp.execute(
             job.command,
-            Some(json!({"job-id": job_name(job.kind, &target), "device": node, "auto-dismiss": false})),
+            Some(json!({"job-id": id, "device": node, "auto-dismiss": false})),
             QMP_TIMEOUT,
         )?;
         self.log.info(&format!(
@@ -309,8 +336,16 @@ impl Core {
         let Some((kind, target)) = job_of(id) else {
             return;
         };
-        if lock(&run.block_endings).iter().any(|e| e == id) {
-            return;
+        {
+            let mut ending = lock(&run.block_endings);
+            if let Some(i) = ending.iter().position(|e| e == id) {
+                // This manager tells the end it made; the mark goes with
+                // QEMU's event of it.
+                if event != "BLOCK_JOB_READY" {
+                    ending.remove(i);
+                }
+                return;
+            }
         }
         let status = match event {
             "BLOCK_JOB_READY" => BlockJobStatus::Ready,
@@ -371,16 +406,21 @@ impl Core {
             .unwrap_or_default();
         let copy = id.starts_with("qvirt-copy-");
         let kind = job_of(&id).map_or(BlockJobKind::ActiveCommit, |(k, _)| k);
-        let _ending = Ending::new(&run, &id);
+        let mut ending = Ending::new(&run, &id);
         if !pivot {
             // A copy in step ends consistent (QEMU's cancel without
             // force); any other job is dropped where it is.
             if status != "concluded" && copy {
                 qmp.execute("block-job-cancel", Some(json!({"device": id})), QMP_TIMEOUT)?;
+                ending.sent();
             } else if status != "concluded" {
                 qmp.execute("job-cancel", Some(json!({"id": id})), QMP_TIMEOUT)?;
+                ending.sent();
             }
-            wait_concluded(qmp, &id)?;
+            if let Err(e) = wait_concluded(qmp, &id) {
+                ending.unseen();
+                return Err(e);
+            }
             let _ = qmp.execute("job-dismiss", Some(json!({"id": id})), QMP_TIMEOUT);
             self.close_unused_nodes(qmp, &live);
             // A job that had ended already was told when it ended.
@@ -400,8 +440,12 @@ impl Core {
         }
         let (old_top, _, _) = top_of(qmp, &live, &target)?;
         qmp.execute("job-complete", Some(json!({"id": id})), QMP_TIMEOUT)?;
+        ending.sent();
         let outcome = wait_concluded(qmp, &id);
         let _ = qmp.execute("job-dismiss", Some(json!({"id": id})), QMP_TIMEOUT);
+        if outcome.is_err() {
+            ending.unseen();
+        }
         if let Some(e) = outcome? {
             self.tell_block_job(&run, &target, kind, BlockJobStatus::Failed);
             return Err(Error::new(
