@@ -149,6 +149,14 @@ struct Opened {
     added: Vec<String>,
 }
 
+/// Whether no command that may have changed QEMU's block graph (or
+/// started a block job) was sent since this manager's last external
+/// snapshot of the run.
+pub(crate) fn graph_unchanged(run: &Running, qmp: &Qmp) -> bool {
+    let since = qmp.changes_sent();
+    lock(&run.tops).as_ref().is_some_and(|s| s.changes == since)
+}
+
 /// The count of changing commands now, and each planned disk's top node
 /// and size when this manager's last
 /// external snapshot left them so and no command that may have changed

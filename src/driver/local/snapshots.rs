@@ -127,7 +127,13 @@ impl Core {
                 if !matches!(s, DomainState::Running | DomainState::Paused) {
                     return Err(Core::wrong_state(dom, "take a snapshot of", s));
                 }
-                super::blockjobs::no_block_jobs(r.qmp()?, &dom.name)?;
+                let qmp = r.qmp()?;
+                // No block job can have started since this manager's last
+                // external snapshot found none, if no command that could
+                // start one reached QEMU since: no need to ask.
+                if !super::snap_external::graph_unchanged(r, qmp) {
+                    super::blockjobs::no_block_jobs(qmp, &dom.name)?;
+                }
                 s
             }
             None => DomainState::Shutoff,
