@@ -519,6 +519,7 @@ macro_rules! twin_enum {
         }
     };
 }
+pub(crate) use twin_enum;
 
 twin_enum!(DomainState <=> WireState {
     Running, Paused, Shutoff, Shutdown, Crashed, PmSuspended,

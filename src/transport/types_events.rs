@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::types::{WireBlockJobKind, WireMetadataKind, WireReason};
+use super::types::{WireBlockJobKind, WireMetadataKind, WireReason, twin_enum};
 use crate::driver::{BlockJobStatus, EventKind, IoErrorAction};
 
 /// [`EventKind`]. Variants are append-only.
@@ -70,25 +70,7 @@ pub enum WireIoErrorAction {
     Report,
 }
 
-impl From<IoErrorAction> for WireIoErrorAction {
-    fn from(a: IoErrorAction) -> WireIoErrorAction {
-        match a {
-            IoErrorAction::None => WireIoErrorAction::None,
-            IoErrorAction::Pause => WireIoErrorAction::Pause,
-            IoErrorAction::Report => WireIoErrorAction::Report,
-        }
-    }
-}
-
-impl From<WireIoErrorAction> for IoErrorAction {
-    fn from(a: WireIoErrorAction) -> IoErrorAction {
-        match a {
-            WireIoErrorAction::None => IoErrorAction::None,
-            WireIoErrorAction::Pause => IoErrorAction::Pause,
-            WireIoErrorAction::Report => IoErrorAction::Report,
-        }
-    }
-}
+twin_enum!(IoErrorAction <=> WireIoErrorAction { None, Pause, Report });
 
 /// A [`BlockJobStatus`]. Variants are append-only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,27 +82,7 @@ pub enum WireBlockJobStatus {
     Ready,
 }
 
-impl From<BlockJobStatus> for WireBlockJobStatus {
-    fn from(s: BlockJobStatus) -> WireBlockJobStatus {
-        match s {
-            BlockJobStatus::Completed => WireBlockJobStatus::Completed,
-            BlockJobStatus::Failed => WireBlockJobStatus::Failed,
-            BlockJobStatus::Cancelled => WireBlockJobStatus::Cancelled,
-            BlockJobStatus::Ready => WireBlockJobStatus::Ready,
-        }
-    }
-}
-
-impl From<WireBlockJobStatus> for BlockJobStatus {
-    fn from(s: WireBlockJobStatus) -> BlockJobStatus {
-        match s {
-            WireBlockJobStatus::Completed => BlockJobStatus::Completed,
-            WireBlockJobStatus::Failed => BlockJobStatus::Failed,
-            WireBlockJobStatus::Cancelled => BlockJobStatus::Cancelled,
-            WireBlockJobStatus::Ready => BlockJobStatus::Ready,
-        }
-    }
-}
+twin_enum!(BlockJobStatus <=> WireBlockJobStatus { Completed, Failed, Cancelled, Ready });
 
 impl From<EventKind> for WireEventKind {
     fn from(k: EventKind) -> WireEventKind {

@@ -100,16 +100,7 @@ pub fn rebase_copy(
             "virDomainBlockRebase: a copy needs its destination as base",
         )
     })?;
-    let bandwidth = if flags & REBASE_BYTES != 0 {
-        bandwidth
-    } else {
-        bandwidth.checked_mul(1 << 20).ok_or_else(|| {
-            Error::new(
-                ErrorCode::InvalidArgument,
-                format!("bandwidth must be less than {}", (i64::MAX as u64) >> 20),
-            )
-        })?
-    };
+    let bandwidth = super::blockjobs::bytes_of(bandwidth, flags & REBASE_BYTES != 0)?;
     let copy = BlockCopy {
         dest: PathBuf::from(dest),
         format: (flags & REBASE_COPY_RAW != 0).then_some(VolumeFormat::Raw),

@@ -59,7 +59,7 @@ const COMMIT_BYTES: u32 = 1 << 4;
 
 /// libvirt's bandwidth in bytes a second: as given with `bytes` (the
 /// call's `..._BANDWIDTH_BYTES` flag), else MiB/s.
-fn bytes_of(bandwidth: u64, bytes: bool) -> Result<u64> {
+pub(super) fn bytes_of(bandwidth: u64, bytes: bool) -> Result<u64> {
     if bytes {
         return Ok(bandwidth);
     }

@@ -119,6 +119,11 @@ pub mod event_id {
         METADATA_CHANGE,
         BLOCK_THRESHOLD,
     ];
+    /// The events libvirt tells twice, each with the id of its repeat:
+    /// a block job's by the disk's target (`BLOCK_JOB_2`) also by its
+    /// file (`BLOCK_JOB`, local disks only), an I/O error's with its
+    /// reason also without it.
+    pub const REPEATS: [(i32, i32); 2] = [(BLOCK_JOB_2, BLOCK_JOB), (IO_ERROR_REASON, IO_ERROR)];
     /// One past the last event id libvirt 9.0 knows.
     pub const LAST: i32 = 27;
 }

@@ -16,10 +16,8 @@ use crate::transport::libvirt::values::event_id;
 pub(super) fn subscribe(conn: &Arc<Conn>) -> Result<Box<dyn EventStream>> {
     let (tx, rx) = channel();
     let mut ids = Vec::new();
-    // A block job's event by its disk's file repeats the one by its
-    // target, an I/O error's without its reason the one with it: only
-    // the latter are asked for.
-    let repeats = [event_id::BLOCK_JOB, event_id::IO_ERROR];
+    // The repeats of an event libvirt tells twice are not asked for.
+    let repeats: Vec<i32> = event_id::REPEATS.iter().map(|(_, r)| *r).collect();
     for event_id in event_id::SENT
         .into_iter()
         .filter(|id| !repeats.contains(id))

@@ -705,13 +705,13 @@ pub(super) fn deliver(conn: &mut Conn, events: &[Event], limit: usize) -> bool {
     };
     for event in events {
         let (id, kind, detail) = values::event_code(&event.kind);
-        // A block job's is told twice, as libvirt does: by the disk's
-        // target, and by its file for a local one.
-        let also = match &event.kind {
-            EventKind::BlockJob { path: Some(_), .. } => Some(event_id::BLOCK_JOB),
-            EventKind::IoError { .. } => Some(event_id::IO_ERROR),
-            _ => None,
-        };
+        // Told twice, as libvirt does (a block job's by its file only
+        // for a local disk).
+        let also = event_id::REPEATS
+            .iter()
+            .find(|(main, _)| *main == id)
+            .map(|(_, repeat)| *repeat)
+            .filter(|_| !matches!(&event.kind, EventKind::BlockJob { path: None, .. }));
         let dom = Dom::from(&event.domain);
         for (cb, c) in &state.callbacks {
             if (c.event != id && Some(c.event) != also)
