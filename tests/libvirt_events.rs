@@ -186,15 +186,29 @@ impl Listeners {
         let words = format!(
             "event 'block-threshold' for domain '{dom}': dev: {dev}({path}) {threshold} {excess}"
         );
-        let line = self.virsh_lines.recv_timeout(QUICK).expect("virsh's event");
+        self.heard(&words, QUICK);
+        self.python_said(&format!("THRESHOLD {dev} {path} {threshold} {excess}"));
+    }
+
+    /// Checks that the next event virsh and qvirt print (virsh's within
+    /// `within`) is `words`.
+    fn heard(&self, words: &str, within: Duration) {
+        let line = self
+            .virsh_lines
+            .recv_timeout(within)
+            .expect("virsh's event");
         assert_eq!(line, words);
         let line = self.qvirt_lines.recv_timeout(QUICK).expect("qvirt's event");
         assert_eq!(line, words);
-        let line = self
+    }
+
+    /// Checks that the next line the python program prints is `line`.
+    fn python_said(&self, line: &str) {
+        let got = self
             .python_lines
             .recv_timeout(QUICK)
             .expect("python's event");
-        assert_eq!(line, format!("THRESHOLD {dev} {path} {threshold} {excess}"));
+        assert_eq!(got, line);
     }
 }
 
@@ -382,22 +396,8 @@ fn devices_plugged_in_and_out_reach_virsh_python_and_qvirt() {
     ] {
         let listeners = Listeners::start(&daemon, &dir.path, "dv", event);
         virsh_ok(&socket, &[verb, "dv", disk, "--live"]);
-        let words = format!("event '{event}' for domain 'dv': {alias}");
-        let line = listeners
-            .virsh_lines
-            .recv_timeout(QUICK)
-            .expect("virsh's event");
-        assert_eq!(line, words);
-        let line = listeners
-            .qvirt_lines
-            .recv_timeout(QUICK)
-            .expect("qvirt's event");
-        assert_eq!(line, words);
-        let line = listeners
-            .python_lines
-            .recv_timeout(QUICK)
-            .expect("python's event");
-        assert_eq!(line, format!("{python} {alias}"));
+        listeners.heard(&format!("event '{event}' for domain 'dv': {alias}"), QUICK);
+        listeners.python_said(&format!("{python} {alias}"));
         drop(listeners);
         // The next listeners' recorder binds its socket afresh.
         let _ = std::fs::remove_file(dir.path.join("rec.sock"));
@@ -474,21 +474,8 @@ fn a_full_disk_pauses_the_guest_with_an_io_error_heard_by_all() {
     let words = format!(
         "event 'io-error-reason' for domain 'io': {file} (virtio-disk0) pause due to enospc"
     );
-    let line = listeners
-        .virsh_lines
-        .recv_timeout(BOOT)
-        .expect("virsh's event");
-    assert_eq!(line, words);
-    let line = listeners
-        .qvirt_lines
-        .recv_timeout(QUICK)
-        .expect("qvirt's event");
-    assert_eq!(line, words);
-    let line = listeners
-        .python_lines
-        .recv_timeout(QUICK)
-        .expect("python's event");
-    assert_eq!(line, format!("IOERROR {file} virtio-disk0 1 enospc"));
+    listeners.heard(&words, BOOT);
+    listeners.python_said(&format!("IOERROR {file} virtio-disk0 1 enospc"));
     let state = virsh_ok(&socket, &["domstate", "io", "--reason"]);
     assert_eq!(state.trim(), "paused (I/O error)");
     let state = qvirt.info(&dom).unwrap();
@@ -539,16 +526,7 @@ fn agent_balloon_clock_and_notes_reach_the_clients() {
     virsh_ok(&socket, &["start", "ge"]);
     let connected =
         "event 'agent-lifecycle' for domain 'ge': state: 'connected' reason: 'channel event'";
-    let line = listeners
-        .virsh_lines
-        .recv_timeout(BOOT)
-        .expect("virsh's event");
-    assert_eq!(line, connected);
-    let line = listeners
-        .qvirt_lines
-        .recv_timeout(QUICK)
-        .expect("qvirt's event");
-    assert_eq!(line, connected);
+    listeners.heard(connected, BOOT);
     line_where(&listeners.python_lines, QUICK, |l| l == "AGENT 1 2");
     let qvirt = daemon.connect();
     let dom = qvirt.lookup_by_name("ge").unwrap();
@@ -569,11 +547,7 @@ fn agent_balloon_clock_and_notes_reach_the_clients() {
     g.run("killall qemu-ga");
     let gone =
         "event 'agent-lifecycle' for domain 'ge': state: 'disconnected' reason: 'channel event'";
-    let line = listeners
-        .virsh_lines
-        .recv_timeout(QUICK)
-        .expect("virsh's event");
-    assert_eq!(line, gone);
+    listeners.heard(gone, QUICK);
     line_where(&listeners.python_lines, QUICK, |l| l == "AGENT 2 2");
     drop(listeners);
     virsh_ok(&socket, &["destroy", "ge"]);
