@@ -16,7 +16,9 @@
 //! state says `paused (I/O error)`, and once there is room a resume lets
 //! the guest's write finish. The guest agent connecting and leaving, the
 //! balloon reaching a new size, the guest setting its clock and a note
-//! changed reach python's callbacks (and virsh and qvirt the agent's).
+//! changed reach python's callbacks (and virsh and qvirt the agent's). A
+//! guest that stops feeding its watchdog is paused by QEMU, and all three
+//! hear the watchdog's `pause`.
 
 #[allow(dead_code, unused_imports)]
 #[path = "daemon/support.rs"]
@@ -551,5 +553,82 @@ fn agent_balloon_clock_and_notes_reach_the_clients() {
     line_where(&listeners.python_lines, QUICK, |l| l == "AGENT 2 2");
     drop(listeners);
     virsh_ok(&socket, &["destroy", "ge"]);
+    drop(daemon);
+}
+
+/// A guest that stops feeding its watchdog (`<watchdog model='i6300esb'
+/// action='pause'/>`; the guest's busybox `watchdog` sets 2 s and then
+/// sleeps) is paused by QEMU: virsh, python3-libvirt and `qvirt event`
+/// hear `watchdog` (pause), the lifecycle event carries libvirt's detail
+/// (qvirt's client of libvirt's protocol reads back Suspended Watchdog),
+/// the state is `paused (watchdog)` for QEMU (`query-status`), for virsh
+/// and python, and for a qvirtd started again; `resume` runs it on.
+#[test]
+fn a_starved_watchdog_pauses_the_guest_and_is_heard_by_all() {
+    use qvirt::driver::{DomainState, EventKind, StateReason};
+    let dir = TestDir::new("lvwatchdog");
+    let daemon = Daemon::start(&dir.path, &[]);
+    let socket = lv_socket(&dir.path);
+    let xml = linux_vm("wd").replace(
+        "<memballoon",
+        "<watchdog model='i6300esb' action='pause'/><memballoon",
+    );
+    let f = write_file(&dir.path, "wd.xml", &xml);
+    virsh_ok(&socket, &["define", f.to_str().unwrap()]);
+    virsh_ok(&socket, &["start", "wd"]);
+    let qvirt = daemon.connect();
+    let dom = qvirt.lookup_by_name("wd").unwrap();
+    let mut g = guest_shell::Guest::open(&*qvirt, &dom);
+    assert!(g.run("ls /dev/watchdog").contains("/dev/watchdog"));
+    let listeners = Listeners::start(&daemon, &dir.path, "wd", "watchdog");
+    let lv = qvirt::connect(&format!(
+        "qemu+unix:///session?socket={}&proto=libvirt",
+        socket.display()
+    ))
+    .unwrap();
+    let mut lifecycle = lv.events().unwrap();
+
+    g.run("(watchdog -F -T 2 -t 600 /dev/watchdog &) ; true");
+    listeners.heard("event 'watchdog' for domain 'wd': pause", BOOT);
+    listeners.python_said("WATCHDOG 1");
+    let want = EventKind::Suspended(StateReason::Watchdog);
+    wait_for("libvirt's lifecycle event of the pause", QUICK, || {
+        lifecycle
+            .next(Duration::from_secs(1))
+            .unwrap()
+            .filter(|e| e.kind == want)
+    });
+    let state = virsh_ok(&socket, &["domstate", "wd", "--reason"]);
+    assert_eq!(state.trim(), "paused (watchdog)");
+    let status = virsh_ok(
+        &socket,
+        &[
+            "qemu-monitor-command",
+            "wd",
+            r#"{"execute":"query-status"}"#,
+        ],
+    );
+    assert!(status.contains(r#""status":"watchdog""#), "{status}");
+    let py = python(
+        &socket,
+        "wd",
+        "print(dom.state() == [libvirt.VIR_DOMAIN_PAUSED, libvirt.VIR_DOMAIN_PAUSED_WATCHDOG])",
+    );
+    assert_eq!(py, "True");
+
+    // A qvirtd started again reads QEMU's state.
+    drop((lifecycle, lv, listeners, qvirt));
+    drop(daemon);
+    let daemon = Daemon::start(&dir.path, &[]);
+    let qvirt = daemon.connect();
+    let info = qvirt.info(&qvirt.lookup_by_name("wd").unwrap()).unwrap();
+    assert_eq!(
+        (info.state, info.reason),
+        (DomainState::Paused, StateReason::Watchdog)
+    );
+    virsh_ok(&socket, &["resume", "wd"]);
+    let state = virsh_ok(&socket, &["domstate", "wd", "--reason"]);
+    assert_eq!(state.trim(), "running (unpaused)");
+    virsh_ok(&socket, &["destroy", "wd"]);
     drop(daemon);
 }

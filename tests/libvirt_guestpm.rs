@@ -271,6 +271,55 @@ fn guestvcpus_takes_a_vcpu_offline_in_the_guest() {
     virsh_ok(&s, &["destroy", "lx-cpu"]);
 }
 
+/// python3-libvirt's power management callbacks
+/// (`VIR_DOMAIN_EVENT_ID_PMSUSPEND`, `_PMWAKEUP`, ...) for a domain,
+/// through `tests/libvirt/domain_events.py`.
+struct PmListener {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl PmListener {
+    fn start(socket: &Path, dom: &str) -> PmListener {
+        use std::io::BufRead;
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/libvirt/domain_events.py");
+        let mut child = Command::new(PYTHON)
+            .arg(script)
+            .arg(uri(socket))
+            .arg(dom)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("run the python3-libvirt program");
+        let out = std::io::BufReader::new(child.stdout.take().unwrap());
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in out.lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let l = PmListener { child, lines };
+        l.said("READY");
+        l
+    }
+
+    /// The next line python printed is `line`.
+    fn said(&self, line: &str) {
+        let got = self.lines.recv_timeout(QUICK).expect("python's line");
+        assert_eq!(got, line);
+    }
+}
+
+impl Drop for PmListener {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let status = self.child.wait().expect("python's exit");
+        if !std::thread::panicking() {
+            assert!(status.success(), "the python program failed");
+        }
+    }
+}
+
 /// qvirt's own client of libvirt's protocol on `socket`.
 fn libvirt_client(socket: &Path) -> Box<dyn qvirt::Driver> {
     qvirt::connect(&format!(
@@ -345,6 +394,7 @@ fn dompmsuspend_and_dompmwakeup_put_the_guest_to_sleep_and_wake_it() {
         libvirt_code("VIR_ERR_INVALID_ARG")
     );
 
+    let pm_events = PmListener::start(&s, "lx-pm");
     let mut events = qvirt.events().unwrap();
     let mut next_event = |want: EventKind| {
         wait_for(&format!("the event {want:?}"), QUICK, || {
@@ -366,9 +416,12 @@ fn dompmsuspend_and_dompmwakeup_put_the_guest_to_sleep_and_wake_it() {
         "True"
     );
     next_event(EventKind::PmSuspended { disk: false });
+    pm_events.said("PM PMSUSPEND 0");
 
     assert_eq!(python(&s, "lx-pm", "print(dom.pMWakeup(0))"), "0");
     next_event(EventKind::Started(StateReason::Wakeup));
+    pm_events.said("PM PMWAKEUP 0");
+    drop(pm_events);
     assert_ne!(qemu_status(&*qvirt, &dom), "suspended");
     assert!(virsh_ok(&s, &["domstate", "lx-pm", "--reason"]).contains("running (event wakeup)"));
 

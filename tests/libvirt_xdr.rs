@@ -30,8 +30,8 @@ use qvirt::transport::libvirt::frame::{
 use qvirt::transport::libvirt::procedures::{Call, Procedure, Reply};
 use qvirt::transport::libvirt::types::{
     AgentLifecycleMsg, BalloonChangeMsg, BlockJobMsg, BlockThresholdMsg, DeviceMsg, Dom,
-    IoErrorMsg, IoErrorReasonMsg, LifecycleMsg, MetadataChangeMsg, RebootMsg, RtcChangeMsg,
-    TrayChangeMsg,
+    IoErrorMsg, IoErrorReasonMsg, LifecycleMsg, MetadataChangeMsg, PmMsg, RebootMsg, RtcChangeMsg,
+    TrayChangeMsg, WatchdogMsg,
 };
 use qvirt::transport::libvirt::xdr::{Chars, from_bytes, to_bytes};
 
@@ -175,6 +175,14 @@ fn a_real_libvirt_session_decodes_and_encodes_back_byte_for_byte() {
                     }
                     324 => {
                         let m: IoErrorReasonMsg = from_bytes(body, "event").unwrap();
+                        assert_eq!(to_bytes(&m), body);
+                    }
+                    321 => {
+                        let m: WatchdogMsg = from_bytes(body, "event").unwrap();
+                        assert_eq!(to_bytes(&m), body);
+                    }
+                    329 | 330 | 332 => {
+                        let m: PmMsg = from_bytes(body, "event").unwrap();
                         assert_eq!(to_bytes(&m), body);
                     }
                     p => panic!("an event qvirt does not know: {p}"),
@@ -496,6 +504,8 @@ proptest! {
         let _ = from_bytes::<IoErrorReasonMsg>(&body, "event");
         let _ = from_bytes::<RtcChangeMsg>(&body, "event");
         let _ = from_bytes::<MetadataChangeMsg>(&body, "event");
+        let _ = from_bytes::<WatchdogMsg>(&body, "event");
+        let _ = from_bytes::<PmMsg>(&body, "event");
     }
 
     /// Values round-trip through the codec, whatever their text.

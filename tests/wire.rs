@@ -23,7 +23,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
-use qvirt::transport::types_events::{WireBlockJobStatus, WireIoErrorAction};
+use qvirt::transport::types_events::{WireBlockJobStatus, WireIoErrorAction, WireWatchdogFired};
 use qvirt::transport::wire::WireBlockJobKind;
 use qvirt::transport::wire::{
     Bytes, Call, Frame, HEADER_LEN, Header, Kind, LAST_PROCEDURE, MAX_FRAME, PROTOCOL_VERSION,
@@ -680,6 +680,17 @@ fn arb_event() -> impl Strategy<Value = WireEvent> {
         Just(WireEventKind::MetadataChange(
             qvirt::transport::wire::WireMetadataKind::Title
         )),
+        arb_reason().prop_map(WireEventKind::Paused),
+        prop_oneof![
+            Just(WireWatchdogFired::None),
+            Just(WireWatchdogFired::Pause),
+            Just(WireWatchdogFired::Reset),
+            Just(WireWatchdogFired::PowerOff),
+            Just(WireWatchdogFired::Shutdown),
+            Just(WireWatchdogFired::Debug),
+            Just(WireWatchdogFired::InjectNmi),
+        ]
+        .prop_map(|action| WireEventKind::Watchdog { action }),
     ];
     (arb_domain(), kind).prop_map(|(domain, kind)| WireEvent { domain, kind })
 }

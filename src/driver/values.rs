@@ -91,6 +91,9 @@ pub enum StateReason {
     /// Paused: a disk's I/O failed and its error policy stops the guest
     /// (QEMU's default for a full disk), until it is resumed.
     IoError,
+    /// Paused by the watchdog's `pause` action (or the pause of its
+    /// `dump`).
+    Watchdog,
 }
 
 impl StateReason {
@@ -112,11 +115,12 @@ impl StateReason {
             StateReason::Migrated => "migrated",
             StateReason::Wakeup => "wakeup",
             StateReason::IoError => "I/O error",
+            StateReason::Watchdog => "watchdog",
         }
     }
 
     /// Every reason, for parsing the words back.
-    pub const ALL: [StateReason; 15] = [
+    pub const ALL: [StateReason; 16] = [
         StateReason::Unknown,
         StateReason::User,
         StateReason::Booted,
@@ -132,6 +136,7 @@ impl StateReason {
         StateReason::Migrated,
         StateReason::Wakeup,
         StateReason::IoError,
+        StateReason::Watchdog,
     ];
 
     /// The reason [`StateReason::as_str`] names.
@@ -272,8 +277,12 @@ pub enum EventKind {
     Undefined,
     /// The domain started (booted, restored).
     Started(StateReason),
-    /// The vCPUs were stopped.
-    Suspended,
+    /// The vCPUs were stopped: by a user's request
+    /// ([`StateReason::User`]), a disk's error policy
+    /// ([`StateReason::IoError`]), the watchdog ([`StateReason::Watchdog`]),
+    /// the guest's power-off that the policy keeps paused
+    /// ([`StateReason::ShuttingDown`]).
+    Suspended(StateReason),
     /// The vCPUs run again.
     Resumed,
     /// The guest began a shutdown.
@@ -363,6 +372,64 @@ pub enum EventKind {
     /// A note of the domain changed ([`Driver::set_metadata`](super::Driver::set_metadata)):
     /// which one (an element's namespace, without its prefix).
     MetadataChange(super::MetadataKind),
+    /// The guest's watchdog fired (it was not fed in time): what QEMU
+    /// did. A pause also makes the domain paused
+    /// ([`StateReason::Watchdog`]).
+    Watchdog {
+        /// The action taken.
+        action: WatchdogFired,
+    },
+}
+
+/// What a fired watchdog did (libvirt's `virDomainEventWatchdogAction`).
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WatchdogFired {
+    /// Nothing.
+    None,
+    /// Paused the guest.
+    Pause,
+    /// Reset the guest.
+    Reset,
+    /// Powered the guest off at once.
+    PowerOff,
+    /// Asked the guest to shut down.
+    Shutdown,
+    /// Printed a debug message (QEMU's `debug`).
+    Debug,
+    /// Injected an NMI into the guest.
+    InjectNmi,
+}
+
+impl WatchdogFired {
+    /// Every action, in libvirt's order.
+    pub const ALL: [WatchdogFired; 7] = [
+        WatchdogFired::None,
+        WatchdogFired::Pause,
+        WatchdogFired::Reset,
+        WatchdogFired::PowerOff,
+        WatchdogFired::Shutdown,
+        WatchdogFired::Debug,
+        WatchdogFired::InjectNmi,
+    ];
+
+    /// QEMU's word (`WATCHDOG`'s `action`), which is also virsh's.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WatchdogFired::None => "none",
+            WatchdogFired::Pause => "pause",
+            WatchdogFired::Reset => "reset",
+            WatchdogFired::PowerOff => "poweroff",
+            WatchdogFired::Shutdown => "shutdown",
+            WatchdogFired::Debug => "debug",
+            WatchdogFired::InjectNmi => "inject-nmi",
+        }
+    }
+
+    /// The action QEMU's word names.
+    pub fn from_name(name: &str) -> Option<WatchdogFired> {
+        WatchdogFired::ALL.into_iter().find(|a| a.as_str() == name)
+    }
 }
 
 /// What a disk's error policy did with a failed read or write

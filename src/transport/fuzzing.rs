@@ -118,7 +118,7 @@ impl StubDriver {
             Defined,
             Undefined,
             Started(self.reason(i + 1)),
-            Suspended,
+            Suspended(self.reason(i + 5)),
             Resumed,
             Shutdown,
             Stopped(self.reason(i + 2)),
@@ -164,6 +164,9 @@ impl StubDriver {
                 connected: self.byte(i + 4).is_multiple_of(2),
             },
             MetadataChange(crate::driver::MetadataKind::Title),
+            Watchdog {
+                action: crate::driver::WatchdogFired::ALL[usize::from(self.byte(i + 6)) % 7],
+            },
         ];
         let n = usize::from(self.byte(i)) % kinds.len();
         Event {

@@ -75,6 +75,7 @@ pub enum WireReason {
     Migrated,
     Wakeup,
     IoError,
+    Watchdog,
 }
 
 /// [`DomainInfo`].
@@ -532,7 +533,7 @@ twin_enum!(JobKind <=> WireJobKind {
 
 twin_enum!(StateReason <=> WireReason {
     Unknown, User, Booted, Restored, Unpaused, Shutdown, Destroyed, Crashed, Saved, Failed,
-    ShuttingDown, Migrating, Migrated, Wakeup, IoError,
+    ShuttingDown, Migrating, Migrated, Wakeup, IoError, Watchdog,
 });
 
 /// Converts both ways between an API struct and its wire twin, field by

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::types::{WireBlockJobKind, WireMetadataKind, WireReason, twin_enum};
-use crate::driver::{BlockJobStatus, EventKind, IoErrorAction};
+use crate::driver::{BlockJobStatus, EventKind, IoErrorAction, StateReason, WatchdogFired};
 
 /// [`EventKind`]. Variants are append-only.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,7 +59,27 @@ pub enum WireEventKind {
         connected: bool,
     },
     MetadataChange(WireMetadataKind),
+    /// A pause for another reason than a user's (`Suspended` is that).
+    Paused(WireReason),
+    Watchdog {
+        action: WireWatchdogFired,
+    },
 }
+
+/// A [`WatchdogFired`]. Variants are append-only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub enum WireWatchdogFired {
+    None,
+    Pause,
+    Reset,
+    PowerOff,
+    Shutdown,
+    Debug,
+    InjectNmi,
+}
+
+twin_enum!(WatchdogFired <=> WireWatchdogFired { None, Pause, Reset, PowerOff, Shutdown, Debug, InjectNmi });
 
 /// An [`IoErrorAction`]. Variants are append-only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,7 +110,8 @@ impl From<EventKind> for WireEventKind {
             EventKind::Defined => WireEventKind::Defined,
             EventKind::Undefined => WireEventKind::Undefined,
             EventKind::Started(r) => WireEventKind::Started(r.into()),
-            EventKind::Suspended => WireEventKind::Suspended,
+            EventKind::Suspended(StateReason::User) => WireEventKind::Suspended,
+            EventKind::Suspended(r) => WireEventKind::Paused(r.into()),
             EventKind::Resumed => WireEventKind::Resumed,
             EventKind::Shutdown => WireEventKind::Shutdown,
             EventKind::Stopped(r) => WireEventKind::Stopped(r.into()),
@@ -136,6 +157,9 @@ impl From<EventKind> for WireEventKind {
             EventKind::BalloonChange { actual_kib } => WireEventKind::BalloonChange { actual_kib },
             EventKind::AgentLifecycle { connected } => WireEventKind::AgentLifecycle { connected },
             EventKind::MetadataChange(k) => WireEventKind::MetadataChange(k.into()),
+            EventKind::Watchdog { action } => WireEventKind::Watchdog {
+                action: action.into(),
+            },
         }
     }
 }
@@ -146,7 +170,8 @@ impl From<WireEventKind> for EventKind {
             WireEventKind::Defined => EventKind::Defined,
             WireEventKind::Undefined => EventKind::Undefined,
             WireEventKind::Started(r) => EventKind::Started(r.into()),
-            WireEventKind::Suspended => EventKind::Suspended,
+            WireEventKind::Suspended => EventKind::Suspended(StateReason::User),
+            WireEventKind::Paused(r) => EventKind::Suspended(r.into()),
             WireEventKind::Resumed => EventKind::Resumed,
             WireEventKind::Shutdown => EventKind::Shutdown,
             WireEventKind::Stopped(r) => EventKind::Stopped(r.into()),
@@ -192,6 +217,9 @@ impl From<WireEventKind> for EventKind {
             WireEventKind::BalloonChange { actual_kib } => EventKind::BalloonChange { actual_kib },
             WireEventKind::AgentLifecycle { connected } => EventKind::AgentLifecycle { connected },
             WireEventKind::MetadataChange(k) => EventKind::MetadataChange(k.into()),
+            WireEventKind::Watchdog { action } => EventKind::Watchdog {
+                action: action.into(),
+            },
         }
     }
 }

@@ -21,7 +21,7 @@ pub fn events_follow_the_lifecycle(cx: &mut Ctx<'_>) {
     let ev = w.expect(vm.uuid, &[EventKind::Started(StateReason::Booted)]);
     assert_eq!(ev[0].domain, run, "the event carries the running handle");
     d.suspend(&run).unwrap();
-    w.expect(vm.uuid, &[EventKind::Suspended]);
+    w.expect(vm.uuid, &[EventKind::Suspended(StateReason::User)]);
     d.resume(&run).unwrap();
     w.expect(vm.uuid, &[EventKind::Resumed]);
     d.reset(&run).unwrap();
@@ -128,7 +128,7 @@ pub fn events_keep_order_in_fast_cycles(cx: &mut Ctx<'_>) {
         assert_eq!(info(d, &run).state, DomainState::Paused);
         d.resume(&run).unwrap();
         assert_eq!(info(d, &run).state, DomainState::Running);
-        want.extend([EventKind::Suspended, EventKind::Resumed]);
+        want.extend([EventKind::Suspended(StateReason::User), EventKind::Resumed]);
     }
     d.reset(&run).unwrap();
     d.destroy(&run).unwrap();

@@ -44,7 +44,7 @@ pub fn reattach_running_domain(cx: &mut Ctx<'_>) {
     w.expect(
         vm.uuid,
         &[
-            EventKind::Suspended,
+            EventKind::Suspended(StateReason::User),
             EventKind::Resumed,
             EventKind::Stopped(StateReason::Destroyed),
         ],

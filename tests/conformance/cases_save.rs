@@ -18,7 +18,10 @@ pub fn managed_save_and_resume(cx: &mut Ctx<'_>) {
     // The vCPUs stop first (as with libvirt), then the domain.
     w.expect(
         vm.uuid,
-        &[EventKind::Suspended, EventKind::Stopped(StateReason::Saved)],
+        &[
+            EventKind::Suspended(StateReason::User),
+            EventKind::Stopped(StateReason::Saved),
+        ],
     );
     let i = info(d, &dom);
     assert_eq!(
@@ -86,7 +89,7 @@ pub fn save_and_restore_transient(cx: &mut Ctx<'_>) {
         vm.uuid,
         &[
             EventKind::Started(StateReason::Booted),
-            EventKind::Suspended,
+            EventKind::Suspended(StateReason::User),
             EventKind::Stopped(StateReason::Saved),
         ],
     );

@@ -106,6 +106,7 @@ WANTED_MODULES=(
     9p:9P_FS:required                # the 9p file system
     virtio_console:VIRTIO_CONSOLE:required  # virtio-serial ports (/dev/vportNpM)
     virtio_rng:HW_RANDOM_VIRTIO:required  # virtio RNGs (/dev/hwrng), plugged in live
+    i6300esb:I6300ESB_WDT:required   # <watchdog model='i6300esb'>: /dev/watchdog fires
 )
 # Loaded by /init only with `guestagent`, so other guests do not change.
 AGENT_MODULES=(

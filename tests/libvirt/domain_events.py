@@ -6,8 +6,10 @@ calls have returned: the daemon has them), then one line per event:
 `TRAY <alias> <reason>` (reason: libvirt's number, 0 open, 1 close),
 `THRESHOLD <dev> <path> <threshold> <excess>`, `ADDED <alias>`,
 `REMOVED <alias>`, `IOERROR <path> <alias> <action> <reason>`,
-`RTC <offset>`, `BALLOON <KiB>`, `AGENT <state> <reason>` or `METADATA
-<type> <uri>`, and exits when its standard input closes.
+`RTC <offset>`, `BALLOON <KiB>`, `AGENT <state> <reason>`, `METADATA
+<type> <uri>`, `WATCHDOG <action>` or `PM <event> <reason>` (event:
+PMSUSPEND, PMSUSPEND_DISK, PMWAKEUP), and exits when its standard input
+closes.
 """
 import sys
 import threading
@@ -72,8 +74,24 @@ for event, callback in (
      lambda _c, _d, state, reason, _o: print(f"AGENT {state} {reason}", flush=True)),
     (libvirt.VIR_DOMAIN_EVENT_ID_METADATA_CHANGE,
      lambda _c, _d, kind, uri, _o: print(f"METADATA {kind} {uri}", flush=True)),
+    (libvirt.VIR_DOMAIN_EVENT_ID_WATCHDOG,
+     lambda _c, _d, action, _o: print(f"WATCHDOG {action}", flush=True)),
 ):
     c.domainEventRegisterAny(dom, event, callback, None)
+
+
+def on_pm(what):
+    def callback(_conn, dom, reason, _opaque):
+        assert dom.name() == name, dom.name()
+        print(f"PM {what} {reason}", flush=True)
+
+    return callback
+
+
+for what in ("PMSUSPEND", "PMSUSPEND_DISK", "PMWAKEUP"):
+    event = getattr(libvirt, f"VIR_DOMAIN_EVENT_ID_{what}")
+    c.domainEventRegisterAny(dom, event, on_pm(what), None)
+assert libvirt.VIR_DOMAIN_EVENT_WATCHDOG_PAUSE == 1
 assert libvirt.VIR_CONNECT_DOMAIN_EVENT_AGENT_LIFECYCLE_STATE_CONNECTED == 1
 assert libvirt.VIR_CONNECT_DOMAIN_EVENT_AGENT_LIFECYCLE_REASON_CHANNEL == 2
 assert libvirt.VIR_DOMAIN_EVENT_IO_ERROR_PAUSE == 1

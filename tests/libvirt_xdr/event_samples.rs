@@ -165,5 +165,33 @@ pub fn events() -> Vec<(String, Vec<u8>)> {
             }),
         ),
     ));
+    out.push((
+        "event.watchdog".into(),
+        event(
+            321,
+            to_bytes(&WatchdogMsg {
+                callback_id: 13,
+                dom: dom(),
+                action: 1,
+            }),
+        ),
+    ));
+    for (name, proc) in [
+        ("pm-wakeup", 329),
+        ("pm-suspend", 330),
+        ("pm-suspend-disk", 332),
+    ] {
+        out.push((
+            format!("event.{name}"),
+            event(
+                proc,
+                to_bytes(&PmMsg {
+                    callback_id: 14,
+                    reason: 0,
+                    dom: dom(),
+                }),
+            ),
+        ));
+    }
     out
 }

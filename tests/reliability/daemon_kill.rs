@@ -247,7 +247,7 @@ fn take_over(m: &dyn Driver, root: &Path, fleet: &BTreeMap<String, Vm>, churn: &
     let complete = |heard: &BTreeMap<String, Vec<EventKind>>| {
         fleet.keys().all(|n| {
             heard.get(n).is_some_and(|k| {
-                k.contains(&EventKind::Suspended)
+                k.contains(&EventKind::Suspended(StateReason::User))
                     && k.contains(&EventKind::Resumed)
                     && k.contains(&EventKind::Stopped(StateReason::Destroyed))
             })

@@ -781,12 +781,14 @@ pub fn reasons() -> Vec<(&'static str, WireReason)> {
         ("migrated", Migrated),
         ("wakeup", Wakeup),
         ("io_error", IoError),
+        ("watchdog", Watchdog),
     ];
     // Exhaustive, so a new reason needs a sample before this compiles.
     for (_, r) in &all {
         match r {
             Unknown | User | Booted | Restored | Unpaused | Shutdown | Destroyed | Crashed
-            | Saved | Failed | ShuttingDown | Migrating | Migrated | Wakeup | IoError => {}
+            | Saved | Failed | ShuttingDown | Migrating | Migrated | Wakeup | IoError
+            | Watchdog => {}
         }
     }
     all
@@ -840,6 +842,10 @@ pub fn event_kinds() -> Vec<(String, WireEventKind)> {
             uri: "http://example.org/app".into(),
             key: None,
         }),
+        WireEventKind::Paused(WireReason::IoError),
+        WireEventKind::Watchdog {
+            action: qvirt::transport::types_events::WireWatchdogFired::Pause,
+        },
     ] {
         match kind {
             WireEventKind::Started(_) | WireEventKind::Stopped(_) => {
@@ -870,6 +876,8 @@ pub fn event_kinds() -> Vec<(String, WireEventKind)> {
             WireEventKind::BalloonChange { .. } => kinds.push(("balloon_change".into(), kind)),
             WireEventKind::AgentLifecycle { .. } => kinds.push(("agent_lifecycle".into(), kind)),
             WireEventKind::MetadataChange(_) => kinds.push(("metadata_change".into(), kind)),
+            WireEventKind::Paused(_) => kinds.push(("paused".into(), kind)),
+            WireEventKind::Watchdog { .. } => kinds.push(("watchdog".into(), kind)),
         }
     }
     kinds

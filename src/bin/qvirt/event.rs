@@ -99,7 +99,7 @@ pub fn run(ctx: &mut Ctx, opts: Options) -> Result<()> {
 }
 
 /// The event types `--event` accepts, in virsh's names.
-const TYPES: [&str; 12] = [
+const TYPES: [&str; 13] = [
     "lifecycle",
     "reboot",
     "rtc-change",
@@ -112,6 +112,7 @@ const TYPES: [&str; 12] = [
     "block-job-2",
     "device-added",
     "device-removed",
+    "watchdog",
 ];
 
 /// What virsh says of an event beyond its type and domain.
@@ -144,7 +145,9 @@ fn words(kind: &EventKind) -> (&'static str, Detail) {
         EventKind::Started(StateReason::Restored) => lifecycle("Started", "Restored"),
         EventKind::Started(StateReason::Wakeup) => lifecycle("Started", "Wakeup"),
         EventKind::Started(_) => lifecycle("Started", "Booted"),
-        EventKind::Suspended => lifecycle("Suspended", "Paused"),
+        EventKind::Suspended(StateReason::IoError) => lifecycle("Suspended", "I/O Error"),
+        EventKind::Suspended(StateReason::Watchdog) => lifecycle("Suspended", "Watchdog"),
+        EventKind::Suspended(_) => lifecycle("Suspended", "Paused"),
         EventKind::Resumed => lifecycle("Resumed", "Unpaused"),
         EventKind::Shutdown => lifecycle("Shutdown", "Finished"),
         EventKind::Stopped(reason) => lifecycle(
@@ -217,6 +220,9 @@ fn words(kind: &EventKind) -> (&'static str, Detail) {
         }
         EventKind::DeviceAdded { alias } => ("device-added", Detail::Device(alias.clone())),
         EventKind::DeviceRemoved { alias } => ("device-removed", Detail::Device(alias.clone())),
+        EventKind::Watchdog { action } => {
+            ("watchdog", Detail::Text(format!(": {}", action.as_str())))
+        }
         // A kind newer than this program: named, without virsh's words.
         _ => lifecycle("Unknown", "Unknown"),
     }
@@ -397,10 +403,20 @@ mod tests {
                 EventKind::MetadataChange(MetadataKind::Title),
                 "event 'metadata-change' for domain 'demo': type title, uri <null>",
             ),
+            (
+                EventKind::Watchdog {
+                    action: qvirt::driver::WatchdogFired::InjectNmi,
+                },
+                "event 'watchdog' for domain 'demo': inject-nmi",
+            ),
+            (
+                EventKind::Suspended(StateReason::Watchdog),
+                "event 'lifecycle' for domain 'demo': Suspended Watchdog",
+            ),
         ] {
             assert_eq!(to_text(&event(kind)), text);
         }
-        let j = to_json(&event(EventKind::Suspended));
+        let j = to_json(&event(EventKind::Suspended(StateReason::User)));
         assert_eq!(j["type"], "Suspended");
         assert_eq!(j["detail"], "Paused");
         assert_eq!(j["id"], 1);

@@ -128,6 +128,7 @@ fn reason_number(s: DomainState, r: StateReason) -> u32 {
         (DomainState::Paused, StateReason::User) => 1,
         (DomainState::Paused, StateReason::Migrating) => 2,
         (DomainState::Paused, StateReason::IoError) => 5,
+        (DomainState::Paused, StateReason::Watchdog) => 6,
         (DomainState::Paused, StateReason::ShuttingDown) => 8,
         (DomainState::Shutdown, StateReason::User) => 1,
         (DomainState::Shutoff, StateReason::Shutdown) => 1,

@@ -27,7 +27,7 @@ use uuid::Uuid;
 use super::driver::Core;
 use super::requests::{Control, Ended, Pending, Request};
 use super::runtime::Running;
-use crate::driver::{Domain, DomainState, EventKind, IoErrorAction, StateReason};
+use crate::driver::{Domain, DomainState, EventKind, IoErrorAction, StateReason, WatchdogFired};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::LifecycleAction;
 use crate::qemu::qmp::QMP_TIMEOUT;
@@ -120,6 +120,9 @@ struct Owned {
     /// A disk's I/O error stopped the guest: the pause that follows is
     /// for it.
     io_error_stop: bool,
+    /// The watchdog's pause (or dump) stopped the guest: the pause that
+    /// follows is for it.
+    watchdog_stop: bool,
 }
 
 /// Starts the monitor thread of `run`, the run of domain `uuid`. With
@@ -344,7 +347,7 @@ impl Monitor {
         let kind = match (state, reason) {
             (DomainState::Running, StateReason::Wakeup) => EventKind::Started(reason),
             (DomainState::Running, _) => EventKind::Resumed,
-            (DomainState::Paused, _) => EventKind::Suspended,
+            (DomainState::Paused, _) => EventKind::Suspended(reason),
             (DomainState::PmSuspended, _) => EventKind::PmSuspended {
                 disk: self.owned.suspended_to_disk,
             },
@@ -367,11 +370,14 @@ impl Monitor {
                     return;
                 }
                 let io_error = std::mem::take(&mut self.owned.io_error_stop);
+                let watchdog = std::mem::take(&mut self.owned.watchdog_stop);
                 if run.run_state().state == DomainState::Running {
                     let reason = if self.owned.guest_shutdown {
                         StateReason::ShuttingDown
                     } else if io_error {
                         StateReason::IoError
+                    } else if watchdog {
+                        StateReason::Watchdog
                     } else {
                         StateReason::User
                     };
@@ -432,18 +438,31 @@ impl Monitor {
             "BLOCK_JOB_READY" | "BLOCK_JOB_COMPLETED" | "BLOCK_JOB_CANCELLED" => {
                 core.on_block_job(&run, &ev.name, &ev.data)
             }
-            "WATCHDOG" => match super::tuning::on_watchdog(&run, &ev.data, &core.layout.save) {
-                Ok(Some(file)) => core.log.info(&format!(
-                    "domain '{}': watchdog fired, memory dumped to {}",
-                    run.def.name,
-                    file.display()
-                )),
-                Ok(None) => {}
-                Err(e) => core
-                    .log
-                    .error(&format!("domain '{}': watchdog dump: {e}", run.def.name)),
-            },
+            "WATCHDOG" => self.on_watchdog(&core, &run, &ev.data),
             _ => {}
+        }
+    }
+
+    /// A WATCHDOG event: told to subscribers; a pause is the watchdog's
+    /// (the STOP that follows); a `dump` action dumps the guest's memory
+    /// and lets it run on.
+    fn on_watchdog(&mut self, core: &Core, run: &Arc<Running>, data: &Value) {
+        let action = data.get("action").and_then(Value::as_str);
+        let Some(action) = action.and_then(WatchdogFired::from_name) else {
+            return;
+        };
+        self.owned.watchdog_stop = action == WatchdogFired::Pause;
+        core.emit(handle_of(self.uuid, run), EventKind::Watchdog { action });
+        match super::tuning::on_watchdog(run, data, &core.layout.save) {
+            Ok(Some(file)) => core.log.info(&format!(
+                "domain '{}': watchdog fired, memory dumped to {}",
+                run.def.name,
+                file.display()
+            )),
+            Ok(None) => {}
+            Err(e) => core
+                .log
+                .error(&format!("domain '{}': watchdog dump: {e}", run.def.name)),
         }
     }
 

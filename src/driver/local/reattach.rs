@@ -280,6 +280,9 @@ impl Core {
                     Ok((status, false)) if status == "io-error" => {
                         (DomainState::Paused, StateReason::IoError)
                     }
+                    Ok((status, false)) if status == "watchdog" => {
+                        (DomainState::Paused, StateReason::Watchdog)
+                    }
                     Ok((status, false)) if status == "suspended" => {
                         (DomainState::PmSuspended, StateReason::Unknown)
                     }

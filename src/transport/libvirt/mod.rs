@@ -99,5 +99,7 @@ pub fn fuzz_xdr_decode(data: &[u8]) {
         let _ = xdr::from_bytes::<types::BalloonChangeMsg>(body, "event");
         let _ = xdr::from_bytes::<types::AgentLifecycleMsg>(body, "event");
         let _ = xdr::from_bytes::<types::MetadataChangeMsg>(body, "event");
+        let _ = xdr::from_bytes::<types::WatchdogMsg>(body, "event");
+        let _ = xdr::from_bytes::<types::PmMsg>(body, "event");
     }
 }

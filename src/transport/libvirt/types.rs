@@ -388,6 +388,12 @@ xdr_struct! {
     pub struct DeviceMsg { pub callback_id: i32, pub dom: Dom, pub dev_alias: String }
     /// `remote_domain_event_callback_rtc_change_msg`.
     pub struct RtcChangeMsg { pub callback_id: i32, pub dom: Dom, pub offset: i64 }
+    /// `remote_domain_event_callback_watchdog_msg`.
+    pub struct WatchdogMsg { pub callback_id: i32, pub dom: Dom, pub action: i32 }
+    /// `remote_domain_event_callback_pmwakeup_msg`, `_pmsuspend_msg`,
+    /// `_pmsuspend_disk_msg`: one layout, the reason (always 0) before
+    /// the domain.
+    pub struct PmMsg { pub callback_id: i32, pub reason: i32, pub dom: Dom }
     /// `remote_domain_event_callback_balloon_change_msg`: KiB.
     pub struct BalloonChangeMsg { pub callback_id: i32, pub dom: Dom, pub actual: u64 }
     /// `remote_domain_event_callback_agent_lifecycle_msg`.

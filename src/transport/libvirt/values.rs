@@ -5,6 +5,7 @@
 
 use crate::driver::{
     BlockJobKind, BlockJobStatus, DomainInfo, DomainState, EventKind, IoErrorAction, StateReason,
+    WatchdogFired,
 };
 
 /// `virDomainState`.
@@ -57,6 +58,7 @@ const REASONS: &[(DomainState, StateReason, i32)] = &[
     (DomainState::Paused, StateReason::User, 1),
     (DomainState::Paused, StateReason::Saved, 3),
     (DomainState::Paused, StateReason::IoError, 5),
+    (DomainState::Paused, StateReason::Watchdog, 6),
     (DomainState::Paused, StateReason::ShuttingDown, 8),
     (DomainState::Paused, StateReason::Crashed, 10),
     (DomainState::Shutdown, StateReason::User, 1),
@@ -101,9 +103,13 @@ pub mod event_id {
     pub const DEVICE_ADDED: i32 = 19;
     pub const METADATA_CHANGE: i32 = 23;
     pub const BLOCK_THRESHOLD: i32 = 24;
+    pub const WATCHDOG: i32 = 3;
+    pub const PMWAKEUP: i32 = 11;
+    pub const PMSUSPEND: i32 = 12;
+    pub const PMSUSPEND_DISK: i32 = 14;
     /// The events qvirtd sends: a subscription to another is refused
     /// rather than left silent.
-    pub const SENT: [i32; 14] = [
+    pub const SENT: [i32; 18] = [
         LIFECYCLE,
         REBOOT,
         RTC_CHANGE,
@@ -118,12 +124,14 @@ pub mod event_id {
         DEVICE_ADDED,
         METADATA_CHANGE,
         BLOCK_THRESHOLD,
+        WATCHDOG,
+        PMWAKEUP,
+        PMSUSPEND,
+        PMSUSPEND_DISK,
     ];
-    /// The events libvirt tells twice, each with the id of its repeat:
-    /// a block job's by the disk's target (`BLOCK_JOB_2`) also by its
-    /// file (`BLOCK_JOB`, local disks only), an I/O error's with its
-    /// reason also without it.
-    pub const REPEATS: [(i32, i32); 2] = [(BLOCK_JOB_2, BLOCK_JOB), (IO_ERROR_REASON, IO_ERROR)];
+    /// The events that only repeat another ([`super::repeat_of`]): a
+    /// client that hears every event subscribes to the first telling.
+    pub const REPEATS: [i32; 5] = [BLOCK_JOB, IO_ERROR, PMWAKEUP, PMSUSPEND, PMSUSPEND_DISK];
     /// One past the last event id libvirt 9.0 knows.
     pub const LAST: i32 = 27;
 }
@@ -146,6 +154,10 @@ pub mod event_proc {
     pub const AGENT_LIFECYCLE: i32 = 348;
     pub const METADATA_CHANGE: i32 = 379;
     pub const IO_ERROR_REASON: i32 = 324;
+    pub const WATCHDOG: i32 = 321;
+    pub const PMWAKEUP: i32 = 329;
+    pub const PMSUSPEND: i32 = 330;
+    pub const PMSUSPEND_DISK: i32 = 332;
     /// `REMOTE_PROC_DOMAIN_EVENT_BLOCK_THRESHOLD`: libvirt has no
     /// separate callback form of it, the message names its callback.
     pub const BLOCK_THRESHOLD: i32 = 385;
@@ -181,6 +193,14 @@ const STOPPED: &[(StateReason, i32)] = &[
     (StateReason::Failed, 5),
 ];
 
+/// The pause details (`virDomainEventSuspendedDetailType`): a user's
+/// pause (and any other) is `PAUSED`.
+const SUSPENDED: &[(StateReason, i32)] = &[
+    (StateReason::User, 0),
+    (StateReason::IoError, 2),
+    (StateReason::Watchdog, 3),
+];
+
 /// The start details (`virDomainEventStartedDetailType`).
 const STARTED: &[(StateReason, i32)] = &[
     (StateReason::Booted, 0),
@@ -200,7 +220,7 @@ pub fn event_code(kind: &EventKind) -> (i32, i32, i32) {
         EventKind::Defined => (event_id::LIFECYCLE, event::DEFINED, 0),
         EventKind::Undefined => (event_id::LIFECYCLE, event::UNDEFINED, 0),
         EventKind::Started(r) => (event_id::LIFECYCLE, event::STARTED, detail(STARTED, *r)),
-        EventKind::Suspended => (event_id::LIFECYCLE, event::SUSPENDED, 0),
+        EventKind::Suspended(r) => (event_id::LIFECYCLE, event::SUSPENDED, detail(SUSPENDED, *r)),
         EventKind::Resumed => (event_id::LIFECYCLE, event::RESUMED, 0),
         EventKind::Shutdown => (event_id::LIFECYCLE, event::SHUTDOWN, 0),
         EventKind::Stopped(r) => (event_id::LIFECYCLE, event::STOPPED, detail(STOPPED, *r)),
@@ -233,7 +253,40 @@ pub fn event_code(kind: &EventKind) -> (i32, i32, i32) {
             };
             (event_id::METADATA_CHANGE, code, 0)
         }
+        EventKind::Watchdog { action } => (event_id::WATCHDOG, watchdog_code(*action), 0),
     }
+}
+
+/// The event id of the second telling libvirt gives an event, besides
+/// the one [`event_code`] names: a block job's by the disk's target
+/// (`BLOCK_JOB_2`) also by its file (`BLOCK_JOB`, a local disk's only),
+/// an I/O error's with its reason also without it, a guest's sleep and
+/// wake-up (lifecycle) also as a power management event.
+pub fn repeat_of(kind: &EventKind) -> Option<i32> {
+    match kind {
+        EventKind::BlockJob { path: Some(_), .. } => Some(event_id::BLOCK_JOB),
+        EventKind::IoError { .. } => Some(event_id::IO_ERROR),
+        EventKind::PmSuspended { disk: false } => Some(event_id::PMSUSPEND),
+        EventKind::PmSuspended { disk: true } => Some(event_id::PMSUSPEND_DISK),
+        EventKind::Started(StateReason::Wakeup) => Some(event_id::PMWAKEUP),
+        _ => None,
+    }
+}
+
+/// libvirt's `virDomainEventWatchdogAction` of a fired watchdog's.
+pub fn watchdog_code(action: WatchdogFired) -> i32 {
+    WatchdogFired::ALL
+        .iter()
+        .position(|a| *a == action)
+        .map_or(0, |i| i as i32)
+}
+
+/// The fired watchdog's action of libvirt's number.
+pub fn watchdog_of(n: i32) -> WatchdogFired {
+    usize::try_from(n)
+        .ok()
+        .and_then(|i| WatchdogFired::ALL.get(i).copied())
+        .unwrap_or(WatchdogFired::None)
 }
 
 /// libvirt's `virDomainEventIOErrorAction` of a qvirt one.
@@ -311,7 +364,7 @@ pub fn lifecycle_kind(event: i32, detail: i32) -> Option<EventKind> {
         event::DEFINED => EventKind::Defined,
         event::UNDEFINED => EventKind::Undefined,
         event::STARTED => EventKind::Started(reason(STARTED)),
-        event::SUSPENDED => EventKind::Suspended,
+        event::SUSPENDED => EventKind::Suspended(reason(SUSPENDED)),
         event::RESUMED => EventKind::Resumed,
         event::STOPPED => EventKind::Stopped(reason(STOPPED)),
         event::SHUTDOWN => EventKind::Shutdown,
@@ -501,7 +554,9 @@ mod tests {
             EventKind::Started(Wakeup),
             EventKind::PmSuspended { disk: false },
             EventKind::PmSuspended { disk: true },
-            EventKind::Suspended,
+            EventKind::Suspended(User),
+            EventKind::Suspended(IoError),
+            EventKind::Suspended(Watchdog),
             EventKind::Resumed,
             EventKind::Shutdown,
             EventKind::Stopped(Shutdown),

@@ -25,9 +25,10 @@ use crate::transport::libvirt::procedures::{Call, Caller, Reply};
 use crate::transport::libvirt::types::{
     AgentLifecycleMsg, BalloonChangeMsg, BlockJobMsg, BlockThresholdMsg, DeviceMsg,
     IoErrorReasonMsg, LifecycleMsg, MetadataChangeMsg, RebootMsg, RtcChangeMsg, TrayChangeMsg,
+    WatchdogMsg,
 };
 use crate::transport::libvirt::values::{
-    event_proc, io_action_of, job_kind, lifecycle_kind, status_of_job, tray,
+    event_proc, io_action_of, job_kind, lifecycle_kind, status_of_job, tray, watchdog_of,
 };
 use crate::transport::libvirt::xdr::from_bytes;
 
@@ -410,6 +411,15 @@ fn deliver_event(shared: &Shared, proc: i32, body: &[u8]) {
                 Err(_) => return,
             }
         }
+        event_proc::WATCHDOG => match from_bytes::<WatchdogMsg>(body, "watchdog event") {
+            Ok(m) => {
+                let kind = EventKind::Watchdog {
+                    action: watchdog_of(m.action),
+                };
+                (m.callback_id, Event::new(Domain::from(m.dom), kind))
+            }
+            Err(_) => return,
+        },
         event_proc::BLOCK_THRESHOLD => {
             match from_bytes::<BlockThresholdMsg>(body, "block threshold event") {
                 Ok(m) => {

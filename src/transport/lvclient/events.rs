@@ -17,10 +17,9 @@ pub(super) fn subscribe(conn: &Arc<Conn>) -> Result<Box<dyn EventStream>> {
     let (tx, rx) = channel();
     let mut ids = Vec::new();
     // The repeats of an event libvirt tells twice are not asked for.
-    let repeats: Vec<i32> = event_id::REPEATS.iter().map(|(_, r)| *r).collect();
     for event_id in event_id::SENT
         .into_iter()
-        .filter(|id| !repeats.contains(id))
+        .filter(|id| !event_id::REPEATS.contains(id))
     {
         let id = conn
             .connect_domain_event_callback_register_any(EventRegisterArgs {

@@ -705,13 +705,8 @@ pub(super) fn deliver(conn: &mut Conn, events: &[Event], limit: usize) -> bool {
     };
     for event in events {
         let (id, kind, detail) = values::event_code(&event.kind);
-        // Told twice, as libvirt does (a block job's by its file only
-        // for a local disk).
-        let also = event_id::REPEATS
-            .iter()
-            .find(|(main, _)| *main == id)
-            .map(|(_, repeat)| *repeat)
-            .filter(|_| !matches!(&event.kind, EventKind::BlockJob { path: None, .. }));
+        // Told twice, as libvirt does.
+        let also = values::repeat_of(&event.kind);
         let dom = Dom::from(&event.domain);
         for (cb, c) in &state.callbacks {
             if (c.event != id && Some(c.event) != also)
@@ -835,6 +830,30 @@ fn event_message(
                 callback_id: cb,
                 dom,
                 dev_alias: alias.clone(),
+            };
+            (proc, to_bytes(&msg))
+        }
+        EventKind::Watchdog { .. } => (
+            event_proc::WATCHDOG,
+            to_bytes(&WatchdogMsg {
+                callback_id: cb,
+                dom,
+                action: code,
+            }),
+        ),
+        _ if id == event_id::PMWAKEUP
+            || id == event_id::PMSUSPEND
+            || id == event_id::PMSUSPEND_DISK =>
+        {
+            let proc = match id {
+                event_id::PMWAKEUP => event_proc::PMWAKEUP,
+                event_id::PMSUSPEND => event_proc::PMSUSPEND,
+                _ => event_proc::PMSUSPEND_DISK,
+            };
+            let msg = PmMsg {
+                callback_id: cb,
+                reason: 0,
+                dom,
             };
             (proc, to_bytes(&msg))
         }
