@@ -18,7 +18,8 @@
 //! balloon reaching a new size, the guest setting its clock and a note
 //! changed reach python's callbacks (and virsh and qvirt the agent's). A
 //! guest that stops feeding its watchdog is paused by QEMU, and all three
-//! hear the watchdog's `pause`.
+//! hear the watchdog's `pause`; a VNC client's connection, handshake and
+//! departure reach them as graphics events.
 
 #[allow(dead_code, unused_imports)]
 #[path = "daemon/support.rs"]
@@ -630,5 +631,63 @@ fn a_starved_watchdog_pauses_the_guest_and_is_heard_by_all() {
     let state = virsh_ok(&socket, &["domstate", "wd", "--reason"]);
     assert_eq!(state.trim(), "running (unpaused)");
     virsh_ok(&socket, &["destroy", "wd"]);
+    drop(daemon);
+}
+
+/// A VNC client (this test, speaking RFB 3.8 on the display's UNIX
+/// socket) connecting, finishing its handshake and leaving reaches
+/// virsh, python3-libvirt and `qvirt event` as libvirt's graphics events
+/// (connect, initialize, disconnect) with both ends' addresses and the
+/// display's authentication scheme (`none`).
+#[test]
+fn vnc_clients_reach_virsh_python_and_qvirt() {
+    use std::io::{Read, Write};
+    let dir = TestDir::new("lvgraphics");
+    let daemon = Daemon::start(&dir.path, &[]);
+    let socket = lv_socket(&dir.path);
+    let xml = write_file(&dir.path, "gx.xml", &firmware_vm("gx"));
+    virsh_ok(&socket, &["create", xml.to_str().unwrap()]);
+    let live = virsh_ok(&socket, &["dumpxml", "gx"]);
+    let vnc = live
+        .split("<listen type='socket' socket='")
+        .nth(1)
+        .and_then(|s| s.split('\'').next())
+        .unwrap_or_else(|| panic!("the display's socket in {live}"))
+        .to_string();
+    let listeners = Listeners::start(&daemon, &dir.path, "gx", "graphics");
+
+    let words = |phase: &str| {
+        format!("event 'graphics' for domain 'gx': {phase} local[unix  {vnc}] remote[unix  ] none")
+    };
+    // QEMU names a UNIX socket as the service, with no host.
+    let python = |phase: i32| format!("GRAPHICS {phase} 2::{vnc} 2:: none");
+    let mut rfb = std::os::unix::net::UnixStream::connect(&vnc).unwrap();
+    listeners.heard(&words("connect"), QUICK);
+    listeners.python_said(&python(0));
+    // RFB 3.8: the version both ways, security type None, the result,
+    // then ClientInit (shared) and the server's ServerInit.
+    let mut version = [0u8; 12];
+    rfb.read_exact(&mut version).unwrap();
+    assert_eq!(&version, b"RFB 003.008\n");
+    rfb.write_all(&version).unwrap();
+    let mut count = [0u8; 1];
+    rfb.read_exact(&mut count).unwrap();
+    let mut types = vec![0u8; usize::from(count[0])];
+    rfb.read_exact(&mut types).unwrap();
+    assert!(types.contains(&1), "security type None offered: {types:?}");
+    rfb.write_all(&[1]).unwrap();
+    let mut result = [0u8; 4];
+    rfb.read_exact(&mut result).unwrap();
+    assert_eq!(result, [0, 0, 0, 0]);
+    rfb.write_all(&[1]).unwrap();
+    let mut init = [0u8; 24];
+    rfb.read_exact(&mut init).unwrap();
+    listeners.heard(&words("initialize"), QUICK);
+    listeners.python_said(&python(1));
+    drop(rfb);
+    listeners.heard(&words("disconnect"), QUICK);
+    listeners.python_said(&python(2));
+    drop(listeners);
+    virsh_ok(&socket, &["destroy", "gx"]);
     drop(daemon);
 }

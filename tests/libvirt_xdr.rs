@@ -30,8 +30,8 @@ use qvirt::transport::libvirt::frame::{
 use qvirt::transport::libvirt::procedures::{Call, Procedure, Reply};
 use qvirt::transport::libvirt::types::{
     AgentLifecycleMsg, BalloonChangeMsg, BlockJobMsg, BlockThresholdMsg, DeviceMsg, Dom,
-    IoErrorMsg, IoErrorReasonMsg, LifecycleMsg, MetadataChangeMsg, PmMsg, RebootMsg, RtcChangeMsg,
-    TrayChangeMsg, WatchdogMsg,
+    GraphicsMsg, IoErrorMsg, IoErrorReasonMsg, LifecycleMsg, MetadataChangeMsg, PmMsg, RebootMsg,
+    RtcChangeMsg, TrayChangeMsg, WatchdogMsg,
 };
 use qvirt::transport::libvirt::xdr::{Chars, from_bytes, to_bytes};
 
@@ -179,6 +179,10 @@ fn a_real_libvirt_session_decodes_and_encodes_back_byte_for_byte() {
                     }
                     321 => {
                         let m: WatchdogMsg = from_bytes(body, "event").unwrap();
+                        assert_eq!(to_bytes(&m), body);
+                    }
+                    323 => {
+                        let m: GraphicsMsg = from_bytes(body, "event").unwrap();
                         assert_eq!(to_bytes(&m), body);
                     }
                     329 | 330 | 332 => {
@@ -506,6 +510,7 @@ proptest! {
         let _ = from_bytes::<MetadataChangeMsg>(&body, "event");
         let _ = from_bytes::<WatchdogMsg>(&body, "event");
         let _ = from_bytes::<PmMsg>(&body, "event");
+        let _ = from_bytes::<GraphicsMsg>(&body, "event");
     }
 
     /// Values round-trip through the codec, whatever their text.

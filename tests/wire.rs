@@ -23,6 +23,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
+use qvirt::transport::types_events::{WireAddressFamily, WireGraphicsAddress, WireGraphicsPhase};
 use qvirt::transport::types_events::{WireBlockJobStatus, WireIoErrorAction, WireWatchdogFired};
 use qvirt::transport::wire::WireBlockJobKind;
 use qvirt::transport::wire::{
@@ -691,6 +692,31 @@ fn arb_event() -> impl Strategy<Value = WireEvent> {
             Just(WireWatchdogFired::InjectNmi),
         ]
         .prop_map(|action| WireEventKind::Watchdog { action }),
+        (
+            prop_oneof![
+                Just(WireGraphicsPhase::Connect),
+                Just(WireGraphicsPhase::Initialize),
+                Just(WireGraphicsPhase::Disconnect),
+            ],
+            ".*",
+            ".*",
+            proptest::collection::vec((".*", ".*"), 0..3),
+        )
+            .prop_map(|(phase, node, auth, subject)| WireEventKind::Graphics {
+                phase,
+                local: WireGraphicsAddress {
+                    family: WireAddressFamily::Ipv4,
+                    node: node.clone(),
+                    service: "5900".into(),
+                },
+                remote: WireGraphicsAddress {
+                    family: WireAddressFamily::Unix,
+                    node,
+                    service: String::new(),
+                },
+                auth,
+                subject,
+            }),
     ];
     (arb_domain(), kind).prop_map(|(domain, kind)| WireEvent { domain, kind })
 }

@@ -379,6 +379,95 @@ pub enum EventKind {
         /// The action taken.
         action: WatchdogFired,
     },
+    /// A client of the domain's VNC or SPICE display connected,
+    /// finished its handshake, or left.
+    Graphics(Box<GraphicsEvent>),
+}
+
+/// What [`EventKind::Graphics`] tells.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct GraphicsEvent {
+    /// Which of the three.
+    pub phase: GraphicsPhase,
+    /// The display's end of the connection.
+    pub local: GraphicsAddress,
+    /// The client's end.
+    pub remote: GraphicsAddress,
+    /// The display's authentication scheme (`none`, `vnc`, `spice`),
+    /// empty when QEMU did not say.
+    pub auth: String,
+    /// Who the client proved to be, as (type, name) pairs: `x509dname`,
+    /// `saslUsername`.
+    pub subject: Vec<(String, String)>,
+}
+
+/// A graphics client's step (libvirt's `virDomainEventGraphicsPhase`).
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GraphicsPhase {
+    /// The client connected.
+    Connect,
+    /// The client finished the handshake (authenticated).
+    Initialize,
+    /// The client left.
+    Disconnect,
+}
+
+impl GraphicsPhase {
+    /// virsh's word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GraphicsPhase::Connect => "connect",
+            GraphicsPhase::Initialize => "initialize",
+            GraphicsPhase::Disconnect => "disconnect",
+        }
+    }
+}
+
+/// One end of a graphics connection.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct GraphicsAddress {
+    /// The address's family.
+    pub family: AddressFamily,
+    /// The host (an IP address, or a UNIX socket's path).
+    pub node: String,
+    /// The port, or empty.
+    pub service: String,
+}
+
+impl GraphicsAddress {
+    /// An address.
+    pub fn new(family: AddressFamily, node: &str, service: &str) -> GraphicsAddress {
+        GraphicsAddress {
+            family,
+            node: node.to_string(),
+            service: service.to_string(),
+        }
+    }
+}
+
+/// An address family (libvirt's `virDomainEventGraphicsAddressType`).
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AddressFamily {
+    /// IPv4.
+    Ipv4,
+    /// IPv6.
+    Ipv6,
+    /// A UNIX socket.
+    Unix,
+}
+
+impl AddressFamily {
+    /// virsh's word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AddressFamily::Ipv4 => "IPv4",
+            AddressFamily::Ipv6 => "IPv6",
+            AddressFamily::Unix => "unix",
+        }
+    }
 }
 
 /// What a fired watchdog did (libvirt's `virDomainEventWatchdogAction`).

@@ -167,6 +167,21 @@ impl StubDriver {
             Watchdog {
                 action: crate::driver::WatchdogFired::ALL[usize::from(self.byte(i + 6)) % 7],
             },
+            Graphics(Box::new(crate::driver::GraphicsEvent {
+                phase: crate::driver::GraphicsPhase::Initialize,
+                local: crate::driver::GraphicsAddress::new(
+                    crate::driver::AddressFamily::Ipv4,
+                    "127.0.0.1",
+                    "5900",
+                ),
+                remote: crate::driver::GraphicsAddress::new(
+                    crate::driver::AddressFamily::Ipv6,
+                    "::1",
+                    "40000",
+                ),
+                auth: "vnc".into(),
+                subject: vec![("saslUsername".into(), "u".into())],
+            })),
         ];
         let n = usize::from(self.byte(i)) % kinds.len();
         Event {

@@ -552,6 +552,7 @@ macro_rules! twin_struct {
         }
     };
 }
+pub(crate) use twin_struct;
 
 twin_struct!(Domain <=> WireDomain { name, uuid, id });
 twin_struct!(DomainInfo <=> WireInfo {

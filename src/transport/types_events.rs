@@ -3,8 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::types::{WireBlockJobKind, WireMetadataKind, WireReason, twin_enum};
-use crate::driver::{BlockJobStatus, EventKind, IoErrorAction, StateReason, WatchdogFired};
+use super::types::{WireBlockJobKind, WireMetadataKind, WireReason, twin_enum, twin_struct};
+use crate::driver::{
+    AddressFamily, BlockJobStatus, EventKind, GraphicsAddress, GraphicsEvent, GraphicsPhase,
+    IoErrorAction, StateReason, WatchdogFired,
+};
 
 /// [`EventKind`]. Variants are append-only.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,7 +67,47 @@ pub enum WireEventKind {
     Watchdog {
         action: WireWatchdogFired,
     },
+    Graphics {
+        phase: WireGraphicsPhase,
+        local: WireGraphicsAddress,
+        remote: WireGraphicsAddress,
+        auth: String,
+        subject: Vec<(String, String)>,
+    },
 }
+
+/// A [`GraphicsPhase`]. Variants are append-only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub enum WireGraphicsPhase {
+    Connect,
+    Initialize,
+    Disconnect,
+}
+
+twin_enum!(GraphicsPhase <=> WireGraphicsPhase { Connect, Initialize, Disconnect });
+
+/// An [`AddressFamily`]. Variants are append-only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub enum WireAddressFamily {
+    Ipv4,
+    Ipv6,
+    Unix,
+}
+
+twin_enum!(AddressFamily <=> WireAddressFamily { Ipv4, Ipv6, Unix });
+
+/// A [`GraphicsAddress`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct WireGraphicsAddress {
+    pub family: WireAddressFamily,
+    pub node: String,
+    pub service: String,
+}
+
+twin_struct!(GraphicsAddress <=> WireGraphicsAddress { family, node, service });
 
 /// A [`WatchdogFired`]. Variants are append-only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -160,6 +203,22 @@ impl From<EventKind> for WireEventKind {
             EventKind::Watchdog { action } => WireEventKind::Watchdog {
                 action: action.into(),
             },
+            EventKind::Graphics(g) => {
+                let GraphicsEvent {
+                    phase,
+                    local,
+                    remote,
+                    auth,
+                    subject,
+                } = *g;
+                WireEventKind::Graphics {
+                    phase: phase.into(),
+                    local: local.into(),
+                    remote: remote.into(),
+                    auth,
+                    subject,
+                }
+            }
         }
     }
 }
@@ -220,6 +279,19 @@ impl From<WireEventKind> for EventKind {
             WireEventKind::Watchdog { action } => EventKind::Watchdog {
                 action: action.into(),
             },
+            WireEventKind::Graphics {
+                phase,
+                local,
+                remote,
+                auth,
+                subject,
+            } => EventKind::Graphics(Box::new(GraphicsEvent {
+                phase: phase.into(),
+                local: local.into(),
+                remote: remote.into(),
+                auth,
+                subject,
+            })),
         }
     }
 }

@@ -7,9 +7,10 @@ calls have returned: the daemon has them), then one line per event:
 `THRESHOLD <dev> <path> <threshold> <excess>`, `ADDED <alias>`,
 `REMOVED <alias>`, `IOERROR <path> <alias> <action> <reason>`,
 `RTC <offset>`, `BALLOON <KiB>`, `AGENT <state> <reason>`, `METADATA
-<type> <uri>`, `WATCHDOG <action>` or `PM <event> <reason>` (event:
-PMSUSPEND, PMSUSPEND_DISK, PMWAKEUP), and exits when its standard input
-closes.
+<type> <uri>`, `WATCHDOG <action>`, `PM <event> <reason>` (event:
+PMSUSPEND, PMSUSPEND_DISK, PMWAKEUP) or `GRAPHICS <phase> <family>:<node>:<service>
+<family>:<node>:<service> <auth> <type>=<name>...`, and exits when its
+standard input closes.
 """
 import sys
 import threading
@@ -88,6 +89,14 @@ def on_pm(what):
     return callback
 
 
+def on_graphics(_conn, dom, phase, local, remote, auth, subject, _opaque):
+    assert dom.name() == name, dom.name()
+    ends = " ".join(f"{a['family']}:{a['node']}:{a['service']}" for a in (local, remote))
+    who = "".join(f" {kind}={who}" for kind, who in subject)
+    print(f"GRAPHICS {phase} {ends} {auth}{who}", flush=True)
+
+
+c.domainEventRegisterAny(dom, libvirt.VIR_DOMAIN_EVENT_ID_GRAPHICS, on_graphics, None)
 for what in ("PMSUSPEND", "PMSUSPEND_DISK", "PMWAKEUP"):
     event = getattr(libvirt, f"VIR_DOMAIN_EVENT_ID_{what}")
     c.domainEventRegisterAny(dom, event, on_pm(what), None)

@@ -176,6 +176,32 @@ pub fn events() -> Vec<(String, Vec<u8>)> {
             }),
         ),
     ));
+    out.push((
+        "event.graphics".into(),
+        event(
+            323,
+            to_bytes(&GraphicsMsg {
+                callback_id: 15,
+                dom: dom(),
+                phase: 1,
+                local: GraphicsAddr {
+                    family: 0,
+                    node: "127.0.0.1".into(),
+                    service: "5900".into(),
+                },
+                remote: GraphicsAddr {
+                    family: 1,
+                    node: "::1".into(),
+                    service: "40000".into(),
+                },
+                auth_scheme: "vnc".into(),
+                subject: vec![GraphicsIdentity {
+                    kind: "x509dname".into(),
+                    name: "CN=client".into(),
+                }],
+            }),
+        ),
+    ));
     for (name, proc) in [
         ("pm-wakeup", 329),
         ("pm-suspend", 330),

@@ -846,6 +846,21 @@ pub fn event_kinds() -> Vec<(String, WireEventKind)> {
         WireEventKind::Watchdog {
             action: qvirt::transport::types_events::WireWatchdogFired::Pause,
         },
+        WireEventKind::Graphics {
+            phase: qvirt::transport::types_events::WireGraphicsPhase::Initialize,
+            local: qvirt::transport::types_events::WireGraphicsAddress {
+                family: qvirt::transport::types_events::WireAddressFamily::Ipv4,
+                node: "127.0.0.1".into(),
+                service: "5900".into(),
+            },
+            remote: qvirt::transport::types_events::WireGraphicsAddress {
+                family: qvirt::transport::types_events::WireAddressFamily::Ipv6,
+                node: "::1".into(),
+                service: "40000".into(),
+            },
+            auth: "vnc".into(),
+            subject: vec![("x509dname".into(), "CN=client".into())],
+        },
     ] {
         match kind {
             WireEventKind::Started(_) | WireEventKind::Stopped(_) => {
@@ -878,6 +893,7 @@ pub fn event_kinds() -> Vec<(String, WireEventKind)> {
             WireEventKind::MetadataChange(_) => kinds.push(("metadata_change".into(), kind)),
             WireEventKind::Paused(_) => kinds.push(("paused".into(), kind)),
             WireEventKind::Watchdog { .. } => kinds.push(("watchdog".into(), kind)),
+            WireEventKind::Graphics { .. } => kinds.push(("graphics".into(), kind)),
         }
     }
     kinds

@@ -99,7 +99,7 @@ pub fn run(ctx: &mut Ctx, opts: Options) -> Result<()> {
 }
 
 /// The event types `--event` accepts, in virsh's names.
-const TYPES: [&str; 13] = [
+const TYPES: [&str; 14] = [
     "lifecycle",
     "reboot",
     "rtc-change",
@@ -113,6 +113,7 @@ const TYPES: [&str; 13] = [
     "device-added",
     "device-removed",
     "watchdog",
+    "graphics",
 ];
 
 /// What virsh says of an event beyond its type and domain.
@@ -222,6 +223,28 @@ fn words(kind: &EventKind) -> (&'static str, Detail) {
         EventKind::DeviceRemoved { alias } => ("device-removed", Detail::Device(alias.clone())),
         EventKind::Watchdog { action } => {
             ("watchdog", Detail::Text(format!(": {}", action.as_str())))
+        }
+        EventKind::Graphics(g) => {
+            let qvirt::driver::GraphicsEvent {
+                phase,
+                local,
+                remote,
+                auth,
+                subject,
+            } = &**g;
+            let addr = |a: &qvirt::driver::GraphicsAddress| {
+                format!("{} {} {}", a.family.as_str(), a.node, a.service)
+            };
+            let mut text = format!(
+                ": {} local[{}] remote[{}] {auth}",
+                phase.as_str(),
+                addr(local),
+                addr(remote)
+            );
+            for (kind, name) in subject {
+                text.push_str(&format!("\n\t{kind}={name}"));
+            }
+            ("graphics", Detail::Text(text))
         }
         // A kind newer than this program: named, without virsh's words.
         _ => lifecycle("Unknown", "Unknown"),
@@ -408,6 +431,24 @@ mod tests {
                     action: qvirt::driver::WatchdogFired::InjectNmi,
                 },
                 "event 'watchdog' for domain 'demo': inject-nmi",
+            ),
+            (
+                EventKind::Graphics(Box::new(qvirt::driver::GraphicsEvent {
+                    phase: qvirt::driver::GraphicsPhase::Connect,
+                    local: qvirt::driver::GraphicsAddress::new(
+                        qvirt::driver::AddressFamily::Ipv4,
+                        "127.0.0.1",
+                        "5900",
+                    ),
+                    remote: qvirt::driver::GraphicsAddress::new(
+                        qvirt::driver::AddressFamily::Unix,
+                        "/s",
+                        "",
+                    ),
+                    auth: "none".into(),
+                    subject: vec![("x509dname".into(), "CN=a".into())],
+                })),
+                "event 'graphics' for domain 'demo': connect local[IPv4 127.0.0.1 5900] remote[unix /s ] none\n\tx509dname=CN=a",
             ),
             (
                 EventKind::Suspended(StateReason::Watchdog),

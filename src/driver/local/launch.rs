@@ -409,6 +409,16 @@ impl Core {
             drop(qmp);
             return Err(fail(e));
         }
+        // A display on a UNIX socket whose path the start chose: the
+        // live definition names it, as libvirt's does.
+        for g in &mut def.devices.graphics {
+            let path = run_dir.join(format!("{}.sock", g.kind.as_str()));
+            for listen in &mut g.listens {
+                if let crate::model::GraphicsListen::Socket(p @ None) = listen {
+                    *p = Some(path.to_string_lossy().into_owned());
+                }
+            }
+        }
         if let Some(g) = def.devices.graphics.first_mut() {
             if let Some(port) = vnc_port {
                 g.port = Some(i32::from(port));

@@ -4,12 +4,13 @@
 //! manager (or an older one) reads the same machine back. For qvirt's
 //! model that is the default USB controller and pci-root of an i440fx
 //! machine when they are the only ones of their kind, a PS/2 keyboard
-//! (x86 machines always have one), and the socket path the manager chose
-//! for a virtio channel in the run directory. What the user set stays.
+//! (x86 machines always have one), and the socket paths the manager chose
+//! in the run directory (a virtio channel's, a display's). What the user
+//! set stays.
 
 use std::path::Path;
 
-use crate::model::{CharSource, ControllerType, DomainDef, InputBus, InputType};
+use crate::model::{CharSource, ControllerType, DomainDef, GraphicsListen, InputBus, InputType};
 
 /// Whether `def` runs an i440fx machine (`pc`, `pc-i440fx-*`, and the
 /// old `pc-0.*` and `pc-1.*`; the default machine when none is named).
@@ -57,11 +58,29 @@ pub(crate) fn migratable(def: &mut DomainDef, run_dir: Option<&Path>) {
         .inputs
         .retain(|d| !(d.kind == InputType::Keyboard && d.bus == Some(InputBus::Ps2)));
     if let Some(run_dir) = run_dir {
-        for c in &mut def.devices.channels {
-            if let CharSource::Unix { path, .. } = &mut c.source
-                && path
-                    .as_deref()
-                    .is_some_and(|p| Path::new(p).starts_with(run_dir))
+        forget_run_paths(def, run_dir);
+    }
+}
+
+/// Forgets the socket paths the start chose in the run directory
+/// `run_dir` (a virtio channel's, a display's on a UNIX socket): another
+/// run chooses its own.
+pub(crate) fn forget_run_paths(def: &mut DomainDef, run_dir: &Path) {
+    let ours = |path: &Option<String>| {
+        path.as_deref()
+            .is_some_and(|p| Path::new(p).starts_with(run_dir))
+    };
+    for c in &mut def.devices.channels {
+        if let CharSource::Unix { path, .. } = &mut c.source
+            && ours(path)
+        {
+            *path = None;
+        }
+    }
+    for g in &mut def.devices.graphics {
+        for listen in &mut g.listens {
+            if let GraphicsListen::Socket(path) = listen
+                && ours(path)
             {
                 *path = None;
             }
@@ -113,5 +132,25 @@ mod tests {
             1,
             "not an i440fx machine"
         );
+    }
+
+    #[test]
+    fn sockets_the_start_chose_are_forgotten_and_the_users_kept() {
+        let mut d = def(
+            "pc",
+            "<graphics type='vnc'><listen type='socket' socket='/run/q/u/vnc.sock'/></graphics>\
+             <graphics type='spice'><listen type='socket' socket='/home/me/spice.sock'/></graphics>\
+             <channel type='unix'><source mode='bind' path='/run/q/u/agent.sock'/>\
+             <target type='virtio' name='org.qemu.guest_agent.0'/></channel>",
+        );
+        migratable(&mut d, Some(Path::new("/run/q/u")));
+        let g = &d.devices.graphics;
+        assert_eq!(g[0].listens, [GraphicsListen::Socket(None)]);
+        let mine = GraphicsListen::Socket(Some("/home/me/spice.sock".into()));
+        assert_eq!(g[1].listens, [mine]);
+        assert!(matches!(
+            &d.devices.channels[0].source,
+            CharSource::Unix { path: None, .. }
+        ));
     }
 }

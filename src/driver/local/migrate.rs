@@ -107,7 +107,7 @@ impl Core {
                 same_machine(&run.def, &other, "the destination's definition")?;
                 other
             }
-            None => migratable(&run.live_def()),
+            None => migratable(&run.live_def(), &run.run_dir),
         };
         let (host, port) = stream_address(dest_uri, options.migrate_uri.as_deref())?;
         let dest = connect(dest_uri)?;
@@ -567,9 +567,11 @@ fn wait_postcopy(qmp: &Qmp, job: &AsyncJobGuard<'_>) -> Result<()> {
 }
 
 /// The definition a destination starts from: the live one without what
-/// is this host's alone (pty paths, autoport ports).
-pub(super) fn migratable(live: &DomainDef) -> DomainDef {
+/// is this host's alone (pty paths, autoport ports, sockets in the run
+/// directory `run_dir`).
+pub(super) fn migratable(live: &DomainDef, run_dir: &std::path::Path) -> DomainDef {
     let mut def = live.clone();
+    super::migratable::forget_run_paths(&mut def, run_dir);
     for c in def
         .devices
         .serials

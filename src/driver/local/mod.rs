@@ -19,6 +19,7 @@ mod coredump;
 mod cpupin;
 mod dirtyrate;
 mod diskstate;
+mod display_events;
 mod domains;
 mod driver;
 mod ending;

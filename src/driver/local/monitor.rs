@@ -439,7 +439,11 @@ impl Monitor {
                 core.on_block_job(&run, &ev.name, &ev.data)
             }
             "WATCHDOG" => self.on_watchdog(&core, &run, &ev.data),
-            _ => {}
+            name => {
+                if let Some(kind) = super::display_events::of(name, &ev.data) {
+                    core.emit(handle_of(self.uuid, &run), kind);
+                }
+            }
         }
     }
 

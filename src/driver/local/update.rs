@@ -17,7 +17,7 @@ use super::plug_xml::{Device, Named, find_interface, named, read_element};
 use super::tuning::{protocol_name as kind_name, set_display_password};
 use crate::driver::{Domain, DomainState, Driver, MediaChange, MediaFlags, ModifyFlags, XmlFlags};
 use crate::error::{Error, ErrorCode, Result};
-use crate::model::{Disk, DomainDef, Graphics, Interface};
+use crate::model::{Disk, DomainDef, Graphics, GraphicsListen, Interface};
 use crate::qemu::qmp::QMP_TIMEOUT;
 
 /// [`crate::Driver::update_device`].
@@ -228,6 +228,13 @@ fn check_password_only(new: &Graphics, cur: &Graphics) -> Result<()> {
     keep(&mut merged.audio, &cur.audio);
     if merged.listens.is_empty() {
         merged.listens.clone_from(&cur.listens);
+    }
+    // A socket without a path is the one the start chose.
+    for (listen, now) in merged.listens.iter_mut().zip(&cur.listens) {
+        if let (GraphicsListen::Socket(path @ None), GraphicsListen::Socket(chosen)) = (listen, now)
+        {
+            path.clone_from(chosen);
+        }
     }
     merged.passwd.clone_from(&cur.passwd);
     merged.passwd_valid_to = cur.passwd_valid_to;

@@ -390,6 +390,15 @@ xdr_struct! {
     pub struct RtcChangeMsg { pub callback_id: i32, pub dom: Dom, pub offset: i64 }
     /// `remote_domain_event_callback_watchdog_msg`.
     pub struct WatchdogMsg { pub callback_id: i32, pub dom: Dom, pub action: i32 }
+    /// `remote_domain_event_graphics_address`.
+    pub struct GraphicsAddr { pub family: i32, pub node: String, pub service: String }
+    /// `remote_domain_event_graphics_identity`.
+    pub struct GraphicsIdentity { pub kind: String, pub name: String }
+    /// `remote_domain_event_callback_graphics_msg`.
+    pub struct GraphicsMsg {
+        pub callback_id: i32, pub dom: Dom, pub phase: i32, pub local: GraphicsAddr,
+        pub remote: GraphicsAddr, pub auth_scheme: String, pub subject: Vec<GraphicsIdentity>,
+    }
     /// `remote_domain_event_callback_pmwakeup_msg`, `_pmsuspend_msg`,
     /// `_pmsuspend_disk_msg`: one layout, the reason (always 0) before
     /// the domain.

@@ -4,8 +4,8 @@
 //! serves. Both ways, so that the server and the client agree.
 
 use crate::driver::{
-    BlockJobKind, BlockJobStatus, DomainInfo, DomainState, EventKind, IoErrorAction, StateReason,
-    WatchdogFired,
+    AddressFamily, BlockJobKind, BlockJobStatus, DomainInfo, DomainState, EventKind, GraphicsPhase,
+    IoErrorAction, StateReason, WatchdogFired,
 };
 
 /// `virDomainState`.
@@ -107,9 +107,10 @@ pub mod event_id {
     pub const PMWAKEUP: i32 = 11;
     pub const PMSUSPEND: i32 = 12;
     pub const PMSUSPEND_DISK: i32 = 14;
+    pub const GRAPHICS: i32 = 5;
     /// The events qvirtd sends: a subscription to another is refused
     /// rather than left silent.
-    pub const SENT: [i32; 18] = [
+    pub const SENT: [i32; 19] = [
         LIFECYCLE,
         REBOOT,
         RTC_CHANGE,
@@ -128,6 +129,7 @@ pub mod event_id {
         PMWAKEUP,
         PMSUSPEND,
         PMSUSPEND_DISK,
+        GRAPHICS,
     ];
     /// The events that only repeat another ([`super::repeat_of`]): a
     /// client that hears every event subscribes to the first telling.
@@ -158,6 +160,7 @@ pub mod event_proc {
     pub const PMWAKEUP: i32 = 329;
     pub const PMSUSPEND: i32 = 330;
     pub const PMSUSPEND_DISK: i32 = 332;
+    pub const GRAPHICS: i32 = 323;
     /// `REMOTE_PROC_DOMAIN_EVENT_BLOCK_THRESHOLD`: libvirt has no
     /// separate callback form of it, the message names its callback.
     pub const BLOCK_THRESHOLD: i32 = 385;
@@ -254,6 +257,7 @@ pub fn event_code(kind: &EventKind) -> (i32, i32, i32) {
             (event_id::METADATA_CHANGE, code, 0)
         }
         EventKind::Watchdog { action } => (event_id::WATCHDOG, watchdog_code(*action), 0),
+        EventKind::Graphics(g) => (event_id::GRAPHICS, graphics_phase(g.phase), 0),
     }
 }
 
@@ -287,6 +291,42 @@ pub fn watchdog_of(n: i32) -> WatchdogFired {
         .ok()
         .and_then(|i| WatchdogFired::ALL.get(i).copied())
         .unwrap_or(WatchdogFired::None)
+}
+
+/// libvirt's `virDomainEventGraphicsPhase`.
+pub fn graphics_phase(phase: GraphicsPhase) -> i32 {
+    match phase {
+        GraphicsPhase::Connect => 0,
+        GraphicsPhase::Initialize => 1,
+        GraphicsPhase::Disconnect => 2,
+    }
+}
+
+/// The phase of libvirt's number.
+pub fn graphics_phase_of(n: i32) -> GraphicsPhase {
+    match n {
+        0 => GraphicsPhase::Connect,
+        1 => GraphicsPhase::Initialize,
+        _ => GraphicsPhase::Disconnect,
+    }
+}
+
+/// libvirt's `virDomainEventGraphicsAddressType`.
+pub fn address_family(family: AddressFamily) -> i32 {
+    match family {
+        AddressFamily::Ipv4 => 0,
+        AddressFamily::Ipv6 => 1,
+        AddressFamily::Unix => 2,
+    }
+}
+
+/// The family of libvirt's number.
+pub fn address_family_of(n: i32) -> AddressFamily {
+    match n {
+        1 => AddressFamily::Ipv6,
+        2 => AddressFamily::Unix,
+        _ => AddressFamily::Ipv4,
+    }
 }
 
 /// libvirt's `virDomainEventIOErrorAction` of a qvirt one.

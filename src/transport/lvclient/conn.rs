@@ -16,19 +16,20 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 
 use crate::driver::error::{Error, ErrorCode, Result};
-use crate::driver::{Domain, Event, EventKind};
+use crate::driver::{Domain, Event, EventKind, GraphicsAddress, GraphicsEvent};
 use crate::transport::libvirt::frame::{
     self, HEADER_LEN, Header, KEEPALIVE_PING, KEEPALIVE_PONG, KEEPALIVE_PROGRAM, LEN_LEN,
     LibvirtCode, MAX_MESSAGE, REMOTE_PROGRAM, RemoteError, Status, Type, code,
 };
 use crate::transport::libvirt::procedures::{Call, Caller, Reply};
 use crate::transport::libvirt::types::{
-    AgentLifecycleMsg, BalloonChangeMsg, BlockJobMsg, BlockThresholdMsg, DeviceMsg,
-    IoErrorReasonMsg, LifecycleMsg, MetadataChangeMsg, RebootMsg, RtcChangeMsg, TrayChangeMsg,
-    WatchdogMsg,
+    AgentLifecycleMsg, BalloonChangeMsg, BlockJobMsg, BlockThresholdMsg, DeviceMsg, GraphicsAddr,
+    GraphicsMsg, IoErrorReasonMsg, LifecycleMsg, MetadataChangeMsg, RebootMsg, RtcChangeMsg,
+    TrayChangeMsg, WatchdogMsg,
 };
 use crate::transport::libvirt::values::{
-    event_proc, io_action_of, job_kind, lifecycle_kind, status_of_job, tray, watchdog_of,
+    address_family_of, event_proc, graphics_phase_of, io_action_of, job_kind, lifecycle_kind,
+    status_of_job, tray, watchdog_of,
 };
 use crate::transport::libvirt::xdr::from_bytes;
 
@@ -411,6 +412,22 @@ fn deliver_event(shared: &Shared, proc: i32, body: &[u8]) {
                 Err(_) => return,
             }
         }
+        event_proc::GRAPHICS => match from_bytes::<GraphicsMsg>(body, "graphics event") {
+            Ok(m) => {
+                let addr = |a: GraphicsAddr| {
+                    GraphicsAddress::new(address_family_of(a.family), &a.node, &a.service)
+                };
+                let kind = EventKind::Graphics(Box::new(GraphicsEvent {
+                    phase: graphics_phase_of(m.phase),
+                    local: addr(m.local),
+                    remote: addr(m.remote),
+                    auth: m.auth_scheme,
+                    subject: m.subject.into_iter().map(|i| (i.kind, i.name)).collect(),
+                }));
+                (m.callback_id, Event::new(Domain::from(m.dom), kind))
+            }
+            Err(_) => return,
+        },
         event_proc::WATCHDOG => match from_bytes::<WatchdogMsg>(body, "watchdog event") {
             Ok(m) => {
                 let kind = EventKind::Watchdog {

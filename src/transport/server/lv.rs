@@ -833,6 +833,36 @@ fn event_message(
             };
             (proc, to_bytes(&msg))
         }
+        EventKind::Graphics(g) => {
+            let crate::driver::GraphicsEvent {
+                local,
+                remote,
+                auth,
+                subject,
+                ..
+            } = &**g;
+            let addr = |a: &crate::driver::GraphicsAddress| GraphicsAddr {
+                family: values::address_family(a.family),
+                node: a.node.clone(),
+                service: a.service.clone(),
+            };
+            let msg = GraphicsMsg {
+                callback_id: cb,
+                dom,
+                phase: code,
+                local: addr(local),
+                remote: addr(remote),
+                auth_scheme: auth.clone(),
+                subject: subject
+                    .iter()
+                    .map(|(kind, name)| GraphicsIdentity {
+                        kind: kind.clone(),
+                        name: name.clone(),
+                    })
+                    .collect(),
+            };
+            (event_proc::GRAPHICS, to_bytes(&msg))
+        }
         EventKind::Watchdog { .. } => (
             event_proc::WATCHDOG,
             to_bytes(&WatchdogMsg {
