@@ -469,6 +469,12 @@ fn a_full_disk_pauses_the_guest_with_an_io_error_heard_by_all() {
     let dom = qvirt.lookup_by_name("io").unwrap();
     let mut g = guest_shell::Guest::open(&*qvirt, &dom);
     let listeners = Listeners::start(&daemon, &dir.path, "io", "io-error-reason");
+    let lv = qvirt::connect(&format!(
+        "qemu+unix:///session?socket={}&proto=libvirt",
+        socket.display()
+    ))
+    .unwrap();
+    let mut lifecycle = lv.events().unwrap();
 
     // In the background: the write stops the guest until there is room.
     g.run(
@@ -479,6 +485,14 @@ fn a_full_disk_pauses_the_guest_with_an_io_error_heard_by_all() {
     );
     listeners.heard(&words, BOOT);
     listeners.python_said(&format!("IOERROR {file} virtio-disk0 1 enospc"));
+    // The pause's lifecycle event says why (libvirt's detail I/O error).
+    let want = qvirt::driver::EventKind::Suspended(qvirt::driver::StateReason::IoError);
+    wait_for("libvirt's lifecycle event of the pause", QUICK, || {
+        lifecycle
+            .next(Duration::from_secs(1))
+            .unwrap()
+            .filter(|e| e.kind == want)
+    });
     let state = virsh_ok(&socket, &["domstate", "io", "--reason"]);
     assert_eq!(state.trim(), "paused (I/O error)");
     let state = qvirt.info(&dom).unwrap();

@@ -135,3 +135,138 @@ fn a_save_images_definition_is_shown_replaced_and_restored() {
     assert!(out.status.success(), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stdout).contains("<description>edited</description>"));
 }
+
+/// virsh's `save` and `restore` with `--paused`, `--running` and `--xml`
+/// (libvirt's `virDomainSaveFlags`, `virDomainRestoreFlags`), `managedsave
+/// --paused`, and python3-libvirt's `saveParams`/`restoreParams` (a save
+/// without a file is a managed save) and `abortJobFlags`: each restored
+/// QEMU runs or waits as asked (`query-status`) with the definition
+/// given (`-no-reboot` from its `<on_reboot>destroy`); what qvirt does
+/// not apply (`--bypass-cache`, the post-copy abort) is refused by name,
+/// and another machine's definition before anything stops. qvirt's own
+/// `save --paused` and `restore --running` do the same over qvirt's
+/// protocol.
+#[test]
+fn save_and_restore_take_a_state_and_a_definition() {
+    let dir = TestDir::new("lvsaveflags");
+    let daemon = Daemon::start(&dir.path, &[]);
+    let s = &lv_socket(&dir.path);
+    virsh_define(s, &dir.path, "sf.xml", &firmware_vm("sf"));
+    virsh_ok(s, &["start", "sf"]);
+    let status = || {
+        let out = virsh_ok(
+            s,
+            &[
+                "qemu-monitor-command",
+                "sf",
+                r#"{"execute":"query-status"}"#,
+            ],
+        );
+        let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+        v["return"]["status"].as_str().unwrap().to_string()
+    };
+    let image = dir.path.join("sf.save");
+    let image = image.to_str().unwrap();
+    let xml = virsh_ok(s, &["dumpxml", "sf", "--migratable"]);
+    let edited = write_file(
+        &dir.path,
+        "edited.xml",
+        &xml.replace(
+            "<on_reboot>restart</on_reboot>",
+            "<on_reboot>destroy</on_reboot>",
+        ),
+    );
+    let edited = edited.to_str().unwrap();
+    let other = write_file(
+        &dir.path,
+        "other.xml",
+        &xml.replace("<vcpu placement='static'>1</vcpu>", "<vcpu>2</vcpu>"),
+    );
+
+    // Refused before anything stops.
+    let err = virsh_err(s, &["save", "sf", image, "--bypass-cache"]);
+    assert!(
+        err.contains("VIR_DOMAIN_SAVE_BYPASS_CACHE is not supported"),
+        "{err}"
+    );
+    let err = virsh_err(s, &["save", "sf", image, "--xml", other.to_str().unwrap()]);
+    assert!(err.contains("describes another machine"), "{err}");
+    assert_eq!(virsh_ok(s, &["domstate", "sf"]).trim(), "running");
+    assert!(!std::path::Path::new(image).exists());
+
+    // Saved running, to be restored paused with another on_reboot.
+    virsh_ok(s, &["save", "sf", image, "--paused", "--xml", edited]);
+    virsh_ok(s, &["restore", image]);
+    assert_eq!(status(), "paused");
+    assert!(qemu_has_arg(&dir.path, "sf", "-no-reboot"));
+    virsh_ok(s, &["destroy", "sf"]);
+    // The restore's own word wins over the image's.
+    virsh_ok(s, &["restore", image, "--running"]);
+    assert_eq!(status(), "running");
+    assert!(qemu_has_arg(&dir.path, "sf", "-no-reboot"));
+    virsh_ok(s, &["destroy", "sf"]);
+    let original = write_file(&dir.path, "original.xml", &xml);
+    virsh_ok(s, &["restore", image, "--xml", original.to_str().unwrap()]);
+    assert!(!qemu_has_arg(&dir.path, "sf", "-no-reboot"));
+    assert_eq!(status(), "paused");
+    let err = virsh_err(s, &["restore", image, "--bypass-cache"]);
+    assert!(
+        err.contains("VIR_DOMAIN_SAVE_BYPASS_CACHE is not supported"),
+        "{err}"
+    );
+    virsh_ok(s, &["resume", "sf"]);
+
+    // managedsave --paused: the next start is paused.
+    virsh_ok(s, &["managedsave", "sf", "--paused"]);
+    virsh_ok(s, &["start", "sf"]);
+    assert_eq!(status(), "paused");
+    virsh_ok(s, &["resume", "sf"]);
+
+    // python3-libvirt's typed-parameter calls.
+    let py = |body: &str| python(s, "sf", body);
+    let file = format!("{:?}", image);
+    py(&format!(
+        "dom.saveParams({{libvirt.VIR_DOMAIN_SAVE_PARAM_FILE: {file}}}, libvirt.VIR_DOMAIN_SAVE_PAUSED)"
+    ));
+    assert_eq!(virsh_ok(s, &["domstate", "sf"]).trim(), "shut off");
+    py(&format!(
+        "conn.restoreParams({{libvirt.VIR_DOMAIN_SAVE_PARAM_FILE: {file}}}, libvirt.VIR_DOMAIN_SAVE_RUNNING)"
+    ));
+    assert_eq!(status(), "running");
+    py("dom.saveParams({}, libvirt.VIR_DOMAIN_SAVE_PAUSED)");
+    assert!(virsh_ok(s, &["dominfo", "sf"]).contains("Managed save:   yes"));
+    virsh_ok(s, &["start", "sf"]);
+    assert_eq!(status(), "paused");
+    let code = py(
+        "try:\n    conn.restoreParams({}, 0)\nexcept libvirt.libvirtError as e:\n    print(e.get_error_code())",
+    );
+    assert_eq!(code, libvirt_code("VIR_ERR_INVALID_ARG"));
+    let code = py(
+        "try:\n    dom.abortJobFlags(libvirt.VIR_DOMAIN_ABORT_JOB_POSTCOPY)\nexcept libvirt.libvirtError as e:\n    print(e.get_error_code())",
+    );
+    assert_eq!(code, libvirt_code("VIR_ERR_ARGUMENT_UNSUPPORTED"));
+    // With no job, abortJobFlags(0) says so as abortJob does.
+    let code = py(
+        "try:\n    dom.abortJobFlags(0)\nexcept libvirt.libvirtError as e:\n    print(e.get_error_code())",
+    );
+    assert_eq!(code, libvirt_code("VIR_ERR_OPERATION_INVALID"));
+
+    // qvirt's own verbs over qvirt's protocol.
+    let qvirt = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_qvirt"))
+            .args(["-c", &daemon.uri()])
+            .args(args)
+            .output()
+            .expect("run qvirt");
+        assert!(out.status.success(), "{out:?}");
+    };
+    virsh_ok(s, &["resume", "sf"]);
+    qvirt(&["save", "sf", image, "--paused"]);
+    qvirt(&["restore", image, "--running"]);
+    assert_eq!(status(), "running");
+    qvirt(&["save", "sf", image]);
+    qvirt(&["restore", image, "--paused", "--xml", edited]);
+    assert_eq!(status(), "paused");
+    assert!(qemu_has_arg(&dir.path, "sf", "-no-reboot"));
+    virsh_ok(s, &["destroy", "sf"]);
+}

@@ -201,6 +201,13 @@ pub trait Driver: Send + Sync {
     }
     /// Starts a domain from a file written by `save`.
     fn restore(&self, path: &Path) -> Result<Domain>;
+    /// [`Driver::restore`] with options.
+    fn restore_with(&self, path: &Path, options: RestoreOptions) -> Result<Domain> {
+        if options == RestoreOptions::default() {
+            return self.restore(path);
+        }
+        Err(unsupported("restore with another definition or state"))
+    }
     /// Saves the state into the manager's own store; the next `start`
     /// resumes from it. Running or paused, persistent only. An
     /// asynchronous job, as [`Driver::save`].

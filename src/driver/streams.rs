@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::error::Result;
-use super::values::Event;
+use super::event_kinds::Event;
 
 /// A live subscription to lifecycle events; dropping it unsubscribes.
 pub trait EventStream: Send {

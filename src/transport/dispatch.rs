@@ -630,6 +630,31 @@ impl Handler for DriverCalls<'_> {
         self.driver.block_commit(&dom(d), &disk, flags)
     }
 
+    fn save_state(
+        &mut self,
+        (d, path, options, state): (
+            WireDomain,
+            Option<Vec<u8>>,
+            WireSaveOptions,
+            super::types_changes::WireSaveState,
+        ),
+    ) -> Result<()> {
+        let options = state.save_options(options);
+        match path {
+            Some(path) => self.driver.save_with(&dom(d), &wire_path(path), options),
+            None => self.driver.managed_save_with(&dom(d), options),
+        }
+    }
+
+    fn restore_with(
+        &mut self,
+        (path, state): (Vec<u8>, super::types_changes::WireSaveState),
+    ) -> Result<WireDomain> {
+        self.driver
+            .restore_with(&wire_path(path), state.into())
+            .map(Into::into)
+    }
+
     fn block_copy(
         &mut self,
         (d, disk, c): (WireDomain, String, super::types_changes::WireBlockCopy),

@@ -28,7 +28,7 @@ use super::types::{
     WireSecretUsage, WireSnapshot, WireSnapshotInfo, WireVolume, WireVolumeInfo,
 };
 use super::types_agent::{WireAgentAnswer, WireAgentCall};
-use super::types_changes::{WireBlockCopy, WireIoThreadChange, WireSaveImage};
+use super::types_changes::{WireBlockCopy, WireIoThreadChange, WireSaveImage, WireSaveState};
 use super::wire::{WireError, dec, enc};
 use crate::driver::XmlFlags;
 use crate::error::{Error, ErrorCode, Result};
@@ -557,6 +557,11 @@ procedures! {
     136 BlockJobSetSpeed block_job_set_speed((WireDomain, String, u64)) -> (), rw, Job;
     /// `Driver::block_copy` (domain, disk, the copy).
     137 BlockCopy block_copy((WireDomain, String, WireBlockCopy)) -> (), rw, Job;
+    /// `Driver::save_with` (a path) or `Driver::managed_save_with`
+    /// (none) with the state or definition the restore takes.
+    138 SaveState save_state((WireDomain, Option<Vec<u8>>, WireSaveOptions, WireSaveState)) -> (), rw, Job;
+    /// `Driver::restore_with`, with the path's bytes.
+    139 RestoreWith restore_with((Vec<u8>, WireSaveState)) -> WireDomain, rw, Job;
 }
 
 /// The highest procedure number this build knows (the table is numbered

@@ -569,7 +569,24 @@ twin_struct!(MediaFlags <=> WireMediaFlags { live, config });
 twin_struct!(JobInfo <=> WireJobInfo {
     kind, elapsed, data_total, data_processed, data_remaining, speed,
 });
-twin_struct!(SaveOptions <=> WireSaveOptions { bandwidth_mib_s });
+// The state and definition a restore takes travel beside these (see
+// `WireSaveState`), so that the procedures taking them are unchanged.
+impl From<SaveOptions> for WireSaveOptions {
+    fn from(o: SaveOptions) -> WireSaveOptions {
+        WireSaveOptions {
+            bandwidth_mib_s: o.bandwidth_mib_s,
+        }
+    }
+}
+
+impl From<WireSaveOptions> for SaveOptions {
+    fn from(o: WireSaveOptions) -> SaveOptions {
+        SaveOptions {
+            bandwidth_mib_s: o.bandwidth_mib_s,
+            ..SaveOptions::default()
+        }
+    }
+}
 twin_enum!(DumpFormat <=> WireDumpFormat { Raw, KdumpZlib, KdumpLzo, KdumpSnappy, WinDmp });
 twin_struct!(DumpOptions <=> WireDumpOptions { format, memory_only, live, crash, reset });
 twin_struct!(MigrateOptions <=> WireMigrateOptions {

@@ -1,13 +1,67 @@
 //! The wire twins of a change of I/O threads ([`IoThreadChange`]), of
 //! a lifecycle event ([`LifecycleEvent`]), of a save image
-//! ([`SaveImage`]) and of a block copy ([`BlockCopy`]). Variants are
-//! append-only, as in [`super::types`].
+//! ([`SaveImage`]), of a block copy ([`BlockCopy`]) and of the state a
+//! restore takes ([`RestoreOptions`]). Variants are append-only, as in
+//! [`super::types`].
 
 use serde::{Deserialize, Serialize};
 
 use super::types::{WireDomain, WireVolumeFormat};
-use crate::driver::{BlockCopy, IoThreadChange, IoThreadParams, LifecycleEvent, SaveImage};
+use crate::driver::{
+    BlockCopy, IoThreadChange, IoThreadParams, LifecycleEvent, RestoreOptions, SaveImage,
+    SaveOptions,
+};
 use crate::error::{Error, ErrorCode, Result};
+
+/// What a restore takes besides the image: a [`RestoreOptions`], or
+/// the [`SaveOptions`] a save writes into the image beside its bandwidth.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct WireSaveState {
+    pub running: Option<bool>,
+    pub xml: Option<String>,
+}
+
+impl WireSaveState {
+    /// Whether it asks for nothing.
+    pub fn is_empty(&self) -> bool {
+        *self == WireSaveState::default()
+    }
+
+    /// The part of a save's options that is not a [`super::types::WireSaveOptions`].
+    pub fn of_save(o: &SaveOptions) -> WireSaveState {
+        WireSaveState {
+            running: o.running,
+            xml: o.xml.clone(),
+        }
+    }
+
+    /// A save's options of their two wire halves.
+    pub fn save_options(self, wire: super::types::WireSaveOptions) -> SaveOptions {
+        let mut o = SaveOptions::from(wire);
+        o.running = self.running;
+        o.xml = self.xml;
+        o
+    }
+}
+
+impl From<RestoreOptions> for WireSaveState {
+    fn from(o: RestoreOptions) -> WireSaveState {
+        WireSaveState {
+            running: o.running,
+            xml: o.xml,
+        }
+    }
+}
+
+impl From<WireSaveState> for RestoreOptions {
+    fn from(s: WireSaveState) -> RestoreOptions {
+        RestoreOptions {
+            running: s.running,
+            xml: s.xml,
+        }
+    }
+}
 
 /// An [`IoThreadParams`].
 #[allow(missing_docs)]

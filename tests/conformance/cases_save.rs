@@ -172,6 +172,77 @@ pub fn save_paused_restores_paused(cx: &mut Ctx<'_>) {
     assert_eq!(info(d, &back).state, DomainState::Running);
 }
 
+/// A save can say how its restore starts: paused or running (virsh's
+/// `--paused`, `--running`) and with another definition of the same
+/// machine (`--xml`: here with a description); a restore can say so
+/// too, over what the image says, leaving the image as it was. Another
+/// machine's definition is refused (`InvalidArgument`) before anything
+/// stops or starts. A managed save asked to be paused starts paused.
+pub fn save_and_restore_with_state_and_definition(cx: &mut Ctx<'_>) {
+    use qvirt::driver::{RestoreOptions, SaveOptions, XmlFlags};
+    let file = cx.root().join("fw-a.save");
+    let d = cx.d();
+    let vm = Vm::firmware("fw-a");
+    let dom = define_and_start(d, &vm);
+    let other = vm.xml().replace("<vcpu>1</vcpu>", "<vcpu>2</vcpu>");
+    assert_ne!(other, vm.xml());
+    let o = SaveOptions::default().xml(other.clone());
+    expect_err(
+        d.save_with(&dom, &file, o),
+        ErrorCode::InvalidArgument,
+        "another machine",
+    );
+    assert_eq!(info(d, &dom).state, DomainState::Running);
+    assert!(!file.exists());
+
+    let described = vm.xml().replace(
+        "</name>",
+        "</name><description>restored from fw-a.save</description>",
+    );
+    let o = SaveOptions::default().running(false).xml(described);
+    d.save_with(&dom, &file, o).unwrap();
+    let xml = |dom: &qvirt::Domain| d.xml_desc(dom, XmlFlags::default()).unwrap();
+    let back = d.restore(&file).unwrap();
+    assert_eq!(info(d, &back).state, DomainState::Paused);
+    assert!(
+        xml(&back).contains("restored from fw-a.save"),
+        "{}",
+        xml(&back)
+    );
+    d.destroy(&back).unwrap();
+
+    let back = d
+        .restore_with(&file, RestoreOptions::default().running(true))
+        .unwrap();
+    assert_eq!(info(d, &back).state, DomainState::Running);
+    d.destroy(&back).unwrap();
+    let o = RestoreOptions::default().xml(other);
+    expect_err(
+        d.restore_with(&file, o),
+        ErrorCode::InvalidArgument,
+        "another machine",
+    );
+    assert_eq!(info(d, &dom).state, DomainState::Shutoff);
+    let back = d
+        .restore_with(&file, RestoreOptions::default().xml(vm.xml()))
+        .unwrap();
+    assert_eq!(
+        info(d, &back).state,
+        DomainState::Paused,
+        "as the image says"
+    );
+    assert!(!xml(&back).contains("restored from"), "{}", xml(&back));
+    d.destroy(&back).unwrap();
+
+    let run = d.start(&dom).unwrap();
+    d.managed_save_with(&run, SaveOptions::default().running(false))
+        .unwrap();
+    assert!(info(d, &dom).managed_save);
+    let run = d.start(&dom).unwrap();
+    assert_eq!(info(d, &run).state, DomainState::Paused);
+    assert!(!info(d, &dom).managed_save);
+}
+
 /// Restoring from a missing file is `Io`; from a file that is not a save
 /// image, `InvalidArgument`. Nothing starts.
 pub fn restore_rejects_bad_files(cx: &mut Ctx<'_>) {

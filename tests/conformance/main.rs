@@ -146,6 +146,7 @@ macro_rules! conformance {
             cases_save::save_and_restore_transient,
             cases_save::save_and_restore_defined,
             cases_save::save_paused_restores_paused,
+            cases_save::save_and_restore_with_state_and_definition,
             cases_save::restore_rejects_bad_files,
             cases_save::save_to_unwritable_path_keeps_running,
             cases_save::core_dumps_leave_the_domain_as_asked,

@@ -25,6 +25,9 @@ macro_rules! change_procedures {
             | Procedure::DomainPinVcpuFlags
             | Procedure::DomainPinEmulator
             | Procedure::DomainSetNumaParameters
+            | Procedure::DomainSaveParams
+            | Procedure::DomainRestoreParams
+            | Procedure::DomainAbortJobFlags
     };
 }
 pub(crate) use change_procedures;
@@ -83,6 +86,31 @@ pub fn call(p: Procedure) -> Call {
             dom: super::dom(),
             dxml: None,
             flags: 2,
+        }),
+        P::DomainSaveParams => Call::DomainSaveParams(SaveParamsArgs {
+            dom: super::dom(),
+            params: vec![
+                TypedParam {
+                    field: "file".into(),
+                    value: ParamValue::String("/tmp/a.save".into()),
+                },
+                TypedParam {
+                    field: "dxml".into(),
+                    value: ParamValue::String("<domain/>".into()),
+                },
+            ],
+            flags: 4,
+        }),
+        P::DomainRestoreParams => Call::DomainRestoreParams(RestoreParamsArgs {
+            params: vec![TypedParam {
+                field: "file".into(),
+                value: ParamValue::String("/tmp/a.save".into()),
+            }],
+            flags: 2,
+        }),
+        P::DomainAbortJobFlags => Call::DomainAbortJobFlags(DomFlagsArgs {
+            dom: super::dom(),
+            flags: 0,
         }),
         P::DomainStartDirtyRateCalc => Call::DomainStartDirtyRateCalc(DirtyRateCalcArgs {
             dom: super::dom(),
@@ -157,6 +185,9 @@ pub fn reply(p: Procedure) -> Reply {
         P::DomainSaveImageDefineXml => Reply::DomainSaveImageDefineXml(()),
         P::DomainManagedSaveDefineXml => Reply::DomainManagedSaveDefineXml(()),
         P::DomainStartDirtyRateCalc => Reply::DomainStartDirtyRateCalc(()),
+        P::DomainSaveParams => Reply::DomainSaveParams(()),
+        P::DomainRestoreParams => Reply::DomainRestoreParams(()),
+        P::DomainAbortJobFlags => Reply::DomainAbortJobFlags(()),
         P::DomainSetInterfaceParameters => Reply::DomainSetInterfaceParameters(()),
         P::DomainPinVcpu => Reply::DomainPinVcpu(()),
         P::DomainPinVcpuFlags => Reply::DomainPinVcpuFlags(()),

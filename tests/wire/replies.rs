@@ -320,6 +320,8 @@ pub fn reply_for(procedure: u32) -> Reply {
         135 => Reply::MigrateConfirm(()),
         136 => Reply::BlockJobSetSpeed(()),
         137 => Reply::BlockCopy(()),
+        138 => Reply::SaveState(()),
+        139 => Reply::RestoreWith(running()),
         106 => Reply::DiskRuntime(vec![WireDiskRuntime {
             target: "vda".into(),
             iotune: vec![1_048_576, 0, 0, 0, 0, 300],
@@ -391,7 +393,8 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         | Reply::StartPaused(_)
         | Reply::StartWith(_)
         | Reply::Rename(_)
-        | Reply::Restore(_) => "domain",
+        | Reply::Restore(_)
+        | Reply::RestoreWith(_) => "domain",
         Reply::Undefine(())
         | Reply::Shutdown(())
         | Reply::Destroy(())
@@ -499,6 +502,7 @@ pub fn reply_shape(reply: &Reply) -> &'static str {
         | Reply::MigratePerform(())
         | Reply::MigrateConfirm(())
         | Reply::BlockJobSetSpeed(())
-        | Reply::BlockCopy(()) => "unit",
+        | Reply::BlockCopy(())
+        | Reply::SaveState(()) => "unit",
     }
 }

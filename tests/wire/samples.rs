@@ -11,7 +11,9 @@ mod replies;
 pub use replies::{reply_for, reply_shape};
 
 use qvirt::transport::types_agent::{WireAgentAnswer, WireAgentCall};
-use qvirt::transport::types_changes::{WireBlockCopy, WireIoThreadChange, WireSaveImage};
+use qvirt::transport::types_changes::{
+    WireBlockCopy, WireIoThreadChange, WireSaveImage, WireSaveState,
+};
 use qvirt::transport::wire::{
     Bytes, Call, Frame, Header, Kind, PROTOCOL_VERSION, Procedure, Reply, StreamMsg,
     WireBalloonStats, WireBlockStats, WireCompletedJob, WireDomain, WireError, WireEvent,
@@ -552,6 +554,24 @@ pub fn calls() -> Vec<Call> {
                 flags: 1 | 4,
             },
         )),
+        Call::SaveState((
+            d(),
+            Some(b"/var/lib/qvirt/save/demo.sav".to_vec()),
+            WireSaveOptions {
+                bandwidth_mib_s: None,
+            },
+            WireSaveState {
+                running: Some(false),
+                xml: Some("<domain type='qemu'/>".into()),
+            },
+        )),
+        Call::RestoreWith((
+            b"/var/lib/qvirt/save/demo.sav".to_vec(),
+            WireSaveState {
+                running: Some(true),
+                xml: None,
+            },
+        )),
     ]
 }
 
@@ -697,6 +717,8 @@ pub fn call_name(call: &Call) -> &'static str {
         Call::MigrateConfirm(..) => "migrate_confirm",
         Call::BlockJobSetSpeed(..) => "block_job_set_speed",
         Call::BlockCopy(..) => "block_copy",
+        Call::SaveState(..) => "save_state",
+        Call::RestoreWith(..) => "restore_with",
     }
 }
 

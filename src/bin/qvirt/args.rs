@@ -493,6 +493,12 @@ pub enum Command {
         /// Write at most this many MiB per second (default: no limit).
         #[arg(long, value_name = "MiB/s")]
         bandwidth: Option<u64>,
+        #[command(flatten)]
+        state: RestoreState,
+        /// The definition the restore starts (the same machine; paths
+        /// may differ), from this file.
+        #[arg(long, value_name = "FILE")]
+        xml: Option<PathBuf>,
     },
     /// Write a core dump of a running domain: its whole state as QEMU's
     /// migration stream, or with --memory-only its memory as an ELF core
@@ -523,6 +529,12 @@ pub enum Command {
     Restore {
         /// The saved state file.
         file: PathBuf,
+        #[command(flatten)]
+        state: RestoreState,
+        /// Start this definition instead of the file's (the same machine;
+        /// paths may differ).
+        #[arg(long, value_name = "FILE")]
+        xml: Option<PathBuf>,
     },
     /// Save a domain's state in qvirt's store; the next start resumes it.
     #[command(name = "managedsave")]
@@ -532,6 +544,8 @@ pub enum Command {
         /// Write at most this many MiB per second (default: no limit).
         #[arg(long, value_name = "MiB/s")]
         bandwidth: Option<u64>,
+        #[command(flatten)]
+        state: RestoreState,
     },
     /// Move a running domain to another host's manager (peer to peer).
     Migrate {
@@ -849,4 +863,27 @@ pub enum Command {
         #[arg(long = "xml", value_name = "FILE", conflicts_with = "file")]
         xml: Option<PathBuf>,
     },
+}
+
+/// The state a restore leaves the guest in: `--running` or `--paused`
+/// (neither: as it was saved).
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub struct RestoreState {
+    /// The restore lets the guest run.
+    #[arg(long, conflicts_with = "paused")]
+    pub running: bool,
+    /// The restore leaves the guest paused.
+    #[arg(long)]
+    pub paused: bool,
+}
+
+impl RestoreState {
+    /// `Some(true)` for `--running`, `Some(false)` for `--paused`.
+    pub fn running(self) -> Option<bool> {
+        match (self.running, self.paused) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        }
+    }
 }

@@ -10,7 +10,8 @@ use qvirt::driver::{JobInfo, MigrateOptions, SaveOptions};
 use qvirt::{Domain, Driver, Result};
 use serde_json::json;
 
-use crate::{Ctx, outln};
+use crate::args::RestoreState;
+use crate::{Ctx, outln, read_input};
 
 /// How often the progress bar asks for the job's figures.
 const POLL: Duration = Duration::from_millis(200);
@@ -75,25 +76,41 @@ fn with_progress_forced(
     result
 }
 
-/// The save options from `--bandwidth`.
-fn options(bandwidth: Option<u64>) -> SaveOptions {
-    match bandwidth {
-        Some(mib) => SaveOptions::default().bandwidth(mib),
-        None => SaveOptions::default(),
+/// The save options from `--bandwidth`, `--running`/`--paused` and
+/// `--xml FILE`.
+fn options(
+    bandwidth: Option<u64>,
+    state: RestoreState,
+    xml: Option<&std::path::Path>,
+) -> Result<SaveOptions> {
+    let mut o = SaveOptions::default();
+    if let Some(mib) = bandwidth {
+        o = o.bandwidth(mib);
     }
+    if let Some(running) = state.running() {
+        o = o.running(running);
+    }
+    if let Some(file) = xml {
+        o = o.xml(read_input(file)?);
+    }
+    Ok(o)
 }
 
-/// `save DOMAIN FILE [--bandwidth MiB/s]`.
+/// `save DOMAIN FILE [--bandwidth MiB/s] [--running|--paused] [--xml
+/// FILE]`.
 pub fn save(
     ctx: &mut Ctx,
     arg: &str,
     file: &std::path::Path,
     bandwidth: Option<u64>,
+    state: RestoreState,
+    xml: Option<&std::path::Path>,
 ) -> Result<()> {
+    let options = options(bandwidth, state, xml)?;
     let dom = ctx.domain(arg)?;
     let driver = ctx.driver()?;
     with_progress(driver, &dom, "Saving", || {
-        driver.save_with(&dom, file, options(bandwidth))
+        driver.save_with(&dom, file, options)
     })?;
     outln!("Domain '{}' saved to {}", dom.name, file.display())
 }
@@ -112,12 +129,18 @@ pub fn dump(
     outln!("Domain '{}' dumped to {}", dom.name, file.display())
 }
 
-/// `managedsave DOMAIN [--bandwidth MiB/s]`.
-pub fn managed_save(ctx: &mut Ctx, arg: &str, bandwidth: Option<u64>) -> Result<()> {
+/// `managedsave DOMAIN [--bandwidth MiB/s] [--running|--paused]`.
+pub fn managed_save(
+    ctx: &mut Ctx,
+    arg: &str,
+    bandwidth: Option<u64>,
+    state: RestoreState,
+) -> Result<()> {
+    let options = options(bandwidth, state, None)?;
     let dom = ctx.domain(arg)?;
     let driver = ctx.driver()?;
     with_progress(driver, &dom, "Saving", || {
-        driver.managed_save_with(&dom, options(bandwidth))
+        driver.managed_save_with(&dom, options)
     })?;
     outln!("Domain '{}' state saved", dom.name)
 }

@@ -202,8 +202,15 @@ pub fn run(ctx: &mut Ctx, command: Command) -> Result<()> {
             ctx.driver()?.resume(&dom)?;
             outln!("Domain '{}' resumed", dom.name)
         }
-        Command::Restore { file } => {
-            ctx.driver()?.restore(&file)?;
+        Command::Restore { file, state, xml } => {
+            let mut options = qvirt::driver::RestoreOptions::default();
+            if let Some(running) = state.running() {
+                options = options.running(running);
+            }
+            if let Some(xml) = xml {
+                options = options.xml(read_input(&xml)?);
+            }
+            ctx.driver()?.restore_with(&file, options)?;
             outln!("Domain restored from {}", file.display())
         }
         Command::ManagedSaveRemove(d) => {

@@ -313,7 +313,9 @@ fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Re
             dom,
             file,
             bandwidth,
-        } => jobs::save(ctx, &dom.domain, &file, bandwidth),
+            state,
+            xml,
+        } => jobs::save(ctx, &dom.domain, &file, bandwidth, state, xml.as_deref()),
         Command::Dump {
             dom,
             file,
@@ -335,7 +337,11 @@ fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Re
             }
             jobs::dump(ctx, &dom.domain, &file, o)
         }
-        Command::ManagedSave { dom, bandwidth } => jobs::managed_save(ctx, &dom.domain, bandwidth),
+        Command::ManagedSave {
+            dom,
+            bandwidth,
+            state,
+        } => jobs::managed_save(ctx, &dom.domain, bandwidth, state),
         Command::DomJobInfo {
             dom,
             completed,

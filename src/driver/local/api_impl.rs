@@ -11,7 +11,7 @@ use crate::driver::{
     AddressSource, BlockCommitFlags, BlockCopy, BlockInfo, BlockJobInfo, ConsoleStream,
     DiskRuntime, Domain, DomainInfo, DomainSummary, Driver, EventStream, InterfaceAddresses,
     JobInfo, KeyCodeset, ListFilter, MediaChange, MediaFlags, MetadataKind, NodeInfo, Pool,
-    PoolInfo, PoolSummary, ResizeFlags, SaveOptions, ShutdownOptions, Snapshot,
+    PoolInfo, PoolSummary, ResizeFlags, RestoreOptions, SaveOptions, ShutdownOptions, Snapshot,
     SnapshotCreateFlags, SnapshotDeleteFlags, SnapshotInfo, SnapshotRevertFlags, UndefineFlags,
     VersionInfo, Volume, VolumeInfo, VolumeStream, XmlFlags,
 };
@@ -222,7 +222,11 @@ impl Driver for LocalDriver {
     }
 
     fn restore(&self, path: &Path) -> Result<Domain> {
-        self.core.restore_file(path)
+        self.core.restore_file(path, RestoreOptions::default())
+    }
+
+    fn restore_with(&self, path: &Path, options: RestoreOptions) -> Result<Domain> {
+        self.core.restore_file(path, options)
     }
 
     fn managed_save_with(&self, dom: &Domain, options: SaveOptions) -> Result<()> {

@@ -23,7 +23,7 @@ use super::jobs::{AsyncJobGuard, SyncKind};
 use super::launch::{LaunchOptions, wait_migration};
 use super::requests::Request;
 use super::runtime::Running;
-use crate::driver::{Domain, DomainState, JobKind, SaveOptions, StateReason};
+use crate::driver::{Domain, DomainState, JobKind, RestoreOptions, SaveOptions, StateReason};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::DomainDef;
 use crate::qemu::qmp::QMP_TIMEOUT;
@@ -174,9 +174,20 @@ impl Core {
                 ),
             ));
         }
+        // What the restore starts: another definition of the same
+        // machine, in the state asked for.
+        let restored = match &options.xml {
+            Some(xml) => {
+                let other = DomainDef::from_xml(xml)?;
+                super::migrate::same_machine(&run.def, &other, "the save's new definition")?;
+                other
+            }
+            None => run.live_def(),
+        };
         let qmp = run.qmp()?;
         super::blockjobs::no_block_jobs(qmp, &dom.name)?;
         let was_running = run.run_state().state == DomainState::Running;
+        let restore_running = options.running.unwrap_or(was_running);
         let mut image = PendingFile::create(path, "the save image")?;
         let record = SaveRecord {
             target: path.to_path_buf(),
@@ -192,7 +203,7 @@ impl Core {
                 )
             })?;
             replace_atomic(&record_file, &json)?;
-            write_header(&mut image.file, &run.live_def(), was_running)
+            write_header(&mut image.file, &restored, restore_running)
                 .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
             // QEMU's own default is 32 MiB/s, for migrations over a
             // network; a save writes to a local file as fast as it can
@@ -307,9 +318,16 @@ impl Core {
 
     /// Starts a domain from a save file: the defined domain with the
     /// file's UUID if there is one (it must be shut off), else a transient
-    /// domain.
-    pub(crate) fn restore_file(&self, path: &Path) -> Result<Domain> {
-        let (file, header) = read_header(path)?;
+    /// domain; with `options`' definition (of the same machine) and
+    /// state instead of the file's.
+    pub(crate) fn restore_file(&self, path: &Path, options: RestoreOptions) -> Result<Domain> {
+        let (file, mut header) = read_header(path)?;
+        if let Some(xml) = &options.xml {
+            let other = DomainDef::from_xml(xml)?;
+            super::migrate::same_machine(&header.def, &other, "the restore's new definition")?;
+            header.def = other;
+        }
+        header.was_running = options.running.unwrap_or(header.was_running);
         let uuid = header.def.uuid;
         let defined = {
             let inner = lock(&self.inner);

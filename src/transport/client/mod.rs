@@ -23,6 +23,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use uuid::Uuid;
 
 mod open;
+pub(crate) use open::check_server;
 mod read;
 mod route;
 pub mod ssh;
@@ -36,6 +37,7 @@ use wait::Wait;
 
 use super::spin::Spinner;
 use super::types::{Bytes, WireDumpOptions, WireSaveOptions, WireUndefineFlags};
+use super::types_changes::WireSaveState;
 use super::wire::{
     Call, Caller, Frame, HEADER_LEN, Header, Kind, MAX_FRAME, PROTOCOL_VERSION, Reply, StreamMsg,
     WireDomain, WireMedia,
@@ -51,8 +53,8 @@ use crate::driver::{
 };
 use crate::driver::{
     ConsoleStream, Domain, DomainCapsQuery, DomainInfo, DomainSummary, Driver, EventStream,
-    JobInfo, ListFilter, MediaChange, MediaFlags, NodeInfo, SaveOptions, ShutdownOptions,
-    StartFlags, UndefineFlags, VersionInfo, XmlFlags,
+    JobInfo, ListFilter, MediaChange, MediaFlags, NodeInfo, RestoreOptions, SaveOptions,
+    ShutdownOptions, StartFlags, UndefineFlags, VersionInfo, XmlFlags,
 };
 use crate::driver::{IncomingParams, IncomingReady, IncomingState, MigrateOptions};
 use crate::error::{Error, ErrorCode, Result};
@@ -104,28 +106,6 @@ struct ConnState {
 }
 
 use crate::sys::sync::lock;
-
-/// Refuses a daemon socket served by anyone but this user or root
-/// (`SO_PEERCRED`), before anything is sent to it: in a shared
-/// directory, another user could otherwise stand up a socket of that
-/// name and read what is sent there (domain XML, paths).
-pub(crate) fn check_server(socket: &UnixStream, path: &str) -> Result<()> {
-    use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
-    let me = nix::unistd::geteuid().as_raw();
-    let creds = getsockopt(socket, PeerCredentials)
-        .map_err(|e| Error::io(format!("cannot learn who serves {path}"), e.into()))?;
-    if creds.uid() != me && creds.uid() != 0 {
-        return Err(Error::new(
-            ErrorCode::OperationDenied,
-            format!(
-                "{path} is served by uid {} (pid {}), neither you (uid {me}) nor root; refusing to talk to it",
-                creds.uid(),
-                creds.pid()
-            ),
-        ));
-    }
-    Ok(())
-}
 
 impl Drop for SocketDriver {
     fn drop(&mut self) {
@@ -334,6 +314,11 @@ impl Driver for SocketDriver {
     }
 
     fn save_with(&self, dom: &Domain, path: &Path, options: SaveOptions) -> Result<()> {
+        let state = WireSaveState::of_save(&options);
+        if !state.is_empty() {
+            let args = (wire(dom), Some(path_bytes(path)?), options.into(), state);
+            return self.rpc().save_state(args);
+        }
         self.rpc()
             .save_with((wire(dom), path_bytes(path)?, WireSaveOptions::from(options)))
     }
@@ -347,7 +332,18 @@ impl Driver for SocketDriver {
         self.rpc().restore(path_bytes(path)?).map(Into::into)
     }
 
+    fn restore_with(&self, path: &Path, options: RestoreOptions) -> Result<Domain> {
+        let args = (path_bytes(path)?, options.into());
+        self.rpc().restore_with(args).map(Into::into)
+    }
+
     fn managed_save_with(&self, dom: &Domain, options: SaveOptions) -> Result<()> {
+        let state = WireSaveState::of_save(&options);
+        if !state.is_empty() {
+            return self
+                .rpc()
+                .save_state((wire(dom), None, options.into(), state));
+        }
         self.rpc()
             .managed_save_with((wire(dom), WireSaveOptions::from(options)))
     }

@@ -166,3 +166,25 @@ impl SocketDriver {
             .map_err(|e| Error::io(format!("cannot write to {}", self.uri), e))
     }
 }
+
+/// Refuses a daemon socket served by anyone but this user or root
+/// (`SO_PEERCRED`), before anything is sent to it: in a shared
+/// directory, another user could otherwise stand up a socket of that
+/// name and read what is sent there (domain XML, paths).
+pub(crate) fn check_server(socket: &UnixStream, path: &str) -> Result<()> {
+    use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
+    let me = nix::unistd::geteuid().as_raw();
+    let creds = getsockopt(socket, PeerCredentials)
+        .map_err(|e| Error::io(format!("cannot learn who serves {path}"), e.into()))?;
+    if creds.uid() != me && creds.uid() != 0 {
+        return Err(Error::new(
+            ErrorCode::OperationDenied,
+            format!(
+                "{path} is served by uid {} (pid {}), neither you (uid {me}) nor root; refusing to talk to it",
+                creds.uid(),
+                creds.pid()
+            ),
+        ));
+    }
+    Ok(())
+}

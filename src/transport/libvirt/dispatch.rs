@@ -16,8 +16,8 @@ use super::xdr::Chars;
 use super::{
     absent, agent, blockcopy, blockjobs, coredump, devalias, dirtyrate, domlist, domparams,
     domstats, drives, guestpm, hostcaps, hostfacts, iftune, jobstats, lifecycle, migparams,
-    migrate, migspeed, nodestats, numatune, peek, pins, resources, saveimage, sched, secrets,
-    snapshots, storage, threads, tunables, vcpus,
+    migrate, migspeed, nodestats, numatune, peek, pins, resources, saveimage, saveparams, sched,
+    secrets, snapshots, storage, threads, tunables, vcpus,
 };
 use crate::driver::error::{Error, ErrorCode, Result};
 use crate::driver::{
@@ -374,11 +374,6 @@ impl Handler for LvCalls<'_> {
         self.driver.update_device(&a.dom.into(), &a.xml, flags)
     }
 
-    fn domain_managed_save(&mut self, a: DomFlagsArgs) -> Result<()> {
-        check_flags(a.flags, 0, "virDomainManagedSave")?;
-        self.driver.managed_save(&a.dom.into())
-    }
-
     fn domain_has_managed_save_image(&mut self, a: DomFlagsArgs) -> Result<IntRet> {
         check_flags(a.flags, 0, "virDomainHasManagedSaveImage")?;
         Ok(IntRet {
@@ -608,26 +603,6 @@ impl Handler for LvCalls<'_> {
             snapshots_metadata: a.flags & u::SNAPSHOTS_METADATA != 0,
         };
         self.driver.undefine_flags(&dom, flags)
-    }
-
-    fn domain_save_flags(&mut self, a: SaveFlagsArgs) -> Result<()> {
-        check_flags(a.flags, 0, "virDomainSaveFlags")?;
-        if a.dxml.is_some() {
-            return Err(no_support(
-                "saving with a replacement XML (dxml) is not supported".to_string(),
-            ));
-        }
-        self.driver.save(&a.dom.into(), &path(&a.to))
-    }
-
-    fn domain_restore_flags(&mut self, a: RestoreFlagsArgs) -> Result<()> {
-        check_flags(a.flags, 0, "virDomainRestoreFlags")?;
-        if a.dxml.is_some() {
-            return Err(no_support(
-                "restoring with a replacement XML (dxml) is not supported".to_string(),
-            ));
-        }
-        self.driver.restore(&path(&a.from)).map(drop)
     }
 
     fn domain_destroy_flags(&mut self, a: DomFlagsArgs) -> Result<()> {
@@ -890,6 +865,14 @@ impl Handler for LvCalls<'_> {
     }
     calls_in! { dirtyrate:
         domain_start_dirty_rate_calc(DirtyRateCalcArgs) -> () = start_dirty_rate_calc;
+    }
+    calls_in! { saveparams:
+        domain_save_flags(SaveFlagsArgs) -> () = save_flags;
+        domain_restore_flags(RestoreFlagsArgs) -> () = restore_flags;
+        domain_managed_save(DomFlagsArgs) -> () = managed_save;
+        domain_save_params(SaveParamsArgs) -> () = save_params;
+        domain_restore_params(RestoreParamsArgs) -> () = restore_params;
+        domain_abort_job_flags(DomFlagsArgs) -> () = abort_job_flags;
     }
     calls_in! { saveimage:
         domain_save_image_get_xml_desc(SaveImageXmlArgs) -> XmlRet = save_image_xml;

@@ -47,6 +47,7 @@ pub mod pins;
 pub mod procedures;
 pub mod resources;
 pub mod saveimage;
+pub mod saveparams;
 pub mod sched;
 pub mod secrets;
 pub mod snapshots;

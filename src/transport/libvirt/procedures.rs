@@ -634,6 +634,14 @@ procedures! {
             {ro_unless xml_secure => "a managed save image's XML with secrets (VIR_DOMAIN_SAVE_IMAGE_XML_SECURE)"}, Job;
         /// `virDomainManagedSaveDefineXML`.
         389 DomainManagedSaveDefineXml domain_managed_save_define_xml(ManagedSaveDefineArgs) -> (), rw, Job;
+        // Saves and restores with a state or a new definition; bodies
+        // in `saveparams.rs`.
+        /// `virDomainSaveParams`.
+        440 DomainSaveParams domain_save_params(SaveParamsArgs) -> (), rw, Job;
+        /// `virDomainRestoreParams`.
+        441 DomainRestoreParams domain_restore_params(RestoreParamsArgs) -> (), rw, Job;
+        /// `virDomainAbortJobFlags`.
+        442 DomainAbortJobFlags domain_abort_job_flags(DomFlagsArgs) -> (), rw, Prio;
         /// `virDomainStartDirtyRateCalc`; body in `dirtyrate.rs`.
         427 DomainStartDirtyRateCalc domain_start_dirty_rate_calc(DirtyRateCalcArgs) -> (), rw, Job;
     }

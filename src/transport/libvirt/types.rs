@@ -98,6 +98,8 @@ pub use super::resources::{
 };
 /// The save image procedures' shapes, with the others.
 pub use super::saveimage::{ManagedSaveDefineArgs, SaveImageDefineArgs, SaveImageXmlArgs};
+/// The save and restore procedures' typed parameters, with the others.
+pub use super::saveparams::{RestoreParamsArgs, SaveParamsArgs};
 /// The scheduler procedures' shapes, with the others.
 pub use super::sched::{
     SchedParamsArgs, SchedParamsFlagsArgs, SchedParamsRet, SchedTypeRet, SetSchedArgs,

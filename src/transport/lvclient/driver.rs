@@ -30,7 +30,7 @@ pub struct LvDriver {
 }
 
 /// The error for a method libvirt's protocol has no call for.
-fn no_call(method: &str) -> Error {
+pub(super) fn no_call(method: &str) -> Error {
     Error::new(
         ErrorCode::NoSupport,
         format!("{method} is not available over libvirt's protocol: it has no such call"),
@@ -444,13 +444,7 @@ impl Driver for LvDriver {
     }
 
     fn save_with(&self, d: &Domain, path: &Path, options: SaveOptions) -> Result<()> {
-        if options.bandwidth_mib_s.is_some() {
-            return Err(no_call("save with a bandwidth limit"));
-        }
-        self.conn.domain_save(SaveArgs {
-            dom: dom(d),
-            to: path.display().to_string(),
-        })
+        super::lifecycle::save(&self.conn, d, Some(path), options)
     }
 
     fn core_dump(&self, d: &Domain, path: &Path, options: DumpOptions) -> Result<()> {
@@ -458,14 +452,15 @@ impl Driver for LvDriver {
     }
 
     fn restore(&self, path: &Path) -> Result<Domain> {
-        super::lifecycle::restore(self, &self.conn, path)
+        self.restore_with(path, RestoreOptions::default())
+    }
+
+    fn restore_with(&self, path: &Path, options: RestoreOptions) -> Result<Domain> {
+        super::lifecycle::restore(self, &self.conn, path, options)
     }
 
     fn managed_save_with(&self, d: &Domain, options: SaveOptions) -> Result<()> {
-        if options.bandwidth_mib_s.is_some() {
-            return Err(no_call("managed save with a bandwidth limit"));
-        }
-        self.conn.domain_managed_save(dom_flags(d, 0))
+        super::lifecycle::save(&self.conn, d, None, options)
     }
 
     fn migrate(&self, d: &Domain, dest_uri: &str, options: MigrateOptions) -> Result<()> {

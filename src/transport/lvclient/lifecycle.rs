@@ -10,9 +10,14 @@ use uuid::Uuid;
 use super::conn::Conn;
 use super::driver::dom_args;
 use crate::driver::error::{Error, ErrorCode, Result};
-use crate::driver::{Domain, DomainState, Driver, ListFilter, ShutdownOptions};
+use crate::driver::{
+    Domain, DomainState, Driver, ListFilter, RestoreOptions, SaveOptions, ShutdownOptions,
+};
+use crate::transport::libvirt::jobstats::{ParamValue, TypedParam};
 use crate::transport::libvirt::procedures::Caller;
-use crate::transport::libvirt::types::{Dom, DomFlagsArgs, RestoreArgs};
+use crate::transport::libvirt::types::{
+    Dom, DomFlagsArgs, RestoreArgs, RestoreFlagsArgs, SaveFlagsArgs, SaveParamsArgs,
+};
 use crate::transport::libvirt::values::state_of;
 
 /// How often a waiting shutdown asks the guest again.
@@ -65,15 +70,27 @@ pub(super) fn wait_shutdown(
 
 /// [`Driver::restore`]: libvirt's restore names no domain, so the one
 /// that runs after it and did not before is the one restored.
-pub(super) fn restore(driver: &dyn Driver, conn: &Conn, path: &Path) -> Result<Domain> {
+pub(super) fn restore(
+    driver: &dyn Driver,
+    conn: &Conn,
+    path: &Path,
+    options: RestoreOptions,
+) -> Result<Domain> {
     let before: Vec<Uuid> = driver
         .list(ListFilter::ACTIVE)?
         .into_iter()
         .map(|s| s.domain.uuid)
         .collect();
-    conn.domain_restore(RestoreArgs {
-        from: path.display().to_string(),
-    })?;
+    let from = path.display().to_string();
+    if options == RestoreOptions::default() {
+        conn.domain_restore(RestoreArgs { from })?;
+    } else {
+        conn.domain_restore_flags(RestoreFlagsArgs {
+            from,
+            dxml: options.xml,
+            flags: save_state_flags(options.running),
+        })?;
+    }
     let mut new: Vec<Domain> = driver
         .list(ListFilter::ACTIVE)?
         .into_iter()
@@ -89,5 +106,50 @@ pub(super) fn restore(driver: &dyn Driver, conn: &Conn, path: &Path) -> Result<D
                 path.display()
             ),
         )),
+    }
+}
+
+/// libvirt's `VIR_DOMAIN_SAVE_RUNNING` (2) or `_PAUSED` (4) of the state
+/// a restore takes.
+fn save_state_flags(running: Option<bool>) -> u32 {
+    match running {
+        Some(true) => 2,
+        Some(false) => 4,
+        None => 0,
+    }
+}
+
+/// `virDomainSaveFlags` (to `path`) or `virDomainManagedSave` (without)
+/// with the state and definition `options` give the restore.
+pub(super) fn save(
+    conn: &Conn,
+    d: &Domain,
+    path: Option<&Path>,
+    options: SaveOptions,
+) -> Result<()> {
+    if options.bandwidth_mib_s.is_some() {
+        return Err(super::driver::no_call("save with a bandwidth limit"));
+    }
+    let flags = save_state_flags(options.running);
+    match path {
+        Some(path) => conn.domain_save_flags(SaveFlagsArgs {
+            dom: Dom::from(d),
+            to: path.display().to_string(),
+            dxml: options.xml,
+            flags,
+        }),
+        // virDomainSaveParams without a file is a managed save.
+        None if options.xml.is_some() => conn.domain_save_params(SaveParamsArgs {
+            dom: Dom::from(d),
+            params: vec![TypedParam {
+                field: "dxml".into(),
+                value: ParamValue::String(options.xml.unwrap_or_default()),
+            }],
+            flags,
+        }),
+        None => conn.domain_managed_save(DomFlagsArgs {
+            dom: Dom::from(d),
+            flags,
+        }),
     }
 }
