@@ -233,3 +233,9 @@ mod tests {
         assert_eq!(ErrorCode::from_number(9999).number(), 9999);
     }
 }
+
+/// The error of a call a driver does not offer.
+pub(crate) fn unsupported(what: &str) -> Error {
+    let message = format!("this connection cannot {what}");
+    Error::new(ErrorCode::NoSupport, message)
+}

@@ -15,7 +15,7 @@ use super::api_storage::{
     Secret, Snapshot, SnapshotCreateFlags, SnapshotDeleteFlags, SnapshotInfo, SnapshotRevertFlags,
     VolCreateFlags, Volume, VolumeInfo, VolumeStream,
 };
-use super::error::Result;
+use super::error::{Result, unsupported};
 use super::migration::{IncomingParams, IncomingReady, IncomingState, MigrateOptions};
 use super::resources::{
     AddressSource, BlkioTuneChange, DomainStats, InterfaceAddresses, KeyCodeset, MemTuneChange,
@@ -997,10 +997,4 @@ pub trait Driver: Send + Sync {
         let _ = secret;
         Err(unsupported("undefine secrets"))
     }
-}
-
-/// The error of a call a driver does not offer.
-fn unsupported(what: &str) -> super::error::Error {
-    let message = format!("this connection cannot {what}");
-    super::error::Error::new(super::error::ErrorCode::NoSupport, message)
 }
