@@ -197,6 +197,12 @@ impl From<ModelError> for Error {
 /// The result type of every qvirt API.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// The error of a call a driver does not offer.
+pub(crate) fn unsupported(what: &str) -> Error {
+    let message = format!("this connection cannot {what}");
+    Error::new(ErrorCode::NoSupport, message)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,10 +238,4 @@ mod tests {
         assert_eq!(ErrorCode::from_number(0), ErrorCode::Unknown(0));
         assert_eq!(ErrorCode::from_number(9999).number(), 9999);
     }
-}
-
-/// The error of a call a driver does not offer.
-pub(crate) fn unsupported(what: &str) -> Error {
-    let message = format!("this connection cannot {what}");
-    Error::new(ErrorCode::NoSupport, message)
 }
