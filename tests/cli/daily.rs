@@ -143,10 +143,20 @@ fn query_verbs_speak_json() {
 /// Runs `qvirt -c URI edit NAME` with `editor` as $EDITOR and, when
 /// `answers` is given, a terminal on stdin that holds them.
 fn edit_with(root: &Root, name: &str, editor: &str, answers: Option<&str>) -> Output {
+    edit_verb(root, &["edit", name], editor, answers)
+}
+
+/// Runs `qvirt -c URI ARGS...` (an edit verb) with `editor` as $EDITOR
+/// (which finds qvirt as $QVIRT and the URI as $URI) and, when `answers`
+/// is given, a terminal on stdin that holds them.
+fn edit_verb(root: &Root, args: &[&str], editor: &str, answers: Option<&str>) -> Output {
     let script = root.file("editor.sh", &format!("#!/bin/sh\n{editor}\n"));
     std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let mut cmd = Command::new(QVIRT);
-    cmd.args(["-c", &root.uri, "edit", name])
+    cmd.args(["-c", &root.uri])
+        .args(args)
+        .env("QVIRT", QVIRT)
+        .env("URI", &root.uri)
         .env_remove("VISUAL")
         .env("EDITOR", &script)
         .env("EDIT_DIR", &root.dir)
@@ -502,4 +512,115 @@ fn virsh_flags_of_daily_verbs() {
     root.ok(&["destroy", "f"]);
     root.ok(&["undefine", "f"]);
     assert_eq!(rows(&root.ok(&["list", "--all"])), []);
+}
+
+/// `save-image-edit`, `managedsave-edit` and `pool-edit`: what the editor
+/// saved is defined (with `--paused`/`--running` for an image: the
+/// restore starts as asked, with the edited description), an unchanged
+/// text defines nothing, and a text someone else changed while it was
+/// being edited is not defined over theirs (virsh's "changed by another
+/// user").
+#[test]
+fn images_and_pools_are_edited_as_virsh_edits_them() {
+    let root = Root::new("imgedit");
+    let xml = root.file("ie.xml", &firmware_xml("ie", false));
+    root.ok(&["define", &xml]);
+    root.ok(&["start", "ie"]);
+    let image = format!("{}/ie.save", root.dir.display());
+    root.ok(&["save", "ie", &image]);
+    let describe =
+        |text: &str| format!("sed -i 's|</name>|</name><description>{text}</description>|' \"$1\"");
+    let stdout = |out: &Output| {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+
+    let out = edit_verb(&root, &["save-image-edit", &image], "true", None);
+    assert_eq!(
+        stdout(&out),
+        format!("Saved image {image} XML configuration not changed.\n")
+    );
+    let out = edit_verb(
+        &root,
+        &["save-image-edit", &image, "--paused"],
+        &describe("edited image"),
+        None,
+    );
+    assert_eq!(stdout(&out), format!("State file {image} edited.\n"));
+    assert!(
+        root.ok(&["save-image-dumpxml", &image])
+            .contains("edited image")
+    );
+    root.ok(&["restore", &image]);
+    assert_eq!(root.ok(&["domstate", "ie"]).trim(), "paused");
+    assert!(root.ok(&["dumpxml", "ie"]).contains("edited image"));
+    root.ok(&["destroy", "ie"]);
+
+    // Someone else defines the image while it is in the editor: the
+    // edit is not defined over it.
+    let theirs = root.file(
+        "theirs.xml",
+        &root
+            .ok(&["save-image-dumpxml", &image, "--security-info"])
+            .replace("edited image", "their image"),
+    );
+    let editor = format!(
+        "\"$QVIRT\" -c \"$URI\" save-image-define {image} {theirs} >/dev/null && {}",
+        describe("mine")
+    );
+    let out = edit_verb(&root, &["save-image-edit", &image], &editor, None);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("The XML configuration was changed by another user."),
+        "{err}"
+    );
+    let now = root.ok(&["save-image-dumpxml", &image]);
+    assert!(
+        now.contains("their image") && !now.contains("mine"),
+        "{now}"
+    );
+
+    // The managed save image, started running as asked.
+    root.ok(&["start", "ie"]);
+    root.ok(&["managedsave", "ie", "--paused"]);
+    let out = edit_verb(
+        &root,
+        &["managedsave-edit", "ie", "--running"],
+        &describe("managed"),
+        None,
+    );
+    assert_eq!(
+        stdout(&out),
+        "Managed save image of Domain 'ie' XML configuration edited.\n"
+    );
+    root.ok(&["start", "ie"]);
+    assert_eq!(root.ok(&["domstate", "ie"]).trim(), "running");
+    assert!(root.ok(&["dumpxml", "ie"]).contains("managed"));
+    root.ok(&["destroy", "ie"]);
+
+    // A pool moved to another directory.
+    let (a, b) = (root.dir.join("pa"), root.dir.join("pb"));
+    std::fs::create_dir(&a).unwrap();
+    std::fs::create_dir(&b).unwrap();
+    root.ok(&[
+        "pool-define-as",
+        "pe",
+        "dir",
+        "--target",
+        a.to_str().unwrap(),
+    ]);
+    let editor = format!("sed -i 's|{}|{}|' \"$1\"", a.display(), b.display());
+    let out = edit_verb(&root, &["pool-edit", "pe"], &editor, None);
+    assert_eq!(stdout(&out), "Pool pe XML configuration edited.\n");
+    assert!(
+        root.ok(&["pool-dumpxml", "pe"])
+            .contains(b.to_str().unwrap())
+    );
+    let out = edit_verb(&root, &["pool-edit", "pe"], "true", None);
+    assert_eq!(stdout(&out), "Pool pe XML configuration not changed.\n");
 }

@@ -11,9 +11,10 @@ use qvirt::driver::{IoThreadChange, IoThreadParams, LifecycleEvent, PinTarget};
 use qvirt::model::{LifecycleAction, Word, parse_cpuset};
 use qvirt::{Error, ErrorCode, Result};
 
-use crate::Ctx;
-use crate::args::{DomArg, WhereArgs};
+use crate::args::{DomArg, RestoreState, WhereArgs};
+use crate::edit::Edited;
 use crate::resources::modify_flags;
+use crate::{Ctx, outln};
 
 /// The I/O thread and lifecycle action verbs.
 #[derive(Debug, Subcommand)]
@@ -118,6 +119,23 @@ pub enum ChangeCommand {
         #[command(flatten)]
         state: RestoreState,
     },
+    /// Edit the definition a save file holds in $VISUAL or $EDITOR (vi).
+    #[command(name = "save-image-edit")]
+    SaveImageEdit {
+        /// The file `save` wrote.
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        state: RestoreState,
+    },
+    /// Edit the definition the domain's managed save image holds in
+    /// $VISUAL or $EDITOR (vi).
+    #[command(name = "managedsave-edit")]
+    ManagedsaveEdit {
+        #[command(flatten)]
+        dom: DomArg,
+        #[command(flatten)]
+        state: RestoreState,
+    },
     /// Show the definition the domain's managed save image holds.
     #[command(name = "managedsave-dumpxml")]
     ManagedsaveDumpxml {
@@ -164,23 +182,6 @@ pub enum ChangeCommand {
     },
 }
 
-/// Whether the restore lets the vCPUs run (neither: as saved).
-#[derive(Debug, clap::Args)]
-pub struct RestoreState {
-    /// The restore lets the vCPUs run.
-    #[arg(long, conflicts_with = "paused")]
-    running: bool,
-    /// The restore leaves the vCPUs paused.
-    #[arg(long)]
-    paused: bool,
-}
-
-impl RestoreState {
-    fn running(&self) -> Option<bool> {
-        (self.running || self.paused).then_some(self.running)
-    }
-}
-
 /// Runs a save image or dirty rate verb, `true`, or leaves it,
 /// `false`.
 fn run_image(ctx: &mut Ctx, command: &ChangeCommand) -> Result<bool> {
@@ -209,6 +210,36 @@ fn run_image(ctx: &mut Ctx, command: &ChangeCommand) -> Result<bool> {
             let image = SaveImage::Managed(ctx.domain(&dom.domain)?);
             ctx.driver()?
                 .save_image_define(&image, &xml, state.running())?;
+        }
+        ChangeCommand::SaveImageEdit { file, state } => {
+            let image = SaveImage::File(file.clone());
+            let edited = edit_image(
+                ctx,
+                &image,
+                state.running(),
+                &format!("saved image {}", file.display()),
+            )?;
+            match edited {
+                Edited::Unchanged => outln!(
+                    "Saved image {} XML configuration not changed.",
+                    file.display()
+                )?,
+                Edited::Defined => outln!("State file {} edited.", file.display())?,
+            }
+        }
+        ChangeCommand::ManagedsaveEdit { dom, state } => {
+            let d = ctx.domain(&dom.domain)?;
+            let name = d.name.clone();
+            let image = SaveImage::Managed(d);
+            let what = format!("the managed save image of domain '{name}'");
+            match edit_image(ctx, &image, state.running(), &what)? {
+                Edited::Unchanged => {
+                    outln!("Managed save image of domain '{name}' XML configuration not changed.")?
+                }
+                Edited::Defined => {
+                    outln!("Managed save image of Domain '{name}' XML configuration edited.")?
+                }
+            }
         }
         ChangeCommand::DomdirtyrateCalc { dom, seconds, mode } => {
             let mode = qvirt::driver::DirtyRateMode::from_word(mode).ok_or_else(|| {
@@ -330,9 +361,26 @@ pub fn run(ctx: &mut Ctx, command: ChangeCommand) -> Result<()> {
         | ChangeCommand::SaveImageDefine { .. }
         | ChangeCommand::ManagedsaveDumpxml { .. }
         | ChangeCommand::ManagedsaveDefine { .. }
+        | ChangeCommand::SaveImageEdit { .. }
+        | ChangeCommand::ManagedsaveEdit { .. }
         | ChangeCommand::DomdirtyrateCalc { .. } => return Ok(()),
     };
     let flags = modify_flags(at.live, at.config, at.current)?;
     let d = ctx.domain(&dom.domain)?;
     ctx.driver()?.change_iothread(&d, &change, flags)
+}
+
+/// virsh's `save-image-edit` and `managedsave-edit`: the image's
+/// definition (with its secrets, so that an edit keeps them) in the
+/// editor, defined again with the state `running` asks for.
+fn edit_image(
+    ctx: &mut Ctx,
+    image: &qvirt::driver::SaveImage,
+    running: Option<bool>,
+    what: &str,
+) -> Result<Edited> {
+    let driver = ctx.driver()?;
+    let get = || driver.save_image_xml(image, true);
+    let mut define = |xml: &str| driver.save_image_define(image, xml, running);
+    crate::edit::cycle(&get, &mut define, what)
 }

@@ -109,38 +109,78 @@ fn ask() -> Result<Answer> {
     }
 }
 
+/// How an edit ended.
+pub enum Edited {
+    /// The user saved the text unchanged: nothing was defined.
+    Unchanged,
+    /// The edited text was defined.
+    Defined,
+}
+
+/// virsh's edit cycle: the text `get` reads goes to the user's editor;
+/// unchanged, nothing happens; else, unless `get` now reads another text
+/// (someone else changed it meanwhile, which is asked about as a failed
+/// define is), `define` takes the edited text. After a failure the user
+/// may edit again, try again or give up (`what` is named then).
+pub fn cycle(
+    get: &dyn Fn() -> Result<String>,
+    define: &mut dyn FnMut(&str) -> Result<()>,
+    what: &str,
+) -> Result<Edited> {
+    let mut original = get()?;
+    let temp = TempXml::new(&original)?;
+    run_editor(&temp.0)?;
+    let mut compare = true;
+    loop {
+        let edited = std::fs::read_to_string(&temp.0)
+            .map_err(|e| Error::io(format!("cannot read {}", temp.0.display()), e))?;
+        if compare && edited == original {
+            return Ok(Edited::Unchanged);
+        }
+        let now = get()?;
+        let failure = if now != original {
+            original = now;
+            Error::new(
+                ErrorCode::OperationFailed,
+                "The XML configuration was changed by another user.",
+            )
+        } else {
+            match define(&edited) {
+                Ok(()) => return Ok(Edited::Defined),
+                Err(e) => e,
+            }
+        };
+        eprintln!("error: {failure}");
+        compare = match ask()? {
+            Answer::Again => {
+                run_editor(&temp.0)?;
+                true
+            }
+            Answer::Retry => false,
+            Answer::Discard => {
+                return Err(Error::new(
+                    failure.code,
+                    format!("changes to {what} discarded"),
+                ));
+            }
+        };
+    }
+}
+
 /// `edit DOMAIN`.
 pub fn run(ctx: &mut Ctx, arg: &str) -> Result<()> {
     let dom = ctx.domain(arg)?;
     let driver = ctx.driver()?;
     // The definition with its secrets: what the user saves is what is
     // kept, so a VNC password must not be lost by an edit.
-    let original = driver.xml_desc(&dom, XmlFlags::INACTIVE | XmlFlags::SECURE)?;
-    let temp = TempXml::new(&original)?;
-    run_editor(&temp.0)?;
-    loop {
-        let edited = std::fs::read_to_string(&temp.0)
-            .map_err(|e| Error::io(format!("cannot read {}", temp.0.display()), e))?;
-        if edited == original {
-            return outln!("Domain '{}' XML configuration not changed.", dom.name);
-        }
-        match driver.define_xml(&edited) {
-            Ok(defined) => {
-                return outln!("Domain '{}' XML configuration edited.", defined.name);
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                match ask()? {
-                    Answer::Again => run_editor(&temp.0)?,
-                    Answer::Retry => {}
-                    Answer::Discard => {
-                        return Err(Error::new(
-                            e.code,
-                            format!("changes to domain '{}' discarded", dom.name),
-                        ));
-                    }
-                }
-            }
-        }
+    let get = || driver.xml_desc(&dom, XmlFlags::INACTIVE | XmlFlags::SECURE);
+    let mut name = dom.name.clone();
+    let mut define = |xml: &str| {
+        name = driver.define_xml(xml)?.name;
+        Ok(())
+    };
+    match cycle(&get, &mut define, &format!("domain '{}'", dom.name))? {
+        Edited::Unchanged => outln!("Domain '{}' XML configuration not changed.", dom.name),
+        Edited::Defined => outln!("Domain '{name}' XML configuration edited."),
     }
 }

@@ -106,6 +106,13 @@ pub enum StorageCommand {
         /// The pool.
         pool: String,
     },
+    /// Edit a pool's definition in $VISUAL or $EDITOR (vi), defined again
+    /// when it changed.
+    #[command(name = "pool-edit")]
+    PoolEdit {
+        /// The pool.
+        pool: String,
+    },
     /// Make a volume from its parts. SIZE is in bytes unless it has a
     /// unit (M, GiB, ...).
     #[command(name = "vol-create-as")]
@@ -335,6 +342,19 @@ pub fn run(ctx: &mut Ctx, command: StorageCommand) -> Result<()> {
                 outln!("{:<16}{}", "Available:", human(i.available))?;
             }
             Ok(())
+        }
+        C::PoolEdit { pool: p } => {
+            let p = pool(ctx, &p)?;
+            let driver = ctx.driver()?;
+            let get = || driver.pool_xml(&p);
+            let mut define = |xml: &str| driver.pool_define_xml(xml).map(drop);
+            let what = format!("pool {}", p.name);
+            match crate::edit::cycle(&get, &mut define, &what)? {
+                crate::edit::Edited::Unchanged => {
+                    outln!("Pool {} XML configuration not changed.", p.name)
+                }
+                crate::edit::Edited::Defined => outln!("Pool {} XML configuration edited.", p.name),
+            }
         }
         C::PoolRefresh { pool: p } => {
             let p = pool(ctx, &p)?;
