@@ -192,6 +192,18 @@ fn pools_and_volumes_on(way: Way) {
     ]);
     let base = dir.join("base.qcow2");
     let base_s = base.to_str().unwrap();
+    // A volume's key is its path; the key names the volume and its pool.
+    let key = r.ok(&["vol-key", "base.qcow2", "--pool", "mine"]);
+    assert_eq!(key.trim(), base_s);
+    assert_eq!(r.ok(&["vol-name", base_s]).trim(), "base.qcow2");
+    assert_eq!(r.ok(&["vol-pool", base_s]).trim(), "mine");
+    let uuid = r.ok(&["pool-uuid", "mine"]);
+    assert_eq!(r.ok(&["vol-pool", base_s, "--uuid"]), uuid);
+    assert_eq!(r.ok(&["pool-name", uuid.trim()]).trim(), "mine");
+    assert!(
+        r.fails(&["pool-name", "0b5a1c2e-0000-4000-8000-000000000000"])
+            .contains("no storage pool")
+    );
     // --prealloc-metadata: the image's tables reach past its capacity.
     r.ok(&[
         "vol-create-as",

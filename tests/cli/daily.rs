@@ -624,3 +624,73 @@ fn images_and_pools_are_edited_as_virsh_edits_them() {
     let out = edit_verb(&root, &["pool-edit", "pe"], "true", None);
     assert_eq!(stdout(&out), "Pool pe XML configuration not changed.\n");
 }
+
+/// `vcpucount` (virsh's table, and one count), `ttyconsole`,
+/// `domcontrol`, `domif-getlink`/`domif-setlink` (live and `--config`,
+/// the link's state in the running domain's XML) and `maxvcpus`.
+#[test]
+fn small_domain_verbs_answer_as_virsh_does() {
+    let root = Root::new("smallverbs");
+    let xml = firmware_xml("sv", true)
+        .replace("<vcpu>1</vcpu>", "<vcpu current='1'>2</vcpu>")
+        .replace(
+            "<devices>",
+            "<devices><interface type='user'><mac address='52:54:00:00:00:31'/><model type='e1000'/></interface>",
+        );
+    let xml = root.file("sv.xml", &xml);
+    root.ok(&["define", &xml]);
+    assert_eq!(
+        root.ok(&["vcpucount", "sv"]),
+        "maximum      config         2\ncurrent      config         1\n"
+    );
+    assert!(
+        root.fails(&["vcpucount", "sv", "--live"])
+            .contains("not running")
+    );
+    assert!(root.fails(&["domcontrol", "sv"]).contains("not running"));
+    root.ok(&["start", "sv"]);
+    assert_eq!(
+        root.ok(&["vcpucount", "sv"]),
+        "maximum      config         2\nmaximum      live           2\n\
+         current      config         1\ncurrent      live           1\n"
+    );
+    assert_eq!(root.ok(&["vcpucount", "sv", "--maximum", "--live"]), "2\n");
+    assert_eq!(root.ok(&["vcpucount", "sv", "--active"]), "1\n");
+    assert!(root.ok(&["ttyconsole", "sv"]).starts_with("/dev/pts/"));
+    assert_eq!(root.ok(&["domcontrol", "sv"]), "ok\n");
+
+    let mac = "52:54:00:00:00:31";
+    assert_eq!(
+        root.ok(&["domif-getlink", "sv", mac]),
+        format!("{mac} up\n")
+    );
+    assert_eq!(
+        root.ok(&["domif-setlink", "sv", mac, "down"]),
+        "Device updated successfully\n"
+    );
+    assert_eq!(
+        root.ok(&["domif-getlink", "sv", mac]),
+        format!("{mac} down\n")
+    );
+    assert!(root.ok(&["dumpxml", "sv"]).contains("<link state='down'/>"));
+    assert_eq!(
+        root.ok(&["domif-getlink", "sv", mac, "--config"]),
+        format!("{mac} up\n")
+    );
+    root.ok(&["domif-setlink", "sv", mac, "down", "--config"]);
+    assert!(
+        root.ok(&["dumpxml", "--inactive", "sv"])
+            .contains("<link state='down'/>")
+    );
+    assert!(
+        root.fails(&["domif-getlink", "sv", "52:54:00:00:00:99"])
+            .contains("not found")
+    );
+    assert!(
+        root.fails(&["domif-setlink", "sv", mac, "sideways"])
+            .contains("invalid link state")
+    );
+
+    let max: u32 = root.ok(&["maxvcpus"]).trim().parse().unwrap();
+    assert!(max >= 2, "{max}");
+}

@@ -670,6 +670,53 @@ pub enum Command {
         #[arg(long, requires = "xpath")]
         wrap: bool,
     },
+    /// Show the domain's vCPU counts: maximum and current, of the
+    /// definition and of the running domain.
+    #[command(name = "vcpucount")]
+    VcpuCount {
+        #[command(flatten)]
+        dom: DomArg,
+        #[command(flatten)]
+        counts: crate::domquery::VcpuCountArgs,
+    },
+    /// Print the pseudo-terminal of the running domain's console.
+    #[command(name = "ttyconsole")]
+    TtyConsole(DomArg),
+    /// Say whether the domain's monitor is free (`ok`) or held by a long
+    /// job (`job (SECONDS)`).
+    #[command(name = "domcontrol")]
+    DomControl(DomArg),
+    /// Print an interface's link state (`up` or `down`).
+    #[command(name = "domif-getlink")]
+    DomIfGetLink {
+        #[command(flatten)]
+        dom: DomArg,
+        /// The interface: its MAC address or its host device (`vnet0`).
+        interface: String,
+        /// The persistent definition's.
+        #[arg(long)]
+        config: bool,
+    },
+    /// Set an interface's link up or down.
+    #[command(name = "domif-setlink")]
+    DomIfSetLink {
+        #[command(flatten)]
+        dom: DomArg,
+        /// The interface: its MAC address or its host device (`vnet0`).
+        interface: String,
+        /// `up` or `down`.
+        state: String,
+        /// In the persistent definition (else the running domain).
+        #[arg(long)]
+        config: bool,
+    },
+    /// Print the most vCPUs a domain may have.
+    #[command(name = "maxvcpus")]
+    MaxVcpus {
+        /// The domain type (`qemu`, `kvm`).
+        #[arg(long = "type")]
+        virttype: Option<String>,
+    },
     /// Print the VNC display of a running domain (`127.0.0.1:0`).
     #[command(name = "vncdisplay")]
     VncDisplay {

@@ -12,6 +12,7 @@ mod args;
 mod changes;
 mod console;
 mod devices;
+mod domquery;
 mod edit;
 mod event;
 mod guestpm;
@@ -400,6 +401,21 @@ fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Re
             query::dumpxml(ctx, &dom.domain, flags, xpath.as_deref(), wrap)
         }
         Command::VncDisplay { dom, json } => query::vncdisplay(ctx, &dom.domain, json),
+        Command::VcpuCount { dom, counts } => domquery::vcpucount(ctx, &dom.domain, counts),
+        Command::TtyConsole(d) => domquery::ttyconsole(ctx, &d.domain),
+        Command::DomControl(d) => domquery::domcontrol(ctx, &d.domain),
+        Command::DomIfGetLink {
+            dom,
+            interface,
+            config,
+        } => domquery::getlink(ctx, &dom.domain, &interface, config),
+        Command::DomIfSetLink {
+            dom,
+            interface,
+            state,
+            config,
+        } => domquery::setlink(ctx, &dom.domain, &interface, &state, config),
+        Command::MaxVcpus { virttype } => domquery::maxvcpus(ctx, virttype),
         Command::NodeInfo { json } => query::nodeinfo(ctx, json),
         Command::Version => query::version(ctx),
         Command::Uri => output::write(&format!("{}\n", ctx.uri)),

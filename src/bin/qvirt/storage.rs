@@ -170,6 +170,37 @@ pub enum StorageCommand {
     /// Print a volume's path.
     #[command(name = "vol-path")]
     VolPath(VolArg),
+    /// Print a volume's key (its path, as libvirt's directory pools
+    /// have it).
+    #[command(name = "vol-key")]
+    VolKey(VolArg),
+    /// Print the name of the volume with this key or path.
+    #[command(name = "vol-name")]
+    VolName {
+        /// The volume's key or path.
+        key: String,
+    },
+    /// Print the pool of the volume with this key or path.
+    #[command(name = "vol-pool")]
+    VolPool {
+        /// The volume's key or path.
+        key: String,
+        /// The pool's UUID rather than its name.
+        #[arg(long)]
+        uuid: bool,
+    },
+    /// Print the name of the pool with this UUID.
+    #[command(name = "pool-name")]
+    PoolName {
+        /// The pool's UUID.
+        uuid: String,
+    },
+    /// Print a pool's UUID.
+    #[command(name = "pool-uuid")]
+    PoolUuid {
+        /// The pool.
+        pool: String,
+    },
     /// Print a volume's XML.
     #[command(name = "vol-dumpxml")]
     VolDumpXml(VolArg),
@@ -463,9 +494,43 @@ pub fn run(ctx: &mut Ctx, command: StorageCommand) -> Result<()> {
             outln!("{:<12}{}", "Allocation:", human(i.allocation))?;
             outln!("{:<12}{}", "Format:", i.format.as_str())
         }
-        C::VolPath(arg) => {
+        C::VolPath(arg) | C::VolKey(arg) => {
             let v = volume(ctx, &arg)?;
             outln!("{}", v.path.display())
+        }
+        C::VolName { key } => {
+            let v = ctx
+                .driver()?
+                .vol_lookup_by_path(std::path::Path::new(&key))?;
+            outln!("{}", v.name)
+        }
+        C::VolPool { key, uuid } => {
+            let v = ctx
+                .driver()?
+                .vol_lookup_by_path(std::path::Path::new(&key))?;
+            let p = pool(ctx, &v.pool)?;
+            if uuid {
+                outln!("{}", p.uuid)
+            } else {
+                outln!("{}", p.name)
+            }
+        }
+        C::PoolName { uuid } => {
+            let pools = ctx.driver()?.list_pools()?;
+            let found = pools
+                .into_iter()
+                .find(|s| s.pool.uuid.to_string() == uuid.to_lowercase());
+            match found {
+                Some(s) => outln!("{}", s.pool.name),
+                None => Err(qvirt::Error::new(
+                    qvirt::ErrorCode::InvalidArgument,
+                    format!("no storage pool with matching uuid '{uuid}'"),
+                )),
+            }
+        }
+        C::PoolUuid { pool: p } => {
+            let p = pool(ctx, &p)?;
+            outln!("{}", p.uuid)
         }
         C::VolDumpXml(arg) => {
             let v = volume(ctx, &arg)?;
