@@ -19,7 +19,8 @@
 //! changed reach python's callbacks (and virsh and qvirt the agent's). A
 //! guest that stops feeding its watchdog is paused by QEMU, and all three
 //! hear the watchdog's `pause`; a VNC client's connection, handshake and
-//! departure reach them as graphics events.
+//! departure reach them as graphics events; a running domain's pinning
+//! and I/O throttle changed reach them as tunable events.
 
 #[allow(dead_code, unused_imports)]
 #[path = "daemon/support.rs"]
@@ -703,5 +704,65 @@ fn vnc_clients_reach_virsh_python_and_qvirt() {
     listeners.python_said(&python(2));
     drop(listeners);
     virsh_ok(&socket, &["destroy", "gx"]);
+    drop(daemon);
+}
+
+/// A running domain's tunables changed (a vCPU's and the emulator's
+/// pinning, a disk's I/O throttle) reach virsh, python3-libvirt and
+/// `qvirt event` as libvirt's tunable event, each with libvirt's name
+/// and the new value; a change of the definition only is not told.
+#[test]
+fn tunables_changed_live_reach_virsh_python_and_qvirt() {
+    let dir = TestDir::new("lvtunable");
+    let daemon = Daemon::start(&dir.path, &[]);
+    let socket = lv_socket(&dir.path);
+    let image = dir.path.join("tn.raw");
+    std::fs::File::create(&image)
+        .unwrap()
+        .set_len(1 << 20)
+        .unwrap();
+    let disk = format!(
+        "<disk type='file' device='disk'><driver name='qemu' type='raw'/>\
+         <source file='{}'/><target dev='vda' bus='virtio'/></disk>",
+        image.display()
+    );
+    let xml = firmware_vm("tn").replace("<devices>", &format!("<devices>{disk}"));
+    let f = write_file(&dir.path, "tn.xml", &xml);
+    virsh_ok(&socket, &["define", f.to_str().unwrap()]);
+    virsh_ok(&socket, &["start", "tn"]);
+    let listeners = Listeners::start(&daemon, &dir.path, "tn", "tunable");
+    // Told as virsh prints it: a header line, then a line per value.
+    let told = |values: &[&str]| {
+        listeners.heard("event 'tunable' for domain 'tn':", QUICK);
+        for v in values {
+            listeners.heard(&format!("\t{v}"), QUICK);
+        }
+    };
+
+    virsh_ok(&socket, &["vcpupin", "tn", "0", "0", "--live"]);
+    told(&["cputune.vcpupin0: 0"]);
+    listeners.python_said("TUNABLE cputune.vcpupin0=0");
+    virsh_ok(&socket, &["emulatorpin", "tn", "0", "--live"]);
+    told(&["cputune.emulatorpin: 0"]);
+    listeners.python_said("TUNABLE cputune.emulatorpin=0");
+    virsh_ok(&socket, &["vcpupin", "tn", "0", "0", "--config"]);
+    virsh_ok(
+        &socket,
+        &[
+            "blkdeviotune",
+            "tn",
+            "vda",
+            "--total-bytes-sec",
+            "1048576",
+            "--live",
+        ],
+    );
+    told(&[
+        "blkdeviotune.disk: vda",
+        "blkdeviotune.total_bytes_sec: 1048576",
+    ]);
+    listeners.python_said("TUNABLE blkdeviotune.disk=vda blkdeviotune.total_bytes_sec=1048576");
+    drop(listeners);
+    virsh_ok(&socket, &["destroy", "tn"]);
     drop(daemon);
 }

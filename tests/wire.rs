@@ -682,6 +682,18 @@ fn arb_event() -> impl Strategy<Value = WireEvent> {
             qvirt::transport::wire::WireMetadataKind::Title
         )),
         arb_reason().prop_map(WireEventKind::Paused),
+        proptest::collection::vec((".*", any::<u64>()), 0..3).prop_map(|p| {
+            WireEventKind::Tunable(
+                p.into_iter()
+                    .map(|(k, n)| {
+                        (
+                            k,
+                            qvirt::transport::types_events::WireTunableValue::Number(n),
+                        )
+                    })
+                    .collect(),
+            )
+        }),
         prop_oneof![
             Just(WireWatchdogFired::None),
             Just(WireWatchdogFired::Pause),

@@ -137,6 +137,30 @@ pub enum EventKind {
     /// A client of the domain's VNC or SPICE display connected,
     /// finished its handshake, or left.
     Graphics(Box<GraphicsEvent>),
+    /// Tunables of the running domain changed: each by libvirt's name
+    /// (`cputune.vcpupin0`, `cputune.emulatorpin`,
+    /// `cputune.iothreadpin1`, `blkdeviotune.disk`,
+    /// `blkdeviotune.total_bytes_sec`, ...) with its new value.
+    Tunable(Vec<(String, TunableValue)>),
+}
+
+/// A tunable's new value: a CPU list, a name, or a number.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum TunableValue {
+    /// A CPU list (`0-1,3`) or a name (a disk, a throttle group).
+    Text(String),
+    /// A number (bytes or operations a second).
+    Number(u64),
+}
+
+impl std::fmt::Display for TunableValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TunableValue::Text(t) => f.write_str(t),
+            TunableValue::Number(n) => write!(f, "{n}"),
+        }
+    }
 }
 
 /// What [`EventKind::Graphics`] tells.

@@ -167,6 +167,10 @@ impl StubDriver {
             Watchdog {
                 action: crate::driver::WatchdogFired::ALL[usize::from(self.byte(i + 6)) % 7],
             },
+            Tunable(vec![(
+                "cputune.emulatorpin".into(),
+                crate::driver::TunableValue::Text("0".into()),
+            )]),
             Graphics(Box::new(crate::driver::GraphicsEvent {
                 phase: crate::driver::GraphicsPhase::Initialize,
                 local: crate::driver::GraphicsAddress::new(

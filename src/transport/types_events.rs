@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::types::{WireBlockJobKind, WireMetadataKind, WireReason, twin_enum, twin_struct};
 use crate::driver::{
     AddressFamily, BlockJobStatus, EventKind, GraphicsAddress, GraphicsEvent, GraphicsPhase,
-    IoErrorAction, StateReason, WatchdogFired,
+    IoErrorAction, StateReason, TunableValue, WatchdogFired,
 };
 
 /// [`EventKind`]. Variants are append-only.
@@ -74,6 +74,33 @@ pub enum WireEventKind {
         auth: String,
         subject: Vec<(String, String)>,
     },
+    Tunable(Vec<(String, WireTunableValue)>),
+}
+
+/// A [`TunableValue`]. Variants are append-only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub enum WireTunableValue {
+    Text(String),
+    Number(u64),
+}
+
+impl From<TunableValue> for WireTunableValue {
+    fn from(v: TunableValue) -> WireTunableValue {
+        match v {
+            TunableValue::Text(t) => WireTunableValue::Text(t),
+            TunableValue::Number(n) => WireTunableValue::Number(n),
+        }
+    }
+}
+
+impl From<WireTunableValue> for TunableValue {
+    fn from(v: WireTunableValue) -> TunableValue {
+        match v {
+            WireTunableValue::Text(t) => TunableValue::Text(t),
+            WireTunableValue::Number(n) => TunableValue::Number(n),
+        }
+    }
 }
 
 /// A [`GraphicsPhase`]. Variants are append-only.
@@ -203,6 +230,9 @@ impl From<EventKind> for WireEventKind {
             EventKind::Watchdog { action } => WireEventKind::Watchdog {
                 action: action.into(),
             },
+            EventKind::Tunable(params) => {
+                WireEventKind::Tunable(params.into_iter().map(|(k, v)| (k, v.into())).collect())
+            }
             EventKind::Graphics(g) => {
                 let GraphicsEvent {
                     phase,
@@ -279,6 +309,9 @@ impl From<WireEventKind> for EventKind {
             WireEventKind::Watchdog { action } => EventKind::Watchdog {
                 action: action.into(),
             },
+            WireEventKind::Tunable(params) => {
+                EventKind::Tunable(params.into_iter().map(|(k, v)| (k, v.into())).collect())
+            }
             WireEventKind::Graphics {
                 phase,
                 local,

@@ -10,7 +10,7 @@ calls have returned: the daemon has them), then one line per event:
 <type> <uri>`, `WATCHDOG <action>`, `PM <event> <reason>` (event:
 PMSUSPEND, PMSUSPEND_DISK, PMWAKEUP) or `GRAPHICS <phase> <family>:<node>:<service>
 <family>:<node>:<service> <auth> <type>=<name>...`, and exits when its
-standard input closes.
+standard input closes; `TUNABLE <name>=<value>...` (sorted by name).
 """
 import sys
 import threading
@@ -97,6 +97,14 @@ def on_graphics(_conn, dom, phase, local, remote, auth, subject, _opaque):
 
 
 c.domainEventRegisterAny(dom, libvirt.VIR_DOMAIN_EVENT_ID_GRAPHICS, on_graphics, None)
+
+
+def on_tunable(_conn, dom, params, _opaque):
+    assert dom.name() == name, dom.name()
+    print("TUNABLE " + " ".join(f"{k}={params[k]}" for k in sorted(params)), flush=True)
+
+
+c.domainEventRegisterAny(dom, libvirt.VIR_DOMAIN_EVENT_ID_TUNABLE, on_tunable, None)
 for what in ("PMSUSPEND", "PMSUSPEND_DISK", "PMWAKEUP"):
     event = getattr(libvirt, f"VIR_DOMAIN_EVENT_ID_{what}")
     c.domainEventRegisterAny(dom, event, on_pm(what), None)

@@ -177,6 +177,26 @@ pub fn events() -> Vec<(String, Vec<u8>)> {
         ),
     ));
     out.push((
+        "event.tunable".into(),
+        event(
+            346,
+            to_bytes(&TunableMsg {
+                callback_id: 16,
+                dom: dom(),
+                params: vec![
+                    TypedParam {
+                        field: "blkdeviotune.disk".into(),
+                        value: ParamValue::String("vda".into()),
+                    },
+                    TypedParam {
+                        field: "blkdeviotune.total_bytes_sec".into(),
+                        value: ParamValue::ULLong(1_000_000),
+                    },
+                ],
+            }),
+        ),
+    ));
+    out.push((
         "event.graphics".into(),
         event(
             323,

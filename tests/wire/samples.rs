@@ -865,6 +865,16 @@ pub fn event_kinds() -> Vec<(String, WireEventKind)> {
             key: None,
         }),
         WireEventKind::Paused(WireReason::IoError),
+        WireEventKind::Tunable(vec![
+            (
+                "cputune.vcpupin0".into(),
+                qvirt::transport::types_events::WireTunableValue::Text("0-1".into()),
+            ),
+            (
+                "blkdeviotune.total_bytes_sec".into(),
+                qvirt::transport::types_events::WireTunableValue::Number(1_000_000),
+            ),
+        ]),
         WireEventKind::Watchdog {
             action: qvirt::transport::types_events::WireWatchdogFired::Pause,
         },
@@ -914,6 +924,7 @@ pub fn event_kinds() -> Vec<(String, WireEventKind)> {
             WireEventKind::AgentLifecycle { .. } => kinds.push(("agent_lifecycle".into(), kind)),
             WireEventKind::MetadataChange(_) => kinds.push(("metadata_change".into(), kind)),
             WireEventKind::Paused(_) => kinds.push(("paused".into(), kind)),
+            WireEventKind::Tunable(_) => kinds.push(("tunable".into(), kind)),
             WireEventKind::Watchdog { .. } => kinds.push(("watchdog".into(), kind)),
             WireEventKind::Graphics { .. } => kinds.push(("graphics".into(), kind)),
         }

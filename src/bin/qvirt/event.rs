@@ -99,7 +99,7 @@ pub fn run(ctx: &mut Ctx, opts: Options) -> Result<()> {
 }
 
 /// The event types `--event` accepts, in virsh's names.
-const TYPES: [&str; 14] = [
+const TYPES: [&str; 15] = [
     "lifecycle",
     "reboot",
     "rtc-change",
@@ -114,6 +114,7 @@ const TYPES: [&str; 14] = [
     "device-removed",
     "watchdog",
     "graphics",
+    "tunable",
 ];
 
 /// What virsh says of an event beyond its type and domain.
@@ -223,6 +224,13 @@ fn words(kind: &EventKind) -> (&'static str, Detail) {
         EventKind::DeviceRemoved { alias } => ("device-removed", Detail::Device(alias.clone())),
         EventKind::Watchdog { action } => {
             ("watchdog", Detail::Text(format!(": {}", action.as_str())))
+        }
+        EventKind::Tunable(params) => {
+            let mut text = ":".to_string();
+            for (name, value) in params {
+                text.push_str(&format!("\n\t{name}: {value}"));
+            }
+            ("tunable", Detail::Text(text))
         }
         EventKind::Graphics(g) => {
             let qvirt::driver::GraphicsEvent {
@@ -449,6 +457,19 @@ mod tests {
                     subject: vec![("x509dname".into(), "CN=a".into())],
                 })),
                 "event 'graphics' for domain 'demo': connect local[IPv4 127.0.0.1 5900] remote[unix /s ] none\n\tx509dname=CN=a",
+            ),
+            (
+                EventKind::Tunable(vec![
+                    (
+                        "cputune.vcpupin0".into(),
+                        qvirt::driver::TunableValue::Text("0-1".into()),
+                    ),
+                    (
+                        "blkdeviotune.total_bytes_sec".into(),
+                        qvirt::driver::TunableValue::Number(1000),
+                    ),
+                ]),
+                "event 'tunable' for domain 'demo':\n\tcputune.vcpupin0: 0-1\n\tblkdeviotune.total_bytes_sec: 1000",
             ),
             (
                 EventKind::Suspended(StateReason::Watchdog),

@@ -150,6 +150,12 @@ impl Core {
             apply_live(run, target, cpus)?;
             lock(&run.live).pins = Some(LivePins::of(&def));
             self.save_status(def.uuid, run);
+            let name = match target {
+                PinTarget::Vcpu(n) => format!("cputune.vcpupin{n}"),
+                PinTarget::Emulator => "cputune.emulatorpin".to_string(),
+            };
+            let value = crate::driver::TunableValue::Text(format_cpuset(cpus));
+            super::monitor::tell_tunables(self, run, vec![(name, value)]);
         }
         if config {
             self.edit_config(dom, &|def, _| edit(def, target, cpus, false))?;

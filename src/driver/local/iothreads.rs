@@ -370,6 +370,11 @@ impl Core {
         apply_live(run.qmp()?, def, change)?;
         lock(&run.live).iothreads = Some(LiveIoThreads::of(def));
         self.save_status(def.uuid, run);
+        if let IoThreadChange::Pin(id, cpus) = change {
+            let value = crate::driver::TunableValue::Text(crate::model::format_cpuset(cpus));
+            let params = vec![(format!("cputune.iothreadpin{id}"), value)];
+            super::monitor::tell_tunables(self, run, params);
+        }
         Ok(())
     }
 }

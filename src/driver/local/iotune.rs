@@ -272,6 +272,25 @@ impl Core {
                 }
             }
             self.save_status(dom.uuid, run);
+            // What was asked, as libvirt tells it.
+            use crate::driver::TunableValue;
+            let mut params = vec![(
+                "blkdeviotune.disk".to_string(),
+                TunableValue::Text(path.to_string()),
+            )];
+            params.extend(
+                change
+                    .limits
+                    .iter()
+                    .map(|(name, v)| (format!("blkdeviotune.{name}"), TunableValue::Number(*v))),
+            );
+            if let Some(group) = &change.group_name {
+                params.push((
+                    "blkdeviotune.group_name".to_string(),
+                    TunableValue::Text(group.clone()),
+                ));
+            }
+            super::monitor::tell_tunables(self, run, params);
         }
         if config {
             self.edit_config(dom, &|def, _| {

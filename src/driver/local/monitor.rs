@@ -27,7 +27,9 @@ use uuid::Uuid;
 use super::driver::Core;
 use super::requests::{Control, Ended, Pending, Request};
 use super::runtime::Running;
-use crate::driver::{Domain, DomainState, EventKind, IoErrorAction, StateReason, WatchdogFired};
+use crate::driver::{
+    Domain, DomainState, EventKind, IoErrorAction, StateReason, TunableValue, WatchdogFired,
+};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::LifecycleAction;
 use crate::qemu::qmp::QMP_TIMEOUT;
@@ -164,6 +166,15 @@ pub(crate) fn watch(
 }
 
 /// A run's handle, as events name it.
+/// Tells subscribers that tunables of the running domain `run` changed
+/// (libvirt's tunable event), each by libvirt's name with its value.
+pub(crate) fn tell_tunables(core: &Core, run: &Running, params: Vec<(String, TunableValue)>) {
+    if !params.is_empty() {
+        core.emit(handle_of(run.def.uuid, run), EventKind::Tunable(params));
+    }
+}
+
+/// The handle of the running domain `run` of domain `uuid`.
 pub(crate) fn handle_of(uuid: Uuid, run: &Running) -> Domain {
     Domain {
         name: run.def.name.clone(),

@@ -108,9 +108,10 @@ pub mod event_id {
     pub const PMSUSPEND: i32 = 12;
     pub const PMSUSPEND_DISK: i32 = 14;
     pub const GRAPHICS: i32 = 5;
+    pub const TUNABLE: i32 = 17;
     /// The events qvirtd sends: a subscription to another is refused
     /// rather than left silent.
-    pub const SENT: [i32; 19] = [
+    pub const SENT: [i32; 20] = [
         LIFECYCLE,
         REBOOT,
         RTC_CHANGE,
@@ -130,6 +131,7 @@ pub mod event_id {
         PMSUSPEND,
         PMSUSPEND_DISK,
         GRAPHICS,
+        TUNABLE,
     ];
     /// The events that only repeat another ([`super::repeat_of`]): a
     /// client that hears every event subscribes to the first telling.
@@ -161,6 +163,7 @@ pub mod event_proc {
     pub const PMSUSPEND: i32 = 330;
     pub const PMSUSPEND_DISK: i32 = 332;
     pub const GRAPHICS: i32 = 323;
+    pub const TUNABLE: i32 = 346;
     /// `REMOTE_PROC_DOMAIN_EVENT_BLOCK_THRESHOLD`: libvirt has no
     /// separate callback form of it, the message names its callback.
     pub const BLOCK_THRESHOLD: i32 = 385;
@@ -258,6 +261,7 @@ pub fn event_code(kind: &EventKind) -> (i32, i32, i32) {
         }
         EventKind::Watchdog { action } => (event_id::WATCHDOG, watchdog_code(*action), 0),
         EventKind::Graphics(g) => (event_id::GRAPHICS, graphics_phase(g.phase), 0),
+        EventKind::Tunable(_) => (event_id::TUNABLE, 0, 0),
     }
 }
 

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 
 use crate::driver::error::{Error, ErrorCode, Result};
-use crate::driver::{Domain, Event, EventKind, GraphicsAddress, GraphicsEvent};
+use crate::driver::{Domain, Event, EventKind, GraphicsAddress, GraphicsEvent, TunableValue};
 use crate::transport::libvirt::frame::{
     self, HEADER_LEN, Header, KEEPALIVE_PING, KEEPALIVE_PONG, KEEPALIVE_PROGRAM, LEN_LEN,
     LibvirtCode, MAX_MESSAGE, REMOTE_PROGRAM, RemoteError, Status, Type, code,
@@ -24,8 +24,8 @@ use crate::transport::libvirt::frame::{
 use crate::transport::libvirt::procedures::{Call, Caller, Reply};
 use crate::transport::libvirt::types::{
     AgentLifecycleMsg, BalloonChangeMsg, BlockJobMsg, BlockThresholdMsg, DeviceMsg, GraphicsAddr,
-    GraphicsMsg, IoErrorReasonMsg, LifecycleMsg, MetadataChangeMsg, RebootMsg, RtcChangeMsg,
-    TrayChangeMsg, WatchdogMsg,
+    GraphicsMsg, IoErrorReasonMsg, LifecycleMsg, MetadataChangeMsg, ParamValue, RebootMsg,
+    RtcChangeMsg, TrayChangeMsg, TunableMsg, WatchdogMsg,
 };
 use crate::transport::libvirt::values::{
     address_family_of, event_proc, graphics_phase_of, io_action_of, job_kind, lifecycle_kind,
@@ -425,6 +425,27 @@ fn deliver_event(shared: &Shared, proc: i32, body: &[u8]) {
                     subject: m.subject.into_iter().map(|i| (i.kind, i.name)).collect(),
                 }));
                 (m.callback_id, Event::new(Domain::from(m.dom), kind))
+            }
+            Err(_) => return,
+        },
+        event_proc::TUNABLE => match from_bytes::<TunableMsg>(body, "tunable event") {
+            Ok(m) => {
+                let params = m
+                    .params
+                    .into_iter()
+                    .filter_map(|p| {
+                        let v = match p.value {
+                            ParamValue::String(s) => TunableValue::Text(s),
+                            ParamValue::ULLong(n) => TunableValue::Number(n),
+                            _ => return None,
+                        };
+                        Some((p.field, v))
+                    })
+                    .collect();
+                (
+                    m.callback_id,
+                    Event::new(Domain::from(m.dom), EventKind::Tunable(params)),
+                )
             }
             Err(_) => return,
         },

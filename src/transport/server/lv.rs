@@ -863,6 +863,24 @@ fn event_message(
             };
             (event_proc::GRAPHICS, to_bytes(&msg))
         }
+        EventKind::Tunable(params) => {
+            let params = params
+                .iter()
+                .map(|(field, v)| TypedParam {
+                    field: field.clone(),
+                    value: match v {
+                        crate::driver::TunableValue::Number(n) => ParamValue::ULLong(*n),
+                        other => ParamValue::String(other.to_string()),
+                    },
+                })
+                .collect();
+            let msg = TunableMsg {
+                callback_id: cb,
+                dom,
+                params,
+            };
+            (event_proc::TUNABLE, to_bytes(&msg))
+        }
         EventKind::Watchdog { .. } => (
             event_proc::WATCHDOG,
             to_bytes(&WatchdogMsg {
