@@ -20,7 +20,8 @@
 //! guest that stops feeding its watchdog is paused by QEMU, and all three
 //! hear the watchdog's `pause`; a VNC client's connection, handshake and
 //! departure reach them as graphics events; a running domain's pinning
-//! and I/O throttle changed reach them as tunable events.
+//! and I/O throttle changed reach them as tunable events, a save's passes
+//! over the guest's memory as migration iteration events.
 
 #[allow(dead_code, unused_imports)]
 #[path = "daemon/support.rs"]
@@ -764,5 +765,30 @@ fn tunables_changed_live_reach_virsh_python_and_qvirt() {
     listeners.python_said("TUNABLE blkdeviotune.disk=vda blkdeviotune.total_bytes_sec=1048576");
     drop(listeners);
     virsh_ok(&socket, &["destroy", "tn"]);
+    drop(daemon);
+}
+
+/// A save is a migration to a file: each pass it makes over the guest's
+/// memory (QEMU's `MIGRATION_PASS`) reaches virsh, python3-libvirt and
+/// `qvirt event` as libvirt's migration iteration event, from 1.
+#[test]
+fn a_saves_memory_passes_reach_virsh_python_and_qvirt() {
+    let dir = TestDir::new("lviteration");
+    let daemon = Daemon::start(&dir.path, &[]);
+    let socket = lv_socket(&dir.path);
+    let f = write_file(&dir.path, "mi.xml", &firmware_vm("mi"));
+    virsh_ok(&socket, &["define", f.to_str().unwrap()]);
+    virsh_ok(&socket, &["start", "mi"]);
+    let listeners = Listeners::start(&daemon, &dir.path, "mi", "migration-iteration");
+    let image = dir.path.join("mi.save");
+    virsh_ok(&socket, &["save", "mi", image.to_str().unwrap()]);
+    listeners.heard(
+        "event 'migration-iteration' for domain 'mi': iteration: '1'",
+        QUICK,
+    );
+    listeners.python_said("ITERATION 1");
+    drop(listeners);
+    virsh_ok(&socket, &["restore", image.to_str().unwrap()]);
+    virsh_ok(&socket, &["destroy", "mi"]);
     drop(daemon);
 }

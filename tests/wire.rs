@@ -682,6 +682,7 @@ fn arb_event() -> impl Strategy<Value = WireEvent> {
             qvirt::transport::wire::WireMetadataKind::Title
         )),
         arb_reason().prop_map(WireEventKind::Paused),
+        any::<u32>().prop_map(|iteration| WireEventKind::MigrationIteration { iteration }),
         proptest::collection::vec((".*", any::<u64>()), 0..3).prop_map(|p| {
             WireEventKind::Tunable(
                 p.into_iter()

@@ -142,6 +142,12 @@ pub enum EventKind {
     /// `cputune.iothreadpin1`, `blkdeviotune.disk`,
     /// `blkdeviotune.total_bytes_sec`, ...) with its new value.
     Tunable(Vec<(String, TunableValue)>),
+    /// A migration (or a save, which is one to a file) began another
+    /// pass over the guest's memory: its number, from 1.
+    MigrationIteration {
+        /// The pass.
+        iteration: u32,
+    },
 }
 
 /// A tunable's new value: a CPU list, a name, or a number.

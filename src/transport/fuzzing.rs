@@ -167,6 +167,9 @@ impl StubDriver {
             Watchdog {
                 action: crate::driver::WatchdogFired::ALL[usize::from(self.byte(i + 6)) % 7],
             },
+            MigrationIteration {
+                iteration: u32::from(self.byte(i + 7)),
+            },
             Tunable(vec![(
                 "cputune.emulatorpin".into(),
                 crate::driver::TunableValue::Text("0".into()),

@@ -75,6 +75,9 @@ pub enum WireEventKind {
         subject: Vec<(String, String)>,
     },
     Tunable(Vec<(String, WireTunableValue)>),
+    MigrationIteration {
+        iteration: u32,
+    },
 }
 
 /// A [`TunableValue`]. Variants are append-only.
@@ -230,6 +233,9 @@ impl From<EventKind> for WireEventKind {
             EventKind::Watchdog { action } => WireEventKind::Watchdog {
                 action: action.into(),
             },
+            EventKind::MigrationIteration { iteration } => {
+                WireEventKind::MigrationIteration { iteration }
+            }
             EventKind::Tunable(params) => {
                 WireEventKind::Tunable(params.into_iter().map(|(k, v)| (k, v.into())).collect())
             }
@@ -309,6 +315,9 @@ impl From<WireEventKind> for EventKind {
             WireEventKind::Watchdog { action } => EventKind::Watchdog {
                 action: action.into(),
             },
+            WireEventKind::MigrationIteration { iteration } => {
+                EventKind::MigrationIteration { iteration }
+            }
             WireEventKind::Tunable(params) => {
                 EventKind::Tunable(params.into_iter().map(|(k, v)| (k, v.into())).collect())
             }

@@ -10,7 +10,8 @@ calls have returned: the daemon has them), then one line per event:
 <type> <uri>`, `WATCHDOG <action>`, `PM <event> <reason>` (event:
 PMSUSPEND, PMSUSPEND_DISK, PMWAKEUP) or `GRAPHICS <phase> <family>:<node>:<service>
 <family>:<node>:<service> <auth> <type>=<name>...`, and exits when its
-standard input closes; `TUNABLE <name>=<value>...` (sorted by name).
+standard input closes; `TUNABLE <name>=<value>...` (sorted by name) or
+`ITERATION <n>`.
 """
 import sys
 import threading
@@ -105,6 +106,12 @@ def on_tunable(_conn, dom, params, _opaque):
 
 
 c.domainEventRegisterAny(dom, libvirt.VIR_DOMAIN_EVENT_ID_TUNABLE, on_tunable, None)
+c.domainEventRegisterAny(
+    dom,
+    libvirt.VIR_DOMAIN_EVENT_ID_MIGRATION_ITERATION,
+    lambda _c, _d, iteration, _o: print(f"ITERATION {iteration}", flush=True),
+    None,
+)
 for what in ("PMSUSPEND", "PMSUSPEND_DISK", "PMWAKEUP"):
     event = getattr(libvirt, f"VIR_DOMAIN_EVENT_ID_{what}")
     c.domainEventRegisterAny(dom, event, on_pm(what), None)

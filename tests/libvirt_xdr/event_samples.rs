@@ -177,6 +177,17 @@ pub fn events() -> Vec<(String, Vec<u8>)> {
         ),
     ));
     out.push((
+        "event.migration-iteration".into(),
+        event(
+            359,
+            to_bytes(&MigrationIterationMsg {
+                callback_id: 17,
+                dom: dom(),
+                iteration: 2,
+            }),
+        ),
+    ));
+    out.push((
         "event.tunable".into(),
         event(
             346,

@@ -865,6 +865,7 @@ pub fn event_kinds() -> Vec<(String, WireEventKind)> {
             key: None,
         }),
         WireEventKind::Paused(WireReason::IoError),
+        WireEventKind::MigrationIteration { iteration: 2 },
         WireEventKind::Tunable(vec![
             (
                 "cputune.vcpupin0".into(),
@@ -925,6 +926,9 @@ pub fn event_kinds() -> Vec<(String, WireEventKind)> {
             WireEventKind::MetadataChange(_) => kinds.push(("metadata_change".into(), kind)),
             WireEventKind::Paused(_) => kinds.push(("paused".into(), kind)),
             WireEventKind::Tunable(_) => kinds.push(("tunable".into(), kind)),
+            WireEventKind::MigrationIteration { .. } => {
+                kinds.push(("migration_iteration".into(), kind))
+            }
             WireEventKind::Watchdog { .. } => kinds.push(("watchdog".into(), kind)),
             WireEventKind::Graphics { .. } => kinds.push(("graphics".into(), kind)),
         }

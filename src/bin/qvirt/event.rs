@@ -99,7 +99,7 @@ pub fn run(ctx: &mut Ctx, opts: Options) -> Result<()> {
 }
 
 /// The event types `--event` accepts, in virsh's names.
-const TYPES: [&str; 15] = [
+const TYPES: [&str; 16] = [
     "lifecycle",
     "reboot",
     "rtc-change",
@@ -115,6 +115,7 @@ const TYPES: [&str; 15] = [
     "watchdog",
     "graphics",
     "tunable",
+    "migration-iteration",
 ];
 
 /// What virsh says of an event beyond its type and domain.
@@ -225,6 +226,10 @@ fn words(kind: &EventKind) -> (&'static str, Detail) {
         EventKind::Watchdog { action } => {
             ("watchdog", Detail::Text(format!(": {}", action.as_str())))
         }
+        EventKind::MigrationIteration { iteration } => (
+            "migration-iteration",
+            Detail::Text(format!(": iteration: '{iteration}'")),
+        ),
         EventKind::Tunable(params) => {
             let mut text = ":".to_string();
             for (name, value) in params {

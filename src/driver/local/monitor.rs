@@ -450,6 +450,14 @@ impl Monitor {
                 core.on_block_job(&run, &ev.name, &ev.data)
             }
             "WATCHDOG" => self.on_watchdog(&core, &run, &ev.data),
+            // A migration's (or a save's) next pass over the memory.
+            "MIGRATION_PASS" => {
+                let pass = ev.data.get("pass").and_then(Value::as_u64);
+                if let Some(iteration) = pass.and_then(|p| u32::try_from(p).ok()) {
+                    let kind = EventKind::MigrationIteration { iteration };
+                    core.emit(handle_of(self.uuid, &run), kind);
+                }
+            }
             name => {
                 if let Some(kind) = super::display_events::of(name, &ev.data) {
                     core.emit(handle_of(self.uuid, &run), kind);

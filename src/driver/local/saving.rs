@@ -216,6 +216,13 @@ impl Core {
                 Some(json!({"max-bandwidth": bandwidth})),
                 QMP_TIMEOUT,
             )?;
+            // QEMU tells each pass over the memory (a migration
+            // iteration event), as libvirt has it tell them.
+            qmp.execute(
+                "migrate-set-capabilities",
+                Some(json!({"capabilities": [{"capability": "events", "state": true}]})),
+                QMP_TIMEOUT,
+            )?;
             if was_running {
                 run.ask(Request::Suspend)?;
             }

@@ -104,5 +104,6 @@ pub fn fuzz_xdr_decode(data: &[u8]) {
         let _ = xdr::from_bytes::<types::PmMsg>(body, "event");
         let _ = xdr::from_bytes::<types::GraphicsMsg>(body, "event");
         let _ = xdr::from_bytes::<types::TunableMsg>(body, "event");
+        let _ = xdr::from_bytes::<types::MigrationIterationMsg>(body, "event");
     }
 }

@@ -109,9 +109,10 @@ pub mod event_id {
     pub const PMSUSPEND_DISK: i32 = 14;
     pub const GRAPHICS: i32 = 5;
     pub const TUNABLE: i32 = 17;
+    pub const MIGRATION_ITERATION: i32 = 20;
     /// The events qvirtd sends: a subscription to another is refused
     /// rather than left silent.
-    pub const SENT: [i32; 20] = [
+    pub const SENT: [i32; 21] = [
         LIFECYCLE,
         REBOOT,
         RTC_CHANGE,
@@ -132,6 +133,7 @@ pub mod event_id {
         PMSUSPEND_DISK,
         GRAPHICS,
         TUNABLE,
+        MIGRATION_ITERATION,
     ];
     /// The events that only repeat another ([`super::repeat_of`]): a
     /// client that hears every event subscribes to the first telling.
@@ -164,6 +166,7 @@ pub mod event_proc {
     pub const PMSUSPEND_DISK: i32 = 332;
     pub const GRAPHICS: i32 = 323;
     pub const TUNABLE: i32 = 346;
+    pub const MIGRATION_ITERATION: i32 = 359;
     /// `REMOTE_PROC_DOMAIN_EVENT_BLOCK_THRESHOLD`: libvirt has no
     /// separate callback form of it, the message names its callback.
     pub const BLOCK_THRESHOLD: i32 = 385;
@@ -262,6 +265,11 @@ pub fn event_code(kind: &EventKind) -> (i32, i32, i32) {
         EventKind::Watchdog { action } => (event_id::WATCHDOG, watchdog_code(*action), 0),
         EventKind::Graphics(g) => (event_id::GRAPHICS, graphics_phase(g.phase), 0),
         EventKind::Tunable(_) => (event_id::TUNABLE, 0, 0),
+        EventKind::MigrationIteration { iteration } => (
+            event_id::MIGRATION_ITERATION,
+            i32::try_from(*iteration).unwrap_or(i32::MAX),
+            0,
+        ),
     }
 }
 

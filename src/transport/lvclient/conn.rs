@@ -24,8 +24,8 @@ use crate::transport::libvirt::frame::{
 use crate::transport::libvirt::procedures::{Call, Caller, Reply};
 use crate::transport::libvirt::types::{
     AgentLifecycleMsg, BalloonChangeMsg, BlockJobMsg, BlockThresholdMsg, DeviceMsg, GraphicsAddr,
-    GraphicsMsg, IoErrorReasonMsg, LifecycleMsg, MetadataChangeMsg, ParamValue, RebootMsg,
-    RtcChangeMsg, TrayChangeMsg, TunableMsg, WatchdogMsg,
+    GraphicsMsg, IoErrorReasonMsg, LifecycleMsg, MetadataChangeMsg, MigrationIterationMsg,
+    ParamValue, RebootMsg, RtcChangeMsg, TrayChangeMsg, TunableMsg, WatchdogMsg,
 };
 use crate::transport::libvirt::values::{
     address_family_of, event_proc, graphics_phase_of, io_action_of, job_kind, lifecycle_kind,
@@ -428,6 +428,17 @@ fn deliver_event(shared: &Shared, proc: i32, body: &[u8]) {
             }
             Err(_) => return,
         },
+        event_proc::MIGRATION_ITERATION => {
+            match from_bytes::<MigrationIterationMsg>(body, "migration iteration event") {
+                Ok(m) => {
+                    let kind = EventKind::MigrationIteration {
+                        iteration: u32::try_from(m.iteration).unwrap_or(0),
+                    };
+                    (m.callback_id, Event::new(Domain::from(m.dom), kind))
+                }
+                Err(_) => return,
+            }
+        }
         event_proc::TUNABLE => match from_bytes::<TunableMsg>(body, "tunable event") {
             Ok(m) => {
                 let params = m

@@ -863,6 +863,14 @@ fn event_message(
             };
             (event_proc::GRAPHICS, to_bytes(&msg))
         }
+        EventKind::MigrationIteration { .. } => (
+            event_proc::MIGRATION_ITERATION,
+            to_bytes(&MigrationIterationMsg {
+                callback_id: cb,
+                dom,
+                iteration: code,
+            }),
+        ),
         EventKind::Tunable(params) => {
             let params = params
                 .iter()
