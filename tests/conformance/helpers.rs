@@ -267,6 +267,10 @@ impl Watch {
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.stream.next(left).expect("the event stream works") {
+                // A save's or a migration's passes over the memory are
+                // its progress, told between the lifecycle events the
+                // cases follow.
+                Some(ev) if matches!(ev.kind, EventKind::MigrationIteration { .. }) => {}
                 Some(ev) if ev.domain.uuid == uuid => return Some(ev),
                 Some(_) => {}
                 None => return None,
