@@ -285,7 +285,7 @@ fn holds(data: &[u8], offset: usize, byte: u8) -> bool {
 #[test]
 fn blockcopy_through_virsh_python_and_qvirt() {
     let dir = TestDir::new("lvcopy");
-    let _daemon = Daemon::start(&dir.path, &[]);
+    let daemon = Daemon::start(&dir.path, &[]);
     let socket = lv_socket(&dir.path);
     let virsh = |args: &[&str]| virsh_ok(&socket, args);
     let original = dir.path.join("bc.raw");
@@ -323,6 +323,19 @@ fn blockcopy_through_virsh_python_and_qvirt() {
     let info = lv::virsh(&socket, &["blockjob", "bc", "vda", "--info"]);
     let progress = String::from_utf8_lossy(&info.stderr);
     assert!(progress.contains("Block Copy: [100 %]"), "{info:?}");
+    // The running domain's XML shows the copy in step (libvirt's
+    // <mirror>), also for a qvirtd started again; a definition read
+    // from that XML drops it.
+    let mirror = format!("<mirror type='file' file='{c}' format='qcow2' job='copy' ready='yes'>");
+    let live = virsh(&["dumpxml", "bc"]);
+    assert!(live.contains(&mirror), "{live}");
+    drop(daemon);
+    let _daemon = Daemon::start(&dir.path, &[]);
+    let live = virsh(&["dumpxml", "bc"]);
+    assert!(live.contains(&mirror), "{live}");
+    let saved = write_file(&dir.path, "live.xml", &live);
+    virsh(&["define", saved.to_str().unwrap()]);
+    assert!(!virsh(&["dumpxml", "bc", "--inactive"]).contains("<mirror"));
     write("bc", 0xab, "1M");
     assert!(
         virsh(&["blockjob", "bc", "vda", "--pivot"])
@@ -331,6 +344,7 @@ fn blockcopy_through_virsh_python_and_qvirt() {
     );
     write("bc", 0xcd, "2M");
     assert!(virsh(&["domblklist", "bc"]).contains(c));
+    assert!(!virsh(&["dumpxml", "bc"]).contains("<mirror"));
     let inactive = virsh(&["dumpxml", "bc", "--inactive"]);
     assert!(inactive.contains(original.to_str().unwrap()) && !inactive.contains(c));
     let data = guest_bytes(&copy, &dir.path);
@@ -374,6 +388,7 @@ fn blockcopy_through_virsh_python_and_qvirt() {
     ]);
     assert!(out.contains("Successfully copied"), "{out}");
     assert_eq!(virsh(&["domblklist", "bc"]), overlay);
+    assert!(!virsh(&["dumpxml", "bc"]).contains("<mirror"));
     write("bc", 0x11, "5M");
     let backing = Command::new("qemu-img")
         .args(["info", "-U"])

@@ -156,6 +156,14 @@ words! {
         /// Logical block addressing.
         Lba = "lba",
     }
+
+    /// `<mirror job=...>`: the block job that mirrors a disk.
+    pub enum MirrorJob {
+        /// A copy (`blockcopy`).
+        Copy = "copy",
+        /// A commit of the active layer (`blockcommit --active`).
+        ActiveCommit = "active-commit",
+    }
 }
 
 /// `<disk>`.
@@ -249,6 +257,25 @@ pub struct Disk {
     /// `<source><slices><slice type='storage' offset= size=/>`: the guest
     /// sees only these bytes of the source.
     pub slice: Option<DiskSlice>,
+    /// `<mirror>`: the disk is being copied (a running domain's only).
+    pub mirror: Option<DiskMirror>,
+}
+
+/// `<mirror>`: where a running domain's disk is being copied to (virsh's
+/// `blockcopy`) and whether the copy is in step. Only a running domain's
+/// XML has it; a definition read to be kept drops it, as libvirt does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiskMirror {
+    /// `type='file|block'`.
+    pub kind: DiskType,
+    /// The copy: `<source file=...>` or `<source dev=...>`.
+    pub path: String,
+    /// `<format type=...>`: the copy's format.
+    pub format: Option<DiskFormat>,
+    /// `job='copy|active-commit'`: the job mirroring the disk.
+    pub job: MirrorJob,
+    /// `ready='yes'`: the copy is in step, ready to pivot.
+    pub ready: bool,
 }
 
 /// `<slice type='storage' offset= size=>`: a range of a disk's storage,
@@ -562,6 +589,7 @@ impl Disk {
             rotation_rate: None,
             vhost_user: None,
             slice: None,
+            mirror: None,
         }
     }
 

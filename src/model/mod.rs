@@ -173,8 +173,8 @@ impl DomainDef {
 
     /// Drops what only a running domain has, as libvirt does when it reads
     /// a definition to keep (`VIR_DOMAIN_DEF_PARSE_INACTIVE`): the path of
-    /// a pseudo-terminal, and the port of a display whose port is chosen
-    /// at start (`autoport='yes'`). A definition saved from a running
+    /// a pseudo-terminal, the port of a display whose port is chosen at
+    /// start (`autoport='yes'`), and a disk's copy under way (`<mirror>`). A definition saved from a running
     /// domain's XML then does not pin `/dev/pts/N` or port 5901.
     pub fn drop_runtime_values(&mut self) {
         let devices = &mut self.devices;
@@ -188,6 +188,10 @@ impl DomainDef {
             if let chardev::CharSource::Pty { path } = source {
                 *path = None;
             }
+        }
+        // A copy under way is the running domain's.
+        for d in &mut devices.disks {
+            d.mirror = None;
         }
         for g in &mut devices.graphics {
             if g.autoport == Some(true) {

@@ -299,3 +299,68 @@ fn a_directory_disk_is_refused_where_libvirt_refuses_it() {
         "storage format 'fat' is supported only with 'dir' storage type",
     );
 }
+
+fn mirrored(mirror: &str) -> String {
+    doc(
+        "",
+        &format!(
+            "<disk type='file' device='disk'>
+      <driver name='qemu' type='raw'/>
+      <source file='/var/lib/img/raw.img'/>
+      {mirror}
+      <target dev='vda' bus='virtio'/>
+    </disk>"
+        ),
+    )
+}
+
+/// A running domain's `<mirror>` (a copy under way, as libvirt writes
+/// it) is read, written back the same and valid against libvirt's
+/// schema; a definition read to be kept drops it, as libvirt does.
+#[test]
+fn a_copy_under_way_round_trips_and_a_kept_definition_drops_it() {
+    use qvirt::model::{DiskFormat, DiskMirror, DiskType, MirrorJob};
+    let xml = mirrored(
+        "<mirror type='file' file='/var/lib/img/copy.qcow2' format='qcow2' job='copy' ready='yes'>
+        <format type='qcow2'/>
+        <source file='/var/lib/img/copy.qcow2'/>
+      </mirror>",
+    );
+    let mut d = accept(&xml);
+    assert_eq!(
+        d.devices.disks[0].mirror,
+        Some(DiskMirror {
+            kind: DiskType::File,
+            path: "/var/lib/img/copy.qcow2".into(),
+            format: Some(DiskFormat::Qcow2),
+            job: MirrorJob::Copy,
+            ready: true,
+        })
+    );
+    let written = round_trip(&d);
+    let block = accept(&mirrored(
+        "<mirror type='block' job='copy'><format type='raw'/><source dev='/dev/sdz'/></mirror>",
+    ));
+    let written_block = round_trip(&block);
+    assert!(
+        written_block.contains("<source dev='/dev/sdz'/>"),
+        "{written_block}"
+    );
+    let dir = scratch_dir("disk-sources");
+    let (a, b) = (dir.join("mirror.xml"), dir.join("mirror-block.xml"));
+    std::fs::write(&a, &written).unwrap();
+    std::fs::write(&b, &written_block).unwrap();
+    xmllint_validate(&[a, b]);
+    d.drop_runtime_values();
+    assert_eq!(d.devices.disks[0].mirror, None);
+    reject(
+        &mirrored("<mirror type='network' job='copy'/>"),
+        Unsupported,
+        "a file or a block device",
+    );
+    reject(
+        &mirrored("<mirror type='file' job='copy'/>"),
+        Invalid,
+        "needs its copy's file or device",
+    );
+}

@@ -32,7 +32,11 @@ fn unknown_elements_and_attributes_are_named_with_their_position() {
         Unsupported,
         "attribute rawio",
     );
-    reject(&doc("", "<disk><mirror/></disk>"), Unsupported, "<mirror>");
+    reject(
+        &doc("", "<disk><privateData/></disk>"),
+        Unsupported,
+        "<privateData>",
+    );
     reject(
         &doc("<memory dumpCore='on'>1</memory>", ""),
         Invalid,

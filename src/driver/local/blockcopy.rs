@@ -18,7 +18,7 @@ use super::jobs::SyncKind;
 use super::snap_external::top_of;
 use crate::driver::{BlockCopy, BlockCopyFlags, Domain};
 use crate::error::{Error, ErrorCode, Result};
-use crate::model::{VolumeFormat, Word};
+use crate::model::{DiskFormat, DiskMirror, DiskType, MirrorJob, VolumeFormat, Word};
 use crate::qemu::img;
 use crate::qemu::qmp::QMP_TIMEOUT;
 
@@ -110,8 +110,27 @@ impl Core {
             img::create(dest, format, size, &opts)?;
         }
         super::blockjobs::forget_ending(&run, &job_name("copy", &target));
+        // The live definition shows the copy (libvirt's <mirror>) from
+        // before QEMU starts it, so that its readiness, which may come at
+        // once, finds it.
+        let device = std::fs::metadata(dest).is_ok_and(|m| m.file_type().is_block_device());
+        let mut mirrored = d.clone();
+        mirrored.mirror = Some(DiskMirror {
+            kind: if device {
+                DiskType::Block
+            } else {
+                DiskType::File
+            },
+            path: dest.to_string_lossy().into_owned(),
+            format: DiskFormat::from_word(format.as_str()),
+            job: MirrorJob::Copy,
+            ready: false,
+        });
+        run.set_disk(mirrored);
+        self.save_status(dom.uuid, &run);
         let started = self.start_mirror(qmp, &node, copy, shallow, format, speed, &target);
         if let Err(e) = started {
+            self.follow_mirror(&run, &target, None);
             if !existing {
                 let _ = std::fs::remove_file(dest);
             }

@@ -366,6 +366,9 @@ impl Core {
         kind: BlockJobKind,
         status: BlockJobStatus,
     ) {
+        if kind == BlockJobKind::Copy {
+            self.follow_mirror(run, target, Some(status));
+        }
         let def = run.live_def();
         let path = def
             .devices
@@ -381,6 +384,66 @@ impl Core {
             status,
         };
         self.emit(super::monitor::handle_of(run.def.uuid, run), kind);
+    }
+
+    /// The live definition follows a copy of disk `target`: its
+    /// `<mirror>` is ready once the copy is in step (`status` ready), and
+    /// goes once the copy ended (any other status, or none: no job).
+    pub(crate) fn follow_mirror(
+        &self,
+        run: &Running,
+        target: &str,
+        status: Option<BlockJobStatus>,
+    ) {
+        let live = run.live_def();
+        let Some(disk) = live.devices.disks.iter().find(|d| d.target == target) else {
+            return;
+        };
+        let Some(mirror) = &disk.mirror else {
+            return;
+        };
+        let mut changed = disk.clone();
+        match status {
+            Some(BlockJobStatus::Ready) if mirror.ready => return,
+            Some(BlockJobStatus::Ready) => {
+                if let Some(m) = changed.mirror.as_mut() {
+                    m.ready = true;
+                }
+            }
+            _ => changed.mirror = None,
+        }
+        run.set_disk(changed);
+        self.save_status(run.def.uuid, run);
+    }
+
+    /// A reattached domain's copies as QEMU has them now (the jobs may
+    /// have ended, or got in step, while no manager watched): each
+    /// `<mirror>` follows its job, or goes with it.
+    pub(crate) fn reconcile_mirrors(&self, run: &Running) {
+        let copying: Vec<String> = run
+            .live_def()
+            .devices
+            .disks
+            .iter()
+            .filter(|d| d.mirror.is_some())
+            .map(|d| d.target.clone())
+            .collect();
+        let Ok(qmp) = run.qmp() else { return };
+        for target in copying {
+            let Ok(job) = find_job(qmp, &target) else {
+                continue;
+            };
+            let status = match job
+                .as_ref()
+                .and_then(|j| j.get("status"))
+                .and_then(Value::as_str)
+            {
+                Some("ready") => Some(BlockJobStatus::Ready),
+                Some("concluded" | "null" | "aborting") | None => None,
+                Some(_) => continue,
+            };
+            self.follow_mirror(run, &target, status);
+        }
     }
 
     /// `Driver::block_job_abort`.
@@ -471,7 +534,8 @@ impl Core {
             .iter()
             .find(|d| d.target == target)
             .ok_or_else(|| no_disk(&dom.name, &target))?;
-        let moved = disk_on(disk, &new_top, format);
+        let mut moved = disk_on(disk, &new_top, format);
+        moved.mirror = None;
         run.set_disk(moved.clone());
         self.save_status(dom.uuid, &run);
         if !copy {

@@ -120,6 +120,7 @@ impl Core {
             }
             self.drop_stale_image(&handle);
             self.reconcile_media(&run);
+            self.reconcile_mirrors(&run);
             // A tray moved while no manager watched is told (and logged).
             let _ = run.ask(super::requests::Request::RefreshTrays);
         }

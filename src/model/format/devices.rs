@@ -408,6 +408,9 @@ fn disk(w: &mut XmlWriter, d: &Disk) {
         });
     }
     super::hostdev::backing_store(w, &d.backing);
+    if let Some(m) = &d.mirror {
+        mirror(w, m);
+    }
     if let Some(g) = &d.geometry {
         let a = Attrs::new()
             .add("cyls", g.cyls)
@@ -930,4 +933,30 @@ fn rng(w: &mut XmlWriter, r: &Rng) {
     }
     address(w, &r.address);
     w.close("rng");
+}
+
+/// `<mirror>`: a running domain's copy of a disk, as libvirt writes it
+/// (a file copy also in the old `file` and `format` attributes).
+fn mirror(w: &mut XmlWriter, m: &crate::model::DiskMirror) {
+    let file = m.kind == crate::model::DiskType::File;
+    let format = m.format.map(|f| f.as_str());
+    let a = Attrs::new()
+        .add("type", m.kind.as_str())
+        .opt(
+            "file",
+            (file && m.job == crate::model::MirrorJob::Copy).then_some(m.path.as_str()),
+        )
+        .opt(
+            "format",
+            format.filter(|_| file && m.job == crate::model::MirrorJob::Copy),
+        )
+        .add("job", m.job.as_str())
+        .opt("ready", m.ready.then_some("yes"));
+    w.open("mirror", a);
+    if let Some(f) = format {
+        w.empty("format", Attrs::new().add("type", f));
+    }
+    let key = if file { "file" } else { "dev" };
+    w.empty("source", Attrs::new().add(key, &m.path));
+    w.close("mirror");
 }

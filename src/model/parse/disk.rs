@@ -5,8 +5,9 @@ use super::devices::{VIRTIO_ATTRS, address, alias, boot_order, virtio_attrs};
 use super::el::{El, R, Radix, invalid, push, set};
 use super::optional_text;
 use crate::model::{
-    BackingStore, Disk, DiskBlockIo, DiskDevice, DiskDriver, DiskEncryption, DiskGeometry,
-    DiskHost, DiskProtocol, DiskType, ModelErrorKind, NetworkSource,
+    BackingStore, Disk, DiskBlockIo, DiskDevice, DiskDriver, DiskEncryption, DiskFormat,
+    DiskGeometry, DiskHost, DiskMirror, DiskProtocol, DiskType, MirrorJob, ModelErrorKind,
+    NetworkSource,
 };
 
 /// An empty marker element such as `<readonly/>`.
@@ -36,7 +37,7 @@ pub(super) fn disk(e: El) -> R<Disk> {
     let (mut auth, mut encryption) = (None, None);
     let (mut wwn, mut vendor, mut product, mut iotune) = (None, None, None, None);
     let (mut blockio, mut geometry, mut acpi) = (None, None, None);
-    let mut user_alias = None;
+    let (mut user_alias, mut mirror) = (None, None);
     for c in e.children()? {
         match c.name() {
             "driver" => set(&mut driver_v, c, disk_driver)?,
@@ -70,6 +71,7 @@ pub(super) fn disk(e: El) -> R<Disk> {
                 Ok(true)
             })?,
             "backingStore" => set(&mut backing, c, backing_store)?,
+            "mirror" => set(&mut mirror, c, disk_mirror)?,
             "auth" => set(&mut auth, c, |c| super::secret::disk_auth(c, false))?,
             "encryption" => set(&mut encryption, c, |c| {
                 super::secret::disk_encryption(c, false)
@@ -222,6 +224,7 @@ pub(super) fn disk(e: El) -> R<Disk> {
     d.volume = volume;
     d.vhost_user = vhost_user;
     d.slice = slice;
+    d.mirror = mirror;
     // libvirt's qemuDomainValidateStorageSource.
     if encryption.is_some() {
         if !matches!(
@@ -245,6 +248,62 @@ pub(super) fn disk(e: El) -> R<Disk> {
     super::disk_source::lun_rules(&d, e)?;
     metadata_cache_rule(d.driver.metadata_cache_max_size, d.format, e)?;
     Ok(d)
+}
+
+/// `<mirror type= file= format= job= ready=>` with `<format type>` and
+/// `<source file|dev>`: a running domain's copy of the disk (its status,
+/// which a definition to keep drops). The copy is a file or a block
+/// device.
+fn disk_mirror(e: El) -> R<DiskMirror> {
+    e.allow(&["type", "file", "format", "job", "ready"])?;
+    let kind = e.word("type")?.unwrap_or(DiskType::File);
+    if !matches!(kind, DiskType::File | DiskType::Block) {
+        return Err(e.bad_value(
+            ModelErrorKind::Unsupported,
+            "type",
+            "a disk's copy is a file or a block device",
+        ));
+    }
+    let job = e.word("job")?.unwrap_or(MirrorJob::Copy);
+    let ready = match e.get("ready") {
+        None => false,
+        Some("yes") => true,
+        Some(_) => {
+            return Err(e.bad_value(
+                ModelErrorKind::Unsupported,
+                "ready",
+                "only 'yes' (a copy in step) is known",
+            ));
+        }
+    };
+    let mut path = e.get("file").map(str::to_string);
+    let mut format = e.word::<DiskFormat>("format")?;
+    for c in e.children()? {
+        match c.name() {
+            "format" => {
+                c.allow(&["type"])?;
+                format = Some(c.req_word::<DiskFormat>("type")?);
+            }
+            "source" => {
+                c.allow(&["file", "dev"])?;
+                path = c.get("file").or(c.get("dev")).map(str::to_string).or(path);
+            }
+            _ => c.skip()?,
+        }
+    }
+    let path = path.ok_or_else(|| {
+        invalid(format!(
+            "a disk's <mirror> at {} needs its copy's file or device",
+            e.at()
+        ))
+    })?;
+    Ok(DiskMirror {
+        kind,
+        path,
+        format,
+        job,
+        ready,
+    })
 }
 
 /// `<vendor>` or `<product>`: printable, at most `max` characters
