@@ -30,7 +30,7 @@ use qvirt::transport::libvirt::frame::{
 use qvirt::transport::libvirt::procedures::{Call, Procedure, Reply};
 use qvirt::transport::libvirt::types::{
     AgentLifecycleMsg, BalloonChangeMsg, BlockJobMsg, BlockThresholdMsg, DeviceMsg, Dom,
-    GraphicsMsg, IoErrorMsg, IoErrorReasonMsg, LifecycleMsg, MetadataChangeMsg,
+    GraphicsMsg, IoErrorMsg, IoErrorReasonMsg, JobCompletedMsg, LifecycleMsg, MetadataChangeMsg,
     MigrationIterationMsg, PmMsg, RebootMsg, RtcChangeMsg, TrayChangeMsg, TunableMsg, WatchdogMsg,
 };
 use qvirt::transport::libvirt::xdr::{Chars, from_bytes, to_bytes};
@@ -179,6 +179,10 @@ fn a_real_libvirt_session_decodes_and_encodes_back_byte_for_byte() {
                     }
                     321 => {
                         let m: WatchdogMsg = from_bytes(body, "event").unwrap();
+                        assert_eq!(to_bytes(&m), body);
+                    }
+                    363 => {
+                        let m: JobCompletedMsg = from_bytes(body, "event").unwrap();
                         assert_eq!(to_bytes(&m), body);
                     }
                     359 => {
@@ -521,6 +525,7 @@ proptest! {
         let _ = from_bytes::<GraphicsMsg>(&body, "event");
         let _ = from_bytes::<TunableMsg>(&body, "event");
         let _ = from_bytes::<MigrationIterationMsg>(&body, "event");
+        let _ = from_bytes::<JobCompletedMsg>(&body, "event");
     }
 
     /// Values round-trip through the codec, whatever their text.

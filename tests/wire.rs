@@ -683,6 +683,13 @@ fn arb_event() -> impl Strategy<Value = WireEvent> {
         )),
         arb_reason().prop_map(WireEventKind::Paused),
         any::<u32>().prop_map(|iteration| WireEventKind::MigrationIteration { iteration }),
+        Just(WireEventKind::JobCompleted(
+            qvirt::transport::wire::WireCompletedJob::from(qvirt::driver::CompletedJob::new(
+                qvirt::driver::JobOutcome::Completed,
+                qvirt::driver::JobInfo::new(qvirt::driver::JobKind::Migration),
+                Some(std::time::Duration::from_millis(12)),
+            ))
+        )),
         proptest::collection::vec((".*", any::<u64>()), 0..3).prop_map(|p| {
             WireEventKind::Tunable(
                 p.into_iter()

@@ -148,6 +148,9 @@ pub enum EventKind {
         /// The pass.
         iteration: u32,
     },
+    /// A migration completed, on either side: its figures, as
+    /// [`Driver::job_completed`](super::Driver::job_completed) has them.
+    JobCompleted(Box<super::CompletedJob>),
 }
 
 /// A tunable's new value: a CPU list, a name, or a number.

@@ -546,7 +546,7 @@ impl JobKind {
 /// The progress of a domain's asynchronous job (virsh's `domjobinfo`).
 /// Data figures are bytes of the guest's memory stream as QEMU counts
 /// them; they stay 0 until QEMU reports.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct JobInfo {
     /// What the job does.
@@ -578,7 +578,7 @@ impl JobInfo {
 }
 
 /// How a finished asynchronous job ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum JobOutcome {
     /// It did what it was asked.
@@ -603,7 +603,7 @@ impl JobOutcome {
 
 /// The domain's last finished asynchronous job, as virsh's `domjobinfo
 /// --completed` shows it: its figures when it ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct CompletedJob {
     /// How it ended.

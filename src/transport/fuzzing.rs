@@ -170,6 +170,11 @@ impl StubDriver {
             MigrationIteration {
                 iteration: u32::from(self.byte(i + 7)),
             },
+            JobCompleted(Box::new(crate::driver::CompletedJob::new(
+                crate::driver::JobOutcome::Completed,
+                crate::driver::JobInfo::new(crate::driver::JobKind::Migration),
+                None,
+            ))),
             Tunable(vec![(
                 "cputune.emulatorpin".into(),
                 crate::driver::TunableValue::Text("0".into()),

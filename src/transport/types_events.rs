@@ -78,6 +78,7 @@ pub enum WireEventKind {
     MigrationIteration {
         iteration: u32,
     },
+    JobCompleted(super::types::WireCompletedJob),
 }
 
 /// A [`TunableValue`]. Variants are append-only.
@@ -236,6 +237,7 @@ impl From<EventKind> for WireEventKind {
             EventKind::MigrationIteration { iteration } => {
                 WireEventKind::MigrationIteration { iteration }
             }
+            EventKind::JobCompleted(job) => WireEventKind::JobCompleted((*job).into()),
             EventKind::Tunable(params) => {
                 WireEventKind::Tunable(params.into_iter().map(|(k, v)| (k, v.into())).collect())
             }
@@ -318,6 +320,7 @@ impl From<WireEventKind> for EventKind {
             WireEventKind::MigrationIteration { iteration } => {
                 EventKind::MigrationIteration { iteration }
             }
+            WireEventKind::JobCompleted(job) => EventKind::JobCompleted(Box::new(job.into())),
             WireEventKind::Tunable(params) => {
                 EventKind::Tunable(params.into_iter().map(|(k, v)| (k, v.into())).collect())
             }

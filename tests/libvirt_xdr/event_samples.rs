@@ -177,6 +177,26 @@ pub fn events() -> Vec<(String, Vec<u8>)> {
         ),
     ));
     out.push((
+        "event.job-completed".into(),
+        event(
+            363,
+            to_bytes(&JobCompletedMsg {
+                callback_id: 18,
+                dom: dom(),
+                params: vec![
+                    TypedParam {
+                        field: "time_elapsed".into(),
+                        value: ParamValue::ULLong(1234),
+                    },
+                    TypedParam {
+                        field: "downtime".into(),
+                        value: ParamValue::ULLong(12),
+                    },
+                ],
+            }),
+        ),
+    ));
+    out.push((
         "event.migration-iteration".into(),
         event(
             359,

@@ -14,7 +14,8 @@ use super::{Console, Hosts, boot, heavy, keep_dirtying, lv, running, wait_migrat
 /// libvirt's own clients migrate between two qvirtds peer to peer:
 /// `virsh migrate --p2p` against A's libvirt socket names B's libvirt
 /// socket (A reaches B on the qvirt socket beside it), python3-libvirt's
-/// `migrateToURI3` brings the guest back, and qvirt's own client over
+/// `migrateToURI3` brings the guest back (and hears the source's job
+/// completed event, with the job's figures), and qvirt's own client over
 /// libvirt's protocol moves it once more. What qvirt does not offer
 /// (`--tunnelled`, `--dname`, an unknown parameter, a storage copy the
 /// client drives) is refused by name with the guest left running where
@@ -81,8 +82,13 @@ fn libvirt_clients_migrate_peer_to_peer() {
 
     // Back to A with python3-libvirt, naming A's qvirt socket; an unknown
     // parameter first, refused with libvirt's code.
-    let script = "import libvirt, sys\n\
-        d = libvirt.open(sys.argv[1]).lookupByName('lx-lv')\n\
+    let script = "import libvirt, queue, sys, threading\n\
+        libvirt.virEventRegisterDefaultImpl()\n\
+        threading.Thread(target=lambda: [libvirt.virEventRunDefaultImpl() for _ in iter(int, 1)], daemon=True).start()\n\
+        c = libvirt.open(sys.argv[1])\n\
+        d = c.lookupByName('lx-lv')\n\
+        done = queue.Queue()\n\
+        c.domainEventRegisterAny(d, libvirt.VIR_DOMAIN_EVENT_ID_JOB_COMPLETED, lambda _c, _d, p, _o: done.put(p), None)\n\
         flags = libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER\n\
         try:\n\
         \x20   d.migrateToURI3(sys.argv[2], {libvirt.VIR_MIGRATE_PARAM_TLS_DESTINATION: 'a'}, flags)\n\
@@ -92,6 +98,9 @@ fn libvirt_clients_migrate_peer_to_peer() {
         \x20   assert 'tls.destination' in e.get_error_message(), e\n\
         d.migrateToURI3(sys.argv[2], {libvirt.VIR_MIGRATE_PARAM_BANDWIDTH: 2000}, flags)\n\
         assert d.state()[0] == libvirt.VIR_DOMAIN_SHUTOFF, d.state()\n\
+        p = done.get(timeout=30)\n\
+        assert p[libvirt.VIR_DOMAIN_JOB_OPERATION] == libvirt.VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT, p\n\
+        assert p[libvirt.VIR_DOMAIN_JOB_TIME_ELAPSED] > 0 and p[libvirt.VIR_DOMAIN_JOB_DATA_TOTAL] > 0, p\n\
         print('PY-MIGRATED')\n";
     let out = lv::python_ok(script, &[lv::uri(&sb).as_ref(), hosts.a.uri().as_ref()]);
     assert!(out.contains("PY-MIGRATED"), "{out}");

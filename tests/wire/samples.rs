@@ -866,6 +866,13 @@ pub fn event_kinds() -> Vec<(String, WireEventKind)> {
         }),
         WireEventKind::Paused(WireReason::IoError),
         WireEventKind::MigrationIteration { iteration: 2 },
+        WireEventKind::JobCompleted(qvirt::transport::wire::WireCompletedJob::from(
+            qvirt::driver::CompletedJob::new(
+                qvirt::driver::JobOutcome::Completed,
+                qvirt::driver::JobInfo::new(qvirt::driver::JobKind::Migration),
+                Some(std::time::Duration::from_millis(12)),
+            ),
+        )),
         WireEventKind::Tunable(vec![
             (
                 "cputune.vcpupin0".into(),
@@ -926,6 +933,7 @@ pub fn event_kinds() -> Vec<(String, WireEventKind)> {
             WireEventKind::MetadataChange(_) => kinds.push(("metadata_change".into(), kind)),
             WireEventKind::Paused(_) => kinds.push(("paused".into(), kind)),
             WireEventKind::Tunable(_) => kinds.push(("tunable".into(), kind)),
+            WireEventKind::JobCompleted(_) => kinds.push(("job_completed".into(), kind)),
             WireEventKind::MigrationIteration { .. } => {
                 kinds.push(("migration_iteration".into(), kind))
             }

@@ -99,7 +99,7 @@ pub fn run(ctx: &mut Ctx, opts: Options) -> Result<()> {
 }
 
 /// The event types `--event` accepts, in virsh's names.
-const TYPES: [&str; 16] = [
+const TYPES: [&str; 17] = [
     "lifecycle",
     "reboot",
     "rtc-change",
@@ -116,6 +116,7 @@ const TYPES: [&str; 16] = [
     "graphics",
     "tunable",
     "migration-iteration",
+    "job-completed",
 ];
 
 /// What virsh says of an event beyond its type and domain.
@@ -225,6 +226,23 @@ fn words(kind: &EventKind) -> (&'static str, Detail) {
         EventKind::DeviceRemoved { alias } => ("device-removed", Detail::Device(alias.clone())),
         EventKind::Watchdog { action } => {
             ("watchdog", Detail::Text(format!(": {}", action.as_str())))
+        }
+        EventKind::JobCompleted(job) => {
+            use qvirt::transport::libvirt::jobstats::{ParamValue, completed};
+            let mut text = ":".to_string();
+            for p in completed((**job).clone()).params {
+                let value = match p.value {
+                    ParamValue::Int(v) => v.to_string(),
+                    ParamValue::UInt(v) => v.to_string(),
+                    ParamValue::LLong(v) => v.to_string(),
+                    ParamValue::ULLong(v) => v.to_string(),
+                    ParamValue::Double(bits) => format!("{:.6}", f64::from_bits(bits)),
+                    ParamValue::Boolean(v) => if v { "yes" } else { "no" }.to_string(),
+                    ParamValue::String(v) => v,
+                };
+                text.push_str(&format!("\n\t{}: {value}", p.field));
+            }
+            ("job-completed", Detail::Text(text))
         }
         EventKind::MigrationIteration { iteration } => (
             "migration-iteration",
@@ -475,6 +493,14 @@ mod tests {
                     ),
                 ]),
                 "event 'tunable' for domain 'demo':\n\tcputune.vcpupin0: 0-1\n\tblkdeviotune.total_bytes_sec: 1000",
+            ),
+            (
+                EventKind::JobCompleted(Box::new(qvirt::driver::CompletedJob::new(
+                    qvirt::driver::JobOutcome::Completed,
+                    qvirt::driver::JobInfo::new(qvirt::driver::JobKind::Migration),
+                    Some(std::time::Duration::from_millis(12)),
+                ))),
+                "event 'job-completed' for domain 'demo':\n\toperation: 5\n\ttime_elapsed: 0\n\tdowntime: 12",
             ),
             (
                 EventKind::Suspended(StateReason::Watchdog),

@@ -270,6 +270,7 @@ impl Core {
             "domain '{}' migrated in (id {})",
             dom.name, run.id
         ));
+        self.tell_job_completed(&dom, &jobs);
         self.lookup_uuid(uuid)
     }
 

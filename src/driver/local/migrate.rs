@@ -81,10 +81,25 @@ impl Core {
         let result = self.migrate_in_job(dom, dest_uri, &options, connect, &job);
         job.finish(&result);
         drop(job);
+        if result.is_ok() {
+            self.tell_job_completed(dom, &jobs);
+        }
         if result? && options.undefine_source {
             self.undefine(dom, Default::default())?;
         }
         Ok(())
+    }
+
+    /// Tells subscribers that the migration of `dom` completed, with the
+    /// figures `jobs` recorded (libvirt's job completed event).
+    pub(crate) fn tell_job_completed(&self, dom: &Domain, jobs: &super::jobs::Jobs) {
+        if let Some(done) = jobs.completed() {
+            let handle = self.lookup_uuid(dom.uuid).unwrap_or_else(|_| dom.clone());
+            self.emit(
+                handle,
+                crate::driver::EventKind::JobCompleted(Box::new(done)),
+            );
+        }
     }
 
     /// [`Core::migrate_out`] under its job; whether the source keeps a

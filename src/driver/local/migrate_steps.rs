@@ -197,6 +197,9 @@ impl Core {
         };
         job.finish(&result);
         drop(job);
+        if matches!(how, Confirmation::Done) && result.is_ok() {
+            self.tell_job_completed(dom, &jobs);
+        }
         let answer = match (how, result) {
             (Confirmation::Done, r) => r,
             _ => Ok(()),

@@ -265,7 +265,10 @@ fn figures(i: &JobInfo) -> Vec<TypedParam> {
     out
 }
 
-fn completed(c: CompletedJob) -> JobStatsRet {
+/// A finished job's figures as `virDomainGetJobStats` with
+/// `VIR_DOMAIN_JOB_STATS_COMPLETED` (and the job completed event) have
+/// them.
+pub fn completed(c: CompletedJob) -> JobStatsRet {
     let kind = match c.outcome {
         JobOutcome::Completed => kind::COMPLETED,
         JobOutcome::Cancelled => kind::CANCELLED,

@@ -401,6 +401,8 @@ xdr_struct! {
         pub callback_id: i32, pub dom: Dom, pub phase: i32, pub local: GraphicsAddr,
         pub remote: GraphicsAddr, pub auth_scheme: String, pub subject: Vec<GraphicsIdentity>,
     }
+    /// `remote_domain_event_callback_job_completed_msg`.
+    pub struct JobCompletedMsg { pub callback_id: i32, pub dom: Dom, pub params: Vec<TypedParam> }
     /// `remote_domain_event_callback_migration_iteration_msg`.
     pub struct MigrationIterationMsg { pub callback_id: i32, pub dom: Dom, pub iteration: i32 }
     /// `remote_domain_event_callback_tunable_msg`.

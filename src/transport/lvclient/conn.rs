@@ -24,8 +24,9 @@ use crate::transport::libvirt::frame::{
 use crate::transport::libvirt::procedures::{Call, Caller, Reply};
 use crate::transport::libvirt::types::{
     AgentLifecycleMsg, BalloonChangeMsg, BlockJobMsg, BlockThresholdMsg, DeviceMsg, GraphicsAddr,
-    GraphicsMsg, IoErrorReasonMsg, LifecycleMsg, MetadataChangeMsg, MigrationIterationMsg,
-    ParamValue, RebootMsg, RtcChangeMsg, TrayChangeMsg, TunableMsg, WatchdogMsg,
+    GraphicsMsg, IoErrorReasonMsg, JobCompletedMsg, LifecycleMsg, MetadataChangeMsg,
+    MigrationIterationMsg, ParamValue, RebootMsg, RtcChangeMsg, TrayChangeMsg, TunableMsg,
+    WatchdogMsg,
 };
 use crate::transport::libvirt::values::{
     address_family_of, event_proc, graphics_phase_of, io_action_of, job_kind, lifecycle_kind,
@@ -428,6 +429,23 @@ fn deliver_event(shared: &Shared, proc: i32, body: &[u8]) {
             }
             Err(_) => return,
         },
+        event_proc::JOB_COMPLETED => {
+            match from_bytes::<JobCompletedMsg>(body, "job completed event") {
+                Ok(m) => {
+                    use crate::transport::libvirt::jobstats::{JobStatsRet, completed_of};
+                    let ret = JobStatsRet {
+                        kind: crate::transport::libvirt::values::job::COMPLETED,
+                        params: m.params,
+                    };
+                    let Ok(Some(job)) = completed_of(&ret) else {
+                        return;
+                    };
+                    let kind = EventKind::JobCompleted(Box::new(job));
+                    (m.callback_id, Event::new(Domain::from(m.dom), kind))
+                }
+                Err(_) => return,
+            }
+        }
         event_proc::MIGRATION_ITERATION => {
             match from_bytes::<MigrationIterationMsg>(body, "migration iteration event") {
                 Ok(m) => {

@@ -863,6 +863,14 @@ fn event_message(
             };
             (event_proc::GRAPHICS, to_bytes(&msg))
         }
+        EventKind::JobCompleted(job) => {
+            let msg = JobCompletedMsg {
+                callback_id: cb,
+                dom,
+                params: crate::transport::libvirt::jobstats::completed((**job).clone()).params,
+            };
+            (event_proc::JOB_COMPLETED, to_bytes(&msg))
+        }
         EventKind::MigrationIteration { .. } => (
             event_proc::MIGRATION_ITERATION,
             to_bytes(&MigrationIterationMsg {
