@@ -21,7 +21,6 @@ use std::io::{Read, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use guest_shell::Guest;
@@ -214,15 +213,7 @@ fn virsh_talks_to_the_guest_agent() {
     }
     assert_eq!(guestinfo(&s, "lx-ga", &["--disk"]), want);
     // qvirt's own verbs, over qvirt's protocol, say what virsh says.
-    let qvirt = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_qvirt"))
-            .args(["-c", &daemon.uri()])
-            .args(args)
-            .output()
-            .expect("run qvirt");
-        assert!(out.status.success(), "{out:?}");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
+    let qvirt = |args: &[&str]| qvirt_ok(&daemon.uri(), args);
     assert_eq!(qvirt(&["domhostname", "lx-ga"]), "agent-named-guest\n");
 
     // guest-agent-timeout: with 0 (libvirt's NOWAIT) even this answering

@@ -160,15 +160,7 @@ fn blkdeviotune_and_domblkerror_read_the_definition_and_the_running_qemu() {
         "{out:?}"
     );
     // qvirt's own verbs over qvirt's protocol say what virsh says.
-    let qvirt = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_qvirt"))
-            .args(["-c", &daemon.uri()])
-            .args(args)
-            .output()
-            .expect("run qvirt");
-        assert!(out.status.success(), "{out:?}");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
+    let qvirt = |args: &[&str]| qvirt_ok(&daemon.uri(), args);
     for at in ["--live", "--config"] {
         assert_eq!(
             fields(&qvirt(&["blkdeviotune", "io", "vda", at])),

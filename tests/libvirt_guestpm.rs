@@ -58,18 +58,6 @@ fn vcpu_field(s: &Path, name: &str, field: &str) -> String {
 /// instead of raising: this raises then.
 const GUEST_VCPUS: &str = "assert dom.guestVcpus() is not None, 'failed'";
 
-/// python3-libvirt's error code of `call` on `dom` (libvirt's last error
-/// where the binding does not raise).
-fn py_code(s: &Path, name: &str, call: &str) -> String {
-    python(
-        s,
-        name,
-        &format!(
-            "try:\n    {call}\n    print('ok')\nexcept libvirt.libvirtError as e:\n    print(e.get_error_code())\nexcept AssertionError:\n    print(libvirt.virGetLastErrorCode())"
-        ),
-    )
-}
-
 /// domfstrim, through virsh and python3-libvirt, discards what the guest
 /// deleted: the host's image shrinks each time. --mountpoint is refused
 /// as libvirt refuses it.
@@ -130,7 +118,7 @@ fn domfstrim_discards_the_guests_free_blocks_in_the_host_image() {
         "{err}"
     );
     assert_eq!(
-        py_code(&s, "lx-trim", "dom.fSTrim('/mnt/d', 0, 0)"),
+        python_code(&s, "lx-trim", "dom.fSTrim('/mnt/d', 0, 0)"),
         libvirt_code("VIR_ERR_ARGUMENT_UNSUPPORTED")
     );
     // qvirt's own verb, over qvirt's protocol, trims too.
@@ -245,7 +233,7 @@ fn guestvcpus_takes_a_vcpu_offline_in_the_guest() {
     let err = virsh_err(&s, &["guestvcpus", "lx-cpu", "--cpulist", "0", "--disable"]);
     assert!(err.contains("vCPU '0' is not offlinable"), "{err}");
     assert_eq!(
-        py_code(&s, "lx-cpu", "dom.setGuestVcpus('0', 0)"),
+        python_code(&s, "lx-cpu", "dom.setGuestVcpus('0', 0)"),
         libvirt_code("VIR_ERR_OPERATION_UNSUPPORTED")
     );
     let err = virsh_err(
@@ -259,11 +247,11 @@ fn guestvcpus_takes_a_vcpu_offline_in_the_guest() {
     );
     assert!(err.contains("Failed to parse bitmap '1-x'"), "{err}");
     assert_eq!(
-        py_code(&s, "lx-cpu", "dom.setGuestVcpus('1-x', 1)"),
+        python_code(&s, "lx-cpu", "dom.setGuestVcpus('1-x', 1)"),
         libvirt_code("VIR_ERR_INVALID_ARG")
     );
     assert_eq!(
-        py_code(&s, "lx-cpu", "dom.setGuestVcpus('1', 2)"),
+        python_code(&s, "lx-cpu", "dom.setGuestVcpus('1', 2)"),
         libvirt_code("VIR_ERR_INVALID_ARG")
     );
     // Nothing changed by a refusal.
@@ -390,7 +378,7 @@ fn dompmsuspend_and_dompmwakeup_put_the_guest_to_sleep_and_wake_it() {
         "{err}"
     );
     assert_eq!(
-        py_code(&s, "lx-pm", "dom.pMSuspendForDuration(7, 0, 0)"),
+        python_code(&s, "lx-pm", "dom.pMSuspendForDuration(7, 0, 0)"),
         libvirt_code("VIR_ERR_INVALID_ARG")
     );
 
@@ -457,7 +445,7 @@ fn dompmsuspend_and_dompmwakeup_put_the_guest_to_sleep_and_wake_it() {
     let err = virsh_err(&s, &["dompmwakeup", "lx-pm"]);
     assert!(err.contains("domain is not running"), "{err}");
     assert_eq!(
-        py_code(&s, "lx-pm", "dom.pMWakeup(0)"),
+        python_code(&s, "lx-pm", "dom.pMWakeup(0)"),
         libvirt_code("VIR_ERR_OPERATION_INVALID")
     );
 }
@@ -494,7 +482,7 @@ fn guest_pm_calls_are_refused_as_libvirt_refuses_them() {
         "dom.setGuestVcpus('0', 1)",
         "dom.pMSuspendForDuration(0, 0, 0)",
     ] {
-        assert_eq!(py_code(&s, "fw-pm", call), unsupported, "{call}");
+        assert_eq!(python_code(&s, "fw-pm", call), unsupported, "{call}");
     }
     let denied = libvirt_code("VIR_ERR_OPERATION_DENIED");
     for call in [
@@ -504,7 +492,7 @@ fn guest_pm_calls_are_refused_as_libvirt_refuses_them() {
         "dom.pMSuspendForDuration(0, 0, 0)",
         "dom.pMWakeup(0)",
     ] {
-        assert_eq!(py_code(&ro, "fw-pm", call), denied, "{call}");
+        assert_eq!(python_code(&ro, "fw-pm", call), denied, "{call}");
     }
     let err = virsh_err(&ro, &["dompmwakeup", "fw-pm"]);
     assert!(err.contains("read only"), "{err}");
@@ -531,7 +519,7 @@ fn guest_pm_calls_are_refused_as_libvirt_refuses_them() {
         "{err}"
     );
     assert_eq!(
-        py_code(&s, "fw-noacpi", "dom.pMSuspendForDuration(0, 0, 0)"),
+        python_code(&s, "fw-noacpi", "dom.pMSuspendForDuration(0, 0, 0)"),
         libvirt_code("VIR_ERR_OPERATION_UNSUPPORTED")
     );
     virsh_ok(&s, &["destroy", "fw-noacpi"]);
@@ -545,7 +533,7 @@ fn guest_pm_calls_are_refused_as_libvirt_refuses_them() {
         assert!(err.contains(&want), "{target}: {err}");
     }
     assert_eq!(
-        py_code(&s, "fw-nos3", "dom.pMSuspendForDuration(0, 0, 0)"),
+        python_code(&s, "fw-nos3", "dom.pMSuspendForDuration(0, 0, 0)"),
         libvirt_code("VIR_ERR_INTERNAL_ERROR")
     );
     virsh_ok(&s, &["destroy", "fw-nos3"]);

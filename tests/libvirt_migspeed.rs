@@ -88,15 +88,7 @@ fn migrate_setspeed_reaches_qemu_and_getspeed_reads_it() {
     );
     assert_eq!(qemu_max_bandwidth(s, "sp"), 128 << 20);
     // qvirt's own verbs over qvirt's protocol.
-    let qvirt = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_qvirt"))
-            .args(["-c", &daemon.uri()])
-            .args(args)
-            .output()
-            .expect("run qvirt");
-        assert!(out.status.success(), "{out:?}");
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    };
+    let qvirt = |args: &[&str]| qvirt_ok(&daemon.uri(), args).trim().to_string();
     assert_eq!(qvirt(&["migrate-getspeed", "sp"]), "128");
     qvirt(&["migrate-setspeed", "sp", "256"]);
     assert_eq!(qemu_max_bandwidth(s, "sp"), 256 << 20);

@@ -237,29 +237,26 @@ fn save_and_restore_take_a_state_and_a_definition() {
     assert!(virsh_ok(s, &["dominfo", "sf"]).contains("Managed save:   yes"));
     virsh_ok(s, &["start", "sf"]);
     assert_eq!(status(), "paused");
-    let code = py(
-        "try:\n    conn.restoreParams({}, 0)\nexcept libvirt.libvirtError as e:\n    print(e.get_error_code())",
+    assert_eq!(
+        python_code(s, "sf", "conn.restoreParams({}, 0)"),
+        libvirt_code("VIR_ERR_INVALID_ARG")
     );
-    assert_eq!(code, libvirt_code("VIR_ERR_INVALID_ARG"));
-    let code = py(
-        "try:\n    dom.abortJobFlags(libvirt.VIR_DOMAIN_ABORT_JOB_POSTCOPY)\nexcept libvirt.libvirtError as e:\n    print(e.get_error_code())",
+    assert_eq!(
+        python_code(
+            s,
+            "sf",
+            "dom.abortJobFlags(libvirt.VIR_DOMAIN_ABORT_JOB_POSTCOPY)"
+        ),
+        libvirt_code("VIR_ERR_ARGUMENT_UNSUPPORTED")
     );
-    assert_eq!(code, libvirt_code("VIR_ERR_ARGUMENT_UNSUPPORTED"));
     // With no job, abortJobFlags(0) says so as abortJob does.
-    let code = py(
-        "try:\n    dom.abortJobFlags(0)\nexcept libvirt.libvirtError as e:\n    print(e.get_error_code())",
+    assert_eq!(
+        python_code(s, "sf", "dom.abortJobFlags(0)"),
+        libvirt_code("VIR_ERR_OPERATION_INVALID")
     );
-    assert_eq!(code, libvirt_code("VIR_ERR_OPERATION_INVALID"));
 
     // qvirt's own verbs over qvirt's protocol.
-    let qvirt = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_qvirt"))
-            .args(["-c", &daemon.uri()])
-            .args(args)
-            .output()
-            .expect("run qvirt");
-        assert!(out.status.success(), "{out:?}");
-    };
+    let qvirt = |args: &[&str]| qvirt_ok(&daemon.uri(), args);
     virsh_ok(s, &["resume", "sf"]);
     qvirt(&["save", "sf", image, "--paused"]);
     qvirt(&["restore", image, "--running"]);

@@ -12,6 +12,8 @@
 //!   round-trip, an oversized length is refused before any allocation,
 //!   unknown procedures and error codes decode to what the protocol says.
 
+#[path = "wire/event_samples.rs"]
+mod event_samples;
 #[path = "wire/samples.rs"]
 mod samples;
 
@@ -528,7 +530,7 @@ fn arb_state() -> impl Strategy<Value = WireState> {
 
 fn arb_reason() -> impl Strategy<Value = WireReason> {
     proptest::sample::select(
-        samples::reasons()
+        event_samples::reasons()
             .into_iter()
             .map(|(_, r)| r)
             .collect::<Vec<_>>(),

@@ -110,7 +110,7 @@ impl std::error::Error for ModelError {}
 impl Interface {
     /// The `<interface>` element as a domain's XML writes it (for a
     /// device update made of a definition's device).
-    pub(crate) fn to_xml(&self) -> String {
+    pub fn to_xml(&self) -> String {
         format::format_interface(self)
     }
 }

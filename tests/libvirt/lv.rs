@@ -452,3 +452,28 @@ pub fn virt_install_ok(socket: &Path, args: &[&str], env: &[(&str, &Path)]) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// What `qvirt -c URI ARGS...` prints, asserting that it succeeded.
+#[allow(dead_code)]
+pub fn qvirt_ok(uri: &str, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_qvirt"))
+        .args(["-c", uri])
+        .args(args)
+        .output()
+        .expect("run qvirt");
+    assert!(out.status.success(), "qvirt {args:?}: {out:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// libvirt's error code (a number) of python3-libvirt's `call` on the
+/// domain `name`, or `ok` when it succeeds.
+#[allow(dead_code)]
+pub fn python_code(socket: &Path, name: &str, call: &str) -> String {
+    python(
+        socket,
+        name,
+        &format!(
+            "try:\n    {call}\n    print('ok')\nexcept libvirt.libvirtError as e:\n    print(e.get_error_code())\nexcept AssertionError:\n    print(libvirt.virGetLastErrorCode())"
+        ),
+    )
+}

@@ -196,28 +196,14 @@ pub fn setlink(ctx: &mut Ctx, arg: &str, iface: &str, state: &str, config: bool)
     let mut def = definition(driver, &dom, config)?;
     let net = find_interface(&mut def, iface)?;
     net.link_up = Some(up);
-    let net = net.clone();
-    let mut one = def;
-    one.devices.interfaces = vec![net];
-    let xml = one.to_xml();
-    let device = device_xml(&xml, "interface")
-        .ok_or_else(|| Error::new(ErrorCode::Internal, "the interface's XML was not written"))?;
+    let device = net.to_xml();
     let flags = if config {
         ModifyFlags::CONFIG
     } else {
         ModifyFlags::LIVE
     };
-    driver.update_device(&dom, device, flags)?;
+    driver.update_device(&dom, &device, flags)?;
     outln!("Device updated successfully")
-}
-
-/// The first `<NAME ...>...</NAME>` element of `xml` (a definition this
-/// program wrote, with one such element).
-fn device_xml<'a>(xml: &'a str, name: &str) -> Option<&'a str> {
-    let start = xml.find(&format!("<{name} "))?;
-    let close = format!("</{name}>");
-    let end = xml[start..].find(&close)? + start + close.len();
-    Some(&xml[start..end])
 }
 
 /// `maxvcpus [--type TYPE]`: the most vCPUs a domain of the host's
