@@ -381,6 +381,22 @@ const LIBVIRT_9_DIFFERENCES: &[(&str, &str)] = &[
         "a relative WAV path ('audio.wav') lands in QEMU's working directory; qvirt asks for an absolute path",
     ),
     (
+        "audio-file-best",
+        "a relative WAV path ('audio.wav') lands in QEMU's working directory; qvirt asks for an absolute path",
+    ),
+    (
+        "disk-floppy-tray",
+        "libvirt ignores tray='open' on a floppy (QEMU's floppy drive has no tray) and inserts the image; qvirt refuses the tray it cannot open rather than ignore it",
+    ),
+    (
+        "chardev-reconnect-generated-path",
+        "libvirt takes a channel path in its own per-domain directory for one it generated, makes the channel listen there, and then refuses the reconnect a listener cannot have; qvirt keeps the path and the connect mode written",
+    ),
+    (
+        "graphics-vnc-remove-generated-socket",
+        "libvirt drops a VNC socket path in its own per-domain directory as one it generated and listens on TCP; qvirt listens on the path written",
+    ),
+    (
         "iothreads-nocap",
         "libvirt's fake QEMU has no I/O threads; every QEMU 7.2+ has them",
     ),

@@ -38,7 +38,10 @@ const ELEMENTS: &[(&str, &[&str])] = &[
     ("domain/currentMemory", &["unit"]),
     ("domain/vcpu", &["placement", "current", "cpuset"]),
     ("domain/iothreadids", &[]),
-    ("domain/iothreadids/iothread", &["id"]),
+    (
+        "domain/iothreadids/iothread",
+        &["id", "thread_pool_min", "thread_pool_max"],
+    ),
     ("domain/vcpus", &[]),
     (
         "domain/vcpus/vcpu",
@@ -50,9 +53,12 @@ const ELEMENTS: &[(&str, &[&str])] = &[
     ("domain/os/firmware/feature", &["enabled", "name"]),
     (
         "domain/os/loader",
-        &["readonly", "secure", "type", "stateless"],
+        &["readonly", "secure", "type", "stateless", "format"],
     ),
-    ("domain/os/nvram", &["template"]),
+    (
+        "domain/os/nvram",
+        &["template", "type", "format", "templateFormat"],
+    ),
     ("domain/os/boot", &["dev"]),
     ("domain/os/bootmenu", &["enable", "timeout"]),
     ("domain/os/bios", &["useserial", "rebootTimeout"]),
@@ -79,7 +85,7 @@ const ELEMENTS: &[(&str, &[&str])] = &[
     ("domain/features/kvm", &[]),
     ("domain/features/kvm/*", &["state", "size"]),
     ("domain/cpu", &["mode", "match", "check", "migratable"]),
-    ("domain/cpu/model", &["fallback"]),
+    ("domain/cpu/model", &["fallback", "vendor_id"]),
     ("domain/cpu/vendor", &[]),
     (
         "domain/cpu/topology",
@@ -150,6 +156,9 @@ const ELEMENTS: &[(&str, &[&str])] = &[
             "query",
             "tls",
             "tlsHostname",
+            "startupPolicy",
+            "type",
+            "path",
         ],
     ),
     ("domain/devices/disk/source/slices", &[]),
@@ -164,7 +173,7 @@ const ELEMENTS: &[(&str, &[&str])] = &[
     ("domain/devices/disk/source/ssl", &["verify"]),
     (
         "domain/devices/disk/target",
-        &["dev", "bus", "removable", "rotation_rate"],
+        &["dev", "bus", "removable", "rotation_rate", "tray"],
     ),
     (
         "domain/devices/disk/blockio",
@@ -300,18 +309,26 @@ const ELEMENTS: &[(&str, &[&str])] = &[
         &["start", "end", "to", "exclude"],
     ),
     ("domain/devices/serial", &["type", "tty"]),
-    ("domain/devices/serial/source", &["path", "mode", "append"]),
+    (
+        "domain/devices/serial/source",
+        &["path", "mode", "append", "host", "service", "tls"],
+    ),
     ("domain/devices/serial/target", &["type", "port"]),
     ("domain/devices/serial/target/model", &["name"]),
     ("domain/devices/serial/log", &["file", "append"]),
     ("domain/devices/console", &["type", "tty"]),
-    ("domain/devices/console/source", &["path", "mode", "append"]),
+    (
+        "domain/devices/console/source",
+        &["path", "mode", "append", "host", "service", "tls"],
+    ),
     ("domain/devices/console/target", &["type", "port"]),
     ("domain/devices/console/log", &["file", "append"]),
     ("domain/devices/channel", &["type"]),
     (
         "domain/devices/channel/source",
-        &["path", "mode", "channel"],
+        &[
+            "path", "mode", "channel", "host", "service", "tls", "append",
+        ],
     ),
     ("domain/devices/channel/target", &["type", "name", "state"]),
     ("domain/devices/input", &["type", "bus", "model"]),
@@ -341,6 +358,8 @@ const ELEMENTS: &[(&str, &[&str])] = &[
             "defaultMode",
             "sharePolicy",
             "websocket",
+            "powerControl",
+            "socket",
         ],
     ),
     (
@@ -362,7 +381,14 @@ const ELEMENTS: &[(&str, &[&str])] = &[
     ("domain/devices/sound/audio", &["id"]),
     (
         "domain/devices/audio",
-        &["id", "type", "path", "serverName", "runtimeDir"],
+        &[
+            "id",
+            "type",
+            "path",
+            "serverName",
+            "runtimeDir",
+            "timerPeriod",
+        ],
     ),
     ("domain/devices/video", &[]),
     (
@@ -403,7 +429,7 @@ const ELEMENTS: &[(&str, &[&str])] = &[
     ),
     ("domain/devices/rng", &["model"]),
     ("domain/devices/rng/rate", &["bytes", "period"]),
-    ("domain/devices/rng/backend", &["model"]),
+    ("domain/devices/rng/backend", &["model", "type"]),
     (
         "domain/devices/rng/driver",
         &["iommu", "ats", "packed", "page_per_vq"],
@@ -437,6 +463,8 @@ const ELEMENTS: &[(&str, &[&str])] = &[
             "port",
             "slot",
             "base",
+            "iobase",
+            "irq",
         ],
     ),
     ("domain/devices/*/alias", &["name"]),
@@ -518,7 +546,10 @@ const ELEMENTS: &[(&str, &[&str])] = &[
     ("domain/devices/hostdev/driver", &["name"]),
     ("domain/devices/hostdev/rom", &["bar", "file", "enabled"]),
     ("domain/devices/hostdev/boot", &["order"]),
-    ("domain/devices/filesystem", &["type", "accessmode"]),
+    (
+        "domain/devices/filesystem",
+        &["type", "accessmode", "fmode", "dmode", "multidevs"],
+    ),
     (
         "domain/devices/filesystem/driver",
         &["type", "queue", "iommu", "ats", "packed", "page_per_vq"],
@@ -578,6 +609,123 @@ const ELEMENTS: &[(&str, &[&str])] = &[
         &["file", "dev"],
     ),
     ("domain/devices/disk/transient", &[]),
+    // Character devices of every backend.
+    ("domain/devices/parallel", &["type"]),
+    (
+        "domain/devices/parallel/source",
+        &["path", "mode", "append", "host", "service", "tls"],
+    ),
+    ("domain/devices/parallel/target", &["port"]),
+    ("domain/devices/parallel/log", &["file", "append"]),
+    (
+        "domain/devices/redirdev/source",
+        &["path", "mode", "append", "host", "service", "tls"],
+    ),
+    ("domain/devices/*/source/reconnect", &["enabled", "timeout"]),
+    ("domain/devices/*/protocol", &["type"]),
+    ("domain/devices/channel/source/mouse", &["mode"]),
+    ("domain/devices/channel/source/clipboard", &["copypaste"]),
+    (
+        "domain/devices/rng/backend/source",
+        &["path", "mode", "append", "host", "service", "tls"],
+    ),
+    (
+        "domain/devices/rng/backend/source/reconnect",
+        &["enabled", "timeout"],
+    ),
+    ("domain/devices/rng/backend/protocol", &["type"]),
+    ("domain/devices/redirfilter", &[]),
+    (
+        "domain/devices/redirfilter/usbdev",
+        &["class", "vendor", "product", "version", "allow"],
+    ),
+    // Tuning through cgroups, I/O thread pools.
+    ("domain/blkiotune", &[]),
+    ("domain/blkiotune/weight", &[]),
+    ("domain/blkiotune/device", &[]),
+    ("domain/blkiotune/device/*", &[]),
+    ("domain/memtune", &[]),
+    ("domain/memtune/*", &["unit"]),
+    ("domain/cputune/global_period", &[]),
+    ("domain/cputune/global_quota", &[]),
+    ("domain/cputune/iothread_period", &[]),
+    ("domain/cputune/iothread_quota", &[]),
+    ("domain/cpu/numa/cell/distances", &[]),
+    ("domain/cpu/numa/cell/distances/sibling", &["id", "value"]),
+    // Secrets: encrypted images, network disks' logins, swtpm's state.
+    ("domain/devices/disk/encryption", &["format", "engine"]),
+    (
+        "domain/devices/disk/encryption/secret",
+        &["type", "uuid", "usage"],
+    ),
+    (
+        "domain/devices/disk/source/encryption",
+        &["format", "engine"],
+    ),
+    (
+        "domain/devices/disk/source/encryption/secret",
+        &["type", "uuid", "usage"],
+    ),
+    ("domain/devices/disk/auth", &["username"]),
+    (
+        "domain/devices/disk/auth/secret",
+        &["type", "uuid", "usage"],
+    ),
+    ("domain/devices/disk/source/auth", &["username"]),
+    (
+        "domain/devices/disk/source/auth/secret",
+        &["type", "uuid", "usage"],
+    ),
+    ("domain/devices/tpm/backend/encryption", &["secret"]),
+    ("domain/devices/disk/driver/metadata_cache", &[]),
+    (
+        "domain/devices/disk/driver/metadata_cache/max_size",
+        &["unit"],
+    ),
+    ("domain/devices/*/acpi", &["index"]),
+    ("domain/devices/interface/script", &["path"]),
+    ("domain/devices/video/model/resolution", &["x", "y"]),
+    ("domain/devices/graphics/audio", &["id"]),
+    (
+        "domain/devices/disk/backingStore/format/metadata_cache",
+        &[],
+    ),
+    (
+        "domain/devices/disk/backingStore/format/metadata_cache/max_size",
+        &["unit"],
+    ),
+    ("domain/devices/disk/source/initiator", &[]),
+    ("domain/devices/disk/source/initiator/iqn", &["name"]),
+    (
+        "domain/os/nvram/source",
+        &["file", "dev", "protocol", "name"],
+    ),
+    (
+        "domain/os/nvram/source/host",
+        &["name", "port", "transport", "socket"],
+    ),
+    ("domain/os/nvram/source/auth", &["username"]),
+    (
+        "domain/os/nvram/source/auth/secret",
+        &["type", "uuid", "usage"],
+    ),
+    (
+        "domain/defaultiothread",
+        &["thread_pool_min", "thread_pool_max"],
+    ),
+    (
+        "domain/cpu/numa/cell/cache",
+        &["level", "associativity", "policy"],
+    ),
+    ("domain/cpu/numa/cell/cache/size", &["value", "unit"]),
+    ("domain/cpu/numa/cell/cache/line", &["value", "unit"]),
+    ("domain/cpu/numa/interconnects", &[]),
+    (
+        "domain/cpu/numa/interconnects/*",
+        &["initiator", "target", "cache", "type", "value", "unit"],
+    ),
+    ("domain/devices/tpm/backend/active_pcr_banks", &[]),
+    ("domain/devices/tpm/backend/active_pcr_banks/*", &[]),
     ("domain/devices/audio/input", AUDIO_STREAM),
     ("domain/devices/audio/output", AUDIO_STREAM),
     (
@@ -592,13 +740,18 @@ const KINDS: &[(&str, &[&str])] = &[
     ("domain/os/type@arch", &["x86_64", "i686"]),
     (
         "domain/devices/disk@type",
-        &["file", "block", "network", "dir"],
+        &["file", "block", "network", "dir", "vhostuser"],
     ),
     (
         "domain/devices/disk/source@protocol",
         &["nbd", "http", "https", "ftp", "ftps", "iscsi", "rbd"],
     ),
     ("domain/devices/disk/source@tls", &["no", "yes"]),
+    // QEMU decrypts LUKS images itself; librbd's own engine is out.
+    ("domain/devices/disk/source/encryption@engine", &["qemu"]),
+    ("domain/devices/disk/source/encryption@format", &["luks"]),
+    ("domain/devices/disk/encryption@engine", &["qemu"]),
+    ("domain/devices/disk/encryption@format", &["luks"]),
     ("domain/vcpu@placement", &["static", "auto"]),
     ("domain/sysinfo@type", &["smbios", "fwcfg"]),
     ("domain/seclabel@type", &["none"]),
@@ -631,7 +784,7 @@ const KINDS: &[(&str, &[&str])] = &[
     ),
     (
         "domain/devices/disk/driver@type",
-        &["raw", "qcow2", "vmdk", "vdi", "vpc", "vhd", "qed"],
+        &["raw", "qcow2", "vmdk", "vdi", "vpc", "vhd", "qed", "fat"],
     ),
     (
         "domain/devices/disk/target@bus",
@@ -667,15 +820,33 @@ const KINDS: &[(&str, &[&str])] = &[
     ),
     (
         "domain/devices/serial@type",
-        &["pty", "file", "unix", "null"],
+        &[
+            "pty", "file", "unix", "null", "tcp", "udp", "dev", "vc", "pipe", "stdio",
+        ],
     ),
     (
         "domain/devices/console@type",
-        &["pty", "file", "unix", "null"],
+        &[
+            "pty", "file", "unix", "null", "tcp", "udp", "dev", "vc", "pipe", "stdio",
+        ],
     ),
     (
         "domain/devices/channel@type",
-        &["unix", "pty", "spicevmc", "spiceport"],
+        &[
+            "pty",
+            "file",
+            "unix",
+            "null",
+            "tcp",
+            "udp",
+            "dev",
+            "vc",
+            "pipe",
+            "stdio",
+            "spicevmc",
+            "spiceport",
+            "qemu-vdagent",
+        ],
     ),
     ("domain/devices/channel/target@type", &["virtio"]),
     (
@@ -688,7 +859,10 @@ const KINDS: &[(&str, &[&str])] = &[
         "domain/devices/tpm/backend@type",
         &["emulator", "passthrough", "external"],
     ),
-    ("domain/devices/graphics@type", &["vnc", "spice"]),
+    (
+        "domain/devices/graphics@type",
+        &["vnc", "spice", "egl-headless"],
+    ),
     // SPICE over TLS needs certificates qvirt has no configuration for
     // (libvirt's spice_tls in qemu.conf): a TLS port, or a mode that
     // wants one, is out.
@@ -719,13 +893,22 @@ const KINDS: &[(&str, &[&str])] = &[
             "vga", "cirrus", "vmvga", "qxl", "virtio", "none", "bochs", "ramfb",
         ],
     ),
-    ("domain/devices/redirdev@type", &["spicevmc"]),
+    ("domain/devices/redirdev@type", &["spicevmc", "tcp", "unix"]),
+    (
+        "domain/devices/parallel@type",
+        &[
+            "pty", "file", "unix", "null", "tcp", "udp", "dev", "vc", "pipe", "stdio",
+        ],
+    ),
     (
         "domain/devices/smartcard@type",
         &["pty", "file", "unix", "tcp", "null", "spicevmc"],
     ),
     ("domain/devices/hub@type", &["usb"]),
-    ("domain/devices/rng/backend@model", &["random", "builtin"]),
+    (
+        "domain/devices/rng/backend@model",
+        &["random", "builtin", "egd"],
+    ),
     ("domain/devices/iommu@model", &["intel", "virtio"]),
     ("domain/devices/video/driver@name", &["qemu"]),
     ("domain/devices/panic@model", &["isa", "hyperv"]),
@@ -737,7 +920,15 @@ const KINDS: &[(&str, &[&str])] = &[
     ("domain/devices/interface/driver@name", &["qemu", "vhost"]),
     (
         "domain/devices/*/address@type",
-        &["pci", "drive", "usb", "virtio-serial", "dimm", "ccid"],
+        &[
+            "pci",
+            "drive",
+            "usb",
+            "virtio-serial",
+            "dimm",
+            "ccid",
+            "isa",
+        ],
     ),
 ];
 
@@ -767,8 +958,10 @@ fn walk<'a>(n: Node<'a, '_>, path: &mut Vec<&'a str>) -> Option<String> {
         let known = ns == QEMU_NS
             && matches!(
                 (path.join("/").as_str(), name),
-                ("domain", "commandline" | "capabilities" | "override")
-                    | ("domain/commandline", "arg" | "env")
+                (
+                    "domain",
+                    "commandline" | "capabilities" | "override" | "deprecation"
+                ) | ("domain/commandline", "arg" | "env")
                     | ("domain/capabilities", "add" | "del")
                     | ("domain/override", "device")
                     | ("domain/override/device", "frontend")

@@ -140,5 +140,5 @@ fn has_display(def: &DomainDef) -> bool {
     {
         return false;
     }
-    !videos.is_empty() || !def.devices.graphics.is_empty()
+    !videos.is_empty() || !def.devices.graphics.is_empty() || def.devices.egl_headless.is_some()
 }

@@ -303,6 +303,18 @@ fn check_listen(what: &str, a: &str) -> R {
 
 fn graphics(def: &DomainDef) -> R {
     let list = &def.devices.graphics;
+    // As libvirt: QEMU renders OpenGL for one display only, and
+    // egl-headless always renders.
+    let gl = list
+        .iter()
+        .filter(|g| g.spice.gl.as_ref().is_some_and(|gl| gl.enable))
+        .count()
+        + usize::from(def.devices.egl_headless.is_some());
+    if gl > 1 {
+        return Err(unsupported(
+            "multiple OpenGL displays are not supported by QEMU",
+        ));
+    }
     for kind in [GraphicsType::Vnc, GraphicsType::Spice] {
         if list.iter().filter(|g| g.kind == kind).count() > 1 {
             return Err(invalid(format!(

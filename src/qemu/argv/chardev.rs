@@ -392,7 +392,7 @@ pub(super) fn chardev(cx: &mut Ctx<'_>, source: &CharSource, id: &str) -> Result
             }
         }
         CharSource::Dev { path } => {
-            Opts::new("tty")
+            Opts::new("serial")
                 .set("id", id)
                 .set_user("path", "character device path", path)?
         }

@@ -29,7 +29,8 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
 }
 
 /// The video cards to emit, primary first, each with whether it is the
-/// primary one. With graphics and no `<video>`, a VGA card, as libvirt.
+/// primary one. With graphics (egl-headless too) and no `<video>`, a
+/// VGA card, as libvirt.
 pub(super) fn videos(def: &DomainDef) -> Result<Vec<(Video, bool)>, Error> {
     let list = &def.devices.videos;
     if list.iter().any(|v| v.model == VideoModel::None) {
@@ -41,7 +42,7 @@ pub(super) fn videos(def: &DomainDef) -> Result<Vec<(Video, bool)>, Error> {
         return Ok(Vec::new());
     }
     if list.is_empty() {
-        if def.devices.graphics.is_empty() {
+        if def.devices.graphics.is_empty() && def.devices.egl_headless.is_none() {
             return Ok(Vec::new());
         }
         let mut vga = Video::new(VideoModel::Vga);
