@@ -76,6 +76,8 @@ mod rng;
 mod shmem;
 #[path = "applied/smbios.rs"]
 mod smbios;
+#[path = "applied/spice_tls.rs"]
+mod spice_tls;
 #[path = "applied/support.rs"]
 mod support;
 #[path = "applied/tpm.rs"]

@@ -160,6 +160,11 @@ fn differences(name: &str, libvirt: &Summary, ours: &Summary) -> Vec<String> {
         })
         .collect();
     check(
+        "spice TLS and channels",
+        format!("{:?}", libvirt.spice),
+        format!("{:?}", ours.spice),
+    );
+    check(
         "serial backends",
         format!("{:?}", libvirt.serials),
         format!("{ours_serials:?}"),
@@ -430,6 +435,10 @@ const LIBVIRT_9_DIFFERENCES: &[(&str, &str)] = &[
         "libvirt's fake QEMU has no qemu-xhci; a real QEMU 7.2 has it",
     ),
     // The harness's qemu.conf.
+    (
+        "graphics-spice-auto-socket-cfg",
+        "the harness sets qemu.conf's spice_auto_unix_socket; qvirt has libvirt's default (a TCP port, with TLS where it is configured)",
+    ),
     (
         "graphics-vnc-auto-socket-cfg",
         "the harness sets qemu.conf's vnc_auto_unix_socket; qvirt has libvirt's default (a TCP port)",

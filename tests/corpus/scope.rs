@@ -863,12 +863,6 @@ const KINDS: &[(&str, &[&str])] = &[
         "domain/devices/graphics@type",
         &["vnc", "spice", "egl-headless"],
     ),
-    // SPICE over TLS needs certificates qvirt has no configuration for
-    // (libvirt's spice_tls in qemu.conf): a TLS port, or a mode that
-    // wants one, is out.
-    ("domain/devices/graphics@tlsPort", &["-1"]),
-    ("domain/devices/graphics@defaultMode", &["any", "insecure"]),
-    ("domain/devices/graphics/channel@mode", &["any", "insecure"]),
     (
         "domain/devices/graphics/listen@type",
         &["address", "socket", "none"],

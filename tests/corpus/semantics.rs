@@ -29,6 +29,10 @@ pub struct Summary {
     /// The backend kind of each serial port, in port order (`pty`,
     /// `file:PATH`, `unix`, `null`).
     pub serials: Vec<String>,
+    /// `-spice`: whether it has a TLS port, and its channels' modes
+    /// (`tls:main`, `plain:inputs`, `tls:default`), sorted; `None`
+    /// without SPICE.
+    pub spice: Option<(bool, Vec<String>)>,
 }
 
 /// A disk device as QEMU sees it.
@@ -234,6 +238,21 @@ pub fn summarize(argv: &[String]) -> Summary {
             "-uuid" => s.uuid = Some(value.to_lowercase()),
             "-m" => s.memory_kib = memory_kib(&p),
             "-smp" => s.vcpus = p.get("cpus").and_then(|c| number(c)),
+            "-spice" => {
+                let mut channels: Vec<String> = split_opts(&value)
+                    .into_iter()
+                    .filter_map(|item| {
+                        let (k, v) = item.split_once('=')?;
+                        match k {
+                            "tls-channel" => Some(format!("tls:{v}")),
+                            "plaintext-channel" => Some(format!("plain:{v}")),
+                            _ => None,
+                        }
+                    })
+                    .collect();
+                channels.sort();
+                s.spice = Some((p.contains_key("tls-port"), channels));
+            }
             "-vnc" => {
                 let addr = p.get("vnc").cloned().unwrap_or_default();
                 s.vnc_display = addr.rsplit(':').next().map(str::to_string);

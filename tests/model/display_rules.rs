@@ -60,3 +60,32 @@ fn ps2_off_takes_the_ps2_inputs_away() {
         "no PS/2 controller",
     );
 }
+
+/// libvirt's rule: a SPICE display on an address with no port, no TLS
+/// port and no autoport listens nowhere; any of them keeps the address.
+#[test]
+fn spice_without_any_port_listens_nowhere() {
+    use qvirt::model::GraphicsListen;
+    let listens = |g: &str| accept(&doc("", g)).devices.graphics[0].listens.clone();
+    assert_eq!(
+        listens("<graphics type='spice'/>"),
+        vec![GraphicsListen::None]
+    );
+    assert_eq!(
+        listens("<graphics type='spice' autoport='no' listen='127.0.0.1'/>"),
+        vec![GraphicsListen::None]
+    );
+    for kept in [
+        "<graphics type='spice' autoport='yes'/>",
+        "<graphics type='spice' port='5903'/>",
+        "<graphics type='spice' tlsPort='-1'/>",
+    ] {
+        assert!(
+            !listens(kept).contains(&GraphicsListen::None),
+            "{kept}: {:?}",
+            listens(kept)
+        );
+    }
+    let vnc = listens("<graphics type='vnc'/>");
+    assert!(!vnc.contains(&GraphicsListen::None), "{vnc:?}");
+}

@@ -30,6 +30,17 @@ pub struct DomArg {
     pub domain: String,
 }
 
+/// `domdisplay`'s options.
+#[derive(Debug, clap::Args)]
+pub struct DomDisplayArgs {
+    /// The domain: its name, running id or UUID.
+    #[arg(value_name = "DOMAIN")]
+    pub domain: String,
+    /// Only a display of this type (vnc, spice).
+    #[arg(long = "type", value_name = "TYPE")]
+    pub kind: Option<String>,
+}
+
 /// `list`'s options, as virsh's: which domains (groups of filters are
 /// combined with "and", the flags inside a group with "or") and how to
 /// print them.
@@ -298,9 +309,10 @@ pub enum Command {
         #[arg(long)]
         pretty: bool,
     },
-    /// Print the URI of a running domain's display (vnc://ADDR:DISPLAY).
+    /// Print the URI of a running domain's display (vnc://ADDR:DISPLAY,
+    /// spice://ADDR:PORT?tls-port=PORT).
     #[command(name = "domdisplay")]
-    DomDisplay(DomArg),
+    DomDisplay(DomDisplayArgs),
     /// Plug a disk into a domain (running: hot-plug; or its definition).
     #[command(name = "attach-disk")]
     AttachDisk(crate::hotplug::AttachDiskArgs),

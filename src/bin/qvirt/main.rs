@@ -272,7 +272,7 @@ fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Re
             command,
             pretty,
         } => resources::qemu_monitor_command(ctx, &dom.domain, &command, pretty),
-        Command::DomDisplay(d) => query::domdisplay(ctx, &d.domain),
+        Command::DomDisplay(d) => query::domdisplay(ctx, &d.domain, d.kind.as_deref()),
         Command::AttachDisk(a) => hotplug::attach_disk(ctx, a),
         Command::DetachDisk(a) => hotplug::detach_disk(ctx, a),
         Command::AttachInterface(a) => hotplug::attach_interface(ctx, a),

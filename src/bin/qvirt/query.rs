@@ -2,6 +2,7 @@
 //! nodeinfo, version, capabilities. Text output has virsh's layout.
 
 use qvirt::driver::{DomainInfo, ListFilter, XmlFlags};
+use qvirt::model::{GraphicsListen, GraphicsType};
 use qvirt::{DomainDef, DomainState, Error, ErrorCode, Result};
 use serde_json::json;
 
@@ -378,9 +379,11 @@ pub fn vncdisplay(ctx: &mut Ctx, arg: &str, json: bool) -> Result<()> {
     outln!("{}", vnc_display(listen, port))
 }
 
-/// `domdisplay`: the display's URI, `vnc://ADDRESS:DISPLAY` (a wildcard
-/// listen address shows as `localhost`, as virsh shows it).
-pub fn domdisplay(ctx: &mut Ctx, arg: &str) -> Result<()> {
+/// `domdisplay`: the first display's URI, VNC's before SPICE's, as virsh
+/// builds it: `vnc://ADDRESS:DISPLAY`, `spice://ADDRESS:PORT`, a TLS
+/// port as `?tls-port=PORT`, a UNIX socket as `vnc+unix://PATH` (a
+/// wildcard listen address shows as `localhost`).
+pub fn domdisplay(ctx: &mut Ctx, arg: &str, kind: Option<&str>) -> Result<()> {
     let dom = ctx.domain(arg)?;
     let driver = ctx.driver()?;
     if driver.info(&dom)?.state == DomainState::Shutoff {
@@ -390,23 +393,60 @@ pub fn domdisplay(ctx: &mut Ctx, arg: &str) -> Result<()> {
         ));
     }
     let def = DomainDef::from_xml(&driver.xml_desc(&dom, XmlFlags::NONE)?)?;
-    let Some(g) =
-        def.devices.graphics.iter().find(|g| {
-            g.kind == qvirt::model::GraphicsType::Vnc && g.port.is_some_and(|p| p >= 5900)
-        })
-    else {
-        return Err(Error::new(
+    let schemes = [GraphicsType::Vnc, GraphicsType::Spice];
+    let display = schemes
+        .iter()
+        .filter(|s| kind.is_none_or(|k| k == s.as_str()))
+        .filter_map(|s| def.devices.graphics.iter().find(|g| g.kind == *s))
+        .find_map(display_uri);
+    match display {
+        Some(uri) => outln!("{uri}"),
+        None => Err(Error::new(
             ErrorCode::OperationInvalid,
-            format!("domain '{}' has no VNC display to connect to", dom.name),
-        ));
+            match kind {
+                Some(k) => format!("No graphical display with type '{k}' found"),
+                None => "No graphical display found".to_string(),
+            },
+        )),
+    }
+}
+
+/// virsh's URI of one display (`virshGetOneDisplay`); `None` when it
+/// listens on no port and no socket.
+fn display_uri(g: &qvirt::model::Graphics) -> Option<String> {
+    let scheme = g.kind.as_str();
+    let port = g.port.filter(|p| *p > 0);
+    let tls_port = g.tls_port.filter(|p| *p > 0);
+    let socket = g.listens.iter().find_map(|l| match l {
+        GraphicsListen::Socket(Some(p)) => Some(p.clone()),
+        _ => None,
+    });
+    if port.is_none() && tls_port.is_none() && socket.is_none() {
+        return None;
+    }
+    let mut uri = match &socket {
+        Some(path) => format!("{scheme}+unix://{path}"),
+        None => {
+            let host = match g.listen_address().unwrap_or("localhost") {
+                "0.0.0.0" | "::" | "" => "localhost".to_string(),
+                v6 if v6.contains(':') => format!("[{v6}]"),
+                h => h.to_string(),
+            };
+            format!("{scheme}://{host}")
+        }
     };
-    let port = g.port.unwrap_or(5900);
-    let host = match g.listen_address().unwrap_or("127.0.0.1") {
-        "0.0.0.0" | "::" | "" => "localhost".to_string(),
-        v6 if v6.contains(':') => format!("[{v6}]"),
-        h => h.to_string(),
-    };
-    outln!("vnc://{host}:{}", port - 5900)
+    if let Some(p) = port {
+        let p = if g.kind == GraphicsType::Vnc {
+            p - 5900
+        } else {
+            p
+        };
+        uri.push_str(&format!(":{p}"));
+    }
+    if let Some(t) = tls_port {
+        uri.push_str(&format!("?tls-port={t}"));
+    }
+    Some(uri)
 }
 
 /// virsh's display string: a wildcard address prints as nothing (`:0`),

@@ -154,8 +154,9 @@ impl Core {
         let mut paths = RuntimePaths::new(self.layout.run_dir(&def.uuid));
         super::tuning::plan(&mut def, &caps, &self.layout, &mut paths)?;
         // Before the runtime dir exists, so that a taken port leaves none.
-        let ports = self.pick_display_ports(&def)?;
-        let (vnc_port, websocket_port) = (ports.vnc, ports.websocket);
+        let ports = self.pick_display_ports(&def, paths.spice_tls_dir.is_some())?;
+        let (vnc_port, websocket_port, spice_tls_port) =
+            (ports.vnc, ports.websocket, ports.spice_tls);
         hostnet::check_forwards(&def)?;
         hostnet::check_socket_ports(&def)?;
         // The taps go again whenever this returns an error; once QEMU runs
@@ -236,6 +237,7 @@ impl Core {
         };
         paths.vnc_port = vnc_port;
         paths.websocket_port = websocket_port;
+        paths.spice_tls_port = spice_tls_port;
         paths.incoming = opts.incoming.is_some() || opts.listen.is_some();
         // The live definition names the PCI slot each device got, as
         // libvirt's does, so that a device plugged in later takes a free
@@ -426,6 +428,9 @@ impl Core {
             if let Some(port) = websocket_port {
                 g.websocket = Some(i32::from(port));
             }
+            if let Some(port) = spice_tls_port {
+                g.tls_port = Some(i32::from(port));
+            }
         }
         let run = match new_running(
             id,
@@ -543,9 +548,11 @@ impl Core {
 
     /// The display's TCP ports for `def`: the VNC port (its fixed port,
     /// checked free, or the first free one from 5900 for autoport) and
-    /// its WebSocket listener's (fixed, or the first free from 5700); held
+    /// its WebSocket listener's (fixed, or the first free from 5700), and
+    /// a SPICE display's TLS port where one is picked (`tls_on`: SPICE's
+    /// TLS is configured); held
     /// for this start until the reservation is dropped.
-    fn pick_display_ports(&self, def: &DomainDef) -> Result<PortReservation> {
+    fn pick_display_ports(&self, def: &DomainDef, tls_on: bool) -> Result<PortReservation> {
         let mut held = PortReservation::default();
         if def.devices.graphics.is_empty() {
             return Ok(held);
@@ -556,8 +563,13 @@ impl Core {
             .values()
             .filter_map(|e| e.running.as_ref())
             .flat_map(|r| {
-                let ws = r.def.devices.graphics.first().and_then(|g| g.websocket);
-                [r.vnc_port, ws.and_then(|p| u16::try_from(p).ok())]
+                let g = r.def.devices.graphics.first();
+                let port = |p: Option<i32>| p.and_then(|p| u16::try_from(p).ok());
+                [
+                    r.vnc_port,
+                    port(g.and_then(|g| g.websocket)),
+                    port(g.and_then(|g| g.tls_port)),
+                ]
             })
             .flatten()
             .chain(starting.iter().copied())
@@ -565,7 +577,14 @@ impl Core {
         held.vnc = super::tuning::display_port(def, &taken, true)?;
         let taken: Vec<u16> = taken.into_iter().chain(held.vnc).collect();
         held.websocket = super::tuning::websocket_port(def, &taken, true)?;
-        starting.extend(held.vnc.iter().chain(&held.websocket));
+        let taken: Vec<u16> = taken.into_iter().chain(held.websocket).collect();
+        held.spice_tls = super::tuning::spice_tls_port(def, &taken, true, tls_on)?;
+        starting.extend(
+            held.vnc
+                .iter()
+                .chain(&held.websocket)
+                .chain(&held.spice_tls),
+        );
         Ok(held)
     }
 }
@@ -582,12 +601,18 @@ static PORTS_STARTING: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
 struct PortReservation {
     vnc: Option<u16>,
     websocket: Option<u16>,
+    spice_tls: Option<u16>,
 }
 
 impl Drop for PortReservation {
     fn drop(&mut self) {
         let mut starting = lock(&PORTS_STARTING);
-        for p in self.vnc.iter().chain(&self.websocket) {
+        for p in self
+            .vnc
+            .iter()
+            .chain(&self.websocket)
+            .chain(&self.spice_tls)
+        {
             starting.remove(p);
         }
     }

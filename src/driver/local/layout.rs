@@ -92,6 +92,15 @@ impl Layout {
         self.config.join("pki/chardev")
     }
 
+    /// The x509 certificates of SPICE displays over TLS (`ca-cert.pem`,
+    /// `server-cert.pem`, `server-key.pem`): `pki/spice` beside the
+    /// definitions, libvirt's `spice_tls_x509_cert_dir`; SPICE's TLS is
+    /// on (libvirt's `spice_tls`) when the three are there. Made by the
+    /// administrator, not by the manager.
+    pub fn spice_tls_dir(&self) -> PathBuf {
+        self.config.join("pki/spice")
+    }
+
     /// Creates every directory (mode 0700) and checks each is private,
     /// and that no directory above it lets another user swap it (see
     /// [`ensure_private_dir`]); checks that QEMU's sockets fit under `run`.

@@ -35,6 +35,9 @@ pub fn argv_for(mut def: DomainDef, caps: &QemuCaps, layout: &Layout) -> Result<
     tuning::preview_taps(&mut def);
     paths.vnc_port = tuning::display_port(&def, &[], false)?;
     paths.websocket_port = tuning::websocket_port(&def, &[], false)?;
+    let taken: Vec<u16> = paths.vnc_port.into_iter().collect();
+    let tls_on = paths.spice_tls_dir.is_some();
+    paths.spice_tls_port = tuning::spice_tls_port(&def, &taken, false, tls_on)?;
     tuning::preview_vsock(&mut def);
     build_argv(&def, caps, &paths)
 }

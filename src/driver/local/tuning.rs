@@ -124,6 +124,36 @@ impl PortAsk {
     }
 }
 
+/// The files whose presence in [`Layout::spice_tls_dir`] turns SPICE's
+/// TLS on.
+pub const SPICE_TLS_FILES: [&str; 3] = ["ca-cert.pem", "server-cert.pem", "server-key.pem"];
+
+/// The TLS port of a SPICE display (TLS on: `tls_on`): picked from 5900
+/// as the display port is, where libvirt would pick one (see
+/// [`crate::qemu::argv::spice_wants_tls_port`]); `None` otherwise (a
+/// fixed `tlsPort` is the definition's own, checked by the command line).
+///
+/// Errors: [`ErrorCode::OperationFailed`] when none is free.
+pub fn spice_tls_port(
+    def: &DomainDef,
+    taken: &[u16],
+    check_free: bool,
+    tls_on: bool,
+) -> Result<Option<u16>> {
+    let Some(g) = def.devices.graphics.first() else {
+        return Ok(None);
+    };
+    if !tls_on || !crate::qemu::argv::spice_wants_tls_port(g, tls_on) {
+        return Ok(None);
+    }
+    let port = PortAsk {
+        what: "SPICE TLS port",
+        auto: "autoport='yes'",
+        first: FIRST_DISPLAY_PORT,
+    };
+    port.pick(def, None, taken, check_free).map(Some)
+}
+
 /// The first TCP port a VNC WebSocket listener is given (libvirt's
 /// `websocket_port_min`).
 pub const FIRST_WEBSOCKET_PORT: u16 = 5700;
@@ -247,6 +277,11 @@ pub fn plan(
     paths.tpm_cancel = tpm_cancel_path(def, Path::new("/sys/class"));
     paths.nbd_tls_dir = Some(layout.nbd_tls_dir());
     paths.chardev_tls_dir = Some(layout.chardev_tls_dir());
+    let spice = layout.spice_tls_dir();
+    paths.spice_tls_dir = SPICE_TLS_FILES
+        .iter()
+        .all(|f| spice.join(f).is_file())
+        .then_some(spice);
     paths.net_fd_base = Some(crate::qemu::argv::NET_FD_BASE);
     // After every interface's descriptor.
     paths.vsock_fd = def

@@ -220,6 +220,21 @@ pub(super) fn graphics(e: El) -> R<Graphics> {
         filetransfer,
         gl,
     };
+    // libvirt (virDomainDefPostParseGraphics): a SPICE display on an
+    // address without any port and without autoport listens nowhere.
+    let no_port = |p: Option<i32>| p.is_none_or(|p| p == 0);
+    if spice
+        && matches!(g.listens.first(), None | Some(GraphicsListen::Address(_)))
+        && no_port(g.port)
+        && no_port(g.tls_port)
+        && g.autoport != Some(true)
+    {
+        g.listen = None;
+        match g.listens.first_mut() {
+            Some(first) => *first = GraphicsListen::None,
+            None => g.listens.push(GraphicsListen::None),
+        }
+    }
     Ok(g)
 }
 

@@ -388,47 +388,77 @@ fn emit_spice(cx: &mut Ctx<'_>, g: &Graphics) -> Result<(), Error> {
     if g.share_policy.is_some() {
         return Err(invalid("sharePolicy is a VNC setting: SPICE has none"));
     }
-    if g.tls_port.is_some_and(|p| p > 0) {
-        return Err(unsupported(
-            "spice TLS port set in XML configuration, but TLS is not configured: remove tlsPort or set it to -1",
-        ));
-    }
-    if g.default_mode == Some(SpiceChannelMode::Secure) {
-        return Err(unsupported(
-            "spice defaultMode='secure' needs TLS, which is not configured",
-        ));
-    }
     network_listen(g)?;
     let s = &g.spice;
-    let mut o = match g.listens.first() {
-        Some(GraphicsListen::Socket(path)) => Opts::empty()
-            .switch("unix", true)
-            .set("addr", display_socket(cx, g, path)?),
+    let tls_port = spice_tls_port(cx, g)?;
+    // Whether clients can connect in the clear, and over TLS (libvirt's
+    // hasInsecure and hasSecure).
+    let (mut o, insecure) = match g.listens.first() {
+        Some(GraphicsListen::Socket(path)) => (
+            Opts::empty()
+                .switch("unix", true)
+                .set("addr", display_socket(cx, g, path)?),
+            true,
+        ),
         // No network listener: QEMU still wants a port, 0 opens none.
-        Some(GraphicsListen::None) => Opts::empty().set("port", 0),
+        Some(GraphicsListen::None) => (Opts::empty().set("port", 0), true),
         // autoport='no' without a port: no plain TCP port either.
-        _ if g.autoport == Some(false) && g.port.is_none_or(|p| p <= 0) => {
-            Opts::empty().set("port", 0)
-        }
+        _ if g.autoport == Some(false) && g.port.is_none_or(|p| p <= 0) => match tls_port {
+            Some(t) => (
+                Opts::empty()
+                    .set("tls-port", t)
+                    .set("addr", listen_host(g, false)?),
+                false,
+            ),
+            None => (Opts::empty().set("port", 0), false),
+        },
         _ => {
             let port = display_port(cx, g)?;
-            Opts::empty()
-                .set("port", port)
-                .set("addr", listen_host(g, false)?)
+            (
+                Opts::empty()
+                    .set("port", port)
+                    .maybe("tls-port", tls_port)
+                    .set("addr", listen_host(g, false)?),
+                true,
+            )
         }
     };
+    let secure = tls_port.is_some();
     if g.passwd.is_none() {
         o = o.switch("disable-ticketing", true);
     }
-    for (name, mode) in &s.channels {
+    if secure {
+        let dir = cx.paths.spice_tls_dir.clone().unwrap_or_default();
+        o = o.set_user(
+            "x509-dir",
+            "SPICE TLS certificates directory",
+            &dir.to_string_lossy(),
+        )?;
+    }
+    let channels = g
+        .default_mode
+        .map(|m| ("default", m))
+        .into_iter()
+        .chain(s.channels.iter().map(|(name, mode)| (name.as_str(), *mode)));
+    for (name, mode) in channels {
+        let which = if name == "default" {
+            "defaultMode"
+        } else {
+            "channels"
+        };
         match mode {
-            SpiceChannelMode::Secure => {
+            SpiceChannelMode::Secure if !secure => {
                 return Err(unsupported(format!(
-                    "spice channel '{}' in secure mode needs TLS, which is not configured",
-                    name.as_str()
+                    "spice {which} secure requested in XML configuration, but TLS connection is not available{NO_TLS}"
                 )));
             }
-            SpiceChannelMode::Insecure => o = o.set("plaintext-channel", name.as_str()),
+            SpiceChannelMode::Insecure if !insecure => {
+                return Err(unsupported(format!(
+                    "spice {which} insecure requested in XML configuration, but plaintext connection is not available"
+                )));
+            }
+            SpiceChannelMode::Secure => o = o.set("tls-channel", name),
+            SpiceChannelMode::Insecure => o = o.set("plaintext-channel", name),
             SpiceChannelMode::Any => {}
         }
     }
@@ -461,6 +491,68 @@ fn emit_spice(cx: &mut Ctx<'_>, g: &Graphics) -> Result<(), Error> {
     }
     cx.arg("-spice", o.switch("seamless-migration", true).build());
     Ok(())
+}
+
+/// Where qvirt's SPICE TLS is configured, for messages that say it is not.
+const NO_TLS: &str = " (SPICE's TLS is on when the state's pki/spice holds ca-cert.pem, server-cert.pem and server-key.pem)";
+
+/// Whether a SPICE display needs a TLS port picked at start, as libvirt
+/// decides (`qemuProcessSPICEAllocatePorts`): with autoport, for a secure
+/// default mode or channel, or for the default mode 'any' when TLS is on
+/// (`tls_on`); and for `tlsPort='-1'`.
+pub fn spice_wants_tls_port(g: &Graphics, tls_on: bool) -> bool {
+    let listens_tcp = g
+        .listens
+        .iter()
+        .all(|l| matches!(l, GraphicsListen::Address(_)));
+    if g.kind != GraphicsType::Spice || !listens_tcp {
+        return false;
+    }
+    let secure = |m: &SpiceChannelMode| *m == SpiceChannelMode::Secure;
+    let by_mode = match g.default_mode {
+        Some(SpiceChannelMode::Secure) => true,
+        Some(SpiceChannelMode::Insecure) => false,
+        Some(SpiceChannelMode::Any) | None => tls_on,
+    };
+    // libvirt's autoport: the attribute, or -1 for both ports.
+    let auto = g.autoport == Some(true) || (g.port == Some(-1) && g.tls_port == Some(-1));
+    (auto && (by_mode || g.spice.channels.iter().any(|(_, m)| secure(m)))) || g.tls_port == Some(-1)
+}
+
+/// The TLS port of a SPICE display listening on TCP: picked at start
+/// (see [`spice_wants_tls_port`]) or written; `None` without one.
+fn spice_tls_port(cx: &Ctx<'_>, g: &Graphics) -> Result<Option<u16>, Error> {
+    let tls_on = cx.paths.spice_tls_dir.is_some();
+    if spice_wants_tls_port(g, tls_on) {
+        if !tls_on {
+            return Err(unsupported(format!(
+                "Auto allocation of spice TLS port requested but spice TLS is not configured{NO_TLS}"
+            )));
+        }
+        return cx.paths.spice_tls_port.map(Some).ok_or_else(|| {
+            Error::new(
+                ErrorCode::InvalidArgument,
+                "the spice display's TLS port is chosen at start: the driver must pick a free one (RuntimePaths::spice_tls_port)",
+            )
+        });
+    }
+    let listens_tcp = g
+        .listens
+        .iter()
+        .all(|l| matches!(l, GraphicsListen::Address(_)));
+    match g.tls_port {
+        Some(p) if p > 0 && listens_tcp => {
+            if !tls_on {
+                return Err(unsupported(format!(
+                    "spice TLS port set in XML configuration, but TLS is not configured{NO_TLS}: remove tlsPort or set it to -1"
+                )));
+            }
+            u16::try_from(p)
+                .map(Some)
+                .map_err(|_| invalid(format!("spice tlsPort {p} is out of range")))
+        }
+        _ => Ok(None),
+    }
 }
 
 /// A DNS name: letters, digits, dots and inner hyphens.

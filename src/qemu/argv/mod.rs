@@ -93,6 +93,7 @@ pub use disk_net::{
 pub(crate) use disk_props::check as check_disk_props;
 pub use disk_props::copy_on_read_node;
 pub use disks::transient_overlay;
+pub use display::spice_wants_tls_port;
 pub use extras::{rng_ids, tpm_socket, tpm_version};
 pub use hotplug::{DeviceArgs, PluggedDevice, device_args, with_pci_addresses};
 pub use machine::NVRAM_STORE_ID;
@@ -172,6 +173,19 @@ pub struct RuntimePaths {
     /// line for such a device then fails with
     /// [`ErrorCode::ConfigUnsupported`].
     pub chardev_tls_dir: Option<PathBuf>,
+    /// The directory of SPICE's x509 certificates (libvirt's
+    /// `spice_tls_x509_cert_dir`): `ca-cert.pem`, `server-cert.pem` and
+    /// `server-key.pem`. Set, SPICE's TLS is on (libvirt's `spice_tls`):
+    /// a display with autoport gets a TLS port besides its plain one, and
+    /// `tlsPort` and secure channels may be asked for. Default: `None`;
+    /// a display that needs TLS then fails with
+    /// [`ErrorCode::ConfigUnsupported`].
+    pub spice_tls_dir: Option<PathBuf>,
+    /// The SPICE display's TLS port where it is picked at start (see
+    /// [`RuntimePaths::spice_tls_dir`]; `tlsPort='-1'`). Default: `None`;
+    /// building the command line for such a display then fails with
+    /// [`ErrorCode::InvalidArgument`].
+    pub spice_tls_port: Option<u16>,
     /// Where QEMU finds the macvtap devices of direct interfaces (and
     /// the taps of interfaces with `<backend tap>`): the driver opens
     /// each one and hands it to QEMU as an inherited descriptor,
@@ -200,6 +214,8 @@ impl RuntimePaths {
             tpm_cancel: None,
             nbd_tls_dir: None,
             chardev_tls_dir: None,
+            spice_tls_dir: None,
+            spice_tls_port: None,
             net_fd_base: None,
         }
     }
@@ -208,7 +224,8 @@ impl RuntimePaths {
     /// VNC port 5900, WebSocket port 5700, an nvram store, a clock that starts at
     /// 2009-02-13T23:31:30, direct interfaces' descriptors from
     /// [`NET_FD_BASE`], NBD's TLS certificates in `pki-nbd`, character
-    /// devices' in `pki-chardev`), for tests
+    /// devices' in `pki-chardev`, SPICE's in `pki-spice` with TLS port
+    /// 5902), for tests
     /// and command-line previews.
     pub fn for_test(dir: &str) -> RuntimePaths {
         let dir = Path::new(dir);
@@ -222,6 +239,8 @@ impl RuntimePaths {
             net_fd_base: Some(NET_FD_BASE),
             nbd_tls_dir: Some(dir.join("pki-nbd")),
             chardev_tls_dir: Some(dir.join("pki-chardev")),
+            spice_tls_dir: Some(dir.join("pki-spice")),
+            spice_tls_port: Some(5902),
             ..RuntimePaths::new(dir)
         }
     }
