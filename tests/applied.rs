@@ -55,6 +55,8 @@ mod iscsi_lun;
 mod machine;
 #[path = "applied/memdev.rs"]
 mod memdev;
+#[path = "applied/memory_hotplug.rs"]
+mod memory_hotplug;
 #[path = "applied/metadata_cache.rs"]
 mod metadata_cache;
 #[path = "applied/nbd_tls.rs"]

@@ -6,7 +6,7 @@
 //! one; a memory module adds to the memory), the next start makes it (QEMU
 //! has the device), libvirt's refusals of a device already there, of
 //! device types never attached, and of a running domain's live change
-//! (nothing changed); a detach finds the device as libvirt finds it, and
+//! (nothing changed), but for a memory module, which plugs in live; a detach finds the device as libvirt finds it, and
 //! the next start no longer has it. `domif-setlink` (virsh's
 //! update-device of an interface) takes the running Linux guest's link
 //! down and up again, and with `--config` the definition's.
@@ -200,6 +200,20 @@ fn devices_attach_and_detach_in_the_definition_and_the_next_start_has_them() {
     for (_, _, qom) in DEVICES {
         assert!(made.iter().any(|t| t == qom), "{qom} in {made:?}");
     }
+    // A memory module plugs into the running domain too, on the second
+    // slot; the live memory counts it, the definition does not change.
+    assert_eq!(
+        virsh_ok(s, &["attach-device", "cp", dimm, "--live"]),
+        "Device attached successfully\n\n"
+    );
+    let live = virsh_ok(s, &["dumpxml", "cp"]);
+    assert_eq!(memory_kib(&live), memory_kib(&kept) + 128 * 1024, "{live}");
+    let dimms = qemu_devices(s, "cp");
+    assert_eq!(
+        dimms.iter().filter(|t| *t == "pc-dimm").count(),
+        2,
+        "{dimms:?}"
+    );
     // Live, the device is refused by name, and nothing changes (an rng
     // is plugged in: tests/libvirt_rng.rs).
     let e = virsh_err(s, &["attach-device", "cp", &files[1]]);

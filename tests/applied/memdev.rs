@@ -112,8 +112,8 @@ fn nvdimm_pmem_reaches_its_backend() {
 
 /// `<memory model='virtio-pmem'>`: a virtio-pmem-pci device at the PCI
 /// address the XML gives, of its size, on a shared file backend mapping
-/// the host file; a memory device cannot be hot-plugged, whatever its
-/// model, and says so by name.
+/// the host file; a second one plugged in live on its own file, which
+/// cannot leave again (QEMU unplugs only DIMMs), as the refusal says.
 #[test]
 fn virtio_pmem_is_plugged_on_pci_with_its_file() {
     let st = State::new("vpmem");
@@ -150,11 +150,24 @@ fn virtio_pmem_is_plugged_on_pci_with_its_file() {
     drop(qmp);
     let d = st.driver();
     let dom = d.lookup_by_name("vp").unwrap();
-    let more = "<memory model='virtio-pmem' access='shared'><source><path>/tmp/x</path></source><target><size unit='MiB'>8</size></target></memory>";
-    let e = d.attach_device(&dom, more, ModifyFlags::LIVE).unwrap_err();
+    // A second one plugged in live, on its own file; it cannot leave.
+    let second = st.root().join("pmem2");
+    let more = format!(
+        "<memory model='virtio-pmem' access='shared'><source><path>{}</path></source><target><size unit='MiB'>8</size></target></memory>",
+        second.display()
+    );
+    d.attach_device(&dom, &more, ModifyFlags::LIVE).unwrap();
+    let e = d.detach_device(&dom, &more, ModifyFlags::LIVE).unwrap_err();
     assert_eq!(e.code, ErrorCode::ConfigUnsupported, "{e}");
-    assert!(e.message.contains("<memory>"), "{e}");
+    assert!(e.message.contains("only DIMMs"), "{e}");
     drop(d);
+    let mut qmp = st.qmp("vp");
+    assert_eq!(
+        qmp.qom_get("/objects/memvirtiopmem1", "mem-path"),
+        second.to_str().unwrap()
+    );
+    assert_eq!(std::fs::metadata(&second).unwrap().len(), 8 * MIB);
+    drop(qmp);
     st.stop("vp");
 }
 

@@ -12,7 +12,9 @@ use crate::driver::{Domain, ModifyFlags};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::ControllerType;
 use crate::model::DomainDef;
-use crate::qemu::argv::{console_id, disk_device_ids, nic_id, serial_id, usb_controller_id};
+use crate::qemu::argv::{
+    console_id, disk_device_ids, memory_device_ids, nic_id, serial_id, usb_controller_id,
+};
 
 /// Gives every disk, interface, serial port and console of a running
 /// domain's definition `def` its QEMU id as alias; `nic_ids` numbers the
@@ -86,6 +88,23 @@ fn find_by_alias(def: &DomainDef, alias: &str, run: Option<&Running>) -> Result<
     }
     if let Some(i) = d.interfaces.iter().position(|x| has(&x.alias)) {
         return Ok(Found::Interface(i));
+    }
+    if run.is_some()
+        && let Some(i) = memory_device_ids(&def)
+            .iter()
+            .position(|(id, _)| id == alias)
+    {
+        let model = d.memories[i].model;
+        if model != crate::model::MemoryModel::Dimm {
+            return Err(Error::new(
+                ErrorCode::ConfigUnsupported,
+                format!(
+                    "device '{alias}' is a memory device '{}': QEMU unplugs only DIMMs",
+                    model.as_str()
+                ),
+            ));
+        }
+        return Ok(Found::Memory(i));
     }
     let chardev = d.serials.iter().chain(&d.consoles).any(|x| has(&x.alias));
     if chardev || d.controllers.iter().any(|x| has(&x.alias)) {

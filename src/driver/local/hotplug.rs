@@ -26,8 +26,8 @@ use crate::driver::{Domain, EventKind, ModifyFlags};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{ControllerType, DiskBus, DiskDevice, DomainDef, InterfaceType, RngBackend};
 use crate::qemu::argv::{
-    DeviceArgs, PluggedDevice, RuntimePaths, device_args, disk_device_ids, nic_id, rng_ids,
-    with_pci_addresses,
+    DeviceArgs, PluggedDevice, RuntimePaths, device_args, disk_device_ids, memory_device_ids,
+    nic_id, rng_ids, with_pci_addresses,
 };
 use crate::qemu::qmp::{QMP_TIMEOUT, Qmp};
 use crate::sys::hostnet;
@@ -134,6 +134,13 @@ impl Core {
                     }
                     Found::Rng(index) => {
                         def.devices.rngs.remove(index);
+                    }
+                    Found::Memory(index) => {
+                        let gone = def.devices.memories.remove(index);
+                        def.memory_kib = def.memory_kib.saturating_sub(gone.size_kib);
+                        if let Some(c) = &mut def.current_memory_kib {
+                            *c = c.saturating_sub(gone.size_kib).min(def.memory_kib);
+                        }
                     }
                 }
                 Ok(())
@@ -272,7 +279,7 @@ impl Core {
                     renumber_nic(&mut args, &addressed.devices.interfaces[i], n);
                     Some(n)
                 }
-                PluggedDevice::Disk(_) | PluggedDevice::Rng(_) => None,
+                PluggedDevice::Disk(_) | PluggedDevice::Rng(_) | PluggedDevice::Memory(_) => None,
             };
             let fd_name = match (&macvtap_fd, &mut args.netdev) {
                 (Some(fd), Some(netdev)) => {
@@ -285,7 +292,9 @@ impl Core {
             };
             let disk_id = match which {
                 PluggedDevice::Disk(i) => Some(disk_device_ids(&addressed)?.swap_remove(i)),
-                PluggedDevice::Interface(_) | PluggedDevice::Rng(_) => None,
+                PluggedDevice::Interface(_) | PluggedDevice::Rng(_) | PluggedDevice::Memory(_) => {
+                    None
+                }
             };
             // Nodes an earlier unplug of a disk under this id could not
             // remove would clash with the new ones by name.
@@ -337,8 +346,8 @@ impl Core {
                 p.interfaces.push(addressed.devices.interfaces[i].clone());
                 p.nic_ids.extend(nic);
             }
-            // Plugged in by `plug_rng`.
-            PluggedDevice::Rng(_) => {}
+            // Plugged in by `plug_rng` and `plug_memory`.
+            PluggedDevice::Rng(_) | PluggedDevice::Memory(_) => {}
         });
         // As at start: an interface script taints the run.
         if let PluggedDevice::Interface(i) = which {
@@ -359,7 +368,7 @@ impl Core {
                 &addressed.devices.interfaces[i],
                 nic.expect("an interface's number"),
             ),
-            PluggedDevice::Rng(_) => return Ok(()),
+            PluggedDevice::Rng(_) | PluggedDevice::Memory(_) => return Ok(()),
         };
         self.emit(
             super::monitor::handle_of(run.def.uuid, run),
@@ -383,6 +392,7 @@ impl Core {
                 nic_id(&live.devices.interfaces[index], run.nic_ids()[index])
             }
             Found::Rng(index) => rng_ids(run.plugged().rng_ids[index]).0,
+            Found::Memory(index) => memory_device_ids(&live).swap_remove(index).0,
         };
         // This call waits for the device itself now.
         lock(&run.unplugging).retain(|i| *i != id);
@@ -440,7 +450,16 @@ impl Core {
             |p: &super::runtime::Plugged| p.rng_ids.iter().position(|n| rng_ids(*n).0 == id);
         let mut gone_net = None;
         let plugged = run.plugged();
+        let memory = memory_device_ids(&live).iter().position(|(m, _)| m == id);
         let backend = match (is_nic(&plugged), is_rng(&plugged)) {
+            _ if let Some(i) = memory => {
+                run.update_plugged(|p| {
+                    if i < p.memories.len() {
+                        p.memories.remove(i);
+                    }
+                });
+                remove_object(qmp, &format!("mem{id}"))
+            }
             (_, Some(_)) => {
                 let mut gone = None;
                 run.update_plugged(|p| {
@@ -553,6 +572,8 @@ pub(crate) enum Found {
     Interface(usize),
     /// `def.devices.rngs[i]`.
     Rng(usize),
+    /// `def.devices.memories[i]`.
+    Memory(usize),
 }
 
 impl Found {
@@ -562,6 +583,9 @@ impl Found {
             Found::Disk(i) => format!("disk '{}'", def.devices.disks[i].target),
             Found::Interface(i) => format!("interface {}", def.devices.interfaces[i].mac),
             Found::Rng(i) => rng_name(&def.devices.rngs[i]),
+            Found::Memory(i) => {
+                format!("memory device '{}'", def.devices.memories[i].model.as_str())
+            }
         }
     }
 }

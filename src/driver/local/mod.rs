@@ -50,6 +50,7 @@ mod passthrough;
 mod peek;
 mod pinning;
 mod plug_config;
+mod plug_memory;
 mod plug_rng;
 mod plug_xml;
 mod pm;

@@ -447,6 +447,12 @@ fn shmem_matches(o: &Shmem, s: &Shmem) -> bool {
         && same_address(&s.address, &o.address)
 }
 
+/// The position of the memory device of `def` that `m` names
+/// ([`memory_matches`]).
+pub(crate) fn find_memory(def: &DomainDef, m: &MemoryDevice) -> Option<usize> {
+    position(&def.devices.memories, |o| memory_matches(o, m))
+}
+
 /// virDomainMemoryFindByDef: model, size, node, virtio-mem's sizes, and
 /// the source (pages and host nodes, or the backing file).
 fn memory_matches(o: &MemoryDevice, m: &MemoryDevice) -> bool {
@@ -502,9 +508,9 @@ impl Core {
         let jobs = self.jobs(dom)?;
         let _job = jobs.begin(super::jobs::SyncKind::Modify, &dom.name)?;
         let (run, config) = self.targets(dom, flags, &format!("{verb} a device to"))?;
-        let live_rng = match (&run, device) {
+        let live_device = match (&run, device) {
             (None, _) => None,
-            (Some(_), ColdDevice::Rng(r)) => Some(r),
+            (Some(_), ColdDevice::Rng(_) | ColdDevice::Memory(_)) => Some(device),
             (Some(_), _) => return Err(live_refused(dom, device, verb)),
         };
         let changed = |def: &mut DomainDef| -> Result<()> {
@@ -518,12 +524,12 @@ impl Core {
                 None => Ok(()),
             })?;
         }
-        if let (Some(run), Some(rng)) = (&run, live_rng) {
-            if verb == "attach" {
-                self.plug_rng(dom, run, rng)?;
-            } else {
-                self.unplug_rng(dom, run, rng)?;
-            }
+        match (&run, live_device, verb == "attach") {
+            (Some(run), Some(ColdDevice::Rng(rng)), true) => self.plug_rng(dom, run, rng)?,
+            (Some(run), Some(ColdDevice::Rng(rng)), false) => self.unplug_rng(dom, run, rng)?,
+            (Some(run), Some(ColdDevice::Memory(m)), true) => self.plug_memory(dom, run, m)?,
+            (Some(run), Some(ColdDevice::Memory(m)), false) => self.unplug_memory(dom, run, m)?,
+            _ => {}
         }
         if config {
             self.edit_config(dom, &|def, _| changed(def))?;
@@ -544,7 +550,7 @@ fn live_refused(dom: &Domain, device: &ColdDevice, verb: &str) -> Error {
     Error::new(
         ErrorCode::ConfigUnsupported,
         format!(
-            "cannot {verb} a <{}> {} running domain '{}': live {verb} of device '{}' is not supported (qvirt plugs <disk>, <interface> and <rng> in and out); {verb} it with --config, and it changes with the next start",
+            "cannot {verb} a <{}> {} running domain '{}': live {verb} of device '{}' is not supported (qvirt plugs <disk>, <interface>, <rng> and <memory> in and out); {verb} it with --config, and it changes with the next start",
             element_name(device),
             if verb == "attach" { "to" } else { "from" },
             dom.name,

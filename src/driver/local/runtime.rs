@@ -309,6 +309,8 @@ pub(crate) struct Plugged {
     /// numbers them in order, a plugged one takes a number QEMU has
     /// free.
     pub rng_ids: Vec<u32>,
+    /// `<memory>` devices, as the live definition lists them.
+    pub memories: Vec<crate::model::MemoryDevice>,
 }
 
 impl Plugged {
@@ -327,6 +329,7 @@ impl Plugged {
             nic_ids: ids(nic_ids, d.interfaces.len()),
             rngs: d.rngs.clone(),
             rng_ids: ids(rng_ids, d.rngs.len()),
+            memories: d.memories.clone(),
         }
     }
 }
@@ -376,6 +379,21 @@ impl Running {
             def.devices.disks.clone_from(&p.disks);
             def.devices.interfaces.clone_from(&p.interfaces);
             def.devices.rngs.clone_from(&p.rngs);
+            // The domain's memory counts its memory devices, as
+            // libvirt's; its current memory grows with it where it was
+            // all of it.
+            let modules = |ms: &[crate::model::MemoryDevice]| {
+                ms.iter().map(crate::qemu::argv::module_kib).sum::<u64>()
+            };
+            let (before, after) = (modules(&def.devices.memories), modules(&p.memories));
+            if before != after {
+                let total = (def.memory_kib + after).saturating_sub(before);
+                if def.current_memory_kib == Some(def.memory_kib) {
+                    def.current_memory_kib = Some(total);
+                }
+                def.memory_kib = total;
+            }
+            def.devices.memories.clone_from(&p.memories);
         }
         crate::sys::sync::lock(&self.live).apply(&mut def);
         let media = crate::sys::sync::lock(&self.media);

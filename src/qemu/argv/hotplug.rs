@@ -167,6 +167,9 @@ pub enum PluggedDevice {
     Interface(usize),
     /// The `<rng>` at this position (its backend is the one object).
     Rng(usize),
+    /// The `<memory>` device at this position (its backend is the one
+    /// object).
+    Memory(usize),
 }
 
 /// One device as QMP arguments: the character devices (`chardev-add`),
@@ -220,7 +223,13 @@ pub fn device_args(
             let (id, object) = super::extras::rng_ids(i as u32);
             (id, None, None, Some(object))
         }
+        PluggedDevice::Memory(i) => {
+            let (id, _) = super::memdev::device_ids(def).swap_remove(i);
+            let object = format!("mem{id}");
+            (id, None, None, Some(object))
+        }
     };
+    let memory = matches!(which, PluggedDevice::Memory(_));
     let options = |option: &'static str| {
         argv.windows(2)
             .filter(move |w| w[0] == option)
@@ -243,10 +252,14 @@ pub fn device_args(
     };
     let objects = options("-object")
         .filter(|kv| kv.iter().any(|(k, v)| k == "id" && wanted(v)))
-        .map(|kv| to_json(&kv, Some("qom-type"), &["verify-peer"], &[]))
-        .collect();
+        .map(|kv| match memory {
+            true => memory_object(&kv),
+            false => Ok(to_json(&kv, Some("qom-type"), &["verify-peer"], &[])),
+        })
+        .collect::<Result<_, _>>()?;
     let chardevs = match &object_id {
         None => Vec::new(),
+        Some(_) if memory => Vec::new(),
         Some(_) => {
             let id = format!("char{device_id}");
             options("-chardev")
@@ -262,7 +275,15 @@ pub fn device_args(
     });
     let device = options("-device")
         .find(|kv| kv.iter().any(|(k, v)| k == "id" && *v == device_id))
-        .map(|kv| to_json(&kv, Some("driver"), DEVICE_BOOLS, DEVICE_INTS))
+        .map(|kv| match memory {
+            // A DIMM's `addr` is its guest physical address, a number;
+            // a PCI device's is its slot, which QMP takes as text.
+            true if kv.iter().any(|(k, _)| k == "slot") => {
+                to_json(&kv, Some("driver"), MEMORY_BOOLS, MEMORY_DIMM_INTS)
+            }
+            true => to_json(&kv, Some("driver"), MEMORY_BOOLS, MEMORY_INTS),
+            false => to_json(&kv, Some("driver"), DEVICE_BOOLS, DEVICE_INTS),
+        })
         .ok_or_else(|| {
             unsupported(format!(
                 "the command line has no device '{device_id}' to plug in"
@@ -319,6 +340,57 @@ fn chardev_add(kv: &[(String, String)]) -> Result<Value, Error> {
         "backend": {"type": "socket", "data": data},
     }))
 }
+
+/// A memory backend's `-object` as `object-add` arguments, typed as
+/// QMP's `ObjectOptions` types them (sizes and thread counts numbers,
+/// switches booleans, `host-nodes` a list of node numbers).
+fn memory_object(kv: &[(String, String)]) -> Result<Value, Error> {
+    let mut out = Map::new();
+    let mut nodes = Vec::new();
+    for (k, v) in kv {
+        let value = match k.as_str() {
+            "" => {
+                out.insert("qom-type".into(), json!(v));
+                continue;
+            }
+            "host-nodes" => {
+                let (a, b) = v.split_once('-').unwrap_or((v, v));
+                let n = |s: &str| {
+                    s.parse::<u16>()
+                        .map_err(|_| unsupported(format!("host-nodes={v} is not a node range")))
+                };
+                nodes.extend(n(a)?..=n(b)?);
+                continue;
+            }
+            "size" | "align" | "prealloc-threads" | "hugetlbsize" => json!(
+                v.parse::<u64>()
+                    .map_err(|_| unsupported(format!("{k}={v} is not a number")))?
+            ),
+            b if MEMORY_BOOLS.contains(&b) => json!(v == "on"),
+            _ => json!(v),
+        };
+        out.insert(k.clone(), value);
+    }
+    if !nodes.is_empty() {
+        out.insert("host-nodes".into(), json!(nodes));
+    }
+    Ok(Value::Object(out))
+}
+
+/// Memory backend and memory device options that are booleans in QMP.
+const MEMORY_BOOLS: &[&str] = &[
+    "share",
+    "reserve",
+    "prealloc",
+    "discard-data",
+    "hugetlb",
+    "pmem",
+    "unarmed",
+];
+/// Memory device options that are integers in QMP (a PCI device's).
+const MEMORY_INTS: &[&str] = &["node", "block-size", "requested-size", "label-size"];
+/// A DIMM's options that are integers in QMP.
+const MEMORY_DIMM_INTS: &[&str] = &["node", "slot", "addr", "label-size"];
 
 /// Block node options that are booleans in QMP.
 const BLOCKDEV_BOOLS: &[&str] = &[

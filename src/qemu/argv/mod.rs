@@ -97,7 +97,7 @@ pub use display::spice_wants_tls_port;
 pub use extras::{rng_ids, tpm_socket, tpm_version};
 pub use hotplug::{DeviceArgs, PluggedDevice, device_args, with_pci_addresses};
 pub use machine::NVRAM_STORE_ID;
-pub use memdev::hugetlbfs_page_kib;
+pub use memdev::{device_ids as memory_device_ids, hugetlbfs_page_kib, module_kib};
 pub(crate) use net::check_guest_ips;
 pub use net::{nic_id, passt_socket};
 pub use opts::escape;
