@@ -792,3 +792,68 @@ fn a_saves_memory_passes_reach_virsh_python_and_qvirt() {
     virsh_ok(&socket, &["destroy", "mi"]);
     drop(daemon);
 }
+
+/// A virtio-mem device's requested size changed by virsh's
+/// `update-memory-device` (the device named by the alias the live XML
+/// shows): the Linux guest's virtio-mem driver plugs the blocks, and
+/// QEMU's size change reaches virsh, python3-libvirt and `qvirt event`
+/// as libvirt's memory device size change event; the live XML shows
+/// the size plugged.
+#[test]
+fn a_virtio_mem_device_growing_is_heard_by_all() {
+    let dir = TestDir::new("lvmemsize");
+    let daemon = Daemon::start(&dir.path, &[]);
+    let socket = lv_socket(&dir.path);
+    // 256 MiB: the guest's kernel needs more beside a hot-plug area.
+    let xml = linux_vm("vm")
+        .replace(
+            "<memory unit='MiB'>128</memory>",
+            "<memory unit='MiB'>256</memory>",
+        )
+        .replace(
+            "<vcpu>1</vcpu>",
+            "<maxMemory slots='2' unit='MiB'>1024</maxMemory><vcpu>1</vcpu>\
+             <cpu><numa><cell id='0' cpus='0' memory='256' unit='MiB'/></numa></cpu>",
+        );
+    let xml = xml.replace(
+        "<memballoon",
+        "<memory model='virtio-mem'><target><size unit='MiB'>256</size><node>0</node>\
+         <block unit='MiB'>2</block><requested unit='MiB'>0</requested></target></memory>\
+         <memballoon",
+    );
+    let f = write_file(&dir.path, "vm.xml", &xml);
+    virsh_ok(&socket, &["define", f.to_str().unwrap()]);
+    virsh_ok(&socket, &["start", "vm"]);
+    let listeners = Listeners::start(&daemon, &dir.path, "vm", "memory-device-size-change");
+    assert!(virsh_ok(&socket, &["dumpxml", "vm"]).contains("<alias name='virtiomem0'/>"));
+    virsh_ok(
+        &socket,
+        &[
+            "update-memory-device",
+            "vm",
+            "--alias",
+            "virtiomem0",
+            "--requested-size",
+            "128MiB",
+            "--live",
+        ],
+    );
+    listeners.heard("event 'memory-device-size-change' for domain 'vm':", BOOT);
+    listeners.heard("alias: virtiomem0", QUICK);
+    listeners.heard("size: 131072", QUICK);
+    listeners.python_said("MEMSIZE virtiomem0 131072");
+    let live = virsh_ok(&socket, &["dumpxml", "vm"]);
+    assert!(
+        live.contains("<current unit='KiB'>131072</current>"),
+        "{live}"
+    );
+    // Not kept in the definition.
+    let kept = virsh_ok(&socket, &["dumpxml", "vm", "--inactive"]);
+    assert!(
+        kept.contains("<requested unit='KiB'>0</requested>"),
+        "{kept}"
+    );
+    drop(listeners);
+    virsh_ok(&socket, &["destroy", "vm"]);
+    drop(daemon);
+}

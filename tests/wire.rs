@@ -685,6 +685,9 @@ fn arb_event() -> impl Strategy<Value = WireEvent> {
         )),
         arb_reason().prop_map(WireEventKind::Paused),
         any::<u32>().prop_map(|iteration| WireEventKind::MigrationIteration { iteration }),
+        (".*", any::<u64>()).prop_map(|(alias, size_kib)| {
+            WireEventKind::MemoryDeviceSizeChange { alias, size_kib }
+        }),
         Just(WireEventKind::JobCompleted(
             qvirt::transport::wire::WireCompletedJob::from(qvirt::driver::CompletedJob::new(
                 qvirt::driver::JobOutcome::Completed,

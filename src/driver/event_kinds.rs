@@ -151,6 +151,14 @@ pub enum EventKind {
     /// A migration completed, on either side: its figures, as
     /// [`Driver::job_completed`](super::Driver::job_completed) has them.
     JobCompleted(Box<super::CompletedJob>),
+    /// The guest plugged or unplugged blocks of a virtio-mem device: its
+    /// alias (`virtiomem0`) and how much of it the guest has now.
+    MemoryDeviceSizeChange {
+        /// The device's alias.
+        alias: String,
+        /// KiB.
+        size_kib: u64,
+    },
 }
 
 /// A tunable's new value: a CPU list, a name, or a number.

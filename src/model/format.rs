@@ -48,6 +48,13 @@ pub(crate) fn format_interface(i: &crate::model::Interface) -> String {
     w.finish()
 }
 
+/// Formats one `<memory>` device element.
+pub(crate) fn format_memory(m: &crate::model::MemoryDevice) -> String {
+    let mut w = XmlWriter::new();
+    hostdev::memory(&mut w, m);
+    w.finish()
+}
+
 /// Formats a domain document.
 pub(crate) fn format_domain(def: &DomainDef) -> String {
     let mut w = XmlWriter::new();

@@ -299,6 +299,14 @@ pub struct MemoryDevice {
     /// `<target><requested>`, in KiB: how much of a virtio-mem device
     /// the guest is asked to plug; 0 when not written.
     pub requested_kib: u64,
+    /// `<target><current>`, in KiB: how much of a virtio-mem device the
+    /// guest has plugged, as a running domain's XML shows it (QEMU's
+    /// `MEMORY_DEVICE_SIZE_CHANGE`); not kept in a definition.
+    pub current_kib: Option<u64>,
+    /// `<alias name>`: the QEMU id a running domain's XML shows
+    /// (`dimm0`, `virtiomem0`), as libvirt's; a manager's alias is not
+    /// read back from a definition, a user alias is refused.
+    pub alias: Option<String>,
     /// `<address type='dimm' slot= base=>`: the slot (dimm, nvdimm).
     pub slot: Option<u32>,
     /// `base` of the DIMM address.

@@ -115,6 +115,14 @@ impl Interface {
     }
 }
 
+impl MemoryDevice {
+    /// The `<memory>` element as a domain's XML writes it (for a device
+    /// update made of a definition's device).
+    pub fn to_xml(&self) -> String {
+        format::format_memory(self)
+    }
+}
+
 impl DomainDef {
     /// The ids of the domain's I/O threads: those `<iothreadids>` lists,
     /// then, as libvirt fills them up to `<iothreads>`, the lowest unused.
@@ -189,9 +197,13 @@ impl DomainDef {
                 *path = None;
             }
         }
-        // A copy under way is the running domain's.
+        // A copy under way is the running domain's, as is what the
+        // guest plugged of a virtio-mem device.
         for d in &mut devices.disks {
             d.mirror = None;
+        }
+        for m in &mut devices.memories {
+            m.current_kib = None;
         }
         for g in &mut devices.graphics {
             if g.autoport == Some(true) {

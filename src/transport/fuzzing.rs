@@ -170,6 +170,10 @@ impl StubDriver {
             MigrationIteration {
                 iteration: u32::from(self.byte(i + 7)),
             },
+            MemoryDeviceSizeChange {
+                alias: "virtiomem0".into(),
+                size_kib: u64::from(self.byte(i + 8)) << 11,
+            },
             JobCompleted(Box::new(crate::driver::CompletedJob::new(
                 crate::driver::JobOutcome::Completed,
                 crate::driver::JobInfo::new(crate::driver::JobKind::Migration),

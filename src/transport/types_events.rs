@@ -79,6 +79,10 @@ pub enum WireEventKind {
         iteration: u32,
     },
     JobCompleted(super::types::WireCompletedJob),
+    MemoryDeviceSizeChange {
+        alias: String,
+        size_kib: u64,
+    },
 }
 
 /// A [`TunableValue`]. Variants are append-only.
@@ -238,6 +242,9 @@ impl From<EventKind> for WireEventKind {
                 WireEventKind::MigrationIteration { iteration }
             }
             EventKind::JobCompleted(job) => WireEventKind::JobCompleted((*job).into()),
+            EventKind::MemoryDeviceSizeChange { alias, size_kib } => {
+                WireEventKind::MemoryDeviceSizeChange { alias, size_kib }
+            }
             EventKind::Tunable(params) => {
                 WireEventKind::Tunable(params.into_iter().map(|(k, v)| (k, v.into())).collect())
             }
@@ -321,6 +328,9 @@ impl From<WireEventKind> for EventKind {
                 EventKind::MigrationIteration { iteration }
             }
             WireEventKind::JobCompleted(job) => EventKind::JobCompleted(Box::new(job.into())),
+            WireEventKind::MemoryDeviceSizeChange { alias, size_kib } => {
+                EventKind::MemoryDeviceSizeChange { alias, size_kib }
+            }
             WireEventKind::Tunable(params) => {
                 EventKind::Tunable(params.into_iter().map(|(k, v)| (k, v.into())).collect())
             }

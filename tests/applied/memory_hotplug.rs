@@ -4,7 +4,10 @@
 //! hot-plug sees the new blocks and brings them online, the live XML
 //! counts the memory; the detach takes it back with the guest's consent
 //! (it offlines the blocks), and a virtio-mem device plugged in is
-//! refused a detach by name.
+//! refused a detach by name; its requested size changed (virsh's
+//! `update-memory-device`) is plugged by the guest's virtio-mem driver,
+//! which QEMU's size change event tells (the live XML's `<current>`,
+//! libvirt's memory device size change event).
 
 use qvirt::driver::ModifyFlags;
 use serde_json::json;
@@ -31,6 +34,24 @@ fn qmp(d: &dyn qvirt::Driver, dom: &qvirt::driver::Domain, command: &str) -> ser
         .qemu_monitor_command(dom, &json!({ "execute": command }).to_string())
         .unwrap();
     serde_json::from_str::<serde_json::Value>(&answer).unwrap()["return"].clone()
+}
+
+/// The size of the next memory device size change event whose size is
+/// `want` KiB (earlier steps of the guest's may come first).
+fn size_change(events: &mut dyn qvirt::driver::EventStream, want: u64) -> u64 {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while std::time::Instant::now() < deadline {
+        let Some(ev) = events.next(std::time::Duration::from_secs(1)).unwrap() else {
+            continue;
+        };
+        if let qvirt::driver::EventKind::MemoryDeviceSizeChange { alias, size_kib } = ev.kind {
+            assert_eq!(alias, "virtiomem0");
+            if size_kib == want {
+                return size_kib;
+            }
+        }
+    }
+    panic!("no memory device size change to {want} KiB");
 }
 
 /// The `<memory>` of a definition, in KiB.
@@ -99,6 +120,40 @@ fn a_dimm_is_plugged_in_and_out_of_the_running_guest() {
     let e = d.detach_device(&dom, vmem, ModifyFlags::LIVE).unwrap_err();
     assert_eq!(e.code, qvirt::ErrorCode::ConfigUnsupported, "{e}");
     assert!(e.message.contains("only DIMMs"), "{e}");
+    // The guest is asked for 128 MiB of it (update-memory-device): its
+    // virtio-mem driver plugs the blocks, QEMU says so, the live XML and
+    // the subscribers hear it.
+    let mut events = d.events().unwrap();
+    let more = vmem.replace(
+        "<requested unit='MiB'>0</requested>",
+        "<requested unit='MiB'>128</requested>",
+    );
+    d.update_device(&dom, &more, ModifyFlags::LIVE).unwrap();
+    let size = size_change(&mut *events, 128 * 1024);
+    assert_eq!(size, 128 * 1024);
+    let live = d.xml_desc(&dom, qvirt::driver::XmlFlags::NONE).unwrap();
+    assert!(
+        live.contains("<requested unit='KiB'>131072</requested>")
+            && live.contains("<current unit='KiB'>131072</current>")
+            && live.contains("<alias name='virtiomem0'/>"),
+        "{live}"
+    );
+    sh.run(
+        "for f in /sys/devices/system/memory/memory*/state; do \
+         grep -q offline $f && echo online_movable > $f; done; true",
+    );
+    assert_eq!(mem_total(&mut sh), before + 128 * 1024);
+    // Only the requested size changes.
+    let bigger = vmem.replace("<size unit='MiB'>256</size>", "<size unit='MiB'>512</size>");
+    let e = d
+        .update_device(&dom, &bigger, ModifyFlags::LIVE)
+        .unwrap_err();
+    assert!(e.message.contains("matching memory device"), "{e}");
+    // Back to nothing: the guest gives the blocks back.
+    d.update_device(&dom, vmem, ModifyFlags::LIVE).unwrap();
+    assert_eq!(size_change(&mut *events, 0), 0);
+    assert_eq!(mem_total(&mut sh), before);
+    drop(events);
     // A manager started again finds the device it plugged in.
     drop(sh);
     drop(d);

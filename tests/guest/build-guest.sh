@@ -107,6 +107,7 @@ WANTED_MODULES=(
     virtio_console:VIRTIO_CONSOLE:required  # virtio-serial ports (/dev/vportNpM)
     virtio_rng:HW_RANDOM_VIRTIO:required  # virtio RNGs (/dev/hwrng), plugged in live
     i6300esb:I6300ESB_WDT:required   # <watchdog model='i6300esb'>: /dev/watchdog fires
+    virtio_mem:VIRTIO_MEM:required   # virtio-mem: the guest plugs the memory requested
 )
 # Loaded by /init only with `guestagent`, so other guests do not change.
 AGENT_MODULES=(

@@ -10,8 +10,8 @@ calls have returned: the daemon has them), then one line per event:
 <type> <uri>`, `WATCHDOG <action>`, `PM <event> <reason>` (event:
 PMSUSPEND, PMSUSPEND_DISK, PMWAKEUP) or `GRAPHICS <phase> <family>:<node>:<service>
 <family>:<node>:<service> <auth> <type>=<name>...`, and exits when its
-standard input closes; `TUNABLE <name>=<value>...` (sorted by name) or
-`ITERATION <n>`.
+standard input closes; `TUNABLE <name>=<value>...` (sorted by name),
+`ITERATION <n>` or `MEMSIZE <alias> <KiB>`.
 """
 import sys
 import threading
@@ -110,6 +110,12 @@ c.domainEventRegisterAny(
     dom,
     libvirt.VIR_DOMAIN_EVENT_ID_MIGRATION_ITERATION,
     lambda _c, _d, iteration, _o: print(f"ITERATION {iteration}", flush=True),
+    None,
+)
+c.domainEventRegisterAny(
+    dom,
+    libvirt.VIR_DOMAIN_EVENT_ID_MEMORY_DEVICE_SIZE_CHANGE,
+    lambda _c, _d, alias, size, _o: print(f"MEMSIZE {alias} {size}", flush=True),
     None,
 )
 for what in ("PMSUSPEND", "PMSUSPEND_DISK", "PMWAKEUP"):

@@ -197,6 +197,18 @@ pub fn events() -> Vec<(String, Vec<u8>)> {
         ),
     ));
     out.push((
+        "event.memory-device-size-change".into(),
+        event(
+            438,
+            to_bytes(&MemoryDeviceSizeMsg {
+                callback_id: 19,
+                dom: dom(),
+                alias: "virtiomem0".into(),
+                size: 131072,
+            }),
+        ),
+    ));
+    out.push((
         "event.migration-iteration".into(),
         event(
             359,

@@ -85,6 +85,10 @@ pub fn event_kinds() -> Vec<(String, WireEventKind)> {
         }),
         WireEventKind::Paused(WireReason::IoError),
         WireEventKind::MigrationIteration { iteration: 2 },
+        WireEventKind::MemoryDeviceSizeChange {
+            alias: "virtiomem0".into(),
+            size_kib: 131072,
+        },
         WireEventKind::JobCompleted(qvirt::transport::wire::WireCompletedJob::from(
             qvirt::driver::CompletedJob::new(
                 qvirt::driver::JobOutcome::Completed,
@@ -153,6 +157,9 @@ pub fn event_kinds() -> Vec<(String, WireEventKind)> {
             WireEventKind::Paused(_) => kinds.push(("paused".into(), kind)),
             WireEventKind::Tunable(_) => kinds.push(("tunable".into(), kind)),
             WireEventKind::JobCompleted(_) => kinds.push(("job_completed".into(), kind)),
+            WireEventKind::MemoryDeviceSizeChange { .. } => {
+                kinds.push(("memory_device_size_change".into(), kind))
+            }
             WireEventKind::MigrationIteration { .. } => {
                 kinds.push(("migration_iteration".into(), kind))
             }

@@ -339,6 +339,10 @@ pub enum Command {
     /// interface's link state, a display's password.
     #[command(name = "update-device")]
     UpdateDevice(crate::hotplug::DeviceFileArgs),
+    /// Change a memory device (a virtio-mem device's requested size), as
+    /// virsh's update-memory-device.
+    #[command(name = "update-memory-device")]
+    UpdateMemoryDevice(crate::devices::UpdateMemoryArgs),
     /// Raise a non-maskable interrupt on the guest's CPUs.
     #[command(name = "inject-nmi")]
     InjectNmi(DomArg),

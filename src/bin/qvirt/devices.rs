@@ -1,5 +1,6 @@
 //! Device verbs: `domiflist` and `domblklist` (read from the domain XML,
-//! in virsh's columns), `change-media`, and `screenshot`.
+//! in virsh's columns), `change-media`, `screenshot`, and
+//! `update-memory-device`.
 
 use std::path::{Path, PathBuf};
 
@@ -331,4 +332,76 @@ pub fn domifaddr(
         }
     }
     crate::output::write(&text)
+}
+
+/// `update-memory-device`'s arguments, as virsh's.
+#[derive(Debug, clap::Args)]
+pub struct UpdateMemoryArgs {
+    #[command(flatten)]
+    pub dom: crate::args::DomArg,
+    /// Print the device's new XML instead of changing it.
+    #[arg(long)]
+    pub print_xml: bool,
+    /// The device by its alias (`virtiomem0`).
+    #[arg(long, conflicts_with = "node")]
+    pub alias: Option<String>,
+    /// The device by its guest NUMA node.
+    #[arg(long)]
+    pub node: Option<u32>,
+    /// The new requested size (KiB, or with a unit: 512M, 1GiB).
+    #[arg(long = "requested-size", value_name = "SIZE")]
+    pub requested_size: Option<String>,
+    #[command(flatten)]
+    pub at: crate::args::WhereArgs,
+}
+
+/// `update-memory-device`: virsh's cycle, the one `<memory>` device the
+/// options select (of the definition with `--config`, else of the running
+/// domain) with a new `<requested>`, given to
+/// [`qvirt::Driver::update_device`].
+pub fn update_memory_device(ctx: &mut Ctx, a: UpdateMemoryArgs) -> Result<()> {
+    let flags = crate::resources::modify_flags(a.at.live, a.at.config, a.at.current)?;
+    let dom = ctx.domain(&a.dom.domain)?;
+    let xml = ctx
+        .driver()?
+        .xml_desc(&dom, XmlFlags::inactive_if(a.at.config))?;
+    let def = DomainDef::from_xml(&xml)?;
+    let ids = qvirt::qemu::argv::memory_device_ids(&def);
+    let found: Vec<usize> = (0..def.devices.memories.len())
+        .filter(|&i| {
+            let m = &def.devices.memories[i];
+            a.alias.as_ref().is_none_or(|x| *x == ids[i].0)
+                && a.node.is_none_or(|n| m.node == Some(n))
+        })
+        .collect();
+    let i = match found[..] {
+        [i] => i,
+        [] => {
+            return Err(Error::new(
+                ErrorCode::InvalidArgument,
+                "no memory device found",
+            ));
+        }
+        _ => {
+            return Err(Error::new(
+                ErrorCode::InvalidArgument,
+                "multiple memory devices found, use --alias or --node to select one",
+            ));
+        }
+    };
+    let mut m = def.devices.memories[i].clone();
+    if let Some(size) = &a.requested_size {
+        if m.model != qvirt::model::MemoryModel::VirtioMem {
+            return Err(Error::new(
+                ErrorCode::InvalidArgument,
+                "virtio-mem device is missing <requested/>",
+            ));
+        }
+        m.requested_kib = crate::resources::parse_kib(size, 1024)?;
+    }
+    let xml = m.to_xml();
+    if a.print_xml {
+        return outln!("{}", xml.trim_end());
+    }
+    ctx.driver()?.update_device(&dom, &xml, flags)
 }

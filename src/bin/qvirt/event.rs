@@ -99,7 +99,7 @@ pub fn run(ctx: &mut Ctx, opts: Options) -> Result<()> {
 }
 
 /// The event types `--event` accepts, in virsh's names.
-const TYPES: [&str; 17] = [
+const TYPES: [&str; 18] = [
     "lifecycle",
     "reboot",
     "rtc-change",
@@ -117,6 +117,7 @@ const TYPES: [&str; 17] = [
     "tunable",
     "migration-iteration",
     "job-completed",
+    "memory-device-size-change",
 ];
 
 /// What virsh says of an event beyond its type and domain.
@@ -244,6 +245,10 @@ fn words(kind: &EventKind) -> (&'static str, Detail) {
             }
             ("job-completed", Detail::Text(text))
         }
+        EventKind::MemoryDeviceSizeChange { alias, size_kib } => (
+            "memory-device-size-change",
+            Detail::Text(format!(":\nalias: {alias}\nsize: {size_kib}")),
+        ),
         EventKind::MigrationIteration { iteration } => (
             "migration-iteration",
             Detail::Text(format!(": iteration: '{iteration}'")),
@@ -501,6 +506,13 @@ mod tests {
                     Some(std::time::Duration::from_millis(12)),
                 ))),
                 "event 'job-completed' for domain 'demo':\n\toperation: 5\n\ttime_elapsed: 0\n\tdowntime: 12",
+            ),
+            (
+                EventKind::MemoryDeviceSizeChange {
+                    alias: "virtiomem0".into(),
+                    size_kib: 131072,
+                },
+                "event 'memory-device-size-change' for domain 'demo':\nalias: virtiomem0\nsize: 131072",
             ),
             (
                 EventKind::Suspended(StateReason::Watchdog),

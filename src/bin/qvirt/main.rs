@@ -281,6 +281,7 @@ fn run(ctx: &mut Ctx, command: Command, signals: Option<console::Signals>) -> Re
         Command::DetachDevice(a) => hotplug::detach_device(ctx, a),
         Command::DetachDeviceAlias(a) => hotplug::detach_device_alias(ctx, a),
         Command::UpdateDevice(a) => hotplug::update_device(ctx, a),
+        Command::UpdateMemoryDevice(a) => devices::update_memory_device(ctx, a),
         Command::InjectNmi(dom) => notes::inject_nmi(ctx, &dom.domain),
         Command::SendKey {
             dom,

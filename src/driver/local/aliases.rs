@@ -1,7 +1,8 @@
 //! Device aliases of a running domain, as libvirt shows them: every
-//! disk, interface, serial port, console and USB controller of the live
-//! XML carries the id QEMU knows it by (`virtio-disk0`, `net1`,
-//! `serial0`, `usb`, or the user's `ua-...`), while the persistent
+//! disk, interface, serial port, console, memory device and USB
+//! controller of the live XML carries the id QEMU knows it by
+//! (`virtio-disk0`, `net1`, `serial0`, `dimm0`, `usb`, or the user's
+//! `ua-...`), while the persistent
 //! definition keeps user aliases only. `detach-device-alias` finds a
 //! device by them.
 
@@ -37,7 +38,11 @@ pub(crate) fn with_live_aliases(def: &mut DomainDef, nic_ids: &[u32]) {
                 .flatten()
         })
         .collect();
+    let memory = memory_device_ids(def);
     let d = &mut def.devices;
+    for (m, (id, _)) in d.memories.iter_mut().zip(memory) {
+        m.alias = Some(id);
+    }
     for (c, id) in d.controllers.iter_mut().zip(usb) {
         if id.is_some() {
             c.alias = id;

@@ -80,6 +80,7 @@ mod tunables;
 pub mod tuning;
 mod update;
 mod vcpuset;
+mod virtio_mem;
 mod virtiofs;
 mod volumes;
 

@@ -417,6 +417,7 @@ impl Monitor {
             "SHUTDOWN" => self.on_shutdown(&core, &run, ev),
             "GUEST_PANICKED" => self.on_panic(&core, &run),
             "DEVICE_DELETED" => core.on_device_deleted(&run, &ev.data),
+            "MEMORY_DEVICE_SIZE_CHANGE" => core.on_memory_size_change(&run, &ev.data),
             "DEVICE_TRAY_MOVED" => core.on_tray_moved(&run, &ev.data),
             "BLOCK_WRITE_THRESHOLD" => core.on_block_threshold(&run, &ev.data),
             "RTC_CHANGE" => {

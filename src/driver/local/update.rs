@@ -3,7 +3,8 @@
 //! place, as libvirt's qemuDomainUpdateDeviceLive /
 //! qemuDomainUpdateDeviceConfig do it for what qvirt can change: a cdrom
 //! or floppy's medium, an interface's link state and bandwidth (its tap
-//! shaped again with `tc`), a display's password and its expiry. Every other change of the
+//! shaped again with `tc`), a display's password and its expiry, a
+//! virtio-mem device's requested size (`virtio_mem`). Every other change of the
 //! element is refused naming what would change, so that nothing is
 //! silently dropped; settings the element leaves out are the device's
 //! own, as libvirt reads an update.
@@ -37,6 +38,11 @@ pub(super) fn update_device(
         })?;
         return d.core.update_graphics(dom, &g, flags);
     }
+    if el.name == "memory"
+        && let Some(m) = el.devices.memories.first()
+    {
+        return d.core.update_memory(dom, m, flags);
+    }
     match named(el)? {
         Named::Hot(dev) => match *dev {
             Device::Disk(disk) => update_disk(d, dom, disk, flags),
@@ -47,7 +53,7 @@ pub(super) fn update_device(
         Named::Cold(c) => Err(Error::new(
             ErrorCode::NoSupport,
             format!(
-                "updating device '{}' is not supported: qvirt changes a <disk>'s medium, an <interface>'s link state and bandwidth, and a <graphics>'s password",
+                "updating device '{}' is not supported: qvirt changes a <disk>'s medium, an <interface>'s link state and bandwidth, a <graphics>'s password and a virtio-mem <memory>'s requested size",
                 c.type_name()
             ),
         )),

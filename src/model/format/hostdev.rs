@@ -191,7 +191,13 @@ pub(super) fn memory(w: &mut XmlWriter, m: &MemoryDevice) {
         kib(w, "block", b);
         kib(w, "requested", m.requested_kib);
     }
+    if let Some(c) = m.current_kib {
+        kib(w, "current", c);
+    }
     w.close("target");
+    if let Some(a) = &m.alias {
+        w.empty("alias", Attrs::new().add("name", a));
+    }
     if m.slot.is_some() || m.base.is_some() {
         let a = Attrs::new()
             .add("type", "dimm")

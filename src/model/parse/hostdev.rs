@@ -385,6 +385,8 @@ pub(super) fn memory_device(e: El) -> R<MemoryDevice> {
         readonly: false,
         block_kib: None,
         requested_kib: 0,
+        current_kib: None,
+        alias: None,
         slot: None,
         base: None,
         address: None,
@@ -448,6 +450,7 @@ fn memory_target(c: El, m: &mut MemoryDevice) -> R<()> {
     c.allow(&[])?;
     let (mut sz, mut node, mut label, mut ro, mut block, mut requested) =
         (None, None, None, None, None, None);
+    let mut current = None;
     let nv = m.model == MemoryModel::Nvdimm;
     let vmem = m.model == MemoryModel::VirtioMem;
     for x in c.children()? {
@@ -471,6 +474,7 @@ fn memory_target(c: El, m: &mut MemoryDevice) -> R<()> {
             })?,
             "block" if vmem => set(&mut block, x, size)?,
             "requested" if vmem => set(&mut requested, x, size)?,
+            "current" if vmem => set(&mut current, x, size)?,
             _ => x.skip()?,
         }
     }
@@ -499,5 +503,6 @@ fn memory_target(c: El, m: &mut MemoryDevice) -> R<()> {
     m.readonly = ro.is_some();
     m.block_kib = block;
     m.requested_kib = requested.unwrap_or(0);
+    m.current_kib = current;
     Ok(())
 }

@@ -106,5 +106,6 @@ pub fn fuzz_xdr_decode(data: &[u8]) {
         let _ = xdr::from_bytes::<types::TunableMsg>(body, "event");
         let _ = xdr::from_bytes::<types::MigrationIterationMsg>(body, "event");
         let _ = xdr::from_bytes::<types::JobCompletedMsg>(body, "event");
+        let _ = xdr::from_bytes::<types::MemoryDeviceSizeMsg>(body, "event");
     }
 }

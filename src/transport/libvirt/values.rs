@@ -111,9 +111,10 @@ pub mod event_id {
     pub const TUNABLE: i32 = 17;
     pub const MIGRATION_ITERATION: i32 = 20;
     pub const JOB_COMPLETED: i32 = 21;
+    pub const MEMORY_DEVICE_SIZE_CHANGE: i32 = 26;
     /// The events qvirtd sends: a subscription to another is refused
     /// rather than left silent.
-    pub const SENT: [i32; 22] = [
+    pub const SENT: [i32; 23] = [
         LIFECYCLE,
         REBOOT,
         RTC_CHANGE,
@@ -136,6 +137,7 @@ pub mod event_id {
         TUNABLE,
         MIGRATION_ITERATION,
         JOB_COMPLETED,
+        MEMORY_DEVICE_SIZE_CHANGE,
     ];
     /// The events that only repeat another ([`super::repeat_of`]): a
     /// client that hears every event subscribes to the first telling.
@@ -170,6 +172,9 @@ pub mod event_proc {
     pub const TUNABLE: i32 = 346;
     pub const MIGRATION_ITERATION: i32 = 359;
     pub const JOB_COMPLETED: i32 = 363;
+    /// `REMOTE_PROC_DOMAIN_EVENT_MEMORY_DEVICE_SIZE_CHANGE`, which names
+    /// its callback too.
+    pub const MEMORY_DEVICE_SIZE_CHANGE: i32 = 438;
     /// `REMOTE_PROC_DOMAIN_EVENT_BLOCK_THRESHOLD`: libvirt has no
     /// separate callback form of it, the message names its callback.
     pub const BLOCK_THRESHOLD: i32 = 385;
@@ -269,6 +274,7 @@ pub fn event_code(kind: &EventKind) -> (i32, i32, i32) {
         EventKind::Graphics(g) => (event_id::GRAPHICS, graphics_phase(g.phase), 0),
         EventKind::Tunable(_) => (event_id::TUNABLE, 0, 0),
         EventKind::JobCompleted(_) => (event_id::JOB_COMPLETED, 0, 0),
+        EventKind::MemoryDeviceSizeChange { .. } => (event_id::MEMORY_DEVICE_SIZE_CHANGE, 0, 0),
         EventKind::MigrationIteration { iteration } => (
             event_id::MIGRATION_ITERATION,
             i32::try_from(*iteration).unwrap_or(i32::MAX),

@@ -24,9 +24,9 @@ use crate::transport::libvirt::frame::{
 use crate::transport::libvirt::procedures::{Call, Caller, Reply};
 use crate::transport::libvirt::types::{
     AgentLifecycleMsg, BalloonChangeMsg, BlockJobMsg, BlockThresholdMsg, DeviceMsg, GraphicsAddr,
-    GraphicsMsg, IoErrorReasonMsg, JobCompletedMsg, LifecycleMsg, MetadataChangeMsg,
-    MigrationIterationMsg, ParamValue, RebootMsg, RtcChangeMsg, TrayChangeMsg, TunableMsg,
-    WatchdogMsg,
+    GraphicsMsg, IoErrorReasonMsg, JobCompletedMsg, LifecycleMsg, MemoryDeviceSizeMsg,
+    MetadataChangeMsg, MigrationIterationMsg, ParamValue, RebootMsg, RtcChangeMsg, TrayChangeMsg,
+    TunableMsg, WatchdogMsg,
 };
 use crate::transport::libvirt::values::{
     address_family_of, event_proc, graphics_phase_of, io_action_of, job_kind, lifecycle_kind,
@@ -429,6 +429,18 @@ fn deliver_event(shared: &Shared, proc: i32, body: &[u8]) {
             }
             Err(_) => return,
         },
+        event_proc::MEMORY_DEVICE_SIZE_CHANGE => {
+            match from_bytes::<MemoryDeviceSizeMsg>(body, "memory device size change event") {
+                Ok(m) => {
+                    let kind = EventKind::MemoryDeviceSizeChange {
+                        alias: m.alias,
+                        size_kib: m.size,
+                    };
+                    (m.callback_id, Event::new(Domain::from(m.dom), kind))
+                }
+                Err(_) => return,
+            }
+        }
         event_proc::JOB_COMPLETED => {
             match from_bytes::<JobCompletedMsg>(body, "job completed event") {
                 Ok(m) => {

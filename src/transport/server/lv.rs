@@ -863,6 +863,15 @@ fn event_message(
             };
             (event_proc::GRAPHICS, to_bytes(&msg))
         }
+        EventKind::MemoryDeviceSizeChange { alias, size_kib } => {
+            let msg = MemoryDeviceSizeMsg {
+                callback_id: cb,
+                dom,
+                alias: alias.clone(),
+                size: *size_kib,
+            };
+            (event_proc::MEMORY_DEVICE_SIZE_CHANGE, to_bytes(&msg))
+        }
         EventKind::JobCompleted(job) => {
             let msg = JobCompletedMsg {
                 callback_id: cb,
