@@ -857,3 +857,57 @@ fn a_virtio_mem_device_growing_is_heard_by_all() {
     virsh_ok(&socket, &["destroy", "vm"]);
     drop(daemon);
 }
+
+/// A start that leaves out what a disk's `startupPolicy='optional'`
+/// allows (a cdrom's missing image: the drive starts empty; a missing
+/// disk: the domain starts without it) is told as libvirt's disk change
+/// event, "changed" and "dropped", to virsh, python3-libvirt and `qvirt
+/// event`.
+#[test]
+fn a_missing_optional_image_at_start_is_heard_by_all() {
+    let dir = TestDir::new("lvdiskchange");
+    let daemon = Daemon::start(&dir.path, &[]);
+    let socket = lv_socket(&dir.path);
+    let gone_iso = dir.path.join("gone.iso");
+    let gone_raw = dir.path.join("gone.raw");
+    let xml = firmware_vm("dc").replace(
+        "<disk type='file' device='cdrom'><target dev='hdc' bus='ide'/><readonly/></disk>",
+        &format!(
+            "<disk type='file' device='cdrom'><source file='{}' startupPolicy='optional'/>\
+             <target dev='hdc' bus='ide'/><readonly/></disk>\
+             <disk type='file' device='disk'><source file='{}' startupPolicy='optional'/>\
+             <target dev='vdb' bus='virtio'/></disk>",
+            gone_iso.display(),
+            gone_raw.display()
+        ),
+    );
+    let f = write_file(&dir.path, "dc.xml", &xml);
+    virsh_ok(&socket, &["define", f.to_str().unwrap()]);
+    let listeners = Listeners::start(&daemon, &dir.path, "dc", "disk-change");
+    virsh_ok(&socket, &["start", "dc"]);
+    listeners.heard(
+        &format!(
+            "event 'disk-change' for domain 'dc' disk ide0-1-0: {} -> <null>: changed",
+            gone_iso.display()
+        ),
+        QUICK,
+    );
+    listeners.python_said(&format!(
+        "DISKCHANGE ide0-1-0 {} None 0",
+        gone_iso.display()
+    ));
+    listeners.heard(
+        &format!(
+            "event 'disk-change' for domain 'dc' disk virtio-disk1: {} -> <null>: dropped",
+            gone_raw.display()
+        ),
+        QUICK,
+    );
+    listeners.python_said(&format!(
+        "DISKCHANGE virtio-disk1 {} None 1",
+        gone_raw.display()
+    ));
+    drop(listeners);
+    virsh_ok(&socket, &["destroy", "dc"]);
+    drop(daemon);
+}

@@ -29,10 +29,10 @@ use qvirt::transport::libvirt::frame::{
 };
 use qvirt::transport::libvirt::procedures::{Call, Procedure, Reply};
 use qvirt::transport::libvirt::types::{
-    AgentLifecycleMsg, BalloonChangeMsg, BlockJobMsg, BlockThresholdMsg, DeviceMsg, Dom,
-    GraphicsMsg, IoErrorMsg, IoErrorReasonMsg, JobCompletedMsg, LifecycleMsg, MemoryDeviceSizeMsg,
-    MetadataChangeMsg, MigrationIterationMsg, PmMsg, RebootMsg, RtcChangeMsg, TrayChangeMsg,
-    TunableMsg, WatchdogMsg,
+    AgentLifecycleMsg, BalloonChangeMsg, BlockJobMsg, BlockThresholdMsg, DeviceMsg, DiskChangeMsg,
+    Dom, GraphicsMsg, IoErrorMsg, IoErrorReasonMsg, JobCompletedMsg, LifecycleMsg,
+    MemoryDeviceSizeMsg, MetadataChangeMsg, MigrationIterationMsg, PmMsg, RebootMsg, RtcChangeMsg,
+    TrayChangeMsg, TunableMsg, WatchdogMsg,
 };
 use qvirt::transport::libvirt::xdr::{Chars, from_bytes, to_bytes};
 
@@ -180,6 +180,10 @@ fn a_real_libvirt_session_decodes_and_encodes_back_byte_for_byte() {
                     }
                     321 => {
                         let m: WatchdogMsg = from_bytes(body, "event").unwrap();
+                        assert_eq!(to_bytes(&m), body);
+                    }
+                    327 => {
+                        let m: DiskChangeMsg = from_bytes(body, "event").unwrap();
                         assert_eq!(to_bytes(&m), body);
                     }
                     438 => {
@@ -532,6 +536,7 @@ proptest! {
         let _ = from_bytes::<MigrationIterationMsg>(&body, "event");
         let _ = from_bytes::<JobCompletedMsg>(&body, "event");
         let _ = from_bytes::<MemoryDeviceSizeMsg>(&body, "event");
+        let _ = from_bytes::<DiskChangeMsg>(&body, "event");
     }
 
     /// Values round-trip through the codec, whatever their text.

@@ -688,6 +688,14 @@ fn arb_event() -> impl Strategy<Value = WireEvent> {
         (".*", any::<u64>()).prop_map(|(alias, size_kib)| {
             WireEventKind::MemoryDeviceSizeChange { alias, size_kib }
         }),
+        (".*", proptest::option::of(".*"), any::<bool>()).prop_map(|(alias, old_path, dropped)| {
+            WireEventKind::DiskChange {
+                alias,
+                old_path,
+                new_path: None,
+                dropped,
+            }
+        }),
         Just(WireEventKind::JobCompleted(
             qvirt::transport::wire::WireCompletedJob::from(qvirt::driver::CompletedJob::new(
                 qvirt::driver::JobOutcome::Completed,

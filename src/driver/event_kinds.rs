@@ -151,6 +151,19 @@ pub enum EventKind {
     /// A migration completed, on either side: its figures, as
     /// [`Driver::job_completed`](super::Driver::job_completed) has them.
     JobCompleted(Box<super::CompletedJob>),
+    /// A disk's image was missing when the domain started and its
+    /// `startupPolicy` let it start without it: a cdrom's or floppy's
+    /// drive started empty, another disk was left out (`dropped`).
+    DiskChange {
+        /// The disk's alias (`ide0-1-0`, `virtio-disk1`).
+        alias: String,
+        /// The image that was missing.
+        old_path: Option<String>,
+        /// The image now (none).
+        new_path: Option<String>,
+        /// The disk was left out, rather than its drive emptied.
+        dropped: bool,
+    },
     /// The guest plugged or unplugged blocks of a virtio-mem device: its
     /// alias (`virtiomem0`) and how much of it the guest has now.
     MemoryDeviceSizeChange {

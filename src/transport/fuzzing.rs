@@ -170,6 +170,12 @@ impl StubDriver {
             MigrationIteration {
                 iteration: u32::from(self.byte(i + 7)),
             },
+            DiskChange {
+                alias: "ide0-1-0".into(),
+                old_path: Some("/gone.iso".into()),
+                new_path: None,
+                dropped: self.byte(i + 9).is_multiple_of(2),
+            },
             MemoryDeviceSizeChange {
                 alias: "virtiomem0".into(),
                 size_kib: u64::from(self.byte(i + 8)) << 11,

@@ -83,6 +83,12 @@ pub enum WireEventKind {
         alias: String,
         size_kib: u64,
     },
+    DiskChange {
+        alias: String,
+        old_path: Option<String>,
+        new_path: Option<String>,
+        dropped: bool,
+    },
 }
 
 /// A [`TunableValue`]. Variants are append-only.
@@ -245,6 +251,17 @@ impl From<EventKind> for WireEventKind {
             EventKind::MemoryDeviceSizeChange { alias, size_kib } => {
                 WireEventKind::MemoryDeviceSizeChange { alias, size_kib }
             }
+            EventKind::DiskChange {
+                alias,
+                old_path,
+                new_path,
+                dropped,
+            } => WireEventKind::DiskChange {
+                alias,
+                old_path,
+                new_path,
+                dropped,
+            },
             EventKind::Tunable(params) => {
                 WireEventKind::Tunable(params.into_iter().map(|(k, v)| (k, v.into())).collect())
             }
@@ -331,6 +348,17 @@ impl From<WireEventKind> for EventKind {
             WireEventKind::MemoryDeviceSizeChange { alias, size_kib } => {
                 EventKind::MemoryDeviceSizeChange { alias, size_kib }
             }
+            WireEventKind::DiskChange {
+                alias,
+                old_path,
+                new_path,
+                dropped,
+            } => EventKind::DiskChange {
+                alias,
+                old_path,
+                new_path,
+                dropped,
+            },
             WireEventKind::Tunable(params) => {
                 EventKind::Tunable(params.into_iter().map(|(k, v)| (k, v.into())).collect())
             }

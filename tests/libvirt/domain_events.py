@@ -11,7 +11,8 @@ calls have returned: the daemon has them), then one line per event:
 PMSUSPEND, PMSUSPEND_DISK, PMWAKEUP) or `GRAPHICS <phase> <family>:<node>:<service>
 <family>:<node>:<service> <auth> <type>=<name>...`, and exits when its
 standard input closes; `TUNABLE <name>=<value>...` (sorted by name),
-`ITERATION <n>` or `MEMSIZE <alias> <KiB>`.
+`ITERATION <n>`, `MEMSIZE <alias> <KiB>` or `DISKCHANGE <alias> <old>
+<new> <reason>`.
 """
 import sys
 import threading
@@ -116,6 +117,14 @@ c.domainEventRegisterAny(
     dom,
     libvirt.VIR_DOMAIN_EVENT_ID_MEMORY_DEVICE_SIZE_CHANGE,
     lambda _c, _d, alias, size, _o: print(f"MEMSIZE {alias} {size}", flush=True),
+    None,
+)
+c.domainEventRegisterAny(
+    dom,
+    libvirt.VIR_DOMAIN_EVENT_ID_DISK_CHANGE,
+    lambda _c, _d, old, new, alias, reason, _o: print(
+        f"DISKCHANGE {alias} {old} {new} {reason}", flush=True
+    ),
     None,
 )
 for what in ("PMSUSPEND", "PMSUSPEND_DISK", "PMWAKEUP"):

@@ -197,6 +197,20 @@ pub fn events() -> Vec<(String, Vec<u8>)> {
         ),
     ));
     out.push((
+        "event.disk-change".into(),
+        event(
+            327,
+            to_bytes(&DiskChangeMsg {
+                callback_id: 20,
+                dom: dom(),
+                old_src_path: Some("/srv/gone.iso".into()),
+                new_src_path: None,
+                dev_alias: "ide0-1-0".into(),
+                reason: 0,
+            }),
+        ),
+    ));
+    out.push((
         "event.memory-device-size-change".into(),
         event(
             438,

@@ -89,6 +89,12 @@ pub fn event_kinds() -> Vec<(String, WireEventKind)> {
             alias: "virtiomem0".into(),
             size_kib: 131072,
         },
+        WireEventKind::DiskChange {
+            alias: "ide0-1-0".into(),
+            old_path: Some("/srv/gone.iso".into()),
+            new_path: None,
+            dropped: false,
+        },
         WireEventKind::JobCompleted(qvirt::transport::wire::WireCompletedJob::from(
             qvirt::driver::CompletedJob::new(
                 qvirt::driver::JobOutcome::Completed,
@@ -160,6 +166,7 @@ pub fn event_kinds() -> Vec<(String, WireEventKind)> {
             WireEventKind::MemoryDeviceSizeChange { .. } => {
                 kinds.push(("memory_device_size_change".into(), kind))
             }
+            WireEventKind::DiskChange { .. } => kinds.push(("disk_change".into(), kind)),
             WireEventKind::MigrationIteration { .. } => {
                 kinds.push(("migration_iteration".into(), kind))
             }

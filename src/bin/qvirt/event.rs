@@ -99,7 +99,7 @@ pub fn run(ctx: &mut Ctx, opts: Options) -> Result<()> {
 }
 
 /// The event types `--event` accepts, in virsh's names.
-const TYPES: [&str; 18] = [
+const TYPES: [&str; 19] = [
     "lifecycle",
     "reboot",
     "rtc-change",
@@ -118,6 +118,7 @@ const TYPES: [&str; 18] = [
     "migration-iteration",
     "job-completed",
     "memory-device-size-change",
+    "disk-change",
 ];
 
 /// What virsh says of an event beyond its type and domain.
@@ -245,6 +246,20 @@ fn words(kind: &EventKind) -> (&'static str, Detail) {
             }
             ("job-completed", Detail::Text(text))
         }
+        EventKind::DiskChange {
+            alias,
+            old_path,
+            new_path,
+            dropped,
+        } => (
+            "disk-change",
+            Detail::Text(format!(
+                " disk {alias}: {} -> {}: {}",
+                old_path.as_deref().unwrap_or("<null>"),
+                new_path.as_deref().unwrap_or("<null>"),
+                if *dropped { "dropped" } else { "changed" }
+            )),
+        ),
         EventKind::MemoryDeviceSizeChange { alias, size_kib } => (
             "memory-device-size-change",
             Detail::Text(format!(":\nalias: {alias}\nsize: {size_kib}")),
@@ -506,6 +521,15 @@ mod tests {
                     Some(std::time::Duration::from_millis(12)),
                 ))),
                 "event 'job-completed' for domain 'demo':\n\toperation: 5\n\ttime_elapsed: 0\n\tdowntime: 12",
+            ),
+            (
+                EventKind::DiskChange {
+                    alias: "ide0-1-0".into(),
+                    old_path: Some("/srv/gone.iso".into()),
+                    new_path: None,
+                    dropped: false,
+                },
+                "event 'disk-change' for domain 'demo' disk ide0-1-0: /srv/gone.iso -> <null>: changed",
             ),
             (
                 EventKind::MemoryDeviceSizeChange {

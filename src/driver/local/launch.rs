@@ -137,7 +137,7 @@ impl Core {
                 _ => false,
             }
         });
-        for why in dropped {
+        for (why, _) in &dropped {
             self.log
                 .warn(&format!("domain '{}': startupPolicy: {why}", def.name));
         }
@@ -505,6 +505,9 @@ impl Core {
             }
         }
         taps.nets.clear();
+        for (_, kind) in dropped {
+            self.emit(super::monitor::handle_of(run.def.uuid, &run), kind);
+        }
         if let Some(t) = swtpm {
             t.keep();
         }

@@ -161,14 +161,19 @@ fn pipe(path: &str) -> nix::Result<()> {
 /// policy allows (an `optional` disk on a boot, its medium on any start;
 /// a `requisite` medium on a restore or incoming migration) and left for
 /// the path checks to refuse otherwise. Returns what was dropped, for the
-/// log.
+/// log, each with its disk change event (libvirt's
+/// qemuDomainCheckRemoveOptionalDisk tells one).
 pub(crate) fn apply_startup_policy(
     def: &mut DomainDef,
     cold_boot: bool,
     missing: impl Fn(&crate::model::Disk) -> bool,
-) -> Vec<String> {
+) -> Vec<(String, crate::driver::EventKind)> {
     use crate::model::StartupPolicy;
     let mut dropped = Vec::new();
+    // The aliases the disks have before any is left out, as the command
+    // line would name them.
+    let aliases = crate::qemu::argv::disk_device_ids(def).unwrap_or_default();
+    let mut at = 0;
     let mut i = 0;
     while i < def.devices.disks.len() {
         let d = &def.devices.disks[i];
@@ -178,10 +183,18 @@ pub(crate) fn apply_startup_policy(
             Some(StartupPolicy::Requisite) => !cold_boot,
             Some(StartupPolicy::Mandatory) | None => false,
         };
+        let alias = aliases.get(at).cloned().unwrap_or_else(|| d.target.clone());
+        at += 1;
         if !drop || !missing(d) {
             i += 1;
             continue;
         }
+        let event = |dropped: bool| crate::driver::EventKind::DiskChange {
+            alias: alias.clone(),
+            old_path: d.source.clone(),
+            new_path: None,
+            dropped,
+        };
         let what = format!(
             "{} {} ({})",
             d.device.as_str(),
@@ -195,6 +208,7 @@ pub(crate) fn apply_startup_policy(
                 .unwrap_or_default()
         );
         if medium {
+            let event = event(false);
             let d = &mut def.devices.disks[i];
             d.source = None;
             d.volume = None;
@@ -203,13 +217,18 @@ pub(crate) fn apply_startup_policy(
             }
             // As libvirt: the policy would be wrong for the next medium.
             d.startup_policy = None;
-            dropped.push(format!(
-                "the medium of {what} is missing: the drive starts empty"
+            dropped.push((
+                format!("the medium of {what} is missing: the drive starts empty"),
+                event,
             ));
             i += 1;
         } else {
+            let event = event(true);
             def.devices.disks.remove(i);
-            dropped.push(format!("{what} is missing: the domain starts without it"));
+            dropped.push((
+                format!("{what} is missing: the domain starts without it"),
+                event,
+            ));
         }
     }
     dropped

@@ -107,5 +107,6 @@ pub fn fuzz_xdr_decode(data: &[u8]) {
         let _ = xdr::from_bytes::<types::MigrationIterationMsg>(body, "event");
         let _ = xdr::from_bytes::<types::JobCompletedMsg>(body, "event");
         let _ = xdr::from_bytes::<types::MemoryDeviceSizeMsg>(body, "event");
+        let _ = xdr::from_bytes::<types::DiskChangeMsg>(body, "event");
     }
 }

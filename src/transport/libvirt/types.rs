@@ -390,6 +390,11 @@ xdr_struct! {
     pub struct DeviceMsg { pub callback_id: i32, pub dom: Dom, pub dev_alias: String }
     /// `remote_domain_event_callback_rtc_change_msg`.
     pub struct RtcChangeMsg { pub callback_id: i32, pub dom: Dom, pub offset: i64 }
+    /// `remote_domain_event_callback_disk_change_msg`.
+    pub struct DiskChangeMsg {
+        pub callback_id: i32, pub dom: Dom, pub old_src_path: Option<String>,
+        pub new_src_path: Option<String>, pub dev_alias: String, pub reason: i32,
+    }
     /// `remote_domain_event_memory_device_size_change_msg`.
     pub struct MemoryDeviceSizeMsg { pub callback_id: i32, pub dom: Dom, pub alias: String, pub size: u64 }
     /// `remote_domain_event_callback_watchdog_msg`.

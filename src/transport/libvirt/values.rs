@@ -112,9 +112,10 @@ pub mod event_id {
     pub const MIGRATION_ITERATION: i32 = 20;
     pub const JOB_COMPLETED: i32 = 21;
     pub const MEMORY_DEVICE_SIZE_CHANGE: i32 = 26;
+    pub const DISK_CHANGE: i32 = 9;
     /// The events qvirtd sends: a subscription to another is refused
     /// rather than left silent.
-    pub const SENT: [i32; 23] = [
+    pub const SENT: [i32; 24] = [
         LIFECYCLE,
         REBOOT,
         RTC_CHANGE,
@@ -138,6 +139,7 @@ pub mod event_id {
         MIGRATION_ITERATION,
         JOB_COMPLETED,
         MEMORY_DEVICE_SIZE_CHANGE,
+        DISK_CHANGE,
     ];
     /// The events that only repeat another ([`super::repeat_of`]): a
     /// client that hears every event subscribes to the first telling.
@@ -175,6 +177,7 @@ pub mod event_proc {
     /// `REMOTE_PROC_DOMAIN_EVENT_MEMORY_DEVICE_SIZE_CHANGE`, which names
     /// its callback too.
     pub const MEMORY_DEVICE_SIZE_CHANGE: i32 = 438;
+    pub const DISK_CHANGE: i32 = 327;
     /// `REMOTE_PROC_DOMAIN_EVENT_BLOCK_THRESHOLD`: libvirt has no
     /// separate callback form of it, the message names its callback.
     pub const BLOCK_THRESHOLD: i32 = 385;
@@ -275,6 +278,9 @@ pub fn event_code(kind: &EventKind) -> (i32, i32, i32) {
         EventKind::Tunable(_) => (event_id::TUNABLE, 0, 0),
         EventKind::JobCompleted(_) => (event_id::JOB_COMPLETED, 0, 0),
         EventKind::MemoryDeviceSizeChange { .. } => (event_id::MEMORY_DEVICE_SIZE_CHANGE, 0, 0),
+        // `virDomainEventDiskChangeReason`: 0 missing on start (the
+        // drive emptied), 1 dropped.
+        EventKind::DiskChange { dropped, .. } => (event_id::DISK_CHANGE, i32::from(*dropped), 0),
         EventKind::MigrationIteration { iteration } => (
             event_id::MIGRATION_ITERATION,
             i32::try_from(*iteration).unwrap_or(i32::MAX),

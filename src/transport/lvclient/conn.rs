@@ -23,10 +23,10 @@ use crate::transport::libvirt::frame::{
 };
 use crate::transport::libvirt::procedures::{Call, Caller, Reply};
 use crate::transport::libvirt::types::{
-    AgentLifecycleMsg, BalloonChangeMsg, BlockJobMsg, BlockThresholdMsg, DeviceMsg, GraphicsAddr,
-    GraphicsMsg, IoErrorReasonMsg, JobCompletedMsg, LifecycleMsg, MemoryDeviceSizeMsg,
-    MetadataChangeMsg, MigrationIterationMsg, ParamValue, RebootMsg, RtcChangeMsg, TrayChangeMsg,
-    TunableMsg, WatchdogMsg,
+    AgentLifecycleMsg, BalloonChangeMsg, BlockJobMsg, BlockThresholdMsg, DeviceMsg, DiskChangeMsg,
+    GraphicsAddr, GraphicsMsg, IoErrorReasonMsg, JobCompletedMsg, LifecycleMsg,
+    MemoryDeviceSizeMsg, MetadataChangeMsg, MigrationIterationMsg, ParamValue, RebootMsg,
+    RtcChangeMsg, TrayChangeMsg, TunableMsg, WatchdogMsg,
 };
 use crate::transport::libvirt::values::{
     address_family_of, event_proc, graphics_phase_of, io_action_of, job_kind, lifecycle_kind,
@@ -425,6 +425,18 @@ fn deliver_event(shared: &Shared, proc: i32, body: &[u8]) {
                     auth: m.auth_scheme,
                     subject: m.subject.into_iter().map(|i| (i.kind, i.name)).collect(),
                 }));
+                (m.callback_id, Event::new(Domain::from(m.dom), kind))
+            }
+            Err(_) => return,
+        },
+        event_proc::DISK_CHANGE => match from_bytes::<DiskChangeMsg>(body, "disk change event") {
+            Ok(m) => {
+                let kind = EventKind::DiskChange {
+                    alias: m.dev_alias,
+                    old_path: m.old_src_path,
+                    new_path: m.new_src_path,
+                    dropped: m.reason == 1,
+                };
                 (m.callback_id, Event::new(Domain::from(m.dom), kind))
             }
             Err(_) => return,

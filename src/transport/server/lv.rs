@@ -863,6 +863,22 @@ fn event_message(
             };
             (event_proc::GRAPHICS, to_bytes(&msg))
         }
+        EventKind::DiskChange {
+            alias,
+            old_path,
+            new_path,
+            ..
+        } => {
+            let msg = DiskChangeMsg {
+                callback_id: cb,
+                dom,
+                old_src_path: old_path.clone(),
+                new_src_path: new_path.clone(),
+                dev_alias: alias.clone(),
+                reason: code,
+            };
+            (event_proc::DISK_CHANGE, to_bytes(&msg))
+        }
         EventKind::MemoryDeviceSizeChange { alias, size_kib } => {
             let msg = MemoryDeviceSizeMsg {
                 callback_id: cb,
