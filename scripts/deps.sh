@@ -18,14 +18,15 @@
 # <backend type='passt'>), pci.ids (the PCI vendor and product names
 # the libvirt socket shows with host devices, as libvirt does) and
 # dmidecode (which reads the host's SMBIOS for virsh sysinfo, as libvirt's),
-# openssl (test certificates) and socat (the TLS front of the HTTPS disk
-# test's web server).
+# openssl (test certificates), socat (the TLS front of the HTTPS disk
+# test's web server), dbus-daemon (the private bus of a D-Bus display) and
+# libglib2.0-bin (gdbus, the D-Bus client its test reads QEMU with).
 # Does nothing when all of it is already there.
 set -euo pipefail
 
 packages=(qemu-system-x86 qemu-system-common qemu-utils qemu-block-extra ovmf swtpm swtpm-tools libxml2-utils busybox-static cpio xz-utils gzip iproute2
   libvirt-clients python3-libvirt virtinst util-linux openssh-server openssh-client tgt
-  openvswitch-switch passt pci.ids dmidecode socat openssl)
+  openvswitch-switch passt pci.ids dmidecode socat openssl dbus-daemon libglib2.0-bin)
 find_missing() {
   missing=()
   for p in "${packages[@]}"; do

@@ -19,6 +19,8 @@ mod chardev_guest;
 mod chardev_kinds;
 #[path = "applied/chardev_tls.rs"]
 mod chardev_tls;
+#[path = "applied/dbus_display.rs"]
+mod dbus_display;
 #[path = "applied/disk_dir.rs"]
 mod disk_dir;
 #[path = "applied/disk_http.rs"]

@@ -38,6 +38,8 @@ pub struct Devices {
     /// `<graphics type='egl-headless'>`: OpenGL rendering on a host GPU
     /// with no display of its own (beside a VNC or SPICE one).
     pub egl_headless: Option<super::EglHeadless>,
+    /// `<graphics type='dbus'>`: QEMU's D-Bus display.
+    pub dbus_display: Option<super::DbusDisplay>,
     /// `<sound>`.
     pub sounds: Vec<Sound>,
     /// `<audio>`.
@@ -525,6 +527,8 @@ words! {
         Pipewire = "pipewire",
         /// JACK.
         Jack = "jack",
+        /// The clients of the D-Bus display.
+        Dbus = "dbus",
     }
 
     /// `<sound model=...>`.

@@ -228,6 +228,23 @@ pub struct SpiceGl {
     pub rendernode: Option<String>,
 }
 
+/// `<graphics type='dbus'>`: QEMU's D-Bus display (`-display dbus`),
+/// which D-Bus clients show and drive.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DbusDisplay {
+    /// `p2p='yes'`: clients connect to QEMU directly (QMP's
+    /// `add_client`), through no bus.
+    pub p2p: bool,
+    /// `address`: the bus QEMU joins; without it (and without `p2p`) a
+    /// private bus the start runs beside QEMU, whose address the running
+    /// domain's XML shows.
+    pub address: Option<String>,
+    /// `<gl enable rendernode>`: OpenGL rendering on a host GPU.
+    pub gl: Option<SpiceGl>,
+    /// `<audio id>`: the `<audio type='dbus'>` its clients hear.
+    pub audio: Option<u32>,
+}
+
 /// `<graphics type='egl-headless'>` with its `<gl rendernode=...>`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct EglHeadless {

@@ -115,6 +115,16 @@ impl Interface {
     }
 }
 
+impl DomainDef {
+    /// Whether an `<audio>` backend is the D-Bus display's.
+    pub(crate) fn dbus_audio(&self) -> bool {
+        self.devices
+            .audios
+            .iter()
+            .any(|a| a.kind == devices::AudioType::Dbus)
+    }
+}
+
 impl MemoryDevice {
     /// The `<memory>` element as a domain's XML writes it (for a device
     /// update made of a definition's device).

@@ -67,7 +67,11 @@ fn caps() -> QemuCaps {
 
 /// Our command line for `def`, as strings.
 fn our_argv(def: &DomainDef) -> Result<Vec<String>, Error> {
-    let paths = RuntimePaths::for_test(&format!("/run/qvirt-corpus/{}", def.name));
+    let mut paths = RuntimePaths::for_test(&format!("/run/qvirt-corpus/{}", def.name));
+    // libvirt's harness turns SPICE's TLS on (spice_tls = 1), with its
+    // ports picked from 5901.
+    paths.spice_tls_dir = Some("/etc/pki/libvirt-spice".into());
+    paths.spice_tls_port = Some(5902);
     let argv = build_argv(def, &caps(), &paths)?;
     Ok(argv
         .into_iter()

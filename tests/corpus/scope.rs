@@ -360,6 +360,8 @@ const ELEMENTS: &[(&str, &[&str])] = &[
             "websocket",
             "powerControl",
             "socket",
+            "p2p",
+            "address",
         ],
     ),
     (
@@ -861,7 +863,7 @@ const KINDS: &[(&str, &[&str])] = &[
     ),
     (
         "domain/devices/graphics@type",
-        &["vnc", "spice", "egl-headless"],
+        &["vnc", "spice", "egl-headless", "dbus"],
     ),
     (
         "domain/devices/graphics/listen@type",
@@ -879,6 +881,7 @@ const KINDS: &[(&str, &[&str])] = &[
             "file",
             "jack",
             "pipewire",
+            "dbus",
         ],
     ),
     (

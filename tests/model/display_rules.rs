@@ -89,3 +89,51 @@ fn spice_without_any_port_listens_nowhere() {
     let vnc = listens("<graphics type='vnc'/>");
     assert!(!vnc.contains(&GraphicsListen::None), "{vnc:?}");
 }
+
+/// `<graphics type='dbus'>` as libvirt reads it: p2p or an address (not
+/// both), `<gl>`, `<audio id>` of a dbus backend; written back the same.
+#[test]
+fn a_dbus_display_is_read_and_written_as_libvirt_does() {
+    let xml = doc(
+        "",
+        "<graphics type='dbus' address='unix:path=/tmp/bus'><gl enable='no'/><audio id='1'/></graphics>\
+         <audio id='1' type='dbus'/>",
+    );
+    let d = accept(&xml);
+    let db = d.devices.dbus_display.as_ref().expect("the D-Bus display");
+    assert_eq!(db.address.as_deref(), Some("unix:path=/tmp/bus"));
+    assert!(!db.p2p);
+    assert_eq!(db.audio, Some(1));
+    let again = accept(&d.to_xml());
+    assert_eq!(again, d);
+    assert!(
+        d.to_xml()
+            .contains("<graphics type='dbus' address='unix:path=/tmp/bus'>")
+    );
+    reject(
+        &doc(
+            "",
+            "<graphics type='dbus' p2p='yes' address='unix:path=/tmp/bus'/>",
+        ),
+        ModelErrorKind::Invalid,
+        "D-Bus p2p with an address is not supported",
+    );
+    reject(
+        &doc(
+            "",
+            "<graphics type='dbus'><audio id='1'/></graphics><audio id='1' type='none'/>",
+        ),
+        ModelErrorKind::Unsupported,
+        "not of 'dbus' kind",
+    );
+    reject(
+        &doc("", "<audio id='1' type='dbus'/>"),
+        ModelErrorKind::Unsupported,
+        "<graphics type='dbus'>",
+    );
+    reject(
+        &doc("", "<graphics type='dbus'/><graphics type='egl-headless'/>"),
+        ModelErrorKind::Unsupported,
+        "one -display",
+    );
+}

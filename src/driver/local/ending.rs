@@ -63,6 +63,7 @@ impl Core {
         process::reap(pid);
         super::virtiofs::stop(&run.run_dir);
         super::passt::stop(&run.run_dir);
+        super::dbus::stop(&run.run_dir);
         self.give_back_host_devices(Some(uuid), &run.run_dir);
         if let Some(why) = super::pinning::remove_group(&run.run_dir) {
             self.log.error(&format!("domain '{name}': {why}"));

@@ -378,6 +378,12 @@ impl Host {
                 .egl_headless
                 .as_ref()
                 .is_some_and(|e| e.rendernode.is_none())
+                || def
+                    .devices
+                    .dbus_display
+                    .as_ref()
+                    .and_then(|d| d.gl.as_ref())
+                    .is_some_and(|gl| gl.enable && gl.rendernode.is_none())
         };
         if !wants(def) {
             return Ok(());
@@ -405,6 +411,15 @@ impl Host {
         }
         if let Some(e) = def.devices.egl_headless.as_mut() {
             e.rendernode.get_or_insert_with(|| node.clone());
+        }
+        if let Some(gl) = def
+            .devices
+            .dbus_display
+            .as_mut()
+            .and_then(|d| d.gl.as_mut())
+            .filter(|gl| gl.enable)
+        {
+            gl.rendernode.get_or_insert_with(|| node.clone());
         }
         Ok(())
     }

@@ -270,8 +270,7 @@ impl Core {
             tap = made;
         }
         let result = (|| -> Result<Option<u32>> {
-            let mut paths = RuntimePaths::for_test(&run.run_dir.to_string_lossy());
-            paths.qmp_socket = run.run_dir.join("qmp.sock");
+            let paths = plug_paths(run);
             let mut args = device_args(&addressed, &caps, &paths, which)?;
             let nic = match which {
                 PluggedDevice::Interface(i) => {
@@ -532,6 +531,20 @@ impl Core {
             EventKind::DeviceRemoved { alias },
         );
     }
+}
+
+/// The runtime paths a plugged-in device's command line is built with:
+/// the run's directory and monitor, and what the start gave the display
+/// (a SPICE TLS port), so that the whole command line builds as it did.
+pub(super) fn plug_paths(run: &Running) -> RuntimePaths {
+    let mut paths = RuntimePaths::for_test(&run.run_dir.to_string_lossy());
+    paths.qmp_socket = run.run_dir.join("qmp.sock");
+    let tls = run.def.devices.graphics.first().and_then(|g| g.tls_port);
+    if let Some(port) = tls.and_then(|p| u16::try_from(p).ok()) {
+        paths.spice_tls_dir = Some(run.run_dir.clone());
+        paths.spice_tls_port = Some(port);
+    }
+    paths
 }
 
 /// `def` with `device` added at the end of its list.

@@ -301,6 +301,16 @@ impl Core {
                 return Err(e);
             }
         };
+        // The D-Bus display's own bus, listening before QEMU joins it.
+        let bus = match super::dbus::start(&def, &run_dir, &self.layout.log_file(&name)) {
+            Ok(b) => b,
+            Err(e) => {
+                drop(passt);
+                drop(virtiofsd);
+                let _ = crate::sys::fsutil::remove_tree(&run_dir);
+                return Err(e);
+            }
+        };
         let log = self.layout.log_file(&name);
         // As libvirt's taint: what <qemu:commandline>, <qemu:capabilities>
         // and interface scripts change is beyond the manager's knowledge.
@@ -421,6 +431,13 @@ impl Core {
                 }
             }
         }
+        // The private bus of a D-Bus display, by the address QEMU joined.
+        if super::dbus::needed(&def)
+            && let Some(db) = def.devices.dbus_display.as_mut()
+        {
+            let socket = crate::qemu::argv::dbus_socket(&run_dir);
+            db.address = Some(format!("unix:path={}", socket.display()));
+        }
         if let Some(g) = def.devices.graphics.first_mut() {
             if let Some(port) = vnc_port {
                 g.port = Some(i32::from(port));
@@ -513,6 +530,7 @@ impl Core {
         }
         virtiofsd.keep();
         passt.keep();
+        bus.keep();
         host_devices.keep();
         Ok((run, link))
     }

@@ -63,8 +63,8 @@ pub(crate) fn migratable(def: &mut DomainDef, run_dir: Option<&Path>) {
 }
 
 /// Forgets the socket paths the start chose in the run directory
-/// `run_dir` (a virtio channel's, a display's on a UNIX socket): another
-/// run chooses its own.
+/// `run_dir` (a virtio channel's, a display's on a UNIX socket, a D-Bus
+/// display's private bus): another run chooses its own.
 pub(crate) fn forget_run_paths(def: &mut DomainDef, run_dir: &Path) {
     let ours = |path: &Option<String>| {
         path.as_deref()
@@ -85,6 +85,15 @@ pub(crate) fn forget_run_paths(def: &mut DomainDef, run_dir: &Path) {
                 *path = None;
             }
         }
+    }
+    if let Some(db) = &mut def.devices.dbus_display
+        && db
+            .address
+            .as_deref()
+            .and_then(|a| a.strip_prefix("unix:path="))
+            == Some(&*crate::qemu::argv::dbus_socket(run_dir).to_string_lossy())
+    {
+        db.address = None;
     }
 }
 

@@ -17,6 +17,7 @@ mod blockthreshold;
 mod console;
 mod coredump;
 mod cpupin;
+mod dbus;
 mod dirtyrate;
 mod diskstate;
 mod display_events;

@@ -20,7 +20,7 @@ use super::runtime::Running;
 use crate::driver::Domain;
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{DomainDef, MemoryDevice, MemoryModel};
-use crate::qemu::argv::{PluggedDevice, RuntimePaths, device_args, memory_device_ids, module_kib};
+use crate::qemu::argv::{PluggedDevice, device_args, memory_device_ids, module_kib};
 
 impl Core {
     /// Plugs `mem` into the running domain and records it (with its
@@ -55,9 +55,7 @@ impl Core {
             addressed.devices.memories[index].slot = Some(s);
         }
         let qmp = run.qmp()?;
-        let mut paths = RuntimePaths::for_test(&run.run_dir.to_string_lossy());
-        paths.qmp_socket = run.run_dir.join("qmp.sock");
-        paths.runtime_dir.clone_from(&run.run_dir);
+        let paths = super::hotplug::plug_paths(run);
         let args =
             device_args(&addressed, &caps, &paths, PluggedDevice::Memory(index)).map_err(fail)?;
         add_to_qemu(qmp, &args).map_err(fail)?;

@@ -18,7 +18,7 @@ use super::runtime::Running;
 use crate::driver::Domain;
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{DomainDef, Rng};
-use crate::qemu::argv::{PluggedDevice, RuntimePaths, device_args, rng_ids};
+use crate::qemu::argv::{PluggedDevice, device_args, rng_ids};
 use crate::qemu::qmp::{QMP_TIMEOUT, Qmp};
 
 impl Core {
@@ -36,8 +36,7 @@ impl Core {
         let addressed = hot_pluggable_slot(&live, &new, &caps, &what, true)?;
         let qmp = run.qmp()?;
         let result = (|| -> Result<u32> {
-            let mut paths = RuntimePaths::for_test(&run.run_dir.to_string_lossy());
-            paths.qmp_socket = run.run_dir.join("qmp.sock");
+            let paths = super::hotplug::plug_paths(run);
             let mut args = device_args(&addressed, &caps, &paths, PluggedDevice::Rng(index))?;
             let n = free_number(qmp, &run.plugged().rng_ids)?;
             let (id, object) = rng_ids(n);

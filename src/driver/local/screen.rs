@@ -140,5 +140,8 @@ fn has_display(def: &DomainDef) -> bool {
     {
         return false;
     }
-    !videos.is_empty() || !def.devices.graphics.is_empty() || def.devices.egl_headless.is_some()
+    !videos.is_empty()
+        || !def.devices.graphics.is_empty()
+        || def.devices.egl_headless.is_some()
+        || def.devices.dbus_display.is_some()
 }

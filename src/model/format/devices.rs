@@ -111,6 +111,29 @@ pub(super) fn devices(w: &mut XmlWriter, def: &DomainDef) {
             );
         });
     }
+    if let Some(db) = &d.dbus_display {
+        let a = Attrs::new()
+            .add("type", "dbus")
+            .opt("p2p", db.p2p.then_some("yes"))
+            .opt("address", db.address.as_ref());
+        element(
+            w,
+            "graphics",
+            a,
+            db.gl.is_some() || db.audio.is_some(),
+            |w| {
+                if let Some(gl) = &db.gl {
+                    let a = Attrs::new()
+                        .add("enable", yes_no(gl.enable))
+                        .opt("rendernode", gl.rendernode.as_ref());
+                    w.empty("gl", a);
+                }
+                if let Some(id) = db.audio {
+                    w.empty("audio", Attrs::new().add("id", id));
+                }
+            },
+        );
+    }
     for s in &d.sounds {
         sound(w, s);
     }

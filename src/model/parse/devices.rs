@@ -42,6 +42,9 @@ pub(super) fn devices(e: El) -> R<Devices> {
             "graphics" if c.get("type") == Some("egl-headless") => {
                 set(&mut d.egl_headless, c, peripherals::egl_headless)?;
             }
+            "graphics" if c.get("type") == Some("dbus") => {
+                set(&mut d.dbus_display, c, peripherals::dbus_display)?;
+            }
             "graphics" => push(&mut d.graphics, c, peripherals::graphics)?,
             "sound" => push(&mut d.sounds, c, peripherals::sound)?,
             "audio" => push(&mut d.audios, c, peripherals::audio)?,

@@ -90,6 +90,58 @@ pub(super) fn egl_headless(e: El) -> R<crate::model::EglHeadless> {
     })
 }
 
+/// `<audio id>` of a display: the `<audio>` its clients hear.
+fn display_audio(c: El) -> R<u32> {
+    c.allow(&["id"])?;
+    c.empty()?;
+    c.req("id")?;
+    match c.u32("id", Radix::Dec)? {
+        Some(id) if id > 0 => Ok(id),
+        _ => Err(c.bad_value(
+            ModelErrorKind::Invalid,
+            "id",
+            "an audio id is a number from 1",
+        )),
+    }
+}
+
+/// `<graphics type='dbus'>`: `p2p`, `address`, `<gl enable rendernode>`
+/// and `<audio id>`, as libvirt's virDomainGraphicsDefParseXMLDBus.
+pub(super) fn dbus_display(e: El) -> R<crate::model::DbusDisplay> {
+    e.allow(&["type", "p2p", "address"])?;
+    let p2p = e.yes_no("p2p")?.unwrap_or(false);
+    let address = e.get("address").map(str::to_string);
+    if p2p && address.is_some() {
+        return Err(e.bad_value(
+            ModelErrorKind::Invalid,
+            "address",
+            "D-Bus p2p with an address is not supported",
+        ));
+    }
+    let (mut gl, mut audio) = (None, None);
+    for c in e.children()? {
+        match c.name() {
+            "gl" => set(&mut gl, c, |c| {
+                c.allow(&["enable", "rendernode"])?;
+                c.empty()?;
+                c.req("enable")?;
+                Ok(SpiceGl {
+                    enable: c.yes_no("enable")?.unwrap_or(false),
+                    rendernode: c.get("rendernode").map(str::to_string),
+                })
+            })?,
+            "audio" => set(&mut audio, c, display_audio)?,
+            _ => c.skip()?,
+        }
+    }
+    Ok(crate::model::DbusDisplay {
+        p2p,
+        address,
+        gl,
+        audio,
+    })
+}
+
 pub(super) fn graphics(e: El) -> R<Graphics> {
     let kind: GraphicsType = e.req_word("type")?;
     match kind {
@@ -147,19 +199,7 @@ pub(super) fn graphics(e: El) -> R<Graphics> {
     let (mut gl, mut audio) = (None, None);
     for c in e.children()? {
         match c.name() {
-            "audio" if !spice => set(&mut audio, c, |c| {
-                c.allow(&["id"])?;
-                c.empty()?;
-                c.req("id")?;
-                match c.u32("id", Radix::Dec)? {
-                    Some(id) if id > 0 => Ok(id),
-                    _ => Err(c.bad_value(
-                        ModelErrorKind::Invalid,
-                        "id",
-                        "an audio id is a number from 1",
-                    )),
-                }
-            })?,
+            "audio" if !spice => set(&mut audio, c, display_audio)?,
             "listen" => {
                 // Without an address this is the default listen address,
                 // which libvirt writes out; it says nothing more than its

@@ -309,10 +309,41 @@ fn graphics(def: &DomainDef) -> R {
         .iter()
         .filter(|g| g.spice.gl.as_ref().is_some_and(|gl| gl.enable))
         .count()
-        + usize::from(def.devices.egl_headless.is_some());
+        + usize::from(def.devices.egl_headless.is_some())
+        + usize::from(
+            def.devices
+                .dbus_display
+                .as_ref()
+                .and_then(|d| d.gl.as_ref())
+                .is_some_and(|gl| gl.enable),
+        );
     if gl > 1 {
         return Err(unsupported(
             "multiple OpenGL displays are not supported by QEMU",
+        ));
+    }
+    if let Some(db) = &def.devices.dbus_display {
+        if def.devices.egl_headless.is_some() {
+            return Err(unsupported(
+                "a D-Bus display and egl-headless cannot be used together: QEMU has one -display",
+            ));
+        }
+        if let Some(id) = db.audio {
+            match def.devices.audios.iter().find(|a| a.id == id) {
+                None => return Err(invalid(format!("no audio device with ID {id}"))),
+                Some(a) if a.kind != crate::model::AudioType::Dbus => {
+                    return Err(unsupported("The associated audio is not of 'dbus' kind."));
+                }
+                Some(_) => {}
+            }
+        }
+        if let Some(r) = db.gl.as_ref().and_then(|gl| gl.rendernode.as_deref()) {
+            check_path("the D-Bus display's gl rendernode", r)?;
+        }
+    }
+    if def.dbus_audio() && def.devices.dbus_display.is_none() {
+        return Err(unsupported(
+            "an <audio type='dbus'> is heard by the clients of a D-Bus display: add <graphics type='dbus'>",
         ));
     }
     for kind in [GraphicsType::Vnc, GraphicsType::Spice] {

@@ -42,7 +42,10 @@ pub(super) fn videos(def: &DomainDef) -> Result<Vec<(Video, bool)>, Error> {
         return Ok(Vec::new());
     }
     if list.is_empty() {
-        if def.devices.graphics.is_empty() && def.devices.egl_headless.is_none() {
+        if def.devices.graphics.is_empty()
+            && def.devices.egl_headless.is_none()
+            && def.devices.dbus_display.is_none()
+        {
             return Ok(Vec::new());
         }
         let mut vga = Video::new(VideoModel::Vga);
@@ -499,7 +502,13 @@ const NO_TLS: &str = " (SPICE's TLS is on when the state's pki/spice holds ca-ce
 /// Whether a SPICE display needs a TLS port picked at start, as libvirt
 /// decides (`qemuProcessSPICEAllocatePorts`): with autoport, for a secure
 /// default mode or channel, or for the default mode 'any' when TLS is on
-/// (`tls_on`); and for `tlsPort='-1'`.
+/// (`tls_on`); without autoport, for `tlsPort='-1'` when TLS is on.
+/// Under autoport a written `tlsPort` (virt-install's `-1`) is not a
+/// request: libvirt's define resets both ports of an autoport display.
+/// libvirt refuses `tlsPort='-1'` beside a fixed port when TLS is off,
+/// which virt-install writes for `--graphics spice,port=N`; qvirt starts
+/// that display without a TLS port, as nothing asked for a secure
+/// channel.
 pub fn spice_wants_tls_port(g: &Graphics, tls_on: bool) -> bool {
     let listens_tcp = g
         .listens
@@ -514,9 +523,15 @@ pub fn spice_wants_tls_port(g: &Graphics, tls_on: bool) -> bool {
         Some(SpiceChannelMode::Insecure) => false,
         Some(SpiceChannelMode::Any) | None => tls_on,
     };
-    // libvirt's autoport: the attribute, or -1 for both ports.
-    let auto = g.autoport == Some(true) || (g.port == Some(-1) && g.tls_port == Some(-1));
-    (auto && (by_mode || g.spice.channels.iter().any(|(_, m)| secure(m)))) || g.tls_port == Some(-1)
+    match spice_autoport(g) {
+        true => by_mode || g.spice.channels.iter().any(|(_, m)| secure(m)),
+        false => g.tls_port == Some(-1) && tls_on,
+    }
+}
+
+/// libvirt's SPICE autoport: the attribute, or -1 for both ports.
+fn spice_autoport(g: &Graphics) -> bool {
+    g.autoport == Some(true) || (g.port == Some(-1) && g.tls_port == Some(-1))
 }
 
 /// The TLS port of a SPICE display listening on TCP: picked at start
@@ -541,7 +556,7 @@ fn spice_tls_port(cx: &Ctx<'_>, g: &Graphics) -> Result<Option<u16>, Error> {
         .iter()
         .all(|l| matches!(l, GraphicsListen::Address(_)));
     match g.tls_port {
-        Some(p) if p > 0 && listens_tcp => {
+        Some(p) if p > 0 && listens_tcp && !spice_autoport(g) => {
             if !tls_on {
                 return Err(unsupported(format!(
                     "spice TLS port set in XML configuration, but TLS is not configured{NO_TLS}: remove tlsPort or set it to -1"

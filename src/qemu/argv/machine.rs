@@ -263,16 +263,20 @@ pub fn emit_machine(cx: &mut Ctx<'_>, machine_type: &str, caps: &QemuCaps) -> Re
     let smp = super::cpu::smp(cx, caps)?;
     cx.arg("-smp", smp);
     cx.arg("-uuid", def.uuid.hyphenated().to_string());
-    match &def.devices.egl_headless {
-        Some(egl) => {
+    match (&def.devices.egl_headless, &def.devices.dbus_display) {
+        (Some(egl), _) => {
             let mut o = Opts::new("egl-headless");
             if let Some(node) = &egl.rendernode {
                 o = o.set_user("rendernode", "render node path", node)?;
             }
             cx.arg("-display", o.build());
         }
-        None if def.devices.graphics.is_empty() => cx.arg("-display", "none"),
-        None => {}
+        (None, Some(db)) => {
+            let display = dbus_display(cx, db)?;
+            cx.arg("-display", display);
+        }
+        (None, None) if def.devices.graphics.is_empty() => cx.arg("-display", "none"),
+        (None, None) => {}
     }
     Ok(())
 }
@@ -578,4 +582,39 @@ pub fn emit_boot(cx: &mut Ctx<'_>) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// QEMU's D-Bus display, as libvirt's qemuBuildGraphicsDBusCommandLine:
+/// peer to peer, or on its bus (the one written, else the private bus
+/// the start runs in the runtime directory, [`dbus_socket`]).
+fn dbus_display(cx: &Ctx<'_>, db: &crate::model::DbusDisplay) -> Result<String, Error> {
+    let mut o = Opts::new("dbus");
+    if db.p2p {
+        o = o.switch("p2p", true);
+    } else {
+        let addr = match &db.address {
+            Some(a) => a.clone(),
+            None => format!(
+                "unix:path={}",
+                super::runtime_path("D-Bus socket", &dbus_socket(&cx.paths.runtime_dir))?
+            ),
+        };
+        o = o.set_user("addr", "D-Bus address", &addr)?;
+    }
+    if let Some(gl) = &db.gl {
+        o = o.switch("gl", gl.enable);
+        if let Some(r) = &gl.rendernode {
+            o = o.set_user("rendernode", "render node path", r)?;
+        }
+    }
+    if let Some(id) = db.audio {
+        o = o.set("audiodev", super::sound::audiodev(cx.def, Some(id))?);
+    }
+    Ok(o.build())
+}
+
+/// The socket of the private bus a D-Bus display without an address
+/// joins, in the domain's runtime directory `run_dir`.
+pub fn dbus_socket(run_dir: &std::path::Path) -> std::path::PathBuf {
+    run_dir.join("dbus.sock")
 }

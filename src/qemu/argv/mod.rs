@@ -96,7 +96,7 @@ pub use disks::transient_overlay;
 pub use display::spice_wants_tls_port;
 pub use extras::{rng_ids, tpm_socket, tpm_version};
 pub use hotplug::{DeviceArgs, PluggedDevice, device_args, with_pci_addresses};
-pub use machine::NVRAM_STORE_ID;
+pub use machine::{NVRAM_STORE_ID, dbus_socket};
 pub use memdev::{device_ids as memory_device_ids, hugetlbfs_page_kib, module_kib};
 pub(crate) use net::check_guest_ips;
 pub use net::{nic_id, passt_socket};
@@ -224,8 +224,8 @@ impl RuntimePaths {
     /// VNC port 5900, WebSocket port 5700, an nvram store, a clock that starts at
     /// 2009-02-13T23:31:30, direct interfaces' descriptors from
     /// [`NET_FD_BASE`], NBD's TLS certificates in `pki-nbd`, character
-    /// devices' in `pki-chardev`, SPICE's in `pki-spice` with TLS port
-    /// 5902), for tests
+    /// devices' in `pki-chardev`; SPICE's TLS off, as on a host without its
+    /// certificates), for tests
     /// and command-line previews.
     pub fn for_test(dir: &str) -> RuntimePaths {
         let dir = Path::new(dir);
@@ -239,8 +239,6 @@ impl RuntimePaths {
             net_fd_base: Some(NET_FD_BASE),
             nbd_tls_dir: Some(dir.join("pki-nbd")),
             chardev_tls_dir: Some(dir.join("pki-chardev")),
-            spice_tls_dir: Some(dir.join("pki-spice")),
-            spice_tls_port: Some(5902),
             ..RuntimePaths::new(dir)
         }
     }

@@ -75,7 +75,10 @@ pub fn emit_hostdevs(cx: &mut Ctx<'_>) -> Result<(), Error> {
             HostdevSource::Mdev(m) => {
                 let what = format!("mediated device {}", m.uuid);
                 let placed = cx.pci.place(&what, h.address.as_ref(), Dev::Hostdev(i))?;
-                if m.display == Some(true) && def.devices.graphics.is_empty() {
+                if m.display == Some(true)
+                    && def.devices.graphics.is_empty()
+                    && def.devices.dbus_display.is_none()
+                {
                     return Err(invalid(format!(
                         "the {what} has display='on' but the domain has no <graphics> to show it"
                     )));

@@ -71,6 +71,7 @@ pub fn emit_backends(cx: &mut Ctx<'_>) -> Result<(), Error> {
             AudioType::Sdl => "sdl",
             AudioType::File => "wav",
             AudioType::Jack => "jack",
+            AudioType::Dbus => "dbus",
             AudioType::Pipewire if native_pipewire => "pipewire",
             AudioType::Pipewire => "pa",
             // Single-GPU passthrough definitions keep SPICE audio after
