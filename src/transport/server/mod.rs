@@ -42,6 +42,7 @@ mod calls;
 mod conn;
 mod limits;
 mod lv;
+mod lv_events;
 mod lv_qemu;
 mod lv_vol;
 mod pool;
