@@ -166,6 +166,14 @@ impl Graphics {
         self.autoport == Some(true) || self.port.is_none_or(|p| p < 0)
     }
 
+    /// Whether the display listens on TCP: every listen (or none written)
+    /// is an address, not a socket, nothing, or a network.
+    pub fn listens_on_tcp(&self) -> bool {
+        self.listens
+            .iter()
+            .all(|l| matches!(l, GraphicsListen::Address(_)))
+    }
+
     /// The first address to listen on: the first `<listen type='address'>`
     /// with an address, else the `listen` attribute.
     pub fn listen_address(&self) -> Option<&str> {

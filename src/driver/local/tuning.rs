@@ -57,10 +57,7 @@ pub fn display_port(def: &DomainDef, taken: &[u16], check_free: bool) -> Result<
     let Some(g) = def.devices.graphics.first() else {
         return Ok(None);
     };
-    let listens_tcp = g
-        .listens
-        .iter()
-        .all(|l| matches!(l, crate::model::GraphicsListen::Address(_)));
+    let listens_tcp = g.listens_on_tcp();
     let no_port =
         g.kind == GraphicsType::Spice && g.autoport == Some(false) && g.port.is_none_or(|p| p <= 0);
     if !listens_tcp || no_port {

@@ -510,10 +510,7 @@ const NO_TLS: &str = " (SPICE's TLS is on when the state's pki/spice holds ca-ce
 /// that display without a TLS port, as nothing asked for a secure
 /// channel.
 pub fn spice_wants_tls_port(g: &Graphics, tls_on: bool) -> bool {
-    let listens_tcp = g
-        .listens
-        .iter()
-        .all(|l| matches!(l, GraphicsListen::Address(_)));
+    let listens_tcp = g.listens_on_tcp();
     if g.kind != GraphicsType::Spice || !listens_tcp {
         return false;
     }
@@ -551,10 +548,7 @@ fn spice_tls_port(cx: &Ctx<'_>, g: &Graphics) -> Result<Option<u16>, Error> {
             )
         });
     }
-    let listens_tcp = g
-        .listens
-        .iter()
-        .all(|l| matches!(l, GraphicsListen::Address(_)));
+    let listens_tcp = g.listens_on_tcp();
     match g.tls_port {
         Some(p) if p > 0 && listens_tcp && !spice_autoport(g) => {
             if !tls_on {
