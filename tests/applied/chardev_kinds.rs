@@ -2,7 +2,8 @@
 //! ports on a running QEMU; named pipes that are missing, and a guestfwd
 //! channel without a user-mode network, refused before QEMU starts; a
 //! VNC display on the UNIX socket its `socket` attribute names, whose
-//! `<audio>` backend is the one its clients hear.
+//! `<audio>` backend is the one its clients hear; a serial console on a
+//! SPICE port.
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
@@ -302,4 +303,41 @@ fn vnc_on_its_socket_attribute_carries_its_audio_backend() {
         std::fs::metadata(&wav).ok().filter(|m| m.len() > 44)
     });
     st.stop("vncaudio");
+}
+
+/// A serial port and its console on a SPICE port (`type='spiceport'`):
+/// QEMU's `spiceport` backend named for the SPICE client, behind the
+/// ISA serial port; without a SPICE display it is refused by name.
+#[test]
+fn a_serial_console_on_a_spice_port() {
+    let st = State::new("spiceport");
+    let serial = "<serial type='spiceport'><source channel='org.qemu.console.serial.0'/>\
+                  <target port='0'/></serial>\
+                  <console type='spiceport'><source channel='org.qemu.console.serial.0'/>\
+                  <target type='serial' port='0'/></console>";
+    let e = st
+        .try_start(&firmware_vm("nospice", "", serial))
+        .unwrap_err();
+    assert!(e.message.contains("<graphics type='spice'>"), "{e}");
+    st.start(&firmware_vm(
+        "sp",
+        "",
+        &format!(
+            "{serial}<graphics type='spice' autoport='yes'/><video><model type='qxl'/></video>"
+        ),
+    ));
+    let mut qmp = st.qmp("sp");
+    let chardevs = qmp.chardev_filenames();
+    assert_eq!(
+        chardevs.get("charserial0").map(String::as_str),
+        Some("spiceport"),
+        "{chardevs:?}"
+    );
+    let serial = qmp.exec(
+        "qom-get",
+        json!({"path": "/machine/peripheral/serial0", "property": "chardev"}),
+    );
+    assert_eq!(serial, "charserial0");
+    drop(qmp);
+    st.stop("sp");
 }

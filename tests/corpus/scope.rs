@@ -314,7 +314,9 @@ const ELEMENTS: &[(&str, &[&str])] = &[
     ("domain/devices/serial", &["type", "tty"]),
     (
         "domain/devices/serial/source",
-        &["path", "mode", "append", "host", "service", "tls"],
+        &[
+            "path", "mode", "append", "host", "service", "tls", "channel",
+        ],
     ),
     ("domain/devices/serial/target", &["type", "port"]),
     ("domain/devices/serial/target/model", &["name"]),
@@ -322,7 +324,9 @@ const ELEMENTS: &[(&str, &[&str])] = &[
     ("domain/devices/console", &["type", "tty"]),
     (
         "domain/devices/console/source",
-        &["path", "mode", "append", "host", "service", "tls"],
+        &[
+            "path", "mode", "append", "host", "service", "tls", "channel",
+        ],
     ),
     ("domain/devices/console/target", &["type", "port"]),
     ("domain/devices/console/log", &["file", "append"]),

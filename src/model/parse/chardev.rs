@@ -200,6 +200,7 @@ pub(super) fn chardev(e: El, console: bool) -> R<CharDevice> {
             ("null", Kind::Null),
             ("pipe", Kind::Pipe),
             ("vc", Kind::Vc),
+            ("spiceport", Kind::SpicePort),
         ],
     )?;
     if kind != Kind::Pty && e.get("tty").is_some() {

@@ -198,11 +198,6 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
         cx.arg("-device", o.build());
     }
     let def = cx.def;
-    let spice = def
-        .devices
-        .graphics
-        .iter()
-        .any(|g| g.kind == crate::model::GraphicsType::Spice);
     for (k, c) in def.devices.channels.iter().enumerate() {
         let id = format!("charchannel{k}");
         let (name, at) = match (&c.target, cx.ctrls.serial_ports.channels[k]) {
@@ -247,18 +242,6 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
         };
         let o = match &source {
             CharSource::SpiceVmc => Opts::new("spicevmc").set("id", &id).set("name", "vdagent"),
-            CharSource::SpicePort { channel } => {
-                if !spice {
-                    return Err(unsupported(format!(
-                        "the spiceport channel '{channel}' is a port of a SPICE session: the domain needs <graphics type='spice'>"
-                    )));
-                }
-                Opts::new("spiceport").set("id", &id).set_user(
-                    "name",
-                    "spiceport channel",
-                    channel,
-                )?
-            }
             other => chardev(cx, other, &id)?,
         };
         cx.arg("-chardev", o.build());
@@ -427,16 +410,26 @@ pub(super) fn chardev(cx: &mut Ctx<'_>, source: &CharSource, id: &str) -> Result
             .set("name", "vdagent")
             .maybe_switch("clipboard", *clipboard)
             .maybe_switch("mouse", mouse.map(|m| m == SpiceMouseMode::Client)),
-        CharSource::SpiceVmc | CharSource::SpicePort { .. } => {
-            return Err(unsupported(format!(
-                "a {} character device is only supported as a channel{}",
-                source.type_name(),
-                if matches!(source, CharSource::SpiceVmc) {
-                    ", a smartcard or USB redirection"
-                } else {
-                    ""
-                }
-            )));
+        CharSource::SpicePort { channel } => {
+            let spice = cx
+                .def
+                .devices
+                .graphics
+                .iter()
+                .any(|g| g.kind == crate::model::GraphicsType::Spice);
+            if !spice {
+                return Err(unsupported(format!(
+                    "the spiceport channel '{channel}' is a port of a SPICE session: the domain needs <graphics type='spice'>"
+                )));
+            }
+            Opts::new("spiceport")
+                .set("id", id)
+                .set_user("name", "spiceport channel", channel)?
+        }
+        CharSource::SpiceVmc => {
+            return Err(unsupported(
+                "a spicevmc character device is only supported as a channel, a smartcard or USB redirection",
+            ));
         }
     })
 }
