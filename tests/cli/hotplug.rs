@@ -1,7 +1,8 @@
 //! The hot-plug verbs as virsh's users know them: `attach-disk`,
 //! `detach-disk`, `attach-interface`, `detach-interface`,
-//! `attach-device`, `detach-device`, their wording, their flags, and the
-//! result in `domblklist` / `domiflist` and QEMU's own view.
+//! `attach-device`, `detach-device`, `update-memory-device`, their
+//! wording, their flags, and the result in `domblklist` / `domiflist`
+//! and QEMU's own view.
 
 use crate::Root;
 
@@ -213,4 +214,77 @@ fn detach_device_alias_finds_user_aliases_in_the_definition() {
     assert!(blk_targets(&root, "ha", true).is_empty());
     let err = root.fails(&["detach-device-alias", "ha", "ua-spare", "--live"]);
     assert!(err.contains("it is shut off"), "{err}");
+}
+
+/// `update-memory-device`, as virsh's: the one memory device the options
+/// select, with a new requested size, printed (`--print-xml`) or given
+/// to the definition (`--config`) and the running QEMU (`--live`).
+#[test]
+fn update_memory_device_changes_a_virtio_mem_requested_size() {
+    let root = Root::new("hpvmem");
+    let xml = acpi_firmware_xml("vm")
+        .replace(
+            "<vcpu>1</vcpu>",
+            "<maxMemory slots='2' unit='MiB'>512</maxMemory><vcpu>1</vcpu>\
+             <cpu><numa><cell id='0' cpus='0' memory='32' unit='MiB'/></numa></cpu>",
+        )
+        .replace(
+            "<memballoon",
+            "<memory model='virtio-mem'><target><size unit='MiB'>128</size><node>0</node>\
+             <block unit='MiB'>2</block><requested unit='MiB'>0</requested></target></memory>\
+             <memballoon",
+        );
+    let file = root.file("vm.xml", &xml);
+    root.ok(&["define", &file]);
+    let before = root.ok(&["dumpxml", "vm", "--inactive"]);
+    let printed = root.ok(&[
+        "update-memory-device",
+        "vm",
+        "--requested-size",
+        "64MiB",
+        "--config",
+        "--print-xml",
+    ]);
+    assert!(
+        printed.starts_with("<memory model='virtio-mem'>")
+            && printed.contains("<requested unit='KiB'>65536</requested>"),
+        "{printed}"
+    );
+    assert_eq!(root.ok(&["dumpxml", "vm", "--inactive"]), before);
+    root.ok(&[
+        "update-memory-device",
+        "vm",
+        "--requested-size",
+        "64MiB",
+        "--config",
+    ]);
+    let kept = root.ok(&["dumpxml", "vm", "--inactive"]);
+    assert!(
+        kept.contains("<requested unit='KiB'>65536</requested>"),
+        "{kept}"
+    );
+    root.ok(&["start", "vm"]);
+    root.ok(&[
+        "update-memory-device",
+        "vm",
+        "--alias",
+        "virtiomem0",
+        "--requested-size",
+        "32M",
+        "--live",
+    ]);
+    let live = root.ok(&["dumpxml", "vm"]);
+    assert!(
+        live.contains("<requested unit='KiB'>32768</requested>"),
+        "{live}"
+    );
+    let asked = root.ok(&[
+        "qemu-monitor-command",
+        "vm",
+        r#"{"execute":"qom-get","arguments":{"path":"/machine/peripheral/virtiomem0","property":"requested-size"}}"#,
+    ]);
+    assert!(asked.contains("33554432"), "{asked}");
+    let err = root.fails(&["update-memory-device", "vm", "--alias", "dimm3", "--live"]);
+    assert!(err.contains("no memory device found"), "{err}");
+    root.ok(&["destroy", "vm"]);
 }
