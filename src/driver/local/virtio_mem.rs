@@ -90,17 +90,19 @@ impl Core {
             def.validate().map_err(Error::from)?;
             Ok((i, def))
         };
-        if let Some(run) = &run {
-            changed(&run.live_def(), "running domain")?;
-        }
+        // The live change is made once, checked with the definition's
+        // before either is applied (the modify job keeps both as they are).
+        let live = match &run {
+            Some(run) => Some(changed(&run.live_def(), "running domain")?),
+            None => None,
+        };
         if config {
             self.with_entry(dom, |e| match &e.persistent {
                 Some(def) => changed(def, "persistent definition").map(drop),
                 None => Ok(()),
             })?;
         }
-        if let Some(run) = &run {
-            let (i, def) = changed(&run.live_def(), "running domain")?;
+        if let (Some(run), Some((i, def))) = (&run, live) {
             let (id, _) = memory_device_ids(&def).swap_remove(i);
             run.qmp()?.execute(
                 "qom-set",

@@ -90,6 +90,17 @@ pub(super) fn egl_headless(e: El) -> R<crate::model::EglHeadless> {
     })
 }
 
+/// `<gl enable rendernode>` of a SPICE or D-Bus display.
+fn display_gl(c: El) -> R<SpiceGl> {
+    c.allow(&["enable", "rendernode"])?;
+    c.empty()?;
+    c.req("enable")?;
+    Ok(SpiceGl {
+        enable: c.yes_no("enable")?.unwrap_or(false),
+        rendernode: c.get("rendernode").map(str::to_string),
+    })
+}
+
 /// `<audio id>` of a display: the `<audio>` its clients hear.
 fn display_audio(c: El) -> R<u32> {
     c.allow(&["id"])?;
@@ -121,15 +132,7 @@ pub(super) fn dbus_display(e: El) -> R<crate::model::DbusDisplay> {
     let (mut gl, mut audio) = (None, None);
     for c in e.children()? {
         match c.name() {
-            "gl" => set(&mut gl, c, |c| {
-                c.allow(&["enable", "rendernode"])?;
-                c.empty()?;
-                c.req("enable")?;
-                Ok(SpiceGl {
-                    enable: c.yes_no("enable")?.unwrap_or(false),
-                    rendernode: c.get("rendernode").map(str::to_string),
-                })
-            })?,
+            "gl" => set(&mut gl, c, display_gl)?,
             "audio" => set(&mut audio, c, display_audio)?,
             _ => c.skip()?,
         }
@@ -232,15 +235,7 @@ pub(super) fn graphics(e: El) -> R<Graphics> {
             "filetransfer" if spice => {
                 set(&mut filetransfer, c, |c| yes_no_attr(c, "enable"))?;
             }
-            "gl" if spice => set(&mut gl, c, |c| {
-                c.allow(&["enable", "rendernode"])?;
-                c.empty()?;
-                c.req("enable")?;
-                Ok(SpiceGl {
-                    enable: c.yes_no("enable")?.unwrap_or(false),
-                    rendernode: c.get("rendernode").map(str::to_string),
-                })
-            })?,
+            "gl" if spice => set(&mut gl, c, display_gl)?,
             _ => c.skip()?,
         }
     }

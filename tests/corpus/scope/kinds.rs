@@ -2,6 +2,21 @@
 //! `bus`) may have for a file to be in scope.
 
 /// The words the kind-choosing attributes may have.
+/// The backends of a serial port or console.
+const CHARDEV: &[&str] = &[
+    "pty",
+    "file",
+    "unix",
+    "null",
+    "tcp",
+    "udp",
+    "dev",
+    "vc",
+    "pipe",
+    "stdio",
+    "spiceport",
+];
+
 pub(super) const KINDS: &[(&str, &[&str])] = &[
     ("domain@type", &["kvm", "qemu"]),
     ("domain/os/type@arch", &["x86_64", "i686"]),
@@ -85,38 +100,8 @@ pub(super) const KINDS: &[(&str, &[&str])] = &[
             "udp",
         ],
     ),
-    (
-        "domain/devices/serial@type",
-        &[
-            "pty",
-            "file",
-            "unix",
-            "null",
-            "tcp",
-            "udp",
-            "dev",
-            "vc",
-            "pipe",
-            "stdio",
-            "spiceport",
-        ],
-    ),
-    (
-        "domain/devices/console@type",
-        &[
-            "pty",
-            "file",
-            "unix",
-            "null",
-            "tcp",
-            "udp",
-            "dev",
-            "vc",
-            "pipe",
-            "stdio",
-            "spiceport",
-        ],
-    ),
+    ("domain/devices/serial@type", CHARDEV),
+    ("domain/devices/console@type", CHARDEV),
     (
         "domain/devices/channel@type",
         &[
