@@ -62,7 +62,7 @@ fn migratable_xml_drops_what_qvirt_adds_and_starts_the_same_machine() {
     for part in [
         "<controller type='usb' index='0' model='piix3-uhci'",
         "<controller type='pci' index='0' model='pci-root'",
-        "<input type='keyboard' bus='ps2'/>",
+        "<input type='keyboard' bus='ps2'>",
         &format!("path='{}", run.display()),
     ] {
         assert!(full.contains(part), "{part} in {full}");
@@ -77,7 +77,7 @@ fn migratable_xml_drops_what_qvirt_adds_and_starts_the_same_machine() {
         assert!(!mig.contains(gone), "{gone} in {mig}");
     }
     for kept in [
-        "<input type='mouse' bus='ps2'/>",
+        "<input type='mouse' bus='ps2'>",
         "name='org.qemu.guest_agent.0'",
         "<name>mx</name>",
     ] {

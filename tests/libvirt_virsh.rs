@@ -508,11 +508,11 @@ fn virsh_attaches_and_detaches_devices() {
     let ctl = write_file(
         &w.dir.path,
         "ctl.xml",
-        "<controller type='scsi' model='virtio-scsi'/>",
+        "<controller type='usb' index='1' model='qemu-xhci'/>",
     );
     let err = virsh_err(&w.socket, &["attach-device", "plug", ctl.to_str().unwrap()]);
     assert!(
-        err.contains("live attach of device 'controller' is not supported"),
+        err.contains("'usb' controller cannot be hot plugged."),
         "{err}"
     );
 }

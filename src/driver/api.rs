@@ -614,11 +614,11 @@ pub trait Driver: Send + Sync {
     /// Kept across a manager restart, gone when the domain stops.
     fn messages(&self, dom: &Domain) -> Result<Vec<String>>;
     /// Plugs in the device `xml` describes (one device element, as
-    /// libvirt's `virDomainAttachDeviceFlags`). A `<disk>` or an
-    /// `<interface>` plugs into a running domain; the other types libvirt
-    /// attaches (controllers, serial ports and channels, inputs, RNGs,
-    /// memory modules, watchdogs, ...) change the persistent definition
-    /// only, under libvirt's rules, and their live attach is
+    /// libvirt's `virDomainAttachDeviceFlags`). A disk, an interface, an
+    /// rng, a memory device, a watchdog or an input plugs into a running
+    /// domain; the other types libvirt attaches (controllers, serial
+    /// ports and channels, host devices, ...) change the persistent
+    /// definition only, under libvirt's rules, and their live attach is
     /// `ConfigUnsupported` naming them.
     /// Live (running or paused): the device is added to the running QEMU
     /// (`blockdev-add`, `netdev_add`, `device_add`) on a free

@@ -416,6 +416,9 @@ pub struct Input {
     pub virtio: VirtioOptions,
     /// `<address>`.
     pub address: Option<Address>,
+    /// `<alias name=...>`: output only, the id a running domain's XML
+    /// shows (`input0`, ...); a definition's is not kept.
+    pub alias: Option<String>,
 }
 
 impl Input {
@@ -713,6 +716,9 @@ pub struct Watchdog {
     pub action: Option<WatchdogAction>,
     /// `<address>`.
     pub address: Option<Address>,
+    /// `<alias name=...>`: output only, the id a running domain's XML
+    /// shows (`watchdog0`); a definition's is not kept.
+    pub alias: Option<String>,
 }
 
 words! {

@@ -152,10 +152,13 @@ fn hotplug_verbs_say_what_virsh_says() {
         "Device detached successfully\n"
     );
     // Errors: the code's name and the cause.
-    let ctl = root.file("ctl.xml", "<controller type='scsi' model='virtio-scsi'/>");
+    let ctl = root.file(
+        "ctl.xml",
+        "<controller type='usb' index='1' model='qemu-xhci'/>",
+    );
     let err = root.fails(&["attach-device", "h", &ctl]);
     assert!(
-        err.contains("live attach of device 'controller' is not supported"),
+        err.contains("'usb' controller cannot be hot plugged."),
         "{err}"
     );
     let err = root.fails(&["attach-disk", "h", &img, "vdb"]);

@@ -374,8 +374,8 @@ pub fn attaches_never_share_a_slot(cx: &mut Ctx<'_>) {
 
 /// Bad input is refused with its code and changes neither the running
 /// domain nor the definition: an unknown bus, a target in use, a
-/// controller, a host device, a disk on a SCSI controller the domain
-/// lacks, a file that does not exist, malformed XML, a PCI address in
+/// controller that cannot be plugged in, a host device, a disk on a USB
+/// controller the domain lacks, a file that does not exist, malformed XML, a PCI address in
 /// use, and detaching what is not there.
 pub fn bad_attaches_change_nothing(cx: &mut Ctx<'_>) {
     let d = cx.d();
@@ -395,9 +395,9 @@ pub fn bad_attaches_change_nothing(cx: &mut Ctx<'_>) {
         ),
         (disk_xml(&b, "vdb"), ErrorCode::ConfigInvalid, "vdb"),
         (
-            "<controller type='scsi' model='virtio-scsi'/>".to_string(),
-            ErrorCode::ConfigUnsupported,
-            "<controller>",
+            "<controller type='usb' index='1' model='qemu-xhci'/>".to_string(),
+            ErrorCode::NoSupport,
+            "'usb' controller cannot be hot plugged",
         ),
         (
             "<hostdev mode='subsystem' type='pci'><source><address domain='0' bus='0' slot='1' function='0'/></source></hostdev>".to_string(),
@@ -405,9 +405,12 @@ pub fn bad_attaches_change_nothing(cx: &mut Ctx<'_>) {
             "<hostdev>",
         ),
         (
-            disk_xml(&b, "sda").replace("bus='virtio'", "bus='scsi'"),
-            ErrorCode::ConfigUnsupported,
-            "SCSI controller 0",
+            disk_xml(&b, "sdc").replace(
+                "bus='virtio'/>",
+                "bus='usb'/><address type='usb' bus='1' port='1'/>",
+            ),
+            ErrorCode::ConfigInvalid,
+            "no USB controller with index 1",
         ),
         (
             disk_xml(&cx.root().join("missing.img"), "vdd"),

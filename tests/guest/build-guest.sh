@@ -108,6 +108,7 @@ WANTED_MODULES=(
     virtio_rng:HW_RANDOM_VIRTIO:required  # virtio RNGs (/dev/hwrng), plugged in live
     i6300esb:I6300ESB_WDT:required   # <watchdog model='i6300esb'>: /dev/watchdog fires
     virtio_mem:VIRTIO_MEM:required   # virtio-mem: the guest plugs the memory requested
+    virtio_input:VIRTIO_INPUT:required  # virtio keyboards, mice, tablets (/proc/bus/input/devices)
 )
 # Loaded by /init only with `guestagent`, so other guests do not change.
 AGENT_MODULES=(

@@ -307,6 +307,7 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
         evdev_options: EvdevOptions::default(),
         virtio: VirtioOptions::default(),
         address: None,
+        alias: None,
     }];
     if !usb_none && p.coin() {
         inputs.push(Input {
@@ -333,6 +334,7 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
                 ..VirtioOptions::default()
             },
             address: pci(&mut p),
+            alias: None,
         });
     }
     if p.coin() {
@@ -348,6 +350,7 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
             },
             virtio: VirtioOptions::default(),
             address: None,
+            alias: None,
         });
     }
     let listen = p.maybe(|p| p.of(&["127.0.0.1", "::1", "localhost"]).to_string());
@@ -655,6 +658,7 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
                     model: WatchdogModel::I6300esb,
                     action: p.maybe(|p| *p.of(WatchdogAction::ALL)),
                     address: pci(p),
+                    alias: None,
                 })
                 .into_iter()
                 .collect(),

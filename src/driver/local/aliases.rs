@@ -1,26 +1,29 @@
 //! Device aliases of a running domain, as libvirt shows them: every
-//! disk, interface, serial port, console, memory device and USB
-//! controller of the live XML carries the id QEMU knows it by
-//! (`virtio-disk0`, `net1`, `serial0`, `dimm0`, `usb`, or the user's
-//! `ua-...`), while the persistent
+//! disk, interface, serial port, console, memory device, input,
+//! watchdog and USB or SCSI controller of the live XML carries the id
+//! QEMU knows it by (`virtio-disk0`, `net1`, `serial0`, `dimm0`,
+//! `input2`, `watchdog0`, `usb`, `scsi0`, or the user's `ua-...`),
+//! while the persistent
 //! definition keeps user aliases only. `detach-device-alias` finds a
 //! device by them.
 
 use super::driver::Core;
 use super::hotplug::Found;
+use super::runtime::Plugged;
 use super::runtime::Running;
 use crate::driver::{Domain, ModifyFlags};
 use crate::error::{Error, ErrorCode, Result};
-use crate::model::ControllerType;
-use crate::model::DomainDef;
+use crate::model::{ControllerType, DomainDef, InputBus, WatchdogModel};
 use crate::qemu::argv::{
-    console_id, disk_device_ids, memory_device_ids, nic_id, serial_id, usb_controller_id,
+    console_id, disk_device_ids, input_id, memory_device_ids, nic_id, scsi_controller_id,
+    serial_id, usb_controller_id, watchdog_id,
 };
 
-/// Gives every disk, interface, serial port and console of a running
-/// domain's definition `def` its QEMU id as alias; `nic_ids` numbers the
-/// interfaces' ids as the run does (hot-plugged ones keep theirs).
-pub(crate) fn with_live_aliases(def: &mut DomainDef, nic_ids: &[u32]) {
+/// Gives every device of a running domain's definition `def` that the
+/// module names its QEMU id as alias; `ids` number the interfaces' and
+/// inputs' ids as the run does (hot-plugged ones keep theirs).
+pub(crate) fn with_live_aliases(def: &mut DomainDef, ids: &Plugged) {
+    let nic_ids = &ids.nic_ids;
     // The ids are the command line's; a definition that could not build
     // one (it runs, so it did) keeps its user aliases.
     if let Ok(ids) = disk_device_ids(def) {
@@ -43,9 +46,18 @@ pub(crate) fn with_live_aliases(def: &mut DomainDef, nic_ids: &[u32]) {
     for (m, (id, _)) in d.memories.iter_mut().zip(memory) {
         m.alias = Some(id);
     }
+    for (i, x) in d.inputs.iter_mut().enumerate() {
+        let n = ids.input_ids.get(i).map_or(i, |n| *n as usize);
+        x.alias = Some(input_id(n));
+    }
+    for (i, w) in d.watchdogs.iter_mut().enumerate() {
+        w.alias = Some(watchdog_id(i));
+    }
     for (c, id) in d.controllers.iter_mut().zip(usb) {
         if id.is_some() {
             c.alias = id;
+        } else if c.kind == ControllerType::Scsi {
+            c.alias = Some(scsi_controller_id(c.index));
         }
     }
     for (i, net) in d.interfaces.iter_mut().enumerate() {
@@ -84,7 +96,7 @@ pub(crate) fn with_live_aliases(def: &mut DomainDef, nic_ids: &[u32]) {
 fn find_by_alias(def: &DomainDef, alias: &str, run: Option<&Running>) -> Result<Found> {
     let mut def = def.clone();
     if let Some(run) = run {
-        with_live_aliases(&mut def, &run.nic_ids());
+        with_live_aliases(&mut def, &run.plugged());
     }
     let d = &def.devices;
     let has = |a: &Option<String>| a.as_deref() == Some(alias);
@@ -93,6 +105,31 @@ fn find_by_alias(def: &DomainDef, alias: &str, run: Option<&Running>) -> Result<
     }
     if let Some(i) = d.interfaces.iter().position(|x| has(&x.alias)) {
         return Ok(Found::Interface(i));
+    }
+    if run.is_some() {
+        if let Some(i) = d.inputs.iter().position(|x| has(&x.alias)) {
+            let bus = d.inputs[i].effective_bus();
+            if !matches!(bus, InputBus::Usb | InputBus::Virtio) {
+                return Err(Error::new(
+                    ErrorCode::NoSupport,
+                    format!("input device on bus '{}' cannot be detached", bus.as_str()),
+                ));
+            }
+            return Ok(Found::Input(i));
+        }
+        if let Some(i) = d.watchdogs.iter().position(|x| has(&x.alias)) {
+            let model = d.watchdogs[i].model;
+            if model != WatchdogModel::I6300esb {
+                return Err(Error::new(
+                    ErrorCode::NoSupport,
+                    format!(
+                        "hot unplug of watchdog of model {} is not supported",
+                        model.as_str()
+                    ),
+                ));
+            }
+            return Ok(Found::Watchdog(i));
+        }
     }
     if run.is_some()
         && let Some(i) = memory_device_ids(&def)
@@ -110,6 +147,12 @@ fn find_by_alias(def: &DomainDef, alias: &str, run: Option<&Running>) -> Result<
             ));
         }
         return Ok(Found::Memory(i));
+    }
+    if run.is_some()
+        && let Some(i) = d.controllers.iter().position(|x| has(&x.alias))
+        && d.controllers[i].kind == ControllerType::Scsi
+    {
+        return Ok(Found::Controller(i));
     }
     let chardev = d.serials.iter().chain(&d.consoles).any(|x| has(&x.alias));
     if chardev || d.controllers.iter().any(|x| has(&x.alias)) {

@@ -344,7 +344,7 @@ impl Core {
             (_, Some(run), _) => {
                 run_dir = Some(run.run_dir.clone());
                 let mut live = run.live_def();
-                super::aliases::with_live_aliases(&mut live, &run.nic_ids());
+                super::aliases::with_live_aliases(&mut live, &run.plugged());
                 std::borrow::Cow::Owned(live)
             }
             _ => std::borrow::Cow::Borrowed(entry.def()),

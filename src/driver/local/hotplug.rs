@@ -27,7 +27,8 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::model::{ControllerType, DiskBus, DiskDevice, DomainDef, InterfaceType, RngBackend};
 use crate::qemu::argv::{
     DeviceArgs, PluggedDevice, RuntimePaths, device_args, disk_device_ids, memory_device_ids,
-    nic_id, rng_ids, with_pci_addresses,
+    nic_id, rng_ids, scsi_controller_id, scsi_controllers_used, usb_hubs, watchdog_id,
+    with_pci_addresses,
 };
 use crate::qemu::qmp::{QMP_TIMEOUT, Qmp};
 use crate::sys::hostnet;
@@ -134,6 +135,15 @@ impl Core {
                     }
                     Found::Rng(index) => {
                         def.devices.rngs.remove(index);
+                    }
+                    Found::Watchdog(index) => {
+                        def.devices.watchdogs.remove(index);
+                    }
+                    Found::Input(index) => {
+                        def.devices.inputs.remove(index);
+                    }
+                    Found::Controller(index) => {
+                        def.devices.controllers.remove(index);
                     }
                     Found::Memory(index) => {
                         let gone = def.devices.memories.remove(index);
@@ -242,6 +252,18 @@ impl Core {
             }
         };
         let pci = !matches!(device, Device::Disk(d) if matches!(disk_bus(d), DiskBus::Scsi | DiskBus::Usb));
+        // A SCSI disk brings the controller it sits on when the domain
+        // has none of that index; the disk then joins the domain as it is.
+        let (live, new) = match device {
+            Device::Disk(d) if disk_bus(d) == DiskBus::Scsi => {
+                self.plug_missing_scsi_controllers(dom, run, &new)?;
+                let live = run.live_def();
+                let mut new = with_device(&live, device);
+                self.resolve_volume_disks(&mut new)?;
+                (live, new)
+            }
+            _ => (live, new),
+        };
         let addressed = hot_pluggable_slot(&live, &new, &caps, &what, pci)?;
         // A tap for a bridge or ethernet interface, or a macvtap for a
         // direct one, named in the definition before the options are
@@ -278,7 +300,7 @@ impl Core {
                     renumber_nic(&mut args, &addressed.devices.interfaces[i], n);
                     Some(n)
                 }
-                PluggedDevice::Disk(_) | PluggedDevice::Rng(_) | PluggedDevice::Memory(_) => None,
+                _ => None,
             };
             let fd_name = match (&macvtap_fd, &mut args.netdev) {
                 (Some(fd), Some(netdev)) => {
@@ -291,9 +313,7 @@ impl Core {
             };
             let disk_id = match which {
                 PluggedDevice::Disk(i) => Some(disk_device_ids(&addressed)?.swap_remove(i)),
-                PluggedDevice::Interface(_) | PluggedDevice::Rng(_) | PluggedDevice::Memory(_) => {
-                    None
-                }
+                _ => None,
             };
             // Nodes an earlier unplug of a disk under this id could not
             // remove would clash with the new ones by name.
@@ -345,8 +365,8 @@ impl Core {
                 p.interfaces.push(addressed.devices.interfaces[i].clone());
                 p.nic_ids.extend(nic);
             }
-            // Plugged in by `plug_rng` and `plug_memory`.
-            PluggedDevice::Rng(_) | PluggedDevice::Memory(_) => {}
+            // The other kinds plug in through their own modules.
+            _ => {}
         });
         // As at start: an interface script taints the run.
         if let PluggedDevice::Interface(i) = which {
@@ -367,7 +387,7 @@ impl Core {
                 &addressed.devices.interfaces[i],
                 nic.expect("an interface's number"),
             ),
-            PluggedDevice::Rng(_) | PluggedDevice::Memory(_) => return Ok(()),
+            _ => return Ok(()),
         };
         self.emit(
             super::monitor::handle_of(run.def.uuid, run),
@@ -392,6 +412,18 @@ impl Core {
             }
             Found::Rng(index) => rng_ids(run.plugged().rng_ids[index]).0,
             Found::Memory(index) => memory_device_ids(&live).swap_remove(index).0,
+            Found::Watchdog(index) => watchdog_id(index),
+            Found::Input(index) => super::plug_devices::live_input_id(run, index),
+            Found::Controller(index) => {
+                let index = live.devices.controllers[index].index;
+                if scsi_controllers_used(&live)?.contains(&index) {
+                    return Err(Error::new(
+                        ErrorCode::OperationFailed,
+                        "device cannot be detached: device is busy",
+                    ));
+                }
+                scsi_controller_id(index)
+            }
         };
         // This call waits for the device itself now.
         lock(&run.unplugging).retain(|i| *i != id);
@@ -450,7 +482,40 @@ impl Core {
         let mut gone_net = None;
         let plugged = run.plugged();
         let memory = memory_device_ids(&live).iter().position(|(m, _)| m == id);
+        let input = (0..plugged.inputs.len())
+            .position(|i| super::plug_devices::live_input_id(run, i) == id);
+        let watchdog = (0..plugged.watchdogs.len()).position(|i| watchdog_id(i) == id);
+        let controller = plugged
+            .controllers
+            .iter()
+            .position(|c| c.kind == ControllerType::Scsi && scsi_controller_id(c.index) == id);
         let backend = match (is_nic(&plugged), is_rng(&plugged)) {
+            // Devices without a backend.
+            _ if let Some(i) = input => {
+                run.update_plugged(|p| {
+                    if i < p.inputs.len() {
+                        p.inputs.remove(i);
+                        p.input_ids.remove(i);
+                    }
+                });
+                Ok(())
+            }
+            _ if let Some(i) = controller => {
+                run.update_plugged(|p| {
+                    if i < p.controllers.len() {
+                        p.controllers.remove(i);
+                    }
+                });
+                Ok(())
+            }
+            _ if let Some(i) = watchdog => {
+                run.update_plugged(|p| {
+                    if i < p.watchdogs.len() {
+                        p.watchdogs.remove(i);
+                    }
+                });
+                Ok(())
+            }
             _ if let Some(i) = memory => {
                 run.update_plugged(|p| {
                     if i < p.memories.len() {
@@ -587,6 +652,12 @@ pub(crate) enum Found {
     Rng(usize),
     /// `def.devices.memories[i]`.
     Memory(usize),
+    /// `def.devices.watchdogs[i]`.
+    Watchdog(usize),
+    /// `def.devices.inputs[i]`.
+    Input(usize),
+    /// `def.devices.controllers[i]` (a SCSI one).
+    Controller(usize),
 }
 
 impl Found {
@@ -598,6 +669,21 @@ impl Found {
             Found::Rng(i) => rng_name(&def.devices.rngs[i]),
             Found::Memory(i) => {
                 format!("memory device '{}'", def.devices.memories[i].model.as_str())
+            }
+            Found::Watchdog(i) => {
+                format!("{} watchdog", def.devices.watchdogs[i].model.as_str())
+            }
+            Found::Controller(i) => {
+                let c = &def.devices.controllers[i];
+                format!("{} controller {}", c.kind.as_str(), c.index)
+            }
+            Found::Input(i) => {
+                let x = &def.devices.inputs[i];
+                format!(
+                    "{} input device on bus {}",
+                    x.kind.as_str(),
+                    x.effective_bus().as_str()
+                )
             }
         }
     }
@@ -646,6 +732,15 @@ pub(super) fn hot_pluggable_slot(
     if buses(&addressed) > buses(new) {
         return Err(no_free_slot(live, what));
     }
+    if usb_hubs(&addressed, caps)? > usb_hubs(live, caps)? {
+        return Err(Error::new(
+            ErrorCode::OperationInvalid,
+            format!(
+                "cannot attach {what} to domain '{}': every USB port is taken and a hub cannot be plugged in; add <hub type='usb'/> to the definition and restart the domain",
+                live.name
+            ),
+        ));
+    }
     Ok(addressed)
 }
 
@@ -690,8 +785,8 @@ fn disk_bus(disk: &crate::model::Disk) -> DiskBus {
 }
 
 /// Refuses a disk that cannot be plugged into this running domain: one
-/// on a bus without hot-plug (IDE, SATA, floppy), or on a SCSI or USB
-/// controller QEMU does not have.
+/// on a bus without hot-plug (IDE, SATA, floppy), or on a USB controller
+/// QEMU does not have.
 fn refuse_unpluggable_disk(qmp: &Qmp, live: &DomainDef, disk: &crate::model::Disk) -> Result<()> {
     // The bus a target name implies, as the command line derives it.
     let bus = disk_bus(disk);
@@ -706,20 +801,9 @@ fn refuse_unpluggable_disk(qmp: &Qmp, live: &DomainDef, disk: &crate::model::Dis
     };
     match bus {
         DiskBus::Virtio => Ok(()),
-        DiskBus::Scsi => {
-            let index = match disk.address {
-                Some(crate::model::Address::Drive(d)) => d.controller,
-                _ => 0,
-            };
-            let id = format!("scsi{index}");
-            if has_device(qmp, &id)? {
-                Ok(())
-            } else {
-                refuse(format!(
-                    "it needs SCSI controller {index}, which the domain does not have (controllers cannot be plugged in: add one to the definition and restart)"
-                ))
-            }
-        }
+        // The controller comes along when the domain lacks it
+        // (`plug_missing_scsi_controllers`).
+        DiskBus::Scsi => Ok(()),
         DiskBus::Usb => {
             let index = match disk.address {
                 Some(crate::model::Address::Usb(a)) => a.bus,

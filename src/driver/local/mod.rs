@@ -51,6 +51,7 @@ mod passthrough;
 mod peek;
 mod pinning;
 mod plug_config;
+mod plug_devices;
 mod plug_memory;
 mod plug_rng;
 mod plug_xml;

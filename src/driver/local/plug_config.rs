@@ -4,9 +4,10 @@
 //! with libvirt's rules for a device already there and its way of
 //! finding the device a detach names. The device comes into effect at
 //! the domain's next start, made as a start makes it. Of these types,
-//! an `<rng>` is plugged into and out of a running domain too
-//! (`plug_rng`); the others are not (that is refused by name, nothing
-//! changed).
+//! an `<rng>` (`plug_rng`), a `<memory>` (`plug_memory`), a `<watchdog>`,
+//! an `<input>` and a SCSI `<controller>` (`plug_devices`) are plugged
+//! into and out of a running domain too; the others are not (that is
+//! refused by name, nothing changed).
 
 use super::driver::Core;
 use crate::driver::{Domain, ModifyFlags};
@@ -352,14 +353,9 @@ impl ColdDevice {
                 d.watchdogs.remove(i);
             }
             ColdDevice::Input(x) => {
-                let i = position(&d.inputs, |o| {
-                    o.kind == x.kind
-                        && o.bus == x.bus
-                        && (x.kind != InputType::Passthrough || o.evdev == x.evdev)
-                        && same_address(&x.address, &o.address)
-                })
-                .ok_or_else(|| missing("matching input device not found"))?;
-                d.inputs.remove(i);
+                let i =
+                    find_input(def, x).ok_or_else(|| missing("matching input device not found"))?;
+                def.devices.inputs.remove(i);
             }
             ColdDevice::Vsock(v) => match &d.vsock {
                 Some(o)
@@ -419,6 +415,19 @@ pub(crate) fn find_rng(def: &DomainDef, rng: &Rng) -> Option<usize> {
     })
 }
 
+/// The position of the input of `def` that `input` names, as libvirt's
+/// virDomainInputDefFind: the same type and bus, the same host device
+/// behind a passthrough or evdev one, and the address when one is given.
+pub(crate) fn find_input(def: &DomainDef, input: &Input) -> Option<usize> {
+    let host = matches!(input.kind, InputType::Passthrough | InputType::Evdev);
+    position(&def.devices.inputs, |o| {
+        o.kind == input.kind
+            && o.effective_bus() == input.effective_bus()
+            && (!host || o.evdev == input.evdev)
+            && same_address(&input.address, &o.address)
+    })
+}
+
 /// virDomainChrEquals for serial ports, consoles and parallel ports: the
 /// same source, target type and port.
 fn chr_matches(o: &CharDevice, c: &CharDevice) -> bool {
@@ -469,8 +478,9 @@ fn memory_matches(o: &MemoryDevice, m: &MemoryDevice) -> bool {
 }
 
 impl Core {
-    /// Attaches `device` to the persistent definition, or an rng to the
-    /// running domain too; another type is refused live.
+    /// Attaches `device` to the persistent definition, or to the running
+    /// domain too where its type plugs in live (see the module's note);
+    /// another type is refused live.
     pub(crate) fn attach_cold(
         &self,
         dom: &Domain,
@@ -480,8 +490,9 @@ impl Core {
         self.change_cold(dom, device, flags, "attach", &|d, def| d.insert(def))
     }
 
-    /// Detaches `device` from the persistent definition, or an rng from
-    /// the running domain too; another type is refused live.
+    /// Detaches `device` from the persistent definition, or from the
+    /// running domain too where its type plugs out live; another type is
+    /// refused live.
     pub(crate) fn detach_cold(
         &self,
         dom: &Domain,
@@ -510,7 +521,14 @@ impl Core {
         let (run, config) = self.targets(dom, flags, &format!("{verb} a device to"))?;
         let live_device = match (&run, device) {
             (None, _) => None,
-            (Some(_), ColdDevice::Rng(_) | ColdDevice::Memory(_)) => Some(device),
+            (
+                Some(_),
+                ColdDevice::Rng(_)
+                | ColdDevice::Memory(_)
+                | ColdDevice::Watchdog(_)
+                | ColdDevice::Input(_)
+                | ColdDevice::Controller(..),
+            ) => Some(device),
             (Some(_), _) => return Err(live_refused(dom, device, verb)),
         };
         let changed = |def: &mut DomainDef| -> Result<()> {
@@ -529,6 +547,18 @@ impl Core {
             (Some(run), Some(ColdDevice::Rng(rng)), false) => self.unplug_rng(dom, run, rng)?,
             (Some(run), Some(ColdDevice::Memory(m)), true) => self.plug_memory(dom, run, m)?,
             (Some(run), Some(ColdDevice::Memory(m)), false) => self.unplug_memory(dom, run, m)?,
+            (Some(run), Some(ColdDevice::Watchdog(w)), true) => self.plug_watchdog(dom, run, w)?,
+            (Some(run), Some(ColdDevice::Watchdog(w)), false) => {
+                self.unplug_watchdog(dom, run, w)?;
+            }
+            (Some(run), Some(ColdDevice::Input(x)), true) => self.plug_input(dom, run, x)?,
+            (Some(run), Some(ColdDevice::Input(x)), false) => self.unplug_input(dom, run, x)?,
+            (Some(run), Some(ColdDevice::Controller(c, given)), true) => {
+                self.plug_controller(dom, run, c, *given)?;
+            }
+            (Some(run), Some(ColdDevice::Controller(c, given)), false) => {
+                self.unplug_controller(dom, run, c, *given)?;
+            }
             _ => {}
         }
         if config {
@@ -550,7 +580,7 @@ fn live_refused(dom: &Domain, device: &ColdDevice, verb: &str) -> Error {
     Error::new(
         ErrorCode::ConfigUnsupported,
         format!(
-            "cannot {verb} a <{}> {} running domain '{}': live {verb} of device '{}' is not supported (qvirt plugs <disk>, <interface>, <rng> and <memory> in and out); {verb} it with --config, and it changes with the next start",
+            "cannot {verb} a <{}> {} running domain '{}': live {verb} of device '{}' is not supported (qvirt plugs <disk>, <interface>, <rng>, <memory>, <watchdog>, <input> and SCSI <controller> devices in and out); {verb} it with --config, and it changes with the next start",
             element_name(device),
             if verb == "attach" { "to" } else { "from" },
             dom.name,

@@ -325,11 +325,12 @@ impl Core {
                 return None;
             }
         };
-        if status.nic_ids.is_some() || status.rng_ids.is_some() {
+        if status.nic_ids.is_some() || status.rng_ids.is_some() || status.input_ids.is_some() {
             run.set_plugged(super::runtime::Plugged::of(
                 &def,
                 status.nic_ids.as_deref(),
                 status.rng_ids.as_deref(),
+                status.input_ids.as_deref(),
             ));
         }
         let agent_timeout = status.agent_timeout.unwrap_or(super::agent::TIMEOUT_BLOCK);

@@ -57,6 +57,9 @@ pub struct Status {
     /// numbered from 0 in that order (nothing was unplugged).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rng_ids: Option<Vec<u32>>,
+    /// The number `N` of each input's QEMU id (`inputN`), as `rng_ids`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_ids: Option<Vec<u32>>,
     /// The guest agent's response timeout, as libvirt keeps it in its
     /// status; absent: block (libvirt's default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -110,6 +113,7 @@ impl Status {
             tainted: run.taints().iter().map(|t| t.name().to_string()).collect(),
             nic_ids: unless_plain(run.nic_ids()),
             rng_ids: unless_plain(run.plugged().rng_ids),
+            input_ids: unless_plain(run.plugged().input_ids),
             agent_timeout: Some(run.agent_timeout.load(std::sync::atomic::Ordering::Relaxed))
                 .filter(|t| *t != super::agent::TIMEOUT_BLOCK),
         }
@@ -311,13 +315,26 @@ pub(crate) struct Plugged {
     pub rng_ids: Vec<u32>,
     /// `<memory>` devices, as the live definition lists them.
     pub memories: Vec<crate::model::MemoryDevice>,
+    /// `<watchdog>`s, as the live definition lists them.
+    pub watchdogs: Vec<crate::model::Watchdog>,
+    /// `<input>`s, as the live definition lists them.
+    pub inputs: Vec<crate::model::Input>,
+    /// The number of each input's QEMU id (`inputN`), as `rng_ids`.
+    pub input_ids: Vec<u32>,
+    /// `<controller>`s, as the live definition lists them.
+    pub controllers: Vec<crate::model::Controller>,
 }
 
 impl Plugged {
-    /// The devices of `def` as a start makes them, with `nic_ids` and
-    /// `rng_ids` (when given and one for each device) instead of the
-    /// start's numbers.
-    pub(crate) fn of(def: &DomainDef, nic_ids: Option<&[u32]>, rng_ids: Option<&[u32]>) -> Plugged {
+    /// The devices of `def` as a start makes them, with `nic_ids`,
+    /// `rng_ids` and `input_ids` (when given and one for each device)
+    /// instead of the start's numbers.
+    pub(crate) fn of(
+        def: &DomainDef,
+        nic_ids: Option<&[u32]>,
+        rng_ids: Option<&[u32]>,
+        input_ids: Option<&[u32]>,
+    ) -> Plugged {
         let ids = |given: Option<&[u32]>, n: usize| match given {
             Some(ids) if ids.len() == n => ids.to_vec(),
             _ => (0..n as u32).collect(),
@@ -330,6 +347,10 @@ impl Plugged {
             rngs: d.rngs.clone(),
             rng_ids: ids(rng_ids, d.rngs.len()),
             memories: d.memories.clone(),
+            watchdogs: d.watchdogs.clone(),
+            inputs: d.inputs.clone(),
+            input_ids: ids(input_ids, d.inputs.len()),
+            controllers: d.controllers.clone(),
         }
     }
 }
@@ -394,6 +415,9 @@ impl Running {
                 def.memory_kib = total;
             }
             def.devices.memories.clone_from(&p.memories);
+            def.devices.watchdogs.clone_from(&p.watchdogs);
+            def.devices.inputs.clone_from(&p.inputs);
+            def.devices.controllers.clone_from(&p.controllers);
         }
         crate::sys::sync::lock(&self.live).apply(&mut def);
         let media = crate::sys::sync::lock(&self.media);
@@ -425,7 +449,7 @@ impl Running {
         if let Some(p) = crate::sys::sync::lock(&self.plugged).as_ref() {
             return p.clone();
         }
-        Plugged::of(&self.def, None, None)
+        Plugged::of(&self.def, None, None, None)
     }
 
     /// The number of each interface's QEMU ids, in the live order.
@@ -446,7 +470,7 @@ impl Running {
         let mut guard = crate::sys::sync::lock(&self.plugged);
         let mut plugged = guard
             .clone()
-            .unwrap_or_else(|| Plugged::of(&self.def, None, None));
+            .unwrap_or_else(|| Plugged::of(&self.def, None, None, None));
         change(&mut plugged);
         let has = |t: &str| plugged.disks.iter().any(|d| d.target == t);
         crate::sys::sync::lock(&self.media).retain(|(t, _)| has(t));

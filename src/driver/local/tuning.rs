@@ -684,7 +684,7 @@ pub(crate) fn on_watchdog(
     dump_dir: &Path,
 ) -> Result<Option<PathBuf>> {
     let dump = run
-        .def
+        .live_def()
         .devices
         .watchdogs
         .iter()

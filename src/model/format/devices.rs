@@ -228,8 +228,10 @@ pub(super) fn devices(w: &mut XmlWriter, def: &DomainDef) {
         let a = Attrs::new()
             .add("model", x.model.as_str())
             .opt("action", x.action.map(|a| a.as_str()));
-        element(w, "watchdog", a, x.address.is_some(), |w| {
-            address(w, &x.address)
+        let children = x.address.is_some() || x.alias.is_some();
+        element(w, "watchdog", a, children, |w| {
+            alias(w, &x.alias);
+            address(w, &x.address);
         });
     }
     if let Some(b) = &d.memballoon {
@@ -738,7 +740,8 @@ fn input(w: &mut XmlWriter, i: &Input) {
         .add("type", i.kind.as_str())
         .opt("bus", i.bus.map(InputBus::as_str))
         .opt("model", i.model.as_ref());
-    let children = i.evdev.is_some() || !i.virtio.is_empty() || i.address.is_some();
+    let children =
+        i.evdev.is_some() || !i.virtio.is_empty() || i.address.is_some() || i.alias.is_some();
     element(w, "input", a, children, |w| {
         if let Some(e) = &i.evdev {
             let o = &i.evdev_options;
@@ -756,6 +759,7 @@ fn input(w: &mut XmlWriter, i: &Input) {
         if !i.virtio.is_empty() {
             w.empty("driver", virtio_attrs(Attrs::new(), &i.virtio));
         }
+        alias(w, &i.alias);
         address(w, &i.address);
     });
 }

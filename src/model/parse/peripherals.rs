@@ -54,6 +54,7 @@ pub(super) fn input(e: El) -> R<Input> {
         evdev_options: evdev_options.unwrap_or_default(),
         virtio: virtio.unwrap_or_default(),
         address: address_v,
+        alias: None,
     })
 }
 
@@ -633,6 +634,7 @@ pub(super) fn watchdog(e: El) -> R<Watchdog> {
         model,
         action,
         address: addr,
+        alias: None,
     })
 }
 

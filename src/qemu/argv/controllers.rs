@@ -372,7 +372,7 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
         cx.ctrls.scsi.iter().map(|(i, v)| (*i, v.clone())).collect();
     for (index, (model, d)) in scsi {
         let what = format!("scsi controller with index='{index}'");
-        let o = Opts::new(model.device).set("id", format!("scsi{index}"));
+        let o = Opts::new(model.device).set("id", super::hotplug::scsi_controller_id(index));
         let o = with_virtio(o, &d.virtio, model.is_virtio(), &what)?;
         if d.ports.is_some() {
             return Err(unsupported("ports is not supported on a SCSI controller"));

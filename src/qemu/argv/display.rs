@@ -162,6 +162,12 @@ fn mib(attr: &str, kib: Option<u64>) -> Result<Option<u64>, Error> {
     }
 }
 
+/// The QEMU id of input number `i` (a start numbers them in order, the
+/// PS/2 ones too), libvirt's alias.
+pub fn input_id(i: usize) -> String {
+    format!("input{i}")
+}
+
 fn emit_input(cx: &mut Ctx<'_>, i: usize, input: &Input) -> Result<(), Error> {
     let bus = input.effective_bus();
     let kind = input.kind.as_str();
@@ -177,7 +183,7 @@ fn emit_input(cx: &mut Ctx<'_>, i: usize, input: &Input) -> Result<(), Error> {
             "a model is only supported on virtio inputs, not on the {what}"
         )));
     }
-    let id = format!("input{i}");
+    let id = input_id(i);
     if input.kind == InputType::Evdev {
         return emit_evdev(cx, id, input);
     }

@@ -114,6 +114,12 @@ pub fn tpm_version(model: Option<TpmModel>, version: Option<TpmVersion>) -> TpmV
     version.unwrap_or(crate::model::Tpm::default_version(model))
 }
 
+/// The QEMU id of watchdog number `i` (a start numbers them in order),
+/// libvirt's alias.
+pub fn watchdog_id(i: usize) -> String {
+    format!("watchdog{i}")
+}
+
 /// Watchdog devices and what QEMU does when one fires.
 pub fn emit_watchdogs(cx: &mut Ctx<'_>) -> Result<(), Error> {
     let def = cx.def;
@@ -124,14 +130,14 @@ pub fn emit_watchdogs(cx: &mut Ctx<'_>) -> Result<(), Error> {
             WatchdogModel::I6300esb => {
                 let placed = cx.pci.place(&what, w.address.as_ref(), Dev::Watchdog(i))?;
                 let o = Opts::new("i6300esb")
-                    .set("id", format!("watchdog{i}"))
+                    .set("id", watchdog_id(i))
                     .extend(placed.opts);
                 cx.arg("-device", o.build());
             }
             WatchdogModel::Ib700 => {
                 cx.arg(
                     "-device",
-                    Opts::new("ib700").set("id", format!("watchdog{i}")).build(),
+                    Opts::new("ib700").set("id", watchdog_id(i)).build(),
                 );
             }
             WatchdogModel::Itco => {

@@ -170,6 +170,36 @@ pub enum PluggedDevice {
     /// The `<memory>` device at this position (its backend is the one
     /// object).
     Memory(usize),
+    /// The `<watchdog>` at this position (a device alone).
+    Watchdog(usize),
+    /// The `<input>` at this position (a device alone).
+    Input(usize),
+    /// The `<controller>` at this position (a SCSI host adapter).
+    Controller(usize),
+}
+
+/// The USB hubs the command line of `def` has: the written ones and
+/// those it adds where the controllers' ports run out. A device plugged
+/// in must not need one more (a hub cannot be plugged in with it).
+pub fn usb_hubs(def: &DomainDef, caps: &QemuCaps) -> Result<usize, Error> {
+    let (_, family) = machine::machine_type(def, caps)?;
+    Ok(usb::Usb::new(def, family)?.hub_count())
+}
+
+/// The QEMU id of the SCSI controller with `index`, libvirt's alias.
+pub fn scsi_controller_id(index: u32) -> String {
+    format!("scsi{index}")
+}
+
+/// The indexes of the SCSI controllers the disks of `def` sit on (each
+/// on its address's, or the one the builder gives it).
+pub fn scsi_controllers_used(def: &DomainDef) -> Result<std::collections::BTreeSet<u32>, Error> {
+    Ok(disks::resolve(def)?
+        .controllers_used()
+        .into_iter()
+        .filter(|(bus, _)| bus.0 == crate::model::DiskBus::Scsi)
+        .map(|(_, index)| index)
+        .collect())
 }
 
 /// One device as QMP arguments: the character devices (`chardev-add`),
@@ -227,6 +257,18 @@ pub fn device_args(
             let (id, _) = super::memdev::device_ids(def).swap_remove(i);
             let object = format!("mem{id}");
             (id, None, None, Some(object))
+        }
+        PluggedDevice::Watchdog(i) => (super::extras::watchdog_id(i), None, None, None),
+        PluggedDevice::Input(i) => (display::input_id(i), None, None, None),
+        PluggedDevice::Controller(i) => {
+            let c = &def.devices.controllers[i];
+            if c.kind != ControllerType::Scsi {
+                return Err(unsupported(format!(
+                    "'{}' controller cannot be hot plugged.",
+                    c.kind.as_str()
+                )));
+            }
+            (scsi_controller_id(c.index), None, None, None)
         }
     };
     let memory = matches!(which, PluggedDevice::Memory(_));
@@ -629,6 +671,44 @@ mod tests {
                 "server": true, "wait": false}}})
             ]
         );
+    }
+
+    #[test]
+    fn a_watchdog_and_inputs_are_devices_alone() {
+        let def = crate::model::DomainDef::from_xml(
+            "<domain type='qemu'><name>w</name><memory>65536</memory><os><type arch='x86_64' machine='pc'>hvm</type></os><devices>\
+             <input type='mouse' bus='ps2'/><input type='tablet' bus='usb'/>\
+             <input type='keyboard' bus='virtio'/>\
+             <watchdog model='i6300esb' action='poweroff'/>\
+             </devices></domain>",
+        )
+        .unwrap();
+        let caps = QemuCaps::assumed("/usr/bin/qemu-system-x86_64");
+        let paths = RuntimePaths::for_test("/run/w");
+        let def = with_pci_addresses(&def, &caps).unwrap();
+        let args = device_args(&def, &caps, &paths, PluggedDevice::Watchdog(0)).unwrap();
+        let d = &args.device;
+        assert_eq!(
+            (&d["driver"], &d["id"]),
+            (&json!("i6300esb"), &json!("watchdog0"))
+        );
+        assert_eq!(d["bus"], "pci.0");
+        assert!(args.objects.is_empty() && args.chardevs.is_empty() && args.netdev.is_none());
+        let tablet = device_args(&def, &caps, &paths, PluggedDevice::Input(1)).unwrap();
+        assert_eq!(
+            tablet.device,
+            json!({"driver": "usb-tablet", "id": "input1", "bus": "usb.0", "port": "1"})
+        );
+        let keyboard = device_args(&def, &caps, &paths, PluggedDevice::Input(2)).unwrap();
+        let k = &keyboard.device;
+        assert_eq!(
+            (&k["driver"], &k["id"]),
+            (&json!("virtio-keyboard-pci"), &json!("input2"))
+        );
+        // The PS/2 mouse is the machine's own: nothing to plug.
+        let e = device_args(&def, &caps, &paths, PluggedDevice::Input(0)).unwrap_err();
+        assert!(e.message.contains("no device 'input0'"), "{e}");
+        assert_eq!(usb_hubs(&def, &caps).unwrap(), 0);
     }
 
     #[test]

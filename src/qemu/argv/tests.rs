@@ -451,6 +451,7 @@ fn usb_none_refuses_usb_devices() {
         evdev_options: Default::default(),
         virtio: VirtioOptions::default(),
         address: None,
+        alias: None,
     });
     let e = argv(&def).unwrap_err();
     assert_eq!(e.code, ErrorCode::ConfigUnsupported);

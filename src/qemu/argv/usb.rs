@@ -401,12 +401,17 @@ impl Usb {
         Ok(())
     }
 
-    /// `bus=...,port=...` for a USB device.
     /// The bus and port given to each device.
     pub(super) fn ports(&self) -> &HashMap<UsbDev, (u32, UsbPort)> {
         &self.ports
     }
 
+    /// The hubs: the written ones and those added for want of ports.
+    pub(super) fn hub_count(&self) -> usize {
+        self.hubs
+    }
+
+    /// `bus=...,port=...` for a USB device.
     pub fn port_of(&self, dev: UsbDev) -> Result<Opts, Error> {
         let (bus, port) = self.ports.get(&dev).ok_or_else(|| {
             unsupported(format!(

@@ -1,0 +1,495 @@
+//! Live hot-plug of `<watchdog>`, `<input>` and SCSI `<controller>`
+//! devices with unmodified virsh 9.0 against a `qvirtd --root DIR`,
+//! looked at in QEMU (`qom-list`, `query-pci`, a USB device's port) and
+//! in the running Linux guest (`/dev/watchdog`, the kernel's input
+//! devices and SCSI disks): `attach-device --live` and `detach-device
+//! --live` of an i6300esb watchdog, whose action is QEMU's (a starved
+//! watchdog pauses the guest), of a USB tablet and a virtio keyboard, of
+//! virtio-scsi controllers (one a SCSI disk brings along, one busy with
+//! a disk); the live XML's aliases; `detach-device-alias`; a plug after
+//! an unplug in the middle of the inputs (no id clash) and a detach
+//! after qvirtd was restarted (the right QEMU device goes); libvirt's
+//! refusals, which change nothing.
+
+#[allow(dead_code, unused_imports)]
+#[path = "daemon/support.rs"]
+mod support;
+
+#[path = "libvirt/lv.rs"]
+mod lv;
+
+#[path = "libvirt/guest_shell.rs"]
+mod guest_shell;
+
+use std::path::Path;
+use std::time::Duration;
+
+use guest_shell::Guest;
+use lv::*;
+use support::*;
+
+const BOOT: Duration = Duration::from_secs(180);
+const QUICK: Duration = Duration::from_secs(30);
+
+/// QEMU's user-created devices of `dom`, as `id:type` sorted
+/// (`watchdog0:i6300esb`).
+fn qemu_devices(s: &Path, dom: &str) -> Vec<String> {
+    let cmd = r#"{"execute":"qom-list","arguments":{"path":"/machine/peripheral"}}"#;
+    let out = virsh_ok(s, &["qemu-monitor-command", dom, cmd]);
+    let v: serde_json::Value = serde_json::from_str(out.trim()).expect("qom-list's JSON");
+    let mut out: Vec<String> = v["return"]
+        .as_array()
+        .expect("properties")
+        .iter()
+        .filter_map(|p| {
+            let t = p["type"].as_str()?.strip_prefix("child<")?;
+            Some(format!(
+                "{}:{}",
+                p["name"].as_str()?,
+                t.trim_end_matches('>')
+            ))
+        })
+        .filter(|d| d.starts_with("watchdog") || d.starts_with("input"))
+        .collect();
+    out.sort();
+    out
+}
+
+/// Property `name` of QEMU device `id` of `dom` (`qom-get`).
+fn qom_get(s: &Path, dom: &str, id: &str, name: &str) -> serde_json::Value {
+    let cmd = format!(
+        r#"{{"execute":"qom-get","arguments":{{"path":"/machine/peripheral/{id}","property":"{name}"}}}}"#
+    );
+    let out = virsh_ok(s, &["qemu-monitor-command", dom, &cmd]);
+    let v: serde_json::Value = serde_json::from_str(out.trim()).expect("qom-get's JSON");
+    v["return"].clone()
+}
+
+/// The PCI slot of QEMU device `id` on bus 0 (`query-pci`).
+fn pci_slot(s: &Path, dom: &str, id: &str) -> Option<u64> {
+    let out = virsh_ok(
+        s,
+        &["qemu-monitor-command", dom, r#"{"execute":"query-pci"}"#],
+    );
+    let v: serde_json::Value = serde_json::from_str(out.trim()).expect("query-pci's JSON");
+    v["return"][0]["devices"]
+        .as_array()
+        .expect("the devices of bus 0")
+        .iter()
+        .find(|d| d["qdev_id"] == id)
+        .and_then(|d| d["slot"].as_u64())
+}
+
+/// The `(alias, address attribute)` of each `<kind>` of a domain's XML,
+/// in document order: the PCI slot or the USB port.
+fn xml_devices(xml: &str, kind: &str) -> Vec<(String, String)> {
+    let doc = roxmltree::Document::parse(xml).unwrap();
+    doc.descendants()
+        .filter(|n| n.has_tag_name(kind) && n.parent().is_some_and(|p| p.has_tag_name("devices")))
+        .map(|n| {
+            let child = |name: &str| n.children().find(|c| c.has_tag_name(name));
+            let alias = child("alias")
+                .and_then(|a| a.attribute("name"))
+                .unwrap_or_default()
+                .to_string();
+            let at = child("address")
+                .and_then(|a| a.attribute("slot").or(a.attribute("port")))
+                .unwrap_or_default()
+                .to_string();
+            (alias, at)
+        })
+        .collect()
+}
+
+/// A hex slot of the XML as a number.
+fn slot(text: &str) -> u64 {
+    u64::from_str_radix(text.trim_start_matches("0x"), 16).unwrap()
+}
+
+/// The guest's input devices' names, once `name` is among them exactly
+/// `want` times (the guest takes a moment to see a device come or go).
+fn guest_inputs(g: &mut Guest, name: &str, want: usize) -> usize {
+    let out = g.run(&format!(
+        "for t in $(seq 150); do [ $(grep -c '^N: Name=\"{name}\"' /proc/bus/input/devices) = {want} ] && break; sleep 0.2; done; grep -c '^N: Name=\"{name}\"' /proc/bus/input/devices"
+    ));
+    out.trim().parse().unwrap_or_else(|_| panic!("{out}"))
+}
+
+/// Whether the guest has `/dev/watchdog`, once it is `want` or after a
+/// while.
+fn guest_watchdog(g: &mut Guest, want: bool) -> bool {
+    let test = if want { "-e" } else { "! -e" };
+    let out = g.run(&format!(
+        "for t in $(seq 150); do [ {test} /dev/watchdog ] && break; sleep 0.2; done; [ -e /dev/watchdog ] && echo yes || echo no"
+    ));
+    out.trim() == "yes"
+}
+
+#[test]
+fn a_watchdog_plugs_into_the_running_guest_with_its_action() {
+    let dir = TestDir::new("lvwdplug");
+    let daemon = Daemon::start(&dir.path, &[]);
+    let s = &lv_socket(&dir.path);
+    virsh_define(s, &dir.path, "wp.xml", &linux_vm("wp"));
+    virsh_ok(s, &["start", "wp"]);
+    let esb = write_file(
+        &dir.path,
+        "esb.xml",
+        "<watchdog model='i6300esb' action='pause'/>",
+    );
+    let ib700 = write_file(&dir.path, "ib700.xml", "<watchdog model='ib700'/>");
+    let (esb, ib700) = (esb.to_str().unwrap(), ib700.to_str().unwrap());
+    let inactive = virsh_ok(s, &["dumpxml", "wp", "--inactive"]);
+    let qvirt = daemon.connect();
+    let dom = qvirt.lookup_by_name("wp").unwrap();
+    let mut g = Guest::open(&*qvirt, &dom);
+    assert!(
+        !guest_watchdog(&mut g, false),
+        "a watchdog before the attach"
+    );
+
+    // An ISA watchdog cannot be plugged in: refused, nothing changed.
+    let e = virsh_err(s, &["attach-device", "wp", ib700, "--live"]);
+    assert!(
+        e.contains("hotplug of watchdog of model ib700 is not supported"),
+        "{e}"
+    );
+    assert!(qemu_devices(s, "wp").is_empty());
+
+    // The i6300esb: QEMU has it on the slot the live XML shows, under
+    // libvirt's alias; the guest's driver finds it.
+    for round in 0..2 {
+        assert_eq!(
+            virsh_ok(s, &["attach-device", "wp", esb, "--live"]),
+            "Device attached successfully\n\n"
+        );
+        assert_eq!(qemu_devices(s, "wp"), ["watchdog0:i6300esb"]);
+        let live = virsh_ok(s, &["dumpxml", "wp"]);
+        let wd = xml_devices(&live, "watchdog");
+        assert_eq!(wd.len(), 1, "{live}");
+        assert_eq!(wd[0].0, "watchdog0");
+        assert_eq!(Some(slot(&wd[0].1)), pci_slot(s, "wp", "watchdog0"));
+        assert!(
+            live.contains("<watchdog model='i6300esb' action='pause'>"),
+            "{live}"
+        );
+        assert!(
+            guest_watchdog(&mut g, true),
+            "no /dev/watchdog (round {round})"
+        );
+        // Live only.
+        assert_eq!(virsh_ok(s, &["dumpxml", "wp", "--inactive"]), inactive);
+        // One watchdog at most.
+        let e = virsh_err(s, &["attach-device", "wp", esb, "--live"]);
+        assert!(e.contains("domain already has a watchdog"), "{e}");
+        if round == 1 {
+            break;
+        }
+        // Another action does not name it; the same XML does.
+        let other = write_file(
+            &dir.path,
+            "other.xml",
+            "<watchdog model='i6300esb' action='reset'/>",
+        );
+        let e = virsh_err(
+            s,
+            &["detach-device", "wp", other.to_str().unwrap(), "--live"],
+        );
+        assert!(
+            e.contains("model 'i6300esb' watchdog device not present"),
+            "{e}"
+        );
+        assert_eq!(
+            virsh_ok(s, &["detach-device", "wp", esb, "--live"]),
+            "Device detached successfully\n\n"
+        );
+        assert!(qemu_devices(s, "wp").is_empty());
+        let live = virsh_ok(s, &["dumpxml", "wp"]);
+        assert!(!live.contains("<watchdog"), "{live}");
+        assert!(
+            !guest_watchdog(&mut g, false),
+            "the guest kept /dev/watchdog"
+        );
+    }
+
+    // QEMU does what the plugged watchdog says: starved, it pauses.
+    g.run("(watchdog -F -T 2 -t 600 /dev/watchdog &) ; true");
+    wait_for("the watchdog to pause the guest", QUICK, || {
+        let state = virsh_ok(s, &["domstate", "wp", "--reason"]);
+        (state.trim() == "paused (watchdog)").then_some(())
+    });
+    drop(g);
+    virsh_ok(s, &["destroy", "wp"]);
+}
+
+#[test]
+fn inputs_plug_into_and_out_of_the_running_guest() {
+    let dir = TestDir::new("lvinplug");
+    let mut daemon = Daemon::start(&dir.path, &[]);
+    let s = &lv_socket(&dir.path);
+    // A PS/2 mouse first: the plugged inputs' numbers follow it.
+    let xml = linux_vm("ip").replace("<memballoon", "<input type='mouse' bus='ps2'/><memballoon");
+    virsh_define(s, &dir.path, "ip.xml", &xml);
+    virsh_ok(s, &["start", "ip"]);
+    let file = |name: &str, xml: &str| {
+        let f = write_file(&dir.path, name, xml);
+        f.to_str().unwrap().to_string()
+    };
+    let tablet = file("tablet.xml", "<input type='tablet' bus='usb'/>");
+    let keyboard = file("keyboard.xml", "<input type='keyboard' bus='virtio'/>");
+    let mouse = file("mouse.xml", "<input type='mouse' bus='usb'/>");
+    let ps2 = file("ps2.xml", "<input type='mouse' bus='ps2'/>");
+    let inactive = virsh_ok(s, &["dumpxml", "ip", "--inactive"]);
+    // The inputs a start made (the PS/2 mouse, input0).
+    let first = xml_devices(&virsh_ok(s, &["dumpxml", "ip"]), "input").len();
+    assert_eq!(first, 1);
+    let alias = |k: usize| format!("input{}", first + k);
+
+    // The PS/2 port is the machine's own.
+    let e = virsh_err(s, &["attach-device", "ip", &ps2, "--live"]);
+    assert!(
+        e.contains("input device on bus 'ps2' cannot be hot plugged"),
+        "{e}"
+    );
+    let e = virsh_err(s, &["detach-device", "ip", &ps2, "--live"]);
+    assert!(
+        e.contains("input device on bus 'ps2' cannot be detached"),
+        "{e}"
+    );
+    let e = virsh_err(s, &["detach-device-alias", "ip", "input0", "--live"]);
+    assert!(
+        e.contains("input device on bus 'ps2' cannot be detached"),
+        "{e}"
+    );
+
+    {
+        let qvirt = daemon.connect();
+        let dom = qvirt.lookup_by_name("ip").unwrap();
+        let mut g = Guest::open(&*qvirt, &dom);
+        assert_eq!(guest_inputs(&mut g, "QEMU Virtio Keyboard", 0), 0);
+
+        // A USB tablet on the port the live XML shows, and a virtio
+        // keyboard on a PCI slot, which the guest sees.
+        virsh_ok(s, &["attach-device", "ip", &tablet, "--live"]);
+        virsh_ok(s, &["attach-device", "ip", &keyboard, "--live"]);
+        assert_eq!(
+            qemu_devices(s, "ip"),
+            [
+                format!("{}:usb-tablet", alias(0)),
+                format!("{}:virtio-keyboard-pci", alias(1))
+            ]
+        );
+        let live = virsh_ok(s, &["dumpxml", "ip"]);
+        let inputs = xml_devices(&live, "input");
+        assert_eq!(inputs.len(), first + 2, "{live}");
+        assert_eq!(inputs[first].0, alias(0));
+        assert_eq!(
+            serde_json::Value::String(inputs[first].1.clone()),
+            qom_get(s, "ip", &alias(0), "port")
+        );
+        assert_eq!(inputs[first + 1].0, alias(1));
+        assert_eq!(
+            Some(slot(&inputs[first + 1].1)),
+            pci_slot(s, "ip", &alias(1))
+        );
+        assert_eq!(guest_inputs(&mut g, "QEMU Virtio Keyboard", 1), 1);
+        assert_eq!(virsh_ok(s, &["dumpxml", "ip", "--inactive"]), inactive);
+
+        // The tablet out (the first of the two), a USB mouse in: it takes
+        // a number QEMU has free, not the keyboard's.
+        assert_eq!(
+            virsh_ok(s, &["detach-device", "ip", &tablet, "--live"]),
+            "Device detached successfully\n\n"
+        );
+        virsh_ok(s, &["attach-device", "ip", &mouse, "--live"]);
+        assert_eq!(
+            qemu_devices(s, "ip"),
+            [
+                format!("{}:usb-mouse", alias(0)),
+                format!("{}:virtio-keyboard-pci", alias(1))
+            ]
+        );
+        let live = virsh_ok(s, &["dumpxml", "ip"]);
+        let aliases: Vec<String> = xml_devices(&live, "input")
+            .into_iter()
+            .skip(first)
+            .map(|(a, _)| a)
+            .collect();
+        assert_eq!(aliases, [alias(1), alias(0)], "{live}");
+    }
+
+    // A qvirtd started again knows which QEMU device each input is.
+    drop(daemon);
+    daemon = Daemon::start(&dir.path, &[]);
+    let live = virsh_ok(s, &["dumpxml", "ip"]);
+    let aliases: Vec<String> = xml_devices(&live, "input")
+        .into_iter()
+        .skip(first)
+        .map(|(a, _)| a)
+        .collect();
+    assert_eq!(aliases, [alias(1), alias(0)], "{live}");
+    let qvirt = daemon.connect();
+    let dom = qvirt.lookup_by_name("ip").unwrap();
+    let mut g = Guest::open(&*qvirt, &dom);
+    assert_eq!(
+        virsh_ok(s, &["detach-device-alias", "ip", &alias(1), "--live"]),
+        "Device detach request sent successfully\n\n"
+    );
+    wait_for("the keyboard to leave QEMU", QUICK, || {
+        (qemu_devices(s, "ip") == [format!("{}:usb-mouse", alias(0))]).then_some(())
+    });
+    assert_eq!(guest_inputs(&mut g, "QEMU Virtio Keyboard", 0), 0);
+    virsh_ok(s, &["detach-device", "ip", &mouse, "--live"]);
+    assert!(qemu_devices(s, "ip").is_empty());
+    let live = virsh_ok(s, &["dumpxml", "ip"]);
+    assert_eq!(xml_devices(&live, "input").len(), first, "{live}");
+    drop(g);
+    virsh_ok(s, &["destroy", "ip"]);
+}
+
+/// The guest's SCSI disks (`sda`, ...), once there are `want` of them or
+/// after a while.
+fn guest_scsi_disks(g: &mut Guest, want: usize) -> Vec<String> {
+    let out = g.run(&format!(
+        "for t in $(seq 150); do [ $(ls /sys/block | grep -c '^sd') = {want} ] && break; sleep 0.2; done; ls /sys/block | grep '^sd' | tr '\\n' ' '"
+    ));
+    out.split_whitespace().map(str::to_string).collect()
+}
+
+#[test]
+fn scsi_controllers_plug_in_with_and_for_their_disks() {
+    let dir = TestDir::new("lvscsiplug");
+    let daemon = Daemon::start(&dir.path, &[]);
+    let s = &lv_socket(&dir.path);
+    virsh_define(s, &dir.path, "sc.xml", &linux_vm("sc"));
+    virsh_ok(s, &["start", "sc"]);
+    let file = |name: &str, xml: &str| {
+        let f = write_file(&dir.path, name, xml);
+        f.to_str().unwrap().to_string()
+    };
+    let disk = |dev: &str, address: &str| {
+        let img = dir.path.join(format!("{dev}.img"));
+        std::fs::File::create(&img)
+            .unwrap()
+            .set_len(8 << 20)
+            .unwrap();
+        file(
+            &format!("{dev}.xml"),
+            &format!(
+                "<disk type='file' device='disk'><driver name='qemu' type='raw'/>\
+                 <source file='{}'/><target dev='{dev}' bus='scsi'/>{address}</disk>",
+                img.display()
+            ),
+        )
+    };
+    let ctl = file("ctl.xml", "<controller type='scsi' model='virtio-scsi'/>");
+    let ctl0 = file(
+        "ctl0.xml",
+        "<controller type='scsi' index='0' model='virtio-scsi'/>",
+    );
+    let usb = file(
+        "usb.xml",
+        "<controller type='usb' index='1' model='qemu-xhci'/>",
+    );
+    let sda = disk("sda", "");
+    let sdb = disk(
+        "sdb",
+        "<address type='drive' controller='1' bus='0' target='0' unit='0'/>",
+    );
+    let inactive = virsh_ok(s, &["dumpxml", "sc", "--inactive"]);
+    let controllers = |s: &Path| -> Vec<String> {
+        let cmd = r#"{"execute":"qom-list","arguments":{"path":"/machine/peripheral"}}"#;
+        let out = virsh_ok(s, &["qemu-monitor-command", "sc", cmd]);
+        let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+        let mut out: Vec<String> = v["return"]
+            .as_array()
+            .unwrap()
+            .iter()
+            // The controllers, not the disks on them (`scsi0-0-0-0`).
+            .filter(|p| {
+                p["name"]
+                    .as_str()
+                    .is_some_and(|n| n.starts_with("scsi") && !n.contains('-'))
+            })
+            .map(|p| {
+                let t = p["type"].as_str().unwrap();
+                format!(
+                    "{}:{}",
+                    p["name"].as_str().unwrap(),
+                    t.trim_start_matches("child<").trim_end_matches('>')
+                )
+            })
+            .collect();
+        out.sort();
+        out
+    };
+
+    // Only SCSI host adapters plug in.
+    let e = virsh_err(s, &["attach-device", "sc", &usb, "--live"]);
+    assert!(e.contains("'usb' controller cannot be hot plugged."), "{e}");
+
+    let qvirt = daemon.connect();
+    let dom = qvirt.lookup_by_name("sc").unwrap();
+    let mut g = Guest::open(&*qvirt, &dom);
+    assert!(guest_scsi_disks(&mut g, 0).is_empty());
+
+    // Without an index it takes 0; QEMU has it on the live XML's slot.
+    virsh_ok(s, &["attach-device", "sc", &ctl, "--live"]);
+    assert_eq!(controllers(s), ["scsi0:virtio-scsi-pci"]);
+    let live = virsh_ok(s, &["dumpxml", "sc"]);
+    let scsi: Vec<(String, String)> = xml_devices(&live, "controller")
+        .into_iter()
+        .filter(|(a, _)| a.starts_with("scsi"))
+        .collect();
+    assert_eq!(scsi.len(), 1, "{live}");
+    assert_eq!(scsi[0].0, "scsi0");
+    assert_eq!(Some(slot(&scsi[0].1)), pci_slot(s, "sc", "scsi0"));
+    let e = virsh_err(s, &["attach-device", "sc", &ctl0, "--live"]);
+    assert!(e.contains("target scsi:0 already exists"), "{e}");
+
+    // A disk on it, which the guest sees; the controller is then busy.
+    virsh_ok(s, &["attach-device", "sc", &sda, "--live"]);
+    assert_eq!(guest_scsi_disks(&mut g, 1), ["sda"]);
+    let e = virsh_err(s, &["detach-device", "sc", &ctl0, "--live"]);
+    assert!(
+        e.contains("device cannot be detached: device is busy"),
+        "{e}"
+    );
+    let e = virsh_err(s, &["detach-device-alias", "sc", "scsi0", "--live"]);
+    assert!(
+        e.contains("device cannot be detached: device is busy"),
+        "{e}"
+    );
+
+    // A disk on controller 1, which the domain lacks, brings it along,
+    // of the model the domain's SCSI controllers have.
+    virsh_ok(s, &["attach-device", "sc", &sdb, "--live"]);
+    assert_eq!(
+        controllers(s),
+        ["scsi0:virtio-scsi-pci", "scsi1:virtio-scsi-pci"]
+    );
+    assert_eq!(guest_scsi_disks(&mut g, 2), ["sda", "sdb"]);
+    let live = virsh_ok(s, &["dumpxml", "sc"]);
+    assert!(
+        live.contains("<controller type='scsi' index='1' model='virtio-scsi'>"),
+        "{live}"
+    );
+    assert_eq!(virsh_ok(s, &["dumpxml", "sc", "--inactive"]), inactive);
+
+    // The disks out, then the controllers, by XML and by alias.
+    virsh_ok(s, &["detach-device", "sc", &sdb, "--live"]);
+    virsh_ok(s, &["detach-device", "sc", &sda, "--live"]);
+    assert!(guest_scsi_disks(&mut g, 0).is_empty());
+    assert_eq!(
+        virsh_ok(s, &["detach-device", "sc", &ctl0, "--live"]),
+        "Device detached successfully\n\n"
+    );
+    virsh_ok(s, &["detach-device-alias", "sc", "scsi1", "--live"]);
+    wait_for("scsi1 to leave QEMU", QUICK, || {
+        controllers(s).is_empty().then_some(())
+    });
+    let live = virsh_ok(s, &["dumpxml", "sc"]);
+    assert!(!live.contains("<controller type='scsi'"), "{live}");
+    drop(g);
+    virsh_ok(s, &["destroy", "sc"]);
+}
