@@ -1,15 +1,17 @@
-//! Live hot-plug of `<watchdog>`, `<input>` and SCSI `<controller>`
-//! devices with unmodified virsh 9.0 against a `qvirtd --root DIR`,
-//! looked at in QEMU (`qom-list`, `query-pci`, a USB device's port) and
-//! in the running Linux guest (`/dev/watchdog`, the kernel's input
-//! devices and SCSI disks): `attach-device --live` and `detach-device
-//! --live` of an i6300esb watchdog, whose action is QEMU's (a starved
-//! watchdog pauses the guest), of a USB tablet and a virtio keyboard, of
-//! virtio-scsi controllers (one a SCSI disk brings along, one busy with
-//! a disk); the live XML's aliases; `detach-device-alias`; a plug after
-//! an unplug in the middle of the inputs (no id clash) and a detach
-//! after qvirtd was restarted (the right QEMU device goes); libvirt's
-//! refusals, which change nothing.
+//! Live hot-plug of `<watchdog>`, `<input>`, SCSI `<controller>` and
+//! virtio `<channel>` devices with unmodified virsh 9.0 against a
+//! `qvirtd --root DIR`, looked at in QEMU (`qom-list`, `query-pci`, a
+//! USB device's port) and in the running Linux guest (`/dev/watchdog`,
+//! the kernel's input devices, SCSI disks and virtio-serial ports):
+//! `attach-device --live` and `detach-device --live` of an i6300esb
+//! watchdog, whose action is QEMU's (a starved watchdog pauses the
+//! guest), of a USB tablet and a virtio keyboard, of virtio-scsi
+//! controllers (one a SCSI disk brings along, one busy with a disk), of
+//! a terminal channel and the guest agent's (the guest's qemu-ga then
+//! answers); the live XML's aliases and ports; `detach-device-alias`; a
+//! plug after an unplug in the middle (no id or port clash) and a
+//! detach after qvirtd was restarted (the right QEMU device goes);
+//! libvirt's refusals, which change nothing.
 
 #[allow(dead_code, unused_imports)]
 #[path = "daemon/support.rs"]
@@ -106,23 +108,35 @@ fn slot(text: &str) -> u64 {
     u64::from_str_radix(text.trim_start_matches("0x"), 16).unwrap()
 }
 
+/// What `value` prints in the guest after `wait` ran, on one line (the
+/// console echoes a long command line wrapped, which can leave parts of
+/// it in front of the output: the value is marked).
+fn guest_value(g: &mut Guest, wait: &str, value: &str) -> String {
+    let out = g.run(&format!("{wait}; echo \"R:$({value} | tr '\\n' ' ')\""));
+    out.lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("R:").filter(|v| !v.contains("$(")))
+        .unwrap_or_else(|| panic!("no value in {out:?}"))
+        .trim()
+        .to_string()
+}
+
 /// The guest's input devices' names, once `name` is among them exactly
 /// `want` times (the guest takes a moment to see a device come or go).
 fn guest_inputs(g: &mut Guest, name: &str, want: usize) -> usize {
-    let out = g.run(&format!(
-        "for t in $(seq 150); do [ $(grep -c '^N: Name=\"{name}\"' /proc/bus/input/devices) = {want} ] && break; sleep 0.2; done; grep -c '^N: Name=\"{name}\"' /proc/bus/input/devices"
-    ));
-    out.trim().parse().unwrap_or_else(|_| panic!("{out}"))
+    let count = format!("grep -c '^N: Name=\"{name}\"' /proc/bus/input/devices");
+    let wait = format!("for t in $(seq 150); do [ $({count}) = {want} ] && break; sleep 0.2; done");
+    let out = guest_value(g, &wait, &count);
+    out.parse().unwrap_or_else(|_| panic!("{out}"))
 }
 
 /// Whether the guest has `/dev/watchdog`, once it is `want` or after a
 /// while.
 fn guest_watchdog(g: &mut Guest, want: bool) -> bool {
     let test = if want { "-e" } else { "! -e" };
-    let out = g.run(&format!(
-        "for t in $(seq 150); do [ {test} /dev/watchdog ] && break; sleep 0.2; done; [ -e /dev/watchdog ] && echo yes || echo no"
-    ));
-    out.trim() == "yes"
+    let wait =
+        format!("for t in $(seq 150); do [ {test} /dev/watchdog ] && break; sleep 0.2; done");
+    guest_value(g, &wait, "[ -e /dev/watchdog ] && echo yes || echo no") == "yes"
 }
 
 #[test]
@@ -350,9 +364,10 @@ fn inputs_plug_into_and_out_of_the_running_guest() {
 /// The guest's SCSI disks (`sda`, ...), once there are `want` of them or
 /// after a while.
 fn guest_scsi_disks(g: &mut Guest, want: usize) -> Vec<String> {
-    let out = g.run(&format!(
-        "for t in $(seq 150); do [ $(ls /sys/block | grep -c '^sd') = {want} ] && break; sleep 0.2; done; ls /sys/block | grep '^sd' | tr '\\n' ' '"
-    ));
+    let wait = format!(
+        "for t in $(seq 150); do [ $(ls /sys/block | grep -c '^sd') = {want} ] && break; sleep 0.2; done"
+    );
+    let out = guest_value(g, &wait, "ls /sys/block | grep '^sd'");
     out.split_whitespace().map(str::to_string).collect()
 }
 
@@ -492,4 +507,142 @@ fn scsi_controllers_plug_in_with_and_for_their_disks() {
     assert!(!live.contains("<controller type='scsi'"), "{live}");
     drop(g);
     virsh_ok(s, &["destroy", "sc"]);
+}
+
+/// QEMU's virtio-serial ports of `dom` (`channel0`, ...), sorted.
+fn qemu_ports(s: &Path, dom: &str) -> Vec<String> {
+    let cmd = r#"{"execute":"qom-list","arguments":{"path":"/machine/peripheral"}}"#;
+    let out = virsh_ok(s, &["qemu-monitor-command", dom, cmd]);
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    let mut out: Vec<String> = v["return"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["type"] == "child<virtserialport>")
+        .map(|p| p["name"].as_str().unwrap().to_string())
+        .collect();
+    out.sort();
+    out
+}
+
+/// The names of the guest's virtio-serial ports, once `name` is among
+/// them exactly `want` times or after a while.
+fn guest_ports(g: &mut Guest, name: &str, want: usize) -> String {
+    let list = "cat /sys/class/virtio-ports/vport*/name 2>/dev/null";
+    let wait = format!(
+        "for t in $(seq 150); do [ $({list} | grep -cx '{name}') = {want} ] && break; sleep 0.2; done"
+    );
+    guest_value(g, &wait, &format!("{list} | sort"))
+}
+
+#[test]
+fn channels_plug_in_and_out_and_the_agent_answers_on_one() {
+    let dir = TestDir::new("lvchplug");
+    let mut daemon = Daemon::start(&dir.path, &[]);
+    let s = &lv_socket(&dir.path);
+    let xml = linux_vm("ch").replace(
+        "<memballoon",
+        "<controller type='virtio-serial' index='0'/><memballoon",
+    );
+    virsh_define(s, &dir.path, "ch.xml", &xml);
+    virsh_define(s, &dir.path, "bare.xml", &firmware_vm("bare"));
+    virsh_ok(s, &["start", "ch"]);
+    virsh_ok(s, &["start", "bare"]);
+    let file = |name: &str, xml: &str| {
+        let f = write_file(&dir.path, name, xml);
+        f.to_str().unwrap().to_string()
+    };
+    let agent = file(
+        "agent.xml",
+        "<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>",
+    );
+    let pty = file(
+        "pty.xml",
+        "<channel type='pty'><target type='virtio' name='org.example.pty'/></channel>",
+    );
+    let ping = r#"{"execute":"guest-ping"}"#;
+    let inactive = virsh_ok(s, &["dumpxml", "ch", "--inactive"]);
+
+    // Without a virtio-serial controller there is no port to plug into.
+    let e = virsh_err(s, &["attach-device", "bare", &agent, "--live"]);
+    assert!(e.contains("no virtio-serial controller 0"), "{e}");
+    assert!(qemu_ports(s, "bare").is_empty());
+    virsh_ok(s, &["destroy", "bare"]);
+    let e = virsh_err(s, &["qemu-agent-command", "ch", ping]);
+    assert!(e.contains("QEMU guest agent is not configured"), "{e}");
+
+    {
+        let qvirt = daemon.connect();
+        let dom = qvirt.lookup_by_name("ch").unwrap();
+        let mut g = Guest::open(&*qvirt, &dom);
+        // A terminal channel on port 1, the agent's on port 2: QEMU has
+        // both ports, the live XML shows the terminal and the ports.
+        virsh_ok(s, &["attach-device", "ch", &pty, "--live"]);
+        virsh_ok(s, &["attach-device", "ch", &agent, "--live"]);
+        assert_eq!(qemu_ports(s, "ch"), ["channel0", "channel1"]);
+        let live = virsh_ok(s, &["dumpxml", "ch"]);
+        assert!(live.contains("<source path='/dev/pts/"), "{live}");
+        assert!(
+            live.contains("<address type='virtio-serial' controller='0' bus='0' port='1'/>")
+                && live.contains("<address type='virtio-serial' controller='0' bus='0' port='2'/>"),
+            "{live}"
+        );
+        // The agent's socket, made up in the run directory.
+        assert!(live.contains("/c.org.qemu.guest_agent.0'"), "{live}");
+        let e = virsh_err(s, &["attach-device", "ch", &agent, "--live"]);
+        assert!(e.contains("chardev already exists"), "{e}");
+        assert_eq!(virsh_ok(s, &["dumpxml", "ch", "--inactive"]), inactive);
+        let ports = guest_ports(&mut g, "org.qemu.guest_agent.0", 1);
+        assert_eq!(ports.trim(), "org.example.pty org.qemu.guest_agent.0");
+
+        // The guest's agent on the plugged port answers the host.
+        g.run(
+            "for d in /sys/class/virtio-ports/vport*; do [ $(cat $d/name) = org.qemu.guest_agent.0 ] && p=/dev/${d##*/}; done; \
+             mkdir -p /var/run/qemu-ga; (qemu-ga -m virtio-serial -p $p -t /var/run/qemu-ga -l /var/log/qemu-ga.log &); true",
+        );
+        wait_for("the plugged-in agent to answer", QUICK, || {
+            let out = virsh(s, &["qemu-agent-command", "ch", ping]);
+            out.status.success().then_some(())
+        });
+
+        // The terminal out (the first port), in again: it takes the free
+        // number and port, not the agent's.
+        virsh_ok(s, &["detach-device", "ch", &pty, "--live"]);
+        assert_eq!(qemu_ports(s, "ch"), ["channel1"]);
+        assert_eq!(
+            guest_ports(&mut g, "org.example.pty", 0).trim(),
+            "org.qemu.guest_agent.0"
+        );
+        virsh_ok(s, &["attach-device", "ch", &pty, "--live"]);
+        assert_eq!(qemu_ports(s, "ch"), ["channel0", "channel1"]);
+        let live = virsh_ok(s, &["dumpxml", "ch"]);
+        assert!(
+            live.contains("<address type='virtio-serial' controller='0' bus='0' port='1'/>"),
+            "{live}"
+        );
+    }
+
+    // A qvirtd started again still reaches the agent on its port, and
+    // detaches the agent's channel, not the terminal's.
+    drop(daemon);
+    daemon = Daemon::start(&dir.path, &[]);
+    assert_eq!(
+        virsh_ok(s, &["qemu-agent-command", "ch", ping]).trim(),
+        r#"{"return":{}}"#
+    );
+    let live = virsh_ok(s, &["dumpxml", "ch"]);
+    assert!(live.contains("<alias name='channel1'/>"), "{live}");
+    virsh_ok(s, &["detach-device", "ch", &agent, "--live"]);
+    assert_eq!(qemu_ports(s, "ch"), ["channel0"]);
+    let e = virsh_err(s, &["qemu-agent-command", "ch", ping]);
+    assert!(e.contains("QEMU guest agent is not configured"), "{e}");
+    // The terminal's by the alias the live XML shows.
+    virsh_ok(s, &["detach-device-alias", "ch", "channel0", "--live"]);
+    wait_for("channel0 to leave QEMU", QUICK, || {
+        qemu_ports(s, "ch").is_empty().then_some(())
+    });
+    let live = virsh_ok(s, &["dumpxml", "ch"]);
+    assert!(!live.contains("<channel"), "{live}");
+    virsh_ok(s, &["destroy", "ch"]);
+    drop(daemon);
 }

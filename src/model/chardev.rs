@@ -199,6 +199,9 @@ pub struct Channel {
     pub target: ChannelTarget,
     /// `<address type='virtio-serial'>`.
     pub address: Option<Address>,
+    /// `<alias name=...>`: output only, the id a running domain's XML
+    /// shows (`channel0`, ...); a definition's is not kept.
+    pub alias: Option<String>,
 }
 
 impl Channel {

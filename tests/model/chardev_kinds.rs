@@ -298,3 +298,60 @@ fn vnc_audio_and_socket_attribute() {
         "socket",
     );
 }
+
+/// A channel's host side may be any libvirt gives one: a file, a host
+/// device, UDP, the null device, besides sockets and terminals; each
+/// reads and writes back, and the command line gives the port its
+/// chardev.
+#[test]
+fn channels_on_files_devices_udp_and_null() {
+    let xml = doc(
+        "",
+        "<controller type='virtio-serial' index='0'/>\
+         <channel type='file'><source path='/var/log/ch.out' append='on'/><target type='virtio' name='org.example.file'/></channel>\
+         <channel type='dev'><source path='/dev/ttyS1'/><target type='virtio' name='org.example.dev'/></channel>\
+         <channel type='udp'><source mode='bind' host='127.0.0.1' service='4444'/>\
+         <source mode='connect' host='127.0.0.1' service='5555'/><target type='virtio' name='org.example.udp'/></channel>\
+         <channel type='null'><target type='virtio' name='org.example.null'/></channel>",
+    );
+    let d = accept(&xml);
+    let dir = crate::scratch_dir("chardev-channels");
+    let f = dir.join("channels.xml");
+    std::fs::write(&f, d.to_xml()).unwrap();
+    xmllint_validate(&[f]);
+    let c = &d.devices.channels;
+    assert_eq!(
+        c[0].source,
+        CharSource::File {
+            path: "/var/log/ch.out".into(),
+            append: Some(true)
+        }
+    );
+    assert_eq!(
+        c[1].source,
+        CharSource::Dev {
+            path: "/dev/ttyS1".into()
+        }
+    );
+    assert!(matches!(
+        &c[2].source,
+        CharSource::Udp { host: Some(h), service: 5555, bind_service: Some(4444), .. } if h == "127.0.0.1"
+    ));
+    assert_eq!(c[3].source, CharSource::Null);
+    let caps = qvirt::qemu::caps::QemuCaps::assumed("/usr/bin/qemu-system-x86_64");
+    let paths = qvirt::qemu::argv::RuntimePaths::for_test("/run/ch");
+    let tcg = accept(&xml.replace("<domain type='kvm'>", "<domain type='qemu'>"));
+    let argv: Vec<String> = qvirt::qemu::argv::build_argv(&tcg, &caps, &paths)
+        .unwrap()
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    for want in [
+        "file,id=charchannel0,path=/var/log/ch.out,append=on",
+        "serial,id=charchannel1,path=/dev/ttyS1",
+        "udp,id=charchannel2,host=127.0.0.1,port=5555,localaddr=127.0.0.1,localport=4444",
+        "null,id=charchannel3",
+    ] {
+        assert!(argv.iter().any(|a| a == want), "{want} in {argv:?}");
+    }
+}

@@ -635,6 +635,7 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
                         name: Some(format!("org.example.{i}")),
                     },
                     address: None,
+                    alias: None,
                 })
                 .collect(),
             rngs: (0..p.below(2))

@@ -1,6 +1,6 @@
 //! Device aliases of a running domain, as libvirt shows them: every
-//! disk, interface, serial port, console, memory device, input,
-//! watchdog and USB or SCSI controller of the live XML carries the id
+//! disk, interface, serial port, console, virtio channel, memory device,
+//! input, watchdog and USB or SCSI controller of the live XML carries the id
 //! QEMU knows it by (`virtio-disk0`, `net1`, `serial0`, `dimm0`,
 //! `input2`, `watchdog0`, `usb`, `scsi0`, or the user's `ua-...`),
 //! while the persistent
@@ -15,8 +15,8 @@ use crate::driver::{Domain, ModifyFlags};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{ControllerType, DomainDef, InputBus, WatchdogModel};
 use crate::qemu::argv::{
-    console_id, disk_device_ids, input_id, memory_device_ids, nic_id, scsi_controller_id,
-    serial_id, usb_controller_id, watchdog_id,
+    channel_id, console_id, disk_device_ids, input_id, memory_device_ids, nic_id,
+    scsi_controller_id, serial_id, usb_controller_id, watchdog_id,
 };
 
 /// Gives every device of a running domain's definition `def` that the
@@ -49,6 +49,13 @@ pub(crate) fn with_live_aliases(def: &mut DomainDef, ids: &Plugged) {
     for (i, x) in d.inputs.iter_mut().enumerate() {
         let n = ids.input_ids.get(i).map_or(i, |n| *n as usize);
         x.alias = Some(input_id(n));
+    }
+    for (k, c) in d.channels.iter_mut().enumerate() {
+        // A guestfwd channel is no device.
+        if c.is_virtio() {
+            let n = ids.channel_ids.get(k).map_or(k, |n| *n as usize);
+            c.alias = Some(channel_id(n));
+        }
     }
     for (i, w) in d.watchdogs.iter_mut().enumerate() {
         w.alias = Some(watchdog_id(i));
@@ -116,6 +123,9 @@ fn find_by_alias(def: &DomainDef, alias: &str, run: Option<&Running>) -> Result<
                 ));
             }
             return Ok(Found::Input(i));
+        }
+        if let Some(i) = d.channels.iter().position(|x| has(&x.alias)) {
+            return Ok(Found::Channel(i));
         }
         if let Some(i) = d.watchdogs.iter().position(|x| has(&x.alias)) {
             let model = d.watchdogs[i].model;

@@ -777,6 +777,11 @@ fn fill_pty_paths(def: &mut DomainDef, chardevs: &Value) {
             *path = path_of(&label);
         }
     }
+    for (k, channel) in def.devices.channels.iter_mut().enumerate() {
+        if let CharSource::Pty { path } = &mut channel.source {
+            *path = path_of(&format!("char{}", crate::qemu::argv::channel_id(k)));
+        }
+    }
     for (i, parallel) in def.devices.parallels.iter_mut().enumerate() {
         if let CharSource::Pty { path } = &mut parallel.source {
             *path = path_of(&format!("charparallel{i}"));

@@ -437,7 +437,7 @@ impl Monitor {
                 let id = ev.data.get("id").and_then(Value::as_str);
                 let open = ev.data.get("open").and_then(Value::as_bool);
                 if let (Some(id), Some(connected)) = (id, open)
-                    && Some(id) == agent_port(&run.def).as_deref()
+                    && Some(id) == agent_port(&run).as_deref()
                 {
                     let kind = EventKind::AgentLifecycle { connected };
                     core.emit(handle_of(self.uuid, &run), kind);
@@ -580,10 +580,12 @@ impl Monitor {
     }
 }
 
-/// The QEMU id of the virtio-serial port of `def`'s guest agent channel
-/// (`channelN`, N its place among the channels), if it has one.
-fn agent_port(def: &crate::model::DomainDef) -> Option<String> {
-    def.devices
+/// The QEMU id of the virtio-serial port of the running domain's guest
+/// agent channel (`channelN`, its number kept with the run, a plugged-in
+/// one's too), if it has one.
+fn agent_port(run: &Running) -> Option<String> {
+    run.live_def()
+        .devices
         .channels
         .iter()
         .position(|c| {
@@ -593,5 +595,5 @@ fn agent_port(def: &crate::model::DomainDef) -> Option<String> {
                     if n == crate::model::GUEST_AGENT_CHANNEL
             )
         })
-        .map(|k| format!("channel{k}"))
+        .map(|k| super::plug_chr::live_channel_id(run, k))
 }

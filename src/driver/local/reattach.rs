@@ -325,13 +325,14 @@ impl Core {
                 return None;
             }
         };
-        if status.nic_ids.is_some() || status.rng_ids.is_some() || status.input_ids.is_some() {
-            run.set_plugged(super::runtime::Plugged::of(
-                &def,
-                status.nic_ids.as_deref(),
-                status.rng_ids.as_deref(),
-                status.input_ids.as_deref(),
-            ));
+        let numbered = [
+            &status.nic_ids,
+            &status.rng_ids,
+            &status.input_ids,
+            &status.channel_ids,
+        ];
+        if numbered.iter().any(|ids| ids.is_some()) {
+            run.set_plugged(super::runtime::Plugged::of(&def, Some(&status)));
         }
         let agent_timeout = status.agent_timeout.unwrap_or(super::agent::TIMEOUT_BLOCK);
         run.agent_timeout

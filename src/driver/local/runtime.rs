@@ -60,6 +60,10 @@ pub struct Status {
     /// The number `N` of each input's QEMU id (`inputN`), as `rng_ids`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input_ids: Option<Vec<u32>>,
+    /// The number `N` of each channel's QEMU ids (`channelN`,
+    /// `charchannelN`), as `rng_ids`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_ids: Option<Vec<u32>>,
     /// The guest agent's response timeout, as libvirt keeps it in its
     /// status; absent: block (libvirt's default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -114,6 +118,7 @@ impl Status {
             nic_ids: unless_plain(run.nic_ids()),
             rng_ids: unless_plain(run.plugged().rng_ids),
             input_ids: unless_plain(run.plugged().input_ids),
+            channel_ids: unless_plain(run.plugged().channel_ids),
             agent_timeout: Some(run.agent_timeout.load(std::sync::atomic::Ordering::Relaxed))
                 .filter(|t| *t != super::agent::TIMEOUT_BLOCK),
         }
@@ -298,7 +303,8 @@ pub(crate) struct TopsSeen {
     pub tops: Vec<(String, std::path::PathBuf, String)>,
 }
 
-/// The disks, interfaces and rngs of a running domain after hot-plug.
+/// The devices of a running domain after hot-plug, and the numbers of
+/// the QEMU ids of those a start numbers in order.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Plugged {
     /// `<disk>`s, as the live definition lists them.
@@ -323,18 +329,22 @@ pub(crate) struct Plugged {
     pub input_ids: Vec<u32>,
     /// `<controller>`s, as the live definition lists them.
     pub controllers: Vec<crate::model::Controller>,
+    /// `<channel>`s, as the live definition lists them.
+    pub channels: Vec<crate::model::Channel>,
+    /// The number of each channel's QEMU ids (`channelN`,
+    /// `charchannelN`), as `rng_ids`.
+    pub channel_ids: Vec<u32>,
 }
 
 impl Plugged {
-    /// The devices of `def` as a start makes them, with `nic_ids`,
-    /// `rng_ids` and `input_ids` (when given and one for each device)
-    /// instead of the start's numbers.
-    pub(crate) fn of(
-        def: &DomainDef,
-        nic_ids: Option<&[u32]>,
-        rng_ids: Option<&[u32]>,
-        input_ids: Option<&[u32]>,
-    ) -> Plugged {
+    /// The devices of `def` as a start makes them, with the numbers of
+    /// their QEMU ids the status file `status` keeps (each list when it
+    /// has one number for each device) instead of the start's.
+    pub(crate) fn of(def: &DomainDef, status: Option<&Status>) -> Plugged {
+        let nic_ids = status.and_then(|s| s.nic_ids.as_deref());
+        let rng_ids = status.and_then(|s| s.rng_ids.as_deref());
+        let input_ids = status.and_then(|s| s.input_ids.as_deref());
+        let channel_ids = status.and_then(|s| s.channel_ids.as_deref());
         let ids = |given: Option<&[u32]>, n: usize| match given {
             Some(ids) if ids.len() == n => ids.to_vec(),
             _ => (0..n as u32).collect(),
@@ -351,6 +361,8 @@ impl Plugged {
             inputs: d.inputs.clone(),
             input_ids: ids(input_ids, d.inputs.len()),
             controllers: d.controllers.clone(),
+            channels: d.channels.clone(),
+            channel_ids: ids(channel_ids, d.channels.len()),
         }
     }
 }
@@ -418,6 +430,7 @@ impl Running {
             def.devices.watchdogs.clone_from(&p.watchdogs);
             def.devices.inputs.clone_from(&p.inputs);
             def.devices.controllers.clone_from(&p.controllers);
+            def.devices.channels.clone_from(&p.channels);
         }
         crate::sys::sync::lock(&self.live).apply(&mut def);
         let media = crate::sys::sync::lock(&self.media);
@@ -449,7 +462,7 @@ impl Running {
         if let Some(p) = crate::sys::sync::lock(&self.plugged).as_ref() {
             return p.clone();
         }
-        Plugged::of(&self.def, None, None, None)
+        Plugged::of(&self.def, None)
     }
 
     /// The number of each interface's QEMU ids, in the live order.
@@ -470,7 +483,7 @@ impl Running {
         let mut guard = crate::sys::sync::lock(&self.plugged);
         let mut plugged = guard
             .clone()
-            .unwrap_or_else(|| Plugged::of(&self.def, None, None, None));
+            .unwrap_or_else(|| Plugged::of(&self.def, None));
         change(&mut plugged);
         let has = |t: &str| plugged.disks.iter().any(|d| d.target == t);
         crate::sys::sync::lock(&self.media).retain(|(t, _)| has(t));

@@ -731,6 +731,7 @@ fn channel(w: &mut XmlWriter, c: &Channel) {
             w.empty("target", a);
         }
     }
+    alias(w, &c.alias);
     address(w, &c.address);
     w.close("channel");
 }

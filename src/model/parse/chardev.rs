@@ -217,16 +217,7 @@ pub(super) fn chardev(e: El, console: bool) -> R<CharDevice> {
             "address" => set(&mut addr, c, |c| char_address(c, e.name() != "parallel"))?,
             "source" if kind == Kind::Tcp => set(&mut tcp, c, tcp_source)?,
             "protocol" => protocol_of(c, kind, &mut telnet)?,
-            // Two sources: where it receives (bind) and sends (connect).
-            "source" if kind == Kind::Udp => {
-                let bind = c.choice("mode", &[("bind", true), ("connect", false)])?;
-                let slot = if bind == Some(true) {
-                    &mut udp_bind
-                } else {
-                    &mut udp_connect
-                };
-                set(slot, c, udp_source)?
-            }
+            "source" if kind == Kind::Udp => udp_slot(c, &mut udp_bind, &mut udp_connect)?,
             "source" if !matches!(kind, Kind::Null | Kind::Vc) => {
                 set(&mut src, c, |c| source(c, kind))?
             }
@@ -249,25 +240,7 @@ pub(super) fn chardev(e: El, console: bool) -> R<CharDevice> {
     let source = if kind == Kind::Tcp {
         tcp_char_source(e, tcp, telnet)?
     } else if kind == Kind::Udp {
-        let (host, service) = udp_connect.ok_or_else(|| {
-            invalid(format!(
-                "missing <source mode='connect' service=...> for the UDP character device at {}",
-                e.at()
-            ))
-        })?;
-        let service = service.ok_or_else(|| {
-            invalid(format!(
-                "missing service= in the UDP character device's connect <source> at {}",
-                e.at()
-            ))
-        })?;
-        let (bind_host, bind_service) = udp_bind.unwrap_or((None, None));
-        CharSource::Udp {
-            bind_host,
-            bind_service,
-            host,
-            service,
-        }
+        udp_char_source(e, udp_bind, udp_connect)?
     } else {
         make_source(e, kind, src.unwrap_or((None, None, None, None)), false)?
     };
@@ -279,6 +252,38 @@ pub(super) fn chardev(e: El, console: bool) -> R<CharDevice> {
         log,
         address: addr,
         alias: user_alias.flatten(),
+    })
+}
+
+/// The slot of a UDP character device's `<source>`: where it receives
+/// (`mode='bind'`) or sends (`mode='connect'`, the default).
+fn udp_slot(c: El, bind: &mut Option<UdpEnd>, connect: &mut Option<UdpEnd>) -> R<()> {
+    let is_bind = c.choice("mode", &[("bind", true), ("connect", false)])?;
+    let slot = if is_bind == Some(true) { bind } else { connect };
+    set(slot, c, udp_source)
+}
+
+/// A UDP character device's source from its two ends; the connect end
+/// and its service are required.
+fn udp_char_source(e: El, bind: Option<UdpEnd>, connect: Option<UdpEnd>) -> R<CharSource> {
+    let (host, service) = connect.ok_or_else(|| {
+        invalid(format!(
+            "missing <source mode='connect' service=...> for the UDP character device at {}",
+            e.at()
+        ))
+    })?;
+    let service = service.ok_or_else(|| {
+        invalid(format!(
+            "missing service= in the UDP character device's connect <source> at {}",
+            e.at()
+        ))
+    })?;
+    let (bind_host, bind_service) = bind.unwrap_or((None, None));
+    Ok(CharSource::Udp {
+        bind_host,
+        bind_service,
+        host,
+        service,
     })
 }
 
@@ -318,7 +323,10 @@ fn char_address(c: El, pci: bool) -> R<CharAddress> {
 }
 
 /// A `<source mode= host= service=>` of a UDP character device.
-fn udp_source(c: El) -> R<(Option<String>, Option<u16>)> {
+/// One end of a UDP character device: its host and service.
+type UdpEnd = (Option<String>, Option<u16>);
+
+fn udp_source(c: El) -> R<UdpEnd> {
     c.allow(&["mode", "host", "service"])?;
     c.empty()?;
     let service = c.port("service")?;
@@ -457,12 +465,17 @@ fn chardev_target(e: El, console: bool) -> R<(Option<u32>, Option<String>)> {
 
 pub(super) fn channel(e: El) -> R<Channel> {
     e.allow(&["type"])?;
+    // Any host side libvirt gives a channel but a display's terminal.
     let kind = kind(
         e,
         &[
             ("unix", Kind::Unix),
             ("tcp", Kind::Tcp),
             ("pty", Kind::Pty),
+            ("file", Kind::File),
+            ("dev", Kind::Dev),
+            ("udp", Kind::Udp),
+            ("null", Kind::Null),
             ("spicevmc", Kind::SpiceVmc),
             ("spiceport", Kind::SpicePort),
             ("pipe", Kind::Pipe),
@@ -471,12 +484,16 @@ pub(super) fn channel(e: El) -> R<Channel> {
     )?;
     let (mut src, mut target, mut addr) = (None, None, None);
     let (mut tcp, mut telnet, mut vdagent) = (None, None, None);
+    let (mut udp_bind, mut udp_connect) = (None, None);
     for c in e.children()? {
         match c.name() {
             "source" if kind == Kind::Tcp => set(&mut tcp, c, tcp_source)?,
+            "source" if kind == Kind::Udp => udp_slot(c, &mut udp_bind, &mut udp_connect)?,
             "protocol" => protocol_of(c, kind, &mut telnet)?,
             "source" if kind == Kind::QemuVdagent => set(&mut vdagent, c, vdagent_source)?,
-            "source" if kind != Kind::SpiceVmc => set(&mut src, c, |c| source(c, kind))?,
+            "source" if !matches!(kind, Kind::SpiceVmc | Kind::Null) => {
+                set(&mut src, c, |c| source(c, kind))?
+            }
             "target" => set(&mut target, c, channel_target)?,
             "address" => set(&mut addr, c, address)?,
             "alias" => alias_unused(c)?,
@@ -491,6 +508,8 @@ pub(super) fn channel(e: El) -> R<Channel> {
     })?;
     let source = if kind == Kind::Tcp {
         tcp_char_source(e, tcp, telnet)?
+    } else if kind == Kind::Udp {
+        udp_char_source(e, udp_bind, udp_connect)?
     } else if kind == Kind::QemuVdagent {
         vdagent.unwrap_or(CharSource::QemuVdagent {
             clipboard: None,
@@ -510,6 +529,7 @@ pub(super) fn channel(e: El) -> R<Channel> {
         source,
         target,
         address: addr,
+        alias: None,
     })
 }
 

@@ -250,7 +250,7 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
             .set("bus", format!("virtio-serial{ctl}.0"))
             .set("nr", nr)
             .set("chardev", &id)
-            .set("id", format!("channel{k}"));
+            .set("id", super::hotplug::channel_id(k));
         if let Some(n) = name {
             o = o.set_user("name", "channel target name", n)?;
         }

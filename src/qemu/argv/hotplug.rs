@@ -119,6 +119,17 @@ pub fn with_pci_addresses(def: &DomainDef, caps: &QemuCaps) -> Result<DomainDef,
             *place = Some(address);
         }
     }
+    // Each virtio channel's port, as libvirt shows it, so that the
+    // channels keep theirs whatever is plugged in or out.
+    for (c, at) in d.channels.iter_mut().zip(&ctrls.serial_ports.channels) {
+        if let (Some((controller, port)), None | Some(Address::VirtioSerial(_))) = (at, c.address) {
+            c.address = Some(Address::VirtioSerial(crate::model::VirtioSerialAddress {
+                controller: *controller,
+                bus: 0,
+                port: *port,
+            }));
+        }
+    }
     for (dev, &(bus, port)) in usb.ports() {
         let address = Address::Usb(UsbAddress {
             bus,
@@ -176,6 +187,8 @@ pub enum PluggedDevice {
     Input(usize),
     /// The `<controller>` at this position (a SCSI host adapter).
     Controller(usize),
+    /// The `<channel>` at this position (its backend is the chardev).
+    Channel(usize),
 }
 
 /// The USB hubs the command line of `def` has: the written ones and
@@ -184,6 +197,12 @@ pub enum PluggedDevice {
 pub fn usb_hubs(def: &DomainDef, caps: &QemuCaps) -> Result<usize, Error> {
     let (_, family) = machine::machine_type(def, caps)?;
     Ok(usb::Usb::new(def, family)?.hub_count())
+}
+
+/// The QEMU id of channel number `k` (a start numbers them in order),
+/// libvirt's alias; its chardev's is `char` and it.
+pub fn channel_id(k: usize) -> String {
+    format!("channel{k}")
 }
 
 /// The QEMU id of the SCSI controller with `index`, libvirt's alias.
@@ -270,6 +289,7 @@ pub fn device_args(
             }
             (scsi_controller_id(c.index), None, None, None)
         }
+        PluggedDevice::Channel(k) => (channel_id(k), None, None, None),
     };
     let memory = matches!(which, PluggedDevice::Memory(_));
     let options = |option: &'static str| {
@@ -299,10 +319,10 @@ pub fn device_args(
             false => Ok(to_json(&kv, Some("qom-type"), &["verify-peer"], &[])),
         })
         .collect::<Result<_, _>>()?;
-    let chardevs = match &object_id {
-        None => Vec::new(),
-        Some(_) if memory => Vec::new(),
-        Some(_) => {
+    let with_chardev = matches!(which, PluggedDevice::Rng(_) | PluggedDevice::Channel(_));
+    let chardevs = match with_chardev {
+        false => Vec::new(),
+        true => {
             let id = format!("char{device_id}");
             options("-chardev")
                 .filter(|kv| kv.iter().any(|(k, v)| k == "id" && *v == id))
@@ -340,36 +360,100 @@ pub fn device_args(
     })
 }
 
-/// A `-chardev` as `chardev-add` arguments (QMP's nested `backend`): a
-/// UNIX or TCP socket, listening or connecting; any other backend or
-/// option (TLS credentials) is refused by name.
+/// A `-chardev` as `chardev-add` arguments (QMP's nested `backend`, its
+/// `data` as QMP's `ChardevBackend` types it): a UNIX or TCP socket,
+/// listening or connecting, a pseudo-terminal, a file, a pipe, a host
+/// serial device, UDP, the null device, a SPICE channel or port, QEMU's
+/// vdagent; the log file of any. Another backend or option (TLS
+/// credentials) is refused by name.
 fn chardev_add(kv: &[(String, String)]) -> Result<Value, Error> {
     let get = |key: &str| kv.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
     let kind = get("").unwrap_or_default();
-    if kind != "socket" {
-        return Err(unsupported(format!(
-            "a '{kind}' character device is not hot-plugged"
-        )));
-    }
-    let addr = match (get("path"), get("port")) {
-        (Some(path), _) => json!({"type": "unix", "data": {"path": path}}),
-        (None, Some(port)) => json!({"type": "inet", "data": {
-            "host": get("host").unwrap_or_default(), "port": port}}),
-        (None, None) => return Err(unsupported("a socket chardev without an address")),
+    let inet = |host: Option<&str>, port: Option<&str>| json!({"type": "inet", "data": {"host": host.unwrap_or_default(), "port": port.unwrap_or("0")}});
+    // The options each backend takes besides the log file's.
+    let (mut data, known): (Value, &[&str]) = match kind {
+        "socket" => {
+            let addr = match (get("path"), get("port")) {
+                (Some(path), _) => json!({"type": "unix", "data": {"path": path}}),
+                (None, Some(port)) => inet(get("host"), Some(port)),
+                (None, None) => return Err(unsupported("a socket chardev without an address")),
+            };
+            // QMP's socket listens unless told not to, the command line's
+            // connects unless told to listen.
+            let mut data = json!({ "addr": addr, "server": false });
+            for (k, v) in kv {
+                match k.as_str() {
+                    "server" | "wait" | "telnet" => data[k] = json!(v == "on"),
+                    "reconnect" => {
+                        let n: i64 = v
+                            .parse()
+                            .map_err(|_| unsupported(format!("reconnect={v} is not a number")))?;
+                        data[k] = json!(n);
+                    }
+                    _ => {}
+                }
+            }
+            (
+                data,
+                &[
+                    "path",
+                    "host",
+                    "port",
+                    "server",
+                    "wait",
+                    "telnet",
+                    "reconnect",
+                ],
+            )
+        }
+        "pty" | "null" => (json!({}), &[]),
+        "file" => {
+            let mut data = json!({ "out": get("path").unwrap_or_default() });
+            if let Some(a) = get("append") {
+                data["append"] = json!(a == "on");
+            }
+            (data, &["path", "append"])
+        }
+        "pipe" | "serial" => (
+            json!({ "device": get("path").unwrap_or_default() }),
+            &["path"],
+        ),
+        "udp" => {
+            let mut data = json!({ "remote": inet(get("host"), get("port")) });
+            if get("localaddr").is_some() || get("localport").is_some() {
+                data["local"] = inet(get("localaddr"), get("localport"));
+            }
+            (data, &["host", "port", "localaddr", "localport"])
+        }
+        "spicevmc" => (
+            json!({ "type": get("name").unwrap_or_default() }),
+            &["name"],
+        ),
+        "spiceport" => (
+            json!({ "fqdn": get("name").unwrap_or_default() }),
+            &["name"],
+        ),
+        "qemu-vdagent" => {
+            let mut data = json!({});
+            for k in ["mouse", "clipboard"] {
+                if let Some(v) = get(k) {
+                    data[k] = json!(v == "on");
+                }
+            }
+            (data, &["name", "mouse", "clipboard"])
+        }
+        other => {
+            return Err(unsupported(format!(
+                "a '{other}' character device is not hot-plugged"
+            )));
+        }
     };
-    // QMP's socket listens unless told not to, the command line's
-    // connects unless told to listen.
-    let mut data = json!({ "addr": addr, "server": false });
     for (k, v) in kv {
         match k.as_str() {
-            "" | "id" | "path" | "host" | "port" => {}
-            "server" | "wait" | "telnet" => data[k] = json!(v == "on"),
-            "reconnect" => {
-                let n: i64 = v
-                    .parse()
-                    .map_err(|_| unsupported(format!("reconnect={v} is not a number")))?;
-                data[k] = json!(n);
-            }
+            "" | "id" => {}
+            "logfile" => data["logfile"] = json!(v),
+            "logappend" => data["logappend"] = json!(v == "on"),
+            k if known.contains(&k) => {}
             other => {
                 return Err(unsupported(format!(
                     "a character device with '{other}' is not hot-plugged; attach it with --config and restart the domain"
@@ -379,7 +463,7 @@ fn chardev_add(kv: &[(String, String)]) -> Result<Value, Error> {
     }
     Ok(json!({
         "id": get("id").unwrap_or_default(),
-        "backend": {"type": "socket", "data": data},
+        "backend": {"type": kind, "data": data},
     }))
 }
 
@@ -510,6 +594,10 @@ const DEVICE_INTS: &[&str] = &[
     "secs",
     "max-bytes",
     "period",
+    "nr",
+    "num_queues",
+    "cmd_per_lun",
+    "max_sectors",
 ];
 
 /// Splits QEMU's `a=b,c=d` option syntax (`,,` is a comma in a value); a
@@ -709,6 +797,57 @@ mod tests {
         let e = device_args(&def, &caps, &paths, PluggedDevice::Input(0)).unwrap_err();
         assert!(e.message.contains("no device 'input0'"), "{e}");
         assert_eq!(usb_hubs(&def, &caps).unwrap(), 0);
+    }
+
+    #[test]
+    fn a_channel_is_its_chardev_and_its_port() {
+        let def = crate::model::DomainDef::from_xml(
+            "<domain type='qemu'><name>c</name><memory>65536</memory><os><type arch='x86_64' machine='pc'>hvm</type></os><devices>\
+             <channel type='pty'><target type='virtio' name='a.pty'/></channel>\
+             <channel type='file'><source path='/var/log/c.out' append='on'/><target type='virtio' name='a.file'/></channel>\
+             <channel type='udp'><source mode='bind' host='127.0.0.1' service='4444'/><source mode='connect' host='127.0.0.1' service='5555'/><target type='virtio' name='a.udp'/></channel>\
+             <channel type='null'><target type='virtio' name='a.null'/></channel>\
+             </devices></domain>",
+        )
+        .unwrap();
+        let caps = QemuCaps::assumed("/usr/bin/qemu-system-x86_64");
+        let paths = RuntimePaths::for_test("/run/c");
+        let def = with_pci_addresses(&def, &caps).unwrap();
+        let port = |k: usize| match def.devices.channels[k].address {
+            Some(Address::VirtioSerial(a)) => (a.controller, a.port),
+            ref other => panic!("{other:?}"),
+        };
+        assert_eq!((port(0), port(3)), ((0, 1), (0, 4)));
+        let chardev = |k: usize| {
+            let args = device_args(&def, &caps, &paths, PluggedDevice::Channel(k)).unwrap();
+            let d = &args.device;
+            assert_eq!(d["driver"], "virtserialport");
+            assert_eq!(d["id"], json!(channel_id(k)));
+            assert_eq!(d["chardev"], json!(format!("charchannel{k}")));
+            assert_eq!(d["nr"], json!(port(k).1));
+            args.chardevs
+        };
+        assert_eq!(
+            chardev(0),
+            [json!({"id": "charchannel0", "backend": {"type": "pty", "data": {}}})]
+        );
+        assert_eq!(
+            chardev(1),
+            [json!({"id": "charchannel1", "backend": {"type": "file",
+                "data": {"out": "/var/log/c.out", "append": true}}})]
+        );
+        assert_eq!(
+            chardev(2),
+            [
+                json!({"id": "charchannel2", "backend": {"type": "udp", "data": {
+                "remote": {"type": "inet", "data": {"host": "127.0.0.1", "port": "5555"}},
+                "local": {"type": "inet", "data": {"host": "127.0.0.1", "port": "4444"}}}}})
+            ]
+        );
+        assert_eq!(
+            chardev(3),
+            [json!({"id": "charchannel3", "backend": {"type": "null", "data": {}}})]
+        );
     }
 
     #[test]

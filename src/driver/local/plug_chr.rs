@@ -1,0 +1,194 @@
+//! Live hot-plug of virtio `<channel>`s, as libvirt's
+//! qemuDomainAttachChrDevice and qemuDomainDetachDeviceChr do for them:
+//! the backend (`chardev-add`, typed as QMP's `ChardevBackend`) and the
+//! `virtserialport` on the first free port of the domain's virtio-serial
+//! controller, made exactly as a start makes them; out again by
+//! `device_del` and `chardev-remove`. A UNIX channel without a path gets
+//! its socket in the run directory as at a start, and a guest agent
+//! channel plugged in is the agent's (its calls, its lifecycle events).
+//!
+//! Every virtio channel of a running domain keeps the port it got (the
+//! live XML shows it), and a start numbers the channels' QEMU ids in
+//! order; after an unplug in the middle that order no longer holds, so
+//! each channel's number is kept with the run (and in the status file),
+//! as the rngs' are.
+
+use serde_json::Value;
+
+use super::driver::{Core, emulator_of};
+use super::hotplug::{Found, add_to_qemu, has_device, qom_children};
+use super::runtime::Running;
+use crate::driver::{Domain, EventKind};
+use crate::error::{Error, ErrorCode, Result};
+use crate::model::{Address, Channel, ChannelTarget, CharSource, DomainDef};
+use crate::qemu::argv::{PluggedDevice, channel_id, channel_sockets, device_args};
+use crate::qemu::qmp::{QMP_TIMEOUT, Qmp};
+
+impl Core {
+    /// Plugs the virtio channel `ch` into the running domain `run`. A
+    /// guestfwd channel (a rule of the user network's backend, made at
+    /// start), a channel the domain has already and one without a
+    /// virtio-serial controller to sit on are refused by name.
+    pub(crate) fn plug_channel(&self, dom: &Domain, run: &Running, ch: &Channel) -> Result<()> {
+        let ChannelTarget::Virtio { name } = &ch.target else {
+            return Err(Error::new(
+                ErrorCode::NoSupport,
+                "a guestfwd channel is not hot-plugged (its forward is a rule of the user network's backend, made at start): attach it with --config and restart the domain",
+            ));
+        };
+        let what = format!("channel '{}'", name.as_deref().unwrap_or("(unnamed)"));
+        let live = run.live_def();
+        if find_channel(&live, ch).is_some() {
+            return Err(Error::new(
+                ErrorCode::OperationInvalid,
+                "chardev already exists",
+            ));
+        }
+        let mut new = live.clone();
+        new.devices.channels.push(ch.clone());
+        let k = new.devices.channels.len() - 1;
+        let caps = self.caps(&emulator_of(&live))?;
+        let addressed = crate::qemu::argv::with_pci_addresses(&new, &caps)?;
+        let qmp = run.qmp()?;
+        let Some(Address::VirtioSerial(at)) = addressed.devices.channels[k].address else {
+            return Err(Error::new(
+                ErrorCode::Internal,
+                format!("{what} got no virtio-serial port"),
+            ));
+        };
+        let controller = format!("virtio-serial{}", at.controller);
+        if !has_device(qmp, &controller)? {
+            return Err(Error::new(
+                ErrorCode::OperationInvalid,
+                format!(
+                    "cannot attach {what} to domain '{}': the domain has no virtio-serial controller {} with a free port, and such controllers are not plugged in; add <controller type='virtio-serial'/> to the definition and restart the domain",
+                    dom.name, at.controller
+                ),
+            ));
+        }
+        let taken = run.plugged().channel_ids;
+        let result = (|| -> Result<u32> {
+            let paths = super::hotplug::plug_paths(run);
+            let mut args = device_args(&addressed, &caps, &paths, PluggedDevice::Channel(k))?;
+            let n = free_number(qmp, &taken)?;
+            let id = channel_id(n as usize);
+            let chardev = format!("char{id}");
+            args.device["id"] = id.into();
+            args.device["chardev"] = chardev.clone().into();
+            for c in &mut args.chardevs {
+                c["id"] = chardev.clone().into();
+            }
+            add_to_qemu(qmp, &args)?;
+            Ok(n)
+        })();
+        let n = result.map_err(|e| {
+            Error::new(
+                e.code,
+                format!(
+                    "cannot attach {what} to domain '{}': {}",
+                    dom.name, e.message
+                ),
+            )
+        })?;
+        // The live XML shows the socket made up in the run directory, or
+        // the terminal QEMU opened, as after a start.
+        let mut plugged = addressed.devices.channels[k].clone();
+        let sockets = channel_sockets(&addressed, &run.run_dir).unwrap_or_default();
+        match (&mut plugged.source, sockets.get(k).cloned().flatten()) {
+            (CharSource::Unix { path, listen, .. }, Some(socket)) => {
+                *path = Some(socket.to_string_lossy().into_owned());
+                *listen = true;
+            }
+            (CharSource::Pty { path }, _) => {
+                *path = pty_path(qmp, &format!("char{}", channel_id(n as usize)));
+            }
+            _ => {}
+        }
+        run.update_plugged(|p| {
+            p.channels.push(plugged);
+            p.channel_ids.push(n);
+        });
+        self.save_status(dom.uuid, run);
+        self.emit(
+            super::monitor::handle_of(run.def.uuid, run),
+            EventKind::DeviceAdded {
+                alias: channel_id(n as usize),
+            },
+        );
+        Ok(())
+    }
+
+    /// Unplugs the channel `ch` names (its source and target, as
+    /// libvirt's virDomainChrFind) from the running domain.
+    pub(crate) fn unplug_channel(&self, dom: &Domain, run: &Running, ch: &Channel) -> Result<()> {
+        let live = run.live_def();
+        let index = find_channel(&live, ch).ok_or_else(|| {
+            Error::new(
+                ErrorCode::InvalidArgument,
+                "chr type 'channel' device not present in domain configuration",
+            )
+        })?;
+        if !live.devices.channels[index].is_virtio() {
+            return Err(Error::new(
+                ErrorCode::NoSupport,
+                "a guestfwd channel is not hot-unplugged: detach it with --config and restart the domain",
+            ));
+        }
+        self.unplug(dom, run, Found::Channel(index))
+    }
+}
+
+/// The position of the channel of the running domain's definition `live`
+/// that `ch` names: the same target, and the same source where `ch`
+/// gives one (a UNIX socket's path the start made up, a terminal's path,
+/// are the running domain's).
+fn find_channel(live: &DomainDef, ch: &Channel) -> Option<usize> {
+    live.devices.channels.iter().position(|o| {
+        let source = match (&ch.source, &o.source) {
+            (CharSource::Unix { path: None, .. }, CharSource::Unix { .. }) => true,
+            (CharSource::Pty { path: None }, CharSource::Pty { .. }) => true,
+            (a, b) => a == b,
+        };
+        o.target == ch.target && source
+    })
+}
+
+/// The QEMU id of channel `index` of the run (`channelN`, its number kept
+/// with the run).
+pub(super) fn live_channel_id(run: &Running, index: usize) -> String {
+    let n = run.plugged().channel_ids.get(index).copied();
+    channel_id(n.map_or(index, |n| n as usize))
+}
+
+/// The lowest channel number the run does not use (`taken`) and QEMU has
+/// neither a device nor a chardev of (what an earlier unplug left).
+fn free_number(qmp: &Qmp, taken: &[u32]) -> Result<u32> {
+    let devices = qom_children(qmp, "/machine/peripheral")?;
+    let chardevs = qmp.execute("query-chardev", None, QMP_TIMEOUT)?;
+    let labels: Vec<&str> = chardevs
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c.get("label").and_then(Value::as_str))
+        .collect();
+    Ok((0..)
+        .find(|n| {
+            let id = channel_id(*n as usize);
+            !taken.contains(n)
+                && !devices.contains(&id)
+                && !labels.contains(&format!("char{id}").as_str())
+        })
+        .expect("a free number"))
+}
+
+/// The terminal QEMU opened for chardev `label` (`query-chardev`'s
+/// `pty:/dev/pts/N`).
+fn pty_path(qmp: &Qmp, label: &str) -> Option<String> {
+    let list = qmp.execute("query-chardev", None, QMP_TIMEOUT).ok()?;
+    list.as_array()?
+        .iter()
+        .find(|c| c.get("label").and_then(Value::as_str) == Some(label))
+        .and_then(|c| c.get("filename").and_then(Value::as_str))
+        .and_then(|f| f.strip_prefix("pty:"))
+        .map(str::to_string)
+}
