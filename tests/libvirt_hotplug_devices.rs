@@ -1,17 +1,19 @@
-//! Live hot-plug of `<watchdog>`, `<input>`, SCSI `<controller>` and
-//! virtio `<channel>` devices with unmodified virsh 9.0 against a
-//! `qvirtd --root DIR`, looked at in QEMU (`qom-list`, `query-pci`, a
-//! USB device's port) and in the running Linux guest (`/dev/watchdog`,
-//! the kernel's input devices, SCSI disks and virtio-serial ports):
-//! `attach-device --live` and `detach-device --live` of an i6300esb
-//! watchdog, whose action is QEMU's (a starved watchdog pauses the
-//! guest), of a USB tablet and a virtio keyboard, of virtio-scsi
-//! controllers (one a SCSI disk brings along, one busy with a disk), of
-//! a terminal channel and the guest agent's (the guest's qemu-ga then
-//! answers); the live XML's aliases and ports; `detach-device-alias`; a
-//! plug after an unplug in the middle (no id or port clash) and a
-//! detach after qvirtd was restarted (the right QEMU device goes);
-//! libvirt's refusals, which change nothing.
+//! Live hot-plug of `<watchdog>`, `<input>`, SCSI `<controller>`,
+//! virtio `<channel>` and virtiofs `<filesystem>` devices with
+//! unmodified virsh 9.0 against a `qvirtd --root DIR`, looked at in QEMU
+//! (`qom-list`, `query-pci`, a USB device's port) and in the running
+//! Linux guest (`/dev/watchdog`, the kernel's input devices, SCSI disks
+//! and virtio-serial ports, mounted shares): `attach-device --live` and
+//! `detach-device --live` of an i6300esb watchdog, whose action is
+//! QEMU's (a starved watchdog pauses the guest), of a USB tablet and a
+//! virtio keyboard, of virtio-scsi controllers (one a SCSI disk brings
+//! along, one busy with a disk), of a terminal channel and the guest
+//! agent's (the guest's qemu-ga then answers), of virtiofs shares (each
+//! with its virtiofsd; the guest mounts them); the live XML's aliases
+//! and ports; `detach-device-alias`; a plug after an unplug in the
+//! middle (no id or port clash) and a detach after qvirtd was restarted
+//! (the right QEMU device goes); libvirt's refusals, which change
+//! nothing.
 
 #[allow(dead_code, unused_imports)]
 #[path = "daemon/support.rs"]
@@ -644,5 +646,145 @@ fn channels_plug_in_and_out_and_the_agent_answers_on_one() {
     let live = virsh_ok(s, &["dumpxml", "ch"]);
     assert!(!live.contains("<channel"), "{live}");
     virsh_ok(s, &["destroy", "ch"]);
+    drop(daemon);
+}
+
+/// The virtiofsd processes whose command line names `dir`.
+fn virtiofsds(dir: &Path) -> usize {
+    let needle = format!("source={}", dir.display());
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .filter(|c| c.contains("virtiofsd") && c.contains(&needle))
+        .count()
+}
+
+#[test]
+fn virtiofs_shares_plug_into_and_out_of_the_running_guest() {
+    let dir = TestDir::new("lvfsplug");
+    let mut daemon = Daemon::start(&dir.path, &[]);
+    let s = &lv_socket(&dir.path);
+    // virtiofs needs the guest's memory shared with virtiofsd.
+    let xml = linux_vm("fp").replace(
+        "<os>",
+        "<memoryBacking><source type='memfd'/><access mode='shared'/></memoryBacking><os>",
+    );
+    virsh_define(s, &dir.path, "fp.xml", &xml);
+    virsh_ok(s, &["start", "fp"]);
+    let share = |name: &str| {
+        let d = dir.path.join(name);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("hello.txt"), format!("from {name}")).unwrap();
+        d
+    };
+    let (one, two) = (share("one"), share("two"));
+    let fs = |tag: &str, d: &Path| {
+        let f = write_file(
+            &dir.path,
+            &format!("{tag}.xml"),
+            &format!(
+                "<filesystem type='mount' accessmode='passthrough'><driver type='virtiofs'/>\
+                 <source dir='{}'/><target dir='{tag}'/></filesystem>",
+                d.display()
+            ),
+        );
+        f.to_str().unwrap().to_string()
+    };
+    let (fs_one, fs_two) = (fs("one", &one), fs("two", &two));
+    // Mounts share `tag` once the guest found its device.
+    let mount = |tag: &str| {
+        format!(
+            "mkdir -p /mnt/{tag}; for t in $(seq 150); do mount -t virtiofs {tag} /mnt/{tag} 2>/dev/null && break; sleep 0.2; done"
+        )
+    };
+    let ninep = write_file(
+        &dir.path,
+        "ninep.xml",
+        &format!(
+            "<filesystem type='mount' accessmode='mapped'><source dir='{}'/><target dir='ninep'/></filesystem>",
+            one.display()
+        ),
+    );
+    let inactive = virsh_ok(s, &["dumpxml", "fp", "--inactive"]);
+
+    // 9p is not plugged in (libvirt's rule).
+    let e = virsh_err(
+        s,
+        &["attach-device", "fp", ninep.to_str().unwrap(), "--live"],
+    );
+    assert!(
+        e.contains("only virtiofs filesystems can be hotplugged"),
+        "{e}"
+    );
+
+    {
+        let qvirt = daemon.connect();
+        let dom = qvirt.lookup_by_name("fp").unwrap();
+        let mut g = Guest::open(&*qvirt, &dom);
+        // Two shares, each its virtiofsd and its device on a PCI slot;
+        // the guest mounts them by tag and reads the host's files.
+        virsh_ok(s, &["attach-device", "fp", &fs_one, "--live"]);
+        virsh_ok(s, &["attach-device", "fp", &fs_two, "--live"]);
+        // (QEMU 7.2's virtiofsd runs as two processes, its sandbox's.)
+        assert!(virtiofsds(&one) > 0 && virtiofsds(&two) > 0);
+        let live = virsh_ok(s, &["dumpxml", "fp"]);
+        let slots: Vec<u64> = xml_devices(&live, "filesystem")
+            .iter()
+            .map(|(_, at)| slot(at))
+            .collect();
+        assert_eq!(
+            slots,
+            [
+                pci_slot(s, "fp", "fs0").unwrap(),
+                pci_slot(s, "fp", "fs1").unwrap()
+            ]
+        );
+        let e = virsh_err(s, &["attach-device", "fp", &fs_one, "--live"]);
+        assert!(e.contains("Target already exists"), "{e}");
+        assert_eq!(virsh_ok(s, &["dumpxml", "fp", "--inactive"]), inactive);
+        for tag in ["one", "two"] {
+            let read = guest_value(&mut g, &mount(tag), &format!("cat /mnt/{tag}/hello.txt"));
+            assert_eq!(read, format!("from {tag}"));
+        }
+        g.run("echo from-the-guest > /mnt/two/back.txt && sync");
+        assert_eq!(
+            std::fs::read_to_string(two.join("back.txt")).unwrap(),
+            "from-the-guest\n"
+        );
+
+        // The first out (unmounted first: the guest lets go), its
+        // virtiofsd ends; in again, it takes the free number.
+        g.run("umount /mnt/one");
+        assert_eq!(
+            virsh_ok(s, &["detach-device", "fp", &fs_one, "--live"]),
+            "Device detached successfully\n\n"
+        );
+        wait_for("the first share's virtiofsd to end", QUICK, || {
+            (virtiofsds(&one) == 0).then_some(())
+        });
+        assert!(pci_slot(s, "fp", "fs0").is_none());
+        virsh_ok(s, &["attach-device", "fp", &fs_one, "--live"]);
+        assert!(pci_slot(s, "fp", "fs0").is_some());
+        let read = guest_value(&mut g, &mount("one"), "cat /mnt/one/hello.txt");
+        assert_eq!(read, "from one");
+        g.run("umount /mnt/one; umount /mnt/two");
+    }
+
+    // A qvirtd started again detaches the right share; the domain's end
+    // ends the virtiofsd left.
+    drop(daemon);
+    daemon = Daemon::start(&dir.path, &[]);
+    virsh_ok(s, &["detach-device", "fp", &fs_two, "--live"]);
+    wait_for("the second share's virtiofsd to end", QUICK, || {
+        (virtiofsds(&two) == 0).then_some(())
+    });
+    assert!(pci_slot(s, "fp", "fs1").is_none());
+    assert!(pci_slot(s, "fp", "fs0").is_some());
+    virsh_ok(s, &["destroy", "fp"]);
+    wait_for("the last virtiofsd to end", QUICK, || {
+        (virtiofsds(&one) == 0).then_some(())
+    });
     drop(daemon);
 }

@@ -140,6 +140,9 @@ impl Core {
                     Found::Channel(index) => {
                         def.devices.channels.remove(index);
                     }
+                    Found::Filesystem(index) => {
+                        def.devices.filesystems.remove(index);
+                    }
                     Found::Memory(index) => {
                         let gone = def.devices.memories.remove(index);
                         def.memory_kib = def.memory_kib.saturating_sub(gone.size_kib);
@@ -447,6 +450,8 @@ pub(crate) enum Found {
     Controller(usize),
     /// `def.devices.channels[i]` (a virtio one).
     Channel(usize),
+    /// `def.devices.filesystems[i]` (a virtiofs share).
+    Filesystem(usize),
 }
 
 impl Found {
@@ -465,6 +470,9 @@ impl Found {
             Found::Controller(i) => {
                 let c = &def.devices.controllers[i];
                 format!("{} controller {}", c.kind.as_str(), c.index)
+            }
+            Found::Filesystem(i) => {
+                format!("filesystem '{}'", def.devices.filesystems[i].target_dir)
             }
             Found::Channel(i) => match &def.devices.channels[i].target {
                 crate::model::ChannelTarget::Virtio { name: Some(n) } => format!("channel '{n}'"),

@@ -53,6 +53,7 @@ mod pinning;
 mod plug_chr;
 mod plug_config;
 mod plug_devices;
+mod plug_fs;
 mod plug_memory;
 mod plug_rng;
 mod plug_xml;

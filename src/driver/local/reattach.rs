@@ -330,6 +330,7 @@ impl Core {
             &status.rng_ids,
             &status.input_ids,
             &status.channel_ids,
+            &status.fs_ids,
         ];
         if numbered.iter().any(|ids| ids.is_some()) {
             run.set_plugged(super::runtime::Plugged::of(&def, Some(&status)));

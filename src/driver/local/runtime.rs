@@ -64,6 +64,10 @@ pub struct Status {
     /// `charchannelN`), as `rng_ids`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel_ids: Option<Vec<u32>>,
+    /// The number `N` of each filesystem's QEMU ids (`fsN`) and
+    /// virtiofsd socket, as `rng_ids`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fs_ids: Option<Vec<u32>>,
     /// The guest agent's response timeout, as libvirt keeps it in its
     /// status; absent: block (libvirt's default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -119,6 +123,7 @@ impl Status {
             rng_ids: unless_plain(run.plugged().rng_ids),
             input_ids: unless_plain(run.plugged().input_ids),
             channel_ids: unless_plain(run.plugged().channel_ids),
+            fs_ids: unless_plain(run.plugged().fs_ids),
             agent_timeout: Some(run.agent_timeout.load(std::sync::atomic::Ordering::Relaxed))
                 .filter(|t| *t != super::agent::TIMEOUT_BLOCK),
         }
@@ -334,6 +339,11 @@ pub(crate) struct Plugged {
     /// The number of each channel's QEMU ids (`channelN`,
     /// `charchannelN`), as `rng_ids`.
     pub channel_ids: Vec<u32>,
+    /// `<filesystem>`s, as the live definition lists them.
+    pub filesystems: Vec<crate::model::Filesystem>,
+    /// The number of each filesystem's QEMU ids (`fsN`, `chr-vu-fsN`)
+    /// and virtiofsd socket, as `rng_ids`.
+    pub fs_ids: Vec<u32>,
 }
 
 impl Plugged {
@@ -345,6 +355,7 @@ impl Plugged {
         let rng_ids = status.and_then(|s| s.rng_ids.as_deref());
         let input_ids = status.and_then(|s| s.input_ids.as_deref());
         let channel_ids = status.and_then(|s| s.channel_ids.as_deref());
+        let fs_ids = status.and_then(|s| s.fs_ids.as_deref());
         let ids = |given: Option<&[u32]>, n: usize| match given {
             Some(ids) if ids.len() == n => ids.to_vec(),
             _ => (0..n as u32).collect(),
@@ -363,6 +374,8 @@ impl Plugged {
             controllers: d.controllers.clone(),
             channels: d.channels.clone(),
             channel_ids: ids(channel_ids, d.channels.len()),
+            filesystems: d.filesystems.clone(),
+            fs_ids: ids(fs_ids, d.filesystems.len()),
         }
     }
 }
@@ -431,6 +444,7 @@ impl Running {
             def.devices.inputs.clone_from(&p.inputs);
             def.devices.controllers.clone_from(&p.controllers);
             def.devices.channels.clone_from(&p.channels);
+            def.devices.filesystems.clone_from(&p.filesystems);
         }
         crate::sys::sync::lock(&self.live).apply(&mut def);
         let media = crate::sys::sync::lock(&self.media);

@@ -46,6 +46,9 @@ impl Core {
             Found::Watchdog(index) => watchdog_id(index),
             Found::Input(index) => super::plug_devices::live_input_id(run, index),
             Found::Channel(index) => super::plug_chr::live_channel_id(run, index),
+            Found::Filesystem(index) => {
+                crate::qemu::argv::fs_id(super::plug_fs::live_fs_number(run, index) as usize)
+            }
             Found::Controller(index) => {
                 let index = live.devices.controllers[index].index;
                 if scsi_controllers_used(&live)?.contains(&index) {
@@ -119,6 +122,9 @@ impl Core {
         let watchdog = (0..plugged.watchdogs.len()).position(|i| watchdog_id(i) == id);
         let channel = (0..plugged.channels.len())
             .position(|i| super::plug_chr::live_channel_id(run, i) == id);
+        let share = (0..plugged.filesystems.len())
+            .map(|i| super::plug_fs::live_fs_number(run, i))
+            .position(|n| crate::qemu::argv::fs_id(n as usize) == id);
         let controller = plugged
             .controllers
             .iter()
@@ -133,6 +139,24 @@ impl Core {
                     }
                 });
                 Ok(())
+            }
+            // A share's socket, then its virtiofsd (gone by itself once
+            // QEMU closed the socket: reaped).
+            _ if let Some(i) = share => {
+                let n = super::plug_fs::live_fs_number(run, i);
+                run.update_plugged(|p| {
+                    if i < p.filesystems.len() {
+                        p.filesystems.remove(i);
+                        p.fs_ids.remove(i);
+                    }
+                });
+                let removed = super::plug_rng::remove_chardev(qmp, &format!("chr-vu-{id}"));
+                super::virtiofs::stop_plugged(&run.run_dir, n);
+                let _ = std::fs::remove_file(crate::qemu::argv::virtiofs_socket(
+                    &run.run_dir,
+                    n as usize,
+                ));
+                removed
             }
             _ if let Some(i) = channel => {
                 run.update_plugged(|p| {

@@ -115,7 +115,67 @@ pub fn start(def: &DomainDef, run_dir: &Path, log: &Path) -> Result<Virtiofsd> {
     Ok(started)
 }
 
-/// Ends the virtiofsd processes of a run that is over.
+/// The file in the run directory listing the virtiofsd of share number
+/// `n` plugged into the running domain.
+fn plugged_pids_file(n: u32) -> String {
+    format!("virtiofsd-fs{n}.pids")
+}
+
+/// Starts the virtiofsd of share `f`, plugged into the running domain
+/// `domain` as share number `n`, on `socket`; its output goes to `log`.
+/// Recorded in the run directory once it listens (for [`stop_plugged`],
+/// and for [`stop`] at the end of the run); killed when the returned
+/// processes are dropped before being kept.
+///
+/// Errors: as [`start`]'s.
+pub fn start_plugged(
+    f: &Filesystem,
+    n: u32,
+    socket: &Path,
+    run_dir: &Path,
+    log: &Path,
+    domain: &str,
+) -> Result<Virtiofsd> {
+    if !Path::new(&f.source_dir).is_dir() {
+        return Err(Error::new(
+            ErrorCode::Io,
+            format!(
+                "the <filesystem> source dir {} is not a directory",
+                f.source_dir
+            ),
+        ));
+    }
+    let mut started = Virtiofsd::default();
+    started.spawn_listening(
+        &argv(f, socket)?,
+        socket,
+        log,
+        domain,
+        &format!("virtiofsd for the <filesystem> '{}'", f.target_dir),
+    )?;
+    started.record(run_dir, &plugged_pids_file(n))?;
+    Ok(started)
+}
+
+/// Ends the virtiofsd of share number `n`, plugged in and now unplugged
+/// (it exits by itself once QEMU closed its socket: then it is reaped).
+pub fn stop_plugged(run_dir: &Path, n: u32) {
+    let file = plugged_pids_file(n);
+    super::helper_procs::stop(run_dir, &file);
+    let _ = std::fs::remove_file(run_dir.join(file));
+}
+
+/// Ends the virtiofsd processes of a run that is over, those plugged in
+/// while it ran too.
 pub fn stop(run_dir: &Path) {
     super::helper_procs::stop(run_dir, PIDS_FILE);
+    let Ok(entries) = std::fs::read_dir(run_dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with("virtiofsd-fs") && name.ends_with(".pids") {
+            super::helper_procs::stop(run_dir, &name);
+        }
+    }
 }

@@ -189,6 +189,9 @@ pub enum PluggedDevice {
     Controller(usize),
     /// The `<channel>` at this position (its backend is the chardev).
     Channel(usize),
+    /// The `<filesystem>` at this position (a virtiofs share: its
+    /// backend is the vhost-user socket chardev).
+    Filesystem(usize),
 }
 
 /// The USB hubs the command line of `def` has: the written ones and
@@ -203,6 +206,13 @@ pub fn usb_hubs(def: &DomainDef, caps: &QemuCaps) -> Result<usize, Error> {
 /// libvirt's alias; its chardev's is `char` and it.
 pub fn channel_id(k: usize) -> String {
     format!("channel{k}")
+}
+
+/// The QEMU id of filesystem number `i` (a start numbers them in order),
+/// libvirt's alias; a virtiofs share's socket chardev is `chr-vu-` and
+/// it.
+pub fn fs_id(i: usize) -> String {
+    format!("fs{i}")
 }
 
 /// The QEMU id of the SCSI controller with `index`, libvirt's alias.
@@ -290,6 +300,7 @@ pub fn device_args(
             (scsi_controller_id(c.index), None, None, None)
         }
         PluggedDevice::Channel(k) => (channel_id(k), None, None, None),
+        PluggedDevice::Filesystem(i) => (fs_id(i), None, None, None),
     };
     let memory = matches!(which, PluggedDevice::Memory(_));
     let options = |option: &'static str| {
@@ -319,16 +330,17 @@ pub fn device_args(
             false => Ok(to_json(&kv, Some("qom-type"), &["verify-peer"], &[])),
         })
         .collect::<Result<_, _>>()?;
-    let with_chardev = matches!(which, PluggedDevice::Rng(_) | PluggedDevice::Channel(_));
-    let chardevs = match with_chardev {
-        false => Vec::new(),
-        true => {
-            let id = format!("char{device_id}");
-            options("-chardev")
-                .filter(|kv| kv.iter().any(|(k, v)| k == "id" && *v == id))
-                .map(|kv| chardev_add(&kv))
-                .collect::<Result<_, _>>()?
-        }
+    let chardev_id = match which {
+        PluggedDevice::Rng(_) | PluggedDevice::Channel(_) => Some(format!("char{device_id}")),
+        PluggedDevice::Filesystem(_) => Some(format!("chr-vu-{device_id}")),
+        _ => None,
+    };
+    let chardevs = match chardev_id {
+        None => Vec::new(),
+        Some(id) => options("-chardev")
+            .filter(|kv| kv.iter().any(|(k, v)| k == "id" && *v == id))
+            .map(|kv| chardev_add(&kv))
+            .collect::<Result<_, _>>()?,
     };
     let netdev = netdev_id.and_then(|id| {
         options("-netdev")

@@ -148,7 +148,7 @@ pub fn emit_filesystems(cx: &mut Ctx<'_>) -> Result<(), Error> {
 
         let socket = virtiofs_socket(&cx.paths.runtime_dir, i);
         let socket = super::runtime_path("virtiofs socket", &socket)?;
-        let chardev = format!("chr-vu-fs{i}");
+        let chardev = format!("chr-vu-{}", super::hotplug::fs_id(i));
         cx.arg(
             "-chardev",
             Opts::new("socket")
@@ -159,7 +159,7 @@ pub fn emit_filesystems(cx: &mut Ctx<'_>) -> Result<(), Error> {
         let placed = cx.pci.place(&what, f.address.as_ref(), Dev::Fs(i))?;
         let boot = cx.boot.filesystem(i);
         let o = Opts::new("vhost-user-fs-pci")
-            .set("id", format!("fs{i}"))
+            .set("id", super::hotplug::fs_id(i))
             .set("chardev", chardev)
             .maybe("queue-size", f.queue)
             .set_user("tag", "filesystem target dir", &f.target_dir)?

@@ -1,0 +1,156 @@
+//! Live hot-plug of virtiofs `<filesystem>` shares, as libvirt's
+//! qemuDomainAttachFSDevice and qemuDomainRemoveFSDevice: a virtiofsd
+//! for the share, listening on its socket in the run directory, then the
+//! socket's chardev (`chardev-add`) and the `vhost-user-fs-pci` device on
+//! a free hot-pluggable PCI slot, made exactly as a start makes them; out
+//! again by `device_del` (with the guest's consent), `chardev-remove`,
+//! and the end of that virtiofsd. A 9p share is refused by name, as
+//! libvirt refuses it.
+//!
+//! A start numbers the shares' QEMU ids and sockets in order (`fs0`,
+//! `chr-vu-fs0`, `fs0-fs.sock`); a plugged one takes a number neither
+//! the run nor QEMU uses, kept with the run (and in the status file).
+
+use serde_json::Value;
+
+use super::driver::{Core, emulator_of};
+use super::hotplug::{Found, add_to_qemu, hot_pluggable_slot, qom_children};
+use super::plug_config::ColdDevice;
+use super::runtime::Running;
+use crate::driver::{Domain, EventKind};
+use crate::error::{Error, ErrorCode, Result};
+use crate::model::{DomainDef, Filesystem, FsDriver};
+use crate::qemu::argv::{PluggedDevice, device_args, fs_id, virtiofs_socket};
+use crate::qemu::qmp::{QMP_TIMEOUT, Qmp};
+
+impl Core {
+    /// Plugs the virtiofs share `f` into the running domain `run`.
+    pub(crate) fn plug_filesystem(
+        &self,
+        dom: &Domain,
+        run: &Running,
+        f: &Filesystem,
+    ) -> Result<()> {
+        if f.driver != FsDriver::Virtiofs {
+            return Err(Error::new(
+                ErrorCode::NoSupport,
+                "only virtiofs filesystems can be hotplugged",
+            ));
+        }
+        let what = format!("filesystem '{}'", f.target_dir);
+        let live = run.live_def();
+        // libvirt's refusal of a target the domain has.
+        ColdDevice::Filesystem(f.clone()).insert(&mut live.clone())?;
+        let mut new = live.clone();
+        new.devices.filesystems.push(f.clone());
+        let i = new.devices.filesystems.len() - 1;
+        let caps = self.caps(&emulator_of(&live))?;
+        let addressed = hot_pluggable_slot(&live, &new, &caps, &what, true)?;
+        let qmp = run.qmp()?;
+        let taken = run.plugged().fs_ids;
+        let fail = |e: Error| {
+            Error::new(
+                e.code,
+                format!(
+                    "cannot attach {what} to domain '{}': {}",
+                    dom.name, e.message
+                ),
+            )
+        };
+        let paths = super::hotplug::plug_paths(run);
+        let mut args =
+            device_args(&addressed, &caps, &paths, PluggedDevice::Filesystem(i)).map_err(fail)?;
+        let n = free_number(qmp, &taken, &run.run_dir).map_err(fail)?;
+        let id = fs_id(n as usize);
+        let chardev = format!("chr-vu-{id}");
+        let socket = virtiofs_socket(&run.run_dir, n as usize);
+        args.device["id"] = id.clone().into();
+        args.device["chardev"] = chardev.clone().into();
+        for c in &mut args.chardevs {
+            c["id"] = chardev.clone().into();
+            c["backend"]["data"]["addr"]["data"]["path"] = socket.to_string_lossy().into();
+        }
+        let log = self.layout.log_file(&format!("{}-virtiofsd", dom.name));
+        let virtiofsd =
+            super::virtiofs::start_plugged(f, n, &socket, &run.run_dir, &log, &dom.name)
+                .map_err(fail)?;
+        if let Err(e) = add_to_qemu(qmp, &args) {
+            drop(virtiofsd);
+            super::virtiofs::stop_plugged(&run.run_dir, n);
+            let _ = std::fs::remove_file(&socket);
+            return Err(fail(e));
+        }
+        virtiofsd.keep();
+        run.update_plugged(|p| {
+            p.filesystems.push(addressed.devices.filesystems[i].clone());
+            p.fs_ids.push(n);
+        });
+        self.save_status(dom.uuid, run);
+        self.emit(
+            super::monitor::handle_of(run.def.uuid, run),
+            EventKind::DeviceAdded { alias: id },
+        );
+        Ok(())
+    }
+
+    /// Unplugs the share `f` names (by its target, as libvirt's
+    /// virDomainFSDefFind) from the running domain.
+    pub(crate) fn unplug_filesystem(
+        &self,
+        dom: &Domain,
+        run: &Running,
+        f: &Filesystem,
+    ) -> Result<()> {
+        let live = run.live_def();
+        let index = find_filesystem(&live, f).ok_or_else(|| {
+            Error::new(ErrorCode::InvalidArgument, "matching filesystem not found")
+        })?;
+        if live.devices.filesystems[index].driver != FsDriver::Virtiofs {
+            return Err(Error::new(
+                ErrorCode::NoSupport,
+                "only virtiofs filesystems can be hotplugged",
+            ));
+        }
+        self.unplug(dom, run, Found::Filesystem(index))
+    }
+}
+
+/// The position of the share of `def` that `f` names: the same target.
+fn find_filesystem(def: &DomainDef, f: &Filesystem) -> Option<usize> {
+    def.devices
+        .filesystems
+        .iter()
+        .position(|o| o.target_dir == f.target_dir)
+}
+
+/// The number of filesystem `index` of the run (its QEMU ids and
+/// socket).
+pub(super) fn live_fs_number(run: &Running, index: usize) -> u32 {
+    run.plugged()
+        .fs_ids
+        .get(index)
+        .copied()
+        .unwrap_or(index as u32)
+}
+
+/// The lowest share number the run does not use (`taken`) and neither
+/// QEMU (a device, a chardev) nor the run directory (a socket) has.
+fn free_number(qmp: &Qmp, taken: &[u32], run_dir: &std::path::Path) -> Result<u32> {
+    let devices = qom_children(qmp, "/machine/peripheral")?;
+    let chardevs = qmp.execute("query-chardev", None, QMP_TIMEOUT)?;
+    let labels: Vec<&str> = chardevs
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c.get("label").and_then(Value::as_str))
+        .collect();
+    Ok((0..)
+        .find(|n| {
+            let id = fs_id(*n as usize);
+            !taken.contains(n)
+                && !devices.contains(&id)
+                && !labels.contains(&format!("chr-vu-{id}").as_str())
+                && !virtiofs_socket(run_dir, *n as usize).exists()
+        })
+        .expect("a free number"))
+}
