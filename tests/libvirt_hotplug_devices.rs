@@ -9,7 +9,9 @@
 //! virtio keyboard, of virtio-scsi controllers (one a SCSI disk brings
 //! along, one busy with a disk), of a terminal channel and the guest
 //! agent's (the guest's qemu-ga then answers), of virtiofs shares (each
-//! with its virtiofsd; the guest mounts them); the live XML's aliases
+//! with its virtiofsd; the guest mounts them), of a USB redirection
+//! device (QEMU speaks usbredir on the test's socket, with the
+//! domain's filter); the live XML's aliases
 //! and ports; `detach-device-alias`; a plug after an unplug in the
 //! middle (no id or port clash) and a detach after qvirtd was restarted
 //! (the right QEMU device goes); libvirt's refusals, which change
@@ -787,4 +789,80 @@ fn virtiofs_shares_plug_into_and_out_of_the_running_guest() {
         (virtiofsds(&one) == 0).then_some(())
     });
     drop(daemon);
+}
+
+#[test]
+fn usb_redirection_plugs_in_and_out_with_the_domains_filter() {
+    use std::io::Read;
+    let dir = TestDir::new("lvredirplug");
+    let _daemon = Daemon::start(&dir.path, &[]);
+    let s = &lv_socket(&dir.path);
+    let xml = firmware_vm("rd").replace(
+        "</devices>",
+        "<redirfilter><usbdev class='0x08' allow='no'/><usbdev allow='yes'/></redirfilter></devices>",
+    );
+    virsh_define(s, &dir.path, "rd.xml", &xml);
+    virsh_ok(s, &["start", "rd"]);
+    let sock = dir.path.join("usbredir.sock");
+    let server = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+    let redir = write_file(
+        &dir.path,
+        "redir.xml",
+        &format!(
+            "<redirdev bus='usb' type='unix'><source mode='connect' path='{}'/></redirdev>",
+            sock.display()
+        ),
+    );
+    let redir = redir.to_str().unwrap();
+    let inactive = virsh_ok(s, &["dumpxml", "rd", "--inactive"]);
+
+    // QEMU connects and speaks usbredir; the device holds the filter.
+    virsh_ok(s, &["attach-device", "rd", redir, "--live"]);
+    let (mut conn, _) = server.accept().unwrap();
+    conn.set_read_timeout(Some(QUICK)).unwrap();
+    let mut hello = vec![0u8; 76];
+    conn.read_exact(&mut hello).unwrap();
+    assert!(
+        String::from_utf8_lossy(&hello).contains("qemu usb-redir guest"),
+        "{hello:?}"
+    );
+    assert_eq!(qemu_devices_of(s, "rd", "usb-redir"), ["redir0"]);
+    assert_eq!(
+        qom_get(s, "rd", "redir0", "filter"),
+        serde_json::json!("0x08:-1:-1:-1:0|-1:-1:-1:-1:1")
+    );
+    let live = virsh_ok(s, &["dumpxml", "rd"]);
+    let ports = xml_devices(&live, "redirdev");
+    assert_eq!(ports.len(), 1, "{live}");
+    assert_eq!(
+        serde_json::Value::String(ports[0].1.clone()),
+        qom_get(s, "rd", "redir0", "port")
+    );
+    assert_eq!(virsh_ok(s, &["dumpxml", "rd", "--inactive"]), inactive);
+
+    // Out: QEMU lets the socket go.
+    virsh_ok(s, &["detach-device", "rd", redir, "--live"]);
+    assert!(qemu_devices_of(s, "rd", "usb-redir").is_empty());
+    let mut rest = Vec::new();
+    conn.read_to_end(&mut rest).unwrap();
+    let live = virsh_ok(s, &["dumpxml", "rd"]);
+    assert!(!live.contains("<redirdev"), "{live}");
+    let e = virsh_err(s, &["detach-device", "rd", redir, "--live"]);
+    assert!(e.contains("no matching redirdev"), "{e}");
+    virsh_ok(s, &["destroy", "rd"]);
+}
+
+/// The ids of QEMU's user-created devices of type `kind` of `dom`.
+fn qemu_devices_of(s: &Path, dom: &str, kind: &str) -> Vec<String> {
+    let cmd = r#"{"execute":"qom-list","arguments":{"path":"/machine/peripheral"}}"#;
+    let out = virsh_ok(s, &["qemu-monitor-command", dom, cmd]);
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    let want = format!("child<{kind}>");
+    v["return"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["type"] == want.as_str())
+        .map(|p| p["name"].as_str().unwrap().to_string())
+        .collect()
 }

@@ -143,6 +143,9 @@ impl Core {
                     Found::Filesystem(index) => {
                         def.devices.filesystems.remove(index);
                     }
+                    Found::Redirdev(index) => {
+                        def.devices.redirdevs.remove(index);
+                    }
                     Found::Memory(index) => {
                         let gone = def.devices.memories.remove(index);
                         def.memory_kib = def.memory_kib.saturating_sub(gone.size_kib);
@@ -452,6 +455,8 @@ pub(crate) enum Found {
     Channel(usize),
     /// `def.devices.filesystems[i]` (a virtiofs share).
     Filesystem(usize),
+    /// `def.devices.redirdevs[i]`.
+    Redirdev(usize),
 }
 
 impl Found {
@@ -474,6 +479,10 @@ impl Found {
             Found::Filesystem(i) => {
                 format!("filesystem '{}'", def.devices.filesystems[i].target_dir)
             }
+            Found::Redirdev(i) => format!(
+                "USB redirection device ({})",
+                def.devices.redirdevs[i].source.type_name()
+            ),
             Found::Channel(i) => match &def.devices.channels[i].target {
                 crate::model::ChannelTarget::Virtio { name: Some(n) } => format!("channel '{n}'"),
                 _ => "channel".to_string(),
@@ -628,6 +637,31 @@ fn refuse_unpluggable_disk(qmp: &Qmp, live: &DomainDef, disk: &crate::model::Dis
             other.as_str()
         )),
     }
+}
+
+/// The lowest number `n` for a plugged-in device that the run does not
+/// use (`taken`) and for which QEMU has none of the ids `ids(n)` names:
+/// no device, object or chardev (what an earlier unplug left, or a
+/// device still being unplugged).
+pub(super) fn free_number(
+    qmp: &Qmp,
+    taken: &[u32],
+    ids: impl Fn(u32) -> Vec<String>,
+) -> Result<u32> {
+    let mut held = qom_children(qmp, "/machine/peripheral")?;
+    held.extend(qom_children(qmp, "/objects")?);
+    let chardevs = qmp.execute("query-chardev", None, QMP_TIMEOUT)?;
+    held.extend(
+        chardevs
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c.get("label").and_then(Value::as_str))
+            .map(str::to_string),
+    );
+    Ok((0..)
+        .find(|n| !taken.contains(n) && !ids(*n).iter().any(|id| held.contains(id)))
+        .expect("a free number"))
 }
 
 /// Whether QEMU has a device with id `id`.

@@ -1,5 +1,8 @@
-//! Live hot-plug of virtio `<channel>`s, as libvirt's
-//! qemuDomainAttachChrDevice and qemuDomainDetachDeviceChr do for them:
+//! Live hot-plug of devices behind a character device: virtio
+//! `<channel>`s, as libvirt's qemuDomainAttachChrDevice and
+//! qemuDomainDetachDeviceChr do for them, and USB `<redirdev>`s, as its
+//! qemuDomainAttachRedirdevDevice (the chardev and the `usb-redir` on
+//! the first free USB port, with the domain's `<redirfilter>`). A channel:
 //! the backend (`chardev-add`, typed as QMP's `ChardevBackend`) and the
 //! `virtserialport` on the first free port of the domain's virtio-serial
 //! controller, made exactly as a start makes them; out again by
@@ -8,20 +11,20 @@
 //! channel plugged in is the agent's (its calls, its lifecycle events).
 //!
 //! Every virtio channel of a running domain keeps the port it got (the
-//! live XML shows it), and a start numbers the channels' QEMU ids in
-//! order; after an unplug in the middle that order no longer holds, so
-//! each channel's number is kept with the run (and in the status file),
-//! as the rngs' are.
+//! live XML shows it), and a start numbers the channels' (and the
+//! redirection devices') QEMU ids in order; after an unplug in the
+//! middle that order no longer holds, so each one's number is kept with
+//! the run (and in the status file), as the rngs' are.
 
 use serde_json::Value;
 
 use super::driver::{Core, emulator_of};
-use super::hotplug::{Found, add_to_qemu, has_device, qom_children};
+use super::hotplug::{Found, add_to_qemu, free_number, has_device, hot_pluggable_slot};
 use super::runtime::Running;
 use crate::driver::{Domain, EventKind};
 use crate::error::{Error, ErrorCode, Result};
-use crate::model::{Address, Channel, ChannelTarget, CharSource, DomainDef};
-use crate::qemu::argv::{PluggedDevice, channel_id, channel_sockets, device_args};
+use crate::model::{Address, Channel, ChannelTarget, CharSource, DomainDef, Redirdev};
+use crate::qemu::argv::{PluggedDevice, channel_id, channel_sockets, device_args, redir_id};
 use crate::qemu::qmp::{QMP_TIMEOUT, Qmp};
 
 impl Core {
@@ -70,7 +73,10 @@ impl Core {
         let result = (|| -> Result<u32> {
             let paths = super::hotplug::plug_paths(run);
             let mut args = device_args(&addressed, &caps, &paths, PluggedDevice::Channel(k))?;
-            let n = free_number(qmp, &taken)?;
+            let n = free_number(qmp, &taken, |n| {
+                let id = channel_id(n as usize);
+                vec![format!("char{id}"), id]
+            })?;
             let id = channel_id(n as usize);
             let chardev = format!("char{id}");
             args.device["id"] = id.into();
@@ -118,6 +124,76 @@ impl Core {
         Ok(())
     }
 
+    /// Plugs the USB redirection device `r` into the running domain
+    /// `run`.
+    pub(crate) fn plug_redirdev(&self, dom: &Domain, run: &Running, r: &Redirdev) -> Result<()> {
+        let what = format!("USB redirection device ({})", r.source.type_name());
+        let live = run.live_def();
+        let mut new = live.clone();
+        new.devices.redirdevs.push(r.clone());
+        let i = new.devices.redirdevs.len() - 1;
+        let caps = self.caps(&emulator_of(&live))?;
+        let addressed = hot_pluggable_slot(&live, &new, &caps, &what, false)?;
+        let qmp = run.qmp()?;
+        let taken = run.plugged().redir_ids;
+        let result = (|| -> Result<u32> {
+            let paths = super::hotplug::plug_paths(run);
+            let mut args = device_args(&addressed, &caps, &paths, PluggedDevice::Redirdev(i))?;
+            let n = free_number(qmp, &taken, |n| {
+                let id = redir_id(n as usize);
+                vec![format!("char{id}"), id]
+            })?;
+            let id = redir_id(n as usize);
+            let chardev = format!("char{id}");
+            args.device["id"] = id.into();
+            args.device["chardev"] = chardev.clone().into();
+            for c in &mut args.chardevs {
+                c["id"] = chardev.clone().into();
+            }
+            add_to_qemu(qmp, &args)?;
+            Ok(n)
+        })();
+        let n = result.map_err(|e| {
+            Error::new(
+                e.code,
+                format!(
+                    "cannot attach {what} to domain '{}': {}",
+                    dom.name, e.message
+                ),
+            )
+        })?;
+        run.update_plugged(|p| {
+            p.redirdevs.push(addressed.devices.redirdevs[i].clone());
+            p.redir_ids.push(n);
+        });
+        self.save_status(dom.uuid, run);
+        self.emit(
+            super::monitor::handle_of(run.def.uuid, run),
+            EventKind::DeviceAdded {
+                alias: redir_id(n as usize),
+            },
+        );
+        Ok(())
+    }
+
+    /// Unplugs the redirection device `r` names (its source, and its
+    /// address when given: libvirt's virDomainRedirdevDefFind).
+    pub(crate) fn unplug_redirdev(&self, dom: &Domain, run: &Running, r: &Redirdev) -> Result<()> {
+        let live = run.live_def();
+        let index = live
+            .devices
+            .redirdevs
+            .iter()
+            .position(|o| o.source == r.source && (r.address.is_none() || r.address == o.address))
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorCode::OperationInvalid,
+                    "no matching redirdev was not found",
+                )
+            })?;
+        self.unplug(dom, run, Found::Redirdev(index))
+    }
+
     /// Unplugs the channel `ch` names (its source and target, as
     /// libvirt's virDomainChrFind) from the running domain.
     pub(crate) fn unplug_channel(&self, dom: &Domain, run: &Running, ch: &Channel) -> Result<()> {
@@ -153,32 +229,18 @@ fn find_channel(live: &DomainDef, ch: &Channel) -> Option<usize> {
     })
 }
 
+/// The QEMU id of redirection device `index` of the run (`redirN`, its
+/// number kept with the run).
+pub(super) fn live_redir_id(run: &Running, index: usize) -> String {
+    let n = run.plugged().redir_ids.get(index).copied();
+    redir_id(n.map_or(index, |n| n as usize))
+}
+
 /// The QEMU id of channel `index` of the run (`channelN`, its number kept
 /// with the run).
 pub(super) fn live_channel_id(run: &Running, index: usize) -> String {
     let n = run.plugged().channel_ids.get(index).copied();
     channel_id(n.map_or(index, |n| n as usize))
-}
-
-/// The lowest channel number the run does not use (`taken`) and QEMU has
-/// neither a device nor a chardev of (what an earlier unplug left).
-fn free_number(qmp: &Qmp, taken: &[u32]) -> Result<u32> {
-    let devices = qom_children(qmp, "/machine/peripheral")?;
-    let chardevs = qmp.execute("query-chardev", None, QMP_TIMEOUT)?;
-    let labels: Vec<&str> = chardevs
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|c| c.get("label").and_then(Value::as_str))
-        .collect();
-    Ok((0..)
-        .find(|n| {
-            let id = channel_id(*n as usize);
-            !taken.contains(n)
-                && !devices.contains(&id)
-                && !labels.contains(&format!("char{id}").as_str())
-        })
-        .expect("a free number"))
 }
 
 /// The terminal QEMU opened for chardev `label` (`query-chardev`'s

@@ -6,7 +6,8 @@
 //! the domain's next start, made as a start makes it. Of these types,
 //! an `<rng>` (`plug_rng`), a `<memory>` (`plug_memory`), a `<watchdog>`,
 //! an `<input>`, a SCSI `<controller>` (`plug_devices`), a virtio
-//! `<channel>` (`plug_chr`) and a virtiofs `<filesystem>` (`plug_fs`)
+//! `<channel>`, a `<redirdev>` (`plug_chr`) and a virtiofs
+//! `<filesystem>` (`plug_fs`)
 //! are plugged into and out of a running domain too; the others are not
 //! (that is refused by name, nothing changed).
 
@@ -530,7 +531,8 @@ impl Core {
                 | ColdDevice::Input(_)
                 | ColdDevice::Controller(..)
                 | ColdDevice::Channel(_)
-                | ColdDevice::Filesystem(_),
+                | ColdDevice::Filesystem(_)
+                | ColdDevice::Redirdev(_),
             ) => Some(device),
             (Some(_), _) => return Err(live_refused(dom, device, verb)),
         };
@@ -562,6 +564,10 @@ impl Core {
             (Some(run), Some(ColdDevice::Filesystem(f)), false) => {
                 self.unplug_filesystem(dom, run, f)?;
             }
+            (Some(run), Some(ColdDevice::Redirdev(r)), true) => self.plug_redirdev(dom, run, r)?,
+            (Some(run), Some(ColdDevice::Redirdev(r)), false) => {
+                self.unplug_redirdev(dom, run, r)?;
+            }
             (Some(run), Some(ColdDevice::Channel(c)), true) => self.plug_channel(dom, run, c)?,
             (Some(run), Some(ColdDevice::Channel(c)), false) => self.unplug_channel(dom, run, c)?,
             (Some(run), Some(ColdDevice::Controller(c, given)), true) => {
@@ -591,7 +597,7 @@ fn live_refused(dom: &Domain, device: &ColdDevice, verb: &str) -> Error {
     Error::new(
         ErrorCode::ConfigUnsupported,
         format!(
-            "cannot {verb} a <{}> {} running domain '{}': live {verb} of device '{}' is not supported (qvirt plugs <disk>, <interface>, <rng>, <memory>, <watchdog>, <input>, virtio <channel>, virtiofs <filesystem> and SCSI <controller> devices in and out); {verb} it with --config, and it changes with the next start",
+            "cannot {verb} a <{}> {} running domain '{}': live {verb} of device '{}' is not supported (qvirt plugs <disk>, <interface>, <rng>, <memory>, <watchdog>, <input>, <redirdev>, virtio <channel>, virtiofs <filesystem> and SCSI <controller> devices in and out); {verb} it with --config, and it changes with the next start",
             element_name(device),
             if verb == "attach" { "to" } else { "from" },
             dom.name,

@@ -17,7 +17,7 @@
 //! 9.0's rule), so its id is always `watchdog0`.
 
 use super::driver::{Core, emulator_of};
-use super::hotplug::{Found, add_to_qemu, hot_pluggable_slot, qom_children};
+use super::hotplug::{Found, add_to_qemu, free_number, hot_pluggable_slot};
 use super::runtime::Running;
 use crate::driver::{Domain, EventKind};
 use crate::error::{Error, ErrorCode, Result};
@@ -120,10 +120,7 @@ impl Core {
             let mut args = device_args(&addressed, &caps, &paths, PluggedDevice::Input(index))?;
             // The lowest number neither the run nor QEMU uses (a device an
             // earlier unplug is still waiting for keeps its id).
-            let devices = qom_children(qmp, "/machine/peripheral")?;
-            let n = (0..)
-                .find(|n| !taken.contains(n) && !devices.contains(&input_id(*n as usize)))
-                .expect("a free number");
+            let n = free_number(qmp, &taken, |n| vec![input_id(n as usize)])?;
             args.device["id"] = input_id(n as usize).into();
             add_to_qemu(qmp, &args)?;
             Ok(n)

@@ -11,17 +11,14 @@
 //! `chr-vu-fs0`, `fs0-fs.sock`); a plugged one takes a number neither
 //! the run nor QEMU uses, kept with the run (and in the status file).
 
-use serde_json::Value;
-
 use super::driver::{Core, emulator_of};
-use super::hotplug::{Found, add_to_qemu, hot_pluggable_slot, qom_children};
+use super::hotplug::{Found, add_to_qemu, free_number, hot_pluggable_slot};
 use super::plug_config::ColdDevice;
 use super::runtime::Running;
 use crate::driver::{Domain, EventKind};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{DomainDef, Filesystem, FsDriver};
 use crate::qemu::argv::{PluggedDevice, device_args, fs_id, virtiofs_socket};
-use crate::qemu::qmp::{QMP_TIMEOUT, Qmp};
 
 impl Core {
     /// Plugs the virtiofs share `f` into the running domain `run`.
@@ -47,7 +44,10 @@ impl Core {
         let caps = self.caps(&emulator_of(&live))?;
         let addressed = hot_pluggable_slot(&live, &new, &caps, &what, true)?;
         let qmp = run.qmp()?;
-        let taken = run.plugged().fs_ids;
+        // The run's numbers, and those of sockets left in the run
+        // directory (virtiofsd would not listen on them).
+        let mut taken = run.plugged().fs_ids;
+        taken.extend(sockets_left(&run.run_dir));
         let fail = |e: Error| {
             Error::new(
                 e.code,
@@ -60,7 +60,11 @@ impl Core {
         let paths = super::hotplug::plug_paths(run);
         let mut args =
             device_args(&addressed, &caps, &paths, PluggedDevice::Filesystem(i)).map_err(fail)?;
-        let n = free_number(qmp, &taken, &run.run_dir).map_err(fail)?;
+        let n = free_number(qmp, &taken, |n| {
+            let id = fs_id(n as usize);
+            vec![format!("chr-vu-{id}"), id]
+        })
+        .map_err(fail)?;
         let id = fs_id(n as usize);
         let chardev = format!("chr-vu-{id}");
         let socket = virtiofs_socket(&run.run_dir, n as usize);
@@ -133,24 +137,23 @@ pub(super) fn live_fs_number(run: &Running, index: usize) -> u32 {
         .unwrap_or(index as u32)
 }
 
-/// The lowest share number the run does not use (`taken`) and neither
-/// QEMU (a device, a chardev) nor the run directory (a socket) has.
-fn free_number(qmp: &Qmp, taken: &[u32], run_dir: &std::path::Path) -> Result<u32> {
-    let devices = qom_children(qmp, "/machine/peripheral")?;
-    let chardevs = qmp.execute("query-chardev", None, QMP_TIMEOUT)?;
-    let labels: Vec<&str> = chardevs
-        .as_array()
-        .into_iter()
+/// The numbers of the virtiofs sockets in the run directory
+/// (`fsN-fs.sock`).
+fn sockets_left(run_dir: &std::path::Path) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir(run_dir) else {
+        return Vec::new();
+    };
+    entries
         .flatten()
-        .filter_map(|c| c.get("label").and_then(Value::as_str))
-        .collect();
-    Ok((0..)
-        .find(|n| {
-            let id = fs_id(*n as usize);
-            !taken.contains(n)
-                && !devices.contains(&id)
-                && !labels.contains(&format!("chr-vu-{id}").as_str())
-                && !virtiofs_socket(run_dir, *n as usize).exists()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let n: u32 = name
+                .strip_prefix("fs")?
+                .strip_suffix("-fs.sock")?
+                .parse()
+                .ok()?;
+            // The name the socket of that number has.
+            (virtiofs_socket(run_dir, n as usize) == e.path()).then_some(n)
         })
-        .expect("a free number"))
+        .collect()
 }

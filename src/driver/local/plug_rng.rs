@@ -12,7 +12,7 @@
 //! number neither the run nor QEMU uses.
 
 use super::driver::{Core, emulator_of};
-use super::hotplug::{Found, add_to_qemu, hot_pluggable_slot, qom_children, rng_name};
+use super::hotplug::{Found, add_to_qemu, free_number, hot_pluggable_slot, rng_name};
 use super::plug_config::find_rng;
 use super::runtime::Running;
 use crate::driver::Domain;
@@ -38,7 +38,10 @@ impl Core {
         let result = (|| -> Result<u32> {
             let paths = super::hotplug::plug_paths(run);
             let mut args = device_args(&addressed, &caps, &paths, PluggedDevice::Rng(index))?;
-            let n = free_number(qmp, &run.plugged().rng_ids)?;
+            let n = free_number(qmp, &run.plugged().rng_ids, |n| {
+                let (id, object) = rng_ids(n);
+                vec![format!("char{id}"), id, object]
+            })?;
             let (id, object) = rng_ids(n);
             let chardev = format!("char{id}");
             args.device["id"] = id.into();
@@ -97,31 +100,6 @@ pub(crate) fn live_rng(live: &DomainDef, rng: &Rng) -> Result<usize> {
             ),
         )
     })
-}
-
-/// The lowest rng number the run does not use (`taken`) and QEMU has
-/// neither a device, an object nor a chardev of (what an earlier unplug
-/// could not remove).
-fn free_number(qmp: &Qmp, taken: &[u32]) -> Result<u32> {
-    let devices = qom_children(qmp, "/machine/peripheral")?;
-    let objects = qom_children(qmp, "/objects")?;
-    let chardevs = qmp.execute("query-chardev", None, QMP_TIMEOUT)?;
-    let chardevs: Vec<&str> = chardevs
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|c| c.get("label").and_then(serde_json::Value::as_str))
-        .collect();
-    Ok((0..)
-        .find(|n| {
-            let (id, object) = rng_ids(*n);
-            let chardev = format!("char{id}");
-            !taken.contains(n)
-                && !devices.contains(&id)
-                && !objects.contains(&object)
-                && !chardevs.contains(&chardev.as_str())
-        })
-        .expect("a free number"))
 }
 
 /// `chardev-remove` of `id`, asked again while QEMU still holds it: the

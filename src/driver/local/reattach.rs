@@ -331,6 +331,7 @@ impl Core {
             &status.input_ids,
             &status.channel_ids,
             &status.fs_ids,
+            &status.redir_ids,
         ];
         if numbered.iter().any(|ids| ids.is_some()) {
             run.set_plugged(super::runtime::Plugged::of(&def, Some(&status)));

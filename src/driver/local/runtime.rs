@@ -68,6 +68,10 @@ pub struct Status {
     /// virtiofsd socket, as `rng_ids`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fs_ids: Option<Vec<u32>>,
+    /// The number `N` of each redirection device's QEMU ids (`redirN`,
+    /// `charredirN`), as `rng_ids`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redir_ids: Option<Vec<u32>>,
     /// The guest agent's response timeout, as libvirt keeps it in its
     /// status; absent: block (libvirt's default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -124,6 +128,7 @@ impl Status {
             input_ids: unless_plain(run.plugged().input_ids),
             channel_ids: unless_plain(run.plugged().channel_ids),
             fs_ids: unless_plain(run.plugged().fs_ids),
+            redir_ids: unless_plain(run.plugged().redir_ids),
             agent_timeout: Some(run.agent_timeout.load(std::sync::atomic::Ordering::Relaxed))
                 .filter(|t| *t != super::agent::TIMEOUT_BLOCK),
         }
@@ -344,6 +349,11 @@ pub(crate) struct Plugged {
     /// The number of each filesystem's QEMU ids (`fsN`, `chr-vu-fsN`)
     /// and virtiofsd socket, as `rng_ids`.
     pub fs_ids: Vec<u32>,
+    /// `<redirdev>`s, as the live definition lists them.
+    pub redirdevs: Vec<crate::model::Redirdev>,
+    /// The number of each redirection device's QEMU ids (`redirN`,
+    /// `charredirN`), as `rng_ids`.
+    pub redir_ids: Vec<u32>,
 }
 
 impl Plugged {
@@ -356,6 +366,7 @@ impl Plugged {
         let input_ids = status.and_then(|s| s.input_ids.as_deref());
         let channel_ids = status.and_then(|s| s.channel_ids.as_deref());
         let fs_ids = status.and_then(|s| s.fs_ids.as_deref());
+        let redir_ids = status.and_then(|s| s.redir_ids.as_deref());
         let ids = |given: Option<&[u32]>, n: usize| match given {
             Some(ids) if ids.len() == n => ids.to_vec(),
             _ => (0..n as u32).collect(),
@@ -376,6 +387,8 @@ impl Plugged {
             channel_ids: ids(channel_ids, d.channels.len()),
             filesystems: d.filesystems.clone(),
             fs_ids: ids(fs_ids, d.filesystems.len()),
+            redirdevs: d.redirdevs.clone(),
+            redir_ids: ids(redir_ids, d.redirdevs.len()),
         }
     }
 }
@@ -445,6 +458,7 @@ impl Running {
             def.devices.controllers.clone_from(&p.controllers);
             def.devices.channels.clone_from(&p.channels);
             def.devices.filesystems.clone_from(&p.filesystems);
+            def.devices.redirdevs.clone_from(&p.redirdevs);
         }
         crate::sys::sync::lock(&self.live).apply(&mut def);
         let media = crate::sys::sync::lock(&self.media);

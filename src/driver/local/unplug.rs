@@ -46,6 +46,7 @@ impl Core {
             Found::Watchdog(index) => watchdog_id(index),
             Found::Input(index) => super::plug_devices::live_input_id(run, index),
             Found::Channel(index) => super::plug_chr::live_channel_id(run, index),
+            Found::Redirdev(index) => super::plug_chr::live_redir_id(run, index),
             Found::Filesystem(index) => {
                 crate::qemu::argv::fs_id(super::plug_fs::live_fs_number(run, index) as usize)
             }
@@ -122,6 +123,8 @@ impl Core {
         let watchdog = (0..plugged.watchdogs.len()).position(|i| watchdog_id(i) == id);
         let channel = (0..plugged.channels.len())
             .position(|i| super::plug_chr::live_channel_id(run, i) == id);
+        let redir =
+            (0..plugged.redirdevs.len()).position(|i| super::plug_chr::live_redir_id(run, i) == id);
         let share = (0..plugged.filesystems.len())
             .map(|i| super::plug_fs::live_fs_number(run, i))
             .position(|n| crate::qemu::argv::fs_id(n as usize) == id);
@@ -157,6 +160,15 @@ impl Core {
                     n as usize,
                 ));
                 removed
+            }
+            _ if let Some(i) = redir => {
+                run.update_plugged(|p| {
+                    if i < p.redirdevs.len() {
+                        p.redirdevs.remove(i);
+                        p.redir_ids.remove(i);
+                    }
+                });
+                super::plug_rng::remove_chardev(qmp, &format!("char{id}"))
             }
             _ if let Some(i) = channel => {
                 run.update_plugged(|p| {

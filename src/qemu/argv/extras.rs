@@ -227,7 +227,7 @@ pub fn emit_redirdevs(cx: &mut Ctx<'_>) -> Result<(), Error> {
     let def = cx.def;
     let filter = usb_filter(&def.devices.redirfilter);
     for (i, r) in def.devices.redirdevs.iter().enumerate() {
-        let chr = format!("charredir{i}");
+        let chr = format!("char{}", super::hotplug::redir_id(i));
         let backend = match &r.source {
             CharSource::SpiceVmc => Opts::new("spicevmc")
                 .set("id", &chr)
@@ -238,7 +238,7 @@ pub fn emit_redirdevs(cx: &mut Ctx<'_>) -> Result<(), Error> {
         let port = cx.usb.port_of(UsbDev::Redir(i))?;
         let o = Opts::new("usb-redir")
             .set("chardev", &chr)
-            .set("id", format!("redir{i}"))
+            .set("id", super::hotplug::redir_id(i))
             .maybe("filter", filter.as_deref())
             .extend(port)
             .maybe("bootindex", r.boot_order);

@@ -192,6 +192,8 @@ pub enum PluggedDevice {
     /// The `<filesystem>` at this position (a virtiofs share: its
     /// backend is the vhost-user socket chardev).
     Filesystem(usize),
+    /// The `<redirdev>` at this position (its backend is the chardev).
+    Redirdev(usize),
 }
 
 /// The USB hubs the command line of `def` has: the written ones and
@@ -213,6 +215,12 @@ pub fn channel_id(k: usize) -> String {
 /// it.
 pub fn fs_id(i: usize) -> String {
     format!("fs{i}")
+}
+
+/// The QEMU id of USB redirection device number `i` (a start numbers
+/// them in order), libvirt's alias; its chardev's is `char` and it.
+pub fn redir_id(i: usize) -> String {
+    format!("redir{i}")
 }
 
 /// The QEMU id of the SCSI controller with `index`, libvirt's alias.
@@ -301,6 +309,7 @@ pub fn device_args(
         }
         PluggedDevice::Channel(k) => (channel_id(k), None, None, None),
         PluggedDevice::Filesystem(i) => (fs_id(i), None, None, None),
+        PluggedDevice::Redirdev(i) => (redir_id(i), None, None, None),
     };
     let memory = matches!(which, PluggedDevice::Memory(_));
     let options = |option: &'static str| {
@@ -331,7 +340,9 @@ pub fn device_args(
         })
         .collect::<Result<_, _>>()?;
     let chardev_id = match which {
-        PluggedDevice::Rng(_) | PluggedDevice::Channel(_) => Some(format!("char{device_id}")),
+        PluggedDevice::Rng(_) | PluggedDevice::Channel(_) | PluggedDevice::Redirdev(_) => {
+            Some(format!("char{device_id}"))
+        }
         PluggedDevice::Filesystem(_) => Some(format!("chr-vu-{device_id}")),
         _ => None,
     };

@@ -96,7 +96,7 @@ pub use disks::transient_overlay;
 pub use display::{input_id, spice_wants_tls_port};
 pub use extras::{rng_ids, tpm_socket, tpm_version, watchdog_id};
 pub use hotplug::{
-    DeviceArgs, PluggedDevice, channel_id, device_args, fs_id, scsi_controller_id,
+    DeviceArgs, PluggedDevice, channel_id, device_args, fs_id, redir_id, scsi_controller_id,
     scsi_controllers_used, usb_hubs, with_pci_addresses,
 };
 pub use machine::{NVRAM_STORE_ID, dbus_socket};
