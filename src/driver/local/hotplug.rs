@@ -71,6 +71,16 @@ impl Core {
         Ok(())
     }
 
+    /// What follows a device plugged in: the status file a restarted
+    /// manager reads, and libvirt's device-added event.
+    pub(super) fn plugged_in(&self, dom: &Domain, run: &Running, alias: String) {
+        self.save_status(dom.uuid, run);
+        self.emit(
+            super::monitor::handle_of(run.def.uuid, run),
+            EventKind::DeviceAdded { alias },
+        );
+    }
+
     /// [`crate::Driver::detach_device`].
     pub(crate) fn detach_device(&self, dom: &Domain, xml: &str, flags: ModifyFlags) -> Result<()> {
         let device = match read_device(xml)? {
@@ -351,13 +361,7 @@ impl Core {
                 {
                     hostnet::release(std::slice::from_ref(net));
                 }
-                return Err(Error::new(
-                    e.code,
-                    format!(
-                        "cannot attach {what} to domain '{}': {}",
-                        dom.name, e.message
-                    ),
-                ));
+                return Err(attach_failed(dom, &what, e));
             }
         };
         run.update_plugged(|p| match which {
@@ -662,6 +666,17 @@ pub(super) fn free_number(
     Ok((0..)
         .find(|n| !taken.contains(n) && !ids(*n).iter().any(|id| held.contains(id)))
         .expect("a free number"))
+}
+
+/// A failed plug's error, naming the device and the domain.
+pub(super) fn attach_failed(dom: &Domain, what: &str, e: Error) -> Error {
+    Error::new(
+        e.code,
+        format!(
+            "cannot attach {what} to domain '{}': {}",
+            dom.name, e.message
+        ),
+    )
 }
 
 /// Whether QEMU has a device with id `id`.

@@ -19,9 +19,11 @@
 use serde_json::Value;
 
 use super::driver::{Core, emulator_of};
-use super::hotplug::{Found, add_to_qemu, free_number, has_device, hot_pluggable_slot};
+use super::hotplug::{
+    Found, add_to_qemu, attach_failed, free_number, has_device, hot_pluggable_slot,
+};
 use super::runtime::Running;
-use crate::driver::{Domain, EventKind};
+use crate::driver::Domain;
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{Address, Channel, ChannelTarget, CharSource, DomainDef, Redirdev};
 use crate::qemu::argv::{PluggedDevice, channel_id, channel_sockets, device_args, redir_id};
@@ -87,15 +89,7 @@ impl Core {
             add_to_qemu(qmp, &args)?;
             Ok(n)
         })();
-        let n = result.map_err(|e| {
-            Error::new(
-                e.code,
-                format!(
-                    "cannot attach {what} to domain '{}': {}",
-                    dom.name, e.message
-                ),
-            )
-        })?;
+        let n = result.map_err(|e| attach_failed(dom, &what, e))?;
         // The live XML shows the socket made up in the run directory, or
         // the terminal QEMU opened, as after a start.
         let mut plugged = addressed.devices.channels[k].clone();
@@ -114,13 +108,7 @@ impl Core {
             p.channels.push(plugged);
             p.channel_ids.push(n);
         });
-        self.save_status(dom.uuid, run);
-        self.emit(
-            super::monitor::handle_of(run.def.uuid, run),
-            EventKind::DeviceAdded {
-                alias: channel_id(n as usize),
-            },
-        );
+        self.plugged_in(dom, run, channel_id(n as usize));
         Ok(())
     }
 
@@ -153,26 +141,12 @@ impl Core {
             add_to_qemu(qmp, &args)?;
             Ok(n)
         })();
-        let n = result.map_err(|e| {
-            Error::new(
-                e.code,
-                format!(
-                    "cannot attach {what} to domain '{}': {}",
-                    dom.name, e.message
-                ),
-            )
-        })?;
+        let n = result.map_err(|e| attach_failed(dom, &what, e))?;
         run.update_plugged(|p| {
             p.redirdevs.push(addressed.devices.redirdevs[i].clone());
             p.redir_ids.push(n);
         });
-        self.save_status(dom.uuid, run);
-        self.emit(
-            super::monitor::handle_of(run.def.uuid, run),
-            EventKind::DeviceAdded {
-                alias: redir_id(n as usize),
-            },
-        );
+        self.plugged_in(dom, run, redir_id(n as usize));
         Ok(())
     }
 

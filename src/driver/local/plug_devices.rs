@@ -17,9 +17,9 @@
 //! 9.0's rule), so its id is always `watchdog0`.
 
 use super::driver::{Core, emulator_of};
-use super::hotplug::{Found, add_to_qemu, free_number, hot_pluggable_slot};
+use super::hotplug::{Found, add_to_qemu, attach_failed, free_number, hot_pluggable_slot};
 use super::runtime::Running;
-use crate::driver::{Domain, EventKind};
+use crate::driver::Domain;
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{
     Controller, ControllerType, DomainDef, Input, InputBus, Watchdog, WatchdogAction, WatchdogModel,
@@ -301,16 +301,6 @@ impl Core {
             })?;
         self.unplug(dom, run, Found::Controller(index))
     }
-
-    /// What follows a device plugged in: the status file a restarted
-    /// manager reads, and libvirt's device-added event.
-    fn plugged_in(&self, dom: &Domain, run: &Running, alias: String) {
-        self.save_status(dom.uuid, run);
-        self.emit(
-            super::monitor::handle_of(run.def.uuid, run),
-            EventKind::DeviceAdded { alias },
-        );
-    }
 }
 
 /// The position of the watchdog of the running domain's definition
@@ -352,15 +342,4 @@ fn live_watchdog(live: &DomainDef, w: &Watchdog) -> Result<usize> {
 pub(super) fn live_input_id(run: &Running, index: usize) -> String {
     let n = run.plugged().input_ids.get(index).copied();
     input_id(n.map_or(index, |n| n as usize))
-}
-
-/// A failed plug's error, naming the device and the domain.
-fn attach_failed(dom: &Domain, what: &str, e: Error) -> Error {
-    Error::new(
-        e.code,
-        format!(
-            "cannot attach {what} to domain '{}': {}",
-            dom.name, e.message
-        ),
-    )
 }

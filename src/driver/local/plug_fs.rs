@@ -12,10 +12,10 @@
 //! the run nor QEMU uses, kept with the run (and in the status file).
 
 use super::driver::{Core, emulator_of};
-use super::hotplug::{Found, add_to_qemu, free_number, hot_pluggable_slot};
+use super::hotplug::{Found, add_to_qemu, attach_failed, free_number, hot_pluggable_slot};
 use super::plug_config::ColdDevice;
 use super::runtime::Running;
-use crate::driver::{Domain, EventKind};
+use crate::driver::Domain;
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{DomainDef, Filesystem, FsDriver};
 use crate::qemu::argv::{PluggedDevice, device_args, fs_id, virtiofs_socket};
@@ -48,15 +48,7 @@ impl Core {
         // directory (virtiofsd would not listen on them).
         let mut taken = run.plugged().fs_ids;
         taken.extend(sockets_left(&run.run_dir));
-        let fail = |e: Error| {
-            Error::new(
-                e.code,
-                format!(
-                    "cannot attach {what} to domain '{}': {}",
-                    dom.name, e.message
-                ),
-            )
-        };
+        let fail = |e: Error| attach_failed(dom, &what, e);
         let paths = super::hotplug::plug_paths(run);
         let mut args =
             device_args(&addressed, &caps, &paths, PluggedDevice::Filesystem(i)).map_err(fail)?;
@@ -89,11 +81,7 @@ impl Core {
             p.filesystems.push(addressed.devices.filesystems[i].clone());
             p.fs_ids.push(n);
         });
-        self.save_status(dom.uuid, run);
-        self.emit(
-            super::monitor::handle_of(run.def.uuid, run),
-            EventKind::DeviceAdded { alias: id },
-        );
+        self.plugged_in(dom, run, id);
         Ok(())
     }
 

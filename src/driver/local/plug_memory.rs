@@ -35,15 +35,7 @@ impl Core {
     ) -> Result<()> {
         let what = format!("memory device '{}'", mem.model.as_str());
         let live = run.live_def();
-        let fail = |e: Error| {
-            Error::new(
-                e.code,
-                format!(
-                    "cannot attach {what} to domain '{}': {}",
-                    dom.name, e.message
-                ),
-            )
-        };
+        let fail = |e: Error| super::hotplug::attach_failed(dom, &what, e);
         let new = with_memory(&live, mem).map_err(fail)?;
         let index = new.devices.memories.len() - 1;
         let caps = self.caps(&emulator_of(&live))?;

@@ -12,7 +12,9 @@
 //! number neither the run nor QEMU uses.
 
 use super::driver::{Core, emulator_of};
-use super::hotplug::{Found, add_to_qemu, free_number, hot_pluggable_slot, rng_name};
+use super::hotplug::{
+    Found, add_to_qemu, attach_failed, free_number, hot_pluggable_slot, rng_name,
+};
 use super::plug_config::find_rng;
 use super::runtime::Running;
 use crate::driver::Domain;
@@ -58,25 +60,12 @@ impl Core {
             add_to_qemu(qmp, &args)?;
             Ok(n)
         })();
-        let n = result.map_err(|e| {
-            Error::new(
-                e.code,
-                format!(
-                    "cannot attach {what} to domain '{}': {}",
-                    dom.name, e.message
-                ),
-            )
-        })?;
+        let n = result.map_err(|e| attach_failed(dom, &what, e))?;
         run.update_plugged(|p| {
             p.rngs.push(addressed.devices.rngs[index].clone());
             p.rng_ids.push(n);
         });
-        self.save_status(dom.uuid, run);
-        let alias = rng_ids(n).0;
-        self.emit(
-            super::monitor::handle_of(run.def.uuid, run),
-            crate::driver::EventKind::DeviceAdded { alias },
-        );
+        self.plugged_in(dom, run, rng_ids(n).0);
         Ok(())
     }
 
