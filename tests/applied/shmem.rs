@@ -245,3 +245,71 @@ fn a_doorbell_without_its_server_does_not_start() {
     drop(d);
     st.stop("ns");
 }
+
+/// A `<shmem>` plugged into the running guest (`attach-device --live`):
+/// QEMU gets the shared file's backend and the ivshmem-plain device on a
+/// free slot, the guest reads the host's word through it; the detach
+/// takes the device (the guest lets go) and its backend away.
+#[test]
+fn a_shared_memory_device_plugs_into_and_out_of_the_running_guest() {
+    use qvirt::driver::{ModifyFlags, XmlFlags};
+    let st = State::new("shmplug");
+    let name = format!("qvirt-test-shmplug-{}", std::process::id());
+    let path = Path::new("/dev/shm").join(&name);
+    let file = std::fs::File::options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&path)
+        .unwrap();
+    file.set_len(MIB).unwrap();
+    file.write_all_at(&0x504c_5547u32.to_le_bytes(), 0).unwrap();
+    st.start(&linux_vm("shp", 128, "", "<memballoon model='none'/>"));
+    let d = st.driver();
+    let dom = d.lookup_by_name("shp").unwrap();
+    let mut sh = Shell::open(&*d, "shp");
+    let xml = format!(
+        "<shmem name='{name}'><model type='ivshmem-plain'/><size unit='M'>1</size></shmem>"
+    );
+    d.attach_device(&dom, &xml, ModifyFlags::LIVE).unwrap();
+    let devices = poll(
+        "the guest to find the device",
+        Duration::from_secs(30),
+        || {
+            let found = ivshmem_devices(&mut sh);
+            (!found.is_empty()).then_some(found)
+        },
+    );
+    let mem = bar(&mut sh, &devices[0], 2);
+    assert_eq!(peek(&mut sh, mem), 0x504c_5547, "the host's word");
+    let qom = |d: &dyn qvirt::Driver, path: &str| -> String {
+        d.qemu_monitor_command(
+            &dom,
+            &json!({"execute": "qom-list", "arguments": {"path": path}}).to_string(),
+        )
+        .unwrap()
+    };
+    assert!(qom(&*d, "/machine/peripheral").contains("\"shmem0\""));
+    assert!(qom(&*d, "/objects").contains("\"shmmem-shmem0\""));
+    let live = d.xml_desc(&dom, XmlFlags::NONE).unwrap();
+    assert!(live.contains(&format!("<shmem name='{name}'>")), "{live}");
+    // Another of the same is refused: nothing changes.
+    let e = d.attach_device(&dom, &xml, ModifyFlags::LIVE).unwrap_err();
+    assert!(e.message.contains("already"), "{e}");
+
+    sh.run("cd /");
+    d.detach_device(&dom, &xml, ModifyFlags::LIVE).unwrap();
+    assert!(!qom(&*d, "/machine/peripheral").contains("\"shmem0\""));
+    assert!(!qom(&*d, "/objects").contains("\"shmmem-shmem0\""));
+    let live = d.xml_desc(&dom, XmlFlags::NONE).unwrap();
+    assert!(!live.contains("<shmem"), "{live}");
+    // The guest let go of it (its ACPI eject came before QEMU's unplug).
+    let out = sh.run("echo N=$(grep -l 0x1110 /sys/bus/pci/devices/*/device | wc -l)");
+    let left = out.lines().rev().find_map(|l| l.strip_prefix("N="));
+    assert_eq!(left, Some("0"), "{out}");
+    drop(sh);
+    drop(d);
+    st.stop("shp");
+    let _ = std::fs::remove_file(&path);
+}

@@ -156,6 +156,9 @@ impl Core {
                     Found::Redirdev(index) => {
                         def.devices.redirdevs.remove(index);
                     }
+                    Found::Shmem(index) => {
+                        def.devices.shmems.remove(index);
+                    }
                     Found::Memory(index) => {
                         let gone = def.devices.memories.remove(index);
                         def.memory_kib = def.memory_kib.saturating_sub(gone.size_kib);
@@ -461,6 +464,8 @@ pub(crate) enum Found {
     Filesystem(usize),
     /// `def.devices.redirdevs[i]`.
     Redirdev(usize),
+    /// `def.devices.shmems[i]`.
+    Shmem(usize),
 }
 
 impl Found {
@@ -483,6 +488,7 @@ impl Found {
             Found::Filesystem(i) => {
                 format!("filesystem '{}'", def.devices.filesystems[i].target_dir)
             }
+            Found::Shmem(i) => format!("shmem '{}'", def.devices.shmems[i].name),
             Found::Redirdev(i) => format!(
                 "USB redirection device ({})",
                 def.devices.redirdevs[i].source.type_name()

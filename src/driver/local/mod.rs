@@ -56,6 +56,7 @@ mod plug_devices;
 mod plug_fs;
 mod plug_memory;
 mod plug_rng;
+mod plug_shmem;
 mod plug_xml;
 mod pm;
 mod preflight;

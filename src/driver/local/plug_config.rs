@@ -6,8 +6,8 @@
 //! the domain's next start, made as a start makes it. Of these types,
 //! an `<rng>` (`plug_rng`), a `<memory>` (`plug_memory`), a `<watchdog>`,
 //! an `<input>`, a SCSI `<controller>` (`plug_devices`), a virtio
-//! `<channel>`, a `<redirdev>` (`plug_chr`) and a virtiofs
-//! `<filesystem>` (`plug_fs`)
+//! `<channel>`, a `<redirdev>` (`plug_chr`), a virtiofs `<filesystem>`
+//! (`plug_fs`) and a `<shmem>` (`plug_shmem`)
 //! are plugged into and out of a running domain too; the others are not
 //! (that is refused by name, nothing changed).
 
@@ -447,6 +447,12 @@ fn same_source(a: &CharSource, b: &CharSource) -> bool {
     }
 }
 
+/// The position of the shared memory device of `def` that `s` names
+/// ([`shmem_matches`]).
+pub(crate) fn find_shmem(def: &DomainDef, s: &Shmem) -> Option<usize> {
+    position(&def.devices.shmems, |o| shmem_matches(o, s))
+}
+
 /// virDomainShmemDefEquals: everything but an address not given.
 fn shmem_matches(o: &Shmem, s: &Shmem) -> bool {
     o.name == s.name
@@ -532,7 +538,8 @@ impl Core {
                 | ColdDevice::Controller(..)
                 | ColdDevice::Channel(_)
                 | ColdDevice::Filesystem(_)
-                | ColdDevice::Redirdev(_),
+                | ColdDevice::Redirdev(_)
+                | ColdDevice::Shmem(_),
             ) => Some(device),
             (Some(_), _) => return Err(live_refused(dom, device, verb)),
         };
@@ -564,6 +571,8 @@ impl Core {
             (Some(run), Some(ColdDevice::Filesystem(f)), false) => {
                 self.unplug_filesystem(dom, run, f)?;
             }
+            (Some(run), Some(ColdDevice::Shmem(s)), true) => self.plug_shmem(dom, run, s)?,
+            (Some(run), Some(ColdDevice::Shmem(s)), false) => self.unplug_shmem(dom, run, s)?,
             (Some(run), Some(ColdDevice::Redirdev(r)), true) => self.plug_redirdev(dom, run, r)?,
             (Some(run), Some(ColdDevice::Redirdev(r)), false) => {
                 self.unplug_redirdev(dom, run, r)?;
@@ -597,7 +606,7 @@ fn live_refused(dom: &Domain, device: &ColdDevice, verb: &str) -> Error {
     Error::new(
         ErrorCode::ConfigUnsupported,
         format!(
-            "cannot {verb} a <{}> {} running domain '{}': live {verb} of device '{}' is not supported (qvirt plugs <disk>, <interface>, <rng>, <memory>, <watchdog>, <input>, <redirdev>, virtio <channel>, virtiofs <filesystem> and SCSI <controller> devices in and out); {verb} it with --config, and it changes with the next start",
+            "cannot {verb} a <{}> {} running domain '{}': live {verb} of device '{}' is not supported (qvirt plugs <disk>, <interface>, <rng>, <memory>, <watchdog>, <input>, <redirdev>, <shmem>, virtio <channel>, virtiofs <filesystem> and SCSI <controller> devices in and out); {verb} it with --config, and it changes with the next start",
             element_name(device),
             if verb == "attach" { "to" } else { "from" },
             dom.name,

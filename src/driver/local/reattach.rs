@@ -332,6 +332,7 @@ impl Core {
             &status.channel_ids,
             &status.fs_ids,
             &status.redir_ids,
+            &status.shmem_ids,
         ];
         if numbered.iter().any(|ids| ids.is_some()) {
             run.set_plugged(super::runtime::Plugged::of(&def, Some(&status)));

@@ -72,6 +72,10 @@ pub struct Status {
     /// `charredirN`), as `rng_ids`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redir_ids: Option<Vec<u32>>,
+    /// The number `N` of each shared memory device's QEMU ids (`shmemN`),
+    /// as `rng_ids`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shmem_ids: Option<Vec<u32>>,
     /// The guest agent's response timeout, as libvirt keeps it in its
     /// status; absent: block (libvirt's default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -129,6 +133,7 @@ impl Status {
             channel_ids: unless_plain(run.plugged().channel_ids),
             fs_ids: unless_plain(run.plugged().fs_ids),
             redir_ids: unless_plain(run.plugged().redir_ids),
+            shmem_ids: unless_plain(run.plugged().shmem_ids),
             agent_timeout: Some(run.agent_timeout.load(std::sync::atomic::Ordering::Relaxed))
                 .filter(|t| *t != super::agent::TIMEOUT_BLOCK),
         }
@@ -354,6 +359,11 @@ pub(crate) struct Plugged {
     /// The number of each redirection device's QEMU ids (`redirN`,
     /// `charredirN`), as `rng_ids`.
     pub redir_ids: Vec<u32>,
+    /// `<shmem>`s, as the live definition lists them.
+    pub shmems: Vec<crate::model::Shmem>,
+    /// The number of each shared memory device's QEMU ids (`shmemN`,
+    /// `shmmem-shmemN`, `charshmemN`), as `rng_ids`.
+    pub shmem_ids: Vec<u32>,
 }
 
 impl Plugged {
@@ -367,6 +377,7 @@ impl Plugged {
         let channel_ids = status.and_then(|s| s.channel_ids.as_deref());
         let fs_ids = status.and_then(|s| s.fs_ids.as_deref());
         let redir_ids = status.and_then(|s| s.redir_ids.as_deref());
+        let shmem_ids = status.and_then(|s| s.shmem_ids.as_deref());
         let ids = |given: Option<&[u32]>, n: usize| match given {
             Some(ids) if ids.len() == n => ids.to_vec(),
             _ => (0..n as u32).collect(),
@@ -389,6 +400,8 @@ impl Plugged {
             fs_ids: ids(fs_ids, d.filesystems.len()),
             redirdevs: d.redirdevs.clone(),
             redir_ids: ids(redir_ids, d.redirdevs.len()),
+            shmems: d.shmems.clone(),
+            shmem_ids: ids(shmem_ids, d.shmems.len()),
         }
     }
 }
@@ -459,6 +472,7 @@ impl Running {
             def.devices.channels.clone_from(&p.channels);
             def.devices.filesystems.clone_from(&p.filesystems);
             def.devices.redirdevs.clone_from(&p.redirdevs);
+            def.devices.shmems.clone_from(&p.shmems);
         }
         crate::sys::sync::lock(&self.live).apply(&mut def);
         let media = crate::sys::sync::lock(&self.media);

@@ -47,6 +47,7 @@ impl Core {
             Found::Input(index) => super::plug_devices::live_input_id(run, index),
             Found::Channel(index) => super::plug_chr::live_channel_id(run, index),
             Found::Redirdev(index) => super::plug_chr::live_redir_id(run, index),
+            Found::Shmem(index) => super::plug_shmem::live_shmem_id(run, index),
             Found::Filesystem(index) => {
                 crate::qemu::argv::fs_id(super::plug_fs::live_fs_number(run, index) as usize)
             }
@@ -125,6 +126,8 @@ impl Core {
             .position(|i| super::plug_chr::live_channel_id(run, i) == id);
         let redir =
             (0..plugged.redirdevs.len()).position(|i| super::plug_chr::live_redir_id(run, i) == id);
+        let shmem =
+            (0..plugged.shmems.len()).position(|i| super::plug_shmem::live_shmem_id(run, i) == id);
         let share = (0..plugged.filesystems.len())
             .map(|i| super::plug_fs::live_fs_number(run, i))
             .position(|n| crate::qemu::argv::fs_id(n as usize) == id);
@@ -160,6 +163,20 @@ impl Core {
                     n as usize,
                 ));
                 removed
+            }
+            // The memory backend, or the server's socket.
+            _ if let Some(i) = shmem => {
+                let mut server = false;
+                run.update_plugged(|p| {
+                    if i < p.shmems.len() {
+                        server = p.shmems.remove(i).server_path().is_some();
+                        p.shmem_ids.remove(i);
+                    }
+                });
+                match server {
+                    true => super::plug_rng::remove_chardev(qmp, &format!("char{id}")),
+                    false => remove_object(qmp, &format!("shmmem-{id}")),
+                }
             }
             _ if let Some(i) = redir => {
                 run.update_plugged(|p| {

@@ -181,7 +181,7 @@ pub fn emit_shmems(cx: &mut Ctx<'_>) -> Result<(), Error> {
     for (i, s) in def.devices.shmems.iter().enumerate() {
         // The model checked it is a file name (libvirt's rule).
         let name = user("shmem name", &s.name)?;
-        let id = format!("shmem{i}");
+        let id = super::hotplug::shmem_id(i);
         let master = s.role.map(|r| r == ShmemRole::Master);
         let o = match s.server_path() {
             None => {
