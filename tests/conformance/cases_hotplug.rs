@@ -3,7 +3,9 @@
 //! QEMU (`query-block`, `query-pci`); virsh's `--live`, `--config` and
 //! both; a plugged device kept across a manager restart; free PCI slots
 //! and ports; bad input refused with its code, changing nothing; an
-//! interface's link state updated in place.
+//! interface's link state updated in place; the other kinds libvirt
+//! plugs in (inputs, watchdogs, SCSI controllers, channels, USB
+//! redirection) through every transport.
 
 use std::path::PathBuf;
 
@@ -597,4 +599,111 @@ pub fn an_interface_update_changes_its_link_state(cx: &mut Ctx<'_>) {
     assert_eq!(d.xml_desc(&dom, XmlFlags::NONE).unwrap(), live);
     assert_eq!(d.xml_desc(&dom, XmlFlags::INACTIVE).unwrap(), kept);
     d.destroy(&dom).unwrap();
+}
+
+/// QEMU's user-created devices of `dom`, as `id:type` sorted.
+fn peripherals(d: &dyn Driver, dom: &qvirt::Domain) -> Vec<String> {
+    let reply = d
+        .qemu_monitor_command(
+            dom,
+            r#"{"execute":"qom-list","arguments":{"path":"/machine/peripheral"}}"#,
+        )
+        .unwrap();
+    let v: Value = serde_json::from_str(&reply).unwrap();
+    let mut out: Vec<String> = v["return"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| {
+            let t = p["type"].as_str()?.strip_prefix("child<")?;
+            Some(format!(
+                "{}:{}",
+                p["name"].as_str()?,
+                t.trim_end_matches('>')
+            ))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// The other device kinds libvirt plugs in: a USB mouse, an i6300esb
+/// watchdog, a SCSI controller, a virtio channel and a USB redirection
+/// device reach QEMU through every transport, the live XML names them by
+/// the aliases QEMU knows them by, a manager restart keeps them, and
+/// devices that leave without the guest (USB ones, a virtio-serial
+/// port) come out after it, each the right QEMU device.
+pub fn other_device_kinds_plug_in_and_survive_a_restart(cx: &mut Ctx<'_>) {
+    let vm = firmware("fw-hotkinds").device("<controller type='virtio-serial' index='0'/>");
+    let dom = define_and_start(cx.d(), &vm);
+    let socket = cx.root().join("redir.sock");
+    let redir = format!(
+        "<redirdev bus='usb' type='unix'><source mode='bind' path='{}'/></redirdev>",
+        socket.display()
+    );
+    let devices = [
+        "<input type='mouse' bus='usb'/>",
+        "<watchdog model='i6300esb' action='poweroff'/>",
+        "<controller type='scsi' model='virtio-scsi'/>",
+        "<channel type='pty'><target type='virtio' name='org.example.kinds'/></channel>",
+        redir.as_str(),
+    ];
+    let d = cx.d();
+    for xml in devices {
+        d.attach_device(&dom, xml, LIVE).unwrap();
+    }
+    let want = [
+        "channel0:virtserialport",
+        "input0:usb-mouse",
+        "redir0:usb-redir",
+        "scsi0:virtio-scsi-pci",
+        "usb:piix3-usb-uhci",
+        "virtio-serial0:virtio-serial-pci",
+        "watchdog0:i6300esb",
+    ];
+    assert_eq!(peripherals(d, &dom), want);
+    let live = d.xml_desc(&dom, XmlFlags::NONE).unwrap();
+    for alias in ["input0", "watchdog0", "scsi0", "channel0"] {
+        assert!(
+            live.contains(&format!("<alias name='{alias}'/>")),
+            "{alias}: {live}"
+        );
+    }
+    // Live only.
+    let kept = def_of(d, &dom, true);
+    assert!(
+        kept.devices
+            .inputs
+            .iter()
+            .all(|i| i.bus != Some(qvirt::model::InputBus::Usb))
+    );
+    assert!(kept.devices.watchdogs.is_empty() && kept.devices.channels.is_empty());
+
+    cx.reopen();
+    let d = cx.d();
+    assert_eq!(d.xml_desc(&dom, XmlFlags::NONE).unwrap(), live);
+    d.detach_device(&dom, devices[0], LIVE).unwrap();
+    d.detach_device(&dom, devices[3], LIVE).unwrap();
+    d.detach_device(&dom, devices[4], LIVE).unwrap();
+    assert_eq!(
+        peripherals(d, &dom),
+        [
+            "scsi0:virtio-scsi-pci",
+            "usb:piix3-usb-uhci",
+            "virtio-serial0:virtio-serial-pci",
+            "watchdog0:i6300esb"
+        ]
+    );
+    let live = def_of(d, &dom, false);
+    assert!(live.devices.redirdevs.is_empty() && live.devices.channels.is_empty());
+    assert_eq!(live.devices.watchdogs.len(), 1);
+    assert_eq!(
+        expect_err(
+            d.attach_device(&dom, devices[1], LIVE),
+            ErrorCode::OperationInvalid,
+            "a second watchdog"
+        )
+        .message,
+        "domain already has a watchdog"
+    );
 }

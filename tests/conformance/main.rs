@@ -195,6 +195,7 @@ macro_rules! conformance {
             cases_hotplug::unplug_the_guest_ignores_times_out,
             cases_hotplug::a_late_release_finishes_the_unplug,
             cases_hotplug::an_interface_update_changes_its_link_state,
+            cases_hotplug::other_device_kinds_plug_in_and_survive_a_restart,
             // Removable media and screenshots.
             cases_media::media_change_live_and_config,
             cases_media::media_change_refusals,
