@@ -599,7 +599,9 @@ fn channels_plug_in_and_out_and_the_agent_answers_on_one() {
         let ports = guest_ports(&mut g, "org.qemu.guest_agent.0", 1);
         assert_eq!(ports.trim(), "org.example.pty org.qemu.guest_agent.0");
 
-        // The guest's agent on the plugged port answers the host.
+        // The guest's agent on the plugged port answers the host, and
+        // its connection is the agent lifecycle event of that port.
+        let mut events = qvirt.events().unwrap();
         g.run(
             "for d in /sys/class/virtio-ports/vport*; do [ $(cat $d/name) = org.qemu.guest_agent.0 ] && p=/dev/${d##*/}; done; \
              mkdir -p /var/run/qemu-ga; (qemu-ga -m virtio-serial -p $p -t /var/run/qemu-ga -l /var/log/qemu-ga.log &); true",
@@ -608,6 +610,13 @@ fn channels_plug_in_and_out_and_the_agent_answers_on_one() {
             let out = virsh(s, &["qemu-agent-command", "ch", ping]);
             out.status.success().then_some(())
         });
+        wait_for("the agent's lifecycle event", QUICK, || {
+            events
+                .next(Duration::from_secs(1))
+                .unwrap()
+                .filter(|e| e.kind == qvirt::driver::EventKind::AgentLifecycle { connected: true })
+        });
+        drop(events);
 
         // The terminal out (the first port), in again: it takes the free
         // number and port, not the agent's.
