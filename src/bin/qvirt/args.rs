@@ -325,8 +325,9 @@ pub enum Command {
     /// Unplug a network interface, by type (and MAC address).
     #[command(name = "detach-interface")]
     DetachInterface(crate::hotplug::DetachInterfaceArgs),
-    /// Plug in the device an XML file describes (<disk>, <interface> live;
-    /// other devices with --config).
+    /// Plug in the device an XML file describes (live: a disk, interface,
+    /// rng, memory, watchdog, input, channel, virtiofs filesystem,
+    /// redirdev, shmem or SCSI controller; other devices with --config).
     #[command(name = "attach-device")]
     AttachDevice(crate::hotplug::DeviceFileArgs),
     /// Unplug the device an XML file describes.
