@@ -1,21 +1,19 @@
-//! Live hot-plug of `<watchdog>`, `<input>`, SCSI `<controller>`,
-//! virtio `<channel>` and virtiofs `<filesystem>` devices with
-//! unmodified virsh 9.0 against a `qvirtd --root DIR`, looked at in QEMU
-//! (`qom-list`, `query-pci`, a USB device's port) and in the running
-//! Linux guest (`/dev/watchdog`, the kernel's input devices, SCSI disks
-//! and virtio-serial ports, mounted shares): `attach-device --live` and
+//! Live hot-plug with unmodified virsh 9.0 against a `qvirtd --root
+//! DIR`, looked at in QEMU (`qom-list`, `query-pci`, a USB device's
+//! port) and in the running Linux guest: `attach-device --live` and
 //! `detach-device --live` of an i6300esb watchdog, whose action is
-//! QEMU's (a starved watchdog pauses the guest), of a USB tablet and a
-//! virtio keyboard, of virtio-scsi controllers (one a SCSI disk brings
-//! along, one busy with a disk), of a terminal channel and the guest
-//! agent's (the guest's qemu-ga then answers), of virtiofs shares (each
-//! with its virtiofsd; the guest mounts them), of a USB redirection
-//! device (QEMU speaks usbredir on the test's socket, with the
-//! domain's filter); the live XML's aliases
-//! and ports; `detach-device-alias`; a plug after an unplug in the
-//! middle (no id or port clash) and a detach after qvirtd was restarted
-//! (the right QEMU device goes); libvirt's refusals, which change
-//! nothing.
+//! QEMU's (a starved watchdog pauses the guest); of a USB tablet and a
+//! virtio keyboard (the kernel's input devices); of virtio-scsi
+//! controllers (one a SCSI disk brings along, one busy with a disk);
+//! of a terminal channel and the guest agent's (the guest's qemu-ga
+//! then answers); of virtio consoles (the guest's hvc0 writes to the
+//! live XML's terminal); of virtiofs shares (each with its virtiofsd;
+//! the guest mounts them); of a USB redirection device (QEMU speaks
+//! usbredir on the test's socket, with the domain's filter). The live
+//! XML's aliases and ports; `detach-device-alias`; a plug after an
+//! unplug in the middle (no id or port clash) and a detach after qvirtd
+//! was restarted (the right QEMU device goes); libvirt's refusals, which
+//! change nothing.
 
 #[allow(dead_code, unused_imports)]
 #[path = "daemon/support.rs"]
@@ -544,9 +542,11 @@ fn channels_plug_in_and_out_and_the_agent_answers_on_one() {
     let dir = TestDir::new("lvchplug");
     let mut daemon = Daemon::start(&dir.path, &[]);
     let s = &lv_socket(&dir.path);
+    // A virtio console takes port 0 at the start; the live XML shows it.
     let xml = linux_vm("ch").replace(
         "<memballoon",
-        "<controller type='virtio-serial' index='0'/><memballoon",
+        "<controller type='virtio-serial' index='0'/>\
+         <console type='pty'><target type='virtio' port='1'/></console><memballoon",
     );
     virsh_define(s, &dir.path, "ch.xml", &xml);
     virsh_define(s, &dir.path, "bare.xml", &firmware_vm("bare"));
@@ -586,11 +586,11 @@ fn channels_plug_in_and_out_and_the_agent_answers_on_one() {
         assert_eq!(qemu_ports(s, "ch"), ["channel0", "channel1"]);
         let live = virsh_ok(s, &["dumpxml", "ch"]);
         assert!(live.contains("<source path='/dev/pts/"), "{live}");
-        assert!(
-            live.contains("<address type='virtio-serial' controller='0' bus='0' port='1'/>")
-                && live.contains("<address type='virtio-serial' controller='0' bus='0' port='2'/>"),
-            "{live}"
-        );
+        for port in 0..3 {
+            let address =
+                format!("<address type='virtio-serial' controller='0' bus='0' port='{port}'/>");
+            assert!(live.contains(&address), "{address}: {live}");
+        }
         // The agent's socket, made up in the run directory.
         assert!(live.contains("/c.org.qemu.guest_agent.0'"), "{live}");
         let e = virsh_err(s, &["attach-device", "ch", &agent, "--live"]);
@@ -874,4 +874,121 @@ fn qemu_devices_of(s: &Path, dom: &str, kind: &str) -> Vec<String> {
         .filter(|p| p["type"] == want.as_str())
         .map(|p| p["name"].as_str().unwrap().to_string())
         .collect()
+}
+
+/// The first line the guest writes to the terminal at `path` (a pty the
+/// live XML shows).
+fn read_pty_line(path: &str, g: &mut Guest, guest_cmd: &str) -> String {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut pty = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(nix::libc::O_NOCTTY | nix::libc::O_NONBLOCK)
+        .open(path)
+        .unwrap();
+    g.run(guest_cmd);
+    let mut got = Vec::new();
+    let deadline = std::time::Instant::now() + QUICK;
+    while std::time::Instant::now() < deadline && !got.contains(&b'\n') {
+        let mut buf = [0u8; 256];
+        match pty.read(&mut buf) {
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(_) => std::thread::sleep(Duration::from_millis(50)),
+        }
+    }
+    String::from_utf8_lossy(&got).trim().to_string()
+}
+
+#[test]
+fn a_virtio_console_plugs_in_and_out_on_its_port() {
+    let dir = TestDir::new("lvconplug");
+    let daemon = Daemon::start(&dir.path, &[]);
+    let s = &lv_socket(&dir.path);
+    let xml = linux_vm("co").replace(
+        "<memballoon",
+        "<controller type='virtio-serial' index='0'/><memballoon",
+    );
+    virsh_define(s, &dir.path, "co.xml", &xml);
+    virsh_ok(s, &["start", "co"]);
+    let console = write_file(
+        &dir.path,
+        "console.xml",
+        "<console type='pty'><target type='virtio'/></console>",
+    );
+    let serial = write_file(
+        &dir.path,
+        "serial.xml",
+        "<console type='pty'><target type='serial'/></console>",
+    );
+    let (console, serial) = (console.to_str().unwrap(), serial.to_str().unwrap());
+    let e = virsh_err(s, &["attach-device", "co", serial, "--live"]);
+    assert!(
+        e.contains("attaching serial console is not supported"),
+        "{e}"
+    );
+
+    let qvirt = daemon.connect();
+    let dom = qvirt.lookup_by_name("co").unwrap();
+    let mut g = Guest::open(&*qvirt, &dom);
+    virsh_ok(s, &["attach-device", "co", console, "--live"]);
+    assert_eq!(qemu_devices_of(s, "co", "virtconsole"), ["console0"]);
+    let live = virsh_ok(s, &["dumpxml", "co"]);
+    assert!(live.contains("<alias name='console0'/>"), "{live}");
+    assert!(
+        live.contains("<address type='virtio-serial' controller='0' bus='0' port='0'/>"),
+        "{live}"
+    );
+    // The live XML's terminal is the console: the guest's hvc0 writes
+    // to it.
+    let doc = roxmltree::Document::parse(&live).unwrap();
+    let path = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("console"))
+        .find(|n| {
+            n.children()
+                .any(|t| t.has_tag_name("target") && t.attribute("type") == Some("virtio"))
+        })
+        .and_then(|n| n.children().find(|c| c.has_tag_name("source")))
+        .and_then(|n| n.attribute("path"))
+        .expect("the virtio console's pty")
+        .to_string();
+    let wait = "for t in $(seq 150); do [ -e /dev/hvc0 ] && break; sleep 0.2; done";
+    let line = read_pty_line(
+        &path,
+        &mut g,
+        &format!("{wait}; echo hello-from-hvc0 > /dev/hvc0"),
+    );
+    assert_eq!(line, "hello-from-hvc0");
+
+    // A second one on port 1; the first out and in again takes the
+    // free id and port, beside the second.
+    let second = write_file(
+        &dir.path,
+        "second.xml",
+        "<console type='pty'><target type='virtio' port='5'/></console>",
+    );
+    let second = second.to_str().unwrap();
+    virsh_ok(s, &["attach-device", "co", second, "--live"]);
+    assert_eq!(
+        virsh_ok(s, &["detach-device", "co", console, "--live"]),
+        "Device detached successfully\n\n"
+    );
+    assert_eq!(qemu_devices_of(s, "co", "virtconsole"), ["console1"]);
+    virsh_ok(s, &["attach-device", "co", console, "--live"]);
+    let mut consoles = qemu_devices_of(s, "co", "virtconsole");
+    consoles.sort();
+    assert_eq!(consoles, ["console0", "console1"]);
+    let nr = |id: &str| qom_get(s, "co", id, "nr");
+    assert_eq!(
+        (nr("console0"), nr("console1")),
+        (serde_json::json!(0), serde_json::json!(1))
+    );
+    virsh_ok(s, &["detach-device", "co", second, "--live"]);
+    virsh_ok(s, &["detach-device", "co", console, "--live"]);
+    assert!(qemu_devices_of(s, "co", "virtconsole").is_empty());
+    let live = virsh_ok(s, &["dumpxml", "co"]);
+    assert!(!live.contains("type='virtio'"), "{live}");
+    drop(g);
+    virsh_ok(s, &["destroy", "co"]);
 }

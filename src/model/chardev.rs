@@ -32,6 +32,14 @@ impl CharDevice {
         }
     }
 
+    /// The virtio-serial port, if the device (a virtio console) has one.
+    pub fn virtio_serial(&self) -> Option<super::VirtioSerialAddress> {
+        match self.address {
+            Some(CharAddress::VirtioSerial(a)) => Some(a),
+            _ => None,
+        }
+    }
+
     /// The PCI address, if the device has one.
     pub fn pci(&self) -> Option<PciAddress> {
         match self.address {
@@ -48,6 +56,8 @@ pub enum CharAddress {
     Isa(IsaAddress),
     /// `type='pci'` (a PCI serial port).
     Pci(PciAddress),
+    /// `type='virtio-serial'` (a virtio console's port).
+    VirtioSerial(super::VirtioSerialAddress),
 }
 
 /// An ISA device's `<address type='isa' iobase= irq=>`; `None` leaves

@@ -355,3 +355,51 @@ fn channels_on_files_devices_udp_and_null() {
         assert!(argv.iter().any(|a| a == want), "{want} in {argv:?}");
     }
 }
+
+/// A virtio console's port, as a running domain's XML shows it
+/// (`<address type='virtio-serial'>`), reads and writes back and is the
+/// port QEMU gets; on a console of another target it is refused.
+#[test]
+fn a_virtio_consoles_port_is_its_address() {
+    let xml = doc(
+        "",
+        "<console type='pty'><target type='virtio' port='0'/>\
+         <address type='virtio-serial' controller='0' bus='0' port='3'/></console>",
+    );
+    let d = accept(&xml);
+    assert_eq!(
+        d.devices.consoles[0].virtio_serial(),
+        Some(qvirt::model::VirtioSerialAddress {
+            controller: 0,
+            bus: 0,
+            port: 3
+        })
+    );
+    assert!(
+        d.to_xml()
+            .contains("<address type='virtio-serial' controller='0' bus='0' port='3'/>")
+    );
+    let caps = qvirt::qemu::caps::QemuCaps::assumed("/usr/bin/qemu-system-x86_64");
+    let paths = qvirt::qemu::argv::RuntimePaths::for_test("/run/con");
+    let build = |xml: &str| {
+        let d = accept(&xml.replace("<domain type='kvm'>", "<domain type='qemu'>"));
+        qvirt::qemu::argv::build_argv(&d, &caps, &paths).map(|argv| {
+            argv.iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+        })
+    };
+    let argv = build(&xml).unwrap();
+    let want = "virtconsole,bus=virtio-serial0.0,nr=3,chardev=charconsole0,id=console0";
+    assert!(argv.iter().any(|a| a == want), "{want} in {argv:?}");
+    let serial = xml.replace(
+        "<target type='virtio' port='0'/>",
+        "<target type='serial' port='0'/>",
+    );
+    let e = build(&serial).unwrap_err();
+    assert!(
+        e.message
+            .contains("only a virtio console sits on a virtio-serial port"),
+        "{e}"
+    );
+}

@@ -79,7 +79,8 @@ pub(crate) fn with_live_aliases(def: &mut DomainDef, ids: &Plugged) {
     let (mut added, mut virtio) = (d.serials.len(), 0);
     for c in &mut d.consoles {
         if c.target_type.as_deref() == Some("virtio") {
-            c.alias = Some(console_id(c, virtio));
+            let n = ids.console_ids.get(virtio).map_or(virtio, |n| *n as usize);
+            c.alias = Some(console_id(c, n));
             virtio += 1;
             continue;
         }

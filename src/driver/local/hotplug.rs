@@ -159,6 +159,9 @@ impl Core {
                     Found::Shmem(index) => {
                         def.devices.shmems.remove(index);
                     }
+                    Found::Console(index) => {
+                        def.devices.consoles.remove(index);
+                    }
                     Found::Memory(index) => {
                         let gone = def.devices.memories.remove(index);
                         def.memory_kib = def.memory_kib.saturating_sub(gone.size_kib);
@@ -466,6 +469,8 @@ pub(crate) enum Found {
     Redirdev(usize),
     /// `def.devices.shmems[i]`.
     Shmem(usize),
+    /// `def.devices.consoles[i]` (a virtio one).
+    Console(usize),
 }
 
 impl Found {
@@ -489,6 +494,7 @@ impl Found {
                 format!("filesystem '{}'", def.devices.filesystems[i].target_dir)
             }
             Found::Shmem(i) => format!("shmem '{}'", def.devices.shmems[i].name),
+            Found::Console(_) => "virtio console".to_string(),
             Found::Redirdev(i) => format!(
                 "USB redirection device ({})",
                 def.devices.redirdevs[i].source.type_name()

@@ -1,6 +1,7 @@
 //! Live hot-plug of devices behind a character device: virtio
-//! `<channel>`s, as libvirt's qemuDomainAttachChrDevice and
-//! qemuDomainDetachDeviceChr do for them, and USB `<redirdev>`s, as its
+//! `<channel>`s and `<console>`s, as libvirt's qemuDomainAttachChrDevice
+//! and qemuDomainDetachDeviceChr do for them (a console is a
+//! `virtconsole`, from port 0), and USB `<redirdev>`s, as its
 //! qemuDomainAttachRedirdevDevice (the chardev and the `usb-redir` on
 //! the first free USB port, with the domain's `<redirfilter>`). A channel:
 //! the backend (`chardev-add`, typed as QMP's `ChardevBackend`) and the
@@ -25,7 +26,7 @@ use super::hotplug::{
 use super::runtime::Running;
 use crate::driver::Domain;
 use crate::error::{Error, ErrorCode, Result};
-use crate::model::{Address, Channel, ChannelTarget, CharSource, DomainDef, Redirdev};
+use crate::model::{Address, Channel, ChannelTarget, CharDevice, CharSource, DomainDef, Redirdev};
 use crate::qemu::argv::{PluggedDevice, channel_id, channel_sockets, device_args, redir_id};
 use crate::qemu::qmp::{QMP_TIMEOUT, Qmp};
 
@@ -61,15 +62,8 @@ impl Core {
                 format!("{what} got no virtio-serial port"),
             ));
         };
-        let controller = format!("virtio-serial{}", at.controller);
-        if !has_device(qmp, &controller)? {
-            return Err(Error::new(
-                ErrorCode::OperationInvalid,
-                format!(
-                    "cannot attach {what} to domain '{}': the domain has no virtio-serial controller {} with a free port, and such controllers are not plugged in; add <controller type='virtio-serial'/> to the definition and restart the domain",
-                    dom.name, at.controller
-                ),
-            ));
+        if !has_device(qmp, &format!("virtio-serial{}", at.controller))? {
+            return Err(no_virtio_serial(dom, &what, at.controller));
         }
         let taken = run.plugged().channel_ids;
         let result = (|| -> Result<u32> {
@@ -110,6 +104,118 @@ impl Core {
         });
         self.plugged_in(dom, run, channel_id(n as usize));
         Ok(())
+    }
+
+    /// Plugs the virtio console `c` into the running domain `run`, on
+    /// the first free port of its virtio-serial controller; a console
+    /// written without a port (`given` false) takes the lowest the
+    /// domain's consoles leave. A serial console is refused as libvirt
+    /// refuses it.
+    pub(crate) fn plug_console(
+        &self,
+        dom: &Domain,
+        run: &Running,
+        c: &CharDevice,
+        given: bool,
+    ) -> Result<()> {
+        if c.target_type.as_deref() != Some("virtio") {
+            return Err(Error::new(
+                ErrorCode::ConfigUnsupported,
+                "attaching serial console is not supported",
+            ));
+        }
+        let what = "virtio console";
+        let live = run.live_def();
+        let mut c = c.clone();
+        if !given {
+            let taken = |p: u32| {
+                live.devices
+                    .consoles
+                    .iter()
+                    .any(|o| o.target_port == Some(p))
+            };
+            c.target_port = Some((0..).find(|p| !taken(*p)).expect("a free port"));
+        }
+        if find_console(&live, &c).is_some() {
+            return Err(Error::new(
+                ErrorCode::OperationInvalid,
+                "chardev already exists",
+            ));
+        }
+        let mut new = live.clone();
+        new.devices.consoles.push(c);
+        let i = new.devices.consoles.len() - 1;
+        let caps = self.caps(&emulator_of(&live))?;
+        let addressed = crate::qemu::argv::with_pci_addresses(&new, &caps)?;
+        let qmp = run.qmp()?;
+        let plugged = addressed.devices.consoles[i].clone();
+        let Some(at) = plugged.virtio_serial() else {
+            return Err(Error::new(
+                ErrorCode::Internal,
+                format!("the {what} got no virtio-serial port"),
+            ));
+        };
+        if !has_device(qmp, &format!("virtio-serial{}", at.controller))? {
+            return Err(no_virtio_serial(dom, what, at.controller));
+        }
+        let taken = run.plugged().console_ids;
+        let result = (|| -> Result<(u32, String)> {
+            let paths = super::hotplug::plug_paths(run);
+            let mut args = device_args(&addressed, &caps, &paths, PluggedDevice::Console(i))?;
+            let n = free_number(qmp, &taken, |n| {
+                let id = format!("console{n}");
+                vec![format!("char{id}"), id]
+            })?;
+            // A user alias is the device's id; else it is numbered.
+            let id = plugged.alias.clone().unwrap_or(format!("console{n}"));
+            args.device["id"] = id.clone().into();
+            args.device["chardev"] = format!("char{id}").into();
+            for ch in &mut args.chardevs {
+                ch["id"] = format!("char{id}").into();
+            }
+            add_to_qemu(qmp, &args)?;
+            Ok((n, id))
+        })();
+        let (n, id) = result.map_err(|e| attach_failed(dom, what, e))?;
+        let mut plugged = plugged;
+        if let CharSource::Pty { path } = &mut plugged.source {
+            *path = pty_path(qmp, &format!("char{id}"));
+        }
+        run.update_plugged(|p| {
+            p.consoles.push(plugged);
+            p.console_ids.push(n);
+        });
+        self.plugged_in(dom, run, id);
+        Ok(())
+    }
+
+    /// Unplugs the virtio console `c` names (its source, and its target
+    /// port when given) from the running domain.
+    pub(crate) fn unplug_console(
+        &self,
+        dom: &Domain,
+        run: &Running,
+        c: &CharDevice,
+        given: bool,
+    ) -> Result<()> {
+        let live = run.live_def();
+        let mut c = c.clone();
+        if !given {
+            c.target_port = None;
+        }
+        let index = find_console(&live, &c).ok_or_else(|| {
+            Error::new(
+                ErrorCode::InvalidArgument,
+                "chr type 'console' device not present in domain configuration",
+            )
+        })?;
+        if live.devices.consoles[index].target_type.as_deref() != Some("virtio") {
+            return Err(Error::new(
+                ErrorCode::ConfigUnsupported,
+                "detaching serial console is not supported",
+            ));
+        }
+        self.unplug(dom, run, Found::Console(index))
     }
 
     /// Plugs the USB redirection device `r` into the running domain
@@ -201,6 +307,45 @@ fn find_channel(live: &DomainDef, ch: &Channel) -> Option<usize> {
         };
         o.target == ch.target && source
     })
+}
+
+/// The position of the console of `live` that `c` names: the same
+/// target type, its target port when `c` gives one, and the same source
+/// (a terminal's path is the running domain's).
+fn find_console(live: &DomainDef, c: &CharDevice) -> Option<usize> {
+    live.devices.consoles.iter().position(|o| {
+        let source = match (&c.source, &o.source) {
+            (CharSource::Pty { .. }, CharSource::Pty { .. }) => true,
+            (a, b) => a == b,
+        };
+        source
+            && o.target_type == c.target_type
+            && (c.target_port.is_none() || o.target_port == c.target_port)
+    })
+}
+
+/// The QEMU id of console `index` of the run: its user alias, else
+/// `consoleN`, its number kept with the run.
+pub(super) fn live_console_id(run: &Running, index: usize) -> String {
+    let live = run.live_def();
+    let c = &live.devices.consoles[index];
+    if let Some(a) = &c.alias {
+        return a.clone();
+    }
+    let rank = crate::qemu::argv::virtio_console_rank(&live, index);
+    let n = run.plugged().console_ids.get(rank).copied();
+    format!("console{}", n.map_or(rank as u32, |n| n))
+}
+
+/// The refusal of a virtio-serial port the domain has no controller for.
+fn no_virtio_serial(dom: &Domain, what: &str, controller: u32) -> Error {
+    Error::new(
+        ErrorCode::OperationInvalid,
+        format!(
+            "cannot attach {what} to domain '{}': the domain has no virtio-serial controller {controller} with a free port, and such controllers are not plugged in; add <controller type='virtio-serial'/> to the definition and restart the domain",
+            dom.name
+        ),
+    )
 }
 
 /// The QEMU id of redirection device `index` of the run (`redirN`, its

@@ -6,10 +6,10 @@
 //! the domain's next start, made as a start makes it. Of these types,
 //! an `<rng>` (`plug_rng`), a `<memory>` (`plug_memory`), a `<watchdog>`,
 //! an `<input>`, a SCSI `<controller>` (`plug_devices`), a virtio
-//! `<channel>`, a `<redirdev>` (`plug_chr`), a virtiofs `<filesystem>`
-//! (`plug_fs`) and a `<shmem>` (`plug_shmem`)
-//! are plugged into and out of a running domain too; the others are not
-//! (that is refused by name, nothing changed).
+//! `<channel>` or `<console>`, a `<redirdev>` (`plug_chr`), a virtiofs
+//! `<filesystem>` (`plug_fs`) and a `<shmem>` (`plug_shmem`) are plugged
+//! into and out of a running domain too; the others are not (that is
+//! refused by name, nothing changed).
 
 use super::driver::Core;
 use crate::driver::{Domain, ModifyFlags};
@@ -539,7 +539,8 @@ impl Core {
                 | ColdDevice::Channel(_)
                 | ColdDevice::Filesystem(_)
                 | ColdDevice::Redirdev(_)
-                | ColdDevice::Shmem(_),
+                | ColdDevice::Shmem(_)
+                | ColdDevice::Console(..),
             ) => Some(device),
             (Some(_), _) => return Err(live_refused(dom, device, verb)),
         };
@@ -570,6 +571,12 @@ impl Core {
             }
             (Some(run), Some(ColdDevice::Filesystem(f)), false) => {
                 self.unplug_filesystem(dom, run, f)?;
+            }
+            (Some(run), Some(ColdDevice::Console(c, given)), true) => {
+                self.plug_console(dom, run, c, *given)?;
+            }
+            (Some(run), Some(ColdDevice::Console(c, given)), false) => {
+                self.unplug_console(dom, run, c, *given)?;
             }
             (Some(run), Some(ColdDevice::Shmem(s)), true) => self.plug_shmem(dom, run, s)?,
             (Some(run), Some(ColdDevice::Shmem(s)), false) => self.unplug_shmem(dom, run, s)?,
@@ -606,7 +613,7 @@ fn live_refused(dom: &Domain, device: &ColdDevice, verb: &str) -> Error {
     Error::new(
         ErrorCode::ConfigUnsupported,
         format!(
-            "cannot {verb} a <{}> {} running domain '{}': live {verb} of device '{}' is not supported (qvirt plugs <disk>, <interface>, <rng>, <memory>, <watchdog>, <input>, <redirdev>, <shmem>, virtio <channel>, virtiofs <filesystem> and SCSI <controller> devices in and out); {verb} it with --config, and it changes with the next start",
+            "cannot {verb} a <{}> {} running domain '{}': live {verb} of device '{}' is not supported (qvirt plugs <disk>, <interface>, <rng>, <memory>, <watchdog>, <input>, <redirdev>, <shmem>, virtio <channel> and <console>, virtiofs <filesystem> and SCSI <controller> devices in and out); {verb} it with --config, and it changes with the next start",
             element_name(device),
             if verb == "attach" { "to" } else { "from" },
             dom.name,

@@ -333,6 +333,7 @@ impl Core {
             &status.fs_ids,
             &status.redir_ids,
             &status.shmem_ids,
+            &status.console_ids,
         ];
         if numbered.iter().any(|ids| ids.is_some()) {
             run.set_plugged(super::runtime::Plugged::of(&def, Some(&status)));

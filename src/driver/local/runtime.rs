@@ -76,6 +76,10 @@ pub struct Status {
     /// as `rng_ids`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shmem_ids: Option<Vec<u32>>,
+    /// The number `N` of each virtio console's QEMU ids (`consoleN`), in
+    /// the order of the virtio consoles, as `rng_ids`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub console_ids: Option<Vec<u32>>,
     /// The guest agent's response timeout, as libvirt keeps it in its
     /// status; absent: block (libvirt's default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -134,10 +138,20 @@ impl Status {
             fs_ids: unless_plain(run.plugged().fs_ids),
             redir_ids: unless_plain(run.plugged().redir_ids),
             shmem_ids: unless_plain(run.plugged().shmem_ids),
+            console_ids: unless_plain(run.plugged().console_ids),
             agent_timeout: Some(run.agent_timeout.load(std::sync::atomic::Ordering::Relaxed))
                 .filter(|t| *t != super::agent::TIMEOUT_BLOCK),
         }
     }
+}
+
+/// The number of virtio consoles of `def`.
+pub(crate) fn virtio_consoles(def: &DomainDef) -> usize {
+    def.devices
+        .consoles
+        .iter()
+        .filter(|c| c.target_type.as_deref() == Some("virtio"))
+        .count()
 }
 
 /// Device id numbers, unless they are 0, 1, ... in order (what a start
@@ -364,6 +378,12 @@ pub(crate) struct Plugged {
     /// The number of each shared memory device's QEMU ids (`shmemN`,
     /// `shmmem-shmemN`, `charshmemN`), as `rng_ids`.
     pub shmem_ids: Vec<u32>,
+    /// `<console>`s, as the live definition lists them.
+    pub consoles: Vec<crate::model::CharDevice>,
+    /// The number of each virtio console's QEMU ids (`consoleN`,
+    /// `charconsoleN`), in the order of the virtio consoles, as
+    /// `rng_ids`.
+    pub console_ids: Vec<u32>,
 }
 
 impl Plugged {
@@ -378,6 +398,8 @@ impl Plugged {
         let fs_ids = status.and_then(|s| s.fs_ids.as_deref());
         let redir_ids = status.and_then(|s| s.redir_ids.as_deref());
         let shmem_ids = status.and_then(|s| s.shmem_ids.as_deref());
+        let console_ids = status.and_then(|s| s.console_ids.as_deref());
+        let virtio_consoles = virtio_consoles(def);
         let ids = |given: Option<&[u32]>, n: usize| match given {
             Some(ids) if ids.len() == n => ids.to_vec(),
             _ => (0..n as u32).collect(),
@@ -402,6 +424,8 @@ impl Plugged {
             redir_ids: ids(redir_ids, d.redirdevs.len()),
             shmems: d.shmems.clone(),
             shmem_ids: ids(shmem_ids, d.shmems.len()),
+            consoles: d.consoles.clone(),
+            console_ids: ids(console_ids, virtio_consoles),
         }
     }
 }
@@ -473,6 +497,7 @@ impl Running {
             def.devices.filesystems.clone_from(&p.filesystems);
             def.devices.redirdevs.clone_from(&p.redirdevs);
             def.devices.shmems.clone_from(&p.shmems);
+            def.devices.consoles.clone_from(&p.consoles);
         }
         crate::sys::sync::lock(&self.live).apply(&mut def);
         let media = crate::sys::sync::lock(&self.media);

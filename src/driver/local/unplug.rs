@@ -48,6 +48,7 @@ impl Core {
             Found::Channel(index) => super::plug_chr::live_channel_id(run, index),
             Found::Redirdev(index) => super::plug_chr::live_redir_id(run, index),
             Found::Shmem(index) => super::plug_shmem::live_shmem_id(run, index),
+            Found::Console(index) => super::plug_chr::live_console_id(run, index),
             Found::Filesystem(index) => {
                 crate::qemu::argv::fs_id(super::plug_fs::live_fs_number(run, index) as usize)
             }
@@ -128,6 +129,10 @@ impl Core {
             (0..plugged.redirdevs.len()).position(|i| super::plug_chr::live_redir_id(run, i) == id);
         let shmem =
             (0..plugged.shmems.len()).position(|i| super::plug_shmem::live_shmem_id(run, i) == id);
+        let console = (0..plugged.consoles.len()).position(|i| {
+            plugged.consoles[i].target_type.as_deref() == Some("virtio")
+                && super::plug_chr::live_console_id(run, i) == id
+        });
         let share = (0..plugged.filesystems.len())
             .map(|i| super::plug_fs::live_fs_number(run, i))
             .position(|n| crate::qemu::argv::fs_id(n as usize) == id);
@@ -163,6 +168,18 @@ impl Core {
                     n as usize,
                 ));
                 removed
+            }
+            _ if let Some(i) = console => {
+                let rank = crate::qemu::argv::virtio_console_rank(&live, i);
+                run.update_plugged(|p| {
+                    if i < p.consoles.len() {
+                        p.consoles.remove(i);
+                    }
+                    if rank < p.console_ids.len() {
+                        p.console_ids.remove(rank);
+                    }
+                });
+                super::plug_rng::remove_chardev(qmp, &format!("char{id}"))
             }
             // The memory backend, or the server's socket.
             _ if let Some(i) = shmem => {

@@ -700,8 +700,12 @@ fn chardev(w: &mut XmlWriter, name: &str, c: &CharDevice) {
             w.empty("target", target);
         }
         alias(w, &c.alias);
-        if let Some(crate::model::CharAddress::Pci(p)) = c.address {
-            address(w, &Some(Address::Pci(p)));
+        match c.address {
+            Some(crate::model::CharAddress::Pci(p)) => address(w, &Some(Address::Pci(p))),
+            Some(crate::model::CharAddress::VirtioSerial(a)) => {
+                address(w, &Some(Address::VirtioSerial(a)));
+            }
+            _ => {}
         }
         if let Some(isa) = c.isa() {
             let a = Attrs::new()

@@ -214,7 +214,7 @@ pub(super) fn chardev(e: El, console: bool) -> R<CharDevice> {
     let (mut log, mut addr, mut user_alias) = (None, None, None);
     for c in e.children()? {
         match c.name() {
-            "address" => set(&mut addr, c, |c| char_address(c, e.name() != "parallel"))?,
+            "address" => set(&mut addr, c, |c| char_address(c, e.name()))?,
             "source" if kind == Kind::Tcp => set(&mut tcp, c, tcp_source)?,
             "protocol" => protocol_of(c, kind, &mut telnet)?,
             "source" if kind == Kind::Udp => udp_slot(c, &mut udp_bind, &mut udp_connect)?,
@@ -287,21 +287,34 @@ fn udp_char_source(e: El, bind: Option<UdpEnd>, connect: Option<UdpEnd>) -> R<Ch
     })
 }
 
-/// `<address type='isa' iobase= irq=>`, or (`pci` true: of a serial
-/// port or console) `<address type='pci'>`; other address types of
-/// serial ports (USB) are not supported.
-fn char_address(c: El, pci: bool) -> R<CharAddress> {
+/// The `<address>` of `element`: `type='isa' iobase= irq=`, or of a
+/// serial port or console `type='pci'`, or of a console
+/// `type='virtio-serial'` (a virtio console's port, as a running
+/// domain's XML shows it); other address types of serial ports (USB)
+/// are not supported.
+fn char_address(c: El, element: &str) -> R<CharAddress> {
     c.req("type")?;
-    let types: &[(&str, bool)] = if pci {
-        &[("isa", false), ("pci", true)]
-    } else {
-        &[("isa", false)]
+    // 0: ISA, 1: PCI (a serial port or console), 2: virtio-serial (a
+    // console's port).
+    let types: &[(&str, u8)] = match element {
+        "parallel" => &[("isa", 0)],
+        "console" => &[("isa", 0), ("pci", 1), ("virtio-serial", 2)],
+        _ => &[("isa", 0), ("pci", 1)],
     };
-    if c.choice("type", types)? == Some(true) {
-        return match address(c)? {
-            Address::Pci(p) => Ok(CharAddress::Pci(p)),
-            _ => unreachable!("a PCI address"),
-        };
+    match c.choice("type", types)? {
+        Some(1) => {
+            return match address(c)? {
+                Address::Pci(p) => Ok(CharAddress::Pci(p)),
+                _ => unreachable!("a PCI address"),
+            };
+        }
+        Some(2) => {
+            return match address(c)? {
+                Address::VirtioSerial(a) => Ok(CharAddress::VirtioSerial(a)),
+                _ => unreachable!("a virtio-serial address"),
+            };
+        }
+        _ => {}
     }
     c.allow(&["type", "iobase", "irq"])?;
     c.empty()?;

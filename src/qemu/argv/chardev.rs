@@ -74,6 +74,11 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
     let mut virtio = Vec::new();
     let mut added = d.serials.len();
     for c in &d.consoles {
+        if c.virtio_serial().is_some() && c.target_type.as_deref() != Some("virtio") {
+            return Err(invalid(
+                "only a virtio console sits on a virtio-serial port: <address type='virtio-serial'> needs <target type='virtio'>",
+            ));
+        }
         match c.target_type.as_deref() {
             None | Some("serial") => {
                 let port = c.target_port.unwrap_or(0);
@@ -82,9 +87,9 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
                     added += 1;
                 }
             }
-            Some("virtio") if c.address.is_some() => {
+            Some("virtio") if c.address.is_some() && c.virtio_serial().is_none() => {
                 return Err(unsupported(
-                    "a virtio console sits on a virtio-serial port: it takes no address",
+                    "a virtio console sits on a virtio-serial port: its address is of type 'virtio-serial'",
                 ));
             }
             Some("virtio") => virtio.push(c),

@@ -216,7 +216,7 @@ fn add_implied_virtio_serial(def: &DomainDef, controllers: &mut BTreeMap<u32, De
         .consoles
         .iter()
         .filter(|c| c.target_type.as_deref() == Some("virtio"))
-        .map(|_| 0);
+        .map(|c| c.virtio_serial().map_or(0, |a| a.controller));
     let channels = def
         .devices
         .channels
@@ -259,8 +259,23 @@ fn assign_serial_ports(
         Some(Address::VirtioSerial(a)) => Some(a),
         _ => None,
     };
-    for a in def.devices.channels.iter().filter_map(channel_addr) {
-        if a.port == 0 {
+    // A virtio console's written port is its own, 0 too (the console
+    // port); a channel's 0 asks for one.
+    let console_addrs = def
+        .devices
+        .consoles
+        .iter()
+        .filter(|c| c.target_type.as_deref() == Some("virtio"))
+        .filter_map(|c| c.virtio_serial());
+    let written = console_addrs.map(|a| (a, true)).chain(
+        def.devices
+            .channels
+            .iter()
+            .filter_map(channel_addr)
+            .map(|a| (a, false)),
+    );
+    for (a, console) in written {
+        if a.port == 0 && !console {
             continue;
         }
         let max = controllers.get(&a.controller).map(ports).ok_or_else(|| {
@@ -309,7 +324,10 @@ fn assign_serial_ports(
     let mut out = SerialPorts::default();
     for c in &def.devices.consoles {
         if c.target_type.as_deref() == Some("virtio") {
-            out.consoles.push(next(None, 0)?);
+            out.consoles.push(match c.virtio_serial() {
+                Some(a) => (a.controller, a.port),
+                None => next(None, 0)?,
+            });
         }
     }
     for c in &def.devices.channels {

@@ -119,8 +119,23 @@ pub fn with_pci_addresses(def: &DomainDef, caps: &QemuCaps) -> Result<DomainDef,
             *place = Some(address);
         }
     }
-    // Each virtio channel's port, as libvirt shows it, so that the
-    // channels keep theirs whatever is plugged in or out.
+    // Each virtio console's and channel's port, as libvirt shows them, so
+    // that they keep theirs whatever is plugged in or out.
+    let consoles = d
+        .consoles
+        .iter_mut()
+        .filter(|c| c.target_type.as_deref() == Some("virtio"));
+    for (c, &(controller, port)) in consoles.zip(&ctrls.serial_ports.consoles) {
+        if c.address.is_none() {
+            c.address = Some(crate::model::CharAddress::VirtioSerial(
+                crate::model::VirtioSerialAddress {
+                    controller,
+                    bus: 0,
+                    port,
+                },
+            ));
+        }
+    }
     for (c, at) in d.channels.iter_mut().zip(&ctrls.serial_ports.channels) {
         if let (Some((controller, port)), None | Some(Address::VirtioSerial(_))) = (at, c.address) {
             c.address = Some(Address::VirtioSerial(crate::model::VirtioSerialAddress {
@@ -197,6 +212,9 @@ pub enum PluggedDevice {
     /// The `<shmem>` at this position (its backend is a shared memory
     /// object, or the ivshmem server's socket chardev).
     Shmem(usize),
+    /// The `<console>` at this position (a virtio one: its backend is the
+    /// chardev).
+    Console(usize),
 }
 
 /// The USB hubs the command line of `def` has: the written ones and
@@ -224,6 +242,15 @@ pub fn fs_id(i: usize) -> String {
 /// them in order), libvirt's alias; its chardev's is `char` and it.
 pub fn redir_id(i: usize) -> String {
     format!("redir{i}")
+}
+
+/// The place of console `i` of `def` among its virtio consoles, which a
+/// start numbers in order (`consoleK`).
+pub fn virtio_console_rank(def: &DomainDef, i: usize) -> usize {
+    def.devices.consoles[..i]
+        .iter()
+        .filter(|c| c.target_type.as_deref() == Some("virtio"))
+        .count()
 }
 
 /// The QEMU id of shared memory device number `i` (a start numbers them
@@ -320,6 +347,14 @@ pub fn device_args(
         PluggedDevice::Channel(k) => (channel_id(k), None, None, None),
         PluggedDevice::Filesystem(i) => (fs_id(i), None, None, None),
         PluggedDevice::Redirdev(i) => (redir_id(i), None, None, None),
+        PluggedDevice::Console(i) => {
+            let c = &def.devices.consoles[i];
+            if c.target_type.as_deref() != Some("virtio") {
+                return Err(unsupported("attaching serial console is not supported"));
+            }
+            let k = virtio_console_rank(def, i);
+            (super::chardev::console_id(c, k), None, None, None)
+        }
         PluggedDevice::Shmem(i) => {
             let id = shmem_id(i);
             let object = format!("shmmem-{id}");
@@ -360,7 +395,8 @@ pub fn device_args(
         PluggedDevice::Rng(_)
         | PluggedDevice::Channel(_)
         | PluggedDevice::Redirdev(_)
-        | PluggedDevice::Shmem(_) => Some(format!("char{device_id}")),
+        | PluggedDevice::Shmem(_)
+        | PluggedDevice::Console(_) => Some(format!("char{device_id}")),
         PluggedDevice::Filesystem(_) => Some(format!("chr-vu-{device_id}")),
         _ => None,
     };

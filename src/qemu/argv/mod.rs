@@ -97,7 +97,7 @@ pub use display::{input_id, spice_wants_tls_port};
 pub use extras::{rng_ids, tpm_socket, tpm_version, watchdog_id};
 pub use hotplug::{
     DeviceArgs, PluggedDevice, channel_id, device_args, fs_id, redir_id, scsi_controller_id,
-    scsi_controllers_used, shmem_id, usb_hubs, with_pci_addresses,
+    scsi_controllers_used, shmem_id, usb_hubs, virtio_console_rank, with_pci_addresses,
 };
 pub use machine::{NVRAM_STORE_ID, dbus_socket};
 pub use memdev::{device_ids as memory_device_ids, hugetlbfs_page_kib, module_kib};
