@@ -25,90 +25,19 @@ mod lv;
 #[path = "libvirt/guest_shell.rs"]
 mod guest_shell;
 
+#[path = "libvirt/probe.rs"]
+mod probe;
+
 use std::path::Path;
 use std::time::Duration;
 
 use guest_shell::Guest;
 use lv::*;
+use probe::*;
 use support::*;
 
 const BOOT: Duration = Duration::from_secs(180);
 const QUICK: Duration = Duration::from_secs(30);
-
-/// QEMU's user-created devices of `dom`, as `id:type` sorted
-/// (`watchdog0:i6300esb`).
-fn qemu_devices(s: &Path, dom: &str) -> Vec<String> {
-    let cmd = r#"{"execute":"qom-list","arguments":{"path":"/machine/peripheral"}}"#;
-    let out = virsh_ok(s, &["qemu-monitor-command", dom, cmd]);
-    let v: serde_json::Value = serde_json::from_str(out.trim()).expect("qom-list's JSON");
-    let mut out: Vec<String> = v["return"]
-        .as_array()
-        .expect("properties")
-        .iter()
-        .filter_map(|p| {
-            let t = p["type"].as_str()?.strip_prefix("child<")?;
-            Some(format!(
-                "{}:{}",
-                p["name"].as_str()?,
-                t.trim_end_matches('>')
-            ))
-        })
-        .filter(|d| d.starts_with("watchdog") || d.starts_with("input"))
-        .collect();
-    out.sort();
-    out
-}
-
-/// Property `name` of QEMU device `id` of `dom` (`qom-get`).
-fn qom_get(s: &Path, dom: &str, id: &str, name: &str) -> serde_json::Value {
-    let cmd = format!(
-        r#"{{"execute":"qom-get","arguments":{{"path":"/machine/peripheral/{id}","property":"{name}"}}}}"#
-    );
-    let out = virsh_ok(s, &["qemu-monitor-command", dom, &cmd]);
-    let v: serde_json::Value = serde_json::from_str(out.trim()).expect("qom-get's JSON");
-    v["return"].clone()
-}
-
-/// The PCI slot of QEMU device `id` on bus 0 (`query-pci`).
-fn pci_slot(s: &Path, dom: &str, id: &str) -> Option<u64> {
-    let out = virsh_ok(
-        s,
-        &["qemu-monitor-command", dom, r#"{"execute":"query-pci"}"#],
-    );
-    let v: serde_json::Value = serde_json::from_str(out.trim()).expect("query-pci's JSON");
-    v["return"][0]["devices"]
-        .as_array()
-        .expect("the devices of bus 0")
-        .iter()
-        .find(|d| d["qdev_id"] == id)
-        .and_then(|d| d["slot"].as_u64())
-}
-
-/// The `(alias, address attribute)` of each `<kind>` of a domain's XML,
-/// in document order: the PCI slot or the USB port.
-fn xml_devices(xml: &str, kind: &str) -> Vec<(String, String)> {
-    let doc = roxmltree::Document::parse(xml).unwrap();
-    doc.descendants()
-        .filter(|n| n.has_tag_name(kind) && n.parent().is_some_and(|p| p.has_tag_name("devices")))
-        .map(|n| {
-            let child = |name: &str| n.children().find(|c| c.has_tag_name(name));
-            let alias = child("alias")
-                .and_then(|a| a.attribute("name"))
-                .unwrap_or_default()
-                .to_string();
-            let at = child("address")
-                .and_then(|a| a.attribute("slot").or(a.attribute("port")))
-                .unwrap_or_default()
-                .to_string();
-            (alias, at)
-        })
-        .collect()
-}
-
-/// A hex slot of the XML as a number.
-fn slot(text: &str) -> u64 {
-    u64::from_str_radix(text.trim_start_matches("0x"), 16).unwrap()
-}
 
 /// What `value` prints in the guest after `wait` ran, on one line (the
 /// console echoes a long command line wrapped, which can leave parts of
@@ -357,6 +286,16 @@ fn inputs_plug_into_and_out_of_the_running_guest() {
     assert_eq!(guest_inputs(&mut g, "QEMU Virtio Keyboard", 0), 0);
     virsh_ok(s, &["detach-device", "ip", &mouse, "--live"]);
     assert!(qemu_devices(s, "ip").is_empty());
+    // python3-libvirt plugs and unplugs the same way.
+    let tablet = "<input type='tablet' bus='virtio'/>";
+    let call = |f: &str| format!("dom.{f}({tablet:?}, libvirt.VIR_DOMAIN_AFFECT_LIVE)");
+    python(s, "ip", &call("attachDeviceFlags"));
+    assert_eq!(
+        qemu_devices(s, "ip"),
+        [format!("{}:virtio-tablet-pci", alias(0))]
+    );
+    python(s, "ip", &call("detachDeviceFlags"));
+    assert!(qemu_devices(s, "ip").is_empty());
     let live = virsh_ok(s, &["dumpxml", "ip"]);
     assert_eq!(xml_devices(&live, "input").len(), first, "{live}");
     drop(g);
@@ -511,22 +450,6 @@ fn scsi_controllers_plug_in_with_and_for_their_disks() {
     virsh_ok(s, &["destroy", "sc"]);
 }
 
-/// QEMU's virtio-serial ports of `dom` (`channel0`, ...), sorted.
-fn qemu_ports(s: &Path, dom: &str) -> Vec<String> {
-    let cmd = r#"{"execute":"qom-list","arguments":{"path":"/machine/peripheral"}}"#;
-    let out = virsh_ok(s, &["qemu-monitor-command", dom, cmd]);
-    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
-    let mut out: Vec<String> = v["return"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|p| p["type"] == "child<virtserialport>")
-        .map(|p| p["name"].as_str().unwrap().to_string())
-        .collect();
-    out.sort();
-    out
-}
-
 /// The names of the guest's virtio-serial ports, once `name` is among
 /// them exactly `want` times or after a while.
 fn guest_ports(g: &mut Guest, name: &str, want: usize) -> String {
@@ -570,7 +493,7 @@ fn channels_plug_in_and_out_and_the_agent_answers_on_one() {
     // Without a virtio-serial controller there is no port to plug into.
     let e = virsh_err(s, &["attach-device", "bare", &agent, "--live"]);
     assert!(e.contains("no virtio-serial controller 0"), "{e}");
-    assert!(qemu_ports(s, "bare").is_empty());
+    assert!(qemu_devices_of(s, "bare", "virtserialport").is_empty());
     virsh_ok(s, &["destroy", "bare"]);
     let e = virsh_err(s, &["qemu-agent-command", "ch", ping]);
     assert!(e.contains("QEMU guest agent is not configured"), "{e}");
@@ -583,7 +506,10 @@ fn channels_plug_in_and_out_and_the_agent_answers_on_one() {
         // both ports, the live XML shows the terminal and the ports.
         virsh_ok(s, &["attach-device", "ch", &pty, "--live"]);
         virsh_ok(s, &["attach-device", "ch", &agent, "--live"]);
-        assert_eq!(qemu_ports(s, "ch"), ["channel0", "channel1"]);
+        assert_eq!(
+            qemu_devices_of(s, "ch", "virtserialport"),
+            ["channel0", "channel1"]
+        );
         let live = virsh_ok(s, &["dumpxml", "ch"]);
         assert!(live.contains("<source path='/dev/pts/"), "{live}");
         for port in 0..3 {
@@ -621,13 +547,16 @@ fn channels_plug_in_and_out_and_the_agent_answers_on_one() {
         // The terminal out (the first port), in again: it takes the free
         // number and port, not the agent's.
         virsh_ok(s, &["detach-device", "ch", &pty, "--live"]);
-        assert_eq!(qemu_ports(s, "ch"), ["channel1"]);
+        assert_eq!(qemu_devices_of(s, "ch", "virtserialport"), ["channel1"]);
         assert_eq!(
             guest_ports(&mut g, "org.example.pty", 0).trim(),
             "org.qemu.guest_agent.0"
         );
         virsh_ok(s, &["attach-device", "ch", &pty, "--live"]);
-        assert_eq!(qemu_ports(s, "ch"), ["channel0", "channel1"]);
+        assert_eq!(
+            qemu_devices_of(s, "ch", "virtserialport"),
+            ["channel0", "channel1"]
+        );
         let live = virsh_ok(s, &["dumpxml", "ch"]);
         assert!(
             live.contains("<address type='virtio-serial' controller='0' bus='0' port='1'/>"),
@@ -646,13 +575,15 @@ fn channels_plug_in_and_out_and_the_agent_answers_on_one() {
     let live = virsh_ok(s, &["dumpxml", "ch"]);
     assert!(live.contains("<alias name='channel1'/>"), "{live}");
     virsh_ok(s, &["detach-device", "ch", &agent, "--live"]);
-    assert_eq!(qemu_ports(s, "ch"), ["channel0"]);
+    assert_eq!(qemu_devices_of(s, "ch", "virtserialport"), ["channel0"]);
     let e = virsh_err(s, &["qemu-agent-command", "ch", ping]);
     assert!(e.contains("QEMU guest agent is not configured"), "{e}");
     // The terminal's by the alias the live XML shows.
     virsh_ok(s, &["detach-device-alias", "ch", "channel0", "--live"]);
     wait_for("channel0 to leave QEMU", QUICK, || {
-        qemu_ports(s, "ch").is_empty().then_some(())
+        qemu_devices_of(s, "ch", "virtserialport")
+            .is_empty()
+            .then_some(())
     });
     let live = virsh_ok(s, &["dumpxml", "ch"]);
     assert!(!live.contains("<channel"), "{live}");
@@ -861,21 +792,6 @@ fn usb_redirection_plugs_in_and_out_with_the_domains_filter() {
     virsh_ok(s, &["destroy", "rd"]);
 }
 
-/// The ids of QEMU's user-created devices of type `kind` of `dom`.
-fn qemu_devices_of(s: &Path, dom: &str, kind: &str) -> Vec<String> {
-    let cmd = r#"{"execute":"qom-list","arguments":{"path":"/machine/peripheral"}}"#;
-    let out = virsh_ok(s, &["qemu-monitor-command", dom, cmd]);
-    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
-    let want = format!("child<{kind}>");
-    v["return"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|p| p["type"] == want.as_str())
-        .map(|p| p["name"].as_str().unwrap().to_string())
-        .collect()
-}
-
 /// The first line the guest writes to the terminal at `path` (a pty the
 /// live XML shows).
 fn read_pty_line(path: &str, g: &mut Guest, guest_cmd: &str) -> String {
@@ -976,9 +892,10 @@ fn a_virtio_console_plugs_in_and_out_on_its_port() {
     );
     assert_eq!(qemu_devices_of(s, "co", "virtconsole"), ["console1"]);
     virsh_ok(s, &["attach-device", "co", console, "--live"]);
-    let mut consoles = qemu_devices_of(s, "co", "virtconsole");
-    consoles.sort();
-    assert_eq!(consoles, ["console0", "console1"]);
+    assert_eq!(
+        qemu_devices_of(s, "co", "virtconsole"),
+        ["console0", "console1"]
+    );
     let nr = |id: &str| qom_get(s, "co", id, "nr");
     assert_eq!(
         (nr("console0"), nr("console1")),
