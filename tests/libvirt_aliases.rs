@@ -20,6 +20,10 @@ mod lv;
 #[path = "libvirt/guest_shell.rs"]
 mod guest_shell;
 
+#[allow(dead_code)]
+#[path = "libvirt/probe.rs"]
+mod probe;
+
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -34,14 +38,7 @@ const QUICK: Duration = Duration::from_secs(30);
 /// The `qdev_id` of every device on the guest's PCI bus 0, from QEMU's
 /// `query-pci` through virsh's `qemu-monitor-command`.
 fn pci_ids(s: &Path, dom: &str) -> Vec<String> {
-    let out = virsh_ok(
-        s,
-        &["qemu-monitor-command", dom, r#"{"execute":"query-pci"}"#],
-    );
-    let v: serde_json::Value = serde_json::from_str(out.trim()).expect("query-pci's JSON");
-    v["return"][0]["devices"]
-        .as_array()
-        .expect("the devices of bus 0")
+    probe::pci_devices(s, dom)
         .iter()
         .filter_map(|d| d["qdev_id"].as_str().map(str::to_string))
         .collect()

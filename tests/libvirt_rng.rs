@@ -19,6 +19,10 @@ mod lv;
 #[path = "libvirt/guest_shell.rs"]
 mod guest_shell;
 
+#[allow(dead_code)]
+#[path = "libvirt/probe.rs"]
+mod probe;
+
 use std::io::{Read, Write};
 use std::os::unix::net::UnixListener;
 use std::path::Path;
@@ -28,6 +32,7 @@ use std::time::Duration;
 
 use guest_shell::Guest;
 use lv::*;
+use probe::pci_slot;
 use support::*;
 
 const BOOT: Duration = Duration::from_secs(180);
@@ -67,21 +72,6 @@ fn qemu_rngs(s: &Path, dom: &str) -> Vec<String> {
         .collect();
     out.sort();
     out
-}
-
-/// The PCI slot of QEMU device `id` on bus 0 (`query-pci`).
-fn pci_slot(s: &Path, dom: &str, id: &str) -> Option<u64> {
-    let out = virsh_ok(
-        s,
-        &["qemu-monitor-command", dom, r#"{"execute":"query-pci"}"#],
-    );
-    let v: serde_json::Value = serde_json::from_str(out.trim()).expect("query-pci's JSON");
-    v["return"][0]["devices"]
-        .as_array()
-        .expect("the devices of bus 0")
-        .iter()
-        .find(|d| d["qdev_id"] == id)
-        .and_then(|d| d["slot"].as_u64())
 }
 
 /// QEMU's PCI slots of the devices `ids` of `dom`, in that order.

@@ -40,8 +40,8 @@ pub fn qom_get(s: &Path, dom: &str, id: &str, name: &str) -> serde_json::Value {
     v["return"].clone()
 }
 
-/// The PCI slot of QEMU device `id` on bus 0 (`query-pci`).
-pub fn pci_slot(s: &Path, dom: &str, id: &str) -> Option<u64> {
+/// The devices on QEMU's PCI bus 0 (`query-pci`), as QMP gives them.
+pub fn pci_devices(s: &Path, dom: &str) -> Vec<serde_json::Value> {
     let out = virsh_ok(
         s,
         &["qemu-monitor-command", dom, r#"{"execute":"query-pci"}"#],
@@ -50,6 +50,12 @@ pub fn pci_slot(s: &Path, dom: &str, id: &str) -> Option<u64> {
     v["return"][0]["devices"]
         .as_array()
         .expect("the devices of bus 0")
+        .clone()
+}
+
+/// The PCI slot of QEMU device `id` on bus 0.
+pub fn pci_slot(s: &Path, dom: &str, id: &str) -> Option<u64> {
+    pci_devices(s, dom)
         .iter()
         .find(|d| d["qdev_id"] == id)
         .and_then(|d| d["slot"].as_u64())
