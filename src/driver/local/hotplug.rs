@@ -659,11 +659,7 @@ fn refuse_unpluggable_disk(qmp: &Qmp, live: &DomainDef, disk: &crate::model::Dis
 /// use (`taken`) and for which QEMU has none of the ids `ids(n)` names:
 /// no device, object or chardev (what an earlier unplug left, or a
 /// device still being unplugged).
-pub(super) fn free_number(
-    qmp: &Qmp,
-    taken: &[u32],
-    ids: impl Fn(u32) -> Vec<String>,
-) -> Result<u32> {
+fn free_number(qmp: &Qmp, taken: &[u32], ids: impl Fn(u32) -> Vec<String>) -> Result<u32> {
     let mut held = qom_children(qmp, "/machine/peripheral")?;
     held.extend(qom_children(qmp, "/objects")?);
     let chardevs = qmp.execute("query-chardev", None, QMP_TIMEOUT)?;
@@ -678,6 +674,48 @@ pub(super) fn free_number(
     Ok((0..)
         .find(|n| !taken.contains(n) && !ids(*n).iter().any(|id| held.contains(id)))
         .expect("a free number"))
+}
+
+/// Gives `args`, which the command line made for the device it numbers
+/// `made`, the number [`free_number`] finds: every id `names(made)` lists
+/// (the device's, its chardev's, object's, socket's) becomes the one
+/// `names(n)` lists at its place, wherever `args` names it. Returns `n`.
+pub(super) fn renumber(
+    qmp: &Qmp,
+    args: &mut DeviceArgs,
+    made: u32,
+    taken: &[u32],
+    names: impl Fn(u32) -> Vec<String>,
+) -> Result<u32> {
+    let n = free_number(qmp, taken, &names)?;
+    let pairs: Vec<(String, String)> = names(made).into_iter().zip(names(n)).collect();
+    let values = std::iter::once(&mut args.device)
+        .chain(args.objects.iter_mut())
+        .chain(args.chardevs.iter_mut());
+    for v in values {
+        rename_ids(v, &pairs);
+    }
+    Ok(n)
+}
+
+/// The keys under which QMP arguments name a device's own ids.
+const ID_KEYS: &[&str] = &["id", "chardev", "rng", "memdev", "path"];
+
+/// Replaces, under [`ID_KEYS`] at any depth of `v`, each value that is
+/// exactly the first of a pair by its second.
+fn rename_ids(v: &mut Value, pairs: &[(String, String)]) {
+    let Value::Object(map) = v else { return };
+    for (k, v) in map.iter_mut() {
+        match v {
+            Value::String(s) if ID_KEYS.contains(&k.as_str()) => {
+                if let Some((_, new)) = pairs.iter().find(|(old, _)| old == s) {
+                    *s = new.clone();
+                }
+            }
+            Value::Object(_) => rename_ids(v, pairs),
+            _ => {}
+        }
+    }
 }
 
 /// A failed plug's error, naming the device and the domain.

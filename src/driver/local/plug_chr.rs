@@ -20,9 +20,7 @@
 use serde_json::Value;
 
 use super::driver::{Core, emulator_of};
-use super::hotplug::{
-    Found, add_to_qemu, attach_failed, free_number, has_device, hot_pluggable_slot,
-};
+use super::hotplug::{Found, add_to_qemu, attach_failed, has_device, hot_pluggable_slot, renumber};
 use super::runtime::Running;
 use crate::driver::Domain;
 use crate::error::{Error, ErrorCode, Result};
@@ -69,17 +67,10 @@ impl Core {
         let result = (|| -> Result<u32> {
             let paths = super::hotplug::plug_paths(run);
             let mut args = device_args(&addressed, &caps, &paths, PluggedDevice::Channel(k))?;
-            let n = free_number(qmp, &taken, |n| {
+            let n = renumber(qmp, &mut args, k as u32, &taken, |n| {
                 let id = channel_id(n as usize);
-                vec![format!("char{id}"), id]
+                vec![id.clone(), format!("char{id}")]
             })?;
-            let id = channel_id(n as usize);
-            let chardev = format!("char{id}");
-            args.device["id"] = id.into();
-            args.device["chardev"] = chardev.clone().into();
-            for c in &mut args.chardevs {
-                c["id"] = chardev.clone().into();
-            }
             add_to_qemu(qmp, &args)?;
             Ok(n)
         })();
@@ -162,17 +153,12 @@ impl Core {
         let result = (|| -> Result<(u32, String)> {
             let paths = super::hotplug::plug_paths(run);
             let mut args = device_args(&addressed, &caps, &paths, PluggedDevice::Console(i))?;
-            let n = free_number(qmp, &taken, |n| {
-                let id = format!("console{n}");
-                vec![format!("char{id}"), id]
+            let made = crate::qemu::argv::virtio_console_rank(&addressed, i) as u32;
+            let n = renumber(qmp, &mut args, made, &taken, |n| {
+                vec![format!("console{n}"), format!("charconsole{n}")]
             })?;
             // A user alias is the device's id; else it is numbered.
             let id = plugged.alias.clone().unwrap_or(format!("console{n}"));
-            args.device["id"] = id.clone().into();
-            args.device["chardev"] = format!("char{id}").into();
-            for ch in &mut args.chardevs {
-                ch["id"] = format!("char{id}").into();
-            }
             add_to_qemu(qmp, &args)?;
             Ok((n, id))
         })();
@@ -233,17 +219,10 @@ impl Core {
         let result = (|| -> Result<u32> {
             let paths = super::hotplug::plug_paths(run);
             let mut args = device_args(&addressed, &caps, &paths, PluggedDevice::Redirdev(i))?;
-            let n = free_number(qmp, &taken, |n| {
+            let n = renumber(qmp, &mut args, i as u32, &taken, |n| {
                 let id = redir_id(n as usize);
-                vec![format!("char{id}"), id]
+                vec![id.clone(), format!("char{id}")]
             })?;
-            let id = redir_id(n as usize);
-            let chardev = format!("char{id}");
-            args.device["id"] = id.into();
-            args.device["chardev"] = chardev.clone().into();
-            for c in &mut args.chardevs {
-                c["id"] = chardev.clone().into();
-            }
             add_to_qemu(qmp, &args)?;
             Ok(n)
         })();

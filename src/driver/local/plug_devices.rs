@@ -17,7 +17,7 @@
 //! 9.0's rule), so its id is always `watchdog0`.
 
 use super::driver::{Core, emulator_of};
-use super::hotplug::{Found, add_to_qemu, attach_failed, free_number, hot_pluggable_slot};
+use super::hotplug::{Found, add_to_qemu, attach_failed, hot_pluggable_slot, renumber};
 use super::runtime::Running;
 use crate::driver::Domain;
 use crate::error::{Error, ErrorCode, Result};
@@ -120,8 +120,9 @@ impl Core {
             let mut args = device_args(&addressed, &caps, &paths, PluggedDevice::Input(index))?;
             // The lowest number neither the run nor QEMU uses (a device an
             // earlier unplug is still waiting for keeps its id).
-            let n = free_number(qmp, &taken, |n| vec![input_id(n as usize)])?;
-            args.device["id"] = input_id(n as usize).into();
+            let n = renumber(qmp, &mut args, index as u32, &taken, |n| {
+                vec![input_id(n as usize)]
+            })?;
             add_to_qemu(qmp, &args)?;
             Ok(n)
         })();

@@ -12,7 +12,7 @@
 //! the run nor QEMU uses, kept with the run (and in the status file).
 
 use super::driver::{Core, emulator_of};
-use super::hotplug::{Found, add_to_qemu, attach_failed, free_number, hot_pluggable_slot};
+use super::hotplug::{Found, add_to_qemu, attach_failed, hot_pluggable_slot, renumber};
 use super::plug_config::ColdDevice;
 use super::runtime::Running;
 use crate::driver::Domain;
@@ -52,20 +52,18 @@ impl Core {
         let paths = super::hotplug::plug_paths(run);
         let mut args =
             device_args(&addressed, &caps, &paths, PluggedDevice::Filesystem(i)).map_err(fail)?;
-        let n = free_number(qmp, &taken, |n| {
+        let n = renumber(qmp, &mut args, i as u32, &taken, |n| {
             let id = fs_id(n as usize);
-            vec![format!("chr-vu-{id}"), id]
+            let socket = virtiofs_socket(&run.run_dir, n as usize);
+            vec![
+                id.clone(),
+                format!("chr-vu-{id}"),
+                socket.to_string_lossy().into_owned(),
+            ]
         })
         .map_err(fail)?;
         let id = fs_id(n as usize);
-        let chardev = format!("chr-vu-{id}");
         let socket = virtiofs_socket(&run.run_dir, n as usize);
-        args.device["id"] = id.clone().into();
-        args.device["chardev"] = chardev.clone().into();
-        for c in &mut args.chardevs {
-            c["id"] = chardev.clone().into();
-            c["backend"]["data"]["addr"]["data"]["path"] = socket.to_string_lossy().into();
-        }
         let log = self.layout.log_file(&format!("{}-virtiofsd", dom.name));
         let virtiofsd =
             super::virtiofs::start_plugged(f, n, &socket, &run.run_dir, &log, &dom.name)

@@ -12,9 +12,7 @@
 //! number neither the run nor QEMU uses.
 
 use super::driver::{Core, emulator_of};
-use super::hotplug::{
-    Found, add_to_qemu, attach_failed, free_number, hot_pluggable_slot, rng_name,
-};
+use super::hotplug::{Found, add_to_qemu, attach_failed, hot_pluggable_slot, renumber, rng_name};
 use super::plug_config::find_rng;
 use super::runtime::Running;
 use crate::driver::Domain;
@@ -40,23 +38,10 @@ impl Core {
         let result = (|| -> Result<u32> {
             let paths = super::hotplug::plug_paths(run);
             let mut args = device_args(&addressed, &caps, &paths, PluggedDevice::Rng(index))?;
-            let n = free_number(qmp, &run.plugged().rng_ids, |n| {
+            let n = renumber(qmp, &mut args, index as u32, &run.plugged().rng_ids, |n| {
                 let (id, object) = rng_ids(n);
-                vec![format!("char{id}"), id, object]
+                vec![id.clone(), object, format!("char{id}")]
             })?;
-            let (id, object) = rng_ids(n);
-            let chardev = format!("char{id}");
-            args.device["id"] = id.into();
-            args.device["rng"] = object.clone().into();
-            for o in &mut args.objects {
-                o["id"] = object.clone().into();
-                if o.get("chardev").is_some() {
-                    o["chardev"] = chardev.clone().into();
-                }
-            }
-            for c in &mut args.chardevs {
-                c["id"] = chardev.clone().into();
-            }
             add_to_qemu(qmp, &args)?;
             Ok(n)
         })();

@@ -11,7 +11,7 @@
 //! QEMU uses, kept with the run (and in the status file).
 
 use super::driver::{Core, emulator_of};
-use super::hotplug::{Found, add_to_qemu, attach_failed, free_number, hot_pluggable_slot};
+use super::hotplug::{Found, add_to_qemu, attach_failed, hot_pluggable_slot, renumber};
 use super::runtime::Running;
 use crate::driver::Domain;
 use crate::error::{Error, ErrorCode, Result};
@@ -41,20 +41,10 @@ impl Core {
         let result = (|| -> Result<u32> {
             let paths = super::hotplug::plug_paths(run);
             let mut args = device_args(&addressed, &caps, &paths, PluggedDevice::Shmem(i))?;
-            let n = free_number(qmp, &taken, |n| {
+            let n = renumber(qmp, &mut args, i as u32, &taken, |n| {
                 let id = shmem_id(n as usize);
-                vec![format!("shmmem-{id}"), format!("char{id}"), id]
+                vec![id.clone(), format!("shmmem-{id}"), format!("char{id}")]
             })?;
-            let id = shmem_id(n as usize);
-            args.device["id"] = id.clone().into();
-            for o in &mut args.objects {
-                o["id"] = format!("shmmem-{id}").into();
-                args.device["memdev"] = format!("shmmem-{id}").into();
-            }
-            for c in &mut args.chardevs {
-                c["id"] = format!("char{id}").into();
-                args.device["chardev"] = format!("char{id}").into();
-            }
             add_to_qemu(qmp, &args)?;
             Ok(n)
         })();
