@@ -9,6 +9,7 @@
 
 use super::driver::Core;
 use super::hotplug::Found;
+use super::numbered::Numbered;
 use super::runtime::Plugged;
 use super::runtime::Running;
 use crate::driver::{Domain, ModifyFlags};
@@ -23,7 +24,6 @@ use crate::qemu::argv::{
 /// module names its QEMU id as alias; `ids` number the interfaces' and
 /// inputs' ids as the run does (hot-plugged ones keep theirs).
 pub(crate) fn with_live_aliases(def: &mut DomainDef, ids: &Plugged) {
-    let nic_ids = &ids.nic_ids;
     // The ids are the command line's; a definition that could not build
     // one (it runs, so it did) keeps its user aliases.
     if let Ok(ids) = disk_device_ids(def) {
@@ -47,13 +47,13 @@ pub(crate) fn with_live_aliases(def: &mut DomainDef, ids: &Plugged) {
         m.alias = Some(id);
     }
     for (i, x) in d.inputs.iter_mut().enumerate() {
-        let n = ids.input_ids.get(i).map_or(i, |n| *n as usize);
+        let n = ids.ids.nth(Numbered::Input, i) as usize;
         x.alias = Some(input_id(n));
     }
     for (k, c) in d.channels.iter_mut().enumerate() {
         // A guestfwd channel is no device.
         if c.is_virtio() {
-            let n = ids.channel_ids.get(k).map_or(k, |n| *n as usize);
+            let n = ids.ids.nth(Numbered::Channel, k) as usize;
             c.alias = Some(channel_id(n));
         }
     }
@@ -68,7 +68,7 @@ pub(crate) fn with_live_aliases(def: &mut DomainDef, ids: &Plugged) {
         }
     }
     for (i, net) in d.interfaces.iter_mut().enumerate() {
-        let n = nic_ids.get(i).copied().unwrap_or(i as u32);
+        let n = ids.ids.nth(Numbered::Nic, i);
         net.alias = Some(nic_id(net, n));
     }
     let mut ports = Vec::new();
@@ -79,7 +79,7 @@ pub(crate) fn with_live_aliases(def: &mut DomainDef, ids: &Plugged) {
     let (mut added, mut virtio) = (d.serials.len(), 0);
     for c in &mut d.consoles {
         if c.target_type.as_deref() == Some("virtio") {
-            let n = ids.console_ids.get(virtio).map_or(virtio, |n| *n as usize);
+            let n = ids.ids.nth(Numbered::Console, virtio) as usize;
             c.alias = Some(console_id(c, n));
             virtio += 1;
             continue;

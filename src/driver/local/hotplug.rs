@@ -10,6 +10,7 @@
 //! `pcie-root-port`), the attach is refused: buses cannot be plugged in.
 //! Unplugging is in `unplug`.
 
+use super::numbered::Numbered;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -374,7 +375,7 @@ impl Core {
             PluggedDevice::Disk(i) => p.disks.push(addressed.devices.disks[i].clone()),
             PluggedDevice::Interface(i) => {
                 p.interfaces.push(addressed.devices.interfaces[i].clone());
-                p.nic_ids.extend(nic);
+                p.ids[Numbered::Nic].extend(nic);
             }
             // The other kinds plug in through their own modules.
             _ => {}

@@ -46,6 +46,7 @@ mod migrate_steps;
 mod migspeed;
 mod monitor;
 pub mod native;
+mod numbered;
 mod passt;
 mod passthrough;
 mod peek;

@@ -17,6 +17,7 @@
 //! middle that order no longer holds, so each one's number is kept with
 //! the run (and in the status file), as the rngs' are.
 
+use super::numbered::Numbered;
 use serde_json::Value;
 
 use super::driver::{Core, emulator_of};
@@ -63,7 +64,7 @@ impl Core {
         if !has_device(qmp, &format!("virtio-serial{}", at.controller))? {
             return Err(no_virtio_serial(dom, &what, at.controller));
         }
-        let taken = run.plugged().channel_ids;
+        let taken = run.plugged().ids[Numbered::Channel].clone();
         let result = (|| -> Result<u32> {
             let paths = super::hotplug::plug_paths(run);
             let mut args = device_args(&addressed, &caps, &paths, PluggedDevice::Channel(k))?;
@@ -91,7 +92,7 @@ impl Core {
         }
         run.update_plugged(|p| {
             p.channels.push(plugged);
-            p.channel_ids.push(n);
+            p.ids[Numbered::Channel].push(n);
         });
         self.plugged_in(dom, run, channel_id(n as usize));
         Ok(())
@@ -149,7 +150,7 @@ impl Core {
         if !has_device(qmp, &format!("virtio-serial{}", at.controller))? {
             return Err(no_virtio_serial(dom, what, at.controller));
         }
-        let taken = run.plugged().console_ids;
+        let taken = run.plugged().ids[Numbered::Console].clone();
         let result = (|| -> Result<(u32, String)> {
             let paths = super::hotplug::plug_paths(run);
             let mut args = device_args(&addressed, &caps, &paths, PluggedDevice::Console(i))?;
@@ -169,7 +170,7 @@ impl Core {
         }
         run.update_plugged(|p| {
             p.consoles.push(plugged);
-            p.console_ids.push(n);
+            p.ids[Numbered::Console].push(n);
         });
         self.plugged_in(dom, run, id);
         Ok(())
@@ -215,7 +216,7 @@ impl Core {
         let caps = self.caps(&emulator_of(&live))?;
         let addressed = hot_pluggable_slot(&live, &new, &caps, &what, false)?;
         let qmp = run.qmp()?;
-        let taken = run.plugged().redir_ids;
+        let taken = run.plugged().ids[Numbered::Redir].clone();
         let result = (|| -> Result<u32> {
             let paths = super::hotplug::plug_paths(run);
             let mut args = device_args(&addressed, &caps, &paths, PluggedDevice::Redirdev(i))?;
@@ -229,7 +230,7 @@ impl Core {
         let n = result.map_err(|e| attach_failed(dom, &what, e))?;
         run.update_plugged(|p| {
             p.redirdevs.push(addressed.devices.redirdevs[i].clone());
-            p.redir_ids.push(n);
+            p.ids[Numbered::Redir].push(n);
         });
         self.plugged_in(dom, run, redir_id(n as usize));
         Ok(())
@@ -312,8 +313,7 @@ pub(super) fn live_console_id(run: &Running, index: usize) -> String {
         return a.clone();
     }
     let rank = crate::qemu::argv::virtio_console_rank(&live, index);
-    let n = run.plugged().console_ids.get(rank).copied();
-    format!("console{}", n.map_or(rank as u32, |n| n))
+    format!("console{}", run.number(Numbered::Console, rank))
 }
 
 /// The refusal of a virtio-serial port the domain has no controller for.
@@ -330,15 +330,13 @@ fn no_virtio_serial(dom: &Domain, what: &str, controller: u32) -> Error {
 /// The QEMU id of redirection device `index` of the run (`redirN`, its
 /// number kept with the run).
 pub(super) fn live_redir_id(run: &Running, index: usize) -> String {
-    let n = run.plugged().redir_ids.get(index).copied();
-    redir_id(n.map_or(index, |n| n as usize))
+    redir_id(run.number(Numbered::Redir, index) as usize)
 }
 
 /// The QEMU id of channel `index` of the run (`channelN`, its number kept
 /// with the run).
 pub(super) fn live_channel_id(run: &Running, index: usize) -> String {
-    let n = run.plugged().channel_ids.get(index).copied();
-    channel_id(n.map_or(index, |n| n as usize))
+    channel_id(run.number(Numbered::Channel, index) as usize)
 }
 
 /// The terminal QEMU opened for chardev `label` (`query-chardev`'s

@@ -18,6 +18,7 @@
 
 use super::driver::{Core, emulator_of};
 use super::hotplug::{Found, add_to_qemu, attach_failed, hot_pluggable_slot, renumber};
+use super::numbered::Numbered;
 use super::runtime::Running;
 use crate::driver::Domain;
 use crate::error::{Error, ErrorCode, Result};
@@ -114,7 +115,7 @@ impl Core {
         let caps = self.caps(&emulator_of(&live))?;
         let addressed = hot_pluggable_slot(&live, &new, &caps, &what, bus == InputBus::Virtio)?;
         let qmp = run.qmp()?;
-        let taken = run.plugged().input_ids;
+        let taken = run.plugged().ids[Numbered::Input].clone();
         let result = (|| -> Result<u32> {
             let paths = super::hotplug::plug_paths(run);
             let mut args = device_args(&addressed, &caps, &paths, PluggedDevice::Input(index))?;
@@ -129,7 +130,7 @@ impl Core {
         let n = result.map_err(|e| attach_failed(dom, &what, e))?;
         run.update_plugged(|p| {
             p.inputs.push(addressed.devices.inputs[index].clone());
-            p.input_ids.push(n);
+            p.ids[Numbered::Input].push(n);
         });
         self.plugged_in(dom, run, input_id(n as usize));
         Ok(())
@@ -341,6 +342,5 @@ fn live_watchdog(live: &DomainDef, w: &Watchdog) -> Result<usize> {
 /// The QEMU id of input `index` of the run (`inputN`, its number kept
 /// with the run).
 pub(super) fn live_input_id(run: &Running, index: usize) -> String {
-    let n = run.plugged().input_ids.get(index).copied();
-    input_id(n.map_or(index, |n| n as usize))
+    input_id(run.number(Numbered::Input, index) as usize)
 }

@@ -13,6 +13,7 @@
 
 use super::driver::{Core, emulator_of};
 use super::hotplug::{Found, add_to_qemu, attach_failed, hot_pluggable_slot, renumber};
+use super::numbered::Numbered;
 use super::plug_config::ColdDevice;
 use super::runtime::Running;
 use crate::driver::Domain;
@@ -46,7 +47,7 @@ impl Core {
         let qmp = run.qmp()?;
         // The run's numbers, and those of sockets left in the run
         // directory (virtiofsd would not listen on them).
-        let mut taken = run.plugged().fs_ids;
+        let mut taken = run.plugged().ids[Numbered::Fs].clone();
         taken.extend(sockets_left(&run.run_dir));
         let fail = |e: Error| attach_failed(dom, &what, e);
         let paths = super::hotplug::plug_paths(run);
@@ -77,7 +78,7 @@ impl Core {
         virtiofsd.keep();
         run.update_plugged(|p| {
             p.filesystems.push(addressed.devices.filesystems[i].clone());
-            p.fs_ids.push(n);
+            p.ids[Numbered::Fs].push(n);
         });
         self.plugged_in(dom, run, id);
         Ok(())
@@ -116,11 +117,7 @@ fn find_filesystem(def: &DomainDef, f: &Filesystem) -> Option<usize> {
 /// The number of filesystem `index` of the run (its QEMU ids and
 /// socket).
 pub(super) fn live_fs_number(run: &Running, index: usize) -> u32 {
-    run.plugged()
-        .fs_ids
-        .get(index)
-        .copied()
-        .unwrap_or(index as u32)
+    run.number(Numbered::Fs, index)
 }
 
 /// The numbers of the virtiofs sockets in the run directory

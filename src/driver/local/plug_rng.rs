@@ -13,6 +13,7 @@
 
 use super::driver::{Core, emulator_of};
 use super::hotplug::{Found, add_to_qemu, attach_failed, hot_pluggable_slot, renumber, rng_name};
+use super::numbered::Numbered;
 use super::plug_config::find_rng;
 use super::runtime::Running;
 use crate::driver::Domain;
@@ -38,17 +39,23 @@ impl Core {
         let result = (|| -> Result<u32> {
             let paths = super::hotplug::plug_paths(run);
             let mut args = device_args(&addressed, &caps, &paths, PluggedDevice::Rng(index))?;
-            let n = renumber(qmp, &mut args, index as u32, &run.plugged().rng_ids, |n| {
-                let (id, object) = rng_ids(n);
-                vec![id.clone(), object, format!("char{id}")]
-            })?;
+            let n = renumber(
+                qmp,
+                &mut args,
+                index as u32,
+                &run.plugged().ids[Numbered::Rng],
+                |n| {
+                    let (id, object) = rng_ids(n);
+                    vec![id.clone(), object, format!("char{id}")]
+                },
+            )?;
             add_to_qemu(qmp, &args)?;
             Ok(n)
         })();
         let n = result.map_err(|e| attach_failed(dom, &what, e))?;
         run.update_plugged(|p| {
             p.rngs.push(addressed.devices.rngs[index].clone());
-            p.rng_ids.push(n);
+            p.ids[Numbered::Rng].push(n);
         });
         self.plugged_in(dom, run, rng_ids(n).0);
         Ok(())

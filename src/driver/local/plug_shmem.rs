@@ -12,6 +12,7 @@
 
 use super::driver::{Core, emulator_of};
 use super::hotplug::{Found, add_to_qemu, attach_failed, hot_pluggable_slot, renumber};
+use super::numbered::Numbered;
 use super::runtime::Running;
 use crate::driver::Domain;
 use crate::error::{Error, ErrorCode, Result};
@@ -37,7 +38,7 @@ impl Core {
         let caps = self.caps(&emulator_of(&live))?;
         let addressed = hot_pluggable_slot(&live, &new, &caps, &what, true)?;
         let qmp = run.qmp()?;
-        let taken = run.plugged().shmem_ids;
+        let taken = run.plugged().ids[Numbered::Shmem].clone();
         let result = (|| -> Result<u32> {
             let paths = super::hotplug::plug_paths(run);
             let mut args = device_args(&addressed, &caps, &paths, PluggedDevice::Shmem(i))?;
@@ -51,7 +52,7 @@ impl Core {
         let n = result.map_err(|e| attach_failed(dom, &what, e))?;
         run.update_plugged(|p| {
             p.shmems.push(addressed.devices.shmems[i].clone());
-            p.shmem_ids.push(n);
+            p.ids[Numbered::Shmem].push(n);
         });
         self.plugged_in(dom, run, shmem_id(n as usize));
         Ok(())
@@ -73,6 +74,5 @@ impl Core {
 /// The QEMU id of shared memory device `index` of the run (`shmemN`, its
 /// number kept with the run).
 pub(super) fn live_shmem_id(run: &Running, index: usize) -> String {
-    let n = run.plugged().shmem_ids.get(index).copied();
-    shmem_id(n.map_or(index, |n| n as usize))
+    shmem_id(run.number(Numbered::Shmem, index) as usize)
 }

@@ -325,17 +325,7 @@ impl Core {
                 return None;
             }
         };
-        let numbered = [
-            &status.nic_ids,
-            &status.rng_ids,
-            &status.input_ids,
-            &status.channel_ids,
-            &status.fs_ids,
-            &status.redir_ids,
-            &status.shmem_ids,
-            &status.console_ids,
-        ];
-        if numbered.iter().any(|ids| ids.is_some()) {
+        if !status.ids.is_empty() {
             run.set_plugged(super::runtime::Plugged::of(&def, Some(&status)));
         }
         let agent_timeout = status.agent_timeout.unwrap_or(super::agent::TIMEOUT_BLOCK);

@@ -12,6 +12,7 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
+use super::numbered::{Ids, Kept, Numbered};
 use crate::driver::{DomainState, StateReason};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::DomainDef;
@@ -47,39 +48,12 @@ pub struct Status {
     /// libvirt's taint flags.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tainted: Vec<String>,
-    /// The number `N` of each interface's QEMU ids (`netN`, `hostnetN`),
-    /// in the order of the live definition's interfaces; absent when
-    /// they are numbered from 0 in that order (nothing was unplugged).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nic_ids: Option<Vec<u32>>,
-    /// The number `N` of each rng's QEMU ids (`rngN`, `objrngN`), in the
-    /// order of the live definition's rngs; absent when they are
-    /// numbered from 0 in that order (nothing was unplugged).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rng_ids: Option<Vec<u32>>,
-    /// The number `N` of each input's QEMU id (`inputN`), as `rng_ids`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub input_ids: Option<Vec<u32>>,
-    /// The number `N` of each channel's QEMU ids (`channelN`,
-    /// `charchannelN`), as `rng_ids`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub channel_ids: Option<Vec<u32>>,
-    /// The number `N` of each filesystem's QEMU ids (`fsN`) and
-    /// virtiofsd socket, as `rng_ids`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fs_ids: Option<Vec<u32>>,
-    /// The number `N` of each redirection device's QEMU ids (`redirN`,
-    /// `charredirN`), as `rng_ids`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub redir_ids: Option<Vec<u32>>,
-    /// The number `N` of each shared memory device's QEMU ids (`shmemN`),
-    /// as `rng_ids`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shmem_ids: Option<Vec<u32>>,
-    /// The number `N` of each virtio console's QEMU ids (`consoleN`), in
-    /// the order of the virtio consoles, as `rng_ids`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub console_ids: Option<Vec<u32>>,
+    /// The number `N` of each device's QEMU ids, for each kind a start
+    /// numbers in order (`nic_ids`, `rng_ids`, ...), in the order of the
+    /// live definition's devices of that kind; a kind's list is absent
+    /// when they are numbered from 0 in that order (nothing unplugged).
+    #[serde(flatten)]
+    pub ids: Kept,
     /// The guest agent's response timeout, as libvirt keeps it in its
     /// status; absent: block (libvirt's default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -131,34 +105,11 @@ impl Status {
             vnc_port: run.vnc_port,
             reason: Some(run.run_state().reason.as_str().to_string()),
             tainted: run.taints().iter().map(|t| t.name().to_string()).collect(),
-            nic_ids: unless_plain(run.nic_ids()),
-            rng_ids: unless_plain(run.plugged().rng_ids),
-            input_ids: unless_plain(run.plugged().input_ids),
-            channel_ids: unless_plain(run.plugged().channel_ids),
-            fs_ids: unless_plain(run.plugged().fs_ids),
-            redir_ids: unless_plain(run.plugged().redir_ids),
-            shmem_ids: unless_plain(run.plugged().shmem_ids),
-            console_ids: unless_plain(run.plugged().console_ids),
+            ids: run.plugged().ids.kept(),
             agent_timeout: Some(run.agent_timeout.load(std::sync::atomic::Ordering::Relaxed))
                 .filter(|t| *t != super::agent::TIMEOUT_BLOCK),
         }
     }
-}
-
-/// The number of virtio consoles of `def`.
-pub(crate) fn virtio_consoles(def: &DomainDef) -> usize {
-    def.devices
-        .consoles
-        .iter()
-        .filter(|c| c.target_type.as_deref() == Some("virtio"))
-        .count()
-}
-
-/// Device id numbers, unless they are 0, 1, ... in order (what a start
-/// gives them).
-fn unless_plain(ids: Vec<u32>) -> Option<Vec<u32>> {
-    let plain = ids.iter().enumerate().all(|(i, n)| *n as usize == i);
-    (!plain).then_some(ids)
 }
 
 /// Why the manager cannot vouch for what a running domain is, as
@@ -340,50 +291,29 @@ pub(crate) struct Plugged {
     pub disks: Vec<crate::model::Disk>,
     /// `<interface>`s, as the live definition lists them.
     pub interfaces: Vec<crate::model::Interface>,
-    /// The number of each interface's QEMU ids (`netN`, `hostnetN`).
-    pub nic_ids: Vec<u32>,
     /// `<rng>`s, as the live definition lists them.
     pub rngs: Vec<crate::model::Rng>,
-    /// The number of each rng's QEMU ids (`rngN`, `objrngN`): a start
-    /// numbers them in order, a plugged one takes a number QEMU has
-    /// free.
-    pub rng_ids: Vec<u32>,
     /// `<memory>` devices, as the live definition lists them.
     pub memories: Vec<crate::model::MemoryDevice>,
     /// `<watchdog>`s, as the live definition lists them.
     pub watchdogs: Vec<crate::model::Watchdog>,
     /// `<input>`s, as the live definition lists them.
     pub inputs: Vec<crate::model::Input>,
-    /// The number of each input's QEMU id (`inputN`), as `rng_ids`.
-    pub input_ids: Vec<u32>,
     /// `<controller>`s, as the live definition lists them.
     pub controllers: Vec<crate::model::Controller>,
     /// `<channel>`s, as the live definition lists them.
     pub channels: Vec<crate::model::Channel>,
-    /// The number of each channel's QEMU ids (`channelN`,
-    /// `charchannelN`), as `rng_ids`.
-    pub channel_ids: Vec<u32>,
     /// `<filesystem>`s, as the live definition lists them.
     pub filesystems: Vec<crate::model::Filesystem>,
-    /// The number of each filesystem's QEMU ids (`fsN`, `chr-vu-fsN`)
-    /// and virtiofsd socket, as `rng_ids`.
-    pub fs_ids: Vec<u32>,
     /// `<redirdev>`s, as the live definition lists them.
     pub redirdevs: Vec<crate::model::Redirdev>,
-    /// The number of each redirection device's QEMU ids (`redirN`,
-    /// `charredirN`), as `rng_ids`.
-    pub redir_ids: Vec<u32>,
     /// `<shmem>`s, as the live definition lists them.
     pub shmems: Vec<crate::model::Shmem>,
-    /// The number of each shared memory device's QEMU ids (`shmemN`,
-    /// `shmmem-shmemN`, `charshmemN`), as `rng_ids`.
-    pub shmem_ids: Vec<u32>,
     /// `<console>`s, as the live definition lists them.
     pub consoles: Vec<crate::model::CharDevice>,
-    /// The number of each virtio console's QEMU ids (`consoleN`,
-    /// `charconsoleN`), in the order of the virtio consoles, as
-    /// `rng_ids`.
-    pub console_ids: Vec<u32>,
+    /// The number of each device's QEMU ids, for the kinds a start
+    /// numbers in order: a plugged one takes a number QEMU has free.
+    pub ids: Ids,
 }
 
 impl Plugged {
@@ -391,41 +321,21 @@ impl Plugged {
     /// their QEMU ids the status file `status` keeps (each list when it
     /// has one number for each device) instead of the start's.
     pub(crate) fn of(def: &DomainDef, status: Option<&Status>) -> Plugged {
-        let nic_ids = status.and_then(|s| s.nic_ids.as_deref());
-        let rng_ids = status.and_then(|s| s.rng_ids.as_deref());
-        let input_ids = status.and_then(|s| s.input_ids.as_deref());
-        let channel_ids = status.and_then(|s| s.channel_ids.as_deref());
-        let fs_ids = status.and_then(|s| s.fs_ids.as_deref());
-        let redir_ids = status.and_then(|s| s.redir_ids.as_deref());
-        let shmem_ids = status.and_then(|s| s.shmem_ids.as_deref());
-        let console_ids = status.and_then(|s| s.console_ids.as_deref());
-        let virtio_consoles = virtio_consoles(def);
-        let ids = |given: Option<&[u32]>, n: usize| match given {
-            Some(ids) if ids.len() == n => ids.to_vec(),
-            _ => (0..n as u32).collect(),
-        };
         let d = &def.devices;
         Plugged {
             disks: d.disks.clone(),
             interfaces: d.interfaces.clone(),
-            nic_ids: ids(nic_ids, d.interfaces.len()),
             rngs: d.rngs.clone(),
-            rng_ids: ids(rng_ids, d.rngs.len()),
             memories: d.memories.clone(),
             watchdogs: d.watchdogs.clone(),
             inputs: d.inputs.clone(),
-            input_ids: ids(input_ids, d.inputs.len()),
             controllers: d.controllers.clone(),
             channels: d.channels.clone(),
-            channel_ids: ids(channel_ids, d.channels.len()),
             filesystems: d.filesystems.clone(),
-            fs_ids: ids(fs_ids, d.filesystems.len()),
             redirdevs: d.redirdevs.clone(),
-            redir_ids: ids(redir_ids, d.redirdevs.len()),
             shmems: d.shmems.clone(),
-            shmem_ids: ids(shmem_ids, d.shmems.len()),
             consoles: d.consoles.clone(),
-            console_ids: ids(console_ids, virtio_consoles),
+            ids: Ids::of(def, status.map(|s| &s.ids)),
         }
     }
 }
@@ -532,9 +442,15 @@ impl Running {
         Plugged::of(&self.def, None)
     }
 
+    /// The number of the QEMU ids of the `i`-th device of `kind` in the
+    /// live definition.
+    pub(crate) fn number(&self, kind: Numbered, i: usize) -> u32 {
+        self.plugged().ids.nth(kind, i)
+    }
+
     /// The number of each interface's QEMU ids, in the live order.
     pub(crate) fn nic_ids(&self) -> Vec<u32> {
-        self.plugged().nic_ids
+        self.plugged().ids[Numbered::Nic].clone()
     }
 
     /// Records the disks and interfaces the domain has after a device was

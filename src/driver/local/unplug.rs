@@ -6,6 +6,7 @@
 //! definition (and the status file a restarted manager reads) changes
 //! only after QEMU let the device go.
 
+use super::numbered::Numbered;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -41,7 +42,7 @@ impl Core {
             Found::Interface(index) => {
                 nic_id(&live.devices.interfaces[index], run.nic_ids()[index])
             }
-            Found::Rng(index) => rng_ids(run.plugged().rng_ids[index]).0,
+            Found::Rng(index) => rng_ids(run.plugged().ids[Numbered::Rng][index]).0,
             Found::Memory(index) => memory_device_ids(&live).swap_remove(index).0,
             Found::Watchdog(index) => watchdog_id(index),
             Found::Input(index) => super::plug_devices::live_input_id(run, index),
@@ -112,11 +113,14 @@ impl Core {
         let is_nic = |p: &super::runtime::Plugged| {
             p.interfaces
                 .iter()
-                .zip(&p.nic_ids)
+                .zip(&p.ids[Numbered::Nic])
                 .position(|(net, n)| nic_id(net, *n) == id)
         };
-        let is_rng =
-            |p: &super::runtime::Plugged| p.rng_ids.iter().position(|n| rng_ids(*n).0 == id);
+        let is_rng = |p: &super::runtime::Plugged| {
+            p.ids[Numbered::Rng]
+                .iter()
+                .position(|n| rng_ids(*n).0 == id)
+        };
         let mut gone_net = None;
         let plugged = run.plugged();
         let memory = memory_device_ids(&live).iter().position(|(m, _)| m == id);
@@ -146,7 +150,7 @@ impl Core {
                 run.update_plugged(|p| {
                     if i < p.inputs.len() {
                         p.inputs.remove(i);
-                        p.input_ids.remove(i);
+                        p.ids[Numbered::Input].remove(i);
                     }
                 });
                 Ok(())
@@ -158,7 +162,7 @@ impl Core {
                 run.update_plugged(|p| {
                     if i < p.filesystems.len() {
                         p.filesystems.remove(i);
-                        p.fs_ids.remove(i);
+                        p.ids[Numbered::Fs].remove(i);
                     }
                 });
                 let removed = super::plug_rng::remove_chardev(qmp, &format!("chr-vu-{id}"));
@@ -175,8 +179,8 @@ impl Core {
                     if i < p.consoles.len() {
                         p.consoles.remove(i);
                     }
-                    if rank < p.console_ids.len() {
-                        p.console_ids.remove(rank);
+                    if rank < p.ids[Numbered::Console].len() {
+                        p.ids[Numbered::Console].remove(rank);
                     }
                 });
                 super::plug_rng::remove_chardev(qmp, &format!("char{id}"))
@@ -187,7 +191,7 @@ impl Core {
                 run.update_plugged(|p| {
                     if i < p.shmems.len() {
                         server = p.shmems.remove(i).server_path().is_some();
-                        p.shmem_ids.remove(i);
+                        p.ids[Numbered::Shmem].remove(i);
                     }
                 });
                 match server {
@@ -199,7 +203,7 @@ impl Core {
                 run.update_plugged(|p| {
                     if i < p.redirdevs.len() {
                         p.redirdevs.remove(i);
-                        p.redir_ids.remove(i);
+                        p.ids[Numbered::Redir].remove(i);
                     }
                 });
                 super::plug_rng::remove_chardev(qmp, &format!("char{id}"))
@@ -208,7 +212,7 @@ impl Core {
                 run.update_plugged(|p| {
                     if i < p.channels.len() {
                         p.channels.remove(i);
-                        p.channel_ids.remove(i);
+                        p.ids[Numbered::Channel].remove(i);
                     }
                 });
                 super::plug_rng::remove_chardev(qmp, &format!("char{id}"))
@@ -242,7 +246,7 @@ impl Core {
                 run.update_plugged(|p| {
                     if let Some(i) = is_rng(p) {
                         gone = Some(p.rngs.remove(i));
-                        p.rng_ids.remove(i);
+                        p.ids[Numbered::Rng].remove(i);
                     }
                 });
                 // An egd backend's socket goes after the backend.
@@ -259,7 +263,7 @@ impl Core {
                 run.update_plugged(|p| {
                     if let Some(i) = is_nic(p) {
                         gone_net = Some(p.interfaces.remove(i));
-                        p.nic_ids.remove(i);
+                        p.ids[Numbered::Nic].remove(i);
                     }
                 });
                 qmp.execute(
