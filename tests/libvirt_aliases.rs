@@ -195,7 +195,7 @@ fn user_aliases_are_qemu_ids_and_detach_device_alias_unplugs_by_alias() {
     let err = virsh_err(s, &["detach-device-alias", "al", "usb1"]);
     assert!(
         err.contains(
-            "device 'usb1' is a controller: qvirt detaches <disk> and <interface> devices only"
+            "device 'usb1' is a controller: of controllers, serial ports and consoles only SCSI controllers"
         ),
         "{err}"
     );

@@ -6,8 +6,7 @@
 //! virtio keyboard (the kernel's input devices); of virtio-scsi
 //! controllers (one a SCSI disk brings along, one busy with a disk);
 //! of a terminal channel and the guest agent's (the guest's qemu-ga
-//! then answers); of virtio consoles (the guest's hvc0 writes to the
-//! live XML's terminal); of virtiofs shares (each with its virtiofsd;
+//! then answers); of virtiofs shares (each with its virtiofsd;
 //! the guest mounts them); of a USB redirection device (QEMU speaks
 //! usbredir on the test's socket, with the domain's filter). The live
 //! XML's aliases and ports; `detach-device-alias`; a plug after an
@@ -39,25 +38,12 @@ use support::*;
 const BOOT: Duration = Duration::from_secs(180);
 const QUICK: Duration = Duration::from_secs(30);
 
-/// What `value` prints in the guest after `wait` ran, on one line (the
-/// console echoes a long command line wrapped, which can leave parts of
-/// it in front of the output: the value is marked).
-fn guest_value(g: &mut Guest, wait: &str, value: &str) -> String {
-    let out = g.run(&format!("{wait}; echo \"R:$({value} | tr '\\n' ' ')\""));
-    out.lines()
-        .rev()
-        .find_map(|l| l.strip_prefix("R:").filter(|v| !v.contains("$(")))
-        .unwrap_or_else(|| panic!("no value in {out:?}"))
-        .trim()
-        .to_string()
-}
-
 /// The guest's input devices' names, once `name` is among them exactly
 /// `want` times (the guest takes a moment to see a device come or go).
 fn guest_inputs(g: &mut Guest, name: &str, want: usize) -> usize {
     let count = format!("grep -c '^N: Name=\"{name}\"' /proc/bus/input/devices");
     let wait = format!("for t in $(seq 150); do [ $({count}) = {want} ] && break; sleep 0.2; done");
-    let out = guest_value(g, &wait, &count);
+    let out = g.value(&wait, &count);
     out.parse().unwrap_or_else(|_| panic!("{out}"))
 }
 
@@ -67,7 +53,7 @@ fn guest_watchdog(g: &mut Guest, want: bool) -> bool {
     let test = if want { "-e" } else { "! -e" };
     let wait =
         format!("for t in $(seq 150); do [ {test} /dev/watchdog ] && break; sleep 0.2; done");
-    guest_value(g, &wait, "[ -e /dev/watchdog ] && echo yes || echo no") == "yes"
+    g.value(&wait, "[ -e /dev/watchdog ] && echo yes || echo no") == "yes"
 }
 
 #[test]
@@ -308,7 +294,7 @@ fn guest_scsi_disks(g: &mut Guest, want: usize) -> Vec<String> {
     let wait = format!(
         "for t in $(seq 150); do [ $(ls /sys/block | grep -c '^sd') = {want} ] && break; sleep 0.2; done"
     );
-    let out = guest_value(g, &wait, "ls /sys/block | grep '^sd'");
+    let out = g.value(&wait, "ls /sys/block | grep '^sd'");
     out.split_whitespace().map(str::to_string).collect()
 }
 
@@ -457,7 +443,7 @@ fn guest_ports(g: &mut Guest, name: &str, want: usize) -> String {
     let wait = format!(
         "for t in $(seq 150); do [ $({list} | grep -cx '{name}') = {want} ] && break; sleep 0.2; done"
     );
-    guest_value(g, &wait, &format!("{list} | sort"))
+    g.value(&wait, &format!("{list} | sort"))
 }
 
 #[test]
@@ -687,7 +673,7 @@ fn virtiofs_shares_plug_into_and_out_of_the_running_guest() {
         assert!(e.contains("Target already exists"), "{e}");
         assert_eq!(virsh_ok(s, &["dumpxml", "fp", "--inactive"]), inactive);
         for tag in ["one", "two"] {
-            let read = guest_value(&mut g, &mount(tag), &format!("cat /mnt/{tag}/hello.txt"));
+            let read = g.value(&mount(tag), &format!("cat /mnt/{tag}/hello.txt"));
             assert_eq!(read, format!("from {tag}"));
         }
         g.run("echo from-the-guest > /mnt/two/back.txt && sync");
@@ -709,7 +695,7 @@ fn virtiofs_shares_plug_into_and_out_of_the_running_guest() {
         assert!(pci_slot(s, "fp", "fs0").is_none());
         virsh_ok(s, &["attach-device", "fp", &fs_one, "--live"]);
         assert!(pci_slot(s, "fp", "fs0").is_some());
-        let read = guest_value(&mut g, &mount("one"), "cat /mnt/one/hello.txt");
+        let read = g.value(&mount("one"), "cat /mnt/one/hello.txt");
         assert_eq!(read, "from one");
         g.run("umount /mnt/one; umount /mnt/two");
     }
@@ -790,122 +776,4 @@ fn usb_redirection_plugs_in_and_out_with_the_domains_filter() {
     let e = virsh_err(s, &["detach-device", "rd", redir, "--live"]);
     assert!(e.contains("no matching redirdev"), "{e}");
     virsh_ok(s, &["destroy", "rd"]);
-}
-
-/// The first line the guest writes to the terminal at `path` (a pty the
-/// live XML shows).
-fn read_pty_line(path: &str, g: &mut Guest, guest_cmd: &str) -> String {
-    use std::io::Read;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut pty = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .custom_flags(nix::libc::O_NOCTTY | nix::libc::O_NONBLOCK)
-        .open(path)
-        .unwrap();
-    g.run(guest_cmd);
-    let mut got = Vec::new();
-    let deadline = std::time::Instant::now() + QUICK;
-    while std::time::Instant::now() < deadline && !got.contains(&b'\n') {
-        let mut buf = [0u8; 256];
-        match pty.read(&mut buf) {
-            Ok(n) => got.extend_from_slice(&buf[..n]),
-            Err(_) => std::thread::sleep(Duration::from_millis(50)),
-        }
-    }
-    String::from_utf8_lossy(&got).trim().to_string()
-}
-
-#[test]
-fn a_virtio_console_plugs_in_and_out_on_its_port() {
-    let dir = TestDir::new("lvconplug");
-    let daemon = Daemon::start(&dir.path, &[]);
-    let s = &lv_socket(&dir.path);
-    let xml = linux_vm("co").replace(
-        "<memballoon",
-        "<controller type='virtio-serial' index='0'/><memballoon",
-    );
-    virsh_define(s, &dir.path, "co.xml", &xml);
-    virsh_ok(s, &["start", "co"]);
-    let console = write_file(
-        &dir.path,
-        "console.xml",
-        "<console type='pty'><target type='virtio'/></console>",
-    );
-    let serial = write_file(
-        &dir.path,
-        "serial.xml",
-        "<console type='pty'><target type='serial'/></console>",
-    );
-    let (console, serial) = (console.to_str().unwrap(), serial.to_str().unwrap());
-    let e = virsh_err(s, &["attach-device", "co", serial, "--live"]);
-    assert!(
-        e.contains("attaching serial console is not supported"),
-        "{e}"
-    );
-
-    let qvirt = daemon.connect();
-    let dom = qvirt.lookup_by_name("co").unwrap();
-    let mut g = Guest::open(&*qvirt, &dom);
-    virsh_ok(s, &["attach-device", "co", console, "--live"]);
-    assert_eq!(qemu_devices_of(s, "co", "virtconsole"), ["console0"]);
-    let live = virsh_ok(s, &["dumpxml", "co"]);
-    assert!(live.contains("<alias name='console0'/>"), "{live}");
-    assert!(
-        live.contains("<address type='virtio-serial' controller='0' bus='0' port='0'/>"),
-        "{live}"
-    );
-    // The live XML's terminal is the console: the guest's hvc0 writes
-    // to it.
-    let doc = roxmltree::Document::parse(&live).unwrap();
-    let path = doc
-        .descendants()
-        .filter(|n| n.has_tag_name("console"))
-        .find(|n| {
-            n.children()
-                .any(|t| t.has_tag_name("target") && t.attribute("type") == Some("virtio"))
-        })
-        .and_then(|n| n.children().find(|c| c.has_tag_name("source")))
-        .and_then(|n| n.attribute("path"))
-        .expect("the virtio console's pty")
-        .to_string();
-    let wait = "for t in $(seq 150); do [ -e /dev/hvc0 ] && break; sleep 0.2; done";
-    let line = read_pty_line(
-        &path,
-        &mut g,
-        &format!("{wait}; echo hello-from-hvc0 > /dev/hvc0"),
-    );
-    assert_eq!(line, "hello-from-hvc0");
-
-    // A second one on port 1; the first out and in again takes the
-    // free id and port, beside the second.
-    let second = write_file(
-        &dir.path,
-        "second.xml",
-        "<console type='pty'><target type='virtio' port='5'/></console>",
-    );
-    let second = second.to_str().unwrap();
-    virsh_ok(s, &["attach-device", "co", second, "--live"]);
-    assert_eq!(
-        virsh_ok(s, &["detach-device", "co", console, "--live"]),
-        "Device detached successfully\n\n"
-    );
-    assert_eq!(qemu_devices_of(s, "co", "virtconsole"), ["console1"]);
-    virsh_ok(s, &["attach-device", "co", console, "--live"]);
-    assert_eq!(
-        qemu_devices_of(s, "co", "virtconsole"),
-        ["console0", "console1"]
-    );
-    let nr = |id: &str| qom_get(s, "co", id, "nr");
-    assert_eq!(
-        (nr("console0"), nr("console1")),
-        (serde_json::json!(0), serde_json::json!(1))
-    );
-    virsh_ok(s, &["detach-device", "co", second, "--live"]);
-    virsh_ok(s, &["detach-device", "co", console, "--live"]);
-    assert!(qemu_devices_of(s, "co", "virtconsole").is_empty());
-    let live = virsh_ok(s, &["dumpxml", "co"]);
-    assert!(!live.contains("type='virtio'"), "{live}");
-    drop(g);
-    virsh_ok(s, &["destroy", "co"]);
 }

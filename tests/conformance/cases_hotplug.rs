@@ -628,8 +628,8 @@ fn peripherals(d: &dyn Driver, dom: &qvirt::Domain) -> Vec<String> {
 }
 
 /// The other device kinds libvirt plugs in: a USB mouse, an i6300esb
-/// watchdog, a SCSI controller, a virtio channel and a USB redirection
-/// device reach QEMU through every transport, the live XML names them by
+/// watchdog, a SCSI controller, a virtio channel, a USB redirection
+/// device and a PCI serial port reach QEMU through every transport, the live XML names them by
 /// the aliases QEMU knows them by, a manager restart keeps them, and
 /// devices that leave without the guest (USB ones, a virtio-serial
 /// port) come out after it, each the right QEMU device.
@@ -647,6 +647,7 @@ pub fn other_device_kinds_plug_in_and_survive_a_restart(cx: &mut Ctx<'_>) {
         "<controller type='scsi' model='virtio-scsi'/>",
         "<channel type='pty'><target type='virtio' name='org.example.kinds'/></channel>",
         redir.as_str(),
+        "<serial type='pty'><target type='pci-serial'/></serial>",
     ];
     let d = cx.d();
     for xml in devices {
@@ -657,13 +658,14 @@ pub fn other_device_kinds_plug_in_and_survive_a_restart(cx: &mut Ctx<'_>) {
         "input0:usb-mouse",
         "redir0:usb-redir",
         "scsi0:virtio-scsi-pci",
+        "serial0:pci-serial",
         "usb:piix3-usb-uhci",
         "virtio-serial0:virtio-serial-pci",
         "watchdog0:i6300esb",
     ];
     assert_eq!(peripherals(d, &dom), want);
     let live = d.xml_desc(&dom, XmlFlags::NONE).unwrap();
-    for alias in ["input0", "watchdog0", "scsi0", "channel0"] {
+    for alias in ["input0", "watchdog0", "scsi0", "channel0", "serial0"] {
         assert!(
             live.contains(&format!("<alias name='{alias}'/>")),
             "{alias}: {live}"
@@ -689,6 +691,7 @@ pub fn other_device_kinds_plug_in_and_survive_a_restart(cx: &mut Ctx<'_>) {
         peripherals(d, &dom),
         [
             "scsi0:virtio-scsi-pci",
+            "serial0:pci-serial",
             "usb:piix3-usb-uhci",
             "virtio-serial0:virtio-serial-pci",
             "watchdog0:i6300esb"

@@ -66,4 +66,18 @@ impl Guest {
         let after = body.rsplit_once("END''OF''OUT").map_or(body, |(_, a)| a);
         after.replace('\r', "").trim().to_string()
     }
+
+    /// What `value` prints in the guest after `wait` ran, on one line
+    /// (the console echoes a long command line wrapped, which can leave
+    /// parts of it in front of the output: the value is marked).
+    #[allow(dead_code)]
+    pub fn value(&mut self, wait: &str, value: &str) -> String {
+        let out = self.run(&format!("{wait}; echo \"R:$({value} | tr '\\n' ' ')\""));
+        out.lines()
+            .rev()
+            .find_map(|l| l.strip_prefix("R:").filter(|v| !v.contains("$(")))
+            .unwrap_or_else(|| panic!("no value in {out:?}"))
+            .trim()
+            .to_string()
+    }
 }

@@ -326,9 +326,9 @@ pub enum Command {
     #[command(name = "detach-interface")]
     DetachInterface(crate::hotplug::DetachInterfaceArgs),
     /// Plug in the device an XML file describes (live: a disk, interface,
-    /// rng, memory, watchdog, input, channel, virtio console, virtiofs
-    /// filesystem, redirdev, shmem or SCSI controller; other devices with
-    /// --config).
+    /// rng, memory, watchdog, input, channel, virtio console, PCI serial
+    /// port, virtiofs filesystem, redirdev, shmem or SCSI controller;
+    /// other devices with --config).
     #[command(name = "attach-device")]
     AttachDevice(crate::hotplug::DeviceFileArgs),
     /// Unplug the device an XML file describes.

@@ -73,7 +73,7 @@ pub(crate) fn with_live_aliases(def: &mut DomainDef, ids: &Plugged) {
     }
     let mut ports = Vec::new();
     for (i, s) in d.serials.iter_mut().enumerate() {
-        s.alias = Some(serial_id(s, i));
+        s.alias = Some(serial_id(s, ids.ids.nth(Numbered::Serial, i) as usize));
         ports.push((s.target_port.unwrap_or(i as u32), s.alias.clone()));
     }
     let (mut added, mut virtio) = (d.serials.len(), 0);
@@ -165,16 +165,35 @@ fn find_by_alias(def: &DomainDef, alias: &str, run: Option<&Running>) -> Result<
     {
         return Ok(Found::Controller(i));
     }
+    if run.is_some()
+        && let Some(i) = d.serials.iter().position(|x| has(&x.alias))
+        && d.serials[i].target_type.as_deref() == Some("pci-serial")
+    {
+        return Ok(Found::Serial(i));
+    }
+    // A serial console's alias is its serial port's, found above.
+    if run.is_some()
+        && let Some(i) = d.consoles.iter().position(|x| has(&x.alias))
+        && d.consoles[i].target_type.as_deref() == Some("virtio")
+    {
+        return Ok(Found::Console(i));
+    }
     let chardev = d.serials.iter().chain(&d.consoles).any(|x| has(&x.alias));
     if chardev || d.controllers.iter().any(|x| has(&x.alias)) {
         return Err(Error::new(
             ErrorCode::ConfigUnsupported,
             format!(
-                "device '{alias}' is a {}: qvirt detaches <disk> and <interface> devices only",
+                "device '{alias}' is a {}: {}",
                 if chardev {
                     "serial port or console"
                 } else {
                     "controller"
+                },
+                match run {
+                    Some(_) =>
+                        "of controllers, serial ports and consoles only SCSI controllers, pci-serial ports and virtio consoles leave a running domain",
+                    None =>
+                        "qvirt detaches <disk> and <interface> devices only by alias from a definition",
                 }
             ),
         ));

@@ -163,6 +163,9 @@ impl Core {
                     Found::Console(index) => {
                         def.devices.consoles.remove(index);
                     }
+                    Found::Serial(index) => {
+                        def.devices.serials.remove(index);
+                    }
                     Found::Memory(index) => {
                         let gone = def.devices.memories.remove(index);
                         def.memory_kib = def.memory_kib.saturating_sub(gone.size_kib);
@@ -472,6 +475,8 @@ pub(crate) enum Found {
     Shmem(usize),
     /// `def.devices.consoles[i]` (a virtio one).
     Console(usize),
+    /// `def.devices.serials[i]` (a pci-serial one).
+    Serial(usize),
 }
 
 impl Found {
@@ -496,6 +501,10 @@ impl Found {
             }
             Found::Shmem(i) => format!("shmem '{}'", def.devices.shmems[i].name),
             Found::Console(_) => "virtio console".to_string(),
+            Found::Serial(i) => {
+                let s = &def.devices.serials[i];
+                format!("serial port {}", s.target_port.unwrap_or(i as u32))
+            }
             Found::Redirdev(i) => format!(
                 "USB redirection device ({})",
                 def.devices.redirdevs[i].source.type_name()

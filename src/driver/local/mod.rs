@@ -57,6 +57,7 @@ mod plug_devices;
 mod plug_fs;
 mod plug_memory;
 mod plug_rng;
+mod plug_serial;
 mod plug_shmem;
 mod plug_xml;
 mod pm;

@@ -38,11 +38,13 @@ pub(crate) enum Numbered {
     /// A virtio `<console>`: `consoleN`, `charconsoleN`, numbered among
     /// the virtio consoles.
     Console,
+    /// `<serial>`: `serialN`, `charserialN`.
+    Serial,
 }
 
 impl Numbered {
     /// Every kind, in the order [`Ids`] keeps them.
-    pub(crate) const ALL: [Numbered; 8] = [
+    pub(crate) const ALL: [Numbered; 9] = [
         Numbered::Nic,
         Numbered::Rng,
         Numbered::Input,
@@ -51,6 +53,7 @@ impl Numbered {
         Numbered::Redir,
         Numbered::Shmem,
         Numbered::Console,
+        Numbered::Serial,
     ];
 
     /// The status file's key for the kind's list.
@@ -64,6 +67,7 @@ impl Numbered {
             Numbered::Redir => "redir_ids",
             Numbered::Shmem => "shmem_ids",
             Numbered::Console => "console_ids",
+            Numbered::Serial => "serial_ids",
         }
     }
 
@@ -82,6 +86,7 @@ impl Numbered {
             Numbered::Fs => d.filesystems.len(),
             Numbered::Redir => d.redirdevs.len(),
             Numbered::Shmem => d.shmems.len(),
+            Numbered::Serial => d.serials.len(),
             Numbered::Console => d
                 .consoles
                 .iter()

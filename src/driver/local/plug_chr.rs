@@ -150,24 +150,10 @@ impl Core {
         if !has_device(qmp, &format!("virtio-serial{}", at.controller))? {
             return Err(no_virtio_serial(dom, what, at.controller));
         }
-        let taken = run.plugged().ids[Numbered::Console].clone();
-        let result = (|| -> Result<(u32, String)> {
-            let paths = super::hotplug::plug_paths(run);
-            let mut args = device_args(&addressed, &caps, &paths, PluggedDevice::Console(i))?;
-            let made = crate::qemu::argv::virtio_console_rank(&addressed, i) as u32;
-            let n = renumber(qmp, &mut args, made, &taken, |n| {
-                vec![format!("console{n}"), format!("charconsole{n}")]
-            })?;
-            // A user alias is the device's id; else it is numbered.
-            let id = plugged.alias.clone().unwrap_or(format!("console{n}"));
-            add_to_qemu(qmp, &args)?;
-            Ok((n, id))
-        })();
-        let (n, id) = result.map_err(|e| attach_failed(dom, what, e))?;
-        let mut plugged = plugged;
-        if let CharSource::Pty { path } = &mut plugged.source {
-            *path = pty_path(qmp, &format!("char{id}"));
-        }
+        let made = crate::qemu::argv::virtio_console_rank(&addressed, i) as u32;
+        let which = (PluggedDevice::Console(i), Numbered::Console, "console");
+        let (n, id, plugged) = plug_terminal(run, &caps, &addressed, which, made, plugged)
+            .map_err(|e| attach_failed(dom, what, e))?;
         run.update_plugged(|p| {
             p.consoles.push(plugged);
             p.ids[Numbered::Console].push(n);
@@ -316,6 +302,37 @@ pub(super) fn live_console_id(run: &Running, index: usize) -> String {
     format!("console{}", run.number(Numbered::Console, rank))
 }
 
+/// Plugs in the terminal device `plugged` (a virtio console or a serial
+/// port) of `addressed`, the live definition with it added, which
+/// `which` names (the device, its kind, the prefix of its QEMU ids): its
+/// chardev and device as a start makes them, under the number of its
+/// kind QEMU has free instead of the command line's `made`. Returns that
+/// number, the device's QEMU id (its user alias, else numbered) and the
+/// device with its terminal's path.
+pub(super) fn plug_terminal(
+    run: &Running,
+    caps: &crate::qemu::caps::QemuCaps,
+    addressed: &DomainDef,
+    which: (PluggedDevice, Numbered, &str),
+    made: u32,
+    mut plugged: CharDevice,
+) -> Result<(u32, String, CharDevice)> {
+    let (device, kind, prefix) = which;
+    let qmp = run.qmp()?;
+    let taken = run.plugged().ids[kind].clone();
+    let paths = super::hotplug::plug_paths(run);
+    let mut args = device_args(addressed, caps, &paths, device)?;
+    let n = renumber(qmp, &mut args, made, &taken, |n| {
+        vec![format!("{prefix}{n}"), format!("char{prefix}{n}")]
+    })?;
+    let id = plugged.alias.clone().unwrap_or(format!("{prefix}{n}"));
+    add_to_qemu(qmp, &args)?;
+    if let CharSource::Pty { path } = &mut plugged.source {
+        *path = pty_path(qmp, &format!("char{id}"));
+    }
+    Ok((n, id, plugged))
+}
+
 /// The refusal of a virtio-serial port the domain has no controller for.
 fn no_virtio_serial(dom: &Domain, what: &str, controller: u32) -> Error {
     Error::new(
@@ -341,7 +358,7 @@ pub(super) fn live_channel_id(run: &Running, index: usize) -> String {
 
 /// The terminal QEMU opened for chardev `label` (`query-chardev`'s
 /// `pty:/dev/pts/N`).
-fn pty_path(qmp: &Qmp, label: &str) -> Option<String> {
+pub(super) fn pty_path(qmp: &Qmp, label: &str) -> Option<String> {
     let list = qmp.execute("query-chardev", None, QMP_TIMEOUT).ok()?;
     list.as_array()?
         .iter()

@@ -540,7 +540,8 @@ impl Core {
                 | ColdDevice::Filesystem(_)
                 | ColdDevice::Redirdev(_)
                 | ColdDevice::Shmem(_)
-                | ColdDevice::Console(..),
+                | ColdDevice::Console(..)
+                | ColdDevice::Serial(..),
             ) => Some(device),
             (Some(_), _) => return Err(live_refused(dom, device, verb)),
         };
@@ -578,6 +579,12 @@ impl Core {
             (Some(run), Some(ColdDevice::Console(c, given)), false) => {
                 self.unplug_console(dom, run, c, *given)?;
             }
+            (Some(run), Some(ColdDevice::Serial(c, given)), true) => {
+                self.plug_serial(dom, run, c, *given)?;
+            }
+            (Some(run), Some(ColdDevice::Serial(c, given)), false) => {
+                self.unplug_serial(dom, run, c, *given)?;
+            }
             (Some(run), Some(ColdDevice::Shmem(s)), true) => self.plug_shmem(dom, run, s)?,
             (Some(run), Some(ColdDevice::Shmem(s)), false) => self.unplug_shmem(dom, run, s)?,
             (Some(run), Some(ColdDevice::Redirdev(r)), true) => self.plug_redirdev(dom, run, r)?,
@@ -613,7 +620,7 @@ fn live_refused(dom: &Domain, device: &ColdDevice, verb: &str) -> Error {
     Error::new(
         ErrorCode::ConfigUnsupported,
         format!(
-            "cannot {verb} a <{}> {} running domain '{}': live {verb} of device '{}' is not supported (qvirt plugs <disk>, <interface>, <rng>, <memory>, <watchdog>, <input>, <redirdev>, <shmem>, virtio <channel> and <console>, virtiofs <filesystem> and SCSI <controller> devices in and out); {verb} it with --config, and it changes with the next start",
+            "cannot {verb} a <{}> {} running domain '{}': live {verb} of device '{}' is not supported (qvirt plugs <disk>, <interface>, <rng>, <memory>, <watchdog>, <input>, <redirdev>, <shmem>, virtio <channel> and <console>, pci-serial <serial>, virtiofs <filesystem> and SCSI <controller> devices in and out); {verb} it with --config, and it changes with the next start",
             element_name(device),
             if verb == "attach" { "to" } else { "from" },
             dom.name,

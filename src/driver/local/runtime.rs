@@ -311,6 +311,8 @@ pub(crate) struct Plugged {
     pub shmems: Vec<crate::model::Shmem>,
     /// `<console>`s, as the live definition lists them.
     pub consoles: Vec<crate::model::CharDevice>,
+    /// `<serial>`s, as the live definition lists them.
+    pub serials: Vec<crate::model::CharDevice>,
     /// The number of each device's QEMU ids, for the kinds a start
     /// numbers in order: a plugged one takes a number QEMU has free.
     pub ids: Ids,
@@ -335,6 +337,7 @@ impl Plugged {
             redirdevs: d.redirdevs.clone(),
             shmems: d.shmems.clone(),
             consoles: d.consoles.clone(),
+            serials: d.serials.clone(),
             ids: Ids::of(def, status.map(|s| &s.ids)),
         }
     }
@@ -408,6 +411,7 @@ impl Running {
             def.devices.redirdevs.clone_from(&p.redirdevs);
             def.devices.shmems.clone_from(&p.shmems);
             def.devices.consoles.clone_from(&p.consoles);
+            def.devices.serials.clone_from(&p.serials);
         }
         crate::sys::sync::lock(&self.live).apply(&mut def);
         let media = crate::sys::sync::lock(&self.media);

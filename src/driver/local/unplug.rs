@@ -50,6 +50,7 @@ impl Core {
             Found::Redirdev(index) => super::plug_chr::live_redir_id(run, index),
             Found::Shmem(index) => super::plug_shmem::live_shmem_id(run, index),
             Found::Console(index) => super::plug_chr::live_console_id(run, index),
+            Found::Serial(index) => super::plug_serial::live_serial_id(run, index),
             Found::Filesystem(index) => {
                 crate::qemu::argv::fs_id(super::plug_fs::live_fs_number(run, index) as usize)
             }
@@ -137,6 +138,8 @@ impl Core {
             plugged.consoles[i].target_type.as_deref() == Some("virtio")
                 && super::plug_chr::live_console_id(run, i) == id
         });
+        let serial = (0..plugged.serials.len())
+            .position(|i| super::plug_serial::live_serial_id(run, i) == id);
         let share = (0..plugged.filesystems.len())
             .map(|i| super::plug_fs::live_fs_number(run, i))
             .position(|n| crate::qemu::argv::fs_id(n as usize) == id);
@@ -198,6 +201,21 @@ impl Core {
                     true => super::plug_rng::remove_chardev(qmp, &format!("char{id}")),
                     false => remove_object(qmp, &format!("shmmem-{id}")),
                 }
+            }
+            // A console that is this port goes with it.
+            _ if let Some(i) = serial => {
+                run.update_plugged(|p| {
+                    if i < p.serials.len() {
+                        let gone = p.serials.remove(i);
+                        p.ids[Numbered::Serial].remove(i);
+                        let port = gone.target_port.unwrap_or(i as u32);
+                        p.consoles.retain(|c| {
+                            !matches!(c.target_type.as_deref(), None | Some("serial"))
+                                || c.target_port.unwrap_or(0) != port
+                        });
+                    }
+                });
+                super::plug_rng::remove_chardev(qmp, &format!("char{id}"))
             }
             _ if let Some(i) = redir => {
                 run.update_plugged(|p| {

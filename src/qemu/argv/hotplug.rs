@@ -215,6 +215,9 @@ pub enum PluggedDevice {
     /// The `<console>` at this position (a virtio one: its backend is the
     /// chardev).
     Console(usize),
+    /// The `<serial>` at this position (a `pci-serial` one: its backend is
+    /// the chardev).
+    Serial(usize),
 }
 
 /// The USB hubs the command line of `def` has: the written ones and
@@ -355,6 +358,16 @@ pub fn device_args(
             let k = virtio_console_rank(def, i);
             (super::chardev::console_id(c, k), None, None, None)
         }
+        PluggedDevice::Serial(i) => {
+            let s = &def.devices.serials[i];
+            let target = s.target_type.as_deref().unwrap_or("isa-serial");
+            if target != "pci-serial" {
+                return Err(unsupported(format!(
+                    "a serial port of target type '{target}' cannot be hot plugged: only pci-serial ports can"
+                )));
+            }
+            (super::chardev::serial_id(s, i), None, None, None)
+        }
         PluggedDevice::Shmem(i) => {
             let id = shmem_id(i);
             let object = format!("shmmem-{id}");
@@ -396,7 +409,8 @@ pub fn device_args(
         | PluggedDevice::Channel(_)
         | PluggedDevice::Redirdev(_)
         | PluggedDevice::Shmem(_)
-        | PluggedDevice::Console(_) => Some(format!("char{device_id}")),
+        | PluggedDevice::Console(_)
+        | PluggedDevice::Serial(_) => Some(format!("char{device_id}")),
         PluggedDevice::Filesystem(_) => Some(format!("chr-vu-{device_id}")),
         _ => None,
     };

@@ -186,6 +186,45 @@ fn a_shmem_is_its_typed_memory_backend_and_its_device() {
 }
 
 #[test]
+fn a_pci_serial_port_is_its_chardev_and_its_uart_an_isa_one_is_refused() {
+    let def = crate::model::DomainDef::from_xml(
+        "<domain type='qemu'><name>s</name><memory>65536</memory><os><type arch='x86_64' machine='pc'>hvm</type></os><devices>\
+         <serial type='pty'><target port='0'/></serial>\
+         <serial type='unix'><source mode='bind' path='/run/s/ser.sock'/><target type='pci-serial' port='1'/></serial>\
+         </devices></domain>",
+    )
+    .unwrap();
+    let caps = QemuCaps::assumed("/usr/bin/qemu-system-x86_64");
+    let mut paths = RuntimePaths::for_test("/run/s");
+    paths.serial_log = Some("/run/s/console.log".into());
+    let def = with_pci_addresses(&def, &caps).unwrap();
+    let slot = match &def.devices.serials[1].address {
+        Some(crate::model::CharAddress::Pci(a)) => a.slot,
+        other => panic!("{other:?}"),
+    };
+    let args = device_args(&def, &caps, &paths, PluggedDevice::Serial(1)).unwrap();
+    assert_eq!(
+        args.device,
+        json!({"driver": "pci-serial", "chardev": "charserial1", "id": "serial1",
+               "bus": "pci.0", "addr": format!("{slot:#x}")})
+    );
+    assert_eq!(
+        args.chardevs,
+        [
+            json!({"id": "charserial1", "backend": {"type": "socket", "data": {
+            "addr": {"type": "unix", "data": {"path": "/run/s/ser.sock"}},
+            "server": true, "wait": false, "logfile": "/run/s/console.log", "logappend": true}}})
+        ]
+    );
+    let e = device_args(&def, &caps, &paths, PluggedDevice::Serial(0)).unwrap_err();
+    assert!(
+        e.message
+            .contains("target type 'isa-serial' cannot be hot plugged"),
+        "{e}"
+    );
+}
+
+#[test]
 fn an_egd_rng_over_tls_is_not_hot_plugged() {
     let def = crate::model::DomainDef::from_xml(
         "<domain type='qemu'><name>r</name><memory>65536</memory><os><type arch='x86_64' machine='pc'>hvm</type></os><devices>\

@@ -1,0 +1,323 @@
+//! Live hot-plug of the devices behind a guest's terminals, with
+//! unmodified virsh 9.0 against a `qvirtd --root DIR`, looked at in QEMU
+//! (`qom-list`, `qom-get`) and in the running Linux guest: virtio
+//! consoles (the guest's hvc0 writes to the live XML's terminal, ports
+//! and ids kept apart after an unplug in the middle) and PCI serial ports
+//! (the guest's 8250 driver takes the plugged UART as ttyS1 and writes to
+//! the live XML's terminal; a plug after an unplug in the middle takes
+//! the free id and port; a detach by alias after qvirtd was restarted
+//! takes out the right one); libvirt's refusals (a serial console, an
+//! ISA port), which change nothing.
+
+#[allow(dead_code, unused_imports)]
+#[path = "daemon/support.rs"]
+mod support;
+
+#[path = "libvirt/lv.rs"]
+mod lv;
+
+#[path = "libvirt/guest_shell.rs"]
+mod guest_shell;
+
+#[allow(dead_code)]
+#[path = "libvirt/probe.rs"]
+mod probe;
+
+use std::time::Duration;
+
+use guest_shell::Guest;
+use lv::*;
+use probe::*;
+use support::*;
+
+const BOOT: Duration = Duration::from_secs(180);
+const QUICK: Duration = Duration::from_secs(30);
+
+/// The first line the guest writes to the terminal at `path` (a pty the
+/// live XML shows).
+fn read_pty_line(path: &str, g: &mut Guest, guest_cmd: &str) -> String {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut pty = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(nix::libc::O_NOCTTY | nix::libc::O_NONBLOCK)
+        .open(path)
+        .unwrap();
+    g.run(guest_cmd);
+    let mut got = Vec::new();
+    let deadline = std::time::Instant::now() + QUICK;
+    while std::time::Instant::now() < deadline && !got.contains(&b'\n') {
+        let mut buf = [0u8; 256];
+        match pty.read(&mut buf) {
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(_) => std::thread::sleep(Duration::from_millis(50)),
+        }
+    }
+    String::from_utf8_lossy(&got).trim().to_string()
+}
+
+#[test]
+fn a_virtio_console_plugs_in_and_out_on_its_port() {
+    let dir = TestDir::new("lvconplug");
+    let daemon = Daemon::start(&dir.path, &[]);
+    let s = &lv_socket(&dir.path);
+    let xml = linux_vm("co").replace(
+        "<memballoon",
+        "<controller type='virtio-serial' index='0'/><memballoon",
+    );
+    virsh_define(s, &dir.path, "co.xml", &xml);
+    virsh_ok(s, &["start", "co"]);
+    let console = write_file(
+        &dir.path,
+        "console.xml",
+        "<console type='pty'><target type='virtio'/></console>",
+    );
+    let serial = write_file(
+        &dir.path,
+        "serial.xml",
+        "<console type='pty'><target type='serial'/></console>",
+    );
+    let (console, serial) = (console.to_str().unwrap(), serial.to_str().unwrap());
+    let e = virsh_err(s, &["attach-device", "co", serial, "--live"]);
+    assert!(
+        e.contains("attaching serial console is not supported"),
+        "{e}"
+    );
+
+    let qvirt = daemon.connect();
+    let dom = qvirt.lookup_by_name("co").unwrap();
+    let mut g = Guest::open(&*qvirt, &dom);
+    virsh_ok(s, &["attach-device", "co", console, "--live"]);
+    assert_eq!(qemu_devices_of(s, "co", "virtconsole"), ["console0"]);
+    let live = virsh_ok(s, &["dumpxml", "co"]);
+    assert!(live.contains("<alias name='console0'/>"), "{live}");
+    assert!(
+        live.contains("<address type='virtio-serial' controller='0' bus='0' port='0'/>"),
+        "{live}"
+    );
+    // The live XML's terminal is the console: the guest's hvc0 writes
+    // to it.
+    let doc = roxmltree::Document::parse(&live).unwrap();
+    let path = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("console"))
+        .find(|n| {
+            n.children()
+                .any(|t| t.has_tag_name("target") && t.attribute("type") == Some("virtio"))
+        })
+        .and_then(|n| n.children().find(|c| c.has_tag_name("source")))
+        .and_then(|n| n.attribute("path"))
+        .expect("the virtio console's pty")
+        .to_string();
+    let wait = "for t in $(seq 150); do [ -e /dev/hvc0 ] && break; sleep 0.2; done";
+    let line = read_pty_line(
+        &path,
+        &mut g,
+        &format!("{wait}; echo hello-from-hvc0 > /dev/hvc0"),
+    );
+    assert_eq!(line, "hello-from-hvc0");
+
+    // A second one on port 1; the first out and in again takes the
+    // free id and port, beside the second.
+    let second = write_file(
+        &dir.path,
+        "second.xml",
+        "<console type='pty'><target type='virtio' port='5'/></console>",
+    );
+    let second = second.to_str().unwrap();
+    virsh_ok(s, &["attach-device", "co", second, "--live"]);
+    assert_eq!(
+        virsh_ok(s, &["detach-device", "co", console, "--live"]),
+        "Device detached successfully\n\n"
+    );
+    assert_eq!(qemu_devices_of(s, "co", "virtconsole"), ["console1"]);
+    virsh_ok(s, &["attach-device", "co", console, "--live"]);
+    assert_eq!(
+        qemu_devices_of(s, "co", "virtconsole"),
+        ["console0", "console1"]
+    );
+    let nr = |id: &str| qom_get(s, "co", id, "nr");
+    assert_eq!(
+        (nr("console0"), nr("console1")),
+        (serde_json::json!(0), serde_json::json!(1))
+    );
+    // By the alias the live XML shows, as by its XML.
+    virsh_ok(s, &["detach-device-alias", "co", "console1", "--live"]);
+    assert_eq!(qemu_devices_of(s, "co", "virtconsole"), ["console0"]);
+    virsh_ok(s, &["detach-device", "co", console, "--live"]);
+    assert!(qemu_devices_of(s, "co", "virtconsole").is_empty());
+    let live = virsh_ok(s, &["dumpxml", "co"]);
+    assert!(!live.contains("type='virtio'"), "{live}");
+    drop(g);
+    virsh_ok(s, &["destroy", "co"]);
+}
+
+/// The live XML's terminal of the serial port with alias `alias`.
+fn serial_pty(live: &str, alias: &str) -> String {
+    let doc = roxmltree::Document::parse(live).unwrap();
+    doc.descendants()
+        .filter(|n| n.has_tag_name("serial"))
+        .find(|n| {
+            n.children()
+                .any(|a| a.has_tag_name("alias") && a.attribute("name") == Some(alias))
+        })
+        .and_then(|n| n.children().find(|c| c.has_tag_name("source")))
+        .and_then(|n| n.attribute("path"))
+        .unwrap_or_else(|| panic!("no terminal for serial '{alias}' in {live}"))
+        .to_string()
+}
+
+/// The port numbers and aliases of the live XML's serial ports.
+fn serial_ports(live: &str) -> Vec<(String, String)> {
+    let doc = roxmltree::Document::parse(live).unwrap();
+    doc.descendants()
+        .filter(|n| n.has_tag_name("serial"))
+        .map(|n| {
+            let child = |tag: &str, attr: &str| {
+                n.children()
+                    .find(|c| c.has_tag_name(tag))
+                    .and_then(|c| c.attribute(attr))
+                    .unwrap_or("")
+                    .to_string()
+            };
+            (child("target", "port"), child("alias", "name"))
+        })
+        .collect()
+}
+
+#[test]
+fn pci_serial_ports_plug_into_and_out_of_the_running_guest() {
+    let dir = TestDir::new("lvserplug");
+    let mut daemon = Daemon::start(&dir.path, &[]);
+    let s = &lv_socket(&dir.path);
+    virsh_define(s, &dir.path, "sp.xml", &linux_vm("sp"));
+    virsh_ok(s, &["start", "sp"]);
+    let write = |name: &str, text: &str| {
+        let p = write_file(&dir.path, name, text);
+        p.to_str().unwrap().to_string()
+    };
+    let pci = write(
+        "pci.xml",
+        "<serial type='pty'><target type='pci-serial'/></serial>",
+    );
+    let second = write(
+        "second.xml",
+        "<serial type='pty'><target type='pci-serial' port='3'/></serial>",
+    );
+    let isa = write(
+        "isa.xml",
+        "<serial type='pty'><target type='isa-serial' port='2'/></serial>",
+    );
+    let first = write(
+        "first.xml",
+        "<serial type='pty'><target type='isa-serial' port='0'/></serial>",
+    );
+    // ISA has no hot-plug: refused by name, nothing changes.
+    let e = virsh_err(s, &["attach-device", "sp", &isa, "--live"]);
+    assert!(
+        e.contains("target type 'isa-serial' cannot be hot plugged"),
+        "{e}"
+    );
+    let e = virsh_err(s, &["detach-device", "sp", &first, "--live"]);
+    assert!(
+        e.contains("target type 'isa-serial' cannot be hot plugged"),
+        "{e}"
+    );
+    assert!(qemu_devices_of(s, "sp", "pci-serial").is_empty());
+
+    let qvirt = daemon.connect();
+    let dom = qvirt.lookup_by_name("sp").unwrap();
+    let mut g = Guest::open(&*qvirt, &dom);
+    virsh_ok(s, &["attach-device", "sp", &pci, "--live"]);
+    assert_eq!(qemu_devices_of(s, "sp", "pci-serial"), ["serial1"]);
+    let live = virsh_ok(s, &["dumpxml", "sp"]);
+    // Port 0 is the start's ISA port (and its console): the plugged one
+    // takes port 1, on the slot QEMU has it on.
+    assert_eq!(
+        serial_ports(&live),
+        [
+            ("0".to_string(), "serial0".to_string()),
+            ("1".to_string(), "serial1".to_string())
+        ]
+    );
+    let qemu_slot = pci_slot(s, "sp", "serial1").expect("serial1 on the PCI bus");
+    let doc = roxmltree::Document::parse(&live).unwrap();
+    let xml_slot = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("serial"))
+        .nth(1)
+        .and_then(|n| n.children().find(|c| c.has_tag_name("address")))
+        .and_then(|a| a.attribute("slot"))
+        .map(slot)
+        .expect("the plugged port's PCI address");
+    assert_eq!(qemu_slot, xml_slot);
+    // The guest's 8250 driver takes the UART as ttyS1, which writes to
+    // the live XML's terminal.
+    let path = serial_pty(&live, "serial1");
+    let wait = "for t in $(seq 150); do grep -q '^1: uart:16550A' /proc/tty/driver/serial && break; sleep 0.2; done";
+    let line = read_pty_line(
+        &path,
+        &mut g,
+        &format!("{wait}; echo hello-from-ttyS1 > /dev/ttyS1"),
+    );
+    assert_eq!(line, "hello-from-ttyS1");
+
+    // A second one on port 3; the first out and in again takes the free
+    // id and port beside it.
+    virsh_ok(s, &["attach-device", "sp", &second, "--live"]);
+    let e = virsh_err(s, &["detach-device", "sp", &pci, "--live"]);
+    assert!(e.contains("2 serial ports of this source and type"), "{e}");
+    let port1 = write(
+        "port1.xml",
+        "<serial type='pty'><target type='pci-serial' port='1'/></serial>",
+    );
+    assert_eq!(
+        virsh_ok(s, &["detach-device", "sp", &port1, "--live"]),
+        "Device detached successfully\n\n"
+    );
+    assert_eq!(qemu_devices_of(s, "sp", "pci-serial"), ["serial2"]);
+    // The guest's ttyS1 is no UART any more: ttyS0 and the one on port
+    // 3 (its ttyS2) are left.
+    let uarts = "grep -c uart:16550A /proc/tty/driver/serial";
+    let wait = format!("for t in $(seq 150); do [ $({uarts}) = 2 ] && break; sleep 0.2; done");
+    assert_eq!(g.value(&wait, uarts), "2");
+    virsh_ok(s, &["attach-device", "sp", &pci, "--live"]);
+    assert_eq!(
+        qemu_devices_of(s, "sp", "pci-serial"),
+        ["serial1", "serial2"]
+    );
+    let live = virsh_ok(s, &["dumpxml", "sp"]);
+    let mut ports = serial_ports(&live);
+    ports.sort();
+    assert_eq!(
+        ports,
+        [
+            ("0".to_string(), "serial0".to_string()),
+            ("1".to_string(), "serial1".to_string()),
+            ("3".to_string(), "serial2".to_string())
+        ]
+    );
+    let e = virsh_err(s, &["attach-device", "sp", &second, "--live"]);
+    assert!(e.contains("chardev already exists"), "{e}");
+
+    // A restarted qvirtd takes out the device the alias names.
+    drop(g);
+    drop(qvirt);
+    drop(daemon);
+    daemon = Daemon::start(&dir.path, &[]);
+    virsh_ok(s, &["detach-device-alias", "sp", "serial1", "--live"]);
+    assert_eq!(qemu_devices_of(s, "sp", "pci-serial"), ["serial2"]);
+    virsh_ok(s, &["detach-device", "sp", &second, "--live"]);
+    assert!(qemu_devices_of(s, "sp", "pci-serial").is_empty());
+    let live = virsh_ok(s, &["dumpxml", "sp"]);
+    assert_eq!(
+        serial_ports(&live),
+        [("0".to_string(), "serial0".to_string())]
+    );
+    // The persistent definition never had them.
+    let inactive = virsh_ok(s, &["dumpxml", "sp", "--inactive"]);
+    assert!(!inactive.contains("pci-serial"), "{inactive}");
+    virsh_ok(s, &["destroy", "sp"]);
+    drop(daemon);
+}
