@@ -6,8 +6,11 @@
 //! (the guest's 8250 driver takes the plugged UART as ttyS1 and writes to
 //! the live XML's terminal; a plug after an unplug in the middle takes
 //! the free id and port; a detach by alias after qvirtd was restarted
-//! takes out the right one); libvirt's refusals (a serial console, an
-//! ISA port), which change nothing.
+//! takes out the right one); USB serial ports (QEMU's usb-serial, an
+//! FTDI adapter the guest's ftdi_sio makes a ttyUSB: one a start makes
+//! writes to its file, one plugged in to the live XML's terminal, each on
+//! the USB port the live XML names); libvirt's refusals (a serial
+//! console, an ISA port), which change nothing.
 
 #[allow(dead_code, unused_imports)]
 #[path = "daemon/support.rs"]
@@ -320,4 +323,118 @@ fn pci_serial_ports_plug_into_and_out_of_the_running_guest() {
     assert!(!inactive.contains("pci-serial"), "{inactive}");
     virsh_ok(s, &["destroy", "sp"]);
     drop(daemon);
+}
+
+#[test]
+fn usb_serial_ports_start_with_the_domain_and_plug_in_and_out() {
+    let dir = TestDir::new("lvusbser");
+    let daemon = Daemon::start(&dir.path, &[]);
+    let s = &lv_socket(&dir.path);
+    let out = dir.path.join("usb0.out");
+    let xml = linux_vm("us")
+        .replace(
+            "console=ttyS0 quiet no_timer_check",
+            "console=ttyS0 quiet no_timer_check guestusb",
+        )
+        .replace(
+            "<memballoon",
+            &format!(
+                "<serial type='file'><source path='{}'/><target type='usb-serial' port='1'/></serial><memballoon",
+                out.display()
+            ),
+        );
+    virsh_define(s, &dir.path, "us.xml", &xml);
+    virsh_ok(s, &["start", "us"]);
+    // The start's port: QEMU's usb-serial on the USB port the live XML
+    // names, the guest's FTDI driver makes it ttyUSB0, which writes to
+    // the port's file.
+    assert_eq!(qemu_devices_of(s, "us", "usb-serial"), ["serial1"]);
+    let live = virsh_ok(s, &["dumpxml", "us"]);
+    let usb_port = |live: &str, alias: &str| {
+        let doc = roxmltree::Document::parse(live).unwrap();
+        doc.descendants()
+            .filter(|n| n.has_tag_name("serial"))
+            .find(|n| {
+                n.children()
+                    .any(|a| a.has_tag_name("alias") && a.attribute("name") == Some(alias))
+            })
+            .and_then(|n| n.children().find(|c| c.has_tag_name("address")))
+            .filter(|a| a.attribute("type") == Some("usb"))
+            .and_then(|a| a.attribute("port"))
+            .unwrap_or_else(|| panic!("no USB port for '{alias}' in {live}"))
+            .to_string()
+    };
+    assert_eq!(
+        qom_get(s, "us", "serial1", "port"),
+        serde_json::json!(usb_port(&live, "serial1"))
+    );
+    let qvirt = daemon.connect();
+    let dom = qvirt.lookup_by_name("us").unwrap();
+    let mut g = Guest::open(&*qvirt, &dom);
+    let wait =
+        |tty: &str| format!("for t in $(seq 150); do [ -e /dev/{tty} ] && break; sleep 0.2; done");
+    g.run(&format!(
+        "{}; echo from-ttyUSB0 > /dev/ttyUSB0",
+        wait("ttyUSB0")
+    ));
+    support::wait_for("the USB serial port's output in its file", QUICK, || {
+        std::fs::read_to_string(&out)
+            .ok()
+            .filter(|t| t.contains("from-ttyUSB0"))
+    });
+
+    // A second one plugged in: the lowest free port (2), a free USB
+    // port, the guest's ttyUSB1 writes to the live XML's terminal.
+    let plug = write_file(
+        &dir.path,
+        "usb.xml",
+        "<serial type='pty'><target type='usb-serial'/></serial>",
+    );
+    let plug = plug.to_str().unwrap();
+    virsh_ok(s, &["attach-device", "us", plug, "--live"]);
+    assert_eq!(
+        qemu_devices_of(s, "us", "usb-serial"),
+        ["serial1", "serial2"]
+    );
+    let live = virsh_ok(s, &["dumpxml", "us"]);
+    let mut ports = serial_ports(&live);
+    ports.sort();
+    assert_eq!(
+        ports,
+        [
+            ("0".to_string(), "serial0".to_string()),
+            ("1".to_string(), "serial1".to_string()),
+            ("2".to_string(), "serial2".to_string())
+        ]
+    );
+    assert_eq!(
+        qom_get(s, "us", "serial2", "port"),
+        serde_json::json!(usb_port(&live, "serial2"))
+    );
+    let line = read_pty_line(
+        &serial_pty(&live, "serial2"),
+        &mut g,
+        &format!(
+            "{}; echo hello-from-ttyUSB1 > /dev/ttyUSB1",
+            wait("ttyUSB1")
+        ),
+    );
+    assert_eq!(line, "hello-from-ttyUSB1");
+
+    // Out again by its XML: the guest's ttyUSB1 goes, the start's port
+    // stays.
+    let port2 = write_file(
+        &dir.path,
+        "port2.xml",
+        "<serial type='pty'><target type='usb-serial' port='2'/></serial>",
+    );
+    virsh_ok(
+        s,
+        &["detach-device", "us", port2.to_str().unwrap(), "--live"],
+    );
+    assert_eq!(qemu_devices_of(s, "us", "usb-serial"), ["serial1"]);
+    let gone = "for t in $(seq 150); do [ ! -e /dev/ttyUSB1 ] && break; sleep 0.2; done";
+    assert_eq!(g.value(gone, "ls /dev | grep -c ttyUSB"), "1");
+    drop(g);
+    virsh_ok(s, &["destroy", "us"]);
 }

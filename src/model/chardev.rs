@@ -47,6 +47,14 @@ impl CharDevice {
             _ => None,
         }
     }
+
+    /// The USB address, if the device (a USB serial port) has one.
+    pub fn usb(&self) -> Option<super::UsbAddress> {
+        match self.address {
+            Some(CharAddress::Usb(a)) => Some(a),
+            _ => None,
+        }
+    }
 }
 
 /// The `<address>` of a serial port, console or parallel port.
@@ -58,6 +66,8 @@ pub enum CharAddress {
     Pci(PciAddress),
     /// `type='virtio-serial'` (a virtio console's port).
     VirtioSerial(super::VirtioSerialAddress),
+    /// `type='usb'` (a USB serial port's controller and port).
+    Usb(super::UsbAddress),
 }
 
 /// An ISA device's `<address type='isa' iobase= irq=>`; `None` leaves

@@ -34,6 +34,7 @@
 #   guestip=A.B.C.D/NN  eth0 address (default 10.0.2.15/24, QEMU user net)
 #   guestgw=A.B.C.D     default gateway (default 10.0.2.2)
 #   guestagent          load ext4 (for the agent's fsfreeze) and start the QEMU guest agent (qemu-ga)
+#   guestusb            load the USB controller's driver and the FTDI serial driver (usb-serial ports)
 #                       on the virtio port named org.qemu.guest_agent.0
 #                       (/sbin/shutdown and /usr/sbin/chpasswd are small
 #                       scripts over busybox for its shutdown and password
@@ -114,6 +115,11 @@ WANTED_MODULES=(
 AGENT_MODULES=(
     crc32c_generic:CRYPTO_CRC32C:required  # ext4's checksums (a soft dependency)
     ext4:EXT4_FS:required            # a freezable file system (mke2fs + mount)
+)
+# Loaded by /init only with `guestusb`, so other guests do not change.
+USB_MODULES=(
+    uhci_hcd:USB_UHCI_HCD:required   # the pc machine's USB controller (piix3-usb-uhci)
+    ftdi_sio:USB_SERIAL_FTDI_SIO:required  # QEMU's usb-serial, an FTDI adapter (/dev/ttyUSB0)
 )
 
 # --------------------------------------------------------------------------
@@ -393,21 +399,30 @@ done
 printf '%s\n' "${MODORDER[@]}" >"$R/lib/modules/load-order"
 log "modules: ${MODORDER[*]}${BUILTIN[*]:+ (built in: ${BUILTIN[*]})}"
 
-# The agent's modules: those the list above already loads are not repeated.
+# The modules loaded only with a word of the kernel command line, listed in
+# the file OUT: those the lists before already load are not repeated.
+extra_modules() { # OUT SPEC...
+    local out=$1 spec mod sym need val
+    shift
+    MODORDER=()
+    for spec in "$@"; do
+        IFS=: read -r mod sym need <<<"$spec"
+        val=$(sed -n "s/^CONFIG_$sym=//p" "$KCONFIG" | head -n1)
+        case $val in
+            y) BUILTIN+=("$mod") ;;
+            m) add_module "$mod" ;;
+            *) die "CONFIG_$sym is '${val:-unset}' in $KREL; need =y or =m" ;;
+        esac
+    done
+    printf '%s\n' "${MODORDER[@]}" >"$R/lib/modules/$out"
+}
 BASE_MODULES=("${MODORDER[@]}")
-MODORDER=()
-for spec in "${AGENT_MODULES[@]}"; do
-    IFS=: read -r mod sym need <<<"$spec"
-    val=$(sed -n "s/^CONFIG_$sym=//p" "$KCONFIG" | head -n1)
-    case $val in
-        y) BUILTIN+=("$mod") ;;
-        m) add_module "$mod" ;;
-        *) die "CONFIG_$sym is '${val:-unset}' in $KREL; need =y or =m" ;;
-    esac
-done
-printf '%s\n' "${MODORDER[@]}" >"$R/lib/modules/load-order-agent"
+extra_modules load-order-agent "${AGENT_MODULES[@]}"
 log "agent modules: ${MODORDER[*]}"
 AGENT_MODORDER=("${MODORDER[@]}")
+extra_modules load-order-usb "${USB_MODULES[@]}"
+log "usb modules: ${MODORDER[*]}"
+USB_MODORDER=("${MODORDER[@]}")
 MODORDER=("${BASE_MODULES[@]}")
 
 # --------------------------------------------------------------------------
@@ -521,16 +536,23 @@ while read -r m; do
 done </lib/modules/load-order
 
 # Kernel command line options.
-net=0 agent=0 ip=10.0.2.15/24 gw=10.0.2.2
+net=0 agent=0 usb=0 ip=10.0.2.15/24 gw=10.0.2.2
 read -r cmdline </proc/cmdline
 for w in $cmdline; do
     case $w in
         guestnet) net=1 ;;
         guestagent) agent=1 ;;
+        guestusb) usb=1 ;;
         guestip=*) ip=${w#guestip=} ;;
         guestgw=*) gw=${w#guestgw=} ;;
     esac
 done
+
+if [ $usb = 1 ]; then
+    while read -r m; do
+        insmod "/lib/modules/$m.ko" || echo "qvirt-guest: insmod $m failed"
+    done </lib/modules/load-order-usb
+fi
 
 # Power button -> /etc/acpi/PWRF/00000080 (poweroff -f). Wait until acpid
 # has opened the input devices, so that a power button press right after
@@ -644,6 +666,7 @@ BB_BANNER=$("$R/bin/busybox" 2>/dev/null | head -n1 || true)
     echo "modules=${MODORDER[*]}"
     echo "modules_builtin=${BUILTIN[*]}"
     echo "agent_modules=${AGENT_MODORDER[*]}"
+    echo "usb_modules=${USB_MODORDER[*]}"
     echo "agent_packages=$AVERS"
     echo "initrd_gzip=$INITRD_GZIP"
     echo "script_sha256=$SCRIPT_SHA"

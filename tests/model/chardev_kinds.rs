@@ -209,6 +209,54 @@ fn pci_serial_addresses() {
 }
 
 #[test]
+fn usb_serial_ports_take_a_usb_address() {
+    let usb = "<address type='usb' bus='0' port='2'/>";
+    let d = accept(&doc(
+        "",
+        &format!(
+            "<serial type='pty'><target type='usb-serial' port='0'><model name='usb-serial'/></target>{usb}</serial>\
+             <serial type='pty'><target type='usb-serial' port='1'/></serial>"
+        ),
+    ));
+    let port = d.devices.serials[0].usb().and_then(|a| a.port);
+    assert_eq!(port.map(|p| p.to_string()).as_deref(), Some("2"));
+    assert_eq!(d.devices.serials[1].address, None);
+    let out = d.to_xml();
+    assert!(out.contains(usb), "{out}");
+    let dir = crate::scratch_dir("usb-serial");
+    let f = dir.join("usb-serial.xml");
+    std::fs::write(&f, out).unwrap();
+    xmllint_validate(&[f]);
+
+    use ModelErrorKind::Unsupported;
+    // libvirt's virDomainChrDefParseXML and qemuValidateDomainChrTargetDef.
+    reject(
+        &doc(
+            "",
+            "<serial type='pty'><target type='usb-serial'/><address type='pci' domain='0x0000' bus='0x00' slot='0x04' function='0x0'/></serial>",
+        ),
+        Unsupported,
+        "usb-serial requires address of usb type",
+    );
+    reject(
+        &doc(
+            "",
+            &format!("<serial type='pty'><target type='pci-serial'/>{usb}</serial>"),
+        ),
+        Unsupported,
+        "Target type 'pci-serial' requires address type 'pci'",
+    );
+    reject(
+        &doc(
+            "",
+            &format!("<console type='pty'><target type='serial'/>{usb}</console>"),
+        ),
+        Unsupported,
+        "unsupported value 'usb' for attribute type",
+    );
+}
+
+#[test]
 fn vnc_audio_and_socket_attribute() {
     let d = accept(&doc(
         "",

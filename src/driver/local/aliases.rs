@@ -167,7 +167,10 @@ fn find_by_alias(def: &DomainDef, alias: &str, run: Option<&Running>) -> Result<
     }
     if run.is_some()
         && let Some(i) = d.serials.iter().position(|x| has(&x.alias))
-        && d.serials[i].target_type.as_deref() == Some("pci-serial")
+        && matches!(
+            d.serials[i].target_type.as_deref(),
+            Some("pci-serial" | "usb-serial")
+        )
     {
         return Ok(Found::Serial(i));
     }
@@ -191,7 +194,7 @@ fn find_by_alias(def: &DomainDef, alias: &str, run: Option<&Running>) -> Result<
                 },
                 match run {
                     Some(_) =>
-                        "of controllers, serial ports and consoles only SCSI controllers, pci-serial ports and virtio consoles leave a running domain",
+                        "of controllers, serial ports and consoles only SCSI controllers, PCI and USB serial ports and virtio consoles leave a running domain",
                     None =>
                         "qvirt detaches <disk> and <interface> devices only by alias from a definition",
                 }

@@ -475,7 +475,7 @@ pub(crate) enum Found {
     Shmem(usize),
     /// `def.devices.consoles[i]` (a virtio one).
     Console(usize),
-    /// `def.devices.serials[i]` (a pci-serial one).
+    /// `def.devices.serials[i]` (a PCI or USB one).
     Serial(usize),
 }
 

@@ -620,7 +620,7 @@ fn live_refused(dom: &Domain, device: &ColdDevice, verb: &str) -> Error {
     Error::new(
         ErrorCode::ConfigUnsupported,
         format!(
-            "cannot {verb} a <{}> {} running domain '{}': live {verb} of device '{}' is not supported (qvirt plugs <disk>, <interface>, <rng>, <memory>, <watchdog>, <input>, <redirdev>, <shmem>, virtio <channel> and <console>, pci-serial <serial>, virtiofs <filesystem> and SCSI <controller> devices in and out); {verb} it with --config, and it changes with the next start",
+            "cannot {verb} a <{}> {} running domain '{}': live {verb} of device '{}' is not supported (qvirt plugs <disk>, <interface>, <rng>, <memory>, <watchdog>, <input>, <redirdev>, <shmem>, virtio <channel> and <console>, PCI and USB <serial>, virtiofs <filesystem> and SCSI <controller> devices in and out); {verb} it with --config, and it changes with the next start",
             element_name(device),
             if verb == "attach" { "to" } else { "from" },
             dom.name,

@@ -1,11 +1,11 @@
 //! Live hot-plug of serial ports, as libvirt's qemuDomainAttachChrDevice
 //! and qemuDomainRemoveChrDevice do for them: a `pci-serial` port (a
-//! 16550 UART on a PCI slot) is its chardev (`chardev-add`, any backend a
-//! start makes, with the manager's console log) and the `pci-serial`
-//! device on a free hot-pluggable slot, made exactly as a start makes
-//! them; out again by `device_del` and `chardev-remove`. An ISA serial
-//! port is refused by name (ISA has no hot-plug: QEMU refuses it too), as
-//! is a port whose target type qvirt does not build.
+//! 16550 UART on a PCI slot) or a `usb-serial` one (an FTDI adapter on a
+//! USB port) is its chardev (`chardev-add`, any backend a start makes,
+//! with the manager's console log) and its device on a free hot-pluggable
+//! slot or USB port, made exactly as a start makes them; out again by
+//! `device_del` and `chardev-remove`. An ISA serial port is refused by
+//! name (ISA has no hot-plug: QEMU refuses it too).
 //!
 //! A start numbers the serial ports' QEMU ids in order (`serial0`,
 //! `charserial0`, ...); a port plugged in takes a number QEMU has free
@@ -38,7 +38,7 @@ impl Core {
         c: &CharDevice,
         given: bool,
     ) -> Result<()> {
-        pci_serial_only(c, "attach")?;
+        let pci = hot_pluggable(c, "attach")? == "pci-serial";
         let live = run.live_def();
         ports_numbered_in_order(&live, dom, "attach")?;
         let mut c = c.clone();
@@ -64,7 +64,7 @@ impl Core {
         new.devices.serials.push(c);
         let i = new.devices.serials.len() - 1;
         let caps = self.caps(&emulator_of(&live))?;
-        let addressed = hot_pluggable_slot(&live, &new, &caps, &what, true)?;
+        let addressed = hot_pluggable_slot(&live, &new, &caps, &what, pci)?;
         let plugged = addressed.devices.serials[i].clone();
         let which = (PluggedDevice::Serial(i), Numbered::Serial, "serial");
         let (n, id, plugged) = plug_terminal(run, &caps, &addressed, which, i as u32, plugged)
@@ -93,22 +93,23 @@ impl Core {
                 "chr type 'serial' device not present in domain configuration",
             )
         })?;
-        pci_serial_only(&live.devices.serials[index], "detach")?;
+        hot_pluggable(&live.devices.serials[index], "detach")?;
         ports_numbered_in_order(&live, dom, "detach")?;
         self.unplug(dom, run, Found::Serial(index))
     }
 }
 
-/// Refuses a serial port that is not a `pci-serial` one.
-fn pci_serial_only(c: &CharDevice, verb: &str) -> Result<()> {
+/// The target type of a serial port that plugs in and out
+/// (`pci-serial`, `usb-serial`); another is refused.
+fn hot_pluggable<'a>(c: &'a CharDevice, verb: &str) -> Result<&'a str> {
     let target = c.target_type.as_deref().unwrap_or("isa-serial");
-    if target == "pci-serial" {
-        return Ok(());
+    if matches!(target, "pci-serial" | "usb-serial") {
+        return Ok(target);
     }
     Err(Error::new(
         ErrorCode::ConfigUnsupported,
         format!(
-            "a serial port of target type '{target}' cannot be hot plugged: only <target type='pci-serial'> ports {verb} live (an ISA bus has no hot-plug); {verb} it with --config, and it changes with the next start"
+            "a serial port of target type '{target}' cannot be hot plugged: only pci-serial and usb-serial ports {verb} live (an ISA bus has no hot-plug); {verb} it with --config, and it changes with the next start"
         ),
     ))
 }

@@ -705,6 +705,7 @@ fn chardev(w: &mut XmlWriter, name: &str, c: &CharDevice) {
             Some(crate::model::CharAddress::VirtioSerial(a)) => {
                 address(w, &Some(Address::VirtioSerial(a)));
             }
+            Some(crate::model::CharAddress::Usb(u)) => address(w, &Some(Address::Usb(u))),
             _ => {}
         }
         if let Some(isa) = c.isa() {

@@ -290,16 +290,16 @@ fn udp_char_source(e: El, bind: Option<UdpEnd>, connect: Option<UdpEnd>) -> R<Ch
 /// The `<address>` of `element`: `type='isa' iobase= irq=`, or of a
 /// serial port or console `type='pci'`, or of a console
 /// `type='virtio-serial'` (a virtio console's port, as a running
-/// domain's XML shows it); other address types of serial ports (USB)
-/// are not supported.
+/// domain's XML shows it), or of a serial port `type='usb'` (a USB
+/// serial port's).
 fn char_address(c: El, element: &str) -> R<CharAddress> {
     c.req("type")?;
     // 0: ISA, 1: PCI (a serial port or console), 2: virtio-serial (a
-    // console's port).
+    // console's port), 3: USB (a serial port).
     let types: &[(&str, u8)] = match element {
         "parallel" => &[("isa", 0)],
         "console" => &[("isa", 0), ("pci", 1), ("virtio-serial", 2)],
-        _ => &[("isa", 0), ("pci", 1)],
+        _ => &[("isa", 0), ("pci", 1), ("usb", 3)],
     };
     match c.choice("type", types)? {
         Some(1) => {
@@ -312,6 +312,12 @@ fn char_address(c: El, element: &str) -> R<CharAddress> {
             return match address(c)? {
                 Address::VirtioSerial(a) => Ok(CharAddress::VirtioSerial(a)),
                 _ => unreachable!("a virtio-serial address"),
+            };
+        }
+        Some(3) => {
+            return match address(c)? {
+                Address::Usb(a) => Ok(CharAddress::Usb(a)),
+                _ => unreachable!("a USB address"),
             };
         }
         _ => {}

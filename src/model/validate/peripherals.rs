@@ -124,13 +124,17 @@ fn chardevs(def: &DomainDef) -> R {
             }
             continue;
         }
-        let pci_target = c.target_type.as_deref() == Some("pci-serial");
-        if c.address.is_some() && pci_target != c.pci().is_some() {
-            let (t, want) = if pci_target {
-                ("pci-serial", "pci")
-            } else {
-                (c.target_type.as_deref().unwrap_or("isa-serial"), "isa")
-            };
+        // libvirt's qemuValidateChrSerialTargetTypeToAddressType.
+        let t = c.target_type.as_deref().unwrap_or("isa-serial");
+        let (want, has) = match t {
+            "pci-serial" => ("pci", c.pci().is_some()),
+            "usb-serial" => ("usb", c.usb().is_some()),
+            _ => ("isa", c.isa().is_some()),
+        };
+        if c.address.is_some() && !has {
+            if t == "usb-serial" {
+                return Err(unsupported("usb-serial requires address of usb type"));
+            }
             return Err(unsupported(format!(
                 "Target type '{t}' requires address type '{want}'"
             )));

@@ -45,7 +45,7 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
     // (port, number of its ids, device): a serial port of the definition
     // is numbered by its place there, one a console adds after them.
     let mut serials: Vec<(u32, usize, &CharDevice)> = Vec::new();
-    let (mut debugcons, mut pci) = (Vec::new(), Vec::new());
+    let (mut debugcons, mut pci, mut usb) = (Vec::new(), Vec::new(), Vec::new());
     for (i, s) in d.serials.iter().enumerate() {
         match s.target_type.as_deref() {
             None | Some("isa-serial") | Some("serial") => {}
@@ -63,9 +63,13 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
                 pci.push((s.target_port.unwrap_or(i as u32), i, s));
                 continue;
             }
+            Some("usb-serial") => {
+                usb.push((s.target_port.unwrap_or(i as u32), i, s));
+                continue;
+            }
             Some(other) => {
                 return Err(unsupported(format!(
-                    "serial target type '{other}' is not supported: use isa-serial, pci-serial or isa-debug"
+                    "serial target type '{other}' is not supported: use isa-serial, pci-serial, usb-serial or isa-debug"
                 )));
             }
         }
@@ -82,7 +86,12 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
         match c.target_type.as_deref() {
             None | Some("serial") => {
                 let port = c.target_port.unwrap_or(0);
-                if !serials.iter().chain(&pci).any(|(p, _, _)| *p == port) {
+                if !serials
+                    .iter()
+                    .chain(&pci)
+                    .chain(&usb)
+                    .any(|(p, _, _)| *p == port)
+                {
                     serials.push((port, added, c));
                     added += 1;
                 }
@@ -149,6 +158,20 @@ pub fn emit(cx: &mut Ctx<'_>) -> Result<(), Error> {
             .set("chardev", &id)
             .set("id", &dev_id)
             .extend(placed.opts);
+        cx.arg("-device", o.build());
+    }
+    // USB serial ports (QEMU's usb-serial, an FTDI adapter) on the port
+    // the USB bus gives them, with the manager's console log too.
+    for (_, n, s) in usb {
+        let dev_id = serial_id(s, n);
+        let id = format!("char{dev_id}");
+        let backend = chardev(cx, &s.source, &id)?;
+        cx.arg("-chardev", logged(backend, s, log.as_deref())?.build());
+        let port = cx.usb.port_of(super::usb::UsbDev::Serial(n))?;
+        let o = Opts::new("usb-serial")
+            .set("chardev", &id)
+            .set("id", &dev_id)
+            .extend(port);
         cx.arg("-device", o.build());
     }
     for (n, p) in d.parallels.iter().enumerate() {

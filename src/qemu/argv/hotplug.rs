@@ -157,6 +157,17 @@ pub fn with_pci_addresses(def: &DomainDef, caps: &QemuCaps) -> Result<DomainDef,
             UsbDev::Sound(i) => d.sounds.get_mut(i).map(|x| &mut x.address),
             UsbDev::Redir(i) => d.redirdevs.get_mut(i).map(|x| &mut x.address),
             UsbDev::Host(i) => d.hostdevs.get_mut(i).map(|x| &mut x.address),
+            UsbDev::Serial(i) => {
+                if let Some(s) = d.serials.get_mut(i)
+                    && s.address.is_none()
+                {
+                    s.address = Some(crate::model::CharAddress::Usb(UsbAddress {
+                        bus,
+                        port: Some(port),
+                    }));
+                }
+                continue;
+            }
             UsbDev::Ccid(i) => {
                 // The reader libvirt adds for a smartcard is shown too.
                 if i >= d.ccid_controllers.len() {
@@ -361,9 +372,9 @@ pub fn device_args(
         PluggedDevice::Serial(i) => {
             let s = &def.devices.serials[i];
             let target = s.target_type.as_deref().unwrap_or("isa-serial");
-            if target != "pci-serial" {
+            if !matches!(target, "pci-serial" | "usb-serial") {
                 return Err(unsupported(format!(
-                    "a serial port of target type '{target}' cannot be hot plugged: only pci-serial ports can"
+                    "a serial port of target type '{target}' cannot be hot plugged: only pci-serial and usb-serial ports can"
                 )));
             }
             (super::chardev::serial_id(s, i), None, None, None)

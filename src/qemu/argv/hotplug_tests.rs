@@ -225,6 +225,36 @@ fn a_pci_serial_port_is_its_chardev_and_its_uart_an_isa_one_is_refused() {
 }
 
 #[test]
+fn a_usb_serial_port_is_its_chardev_and_its_adapter_on_a_usb_port() {
+    let def = crate::model::DomainDef::from_xml(
+        "<domain type='qemu'><name>s</name><memory>65536</memory><os><type arch='x86_64' machine='pc'>hvm</type></os><devices>\
+         <input type='tablet' bus='usb'/>\
+         <serial type='pty'><target type='usb-serial' port='0'/></serial>\
+         </devices></domain>",
+    )
+    .unwrap();
+    let caps = QemuCaps::assumed("/usr/bin/qemu-system-x86_64");
+    let paths = RuntimePaths::for_test("/run/s");
+    let def = with_pci_addresses(&def, &caps).unwrap();
+    // libvirt's order: the inputs' ports first.
+    let port = def.devices.serials[0].usb().and_then(|a| a.port);
+    assert_eq!(port.map(|p| p.to_string()).as_deref(), Some("2"));
+    let args = device_args(&def, &caps, &paths, PluggedDevice::Serial(0)).unwrap();
+    assert_eq!(
+        args.device,
+        json!({"driver": "usb-serial", "chardev": "charserial0", "id": "serial0",
+               "bus": "usb.0", "port": "2"})
+    );
+    assert_eq!(
+        args.chardevs,
+        [
+            json!({"id": "charserial0", "backend": {"type": "pty", "data": {
+            "logfile": "/run/s/console.log", "logappend": true}}})
+        ]
+    );
+}
+
+#[test]
 fn an_egd_rng_over_tls_is_not_hot_plugged() {
     let def = crate::model::DomainDef::from_xml(
         "<domain type='qemu'><name>r</name><memory>65536</memory><os><type arch='x86_64' machine='pc'>hvm</type></os><devices>\

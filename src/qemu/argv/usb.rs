@@ -41,6 +41,8 @@ pub enum UsbDev {
     Ccid(usize),
     /// `<hostdev type='usb'>` number N (counted among all hostdevs).
     Host(usize),
+    /// `<serial>` number N (a `usb-serial` one).
+    Serial(usize),
 }
 
 /// The ports of one controller or hub: which are taken, and the hubs
@@ -170,6 +172,16 @@ fn devices(def: &DomainDef) -> Vec<(UsbDev, Option<Address>)> {
             out.push((UsbDev::Input(i), x.address));
         }
     }
+    // libvirt's order: the USB serial ports after the inputs.
+    for (i, s) in d.serials.iter().enumerate() {
+        if s.target_type.as_deref() == Some("usb-serial") {
+            let address = match s.address {
+                Some(crate::model::CharAddress::Usb(u)) => Some(Address::Usb(u)),
+                _ => None,
+            };
+            out.push((UsbDev::Serial(i), address));
+        }
+    }
     for (i, x) in d.sounds.iter().enumerate() {
         if x.model == SoundModel::Usb {
             out.push((UsbDev::Sound(i), x.address));
@@ -195,6 +207,7 @@ fn name(d: UsbDev) -> String {
         UsbDev::Redir(i) => format!("USB redirection device {i}"),
         UsbDev::Ccid(i) => format!("CCID smartcard reader {i}"),
         UsbDev::Host(i) => format!("USB host device {i}"),
+        UsbDev::Serial(i) => format!("USB serial port {i}"),
     }
 }
 
