@@ -80,6 +80,8 @@ mod rng;
 mod shmem;
 #[path = "applied/smbios.rs"]
 mod smbios;
+#[path = "applied/spice_passwd.rs"]
+mod spice_passwd;
 #[path = "applied/spice_tls.rs"]
 mod spice_tls;
 #[path = "applied/support.rs"]

@@ -88,6 +88,17 @@ words! {
         Ignore = "ignore",
     }
 
+    /// `<graphics connected=...>`: what a change of the password does to
+    /// the clients connected (libvirt's virDomainGraphicsAuthConnected).
+    pub enum GraphicsConnected {
+        /// The change fails while a client is connected (SPICE).
+        Fail = "fail",
+        /// The clients are disconnected (SPICE).
+        Disconnect = "disconnect",
+        /// The clients stay connected.
+        Keep = "keep",
+    }
+
     /// `<mouse mode=...>` of SPICE.
     pub enum SpiceMouseMode {
         /// Server-side pointer.
@@ -118,6 +129,9 @@ pub struct Graphics {
     /// `passwdValidTo`: when the password expires (seconds since the
     /// epoch, written `YYYY-MM-DDTHH:MM:SS` in UTC).
     pub passwd_valid_to: Option<i64>,
+    /// `connected`: what a change of the password does to the clients
+    /// connected (only with a password, as libvirt reads it).
+    pub connected: Option<GraphicsConnected>,
     /// `keymap`: the keyboard layout of the server (`en-us`).
     pub keymap: Option<String>,
     /// `defaultMode` (SPICE).
@@ -150,6 +164,7 @@ impl Graphics {
             listens: Vec::new(),
             passwd: None,
             passwd_valid_to: None,
+            connected: None,
             keymap: None,
             default_mode: None,
             share_policy: None,

@@ -48,6 +48,46 @@ fn power_control_is_vnc_s() {
 }
 
 #[test]
+fn connected_goes_with_a_password_and_vnc_keeps_its_clients() {
+    use qvirt::model::GraphicsConnected;
+    let d = accept(&doc(
+        "",
+        "<graphics type='spice' passwd='p' connected='disconnect'/>\
+         <graphics type='vnc' passwd='p' connected='keep'/>",
+    ));
+    let g = &d.devices.graphics;
+    assert_eq!(g[0].connected, Some(GraphicsConnected::Disconnect));
+    assert_eq!(g[1].connected, Some(GraphicsConnected::Keep));
+    let out = d.to_xml();
+    assert!(out.contains("passwd='p' connected='disconnect'"), "{out}");
+    // Without the password the XML shows no password but still says it.
+    let shown = d.without_secrets().to_xml();
+    assert!(
+        shown.contains("<graphics type='spice' connected='disconnect'"),
+        "{shown}"
+    );
+    // libvirt reads it only beside a password (it acts on a change of it).
+    let d = accept(&doc("", "<graphics type='spice' connected='fail'/>"));
+    assert_eq!(d.devices.graphics[0].connected, None);
+    reject(
+        &doc(
+            "",
+            "<graphics type='vnc' passwd='p' connected='disconnect'/>",
+        ),
+        ModelErrorKind::Unsupported,
+        "VNC supports connected='keep' only",
+    );
+    reject(
+        &doc(
+            "",
+            "<graphics type='spice' passwd='p' connected='default'/>",
+        ),
+        ModelErrorKind::Unsupported,
+        "connected",
+    );
+}
+
+#[test]
 fn ps2_off_takes_the_ps2_inputs_away() {
     let d = accept(&doc("<features><ps2 state='off'/></features>", ""));
     assert_eq!(d.features.ps2, Some(false));

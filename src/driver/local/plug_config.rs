@@ -540,9 +540,13 @@ impl Core {
                 | ColdDevice::Filesystem(_)
                 | ColdDevice::Redirdev(_)
                 | ColdDevice::Shmem(_)
-                | ColdDevice::Console(..)
-                | ColdDevice::Serial(..),
+                | ColdDevice::Console(..),
             ) => Some(device),
+            // Refused before anything is looked up when ISA.
+            (Some(_), ColdDevice::Serial(c, _)) => {
+                super::plug_serial::hot_pluggable(c, verb)?;
+                Some(device)
+            }
             (Some(_), _) => return Err(live_refused(dom, device, verb)),
         };
         let changed = |def: &mut DomainDef| -> Result<()> {

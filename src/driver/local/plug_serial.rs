@@ -86,6 +86,7 @@ impl Core {
         c: &CharDevice,
         given: bool,
     ) -> Result<()> {
+        hot_pluggable(c, "detach")?;
         let live = run.live_def();
         let index = find_serial(&live, c, given)?.ok_or_else(|| {
             Error::new(
@@ -93,7 +94,6 @@ impl Core {
                 "chr type 'serial' device not present in domain configuration",
             )
         })?;
-        hot_pluggable(&live.devices.serials[index], "detach")?;
         ports_numbered_in_order(&live, dom, "detach")?;
         self.unplug(dom, run, Found::Serial(index))
     }
@@ -101,7 +101,7 @@ impl Core {
 
 /// The target type of a serial port that plugs in and out
 /// (`pci-serial`, `usb-serial`); another is refused.
-fn hot_pluggable<'a>(c: &'a CharDevice, verb: &str) -> Result<&'a str> {
+pub(super) fn hot_pluggable<'a>(c: &'a CharDevice, verb: &str) -> Result<&'a str> {
     let target = c.target_type.as_deref().unwrap_or("isa-serial");
     if matches!(target, "pci-serial" | "usb-serial") {
         return Ok(target);

@@ -41,8 +41,10 @@ pub(crate) struct LiveChanges {
     pub iothreads: Option<super::iothreads::LiveIoThreads>,
     /// The lifecycle actions as last set.
     pub actions: Option<super::actions::Actions>,
-    /// A display's password and its expiry as last set.
-    pub graphics_passwd: Option<(crate::model::GraphicsType, Option<String>, Option<i64>)>,
+    /// A display's password, its expiry and what a change does to the
+    /// clients connected, as last set (the display given to
+    /// `update-device`).
+    pub graphics_passwd: Option<crate::model::Graphics>,
     /// `<vcpupin>`s and `<emulatorpin>` as last changed.
     pub pins: Option<super::cpupin::LivePins>,
 }
@@ -80,10 +82,16 @@ impl LiveChanges {
         if let Some(p) = &self.pins {
             p.apply(def);
         }
-        if let Some((kind, passwd, valid_to)) = &self.graphics_passwd {
-            for g in def.devices.graphics.iter_mut().filter(|g| g.kind == *kind) {
-                g.passwd.clone_from(passwd);
-                g.passwd_valid_to = *valid_to;
+        if let Some(new) = &self.graphics_passwd {
+            for g in def
+                .devices
+                .graphics
+                .iter_mut()
+                .filter(|g| g.kind == new.kind)
+            {
+                g.passwd.clone_from(&new.passwd);
+                g.passwd_valid_to = new.passwd_valid_to;
+                g.connected = new.connected;
             }
         }
     }

@@ -461,20 +461,18 @@ pub fn protocol_name(kind: GraphicsType) -> &'static str {
     }
 }
 
-/// Sets the display's password and its expiry (`passwdValidTo`, as
-/// libvirt sets it: the moment, or never).
-pub fn set_display_password(
-    qmp: &Qmp,
-    kind: GraphicsType,
-    passwd: &str,
-    valid_to: Option<i64>,
-) -> Result<()> {
-    let protocol = protocol_name(kind);
-    qmp.execute(
-        "set_password",
-        Some(json!({"protocol": protocol, "password": passwd})),
-        QMP_TIMEOUT,
-    )?;
+/// Sets the display's password `g.passwd` (none: cleared) and its expiry
+/// (`passwdValidTo`, as libvirt sets it: the moment, or never), with what
+/// becomes of the clients connected (`connected`, QEMU's own default
+/// when not written).
+pub fn set_display_password(qmp: &Qmp, g: &crate::model::Graphics) -> Result<()> {
+    let protocol = protocol_name(g.kind);
+    let mut args = json!({"protocol": protocol, "password": g.passwd.as_deref().unwrap_or("")});
+    if let Some(c) = g.connected {
+        args["connected"] = json!(c.as_str());
+    }
+    qmp.execute("set_password", Some(args), QMP_TIMEOUT)?;
+    let valid_to = g.passwd_valid_to;
     let time = valid_to.map_or("never".to_string(), |t| t.max(0).to_string());
     qmp.execute(
         "expire_password",
@@ -491,9 +489,9 @@ pub fn set_display_password(
 /// name none.
 pub fn after_qmp(qmp: &Qmp, def: &mut DomainDef, pid: i32, run_dir: &Path) -> Result<()> {
     if let Some(g) = def.devices.graphics.first()
-        && let Some(passwd) = &g.passwd
+        && g.passwd.is_some()
     {
-        set_display_password(qmp, g.kind, passwd, g.passwd_valid_to)?;
+        set_display_password(qmp, g)?;
     }
     let balloon = def
         .devices

@@ -244,6 +244,7 @@ fn check_password_only(new: &Graphics, cur: &Graphics) -> Result<()> {
     }
     merged.passwd.clone_from(&cur.passwd);
     merged.passwd_valid_to = cur.passwd_valid_to;
+    merged.connected = cur.connected;
     if merged == *cur {
         return Ok(());
     }
@@ -392,14 +393,8 @@ impl Core {
         self.check_targets(dom, run.as_deref(), config, &check)?;
         if let Some(run) = &run {
             // As libvirt: a password left out is cleared.
-            set_display_password(
-                run.qmp()?,
-                new.kind,
-                new.passwd.as_deref().unwrap_or(""),
-                new.passwd_valid_to,
-            )?;
-            crate::sys::sync::lock(&run.live).graphics_passwd =
-                Some((new.kind, new.passwd.clone(), new.passwd_valid_to));
+            set_display_password(run.qmp()?, new)?;
+            crate::sys::sync::lock(&run.live).graphics_passwd = Some(new.clone());
             self.save_status(dom.uuid, run);
         }
         if config {
@@ -408,6 +403,7 @@ impl Core {
                 let g = &mut def.devices.graphics[i];
                 g.passwd.clone_from(&new.passwd);
                 g.passwd_valid_to = new.passwd_valid_to;
+                g.connected = new.connected;
                 Ok(())
             })?;
         }

@@ -842,7 +842,8 @@ fn graphics(w: &mut XmlWriter, g: &Graphics) {
         .opt(
             "passwdValidTo",
             g.passwd_valid_to.map(crate::model::utc_datetime),
-        );
+        )
+        .opt("connected", g.connected.map(|c| c.as_str()));
     let s = &g.spice;
     let children = !g.listens.is_empty() || g.audio.is_some() || *s != Default::default();
     element(w, "graphics", a, children, |w| {

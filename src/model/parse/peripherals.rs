@@ -156,6 +156,7 @@ pub(super) fn graphics(e: El) -> R<Graphics> {
             "listen",
             "passwd",
             "passwdValidTo",
+            "connected",
             "keymap",
             "sharePolicy",
             "websocket",
@@ -170,6 +171,7 @@ pub(super) fn graphics(e: El) -> R<Graphics> {
             "listen",
             "passwd",
             "passwdValidTo",
+            "connected",
             "keymap",
             "defaultMode",
         ])?,
@@ -190,6 +192,22 @@ pub(super) fn graphics(e: El) -> R<Graphics> {
             )
         })?),
     };
+    // libvirt's virDomainGraphicsAuthDefParseXML reads `connected` only
+    // beside a password (it acts on a change of it); VNC keeps its
+    // clients only.
+    if g.passwd.is_some() {
+        g.connected = e.word("connected")?;
+        if kind == GraphicsType::Vnc
+            && g.connected
+                .is_some_and(|c| c != crate::model::GraphicsConnected::Keep)
+        {
+            return Err(e.bad_value(
+                ModelErrorKind::Unsupported,
+                "connected",
+                "VNC supports connected='keep' only",
+            ));
+        }
+    }
     g.keymap = e.get("keymap").map(str::to_string);
     g.default_mode = e.word("defaultMode")?;
     g.share_policy = e.word("sharePolicy")?;
