@@ -574,9 +574,9 @@ const PLACEMENT_DIFFERENCES: &[(&str, &str)] = &[
     ),
 ];
 
-/// Where each PCI device sits, by its id (or driver): `bus` and `addr`,
-/// from `-device` options in either of libvirt's spellings (JSON or
-/// key=value).
+/// Where each PCI or USB device sits, by its id (or driver): `bus` and
+/// `addr` (or `port`), from `-device` options in either of libvirt's
+/// spellings (JSON or key=value).
 fn pci_places(argv: &[String]) -> BTreeMap<String, (String, String)> {
     let mut out = BTreeMap::new();
     for w in argv.windows(2).filter(|w| w[0] == "-device") {
@@ -599,7 +599,10 @@ fn pci_places(argv: &[String]) -> BTreeMap<String, (String, String)> {
             m.insert("driver".into(), driver);
             m
         };
-        if let (Some(bus), Some(addr)) = (props.get("bus"), props.get("addr")) {
+        // A USB device's place is its bus and port, a PCI device's its
+        // bus and slot.
+        if let (Some(bus), Some(addr)) = (props.get("bus"), props.get("addr").or(props.get("port")))
+        {
             let key = props
                 .get("id")
                 .or(props.get("driver"))
@@ -611,7 +614,7 @@ fn pci_places(argv: &[String]) -> BTreeMap<String, (String, String)> {
     out
 }
 
-/// The PCI devices that libvirt and qvirt place differently.
+/// The PCI and USB devices that libvirt and qvirt place differently.
 fn placement_differences(libvirt: &[String], ours: &[String]) -> Vec<String> {
     let (a, b) = (pci_places(libvirt), pci_places(ours));
     // The fake QEMU of libvirt's older tests has no USB controller
@@ -625,7 +628,7 @@ fn placement_differences(libvirt: &[String], ours: &[String]) -> Vec<String> {
         .filter(|k| k.as_str() != "usb" || a.contains_key("usb"))
         .map(|k| {
             format!(
-                "PCI place of {k}: libvirt {:?}, qvirt {:?}",
+                "PCI or USB place of {k}: libvirt {:?}, qvirt {:?}",
                 a.get(k),
                 b.get(k)
             )

@@ -590,3 +590,35 @@ fn device_aliases_are_found_under_their_type() {
     caps.devices = Some(devices);
     build_argv(&def, &caps, &paths).unwrap();
 }
+
+/// USB ports go in libvirt's order (virDomainUSBDeviceDefForeach): the
+/// hubs, host devices, disks, smartcard readers, inputs, serial ports,
+/// sound, redirection; the root's ports before a hub's. As libvirt 9.0's
+/// `controller-order` test file has them.
+#[test]
+fn usb_ports_go_in_libvirts_order() {
+    let def = DomainDef::from_xml(
+        "<domain type='qemu'><name>u</name><memory>65536</memory>\
+         <os><type arch='x86_64' machine='pc'>hvm</type></os><devices>\
+         <smartcard mode='passthrough' type='spicevmc'/>\
+         <input type='tablet' bus='usb'/>\
+         <hostdev mode='subsystem' type='usb'><source><address bus='14' device='6'/></source></hostdev>\
+         <hub type='usb'/><graphics type='spice' port='5901' autoport='no'/><memballoon model='none'/></devices></domain>",
+    )
+    .unwrap();
+    let args = argv(&def).unwrap();
+    let port = |driver: &str| {
+        values(&args, "-device")
+            .into_iter()
+            .find(|d| d.starts_with(driver))
+            .and_then(|d| {
+                d.split(',')
+                    .find_map(|p| p.strip_prefix("port=").map(str::to_string))
+            })
+            .unwrap_or_else(|| panic!("no {driver} in {args:?}"))
+    };
+    assert_eq!(port("usb-hub,"), "1");
+    assert_eq!(port("usb-host,"), "2");
+    assert_eq!(port("usb-ccid,"), "1.1");
+    assert_eq!(port("usb-tablet,"), "1.2");
+}

@@ -158,6 +158,13 @@ fn devices(def: &DomainDef) -> Vec<(UsbDev, Option<Address>)> {
     for (i, h) in d.hubs.iter().enumerate() {
         out.push((UsbDev::Hub(i), h.address));
     }
+    // libvirt's order (virDomainUSBDeviceDefForeach): host devices
+    // right after the hubs.
+    for (i, x) in d.hostdevs.iter().enumerate() {
+        if matches!(x.source, crate::model::HostdevSource::Usb(_)) {
+            out.push((UsbDev::Host(i), x.address));
+        }
+    }
     for (i, x) in d.disks.iter().enumerate() {
         if x.effective_bus() == Some(DiskBus::Usb) {
             out.push((UsbDev::Disk(i), x.address));
@@ -185,11 +192,6 @@ fn devices(def: &DomainDef) -> Vec<(UsbDev, Option<Address>)> {
     for (i, x) in d.sounds.iter().enumerate() {
         if x.model == SoundModel::Usb {
             out.push((UsbDev::Sound(i), x.address));
-        }
-    }
-    for (i, x) in d.hostdevs.iter().enumerate() {
-        if matches!(x.source, crate::model::HostdevSource::Usb(_)) {
-            out.push((UsbDev::Host(i), x.address));
         }
     }
     for (i, x) in d.redirdevs.iter().enumerate() {
