@@ -46,7 +46,7 @@ fn lines(text: &str) -> Vec<String> {
 #[test]
 fn snapshot_verbs_through_virsh() {
     let dir = TestDir::new("lvsnap");
-    let daemon = Daemon::start(&dir.path, &[]);
+    let mut daemon = Daemon::start(&dir.path, &[]);
     let socket = lv_socket(&dir.path);
     let qvirt = daemon.connect();
     let virsh = |args: &[&str]| virsh_ok(&socket, args);
@@ -230,6 +230,27 @@ fn snapshot_verbs_through_virsh() {
     );
     virsh(&["blockjob", "sv", "vda", "--bandwidth", "7"]);
     assert_eq!(speed(), 7 << 20);
+    // The running domain's XML shows the commit (libvirt's <mirror
+    // job='active-commit'> naming the base it writes into), in step
+    // before the pivot, also for a qvirtd started again.
+    let mirror = format!(
+        "<mirror type='file' job='active-commit' ready='yes'>\n        <format type='qcow2'/>\n        <source file='{}'/>\n      </mirror>",
+        image.display()
+    );
+    wait_for(
+        "the commit in step",
+        std::time::Duration::from_secs(60),
+        || {
+            let live = qvirt.xml_desc(&dom, XmlFlags::NONE).unwrap();
+            live.contains(&mirror).then_some(())
+        },
+    );
+    drop(qvirt);
+    drop(daemon);
+    daemon = Daemon::start(&dir.path, &[]);
+    let qvirt = daemon.connect();
+    let live = qvirt.xml_desc(&dom, XmlFlags::NONE).unwrap();
+    assert!(live.contains(&mirror), "{live}");
     let out = virsh(&["blockjob", "sv", "vda", "--pivot"]);
     assert!(out.trim().is_empty(), "{out}");
     let live = qvirt.xml_desc(&dom, XmlFlags::NONE).unwrap();
@@ -237,6 +258,7 @@ fn snapshot_verbs_through_virsh() {
         live.contains(&format!("<source file='{}'", image.display())) && !live.contains(overlay),
         "the disk is the image again: {live}"
     );
+    assert!(!live.contains("<mirror"), "{live}");
     assert!(virsh(&["blockjob", "sv", "vda", "--info"]).contains("No current block job for vda"));
     // Another overlay, then a pull: the overlay stands alone.
     virsh(&["snapshot-create-as", "sv", "d2", "--disk-only"]);

@@ -251,11 +251,28 @@ impl Core {
         }
         let id = job_name(job.kind, &target);
         forget_ending(&run, &id);
-        qmp.execute(
+        // An active commit mirrors the guest's writes into the base until
+        // the pivot: the live definition shows it (libvirt's <mirror
+        // job='active-commit'>) from before QEMU starts, so that its
+        // readiness, which may come at once, finds it.
+        let mirrored = job.kind == "commit";
+        if mirrored && let Some(disk) = live.devices.disks.iter().find(|d| d.target == target) {
+            let mut d = disk.clone();
+            d.mirror = Some(base_mirror(&inserted));
+            run.set_disk(d);
+            self.save_status(dom.uuid, &run);
+        }
+        let started = qmp.execute(
             job.command,
             Some(json!({"job-id": id, "device": node, "auto-dismiss": false})),
             QMP_TIMEOUT,
-        )?;
+        );
+        if let Err(e) = started {
+            if mirrored {
+                self.follow_mirror(&run, &target, None);
+            }
+            return Err(e);
+        }
         self.log.info(&format!(
             "domain '{}': {}",
             dom.name,
@@ -366,7 +383,7 @@ impl Core {
         kind: BlockJobKind,
         status: BlockJobStatus,
     ) {
-        if kind == BlockJobKind::Copy {
+        if matches!(kind, BlockJobKind::Copy | BlockJobKind::ActiveCommit) {
             self.follow_mirror(run, target, Some(status));
         }
         let def = run.live_def();
@@ -386,9 +403,10 @@ impl Core {
         self.emit(super::monitor::handle_of(run.def.uuid, run), kind);
     }
 
-    /// The live definition follows a copy of disk `target`: its
-    /// `<mirror>` is ready once the copy is in step (`status` ready), and
-    /// goes once the copy ended (any other status, or none: no job).
+    /// The live definition follows a copy or an active commit of disk
+    /// `target`: its `<mirror>` is ready once the job is in step
+    /// (`status` ready), and goes once the job ended (any other status,
+    /// or none: no job).
     pub(crate) fn follow_mirror(
         &self,
         run: &Running,
@@ -710,6 +728,38 @@ pub(super) fn busy(dom: &Domain, target: &str) -> Error {
 }
 
 /// What distinguishes the jobs [`Core::start_backing_job`] starts.
+/// The `<mirror>` of an active commit: the base of the chain `inserted`
+/// (`query-block`'s) holds, which the commit writes into.
+fn base_mirror(inserted: &Value) -> crate::model::DiskMirror {
+    let mut image = &inserted["image"];
+    while let Some(backing) = image.get("backing-image") {
+        image = backing;
+    }
+    let path = image
+        .get("filename")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let device = std::fs::metadata(&path).is_ok_and(|m| {
+        use std::os::unix::fs::FileTypeExt;
+        m.file_type().is_block_device()
+    });
+    crate::model::DiskMirror {
+        kind: if device {
+            crate::model::DiskType::Block
+        } else {
+            crate::model::DiskType::File
+        },
+        format: image
+            .get("format")
+            .and_then(Value::as_str)
+            .and_then(crate::model::DiskFormat::from_word),
+        path,
+        job: crate::model::MirrorJob::ActiveCommit,
+        ready: false,
+    }
+}
+
 struct BackingJob {
     /// For errors: "commit a disk of".
     what: &'static str,
