@@ -20,6 +20,8 @@ mod ns;
 #[path = "libvirt/lv.rs"]
 mod lv;
 
+#[path = "netns/bridge_move.rs"]
+mod bridge_move;
 #[path = "netns/coalesce.rs"]
 mod coalesce;
 #[path = "netns/iftune.rs"]

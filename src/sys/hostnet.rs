@@ -34,6 +34,7 @@ mod sockets;
 mod tap_host;
 mod tap_open;
 
+pub(crate) use tap_host::move_tap;
 pub(crate) use tap_open::open_custom_taps;
 use tap_open::use_users_tap;
 

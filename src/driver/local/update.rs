@@ -18,7 +18,7 @@ use super::plug_xml::{Device, Named, find_interface, named, read_element};
 use super::tuning::{protocol_name as kind_name, set_display_password};
 use crate::driver::{Domain, DomainState, Driver, MediaChange, MediaFlags, ModifyFlags, XmlFlags};
 use crate::error::{Error, ErrorCode, Result};
-use crate::model::{Disk, DomainDef, Graphics, GraphicsListen, Interface};
+use crate::model::{Disk, DomainDef, Graphics, GraphicsListen, Interface, InterfaceType};
 use crate::qemu::qmp::QMP_TIMEOUT;
 
 /// [`crate::Driver::update_device`].
@@ -158,11 +158,14 @@ fn other_disk_change(new: &Disk, current: &Disk) -> Option<&'static str> {
     })
 }
 
-/// Refuses an interface update that changes more than the link state and
-/// the bandwidth (libvirt's qemuDomainChangeNet changes more; qvirt names
-/// what it would have to drop).
+/// Refuses an interface update that changes more than the link state, the
+/// bandwidth and a kernel bridge's name (libvirt's qemuDomainChangeNet
+/// changes more; qvirt names what it would have to drop).
 fn check_interface_update(new: &Interface, cur: &Interface) -> Result<()> {
     let mut merged = new.clone();
+    if new_bridge(cur, new).is_some() {
+        merged.kind = cur.kind.clone();
+    }
     keep(&mut merged.model, &cur.model);
     keep(&mut merged.target_dev, &cur.target_dev);
     keep(&mut merged.address, &cur.address);
@@ -186,10 +189,35 @@ fn check_interface_update(new: &Interface, cur: &Interface) -> Result<()> {
     Err(Error::new(
         ErrorCode::NoSupport,
         format!(
-            "the update of interface {} changes its {what}: qvirt changes only the link state and the bandwidth of an interface",
+            "the update of interface {} changes its {what}: qvirt changes only the link state, the bandwidth and the bridge of an interface",
             cur.mac
         ),
     ))
+}
+
+/// The kernel bridge `new` moves interface `cur` to, where both are
+/// bridged interfaces (not Open vSwitch ports) and the bridges differ.
+fn new_bridge<'a>(cur: &Interface, new: &'a Interface) -> Option<&'a str> {
+    match (&cur.kind, &new.kind) {
+        (InterfaceType::Bridge(old), InterfaceType::Bridge(to))
+            if old != to && cur.virtualport.is_none() && new.virtualport.is_none() =>
+        {
+            Some(to)
+        }
+        _ => None,
+    }
+}
+
+/// Moves the tap of running interface `cur` into bridge `to` (libvirt's
+/// qemuDomainChangeNetBridge).
+fn move_to_bridge(cur: &Interface, to: &str) -> Result<()> {
+    let (InterfaceType::Bridge(old), Some(tap)) = (&cur.kind, cur.target_dev.as_deref()) else {
+        return Err(Error::new(
+            ErrorCode::OperationFailed,
+            format!("Missing bridge name or tap of interface {}", cur.mac),
+        ));
+    };
+    crate::sys::hostnet::move_tap(tap, old, to, cur.tap.isolated == Some(true))
 }
 
 /// Shapes the host device of running interface `cur` as `new` asks, as
@@ -307,8 +335,8 @@ impl Core {
         Ok(())
     }
 
-    /// An interface's link state, live (QEMU's `set_link`) and in the
-    /// definition.
+    /// An interface's link state (QEMU's `set_link`), bandwidth (its tap
+    /// shaped) and bridge (its tap moved), live and in the definition.
     fn update_interface(
         &self,
         dom: &Domain,
@@ -332,6 +360,15 @@ impl Core {
             if net.bandwidth != cur.bandwidth {
                 reshape(cur, net)?;
             }
+            let moved = new_bridge(cur, net);
+            if let Some(to) = moved
+                && let Err(e) = move_to_bridge(cur, to)
+            {
+                if net.bandwidth != cur.bandwidth {
+                    let _ = reshape(cur, cur);
+                }
+                return Err(e);
+            }
             let id = crate::qemu::argv::nic_id(cur, run.nic_ids()[i]);
             let link = run.qmp().and_then(|q| {
                 q.execute(
@@ -341,23 +378,35 @@ impl Core {
                 )
             });
             if let Err(e) = link {
-                // The device's own bandwidth again.
+                // The device's own bandwidth and bridge again.
                 if net.bandwidth != cur.bandwidth {
                     let _ = reshape(cur, cur);
+                }
+                if let (Some(to), InterfaceType::Bridge(old)) = (moved, &cur.kind) {
+                    let mut there = cur.clone();
+                    there.kind = InterfaceType::Bridge(to.to_string());
+                    let _ = move_to_bridge(&there, old);
                 }
                 return Err(e);
             }
             run.update_plugged(|p| {
                 p.interfaces[i].link_up = net.link_up;
                 p.interfaces[i].bandwidth = net.bandwidth;
+                if let Some(to) = moved {
+                    p.interfaces[i].kind = InterfaceType::Bridge(to.to_string());
+                }
             });
             self.save_status(dom.uuid, run);
         }
         if config {
             self.edit_config(dom, &|def, which| {
                 let i = check(def, which)?;
-                def.devices.interfaces[i].link_up = net.link_up;
-                def.devices.interfaces[i].bandwidth = net.bandwidth;
+                let cur = &mut def.devices.interfaces[i];
+                if let Some(to) = new_bridge(cur, net) {
+                    cur.kind = InterfaceType::Bridge(to.to_string());
+                }
+                cur.link_up = net.link_up;
+                cur.bandwidth = net.bandwidth;
                 Ok(())
             })?;
         }

@@ -112,6 +112,59 @@ pub(crate) fn remove_addresses(tap: &str, settings: &TapSettings) -> Vec<Error> 
     failed
 }
 
+/// `SIOCBRDELIF` from `<linux/sockios.h>` (the libc crate lacks it).
+const SIOCBRDELIF: nix::libc::c_ulong = 0x89a3;
+
+/// Moves `tap` from kernel bridge `old` to kernel bridge `new`, as
+/// libvirt's qemuDomainChangeNetBridge does for a running interface:
+/// `new` must exist; when joining it fails, the tap goes back to `old`.
+/// An isolated port (`isolated`) is isolated in its new bridge too.
+pub(crate) fn move_tap(tap: &str, old: &str, new: &str, isolated: bool) -> Result<()> {
+    let sock = super::control_socket()?;
+    if super::if_index(&sock, new).is_err() {
+        return Err(Error::new(
+            ErrorCode::OperationFailed,
+            format!("unable to access bridge '{new}'"),
+        ));
+    }
+    let index = super::if_index(&sock, tap)
+        .map_err(|e| Error::io(format!("cannot look up tap '{tap}'"), e))?;
+    let bridge_ioctl = |request: nix::libc::c_ulong, br: &str| {
+        let mut ifr = super::ifreq(br);
+        ifr.ifr_ifru.ifru_ifindex = index;
+        super::ifreq_ioctl(&sock, request, &mut ifr)
+    };
+    // A bridge that is gone has let go of its ports already.
+    if let Err(e) = bridge_ioctl(SIOCBRDELIF, old)
+        && super::if_index(&sock, old).is_ok()
+    {
+        return Err(Error::io(
+            format!("cannot take tap '{tap}' out of bridge '{old}'"),
+            e,
+        ));
+    }
+    let joined = bridge_ioctl(super::SIOCBRADDIF, new)
+        .map_err(|e| Error::io(format!("cannot add tap '{tap}' to bridge '{new}'"), e))
+        .and_then(|()| match isolated {
+            true => set_isolated(tap, true),
+            false => Ok(()),
+        });
+    if let Err(e) = joined {
+        let _ = bridge_ioctl(SIOCBRDELIF, new);
+        if bridge_ioctl(super::SIOCBRADDIF, old).is_err() {
+            return Err(Error::new(
+                e.code,
+                format!(
+                    "{}; unable to recover former state by adding port to bridge {old}",
+                    e.message
+                ),
+            ));
+        }
+        return Err(e);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
