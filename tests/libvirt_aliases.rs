@@ -8,7 +8,8 @@
 //! `detach-device-alias` (virsh) unplugs a hot-plugged disk by the alias
 //! the live XML gave it, and the guest and QEMU lose it;
 //! `detachDeviceAlias` (python) unplugs the interface by its user alias;
-//! an alias no device has is libvirt's error.
+//! an alias no device has is libvirt's error; rngs, USB redirection and
+//! shared memory devices leave by the aliases the live XML gives them.
 
 #[allow(dead_code, unused_imports)]
 #[path = "daemon/support.rs"]
@@ -218,4 +219,52 @@ fn user_aliases_are_qemu_ids_and_detach_device_alias_unplugs_by_alias() {
     let inactive = virsh_ok(s, &["dumpxml", "al", "--inactive"]);
     assert!(inactive.contains("ua-uplink"), "{inactive}");
     virsh_ok(s, &["destroy", "al"]);
+}
+
+/// The running domain's XML names its rngs, USB redirection devices and
+/// shared memory devices by their QEMU ids (`rng0`, `redir0`,
+/// `shmem0`), and `detach-device-alias` unplugs each by that name:
+/// QEMU loses the device, the live XML the element.
+#[test]
+fn rngs_redirection_and_shared_memory_leave_by_their_live_alias() {
+    let dir = TestDir::new("lvalias2");
+    let daemon = Daemon::start(&dir.path, &[]);
+    let s = &lv_socket(&dir.path);
+    let devices = format!(
+        "<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>\
+         <redirdev bus='usb' type='unix'><source mode='bind' path='{}'/></redirdev>\
+         <shmem name='qvt-alias-{}'><model type='ivshmem-plain'/><size unit='M'>1</size></shmem>",
+        dir.path.join("redir.sock").display(),
+        std::process::id()
+    );
+    let xml = linux_vm("al2").replace("<devices>", &format!("<devices>{devices}"));
+    let file = write_file(&dir.path, "al2.xml", &xml);
+    virsh_ok(s, &["define", file.to_str().unwrap()]);
+    virsh_ok(s, &["start", "al2"]);
+    let live = virsh_ok(s, &["dumpxml", "al2"]);
+    for alias in ["rng0", "redir0", "shmem0"] {
+        assert!(aliases(&live).iter().any(|a| a == alias), "{alias}: {live}");
+    }
+    // None of them in the definition.
+    let inactive = virsh_ok(s, &["dumpxml", "al2", "--inactive"]);
+    assert!(aliases(&inactive).is_empty(), "{inactive}");
+    // The guest, booted, consents to the PCI unplugs.
+    let qvirt = daemon.connect();
+    let dom = qvirt.lookup_by_name("al2").unwrap();
+    let guest = Guest::open(qvirt.as_ref(), &dom);
+    for (alias, qom, element) in [
+        ("redir0", "usb-redir", "<redirdev"),
+        ("rng0", "virtio-rng-pci", "<rng"),
+        ("shmem0", "ivshmem-plain", "<shmem"),
+    ] {
+        assert_eq!(probe::qemu_devices_of(s, "al2", qom), [alias]);
+        virsh_ok(s, &["detach-device-alias", "al2", alias, "--live"]);
+        wait_for(&format!("QEMU to let {alias} go"), || {
+            probe::qemu_devices_of(s, "al2", qom).is_empty()
+        });
+        let live = virsh_ok(s, &["dumpxml", "al2"]);
+        assert!(!live.contains(element), "{live}");
+    }
+    drop(guest);
+    virsh_ok(s, &["destroy", "al2"]);
 }

@@ -762,6 +762,9 @@ pub struct Redirdev {
     pub boot_order: Option<u32>,
     /// `<address type='usb'>`.
     pub address: Option<Address>,
+    /// `<alias name=...>`: output only, the id a running domain's XML
+    /// shows (`redir0`); a definition's is not kept.
+    pub alias: Option<String>,
 }
 
 /// `<usbdev class= vendor= product= version= allow=>` of a

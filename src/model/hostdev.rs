@@ -200,6 +200,9 @@ pub struct Filesystem {
     pub boot_order: Option<u32>,
     /// `<address>`.
     pub address: Option<Address>,
+    /// `<alias name=...>`: output only, the id a running domain's XML
+    /// shows (`fs0`); a definition's is not kept.
+    pub alias: Option<String>,
 }
 
 /// `<filesystem><binary>`: virtiofsd's program and options.
@@ -242,6 +245,9 @@ pub struct Shmem {
     pub msi: Option<ShmemMsi>,
     /// `<address>`.
     pub address: Option<Address>,
+    /// `<alias name=...>`: output only, the id a running domain's XML
+    /// shows (`shmem0`); a definition's is not kept.
+    pub alias: Option<String>,
 }
 
 /// `<shmem><msi>`: the doorbell's interrupts.

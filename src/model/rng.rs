@@ -30,6 +30,9 @@ pub struct Rng {
     pub virtio: VirtioOptions,
     /// `<address>`.
     pub address: Option<Address>,
+    /// `<alias name=...>`: output only, the id a running domain's XML
+    /// shows (`rng0`); a definition's is not kept.
+    pub alias: Option<String>,
 }
 
 /// `<rate bytes= period=>`.

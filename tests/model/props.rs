@@ -652,6 +652,7 @@ fn build(seed: u64, names: &[String], paths: &[String], texts: &[String], free: 
                     },
                     virtio: VirtioOptions::default(),
                     address: pci(&mut p),
+                    alias: None,
                 })
                 .collect(),
             watchdogs: p

@@ -16,8 +16,8 @@ use crate::driver::{Domain, ModifyFlags};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{ControllerType, DomainDef, InputBus, WatchdogModel};
 use crate::qemu::argv::{
-    channel_id, console_id, disk_device_ids, input_id, memory_device_ids, nic_id,
-    scsi_controller_id, serial_id, usb_controller_id, watchdog_id,
+    channel_id, console_id, disk_device_ids, fs_id, input_id, memory_device_ids, nic_id, redir_id,
+    rng_ids, scsi_controller_id, serial_id, shmem_id, usb_controller_id, watchdog_id,
 };
 
 /// Gives every device of a running domain's definition `def` that the
@@ -59,6 +59,18 @@ pub(crate) fn with_live_aliases(def: &mut DomainDef, ids: &Plugged) {
     }
     for (i, w) in d.watchdogs.iter_mut().enumerate() {
         w.alias = Some(watchdog_id(i));
+    }
+    for (i, r) in d.rngs.iter_mut().enumerate() {
+        r.alias = Some(rng_ids(ids.ids.nth(Numbered::Rng, i)).0);
+    }
+    for (i, r) in d.redirdevs.iter_mut().enumerate() {
+        r.alias = Some(redir_id(ids.ids.nth(Numbered::Redir, i) as usize));
+    }
+    for (i, s) in d.shmems.iter_mut().enumerate() {
+        s.alias = Some(shmem_id(ids.ids.nth(Numbered::Shmem, i) as usize));
+    }
+    for (i, f) in d.filesystems.iter_mut().enumerate() {
+        f.alias = Some(fs_id(ids.ids.nth(Numbered::Fs, i) as usize));
     }
     for (c, id) in d.controllers.iter_mut().zip(usb) {
         if id.is_some() {
@@ -127,6 +139,24 @@ fn find_by_alias(def: &DomainDef, alias: &str, run: Option<&Running>) -> Result<
         }
         if let Some(i) = d.channels.iter().position(|x| has(&x.alias)) {
             return Ok(Found::Channel(i));
+        }
+        if let Some(i) = d.rngs.iter().position(|x| has(&x.alias)) {
+            return Ok(Found::Rng(i));
+        }
+        if let Some(i) = d.redirdevs.iter().position(|x| has(&x.alias)) {
+            return Ok(Found::Redirdev(i));
+        }
+        if let Some(i) = d.shmems.iter().position(|x| has(&x.alias)) {
+            return Ok(Found::Shmem(i));
+        }
+        if let Some(i) = d.filesystems.iter().position(|x| has(&x.alias)) {
+            if d.filesystems[i].driver != crate::model::FsDriver::Virtiofs {
+                return Err(Error::new(
+                    ErrorCode::ConfigUnsupported,
+                    "only virtiofs filesystems can be hotplugged",
+                ));
+            }
+            return Ok(Found::Filesystem(i));
         }
         if let Some(i) = d.watchdogs.iter().position(|x| has(&x.alias)) {
             let model = d.watchdogs[i].model;

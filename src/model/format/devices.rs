@@ -183,12 +183,14 @@ pub(super) fn devices(w: &mut XmlWriter, def: &DomainDef) {
             .add("type", r.source.type_name());
         let children = r.boot_order.is_some()
             || r.address.is_some()
+            || r.alias.is_some()
             || !matches!(r.source, CharSource::SpiceVmc);
         element(w, "redirdev", a, children, |w| {
             char_source(w, &r.source);
             if let Some(o) = r.boot_order {
                 w.empty("boot", Attrs::new().add("order", o));
             }
+            alias(w, &r.alias);
             address(w, &r.address);
         });
     }
@@ -965,6 +967,7 @@ fn rng(w: &mut XmlWriter, r: &Rng) {
             w.close("backend");
         }
     }
+    alias(w, &r.alias);
     address(w, &r.address);
     w.close("rng");
 }

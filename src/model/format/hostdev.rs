@@ -117,6 +117,7 @@ pub(super) fn filesystem(w: &mut XmlWriter, f: &Filesystem) {
     if f.readonly {
         w.empty("readonly", Attrs::new());
     }
+    super::devices::alias(w, &f.alias);
     address(w, &f.address);
     w.close("filesystem");
 }
@@ -141,6 +142,7 @@ pub(super) fn shmem(w: &mut XmlWriter, s: &Shmem) {
             .opt("ioeventfd", m.ioeventfd.map(on_off));
         w.empty("msi", a);
     }
+    super::devices::alias(w, &s.alias);
     address(w, &s.address);
     w.close("shmem");
 }

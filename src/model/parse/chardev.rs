@@ -630,6 +630,7 @@ pub(super) fn redirdev(e: El) -> R<Redirdev> {
         source,
         boot_order: boot,
         address: addr,
+        alias: None,
     })
 }
 

@@ -279,6 +279,7 @@ pub(super) fn filesystem(e: El) -> R<Filesystem> {
         model,
         boot_order: boot,
         address: address_v,
+        alias: None,
     })
 }
 
@@ -362,6 +363,7 @@ pub(super) fn shmem(e: El) -> R<Shmem> {
         server,
         msi,
         address: address_v,
+        alias: None,
     })
 }
 

@@ -874,6 +874,7 @@ pub(super) fn rng(e: El) -> R<Rng> {
         backend,
         virtio: driver.unwrap_or_default(),
         address: addr,
+        alias: None,
     })
 }
 
