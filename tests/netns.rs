@@ -622,13 +622,60 @@ fn an_openvswitch_virtualport_puts_the_tap_on_the_switch() {
         [port("tag"), port("trunks"), port("vlan_mode")],
         ["42", "[42, 47]", "native-untagged"]
     );
+    // update-device with another <source bridge>: the port moves to that
+    // switch bridge with its ids and VLANs (libvirt's
+    // qemuDomainChangeNetBridge); the live XML follows.
+    vsctl("add-br ovsbr2 -- set bridge ovsbr2 datapath_type=netdev");
+    let moved = format!(
+        "<interface type='bridge'><mac address='52:54:00:00:0a:01'/><source bridge='ovsbr2'/>\
+         <vlan trunk='yes'><tag id='42' nativeMode='untagged'/><tag id='47'/></vlan>\
+         <virtualport type='openvswitch'><parameters interfaceid='{iface_id}' profileid='gold'/></virtualport>\
+         <model type='virtio'/></interface>"
+    );
+    d.update_device(&dom, &moved, qvirt::driver::ModifyFlags::LIVE)
+        .unwrap();
+    assert_eq!(vsctl("list-ports ovsbr2"), tap);
+    assert_eq!(vsctl("list-ports ovsbr"), "");
+    assert_eq!(
+        vsctl(&format!("get Interface {tap} external-ids:iface-id")),
+        format!("\"{iface_id}\"")
+    );
+    assert_eq!(port("tag"), "42");
+    let live = d.xml_desc(&dom, XmlFlags::NONE).unwrap();
+    assert!(live.contains("<source bridge='ovsbr2'/>"), "{live}");
     d.destroy(&dom).unwrap();
     assert_eq!(
-        vsctl("list-ports ovsbr"),
+        vsctl("list-ports ovsbr2"),
         "",
         "the port goes with the domain"
     );
     assert!(!ns.links().contains(&tap), "the tap goes with the domain");
+
+    // A port without an interface id gets one at define (libvirt's
+    // rule), the same at every start.
+    let unnamed = d
+        .define_xml(&firmware(
+            "fw-ovsid",
+            "<interface type='bridge'><mac address='52:54:00:00:0a:02'/><source bridge='ovsbr'/>\
+             <virtualport type='openvswitch'/><model type='virtio'/></interface>",
+        ))
+        .unwrap();
+    let kept = d.xml_desc(&unnamed, XmlFlags::INACTIVE).unwrap();
+    let made = kept
+        .split("interfaceid='")
+        .nth(1)
+        .and_then(|r| r.split('\'').next())
+        .unwrap_or_else(|| panic!("no interfaceid in {kept}"))
+        .to_string();
+    for _ in 0..2 {
+        d.start(&unnamed).unwrap();
+        let tap = taps(&*d, "fw-ovsid").remove(0);
+        assert_eq!(
+            vsctl(&format!("get Interface {tap} external-ids:iface-id")),
+            format!("\"{made}\"")
+        );
+        d.destroy(&unnamed).unwrap();
+    }
 
     // A kernel bridge is not Open vSwitch's: the start fails naming it,
     // and leaves no tap.

@@ -62,7 +62,7 @@ pub(crate) fn add_port(
             Error::new(
                 ErrorCode::NoSupport,
                 format!(
-                    "cannot start domain '{dom}': <virtualport type='openvswitch'> needs Open vSwitch, and this host has no ovs-vsctl (Debian: openvswitch-switch)"
+                    "domain '{dom}': <virtualport type='openvswitch'> needs Open vSwitch, and this host has no ovs-vsctl (Debian: openvswitch-switch)"
                 ),
             )
         } else {
@@ -74,7 +74,7 @@ pub(crate) fn add_port(
         return Err(Error::new(
             ErrorCode::OperationFailed,
             format!(
-                "cannot start domain '{dom}': cannot add tap '{tap}' to the Open vSwitch bridge '{bridge}': {}",
+                "cannot add tap '{tap}' of domain '{dom}' to the Open vSwitch bridge '{bridge}': {}",
                 err.trim()
             ),
         ));

@@ -135,8 +135,11 @@ pub fn interfaces(
             bandwidth: None,
             virtualport: bridge
                 .then(|| OvsPort {
-                    interface_id: p
-                        .maybe(|_| Uuid::from_u128(0x5eed_0000_0000_4000_8000_0000_0000_0001)),
+                    // A definition always has one: the reader makes up
+                    // a missing one, as libvirt's does.
+                    interface_id: Some(Uuid::from_u128(
+                        0x5eed_0000_0000_4000_8000_0000_0000_0001 + p.below(2) as u128,
+                    )),
                     ..OvsPort::default()
                 })
                 .filter(|_| p.coin()),

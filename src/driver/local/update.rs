@@ -195,12 +195,13 @@ fn check_interface_update(new: &Interface, cur: &Interface) -> Result<()> {
     ))
 }
 
-/// The kernel bridge `new` moves interface `cur` to, where both are
-/// bridged interfaces (not Open vSwitch ports) and the bridges differ.
+/// The bridge `new` moves interface `cur` to, where both are bridged
+/// interfaces, the bridges differ, and the Open vSwitch port (if any) is
+/// the same.
 fn new_bridge<'a>(cur: &Interface, new: &'a Interface) -> Option<&'a str> {
     match (&cur.kind, &new.kind) {
         (InterfaceType::Bridge(old), InterfaceType::Bridge(to))
-            if old != to && cur.virtualport.is_none() && new.virtualport.is_none() =>
+            if old != to && cur.virtualport == new.virtualport =>
         {
             Some(to)
         }
@@ -208,16 +209,38 @@ fn new_bridge<'a>(cur: &Interface, new: &'a Interface) -> Option<&'a str> {
     }
 }
 
-/// Moves the tap of running interface `cur` into bridge `to` (libvirt's
-/// qemuDomainChangeNetBridge).
-fn move_to_bridge(cur: &Interface, to: &str) -> Result<()> {
+/// Moves the tap of running interface `cur` of domain `dom` into bridge
+/// `to` (libvirt's qemuDomainChangeNetBridge): a kernel bridge's port
+/// by the bridge ioctls, an Open vSwitch port with its ids and VLANs.
+fn move_to_bridge(dom: &Domain, cur: &Interface, to: &str) -> Result<()> {
     let (InterfaceType::Bridge(old), Some(tap)) = (&cur.kind, cur.target_dev.as_deref()) else {
         return Err(Error::new(
             ErrorCode::OperationFailed,
             format!("Missing bridge name or tap of interface {}", cur.mac),
         ));
     };
-    crate::sys::hostnet::move_tap(tap, old, to, cur.tap.isolated == Some(true))
+    let Some(port) = &cur.virtualport else {
+        return crate::sys::hostnet::move_tap(tap, old, to, cur.tap.isolated == Some(true));
+    };
+    let id = port
+        .interface_id
+        .unwrap_or_default()
+        .hyphenated()
+        .to_string();
+    let vm = dom.uuid.hyphenated().to_string();
+    crate::sys::ovs::add_port(&dom.name, to, tap, cur.mac, port, &id, &vm).map_err(|e| {
+        // Back on the bridge it was on.
+        if crate::sys::ovs::add_port(&dom.name, old, tap, cur.mac, port, &id, &vm).is_err() {
+            return Error::new(
+                e.code,
+                format!(
+                    "{}; unable to recover former state by adding port to bridge {old}",
+                    e.message
+                ),
+            );
+        }
+        e
+    })
 }
 
 /// Shapes the host device of running interface `cur` as `new` asks, as
@@ -362,7 +385,7 @@ impl Core {
             }
             let moved = new_bridge(cur, net);
             if let Some(to) = moved
-                && let Err(e) = move_to_bridge(cur, to)
+                && let Err(e) = move_to_bridge(dom, cur, to)
             {
                 if net.bandwidth != cur.bandwidth {
                     let _ = reshape(cur, cur);
@@ -385,7 +408,7 @@ impl Core {
                 if let (Some(to), InterfaceType::Bridge(old)) = (moved, &cur.kind) {
                     let mut there = cur.clone();
                     there.kind = InterfaceType::Bridge(to.to_string());
-                    let _ = move_to_bridge(&there, old);
+                    let _ = move_to_bridge(dom, &there, old);
                 }
                 return Err(e);
             }

@@ -211,6 +211,10 @@ pub(super) fn interface(e: El) -> R<Interface> {
                     port.interface_id = id;
                     port.profile_id = profile;
                 }
+                // libvirt's virNetDevVPortProfileCheckComplete: a missing
+                // interface id is made up once, here, and kept with the
+                // definition, so that the port's id stays across starts.
+                port.interface_id.get_or_insert_with(uuid::Uuid::new_v4);
                 Ok(port)
             })?,
             "driver" => set(&mut driver, c, net_driver)?,
