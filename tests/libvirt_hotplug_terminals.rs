@@ -171,8 +171,8 @@ fn serial_pty(live: &str, alias: &str) -> String {
         .to_string()
 }
 
-/// The port numbers and aliases of the live XML's serial ports.
-fn serial_ports(live: &str) -> Vec<(String, String)> {
+/// The live XML's serial ports as `PORT:ALIAS`, sorted.
+fn serial_ports(live: &str) -> Vec<String> {
     let doc = roxmltree::Document::parse(live).unwrap();
     doc.descendants()
         .filter(|n| n.has_tag_name("serial"))
@@ -184,8 +184,10 @@ fn serial_ports(live: &str) -> Vec<(String, String)> {
                     .unwrap_or("")
                     .to_string()
             };
-            (child("target", "port"), child("alias", "name"))
+            format!("{}:{}", child("target", "port"), child("alias", "name"))
         })
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
         .collect()
 }
 
@@ -237,13 +239,7 @@ fn pci_serial_ports_plug_into_and_out_of_the_running_guest() {
     let live = virsh_ok(s, &["dumpxml", "sp"]);
     // Port 0 is the start's ISA port (and its console): the plugged one
     // takes port 1, on the slot QEMU has it on.
-    assert_eq!(
-        serial_ports(&live),
-        [
-            ("0".to_string(), "serial0".to_string()),
-            ("1".to_string(), "serial1".to_string())
-        ]
-    );
+    assert_eq!(serial_ports(&live), ["0:serial0", "1:serial1"]);
     let qemu_slot = pci_slot(s, "sp", "serial1").expect("serial1 on the PCI bus");
     let doc = roxmltree::Document::parse(&live).unwrap();
     let xml_slot = doc
@@ -291,16 +287,7 @@ fn pci_serial_ports_plug_into_and_out_of_the_running_guest() {
         ["serial1", "serial2"]
     );
     let live = virsh_ok(s, &["dumpxml", "sp"]);
-    let mut ports = serial_ports(&live);
-    ports.sort();
-    assert_eq!(
-        ports,
-        [
-            ("0".to_string(), "serial0".to_string()),
-            ("1".to_string(), "serial1".to_string()),
-            ("3".to_string(), "serial2".to_string())
-        ]
-    );
+    assert_eq!(serial_ports(&live), ["0:serial0", "1:serial1", "3:serial2"]);
     let e = virsh_err(s, &["attach-device", "sp", &second, "--live"]);
     assert!(e.contains("chardev already exists"), "{e}");
 
@@ -314,10 +301,7 @@ fn pci_serial_ports_plug_into_and_out_of_the_running_guest() {
     virsh_ok(s, &["detach-device", "sp", &second, "--live"]);
     assert!(qemu_devices_of(s, "sp", "pci-serial").is_empty());
     let live = virsh_ok(s, &["dumpxml", "sp"]);
-    assert_eq!(
-        serial_ports(&live),
-        [("0".to_string(), "serial0".to_string())]
-    );
+    assert_eq!(serial_ports(&live), ["0:serial0"]);
     // The persistent definition never had them.
     let inactive = virsh_ok(s, &["dumpxml", "sp", "--inactive"]);
     assert!(!inactive.contains("pci-serial"), "{inactive}");
@@ -397,16 +381,7 @@ fn usb_serial_ports_start_with_the_domain_and_plug_in_and_out() {
         ["serial1", "serial2"]
     );
     let live = virsh_ok(s, &["dumpxml", "us"]);
-    let mut ports = serial_ports(&live);
-    ports.sort();
-    assert_eq!(
-        ports,
-        [
-            ("0".to_string(), "serial0".to_string()),
-            ("1".to_string(), "serial1".to_string()),
-            ("2".to_string(), "serial2".to_string())
-        ]
-    );
+    assert_eq!(serial_ports(&live), ["0:serial0", "1:serial1", "2:serial2"]);
     assert_eq!(
         qom_get(s, "us", "serial2", "port"),
         serde_json::json!(usb_port(&live, "serial2"))
