@@ -413,3 +413,31 @@ fn usb_serial_ports_start_with_the_domain_and_plug_in_and_out() {
     drop(g);
     virsh_ok(s, &["destroy", "us"]);
 }
+
+/// A console that makes a serial port of its own (no `<serial>` has its
+/// port) is numbered after the ports, so while it is there no serial port
+/// plugs in or out, by XML or by alias: refused by name, QEMU unchanged.
+#[test]
+fn a_consoles_own_port_keeps_the_serial_ports_as_they_are() {
+    let dir = TestDir::new("lvserown");
+    let _daemon = Daemon::start(&dir.path, &[]);
+    let s = &lv_socket(&dir.path);
+    let xml = firmware_vm("so").replace(
+        "<memballoon",
+        "<serial type='pty'><target type='pci-serial' port='0'/></serial>\
+         <console type='pty'><target type='serial' port='1'/></console><memballoon",
+    );
+    virsh_define(s, &dir.path, "so.xml", &xml);
+    virsh_ok(s, &["start", "so"]);
+    let pci = write_file(
+        &dir.path,
+        "pci.xml",
+        "<serial type='pty'><target type='pci-serial' port='2'/></serial>",
+    );
+    let e = virsh_err(s, &["attach-device", "so", pci.to_str().unwrap(), "--live"]);
+    assert!(e.contains("has no <serial> of its own"), "{e}");
+    let e = virsh_err(s, &["detach-device-alias", "so", "serial0", "--live"]);
+    assert!(e.contains("has no <serial> of its own"), "{e}");
+    assert_eq!(qemu_devices_of(s, "so", "pci-serial"), ["serial0"]);
+    virsh_ok(s, &["destroy", "so"]);
+}

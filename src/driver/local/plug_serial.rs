@@ -94,7 +94,6 @@ impl Core {
                 "chr type 'serial' device not present in domain configuration",
             )
         })?;
-        ports_numbered_in_order(&live, dom, "detach")?;
         self.unplug(dom, run, Found::Serial(index))
     }
 }
@@ -133,7 +132,7 @@ fn port_numbers(def: &DomainDef) -> Vec<u32> {
 
 /// Refuses a plug or unplug while a console makes a serial port of its
 /// own (its QEMU id is numbered after the ports', so it would change).
-fn ports_numbered_in_order(def: &DomainDef, dom: &Domain, verb: &str) -> Result<()> {
+pub(super) fn ports_numbered_in_order(def: &DomainDef, dom: &Domain, verb: &str) -> Result<()> {
     let d = &def.devices;
     let own = d.consoles.iter().find(|c| {
         let port = c.target_port.unwrap_or(0);

@@ -50,7 +50,12 @@ impl Core {
             Found::Redirdev(index) => super::plug_chr::live_redir_id(run, index),
             Found::Shmem(index) => super::plug_shmem::live_shmem_id(run, index),
             Found::Console(index) => super::plug_chr::live_console_id(run, index),
-            Found::Serial(index) => super::plug_serial::live_serial_id(run, index),
+            // By its XML or its alias: never while a console's own port
+            // is numbered after the others.
+            Found::Serial(index) => {
+                super::plug_serial::ports_numbered_in_order(&live, dom, "detach")?;
+                super::plug_serial::live_serial_id(run, index)
+            }
             Found::Filesystem(index) => {
                 crate::qemu::argv::fs_id(super::plug_fs::live_fs_number(run, index) as usize)
             }
