@@ -234,7 +234,11 @@ fn pci_serial_ports_plug_into_and_out_of_the_running_guest() {
     let qvirt = daemon.connect();
     let dom = qvirt.lookup_by_name("sp").unwrap();
     let mut g = Guest::open(&*qvirt, &dom);
+    let console = virsh_ok(s, &["ttyconsole", "sp"]);
     virsh_ok(s, &["attach-device", "sp", &pci, "--live"]);
+    // The start's port keeps its terminal.
+    assert_eq!(virsh_ok(s, &["ttyconsole", "sp"]), console);
+    assert!(console.starts_with("/dev/pts/"), "{console}");
     assert_eq!(qemu_devices_of(s, "sp", "pci-serial"), ["serial1"]);
     let live = virsh_ok(s, &["dumpxml", "sp"]);
     // Port 0 is the start's ISA port (and its console): the plugged one

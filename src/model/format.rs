@@ -4,6 +4,7 @@
 //! always gives the same bytes, and reading them back gives the same
 //! definition.
 
+mod chardev;
 mod devices;
 mod hostdev;
 mod net;

@@ -304,3 +304,29 @@ fn tls_on_tcp_sources() {
         "unsupported attribute tls on <serial><source> at 6:",
     );
 }
+
+/// A pty's `tty` (what a running domain's XML shows, and virsh's
+/// `ttyconsole` reads) repeats its path; on another type it is refused.
+#[test]
+fn a_ptys_tty_repeats_its_path() {
+    let d = accept(&doc(
+        "",
+        "<channel type='pty' tty='/dev/pts/4'><source path='/dev/pts/4'/>\
+         <target type='virtio' name='a.b'/></channel>\
+         <serial type='pty' tty='/dev/pts/5'><source path='/dev/pts/5'/></serial>",
+    ));
+    let out = d.to_xml();
+    assert!(
+        out.contains("<channel type='pty' tty='/dev/pts/4'>")
+            && out.contains("<serial type='pty' tty='/dev/pts/5'>"),
+        "{out}"
+    );
+    reject(
+        &doc(
+            "",
+            "<channel type='unix' tty='/dev/pts/4'><target type='virtio' name='a.b'/></channel>",
+        ),
+        ModelErrorKind::Invalid,
+        "only a pty has a tty",
+    );
+}

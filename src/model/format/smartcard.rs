@@ -1,7 +1,8 @@
 //! Writing `<smartcard>` and `<controller type='ccid'>`, as libvirt
 //! writes them.
 
-use super::devices::{address, char_source};
+use super::chardev::char_source;
+use super::devices::address;
 use super::element;
 use crate::model::xmlwrite::{Attrs, XmlWriter};
 use crate::model::{Devices, SmartcardMode};

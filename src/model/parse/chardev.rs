@@ -483,7 +483,7 @@ fn chardev_target(e: El, console: bool) -> R<(Option<u32>, Option<String>)> {
 }
 
 pub(super) fn channel(e: El) -> R<Channel> {
-    e.allow(&["type"])?;
+    e.allow(&["type", "tty"])?;
     // Any host side libvirt gives a channel but a display's terminal.
     let kind = kind(
         e,
@@ -501,6 +501,10 @@ pub(super) fn channel(e: El) -> R<Channel> {
             ("qemu-vdagent", Kind::QemuVdagent),
         ],
     )?;
+    // `tty` repeats the pty path of a running domain; <source path> keeps it.
+    if kind != Kind::Pty && e.get("tty").is_some() {
+        return Err(e.bad_value(ModelErrorKind::Invalid, "tty", "only a pty has a tty"));
+    }
     let (mut src, mut target, mut addr) = (None, None, None);
     let (mut tcp, mut telnet, mut vdagent) = (None, None, None);
     let (mut udp_bind, mut udp_connect) = (None, None);
