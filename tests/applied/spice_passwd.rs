@@ -138,8 +138,17 @@ fn a_spice_password_change_keeps_disconnects_or_fails_as_connected_says() {
         )
     };
 
+    // The SPICE channels QEMU has clients on.
+    let channels = || {
+        let out = d
+            .qemu_monitor_command(&dom, r#"{"execute":"query-spice"}"#)
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        v["return"]["channels"].as_array().map_or(0, Vec::len)
+    };
     // keep: the client stays, and the new password lets the next one in.
     let mut client = spice_client(port, "s3cret", dir).expect("logged in");
+    assert_eq!(channels(), 1, "QEMU counts the client");
     d.update_device(
         &dom,
         &graphics("passwd='n3w0ne' connected='keep'"),
@@ -178,7 +187,10 @@ fn a_spice_password_change_keeps_disconnects_or_fails_as_connected_says() {
     // With nobody connected, fail changes the password.
     let next = spice_client(port, "th1rd", dir).expect("the new password");
     next.shutdown(std::net::Shutdown::Both).unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    // Once QEMU lists no SPICE channel of a client.
+    crate::support::poll("the client gone from QEMU", Duration::from_secs(30), || {
+        (channels() == 0).then_some(())
+    });
     d.update_device(
         &dom,
         &graphics("passwd='f0urth' connected='fail'"),

@@ -150,16 +150,14 @@ impl Core {
         if !has_device(qmp, &format!("virtio-serial{}", at.controller))? {
             return Err(no_virtio_serial(dom, what, at.controller));
         }
-        let made = crate::qemu::argv::virtio_console_rank(&addressed, i) as u32;
-        let which = (PluggedDevice::Console(i), Numbered::Console, "console");
-        let (n, id, plugged) = plug_terminal(run, &caps, &addressed, which, made, plugged)
-            .map_err(|e| attach_failed(dom, what, e))?;
-        run.update_plugged(|p| {
-            p.consoles.push(plugged);
-            p.ids[Numbered::Console].push(n);
-        });
-        self.plugged_in(dom, run, id);
-        Ok(())
+        let console = Terminal {
+            device: PluggedDevice::Console(i),
+            kind: Numbered::Console,
+            prefix: "console",
+            made: crate::qemu::argv::virtio_console_rank(&addressed, i) as u32,
+            list: |p| &mut p.consoles,
+        };
+        self.plug_terminal(dom, run, (&caps, &addressed), console, plugged, what)
     }
 
     /// Unplugs the virtio console `c` names (its source, and its target
@@ -302,35 +300,58 @@ pub(super) fn live_console_id(run: &Running, index: usize) -> String {
     format!("console{}", run.number(Numbered::Console, rank))
 }
 
-/// Plugs in the terminal device `plugged` (a virtio console or a serial
-/// port) of `addressed`, the live definition with it added, which
-/// `which` names (the device, its kind, the prefix of its QEMU ids): its
-/// chardev and device as a start makes them, under the number of its
-/// kind QEMU has free instead of the command line's `made`. Returns that
-/// number, the device's QEMU id (its user alias, else numbered) and the
-/// device with its terminal's path.
-pub(super) fn plug_terminal(
-    run: &Running,
-    caps: &crate::qemu::caps::QemuCaps,
-    addressed: &DomainDef,
-    which: (PluggedDevice, Numbered, &str),
-    made: u32,
-    mut plugged: CharDevice,
-) -> Result<(u32, String, CharDevice)> {
-    let (device, kind, prefix) = which;
-    let qmp = run.qmp()?;
-    let taken = run.plugged().ids[kind].clone();
-    let paths = super::hotplug::plug_paths(run);
-    let mut args = device_args(addressed, caps, &paths, device)?;
-    let n = renumber(qmp, &mut args, made, &taken, |n| {
-        vec![format!("{prefix}{n}"), format!("char{prefix}{n}")]
-    })?;
-    let id = plugged.alias.clone().unwrap_or(format!("{prefix}{n}"));
-    add_to_qemu(qmp, &args)?;
-    if let CharSource::Pty { path } = &mut plugged.source {
-        *path = pty_path(qmp, &format!("char{id}"));
+/// A terminal device (a virtio console, a serial port) to plug in: the
+/// device of the live definition with it added, its numbered kind, the
+/// prefix of its QEMU ids, the number the command line gives it, and the
+/// list of the run's devices it joins.
+pub(super) struct Terminal {
+    pub device: PluggedDevice,
+    pub kind: Numbered,
+    pub prefix: &'static str,
+    pub made: u32,
+    pub list: fn(&mut super::runtime::Plugged) -> &mut Vec<CharDevice>,
+}
+
+impl Core {
+    /// Plugs in `plugged`, the terminal device `t` names in `addressed`
+    /// (the live definition with it added): its chardev and device as a
+    /// start makes them, under the number of its kind QEMU has free
+    /// instead of the command line's (`t.made`); then the run has it, with
+    /// its terminal's path, and subscribers hear of it by its QEMU id
+    /// (its user alias, else numbered). `what` names it in errors.
+    pub(super) fn plug_terminal(
+        &self,
+        dom: &Domain,
+        run: &Running,
+        (caps, addressed): (&crate::qemu::caps::QemuCaps, &DomainDef),
+        t: Terminal,
+        mut plugged: CharDevice,
+        what: &str,
+    ) -> Result<()> {
+        let result = (|| -> Result<(u32, String)> {
+            let qmp = run.qmp()?;
+            let taken = run.plugged().ids[t.kind].clone();
+            let paths = super::hotplug::plug_paths(run);
+            let mut args = device_args(addressed, caps, &paths, t.device)?;
+            let prefix = t.prefix;
+            let n = renumber(qmp, &mut args, t.made, &taken, |n| {
+                vec![format!("{prefix}{n}"), format!("char{prefix}{n}")]
+            })?;
+            let id = plugged.alias.clone().unwrap_or(format!("{prefix}{n}"));
+            add_to_qemu(qmp, &args)?;
+            if let CharSource::Pty { path } = &mut plugged.source {
+                *path = pty_path(qmp, &format!("char{id}"));
+            }
+            Ok((n, id))
+        })();
+        let (n, id) = result.map_err(|e| attach_failed(dom, what, e))?;
+        run.update_plugged(|p| {
+            (t.list)(p).push(plugged);
+            p.ids[t.kind].push(n);
+        });
+        self.plugged_in(dom, run, id);
+        Ok(())
     }
-    Ok((n, id, plugged))
 }
 
 /// The refusal of a virtio-serial port the domain has no controller for.

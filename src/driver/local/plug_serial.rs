@@ -18,9 +18,9 @@
 //! or out, as its QEMU id is numbered after theirs.
 
 use super::driver::{Core, emulator_of};
-use super::hotplug::{Found, attach_failed, hot_pluggable_slot};
+use super::hotplug::{Found, hot_pluggable_slot};
 use super::numbered::Numbered;
-use super::plug_chr::plug_terminal;
+use super::plug_chr::Terminal;
 use super::runtime::Running;
 use crate::driver::Domain;
 use crate::error::{Error, ErrorCode, Result};
@@ -66,15 +66,14 @@ impl Core {
         let caps = self.caps(&emulator_of(&live))?;
         let addressed = hot_pluggable_slot(&live, &new, &caps, &what, pci)?;
         let plugged = addressed.devices.serials[i].clone();
-        let which = (PluggedDevice::Serial(i), Numbered::Serial, "serial");
-        let (n, id, plugged) = plug_terminal(run, &caps, &addressed, which, i as u32, plugged)
-            .map_err(|e| attach_failed(dom, &what, e))?;
-        run.update_plugged(|p| {
-            p.serials.push(plugged);
-            p.ids[Numbered::Serial].push(n);
-        });
-        self.plugged_in(dom, run, id);
-        Ok(())
+        let serial = Terminal {
+            device: PluggedDevice::Serial(i),
+            kind: Numbered::Serial,
+            prefix: "serial",
+            made: i as u32,
+            list: |p| &mut p.serials,
+        };
+        self.plug_terminal(dom, run, (&caps, &addressed), serial, plugged, &what)
     }
 
     /// Unplugs the serial port `c` names (its source and target type, and
